@@ -1,0 +1,164 @@
+/**
+ * The Tester interface of `schemas/testing.capnp`, served over the raw RPC
+ * engine. The C++ peer in `tests/cpp/peer.c++` implements the same semantics,
+ * so tests and benchmarks run against either.
+ *
+ * @module
+ */
+import {
+  Callback$Client,
+  Counter$Client,
+  Counter_Next$Results,
+  ExtendedTester$Client,
+  ExtendedTester_Describe$Results,
+  Tester$Client,
+  Tester_Add$Params,
+  Tester_Add$Results,
+  Tester_CallBack$Params,
+  Tester_CallBack$Results,
+  Tester_CanceledCount$Results,
+  Tester_Echo$Params,
+  Tester_Echo$Results,
+  Tester_EchoCap$Params,
+  Tester_EchoCap$Results,
+  Tester_EchoText$Params,
+  Tester_EchoText$Results,
+  Tester_Fail$Params,
+  Tester_Hold$Params,
+  Tester_LiveObjects$Results,
+  Tester_MakeCounter$Params,
+  Tester_MakeCounter$Results,
+  Tester_ReleaseHeld$Results,
+  Tester_Wait$Params,
+  Tester_Wait$Results,
+} from "../schemas/gen/testing.ts";
+import * as capnp from "capnp-es";
+import { type CallContext, Capability } from "../runtime/rpc/capability.ts";
+import { ERROR_TYPES, RpcError } from "../runtime/rpc/errors.ts";
+import { serverFromMethods } from "../runtime/rpc/server.ts";
+
+/** Server-wide counters a test can observe. */
+export interface TesterState {
+  live: number;
+  canceled: number;
+  held: Capability[];
+}
+
+/** Sets the capability result at pointer `index` of a results struct. */
+function setCapResult(
+  call: CallContext,
+  results: capnp.Struct,
+  index: number,
+  cap: Capability,
+): void {
+  capnp.utils.setInterfacePointer(call.addResultCap(cap), capnp.utils.getPointer(index, results));
+}
+
+/** Capability `index` of a params struct's pointer field, or null. */
+export function capParam(
+  call: CallContext,
+  params: capnp.Struct,
+  field: number,
+): Capability | null {
+  const pointer = capnp.utils.getPointer(field, params);
+  if (capnp.utils.isNull(pointer)) return null;
+  return call.paramCaps[capnp.utils.getCapabilityId(pointer)] ?? null;
+}
+
+function counter(state: TesterState, start: bigint): Capability {
+  let value = start;
+  state.live++;
+  return Capability.fromServer(serverFromMethods(
+    new Map([[Counter$Client.interfaceId, [(call) => {
+      value = BigInt.asIntN(64, value + 1n);
+      call.results(Counter_Next$Results).value = value;
+    }]]]),
+    () => state.live--,
+  ));
+}
+
+/** A new ExtendedTester capability and the state it updates. */
+export function newTester(state: TesterState = { live: 0, canceled: 0, held: [] }): {
+  tester: Capability;
+  state: TesterState;
+} {
+  const methods = [
+    (call: CallContext) => {
+      const p = call.params(Tester_Add$Params);
+      call.results(Tester_Add$Results).result = (p.a + p.b) | 0;
+    },
+    (call: CallContext) => {
+      const data = call.params(Tester_Echo$Params).data.toUint8Array();
+      call.results(Tester_Echo$Results)._initData(data.byteLength).copyBuffer(data);
+    },
+    (call: CallContext) => {
+      call.results(Tester_EchoText$Results).text = call.params(Tester_EchoText$Params).text;
+    },
+    (call: CallContext) => {
+      using made = counter(state, call.params(Tester_MakeCounter$Params).start);
+      setCapResult(call, call.results(Tester_MakeCounter$Results), 0, made);
+    },
+    async (call: CallContext) => {
+      const params = call.params(Tester_CallBack$Params);
+      const callback = capParam(call, params, 0);
+      if (callback === null) throw new RpcError("failed", "callback is null");
+      let sum = 0n;
+      for (let i = 1; i <= params.n; i++) {
+        const request = callback.request(Callback$Client.methods[0]);
+        request.params.value = BigInt(i);
+        using response = await request.send();
+        sum += response.results(Callback$Client.methods[0].ResultsClass).result;
+      }
+      call.results(Tester_CallBack$Results).sum = BigInt.asIntN(64, sum);
+    },
+    (call: CallContext) => {
+      const p = call.params(Tester_Fail$Params);
+      throw new RpcError(ERROR_TYPES[p.type] ?? "failed", p.message);
+    },
+    (call: CallContext) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          call.signal.removeEventListener("abort", onAbort);
+          call.results(Tester_Wait$Results).completed = true;
+          resolve();
+        }, call.params(Tester_Wait$Params).ms);
+        const onAbort = () => {
+          clearTimeout(timer);
+          state.canceled++;
+          reject(call.signal.reason);
+        };
+        call.signal.addEventListener("abort", onAbort, { once: true });
+      }),
+    (call: CallContext) => {
+      call.results(Tester_LiveObjects$Results).count = state.live;
+    },
+    (call: CallContext) => {
+      call.results(Tester_CanceledCount$Results).count = state.canceled;
+    },
+    (call: CallContext) => {
+      const callback = capParam(call, call.params(Tester_Hold$Params), 0);
+      if (callback === null) throw new RpcError("failed", "callback is null");
+      state.held.push(callback.dup());
+      state.live++;
+    },
+    (call: CallContext) => {
+      const count = state.held.length;
+      for (const held of state.held.splice(0)) held.dispose();
+      state.live -= count;
+      call.results(Tester_ReleaseHeld$Results).count = count;
+    },
+    (call: CallContext) => {
+      const callback = capParam(call, call.params(Tester_EchoCap$Params), 0);
+      if (callback !== null) setCapResult(call, call.results(Tester_EchoCap$Results), 0, callback);
+    },
+  ];
+  const tester = Capability.fromServer(serverFromMethods(
+    new Map([
+      [Tester$Client.interfaceId, methods],
+      [ExtendedTester$Client.interfaceId, [(call) => {
+        call.results(ExtendedTester_Describe$Results).text = "extended";
+      }]],
+    ]),
+  ));
+  return { tester, state };
+}

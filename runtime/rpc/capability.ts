@@ -1,0 +1,609 @@
+/**
+ * Capabilities: the handles application code holds, and the hooks behind
+ * them that decide where a call goes.
+ *
+ * A {@linkcode Capability} is one counted reference to a {@linkcode Hook}.
+ * Hooks here know nothing of connections: {@linkcode LocalHook} runs a
+ * {@linkcode Server} in this process, {@linkcode PromiseHook} stands for a
+ * capability not known yet (queueing calls, or sending them ahead when the
+ * engine can pipeline), {@linkcode BrokenHook} fails every call. The
+ * connection adds hooks for the peer's objects.
+ *
+ * @module
+ */
+import * as capnp from "capnp-es";
+import { Message as RpcMessage } from "capnp-es/capnp/rpc";
+import { RpcError } from "./errors.ts";
+import { capIndexAt, capTableOf, initStruct, readStruct } from "./message.ts";
+
+/** Identifies a method and its params struct. */
+export interface MethodDescriptor<P extends capnp.Struct> {
+  readonly interfaceId: bigint;
+  readonly methodId: number;
+  readonly ParamsClass: capnp.StructCtor<P>;
+}
+
+/** A call on its way to a hook. */
+export interface CallMessage {
+  readonly interfaceId: bigint;
+  readonly methodId: number;
+  /** An RPC message whose root is a `Call`; its params are complete. */
+  readonly message: capnp.Message;
+  /** The params content pointer inside `message`. */
+  readonly params: capnp.Pointer;
+  /** The params' capability table; the call owns these references. */
+  readonly caps: (Capability | null)[];
+  /** Built here and never sent: its envelope may be filled in and sent as is. */
+  readonly writable: boolean;
+  /** Aborts when the caller gives up on the call. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a hook returns for a call: the eventual response and its pipeline. */
+export interface Sent {
+  readonly response: Promise<Response>;
+  /** The capability at `path` in the results, usable before they arrive; retained. */
+  pipeline(path: readonly number[]): Hook;
+}
+
+/** Where calls on a capability go. Reference counted by its holders. */
+export abstract class Hook {
+  #refs = 0;
+
+  /** Adds a reference and returns this hook. */
+  retain(): this {
+    this.#refs++;
+    return this;
+  }
+
+  /** Drops a reference; the last one runs {@linkcode Hook.unreferenced}. */
+  release(): void {
+    if (--this.#refs === 0) this.unreferenced();
+  }
+
+  /** Whether anything still holds this hook. */
+  get referenced(): boolean {
+    return this.#refs > 0;
+  }
+
+  /** Delivers or sends a call. Takes ownership of `call.caps`. */
+  abstract send(call: CallMessage): Sent;
+
+  /** The hook this one forwards to now (itself unless it is a resolved promise). */
+  get settled(): Hook {
+    return this;
+  }
+
+  /** Runs when the last reference is dropped. */
+  protected unreferenced(): void {}
+}
+
+const finalizer = new FinalizationRegistry<Hook>((hook) => hook.release());
+
+/**
+ * A reference to an object that may live in this process or another.
+ *
+ * Each handle holds one reference; {@linkcode Capability.dup} makes another.
+ * Release with `dispose()` or `using`; a handle that is garbage-collected
+ * undisposed is released then, as a fallback.
+ *
+ * @example
+ * ```ts
+ * import { Capability, type Server } from "./capability.ts";
+ * let disposed = false;
+ * const server: Server = { dispatch() {}, [Symbol.dispose]() { disposed = true; } };
+ * {
+ *   using cap = Capability.fromServer(server);
+ * }
+ * console.assert(disposed);
+ * ```
+ */
+export class Capability implements Disposable {
+  #hook: Hook | null;
+
+  /** Wraps `hook`, taking over one reference the caller already holds. */
+  constructor(hook: Hook) {
+    this.#hook = hook;
+    finalizer.register(this, hook, this);
+  }
+
+  /** A capability served by `server` in this process. */
+  static fromServer(server: Server): Capability {
+    return new Capability(new LocalHook(server).retain());
+  }
+
+  /** A capability whose every call fails with `error`. */
+  static broken(error: RpcError): Capability {
+    return new Capability(new BrokenHook(error).retain());
+  }
+
+  /** The hook behind this handle. */
+  get hook(): Hook {
+    if (this.#hook === null) throw new Error("Capability used after dispose().");
+    return this.#hook;
+  }
+
+  /** Whether this handle has been disposed. */
+  get disposed(): boolean {
+    return this.#hook === null;
+  }
+
+  /**
+   * Starts a call of `method` (capnp-es's generated `X$Client.methods[i]`
+   * fit); fill in `params` and `send()` it.
+   */
+  request<P extends capnp.Struct>(method: MethodDescriptor<P>): Request<P> {
+    return new Request(this.hook, method.interfaceId, method.methodId, method.ParamsClass);
+  }
+
+  /** Another reference to the same object. */
+  dup(): Capability {
+    return new Capability(this.hook.retain());
+  }
+
+  /** Releases this reference. Idempotent. */
+  dispose(): void {
+    const hook = this.#hook;
+    if (hook === null) return;
+    this.#hook = null;
+    finalizer.unregister(this);
+    hook.release();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/**
+ * A call being built. Its params live in the message that goes on the wire,
+ * so sending copies nothing.
+ */
+export class Request<P extends capnp.Struct> {
+  readonly #target: Hook;
+  readonly #interfaceId: bigint;
+  readonly #methodId: number;
+  readonly #message = new capnp.Message();
+  readonly #content: capnp.Pointer;
+  /** The params struct to fill in. */
+  readonly params: P;
+  #sent = false;
+
+  constructor(target: Hook, interfaceId: bigint, methodId: number, Params: capnp.StructCtor<P>) {
+    this.#target = target;
+    this.#interfaceId = interfaceId;
+    this.#methodId = methodId;
+    const call = this.#message.initRoot(RpcMessage)._initCall();
+    call.interfaceId = interfaceId;
+    call.methodId = methodId;
+    this.#content = call._initParams().content;
+    this.params = initStruct(Params, this.#content);
+  }
+
+  /** Puts a capability (a new reference to it) in the params' table; returns its index. */
+  addCap(cap: Capability | null): number {
+    const table = capTableOf<Capability>(this.#message);
+    table.push(cap === null ? null : cap.dup());
+    return table.length - 1;
+  }
+
+  /** Sends the call. A request can be sent once. */
+  send(options: { signal?: AbortSignal } = {}): PendingCall {
+    if (this.#sent) throw new Error("Request already sent.");
+    this.#sent = true;
+    return new PendingCall(this.#target.send({
+      interfaceId: this.#interfaceId,
+      methodId: this.#methodId,
+      message: this.#message,
+      params: this.#content,
+      caps: capTableOf<Capability>(this.#message),
+      writable: true,
+      signal: options.signal,
+    }));
+  }
+}
+
+/** A call in flight: await it for the {@linkcode Response}, or pipeline on it. */
+export class PendingCall implements PromiseLike<Response> {
+  readonly #sent: Sent;
+
+  constructor(sent: Sent) {
+    this.#sent = sent;
+  }
+
+  /** The eventual response. */
+  get response(): Promise<Response> {
+    return this.#sent.response;
+  }
+
+  /** The capability at pointer-field `path` of the results, before they arrive. */
+  pipeline(...path: number[]): Capability {
+    return new Capability(this.#sent.pipeline(path));
+  }
+
+  then<A = Response, B = never>(
+    onfulfilled?: ((value: Response) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return this.#sent.response.then(onfulfilled, onrejected);
+  }
+}
+
+/**
+ * The results of a call. Owns the capabilities in them: take one with
+ * {@linkcode Response.capability} (a new reference) before disposing.
+ */
+export class Response implements Disposable {
+  /** The message holding the results. */
+  readonly message: capnp.Message;
+  /** The results content pointer inside `message`. */
+  readonly content: capnp.Pointer;
+  /** Built here (results of a local call): may be sent on as is. */
+  readonly writable: boolean;
+
+  constructor(message: capnp.Message, content: capnp.Pointer, writable: boolean) {
+    this.message = message;
+    this.content = content;
+    this.writable = writable;
+  }
+
+  /** Reads the results struct. */
+  results<R extends capnp.Struct>(Results: capnp.StructCtor<R>): R {
+    return readStruct(Results, this.content);
+  }
+
+  /** The results' capability table, owned by this response. */
+  get caps(): (Capability | null)[] {
+    return capTableOf<Capability>(this.message);
+  }
+
+  /** A new reference to capability `index` of the table, or null. */
+  capability(index: number): Capability | null {
+    const cap = this.caps[index];
+    return cap && !cap.disposed ? cap.dup() : null;
+  }
+
+  /** The hook at a pipeline path of the results, retained. */
+  hookAt(path: readonly number[]): Hook {
+    let index: number | null;
+    try {
+      index = capIndexAt(this.content, path);
+    } catch (error) {
+      return new BrokenHook(RpcError.from(error)).retain();
+    }
+    const cap = index === null ? null : this.caps[index];
+    if (cap == null || cap.disposed) {
+      return new BrokenHook(new RpcError("failed", "Called null capability.")).retain();
+    }
+    return cap.hook.retain();
+  }
+
+  /** Releases the capabilities this response still owns. */
+  dispose(): void {
+    releaseCaps(this.caps);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Disposes every handle in a capability table and empties it. */
+export function releaseCaps(caps: (Capability | null)[]): void {
+  for (const cap of caps.splice(0)) cap?.dispose();
+}
+
+/** An object that answers calls: what a {@linkcode LocalHook} delivers to. */
+export interface Server {
+  /**
+   * Handles one call. Throw (or reject) to fail it; an {@linkcode RpcError}
+   * chooses the exception type. Unknown methods should throw `unimplemented`.
+   */
+  dispatch(call: CallContext): void | Promise<void>;
+  /** Runs when the last reference to the object is released. */
+  [Symbol.dispose]?(): void;
+}
+
+/**
+ * One call as the server sees it: params in, results out, and a signal that
+ * aborts when the caller cancels or disconnects.
+ */
+export class CallContext {
+  /** Interface of the method called. */
+  readonly interfaceId: bigint;
+  /** Ordinal of the method in that interface. */
+  readonly methodId: number;
+  /** Aborts when the caller cancels the call or the connection drops. */
+  readonly signal: AbortSignal;
+  readonly #call: CallMessage;
+  #results: { message: capnp.Message; content: capnp.Pointer } | null = null;
+
+  constructor(call: CallMessage, signal: AbortSignal) {
+    this.interfaceId = call.interfaceId;
+    this.methodId = call.methodId;
+    this.#call = call;
+    this.signal = signal;
+  }
+
+  /** Reads the params struct. */
+  params<P extends capnp.Struct>(Params: capnp.StructCtor<P>): P {
+    return readStruct(Params, this.#call.params);
+  }
+
+  /** The params' capability table; `dup()` an entry to keep it after the call. */
+  get paramCaps(): readonly (Capability | null)[] {
+    return this.#call.caps;
+  }
+
+  /** Initialises (once) and returns the results struct. */
+  results<R extends capnp.Struct>(Results: capnp.StructCtor<R>): R {
+    const built = this.#results ??= newReturnMessage();
+    return initStruct(Results, built.content);
+  }
+
+  /** Puts a capability (a new reference) in the results' table; returns its index. */
+  addResultCap(cap: Capability | null): number {
+    const built = this.#results ??= newReturnMessage();
+    const table = capTableOf<Capability>(built.message);
+    table.push(cap === null ? null : cap.dup());
+    return table.length - 1;
+  }
+
+  /** The finished results; the response takes over their capabilities. */
+  toResponse(): Response {
+    const built = this.#results ??= newReturnMessage();
+    return new Response(built.message, built.content, true);
+  }
+}
+
+/** A message whose root is a `Return` with an empty results payload. */
+function newReturnMessage(): { message: capnp.Message; content: capnp.Pointer } {
+  const message = new capnp.Message();
+  const content = message.initRoot(RpcMessage)._initReturn()._initResults().content;
+  return { message, content };
+}
+
+/** Runs calls on a {@linkcode Server} in this process, in the order they were sent. */
+export class LocalHook extends Hook {
+  readonly server: Server;
+
+  constructor(server: Server) {
+    super();
+    this.server = server;
+  }
+
+  send(call: CallMessage): Sent {
+    const pipelines = new PipelineSet();
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(call.signal?.reason);
+    call.signal?.addEventListener("abort", onAbort, { once: true });
+    // Delivered from a microtask: callers never re-enter through send(),
+    // and microtasks keep the order calls were made in.
+    const response = new Promise<Response>((resolve, reject) => {
+      queueMicrotask(async () => {
+        const context = new CallContext(call, controller.signal);
+        try {
+          await this.server.dispatch(context);
+          resolve(context.toResponse());
+        } catch (error) {
+          context.toResponse().dispose();
+          reject(RpcError.from(error));
+        } finally {
+          call.signal?.removeEventListener("abort", onAbort);
+          releaseCaps(call.caps);
+        }
+      });
+    });
+    pipelines.settleWith(response);
+    return { response, pipeline: (path) => pipelines.get(path) };
+  }
+
+  protected override unreferenced(): void {
+    this.server[Symbol.dispose]?.();
+  }
+}
+
+/** Fails every call with one error. */
+export class BrokenHook extends Hook {
+  readonly error: RpcError;
+
+  constructor(error: RpcError) {
+    super();
+    this.error = error;
+  }
+
+  send(call: CallMessage): Sent {
+    releaseCaps(call.caps);
+    return failedSent(this.error);
+  }
+}
+
+/** A call outcome that is already `error`, pipeline included. */
+export function failedSent(error: RpcError): Sent {
+  const response = Promise.reject(error);
+  response.catch(() => {});
+  return { response, pipeline: () => new BrokenHook(error).retain() };
+}
+
+/** A call waiting in a {@linkcode PromiseHook} until it knows where to go. */
+class QueuedCall {
+  readonly call: CallMessage;
+  readonly pipelines = new PipelineSet();
+  readonly response: Promise<Response>;
+  #resolve!: (sent: Sent) => void;
+
+  constructor(call: CallMessage) {
+    this.call = call;
+    this.response = new Promise<Sent>((resolve) => this.#resolve = resolve)
+      .then((sent) => sent.response);
+    this.response.catch(() => {});
+  }
+
+  forward(target: Hook): void {
+    const sent = target.send(this.call);
+    this.pipelines.forwardTo(sent);
+    this.#resolve(sent);
+  }
+}
+
+/**
+ * A capability that is not known yet. Until it resolves, calls either go
+ * ahead through `ahead` (pipelining on the wire) or wait in a queue; after
+ * it resolves, queued calls are delivered first, in order. An embargo holds
+ * new calls back until calls sent ahead have come round.
+ */
+export class PromiseHook extends Hook {
+  #target: Hook | null = null;
+  #embargoed = false;
+  #queue: QueuedCall[] = [];
+  #ahead: ((call: CallMessage) => Sent) | null;
+  #waiters: ((target: Hook) => void)[] = [];
+  /** Calls sent ahead while unresolved (they need an embargo if it resolves locally). */
+  sentAhead = 0;
+  /** For a promise on a remote answer: where it points, to encode it as `receiverAnswer`. */
+  readonly answer: { owner: unknown; questionId: number; path: readonly number[] } | null;
+
+  constructor(
+    ahead: ((call: CallMessage) => Sent) | null = null,
+    answer: PromiseHook["answer"] = null,
+  ) {
+    super();
+    this.#ahead = ahead;
+    this.answer = answer;
+  }
+
+  /** Whether it has resolved (it may still be embargoed). */
+  get isResolved(): boolean {
+    return this.#target !== null;
+  }
+
+  override get settled(): Hook {
+    return this.#target !== null && !this.#embargoed ? this.#target.settled : this;
+  }
+
+  send(call: CallMessage): Sent {
+    if (this.#target !== null && !this.#embargoed) return this.#target.send(call);
+    if (this.#target === null && this.#ahead !== null) {
+      this.sentAhead++;
+      return this.#ahead(call);
+    }
+    const queued = new QueuedCall(call);
+    this.#queue.push(queued);
+    return { response: queued.response, pipeline: (path) => queued.pipelines.get(path) };
+  }
+
+  /** Resolves to `target` (taking over one reference); `embargo` delays new calls. */
+  resolve(target: Hook, embargo?: Promise<void>): void {
+    if (this.#target !== null) {
+      target.release();
+      return;
+    }
+    this.#target = target;
+    this.#ahead = null;
+    if (embargo) {
+      this.#embargoed = true;
+      embargo.then(() => this.#lift(), () => this.#lift());
+    } else {
+      this.#flush();
+    }
+    for (const waiter of this.#waiters.splice(0)) waiter(target);
+  }
+
+  /** Resolves to a hook that fails every call with `error`. */
+  break(error: RpcError): void {
+    this.resolve(new BrokenHook(error).retain());
+  }
+
+  /** Runs `callback` once this promise has resolved. */
+  whenResolved(callback: (target: Hook) => void): void {
+    if (this.#target !== null) callback(this.#target);
+    else this.#waiters.push(callback);
+  }
+
+  #lift(): void {
+    this.#embargoed = false;
+    this.#flush();
+  }
+
+  #flush(): void {
+    const target = this.#target!;
+    for (const queued of this.#queue.splice(0)) queued.forward(target);
+    if (!this.referenced) this.#dropTarget();
+  }
+
+  protected override unreferenced(): void {
+    if (this.#queue.length === 0) this.#dropTarget();
+  }
+
+  #dropTarget(): void {
+    const target = this.#target;
+    if (target === null || this.#embargoed) return;
+    this.#target = new BrokenHook(new RpcError("failed", "Capability used after release."));
+    target.release();
+  }
+}
+
+/**
+ * The promise hooks handed out for paths of one call's results, resolved
+ * together when the results (or the failure) arrive.
+ */
+export class PipelineSet {
+  readonly #hooks = new Map<string, { path: readonly number[]; hook: PromiseHook }>();
+  readonly #create: (path: readonly number[]) => PromiseHook;
+  #settled: ((path: readonly number[]) => Hook) | null = null;
+
+  constructor(create: (path: readonly number[]) => PromiseHook = () => new PromiseHook()) {
+    this.#create = create;
+  }
+
+  /** The (retained) hook for `path`. */
+  get(path: readonly number[]): Hook {
+    if (this.#settled !== null) return this.#settled(path);
+    const key = path.join(".");
+    let entry = this.#hooks.get(key);
+    if (entry === undefined) {
+      entry = { path: [...path], hook: this.#create(path) };
+      this.#hooks.set(key, entry);
+    }
+    return entry.hook.retain();
+  }
+
+  /** Every hook handed out so far, with its path. */
+  entries(): Iterable<{ path: readonly number[]; hook: PromiseHook }> {
+    return this.#hooks.values();
+  }
+
+  /** Resolves each hook from the response, or breaks them all. */
+  settleWith(response: Promise<Response>): void {
+    response.then(
+      (r) => this.resolve((path) => r.hookAt(path)),
+      (error) => this.resolve(() => new BrokenHook(RpcError.from(error)).retain()),
+    );
+  }
+
+  /**
+   * Resolves each hook with `hookAt(path)`; later `get`s use it directly.
+   * `embargo` may hold a hook's new calls back until calls it sent ahead
+   * have come round.
+   */
+  resolve(
+    hookAt: (path: readonly number[]) => Hook,
+    embargo?: (
+      path: readonly number[],
+      promise: PromiseHook,
+      target: Hook,
+    ) => Promise<void> | undefined,
+  ): void {
+    this.#settled = hookAt;
+    for (const { path, hook } of this.#hooks.values()) {
+      const target = hookAt(path);
+      hook.resolve(target, embargo?.(path, hook, target));
+    }
+    this.#hooks.clear();
+  }
+
+  /** Resolves each hook to the matching pipeline of a forwarded call. */
+  forwardTo(sent: Sent): void {
+    this.resolve((path) => sent.pipeline(path));
+  }
+}

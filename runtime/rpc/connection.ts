@@ -1,0 +1,900 @@
+/**
+ * One two-party Cap'n Proto RPC connection (Level 1): the question, answer,
+ * import and export tables and the handling of every protocol message.
+ *
+ * Wire behaviour follows the C++ reference: Return carries
+ * `releaseParamCaps = false` and Finish `releaseResultCaps = false` (both
+ * honoured when a peer sets them); protocol violations Abort the connection;
+ * unknown message types are answered with `Unimplemented`; unknown methods
+ * get an exception Return.
+ *
+ * @module
+ */
+import * as capnp from "capnp-es";
+import {
+  type CapDescriptor,
+  Disembargo_Context,
+  type Exception,
+  Message as RpcMessage,
+  MessageTarget,
+  type Payload,
+  type PromisedAnswer,
+  Resolve as RpcResolve,
+  Return as RpcReturn,
+} from "capnp-es/capnp/rpc";
+import { DEFAULT_FRAME_LIMITS, type Frame, type FrameLimits } from "../framing.ts";
+import { type ByteChannel, FrameTransport } from "../transport.ts";
+import { DEFAULT_READ_LIMITS, type ReadLimits, validateMessage } from "../validate.ts";
+import {
+  BrokenHook,
+  type CallMessage,
+  Capability,
+  failedSent,
+  Hook,
+  PipelineSet,
+  PromiseHook,
+  releaseCaps,
+  Response,
+  type Sent,
+} from "./capability.ts";
+import { ERROR_TYPES, RpcError } from "./errors.ts";
+import { capTableOf, frameMessage, messageFromFrame } from "./message.ts";
+
+/** Every limit a connection enforces against its peer. */
+export interface RpcLimits extends FrameLimits, ReadLimits {
+  /** Calls this side may have awaiting a Return; more fail with `overloaded`. Default 8192. */
+  maxQuestions: number;
+  /** Peer calls that may be running here; more get an `overloaded` Return. Default 1024. */
+  maxAnswers: number;
+}
+
+/** Default limits: the C++ reference's message limits and generous call limits. */
+export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
+  ...DEFAULT_FRAME_LIMITS,
+  ...DEFAULT_READ_LIMITS,
+  maxQuestions: 8192,
+  maxAnswers: 1024,
+});
+
+/** Options for {@linkcode RpcConnection}. */
+export interface ConnectionOptions {
+  /** The capability the peer gets from Bootstrap. The connection keeps its own reference. */
+  bootstrap?: Capability;
+  /** Limits against the peer; unset fields take {@linkcode DEFAULT_RPC_LIMITS}. */
+  limits?: Partial<RpcLimits>;
+}
+
+/** The error every call sees once the peer is gone. */
+export function disconnectedError(): RpcError {
+  return new RpcError("disconnected", "Peer disconnected.");
+}
+
+class Question {
+  readonly id: number;
+  readonly pipelines: PipelineSet;
+  resolve!: (response: Response) => void;
+  reject!: (error: RpcError) => void;
+  readonly response: Promise<Response>;
+  /** Exports made for this call's params, released if the Return says so. */
+  paramExports: number[] = [];
+  returned = false;
+  finishSent = false;
+  /** Set when the caller canceled: the Return is then discarded. */
+  canceled = false;
+
+  constructor(id: number, pipelines: PipelineSet) {
+    this.id = id;
+    this.pipelines = pipelines;
+    this.response = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.response.catch(() => {});
+  }
+}
+
+class Answer {
+  readonly id: number;
+  readonly controller = new AbortController();
+  sent: Sent | null = null;
+  /** The results as returned, kept for pipelined calls until Finish. */
+  response: Response | null = null;
+  resultExports: number[] = [];
+  returned = false;
+
+  constructor(id: number) {
+    this.id = id;
+  }
+}
+
+interface Export {
+  hook: Hook;
+  refs: number;
+}
+
+/** A capability the peer exports to us. */
+class ImportHook extends Hook {
+  readonly connection: RpcConnection;
+  readonly id: number;
+  /** Times the peer has sent us this id: what a Release must give back. */
+  remoteRefs = 0;
+  /** Set when the peer sent it as a promise (`senderPromise`). */
+  promise: ImportedPromise | null = null;
+
+  constructor(connection: RpcConnection, id: number) {
+    super();
+    this.connection = connection;
+    this.id = id;
+  }
+
+  send(call: CallMessage): Sent {
+    return this.connection.sendCall(call, { importId: this.id });
+  }
+
+  protected override unreferenced(): void {
+    this.connection.releaseImport(this);
+  }
+}
+
+/** A promise the peer exports: calls go to the import until it resolves. Holds the import. */
+class ImportedPromise extends PromiseHook {
+  readonly imported: ImportHook;
+
+  constructor(imported: ImportHook) {
+    super((call) => imported.send(call));
+    this.imported = imported;
+  }
+
+  protected override unreferenced(): void {
+    super.unreferenced();
+    if (this.imported.promise === this) this.imported.promise = null;
+    this.imported.release();
+  }
+}
+
+type Target = { importId: number } | { questionId: number; path: readonly number[] };
+
+/** A protocol violation by the peer: the connection is aborted with this reason. */
+class ProtocolError extends Error {}
+
+/**
+ * An RPC connection over a byte channel. Serves `options.bootstrap` to the
+ * peer and gives access to the peer's with {@linkcode RpcConnection.bootstrap}.
+ *
+ * @example
+ * ```ts ignore
+ * import { RpcConnection } from "./connection.ts";
+ * const conn = await Deno.connect({ transport: "unix", path: "/tmp/tester.sock" });
+ * await using rpc = new RpcConnection(conn);
+ * using tester = rpc.bootstrap();
+ * ```
+ */
+export class RpcConnection implements AsyncDisposable {
+  readonly #transport: FrameTransport;
+  readonly #limits: RpcLimits;
+  readonly #bootstrap: Capability | null;
+  readonly #questions = new Map<number, Question>();
+  readonly #freeQuestionIds: number[] = [];
+  #nextQuestionId = 0;
+  readonly #answers = new Map<number, Answer>();
+  #runningAnswers = 0;
+  readonly #imports = new Map<number, ImportHook>();
+  readonly #exports = new Map<number, Export>();
+  readonly #exportIds = new Map<Hook, number>();
+  readonly #freeExportIds: number[] = [];
+  #nextExportId = 0;
+  readonly #embargoes = new Map<number, () => void>();
+  #nextEmbargoId = 0;
+  #error: RpcError | null = null;
+  readonly #closed: Promise<RpcError>;
+  #resolveClosed!: (error: RpcError) => void;
+
+  constructor(channel: ByteChannel, options: ConnectionOptions = {}) {
+    this.#limits = { ...DEFAULT_RPC_LIMITS, ...options.limits };
+    this.#bootstrap = options.bootstrap?.dup() ?? null;
+    this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.#transport = new FrameTransport(channel, (frame) => this.#receive(frame), this.#limits);
+    this.#transport.closed.then((reason) => {
+      this.#shutdown(
+        reason === undefined
+          ? disconnectedError()
+          : new RpcError("disconnected", `Peer disconnected: ${reason.message}`, { cause: reason }),
+      );
+    });
+  }
+
+  /** Settles with the reason once the connection is closed. */
+  get closed(): Promise<RpcError> {
+    return this.#closed;
+  }
+
+  /** Whether the connection is closed. */
+  get isClosed(): boolean {
+    return this.#error !== null;
+  }
+
+  /** Counts of the four tables, for tests and diagnostics. */
+  get stats(): { questions: number; answers: number; imports: number; exports: number } {
+    return {
+      questions: this.#questions.size,
+      answers: this.#answers.size,
+      imports: this.#imports.size,
+      exports: this.#exports.size,
+    };
+  }
+
+  /** The peer's bootstrap capability; usable at once (calls are pipelined). */
+  bootstrap(): Capability {
+    if (this.#error) return Capability.broken(this.#error);
+    const question = this.#newQuestion();
+    if (question === null) {
+      return Capability.broken(new RpcError("overloaded", "Too many outstanding calls."));
+    }
+    const message = new capnp.Message();
+    message.initRoot(RpcMessage)._initBootstrap().questionId = question.id;
+    this.#send(message);
+    return new Capability(question.pipelines.get([]));
+  }
+
+  /** Closes the connection; every pending and later call fails as disconnected. */
+  close(): Promise<void> {
+    this.#transport.close(undefined, true);
+    return this.#closed.then(() => {});
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- Outgoing calls ----
+
+  /** Sends `call` to the peer's capability or promised answer. */
+  sendCall(call: CallMessage, target: Target): Sent {
+    if (this.#error) return this.#failCall(call, this.#error);
+    const question = this.#newQuestion();
+    if (question === null) {
+      return this.#failCall(call, new RpcError("overloaded", "Too many outstanding calls."));
+    }
+    if (call.signal?.aborted) {
+      this.#releaseQuestionId(question);
+      return this.#failCall(call, canceledError(call.signal.reason));
+    }
+    const message = call.writable ? call.message : copyCall(call);
+    const envelope = message.getRoot(RpcMessage).call;
+    envelope.questionId = question.id;
+    writeTarget(envelope._initTarget(), target);
+    question.paramExports = this.#writeCapTable(envelope.params, call.caps);
+    releaseCaps(call.caps);
+    this.#send(message);
+    if (call.signal) {
+      const signal = call.signal;
+      const onAbort = () => this.#cancelQuestion(question, signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      const detach = () => signal.removeEventListener("abort", onAbort);
+      question.response.then(detach, detach);
+    }
+    return { response: question.response, pipeline: (path) => question.pipelines.get(path) };
+  }
+
+  #failCall(call: CallMessage, error: RpcError): Sent {
+    releaseCaps(call.caps);
+    return failedSent(error);
+  }
+
+  #newQuestion(): Question | null {
+    if (this.#questions.size >= this.#limits.maxQuestions) return null;
+    const id = this.#freeQuestionIds.pop() ?? this.#nextQuestionId++;
+    const pipelines = new PipelineSet((path) =>
+      new PromiseHook(
+        (call) => this.sendCall(call, { questionId: id, path }),
+        { owner: this, questionId: id, path },
+      )
+    );
+    const question = new Question(id, pipelines);
+    this.#questions.set(id, question);
+    return question;
+  }
+
+  #releaseQuestionId(question: Question): void {
+    this.#questions.delete(question.id);
+    this.#freeQuestionIds.push(question.id);
+  }
+
+  /** Early Finish: the callee is told to stop; the caller sees a cancellation at once. */
+  #cancelQuestion(question: Question, reason: unknown): void {
+    if (question.returned || question.finishSent || this.#error) return;
+    question.canceled = true;
+    question.finishSent = true;
+    this.#sendFinish(question.id, true);
+    const error = canceledError(reason);
+    question.reject(error);
+    question.pipelines.resolve(() => new BrokenHook(error).retain());
+  }
+
+  #sendFinish(questionId: number, releaseResultCaps: boolean): void {
+    const message = new capnp.Message();
+    const finish = message.initRoot(RpcMessage)._initFinish();
+    finish.questionId = questionId;
+    finish.releaseResultCaps = releaseResultCaps;
+    this.#send(message);
+  }
+
+  // ---- Capability descriptors ----
+
+  /** Writes a cap table for `caps`; returns the export ids it added references to. */
+  #writeCapTable(payload: Payload, caps: readonly (Capability | null)[]): number[] {
+    const exported: number[] = [];
+    if (caps.length === 0) return exported;
+    const table = payload._initCapTable(caps.length);
+    for (let i = 0; i < caps.length; i++) {
+      const cap = caps[i];
+      const id = this.#writeDescriptor(table.get(i), cap && !cap.disposed ? cap.hook : null);
+      if (id !== null) exported.push(id);
+    }
+    return exported;
+  }
+
+  /** Describes `hook` to the peer; returns the export id when one was referenced. */
+  #writeDescriptor(descriptor: CapDescriptor, hook: Hook | null): number | null {
+    if (hook === null) {
+      descriptor.none = true;
+      return null;
+    }
+    const settled = hook.settled;
+    if (settled instanceof ImportHook && settled.connection === this) {
+      descriptor.receiverHosted = settled.id;
+      return null;
+    }
+    if (settled instanceof PromiseHook && settled.answer?.owner === this && !settled.isResolved) {
+      writePromisedAnswer(descriptor._initReceiverAnswer(), settled.answer);
+      return null;
+    }
+    const id = this.#export(settled);
+    if (settled instanceof PromiseHook && !settled.isResolved) {
+      descriptor.senderPromise = id;
+    } else {
+      descriptor.senderHosted = id;
+    }
+    return id;
+  }
+
+  /** Adds a reference to the export of `hook`, creating it if new. */
+  #export(hook: Hook): number {
+    const existing = this.#exportIds.get(hook);
+    if (existing !== undefined) {
+      this.#exports.get(existing)!.refs++;
+      return existing;
+    }
+    const id = this.#freeExportIds.pop() ?? this.#nextExportId++;
+    this.#exports.set(id, { hook: hook.retain(), refs: 1 });
+    this.#exportIds.set(hook, id);
+    if (hook instanceof PromiseHook && !hook.isResolved) {
+      hook.whenResolved((target) => this.#sendResolve(id, hook, target));
+    }
+    return id;
+  }
+
+  #sendResolve(id: number, promise: Hook, target: Hook): void {
+    if (this.#error || this.#exports.get(id)?.hook !== promise) return;
+    const message = new capnp.Message();
+    const resolve = message.initRoot(RpcMessage)._initResolve();
+    resolve.promiseId = id;
+    if (target instanceof BrokenHook) {
+      writeException(resolve._initException(), target.error);
+    } else {
+      this.#writeDescriptor(resolve._initCap(), target);
+    }
+    this.#send(message);
+  }
+
+  #releaseExport(id: number, count: number): void {
+    const entry = this.#exports.get(id);
+    if (entry === undefined) throw new ProtocolError("Tried to release invalid export ID.");
+    if (count > entry.refs) throw new ProtocolError("Tried to drop export's refcount below zero.");
+    entry.refs -= count;
+    if (entry.refs > 0) return;
+    this.#exports.delete(id);
+    this.#exportIds.delete(entry.hook);
+    this.#freeExportIds.push(id);
+    entry.hook.release();
+  }
+
+  /** Reads a received cap table into handles owned by `message`. */
+  #readCapTable(message: capnp.Message, payload: Payload): (Capability | null)[] {
+    const caps = capTableOf<Capability>(message);
+    if (!payload._hasCapTable()) return caps;
+    const table = payload.capTable;
+    for (let i = 0; i < table.length; i++) {
+      const hook = this.#readDescriptor(table.get(i));
+      caps.push(hook === null ? null : new Capability(hook));
+    }
+    return caps;
+  }
+
+  /** The (retained) hook a received descriptor names, or null for `none`. */
+  #readDescriptor(descriptor: CapDescriptor): Hook | null {
+    switch (descriptor.which()) {
+      case 0: // none
+        return null;
+      case 1: // senderHosted
+        return this.#importHook(descriptor.senderHosted).retain();
+      case 2: { // senderPromise
+        const imported = this.#importHook(descriptor.senderPromise);
+        imported.promise ??= new ImportedPromise(imported.retain());
+        return imported.promise.retain();
+      }
+      case 3: { // receiverHosted
+        const entry = this.#exports.get(descriptor.receiverHosted);
+        if (entry === undefined) {
+          return new BrokenHook(new RpcError("failed", "Invalid 'receiverHosted' export ID."))
+            .retain();
+        }
+        return entry.hook.retain();
+      }
+      case 4: { // receiverAnswer
+        const promised = descriptor.receiverAnswer;
+        const answer = this.#answers.get(promised.questionId);
+        if (answer?.sent == null) {
+          return new BrokenHook(new RpcError("failed", "Invalid 'receiverAnswer' question ID."))
+            .retain();
+        }
+        return answer.sent.pipeline(readTransform(promised));
+      }
+      default:
+        return new BrokenHook(
+          new RpcError("unimplemented", "Third-party capabilities are not supported."),
+        ).retain();
+    }
+  }
+
+  #importHook(id: number): ImportHook {
+    let hook = this.#imports.get(id);
+    if (hook === undefined) {
+      hook = new ImportHook(this, id);
+      this.#imports.set(id, hook);
+    }
+    hook.remoteRefs++;
+    return hook;
+  }
+
+  /** Called when nothing here references an import any more. */
+  releaseImport(hook: ImportHook): void {
+    if (this.#imports.get(hook.id) !== hook) return;
+    this.#imports.delete(hook.id);
+    if (this.#error) return; // the peer dropped everything already
+    const message = new capnp.Message();
+    const release = message.initRoot(RpcMessage)._initRelease();
+    release.id = hook.id;
+    release.referenceCount = hook.remoteRefs;
+    this.#send(message);
+  }
+
+  // ---- Receiving ----
+
+  #send(message: capnp.Message): void {
+    this.#transport.send(frameMessage(message));
+  }
+
+  #receive(frame: Frame): void {
+    if (this.#error) return;
+    try {
+      validateMessage(frame, this.#limits);
+      const message = messageFromFrame(frame);
+      this.#dispatch(message, message.getRoot(RpcMessage));
+    } catch (error) {
+      this.#abort(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  #dispatch(message: capnp.Message, root: RpcMessage): void {
+    switch (root.which()) {
+      case RpcMessage.CALL:
+        return this.#onCall(message, root);
+      case RpcMessage.RETURN:
+        return this.#onReturn(message, root.return);
+      case RpcMessage.FINISH:
+        return this.#onFinish(root.finish.questionId, root.finish.releaseResultCaps);
+      case RpcMessage.RELEASE:
+        return this.#releaseExport(root.release.id, root.release.referenceCount);
+      case RpcMessage.BOOTSTRAP:
+        return this.#onBootstrap(root.bootstrap.questionId);
+      case RpcMessage.RESOLVE:
+        return this.#onResolve(root.resolve);
+      case RpcMessage.DISEMBARGO:
+        return this.#onDisembargo(message, root);
+      case RpcMessage.ABORT: {
+        const error = readException(root.abort);
+        this.#transport.close();
+        return this.#shutdown(error);
+      }
+      case RpcMessage.UNIMPLEMENTED:
+        return this.#onUnimplemented(root.unimplemented);
+      default:
+        return this.#replyUnimplemented(message);
+    }
+  }
+
+  #onCall(message: capnp.Message, root: RpcMessage): void {
+    const call = root.call;
+    const id = call.questionId;
+    if (this.#answers.has(id)) throw new ProtocolError("Duplicate question ID.");
+    const answer = new Answer(id);
+    this.#answers.set(id, answer);
+    const target = this.#resolveTarget(call.target);
+    const caps = this.#readCapTable(message, call.params);
+    if (call.sendResultsTo.which() !== 0) {
+      target.release();
+      releaseCaps(caps);
+      return this.#returnError(
+        answer,
+        new RpcError("unimplemented", "Tail calls (sendResultsTo) are not supported."),
+      );
+    }
+    if (this.#runningAnswers >= this.#limits.maxAnswers) {
+      target.release();
+      releaseCaps(caps);
+      return this.#returnError(answer, new RpcError("overloaded", "Too many calls in progress."));
+    }
+    this.#runningAnswers++;
+    const sent = target.send({
+      interfaceId: call.interfaceId,
+      methodId: call.methodId,
+      message,
+      params: call.params.content,
+      caps,
+      writable: false,
+      signal: answer.controller.signal,
+    });
+    target.release();
+    answer.sent = sent;
+    sent.response.then(
+      (response) => this.#returnResults(answer, response),
+      (error) => this.#returnError(answer, RpcError.from(error)),
+    );
+  }
+
+  /** The (retained) hook a message target names. */
+  #resolveTarget(target: MessageTarget): Hook {
+    if (target.which() === MessageTarget.IMPORTED_CAP) {
+      const entry = this.#exports.get(target.importedCap);
+      if (entry === undefined) throw new ProtocolError("Call target is not a current export ID.");
+      return entry.hook.retain();
+    }
+    const promised = target.promisedAnswer;
+    const answer = this.#answers.get(promised.questionId);
+    if (answer?.sent == null) {
+      throw new ProtocolError("Pipeline call on a request that doesn't exist.");
+    }
+    return answer.sent.pipeline(readTransform(promised));
+  }
+
+  #returnResults(answer: Answer, response: Response): void {
+    this.#runningAnswers--;
+    if (answer.returned || this.#error) {
+      response.dispose();
+      return;
+    }
+    answer.returned = true;
+    answer.response = response;
+    const message = response.writable ? response.message : copyResults(response);
+    const ret = message.getRoot(RpcMessage).return;
+    ret.answerId = answer.id;
+    ret.releaseParamCaps = false;
+    answer.resultExports = this.#writeCapTable(ret.results, response.caps);
+    this.#send(message);
+  }
+
+  #returnError(answer: Answer, error: RpcError): void {
+    if (answer.sent !== null) this.#runningAnswers--;
+    if (answer.returned || this.#error) return;
+    answer.returned = true;
+    const message = new capnp.Message();
+    const ret = message.initRoot(RpcMessage)._initReturn();
+    ret.answerId = answer.id;
+    ret.releaseParamCaps = false;
+    writeException(ret._initException(), error);
+    this.#send(message);
+  }
+
+  #onReturn(message: capnp.Message, ret: RpcReturn): void {
+    const question = this.#questions.get(ret.answerId);
+    if (question === undefined || question.returned) {
+      throw new ProtocolError("Invalid question ID in Return message.");
+    }
+    question.returned = true;
+    if (question.canceled) {
+      // Finish(releaseResultCaps) went first: the callee drops the caps; import nothing.
+      this.#releaseQuestionId(question);
+      return;
+    }
+    if (ret.releaseParamCaps) {
+      for (const id of question.paramExports) {
+        if (this.#exports.has(id)) this.#releaseExport(id, 1);
+      }
+    }
+    switch (ret.which()) {
+      case RpcReturn.RESULTS: {
+        const results = ret.results;
+        this.#readCapTable(message, results);
+        const response = new Response(message, results.content, false);
+        question.resolve(response);
+        question.pipelines.resolve(
+          (path) => response.hookAt(path),
+          (path, promise, target) =>
+            this.#embargoIfLocal(promise, target, { questionId: question.id, path }),
+        );
+        break;
+      }
+      case RpcReturn.EXCEPTION:
+        this.#failQuestion(question, readException(ret.exception));
+        break;
+      case RpcReturn.CANCELED:
+        this.#failQuestion(question, new RpcError("failed", "Call canceled.", { remote: true }));
+        break;
+      default:
+        this.#failQuestion(
+          question,
+          new RpcError("unimplemented", "Unsupported Return variant (third-party or tail call)."),
+        );
+    }
+    if (!question.finishSent) {
+      question.finishSent = true;
+      this.#sendFinish(question.id, false);
+    }
+    this.#releaseQuestionId(question);
+  }
+
+  #failQuestion(question: Question, error: RpcError): void {
+    question.reject(error);
+    question.pipelines.resolve(() => new BrokenHook(error).retain());
+  }
+
+  /**
+   * A promise that sent calls ahead over this connection and now resolves to
+   * something not on it: those calls will come back round through the peer,
+   * so new calls wait behind a Disembargo loopback.
+   */
+  #embargoIfLocal(promise: PromiseHook, target: Hook, via: Target): Promise<void> | undefined {
+    const settled = target.settled;
+    if (promise.sentAhead === 0 || this.#error) return undefined;
+    if (settled instanceof ImportHook && settled.connection === this) return undefined;
+    if (settled instanceof BrokenHook) return undefined;
+    const id = this.#nextEmbargoId++;
+    const message = new capnp.Message();
+    const disembargo = message.initRoot(RpcMessage)._initDisembargo();
+    writeTarget(disembargo._initTarget(), via);
+    disembargo._initContext().senderLoopback = id;
+    this.#send(message);
+    return new Promise((resolve) => this.#embargoes.set(id, resolve));
+  }
+
+  #onFinish(questionId: number, releaseResultCaps: boolean): void {
+    const answer = this.#answers.get(questionId);
+    if (answer === undefined) throw new ProtocolError("Finish for unknown answer ID.");
+    this.#answers.delete(questionId);
+    if (!answer.returned) {
+      // Early Finish: cancel the call and retire the question now.
+      answer.controller.abort(new RpcError("failed", "Call canceled by the caller."));
+      answer.returned = true;
+      const message = new capnp.Message();
+      const ret = message.initRoot(RpcMessage)._initReturn();
+      ret.answerId = questionId;
+      ret.releaseParamCaps = false;
+      ret.canceled = true;
+      this.#send(message);
+      return;
+    }
+    if (releaseResultCaps) {
+      for (const id of answer.resultExports) {
+        if (this.#exports.has(id)) this.#releaseExport(id, 1);
+      }
+    }
+    answer.response?.dispose();
+  }
+
+  #onBootstrap(questionId: number): void {
+    if (this.#answers.has(questionId)) throw new ProtocolError("Duplicate question ID.");
+    const answer = new Answer(questionId);
+    this.#answers.set(questionId, answer);
+    if (this.#bootstrap === null) {
+      const error = new RpcError("failed", "No bootstrap interface.");
+      answer.sent = failedSent(error);
+      return this.#returnError(answer, error);
+    }
+    const message = new capnp.Message();
+    const content = message.initRoot(RpcMessage)._initReturn()._initResults().content;
+    capnp.utils.setInterfacePointer(0, content);
+    capTableOf<Capability>(message).push(this.#bootstrap.dup());
+    const response = new Response(message, content, true);
+    answer.sent = {
+      response: Promise.resolve(response),
+      pipeline: (path) => response.hookAt(path),
+    };
+    this.#runningAnswers++;
+    this.#returnResults(answer, response);
+  }
+
+  #onResolve(resolve: RpcResolve): void {
+    const imported = this.#imports.get(resolve.promiseId);
+    const target = resolve.which() === RpcResolve.CAP
+      ? this.#readDescriptor(resolve.cap)
+      : new BrokenHook(readException(resolve.exception)).retain();
+    const promise = imported?.promise;
+    if (promise == null || promise.isResolved) {
+      // Released meanwhile (or not a promise): drop what the peer sent.
+      target?.release();
+      return;
+    }
+    const resolved = target ??
+      new BrokenHook(new RpcError("failed", "Promise resolved to null.")).retain();
+    promise.resolve(resolved, this.#embargoIfLocal(promise, resolved, { importId: imported!.id }));
+  }
+
+  #onDisembargo(message: capnp.Message, root: RpcMessage): void {
+    const disembargo = root.disembargo;
+    const context = disembargo.context;
+    switch (context.which()) {
+      case Disembargo_Context.SENDER_LOOPBACK: {
+        const hook = this.#resolveTarget(disembargo.target);
+        const settled = hook.settled;
+        hook.release();
+        if (!(settled instanceof ImportHook) || settled.connection !== this) {
+          throw new ProtocolError(
+            "'Disembargo' of type 'senderLoopback' sent to an object that does not point back to the sender.",
+          );
+        }
+        // Calls to the target were forwarded synchronously, so they are
+        // already ahead of this reply on the wire.
+        const reply = new capnp.Message();
+        const back = reply.initRoot(RpcMessage)._initDisembargo();
+        back._initTarget().importedCap = settled.id;
+        back._initContext().receiverLoopback = context.senderLoopback;
+        this.#send(reply);
+        return;
+      }
+      case Disembargo_Context.RECEIVER_LOOPBACK: {
+        const lift = this.#embargoes.get(context.receiverLoopback);
+        if (lift === undefined) throw new ProtocolError("Invalid embargo ID.");
+        this.#embargoes.delete(context.receiverLoopback);
+        lift();
+        return;
+      }
+      default:
+        return this.#replyUnimplemented(message);
+    }
+  }
+
+  #onUnimplemented(echoed: RpcMessage): void {
+    switch (echoed.which()) {
+      case RpcMessage.CALL:
+      case RpcMessage.BOOTSTRAP: {
+        const id = echoed.which() === RpcMessage.CALL
+          ? echoed.call.questionId
+          : echoed.bootstrap.questionId;
+        const question = this.#questions.get(id);
+        if (question && !question.returned) {
+          question.returned = true;
+          this.#failQuestion(
+            question,
+            new RpcError("unimplemented", "Peer does not implement this call."),
+          );
+          this.#releaseQuestionId(question);
+        }
+        return;
+      }
+      case RpcMessage.RESOLVE: {
+        // The peer ignored our Resolve: drop the reference it would have taken.
+        const resolve = echoed.resolve;
+        if (resolve.which() === RpcResolve.CAP && resolve.cap.which() === 1) {
+          const id = resolve.cap.senderHosted;
+          if (this.#exports.has(id)) this.#releaseExport(id, 1);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #replyUnimplemented(message: capnp.Message): void {
+    const reply = new capnp.Message();
+    reply.initRoot(RpcMessage).unimplemented = message.getRoot(RpcMessage);
+    this.#send(reply);
+  }
+
+  // ---- Teardown ----
+
+  /** Sends Abort with `reason` and closes. */
+  #abort(reason: string): void {
+    if (this.#error) return;
+    const message = new capnp.Message();
+    writeException(message.initRoot(RpcMessage)._initAbort(), new RpcError("failed", reason));
+    this.#send(message);
+    this.#transport.close(undefined, true);
+    this.#shutdown(new RpcError("disconnected", `Connection aborted: ${reason}`));
+  }
+
+  /** Fails everything pending and drops every table entry, once. */
+  #shutdown(error: RpcError): void {
+    if (this.#error) return;
+    this.#error = error;
+    for (const question of [...this.#questions.values()]) {
+      if (!question.returned && !question.canceled) this.#failQuestion(question, error);
+    }
+    this.#questions.clear();
+    for (const answer of this.#answers.values()) {
+      answer.controller.abort(error);
+      answer.response?.dispose();
+    }
+    this.#answers.clear();
+    for (const lift of this.#embargoes.values()) lift();
+    this.#embargoes.clear();
+    const exports = [...this.#exports.values()];
+    this.#exports.clear();
+    this.#exportIds.clear();
+    for (const entry of exports) entry.hook.release();
+    this.#imports.clear();
+    this.#bootstrap?.dispose();
+    this.#resolveClosed(error);
+  }
+}
+
+function canceledError(reason: unknown): RpcError {
+  return new RpcError("failed", "Call canceled.", { cause: reason });
+}
+
+function writeTarget(target: MessageTarget, to: Target): void {
+  if ("importId" in to) target.importedCap = to.importId;
+  else writePromisedAnswer(target._initPromisedAnswer(), to);
+}
+
+function writePromisedAnswer(
+  promised: PromisedAnswer,
+  to: { questionId: number; path: readonly number[] },
+): void {
+  promised.questionId = to.questionId;
+  if (to.path.length === 0) return;
+  const ops = promised._initTransform(to.path.length);
+  to.path.forEach((field, i) => ops.get(i).getPointerField = field);
+}
+
+function readTransform(promised: PromisedAnswer): number[] {
+  if (!promised._hasTransform()) return [];
+  const path: number[] = [];
+  const ops = promised.transform;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops.get(i);
+    if (op.which() === 1) path.push(op.getPointerField);
+  }
+  return path;
+}
+
+function writeException(exception: Exception, error: RpcError): void {
+  exception.reason = error.message;
+  exception.type = ERROR_TYPES.indexOf(error.type) as Exception["type"];
+}
+
+function readException(exception: Exception): RpcError {
+  const type = ERROR_TYPES[exception.type] ?? "failed";
+  return new RpcError(type, exception.reason, { remote: true });
+}
+
+/** Copies a call received from elsewhere into a fresh message for this connection. */
+function copyCall(call: CallMessage): capnp.Message {
+  const message = new capnp.Message();
+  const envelope = message.initRoot(RpcMessage)._initCall();
+  envelope.interfaceId = call.interfaceId;
+  envelope.methodId = call.methodId;
+  capnp.utils.copyFrom(call.params, envelope._initParams().content);
+  capTableOf<Capability>(message).length = 0;
+  return message;
+}
+
+/** Copies results received from elsewhere into a fresh Return message. */
+function copyResults(response: Response): capnp.Message {
+  const message = new capnp.Message();
+  const content = message.initRoot(RpcMessage)._initReturn()._initResults().content;
+  capnp.utils.copyFrom(response.content, content);
+  capTableOf<Capability>(message).length = 0;
+  return message;
+}

@@ -1,0 +1,94 @@
+/**
+ * capnp-es message plumbing shared by the engine: wrapping received frames
+ * without copying, framing outgoing messages, the capability table that
+ * rides on each message, and pointer paths into results.
+ *
+ * @module
+ */
+import * as capnp from "capnp-es";
+import { encodeFrame, type Frame } from "../framing.ts";
+
+// capnp-es does not export its arena classes; take the multi-segment one from
+// a parsed two-segment message so received segments are used in place.
+const twoSegments = encodeFrame([new Uint8Array(8), new Uint8Array(8)]);
+const MultiSegmentArena = new capnp.Message(twoSegments, false)._capnp.arena.constructor as new (
+  buffers: ArrayBuffer[],
+) => ConstructorParameters<typeof capnp.Message>[0];
+
+/**
+ * Wraps received (already validated) segments as a capnp-es message.
+ *
+ * The validator bounded everything reachable, so capnp-es's own per-access
+ * budget is lifted: long-lived messages must stay readable.
+ */
+export function messageFromFrame(frame: Frame): capnp.Message {
+  const message = frame.length === 1
+    ? new capnp.Message(frame[0], false, true)
+    : new capnp.Message(new MultiSegmentArena(frame));
+  message._capnp.traversalLimit = Infinity;
+  return message;
+}
+
+/** Frames a message for the wire. */
+export function frameMessage(message: capnp.Message): Uint8Array {
+  return new Uint8Array(message.toArrayBuffer());
+}
+
+/**
+ * The capability table of a message: slot `i` is what interface pointer `i`
+ * refers to. capnp-es keeps it on the message so its generated accessors see
+ * it; here it holds this engine's handles (typed loosely by capnp-es).
+ */
+export function capTableOf<T>(message: capnp.Message): (T | null)[] {
+  const cap = message._capnp as { capTable?: unknown[] };
+  return (cap.capTable ??= []) as (T | null)[];
+}
+
+/** Reads the struct at `pointer` as `Ctor`; a null pointer reads as defaults. */
+export function readStruct<T extends capnp.Struct>(
+  Ctor: capnp.StructCtor<T>,
+  pointer: capnp.Pointer,
+): T {
+  if (capnp.utils.isNull(pointer)) return new capnp.Message().initRoot(Ctor);
+  return capnp.utils.getAs(Ctor, pointer);
+}
+
+/** Initialises a struct of type `Ctor` at `pointer`. */
+export function initStruct<T extends capnp.Struct>(
+  Ctor: capnp.StructCtor<T>,
+  pointer: capnp.Pointer,
+): T {
+  capnp.utils.initStruct(Ctor._capnp.size, pointer);
+  return capnp.utils.getAs(Ctor, pointer);
+}
+
+const OTHER = 3;
+const STRUCT = 0;
+
+/**
+ * Follows a pipeline path (pointer field indexes) from `content` and returns
+ * the capability index it ends on, or null for a null pointer.
+ *
+ * @throws {Error} when the path leaves a struct or ends on a non-capability.
+ */
+export function capIndexAt(content: capnp.Pointer, path: readonly number[]): number | null {
+  let pointer = content;
+  for (const field of path) {
+    if (capnp.utils.isNull(pointer)) return null;
+    if (capnp.utils.getTargetPointerType(pointer) !== STRUCT) {
+      throw new Error("Pipeline path goes through a non-struct pointer.");
+    }
+    const struct = capnp.utils.getAs(
+      capnp.Struct as unknown as capnp.StructCtor<capnp.Struct>,
+      pointer,
+    );
+    if (field >= capnp.utils.getTargetStructSize(struct).pointerLength) return null;
+    pointer = capnp.utils.getPointer(field, struct);
+  }
+  if (capnp.utils.isNull(pointer)) return null;
+  const target = capnp.utils.followFars(pointer);
+  if (capnp.utils.getPointerType(target) !== OTHER) {
+    throw new Error("Pipeline path does not end on a capability.");
+  }
+  return capnp.utils.getCapabilityId(target);
+}

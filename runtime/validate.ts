@@ -1,0 +1,200 @@
+/**
+ * Bounded validation of received messages, before anything reads them.
+ *
+ * Walks every pointer reachable from the root, checking bounds and counting
+ * the words each object occupies against a traversal budget, the way the C++
+ * reader does while reading. A message whose pointers alias one large object
+ * (1024 pointers to one 1 MiB text) therefore counts as the 1 GiB it would
+ * expand to and is refused at once; a pointer cycle hits the nesting limit.
+ * Readers are then free to access the message without per-access budgets.
+ *
+ * @module
+ */
+
+/** Limits for received data; the defaults are the C++ reference's. */
+export interface ReadLimits {
+  /** Words that may be reached from the root, counting aliases each time. Default 8 Mi (64 MiB). */
+  traversalLimitWords: number;
+  /** Deepest pointer nesting. Default 64. */
+  nestingLimit: number;
+}
+
+/** The C++ reference implementation's read limits. */
+export const DEFAULT_READ_LIMITS: Readonly<ReadLimits> = Object.freeze({
+  traversalLimitWords: 8 * 1024 * 1024,
+  nestingLimit: 64,
+});
+
+/** Thrown for a message that is malformed or exceeds a read limit. */
+export class MessageValidationError extends Error {
+  override name = "MessageValidationError";
+}
+
+const STRUCT = 0, LIST = 1, FAR = 2;
+const COMPOSITE = 7;
+/** Bits per element for list element sizes 0..6. */
+const ELEMENT_BITS = [0, 1, 8, 16, 32, 64, 64];
+
+/**
+ * Checks `segments` against `limits`; returns the words counted.
+ *
+ * @throws {MessageValidationError} with the C++ wording where one exists.
+ *
+ * @example
+ * ```ts
+ * import { validateMessage } from "./validate.ts";
+ * const root = new ArrayBuffer(8); // a null root pointer
+ * console.assert(validateMessage([root]) === 0);
+ * ```
+ */
+export function validateMessage(
+  segments: ArrayBuffer[],
+  limits: ReadLimits = DEFAULT_READ_LIMITS,
+): number {
+  if (segments.length === 0 || segments[0].byteLength < 8) {
+    throw new MessageValidationError("Message ends prematurely in first segment.");
+  }
+  const walker = new Walker(segments, limits.traversalLimitWords);
+  walker.pointer(0, 0, limits.nestingLimit);
+  return walker.words;
+}
+
+class Walker {
+  readonly views: DataView[];
+  readonly budget: number;
+  words = 0;
+
+  constructor(segments: ArrayBuffer[], budget: number) {
+    this.views = segments.map((s) => new DataView(s));
+    this.budget = budget;
+  }
+
+  charge(words: number): void {
+    this.words += words;
+    if (this.words > this.budget) {
+      throw new MessageValidationError("Exceeded message traversal limit.");
+    }
+  }
+
+  /** Follows the pointer at word `word` of segment `seg`. */
+  pointer(seg: number, word: number, depth: number): void {
+    let view = this.views[seg];
+    let lo = view.getUint32(word * 8, true);
+    let hi = view.getUint32(word * 8 + 4, true);
+    if (lo === 0 && hi === 0) return;
+    // Where the object's content starts, as (segment, word).
+    let contentSeg = seg;
+    let contentWord: number;
+    if ((lo & 3) === FAR) {
+      const double = (lo & 4) !== 0;
+      const padSeg = hi;
+      const padWord = lo >>> 3;
+      const padView = this.views[padSeg];
+      if (padView === undefined) {
+        throw new MessageValidationError("Far pointer to unknown segment.");
+      }
+      this.bounds(padSeg, padWord, double ? 2 : 1);
+      const padLo = padView.getUint32(padWord * 8, true);
+      const padHi = padView.getUint32(padWord * 8 + 4, true);
+      if (!double) {
+        if ((padLo & 3) === FAR) {
+          throw new MessageValidationError("Far pointer landing pad is far.");
+        }
+        view = padView;
+        seg = padSeg;
+        word = padWord;
+        lo = padLo;
+        hi = padHi;
+        contentSeg = seg;
+        contentWord = word + 1 + (lo >> 2);
+      } else {
+        if ((padLo & 7) !== FAR) {
+          throw new MessageValidationError("Double-far landing pad is not a far pointer.");
+        }
+        contentSeg = padHi;
+        contentWord = padLo >>> 3;
+        if (this.views[contentSeg] === undefined) {
+          throw new MessageValidationError("Far pointer to unknown segment.");
+        }
+        lo = padView.getUint32(padWord * 8 + 8, true);
+        hi = padView.getUint32(padWord * 8 + 12, true);
+        if ((lo >> 2) !== 0) {
+          throw new MessageValidationError("Double-far tag has a non-zero offset.");
+        }
+      }
+    } else {
+      contentWord = word + 1 + (lo >> 2);
+    }
+    const kind = lo & 3;
+    if (kind === STRUCT) {
+      if (depth <= 0) {
+        throw new MessageValidationError("Message is too deeply-nested or contains cycles.");
+      }
+      this.struct(contentSeg, contentWord, hi & 0xffff, hi >>> 16, depth - 1);
+    } else if (kind === LIST) {
+      if (depth <= 0) {
+        throw new MessageValidationError("Message is too deeply-nested or contains cycles.");
+      }
+      this.list(contentSeg, contentWord, hi & 7, hi >>> 3, depth - 1);
+    } else if (kind === FAR) {
+      throw new MessageValidationError("Far pointer landing pad is far.");
+    } else if ((lo >>> 2) !== 0) {
+      throw new MessageValidationError("Unknown pointer type.");
+    }
+    // Capability pointers carry only an index, checked by the reader.
+  }
+
+  bounds(seg: number, word: number, words: number): void {
+    if (word < 0 || word + words > this.views[seg].byteLength / 8) {
+      throw new MessageValidationError("Message contains out-of-bounds pointer.");
+    }
+  }
+
+  struct(seg: number, word: number, dataWords: number, ptrCount: number, depth: number): void {
+    const size = dataWords + ptrCount;
+    this.bounds(seg, word, size);
+    // C++ charges at least one word for an empty struct against amplification.
+    this.charge(size === 0 ? 1 : size);
+    for (let i = 0; i < ptrCount; i++) this.pointer(seg, word + dataWords + i, depth);
+  }
+
+  list(seg: number, word: number, elementSize: number, count: number, depth: number): void {
+    if (elementSize === COMPOSITE) {
+      this.bounds(seg, word, 1 + count);
+      const view = this.views[seg];
+      const tagLo = view.getUint32(word * 8, true);
+      const tagHi = view.getUint32(word * 8 + 4, true);
+      if ((tagLo & 3) !== STRUCT) {
+        throw new MessageValidationError(
+          "INLINE_COMPOSITE lists of non-STRUCT type are not supported.",
+        );
+      }
+      const elements = tagLo >>> 2;
+      const dataWords = tagHi & 0xffff;
+      const ptrCount = tagHi >>> 16;
+      const stride = dataWords + ptrCount;
+      if (elements * stride > count) {
+        throw new MessageValidationError(
+          "INLINE_COMPOSITE list's elements overrun its word count.",
+        );
+      }
+      // Zero-sized elements still cost a word each, as in C++.
+      this.charge(stride === 0 ? elements + 1 : count + 1);
+      if (ptrCount === 0) return;
+      for (let e = 0; e < elements; e++) {
+        const base = word + 1 + e * stride + dataWords;
+        for (let i = 0; i < ptrCount; i++) this.pointer(seg, base + i, depth);
+      }
+      return;
+    }
+    if (elementSize === 6) {
+      this.bounds(seg, word, count);
+      this.charge(count);
+      for (let i = 0; i < count; i++) this.pointer(seg, word + i, depth);
+      return;
+    }
+    const words = Math.ceil((count * ELEMENT_BITS[elementSize]) / 64);
+    this.bounds(seg, word, words);
+    this.charge(elementSize === 0 ? count : words);
+  }
+}
