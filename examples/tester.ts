@@ -162,3 +162,164 @@ export function newTester(state: TesterState = { live: 0, canceled: 0, held: [] 
   ));
   return { tester, state };
 }
+
+/** Sets capability `cap` into pointer field `field` of a request's params. */
+export function setCapParam(
+  request: { addCap(cap: Capability | null): number; params: capnp.Struct },
+  field: number,
+  cap: Capability | null,
+): void {
+  capnp.utils.setInterfacePointer(
+    request.addCap(cap),
+    capnp.utils.getPointer(field, request.params),
+  );
+}
+
+/** A Callback capability running `fn` in this process. */
+export function callbackOf(fn: (value: bigint) => bigint | Promise<bigint>): Capability {
+  const method = Callback$Client.methods[0];
+  return Capability.fromServer(serverFromMethods(
+    new Map([[Callback$Client.interfaceId, [async (call) => {
+      call.results(method.ResultsClass).result = await fn(call.params(method.ParamsClass).value);
+    }]]]),
+  ));
+}
+
+/**
+ * Typed calls on a Tester capability over the raw engine (what the
+ * generated proxies of the runtime layer will replace).
+ */
+export class TesterClient implements Disposable {
+  readonly cap: Capability;
+
+  constructor(cap: Capability) {
+    this.cap = cap;
+  }
+
+  async add(a: number, b: number, signal?: AbortSignal): Promise<number> {
+    const request = this.cap.request(Tester$Client.methods[0]);
+    request.params.a = a;
+    request.params.b = b;
+    using response = await request.send({ signal });
+    return response.results(Tester_Add$Results).result;
+  }
+
+  async echo(data: Uint8Array): Promise<Uint8Array> {
+    const request = this.cap.request(Tester$Client.methods[1]);
+    request.params._initData(data.byteLength).copyBuffer(data);
+    using response = await request.send();
+    return response.results(Tester_Echo$Results).data.toUint8Array().slice();
+  }
+
+  async echoText(text: string): Promise<string> {
+    const request = this.cap.request(Tester$Client.methods[2]);
+    request.params.text = text;
+    using response = await request.send();
+    return response.results(Tester_EchoText$Results).text;
+  }
+
+  /** The counter arrives pipelined: it is usable before the call returns. */
+  makeCounter(start: bigint): { counter: CounterClient; done: Promise<void> } {
+    const request = this.cap.request(Tester$Client.methods[3]);
+    request.params.start = start;
+    const pending = request.send();
+    return {
+      counter: new CounterClient(pending.pipeline(0)),
+      done: pending.then((response) => response.dispose()),
+    };
+  }
+
+  async callBack(callback: Capability, n: number): Promise<bigint> {
+    const request = this.cap.request(Tester$Client.methods[4]);
+    setCapParam(request, 0, callback);
+    request.params.n = n;
+    using response = await request.send();
+    return response.results(Tester_CallBack$Results).sum;
+  }
+
+  async fail(type: number, message: string): Promise<void> {
+    const request = this.cap.request(Tester$Client.methods[5]);
+    request.params.type = type as Tester_Fail$Params["type"];
+    request.params.message = message;
+    (await request.send()).dispose();
+  }
+
+  async wait(ms: number, signal?: AbortSignal): Promise<boolean> {
+    const request = this.cap.request(Tester$Client.methods[6]);
+    request.params.ms = ms;
+    using response = await request.send({ signal });
+    return response.results(Tester_Wait$Results).completed;
+  }
+
+  async liveObjects(): Promise<number> {
+    using response = await this.cap.request(Tester$Client.methods[7]).send();
+    return response.results(Tester_LiveObjects$Results).count;
+  }
+
+  async canceledCount(): Promise<number> {
+    using response = await this.cap.request(Tester$Client.methods[8]).send();
+    return response.results(Tester_CanceledCount$Results).count;
+  }
+
+  async hold(callback: Capability): Promise<void> {
+    const request = this.cap.request(Tester$Client.methods[9]);
+    setCapParam(request, 0, callback);
+    (await request.send()).dispose();
+  }
+
+  async releaseHeld(): Promise<number> {
+    using response = await this.cap.request(Tester$Client.methods[10]).send();
+    return response.results(Tester_ReleaseHeld$Results).count;
+  }
+
+  /** The returned callback arrives pipelined. */
+  echoCap(callback: Capability): { callback: Capability; done: Promise<void> } {
+    const request = this.cap.request(Tester$Client.methods[11]);
+    setCapParam(request, 0, callback);
+    const pending = request.send();
+    return { callback: pending.pipeline(0), done: pending.then((response) => response.dispose()) };
+  }
+
+  async describe(): Promise<string> {
+    using response = await this.cap.request(ExtendedTester$Client.methods[0]).send();
+    return response.results(ExtendedTester_Describe$Results).text;
+  }
+
+  dispose(): void {
+    this.cap.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Typed calls on a Counter capability. */
+export class CounterClient implements Disposable {
+  readonly cap: Capability;
+
+  constructor(cap: Capability) {
+    this.cap = cap;
+  }
+
+  async next(): Promise<bigint> {
+    using response = await this.cap.request(Counter$Client.methods[0]).send();
+    return response.results(Counter_Next$Results).value;
+  }
+
+  dispose(): void {
+    this.cap.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Calls a Callback capability once. */
+export async function callCallback(callback: Capability, value: bigint): Promise<bigint> {
+  const request = callback.request(Callback$Client.methods[0]);
+  request.params.value = value;
+  using response = await request.send();
+  return response.results(Callback$Client.methods[0].ResultsClass).result;
+}

@@ -12,6 +12,7 @@
  */
 import * as capnp from "capnp-es";
 import {
+  Call_SendResultsTo,
   type CapDescriptor,
   Disembargo_Context,
   type Exception,
@@ -101,6 +102,8 @@ class Answer {
   response: Response | null = null;
   resultExports: number[] = [];
   returned = false;
+  /** The caller asked for the results to stay here (`sendResultsTo.yourself`, a tail call). */
+  keepResults = false;
 
   constructor(id: number) {
     this.id = id;
@@ -263,7 +266,9 @@ export class RpcConnection implements AsyncDisposable {
     const envelope = message.getRoot(RpcMessage).call;
     envelope.questionId = question.id;
     writeTarget(envelope._initTarget(), target);
-    question.paramExports = this.#writeCapTable(envelope.params, call.caps);
+    const caps = capTableOf<Capability>(message);
+    question.paramExports = this.#writeCapTable(envelope.params, caps);
+    releaseCaps(caps);
     releaseCaps(call.caps);
     this.#send(message);
     if (call.signal) {
@@ -522,14 +527,16 @@ export class RpcConnection implements AsyncDisposable {
     this.#answers.set(id, answer);
     const target = this.#resolveTarget(call.target);
     const caps = this.#readCapTable(message, call.params);
-    if (call.sendResultsTo.which() !== 0) {
+    const sendTo = call.sendResultsTo.which();
+    if (sendTo === Call_SendResultsTo.THIRD_PARTY) {
       target.release();
       releaseCaps(caps);
       return this.#returnError(
         answer,
-        new RpcError("unimplemented", "Tail calls (sendResultsTo) are not supported."),
+        new RpcError("unimplemented", "Third-party result delivery is not supported."),
       );
     }
+    answer.keepResults = sendTo === Call_SendResultsTo.YOURSELF;
     if (this.#runningAnswers >= this.#limits.maxAnswers) {
       target.release();
       releaseCaps(caps);
@@ -576,11 +583,23 @@ export class RpcConnection implements AsyncDisposable {
     }
     answer.returned = true;
     answer.response = response;
+    if (answer.keepResults) {
+      // A tail call: the caller takes these results from its own question.
+      const message = new capnp.Message();
+      const ret = message.initRoot(RpcMessage)._initReturn();
+      ret.answerId = answer.id;
+      ret.releaseParamCaps = false;
+      ret.resultsSentElsewhere = true;
+      this.#send(message);
+      return;
+    }
     const message = response.writable ? response.message : copyResults(response);
     const ret = message.getRoot(RpcMessage).return;
     ret.answerId = answer.id;
     ret.releaseParamCaps = false;
-    answer.resultExports = this.#writeCapTable(ret.results, response.caps);
+    answer.resultExports = this.#writeCapTable(ret.results, capTableOf<Capability>(message));
+    // A copy's references were only needed to describe the caps; the original stays for pipelining.
+    if (message !== response.message) releaseCaps(capTableOf<Capability>(message));
     this.#send(message);
   }
 
@@ -616,26 +635,53 @@ export class RpcConnection implements AsyncDisposable {
       case RpcReturn.RESULTS: {
         const results = ret.results;
         this.#readCapTable(message, results);
-        const response = new Response(message, results.content, false);
-        question.resolve(response);
-        question.pipelines.resolve(
-          (path) => response.hookAt(path),
-          (path, promise, target) =>
-            this.#embargoIfLocal(promise, target, { questionId: question.id, path }),
-        );
-        break;
+        return this.#completeQuestion(question, new Response(message, results.content, false));
       }
       case RpcReturn.EXCEPTION:
-        this.#failQuestion(question, readException(ret.exception));
-        break;
+        return this.#completeQuestion(question, readException(ret.exception));
       case RpcReturn.CANCELED:
-        this.#failQuestion(question, new RpcError("failed", "Call canceled.", { remote: true }));
-        break;
-      default:
-        this.#failQuestion(
+        return this.#completeQuestion(
           question,
-          new RpcError("unimplemented", "Unsupported Return variant (third-party or tail call)."),
+          new RpcError("failed", "Call canceled.", { remote: true }),
         );
+      case RpcReturn.TAKE_FROM_OTHER_QUESTION: {
+        // The peer tail-called back into us: the results are those of our answer.
+        const answer = this.#answers.get(ret.takeFromOtherQuestion);
+        if (answer?.sent == null) {
+          throw new ProtocolError("Invalid 'takeFromOtherQuestion' answer ID.");
+        }
+        answer.sent.response.then(
+          (response) => this.#completeQuestion(question, shareResults(response)),
+          (error) => this.#completeQuestion(question, RpcError.from(error)),
+        );
+        return;
+      }
+      default:
+        return this.#completeQuestion(
+          question,
+          new RpcError("unimplemented", "Unsupported Return variant (third-party results)."),
+        );
+    }
+  }
+
+  /**
+   * Settles a question and its pipelines, then sends Finish: any Disembargo
+   * the pipelines need goes out before it, while the answer still exists.
+   */
+  #completeQuestion(question: Question, outcome: Response | RpcError): void {
+    if (this.#error) {
+      if (outcome instanceof Response) outcome.dispose();
+      return;
+    }
+    if (outcome instanceof Response) {
+      question.resolve(outcome);
+      question.pipelines.resolve(
+        (path) => outcome.hookAt(path),
+        (path, promise, target) =>
+          this.#embargoIfLocal(promise, target, { questionId: question.id, path }),
+      );
+    } else {
+      this.#failQuestion(question, outcome);
     }
     if (!question.finishSent) {
       question.finishSent = true;
@@ -885,16 +931,30 @@ function copyCall(call: CallMessage): capnp.Message {
   const envelope = message.initRoot(RpcMessage)._initCall();
   envelope.interfaceId = call.interfaceId;
   envelope.methodId = call.methodId;
-  capnp.utils.copyFrom(call.params, envelope._initParams().content);
-  capTableOf<Capability>(message).length = 0;
+  copyContent(call.params, envelope._initParams().content);
   return message;
 }
 
-/** Copies results received from elsewhere into a fresh Return message. */
+/** A second response over the same results, holding its own capability references. */
+function shareResults(response: Response): Response {
+  const message = copyResults(response);
+  return new Response(message, message.getRoot(RpcMessage).return.results.content, true);
+}
+
+/** Copies a response's results into a fresh Return message. */
 function copyResults(response: Response): capnp.Message {
   const message = new capnp.Message();
-  const content = message.initRoot(RpcMessage)._initReturn()._initResults().content;
-  capnp.utils.copyFrom(response.content, content);
-  capTableOf<Capability>(message).length = 0;
+  copyContent(response.content, message.initRoot(RpcMessage)._initReturn()._initResults().content);
   return message;
+}
+
+/**
+ * Copies `from` into the empty pointer `into`. capnp-es renumbers
+ * capabilities into the destination's table in copy order, sharing the
+ * handles; the copy then takes references of its own.
+ */
+function copyContent(from: capnp.Pointer, into: capnp.Pointer): void {
+  capnp.utils.copyFrom(from, into);
+  const caps = capTableOf<Capability>(into.segment.message);
+  for (let i = 0; i < caps.length; i++) caps[i] = caps[i]?.dup() ?? null;
 }

@@ -198,6 +198,11 @@ public:
     return kj::READY_NOW;
   }
 
+  kj::Promise<void> echoCap(EchoCapContext context) override {
+    context.getResults().setCallback(context.getParams().getCallback());
+    return kj::READY_NOW;
+  }
+
   kj::Promise<void> describe(DescribeContext context) override {
     context.getResults().setText("extended");
     return kj::READY_NOW;
@@ -356,6 +361,34 @@ void checkCallback(CheckContext& ctx) {
   }
 }
 
+// Calls pipelined on echoCap's result loop back to this process; the peer
+// must answer the Disembargo that keeps later calls behind them.
+void checkEchoCapLoopback(CheckContext& ctx) {
+  kj::Vector<int64_t> seen;
+  auto request = ctx.tester.echoCapRequest();
+  request.setCallback(kj::heap<RecordingCallback>(seen));
+  auto pending = request.send();
+  Callback::Client back = pending.getCallback();
+  auto call = [&](int64_t value) {
+    auto r = back.callRequest();
+    r.setValue(value);
+    return r.send();
+  };
+  auto first = call(1);
+  auto second = call(2);
+  ctx.await(kj::mv(pending));
+  auto third = call(3);
+  int64_t results[3] = {ctx.await(kj::mv(first)).getResult(), ctx.await(kj::mv(second)).getResult(),
+                        ctx.await(kj::mv(third)).getResult()};
+  for (int i = 0; i < 3; i++) {
+    expect(results[i] == (i + 1) * 10, "call ", i + 1, " returned ", results[i]);
+  }
+  expect(seen.size() == 3, "callback was called ", seen.size(), " times");
+  for (size_t i = 0; i < seen.size(); i++) {
+    expect(seen[i] == int64_t(i + 1), "calls arrived out of order: #", i + 1, " carried ", seen[i]);
+  }
+}
+
 void checkExceptionTypes(CheckContext& ctx) {
   struct Case {
     ErrorType wire;
@@ -507,6 +540,7 @@ int runClient(kj::StringPtr socketPath) {
     {"concurrent64", checkConcurrent64},
     {"payload_1mib", checkPayload1MiB},
     {"cancellation", checkCancellation},
+    {"echo_cap_loopback", checkEchoCapLoopback},
   };
 
   bool allPassed = true;

@@ -1,0 +1,187 @@
+/**
+ * Shared test plumbing: temporary sockets, the Deno and C++ peer processes,
+ * and polling.
+ *
+ * @module
+ */
+import { RpcConnection } from "../runtime/rpc/connection.ts";
+import { TesterClient } from "../examples/tester.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+
+/** A socket path in a fresh temporary directory. */
+export function tempSocketPath(name = "test"): string {
+  return `${Deno.makeTempDirSync({ prefix: "capdeno-" })}/${name}.sock`;
+}
+
+/** A spawned peer process that is killed on dispose. */
+export interface Peer extends AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  /** Lines the process printed on stdout so far. */
+  readonly lines: string[];
+  /** Resolves with the first line matching `pattern`. */
+  line(pattern: RegExp, timeoutMs?: number): Promise<string>;
+}
+
+/** Spawns `command args`, collecting stdout lines. */
+export function spawnPeer(command: string, args: string[]): Peer {
+  const child = new Deno.Command(command, { args, stdout: "piped", stderr: "inherit" }).spawn();
+  const lines: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  (async () => {
+    let buffered = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      buffered += chunk;
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        lines.push(line);
+        for (const waiter of waiters.filter((w) => w.pattern.test(line))) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+  })();
+  return {
+    child,
+    lines,
+    line(pattern, timeoutMs = 20_000) {
+      const seen = lines.find((l) => pattern.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no line matching ${pattern} within ${timeoutMs} ms; got ${JSON.stringify(lines)}`,
+              ),
+            ),
+          timeoutMs,
+        );
+        waiters.push({ pattern, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+      });
+    },
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already exited */ }
+      await child.status;
+    },
+  };
+}
+
+/** Starts the Deno Tester server on `path` and waits until it listens. */
+export async function startDenoTester(path: string): Promise<Peer> {
+  const peer = spawnPeer(Deno.execPath(), [
+    "run",
+    "--allow-all",
+    `${root}tests/fixtures/tester_process.ts`,
+    "serve",
+    path,
+  ]);
+  await peer.line(/^READY$/);
+  return peer;
+}
+
+/** Runs a mode of the Deno test process (see tests/fixtures/tester_process.ts). */
+export function spawnDenoClient(mode: string, path: string): Peer {
+  return spawnPeer(Deno.execPath(), [
+    "run",
+    "--allow-all",
+    `${root}tests/fixtures/tester_process.ts`,
+    mode,
+    path,
+  ]);
+}
+
+let cppPeer: Promise<string | null> | null = null;
+
+/**
+ * Builds the C++ peer once per process (under a lock shared by parallel test
+ * files); null when g++ or libcapnp-dev is missing.
+ */
+export function cppPeerPath(): Promise<string | null> {
+  return cppPeer ??= buildCppPeer();
+}
+
+async function buildCppPeer(): Promise<string | null> {
+  const have = await new Deno.Command("pkg-config", { args: ["--exists", "capnp-rpc"] })
+    .output().then((o) => o.success, () => false);
+  if (!have) return null;
+  const out = `${root}tests/cpp/build`;
+  const binary = `${out}/peer`;
+  Deno.mkdirSync(out, { recursive: true });
+  const lock = `${out}/.lock`;
+  for (;;) {
+    try {
+      Deno.openSync(lock, { createNew: true, write: true }).close();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    const sources = ["tests/cpp/peer.c++", "tests/cpp/build.sh", "schemas/testing.capnp"]
+      .map((s) => Deno.statSync(root + s).mtime!.getTime());
+    const built = (() => {
+      try {
+        return Deno.statSync(binary).mtime!.getTime();
+      } catch {
+        return 0;
+      }
+    })();
+    if (built < Math.max(...sources)) {
+      const result = await new Deno.Command("bash", { args: [`${root}tests/cpp/build.sh`, out] })
+        .output();
+      if (!result.success) {
+        throw new Error(`C++ peer build failed:\n${new TextDecoder().decode(result.stderr)}`);
+      }
+    }
+  } finally {
+    Deno.removeSync(lock);
+  }
+  return binary;
+}
+
+/** Starts the C++ Tester server on `path` and waits until it listens. */
+export async function startCppTester(binary: string, path: string): Promise<Peer> {
+  const peer = spawnPeer(binary, ["server", path]);
+  await peer.line(/^READY$/);
+  return peer;
+}
+
+/** Connects to a Tester server. */
+export async function connectTester(
+  path: string,
+): Promise<{ rpc: RpcConnection; tester: TesterClient } & AsyncDisposable> {
+  const rpc = new RpcConnection(await Deno.connect({ transport: "unix", path }));
+  const tester = new TesterClient(rpc.bootstrap());
+  return {
+    rpc,
+    tester,
+    async [Symbol.asyncDispose]() {
+      tester.dispose();
+      await rpc.close();
+    },
+  };
+}
+
+/** Polls `check` until it returns true, or fails after `timeoutMs`. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 2000,
+  what = "condition",
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Epoch milliseconds with sub-millisecond precision, comparable across processes. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -1,0 +1,118 @@
+/**
+ * The behavioural checks of a Tester server, run by this engine as client
+ * against any implementation (the Deno one and the C++ reference).
+ *
+ * @module
+ */
+import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { callbackOf, callCallback } from "../../examples/tester.ts";
+import { RpcError } from "../../runtime/rpc/errors.ts";
+import { connectTester, waitFor } from "../helpers.ts";
+
+/** Registers one step per behaviour against the Tester listening at `path`. */
+export async function testerSuite(t: Deno.TestContext, path: string): Promise<void> {
+  await using client = await connectTester(path);
+  const { tester } = client;
+
+  await t.step("bootstrap and call", async () => {
+    assertEquals(await tester.add(2, 3), 5);
+    assertEquals(await tester.add(0x7fffffff, 1), -0x80000000);
+  });
+
+  await t.step("pipelining: calls on a capability before its call returns", async () => {
+    const { counter, done } = tester.makeCounter(10n);
+    using _ = counter;
+    const first = counter.next();
+    const second = counter.next();
+    assertEquals([await first, await second], [11n, 12n]);
+    await done;
+  });
+
+  await t.step("returned capability", async () => {
+    const { counter, done } = tester.makeCounter(100n);
+    await done;
+    using _ = counter;
+    assertEquals(await counter.next(), 101n);
+  });
+
+  await t.step("callback capability passed client → server, called in order", async () => {
+    const seen: bigint[] = [];
+    using callback = callbackOf((value) => {
+      seen.push(value);
+      return value * 10n;
+    });
+    assertEquals(await tester.callBack(callback, 4), 100n);
+    assertEquals(seen, [1n, 2n, 3n, 4n]);
+  });
+
+  await t.step("exception type and message", async () => {
+    const types = ["failed", "overloaded", "disconnected", "unimplemented"] as const;
+    for (const [index, type] of types.entries()) {
+      const error = await assertRejects(() => tester.fail(index, `boom-${type}`), RpcError);
+      assertEquals(error.type, type);
+      assert(error.message.includes(`boom-${type}`), error.message);
+      assert(error.remote);
+    }
+    assertEquals(await tester.add(1, 1), 2, "connection usable after exceptions");
+  });
+
+  await t.step("interface inheritance dispatches by (interface id, method id)", async () => {
+    assertEquals(await tester.describe(), "extended");
+    assertEquals(await tester.add(20, 22), 42);
+  });
+
+  await t.step("release: the server's live objects return to zero", async () => {
+    const counters = Array.from({ length: 5 }, (_, i) => tester.makeCounter(BigInt(i)));
+    for (const { counter } of counters) await counter.next();
+    await Promise.all(counters.map((c) => c.done));
+    assertEquals(await tester.liveObjects(), 5);
+    for (const { counter } of counters) counter.dispose();
+    await waitFor(async () => await tester.liveObjects() === 0, 2000, "live objects to reach 0");
+  });
+
+  await t.step("a callback held by the server is released on request", async () => {
+    using callback = callbackOf((v) => v);
+    await tester.hold(callback);
+    assertEquals(await tester.liveObjects(), 1);
+    assertEquals(await tester.releaseHeld(), 1);
+    assertEquals(await tester.liveObjects(), 0);
+  });
+
+  await t.step("64 concurrent calls", async () => {
+    const results = await Promise.all(Array.from({ length: 64 }, (_, i) => tester.add(i, 1000)));
+    assertEquals(results, Array.from({ length: 64 }, (_, i) => i + 1000));
+  });
+
+  await t.step("1 MiB payload", async () => {
+    const payload = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 255);
+    assertEquals(await tester.echo(payload), payload);
+    assertEquals(await tester.echoText("héllo"), "héllo");
+  });
+
+  await t.step("cancellation: an aborted call stops on the server", async () => {
+    const before = await tester.canceledCount();
+    const controller = new AbortController();
+    const call = tester.wait(5000, controller.signal);
+    setTimeout(() => controller.abort(), 50);
+    const started = performance.now();
+    await assertRejects(() => call, RpcError, "canceled");
+    assert(performance.now() - started < 4000, "the caller did not wait for the call");
+    await waitFor(async () => await tester.canceledCount() > before, 2000, "server-side cancel");
+  });
+
+  await t.step("a capability returned to its owner: pipelined calls keep their order", async () => {
+    const seen: bigint[] = [];
+    using callback = callbackOf((value) => {
+      seen.push(value);
+      return value * 10n;
+    });
+    const { callback: back, done } = tester.echoCap(callback);
+    using _ = back;
+    const first = callCallback(back, 1n);
+    const second = callCallback(back, 2n);
+    await done;
+    const third = callCallback(back, 3n);
+    assertEquals([await first, await second, await third], [10n, 20n, 30n]);
+    assertEquals(seen, [1n, 2n, 3n]);
+  });
+}
