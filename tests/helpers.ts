@@ -76,9 +76,10 @@ export function spawnPeer(command: string, args: string[]): Peer {
 export async function startDenoTester(path: string): Promise<Peer> {
   const peer = spawnPeer(Deno.execPath(), [
     "run",
-    "--allow-all",
-    `${root}tests/fixtures/tester_process.ts`,
-    "serve",
+    `--allow-read=${path}`,
+    `--allow-write=${path}`,
+    `--allow-net=unix:${path}`,
+    `${root}examples/tester_server.ts`,
     path,
   ]);
   await peer.line(/^READY$/);
