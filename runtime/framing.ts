@@ -61,7 +61,8 @@ export function encodeFrame(segments: Uint8Array[]): Uint8Array {
   return out;
 }
 
-function headerBytes(segmentCount: number): number {
+/** Bytes of framing header for `segmentCount` segments (padded to a word). */
+export function headerBytes(segmentCount: number): number {
   return (4 + 4 * segmentCount + 7) & ~7;
 }
 

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Frame, FrameDecoder, type FrameLimits } from "./framing.ts";
+import { type Frame, FrameDecoder, type FrameLimits, headerBytes } from "./framing.ts";
 
 /** The byte-level channel a transport runs over; `Deno.Conn` is one. */
 export interface ByteChannel {
@@ -56,31 +56,38 @@ export function channelFromStreams(
   };
 }
 
-/** Sends at most this many bytes per coalesced write; larger frames go alone. */
-const COALESCE_BYTES = 64 * 1024;
+/** Size of the reusable staging buffer that small frames are coalesced into. */
+const STAGING_BYTES = 64 * 1024;
+/** How long a lazy frame may wait for company before it is written alone. */
+const LAZY_DELAY_MS = 5;
 
 /**
  * Frames in, frames out over one {@linkcode ByteChannel}.
  *
- * Frames sent in the same tick, or while a write is in flight, are joined
- * into one write. After close, `send` drops silently: the owner learns of the
- * close once, through {@linkcode FrameTransport.closed}.
+ * Outgoing messages are given as their segments and framed here: frames
+ * sent in the same tick, or while a write is in flight, are copied into one
+ * reusable buffer and written together; a large segment is written in place.
+ * After close, `send` drops silently: the owner learns of the close once,
+ * through {@linkcode FrameTransport.closed}.
  *
  * @example
  * ```ts ignore
  * import { FrameTransport } from "./transport.ts";
  * const conn = await Deno.connect({ transport: "unix", path: "/tmp/x.sock" });
  * const transport = new FrameTransport(conn, (frame) => console.log(frame.length));
- * transport.send(new Uint8Array(16));
+ * transport.send([new Uint8Array(16)]);
  * ```
  */
 export class FrameTransport {
   readonly #channel: ByteChannel;
   readonly #decoder: FrameDecoder;
   readonly #onFrame: (frame: Frame) => void;
-  #queue: Uint8Array[] = [];
+  #queue: Uint8Array[][] = [];
+  readonly #staging = new Uint8Array(STAGING_BYTES);
   #writing = false;
+  #lazyTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #closed = false;
+  #closeAfterFlush: Error | null | undefined = undefined;
   #resolveClosed!: (reason: Error | undefined) => void;
   /** Settles once with the reason the transport closed (`undefined`: by us or clean EOF). */
   readonly closed: Promise<Error | undefined>;
@@ -102,13 +109,31 @@ export class FrameTransport {
     return this.#closed;
   }
 
-  /** Queues one framed message. Never throws; dropped after close. */
-  send(frame: Uint8Array): void {
+  /**
+   * Queues one message, given as its segments (each a whole number of
+   * words). The segments must not change afterwards. Never throws; dropped
+   * after close.
+   *
+   * A `lazy` message (one nobody waits on, such as a Finish) does not start
+   * a write of its own: it rides along with the next message sent, or is
+   * written after a few milliseconds when none comes. That saves a write
+   * and a wake-up of the peer per call.
+   */
+  send(segments: Uint8Array[], lazy = false): void {
     if (this.#closed) return;
-    this.#queue.push(frame);
-    if (!this.#writing) {
+    this.#queue.push(segments);
+    if (this.#writing) return;
+    if (!lazy) {
       this.#writing = true;
       queueMicrotask(() => this.#writeLoop());
+    } else {
+      this.#lazyTimer ??= setTimeout(() => {
+        this.#lazyTimer = undefined;
+        if (!this.#writing && this.#queue.length > 0) {
+          this.#writing = true;
+          this.#writeLoop();
+        }
+      }, LAZY_DELAY_MS);
     }
   }
 
@@ -122,12 +147,11 @@ export class FrameTransport {
     this.#shut(reason);
   }
 
-  #closeAfterFlush: Error | null | undefined = undefined;
-
   #shut(reason: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
+    clearTimeout(this.#lazyTimer);
     try {
       this.#channel.close();
     } catch { /* already closed */ }
@@ -137,11 +161,9 @@ export class FrameTransport {
   async #writeLoop(): Promise<void> {
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        const chunk = this.#takeChunk();
-        let at = 0;
-        while (at < chunk.byteLength) {
-          at += await this.#channel.write(at === 0 ? chunk : chunk.subarray(at));
-        }
+        const staged = this.#stage();
+        if (staged > 0) await this.#writeAll(this.#staging.subarray(0, staged));
+        else await this.#writeLarge(this.#queue.shift()!);
       }
     } catch (error) {
       this.#shut(asError(error));
@@ -151,23 +173,47 @@ export class FrameTransport {
     }
   }
 
-  /** Joins queued small frames into one buffer; a large frame goes alone. */
-  #takeChunk(): Uint8Array {
-    const queue = this.#queue;
-    if (queue.length === 1 || queue[0].byteLength >= COALESCE_BYTES) return queue.shift()!;
-    let count = 0;
-    let bytes = 0;
-    while (count < queue.length && bytes + queue[count].byteLength <= COALESCE_BYTES) {
-      bytes += queue[count++].byteLength;
-    }
-    if (count === 1) return queue.shift()!;
-    const out = new Uint8Array(bytes);
+  /** Frames queued messages into the staging buffer while they fit; returns the bytes staged. */
+  #stage(): number {
+    const staging = this.#staging;
+    const view = new DataView(staging.buffer);
     let at = 0;
-    for (const part of queue.splice(0, count)) {
-      out.set(part, at);
-      at += part.byteLength;
+    let taken = 0;
+    for (const segments of this.#queue) {
+      const header = headerBytes(segments.length);
+      let size = header;
+      for (const segment of segments) size += segment.byteLength;
+      if (at + size > staging.byteLength) break;
+      staging.fill(0, at, at + header);
+      view.setUint32(at, segments.length - 1, true);
+      let offset = at + header;
+      for (let i = 0; i < segments.length; i++) {
+        view.setUint32(at + 4 + 4 * i, segments[i].byteLength / 8, true);
+        staging.set(segments[i], offset);
+        offset += segments[i].byteLength;
+      }
+      at = offset;
+      taken++;
     }
-    return out;
+    this.#queue.splice(0, taken);
+    return at;
+  }
+
+  /** Writes one message too large for the staging buffer: header, then segments in place. */
+  async #writeLarge(segments: Uint8Array[]): Promise<void> {
+    const header = new Uint8Array(headerBytes(segments.length));
+    const view = new DataView(header.buffer);
+    view.setUint32(0, segments.length - 1, true);
+    segments.forEach((segment, i) => view.setUint32(4 + 4 * i, segment.byteLength / 8, true));
+    await this.#writeAll(header);
+    for (const segment of segments) await this.#writeAll(segment);
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let at = 0;
+    while (at < bytes.byteLength) {
+      at += await this.#channel.write(at === 0 ? bytes : bytes.subarray(at));
+    }
   }
 
   async #readLoop(): Promise<void> {

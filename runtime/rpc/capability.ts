@@ -14,7 +14,7 @@
 import * as capnp from "capnp-es";
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
 import { RpcError } from "./errors.ts";
-import { capIndexAt, capTableOf, initStruct, readStruct } from "./message.ts";
+import { capIndexAt, capTableOf, initStruct, newMessage, readStruct } from "./message.ts";
 
 /** Identifies a method and its params struct. */
 export interface MethodDescriptor<P extends capnp.Struct> {
@@ -163,7 +163,7 @@ export class Request<P extends capnp.Struct> {
   readonly #target: Hook;
   readonly #interfaceId: bigint;
   readonly #methodId: number;
-  readonly #message = new capnp.Message();
+  readonly #message = newMessage();
   readonly #content: capnp.Pointer;
   /** The params struct to fill in. */
   readonly params: P;
@@ -313,16 +313,18 @@ export class CallContext {
   readonly interfaceId: bigint;
   /** Ordinal of the method in that interface. */
   readonly methodId: number;
-  /** Aborts when the caller cancels the call or the connection drops. */
-  readonly signal: AbortSignal;
   readonly #call: CallMessage;
   #results: { message: capnp.Message; content: capnp.Pointer } | null = null;
 
-  constructor(call: CallMessage, signal: AbortSignal) {
+  constructor(call: CallMessage) {
     this.interfaceId = call.interfaceId;
     this.methodId = call.methodId;
     this.#call = call;
-    this.signal = signal;
+  }
+
+  /** Aborts when the caller cancels the call or the connection drops. */
+  get signal(): AbortSignal {
+    return this.#call.signal ?? NEVER_ABORTED;
   }
 
   /** Reads the params struct. */
@@ -356,9 +358,11 @@ export class CallContext {
   }
 }
 
+const NEVER_ABORTED = new AbortController().signal;
+
 /** A message whose root is a `Return` with an empty results payload. */
 function newReturnMessage(): { message: capnp.Message; content: capnp.Pointer } {
-  const message = new capnp.Message();
+  const message = newMessage();
   const content = message.initRoot(RpcMessage)._initReturn()._initResults().content;
   return { message, content };
 }
@@ -374,14 +378,11 @@ export class LocalHook extends Hook {
 
   send(call: CallMessage): Sent {
     const pipelines = new PipelineSet();
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(call.signal?.reason);
-    call.signal?.addEventListener("abort", onAbort, { once: true });
     // Delivered from a microtask: callers never re-enter through send(),
     // and microtasks keep the order calls were made in.
     const response = new Promise<Response>((resolve, reject) => {
       queueMicrotask(async () => {
-        const context = new CallContext(call, controller.signal);
+        const context = new CallContext(call);
         try {
           await this.server.dispatch(context);
           resolve(context.toResponse());
@@ -389,7 +390,6 @@ export class LocalHook extends Hook {
           context.toResponse().dispose();
           reject(RpcError.from(error));
         } finally {
-          call.signal?.removeEventListener("abort", onAbort);
           releaseCaps(call.caps);
         }
       });

@@ -39,7 +39,7 @@ import {
   type Sent,
 } from "./capability.ts";
 import { ERROR_TYPES, RpcError } from "./errors.ts";
-import { capTableOf, frameMessage, messageFromFrame } from "./message.ts";
+import { capTableOf, messageFromFrame, newMessage, segmentsOf } from "./message.ts";
 
 /** Every limit a connection enforces against its peer. */
 export interface RpcLimits extends FrameLimits, ReadLimits {
@@ -96,7 +96,7 @@ class Question {
 
 class Answer {
   readonly id: number;
-  readonly controller = new AbortController();
+  #controller: AbortController | null = null;
   sent: Sent | null = null;
   /** The results as returned, kept for pipelined calls until Finish. */
   response: Response | null = null;
@@ -104,9 +104,20 @@ class Answer {
   returned = false;
   /** The caller asked for the results to stay here (`sendResultsTo.yourself`, a tail call). */
   keepResults = false;
+  /** Counted against `maxAnswers` until it returns. */
+  running = false;
 
   constructor(id: number) {
     this.id = id;
+  }
+
+  /** Aborts when the caller cancels or disconnects (made on first use: most calls never look). */
+  get signal(): AbortSignal {
+    return (this.#controller ??= new AbortController()).signal;
+  }
+
+  abort(reason: RpcError): void {
+    this.#controller?.abort(reason);
   }
 }
 
@@ -233,7 +244,7 @@ export class RpcConnection implements AsyncDisposable {
     if (question === null) {
       return Capability.broken(new RpcError("overloaded", "Too many outstanding calls."));
     }
-    const message = new capnp.Message();
+    const message = newMessage();
     message.initRoot(RpcMessage)._initBootstrap().questionId = question.id;
     this.#send(message);
     return new Capability(question.pipelines.get([]));
@@ -317,11 +328,12 @@ export class RpcConnection implements AsyncDisposable {
   }
 
   #sendFinish(questionId: number, releaseResultCaps: boolean): void {
-    const message = new capnp.Message();
+    const message = newMessage();
     const finish = message.initRoot(RpcMessage)._initFinish();
     finish.questionId = questionId;
     finish.releaseResultCaps = releaseResultCaps;
-    this.#send(message);
+    // Nobody waits on a Finish: let it ride with the next message out.
+    this.#transport.send(segmentsOf(message), true);
   }
 
   // ---- Capability descriptors ----
@@ -381,7 +393,7 @@ export class RpcConnection implements AsyncDisposable {
 
   #sendResolve(id: number, promise: Hook, target: Hook): void {
     if (this.#error || this.#exports.get(id)?.hook !== promise) return;
-    const message = new capnp.Message();
+    const message = newMessage();
     const resolve = message.initRoot(RpcMessage)._initResolve();
     resolve.promiseId = id;
     if (target instanceof BrokenHook) {
@@ -467,7 +479,7 @@ export class RpcConnection implements AsyncDisposable {
     if (this.#imports.get(hook.id) !== hook) return;
     this.#imports.delete(hook.id);
     if (this.#error) return; // the peer dropped everything already
-    const message = new capnp.Message();
+    const message = newMessage();
     const release = message.initRoot(RpcMessage)._initRelease();
     release.id = hook.id;
     release.referenceCount = hook.remoteRefs;
@@ -477,7 +489,7 @@ export class RpcConnection implements AsyncDisposable {
   // ---- Receiving ----
 
   #send(message: capnp.Message): void {
-    this.#transport.send(frameMessage(message));
+    this.#transport.send(segmentsOf(message));
   }
 
   #receive(frame: Frame): void {
@@ -528,20 +540,20 @@ export class RpcConnection implements AsyncDisposable {
     const target = this.#resolveTarget(call.target);
     const caps = this.#readCapTable(message, call.params);
     const sendTo = call.sendResultsTo.which();
-    if (sendTo === Call_SendResultsTo.THIRD_PARTY) {
+    const refusal = sendTo === Call_SendResultsTo.THIRD_PARTY
+      ? new RpcError("unimplemented", "Third-party result delivery is not supported.")
+      : this.#runningAnswers >= this.#limits.maxAnswers
+      ? new RpcError("overloaded", "Too many calls in progress.")
+      : null;
+    if (refusal !== null) {
+      // Refused, but still an answer: calls pipelined on it fail the same way.
       target.release();
       releaseCaps(caps);
-      return this.#returnError(
-        answer,
-        new RpcError("unimplemented", "Third-party result delivery is not supported."),
-      );
+      answer.sent = failedSent(refusal);
+      return this.#returnError(answer, refusal);
     }
     answer.keepResults = sendTo === Call_SendResultsTo.YOURSELF;
-    if (this.#runningAnswers >= this.#limits.maxAnswers) {
-      target.release();
-      releaseCaps(caps);
-      return this.#returnError(answer, new RpcError("overloaded", "Too many calls in progress."));
-    }
+    answer.running = true;
     this.#runningAnswers++;
     const sent = target.send({
       interfaceId: call.interfaceId,
@@ -550,7 +562,9 @@ export class RpcConnection implements AsyncDisposable {
       params: call.params.content,
       caps,
       writable: false,
-      signal: answer.controller.signal,
+      get signal() {
+        return answer.signal;
+      },
     });
     target.release();
     answer.sent = sent;
@@ -576,7 +590,7 @@ export class RpcConnection implements AsyncDisposable {
   }
 
   #returnResults(answer: Answer, response: Response): void {
-    this.#runningAnswers--;
+    this.#stopRunning(answer);
     if (answer.returned || this.#error) {
       response.dispose();
       return;
@@ -585,7 +599,7 @@ export class RpcConnection implements AsyncDisposable {
     answer.response = response;
     if (answer.keepResults) {
       // A tail call: the caller takes these results from its own question.
-      const message = new capnp.Message();
+      const message = newMessage();
       const ret = message.initRoot(RpcMessage)._initReturn();
       ret.answerId = answer.id;
       ret.releaseParamCaps = false;
@@ -603,11 +617,17 @@ export class RpcConnection implements AsyncDisposable {
     this.#send(message);
   }
 
+  #stopRunning(answer: Answer): void {
+    if (!answer.running) return;
+    answer.running = false;
+    this.#runningAnswers--;
+  }
+
   #returnError(answer: Answer, error: RpcError): void {
-    if (answer.sent !== null) this.#runningAnswers--;
+    this.#stopRunning(answer);
     if (answer.returned || this.#error) return;
     answer.returned = true;
-    const message = new capnp.Message();
+    const message = newMessage();
     const ret = message.initRoot(RpcMessage)._initReturn();
     ret.answerId = answer.id;
     ret.releaseParamCaps = false;
@@ -706,7 +726,7 @@ export class RpcConnection implements AsyncDisposable {
     if (settled instanceof ImportHook && settled.connection === this) return undefined;
     if (settled instanceof BrokenHook) return undefined;
     const id = this.#nextEmbargoId++;
-    const message = new capnp.Message();
+    const message = newMessage();
     const disembargo = message.initRoot(RpcMessage)._initDisembargo();
     writeTarget(disembargo._initTarget(), via);
     disembargo._initContext().senderLoopback = id;
@@ -720,9 +740,9 @@ export class RpcConnection implements AsyncDisposable {
     this.#answers.delete(questionId);
     if (!answer.returned) {
       // Early Finish: cancel the call and retire the question now.
-      answer.controller.abort(new RpcError("failed", "Call canceled by the caller."));
+      answer.abort(new RpcError("failed", "Call canceled by the caller."));
       answer.returned = true;
-      const message = new capnp.Message();
+      const message = newMessage();
       const ret = message.initRoot(RpcMessage)._initReturn();
       ret.answerId = questionId;
       ret.releaseParamCaps = false;
@@ -747,7 +767,7 @@ export class RpcConnection implements AsyncDisposable {
       answer.sent = failedSent(error);
       return this.#returnError(answer, error);
     }
-    const message = new capnp.Message();
+    const message = newMessage();
     const content = message.initRoot(RpcMessage)._initReturn()._initResults().content;
     capnp.utils.setInterfacePointer(0, content);
     capTableOf<Capability>(message).push(this.#bootstrap.dup());
@@ -756,7 +776,6 @@ export class RpcConnection implements AsyncDisposable {
       response: Promise.resolve(response),
       pipeline: (path) => response.hookAt(path),
     };
-    this.#runningAnswers++;
     this.#returnResults(answer, response);
   }
 
@@ -791,7 +810,7 @@ export class RpcConnection implements AsyncDisposable {
         }
         // Calls to the target were forwarded synchronously, so they are
         // already ahead of this reply on the wire.
-        const reply = new capnp.Message();
+        const reply = newMessage();
         const back = reply.initRoot(RpcMessage)._initDisembargo();
         back._initTarget().importedCap = settled.id;
         back._initContext().receiverLoopback = context.senderLoopback;
@@ -843,7 +862,7 @@ export class RpcConnection implements AsyncDisposable {
   }
 
   #replyUnimplemented(message: capnp.Message): void {
-    const reply = new capnp.Message();
+    const reply = newMessage();
     reply.initRoot(RpcMessage).unimplemented = message.getRoot(RpcMessage);
     this.#send(reply);
   }
@@ -853,7 +872,7 @@ export class RpcConnection implements AsyncDisposable {
   /** Sends Abort with `reason` and closes. */
   #abort(reason: string): void {
     if (this.#error) return;
-    const message = new capnp.Message();
+    const message = newMessage();
     writeException(message.initRoot(RpcMessage)._initAbort(), new RpcError("failed", reason));
     this.#send(message);
     this.#transport.close(undefined, true);
@@ -869,7 +888,7 @@ export class RpcConnection implements AsyncDisposable {
     }
     this.#questions.clear();
     for (const answer of this.#answers.values()) {
-      answer.controller.abort(error);
+      answer.abort(error);
       answer.response?.dispose();
     }
     this.#answers.clear();
@@ -927,7 +946,7 @@ function readException(exception: Exception): RpcError {
 
 /** Copies a call received from elsewhere into a fresh message for this connection. */
 function copyCall(call: CallMessage): capnp.Message {
-  const message = new capnp.Message();
+  const message = newMessage();
   const envelope = message.initRoot(RpcMessage)._initCall();
   envelope.interfaceId = call.interfaceId;
   envelope.methodId = call.methodId;
@@ -943,7 +962,7 @@ function shareResults(response: Response): Response {
 
 /** Copies a response's results into a fresh Return message. */
 function copyResults(response: Response): capnp.Message {
-  const message = new capnp.Message();
+  const message = newMessage();
   copyContent(response.content, message.initRoot(RpcMessage)._initReturn()._initResults().content);
   return message;
 }

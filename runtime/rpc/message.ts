@@ -29,9 +29,25 @@ export function messageFromFrame(frame: Frame): capnp.Message {
   return message;
 }
 
-/** Frames a message for the wire. */
-export function frameMessage(message: capnp.Message): Uint8Array {
-  return new Uint8Array(message.toArrayBuffer());
+const SingleSegmentArena = new capnp.Message()._capnp.arena.constructor as new (
+  buffer: ArrayBuffer,
+) => ConstructorParameters<typeof capnp.Message>[0];
+
+/**
+ * A new message for building, starting with `bytes` of segment space:
+ * capnp-es would zero 4 KiB for each, where most RPC messages need a few words.
+ */
+export function newMessage(bytes = 512): capnp.Message {
+  const message = new capnp.Message(new SingleSegmentArena(new ArrayBuffer(bytes)));
+  // capnp-es treats a supplied arena as full of data; this one starts empty.
+  message._capnp.segments = [];
+  return message;
+}
+
+/** The used part of each segment of a message, for the transport to frame. */
+export function segmentsOf(message: capnp.Message): Uint8Array[] {
+  if (message._capnp.segments.length === 0) message.getSegment(0);
+  return message._capnp.segments.map((s) => new Uint8Array(s.buffer, 0, s.byteLength));
 }
 
 /**
@@ -49,7 +65,7 @@ export function readStruct<T extends capnp.Struct>(
   Ctor: capnp.StructCtor<T>,
   pointer: capnp.Pointer,
 ): T {
-  if (capnp.utils.isNull(pointer)) return new capnp.Message().initRoot(Ctor);
+  if (capnp.utils.isNull(pointer)) return newMessage().initRoot(Ctor);
   return capnp.utils.getAs(Ctor, pointer);
 }
 
