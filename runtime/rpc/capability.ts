@@ -11,7 +11,7 @@
  *
  * @module
  */
-import * as capnp from "capnp-es";
+import type * as capnp from "capnp-es";
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
 import { RpcError } from "./errors.ts";
 import { capIndexAt, capTableOf, initStruct, newMessage, readStruct } from "./message.ts";
