@@ -38,9 +38,14 @@ const SingleSegmentArena = new capnp.Message()._capnp.arena.constructor as new (
  * capnp-es would zero 4 KiB for each, where most RPC messages need a few words.
  */
 export function newMessage(bytes = 512): capnp.Message {
-  const message = new capnp.Message(new SingleSegmentArena(new ArrayBuffer(bytes)));
-  // capnp-es treats a supplied arena as full of data; this one starts empty.
-  message._capnp.segments = [];
+  // The public constructors either zero 4 KiB or mark a supplied arena as
+  // full of data; set up the (documented) internal state directly instead.
+  const message = Object.create(capnp.Message.prototype) as capnp.Message;
+  (message as { _capnp: unknown })._capnp = {
+    arena: new SingleSegmentArena(new ArrayBuffer(bytes)),
+    segments: [],
+    traversalLimit: Infinity,
+  };
   return message;
 }
 
