@@ -46,7 +46,8 @@ export function channelFromStreams(
       return n;
     },
     async write(p) {
-      await writer.write(p);
+      // A stream keeps chunks by reference; the caller reuses its buffer.
+      await writer.write(p.slice());
       return p.byteLength;
     },
     close() {
@@ -120,7 +121,7 @@ export class FrameTransport {
    * and a wake-up of the peer per call.
    */
   send(segments: Uint8Array[], lazy = false): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#closeAfterFlush !== undefined) return;
     this.#queue.push(segments);
     if (this.#writing) return;
     if (!lazy) {
@@ -140,11 +141,13 @@ export class FrameTransport {
   /** Closes the channel; pending writes are flushed first when `flush` is set. */
   close(reason?: Error, flush = false): void {
     if (this.#closed) return;
-    if (flush && this.#writing) {
-      this.#closeAfterFlush = reason ?? null;
-      return;
+    if (!flush || (!this.#writing && this.#queue.length === 0)) return this.#shut(reason);
+    this.#closeAfterFlush = reason ?? null;
+    if (!this.#writing) {
+      // Lazy messages are waiting on their timer: write them now.
+      this.#writing = true;
+      this.#writeLoop();
     }
-    this.#shut(reason);
   }
 
   #shut(reason: Error | undefined): void {

@@ -247,7 +247,10 @@ export class RpcConnection implements AsyncDisposable {
     const message = newMessage();
     message.initRoot(RpcMessage)._initBootstrap().questionId = question.id;
     this.#send(message);
-    return new Capability(question.pipelines.get([]));
+    const capability = new Capability(question.pipelines.get([]));
+    // Nobody else sees this response: the pipeline took its own reference.
+    question.response.then((response) => response.dispose(), () => {});
+    return capability;
   }
 
   /** Closes the connection; every pending and later call fails as disconnected. */
@@ -723,8 +726,7 @@ export class RpcConnection implements AsyncDisposable {
   #embargoIfLocal(promise: PromiseHook, target: Hook, via: Target): Promise<void> | undefined {
     const settled = target.settled;
     if (promise.sentAhead === 0 || this.#error) return undefined;
-    if (settled instanceof ImportHook && settled.connection === this) return undefined;
-    if (settled instanceof BrokenHook) return undefined;
+    if (settled instanceof BrokenHook || this.#routesHere(settled)) return undefined;
     const id = this.#nextEmbargoId++;
     const message = newMessage();
     const disembargo = message.initRoot(RpcMessage)._initDisembargo();
@@ -732,6 +734,13 @@ export class RpcConnection implements AsyncDisposable {
     disembargo._initContext().senderLoopback = id;
     this.#send(message);
     return new Promise((resolve) => this.#embargoes.set(id, resolve));
+  }
+
+  /** Whether calls on `hook` travel over this connection (so stay in order without an embargo). */
+  #routesHere(hook: Hook): boolean {
+    if (hook instanceof ImportHook) return hook.connection === this;
+    if (hook instanceof ImportedPromise) return hook.imported.connection === this;
+    return hook instanceof PromiseHook && !hook.isResolved && hook.answer?.owner === this;
   }
 
   #onFinish(questionId: number, releaseResultCaps: boolean): void {
@@ -838,6 +847,10 @@ export class RpcConnection implements AsyncDisposable {
           : echoed.bootstrap.questionId;
         const question = this.#questions.get(id);
         if (question && !question.returned) {
+          // As an exception Return with the default releaseParamCaps = true.
+          for (const exported of question.paramExports) {
+            if (this.#exports.has(exported)) this.#releaseExport(exported, 1);
+          }
           question.returned = true;
           this.#failQuestion(
             question,

@@ -1,0 +1,1048 @@
+/**
+ * Unit tests of each protocol message: one RpcConnection driven by a scripted
+ * raw peer (tests/wire_peer.ts) over a real UNIX socket. The peer writes
+ * hand-built messages and checks the exact fields of what the engine sends.
+ */
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import * as capnp from "capnp-es";
+import { Message as RpcMessage, Return as RpcReturn } from "capnp-es/capnp/rpc";
+import { type ConnectionOptions, RpcConnection } from "../../runtime/rpc/connection.ts";
+import { Capability, type LocalHook } from "../../runtime/rpc/capability.ts";
+import { RpcError } from "../../runtime/rpc/errors.ts";
+import { capIndexAt, initStruct, readStruct } from "../../runtime/rpc/message.ts";
+import { serverFromMethods } from "../../runtime/rpc/server.ts";
+import { newTester, TesterClient, type TesterState } from "../../examples/tester.ts";
+import {
+  Callback$Client,
+  Callback_Call$Params,
+  Callback_Call$Results,
+  Counter$Client,
+  Counter_Next$Results,
+  ExtendedTester$Client,
+  ExtendedTester_Describe$Results,
+  Tester$Client,
+  Tester_Add$Params,
+  Tester_Add$Results,
+  Tester_CallBack$Params,
+  Tester_CallBack$Results,
+  Tester_CanceledCount$Results,
+  Tester_EchoCap$Params,
+  Tester_Fail$Params,
+  Tester_MakeCounter$Params,
+  Tester_MakeCounter$Results,
+  Tester_Wait$Params,
+} from "../../schemas/gen/testing.ts";
+import { waitFor } from "../helpers.ts";
+import {
+  build,
+  buildMessage,
+  capContent,
+  capTableOf,
+  type DescriptorSpec,
+  exceptionOf,
+  type Received,
+  socketPair,
+  targetOf,
+  type TargetSpec,
+  WirePeer,
+  withTimeout,
+} from "../wire_peer.ts";
+
+const TESTER = Tester$Client.interfaceId;
+const METHOD = {
+  add: 0,
+  makeCounter: 3,
+  callBack: 4,
+  fail: 5,
+  wait: 6,
+  canceledCount: 8,
+  echoCap: 11,
+} as const;
+const FAILED = 0, OVERLOADED = 1, DISCONNECTED = 2, UNIMPLEMENTED = 3;
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Marks a call's promise as handled: if the test fails before awaiting it,
+ * its rejection at teardown must not surface as an unhandled rejection.
+ */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
+// ---- Sessions ----
+
+interface Session extends AsyncDisposable {
+  readonly rpc: RpcConnection;
+  readonly peer: WirePeer;
+}
+
+/** An engine on one end of a socket pair, the raw peer on the other. */
+async function session(options: ConnectionOptions = {}): Promise<Session> {
+  const [engineEnd, peerEnd] = await socketPair();
+  const rpc = new RpcConnection(engineEnd, options);
+  const peer = new WirePeer(peerEnd);
+  return {
+    rpc,
+    peer,
+    async [Symbol.asyncDispose]() {
+      await peer.close();
+      await withTimeout(rpc.closed, 3000, "the engine to see the close");
+      await tick();
+    },
+  };
+}
+
+/** A Tester that records the AbortSignal of every call it receives. */
+function observedTester(): { tester: Capability; state: TesterState; signals: AbortSignal[] } {
+  const { tester, state } = newTester();
+  const inner = (tester.hook as LocalHook).server;
+  const signals: AbortSignal[] = [];
+  const observed = Capability.fromServer({
+    dispatch(call) {
+      signals.push(call.signal);
+      return inner.dispatch(call);
+    },
+    [Symbol.dispose]() {
+      tester.dispose();
+    },
+  });
+  return { tester: observed, state, signals };
+}
+
+/** The engine as server, bootstrapping a (observed) Tester. */
+async function serverSession(): Promise<
+  Session & { state: TesterState; signals: AbortSignal[] }
+> {
+  const { tester, state, signals } = observedTester();
+  const s = await session({ bootstrap: tester });
+  tester.dispose(); // the connection holds its own reference
+  return {
+    rpc: s.rpc,
+    peer: s.peer,
+    state,
+    signals,
+    [Symbol.asyncDispose]: s[Symbol.asyncDispose],
+  };
+}
+
+// ---- Peer-side steps ----
+
+/** Sends Bootstrap and returns the engine's Return. */
+async function bootstrapReturn(peer: WirePeer, questionId: number): Promise<RpcReturn> {
+  await peer.send(build.bootstrap(questionId));
+  return (await peer.expect(RpcMessage.RETURN)).return;
+}
+
+/** Bootstraps, finishes (keeping the reference) and returns the export id. */
+async function bootstrapExport(peer: WirePeer, questionId = 0): Promise<number> {
+  const ret = await bootstrapReturn(peer, questionId);
+  assertEquals(ret.which(), RpcReturn.RESULTS);
+  const [descriptor] = capTableOf(ret.results);
+  assert("senderHosted" in descriptor, `bootstrap descriptor ${JSON.stringify(descriptor)}`);
+  await peer.send(build.finish(questionId, false));
+  return descriptor.senderHosted;
+}
+
+/** Sends a Call to the engine and returns its Return (which must answer it). */
+async function callEngine(
+  peer: WirePeer,
+  options: Parameters<typeof build.call>[0],
+): Promise<RpcReturn> {
+  await peer.send(build.call(options));
+  const ret = (await peer.expect(RpcMessage.RETURN)).return;
+  assertEquals(ret.answerId, options.questionId);
+  return ret;
+}
+
+function addParams(a: number, b: number): (content: capnp.Pointer) => void {
+  return (content) => {
+    const params = initStruct(Tester_Add$Params, content);
+    params.a = a;
+    params.b = b;
+  };
+}
+
+function exceptionReturn(ret: RpcReturn) {
+  assertEquals(ret.which(), RpcReturn.EXCEPTION, `expected an exception Return, got ${ret}`);
+  return exceptionOf(ret.exception);
+}
+
+/** Expects the engine's next message to be Finish(questionId, releaseResultCaps). */
+async function expectFinish(peer: WirePeer, questionId: number, releaseResultCaps = false) {
+  const finish = (await peer.expect(RpcMessage.FINISH)).finish;
+  assertEquals(
+    { questionId: finish.questionId, releaseResultCaps: finish.releaseResultCaps },
+    { questionId, releaseResultCaps },
+  );
+}
+
+/** The engine as client: answers its Bootstrap with `descriptor`; returns the Tester. */
+async function establish(
+  s: Session,
+  descriptor: DescriptorSpec = { senderHosted: 7 },
+): Promise<TesterClient> {
+  const cap = s.rpc.bootstrap();
+  const boot = (await s.peer.expect(RpcMessage.BOOTSTRAP)).bootstrap;
+  await s.peer.send(build.return({
+    answerId: boot.questionId,
+    releaseParamCaps: false,
+    results: capContent(0),
+    capTable: [descriptor],
+  }));
+  await expectFinish(s.peer, boot.questionId, false);
+  return new TesterClient(cap);
+}
+
+/** Expects a Call from the engine at `target`; returns it. */
+async function expectCall(
+  peer: WirePeer,
+  target: TargetSpec,
+  interfaceId = TESTER,
+  methodId: number = METHOD.add,
+): Promise<Received> {
+  const received = await peer.nextReceived();
+  assertEquals(received.root.which(), RpcMessage.CALL, `expected a Call, got ${received.root}`);
+  const call = received.root.call;
+  assertEquals(
+    {
+      target: targetOf(call.target),
+      interfaceId: call.interfaceId,
+      methodId: call.methodId,
+    },
+    { target, interfaceId, methodId },
+  );
+  return received;
+}
+
+/** Answers an add() Call from the engine with a + b, then expects its Finish. */
+async function answerAdd(peer: WirePeer, received: Received): Promise<void> {
+  const call = received.root.call;
+  const params = readStruct(Tester_Add$Params, call.params.content);
+  await peer.send(build.return({
+    answerId: call.questionId,
+    releaseParamCaps: false,
+    results: (content) => initStruct(Tester_Add$Results, content).result = params.a + params.b,
+  }));
+  await expectFinish(peer, call.questionId, false);
+}
+
+/**
+ * A round trip that proves the engine has processed everything sent before
+ * it: the engine as client has no bootstrap, so a Bootstrap gets an
+ * exception Return.
+ */
+async function clientBarrier(peer: WirePeer, questionId: number): Promise<void> {
+  const ret = await bootstrapReturn(peer, questionId);
+  assertEquals(ret.answerId, questionId);
+  assertEquals(exceptionReturn(ret).reason, "No bootstrap interface.");
+  await peer.send(build.finish(questionId, false));
+}
+
+/** Expects the engine to Abort with a reason containing `text`, then to close. */
+async function expectAbort(s: Session, text: string): Promise<void> {
+  const abort = exceptionOf((await s.peer.expect(RpcMessage.ABORT)).abort);
+  assertEquals(abort.type, FAILED);
+  assert(abort.reason.includes(text), `expected "${text}" in Abort reason "${abort.reason}"`);
+  await s.peer.expectEof();
+  const closed = await withTimeout(s.rpc.closed, 1000, "closed");
+  assert(closed.message.includes(text), closed.message);
+  assert(s.rpc.isClosed);
+}
+
+/** Rejection of `promise`, which must reject within the timeout. */
+async function rejection(promise: Promise<unknown>, ms = 3000): Promise<RpcError> {
+  const outcome = await withTimeout(
+    promise.then(() => null, (error: unknown) => ({ error })),
+    ms,
+    "a rejection",
+  );
+  if (outcome === null) throw new Error("expected a rejection, but the call succeeded");
+  assert(outcome.error instanceof RpcError, `expected an RpcError, got ${outcome.error}`);
+  return outcome.error;
+}
+
+// ===================== Engine as server =====================
+
+Deno.test("Bootstrap → Return: content is a capability pointer, capTable [senderHosted]", async () => {
+  await using s = await serverSession();
+  const ret = await bootstrapReturn(s.peer, 0);
+  assertEquals(
+    {
+      answerId: ret.answerId,
+      which: ret.which(),
+      releaseParamCaps: ret.releaseParamCaps,
+      noFinishNeeded: ret.noFinishNeeded,
+      capIndex: capIndexAt(ret.results.content, []),
+      capTable: capTableOf(ret.results),
+    },
+    {
+      answerId: 0,
+      which: RpcReturn.RESULTS,
+      releaseParamCaps: false,
+      noFinishNeeded: false,
+      capIndex: 0,
+      capTable: [{ senderHosted: 0 }],
+    },
+  );
+  assertEquals(s.rpc.stats, { questions: 0, answers: 1, imports: 0, exports: 1 });
+  await s.peer.send(build.finish(0, false));
+  await waitFor(() => s.rpc.stats.answers === 0, 2000, "the answer to be retired");
+  assertEquals(s.rpc.stats.exports, 1);
+});
+
+Deno.test("Call add(2,3) on importedCap → result 5; Finish retires the answer", async () => {
+  await using s = await serverSession();
+  const tester = await bootstrapExport(s.peer);
+  const ret = await callEngine(s.peer, {
+    questionId: 1,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: METHOD.add,
+    params: addParams(2, 3),
+  });
+  assertEquals(
+    {
+      which: ret.which(),
+      releaseParamCaps: ret.releaseParamCaps,
+      result: readStruct(Tester_Add$Results, ret.results.content).result,
+      capTable: capTableOf(ret.results),
+    },
+    { which: RpcReturn.RESULTS, releaseParamCaps: false, result: 5, capTable: [] },
+  );
+  assertEquals(s.rpc.stats.answers, 1);
+  await s.peer.send(build.finish(1, false));
+  await waitFor(() => s.rpc.stats.answers === 0, 2000, "stats.answers back to 0");
+  // The question id can be reused after Finish.
+  const again = await callEngine(s.peer, {
+    questionId: 1,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: METHOD.add,
+    params: addParams(-7, 3),
+  });
+  assertEquals(readStruct(Tester_Add$Results, again.results.content).result, -4);
+  await s.peer.send(build.finish(1, true));
+  await waitFor(() => s.rpc.stats.answers === 0, 2000, "stats.answers back to 0");
+});
+
+Deno.test("Calls pipelined on promisedAnswer before Finish: bootstrap and a result field", async () => {
+  await using s = await serverSession();
+  // Bootstrap and a call on its answer in one go, before reading anything.
+  await s.peer.send(build.bootstrap(0));
+  await s.peer.send(build.call({
+    questionId: 1,
+    target: { promisedAnswer: 0, transform: [] },
+    interfaceId: TESTER,
+    methodId: METHOD.add,
+    params: addParams(2, 3),
+  }));
+  // makeCounter, and next() on field 0 of its answer, still unreturned.
+  await s.peer.send(build.call({
+    questionId: 2,
+    target: { promisedAnswer: 0, transform: [] },
+    interfaceId: TESTER,
+    methodId: METHOD.makeCounter,
+    params: (content) => initStruct(Tester_MakeCounter$Params, content).start = 41n,
+  }));
+  await s.peer.send(build.call({
+    questionId: 3,
+    target: { promisedAnswer: 2, transform: [0] },
+    interfaceId: Counter$Client.interfaceId,
+    methodId: 0,
+  }));
+  const returns = new Map<number, RpcReturn>();
+  for (let i = 0; i < 4; i++) {
+    const ret = (await s.peer.expect(RpcMessage.RETURN)).return;
+    returns.set(ret.answerId, ret);
+  }
+  assertEquals([...returns.keys()].sort(), [0, 1, 2, 3]);
+  assertEquals(readStruct(Tester_Add$Results, returns.get(1)!.results.content).result, 5);
+  assertEquals(readStruct(Counter_Next$Results, returns.get(3)!.results.content).value, 42n);
+  const counter = returns.get(2)!;
+  assertEquals(capIndexAt(counter.results.content, [0]), 0);
+  assertEquals(capTableOf(counter.results).length, 1);
+  for (let q = 0; q < 4; q++) await s.peer.send(build.finish(q, true));
+  await waitFor(() => s.rpc.stats.answers === 0 && s.state.live === 0, 2000, "all retired");
+});
+
+Deno.test("Call to an unknown method or interface → Return exception unimplemented", async () => {
+  await using s = await serverSession();
+  const tester = await bootstrapExport(s.peer);
+  const unknownMethod = await callEngine(s.peer, {
+    questionId: 1,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: 99,
+  });
+  assertEquals(unknownMethod.releaseParamCaps, false);
+  const e1 = exceptionReturn(unknownMethod);
+  assertEquals(e1.type, UNIMPLEMENTED);
+  assert(e1.reason.includes("Method not implemented"), e1.reason);
+
+  const unknownInterface = await callEngine(s.peer, {
+    questionId: 2,
+    target: { importedCap: tester },
+    interfaceId: 0x1234567890abcdefn,
+    methodId: 0,
+  });
+  const e2 = exceptionReturn(unknownInterface);
+  assertEquals(e2.type, UNIMPLEMENTED);
+  assert(e2.reason.includes("interface not implemented"), e2.reason);
+
+  // The derived interface's own method works on the same object.
+  const describe = await callEngine(s.peer, {
+    questionId: 3,
+    target: { importedCap: tester },
+    interfaceId: ExtendedTester$Client.interfaceId,
+    methodId: 0,
+  });
+  assertEquals(
+    readStruct(ExtendedTester_Describe$Results, describe.results.content).text,
+    "extended",
+  );
+  for (let q = 1; q <= 3; q++) await s.peer.send(build.finish(q, false));
+  await waitFor(() => s.rpc.stats.answers === 0, 2000, "answers retired");
+});
+
+Deno.test("fail(type, message) → Return exception with each of the four types", async () => {
+  await using s = await serverSession();
+  const tester = await bootstrapExport(s.peer);
+  for (const type of [FAILED, OVERLOADED, DISCONNECTED, UNIMPLEMENTED]) {
+    const ret = await callEngine(s.peer, {
+      questionId: 10 + type,
+      target: { importedCap: tester },
+      interfaceId: TESTER,
+      methodId: METHOD.fail,
+      params: (content) => {
+        const params = initStruct(Tester_Fail$Params, content);
+        params.type = type as Tester_Fail$Params["type"];
+        params.message = `failure of type ${type}`;
+      },
+    });
+    assertEquals(ret.releaseParamCaps, false);
+    assertEquals(exceptionReturn(ret), { type, reason: `failure of type ${type}` });
+    await s.peer.send(build.finish(10 + type, false));
+  }
+  await waitFor(() => s.rpc.stats.answers === 0, 2000, "answers retired");
+});
+
+Deno.test("Early Finish on a running wait(5000) → Return canceled; the call's signal aborts", async () => {
+  await using s = await serverSession();
+  const tester = await bootstrapExport(s.peer);
+  await s.peer.send(build.call({
+    questionId: 1,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: METHOD.wait,
+    params: (content) => initStruct(Tester_Wait$Params, content).ms = 5000,
+  }));
+  await waitFor(() => s.signals.length === 1, 2000, "the call to start");
+  assert(!s.signals[0].aborted);
+  const started = performance.now();
+  await s.peer.send(build.finish(1, true));
+  const ret = (await s.peer.expect(RpcMessage.RETURN)).return;
+  assertEquals(
+    { answerId: ret.answerId, which: ret.which(), releaseParamCaps: ret.releaseParamCaps },
+    { answerId: 1, which: RpcReturn.CANCELED, releaseParamCaps: false },
+  );
+  assert(performance.now() - started < 1000, "canceled promptly");
+  assert(s.signals[0].aborted, "the AbortSignal was aborted");
+  await waitFor(() => s.state.canceled === 1, 2000, "canceledCount to increment");
+  assertEquals(s.rpc.stats.answers, 0);
+  // The server's own count, over the wire.
+  const count = await callEngine(s.peer, {
+    questionId: 2,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: METHOD.canceledCount,
+  });
+  assertEquals(readStruct(Tester_CanceledCount$Results, count.results.content).count, 1);
+  await s.peer.send(build.finish(2, false));
+  // No second Return for the canceled call.
+  await s.peer.expectSilence(100);
+});
+
+/** makeCounter(start) on the bootstrap; returns the counter's export id. */
+async function makeCounter(s: Session, tester: number, questionId: number, start: bigint) {
+  const ret = await callEngine(s.peer, {
+    questionId,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: METHOD.makeCounter,
+    params: (content) => initStruct(Tester_MakeCounter$Params, content).start = start,
+  });
+  assertEquals(ret.which(), RpcReturn.RESULTS);
+  assertEquals(ret.releaseParamCaps, false);
+  assertEquals(capIndexAt(ret.results.content, [0]), 0);
+  const table = capTableOf(ret.results);
+  assertEquals(table.length, 1);
+  const [descriptor] = table;
+  assert("senderHosted" in descriptor, JSON.stringify(descriptor));
+  return descriptor.senderHosted;
+}
+
+/** The capability index in pointer field `field` of `struct`. */
+function capIndexOfField(struct: capnp.Struct, field: number): number {
+  return capnp.utils.getCapabilityId(capnp.utils.getPointer(field, struct));
+}
+
+Deno.test("Finish(releaseResultCaps=true) after makeCounter releases the counter's export", async () => {
+  await using s = await serverSession();
+  const tester = await bootstrapExport(s.peer);
+  const counter = await makeCounter(s, tester, 1, 10n);
+  assert(counter !== tester);
+  assertEquals(s.state.live, 1);
+  assertEquals(s.rpc.stats.exports, 2);
+  await s.peer.send(build.finish(1, true));
+  await waitFor(() => s.state.live === 0, 2000, "the counter to be released");
+  assertEquals(s.rpc.stats.exports, 1);
+  assertEquals(s.rpc.stats.answers, 0);
+  // No Release was needed, and the engine has nothing to say.
+  await s.peer.expectSilence(50);
+  // The id is gone: a call to it is a protocol error.
+  await s.peer.send(build.call({
+    questionId: 2,
+    target: { importedCap: counter },
+    interfaceId: Counter$Client.interfaceId,
+    methodId: 0,
+  }));
+  await expectAbort(s, "Call target is not a current export ID.");
+});
+
+Deno.test("Finish(releaseResultCaps=false) keeps the counter's export until Release(id, 1)", async () => {
+  await using s = await serverSession();
+  const tester = await bootstrapExport(s.peer);
+  const counter = await makeCounter(s, tester, 1, 10n);
+  await s.peer.send(build.finish(1, false));
+  // Still alive and callable.
+  const next = await callEngine(s.peer, {
+    questionId: 2,
+    target: { importedCap: counter },
+    interfaceId: Counter$Client.interfaceId,
+    methodId: 0,
+  });
+  assertEquals(readStruct(Counter_Next$Results, next.results.content).value, 11n);
+  await s.peer.send(build.finish(2, false));
+  await waitFor(() => s.rpc.stats.answers === 0, 2000, "answers retired");
+  assertEquals(s.state.live, 1);
+  assertEquals(s.rpc.stats.exports, 2);
+  await s.peer.send(build.release(counter, 1));
+  await waitFor(() => s.state.live === 0, 2000, "the counter to be released");
+  assertEquals(s.rpc.stats.exports, 1);
+});
+
+Deno.test("Release refcounts: the same export sent twice needs two references back", async () => {
+  await using s = await serverSession();
+  const first = await bootstrapExport(s.peer, 0);
+  const second = await bootstrapExport(s.peer, 1);
+  assertEquals(second, first, "bootstrap twice gives the same export id");
+  assertEquals(s.rpc.stats.exports, 1);
+  await s.peer.send(build.release(first, 1));
+  // Still there: a call works.
+  const ret = await callEngine(s.peer, {
+    questionId: 2,
+    target: { importedCap: first },
+    interfaceId: TESTER,
+    methodId: METHOD.add,
+    params: addParams(1, 1),
+  });
+  assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 2);
+  await s.peer.send(build.finish(2, false));
+  assertEquals(s.rpc.stats.exports, 1);
+  await s.peer.send(build.release(first, 1));
+  await waitFor(() => s.rpc.stats.exports === 0, 2000, "the export to be dropped");
+  // Released twice already: a third is a protocol error.
+  await s.peer.send(build.release(first, 1));
+  await expectAbort(s, "Tried to release invalid export ID.");
+});
+
+Deno.test("Release with a count above the refcount → Abort", async () => {
+  await using s = await serverSession();
+  const tester = await bootstrapExport(s.peer, 0);
+  await s.peer.send(build.release(tester, 2));
+  await expectAbort(s, "Tried to drop export's refcount below zero.");
+});
+
+// ===================== Engine as client =====================
+
+Deno.test("client: Bootstrap, a call pipelined on it, Finish, then calls to importedCap", async () => {
+  await using s = await session();
+  const cap = s.rpc.bootstrap();
+  const boot = (await s.peer.expect(RpcMessage.BOOTSTRAP)).bootstrap;
+  const q = boot.questionId;
+  using tester = new TesterClient(cap);
+  const early = handled(tester.add(1, 2));
+  const pipelined = await expectCall(s.peer, { promisedAnswer: q, transform: [] });
+  const pipelinedCall = pipelined.root.call;
+  assert(pipelinedCall.questionId !== q);
+  assertEquals(capTableOf(pipelinedCall.params), []);
+  assertEquals(s.rpc.stats.questions, 2);
+
+  await s.peer.send(build.return({
+    answerId: q,
+    releaseParamCaps: false,
+    results: capContent(0),
+    capTable: [{ senderHosted: 7 }],
+  }));
+  await expectFinish(s.peer, q, false);
+  await answerAdd(s.peer, pipelined);
+  assertEquals(await withTimeout(early), 3);
+
+  const later = handled(tester.add(4, 5));
+  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 7 }));
+  assertEquals(await withTimeout(later), 9);
+  assertEquals(s.rpc.stats, { questions: 0, answers: 0, imports: 1, exports: 0 });
+});
+
+Deno.test("client: disposing the bootstrap capability sends Release(7, 1)", async () => {
+  await using s = await session();
+  const tester = await establish(s, { senderHosted: 7 });
+  const call = handled(tester.add(1, 1));
+  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 7 }));
+  await withTimeout(call);
+  tester.dispose();
+  const release = (await s.peer.expect(RpcMessage.RELEASE, 1000)).release;
+  assertEquals({ id: release.id, referenceCount: release.referenceCount }, {
+    id: 7,
+    referenceCount: 1,
+  });
+  assertEquals(s.rpc.stats.imports, 0);
+});
+
+Deno.test("client: Release(8, n) gives back every time the peer sent id 8", async () => {
+  await using s = await session();
+  using tester = await establish(s, { senderHosted: 7 });
+  // The peer returns the same capability (id 8) from two makeCounter calls.
+  const counters = [];
+  for (let i = 0; i < 2; i++) {
+    const made = tester.makeCounter(BigInt(i));
+    handled(made.done);
+    const call = (await expectCall(s.peer, { importedCap: 7 }, TESTER, METHOD.makeCounter)).root
+      .call;
+    await s.peer.send(build.return({
+      answerId: call.questionId,
+      releaseParamCaps: false,
+      results: (content) => {
+        const results = initStruct(Tester_MakeCounter$Results, content);
+        capnp.utils.setInterfacePointer(0, capnp.utils.getPointer(0, results));
+      },
+      capTable: [{ senderHosted: 8 }],
+    }));
+    await expectFinish(s.peer, call.questionId, false);
+    await withTimeout(made.done);
+    counters.push(made.counter);
+  }
+  // A call on one of them goes to import 8.
+  const next = handled(counters[0].next());
+  const nextCall = (await expectCall(s.peer, { importedCap: 8 }, Counter$Client.interfaceId, 0))
+    .root.call;
+  await s.peer.send(build.return({
+    answerId: nextCall.questionId,
+    releaseParamCaps: false,
+    results: (content) => initStruct(Counter_Next$Results, content).value = 5n,
+  }));
+  await expectFinish(s.peer, nextCall.questionId);
+  assertEquals(await withTimeout(next), 5n);
+
+  counters[0].dispose();
+  await s.peer.expectSilence(50);
+  counters[1].dispose();
+  const release = (await s.peer.expect(RpcMessage.RELEASE)).release;
+  assertEquals({ id: release.id, referenceCount: release.referenceCount }, {
+    id: 8,
+    referenceCount: 2,
+  });
+  assertEquals(s.rpc.stats.imports, 1);
+});
+
+/** A Callback server multiplying by 10, counting calls and disposal. */
+function countingCallback() {
+  const counts = { calls: 0, disposed: 0 };
+  const method = Callback$Client.methods[0];
+  const cap = Capability.fromServer(serverFromMethods(
+    new Map([[Callback$Client.interfaceId, [(call) => {
+      counts.calls++;
+      call.results(method.ResultsClass).result = call.params(method.ParamsClass).value * 10n;
+    }]]]),
+    () => counts.disposed++,
+  ));
+  return { cap, counts };
+}
+
+/** callBack(cb, 1): the peer calls the callback with 5 and returns the sum. */
+async function callBackRoundTrip(s: Session, releaseParamCaps: boolean | undefined) {
+  using tester = await establish(s);
+  const { cap, counts } = countingCallback();
+  const sum = handled(tester.callBack(cap, 1));
+  cap.dispose();
+  const call = (await expectCall(s.peer, { importedCap: 7 }, TESTER, METHOD.callBack)).root.call;
+  const params = readStruct(Tester_CallBack$Params, call.params.content);
+  assertEquals(params.n, 1);
+  assertEquals(capIndexOfField(params, 0), 0);
+  const table = capTableOf(call.params);
+  assertEquals(table.length, 1);
+  const [descriptor] = table;
+  assert("senderHosted" in descriptor, JSON.stringify(descriptor));
+  const exported = descriptor.senderHosted;
+  assertEquals(s.rpc.stats.exports, 1);
+
+  // The peer (playing the Tester) calls the callback the engine exported.
+  const ret = await callEngine(s.peer, {
+    questionId: 0,
+    target: { importedCap: exported },
+    interfaceId: Callback$Client.interfaceId,
+    methodId: 0,
+    params: (content) => initStruct(Callback_Call$Params, content).value = 5n,
+  });
+  assertEquals(
+    {
+      which: ret.which(),
+      releaseParamCaps: ret.releaseParamCaps,
+      result: readStruct(Callback_Call$Results, ret.results.content).result,
+    },
+    { which: RpcReturn.RESULTS, releaseParamCaps: false, result: 50n },
+  );
+  await s.peer.send(build.finish(0, false));
+
+  await s.peer.send(build.return({
+    answerId: call.questionId,
+    releaseParamCaps,
+    results: (content) => initStruct(Tester_CallBack$Results, content).sum = 50n,
+  }));
+  await expectFinish(s.peer, call.questionId, false);
+  assertEquals(await withTimeout(sum), 50n);
+  assertEquals(counts.calls, 1);
+  return { exported, counts };
+}
+
+Deno.test("client: the engine's Return for a call to its callback has releaseParamCaps=false; a Return with releaseParamCaps=true releases the param export", async () => {
+  await using s = await session();
+  const { counts } = await callBackRoundTrip(s, undefined); // schema default: true
+  await waitFor(() => s.rpc.stats.exports === 0, 2000, "the param export to be released");
+  assertEquals(counts.disposed, 1);
+});
+
+Deno.test("client: a Return with releaseParamCaps=false keeps the param export until Release", async () => {
+  await using s = await session();
+  const { exported, counts } = await callBackRoundTrip(s, false);
+  await tick();
+  assertEquals(s.rpc.stats.exports, 1);
+  assertEquals(counts.disposed, 0);
+  await s.peer.send(build.release(exported, 1));
+  await waitFor(() => s.rpc.stats.exports === 0, 2000, "the export to be released");
+  assertEquals(counts.disposed, 1);
+});
+
+// ===================== Resolve =====================
+
+Deno.test("Resolve: calls go to importedCap 9 (senderPromise) until Resolve(9, senderHosted 10)", async () => {
+  await using s = await session();
+  using tester = await establish(s, { senderPromise: 9 });
+  const before = handled(tester.add(1, 1));
+  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 9 }));
+  assertEquals(await withTimeout(before), 2);
+
+  await s.peer.send(build.resolve(9, { senderHosted: 10 }));
+  await clientBarrier(s.peer, 100);
+  // No Disembargo is needed: the promise resolved to another import.
+  const after = handled(tester.add(2, 2));
+  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 10 }));
+  assertEquals(await withTimeout(after), 4);
+});
+
+Deno.test("Resolve(9, senderPromise 11) after calls to 9 needs no Disembargo", async () => {
+  await using s = await session();
+  using tester = await establish(s, { senderPromise: 9 });
+  const before = handled(tester.add(1, 1));
+  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 9 }));
+  assertEquals(await withTimeout(before), 2);
+  // Another promise of the peer's: still on this connection, so no embargo.
+  await s.peer.send(build.resolve(9, { senderPromise: 11 }));
+  await clientBarrier(s.peer, 100);
+  const after = handled(tester.add(2, 2));
+  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 11 }));
+  assertEquals(await withTimeout(after), 4);
+});
+
+Deno.test("Resolve to an exception: calls fail with that error", async () => {
+  await using s = await session();
+  using tester = await establish(s, { senderPromise: 9 });
+  await s.peer.send(build.resolve(9, { type: OVERLOADED, reason: "the promise broke" }));
+  await clientBarrier(s.peer, 100);
+  const error = await rejection(tester.add(1, 1));
+  assertEquals(
+    { type: error.type, message: error.message, remote: error.remote },
+    { type: "overloaded", message: "the promise broke", remote: true },
+  );
+  // Nothing went on the wire for it.
+  await s.peer.expectSilence(50);
+});
+
+Deno.test("Return with senderPromise after a call pipelined on the answer needs no Disembargo", async () => {
+  await using s = await session();
+  const cap = s.rpc.bootstrap();
+  using tester = new TesterClient(cap);
+  const q = (await s.peer.expect(RpcMessage.BOOTSTRAP)).bootstrap.questionId;
+  const early = handled(tester.add(1, 2));
+  const pipelined = await expectCall(s.peer, { promisedAnswer: q, transform: [] });
+  await s.peer.send(build.return({
+    answerId: q,
+    releaseParamCaps: false,
+    results: capContent(0),
+    capTable: [{ senderPromise: 9 }],
+  }));
+  await expectFinish(s.peer, q, false);
+  await answerAdd(s.peer, pipelined);
+  assertEquals(await withTimeout(early), 3);
+  // The promise is the peer's, on this connection: the next call goes
+  // straight to it. A Disembargo here targets the peer's own promise, which
+  // the C++ peer rejects ("does not point back to the sender").
+  const later = handled(tester.add(3, 4));
+  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 9 }));
+  assertEquals(await withTimeout(later), 7);
+});
+
+Deno.test("Resolve to a capability the engine hosts: Disembargo, calls held until receiverLoopback", async () => {
+  await using s = await session();
+  using tester = await establish(s, { senderPromise: 9 });
+  const { cap: callback, counts } = countingCallback();
+  // A call sent ahead to the promise, exporting the callback.
+  const sum = handled(tester.callBack(callback, 0));
+  callback.dispose();
+  const ahead = (await expectCall(s.peer, { importedCap: 9 }, TESTER, METHOD.callBack)).root.call;
+  const [descriptor] = capTableOf(ahead.params);
+  assert("senderHosted" in descriptor);
+
+  // The promise resolves to the engine's own callback.
+  await s.peer.send(build.resolve(9, { receiverHosted: descriptor.senderHosted }));
+  const disembargo = (await s.peer.expect(RpcMessage.DISEMBARGO)).disembargo;
+  assertEquals(targetOf(disembargo.target), { importedCap: 9 });
+  assertEquals(disembargo.context.which(), 0 /* senderLoopback */);
+  const embargoId = disembargo.context.senderLoopback;
+
+  // A new call waits for the embargo.
+  const request = tester.cap.request(Callback$Client.methods[0]);
+  request.params.value = 4n;
+  const local = request.send();
+  handled(local.response);
+  await s.peer.expectSilence(50);
+  assertEquals(counts.calls, 0, "the call was held by the embargo");
+
+  await s.peer.send(build.disembargo({ importedCap: descriptor.senderHosted }, {
+    receiverLoopback: embargoId,
+  }));
+  const response = await withTimeout(local.response);
+  assertEquals(response.results(Callback_Call$Results).result, 40n);
+  response.dispose();
+  assertEquals(counts.calls, 1, "delivered locally after the embargo");
+
+  await s.peer.send(build.return({
+    answerId: ahead.questionId,
+    results: (content) => initStruct(Tester_CallBack$Results, content).sum = 0n,
+  }));
+  await expectFinish(s.peer, ahead.questionId);
+  assertEquals(await withTimeout(sum), 0n);
+});
+
+// ===================== Disembargo =====================
+
+Deno.test("Disembargo senderLoopback on a capability pointing back to the sender → receiverLoopback", async () => {
+  await using s = await serverSession();
+  const tester = await bootstrapExport(s.peer);
+  // echoCap with the peer's own capability 5: the engine hands it back.
+  const ret = await callEngine(s.peer, {
+    questionId: 1,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: METHOD.echoCap,
+    params: (content) => {
+      const params = initStruct(Tester_EchoCap$Params, content);
+      capnp.utils.setInterfacePointer(0, capnp.utils.getPointer(0, params));
+    },
+    capTable: [{ senderHosted: 5 }],
+  });
+  assertEquals(ret.which(), RpcReturn.RESULTS);
+  assertEquals(capTableOf(ret.results), [{ receiverHosted: 5 }]);
+  assertEquals(s.rpc.stats.imports, 1);
+
+  await s.peer.send(build.disembargo({ promisedAnswer: 1, transform: [0] }, {
+    senderLoopback: 33,
+  }));
+  const reply = (await s.peer.expect(RpcMessage.DISEMBARGO)).disembargo;
+  assertEquals(
+    {
+      target: targetOf(reply.target),
+      which: reply.context.which(),
+      receiverLoopback: reply.context.receiverLoopback,
+    },
+    { target: { importedCap: 5 }, which: 1, /* receiverLoopback */ receiverLoopback: 33 },
+  );
+
+  // Finish drops the engine's last reference to the peer's capability.
+  await s.peer.send(build.finish(1, false));
+  const release = (await s.peer.expect(RpcMessage.RELEASE)).release;
+  assertEquals({ id: release.id, referenceCount: release.referenceCount }, {
+    id: 5,
+    referenceCount: 1,
+  });
+  assertEquals(s.rpc.stats.imports, 0);
+});
+
+Deno.test("Disembargo senderLoopback on the engine's own object → Abort", async () => {
+  await using s = await serverSession();
+  const tester = await bootstrapExport(s.peer);
+  await s.peer.send(build.disembargo({ importedCap: tester }, { senderLoopback: 1 }));
+  await expectAbort(s, "does not point back to the sender");
+});
+
+// ===================== Abort =====================
+
+Deno.test("Abort from the peer: pending calls reject with its type and reason; later calls at once", async () => {
+  await using s = await session();
+  using tester = await establish(s);
+  const add = handled(tester.add(1, 2));
+  const wait = handled(tester.wait(5000));
+  await expectCall(s.peer, { importedCap: 7 });
+  await expectCall(s.peer, { importedCap: 7 }, TESTER, METHOD.wait);
+  assertEquals(s.rpc.stats.questions, 2);
+
+  await s.peer.send(build.abort({ type: OVERLOADED, reason: "peer going away" }));
+  for (const pending of [add, wait]) {
+    const error = await rejection(pending);
+    assertEquals(
+      { type: error.type, message: error.message, remote: error.remote },
+      { type: "overloaded", message: "peer going away", remote: true },
+    );
+  }
+  const closed = await withTimeout(s.rpc.closed, 1000, "closed");
+  assertEquals(closed.type, "overloaded");
+  assert(s.rpc.isClosed);
+  assertEquals(s.rpc.stats, { questions: 0, answers: 0, imports: 0, exports: 0 });
+
+  const started = performance.now();
+  const later = await rejection(tester.add(3, 4));
+  assert(performance.now() - started < 100, "later calls reject at once");
+  assertEquals(later.type, "overloaded");
+  const boot = s.rpc.bootstrap();
+  const viaBootstrap = await rejection(new TesterClient(boot).add(1, 1));
+  boot.dispose();
+  assertEquals(viaBootstrap.type, "overloaded");
+  // The engine closed the connection and sent nothing more.
+  await s.peer.expectEof();
+});
+
+Deno.test("Abort from the peer cancels the engine's running calls", async () => {
+  await using s = await serverSession();
+  const tester = await bootstrapExport(s.peer);
+  await s.peer.send(build.call({
+    questionId: 1,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: METHOD.wait,
+    params: (content) => initStruct(Tester_Wait$Params, content).ms = 5000,
+  }));
+  await waitFor(() => s.signals.length === 1, 2000, "the call to start");
+  await s.peer.send(build.abort({ type: DISCONNECTED, reason: "bye" }));
+  const closed = await withTimeout(s.rpc.closed, 1000, "closed");
+  assertEquals({ type: closed.type, message: closed.message }, {
+    type: "disconnected",
+    message: "bye",
+  });
+  assert(s.signals[0].aborted);
+  await waitFor(() => s.state.canceled === 1, 2000, "the wait to be canceled");
+  await s.peer.expectEof();
+});
+
+// ===================== Unimplemented =====================
+
+Deno.test("Unknown message types → Unimplemented echoing the message", async () => {
+  await using s = await serverSession();
+  // A union member this schema does not know (99).
+  await s.peer.send(buildMessage((root) => {
+    root._initJoin().questionId = 4;
+    capnp.utils.setUint16(0, 99, root);
+  }));
+  const echo = (await s.peer.expect(RpcMessage.UNIMPLEMENTED)).unimplemented;
+  assertEquals(echo.which(), 99);
+
+  // Level 3/4 messages a two-party Level 1 engine does not implement.
+  await s.peer.sendWith((root) => root._initJoin().questionId = 5);
+  const join = (await s.peer.expect(RpcMessage.UNIMPLEMENTED)).unimplemented;
+  assertEquals({ which: join.which(), questionId: join.join.questionId }, {
+    which: RpcMessage.JOIN,
+    questionId: 5,
+  });
+  await s.peer.sendWith((root) => root._initProvide().questionId = 6);
+  const provide = (await s.peer.expect(RpcMessage.UNIMPLEMENTED)).unimplemented;
+  assertEquals(
+    { which: provide.which(), questionId: provide.provide.questionId },
+    { which: RpcMessage.PROVIDE, questionId: 6 },
+  );
+  // The connection carries on.
+  assertEquals(typeof await bootstrapExport(s.peer), "number");
+  assert(!s.rpc.isClosed);
+});
+
+Deno.test("Unimplemented echo of a Call or Bootstrap the engine sent → it fails unimplemented", async () => {
+  await using s = await session();
+  using tester = await establish(s);
+  const add = handled(tester.add(1, 2));
+  const call = await expectCall(s.peer, { importedCap: 7 });
+  await s.peer.send(build.unimplemented(call.root));
+  const error = await rejection(add);
+  assertEquals(error.type, "unimplemented");
+  await waitFor(() => s.rpc.stats.questions === 0, 2000, "the question to be retired");
+
+  const cap = s.rpc.bootstrap();
+  const boot = await s.peer.nextReceived();
+  assertEquals(boot.root.which(), RpcMessage.BOOTSTRAP);
+  await s.peer.send(build.unimplemented(boot.root));
+  await clientBarrier(s.peer, 100);
+  const viaBootstrap = await rejection(new TesterClient(cap).add(1, 1));
+  cap.dispose();
+  assertEquals(viaBootstrap.type, "unimplemented");
+  assert(!s.rpc.isClosed);
+});
+
+// ===================== Unknown ids =====================
+
+Deno.test("Unknown ids → Abort: call target, pipelined question, Finish, Return", async (t) => {
+  await t.step("Call to an export id that does not exist", async () => {
+    await using s = await serverSession();
+    await s.peer.send(build.call({
+      questionId: 0,
+      target: { importedCap: 42 },
+      interfaceId: TESTER,
+      methodId: 0,
+    }));
+    await expectAbort(s, "Call target is not a current export ID.");
+  });
+  await t.step("Call pipelined on a question that does not exist", async () => {
+    await using s = await serverSession();
+    await s.peer.send(build.call({
+      questionId: 0,
+      target: { promisedAnswer: 55, transform: [] },
+      interfaceId: TESTER,
+      methodId: 0,
+    }));
+    await expectAbort(s, "Pipeline call on a request that doesn't exist.");
+  });
+  await t.step("Finish for an unknown question", async () => {
+    await using s = await serverSession();
+    await s.peer.send(build.finish(77, false));
+    await expectAbort(s, "Finish for unknown answer ID.");
+  });
+  await t.step("Return for a question the engine never asked", async () => {
+    await using s = await session();
+    await s.peer.send(build.return({ answerId: 99, results: () => {} }));
+    await expectAbort(s, "Invalid question ID in Return message.");
+  });
+  await t.step("Duplicate question id", async () => {
+    await using s = await serverSession();
+    await bootstrapReturn(s.peer, 3);
+    await s.peer.send(build.bootstrap(3));
+    await expectAbort(s, "Duplicate question ID.");
+  });
+});

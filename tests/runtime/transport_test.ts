@@ -1,0 +1,492 @@
+/**
+ * Unit tests of FrameTransport and channelFromStreams over real UNIX socket
+ * pairs and stream pairs.
+ */
+import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { encodeFrame, type Frame, FrameDecoder } from "../../runtime/framing.ts";
+import { type ByteChannel, channelFromStreams, FrameTransport } from "../../runtime/transport.ts";
+import { socketPair, withTimeout } from "../wire_peer.ts";
+
+/** A one-segment message whose words carry `id` and a pattern. */
+function frameOf(id: number, words = 2): Uint8Array[] {
+  const segment = new Uint8Array(words * 8);
+  const view = new DataView(segment.buffer);
+  view.setUint32(0, id, true);
+  for (let i = 4; i < segment.byteLength; i++) segment[i] = (id + i) & 0xff;
+  return [segment];
+}
+
+/** Bytes `segments` take on the wire, header included. */
+function wireBytes(segments: Uint8Array[]): number {
+  return encodeFrame(segments).byteLength;
+}
+
+/** The id a `frameOf` frame carries, after checking its pattern. */
+function idOf(frame: Frame, words = 2): number {
+  assertEquals(frame.length, 1);
+  const segment = new Uint8Array(frame[0]);
+  assertEquals(segment.byteLength, words * 8);
+  const id = new DataView(frame[0]).getUint32(0, true);
+  for (let i = 4; i < segment.byteLength; i++) {
+    if (segment[i] !== ((id + i) & 0xff)) throw new Error(`frame ${id} corrupted at byte ${i}`);
+  }
+  return id;
+}
+
+/** Collects frames and lets a test wait for a number of them. */
+class Inbox {
+  readonly frames: Frame[] = [];
+  #waiter: { count: number; resolve: () => void } | null = null;
+
+  readonly onFrame = (frame: Frame): void => {
+    this.frames.push(frame);
+    if (this.#waiter && this.frames.length >= this.#waiter.count) {
+      this.#waiter.resolve();
+      this.#waiter = null;
+    }
+  };
+
+  wait(count: number, timeoutMs = 3000): Promise<void> {
+    if (this.frames.length >= count) return Promise.resolve();
+    return withTimeout(
+      new Promise<void>((resolve) => this.#waiter = { count, resolve }),
+      timeoutMs,
+      `${count} frames (have ${this.frames.length})`,
+    );
+  }
+}
+
+/** A channel that records the writes made through it (the arrays as given). */
+function countingChannel(inner: ByteChannel): ByteChannel & { writes: Uint8Array[] } {
+  const writes: Uint8Array[] = [];
+  return {
+    writes,
+    read: (p) => inner.read(p),
+    write: (p) => {
+      writes.push(p);
+      return inner.write(p);
+    },
+    close: () => inner.close(),
+  };
+}
+
+/** Two transports over a UNIX socket pair, closed (and awaited) on dispose. */
+async function transportPair(
+  options: { countWrites?: boolean } = {},
+): Promise<
+  {
+    a: FrameTransport;
+    b: FrameTransport;
+    aInbox: Inbox;
+    bInbox: Inbox;
+    aWrites: Uint8Array[];
+  } & AsyncDisposable
+> {
+  const [connA, connB] = await socketPair();
+  const channelA = countingChannel(connA);
+  const aInbox = new Inbox();
+  const bInbox = new Inbox();
+  const a = new FrameTransport(options.countWrites === false ? connA : channelA, aInbox.onFrame);
+  const b = new FrameTransport(connB, bInbox.onFrame);
+  return {
+    a,
+    b,
+    aInbox,
+    bInbox,
+    aWrites: channelA.writes,
+    async [Symbol.asyncDispose]() {
+      a.close();
+      b.close();
+      await Promise.all([a.closed, b.closed]);
+      // Let the reads the closes interrupted settle.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    },
+  };
+}
+
+Deno.test("FrameTransport: frames both ways over a UNIX socket", async () => {
+  await using pair = await transportPair();
+  pair.a.send(frameOf(1));
+  pair.b.send(frameOf(2, 5));
+  pair.a.send([new Uint8Array(8), new Uint8Array(16)]);
+  await pair.bInbox.wait(2);
+  await pair.aInbox.wait(1);
+  assertEquals(idOf(pair.bInbox.frames[0]), 1);
+  assertEquals(pair.bInbox.frames[1].map((s) => s.byteLength), [8, 16]);
+  assertEquals(idOf(pair.aInbox.frames[0], 5), 2);
+  assert(!pair.a.isClosed && !pair.b.isClosed);
+});
+
+Deno.test("FrameTransport: small frames sent in one tick are coalesced, in order", async () => {
+  await using pair = await transportPair();
+  for (let i = 0; i < 100; i++) pair.a.send(frameOf(i));
+  await pair.bInbox.wait(100);
+  assertEquals(pair.bInbox.frames.map((f) => idOf(f)), Array.from({ length: 100 }, (_, i) => i));
+  assert(pair.aWrites.length <= 5, `expected few writes, got ${pair.aWrites.length}`);
+  assertEquals(pair.aWrites.reduce((n, w) => n + w.byteLength, 0), 100 * wireBytes(frameOf(0)));
+
+  // Frames sent while a write is in flight join the next write.
+  const before = pair.aWrites.length;
+  for (let round = 0; round < 10; round++) {
+    for (let i = 0; i < 10; i++) pair.a.send(frameOf(1000 + round * 10 + i));
+    await Promise.resolve();
+  }
+  await pair.bInbox.wait(200);
+  assertEquals(
+    pair.bInbox.frames.slice(100).map((f) => idOf(f)),
+    Array.from({ length: 100 }, (_, i) => 1000 + i),
+  );
+  assert(
+    pair.aWrites.length - before < 100,
+    `${pair.aWrites.length - before} writes for 100 frames`,
+  );
+});
+
+Deno.test("FrameTransport: coalesced writes stay within 64 KiB; a larger message goes alone, in place", async () => {
+  await using pair = await transportPair();
+  const bigWords = 100 * 1024 / 8; // 100 KiB
+  const small = frameOf(1);
+  const big = frameOf(2, bigWords);
+  pair.a.send(small);
+  pair.a.send(big);
+  pair.a.send(frameOf(3));
+  // 2000 messages of 40 bytes (80 000 bytes) need at least two writes.
+  for (let i = 0; i < 2000; i++) pair.a.send(frameOf(10 + i, 4));
+  await pair.bInbox.wait(2003, 5000);
+  assertEquals(idOf(pair.bInbox.frames[0]), 1);
+  assertEquals(idOf(pair.bInbox.frames[1], bigWords), 2);
+  assertEquals(idOf(pair.bInbox.frames[2]), 3);
+  for (let i = 0; i < 2000; i++) assertEquals(idOf(pair.bInbox.frames[3 + i], 4), 10 + i);
+  const writes = pair.aWrites;
+  // The small message alone (the big one does not fit with it), then the
+  // big one: its header, then its segment as given, not copied.
+  assertEquals(writes[0].byteLength, wireBytes(small));
+  assertEquals(writes[1].byteLength, 8);
+  assert(
+    writes[2] === big[0] || writes[2].buffer === big[0].buffer,
+    "big segment written in place",
+  );
+  assertEquals(writes[2].byteLength, big[0].byteLength);
+  assert(
+    writes.slice(3).every((w) => w.byteLength <= 64 * 1024),
+    `${writes.map((w) => w.byteLength)}`,
+  );
+  assert(writes.length >= 5 && writes.length < 20, `${writes.length} writes`);
+  const total = writes.reduce((n, w) => n + w.byteLength, 0);
+  assertEquals(total, wireBytes(small) + wireBytes(big) + wireBytes(frameOf(3)) + 2000 * 40);
+});
+
+Deno.test("FrameTransport: multi-segment messages are framed on send", async () => {
+  await using pair = await transportPair();
+  const segments = [frameOf(1, 1)[0], frameOf(2, 3)[0], new Uint8Array(0), frameOf(3, 2)[0]];
+  pair.a.send(segments);
+  pair.a.send([new Uint8Array(0)]);
+  await pair.bInbox.wait(2);
+  assertEquals(pair.bInbox.frames[0].map((s) => new Uint8Array(s)), segments);
+  assertEquals(pair.bInbox.frames[1].map((s) => s.byteLength), [0]);
+  // Exactly the framed bytes went out.
+  assertEquals(
+    new Uint8Array(pair.aWrites.flatMap((w) => [...w])),
+    new Uint8Array([...encodeFrame(segments), ...encodeFrame([new Uint8Array(0)])]),
+  );
+});
+
+Deno.test("FrameTransport: a lazy message rides with the next one, or goes alone soon", async () => {
+  await using pair = await transportPair();
+  pair.a.send(frameOf(1), true);
+  pair.a.send(frameOf(2));
+  await pair.bInbox.wait(2);
+  assertEquals(pair.bInbox.frames.map((f) => idOf(f)), [1, 2]);
+  assertEquals(pair.aWrites.length, 1, "one write for both");
+  // Alone, it still goes out.
+  pair.a.send(frameOf(3), true);
+  await pair.bInbox.wait(3, 1000);
+  assertEquals(idOf(pair.bInbox.frames[2]), 3);
+});
+
+Deno.test("FrameTransport: a 3 MiB frame arrives intact", async () => {
+  await using pair = await transportPair();
+  const words = 3 * 1024 * 1024 / 8;
+  pair.a.send(frameOf(77, words));
+  pair.a.send(frameOf(78));
+  await pair.bInbox.wait(2, 10_000);
+  assertEquals(idOf(pair.bInbox.frames[0], words), 77);
+  assertEquals(idOf(pair.bInbox.frames[1]), 78);
+});
+
+Deno.test("FrameTransport: closed resolves once with undefined when the peer closes", async () => {
+  const [connA, connB] = await socketPair();
+  const inbox = new Inbox();
+  const a = new FrameTransport(connA, inbox.onFrame);
+  let settled = 0;
+  a.closed.then(() => settled++);
+  connB.close();
+  assertEquals(await withTimeout(a.closed, 3000, "closed"), undefined);
+  assert(a.isClosed);
+  // Closing again is a no-op; closed stays settled with the first reason.
+  a.close(new Error("later"));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assertEquals(settled, 1);
+  assertEquals(await a.closed, undefined);
+});
+
+Deno.test("FrameTransport: closed resolves with the Error of a failing read", async () => {
+  let closes = 0;
+  const boom = new Error("read exploded");
+  const channel: ByteChannel = {
+    read: () => Promise.reject(boom),
+    write: (p) => Promise.resolve(p.byteLength),
+    close: () => void closes++,
+  };
+  const transport = new FrameTransport(channel, () => {});
+  const reason = await withTimeout(transport.closed, 1000, "closed");
+  assert(reason === boom, `expected the read's error, got ${reason}`);
+  assert(transport.isClosed);
+  assertEquals(closes, 1, "the channel is closed once");
+
+  // A non-Error rejection is wrapped in an Error.
+  const other = new FrameTransport({
+    read: () => Promise.reject("just a string"),
+    write: (p) => Promise.resolve(p.byteLength),
+    close: () => {},
+  }, () => {});
+  const wrapped = await withTimeout(other.closed, 1000, "closed");
+  assert(wrapped instanceof Error);
+  assertEquals(wrapped.message, "just a string");
+});
+
+Deno.test("FrameTransport: a failing write closes with its Error", async () => {
+  let releaseRead!: (n: number | null) => void;
+  const channel: ByteChannel = {
+    read: () => new Promise((resolve) => releaseRead = resolve),
+    write: () => Promise.reject(new Error("write exploded")),
+    close: () => releaseRead?.(null),
+  };
+  const transport = new FrameTransport(channel, () => {});
+  transport.send(frameOf(1));
+  const reason = await withTimeout(transport.closed, 1000, "closed");
+  assertEquals(reason?.message, "write exploded");
+});
+
+Deno.test("FrameTransport: a framing limit broken by the peer closes with a FramingError", async () => {
+  const [connA, connB] = await socketPair();
+  const a = new FrameTransport(connA, () => {}, { maxSegments: 2 });
+  await connB.write(new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+  const reason = await withTimeout(a.closed, 3000, "closed");
+  assertEquals(reason?.name, "FramingError");
+  // The transport closed its end: the peer sees EOF.
+  assertEquals(await withTimeout(connB.read(new Uint8Array(8)), 3000, "EOF"), null);
+  connB.close();
+});
+
+Deno.test("FrameTransport: send after close is dropped silently", async () => {
+  const [connA, connB] = await socketPair();
+  const channel = countingChannel(connA);
+  const a = new FrameTransport(channel, () => {});
+  const bInbox = new Inbox();
+  const b = new FrameTransport(connB, bInbox.onFrame);
+  a.close();
+  assert(a.isClosed);
+  a.send(frameOf(1)); // must not throw
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assertEquals(channel.writes, []);
+  assertEquals(await a.closed, undefined);
+  // The peer sees a clean EOF and nothing else.
+  assertEquals(await withTimeout(b.closed, 3000, "peer closed"), undefined);
+  assertEquals(bInbox.frames, []);
+  b.send(frameOf(2)); // also dropped
+  await new Promise((resolve) => setTimeout(resolve, 0));
+});
+
+Deno.test("FrameTransport: close with flush delivers queued frames first", async () => {
+  const [connA, connB] = await socketPair();
+  const a = new FrameTransport(connA, () => {});
+  const bInbox = new Inbox();
+  const b = new FrameTransport(connB, bInbox.onFrame);
+  for (let i = 0; i < 5; i++) a.send(frameOf(i));
+  a.close(undefined, true);
+  assertEquals(await withTimeout(b.closed, 3000, "peer closed"), undefined);
+  assertEquals(bInbox.frames.map((f) => idOf(f)), [0, 1, 2, 3, 4]);
+  assertEquals(await a.closed, undefined);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+});
+
+Deno.test("FrameTransport: close with flush delivers a queued lazy message", async () => {
+  const [connA, connB] = await socketPair();
+  const a = new FrameTransport(connA, () => {});
+  const bInbox = new Inbox();
+  const b = new FrameTransport(connB, bInbox.onFrame);
+  a.send(frameOf(1), true); // e.g. a Finish, waiting for company
+  a.close(undefined, true);
+  assertEquals(await withTimeout(b.closed, 3000, "peer closed"), undefined);
+  await a.closed;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(bInbox.frames.map((f) => idOf(f)), [1], "the pending lazy message was dropped");
+});
+
+Deno.test("FrameTransport: send after close(reason, flush) is dropped, not flushed", async () => {
+  const [connA, connB] = await socketPair();
+  const a = new FrameTransport(connA, () => {});
+  const bInbox = new Inbox();
+  const b = new FrameTransport(connB, bInbox.onFrame);
+  a.send(frameOf(1));
+  a.close(undefined, true);
+  // close() has been called: the documented contract is "dropped after close".
+  a.send(frameOf(99));
+  assertEquals(await withTimeout(b.closed, 3000, "peer closed"), undefined);
+  await a.closed;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(bInbox.frames.map((f) => idOf(f)), [1], "frame sent after close() was written");
+});
+
+Deno.test("FrameTransport: an exception in onFrame closes the transport and does not escape", async () => {
+  const [connA, connB] = await socketPair();
+  let calls = 0;
+  const error = new Error("listener exploded");
+  const a = new FrameTransport(connA, () => {
+    calls++;
+    throw error;
+  });
+  const bInbox = new Inbox();
+  const b = new FrameTransport(connB, bInbox.onFrame);
+  // Two frames in one write: the second must not be delivered after the throw.
+  b.send(frameOf(1));
+  b.send(frameOf(2));
+  const reason = await withTimeout(a.closed, 3000, "closed");
+  assert(reason === error, `expected the listener's error, got ${reason}`);
+  assert(a.isClosed);
+  assertEquals(calls, 1);
+  // The closed transport closed its channel: the peer sees EOF.
+  assertEquals(await withTimeout(b.closed, 3000, "peer closed"), undefined);
+  // Give any stray rejection a chance to surface (the test fails if it does).
+  await new Promise((resolve) => setTimeout(resolve, 20));
+});
+
+Deno.test("channelFromStreams: frames both ways over TransformStreams; EOF closes", async () => {
+  const toB = new TransformStream<Uint8Array, Uint8Array>();
+  const toA = new TransformStream<Uint8Array, Uint8Array>();
+  const aInbox = new Inbox();
+  const bInbox = new Inbox();
+  const a = new FrameTransport(channelFromStreams(toA.readable, toB.writable), aInbox.onFrame);
+  const b = new FrameTransport(channelFromStreams(toB.readable, toA.writable), bInbox.onFrame);
+
+  for (let i = 0; i < 50; i++) a.send(frameOf(i));
+  b.send(frameOf(500, 20_000)); // 160 KiB: larger than one read target
+  b.send(frameOf(501));
+  await bInbox.wait(50);
+  await aInbox.wait(2);
+  assertEquals(bInbox.frames.map((f) => idOf(f)), Array.from({ length: 50 }, (_, i) => i));
+  assertEquals(idOf(aInbox.frames[0], 20_000), 500);
+  assertEquals(idOf(aInbox.frames[1]), 501);
+
+  // Closing one side closes its writable: the other reads EOF and closes cleanly.
+  a.close();
+  assertEquals(await withTimeout(b.closed, 3000, "b closed"), undefined);
+  assertEquals(await a.closed, undefined);
+});
+
+Deno.test("channelFromStreams: batches written back to back arrive intact", async () => {
+  // A stream keeps the chunks it is given by reference: what the transport
+  // wrote must not change after write() resolved.
+  const toB = new TransformStream<Uint8Array, Uint8Array>();
+  const toA = new TransformStream<Uint8Array, Uint8Array>();
+  const aInbox = new Inbox();
+  const bInbox = new Inbox();
+  const a = new FrameTransport(channelFromStreams(toA.readable, toB.writable), aInbox.onFrame);
+  const b = new FrameTransport(channelFromStreams(toB.readable, toA.writable), bInbox.onFrame);
+  let id = 0;
+  for (let batch = 0; batch < 20; batch++) {
+    for (let i = 0; i < 10; i++) a.send(frameOf(id++));
+    await Promise.resolve();
+  }
+  await bInbox.wait(200);
+  const ids = bInbox.frames.map((f) => {
+    try {
+      return idOf(f);
+    } catch {
+      return -1;
+    }
+  });
+  assertEquals(ids, Array.from({ length: 200 }, (_, i) => i));
+  a.close();
+  await withTimeout(b.closed, 3000, "b closed");
+  assertEquals(aInbox.frames, []);
+});
+
+Deno.test("channelFromStreams: a chunk handed to the stream is not changed afterwards", async () => {
+  // Streams pass chunks on by reference, and write() resolves once the chunk
+  // is accepted, not consumed: a consumer holding a chunk must keep its bytes.
+  const stream = new TransformStream<Uint8Array, Uint8Array>();
+  const a = new FrameTransport(channelFromStreams(new ReadableStream(), stream.writable), () => {});
+  const reader = stream.readable.getReader();
+  for (let i = 0; i < 3; i++) a.send(frameOf(i));
+  const chunks = [(await withTimeout(reader.read(), 1000, "chunk 1")).value!];
+  for (let i = 3; i < 6; i++) a.send(frameOf(i));
+  chunks.push((await withTimeout(reader.read(), 1000, "chunk 2")).value!);
+  const decoder = new FrameDecoder();
+  const ids = chunks.flatMap((chunk) => decoder.push(chunk).map((f) => idOf(f)));
+  a.close();
+  await a.closed;
+  await reader.cancel();
+  assertEquals(ids, [0, 1, 2, 3, 4, 5], "the first chunk was overwritten by the second batch");
+});
+
+Deno.test("channelFromStreams: reads split a chunk and keep the leftover", async () => {
+  const input = new TransformStream<Uint8Array, Uint8Array>();
+  const output = new TransformStream<Uint8Array, Uint8Array>();
+  const channel = channelFromStreams(input.readable, output.writable);
+  const writer = input.writable.getWriter();
+  writer.write(new Uint8Array([1, 2, 3, 4, 5, 6, 7]));
+  writer.write(new Uint8Array([8, 9]));
+  writer.close();
+
+  const p = new Uint8Array(3);
+  assertEquals(await channel.read(p), 3);
+  assertEquals(p, new Uint8Array([1, 2, 3]));
+  assertEquals(await channel.read(p), 3);
+  assertEquals(p, new Uint8Array([4, 5, 6]));
+  // The rest of the first chunk only, not joined with the next.
+  assertEquals(await channel.read(p), 1);
+  assertEquals(p[0], 7);
+  assertEquals(await channel.read(p), 2);
+  assertEquals(p.subarray(0, 2), new Uint8Array([8, 9]));
+  assertEquals(await channel.read(p), null);
+
+  // Writes reach the writable side whole.
+  const reader = output.readable.getReader();
+  const chunk = reader.read();
+  assertEquals(await channel.write(new Uint8Array([42, 43])), 2);
+  assertEquals((await chunk).value, new Uint8Array([42, 43]));
+  channel.close();
+  assertEquals((await reader.read()).done, true);
+});
+
+Deno.test("channelFromStreams: frames joined in one chunk and split over chunks", async () => {
+  const input = new TransformStream<Uint8Array, Uint8Array>();
+  const output = new TransformStream<Uint8Array, Uint8Array>();
+  const inbox = new Inbox();
+  const transport = new FrameTransport(
+    channelFromStreams(input.readable, output.writable),
+    inbox.onFrame,
+  );
+  const writer = input.writable.getWriter();
+  // Three frames in one chunk, then one frame split over three chunks.
+  writer.write(
+    new Uint8Array([
+      ...encodeFrame(frameOf(1)),
+      ...encodeFrame(frameOf(2)),
+      ...encodeFrame(frameOf(3)),
+    ]),
+  );
+  const split = encodeFrame(frameOf(4, 3));
+  writer.write(split.subarray(0, 3));
+  writer.write(split.subarray(3, 20));
+  writer.write(split.subarray(20));
+  await inbox.wait(4);
+  assertEquals(inbox.frames.slice(0, 3).map((f) => idOf(f)), [1, 2, 3]);
+  assertEquals(idOf(inbox.frames[3], 3), 4);
+  // EOF on the readable closes the transport cleanly.
+  writer.close();
+  assertEquals(await withTimeout(transport.closed, 3000, "closed"), undefined);
+  assert(transport.isClosed);
+});

@@ -1,0 +1,458 @@
+/**
+ * A scripted raw RPC peer for protocol tests: the far end of a real UNIX
+ * socket that writes hand-built Cap'n Proto RPC messages and decodes exactly
+ * what the engine under test sends back.
+ *
+ * Every wait here has a timeout that rejects, so a missing message fails the
+ * test instead of hanging it.
+ *
+ * @module
+ */
+import * as capnp from "capnp-es";
+import {
+  CapDescriptor,
+  type Exception,
+  Message as RpcMessage,
+  MessageTarget,
+  type Payload,
+  type PromisedAnswer,
+  PromisedAnswer_Op,
+} from "capnp-es/capnp/rpc";
+import { FrameDecoder } from "../runtime/framing.ts";
+import { messageFromFrame } from "../runtime/rpc/message.ts";
+import { tempSocketPath } from "./helpers.ts";
+
+/** Default time a peer waits for the engine before failing. */
+export const DEFAULT_TIMEOUT_MS = 3000;
+
+/** Two connected ends of a UNIX socket in a fresh temporary directory. */
+export async function socketPair(): Promise<[Deno.UnixConn, Deno.UnixConn]> {
+  const path = tempSocketPath("pair");
+  const listener = Deno.listen({ transport: "unix", path });
+  try {
+    const accepted = listener.accept();
+    const connected = await Deno.connect({ transport: "unix", path });
+    return [await accepted, connected];
+  } finally {
+    listener.close();
+    try {
+      Deno.removeSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    } catch { /* already gone */ }
+  }
+}
+
+/** Rejects with a descriptive error when `promise` takes longer than `ms`. */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms = DEFAULT_TIMEOUT_MS,
+  what = "promise",
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Builds one RPC message with `fill`. */
+export function buildMessage(fill: (root: RpcMessage) => void): capnp.Message {
+  const message = new capnp.Message();
+  fill(message.initRoot(RpcMessage));
+  return message;
+}
+
+const WHICH_NAMES: Record<number, string> = {
+  0: "Unimplemented",
+  1: "Abort",
+  2: "Call",
+  3: "Return",
+  4: "Finish",
+  5: "Resolve",
+  6: "Release",
+  7: "ObsoleteSave",
+  8: "Bootstrap",
+  9: "ObsoleteDelete",
+  10: "Provide",
+  11: "Accept",
+  12: "Join",
+  13: "Disembargo",
+};
+
+/** The name of an RPC message's union member, for assertion messages. */
+export function whichName(which: number): string {
+  return WHICH_NAMES[which] ?? `#${which}`;
+}
+
+/** One decoded message from the engine, with the message that owns it. */
+export interface Received {
+  readonly message: capnp.Message;
+  readonly root: RpcMessage;
+}
+
+/** The raw end of a connection: writes built messages, reads decoded ones. */
+export class WirePeer implements AsyncDisposable {
+  readonly conn: Deno.Conn;
+  readonly #decoder = new FrameDecoder();
+  readonly #queue: Received[] = [];
+  #waiter: (() => void) | null = null;
+  #eof = false;
+  #readError: unknown = null;
+  readonly #loop: Promise<void>;
+  #writes: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(conn: Deno.Conn) {
+    this.conn = conn;
+    this.#loop = this.#readLoop();
+  }
+
+  /** Whether the engine closed its end (EOF seen). */
+  get eof(): boolean {
+    return this.#eof;
+  }
+
+  /** Messages received and not yet taken. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  async #readLoop(): Promise<void> {
+    const frames: ArrayBuffer[][] = [];
+    try {
+      for (;;) {
+        const target = this.#decoder.readTarget();
+        const n = await this.conn.read(target);
+        if (n === null) break;
+        this.#decoder.commit(n, frames);
+        for (const frame of frames) {
+          const message = messageFromFrame(frame);
+          this.#queue.push({ message, root: message.getRoot(RpcMessage) });
+        }
+        frames.length = 0;
+        this.#wake();
+      }
+    } catch (error) {
+      if (!this.#closed) this.#readError = error;
+    }
+    this.#eof = true;
+    this.#wake();
+  }
+
+  #wake(): void {
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    waiter?.();
+  }
+
+  /** Writes a built message (framed by capnp-es); resolves once written. */
+  send(message: capnp.Message): Promise<void> {
+    return this.sendBytes(new Uint8Array(message.toArrayBuffer()));
+  }
+
+  /** Builds and writes one RPC message. */
+  sendWith(fill: (root: RpcMessage) => void): Promise<void> {
+    return this.send(buildMessage(fill));
+  }
+
+  /** Writes raw bytes, in order with every other write. */
+  sendBytes(bytes: Uint8Array): Promise<void> {
+    const write = this.#writes.then(async () => {
+      let at = 0;
+      while (at < bytes.byteLength) at += await this.conn.write(bytes.subarray(at));
+    });
+    this.#writes = write.catch(() => {});
+    return write;
+  }
+
+  /** The next message from the engine; rejects on timeout or EOF. */
+  async nextReceived(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Received> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.#queue.length === 0) {
+      if (this.#readError !== null) throw this.#readError;
+      if (this.#eof) throw new Error("engine closed the connection; no further message");
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`no message from the engine within ${timeoutMs} ms`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#waiter = resolve;
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+      this.#waiter = null;
+    }
+    return this.#queue.shift()!;
+  }
+
+  /** The next message's root. */
+  async next(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcMessage> {
+    return (await this.nextReceived(timeoutMs)).root;
+  }
+
+  /** The next message, which must be of kind `which` (an `RpcMessage.X` constant). */
+  async expect(which: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcMessage> {
+    const root = await this.next(timeoutMs);
+    if (root.which() !== which) {
+      throw new Error(
+        `expected ${whichName(which)} from the engine, got ${whichName(root.which())}: ${root}`,
+      );
+    }
+    return root;
+  }
+
+  /** Fails if the engine sends anything within `ms`. */
+  async expectSilence(ms = 100): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    if (this.#queue.length > 0) {
+      const root = this.#queue[0].root;
+      throw new Error(`expected no message, got ${whichName(root.which())}: ${root}`);
+    }
+  }
+
+  /** Resolves once the engine has closed its end; rejects on timeout. */
+  async expectEof(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+    await withTimeout(this.#loop, timeoutMs, "the engine to close the connection");
+    if (this.#queue.length > 0) {
+      const root = this.#queue[0].root;
+      throw new Error(`unread message before EOF: ${whichName(root.which())}: ${root}`);
+    }
+  }
+
+  /** Closes this end and waits for the read loop to finish. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      await this.#writes;
+      try {
+        this.conn.close();
+      } catch { /* already closed */ }
+    }
+    await this.#loop;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+// ---- Building and reading protocol messages ----
+
+/** A message target, as plain data. */
+export type TargetSpec =
+  | { importedCap: number }
+  | { promisedAnswer: number; transform: number[] };
+
+/** A capability descriptor, as plain data. */
+export type DescriptorSpec =
+  | { none: true }
+  | { senderHosted: number }
+  | { senderPromise: number }
+  | { receiverHosted: number }
+  | { receiverAnswer: number; transform: number[] }
+  | { thirdPartyHosted: true };
+
+/** An exception, as plain data (`type` in wire order: failed, overloaded, disconnected, unimplemented). */
+export interface ExceptionSpec {
+  type: number;
+  reason: string;
+}
+
+function writeTransform(promised: PromisedAnswer, questionId: number, transform: number[]): void {
+  promised.questionId = questionId;
+  if (transform.length === 0) return;
+  const ops = promised._initTransform(transform.length);
+  transform.forEach((field, i) => ops.get(i).getPointerField = field);
+}
+
+function readTransform(promised: PromisedAnswer): number[] {
+  if (!promised._hasTransform()) return [];
+  const out: number[] = [];
+  const ops = promised.transform;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops.get(i);
+    out.push(op.which() === PromisedAnswer_Op.GET_POINTER_FIELD ? op.getPointerField : -1);
+  }
+  return out;
+}
+
+/** Writes `spec` into a message target. */
+export function writeTarget(target: MessageTarget, spec: TargetSpec): void {
+  if ("importedCap" in spec) target.importedCap = spec.importedCap;
+  else writeTransform(target._initPromisedAnswer(), spec.promisedAnswer, spec.transform);
+}
+
+/** Reads a message target. */
+export function targetOf(target: MessageTarget): TargetSpec {
+  if (target.which() === MessageTarget.IMPORTED_CAP) return { importedCap: target.importedCap };
+  const promised = target.promisedAnswer;
+  return { promisedAnswer: promised.questionId, transform: readTransform(promised) };
+}
+
+/** Writes `spec` into a capability descriptor. */
+export function writeDescriptor(descriptor: CapDescriptor, spec: DescriptorSpec): void {
+  if ("none" in spec) descriptor.none = true;
+  else if ("senderHosted" in spec) descriptor.senderHosted = spec.senderHosted;
+  else if ("senderPromise" in spec) descriptor.senderPromise = spec.senderPromise;
+  else if ("receiverHosted" in spec) descriptor.receiverHosted = spec.receiverHosted;
+  else if ("receiverAnswer" in spec) {
+    writeTransform(descriptor._initReceiverAnswer(), spec.receiverAnswer, spec.transform);
+  } else descriptor._initThirdPartyHosted();
+}
+
+/** Reads a capability descriptor. */
+export function descriptorOf(descriptor: CapDescriptor): DescriptorSpec {
+  switch (descriptor.which()) {
+    case CapDescriptor.NONE:
+      return { none: true };
+    case CapDescriptor.SENDER_HOSTED:
+      return { senderHosted: descriptor.senderHosted };
+    case CapDescriptor.SENDER_PROMISE:
+      return { senderPromise: descriptor.senderPromise };
+    case CapDescriptor.RECEIVER_HOSTED:
+      return { receiverHosted: descriptor.receiverHosted };
+    case CapDescriptor.RECEIVER_ANSWER: {
+      const promised = descriptor.receiverAnswer;
+      return { receiverAnswer: promised.questionId, transform: readTransform(promised) };
+    }
+    default:
+      return { thirdPartyHosted: true };
+  }
+}
+
+/** The cap table of a payload. */
+export function capTableOf(payload: Payload): DescriptorSpec[] {
+  if (!payload._hasCapTable()) return [];
+  const table = payload.capTable;
+  const out: DescriptorSpec[] = [];
+  for (let i = 0; i < table.length; i++) out.push(descriptorOf(table.get(i)));
+  return out;
+}
+
+function writePayload(
+  payload: Payload,
+  content: ((content: capnp.Pointer) => void) | undefined,
+  capTable: DescriptorSpec[] | undefined,
+): void {
+  content?.(payload.content);
+  if (capTable && capTable.length > 0) {
+    const table = payload._initCapTable(capTable.length);
+    capTable.forEach((spec, i) => writeDescriptor(table.get(i), spec));
+  }
+}
+
+/** Reads an exception. */
+export function exceptionOf(exception: Exception): ExceptionSpec {
+  return { type: exception.type, reason: exception.reason };
+}
+
+/** Content writer: the content is capability pointer `index`. */
+export function capContent(index = 0): (content: capnp.Pointer) => void {
+  return (content) => capnp.utils.setInterfacePointer(index, content);
+}
+
+/** Builders for every message a peer sends. */
+export const build = {
+  bootstrap(questionId: number): capnp.Message {
+    return buildMessage((root) => root._initBootstrap().questionId = questionId);
+  },
+
+  call(options: {
+    questionId: number;
+    target: TargetSpec;
+    interfaceId: bigint;
+    methodId: number;
+    params?: (content: capnp.Pointer) => void;
+    capTable?: DescriptorSpec[];
+  }): capnp.Message {
+    return buildMessage((root) => {
+      const call = root._initCall();
+      call.questionId = options.questionId;
+      writeTarget(call._initTarget(), options.target);
+      call.interfaceId = options.interfaceId;
+      call.methodId = options.methodId;
+      writePayload(call._initParams(), options.params, options.capTable);
+    });
+  },
+
+  return(options: {
+    answerId: number;
+    /** Omitted: the schema default (true). */
+    releaseParamCaps?: boolean;
+    results?: (content: capnp.Pointer) => void;
+    capTable?: DescriptorSpec[];
+    exception?: ExceptionSpec;
+    canceled?: boolean;
+  }): capnp.Message {
+    return buildMessage((root) => {
+      const ret = root._initReturn();
+      ret.answerId = options.answerId;
+      if (options.releaseParamCaps !== undefined) ret.releaseParamCaps = options.releaseParamCaps;
+      if (options.exception) {
+        const exception = ret._initException();
+        exception.type = options.exception.type as Exception["type"];
+        exception.reason = options.exception.reason;
+      } else if (options.canceled) {
+        ret.canceled = true;
+      } else {
+        writePayload(ret._initResults(), options.results, options.capTable);
+      }
+    });
+  },
+
+  finish(questionId: number, releaseResultCaps: boolean): capnp.Message {
+    return buildMessage((root) => {
+      const finish = root._initFinish();
+      finish.questionId = questionId;
+      finish.releaseResultCaps = releaseResultCaps;
+    });
+  },
+
+  release(id: number, referenceCount: number): capnp.Message {
+    return buildMessage((root) => {
+      const release = root._initRelease();
+      release.id = id;
+      release.referenceCount = referenceCount;
+    });
+  },
+
+  resolve(promiseId: number, to: DescriptorSpec | ExceptionSpec): capnp.Message {
+    return buildMessage((root) => {
+      const resolve = root._initResolve();
+      resolve.promiseId = promiseId;
+      if ("reason" in to) {
+        const exception = resolve._initException();
+        exception.type = to.type as Exception["type"];
+        exception.reason = to.reason;
+      } else {
+        writeDescriptor(resolve._initCap(), to);
+      }
+    });
+  },
+
+  disembargo(
+    target: TargetSpec,
+    context: { senderLoopback: number } | { receiverLoopback: number },
+  ): capnp.Message {
+    return buildMessage((root) => {
+      const disembargo = root._initDisembargo();
+      writeTarget(disembargo._initTarget(), target);
+      if ("senderLoopback" in context) {
+        disembargo._initContext().senderLoopback = context.senderLoopback;
+      } else {
+        disembargo._initContext().receiverLoopback = context.receiverLoopback;
+      }
+    });
+  },
+
+  abort(exception: ExceptionSpec): capnp.Message {
+    return buildMessage((root) => {
+      const abort = root._initAbort();
+      abort.type = exception.type as Exception["type"];
+      abort.reason = exception.reason;
+    });
+  },
+
+  /** An echo of `received` (a message the engine sent) as Unimplemented. */
+  unimplemented(received: RpcMessage): capnp.Message {
+    return buildMessage((root) => root.unimplemented = received);
+  },
+};
