@@ -377,7 +377,6 @@ export class LocalHook extends Hook {
   }
 
   send(call: CallMessage): Sent {
-    const pipelines = new PipelineSet();
     // Delivered from a microtask: callers never re-enter through send(),
     // and microtasks keep the order calls were made in.
     const response = new Promise<Response>((resolve, reject) => {
@@ -394,8 +393,16 @@ export class LocalHook extends Hook {
         }
       });
     });
-    pipelines.settleWith(response);
-    return { response, pipeline: (path) => pipelines.get(path) };
+    let pipelines: PipelineSet | null = null;
+    const pipeline = (path: readonly number[]) => {
+      // Made on first use: most calls are never pipelined on.
+      if (pipelines === null) {
+        pipelines = new PipelineSet();
+        pipelines.settleWith(response);
+      }
+      return pipelines.get(path);
+    };
+    return { response, pipeline };
   }
 
   protected override unreferenced(): void {

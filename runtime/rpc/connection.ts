@@ -541,7 +541,8 @@ export class RpcConnection implements AsyncDisposable {
     const answer = new Answer(id);
     this.#answers.set(id, answer);
     const target = this.#resolveTarget(call.target);
-    const caps = this.#readCapTable(message, call.params);
+    const params = call.params;
+    const caps = this.#readCapTable(message, params);
     const sendTo = call.sendResultsTo.which();
     const refusal = sendTo === Call_SendResultsTo.THIRD_PARTY
       ? new RpcError("unimplemented", "Third-party result delivery is not supported.")
@@ -562,7 +563,7 @@ export class RpcConnection implements AsyncDisposable {
       interfaceId: call.interfaceId,
       methodId: call.methodId,
       message,
-      params: call.params.content,
+      params: params.content,
       caps,
       writable: false,
       get signal() {
