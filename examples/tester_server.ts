@@ -1,6 +1,9 @@
 /**
- * Serves one shared Tester (see `examples/tester.ts`) to every connection on
- * a UNIX socket; prints READY once listening.
+ * Serves one shared Tester (see `examples/tester.ts`).
+ *
+ * - `<socket path>`: to every connection on a UNIX socket; prints READY once listening.
+ * - `--stdio`: to the parent over stdin/stdout (needs no permissions).
+ * - `--fd <n>`: to the parent over an inherited socket descriptor (needs no permissions).
  *
  * @example
  * ```sh
@@ -9,16 +12,37 @@
  * ```
  * @module
  */
+import { Duplex } from "node:stream";
+import { Socket } from "node:net";
 import { RpcConnection } from "../runtime/rpc/connection.ts";
+import { channelFromStreams } from "../runtime/transport.ts";
 import { newTester } from "./tester.ts";
 
 if (import.meta.main) {
-  const [path] = Deno.args;
-  try {
-    Deno.removeSync(path);
-  } catch { /* no stale socket */ }
-  const listener = Deno.listen({ transport: "unix", path });
   const { tester } = newTester();
-  console.log("READY");
-  for await (const conn of listener) new RpcConnection(conn, { bootstrap: tester });
+  const [mode, arg] = Deno.args;
+  if (mode === "--stdio") {
+    const rpc = new RpcConnection(channelFromStreams(Deno.stdin.readable, Deno.stdout.writable), {
+      bootstrap: tester,
+    });
+    await rpc.closed;
+  } else if (mode === "--fd") {
+    const { readable, writable } = Duplex.toWeb(new Socket({ fd: Number(arg) }));
+    const rpc = new RpcConnection(
+      channelFromStreams(
+        readable as ReadableStream<Uint8Array>,
+        writable as WritableStream<Uint8Array>,
+      ),
+      { bootstrap: tester },
+    );
+    await rpc.closed;
+    Deno.exit(0);
+  } else {
+    try {
+      Deno.removeSync(mode);
+    } catch { /* no stale socket */ }
+    const listener = Deno.listen({ transport: "unix", path: mode });
+    console.log("READY");
+    for await (const conn of listener) new RpcConnection(conn, { bootstrap: tester });
+  }
 }

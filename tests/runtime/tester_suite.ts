@@ -8,10 +8,17 @@ import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { callbackOf, callCallback } from "../../examples/tester.ts";
 import { RpcError } from "../../runtime/rpc/errors.ts";
 import { connectTester, waitFor } from "../helpers.ts";
+import type { TesterClient } from "../../examples/tester.ts";
 
-/** Registers one step per behaviour against the Tester listening at `path`. */
-export async function testerSuite(t: Deno.TestContext, path: string): Promise<void> {
-  await using client = await connectTester(path);
+/**
+ * Registers one step per behaviour against a Tester: the one listening at
+ * `path`, or the client `connect` gives.
+ */
+export async function testerSuite(
+  t: Deno.TestContext,
+  path: string | (() => Promise<{ tester: TesterClient } & AsyncDisposable>),
+): Promise<void> {
+  await using client = await (typeof path === "string" ? connectTester(path) : path());
   const { tester } = client;
 
   await t.step("bootstrap and call", async () => {
