@@ -377,6 +377,8 @@ export class LocalHook extends Hook {
   }
 
   send(call: CallMessage): Sent {
+    let outcome: Response | RpcError | null = null;
+    let pipelines: PipelineSet | null = null;
     // Delivered from a microtask: callers never re-enter through send(),
     // and microtasks keep the order calls were made in.
     const response = new Promise<Response>((resolve, reject) => {
@@ -384,23 +386,21 @@ export class LocalHook extends Hook {
         const context = new CallContext(call);
         try {
           await this.server.dispatch(context);
-          resolve(context.toResponse());
+          resolve(outcome = context.toResponse());
         } catch (error) {
           context.toResponse().dispose();
-          reject(RpcError.from(error));
+          reject(outcome = RpcError.from(error));
         } finally {
           releaseCaps(call.caps);
         }
+        if (pipelines !== null && outcome !== null) pipelines.resolve(hooksOf(outcome));
       });
     });
-    let pipelines: PipelineSet | null = null;
+    response.catch(() => {});
     const pipeline = (path: readonly number[]) => {
+      if (outcome !== null) return hooksOf(outcome)(path);
       // Made on first use: most calls are never pipelined on.
-      if (pipelines === null) {
-        pipelines = new PipelineSet();
-        pipelines.settleWith(response);
-      }
-      return pipelines.get(path);
+      return (pipelines ??= new PipelineSet()).get(path);
     };
     return { response, pipeline };
   }
@@ -408,6 +408,13 @@ export class LocalHook extends Hook {
   protected override unreferenced(): void {
     this.server[Symbol.dispose]?.();
   }
+}
+
+/** Where each pipeline path of a finished call leads (retained hooks). */
+function hooksOf(outcome: Response | RpcError): (path: readonly number[]) => Hook {
+  return outcome instanceof Response
+    ? (path) => outcome.hookAt(path)
+    : () => new BrokenHook(outcome).retain();
 }
 
 /** Fails every call with one error. */
@@ -578,14 +585,6 @@ export class PipelineSet {
   /** Every hook handed out so far, with its path. */
   entries(): Iterable<{ path: readonly number[]; hook: PromiseHook }> {
     return this.#hooks.values();
-  }
-
-  /** Resolves each hook from the response, or breaks them all. */
-  settleWith(response: Promise<Response>): void {
-    response.then(
-      (r) => this.resolve((path) => r.hookAt(path)),
-      (error) => this.resolve(() => new BrokenHook(RpcError.from(error)).retain()),
-    );
   }
 
   /**
