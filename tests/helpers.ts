@@ -5,6 +5,7 @@
  * @module
  */
 import { RpcConnection } from "../runtime/rpc/connection.ts";
+import type { ByteChannel } from "../runtime/transport.ts";
 import { TesterClient } from "../examples/tester.ts";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -153,11 +154,11 @@ export async function startCppTester(binary: string, path: string): Promise<Peer
   return peer;
 }
 
-/** Connects to a Tester server. */
-export async function connectTester(
-  path: string,
-): Promise<{ rpc: RpcConnection; tester: TesterClient } & AsyncDisposable> {
-  const rpc = new RpcConnection(await Deno.connect({ transport: "unix", path }));
+/** A Tester client over `channel`; disposing it closes the connection. */
+export function testerOver(
+  channel: ByteChannel,
+): { rpc: RpcConnection; tester: TesterClient } & AsyncDisposable {
+  const rpc = new RpcConnection(channel);
   const tester = new TesterClient(rpc.bootstrap());
   return {
     rpc,
@@ -167,6 +168,13 @@ export async function connectTester(
       await rpc.close();
     },
   };
+}
+
+/** Connects to a Tester server listening at `path`. */
+export async function connectTester(
+  path: string,
+): Promise<{ rpc: RpcConnection; tester: TesterClient } & AsyncDisposable> {
+  return testerOver(await Deno.connect({ transport: "unix", path }));
 }
 
 /** Polls `check` until it returns true, or fails after `timeoutMs`. */

@@ -8,9 +8,8 @@ import { assertEquals } from "../assert.ts";
 import { spawn } from "node:child_process";
 import { Duplex } from "node:stream";
 import type { Socket } from "node:net";
-import { TesterClient } from "../../examples/tester.ts";
-import { RpcConnection } from "../../runtime/rpc/connection.ts";
 import { channelFromStreams } from "../../runtime/transport.ts";
+import { testerOver } from "../helpers.ts";
 import { testerSuite } from "./tester_suite.ts";
 
 const server = new URL("../../examples/tester_server.ts", import.meta.url).pathname;
@@ -22,17 +21,10 @@ Deno.test("Tester over a child's stdin/stdout (child has no permissions)", async
     stdout: "piped",
     clearEnv: true,
   }).spawn();
-  await testerSuite(t, () => {
-    const rpc = new RpcConnection(channelFromStreams(child.stdout, child.stdin));
-    const tester = new TesterClient(rpc.bootstrap());
-    return Promise.resolve({
-      tester,
-      async [Symbol.asyncDispose]() {
-        tester.dispose();
-        await rpc.close();
-      },
-    });
-  });
+  await testerSuite(
+    t,
+    () => Promise.resolve(testerOver(channelFromStreams(child.stdout, child.stdin))),
+  );
   const status = await child.status;
   assertEquals(status.code, 0, "the child exits when its channel closes");
 });
@@ -43,21 +35,10 @@ Deno.test("Tester over an inherited socket descriptor, fd 3 (child has no permis
   });
   const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
   const { readable, writable } = Duplex.toWeb(child.stdio[3] as Socket);
-  await testerSuite(t, () => {
-    const rpc = new RpcConnection(
-      channelFromStreams(
-        readable as ReadableStream<Uint8Array>,
-        writable as WritableStream<Uint8Array>,
-      ),
-    );
-    const tester = new TesterClient(rpc.bootstrap());
-    return Promise.resolve({
-      tester,
-      async [Symbol.asyncDispose]() {
-        tester.dispose();
-        await rpc.close();
-      },
-    });
-  });
+  const channel = channelFromStreams(
+    readable as ReadableStream<Uint8Array>,
+    writable as WritableStream<Uint8Array>,
+  );
+  await testerSuite(t, () => Promise.resolve(testerOver(channel)));
   assertEquals(await exited, 0, "the child exits when its channel closes");
 });
