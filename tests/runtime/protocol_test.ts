@@ -737,34 +737,26 @@ Deno.test("client: a Return with releaseParamCaps=false keeps the param export u
 
 // ===================== Resolve =====================
 
-Deno.test("Resolve: calls go to importedCap 9 (senderPromise) until Resolve(9, senderHosted 10)", async () => {
-  await using s = await session();
-  using tester = await establish(s, { senderPromise: 9 });
-  const before = handled(tester.add(1, 1));
-  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 9 }));
-  assertEquals(await withTimeout(before), 2);
-
-  await s.peer.send(build.resolve(9, { senderHosted: 10 }));
-  await clientBarrier(s.peer, 100);
-  // No Disembargo is needed: the promise resolved to another import.
-  const after = handled(tester.add(2, 2));
-  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 10 }));
-  assertEquals(await withTimeout(after), 4);
-});
-
-Deno.test("Resolve(9, senderPromise 11) after calls to 9 needs no Disembargo", async () => {
-  await using s = await session();
-  using tester = await establish(s, { senderPromise: 9 });
-  const before = handled(tester.add(1, 1));
-  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 9 }));
-  assertEquals(await withTimeout(before), 2);
-  // Another promise of the peer's: still on this connection, so no embargo.
-  await s.peer.send(build.resolve(9, { senderPromise: 11 }));
-  await clientBarrier(s.peer, 100);
-  const after = handled(tester.add(2, 2));
-  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 11 }));
-  assertEquals(await withTimeout(after), 4);
-});
+// Either resolution stays on this connection, so no Disembargo is needed.
+for (
+  const [name, resolution, next] of [
+    ["another import: Resolve(9, senderHosted 10)", { senderHosted: 10 }, 10],
+    ["another promise of the peer's: Resolve(9, senderPromise 11)", { senderPromise: 11 }, 11],
+  ] as const
+) {
+  Deno.test(`Resolve to ${name}: calls go to 9, then to ${next}, with no Disembargo`, async () => {
+    await using s = await session();
+    using tester = await establish(s, { senderPromise: 9 });
+    const before = handled(tester.add(1, 1));
+    await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 9 }));
+    assertEquals(await withTimeout(before), 2);
+    await s.peer.send(build.resolve(9, resolution));
+    await clientBarrier(s.peer, 100);
+    const after = handled(tester.add(2, 2));
+    await answerAdd(s.peer, await expectCall(s.peer, { importedCap: next }));
+    assertEquals(await withTimeout(after), 4);
+  });
+}
 
 Deno.test("Resolve to an exception: calls fail with that error", async () => {
   await using s = await session();
