@@ -1,13 +1,30 @@
 /**
  * A sandboxed component runtime for Deno: components run as separate Deno
  * processes and call each other through Cap'n Proto RPC over UNIX sockets,
- * wire-compatible with the C++ reference implementation.
+ * wire-compatible with Bitcoin Core's libmultiprocess and the C++ reference
+ * implementation.
  *
- * This module is the public API. The RPC engine is reached through
- * {@linkcode RpcConnection} (one per socket) and {@linkcode Capability}
- * (a reference to an object, local or remote).
+ * Application code works with the TypeScript interfaces `deno task gen`
+ * generates from `schemas/*.capnp` (`schemas/gen/*.mp.ts`): it implements
+ * them, and calls them through proxies that look like the local object.
+ * {@linkcode spawn}, {@linkcode serve}, {@linkcode connect} and
+ * {@linkcode listen} start components and connect them. Below that sits the
+ * RPC engine ({@linkcode RpcConnection}, {@linkcode Capability}).
  *
- * @example Serve an object and call it over a UNIX socket
+ * @example Listen on a UNIX socket and call through a proxy
+ * ```ts
+ * import { connect, listen } from "./mod.ts";
+ * import { FooInit } from "./schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "./tests/fixtures/foo.ts";
+ *
+ * const datadir = await Deno.makeTempDir();
+ * await using _listener = listen(FooInit, "unix", fooInit(), { datadir, component: "foo" });
+ * await using init = await connect(FooInit, "unix", { datadir, component: "foo" });
+ * await using foo = (await init.makeFoo())!;
+ * console.assert(await foo.add(2, 3) === 5);
+ * ```
+ *
+ * @example Serve an object with the raw engine
  * ```ts
  * import { Capability, RpcConnection, serverFromMethods } from "./mod.ts";
  * import { Tester$Client } from "./schemas/gen/testing.ts";
@@ -55,3 +72,47 @@ export { type MethodHandler, type MethodTable, serverFromMethods } from "./runti
 export { type ByteChannel, channelFromStreams, FrameTransport } from "./runtime/transport.ts";
 export { type FrameLimits, FramingError } from "./runtime/framing.ts";
 export { MessageValidationError, type ReadLimits } from "./runtime/validate.ts";
+export { capabilityOf, clientOf, type Proxy } from "./runtime/proxy/client.ts";
+export { serverOf } from "./runtime/proxy/server.ts";
+export { Session, type SessionOptions } from "./runtime/proxy/session.ts";
+export { currentStrand, mainStrand, Strand } from "./runtime/proxy/strand.ts";
+export {
+  type CapabilityBridge,
+  registerType,
+  type TypeCodec,
+  TypeMappingError,
+} from "./runtime/proxy/codec.ts";
+export {
+  CALLED_AFTER_DISCONNECT,
+  INTERRUPTED_BY_DISCONNECT,
+  RaisedError,
+} from "./runtime/proxy/errors.ts";
+export { escapeDump, IpcLog, type IpcLogOptions, type LogLevel } from "./runtime/log.ts";
+export { AddressError, parseAddress, type UnixAddress } from "./runtime/process/address.ts";
+export {
+  capnpProtocol,
+  type IpcProtocol,
+  type ProtocolOptions,
+} from "./runtime/process/protocol.ts";
+export {
+  type AddressOptions,
+  connect,
+  type ExitStatus,
+  type IpcArgs,
+  type IpcListener,
+  type IpcOptions,
+  listen,
+  type ListenOptions,
+  parseIpcArgs,
+  serve,
+  spawn,
+  type SpawnedComponent,
+  type SpawnOptions,
+} from "./runtime/process/process.ts";
+export type {
+  Awaitable,
+  CustomType,
+  CustomTypes,
+  InterfaceDescriptor,
+  StructDescriptor,
+} from "./schemas/descriptor.ts";

@@ -37,6 +37,8 @@ export interface CallMessage {
   readonly writable: boolean;
   /** Aborts when the caller gives up on the call. */
   readonly signal?: AbortSignal;
+  /** The connection the call arrived on; absent for calls made in this process. */
+  readonly origin?: object;
 }
 
 /** What a hook returns for a call: the eventual response and its pipeline. */
@@ -313,12 +315,15 @@ export class CallContext {
   readonly interfaceId: bigint;
   /** Ordinal of the method in that interface. */
   readonly methodId: number;
+  /** The connection the call arrived on; absent for calls made in this process. */
+  readonly origin: object | undefined;
   readonly #call: CallMessage;
   #results: { message: capnp.Message; content: capnp.Pointer } | null = null;
 
   constructor(call: CallMessage) {
     this.interfaceId = call.interfaceId;
     this.methodId = call.methodId;
+    this.origin = call.origin;
     this.#call = call;
   }
 

@@ -566,6 +566,7 @@ export class RpcConnection implements AsyncDisposable {
       params: params.content,
       caps,
       writable: false,
+      origin: this,
       get signal() {
         return answer.signal;
       },

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the C++ interop peer.  Usage: tests/cpp/build.sh [outdir]
-# outdir defaults to tests/cpp/build; the binary ends up at <outdir>/peer.
+# Builds the C++ interop peers.  Usage: tests/cpp/build.sh [outdir]
+# outdir defaults to tests/cpp/build; the binaries end up at <outdir>/peer
+# (testing.capnp) and <outdir>/mp_peer (conformance.capnp, libmultiprocess-style).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,3 +25,15 @@ g++ -O2 -std=c++17 -Wall -I"$out" \
   -o "$out/peer" $capnp_flags -pthread
 
 echo "built $out/peer"
+
+# conformance.capnp imports proxy.capnp and mapping.capnp relatively; proxy.capnp
+# imports /capnp/c++.capnp, which capnp finds on its default import path.
+capnp compile -oc++:"$out" --src-prefix="$schemas" \
+  "$schemas/proxy.capnp" "$schemas/mapping.capnp" "$schemas/conformance.capnp"
+
+# shellcheck disable=SC2086  # capnp_flags is a list of flags
+g++ -O2 -std=c++17 -Wall -I"$out" \
+  "$here/mp_peer.c++" "$out/proxy.capnp.c++" "$out/mapping.capnp.c++" "$out/conformance.capnp.c++" \
+  -o "$out/mp_peer" $capnp_flags -pthread
+
+echo "built $out/mp_peer"

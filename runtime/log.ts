@@ -1,0 +1,110 @@
+/**
+ * IPC logging with libmultiprocess' lines and levels.
+ *
+ * `-debug=ipc` turns on the request/response lines, `-loglevel=ipc:trace`
+ * adds message dumps cut at 200 characters. Every formatting step sits
+ * behind a level check, so a disabled log costs one branch per call
+ * (libmultiprocess once lost over half its CPU to eager formatting).
+ *
+ * @example
+ * ```ts
+ * import { IpcLog } from "./log.ts";
+ * const lines: string[] = [];
+ * const log = new IpcLog({ level: "debug", sink: (line) => lines.push(line) });
+ * if (log.debug) log.write("IPC server recv request  #1 Foo.add$Params");
+ * console.assert(lines.length === 1);
+ * ```
+ * @module
+ */
+
+/** Levels from most to least verbose; `off` logs nothing but errors' text. */
+export type LogLevel = "trace" | "debug" | "info" | "off";
+
+const ORDER: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, off: 3 };
+
+/** Where log lines go and how much is logged. */
+export interface IpcLogOptions {
+  level?: LogLevel;
+  /** Receives each finished line; stderr by default. */
+  sink?: (line: string) => void;
+}
+
+const encoder = new TextEncoder();
+
+function stderrSink(line: string): void {
+  Deno.stderr.writeSync(encoder.encode(line + "\n"));
+}
+
+/** A leveled log; check {@linkcode IpcLog.debug} / {@linkcode IpcLog.trace} before formatting. */
+export class IpcLog {
+  /** Request/response lines are wanted. */
+  readonly debug: boolean;
+  /** Message dumps are wanted. */
+  readonly trace: boolean;
+  /** Connection events and recoverable failures are wanted. */
+  readonly info: boolean;
+  readonly #sink: (line: string) => void;
+  #requests = 0;
+
+  constructor(options: IpcLogOptions = {}) {
+    const level = ORDER[options.level ?? "info"];
+    this.trace = level <= ORDER.trace;
+    this.debug = level <= ORDER.debug;
+    this.info = level <= ORDER.info;
+    this.#sink = options.sink ?? stderrSink;
+  }
+
+  /** The number of the next request a server receives (counted per log). */
+  nextRequest(): number {
+    return ++this.#requests;
+  }
+
+  /** Writes one line. */
+  write(line: string): void {
+    this.#sink(line);
+  }
+
+  /**
+   * The log a command line asks for: `-debug=ipc` (or `-debug=1`, `-debug=all`)
+   * for debug, `-loglevel=ipc:trace` for trace.
+   *
+   * @example
+   * ```ts
+   * import { IpcLog } from "./log.ts";
+   * console.assert(IpcLog.fromArgs(["-debug=ipc"]).debug);
+   * console.assert(!IpcLog.fromArgs([]).debug);
+   * ```
+   */
+  static fromArgs(args: readonly string[], sink?: (line: string) => void): IpcLog {
+    let level: LogLevel = "info";
+    for (const arg of args) {
+      if (/^-?-debug(=(ipc|1|all))?$/.test(arg) && level !== "trace") level = "debug";
+      if (/^-?-loglevel=(ipc:)?trace$/.test(arg)) level = "trace";
+    }
+    return new IpcLog({ level, sink });
+  }
+}
+
+/** Maximum characters of a message dump, as in libmultiprocess. */
+export const MAX_DUMP_CHARS = 200;
+
+/**
+ * Escapes characters outside printable ASCII as `\xx` and cuts the text at
+ * `max` characters, marking the cut with `...`.
+ *
+ * @example
+ * ```ts
+ * import { escapeDump } from "./log.ts";
+ * console.assert(escapeDump("a\nb") === "a\\0ab");
+ * ```
+ */
+export function escapeDump(text: string, max: number = MAX_DUMP_CHARS): string {
+  let out = "";
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    const piece = code >= 0x20 && code <= 0x7e ? char : `\\${code.toString(16).padStart(2, "0")}`;
+    if (out.length + piece.length > max) return out + "...";
+    out += piece;
+  }
+  return out;
+}

@@ -1,0 +1,82 @@
+/**
+ * The protocol half of the IPC API (libmultiprocess' `IpcProtocol`): how an
+ * Init object is served over a byte channel and how a client gets its
+ * proxy. The process half (`process.ts`) only moves channels around, so
+ * another protocol can be swapped in behind the same spawn / serve /
+ * connect / listen.
+ *
+ * @example
+ * ```ts ignore
+ * const init = capnpProtocol.connect(FooInit, channel, { name: "gui" });
+ * const foo = await init.makeFoo();
+ * ```
+ * @module
+ */
+import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
+import { Capability } from "../rpc/capability.ts";
+import { RpcConnection } from "../rpc/connection.ts";
+import type { ByteChannel } from "../transport.ts";
+import type { IpcLog } from "../log.ts";
+import { capabilityOf, clientOf, type Proxy, sendPipelined } from "../proxy/client.ts";
+import { serverOf } from "../proxy/server.ts";
+import { Session } from "../proxy/session.ts";
+
+/** Naming and logging of one end of a connection. */
+export interface ProtocolOptions {
+  /** Component name used in thread names and logs. */
+  name?: string;
+  log?: IpcLog;
+}
+
+/** Serves and connects Init objects over byte channels. */
+export interface IpcProtocol {
+  /** The peer's Init; releasing it closes the channel. */
+  connect<T>(
+    iface: InterfaceDescriptor<T>,
+    channel: ByteChannel,
+    options?: ProtocolOptions,
+  ): Proxy<T>;
+  /**
+   * Serves `init` (not owned: it outlives the connection) until the channel
+   * closes.
+   */
+  serve<T>(
+    iface: InterfaceDescriptor<T>,
+    init: T,
+    channel: ByteChannel,
+    options?: ProtocolOptions,
+  ): Promise<void>;
+}
+
+/** Cap'n Proto RPC with libmultiprocess' conventions. */
+export const capnpProtocol: IpcProtocol = {
+  connect(iface, channel, options = {}) {
+    const rpc = new RpcConnection(channel);
+    const session = Session.of(rpc, options);
+    const init = clientOf(iface, rpc.bootstrap(), session, () => rpc.close());
+    if (iface.methods.some((m) => m.special === "construct")) {
+      // As libmultiprocess' client does on creating the Init proxy: hand over
+      // our ThreadMap, take the server's, without waiting for the answer.
+      using threadMap = session.threadMap();
+      const pending = sendPipelined(
+        capabilityOf(init)!,
+        iface,
+        "construct",
+        { threadMap },
+        session,
+      );
+      using peerThreadMap = pending.pipeline(0);
+      session.setPeerThreadMap(peerThreadMap);
+    }
+    return init;
+  },
+
+  async serve(iface, init, channel, options = {}) {
+    using bootstrap = Capability.fromServer(serverOf(iface, init, { owned: false }));
+    const rpc = new RpcConnection(channel, { bootstrap });
+    const session = Session.of(rpc, options);
+    if (session.log.debug) session.log.write("IPC server: socket connected.");
+    await rpc.closed;
+    if (session.log.debug) session.log.write("IPC server: socket disconnected.");
+  },
+};

@@ -1,0 +1,44 @@
+/**
+ * Errors the proxy layer adds to the engine's: values thrown through an
+ * exception field, and libmultiprocess' disconnect errors.
+ *
+ * @module
+ */
+import { RpcError } from "../rpc/errors.ts";
+
+/**
+ * An error carrying a schema value, sent in a method's exception field
+ * (`$Proxy.exception`). Throw it from an implementation; a caller catches it
+ * with the decoded value.
+ *
+ * @example
+ * ```ts
+ * import { RaisedError } from "./errors.ts";
+ * const error = new RaisedError({ name: "bad" });
+ * console.assert(error.value.name === "bad");
+ * ```
+ */
+export class RaisedError<T = unknown> extends Error {
+  override name = "RaisedError";
+  readonly value: T;
+
+  constructor(value: T, message?: string) {
+    super(message ?? (typeof value === "string" ? value : "raised by the server"));
+    this.value = value;
+  }
+}
+
+/** libmultiprocess' text for a call made on a connection already gone. */
+export const CALLED_AFTER_DISCONNECT = "IPC client method called after disconnect.";
+/** libmultiprocess' text for a call the connection dropped under. */
+export const INTERRUPTED_BY_DISCONNECT = "IPC client method call interrupted by disconnect.";
+
+/** The `disconnected` error of a call made after the connection dropped. */
+export function calledAfterDisconnect(): RpcError {
+  return new RpcError("disconnected", CALLED_AFTER_DISCONNECT);
+}
+
+/** The `disconnected` error of a call in flight when the connection dropped. */
+export function interruptedByDisconnect(cause: unknown): RpcError {
+  return new RpcError("disconnected", INTERRUPTED_BY_DISCONNECT, { cause });
+}

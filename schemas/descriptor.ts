@@ -1,0 +1,122 @@
+/**
+ * The vocabulary of compiled schemas: what `deno task gen` writes into
+ * `schemas/gen/*.mp.ts` for every struct, enum and interface, and what the
+ * runtime's proxy layer reads to encode values and dispatch calls.
+ *
+ * Descriptors are plain data. They say where each field lives on the wire
+ * and how it maps to TypeScript under libmultiprocess' conventions; they
+ * know nothing of connections.
+ *
+ * @example
+ * ```ts
+ * import type { InterfaceDescriptor } from "./descriptor.ts";
+ * import { Foo } from "./gen/conformance.mp.ts";
+ * const foo: InterfaceDescriptor<Foo> = Foo;
+ * console.log(foo.name, foo.methods.length);
+ * ```
+ * @module
+ */
+
+/** Fixed-width values stored in a struct's data section. */
+export type ScalarKind =
+  | "bool"
+  | "int8"
+  | "int16"
+  | "int32"
+  | "int64"
+  | "uint8"
+  | "uint16"
+  | "uint32"
+  | "uint64"
+  | "float32"
+  | "float64";
+
+/** How one schema type is encoded and which TypeScript value stands for it. */
+export type TypeDescriptor =
+  | { readonly kind: "void" }
+  | { readonly kind: ScalarKind }
+  | { readonly kind: "text" }
+  | { readonly kind: "data" }
+  | { readonly kind: "enum"; readonly name: string; readonly values: readonly string[] }
+  | { readonly kind: "list"; readonly element: TypeDescriptor; readonly set?: true }
+  /** `List(struct {key, value})` seen as a `Map`. */
+  | { readonly kind: "map"; readonly entry: () => StructDescriptor }
+  | { readonly kind: "struct"; readonly struct: () => StructDescriptor }
+  | { readonly kind: "interface"; readonly iface: () => InterfaceDescriptor }
+  /** A value converted by the codec registered under `name`, carried as `wire`. */
+  | { readonly kind: "custom"; readonly name: string; readonly wire: TypeDescriptor };
+
+/** One field of a struct (or of a method's params or results). */
+export interface FieldDescriptor {
+  readonly name: string;
+  readonly type: TypeDescriptor;
+  /** Bit offset (Bool), byte offset (other scalars) or pointer index. */
+  readonly offset: number;
+  /** Schema default of a scalar or enum field (the wire stores value XOR default). */
+  readonly default?: number | bigint | boolean;
+  /** Bit offset of the `hasX` flag that says whether this field is set. */
+  readonly presence?: number;
+  /** Not seen by TypeScript: a `Context`, a `$count(0)`/`$skip` field, or a `hasX` flag. */
+  readonly hidden?: true;
+  /** A result field carrying an exception the server threw. */
+  readonly exception?: true;
+}
+
+/** A struct's layout and fields. */
+export interface StructDescriptor {
+  /** Display name without the file prefix, e.g. `Foo.add$Params`. */
+  readonly name: string;
+  readonly id: bigint;
+  readonly dataWords: number;
+  readonly pointers: number;
+  readonly fields: readonly FieldDescriptor[];
+}
+
+/** One method and how its fields map to a TypeScript signature. */
+export interface MethodDescriptor {
+  readonly name: string;
+  readonly ordinal: number;
+  readonly params: StructDescriptor;
+  readonly results: StructDescriptor;
+  /** Name of the hidden `Context` param, if the method runs on a thread. */
+  readonly context: string | null;
+  /** libmultiprocess' special methods, handled by the runtime itself. */
+  readonly special?: "construct" | "destroy";
+  /** `void`: no visible results; `result`: only `result`; `object`: several fields. */
+  readonly returns: "void" | "result" | "object";
+}
+
+/**
+ * An interface: its own methods, its superclasses, and whether TypeScript
+ * sees it as a plain function (a callback interface whose only method
+ * besides `destroy` is `call`). `T` is the generated TypeScript interface.
+ */
+export interface InterfaceDescriptor<T = unknown> {
+  readonly name: string;
+  readonly id: bigint;
+  readonly methods: readonly MethodDescriptor[];
+  readonly superclasses: readonly (() => InterfaceDescriptor)[];
+  readonly callback: boolean;
+  /** Type-level only: ties the descriptor to its TypeScript interface. */
+  readonly type?: T;
+}
+
+/**
+ * The TypeScript types of custom-typed fields (`$Mapping.type("Name")`),
+ * by name. Components add entries by declaration merging:
+ *
+ * ```ts ignore
+ * declare module "../schemas/descriptor.ts" {
+ *   interface CustomTypes { Point: { x: number; y: number } }
+ * }
+ * ```
+ */
+// deno-lint-ignore no-empty-interface -- filled by declaration merging.
+export interface CustomTypes {}
+
+/** The TypeScript type registered for custom type `Name`, or `unknown`. */
+export type CustomType<Name extends string> = Name extends keyof CustomTypes ? CustomTypes[Name]
+  : unknown;
+
+/** A value that may or may not be a promise yet. */
+export type Awaitable<T> = T | Promise<T>;
