@@ -24,7 +24,7 @@ type ErrorClass<E extends Error> = new (...args: any[]) => E;
  * includes `includes`); returns the error.
  */
 export async function assertRejects<E extends Error = Error>(
-  fn: () => PromiseLike<unknown>,
+  fn: () => unknown,
   ErrorClass?: ErrorClass<E>,
   includes?: string,
 ): Promise<E> {
