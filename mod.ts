@@ -72,7 +72,13 @@ export { type MethodHandler, type MethodTable, serverFromMethods } from "./runti
 export { type ByteChannel, channelFromStreams, FrameTransport } from "./runtime/transport.ts";
 export { type FrameLimits, FramingError } from "./runtime/framing.ts";
 export { MessageValidationError, type ReadLimits } from "./runtime/validate.ts";
-export { capabilityOf, clientOf, type Proxy } from "./runtime/proxy/client.ts";
+export {
+  capabilityOf,
+  clientOf,
+  type Proxy,
+  type Remote,
+  sessionOf,
+} from "./runtime/proxy/client.ts";
 export { serverOf } from "./runtime/proxy/server.ts";
 export { Session, type SessionOptions } from "./runtime/proxy/session.ts";
 export { currentStrand, mainStrand, Strand } from "./runtime/proxy/strand.ts";

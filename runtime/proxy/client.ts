@@ -59,12 +59,25 @@ interface ProxyState {
   disposed: boolean;
 }
 
-/** A proxy: the interface's methods plus explicit release. */
-export type Proxy<T> = T & AsyncDisposable & Disposable;
+/** `T` with every method returning a promise, as calls through IPC do. */
+export type Remote<T> = T extends (...args: infer A) => infer R
+  ? (...args: A) => Promise<Awaited<R>>
+  : {
+    [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>>
+      : T[K];
+  };
+
+/** A proxy: the interface's methods (returning promises) plus explicit release. */
+export type Proxy<T> = Remote<T> & AsyncDisposable & Disposable;
 
 /** The capability behind a proxy, or undefined for other values. */
 export function capabilityOf(value: unknown): Capability | undefined {
   return (value as { [CAPABILITY]?: ProxyState } | null)?.[CAPABILITY]?.cap;
+}
+
+/** The session a proxy's capability came from (null for a local one or another value). */
+export function sessionOf(value: unknown): Session | null {
+  return (value as { [CAPABILITY]?: ProxyState } | null)?.[CAPABILITY]?.session ?? null;
 }
 
 /** Engine method descriptors, made once per method. */
