@@ -691,7 +691,9 @@ public:
   template <typename T>
   T await(kj::Promise<T>&& promise) {
     return promise.exclusiveJoin(timer.atTime(deadline).then([]() -> kj::Promise<T> {
-      return KJ_EXCEPTION(FAILED, TIMED_OUT);
+      // Not KJ_EXCEPTION: it would describe this as "TIMED_OUT = ...".
+      return kj::Exception(kj::Exception::Type::FAILED, __FILE__, __LINE__,
+                           kj::heapString(TIMED_OUT));
     })).wait(waitScope);
   }
 
