@@ -118,12 +118,12 @@ class ProxyServer implements Server {
           bridge: { toCapability: (cap) => (cap as Capability).dup(), fromCapability: () => null },
         }, method.results.name);
       }
-      return this.#respond(call, method, request, session);
+      return this.#respond(results, method, request, session);
     }
     if (method.special === "destroy") {
       this.#destroy();
       if (log?.debug) log.write(`IPC server destroy ${this.#iface.name}`);
-      return this.#respond(call, method, request, session);
+      return this.#respond(call.results(structClass(method.results)), method, request, session);
     }
     if (this.#destroyed) throw new RpcError("failed", `${this.#iface.name} was destroyed.`);
     const bridge = bridgeFor(session);
@@ -161,7 +161,7 @@ class ProxyServer implements Server {
         : String(error);
       const results = call.results(structClass(method.results));
       writeField(field, raised, results, { caps: resultTable(call), bridge }, method.results.name);
-      return this.#respond(call, method, request, session);
+      return this.#respond(results, method, request, session);
     }
     const results = call.results(structClass(method.results));
     const context = { caps: resultTable(call), bridge };
@@ -183,16 +183,17 @@ class ProxyServer implements Server {
         method.results.name,
       );
     }
-    this.#respond(call, method, request, session);
+    this.#respond(results, method, request, session);
   }
 
-  #respond(call: CallContext, method: MethodDescriptor, request: number, session: Session | null) {
+  /** Logs the response; `results` is the finished results struct. */
+  #respond(results: Struct, method: MethodDescriptor, request: number, session: Session | null) {
     const log = session?.log;
     if (!log?.debug) return;
     log.write(`IPC server send response #${request} ${method.results.name}`);
     if (log.trace) {
       log.write(
-        `response data: ${dump(method.results, call.results(structClass(method.results)))}`,
+        `response data: ${dump(method.results, results)}`,
       );
     }
   }
