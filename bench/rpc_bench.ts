@@ -22,33 +22,10 @@ import {
   startDenoTester,
   tempSocketPath,
 } from "../tests/helpers.ts";
+import { BENCH_SECONDS as SECONDS, rate, report } from "./measure.ts";
+import { proxyFigures, spawnFigures } from "./proxy_bench.ts";
 
-const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? "2");
-const WARMUP_MS = 300;
 const MIB = 1 << 20;
-
-function report(name: string, value: number, unit: string): number {
-  console.log(`BENCH ${name} ${value.toFixed(value < 100 ? 2 : 0)} ${unit}`);
-  return value;
-}
-
-/** Runs `op` back to back (in `workers` parallel loops) and returns operations per second. */
-async function rate(op: () => Promise<unknown>, workers = 1): Promise<number> {
-  const run = async (ms: number) => {
-    const deadline = performance.now() + ms;
-    let count = 0;
-    const started = performance.now();
-    await Promise.all(Array.from({ length: workers }, async () => {
-      while (performance.now() < deadline) {
-        await op();
-        count++;
-      }
-    }));
-    return count / ((performance.now() - started) / 1000);
-  };
-  await run(WARMUP_MS);
-  return await run(SECONDS * 1000);
-}
 
 async function rawPingPong(): Promise<number> {
   const path = tempSocketPath("raw");
@@ -146,4 +123,6 @@ if (import.meta.main) {
     console.log(`RATIO rpc_inflight_vs_cpp ${(ours.inflight / cpp.inflight).toFixed(2)}`);
     console.log(`RATIO blob_vs_cpp ${(ours.blob / cpp.blob).toFixed(2)}`);
   }
+  await proxyFigures();
+  await spawnFigures();
 }

@@ -57,16 +57,31 @@ export function parseAddress(address: string, context: AddressContext): UnixAddr
 }
 
 /**
+ * The socket directory's metadata, made (private) when missing; null when a
+ * component granted only the socket path itself may not look: then whoever
+ * granted it prepared the directory.
+ */
+function directoryInfo(dir: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(dir);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) return null;
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return Deno.statSync(dir);
+}
+
+/**
  * Makes the socket's directory (private when created here), refuses one
  * other users may write, and removes a stale socket file.
  */
 export function prepareSocketPath(address: UnixAddress): void {
   const dir = address.path.slice(0, address.path.lastIndexOf("/")) || "/";
   try {
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const mode = Deno.statSync(dir).mode ?? 0;
+    const info = directoryInfo(dir);
     // Sticky directories such as /tmp keep others from replacing our file.
-    if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+    if (info !== null && (info.mode! & 0o022) !== 0 && (info.mode! & 0o1000) === 0) {
       throw new Error(`directory ${dir} is writable by other users`);
     }
     let stale: Deno.FileInfo | null = null;

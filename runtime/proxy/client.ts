@@ -59,11 +59,38 @@ interface ProxyState {
   disposed: boolean;
 }
 
-/** `T` with every method returning a promise, as calls through IPC do. */
+type Plain =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | undefined
+  | void
+  | Uint8Array
+  | Map<unknown, unknown>
+  | Set<unknown>
+  | readonly unknown[];
+
+/**
+ * What a value returned through IPC is: interfaces (objects with methods)
+ * and callbacks become proxies, plain data stays as it is.
+ */
+export type RemoteValue<V> = V extends Plain ? V
+  : V extends (...args: infer A) => infer R
+    ? ((...args: A) => Promise<RemoteValue<Awaited<R>>>) & AsyncDisposable & Disposable
+  : V extends object ? ({
+      [K in keyof V]: V[K] extends (...args: never[]) => unknown ? true : false;
+    }[keyof V] extends false ? V
+      : Proxy<V>)
+  : V;
+
+/** `T` with every method returning a promise of its remote value, as calls through IPC do. */
 export type Remote<T> = T extends (...args: infer A) => infer R
-  ? (...args: A) => Promise<Awaited<R>>
+  ? (...args: A) => Promise<RemoteValue<Awaited<R>>>
   : {
-    [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>>
+    [K in keyof T]: T[K] extends (...args: infer A) => infer R
+      ? (...args: A) => Promise<RemoteValue<Awaited<R>>>
       : T[K];
   };
 

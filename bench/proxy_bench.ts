@@ -1,0 +1,64 @@
+/**
+ * Proxy-layer figures, printed by `deno task bench` after the RPC ones:
+ *
+ * - `proxy_seq`: a generated proxy's tiny sequential call (`Foo.add`), and
+ *   the same call made with the raw engine on the same server process:
+ *   `RATIO proxy_vs_rpc` is the proxy's time per call over the raw one's.
+ * - `proxy_ctx_seq`: a call that runs on a server strand (Context filled in).
+ * - `spawn_first_call_ms`: spawning a component and getting its first answer.
+ *
+ * @module
+ */
+import { connect, IpcLog, spawn } from "../mod.ts";
+import { Foo$Client, Foo_Add$Results } from "../schemas/gen/conformance.ts";
+import { FooInit } from "../schemas/gen/conformance.mp.ts";
+import { capabilityOf } from "../runtime/proxy/client.ts";
+import { spawnPeer, tempSocketPath } from "../tests/helpers.ts";
+import { rate, report } from "./measure.ts";
+
+const component = new URL("../tests/fixtures/foo_component.ts", import.meta.url);
+
+/** Proxy and raw-engine call rates against one Foo component process. */
+export async function proxyFigures(): Promise<void> {
+  const path = tempSocketPath("foo");
+  await using _server = spawnPeer(Deno.execPath(), [
+    "run",
+    `--allow-read=${path}`,
+    `--allow-write=${path}`,
+    `--allow-net=unix:${path}`,
+    component.pathname,
+    `-ipcbind=unix:${path}`,
+  ]);
+  await _server.line(/^READY$/);
+  await using init = await connect(FooInit, `unix:${path}`, { log: new IpcLog({ level: "off" }) });
+  await using foo = (await init.makeFoo())!;
+  const proxy = report("proxy_seq_calls_per_s", await rate(() => foo.add(1, 2)), "calls/s");
+  const cap = capabilityOf(foo)!;
+  const add = Foo$Client.methods[1];
+  const raw = report(
+    "proxy_raw_engine_seq_calls_per_s",
+    await rate(async () => {
+      const request = cap.request(add);
+      request.params.a = 1;
+      request.params.b = 2;
+      using response = await request.send();
+      return response.results(Foo_Add$Results).result;
+    }),
+    "calls/s",
+  );
+  report("proxy_ctx_seq_calls_per_s", await rate(() => foo.addInOut(1, 2)), "calls/s");
+  console.log(`RATIO proxy_vs_rpc ${(raw / proxy).toFixed(2)}`);
+}
+
+/** Median milliseconds from spawn() to the first answer, over `runs` children. */
+export async function spawnFigures(runs = 10): Promise<void> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await using child = await spawn(FooInit, component);
+    await (await child.init.makeFoo())!.add(1, 2);
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  report("spawn_first_call_ms", times[Math.floor(times.length / 2)], "ms");
+}
