@@ -13,7 +13,7 @@ import { connect, IpcLog, spawn } from "../mod.ts";
 import { Foo$Client, Foo_Add$Results } from "../schemas/gen/conformance.ts";
 import { FooInit } from "../schemas/gen/conformance.mp.ts";
 import { capabilityOf } from "../runtime/proxy/client.ts";
-import { spawnPeer, tempSocketPath } from "../tests/helpers.ts";
+import { startFooComponent, tempSocketPath } from "../tests/helpers.ts";
 import { rate, report } from "./measure.ts";
 
 const component = new URL("../tests/fixtures/foo_component.ts", import.meta.url);
@@ -21,15 +21,7 @@ const component = new URL("../tests/fixtures/foo_component.ts", import.meta.url)
 /** Proxy and raw-engine call rates against one Foo component process. */
 export async function proxyFigures(): Promise<void> {
   const path = tempSocketPath("foo");
-  await using _server = spawnPeer(Deno.execPath(), [
-    "run",
-    `--allow-read=${path}`,
-    `--allow-write=${path}`,
-    `--allow-net=unix:${path}`,
-    component.pathname,
-    `-ipcbind=unix:${path}`,
-  ]);
-  await _server.line(/^READY$/);
+  await using _server = await startFooComponent(path);
   await using init = await connect(FooInit, `unix:${path}`, { log: new IpcLog({ level: "off" }) });
   await using foo = (await init.makeFoo())!;
   const proxy = report("proxy_seq_calls_per_s", await rate(() => foo.add(1, 2)), "calls/s");

@@ -240,3 +240,73 @@ export class FrameTransport {
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/** The parts of a Node.js `net.Socket` a channel needs. */
+export interface NodeSocketLike {
+  on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
+  on(event: "end" | "close", listener: () => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  write(chunk: Uint8Array, callback: (error?: Error | null) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  destroy(): unknown;
+  readonly destroyed: boolean;
+}
+
+/**
+ * A {@linkcode ByteChannel} over a Node.js socket, such as an inherited
+ * descriptor (`new Socket({ fd: 3 })`) or a child's extra stdio pipe.
+ * Reading pauses the socket while a few chunks wait, so a fast peer cannot
+ * fill memory.
+ *
+ * @example
+ * ```ts ignore
+ * import { Socket } from "node:net";
+ * const channel = channelFromNodeSocket(new Socket({ fd: 3 }));
+ * ```
+ */
+export function channelFromNodeSocket(socket: NodeSocketLike): ByteChannel {
+  const chunks: Uint8Array[] = [];
+  let ended = false;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    const resume = wake;
+    wake = null;
+    resume?.();
+  };
+  socket.on("data", (chunk) => {
+    chunks.push(chunk);
+    if (chunks.length >= 16) socket.pause();
+    notify();
+  });
+  socket.on("end", () => (ended = true, notify()));
+  socket.on("close", () => (ended = true, notify()));
+  socket.on("error", (error) => (failure = error, notify()));
+  return {
+    async read(p) {
+      while (chunks.length === 0) {
+        if (failure !== null) throw failure;
+        if (ended) return null;
+        await new Promise<void>((resolve) => wake = resolve);
+      }
+      const head = chunks[0];
+      const n = Math.min(p.byteLength, head.byteLength);
+      p.set(head.subarray(0, n));
+      if (n === head.byteLength) chunks.shift();
+      else chunks[0] = head.subarray(n);
+      if (chunks.length < 4) socket.resume();
+      return n;
+    },
+    write(p) {
+      return new Promise((resolve, reject) => {
+        if (socket.destroyed) return reject(new Error("socket closed"));
+        // The caller reuses its buffer; the socket may queue the chunk.
+        socket.write(p.slice(), (error) => error ? reject(error) : resolve(p.byteLength));
+      });
+    },
+    close() {
+      socket.destroy();
+    },
+  };
+}

@@ -87,6 +87,23 @@ export async function startDenoTester(path: string): Promise<Peer> {
   return peer;
 }
 
+/**
+ * Starts the Foo component (tests/fixtures/foo_component.ts) listening on
+ * `path` with grants for that one socket, and waits until it listens.
+ */
+export async function startFooComponent(path: string): Promise<Peer> {
+  const peer = spawnPeer(Deno.execPath(), [
+    "run",
+    `--allow-read=${path}`,
+    `--allow-write=${path}`,
+    `--allow-net=unix:${path}`,
+    `${root}tests/fixtures/foo_component.ts`,
+    `-ipcbind=unix:${path}`,
+  ]);
+  await peer.line(/^READY$/);
+  return peer;
+}
+
 /** Runs a mode of the Deno test process (see tests/fixtures/tester_process.ts). */
 export function spawnDenoClient(mode: string, path: string): Peer {
   return spawnPeer(Deno.execPath(), [
@@ -98,22 +115,34 @@ export function spawnDenoClient(mode: string, path: string): Peer {
   ]);
 }
 
-let cppPeer: Promise<string | null> | null = null;
+let cppPeers: Promise<string | null> | null = null;
 
 /**
- * Builds the C++ peer once per process (under a lock shared by parallel test
- * files); null when g++ or libcapnp-dev is missing.
+ * Builds the C++ peers once per process (under a lock shared by parallel
+ * test files) and returns their directory; null when g++ or libcapnp-dev is
+ * missing.
  */
-export function cppPeerPath(): Promise<string | null> {
-  return cppPeer ??= buildCppPeer();
+function cppPeerDir(): Promise<string | null> {
+  return cppPeers ??= buildCppPeers();
 }
 
-async function buildCppPeer(): Promise<string | null> {
+/** The C++ Tester peer (`tests/cpp/peer.c++`), or null without a C++ toolchain. */
+export async function cppPeerPath(): Promise<string | null> {
+  const dir = await cppPeerDir();
+  return dir === null ? null : `${dir}/peer`;
+}
+
+/** The C++ libmultiprocess-style peer (`tests/cpp/mp_peer.c++`), or null. */
+export async function cppMpPeerPath(): Promise<string | null> {
+  const dir = await cppPeerDir();
+  return dir === null ? null : `${dir}/mp_peer`;
+}
+
+async function buildCppPeers(): Promise<string | null> {
   const have = await new Deno.Command("pkg-config", { args: ["--exists", "capnp-rpc"] })
     .output().then((o) => o.success, () => false);
   if (!have) return null;
   const out = `${root}tests/cpp/build`;
-  const binary = `${out}/peer`;
   Deno.mkdirSync(out, { recursive: true });
   const lock = `${out}/.lock`;
   for (;;) {
@@ -125,15 +154,22 @@ async function buildCppPeer(): Promise<string | null> {
     }
   }
   try {
-    const sources = ["tests/cpp/peer.c++", "tests/cpp/build.sh", "schemas/testing.capnp"]
-      .map((s) => Deno.statSync(root + s).mtime!.getTime());
-    const built = (() => {
+    const sources = [
+      "tests/cpp/peer.c++",
+      "tests/cpp/mp_peer.c++",
+      "tests/cpp/build.sh",
+      "schemas/testing.capnp",
+      "schemas/proxy.capnp",
+      "schemas/mapping.capnp",
+      "schemas/conformance.capnp",
+    ].map((s) => Deno.statSync(root + s).mtime!.getTime());
+    const built = Math.min(...["peer", "mp_peer"].map((binary) => {
       try {
-        return Deno.statSync(binary).mtime!.getTime();
+        return Deno.statSync(`${out}/${binary}`).mtime!.getTime();
       } catch {
         return 0;
       }
-    })();
+    }));
     if (built < Math.max(...sources)) {
       const result = await new Deno.Command("bash", { args: [`${root}tests/cpp/build.sh`, out] })
         .output();
@@ -144,7 +180,7 @@ async function buildCppPeer(): Promise<string | null> {
   } finally {
     Deno.removeSync(lock);
   }
-  return binary;
+  return out;
 }
 
 /** Starts the C++ Tester server on `path` and waits until it listens. */

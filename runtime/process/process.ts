@@ -21,9 +21,8 @@
  */
 import { spawn as spawnChild } from "node:child_process";
 import { Socket } from "node:net";
-import { Duplex } from "node:stream";
 import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
-import { type ByteChannel, channelFromStreams } from "../transport.ts";
+import { channelFromNodeSocket } from "../transport.ts";
 import { IpcLog } from "../log.ts";
 import type { Proxy } from "../proxy/client.ts";
 import { AddressError, parseAddress, prepareSocketPath } from "./address.ts";
@@ -105,7 +104,7 @@ export function spawn<T>(
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("spawn", () => {
-      const channel = channelOf(child.stdio[3] as Socket);
+      const channel = channelFromNodeSocket(child.stdio[3] as Socket);
       const init = (options.protocol ?? capnpProtocol).connect(iface, channel, options);
       const timeout = options.exitTimeoutMs ?? 5000;
       resolve({
@@ -125,14 +124,6 @@ export function spawn<T>(
       });
     });
   });
-}
-
-function channelOf(socket: Socket): ByteChannel {
-  const { readable, writable } = Duplex.toWeb(socket);
-  return channelFromStreams(
-    readable as ReadableStream<Uint8Array>,
-    writable as WritableStream<Uint8Array>,
-  );
 }
 
 /** The descriptor of `-ipcfd=<n>` / `-ipcfd <n>`, or null when absent. */
@@ -167,10 +158,15 @@ export async function serve<T>(
   const fd = ipcFdOf(args);
   if (fd === null) return false;
   const log = options.log ?? IpcLog.fromArgs(args);
-  await (options.protocol ?? capnpProtocol).serve(iface, init, channelOf(new Socket({ fd })), {
-    ...options,
-    log,
-  });
+  await (options.protocol ?? capnpProtocol).serve(
+    iface,
+    init,
+    channelFromNodeSocket(new Socket({ fd })),
+    {
+      ...options,
+      log,
+    },
+  );
   Deno.exit(0);
 }
 

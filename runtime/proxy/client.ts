@@ -203,7 +203,7 @@ async function call(
   }
   const log = session?.log;
   if (log?.debug) {
-    const thread = `${session!.processName}/${strand.name}`;
+    const thread = session!.threadName(strand);
     log.write(`{${thread}} IPC client send ${method.params.name}`);
     if (log.trace) {
       log.write(`send data: ${escapeDump(formatStruct(method.params, request.params))}`);
@@ -220,14 +220,14 @@ async function call(
       throw interruptedByDisconnect(error);
     }
     if (log?.info) {
-      log.write(`{${session!.processName}/${strand.name}} IPC client exception ${String(error)}`);
+      log.write(`{${session!.threadName(strand)}} IPC client exception ${String(error)}`);
     }
     throw error;
   }
   using _ = response;
   const results = response.results(structClass(method.results));
   if (log?.debug) {
-    log.write(`{${session!.processName}/${strand.name}} IPC client recv ${method.results.name}`);
+    log.write(`{${session!.threadName(strand)}} IPC client recv ${method.results.name}`);
     if (log.trace) log.write(`recv data: ${escapeDump(formatStruct(method.results, results))}`);
   }
   const table: CapabilityTable = {

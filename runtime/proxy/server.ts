@@ -137,9 +137,13 @@ class ProxyServer implements Server {
         value = await invoke(this.impl, method, args);
       } else {
         const context = contextOf(params, method, caps);
-        const strand = await session.strandFor(context.thread);
+        // A pool strand is picked and posted to in one step, so concurrent
+        // calls spread over the pool.
+        const strand = context.thread === null
+          ? session.poolStrand()
+          : await session.strandFor(context.thread);
         if (log?.debug) {
-          log.write(`IPC server post request  #${request} {${session.processName}/${strand.name}}`);
+          log.write(`IPC server post request  #${request} {${session.threadName(strand)}}`);
         }
         value = await strand.post(() =>
           session.withCallbackThread(

@@ -67,7 +67,7 @@ class ThreadServer implements Thread {
   }
 
   getName(): string {
-    return `${this.session.processName}/${this.strand.name}`;
+    return this.session.threadName(this.strand);
   }
 }
 
@@ -79,6 +79,7 @@ export class Session {
   readonly #connection: RpcConnection;
   readonly #minted = new Set<ThreadServer>();
   readonly #strands = new Set<Strand>();
+  readonly #own = new WeakSet<Strand>();
   #pool: Strand[] = [];
   #peerThreadMap: Capability | null = null;
   #threadMap: Capability | null = null;
@@ -111,10 +112,10 @@ export class Session {
   threadMap(): Capability {
     this.#threadMap ??= Capability.fromServer(serverOf(ThreadMap, {
       makeThread: (name: string) =>
-        this.#mintServer(new Strand(`strand-${++this.#threadCount} (from ${name})`)),
+        this.#mintServer(this.#ownStrand(`strand-${++this.#threadCount} (from ${name})`)),
       makePool: (count: number) => {
         for (let i = 0; i < count; i++) {
-          const strand = new Strand(`pool-${this.#pool.length + 1}`);
+          const strand = this.#ownStrand(`pool-${this.#pool.length + 1}`);
           this.#pool.push(strand);
           this.#strands.add(strand);
         }
@@ -130,16 +131,23 @@ export class Session {
   }
 
   /**
-   * The strand that must run a call whose Context names `thread`: one this
-   * session minted, or a pool strand when `thread` is null.
+   * The name of `strand` as threads are named: `<name>-<pid>/<strand>`.
+   * Strands this session made for the peer carry the prefix already.
    */
-  async strandFor(thread: Capability | null): Promise<Strand> {
-    if (thread === null) {
-      if (this.#pool.length === 0) {
-        throw new RpcError("failed", "no thread specified and no pool configured");
-      }
-      return this.#pool.reduce((best, s) => s.depth < best.depth ? s : best);
+  threadName(strand: Strand): string {
+    return this.#own.has(strand) ? strand.name : `${this.processName}/${strand.name}`;
+  }
+
+  /** The least busy pool strand, for a call whose Context names no thread. */
+  poolStrand(): Strand {
+    if (this.#pool.length === 0) {
+      throw new RpcError("failed", "no thread specified and no pool configured");
     }
+    return this.#pool.reduce((best, s) => s.depth < best.depth ? s : best);
+  }
+
+  /** The strand behind a thread handle; it must be one this session minted. */
+  async strandFor(thread: Capability): Promise<Strand> {
     const hook = await settledHook(thread);
     const server = hook instanceof LocalHook ? implementationOf(hook.server) : undefined;
     if (!(server instanceof ThreadServer) || !this.#minted.has(server)) {
@@ -161,7 +169,7 @@ export class Session {
     }
     // Pipelined: the first call on the thread goes out with makeThread, no round trip.
     const pending = sendPipelined(this.#peerThreadMap, ThreadMap, "makeThread", {
-      name: `${this.processName}/${strand.name}`,
+      name: this.threadName(strand),
     }, this);
     threads.made = pending.pipeline(0);
     return threads.made;
@@ -192,6 +200,13 @@ export class Session {
       threads.callback.dispose();
       threads.callback = undefined;
     }
+  }
+
+  /** A strand made here for the peer, named with this process' prefix. */
+  #ownStrand(name: string): Strand {
+    const strand = new Strand(`${this.processName}/${name}`);
+    this.#own.add(strand);
+    return strand;
   }
 
   #mintServer(strand: Strand): ThreadServer {
