@@ -74,14 +74,19 @@ export function spawnPeer(command: string, args: string[]): Peer {
 }
 
 /** Starts the Deno Tester server on `path` and waits until it listens. */
-export async function startDenoTester(path: string): Promise<Peer> {
+export function startDenoTester(path: string): Promise<Peer> {
+  return startDenoServer("examples/tester_server.ts", path, [path]);
+}
+
+/** Runs `module args` with grants for the socket at `path` only; waits for READY. */
+async function startDenoServer(module: string, path: string, args: string[]): Promise<Peer> {
   const peer = spawnPeer(Deno.execPath(), [
     "run",
     `--allow-read=${path}`,
     `--allow-write=${path}`,
     `--allow-net=unix:${path}`,
-    `${root}examples/tester_server.ts`,
-    path,
+    `${root}${module}`,
+    ...args,
   ]);
   await peer.line(/^READY$/);
   return peer;
@@ -91,17 +96,8 @@ export async function startDenoTester(path: string): Promise<Peer> {
  * Starts the Foo component (tests/fixtures/foo_component.ts) listening on
  * `path` with grants for that one socket, and waits until it listens.
  */
-export async function startFooComponent(path: string): Promise<Peer> {
-  const peer = spawnPeer(Deno.execPath(), [
-    "run",
-    `--allow-read=${path}`,
-    `--allow-write=${path}`,
-    `--allow-net=unix:${path}`,
-    `${root}tests/fixtures/foo_component.ts`,
-    `-ipcbind=unix:${path}`,
-  ]);
-  await peer.line(/^READY$/);
-  return peer;
+export function startFooComponent(path: string): Promise<Peer> {
+  return startDenoServer("tests/fixtures/foo_component.ts", path, [`-ipcbind=unix:${path}`]);
 }
 
 /** Runs a mode of the Deno test process (see tests/fixtures/tester_process.ts). */
