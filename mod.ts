@@ -15,7 +15,7 @@
  * ```ts
  * import { connect, listen } from "./mod.ts";
  * import { FooInit } from "./schemas/gen/conformance.mp.ts";
- * import { fooInit } from "./tests/fixtures/foo.ts";
+ * import { fooInit } from "./examples/foo.ts";
  *
  * const datadir = await Deno.makeTempDir();
  * await using _listener = listen(FooInit, "unix", fooInit(), { datadir, component: "foo" });

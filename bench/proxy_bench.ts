@@ -16,7 +16,7 @@ import { capabilityOf } from "../runtime/proxy/client.ts";
 import { startFooComponent, tempSocketPath } from "../tests/helpers.ts";
 import { rate, report } from "./measure.ts";
 
-const component = new URL("../tests/fixtures/foo_component.ts", import.meta.url);
+const component = new URL("../examples/foo_component.ts", import.meta.url);
 
 /** Proxy and raw-engine call rates against one Foo component process. */
 export async function proxyFigures(): Promise<void> {

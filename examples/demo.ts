@@ -1,69 +1,56 @@
 /**
- * The quick-start demonstration: two Deno processes. A child serves the
- * Tester interface on a UNIX socket (with read, write and net grants for
- * that one socket and nothing else); this process calls it with promise
- * pipelining, a callback and an error.
+ * `deno task start`: a parent process spawns the Foo component
+ * (`examples/foo_component.ts`) with no permissions at all, and calls it
+ * through the proxy generated from `schemas/conformance.capnp`: a plain
+ * call, a struct, a function passed as a callback that calls back into the
+ * child, calls from two strands, an error carried in an exception field,
+ * and a release that ends the child.
  *
- * @example
- * ```sh
- * deno task start
- * ```
  * @module
  */
-import { callbackOf, TesterClient } from "./tester.ts";
-import { RpcConnection } from "../runtime/rpc/connection.ts";
-import { RpcError } from "../runtime/rpc/errors.ts";
+import { RaisedError, spawn, Strand } from "../mod.ts";
+import { FooInit } from "../schemas/gen/conformance.mp.ts";
 
 if (import.meta.main) {
-  const dir = await Deno.makeTempDir({ prefix: "capdeno-demo-" });
-  const path = `${dir}/tester.sock`;
-  const serverArgs = [
-    "run",
-    "--no-prompt",
-    `--allow-read=${path}`,
-    `--allow-write=${path}`,
-    `--allow-net=unix:${path}`,
-    new URL("./tester_server.ts", import.meta.url).pathname,
-    path,
-  ];
-  console.log(`server: deno ${serverArgs.join(" ")}`);
-  const server = new Deno.Command(Deno.execPath(), { args: serverArgs, stdout: "piped" }).spawn();
-  const ready = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  while (!(await ready.read()).value?.includes("READY"));
-  ready.releaseLock();
+  const started = performance.now();
+  const child = await spawn(FooInit, new URL("./foo_component.ts", import.meta.url), {
+    args: Deno.args, // e.g. -debug=ipc
+  });
+  const foo = (await child.init.makeFoo())!;
+  console.log(`child ${child.pid} answered add(2, 3) = ${await foo.add(2, 3)}`, {
+    ms: Math.round(performance.now() - started),
+  });
 
-  const rpc = new RpcConnection(await Deno.connect({ transport: "unix", path }));
-  const tester = new TesterClient(rpc.bootstrap());
+  const sent = {
+    name: "struct",
+    setint: new Set([3, 1, 2]),
+    vbool: [true, false],
+    optionalInt: 7,
+    texts: ["a", "b"],
+    nested: [[1, 2], [3]],
+    color: "green" as const,
+    blob: new Uint8Array([1, 2, 3]),
+  };
+  console.log("struct round trip:", await foo.pass(sent));
+
+  // The function becomes a capability; calling back into the child from it
+  // runs on the strand that is waiting for the outer call.
+  const result = await foo.passFn(async () => (await foo.addInOut(1, 41)).sum);
+  console.log(`callback calling back into the child: ${result}`);
+
+  const names = await Promise.all([
+    foo.threadName(),
+    new Strand("worker").run(() => foo.threadName()),
+  ]);
+  console.log("server threads per client strand:", names);
+
   try {
-    console.log(`server pid ${server.pid}, client pid ${Deno.pid}`);
-    console.log(`add(2, 40) = ${await tester.add(2, 40)}`);
-
-    // Pipelining: next() goes out before makeCounter has returned.
-    const { counter, done } = tester.makeCounter(100n);
-    const [first, second] = await Promise.all([counter.next(), counter.next()]);
-    await done;
-    console.log(`pipelined counter: next() = ${first}, then ${second}`);
-    counter.dispose();
-
-    // A callback: the server calls back into this process.
-    using callback = callbackOf((value) => {
-      console.log(`  callback(${value}) called by pid ${server.pid}, running in pid ${Deno.pid}`);
-      return value * value;
-    });
-    console.log(`callBack(square, 3) = ${await tester.callBack(callback, 3)}`);
-
-    // An error crosses the boundary with its type.
-    try {
-      await tester.fail(1, "the server is busy");
-    } catch (error) {
-      if (!(error instanceof RpcError)) throw error;
-      console.log(`fail(): RpcError type=${error.type} message="${error.message}"`);
-    }
-  } finally {
-    tester.dispose();
-    await rpc.close();
-    server.kill();
-    await server.status;
-    await Deno.remove(dir, { recursive: true });
+    await foo.raiseText("raised in the child");
+  } catch (error) {
+    console.log(`error from the child: ${(error as RaisedError).message}`);
   }
+
+  await foo[Symbol.asyncDispose]();
+  await child.init[Symbol.asyncDispose]();
+  console.log("child exited:", await child.exited);
 }

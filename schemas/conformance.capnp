@@ -1,6 +1,6 @@
 # The multiprocess conformance surface: libmultiprocess' test cases
 # (mptest's FooInterface) re-expressed as a schema of our own. Both the
-# TypeScript implementation (tests/fixtures/foo.ts) and the C++ peer
+# TypeScript implementation (examples/foo.ts) and the C++ peer
 # (tests/cpp/mp_peer.c++) follow the semantics written here.
 @0xe8a53bd0c61f7e42;
 

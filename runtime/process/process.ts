@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts ignore
- * await using child = await spawn(FooInit, "tests/fixtures/foo_component.ts");
+ * await using child = await spawn(FooInit, "examples/foo_component.ts");
  * const foo = await child.init.makeFoo();
  * ```
  * @module

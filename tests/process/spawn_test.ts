@@ -8,7 +8,7 @@ import { RpcError, spawn } from "../../mod.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
 import { spawnPeer, waitFor } from "../helpers.ts";
 
-const component = new URL("../fixtures/foo_component.ts", import.meta.url);
+const component = new URL("../../examples/foo_component.ts", import.meta.url);
 
 /** Whether `pid` is gone (or a zombie nobody reaped). */
 function exited(pid: number): boolean {

@@ -6,10 +6,10 @@
  */
 import { connect, listen, spawn } from "../../mod.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { fooInit } from "../fixtures/foo.ts";
+import { fooInit } from "../../examples/foo.ts";
 import { conformanceSuite } from "./conformance_suite.ts";
 
-const component = new URL("../fixtures/foo_component.ts", import.meta.url);
+const component = new URL("../../examples/foo_component.ts", import.meta.url);
 
 Deno.test("conformance: local object, no IPC", async (t) => {
   await conformanceSuite(t, fooInit(), false);
