@@ -1,0 +1,118 @@
+/**
+ * Manifest and grant validation: a table of bad inputs, each with its exact
+ * error.
+ *
+ * @module
+ */
+import { assertEquals, assertThrows } from "../assert.ts";
+import { applyGrants, ManifestError, parseGrant, parseManifest } from "../../sandbox/manifest.ts";
+
+const good = {
+  name: "wallet",
+  entry: "main.ts",
+  permissions: { read: ["wallets"], write: ["wallets"], net: [], env: [] },
+  serves: ["WalletInit"],
+};
+
+Deno.test("manifest: a good one gets its defaults", () => {
+  const manifest = parseManifest(good, "wallet.json");
+  assertEquals(manifest.limits, { heapMb: 256, cpuSeconds: 3600, residentMb: 512, openFiles: 256 });
+  assertEquals(manifest.restart.policy, "on-failure");
+  assertEquals(manifest.permissions.read, ["wallets"]);
+});
+
+Deno.test("manifest: bad manifests, each with its exact error", () => {
+  const cases: [unknown, string][] = [
+    [
+      { ...good, name: "Wallet" },
+      "m.json: name: must be lower-case letters, digits and '-', starting with a letter",
+    ],
+    [
+      { ...good, entry: "../node/main.ts" },
+      "m.json: entry: must be a relative path inside the component's data directory (no '..')",
+    ],
+    [
+      { ...good, entry: "main.sh" },
+      "m.json: entry: must be a .ts or .js module in the component's folder",
+    ],
+    [
+      { ...good, permissions: { read: ["/etc"] } },
+      "m.json: permissions.read[0]: must be a relative path inside the component's data directory (no '..')",
+    ],
+    [
+      { ...good, permissions: { write: ["a/../../b"] } },
+      "m.json: permissions.write[0]: must be a relative path inside the component's data directory (no '..')",
+    ],
+    [
+      { ...good, permissions: { net: ["127.0.0.1:0"] } },
+      "m.json: permissions.net[0]: must be host:port with a port from 1 to 65535",
+    ],
+    [
+      { ...good, permissions: { net: ["example.com"] } },
+      "m.json: permissions.net[0]: must be host:port with a port from 1 to 65535",
+    ],
+    [
+      { ...good, permissions: { env: ["home"] } },
+      "m.json: permissions.env[0]: must be an environment variable name (A-Z, 0-9, _)",
+    ],
+    [{ ...good, permissions: { run: ["deno"] } }, `m.json: permissions: Unrecognized key: "run"`],
+    [
+      { ...good, limits: { heapMb: 0 } },
+      "m.json: limits.heapMb: Too small: expected number to be >0",
+    ],
+    [
+      { ...good, limits: { cpuSeconds: 1.5 } },
+      "m.json: limits.cpuSeconds: Invalid input: expected int, received number",
+    ],
+    [
+      { ...good, restart: { policy: "sometimes" } },
+      `m.json: restart.policy: Invalid option: expected one of "never"|"on-failure"|"always"`,
+    ],
+    [{ ...good, serves: [] }, "m.json: serves: must name at least one interface"],
+    [{ ...good, extra: 1 }, `m.json: (manifest): Unrecognized key: "extra"`],
+  ];
+  for (const [manifest, message] of cases) {
+    const error = assertThrows(() => parseManifest(manifest, "m.json"), ManifestError);
+    assertEquals(error.message, message);
+  }
+});
+
+Deno.test("grants: parsed, checked and applied to the named component only", () => {
+  assertEquals(parseGrant("wallet:net=127.0.0.1:18443"), {
+    component: "wallet",
+    kind: "net",
+    value: "127.0.0.1:18443",
+  });
+  const bad: [string, string][] = [
+    [
+      "wallet-net=1.2.3.4:1",
+      `--grant "wallet-net=1.2.3.4:1": expected <component>:<read|write|net|env>=<value>`,
+    ],
+    [
+      "wallet:run=deno",
+      `--grant "wallet:run=deno": expected <component>:<read|write|net|env>=<value>`,
+    ],
+    [
+      "wallet:read=/etc/passwd",
+      `--grant "wallet:read=/etc/passwd": read: must be a relative path inside the component's data directory (no '..')`,
+    ],
+    [
+      "wallet:net=host",
+      `--grant "wallet:net=host": net: must be host:port with a port from 1 to 65535`,
+    ],
+  ];
+  for (const [text, message] of bad) {
+    assertEquals(assertThrows(() => parseGrant(text), ManifestError).message, message);
+  }
+  const wallet = parseManifest(good, "wallet.json");
+  const node = parseManifest({ ...good, name: "node", permissions: {} }, "node.json");
+  const [w, n] = applyGrants([wallet, node], [parseGrant("wallet:net=127.0.0.1:18443")]);
+  assertEquals(w.permissions.net, ["127.0.0.1:18443"]);
+  assertEquals(n.permissions.net, []);
+  assertEquals(wallet.permissions.net, [], "the input manifest is not changed");
+  assertThrows(
+    () => applyGrants([wallet], [parseGrant("gui:env=LANG")]),
+    ManifestError,
+    `no component named "gui"`,
+  );
+});
