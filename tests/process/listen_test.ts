@@ -25,15 +25,23 @@ Deno.test("listen: accepts several connections at once", async () => {
   assertEquals(listener.connections, 2);
 });
 
-Deno.test("listen: with maxConnections 1 a second client waits until the first leaves", async () => {
+/** A listener limited to one connection, with a first client already served. */
+async function servingOne() {
   const datadir = await Deno.makeTempDir();
-  await using listener = listen(FooInit, "unix", fooInit(), {
-    datadir,
-    maxConnections: 1,
-    log: quiet,
-  });
+  const listener = listen(FooInit, "unix", fooInit(), { datadir, maxConnections: 1, log: quiet });
   const first = await connect(FooInit, "unix", { datadir });
   await (await first.makeFoo())!.add(1, 1);
+  return {
+    datadir,
+    listener,
+    first,
+    [Symbol.asyncDispose]: () => listener[Symbol.asyncDispose](),
+  };
+}
+
+Deno.test("listen: with maxConnections 1 a second client waits until the first leaves", async () => {
+  await using limited = await servingOne();
+  const { datadir, listener, first } = limited;
   await using second = await connect(FooInit, "unix", { datadir });
   let served = false;
   const pending = second.makeFoo().then((foo) => {
@@ -49,14 +57,8 @@ Deno.test("listen: with maxConnections 1 a second client waits until the first l
 });
 
 Deno.test("listen: a client that leaves before being accepted does no harm", async () => {
-  const datadir = await Deno.makeTempDir();
-  await using listener = listen(FooInit, "unix", fooInit(), {
-    datadir,
-    maxConnections: 1,
-    log: quiet,
-  });
-  const first = await connect(FooInit, "unix", { datadir });
-  await (await first.makeFoo())!.add(1, 1);
+  await using limited = await servingOne();
+  const { datadir, listener, first } = limited;
   const impatient = await connect(FooInit, "unix", { datadir });
   await impatient[Symbol.asyncDispose]();
   await first[Symbol.asyncDispose]();
