@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { RaisedError, spawn, Strand } from "../mod.ts";
+import { spawn, Strand } from "../mod.ts";
 import { FooInit } from "../schemas/gen/conformance.mp.ts";
 
 if (import.meta.main) {
@@ -47,7 +47,7 @@ if (import.meta.main) {
   try {
     await foo.raiseText("raised in the child");
   } catch (error) {
-    console.log(`error from the child: ${(error as RaisedError).message}`);
+    console.log(`error from the child: ${(error as Error).message}`);
   }
 
   await foo[Symbol.asyncDispose]();
