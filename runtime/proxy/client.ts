@@ -34,14 +34,16 @@ import { RpcError } from "../rpc/errors.ts";
 import { escapeDump } from "../log.ts";
 import {
   type CapabilityBridge,
-  type CapabilityTable,
   formatStruct,
   readField,
+  readingTable,
   readStruct,
   structClass,
   writeStruct,
+  writingTable,
 } from "./codec.ts";
 import { calledAfterDisconnect, interruptedByDisconnect, RaisedError } from "./errors.ts";
+import { methodsOf } from "./methods.ts";
 import { serverOf } from "./server.ts";
 import type { Session } from "./session.ts";
 import { currentStrand } from "./strand.ts";
@@ -132,14 +134,7 @@ function buildRequest(
   session: Session | null,
 ): Request<Struct> {
   const request = cap.request(engineMethod(owner, method));
-  const caps: CapabilityTable = {
-    add(cap) {
-      const index = request.addCap(cap);
-      cap.dispose();
-      return index;
-    },
-    get: () => null,
-  };
+  const caps = writingTable((cap) => request.addCap(cap));
   writeStruct(
     method.params,
     values,
@@ -230,13 +225,7 @@ async function call(
     log.write(`{${session!.threadName(strand)}} IPC client recv ${method.results.name}`);
     if (log.trace) log.write(`recv data: ${escapeDump(formatStruct(method.results, results))}`);
   }
-  const table: CapabilityTable = {
-    add(): number {
-      throw new Error("results are read-only");
-    },
-    get: (index) => response.caps[index] ?? null,
-  };
-  const context = { caps: table, bridge };
+  const context = { caps: readingTable(response.caps), bridge };
   for (const field of method.results.fields) {
     if (!field.exception) continue;
     if (capnpUtils.isNull(capnpUtils.getPointer(field.offset, results))) continue;
@@ -257,25 +246,10 @@ async function call(
   }
 }
 
-/** Every method an interface answers, own and inherited, by name (most derived wins). */
-function allMethods(
-  iface: InterfaceDescriptor,
-): Map<string, { owner: InterfaceDescriptor; method: MethodDescriptor }> {
-  const methods = new Map<string, { owner: InterfaceDescriptor; method: MethodDescriptor }>();
-  const walk = (d: InterfaceDescriptor) => {
-    for (const method of d.methods) {
-      if (!methods.has(method.name)) methods.set(method.name, { owner: d, method });
-    }
-    for (const base of d.superclasses) walk(base());
-  };
-  walk(iface);
-  return methods;
-}
-
 /** Calls `destroy` if there is one and the peer is there, then releases. */
 async function release(state: ProxyState): Promise<void> {
   if (state.disposed) return;
-  const destroy = allMethods(state.iface).get("destroy");
+  const destroy = methodsOf(state.iface).byName.get("destroy");
   if (destroy?.method.special === "destroy" && !state.session?.disconnected) {
     try {
       await call(state, destroy.owner, destroy.method, []);
@@ -287,9 +261,15 @@ async function release(state: ProxyState): Promise<void> {
         );
     }
   }
+  await releaseNow(state);
+}
+
+/** Releases the capability without `destroy` (what `using` does); runs `onDispose` once. */
+function releaseNow(state: ProxyState): void | Promise<void> {
+  if (state.disposed) return;
   state.disposed = true;
   state.cap.dispose();
-  await state.onDispose?.();
+  return state.onDispose?.();
 }
 
 const prototypes = new WeakMap<InterfaceDescriptor, object>();
@@ -303,14 +283,10 @@ function prototypeOf(iface: InterfaceDescriptor): object {
       return release(this[CAPABILITY]);
     },
     [Symbol.dispose](this: { [CAPABILITY]: ProxyState }) {
-      const state = this[CAPABILITY];
-      if (state.disposed) return;
-      state.disposed = true;
-      state.cap.dispose();
-      state.onDispose?.();
+      void releaseNow(this[CAPABILITY]);
     },
   };
-  for (const [name, { owner, method }] of allMethods(iface)) {
+  for (const [name, { owner, method }] of methodsOf(iface).byName) {
     if (method.special !== undefined) continue;
     methods[name] = function (this: { [CAPABILITY]: ProxyState }, ...args: unknown[]) {
       return call(this[CAPABILITY], owner, method, args);
@@ -334,16 +310,12 @@ export function clientOf<T>(
 ): Proxy<T> {
   const state: ProxyState = { cap, session, iface, onDispose, disposed: false };
   if (iface.callback) {
-    const { owner, method } = allMethods(iface).get("call")!;
+    const { owner, method } = methodsOf(iface).byName.get("call")!;
     const fn = (...args: unknown[]) => call(state, owner, method, args);
     Object.defineProperties(fn, {
       [CAPABILITY]: { value: state },
       [Symbol.asyncDispose]: { value: () => release(state) },
-      [Symbol.dispose]: {
-        value: () => {
-          if (!state.disposed) state.disposed = true, cap.dispose();
-        },
-      },
+      [Symbol.dispose]: { value: () => void releaseNow(state) },
     });
     return fn as unknown as Proxy<T>;
   }

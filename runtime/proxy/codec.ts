@@ -42,6 +42,31 @@ export interface CapabilityTable {
   get(index: number): Capability | null;
 }
 
+/**
+ * The table a message being written adds capabilities to through `addCap`
+ * (which takes its own reference): the writer's reference is released.
+ */
+export function writingTable(addCap: (cap: Capability) => number): CapabilityTable {
+  return {
+    add(cap) {
+      const index = addCap(cap);
+      cap.dispose();
+      return index;
+    },
+    get: () => null,
+  };
+}
+
+/** The table of a received message's capabilities (read-only). */
+export function readingTable(caps: readonly (Capability | null)[]): CapabilityTable {
+  return {
+    add(): number {
+      throw new Error("a received message is read-only");
+    },
+    get: (index) => caps[index] ?? null,
+  };
+}
+
 /** Converts a custom type to and from the value its wire type carries. */
 export interface TypeCodec<T = unknown, Wire = unknown> {
   encode(value: T): Wire;

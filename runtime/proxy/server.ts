@@ -33,39 +33,18 @@ import {
   type CapabilityTable,
   formatStruct,
   readField,
+  readingTable,
   structClass,
   writeField,
   writeStruct,
+  writingTable,
 } from "./codec.ts";
 import { bridgeFor } from "./client.ts";
+import { methodsOf } from "./methods.ts";
 import { RaisedError } from "./errors.ts";
 import { Context } from "../../schemas/gen/proxy.mp.ts";
 import { escapeDump } from "../log.ts";
 import { Session } from "./session.ts";
-
-/** The methods of an interface and its superclasses, by interface id then ordinal. */
-export function methodTable(
-  iface: InterfaceDescriptor,
-): Map<bigint, { owner: InterfaceDescriptor; method: MethodDescriptor }[]> {
-  const table = new Map<bigint, { owner: InterfaceDescriptor; method: MethodDescriptor }[]>();
-  const walk = (d: InterfaceDescriptor) => {
-    if (table.has(d.id)) return;
-    const methods: { owner: InterfaceDescriptor; method: MethodDescriptor }[] = [];
-    for (const method of d.methods) methods[method.ordinal] = { owner: d, method };
-    table.set(d.id, methods);
-    for (const base of d.superclasses) walk(base());
-  };
-  walk(iface);
-  return table;
-}
-
-const tables = new WeakMap<InterfaceDescriptor, ReturnType<typeof methodTable>>();
-
-function tableOf(iface: InterfaceDescriptor): ReturnType<typeof methodTable> {
-  let table = tables.get(iface);
-  if (table === undefined) tables.set(iface, table = methodTable(iface));
-  return table;
-}
 
 /** Calls the implementation of `method`; functions implement callback interfaces. */
 function invoke(impl: unknown, method: MethodDescriptor, args: unknown[]): unknown {
@@ -91,7 +70,7 @@ class ProxyServer implements Server {
   }
 
   async dispatch(call: CallContext): Promise<void> {
-    const entry = tableOf(this.#iface).get(call.interfaceId)?.[call.methodId];
+    const entry = methodsOf(this.#iface).byId.get(call.interfaceId)?.[call.methodId];
     if (entry === undefined) {
       throw new RpcError(
         "unimplemented",
@@ -107,15 +86,16 @@ class ProxyServer implements Server {
       log.write(`IPC server recv request  #${request} ${method.params.name}`);
       if (log.trace) log.write(`request data: ${dump(method.params, params)}`);
     }
-    const caps = paramTable(call);
+    const caps = readingTable(call.paramCaps);
+    const resultCaps = writingTable((cap) => call.addResultCap(cap));
     if (method.special === "construct") {
       session?.setPeerThreadMap(caps.get(capIndex(params, method.params, 0)));
       const results = call.results(structClass(method.results));
       if (session !== null) {
         using threadMap = session.threadMap();
         writeField(method.results.fields[0], threadMap, results, {
-          caps: resultTable(call),
-          bridge: { toCapability: (cap) => (cap as Capability).dup(), fromCapability: () => null },
+          caps: resultCaps,
+          bridge: bridgeFor(session),
         }, method.results.name);
       }
       return this.#respond(results, method, request, session);
@@ -164,11 +144,11 @@ class ProxyServer implements Server {
         ? error.message
         : String(error);
       const results = call.results(structClass(method.results));
-      writeField(field, raised, results, { caps: resultTable(call), bridge }, method.results.name);
+      writeField(field, raised, results, { caps: resultCaps, bridge }, method.results.name);
       return this.#respond(results, method, request, session);
     }
     const results = call.results(structClass(method.results));
-    const context = { caps: resultTable(call), bridge };
+    const context = { caps: resultCaps, bridge };
     if (method.returns === "result") {
       const field = method.results.fields.find((f) => f.name === "result")!;
       writeField(field, value, results, context, method.results.name);
@@ -222,26 +202,6 @@ class ProxyServer implements Server {
 
 function dump(struct: StructDescriptor, value: Struct): string {
   return escapeDump(formatStruct(struct, value));
-}
-
-function paramTable(call: CallContext): CapabilityTable {
-  return {
-    add(): number {
-      throw new Error("params are read-only");
-    },
-    get: (index) => call.paramCaps[index] ?? null,
-  };
-}
-
-function resultTable(call: CallContext): CapabilityTable {
-  return {
-    add(cap) {
-      const index = call.addResultCap(cap);
-      cap.dispose();
-      return index;
-    },
-    get: () => null,
-  };
 }
 
 /** Index into the params' cap table of pointer field `field`, or -1. */
