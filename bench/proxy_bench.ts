@@ -24,20 +24,26 @@ export async function proxyFigures(): Promise<void> {
   await using _server = await startFooComponent(path);
   await using init = await connect(FooInit, `unix:${path}`, { log: new IpcLog({ level: "off" }) });
   await using foo = (await init.makeFoo())!;
-  const proxy = report("proxy_seq_calls_per_s", await rate(() => foo.add(1, 2)), "calls/s");
   const cap = capabilityOf(foo)!;
   const add = Foo$Client.methods[1];
-  const raw = report(
-    "proxy_raw_engine_seq_calls_per_s",
-    await rate(async () => {
-      const request = cap.request(add);
-      request.params.a = 1;
-      request.params.b = 2;
-      using response = await request.send();
-      return response.results(Foo_Add$Results).result;
-    }),
-    "calls/s",
-  );
+  const viaProxy = () => foo.add(1, 2);
+  const viaEngine = async () => {
+    const request = cap.request(add);
+    request.params.a = 1;
+    request.params.b = 2;
+    using response = await request.send();
+    return response.results(Foo_Add$Results).result;
+  };
+  // Alternated and the best of two kept: the VM's idle wake-ups make one
+  // run of either vary by 10-20%.
+  let proxy = 0;
+  let raw = 0;
+  for (let round = 0; round < 2; round++) {
+    raw = Math.max(raw, await rate(viaEngine));
+    proxy = Math.max(proxy, await rate(viaProxy));
+  }
+  report("proxy_seq_calls_per_s", proxy, "calls/s");
+  report("proxy_raw_engine_seq_calls_per_s", raw, "calls/s");
   report("proxy_ctx_seq_calls_per_s", await rate(() => foo.addInOut(1, 2)), "calls/s");
   console.log(`RATIO proxy_vs_rpc ${(raw / proxy).toFixed(2)}`);
 }
