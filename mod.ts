@@ -15,7 +15,7 @@
  * ```ts
  * import { connect, listen } from "./mod.ts";
  * import { FooInit } from "./schemas/gen/conformance.mp.ts";
- * import { fooInit } from "./examples/foo.ts";
+ * import { fooInit } from "./examples/foo/foo.ts";
  *
  * const datadir = await Deno.makeTempDir();
  * await using _listener = listen(FooInit, "unix", fooInit(), { datadir, component: "foo" });
@@ -102,7 +102,11 @@ export {
 } from "./runtime/process/protocol.ts";
 export {
   type AddressOptions,
+  type ChildCommand,
   connect,
+  type ConnectOptions,
+  denoCommand,
+  type DenoCommandOptions,
   type ExitStatus,
   type IpcArgs,
   type IpcListener,
@@ -115,6 +119,13 @@ export {
   type SpawnedComponent,
   type SpawnOptions,
 } from "./runtime/process/process.ts";
+export {
+  type Lifeline,
+  lifeline,
+  newToken,
+  TOKEN_BYTES,
+  wantsLifeline,
+} from "./runtime/process/lifeline.ts";
 export type {
   Awaitable,
   CustomType,

@@ -9,14 +9,14 @@
  *
  * @module
  */
-import { connect, IpcLog, spawn } from "../mod.ts";
+import { connect, denoCommand, IpcLog, spawn } from "../mod.ts";
 import { Foo$Client, Foo_Add$Results } from "../schemas/gen/conformance.ts";
 import { FooInit } from "../schemas/gen/conformance.mp.ts";
 import { capabilityOf } from "../runtime/proxy/client.ts";
 import { startFooComponent, tempSocketPath } from "../tests/helpers.ts";
 import { rate, report } from "./measure.ts";
 
-const component = new URL("../examples/foo_component.ts", import.meta.url);
+const component = new URL("../examples/foo/main.ts", import.meta.url);
 
 /** Proxy and raw-engine call rates against one Foo component process. */
 export async function proxyFigures(): Promise<void> {
@@ -53,7 +53,7 @@ export async function spawnFigures(runs = 10): Promise<void> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
-    await using child = await spawn(FooInit, component);
+    await using child = await spawn(FooInit, denoCommand(component));
     await (await child.init.makeFoo())!.add(1, 2);
     times.push(performance.now() - started);
   }

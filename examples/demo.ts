@@ -1,6 +1,6 @@
 /**
  * `deno task start`: a parent process spawns the Foo component
- * (`examples/foo_component.ts`) with no permissions at all, and calls it
+ * (`examples/foo/main.ts`) with no permissions at all, and calls it
  * through the proxy generated from `schemas/conformance.capnp`: a plain
  * call, a struct, a function passed as a callback that calls back into the
  * child, calls from two strands, an error carried in an exception field,
@@ -8,14 +8,18 @@
  *
  * @module
  */
-import { spawn, Strand } from "../mod.ts";
+import { denoCommand, spawn, Strand } from "../mod.ts";
 import { FooInit } from "../schemas/gen/conformance.mp.ts";
 
 if (import.meta.main) {
   const started = performance.now();
-  const child = await spawn(FooInit, new URL("./foo_component.ts", import.meta.url), {
-    args: Deno.args, // e.g. -debug=ipc
-  });
+  const child = await spawn(
+    FooInit,
+    denoCommand(new URL("./foo/main.ts", import.meta.url), {
+      args: Deno.args, // e.g. -debug=ipc
+    }),
+    {},
+  );
   const foo = (await child.init.makeFoo())!;
   console.log(`child ${child.pid} answered add(2, 3) = ${await foo.add(2, 3)}`, {
     ms: Math.round(performance.now() - started),

@@ -93,11 +93,11 @@ async function startDenoServer(module: string, path: string, args: string[]): Pr
 }
 
 /**
- * Starts the Foo component (examples/foo_component.ts) listening on
+ * Starts the Foo component (examples/foo/main.ts) listening on
  * `path` with grants for that one socket, and waits until it listens.
  */
 export function startFooComponent(path: string): Promise<Peer> {
-  return startDenoServer("examples/foo_component.ts", path, [`-ipcbind=unix:${path}`]);
+  return startDenoServer("examples/foo/main.ts", path, [`-ipcbind=unix:${path}`]);
 }
 
 /** Runs a mode of the Deno test process (see tests/fixtures/tester_process.ts). */

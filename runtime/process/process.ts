@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts ignore
- * await using child = await spawn(FooInit, "examples/foo_component.ts");
+ * await using child = await spawn(FooInit, denoCommand("examples/foo/component.ts"));
  * const foo = await child.init.makeFoo();
  * ```
  * @module
@@ -26,6 +26,7 @@ import { channelFromNodeSocket } from "../transport.ts";
 import { IpcLog } from "../log.ts";
 import type { Proxy } from "../proxy/client.ts";
 import { AddressError, parseAddress, prepareSocketPath } from "./address.ts";
+import { lifeline, TOKEN_BYTES } from "./lifeline.ts";
 import { capnpProtocol, type IpcProtocol, type ProtocolOptions } from "./protocol.ts";
 
 /** Options every entry point shares. */
@@ -42,6 +43,20 @@ export interface ExitStatus {
   signal: string | null;
 }
 
+/**
+ * The exact program and arguments that start a child component: Deno
+ * itself, or wrappers (resource limits, namespaces) ending in `deno run`.
+ * {@linkcode denoCommand} makes the plain form; the sandbox makes the
+ * confined one.
+ */
+export interface ChildCommand {
+  executable: string;
+  /** Arguments, the module and its own arguments last; `-ipcfd=3` is appended. */
+  args: readonly string[];
+  /** The whole environment of the child; nothing is inherited. */
+  env: Readonly<Record<string, string>>;
+}
+
 /** A running child component. Disposing it releases Init and waits for the exit. */
 export interface SpawnedComponent<T> extends AsyncDisposable {
   /** The child's Init object. */
@@ -51,53 +66,123 @@ export interface SpawnedComponent<T> extends AsyncDisposable {
   readonly exited: Promise<ExitStatus>;
   /** Sends `signal` (SIGTERM by default) to the child. */
   kill(signal?: Deno.Signal): void;
+  /** Writes one line to the child's stdin, its control line (see `lifeline.ts`). */
+  sendControl(line: string): void;
 }
 
-/** How to start a child component. */
+/** How to run a spawned child. */
 export interface SpawnOptions extends IpcOptions {
-  /** Arguments after the IPC ones, e.g. `["-debug=ipc"]`. */
-  args?: string[];
-  /**
-   * Deno permission flags of the child (`--allow-read=…`). Empty by
-   * default: the child gets no permission at all. `--deny-run` is always
-   * added, which also keeps Node's child_process from granting `-A`.
-   */
-  permissions?: string[];
-  /** Deno flags before the module (e.g. `--v8-flags=…`); not permissions. */
-  denoFlags?: string[];
-  /** Environment of the child; empty by default. */
-  env?: Record<string, string>;
   /** Milliseconds to wait for a clean exit on dispose before SIGKILL. */
   exitTimeoutMs?: number;
+  /** Receives each line the child prints; without it the child shares our stdout/stderr. */
+  output?: (line: string, stream: "stdout" | "stderr") => void;
+}
+
+/** Options of {@linkcode denoCommand}. */
+export interface DenoCommandOptions {
+  /** Permission flags (`--allow-read=…`); none by default. `--deny-run` is always added. */
+  permissions?: readonly string[];
+  /** Deno flags before the module (e.g. `--v8-flags=…`); not permissions. */
+  denoFlags?: readonly string[];
+  /** The module's own arguments. */
+  args?: readonly string[];
+  /** Environment of the child; empty by default. */
+  env?: Record<string, string>;
 }
 
 /**
- * Starts `module` (a component entry point that calls {@linkcode serve}) as
- * a child process and connects to its Init object.
+ * The plain `deno run` command for `module`: no prompt, the given
+ * permissions and `--deny-run`, which is also the explicit permission flag
+ * that keeps Node's child_process from granting `-A`.
+ *
+ * @example
+ * ```ts
+ * import { denoCommand } from "./process.ts";
+ * const command = denoCommand("component.ts", { permissions: ["--allow-read=/data"] });
+ * console.assert(command.args.join(" ") ===
+ *   "run --no-prompt --allow-read=/data --deny-run component.ts");
+ * ```
+ */
+export function denoCommand(module: string | URL, options: DenoCommandOptions = {}): ChildCommand {
+  return {
+    executable: Deno.execPath(),
+    args: [
+      "run",
+      "--no-prompt",
+      ...(options.denoFlags ?? []),
+      ...(options.permissions ?? []),
+      "--deny-run",
+      module instanceof URL ? module.href : module,
+      ...(options.args ?? []),
+    ],
+    env: options.env ?? {},
+  };
+}
+
+/** Why `command` may not start a component, or null when it may. */
+function refusal(command: ChildCommand): string | null {
+  const { args } = command;
+  if (args.some((arg) => /^(-A|--allow-all|--allow-run)(=|$)/.test(arg))) {
+    return "-A and --allow-run are never granted to a component";
+  }
+  if (!args.some((arg) => /^--(allow|deny)-[a-z]+(=|$)/.test(arg))) {
+    // Node's child_process would otherwise run the child with -A.
+    return "a component needs at least one explicit permission flag";
+  }
+  const deno = Deno.execPath();
+  for (let i = 0; i < args.length; i++) {
+    // child_process inserts `run -A` after any argument naming Deno's own
+    // binary that is not followed by a subcommand.
+    if (args[i] === deno && args[i + 1] !== "run") {
+      return `Deno's path may appear only as the program, followed by "run": ${deno}`;
+    }
+  }
+  return null;
+}
+
+/** Forwards `stream` to `output` line by line. */
+function forwardLines(
+  stream: NodeJS.ReadableStream,
+  name: "stdout" | "stderr",
+  output: (line: string, stream: "stdout" | "stderr") => void,
+): void {
+  let buffered = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    buffered += chunk;
+    let newline;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      output(buffered.slice(0, newline), name);
+      buffered = buffered.slice(newline + 1);
+    }
+  });
+  stream.on("end", () => buffered && output(buffered, name));
+}
+
+/**
+ * Starts `command` (a component entry point that calls {@linkcode serve})
+ * as a child process and connects to its Init object over a socket pair
+ * handed over as descriptor 3. The command must carry an explicit
+ * permission flag and may not grant `-A` or `--allow-run`.
  */
 export function spawn<T>(
   iface: InterfaceDescriptor<T>,
-  module: string | URL,
+  command: ChildCommand,
   options: SpawnOptions = {},
 ): Promise<SpawnedComponent<T>> {
-  const permissions = options.permissions ?? [];
-  if (permissions.some((flag) => /^(-A|--allow-all|--allow-run)\b/.test(flag))) {
-    return Promise.reject(new Error("spawn: -A and --allow-run are never granted to a component"));
-  }
-  const args = [
-    "run",
-    "--no-prompt",
-    ...(options.denoFlags ?? []),
-    ...permissions,
-    "--deny-run",
-    module instanceof URL ? module.href : module,
-    "-ipcfd=3",
-    ...(options.args ?? []),
-  ];
-  const child = spawnChild(Deno.execPath(), args, {
-    stdio: ["pipe", "inherit", "inherit", "pipe"],
-    env: options.env ?? {},
+  const refused = refusal(command);
+  if (refused !== null) return Promise.reject(new Error(`spawn: ${refused}`));
+  const output = options.output;
+  const child = spawnChild(command.executable, [...command.args, "-ipcfd=3"], {
+    stdio: ["pipe", output ? "pipe" : "inherit", output ? "pipe" : "inherit", "pipe"],
+    env: { ...command.env },
   });
+  if (output) {
+    forwardLines(child.stdout!, "stdout", output);
+    forwardLines(child.stderr!, "stderr", output);
+  }
+  // A child that is gone makes writes to its stdin fail; that is not our error.
+  child.stdin!.on("error", () => {});
   const exited = new Promise<ExitStatus>((resolve) => {
     child.once("exit", (code, signal) => resolve({ code, signal }));
   });
@@ -112,6 +197,7 @@ export function spawn<T>(
         pid: child.pid!,
         exited,
         kill: (signal = "SIGTERM") => void child.kill(signal as NodeJS.Signals),
+        sendControl: (line) => void child.stdin!.write(`${line}\n`),
         async [Symbol.asyncDispose]() {
           await init[Symbol.asyncDispose]();
           let timer: ReturnType<typeof setTimeout> | undefined;
@@ -120,6 +206,7 @@ export function spawn<T>(
           clearTimeout(timer);
           if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
           await exited;
+          child.stdin!.destroy();
         },
       });
     });
@@ -141,7 +228,8 @@ export function ipcFdOf(args: readonly string[]): number | null {
 /**
  * In a component's entry point: when this process was started by
  * {@linkcode spawn} (`-ipcfd` is among `args`), serves `init` to the
- * parent and exits once the parent disconnects, so nothing after it runs.
+ * parent and exits once the parent disconnects or its stdin closes (the
+ * lifeline, `lifeline.ts`), so nothing after it runs.
  * Returns false at once otherwise (the component was started on its own).
  *
  * @example
@@ -157,6 +245,7 @@ export async function serve<T>(
   const args = options.args ?? Deno.args;
   const fd = ipcFdOf(args);
   if (fd === null) return false;
+  lifeline();
   const log = options.log ?? IpcLog.fromArgs(args);
   await (options.protocol ?? capnpProtocol).serve(
     iface,
@@ -185,16 +274,23 @@ function addressContext(options: AddressOptions): { datadir: string; component: 
   };
 }
 
+/** How to connect. */
+export interface ConnectOptions extends AddressOptions {
+  /** A one-time token the listener expects first (its `authenticate`), sent before anything else. */
+  token?: Uint8Array;
+}
+
 /** Connects to the Init object listening at `address` (`unix` or `unix:<path>`). */
 export async function connect<T>(
   iface: InterfaceDescriptor<T>,
   address: string,
-  options: AddressOptions = {},
+  options: ConnectOptions = {},
 ): Promise<Proxy<T>> {
   const parsed = parseAddress(address, addressContext(options));
   let conn: Deno.UnixConn;
   try {
     conn = await Deno.connect({ transport: "unix", path: parsed.path });
+    if (options.token) await conn.write(options.token);
   } catch (error) {
     throw new AddressError(
       `Unable to connect to IPC address '${address}'. ${(error as Error).message}`,
@@ -212,10 +308,41 @@ export interface IpcListener extends AsyncDisposable {
   readonly connections: number;
 }
 
-/** How many clients a listener serves at once. */
+/** How many clients a listener serves at once, and which. */
 export interface ListenOptions extends AddressOptions {
   /** Clients served at once; later ones wait in the backlog. Unlimited by default. */
   maxConnections?: number;
+  /**
+   * When set, a client must first send a token (`TOKEN_BYTES` bytes) this
+   * accepts, within `tokenTimeoutMs`; others are disconnected unserved.
+   */
+  authenticate?: (token: Uint8Array) => boolean;
+  /** Milliseconds a client has to send its token; 2000 by default. */
+  tokenTimeoutMs?: number;
+}
+
+/** Reads exactly `bytes` bytes from `conn`, or null on end of file or after `timeoutMs`. */
+async function readPrelude(
+  conn: Deno.UnixConn,
+  bytes: number,
+  timeoutMs: number,
+): Promise<Uint8Array | null> {
+  const prelude = new Uint8Array(bytes);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), timeoutMs));
+  const reading = (async () => {
+    for (let filled = 0; filled < bytes;) {
+      const n = await conn.read(prelude.subarray(filled));
+      if (n === null) return null;
+      filled += n;
+    }
+    return prelude;
+  })().catch(() => null);
+  try {
+    return await Promise.race([reading, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -246,6 +373,16 @@ export function listen<T>(
   const open = new Set<Deno.UnixConn>();
   let slotFreed: (() => void) | null = null;
   let closing = false;
+  const authenticated = async (conn: Deno.UnixConn): Promise<boolean> => {
+    if (!options.authenticate) return true;
+    const token = await readPrelude(conn, TOKEN_BYTES, options.tokenTimeoutMs ?? 2000);
+    if (token !== null && options.authenticate(token)) return true;
+    if (log.info) log.write(`IPC server: refused a connection without a valid token on ${address}`);
+    try {
+      conn.close();
+    } catch { /* closed already */ }
+    return false;
+  };
   const accepting = (async () => {
     while (!closing) {
       if (open.size >= max) {
@@ -259,12 +396,15 @@ export function listen<T>(
         return; // closed
       }
       open.add(conn);
-      (options.protocol ?? capnpProtocol).serve(iface, init, conn, { ...options, log })
-        .finally(() => {
-          open.delete(conn);
-          slotFreed?.();
-          slotFreed = null;
-        });
+      (async () => {
+        if (await authenticated(conn)) {
+          await (options.protocol ?? capnpProtocol).serve(iface, init, conn, { ...options, log });
+        }
+      })().finally(() => {
+        open.delete(conn);
+        slotFreed?.();
+        slotFreed = null;
+      });
     }
   })();
   return {

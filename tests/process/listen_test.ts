@@ -6,7 +6,7 @@
 import { assertEquals } from "../assert.ts";
 import { connect, IpcLog, listen } from "../../mod.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { fooInit } from "../../examples/foo.ts";
+import { fooInit } from "../../examples/foo/foo.ts";
 import { waitFor } from "../helpers.ts";
 
 const quiet = new IpcLog({ level: "off" });

@@ -4,11 +4,11 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { RpcError, spawn } from "../../mod.ts";
+import { denoCommand, RpcError, spawn } from "../../mod.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
 import { spawnPeer, waitFor } from "../helpers.ts";
 
-const component = new URL("../../examples/foo_component.ts", import.meta.url);
+const component = new URL("../../examples/foo/main.ts", import.meta.url);
 
 /** Whether `pid` is gone (or a zombie nobody reaped). */
 function exited(pid: number): boolean {
@@ -21,7 +21,7 @@ function exited(pid: number): boolean {
 }
 
 Deno.test("spawn: the child exits cleanly when its Init is released", async () => {
-  const child = await spawn(FooInit, component);
+  const child = await spawn(FooInit, denoCommand(component));
   assertEquals(await (await child.init.makeFoo())!.add(2, 2), 4);
   await child.init[Symbol.asyncDispose]();
   assertEquals(await child.exited, { code: 0, signal: null });
@@ -42,7 +42,7 @@ Deno.test("spawn: the child exits when its parent is killed", async () => {
 });
 
 Deno.test("spawn: a killed child is reported, and calls fail as disconnected", async () => {
-  await using child = await spawn(FooInit, component);
+  await using child = await spawn(FooInit, denoCommand(component));
   const foo = (await child.init.makeFoo())!;
   child.kill("SIGKILL");
   assertEquals(await child.exited, { code: null, signal: "SIGKILL" });
@@ -50,15 +50,31 @@ Deno.test("spawn: a killed child is reported, and calls fail as disconnected", a
   assertEquals(error.type, "disconnected");
 });
 
-Deno.test("spawn: -A and --allow-run are refused", async () => {
-  await assertRejects(
-    () => spawn(FooInit, component, { permissions: ["--allow-run"] }),
-    Error,
-    "never granted",
-  );
-  await assertRejects(
-    () => spawn(FooInit, component, { permissions: ["-A"] }),
-    Error,
-    "never granted",
-  );
+Deno.test("spawn: commands that would grant everything are refused", async () => {
+  const plain = denoCommand(component);
+  const refused = [
+    [denoCommand(component, { permissions: ["--allow-run"] }), "never granted"],
+    [denoCommand(component, { permissions: ["--allow-run=deno"] }), "never granted"],
+    [denoCommand(component, { permissions: ["-A"] }), "never granted"],
+    [denoCommand(component, { permissions: ["--allow-all"] }), "never granted"],
+    // Without a permission flag Node's child_process would add -A.
+    [{ ...plain, args: ["run", "--no-prompt", component.href] }, "explicit permission flag"],
+    // ...and it inserts `run -A` after Deno's path when no subcommand follows.
+    [{
+      executable: "/usr/bin/env",
+      args: [Deno.execPath(), component.href, "--deny-net"],
+      env: {},
+    }, 'followed by "run"'],
+  ] as const;
+  for (const [command, message] of refused) {
+    await assertRejects(() => spawn(FooInit, command), Error, message);
+  }
+});
+
+Deno.test("spawn: denoCommand builds the plain command with --deny-run", () => {
+  assertEquals(denoCommand("m.ts", { permissions: ["--allow-read=/d"], args: ["-x"] }), {
+    executable: Deno.execPath(),
+    args: ["run", "--no-prompt", "--allow-read=/d", "--deny-run", "m.ts", "-x"],
+    env: {},
+  });
 });

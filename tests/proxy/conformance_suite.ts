@@ -8,7 +8,7 @@
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import type { FooInit, FooStruct } from "../../schemas/gen/conformance.mp.ts";
 import { RaisedError, TypeMappingError } from "../../mod.ts";
-import { registerPoint } from "../../examples/foo.ts";
+import { registerPoint } from "../../examples/foo/foo.ts";
 
 const sample: FooStruct = {
   name: "name",

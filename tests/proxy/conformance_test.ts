@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { connect, listen, spawn } from "../../mod.ts";
+import { connect, denoCommand, listen, spawn } from "../../mod.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { fooInit } from "../../examples/foo.ts";
+import { fooInit } from "../../examples/foo/foo.ts";
 import { conformanceSuite } from "./conformance_suite.ts";
 
-const component = new URL("../../examples/foo_component.ts", import.meta.url);
+const component = new URL("../../examples/foo/main.ts", import.meta.url);
 
 Deno.test("conformance: local object, no IPC", async (t) => {
   await conformanceSuite(t, fooInit(), false);
@@ -23,6 +23,6 @@ Deno.test("conformance: over a UNIX socket (listen / connect)", async (t) => {
 });
 
 Deno.test("conformance: spawned child component with no permissions", async (t) => {
-  await using child = await spawn(FooInit, component);
+  await using child = await spawn(FooInit, denoCommand(component));
   await conformanceSuite(t, child.init, true);
 });

@@ -13,7 +13,7 @@ import {
   RpcError,
 } from "../../mod.ts";
 import type { Foo, FooCallback, FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { FooImpl } from "../../examples/foo.ts";
+import { FooImpl } from "../../examples/foo/foo.ts";
 import { waitFor } from "../helpers.ts";
 import { fooPair } from "./helpers.ts";
 

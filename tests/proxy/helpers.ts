@@ -6,7 +6,7 @@
 import { connect, IpcLog, listen, type Proxy } from "../../mod.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
 import type { Foo } from "../../schemas/gen/conformance.mp.ts";
-import { type FooCounters, fooInit, registerPoint } from "../../examples/foo.ts";
+import { type FooCounters, fooInit, registerPoint } from "../../examples/foo/foo.ts";
 
 /** A served FooInit, a client's Init and one Foo; disposing stops everything. */
 export interface FooPair extends AsyncDisposable {

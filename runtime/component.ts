@@ -1,0 +1,117 @@
+/**
+ * What the application components (`components/`) share: the entry point
+ * that serves an Init object to a spawning parent or on `-ipcbind`
+ * addresses, the `-datadir` argument, atomic file writes, and dropping
+ * capabilities an implementation was handed.
+ *
+ * @example
+ * ```ts ignore
+ * if (import.meta.main) {
+ *   await runComponent(NodeInit, "node", (datadir) => nodeInit(ToyChain.open(datadir)));
+ * }
+ * ```
+ * @module
+ */
+import type { InterfaceDescriptor } from "../schemas/descriptor.ts";
+import { IpcLog } from "./log.ts";
+import { ipcFdOf, listen, parseIpcArgs, serve } from "./process/process.ts";
+
+/**
+ * The data directory named by `-datadir=<absolute path>` (the last one
+ * wins, as in Bitcoin Core); throws when it is missing or relative.
+ *
+ * @example
+ * ```ts
+ * import { datadirOf } from "./component.ts";
+ * console.assert(datadirOf(["-datadir=/tmp/d/"]) === "/tmp/d");
+ * ```
+ */
+export function datadirOf(args: readonly string[]): string {
+  let datadir: string | undefined;
+  for (const arg of args) {
+    const match = /^--?datadir(?:=(.*))?$/.exec(arg);
+    if (match !== null) datadir = match[1] ?? "";
+  }
+  if (datadir === undefined) throw new Error("missing -datadir=<absolute path>");
+  if (!datadir.startsWith("/")) {
+    throw new Error(`-datadir must be an absolute path, got '${datadir}'`);
+  }
+  return datadir.replace(/(.)\/+$/, "$1");
+}
+
+/**
+ * A component's entry point. Reads `-datadir`, makes the Init object with
+ * `makeInit(datadir)`, then serves it to the parent when spawned
+ * (`-ipcfd`; the process exits when the parent goes), or else listens on
+ * every `-ipcbind` address and prints `READY` on stdout. Logs go to stderr
+ * (`-debug=ipc` for the IPC lines). Any error is printed as
+ * `<name>: <message>` and ends the process with exit code 1.
+ */
+export async function runComponent<T>(
+  iface: InterfaceDescriptor<T>,
+  name: string,
+  makeInit: (datadir: string) => T | Promise<T>,
+  args: readonly string[] = Deno.args,
+): Promise<void> {
+  const log = IpcLog.fromArgs(args, (line) => console.error(line));
+  try {
+    const datadir = datadirOf(args);
+    const { bind } = parseIpcArgs(args);
+    if (ipcFdOf(args) === null && bind.length === 0) {
+      throw new Error("nothing to serve: give -ipcbind=<address>, or spawn it (-ipcfd)");
+    }
+    const init = await makeInit(datadir);
+    if (await serve(iface, init, { name, log, args })) return;
+    for (const address of bind) {
+      listen(iface, address, init, { name, log, datadir, component: name });
+    }
+  } catch (error) {
+    console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    Deno.exit(1);
+  }
+  console.log("READY");
+}
+
+/**
+ * Writes `text` to `path` so that a reader sees the old or the new content,
+ * never a mix: a private temporary file next to it, flushed to disk, then
+ * renamed over it.
+ */
+export function writeFileAtomic(path: string, text: string): void {
+  const temp = `${path}.${Deno.pid}.tmp`;
+  try {
+    const bytes = new TextEncoder().encode(text);
+    using file = Deno.openSync(temp, { write: true, create: true, truncate: true, mode: 0o600 });
+    for (let written = 0; written < bytes.length;) {
+      written += file.writeSync(bytes.subarray(written));
+    }
+    file.syncSync();
+    Deno.renameSync(temp, path);
+  } catch (error) {
+    try {
+      Deno.removeSync(temp);
+    } catch { /* not created */ }
+    throw error;
+  }
+}
+
+/** The text of `path`, or null when there is no such file. */
+export function readFileIfExists(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/**
+ * Drops a reference an implementation was handed (a capability parameter)
+ * or made for itself: a proxy is released without calling `destroy`, which
+ * would end the object for every other holder too; a local object is
+ * disposed when it is disposable, and left alone otherwise.
+ */
+export function release(value: unknown): void {
+  const disposable = value as Partial<Disposable> | null | undefined;
+  if (typeof disposable?.[Symbol.dispose] === "function") disposable[Symbol.dispose]!();
+}

@@ -1,0 +1,89 @@
+/**
+ * A supervised component's stdin is its lifeline: while the supervisor
+ * lives the pipe stays open, and end of file means it is gone, so the
+ * component exits at once instead of lingering as an orphan. The same line
+ * carries the one-time tokens that authenticate connections to a shared
+ * socket path (a socket file has no peer credentials in Deno):
+ *
+ * - `token <64 hex digits>`: the token this component presents when it
+ *   connects (`-ipcconnect`);
+ * - `accept <64 hex digits>`: a token a listening component accepts, once.
+ *
+ * Reading stdin needs no permission. Components started with `-ipcfd`
+ * ({@linkcode serve}) and those given `-lifeline` use it.
+ *
+ * @example
+ * ```ts ignore
+ * const control = lifeline();
+ * listen(NodeInit, "unix:/run/node.sock", init, { authenticate: control.accept });
+ * ```
+ * @module
+ */
+import { timingSafeEqual } from "node:crypto";
+
+/** Bytes in a connection token. */
+export const TOKEN_BYTES = 32;
+
+/** What the supervisor told this component over its control line. */
+export interface Lifeline {
+  /** The token to present when connecting; waits for the `token` line. */
+  token(): Promise<Uint8Array>;
+  /** Whether `token` was announced with `accept`; each is accepted once. */
+  accept(token: Uint8Array): boolean;
+}
+
+let current: Lifeline | null = null;
+
+/** Whether `args` ask for the stdin lifeline (`-lifeline`). */
+export function wantsLifeline(args: readonly string[]): boolean {
+  return args.some((arg) => /^--?lifeline$/.test(arg));
+}
+
+/**
+ * Starts reading stdin as the control line (once per process) and returns
+ * what arrives on it. The process exits with status 0 when stdin closes.
+ */
+export function lifeline(): Lifeline {
+  if (current !== null) return current;
+  let own: Uint8Array | null = null;
+  let ownArrived: (token: Uint8Array) => void = () => {};
+  const ownPromise = new Promise<Uint8Array>((resolve) => ownArrived = resolve);
+  const accepted: Uint8Array[] = [];
+  (async () => {
+    let buffered = "";
+    try {
+      for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())) {
+        buffered += chunk;
+        let newline;
+        while ((newline = buffered.indexOf("\n")) >= 0) {
+          const match = /^(token|accept) ([0-9a-f]{64})$/.exec(buffered.slice(0, newline));
+          buffered = buffered.slice(newline + 1);
+          if (match === null) continue;
+          const token = Uint8Array.from(match[2].match(/../g)!, (hex) => parseInt(hex, 16));
+          if (match[1] === "accept") accepted.push(token);
+          else if (own === null) ownArrived(own = token);
+        }
+      }
+    } finally {
+      Deno.exit(0);
+    }
+  })();
+  current = {
+    token: () => ownPromise,
+    accept(token) {
+      const index = accepted.findIndex((known) =>
+        known.length === token.length && timingSafeEqual(known, token)
+      );
+      if (index < 0) return false;
+      accepted.splice(index, 1);
+      return true;
+    },
+  };
+  return current;
+}
+
+/** A fresh random token and its control-line hex form. */
+export function newToken(): { bytes: Uint8Array; hex: string } {
+  const bytes = crypto.getRandomValues(new Uint8Array(TOKEN_BYTES));
+  return { bytes, hex: Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("") };
+}
