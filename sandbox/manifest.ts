@@ -21,13 +21,22 @@
  */
 import { z } from "zod";
 
-/** A path inside the component's data directory: relative, no `..`, no empty parts. */
+/**
+ * A path inside the component's data directory: relative, no `..`, no
+ * empty parts, no comma (Deno's permission lists are comma-separated).
+ */
 const dataPath = z.string().refine(
   (path) =>
-    path.length > 0 && !path.startsWith("/") &&
+    path.length > 0 && !path.startsWith("/") && !path.includes(",") &&
     path.split("/").every((part) => part !== "" && part !== "." && part !== ".."),
-  { message: "must be a relative path inside the component's data directory (no '..')" },
+  {
+    message: "must be a relative path inside the component's data directory (no '..' or ',')",
+  },
 );
+
+const componentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, {
+  message: "must be lower-case letters, digits and '-', starting with a letter",
+});
 
 /** `host:port`, host a name or an IPv4 address, port 1–65535. */
 const hostPort = z.string().refine(
@@ -66,9 +75,7 @@ const Restart = z.strictObject({
 });
 
 const ManifestSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, {
-    message: "must be lower-case letters, digits and '-', starting with a letter",
-  }),
+  name: componentName,
   entry: dataPath.refine((path) => /\.(ts|js)$/.test(path), {
     message: "must be a .ts or .js module in the component's folder",
   }),
@@ -85,6 +92,10 @@ const ManifestSchema = z.strictObject({
       message: "must be an interface name",
     }),
   ).min(1, { message: "must name at least one interface" }),
+  /** Whether it also listens on its own socket for components that connect to it. */
+  listens: z.boolean().default(false),
+  /** Components whose socket it connects to (`-ipcconnect`); each must listen. */
+  connects: z.array(componentName).default([]),
 });
 
 /** A validated manifest, defaults filled in. */
@@ -113,6 +124,60 @@ export function parseManifest(value: unknown, source: string): Manifest {
   const result = ManifestSchema.safeParse(value);
   if (!result.success) throw explain(source, result.error);
   return result.data;
+}
+
+/** A manifest and the folder holding it and the component's code. */
+export interface Component {
+  manifest: Manifest;
+  /** Absolute path of the component's folder. */
+  folder: string;
+}
+
+/**
+ * Reads and validates `<folder>/manifest.json`; the entry must exist in
+ * the folder.
+ *
+ * @example
+ * ```ts
+ * import { loadComponent } from "./manifest.ts";
+ * const foo = await loadComponent(new URL("../examples/foo", import.meta.url).pathname);
+ * console.assert(foo.manifest.name === "foo");
+ * ```
+ */
+export async function loadComponent(folder: string): Promise<Component> {
+  const source = `${folder.replace(/\/$/, "")}/manifest.json`;
+  let value: unknown;
+  try {
+    value = JSON.parse(await Deno.readTextFile(source));
+  } catch (error) {
+    throw new ManifestError(`${source}: ${(error as Error).message}`, { cause: error });
+  }
+  const manifest = parseManifest(value, source);
+  const absolute = Deno.realPathSync(folder);
+  try {
+    Deno.statSync(`${absolute}/${manifest.entry}`);
+  } catch {
+    throw new ManifestError(`${source}: entry: ${manifest.entry} does not exist in ${absolute}`);
+  }
+  return { manifest, folder: absolute };
+}
+
+/**
+ * Checks that every component a manifest `connects` to is present and
+ * listens.
+ */
+export function checkConnections(components: readonly Component[]): void {
+  const byName = new Map(components.map((c) => [c.manifest.name, c.manifest]));
+  for (const { manifest } of components) {
+    for (const target of manifest.connects) {
+      const listener = byName.get(target);
+      if (listener === undefined || !listener.listens) {
+        throw new ManifestError(
+          `${manifest.name}: connects: "${target}" is not a component that listens`,
+        );
+      }
+    }
+  }
 }
 
 /** One extra permission for one component. */

@@ -55,6 +55,8 @@ export interface ChildCommand {
   args: readonly string[];
   /** The whole environment of the child; nothing is inherited. */
   env: Readonly<Record<string, string>>;
+  /** Working directory of the child; ours by default. */
+  cwd?: string;
 }
 
 /** A running child component. Disposing it releases Init and waits for the exit. */
@@ -176,6 +178,7 @@ export function spawn<T>(
   const child = spawnChild(command.executable, [...command.args, "-ipcfd=3"], {
     stdio: ["pipe", output ? "pipe" : "inherit", output ? "pipe" : "inherit", "pipe"],
     env: { ...command.env },
+    cwd: command.cwd,
   });
   if (output) {
     forwardLines(child.stdout!, "stdout", output);

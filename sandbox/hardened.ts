@@ -1,0 +1,69 @@
+/**
+ * Hardened mode: the component additionally runs under bubblewrap in its
+ * own mount, PID, IPC, UTS, user and (unless it is granted hosts) network
+ * namespace, and dies with its parent. Its file system holds only the
+ * shared libraries, Deno's binary, its bundle, its data and run
+ * directories and the sockets it uses, all at their real paths so the
+ * permission flags read the same inside and out. A static import of any
+ * other file then fails as "Module not found" regardless of Deno.
+ *
+ * @example
+ * ```ts ignore
+ * if (bwrapPath() !== null) args = [...bwrapArgs(mounts, { network: false }), ...args];
+ * ```
+ * @module
+ */
+import { dirname } from "node:path";
+
+/** The bubblewrap binary, or null where it is not installed. */
+export function bwrapPath(): string | null {
+  for (const dir of ["/usr/bin", "/usr/local/bin", "/bin"]) {
+    try {
+      if (Deno.statSync(`${dir}/bwrap`).isFile) return `${dir}/bwrap`;
+    } catch { /* not here */ }
+  }
+  return null;
+}
+
+/** What the component's file system shows besides libraries and Deno. */
+export interface HardenedMounts {
+  /** Read-only paths (the bundle, sockets it connects to). */
+  readOnly: readonly string[];
+  /** Writable paths (its data and run directories, its audit log, its own socket's directory). */
+  writable: readonly string[];
+  /** The working directory inside. */
+  cwd: string;
+}
+
+/** Drops privileges inside the namespaces (see `contract.ts`). */
+const SETPRIV = "/usr/bin/setpriv";
+
+/** Library locations; symlinks (merged /usr) are recreated as symlinks. */
+const LIBRARY_PATHS = ["/lib", "/lib64", "/usr/lib", "/usr/lib64"];
+
+/**
+ * The bubblewrap arguments, up to and including `--`, that confine a
+ * component to `mounts`. Deno's binary is bound by its folder: naming the
+ * binary itself as a bind source would make Node's child_process treat it
+ * as a `deno` command line and insert `run -A` after it.
+ */
+export function bwrapArgs(mounts: HardenedMounts, options: { network: boolean }): string[] {
+  const args = ["--unshare-all", "--die-with-parent", "--new-session"];
+  if (options.network) args.push("--share-net");
+  // /tmp first: binds below it (a state directory in /tmp) must land on top.
+  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  for (const path of LIBRARY_PATHS) {
+    try {
+      const target = Deno.readLinkSync(path);
+      args.push("--symlink", target, path);
+    } catch {
+      args.push("--ro-bind-try", path, path);
+    }
+  }
+  args.push("--ro-bind", dirname(Deno.execPath()), dirname(Deno.execPath()));
+  args.push("--ro-bind", SETPRIV, SETPRIV);
+  for (const path of mounts.readOnly) args.push("--ro-bind", path, path);
+  for (const path of mounts.writable) args.push("--bind", path, path);
+  args.push("--chdir", mounts.cwd, "--");
+  return args;
+}

@@ -1,0 +1,198 @@
+/**
+ * Code provenance: Deno's static module graph is loaded without read
+ * permission, so a component could import any file on the machine. Before
+ * a spawn, `deno info --json` lists the graph, and every module must be a
+ * file under an allowed root (the runtime, the schemas, the component's own
+ * folder), a `node:` built-in, or a package the project declares (and what
+ * those depend on). The component then runs as one bundle built from
+ * exactly that graph, so nothing is resolved at run time.
+ *
+ * @example
+ * ```ts ignore
+ * const code = await prepareCode("/app/components/wallet/main.ts", {
+ *   project: "/app",
+ *   roots: ["/app/runtime", "/app/schemas", "/app/components/wallet"],
+ *   cacheDir: "/var/lib/app/code",
+ * });
+ * ```
+ * @module
+ */
+import { join, relative } from "node:path";
+
+/** A module graph that may not be run. */
+export class ProvenanceError extends Error {
+  override name = "ProvenanceError";
+}
+
+/** Where a component's code may come from, and where bundles are kept. */
+export interface CodePolicy {
+  /** The project root, holding `deno.json` (its import map names the packages). */
+  project: string;
+  /** Absolute folders whose files may be in the graph. */
+  roots: readonly string[];
+  /** Folder for bundles, named by the hash of the files they were built from. */
+  cacheDir: string;
+}
+
+/** What a component runs. */
+export interface PreparedCode {
+  /** The bundle to run. */
+  bundle: string;
+  /** The checked files of the graph. */
+  files: string[];
+  /** The npm packages of the graph, `name@version`. */
+  packages: string[];
+}
+
+interface InfoModule {
+  kind?: string;
+  specifier: string;
+  npmPackage?: string;
+  error?: string;
+}
+
+interface InfoPackage {
+  name: string;
+  version: string;
+  dependencies: string[];
+}
+
+interface Info {
+  modules: InfoModule[];
+  npmPackages?: Record<string, InfoPackage>;
+}
+
+async function denoOutput(args: string[], cwd: string): Promise<string> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+  }).output();
+  if (!output.success) {
+    const text = new TextDecoder().decode(output.stderr).trim();
+    throw new ProvenanceError(`deno ${args[0]} failed: ${text}`);
+  }
+  return new TextDecoder().decode(output.stdout);
+}
+
+/** `name@version` of every package `deno.json` imports from npm. */
+function declaredPackages(project: string): Set<string> {
+  const config = JSON.parse(Deno.readTextFileSync(join(project, "deno.json")));
+  const declared = new Set<string>();
+  for (const target of Object.values(config.imports ?? {}) as string[]) {
+    const match = /^npm:\/?(@?[^@/]+(?:\/[^@/]+)?)@([^/]+)/.exec(target);
+    if (match) declared.add(`${match[1]}@${match[2]}`);
+  }
+  return declared;
+}
+
+/** The package keys allowed: declared ones and, transitively, their dependencies. */
+function allowedPackages(info: Info, declared: Set<string>): Set<string> {
+  const packages = info.npmPackages ?? {};
+  const allowed = new Set<string>();
+  const visit = (key: string) => {
+    if (allowed.has(key) || !(key in packages)) return;
+    allowed.add(key);
+    for (const dependency of packages[key].dependencies) visit(dependency);
+  };
+  for (const [key, info] of Object.entries(packages)) {
+    if (declared.has(`${info.name}@${info.version}`)) visit(key);
+  }
+  return allowed;
+}
+
+function inside(path: string, root: string): boolean {
+  const rel = relative(root, path);
+  return rel !== "" && !rel.startsWith("..") && !rel.startsWith("/");
+}
+
+/**
+ * Checks the module graph of `entry` against `policy`; returns its files and
+ * packages, or throws a {@linkcode ProvenanceError} naming every offending
+ * module.
+ */
+export async function checkProvenance(entry: string, policy: CodePolicy): Promise<PreparedCode> {
+  const info: Info = JSON.parse(
+    await denoOutput(
+      ["info", "--json", "--config", join(policy.project, "deno.json"), entry],
+      policy.project,
+    ),
+  );
+  const allowed = allowedPackages(info, declaredPackages(policy.project));
+  const files: string[] = [];
+  const packages = new Set<string>();
+  const problems: string[] = [];
+  for (const module of info.modules) {
+    if (module.error) {
+      problems.push(`${module.specifier}: ${module.error}`);
+    } else if (module.kind === "node") {
+      continue;
+    } else if (module.kind === "npm") {
+      const key = module.npmPackage ?? "";
+      if (allowed.has(key)) packages.add(key);
+      else problems.push(`${module.specifier}: npm package ${key} is not declared in deno.json`);
+    } else if (module.specifier.startsWith("file://")) {
+      const path = decodeURIComponent(new URL(module.specifier).pathname);
+      if (policy.roots.some((root) => inside(path, root))) files.push(path);
+      else problems.push(`${path}: outside the component's allowed roots`);
+    } else {
+      problems.push(`${module.specifier}: only local files and declared packages may be imported`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ProvenanceError(
+      `refusing to spawn ${entry}; its module graph reaches:\n  ${problems.join("\n  ")}`,
+    );
+  }
+  return { bundle: "", files: files.sort(), packages: [...packages].sort() };
+}
+
+/** SHA-256 over the graph's paths and contents, hex. */
+async function graphHash(code: PreparedCode): Promise<string> {
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  const encoder = new TextEncoder();
+  for (const file of code.files) {
+    parts.push(encoder.encode(`${file}\0`), await Deno.readFile(file), encoder.encode("\0"));
+  }
+  parts.push(encoder.encode(code.packages.join("\0")));
+  const digest = await crypto.subtle.digest("SHA-256", await new Blob(parts).arrayBuffer());
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Checks `entry`'s graph and returns the bundle built from it, reusing one
+ * built from identical files. A graph that changes while it is bundled is
+ * refused rather than run unchecked.
+ */
+export async function prepareCode(entry: string, policy: CodePolicy): Promise<PreparedCode> {
+  const code = await checkProvenance(entry, policy);
+  const hash = await graphHash(code);
+  const bundle = join(policy.cacheDir, `${hash}.js`);
+  try {
+    Deno.statSync(bundle);
+    return { ...code, bundle };
+  } catch { /* not built yet */ }
+  Deno.mkdirSync(policy.cacheDir, { recursive: true, mode: 0o755 });
+  const building = `${bundle}.${crypto.randomUUID()}.tmp`;
+  await denoOutput([
+    "bundle",
+    "--quiet",
+    "--platform=deno",
+    "--minify",
+    "--keep-names",
+    "--config",
+    join(policy.project, "deno.json"),
+    "--output",
+    building,
+    entry,
+  ], policy.project);
+  if (await graphHash(await checkProvenance(entry, policy)) !== hash) {
+    Deno.removeSync(building);
+    throw new ProvenanceError(`refusing to spawn ${entry}: its files changed while it was bundled`);
+  }
+  Deno.chmodSync(building, 0o644);
+  Deno.renameSync(building, bundle);
+  return { ...code, bundle };
+}

@@ -1,0 +1,35 @@
+/**
+ * The hostile component of the sandbox escape suite: serves `ProberInit`
+ * (schemas/probe.capnp), whose `probe(name, target)` attempts one escape
+ * from the table in `probes.ts` and returns its outcome line. Served to the
+ * parent when spawned (`-ipcfd`), else on every `-ipcbind` address,
+ * printing READY.
+ *
+ * Imports only the runtime, the schemas and its own folder, as every
+ * component must (the provenance check refuses anything else).
+ *
+ * @module
+ */
+import { ProberInit } from "../../../schemas/gen/probe.mp.ts";
+import { listen, parseIpcArgs, serve } from "../../../runtime/process/process.ts";
+import { IpcLog } from "../../../runtime/log.ts";
+import { installGuards, probeNames, runProbe } from "./probes.ts";
+
+/** The Init object: runs probes by name. */
+export function proberInit(): ProberInit {
+  return {
+    probe: (name, target) => runProbe(name, target),
+    names: () => probeNames(),
+  };
+}
+
+if (import.meta.main) {
+  installGuards();
+  const log = IpcLog.fromArgs(Deno.args, (line) => console.error(line));
+  if (!(await serve(ProberInit, proberInit(), { name: "hostile", log }))) {
+    const { bind } = parseIpcArgs(Deno.args);
+    const init = proberInit();
+    for (const address of bind) listen(ProberInit, address, init, { name: "hostile", log });
+    console.log("READY");
+  }
+}
