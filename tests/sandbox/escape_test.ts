@@ -9,7 +9,7 @@
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { type Component, loadComponent } from "../../sandbox/manifest.ts";
-import { PROJECT_ROOT, SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
+import { PROJECT_ROOT, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { bwrapPath } from "../../sandbox/hardened.ts";
 import { summarizeAudit } from "../../sandbox/audit.ts";
 import { connect, newToken, RpcError } from "../../mod.ts";
