@@ -24,6 +24,7 @@ import {
 } from "../tests/helpers.ts";
 import { BENCH_SECONDS as SECONDS, rate, report } from "./measure.ts";
 import { proxyFigures, spawnFigures } from "./proxy_bench.ts";
+import { sandboxFigures } from "./sandbox_bench.ts";
 
 const MIB = 1 << 20;
 
@@ -125,4 +126,5 @@ if (import.meta.main) {
   }
   await proxyFigures();
   await spawnFigures();
+  await sandboxFigures();
 }

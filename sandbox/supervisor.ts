@@ -38,7 +38,11 @@ export interface ExitRecord {
 /** A component under supervision. */
 export interface Supervised<T> {
   readonly name: string;
-  /** The running instance's Init; waits while it restarts; rejects once it has failed. */
+  /**
+   * The running instance's Init; waits while it restarts; rejects once it
+   * has failed or been stopped. Right after a crash, before the exit is
+   * noticed, it may still be the dead instance's.
+   */
   current(): Promise<Proxy<T>>;
   /** The running instance, or null between runs and after failing. */
   readonly instance: SandboxedComponent<T> | null;
@@ -105,12 +109,18 @@ export class Supervisor implements AsyncDisposable {
       return { socket: listener.paths.listenSocket!, tokenHex: token.hex };
     };
 
+    let starting: Promise<void> = Promise.resolve();
     const run = async (): Promise<void> => {
       const started = await spawnComponent(iface, component, {
         ...this.#options,
         args: extra.args,
         connect: await connection(),
       });
+      if (stopping) {
+        // Stopped while this instance was starting: it never serves.
+        await started[Symbol.asyncDispose]();
+        return;
+      }
       instance = started;
       report(`${manifest.name}: started (pid ${started.pid})`);
       for (const waiter of waiting) waiter.resolve(started.init);
@@ -146,7 +156,7 @@ export class Supervisor implements AsyncDisposable {
         const delay = restart.backoffMs * 2 ** recent.length;
         report(`${manifest.name}: restarting in ${delay} ms`);
         backoff = setTimeout(() => {
-          run().catch((error) =>
+          starting = run().catch((error) =>
             fail(new SupervisionError(`${manifest.name} could not be restarted: ${error.message}`))
           );
         }, delay);
@@ -154,18 +164,20 @@ export class Supervisor implements AsyncDisposable {
     };
 
     await run();
+    const stopped = new SupervisionError(`${manifest.name}: stopped`);
     this.#stops.push(async () => {
       stopping = true;
       clearTimeout(backoff);
-      for (const waiter of waiting) {
-        waiter.reject(new SupervisionError(`${manifest.name}: stopped`));
-      }
+      for (const waiter of waiting) waiter.reject(stopped);
+      waiting = [];
+      await starting;
       await instance?.[Symbol.asyncDispose]();
     });
     return {
       name: manifest.name,
       current: () => {
         if (failure) return Promise.reject(failure);
+        if (stopping) return Promise.reject(stopped);
         if (instance) return Promise.resolve(instance.init);
         return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
       },

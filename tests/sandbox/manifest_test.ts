@@ -4,8 +4,15 @@
  *
  * @module
  */
-import { assertEquals, assertThrows } from "../assert.ts";
-import { applyGrants, ManifestError, parseGrant, parseManifest } from "../../sandbox/manifest.ts";
+import { assertEquals, assertRejects, assertThrows } from "../assert.ts";
+import {
+  applyGrants,
+  checkConnections,
+  loadComponent,
+  ManifestError,
+  parseGrant,
+  parseManifest,
+} from "../../sandbox/manifest.ts";
 
 const good = {
   name: "wallet",
@@ -29,7 +36,7 @@ Deno.test("manifest: bad manifests, each with its exact error", () => {
     ],
     [
       { ...good, entry: "../node/main.ts" },
-      "m.json: entry: must be a relative path inside the component's data directory (no '..')",
+      "m.json: entry: must be a relative path inside the component's data directory (no '..' or ',')",
     ],
     [
       { ...good, entry: "main.sh" },
@@ -37,11 +44,11 @@ Deno.test("manifest: bad manifests, each with its exact error", () => {
     ],
     [
       { ...good, permissions: { read: ["/etc"] } },
-      "m.json: permissions.read[0]: must be a relative path inside the component's data directory (no '..')",
+      "m.json: permissions.read[0]: must be a relative path inside the component's data directory (no '..' or ',')",
     ],
     [
       { ...good, permissions: { write: ["a/../../b"] } },
-      "m.json: permissions.write[0]: must be a relative path inside the component's data directory (no '..')",
+      "m.json: permissions.write[0]: must be a relative path inside the component's data directory (no '..' or ',')",
     ],
     [
       { ...good, permissions: { net: ["127.0.0.1:0"] } },
@@ -70,6 +77,18 @@ Deno.test("manifest: bad manifests, each with its exact error", () => {
     ],
     [{ ...good, serves: [] }, "m.json: serves: must name at least one interface"],
     [{ ...good, extra: 1 }, `m.json: (manifest): Unrecognized key: "extra"`],
+    [
+      { ...good, permissions: { read: ["a,/etc"] } },
+      "m.json: permissions.read[0]: must be a relative path inside the component's data directory (no '..' or ',')",
+    ],
+    [
+      { ...good, listens: "yes" },
+      "m.json: listens: Invalid input: expected boolean, received string",
+    ],
+    [
+      { ...good, connects: ["Node"] },
+      "m.json: connects[0]: must be lower-case letters, digits and '-', starting with a letter",
+    ],
   ];
   for (const [manifest, message] of cases) {
     const error = assertThrows(() => parseManifest(manifest, "m.json"), ManifestError);
@@ -94,7 +113,7 @@ Deno.test("grants: parsed, checked and applied to the named component only", () 
     ],
     [
       "wallet:read=/etc/passwd",
-      `--grant "wallet:read=/etc/passwd": read: must be a relative path inside the component's data directory (no '..')`,
+      `--grant "wallet:read=/etc/passwd": read: must be a relative path inside the component's data directory (no '..' or ',')`,
     ],
     [
       "wallet:net=host",
@@ -115,4 +134,29 @@ Deno.test("grants: parsed, checked and applied to the named component only", () 
     ManifestError,
     `no component named "gui"`,
   );
+});
+
+Deno.test("manifest: connections must name a listening component", () => {
+  const node = {
+    manifest: parseManifest({ ...good, name: "node", listens: true }, "n"),
+    folder: "/",
+  };
+  const wallet = { manifest: parseManifest({ ...good, connects: ["node"] }, "w"), folder: "/" };
+  checkConnections([node, wallet]);
+  const quiet = { ...node, manifest: { ...node.manifest, listens: false } };
+  assertEquals(
+    assertThrows(() => checkConnections([quiet, wallet]), ManifestError).message,
+    `wallet: connects: "node" is not a component that listens`,
+  );
+});
+
+Deno.test("manifest: a component folder is read from its manifest.json, errors name the file", async () => {
+  const folder = Deno.makeTempDirSync();
+  await assertRejects(() => loadComponent(folder), ManifestError, `${folder}/manifest.json:`);
+  Deno.writeTextFileSync(`${folder}/manifest.json`, "{ not json");
+  await assertRejects(() => loadComponent(folder), ManifestError, "manifest.json: ");
+  Deno.writeTextFileSync(`${folder}/manifest.json`, JSON.stringify(good));
+  await assertRejects(() => loadComponent(folder), ManifestError, "entry: main.ts does not exist");
+  Deno.writeTextFileSync(`${folder}/main.ts`, "");
+  assertEquals((await loadComponent(folder)).manifest.name, good.name);
 });

@@ -1,0 +1,226 @@
+/**
+ * Exit reasons and supervision, with real processes through the real
+ * contract: how a component's end is explained (limits included), restarts
+ * by policy with a doubling backoff, the crash budget failing closed, and
+ * disposal stopping what runs.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { waitFor } from "../helpers.ts";
+import { type Component, loadComponent, type Manifest } from "../../sandbox/manifest.ts";
+import { PROJECT_ROOT, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
+import { type ExitKind, type ExitReason, exitReason } from "../../sandbox/limits.ts";
+import { SupervisionError, Supervisor } from "../../sandbox/supervisor.ts";
+import { HogInit } from "../../schemas/gen/probe.mp.ts";
+
+const hog = await loadComponent(`${PROJECT_ROOT}/tests/sandbox/fixtures/hog`);
+
+/** The hog with some limits or restart settings replaced. */
+function hogWith(
+  change: { limits?: Partial<Manifest["limits"]>; restart?: Partial<Manifest["restart"]> },
+): Component {
+  return {
+    ...hog,
+    manifest: {
+      ...hog.manifest,
+      limits: { ...hog.manifest.limits, ...change.limits },
+      restart: { ...hog.manifest.restart, ...change.restart },
+    },
+  };
+}
+
+/** Whether process `pid` is gone (or only a zombie). */
+function gone(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Spawns the hog, runs `act` on it and returns why it ended and what it
+ * printed. A call the end interrupts must reject; with `rejects: false`
+ * (a signal sent from here, or a call that may finish just before the
+ * watchdog's kill) it may settle either way.
+ */
+async function endOf(
+  component: Component,
+  act: (child: SandboxedComponent<HogInit>) => Promise<unknown> | void,
+  { rejects = true } = {},
+): Promise<{ reason: ExitReason; output: string[] }> {
+  const output: string[] = [];
+  await using child = await spawnComponent(HogInit, component, {
+    stateDir: Deno.makeTempDirSync(),
+    output: (line) => output.push(line),
+  });
+  // Settled at once, so a rejection is never unhandled while we wait.
+  const [acted] = await Promise.allSettled([act(child)]);
+  if (rejects) assertEquals(acted.status, "rejected", "the interrupted call rejects");
+  return { reason: await child.reason, output };
+}
+
+Deno.test("supervisor: exitReason reads a wrapper's 128 + signal statuses", () => {
+  const table: [number, ExitKind, string][] = [
+    [133, "out-of-memory", "out of memory (JS heap limit reached)"],
+    [137, "killed", "killed (SIGKILL)"],
+    [143, "terminated", "terminated (status 143)"],
+    [152, "cpu-limit", "CPU time limit exceeded"],
+  ];
+  for (const [code, kind, text] of table) {
+    assertEquals(exitReason({ code, signal: null }), { kind, text }, `status ${code}`);
+  }
+  assertEquals(exitReason({ code: 137, signal: null }, "resident memory 300 MB"), {
+    kind: "out-of-memory",
+    text: "out of memory (resident memory 300 MB)",
+  });
+});
+
+Deno.test("supervisor: a clean exit and an exit status", async () => {
+  const clean = await endOf(hog, (child) => child.init.crash(0));
+  assertEquals(clean.reason, { kind: "clean", text: "exited cleanly" });
+  const failed = await endOf(hog, (child) => child.init.crash(3));
+  assertEquals(failed.reason, { kind: "error", text: "exited with status 3" });
+});
+
+Deno.test("supervisor: SIGTERM terminates, SIGKILL kills", async () => {
+  const terminated = await endOf(hog, (child) => child.kill("SIGTERM"), { rejects: false });
+  assertEquals(terminated.reason, { kind: "terminated", text: "terminated (SIGTERM)" });
+  const killed = await endOf(hog, (child) => child.kill("SIGKILL"), { rejects: false });
+  assertEquals(killed.reason, { kind: "killed", text: "killed (SIGKILL)" });
+});
+
+Deno.test("supervisor: over the JS heap limit is out of memory", async () => {
+  assertEquals(hog.manifest.limits.heapMb, 64);
+  const { reason, output } = await endOf(hog, (child) => child.init.heap(2000));
+  assertEquals(reason.kind, "out-of-memory");
+  assert(reason.text.includes("JS heap"), reason.text);
+  assert(output.some((line) => line.includes("Reached heap limit")), output.join("\n"));
+});
+
+Deno.test("supervisor: over the resident limit the watchdog kills it, out of memory", async () => {
+  assertEquals(hog.manifest.limits.residentMb, 256);
+  const { reason } = await endOf(hog, (child) => child.init.buffers(600), { rejects: false });
+  assertEquals(reason.kind, "out-of-memory");
+  assert(reason.text.includes("resident memory"), reason.text);
+  assert(reason.text.includes("over the 256 MB limit"), reason.text);
+});
+
+Deno.test("supervisor: over the CPU limit is a cpu-limit", async () => {
+  const limited = hogWith({ limits: { cpuSeconds: 1 } });
+  const { reason } = await endOf(limited, (child) => child.init.spin(5));
+  assertEquals(reason, { kind: "cpu-limit", text: "CPU time limit exceeded" });
+});
+
+Deno.test("supervisor: on-failure restarts a killed component after the backoff", async () => {
+  const lines: string[] = [];
+  const component = hogWith({ restart: { policy: "on-failure", backoffMs: 50 } });
+  await using supervisor = new Supervisor({
+    stateDir: Deno.makeTempDirSync(),
+    report: (line) => lines.push(line),
+  });
+  const supervised = await supervisor.start(HogInit, component);
+  const first = supervised.instance!.pid;
+  await (await supervised.current()).spin(0);
+  supervised.instance!.kill("SIGKILL");
+  // Until the exit is noticed, current() still gives the old instance's Init.
+  await waitFor(() => supervised.exits.length === 1, 2000, "the exit");
+  const init = await supervised.current();
+  await init.spin(0);
+  const second = supervised.instance!.pid;
+  assert(second !== first, `a new process (${first} → ${second})`);
+  assert(gone(first));
+  assertEquals(supervised.exits.map(({ reason, restarted }) => ({ reason, restarted })), [
+    { reason: { kind: "killed", text: "killed (SIGKILL)" }, restarted: true },
+  ]);
+  assertEquals(lines, [
+    `hog: started (pid ${first})`,
+    "hog: killed (SIGKILL)",
+    "hog: restarting in 50 ms",
+    `hog: started (pid ${second})`,
+  ]);
+});
+
+Deno.test("supervisor: policy never fails closed on the first crash", async () => {
+  const lines: string[] = [];
+  await using supervisor = new Supervisor({
+    stateDir: Deno.makeTempDirSync(),
+    report: (line) => lines.push(line),
+  });
+  const supervised = await supervisor.start(HogInit, hogWith({ restart: { policy: "never" } }));
+  await assertRejects(async () => (await supervised.current()).crash(2));
+  const error = await supervised.failed;
+  assert(error instanceof SupervisionError);
+  assertEquals(
+    error.message,
+    'hog exited with status 2; restart policy "never": not restarting',
+  );
+  assert(await assertRejects(() => supervised.current(), SupervisionError) === error);
+  assertEquals(supervised.instance, null);
+  assertEquals(supervised.exits.length, 1);
+  assertEquals(supervised.exits[0].restarted, false);
+  assertEquals(lines.slice(1), ["hog: exited with status 2", error.message]);
+});
+
+Deno.test("supervisor: a crash loop spends the budget with a doubling backoff, then fails closed", async () => {
+  const lines: string[] = [];
+  const component = hogWith({
+    restart: { policy: "on-failure", maxRestarts: 2, windowSeconds: 60, backoffMs: 20 },
+  });
+  await using supervisor = new Supervisor({
+    stateDir: Deno.makeTempDirSync(),
+    report: (line) => lines.push(line),
+  });
+  const supervised = await supervisor.start(HogInit, component);
+  const started: number[] = [];
+  for (let crash = 0; crash < 3; crash++) {
+    const init = await supervised.current();
+    started.push(Date.now());
+    await assertRejects(() => init.crash(1));
+    await waitFor(() => supervised.exits.length === crash + 1, 2000, `exit ${crash + 1}`);
+  }
+  const error = await supervised.failed;
+  assert(error.message.includes("restarted 2 times within 60 s"), error.message);
+  assert(error.message.includes("not restarting"), error.message);
+  assertEquals(
+    error.message,
+    "hog exited with status 1; it was restarted 2 times within 60 s (budget 2): not restarting",
+  );
+  await assertRejects(() => supervised.current(), SupervisionError, "not restarting");
+  assertEquals(supervised.exits.map((e) => e.restarted), [true, true, false]);
+  const gaps = [started[1] - supervised.exits[0].at, started[2] - supervised.exits[1].at];
+  assert(gaps[0] >= 15, `first gap ${gaps[0]} ms`);
+  assert(gaps[1] >= 35, `second gap ${gaps[1]} ms`);
+  assertEquals(lines.filter((line) => line.includes("restarting in")), [
+    "hog: restarting in 20 ms",
+    "hog: restarting in 40 ms",
+  ]);
+  assertEquals(lines.at(-1), error.message);
+});
+
+Deno.test("supervisor: disposing stops the running component, which is no crash", async () => {
+  const lines: string[] = [];
+  const supervisor = new Supervisor({
+    stateDir: Deno.makeTempDirSync(),
+    report: (line) => lines.push(line),
+  });
+  const supervised = await supervisor.start(
+    HogInit,
+    hogWith({ restart: { policy: "always", backoffMs: 20 } }),
+  );
+  await (await supervised.current()).spin(0);
+  const pid = supervised.instance!.pid;
+  let failed = false;
+  supervised.failed.then(() => failed = true);
+  await supervisor[Symbol.asyncDispose]();
+  assert(gone(pid), `pid ${pid} is gone`);
+  assertEquals(supervised.exits, []);
+  assertEquals(supervised.instance, null);
+  // Nothing follows: no restart (backoff 20 ms) and no failure.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assertEquals(supervised.instance, null);
+  assertEquals(failed, false);
+  assertEquals(lines, [`hog: started (pid ${pid})`]);
+});
