@@ -133,3 +133,35 @@ export type {
   InterfaceDescriptor,
   StructDescriptor,
 } from "./schemas/descriptor.ts";
+export {
+  applyGrants,
+  checkConnections,
+  type Component,
+  type Grant,
+  loadComponent,
+  type Manifest,
+  ManifestError,
+  parseGrant,
+  parseManifest,
+} from "./sandbox/manifest.ts";
+export {
+  type CommandOptions,
+  PROJECT_ROOT,
+  type RunPaths,
+  sandboxCommand,
+  type SandboxedComponent,
+  SandboxError,
+  spawnComponent,
+  type SpawnComponentOptions,
+} from "./sandbox/contract.ts";
+export { checkProvenance, prepareCode, ProvenanceError } from "./sandbox/provenance.ts";
+export { type ExitKind, type ExitReason, exitReason, watchResident } from "./sandbox/limits.ts";
+export { bwrapPath } from "./sandbox/hardened.ts";
+export {
+  type ExitRecord,
+  type Supervised,
+  SupervisionError,
+  Supervisor,
+  type SupervisorOptions,
+} from "./sandbox/supervisor.ts";
+export { type AuditSummary, formatAudit, summarizeAudit } from "./sandbox/audit.ts";

@@ -1,6 +1,7 @@
 /**
  * `deno task start`: a parent process spawns the Foo component
- * (`examples/foo/main.ts`) with no permissions at all, and calls it
+ * (`examples/foo/main.ts`) through the sandbox's spawn contract, with no
+ * permissions at all (its manifest grants none), and calls it
  * through the proxy generated from `schemas/conformance.capnp`: a plain
  * call, a struct, a function passed as a callback that calls back into the
  * child, calls from two strands, an error carried in an exception field,
@@ -8,18 +9,18 @@
  *
  * @module
  */
-import { denoCommand, spawn, Strand } from "../mod.ts";
+import { loadComponent, spawnComponent, Strand } from "../mod.ts";
 import { FooInit } from "../schemas/gen/conformance.mp.ts";
 
 if (import.meta.main) {
   const started = performance.now();
-  const child = await spawn(
+  const stateDir = await Deno.makeTempDir({ prefix: "capdeno-demo-" });
+  const child = await spawnComponent(
     FooInit,
-    denoCommand(new URL("./foo/main.ts", import.meta.url), {
-      args: Deno.args, // e.g. -debug=ipc
-    }),
-    {},
+    await loadComponent(new URL("./foo", import.meta.url).pathname),
+    { stateDir, args: Deno.args }, // e.g. -debug=ipc
   );
+  console.log(`spawned: ${child.command.executable} ${child.command.args.join(" ")}`);
   const foo = (await child.init.makeFoo())!;
   console.log(`child ${child.pid} answered add(2, 3) = ${await foo.add(2, 3)}`, {
     ms: Math.round(performance.now() - started),
@@ -56,5 +57,6 @@ if (import.meta.main) {
 
   await foo[Symbol.asyncDispose]();
   await child.init[Symbol.asyncDispose]();
-  console.log("child exited:", await child.exited);
+  console.log("child exited:", (await child.reason).text);
+  await Deno.remove(stateDir, { recursive: true });
 }

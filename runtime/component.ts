@@ -14,6 +14,7 @@
  */
 import type { InterfaceDescriptor } from "../schemas/descriptor.ts";
 import { IpcLog } from "./log.ts";
+import { lifeline, wantsLifeline } from "./process/lifeline.ts";
 import { ipcFdOf, listen, parseIpcArgs, serve } from "./process/process.ts";
 
 /**
@@ -43,9 +44,11 @@ export function datadirOf(args: readonly string[]): string {
  * A component's entry point. Reads `-datadir`, makes the Init object with
  * `makeInit(datadir)`, then serves it to the parent when spawned
  * (`-ipcfd`; the process exits when the parent goes), or else listens on
- * every `-ipcbind` address and prints `READY` on stdout. Logs go to stderr
- * (`-debug=ipc` for the IPC lines). Any error is printed as
- * `<name>: <message>` and ends the process with exit code 1.
+ * every `-ipcbind` address and prints `READY` on stdout. With `-lifeline`,
+ * stdin is the control line (`process/lifeline.ts`): the process exits when
+ * it closes, and listeners serve only clients presenting a token announced
+ * on it. Logs go to stderr (`-debug=ipc` for the IPC lines). Any error is
+ * printed as `<name>: <message>` and ends the process with exit code 1.
  */
 export async function runComponent<T>(
   iface: InterfaceDescriptor<T>,
@@ -61,10 +64,12 @@ export async function runComponent<T>(
       throw new Error("nothing to serve: give -ipcbind=<address>, or spawn it (-ipcfd)");
     }
     const init = await makeInit(datadir);
-    if (await serve(iface, init, { name, log, args })) return;
+    const authenticate = wantsLifeline(args) ? lifeline().accept : undefined;
     for (const address of bind) {
-      listen(iface, address, init, { name, log, datadir, component: name });
+      listen(iface, address, init, { name, log, datadir, component: name, authenticate });
     }
+    // Spawned: serves the parent too, and exits with it.
+    if (await serve(iface, init, { name, log, args })) return;
   } catch (error) {
     console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
     Deno.exit(1);

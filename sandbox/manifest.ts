@@ -99,7 +99,26 @@ const ManifestSchema = z.strictObject({
 });
 
 /** A validated manifest, defaults filled in. */
-export type Manifest = z.infer<typeof ManifestSchema>;
+export interface Manifest {
+  name: string;
+  /** The entry module, relative to the component's folder. */
+  entry: string;
+  /** Paths relative to the data directory, `host:port` list, variable names. */
+  permissions: { read: string[]; write: string[]; net: string[]; env: string[] };
+  limits: { heapMb: number; cpuSeconds: number; residentMb: number; openFiles: number };
+  restart: {
+    policy: "never" | "on-failure" | "always";
+    maxRestarts: number;
+    windowSeconds: number;
+    backoffMs: number;
+  };
+  /** Interface names it serves. */
+  serves: string[];
+  /** Whether it also listens on its own socket. */
+  listens: boolean;
+  /** Components whose socket it connects to. */
+  connects: string[];
+}
 
 /** The permission kinds a manifest or grant may name. */
 export type PermissionKind = keyof Manifest["permissions"];
@@ -123,7 +142,7 @@ function explain(source: string, error: z.ZodError): ManifestError {
 export function parseManifest(value: unknown, source: string): Manifest {
   const result = ManifestSchema.safeParse(value);
   if (!result.success) throw explain(source, result.error);
-  return result.data;
+  return result.data satisfies Manifest;
 }
 
 /** A manifest and the folder holding it and the component's code. */

@@ -39,7 +39,7 @@ import {
   readingTable,
   readStruct,
   structClass,
-  writeStruct,
+  writeField,
   writingTable,
 } from "./codec.ts";
 import { calledAfterDisconnect, interruptedByDisconnect, RaisedError } from "./errors.ts";
@@ -125,7 +125,11 @@ function engineMethod(owner: InterfaceDescriptor, method: MethodDescriptor): Eng
   return descriptor;
 }
 
-/** A request for `method` on `cap` with its visible params written from `values`. */
+/**
+ * A request for `method` on `cap` with the params named in `values` written.
+ * A proxy call names the visible ones; the runtime's own calls also fill
+ * hidden ones (construct's ThreadMap), which `writeStruct` would skip.
+ */
 function buildRequest(
   cap: Capability,
   owner: InterfaceDescriptor,
@@ -134,14 +138,11 @@ function buildRequest(
   session: Session | null,
 ): Request<Struct> {
   const request = cap.request(engineMethod(owner, method));
-  const caps = writingTable((cap) => request.addCap(cap));
-  writeStruct(
-    method.params,
-    values,
-    request.params,
-    { caps, bridge: bridgeFor(session) },
-    method.params.name,
-  );
+  const context = { caps: writingTable((cap) => request.addCap(cap)), bridge: bridgeFor(session) };
+  for (const field of method.params.fields) {
+    if (!(field.name in values)) continue;
+    writeField(field, values[field.name], request.params, context, method.params.name);
+  }
   return request;
 }
 
@@ -331,8 +332,17 @@ function makeBridge(session: Session | null): CapabilityBridge {
   return {
     toCapability(value, iface) {
       if (value instanceof Capability) return value.dup();
-      const cap = capabilityOf(value);
-      if (cap !== undefined) return cap.dup();
+      const state = (value as { [CAPABILITY]?: ProxyState } | null)?.[CAPABILITY];
+      if (state !== undefined) {
+        if (state.session === null || state.session === session) return state.cap.dup();
+        // A proxy of another connection is served here through a copy of it, as
+        // libmultiprocess wraps a ProxyClient in a new ProxyServer: calls from this peer
+        // reach the other one on that connection's threads (its thread handles mean
+        // nothing there), and releasing the copy leaves the caller's proxy alone.
+        return Capability.fromServer(
+          serverOf(iface, clientOf(iface, state.cap.dup(), state.session)),
+        );
+      }
       if (typeof value === "function" ? !iface.callback : typeof value !== "object") {
         throw new TypeError(
           `expected ${

@@ -1,0 +1,43 @@
+/**
+ * The components' folders: each manifest passes the sandbox's schema,
+ * names an entry point that exists and the Init interface it serves, and
+ * each module graph passes the provenance check (runtime, schemas, own
+ * folder, `node:` built-ins and declared packages only).
+ *
+ * @module
+ */
+import { assertEquals } from "../assert.ts";
+import { parseManifest } from "../../sandbox/manifest.ts";
+import { checkProvenance } from "../../sandbox/provenance.ts";
+
+const project = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
+
+const expected = {
+  node: { serves: ["NodeInit"], read: ["blocks"], write: ["blocks"], net: [] },
+  wallet: { serves: ["WalletInit"], read: ["wallets"], write: ["wallets"], net: [] },
+  gui: { serves: ["GuiInit"], read: [], write: [], net: ["127.0.0.1:18480"] },
+};
+
+for (const [name, want] of Object.entries(expected)) {
+  Deno.test(`components/${name}: manifest and module graph`, async () => {
+    const folder = `${project}/components/${name}`;
+    const source = `${folder}/manifest.json`;
+    const manifest = parseManifest(JSON.parse(Deno.readTextFileSync(source)), source);
+    assertEquals(manifest.name, name);
+    assertEquals(manifest.entry, "main.ts");
+    assertEquals(manifest.serves, want.serves);
+    const { read, write, net, env } = manifest.permissions;
+    assertEquals({ read, write, net, env }, {
+      read: want.read,
+      write: want.write,
+      net: want.net,
+      env: [],
+    });
+    const code = await checkProvenance(`${folder}/main.ts`, {
+      project,
+      roots: [`${project}/runtime`, `${project}/schemas`, folder],
+      cacheDir: Deno.makeTempDirSync(),
+    });
+    assertEquals(code.files.filter((file) => file.startsWith(`${folder}/`)).length, 2);
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * runtime/component.ts: the `-datadir` argument, atomic writes and
+ * releasing held references. `runComponent` is exercised by the
+ * components' process tests (tests/components/processes_test.ts).
+ *
+ * @module
+ */
+import { assertEquals, assertThrows } from "../assert.ts";
+import { datadirOf, readFileIfExists, release, writeFileAtomic } from "../../runtime/component.ts";
+
+Deno.test("datadirOf: the last -datadir wins, trailing slashes dropped", () => {
+  assertEquals(datadirOf(["-datadir=/a", "--datadir=/b/"]), "/b");
+  assertEquals(datadirOf(["-debug=ipc", "-datadir=/"]), "/");
+});
+
+Deno.test("datadirOf: missing, empty or relative is an error naming the argument", () => {
+  assertThrows(() => datadirOf(["-ipcbind=unix"]), Error, "missing -datadir=<absolute path>");
+  assertThrows(() => datadirOf(["-datadir"]), Error, "-datadir must be an absolute path");
+  assertThrows(() => datadirOf(["-datadir=data"]), Error, "got 'data'");
+});
+
+Deno.test("writeFileAtomic: replaces the file, leaves no temporary file, keeps it private", () => {
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/state.json`;
+  assertEquals(readFileIfExists(path), null);
+  writeFileAtomic(path, "one");
+  writeFileAtomic(path, "two");
+  assertEquals(readFileIfExists(path), "two");
+  assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), ["state.json"]);
+  assertEquals(Deno.statSync(path).mode! & 0o777, 0o600);
+});
+
+Deno.test("writeFileAtomic: a failed write leaves the old content and no temporary file", () => {
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/state.json`;
+  writeFileAtomic(path, "old");
+  Deno.mkdirSync(`${dir}/blocker`);
+  // Renaming a file over a directory fails after the temporary file was written.
+  assertThrows(() => writeFileAtomic(`${dir}/blocker`, "new"));
+  assertEquals(readFileIfExists(path), "old");
+  assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["blocker", "state.json"]);
+});
+
+Deno.test("release: disposes what is disposable, ignores the rest", () => {
+  let disposed = 0;
+  release({ [Symbol.dispose]: () => disposed++ });
+  release({ getHeight: () => 0 });
+  release(null);
+  assertEquals(disposed, 1);
+});
