@@ -56,15 +56,53 @@ export async function runComponent<T>(
   makeInit: (datadir: string) => T | Promise<T>,
   args: readonly string[] = Deno.args,
 ): Promise<void> {
+  let datadir: string;
+  let init: T;
+  try {
+    datadir = datadirOf(args);
+    bindAddresses(args); // before makeInit, which may create files
+    init = await makeInit(datadir);
+  } catch (error) {
+    console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    Deno.exit(1);
+  }
+  await serveComponent(iface, name, init, { args, datadir });
+}
+
+/** The `-ipcbind` addresses; an error when there are none and no `-ipcfd` either. */
+function bindAddresses(args: readonly string[]): string[] {
+  const { bind } = parseIpcArgs(args);
+  if (ipcFdOf(args) === null && bind.length === 0) {
+    throw new Error("nothing to serve: give -ipcbind=<address>, or spawn it (-ipcfd)");
+  }
+  return bind;
+}
+
+/**
+ * Serves `init` the way every component does: on each `-ipcbind` address
+ * (with `-lifeline`, only to clients presenting a token announced on
+ * stdin), and to the parent when spawned (`-ipcfd`; the process then exits
+ * with it); started on its own, it prints `READY` once listening. Logs go
+ * to stderr; an error is printed as `<name>: <message>` and ends the
+ * process with exit code 1.
+ *
+ * @example
+ * ```ts ignore
+ * if (import.meta.main) await serveComponent(FooInit, "foo", fooInit());
+ * ```
+ */
+export async function serveComponent<T>(
+  iface: InterfaceDescriptor<T>,
+  name: string,
+  init: T,
+  options: { args?: readonly string[]; datadir?: string } = {},
+): Promise<void> {
+  const args = options.args ?? Deno.args;
   const log = IpcLog.fromArgs(args, (line) => console.error(line));
   try {
-    const datadir = datadirOf(args);
-    const { bind } = parseIpcArgs(args);
-    if (ipcFdOf(args) === null && bind.length === 0) {
-      throw new Error("nothing to serve: give -ipcbind=<address>, or spawn it (-ipcfd)");
-    }
-    const init = await makeInit(datadir);
+    const bind = bindAddresses(args);
     const authenticate = wantsLifeline(args) ? lifeline().accept : undefined;
+    const datadir = options.datadir;
     for (const address of bind) {
       listen(iface, address, init, { name, log, datadir, component: name, authenticate });
     }

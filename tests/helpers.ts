@@ -226,3 +226,13 @@ export async function waitFor(
 export function epochMs(): number {
   return performance.timeOrigin + performance.now();
 }
+
+/** Whether process `pid` is gone (or only a zombie nobody reaped). */
+export function processGone(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
+}

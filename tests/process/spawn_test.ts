@@ -6,19 +6,9 @@
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { denoCommand, RpcError, spawn } from "../../mod.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { spawnPeer, waitFor } from "../helpers.ts";
+import { processGone, spawnPeer, waitFor } from "../helpers.ts";
 
 const component = new URL("../../examples/foo/main.ts", import.meta.url);
-
-/** Whether `pid` is gone (or a zombie nobody reaped). */
-function exited(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return true;
-  }
-}
 
 Deno.test("spawn: the child exits cleanly when its Init is released", async () => {
   const child = await spawn(FooInit, denoCommand(component));
@@ -36,9 +26,9 @@ Deno.test("spawn: the child exits when its parent is killed", async () => {
     new URL("../fixtures/spawn_parent.ts", import.meta.url).pathname,
   ]);
   const pid = Number((await parent.line(/^CHILD \d+$/)).split(" ")[1]);
-  assert(!exited(pid));
+  assert(!processGone(pid));
   parent.child.kill("SIGKILL");
-  await waitFor(() => exited(pid), 2000, `child ${pid} to exit`);
+  await waitFor(() => processGone(pid), 2000, `child ${pid} to exit`);
 });
 
 Deno.test("spawn: a killed child is reported, and calls fail as disconnected", async () => {

@@ -5,7 +5,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { waitFor } from "../helpers.ts";
+import { processGone, waitFor } from "../helpers.ts";
 import { type Component, loadComponent } from "../../sandbox/manifest.ts";
 import {
   PROJECT_ROOT,
@@ -231,18 +231,7 @@ Deno.test("contract: the child exits within 1 s of its parent's death", async ()
   parent.kill("SIGKILL");
   await parent.status;
   const killed = performance.now();
-  await waitFor(
-    () => {
-      try {
-        const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-        return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-      } catch {
-        return true;
-      }
-    },
-    1000,
-    `sandboxed child ${pid} to exit`,
-  );
+  await waitFor(() => processGone(pid), 1000, `sandboxed child ${pid} to exit`);
   assert(performance.now() - killed < 1000);
   await reader.cancel();
 });

@@ -7,7 +7,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { waitFor } from "../helpers.ts";
+import { processGone, waitFor } from "../helpers.ts";
 import { type Component, loadComponent, type Manifest } from "../../sandbox/manifest.ts";
 import { PROJECT_ROOT, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { type ExitKind, type ExitReason, exitReason } from "../../sandbox/limits.ts";
@@ -28,16 +28,6 @@ function hogWith(
       restart: { ...hog.manifest.restart, ...change.restart },
     },
   };
-}
-
-/** Whether process `pid` is gone (or only a zombie). */
-function gone(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return true;
-  }
 }
 
 /**
@@ -131,7 +121,7 @@ Deno.test("supervisor: on-failure restarts a killed component after the backoff"
   await init.spin(0);
   const second = supervised.instance!.pid;
   assert(second !== first, `a new process (${first} → ${second})`);
-  assert(gone(first));
+  assert(processGone(first));
   assertEquals(supervised.exits.map(({ reason, restarted }) => ({ reason, restarted })), [
     { reason: { kind: "killed", text: "killed (SIGKILL)" }, restarted: true },
   ]);
@@ -215,7 +205,7 @@ Deno.test("supervisor: disposing stops the running component, which is no crash"
   let failed = false;
   supervised.failed.then(() => failed = true);
   await supervisor[Symbol.asyncDispose]();
-  assert(gone(pid), `pid ${pid} is gone`);
+  assert(processGone(pid), `pid ${pid} is gone`);
   assertEquals(supervised.exits, []);
   assertEquals(supervised.instance, null);
   // Nothing follows: no restart (backoff 20 ms) and no failure.

@@ -11,8 +11,7 @@
  * @module
  */
 import { ProberInit } from "../../../schemas/gen/probe.mp.ts";
-import { listen, parseIpcArgs, serve } from "../../../runtime/process/process.ts";
-import { IpcLog } from "../../../runtime/log.ts";
+import { serveComponent } from "../../../runtime/component.ts";
 import { installGuards, probeNames, runProbe } from "./probes.ts";
 
 /** The Init object: runs probes by name. */
@@ -25,11 +24,5 @@ export function proberInit(): ProberInit {
 
 if (import.meta.main) {
   installGuards();
-  const log = IpcLog.fromArgs(Deno.args, (line) => console.error(line));
-  if (!(await serve(ProberInit, proberInit(), { name: "hostile", log }))) {
-    const { bind } = parseIpcArgs(Deno.args);
-    const init = proberInit();
-    for (const address of bind) listen(ProberInit, address, init, { name: "hostile", log });
-    console.log("READY");
-  }
+  await serveComponent(ProberInit, "hostile", proberInit());
 }
