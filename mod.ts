@@ -75,6 +75,7 @@ export { MessageValidationError, type ReadLimits } from "./runtime/validate.ts";
 export {
   capabilityOf,
   clientOf,
+  dup,
   type Proxy,
   type Remote,
   sessionOf,

@@ -149,8 +149,8 @@ export function readFileIfExists(path: string): string | null {
 }
 
 /**
- * Drops a reference an implementation was handed (a capability parameter)
- * or made for itself: a proxy is released without calling `destroy`, which
+ * Drops a reference an implementation kept (a `dup()` of a capability
+ * parameter) or made for itself: a proxy is released without calling `destroy`, which
  * would end the object for every other holder too; a local object is
  * disposed when it is disposable, and left alone otherwise.
  */

@@ -22,6 +22,7 @@ import type { Chain } from "../../schemas/gen/node.mp.ts";
 import type { WalletLoader } from "../../schemas/gen/wallet.mp.ts";
 import type { GuiInit } from "../../schemas/gen/gui.mp.ts";
 import { release } from "../../runtime/component.ts";
+import { dup } from "../../runtime/proxy/client.ts";
 
 /** What `/api/status` answers. */
 export interface Status {
@@ -144,36 +145,34 @@ interface Running {
 }
 
 /**
- * The gui's Init object: serves one status page at a time. `start` takes
- * over the references it is handed; `stop` releases them.
+ * The gui's Init object: serves one status page at a time. `start` keeps
+ * references of its own to what it is handed; `stop` releases them.
  */
 export class Gui implements GuiInit {
   #running: Running | null = null;
 
   start(chain: Chain | null, wallets: WalletLoader | null, listen: string): string {
-    try {
-      if (this.#running !== null) throw new Error(`Already serving ${this.#running.url}`);
-      if (chain === null || wallets === null) {
-        throw new Error("start: a Chain and a WalletLoader are required");
-      }
-      const { hostname, port } = parseListen(listen);
-      let server: Deno.HttpServer<Deno.NetAddr>;
-      try {
-        server = Deno.serve(
-          { hostname, port, onListen: () => {} },
-          (request) => handle(request, chain, wallets),
-        );
-      } catch (error) {
-        throw new Error(`Unable to serve on ${listen}: ${(error as Error).message}`);
-      }
-      const url = `http://${hostname}:${server.addr.port}/`;
-      this.#running = { server, chain, wallets, url };
-      return url;
-    } catch (error) {
-      release(chain);
-      release(wallets);
-      throw error;
+    if (this.#running !== null) throw new Error(`Already serving ${this.#running.url}`);
+    if (chain === null || wallets === null) {
+      throw new Error("start: a Chain and a WalletLoader are required");
     }
+    const { hostname, port } = parseListen(listen);
+    // The parameters are lent for this call only: the page keeps its own references.
+    const kept = { chain: dup(chain), wallets: dup(wallets) };
+    let server: Deno.HttpServer<Deno.NetAddr>;
+    try {
+      server = Deno.serve(
+        { hostname, port, onListen: () => {} },
+        (request) => handle(request, kept.chain, kept.wallets),
+      );
+    } catch (error) {
+      release(kept.chain);
+      release(kept.wallets);
+      throw new Error(`Unable to serve on ${listen}: ${(error as Error).message}`);
+    }
+    const url = `http://${hostname}:${server.addr.port}/`;
+    this.#running = { server, ...kept, url };
+    return url;
   }
 
   async stop(): Promise<void> {

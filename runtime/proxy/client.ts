@@ -59,6 +59,8 @@ interface ProxyState {
   readonly iface: InterfaceDescriptor;
   onDispose?: () => void | Promise<void>;
   disposed: boolean;
+  /** Lent to a server method for the duration of one call. */
+  lent?: boolean;
 }
 
 type Plain =
@@ -102,6 +104,61 @@ export type Proxy<T> = Remote<T> & AsyncDisposable & Disposable;
 /** The capability behind a proxy, or undefined for other values. */
 export function capabilityOf(value: unknown): Capability | undefined {
   return (value as { [CAPABILITY]?: ProxyState } | null)?.[CAPABILITY]?.cap;
+}
+
+/**
+ * A new reference to what `value` refers to, owned by the caller, who
+ * releases it (`using`, `[Symbol.dispose]()`) independently of `value`.
+ * Capabilities a server method receives as parameters are lent for the
+ * duration of the call and released when it returns; a method that keeps
+ * one for later keeps a `dup()` of it. Values that are not proxies (plain
+ * local objects and functions) are returned as they are.
+ *
+ * @example
+ * ```ts
+ * import { Capability } from "../rpc/capability.ts";
+ * import { clientOf, dup } from "./client.ts";
+ * import { serverOf } from "./server.ts";
+ * import { Foo } from "../../schemas/gen/conformance.mp.ts";
+ *
+ * const impl = { add: (a: number, b: number) => a + b } as unknown as Foo;
+ * const proxy = clientOf(Foo, Capability.fromServer(serverOf(Foo, impl)));
+ * const kept = dup(proxy);
+ * proxy[Symbol.dispose]();
+ * if (await kept.add(2, 3) !== 5) throw new Error("the copy outlives the original");
+ * kept[Symbol.dispose]();
+ * ```
+ */
+export function dup<T>(value: T): T {
+  const state = (value as { [CAPABILITY]?: ProxyState } | null)?.[CAPABILITY];
+  if (state === undefined) return value;
+  if (state.disposed) throw new RpcError("failed", `${state.iface.name} proxy used after release.`);
+  return clientOf(state.iface, state.cap.dup(), state.session) as T;
+}
+
+/**
+ * The bridge a server method's parameters are read through: every proxy it
+ * makes is lent to the call, and `endLoan()` releases them all.
+ */
+export function lendingBridge(
+  bridge: CapabilityBridge,
+): CapabilityBridge & { endLoan(): void } {
+  const lent: ProxyState[] = [];
+  return {
+    toCapability: bridge.toCapability,
+    fromCapability(cap, iface) {
+      const value = bridge.fromCapability(cap, iface);
+      const state = (value as { [CAPABILITY]?: ProxyState } | null)?.[CAPABILITY];
+      if (state !== undefined) {
+        state.lent = true;
+        lent.push(state);
+      }
+      return value;
+    },
+    endLoan() {
+      for (const state of lent.splice(0)) void releaseNow(state);
+    },
+  };
 }
 
 /** The session a proxy's capability came from (null for a local one or another value). */
@@ -171,7 +228,14 @@ async function call(
   args: readonly unknown[],
 ): Promise<unknown> {
   const { session } = state;
-  if (state.disposed) throw new RpcError("failed", `${state.iface.name} proxy used after release.`);
+  if (state.disposed) {
+    throw new RpcError(
+      "failed",
+      state.lent
+        ? `${state.iface.name} parameter used after its call returned; keep it with dup().`
+        : `${state.iface.name} proxy used after release.`,
+    );
+  }
   if (session?.disconnected) throw calledAfterDisconnect();
   const strand = currentStrand();
   const values: Record<string, unknown> = {};

@@ -30,6 +30,7 @@ import type { CallContext, Capability, Server } from "../rpc/capability.ts";
 import { RpcError } from "../rpc/errors.ts";
 import type { RpcConnection } from "../rpc/connection.ts";
 import {
+  type CapabilityBridge,
   type CapabilityTable,
   formatStruct,
   readField,
@@ -39,7 +40,7 @@ import {
   writeStruct,
   writingTable,
 } from "./codec.ts";
-import { bridgeFor } from "./client.ts";
+import { bridgeFor, lendingBridge } from "./client.ts";
 import { methodsOf } from "./methods.ts";
 import { RaisedError } from "./errors.ts";
 import { Context } from "../../schemas/gen/proxy.mp.ts";
@@ -106,7 +107,28 @@ class ProxyServer implements Server {
       return this.#respond(call.results(structClass(method.results)), method, request, session);
     }
     if (this.#destroyed) throw new RpcError("failed", `${this.#iface.name} was destroyed.`);
-    const bridge = bridgeFor(session);
+    // Capabilities in the params are lent to the implementation until the
+    // call is over (results written), as libmultiprocess releases `&` params.
+    const bridge = lendingBridge(bridgeFor(session));
+    try {
+      await this.#call(call, method, params, caps, resultCaps, bridge, request, session);
+    } finally {
+      bridge.endLoan();
+    }
+  }
+
+  /** Reads the arguments, runs the implementation and writes what it returned or raised. */
+  async #call(
+    call: CallContext,
+    method: MethodDescriptor,
+    params: Struct,
+    caps: CapabilityTable,
+    resultCaps: CapabilityTable,
+    bridge: CapabilityBridge,
+    request: number,
+    session: Session | null,
+  ): Promise<void> {
+    const log = session?.log;
     const args: unknown[] = [];
     for (const field of method.params.fields) {
       if (!field.hidden) args.push(readField(field, params, { caps, bridge }, method.params.name));
