@@ -4,7 +4,7 @@
 # (tests/cpp/mp_peer.c++) follow the semantics written here.
 @0xe8a53bd0c61f7e42;
 
-using Proxy = import "proxy.capnp";
+using Proxy = import "/mp/proxy.capnp";
 using Mapping = import "mapping.capnp";
 
 # Bootstrap interface. `construct` exchanges ThreadMaps when the client

@@ -3,7 +3,7 @@
 # Implemented by components/gui/.
 @0xc7d98cd6c20d6031;
 
-using Proxy = import "proxy.capnp";
+using Proxy = import "/mp/proxy.capnp";
 using Node = import "node.capnp";
 using Wallet = import "wallet.capnp";
 

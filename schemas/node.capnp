@@ -3,7 +3,7 @@
 # components/node/; the wallet and the gui call it only through `Chain`.
 @0xcc070e194f6aea4e;
 
-using Proxy = import "proxy.capnp";
+using Proxy = import "/mp/proxy.capnp";
 
 # Bootstrap interface of the node process.
 interface NodeInit {

@@ -3,7 +3,7 @@
 # and a resource hog that exhausts memory or CPU, or exits, on request.
 @0xcd8d5107c0684d41;
 
-using Proxy = import "proxy.capnp";
+using Proxy = import "/mp/proxy.capnp";
 
 # Bootstrap interface of tests/sandbox/hostile.
 interface ProberInit {

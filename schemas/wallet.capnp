@@ -3,7 +3,7 @@
 # the chain only through the `Chain` capability it is handed.
 @0xe2b79937bfdd337e;
 
-using Proxy = import "proxy.capnp";
+using Proxy = import "/mp/proxy.capnp";
 using Node = import "node.capnp";
 
 # Bootstrap interface of the wallet process.

@@ -155,7 +155,7 @@ async function buildCppPeers(): Promise<string | null> {
       "tests/cpp/mp_peer.c++",
       "tests/cpp/build.sh",
       "schemas/testing.capnp",
-      "schemas/proxy.capnp",
+      "schemas/mp/proxy.capnp",
       "schemas/mapping.capnp",
       "schemas/conformance.capnp",
     ].map((s) => Deno.statSync(root + s).mtime!.getTime());

@@ -48,7 +48,7 @@ import { serverOf } from "./server.ts";
 import type { Session } from "./session.ts";
 import { currentStrand } from "./strand.ts";
 import type { Struct } from "capnp-es";
-import { Context } from "../../schemas/gen/proxy.mp.ts";
+import { Context } from "../../schemas/gen/mp/proxy.mp.ts";
 
 const CAPABILITY = Symbol("capability");
 
@@ -78,9 +78,10 @@ type Plain =
 
 /**
  * What a value returned through IPC is: interfaces (objects with methods)
- * and callbacks become proxies, plain data stays as it is.
+ * and callbacks become proxies, in arrays too; plain data stays as it is.
  */
-export type RemoteValue<V> = V extends Plain ? V
+export type RemoteValue<V> = V extends readonly (infer E)[] ? RemoteValue<E>[]
+  : V extends Plain ? V
   : V extends (...args: infer A) => infer R
     ? ((...args: A) => Promise<RemoteValue<Awaited<R>>>) & AsyncDisposable & Disposable
   : V extends object ? ({

@@ -43,7 +43,7 @@ import {
 import { bridgeFor, lendingBridge } from "./client.ts";
 import { methodsOf } from "./methods.ts";
 import { RaisedError } from "./errors.ts";
-import { Context } from "../../schemas/gen/proxy.mp.ts";
+import { Context } from "../../schemas/gen/mp/proxy.mp.ts";
 import { escapeDump } from "../log.ts";
 import { Session } from "./session.ts";
 

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import { Thread, ThreadMap } from "../../schemas/gen/proxy.mp.ts";
+import { Thread, ThreadMap } from "../../schemas/gen/mp/proxy.mp.ts";
 import { Capability, type Hook, LocalHook, PromiseHook } from "../rpc/capability.ts";
 import type { RpcConnection } from "../rpc/connection.ts";
 import { RpcError } from "../rpc/errors.ts";

@@ -26,14 +26,15 @@ g++ -O2 -std=c++17 -Wall -I"$out" \
 
 echo "built $out/peer"
 
-# conformance.capnp imports proxy.capnp and mapping.capnp relatively; proxy.capnp
-# imports /capnp/c++.capnp, which capnp finds on its default import path.
-capnp compile -oc++:"$out" --src-prefix="$schemas" \
-  "$schemas/proxy.capnp" "$schemas/mapping.capnp" "$schemas/conformance.capnp"
+# conformance.capnp imports /mp/proxy.capnp (found through -I schemas/, as
+# Bitcoin Core's schemas find libmultiprocess's) and mapping.capnp relatively;
+# proxy.capnp imports /capnp/c++.capnp from capnp's default import path.
+capnp compile -oc++:"$out" -I"$schemas" --src-prefix="$schemas" \
+  "$schemas/mp/proxy.capnp" "$schemas/mapping.capnp" "$schemas/conformance.capnp"
 
 # shellcheck disable=SC2086  # capnp_flags is a list of flags
 g++ -O2 -std=c++17 -Wall -I"$out" \
-  "$here/mp_peer.c++" "$out/proxy.capnp.c++" "$out/mapping.capnp.c++" "$out/conformance.capnp.c++" \
+  "$here/mp_peer.c++" "$out/mp/proxy.capnp.c++" "$out/mapping.capnp.c++" "$out/conformance.capnp.c++" \
   -o "$out/mp_peer" $capnp_flags -pthread
 
 echo "built $out/mp_peer"

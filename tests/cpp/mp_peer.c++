@@ -2,7 +2,7 @@
 //
 // Uses only the stock Cap'n Proto C++ library (KJ, rpc-twoparty, EzRpcClient):
 // no libmultiprocess. Its threading conventions (ThreadMap, Thread, Context;
-// see schemas/proxy.capnp) are re-implemented with promises, so the
+// see schemas/mp/proxy.capnp) are re-implemented with promises, so the
 // TypeScript runtime can be tested against an independent implementation.
 //
 // Modes:
@@ -13,7 +13,7 @@
 //                                 "DONE <passed> <failed>"; exit 0 iff none failed
 
 #include "conformance.capnp.h"
-#include "proxy.capnp.h"
+#include "mp/proxy.capnp.h"
 
 #include <capnp/capability.h>
 #include <capnp/ez-rpc.h>

@@ -4,12 +4,14 @@
  *
  * @module
  */
-import { assert, assertEquals, assertThrows } from "../assert.ts";
-import { generateProxies, SchemaMappingError } from "../../schemas/mpgen.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
+import { generateProxies, importSpecifier, SchemaMappingError } from "../../schemas/mpgen.ts";
+import { capnpAvailable, compileSchemas } from "../../schemas/capnp.ts";
 import { Foo, FooInit, FooStruct } from "../../schemas/gen/conformance.mp.ts";
+import { generateAndLoad } from "./helpers.ts";
 
-const haveCapnp = await new Deno.Command("capnp", { args: ["--version"] }).output()
-  .then((o) => o.success, () => false);
+const haveCapnp = await capnpAvailable();
+if (!haveCapnp) console.log("SKIPPED mpgen refusal tests: the capnp compiler is not installed");
 
 Deno.test("mpgen: conventions in the committed descriptors", () => {
   const method = (name: string) => Foo.methods.find((m) => m.name === name)!;
@@ -37,14 +39,12 @@ Deno.test("mpgen: conventions in the committed descriptors", () => {
 
 async function compile(schema: string): Promise<Uint8Array> {
   const dir = await Deno.makeTempDir();
-  Deno.writeTextFileSync(`${dir}/bad.capnp`, schema);
-  const { code, stdout, stderr } = await new Deno.Command("capnp", {
-    args: ["compile", "-o-", `--src-prefix=${dir}`, `${dir}/bad.capnp`],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (code !== 0) throw new Error(new TextDecoder().decode(stderr));
-  return stdout;
+  try {
+    Deno.writeTextFileSync(`${dir}/bad.capnp`, schema);
+    return await compileSchemas([`${dir}/bad.capnp`], { srcPrefix: dir });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 }
 
 Deno.test({
@@ -61,12 +61,28 @@ Deno.test({
         "S.a: AnyPointer fields are not supported",
       ],
       [
-        "interface I {} struct S { caps @0 :List(I); }",
-        "S.caps: lists of capabilities are not supported",
+        "struct S { caps @0 :List(Capability); }",
+        "S.caps[]: untyped capabilities (Capability) are not supported; name the interface",
       ],
       [
         'struct S { t @0 :Text = "x"; }',
         "S.t: default values of pointer fields are not supported",
+      ],
+      [
+        "struct P(T) { v @0 :T; } struct S { p @0 :P; }",
+        "S.p: P is generic; bind its parameters (T) to types",
+      ],
+      [
+        "struct P(T) { v @0 :T; } struct S { p @0 :List(P); }",
+        "S.p[]: P is generic; bind its parameters (T) to types",
+      ],
+      [
+        "interface G(T) { f @0 (x :T) -> (); }",
+        "G: generic interfaces are not supported",
+      ],
+      [
+        "interface I { f @0 [T] (x :T) -> (); }",
+        "I.f: generic methods are not supported",
       ],
     ];
     for (const [body, message] of cases) {
@@ -74,4 +90,29 @@ Deno.test({
       assertThrows(() => generateProxies(request), SchemaMappingError, message);
     }
   },
+});
+
+Deno.test({
+  name: "mpgen: a type imported under a name the importing file uses is refused",
+  ignore: !haveCapnp,
+  async fn() {
+    await assertRejects(
+      () =>
+        generateAndLoad({
+          "a.capnp": "@0xd1e2c3d4e5f60718;\nstruct Thing { x @0 :Int32; }\n",
+          "b.capnp": '@0xd1e2c3d4e5f60719;\nusing A = import "a.capnp";\n' +
+            "struct Thing { y @0 :Int32; } struct S { a @0 :A.Thing; b @1 :Thing; }\n",
+        }, []),
+      SchemaMappingError,
+      "b.mp.ts: Thing from ./a.mp.ts clashes with Thing from this file; rename one of them",
+    );
+  },
+});
+
+Deno.test("mpgen: import specifiers between generated modules", () => {
+  assertEquals(importSpecifier("ipc/init.mp.ts", "ipc/echo.mp.ts"), "./echo.mp.ts");
+  assertEquals(importSpecifier("ipc/init.mp.ts", "mp/proxy.mp.ts"), "../mp/proxy.mp.ts");
+  assertEquals(importSpecifier("conformance.mp.ts", "mp/proxy.mp.ts"), "./mp/proxy.mp.ts");
+  assertEquals(importSpecifier("ipc/init.mp.ts", "../descriptor.ts"), "../../descriptor.ts");
+  assertEquals(importSpecifier("a/b/c.ts", "a/d.ts"), "../d.ts");
 });

@@ -1,6 +1,6 @@
 /** proxy.capnp must carry libmultiprocess's ids so its peers interoperate. */
 import { assertEquals } from "../assert.ts";
-import * as proxy from "../../schemas/gen/proxy.ts";
+import * as proxy from "../../schemas/gen/mp/proxy.ts";
 
 Deno.test("proxy.capnp ids match libmultiprocess's mp/proxy.capnp", () => {
   assertEquals(proxy._capnpFileId, 0xcc316e3f71a040fbn);

@@ -88,7 +88,7 @@ export class ThreadMap$Client {
             ResultsClass: ThreadMap_MakeThread$Results,
             interfaceId: ThreadMap$Client.interfaceId,
             methodId: 0,
-            interfaceName: "proxy.capnp:ThreadMap",
+            interfaceName: "mp/proxy.capnp:ThreadMap",
             methodName: "makeThread"
         },
         {
@@ -96,7 +96,7 @@ export class ThreadMap$Client {
             ResultsClass: ThreadMap_MakePool$Results,
             interfaceId: ThreadMap$Client.interfaceId,
             methodId: 1,
-            interfaceName: "proxy.capnp:ThreadMap",
+            interfaceName: "mp/proxy.capnp:ThreadMap",
             methodName: "makePool"
         }
     ];
@@ -196,7 +196,7 @@ export class Thread$Client {
             ResultsClass: Thread_GetName$Results,
             interfaceId: Thread$Client.interfaceId,
             methodId: 0,
-            interfaceName: "proxy.capnp:Thread",
+            interfaceName: "mp/proxy.capnp:Thread",
             methodName: "getName"
         }
     ];

@@ -1,0 +1,136 @@
+# The node's chain as a wallet sees it: heights and blocks of the active
+# chain, the data a rescan needs, the mempool's verdict on a transaction, fee
+# rates, and notifications as blocks connect and transactions enter or leave
+# the mempool. Named and shaped after Bitcoin Core's `interfaces::Chain` and
+# `interfaces::Chain::Notifications`, simplified for this project.
+#
+# This project's own file id: these interfaces are not wire-compatible with
+# Bitcoin Core's multiprocess branch, so they do not claim its ids.
+#
+# Conventions: hashes are 32 bytes in internal byte order (reversed from how
+# RPC displays them); blocks and transactions are Data in Bitcoin's wire
+# serialization, transactions with witness; amounts and fees are Int64
+# satoshis, fee rates Int64 satoshis per 1000 virtual bytes. Methods that
+# fail (a height out of range, say) throw; the caller gets the message.
+@0x92d567f83bcb0d19;
+
+using Proxy = import "/mp/proxy.capnp";
+using Common = import "common.capnp";
+using Handler = import "handler.capnp";
+
+interface Chain {
+  # Releases the object at once.
+  destroy @0 (context :Proxy.Context) -> ();
+  # Height of the active tip (0 for the genesis block alone); absent only
+  # while no block is loaded.
+  getHeight @1 (context :Proxy.Context) -> (result :Int32, hasResult :Bool);
+  # Hash of the active-chain block at `height`; throws when `height` is
+  # outside 0..tip.
+  getBlockHash @2 (context :Proxy.Context, height :Int32) -> (result :Data);
+  # The active tip's hash and height, read together.
+  getTip @3 (context :Proxy.Context) -> (result :Common.BlockRef, hasResult :Bool);
+  # What the node knows of the block `hash`, on the active chain or not;
+  # absent when it does not know the block.
+  findBlock @4 (context :Proxy.Context, hash :Data) -> (result :FoundBlock, hasResult :Bool);
+  # Height of the first hash of `locator` (newest first, as a wallet keeps
+  # the blocks it has seen) that is on the active chain: where the wallet's
+  # view and the node's fork. Absent when none is.
+  findLocatorFork @5 (context :Proxy.Context, locator :List(Data)) -> (result :Int32, hasResult :Bool);
+  # The block `hash` with its transactions; absent when the node does not
+  # have it.
+  getBlock @6 (context :Proxy.Context, hash :Data) -> (result :BlockInfo, hasResult :Bool);
+  # The active-chain block at `height` with its transactions; absent when
+  # `height` is outside 0..tip.
+  getBlockAtHeight @7 (context :Proxy.Context, height :Int32) -> (result :BlockInfo, hasResult :Bool);
+  # Active-chain blocks after `height` (height + 1 onwards, in order), at
+  # most `maxCount` of them, fewer when their size would make the answer
+  # too large: what a wallet rescans from. Empty once `height` is the tip.
+  getBlocksSince @8 (context :Proxy.Context, height :Int32, maxCount :UInt32) -> (result :List(BlockInfo));
+  # True while the node is still catching up.
+  isInitialBlockDownload @9 (context :Proxy.Context) -> (result :Bool);
+  # True when the transaction `txid` is in the mempool.
+  isInMempool @10 (context :Proxy.Context, txid :Data) -> (result :Bool);
+  # Submits `tx` to the mempool and relays it, refusing it when its fee
+  # exceeds `maxTxFee` (0: no limit). `result` says whether it was accepted;
+  # otherwise `error` is the reject reason, worded as `sendrawtransaction`
+  # words it.
+  broadcastTransaction @11 (context :Proxy.Context, tx :Data, maxTxFee :Int64) -> (error :Text, result :Bool);
+  # Fee rate estimated to confirm within `numBlocks` blocks, and the target
+  # the estimate is for (`returnedTarget`); `result` is 0 when the node has
+  # no estimate yet.
+  estimateSmartFee @12 (context :Proxy.Context, numBlocks :Int32, conservative :Bool) -> (result :Int64, returnedTarget :Int32);
+  # The minimum fee rate the mempool relays.
+  relayMinFee @13 (context :Proxy.Context) -> (result :Int64);
+  # Registers `notifications`, called in order (on the registering strand)
+  # for every later mempool and chain event, until the returned handler is
+  # disconnected or released.
+  handleNotifications @14 (context :Proxy.Context, notifications :ChainNotifications) -> (result :Handler.Handler);
+  # Sends `transactionAddedToMempool` to `notifications` for each
+  # transaction now in the mempool, then returns.
+  requestMempoolTransactions @15 (context :Proxy.Context, notifications :ChainNotifications) -> ();
+  # Returns once every notification queued before the call has been
+  # delivered.
+  waitForNotifications @16 (context :Proxy.Context) -> ();
+  # As `waitForNotifications`, but only when the tip is no longer `oldTip`.
+  waitForNotificationsIfTipChanged @17 (context :Proxy.Context, oldTip :Data) -> ();
+}
+
+# Chain and mempool events, implemented by the client (a wallet) and called
+# by the node in the order the events happened.
+interface ChainNotifications {
+  # Releases the object at once.
+  destroy @0 (context :Proxy.Context) -> ();
+  # `tx` entered the mempool.
+  transactionAddedToMempool @1 (context :Proxy.Context, tx :Data) -> ();
+  # `tx` left the mempool for `reason` (a block including it is reported
+  # with `block`).
+  transactionRemovedFromMempool @2 (context :Proxy.Context, tx :Data, reason :MempoolRemovalReason) -> ();
+  # `block` joined the active chain.
+  blockConnected @3 (context :Proxy.Context, block :BlockInfo) -> ();
+  # `block` left the active chain (a reorganisation or `invalidateblock`),
+  # newest first.
+  blockDisconnected @4 (context :Proxy.Context, block :BlockInfo) -> ();
+  # The tip moved; sent after the connects and disconnects that moved it.
+  updatedBlockTip @5 (context :Proxy.Context) -> ();
+}
+
+# Why a transaction left the mempool (Bitcoin Core's MemPoolRemovalReason).
+enum MempoolRemovalReason {
+  # Older than the mempool's expiry.
+  expiry @0;
+  # Evicted to keep the mempool within its size limit.
+  sizeLimit @1;
+  # No longer valid after a reorganisation.
+  reorg @2;
+  # Included in a connected block.
+  block @3;
+  # Conflicts with a transaction of a connected block.
+  conflict @4;
+  # Replaced by a transaction paying more (RBF).
+  replaced @5;
+}
+
+# Where a block sits, without its transactions.
+struct FoundBlock {
+  hash @0 :Data;
+  height @1 :Int32;
+  # Hash of the parent (32 zero bytes for the genesis block).
+  prevHash @2 :Data;
+  # Header time, seconds since the epoch.
+  time @3 :UInt32;
+  # Median time of the block and its 10 ancestors.
+  mtpTime @4 :UInt32;
+  # Part of the active chain (false once reorganised away or invalidated).
+  inActiveChain @5 :Bool;
+}
+
+# A block with its transactions.
+struct BlockInfo {
+  hash @0 :Data;
+  height @1 :Int32;
+  prevHash @2 :Data;
+  # Header time, seconds since the epoch.
+  time @3 :UInt32;
+  # Serialized with witness, in block order (the coinbase first).
+  transactions @4 :List(Data);
+}

@@ -1,0 +1,45 @@
+/**
+ * Runs the generator on a schema folder made for a test and loads what it
+ * generates.
+ *
+ * @module
+ */
+import { generate } from "../../schemas/gen.ts";
+
+/** What {@linkcode generateAndLoad} made and loaded. */
+export interface Generated {
+  /** The temporary folder the schemas and `gen/` were in (removed by now). */
+  readonly dir: string;
+  /** The generated files, keyed by path in `gen/`. */
+  readonly files: Map<string, string>;
+  /** The loaded modules, keyed as asked. */
+  readonly modules: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * Writes `schemas` (path in the folder → text, or the file to copy) into a
+ * temporary folder, generates its `gen/`, imports the generated `modules`,
+ * and removes the folder.
+ */
+export async function generateAndLoad(
+  schemas: Record<string, string | URL>,
+  modules: readonly string[],
+): Promise<Generated> {
+  const dir = await Deno.makeTempDir({ prefix: "capdeno-gen-" });
+  const write = (path: string, text: string) => {
+    Deno.mkdirSync(`${dir}/${path}`.replace(/\/[^/]*$/, ""), { recursive: true });
+    Deno.writeTextFileSync(`${dir}/${path}`, text);
+  };
+  try {
+    for (const [path, source] of Object.entries(schemas)) {
+      write(path, typeof source === "string" ? source : Deno.readTextFileSync(source));
+    }
+    const files = await generate({ schemaDir: dir });
+    for (const [name, text] of files) write(`gen/${name}`, text);
+    const loaded: Record<string, Record<string, unknown>> = {};
+    for (const name of modules) loaded[name] = await import(`file://${dir}/gen/${name}`);
+    return { dir, files, modules: loaded };
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
