@@ -1,7 +1,7 @@
 /**
  * Our mpgen: turns a compiled schema (the `CodeGeneratorRequest` that
  * `capnp compile -o-` writes) into one TypeScript module per `.capnp` file,
- * `schemas/gen/<name>.mp.ts`, holding
+ * `schemas/gen/<path>.mp.ts` for `schemas/<path>.capnp`, holding
  *
  * - the TypeScript interface of every Cap'n Proto interface, which
  *   application code implements and calls;
@@ -10,12 +10,18 @@
  *
  * libmultiprocess' field conventions decide the signatures: `result` is the
  * return value, `hasX` makes `X` optional, several result fields make an
- * object, and `Context`, `$count(0)` and `$skip` fields are hidden.
+ * object, and `Context`, `$count(0)` and `$skip` fields are hidden. A list
+ * of `{key, value}` structs is a `Map` (Bitcoin Core's generic
+ * `List(Pair(K, V))` too); a generic struct is a generic TypeScript
+ * interface, and each module that uses it with bound parameters gets a
+ * layout of its own for those bindings; a list of interfaces is an array of
+ * proxies. What cannot be mapped is refused with a
+ * {@linkcode SchemaMappingError} naming the field.
  *
  * @example
  * ```ts ignore
  * import { generateProxies } from "./mpgen.ts";
- * const files = generateProxies(request); // Map<"foo.mp.ts", source>
+ * const files = generateProxies(request); // Map<"ipc/init.mp.ts", source>
  * ```
  * @module
  */
@@ -117,7 +123,7 @@ export function importSpecifier(from: string, target: string): string {
  * at a use site (read where the binding was written), or a TypeScript type
  * parameter while the generic struct itself is declared.
  */
-type Bound = { readonly type: Type; readonly env: Bindings } | { readonly name: string };
+type Bound = { readonly type: Type; readonly bindings: Bindings } | { readonly name: string };
 /** Bound parameters by the id of the generic node declaring them. */
 type Bindings = ReadonlyMap<bigint, readonly Bound[]>;
 const UNBOUND: Bindings = new Map();
@@ -548,7 +554,7 @@ class FileGenerator {
         }
         return "name" in bound
           ? { literal: "", ts: bound.name }
-          : this.#type(bound.type, [], at, bound.env);
+          : this.#type(bound.type, [], at, bound.bindings);
       }
     }
   }
@@ -569,7 +575,7 @@ class FileGenerator {
     const bound = this.#bind(node, type.struct.brand, at, bindings);
     const own = new Map([[node.id, bound]]);
     const args = bound.map((b) =>
-      "name" in b ? { ts: b.name, literal: "" } : this.#type(b.type, [], at, b.env)
+      "name" in b ? { ts: b.name, literal: "" } : this.#type(b.type, [], at, b.bindings)
     );
     const ts = `${name}<${args.map((a) => a.ts).join(", ")}>`;
     if (this.#declaring) return { node, thunk: "", ts, bindings: own };
@@ -606,7 +612,7 @@ class FileGenerator {
     }
     return scope.bind.map((binding) => {
       if (binding.which() === Brand_Binding.UNBOUND) throw unbound();
-      return { type: binding.type, env: bindings };
+      return { type: binding.type, bindings };
     });
   }
 }

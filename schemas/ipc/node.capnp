@@ -20,7 +20,7 @@ interface Node {
   # The active tip's height, time and hash, read together.
   getBlockTip @3 (context :Proxy.Context) -> (result :BlockTip);
   # Number of transactions in the mempool.
-  getMempoolSize @4 (context :Proxy.Context) -> (result :UInt64);
+  getMempoolSize @4 (context :Proxy.Context) -> (result :UInt32);
   # True while the node is still catching up.
   isInitialBlockDownload @5 (context :Proxy.Context) -> (result :Bool);
   # Registers `callback`, called (in order, on the registering strand) each

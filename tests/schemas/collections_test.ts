@@ -36,6 +36,11 @@ interface Collections {
   sumKept(): Promise<bigint>;
   releaseKept(): void;
   callWith(fn: CountersFn | null, counters: (Counter | null)[]): Promise<bigint>;
+  passSettings(settings: Settings): Settings;
+}
+interface Settings {
+  name: string;
+  entries: Map<string, string[]>;
 }
 interface CollectionsInit {
   makeCollections(): Collections;
@@ -141,6 +146,9 @@ class CollectionsImpl implements Collections {
   async callWith(fn: CountersFn | null, counters: (Counter | null)[]) {
     return await fn!(counters);
   }
+  passSettings(settings: Settings) {
+    return settings;
+  }
 }
 
 /** A CollectionsInit served over a UNIX socket and a client's Collections proxy. */
@@ -195,6 +203,9 @@ Deno.test({
       key: "k",
       value: [1, -2],
     });
+    const settings = { name: "s", entries: new Map([["a", ["x", "y"]], ["b", []]]) };
+    const settingsBack = await collections.passSettings(settings);
+    assertEquals([settingsBack.name, [...settingsBack.entries]], ["s", [...settings.entries]]);
     const error = await assertRejects(
       () => collections.passMap({ a: Uint8Array.of(1) } as unknown as Map<string, Uint8Array>),
       TypeMappingError,

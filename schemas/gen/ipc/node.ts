@@ -250,11 +250,11 @@ export class Node_GetMempoolSize$Results extends $.Struct {
         id: "aef445d62a416d98",
         size: new $.ObjectSize(8, 0),
     };
-    get result(): bigint {
-        return $.utils.getUint64(0, this);
+    get result(): number {
+        return $.utils.getUint32(0, this);
     }
-    set result(value: bigint) {
-        $.utils.setUint64(0, value, this);
+    set result(value: number) {
+        $.utils.setUint32(0, value, this);
     }
     toString(): string { return "Node_GetMempoolSize$Results_" + super.toString(); }
 }
