@@ -184,7 +184,7 @@ export class Args {
   readonly #config = new Map<string, Map<string, SettingValue[]>>();
   readonly #sections: SectionInfo[] = [];
   #network = "";
-  /** Warnings Core logs while reading (unknown configuration values, double negatives). */
+  /** Lines Core logs while reading (unknown configuration values, double negatives). */
   readonly warnings: string[] = [];
 
   constructor(specs: readonly ArgSpec[]) {
@@ -213,7 +213,9 @@ export class Args {
         throw new ArgsError(`Negating of -${key.name} is meaningless and therefore forbidden`);
       }
       if (value !== undefined && !interpretBool(value)) {
-        this.warnings.push(`Parsed potentially confusing double-negative -${key.name}=${value}`);
+        this.warnings.push(
+          `Warning: parsed potentially confusing double-negative -${key.name}=${value}`,
+        );
         return true;
       }
       return false;

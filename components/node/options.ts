@@ -860,7 +860,7 @@ function nodeOptions(
     listen: args.getBool("listen", true),
     txindex: args.getBool("txindex", false),
     notices: [
-      ...args.warnings.map((message) => ({ level: "warning" as const, message })),
+      ...args.warnings.map((message) => ({ level: "info" as const, message })),
       ...notices,
     ],
     args,

@@ -153,6 +153,7 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
       });
       if (options.ipc.lifeline) lifeline();
     }
+    let served = false;
     await start({
       options,
       log,
@@ -162,9 +163,15 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
       fail,
       use: (part) => parts.use(part),
       defer: (onStop) => parts.defer(onStop),
-      serveIpc: (iface, init) =>
-        serveIpc(iface, init, { options, ipcLog, parts, requestStop, fail }),
+      serveIpc(iface, init) {
+        if (served) throw new Error("serveIpc: a node serves one IPC interface");
+        served = true;
+        serveIpc(iface, init, { options, ipcLog, parts, requestStop, fail });
+      },
     });
+    if (!served && (options.ipc.bind.length > 0 || options.ipc.fd !== null)) {
+      log.warning("-ipcbind or -ipcfd was given, but this node serves no IPC interface");
+    }
     log.info("init message: Done loading");
     code = await stop.promise;
   } catch (error) {

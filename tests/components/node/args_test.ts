@@ -60,7 +60,9 @@ Deno.test("args: -noname and -name=0 negate, -noname=0 is a double negative", ()
   assertEquals(argsOf(["-server=2x"]).getBool("server", false), true);
   const double = argsOf(["-noserver=0"]);
   assertEquals(double.getBool("server", false), true);
-  assertEquals(double.warnings, ["Parsed potentially confusing double-negative -server=0"]);
+  assertEquals(double.warnings, [
+    "Warning: parsed potentially confusing double-negative -server=0",
+  ]);
 });
 
 Deno.test("args: Core's command-line errors, word for word", () => {

@@ -200,7 +200,7 @@ Deno.test("startup: an unknown config key only logs; an unrecognized section war
       "Error: Unable to bind to IPC address 'tcp:1'. Unrecognized address 'tcp:1'\n",
   );
   const log = Deno.readTextFileSync(`${datadir}/regtest/debug.log`);
-  assert(log.includes(" [warning] Ignoring unknown configuration value regtest.foo\n"), log);
+  assert(log.includes("Z Ignoring unknown configuration value regtest.foo\n"), log);
   assert(log.includes(" [error] Unable to bind to IPC address 'tcp:1'."), log);
   assert(log.includes(" Shutdown: done\n"), log);
   // A failed start after the lock removes the pid file and keeps the empty .lock.
