@@ -24,8 +24,19 @@
  * @module
  */
 
-/** Help groups, in the order Bitcoin Core prints them. */
-const CATEGORIES = {
+/** The help group of an option; `hidden` options are accepted but not listed. */
+export type ArgCategory =
+  | "options"
+  | "connection"
+  | "wallet"
+  | "debug"
+  | "chain"
+  | "rpc"
+  | "ipc"
+  | "hidden";
+
+/** Help groups' titles, in the order Bitcoin Core prints them. */
+const CATEGORIES: Record<ArgCategory, string> = {
   options: "Options:",
   connection: "Connection options:",
   wallet: "Wallet options:",
@@ -34,10 +45,7 @@ const CATEGORIES = {
   rpc: "RPC server options:",
   ipc: "IPC interprocess connection options:",
   hidden: "",
-} as const;
-
-/** The help group of an option; `hidden` options are accepted but not listed. */
-export type ArgCategory = keyof typeof CATEGORIES;
+};
 
 /** One option a program accepts (Core's `AddArg`). */
 export interface ArgSpec {
@@ -47,6 +55,7 @@ export interface ArgSpec {
   param?: string;
   /** The help text, one paragraph. */
   help: string;
+  /** The help group it is listed in. */
   category: ArgCategory;
   /** Read only from the selected network's section of a config file (`NETWORK_ONLY`). */
   networkOnly?: boolean;
@@ -65,13 +74,17 @@ export type SettingValue = string | boolean;
 
 /** A command line or configuration file Core would refuse; the message is Core's. */
 export class ArgsError extends Error {
+  /** The error's name. */
   override name = "ArgsError";
 }
 
 /** Where a `[section]` (or a `section.name=` key) appeared in a configuration file. */
 export interface SectionInfo {
+  /** The section's name. */
   name: string;
+  /** The file, as it was given. */
   file: string;
+  /** The line, from 1. */
   line: number;
 }
 
@@ -187,6 +200,7 @@ export class Args {
   /** Lines Core logs while reading (unknown configuration values, double negatives). */
   readonly warnings: string[] = [];
 
+  /** Settings for the options `specs` declares; empty until read. */
   constructor(specs: readonly ArgSpec[]) {
     this.#specs = new Map(specs.map((spec) => [spec.name, spec]));
   }

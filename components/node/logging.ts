@@ -121,6 +121,7 @@ export class NodeLog implements Disposable {
   #consoleBroken = false;
   #fileFailed = false;
 
+  /** A log that buffers until {@linkcode NodeLog.start}. */
   constructor(options: NodeLogOptions = {}) {
     this.#console = options.console ?? ((text) => writeAll(Deno.stdout, encoder.encode(text)));
     this.#keep = options.keepBytes ?? KEEP_BYTES;

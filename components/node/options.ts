@@ -39,6 +39,7 @@ export const DEFAULT_RPC_PORT = 18443;
  * Messages are Bitcoin Core's where Core has one.
  */
 export class StartupError extends Error {
+  /** The error's name. */
   override name = "StartupError";
 }
 
@@ -161,6 +162,7 @@ export function parseLogSettings(
 export interface RpcEndpoint {
   /** IPv4 or IPv6 address (without brackets) or host name. */
   host: string;
+  /** The TCP port. */
   port: number;
 }
 
@@ -221,7 +223,9 @@ export interface LogOutputOptions {
 
 /** A line to log once the log is open, and maybe to print on stderr at once. */
 export interface Notice {
+  /** How it is logged: plain, or with `[warning]`. */
   level: "info" | "warning";
+  /** The log line. */
   message: string;
   /** Printed on stderr during startup, as bitcoind does for this one. */
   stderr?: string;
@@ -243,11 +247,15 @@ export interface NodeOptions {
   configFilesRead: string[];
   /** Absolute path of the pid file; null with `-nopid`. */
   pidFile: string | null;
+  /** Where log lines go. */
   log: LogOutputOptions;
+  /** Which debug lines are logged. */
   logSettings: LogSettings;
   /** `-server` (on by default, as for bitcoind): serve JSON-RPC. */
   server: boolean;
+  /** JSON-RPC settings. */
   rpc: RpcOptions;
+  /** IPC settings. */
   ipc: IpcOptions;
   /** `-wallet` names, for the wallet component. */
   wallets: string[];

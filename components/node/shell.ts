@@ -35,6 +35,7 @@ import { NODE_NAME, NODE_VERSION, type NodeOptions, parseNodeArgs } from "./opti
 
 /** What `start` gets to build the node's parts with. */
 export interface NodeContext {
+  /** The node's options, checked. */
   readonly options: NodeOptions;
   /** The node's log (`debug.log`, and stdout with `-printtoconsole`). */
   readonly log: NodeLog;
