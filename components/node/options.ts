@@ -515,17 +515,26 @@ function permissionError(error: Deno.errors.NotCapable): StartupError {
   return new StartupError(`${error.message} (the node's permission flags do not cover it)`);
 }
 
-/** `Deno.statSync`, null when the path does not exist. */
-function statOrNull(path: string): Deno.FileInfo | null {
+/** A path the process's Deno permissions do not let it look at. */
+const HIDDEN = Symbol("hidden");
+
+/**
+ * `Deno.statSync`; null when the path does not exist, {@linkcode HIDDEN}
+ * when the permissions do not reach it (a sandbox granting only
+ * `<datadir>/regtest` prepared the data directory itself).
+ */
+function look(path: string): Deno.FileInfo | null | typeof HIDDEN {
   try {
     return Deno.statSync(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) throw permissionError(error);
-    return null;
+    return error instanceof Deno.errors.NotCapable ? HIDDEN : null;
   }
 }
 
-const isDirectory = (path: string) => statOrNull(path)?.isDirectory === true;
+const isDirectory = (path: string) => {
+  const seen = look(path);
+  return seen !== HIDDEN && seen?.isDirectory === true;
+};
 
 /** A file's text, or null when it cannot be opened. */
 function readOrNull(path: string): string | null {
@@ -569,6 +578,18 @@ function includesOf(args: Args, section: string, skip: number): string[] {
 function readConfigFiles(args: Args, confPath: string, datadir: string, notices: Notice[]) {
   const read: string[] = [];
   if (confPath === "") return read;
+  if (look(confPath) === HIDDEN) {
+    if (args.isSet("conf")) {
+      throw new StartupError(
+        `Cannot read the configuration file ${confPath}: the node's permission flags do not cover it`,
+      );
+    }
+    notices.push({
+      level: "info",
+      message: `Config file ${confPath} is outside this process's permissions, skipping`,
+    });
+    return read;
+  }
   if (isDirectory(confPath)) throw new ArgsError(`Config file ${quoted(confPath)} is a directory.`);
   const text = readOrNull(confPath);
   if (text === null) {
@@ -714,7 +735,12 @@ export function parseNodeArgs(
     const home = (env.home ?? defaultHome)() || "/";
     return absolutePath(".bitcoin", home);
   };
-  const datadirExists = () => args.getPath("datadir") === "" || isDirectory(dataDirOf());
+  // One hidden by the permissions was prepared by whoever granted them.
+  const datadirExists = () => {
+    if (args.getPath("datadir") === "") return true;
+    const seen = look(dataDirOf());
+    return seen === HIDDEN || seen?.isDirectory === true;
+  };
   if (!datadirExists()) {
     throw new StartupError(`Specified data directory "${args.get("datadir")}" does not exist.`);
   }
@@ -781,8 +807,8 @@ function checkIgnoredConfig(
   notices: Notice[],
 ): void {
   const inDatadir = `${datadir}/bitcoin.conf`;
-  const present = statOrNull(inDatadir);
-  if (present === null) return;
+  const present = look(inDatadir);
+  if (present === null || present === HIDDEN) return;
   if (originalConf === "") {
     notices.push({
       level: "info",
@@ -791,8 +817,10 @@ function checkIgnoredConfig(
     });
     return;
   }
-  const used = statOrNull(originalConf);
-  if (used !== null && used.dev === present.dev && used.ino === present.ino) return;
+  const used = look(originalConf);
+  if (used !== null && used !== HIDDEN && used.dev === present.dev && used.ino === present.ino) {
+    return;
+  }
   const given = args.get("conf") ?? "";
   const source = given === ""
     ? `data directory ${quoted(originalDatadir)}`

@@ -84,13 +84,17 @@ Deno.test("shell: SIGKILL leaves the pid file, but the lock goes with the proces
 
 Deno.test("shell: spawned as the sandbox spawns it, it holds the lock and stops when the parent goes", async () => {
   const datadir = Deno.makeTempDirSync({ prefix: "capdeno-spawn-" });
+  // As the sandbox prepares a manifest granting read and write on "regtest"
+  // only: the data directory and its bitcoin.conf are out of sight.
+  Deno.mkdirSync(`${datadir}/regtest`, { mode: 0o700 });
+  Deno.writeTextFileSync(`${datadir}/bitcoin.conf`, "regtest=1\n[regtest]\nserver=1\n");
   const sockets = Deno.makeTempDirSync({ prefix: "capdeno-sock-" });
   const socket = `${sockets}/node.sock`;
   const child = await spawn(
     NodeInit,
     denoCommand(FIXTURE, {
       permissions: [
-        `--allow-read=${datadir},${socket}`,
+        `--allow-read=${datadir}/regtest,${socket}`,
         `--allow-write=${datadir}/regtest,${socket}`,
         `--allow-net=unix:${socket}`,
       ],
@@ -121,7 +125,9 @@ Deno.test("shell: spawned as the sandbox spawns it, it holds the lock and stops 
   }
   assert(exited);
   assertEquals(await child.exited, { code: 0, signal: null });
-  assert(Deno.readTextFileSync(`${datadir}/regtest/debug.log`).endsWith(" Shutdown: done\n"));
+  const log = Deno.readTextFileSync(`${datadir}/regtest/debug.log`);
+  assert(log.endsWith(" Shutdown: done\n"), log);
+  assert(log.includes(`Config file ${datadir}/bitcoin.conf is outside this process's permissions`));
   assert(!Deno.readDirSync(`${datadir}/regtest`).some((e) => e.name === "bitcoind.pid"));
 });
 
