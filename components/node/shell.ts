@@ -155,7 +155,7 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
       if (options.ipc.lifeline) lifeline();
     }
     let served = false;
-    await start({
+    const started = Promise.resolve(start({
       options,
       log,
       ipcLog,
@@ -169,11 +169,14 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
         served = true;
         serveIpc(iface, init, { options, ipcLog, parts, requestStop, fail });
       },
-    });
-    if (!served && (options.ipc.bind.length > 0 || options.ipc.fd !== null)) {
-      log.warning("-ipcbind or -ipcfd was given, but this node serves no IPC interface");
+    }));
+    // A stop requested while the parts start (Ctrl-C during a long load) does not wait for them.
+    if (await Promise.race([started.then(() => true), stop.promise.then(() => false)])) {
+      if (!served && (options.ipc.bind.length > 0 || options.ipc.fd !== null)) {
+        log.warning("-ipcbind or -ipcfd was given, but this node serves no IPC interface");
+      }
+      log.info("init message: Done loading");
     }
-    log.info("init message: Done loading");
     code = await stop.promise;
   } catch (error) {
     log.error(messageOf(error));

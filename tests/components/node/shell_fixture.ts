@@ -4,6 +4,7 @@
  * chain keeps one), the toy chain served over IPC, and with `-server` (the
  * default) an HTTP endpoint on the RPC addresses whose `stop` method stops
  * the node, as the JSON-RPC part will. Each part logs when it stops.
+ * `-wallet=fixture-hangs` makes `start` hang after the database opened.
  *
  * @module
  */
@@ -22,6 +23,11 @@ await runNode({
       db.close();
       node.log.info("fixture: database closed");
     });
+    if (node.options.wallets.includes("fixture-hangs")) {
+      // A start that never finishes, as a long load would look.
+      node.log.info("fixture: start hangs");
+      return new Promise<void>(() => {});
+    }
     if (server) {
       let bound = 0;
       for (const { host, port } of rpc.endpoints) {

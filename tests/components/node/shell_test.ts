@@ -167,6 +167,37 @@ Deno.test("shell: SIGINT stops the parts in reverse order and exits with 0", asy
   assert(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /.test(after[0]), after[0]);
 });
 
+Deno.test("shell: a stop during a start that does not finish still stops the parts made so far", async () => {
+  const datadir = Deno.makeTempDirSync({ prefix: "capdeno-hang-" });
+  const log = `${datadir}/regtest/debug.log`;
+  const node = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      ...dataGrants(datadir),
+      FIXTURE,
+      "-regtest",
+      `-datadir=${datadir}`,
+      "-server=0",
+      "-wallet=fixture-hangs",
+      "-printtoconsole=0",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  await waitForLine(log, " fixture: start hangs\n");
+  node.kill("SIGTERM");
+  assertEquals((await node.status).code, 0);
+  const lines = Deno.readTextFileSync(log).trimEnd().split("\n");
+  assert(!lines.some((line) => line.endsWith(" init message: Done loading")));
+  assertEquals(lines.slice(-3).map((line) => line.slice(21)), [
+    "Shutdown: In progress...",
+    "fixture: database closed",
+    "Shutdown: done",
+  ]);
+});
+
 Deno.test("shell: the permission flags of permissions.ts, exactly, run the node; each is needed", async () => {
   const parent = Deno.makeTempDirSync({ prefix: "capdeno-perm-" });
   Deno.mkdirSync(`${parent}/data`);
