@@ -81,3 +81,13 @@ export function waitForLine(path: string, text: string): Promise<void> {
     `${JSON.stringify(text.trim())} in ${path}`,
   );
 }
+
+/** Starts the fixture with `-printtoconsole=0` (it logs to `debug.log` only); stderr is shown. */
+export function spawnQuiet(argv: readonly string[], flags: readonly string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", ...flags, FIXTURE, ...argv, "-printtoconsole=0"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+}

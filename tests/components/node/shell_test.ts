@@ -21,6 +21,7 @@ import {
   freePort,
   LAUNCHER,
   runOnce,
+  spawnQuiet,
   startNode,
   waitForLine,
 } from "./node_process.ts";
@@ -135,22 +136,10 @@ Deno.test("shell: SIGINT stops the parts in reverse order and exits with 0", asy
   const datadir = Deno.makeTempDirSync({ prefix: "capdeno-stop-" });
   const port = freePort();
   const log = `${datadir}/regtest/debug.log`;
-  const node = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      ...dataGrants(datadir),
-      `--allow-net=127.0.0.1:${port},[::1]:${port}`,
-      FIXTURE,
-      "-regtest",
-      `-datadir=${datadir}`,
-      `-rpcport=${port}`,
-      "-printtoconsole=0",
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+  const node = spawnQuiet(["-regtest", `-datadir=${datadir}`, `-rpcport=${port}`], [
+    ...dataGrants(datadir),
+    `--allow-net=127.0.0.1:${port},[::1]:${port}`,
+  ]);
   await waitForLine(log, " fixture: started\n");
   node.kill("SIGINT");
   assertEquals((await node.status).code, 0);
@@ -170,22 +159,10 @@ Deno.test("shell: SIGINT stops the parts in reverse order and exits with 0", asy
 Deno.test("shell: a stop during a start that does not finish still stops the parts made so far", async () => {
   const datadir = Deno.makeTempDirSync({ prefix: "capdeno-hang-" });
   const log = `${datadir}/regtest/debug.log`;
-  const node = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      ...dataGrants(datadir),
-      FIXTURE,
-      "-regtest",
-      `-datadir=${datadir}`,
-      "-server=0",
-      "-wallet=fixture-hangs",
-      "-printtoconsole=0",
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+  const node = spawnQuiet(
+    ["-regtest", `-datadir=${datadir}`, "-server=0", "-wallet=fixture-hangs"],
+    dataGrants(datadir),
+  );
   await waitForLine(log, " fixture: start hangs\n");
   node.kill("SIGTERM");
   assertEquals((await node.status).code, 0);
