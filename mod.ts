@@ -124,6 +124,7 @@ export {
   type Lifeline,
   lifeline,
   newToken,
+  onLifelineClosed,
   TOKEN_BYTES,
   wantsLifeline,
 } from "./runtime/process/lifeline.ts";

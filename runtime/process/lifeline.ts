@@ -34,6 +34,18 @@ export interface Lifeline {
 
 let current: Lifeline | null = null;
 
+/** What runs when the control line closes; by default the process exits with status 0. */
+let closed: () => void = () => Deno.exit(0);
+
+/**
+ * Replaces what happens when the control line closes (an exit with status 0
+ * by default), so a component with state to flush can shut down cleanly
+ * first. The handler must end the process.
+ */
+export function onLifelineClosed(handler: () => void): void {
+  closed = handler;
+}
+
 /** Whether `args` ask for the stdin lifeline (`-lifeline`). */
 export function wantsLifeline(args: readonly string[]): boolean {
   return args.some((arg) => /^--?lifeline$/.test(arg));
@@ -41,7 +53,8 @@ export function wantsLifeline(args: readonly string[]): boolean {
 
 /**
  * Starts reading stdin as the control line (once per process) and returns
- * what arrives on it. The process exits with status 0 when stdin closes.
+ * what arrives on it. When stdin closes the process exits with status 0, or
+ * runs the handler given to {@linkcode onLifelineClosed}.
  */
 export function lifeline(): Lifeline {
   if (current !== null) return current;
@@ -65,7 +78,7 @@ export function lifeline(): Lifeline {
         }
       }
     } finally {
-      Deno.exit(0);
+      closed();
     }
   })();
   current = {

@@ -232,8 +232,10 @@ export function ipcFdOf(args: readonly string[]): number | null {
  * In a component's entry point: when this process was started by
  * {@linkcode spawn} (`-ipcfd` is among `args`), serves `init` to the
  * parent and exits once the parent disconnects or its stdin closes (the
- * lifeline, `lifeline.ts`), so nothing after it runs.
- * Returns false at once otherwise (the component was started on its own).
+ * lifeline, `lifeline.ts`), so nothing after it runs; with `exit: false`
+ * it returns true once the parent disconnects instead, and the caller
+ * shuts down. Returns false at once otherwise (the component was started
+ * on its own).
  *
  * @example
  * ```ts ignore
@@ -243,7 +245,7 @@ export function ipcFdOf(args: readonly string[]): number | null {
 export async function serve<T>(
   iface: InterfaceDescriptor<T>,
   init: T,
-  options: IpcOptions & { args?: readonly string[] } = {},
+  options: IpcOptions & { args?: readonly string[]; exit?: boolean } = {},
 ): Promise<boolean> {
   const args = options.args ?? Deno.args;
   const fd = ipcFdOf(args);
@@ -259,6 +261,7 @@ export async function serve<T>(
       log,
     },
   );
+  if (options.exit === false) return true;
   Deno.exit(0);
 }
 

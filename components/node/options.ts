@@ -1,0 +1,976 @@
+/**
+ * The node's options, read as `bitcoind -regtest` reads them: the command
+ * line, then `bitcoin.conf` (or `-conf`) with its `[regtest]` section and
+ * `includeconf` files, chain selection, and Core's startup checks, each
+ * failing with the line Bitcoin Core prints (`Error: …`, exit status 1).
+ * Only regtest runs: any other chain, none given included (bitcoind then
+ * means main), is refused with one line saying to pass `-regtest`.
+ *
+ * {@linkcode parseNodeArgs} is pure but for reading the configuration
+ * files; creating `<datadir>/regtest/` is left to the process shell.
+ *
+ * @example
+ * ```ts
+ * import { parseNodeArgs } from "./options.ts";
+ * const datadir = Deno.makeTempDirSync();
+ * const started = parseNodeArgs(["-regtest", `-datadir=${datadir}`, "-rpcport=18500"]);
+ * if (started.kind !== "run") throw new Error("expected options");
+ * if (started.options.rpc.port !== 18500) throw new Error("rpcport");
+ * if (started.options.netDir !== `${datadir}/regtest`) throw new Error("netDir");
+ * ```
+ * @module
+ */
+import { absolutePath, Args, ArgsError, type ArgSpec } from "./args.ts";
+
+/** The node's version, as `-version` prints it. */
+export const NODE_VERSION = "0.1.0";
+
+/** What the node calls itself in `-help`, `-version` and the log. */
+export const NODE_NAME = "capdeno node";
+
+/** The one chain this node runs. */
+export const CHAIN = "regtest";
+
+/** Regtest's JSON-RPC port. */
+export const DEFAULT_RPC_PORT = 18443;
+
+/**
+ * A startup failure: printed as `Error: <message>` on stderr, exit status 1.
+ * Messages are Bitcoin Core's where Core has one.
+ */
+export class StartupError extends Error {
+  /** The error's name. */
+  override name = "StartupError";
+}
+
+/**
+ * Bitcoin Core v30's logging categories (`-debug=<category>`); the node
+ * accepts them all and logs in those its parts use (`ipc`, `rpc`, …).
+ */
+export const LOG_CATEGORIES: readonly string[] = [
+  "addrman",
+  "bench",
+  "blockstorage",
+  "cmpctblock",
+  "coindb",
+  "estimatefee",
+  "http",
+  "i2p",
+  "ipc",
+  "kernel",
+  "leveldb",
+  "libevent",
+  "mempool",
+  "mempoolrej",
+  "net",
+  "prune",
+  "proxy",
+  "qt",
+  "rand",
+  "reindex",
+  "rpc",
+  "scan",
+  "selectcoins",
+  "tor",
+  "txpackages",
+  "txreconciliation",
+  "validation",
+  "walletdb",
+  "zmq",
+];
+
+/** How detailed a category's debug logging is. */
+export type DebugLevel = "trace" | "debug" | "info";
+
+/** Which debug lines are logged (`-debug`, `-debugexclude`, `-loglevel`). */
+export interface LogSettings {
+  /** Categories whose debug lines are logged. */
+  readonly categories: ReadonlySet<string>;
+  /** The level for enabled categories without their own (`-loglevel=<level>`; debug by default). */
+  readonly level: DebugLevel;
+  /** Per-category levels (`-loglevel=<category>:<level>`). */
+  readonly categoryLevels: ReadonlyMap<string, DebugLevel>;
+}
+
+const LEVELS: readonly DebugLevel[] = ["info", "debug", "trace"];
+
+/** `-debug=<category>` values meaning every category. */
+const ALL_CATEGORIES = new Set(["", "1", "all"]);
+
+/**
+ * The log settings of `-debug`, `-debugexclude` and `-loglevel` values, as
+ * Core's `SetLoggingCategories` and `SetLoggingLevel`; throws
+ * {@linkcode StartupError} with Core's text for an unknown category or level.
+ *
+ * @example
+ * ```ts
+ * import { parseLogSettings } from "./options.ts";
+ * const settings = parseLogSettings(["rpc", "0", "ipc"], [], ["ipc:trace"]);
+ * if (settings.categories.has("rpc") || !settings.categories.has("ipc")) throw new Error();
+ * if (settings.categoryLevels.get("ipc") !== "trace") throw new Error();
+ * ```
+ */
+export function parseLogSettings(
+  debug: readonly string[],
+  exclude: readonly string[],
+  logLevels: readonly string[],
+): LogSettings {
+  const categories = new Set<string>();
+  // Categories before the last -debug=0 (or none) are disregarded.
+  const last = debug.findLastIndex((category) => category === "0" || category === "none");
+  for (const category of debug.slice(last + 1)) {
+    if (ALL_CATEGORIES.has(category)) LOG_CATEGORIES.forEach((c) => categories.add(c));
+    else if (LOG_CATEGORIES.includes(category)) categories.add(category);
+    else throw new StartupError(`Unsupported logging category -debug=${category}.`);
+  }
+  for (const category of exclude) {
+    if (ALL_CATEGORIES.has(category)) categories.clear();
+    else if (LOG_CATEGORIES.includes(category)) categories.delete(category);
+    else throw new StartupError(`Unsupported logging category -debugexclude=${category}.`);
+  }
+  let level: DebugLevel = "debug";
+  const categoryLevels = new Map<string, DebugLevel>();
+  const levelNames = LEVELS.join(", ");
+  for (const text of logLevels) {
+    if (text.indexOf(":", 3) < 0) {
+      if (!LEVELS.includes(text as DebugLevel)) {
+        throw new StartupError(
+          `Unsupported global logging level -loglevel=${text}. Valid values: ${levelNames}.`,
+        );
+      }
+      level = text as DebugLevel;
+      continue;
+    }
+    const parts = text.split(":");
+    const [category, value] = parts;
+    if (
+      parts.length !== 2 || !LOG_CATEGORIES.includes(category) ||
+      !LEVELS.includes(value as DebugLevel)
+    ) {
+      throw new StartupError(
+        `Unsupported category-specific logging level -loglevel=${text}. Expected ` +
+          `-loglevel=<category>:<loglevel>. Valid categories: ${LOG_CATEGORIES.join(", ")}. ` +
+          `Valid loglevels: ${levelNames}.`,
+      );
+    }
+    categoryLevels.set(category, value as DebugLevel);
+  }
+  return { categories, level, categoryLevels };
+}
+
+/** An address and port the JSON-RPC server binds. */
+export interface RpcEndpoint {
+  /** IPv4 or IPv6 address (without brackets) or host name. */
+  host: string;
+  /** The TCP port. */
+  port: number;
+}
+
+/** JSON-RPC settings, as bitcoind reads them. */
+export interface RpcOptions {
+  /** `-rpcport`, validated (1–65535). */
+  port: number;
+  /**
+   * Where to listen: `::1` and `127.0.0.1` on `port`, unless both
+   * `-rpcbind` and `-rpcallowip` are given (bitcoind's rule).
+   */
+  endpoints: RpcEndpoint[];
+  /** `-rpcallowip` values, unparsed. */
+  allowIp: string[];
+  /** `-rpcbind` values, ports validated. */
+  bind: string[];
+  /** `-rpcuser`; "" when unset. */
+  user: string;
+  /** `-rpcpassword`; "" when unset (cookie authentication then). */
+  password: string;
+  /** Absolute path of the cookie (`<datadir>/regtest/.cookie` by default); null with `-norpccookiefile`. */
+  cookieFile: string | null;
+  /** The cookie's mode from `-rpccookieperms` (0o600, 0o640, 0o644); null for the default (owner only). */
+  cookieMode: number | null;
+  /** `-rpcthreads`, at least 1. */
+  threads: number;
+  /** `-rpcworkqueue`, at least 1. */
+  workQueue: number;
+  /** `-rpcservertimeout` in seconds. */
+  serverTimeout: number;
+}
+
+/** The IPC side: Bitcoin Core's `-ipcbind`, and the runtime's spawn options. */
+export interface IpcOptions {
+  /** `-ipcbind` addresses (`unix` is `<datadir>/regtest/node.sock`). */
+  bind: string[];
+  /** `-ipcfd`: the descriptor of the parent's socket when spawned; null otherwise. */
+  fd: number | null;
+  /** `-ipcconnect`, for the sandbox; null when unset or negated. */
+  connect: string | null;
+  /** `-lifeline`: stdin is the supervisor's control line. */
+  lifeline: boolean;
+}
+
+/** Where log lines go. */
+export interface LogOutputOptions {
+  /** Absolute path of `debug.log`; null with `-nodebuglogfile`. */
+  file: string | null;
+  /** `-printtoconsole` (on by default, as for bitcoind). */
+  console: boolean;
+  /** `-logtimestamps` (on by default). */
+  timestamps: boolean;
+  /** `-logtimemicros`. */
+  micros: boolean;
+  /** `-shrinkdebugfile` (on by default when no `-debug` category is enabled). */
+  shrinkOnStart: boolean;
+}
+
+/** A line to log once the log is open, and maybe to print on stderr at once. */
+export interface Notice {
+  /** How it is logged: plain, or with `[warning]`. */
+  level: "info" | "warning";
+  /** The log line. */
+  message: string;
+  /** Printed on stderr during startup, as bitcoind does for this one. */
+  stderr?: string;
+}
+
+/** The node's options after every startup check: the typed result of the command line and config. */
+export interface NodeOptions {
+  /** Always `regtest`. */
+  chain: typeof CHAIN;
+  /** The data directory, absolute (relative `-datadir` resolved against the working directory). */
+  datadir: string;
+  /** Whether `-datadir` was given (else `$HOME/.bitcoin`). */
+  datadirGiven: boolean;
+  /** `<datadir>/regtest`: chain files, `.lock`, `.cookie`, `debug.log`, `bitcoind.pid`, `node.sock`. */
+  netDir: string;
+  /** The configuration file's path ("" with `-noconf`). */
+  configFile: string;
+  /** The configuration files actually read, included ones after the main one. */
+  configFilesRead: string[];
+  /** Absolute path of the pid file; null with `-nopid`. */
+  pidFile: string | null;
+  /** Where log lines go. */
+  log: LogOutputOptions;
+  /** Which debug lines are logged. */
+  logSettings: LogSettings;
+  /** `-server` (on by default, as for bitcoind): serve JSON-RPC. */
+  server: boolean;
+  /** JSON-RPC settings. */
+  rpc: RpcOptions;
+  /** IPC settings. */
+  ipc: IpcOptions;
+  /** `-wallet` names, for the wallet component. */
+  wallets: string[];
+  /** `-fallbackfee` in satoshis per 1000 virtual bytes. */
+  fallbackFee: number;
+  /** `-listen`: accepted; this node has no peer-to-peer network either way. */
+  listen: boolean;
+  /** `-txindex`: getrawtransaction finds confirmed transactions without a block hash. */
+  txindex: boolean;
+  /** Things to log once the log is open. */
+  notices: Notice[];
+  /** Every setting, for parts reading options not typed here (Core's accessors). */
+  args: Args;
+}
+
+/** What starting with a command line comes to. */
+export type NodeStartup =
+  | { kind: "run"; options: NodeOptions }
+  /** `-help` or `-version`: print `text` on stdout and exit with status 0. */
+  | { kind: "print"; text: string };
+
+const LISTEN_HELP =
+  "Accepted for compatibility with bitcoind; this node has no peer-to-peer network, so it " +
+  "neither accepts nor makes peer connections whatever the value (default: 1)";
+
+/** The options this node accepts; their help is bitcoind's where they behave as bitcoind's. */
+export const NODE_OPTIONS: readonly ArgSpec[] = [
+  {
+    name: "allowignoredconf",
+    help:
+      "For backwards compatibility, treat an unused bitcoin.conf file in the datadir as a warning, not an error.",
+    category: "options",
+  },
+  {
+    name: "conf",
+    param: "=<file>",
+    help:
+      "Specify path to read-only configuration file. Relative paths will be prefixed by datadir location (only useable from command line, not configuration file) (default: bitcoin.conf)",
+    category: "options",
+  },
+  {
+    name: "datadir",
+    param: "=<dir>",
+    help: "Specify data directory",
+    category: "options",
+    noNegation: true,
+  },
+  {
+    name: "debuglogfile",
+    param: "=<file>",
+    help:
+      "Specify location of debug log file (default: debug.log). Relative paths will be prefixed by a net-specific datadir location. Pass -nodebuglogfile to disable writing the log to a file.",
+    category: "options",
+  },
+  { name: "help", help: "Print this help message and exit (also -h or -?)", category: "options" },
+  {
+    name: "includeconf",
+    param: "=<file>",
+    help:
+      "Specify additional configuration file, relative to the -datadir path (only useable from configuration file, not command line)",
+    category: "options",
+  },
+  {
+    name: "pid",
+    param: "=<file>",
+    help:
+      "Specify pid file. Relative paths will be prefixed by a net-specific datadir location. (default: bitcoind.pid)",
+    category: "options",
+  },
+  {
+    name: "txindex",
+    help: "Maintain a full transaction index, used by the getrawtransaction rpc call (default: 0)",
+    category: "options",
+  },
+  { name: "version", help: "Print version and exit", category: "options" },
+  { name: "listen", help: LISTEN_HELP, category: "connection" },
+  {
+    name: "fallbackfee",
+    param: "=<amt>",
+    help:
+      "A fee rate (in BTC/kvB) that will be used when fee estimation has insufficient data. 0 to entirely disable the fallbackfee feature. (default: 0.00)",
+    category: "wallet",
+  },
+  {
+    name: "wallet",
+    param: "=<path>",
+    help:
+      "Specify wallet path to load at startup. Can be used multiple times to load multiple wallets. Path is to a directory containing wallet data and log files. If the path is not absolute, it is interpreted relative to <walletdir>. This only loads existing wallets and does not create new ones. For backwards compatibility this also accepts names of existing top-level data files in <walletdir>.",
+    category: "wallet",
+    networkOnly: true,
+  },
+  {
+    name: "debug",
+    param: "=<category>",
+    help:
+      'Output debug and trace logging (default: -nodebug, supplying <category> is optional). If <category> is not supplied or if <category> is 1 or "all", output all debug logging. If <category> is 0 or "none", any other categories are ignored. Other valid values for <category> are: ' +
+      `${
+        LOG_CATEGORIES.join(", ")
+      }. This option can be specified multiple times to output multiple categories.`,
+    category: "debug",
+  },
+  {
+    name: "debugexclude",
+    param: "=<category>",
+    help:
+      'Exclude debug and trace logging for a category. Can be used in conjunction with -debug=1 to output debug and trace logging for all categories except the specified category. This option can be specified multiple times to exclude multiple categories. This takes priority over "-debug"',
+    category: "debug",
+  },
+  {
+    name: "help-debug",
+    help: "Print help message with debugging options and exit",
+    category: "debug",
+  },
+  {
+    name: "loglevel",
+    param: "=<level>|<category>:<level>",
+    help:
+      "Set the global or per-category severity level for logging categories enabled with the -debug configuration option. Possible values are info, debug, trace (default=debug). The following levels are always logged: error, warning, info. If <category>:<level> is supplied, the setting will override the global one and may be specified multiple times to set multiple category-specific levels. <category> can be: " +
+      `${LOG_CATEGORIES.join(", ")}.`,
+    category: "debug",
+    noNegation: true,
+    needsValue: true,
+    debugOnly: true,
+  },
+  {
+    name: "logtimemicros",
+    help: "Add microsecond precision to debug timestamps (default: 0)",
+    category: "debug",
+    debugOnly: true,
+  },
+  {
+    name: "logtimestamps",
+    help: "Prepend debug output with timestamp (default: 1)",
+    category: "debug",
+  },
+  {
+    name: "printtoconsole",
+    help:
+      "Send trace/debug info to console (default: 1. To disable logging to file, set -nodebuglogfile)",
+    category: "debug",
+  },
+  {
+    name: "shrinkdebugfile",
+    help: "Shrink debug.log file on client startup (default: 1 when no -debug)",
+    category: "debug",
+  },
+  {
+    name: "chain",
+    param: "=<chain>",
+    help:
+      "Use the chain <chain>. This node runs only regtest: main, test, testnet4 and signet are refused (bitcoind's default is main, so give -regtest or -chain=regtest)",
+    category: "chain",
+  },
+  {
+    name: "regtest",
+    help:
+      "Enter regression test mode, which uses a special chain in which blocks can be solved instantly. This is intended for regression testing tools and app development. Equivalent to -chain=regtest. Required: this node runs only regtest.",
+    category: "chain",
+  },
+  {
+    name: "rpcallowip",
+    param: "=<ip>",
+    help:
+      "Allow JSON-RPC connections from specified source. Valid values for <ip> are a single IP (e.g. 1.2.3.4), a network/netmask (e.g. 1.2.3.4/255.255.255.0), a network/CIDR (e.g. 1.2.3.4/24), all ipv4 (0.0.0.0/0), or all ipv6 (::/0). This option can be specified multiple times",
+    category: "rpc",
+  },
+  {
+    name: "rpcbind",
+    param: "=<addr>[:port]",
+    help:
+      "Bind to given address to listen for JSON-RPC connections. Do not expose the RPC server to untrusted networks such as the public internet! This option is ignored unless -rpcallowip is also passed. Port is optional and overrides -rpcport. Use [host]:port notation for IPv6. This option can be specified multiple times (default: 127.0.0.1 and ::1 i.e., localhost)",
+    category: "rpc",
+    networkOnly: true,
+  },
+  {
+    name: "rpccookiefile",
+    param: "=<loc>",
+    help:
+      "Location of the auth cookie. Relative paths will be prefixed by a net-specific datadir location. (default: data dir)",
+    category: "rpc",
+  },
+  {
+    name: "rpccookieperms",
+    param: "=<readable-by>",
+    help:
+      "Set permissions on the RPC auth cookie file so that it is readable by [owner|group|all] (default: owner [via umask 0077])",
+    category: "rpc",
+  },
+  {
+    name: "rpcpassword",
+    param: "=<pw>",
+    help: "Password for JSON-RPC connections",
+    category: "rpc",
+    sensitive: true,
+  },
+  {
+    name: "rpcport",
+    param: "=<port>",
+    help: `Listen for JSON-RPC connections on <port> (default: ${DEFAULT_RPC_PORT})`,
+    category: "rpc",
+    networkOnly: true,
+  },
+  {
+    name: "rpcservertimeout",
+    param: "=<n>",
+    help: "Timeout during HTTP requests (default: 30)",
+    category: "rpc",
+    debugOnly: true,
+  },
+  {
+    name: "rpcthreads",
+    param: "=<n>",
+    help: "Set the number of threads to service RPC calls (default: 16)",
+    category: "rpc",
+  },
+  {
+    name: "rpcuser",
+    param: "=<user>",
+    help: "Username for JSON-RPC connections",
+    category: "rpc",
+    sensitive: true,
+  },
+  {
+    name: "rpcworkqueue",
+    param: "=<n>",
+    help: "Set the maximum depth of the work queue to service RPC calls (default: 64)",
+    category: "rpc",
+    debugOnly: true,
+  },
+  { name: "server", help: "Accept command line and JSON-RPC commands", category: "rpc" },
+  {
+    name: "ipcbind",
+    param: "=<address>",
+    help:
+      'Bind to Unix socket address and listen for incoming connections. Valid address values are "unix" to listen on the default path, <datadir>/regtest/node.sock, or "unix:/custom/path" to specify a custom path. Can be specified multiple times to listen on multiple paths. Default behavior is not to listen on any path. If relative paths are specified, they are interpreted relative to the network data directory. If paths include any parent directory components and the parent directories do not exist, they will be created.',
+    category: "ipc",
+  },
+  // Accepted but not listed: -h and -?, the chains other than regtest (so that
+  // combinations get bitcoind's error), and the spawn contract's arguments.
+  ...["h", "?", "testnet", "testnet4", "signet", "ipcfd", "ipcconnect", "lifeline"].map((name) => ({
+    name,
+    help: "",
+    category: "hidden" as const,
+  })),
+];
+
+/** Chain names bitcoind knows (`ChainTypeFromString`). */
+const KNOWN_CHAINS = ["main", "test", "testnet4", "signet", "regtest"];
+
+/** `"path"`, quoted as `fs::quoted` quotes it. */
+function quoted(path: string): string {
+  return `"${path.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The error of a Deno permission the node was not granted, naming it. */
+function permissionError(error: Deno.errors.NotCapable): StartupError {
+  return new StartupError(`${error.message} (the node's permission flags do not cover it)`);
+}
+
+/** A path the process's Deno permissions do not let it look at. */
+const HIDDEN = Symbol("hidden");
+
+/**
+ * `Deno.statSync`; null when the path does not exist, {@linkcode HIDDEN}
+ * when the permissions do not reach it (a sandbox granting only
+ * `<datadir>/regtest` prepared the data directory itself).
+ */
+function look(path: string): Deno.FileInfo | null | typeof HIDDEN {
+  try {
+    return Deno.statSync(path);
+  } catch (error) {
+    return error instanceof Deno.errors.NotCapable ? HIDDEN : null;
+  }
+}
+
+const isDirectory = (path: string) => {
+  const seen = look(path);
+  return seen !== HIDDEN && seen?.isDirectory === true;
+};
+
+/** A file's text, or null when it cannot be opened. */
+function readOrNull(path: string): string | null {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) throw permissionError(error);
+    return null;
+  }
+}
+
+/** The chain the settings select (Core's `GetChainArg`). */
+function chainOf(args: Args): string {
+  const flags: [string, string][] = [
+    ["regtest", "regtest"],
+    ["signet", "signet"],
+    ["testnet", "test"],
+    ["testnet4", "testnet4"],
+  ];
+  const set = flags.filter(([name]) => args.chainFlag(name));
+  const chain = args.get("chain");
+  if (set.length + (chain === undefined ? 0 : 1) > 1) {
+    throw new StartupError(
+      "Invalid combination of -regtest, -signet, -testnet, -testnet4 and -chain. Can use at most one.",
+    );
+  }
+  return chain ?? set[0]?.[1] ?? "main";
+}
+
+/** The `includeconf` values of `section` from index `skip` on, after any negation. */
+function includesOf(args: Args, section: string, skip: number): string[] {
+  const values = args.configValues(section, "includeconf");
+  const negated = values.findLastIndex((value) => value === false) + 1;
+  return values.slice(Math.max(skip, negated)).map((value) => String(value));
+}
+
+/**
+ * Reads the configuration file and the files it includes (Core's
+ * `ReadConfigFiles`); returns the paths read.
+ */
+function readConfigFiles(args: Args, confPath: string, datadir: string, notices: Notice[]) {
+  const read: string[] = [];
+  if (confPath === "") return read;
+  if (look(confPath) === HIDDEN) {
+    if (args.isSet("conf")) {
+      throw new StartupError(
+        `Cannot read the configuration file ${confPath}: the node's permission flags do not cover it`,
+      );
+    }
+    notices.push({
+      level: "info",
+      message: `Config file ${confPath} is outside this process's permissions, skipping`,
+    });
+    return read;
+  }
+  if (isDirectory(confPath)) throw new ArgsError(`Config file ${quoted(confPath)} is a directory.`);
+  const text = readOrNull(confPath);
+  if (text === null) {
+    if (args.isSet("conf")) {
+      throw new ArgsError(`specified config file ${quoted(confPath)} could not be opened.`);
+    }
+    return read;
+  }
+  args.readConfig(text, confPath);
+  read.push(confPath);
+  // -noincludeconf on the command line turns includes off.
+  if (args.onCommandLine("includeconf")) return read;
+  const chain = chainOf(args);
+  const chainCount = args.configValues(chain, "includeconf").length;
+  const topCount = args.configValues("", "includeconf").length;
+  for (const name of [...includesOf(args, chain, 0), ...includesOf(args, "", 0)]) {
+    const path = absolutePath(name, datadir);
+    if (isDirectory(path)) {
+      throw new ArgsError(`Included config file ${quoted(path)} is a directory.`);
+    }
+    const included = readOrNull(path);
+    if (included === null) throw new ArgsError(`Failed to include configuration file ${name}`);
+    args.readConfig(included, name);
+    read.push(path);
+    notices.push({ level: "info", message: `Included configuration file ${name}` });
+  }
+  const nested = [...includesOf(args, chain, chainCount), ...includesOf(args, "", topCount)];
+  const finalChain = chainOf(args);
+  if (finalChain !== chain) nested.push(...includesOf(args, finalChain, 0));
+  for (const name of nested) {
+    const message =
+      `-includeconf cannot be used from included files; ignoring -includeconf=${name}`;
+    notices.push({ level: "warning", message, stderr: `warning: ${message}\n` });
+  }
+  return read;
+}
+
+/** Core's `ParseUInt16` accepting no 0: a port, or null. */
+function parsePort(text: string): number | null {
+  if (!/^\+?\d+$/.test(text)) return null;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : null;
+}
+
+/** Core's `SplitHostPort`: the host and the port (or `fallback`), null when the port is invalid. */
+export function splitHostPort(
+  text: string,
+  fallback: number,
+): { host: string; port: number } | null {
+  const colon = text.lastIndexOf(":");
+  let port = fallback;
+  let rest = text;
+  let valid = true;
+  if (colon >= 0) {
+    const bracketed = text.startsWith("[") && text[colon - 1] === "]";
+    const multiColon = colon > 0 && text.lastIndexOf(":", colon - 1) >= 0;
+    if (colon === 0 || bracketed || !multiColon) {
+      const parsed = parsePort(text.slice(colon + 1));
+      valid = parsed !== null;
+      rest = text.slice(0, colon);
+      port = parsed ?? port;
+    }
+  }
+  if (!valid) return null;
+  const host = rest.startsWith("[") && rest.endsWith("]") ? rest.slice(1, -1) : rest;
+  return { host, port };
+}
+
+/** Core's `ParseMoney`: satoshis, or null. */
+export function parseMoney(text: string): number | null {
+  const match = /^[ \f\n\r\t\v]*(\d*)(?:\.(\d{0,8}))?[ \f\n\r\t\v]*$/.exec(text);
+  if (match === null || text.includes("\0")) return null;
+  const [, whole, fraction = ""] = match;
+  if (whole === "" && fraction === "" && !text.includes(".")) return null;
+  if (whole.length > 10) return null;
+  const value = Number(whole || "0") * 1e8 + Number(fraction.padEnd(8, "0"));
+  return value <= 21_000_000 * 1e8 ? value : null;
+}
+
+const COOKIE_MODES: Record<string, number> = { owner: 0o600, group: 0o640, all: 0o644 };
+
+/** The help text (`-help`, `-help-debug`). */
+function helpText(args: Args): string {
+  return `${NODE_NAME} version v${NODE_VERSION}\n\n` +
+    `The ${NODE_NAME} is a regtest-only Bitcoin node for Deno, a drop-in for bitcoind -regtest: ` +
+    "it validates and stores a regtest block chain, and serves bitcoind's JSON-RPC interface and " +
+    "Bitcoin Core's IPC interfaces.\n\n" +
+    "Usage: deno task node -regtest [options]\n\n" +
+    args.helpMessage(args.getBool("help-debug", false));
+}
+
+/** The version text (`-version`). */
+function versionText(): string {
+  return `${NODE_NAME} version v${NODE_VERSION}\n` +
+    "A regtest-only Bitcoin node for Deno; not Bitcoin Core. It speaks bitcoind's command line, " +
+    "JSON-RPC and Bitcoin Core's IPC interfaces.\n";
+}
+
+/** The environment the options are read in; the process's own by default. */
+export interface StartupEnvironment {
+  /** Base of a relative `-datadir`; the working directory by default. */
+  cwd?: string;
+  /** `$HOME`, for the default data directory; undefined when unset. */
+  home?: () => string | undefined;
+}
+
+function defaultHome(): string | undefined {
+  try {
+    return Deno.env.get("HOME");
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+    throw new StartupError(
+      "No -datadir given, and the default data directory ($HOME/.bitcoin) needs --allow-env=HOME; give -datadir=<dir>",
+    );
+  }
+}
+
+/**
+ * Reads `argv` and the configuration files as `bitcoind` does, in its
+ * order: the command line, the data directory check, the configuration,
+ * the chain, stray tokens, `-help`/`-version`, then the node's
+ * regtest-only rule and Core's parameter checks. Throws
+ * {@linkcode StartupError} with the text bitcoind prints after `Error: `.
+ */
+export function parseNodeArgs(
+  argv: readonly string[],
+  env: StartupEnvironment = {},
+): NodeStartup {
+  const cwd = env.cwd ?? Deno.cwd();
+  const args = new Args(NODE_OPTIONS);
+  const notices: Notice[] = [];
+  try {
+    args.parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof ArgsError)) throw error;
+    throw new StartupError(`Error parsing command line arguments: ${error.message}`);
+  }
+
+  // The data directory, which must exist when given (common/init.cpp).
+  const dataDirOf = () => {
+    const given = args.getPath("datadir");
+    if (given !== "") return absolutePath(given, cwd);
+    const home = (env.home ?? defaultHome)() || "/";
+    return absolutePath(".bitcoin", home);
+  };
+  // One hidden by the permissions was prepared by whoever granted them.
+  const datadirExists = () => {
+    if (args.getPath("datadir") === "") return true;
+    const seen = look(dataDirOf());
+    return seen === HIDDEN || seen?.isDirectory === true;
+  };
+  if (!datadirExists()) {
+    throw new StartupError(`Specified data directory "${args.get("datadir")}" does not exist.`);
+  }
+  const originalDatadir = dataDirOf();
+  const originalConf = absolutePath(args.getPath("conf", "bitcoin.conf"), originalDatadir);
+  let configFilesRead: string[];
+  try {
+    configFilesRead = readConfigFiles(args, originalConf, originalDatadir, notices);
+    if (!datadirExists()) {
+      throw new ArgsError(`specified data directory "${args.get("datadir")}" does not exist.`);
+    }
+  } catch (error) {
+    if (!(error instanceof ArgsError)) throw error;
+    throw new StartupError(`Error reading configuration file: ${error.message}`);
+  }
+  const chain = chainOf(args);
+  if (!KNOWN_CHAINS.includes(chain)) throw new StartupError(`Unknown chain ${chain}.`);
+  args.selectNetwork(chain);
+  const datadir = dataDirOf();
+  checkIgnoredConfig(args, datadir, originalDatadir, originalConf, notices);
+
+  const stray = argv.find((arg) => !arg.startsWith("-"));
+  if (stray !== undefined) {
+    throw new StartupError(
+      `Command line contains unexpected token '${stray}', see bitcoind -h for a list of options.`,
+    );
+  }
+  if (["?", "h", "help", "help-debug"].some((name) => args.isSet(name))) {
+    return { kind: "print", text: helpText(args) };
+  }
+  if (args.getBool("version", false)) return { kind: "print", text: versionText() };
+  if (chain !== CHAIN) {
+    throw new StartupError(
+      `This node runs only regtest, but the selected chain is ${chain}. ` +
+        "Pass -regtest (or -chain=regtest, or regtest=1 in bitcoin.conf).",
+    );
+  }
+  const given = args.get("datadir");
+  if (given !== undefined && given !== "" && !given.startsWith("/")) {
+    notices.push({
+      level: "info",
+      message: `Warning: relative datadir option '${given}' specified, which will be interpreted ` +
+        `relative to the current working directory '${cwd}'. This is fragile, because if ` +
+        "bitcoin is started in the future from a different location, it will be unable to " +
+        "locate the current data files. There could also be data loss if bitcoin is started " +
+        "while in a temporary directory.",
+    });
+  }
+  return {
+    kind: "run",
+    options: nodeOptions(args, datadir, originalConf, configFilesRead, notices),
+  };
+}
+
+/**
+ * Refuses a `bitcoin.conf` in the data directory that another
+ * configuration file displaces (unless `-allowignoredconf`).
+ */
+function checkIgnoredConfig(
+  args: Args,
+  datadir: string,
+  originalDatadir: string,
+  originalConf: string,
+  notices: Notice[],
+): void {
+  const inDatadir = `${datadir}/bitcoin.conf`;
+  const present = look(inDatadir);
+  if (present === null || present === HIDDEN) return;
+  if (originalConf === "") {
+    notices.push({
+      level: "info",
+      message: `Data directory ${quoted(datadir)} contains a "bitcoin.conf" file which is ` +
+        "explicitly ignored using -noconf.",
+    });
+    return;
+  }
+  const used = look(originalConf);
+  if (used !== null && used !== HIDDEN && used.dev === present.dev && used.ino === present.ino) {
+    return;
+  }
+  const given = args.get("conf") ?? "";
+  const source = given === ""
+    ? `data directory ${quoted(originalDatadir)}`
+    : `command line argument ${quoted(`-conf=${given}`)}`;
+  const error = `Data directory ${quoted(datadir)} contains a "bitcoin.conf" file which is ` +
+    `ignored, because a different configuration file ${quoted(originalConf)} from ${source} ` +
+    "is being used instead. Possible ways to address this would be to:\n" +
+    `- Delete or rename the "bitcoin.conf" file in data directory ${quoted(datadir)}.\n` +
+    "- Change datadir= or conf= options to specify one configuration file, not two, and use " +
+    "includeconf= to include any other configuration files.\n" +
+    "- Set allowignoredconf=1 option to treat this condition as a warning, not an error.";
+  if (!args.getBool("allowignoredconf", false)) throw new StartupError(error);
+  notices.push({ level: "warning", message: error });
+}
+
+/** Core's parameter checks, then the typed options. */
+function nodeOptions(
+  args: Args,
+  datadir: string,
+  configFile: string,
+  configFilesRead: string[],
+  notices: Notice[],
+): NodeOptions {
+  const netDir = `${datadir}/${CHAIN}`;
+  const unsuitable = args.unsuitableSectionOnly();
+  if (unsuitable.length > 0) {
+    throw new StartupError(
+      unsuitable.map((arg) =>
+        `Config setting for ${arg} only applied on ${CHAIN} network when in [${CHAIN}] section.\n`
+      ).join(""),
+    );
+  }
+  const sections = args.unrecognizedSections(KNOWN_CHAINS);
+  if (sections.length > 0) {
+    const text = sections.map((s) => `${s.file}:${s.line} Section [${s.name}] is not recognized.\n`)
+      .join("");
+    notices.push({ level: "warning", message: text.trimEnd(), stderr: `Warning: ${text}\n` });
+  }
+  const logSettings = parseLogSettings(
+    args.getAll("debug"),
+    args.getAll("debugexclude"),
+    args.getAll("loglevel"),
+  );
+  const fallbackFeeText = args.get("fallbackfee");
+  const fallbackFee = fallbackFeeText === undefined ? 0 : parseMoney(fallbackFeeText);
+  if (fallbackFee === null) {
+    throw new StartupError(`Invalid amount for -fallbackfee=<amount>: '${fallbackFeeText}'`);
+  }
+  const inNetDir = (path: string) => absolutePath(path, netDir);
+  const pid = args.getPath("pid", "bitcoind.pid");
+  const logFile = args.getPath("debuglogfile", "debug.log");
+  return {
+    chain: CHAIN,
+    datadir,
+    datadirGiven: args.getPath("datadir") !== "",
+    netDir,
+    configFile,
+    configFilesRead,
+    pidFile: pid === "" ? null : inNetDir(pid),
+    log: {
+      file: args.isNegated("debuglogfile") ? null : inNetDir(logFile),
+      console: args.getBool("printtoconsole", true),
+      timestamps: args.getBool("logtimestamps", true),
+      micros: args.getBool("logtimemicros", false),
+      shrinkOnStart: args.getBool("shrinkdebugfile", logSettings.categories.size === 0),
+    },
+    logSettings,
+    server: args.getBool("server", true),
+    rpc: rpcOptions(args, netDir, notices),
+    ipc: ipcOptions(args),
+    wallets: args.getAll("wallet"),
+    fallbackFee,
+    listen: args.getBool("listen", true),
+    txindex: args.getBool("txindex", false),
+    notices: [
+      ...args.warnings.map((message) => ({ level: "info" as const, message })),
+      ...notices,
+    ],
+    args,
+  };
+}
+
+/** The JSON-RPC settings, ports checked as Core's `CheckHostPortOptions`. */
+function rpcOptions(args: Args, netDir: string, notices: Notice[]): RpcOptions {
+  const portText = args.get("rpcport");
+  const port = portText === undefined ? DEFAULT_RPC_PORT : parsePort(portText);
+  if (port === null) throw new StartupError(`Invalid port specified in -rpcport: '${portText}'`);
+  const bind = args.getAll("rpcbind");
+  const binds = bind.map((address) => {
+    const split = splitHostPort(address, port);
+    if (split === null) throw new StartupError(`Invalid port specified in -rpcbind: '${address}'`);
+    return split;
+  });
+  const allowIp = args.getAll("rpcallowip");
+  let endpoints = binds;
+  if (allowIp.length === 0 || bind.length === 0) {
+    endpoints = [{ host: "::1", port }, { host: "127.0.0.1", port }];
+    if (allowIp.length > 0) {
+      notices.push({
+        level: "warning",
+        message:
+          "Option -rpcallowip was specified without -rpcbind; this doesn't usually make sense",
+      });
+    }
+    if (bind.length > 0) {
+      notices.push({
+        level: "warning",
+        message:
+          "Option -rpcbind was ignored because -rpcallowip was not specified, refusing to allow everyone to connect",
+      });
+    }
+  }
+  const perms = args.get("rpccookieperms");
+  if (perms !== undefined && !(perms in COOKIE_MODES)) {
+    throw new StartupError(
+      `Invalid -rpccookieperms=${perms}; must be one of 'owner', 'group', or 'all'.`,
+    );
+  }
+  const cookie = args.getPath("rpccookiefile", ".cookie");
+  return {
+    port,
+    endpoints,
+    allowIp,
+    bind,
+    user: args.get("rpcuser") ?? "",
+    password: args.get("rpcpassword") ?? "",
+    cookieFile: cookie === "" ? null : absolutePath(cookie, netDir),
+    cookieMode: perms === undefined ? null : COOKIE_MODES[perms],
+    threads: Math.max(args.getInt("rpcthreads", 16), 1),
+    workQueue: Math.max(args.getInt("rpcworkqueue", 64), 1),
+    serverTimeout: args.getInt("rpcservertimeout", 30),
+  };
+}
+
+/** The IPC settings: Core's `-ipcbind`, and the spawn contract's arguments. */
+function ipcOptions(args: Args): IpcOptions {
+  const fdText = args.get("ipcfd");
+  if (fdText !== undefined && !/^\d+$/.test(fdText)) {
+    throw new StartupError(`Invalid -ipcfd number '${fdText}'`);
+  }
+  const connect = args.get("ipcconnect");
+  return {
+    bind: args.getAll("ipcbind"),
+    fd: fdText === undefined ? null : Number(fdText),
+    connect: connect === undefined || args.isNegated("ipcconnect") ? null : connect,
+    lifeline: args.getBool("lifeline", false),
+  };
+}
+
+/** `host:port` as a Deno `--allow-net` entry (IPv6 in brackets). */
+export function netPermission({ host, port }: RpcEndpoint): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,0 +1,95 @@
+/**
+ * The exact `deno run` permission flags a node with given options needs,
+ * and nothing more:
+ *
+ * - read on the data directory (its existence, `bitcoin.conf`, and all of
+ *   `regtest/`), write on `<datadir>/regtest/` only (the lock, the pid file,
+ *   `debug.log`, `.cookie`, the chain's SQLite files, `node.sock`);
+ *   configuration, pid, log and cookie files placed elsewhere by options
+ *   are added one by one;
+ * - net on each JSON-RPC address (`127.0.0.1:18443` and `[::1]:18443` by
+ *   default; none with `-server=0`) and on each IPC socket, which Deno
+ *   names by absolute path only (`unix:/abs/…/node.sock`);
+ * - env `HOME` only when no `-datadir` is given (the default `~/.bitcoin`).
+ *
+ * `node:sqlite` needs nothing beyond read and write on the database's
+ * directory. A part that spawns processes (an `echoipc` round trip) needs
+ * `--allow-run` as well, which this module does not grant.
+ *
+ * @example
+ * ```ts
+ * import { parseNodeArgs } from "./options.ts";
+ * import { nodePermissions } from "./permissions.ts";
+ * const datadir = Deno.makeTempDirSync();
+ * const started = parseNodeArgs(["-regtest", `-datadir=${datadir}`, "-ipcbind=unix"]);
+ * if (started.kind !== "run") throw new Error("expected options");
+ * const flags = nodePermissions(started.options);
+ * if (!flags.includes(`--allow-write=${datadir}/regtest`)) throw new Error(flags.join(" "));
+ * ```
+ * @module
+ */
+import { parseAddress } from "../../runtime/process/address.ts";
+import { netPermission, type NodeOptions } from "./options.ts";
+
+/** Whether `path` is `dir` or lies under it. */
+const within = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+
+/** The socket path of an IPC address, or null when it does not parse (the node reports that). */
+function socketPath(address: string, netDir: string): string | null {
+  try {
+    return parseAddress(address, { datadir: netDir, component: "node" }).path;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `path` exists. */
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The `--allow-*` flags for `options`, in a stable order. Throws when a path
+ * holds a comma, which Deno's permission lists cannot express.
+ */
+export function nodePermissions(options: NodeOptions): string[] {
+  const { datadir, netDir } = options;
+  const read = [datadir];
+  const write = [exists(datadir) ? netDir : datadir];
+  const net: string[] = [];
+  const env: string[] = options.datadirGiven ? [] : ["HOME"];
+  for (const file of options.configFilesRead) {
+    if (!within(file, datadir)) read.push(file);
+  }
+  for (const file of [options.pidFile, options.log.file, options.rpc.cookieFile]) {
+    if (file === null || within(file, netDir)) continue;
+    read.push(file);
+    write.push(file);
+  }
+  if (options.server) net.push(...options.rpc.endpoints.map(netPermission));
+  const { bind, connect } = options.ipc;
+  for (const address of connect === null ? bind : [...bind, connect]) {
+    const path = socketPath(address, netDir);
+    if (path === null) continue;
+    net.push(`unix:${path}`);
+    if (within(path, netDir)) continue;
+    read.push(path);
+    write.push(path);
+  }
+  const flags: string[] = [];
+  for (const [kind, values] of [["read", read], ["write", write], ["net", net], ["env", env]]) {
+    const unique = [...new Set(values as string[])];
+    if (unique.length === 0) continue;
+    const comma = unique.find((value) => value.includes(","));
+    if (comma !== undefined) {
+      throw new Error(`${comma}: a path with ',' cannot be granted to Deno; choose another`);
+    }
+    flags.push(`--allow-${kind}=${unique.join(",")}`);
+  }
+  return flags;
+}

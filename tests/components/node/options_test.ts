@@ -1,0 +1,341 @@
+/**
+ * The node's options read in process: the typed result and its defaults
+ * (bitcoind's), chain selection from the command line or `bitcoin.conf`,
+ * the `[regtest]` section, relative paths (`-datadir` against the working
+ * directory, `-conf` against the data directory, files against
+ * `<datadir>/regtest`), `includeconf`, `datadir=` in the file, the RPC
+ * endpoints rule, and the permission flags derived from all that.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertThrows } from "../../assert.ts";
+import {
+  type NodeOptions,
+  parseLogSettings,
+  parseMoney,
+  parseNodeArgs,
+  splitHostPort,
+  StartupError,
+} from "../../../components/node/options.ts";
+import { nodePermissions } from "../../../components/node/permissions.ts";
+
+/** A fresh data directory holding `config` as bitcoin.conf (when given). */
+function datadirWith(config?: string, files: Record<string, string> = {}): string {
+  const datadir = Deno.makeTempDirSync({ prefix: "capdeno-opt-" });
+  if (config !== undefined) Deno.writeTextFileSync(`${datadir}/bitcoin.conf`, config);
+  for (const [name, text] of Object.entries(files)) {
+    Deno.writeTextFileSync(`${datadir}/${name}`, text);
+  }
+  return datadir;
+}
+
+/** The options of `argv`, which must start a node. */
+function optionsOf(argv: string[], cwd?: string): NodeOptions {
+  const started = parseNodeArgs(argv, { cwd, home: () => "/nonexistent-home" });
+  if (started.kind !== "run") throw new Error(`expected options, got ${started.kind}`);
+  return started.options;
+}
+
+/** The StartupError message `argv` fails with. */
+function errorOf(argv: string[], cwd?: string): string {
+  return assertThrows(() => parseNodeArgs(argv, { cwd, home: () => "/nowhere" }), StartupError)
+    .message;
+}
+
+Deno.test("options: bitcoind's defaults for regtest", () => {
+  const datadir = datadirWith();
+  const options = optionsOf(["-regtest", `-datadir=${datadir}`]);
+  const net = `${datadir}/regtest`;
+  assertEquals(options.chain, "regtest");
+  assertEquals(options.datadir, datadir);
+  assertEquals(options.netDir, net);
+  assertEquals(options.configFile, `${datadir}/bitcoin.conf`);
+  assertEquals(options.configFilesRead, []);
+  assertEquals(options.pidFile, `${net}/bitcoind.pid`);
+  assertEquals(options.log, {
+    file: `${net}/debug.log`,
+    console: true,
+    timestamps: true,
+    micros: false,
+    shrinkOnStart: true,
+  });
+  assertEquals(options.server, true);
+  assertEquals(options.rpc, {
+    port: 18443,
+    endpoints: [{ host: "::1", port: 18443 }, { host: "127.0.0.1", port: 18443 }],
+    allowIp: [],
+    bind: [],
+    user: "",
+    password: "",
+    cookieFile: `${net}/.cookie`,
+    cookieMode: null,
+    threads: 16,
+    workQueue: 64,
+    serverTimeout: 30,
+  });
+  assertEquals(options.ipc, { bind: [], fd: null, connect: null, lifeline: false });
+  assertEquals([options.wallets, options.fallbackFee, options.listen, options.txindex], [
+    [],
+    0,
+    true,
+    false,
+  ]);
+  assertEquals(options.logSettings.categories.size, 0);
+});
+
+Deno.test("options: every supported option reaches the typed result", () => {
+  const datadir = datadirWith();
+  const options = optionsOf([
+    "-chain=regtest",
+    `-datadir=${datadir}`,
+    "-ipcbind=unix",
+    "-ipcbind=unix:other.sock",
+    "-ipcfd=3",
+    "-ipcconnect=unix:/run/x.sock",
+    "-lifeline",
+    "-rpcport=18500",
+    "-rpcbind=127.0.0.1:18501",
+    "-rpcbind=[::1]",
+    "-rpcallowip=127.0.0.1",
+    "-rpcuser=alice",
+    "-rpcpassword=secret",
+    "-rpccookiefile=auth/cookie",
+    "-rpccookieperms=group",
+    "-rpcthreads=0",
+    "-rpcworkqueue=8",
+    "-rpcservertimeout=5",
+    "-server=0",
+    "-debug=ipc",
+    "-debug=rpc",
+    "-printtoconsole=0",
+    "-fallbackfee=0.0002",
+    "-wallet=a",
+    "-wallet=b",
+    "-listen=0",
+    "-txindex",
+    "-nopid",
+    "-nodebuglogfile",
+  ]);
+  assertEquals(options.ipc, {
+    bind: ["unix", "unix:other.sock"],
+    fd: 3,
+    connect: "unix:/run/x.sock",
+    lifeline: true,
+  });
+  assertEquals(options.rpc.endpoints, [
+    { host: "127.0.0.1", port: 18501 },
+    { host: "::1", port: 18500 },
+  ]);
+  assertEquals([options.rpc.user, options.rpc.password], ["alice", "secret"]);
+  assertEquals(options.rpc.cookieFile, `${datadir}/regtest/auth/cookie`);
+  assertEquals(options.rpc.cookieMode, 0o640);
+  assertEquals([options.rpc.threads, options.rpc.workQueue, options.rpc.serverTimeout], [1, 8, 5]);
+  assertEquals([options.server, options.listen, options.txindex], [false, false, true]);
+  assertEquals([...options.logSettings.categories].sort(), ["ipc", "rpc"]);
+  assertEquals(options.log.console, false);
+  assertEquals(options.log.file, null);
+  assertEquals(options.log.shrinkOnStart, false);
+  assertEquals(options.pidFile, null);
+  assertEquals(options.fallbackFee, 20_000);
+  assertEquals(options.wallets, ["a", "b"]);
+});
+
+Deno.test("options: -datadir relative to the working directory, -conf relative to the datadir", () => {
+  const cwd = Deno.makeTempDirSync();
+  Deno.mkdirSync(`${cwd}/data`);
+  Deno.writeTextFileSync(`${cwd}/data/my.conf`, "[regtest]\nrpcport=18555\n");
+  const options = optionsOf(["-regtest", "-datadir=./data//", "-conf=my.conf"], cwd);
+  assertEquals(options.datadir, `${cwd}/data`);
+  assertEquals(options.configFilesRead, [`${cwd}/data/my.conf`]);
+  assertEquals(options.rpc.port, 18555);
+  assert(options.notices.some((n) => n.message.startsWith("Warning: relative datadir option")));
+  // Without -datadir, $HOME/.bitcoin (it need not exist; the node creates it).
+  assertEquals(optionsOf(["-regtest"]).datadir, "/nonexistent-home/.bitcoin");
+});
+
+Deno.test("options: the chain from bitcoin.conf, the [regtest] section, command line first", () => {
+  const datadir = datadirWith(
+    "regtest=1\nrpcuser=top\n[regtest]\nrpcport=18600\nrpcport=18601\nwallet=w1\n[test]\nrpcport=1\n",
+  );
+  const options = optionsOf([`-datadir=${datadir}`]);
+  assertEquals(options.chain, "regtest");
+  assertEquals(options.rpc.port, 18600);
+  assertEquals(options.rpc.user, "top");
+  assertEquals(options.wallets, ["w1"]);
+  assertEquals(optionsOf([`-datadir=${datadir}`, "-rpcport=18700"]).rpc.port, 18700);
+  assertEquals(
+    options.notices.map((n) => n.message).filter((m) => m.includes("unknown")),
+    [],
+  );
+  const unknown = optionsOf([`-datadir=${datadirWith("regtest=1\n[regtest]\nfoo=1\n")}`]);
+  assert(
+    unknown.notices.some((n) => n.message === "Ignoring unknown configuration value regtest.foo"),
+  );
+});
+
+Deno.test("options: includeconf, datadir= in the file, -noconf, -allowignoredconf", () => {
+  const other = datadirWith();
+  const datadir = datadirWith("includeconf=extra.conf\n", {
+    "extra.conf": `regtest=1\n[regtest]\nrpcport=18610\nincludeconf=nested.conf\n`,
+  });
+  const included = optionsOf([`-datadir=${datadir}`]);
+  assertEquals(included.rpc.port, 18610);
+  assertEquals(included.configFilesRead, [`${datadir}/bitcoin.conf`, `${datadir}/extra.conf`]);
+  const nested = included.notices.find((n) => n.stderr !== undefined);
+  assertEquals(
+    nested?.stderr,
+    "warning: -includeconf cannot be used from included files; ignoring -includeconf=nested.conf\n",
+  );
+  // datadir= in the file moves the data directory; -datadir on the command line would win.
+  const moved = datadirWith(`datadir=${other}\n`);
+  assertEquals(optionsOf(["-regtest", `-conf=${moved}/bitcoin.conf`]).datadir, other);
+  assertEquals(optionsOf(["-regtest", `-datadir=${moved}`]).datadir, moved);
+  assertEquals(optionsOf(["-regtest", `-datadir=${datadir}`, "-noconf"]).rpc.port, 18443);
+  const two = datadirWith("[regtest]\nrpcport=1\n", { "x.conf": "[regtest]\nrpcport=18620\n" });
+  const allowed = optionsOf(["-regtest", `-datadir=${two}`, "-conf=x.conf", "-allowignoredconf"]);
+  assertEquals(allowed.rpc.port, 18620);
+  assert(allowed.notices.some((n) => n.message.includes('contains a "bitcoin.conf" file')));
+});
+
+Deno.test("options: the startup errors' texts (Core's words)", () => {
+  const datadir = datadirWith();
+  const d = `-datadir=${datadir}`;
+  const table: [string[], string][] = [
+    [["-regtest", d, "-foo"], "Error parsing command line arguments: Invalid parameter -foo"],
+    [
+      ["-regtest", d, "-testnet"],
+      "Invalid combination of -regtest, -signet, -testnet, -testnet4 and -chain. Can use at most one.",
+    ],
+    [
+      ["-chain=regtest", "-regtest", d],
+      "Invalid combination of -regtest, -signet, -testnet, -testnet4 and -chain. Can use at most one.",
+    ],
+    [["-chain=foo", d], "Unknown chain foo."],
+    [
+      [d],
+      "This node runs only regtest, but the selected chain is main. Pass -regtest (or -chain=regtest, or regtest=1 in bitcoin.conf).",
+    ],
+    [
+      ["-signet", d],
+      "This node runs only regtest, but the selected chain is signet. Pass -regtest (or -chain=regtest, or regtest=1 in bitcoin.conf).",
+    ],
+    [
+      ["-regtest", d, "stray"],
+      "Command line contains unexpected token 'stray', see bitcoind -h for a list of options.",
+    ],
+    [["-regtest", d, "-rpcport=abc"], "Invalid port specified in -rpcport: 'abc'"],
+    [["-regtest", d, "-rpcport=0"], "Invalid port specified in -rpcport: '0'"],
+    [["-regtest", d, "-rpcport=65536"], "Invalid port specified in -rpcport: '65536'"],
+    [["-regtest", d, "-rpcbind=127.0.0.1:x"], "Invalid port specified in -rpcbind: '127.0.0.1:x'"],
+    [["-regtest", d, "-debug=foo"], "Unsupported logging category -debug=foo."],
+    [["-regtest", d, "-debugexclude=foo"], "Unsupported logging category -debugexclude=foo."],
+    [["-regtest", d, "-fallbackfee=abc"], "Invalid amount for -fallbackfee=<amount>: 'abc'"],
+    [
+      ["-regtest", d, "-rpccookieperms=x"],
+      "Invalid -rpccookieperms=x; must be one of 'owner', 'group', or 'all'.",
+    ],
+    [
+      ["-regtest", `-datadir=${datadir}/missing`],
+      `Specified data directory "${datadir}/missing" does not exist.`,
+    ],
+    [
+      ["-regtest", d, "-conf=missing.conf"],
+      `Error reading configuration file: specified config file "${datadir}/missing.conf" could not be opened.`,
+    ],
+    [
+      ["-regtest", d, `-conf=${datadir}`],
+      `Error reading configuration file: Config file "${datadir}" is a directory.`,
+    ],
+  ];
+  for (const [argv, message] of table) assertEquals(errorOf(argv), message, argv.join(" "));
+  assertEquals(
+    errorOf(["-regtest", `-datadir=${datadirWith("[regtest]\nincludeconf=nope.conf\n")}`]),
+    "Error reading configuration file: Failed to include configuration file nope.conf",
+  );
+  assertEquals(
+    errorOf([`-datadir=${datadirWith("regtest=1\nrpcport=1\nwallet=x\n")}`]),
+    "Config setting for -rpcport only applied on regtest network when in [regtest] section.\n" +
+      "Config setting for -wallet only applied on regtest network when in [regtest] section.\n",
+  );
+});
+
+Deno.test("options: -help, -h, -? and -version print; help lists the node's options", () => {
+  const datadir = datadirWith();
+  for (const flag of ["-help", "-h", "-?", "--help"]) {
+    const started = parseNodeArgs([flag, `-datadir=${datadir}`]);
+    assertEquals(started.kind, "print", flag);
+  }
+  const help = parseNodeArgs(["-help"]);
+  if (help.kind !== "print") throw new Error("help");
+  assert(help.text.startsWith("capdeno node version v0.1.0\n\n"));
+  for (const option of ["-regtest", "-datadir=<dir>", "-rpcport=<port>", "-ipcbind=<address>"]) {
+    assert(help.text.includes(`\n  ${option}\n`), option);
+  }
+  assert(!help.text.includes("-rpcservertimeout"), "debug-only options need -help-debug");
+  assert(!help.text.includes("-ipcfd"), "the spawn contract's options are not listed");
+  const debug = parseNodeArgs(["-help-debug"]);
+  assert(debug.kind === "print" && debug.text.includes("\n  -rpcservertimeout=<n>\n"));
+  const version = parseNodeArgs(["-version"]);
+  assert(version.kind === "print" && version.text.startsWith("capdeno node version v0.1.0\n"));
+});
+
+Deno.test("options: log settings, money and host:port as Core reads them", () => {
+  const all = parseLogSettings(["1"], ["net"], []);
+  assert(all.categories.has("ipc") && !all.categories.has("net"));
+  assertEquals(parseLogSettings(["ipc", "none"], [], []).categories.size, 0);
+  assertEquals(parseLogSettings([], [], ["trace"]).level, "trace");
+  assertThrows(
+    () => parseLogSettings([], [], ["loud"]),
+    StartupError,
+    "Valid values: info, debug, trace.",
+  );
+  assertThrows(
+    () => parseLogSettings([], [], ["ipc:loud"]),
+    StartupError,
+    "Expected -loglevel=<category>:<loglevel>.",
+  );
+  assertEquals([parseMoney("0.0002"), parseMoney("1"), parseMoney("."), parseMoney(" 2.5 ")], [
+    20_000,
+    100_000_000,
+    0,
+    250_000_000,
+  ]);
+  for (const bad of ["", "abc", "-1", "1e5", "0.000000001", "21000001", "1 0"]) {
+    assertEquals(parseMoney(bad), null, bad);
+  }
+  assertEquals(splitHostPort("127.0.0.1:8332", 1), { host: "127.0.0.1", port: 8332 });
+  assertEquals(splitHostPort("[::1]:8332", 1), { host: "::1", port: 8332 });
+  assertEquals(splitHostPort("::1", 7), { host: "::1", port: 7 });
+  assertEquals(splitHostPort("host", 7), { host: "host", port: 7 });
+  assertEquals(splitHostPort("host:0", 7), null);
+  assertEquals(splitHostPort("host:99999", 7), null);
+});
+
+Deno.test("options: the permission flags follow the options", () => {
+  const datadir = datadirWith();
+  const base = optionsOf(["-regtest", `-datadir=${datadir}`, "-ipcbind=unix"]);
+  assertEquals(nodePermissions(base), [
+    `--allow-read=${datadir}`,
+    `--allow-write=${datadir}/regtest`,
+    `--allow-net=[::1]:18443,127.0.0.1:18443,unix:${datadir}/regtest/node.sock`,
+  ]);
+  const outside = Deno.makeTempDirSync();
+  const moved = optionsOf([
+    "-regtest",
+    `-datadir=${datadir}`,
+    "-server=0",
+    `-ipcbind=unix:${outside}/n.sock`,
+    `-pid=${outside}/n.pid`,
+  ]);
+  assertEquals(nodePermissions(moved), [
+    `--allow-read=${datadir},${outside}/n.pid,${outside}/n.sock`,
+    `--allow-write=${datadir}/regtest,${outside}/n.pid,${outside}/n.sock`,
+    `--allow-net=unix:${outside}/n.sock`,
+  ]);
+  const home = optionsOf(["-regtest", "-server=0"]);
+  assertEquals(nodePermissions(home), [
+    "--allow-read=/nonexistent-home/.bitcoin",
+    "--allow-write=/nonexistent-home/.bitcoin",
+    "--allow-env=HOME",
+  ]);
+});
