@@ -16,8 +16,9 @@
 import { Address, OutScript } from "@scure/btc-signer";
 import { COIN } from "./amount.ts";
 import { type Block, blockHash, decodeBlock } from "./block.ts";
-import { hex } from "@scure/base";
+import { bech32, bech32m, hex } from "@scure/base";
 import type { Hash } from "./hash.ts";
+import { isPayToPubKeyHash, isPayToScriptHash, witnessProgram } from "./script.ts";
 
 /** Blocks a coinbase output must wait before it can be spent. */
 export const COINBASE_MATURITY = 100;
@@ -90,30 +91,64 @@ export const REGTEST_NETWORK = Object.freeze({
   wif: 0xef,
 });
 
-const addressCoder = Address(REGTEST_NETWORK);
+const base58Addresses = Address(REGTEST_NETWORK);
 
 /**
- * The output script a regtest address pays to. Throws `Invalid address: <address>`
- * (with the decoder's reason as `cause`) for anything else, mainnet addresses included.
+ * The output script a regtest address pays to: base58 P2PKH / P2SH through
+ * scure, and segwit addresses of every witness version (BIP 173 bech32 for
+ * version 0, BIP 350 bech32m above) as Core's `DecodeDestination` accepts
+ * them. Throws `Invalid address: <address>` (the decoder's reason as
+ * `cause`) for anything else, mainnet addresses included.
  */
 export function addressToScript(address: string): Uint8Array {
   try {
-    return OutScript.encode(addressCoder.decode(address));
+    if (address.toLowerCase().startsWith(`${REGTEST_NETWORK.bech32}1`)) {
+      return segwitScript(address);
+    }
+    const decoded = base58Addresses.decode(address);
+    if (decoded.type !== "pkh" && decoded.type !== "sh") throw new Error("not a base58 address");
+    return OutScript.encode(decoded);
   } catch (cause) {
     throw new Error(`Invalid address: ${address}`, { cause });
   }
 }
 
+function segwitScript(address: string): Uint8Array {
+  const lower = address.toLowerCase();
+  if (address !== lower && address !== address.toUpperCase()) throw new Error("mixed case");
+  const bech = bech32.decodeUnsafe(lower, 90);
+  const decoded = bech ?? bech32m.decode(lower as `${string}1${string}`, 90);
+  const [version, ...words] = decoded.words;
+  const program = bech32.fromWords(words);
+  if (decoded.prefix !== REGTEST_NETWORK.bech32) throw new Error("wrong prefix");
+  if (version > 16 || program.length < 2 || program.length > 40) {
+    throw new Error("bad witness program");
+  }
+  if ((version === 0) !== (bech !== undefined)) throw new Error("wrong checksum variant");
+  if (version === 0 && program.length !== 20 && program.length !== 32) {
+    throw new Error("bad v0 length");
+  }
+  return Uint8Array.of(version === 0 ? 0 : 0x50 + version, program.length, ...program);
+}
+
 /**
- * The regtest address of an output script, or `undefined` when the script
- * has none (OP_RETURN, bare multisig, P2PK, unknown witness versions).
+ * The regtest address of an output script (Core's `ExtractDestination`), or
+ * `undefined` when the script has none (OP_RETURN, bare multisig, P2PK,
+ * version-0 programs of other lengths…).
  */
 export function scriptToAddress(script: Uint8Array): string | undefined {
-  try {
-    const decoded = OutScript.decode(script);
-    if (!["pkh", "sh", "wpkh", "wsh", "tr"].includes(decoded.type)) return undefined;
-    return addressCoder.encode(decoded as Parameters<typeof addressCoder.encode>[0]);
-  } catch {
-    return undefined;
+  const program = witnessProgram(script);
+  if (program) {
+    const { version, program: bytes } = program;
+    if (version === 0 && bytes.length !== 20 && bytes.length !== 32) return undefined;
+    const words = [version, ...bech32.toWords(bytes)];
+    return (version === 0 ? bech32 : bech32m).encode(REGTEST_NETWORK.bech32, words, 90);
   }
+  if (isPayToPubKeyHash(script)) {
+    return base58Addresses.encode({ type: "pkh", hash: script.subarray(3, 23) });
+  }
+  if (isPayToScriptHash(script)) {
+    return base58Addresses.encode({ type: "sh", hash: script.subarray(2, 22) });
+  }
+  return undefined;
 }

@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { blockProof, difficulty } from "./pow.ts";
- * if (difficulty(0x207fffff) !== 4.656542373906925e-10) throw new Error("difficulty");
+ * if (Number(difficulty(0x207fffff).toPrecision(16)) !== 4.656542373906925e-10) throw new Error("difficulty");
  * if (blockProof(0x207fffff) !== 2n) throw new Error("regtest blocks prove 2 units of work");
  * ```
  * @module
@@ -76,7 +76,12 @@ export function blockProof(bits: number): bigint {
   return (1n << 256n) / (target + 1n);
 }
 
-/** The difficulty shown by `getblockchaininfo` etc. (`GetDifficulty`). */
+/**
+ * The difficulty shown by `getblockchaininfo` etc. (`GetDifficulty`). Core's
+ * JSON writes doubles with 16 significant digits (4.656542373906925e-10 on
+ * regtest); JavaScript prints the same double as 4.6565423739069247e-10, so
+ * JSON-RPC code should format it with `toPrecision(16)`.
+ */
 export function difficulty(bits: number): number {
   let shift = (bits >>> 24) & 0xff;
   let value = 0x0000ffff / (bits & 0x00ffffff);
