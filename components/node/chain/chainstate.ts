@@ -516,7 +516,7 @@ export class ChainState implements CoinsView, Disposable {
     });
   }
 
-  /** Every chain tip with its branch length and status (`getchaintips`), highest first. */
+  /** Every chain tip with its branch length and status (`getchaintips`), highest first, active first. */
   chainTips(): ChainTip[] {
     const parents = new Set<IndexEntry>();
     for (const entry of this.#index.values()) {
@@ -526,7 +526,9 @@ export class ChainState implements CoinsView, Disposable {
       !this.isActive(entry) && !parents.has(entry)
     );
     tips.push(this.#tipEntry());
-    tips.sort((a, b) => b.height - a.height || a.sequence - b.sequence);
+    // Highest first; at one height the active tip, then by arrival (Core's order is arbitrary).
+    const rank = (entry: IndexEntry) => (this.isActive(entry) ? -1 : entry.sequence);
+    tips.sort((a, b) => b.height - a.height || rank(a) - rank(b));
     return tips.map((entry) => ({
       height: entry.height,
       hash: entry.hash,

@@ -31,6 +31,7 @@ import {
   blockHash,
   blockMerkleRoot,
   merklePath,
+  witnessCommitmentIndex,
   witnessCommitmentScript,
   witnessMerkleRoot,
 } from "./block.ts";
@@ -45,7 +46,7 @@ import {
   POW_LIMIT_BITS,
 } from "./params.ts";
 import { checkProofOfWork } from "./pow.ts";
-import { type Tx, txid } from "./tx.ts";
+import { hasWitness, type Tx, txid } from "./tx.ts";
 
 /** A transaction to include in a block, with the fee it pays. */
 export interface TemplateTx {
@@ -112,12 +113,12 @@ export function createCoinbase(height: number, payoutScript: Uint8Array, value: 
   };
 }
 
-/** Assembles a block on the active tip of `chain` (`CreateNewBlock`). */
+/** Assembles a block on the active tip of `chain` (`CreateNewBlock`), or on `options.parent`. */
 export function createBlockTemplate(
   chain: ChainState,
   options: BlockTemplateOptions,
 ): BlockTemplate {
-  const parent = chain.tip;
+  const parent = options.parent ?? chain.tip;
   const height = parent.height + 1;
   const entries = options.txs ?? [];
   const fees = entries.map((entry) => entry.fee);
@@ -151,6 +152,19 @@ export function createBlockTemplate(
     witnessCommitmentIndex: coinbase.outputs.length - 1,
     coinbaseMerklePath: merklePath(txids, 0),
   };
+}
+
+/**
+ * What `submitblock` does before processing a block (Core's
+ * `UpdateUncommittedBlockStructures`): a block with a witness commitment
+ * whose coinbase has no witness gets the 32-byte zero reserved value.
+ */
+export function updateUncommittedBlockStructures(block: Block): void {
+  const coinbase = block.txs[0];
+  if (!coinbase || coinbase.inputs.length === 0 || hasWitness(coinbase)) return;
+  if (witnessCommitmentIndex(block) < 0) return;
+  coinbase.witnesses = coinbase.inputs.map((_, i) => (i === 0 ? [RESERVED_VALUE] : []));
+  coinbase.segwitFlag = true;
 }
 
 /**

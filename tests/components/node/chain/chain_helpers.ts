@@ -11,13 +11,13 @@ import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
   type Block,
+  type BlockEntry,
   blockMerkleRoot,
   ChainState,
   type ChainStateOptions,
   type Coin,
   createBlockTemplate,
   decodeTx,
-  encodeTx,
   generateBlock,
   hashToHex,
   isCoinbase,
@@ -135,21 +135,26 @@ export function coinbaseUtxo(block: Block, key: TestKey): Utxo {
   return utxosOf(block.txs[0], key)[0];
 }
 
-/**
- * A block on the tip with `txs` (fee 0 unless given), changed by `edit`
- * before its merkle root is recomputed (unless `keepMerkleRoot`) and the
- * nonce is ground again.
- */
-export function craftBlock(
-  chain: ChainState,
-  key: TestKey,
-  txs: TemplateTx[],
-  edit: (block: Block) => void = () => {},
-  keepMerkleRoot = false,
-): Block {
-  const { block } = createBlockTemplate(chain, { payoutScript: key.wpkh, txs });
-  edit(block);
-  if (!keepMerkleRoot) block.header.merkleRoot = blockMerkleRoot(block).root;
+/** How {@linkcode craftBlock} builds a block. */
+export interface CraftOptions {
+  readonly txs?: TemplateTx[];
+  /** The parent; the tip by default. */
+  readonly parent?: BlockEntry;
+  /** Changes the block before its merkle root is recomputed and the nonce ground again. */
+  readonly edit?: (block: Block) => void;
+  /** Keep the header's merkle root as `edit` left it. */
+  readonly keepMerkleRoot?: boolean;
+}
+
+/** A solved block paying `key`, built as the miner does and then optionally tampered with. */
+export function craftBlock(chain: ChainState, key: TestKey, options: CraftOptions = {}): Block {
+  const { block } = createBlockTemplate(chain, {
+    payoutScript: key.wpkh,
+    txs: options.txs,
+    parent: options.parent,
+  });
+  options.edit?.(block);
+  if (!options.keepMerkleRoot) block.header.merkleRoot = blockMerkleRoot(block).root;
   block.header.nonce = 0;
   assert(solveBlock(block));
   return block;
@@ -203,9 +208,4 @@ export function assertUtxoSetMatchesBlocks(chain: ChainState): void {
 
 function hexToInternal(hex: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g)!.map((byte) => parseInt(byte, 16))).reverse();
-}
-
-/** Serialized size of a transaction (handy for fee arithmetic in tests). */
-export function txBytes(tx: Tx): number {
-  return encodeTx(tx).length;
 }
