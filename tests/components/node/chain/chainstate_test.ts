@@ -20,6 +20,7 @@ import {
   COIN,
   decodeBlock,
   encodeBlock,
+  generateBlock,
   hashToHex,
   POW_LIMIT,
   type Tx,
@@ -105,6 +106,21 @@ Deno.test("chainstate: mines and connects blocks in Bitcoin Core v30's shape", (
     branchLength: 0,
     status: "active",
   }]);
+});
+
+Deno.test("chainstate: hash_serialized_3 equals Bitcoin Core v30's assumeutxo hash of its unit-test chain", () => {
+  // Core's TestChain100Setup mines 110 blocks paying P2PK of private key 1; v30's regtest
+  // m_assumeutxo_data commits to the resulting UTXO set. Coinbase txids depend only on the
+  // coinbase's shape (height push + OP_0, sequence, lock time, commitment), not on block times.
+  using chain = openTempChain();
+  const p2pk = hex.decode("210279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798ac");
+  for (let i = 0; i < 110; i++) generateBlock(chain, { payoutScript: p2pk });
+  const stats = chain.utxoStats();
+  assertEquals(
+    hashToHex(stats.hashSerialized),
+    "b952555c8ab81fec46f3d4253b7af256d766ceb39fb7752b9d18cdf4a0141327",
+  );
+  assertEquals([stats.txouts, stats.transactions, stats.bogosize], [110, 110, 110 * (50 + 35)]);
 });
 
 Deno.test("chainstate: spends of P2WPKH, P2PKH and P2TR outputs are validated and connected", () => {
