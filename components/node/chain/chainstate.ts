@@ -418,7 +418,7 @@ export class ChainState implements CoinsView, Disposable {
         return rejectReason(error);
       }
       const existing = this.#index.get(keyOf(hash));
-      if (existing?.status !== undefined && existing.status & FAILED_ANY) {
+      if (existing && existing.status & FAILED_ANY) {
         return "duplicate-invalid";
       }
       if (existing && existing.status & BlockStatus.HAVE_DATA) return "duplicate";
@@ -620,18 +620,20 @@ export class ChainState implements CoinsView, Disposable {
   #tipStatus(entry: IndexEntry): ChainTip["status"] {
     if (this.isActive(entry)) return "active";
     if (entry.status & FAILED_ANY) return "invalid";
-    if (!this.#hasDataToFork(entry)) return "headers-only";
+    if (!this.#branchAll(entry, (e) => (e.status & BlockStatus.HAVE_DATA) !== 0)) {
+      return "headers-only";
+    }
     return entry.status & BlockStatus.VALID ? "valid-fork" : "valid-headers";
   }
 
-  /** Whether the entry and its ancestors down to the active chain have their data. */
-  #hasDataToFork(entry: IndexEntry): boolean {
+  /** Whether `test` holds for the entry and each ancestor down to (not including) the active chain. */
+  #branchAll(entry: IndexEntry, test: (entry: IndexEntry) => boolean): boolean {
     for (
       let cursor: IndexEntry | undefined = entry;
       cursor && !this.isActive(cursor);
       cursor = cursor.prev
     ) {
-      if (!(cursor.status & BlockStatus.HAVE_DATA)) return false;
+      if (!test(cursor)) return false;
     }
     return true;
   }
@@ -762,16 +764,9 @@ export class ChainState implements CoinsView, Disposable {
     for (const entry of this.#index.values()) {
       const better = entry.chainWork > best.chainWork ||
         (entry.chainWork === best.chainWork && entry.sequence < best.sequence);
-      if (!better || entry.status & FAILED_ANY || !(entry.status & BlockStatus.HAVE_DATA)) continue;
-      let usable = true;
-      for (
-        let cursor: IndexEntry | undefined = entry;
-        cursor && !this.isActive(cursor);
-        cursor = cursor.prev
-      ) {
-        if (cursor.status & FAILED_ANY || !(cursor.status & BlockStatus.HAVE_DATA)) usable = false;
-      }
-      if (usable) best = entry;
+      const usable = (e: IndexEntry) =>
+        !(e.status & FAILED_ANY) && (e.status & BlockStatus.HAVE_DATA) !== 0;
+      if (better && this.#branchAll(entry, usable)) best = entry;
     }
     return best;
   }
