@@ -13,8 +13,9 @@ import {
   blockHash,
   ChainState,
   COINBASE_MATURITY,
-  generateBlock,
+  createBlockTemplate,
   hashToHex,
+  solveBlock,
   type TemplateTx,
 } from "../../../../components/node/chain/mod.ts";
 import { coinbaseUtxo, signTx, TestKey, type Utxo, utxosOf } from "./chain_helpers.ts";
@@ -42,7 +43,11 @@ for (let round = 0;; round++) {
     const outputs = [key.wpkh, key.pkh, key.tr].map((script) => ({ script, amount: part }));
     txs.push({ tx: signTx(inputs, outputs), fee: total - 3n * part });
   }
-  const block = generateBlock(chain, { payoutScript: key.wpkh, txs });
+  // A block re-mined after an invalidation could repeat the invalid one; a later time avoids that.
+  const { block } = createBlockTemplate(chain, { payoutScript: key.wpkh, txs });
+  while (!solveBlock(block) || chain.entry(blockHash(block.header))) block.header.time++;
+  const result = chain.processBlock(block);
+  if (result !== null) throw new Error(`block refused: ${result}`);
   console.log(`block ${hashToHex(blockHash(block.header))}`);
   if (round % 7 === 6 && chain.height > COINBASE_MATURITY + 3) {
     chain.invalidateBlock(chain.tip.prev!.hash);
