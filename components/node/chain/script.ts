@@ -660,12 +660,17 @@ export class TxScriptChecker {
 
   /** scure's view of the transaction, for its sighash preimages. */
   #transaction(): SighashTransaction {
-    this.#sighash ??= Transaction.fromRaw(encodeTx(this.#tx), {
-      allowUnknownOutputs: true,
-      allowUnknownVersion: true,
-      allowUnknownInputs: true,
-      disableScriptCheck: true,
-    }) as unknown as SighashTransaction;
+    try {
+      this.#sighash ??= Transaction.fromRaw(encodeTx(this.#tx), {
+        allowUnknownOutputs: true,
+        allowUnknownVersion: true,
+        allowUnknownInputs: true,
+        disableScriptCheck: true,
+      }) as unknown as SighashTransaction;
+    } catch {
+      // A transaction scure cannot take apart has no digest this node can check.
+      fail("UNSUPPORTED");
+    }
     return this.#sighash;
   }
 }
