@@ -1,0 +1,40 @@
+/**
+ * Amounts: bigint satoshis, as Bitcoin Core's `CAmount`.
+ *
+ * @example
+ * ```ts
+ * import { COIN, formatMoney } from "./amount.ts";
+ * if (formatMoney(3n * COIN / 2n) !== "1.50") throw new Error("format");
+ * ```
+ * @module
+ */
+
+/** Satoshis in one bitcoin. */
+export const COIN = 100_000_000n;
+
+/** No amount larger than this is valid (21 million bitcoin). */
+export const MAX_MONEY = 21_000_000n * COIN;
+
+/** Whether `value` lies in [0, MAX_MONEY] (`MoneyRange`). */
+export function moneyRange(value: bigint): boolean {
+  return value >= 0n && value <= MAX_MONEY;
+}
+
+/**
+ * An amount in bitcoin as Bitcoin Core's `FormatMoney` writes it in reject
+ * details: at least two decimals, trailing zeros trimmed (`1.50`, `50.00`,
+ * `0.00001`).
+ *
+ * @example
+ * ```ts
+ * import { formatMoney } from "./amount.ts";
+ * if (formatMoney(1000n) !== "0.00001") throw new Error(formatMoney(1000n));
+ * if (formatMoney(-5_000_000_000n) !== "-50.00") throw new Error("negative");
+ * ```
+ */
+export function formatMoney(value: bigint): string {
+  const magnitude = value < 0n ? -value : value;
+  const fraction = (magnitude % COIN).toString().padStart(8, "0").replace(/0{1,6}$/, "");
+  const text = `${magnitude / COIN}.${fraction.padEnd(2, "0")}`;
+  return value < 0n ? "-" + text : text;
+}

@@ -1,0 +1,929 @@
+/**
+ * The node's chain state in one SQLite database, `<dir>/chainstate.sqlite`
+ * (the caller passes `<datadir>/regtest`): the block index (every header
+ * seen, its height, status and arrival order), raw blocks, undo data, the
+ * UTXO set and the active tip. An in-memory copy of the block index serves
+ * lookups; SQLite is the truth.
+ *
+ * Crash safety: every block connected or disconnected — its UTXO changes,
+ * undo data, status and the new tip — is one SQLite transaction, so a
+ * SIGKILL at any moment leaves the tip and the UTXO set consistent.
+ * `journal_mode=WAL` makes each commit a single append that readers never
+ * see half-done; `synchronous=NORMAL` syncs at checkpoints rather than every
+ * commit: a killed process loses nothing that was committed, and a power
+ * failure can only roll back the last few commits, atomically and
+ * consistently (bitcoind likewise flushes its chainstate only periodically).
+ * An interrupted reorganisation resumes at the next {@linkcode ChainState.open}.
+ *
+ * Blocks enter through {@linkcode ChainState.processBlock} with
+ * `submitblock`'s results; the active chain is always the valid chain with
+ * the most work (first received wins ties), reorganising through undo data.
+ *
+ * @example
+ * ```ts
+ * import { ChainState } from "./chainstate.ts";
+ * import { hashToHex } from "./hash.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using chain = ChainState.open(dir);
+ *   if (chain.height !== 0) throw new Error("a new chain holds only genesis");
+ *   if (!hashToHex(chain.tip.hash).startsWith("0f9188f1")) throw new Error("regtest genesis");
+ * }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ * @module
+ */
+import { mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import * as P from "micro-packed";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { hex } from "@scure/base";
+import { CompactSizeLen } from "@scure/btc-signer/script.js";
+import {
+  type Block,
+  blockHash,
+  type BlockHeader,
+  decodeBlock,
+  decodeHeader,
+  encodeBlock,
+  encodeHeader,
+} from "./block.ts";
+import { type Coin, CoinsCache, type CoinsView } from "./coins.ts";
+import { bytesEqual, type Hash, hashToHex } from "./hash.ts";
+import { GENESIS_BLOCK, GENESIS_HASH, MEDIAN_TIME_SPAN } from "./params.ts";
+import { blockProof } from "./pow.ts";
+import { BLOCK_SCRIPT_VERIFY_FLAGS } from "./script.ts";
+import { type OutPoint, txid } from "./tx.ts";
+import {
+  checkBlock,
+  type CheckBlockOptions,
+  connectBlock,
+  contextualCheckBlock,
+  contextualCheckBlockHeader,
+  disconnectBlock,
+  type ParentInfo,
+  ValidationError,
+} from "./validation.ts";
+
+/** Bits of {@linkcode BlockEntry.status}. */
+export const BlockStatus = Object.freeze({
+  /** The block's transactions are stored. */
+  HAVE_DATA: 1,
+  /** The block was fully validated and connected at least once. */
+  VALID: 2,
+  /** The block itself is invalid (or was invalidated). */
+  FAILED: 4,
+  /** An ancestor is invalid. */
+  FAILED_CHILD: 8,
+});
+
+const FAILED_ANY = BlockStatus.FAILED | BlockStatus.FAILED_CHILD;
+
+/** A block index entry: a header the node accepted, where it sits, and what is known of it. */
+export interface BlockEntry {
+  readonly hash: Hash;
+  readonly header: BlockHeader;
+  readonly height: number;
+  /** Total work of the chain up to and including this block. */
+  readonly chainWork: bigint;
+  /** {@linkcode BlockStatus} bits. */
+  readonly status: number;
+  /** Number of transactions (0 when the data is not stored). */
+  readonly txCount: number;
+  /** The parent entry (undefined for genesis). */
+  readonly prev: BlockEntry | undefined;
+}
+
+class IndexEntry implements BlockEntry {
+  constructor(
+    readonly hash: Hash,
+    readonly header: BlockHeader,
+    readonly height: number,
+    readonly chainWork: bigint,
+    public status: number,
+    /** Arrival order: the earlier of two equal-work chains stays active. */
+    readonly sequence: number,
+    public txCount: number,
+    readonly prev: IndexEntry | undefined,
+  ) {}
+}
+
+/** One entry of {@linkcode ChainState.chainTips}, as `getchaintips` reports it. */
+export interface ChainTip {
+  readonly height: number;
+  readonly hash: Hash;
+  /** Blocks between the tip and the active chain (0 for the active tip). */
+  readonly branchLength: number;
+  readonly status: "active" | "valid-fork" | "valid-headers" | "headers-only" | "invalid";
+}
+
+/** UTXO set statistics as `gettxoutsetinfo` reports them (hash type `hash_serialized_3`). */
+export interface UtxoStats {
+  readonly height: number;
+  readonly bestBlock: Hash;
+  /** Number of unspent outputs. */
+  readonly txouts: number;
+  /** Core's database-independent size metric. */
+  readonly bogosize: number;
+  /** `hash_serialized_3`, computed exactly as Core's kernel/coinstats.cpp does. */
+  readonly hashSerialized: Hash;
+  readonly totalAmount: bigint;
+  /** Number of transactions with unspent outputs. */
+  readonly transactions: number;
+}
+
+/** A block connected to or disconnected from the active chain. */
+export interface BlockEvent {
+  readonly block: Block;
+  readonly entry: BlockEntry;
+  /** The block's txids, in block order. */
+  readonly txids: readonly Hash[];
+}
+
+/**
+ * Receives chain events, synchronously, after each change is committed:
+ * `blockDisconnected`/`blockConnected` per block (disconnections of a
+ * reorganisation first), then `tipChanged` once the active chain settles.
+ * A listener that throws is reported on stderr; the others still run.
+ */
+export interface ChainListener {
+  blockConnected?(event: BlockEvent): void;
+  blockDisconnected?(event: BlockEvent): void;
+  tipChanged?(tip: BlockEntry): void;
+}
+
+/** Options of {@linkcode ChainState.open}. */
+export interface ChainStateOptions {
+  /** The clock, in UNIX seconds, for the two-hour future limit on headers. */
+  readonly now?: () => number;
+}
+
+/** The file inside the directory given to {@linkcode ChainState.open}. */
+export const CHAINSTATE_FILE = "chainstate.sqlite";
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS block_index (
+  hash BLOB PRIMARY KEY, height INTEGER NOT NULL, header BLOB NOT NULL,
+  status INTEGER NOT NULL, sequence INTEGER NOT NULL, tx_count INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS block_data (hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS block_undo (hash BLOB PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS utxo (
+  txid BLOB NOT NULL, vout INTEGER NOT NULL, amount INTEGER NOT NULL, script BLOB NOT NULL,
+  height INTEGER NOT NULL, coinbase INTEGER NOT NULL, PRIMARY KEY (txid, vout)
+) WITHOUT ROWID;
+`;
+
+/** Undo data of a block: per non-coinbase transaction, the coins its inputs spent. */
+const UndoCoder = P.array(
+  CompactSizeLen,
+  P.array(
+    CompactSizeLen,
+    P.struct({ amount: P.U64LE, script: P.bytes(CompactSizeLen), code: P.U32LE }),
+  ),
+);
+
+function encodeUndo(undo: readonly (readonly Coin[])[]): Uint8Array {
+  return UndoCoder.encode(undo.map((coins) =>
+    coins.map((coin) => ({
+      amount: coin.amount,
+      script: coin.script,
+      code: coin.height * 2 + (coin.coinbase ? 1 : 0),
+    }))
+  ));
+}
+
+function decodeUndo(bytes: Uint8Array): Coin[][] {
+  return UndoCoder.decode(bytes).map((coins) =>
+    coins.map((coin) => ({
+      amount: coin.amount,
+      script: coin.script,
+      height: Math.floor(coin.code / 2),
+      coinbase: (coin.code & 1) === 1,
+    }))
+  );
+}
+
+const keyOf = (hash: Hash) => hex.encode(hash);
+
+/** Core's `GetBogoSize`: a database-independent size of one coin. */
+const bogoSize = (script: Uint8Array) => 32 + 4 + 4 + 8 + 2 + script.length;
+
+/** The chain state: block index, blocks, undo data and UTXO set in SQLite. */
+export class ChainState implements CoinsView, Disposable {
+  readonly #db: DatabaseSync;
+  readonly #path: string;
+  readonly #now: () => number;
+  readonly #index = new Map<string, IndexEntry>();
+  /** The active chain, by height. */
+  readonly #active: IndexEntry[] = [];
+  readonly #listeners = new Set<ChainListener>();
+  #nextSequence = 0;
+  #busy = false;
+  readonly #sql: {
+    getCoin: StatementSync;
+    addCoin: StatementSync;
+    deleteCoin: StatementSync;
+    putEntry: StatementSync;
+    setStatus: StatementSync;
+    putBlock: StatementSync;
+    getBlock: StatementSync;
+    putUndo: StatementSync;
+    getUndo: StatementSync;
+    setMeta: StatementSync;
+  };
+
+  private constructor(db: DatabaseSync, path: string, now: () => number) {
+    this.#db = db;
+    this.#path = path;
+    this.#now = now;
+    this.#sql = {
+      getCoin: db.prepare(
+        "SELECT amount, script, height, coinbase FROM utxo WHERE txid = ? AND vout = ?",
+      ),
+      addCoin: db.prepare("INSERT INTO utxo VALUES (?, ?, ?, ?, ?, ?)"),
+      deleteCoin: db.prepare("DELETE FROM utxo WHERE txid = ? AND vout = ?"),
+      putEntry: db.prepare("INSERT OR REPLACE INTO block_index VALUES (?, ?, ?, ?, ?, ?)"),
+      setStatus: db.prepare("UPDATE block_index SET status = ? WHERE hash = ?"),
+      putBlock: db.prepare("INSERT OR REPLACE INTO block_data VALUES (?, ?)"),
+      getBlock: db.prepare("SELECT data FROM block_data WHERE hash = ?"),
+      putUndo: db.prepare("INSERT OR REPLACE INTO block_undo VALUES (?, ?)"),
+      getUndo: db.prepare("SELECT data FROM block_undo WHERE hash = ?"),
+      setMeta: db.prepare("INSERT OR REPLACE INTO meta VALUES (?, ?)"),
+    };
+    this.#sql.getCoin.setReadBigInts(true);
+  }
+
+  /**
+   * Opens (creating it and the directory if needed, with the genesis block)
+   * the chain state in `dir`, checks that the stored index, tip and undo
+   * data agree, and resumes any interrupted reorganisation. Throws
+   * `Corrupted block database detected: …` when they do not agree.
+   */
+  static open(dir: string, options: ChainStateOptions = {}): ChainState {
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, CHAINSTATE_FILE);
+    const db = new DatabaseSync(path);
+    try {
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+      db.exec(SCHEMA);
+      const chain = new ChainState(db, path, options.now ?? (() => Math.floor(Date.now() / 1000)));
+      chain.#load();
+      chain.#activateBestChain();
+      return chain;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /** Closes the database. */
+  close(): void {
+    this.#db.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** The tip of the active chain. */
+  get tip(): BlockEntry {
+    return this.#active[this.#active.length - 1];
+  }
+
+  /** The height of the active tip. */
+  get height(): number {
+    return this.#active.length - 1;
+  }
+
+  /** The entry of the active chain at `height`, or undefined outside [0, height]. */
+  entryAtHeight(height: number): BlockEntry | undefined {
+    return Number.isInteger(height) ? this.#active[height] : undefined;
+  }
+
+  /** The index entry of a block, whether active, on a side branch, or invalid. */
+  entry(hash: Hash): BlockEntry | undefined {
+    return this.#index.get(keyOf(hash));
+  }
+
+  /** Whether an entry is part of the active chain. */
+  isActive(entry: BlockEntry): boolean {
+    return this.#active[entry.height] === entry;
+  }
+
+  /** The ancestor of `entry` at `height` (itself at its own height). */
+  ancestor(entry: BlockEntry, height: number): BlockEntry | undefined {
+    if (height < 0 || height > entry.height) return undefined;
+    let cursor: BlockEntry | undefined = entry;
+    while (cursor && cursor.height > height && !this.isActive(cursor)) cursor = cursor.prev;
+    if (cursor && this.isActive(cursor)) return this.#active[height];
+    return cursor;
+  }
+
+  /** The last block `entry`'s branch shares with the active chain. */
+  findFork(entry: BlockEntry): BlockEntry {
+    let cursor: BlockEntry = entry;
+    while (!this.isActive(cursor)) cursor = cursor.prev!;
+    return cursor;
+  }
+
+  /** Median of the last 11 block times up to `entry` (BIP 113), the active tip by default. */
+  medianTimePast(entry: BlockEntry = this.tip): number {
+    const times: number[] = [];
+    for (
+      let cursor: BlockEntry | undefined = entry;
+      cursor && times.length < MEDIAN_TIME_SPAN;
+      cursor = cursor.prev
+    ) {
+      times.push(cursor.header.time);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)];
+  }
+
+  /** The current time of this chain's clock (UNIX seconds). */
+  now(): number {
+    return this.#now();
+  }
+
+  /** A stored block, or undefined when its data is not stored. */
+  readBlock(hash: Hash): Block | undefined {
+    const bytes = this.readBlockBytes(hash);
+    return bytes && decodeBlock(bytes);
+  }
+
+  /** A stored block's serialization, or undefined. */
+  readBlockBytes(hash: Hash): Uint8Array | undefined {
+    const row = this.#sql.getBlock.get(hash) as { data: Uint8Array } | undefined;
+    return row?.data;
+  }
+
+  /** A block's undo data (per non-coinbase transaction, the coins it spent), or undefined. */
+  readUndo(hash: Hash): Coin[][] | undefined {
+    const row = this.#sql.getUndo.get(hash) as { data: Uint8Array } | undefined;
+    return row && decodeUndo(row.data);
+  }
+
+  /** The unspent output at `outpoint` in the active chain's UTXO set. */
+  getCoin(outpoint: OutPoint): Coin | undefined {
+    const row = this.#sql.getCoin.get(outpoint.txid, outpoint.index) as
+      | { amount: bigint; script: Uint8Array; height: bigint; coinbase: bigint }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      amount: row.amount,
+      script: row.script,
+      height: Number(row.height),
+      coinbase: row.coinbase === 1n,
+    };
+  }
+
+  /** Size of the database files in bytes (`size_on_disk`). */
+  diskSize(): number {
+    let total = 0;
+    for (const suffix of ["", "-wal"]) {
+      try {
+        total += statSync(this.#path + suffix).size;
+      } catch {
+        // The write-ahead log exists only between checkpoints.
+      }
+    }
+    return total;
+  }
+
+  /** Registers a listener; dispose the result to remove it. */
+  subscribe(listener: ChainListener): Disposable {
+    this.#listeners.add(listener);
+    return { [Symbol.dispose]: () => this.#listeners.delete(listener) };
+  }
+
+  /**
+   * Processes a block as `submitblock` does: null when it was accepted and
+   * connected; otherwise `duplicate`, `duplicate-invalid`, `inconclusive`
+   * (stored on a side branch without becoming active, or not yet
+   * connectable), `prev-blk-not-found`, `bad-prevblk`, or the reject reason.
+   * Valid blocks are stored even when they do not (yet) become active.
+   */
+  processBlock(block: Block): string | null {
+    return this.#exclusive(() => {
+      const hash = blockHash(block.header);
+      let txids: Hash[];
+      try {
+        txids = checkBlock(block);
+      } catch (error) {
+        return rejectReason(error);
+      }
+      const existing = this.#index.get(keyOf(hash));
+      if (existing && existing.status & FAILED_ANY) {
+        return "duplicate-invalid";
+      }
+      if (existing && existing.status & BlockStatus.HAVE_DATA) return "duplicate";
+      const prev = this.#index.get(keyOf(block.header.prevHash));
+      if (!prev) return "prev-blk-not-found";
+      if (prev.status & FAILED_ANY) return "bad-prevblk";
+      const parent = this.#parentInfo(prev);
+      try {
+        if (!existing) contextualCheckBlockHeader(block.header, parent, this.#now());
+      } catch (error) {
+        return rejectReason(error);
+      }
+      try {
+        contextualCheckBlock(block, parent);
+      } catch (error) {
+        const reason = rejectReason(error);
+        const mutated = (error as ValidationError).kind === "mutated";
+        // A mutated block proves nothing about its header, which stays acceptable.
+        if (!existing) this.#storeEntry(block.header, prev, mutated ? 0 : BlockStatus.FAILED);
+        else if (!mutated) this.#setStatus([[existing, existing.status | BlockStatus.FAILED]]);
+        return reason;
+      }
+      this.#storeEntry(block.header, prev, BlockStatus.HAVE_DATA, block, existing);
+      const outcome = this.#activateBestChain(hash, { block, txids });
+      if (outcome === undefined) return "inconclusive";
+      return outcome === "valid" ? null : outcome.reason;
+    });
+  }
+
+  /**
+   * `TestBlockValidity`: whether `block` would be a valid next block on the
+   * active tip, without storing anything. Null when valid, else the error
+   * (`inconclusive-not-best-prevblk` when it does not build on the tip).
+   */
+  testBlockValidity(block: Block, options: CheckBlockOptions = {}): ValidationError | null {
+    if (!bytesEqual(block.header.prevHash, this.tip.hash)) {
+      return new ValidationError("inconclusive-not-best-prevblk");
+    }
+    try {
+      const txids = checkBlock(block, options);
+      const parent = this.#parentInfo(this.#tipEntry());
+      contextualCheckBlockHeader(block.header, parent, this.#now());
+      contextualCheckBlock(block, parent);
+      connectBlock(
+        block,
+        this.#connectContext(this.#tipEntry()),
+        new CoinsCache(this),
+        BLOCK_SCRIPT_VERIFY_FLAGS,
+        txids,
+      );
+      return null;
+    } catch (error) {
+      if (error instanceof ValidationError) return error;
+      throw error;
+    }
+  }
+
+  /**
+   * `invalidateblock`: marks a block invalid (and its descendants), moving
+   * the active chain off it to the best remaining valid chain. Throws
+   * `Block not found` for an unknown hash.
+   */
+  invalidateBlock(hash: Hash): void {
+    this.#exclusive(() => {
+      const entry = this.#lookup(hash);
+      if (entry.height === 0) throw new Error("Genesis block cannot be invalidated");
+      const changes: [IndexEntry, number][] = [[entry, entry.status | BlockStatus.FAILED]];
+      for (const other of this.#index.values()) {
+        if (other !== entry && this.ancestor(other, entry.height) === entry) {
+          changes.push([other, other.status | BlockStatus.FAILED_CHILD]);
+        }
+      }
+      this.#setStatus(changes);
+      this.#activateBestChain();
+    });
+  }
+
+  /**
+   * `reconsiderblock`: clears the invalid marks of a block, its descendants
+   * and its ancestors, and activates the best chain again. Throws
+   * `Block not found` for an unknown hash.
+   */
+  reconsiderBlock(hash: Hash): void {
+    this.#exclusive(() => {
+      const entry = this.#lookup(hash);
+      const changes: [IndexEntry, number][] = [];
+      for (const other of this.#index.values()) {
+        if (!(other.status & FAILED_ANY)) continue;
+        const related = this.ancestor(other, entry.height) === entry ||
+          this.ancestor(entry, other.height) === other;
+        if (related) changes.push([other, other.status & ~FAILED_ANY]);
+      }
+      this.#setStatus(changes);
+      this.#activateBestChain();
+    });
+  }
+
+  /** Every chain tip with its branch length and status (`getchaintips`), highest first, active first. */
+  chainTips(): ChainTip[] {
+    const parents = new Set<IndexEntry>();
+    for (const entry of this.#index.values()) {
+      if (!this.isActive(entry) && entry.prev) parents.add(entry.prev);
+    }
+    const tips = [...this.#index.values()].filter((entry) =>
+      !this.isActive(entry) && !parents.has(entry)
+    );
+    tips.push(this.#tipEntry());
+    // Highest first; at one height the active tip, then by arrival (Core's order is arbitrary).
+    const rank = (entry: IndexEntry) => (this.isActive(entry) ? -1 : entry.sequence);
+    tips.sort((a, b) => b.height - a.height || rank(a) - rank(b));
+    return tips.map((entry) => ({
+      height: entry.height,
+      hash: entry.hash,
+      branchLength: entry.height - this.findFork(entry).height,
+      status: this.#tipStatus(entry),
+    }));
+  }
+
+  /** Statistics of the UTXO set, including `hash_serialized_3` (a full scan). */
+  utxoStats(): UtxoStats {
+    const rows = this.#db.prepare(
+      "SELECT txid, vout, amount, script, height, coinbase FROM utxo ORDER BY txid, vout",
+    );
+    rows.setReadBigInts(true);
+    const hasher = sha256.create();
+    let txouts = 0;
+    let bogosize = 0;
+    let totalAmount = 0n;
+    let transactions = 0;
+    let previous: Uint8Array | undefined;
+    for (const row of rows.iterate()) {
+      const { txid, vout, amount, script, height, coinbase } = row as {
+        txid: Uint8Array;
+        vout: bigint;
+        amount: bigint;
+        script: Uint8Array;
+        height: bigint;
+        coinbase: bigint;
+      };
+      if (!previous || !bytesEqual(previous, txid)) transactions++;
+      previous = txid;
+      txouts++;
+      bogosize += bogoSize(script);
+      totalAmount += amount;
+      const fixed = new Uint8Array(48);
+      const view = new DataView(fixed.buffer);
+      fixed.set(txid);
+      view.setUint32(32, Number(vout), true);
+      view.setUint32(36, Number(height) * 2 + Number(coinbase), true);
+      view.setBigUint64(40, amount, true);
+      hasher.update(fixed).update(CompactSizeLen.encode(script.length)).update(script);
+    }
+    return {
+      height: this.height,
+      bestBlock: this.tip.hash,
+      txouts,
+      bogosize,
+      hashSerialized: sha256(hasher.digest()),
+      totalAmount,
+      transactions,
+    };
+  }
+
+  /** Runs `fn` with no other state change in progress (listeners may only read). */
+  #exclusive<T>(fn: () => T): T {
+    if (this.#busy) {
+      throw new Error("ChainState: a change is already in progress (called from a listener?)");
+    }
+    this.#busy = true;
+    try {
+      return fn();
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  #lookup(hash: Hash): IndexEntry {
+    const entry = this.#index.get(keyOf(hash));
+    if (!entry) throw new Error("Block not found");
+    return entry;
+  }
+
+  #tipEntry(): IndexEntry {
+    return this.#active[this.#active.length - 1];
+  }
+
+  #parentInfo(parent: IndexEntry): ParentInfo {
+    return { height: parent.height, medianTimePast: this.medianTimePast(parent) };
+  }
+
+  #connectContext(parent: IndexEntry) {
+    return {
+      height: parent.height + 1,
+      prevMedianTimePast: this.medianTimePast(parent),
+      medianTimePastAt: (height: number) => this.medianTimePast(this.ancestor(parent, height)!),
+    };
+  }
+
+  #tipStatus(entry: IndexEntry): ChainTip["status"] {
+    if (this.isActive(entry)) return "active";
+    if (entry.status & FAILED_ANY) return "invalid";
+    if (!this.#branchAll(entry, (e) => (e.status & BlockStatus.HAVE_DATA) !== 0)) {
+      return "headers-only";
+    }
+    return entry.status & BlockStatus.VALID ? "valid-fork" : "valid-headers";
+  }
+
+  /** Whether `test` holds for the entry and each ancestor down to (not including) the active chain. */
+  #branchAll(entry: IndexEntry, test: (entry: IndexEntry) => boolean): boolean {
+    for (
+      let cursor: IndexEntry | undefined = entry;
+      cursor && !this.isActive(cursor);
+      cursor = cursor.prev
+    ) {
+      if (!test(cursor)) return false;
+    }
+    return true;
+  }
+
+  /** Runs `write` in one SQLite transaction. */
+  #atomically(write: () => void): void {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      write();
+      this.#db.exec("COMMIT");
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /** Persists a new index entry (or gives an existing header its data) and indexes it. */
+  #storeEntry(
+    header: BlockHeader,
+    prev: IndexEntry,
+    status: number,
+    block?: Block,
+    existing?: IndexEntry,
+  ): void {
+    const hash = blockHash(header);
+    const txCount = block?.txs.length ?? 0;
+    const entry = existing ?? new IndexEntry(
+      hash,
+      header,
+      prev.height + 1,
+      prev.chainWork + blockProof(header.bits),
+      status,
+      this.#nextSequence,
+      txCount,
+      prev,
+    );
+    this.#atomically(() => {
+      this.#sql.putEntry.run(
+        hash,
+        entry.height,
+        encodeHeader(header),
+        entry.status | status,
+        entry.sequence,
+        txCount,
+      );
+      if (block) this.#sql.putBlock.run(hash, encodeBlock(block));
+    });
+    entry.status |= status;
+    entry.txCount = txCount;
+    if (!existing) {
+      this.#index.set(keyOf(hash), entry);
+      this.#nextSequence++;
+    }
+  }
+
+  /** Persists new status bits for several entries at once. */
+  #setStatus(changes: readonly [IndexEntry, number][]): void {
+    if (changes.length === 0) return;
+    this.#atomically(() => {
+      for (const [entry, status] of changes) this.#sql.setStatus.run(status, entry.hash);
+    });
+    for (const [entry, status] of changes) entry.status = status;
+  }
+
+  /** Writes the changes of a coins cache, then the other statements, in one transaction. */
+  #commitCoins(view: CoinsCache, more: () => void): void {
+    this.#atomically(() => {
+      for (const { outpoint, coin } of view.changes()) {
+        if (coin) {
+          this.#sql.addCoin.run(
+            outpoint.txid,
+            outpoint.index,
+            coin.amount,
+            coin.script,
+            coin.height,
+            coin.coinbase ? 1 : 0,
+          );
+        } else {
+          this.#sql.deleteCoin.run(outpoint.txid, outpoint.index);
+        }
+      }
+      more();
+    });
+  }
+
+  /**
+   * Moves the active chain to the best valid chain (most work, earliest
+   * received), disconnecting and connecting block by block. A block that
+   * fails to connect is marked invalid with its descendants, and the search
+   * starts again. Returns what became of block `watch` if it was connected
+   * or failed: `"valid"` or its error.
+   */
+  #activateBestChain(
+    watch?: Hash,
+    known?: { block: Block; txids: Hash[] },
+  ): "valid" | ValidationError | undefined {
+    const startTip = this.#tipEntry();
+    let outcome: "valid" | ValidationError | undefined;
+    for (;;) {
+      while (this.#tipEntry().status & FAILED_ANY) this.#disconnectTip();
+      const best = this.#bestCandidate();
+      const fork = this.findFork(best) as IndexEntry;
+      if (best === this.#tipEntry()) break;
+      while (this.#tipEntry() !== fork) this.#disconnectTip();
+      const path: IndexEntry[] = [];
+      for (let cursor = best; cursor !== fork; cursor = cursor.prev!) path.push(cursor);
+      for (const entry of path.reverse()) {
+        const watched = watch !== undefined && bytesEqual(entry.hash, watch);
+        try {
+          this.#connectTip(entry, watched ? known : undefined);
+          if (watched) outcome = "valid";
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          this.#markInvalid(entry);
+          if (watched) outcome = error;
+          break;
+        }
+      }
+    }
+    const tip = this.#tipEntry();
+    if (tip !== startTip) this.#notify((listener) => listener.tipChanged?.(tip));
+    return outcome;
+  }
+
+  /** The best entry whose branch is fully stored and not known invalid (the tip if none beats it). */
+  #bestCandidate(): IndexEntry {
+    let best = this.#tipEntry();
+    for (const entry of this.#index.values()) {
+      const better = entry.chainWork > best.chainWork ||
+        (entry.chainWork === best.chainWork && entry.sequence < best.sequence);
+      const usable = (e: IndexEntry) =>
+        !(e.status & FAILED_ANY) && (e.status & BlockStatus.HAVE_DATA) !== 0;
+      if (better && this.#branchAll(entry, usable)) best = entry;
+    }
+    return best;
+  }
+
+  /** Marks an entry invalid and every entry descending from it invalid-child. */
+  #markInvalid(entry: IndexEntry): void {
+    const changes: [IndexEntry, number][] = [[entry, entry.status | BlockStatus.FAILED]];
+    for (const other of this.#index.values()) {
+      if (other !== entry && this.ancestor(other, entry.height) === entry) {
+        changes.push([other, other.status | BlockStatus.FAILED_CHILD]);
+      }
+    }
+    this.#setStatus(changes);
+  }
+
+  /** Validates and connects `entry` on top of the tip, in one transaction. */
+  #connectTip(entry: IndexEntry, known?: { block: Block; txids: Hash[] }): void {
+    const block = known?.block ?? this.readBlock(entry.hash);
+    if (!block) throw new Error(`block ${hashToHex(entry.hash)} has no stored data`);
+    const txids = known?.txids ?? block.txs.map(txid);
+    const view = new CoinsCache(this);
+    const { undo } = connectBlock(
+      block,
+      this.#connectContext(entry.prev!),
+      view,
+      BLOCK_SCRIPT_VERIFY_FLAGS,
+      txids,
+    );
+    const status = entry.status | BlockStatus.VALID;
+    this.#commitCoins(view, () => {
+      this.#sql.putUndo.run(entry.hash, encodeUndo(undo));
+      this.#sql.setStatus.run(status, entry.hash);
+      this.#sql.setMeta.run("tip", entry.hash);
+    });
+    entry.status = status;
+    this.#active.push(entry);
+    this.#notify((listener) => listener.blockConnected?.({ block, entry, txids }));
+  }
+
+  /** Disconnects the tip through its undo data, in one transaction. */
+  #disconnectTip(): void {
+    const entry = this.#tipEntry();
+    const block = this.readBlock(entry.hash);
+    const undo = this.readUndo(entry.hash);
+    if (!block || !undo) {
+      throw new Error(`block ${hashToHex(entry.hash)} lacks its data or undo data`);
+    }
+    const txids = block.txs.map(txid);
+    const view = new CoinsCache(this);
+    disconnectBlock(block, undo, view, txids);
+    this.#commitCoins(view, () => this.#sql.setMeta.run("tip", entry.prev!.hash));
+    this.#active.pop();
+    this.#notify((listener) => listener.blockDisconnected?.({ block, entry, txids }));
+  }
+
+  #notify(call: (listener: ChainListener) => void): void {
+    for (const listener of this.#listeners) {
+      try {
+        call(listener);
+      } catch (error) {
+        console.error("chain listener failed:", error);
+      }
+    }
+  }
+
+  /** Creates genesis on first use, loads the index, and checks it against the tip and undo data. */
+  #load(): void {
+    const corrupt = (what: string): never => {
+      throw new Error(`Corrupted block database detected: ${what}`);
+    };
+    const meta = new Map<string, Uint8Array>();
+    for (const row of this.#db.prepare("SELECT key, value FROM meta").all()) {
+      const { key, value } = row as { key: string; value: Uint8Array };
+      meta.set(key, value);
+    }
+    if (!meta.has("tip")) {
+      const genesis = encodeBlock(GENESIS_BLOCK);
+      this.#atomically(() => {
+        this.#sql.putEntry.run(
+          GENESIS_HASH,
+          0,
+          encodeHeader(GENESIS_BLOCK.header),
+          BlockStatus.HAVE_DATA | BlockStatus.VALID,
+          0,
+          GENESIS_BLOCK.txs.length,
+        );
+        this.#sql.putBlock.run(GENESIS_HASH, genesis);
+        this.#sql.setMeta.run("version", Uint8Array.of(SCHEMA_VERSION));
+        this.#sql.setMeta.run("tip", GENESIS_HASH);
+      });
+      meta.set("version", Uint8Array.of(SCHEMA_VERSION));
+      meta.set("tip", GENESIS_HASH);
+    }
+    if (meta.get("version")?.[0] !== SCHEMA_VERSION) corrupt("unknown schema version");
+    const rows = this.#db.prepare(
+      "SELECT hash, height, header, status, sequence, tx_count FROM block_index ORDER BY height, sequence",
+    ).all() as {
+      hash: Uint8Array;
+      height: number;
+      header: Uint8Array;
+      status: number;
+      sequence: number;
+      tx_count: number;
+    }[];
+    for (const row of rows) {
+      const header = decodeHeader(row.header);
+      if (!bytesEqual(blockHash(header), row.hash)) {
+        corrupt(`header of ${hashToHex(row.hash)} does not hash to it`);
+      }
+      let prev: IndexEntry | undefined;
+      if (row.height === 0) {
+        if (!bytesEqual(row.hash, GENESIS_HASH)) {
+          corrupt("a height-0 block is not the regtest genesis");
+        }
+      } else {
+        prev = this.#index.get(keyOf(header.prevHash));
+        if (!prev || prev.height !== row.height - 1) {
+          corrupt(`block ${hashToHex(row.hash)} has no parent`);
+        }
+      }
+      const chainWork = (prev?.chainWork ?? 0n) + blockProof(header.bits);
+      const entry = new IndexEntry(
+        row.hash,
+        header,
+        row.height,
+        chainWork,
+        row.status,
+        row.sequence,
+        row.tx_count,
+        prev,
+      );
+      this.#index.set(keyOf(row.hash), entry);
+      this.#nextSequence = Math.max(this.#nextSequence, row.sequence + 1);
+    }
+    const tip = this.#index.get(keyOf(meta.get("tip")!));
+    if (!tip) corrupt("the tip is not in the block index");
+    for (let cursor: IndexEntry | undefined = tip; cursor; cursor = cursor.prev) {
+      this.#active[cursor.height] = cursor;
+    }
+    if (this.#active[0] === undefined || !bytesEqual(this.#active[0].hash, GENESIS_HASH)) {
+      corrupt("the tip does not descend from genesis");
+    }
+    const undone = new Set<string>();
+    for (const row of this.#db.prepare("SELECT hash FROM block_undo").all()) {
+      undone.add(keyOf((row as { hash: Uint8Array }).hash));
+    }
+    for (const entry of this.#active.slice(1)) {
+      const complete = entry.status & BlockStatus.HAVE_DATA && entry.status & BlockStatus.VALID;
+      if (!complete || !undone.has(keyOf(entry.hash))) {
+        corrupt(`active block ${hashToHex(entry.hash)} lacks its data, validity or undo data`);
+      }
+    }
+  }
+}
+
+/** The reject reason of a validation failure; anything else is rethrown. */
+function rejectReason(error: unknown): string {
+  if (error instanceof ValidationError) return error.reason;
+  throw error;
+}
