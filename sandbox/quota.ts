@@ -138,11 +138,11 @@ export function imageMb(diskMb: number): number {
   return diskMb + Math.ceil(diskMb / 32) + 4 + 1 + Math.ceil(entryLimit(diskMb) / 4096);
 }
 
-/** Runs a system tool; its error output becomes the error. */
-async function run(program: string, args: string[]): Promise<void> {
+/** Runs a system tool; its error output becomes the error. `fine` lists other exit codes that mean success. */
+async function run(program: string, args: string[], fine: number[] = []): Promise<void> {
   const output = await new Deno.Command(program, { args, stdout: "null", stderr: "piped" })
     .output();
-  if (!output.success) {
+  if (!output.success && !fine.includes(output.code)) {
     const text = new TextDecoder().decode(output.stderr).trim();
     throw new Error(`${program} ${args.join(" ")}: ${text || `exit ${output.code}`}`);
   }
@@ -201,7 +201,7 @@ export async function mountDataImage(
     Deno.renameSync(making, image);
   } else if (size < bytes) {
     Deno.truncateSync(image, bytes);
-    await run("e2fsck", ["-f", "-p", image]);
+    await run("e2fsck", ["-f", "-p", image], [1]); // 1: it corrected something (lost+found)
     await run("resize2fs", [image]);
   }
   const pending = migrating(dataDir);
@@ -219,6 +219,7 @@ export async function mountDataImage(
     return;
   }
   await run("cp", ["-a", `${pending}/.`, `${dataDir}/`]);
+  Deno.chownSync(dataDir, owner.uid, owner.gid); // cp gave it the old directory's owner
   Deno.removeSync(pending, { recursive: true });
 }
 
