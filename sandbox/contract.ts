@@ -282,8 +282,9 @@ let diskImagesUnusable: string | null = null;
 /**
  * Under a root supervisor, mounts the component's disk image on its data
  * directory (after refusing links that lead outside, which moving files in
- * would copy); returns the image, or nothing where images cannot be used
- * (said once on stderr).
+ * would copy) and returns it. An image that exists must be mounted (its
+ * data are in it); where a first one cannot be made or mounted, images are
+ * not used at all (said once on stderr) and nothing is returned.
  */
 async function mountedImage(
   dataDir: string,
@@ -291,12 +292,21 @@ async function mountedImage(
   diskMb: number,
   owner: Identity,
 ): Promise<string | undefined> {
-  if (diskImagesUnusable !== null) return undefined;
+  let exists = true;
+  try {
+    Deno.lstatSync(image);
+  } catch {
+    exists = false;
+  }
+  if (!exists && diskImagesUnusable !== null) return undefined;
   refuseLinksOutside(dataDir);
   try {
     await mountDataImage(dataDir, image, diskMb, owner);
     return image;
   } catch (error) {
+    if (exists) {
+      throw new Error(`its disk image ${image} holds its data but: ${(error as Error).message}`);
+    }
     diskImagesUnusable = (error as Error).message;
     console.error(`sandbox: disk quotas are only watched, not capped: ${diskImagesUnusable}`);
     return undefined;

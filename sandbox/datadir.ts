@@ -114,10 +114,11 @@ export interface DataDirectory {
  */
 export function prepareDataDirectory(dir: DataDirectory, owner?: Identity): void {
   Deno.mkdirSync(dir.real, { recursive: true, mode: 0o700 });
+  // Before making anything in it: a planted link must not lead those mkdirs outside.
+  refuseLinksOutside(dir.real);
   for (const path of dir.granted) {
     Deno.mkdirSync(join(dir.real, path), { recursive: true, mode: 0o700 });
   }
-  refuseLinksOutside(dir.real);
   if (owner) chownTree(dir.real, owner);
   Deno.chmodSync(dir.real, 0o700);
   let current: string | null = null;

@@ -205,11 +205,22 @@ export async function mountDataImage(
     await run("resize2fs", [image]);
   }
   const pending = migrating(dataDir);
-  if ([...Deno.readDirSync(dataDir)].length > 0) {
+  const movedAside = [...Deno.readDirSync(dataDir)].length > 0;
+  if (movedAside) {
+    // Refused by rename when an interrupted move left files there: they need a look.
     Deno.renameSync(dataDir, pending);
     Deno.mkdirSync(dataDir, { mode: 0o700 });
   }
-  await run("mount", ["-o", "loop,nosuid,nodev,noexec", image, dataDir]);
+  try {
+    await run("mount", ["-o", "loop,nosuid,nodev,noexec", image, dataDir]);
+  } catch (error) {
+    if (movedAside) {
+      Deno.removeSync(dataDir);
+      Deno.renameSync(pending, dataDir);
+    }
+    if (size === null) Deno.removeSync(image); // made just now, holding nothing
+    throw error;
+  }
   try {
     Deno.removeSync(join(dataDir, "lost+found"));
   } catch { /* not there, or not empty: e2fsck put something in it */ }

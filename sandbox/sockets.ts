@@ -54,16 +54,19 @@ export function prepareListenDirectory(socket: string, listener?: Identity): voi
 /**
  * Once `socket` is bound: its directory becomes 0500 and, under root, the
  * directory and the socket belong to root, the socket mode 0666 (reached
- * only through {@linkcode connectorSocket} links).
+ * only through {@linkcode connectorSocket} links). The directory is locked
+ * first, so that the listener can no longer swap the socket for a link
+ * before it is checked and given away.
  */
 export function lockListenSocket(socket: string, root: boolean): void {
   const dir = dirname(socket);
+  if (root) Deno.chownSync(dir, 0, 0);
+  Deno.chmodSync(dir, 0o500);
+  if (!Deno.lstatSync(socket).isSocket) throw new Error(`${socket} is no longer a socket`);
   if (root) {
-    Deno.chownSync(dir, 0, 0);
     Deno.chownSync(socket, 0, 0);
     Deno.chmodSync(socket, 0o666);
   }
-  Deno.chmodSync(dir, 0o500);
 }
 
 /**

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
 import { processGone, waitFor } from "../helpers.ts";
 import { type Component, loadComponent } from "../../sandbox/manifest.ts";
 import {
@@ -17,6 +17,7 @@ import {
 } from "../../sandbox/contract.ts";
 import { ProvenanceError, REFUSED_FILE_IMPORTS } from "../../sandbox/provenance.ts";
 import { isMountPoint, unmountDataImage } from "../../sandbox/quota.ts";
+import { lockListenSocket } from "../../sandbox/sockets.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
 
 const deno = Deno.execPath();
@@ -341,6 +342,17 @@ Deno.test({
     assertEquals(await attempt(node.identity!, link), "nothing");
     assertEquals(await attempt(stranger, link), "nothing");
   },
+});
+
+Deno.test("contract: a socket swapped for a link before it is locked is refused, nothing given away", () => {
+  const dir = `${Deno.makeTempDirSync()}/sockets/node`;
+  Deno.mkdirSync(dir, { recursive: true });
+  const secret = `${Deno.makeTempDirSync()}/secret`;
+  Deno.writeTextFileSync(secret, "secret", { mode: 0o600 });
+  Deno.symlinkSync(secret, `${dir}/node.sock`);
+  assertThrows(() => lockListenSocket(`${dir}/node.sock`, root), Error, "is no longer a socket");
+  assertEquals(Deno.statSync(secret).mode! & 0o777, 0o600);
+  assertEquals(Deno.statSync(dir).mode! & 0o777, 0o500, "the directory is locked first");
 });
 
 Deno.test("contract: the child exits within 1 s of its parent's death", async () => {
