@@ -378,7 +378,6 @@ interface PreparedRun {
 async function prepareRun(
   component: Component,
   layout: ReturnType<typeof stateLayout>,
-  bundle: string,
   identity: Identity | undefined,
   connect: SpawnComponentOptions["connect"],
 ): Promise<PreparedRun> {
@@ -392,7 +391,7 @@ async function prepareRun(
   const runId = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   const runDir = join(layout.run, `${manifest.name}.${runId}`);
   const paths: RunPaths = {
-    bundle,
+    bundle: "", // the caller's, once checked
     dataDir: layout.data(manifest.name),
     dataView: layout.view(manifest.name),
     runDir,
@@ -443,8 +442,9 @@ async function prepareRun(
 
 /**
  * Starts `component` under the contract and connects to its Init object:
- * checks its code, prepares its directories for its own user
- * ({@linkcode prepareRun}), runs {@linkcode sandboxCommand}, captures its
+ * checks its code while it prepares its directories for its own user
+ * ({@linkcode prepareRun}; undone if the code is refused), runs
+ * {@linkcode sandboxCommand}, captures its
  * permission audit, watches its resident memory and disk use, and undoes
  * what lasts one run after it ends.
  */
@@ -464,14 +464,23 @@ export async function spawnComponent<T>(
   const root = Deno.uid() === 0;
   if (root) exposeStateDirectory(stateDir);
   const layout = stateLayout(stateDir);
-  const code = await prepareCode(join(folder, manifest.entry), {
-    project: PROJECT_ROOT,
-    roots: [join(PROJECT_ROOT, "runtime"), join(PROJECT_ROOT, "schemas"), folder],
-    cacheDir: layout.code,
-  });
   const identity = root ? componentIdentity(stateDir, manifest.name) : undefined;
-  const run = await prepareRun(component, layout, code.bundle, identity, options.connect);
+  // The code check waits on `deno info`; the directories (mounting a disk image) meanwhile.
+  const [code, prepared] = await Promise.allSettled([
+    prepareCode(join(folder, manifest.entry), {
+      project: PROJECT_ROOT,
+      roots: [join(PROJECT_ROOT, "runtime"), join(PROJECT_ROOT, "schemas"), folder],
+      cacheDir: layout.code,
+    }),
+    prepareRun(component, layout, identity, options.connect),
+  ]);
+  if (code.status === "rejected" || prepared.status === "rejected") {
+    if (prepared.status === "fulfilled") await prepared.value.release();
+    throw code.status === "rejected" ? code.reason : (prepared as PromiseRejectedResult).reason;
+  }
+  const run = prepared.value;
   const { paths } = run;
+  paths.bundle = code.value.bundle;
   const command = sandboxCommand(component, paths, { ...options, identity });
   Deno.writeTextFileSync(
     paths.auditLog.slice(0, -AUDIT_SUFFIX.length) + GRANTS_SUFFIX,
