@@ -72,7 +72,10 @@ import { connectorSocket, lockListenSocket, prepareListenDirectory } from "./soc
 /** The project root: runtime/, schemas/ and deno.json live here. */
 export const PROJECT_ROOT: string = Deno.realPathSync(new URL("../", import.meta.url));
 
-/** A spawn the contract refuses (bad state directory, planted links, no bwrap). */
+/**
+ * A spawn the contract refuses: a bad state directory, links leading out of
+ * the data directory, a disk image that will not mount, no bwrap.
+ */
 export class SandboxError extends Error {
   override name = "SandboxError";
 }
@@ -97,7 +100,7 @@ export interface RunPaths {
   diskImage?: string;
   /** The socket it listens on, when its manifest `listens`. */
   listenSocket?: string;
-  /** The socket it connects to (`-ipcconnect`). */
+  /** The path it is given for the socket it connects to (`-ipcconnect`; its own link under root). */
   connectSocket?: string;
 }
 

@@ -2,9 +2,10 @@
  * Hardened mode: the component additionally runs under bubblewrap in its
  * own mount, PID, IPC, UTS, user and (unless it is granted hosts) network
  * namespace, and dies with its parent. Its file system holds only the
- * shared libraries, Deno's binary, its bundle, its data and run
- * directories and the sockets it uses, all at their real paths so the
- * permission flags read the same inside and out. A static import of any
+ * shared libraries, Deno's binary, its bundle, its data directory and the
+ * view of it (a symbolic link), its run directory and the sockets it uses,
+ * all at their real paths so the permission flags read the same inside and
+ * out. A static import of any
  * other file then fails as "Module not found" regardless of Deno.
  *
  * Under a root supervisor bubblewrap makes no user namespace: the
@@ -15,7 +16,8 @@
  *
  * @example
  * ```ts ignore
- * if (bwrapPath() !== null) args = [...bwrapArgs(mounts, { network: false }), ...args];
+ * const options = { network: false, userNamespace: Deno.uid() !== 0 };
+ * if (bwrapPath() !== null) args = [...bwrapArgs(mounts, options), ...args];
  * ```
  * @module
  */

@@ -27,7 +27,7 @@
  *
  * @example
  * ```ts ignore
- * prepareListenDirectory(dirname(socket), nodeIdentity);
+ * prepareListenDirectory(socket, nodeIdentity);
  * // … the node binds socket …
  * lockListenSocket(socket, true);
  * const path = connectorSocket(socket, "wallet", walletIdentity);
