@@ -111,8 +111,9 @@ if (import.meta.main) {
     const flags = parseFlags(Deno.args);
     const [command, target] = flags.positionals;
     if (command === "spawn" && target) await spawnCommand(target, flags);
-    else if (command === "audit") console.log(formatAudit(summarizeAudit(`${flags.state}/logs`)));
-    else throw new Error(USAGE);
+    else if (command === "audit") {
+      console.log(formatAudit(await summarizeAudit(`${flags.state}/logs`)));
+    } else throw new Error(USAGE);
   } catch (error) {
     console.error(`launch: ${error instanceof Error ? error.message : error}`);
     Deno.exit(1);

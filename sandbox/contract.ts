@@ -5,27 +5,36 @@
  * and {@linkcode spawnComponent} runs it. The command is:
  *
  * ```text
- * prlimit --cpu=… --nofile=… --core=0 --
+ * prlimit --fsize=<disk> --cpu=… --nofile=… --core=0 --
  *   [hardened: bwrap …namespaces… --]
- *   setpriv --no-new-privs [as root: --inh-caps=-all --ambient-caps=-all --bounding-set=-all] --
+ *   setpriv --no-new-privs
+ *     [as root: --reuid=<uid> --regid=<gid> --clear-groups
+ *               --inh-caps=-all --ambient-caps=-all --bounding-set=-all] --
  *   deno run --no-prompt --no-config --no-remote --no-npm --cached-only
  *     --unstable-worker-options --location=http://<name>.component.invalid/
- *     --v8-flags=--max-old-space-size=<heap> <the manifest's --allow-* flags> --deny-run
- *     <bundle> -datadir=<data> -lifeline [-ipcbind=… | -ipcconnect=…] -ipcfd=3
+ *     --v8-flags=--max-old-space-size=<heap> --import-map=<data: URL>
+ *     <the manifest's --allow-* flags> --deny-run
+ *     file://<bundle> -datadir=<view> -lifeline [-ipcbind=… | -ipcconnect=…] -ipcfd=3
  * ```
  *
  * - Code: the bundle `provenance.ts` built from a checked module graph;
- *   nothing is downloaded or resolved at run time.
+ *   nothing is downloaded or resolved at run time, and its import map
+ *   refuses every other file module (`import()`, Workers).
  * - Permissions: only what the manifest grants, as absolute paths under the
- *   component's data directory, plus read, write and `net=unix:` for exactly
- *   the socket it listens on or connects to. Never `-A` or `--allow-run`.
+ *   view of its data directory (`datadir.ts`), plus read, write and
+ *   `net=unix:` for exactly the socket it listens on or connects to. Never
+ *   `-A` or `--allow-run`.
  * - Environment: cleared; only Deno's own settings and the variables the
  *   manifest names.
  * - Storage: a fresh `DENO_DIR` per run (removed after it), so
- *   `localStorage` and `caches` do not persist, and a `--location` of its own.
- * - Privileges: under a root supervisor the child keeps uid 0 but no
- *   capability, so file modes bind it (a locked socket directory cannot be
- *   written).
+ *   `localStorage` and `caches` do not persist, and a `--location` of its own;
+ *   a disk quota over its data directory and that `DENO_DIR` (`quota.ts`).
+ * - Privileges: under a root supervisor the child runs as a user of its own
+ *   with no supplementary group and no capability (`identity.ts`), owning
+ *   only its data and run directories; sockets are arranged so that only
+ *   the components meant to can connect (`sockets.ts`).
+ * - Audit: Deno's permission audit goes through a pipe the supervisor
+ *   reads and caps (`audit.ts`).
  * - Channel: a socket pair on descriptor 3, and stdin as the lifeline.
  *
  * @example
@@ -47,13 +56,26 @@ import {
 import { type ExitReason, exitReason, rlimitArgs, watchResident } from "./limits.ts";
 import { bwrapArgs, bwrapPath } from "./hardened.ts";
 import type { Component } from "./manifest.ts";
-import { prepareCode } from "./provenance.ts";
-import { AUDIT_SUFFIX, GRANTS_SUFFIX, type RunGrants } from "./audit.ts";
+import { prepareCode, runtimeImportMap } from "./provenance.ts";
+import {
+  AUDIT_SUFFIX,
+  captureAudit,
+  GRANTS_SUFFIX,
+  makeAuditPipe,
+  type RunGrants,
+} from "./audit.ts";
+import { chownTree, componentIdentity, type Identity } from "./identity.ts";
+import { prepareDataDirectory, refuseLinksOutside } from "./datadir.ts";
+import { fileSizeLimitArg, mountDataImage, unmountDataImage, watchDisk } from "./quota.ts";
+import { connectorSocket, lockListenSocket, prepareListenDirectory } from "./sockets.ts";
 
 /** The project root: runtime/, schemas/ and deno.json live here. */
 export const PROJECT_ROOT: string = Deno.realPathSync(new URL("../", import.meta.url));
 
-/** A spawn the contract refuses (bad state directory, planted links, no bwrap). */
+/**
+ * A spawn the contract refuses: a bad state directory, links leading out of
+ * the data directory, a disk image that will not mount, no bwrap.
+ */
 export class SandboxError extends Error {
   override name = "SandboxError";
 }
@@ -62,15 +84,23 @@ export class SandboxError extends Error {
 export interface RunPaths {
   /** The bundle it runs. */
   bundle: string;
-  /** Its data directory (`<state>/data/<name>`); manifest paths are relative to it. */
+  /** Its data directory (`<state>/data/<name>`). */
   dataDir: string;
-  /** This run's `DENO_DIR`, removed after the run. */
+  /** The link to it the component is given (`<state>/view/<name>`); manifest paths are granted below it. */
+  dataView: string;
+  /** This run's directory (`<state>/run/<name>.<run>`), removed after the run. */
+  runDir: string;
+  /** This run's `DENO_DIR`, in its run directory. */
   denoDir: string;
-  /** This run's permission audit log (`<state>/logs/<name>.<run>.audit.jsonl`). */
+  /** The pipe Deno writes the permission audit to, in its run directory. */
+  auditPipe: string;
+  /** This run's capped permission audit log (`<state>/logs/<name>.<run>.audit.jsonl`). */
   auditLog: string;
+  /** The ext4 image mounted on its data directory (`quota.ts`), under a root supervisor. */
+  diskImage?: string;
   /** The socket it listens on, when its manifest `listens`. */
   listenSocket?: string;
-  /** The socket it connects to (`-ipcconnect`). */
+  /** The path it is given for the socket it connects to (`-ipcconnect`; its own link under root). */
   connectSocket?: string;
 }
 
@@ -82,8 +112,8 @@ export interface CommandOptions {
   args?: readonly string[];
   /** Values of the environment variables the manifest names; absent ones are left out. */
   env?: Readonly<Record<string, string>>;
-  /** Whether the supervisor runs as root (capabilities are then dropped). */
-  root?: boolean;
+  /** Under a root supervisor: the component's own user and group (`identity.ts`). */
+  identity?: Identity;
 }
 
 /** The state directory's layout. */
@@ -92,8 +122,11 @@ export function stateLayout(stateDir: string) {
     code: join(stateDir, "code"),
     caches: (name: string) => join(stateDir, "caches", name),
     data: (name: string) => join(stateDir, "data", name),
+    disk: (name: string) => join(stateDir, "disks", `${name}.ext4`),
+    view: (name: string) => join(stateDir, "view", name),
     logs: join(stateDir, "logs"),
     run: join(stateDir, "run"),
+    sockets: join(stateDir, "sockets"),
     socket: (name: string) => join(stateDir, "sockets", name, `${name}.sock`),
   };
 }
@@ -107,8 +140,8 @@ export function runGrants(component: Component, paths: RunPaths): RunGrants {
   const { permissions } = component.manifest;
   const sockets = [paths.listenSocket, paths.connectSocket].filter((s) => s !== undefined);
   return {
-    read: [...permissions.read.map((p) => join(paths.dataDir, p)), ...sockets],
-    write: [...permissions.write.map((p) => join(paths.dataDir, p)), ...sockets],
+    read: [...permissions.read.map((p) => join(paths.dataView, p)), ...sockets],
+    write: [...permissions.write.map((p) => join(paths.dataView, p)), ...sockets],
     net: [...permissions.net, ...sockets.map((s) => `unix:${s}`)],
     env: [...permissions.env],
   };
@@ -131,7 +164,7 @@ export function sandboxCommand(
     .map((kind) => `--allow-${kind}=${list(granted[kind])}`);
   const env: Record<string, string> = {
     DENO_DIR: paths.denoDir,
-    DENO_AUDIT_PERMISSIONS: paths.auditLog,
+    DENO_AUDIT_PERMISSIONS: paths.auditPipe,
     DENO_NO_UPDATE_CHECK: "1",
     DENO_NO_PACKAGE_JSON: "1",
     NO_COLOR: "1",
@@ -139,7 +172,8 @@ export function sandboxCommand(
   for (const name of permissions.env) {
     if (options.env?.[name] !== undefined) env[name] = options.env[name];
   }
-  const deno = denoCommand(paths.bundle, {
+  const { main, importMap } = runtimeImportMap(paths.bundle);
+  const deno = denoCommand(main, {
     denoFlags: [
       "--no-config",
       "--no-remote",
@@ -149,10 +183,11 @@ export function sandboxCommand(
       "--unstable-worker-options",
       `--location=http://${manifest.name}.component.invalid/`,
       `--v8-flags=--max-old-space-size=${limits.heapMb}`,
+      `--import-map=${importMap}`,
     ],
     permissions: grants,
     args: [
-      `-datadir=${paths.dataDir}`,
+      `-datadir=${paths.dataView}`,
       "-lifeline",
       ...(paths.listenSocket ? [`-ipcbind=unix:${paths.listenSocket}`] : []),
       ...(paths.connectSocket ? [`-ipcconnect=unix:${paths.connectSocket}`] : []),
@@ -160,8 +195,16 @@ export function sandboxCommand(
     ],
     env,
   });
-  const dropPrivileges = options.root
-    ? ["--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all"]
+  const { identity } = options;
+  const dropPrivileges = identity
+    ? [
+      `--reuid=${identity.uid}`,
+      `--regid=${identity.gid}`,
+      "--clear-groups",
+      "--inh-caps=-all",
+      "--ambient-caps=-all",
+      "--bounding-set=-all",
+    ]
     : [];
   const hardened = options.hardened
     ? [
@@ -170,17 +213,18 @@ export function sandboxCommand(
         readOnly: [paths.bundle, ...(paths.connectSocket ? [dirname(paths.connectSocket)] : [])],
         writable: [
           paths.dataDir,
-          paths.denoDir,
-          paths.auditLog,
+          paths.runDir,
           ...(paths.listenSocket ? [dirname(paths.listenSocket)] : []),
         ],
+        symlinks: [{ path: paths.dataView, target: paths.dataDir }],
         cwd: paths.dataDir,
-      }, { network: permissions.net.length > 0 }),
+      }, { network: permissions.net.length > 0, userNamespace: identity === undefined }),
     ]
     : [];
   return {
     executable: "prlimit",
     args: [
+      fileSizeLimitArg(limits.diskMb),
       ...rlimitArgs(limits),
       ...hardened,
       "setpriv",
@@ -218,33 +262,79 @@ function carryCaches(from: string, to: string): void {
   }
 }
 
-/** Refuses a data directory holding links: Deno follows them past the grant. */
-function refuseLinks(dir: string): void {
-  for (const entry of Deno.readDirSync(dir)) {
-    const path = join(dir, entry.name);
-    const info = Deno.lstatSync(path);
-    if (info.isSymlink) {
+/**
+ * Under a root supervisor components run as other users, which must be able
+ * to pass through the state directory to reach their own directories: its
+ * ancestors must be searchable by others, and it is made so itself.
+ */
+function exposeStateDirectory(stateDir: string): void {
+  for (let dir = dirname(stateDir); dir !== "/"; dir = dirname(dir)) {
+    if ((Deno.statSync(dir).mode! & 0o001) === 0) {
       throw new SandboxError(
-        `${path} is a symbolic link; a component's data directory may not hold links (remove it)`,
+        `components run as their own users and cannot pass ${dir} to reach ${stateDir}; ` +
+          `make it searchable (chmod o+x) or choose another state directory`,
       );
     }
-    if (info.isFile && (info.nlink ?? 1) > 1) {
-      throw new SandboxError(
-        `${path} is a hard link to another file; a component's data directory may not hold links`,
-      );
+  }
+  Deno.chmodSync(stateDir, (Deno.statSync(stateDir).mode! & 0o7777) | 0o001);
+}
+
+/** Why disk images cannot be used here, once that is known (`quota.ts`). */
+let diskImagesUnusable: string | null = null;
+
+/**
+ * Under a root supervisor, mounts the component's disk image on its data
+ * directory (after refusing links that lead outside, which moving files in
+ * would copy) and returns it. An image that exists must be mounted (its
+ * data are in it); where a first one cannot be made or mounted, images are
+ * not used at all (said once on stderr) and nothing is returned.
+ */
+async function mountedImage(
+  dataDir: string,
+  image: string,
+  diskMb: number,
+  owner: Identity,
+): Promise<string | undefined> {
+  let exists = true;
+  try {
+    Deno.lstatSync(image);
+  } catch {
+    exists = false;
+  }
+  if (!exists && diskImagesUnusable !== null) return undefined;
+  refuseLinksOutside(dataDir);
+  try {
+    await mountDataImage(dataDir, image, diskMb, owner);
+    return image;
+  } catch (error) {
+    if (exists) {
+      throw new Error(`its disk image ${image} holds its data but: ${(error as Error).message}`);
     }
-    if (info.isDirectory) refuseLinks(path);
+    diskImagesUnusable = (error as Error).message;
+    console.error(`sandbox: disk quotas are only watched, not capped: ${diskImagesUnusable}`);
+    return undefined;
   }
 }
 
-/** Waits until `path` exists, or fails after `timeoutMs`. */
+/** Makes `dir` (and its parents) and sets its mode, whatever it was made with before. */
+function directory(dir: string, mode: number): void {
+  Deno.mkdirSync(dir, { recursive: true, mode });
+  Deno.chmodSync(dir, mode);
+}
+
+/**
+ * Waits until the socket `path` is bound and made private (the runtime's
+ * `listen` makes it 0600 right after binding; locking it before would make
+ * that fail), or fails after `timeoutMs`.
+ */
 async function appeared(path: string, exited: Promise<unknown>, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   let gone = false;
   exited.then(() => gone = true);
   while (Date.now() < deadline && !gone) {
     try {
-      if (Deno.lstatSync(path).isSocket) return;
+      const info = Deno.lstatSync(path);
+      if (info.isSocket && (info.mode! & 0o777) === 0o600) return;
     } catch { /* not yet */ }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -257,6 +347,8 @@ export interface SpawnComponentOptions extends CommandOptions, SpawnOptions {
   stateDir: string;
   /** Another component's socket to connect to, and this component's token for it. */
   connect?: { socket: string; tokenHex: string };
+  /** Bytes of permission audit kept for this run (`audit.ts`; 1 MiB by default). */
+  auditCapBytes?: number;
 }
 
 /** A component running under the contract. */
@@ -265,15 +357,99 @@ export interface SandboxedComponent<T> extends SpawnedComponent<T> {
   /** The command it was started with. */
   readonly command: ChildCommand;
   readonly paths: RunPaths;
+  /** The user and group it runs as under a root supervisor; null otherwise. */
+  readonly identity: Identity | null;
   /** Why it ended, once it has. */
   readonly reason: Promise<ExitReason>;
 }
 
+/** A run's directories, made and given to the component's user. */
+interface PreparedRun {
+  paths: RunPaths;
+  /** Where its carried caches are kept between runs. */
+  caches: string;
+  /** Undoes what lasts one run: removes the run directory, unmounts the disk image. */
+  release(): Promise<void>;
+}
+
+/**
+ * Prepares one run of `component`: the data directory (links refused, disk
+ * image mounted under root, owned by its user, seen through its view), the
+ * run directory (`DENO_DIR` with the carried caches, the audit pipe) and
+ * its sockets. On failure nothing is left mounted.
+ */
+async function prepareRun(
+  component: Component,
+  layout: ReturnType<typeof stateLayout>,
+  identity: Identity | undefined,
+  connect: SpawnComponentOptions["connect"],
+): Promise<PreparedRun> {
+  const { manifest } = component;
+  // Under root other users (the components) pass through these, each to its own part.
+  const passable = identity ? 0o711 : 0o700;
+  for (const dir of [layout.data(""), layout.view(""), layout.run, layout.sockets]) {
+    directory(dir, passable);
+  }
+  directory(layout.logs, 0o700);
+  const runId = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+  const runDir = join(layout.run, `${manifest.name}.${runId}`);
+  const paths: RunPaths = {
+    bundle: "", // the caller's, once checked
+    dataDir: layout.data(manifest.name),
+    dataView: layout.view(manifest.name),
+    runDir,
+    denoDir: join(runDir, "deno"),
+    auditPipe: join(runDir, "audit.pipe"),
+    auditLog: join(layout.logs, `${manifest.name}.${runId}${AUDIT_SUFFIX}`),
+  };
+  const release = async () => {
+    try {
+      Deno.removeSync(runDir, { recursive: true });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    if (paths.diskImage) await unmountDataImage(paths.dataDir);
+  };
+  const caches = layout.caches(manifest.name);
+  try {
+    Deno.mkdirSync(paths.dataDir, { recursive: true, mode: 0o700 });
+    Deno.mkdirSync(paths.denoDir, { recursive: true, mode: 0o700 });
+    if (identity) {
+      paths.diskImage = await mountedImage(
+        paths.dataDir,
+        layout.disk(manifest.name),
+        manifest.limits.diskMb,
+        identity,
+      );
+    }
+    prepareDataDirectory({
+      real: paths.dataDir,
+      view: paths.dataView,
+      granted: [...manifest.permissions.read, ...manifest.permissions.write],
+    }, identity);
+    Deno.mkdirSync(caches, { recursive: true, mode: 0o700 });
+    carryCaches(caches, paths.denoDir);
+    makeAuditPipe(paths.auditPipe);
+    if (identity) chownTree(runDir, identity);
+    if (manifest.listens) {
+      paths.listenSocket = layout.socket(manifest.name);
+      prepareListenDirectory(paths.listenSocket, identity);
+    }
+    if (connect) paths.connectSocket = connectorSocket(connect.socket, manifest.name, identity);
+  } catch (error) {
+    await release();
+    throw new SandboxError(`${manifest.name}: ${(error as Error).message}`, { cause: error });
+  }
+  return { paths, caches, release };
+}
+
 /**
  * Starts `component` under the contract and connects to its Init object:
- * checks its code, prepares its directories (refusing planted links),
- * runs {@linkcode sandboxCommand}, watches its resident memory, and
- * removes its run directory after it ends.
+ * checks its code while it prepares its directories for its own user
+ * ({@linkcode prepareRun}; undone if the code is refused), runs
+ * {@linkcode sandboxCommand}, captures its
+ * permission audit, watches its resident memory and disk use, and undoes
+ * what lasts one run after it ends.
  */
 export async function spawnComponent<T>(
   iface: InterfaceDescriptor<T>,
@@ -287,58 +463,59 @@ export async function spawnComponent<T>(
   if (options.hardened && bwrapPath() === null) {
     throw new SandboxError("hardened mode needs bubblewrap (bwrap), which is not installed");
   }
-  const layout = stateLayout(Deno.realPathSync(options.stateDir));
-  const code = await prepareCode(join(folder, manifest.entry), {
-    project: PROJECT_ROOT,
-    roots: [join(PROJECT_ROOT, "runtime"), join(PROJECT_ROOT, "schemas"), folder],
-    cacheDir: layout.code,
-  });
-  const dataDir = layout.data(manifest.name);
-  Deno.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  for (const path of [...manifest.permissions.read, ...manifest.permissions.write]) {
-    Deno.mkdirSync(join(dataDir, path), { recursive: true, mode: 0o700 });
+  const stateDir = Deno.realPathSync(options.stateDir);
+  const root = Deno.uid() === 0;
+  if (root) exposeStateDirectory(stateDir);
+  const layout = stateLayout(stateDir);
+  const identity = root ? componentIdentity(stateDir, manifest.name) : undefined;
+  // The code check waits on `deno info`; the directories (mounting a disk image) meanwhile.
+  const [code, prepared] = await Promise.allSettled([
+    prepareCode(join(folder, manifest.entry), {
+      project: PROJECT_ROOT,
+      roots: [join(PROJECT_ROOT, "runtime"), join(PROJECT_ROOT, "schemas"), folder],
+      cacheDir: layout.code,
+    }),
+    prepareRun(component, layout, identity, options.connect),
+  ]);
+  if (code.status === "rejected" || prepared.status === "rejected") {
+    if (prepared.status === "fulfilled") await prepared.value.release();
+    throw code.status === "rejected" ? code.reason : (prepared as PromiseRejectedResult).reason;
   }
-  refuseLinks(dataDir);
-  Deno.mkdirSync(layout.logs, { recursive: true, mode: 0o700 });
-  const runId = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
-  const runDir = join(layout.run, `${manifest.name}.${runId}`);
-  const paths: RunPaths = {
-    bundle: code.bundle,
-    dataDir,
-    denoDir: join(runDir, "deno"),
-    auditLog: join(layout.logs, `${manifest.name}.${runId}${AUDIT_SUFFIX}`),
-    connectSocket: options.connect?.socket,
-  };
-  Deno.mkdirSync(paths.denoDir, { recursive: true, mode: 0o700 });
-  const caches = layout.caches(manifest.name);
-  Deno.mkdirSync(caches, { recursive: true, mode: 0o700 });
-  carryCaches(caches, paths.denoDir);
-  Deno.writeTextFileSync(paths.auditLog, "", { mode: 0o600 });
-  if (manifest.listens) {
-    paths.listenSocket = layout.socket(manifest.name);
-    const socketDir = dirname(paths.listenSocket);
-    Deno.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
-    Deno.chmodSync(socketDir, 0o700);
-    try {
-      Deno.removeSync(paths.listenSocket);
-    } catch { /* no stale socket */ }
-  }
-  const command = sandboxCommand(component, paths, { ...options, root: Deno.uid() === 0 });
+  const run = prepared.value;
+  const { paths } = run;
+  paths.bundle = code.value.bundle;
+  const command = sandboxCommand(component, paths, { ...options, identity });
   Deno.writeTextFileSync(
     paths.auditLog.slice(0, -AUDIT_SUFFIX.length) + GRANTS_SUFFIX,
     JSON.stringify(runGrants(component, paths)),
   );
-  const child = await spawn(iface, command, options);
+  const audit = await captureAudit(paths.auditPipe, paths.auditLog, options.auditCapBytes);
+  let child: SpawnedComponent<T>;
+  try {
+    child = await spawn(iface, command, options);
+  } catch (error) {
+    await audit.finish();
+    await run.release();
+    throw error;
+  }
   if (options.connect) child.sendControl(`token ${options.connect.tokenHex}`);
   let residentKill: string | undefined;
   const watchdog = watchResident(child.pid, manifest.limits.residentMb, (description) => {
     residentKill = description;
     child.kill("SIGKILL");
   });
-  const reason = child.exited.then((status) => {
+  let diskKill: string | undefined;
+  const disk = watchDisk([paths.dataDir, paths.denoDir], manifest.limits.diskMb, (description) => {
+    diskKill = description;
+    child.kill("SIGKILL");
+  });
+  const reason = child.exited.then(async (status): Promise<ExitReason> => {
     watchdog[Symbol.dispose]();
-    carryCaches(paths.denoDir, caches);
-    Deno.removeSync(runDir, { recursive: true });
+    await disk[Symbol.asyncDispose]();
+    await audit.finish();
+    carryCaches(paths.denoDir, run.caches);
+    await run.release();
+    if (diskKill) return { kind: "disk-quota", text: `disk quota exceeded (${diskKill})` };
     return exitReason(status, residentKill);
   });
   if (paths.listenSocket) {
@@ -346,16 +523,18 @@ export async function spawnComponent<T>(
       await appeared(paths.listenSocket, child.exited, 10_000);
     } catch (error) {
       await child[Symbol.asyncDispose]();
+      await reason;
       throw error;
     }
-    // Bound: from now on nobody without capabilities may replace it.
-    Deno.chmodSync(dirname(paths.listenSocket), 0o500);
+    // Bound: from now on nobody without privileges may replace or chmod it.
+    lockListenSocket(paths.listenSocket, root);
   }
   return {
     ...child,
     name: manifest.name,
     command,
     paths,
+    identity: identity ?? null,
     reason,
     async [Symbol.asyncDispose]() {
       await child[Symbol.asyncDispose]();

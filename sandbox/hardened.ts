@@ -2,14 +2,22 @@
  * Hardened mode: the component additionally runs under bubblewrap in its
  * own mount, PID, IPC, UTS, user and (unless it is granted hosts) network
  * namespace, and dies with its parent. Its file system holds only the
- * shared libraries, Deno's binary, its bundle, its data and run
- * directories and the sockets it uses, all at their real paths so the
- * permission flags read the same inside and out. A static import of any
+ * shared libraries, Deno's binary, its bundle, its data directory and the
+ * view of it (a symbolic link), its run directory and the sockets it uses,
+ * all at their real paths so the permission flags read the same inside and
+ * out. A static import of any
  * other file then fails as "Module not found" regardless of Deno.
+ *
+ * Under a root supervisor bubblewrap makes no user namespace: the
+ * component is to run as its own user (`identity.ts`), which `setpriv`
+ * switches to inside, and a user namespace made by root would map only
+ * root. The directories bubblewrap creates for the binds are then 0755, so
+ * that the component's user can pass them.
  *
  * @example
  * ```ts ignore
- * if (bwrapPath() !== null) args = [...bwrapArgs(mounts, { network: false }), ...args];
+ * const options = { network: false, userNamespace: Deno.uid() !== 0 };
+ * if (bwrapPath() !== null) args = [...bwrapArgs(mounts, options), ...args];
  * ```
  * @module
  */
@@ -31,8 +39,18 @@ export interface HardenedMounts {
   readOnly: readonly string[];
   /** Writable paths (its data and run directories, its audit log, its own socket's directory). */
   writable: readonly string[];
+  /** Symbolic links to make: `path` → `target` (the data directory's view). */
+  symlinks: readonly { path: string; target: string }[];
   /** The working directory inside. */
   cwd: string;
+}
+
+/** What to unshare besides the mounts. */
+export interface HardenedOptions {
+  /** Keep the network (a component granted hosts). */
+  network: boolean;
+  /** Make a user namespace; false under a root supervisor (see the module documentation). */
+  userNamespace: boolean;
 }
 
 /** Drops privileges inside the namespaces (see `contract.ts`). */
@@ -47,11 +65,23 @@ const LIBRARY_PATHS = ["/lib", "/lib64", "/usr/lib", "/usr/lib64"];
  * binary itself as a bind source would make Node's child_process treat it
  * as a `deno` command line and insert `run -A` after it.
  */
-export function bwrapArgs(mounts: HardenedMounts, options: { network: boolean }): string[] {
-  const args = ["--unshare-all", "--die-with-parent", "--new-session"];
-  if (options.network) args.push("--share-net");
+export function bwrapArgs(mounts: HardenedMounts, options: HardenedOptions): string[] {
+  const args = options.userNamespace
+    ? ["--unshare-all"]
+    : ["--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup-try"];
+  if (options.userNamespace && options.network) args.push("--share-net");
+  if (!options.userNamespace && !options.network) args.push("--unshare-net");
+  args.push("--die-with-parent", "--new-session");
   // /tmp first: binds below it (a state directory in /tmp) must land on top.
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  args.push("--proc", "/proc", "--dev", "/dev", "--perms", "0755", "--tmpfs", "/tmp");
+  const deno = dirname(Deno.execPath());
+  const bound = [deno, SETPRIV, ...mounts.readOnly, ...mounts.writable];
+  const parents = new Set(
+    [...bound, ...mounts.symlinks.map((link) => link.path)].flatMap(ancestors),
+  );
+  for (const dir of [...parents].sort()) {
+    if (!bound.includes(dir)) args.push("--perms", "0755", "--dir", dir);
+  }
   for (const path of LIBRARY_PATHS) {
     try {
       const target = Deno.readLinkSync(path);
@@ -60,10 +90,17 @@ export function bwrapArgs(mounts: HardenedMounts, options: { network: boolean })
       args.push("--ro-bind-try", path, path);
     }
   }
-  args.push("--ro-bind", dirname(Deno.execPath()), dirname(Deno.execPath()));
+  args.push("--ro-bind", deno, deno);
   args.push("--ro-bind", SETPRIV, SETPRIV);
   for (const path of mounts.readOnly) args.push("--ro-bind", path, path);
   for (const path of mounts.writable) args.push("--bind", path, path);
+  for (const { path, target } of mounts.symlinks) args.push("--symlink", target, path);
   args.push("--chdir", mounts.cwd, "--");
   return args;
+}
+
+/** The directories above `path`, outermost first, without `/`. */
+function ancestors(path: string): string[] {
+  const parts = path.split("/").filter(Boolean);
+  return parts.slice(0, -1).map((_, i) => "/" + parts.slice(0, i + 1).join("/"));
 }

@@ -26,6 +26,7 @@ export type ExitKind =
   | "out-of-memory"
   | "terminated"
   | "cpu-limit"
+  | "disk-quota"
   | "killed";
 
 /** Why a component ended, in words. */
@@ -41,6 +42,7 @@ const SIGNAL_NUMBERS: Record<string, number> = {
   SIGTRAP: 5,
   SIGTERM: 15,
   SIGXCPU: 24,
+  SIGXFSZ: 25,
 };
 
 /**
@@ -63,6 +65,8 @@ export function exitReason(status: ExitStatus, residentKill?: string): ExitReaso
       return { kind: "out-of-memory", text: "out of memory (JS heap limit reached)" };
     case SIGNAL_NUMBERS.SIGXCPU:
       return { kind: "cpu-limit", text: "CPU time limit exceeded" };
+    case SIGNAL_NUMBERS.SIGXFSZ:
+      return { kind: "disk-quota", text: "disk quota exceeded (a file reached the size limit)" };
     case SIGNAL_NUMBERS.SIGTERM:
     case SIGNAL_NUMBERS.SIGINT:
       return {

@@ -15,7 +15,7 @@
  *   permissions: { read: ["wallets"], write: ["wallets"] },
  *   serves: ["WalletInit"],
  * }, "components/wallet/manifest.json");
- * console.assert(manifest.limits.heapMb === 256);
+ * if (manifest.limits.diskMb !== 1024) throw new Error("the default disk quota is 1 GiB");
  * ```
  * @module
  */
@@ -60,11 +60,16 @@ const Permissions = z.strictObject({
   env: z.array(envName).default([]),
 });
 
+/** Default of `limits.diskMb`: its data directory and its run's storage caches together. */
+export const DEFAULT_DISK_MB = 1024;
+
 const Limits = z.strictObject({
   heapMb: positive.default(256),
   cpuSeconds: positive.default(3600),
   residentMb: positive.default(512),
   openFiles: positive.default(256),
+  /** Disk quota: its data directory plus its run's `DENO_DIR` (localStorage, caches). */
+  diskMb: positive.max(1 << 20).default(DEFAULT_DISK_MB),
 });
 
 const Restart = z.strictObject({
@@ -80,7 +85,13 @@ const ManifestSchema = z.strictObject({
     message: "must be a .ts or .js module in the component's folder",
   }),
   permissions: Permissions.default({ read: [], write: [], net: [], env: [] }),
-  limits: Limits.default({ heapMb: 256, cpuSeconds: 3600, residentMb: 512, openFiles: 256 }),
+  limits: Limits.default({
+    heapMb: 256,
+    cpuSeconds: 3600,
+    residentMb: 512,
+    openFiles: 256,
+    diskMb: DEFAULT_DISK_MB,
+  }),
   restart: Restart.default({
     policy: "on-failure",
     maxRestarts: 3,
@@ -105,7 +116,14 @@ export interface Manifest {
   entry: string;
   /** Paths relative to the data directory, `host:port` list, variable names. */
   permissions: { read: string[]; write: string[]; net: string[]; env: string[] };
-  limits: { heapMb: number; cpuSeconds: number; residentMb: number; openFiles: number };
+  limits: {
+    heapMb: number;
+    cpuSeconds: number;
+    residentMb: number;
+    openFiles: number;
+    /** Disk quota in MiB for its data directory and its run's storage caches. */
+    diskMb: number;
+  };
   restart: {
     policy: "never" | "on-failure" | "always";
     maxRestarts: number;
@@ -160,7 +178,7 @@ export interface Component {
  * ```ts
  * import { loadComponent } from "./manifest.ts";
  * const foo = await loadComponent(new URL("../examples/foo", import.meta.url).pathname);
- * console.assert(foo.manifest.name === "foo");
+ * if (foo.manifest.name !== "foo") throw new Error(foo.manifest.name);
  * ```
  */
 export async function loadComponent(folder: string): Promise<Component> {
@@ -220,7 +238,7 @@ const grantValue: Record<PermissionKind, z.ZodType<string>> = {
  * ```ts
  * import { parseGrant } from "./manifest.ts";
  * const grant = parseGrant("wallet:net=127.0.0.1:18443");
- * console.assert(grant.kind === "net" && grant.value === "127.0.0.1:18443");
+ * if (grant.kind !== "net" || grant.value !== "127.0.0.1:18443") throw new Error(grant.value);
  * ```
  */
 export function parseGrant(text: string, source = "--grant"): Grant {

@@ -7,6 +7,14 @@
  * those depend on). The component then runs as one bundle built from
  * exactly that graph, so nothing is resolved at run time.
  *
+ * Nothing else is loaded from a file either: the component runs with
+ * {@linkcode runtimeImportMap}, which sends every `file:` URL but the
+ * bundle's to a remote address that `--no-remote` refuses. So a module the
+ * component writes into its data directory cannot be run through `import()`
+ * or a Worker (Web or `node:worker_threads`), however its URL is spelled
+ * (relative, `file://localhost/`, percent-encoded); `require()` of it is
+ * refused by the data directory's view (`datadir.ts`).
+ *
  * @example
  * ```ts ignore
  * const code = await prepareCode("/app/components/wallet/main.ts", {
@@ -18,6 +26,7 @@
  * @module
  */
 import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 
 /** A module graph that may not be run. */
 export class ProvenanceError extends Error {
@@ -195,4 +204,34 @@ export async function prepareCode(entry: string, policy: CodePolicy): Promise<Pr
   Deno.chmodSync(building, 0o644);
   Deno.renameSync(building, bundle);
   return { ...code, bundle };
+}
+
+/** Where run-time file imports are sent: a host `--no-remote` refuses, named for the reason. */
+export const REFUSED_FILE_IMPORTS = "https://file-imports-are-refused.invalid/";
+
+/**
+ * The `file:` URL a component's `bundle` is run as, and the `data:` URL of
+ * the import map it runs with: the bundle maps to itself, every other
+ * `file:` URL to {@linkcode REFUSED_FILE_IMPORTS}. Import maps match the
+ * longest key, and the bundle's key matches only its exact URL.
+ *
+ * @example
+ * ```ts
+ * import { runtimeImportMap } from "./provenance.ts";
+ * const { main, importMap } = runtimeImportMap("/state/code/abc.js");
+ * const map = JSON.parse(decodeURIComponent(importMap.slice(importMap.indexOf(",") + 1)));
+ * if (main !== "file:///state/code/abc.js" || map.imports[main] !== main) throw new Error(main);
+ * ```
+ */
+export function runtimeImportMap(bundle: string): { main: string; importMap: string } {
+  const main = pathToFileURL(bundle).href;
+  const imports = {
+    "file:///": REFUSED_FILE_IMPORTS,
+    "file://localhost/": REFUSED_FILE_IMPORTS,
+    [main]: main,
+  };
+  return {
+    main,
+    importMap: `data:application/json,${encodeURIComponent(JSON.stringify({ imports }))}`,
+  };
 }

@@ -1,10 +1,11 @@
 /**
  * The spawn contract: the exact command of every component, what a spawned
- * child really runs with, code provenance, planted links, the lifeline.
+ * child really runs with (its own user under root), code provenance, links
+ * in data directories, who may reach a socket, the lifeline.
  *
  * @module
  */
-import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
 import { processGone, waitFor } from "../helpers.ts";
 import { type Component, loadComponent } from "../../sandbox/manifest.ts";
 import {
@@ -14,7 +15,9 @@ import {
   SandboxError,
   spawnComponent,
 } from "../../sandbox/contract.ts";
-import { ProvenanceError } from "../../sandbox/provenance.ts";
+import { ProvenanceError, REFUSED_FILE_IMPORTS } from "../../sandbox/provenance.ts";
+import { isMountPoint, unmountDataImage } from "../../sandbox/quota.ts";
+import { lockListenSocket } from "../../sandbox/sockets.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
 
 const deno = Deno.execPath();
@@ -29,21 +32,43 @@ function pathsOf(name: string, extra: Partial<RunPaths> = {}): RunPaths {
   return {
     bundle: "/s/code/h.js",
     dataDir: `/s/data/${name}`,
+    dataView: `/s/view/${name}`,
+    runDir: `/s/run/${name}.r`,
     denoDir: `/s/run/${name}.r/deno`,
+    auditPipe: `/s/run/${name}.r/audit.pipe`,
     auditLog: `/s/logs/${name}.r.audit.jsonl`,
     ...extra,
   };
 }
 
+/** The user a root supervisor gives every component in these commands. */
+const identity = { uid: 1_900_000_007, gid: 1_900_000_007 };
+
+/** Every file module but the bundle goes to a host --no-remote refuses. */
+const importMap = "data:application/json," + encodeURIComponent(JSON.stringify({
+  imports: {
+    "file:///": REFUSED_FILE_IMPORTS,
+    "file://localhost/": REFUSED_FILE_IMPORTS,
+    "file:///s/code/h.js": "file:///s/code/h.js",
+  },
+}));
+
 /** The fixed part every command shares, before the grants. */
-function prefix(name: string, limits: { cpu: number; files: number; heap: number }): string[] {
+function prefix(
+  name: string,
+  limits: { cpu: number; files: number; heap: number; diskMb: number },
+): string[] {
   return [
+    `--fsize=${limits.diskMb * 1024 * 1024}`,
     `--cpu=${limits.cpu}:${limits.cpu + 1}`,
     `--nofile=${limits.files}`,
     "--core=0",
     "--",
     "setpriv",
     "--no-new-privs",
+    `--reuid=${identity.uid}`,
+    `--regid=${identity.gid}`,
+    "--clear-groups",
     "--inh-caps=-all",
     "--ambient-caps=-all",
     "--bounding-set=-all",
@@ -58,38 +83,43 @@ function prefix(name: string, limits: { cpu: number; files: number; heap: number
     "--unstable-worker-options",
     `--location=http://${name}.component.invalid/`,
     `--v8-flags=--max-old-space-size=${limits.heap}`,
+    `--import-map=${importMap}`,
   ];
 }
 
 Deno.test("contract: the exact command of each component", () => {
   const env = (name: string) => ({
     DENO_DIR: `/s/run/${name}.r/deno`,
-    DENO_AUDIT_PERMISSIONS: `/s/logs/${name}.r.audit.jsonl`,
+    DENO_AUDIT_PERMISSIONS: `/s/run/${name}.r/audit.pipe`,
     DENO_NO_UPDATE_CHECK: "1",
     DENO_NO_PACKAGE_JSON: "1",
     NO_COLOR: "1",
   });
-  const tail = (name: string) => ["/s/code/h.js", `-datadir=/s/data/${name}`, "-lifeline"];
+  const tail = (name: string) => ["file:///s/code/h.js", `-datadir=/s/view/${name}`, "-lifeline"];
   const expected: Record<keyof typeof components, string[]> = {
-    foo: [...prefix("foo", { cpu: 600, files: 64, heap: 128 }), "--deny-run", ...tail("foo")],
+    foo: [
+      ...prefix("foo", { cpu: 600, files: 64, heap: 128, diskMb: 64 }),
+      "--deny-run",
+      ...tail("foo"),
+    ],
     node: [
-      ...prefix("node", { cpu: 3600, files: 64, heap: 256 }),
-      "--allow-read=/s/data/node/blocks,/s/sockets/node/node.sock",
-      "--allow-write=/s/data/node/blocks,/s/sockets/node/node.sock",
+      ...prefix("node", { cpu: 3600, files: 64, heap: 256, diskMb: 1024 }),
+      "--allow-read=/s/view/node/blocks,/s/sockets/node/node.sock",
+      "--allow-write=/s/view/node/blocks,/s/sockets/node/node.sock",
       "--allow-net=unix:/s/sockets/node/node.sock",
       "--deny-run",
       ...tail("node"),
       "-ipcbind=unix:/s/sockets/node/node.sock",
     ],
     wallet: [
-      ...prefix("wallet", { cpu: 3600, files: 64, heap: 256 }),
-      "--allow-read=/s/data/wallet/wallets",
-      "--allow-write=/s/data/wallet/wallets",
+      ...prefix("wallet", { cpu: 3600, files: 64, heap: 256, diskMb: 256 }),
+      "--allow-read=/s/view/wallet/wallets",
+      "--allow-write=/s/view/wallet/wallets",
       "--deny-run",
       ...tail("wallet"),
     ],
     gui: [
-      ...prefix("gui", { cpu: 3600, files: 128, heap: 128 }),
+      ...prefix("gui", { cpu: 3600, files: 128, heap: 128, diskMb: 64 }),
       "--allow-net=127.0.0.1:18480",
       "--deny-run",
       ...tail("gui"),
@@ -100,7 +130,7 @@ Deno.test("contract: the exact command of each component", () => {
       name,
       name === "node" ? { listenSocket: "/s/sockets/node/node.sock" } : {},
     );
-    const command = sandboxCommand(component, paths, { root: true });
+    const command = sandboxCommand(component, paths, { identity });
     assertEquals(command.executable, "prlimit", name);
     assertEquals(command.args, expected[name as keyof typeof components], name);
     assertEquals(command.env, env(name), name);
@@ -111,18 +141,19 @@ Deno.test("contract: the exact command of each component", () => {
 Deno.test("contract: a connecting component gets exactly its socket, a token and nothing more", () => {
   const command = sandboxCommand(
     components.wallet,
-    pathsOf("wallet", { connectSocket: "/s/sockets/node/node.sock" }),
-    { root: false, args: ["-debug=ipc"], env: { HOME: "/root" } },
+    pathsOf("wallet", { connectSocket: "/s/sockets/node.wallet/node.sock" }),
+    { args: ["-debug=ipc"], env: { HOME: "/root" } },
   );
-  assertEquals(command.args.slice(4, 7), ["setpriv", "--no-new-privs", "--"]);
+  // Without root: the supervisor's own user, no identity switch.
+  assertEquals(command.args.slice(5, 8), ["setpriv", "--no-new-privs", "--"]);
   assertEquals(command.args.filter((arg) => arg.startsWith("--allow-")), [
-    "--allow-read=/s/data/wallet/wallets,/s/sockets/node/node.sock",
-    "--allow-write=/s/data/wallet/wallets,/s/sockets/node/node.sock",
-    "--allow-net=unix:/s/sockets/node/node.sock",
+    "--allow-read=/s/view/wallet/wallets,/s/sockets/node.wallet/node.sock",
+    "--allow-write=/s/view/wallet/wallets,/s/sockets/node.wallet/node.sock",
+    "--allow-net=unix:/s/sockets/node.wallet/node.sock",
   ]);
   assertEquals(command.args.slice(-3), [
     "-lifeline",
-    "-ipcconnect=unix:/s/sockets/node/node.sock",
+    "-ipcconnect=unix:/s/sockets/node.wallet/node.sock",
     "-debug=ipc",
   ]);
   assert(!("HOME" in command.env), "only variables the manifest names are passed");
@@ -145,15 +176,28 @@ Deno.test("contract: environment variables the manifest names are passed, others
 });
 
 Deno.test("contract: hardened mode wraps Deno in bubblewrap without naming Deno's binary twice", () => {
-  const command = sandboxCommand(components.gui, pathsOf("gui"), { hardened: true, root: true });
+  // Without root: a user namespace too.
+  const command = sandboxCommand(components.gui, pathsOf("gui"), { hardened: true });
   const bwrap = command.args.indexOf("--unshare-all") - 1;
   assert(command.args[bwrap].endsWith("bwrap"));
   assert(command.args.includes("--die-with-parent"));
   assert(command.args.includes("--share-net"), "gui is granted a host, so it keeps the network");
   assertEquals(command.args.filter((arg) => arg === deno).length, 1);
   assertEquals(command.args[command.args.indexOf(deno) + 1], "run");
-  const node = sandboxCommand(components.node, pathsOf("node"), { hardened: true, root: true });
-  assert(!node.args.includes("--share-net"), "node has no host grant: empty network namespace");
+  // The data directory is there, and its view as a link to it.
+  const symlink = command.args.indexOf("--symlink", command.args.indexOf("/s/data/gui") - 2);
+  assertEquals(command.args.slice(symlink, symlink + 3), [
+    "--symlink",
+    "/s/data/gui",
+    "/s/view/gui",
+  ]);
+  // Under root: no user namespace (it would map only root); setpriv switches to the component's user.
+  const node = sandboxCommand(components.node, pathsOf("node"), { hardened: true, identity });
+  assert(!node.args.includes("--unshare-all") && !node.args.includes("--unshare-user"));
+  assert(node.args.includes("--unshare-pid") && node.args.includes("--unshare-ipc"));
+  assert(node.args.includes("--unshare-net"), "node has no host grant: empty network namespace");
+  assert(!node.args.includes("--share-net"));
+  assert(node.args.indexOf(`--reuid=${identity.uid}`) > node.args.indexOf("--"));
 });
 
 Deno.test("contract: a spawned child runs exactly that command, environment and nothing else", async () => {
@@ -175,14 +219,27 @@ Deno.test("contract: a spawned child runs exactly that command, environment and 
   );
   const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
   if (Deno.uid() === 0) {
+    // Its own user and group, no supplementary group, no capability.
+    const { uid, gid } = child.identity!;
+    assertEquals(/^Uid:\s*(.*)$/m.exec(status)![1].split(/\s+/).map(Number), [uid, uid, uid, uid]);
+    assertEquals(/^Gid:\s*(.*)$/m.exec(status)![1].split(/\s+/).map(Number), [gid, gid, gid, gid]);
+    assertEquals(/^Groups:[ \t]*(.*)$/m.exec(status)![1].trim(), "");
+    assert(uid >= 1_900_000_000 && uid < 1_900_065_536, `uid ${uid} is in the reserved range`);
     assertEquals(/CapEff:\s*(\w+)/.exec(status)![1], "0000000000000000");
     assertEquals(/CapBnd:\s*(\w+)/.exec(status)![1], "0000000000000000");
+    // It owns its data directory, seen through its view.
+    const data = Deno.statSync(child.paths.dataDir);
+    assertEquals([data.uid, data.gid, data.mode! & 0o7777], [uid, gid, 0o700]);
+    assertEquals(Deno.realPathSync(child.paths.dataView), child.paths.dataDir);
+  } else {
+    console.log("SKIPPED the identity checks: not root, the child runs as the supervisor's user");
   }
   assertEquals(/NoNewPrivs:\s*(\d)/.exec(status)![1], "1");
   const limits = Deno.readTextFileSync(`/proc/${child.pid}/limits`);
   assert(/Max cpu time\s+600\s+601\s+seconds/.test(limits), limits);
   assert(/Max open files\s+64\s+64/.test(limits), limits);
   assert(/Max core file size\s+0\s+0/.test(limits), limits);
+  assert(/Max file size\s+67108864\s+67108864\s+bytes/.test(limits), limits);
 });
 
 Deno.test("contract: a static import outside the component's roots refuses the spawn", async () => {
@@ -194,28 +251,110 @@ Deno.test("contract: a static import outside the component's roots refuses the s
     "outside the component's allowed roots",
   );
   assert(error.message.includes(`${PROJECT_ROOT}/tests/assert.ts`), error.message);
-  assertEquals([...Deno.readDirSync(stateDir)].some((e) => e.name === "run"), false);
+  // Its directories were prepared meanwhile, and undone.
+  assertEquals([...Deno.readDirSync(`${stateDir}/run`)], [], "no run was left behind");
+  assert(!isMountPoint(`${stateDir}/data/outside-import`), "nothing was left mounted");
 });
 
-Deno.test("contract: links planted in a data directory refuse the spawn", async () => {
+Deno.test("contract: links inside the data directory are its own; links leading outside refuse the spawn", async () => {
   const stateDir = Deno.makeTempDirSync();
   const data = `${stateDir}/data/node/blocks`;
   Deno.mkdirSync(data, { recursive: true });
-  Deno.symlinkSync("/etc/passwd", `${data}/chain.json`);
-  await assertRejects(
+  // Both ends inside: a hard link and a symbolic link are the component's business.
+  Deno.writeTextFileSync(`${data}/a.json`, "{}");
+  Deno.linkSync(`${data}/a.json`, `${data}/b.json`);
+  Deno.symlinkSync(`${data}/a.json`, `${data}/c.json`);
+  await (await spawnComponent(FooInit, components.node, { stateDir }))[Symbol.asyncDispose]();
+  // Leading outside: a symbolic link out, one to nothing, a hard link to a file outside.
+  // (Under root the files above went into its disk image, unmounted now: these are
+  // planted beside it, and refused before they could be moved in.)
+  const dir = data;
+  Deno.mkdirSync(dir, { recursive: true });
+  Deno.symlinkSync("/etc/passwd", `${dir}/out.json`);
+  Deno.symlinkSync(`${dir}/missing`, `${dir}/dangling.json`);
+  Deno.writeTextFileSync(`${stateDir}/outside.txt`, "secret");
+  Deno.linkSync(`${stateDir}/outside.txt`, `${dir}/hard.json`);
+  const error = await assertRejects(
     () => spawnComponent(FooInit, components.node, { stateDir }),
     SandboxError,
-    `${data}/chain.json is a symbolic link`,
+    "holds links leading outside it",
   );
-  Deno.removeSync(`${data}/chain.json`);
-  const outside = `${stateDir}/outside.txt`;
-  Deno.writeTextFileSync(outside, "secret");
-  Deno.linkSync(outside, `${data}/chain.json`);
-  await assertRejects(
-    () => spawnComponent(FooInit, components.node, { stateDir }),
-    SandboxError,
-    "is a hard link",
-  );
+  for (
+    const problem of [
+      `${dir}/out.json: a symbolic link leading outside, to /etc/passwd`,
+      `${dir}/dangling.json: a symbolic link to ${dir}/missing, which is missing`,
+      `${dir}/hard.json: a hard link to a file outside (1 of its 2 names are elsewhere)`,
+    ]
+  ) assert(error.message.includes(problem), `${problem} in:\n${error.message}`);
+  assert(!error.message.includes("a.json") && !error.message.includes("c.json"), error.message);
+  assertEquals([...Deno.readDirSync(`${stateDir}/run`)], [], "no run was left behind");
+  assert(!isMountPoint(`${stateDir}/data/node`), "nothing was left mounted");
+});
+
+const root = Deno.uid() === 0;
+
+Deno.test({
+  name:
+    "contract: as root, only the connecting component's user reaches a socket; none may chmod it",
+  ignore: !root,
+  async fn() {
+    const stateDir = Deno.makeTempDirSync();
+    const listener: Component = {
+      ...components.foo,
+      manifest: { ...components.foo.manifest, name: "node", listens: true },
+    };
+    await using node = await spawnComponent(FooInit, listener, { stateDir });
+    const socket = node.paths.listenSocket!;
+    await using wallet = await spawnComponent(FooInit, components.foo, {
+      stateDir,
+      connect: { socket, tokenHex: "00".repeat(32) },
+    });
+    const link = wallet.paths.connectSocket!;
+    assertEquals(link, `${stateDir}/sockets/node.foo/node.sock`);
+    // Each user, with every Deno permission, tries to connect, chmod and replace it.
+    const attempt = async (user: { uid: number; gid: number }, path: string) => {
+      const script = `
+        const path = ${JSON.stringify(path)};
+        const done = [];
+        try { (await Deno.connect({ transport: "unix", path })).close(); done.push("connect"); } catch {}
+        try { Deno.chmodSync(path, 0o777); done.push("chmod"); } catch {}
+        try { Deno.removeSync(path); done.push("remove"); } catch {}
+        console.log(done.join(",") || "nothing");`;
+      const denoDir = Deno.makeTempDirSync();
+      Deno.chmodSync(denoDir, 0o777);
+      const output = await new Deno.Command("setpriv", {
+        args: [
+          `--reuid=${user.uid}`,
+          `--regid=${user.gid}`,
+          "--clear-groups",
+          "--",
+          deno,
+          "eval",
+          script,
+        ],
+        env: { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1" },
+        stdout: "piped",
+      }).output();
+      return new TextDecoder().decode(output.stdout).trim();
+    };
+    const stranger = { uid: 1_900_065_535, gid: 1_900_065_535 };
+    assertEquals(await attempt(wallet.identity!, link), "connect");
+    assertEquals(await attempt(wallet.identity!, socket), "nothing");
+    assertEquals(await attempt(node.identity!, socket), "nothing");
+    assertEquals(await attempt(node.identity!, link), "nothing");
+    assertEquals(await attempt(stranger, link), "nothing");
+  },
+});
+
+Deno.test("contract: a socket swapped for a link before it is locked is refused, nothing given away", () => {
+  const dir = `${Deno.makeTempDirSync()}/sockets/node`;
+  Deno.mkdirSync(dir, { recursive: true });
+  const secret = `${Deno.makeTempDirSync()}/secret`;
+  Deno.writeTextFileSync(secret, "secret", { mode: 0o600 });
+  Deno.symlinkSync(secret, `${dir}/node.sock`);
+  assertThrows(() => lockListenSocket(`${dir}/node.sock`, root), Error, "is no longer a socket");
+  assertEquals(Deno.statSync(secret).mode! & 0o777, 0o600);
+  assertEquals(Deno.statSync(dir).mode! & 0o777, 0o500, "the directory is locked first");
 });
 
 Deno.test("contract: the child exits within 1 s of its parent's death", async () => {
@@ -226,12 +365,15 @@ Deno.test("contract: the child exits within 1 s of its parent's death", async ()
   }).spawn();
   const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  while (!/CHILD \d+\n/.test(text)) text += (await reader.read()).value ?? "";
-  const pid = Number(/CHILD (\d+)/.exec(text)![1]);
+  while (!/CHILD \d+ \S+\n/.test(text)) text += (await reader.read()).value ?? "";
+  const [, pid, dataDir] = /CHILD (\d+) (\S+)/.exec(text)!;
   parent.kill("SIGKILL");
   await parent.status;
   const killed = performance.now();
-  await waitFor(() => processGone(pid), 1000, `sandboxed child ${pid} to exit`);
+  await waitFor(() => processGone(Number(pid)), 1000, `sandboxed child ${pid} to exit`);
   assert(performance.now() - killed < 1000);
   await reader.cancel();
+  // Nobody was left to unmount its disk image (the next supervisor would use it as it is).
+  assertEquals(isMountPoint(dataDir), Deno.uid() === 0);
+  await unmountDataImage(dataDir);
 });

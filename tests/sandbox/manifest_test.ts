@@ -23,7 +23,13 @@ const good = {
 
 Deno.test("manifest: a good one gets its defaults", () => {
   const manifest = parseManifest(good, "wallet.json");
-  assertEquals(manifest.limits, { heapMb: 256, cpuSeconds: 3600, residentMb: 512, openFiles: 256 });
+  assertEquals(manifest.limits, {
+    heapMb: 256,
+    cpuSeconds: 3600,
+    residentMb: 512,
+    openFiles: 256,
+    diskMb: 1024,
+  });
   assertEquals(manifest.restart.policy, "on-failure");
   assertEquals(manifest.permissions.read, ["wallets"]);
 });
@@ -70,6 +76,14 @@ Deno.test("manifest: bad manifests, each with its exact error", () => {
     [
       { ...good, limits: { cpuSeconds: 1.5 } },
       "m.json: limits.cpuSeconds: Invalid input: expected int, received number",
+    ],
+    [
+      { ...good, limits: { diskMb: 0 } },
+      "m.json: limits.diskMb: Too small: expected number to be >0",
+    ],
+    [
+      { ...good, limits: { diskMb: 2 ** 20 + 1 } },
+      "m.json: limits.diskMb: Too big: expected number to be <=1048576",
     ],
     [
       { ...good, restart: { policy: "sometimes" } },

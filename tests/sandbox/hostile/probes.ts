@@ -10,8 +10,16 @@
  *
  * Probes named `escape:…` must all be denied under the production flags;
  * probes named `allowed:…` pin what zero permissions still allow, so a Deno
- * upgrade that changes either fails loudly. Some probes take a `target` from
+ * upgrade that changes either fails loudly. Probes named `abuse:…` use what
+ * the component is allowed until a limit stops it (filling its disk, a flood
+ * of refused checks) or do what it may do to its own files (a hard link);
+ * the tests check how the sandbox answers. Some probes take a `target` from
  * the test (a path, URL or host:port); see {@linkcode PROBE_TARGETS}.
+ *
+ * A probe that must first write a file in its own directory and cannot
+ * answers `setup-failed …`, which is neither allowed nor denied, so a test
+ * giving it the wrong directory fails instead of passing for the wrong
+ * reason.
  *
  * No probe crashes or hangs the process: errors are caught, uncaught ones
  * from Node-compat callbacks are captured ({@linkcode installGuards}), and
@@ -26,6 +34,7 @@ import * as nodeDns from "node:dns";
 import * as nodeDgram from "node:dgram";
 import * as childProcess from "node:child_process";
 import * as workerThreads from "node:worker_threads";
+import { createRequire } from "node:module";
 import process from "node:process";
 
 /** One probe: attempts its escape with the test's `target` ("" if none) and returns its outcome. */
@@ -175,6 +184,27 @@ function dataModule(source: string): string {
   return `data:text/javascript,${encodeURIComponent(source)}`;
 }
 
+/**
+ * Writes `text` to `path` in the component's own directory; the outcome
+ * line `setup-failed …` when it cannot (see the module documentation).
+ */
+async function written(path: string, text: string): Promise<string | null> {
+  try {
+    await Deno.writeTextFile(path, text);
+    return null;
+  } catch (error) {
+    return `setup-failed ${denied(error).slice("denied ".length)}`;
+  }
+}
+
+/** A module that, imported or run as a Worker, proves it ran. */
+const WRITTEN_MODULE = `export default "written code ran";
+if (typeof globalThis.postMessage === "function") globalThis.postMessage("written code ran in a Worker");`;
+
+/** A CommonJS module that proves it ran when required. */
+const WRITTEN_COMMONJS = `module.exports = "written CommonJS ran";
+try { require("node:worker_threads").parentPort?.postMessage("written code ran in a worker thread"); } catch {}`;
+
 /** Runs a module Worker from `url` and waits for its first message or error. */
 async function workerOutcome(url: string, options: WorkerOptions = { type: "module" }) {
   let worker: Worker | undefined;
@@ -307,6 +337,43 @@ const escapes: Record<string, Probe> = {
   /** target: a symlink planted in the component's own data directory, pointing outside. */
   "escape:read-through-symlink": (target) =>
     attempt(async () => head(await Deno.readTextFile(target || NO_TARGET))),
+
+  // --- Identity ----------------------------------------------------------
+  /**
+   * target: the component's own directory. A file there made setuid or
+   * setgid root (owned by uid or gid 0 with the bit set) is the escape.
+   */
+  "escape:setuid-root-file": async (target) => {
+    const path = `${target || NO_TARGET}/setuid-root`;
+    const failed = await written(path, "#!/bin/sh\nid\n");
+    if (failed) return failed;
+    let refused: unknown = null;
+    try {
+      await Deno.chown(path, 0, 0);
+    } catch (error) {
+      refused = error;
+    }
+    return attempt(async () => {
+      await Deno.chmod(path, 0o6755);
+      const info = await Deno.stat(path);
+      const setuidRoot = info.uid === 0 && (info.mode! & 0o4000) !== 0;
+      const setgidRoot = info.gid === 0 && (info.mode! & 0o2000) !== 0;
+      if (!setuidRoot && !setgidRoot) {
+        throw refused ?? new Error(`the file is owned by ${info.uid}:${info.gid}, not root`);
+      }
+      return `made ${path} mode ${info.mode!.toString(8)} owned by ${info.uid}:${info.gid}`;
+    });
+  },
+  /**
+   * target: the socket the component is granted read + write + net for
+   * (a node's socket, for connecting). Making it 0777 opens it to every
+   * user; 0000 shuts out everyone else.
+   */
+  "escape:chmod-granted-socket": (target) =>
+    attempt(async () => {
+      await Deno.chmod(target || NO_TARGET, 0o777);
+      return `chmod 0777 ${target}`;
+    }),
 
   // --- Environment -------------------------------------------------------
   "escape:env-get-home": () => attempt(() => `HOME=${Deno.env.get("HOME")}`),
@@ -525,6 +592,56 @@ const escapes: Record<string, Probe> = {
       await within(dynamicImport(["https:", "", "esm.sh", "is-number"].join("/")));
       return "imported https://esm.sh/is-number";
     }),
+  /** target: the component's own directory; a module written there, then imported. */
+  "escape:import-written": async (target) => {
+    const path = `${target || NO_TARGET}/written.js`;
+    return await written(path, WRITTEN_MODULE) ??
+      attempt(async () => {
+        const module = await dynamicImport(asUrl(path)) as { default: unknown };
+        return String(module.default);
+      });
+  },
+  /** target: the component's own directory; the same through `file://localhost/` and %-escapes. */
+  "escape:import-written-respelled": async (target) => {
+    const path = `${target || NO_TARGET}/respelled.mjs`;
+    return await written(path, WRITTEN_MODULE) ??
+      attempt(async () => {
+        // file://localhost/…/%72espelled.mjs
+        const url = asUrl(path).replace("file://", "file://localhost")
+          .replace(
+            /\/([a-z])([^/]*)$/,
+            (_, first: string, rest: string) => `/%${first.charCodeAt(0).toString(16)}${rest}`,
+          );
+        const module = await dynamicImport(url) as { default: unknown };
+        return `${url}: ${module.default}`;
+      });
+  },
+  /** target: the component's own directory; a module written there, then run as a Worker. */
+  "escape:worker-written": async (target) => {
+    const path = `${target || NO_TARGET}/worker.js`;
+    return await written(path, WRITTEN_MODULE) ?? attempt(() => workerOutcome(asUrl(path)));
+  },
+  /** target: the component's own directory; a script written there, run as a worker thread. */
+  "escape:worker-threads-written": async (target) => {
+    const path = `${target || NO_TARGET}/thread.cjs`;
+    const failed = await written(path, WRITTEN_COMMONJS);
+    if (failed) return failed;
+    let worker: workerThreads.Worker | undefined;
+    return attempt(() =>
+      settle<string>((resolve, reject) => {
+        worker = new workerThreads.Worker(path);
+        worker.once("message", (text) => resolve(String(text)));
+        worker.once("error", reject);
+        worker.once("exit", (code) => reject(new Error(`worker exited with code ${code}`)));
+      }, () => void worker?.terminate())
+    );
+  },
+  /** target: the component's own directory; CommonJS written there, then required. */
+  "escape:require-written": async (target) => {
+    const path = `${target || NO_TARGET}/written.cjs`;
+    return await written(path, WRITTEN_COMMONJS) ??
+      attempt(() => String(createRequire(import.meta.url)(path)));
+  },
   "escape:import-deno-land": () =>
     attempt(async () => {
       await within(dynamicImport(["https:", "", "deno.land", "x", "foo", "mod.ts"].join("/")));
@@ -621,6 +738,69 @@ const escapes: Record<string, Probe> = {
       if (response === undefined) throw new Absent("no response from an earlier run");
       return `${await response.text()}, read by pid ${Deno.pid}`;
     }),
+};
+
+// ---------------------------------------------------------------------------
+// Abuse within the grants: the sandbox must stop it or shrug it off.
+
+const MIB = 1 << 20;
+
+/** Writes `files` files of `mib` MiB each into `dir`; how far it got, or the error that stopped it. */
+async function fill(dir: string, files: number, mib: number): Promise<string> {
+  const chunk = new Uint8Array(MIB).fill(0x61);
+  let total = 0;
+  try {
+    for (let i = 0; i < files; i++) {
+      using file = await Deno.open(`${dir}/fill-${i}`, { write: true, create: true });
+      for (let j = 0; j < mib; j++) {
+        await file.write(chunk);
+        total++;
+      }
+    }
+    return allowed(`wrote ${total} MiB`);
+  } catch (error) {
+    return `${denied(error)} after ${total} MiB`;
+  }
+}
+
+const abuses: Record<string, Probe> = {
+  /** target: the component's own directory; 1 MiB files until something stops it (at most 4 GiB). */
+  "abuse:fill-disk": (target) => fill(target || NO_TARGET, 4096, 1),
+  /** target: the component's own directory; one file growing until something stops it (at most 4 GiB). */
+  "abuse:fill-one-file": (target) => fill(target || NO_TARGET, 1, 4096),
+  /** Cache API entries of 1 MiB (stored in the run's DENO_DIR) until something stops it. */
+  "abuse:fill-caches": async () => {
+    const cache = await caches.open(CACHE_NAME);
+    const body = "x".repeat(MIB);
+    let total = 0;
+    try {
+      for (; total < 4096; total++) {
+        await cache.put(new Request(`${CACHE_URL}/${total}`), new Response(body));
+      }
+      return allowed(`cached ${total} MiB`);
+    } catch (error) {
+      return `${denied(error)} after ${total} MiB`;
+    }
+  },
+  /** target: how many refused reads to make (each one audit line); 1000 by default. */
+  "abuse:audit-flood": (target) => {
+    const count = Number(target || 1000);
+    for (let i = 0; i < count; i++) {
+      try {
+        Deno.readTextFileSync("/etc/passwd");
+      } catch { /* refused, and audited */ }
+    }
+    return Promise.resolve(allowed(`made ${count} refused reads`));
+  },
+  /** target: the component's own directory; a file and a hard link to it, both there. */
+  "abuse:hardlink-own": async (target) => {
+    const path = `${target || NO_TARGET}/own`;
+    return await written(path, "mine") ??
+      attempt(async () => {
+        await Deno.link(path, `${path}-link`);
+        return `linked ${path}-link to ${path}`;
+      });
+  },
 };
 
 // ---------------------------------------------------------------------------
@@ -721,8 +901,8 @@ const permitted: Record<string, Probe> = {
     }),
 };
 
-/** Every probe by name: `escape:…` first, then `allowed:…`. */
-export const PROBES: Readonly<Record<string, Probe>> = { ...escapes, ...permitted };
+/** Every probe by name: `escape:…` first, then `allowed:…`, then `abuse:…`. */
+export const PROBES: Readonly<Record<string, Probe>> = { ...escapes, ...permitted, ...abuses };
 
 /** What each probe that uses a `target` expects from the test. */
 export const PROBE_TARGETS: Readonly<Record<string, string>> = {
@@ -733,6 +913,17 @@ export const PROBE_TARGETS: Readonly<Record<string, string>> = {
   "escape:hardlink-outside": "<outside file>|<new link path in the component's own directory>",
   "escape:chmod-outside": "a file outside the component's directory (made 0666 on escape)",
   "escape:read-through-symlink": "a symlink planted in the component's own data directory",
+  "escape:setuid-root-file": "the component's own directory (as granted)",
+  "escape:chmod-granted-socket": "the socket path the component is granted (made 0777 on escape)",
+  "escape:import-written": "the component's own directory (as granted)",
+  "escape:import-written-respelled": "the component's own directory (as granted)",
+  "escape:worker-written": "the component's own directory (as granted)",
+  "escape:worker-threads-written": "the component's own directory (as granted)",
+  "escape:require-written": "the component's own directory (as granted)",
+  "abuse:fill-disk": "the component's own directory (as granted)",
+  "abuse:fill-one-file": "the component's own directory (as granted)",
+  "abuse:audit-flood": "how many refused reads to make",
+  "abuse:hardlink-own": "the component's own directory (as granted)",
   "escape:fetch": "a URL the test serves (default http://127.0.0.1:1/)",
   "escape:tcp-connect": "host:port the test listens on (default 127.0.0.1:1)",
   "escape:websocket": "a ws: URL (default ws://127.0.0.1:1)",
