@@ -11,7 +11,7 @@ import {
   asInt,
   asStr,
   type Json,
-  JsonObject,
+  type JsonObject,
   parseJson,
   writeJson,
 } from "../../../../components/node/rpc/json.ts";
