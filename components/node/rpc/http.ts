@@ -109,6 +109,7 @@ export class HttpServer implements AsyncDisposable {
   readonly #queue: WorkQueue;
   readonly #budget: ByteBudget;
   readonly #abort = new AbortController();
+  #sweep: ReturnType<typeof setInterval> | undefined;
   #interrupted = false;
   #stopping: Promise<void> | undefined;
 
@@ -159,6 +160,13 @@ export class HttpServer implements AsyncDisposable {
       }
     }
     if (this.#listeners.length === 0) throw new Error("Unable to bind any endpoint for RPC server");
+    const timeout = this.#options.timeoutMs;
+    this.#sweep = setInterval(() => {
+      const now = performance.now();
+      for (const c of this.#connections) {
+        if (c.ioSince !== undefined && now - c.ioSince > timeout) c.close();
+      }
+    }, Math.min(1000, Math.max(10, timeout / 4)));
     return this.addresses;
   }
 
@@ -189,6 +197,7 @@ export class HttpServer implements AsyncDisposable {
       } catch { /* already closed */ }
     }
     this.#abort.abort();
+    clearInterval(this.#sweep);
     for (const connection of this.#connections) {
       if (connection.busy) connection.closeAfterReply = true;
       else connection.close();
@@ -482,17 +491,31 @@ export class HttpServer implements AsyncDisposable {
     const body = typeof reply.body === "string"
       ? encoder.encode(reply.body)
       : reply.body ?? new Uint8Array(0);
-    const head = responseHead(info, reply.status, headers, body.length, new Date().toUTCString());
+    const head = responseHead(info, reply.status, headers, body.length, httpDate());
     const written = await c.write(latin1ToBytes(head.text), body);
     return written && !head.close;
   }
 
   /** Writes an `evhttp_send_error` page; the connection then closes. */
   async #sendError(c: Connection, info: RequestInfo, status: number): Promise<false> {
-    const head = errorHead(info, status, new Date().toUTCString());
+    const head = errorHead(info, status, httpDate());
     await c.write(latin1ToBytes(head.text), encoder.encode(errorPageBody(status)));
     return false;
   }
+}
+
+let dateSecond = -1;
+let dateText = "";
+
+/** The `Date` header value (RFC 1123, as libevent's `evutil_date_rfc1123`), made once a second. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
 }
 
 type ReadOutcome =
@@ -506,6 +529,8 @@ class Connection {
   #start = 0;
   #end = 0;
   lastActivity = performance.now();
+  /** When the read or write in progress started (for the inactivity timeout). */
+  ioSince: number | undefined;
   busy = false;
   closeAfterReply = false;
   closed = false;
@@ -550,17 +575,20 @@ class Connection {
     } catch { /* already closed */ }
   }
 
-  /** Runs one read or write, closing the connection if it makes no progress in time. */
+  /**
+   * Runs one read or write; the server's sweep closes the connection when
+   * one takes longer than the timeout (cheaper than a timer per operation).
+   */
   async #io<T>(op: () => Promise<T>): Promise<T | undefined> {
     if (this.closed) return undefined;
-    const timer = setTimeout(() => this.close(), this.timeoutMs);
+    this.ioSince = performance.now();
     try {
       return await op();
     } catch {
       this.close();
       return undefined;
     } finally {
-      clearTimeout(timer);
+      this.ioSince = undefined;
     }
   }
 
@@ -618,8 +646,18 @@ class Connection {
     return true;
   }
 
-  /** Writes all the parts; false when the connection failed or timed out. */
+  /** Writes all the parts (small ones in one write); false when the connection failed or timed out. */
   async write(...parts: Uint8Array[]): Promise<boolean> {
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    if (parts.length > 1 && total <= 64 * 1024) {
+      const joined = new Uint8Array(total);
+      let at = 0;
+      for (const part of parts) {
+        joined.set(part, at);
+        at += part.length;
+      }
+      parts = [joined];
+    }
     for (const part of parts) {
       let offset = 0;
       while (offset < part.length) {
