@@ -2,32 +2,49 @@
  * Method specs and the method table, modelled on Bitcoin Core's `RPCHelpMan`
  * and `CRPCTable`.
  *
- * A method is declared once, with its documentation and its handler:
+ * A method is declared once, with its documentation and its handler; from
+ * the spec the framework derives what Core derives from an `RPCHelpMan`:
+ * named parameters (with the `args` key for positional values), the
+ * wrong-argument-count error (-1 with the whole help text), the type check
+ * (`Wrong type passed: ...`, -3), the help text and the one-line summary in
+ * `help`. Optionally (`docCheck`, Core's `-rpcdoccheck`) results are checked
+ * against the documented result shapes.
  *
- * ```ts ignore
- * export const getblockhash = defineMethod({
+ * @example
+ * ```ts
+ * import { RpcError, RpcErrorCode } from "./errors.ts";
+ * import { helpExampleCli, helpExampleRpc } from "./help.ts";
+ * import { asInt, parseJson } from "./json.ts";
+ * import { defineMethod, MethodTable } from "./methods.ts";
+ *
+ * const chain = ["0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"];
+ * const getblockhash = defineMethod({
  *   name: "getblockhash",
  *   category: "blockchain",
  *   description: "Returns hash of block in best-block-chain at height provided.\n",
  *   args: [{ name: "height", type: "num", description: "The height index" }],
  *   result: { type: "hex", description: "The block hash" },
  *   examples: helpExampleCli("getblockhash", "1000") + helpExampleRpc("getblockhash", "1000"),
- *   handler(params, ctx) {
+ *   handler(params) {
  *     const height = params.arg("height", asInt); // -1 "JSON integer out of range" for 1.5
- *     if (height < 0 || height > chain.height) {
+ *     if (height < 0 || height >= chain.length) {
  *       throw new RpcError(RpcErrorCode.INVALID_PARAMETER, "Block height out of range");
  *     }
- *     return chain.hashAt(height);
+ *     return chain[height];
  *   },
  * });
+ * const table = new MethodTable([getblockhash]);
+ * const ctx = {
+ *   method: "getblockhash", uri: "/", walletName: undefined, authUser: "__cookie__",
+ *   peer: "127.0.0.1:1", jsonVersion: 2 as const, signal: new AbortController().signal,
+ * };
+ * const result = await table.execute("getblockhash", [], ctx).catch((e) => e);
+ * if (!(result instanceof RpcError) || result.code !== -1 || result.message !== getblockhash.help) {
+ *   throw new Error("a missing argument answers the help text");
+ * }
+ * const hash = await table.execute("getblockhash", [parseJson("0")], ctx);
+ * if (hash !== `"${chain[0]}"`) throw new Error(hash);
  * ```
- *
- * From the spec the framework derives what Core derives from an
- * `RPCHelpMan`: named parameters (with the `args` key for positional values),
- * the wrong-argument-count error (-1 with the whole help text), the type check
- * (`Wrong type passed: ...`, -3), the help text and the one-line summary in
- * `help`. Optionally (`docCheck`, Core's `-rpcdoccheck`) results are checked
- * against the documented result shapes.
  *
  * @module
  */
