@@ -246,7 +246,7 @@ export class HttpServer implements AsyncDisposable {
     try {
       conn.setNoDelay(true);
     } catch { /* the peer is already gone */ }
-    const connection = new Connection(conn, this.#options.timeoutMs);
+    const connection = new Connection(conn);
     this.#connections.add(connection);
     this.#track(
       this.#serve(connection)
@@ -535,7 +535,7 @@ class Connection {
   closeAfterReply = false;
   closed = false;
 
-  constructor(readonly conn: Deno.TcpConn, readonly timeoutMs: number) {
+  constructor(readonly conn: Deno.TcpConn) {
     this.peer = conn.remoteAddr;
   }
 
