@@ -141,6 +141,11 @@ export class HttpServer implements AsyncDisposable {
     return this.#listeners.map((l) => l.addr);
   }
 
+  /** Requests being handled, and requests waiting for a slot in the work queue. */
+  get workQueue(): { running: number; queued: number } {
+    return { running: this.#queue.running, queued: this.#queue.queued };
+  }
+
   /** Binds every endpoint that can be bound and starts accepting; throws when none could. */
   start(): Deno.NetAddr[] {
     let port: number | undefined;
@@ -677,6 +682,14 @@ class WorkQueue {
   readonly #waiting: (() => void)[] = [];
 
   constructor(readonly threads: number, readonly depth: number) {}
+
+  get running(): number {
+    return this.#running;
+  }
+
+  get queued(): number {
+    return this.#waiting.length;
+  }
 
   /** A promise that resolves when the request may run, or undefined when the queue is full. */
   enter(): Promise<void> | undefined {

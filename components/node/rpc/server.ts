@@ -207,6 +207,11 @@ export class RpcServer implements AsyncDisposable {
     return first.port;
   }
 
+  /** Requests being handled and requests waiting in the work queue (zeros before start). */
+  get workQueue(): { running: number; queued: number } {
+    return this.#http?.workQueue ?? { running: 0, queued: 0 };
+  }
+
   /** The cookie file written at start, if any. */
   get cookiePath(): string | undefined {
     return this.#credentials?.cookiePath;
