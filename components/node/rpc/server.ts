@@ -1,0 +1,294 @@
+/**
+ * The node's JSON-RPC server, behaving as bitcoind v30.0's: HTTP on
+ * 127.0.0.1 and ::1 (port 18443 on regtest), cookie or user/password
+ * authentication, the JSON-RPC envelope, and the method table with the
+ * control methods (`help`, `stop`, `uptime`, `echo`, `echojson`) built in.
+ *
+ * @example
+ * ```ts
+ * import { RpcServer } from "./server.ts";
+ * const datadir = await Deno.makeTempDir();
+ * {
+ *   await using server = new RpcServer({ datadir, port: 0, bind: [], methods: [] });
+ *   await server.start();
+ *   const cookie = await Deno.readTextFile(`${datadir}/regtest/.cookie`);
+ *   const res = await fetch(`http://127.0.0.1:${server.port}/`, {
+ *     method: "POST",
+ *     headers: { authorization: `Basic ${btoa(cookie)}` },
+ *     body: '{"jsonrpc":"2.0","id":1,"method":"echo","params":["a",1]}',
+ *   });
+ *   const text = await res.text();
+ *   if (text !== '{"jsonrpc":"2.0","result":["a",1],"id":1}\n') throw new Error(text);
+ * }
+ * await Deno.remove(datadir, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+import { Credentials } from "./auth.ts";
+import { controlMethods } from "./control.ts";
+import { type Endpoint, type HttpReply, type HttpRequest, HttpServer } from "./http.ts";
+import { findHeader, urlDecode } from "./http_message.ts";
+import { handleJsonRpc } from "./jsonrpc.ts";
+import { MethodTable, type RpcMethod } from "./methods.ts";
+import { AllowList, splitHostPort } from "./subnet.ts";
+
+/** The `WWW-Authenticate` value of a 401. */
+const WWW_AUTH = 'Basic realm="jsonrpc"';
+/** Core's brute-force deterrent before answering a wrong password. */
+const WRONG_PASSWORD_DELAY_MS = 250;
+
+/** bitcoind's RPC options, and what the node supplies. */
+export interface RpcServerOptions {
+  /** `-datadir`: the cookie lives in `<datadir>/regtest`. */
+  readonly datadir: string;
+  /** The node's methods (chain, mempool, wallet...); the control methods are added. */
+  readonly methods?: Iterable<RpcMethod>;
+  /** `-rpcport` (18443); 0 picks a free port (for tests). */
+  readonly port?: number;
+  /** `-rpcbind` (`addr[:port]`), honoured only together with `-rpcallowip`, as in Core. */
+  readonly bind?: readonly string[];
+  /** `-rpcallowip` (IP or subnet); 127.0.0.0/8 and ::1 are always allowed. */
+  readonly allowIp?: readonly string[];
+  /** `-rpcuser`. */
+  readonly user?: string;
+  /** `-rpcpassword`: when set, no cookie is written. */
+  readonly password?: string;
+  /** `-rpcauth` (`user:salt$hmac`). */
+  readonly rpcauth?: readonly string[];
+  /** `-rpccookiefile` (relative to `<datadir>/regtest`); `false` for `-norpccookiefile`. */
+  readonly cookieFile?: string | false;
+  /** `-rpccookieperms`: `owner`, `group` or `all`. */
+  readonly cookiePerms?: string;
+  /** `-rpcthreads` (16). */
+  readonly threads?: number;
+  /** `-rpcworkqueue` (64). */
+  readonly workQueue?: number;
+  /** `-rpcservertimeout` in seconds (30). */
+  readonly serverTimeout?: number;
+  /** Start in warm-up with this status: every call answers -28 until {@linkcode RpcServer.finishWarmup}. */
+  readonly warmup?: string;
+  /** Process start (ms since the epoch) for `uptime`; default: when the server was made. */
+  readonly startTime?: number;
+  /** What `stop` triggers (the node's shutdown); default: this server's own {@linkcode RpcServer.stop}. */
+  readonly onStopRequest?: () => void;
+  /** Serve `/wallet/<name>` paths (a wallet-enabled bitcoind does). Default true. */
+  readonly walletEndpoint?: boolean;
+  /** `-rpcdoccheck`: check every result against its documented shape (-1 on mismatch). */
+  readonly docCheck?: boolean;
+  /** Open connections at most (256); when full the one idle longest makes room. */
+  readonly maxConnections?: number;
+  /** Core's always-on log lines (bind failures, bad passwords, full work queue). */
+  readonly log?: (message: string) => void;
+  /** `-debug=rpc` lines (`ThreadRPCServer method=... user=...`). */
+  readonly debug?: (message: string) => void;
+}
+
+/** The RPC server: `start()`, then `stop()` (or `await using`). */
+export class RpcServer implements AsyncDisposable {
+  /** Every method served, control methods included. */
+  readonly table: MethodTable;
+  /** Resolves once the server has stopped (after `stop`, or the `stop` RPC). */
+  readonly stopped: Promise<void>;
+  readonly #options: RpcServerOptions;
+  readonly #log: (message: string) => void;
+  #resolveStopped!: () => void;
+  #warmup: string | undefined;
+  #credentials: Credentials | undefined;
+  #http: HttpServer | undefined;
+  #stopping: Promise<void> | undefined;
+
+  /** Builds the method table; nothing is bound or written until {@linkcode RpcServer.start}. */
+  constructor(options: RpcServerOptions) {
+    this.#options = options;
+    this.#log = options.log ?? (() => {});
+    this.#warmup = options.warmup;
+    this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    this.table = new MethodTable();
+    const control = controlMethods({
+      table: this.table,
+      startTime: options.startTime ?? Date.now(),
+      requestShutdown: () => {
+        this.#http?.interrupt();
+        if (options.onStopRequest) options.onStopRequest();
+        else void this.stop();
+      },
+    });
+    for (const method of [...control, ...(options.methods ?? [])]) this.table.add(method);
+  }
+
+  /**
+   * Writes the cookie (or takes the password), binds and starts serving.
+   * Throws Core's messages for invalid options, or when no address binds.
+   */
+  async start(): Promise<void> {
+    const o = this.#options;
+    const allow = new AllowList(o.allowIp ?? []);
+    const endpoints = this.#endpoints();
+    this.#credentials = await Credentials.create({
+      netDir: `${o.datadir.replace(/\/+$/, "")}/regtest`,
+      user: o.user,
+      password: o.password,
+      rpcauth: o.rpcauth,
+      cookieFile: o.cookieFile,
+      cookiePerms: o.cookiePerms,
+    });
+    if (o.password) {
+      this.#log(
+        "Warning: The use of rpcuser/rpcpassword is less secure, because credentials are " +
+          "configured in plain text. It is recommended that locally-run instances switch to " +
+          "cookie-based auth, or otherwise to use hashed rpcauth credentials. See share/rpcauth " +
+          "in the source directory for more information.",
+      );
+    }
+    const walletEndpoint = o.walletEndpoint ?? true;
+    this.#http = new HttpServer({
+      endpoints,
+      handler: (request, signal) => this.#handle(request, signal),
+      routes: (uri) => uri === "/" || (walletEndpoint && uri.startsWith("/wallet/")),
+      allowed: (hostname) => allow.allows(hostname),
+      threads: o.threads,
+      workQueue: o.workQueue,
+      timeoutMs: (o.serverTimeout ?? 30) * 1000,
+      maxConnections: o.maxConnections,
+      log: this.#log,
+    });
+    try {
+      this.#http.start();
+    } catch (error) {
+      await this.#credentials.removeCookie();
+      throw error;
+    }
+  }
+
+  /** Core's `HTTPBindAddresses`: `-rpcbind` only together with `-rpcallowip`, else loopback. */
+  #endpoints(): Endpoint[] {
+    const o = this.#options;
+    const port = o.port ?? 18443;
+    const bind = o.bind ?? [];
+    const allowIp = o.allowIp ?? [];
+    let endpoints: Endpoint[];
+    if (allowIp.length === 0 || bind.length === 0) {
+      endpoints = [{ hostname: "::1", port }, { hostname: "127.0.0.1", port }];
+      if (allowIp.length > 0) {
+        this.#log(
+          "WARNING: option -rpcallowip was specified without -rpcbind; this doesn't usually make sense",
+        );
+      }
+      if (bind.length > 0) {
+        this.#log(
+          "WARNING: option -rpcbind was ignored because -rpcallowip was not specified, refusing " +
+            "to allow everyone to connect",
+        );
+      }
+    } else {
+      endpoints = bind.map((entry) => {
+        const { host, port: p } = splitHostPort(entry, port);
+        return { hostname: host === "" ? "0.0.0.0" : host, port: p };
+      });
+    }
+    // A free port is picked on the first address bound: take IPv4 first so 127.0.0.1 always has it.
+    return port === 0
+      ? [...endpoints].sort((a, b) =>
+        Number(a.hostname.includes(":")) - Number(b.hostname.includes(":"))
+      )
+      : endpoints;
+  }
+
+  /** The bound addresses. */
+  get addresses(): Deno.NetAddr[] {
+    return this.#http?.addresses ?? [];
+  }
+
+  /** The bound port. */
+  get port(): number {
+    const first = this.addresses[0];
+    if (!first) throw new Error("the RPC server is not started");
+    return first.port;
+  }
+
+  /** Requests being handled and requests waiting in the work queue (zeros before start). */
+  get workQueue(): { running: number; queued: number } {
+    return this.#http?.workQueue ?? { running: 0, queued: 0 };
+  }
+
+  /** The cookie file written at start, if any. */
+  get cookiePath(): string | undefined {
+    return this.#credentials?.cookiePath;
+  }
+
+  /** The warm-up status while warming up, else undefined. */
+  get warmupStatus(): string | undefined {
+    return this.#warmup;
+  }
+
+  /** Enters (or stays in) warm-up with this status: calls answer -28 with it (`SetRPCWarmupStatus`). */
+  setWarmup(status: string): void {
+    this.#warmup = status;
+  }
+
+  /** Ends warm-up: calls are served (`SetRPCWarmupFinished`). */
+  finishWarmup(): void {
+    this.#warmup = undefined;
+  }
+
+  /** Stops: answers in-flight requests, closes every connection, removes the cookie. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      try {
+        await this.#http?.stop();
+      } finally {
+        await this.#credentials?.removeCookie();
+        this.#resolveStopped();
+      }
+    })();
+    return this.#stopping;
+  }
+
+  /** Same as {@linkcode RpcServer.stop}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  /** Core's `HTTPReq_JSONRPC`. */
+  async #handle(request: HttpRequest, signal: AbortSignal): Promise<HttpReply> {
+    if (request.method !== "POST") {
+      return { status: 405, body: "JSONRPC server handles only POST requests" };
+    }
+    const authorization = findHeader(request.headers, "authorization");
+    if (authorization === undefined) {
+      return { status: 401, headers: [["WWW-Authenticate", WWW_AUTH]] };
+    }
+    const peer = request.peer.hostname.includes(":")
+      ? `[${request.peer.hostname}]:${request.peer.port}`
+      : `${request.peer.hostname}:${request.peer.port}`;
+    const authUser = this.#credentials!.check(authorization);
+    if (authUser === undefined) {
+      this.#log(`ThreadRPCServer incorrect password attempt from ${peer}`);
+      return {
+        status: 401,
+        headers: [["WWW-Authenticate", WWW_AUTH]],
+        delayMs: WRONG_PASSWORD_DELAY_MS,
+      };
+    }
+    const uri = request.uri;
+    const walletName = uri.startsWith("/wallet/")
+      ? urlDecode(uri.slice("/wallet/".length))
+      : undefined;
+    const reply = await handleJsonRpc(request.body, (call) => {
+      this.#options.debug?.(`ThreadRPCServer method=${call.method} user=${authUser}`);
+      return this.table.execute(
+        call.method,
+        call.params,
+        { method: call.method, uri, walletName, authUser, peer, jsonVersion: call.version, signal },
+        { warmupStatus: this.#warmup, docCheck: this.#options.docCheck },
+      );
+    });
+    if (reply.body === null) return { status: reply.status };
+    return {
+      status: reply.status,
+      headers: [["Content-Type", "application/json"]],
+      body: reply.body,
+    };
+  }
+}
