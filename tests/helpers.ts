@@ -222,11 +222,6 @@ export async function waitFor(
   }
 }
 
-/** Epoch milliseconds with sub-millisecond precision, comparable across processes. */
-export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
 /** Whether process `pid` is gone (or only a zombie nobody reaped). */
 export function processGone(pid: number): boolean {
   try {
