@@ -238,6 +238,35 @@ function refuseInvalid(error: unknown): never {
   throw error;
 }
 
+/** What `check` refused the transaction for, or undefined when it passed. */
+function rejectOf(check: () => void): MempoolReject | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    if (error instanceof TxRejected) return error.reject;
+    throw error;
+  }
+}
+
+/** The result of a refused transaction. */
+function refusedResult(ws: Workspace, reject: MempoolReject): AcceptResult {
+  return { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject };
+}
+
+/** The result of a transaction judged on its own fee rate, which passed. */
+function acceptedResult(ws: Workspace): AcceptResult {
+  return {
+    txid: ws.txid,
+    wtxid: ws.wtxid,
+    accepted: true,
+    vsize: ws.vsize,
+    fee: ws.fee,
+    effectiveFeeRate: feeRatePerKvB(ws.fee, ws.vsize),
+    effectiveIncludes: [ws.wtxid],
+  };
+}
+
 /** Inserts `entry` into `sorted` (by txid bytes) unless present: Core's `std::set` insert. */
 function insertSorted(sorted: PoolEntry[], entry: PoolEntry): void {
   let low = 0;
@@ -344,7 +373,7 @@ export class Mempool implements Disposable {
           this.#chain.getCoin({ txid: ws.txid, index })
         );
         if (confirmed) {
-          return { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject: ALREADY_IN_UTXO_SET };
+          return refusedResult(ws, ALREADY_IN_UTXO_SET);
         }
         const existing = this.#entries.get(ws.key);
         if (existing) {
@@ -462,7 +491,7 @@ export class Mempool implements Disposable {
   #acceptSingle(ws: Workspace, args: AcceptArgs): AcceptResult {
     const { tx } = ws;
     let replaced = new Set<PoolEntry>();
-    try {
+    const reject = rejectOf(() => {
       this.#preChecks(ws, args);
       if (this.policy.requireStandard) {
         const dust = unspentDust(
@@ -477,19 +506,9 @@ export class Mempool implements Disposable {
       const feeVsize = args.testOnly ? ws.vsize : Math.ceil(ws.weight / WITNESS_SCALE_FACTOR);
       const maxFee = feeAtRate(args.maxFeeRate, feeVsize);
       if (maxFee > 0n && ws.fee > maxFee) throw new TxRejected(MAX_FEE_EXCEEDED);
-    } catch (error) {
-      if (!(error instanceof TxRejected)) throw error;
-      return { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject: error.reject };
-    }
-    const success: AcceptResult = {
-      txid: ws.txid,
-      wtxid: ws.wtxid,
-      accepted: true,
-      vsize: ws.vsize,
-      fee: ws.fee,
-      effectiveFeeRate: feeRatePerKvB(ws.fee, ws.vsize),
-      effectiveIncludes: [ws.wtxid],
-    };
+    });
+    if (reject) return refusedResult(ws, reject);
+    const success = acceptedResult(ws);
     if (args.testOnly) return success;
     this.#removeEntries(replaced, "replaced");
     const entry = new PoolEntry({
@@ -739,8 +758,9 @@ export class Mempool implements Disposable {
     const results: (AcceptResult | undefined)[] = workspaces.map(() => undefined);
     const finish = (packageError?: string) =>
       this.#packageResults(workspaces, results, maxFeeRate, packageError);
+    const ids = workspaces.map((ws) => ({ tx: ws.tx, txid: ws.key, wtxid: ws.wtxidKey }));
     const malformed = malformedPackageReason(
-      workspaces.map((ws) => ({ tx: ws.tx, txid: ws.key, weight: ws.weight })),
+      ids.map((id, i) => ({ ...id, weight: workspaces[i].weight })),
     );
     if (malformed) return finish(malformed);
     const packageCoins = new Map<string, Coin>();
@@ -755,11 +775,9 @@ export class Mempool implements Disposable {
       packageCoins,
     };
     for (const [i, ws] of workspaces.entries()) {
-      try {
-        this.#preChecks(ws, args);
-      } catch (error) {
-        if (!(error instanceof TxRejected)) throw error;
-        results[i] = { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject: error.reject };
+      const reject = rejectOf(() => this.#preChecks(ws, args));
+      if (reject) {
+        results[i] = refusedResult(ws, reject);
         return finish();
       }
       ws.tx.outputs.forEach((output, index) => {
@@ -771,7 +789,6 @@ export class Mempool implements Disposable {
         });
       });
     }
-    const ids = workspaces.map((ws) => ({ tx: ws.tx, txid: ws.key, wtxid: ws.wtxidKey }));
     for (const [i, ws] of workspaces.entries()) {
       const truc = packageTrucChecks(ids, i, ws.ancestors, ws.vsize);
       if (truc) return finish(`TRUC-violation, ${truc}`);
@@ -786,33 +803,17 @@ export class Mempool implements Disposable {
       );
       if (dust) {
         const i = ids.indexOf(dust.child);
-        const ws = workspaces[i];
-        results[i] = {
-          txid: ws.txid,
-          wtxid: ws.wtxid,
-          accepted: false,
-          reject: rejection("missing-ephemeral-spends", dust.detail),
-        };
+        results[i] = refusedResult(
+          workspaces[i],
+          rejection("missing-ephemeral-spends", dust.detail),
+        );
         return finish();
       }
     }
     for (const [i, ws] of workspaces.entries()) {
-      try {
-        this.#scriptChecks(ws);
-      } catch (error) {
-        if (!(error instanceof TxRejected)) throw error;
-        results[i] = { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject: error.reject };
-        return finish();
-      }
-      results[i] = {
-        txid: ws.txid,
-        wtxid: ws.wtxid,
-        accepted: true,
-        vsize: ws.vsize,
-        fee: ws.fee,
-        effectiveFeeRate: feeRatePerKvB(ws.fee, ws.vsize),
-        effectiveIncludes: [ws.wtxid],
-      };
+      const reject = rejectOf(() => this.#scriptChecks(ws));
+      results[i] = reject ? refusedResult(ws, reject) : acceptedResult(ws);
+      if (reject) return finish();
     }
     return finish();
   }
@@ -1013,8 +1014,13 @@ export class Mempool implements Disposable {
 
   /** `LimitMempoolSize`: expiry, then eviction down to `maxMempoolBytes`. */
   #limitSize(): void {
+    // Entries join in arrival order, so the oldest come first (Core indexes them by time).
     const cutoff = this.#chain.now() - this.policy.expirySeconds;
-    const expired = [...this.#entries.values()].filter((entry) => entry.time < cutoff);
+    const expired: PoolEntry[] = [];
+    for (const entry of this.#entries.values()) {
+      if (entry.time >= cutoff) break;
+      expired.push(entry);
+    }
     if (expired.length > 0) this.#removeEntries(this.#withDescendants(expired), "expiry");
     while (this.#entries.size > 0 && this.usage > this.policy.maxMempoolBytes) {
       let worst: PoolEntry | undefined;

@@ -229,7 +229,7 @@ Deno.test("accept: OP_RETURN outputs share the -datacarriersize budget; bare mul
 
 Deno.test("accept: BIP 68 relative locks: non-BIP68-final until the input is deep enough", () => {
   using f = setup();
-  const funding = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
+  const funding = spend(f.coins[0], 1000n);
   f.mine([{ tx: funding, fee: 1000n }]);
   const [utxo] = utxosOf(funding, f.key);
   const locked = spend(utxo, 1000n, { sequence: 3 });
