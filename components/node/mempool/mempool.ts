@@ -15,11 +15,14 @@
  * immature coinbases, non-final transactions and their descendants — is
  * removed (`reorg`).
  *
+ * {@linkcode Mempool.save} and {@linkcode Mempool.load} keep it across
+ * restarts in Core's `mempool.dat` format.
+ *
  * Not modelled: `prioritisetransaction` (modified fee = fee), package
  * submission (`submitpackage`, package RBF, package fee rates), peers
- * (transactions stay "unbroadcast"), persistence across restarts, and
- * Core's second script check with block flags (its standard flags include
- * them).
+ * (transactions stay "unbroadcast"), and Core's second script check with
+ * block flags (its standard flags include them; Core runs it to fill its
+ * script cache).
  *
  * @example
  * ```ts
@@ -75,6 +78,7 @@ import {
 } from "./entry.ts";
 import { compareFeeRates, feeAtRate, feeRatePerKvB } from "./feerate.ts";
 import { malformedPackageReason } from "./packages.ts";
+import { decodeMempoolDump, encodeMempoolDump } from "./persist.ts";
 import {
   areInputsStandard,
   DEFAULT_MEMPOOL_POLICY,
@@ -145,6 +149,17 @@ export interface AcceptOptions {
   readonly testOnly?: boolean;
 }
 
+/** What {@linkcode Mempool.load} did, as Core logs it after loading `mempool.dat`. */
+export interface MempoolLoadStats {
+  succeeded: number;
+  failed: number;
+  /** Older than the expiry, not tried. */
+  expired: number;
+  alreadyThere: number;
+  /** Txids the file marked unbroadcast. */
+  unbroadcast: number;
+}
+
 /** `sendrawtransaction`'s and `testmempoolaccept`'s default `maxfeerate`: 0.10 BTC/kvB. */
 export const DEFAULT_MAX_FEE_RATE = 10_000_000n;
 
@@ -190,6 +205,8 @@ interface AcceptArgs {
   readonly allowCarveouts: boolean;
   readonly unbroadcast: boolean;
   readonly maxFeeRate: bigint;
+  /** Arrival time to record (a transaction loaded from `mempool.dat`); now by default. */
+  readonly time?: number;
   /** Outputs of earlier transactions of the package under test. */
   readonly packageCoins?: Map<string, Coin>;
 }
@@ -302,6 +319,8 @@ export class Mempool implements Disposable {
   #totalFee = 0n;
   #sequence = 1;
   #rollingMinFee = 0;
+  /** No entry arrived before this (a lower bound, tightened when expiry scans). */
+  #earliestTime = Infinity;
   #lastRollingFeeUpdate: number;
   #blockSinceLastRollingFeeBump = false;
 
@@ -479,6 +498,78 @@ export class Mempool implements Disposable {
     ).map((entry) => ({ tx: entry.tx, fee: entry.fee, sigops: entry.sigOpCost }));
   }
 
+  /**
+   * `DumpMempool`: writes every transaction (parents first) with its
+   * arrival time, and the unbroadcast txids, to `path` as Core's
+   * `mempool.dat` version 2 — through `<path>.new`, synced, then renamed.
+   */
+  save(path: string): void {
+    const entries = this.entries();
+    const bytes = encodeMempoolDump({
+      entries: entries.map((entry) => ({ tx: entry.tx, time: BigInt(entry.time), feeDelta: 0n })),
+      deltas: [],
+      unbroadcast: entries.filter((entry) => entry.unbroadcast).map((entry) => entry.txid)
+        .sort(compareHashes),
+    });
+    const partial = `${path}.new`;
+    {
+      using file = Deno.openSync(partial, { write: true, create: true, truncate: true });
+      for (let written = 0; written < bytes.length;) {
+        written += file.writeSync(bytes.subarray(written));
+      }
+      file.syncSync();
+    }
+    Deno.renameSync(partial, path);
+  }
+
+  /**
+   * `LoadMempool`: accepts the transactions of a `mempool.dat` (version 1
+   * or 2) as they arrived — with their arrival times, skipping those past
+   * expiry — and restores their unbroadcast marks. Null when there is no
+   * file; throws Core's one-line message for an unreadable one.
+   */
+  load(path: string): MempoolLoadStats | null {
+    let bytes: Uint8Array;
+    try {
+      bytes = Deno.readFileSync(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+    const dump = decodeMempoolDump(bytes);
+    return this.#notifying(() => {
+      this.#settle();
+      const stats = { succeeded: 0, failed: 0, expired: 0, alreadyThere: 0, unbroadcast: 0 };
+      const cutoff = this.#chain.now() - this.policy.expirySeconds;
+      for (const { tx, time } of dump.entries) {
+        if (Number(time) <= cutoff) {
+          stats.expired++;
+          continue;
+        }
+        const ws = workspace(tx);
+        const result = this.#acceptSingle(ws, {
+          testOnly: false,
+          bypassLimits: false,
+          allowReplacement: true,
+          allowSiblingEviction: true,
+          allowCarveouts: true,
+          unbroadcast: false,
+          maxFeeRate: 0n,
+          time: Number(time),
+        });
+        if (result.accepted) stats.succeeded++;
+        else if (this.#entries.has(ws.key)) stats.alreadyThere++;
+        else stats.failed++;
+      }
+      stats.unbroadcast = dump.unbroadcast.length;
+      for (const txid of dump.unbroadcast) {
+        const entry = this.#entries.get(hashToHex(txid));
+        if (entry) entry.unbroadcast = true;
+      }
+      return stats;
+    });
+  }
+
   /** Registers a listener; dispose the result to remove it. */
   subscribe(listener: MempoolListener): Disposable {
     this.#listeners.add(listener);
@@ -520,7 +611,7 @@ export class Mempool implements Disposable {
       weight: ws.weight,
       size: ws.size,
       sigOpCost: ws.sigOpCost,
-      time: this.#chain.now(),
+      time: args.time ?? this.#chain.now(),
       height: this.#chain.height,
       spendsCoinbase: ws.coins.some((coin) => coin.coinbase),
       unbroadcast: args.unbroadcast,
@@ -928,6 +1019,7 @@ export class Mempool implements Disposable {
     this.#bytes += entry.vsize;
     this.#usage += entry.usage;
     this.#totalFee += entry.fee;
+    this.#earliestTime = Math.min(this.#earliestTime, entry.time);
   }
 
   #link(parent: PoolEntry, child: PoolEntry): void {
@@ -1014,14 +1106,17 @@ export class Mempool implements Disposable {
 
   /** `LimitMempoolSize`: expiry, then eviction down to `maxMempoolBytes`. */
   #limitSize(): void {
-    // Entries join in arrival order, so the oldest come first (Core indexes them by time).
     const cutoff = this.#chain.now() - this.policy.expirySeconds;
-    const expired: PoolEntry[] = [];
-    for (const entry of this.#entries.values()) {
-      if (entry.time >= cutoff) break;
-      expired.push(entry);
+    if (this.#earliestTime < cutoff) {
+      // A lower bound on arrival times spares the scan until something may have expired.
+      const expired: PoolEntry[] = [];
+      this.#earliestTime = Infinity;
+      for (const entry of this.#entries.values()) {
+        if (entry.time < cutoff) expired.push(entry);
+        else this.#earliestTime = Math.min(this.#earliestTime, entry.time);
+      }
+      if (expired.length > 0) this.#removeEntries(this.#withDescendants(expired), "expiry");
     }
-    if (expired.length > 0) this.#removeEntries(this.#withDescendants(expired), "expiry");
     while (this.#entries.size > 0 && this.usage > this.policy.maxMempoolBytes) {
       let worst: PoolEntry | undefined;
       for (const entry of this.#entries.values()) {
