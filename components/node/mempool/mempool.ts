@@ -145,6 +145,11 @@ export interface AcceptResult {
 export interface AcceptOptions {
   /** Highest fee rate in sat/kvB (0: no limit); Core's default is 0.10 BTC/kvB. */
   readonly maxFeeRate?: bigint;
+  /**
+   * Highest fee in satoshis, instead of `maxFeeRate` (0: no limit): the
+   * `max_tx_fee` of Core's `BroadcastTransaction` (IPC `broadcastTransaction`).
+   */
+  readonly maxFee?: bigint;
   /** Only check, as `testmempoolaccept` does; nothing is added or replaced. */
   readonly testOnly?: boolean;
 }
@@ -205,6 +210,8 @@ interface AcceptArgs {
   readonly allowCarveouts: boolean;
   readonly unbroadcast: boolean;
   readonly maxFeeRate: bigint;
+  /** An absolute maximum fee, replacing `maxFeeRate`. */
+  readonly maxFee?: bigint;
   /** Arrival time to record (a transaction loaded from `mempool.dat`); now by default. */
   readonly time?: number;
   /** Outputs of earlier transactions of the package under test. */
@@ -412,6 +419,7 @@ export class Mempool implements Disposable {
         allowCarveouts: true,
         unbroadcast: true,
         maxFeeRate: options.maxFeeRate ?? DEFAULT_MAX_FEE_RATE,
+        maxFee: options.maxFee,
       });
     });
   }
@@ -595,7 +603,7 @@ export class Mempool implements Disposable {
       if (ws.conflicts.size > 0) replaced = this.#replacementChecks(ws);
       this.#scriptChecks(ws);
       const feeVsize = args.testOnly ? ws.vsize : Math.ceil(ws.weight / WITNESS_SCALE_FACTOR);
-      const maxFee = feeAtRate(args.maxFeeRate, feeVsize);
+      const maxFee = args.maxFee ?? feeAtRate(args.maxFeeRate, feeVsize);
       if (maxFee > 0n && ws.fee > maxFee) throw new TxRejected(MAX_FEE_EXCEEDED);
     });
     if (reject) return refusedResult(ws, reject);

@@ -162,7 +162,12 @@ Deno.test("accept: fee floors: min relay fee 0 < 11, max fee rate -25, Core's te
   );
   assertEquals([reject.rejectReason, reject.rejectDetails], ["max-fee-exceeded", undefined]);
   assertEquals(f.mempool.testAccept([rich])[0].reject?.rejectReason, "max-fee-exceeded");
-  accepted(f.mempool.accept(rich, { maxFeeRate: 0n }));
+  refused(
+    f.mempool.accept(rich, { maxFee: COIN - 1n }),
+    "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
+    -25,
+  );
+  accepted(f.mempool.accept(rich, { maxFee: COIN }));
 });
 
 Deno.test("accept: standardness reasons in Core's order", () => {
