@@ -98,6 +98,12 @@ export interface NodeInit extends Init, Disposable {
   makeRpc(): Rpc;
   makeChain(): Chain;
   makeNode(): Node;
+  /** Long waits (`waitTipChanged`, `waitNext` ticks) in progress. */
+  readonly waits: number;
+  /** Block templates alive (bounded by {@linkcode MAX_LIVE_TEMPLATES}). */
+  readonly liveTemplates: number;
+  /** Notification subscribers registered (chain and tip). */
+  readonly subscribers: number;
 }
 
 class EchoImpl implements Echo {
@@ -165,6 +171,15 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
     },
     makeChain: () => new ChainImpl(node),
     makeNode: () => new NodeImpl(node),
+    get waits() {
+      return node.watch.waiting;
+    },
+    get liveTemplates() {
+      return node.templates.live;
+    },
+    get subscribers() {
+      return node.hub.subscribers;
+    },
     [Symbol.dispose]: () => stopped.abort(),
   };
 }

@@ -20,8 +20,8 @@ export {
   type ExecuteRpc,
   MAX_LIVE_TEMPLATES,
   MINING_NEXT_UNSUPPORTED,
-  nodeInit,
   type NodeInit,
+  nodeInit,
   type NodeInitOptions,
   RPC_UNAVAILABLE,
 } from "./init.ts";

@@ -6,11 +6,7 @@
  * @module
  */
 import { dup } from "../../../runtime/proxy/client.ts";
-import type {
-  BlockTip,
-  Node,
-  NotifyBlockTipCallback,
-} from "../../../schemas/gen/ipc/node.mp.ts";
+import type { BlockTip, Node, NotifyBlockTipCallback } from "../../../schemas/gen/ipc/node.mp.ts";
 import type { Handler } from "../../../schemas/gen/ipc/handler.mp.ts";
 import type { IpcNode } from "./context.ts";
 import { SubscriptionHandler } from "./notifications.ts";
