@@ -15,6 +15,7 @@ import {
   blockHash,
   type BlockHeader,
   blockSubsidy,
+  type ChainState,
   checkProofOfWork,
   decodeHeader,
   encodeTx,
@@ -29,6 +30,7 @@ import {
   nodeInit,
   type NodeInitOptions,
 } from "../../../../components/node/ipc/mod.ts";
+import type { Mempool } from "../../../../components/node/mempool/mod.ts";
 import { Init } from "../../../../schemas/gen/ipc/init.mp.ts";
 import type { BlockTemplate, Mining } from "../../../../schemas/gen/ipc/mining.mp.ts";
 import { type Fixture, setup, type SetupOptions } from "../mempool/mempool_helpers.ts";
@@ -40,9 +42,8 @@ export const CREATE_OPTIONS = {
   coinbaseOutputMaxAdditionalSigops: 0n,
 } as const;
 
-/** A node serving IPC on a socket, its chain fixture, and a way to connect clients. */
-export interface ServedNode extends AsyncDisposable {
-  readonly fixture: Fixture;
+/** A node's Init served on `<datadir>/node.sock`, and a way to connect clients to it. */
+export interface ServedInit extends AsyncDisposable {
   /** The Init object the node serves (not a proxy). */
   readonly init: NodeInit;
   readonly datadir: string;
@@ -54,25 +55,27 @@ export interface ServedNode extends AsyncDisposable {
   connect(name?: string): Promise<Proxy<Init>>;
 }
 
-/** Options of {@linkcode serveNode}. */
-export interface ServeNodeOptions extends SetupOptions {
-  readonly init?: Partial<NodeInitOptions>;
-}
-
 const quiet = new IpcLog({ level: "off" });
 
-/** A chain with spendable coins and a mempool, served by `nodeInit` on `<datadir>/node.sock`. */
-export async function serveNode(options: ServeNodeOptions = {}): Promise<ServedNode> {
-  const fixture = setup(options);
+/**
+ * Serves `nodeInit` for `chain` and `mempool` on a socket in a fresh
+ * directory. Disposing closes the clients, the listener and the Init, not
+ * the chain or mempool.
+ */
+export async function serveInit(
+  chain: ChainState,
+  mempool: Mempool,
+  options: Partial<NodeInitOptions> = {},
+): Promise<ServedInit> {
   const datadir = await Deno.makeTempDir({ prefix: "ipc_test_" });
   const logged: string[] = [];
   let shutdowns = 0;
   const init = nodeInit({
-    chain: fixture.chain,
-    mempool: fixture.mempool,
+    chain,
+    mempool,
     requestShutdown: () => shutdowns++,
     log: (line) => logged.push(line),
-    ...options.init,
+    ...options,
   });
   const listener: IpcListener = listen(Init, "unix", init, {
     datadir,
@@ -82,7 +85,6 @@ export async function serveNode(options: ServeNodeOptions = {}): Promise<ServedN
   });
   const clients: Proxy<Init>[] = [];
   return {
-    fixture,
     init,
     datadir,
     logged,
@@ -98,10 +100,33 @@ export async function serveNode(options: ServeNodeOptions = {}): Promise<ServedN
       for (const client of clients) await client[Symbol.asyncDispose]();
       await listener[Symbol.asyncDispose]();
       init[Symbol.dispose]();
-      fixture[Symbol.dispose]();
       await Deno.remove(datadir, { recursive: true });
     },
   };
+}
+
+/** A served node on the mempool tests' fixture: a chain with spendable coins and a mempool. */
+export interface ServedNode extends ServedInit {
+  readonly fixture: Fixture;
+}
+
+/** Options of {@linkcode serveNode}. */
+export interface ServeNodeOptions extends SetupOptions {
+  readonly init?: Partial<NodeInitOptions>;
+}
+
+/** {@linkcode serveInit} on a fresh fixture (disposed with it). */
+export async function serveNode(options: ServeNodeOptions = {}): Promise<ServedNode> {
+  const fixture = setup(options);
+  const served = await serveInit(fixture.chain, fixture.mempool, options.init);
+  const close = served[Symbol.asyncDispose].bind(served);
+  return Object.assign(served, {
+    fixture,
+    async [Symbol.asyncDispose]() {
+      await close();
+      fixture[Symbol.dispose]();
+    },
+  });
 }
 
 /** What `submitSolution` takes, and the block hash it should give. */
