@@ -13,7 +13,7 @@ import { assert, assertEquals, assertRejects } from "../../../assert.ts";
 import { waitFor } from "../../../helpers.ts";
 import { Capability } from "../../../../runtime/rpc/capability.ts";
 import { RpcError } from "../../../../runtime/rpc/errors.ts";
-import { capabilityOf, type Proxy } from "../../../../runtime/proxy/client.ts";
+import { capabilityOf } from "../../../../runtime/proxy/client.ts";
 import { serverOf } from "../../../../runtime/proxy/server.ts";
 import { Strand } from "../../../../runtime/proxy/strand.ts";
 import { structClass } from "../../../../runtime/proxy/codec.ts";
@@ -22,7 +22,6 @@ import {
   blockHash,
   blockMerkleRoot,
   blockSubsidy,
-  bytesEqual,
   checkProofOfWork,
   decodeBlock,
   decodeTx,
@@ -36,6 +35,7 @@ import {
 } from "../../../../components/node/chain/mod.ts";
 import {
   initialBlockDownload,
+  MAX_LIVE_TEMPLATES,
   MAX_TIP_AGE,
   MINING_NEXT_UNSUPPORTED,
   RPC_UNAVAILABLE,
@@ -44,7 +44,7 @@ import { Mining } from "../../../../schemas/gen/ipc/mining.mp.ts";
 import { Context, Thread } from "../../../../schemas/gen/mp/proxy.mp.ts";
 import { spend } from "../mempool/mempool_helpers.ts";
 import { openTempChain } from "../chain/chain_helpers.ts";
-import { createTemplate, serveNode, solveTemplate } from "./ipc_helpers.ts";
+import { CREATE_OPTIONS, createTemplate, serveNode, solveTemplate } from "./ipc_helpers.ts";
 
 const hex = (bytes: Uint8Array) => hashToHex(bytes);
 
@@ -405,4 +405,80 @@ Deno.test("mining: isInitialBlockDownload while the tip is a day old, then never
   assertEquals(isInitialBlockDownload(), false);
   clock += 2 * MAX_TIP_AGE;
   assertEquals(isInitialBlockDownload(), false, "latched, as Core's");
+});
+
+Deno.test("mining: a tip older than 20 minutes gives a new template (the test-chain rule)", async () => {
+  await using node = await serveNode();
+  const { fixture } = node;
+  const client = await node.connect();
+  await using mining = (await client.makeMining())!;
+  await using template = await createTemplate(mining);
+  fixture.clock = fixture.chain.tip.header.time + 20 * 60 + 1;
+  await using next = (await template.waitNext({ timeout: 60_000, feeThreshold: MAX_MONEY }))!;
+  assert(next !== null, "v30.0 offers a minimum-difficulty template on test chains");
+  const header = decodeBlock(await next.getBlock()).header;
+  assertEquals(hex(header.prevHash), hex(fixture.chain.tip.hash), "on the same tip");
+});
+
+Deno.test("mining: a solution for a stale template is stored off the active chain", async () => {
+  await using node = await serveNode();
+  const { fixture } = node;
+  const client = await node.connect();
+  await using mining = (await client.makeMining())!;
+  await using template = await createTemplate(mining);
+  const height = fixture.chain.height + 1;
+  const competitor = fixture.mine();
+  const solution = await solveTemplate(template, height, fixture.key.wpkh);
+  // v30.0's ProcessNewBlock accepts it (true); the first block seen stays the tip.
+  assertEquals(
+    await template.submitSolution(
+      solution.version,
+      solution.timestamp,
+      solution.nonce,
+      solution.coinbase,
+    ),
+    true,
+  );
+  assertEquals(hex(fixture.chain.tip.hash), hex(blockHash(competitor.header)));
+  const stored = fixture.chain.entry(solution.hash)!;
+  assertEquals(fixture.chain.isActive(stored), false);
+});
+
+Deno.test("mining: calls on one thread queue in order (interface_ipc.py's three waitNext)", async () => {
+  await using node = await serveNode();
+  const client = await node.connect();
+  await using mining = (await client.makeMining())!;
+  await using template = await createTemplate(mining);
+  const order: number[] = [];
+  const results = await Promise.all(
+    [1, 2, 3].map((n) =>
+      template.waitNext({ timeout: 100, feeThreshold: MAX_MONEY }).then((next) => {
+        order.push(n);
+        return next;
+      })
+    ),
+  );
+  assertEquals(results, [null, null, null]);
+  assertEquals(order, [1, 2, 3]);
+});
+
+Deno.test("mining: templates alive at once are bounded; destroying one frees a place", async () => {
+  await using node = await serveNode();
+  const local = node.init.makeMining();
+  const held = [];
+  for (let i = 0; i < MAX_LIVE_TEMPLATES; i++) {
+    held.push((await local.createNewBlock(CREATE_OPTIONS)) as unknown as Disposable);
+  }
+  const client = await node.connect();
+  await using mining = (await client.makeMining())!;
+  await assertRejects(
+    () => mining.createNewBlock(CREATE_OPTIONS),
+    RpcError,
+    `too many block templates in use (${MAX_LIVE_TEMPLATES})`,
+  );
+  held.pop()![Symbol.dispose]();
+  await using template = await createTemplate(mining);
+  assertEquals((await template.getBlockHeader()).length, 80);
+  for (const template of held) template[Symbol.dispose]();
+  assertEquals(node.init.liveTemplates, 1);
 });
