@@ -36,8 +36,6 @@ export const MAX_BLOCKS_SINCE_BYTES = 16 * 1024 * 1024;
 const MAX_CONFIRMATION_TARGET = 1008;
 /** What `sendrawtransaction` says of a transaction that does not decode. */
 const TX_DECODE_FAILED = "TX decode failed. Make sure the tx has at least one input.";
-/** What `sendrawtransaction` says of a fee above the caller's limit. */
-const MAX_FEE_EXCEEDED = "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)";
 
 /** One client's Chain object. */
 export class ChainImpl implements Chain, Disposable {
@@ -124,15 +122,8 @@ export class ChainImpl implements Chain, Disposable {
     } catch {
       return { error: TX_DECODE_FAILED, result: false };
     }
-    // As Core's BroadcastTransaction: the absolute fee limit is checked on a
-    // test acceptance before the transaction goes in.
-    if (maxTxFee > 0n) {
-      const test = mempool.accept(decoded, { testOnly: true, maxFeeRate: 0n });
-      if (test.accepted && test.fee !== undefined && test.fee > maxTxFee) {
-        return { error: MAX_FEE_EXCEEDED, result: false };
-      }
-    }
-    const outcome = mempool.accept(decoded, { maxFeeRate: 0n });
+    // Core's BroadcastTransaction limits the absolute fee (max_tx_fee), not the rate.
+    const outcome = mempool.accept(decoded, { maxFee: maxTxFee });
     if (outcome.accepted) return { error: "", result: true };
     return { error: outcome.reject?.message ?? "rejected", result: false };
   }
