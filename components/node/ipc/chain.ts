@@ -17,7 +17,7 @@
  * @module
  */
 import { dup } from "../../../runtime/proxy/client.ts";
-import { bytesEqual, decodeTx, encodeTx, type Tx } from "../chain/mod.ts";
+import { bytesEqual, decodeBlock, decodeTx, encodeTx, type Tx } from "../chain/mod.ts";
 import type {
   BlockInfo,
   Chain,
@@ -101,7 +101,7 @@ export class ChainImpl implements Chain, Disposable {
       if (data === undefined) break;
       bytes += data.length;
       if (blocks.length > 0 && bytes > MAX_BLOCKS_SINCE_BYTES) break;
-      blocks.push(blockInfo(entry, chain.readBlock(entry.hash)!));
+      blocks.push(blockInfo(entry, decodeBlock(data)));
     }
     return blocks;
   }

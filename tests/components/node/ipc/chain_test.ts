@@ -57,6 +57,13 @@ class Recorder implements ChainNotifications {
   updatedBlockTip(): void {
     this.lines.push("tip");
   }
+
+  /** Runs when the node lets go of its reference (and the client's is gone). */
+  released = false;
+
+  [Symbol.dispose](): void {
+    this.released = true;
+  }
 }
 
 Deno.test("chain: notifications arrive in event order through blocks, a reorg and the mempool", async () => {
@@ -118,6 +125,8 @@ Deno.test("chain: a disconnected or released handler stops delivery", async () =
   await chain.waitForNotifications();
   assertEquals(recorder.lines, []);
   await handler[Symbol.asyncDispose]();
+  // The node kept a reference of its own (dup) and gave it back: the subscriber is freed.
+  await waitFor(() => recorder.released, 10_000, "the node to release the subscriber");
 
   const released = (await chain.handleNotifications(new Recorder()))!;
   assertEquals(node.init.subscribers, 1);
