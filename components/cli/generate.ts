@@ -16,7 +16,7 @@ import { DEFAULT_NBLOCKS } from "./options.ts";
  *
  * @example
  * ```ts
- * import { generateWords } from "./commands.ts";
+ * import { generateWords } from "./generate.ts";
  * if (generateWords("bcrt1qx", []).join(" ") !== "1 bcrt1qx") throw new Error();
  * if (generateWords("bcrt1qx", ["4", "1000"]).join(" ") !== "4 bcrt1qx 1000") throw new Error();
  * ```

@@ -92,7 +92,12 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** The process's standard input as bitcoin-cli uses it. */
 export class Stdin {
-  readonly #lines = new LineReader(Deno.stdin.readable.getReader());
+  #reader: LineReader | undefined;
+
+  /** The line reader, made on first use: standard input is not touched unless asked for. */
+  get #lines(): LineReader {
+    return this.#reader ??= new LineReader(Deno.stdin.readable.getReader());
+  }
 
   /** Whether standard input is a terminal (`StdinTerminal`). */
   get isTerminal(): boolean {

@@ -140,3 +140,13 @@ Deno.test("cli: no reply at all is a transient error, reported once without -rpc
     unreachable(port),
   );
 });
+
+Deno.test("cli: -rpcclienttimeout gives up on a server that never answers", async () => {
+  await using datadir = await TempDatadir.withCookie();
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  const run = runCli(regtest(datadir.path, port, "-rpcclienttimeout=1", "getblockcount"));
+  // Accepted, never read from, never answered: only the client's timeout ends the call.
+  using _silent = await listener.accept();
+  assertEquals(await run, unreachable(port, ' (error code 0 - "timeout reached")'));
+});
