@@ -70,8 +70,9 @@ export function runCli(argv: readonly string[], options: CliRunOptions = {}): Pr
   return collect(spawnCli(argv, options), options.stdin);
 }
 
-/** Runs the launcher as `deno task cli` does (its own task flags). */
+/** Runs the launcher as `deno task cli` does: its task flags, `INIT_CWD` the caller's directory. */
 export function runLauncher(argv: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
+  const cwd = options.cwd ?? root;
   const child = new Deno.Command("deno", {
     args: [
       "run",
@@ -81,7 +82,8 @@ export function runLauncher(argv: readonly string[], options: CliRunOptions = {}
       LAUNCHER,
       ...argv,
     ],
-    cwd: options.cwd ?? root,
+    cwd,
+    env: { INIT_CWD: cwd },
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
