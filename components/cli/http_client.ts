@@ -31,6 +31,7 @@
  * ```
  * @module
  */
+import { ByteQueue } from "./byte_queue.ts";
 import { writeAll } from "./stdin.ts";
 
 /** libevent's `evhttp_request_error` codes, as bitcoin-cli prints them. */
@@ -167,7 +168,7 @@ class Watchdog implements Disposable {
 class ResponseReader {
   readonly #conn: Deno.TcpConn;
   readonly #watchdog: Watchdog;
-  #buffer = new Uint8Array(0);
+  readonly #buffer = new ByteQueue();
   #eof = false;
 
   constructor(conn: Deno.TcpConn, watchdog: Watchdog) {
@@ -179,17 +180,13 @@ class ResponseReader {
   async #fill(limit: number): Promise<boolean> {
     if (this.#eof) return false;
     if (this.#buffer.length > limit) throw new ConnectionFailed(5);
-    const chunk = new Uint8Array(64 * 1024);
-    const n = await this.#conn.read(chunk);
+    const n = await this.#conn.read(this.#buffer.reserve(64 * 1024));
     if (n === null) {
       this.#eof = true;
       return false;
     }
+    this.#buffer.commit(n);
     this.#watchdog.progress();
-    const joined = new Uint8Array(this.#buffer.length + n);
-    joined.set(this.#buffer);
-    joined.set(chunk.subarray(0, n), this.#buffer.length);
-    this.#buffer = joined;
     return true;
   }
 
@@ -198,10 +195,9 @@ class ResponseReader {
     for (;;) {
       const newline = this.#buffer.indexOf(0x0a);
       if (newline >= 0) {
-        const end = newline > 0 && this.#buffer[newline - 1] === 0x0d ? newline - 1 : newline;
-        const line = decoder.decode(this.#buffer.subarray(0, end));
-        this.#buffer = this.#buffer.subarray(newline + 1);
-        return line;
+        const line = this.#buffer.take(newline + 1);
+        const end = newline > 0 && line[newline - 1] === 0x0d ? newline - 1 : newline;
+        return decoder.decode(line.subarray(0, end));
       }
       if (!await this.#fill(limit)) throw new ConnectionFailed(1);
     }
@@ -213,9 +209,7 @@ class ResponseReader {
     while (this.#buffer.length < length) {
       if (!await this.#fill(MAX_BODY_BYTES)) throw new ConnectionFailed(1);
     }
-    const taken = this.#buffer.slice(0, length);
-    this.#buffer = this.#buffer.subarray(length);
-    return taken;
+    return this.#buffer.take(length);
   }
 
   async read(): Promise<HttpResponse> {
@@ -244,30 +238,22 @@ class ResponseReader {
       return { status: code, body: await this.#take(Number(length)) };
     }
     while (await this.#fill(MAX_BODY_BYTES)) { /* to the end of the stream */ }
-    return { status: code, body: this.#buffer };
+    return { status: code, body: this.#buffer.take(this.#buffer.length) };
   }
 
   async #chunked(): Promise<Uint8Array> {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
+    const body = new ByteQueue();
     for (;;) {
       const size = /^([0-9a-fA-F]+)/.exec(await this.#line(MAX_HEAD_BYTES));
       if (size === null) throw new ConnectionFailed(2);
       const length = parseInt(size[1], 16);
-      total += length;
-      if (total > MAX_BODY_BYTES) throw new ConnectionFailed(5);
+      if (body.length + length > MAX_BODY_BYTES) throw new ConnectionFailed(5);
       if (length === 0) break;
-      chunks.push(await this.#take(length));
+      body.append(await this.#take(length));
       await this.#line(MAX_HEAD_BYTES);
     }
     // Trailer lines up to the empty one.
     while (await this.#line(MAX_HEAD_BYTES) !== "") { /* ignored */ }
-    const body = new Uint8Array(total);
-    let at = 0;
-    for (const chunk of chunks) {
-      body.set(chunk, at);
-      at += chunk.length;
-    }
-    return body;
+    return body.take(body.length);
   }
 }

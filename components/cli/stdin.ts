@@ -18,6 +18,8 @@
  * @module
  */
 
+import { ByteQueue } from "./byte_queue.ts";
+
 /** A line longer than this is refused: standard input cannot grow memory without bound. */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
@@ -25,7 +27,7 @@ export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 export class LineReader {
   readonly #source: ReadableStreamDefaultReader<Uint8Array>;
   readonly #decoder = new TextDecoder();
-  #buffered: Uint8Array = new Uint8Array(0);
+  readonly #buffered = new ByteQueue();
   #ended = false;
 
   /** Reads lines from `source`. */
@@ -33,45 +35,43 @@ export class LineReader {
     this.#source = source;
   }
 
+  /** Reads the next chunk into the buffer; false at the end of input. */
+  async #fill(): Promise<boolean> {
+    if (this.#ended) return false;
+    const { done, value } = await this.#source.read();
+    if (done) this.#ended = true;
+    else this.#buffered.append(value);
+    return !done;
+  }
+
   /** The next line without its `\n`, or null at the end of input. */
   async readLine(): Promise<string | null> {
     for (;;) {
       const newline = this.#buffered.indexOf(0x0a);
       if (newline >= 0) {
-        const line = this.#buffered.subarray(0, newline);
-        this.#buffered = this.#buffered.subarray(newline + 1);
-        return this.#decoder.decode(line);
-      }
-      if (this.#ended) {
-        if (this.#buffered.length === 0) return null;
-        const last = this.#buffered;
-        this.#buffered = new Uint8Array(0);
-        return this.#decoder.decode(last);
+        return this.#decoder.decode(this.#buffered.take(newline + 1).subarray(0, newline));
       }
       if (this.#buffered.length > MAX_LINE_BYTES) {
         throw new Error(`a line on standard input is longer than ${MAX_LINE_BYTES} bytes`);
       }
-      const { done, value } = await this.#source.read();
-      if (done) this.#ended = true;
-      else this.#buffered = concat(this.#buffered, value);
+      if (!await this.#fill()) {
+        if (this.#buffered.length === 0) return null;
+        return this.#decoder.decode(this.#buffered.take(this.#buffered.length));
+      }
     }
   }
 
   /** The bytes buffered, or the next chunk read; null at the end of input. */
   async readBytes(): Promise<Uint8Array | null> {
-    if (this.#buffered.length === 0 && !this.#ended) {
-      const { done, value } = await this.#source.read();
-      if (done) this.#ended = true;
-      else this.#buffered = value;
-    }
-    const bytes = this.#buffered;
-    this.#buffered = new Uint8Array(0);
-    return bytes.length === 0 ? null : bytes;
+    if (this.#buffered.length === 0) await this.#fill();
+    return this.#buffered.length === 0 ? null : this.#buffered.take(this.#buffered.length);
   }
 
   /** Puts bytes back in front of what is buffered. */
   unread(bytes: Uint8Array): void {
-    this.#buffered = concat(bytes, this.#buffered);
+    const rest = this.#buffered.take(this.#buffered.length);
+    this.#buffered.append(bytes);
+    this.#buffered.append(rest);
   }
 
   /** Every remaining line. */
@@ -80,14 +80,6 @@ export class LineReader {
     for (let line; (line = await this.readLine()) !== null;) lines.push(line);
     return lines;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const joined = new Uint8Array(a.length + b.length);
-  joined.set(a);
-  joined.set(b, a.length);
-  return joined;
 }
 
 /** The process's standard input as bitcoin-cli uses it. */

@@ -8,6 +8,7 @@
  */
 import { appInit } from "../../../components/cli/options.ts";
 import { cliPermissions } from "../../../components/cli/permissions.ts";
+import { writeAll } from "../../../components/cli/stdin.ts";
 
 const root = new URL("../../../", import.meta.url).pathname;
 const MAIN = `${root}components/cli/main.ts`;
@@ -166,7 +167,7 @@ export class FakeServer implements AsyncDisposable {
         if (request !== null) {
           this.requests.push(request);
           const reply = this.answer(request);
-          if (reply !== null) await conn.write(new TextEncoder().encode(reply));
+          if (reply !== null) await writeAll(conn, new TextEncoder().encode(reply));
         }
       } catch {
         /* the client went away */

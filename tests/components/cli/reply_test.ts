@@ -150,3 +150,10 @@ Deno.test("cli: -rpcclienttimeout gives up on a server that never answers", asyn
   using _silent = await listener.accept();
   assertEquals(await run, unreachable(port, ' (error code 0 - "timeout reached")'));
 });
+
+Deno.test("cli: a large reply is read whole (a verbose block's size and more)", async () => {
+  const big = "ab".repeat(8 * 1024 * 1024);
+  const run = await against(jsonReply(`{"result":"${big}","error":null,"id":1}\n`), "getblock");
+  assertEquals([run.code, run.stderr, run.stdout.length], [0, "", big.length + 1]);
+  assertEquals(run.stdout, `${big}\n`);
+});
