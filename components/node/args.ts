@@ -32,6 +32,7 @@ export type ArgCategory =
   | "debug"
   | "chain"
   | "rpc"
+  | "cli"
   | "ipc"
   | "hidden";
 
@@ -43,6 +44,7 @@ const CATEGORIES: Record<ArgCategory, string> = {
   debug: "Debugging/Testing options:",
   chain: "Chain selection options:",
   rpc: "RPC server options:",
+  cli: "CLI Commands:",
   ipc: "IPC interprocess connection options:",
   hidden: "",
 };

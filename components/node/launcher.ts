@@ -25,7 +25,7 @@ export interface LaunchOptions {
 }
 
 /** The directory `deno task` was called from. */
-function callerDirectory(): string {
+export function callerDirectory(): string {
   return Deno.env.get("INIT_CWD") ?? Deno.cwd();
 }
 
@@ -51,6 +51,20 @@ export async function launchNode(
     console.error(`Error: ${error instanceof Error ? error.message : error}`);
     return 1;
   }
+  return await runDenoModule(module, flags, argv, cwd);
+}
+
+/**
+ * Runs `deno run --no-prompt <flags> <module> <argv>` in `cwd` with this
+ * process's stdin, stdout and stderr, passing SIGINT, SIGTERM and SIGHUP
+ * on; resolves with its exit status. `--allow-run=deno` grants it.
+ */
+export async function runDenoModule(
+  module: string | URL,
+  flags: readonly string[],
+  argv: readonly string[],
+  cwd: string,
+): Promise<number> {
   const path = module instanceof URL ? module.pathname : module;
   // By name, as `--allow-run=deno` grants it (Deno.execPath() is the resolved binary).
   const child = new Deno.Command("deno", {

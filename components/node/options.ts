@@ -21,6 +21,18 @@
  * @module
  */
 import { absolutePath, Args, ArgsError, type ArgSpec } from "./args.ts";
+import {
+  HIDDEN,
+  KNOWN_CHAINS,
+  loadConfig,
+  look,
+  type Notice,
+  quoted,
+  type StartupEnvironment,
+  StartupError,
+} from "./config.ts";
+
+export { type Notice, type StartupEnvironment, StartupError } from "./config.ts";
 
 /** The node's version, as `-version` prints it. */
 export const NODE_VERSION = "0.1.0";
@@ -33,15 +45,6 @@ export const CHAIN = "regtest";
 
 /** Regtest's JSON-RPC port. */
 export const DEFAULT_RPC_PORT = 18443;
-
-/**
- * A startup failure: printed as `Error: <message>` on stderr, exit status 1.
- * Messages are Bitcoin Core's where Core has one.
- */
-export class StartupError extends Error {
-  /** The error's name. */
-  override name = "StartupError";
-}
 
 /**
  * Bitcoin Core v30's logging categories (`-debug=<category>`); the node
@@ -219,16 +222,6 @@ export interface LogOutputOptions {
   micros: boolean;
   /** `-shrinkdebugfile` (on by default when no `-debug` category is enabled). */
   shrinkOnStart: boolean;
-}
-
-/** A line to log once the log is open, and maybe to print on stderr at once. */
-export interface Notice {
-  /** How it is logged: plain, or with `[warning]`. */
-  level: "info" | "warning";
-  /** The log line. */
-  message: string;
-  /** Printed on stderr during startup, as bitcoind does for this one. */
-  stderr?: string;
 }
 
 /** The node's options after every startup check: the typed result of the command line and config. */
@@ -502,131 +495,6 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
   })),
 ];
 
-/** Chain names bitcoind knows (`ChainTypeFromString`). */
-const KNOWN_CHAINS = ["main", "test", "testnet4", "signet", "regtest"];
-
-/** `"path"`, quoted as `fs::quoted` quotes it. */
-function quoted(path: string): string {
-  return `"${path.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-}
-
-/** The error of a Deno permission the node was not granted, naming it. */
-function permissionError(error: Deno.errors.NotCapable): StartupError {
-  return new StartupError(`${error.message} (the node's permission flags do not cover it)`);
-}
-
-/** A path the process's Deno permissions do not let it look at. */
-const HIDDEN = Symbol("hidden");
-
-/**
- * `Deno.statSync`; null when the path does not exist, {@linkcode HIDDEN}
- * when the permissions do not reach it (a sandbox granting only
- * `<datadir>/regtest` prepared the data directory itself).
- */
-function look(path: string): Deno.FileInfo | null | typeof HIDDEN {
-  try {
-    return Deno.statSync(path);
-  } catch (error) {
-    return error instanceof Deno.errors.NotCapable ? HIDDEN : null;
-  }
-}
-
-const isDirectory = (path: string) => {
-  const seen = look(path);
-  return seen !== HIDDEN && seen?.isDirectory === true;
-};
-
-/** A file's text, or null when it cannot be opened. */
-function readOrNull(path: string): string | null {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) throw permissionError(error);
-    return null;
-  }
-}
-
-/** The chain the settings select (Core's `GetChainArg`). */
-function chainOf(args: Args): string {
-  const flags: [string, string][] = [
-    ["regtest", "regtest"],
-    ["signet", "signet"],
-    ["testnet", "test"],
-    ["testnet4", "testnet4"],
-  ];
-  const set = flags.filter(([name]) => args.chainFlag(name));
-  const chain = args.get("chain");
-  if (set.length + (chain === undefined ? 0 : 1) > 1) {
-    throw new StartupError(
-      "Invalid combination of -regtest, -signet, -testnet, -testnet4 and -chain. Can use at most one.",
-    );
-  }
-  return chain ?? set[0]?.[1] ?? "main";
-}
-
-/** The `includeconf` values of `section` from index `skip` on, after any negation. */
-function includesOf(args: Args, section: string, skip: number): string[] {
-  const values = args.configValues(section, "includeconf");
-  const negated = values.findLastIndex((value) => value === false) + 1;
-  return values.slice(Math.max(skip, negated)).map((value) => String(value));
-}
-
-/**
- * Reads the configuration file and the files it includes (Core's
- * `ReadConfigFiles`); returns the paths read.
- */
-function readConfigFiles(args: Args, confPath: string, datadir: string, notices: Notice[]) {
-  const read: string[] = [];
-  if (confPath === "") return read;
-  if (look(confPath) === HIDDEN) {
-    if (args.isSet("conf")) {
-      throw new StartupError(
-        `Cannot read the configuration file ${confPath}: the node's permission flags do not cover it`,
-      );
-    }
-    notices.push({
-      level: "info",
-      message: `Config file ${confPath} is outside this process's permissions, skipping`,
-    });
-    return read;
-  }
-  if (isDirectory(confPath)) throw new ArgsError(`Config file ${quoted(confPath)} is a directory.`);
-  const text = readOrNull(confPath);
-  if (text === null) {
-    if (args.isSet("conf")) {
-      throw new ArgsError(`specified config file ${quoted(confPath)} could not be opened.`);
-    }
-    return read;
-  }
-  args.readConfig(text, confPath);
-  read.push(confPath);
-  // -noincludeconf on the command line turns includes off.
-  if (args.onCommandLine("includeconf")) return read;
-  const chain = chainOf(args);
-  const chainCount = args.configValues(chain, "includeconf").length;
-  const topCount = args.configValues("", "includeconf").length;
-  for (const name of [...includesOf(args, chain, 0), ...includesOf(args, "", 0)]) {
-    const path = absolutePath(name, datadir);
-    if (isDirectory(path)) {
-      throw new ArgsError(`Included config file ${quoted(path)} is a directory.`);
-    }
-    const included = readOrNull(path);
-    if (included === null) throw new ArgsError(`Failed to include configuration file ${name}`);
-    args.readConfig(included, name);
-    read.push(path);
-    notices.push({ level: "info", message: `Included configuration file ${name}` });
-  }
-  const nested = [...includesOf(args, chain, chainCount), ...includesOf(args, "", topCount)];
-  const finalChain = chainOf(args);
-  if (finalChain !== chain) nested.push(...includesOf(args, finalChain, 0));
-  for (const name of nested) {
-    const message =
-      `-includeconf cannot be used from included files; ignoring -includeconf=${name}`;
-    notices.push({ level: "warning", message, stderr: `warning: ${message}\n` });
-  }
-  return read;
-}
-
 /** Core's `ParseUInt16` accepting no 0: a port, or null. */
 function parsePort(text: string): number | null {
   if (!/^\+?\d+$/.test(text)) return null;
@@ -688,25 +556,6 @@ function versionText(): string {
     "JSON-RPC and Bitcoin Core's IPC interfaces.\n";
 }
 
-/** The environment the options are read in; the process's own by default. */
-export interface StartupEnvironment {
-  /** Base of a relative `-datadir`; the working directory by default. */
-  cwd?: string;
-  /** `$HOME`, for the default data directory; undefined when unset. */
-  home?: () => string | undefined;
-}
-
-function defaultHome(): string | undefined {
-  try {
-    return Deno.env.get("HOME");
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotCapable)) throw error;
-    throw new StartupError(
-      "No -datadir given, and the default data directory ($HOME/.bitcoin) needs --allow-env=HOME; give -datadir=<dir>",
-    );
-  }
-}
-
 /**
  * Reads `argv` and the configuration files as `bitcoind` does, in its
  * order: the command line, the data directory check, the configuration,
@@ -728,38 +577,8 @@ export function parseNodeArgs(
     throw new StartupError(`Error parsing command line arguments: ${error.message}`);
   }
 
-  // The data directory, which must exist when given (common/init.cpp).
-  const dataDirOf = () => {
-    const given = args.getPath("datadir");
-    if (given !== "") return absolutePath(given, cwd);
-    const home = (env.home ?? defaultHome)() || "/";
-    return absolutePath(".bitcoin", home);
-  };
-  // One hidden by the permissions was prepared by whoever granted them.
-  const datadirExists = () => {
-    if (args.getPath("datadir") === "") return true;
-    const seen = look(dataDirOf());
-    return seen === HIDDEN || seen?.isDirectory === true;
-  };
-  if (!datadirExists()) {
-    throw new StartupError(`Specified data directory "${args.get("datadir")}" does not exist.`);
-  }
-  const originalDatadir = dataDirOf();
-  const originalConf = absolutePath(args.getPath("conf", "bitcoin.conf"), originalDatadir);
-  let configFilesRead: string[];
-  try {
-    configFilesRead = readConfigFiles(args, originalConf, originalDatadir, notices);
-    if (!datadirExists()) {
-      throw new ArgsError(`specified data directory "${args.get("datadir")}" does not exist.`);
-    }
-  } catch (error) {
-    if (!(error instanceof ArgsError)) throw error;
-    throw new StartupError(`Error reading configuration file: ${error.message}`);
-  }
-  const chain = chainOf(args);
-  if (!KNOWN_CHAINS.includes(chain)) throw new StartupError(`Unknown chain ${chain}.`);
-  args.selectNetwork(chain);
-  const datadir = dataDirOf();
+  const loaded = loadConfig(args, { ...env, cwd }, notices);
+  const { datadir, originalDatadir, configFile: originalConf, configFilesRead, chain } = loaded;
   checkIgnoredConfig(args, datadir, originalDatadir, originalConf, notices);
 
   const stray = argv.find((arg) => !arg.startsWith("-"));

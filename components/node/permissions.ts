@@ -32,7 +32,9 @@ import { parseAddress } from "../../runtime/process/address.ts";
 import { netPermission, type NodeOptions } from "./options.ts";
 
 /** Whether `path` is `dir` or lies under it. */
-const within = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+export function isWithin(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(`${dir}/`);
+}
 
 /** The socket path of an IPC address, or null when it does not parse (the node reports that). */
 function socketPath(address: string, netDir: string): string | null {
@@ -64,10 +66,10 @@ export function nodePermissions(options: NodeOptions): string[] {
   const net: string[] = [];
   const env: string[] = options.datadirGiven ? [] : ["HOME"];
   for (const file of options.configFilesRead) {
-    if (!within(file, datadir)) read.push(file);
+    if (!isWithin(file, datadir)) read.push(file);
   }
   for (const file of [options.pidFile, options.log.file, options.rpc.cookieFile]) {
-    if (file === null || within(file, netDir)) continue;
+    if (file === null || isWithin(file, netDir)) continue;
     read.push(file);
     write.push(file);
   }
@@ -77,13 +79,29 @@ export function nodePermissions(options: NodeOptions): string[] {
     const path = socketPath(address, netDir);
     if (path === null) continue;
     net.push(`unix:${path}`);
-    if (within(path, netDir)) continue;
+    if (isWithin(path, netDir)) continue;
     read.push(path);
     write.push(path);
   }
+  return permissionFlags({ read, write, net, env });
+}
+
+/**
+ * `--allow-<kind>=<values>` flags, in the order given, each list without
+ * duplicates and left out when empty. Throws when a value holds a comma,
+ * which Deno's permission lists cannot express.
+ *
+ * @example
+ * ```ts
+ * import { permissionFlags } from "./permissions.ts";
+ * const flags = permissionFlags({ read: ["/a", "/a"], net: [] });
+ * if (flags.join(" ") !== "--allow-read=/a") throw new Error(flags.join(" "));
+ * ```
+ */
+export function permissionFlags(grants: Record<string, readonly string[]>): string[] {
   const flags: string[] = [];
-  for (const [kind, values] of [["read", read], ["write", write], ["net", net], ["env", env]]) {
-    const unique = [...new Set(values as string[])];
+  for (const [kind, values] of Object.entries(grants)) {
+    const unique = [...new Set(values)];
     if (unique.length === 0) continue;
     const comma = unique.find((value) => value.includes(","));
     if (comma !== undefined) {
