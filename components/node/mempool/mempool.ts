@@ -1,0 +1,1232 @@
+/**
+ * The transaction memory pool, after Bitcoin Core v30's `MemPoolAccept` and
+ * `CTxMemPool`: acceptance of single transactions (`sendrawtransaction`,
+ * `testmempoolaccept` of one) and test acceptance of packages
+ * (`testmempoolaccept` of several), with Core's checks in Core's order and
+ * its reject reasons, details and RPC codes; full replace-by-fee; ancestor
+ * and descendant limits with the CPFP carve-out; TRUC (version 3) rules;
+ * expiry after 336 hours and eviction by descendant fee rate when the
+ * estimated memory passes `-maxmempool`, raising the mempool minimum fee.
+ *
+ * The pool follows the chain through `ChainState.subscribe`: a connected
+ * block removes its transactions (`block`) and what conflicts with them
+ * (`conflict`); disconnected blocks' transactions are re-accepted once the
+ * new tip is settled, and whatever became invalid — spends of vanished or
+ * immature coinbases, non-final transactions and their descendants — is
+ * removed (`reorg`).
+ *
+ * Not modelled: `prioritisetransaction` (modified fee = fee), package
+ * submission (`submitpackage`, package RBF, package fee rates), peers
+ * (transactions stay "unbroadcast"), persistence across restarts, and
+ * Core's second script check with block flags (its standard flags include
+ * them).
+ *
+ * @example
+ * ```ts
+ * import { ChainState } from "../chain/mod.ts";
+ * import { Mempool } from "./mempool.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using chain = ChainState.open(dir);
+ *   using mempool = new Mempool(chain);
+ *   if (mempool.size !== 0 || mempool.minFeeRate() !== 100n) throw new Error("empty pool");
+ * }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ * @module
+ */
+import {
+  calculateSequenceLocks,
+  type ChainState,
+  checkInputScripts,
+  checkTransaction,
+  checkTxInputs,
+  type Coin,
+  COINBASE_MATURITY,
+  CoinsCache,
+  type CoinsView,
+  encodeTx,
+  type Hash,
+  hashToHex,
+  hasWitness,
+  isCoinbase,
+  isFinalTx,
+  MAX_BLOCK_SIGOPS_COST,
+  type OutPoint,
+  outpointKey,
+  prevout,
+  sequenceLocksSatisfied,
+  sha256d,
+  STANDARD_SCRIPT_VERIFY_FLAGS,
+  type Tx,
+  txSigOpCost,
+  ValidationError,
+  WITNESS_SCALE_FACTOR,
+} from "../chain/mod.ts";
+import { dustFeeViolation, unspentDust } from "./ephemeral.ts";
+import {
+  compareHashes,
+  entryUsage,
+  LINK_USAGE,
+  type MempoolEntry,
+  parentKey,
+  PoolEntry,
+  spentKey,
+} from "./entry.ts";
+import { compareFeeRates, feeAtRate, feeRatePerKvB } from "./feerate.ts";
+import { malformedPackageReason } from "./packages.ts";
+import {
+  areInputsStandard,
+  DEFAULT_MEMPOOL_POLICY,
+  dustOutputs,
+  isWitnessStandard,
+  MAX_STANDARD_TX_SIGOPS_COST,
+  type MempoolPolicy,
+  MIN_STANDARD_TX_NONWITNESS_SIZE,
+  nonStandardReason,
+  virtualSize,
+} from "./policy.ts";
+import {
+  addsUnconfirmedInput,
+  entriesForConflicts,
+  paysForReplacement,
+  paysMoreThanConflicts,
+  sortedByTxid,
+  spendsConflictingTx,
+} from "./rbf.ts";
+import {
+  ALREADY_IN_UTXO_SET,
+  MAX_FEE_EXCEEDED,
+  type MempoolReject,
+  MISSING_INPUTS,
+  refuse,
+  rejection,
+  TxRejected,
+} from "./reject.ts";
+import { selectPackages } from "./select.ts";
+import { packageTrucChecks, singleTrucChecks, TRUC_VERSION } from "./truc.ts";
+
+/** Why a transaction left the mempool (Core's `MemPoolRemovalReason`). */
+export type RemovalReason = "expiry" | "sizelimit" | "reorg" | "block" | "conflict" | "replaced";
+
+/** Receives mempool changes, synchronously, after the operation that made them. */
+export interface MempoolListener {
+  added?(entry: MempoolEntry): void;
+  /** Called for every removal, `block` included (Core's own notification skips `block`). */
+  removed?(tx: Tx, reason: RemovalReason): void;
+}
+
+/** The outcome for one transaction. */
+export interface AcceptResult {
+  readonly txid: Hash;
+  readonly wtxid: Hash;
+  /** Accepted (or, for test acceptance, would be). False without `reject`: not evaluated. */
+  readonly accepted: boolean;
+  /** Virtual size as the mempool charges it (sigop-adjusted). */
+  readonly vsize?: number;
+  /** The fee paid. */
+  readonly fee?: bigint;
+  /** Fee rate in sat/kvB that fee policy judged it by (`effective-feerate`). */
+  readonly effectiveFeeRate?: bigint;
+  /** Wtxids of the transactions that rate covers (`effective-includes`). */
+  readonly effectiveIncludes?: Hash[];
+  readonly reject?: MempoolReject;
+  /** `sendrawtransaction` of a transaction whose txid is already in the mempool. */
+  readonly alreadyInMempool?: boolean;
+  /** A package-wide failure (`package-error`), on every result of the package. */
+  readonly packageError?: string;
+}
+
+/** Options of {@linkcode Mempool.accept}. */
+export interface AcceptOptions {
+  /** Highest fee rate in sat/kvB (0: no limit); Core's default is 0.10 BTC/kvB. */
+  readonly maxFeeRate?: bigint;
+  /** Only check, as `testmempoolaccept` does; nothing is added or replaced. */
+  readonly testOnly?: boolean;
+}
+
+/** `sendrawtransaction`'s and `testmempoolaccept`'s default `maxfeerate`: 0.10 BTC/kvB. */
+export const DEFAULT_MAX_FEE_RATE = 10_000_000n;
+
+/** The height a coin created by a mempool transaction reports (Core's `MEMPOOL_HEIGHT`). */
+export const MEMPOOL_HEIGHT = 0x7fffffff;
+
+/** Core's `MAX_DISCONNECTED_TX_POOL_BYTES`: transactions of disconnected blocks kept for re-adding. */
+const MAX_DISCONNECTED_BYTES = 20_000_000;
+/** `ROLLING_FEE_HALFLIFE`: the mempool minimum fee halves in 12 hours. */
+const ROLLING_FEE_HALFLIFE = 60 * 60 * 12;
+/** `EXTRA_DESCENDANT_TX_SIZE_LIMIT`: the CPFP carve-out's size allowance. */
+const EXTRA_DESCENDANT_TX_SIZE_LIMIT = 10_000;
+/** Sigop cost Core reserves for the coinbase of a block template. */
+const COINBASE_SIGOPS_RESERVE = 400;
+
+/** A transaction under validation and what its checks found (Core's `Workspace`). */
+interface Workspace {
+  readonly tx: Tx;
+  readonly txid: Hash;
+  readonly wtxid: Hash;
+  readonly key: string;
+  readonly wtxidKey: string;
+  readonly size: number;
+  readonly strippedSize: number;
+  readonly weight: number;
+  /** The mempool transactions it directly replaces (inputs, or a TRUC sibling). */
+  readonly conflicts: Set<PoolEntry>;
+  coins: Coin[];
+  fee: bigint;
+  sigOpCost: number;
+  vsize: number;
+  ancestors: PoolEntry[];
+  siblingEviction: boolean;
+}
+
+/** How one acceptance runs (Core's `ATMPArgs`). */
+interface AcceptArgs {
+  readonly testOnly: boolean;
+  /** Re-adding a disconnected block's transaction: no fee floors, no trimming. */
+  readonly bypassLimits: boolean;
+  readonly allowReplacement: boolean;
+  readonly allowSiblingEviction: boolean;
+  readonly allowCarveouts: boolean;
+  readonly unbroadcast: boolean;
+  readonly maxFeeRate: bigint;
+  /** Outputs of earlier transactions of the package under test. */
+  readonly packageCoins?: Map<string, Coin>;
+}
+
+/** Ancestor and descendant limits (Core's `CTxMemPool::Limits`). */
+interface Limits {
+  ancestorCount: number;
+  ancestorSize: number;
+  descendantCount: number;
+  descendantSize: number;
+}
+
+/** A pending listener notification. */
+type MempoolEvent =
+  | { kind: "added"; entry: PoolEntry }
+  | { kind: "removed"; entry: PoolEntry; reason: RemovalReason };
+
+/** The identity and sizes of a transaction, from one serialization each way. */
+function workspace(tx: Tx): Workspace {
+  const stripped = encodeTx(tx, false);
+  const full = hasWitness(tx) ? encodeTx(tx, true) : stripped;
+  const txid = sha256d(stripped);
+  const wtxid = full === stripped ? txid : sha256d(full);
+  return {
+    tx,
+    txid,
+    wtxid,
+    key: hashToHex(txid),
+    wtxidKey: hashToHex(wtxid),
+    size: full.length,
+    strippedSize: stripped.length,
+    weight: stripped.length * (WITNESS_SCALE_FACTOR - 1) + full.length,
+    conflicts: new Set(),
+    coins: [],
+    fee: 0n,
+    sigOpCost: 0,
+    vsize: 0,
+    ancestors: [],
+    siblingEviction: false,
+  };
+}
+
+/** Rethrows a chain `ValidationError` as a reject with its reason and detail. */
+function refuseInvalid(error: unknown): never {
+  if (error instanceof ValidationError) refuse(error.reason, error.detail || undefined);
+  throw error;
+}
+
+/** Inserts `entry` into `sorted` (by txid bytes) unless present: Core's `std::set` insert. */
+function insertSorted(sorted: PoolEntry[], entry: PoolEntry): void {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    const order = compareHashes(sorted[middle].txid, entry.txid);
+    if (order === 0) return;
+    if (order < 0) low = middle + 1;
+    else high = middle;
+  }
+  sorted.splice(low, 0, entry);
+}
+
+/** The transaction memory pool of one chain. */
+export class Mempool implements Disposable {
+  /** The options in force: Core's defaults overridden by the constructor's. */
+  readonly policy: Readonly<MempoolPolicy>;
+  readonly #chain: ChainState;
+  readonly #entries = new Map<string, PoolEntry>();
+  readonly #byWtxid = new Map<string, PoolEntry>();
+  /** Which entry spends each outpoint (Core's `mapNextTx`). */
+  readonly #spenders = new Map<string, PoolEntry>();
+  readonly #listeners = new Set<MempoolListener>();
+  readonly #subscription: Disposable;
+  #events: MempoolEvent[] = [];
+  /** Transactions of disconnected blocks, oldest block first, awaiting the settled tip. */
+  #disconnected: { tx: Tx; key: string; usage: number }[] = [];
+  #disconnectedUsage = 0;
+  #bytes = 0;
+  #usage = 0;
+  #links = 0;
+  #totalFee = 0n;
+  #sequence = 1;
+  #rollingMinFee = 0;
+  #lastRollingFeeUpdate: number;
+  #blockSinceLastRollingFeeBump = false;
+
+  /** A mempool following `chain`, with Core v30's policy except where `policy` says otherwise. */
+  constructor(chain: ChainState, policy: Partial<MempoolPolicy> = {}) {
+    this.policy = Object.freeze({ ...DEFAULT_MEMPOOL_POLICY, ...policy });
+    this.#chain = chain;
+    this.#lastRollingFeeUpdate = chain.now();
+    this.#subscription = chain.subscribe({
+      blockConnected: ({ block, txids }) =>
+        this.#notifying(() => this.#blockConnected(block.txs, txids)),
+      blockDisconnected: ({ block, txids }) => this.#blockDisconnected(block.txs, txids),
+      tipChanged: () => this.#notifying(() => this.#settle()),
+    });
+  }
+
+  /** Stops following the chain. */
+  [Symbol.dispose](): void {
+    this.#subscription[Symbol.dispose]();
+  }
+
+  /** Number of transactions. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Sum of the transactions' virtual sizes (`bytes` of `getmempoolinfo`). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Estimated memory in bytes (`usage`), which `-maxmempool` bounds. */
+  get usage(): number {
+    return this.#usage + this.#links * 2 * LINK_USAGE;
+  }
+
+  /** Sum of the transactions' fees (`total_fee`). */
+  get totalFee(): bigint {
+    return this.#totalFee;
+  }
+
+  /** Transactions not yet announced to a peer (`unbroadcastcount`). */
+  get unbroadcastCount(): number {
+    let count = 0;
+    for (const entry of this.#entries.values()) if (entry.unbroadcast) count++;
+    return count;
+  }
+
+  /** Counts every addition and removal (`mempool_sequence`); starts at 1. */
+  get sequence(): number {
+    return this.#sequence;
+  }
+
+  /**
+   * Validates `tx` and, unless `testOnly`, adds it (replacing what it
+   * conflicts with), as `sendrawtransaction` does: a transaction whose
+   * txid is already in the mempool is reported `alreadyInMempool`, one
+   * whose outputs are in the UTXO set is refused with -27, and a fee above
+   * `maxFeeRate` is refused with -25. With `testOnly` it answers as
+   * `testmempoolaccept` does for one transaction.
+   */
+  accept(tx: Tx, options: AcceptOptions = {}): AcceptResult {
+    return this.#notifying(() => {
+      this.#settle();
+      const testOnly = options.testOnly ?? false;
+      const ws = workspace(tx);
+      if (!testOnly) {
+        const confirmed = tx.outputs.some((_, index) =>
+          this.#chain.getCoin({ txid: ws.txid, index })
+        );
+        if (confirmed) {
+          return { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject: ALREADY_IN_UTXO_SET };
+        }
+        const existing = this.#entries.get(ws.key);
+        if (existing) {
+          return {
+            txid: existing.txid,
+            wtxid: existing.wtxid,
+            accepted: true,
+            alreadyInMempool: true,
+          };
+        }
+      }
+      return this.#acceptSingle(ws, {
+        testOnly,
+        bypassLimits: false,
+        allowReplacement: true,
+        allowSiblingEviction: true,
+        allowCarveouts: true,
+        unbroadcast: true,
+        maxFeeRate: options.maxFeeRate ?? DEFAULT_MAX_FEE_RATE,
+      });
+    });
+  }
+
+  /**
+   * `testmempoolaccept`: one transaction is checked as {@linkcode accept}
+   * with `testOnly`; several (at most 25, parents first) as a package,
+   * which may not replace mempool transactions and stops at the first
+   * failure — results after it have only their ids (`accepted` false, no
+   * `reject`), a package-wide failure sets `packageError` on all.
+   */
+  testAccept(txs: readonly Tx[], options: { maxFeeRate?: bigint } = {}): AcceptResult[] {
+    const maxFeeRate = options.maxFeeRate ?? DEFAULT_MAX_FEE_RATE;
+    if (txs.length === 1) return [this.accept(txs[0], { maxFeeRate, testOnly: true })];
+    return this.#notifying(() => {
+      this.#settle();
+      return this.#testPackage(txs, maxFeeRate);
+    });
+  }
+
+  /** The entry of a mempool transaction, by txid (internal bytes, or display hex). */
+  get(txid: Hash | string): MempoolEntry | undefined {
+    return this.#entries.get(typeof txid === "string" ? txid : hashToHex(txid));
+  }
+
+  /** Whether a transaction with this txid is in the mempool. */
+  has(txid: Hash | string): boolean {
+    return this.get(txid) !== undefined;
+  }
+
+  /**
+   * Every entry, ancestors before descendants, in Core's `getrawmempool`
+   * order (fewest ancestors first, then higher fee rate, then txid).
+   */
+  entries(): MempoolEntry[] {
+    return [...this.#entries.values()].sort((a, b) =>
+      a.ancestorCount - b.ancestorCount ||
+      compareFeeRates(b.modifiedFee, b.vsize, a.modifiedFee, a.vsize) ||
+      compareHashes(b.txid, a.txid)
+    );
+  }
+
+  /** `mempoolminfee`: the rolling minimum after evictions, never below the min relay fee (sat/kvB). */
+  minFeeRate(): bigint {
+    const rolling = this.#rollingMinFeeRate();
+    return rolling > this.policy.minRelayFeeRate ? rolling : this.policy.minRelayFeeRate;
+  }
+
+  /**
+   * A view of the chain's UTXO set plus mempool outputs (at height
+   * {@linkcode MEMPOOL_HEIGHT}), minus outputs mempool transactions spend:
+   * `gettxout` with `include_mempool`.
+   */
+  coins(): CoinsView {
+    return {
+      getCoin: (outpoint) =>
+        this.#spenders.has(outpointKey(outpoint))
+          ? undefined
+          : this.#validationView().getCoin(outpoint),
+    };
+  }
+
+  /** The txid of the mempool transaction spending `outpoint`, if any. */
+  spender(outpoint: OutPoint): Hash | undefined {
+    return this.#spenders.get(outpointKey(outpoint))?.txid;
+  }
+
+  /**
+   * Transactions for a block template (`BlockAssembler::addPackageTxs`):
+   * by ancestor fee rate, parents first, while 4 × vsize stays below
+   * `maxWeight` (Core passes 4,000,000 − 8,000 reserved for the coinbase)
+   * and the sigop cost below `maxSigOpsCost`, above the block minimum fee.
+   */
+  selectForBlock(
+    maxWeight: number,
+    maxSigOpsCost = MAX_BLOCK_SIGOPS_COST - COINBASE_SIGOPS_RESERVE,
+  ): { tx: Tx; fee: bigint; sigops: number }[] {
+    this.#notifying(() => this.#settle());
+    return selectPackages(
+      this.#entries.values(),
+      maxWeight,
+      maxSigOpsCost,
+      this.policy.blockMinFeeRate,
+    ).map((entry) => ({ tx: entry.tx, fee: entry.fee, sigops: entry.sigOpCost }));
+  }
+
+  /** Registers a listener; dispose the result to remove it. */
+  subscribe(listener: MempoolListener): Disposable {
+    this.#listeners.add(listener);
+    return { [Symbol.dispose]: () => this.#listeners.delete(listener) };
+  }
+
+  // --- acceptance -------------------------------------------------------
+
+  /** `AcceptSingleTransaction`. */
+  #acceptSingle(ws: Workspace, args: AcceptArgs): AcceptResult {
+    const { tx } = ws;
+    let replaced = new Set<PoolEntry>();
+    try {
+      this.#preChecks(ws, args);
+      if (this.policy.requireStandard) {
+        const dust = unspentDust(
+          [{ tx, txid: ws.key, wtxid: ws.wtxidKey }],
+          (txid) => this.#entries.get(txid)?.tx,
+          this.policy.dustRelayFeeRate,
+        );
+        if (dust) refuse("missing-ephemeral-spends", dust.detail);
+      }
+      if (ws.conflicts.size > 0) replaced = this.#replacementChecks(ws);
+      this.#scriptChecks(ws);
+      const feeVsize = args.testOnly ? ws.vsize : Math.ceil(ws.weight / WITNESS_SCALE_FACTOR);
+      const maxFee = feeAtRate(args.maxFeeRate, feeVsize);
+      if (maxFee > 0n && ws.fee > maxFee) throw new TxRejected(MAX_FEE_EXCEEDED);
+    } catch (error) {
+      if (!(error instanceof TxRejected)) throw error;
+      return { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject: error.reject };
+    }
+    const success: AcceptResult = {
+      txid: ws.txid,
+      wtxid: ws.wtxid,
+      accepted: true,
+      vsize: ws.vsize,
+      fee: ws.fee,
+      effectiveFeeRate: feeRatePerKvB(ws.fee, ws.vsize),
+      effectiveIncludes: [ws.wtxid],
+    };
+    if (args.testOnly) return success;
+    this.#removeEntries(replaced, "replaced");
+    const entry = new PoolEntry({
+      tx,
+      txid: ws.txid,
+      wtxid: ws.wtxid,
+      fee: ws.fee,
+      vsize: ws.vsize,
+      weight: ws.weight,
+      size: ws.size,
+      sigOpCost: ws.sigOpCost,
+      time: this.#chain.now(),
+      height: this.#chain.height,
+      spendsCoinbase: ws.coins.some((coin) => coin.coinbase),
+      unbroadcast: args.unbroadcast,
+    });
+    this.#addEntry(entry, ws.ancestors);
+    if (!args.bypassLimits) {
+      this.#limitSize();
+      if (!this.#entries.has(ws.key)) {
+        // Evicted at once: it was never announced, so neither is its removal.
+        this.#events = this.#events.filter((event) => event.entry !== entry);
+        return {
+          txid: ws.txid,
+          wtxid: ws.wtxid,
+          accepted: false,
+          reject: rejection("mempool full"),
+        };
+      }
+    }
+    this.#sequence++;
+    this.#events.push({ kind: "added", entry });
+    return success;
+  }
+
+  /** `PreChecks`: everything but replacement and script checks, in Core's order. */
+  #preChecks(ws: Workspace, args: AcceptArgs): void {
+    const { tx } = ws;
+    const policy = this.policy;
+    try {
+      checkTransaction(tx);
+    } catch (error) {
+      refuseInvalid(error);
+    }
+    if (isCoinbase(tx)) refuse("coinbase");
+    if (policy.requireStandard) {
+      const reason = nonStandardReason(tx, ws.weight, policy);
+      if (reason) refuse(reason);
+    }
+    if (ws.strippedSize < MIN_STANDARD_TX_NONWITNESS_SIZE) refuse("tx-size-small");
+    const tip = this.#chain.tip;
+    const height = tip.height + 1;
+    const medianTimePast = this.#chain.medianTimePast(tip);
+    if (!isFinalTx(tx, height, medianTimePast)) refuse("non-final");
+    if (this.#byWtxid.has(ws.wtxidKey)) refuse("txn-already-in-mempool");
+    if (this.#entries.has(ws.key)) refuse("txn-same-nonwitness-data-in-mempool");
+    for (const input of tx.inputs) {
+      const spender = this.#spenders.get(spentKey(input));
+      if (!spender) continue;
+      if (!args.allowReplacement) refuse("bip125-replacement-disallowed");
+      ws.conflicts.add(spender);
+    }
+    const view = new CoinsCache(this.#validationView(args.packageCoins));
+    for (const input of tx.inputs) {
+      const coin = view.getCoin(prevout(input));
+      if (!coin) {
+        const known = tx.outputs.some((_, index) => this.#chain.getCoin({ txid: ws.txid, index }));
+        if (known) refuse("txn-already-known");
+        throw new TxRejected(MISSING_INPUTS);
+      }
+      ws.coins.push(coin);
+    }
+    const locks = calculateSequenceLocks(
+      tx,
+      ws.coins.map((coin) => coin.height === MEMPOOL_HEIGHT ? height : coin.height),
+      (at) => this.#chain.medianTimePast(this.#chain.entryAtHeight(at)!),
+    );
+    if (!sequenceLocksSatisfied(locks, height, medianTimePast)) refuse("non-BIP68-final");
+    try {
+      ws.fee = checkTxInputs(tx, view, height);
+    } catch (error) {
+      refuseInvalid(error);
+    }
+    if (policy.requireStandard && !areInputsStandard(tx, ws.coins)) {
+      refuse("bad-txns-nonstandard-inputs");
+    }
+    if (policy.requireStandard && hasWitness(tx) && !isWitnessStandard(tx, ws.coins)) {
+      refuse("bad-witness-nonstandard");
+    }
+    ws.sigOpCost = txSigOpCost(tx, ws.coins);
+    ws.vsize = virtualSize(ws.weight, ws.sigOpCost, policy.bytesPerSigop);
+    if (policy.requireStandard) {
+      const dust = dustFeeViolation(ws.fee, dustOutputs(tx, policy.dustRelayFeeRate));
+      if (dust) refuse("dust", dust);
+    }
+    if (ws.sigOpCost > MAX_STANDARD_TX_SIGOPS_COST) {
+      refuse("bad-txns-too-many-sigops", String(ws.sigOpCost));
+    }
+    if (!args.bypassLimits && tx.version !== TRUC_VERSION) {
+      const minFee = feeAtRate(policy.minRelayFeeRate, ws.vsize);
+      if (ws.fee < minFee) refuse("min relay fee not met", `${ws.fee} < ${minFee}`);
+    }
+    if (!args.bypassLimits) this.#checkFeeRate(ws.vsize, ws.fee);
+    ws.ancestors = this.#ancestorsFor(ws, args);
+    const truc = singleTrucChecks(
+      { tx, txid: ws.key, wtxid: ws.wtxidKey },
+      ws.ancestors,
+      ws.conflicts,
+      ws.vsize,
+    );
+    if (truc) {
+      if (!args.allowSiblingEviction || !truc.sibling) refuse("TRUC-violation", truc.text);
+      ws.conflicts.add(truc.sibling);
+      ws.siblingEviction = true;
+    }
+    const spendsConflict = spendsConflictingTx(ws.ancestors, ws.conflicts, ws.key);
+    if (spendsConflict) refuse("bad-txns-spends-conflicting-tx", spendsConflict);
+  }
+
+  /** `CheckFeeRate`: the mempool minimum fee, then the min relay fee. */
+  #checkFeeRate(vsize: number, fee: bigint): void {
+    const minimum = feeAtRate(this.#rollingMinFeeRate(), vsize);
+    if (minimum > 0n && fee < minimum) refuse("mempool min fee not met", `${fee} < ${minimum}`);
+    const relay = feeAtRate(this.policy.minRelayFeeRate, vsize);
+    if (fee < relay) refuse("min relay fee not met", `${fee} < ${relay}`);
+  }
+
+  /** The in-mempool ancestors of `ws` within the limits, with the RBF and CPFP carve-outs. */
+  #ancestorsFor(ws: Workspace, args: AcceptArgs): PoolEntry[] {
+    const policy = this.policy;
+    const limits: Limits = {
+      ancestorCount: policy.ancestorCount,
+      ancestorSize: policy.ancestorSizeVbytes,
+      descendantCount: policy.descendantCount,
+      descendantSize: policy.descendantSizeVbytes,
+    };
+    if (ws.conflicts.size === 1 && args.allowCarveouts) {
+      // A replacement of one transaction is judged as if that one (and its descendants) were gone.
+      const [conflict] = ws.conflicts;
+      limits.descendantCount += 1;
+      limits.descendantSize += conflict.descendantSize;
+    }
+    const ancestors = this.#calculateAncestors(ws.tx, ws.vsize, limits);
+    if (typeof ancestors !== "string") return ancestors;
+    if (
+      !args.allowCarveouts || ws.vsize > EXTRA_DESCENDANT_TX_SIZE_LIMIT ||
+      ws.tx.version === TRUC_VERSION
+    ) {
+      refuse("too-long-mempool-chain", ancestors);
+    }
+    // CPFP carve-out: a small child of a single parent may exceed its descendant limits by one.
+    const retry = this.#calculateAncestors(ws.tx, ws.vsize, {
+      ancestorCount: 2,
+      ancestorSize: limits.ancestorSize,
+      descendantCount: limits.descendantCount + 1,
+      descendantSize: limits.descendantSize + EXTRA_DESCENDANT_TX_SIZE_LIMIT,
+    });
+    if (typeof retry === "string") refuse("too-long-mempool-chain", ancestors);
+    return retry;
+  }
+
+  /** `CalculateMemPoolAncestors` for a new transaction: its ancestors, or Core's limit text. */
+  #calculateAncestors(tx: Tx, vsize: number, limits: Limits): PoolEntry[] | string {
+    const staged: PoolEntry[] = [];
+    for (const input of tx.inputs) {
+      const parent = this.#entries.get(parentKey(input));
+      if (!parent) continue;
+      insertSorted(staged, parent);
+      if (staged.length + 1 > limits.ancestorCount) {
+        return `too many unconfirmed parents [limit: ${limits.ancestorCount}]`;
+      }
+    }
+    return this.#ancestorsWithinLimits(vsize, 1, staged, limits);
+  }
+
+  /** `CalculateAncestorsAndCheckLimits`: walks `staged` (sorted by txid) up to every ancestor. */
+  #ancestorsWithinLimits(
+    size: number,
+    count: number,
+    staged: PoolEntry[],
+    limits: Limits,
+  ): PoolEntry[] | string {
+    let totalSize = size;
+    const ancestors = new Set<PoolEntry>();
+    while (staged.length > 0) {
+      const stage = staged.shift()!;
+      ancestors.add(stage);
+      totalSize += stage.vsize;
+      if (stage.descendantSize + size > limits.descendantSize) {
+        return `exceeds descendant size limit for tx ${stage.key} [limit: ${limits.descendantSize}]`;
+      }
+      if (stage.descendantCount + count > limits.descendantCount) {
+        return `too many descendants for tx ${stage.key} [limit: ${limits.descendantCount}]`;
+      }
+      if (totalSize > limits.ancestorSize) {
+        return `exceeds ancestor size limit [limit: ${limits.ancestorSize}]`;
+      }
+      for (const parent of sortedByTxid(stage.parents)) {
+        if (!ancestors.has(parent)) insertSorted(staged, parent);
+        if (staged.length + ancestors.size + count > limits.ancestorCount) {
+          return `too many unconfirmed ancestors [limit: ${limits.ancestorCount}]`;
+        }
+      }
+    }
+    return [...ancestors];
+  }
+
+  /** `ReplacementChecks` (rules 6, 5, 2, 3 and 4): returns everything the replacement evicts. */
+  #replacementChecks(ws: Workspace): Set<PoolEntry> {
+    const suffix = ws.siblingEviction ? " (including sibling eviction)" : "";
+    const feeRate = paysMoreThanConflicts(ws.conflicts, ws.fee, ws.vsize, ws.key);
+    if (feeRate) refuse(`insufficient fee${suffix}`, feeRate);
+    const replaced = entriesForConflicts(ws.conflicts, ws.key);
+    if (typeof replaced === "string") refuse(`too many potential replacements${suffix}`, replaced);
+    const unconfirmed = addsUnconfirmedInput(
+      ws.tx,
+      ws.key,
+      replaced,
+      (txid) => this.#entries.has(txid),
+    );
+    if (unconfirmed) refuse(`replacement-adds-unconfirmed${suffix}`, unconfirmed);
+    let replacedFees = 0n;
+    for (const entry of replaced) replacedFees += entry.modifiedFee;
+    const fees = paysForReplacement(
+      replacedFees,
+      ws.fee,
+      ws.vsize,
+      this.policy.incrementalRelayFeeRate,
+      ws.key,
+    );
+    if (fees) refuse(`insufficient fee${suffix}`, fees);
+    return replaced;
+  }
+
+  /** `PolicyScriptChecks`: every input under the standard script flags. */
+  #scriptChecks(ws: Workspace): void {
+    try {
+      checkInputScripts(ws.tx, ws.coins, STANDARD_SCRIPT_VERIFY_FLAGS);
+    } catch (error) {
+      refuseInvalid(error);
+    }
+  }
+
+  /** `testmempoolaccept` of several transactions (`AcceptMultipleTransactions` with test accept). */
+  #testPackage(txs: readonly Tx[], maxFeeRate: bigint): AcceptResult[] {
+    const workspaces = txs.map(workspace);
+    const results: (AcceptResult | undefined)[] = workspaces.map(() => undefined);
+    const finish = (packageError?: string) =>
+      this.#packageResults(workspaces, results, maxFeeRate, packageError);
+    const malformed = malformedPackageReason(
+      workspaces.map((ws) => ({ tx: ws.tx, txid: ws.key, weight: ws.weight })),
+    );
+    if (malformed) return finish(malformed);
+    const packageCoins = new Map<string, Coin>();
+    const args: AcceptArgs = {
+      testOnly: true,
+      bypassLimits: false,
+      allowReplacement: false,
+      allowSiblingEviction: false,
+      allowCarveouts: false,
+      unbroadcast: false,
+      maxFeeRate,
+      packageCoins,
+    };
+    for (const [i, ws] of workspaces.entries()) {
+      try {
+        this.#preChecks(ws, args);
+      } catch (error) {
+        if (!(error instanceof TxRejected)) throw error;
+        results[i] = { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject: error.reject };
+        return finish();
+      }
+      ws.tx.outputs.forEach((output, index) => {
+        packageCoins.set(`${ws.key}:${index}`, {
+          amount: output.amount,
+          script: output.script,
+          height: MEMPOOL_HEIGHT,
+          coinbase: false,
+        });
+      });
+    }
+    const ids = workspaces.map((ws) => ({ tx: ws.tx, txid: ws.key, wtxid: ws.wtxidKey }));
+    for (const [i, ws] of workspaces.entries()) {
+      const truc = packageTrucChecks(ids, i, ws.ancestors, ws.vsize);
+      if (truc) return finish(`TRUC-violation, ${truc}`);
+    }
+    const limits = this.#packageLimits(workspaces);
+    if (limits) return finish(`package-mempool-limits, ${limits}`);
+    if (this.policy.requireStandard) {
+      const dust = unspentDust(
+        ids,
+        (txid) => this.#entries.get(txid)?.tx,
+        this.policy.dustRelayFeeRate,
+      );
+      if (dust) {
+        const i = ids.indexOf(dust.child);
+        const ws = workspaces[i];
+        results[i] = {
+          txid: ws.txid,
+          wtxid: ws.wtxid,
+          accepted: false,
+          reject: rejection("missing-ephemeral-spends", dust.detail),
+        };
+        return finish();
+      }
+    }
+    for (const [i, ws] of workspaces.entries()) {
+      try {
+        this.#scriptChecks(ws);
+      } catch (error) {
+        if (!(error instanceof TxRejected)) throw error;
+        results[i] = { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject: error.reject };
+        return finish();
+      }
+      results[i] = {
+        txid: ws.txid,
+        wtxid: ws.wtxid,
+        accepted: true,
+        vsize: ws.vsize,
+        fee: ws.fee,
+        effectiveFeeRate: feeRatePerKvB(ws.fee, ws.vsize),
+        effectiveIncludes: [ws.wtxid],
+      };
+    }
+    return finish();
+  }
+
+  /**
+   * The answers of `testmempoolaccept` for a package: evaluated results as
+   * they are, the first accepted one over `maxFeeRate` refused and
+   * everything after it left unevaluated, others with their ids only.
+   */
+  #packageResults(
+    workspaces: readonly Workspace[],
+    results: readonly (AcceptResult | undefined)[],
+    maxFeeRate: bigint,
+    packageError?: string,
+  ): AcceptResult[] {
+    let exitEarly = false;
+    return workspaces.map((ws, i) => {
+      const ids = { txid: ws.txid, wtxid: ws.wtxid, ...(packageError ? { packageError } : {}) };
+      const result = results[i];
+      if (exitEarly || !result) return { ...ids, accepted: false };
+      if (result.accepted) {
+        const maxFee = feeAtRate(maxFeeRate, result.vsize!);
+        if (maxFee > 0n && result.fee! > maxFee) {
+          exitEarly = true;
+          return { ...ids, accepted: false, reject: MAX_FEE_EXCEEDED };
+        }
+      }
+      return result;
+    });
+  }
+
+  /** `CheckPackageLimits`: the package's transactions counted together against every limit. */
+  #packageLimits(workspaces: readonly Workspace[]): string | null {
+    const policy = this.policy;
+    const count = workspaces.length;
+    const size = workspaces.reduce((sum, ws) => sum + ws.vsize, 0);
+    if (count > policy.ancestorCount) {
+      return `package count ${count} exceeds ancestor count limit [limit: ${policy.ancestorCount}]`;
+    }
+    if (count > policy.descendantCount) {
+      return `package count ${count} exceeds descendant count limit [limit: ${policy.descendantCount}]`;
+    }
+    if (size > policy.ancestorSizeVbytes) {
+      return `package size ${size} exceeds ancestor size limit [limit: ${policy.ancestorSizeVbytes}]`;
+    }
+    if (size > policy.descendantSizeVbytes) {
+      return `package size ${size} exceeds descendant size limit [limit: ${policy.descendantSizeVbytes}]`;
+    }
+    const staged: PoolEntry[] = [];
+    for (const ws of workspaces) {
+      for (const input of ws.tx.inputs) {
+        const parent = this.#entries.get(parentKey(input));
+        if (!parent) continue;
+        insertSorted(staged, parent);
+        if (staged.length + count > policy.ancestorCount) {
+          return `too many unconfirmed parents [limit: ${policy.ancestorCount}]`;
+        }
+      }
+    }
+    const ancestors = this.#ancestorsWithinLimits(size, count, staged, {
+      ancestorCount: policy.ancestorCount,
+      ancestorSize: policy.ancestorSizeVbytes,
+      descendantCount: policy.descendantCount,
+      descendantSize: policy.descendantSizeVbytes,
+    });
+    return typeof ancestors === "string" ? `possibly ${ancestors}` : null;
+  }
+
+  /** Coins as validation sees them: package outputs, then mempool outputs, then the chain. */
+  #validationView(packageCoins?: Map<string, Coin>): CoinsView {
+    return {
+      getCoin: (outpoint) => {
+        const key = outpointKey(outpoint);
+        const pending = packageCoins?.get(key);
+        if (pending) return pending;
+        const entry = this.#entries.get(key.slice(0, 64));
+        if (entry) {
+          const output = entry.tx.outputs[outpoint.index];
+          return output &&
+            {
+              amount: output.amount,
+              script: output.script,
+              height: MEMPOOL_HEIGHT,
+              coinbase: false,
+            };
+        }
+        return this.#chain.getCoin(outpoint);
+      },
+    };
+  }
+
+  // --- the pool's contents ----------------------------------------------
+
+  /** Adds a validated entry below its `ancestors` (`addNewTransaction`). */
+  #addEntry(entry: PoolEntry, ancestors: readonly PoolEntry[]): void {
+    this.#entries.set(entry.key, entry);
+    this.#byWtxid.set(entry.wtxidKey, entry);
+    for (const input of entry.tx.inputs) {
+      this.#spenders.set(spentKey(input), entry);
+      const parent = this.#entries.get(parentKey(input));
+      if (parent) this.#link(parent, entry);
+    }
+    for (const ancestor of ancestors) {
+      ancestor.descendantCount += 1;
+      ancestor.descendantSize += entry.vsize;
+      ancestor.descendantFees += entry.fee;
+      entry.ancestorCount += 1;
+      entry.ancestorSize += ancestor.vsize;
+      entry.ancestorFees += ancestor.fee;
+      entry.ancestorSigOps += ancestor.sigOpCost;
+    }
+    this.#bytes += entry.vsize;
+    this.#usage += entry.usage;
+    this.#totalFee += entry.fee;
+  }
+
+  #link(parent: PoolEntry, child: PoolEntry): void {
+    if (child.parents.has(parent)) return;
+    child.parents.add(parent);
+    parent.children.add(child);
+    this.#links++;
+  }
+
+  /**
+   * Removes `removed` (`RemoveStaged`). Without `updateDescendants` the set
+   * must hold every descendant of its members; with it (a transaction
+   * confirmed in a block), remaining descendants forget it as an ancestor.
+   */
+  #removeEntries(
+    removed: Iterable<PoolEntry>,
+    reason: RemovalReason,
+    updateDescendants = false,
+  ): void {
+    const stage = sortedByTxid(removed);
+    for (const entry of stage) {
+      if (updateDescendants) {
+        for (const descendant of entry.descendants()) {
+          descendant.ancestorCount -= 1;
+          descendant.ancestorSize -= entry.vsize;
+          descendant.ancestorFees -= entry.fee;
+          descendant.ancestorSigOps -= entry.sigOpCost;
+        }
+      }
+      for (const ancestor of entry.ancestors()) {
+        ancestor.descendantCount -= 1;
+        ancestor.descendantSize -= entry.vsize;
+        ancestor.descendantFees -= entry.fee;
+      }
+    }
+    for (const entry of stage) {
+      for (const parent of entry.parents) {
+        parent.children.delete(entry);
+        this.#links--;
+      }
+      for (const child of entry.children) {
+        child.parents.delete(entry);
+        this.#links--;
+      }
+      entry.parents.clear();
+      entry.children.clear();
+    }
+    for (const entry of stage) {
+      this.#entries.delete(entry.key);
+      this.#byWtxid.delete(entry.wtxidKey);
+      for (const input of entry.tx.inputs) this.#spenders.delete(spentKey(input));
+      this.#bytes -= entry.vsize;
+      this.#usage -= entry.usage;
+      this.#totalFee -= entry.fee;
+      this.#sequence++;
+      this.#events.push({ kind: "removed", entry, reason });
+    }
+  }
+
+  /** An entry and all its descendants. */
+  #withDescendants(entries: Iterable<PoolEntry>): Set<PoolEntry> {
+    const all = new Set<PoolEntry>();
+    for (const entry of entries) {
+      if (all.has(entry)) continue;
+      all.add(entry);
+      for (const descendant of entry.descendants()) all.add(descendant);
+    }
+    return all;
+  }
+
+  /**
+   * `removeRecursive` of a transaction: it and its descendants, or — when
+   * it is not in the mempool — the mempool transactions spending its
+   * outputs and their descendants.
+   */
+  #removeRecursive(tx: Tx, key: string, reason: RemovalReason): void {
+    const entry = this.#entries.get(key);
+    const roots = entry ? [entry] : tx.outputs.flatMap((_, index) => {
+      const spender = this.#spenders.get(`${key}:${index}`);
+      return spender ? [spender] : [];
+    });
+    if (roots.length > 0) this.#removeEntries(this.#withDescendants(roots), reason);
+  }
+
+  /** `LimitMempoolSize`: expiry, then eviction down to `maxMempoolBytes`. */
+  #limitSize(): void {
+    const cutoff = this.#chain.now() - this.policy.expirySeconds;
+    const expired = [...this.#entries.values()].filter((entry) => entry.time < cutoff);
+    if (expired.length > 0) this.#removeEntries(this.#withDescendants(expired), "expiry");
+    while (this.#entries.size > 0 && this.usage > this.policy.maxMempoolBytes) {
+      let worst: PoolEntry | undefined;
+      for (const entry of this.#entries.values()) {
+        if (!worst || evictsBefore(entry, worst)) worst = entry;
+      }
+      const removedRate = feeRatePerKvB(worst!.descendantFees, worst!.descendantSize) +
+        this.policy.incrementalRelayFeeRate;
+      if (Number(removedRate) > this.#rollingMinFee) {
+        this.#rollingMinFee = Number(removedRate);
+        this.#blockSinceLastRollingFeeBump = false;
+      }
+      this.#removeEntries(this.#withDescendants([worst!]), "sizelimit");
+    }
+  }
+
+  /** `GetMinFee`: the rolling minimum fee rate, decaying after blocks (sat/kvB). */
+  #rollingMinFeeRate(): bigint {
+    if (!this.#blockSinceLastRollingFeeBump || this.#rollingMinFee === 0) {
+      return BigInt(Math.round(this.#rollingMinFee));
+    }
+    const now = this.#chain.now();
+    if (now > this.#lastRollingFeeUpdate + 10) {
+      let halflife = ROLLING_FEE_HALFLIFE;
+      const limit = this.policy.maxMempoolBytes;
+      if (this.usage < limit / 4) halflife /= 4;
+      else if (this.usage < limit / 2) halflife /= 2;
+      this.#rollingMinFee /= 2 ** ((now - this.#lastRollingFeeUpdate) / halflife);
+      this.#lastRollingFeeUpdate = now;
+      if (this.#rollingMinFee < Number(this.policy.incrementalRelayFeeRate) / 2) {
+        this.#rollingMinFee = 0;
+        return 0n;
+      }
+    }
+    const rolling = BigInt(Math.round(this.#rollingMinFee));
+    const floor = this.policy.incrementalRelayFeeRate;
+    return rolling > floor ? rolling : floor;
+  }
+
+  // --- following the chain ----------------------------------------------
+
+  /** `removeForBlock`: the block's transactions leave (`block`), their conflicts too (`conflict`). */
+  #blockConnected(txs: readonly Tx[], txids: readonly Hash[]): void {
+    const keys = txids.map(hashToHex);
+    if (this.#disconnected.length > 0) {
+      const confirmed = new Set(keys);
+      this.#disconnected = this.#disconnected.filter((item) => {
+        if (!confirmed.has(item.key)) return true;
+        this.#disconnectedUsage -= item.usage;
+        return false;
+      });
+    }
+    txs.forEach((tx, i) => {
+      const entry = this.#entries.get(keys[i]);
+      if (entry) this.#removeEntries([entry], "block", true);
+      for (const input of tx.inputs) {
+        const spender = this.#spenders.get(spentKey(input));
+        if (spender && spender.key !== keys[i]) {
+          this.#removeEntries(this.#withDescendants([spender]), "conflict");
+        }
+      }
+    });
+    this.#lastRollingFeeUpdate = this.#chain.now();
+    this.#blockSinceLastRollingFeeBump = true;
+  }
+
+  /** Queues a disconnected block's transactions for re-adding once the tip settles. */
+  #blockDisconnected(txs: readonly Tx[], txids: readonly Hash[]): void {
+    const queued = txs.map((tx, i) => ({ tx, key: hashToHex(txids[i]), usage: entryUsage(tx) }));
+    this.#disconnected = [...queued, ...this.#disconnected];
+    for (const item of queued) this.#disconnectedUsage += item.usage;
+    // Past Core's bound, the most recently confirmed transactions are given up.
+    while (this.#disconnectedUsage > MAX_DISCONNECTED_BYTES && this.#disconnected.length > 0) {
+      const dropped = this.#disconnected.pop()!;
+      this.#disconnectedUsage -= dropped.usage;
+      this.#notifying(() => this.#removeRecursive(dropped.tx, dropped.key, "reorg"));
+    }
+  }
+
+  /**
+   * `MaybeUpdateMempoolForReorg`, once the chain has settled: re-accepts
+   * the disconnected transactions (oldest first, without fee floors),
+   * removes the descendants of those that fail, links re-added parents to
+   * the children already here, and removes whatever is no longer final or
+   * mature on the new tip.
+   */
+  #settle(): void {
+    if (this.#disconnected.length === 0) return;
+    const queued = this.#disconnected;
+    this.#disconnected = [];
+    this.#disconnectedUsage = 0;
+    const readded: PoolEntry[] = [];
+    for (const { tx, key } of queued) {
+      const result = isCoinbase(tx) ? undefined : this.#acceptSingle(workspace(tx), {
+        testOnly: false,
+        bypassLimits: true,
+        allowReplacement: true,
+        allowSiblingEviction: true,
+        allowCarveouts: true,
+        unbroadcast: false,
+        maxFeeRate: 0n,
+      });
+      if (result?.accepted) readded.push(this.#entries.get(key)!);
+      else this.#removeRecursive(tx, key, "reorg");
+    }
+    this.#linkReadded(readded);
+    this.#removeForReorg();
+    this.#limitSize();
+  }
+
+  /**
+   * `UpdateTransactionsFromBlock`: re-added transactions become parents of
+   * the mempool transactions spending them; totals are recounted, and
+   * descendants now past the ancestor limits are removed (`sizelimit`).
+   */
+  #linkReadded(readded: readonly PoolEntry[]): void {
+    if (readded.length === 0) return;
+    for (const parent of readded) {
+      parent.tx.outputs.forEach((_, index) => {
+        const child = this.#spenders.get(`${parent.key}:${index}`);
+        if (child) this.#link(parent, child);
+      });
+    }
+    for (const entry of this.#entries.values()) {
+      const ancestors = entry.ancestors();
+      const descendants = entry.descendants();
+      entry.ancestorCount = ancestors.size + 1;
+      entry.ancestorSize = entry.vsize;
+      entry.ancestorFees = entry.fee;
+      entry.ancestorSigOps = entry.sigOpCost;
+      for (const ancestor of ancestors) {
+        entry.ancestorSize += ancestor.vsize;
+        entry.ancestorFees += ancestor.fee;
+        entry.ancestorSigOps += ancestor.sigOpCost;
+      }
+      entry.descendantCount = descendants.size + 1;
+      entry.descendantSize = entry.vsize;
+      entry.descendantFees = entry.fee;
+      for (const descendant of descendants) {
+        entry.descendantSize += descendant.vsize;
+        entry.descendantFees += descendant.fee;
+      }
+    }
+    const excessive = [...this.#withDescendants(readded)].filter((entry) =>
+      entry.ancestorCount > this.policy.ancestorCount ||
+      entry.ancestorSize > this.policy.ancestorSizeVbytes
+    );
+    const stillHere = excessive.filter((entry) => this.#entries.has(entry.key));
+    if (stillHere.length > 0) this.#removeEntries(this.#withDescendants(stillHere), "sizelimit");
+  }
+
+  /** `removeForReorg`: entries no longer final, BIP 68-final or mature at the new tip, with descendants. */
+  #removeForReorg(): void {
+    const tip = this.#chain.tip;
+    const height = tip.height + 1;
+    const medianTimePast = this.#chain.medianTimePast(tip);
+    const invalid = [...this.#entries.values()].filter((entry) => {
+      if (!isFinalTx(entry.tx, height, medianTimePast)) return true;
+      const heights: number[] = [];
+      for (const input of entry.tx.inputs) {
+        if (this.#entries.has(parentKey(input))) {
+          heights.push(height);
+          continue;
+        }
+        const coin = this.#chain.getCoin(prevout(input));
+        if (!coin) return true;
+        if (coin.coinbase && height - coin.height < COINBASE_MATURITY) return true;
+        heights.push(coin.height);
+      }
+      const locks = calculateSequenceLocks(
+        entry.tx,
+        heights,
+        (at) => this.#chain.medianTimePast(this.#chain.entryAtHeight(at)!),
+      );
+      return !sequenceLocksSatisfied(locks, height, medianTimePast);
+    });
+    if (invalid.length > 0) this.#removeEntries(this.#withDescendants(invalid), "reorg");
+  }
+
+  /** Runs `change`, then tells the listeners what it did. */
+  #notifying<T>(change: () => T): T {
+    try {
+      return change();
+    } finally {
+      const events = this.#events;
+      this.#events = [];
+      for (const event of events) {
+        for (const listener of this.#listeners) {
+          try {
+            if (event.kind === "added") listener.added?.(event.entry);
+            else listener.removed?.(event.entry.tx, event.reason);
+          } catch (error) {
+            console.error("mempool listener failed:", error);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * `CompareTxMemPoolEntryByDescendantScore`: whether `a` is evicted before
+ * `b` — the lower of its own and its descendants' fee rates is lower, or
+ * equal and `a` arrived later.
+ */
+function evictsBefore(a: PoolEntry, b: PoolEntry): boolean {
+  const score = (entry: PoolEntry): [bigint, number] =>
+    compareFeeRates(entry.descendantFees, entry.descendantSize, entry.modifiedFee, entry.vsize) > 0
+      ? [entry.descendantFees, entry.descendantSize]
+      : [entry.modifiedFee, entry.vsize];
+  const [feeA, sizeA] = score(a);
+  const [feeB, sizeB] = score(b);
+  const order = compareFeeRates(feeA, sizeA, feeB, sizeB);
+  return order < 0 || (order === 0 && a.time >= b.time);
+}

@@ -1,0 +1,117 @@
+/**
+ * The mempool following a real chain: connected blocks remove their
+ * transactions and conflicts; disconnected blocks (`invalidateblock`, a
+ * longer competing branch) give their transactions back, linked again to
+ * the children waiting in the mempool, while spends of coinbases that
+ * vanished or became immature leave with their descendants.
+ *
+ * @module
+ */
+import { blockHash, COIN, txid } from "../../../../components/node/chain/mod.ts";
+import { craftBlock } from "../chain/chain_helpers.ts";
+import { assert, assertEquals } from "../../../assert.ts";
+import { accepted, pay, setup, spend, txidOf, utxosOf } from "./mempool_helpers.ts";
+
+Deno.test("blocks: a confirmed parent leaves; its child stays, now without ancestors", () => {
+  using f = setup();
+  const parent = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
+  const child = spend(utxosOf(parent, f.key)[0], 1000n);
+  accepted(f.mempool.accept(parent));
+  accepted(f.mempool.accept(child));
+  f.mine([{ tx: parent, fee: 1000n }]);
+  assertEquals(f.events.at(-1), `block ${txidOf(parent)}`);
+  const entry = f.mempool.get(txid(child))!;
+  assertEquals([entry.ancestorCount, entry.ancestorSize, entry.depends], [1, entry.vsize, []]);
+  assertEquals([f.mempool.size, f.mempool.bytes, f.mempool.totalFee], [1, entry.vsize, 1000n]);
+});
+
+Deno.test("blocks: a block spending the same coin removes the mempool transaction and its children as conflicts", () => {
+  using f = setup();
+  const original = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
+  const child = spend(utxosOf(original, f.key)[0], 1000n);
+  const unrelated = spend(f.coins[1], 1000n);
+  for (const tx of [original, child, unrelated]) accepted(f.mempool.accept(tx));
+  const conflicting = spend(f.coins[0], 3000n);
+  f.mine([{ tx: conflicting, fee: 3000n }]);
+  assertEquals(
+    f.events.slice(3).sort(),
+    [`conflict ${txidOf(child)}`, `conflict ${txidOf(original)}`].sort(),
+  );
+  assertEquals(f.mempool.entries().map((entry) => txid(entry.tx)), [txid(unrelated)]);
+  assertEquals(f.mempool.coins().getCoin(f.coins[0].outpoint), undefined);
+});
+
+Deno.test("reorg: invalidateblock re-adds the block's transactions, parents before the children waiting here", () => {
+  using f = setup();
+  const parent = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
+  const sibling = spend(f.coins[1], 2000n);
+  f.mine([{ tx: parent, fee: 1000n }, { tx: sibling, fee: 2000n }]);
+  const minedAt = f.chain.tip.hash;
+  const child = spend(utxosOf(parent, f.key)[0], 1500n);
+  accepted(f.mempool.accept(child));
+  f.chain.invalidateBlock(f.chain.tip.hash);
+  assertEquals(f.mempool.size, 3);
+  const [p, c] = [parent, child].map((tx) => f.mempool.get(txid(tx))!);
+  assertEquals([p.descendantCount, p.descendantFees, p.spentBy], [2, 2500n, [c.txid]]);
+  assertEquals([c.ancestorCount, c.ancestorFees, c.depends], [2, 2500n, [p.txid]]);
+  assert(!p.unbroadcast);
+  const order = f.mempool.entries().map((entry) => txidOf(entry.tx));
+  assert(order.indexOf(txidOf(parent)) < order.indexOf(txidOf(child)));
+  assertEquals(f.events.slice(1), [`added ${txidOf(parent)}`, `added ${txidOf(sibling)}`]);
+
+  // Back in the chain, they leave again; the child is the only one left.
+  f.chain.reconsiderBlock(minedAt);
+  assertEquals(f.chain.tip.hash, minedAt);
+  assertEquals(f.mempool.entries().map((entry) => txid(entry.tx)), [txid(child)]);
+});
+
+Deno.test("reorg: spends of coinbases that became immature leave with their descendants", () => {
+  using f = setup();
+  const early = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
+  const earlyChild = spend(utxosOf(early, f.key)[0], 1000n);
+  accepted(f.mempool.accept(early));
+  accepted(f.mempool.accept(earlyChild));
+  assertEquals(f.chain.height, 105);
+  // At tip 100 the coinbase of block 1 is exactly mature for the next block; at 99 it is not.
+  f.chain.invalidateBlock(f.chain.entryAtHeight(101)!.hash);
+  assertEquals(f.mempool.size, 2);
+  f.chain.invalidateBlock(f.chain.entryAtHeight(100)!.hash);
+  assertEquals(f.mempool.size, 0);
+  assertEquals(
+    f.events.slice(2).sort(),
+    [`reorg ${txidOf(early)}`, `reorg ${txidOf(earlyChild)}`].sort(),
+  );
+});
+
+Deno.test("reorg: a block's transaction that no longer fits is dropped with its children; spends of vanished coinbases too", () => {
+  using f = setup();
+  const confirmed = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
+  f.mine([{ tx: confirmed, fee: 1000n }]);
+  const waiting = spend(utxosOf(confirmed, f.key)[0], 1000n);
+  const onCoinbase5 = spend(f.coins[4], 1000n);
+  accepted(f.mempool.accept(waiting));
+  accepted(f.mempool.accept(onCoinbase5));
+  // Without block 5 and above, block 1's coinbase is immature and block 5's gone.
+  f.chain.invalidateBlock(f.chain.entryAtHeight(5)!.hash);
+  assertEquals(f.chain.height, 4);
+  assertEquals(f.mempool.size, 0);
+  assertEquals(
+    f.events.slice(2).sort(),
+    [`reorg ${txidOf(onCoinbase5)}`, `reorg ${txidOf(waiting)}`].sort(),
+  );
+});
+
+Deno.test("reorg: a longer competing branch gives back the transactions of the blocks it replaces", () => {
+  using f = setup();
+  const tx = spend(f.coins[0], 1000n);
+  const forkPoint = f.chain.tip;
+  f.mine([{ tx, fee: 1000n }]);
+  assertEquals(f.mempool.size, 0);
+  const side1 = craftBlock(f.chain, f.key, { parent: forkPoint });
+  assertEquals(f.chain.processBlock(side1), "inconclusive");
+  assertEquals(f.mempool.size, 0);
+  const side2 = craftBlock(f.chain, f.key, { parent: f.chain.entry(blockHash(side1.header)) });
+  assertEquals(f.chain.processBlock(side2), null);
+  assertEquals(f.chain.height, forkPoint.height + 2);
+  assertEquals(f.mempool.entries().map((entry) => txid(entry.tx)), [txid(tx)]);
+});
