@@ -1,6 +1,7 @@
 /**
  * `echoipc` (Core's `rpc/node.cpp`, hidden): echoes a string through an
- * IPC round trip. With permission to run Deno (`--allow-run=<deno>`), the
+ * IPC round trip. With permission to run Deno (`--allow-run=<deno>
+ * --allow-env=NODE_V8_COVERAGE`, the variable Node's child_process reads), the
  * node spawns `echo_process.ts` through the runtime's `spawn`, asks its
  * Bitcoin Core `Init` for an `Echo` and calls it, as a multiprocess
  * `bitcoin-node` does; without it, it echoes through a local `Echo`, as a
@@ -28,12 +29,10 @@ const ECHO_PROCESS = new URL("../echo_process.ts", import.meta.url);
 
 /** Whether this process may start Deno (the spawned echo process). */
 function maySpawn(): boolean {
-  try {
-    return Deno.permissions.querySync({ name: "run", command: Deno.execPath() }).state ===
-      "granted";
-  } catch {
-    return false;
-  }
+  const granted = (descriptor: Deno.PermissionDescriptor) =>
+    Deno.permissions.querySync(descriptor).state === "granted";
+  return granted({ name: "run", command: Deno.execPath() }) &&
+    granted({ name: "env", variable: "NODE_V8_COVERAGE" });
 }
 
 /** Echoes `text` through a spawned process's `Echo`. */
