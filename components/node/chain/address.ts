@@ -184,7 +184,10 @@ function errorPositions(text: string, dataLength: number, residue: number): numb
 /** Core's `bech32::LocateErrors`: why a bech32 string does not decode, and where. */
 export function locateBech32Errors(text: string): { error: string; locations: number[] } {
   if (text.length > BECH32_LIMIT) {
-    const locations = Array.from({ length: text.length - BECH32_LIMIT }, (_, i) => BECH32_LIMIT + i);
+    const locations = Array.from(
+      { length: text.length - BECH32_LIMIT },
+      (_, i) => BECH32_LIMIT + i,
+    );
     return { error: "Bech32 string too long", locations };
   }
   const invalid = checkCharacters(text);

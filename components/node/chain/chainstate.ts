@@ -574,7 +574,9 @@ export class ChainState implements CoinsView, Disposable {
     const coins = new Map<string, readonly [OutPoint, Coin]>();
     for (const entry of this.#active.slice(1)) {
       const block = this.readBlock(entry.hash);
-      if (!block) throw new Error(`Corrupted block database detected: no data for ${hashToHex(entry.hash)}`);
+      if (!block) {
+        throw new Error(`Corrupted block database detected: no data for ${hashToHex(entry.hash)}`);
+      }
       for (const tx of block.txs) {
         const coinbase = isCoinbase(tx);
         if (!coinbase) {
@@ -582,7 +584,9 @@ export class ChainState implements CoinsView, Disposable {
             const key = outpointKey(prevout(input));
             if (!coins.delete(key)) {
               throw new Error(
-                `Corrupted block database detected: block ${hashToHex(entry.hash)} spends missing ${key}`,
+                `Corrupted block database detected: block ${
+                  hashToHex(entry.hash)
+                } spends missing ${key}`,
               );
             }
           }

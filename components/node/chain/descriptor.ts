@@ -29,7 +29,7 @@ import { isValidPubKeySize, solver } from "./solver.ts";
 
 const INPUT_CHARSET = "0123456789()[],'/*abcdefgh@:$%{}" +
   "IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~" +
-  "ijklmnopqrstuvwxyzABCDEFGH`#\"\\ ";
+  'ijklmnopqrstuvwxyzABCDEFGH`#"\\ ';
 const CHECKSUM_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
 const GENERATOR = [0xf5dee51989n, 0xa9fdca3312n, 0x1bab10e32dn, 0x3706b1677an, 0x644d626ffdn];
 
@@ -233,7 +233,8 @@ export interface ScriptProvider {
 function inferInner(script: Uint8Array, segwit: boolean): string | undefined {
   const { type, solutions } = solver(script);
   // Core's `InferPubkey`: no hybrid keys, and only compressed ones inside segwit.
-  const usable = (key: Uint8Array) => key[0] !== 0x06 && key[0] !== 0x07 && (!segwit || key.length === 33);
+  const usable = (key: Uint8Array) =>
+    key[0] !== 0x06 && key[0] !== 0x07 && (!segwit || key.length === 33);
   if (type === "pubkey") {
     return usable(solutions[0]) ? `pk(${hex.encode(solutions[0])})` : undefined;
   }

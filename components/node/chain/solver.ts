@@ -14,7 +14,13 @@
  * ```
  * @module
  */
-import { isMinimalPush, isPayToPubKeyHash, isPayToScriptHash, parseScript, witnessProgram } from "./script.ts";
+import {
+  isMinimalPush,
+  isPayToPubKeyHash,
+  isPayToScriptHash,
+  parseScript,
+  witnessProgram,
+} from "./script.ts";
 
 /** Core's `TxoutType`, as `GetTxnOutputType` names it. */
 export type TxoutType =
@@ -98,8 +104,10 @@ function scriptNumber(opcode: number, data: Uint8Array | undefined, min: number,
   if (opcode >= OP_1 && opcode <= OP_16) {
     count = opcode - OP_1 + 1;
   } else if (data !== undefined && data.length <= 4 && isMinimalPush(data, opcode)) {
-    if (data.length > 0 && (data[data.length - 1] & 0x7f) === 0 &&
-      (data.length === 1 || !(data[data.length - 2] & 0x80))) return undefined;
+    if (
+      data.length > 0 && (data[data.length - 1] & 0x7f) === 0 &&
+      (data.length === 1 || !(data[data.length - 2] & 0x80))
+    ) return undefined;
     count = 0;
     for (let i = data.length - 1; i >= 0; i--) count = count * 256 + data[i];
     if (data.length > 0 && data[data.length - 1] & 0x80) {
@@ -172,4 +180,3 @@ export function solver(script: Uint8Array): Solution {
   if (multisig) return { type: "multisig", solutions: multisig };
   return { type: "nonstandard", solutions: [] };
 }
-

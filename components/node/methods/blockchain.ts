@@ -47,9 +47,9 @@ import {
   bool,
   CURRENCY_UNIT,
   elision,
-  hexStr,
   headerFieldsDoc,
   headerPositionDoc,
+  hexStr,
   num,
   obj,
   prevoutDoc,
@@ -200,7 +200,8 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
     defineMethod({
       name: "getblockchaininfo",
       category: "blockchain",
-      description: "Returns an object containing various state info regarding blockchain processing.",
+      description:
+        "Returns an object containing various state info regarding blockchain processing.",
       result: obj("", "", [
         str("chain", "current network name (main, test, testnet4, signet, regtest)"),
         num(
@@ -490,7 +491,11 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
           "The serialized hash (only present if 'hash_serialized_3' hash_type is chosen)",
           true,
         ),
-        hexStr("muhash", "The serialized hash (only present if 'muhash' hash_type is chosen)", true),
+        hexStr(
+          "muhash",
+          "The serialized hash (only present if 'muhash' hash_type is chosen)",
+          true,
+        ),
         num(
           "transactions",
           "The number of transactions with unspent outputs (not available when coinstatsindex is used)",
@@ -583,7 +588,11 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
       name: "invalidateblock",
       category: "hidden",
       description: "Permanently marks a block as invalid, as if it violated a consensus rule.\n",
-      args: [{ name: "blockhash", type: "hex", description: "the hash of the block to mark as invalid" }],
+      args: [{
+        name: "blockhash",
+        type: "hex",
+        description: "the hash of the block to mark as invalid",
+      }],
       result: { type: "none", description: "" },
       examples: helpExampleCli("invalidateblock", '"blockhash"') +
         helpExampleRpc("invalidateblock", '"blockhash"'),
@@ -602,7 +611,11 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
       description:
         "Removes invalidity status of a block, its ancestors and its descendants, reconsider them for activation.\n" +
         "This can be used to undo the effects of invalidateblock.\n",
-      args: [{ name: "blockhash", type: "hex", description: "the hash of the block to reconsider" }],
+      args: [{
+        name: "blockhash",
+        type: "hex",
+        description: "the hash of the block to reconsider",
+      }],
       result: { type: "none", description: "" },
       examples: helpExampleCli("reconsiderblock", '"blockhash"') +
         helpExampleRpc("reconsiderblock", '"blockhash"'),
@@ -654,4 +667,3 @@ export function blockJson(
   );
   return out;
 }
-

@@ -137,7 +137,10 @@ export function headerFieldsDoc(chainworkDoc: string): {
   return {
     before: [
       hexStr("hash", "the block hash (same as provided)"),
-      num("confirmations", "The number of confirmations, or -1 if the block is not on the main chain"),
+      num(
+        "confirmations",
+        "The number of confirmations, or -1 if the block is not on the main chain",
+      ),
     ],
     after: [
       time("time", "The block time expressed in UNIX epoch time"),
@@ -175,7 +178,10 @@ export function mempoolEntryDoc(): ResultSpec[] {
     time("time", "local time transaction entered pool in seconds since 1 Jan 1970 GMT"),
     num("height", "block height when transaction entered pool"),
     num("descendantcount", "number of in-mempool descendant transactions (including this one)"),
-    num("descendantsize", "virtual transaction size of in-mempool descendants (including this one)"),
+    num(
+      "descendantsize",
+      "virtual transaction size of in-mempool descendants (including this one)",
+    ),
     num("ancestorcount", "number of in-mempool ancestor transactions (including this one)"),
     num("ancestorsize", "virtual transaction size of in-mempool ancestors (including this one)"),
     hexStr("wtxid", "hash of serialized transaction, including witness data"),

@@ -18,9 +18,9 @@ import { RawOldTx, RawTx } from "@scure/btc-signer/script.js";
 import {
   type Coin,
   encodeTx,
+  hasDefinedHashType,
   type Hash,
   hashToHex,
-  hasDefinedHashType,
   hasValidOps,
   inferDescriptor,
   isCoinbase,

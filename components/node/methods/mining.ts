@@ -27,8 +27,8 @@ import {
   checkProofOfWork,
   createBlockTemplate,
   decodeBlock,
-  DescriptorError,
   decodeDestination,
+  DescriptorError,
   difficulty,
   encodeBlock,
   hashToHex,
@@ -63,18 +63,7 @@ import {
   type RpcMethod,
 } from "../rpc/mod.ts";
 import { hex32, targetHex } from "./blockchain.ts";
-import {
-  amount,
-  arr,
-  hexStr,
-  num,
-  obj,
-  objDyn,
-  str,
-  time,
-  warningsDoc,
-  when,
-} from "./docs.ts";
+import { amount, arr, hexStr, num, obj, objDyn, str, time, warningsDoc, when } from "./docs.ts";
 import { decodeHexTx, encodeTxHex } from "./encoding.ts";
 import type { NodeServices } from "./services.ts";
 
@@ -237,7 +226,9 @@ export function miningMethods(node: NodeServices): RpcMethod[] {
           ? BigInt(params.arg("maxtries", asInt))
           : BigInt(DEFAULT_MAX_TRIES);
         const dest = decodeDestination(params.arg("address", asStr));
-        if (!dest.ok) throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Error: Invalid address");
+        if (!dest.ok) {
+          throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Error: Invalid address");
+        }
         return generate(dest.script, count, maxTries, ctx.signal);
       },
     }),
@@ -317,7 +308,9 @@ export function miningMethods(node: NodeServices): RpcMethod[] {
         if (invalid) {
           throw new RpcError(
             RpcErrorCode.VERIFY_ERROR,
-            `TestBlockValidity failed: ${invalid.reason}${invalid.detail ? `, ${invalid.detail}` : ""}`,
+            `TestBlockValidity failed: ${invalid.reason}${
+              invalid.detail ? `, ${invalid.detail}` : ""
+            }`,
           );
         }
         const tries = { left: BigInt(DEFAULT_MAX_TRIES) };
@@ -350,7 +343,8 @@ export function miningMethods(node: NodeServices): RpcMethod[] {
         when("If the block was accepted", { type: "none", description: "" }),
         when("Otherwise", str("", "According to BIP22")),
       ],
-      examples: helpExampleCli("submitblock", '"mydata"') + helpExampleRpc("submitblock", '"mydata"'),
+      examples: helpExampleCli("submitblock", '"mydata"') +
+        helpExampleRpc("submitblock", '"mydata"'),
       handler(params) {
         const block = decodeHexBlock(params.arg("hexdata", asStr));
         if (!block) throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "Block decode failed");
@@ -722,7 +716,10 @@ function templateDoc() {
       "The minimum timestamp appropriate for the next block time, expressed in UNIX epoch time. Adjusted for the proposed BIP94 timewarp rule.",
     ),
     arr("mutable", "list of ways the block template may be changed", [
-      str("value", "A way the block template may be changed, e.g. 'time', 'transactions', 'prevblock'"),
+      str(
+        "value",
+        "A way the block template may be changed, e.g. 'time', 'transactions', 'prevblock'",
+      ),
     ]),
     hexStr("noncerange", "A range of valid nonces"),
     num("sigoplimit", "limit of sigops in blocks"),
@@ -742,4 +739,3 @@ function templateDoc() {
     ),
   ];
 }
-

@@ -108,8 +108,14 @@ function p2shScript(script: Uint8Array): Uint8Array {
 function decodeScriptJson(script: Uint8Array): Map<string, JsonInput> {
   const out = scriptPubKeyJson(script, { includeHex: false });
   const { type, solutions } = solver(script);
-  const wrappable = ["multisig", "nonstandard", "pubkey", "pubkeyhash", "witness_v0_keyhash",
-    "witness_v0_scripthash"].includes(type);
+  const wrappable = [
+    "multisig",
+    "nonstandard",
+    "pubkey",
+    "pubkeyhash",
+    "witness_v0_keyhash",
+    "witness_v0_scripthash",
+  ].includes(type);
   const { ops, truncated } = parseScript(script);
   const canWrap = wrappable && !truncated && !isUnspendable(script) &&
     ops.every((op) => op.opcode <= 0xb9 && (op.data?.length ?? 0) <= 520) &&
@@ -221,7 +227,11 @@ function addOutputs(tx: Tx, outputsIn: Json): void {
     if (name === "data") {
       if (hasData) invalidParameter("Invalid parameter, duplicate key: data");
       hasData = true;
-      const text = value instanceof JsonNumber ? value.text : typeof value === "string" ? value : "";
+      const text = value instanceof JsonNumber
+        ? value.text
+        : typeof value === "string"
+        ? value
+        : "";
       const data = parseHexV(text, "Data");
       tx.outputs.push({ amount: 0n, script: Uint8Array.of(0x6a, ...pushScript(data)) });
       continue;

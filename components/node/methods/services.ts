@@ -115,9 +115,10 @@ export class NodeServices {
     if (count === 0) return 0;
     const now = this.now();
     const best = this.chain.tip;
-    const blockTime = Math.abs(now - entry.header.time) <= 2 * 60 * 60 && best.height >= entry.height
-      ? now - (best.height - entry.height) * TARGET_SPACING
-      : entry.header.time;
+    const blockTime =
+      Math.abs(now - entry.header.time) <= 2 * 60 * 60 && best.height >= entry.height
+        ? now - (best.height - entry.height) * TARGET_SPACING
+        : entry.header.time;
     const total = count <= CHAIN_TX_DATA.txCount
       ? CHAIN_TX_DATA.txCount + (now - CHAIN_TX_DATA.time) * CHAIN_TX_DATA.txRate
       : count + (now - blockTime) * CHAIN_TX_DATA.txRate;

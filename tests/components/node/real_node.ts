@@ -111,17 +111,21 @@ export async function startRealNode(options: StartOptions = {}): Promise<RealNod
     if (reply.body.error) throw new RpcCallError(reply.body.error.code, reply.body.error.message);
     return reply.body.result;
   };
-  await waitFor(async () => {
-    if (exited) throw new Error(`the node exited before answering: ${stderr}`);
-    try {
-      await call("getblockcount");
-      return true;
-    } catch (error) {
-      if (error instanceof RpcCallError && error.code === -28) return false;
-      if (error instanceof RpcCallError) throw error;
-      return false; // not listening yet, or no cookie yet
-    }
-  }, 60_000, "the node's first RPC answer");
+  await waitFor(
+    async () => {
+      if (exited) throw new Error(`the node exited before answering: ${stderr}`);
+      try {
+        await call("getblockcount");
+        return true;
+      } catch (error) {
+        if (error instanceof RpcCallError && error.code === -28) return false;
+        if (error instanceof RpcCallError) throw error;
+        return false; // not listening yet, or no cookie yet
+      }
+    },
+    60_000,
+    "the node's first RPC answer",
+  );
   return {
     datadir,
     port,

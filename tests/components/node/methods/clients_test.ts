@@ -90,7 +90,10 @@ Deno.test("bitcoin-cli's exact bytes, reply and wallet paths (§1)", async () =>
   // -named getblock blockhash=<h> verbosity=2, and with the hash positional under "args".
   const named = await cli("getblock", `{"blockhash":"${genesis}","verbosity":2}`);
   assertEquals(named.result.height, 0);
-  assertEquals((await cli("getblock", `{"verbosity":2,"args":["${genesis}"]}`)).result, named.result);
+  assertEquals(
+    (await cli("getblock", `{"verbosity":2,"args":["${genesis}"]}`)).result,
+    named.result,
+  );
   // -rpcwallet=w, "my wallet/ü" and "" for a non-wallet method: the path is ignored.
   for (const path of ["/wallet/w", "/wallet/my%20wallet%2F%C3%BC", "/wallet/"]) {
     assertEquals((await cli("getblockcount", "[]", path)).result, 0, path);

@@ -66,7 +66,10 @@ Deno.test("consensus and policy rejects through RPC", async (t) => {
   const tested = async (tx: Tx) => (await call("testmempoolaccept", [[txHex(tx)]]))[0];
 
   await t.step("missing or spent inputs: -25, missing-inputs without details", async () => {
-    const ghost: Utxo = { ...(await coinbase(1)), outpoint: { txid: new Uint8Array(32).fill(9), index: 0 } };
+    const ghost: Utxo = {
+      ...(await coinbase(1)),
+      outpoint: { txid: new Uint8Array(32).fill(9), index: 0 },
+    };
     const tx = pay(ghost, 49_0000_0000n);
     assertEquals(await error(call("sendrawtransaction", [txHex(tx)])), [
       -25,

@@ -245,7 +245,12 @@ Deno.test("node RPC vectors: every method against a real node", async (t) => {
     assertEquals(info.initialblockdownload, false);
     assertEquals(info.verificationprogress, 1);
     const mining = await call("getmininginfo");
-    assertEquals(keys(mining).slice(0, 4), ["blocks", "currentblockweight", "currentblocktx", "bits"]);
+    assertEquals(keys(mining).slice(0, 4), [
+      "blocks",
+      "currentblockweight",
+      "currentblocktx",
+      "bits",
+    ]);
     assertEquals([mining.currentblockweight, mining.currentblocktx], [8000, 0]);
   });
 
@@ -378,7 +383,12 @@ Deno.test("node RPC vectors: every method against a real node", async (t) => {
       "Invalid parameter, duplicate key: data",
     );
     await rejects(
-      call("createrawtransaction", [[{ txid: coinbaseTxid, vout: 0, sequence: 0xffffffff }], [], 0, true]),
+      call("createrawtransaction", [
+        [{ txid: coinbaseTxid, vout: 0, sequence: 0xffffffff }],
+        [],
+        0,
+        true,
+      ]),
       -8,
       "Invalid parameter combination: Sequence number(s) contradict replaceable option",
     );
@@ -590,7 +600,11 @@ Deno.test("node RPC vectors: every method against a real node", async (t) => {
     assertEquals(p2pkh.asm.split(" ")[0], "OP_DUP");
     const empty = await call("decodescript", [""]);
     assertEquals(keys(empty), ["asm", "desc", "type", "p2sh", "segwit"]);
-    await rejects(call("decodescript", ["zz"]), -8, "argument must be hexadecimal string (not 'zz')");
+    await rejects(
+      call("decodescript", ["zz"]),
+      -8,
+      "argument must be hexadecimal string (not 'zz')",
+    );
 
     assertEquals(await call("validateaddress", [ADDRESS]), {
       isvalid: true,
