@@ -34,3 +34,14 @@ export async function rate(op: () => Promise<unknown>, workers = 1): Promise<num
   await run(WARMUP_MS);
   return await run(SECONDS * 1000);
 }
+
+/** Runs the synchronous `op` back to back for `BENCH_SECONDS` and returns operations per second. */
+export function perSecond(op: () => void): number {
+  let count = 0;
+  const started = performance.now();
+  while (performance.now() - started < SECONDS * 1000) {
+    op();
+    count++;
+  }
+  return count / ((performance.now() - started) / 1000);
+}

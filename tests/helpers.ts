@@ -134,6 +134,12 @@ export async function cppMpPeerPath(): Promise<string | null> {
   return dir === null ? null : `${dir}/mp_peer`;
 }
 
+/** The C++ Bitcoin Core-style mining client (`tests/cpp/mining_client.c++`), or null. */
+export async function cppMiningClientPath(): Promise<string | null> {
+  const dir = await cppPeerDir();
+  return dir === null ? null : `${dir}/mining_client`;
+}
+
 async function buildCppPeers(): Promise<string | null> {
   const have = await new Deno.Command("pkg-config", { args: ["--exists", "capnp-rpc"] })
     .output().then((o) => o.success, () => false);
@@ -153,13 +159,15 @@ async function buildCppPeers(): Promise<string | null> {
     const sources = [
       "tests/cpp/peer.c++",
       "tests/cpp/mp_peer.c++",
+      "tests/cpp/mining_client.c++",
       "tests/cpp/build.sh",
       "schemas/testing.capnp",
       "schemas/mp/proxy.capnp",
       "schemas/mapping.capnp",
       "schemas/conformance.capnp",
+      ...[...Deno.readDirSync(`${root}schemas/ipc`)].map((entry) => `schemas/ipc/${entry.name}`),
     ].map((s) => Deno.statSync(root + s).mtime!.getTime());
-    const built = Math.min(...["peer", "mp_peer"].map((binary) => {
+    const built = Math.min(...["peer", "mp_peer", "mining_client"].map((binary) => {
       try {
         return Deno.statSync(`${out}/${binary}`).mtime!.getTime();
       } catch {
@@ -220,11 +228,6 @@ export async function waitFor(
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-/** Epoch milliseconds with sub-millisecond precision, comparable across processes. */
-export function epochMs(): number {
-  return performance.timeOrigin + performance.now();
 }
 
 /** Whether process `pid` is gone (or only a zombie nobody reaped). */

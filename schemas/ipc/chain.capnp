@@ -61,9 +61,10 @@ interface Chain {
   estimateSmartFee @12 (context :Proxy.Context, numBlocks :Int32, conservative :Bool) -> (result :Int64, returnedTarget :Int32);
   # The minimum fee rate the mempool relays.
   relayMinFee @13 (context :Proxy.Context) -> (result :Int64);
-  # Registers `notifications`, called in order (on the registering strand)
+  # Registers `notifications`, called in event order, one call at a time,
   # for every later mempool and chain event, until the returned handler is
-  # disconnected or released.
+  # disconnected or released. A subscriber that falls too far behind is
+  # dropped (the node logs it).
   handleNotifications @14 (context :Proxy.Context, notifications :ChainNotifications) -> (result :Handler.Handler);
   # Sends `transactionAddedToMempool` to `notifications` for each
   # transaction now in the mempool, then returns.

@@ -48,7 +48,8 @@ interface BlockTemplate {
   getBlock @2 (context :Proxy.Context) -> (result :Data);
   # Fee of each transaction after the coinbase, in satoshis.
   getTxFees @3 (context :Proxy.Context) -> (result :List(Int64));
-  # Signature-operation cost of each transaction, coinbase first.
+  # Signature-operation cost of each transaction after the coinbase (as
+  # v30.0's vTxSigOpsCost, which has no coinbase entry).
   getTxSigops @4 (context :Proxy.Context) -> (result :List(Int64));
   # The coinbase transaction.
   getCoinbaseTx @5 (context :Proxy.Context) -> (result :Data);

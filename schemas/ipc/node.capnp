@@ -23,8 +23,8 @@ interface Node {
   getMempoolSize @4 (context :Proxy.Context) -> (result :UInt32);
   # True while the node is still catching up.
   isInitialBlockDownload @5 (context :Proxy.Context) -> (result :Bool);
-  # Registers `callback`, called (in order, on the registering strand) each
-  # time the tip changes, until the returned handler is disconnected or
+  # Registers `callback`, called in order, one call at a time, each time
+  # the tip changes, until the returned handler is disconnected or
   # released.
   handleNotifyBlockTip @6 (context :Proxy.Context, callback :NotifyBlockTipCallback) -> (result :Handler.Handler);
   # Asks the node to shut down (as the `stop` RPC does); returns at once.

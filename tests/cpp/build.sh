@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the C++ interop peers.  Usage: tests/cpp/build.sh [outdir]
 # outdir defaults to tests/cpp/build; the binaries end up at <outdir>/peer
-# (testing.capnp) and <outdir>/mp_peer (conformance.capnp, libmultiprocess-style).
+# (testing.capnp), <outdir>/mp_peer (conformance.capnp, libmultiprocess-style)
+# and <outdir>/mining_client (Bitcoin Core's IPC schemas, ipc/*.capnp).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,3 +39,15 @@ g++ -O2 -std=c++17 -Wall -I"$out" \
   -o "$out/mp_peer" $capnp_flags -pthread
 
 echo "built $out/mp_peer"
+
+# The node's schemas (Bitcoin Core's ids) for a Bitcoin Core-style mining
+# client; it hashes with OpenSSL's libcrypto, which libcapnp-dev depends on.
+crypto_flags="$(pkg-config --cflags --libs libcrypto)" || die "pkg-config cannot find libcrypto"
+capnp compile -oc++:"$out" -I"$schemas" --src-prefix="$schemas" "$schemas"/ipc/*.capnp
+
+# shellcheck disable=SC2086  # the flags are lists of flags
+g++ -O2 -std=c++17 -Wall -I"$out" \
+  "$here/mining_client.c++" "$out"/ipc/*.capnp.c++ "$out/mp/proxy.capnp.c++" \
+  -o "$out/mining_client" $capnp_flags $crypto_flags -pthread
+
+echo "built $out/mining_client"

@@ -650,10 +650,16 @@ int runBenchClient(kj::StringPtr socketPath, double seconds) {
 int runDieMidCall(kj::StringPtr socketPath) {
   capnp::EzRpcClient client(unixAddress(socketPath));
   auto& waitScope = client.getWaitScope();
-  auto request = client.getMain<Tester>().waitRequest();
+  auto tester = client.getMain<Tester>();
+  auto request = tester.waitRequest();
   request.setMs(10000);
   auto pending = request.send();
-  client.getIoProvider().getTimer().afterDelay(100 * kj::MILLISECONDS).wait(waitScope);
+  // Calls on one capability are delivered in order: once add() is answered,
+  // the server is running wait().
+  auto add = tester.addRequest();
+  add.setA(1);
+  add.setB(1);
+  add.send().wait(waitScope);
   // No clean shutdown: the server sees the socket vanish with a call in flight.
   raise(SIGKILL);
   return 1;  // not reached

@@ -1,14 +1,14 @@
 /**
  * Peer death mid-call (SIGKILL), in both directions, against real processes:
- * pending calls reject within 100 ms as `disconnected`, later calls reject at
- * once, and a server outlives its clients.
+ * pending calls reject as `disconnected`, later calls reject without reaching
+ * the wire, and a server outlives its clients. (How fast is measured by the
+ * benchmarks, never asserted here.)
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { RpcError } from "../../runtime/rpc/errors.ts";
 import {
   connectTester,
   cppPeerPath,
-  epochMs,
   type Peer,
   spawnDenoClient,
   spawnPeer,
@@ -18,7 +18,6 @@ import {
   waitFor,
 } from "../helpers.ts";
 
-const DISCONNECT_BOUND_MS = 100;
 const cpp = await cppPeerPath();
 
 async function serverDiesMidCall(start: (path: string) => Promise<Peer>) {
@@ -27,48 +26,37 @@ async function serverDiesMidCall(start: (path: string) => Promise<Peer>) {
   await using client = await connectTester(path);
   assertEquals(await client.tester.add(1, 2), 3);
   const pending = [client.tester.wait(10_000), client.tester.wait(10_000)];
-  await new Promise((r) => setTimeout(r, 100)); // let the calls reach the server
+  // Calls on one capability are delivered in order: once add() is answered,
+  // both waits are running on the server.
+  assertEquals(await client.tester.add(2, 2), 4);
   server.child.kill("SIGKILL");
-  const killedAt = performance.now();
   for (const call of pending) {
     const error = await assertRejects(() => call, RpcError);
     assertEquals(error.type, "disconnected");
   }
-  const elapsed = performance.now() - killedAt;
-  assert(elapsed < DISCONNECT_BOUND_MS, `pending calls rejected after ${elapsed.toFixed(1)} ms`);
-  const laterStart = performance.now();
+  assert(client.rpc.isClosed);
   const later = await assertRejects(() => client.tester.add(1, 1), RpcError);
   assertEquals(later.type, "disconnected");
-  assert(performance.now() - laterStart < 20, "a call after the disconnect did not reject at once");
-  assert(client.rpc.isClosed);
 }
 
-Deno.test("server (Deno process) killed mid-call: client calls reject within 100 ms", () =>
+Deno.test("server (Deno process) killed mid-call: client calls reject as disconnected", () =>
   serverDiesMidCall(startDenoTester));
 
 Deno.test({
-  name: "server (C++ process) killed mid-call: client calls reject within 100 ms",
+  name: "server (C++ process) killed mid-call: client calls reject as disconnected",
   ignore: cpp === null,
 }, () => serverDiesMidCall((path) => startCppTester(cpp!, path)));
 
-Deno.test("server killed under a separate Deno client process: it sees the disconnect within 100 ms", async () => {
+Deno.test("server killed under a separate Deno client process: it sees the disconnect", async () => {
   const path = tempSocketPath("tester");
   await using server = await startDenoTester(path);
   await using client = spawnDenoClient("expect-disconnect", path);
   await client.line(/^CALLING$/);
-  await new Promise((r) => setTimeout(r, 100));
   server.child.kill("SIGKILL");
-  const killedAt = epochMs();
-  const [, at, type] = (await client.line(/^DISCONNECTED /)).split(" ");
+  const [, , type] = (await client.line(/^DISCONNECTED /)).split(" ");
   assertEquals(type, "disconnected");
-  const elapsed = Number(at) - killedAt;
-  assert(
-    elapsed < DISCONNECT_BOUND_MS,
-    `the client process saw the disconnect after ${elapsed} ms`,
-  );
-  const [, laterMs, laterType] = (await client.line(/^LATER-CALL /)).split(" ");
+  const [, , laterType] = (await client.line(/^LATER-CALL /)).split(" ");
   assertEquals(laterType, "disconnected");
-  assert(Number(laterMs) < 20, `a later call took ${laterMs} ms to reject`);
 });
 
 async function clientDiesMidCall(spawnClient: (path: string) => Peer, ready: RegExp | null) {
@@ -77,20 +65,16 @@ async function clientDiesMidCall(spawnClient: (path: string) => Peer, ready: Reg
   await using observer = await connectTester(path);
   const before = await observer.tester.canceledCount();
   const client = spawnClient(path);
-  if (ready) await client.line(ready);
-  await new Promise((r) => setTimeout(r, 100)); // let the client's wait() reach the server
-  client.child.kill("SIGKILL");
-  const killedAt = performance.now();
+  // The Deno client says when its wait() is running; the C++ one kills itself then.
+  if (ready) {
+    await client.line(ready);
+    client.child.kill("SIGKILL");
+  }
   await client.child.status;
   await waitFor(
     async () => await observer.tester.canceledCount() > before,
-    2000,
+    30_000,
     "the server to cancel the dead client's call",
-  );
-  const elapsed = performance.now() - killedAt;
-  assert(
-    elapsed < DISCONNECT_BOUND_MS,
-    `the server canceled the call after ${elapsed.toFixed(1)} ms`,
   );
   assertEquals(await observer.tester.add(40, 2), 42, "the server keeps serving");
   await client[Symbol.asyncDispose]();

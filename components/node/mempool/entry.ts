@@ -52,6 +52,31 @@ export interface MempoolEntry {
   readonly unbroadcast: boolean;
 }
 
+/** A transaction with its txid and wtxid in display hex, as checks name it in texts. */
+export interface KeyedTx {
+  readonly tx: Tx;
+  readonly txid: string;
+  readonly wtxid: string;
+}
+
+/** What a new entry is made of. */
+export type EntryFields =
+  & Pick<
+    MempoolEntry,
+    | "tx"
+    | "txid"
+    | "wtxid"
+    | "fee"
+    | "vsize"
+    | "weight"
+    | "size"
+    | "sigOpCost"
+    | "time"
+    | "height"
+    | "unbroadcast"
+  >
+  & { readonly spendsCoinbase: boolean };
+
 /** The display-hex txid an input spends from: the mempool key of its parent. */
 export function parentKey(input: TxInput): string {
   return hex.encode(input.txid);
@@ -131,20 +156,7 @@ export class PoolEntry implements MempoolEntry {
   descendantSize: number;
   descendantFees: bigint;
 
-  constructor(fields: {
-    tx: Tx;
-    txid: Hash;
-    wtxid: Hash;
-    fee: bigint;
-    vsize: number;
-    weight: number;
-    size: number;
-    sigOpCost: number;
-    time: number;
-    height: number;
-    spendsCoinbase: boolean;
-    unbroadcast: boolean;
-  }) {
+  constructor(fields: EntryFields) {
     this.tx = fields.tx;
     this.txid = fields.txid;
     this.wtxid = fields.wtxid;

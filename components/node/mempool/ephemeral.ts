@@ -15,19 +15,12 @@
  * @module
  */
 import type { Tx } from "../chain/mod.ts";
-import { parentKey, spentKey } from "./entry.ts";
+import { type KeyedTx, parentKey, spentKey } from "./entry.ts";
 import { dustOutputs } from "./policy.ts";
 
 /** `PreCheckEphemeralTx`: Core's detail when a transaction with `dust` outputs pays a fee. */
 export function dustFeeViolation(fee: bigint, dust: readonly number[]): string | null {
   return fee !== 0n && dust.length > 0 ? "tx with dust output must be 0-fee" : null;
-}
-
-/** A transaction as the ephemeral-spend check sees it. */
-export interface DustCheckTx {
-  readonly tx: Tx;
-  readonly txid: string;
-  readonly wtxid: string;
 }
 
 /**
@@ -36,10 +29,10 @@ export interface DustCheckTx {
  * with Core's detail, or null.
  */
 export function unspentDust(
-  package_: readonly DustCheckTx[],
+  package_: readonly KeyedTx[],
   mempoolTx: (txid: string) => Tx | undefined,
   dustRelayFeeRate: bigint,
-): { child: DustCheckTx; detail: string } | null {
+): { child: KeyedTx; detail: string } | null {
   const inPackage = new Map(package_.map((item) => [item.txid, item.tx]));
   for (const child of package_) {
     const dust = new Set<string>();

@@ -15,11 +15,14 @@
  * immature coinbases, non-final transactions and their descendants — is
  * removed (`reorg`).
  *
+ * {@linkcode Mempool.save} and {@linkcode Mempool.load} keep it across
+ * restarts in Core's `mempool.dat` format.
+ *
  * Not modelled: `prioritisetransaction` (modified fee = fee), package
  * submission (`submitpackage`, package RBF, package fee rates), peers
- * (transactions stay "unbroadcast"), persistence across restarts, and
- * Core's second script check with block flags (its standard flags include
- * them).
+ * (transactions stay "unbroadcast"), and Core's second script check with
+ * block flags (its standard flags include them; Core runs it to fill its
+ * script cache).
  *
  * @example
  * ```ts
@@ -75,6 +78,7 @@ import {
 } from "./entry.ts";
 import { compareFeeRates, feeAtRate, feeRatePerKvB } from "./feerate.ts";
 import { malformedPackageReason } from "./packages.ts";
+import { decodeMempoolDump, encodeMempoolDump } from "./persist.ts";
 import {
   areInputsStandard,
   DEFAULT_MEMPOOL_POLICY,
@@ -141,8 +145,24 @@ export interface AcceptResult {
 export interface AcceptOptions {
   /** Highest fee rate in sat/kvB (0: no limit); Core's default is 0.10 BTC/kvB. */
   readonly maxFeeRate?: bigint;
+  /**
+   * Highest fee in satoshis, instead of `maxFeeRate` (0: no limit): the
+   * `max_tx_fee` of Core's `BroadcastTransaction` (IPC `broadcastTransaction`).
+   */
+  readonly maxFee?: bigint;
   /** Only check, as `testmempoolaccept` does; nothing is added or replaced. */
   readonly testOnly?: boolean;
+}
+
+/** What {@linkcode Mempool.load} did, as Core logs it after loading `mempool.dat`. */
+export interface MempoolLoadStats {
+  succeeded: number;
+  failed: number;
+  /** Older than the expiry, not tried. */
+  expired: number;
+  alreadyThere: number;
+  /** Txids the file marked unbroadcast. */
+  unbroadcast: number;
 }
 
 /** `sendrawtransaction`'s and `testmempoolaccept`'s default `maxfeerate`: 0.10 BTC/kvB. */
@@ -190,6 +210,10 @@ interface AcceptArgs {
   readonly allowCarveouts: boolean;
   readonly unbroadcast: boolean;
   readonly maxFeeRate: bigint;
+  /** An absolute maximum fee, replacing `maxFeeRate`. */
+  readonly maxFee?: bigint;
+  /** Arrival time to record (a transaction loaded from `mempool.dat`); now by default. */
+  readonly time?: number;
   /** Outputs of earlier transactions of the package under test. */
   readonly packageCoins?: Map<string, Coin>;
 }
@@ -238,6 +262,35 @@ function refuseInvalid(error: unknown): never {
   throw error;
 }
 
+/** What `check` refused the transaction for, or undefined when it passed. */
+function rejectOf(check: () => void): MempoolReject | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (error) {
+    if (error instanceof TxRejected) return error.reject;
+    throw error;
+  }
+}
+
+/** The result of a refused transaction. */
+function refusedResult(ws: Workspace, reject: MempoolReject): AcceptResult {
+  return { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject };
+}
+
+/** The result of a transaction judged on its own fee rate, which passed. */
+function acceptedResult(ws: Workspace): AcceptResult {
+  return {
+    txid: ws.txid,
+    wtxid: ws.wtxid,
+    accepted: true,
+    vsize: ws.vsize,
+    fee: ws.fee,
+    effectiveFeeRate: feeRatePerKvB(ws.fee, ws.vsize),
+    effectiveIncludes: [ws.wtxid],
+  };
+}
+
 /** Inserts `entry` into `sorted` (by txid bytes) unless present: Core's `std::set` insert. */
 function insertSorted(sorted: PoolEntry[], entry: PoolEntry): void {
   let low = 0;
@@ -273,6 +326,8 @@ export class Mempool implements Disposable {
   #totalFee = 0n;
   #sequence = 1;
   #rollingMinFee = 0;
+  /** No entry arrived before this (a lower bound, tightened when expiry scans). */
+  #earliestTime = Infinity;
   #lastRollingFeeUpdate: number;
   #blockSinceLastRollingFeeBump = false;
 
@@ -344,7 +399,7 @@ export class Mempool implements Disposable {
           this.#chain.getCoin({ txid: ws.txid, index })
         );
         if (confirmed) {
-          return { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject: ALREADY_IN_UTXO_SET };
+          return refusedResult(ws, ALREADY_IN_UTXO_SET);
         }
         const existing = this.#entries.get(ws.key);
         if (existing) {
@@ -364,6 +419,7 @@ export class Mempool implements Disposable {
         allowCarveouts: true,
         unbroadcast: true,
         maxFeeRate: options.maxFeeRate ?? DEFAULT_MAX_FEE_RATE,
+        maxFee: options.maxFee,
       });
     });
   }
@@ -450,6 +506,78 @@ export class Mempool implements Disposable {
     ).map((entry) => ({ tx: entry.tx, fee: entry.fee, sigops: entry.sigOpCost }));
   }
 
+  /**
+   * `DumpMempool`: writes every transaction (parents first) with its
+   * arrival time, and the unbroadcast txids, to `path` as Core's
+   * `mempool.dat` version 2 — through `<path>.new`, synced, then renamed.
+   */
+  save(path: string): void {
+    const entries = this.entries();
+    const bytes = encodeMempoolDump({
+      entries: entries.map((entry) => ({ tx: entry.tx, time: BigInt(entry.time), feeDelta: 0n })),
+      deltas: [],
+      unbroadcast: entries.filter((entry) => entry.unbroadcast).map((entry) => entry.txid)
+        .sort(compareHashes),
+    });
+    const partial = `${path}.new`;
+    {
+      using file = Deno.openSync(partial, { write: true, create: true, truncate: true });
+      for (let written = 0; written < bytes.length;) {
+        written += file.writeSync(bytes.subarray(written));
+      }
+      file.syncSync();
+    }
+    Deno.renameSync(partial, path);
+  }
+
+  /**
+   * `LoadMempool`: accepts the transactions of a `mempool.dat` (version 1
+   * or 2) as they arrived — with their arrival times, skipping those past
+   * expiry — and restores their unbroadcast marks. Null when there is no
+   * file; throws Core's one-line message for an unreadable one.
+   */
+  load(path: string): MempoolLoadStats | null {
+    let bytes: Uint8Array;
+    try {
+      bytes = Deno.readFileSync(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+    const dump = decodeMempoolDump(bytes);
+    return this.#notifying(() => {
+      this.#settle();
+      const stats = { succeeded: 0, failed: 0, expired: 0, alreadyThere: 0, unbroadcast: 0 };
+      const cutoff = this.#chain.now() - this.policy.expirySeconds;
+      for (const { tx, time } of dump.entries) {
+        if (Number(time) <= cutoff) {
+          stats.expired++;
+          continue;
+        }
+        const ws = workspace(tx);
+        const result = this.#acceptSingle(ws, {
+          testOnly: false,
+          bypassLimits: false,
+          allowReplacement: true,
+          allowSiblingEviction: true,
+          allowCarveouts: true,
+          unbroadcast: false,
+          maxFeeRate: 0n,
+          time: Number(time),
+        });
+        if (result.accepted) stats.succeeded++;
+        else if (this.#entries.has(ws.key)) stats.alreadyThere++;
+        else stats.failed++;
+      }
+      stats.unbroadcast = dump.unbroadcast.length;
+      for (const txid of dump.unbroadcast) {
+        const entry = this.#entries.get(hashToHex(txid));
+        if (entry) entry.unbroadcast = true;
+      }
+      return stats;
+    });
+  }
+
   /** Registers a listener; dispose the result to remove it. */
   subscribe(listener: MempoolListener): Disposable {
     this.#listeners.add(listener);
@@ -462,7 +590,7 @@ export class Mempool implements Disposable {
   #acceptSingle(ws: Workspace, args: AcceptArgs): AcceptResult {
     const { tx } = ws;
     let replaced = new Set<PoolEntry>();
-    try {
+    const reject = rejectOf(() => {
       this.#preChecks(ws, args);
       if (this.policy.requireStandard) {
         const dust = unspentDust(
@@ -475,21 +603,11 @@ export class Mempool implements Disposable {
       if (ws.conflicts.size > 0) replaced = this.#replacementChecks(ws);
       this.#scriptChecks(ws);
       const feeVsize = args.testOnly ? ws.vsize : Math.ceil(ws.weight / WITNESS_SCALE_FACTOR);
-      const maxFee = feeAtRate(args.maxFeeRate, feeVsize);
+      const maxFee = args.maxFee ?? feeAtRate(args.maxFeeRate, feeVsize);
       if (maxFee > 0n && ws.fee > maxFee) throw new TxRejected(MAX_FEE_EXCEEDED);
-    } catch (error) {
-      if (!(error instanceof TxRejected)) throw error;
-      return { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject: error.reject };
-    }
-    const success: AcceptResult = {
-      txid: ws.txid,
-      wtxid: ws.wtxid,
-      accepted: true,
-      vsize: ws.vsize,
-      fee: ws.fee,
-      effectiveFeeRate: feeRatePerKvB(ws.fee, ws.vsize),
-      effectiveIncludes: [ws.wtxid],
-    };
+    });
+    if (reject) return refusedResult(ws, reject);
+    const success = acceptedResult(ws);
     if (args.testOnly) return success;
     this.#removeEntries(replaced, "replaced");
     const entry = new PoolEntry({
@@ -501,7 +619,7 @@ export class Mempool implements Disposable {
       weight: ws.weight,
       size: ws.size,
       sigOpCost: ws.sigOpCost,
-      time: this.#chain.now(),
+      time: args.time ?? this.#chain.now(),
       height: this.#chain.height,
       spendsCoinbase: ws.coins.some((coin) => coin.coinbase),
       unbroadcast: args.unbroadcast,
@@ -739,8 +857,9 @@ export class Mempool implements Disposable {
     const results: (AcceptResult | undefined)[] = workspaces.map(() => undefined);
     const finish = (packageError?: string) =>
       this.#packageResults(workspaces, results, maxFeeRate, packageError);
+    const ids = workspaces.map((ws) => ({ tx: ws.tx, txid: ws.key, wtxid: ws.wtxidKey }));
     const malformed = malformedPackageReason(
-      workspaces.map((ws) => ({ tx: ws.tx, txid: ws.key, weight: ws.weight })),
+      ids.map((id, i) => ({ ...id, weight: workspaces[i].weight })),
     );
     if (malformed) return finish(malformed);
     const packageCoins = new Map<string, Coin>();
@@ -755,11 +874,9 @@ export class Mempool implements Disposable {
       packageCoins,
     };
     for (const [i, ws] of workspaces.entries()) {
-      try {
-        this.#preChecks(ws, args);
-      } catch (error) {
-        if (!(error instanceof TxRejected)) throw error;
-        results[i] = { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject: error.reject };
+      const reject = rejectOf(() => this.#preChecks(ws, args));
+      if (reject) {
+        results[i] = refusedResult(ws, reject);
         return finish();
       }
       ws.tx.outputs.forEach((output, index) => {
@@ -771,7 +888,6 @@ export class Mempool implements Disposable {
         });
       });
     }
-    const ids = workspaces.map((ws) => ({ tx: ws.tx, txid: ws.key, wtxid: ws.wtxidKey }));
     for (const [i, ws] of workspaces.entries()) {
       const truc = packageTrucChecks(ids, i, ws.ancestors, ws.vsize);
       if (truc) return finish(`TRUC-violation, ${truc}`);
@@ -786,33 +902,17 @@ export class Mempool implements Disposable {
       );
       if (dust) {
         const i = ids.indexOf(dust.child);
-        const ws = workspaces[i];
-        results[i] = {
-          txid: ws.txid,
-          wtxid: ws.wtxid,
-          accepted: false,
-          reject: rejection("missing-ephemeral-spends", dust.detail),
-        };
+        results[i] = refusedResult(
+          workspaces[i],
+          rejection("missing-ephemeral-spends", dust.detail),
+        );
         return finish();
       }
     }
     for (const [i, ws] of workspaces.entries()) {
-      try {
-        this.#scriptChecks(ws);
-      } catch (error) {
-        if (!(error instanceof TxRejected)) throw error;
-        results[i] = { txid: ws.txid, wtxid: ws.wtxid, accepted: false, reject: error.reject };
-        return finish();
-      }
-      results[i] = {
-        txid: ws.txid,
-        wtxid: ws.wtxid,
-        accepted: true,
-        vsize: ws.vsize,
-        fee: ws.fee,
-        effectiveFeeRate: feeRatePerKvB(ws.fee, ws.vsize),
-        effectiveIncludes: [ws.wtxid],
-      };
+      const reject = rejectOf(() => this.#scriptChecks(ws));
+      results[i] = reject ? refusedResult(ws, reject) : acceptedResult(ws);
+      if (reject) return finish();
     }
     return finish();
   }
@@ -927,6 +1027,7 @@ export class Mempool implements Disposable {
     this.#bytes += entry.vsize;
     this.#usage += entry.usage;
     this.#totalFee += entry.fee;
+    this.#earliestTime = Math.min(this.#earliestTime, entry.time);
   }
 
   #link(parent: PoolEntry, child: PoolEntry): void {
@@ -1014,8 +1115,16 @@ export class Mempool implements Disposable {
   /** `LimitMempoolSize`: expiry, then eviction down to `maxMempoolBytes`. */
   #limitSize(): void {
     const cutoff = this.#chain.now() - this.policy.expirySeconds;
-    const expired = [...this.#entries.values()].filter((entry) => entry.time < cutoff);
-    if (expired.length > 0) this.#removeEntries(this.#withDescendants(expired), "expiry");
+    if (this.#earliestTime < cutoff) {
+      // A lower bound on arrival times spares the scan until something may have expired.
+      const expired: PoolEntry[] = [];
+      this.#earliestTime = Infinity;
+      for (const entry of this.#entries.values()) {
+        if (entry.time < cutoff) expired.push(entry);
+        else this.#earliestTime = Math.min(this.#earliestTime, entry.time);
+      }
+      if (expired.length > 0) this.#removeEntries(this.#withDescendants(expired), "expiry");
+    }
     while (this.#entries.size > 0 && this.usage > this.policy.maxMempoolBytes) {
       let worst: PoolEntry | undefined;
       for (const entry of this.#entries.values()) {

@@ -2,8 +2,8 @@
  * The node's transaction memory pool, as Bitcoin Core v30 keeps it: the
  * {@linkcode Mempool} (acceptance with Core's reject reasons and RPC codes,
  * replacement, limits, eviction, expiry, chain following, block template
- * selection), its policy defaults and standardness rules, and fee-rate
- * arithmetic.
+ * selection, `mempool.dat`), its policy defaults and standardness rules,
+ * and fee-rate arithmetic.
  *
  * @example
  * ```ts
@@ -23,6 +23,7 @@
 export type { MempoolEntry } from "./entry.ts";
 export * from "./feerate.ts";
 export * from "./mempool.ts";
+export { MEMPOOL_FILE } from "./persist.ts";
 export * from "./policy.ts";
 export {
   type MempoolReject,

@@ -11,20 +11,15 @@
  * ```
  * @module
  */
-import type { Tx } from "../chain/mod.ts";
-import { parentKey, spentKey } from "./entry.ts";
+import { type KeyedTx, parentKey, spentKey } from "./entry.ts";
 
 /** Most transactions in a package. */
 export const MAX_PACKAGE_COUNT = 25;
 /** Largest total weight of a package of several transactions. */
 export const MAX_PACKAGE_WEIGHT = 404_000;
 
-/** A package member: the transaction, its txid in display hex, and its weight. */
-export interface PackageTx {
-  readonly tx: Tx;
-  readonly txid: string;
-  readonly weight: number;
-}
+/** A package member and its weight. */
+export type PackageTx = KeyedTx & { readonly weight: number };
 
 /**
  * `IsWellFormedPackage` with sorting required: Core's package error

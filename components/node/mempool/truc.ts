@@ -14,8 +14,7 @@
  * ```
  * @module
  */
-import type { Tx } from "../chain/mod.ts";
-import { parentKey, type PoolEntry } from "./entry.ts";
+import { type KeyedTx, parentKey, type PoolEntry } from "./entry.ts";
 import { sortedByTxid } from "./rbf.ts";
 
 /** The transaction version that opts into TRUC rules. */
@@ -25,13 +24,6 @@ export const TRUC_MAX_VSIZE = 10_000;
 /** Largest TRUC transaction with an unconfirmed parent, in virtual bytes. */
 export const TRUC_CHILD_MAX_VSIZE = 1_000;
 
-/** The identity of a transaction under check, in display hex. */
-export interface TxIds {
-  readonly tx: Tx;
-  readonly txid: string;
-  readonly wtxid: string;
-}
-
 /** A TRUC rule broken: Core's text, and the sibling the caller may try to evict instead. */
 export interface TrucViolation {
   readonly text: string;
@@ -39,7 +31,7 @@ export interface TrucViolation {
 }
 
 function inheritance(
-  self: TxIds,
+  self: KeyedTx,
   parent: { version: number; txid: string; wtxid: string },
 ): string | null {
   if (self.tx.version !== TRUC_VERSION && parent.version === TRUC_VERSION) {
@@ -55,13 +47,13 @@ function ofEntry(entry: PoolEntry) {
   return { version: entry.tx.version, txid: entry.key, wtxid: entry.wtxidKey };
 }
 
-function tooBig(self: TxIds, vsize: number): string | null {
+function tooBig(self: KeyedTx, vsize: number): string | null {
   return vsize > TRUC_MAX_VSIZE
     ? `version=3 tx ${self.txid} (wtxid=${self.wtxid}) is too big: ${vsize} > ${TRUC_MAX_VSIZE} virtual bytes`
     : null;
 }
 
-function childTooBig(self: TxIds, vsize: number): string | null {
+function childTooBig(self: KeyedTx, vsize: number): string | null {
   return vsize > TRUC_CHILD_MAX_VSIZE
     ? `version=3 child tx ${self.txid} (wtxid=${self.wtxid}) is too big: ${vsize} > ${TRUC_CHILD_MAX_VSIZE} virtual bytes`
     : null;
@@ -78,7 +70,7 @@ const descendantLimit = (txid: string, wtxid: string) =>
  * `ancestors`; `conflicts` are the mempool transactions it directly replaces.
  */
 export function singleTrucChecks(
-  self: TxIds,
+  self: KeyedTx,
   ancestors: readonly PoolEntry[],
   conflicts: ReadonlySet<PoolEntry>,
   vsize: number,
@@ -113,7 +105,7 @@ export function singleTrucChecks(
  * every package transaction.
  */
 export function packageTrucChecks(
-  package_: readonly TxIds[],
+  package_: readonly KeyedTx[],
   index: number,
   ancestors: readonly PoolEntry[],
   vsize: number,

@@ -1491,9 +1491,10 @@ export class Chain$Client {
         return new Chain_EstimateSmartFee$Results$Promise(pipeline);
     }
     /**
-* Registers `notifications`, called in order (on the registering strand)
+* Registers `notifications`, called in event order, one call at a time,
 * for every later mempool and chain event, until the returned handler is
-* disconnected or released.
+* disconnected or released. A subscriber that falls too far behind is
+* dropped (the node logs it).
 *
 */
     relayMinFee(paramsFunc?: (params: Chain_RelayMinFee$Params) => void): Chain_RelayMinFee$Results$Promise {

@@ -1398,7 +1398,8 @@ export class BlockTemplate$Client {
         return new BlockTemplate_GetBlock$Results$Promise(pipeline);
     }
     /**
-* Signature-operation cost of each transaction, coinbase first.
+* Signature-operation cost of each transaction after the coinbase (as
+* v30.0's vTxSigOpsCost, which has no coinbase entry).
 *
 */
     getTxFees(paramsFunc?: (params: BlockTemplate_GetTxFees$Params) => void): BlockTemplate_GetTxFees$Results$Promise {

@@ -617,8 +617,8 @@ export class Node$Client {
         return new Node_GetMempoolSize$Results$Promise(pipeline);
     }
     /**
-* Registers `callback`, called (in order, on the registering strand) each
-* time the tip changes, until the returned handler is disconnected or
+* Registers `callback`, called in order, one call at a time, each time
+* the tip changes, until the returned handler is disconnected or
 * released.
 *
 */

@@ -162,7 +162,12 @@ Deno.test("accept: fee floors: min relay fee 0 < 11, max fee rate -25, Core's te
   );
   assertEquals([reject.rejectReason, reject.rejectDetails], ["max-fee-exceeded", undefined]);
   assertEquals(f.mempool.testAccept([rich])[0].reject?.rejectReason, "max-fee-exceeded");
-  accepted(f.mempool.accept(rich, { maxFeeRate: 0n }));
+  refused(
+    f.mempool.accept(rich, { maxFee: COIN - 1n }),
+    "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
+    -25,
+  );
+  accepted(f.mempool.accept(rich, { maxFee: COIN }));
 });
 
 Deno.test("accept: standardness reasons in Core's order", () => {
@@ -229,7 +234,7 @@ Deno.test("accept: OP_RETURN outputs share the -datacarriersize budget; bare mul
 
 Deno.test("accept: BIP 68 relative locks: non-BIP68-final until the input is deep enough", () => {
   using f = setup();
-  const funding = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
+  const funding = spend(f.coins[0], 1000n);
   f.mine([{ tx: funding, fee: 1000n }]);
   const [utxo] = utxosOf(funding, f.key);
   const locked = spend(utxo, 1000n, { sequence: 3 });

@@ -7,17 +7,26 @@
  *
  * @module
  */
-import { blockHash, COIN, txid } from "../../../../components/node/chain/mod.ts";
+import { blockHash, COIN, hashToHex, txid, wtxid } from "../../../../components/node/chain/mod.ts";
 import { craftBlock } from "../chain/chain_helpers.ts";
 import { assert, assertEquals } from "../../../assert.ts";
-import { accepted, pay, setup, spend, txidOf, utxosOf } from "./mempool_helpers.ts";
+import {
+  acceptAll,
+  accepted,
+  chainOf,
+  pay,
+  refused,
+  setup,
+  signTx,
+  spend,
+  txidOf,
+  utxosOf,
+} from "./mempool_helpers.ts";
 
 Deno.test("blocks: a confirmed parent leaves; its child stays, now without ancestors", () => {
   using f = setup();
-  const parent = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
-  const child = spend(utxosOf(parent, f.key)[0], 1000n);
-  accepted(f.mempool.accept(parent));
-  accepted(f.mempool.accept(child));
+  const [parent, child] = chainOf(f.coins[0], 1000n, 1000n);
+  acceptAll(f.mempool, parent, child);
   f.mine([{ tx: parent, fee: 1000n }]);
   assertEquals(f.events.at(-1), `block ${txidOf(parent)}`);
   const entry = f.mempool.get(txid(child))!;
@@ -27,10 +36,9 @@ Deno.test("blocks: a confirmed parent leaves; its child stays, now without ances
 
 Deno.test("blocks: a block spending the same coin removes the mempool transaction and its children as conflicts", () => {
   using f = setup();
-  const original = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
-  const child = spend(utxosOf(original, f.key)[0], 1000n);
+  const [original, child] = chainOf(f.coins[0], 1000n, 1000n);
   const unrelated = spend(f.coins[1], 1000n);
-  for (const tx of [original, child, unrelated]) accepted(f.mempool.accept(tx));
+  acceptAll(f.mempool, original, child, unrelated);
   const conflicting = spend(f.coins[0], 3000n);
   f.mine([{ tx: conflicting, fee: 3000n }]);
   assertEquals(
@@ -43,7 +51,7 @@ Deno.test("blocks: a block spending the same coin removes the mempool transactio
 
 Deno.test("reorg: invalidateblock re-adds the block's transactions, parents before the children waiting here", () => {
   using f = setup();
-  const parent = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
+  const parent = spend(f.coins[0], 1000n);
   const sibling = spend(f.coins[1], 2000n);
   f.mine([{ tx: parent, fee: 1000n }, { tx: sibling, fee: 2000n }]);
   const minedAt = f.chain.tip.hash;
@@ -67,10 +75,8 @@ Deno.test("reorg: invalidateblock re-adds the block's transactions, parents befo
 
 Deno.test("reorg: spends of coinbases that became immature leave with their descendants", () => {
   using f = setup();
-  const early = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
-  const earlyChild = spend(utxosOf(early, f.key)[0], 1000n);
-  accepted(f.mempool.accept(early));
-  accepted(f.mempool.accept(earlyChild));
+  const [early, earlyChild] = chainOf(f.coins[0], 1000n, 1000n);
+  acceptAll(f.mempool, early, earlyChild);
   assertEquals(f.chain.height, 105);
   // At tip 100 the coinbase of block 1 is exactly mature for the next block; at 99 it is not.
   f.chain.invalidateBlock(f.chain.entryAtHeight(101)!.hash);
@@ -85,12 +91,11 @@ Deno.test("reorg: spends of coinbases that became immature leave with their desc
 
 Deno.test("reorg: a block's transaction that no longer fits is dropped with its children; spends of vanished coinbases too", () => {
   using f = setup();
-  const confirmed = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
+  const confirmed = spend(f.coins[0], 1000n);
   f.mine([{ tx: confirmed, fee: 1000n }]);
   const waiting = spend(utxosOf(confirmed, f.key)[0], 1000n);
   const onCoinbase5 = spend(f.coins[4], 1000n);
-  accepted(f.mempool.accept(waiting));
-  accepted(f.mempool.accept(onCoinbase5));
+  acceptAll(f.mempool, waiting, onCoinbase5);
   // Without block 5 and above, block 1's coinbase is immature and block 5's gone.
   f.chain.invalidateBlock(f.chain.entryAtHeight(5)!.hash);
   assertEquals(f.chain.height, 4);
@@ -114,4 +119,22 @@ Deno.test("reorg: a longer competing branch gives back the transactions of the b
   assertEquals(f.chain.processBlock(side2), null);
   assertEquals(f.chain.height, forkPoint.height + 2);
   assertEquals(f.mempool.entries().map((entry) => txid(entry.tx)), [txid(tx)]);
+});
+
+Deno.test("reorg: a re-added fee-less parent's dust must be spent by its children (ephemeral dust)", () => {
+  using f = setup();
+  const dusty = signTx([f.coins[0]], [
+    { script: f.key.wpkh, amount: 50n * COIN - 100n },
+    { script: f.key.wpkh, amount: 100n },
+  ]);
+  f.mine([{ tx: dusty, fee: 0n }]);
+  f.chain.invalidateBlock(f.chain.tip.hash);
+  assert(f.mempool.has(txid(dusty)), "re-added without fee floors");
+  const [main, dust] = utxosOf(dusty, f.key);
+  const leavesDust = spend(main, 1000n);
+  const detail = `tx ${txidOf(leavesDust)} (wtxid=${
+    hashToHex(wtxid(leavesDust))
+  }) did not spend parent's ephemeral dust`;
+  refused(f.mempool.accept(leavesDust), `missing-ephemeral-spends, ${detail}`);
+  accepted(f.mempool.accept(pay([main, dust], f.key, [50n * COIN - 5000n])));
 });

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { COIN, txid } from "../../../../components/node/chain/mod.ts";
+import { txid } from "../../../../components/node/chain/mod.ts";
 import { Mempool } from "../../../../components/node/mempool/mod.ts";
 import { assert, assertEquals } from "../../../assert.ts";
-import { accepted, pay, refused, setup, spend, txidOf, utxosOf } from "./mempool_helpers.ts";
+import { acceptAll, accepted, chainOf, refused, setup, spend, txidOf } from "./mempool_helpers.ts";
 
 /** The usage one 1-in-1-out P2WPKH spend counts. */
 function usageOfOne(): number {
@@ -24,7 +24,7 @@ Deno.test("eviction: past -maxmempool the lowest descendant fee rate leaves and 
   const [low, mid, high, higher] = [1000n, 2000n, 3000n, 4000n].map((fee, i) =>
     spend(f.coins[i], fee)
   );
-  for (const tx of [low, mid, high]) accepted(f.mempool.accept(tx));
+  acceptAll(f.mempool, low, mid, high);
   assertEquals(f.mempool.minFeeRate(), 100n);
   accepted(f.mempool.accept(higher));
   assertEquals(f.events.at(-2), `sizelimit ${txidOf(low)}`);
@@ -43,10 +43,9 @@ Deno.test("eviction: past -maxmempool the lowest descendant fee rate leaves and 
 Deno.test("eviction: a parent with a paying child is judged by the package's fee rate", () => {
   const one = usageOfOne();
   using f = setup({ coins: 4, policy: { maxMempoolBytes: 4 * one } });
-  const parent = pay([f.coins[0]], f.key, [50n * COIN - 500n]);
-  const child = spend(utxosOf(parent, f.key)[0], 30_000n);
+  const [parent, child] = chainOf(f.coins[0], 500n, 30_000n);
   const loner = spend(f.coins[1], 2000n);
-  for (const tx of [parent, child, loner]) accepted(f.mempool.accept(tx));
+  acceptAll(f.mempool, parent, child, loner);
   accepted(f.mempool.accept(spend(f.coins[2], 3000n)));
   assertEquals(f.events.at(-2), `sizelimit ${txidOf(loner)}`);
   assert(f.mempool.has(txid(parent)) && f.mempool.has(txid(child)));
@@ -72,8 +71,7 @@ Deno.test("eviction: the minimum fee holds until a block, then halves away with 
 
 Deno.test("expiry: transactions older than 336 hours leave with their descendants at the next acceptance", () => {
   using f = setup();
-  const parent = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
-  const child = spend(utxosOf(parent, f.key)[0], 1000n);
+  const [parent, child] = chainOf(f.coins[0], 1000n, 1000n);
   accepted(f.mempool.accept(parent));
   f.clock += 3600;
   accepted(f.mempool.accept(child));

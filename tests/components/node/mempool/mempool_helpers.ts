@@ -19,7 +19,6 @@ import {
   type AcceptResult,
   Mempool,
   type MempoolPolicy,
-  type RemovalReason,
 } from "../../../../components/node/mempool/mod.ts";
 import { assert, assertEquals } from "../../../assert.ts";
 import {
@@ -105,6 +104,23 @@ export function pay(
 /** A one-input, one-output P2WPKH spend (110 vbytes) of `input` paying `fee`. */
 export function spend(input: Utxo, fee: bigint, options: SignOptions = {}): Tx {
   return pay([input], input.key, [input.amount - fee], options);
+}
+
+/** A chain of one-in-one-out spends from `input`, each spending the previous, paying `fees`. */
+export function chainOf(input: Utxo, ...fees: bigint[]): Tx[] {
+  const txs: Tx[] = [];
+  let utxo = input;
+  for (const fee of fees) {
+    const tx = spend(utxo, fee);
+    txs.push(tx);
+    utxo = utxosOf(tx, input.key)[0];
+  }
+  return txs;
+}
+
+/** Accepts each of `txs` into `mempool`, asserting every one is accepted. */
+export function acceptAll(mempool: Mempool, ...txs: Tx[]): void {
+  for (const tx of txs) accepted(mempool.accept(tx));
 }
 
 /** Asserts `result` was accepted, returning it. */

@@ -6,10 +6,19 @@
  *
  * @module
  */
-import { COIN, type Tx, txid, wtxid } from "../../../../components/node/chain/mod.ts";
+import { COIN, hashToHex, type Tx, txid, wtxid } from "../../../../components/node/chain/mod.ts";
 import type { AcceptResult } from "../../../../components/node/mempool/mod.ts";
 import { assert, assertEquals } from "../../../assert.ts";
-import { accepted, pay, setup, spend, txidOf, utxosOf } from "./mempool_helpers.ts";
+import {
+  acceptAll,
+  accepted,
+  chainOf,
+  pay,
+  setup,
+  spend,
+  txidOf,
+  utxosOf,
+} from "./mempool_helpers.ts";
 
 /** A result reduced to what `testmempoolaccept` prints of it. */
 function shape(result: AcceptResult) {
@@ -23,8 +32,7 @@ function shape(result: AcceptResult) {
 
 Deno.test("testAccept: a parent and child are judged together without entering the mempool", () => {
   using f = setup();
-  const parent = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
-  const child = spend(utxosOf(parent, f.key)[0], 2000n);
+  const [parent, child] = chainOf(f.coins[0], 1000n, 2000n);
   const results = f.mempool.testAccept([parent, child]);
   assertEquals(results.map(shape), [
     { accepted: true, vsize: 110, fee: 1000n },
@@ -54,8 +62,7 @@ Deno.test("testAccept: evaluation stops at the first failure; later entries only
 
 Deno.test("testAccept: package-wide errors are reported on every entry", () => {
   using f = setup();
-  const parent = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
-  const child = spend(utxosOf(parent, f.key)[0], 2000n);
+  const [parent, child] = chainOf(f.coins[0], 1000n, 2000n);
   const error = (txs: Tx[]) => f.mempool.testAccept(txs).map(shape);
   assertEquals(error([child, parent]), [
     { accepted: false, packageError: "package-not-sorted" },
@@ -93,7 +100,7 @@ Deno.test("testAccept: a package may not replace, and a fee above the maximum en
 
 Deno.test("testAccept: a script failure in the child leaves the parent's success standing", () => {
   using f = setup();
-  const parent = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
+  const parent = spend(f.coins[0], 1000n);
   const child = structuredClone(spend(utxosOf(parent, f.key)[0], 2000n));
   child.witnesses![0][0][10] ^= 1;
   const results = f.mempool.testAccept([parent, child]);
@@ -109,11 +116,10 @@ Deno.test("testAccept: a script failure in the child leaves the parent's success
 
 Deno.test("selectForBlock: packages by ancestor fee rate, parents first, within the budgets", () => {
   using f = setup();
-  const cheapParent = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
-  const richChild = spend(utxosOf(cheapParent, f.key)[0], 50_000n);
+  const [cheapParent, richChild] = chainOf(f.coins[0], 1000n, 50_000n);
   const middle = spend(f.coins[1], 10_000n);
   const lowest = spend(f.coins[2], 500n);
-  for (const tx of [cheapParent, middle, lowest, richChild]) accepted(f.mempool.accept(tx));
+  acceptAll(f.mempool, cheapParent, middle, lowest, richChild);
   const order = (selected: { tx: Tx }[]) => selected.map((item) => txidOf(item.tx));
   const all = f.mempool.selectForBlock(3_992_000);
   assertEquals(order(all), [cheapParent, richChild, middle, lowest].map(txidOf));
@@ -130,4 +136,32 @@ Deno.test("selectForBlock: packages by ancestor fee rate, parents first, within 
   assertEquals(block.txs.length, 5);
   assertEquals(f.mempool.size, 0);
   assert(f.events.slice(-4).every((event) => event.startsWith("block ")));
+});
+
+Deno.test("testAccept: package limits and TRUC rules count the package's transactions together", () => {
+  using f = setup();
+  const chain = chainOf(f.coins[0], ...Array(26).fill(1000n));
+  acceptAll(f.mempool, ...chain.slice(0, 24));
+  const [next, last] = chain.slice(24);
+  assertEquals(f.mempool.testAccept([next]).map(shape), [{
+    accepted: true,
+    vsize: 110,
+    fee: 1000n,
+  }]);
+  assertEquals(f.mempool.testAccept([next, last]).map(shape)[1], {
+    accepted: false,
+    packageError: "package-mempool-limits, possibly too many unconfirmed ancestors [limit: 25]",
+  });
+
+  const trucParent = pay([f.coins[1]], f.key, [50n * COIN - 1000n], { version: 3 });
+  const plainChild = spend(utxosOf(trucParent, f.key)[0], 1000n);
+  const [result] = f.mempool.testAccept([trucParent, plainChild]);
+  assertEquals(
+    result.packageError,
+    `TRUC-violation, non-version=3 tx ${txidOf(plainChild)} (wtxid=${
+      hashToHex(wtxid(plainChild))
+    }) cannot spend from version=3 tx ${txidOf(trucParent)} (wtxid=${
+      hashToHex(wtxid(trucParent))
+    })`,
+  );
 });

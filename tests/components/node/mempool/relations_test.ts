@@ -15,13 +15,14 @@ import {
 } from "../../../../components/node/chain/mod.ts";
 import { assert, assertEquals } from "../../../assert.ts";
 import {
+  acceptAll,
   accepted,
+  chainOf,
   pay,
   refused,
   setup,
   spend,
   txidOf,
-  type Utxo,
   utxosOf,
 } from "./mempool_helpers.ts";
 
@@ -32,7 +33,7 @@ Deno.test("chains: entries count their in-mempool ancestors and descendants", ()
   const parent = pay([f.coins[0]], f.key, [20n * COIN, 30n * COIN - 1000n]);
   const child = spend(utxosOf(parent, f.key)[0], 2000n);
   const grandchild = spend(utxosOf(child, f.key)[0], 3000n);
-  for (const tx of [parent, child, grandchild]) accepted(f.mempool.accept(tx));
+  acceptAll(f.mempool, parent, child, grandchild);
   const [p, c, g] = [parent, child, grandchild].map((tx) => f.mempool.get(txid(tx))!);
   assertEquals([p.ancestorCount, p.descendantCount, p.descendantFees], [1, 3, 6000n]);
   assertEquals(p.descendantSize, p.vsize + c.vsize + g.vsize);
@@ -58,14 +59,10 @@ Deno.test("chains: entries count their in-mempool ancestors and descendants", ()
 
 Deno.test("limits: the 26th transaction of a chain is too-long-mempool-chain", () => {
   using f = setup();
-  let utxo: Utxo = f.coins[0];
-  for (let i = 0; i < 25; i++) {
-    const tx = spend(utxo, 1000n);
-    accepted(f.mempool.accept(tx));
-    utxo = utxosOf(tx, f.key)[0];
-  }
+  const chain = chainOf(f.coins[0], ...Array(26).fill(1000n));
+  acceptAll(f.mempool, ...chain.slice(0, 25));
   refused(
-    f.mempool.accept(spend(utxo, 1000n)),
+    f.mempool.accept(chain[25]),
     "too-long-mempool-chain, too many unconfirmed ancestors [limit: 25]",
   );
   assertEquals(f.mempool.size, 25);
@@ -86,10 +83,8 @@ Deno.test("limits: a parent's 25th descendant gets the CPFP carve-out, the 26th 
 
 Deno.test("rbf: a conflicting transaction paying more replaces the original and its children", () => {
   using f = setup();
-  const original = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
-  const child = spend(utxosOf(original, f.key)[0], 1000n);
-  accepted(f.mempool.accept(original));
-  accepted(f.mempool.accept(child));
+  const [original, child] = chainOf(f.coins[0], 1000n, 1000n);
+  acceptAll(f.mempool, original, child);
   const replacement = spend(f.coins[0], 5000n);
   accepted(f.mempool.accept(replacement));
   assertEquals(f.mempool.size, 1);
@@ -120,10 +115,8 @@ Deno.test("rbf: rule 6 — a lower fee rate is insufficient fee with both rates,
 
 Deno.test("rbf: rules 3 and 4 — replaced fees and the relay fee of the replacement", () => {
   using f = setup();
-  const original = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
-  const child = spend(utxosOf(original, f.key)[0], 20_000n);
-  accepted(f.mempool.accept(original));
-  accepted(f.mempool.accept(child));
+  const [original, child] = chainOf(f.coins[0], 1000n, 20_000n);
+  acceptAll(f.mempool, original, child);
   const underpays = spend(f.coins[0], 5000n);
   refused(
     f.mempool.accept(underpays),
@@ -161,7 +154,7 @@ Deno.test("rbf: rule 2 — a replacement may not add unconfirmed inputs", () => 
 
 Deno.test("rbf: a transaction spending what it replaces is bad-txns-spends-conflicting-tx", () => {
   using f = setup();
-  const original = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
+  const original = spend(f.coins[0], 1000n);
   accepted(f.mempool.accept(original));
   const both = pay([f.coins[0], utxosOf(original, f.key)[0]], f.key, [100n * COIN - 100_000n]);
   refused(
@@ -195,8 +188,7 @@ Deno.test("truc: version 3 inheritance, sizes, ancestors — Core's TRUC-violati
   using f = setup();
   const truc = pay([f.coins[0]], f.key, [COIN, COIN, 48n * COIN - 1000n], { version: 3 });
   const plain = pay([f.coins[1]], f.key, [COIN, 49n * COIN - 1000n]);
-  accepted(f.mempool.accept(truc));
-  accepted(f.mempool.accept(plain));
+  acceptAll(f.mempool, truc, plain);
   const [t0, t1] = utxosOf(truc, f.key);
   const nonTrucChild = spend(t0, 1000n);
   refused(

@@ -1,0 +1,66 @@
+/**
+ * What every IPC object of one node shares: the chain and mempool it
+ * serves, the watchers built on them, and the node's hooks. Made once by
+ * `nodeInit` and handed to each object it creates.
+ *
+ * @module
+ */
+import type { ChainState } from "../chain/mod.ts";
+import type { Mempool } from "../mempool/mod.ts";
+import type { NotificationHub } from "./notifications.ts";
+import type { TipWatch } from "./watch.ts";
+
+/** The node as its IPC objects see it. */
+export interface IpcNode {
+  readonly chain: ChainState;
+  readonly mempool: Mempool;
+  /** Wakes long waits when the tip changes. */
+  readonly watch: TipWatch;
+  /** Delivers chain notifications to subscribers. */
+  readonly hub: NotificationHub;
+  /** Block templates alive in this node, bounded. */
+  readonly templates: TemplateAllowance;
+  readonly isInitialBlockDownload: () => boolean;
+  /** Aborted when the node stops: every long wait ends. */
+  readonly stopping: AbortSignal;
+  /** Writes one line to the node's log. */
+  readonly log: (line: string) => void;
+  /** Asks the node to stop. */
+  requestShutdown(): void;
+  /** Whether a stop was asked for. */
+  shutdownRequested(): boolean;
+}
+
+/**
+ * A bound on the block templates alive at once: each holds a block, and
+ * clients that never destroy theirs must not grow the node without bound.
+ */
+export class TemplateAllowance {
+  /** Templates that may be alive at once. */
+  readonly max: number;
+  #live = 0;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  /** Templates alive now. */
+  get live(): number {
+    return this.#live;
+  }
+
+  /** Counts one more template; throws a one-line error once `max` are alive. */
+  take(): void {
+    if (this.#live >= this.max) {
+      throw new Error(
+        `too many block templates in use (${this.max}): destroy templates no longer needed`,
+      );
+    }
+    this.#live++;
+  }
+
+  /** Counts one template gone. */
+  give(): void {
+    this.#live--;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The node's IPC side: Bitcoin Core's `Init`, `Echo` and v30.0 `Mining`
+ * (wire-compatible with `bitcoin-node` v30.0, so Bitcoin Core IPC clients
+ * mine on this node) and this project's `Chain` and `Node` for the wallet
+ * and the gui. {@linkcode nodeInit} builds the Init object the node serves.
+ *
+ * @example Serving the Init
+ * ```ts ignore
+ * node.serveIpc(Init, node.use(nodeInit({
+ *   chain,
+ *   mempool,
+ *   requestShutdown: node.requestStop,
+ *   stopping: node.stopping,
+ *   log: (line) => node.log.info(line),
+ * })));
+ * ```
+ * @module
+ */
+export {
+  type ExecuteRpc,
+  MAX_LIVE_TEMPLATES,
+  MINING_NEXT_UNSUPPORTED,
+  type NodeInit,
+  nodeInit,
+  type NodeInitOptions,
+  RPC_UNAVAILABLE,
+} from "./init.ts";
+export { DEFAULT_MAX_QUEUED_NOTIFICATION_BYTES } from "./notifications.ts";
+export { initialBlockDownload, MAX_TIP_AGE } from "./ibd.ts";

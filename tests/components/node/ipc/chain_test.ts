@@ -1,0 +1,356 @@
+/**
+ * The `Chain`, `ChainNotifications`, `Handler` and `Node` interfaces a
+ * wallet and a gui use, served by the node over a real UNIX socket against
+ * a real chain and mempool: queries and their edge cases, notifications in
+ * event order through a reorganisation and mempool changes, handlers that
+ * stop delivery, and subscribers dropped for falling behind or leaving.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertRejects } from "../../../assert.ts";
+import { waitFor } from "../../../helpers.ts";
+import { RpcError } from "../../../../runtime/rpc/errors.ts";
+import {
+  blockHash,
+  decodeTx,
+  encodeTx,
+  GENESIS_HASH,
+  hashToHex,
+  type Tx,
+  txid,
+} from "../../../../components/node/chain/mod.ts";
+import type {
+  BlockInfo,
+  ChainNotifications,
+  MempoolRemovalReason,
+} from "../../../../schemas/gen/ipc/chain.mp.ts";
+import type { BlockTip, SyncState } from "../../../../schemas/gen/ipc/node.mp.ts";
+import { spend } from "../mempool/mempool_helpers.ts";
+import { serveNode } from "./ipc_helpers.ts";
+
+const hex = (bytes: Uint8Array) => hashToHex(bytes);
+const txidOf = (tx: Tx | Uint8Array) => hex(txid(tx instanceof Uint8Array ? decodeTx(tx) : tx));
+
+/** A wallet-side subscriber writing what it hears as lines. */
+class Recorder implements ChainNotifications {
+  readonly lines: string[] = [];
+  readonly blocks: BlockInfo[] = [];
+
+  transactionAddedToMempool(tx: Uint8Array): void {
+    this.lines.push(`added ${txidOf(tx)}`);
+  }
+
+  transactionRemovedFromMempool(tx: Uint8Array, reason: MempoolRemovalReason): void {
+    this.lines.push(`${reason} ${txidOf(tx)}`);
+  }
+
+  blockConnected(block: BlockInfo): void {
+    this.blocks.push(block);
+    this.lines.push(`connected ${block.height}`);
+  }
+
+  blockDisconnected(block: BlockInfo): void {
+    this.blocks.push(block);
+    this.lines.push(`disconnected ${block.height}`);
+  }
+
+  updatedBlockTip(): void {
+    this.lines.push("tip");
+  }
+
+  /** Runs when the node lets go of its reference (and the client's is gone). */
+  released = false;
+
+  [Symbol.dispose](): void {
+    this.released = true;
+  }
+}
+
+Deno.test("chain: notifications arrive in event order through blocks, a reorg and the mempool", async () => {
+  await using node = await serveNode();
+  const { fixture } = node;
+  const client = await node.connect();
+  await using chain = (await client.makeChain())!;
+  const recorder = new Recorder();
+  await using _handler = (await chain.handleNotifications(recorder))!;
+  const start = fixture.chain.height;
+
+  const first = fixture.mine();
+  fixture.mine();
+  await chain.waitForNotifications();
+  assertEquals(recorder.lines, [`connected ${start + 1}`, "tip", `connected ${start + 2}`, "tip"]);
+  const info = recorder.blocks[0];
+  assertEquals(hex(info.hash), hex(blockHash(first.header)));
+  assertEquals(hex(info.prevHash), hex(first.header.prevHash));
+  assertEquals(info.time, first.header.time);
+  assertEquals(info.transactions.map(txidOf), first.txs.map(txidOf));
+
+  recorder.lines.length = 0;
+  fixture.chain.invalidateBlock(fixture.chain.tip.hash);
+  const payment = spend(fixture.coins[0], 1000n);
+  assert(fixture.mempool.accept(payment).accepted);
+  const withPayment = fixture.mine([{ tx: payment, fee: 1000n }]);
+  fixture.chain.invalidateBlock(blockHash(withPayment.header));
+  const replacement = spend(fixture.coins[0], 5000n);
+  assert(fixture.mempool.accept(replacement).accepted);
+  await chain.waitForNotifications();
+  assertEquals(recorder.lines, [
+    `disconnected ${start + 2}`,
+    "tip",
+    `added ${txidOf(payment)}`,
+    `block ${txidOf(payment)}`,
+    `connected ${start + 2}`,
+    "tip",
+    `disconnected ${start + 2}`,
+    `added ${txidOf(payment)}`,
+    "tip",
+    `replaced ${txidOf(payment)}`,
+    `added ${txidOf(replacement)}`,
+  ]);
+  const disconnected = recorder.blocks.at(-1)!;
+  assertEquals(disconnected.transactions.map(txidOf), withPayment.txs.map(txidOf));
+});
+
+Deno.test("chain: a disconnected or released handler stops delivery", async () => {
+  await using node = await serveNode();
+  const { fixture } = node;
+  const client = await node.connect();
+  await using chain = (await client.makeChain())!;
+  const recorder = new Recorder();
+  const handler = (await chain.handleNotifications(recorder))!;
+  assertEquals(node.init.subscribers, 1);
+  await handler.disconnect();
+  assertEquals(node.init.subscribers, 0);
+  fixture.mine();
+  await chain.waitForNotifications();
+  assertEquals(recorder.lines, []);
+  await handler[Symbol.asyncDispose]();
+  // The node kept a reference of its own (dup) and gave it back: the subscriber is freed.
+  await waitFor(() => recorder.released, 10_000, "the node to release the subscriber");
+
+  const released = (await chain.handleNotifications(new Recorder()))!;
+  assertEquals(node.init.subscribers, 1);
+  released[Symbol.dispose](); // a release without destroy
+  await waitFor(() => node.init.subscribers === 0, 10_000, "the release to reach the node");
+
+  const destroyed = (await chain.handleNotifications(new Recorder()))!;
+  await destroyed[Symbol.asyncDispose]();
+  assertEquals(node.init.subscribers, 0);
+});
+
+Deno.test("chain: a subscriber that stops answering is dropped; others keep theirs", async () => {
+  await using node = await serveNode({ init: { maxQueuedNotificationBytes: 4096 } });
+  const { fixture } = node;
+  const stuckClient = await node.connect("stuck");
+  await using stuckChain = (await stuckClient.makeChain())!;
+  let stuckCalls = 0;
+  const stuck: ChainNotifications = {
+    transactionAddedToMempool() {},
+    transactionRemovedFromMempool() {},
+    blockConnected: () => {
+      stuckCalls++;
+      return new Promise<void>(() => {}); // never answers
+    },
+    blockDisconnected() {},
+    updatedBlockTip() {},
+  };
+  await using _stuckHandler = (await stuckChain.handleNotifications(stuck))!;
+  const client = await node.connect("healthy");
+  await using chain = (await client.makeChain())!;
+  const recorder = new Recorder();
+  await using _handler = (await chain.handleNotifications(recorder))!;
+  assertEquals(node.init.subscribers, 2);
+
+  for (let i = 0; i < 20; i++) {
+    fixture.mine();
+    await chain.waitForNotifications();
+  }
+  await waitFor(() => node.init.subscribers === 1, 10_000, "the stuck subscriber to go");
+  assertEquals(stuckCalls, 1);
+  assertEquals(node.logged.length, 1);
+  assert(
+    /^IPC: dropped a ChainNotifications subscriber \(#1\): more than 4096 bytes/.test(
+      node.logged[0],
+    ),
+    node.logged[0],
+  );
+  assertEquals(recorder.lines.filter((line) => line.startsWith("connected")).length, 20);
+});
+
+Deno.test("chain: a subscriber's connection closing ends its subscription", async () => {
+  await using node = await serveNode();
+  const leaving = await node.connect("leaving");
+  const chain = (await leaving.makeChain())!;
+  const handler = (await chain.handleNotifications(new Recorder()))!;
+  assertEquals(node.init.subscribers, 1);
+  await leaving[Symbol.asyncDispose]();
+  await waitFor(() => node.init.subscribers === 0, 10_000, "the subscription to end");
+  handler[Symbol.dispose]();
+  chain[Symbol.dispose]();
+  node.fixture.mine(); // no one to deliver to, nothing fails
+});
+
+Deno.test("chain: requestMempoolTransactions replays the mempool to the caller", async () => {
+  await using node = await serveNode();
+  const { fixture } = node;
+  const client = await node.connect();
+  await using chain = (await client.makeChain())!;
+  const txs = [spend(fixture.coins[0], 1000n), spend(fixture.coins[1], 3000n)];
+  for (const tx of txs) assert(fixture.mempool.accept(tx).accepted);
+  const recorder = new Recorder();
+  await chain.requestMempoolTransactions(recorder);
+  assertEquals(recorder.lines.sort(), txs.map((tx) => `added ${txidOf(tx)}`).sort());
+  await assertRejects(
+    () => chain.requestMempoolTransactions(null),
+    RpcError,
+    "requestMempoolTransactions: notifications is null",
+  );
+});
+
+Deno.test("chain: heights, blocks and locators, with their edge cases", async () => {
+  await using node = await serveNode();
+  const { fixture } = node;
+  const client = await node.connect();
+  await using chain = (await client.makeChain())!;
+  const height = fixture.chain.height;
+  assertEquals(await chain.getHeight(), height);
+  assertEquals(hex(await chain.getBlockHash(0)), hex(GENESIS_HASH));
+  await assertRejects(() => chain.getBlockHash(height + 1), RpcError, "Block height out of range");
+  await assertRejects(() => chain.getBlockHash(-1), RpcError, "Block height out of range");
+  const tip = (await chain.getTip())!;
+  assertEquals([hex(tip.hash), tip.height], [hex(fixture.chain.tip.hash), height]);
+
+  const found = (await chain.findBlock(tip.hash))!;
+  assertEquals(found.height, height);
+  assertEquals(hex(found.prevHash), hex(fixture.chain.tip.prev!.hash));
+  assertEquals(found.time, fixture.chain.tip.header.time);
+  assertEquals(found.mtpTime, fixture.chain.medianTimePast());
+  assertEquals(found.inActiveChain, true);
+  assertEquals(await chain.findBlock(new Uint8Array(32)), undefined);
+  await assertRejects(
+    () => chain.findBlock(new Uint8Array(31)),
+    RpcError,
+    "findBlock: hash must be 32 bytes, got 31",
+  );
+  assertEquals(hex((await chain.findBlock(GENESIS_HASH))!.prevHash), hex(new Uint8Array(32)));
+
+  // A reorganised-away block is still found, off the active chain.
+  const stale = tip.hash;
+  fixture.chain.invalidateBlock(stale);
+  assertEquals((await chain.findBlock(stale))!.inActiveChain, false);
+  const active = await chain.getBlockHash(height - 2);
+  assertEquals(await chain.findLocatorFork([new Uint8Array(32), stale, active]), height - 2);
+  assertEquals(await chain.findLocatorFork([stale]), undefined);
+  assertEquals(await chain.findLocatorFork([]), undefined);
+
+  const block = (await chain.getBlock(active))!;
+  const stored = fixture.chain.readBlock(active)!;
+  assertEquals(block.height, height - 2);
+  assertEquals(block.transactions.map(txidOf), stored.txs.map(txidOf));
+  assertEquals(hex(block.transactions[0]), hex(encodeTx(stored.txs[0])));
+  assertEquals(await chain.getBlock(new Uint8Array(32)), undefined);
+  assertEquals((await chain.getBlockAtHeight(0))!.height, 0);
+  assertEquals(await chain.getBlockAtHeight(height), undefined, "above the new tip");
+  assertEquals(await chain.getBlockAtHeight(-1), undefined);
+
+  const since = await chain.getBlocksSince(height - 4, 2);
+  assertEquals(since.map((b) => b.height), [height - 3, height - 2]);
+  assertEquals(
+    (await chain.getBlocksSince(height - 4, 100)).map((b) => b.height),
+    [height - 3, height - 2, height - 1],
+  );
+  assertEquals(await chain.getBlocksSince(height - 1, 10), []);
+  assertEquals((await chain.getBlocksSince(-5, 1)).map((b) => b.height), [0]);
+  assertEquals(await chain.getBlocksSince(0, 0), []);
+});
+
+Deno.test("chain: mempool queries, broadcasts and fee rates", async () => {
+  await using node = await serveNode();
+  const { fixture } = node;
+  const client = await node.connect();
+  await using chain = (await client.makeChain())!;
+  assertEquals(await chain.isInitialBlockDownload(), false);
+  const payment = spend(fixture.coins[0], 1000n);
+  assertEquals(await chain.isInMempool(txid(payment)), false);
+  assertEquals(await chain.broadcastTransaction(encodeTx(payment), 0n), {
+    error: "",
+    result: true,
+  });
+  assertEquals(await chain.isInMempool(txid(payment)), true);
+  assertEquals(await chain.broadcastTransaction(encodeTx(payment), 0n), {
+    error: "",
+    result: true,
+  }, "already in the mempool");
+  // A double spend paying one satoshi more is no replacement: the mempool's reason comes back.
+  const conflict = await chain.broadcastTransaction(encodeTx(spend(fixture.coins[0], 1001n)), 0n);
+  assertEquals(conflict.result, false);
+  assert(conflict.error.startsWith("insufficient fee, rejecting replacement"), conflict.error);
+  assertEquals(
+    await chain.broadcastTransaction(encodeTx(spend(fixture.coins[1], 50_000n)), 10_000n),
+    {
+      error: "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
+      result: false,
+    },
+  );
+  assertEquals(
+    await chain.broadcastTransaction(encodeTx(spend(fixture.coins[1], 5000n)), 10_000n),
+    {
+      error: "",
+      result: true,
+    },
+  );
+  assertEquals(await chain.broadcastTransaction(Uint8Array.of(1, 2, 3), 0n), {
+    error: "TX decode failed. Make sure the tx has at least one input.",
+    result: false,
+  });
+  await assertRejects(
+    () => chain.isInMempool(new Uint8Array(3)),
+    RpcError,
+    "isInMempool: txid must be 32 bytes, got 3",
+  );
+  assertEquals(await chain.estimateSmartFee(6, true), { result: 0n, returnedTarget: 0 });
+  assertEquals(await chain.estimateSmartFee(2000, false), { result: 0n, returnedTarget: 2000 });
+  assertEquals(await chain.relayMinFee(), 100n);
+  // waitForNotificationsIfTipChanged returns at once on the same tip, and with no subscribers.
+  await chain.waitForNotificationsIfTipChanged(fixture.chain.tip.hash);
+  await chain.waitForNotificationsIfTipChanged(new Uint8Array(32));
+});
+
+Deno.test("node: counts, tip, block-tip callbacks and shutdown", async () => {
+  await using node = await serveNode();
+  const { fixture } = node;
+  const client = await node.connect();
+  await using gui = (await client.makeNode())!;
+  assertEquals(await gui.getNumBlocks(), fixture.chain.height);
+  assertEquals(hex(await gui.getBestBlockHash()), hex(fixture.chain.tip.hash));
+  const tip = await gui.getBlockTip();
+  assertEquals(tip.blockHeight, fixture.chain.height);
+  assertEquals(tip.blockTime, fixture.chain.tip.header.time);
+  assertEquals(hex(tip.blockHash), hex(fixture.chain.tip.hash));
+  assertEquals(await gui.getMempoolSize(), 0);
+  assert(fixture.mempool.accept(spend(fixture.coins[0], 1000n)).accepted);
+  assertEquals(await gui.getMempoolSize(), 1);
+  assertEquals(await gui.isInitialBlockDownload(), false);
+
+  const seen: [SyncState, BlockTip, number][] = [];
+  const handler = (await gui.handleNotifyBlockTip((state, blockTip, progress) => {
+    seen.push([state, blockTip, progress]);
+  }))!;
+  const mined = [fixture.mine(), fixture.mine()];
+  await waitFor(() => seen.length === 2, 10_000, "two tip callbacks");
+  assertEquals(
+    seen.map(([state, t, progress]) => [state, t.blockHeight, hex(t.blockHash), progress]),
+    [
+      ["postInit", fixture.chain.height - 1, hex(blockHash(mined[0].header)), 1],
+      ["postInit", fixture.chain.height, hex(blockHash(mined[1].header)), 1],
+    ],
+  );
+  await handler.disconnect();
+  assertEquals(node.init.subscribers, 0);
+  await handler[Symbol.asyncDispose]();
+
+  assertEquals(await gui.shutdownRequested(), false);
+  await gui.startShutdown();
+  assertEquals(node.shutdowns, 1);
+  assertEquals(await gui.shutdownRequested(), true);
+});
