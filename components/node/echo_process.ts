@@ -12,17 +12,9 @@
  * ```
  * @module
  */
-import type { Echo } from "../../schemas/gen/ipc/echo.mp.ts";
 import { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { serveComponent } from "../../runtime/component.ts";
-
-/** An `Echo` answering in this process. */
-export class LocalEcho implements Echo {
-  /** Returns `echo` unchanged. */
-  echo(echo: string): string {
-    return echo;
-  }
-}
+import { LocalEcho } from "./ipc/echo.ts";
 
 /** An `Init` serving only `makeEcho`. */
 export function echoInit(): Init {

@@ -6,10 +6,10 @@
  * then warm-up ends. On stop the RPC server closes first (in-flight calls
  * answered, cookie removed), then the mempool and the chain.
  *
- * {@linkcode startNode} is what `main.ts` gives {@linkcode runNode}'s
- * `start`. It returns the {@linkcode NodeServices} the IPC side serves:
- * Bitcoin Core's `Init` (Echo, Mining, Chain, Node) is served by calling
- * `node.serveIpc(Init, makeInit(services))` after it, in `main.ts`.
+ * {@linkcode startNode} is what `main.ts` calls in `runNode`'s `start`. It
+ * returns the {@linkcode NodeServices} (chain, mempool, the one
+ * initial-block-download latch) that `main.ts` then serves over IPC as
+ * Bitcoin Core's `Init` (`ipc/mod.ts`).
  *
  * @example
  * ```ts ignore

@@ -16,7 +16,7 @@
 import { denoCommand, spawn } from "../../../runtime/process/process.ts";
 import type { IpcLog } from "../../../runtime/log.ts";
 import { Init } from "../../../schemas/gen/ipc/init.mp.ts";
-import { LocalEcho } from "../echo_process.ts";
+import { LocalEcho } from "../ipc/echo.ts";
 import { asStr, defineMethod, helpExampleCli, helpExampleRpc, type RpcMethod } from "../rpc/mod.ts";
 
 const ECHO_PROCESS = new URL("../echo_process.ts", import.meta.url);

@@ -25,10 +25,8 @@
  * @module
  */
 import { type BlockEntry, type ChainState, hashToHex } from "../chain/mod.ts";
+import { initialBlockDownload } from "../ipc/ibd.ts";
 import type { Mempool } from "../mempool/mod.ts";
-
-/** Core's `DEFAULT_MAX_TIP_AGE`: a tip older than this means initial block download. */
-const MAX_TIP_AGE = 24 * 60 * 60;
 /** Regtest's `nPowTargetSpacing`. */
 const TARGET_SPACING = 10 * 60;
 /** Regtest's `ChainTxData`: no reference point, 0.001 transactions per second. */
@@ -59,8 +57,9 @@ export class NodeServices {
   readonly txindex: boolean;
   /** Set by every block assembly (`generate*`, `generateblock`, `getblocktemplate`). */
   lastAssembled: AssembledBlock | undefined;
+  /** `IsInitialBlockDownload`: true until a tip within 24 hours of now; then false for good. */
+  readonly isInitialBlockDownload: () => boolean;
   readonly #now: () => number;
-  #finishedIbd = false;
   readonly #txCounts = new Map<string, number>();
 
   /** Wraps the parts. */
@@ -69,19 +68,12 @@ export class NodeServices {
     this.mempool = parts.mempool;
     this.txindex = parts.txindex ?? false;
     this.#now = parts.now ?? (() => parts.chain.now());
+    this.isInitialBlockDownload = initialBlockDownload(parts.chain);
   }
 
   /** The current time in UNIX seconds. */
   now(): number {
     return this.#now();
-  }
-
-  /** `IsInitialBlockDownload`: true until a tip within 24 hours of now; then false for good. */
-  isInitialBlockDownload(): boolean {
-    if (this.#finishedIbd) return false;
-    if (this.chain.tip.header.time < this.now() - MAX_TIP_AGE) return true;
-    this.#finishedIbd = true;
-    return false;
   }
 
   /** Transactions in the chain up to and including `entry` (`m_chain_tx_count`). */

@@ -13,6 +13,8 @@ import { assert, assertEquals } from "../../../assert.ts";
 import { flagsFor, NODE_MAIN, type RealNode, startRealNode } from "../real_node.ts";
 import { freePort } from "../node_process.ts";
 import { waitFor } from "../../../helpers.ts";
+import { connect, IpcLog } from "../../../../mod.ts";
+import { Init } from "../../../../schemas/gen/ipc/init.mp.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
 import {
   ChainState,
@@ -128,4 +130,21 @@ Deno.test("echoipc: through a spawned process's Echo when the node may run Deno"
   const log = Deno.readTextFileSync(`${node.datadir}/regtest/debug.log`);
   assert(/IPC client send Echo\.echo\$Params/.test(log), log);
   assert(/IPC client recv Echo\.echo\$Results/.test(log), log);
+});
+
+Deno.test("the node serves RPC and Bitcoin Core's Init on -ipcbind=unix at once", async () => {
+  await using node = await startRealNode({ args: ["-ipcbind=unix"] });
+  const [tip] = await node.call("generatetoaddress", [1, ADDRESS]);
+  {
+    await using init = await connect(Init, `unix:${node.datadir}/regtest/node.sock`, {
+      log: new IpcLog({ level: "off" }),
+    });
+    using echo = (await init.makeEcho())!;
+    assertEquals(await echo.echo("over the node's socket"), "over the node's socket");
+    using mining = (await init.makeMining())!;
+    assertEquals(await mining.isTestChain(), true);
+    const ref = await mining.getTip();
+    assertEquals([ref?.height, hashToHex(ref!.hash)], [1, tip]);
+  }
+  assertEquals(await node.stop(), 0);
 });
