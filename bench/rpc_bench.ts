@@ -25,6 +25,7 @@ import {
 import { BENCH_SECONDS as SECONDS, rate, report } from "./measure.ts";
 import { proxyFigures, spawnFigures } from "./proxy_bench.ts";
 import { sandboxFigures } from "./sandbox_bench.ts";
+import { nodeFigures } from "./node_bench.ts";
 
 const MIB = 1 << 20;
 
@@ -127,4 +128,5 @@ if (import.meta.main) {
   await proxyFigures();
   await spawnFigures();
   await sandboxFigures();
+  await nodeFigures();
 }

@@ -39,7 +39,7 @@ export function benchMethods(): RpcMethod[] {
 }
 
 /** A keep-alive client connection that reads whole HTTP responses. */
-class Client {
+export class Client {
   #buf = new Uint8Array(64 * 1024);
   #end = 0;
 
@@ -77,6 +77,14 @@ class Client {
   }
 }
 
+/** A keep-alive POST of `body` with the cookie's Basic authorization, as bytes. */
+export function keepAliveRequest(cookie: string, body: string): Uint8Array {
+  return encoder.encode(
+    "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+      `Authorization: Basic ${btoa(cookie)}\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  );
+}
+
 function indexOfBlankLine(b: Uint8Array): number {
   for (let i = 0; i + 3 < b.length; i++) {
     if (b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10) return i;
@@ -85,7 +93,10 @@ function indexOfBlankLine(b: Uint8Array): number {
 }
 
 /** Calls per second with `CLIENTS` connections, each used by one loop at a time. */
-async function throughput(port: number, call: (client: Client) => Promise<void>): Promise<number> {
+export async function throughput(
+  port: number,
+  call: (client: Client) => Promise<void>,
+): Promise<number> {
   const idle: Client[] = [];
   for (let i = 0; i < CLIENTS; i++) {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -150,10 +161,7 @@ if (import.meta.main) {
         await using server = spawnPeer(Deno.execPath(), ["run", "-A", self, "serve-rpc", datadir]);
         const [, port, cookiePath] = (await server.line(/^READY /)).split(" ");
         const cookie = await Deno.readTextFile(cookiePath);
-        request = encoder.encode(
-          "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
-            `Authorization: Basic ${btoa(cookie)}\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
-        );
+        request = keepAliveRequest(cookie, body);
         rps = report(
           "rpc_getblockcount_rps",
           await throughput(Number(port), (c) => c.httpCall(request)),

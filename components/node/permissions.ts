@@ -13,8 +13,9 @@
  * - env `HOME` only when no `-datadir` is given (the default `~/.bitcoin`).
  *
  * `node:sqlite` needs nothing beyond read and write on the database's
- * directory. A part that spawns processes (an `echoipc` round trip) needs
- * `--allow-run` as well, which this module does not grant.
+ * directory. `echoipc` spawns a process only when the node may run Deno
+ * (`--allow-run=<deno> --allow-env=NODE_V8_COVERAGE`, which this module
+ * does not grant); without it, it echoes in-process, as bitcoind does.
  *
  * @example
  * ```ts

@@ -10,7 +10,7 @@ import { connect, IpcLog, listen } from "../../mod.ts";
 import type { Chain } from "../../schemas/gen/node.mp.ts";
 import { GuiInit } from "../../schemas/gen/gui.mp.ts";
 import type { WalletLoader } from "../../schemas/gen/wallet.mp.ts";
-import { SUBSIDY, ToyChain } from "../../components/node/chain.ts";
+import { SUBSIDY, ToyChain } from "./toy_node.ts";
 import { FileWalletInit } from "../../components/wallet/wallet.ts";
 import { escapeHtml, formatCoins, Gui } from "../../components/gui/gui.ts";
 

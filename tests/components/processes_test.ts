@@ -11,12 +11,16 @@ import { connect, denoCommand, IpcLog, RpcError, spawn } from "../../mod.ts";
 import { NodeInit } from "../../schemas/gen/node.mp.ts";
 import { WalletInit } from "../../schemas/gen/wallet.mp.ts";
 import { GuiInit } from "../../schemas/gen/gui.mp.ts";
-import { SUBSIDY } from "../../components/node/chain.ts";
+import { SUBSIDY } from "./toy_node.ts";
 import { FileWalletInit } from "../../components/wallet/wallet.ts";
 import { type Peer, spawnPeer } from "../helpers.ts";
 
 const components = new URL("../../components/", import.meta.url);
-const entry = (name: string) => new URL(`${name}/main.ts`, components).pathname;
+/** The toy node (`toy_node_main.ts`) stands in for the node the toy wallet and gui were written for. */
+const entry = (name: string) =>
+  name === "node"
+    ? new URL("./toy_node_main.ts", import.meta.url).pathname
+    : new URL(`${name}/main.ts`, components).pathname;
 const quiet = new IpcLog({ level: "off" });
 
 /** `deno run` flags granting `paths` and the socket at `socket`, nothing else. */

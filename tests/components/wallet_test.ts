@@ -10,7 +10,7 @@ import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts"
 import { connect, IpcLog, listen } from "../../mod.ts";
 import { NodeInit } from "../../schemas/gen/node.mp.ts";
 import { WalletInit } from "../../schemas/gen/wallet.mp.ts";
-import { nodeInit, SUBSIDY, ToyChain } from "../../components/node/chain.ts";
+import { nodeInit, SUBSIDY, ToyChain } from "./toy_node.ts";
 import { FileWalletInit } from "../../components/wallet/wallet.ts";
 
 /** A data directory with a chain and a wallet loader on it. */

@@ -264,7 +264,17 @@ Deno.test("contract: links inside the data directory are its own; links leading 
   Deno.writeTextFileSync(`${data}/a.json`, "{}");
   Deno.linkSync(`${data}/a.json`, `${data}/b.json`);
   Deno.symlinkSync(`${data}/a.json`, `${data}/c.json`);
-  await (await spawnComponent(FooInit, components.node, { stateDir }))[Symbol.asyncDispose]();
+  // A listening stand-in with the node's data grants (the real node needs options to start).
+  const node: Component = {
+    ...components.foo,
+    manifest: {
+      ...components.foo.manifest,
+      name: "node",
+      listens: true,
+      permissions: components.node.manifest.permissions,
+    },
+  };
+  await (await spawnComponent(FooInit, node, { stateDir }))[Symbol.asyncDispose]();
   // Leading outside: a symbolic link out, one to nothing, a hard link to a file outside.
   // (Under root the files above went into its disk image, unmounted now: these are
   // planted beside it, and refused before they could be moved in.)
@@ -275,7 +285,7 @@ Deno.test("contract: links inside the data directory are its own; links leading 
   Deno.writeTextFileSync(`${stateDir}/outside.txt`, "secret");
   Deno.linkSync(`${stateDir}/outside.txt`, `${dir}/hard.json`);
   const error = await assertRejects(
-    () => spawnComponent(FooInit, components.node, { stateDir }),
+    () => spawnComponent(FooInit, node, { stateDir }),
     SandboxError,
     "holds links leading outside it",
   );

@@ -54,7 +54,7 @@ import { bytesEqual, type Hash, hashToHex } from "./hash.ts";
 import { GENESIS_BLOCK, GENESIS_HASH, MEDIAN_TIME_SPAN } from "./params.ts";
 import { blockProof } from "./pow.ts";
 import { BLOCK_SCRIPT_VERIFY_FLAGS } from "./script.ts";
-import { type OutPoint, txid } from "./tx.ts";
+import { isCoinbase, type OutPoint, outpointKey, prevout, txid } from "./tx.ts";
 import {
   checkBlock,
   type CheckBlockOptions,
@@ -62,6 +62,7 @@ import {
   contextualCheckBlock,
   contextualCheckBlockHeader,
   disconnectBlock,
+  isUnspendable,
   type ParentInfo,
   ValidationError,
 } from "./validation.ts";
@@ -543,12 +544,7 @@ export class ChainState implements CoinsView, Disposable {
       "SELECT txid, vout, amount, script, height, coinbase FROM utxo ORDER BY txid, vout",
     );
     rows.setReadBigInts(true);
-    const hasher = sha256.create();
-    let txouts = 0;
-    let bogosize = 0;
-    let totalAmount = 0n;
-    let transactions = 0;
-    let previous: Uint8Array | undefined;
+    const summary = new UtxoSummary();
     for (const row of rows.iterate()) {
       const { txid, vout, amount, script, height, coinbase } = row as {
         txid: Uint8Array;
@@ -558,28 +554,57 @@ export class ChainState implements CoinsView, Disposable {
         height: bigint;
         coinbase: bigint;
       };
-      if (!previous || !bytesEqual(previous, txid)) transactions++;
-      previous = txid;
-      txouts++;
-      bogosize += bogoSize(script);
-      totalAmount += amount;
-      const fixed = new Uint8Array(48);
-      const view = new DataView(fixed.buffer);
-      fixed.set(txid);
-      view.setUint32(32, Number(vout), true);
-      view.setUint32(36, Number(height) * 2 + Number(coinbase), true);
-      view.setBigUint64(40, amount, true);
-      hasher.update(fixed).update(CompactSizeLen.encode(script.length)).update(script);
+      summary.add(
+        { txid, index: Number(vout) },
+        { amount, script, height: Number(height), coinbase: coinbase === 1n },
+      );
     }
-    return {
-      height: this.height,
-      bestBlock: this.tip.hash,
-      txouts,
-      bogosize,
-      hashSerialized: sha256(hasher.digest()),
-      totalAmount,
-      transactions,
-    };
+    return { height: this.height, bestBlock: this.tip.hash, ...summary.finish() };
+  }
+
+  /**
+   * The UTXO set of the active chain rebuilt by replaying its stored blocks
+   * (spending each input, adding each spendable output), independently of
+   * the stored UTXO table and the connection code: compare it with
+   * {@linkcode summarizeUtxoSet} against {@linkcode ChainState.utxoStats}.
+   * Throws `Corrupted block database detected: …` when a block spends an
+   * output that is not there.
+   */
+  rebuildUtxoSet(): Map<string, readonly [OutPoint, Coin]> {
+    const coins = new Map<string, readonly [OutPoint, Coin]>();
+    for (const entry of this.#active.slice(1)) {
+      const block = this.readBlock(entry.hash);
+      if (!block) {
+        throw new Error(`Corrupted block database detected: no data for ${hashToHex(entry.hash)}`);
+      }
+      for (const tx of block.txs) {
+        const coinbase = isCoinbase(tx);
+        if (!coinbase) {
+          for (const input of tx.inputs) {
+            const key = outpointKey(prevout(input));
+            if (!coins.delete(key)) {
+              throw new Error(
+                `Corrupted block database detected: block ${
+                  hashToHex(entry.hash)
+                } spends missing ${key}`,
+              );
+            }
+          }
+        }
+        const hash = txid(tx);
+        tx.outputs.forEach((output, index) => {
+          if (isUnspendable(output.script)) return;
+          const outpoint = { txid: hash, index };
+          coins.set(outpointKey(outpoint), [outpoint, {
+            amount: output.amount,
+            script: output.script,
+            height: entry.height,
+            coinbase,
+          }]);
+        });
+      }
+    }
+    return coins;
   }
 
   /** Runs `fn` with no other state change in progress (listeners may only read). */
@@ -926,4 +951,64 @@ export class ChainState implements CoinsView, Disposable {
 function rejectReason(error: unknown): string {
   if (error instanceof ValidationError) return error.reason;
   throw error;
+}
+
+/** The UTXO set part of {@linkcode UtxoStats}, accumulated coin by coin in key order. */
+class UtxoSummary {
+  readonly #hasher = sha256.create();
+  #txouts = 0;
+  #bogosize = 0;
+  #totalAmount = 0n;
+  #transactions = 0;
+  #previous: Uint8Array | undefined;
+
+  /** Adds the next coin; coins must come ordered by (internal txid bytes, index). */
+  add(outpoint: OutPoint, coin: Coin): void {
+    if (!this.#previous || !bytesEqual(this.#previous, outpoint.txid)) this.#transactions++;
+    this.#previous = outpoint.txid;
+    this.#txouts++;
+    this.#bogosize += bogoSize(coin.script);
+    this.#totalAmount += coin.amount;
+    const fixed = new Uint8Array(48);
+    const view = new DataView(fixed.buffer);
+    fixed.set(outpoint.txid);
+    view.setUint32(32, outpoint.index, true);
+    view.setUint32(36, coin.height * 2 + (coin.coinbase ? 1 : 0), true);
+    view.setBigUint64(40, coin.amount, true);
+    this.#hasher.update(fixed).update(CompactSizeLen.encode(coin.script.length)).update(
+      coin.script,
+    );
+  }
+
+  finish(): Omit<UtxoStats, "height" | "bestBlock"> {
+    return {
+      txouts: this.#txouts,
+      bogosize: this.#bogosize,
+      hashSerialized: sha256(this.#hasher.digest()),
+      totalAmount: this.#totalAmount,
+      transactions: this.#transactions,
+    };
+  }
+}
+
+/**
+ * The statistics {@linkcode ChainState.utxoStats} would report for a UTXO set
+ * given coin by coin in any order (`hash_serialized_3` included): for
+ * checking a chain state against a set rebuilt some other way, such as by
+ * replaying its stored blocks ({@linkcode ChainState.rebuildUtxoSet}).
+ */
+export function summarizeUtxoSet(
+  coins: Iterable<readonly [OutPoint, Coin]>,
+): Omit<UtxoStats, "height" | "bestBlock"> {
+  const sorted = [...coins].sort(([a], [b]) => compareBytes(a.txid, b.txid) || a.index - b.index);
+  const summary = new UtxoSummary();
+  for (const [outpoint, coin] of sorted) summary.add(outpoint, coin);
+  return summary.finish();
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
 }

@@ -19,14 +19,17 @@
  * ```
  * @module
  */
+export * from "./address.ts";
 export * from "./amount.ts";
 export * from "./block.ts";
 export * from "./chainstate.ts";
 export * from "./coins.ts";
+export * from "./descriptor.ts";
 export * from "./hash.ts";
 export * from "./miner.ts";
 export * from "./params.ts";
 export * from "./pow.ts";
 export * from "./script.ts";
+export * from "./solver.ts";
 export * from "./tx.ts";
 export * from "./validation.ts";

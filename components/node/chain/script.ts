@@ -258,7 +258,7 @@ function hash160(data: Uint8Array): Uint8Array {
 }
 
 /** `CheckMinimalPush`: whether `opcode` is the shortest way to push `data`. */
-function isMinimalPush(data: Uint8Array, opcode: number): boolean {
+export function isMinimalPush(data: Uint8Array, opcode: number): boolean {
   if (data.length === 0) return opcode === OP_0;
   if (data.length === 1 && data[0] >= 1 && data[0] <= 16) return opcode === OP_1 + data[0] - 1;
   if (data.length === 1 && data[0] === 0x81) return opcode === OP_1NEGATE;
@@ -269,7 +269,7 @@ function isMinimalPush(data: Uint8Array, opcode: number): boolean {
 }
 
 /** The script `CScript() << data` makes: the minimal push of `data`. */
-function pushScript(data: Uint8Array): Uint8Array {
+export function pushScript(data: Uint8Array): Uint8Array {
   if (data.length === 0) return Uint8Array.of(OP_0);
   if (data.length < OP_PUSHDATA1) return Uint8Array.of(data.length, ...data);
   if (data.length <= 0xff) return Uint8Array.of(OP_PUSHDATA1, data.length, ...data);
@@ -311,7 +311,7 @@ function findAndDelete(
 }
 
 /** BIP 66 `IsValidSignatureEncoding` (the hash-type byte included). */
-function isValidSignatureEncoding(sig: Uint8Array): boolean {
+export function isValidSignatureEncoding(sig: Uint8Array): boolean {
   if (sig.length < 9 || sig.length > 73) return false;
   if (sig[0] !== 0x30 || sig[1] !== sig.length - 3) return false;
   const lenR = sig[3];
@@ -336,7 +336,7 @@ function hasLowS(sig: Uint8Array): boolean {
 }
 
 /** `IsDefinedHashtypeSignature`: hash type ALL, NONE or SINGLE, optionally ANYONECANPAY. */
-function hasDefinedHashType(sig: Uint8Array): boolean {
+export function hasDefinedHashType(sig: Uint8Array): boolean {
   const type = sig[sig.length - 1] & ~0x80;
   return type >= 1 && type <= 3;
 }

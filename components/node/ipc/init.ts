@@ -41,6 +41,7 @@ import type { Mining } from "../../../schemas/gen/ipc/mining.mp.ts";
 import type { Chain } from "../../../schemas/gen/ipc/chain.mp.ts";
 import type { Node } from "../../../schemas/gen/ipc/node.mp.ts";
 import { ChainImpl } from "./chain.ts";
+import { LocalEcho } from "./echo.ts";
 import { type IpcNode, TemplateAllowance } from "./context.ts";
 import { initialBlockDownload } from "./ibd.ts";
 import { MiningImpl } from "./mining.ts";
@@ -106,12 +107,6 @@ export interface NodeInit extends Init, Disposable {
   readonly subscribers: number;
 }
 
-class EchoImpl implements Echo {
-  echo(text: string): string {
-    return text;
-  }
-}
-
 class RpcImpl implements Rpc {
   readonly #execute: ExecuteRpc;
 
@@ -160,7 +155,7 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
   if (stopping.aborted) stop();
   else stopping.addEventListener("abort", stop, { once: true });
   return {
-    makeEcho: () => new EchoImpl(),
+    makeEcho: () => new LocalEcho(),
     makeMining: () => new MiningImpl(node),
     makeMiningNext: () => {
       throw new Error(MINING_NEXT_UNSUPPORTED);

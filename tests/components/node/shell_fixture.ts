@@ -10,7 +10,7 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { runNode } from "../../../components/node/shell.ts";
-import { nodeInit, ToyChain } from "../../../components/node/chain.ts";
+import { nodeInit, ToyChain } from "../toy_node.ts";
 import { NodeInit } from "../../../schemas/gen/node.mp.ts";
 
 await runNode({

@@ -1,6 +1,8 @@
 /**
- * The node's toy block chain, implementing `Chain` and `NodeInit` of
- * `schemas/node.capnp`. A block is its coinbase address; its hash is
+ * A stand-in node for the toy wallet and gui tests: the project's former toy
+ * block chain (the real node is `components/node/`), implementing `Chain`
+ * and `NodeInit` of `schemas/node.capnp`, which the wallet and the gui still
+ * use until they move to Bitcoin Core's interfaces. A block is its coinbase address; its hash is
  * SHA-256 over the previous block's hash (32 zero bytes before block 0),
  * its height (Int32, little-endian) and the address (UTF-8). Every block
  * pays {@linkcode SUBSIDY} to its address.

@@ -1,0 +1,506 @@
+/**
+ * The mempool methods of Bitcoin Core v30 (`rpc/mempool.cpp`):
+ * sendrawtransaction and testmempoolaccept (category `rawtransactions`),
+ * getmempoolinfo, getrawmempool, getmempoolentry, getmempoolancestors and
+ * getmempooldescendants (category `blockchain`), over the node's
+ * {@linkcode Mempool}, with Core's help texts, key order and errors.
+ *
+ * @example
+ * ```ts ignore
+ * const methods = mempoolMethods(services);
+ * ```
+ * @module
+ */
+import { type Hash, hashToHex, hasValidOps, signedAmount } from "../chain/mod.ts";
+import type { MempoolEntry } from "../mempool/mod.ts";
+import {
+  Amount,
+  amountFromValue,
+  asArr,
+  asBool,
+  asStr,
+  COIN,
+  defineMethod,
+  helpExampleCli,
+  helpExampleRpc,
+  type Json,
+  type JsonInput,
+  parseHashV,
+  RpcError,
+  RpcErrorCode,
+  type RpcMethod,
+} from "../rpc/mod.ts";
+import {
+  amount,
+  arr,
+  bool,
+  CURRENCY_UNIT,
+  hexStr,
+  mempoolEntryDoc,
+  num,
+  obj,
+  objDyn,
+  str,
+  when,
+} from "./docs.ts";
+import { decodeHexTx } from "./encoding.ts";
+import type { NodeServices } from "./services.ts";
+
+/** Core's `MAX_PACKAGE_COUNT`. */
+const MAX_PACKAGE_COUNT = 25;
+/** `FormatMoney(DEFAULT_MAX_RAW_TX_FEE_RATE.GetFeePerK())`. */
+const DEFAULT_MAX_FEE_RATE_TEXT = "0.10";
+
+/** Core's `ParseFeeRate`: a fee rate in sat/kvB, below 1 BTC/kvB. */
+function parseFeeRate(value: Json): bigint {
+  const rate = amountFromValue(value);
+  if (rate >= COIN) {
+    throw new RpcError(
+      RpcErrorCode.INVALID_PARAMETER,
+      "Fee rates larger than or equal to 1BTC/kvB are not accepted",
+    );
+  }
+  return rate;
+}
+
+const maxFeeRateArg = {
+  name: "maxfeerate",
+  type: "amount",
+  default: DEFAULT_MAX_FEE_RATE_TEXT,
+  description:
+    `Reject transactions whose fee rate is higher than the specified value, expressed in ${CURRENCY_UNIT}/kvB.\n` +
+    "Fee rates larger than 1BTC/kvB are rejected.\nSet to 0 to accept any fee rate.",
+} as const;
+
+const createExample = helpExampleCli(
+  "createrawtransaction",
+  '"[{\\"txid\\" : \\"mytxid\\",\\"vout\\":0}]" "{\\"myaddress\\":0.01}"',
+);
+
+/** Whether an entry signals BIP 125 itself or through an in-mempool ancestor. */
+function bip125Replaceable(node: NodeServices, entry: MempoolEntry): boolean {
+  const seen = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    if (current.tx.inputs.some((input) => input.sequence >>> 0 <= 0xfffffffd)) return true;
+    for (const parent of current.depends) {
+      const key = hashToHex(parent);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const found = node.mempool.get(parent);
+      if (found) pending.push(found);
+    }
+  }
+  return false;
+}
+
+/** Core's `entryToJSON`. */
+function entryJson(node: NodeServices, entry: MempoolEntry): Map<string, JsonInput> {
+  const sortedHex = (hashes: readonly Hash[]) => hashes.map(hashToHex).sort();
+  return new Map<string, JsonInput>([
+    ["vsize", entry.vsize],
+    ["weight", entry.weight],
+    ["time", entry.time],
+    ["height", entry.height],
+    ["descendantcount", entry.descendantCount],
+    ["descendantsize", entry.descendantSize],
+    ["ancestorcount", entry.ancestorCount],
+    ["ancestorsize", entry.ancestorSize],
+    ["wtxid", hashToHex(entry.wtxid)],
+    [
+      "fees",
+      new Map<string, JsonInput>([
+        ["base", new Amount(entry.fee)],
+        ["modified", new Amount(entry.modifiedFee)],
+        ["ancestor", new Amount(entry.ancestorFees)],
+        ["descendant", new Amount(entry.descendantFees)],
+      ]),
+    ],
+    ["depends", sortedHex(entry.depends)],
+    ["spentby", sortedHex(entry.spentBy)],
+    ["bip125-replaceable", bip125Replaceable(node, entry)],
+    ["unbroadcast", entry.unbroadcast],
+  ]);
+}
+
+/** The mempool entry a `txid` argument names, or -5 `Transaction not in mempool`. */
+function lookupEntry(node: NodeServices, value: Json): MempoolEntry {
+  const entry = node.mempool.get(parseHashV(value, "txid"));
+  if (!entry) throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Transaction not in mempool");
+  return entry;
+}
+
+/** In-mempool relatives of `entry` (parents through `depends`, children through `spentBy`). */
+function relatives(
+  node: NodeServices,
+  entry: MempoolEntry,
+  next: (entry: MempoolEntry) => readonly Hash[],
+): MempoolEntry[] {
+  const found = new Map<string, MempoolEntry>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    for (const hash of next(pending.pop()!)) {
+      const key = hashToHex(hash);
+      const relative = node.mempool.get(key);
+      if (!relative || found.has(key)) continue;
+      found.set(key, relative);
+      pending.push(relative);
+    }
+  }
+  return [...found.values()];
+}
+
+function relativesMethod(
+  node: NodeServices,
+  name: "getmempoolancestors" | "getmempooldescendants",
+): RpcMethod {
+  const what = name === "getmempoolancestors" ? "ancestor" : "descendant";
+  return defineMethod({
+    name,
+    category: "blockchain",
+    description: `If txid is in the mempool, returns all in-mempool ${what}s.\n`,
+    args: [
+      { name: "txid", type: "hex", description: "The transaction id (must be in mempool)" },
+      {
+        name: "verbose",
+        type: "bool",
+        default: false,
+        description: "True for a json object, false for array of transaction ids",
+      },
+    ],
+    result: [
+      when(
+        "for verbose = false",
+        arr("", "", [hexStr("", `The transaction id of an in-mempool ${what} transaction`)]),
+      ),
+      when("for verbose = true", objDyn("", "", [obj("transactionid", "", mempoolEntryDoc())])),
+    ],
+    examples: helpExampleCli(name, '"mytxid"') + helpExampleRpc(name, '"mytxid"'),
+    handler(params) {
+      const entry = lookupEntry(node, params.raw("txid"));
+      const found = relatives(node, entry, (e) => what === "ancestor" ? e.depends : e.spentBy);
+      if (!params.arg("verbose", asBool)) return found.map((e) => hashToHex(e.txid));
+      return new Map(found.map((e) => [hashToHex(e.txid), entryJson(node, e)]));
+    },
+  });
+}
+
+/** The mempool methods. */
+export function mempoolMethods(node: NodeServices): RpcMethod[] {
+  const { mempool } = node;
+  return [
+    defineMethod({
+      name: "sendrawtransaction",
+      category: "rawtransactions",
+      description:
+        "Submit a raw transaction (serialized, hex-encoded) to local node and network.\n" +
+        "\nThe transaction will be sent unconditionally to all peers, so using sendrawtransaction\n" +
+        "for manual rebroadcast may degrade privacy by leaking the transaction's origin, as\n" +
+        "nodes will normally not rebroadcast non-wallet transactions already in their mempool.\n" +
+        "\nA specific exception, RPC_TRANSACTION_ALREADY_IN_UTXO_SET, may throw if the transaction cannot be added to the mempool.\n" +
+        "\nRelated RPCs: createrawtransaction, signrawtransactionwithkey\n",
+      args: [
+        { name: "hexstring", type: "hex", description: "The hex string of the raw transaction" },
+        maxFeeRateArg,
+        {
+          name: "maxburnamount",
+          type: "amount",
+          default: "0.00",
+          description:
+            `Reject transactions with provably unspendable outputs (e.g. 'datacarrier' outputs that use the OP_RETURN opcode) greater than the specified value, expressed in ${CURRENCY_UNIT}.\n` +
+            "If burning funds through unspendable outputs is desired, increase this value.\n" +
+            "This check is based on heuristics and does not guarantee spendability of outputs.\n",
+        },
+      ],
+      result: hexStr("", "The transaction hash in hex"),
+      examples: "\nCreate a transaction\n" + createExample +
+        "Sign the transaction, and get back the hex\n" +
+        helpExampleCli("signrawtransactionwithwallet", '"myhex"') +
+        "\nSend the transaction (signed hex)\n" +
+        helpExampleCli("sendrawtransaction", '"signedhex"') +
+        "\nAs a JSON-RPC call\n" +
+        helpExampleRpc("sendrawtransaction", '"signedhex"'),
+      handler(params) {
+        const maxBurn = params.has("maxburnamount")
+          ? amountFromValue(params.raw("maxburnamount"))
+          : 0n;
+        const tx = decodeHexTx(params.arg("hexstring", asStr));
+        if (!tx) {
+          throw new RpcError(
+            RpcErrorCode.DESERIALIZATION_ERROR,
+            "TX decode failed. Make sure the tx has at least one input.",
+          );
+        }
+        const burns = tx.outputs.some((output) =>
+          (output.script[0] === 0x6a || output.script.length > 10_000 ||
+            !hasValidOps(output.script)) && signedAmount(output.amount) > maxBurn
+        );
+        if (burns) {
+          throw new RpcError(
+            RpcErrorCode.VERIFY_ERROR,
+            "Unspendable output exceeds maximum configured by user (maxburnamount)",
+          );
+        }
+        const maxFeeRate = params.arg("maxfeerate", parseFeeRate);
+        const result = mempool.accept(tx, { maxFeeRate });
+        if (result.reject) throw new RpcError(result.reject.code, result.reject.message);
+        return hashToHex(result.txid);
+      },
+    }),
+    defineMethod({
+      name: "testmempoolaccept",
+      category: "rawtransactions",
+      description:
+        "Returns result of mempool acceptance tests indicating if raw transaction(s) (serialized, hex-encoded) would be accepted by mempool.\n" +
+        "\nIf multiple transactions are passed in, parents must come before children and package policies apply: the transactions cannot conflict with any mempool transactions or each other.\n" +
+        "\nIf one transaction fails, other transactions may not be fully validated (the 'allowed' key will be blank).\n" +
+        `\nThe maximum number of transactions allowed is ${MAX_PACKAGE_COUNT}.\n` +
+        "\nThis checks if transactions violate the consensus or policy rules.\n" +
+        "\nSee sendrawtransaction call.\n",
+      args: [
+        {
+          name: "rawtxs",
+          type: "arr",
+          description: "An array of hex strings of raw transactions.",
+          inner: [{ name: "rawtx", type: "hex", optional: true, description: "" }],
+        },
+        maxFeeRateArg,
+      ],
+      result: arr(
+        "",
+        "The result of the mempool acceptance test for each raw transaction in the input array.\n" +
+          "Returns results for each transaction in the same order they were passed in.\n" +
+          "Transactions that cannot be fully validated due to failures in other transactions will not contain an 'allowed' result.\n",
+        [
+          obj("", "", [
+            hexStr("txid", "The transaction hash in hex"),
+            hexStr("wtxid", "The transaction witness hash in hex"),
+            str(
+              "package-error",
+              "Package validation error, if any (only possible if rawtxs had more than 1 transaction).",
+              true,
+            ),
+            bool(
+              "allowed",
+              "Whether this tx would be accepted to the mempool and pass client-specified maxfeerate. If not present, the tx was not fully validated due to a failure in another tx in the list.",
+              true,
+            ),
+            num(
+              "vsize",
+              "Virtual transaction size as defined in BIP 141. This is different from actual serialized size for witness transactions as witness data is discounted (only present when 'allowed' is true)",
+              true,
+            ),
+            obj("fees", "Transaction fees (only present if 'allowed' is true)", [
+              amount("base", `transaction fee in ${CURRENCY_UNIT}`),
+              amount(
+                "effective-feerate",
+                `the effective feerate in ${CURRENCY_UNIT} per KvB. May differ from the base feerate if, for example, there are modified fees from prioritisetransaction or a package feerate was used.`,
+              ),
+              arr(
+                "effective-includes",
+                "transactions whose fees and vsizes are included in effective-feerate.",
+                [hexStr("", "transaction wtxid in hex")],
+              ),
+            ], true),
+            str(
+              "reject-reason",
+              "Rejection reason (only present when 'allowed' is false)",
+              true,
+            ),
+            str(
+              "reject-details",
+              "Rejection details (only present when 'allowed' is false and rejection details exist)",
+              true,
+            ),
+          ]),
+        ],
+      ),
+      examples: "\nCreate a transaction\n" + createExample +
+        "Sign the transaction, and get back the hex\n" +
+        helpExampleCli("signrawtransactionwithwallet", '"myhex"') +
+        "\nTest acceptance of the transaction (signed hex)\n" +
+        helpExampleCli("testmempoolaccept", `'["signedhex"]'`) +
+        "\nAs a JSON-RPC call\n" +
+        helpExampleRpc("testmempoolaccept", '["signedhex"]'),
+      handler(params) {
+        const raws = asArr(params.raw("rawtxs"));
+        if (raws.length < 1 || raws.length > MAX_PACKAGE_COUNT) {
+          throw new RpcError(
+            RpcErrorCode.INVALID_PARAMETER,
+            `Array must contain between 1 and ${MAX_PACKAGE_COUNT} transactions.`,
+          );
+        }
+        const maxFeeRate = params.arg("maxfeerate", parseFeeRate);
+        const txs = raws.map((raw) => {
+          const text = asStr(raw);
+          const tx = decodeHexTx(text);
+          if (!tx) {
+            throw new RpcError(
+              RpcErrorCode.DESERIALIZATION_ERROR,
+              `TX decode failed: ${text} Make sure the tx has at least one input.`,
+            );
+          }
+          return tx;
+        });
+        return mempool.testAccept(txs, { maxFeeRate }).map((result) => {
+          const out = new Map<string, JsonInput>([
+            ["txid", hashToHex(result.txid)],
+            ["wtxid", hashToHex(result.wtxid)],
+          ]);
+          if (result.packageError !== undefined) out.set("package-error", result.packageError);
+          if (result.accepted) {
+            out.set("allowed", true);
+            out.set("vsize", result.vsize!);
+            out.set(
+              "fees",
+              new Map<string, JsonInput>([
+                ["base", new Amount(result.fee!)],
+                ["effective-feerate", new Amount(result.effectiveFeeRate!)],
+                ["effective-includes", (result.effectiveIncludes ?? []).map(hashToHex)],
+              ]),
+            );
+          } else if (result.reject) {
+            out.set("allowed", false);
+            out.set("reject-reason", result.reject.rejectReason);
+            if (result.reject.rejectDetails !== undefined) {
+              out.set("reject-details", result.reject.rejectDetails);
+            }
+          }
+          return out;
+        });
+      },
+    }),
+    defineMethod({
+      name: "getmempoolinfo",
+      category: "blockchain",
+      description: "Returns details on the active state of the TX memory pool.",
+      result: obj("", "", [
+        bool("loaded", "True if the initial load attempt of the persisted mempool finished"),
+        num("size", "Current tx count"),
+        num(
+          "bytes",
+          "Sum of all virtual transaction sizes as defined in BIP 141. Differs from actual serialized size because witness data is discounted",
+        ),
+        num("usage", "Total memory usage for the mempool"),
+        amount(
+          "total_fee",
+          `Total fees for the mempool in ${CURRENCY_UNIT}, ignoring modified fees through prioritisetransaction`,
+        ),
+        num("maxmempool", "Maximum memory usage for the mempool"),
+        amount(
+          "mempoolminfee",
+          `Minimum fee rate in ${CURRENCY_UNIT}/kvB for tx to be accepted. Is the maximum of minrelaytxfee and minimum mempool fee`,
+        ),
+        amount("minrelaytxfee", "Current minimum relay fee for transactions"),
+        amount(
+          "incrementalrelayfee",
+          `minimum fee rate increment for mempool limiting or replacement in ${CURRENCY_UNIT}/kvB`,
+        ),
+        num(
+          "unbroadcastcount",
+          "Current number of transactions that haven't passed initial broadcast yet",
+        ),
+        bool(
+          "fullrbf",
+          "True if the mempool accepts RBF without replaceability signaling inspection (DEPRECATED)",
+        ),
+        bool(
+          "permitbaremultisig",
+          "True if the mempool accepts transactions with bare multisig outputs",
+        ),
+        num(
+          "maxdatacarriersize",
+          "Maximum number of bytes that can be used by OP_RETURN outputs in the mempool",
+        ),
+      ]),
+      examples: helpExampleCli("getmempoolinfo", "") + helpExampleRpc("getmempoolinfo", ""),
+      handler() {
+        const policy = mempool.policy;
+        return new Map<string, JsonInput>([
+          ["loaded", true],
+          ["size", mempool.size],
+          ["bytes", mempool.bytes],
+          ["usage", mempool.usage],
+          ["total_fee", new Amount(mempool.totalFee)],
+          ["maxmempool", policy.maxMempoolBytes],
+          ["mempoolminfee", new Amount(mempool.minFeeRate())],
+          ["minrelaytxfee", new Amount(policy.minRelayFeeRate)],
+          ["incrementalrelayfee", new Amount(policy.incrementalRelayFeeRate)],
+          ["unbroadcastcount", mempool.unbroadcastCount],
+          ["fullrbf", true],
+          ["permitbaremultisig", policy.permitBareMultisig],
+          ["maxdatacarriersize", policy.maxDatacarrierBytes],
+        ]);
+      },
+    }),
+    defineMethod({
+      name: "getrawmempool",
+      category: "blockchain",
+      description:
+        "Returns all transaction ids in memory pool as a json array of string transaction ids.\n" +
+        "\nHint: use getmempoolentry to fetch a specific transaction from the mempool.\n",
+      args: [
+        {
+          name: "verbose",
+          type: "bool",
+          default: false,
+          description: "True for a json object, false for array of transaction ids",
+        },
+        {
+          name: "mempool_sequence",
+          type: "bool",
+          default: false,
+          description:
+            "If verbose=false, returns a json object with transaction list and mempool sequence number attached.",
+        },
+      ],
+      result: [
+        when("for verbose = false", arr("", "", [hexStr("", "The transaction id")])),
+        when("for verbose = true", objDyn("", "", [obj("transactionid", "", mempoolEntryDoc())])),
+        when(
+          "for verbose = false and mempool_sequence = true",
+          obj("", "", [
+            arr("txids", "", [hexStr("", "The transaction id")]),
+            num("mempool_sequence", "The mempool sequence value."),
+          ]),
+        ),
+      ],
+      examples: helpExampleCli("getrawmempool", "true") + helpExampleRpc("getrawmempool", "true"),
+      handler(params) {
+        const verbose = params.arg("verbose", asBool);
+        const withSequence = params.arg("mempool_sequence", asBool);
+        if (verbose && withSequence) {
+          throw new RpcError(
+            RpcErrorCode.INVALID_PARAMETER,
+            "Verbose results cannot contain mempool sequence values.",
+          );
+        }
+        const entries = mempool.entries();
+        if (verbose) return new Map(entries.map((e) => [hashToHex(e.txid), entryJson(node, e)]));
+        const txids = entries.map((e) => hashToHex(e.txid));
+        if (!withSequence) return txids;
+        return new Map<string, JsonInput>([
+          ["txids", txids],
+          ["mempool_sequence", mempool.sequence],
+        ]);
+      },
+    }),
+    defineMethod({
+      name: "getmempoolentry",
+      category: "blockchain",
+      description: "Returns mempool data for given transaction\n",
+      args: [{
+        name: "txid",
+        type: "hex",
+        description: "The transaction id (must be in mempool)",
+      }],
+      result: obj("", "", mempoolEntryDoc()),
+      examples: helpExampleCli("getmempoolentry", '"mytxid"') +
+        helpExampleRpc("getmempoolentry", '"mytxid"'),
+      handler: (params) => entryJson(node, lookupEntry(node, params.raw("txid"))),
+    }),
+    relativesMethod(node, "getmempoolancestors"),
+    relativesMethod(node, "getmempooldescendants"),
+  ];
+}

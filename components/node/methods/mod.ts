@@ -1,0 +1,48 @@
+/**
+ * Every JSON-RPC method the node serves beyond the server's own control
+ * methods, one module per Bitcoin Core category: blockchain, mempool,
+ * rawtransactions, mining, util, network, and the hidden echoipc.
+ *
+ * @example
+ * ```ts
+ * import { ChainState } from "../chain/mod.ts";
+ * import { Mempool } from "../mempool/mod.ts";
+ * import { nodeMethods, NodeServices } from "./mod.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using chain = ChainState.open(dir);
+ *   using mempool = new Mempool(chain);
+ *   const names = nodeMethods(new NodeServices({ chain, mempool })).map((m) => m.name);
+ *   if (!names.includes("getblockchaininfo") || !names.includes("sendrawtransaction")) {
+ *     throw new Error(names.join());
+ *   }
+ * }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ * @module
+ */
+import type { IpcLog } from "../../../runtime/log.ts";
+import type { RpcMethod } from "../rpc/mod.ts";
+import { blockchainMethods } from "./blockchain.ts";
+import { echoIpcMethod } from "./echoipc.ts";
+import { mempoolMethods } from "./mempool.ts";
+import { miningMethods } from "./mining.ts";
+import { networkMethods } from "./network.ts";
+import { rawTransactionMethods } from "./rawtransactions.ts";
+import type { NodeServices } from "./services.ts";
+import { utilMethods } from "./util.ts";
+
+export { type AssembledBlock, type NodeParts, NodeServices } from "./services.ts";
+
+/** The node's methods over `node`; `ipcLog` receives echoipc's IPC lines. */
+export function nodeMethods(node: NodeServices, options: { ipcLog?: IpcLog } = {}): RpcMethod[] {
+  return [
+    ...blockchainMethods(node),
+    ...mempoolMethods(node),
+    ...rawTransactionMethods(node),
+    ...miningMethods(node),
+    ...utilMethods(),
+    ...networkMethods(node),
+    echoIpcMethod(options.ipcLog),
+  ];
+}

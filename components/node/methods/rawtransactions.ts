@@ -1,0 +1,579 @@
+/**
+ * The `rawtransactions` methods that read and build transactions
+ * (`rpc/rawtransaction.cpp`, `rpc/rawtransaction_util.cpp`):
+ * getrawtransaction (verbosity 0–2, with a block hash), decoderawtransaction,
+ * decodescript (with its `p2sh` and `segwit` wrappings) and
+ * createrawtransaction (data outputs, replaceable, locktime, version), with
+ * Core's help texts, key order and errors. `sendrawtransaction` and
+ * `testmempoolaccept` are in `mempool.ts`, as in Core.
+ *
+ * @example
+ * ```ts ignore
+ * const methods = rawTransactionMethods(services);
+ * ```
+ * @module
+ */
+import { ripemd160 } from "@noble/hashes/legacy.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { hex } from "@scure/base";
+import {
+  bytesEqual,
+  decodeDestination,
+  GENESIS_BLOCK,
+  hashFromHex,
+  hashToHex,
+  isCoinbase,
+  isUnspendable,
+  OUTPUT_TYPES,
+  parseScript,
+  pushScript,
+  scriptToAddress,
+  solver,
+  type Tx,
+  txid,
+} from "../chain/mod.ts";
+import {
+  amountFromValue,
+  asArr,
+  asBool,
+  asInt,
+  asInt64,
+  asObj,
+  asStr,
+  asUint32,
+  defineMethod,
+  helpExampleCli,
+  helpExampleRpc,
+  type Json,
+  type JsonInput,
+  JsonNumber,
+  JsonObject,
+  parseHashV,
+  parseHexV,
+  parseVerbosity,
+  RpcError,
+  RpcErrorCode,
+  type RpcMethod,
+} from "../rpc/mod.ts";
+import {
+  arr,
+  bool,
+  CURRENCY_UNIT,
+  decodeTxDoc,
+  elision,
+  hexStr,
+  num,
+  obj,
+  prevoutDoc,
+  str,
+  time,
+  when,
+} from "./docs.ts";
+import { decodeHexTx, encodeTxHex, scriptPubKeyJson, txToJson } from "./encoding.ts";
+import type { NodeServices } from "./services.ts";
+
+const SEQUENCE_FINAL = 0xffffffff;
+/** `MAX_BIP125_RBF_SEQUENCE`. */
+const MAX_BIP125_RBF_SEQUENCE = 0xfffffffd;
+/** `CTxIn::MAX_SEQUENCE_NONFINAL`. */
+const MAX_SEQUENCE_NONFINAL = 0xfffffffe;
+const OP_CHECKSIGADD = 0xba;
+
+function invalidParameter(message: string): never {
+  throw new RpcError(RpcErrorCode.INVALID_PARAMETER, message);
+}
+
+/** `SignalsOptInRBF`: some input's sequence is below 0xfffffffe. */
+export function signalsOptInRbf(tx: Tx): boolean {
+  return tx.inputs.some((input) => input.sequence >>> 0 <= MAX_BIP125_RBF_SEQUENCE);
+}
+
+/** Core's `IsOpSuccess` (BIP 342's OP_SUCCESSx opcodes). */
+function isOpSuccess(opcode: number): boolean {
+  return opcode === 80 || opcode === 98 || (opcode >= 126 && opcode <= 129) ||
+    (opcode >= 131 && opcode <= 134) || (opcode >= 137 && opcode <= 138) ||
+    (opcode >= 141 && opcode <= 142) || (opcode >= 149 && opcode <= 153) ||
+    (opcode >= 187 && opcode <= 254);
+}
+
+function hash160(data: Uint8Array): Uint8Array {
+  return ripemd160(sha256(data));
+}
+
+function p2shScript(script: Uint8Array): Uint8Array {
+  return Uint8Array.of(0xa9, 0x14, ...hash160(script), 0x87);
+}
+
+/** `decodescript`'s result: the script, and where it can be wrapped, its P2SH and segwit forms. */
+function decodeScriptJson(script: Uint8Array): Map<string, JsonInput> {
+  const out = scriptPubKeyJson(script, { includeHex: false });
+  const { type, solutions } = solver(script);
+  const wrappable = [
+    "multisig",
+    "nonstandard",
+    "pubkey",
+    "pubkeyhash",
+    "witness_v0_keyhash",
+    "witness_v0_scripthash",
+  ].includes(type);
+  const { ops, truncated } = parseScript(script);
+  const canWrap = wrappable && !truncated && !isUnspendable(script) &&
+    ops.every((op) => op.opcode <= 0xb9 && (op.data?.length ?? 0) <= 520) &&
+    !ops.some((op) => op.opcode === OP_CHECKSIGADD || isOpSuccess(op.opcode));
+  if (!canWrap) return out;
+  out.set("p2sh", scriptToAddress(p2shScript(script))!);
+  let canWrapWsh = type === "nonstandard" || type === "pubkeyhash";
+  if (type === "multisig" || type === "pubkey") {
+    canWrapWsh = solutions.every((solution) => solution.length === 1 || solution.length === 33);
+  }
+  if (!canWrapWsh) return out;
+  let segwitScript: Uint8Array;
+  let provider = {};
+  if (type === "pubkey") {
+    segwitScript = Uint8Array.of(0x00, 0x14, ...hash160(solutions[0]));
+  } else if (type === "pubkeyhash") {
+    segwitScript = Uint8Array.of(0x00, 0x14, ...solutions[0]);
+  } else {
+    const hash = sha256(script);
+    segwitScript = Uint8Array.of(0x00, 0x20, ...hash);
+    provider = { witnessScript: (h: Uint8Array) => bytesEqual(h, hash) ? script : undefined };
+  }
+  const segwit = scriptPubKeyJson(segwitScript, { provider });
+  segwit.set("p2sh-segwit", scriptToAddress(p2shScript(segwitScript))!);
+  out.set("segwit", segwit);
+  return out;
+}
+
+/** `ConstructTransaction` (createrawtransaction's checks, in Core's order). */
+function constructTransaction(
+  inputsIn: Json,
+  outputsIn: Json,
+  locktime: Json,
+  replaceable: boolean | undefined,
+  version: number,
+): Tx {
+  let lockTime = 0;
+  if (locktime !== null) {
+    const value = asInt64(locktime);
+    if (value < 0n || value > 0xffffffffn) {
+      invalidParameter("Invalid parameter, locktime out of range");
+    }
+    lockTime = Number(value);
+  }
+  if (version < 1 || version > 3) {
+    invalidParameter("Invalid parameter, version out of range(1~3)");
+  }
+  const tx: Tx = { version, segwitFlag: false, inputs: [], outputs: [], lockTime };
+  for (const input of inputsIn === null ? [] : asArr(inputsIn)) {
+    const o = asObj(input);
+    const prevTxid = parseHashV(o.get("txid") ?? null, "txid");
+    const voutValue = o.get("vout");
+    if (!(voutValue instanceof JsonNumber)) {
+      invalidParameter("Invalid parameter, missing vout key");
+    }
+    const vout = asInt(voutValue);
+    if (vout < 0) invalidParameter("Invalid parameter, vout cannot be negative");
+    let sequence = replaceable ?? true
+      ? MAX_BIP125_RBF_SEQUENCE
+      : lockTime
+      ? MAX_SEQUENCE_NONFINAL
+      : SEQUENCE_FINAL;
+    const sequenceValue = o.get("sequence");
+    if (sequenceValue instanceof JsonNumber) {
+      const value = asInt64(sequenceValue);
+      if (value < 0n || value > BigInt(SEQUENCE_FINAL)) {
+        invalidParameter("Invalid parameter, sequence number is out of range");
+      }
+      sequence = Number(value);
+    }
+    tx.inputs.push({
+      txid: hex.decode(prevTxid),
+      index: vout,
+      finalScriptSig: new Uint8Array(0),
+      sequence,
+    });
+  }
+  addOutputs(tx, outputsIn);
+  if (replaceable === true && tx.inputs.length > 0 && !signalsOptInRbf(tx)) {
+    invalidParameter(
+      "Invalid parameter combination: Sequence number(s) contradict replaceable option",
+    );
+  }
+  return tx;
+}
+
+/** `NormalizeOutputs` + `ParseOutputs` + `AddOutputs`. */
+function addOutputs(tx: Tx, outputsIn: Json): void {
+  if (outputsIn === null) invalidParameter("Invalid parameter, output argument must be non-null");
+  let outputs: JsonObject;
+  if (outputsIn instanceof JsonObject) {
+    outputs = outputsIn;
+  } else {
+    outputs = new JsonObject();
+    for (const output of asArr(outputsIn)) {
+      if (!(output instanceof JsonObject)) {
+        invalidParameter("Invalid parameter, key-value pair not an object as expected");
+      }
+      if (output.size !== 1) {
+        invalidParameter("Invalid parameter, key-value pair must contain exactly one key");
+      }
+      outputs.push(output.keys[0], output.values[0]);
+    }
+  }
+  const seen = new Set<string>();
+  let hasData = false;
+  for (const name of outputs.keys) {
+    const value = outputs.get(name)!;
+    if (name === "data") {
+      if (hasData) invalidParameter("Invalid parameter, duplicate key: data");
+      hasData = true;
+      const text = value instanceof JsonNumber
+        ? value.text
+        : typeof value === "string"
+        ? value
+        : "";
+      const data = parseHexV(text, "Data");
+      tx.outputs.push({ amount: 0n, script: Uint8Array.of(0x6a, ...pushScript(data)) });
+      continue;
+    }
+    const dest = decodeDestination(name);
+    const satoshis = amountFromValue(value);
+    if (!dest.ok) {
+      throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, `Invalid Bitcoin address: ${name}`);
+    }
+    const key = hex.encode(dest.script);
+    if (seen.has(key)) invalidParameter(`Invalid parameter, duplicated address: ${name}`);
+    seen.add(key);
+    tx.outputs.push({ amount: satoshis, script: dest.script });
+  }
+}
+
+/** `getrawtransaction`'s lookup: the transaction and the block it was found in, or Core's -5. */
+function findTransaction(
+  node: NodeServices,
+  hash: Uint8Array,
+  blockHashArg: Json,
+): { tx: Tx; blockHash?: Uint8Array; index?: number } {
+  if (blockHashArg !== null) {
+    const entry = node.chain.entry(hashFromHex(parseHashV(blockHashArg, "parameter 3")));
+    if (!entry) throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Block hash not found");
+    const block = node.chain.readBlock(entry.hash);
+    if (!block) throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not available");
+    const index = block.txs.findIndex((tx) => bytesEqual(txid(tx), hash));
+    if (index < 0) {
+      throw new RpcError(
+        RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+        "No such transaction found in the provided block. Use gettransaction for wallet transactions.",
+      );
+    }
+    return { tx: block.txs[index], blockHash: entry.hash, index };
+  }
+  const entry = node.mempool.get(hash);
+  if (entry) return { tx: entry.tx };
+  throw new RpcError(
+    RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+    (node.txindex
+      ? "No such mempool or blockchain transaction"
+      : "No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries") +
+      ". Use gettransaction for wallet transactions.",
+  );
+}
+
+/** The raw transaction methods of the `rawtransactions` category. */
+export function rawTransactionMethods(node: NodeServices): RpcMethod[] {
+  const { chain } = node;
+  const genesisMerkleRoot = hashToHex(GENESIS_BLOCK.header.merkleRoot);
+  return [
+    defineMethod({
+      name: "getrawtransaction",
+      category: "rawtransactions",
+      description:
+        "By default, this call only returns a transaction if it is in the mempool. If -txindex is enabled\n" +
+        "and no blockhash argument is passed, it will return the transaction if it is in the mempool or any block.\n" +
+        "If a blockhash argument is passed, it will return the transaction if\n" +
+        "the specified block is available and the transaction is in that block.\n\n" +
+        "Hint: Use gettransaction for wallet transactions.\n\n" +
+        "If verbosity is 0 or omitted, returns the serialized transaction as a hex-encoded string.\n" +
+        "If verbosity is 1, returns a JSON Object with information about the transaction.\n" +
+        "If verbosity is 2, returns a JSON Object with information about the transaction, including fee and prevout information.",
+      args: [
+        { name: "txid", type: "hex", description: "The transaction id" },
+        {
+          name: "verbosity|verbose",
+          type: "num",
+          default: 0,
+          description:
+            "0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with fee and prevout",
+          skipTypeCheck: true,
+        },
+        {
+          name: "blockhash",
+          type: "hex",
+          optional: true,
+          description: "The block in which to look for the transaction",
+        },
+      ],
+      result: [
+        when(
+          "if verbosity is not set or set to 0",
+          str("", "The serialized transaction as a hex-encoded string for 'txid'"),
+        ),
+        when(
+          "if verbosity is set to 1",
+          obj("", "", [
+            bool(
+              "in_active_chain",
+              'Whether specified block is in the active chain or not (only present with explicit "blockhash" argument)',
+              true,
+            ),
+            hexStr("blockhash", "the block hash", true),
+            num("confirmations", "The confirmations", true),
+            time("blocktime", "The block time expressed in UNIX epoch time", true),
+            num("time", 'Same as "blocktime"', true),
+            hexStr("hex", "The serialized, hex-encoded data for 'txid'"),
+            ...decodeTxDoc("The transaction id (same as provided)"),
+          ]),
+        ),
+        when(
+          "for verbosity = 2",
+          obj("", "", [
+            elision("Same output as verbosity = 1"),
+            num(
+              "fee",
+              `transaction fee in ${CURRENCY_UNIT}, omitted if block undo data is not available`,
+              true,
+            ),
+            arr("vin", "", [
+              obj("", "utxo being spent", [elision("Same output as verbosity = 1"), prevoutDoc()]),
+            ]),
+          ]),
+        ),
+      ],
+      examples: helpExampleCli("getrawtransaction", '"mytxid"') +
+        helpExampleCli("getrawtransaction", '"mytxid" 1') +
+        helpExampleRpc("getrawtransaction", '"mytxid", 1') +
+        helpExampleCli("getrawtransaction", '"mytxid" 0 "myblockhash"') +
+        helpExampleCli("getrawtransaction", '"mytxid" 1 "myblockhash"') +
+        helpExampleCli("getrawtransaction", '"mytxid" 2 "myblockhash"'),
+      handler(params) {
+        const txidHex = parseHashV(params.raw("txid"), "parameter 1");
+        if (txidHex === genesisMerkleRoot) {
+          throw new RpcError(
+            RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+            "The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved",
+          );
+        }
+        const verbosity = parseVerbosity(params.raw("verbosity"), 0);
+        const found = findTransaction(node, hashFromHex(txidHex), params.raw("blockhash"));
+        if (verbosity <= 0) return encodeTxHex(found.tx);
+        const result = new Map<string, JsonInput>();
+        const entry = found.blockHash && chain.entry(found.blockHash);
+        if (entry) result.set("in_active_chain", chain.isActive(entry));
+        let undo;
+        if (verbosity >= 2 && entry && found.index !== undefined && !isCoinbase(found.tx)) {
+          undo = chain.readUndo(entry.hash)?.[found.index - 1];
+        }
+        for (const [key, value] of txToJson(found.tx, { undo, verbosity: "prevout" })) {
+          result.set(key, value);
+        }
+        if (entry) {
+          result.set("blockhash", hashToHex(entry.hash));
+          if (chain.isActive(entry)) {
+            result.set("confirmations", chain.height - entry.height + 1);
+            result.set("time", entry.header.time);
+            result.set("blocktime", entry.header.time);
+          } else {
+            result.set("confirmations", 0);
+          }
+        }
+        return result;
+      },
+    }),
+    defineMethod({
+      name: "decoderawtransaction",
+      category: "rawtransactions",
+      description: "Return a JSON object representing the serialized, hex-encoded transaction.",
+      args: [
+        { name: "hexstring", type: "hex", description: "The transaction hex string" },
+        {
+          name: "iswitness",
+          type: "bool",
+          defaultHint: "depends on heuristic tests",
+          description: "Whether the transaction hex is a serialized witness transaction.\n" +
+            "If iswitness is not present, heuristic tests will be used in decoding.\n" +
+            "If true, only witness deserialization will be tried.\n" +
+            "If false, only non-witness deserialization will be tried.\n" +
+            "This boolean should reflect whether the transaction has inputs\n" +
+            "(e.g. fully valid, or on-chain transactions), if known by the caller.\n",
+        },
+      ],
+      result: obj("", "", decodeTxDoc("The transaction id")),
+      examples: helpExampleCli("decoderawtransaction", '"hexstring"') +
+        helpExampleRpc("decoderawtransaction", '"hexstring"'),
+      handler(params) {
+        const isWitness = params.maybe("iswitness", asBool);
+        const tx = decodeHexTx(params.arg("hexstring", asStr), {
+          tryWitness: isWitness ?? true,
+          tryNoWitness: isWitness === undefined ? true : !isWitness,
+        });
+        if (!tx) throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "TX decode failed");
+        return txToJson(tx, { includeHex: false });
+      },
+    }),
+    defineMethod({
+      name: "decodescript",
+      category: "rawtransactions",
+      description: "Decode a hex-encoded script.\n",
+      args: [{ name: "hexstring", type: "hex", description: "the hex-encoded script" }],
+      result: obj("", "", [
+        str("asm", "Disassembly of the script"),
+        str("desc", "Inferred descriptor for the script"),
+        str("type", `The output type (e.g. ${OUTPUT_TYPES.join(", ")})`),
+        str("address", "The Bitcoin address (only if a well-defined address exists)", true),
+        str(
+          "p2sh",
+          "address of P2SH script wrapping this redeem script (not returned for types that should not be wrapped)",
+          true,
+        ),
+        obj(
+          "segwit",
+          "Result of a witness output script wrapping this redeem script (not returned for types that should not be wrapped)",
+          [
+            str("asm", "Disassembly of the output script"),
+            hexStr("hex", "The raw output script bytes, hex-encoded"),
+            str(
+              "type",
+              "The type of the output script (e.g. witness_v0_keyhash or witness_v0_scripthash)",
+            ),
+            str("address", "The Bitcoin address (only if a well-defined address exists)", true),
+            str("desc", "Inferred descriptor for the script"),
+            str("p2sh-segwit", "address of the P2SH script wrapping this witness redeem script"),
+          ],
+          true,
+        ),
+      ]),
+      examples: helpExampleCli("decodescript", '"hexstring"') +
+        helpExampleRpc("decodescript", '"hexstring"'),
+      handler(params) {
+        const text = params.arg("hexstring", asStr);
+        const script = text.length > 0 ? parseHexV(text, "argument") : new Uint8Array(0);
+        return decodeScriptJson(script);
+      },
+    }),
+    defineMethod({
+      name: "createrawtransaction",
+      category: "rawtransactions",
+      description: "Create a transaction spending the given inputs and creating new outputs.\n" +
+        "Outputs can be addresses or data.\n" +
+        "Returns hex-encoded raw transaction.\n" +
+        "Note that the transaction's inputs are not signed, and\n" +
+        "it is not stored in the wallet or transmitted to the network.\n",
+      args: createTxArgs(),
+      result: hexStr("transaction", "hex string of the transaction"),
+      examples: helpExampleCli(
+        "createrawtransaction",
+        '"[{\\"txid\\":\\"myid\\",\\"vout\\":0}]" "[{\\"address\\":0.01}]"',
+      ) +
+        helpExampleCli(
+          "createrawtransaction",
+          '"[{\\"txid\\":\\"myid\\",\\"vout\\":0}]" "[{\\"data\\":\\"00010203\\"}]"',
+        ) +
+        helpExampleRpc(
+          "createrawtransaction",
+          '"[{\\"txid\\":\\"myid\\",\\"vout\\":0}]", "[{\\"address\\":0.01}]"',
+        ) +
+        helpExampleRpc(
+          "createrawtransaction",
+          '"[{\\"txid\\":\\"myid\\",\\"vout\\":0}]", "[{\\"data\\":\\"00010203\\"}]"',
+        ),
+      handler(params) {
+        const replaceable = params.maybe("replaceable", asBool);
+        const tx = constructTransaction(
+          params.raw("inputs"),
+          params.raw("outputs"),
+          params.raw("locktime"),
+          params.has("replaceable") ? replaceable : undefined,
+          params.arg("version", asUint32),
+        );
+        return encodeTxHex(tx);
+      },
+    }),
+  ];
+}
+
+/** `CreateTxDoc()`. */
+function createTxArgs() {
+  return [
+    {
+      name: "inputs",
+      type: "arr",
+      description: "The inputs",
+      inner: [{
+        name: "",
+        type: "obj",
+        optional: true,
+        description: "",
+        inner: [
+          { name: "txid", type: "hex", description: "The transaction id" },
+          { name: "vout", type: "num", description: "The output number" },
+          {
+            name: "sequence",
+            type: "num",
+            defaultHint: "depends on the value of the 'replaceable' and 'locktime' arguments",
+            description: "The sequence number",
+          },
+        ],
+      }],
+    },
+    {
+      name: "outputs",
+      type: "arr",
+      description: "The outputs specified as key-value pairs.\n" +
+        "Each key may only appear once, i.e. there can only be one 'data' output, and no address may be duplicated.\n" +
+        "At least one output of either type must be specified.\n" +
+        "For compatibility reasons, a dictionary, which holds the key-value pairs directly, is also\n" +
+        "                             accepted as second parameter.",
+      skipTypeCheck: true,
+      inner: [
+        {
+          name: "",
+          type: "obj_user_keys",
+          optional: true,
+          description: "",
+          inner: [{
+            name: "address",
+            type: "amount",
+            description:
+              `A key-value pair. The key (string) is the bitcoin address, the value (float or string) is the amount in ${CURRENCY_UNIT}`,
+          }],
+        },
+        {
+          name: "",
+          type: "obj",
+          optional: true,
+          description: "",
+          inner: [{
+            name: "data",
+            type: "hex",
+            description:
+              'A key-value pair. The key must be "data", the value is hex-encoded data that becomes a part of an OP_RETURN output',
+          }],
+        },
+      ],
+    },
+    {
+      name: "locktime",
+      type: "num",
+      default: 0,
+      description: "Raw locktime. Non-0 value also locktime-activates inputs",
+    },
+    {
+      name: "replaceable",
+      type: "bool",
+      default: true,
+      description: "Marks this transaction as BIP125-replaceable.\n" +
+        "Allows this transaction to be replaced by a transaction with higher fees. If provided, it is an error if explicit sequence numbers are incompatible.",
+    },
+    { name: "version", type: "num", default: 2, description: "Transaction version" },
+  ] as const;
+}

@@ -1,0 +1,119 @@
+/**
+ * What the node's RPC methods work on: the chain, the mempool, the block
+ * assembler's memory of the last block it built, and the state Core derives
+ * from the chain for `getblockchaininfo` — whether the node is in initial
+ * block download (latched off for good once a block newer than 24 hours is
+ * the tip, as `IsInitialBlockDownload` does) and the verification progress
+ * estimate (`GuessVerificationProgress` with regtest's chain statistics).
+ *
+ * @example
+ * ```ts
+ * import { ChainState } from "../chain/mod.ts";
+ * import { Mempool } from "../mempool/mod.ts";
+ * import { NodeServices } from "./services.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using chain = ChainState.open(dir);
+ *   using mempool = new Mempool(chain);
+ *   const node = new NodeServices({ chain, mempool });
+ *   // A fresh regtest chain's tip is the 2011 genesis block: initial block download.
+ *   if (!node.isInitialBlockDownload()) throw new Error("expected IBD");
+ *   if (!(node.verificationProgress(chain.tip) < 1e-5)) throw new Error("progress");
+ * }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ * @module
+ */
+import { type BlockEntry, type ChainState, hashToHex } from "../chain/mod.ts";
+import { initialBlockDownload } from "../ipc/ibd.ts";
+import type { Mempool } from "../mempool/mod.ts";
+/** Regtest's `nPowTargetSpacing`. */
+const TARGET_SPACING = 10 * 60;
+/** Regtest's `ChainTxData`: no reference point, 0.001 transactions per second. */
+const CHAIN_TX_DATA = { time: 0, txCount: 0, txRate: 0.001 };
+
+/** What the block assembler last built (`BlockAssembler::m_last_block_*`). */
+export interface AssembledBlock {
+  /** Weight including the 8,000 reserved for header, counts and coinbase. */
+  readonly weight: number;
+  /** Transactions besides the coinbase. */
+  readonly txCount: number;
+}
+
+/** The parts the methods use. */
+export interface NodeParts {
+  readonly chain: ChainState;
+  readonly mempool: Mempool;
+  /** `-txindex` was given (accepted; this node keeps no transaction index). */
+  readonly txindex?: boolean;
+  /** The clock in UNIX seconds; the chain's by default. */
+  readonly now?: () => number;
+}
+
+/** The node as the RPC methods see it. */
+export class NodeServices {
+  readonly chain: ChainState;
+  readonly mempool: Mempool;
+  readonly txindex: boolean;
+  /** Set by every block assembly (`generate*`, `generateblock`, `getblocktemplate`). */
+  lastAssembled: AssembledBlock | undefined;
+  /** `IsInitialBlockDownload`: true until a tip within 24 hours of now; then false for good. */
+  readonly isInitialBlockDownload: () => boolean;
+  readonly #now: () => number;
+  readonly #txCounts = new Map<string, number>();
+
+  /** Wraps the parts. */
+  constructor(parts: NodeParts) {
+    this.chain = parts.chain;
+    this.mempool = parts.mempool;
+    this.txindex = parts.txindex ?? false;
+    this.#now = parts.now ?? (() => parts.chain.now());
+    this.isInitialBlockDownload = initialBlockDownload(parts.chain);
+  }
+
+  /** The current time in UNIX seconds. */
+  now(): number {
+    return this.#now();
+  }
+
+  /** Transactions in the chain up to and including `entry` (`m_chain_tx_count`). */
+  chainTxCount(entry: BlockEntry): number {
+    const pending: BlockEntry[] = [];
+    let cursor: BlockEntry | undefined = entry;
+    let base = 0;
+    while (cursor) {
+      const known = this.#txCounts.get(hashToHex(cursor.hash));
+      if (known !== undefined) {
+        base = known;
+        break;
+      }
+      pending.push(cursor);
+      cursor = cursor.prev;
+    }
+    for (const e of pending.reverse()) {
+      base += e.txCount;
+      this.#txCounts.set(hashToHex(e.hash), base);
+    }
+    return base;
+  }
+
+  /**
+   * `GuessVerificationProgress`: transactions validated over those expected
+   * by now; a tip within two hours of now counts by height against the
+   * best header instead of by its own time.
+   */
+  verificationProgress(entry: BlockEntry): number {
+    const count = this.chainTxCount(entry);
+    if (count === 0) return 0;
+    const now = this.now();
+    const best = this.chain.tip;
+    const blockTime =
+      Math.abs(now - entry.header.time) <= 2 * 60 * 60 && best.height >= entry.height
+        ? now - (best.height - entry.height) * TARGET_SPACING
+        : entry.header.time;
+    const total = count <= CHAIN_TX_DATA.txCount
+      ? CHAIN_TX_DATA.txCount + (now - CHAIN_TX_DATA.time) * CHAIN_TX_DATA.txRate
+      : count + (now - blockTime) * CHAIN_TX_DATA.txRate;
+    return Math.min(count / total, 1);
+  }
+}

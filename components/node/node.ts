@@ -1,0 +1,79 @@
+/**
+ * The node's parts put together, as `bitcoind -regtest` starts them: the
+ * JSON-RPC server first (answering -28 `Loading block index…` while the
+ * chain loads, unless `-server=0`), then the chain state under
+ * `<datadir>/regtest`, the mempool following it, and every RPC method;
+ * then warm-up ends. On stop the RPC server closes first (in-flight calls
+ * answered, cookie removed), then the mempool and the chain.
+ *
+ * {@linkcode startNode} is what `main.ts` calls in `runNode`'s `start`. It
+ * returns the {@linkcode NodeServices} (chain, mempool, the one
+ * initial-block-download latch) that `main.ts` then serves over IPC as
+ * Bitcoin Core's `Init` (`ipc/mod.ts`).
+ *
+ * @example
+ * ```ts ignore
+ * import { runNode } from "./shell.ts";
+ * import { startNode } from "./node.ts";
+ * await runNode({ start: (node) => startNode(node).then(() => {}) });
+ * ```
+ * @module
+ */
+import { ChainState, hashToHex } from "./chain/mod.ts";
+import { Mempool } from "./mempool/mod.ts";
+import { nodeMethods, NodeServices } from "./methods/mod.ts";
+import { RpcServer } from "./rpc/mod.ts";
+import type { NodeContext } from "./shell.ts";
+
+/** Core's warm-up status while the block index loads. */
+export const LOADING_BLOCK_INDEX = "Loading block index…";
+
+/** Starts the node's parts on `node` (see the module doc); resolves once it serves. */
+export async function startNode(node: NodeContext): Promise<NodeServices> {
+  const { options, log } = node;
+  let rpc: RpcServer | undefined;
+  if (options.server) {
+    rpc = new RpcServer({
+      datadir: options.datadir,
+      port: options.rpc.port,
+      bind: options.rpc.bind,
+      allowIp: options.rpc.allowIp,
+      user: options.rpc.user || undefined,
+      password: options.rpc.password || undefined,
+      cookieFile: options.rpc.cookieFile ?? false,
+      cookiePerms: options.args.get("rpccookieperms"),
+      threads: options.rpc.threads,
+      workQueue: options.rpc.workQueue,
+      serverTimeout: options.rpc.serverTimeout,
+      warmup: LOADING_BLOCK_INDEX,
+      onStopRequest: () => node.requestStop(),
+      log: (message) => log.info(message),
+      debug: (message) => log.debug("rpc", message),
+    });
+    node.use(rpc);
+    await rpc.start();
+  }
+  const chain = node.use(ChainState.open(options.netDir));
+  const mempool = node.use(new Mempool(chain));
+  node.use(chain.subscribe({
+    tipChanged(tip) {
+      log.info(
+        `UpdateTip: new best=${hashToHex(tip.hash)} height=${tip.height} version=0x${
+          (tip.header.version >>> 0).toString(16).padStart(8, "0")
+        } tx=${tip.txCount} date='${new Date(tip.header.time * 1000).toISOString().slice(0, 19)}Z'`,
+      );
+    },
+  }));
+  log.info(
+    `Loaded best chain: hashBestChain=${hashToHex(chain.tip.hash)} height=${chain.height}`,
+  );
+  const services = new NodeServices({ chain, mempool, txindex: options.txindex });
+  if (rpc) {
+    for (const method of nodeMethods(services, { ipcLog: node.ipcLog })) rpc.table.add(method);
+    // Stopped before the mempool and the chain close (disposal runs in reverse).
+    const server = rpc;
+    node.defer(() => server.stop());
+    rpc.finishWarmup();
+  }
+  return services;
+}

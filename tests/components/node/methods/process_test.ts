@@ -1,0 +1,150 @@
+/**
+ * The node as a process under stress: SIGKILL in the middle of
+ * `generatetoaddress 200` and of a stream of `sendrawtransaction`s, then a
+ * restart whose UTXO set (`gettxoutsetinfo`'s `hash_serialized_3`) equals
+ * one rebuilt from the stored blocks; a second node on the same data
+ * directory refused with bitcoind's message; `echoipc` through a spawned
+ * process when the node may run Deno.
+ *
+ * @module
+ */
+import { hex } from "@scure/base";
+import { assert, assertEquals } from "../../../assert.ts";
+import { flagsFor, NODE_MAIN, type RealNode, startRealNode } from "../real_node.ts";
+import { freePort } from "../node_process.ts";
+import { waitFor } from "../../../helpers.ts";
+import { connect, IpcLog } from "../../../../mod.ts";
+import { Init } from "../../../../schemas/gen/ipc/init.mp.ts";
+import { signTx, TestKey } from "../chain/chain_helpers.ts";
+import {
+  ChainState,
+  encodeTx,
+  hashFromHex,
+  hashToHex,
+  scriptToAddress,
+  summarizeUtxoSet,
+} from "../../../../components/node/chain/mod.ts";
+
+const key = new TestKey(6);
+const ADDRESS = scriptToAddress(key.wpkh)!;
+
+/** Kills the node with SIGKILL and waits for it to be gone. */
+async function kill(node: RealNode): Promise<void> {
+  node.child.kill("SIGKILL");
+  assertEquals((await node.child.status).signal, "SIGKILL");
+}
+
+/**
+ * Checks a restarted node: its chain links up, and its UTXO set statistics
+ * equal those of the set rebuilt from its stored blocks (read after it stops).
+ */
+async function assertConsistent(datadir: string): Promise<number> {
+  await using node = await startRealNode({ datadir });
+  const height: number = await node.call("getblockcount");
+  const stats = await node.call("gettxoutsetinfo");
+  assertEquals(stats.height, height);
+  let hash = await node.call("getbestblockhash");
+  for (let h = height; h > 0 && h > height - 20; h--) {
+    const header = await node.call("getblockheader", [hash]);
+    assertEquals(header.height, h);
+    assertEquals(await node.call("getblockhash", [h]), hash);
+    hash = header.previousblockhash;
+  }
+  assertEquals(await node.stop(), 0);
+  using chain = ChainState.open(`${datadir}/regtest`);
+  const rebuilt = summarizeUtxoSet(chain.rebuildUtxoSet().values());
+  assertEquals(hashToHex(rebuilt.hashSerialized), stats.hash_serialized_3);
+  assertEquals(rebuilt.txouts, stats.txouts);
+  assertEquals(Number(rebuilt.totalAmount) / 1e8, stats.total_amount);
+  return height;
+}
+
+Deno.test("SIGKILL in the middle of generatetoaddress 200: the chain and UTXO set stay consistent", async () => {
+  const datadir = Deno.makeTempDirSync({ prefix: "node_crash_" });
+  {
+    await using node = await startRealNode({ datadir });
+    const generating = node.call("generatetoaddress", [200, ADDRESS]).catch((e) => e);
+    // The server answers between blocks: kill once generation is well under way.
+    await waitFor(async () => (await node.call("getblockcount")) >= 20, 60_000, "20 blocks");
+    await kill(node);
+    await generating;
+  }
+  const height = await assertConsistent(datadir);
+  assert(height >= 20, `height ${height}`);
+});
+
+Deno.test("SIGKILL during a stream of sendrawtransaction and mining: consistent after restart", async () => {
+  const datadir = Deno.makeTempDirSync({ prefix: "node_crash_" });
+  {
+    await using node = await startRealNode({ datadir });
+    const hashes: string[] = await node.call("generatetoaddress", [140, ADDRESS]);
+    const txs = [];
+    for (const hash of hashes.slice(0, 40)) {
+      const block = await node.call("getblock", [hash, 2]);
+      txs.push(signTx([{
+        outpoint: { txid: hashFromHex(block.tx[0].txid), index: 0 },
+        amount: 50_0000_0000n,
+        script: key.wpkh,
+        key,
+      }], [{ script: key.wpkh, amount: 49_9999_0000n }]));
+    }
+    let sent = 0;
+    const stream = (async () => {
+      for (const [i, tx] of txs.entries()) {
+        await node.call("sendrawtransaction", [hex.encode(encodeTx(tx))]);
+        sent++;
+        if (i % 5 === 4) await node.call("generatetoaddress", [1, ADDRESS]);
+      }
+    })().catch((e) => e);
+    await waitFor(() => sent >= 15, 60_000, "15 transactions accepted");
+    await kill(node);
+    await stream;
+  }
+  await assertConsistent(datadir);
+});
+
+Deno.test("a second node on the same data directory refuses with bitcoind's message", async () => {
+  await using first = await startRealNode();
+  const argv = ["-regtest", `-datadir=${first.datadir}`, `-rpcport=${freePort()}`];
+  const second = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", ...flagsFor(argv), NODE_MAIN, ...argv],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assertEquals(second.code, 1);
+  assertEquals(
+    new TextDecoder().decode(second.stderr),
+    `Error: Cannot obtain a lock on directory ${first.datadir}/regtest. Bitcoin Core is probably already running.\n`,
+  );
+  assertEquals(await first.call("getblockcount"), 0);
+  assertEquals(await first.stop(), 0);
+});
+
+Deno.test("echoipc: through a spawned process's Echo when the node may run Deno", async () => {
+  await using node = await startRealNode({
+    args: ["-debug=ipc"],
+    extraFlags: [`--allow-run=${Deno.execPath()}`, "--allow-env=NODE_V8_COVERAGE"],
+  });
+  assertEquals(await node.call("echoipc", ["hello over ipc"]), "hello over ipc");
+  assertEquals(await node.stop(), 0);
+  const log = Deno.readTextFileSync(`${node.datadir}/regtest/debug.log`);
+  assert(/IPC client send Echo\.echo\$Params/.test(log), log);
+  assert(/IPC client recv Echo\.echo\$Results/.test(log), log);
+});
+
+Deno.test("the node serves RPC and Bitcoin Core's Init on -ipcbind=unix at once", async () => {
+  await using node = await startRealNode({ args: ["-ipcbind=unix"] });
+  const [tip] = await node.call("generatetoaddress", [1, ADDRESS]);
+  {
+    await using init = await connect(Init, `unix:${node.datadir}/regtest/node.sock`, {
+      log: new IpcLog({ level: "off" }),
+    });
+    using echo = (await init.makeEcho())!;
+    assertEquals(await echo.echo("over the node's socket"), "over the node's socket");
+    using mining = (await init.makeMining())!;
+    assertEquals(await mining.isTestChain(), true);
+    const ref = await mining.getTip();
+    assertEquals([ref?.height, hashToHex(ref!.hash)], [1, tip]);
+  }
+  assertEquals(await node.stop(), 0);
+});
