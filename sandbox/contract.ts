@@ -44,7 +44,7 @@ import {
   type SpawnedComponent,
   type SpawnOptions,
 } from "../runtime/process/process.ts";
-import { type ExitReason, exitReason, rlimitArgs, watchResident } from "./limits.ts";
+import { type ExitReason, exitReason, rlimitArgs, watchUsage } from "./limits.ts";
 import { bwrapArgs, bwrapPath } from "./hardened.ts";
 import type { Component } from "./manifest.ts";
 import { prepareCode } from "./provenance.ts";
@@ -328,18 +328,24 @@ export async function spawnComponent<T>(
     paths.auditLog.slice(0, -AUDIT_SUFFIX.length) + GRANTS_SUFFIX,
     JSON.stringify(runGrants(component, paths)),
   );
-  const child = await spawn(iface, command, options);
+  const child = await spawn(iface, command, { label: manifest.name, ...options });
   if (options.connect) child.sendControl(`token ${options.connect.tokenHex}`);
   let residentKill: string | undefined;
-  const watchdog = watchResident(child.pid, manifest.limits.residentMb, (description) => {
+  const usage = watchUsage(child.pid, manifest.limits.residentMb, (description) => {
     residentKill = description;
     child.kill("SIGKILL");
   });
   const reason = child.exited.then((status) => {
-    watchdog[Symbol.dispose]();
+    const evidence = {
+      residentKill,
+      cpu: { usedAtMost: usage.cpuUsedAtMost(), limit: manifest.limits.cpuSeconds },
+      signalsSent: child.signalsSent,
+      statusOnly: options.hardened,
+    };
+    usage[Symbol.dispose]();
     carryCaches(paths.denoDir, caches);
     Deno.removeSync(runDir, { recursive: true });
-    return exitReason(status, residentKill);
+    return exitReason(status, evidence);
   });
   if (paths.listenSocket) {
     try {

@@ -52,19 +52,72 @@ async function endOf(
   return { reason: await child.reason, output };
 }
 
-Deno.test("supervisor: exitReason reads a wrapper's 128 + signal statuses", () => {
-  const table: [number, ExitKind, string][] = [
-    [133, "out-of-memory", "out of memory (JS heap limit reached)"],
-    [137, "killed", "killed (SIGKILL)"],
-    [143, "terminated", "terminated (status 143)"],
-    [152, "cpu-limit", "CPU time limit exceeded"],
-  ];
-  for (const [code, kind, text] of table) {
-    assertEquals(exitReason({ code, signal: null }), { kind, text }, `status ${code}`);
+Deno.test("supervisor: exitReason takes signals from the wait status, never from the exit code", () => {
+  const cpu = { usedAtMost: 0.4, limit: 5 };
+  // An exit code is an exit code, whatever its number.
+  for (const code of [133, 137, 143, 152]) {
+    assertEquals(exitReason({ code, signal: null }, { cpu }), {
+      kind: "error",
+      text: `exited with status ${code}`,
+    });
   }
-  assertEquals(exitReason({ code: 137, signal: null }, "resident memory 300 MB"), {
-    kind: "out-of-memory",
-    text: "out of memory (resident memory 300 MB)",
+  const signals: [string, ExitKind, string][] = [
+    ["SIGTRAP", "out-of-memory", "out of memory (JS heap limit reached)"],
+    ["SIGKILL", "killed", "killed (SIGKILL)"],
+    ["SIGTERM", "terminated", "terminated (SIGTERM)"],
+    // Sent by itself: its CPU time shows it was not the limit.
+    ["SIGXCPU", "killed", "killed by SIGXCPU, not by its CPU limit (0.4 s at most of 5 s used)"],
+  ];
+  for (const [signal, kind, text] of signals) {
+    assertEquals(exitReason({ code: null, signal }, { cpu }), { kind, text }, signal);
+  }
+  const spent = { usedAtMost: 5.2, limit: 5 };
+  assertEquals(exitReason({ code: null, signal: "SIGXCPU" }, { cpu: spent }), {
+    kind: "cpu-limit",
+    text: "CPU time limit exceeded",
+  });
+  assertEquals(
+    exitReason({ code: null, signal: "SIGKILL" }, { cpu: { ...spent, usedAtMost: 6.3 } }),
+    {
+      kind: "cpu-limit",
+      text: "CPU time limit exceeded (hard limit, SIGKILL)",
+    },
+  );
+  assertEquals(
+    exitReason({ code: null, signal: "SIGKILL" }, { residentKill: "resident memory 300 MB" }),
+    {
+      kind: "out-of-memory",
+      text: "out of memory (resident memory 300 MB)",
+    },
+  );
+});
+
+Deno.test("supervisor: under bubblewrap, 128 + n is a signal only where the evidence shows it", () => {
+  const statusOnly = true;
+  const cpu = { usedAtMost: 0.4, limit: 5 };
+  assertEquals(exitReason({ code: 152, signal: null }, { statusOnly, cpu }), {
+    kind: "error",
+    text: "exited with status 152 (or a signal, which bubblewrap reports the same way)",
+  });
+  assertEquals(
+    exitReason({ code: 152, signal: null }, { statusOnly, cpu: { usedAtMost: 5.1, limit: 5 } }),
+    { kind: "cpu-limit", text: "CPU time limit exceeded" },
+  );
+  assertEquals(exitReason({ code: 143, signal: null }, { statusOnly, signalsSent: ["SIGTERM"] }), {
+    kind: "terminated",
+    text: "terminated (SIGTERM)",
+  });
+  assertEquals(
+    exitReason({ code: 137, signal: null }, { statusOnly, residentKill: "rss 300 MB" }),
+    {
+      kind: "out-of-memory",
+      text: "out of memory (rss 300 MB)",
+    },
+  );
+  assertEquals(exitReason({ code: 137, signal: null }, { statusOnly, cpu }).kind, "error");
+  assertEquals(exitReason({ code: 3, signal: null }, { statusOnly }), {
+    kind: "error",
+    text: "exited with status 3",
   });
 });
 
