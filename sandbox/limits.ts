@@ -170,12 +170,16 @@ function residentBytes(pid: number): number {
 /** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds `pid` has used (all its threads), or null once it is gone. */
+/**
+ * CPU seconds `pid` has used (all its threads), or null once it is gone or
+ * a zombie (whose figures no longer count all of its threads).
+ */
 function cpuSeconds(pid: number): number | null {
   try {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
     // Fields after the command name: state is field 3, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[0] === "X") return null;
     return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
   } catch {
     return null;
@@ -222,11 +226,16 @@ export function watchUsage(
   const timer = setInterval(() => {
     const now = performance.now();
     let resident = 0;
+    let alive = false;
     for (const member of processTree(pid)) {
       resident += residentBytes(member);
-      highestCpu = Math.max(highestCpu, cpuSeconds(member) ?? 0);
+      const used = cpuSeconds(member);
+      if (used === null) continue;
+      alive = true;
+      highestCpu = Math.max(highestCpu, used);
     }
-    sampledAt = now;
+    // A sample counts only while the processes could be read.
+    if (alive) sampledAt = now;
     const mb = resident / (1 << 20);
     if (!over && mb > residentMb) {
       over = true;

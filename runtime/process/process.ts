@@ -238,13 +238,25 @@ export function spawn<T>(
   })).then(() => forwarder.close());
   // A child that is gone makes writes to its stdin fail; that is not our error.
   child.stdin!.on("error", () => {});
+  let gone = false;
   const exited = new Promise<ExitStatus>((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal }));
+    child.once("exit", (code, signal) => {
+      gone = true;
+      resolve({ code, signal });
+    });
   });
   const signalsSent: Deno.Signal[] = [];
   const kill = (signal: Deno.Signal) => {
+    if (gone) return;
     signalsSent.push(signal);
-    child.kill(signal as NodeJS.Signals);
+    try {
+      Deno.kill(child.pid!, signal);
+    } catch (error) {
+      // Without full --allow-run, Node's kill, which sends only the first
+      // signal (later ones, SIGKILL too, are dropped after a SIGSTOP) and
+      // reports that signal as the exit's whatever the wait status says.
+      if (error instanceof Deno.errors.NotCapable) child.kill(signal as NodeJS.Signals);
+    }
   };
   return new Promise((resolve, reject) => {
     child.once("error", reject);
@@ -265,7 +277,7 @@ export function spawn<T>(
           const late = new Promise<void>((r) => timer = setTimeout(r, timeout));
           await Promise.race([exited, late]);
           clearTimeout(timer);
-          if (child.exitCode === null && child.signalCode === null) kill("SIGKILL");
+          kill("SIGKILL");
           await exited;
           child.stdin!.destroy();
           await outputClosed;

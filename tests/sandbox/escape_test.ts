@@ -3,11 +3,17 @@
  * through the real contract next to a listening victim component, tries
  * every escape in its probe table; each must be denied. What stays allowed
  * without any permission is pinned here, so a Deno upgrade that changes it
- * fails this test. Run plainly and, where bubblewrap exists, hardened.
+ * fails this test. Neither component may hold a descriptor this process
+ * could pass on, and a flood of token-less connections from the hostile
+ * component leaves the victim serving token holders. Run plainly and,
+ * where bubblewrap exists, hardened. (Its abuses of its own stdout and
+ * stderr are tried against a supervisor of their own in
+ * `isolation_test.ts`.)
  *
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { inheritableDescriptors, sharedDescriptors, waitFor } from "../helpers.ts";
 import { type Component, loadComponent } from "../../sandbox/manifest.ts";
 import { PROJECT_ROOT, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { bwrapPath } from "../../sandbox/hardened.ts";
@@ -93,6 +99,9 @@ async function arena(hardened: boolean) {
     "escape:unix-hijack": target.paths.listenSocket!,
     "escape:import-outside": `${PROJECT_ROOT}/tests/assert.ts`,
     "escape:worker-outside-script": `${PROJECT_ROOT}/tests/assert.ts`,
+    // What this process could pass on, above the numbers Deno uses for itself.
+    "escape:inherited-descriptor": [...inheritableDescriptors(Deno.pid).keys()]
+      .filter((fd) => fd >= 64).join(","),
   };
   return {
     stateDir,
@@ -131,13 +140,25 @@ async function escapeSuite(hardened: boolean) {
     const outcome = await probe(a.prober, name);
     assert(outcome.startsWith("allowed"), `${name}: ${outcome}`);
   }
+  // Neither component holds anything this process could have passed on.
+  const held = inheritableDescriptors(Deno.pid);
+  for (const child of [a.target, a.prober]) {
+    assertEquals(sharedDescriptors(child.pid, held), [], `descriptors of ${child.name}`);
+  }
+
+  // The hostile component floods the victim's socket with clients that send no token.
+  const flooded = await probe(
+    a.prober,
+    "abuse:connection-flood",
+    `${a.target.paths.listenSocket}|150`,
+  );
+  assertEquals(flooded, "allowed opened 150");
 
   // The victim is untouched and still serves its socket, to token holders only.
   assertEquals(Deno.readTextFileSync(a.secret), "victim's secret");
   assertEquals(Deno.statSync(a.secret).mode! & 0o777, 0o644);
   const token = newToken();
   a.target.sendControl(`accept ${token.hex}`);
-  await new Promise((resolve) => setTimeout(resolve, 50)); // the line reaches the victim
   await using init = await connect(FooInit, `unix:${a.target.paths.listenSocket}`, {
     token: token.bytes,
   });
@@ -146,6 +167,13 @@ async function escapeSuite(hardened: boolean) {
     token: token.bytes,
   });
   await assertRejects(() => replayed.makeFoo(), RpcError, "disconnect");
+  // ...and has dropped the whole flood.
+  await waitFor(
+    async () =>
+      (await probe(a.prober, "abuse:connection-flood-closed")).startsWith("allowed 150 of"),
+    20_000,
+    "the victim to drop the flood",
+  );
 
   // localStorage and caches hold nothing from an earlier run.
   for (const store of ["localStorage", "caches"]) {

@@ -15,41 +15,18 @@ import { spawn as spawnChild } from "node:child_process";
 import type { Readable } from "node:stream";
 import type { Socket } from "node:net";
 import { assert, assertEquals } from "../assert.ts";
-import { waitFor } from "../helpers.ts";
+import {
+  descriptorFlags,
+  descriptorsOf,
+  inheritableDescriptors,
+  sharedDescriptors,
+  waitFor,
+} from "../helpers.ts";
 import { PROJECT_ROOT } from "../../sandbox/contract.ts";
 import { ESCAPES, FLOOD_LINES, HUGE_LINE_BYTES } from "./hostile/abuses.ts";
 
-/** O_CLOEXEC in /proc/<pid>/fdinfo's octal `flags`. */
-const CLOSE_ON_EXEC = 0o2000000;
+/** O_NONBLOCK in the open-file flags. */
 const NON_BLOCKING = 0o4000;
-
-/** Descriptor number → what it points to (`pipe:[…]`, `socket:[…]`, a path). */
-function descriptors(pid: number): Map<number, string> {
-  const fds = new Map<number, string>();
-  for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
-    try {
-      fds.set(Number(entry.name), Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`));
-    } catch { /* closed meanwhile */ }
-  }
-  return fds;
-}
-
-/** The open-file flags of `pid`'s descriptor `fd`. */
-function flagsOf(pid: number, fd: number): number {
-  const info = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${fd}`);
-  return parseInt(/^flags:\s*(\d+)/m.exec(info)![1], 8);
-}
-
-/** The descriptors a child of `pid` would inherit: those not close-on-exec. */
-function inheritable(pid: number): Map<number, string> {
-  return new Map([...descriptors(pid)].filter(([fd]) => {
-    try {
-      return (flagsOf(pid, fd) & CLOSE_ON_EXEC) === 0;
-    } catch {
-      return false;
-    }
-  }));
-}
 
 /** Lines of `stream`, and a way to wait for the next one. */
 function lineReader(stream: Readable) {
@@ -133,22 +110,24 @@ Deno.test("isolation: components inherit exactly 0–3 and cannot touch the supe
     .map(Number);
 
   // The leak is real: the supervisor holds 200 and 201, not close-on-exec.
-  const held = inheritable(supervisorPid);
+  const held = inheritableDescriptors(supervisorPid);
   assert(held.has(200) && held.has(201), `supervisor holds ${[...held.keys()]}`);
-  const heldTargets = new Set(held.values());
   for (const pid of [victimPid, hostilePid]) {
-    const fds = descriptors(pid);
+    const fds = descriptorsOf(pid);
     // Its stdio are pipes of its own and 3 its channel; nothing is shared with
     // what the supervisor inherited (its stdin, stdout and log included).
     assert(/^pipe:/.test(fds.get(0)!) && /^pipe:/.test(fds.get(1)!) && /^pipe:/.test(fds.get(2)!));
     assert(/^socket:/.test(fds.get(3)!), fds.get(3));
-    const shared = [...fds].filter(([, target]) => heldTargets.has(target));
-    assertEquals(shared, [], `descriptors of pid ${pid} shared with the supervisor's parent`);
+    assertEquals(
+      sharedDescriptors(pid, held),
+      [],
+      `descriptors of pid ${pid} shared with the supervisor's parent`,
+    );
   }
   const inside = await supervisor.ask("probe escape:inherited-descriptor 200,201");
   assert(inside.startsWith("OUTCOME denied "), inside);
 
-  const flagsBefore = [1, 2].map((fd) => flagsOf(supervisorPid, fd));
+  const flagsBefore = [1, 2].map((fd) => descriptorFlags(supervisorPid, fd));
   const text = () => Deno.readTextFileSync(log);
   /** Lines of the hostile's marked `mark` shown, and all lines it had dropped. */
   const accounted = (mark: string) => ({
@@ -204,7 +183,7 @@ Deno.test("isolation: components inherit exactly 0–3 and cannot touch the supe
     10_000,
     "the last log line",
   );
-  assertEquals([1, 2].map((fd) => flagsOf(supervisorPid, fd)), flagsBefore);
+  assertEquals([1, 2].map((fd) => descriptorFlags(supervisorPid, fd)), flagsBefore);
   assertEquals(flagsBefore.map((flags) => flags & NON_BLOCKING), [0, 0]);
 
   // The log: intact, the operator's mode, nothing but prefixed, sanitized lines.

@@ -12,13 +12,19 @@ import { type Component, loadComponent, type Manifest } from "../../sandbox/mani
 import { PROJECT_ROOT, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { type ExitKind, type ExitReason, exitReason } from "../../sandbox/limits.ts";
 import { SupervisionError, Supervisor } from "../../sandbox/supervisor.ts";
-import { HogInit } from "../../schemas/gen/probe.mp.ts";
+import { HogInit, ProberInit } from "../../schemas/gen/probe.mp.ts";
+import { connect, IpcLog, newToken } from "../../mod.ts";
 
 const hog = await loadComponent(`${PROJECT_ROOT}/tests/sandbox/fixtures/hog`);
+const hostile = await loadComponent(`${PROJECT_ROOT}/tests/sandbox/hostile`);
 
-/** The hog with some limits or restart settings replaced. */
+/** The hog with some limits or restart settings replaced, or listening. */
 function hogWith(
-  change: { limits?: Partial<Manifest["limits"]>; restart?: Partial<Manifest["restart"]> },
+  change: {
+    limits?: Partial<Manifest["limits"]>;
+    restart?: Partial<Manifest["restart"]>;
+    listens?: boolean;
+  },
 ): Component {
   return {
     ...hog,
@@ -26,6 +32,7 @@ function hogWith(
       ...hog.manifest,
       limits: { ...hog.manifest.limits, ...change.limits },
       restart: { ...hog.manifest.restart, ...change.restart },
+      listens: change.listens ?? hog.manifest.listens,
     },
   };
 }
@@ -126,6 +133,20 @@ Deno.test("supervisor: a clean exit and an exit status", async () => {
   assertEquals(clean.reason, { kind: "clean", text: "exited cleanly" });
   const failed = await endOf(hog, (child) => child.init.crash(3));
   assertEquals(failed.reason, { kind: "error", text: "exited with status 3" });
+  // 128 + 24, but an exit code: not SIGXCPU.
+  const spoofed = await endOf(hog, (child) => child.init.crash(152));
+  assertEquals(spoofed.reason, { kind: "error", text: "exited with status 152" });
+});
+
+Deno.test("supervisor: SIGXCPU a component sends itself is not its CPU limit", async () => {
+  await using child = await spawnComponent(ProberInit, hostile, {
+    stateDir: Deno.makeTempDirSync(),
+  });
+  await assertRejects(() => child.init.probe("abuse:raise-signal", "SIGXCPU"));
+  const reason = await child.reason;
+  assertEquals(reason.kind, "killed");
+  assert(reason.text.startsWith("killed by SIGXCPU, not by its CPU limit ("), reason.text);
+  assert(reason.text.endsWith(" of 3600 s used)"), reason.text);
 });
 
 Deno.test("supervisor: SIGTERM terminates, SIGKILL kills", async () => {
@@ -266,4 +287,40 @@ Deno.test("supervisor: disposing stops the running component, which is no crash"
   assertEquals(supervised.instance, null);
   assertEquals(failed, false);
   assertEquals(lines, [`hog: started (pid ${pid})`]);
+});
+
+Deno.test("supervisor: a listener that stops answering is reported, killed and restarted", async () => {
+  const lines: string[] = [];
+  const component = hogWith({ listens: true, restart: { policy: "on-failure", backoffMs: 20 } });
+  await using supervisor = new Supervisor({
+    stateDir: Deno.makeTempDirSync(),
+    report: (line) => lines.push(line),
+    healthCheck: { intervalMs: 100, timeoutMs: 1000, failures: 2 },
+  });
+  const supervised = await supervisor.start(HogInit, component);
+  const first = supervised.instance!;
+  await (await supervised.current()).spin(0);
+  // Hung: it still holds its socket, and connections queue unanswered.
+  first.kill("SIGSTOP");
+  await waitFor(() => supervised.exits.length === 1, 20_000, "the hung component to be killed");
+  const [exit] = supervised.exits;
+  assertEquals(exit.reason.kind, "unresponsive");
+  assert(exit.reason.text.includes("2 health checks of its listener failed"), exit.reason.text);
+  assert(exit.reason.text.includes("no answer within 1000 ms"), exit.reason.text);
+  assertEquals(exit.restarted, true);
+  assert(
+    lines.some((line) => /^hog: unresponsive \(.*\); killing it$/.test(line)),
+    lines.join("\n"),
+  );
+  // The new instance serves, through its channel and its listener.
+  await (await supervised.current()).spin(0);
+  const second = supervised.instance!;
+  assert(second.pid !== first.pid && processGone(first.pid));
+  const token = newToken();
+  second.sendControl(`accept ${token.hex}`);
+  await using init = await connect(HogInit, `unix:${second.paths.listenSocket}`, {
+    token: token.bytes,
+    log: new IpcLog({ level: "off" }),
+  });
+  await init.spin(0);
 });
