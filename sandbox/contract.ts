@@ -26,7 +26,12 @@
  * - Privileges: under a root supervisor the child keeps uid 0 but no
  *   capability, so file modes bind it (a locked socket directory cannot be
  *   written).
- * - Channel: a socket pair on descriptor 3, and stdin as the lifeline.
+ * - Channel: a socket pair on descriptor 3, and stdin as the lifeline;
+ *   stdout and stderr are pipes whose lines reach the supervisor's stderr
+ *   sanitized as `[<name>] …`, and no other descriptor is inherited
+ *   (`spawn` closes them, `runtime/process/process.ts`).
+ * - Exit reasons: from the wait status, the CPU time and memory the
+ *   watchdog sampled and the signals the supervisor sent (`limits.ts`).
  *
  * @example
  * ```ts ignore

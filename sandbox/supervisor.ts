@@ -137,6 +137,42 @@ async function checkListener(
   }
 }
 
+/**
+ * Checks `instance`'s listener every `health.intervalMs`, one check at a
+ * time, until the returned function stops it; after `health.failures`
+ * failed checks in a row, calls `unhealthy` (once) with why.
+ */
+function watchListener(
+  instance: SandboxedComponent<unknown>,
+  health: HealthCheckOptions,
+  unhealthy: (why: string) => void,
+): () => Promise<void> {
+  const stopped = new AbortController();
+  let failed = 0;
+  let checking: Promise<void> | null = null;
+  const check = async () => {
+    try {
+      await checkListener(instance, health.timeoutMs, stopped.signal);
+      failed = 0;
+    } catch (error) {
+      if (stopped.signal.aborted || ++failed < health.failures) return;
+      clearInterval(timer);
+      unhealthy(
+        `${failed} health checks of its listener failed, the last: ${(error as Error).message}`,
+      );
+    } finally {
+      checking = null;
+    }
+  };
+  // A tick that finds a check still running skips.
+  const timer = setInterval(() => checking ??= check(), health.intervalMs);
+  return async () => {
+    clearInterval(timer);
+    stopped.abort();
+    await checking;
+  };
+}
+
 /** Starts components under the spawn contract and restarts them by policy. */
 export class Supervisor implements AsyncDisposable {
   readonly #options: SupervisorOptions;
@@ -191,34 +227,6 @@ export class Supervisor implements AsyncDisposable {
     const health = this.#options.healthCheck === false
       ? null
       : { ...DEFAULT_HEALTH_CHECK, ...this.#options.healthCheck };
-    /** Checks a listening instance until it ends; kills it when it stops answering. */
-    const watchHealth = (started: SandboxedComponent<T>, unhealthy: (why: string) => void) => {
-      if (health === null || started.paths.listenSocket === undefined) return async () => {};
-      const stopped = new AbortController();
-      let failed = 0;
-      let checking: Promise<void> | null = null;
-      const check = async () => {
-        try {
-          await checkListener(started, health.timeoutMs, stopped.signal);
-          failed = 0;
-        } catch (error) {
-          if (stopped.signal.aborted || ++failed < health.failures) return;
-          clearInterval(timer);
-          unhealthy(
-            `${failed} health checks of its listener failed, the last: ${(error as Error).message}`,
-          );
-        } finally {
-          checking = null;
-        }
-      };
-      // One check at a time: a tick that finds one running is skipped.
-      const timer = setInterval(() => checking ??= check(), health.intervalMs);
-      return async () => {
-        clearInterval(timer);
-        stopped.abort();
-        await checking;
-      };
-    };
 
     const run = async (): Promise<void> => {
       const started = await spawnComponent(iface, component, {
@@ -237,11 +245,13 @@ export class Supervisor implements AsyncDisposable {
       for (const waiter of waiting) waiter.resolve(started.init);
       waiting = [];
       let unresponsive: string | null = null;
-      const stopChecks = watchHealth(started, (why) => {
-        unresponsive = why;
-        report(`${manifest.name}: unresponsive (${why}); killing it`);
-        started.kill("SIGKILL");
-      });
+      const stopChecks = health !== null && started.paths.listenSocket !== undefined
+        ? watchListener(started, health, (why) => {
+          unresponsive = why;
+          report(`${manifest.name}: unresponsive (${why}); killing it`);
+          started.kill("SIGKILL");
+        })
+        : async () => {};
       started.reason.then(async (exit) => {
         await stopChecks();
         const reason: ExitReason = unresponsive === null

@@ -6,11 +6,15 @@
  *
  * - {@linkcode spawn}: start a component as a child process; it gets its end
  *   of a socket pair as descriptor 3 (`-ipcfd=3`) and needs no filesystem
- *   grant for it. Releasing the Init proxy ends the child.
+ *   grant for it, pipes of its own as 0–2 (what it prints reaches us as
+ *   sanitized lines, `output.ts`), and no other descriptor. Releasing the
+ *   Init proxy ends the child.
  * - {@linkcode serve}: in a spawned child, serve the Init object to the
  *   parent; the process exits when the parent goes.
  * - {@linkcode connect} / {@linkcode listen}: UNIX socket addresses in
- *   Bitcoin Core's syntax (`address.ts`).
+ *   Bitcoin Core's syntax (`address.ts`); listening survives failed
+ *   accepts (`accept.ts`) and bounds clients that have not presented
+ *   their token.
  *
  * @example
  * ```ts ignore
@@ -68,7 +72,7 @@ export interface SpawnedComponent<T> extends AsyncDisposable {
   readonly pid: number;
   /** Settles when the child has exited. */
   readonly exited: Promise<ExitStatus>;
-  /** Sends `signal` (SIGTERM by default) to the child. */
+  /** Sends `signal` (SIGTERM by default) to the child, unless it has exited. */
   kill(signal?: Deno.Signal): void;
   /** Writes one line to the child's stdin, its control line (see `lifeline.ts`). */
   sendControl(line: string): void;
@@ -114,8 +118,8 @@ export interface DenoCommandOptions {
  * ```ts
  * import { denoCommand } from "./process.ts";
  * const command = denoCommand("component.ts", { permissions: ["--allow-read=/data"] });
- * console.assert(command.args.join(" ") ===
- *   "run --no-prompt --allow-read=/data --deny-run component.ts");
+ * const expected = "run --no-prompt --allow-read=/data --deny-run component.ts";
+ * if (command.args.join(" ") !== expected) throw new Error(command.args.join(" "));
  * ```
  */
 export function denoCommand(module: string | URL, options: DenoCommandOptions = {}): ChildCommand {
@@ -166,13 +170,13 @@ function bashPath(): string {
 }
 
 /**
- * Closes every descriptor above 3, then runs the arguments after `--`.
- * Whatever our own parent let us inherit (Deno opens everything
+ * A bash script that closes every descriptor above 3, then `exec`s its
+ * arguments. Whatever our own parent let us inherit (Deno opens everything
  * close-on-exec, but cannot mark what it was handed) would otherwise reach
  * every child. Without /proc it refuses to run anything. Bash adds `PWD`
- * and `SHLVL` to the environment (the latter even on `exec`): `env`
- * removes them, and leading `NAME=value` arguments put back the ones the
- * child is meant to have.
+ * and `SHLVL` to the environment (the latter even on `exec`), so it runs
+ * the command through `env`, which drops `SHLVL`; leading `NAME=value`
+ * arguments put back the ones the child is meant to have.
  */
 export const CLOSE_INHERITED_DESCRIPTORS =
   '[ -d /proc/self/fd ] || { echo "$0: /proc is needed to close inherited descriptors" >&2; exit 126; }; ' +
@@ -209,7 +213,10 @@ export function childArgv(command: ChildCommand): { program: string; args: strin
  * Starts `command` (a component entry point that calls {@linkcode serve})
  * as a child process and connects to its Init object over a socket pair
  * handed over as descriptor 3. The command must carry an explicit
- * permission flag and may not grant `-A` or `--allow-run`.
+ * permission flag and may not grant `-A` or `--allow-run`. It runs through
+ * bash ({@linkcode childArgv}), so the caller needs `--allow-run` for bash;
+ * with unscoped `--allow-run`, signals are sent with `Deno.kill` and the
+ * exit status is the wait status.
  */
 export function spawn<T>(
   iface: InterfaceDescriptor<T>,
@@ -485,7 +492,9 @@ export function listen<T>(
     closeQuietly(conn);
     // 1, 2, 4, 8, …: a flood leaves a few lines, not one per connection.
     if (log.info && (++refused & (refused - 1)) === 0) {
-      log.write(`IPC server: refused ${refused} connections without a valid token on ${address}`);
+      log.write(
+        `IPC server: refused a connection without a valid token on ${address} (${refused} so far)`,
+      );
     }
   };
 
@@ -500,9 +509,10 @@ export function listen<T>(
     const giveUp = AbortSignal.any([drop.signal, closing.signal]);
     try {
       const token = await readPrelude(conn, TOKEN_BYTES, giveUp);
-      if (token !== null && !giveUp.aborted && await authenticate(token, giveUp)) return true;
-      refuse(conn);
-      return false;
+      const valid = token !== null && !giveUp.aborted &&
+        await Promise.resolve(authenticate(token, giveUp)).catch(() => false);
+      if (!valid) refuse(conn);
+      return valid;
     } finally {
       clearTimeout(timer);
       waiting.delete(conn);
@@ -602,7 +612,7 @@ export interface IpcArgs {
  * ```ts
  * import { parseIpcArgs } from "./process.ts";
  * const args = parseIpcArgs(["-ipcbind=unix", "-ipcbind=unix:/tmp/x.sock"]);
- * console.assert(args.bind.length === 2 && args.connect === null);
+ * if (args.bind.length !== 2 || args.connect !== null) throw new Error("parsed wrongly");
  * ```
  */
 export function parseIpcArgs(args: readonly string[]): IpcArgs {
