@@ -223,6 +223,8 @@ export class Supervisor implements AsyncDisposable {
     };
 
     let starting: Promise<void> = Promise.resolve();
+    /** Stops the health checks of the running instance. */
+    let stopChecks = async () => {};
     const { output } = this.#options;
     const health = this.#options.healthCheck === false
       ? null
@@ -245,7 +247,7 @@ export class Supervisor implements AsyncDisposable {
       for (const waiter of waiting) waiter.resolve(started.init);
       waiting = [];
       let unresponsive: string | null = null;
-      const stopChecks = health !== null && started.paths.listenSocket !== undefined
+      stopChecks = health !== null && started.paths.listenSocket !== undefined
         ? watchListener(started, health, (why) => {
           unresponsive = why;
           report(`${manifest.name}: unresponsive (${why}); killing it`);
@@ -302,6 +304,7 @@ export class Supervisor implements AsyncDisposable {
       for (const waiter of waiting) waiter.reject(stopped);
       waiting = [];
       await starting;
+      await stopChecks();
       await instance?.[Symbol.asyncDispose]();
     });
     return {

@@ -359,6 +359,25 @@ function addressContext(options: AddressOptions): { datadir: string; component: 
 export interface ConnectOptions extends AddressOptions {
   /** A one-time token the listener expects first (its `authenticate`), sent before anything else. */
   token?: Uint8Array;
+  /**
+   * Milliseconds to keep trying while the listener's backlog is full (a
+   * flood of connections ahead of us: `connect` fails with EAGAIN); 5000
+   * by default.
+   */
+  backlogWaitMs?: number;
+}
+
+/** Connects to the UNIX socket `path`, retrying while its backlog is full, for up to `waitMs`. */
+async function connectUnix(path: string, waitMs: number): Promise<Deno.UnixConn> {
+  const deadline = performance.now() + waitMs;
+  for (let backoff = 5;; backoff = Math.min(backoff * 2, 250)) {
+    try {
+      return await Deno.connect({ transport: "unix", path });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.WouldBlock) || performance.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+    }
+  }
 }
 
 /** Connects to the Init object listening at `address` (`unix` or `unix:<path>`). */
@@ -370,7 +389,7 @@ export async function connect<T>(
   const parsed = parseAddress(address, addressContext(options));
   let conn: Deno.UnixConn;
   try {
-    conn = await Deno.connect({ transport: "unix", path: parsed.path });
+    conn = await connectUnix(parsed.path, options.backlogWaitMs ?? 5000);
     if (options.token) await conn.write(options.token);
   } catch (error) {
     throw new AddressError(

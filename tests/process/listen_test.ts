@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
 import {
+  AddressError,
   connect,
   denoCommand,
   IpcLog,
@@ -174,4 +175,31 @@ Deno.test("listen: an idle client is closed after the token deadline, and counts
   idle.close();
   await waitFor(() => listener.unauthenticated === 0, 2000, "the idle client to be gone");
   assertEquals(listener.connections, 0);
+});
+
+Deno.test("connect: waits while the listener's backlog is full, fails clearly when told not to", async () => {
+  const path = tempSocketPath("full");
+  using listener = Deno.listen({ transport: "unix", path });
+  // Nobody accepts: fill the backlog until the kernel refuses more.
+  const queued: Deno.UnixConn[] = [];
+  for (;;) {
+    try {
+      queued.push(await Deno.connect({ transport: "unix", path }));
+    } catch (error) {
+      assert(error instanceof Deno.errors.WouldBlock, String(error));
+      break;
+    }
+  }
+  await assertRejects(
+    () => connect(FooInit, `unix:${path}`, { backlogWaitMs: 0, log: quiet }),
+    AddressError,
+    `Unable to connect to IPC address 'unix:${path}'. Resource temporarily unavailable`,
+  );
+  const waiting = connect(FooInit, `unix:${path}`, { backlogWaitMs: 60_000, log: quiet });
+  // One accepted makes room for it.
+  const accepted = await listener.accept();
+  await using init = await waiting;
+  assert(init !== undefined);
+  accepted.close();
+  for (const conn of queued) conn.close();
 });
