@@ -174,7 +174,8 @@ Deno.test("supervisor: over the resident limit the watchdog kills it, out of mem
 
 Deno.test("supervisor: over the CPU limit is a cpu-limit", async () => {
   const limited = hogWith({ limits: { cpuSeconds: 1 } });
-  const { reason } = await endOf(limited, (child) => child.init.spin(5));
+  // Wall-clock seconds: long enough to use a CPU second even on a crowded machine.
+  const { reason } = await endOf(limited, (child) => child.init.spin(120));
   assertEquals(reason, { kind: "cpu-limit", text: "CPU time limit exceeded" });
 });
 
