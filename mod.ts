@@ -103,7 +103,9 @@ export {
 } from "./runtime/process/protocol.ts";
 export {
   type AddressOptions,
+  childArgv,
   type ChildCommand,
+  CLOSE_INHERITED_DESCRIPTORS,
   connect,
   type ConnectOptions,
   denoCommand,
@@ -176,7 +178,9 @@ export {
 } from "./sandbox/limits.ts";
 export { bwrapPath } from "./sandbox/hardened.ts";
 export {
+  DEFAULT_HEALTH_CHECK,
   type ExitRecord,
+  type HealthCheckOptions,
   type Supervised,
   SupervisionError,
   Supervisor,
