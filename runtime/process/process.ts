@@ -187,12 +187,54 @@ export const CLOSE_INHERITED_DESCRIPTORS =
 /** The variables bash sets by itself; {@linkcode CLOSE_INHERITED_DESCRIPTORS} restores them. */
 const BASH_SETS = ["PWD", "SHLVL"];
 
+/** O_CLOEXEC in the octal `flags` of /proc/self/fdinfo/<fd>. */
+const CLOSE_ON_EXEC = 0o2000000;
+
+/** Set once this process was seen holding nothing a child would inherit. */
+let nothingToPassOn = false;
+
+/**
+ * Whether this process holds a descriptor above 3 that is not
+ * close-on-exec, which every child would inherit; true when it cannot
+ * tell (no read access to /proc/self). Deno opens everything
+ * close-on-exec, so such descriptors can only have been inherited at
+ * startup: once none is left, none can come back.
+ */
+export function holdsInheritableDescriptors(): boolean {
+  if (nothingToPassOn) return false;
+  try {
+    for (const entry of Deno.readDirSync("/proc/self/fd")) {
+      if (Number(entry.name) <= 3) continue; // a child's 0–3 are replaced anyway
+      let info: string;
+      try {
+        info = Deno.readTextFileSync(`/proc/self/fdinfo/${entry.name}`);
+      } catch {
+        continue; // closed meanwhile, like the directory's own descriptor
+      }
+      if ((parseInt(/^flags:\s*(\d+)/m.exec(info)![1], 8) & CLOSE_ON_EXEC) === 0) return true;
+    }
+  } catch {
+    return true;
+  }
+  nothingToPassOn = true;
+  return false;
+}
+
 /**
  * The program and arguments that run `command` with exactly descriptors
  * 0–3 (stdin, stdout, stderr, the channel) and exactly its environment, as
- * {@linkcode spawn} does.
+ * {@linkcode spawn} does: through bash and
+ * {@linkcode CLOSE_INHERITED_DESCRIPTORS} when `closeInherited` (by
+ * default, when this process holds descriptors a child would inherit),
+ * else the command itself.
  */
-export function childArgv(command: ChildCommand): { program: string; args: string[] } {
+export function childArgv(
+  command: ChildCommand,
+  closeInherited: boolean = holdsInheritableDescriptors(),
+): { program: string; args: string[] } {
+  if (!closeInherited) {
+    return { program: command.executable, args: [...command.args, "-ipcfd=3"] };
+  }
   return {
     program: bashPath(),
     args: [
@@ -213,10 +255,11 @@ export function childArgv(command: ChildCommand): { program: string; args: strin
  * Starts `command` (a component entry point that calls {@linkcode serve})
  * as a child process and connects to its Init object over a socket pair
  * handed over as descriptor 3. The command must carry an explicit
- * permission flag and may not grant `-A` or `--allow-run`. It runs through
- * bash ({@linkcode childArgv}), so the caller needs `--allow-run` for bash;
- * with unscoped `--allow-run`, signals are sent with `Deno.kill` and the
- * exit status is the wait status.
+ * permission flag and may not grant `-A` or `--allow-run`. When this
+ * process holds inherited descriptors, it runs through bash, which closes
+ * them ({@linkcode childArgv}; the caller then needs `--allow-run` for
+ * bash). With unscoped `--allow-run`, signals are sent with `Deno.kill`
+ * and the exit status is the wait status.
  */
 export function spawn<T>(
   iface: InterfaceDescriptor<T>,
