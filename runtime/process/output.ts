@@ -108,6 +108,7 @@ export class LineForwarder {
   #dropped = 0;
   #notice: ReturnType<typeof setTimeout> | undefined;
 
+  /** Hands kept lines to `deliver`, under `limits` (the defaults for those not given). */
   constructor(
     deliver: (line: string, stream: OutputStream) => void,
     limits: Partial<OutputLimits> = {},

@@ -178,7 +178,7 @@ function bashPath(): string {
  * the command through `env`, which drops `SHLVL`; leading `NAME=value`
  * arguments put back the ones the child is meant to have.
  */
-export const CLOSE_INHERITED_DESCRIPTORS =
+export const CLOSE_INHERITED_DESCRIPTORS: string =
   '[ -d /proc/self/fd ] || { echo "$0: /proc is needed to close inherited descriptors" >&2; exit 126; }; ' +
   "for fd in /proc/self/fd/*; do fd=${fd##*/}; " +
   'if [ "$fd" -gt 3 ] && [ -L "/proc/self/fd/$fd" ]; then exec {fd}>&-; fi; done; ' +

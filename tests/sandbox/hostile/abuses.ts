@@ -55,6 +55,7 @@ async function untilClosed(conn: Deno.UnixConn): Promise<void> {
 /** Connections of the flood, and how many of them the server has closed. */
 const flood = { opened: [] as Deno.UnixConn[], closed: 0 };
 
+/** Every abuse by name (`abuse:…`); each returns an outcome line like a probe. */
 export const ABUSES: Readonly<Record<string, Probe>> = {
   /** Terminal control on both streams, in a line marked ESCAPES-MARK. */
   "abuse:stdout-escapes": () => onBoth((fd) => writeAll(fd, `ESCAPES-MARK ${ESCAPES} END\n`)),
