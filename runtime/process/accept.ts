@@ -40,6 +40,15 @@ function listenerClosed(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
 }
 
+let signalsReady = false;
+
+/** Makes Deno set up its signal handling now, while descriptors are free (see above). */
+function readySignals(): void {
+  if (signalsReady) return;
+  signalsReady = true;
+  Deno.addSignalListener("SIGWINCH", () => {});
+}
+
 /** Waits `ms`, or less when `signal` aborts. */
 function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -64,6 +73,7 @@ export async function* acceptConnections<C extends Deno.Conn>(
   options: AcceptOptions = {},
 ): AsyncGenerator<C, void, undefined> {
   const { signal, onError } = options;
+  readySignals();
   let backoff = 0;
   let failing = false;
   while (!signal?.aborted) {
