@@ -103,7 +103,9 @@ export {
 } from "./runtime/process/protocol.ts";
 export {
   type AddressOptions,
+  childArgv,
   type ChildCommand,
+  CLOSE_INHERITED_DESCRIPTORS,
   connect,
   type ConnectOptions,
   denoCommand,
@@ -119,7 +121,17 @@ export {
   spawn,
   type SpawnedComponent,
   type SpawnOptions,
+  UNDER_PRESSURE_MS,
 } from "./runtime/process/process.ts";
+export { acceptConnections, type AcceptOptions } from "./runtime/process/accept.ts";
+export {
+  DEFAULT_OUTPUT_LIMITS,
+  LineForwarder,
+  type OutputLimits,
+  type OutputStream,
+  sanitizeLine,
+  stderrLines,
+} from "./runtime/process/output.ts";
 export {
   type Lifeline,
   lifeline,
@@ -157,10 +169,19 @@ export {
   type SpawnComponentOptions,
 } from "./sandbox/contract.ts";
 export { checkProvenance, prepareCode, ProvenanceError } from "./sandbox/provenance.ts";
-export { type ExitKind, type ExitReason, exitReason, watchResident } from "./sandbox/limits.ts";
+export {
+  type ExitEvidence,
+  type ExitKind,
+  type ExitReason,
+  exitReason,
+  type UsageWatch,
+  watchUsage,
+} from "./sandbox/limits.ts";
 export { bwrapPath } from "./sandbox/hardened.ts";
 export {
+  DEFAULT_HEALTH_CHECK,
   type ExitRecord,
+  type HealthCheckOptions,
   type Supervised,
   SupervisionError,
   Supervisor,

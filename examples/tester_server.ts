@@ -2,6 +2,7 @@
  * Serves one shared Tester (see `examples/tester.ts`).
  *
  * - `<socket path>`: to every connection on a UNIX socket; prints READY once listening.
+ *   Failed accepts (out of descriptors, say) are reported on stderr and retried.
  * - `--stdio`: to the parent over stdin/stdout (needs no permissions).
  * - `--fd <n>`: to the parent over an inherited socket descriptor (needs no permissions).
  *
@@ -16,6 +17,7 @@ import { Duplex } from "node:stream";
 import { Socket } from "node:net";
 import { RpcConnection } from "../runtime/rpc/connection.ts";
 import { channelFromStreams } from "../runtime/transport.ts";
+import { acceptConnections } from "../runtime/process/accept.ts";
 import { newTester } from "./tester.ts";
 
 if (import.meta.main) {
@@ -43,6 +45,9 @@ if (import.meta.main) {
     } catch { /* no stale socket */ }
     const listener = Deno.listen({ transport: "unix", path: mode });
     console.log("READY");
-    for await (const conn of listener) new RpcConnection(conn, { bootstrap: tester });
+    const onError = (error: Error) => console.error(`accept failed: ${error.message}; retrying`);
+    for await (const conn of acceptConnections(listener, { onError })) {
+      new RpcConnection(conn, { bootstrap: tester });
+    }
   }
 }

@@ -24,7 +24,7 @@ import { ipcFdOf, listen, parseIpcArgs, serve } from "./process/process.ts";
  * @example
  * ```ts
  * import { datadirOf } from "./component.ts";
- * console.assert(datadirOf(["-datadir=/tmp/d/"]) === "/tmp/d");
+ * if (datadirOf(["-datadir=/tmp/d/"]) !== "/tmp/d") throw new Error("trailing slash kept");
  * ```
  */
 export function datadirOf(args: readonly string[]): string {

@@ -35,7 +35,12 @@
  *   the components meant to can connect (`sockets.ts`).
  * - Audit: Deno's permission audit goes through a pipe the supervisor
  *   reads and caps (`audit.ts`).
- * - Channel: a socket pair on descriptor 3, and stdin as the lifeline.
+ * - Channel: a socket pair on descriptor 3, and stdin as the lifeline;
+ *   stdout and stderr are pipes whose lines reach the supervisor's stderr
+ *   sanitized as `[<name>] …`, and no other descriptor is inherited
+ *   (`spawn` closes them, `runtime/process/process.ts`).
+ * - Exit reasons: from the wait status, the CPU time and memory the
+ *   watchdog sampled and the signals the supervisor sent (`limits.ts`).
  *
  * @example
  * ```ts ignore
@@ -53,7 +58,7 @@ import {
   type SpawnedComponent,
   type SpawnOptions,
 } from "../runtime/process/process.ts";
-import { type ExitReason, exitReason, rlimitArgs, watchResident } from "./limits.ts";
+import { type ExitReason, exitReason, rlimitArgs, watchUsage } from "./limits.ts";
 import { bwrapArgs, bwrapPath } from "./hardened.ts";
 import type { Component } from "./manifest.ts";
 import { prepareCode, runtimeImportMap } from "./provenance.ts";
@@ -492,7 +497,7 @@ export async function spawnComponent<T>(
   const audit = await captureAudit(paths.auditPipe, paths.auditLog, options.auditCapBytes);
   let child: SpawnedComponent<T>;
   try {
-    child = await spawn(iface, command, options);
+    child = await spawn(iface, command, { label: manifest.name, ...options });
   } catch (error) {
     await audit.finish();
     await run.release();
@@ -500,7 +505,7 @@ export async function spawnComponent<T>(
   }
   if (options.connect) child.sendControl(`token ${options.connect.tokenHex}`);
   let residentKill: string | undefined;
-  const watchdog = watchResident(child.pid, manifest.limits.residentMb, (description) => {
+  const usage = watchUsage(child.pid, manifest.limits.residentMb, (description) => {
     residentKill = description;
     child.kill("SIGKILL");
   });
@@ -510,13 +515,19 @@ export async function spawnComponent<T>(
     child.kill("SIGKILL");
   });
   const reason = child.exited.then(async (status): Promise<ExitReason> => {
-    watchdog[Symbol.dispose]();
+    const evidence = {
+      residentKill,
+      cpu: { usedAtMost: usage.cpuUsedAtMost(), limit: manifest.limits.cpuSeconds },
+      signalsSent: child.signalsSent,
+      statusOnly: options.hardened,
+    };
+    usage[Symbol.dispose]();
     await disk[Symbol.asyncDispose]();
     await audit.finish();
     carryCaches(paths.denoDir, run.caches);
     await run.release();
     if (diskKill) return { kind: "disk-quota", text: `disk quota exceeded (${diskKill})` };
-    return exitReason(status, residentKill);
+    return exitReason(status, evidence);
   });
   if (paths.listenSocket) {
     try {

@@ -2,17 +2,29 @@
  * Resource limits of a component and how its end is explained.
  *
  * - The JS heap is capped by V8 (`--v8-flags=--max-old-space-size`), which
- *   ends the process with SIGTRAP (133).
+ *   ends the process with SIGTRAP.
  * - CPU seconds, open files and core dumps are rlimits set by `prlimit`
- *   before Deno starts; over the CPU limit the kernel sends SIGXCPU (152).
+ *   before Deno starts; over the CPU limit the kernel sends SIGXCPU, and
+ *   SIGKILL a second later.
  * - ArrayBuffers live outside the V8 heap and `RLIMIT_AS` cannot be used
  *   with Deno, so a watchdog polls the resident memory of the component's
- *   process tree and SIGKILLs it over its limit.
+ *   process tree and SIGKILLs it over its limit; the same polls record the
+ *   CPU time it used.
+ *
+ * An exit is explained from the wait status (a signal, or an exit code)
+ * and from that evidence, never from the exit code alone: a component that
+ * calls `Deno.exit(152)` exited with status 152, and one that sends itself
+ * SIGXCPU was not stopped by its CPU limit. Only bubblewrap reports a
+ * signal as exit status 128 + its number; there, such a status counts as
+ * the signal only when the evidence shows it (the CPU time used, the
+ * watchdog's kill, a signal the supervisor sent).
  *
  * @example
  * ```ts
  * import { exitReason } from "./limits.ts";
- * console.assert(exitReason({ code: null, signal: "SIGXCPU" }).kind === "cpu-limit");
+ * const cpu = { usedAtMost: 2.1, limit: 2 };
+ * if (exitReason({ code: null, signal: "SIGXCPU" }, { cpu }).kind !== "cpu-limit") throw new Error();
+ * if (exitReason({ code: 152, signal: null }, { cpu }).kind !== "error") throw new Error();
  * ```
  * @module
  */
@@ -27,7 +39,8 @@ export type ExitKind =
   | "terminated"
   | "cpu-limit"
   | "disk-quota"
-  | "killed";
+  | "killed"
+  | "unresponsive";
 
 /** Why a component ended, in words. */
 export interface ExitReason {
@@ -36,49 +49,113 @@ export interface ExitReason {
   text: string;
 }
 
+/** What besides the wait status tells how a component ended. */
+export interface ExitEvidence {
+  /** Why the memory watchdog killed it, when it did. */
+  residentKill?: string;
+  /** The most CPU seconds any of its processes can have used, and its limit. */
+  cpu?: { usedAtMost: number; limit: number };
+  /** Signals the supervisor sent it. */
+  signalsSent?: readonly string[];
+  /** Whether a wrapper (bubblewrap) reported signals as exit status 128 + n. */
+  statusOnly?: boolean;
+}
+
+/**
+ * The share of a CPU limit the watchdog must have seen used for the limit
+ * to explain an exit. The kernel charges the limit by whole scheduler
+ * ticks, which runs ahead of the CPU time /proc reports: on the project's
+ * VM, SIGXCPU at a 1 s limit came at 0.82–0.92 s measured. Half leaves
+ * room for a busier machine and still tells a component that signals
+ * itself early from one that spent its budget.
+ */
+const CPU_MEASURED_SHARE = 0.5;
+
+/** Whether the sampled CPU time shows the CPU limit (plus `beyond` seconds) reached. */
+function reached(cpu: ExitEvidence["cpu"], beyond = 0): boolean {
+  return cpu !== undefined && cpu.usedAtMost >= (cpu.limit + beyond) * CPU_MEASURED_SHARE;
+}
+
+/** Linux signal numbers of the signals that explain an exit. */
 const SIGNAL_NUMBERS: Record<string, number> = {
   SIGINT: 2,
-  SIGKILL: 9,
   SIGTRAP: 5,
+  SIGKILL: 9,
   SIGTERM: 15,
   SIGXCPU: 24,
   SIGXFSZ: 25,
 };
 
-/**
- * Maps an exit status to its reason. Wrappers (bubblewrap) report a
- * signal as 128 + its number, so both forms are read. `residentKill`
- * tells that the supervisor's memory watchdog sent the SIGKILL.
- */
-export function exitReason(status: ExitStatus, residentKill?: string): ExitReason {
-  const signal = status.signal !== null
-    ? SIGNAL_NUMBERS[status.signal] ?? -1
-    : status.code !== null && status.code > 128
-    ? status.code - 128
-    : 0;
+/** Whether the evidence shows that `signal` ended it (for a status-only wrapper). */
+function shown(signal: string, evidence: ExitEvidence): boolean {
+  const cpu = evidence.cpu;
+  const sent = evidence.signalsSent ?? [];
   switch (signal) {
-    case 0:
-      return status.code === 0
-        ? { kind: "clean", text: "exited cleanly" }
-        : { kind: "error", text: `exited with status ${status.code}` };
-    case SIGNAL_NUMBERS.SIGTRAP:
-      return { kind: "out-of-memory", text: "out of memory (JS heap limit reached)" };
-    case SIGNAL_NUMBERS.SIGXCPU:
-      return { kind: "cpu-limit", text: "CPU time limit exceeded" };
-    case SIGNAL_NUMBERS.SIGXFSZ:
-      return { kind: "disk-quota", text: "disk quota exceeded (a file reached the size limit)" };
-    case SIGNAL_NUMBERS.SIGTERM:
-    case SIGNAL_NUMBERS.SIGINT:
-      return {
-        kind: "terminated",
-        text: `terminated (${status.signal ?? `status ${status.code}`})`,
-      };
-    case SIGNAL_NUMBERS.SIGKILL:
-      return residentKill
-        ? { kind: "out-of-memory", text: `out of memory (${residentKill})` }
-        : { kind: "killed", text: "killed (SIGKILL)" };
+    case "SIGXCPU":
+      return reached(cpu);
+    case "SIGKILL":
+      return evidence.residentKill !== undefined || sent.includes(signal) ||
+        reached(cpu, 1);
+    case "SIGTERM":
+    case "SIGINT":
+      return sent.includes(signal);
     default:
-      return { kind: "killed", text: `killed by ${status.signal ?? `signal ${signal}`}` };
+      return false; // nothing to show SIGTRAP (the heap limit) or others
+  }
+}
+
+function seconds(value: number): string {
+  return `${Math.round(value * 10) / 10} s`;
+}
+
+/**
+ * Explains an exit from its wait status and `evidence`. A signal is taken
+ * from the status itself; under a status-only wrapper, 128 + n counts as
+ * signal n only when the evidence shows it.
+ */
+export function exitReason(status: ExitStatus, evidence: ExitEvidence = {}): ExitReason {
+  let signal = status.signal;
+  let note = "";
+  if (signal === null && evidence.statusOnly && status.code !== null && status.code > 128) {
+    const name = Object.keys(SIGNAL_NUMBERS).find((n) => SIGNAL_NUMBERS[n] === status.code! - 128);
+    if (name !== undefined && shown(name, evidence)) signal = name;
+    else note = " (or a signal, which bubblewrap reports the same way)";
+  }
+  if (signal === null) {
+    return status.code === 0
+      ? { kind: "clean", text: "exited cleanly" }
+      : { kind: "error", text: `exited with status ${status.code}${note}` };
+  }
+  const cpu = evidence.cpu;
+  switch (signal) {
+    case "SIGTRAP":
+      return { kind: "out-of-memory", text: "out of memory (JS heap limit reached)" };
+    case "SIGXFSZ":
+      return { kind: "disk-quota", text: "disk quota exceeded (a file reached the size limit)" };
+    case "SIGXCPU":
+      if (reached(cpu)) {
+        return { kind: "cpu-limit", text: "CPU time limit exceeded" };
+      }
+      return {
+        kind: "killed",
+        text: cpu === undefined
+          ? "killed by SIGXCPU"
+          : `killed by SIGXCPU, not by its CPU limit (${seconds(cpu.usedAtMost)} at most ` +
+            `of ${seconds(cpu.limit)} used)`,
+      };
+    case "SIGTERM":
+    case "SIGINT":
+      return { kind: "terminated", text: `terminated (${signal})` };
+    case "SIGKILL":
+      if (evidence.residentKill !== undefined) {
+        return { kind: "out-of-memory", text: `out of memory (${evidence.residentKill})` };
+      }
+      if (reached(cpu, 1) && !evidence.signalsSent?.includes("SIGKILL")) {
+        return { kind: "cpu-limit", text: "CPU time limit exceeded (hard limit, SIGKILL)" };
+      }
+      return { kind: "killed", text: "killed (SIGKILL)" };
+    default:
+      return { kind: "killed", text: `killed by ${signal}` };
   }
 }
 
@@ -97,40 +174,94 @@ export function rlimitArgs(limits: Manifest["limits"]): string[] {
 
 const PAGE_BYTES = 4096;
 
-/** Resident bytes of `pid` and all its descendants (0 once it is gone). */
-export function residentBytes(pid: number): number {
-  let total = 0;
-  const pending = [pid];
-  while (pending.length > 0) {
-    const next = pending.pop()!;
+/** Resident bytes of process `pid` (0 once it is gone). */
+function residentBytes(pid: number): number {
+  try {
+    return Number(Deno.readTextFileSync(`/proc/${pid}/statm`).split(" ")[1]) * PAGE_BYTES;
+  } catch {
+    return 0;
+  }
+}
+
+/** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds `pid` has used (all its threads), or null once it is gone or
+ * a zombie (whose figures no longer count all of its threads).
+ */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after the command name: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[0] === "X") return null;
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/** The pids of `pid`'s process tree, itself first. */
+function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
     try {
-      total += Number(Deno.readTextFileSync(`/proc/${next}/statm`).split(" ")[1]) * PAGE_BYTES;
-      for (const task of Deno.readDirSync(`/proc/${next}/task`)) {
-        const children = Deno.readTextFileSync(`/proc/${next}/task/${task.name}/children`);
-        for (const child of children.split(" ")) if (child) pending.push(Number(child));
+      for (const task of Deno.readDirSync(`/proc/${tree[i]}/task`)) {
+        const children = Deno.readTextFileSync(`/proc/${tree[i]}/task/${task.name}/children`);
+        for (const child of children.split(" ")) if (child) tree.push(Number(child));
       }
     } catch { /* gone meanwhile */ }
   }
-  return total;
+  return tree;
+}
+
+/** What a {@linkcode watchUsage} has seen. Dispose to stop watching. */
+export interface UsageWatch extends Disposable {
+  /**
+   * The most CPU seconds any process of the tree can have used by now: the
+   * highest sampled, plus what all cores could have added since that sample.
+   */
+  cpuUsedAtMost(): number;
 }
 
 /**
- * Polls the resident memory of `pid`'s tree every `intervalMs` and calls
- * `exceeded` once (with a description) when it passes `limitMb`. Dispose
- * to stop watching.
+ * Polls `pid`'s process tree every `intervalMs`: calls `exceeded` once
+ * (with a description) when its resident memory passes `residentMb`, and
+ * records the CPU time of each of its processes (RLIMIT_CPU is per process).
  */
-export function watchResident(
+export function watchUsage(
   pid: number,
-  limitMb: number,
+  residentMb: number,
   exceeded: (description: string) => void,
   intervalMs = 50,
-): Disposable {
+): UsageWatch {
+  let highestCpu = 0;
+  let sampledAt = performance.now();
+  let over = false;
   const timer = setInterval(() => {
-    const mb = residentBytes(pid) / (1 << 20);
-    if (mb > limitMb) {
-      clearInterval(timer);
-      exceeded(`resident memory ${Math.round(mb)} MB over the ${limitMb} MB limit`);
+    const now = performance.now();
+    let resident = 0;
+    let alive = false;
+    for (const member of processTree(pid)) {
+      resident += residentBytes(member);
+      const used = cpuSeconds(member);
+      if (used === null) continue;
+      alive = true;
+      highestCpu = Math.max(highestCpu, used);
+    }
+    // A sample counts only while the processes could be read.
+    if (alive) sampledAt = now;
+    const mb = resident / (1 << 20);
+    if (!over && mb > residentMb) {
+      over = true;
+      exceeded(`resident memory ${Math.round(mb)} MB over the ${residentMb} MB limit`);
     }
   }, intervalMs);
-  return { [Symbol.dispose]: () => clearInterval(timer) };
+  return {
+    cpuUsedAtMost: () =>
+      highestCpu + 1 / TICKS_PER_SECOND +
+      (performance.now() - sampledAt) / 1000 * navigator.hardwareConcurrency,
+    [Symbol.dispose]: () => clearInterval(timer),
+  };
 }

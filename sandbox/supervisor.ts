@@ -6,6 +6,17 @@
  * down, callers get a {@linkcode SupervisionError} saying why, and
  * `failed` settles so the application can stop.
  *
+ * A component that listens is health-checked: every `intervalMs` the
+ * supervisor connects to its socket with a fresh token and completes one
+ * request (`IpcProtocol.ping`). After `failures` checks in a row fail, the
+ * component is reported and killed (`unresponsive`), and its policy
+ * decides about the restart: a hung component, or one whose listener
+ * stopped serving, does not go unnoticed.
+ *
+ * What components print reaches the supervisor only through pipes, as
+ * sanitized lines prefixed with the component's name (`[node] …`); see
+ * `runtime/process/output.ts`.
+ *
  * @example
  * ```ts ignore
  * await using supervisor = new Supervisor({ stateDir: "/var/lib/app" });
@@ -20,6 +31,8 @@ import { type SandboxedComponent, spawnComponent, type SpawnComponentOptions } f
 import type { ExitReason } from "./limits.ts";
 import type { Component } from "./manifest.ts";
 import { newToken } from "../runtime/process/lifeline.ts";
+import type { OutputStream } from "../runtime/process/output.ts";
+import { capnpProtocol } from "../runtime/process/protocol.ts";
 
 /** A component that stays down: its crash budget is spent, or its policy says so. */
 export class SupervisionError extends Error {
@@ -52,13 +65,113 @@ export interface Supervised<T> {
   readonly failed: Promise<SupervisionError>;
 }
 
+/** How listening components are health-checked. */
+export interface HealthCheckOptions {
+  /** Milliseconds between checks; 5000 by default. */
+  intervalMs: number;
+  /** Milliseconds a check may take (connect, token, one answer); 5000 by default. */
+  timeoutMs: number;
+  /** Failed checks in a row after which the component is killed; 2 by default. */
+  failures: number;
+}
+
+/** Every 5 s, 5 s to answer, killed after 2 failures in a row. */
+export const DEFAULT_HEALTH_CHECK: Readonly<HealthCheckOptions> = Object.freeze({
+  intervalMs: 5000,
+  timeoutMs: 5000,
+  failures: 2,
+});
+
 /** Options of a {@linkcode Supervisor}. */
 export type SupervisorOptions =
-  & Pick<SpawnComponentOptions, "stateDir" | "hardened" | "env" | "output" | "log">
+  & Pick<SpawnComponentOptions, "stateDir" | "hardened" | "env" | "log" | "outputLimits">
   & {
     /** Receives one line per lifecycle event (start, exit, restart, failure). */
     report?: (line: string) => void;
+    /**
+     * Receives each line a component prints, sanitized and capped; by
+     * default they go to our stderr as `[<component>] <line>`.
+     */
+    output?: (line: string, stream: OutputStream, component: string) => void;
+    /** Health checks of listening components; `false` turns them off. */
+    healthCheck?: Partial<HealthCheckOptions> | false;
   };
+
+/**
+ * Resolves when `instance`'s listener answers one request; rejects when it
+ * does not within `timeoutMs`, or when `signal` aborts.
+ */
+async function checkListener(
+  instance: SandboxedComponent<unknown>,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const token = newToken();
+  instance.sendControl(`accept ${token.hex}`);
+  const giveUp = new AbortController();
+  const timer = setTimeout(
+    () => giveUp.abort(new Error(`no answer within ${timeoutMs} ms`)),
+    timeoutMs,
+  );
+  const stop = () => giveUp.abort(new Error("stopped"));
+  signal.addEventListener("abort", stop, { once: true });
+  let conn: Deno.UnixConn | undefined;
+  // Closing the connection ends a ping that waits for its answer.
+  const hangUp = () => {
+    try {
+      conn?.close();
+    } catch { /* the ping closed it already */ }
+  };
+  giveUp.signal.addEventListener("abort", hangUp, { once: true });
+  try {
+    conn = await Deno.connect({ transport: "unix", path: instance.paths.listenSocket! });
+    giveUp.signal.throwIfAborted();
+    await conn.write(token.bytes);
+    await capnpProtocol.ping(conn);
+  } catch (error) {
+    throw giveUp.signal.aborted ? giveUp.signal.reason : error;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", stop);
+    giveUp.signal.removeEventListener("abort", hangUp);
+  }
+}
+
+/**
+ * Checks `instance`'s listener every `health.intervalMs`, one check at a
+ * time, until the returned function stops it; after `health.failures`
+ * failed checks in a row, calls `unhealthy` (once) with why.
+ */
+function watchListener(
+  instance: SandboxedComponent<unknown>,
+  health: HealthCheckOptions,
+  unhealthy: (why: string) => void,
+): () => Promise<void> {
+  const stopped = new AbortController();
+  let failed = 0;
+  let checking: Promise<void> | null = null;
+  const check = async () => {
+    try {
+      await checkListener(instance, health.timeoutMs, stopped.signal);
+      failed = 0;
+    } catch (error) {
+      if (stopped.signal.aborted || ++failed < health.failures) return;
+      clearInterval(timer);
+      unhealthy(
+        `${failed} health checks of its listener failed, the last: ${(error as Error).message}`,
+      );
+    } finally {
+      checking = null;
+    }
+  };
+  // A tick that finds a check still running skips.
+  const timer = setInterval(() => checking ??= check(), health.intervalMs);
+  return async () => {
+    clearInterval(timer);
+    stopped.abort();
+    await checking;
+  };
+}
 
 /** Starts components under the spawn contract and restarts them by policy. */
 export class Supervisor implements AsyncDisposable {
@@ -110,9 +223,17 @@ export class Supervisor implements AsyncDisposable {
     };
 
     let starting: Promise<void> = Promise.resolve();
+    /** Stops the health checks of the running instance. */
+    let stopChecks = async () => {};
+    const { output } = this.#options;
+    const health = this.#options.healthCheck === false
+      ? null
+      : { ...DEFAULT_HEALTH_CHECK, ...this.#options.healthCheck };
+
     const run = async (): Promise<void> => {
       const started = await spawnComponent(iface, component, {
         ...this.#options,
+        output: output && ((line, stream) => output(line, stream, manifest.name)),
         args: extra.args,
         connect: await connection(),
       });
@@ -125,7 +246,19 @@ export class Supervisor implements AsyncDisposable {
       report(`${manifest.name}: started (pid ${started.pid})`);
       for (const waiter of waiting) waiter.resolve(started.init);
       waiting = [];
-      started.reason.then((reason) => {
+      let unresponsive: string | null = null;
+      stopChecks = health !== null && started.paths.listenSocket !== undefined
+        ? watchListener(started, health, (why) => {
+          unresponsive = why;
+          report(`${manifest.name}: unresponsive (${why}); killing it`);
+          started.kill("SIGKILL");
+        })
+        : async () => {};
+      started.reason.then(async (exit) => {
+        await stopChecks();
+        const reason: ExitReason = unresponsive === null
+          ? exit
+          : { kind: "unresponsive", text: `unresponsive (${unresponsive}); killed` };
         instance = null;
         if (stopping) return;
         const now = Date.now();
@@ -171,6 +304,7 @@ export class Supervisor implements AsyncDisposable {
       for (const waiter of waiting) waiter.reject(stopped);
       waiting = [];
       await starting;
+      await stopChecks();
       await instance?.[Symbol.asyncDispose]();
     });
     return {

@@ -20,34 +20,51 @@ export interface Peer extends AsyncDisposable {
   readonly child: Deno.ChildProcess;
   /** Lines the process printed on stdout so far. */
   readonly lines: string[];
+  /** Lines it printed on stderr so far, when asked to collect them (else stderr is ours). */
+  readonly errors: string[];
   /** Resolves with the first line matching `pattern`. */
   line(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
-/** Spawns `command args`, collecting stdout lines. */
-export function spawnPeer(command: string, args: string[]): Peer {
-  const child = new Deno.Command(command, { args, stdout: "piped", stderr: "inherit" }).spawn();
-  const lines: string[] = [];
-  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
-  (async () => {
-    let buffered = "";
-    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffered += chunk;
-      let newline;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        lines.push(line);
-        for (const waiter of waiters.filter((w) => w.pattern.test(line))) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(line);
-        }
-      }
+/** Calls `each` with every line of `stream`. */
+async function eachLine(stream: ReadableStream<Uint8Array>, each: (line: string) => void) {
+  let buffered = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    let newline;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      each(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
     }
-  })();
+  }
+}
+
+/** Spawns `command args`, collecting stdout lines (and stderr lines with `collectStderr`). */
+export function spawnPeer(
+  command: string,
+  args: string[],
+  { collectStderr = false } = {},
+): Peer {
+  const child = new Deno.Command(command, {
+    args,
+    stdout: "piped",
+    stderr: collectStderr ? "piped" : "inherit",
+  }).spawn();
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  eachLine(child.stdout, (line) => {
+    lines.push(line);
+    for (const waiter of waiters.filter((w) => w.pattern.test(line))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(line);
+    }
+  });
+  if (collectStderr) eachLine(child.stderr, (line) => errors.push(line));
   return {
     child,
     lines,
+    errors,
     line(pattern, timeoutMs = 20_000) {
       const seen = lines.find((l) => pattern.test(l));
       if (seen !== undefined) return Promise.resolve(seen);
@@ -73,21 +90,39 @@ export function spawnPeer(command: string, args: string[]): Peer {
   };
 }
 
+/** How {@linkcode startDenoTester} and {@linkcode startFooComponent} run the server. */
+export interface ServerOptions {
+  /** Runs it under `prlimit --nofile=<openFiles>`. */
+  openFiles?: number;
+  /** Collects its stderr lines (`Peer.errors`) instead of sharing ours. */
+  collectStderr?: boolean;
+}
+
 /** Starts the Deno Tester server on `path` and waits until it listens. */
-export function startDenoTester(path: string): Promise<Peer> {
-  return startDenoServer("examples/tester_server.ts", path, [path]);
+export function startDenoTester(path: string, options: ServerOptions = {}): Promise<Peer> {
+  return startDenoServer("examples/tester_server.ts", path, [path], options);
 }
 
 /** Runs `module args` with grants for the socket at `path` only; waits for READY. */
-async function startDenoServer(module: string, path: string, args: string[]): Promise<Peer> {
-  const peer = spawnPeer(Deno.execPath(), [
+async function startDenoServer(
+  module: string,
+  path: string,
+  args: string[],
+  { openFiles, collectStderr }: ServerOptions,
+): Promise<Peer> {
+  const deno = [
+    Deno.execPath(),
     "run",
     `--allow-read=${path}`,
     `--allow-write=${path}`,
     `--allow-net=unix:${path}`,
     `${root}${module}`,
     ...args,
-  ]);
+  ];
+  const [command, ...rest] = openFiles === undefined
+    ? deno
+    : ["prlimit", `--nofile=${openFiles}`, "--", ...deno];
+  const peer = spawnPeer(command, rest, { collectStderr });
   await peer.line(/^READY$/);
   return peer;
 }
@@ -96,8 +131,8 @@ async function startDenoServer(module: string, path: string, args: string[]): Pr
  * Starts the Foo component (examples/foo/main.ts) listening on
  * `path` with grants for that one socket, and waits until it listens.
  */
-export function startFooComponent(path: string): Promise<Peer> {
-  return startDenoServer("examples/foo/main.ts", path, [`-ipcbind=unix:${path}`]);
+export function startFooComponent(path: string, options: ServerOptions = {}): Promise<Peer> {
+  return startDenoServer("examples/foo/main.ts", path, [`-ipcbind=unix:${path}`], options);
 }
 
 /** Runs a mode of the Deno test process (see tests/fixtures/tester_process.ts). */
@@ -238,4 +273,41 @@ export function processGone(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** Descriptor number → what it points to (`pipe:[…]`, `socket:[…]`, a path) in process `pid`. */
+export function descriptorsOf(pid: number): Map<number, string> {
+  const fds = new Map<number, string>();
+  for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      fds.set(Number(entry.name), Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`));
+    } catch { /* closed meanwhile */ }
+  }
+  return fds;
+}
+
+/** The open-file flags (`O_…`) of descriptor `fd` of process `pid`. */
+export function descriptorFlags(pid: number, fd: number): number {
+  const info = Deno.readTextFileSync(`/proc/${pid}/fdinfo/${fd}`);
+  return parseInt(/^flags:\s*(\d+)/m.exec(info)![1], 8);
+}
+
+/** O_CLOEXEC in {@linkcode descriptorFlags}. */
+const CLOSE_ON_EXEC = 0o2000000;
+
+/** The descriptors a child of `pid` would inherit: those not close-on-exec. */
+export function inheritableDescriptors(pid: number): Map<number, string> {
+  return new Map([...descriptorsOf(pid)].filter(([fd]) => {
+    try {
+      return (descriptorFlags(pid, fd) & CLOSE_ON_EXEC) === 0;
+    } catch {
+      return false; // closed meanwhile
+    }
+  }));
+}
+
+/** The descriptors of `pid` that point to something `held` (another process's descriptors) does. */
+export function sharedDescriptors(pid: number, held: Map<number, string>): [number, string][] {
+  const targets = new Set(held.values());
+  return [...descriptorsOf(pid)].filter(([, target]) => targets.has(target));
 }

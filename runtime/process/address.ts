@@ -13,7 +13,7 @@
  * ```ts
  * import { parseAddress } from "./address.ts";
  * const { path } = parseAddress("unix", { datadir: "/tmp/d", component: "node" });
- * console.assert(path === "/tmp/d/node.sock");
+ * if (path !== "/tmp/d/node.sock") throw new Error(path);
  * ```
  * @module
  */

@@ -24,12 +24,19 @@ import { timingSafeEqual } from "node:crypto";
 /** Bytes in a connection token. */
 export const TOKEN_BYTES = 32;
 
+/** Announced tokens kept; older unused ones are forgotten. */
+const MAX_ANNOUNCED = 64;
+
 /** What the supervisor told this component over its control line. */
 export interface Lifeline {
   /** The token to present when connecting; waits for the `token` line. */
   token(): Promise<Uint8Array>;
-  /** Whether `token` was announced with `accept`; each is accepted once. */
-  accept(token: Uint8Array): boolean;
+  /**
+   * Whether `token` was announced with `accept`; each is accepted once. A
+   * token not announced yet is waited for (its `accept` line may still be
+   * on its way) until `signal` aborts, then refused.
+   */
+  accept(token: Uint8Array, signal: AbortSignal): Promise<boolean>;
 }
 
 let current: Lifeline | null = null;
@@ -62,6 +69,8 @@ export function lifeline(): Lifeline {
   let ownArrived: (token: Uint8Array) => void = () => {};
   const ownPromise = new Promise<Uint8Array>((resolve) => ownArrived = resolve);
   const accepted: Uint8Array[] = [];
+  /** Wakes the connections waiting for their token to be announced. */
+  let announced = Promise.withResolvers<void>();
   (async () => {
     let buffered = "";
     try {
@@ -73,8 +82,11 @@ export function lifeline(): Lifeline {
           buffered = buffered.slice(newline + 1);
           if (match === null) continue;
           const token = Uint8Array.from(match[2].match(/../g)!, (hex) => parseInt(hex, 16));
-          if (match[1] === "accept") accepted.push(token);
-          else if (own === null) ownArrived(own = token);
+          if (match[1] === "accept") {
+            if (accepted.push(token) > MAX_ANNOUNCED) accepted.shift();
+            announced.resolve();
+            announced = Promise.withResolvers();
+          } else if (own === null) ownArrived(own = token);
         }
       }
     } finally {
@@ -83,13 +95,22 @@ export function lifeline(): Lifeline {
   })();
   current = {
     token: () => ownPromise,
-    accept(token) {
-      const index = accepted.findIndex((known) =>
-        known.length === token.length && timingSafeEqual(known, token)
-      );
-      if (index < 0) return false;
-      accepted.splice(index, 1);
-      return true;
+    async accept(token, signal) {
+      const aborted = new Promise<void>((resolve) => {
+        if (signal.aborted) resolve();
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      for (;;) {
+        const index = accepted.findIndex((known) =>
+          known.length === token.length && timingSafeEqual(known, token)
+        );
+        if (index >= 0) {
+          accepted.splice(index, 1);
+          return true;
+        }
+        if (signal.aborted) return false;
+        await Promise.race([announced.promise, aborted]);
+      }
     },
   };
   return current;

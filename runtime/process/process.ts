@@ -6,11 +6,15 @@
  *
  * - {@linkcode spawn}: start a component as a child process; it gets its end
  *   of a socket pair as descriptor 3 (`-ipcfd=3`) and needs no filesystem
- *   grant for it. Releasing the Init proxy ends the child.
+ *   grant for it, pipes of its own as 0–2 (what it prints reaches us as
+ *   sanitized lines, `output.ts`), and no other descriptor. Releasing the
+ *   Init proxy ends the child.
  * - {@linkcode serve}: in a spawned child, serve the Init object to the
  *   parent; the process exits when the parent goes.
  * - {@linkcode connect} / {@linkcode listen}: UNIX socket addresses in
- *   Bitcoin Core's syntax (`address.ts`).
+ *   Bitcoin Core's syntax (`address.ts`); listening survives failed
+ *   accepts (`accept.ts`) and bounds clients that have not presented
+ *   their token.
  *
  * @example
  * ```ts ignore
@@ -27,6 +31,8 @@ import { IpcLog } from "../log.ts";
 import type { Proxy } from "../proxy/client.ts";
 import { AddressError, parseAddress, prepareSocketPath } from "./address.ts";
 import { lifeline, TOKEN_BYTES } from "./lifeline.ts";
+import { acceptConnections } from "./accept.ts";
+import { LineForwarder, type OutputLimits, type OutputStream, stderrLines } from "./output.ts";
 import { capnpProtocol, type IpcProtocol, type ProtocolOptions } from "./protocol.ts";
 
 /** Options every entry point shares. */
@@ -66,18 +72,29 @@ export interface SpawnedComponent<T> extends AsyncDisposable {
   readonly pid: number;
   /** Settles when the child has exited. */
   readonly exited: Promise<ExitStatus>;
-  /** Sends `signal` (SIGTERM by default) to the child. */
+  /** Sends `signal` (SIGTERM by default) to the child, unless it has exited. */
   kill(signal?: Deno.Signal): void;
   /** Writes one line to the child's stdin, its control line (see `lifeline.ts`). */
   sendControl(line: string): void;
+  /** Signals sent to the child so far (by `kill` or on dispose), oldest first. */
+  readonly signalsSent: readonly Deno.Signal[];
 }
 
 /** How to run a spawned child. */
 export interface SpawnOptions extends IpcOptions {
   /** Milliseconds to wait for a clean exit on dispose before SIGKILL. */
   exitTimeoutMs?: number;
-  /** Receives each line the child prints; without it the child shares our stdout/stderr. */
-  output?: (line: string, stream: "stdout" | "stderr") => void;
+  /**
+   * Receives each line the child prints, sanitized and capped
+   * (`output.ts`), and lines counting what was dropped. By default they
+   * go to our stderr as `[<label>] <line>`; the child never shares our
+   * stdout or stderr.
+   */
+  output?: (line: string, stream: OutputStream) => void;
+  /** Caps on the child's lines; `DEFAULT_OUTPUT_LIMITS` (`output.ts`) by default. */
+  outputLimits?: Partial<OutputLimits>;
+  /** The child's name before its lines in our stderr; `pid <pid>` by default. */
+  label?: string;
 }
 
 /** Options of {@linkcode denoCommand}. */
@@ -101,8 +118,8 @@ export interface DenoCommandOptions {
  * ```ts
  * import { denoCommand } from "./process.ts";
  * const command = denoCommand("component.ts", { permissions: ["--allow-read=/data"] });
- * console.assert(command.args.join(" ") ===
- *   "run --no-prompt --allow-read=/data --deny-run component.ts");
+ * const expected = "run --no-prompt --allow-read=/data --deny-run component.ts";
+ * if (command.args.join(" ") !== expected) throw new Error(command.args.join(" "));
  * ```
  */
 export function denoCommand(module: string | URL, options: DenoCommandOptions = {}): ChildCommand {
@@ -142,30 +159,107 @@ function refusal(command: ChildCommand): string | null {
   return null;
 }
 
-/** Forwards `stream` to `output` line by line. */
-function forwardLines(
-  stream: NodeJS.ReadableStream,
-  name: "stdout" | "stderr",
-  output: (line: string, stream: "stdout" | "stderr") => void,
-): void {
-  let buffered = "";
-  stream.setEncoding("utf8");
-  stream.on("data", (chunk: string) => {
-    buffered += chunk;
-    let newline;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      output(buffered.slice(0, newline), name);
-      buffered = buffered.slice(newline + 1);
+/** Where bash lives; it closes inherited descriptors before the child runs. */
+function bashPath(): string {
+  for (const path of ["/bin/bash", "/usr/bin/bash"]) {
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch { /* not here */ }
+  }
+  throw new Error("spawn: bash is needed to close inherited descriptors, and none was found");
+}
+
+/**
+ * A bash script that closes every descriptor above 3, then `exec`s its
+ * arguments. Whatever our own parent let us inherit (Deno opens everything
+ * close-on-exec, but cannot mark what it was handed) would otherwise reach
+ * every child. Without /proc it refuses to run anything. Bash adds `PWD`
+ * and `SHLVL` to the environment (the latter even on `exec`), so it runs
+ * the command through `env`, which drops `SHLVL`; leading `NAME=value`
+ * arguments put back the ones the child is meant to have.
+ */
+export const CLOSE_INHERITED_DESCRIPTORS: string =
+  '[ -d /proc/self/fd ] || { echo "$0: /proc is needed to close inherited descriptors" >&2; exit 126; }; ' +
+  "for fd in /proc/self/fd/*; do fd=${fd##*/}; " +
+  'if [ "$fd" -gt 3 ] && [ -L "/proc/self/fd/$fd" ]; then exec {fd}>&-; fi; done; ' +
+  'unset PWD; exec /usr/bin/env -u SHLVL "$@"';
+
+/** The variables bash sets by itself; {@linkcode CLOSE_INHERITED_DESCRIPTORS} restores them. */
+const BASH_SETS = ["PWD", "SHLVL"];
+
+/** O_CLOEXEC in the octal `flags` of /proc/self/fdinfo/<fd>. */
+const CLOSE_ON_EXEC = 0o2000000;
+
+/** Set once this process was seen holding nothing a child would inherit. */
+let nothingToPassOn = false;
+
+/**
+ * Whether this process holds a descriptor above 3 that is not
+ * close-on-exec, which every child would inherit; true when it cannot
+ * tell (no read access to /proc/self). Deno opens everything
+ * close-on-exec, so such descriptors can only have been inherited at
+ * startup: once none is left, none can come back.
+ */
+export function holdsInheritableDescriptors(): boolean {
+  if (nothingToPassOn) return false;
+  try {
+    for (const entry of Deno.readDirSync("/proc/self/fd")) {
+      if (Number(entry.name) <= 3) continue; // a child's 0–3 are replaced anyway
+      let info: string;
+      try {
+        info = Deno.readTextFileSync(`/proc/self/fdinfo/${entry.name}`);
+      } catch {
+        continue; // closed meanwhile, like the directory's own descriptor
+      }
+      if ((parseInt(/^flags:\s*(\d+)/m.exec(info)![1], 8) & CLOSE_ON_EXEC) === 0) return true;
     }
-  });
-  stream.on("end", () => buffered && output(buffered, name));
+  } catch {
+    return true;
+  }
+  nothingToPassOn = true;
+  return false;
+}
+
+/**
+ * The program and arguments that run `command` with exactly descriptors
+ * 0–3 (stdin, stdout, stderr, the channel) and exactly its environment, as
+ * {@linkcode spawn} does: through bash and
+ * {@linkcode CLOSE_INHERITED_DESCRIPTORS} when `closeInherited` (by
+ * default, when this process holds descriptors a child would inherit),
+ * else the command itself.
+ */
+export function childArgv(
+  command: ChildCommand,
+  closeInherited: boolean = holdsInheritableDescriptors(),
+): { program: string; args: string[] } {
+  if (!closeInherited) {
+    return { program: command.executable, args: [...command.args, "-ipcfd=3"] };
+  }
+  return {
+    program: bashPath(),
+    args: [
+      "-c",
+      CLOSE_INHERITED_DESCRIPTORS,
+      "capdeno-spawn",
+      ...BASH_SETS.filter((name) => name in command.env).map((name) =>
+        `${name}=${command.env[name]}`
+      ),
+      command.executable,
+      ...command.args,
+      "-ipcfd=3",
+    ],
+  };
 }
 
 /**
  * Starts `command` (a component entry point that calls {@linkcode serve})
  * as a child process and connects to its Init object over a socket pair
  * handed over as descriptor 3. The command must carry an explicit
- * permission flag and may not grant `-A` or `--allow-run`.
+ * permission flag and may not grant `-A` or `--allow-run`. When this
+ * process holds inherited descriptors, it runs through bash, which closes
+ * them ({@linkcode childArgv}; the caller then needs `--allow-run` for
+ * bash). With unscoped `--allow-run`, signals are sent with `Deno.kill`
+ * and the exit status is the wait status.
  */
 export function spawn<T>(
   iface: InterfaceDescriptor<T>,
@@ -174,21 +268,46 @@ export function spawn<T>(
 ): Promise<SpawnedComponent<T>> {
   const refused = refusal(command);
   if (refused !== null) return Promise.reject(new Error(`spawn: ${refused}`));
-  const output = options.output;
-  const child = spawnChild(command.executable, [...command.args, "-ipcfd=3"], {
-    stdio: ["pipe", output ? "pipe" : "inherit", output ? "pipe" : "inherit", "pipe"],
+  const { program, args } = childArgv(command);
+  const child = spawnChild(program, args, {
+    stdio: ["pipe", "pipe", "pipe", "pipe"],
     env: { ...command.env },
     cwd: command.cwd,
   });
-  if (output) {
-    forwardLines(child.stdout!, "stdout", output);
-    forwardLines(child.stderr!, "stderr", output);
-  }
+  const label = options.label ?? `pid ${child.pid}`;
+  const forwarder = new LineForwarder(
+    options.output ?? ((line) => stderrLines(`[${label}] ${line}`)),
+    options.outputLimits,
+  );
+  const outputClosed = Promise.all((["stdout", "stderr"] as const).map((name) => {
+    const stream = child[name]!;
+    stream.on("data", (chunk: Uint8Array) => forwarder.write(name, chunk));
+    return new Promise<void>((resolve) => stream.once("close", resolve)).then(() =>
+      forwarder.end(name)
+    );
+  })).then(() => forwarder.close());
   // A child that is gone makes writes to its stdin fail; that is not our error.
   child.stdin!.on("error", () => {});
+  let gone = false;
   const exited = new Promise<ExitStatus>((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal }));
+    child.once("exit", (code, signal) => {
+      gone = true;
+      resolve({ code, signal });
+    });
   });
+  const signalsSent: Deno.Signal[] = [];
+  const kill = (signal: Deno.Signal) => {
+    if (gone) return;
+    signalsSent.push(signal);
+    try {
+      Deno.kill(child.pid!, signal);
+    } catch (error) {
+      // Without full --allow-run, Node's kill, which sends only the first
+      // signal (later ones, SIGKILL too, are dropped after a SIGSTOP) and
+      // reports that signal as the exit's whatever the wait status says.
+      if (error instanceof Deno.errors.NotCapable) child.kill(signal as NodeJS.Signals);
+    }
+  };
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("spawn", () => {
@@ -199,7 +318,8 @@ export function spawn<T>(
         init,
         pid: child.pid!,
         exited,
-        kill: (signal = "SIGTERM") => void child.kill(signal as NodeJS.Signals),
+        signalsSent,
+        kill: (signal = "SIGTERM") => kill(signal),
         sendControl: (line) => void child.stdin!.write(`${line}\n`),
         async [Symbol.asyncDispose]() {
           await init[Symbol.asyncDispose]();
@@ -207,9 +327,10 @@ export function spawn<T>(
           const late = new Promise<void>((r) => timer = setTimeout(r, timeout));
           await Promise.race([exited, late]);
           clearTimeout(timer);
-          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+          kill("SIGKILL");
           await exited;
           child.stdin!.destroy();
+          await outputClosed;
         },
       });
     });
@@ -284,6 +405,25 @@ function addressContext(options: AddressOptions): { datadir: string; component: 
 export interface ConnectOptions extends AddressOptions {
   /** A one-time token the listener expects first (its `authenticate`), sent before anything else. */
   token?: Uint8Array;
+  /**
+   * Milliseconds to keep trying while the listener's backlog is full (a
+   * flood of connections ahead of us: `connect` fails with EAGAIN); 5000
+   * by default.
+   */
+  backlogWaitMs?: number;
+}
+
+/** Connects to the UNIX socket `path`, retrying while its backlog is full, for up to `waitMs`. */
+async function connectUnix(path: string, waitMs: number): Promise<Deno.UnixConn> {
+  const deadline = performance.now() + waitMs;
+  for (let backoff = 5;; backoff = Math.min(backoff * 2, 250)) {
+    try {
+      return await Deno.connect({ transport: "unix", path });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.WouldBlock) || performance.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+    }
+  }
 }
 
 /** Connects to the Init object listening at `address` (`unix` or `unix:<path>`). */
@@ -295,7 +435,7 @@ export async function connect<T>(
   const parsed = parseAddress(address, addressContext(options));
   let conn: Deno.UnixConn;
   try {
-    conn = await Deno.connect({ transport: "unix", path: parsed.path });
+    conn = await connectUnix(parsed.path, options.backlogWaitMs ?? 5000);
     if (options.token) await conn.write(options.token);
   } catch (error) {
     throw new AddressError(
@@ -310,8 +450,10 @@ export async function connect<T>(
 export interface IpcListener extends AsyncDisposable {
   readonly address: string;
   readonly path: string;
-  /** Connections being served now. */
+  /** Connections being served now (authenticated ones, when tokens are required). */
   readonly connections: number;
+  /** Connections accepted that have not presented a valid token yet. */
+  readonly unauthenticated: number;
 }
 
 /** How many clients a listener serves at once, and which. */
@@ -320,22 +462,39 @@ export interface ListenOptions extends AddressOptions {
   maxConnections?: number;
   /**
    * When set, a client must first send a token (`TOKEN_BYTES` bytes) this
-   * accepts, within `tokenTimeoutMs`; others are disconnected unserved.
+   * accepts (at once, or once `signal` tells it to give up), within
+   * `tokenTimeoutMs`; others are disconnected unserved.
    */
-  authenticate?: (token: Uint8Array) => boolean;
-  /** Milliseconds a client has to send its token; 2000 by default. */
+  authenticate?: (token: Uint8Array, signal: AbortSignal) => boolean | Promise<boolean>;
+  /** Milliseconds a client has to present its token; 1000 by default. */
   tokenTimeoutMs?: number;
+  /**
+   * Clients waiting to present their token at once; 16 by default. When
+   * all are taken, the one waiting longest is disconnected as soon as it
+   * has had `UNDER_PRESSURE_MS` (100 ms) to present its token, so a flood
+   * of idle connections moves through quickly and clients behind it, who
+   * send their token at once, are served.
+   */
+  maxUnauthenticated?: number;
 }
 
-/** Reads exactly `bytes` bytes from `conn`, or null on end of file or after `timeoutMs`. */
+/** How long a client waiting for its token is kept when others queue behind it. */
+export const UNDER_PRESSURE_MS = 100;
+
+/**
+ * Reads exactly `bytes` bytes from `conn`, or null on end of file, on an
+ * error, or once `signal` aborts.
+ */
 async function readPrelude(
   conn: Deno.UnixConn,
   bytes: number,
-  timeoutMs: number,
+  signal: AbortSignal,
 ): Promise<Uint8Array | null> {
   const prelude = new Uint8Array(bytes);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => timer = setTimeout(() => resolve(null), timeoutMs));
+  const aborted = new Promise<null>((resolve) => {
+    if (signal.aborted) resolve(null);
+    signal.addEventListener("abort", () => resolve(null), { once: true });
+  });
   const reading = (async () => {
     for (let filled = 0; filled < bytes;) {
       const n = await conn.read(prelude.subarray(filled));
@@ -344,16 +503,21 @@ async function readPrelude(
     }
     return prelude;
   })().catch(() => null);
+  return await Promise.race([reading, aborted]);
+}
+
+function closeQuietly(conn: Deno.Conn): void {
   try {
-    return await Promise.race([reading, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+    conn.close();
+  } catch { /* closed already */ }
 }
 
 /**
  * Serves `init` to every client connecting to `address`. A stale socket
  * file is replaced; the socket's directory must not be writable by others.
+ * Accept failures (out of descriptors included) are retried, never fatal
+ * (`accept.ts`); with `authenticate`, clients without a valid token are
+ * bounded in number and time (see {@linkcode ListenOptions}).
  */
 export function listen<T>(
   iface: InterfaceDescriptor<T>,
@@ -375,60 +539,125 @@ export function listen<T>(
   }
   const log = options.log ?? new IpcLog();
   if (log.info) log.write(`Listening for IPC requests on address unix:${parsed.path}`);
-  const max = options.maxConnections ?? Infinity;
-  const open = new Set<Deno.UnixConn>();
-  let slotFreed: (() => void) | null = null;
-  let closing = false;
-  const authenticated = async (conn: Deno.UnixConn): Promise<boolean> => {
-    if (!options.authenticate) return true;
-    const token = await readPrelude(conn, TOKEN_BYTES, options.tokenTimeoutMs ?? 2000);
-    if (token !== null && options.authenticate(token)) return true;
-    if (log.info) log.write(`IPC server: refused a connection without a valid token on ${address}`);
-    try {
-      conn.close();
-    } catch { /* closed already */ }
-    return false;
+  const maxServed = options.maxConnections ?? Infinity;
+  const maxWaiting = options.maxUnauthenticated ?? 16;
+  const tokenTimeoutMs = options.tokenTimeoutMs ?? 1000;
+  const served = new Set<Deno.UnixConn>();
+  /** Clients still to present their token, oldest first, with when they came and how to drop them. */
+  const waiting = new Map<Deno.UnixConn, { since: number; drop: AbortController }>();
+  const handlers = new Set<Promise<void>>();
+  const closing = new AbortController();
+  let changed = Promise.withResolvers<void>();
+  const change = () => {
+    changed.resolve();
+    changed = Promise.withResolvers();
   };
-  const accepting = (async () => {
-    while (!closing) {
-      if (open.size >= max) {
-        await new Promise<void>((resolve) => slotFreed = resolve);
+  let refused = 0;
+  const refuse = (conn: Deno.UnixConn) => {
+    closeQuietly(conn);
+    // 1, 2, 4, 8, …: a flood leaves a few lines, not one per connection.
+    if (log.info && (++refused & (refused - 1)) === 0) {
+      log.write(
+        `IPC server: refused a connection without a valid token on ${address} (${refused} so far)`,
+      );
+    }
+  };
+
+  /** Whether `conn` presents a valid token in time (closing it otherwise). */
+  const authenticated = async (
+    conn: Deno.UnixConn,
+    authenticate: NonNullable<ListenOptions["authenticate"]>,
+  ) => {
+    const drop = new AbortController();
+    waiting.set(conn, { since: performance.now(), drop });
+    const timer = setTimeout(() => drop.abort(), tokenTimeoutMs);
+    const giveUp = AbortSignal.any([drop.signal, closing.signal]);
+    try {
+      const token = await readPrelude(conn, TOKEN_BYTES, giveUp);
+      const valid = token !== null && !giveUp.aborted &&
+        await Promise.resolve(authenticate(token, giveUp)).catch(() => false);
+      if (!valid) refuse(conn);
+      return valid;
+    } finally {
+      clearTimeout(timer);
+      waiting.delete(conn);
+      change();
+    }
+  };
+
+  const serveOne = async (conn: Deno.UnixConn) => {
+    if (options.authenticate && !(await authenticated(conn, options.authenticate))) return;
+    if (closing.signal.aborted) return closeQuietly(conn);
+    served.add(conn);
+    try {
+      await (options.protocol ?? capnpProtocol).serve(iface, init, conn, { ...options, log });
+    } finally {
+      served.delete(conn);
+      change();
+    }
+  };
+
+  /** Until another client may be taken: a serving slot and a waiting slot are free. */
+  const room = async () => {
+    while (!closing.signal.aborted) {
+      if (served.size >= maxServed) {
+        await changed.promise;
         continue;
       }
-      let conn: Deno.UnixConn;
-      try {
-        conn = await listener.accept();
-      } catch {
-        return; // closed
+      if (waiting.size < maxWaiting) return;
+      const [, oldest] = waiting.entries().next().value!;
+      const wait = oldest.since + UNDER_PRESSURE_MS - performance.now();
+      if (wait <= 0) {
+        oldest.drop.abort();
+        await changed.promise;
+        continue;
       }
-      open.add(conn);
-      (async () => {
-        if (await authenticated(conn)) {
-          await (options.protocol ?? capnpProtocol).serve(iface, init, conn, { ...options, log });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        changed.promise,
+        new Promise((resolve) => timer = setTimeout(resolve, wait)),
+      ]);
+      clearTimeout(timer);
+    }
+  };
+
+  const accepting = (async () => {
+    const connections = acceptConnections(listener, {
+      signal: closing.signal,
+      onError(error) {
+        if (log.info) {
+          log.write(`IPC server: accept failed on ${address}: ${error.message}; retrying`);
         }
-      })().finally(() => {
-        open.delete(conn);
-        slotFreed?.();
-        slotFreed = null;
+      },
+    });
+    for (;;) {
+      await room();
+      const next = closing.signal.aborted ? await connections.return() : await connections.next();
+      if (next.done) return;
+      const handler = serveOne(next.value).catch((error) => {
+        if (log.info) log.write(`IPC server: connection on ${address} failed: ${error}`);
       });
+      handlers.add(handler);
+      handler.finally(() => handlers.delete(handler));
     }
   })();
+
   return {
     address,
     path: parsed.path,
     get connections() {
-      return open.size;
+      return served.size;
+    },
+    get unauthenticated() {
+      return waiting.size;
     },
     async [Symbol.asyncDispose]() {
-      closing = true;
+      closing.abort();
       listener.close();
-      slotFreed?.();
+      change();
       await accepting;
-      for (const conn of open) {
-        try {
-          conn.close();
-        } catch { /* closed already */ }
-      }
+      for (const conn of [...served, ...waiting.keys()]) closeQuietly(conn);
+      await Promise.all(handlers);
     },
   };
 }
@@ -448,7 +677,7 @@ export interface IpcArgs {
  * ```ts
  * import { parseIpcArgs } from "./process.ts";
  * const args = parseIpcArgs(["-ipcbind=unix", "-ipcbind=unix:/tmp/x.sock"]);
- * console.assert(args.bind.length === 2 && args.connect === null);
+ * if (args.bind.length !== 2 || args.connect !== null) throw new Error("parsed wrongly");
  * ```
  */
 export function parseIpcArgs(args: readonly string[]): IpcArgs {

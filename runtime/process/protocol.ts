@@ -13,7 +13,9 @@
  * @module
  */
 import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
+import * as capnp from "capnp-es";
 import { Capability } from "../rpc/capability.ts";
+import { RpcError } from "../rpc/errors.ts";
 import { RpcConnection } from "../rpc/connection.ts";
 import type { ByteChannel } from "../transport.ts";
 import type { IpcLog } from "../log.ts";
@@ -46,7 +48,21 @@ export interface IpcProtocol {
     channel: ByteChannel,
     options?: ProtocolOptions,
   ): Promise<void>;
+  /**
+   * The cheapest exchange that proves the peer on `channel` serves: one
+   * request and its answer, whatever the answer says; then the channel is
+   * closed. Rejects when the channel ends (or fails) before an answer.
+   */
+  ping(channel: ByteChannel): Promise<void>;
 }
+
+/** A struct without fields: the params of the ping request. */
+class NoFields extends capnp.Struct {
+  static readonly _capnp = { displayName: "NoFields", id: "0", size: new capnp.ObjectSize(0, 0) };
+}
+
+/** A method no interface has (interface id 0): every server answers it "unimplemented". */
+const NO_METHOD = { interfaceId: 0n, methodId: 0, ParamsClass: NoFields };
 
 /** Cap'n Proto RPC with libmultiprocess' conventions. */
 export const capnpProtocol: IpcProtocol = {
@@ -78,5 +94,18 @@ export const capnpProtocol: IpcProtocol = {
     if (session.log.debug) session.log.write("IPC server: socket connected.");
     await rpc.closed;
     if (session.log.debug) session.log.write("IPC server: socket disconnected.");
+  },
+
+  async ping(channel) {
+    const rpc = new RpcConnection(channel);
+    try {
+      using bootstrap = rpc.bootstrap();
+      using _answer = await bootstrap.request(NO_METHOD).send();
+    } catch (error) {
+      // Only a lost connection means nobody answered.
+      if (!(error instanceof RpcError) || error.type === "disconnected") throw error;
+    } finally {
+      await rpc.close();
+    }
   },
 };

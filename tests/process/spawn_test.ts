@@ -4,7 +4,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { denoCommand, RpcError, spawn } from "../../mod.ts";
+import { childArgv, CLOSE_INHERITED_DESCRIPTORS, denoCommand, RpcError, spawn } from "../../mod.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
 import { processGone, spawnPeer, waitFor } from "../helpers.ts";
 
@@ -67,4 +67,40 @@ Deno.test("spawn: denoCommand builds the plain command with --deny-run", () => {
     args: ["run", "--no-prompt", "--allow-read=/d", "--deny-run", "m.ts", "-x"],
     env: {},
   });
+});
+
+Deno.test("spawn: the command runs as itself when nothing would be inherited, else behind bash", () => {
+  const command = denoCommand("m.ts", { env: { PWD: "/d" } });
+  assertEquals(childArgv(command, false), {
+    program: command.executable,
+    args: [...command.args, "-ipcfd=3"],
+  });
+  const { program, args } = childArgv(command, true);
+  assert(program.endsWith("/bash"), program);
+  assertEquals(args, [
+    "-c",
+    CLOSE_INHERITED_DESCRIPTORS,
+    "capdeno-spawn",
+    "PWD=/d", // bash would drop or rewrite it: given back as it was
+    command.executable,
+    ...command.args,
+    "-ipcfd=3",
+  ]);
+});
+
+Deno.test("spawn: a process tells whether it holds descriptors a child would inherit", async () => {
+  const module = new URL("../../runtime/process/process.ts", import.meta.url).href;
+  const script = `import { holdsInheritableDescriptors } from "${module}";` +
+    `console.log(holdsInheritableDescriptors());`;
+  const deno = [Deno.execPath(), "eval", script];
+  const holds = async (shell: string) => {
+    const output = await new Deno.Command("/bin/bash", { args: ["-c", shell, "x", ...deno] })
+      .output();
+    assert(output.success, new TextDecoder().decode(output.stderr));
+    return new TextDecoder().decode(output.stdout).trim();
+  };
+  // Started behind the closing script it holds nothing; with a descriptor left open, it does.
+  assertEquals(await holds(CLOSE_INHERITED_DESCRIPTORS), "false");
+  assertEquals(await holds(`exec 7</dev/null; ${CLOSE_INHERITED_DESCRIPTORS}`), "false");
+  assertEquals(await holds('exec 7</dev/null; exec "$@"'), "true");
 });

@@ -3,14 +3,19 @@
  * through the real contract next to a listening victim component, tries
  * every escape in its probe table; each must be denied. What stays allowed
  * without any permission is pinned here, so a Deno upgrade that changes it
- * fails this test. Then it abuses what it is allowed: it hard-links its own
- * files (and is started again), floods the audit log, and fills its disk,
- * its caches and one file (and is stopped, the victim serving on). Run
- * plainly and, where bubblewrap exists, hardened.
+ * fails this test. Neither component may hold a descriptor this process
+ * could pass on, and a flood of token-less connections from the hostile
+ * component leaves the victim serving token holders. Then it abuses what it
+ * is allowed: it hard-links its own files (and is started again), floods
+ * the audit log, and fills its disk, its caches and one file (and is
+ * stopped, the victim serving on). Run plainly and, where bubblewrap
+ * exists, hardened. (Its abuses of its own stdout and stderr are tried
+ * against a supervisor of their own in `isolation_test.ts`.)
  *
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { inheritableDescriptors, sharedDescriptors, waitFor } from "../helpers.ts";
 import { type Component, loadComponent, type Manifest } from "../../sandbox/manifest.ts";
 import { dirname } from "node:path";
 import { PROJECT_ROOT, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
@@ -103,8 +108,8 @@ function credentials(pid: number) {
 /** The victim serves a fresh token holder: it kept running. */
 async function victimServes(target: SandboxedComponent<FooInit>) {
   const token = newToken();
+  // The victim waits for an announcement still on its way: no pause needed.
   target.sendControl(`accept ${token.hex}`);
-  await new Promise((resolve) => setTimeout(resolve, 50)); // the line reaches the victim
   await using init = await connect(FooInit, `unix:${target.paths.listenSocket}`, {
     token: token.bytes,
   });
@@ -165,6 +170,9 @@ async function arena(hardened: boolean) {
     "escape:worker-written": own,
     "escape:worker-threads-written": own,
     "escape:require-written": own,
+    // What this process could pass on, above the numbers Deno uses for itself.
+    "escape:inherited-descriptor": [...inheritableDescriptors(Deno.pid).keys()]
+      .filter((fd) => fd >= 64).join(","),
   };
   return {
     stateDir,
@@ -205,6 +213,19 @@ async function escapeSuite(hardened: boolean) {
     const outcome = await probe(a.prober, name);
     assert(outcome.startsWith("allowed"), `${name}: ${outcome}`);
   }
+  // Neither component holds anything this process could have passed on.
+  const held = inheritableDescriptors(Deno.pid);
+  for (const child of [a.target, a.prober]) {
+    assertEquals(sharedDescriptors(child.pid, held), [], `descriptors of ${child.name}`);
+  }
+
+  // The hostile component floods the victim's socket with clients that send no token.
+  const flooded = await probe(
+    a.prober,
+    "abuse:connection-flood",
+    `${a.target.paths.listenSocket}|150`,
+  );
+  assertEquals(flooded, "allowed opened 150");
 
   // The victim is untouched and still serves its socket, to token holders only.
   assertEquals(Deno.readTextFileSync(a.secret), "victim's secret");
@@ -214,6 +235,13 @@ async function escapeSuite(hardened: boolean) {
     token: token.bytes,
   });
   await assertRejects(() => replayed.makeFoo(), RpcError, "disconnect");
+  // ...and has dropped the whole flood.
+  await waitFor(
+    async () =>
+      (await probe(a.prober, "abuse:connection-flood-closed")).startsWith("allowed 150 of"),
+    20_000,
+    "the victim to drop the flood",
+  );
 
   if (root) {
     // Each component is a user of its own: no root, no groups, no capability.

@@ -12,13 +12,19 @@ import { type Component, loadComponent, type Manifest } from "../../sandbox/mani
 import { PROJECT_ROOT, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { type ExitKind, type ExitReason, exitReason } from "../../sandbox/limits.ts";
 import { SupervisionError, Supervisor } from "../../sandbox/supervisor.ts";
-import { HogInit } from "../../schemas/gen/probe.mp.ts";
+import { HogInit, ProberInit } from "../../schemas/gen/probe.mp.ts";
+import { connect, IpcLog, newToken } from "../../mod.ts";
 
 const hog = await loadComponent(`${PROJECT_ROOT}/tests/sandbox/fixtures/hog`);
+const hostile = await loadComponent(`${PROJECT_ROOT}/tests/sandbox/hostile`);
 
-/** The hog with some limits or restart settings replaced. */
+/** The hog with some limits or restart settings replaced, or listening. */
 function hogWith(
-  change: { limits?: Partial<Manifest["limits"]>; restart?: Partial<Manifest["restart"]> },
+  change: {
+    limits?: Partial<Manifest["limits"]>;
+    restart?: Partial<Manifest["restart"]>;
+    listens?: boolean;
+  },
 ): Component {
   return {
     ...hog,
@@ -26,6 +32,7 @@ function hogWith(
       ...hog.manifest,
       limits: { ...hog.manifest.limits, ...change.limits },
       restart: { ...hog.manifest.restart, ...change.restart },
+      listens: change.listens ?? hog.manifest.listens,
     },
   };
 }
@@ -52,19 +59,73 @@ async function endOf(
   return { reason: await child.reason, output };
 }
 
-Deno.test("supervisor: exitReason reads a wrapper's 128 + signal statuses", () => {
-  const table: [number, ExitKind, string][] = [
-    [133, "out-of-memory", "out of memory (JS heap limit reached)"],
-    [137, "killed", "killed (SIGKILL)"],
-    [143, "terminated", "terminated (status 143)"],
-    [152, "cpu-limit", "CPU time limit exceeded"],
-  ];
-  for (const [code, kind, text] of table) {
-    assertEquals(exitReason({ code, signal: null }), { kind, text }, `status ${code}`);
+Deno.test("supervisor: exitReason takes signals from the wait status, never from the exit code", () => {
+  const cpu = { usedAtMost: 0.4, limit: 5 };
+  // An exit code is an exit code, whatever its number.
+  for (const code of [133, 137, 143, 152]) {
+    assertEquals(exitReason({ code, signal: null }, { cpu }), {
+      kind: "error",
+      text: `exited with status ${code}`,
+    });
   }
-  assertEquals(exitReason({ code: 137, signal: null }, "resident memory 300 MB"), {
-    kind: "out-of-memory",
-    text: "out of memory (resident memory 300 MB)",
+  const signals: [string, ExitKind, string][] = [
+    ["SIGTRAP", "out-of-memory", "out of memory (JS heap limit reached)"],
+    ["SIGKILL", "killed", "killed (SIGKILL)"],
+    ["SIGTERM", "terminated", "terminated (SIGTERM)"],
+    // Sent by itself: its CPU time shows it was not the limit.
+    ["SIGXCPU", "killed", "killed by SIGXCPU, not by its CPU limit (0.4 s at most of 5 s used)"],
+  ];
+  for (const [signal, kind, text] of signals) {
+    assertEquals(exitReason({ code: null, signal }, { cpu }), { kind, text }, signal);
+  }
+  // The kernel charges the limit ahead of what /proc shows: half of it counts.
+  const spent = { usedAtMost: 2.6, limit: 5 };
+  assertEquals(exitReason({ code: null, signal: "SIGXCPU" }, { cpu: spent }), {
+    kind: "cpu-limit",
+    text: "CPU time limit exceeded",
+  });
+  assertEquals(
+    exitReason({ code: null, signal: "SIGKILL" }, { cpu: { ...spent, usedAtMost: 6.3 } }),
+    {
+      kind: "cpu-limit",
+      text: "CPU time limit exceeded (hard limit, SIGKILL)",
+    },
+  );
+  assertEquals(
+    exitReason({ code: null, signal: "SIGKILL" }, { residentKill: "resident memory 300 MB" }),
+    {
+      kind: "out-of-memory",
+      text: "out of memory (resident memory 300 MB)",
+    },
+  );
+});
+
+Deno.test("supervisor: under bubblewrap, 128 + n is a signal only where the evidence shows it", () => {
+  const statusOnly = true;
+  const cpu = { usedAtMost: 0.4, limit: 5 };
+  assertEquals(exitReason({ code: 152, signal: null }, { statusOnly, cpu }), {
+    kind: "error",
+    text: "exited with status 152 (or a signal, which bubblewrap reports the same way)",
+  });
+  assertEquals(
+    exitReason({ code: 152, signal: null }, { statusOnly, cpu: { usedAtMost: 5.1, limit: 5 } }),
+    { kind: "cpu-limit", text: "CPU time limit exceeded" },
+  );
+  assertEquals(exitReason({ code: 143, signal: null }, { statusOnly, signalsSent: ["SIGTERM"] }), {
+    kind: "terminated",
+    text: "terminated (SIGTERM)",
+  });
+  assertEquals(
+    exitReason({ code: 137, signal: null }, { statusOnly, residentKill: "rss 300 MB" }),
+    {
+      kind: "out-of-memory",
+      text: "out of memory (rss 300 MB)",
+    },
+  );
+  assertEquals(exitReason({ code: 137, signal: null }, { statusOnly, cpu }).kind, "error");
+  assertEquals(exitReason({ code: 3, signal: null }, { statusOnly }), {
+    kind: "error",
+    text: "exited with status 3",
   });
 });
 
@@ -73,6 +134,20 @@ Deno.test("supervisor: a clean exit and an exit status", async () => {
   assertEquals(clean.reason, { kind: "clean", text: "exited cleanly" });
   const failed = await endOf(hog, (child) => child.init.crash(3));
   assertEquals(failed.reason, { kind: "error", text: "exited with status 3" });
+  // 128 + 24, but an exit code: not SIGXCPU.
+  const spoofed = await endOf(hog, (child) => child.init.crash(152));
+  assertEquals(spoofed.reason, { kind: "error", text: "exited with status 152" });
+});
+
+Deno.test("supervisor: SIGXCPU a component sends itself is not its CPU limit", async () => {
+  await using child = await spawnComponent(ProberInit, hostile, {
+    stateDir: Deno.makeTempDirSync(),
+  });
+  await assertRejects(() => child.init.probe("abuse:raise-signal", "SIGXCPU"));
+  const reason = await child.reason;
+  assertEquals(reason.kind, "killed");
+  assert(reason.text.startsWith("killed by SIGXCPU, not by its CPU limit ("), reason.text);
+  assert(reason.text.endsWith(" of 3600 s used)"), reason.text);
 });
 
 Deno.test("supervisor: SIGTERM terminates, SIGKILL kills", async () => {
@@ -100,7 +175,8 @@ Deno.test("supervisor: over the resident limit the watchdog kills it, out of mem
 
 Deno.test("supervisor: over the CPU limit is a cpu-limit", async () => {
   const limited = hogWith({ limits: { cpuSeconds: 1 } });
-  const { reason } = await endOf(limited, (child) => child.init.spin(5));
+  // Wall-clock seconds: long enough to use a CPU second even on a crowded machine.
+  const { reason } = await endOf(limited, (child) => child.init.spin(120));
   assertEquals(reason, { kind: "cpu-limit", text: "CPU time limit exceeded" });
 });
 
@@ -213,4 +289,40 @@ Deno.test("supervisor: disposing stops the running component, which is no crash"
   assertEquals(supervised.instance, null);
   assertEquals(failed, false);
   assertEquals(lines, [`hog: started (pid ${pid})`]);
+});
+
+Deno.test("supervisor: a listener that stops answering is reported, killed and restarted", async () => {
+  const lines: string[] = [];
+  const component = hogWith({ listens: true, restart: { policy: "on-failure", backoffMs: 20 } });
+  await using supervisor = new Supervisor({
+    stateDir: Deno.makeTempDirSync(),
+    report: (line) => lines.push(line),
+    healthCheck: { intervalMs: 100, timeoutMs: 1000, failures: 2 },
+  });
+  const supervised = await supervisor.start(HogInit, component);
+  const first = supervised.instance!;
+  await (await supervised.current()).spin(0);
+  // Hung: it still holds its socket, and connections queue unanswered.
+  first.kill("SIGSTOP");
+  await waitFor(() => supervised.exits.length === 1, 20_000, "the hung component to be killed");
+  const [exit] = supervised.exits;
+  assertEquals(exit.reason.kind, "unresponsive");
+  assert(exit.reason.text.includes("2 health checks of its listener failed"), exit.reason.text);
+  assert(exit.reason.text.includes("no answer within 1000 ms"), exit.reason.text);
+  assertEquals(exit.restarted, true);
+  assert(
+    lines.some((line) => /^hog: unresponsive \(.*\); killing it$/.test(line)),
+    lines.join("\n"),
+  );
+  // The new instance serves, through its channel and its listener.
+  await (await supervised.current()).spin(0);
+  const second = supervised.instance!;
+  assert(second.pid !== first.pid && processGone(first.pid));
+  const token = newToken();
+  second.sendControl(`accept ${token.hex}`);
+  await using init = await connect(HogInit, `unix:${second.paths.listenSocket}`, {
+    token: token.bytes,
+    log: new IpcLog({ level: "off" }),
+  });
+  await init.spin(0);
 });

@@ -13,12 +13,14 @@
 import { ProberInit } from "../../../schemas/gen/probe.mp.ts";
 import { serveComponent } from "../../../runtime/component.ts";
 import { installGuards, probeNames, runProbe } from "./probes.ts";
+import { ABUSES } from "./abuses.ts";
 
-/** The Init object: runs probes by name. */
+/** The Init object: runs probes (`probes.ts`) and abuses (`abuses.ts`) by name. */
 export function proberInit(): ProberInit {
   return {
-    probe: (name, target) => runProbe(name, target),
-    names: () => probeNames(),
+    probe: (name, target) =>
+      Object.hasOwn(ABUSES, name) ? ABUSES[name](target) : runProbe(name, target),
+    names: () => [...probeNames(), ...Object.keys(ABUSES)],
   };
 }
 

@@ -72,7 +72,7 @@ export function denied(error: unknown): string {
 }
 
 /** Runs `fn`; `allowed <its detail>` when it returns, `denied …` when it throws. */
-async function attempt(fn: () => unknown): Promise<string> {
+export async function attempt(fn: () => unknown): Promise<string> {
   try {
     return allowed(String(await fn()));
   } catch (error) {
@@ -730,6 +730,27 @@ const escapes: Record<string, Probe> = {
       await cache.put(new Request(CACHE_URL), new Response(value));
       return value;
     }),
+  // --- Descriptors ---------------------------------------------------------
+  /**
+   * target: descriptor numbers (`200,201`) its supervisor holds beyond 0–3.
+   * Any of them open here (a pipe or socket Node can take over, or a file)
+   * would be a way into whatever started the supervisor.
+   */
+  "escape:inherited-descriptor": (target) =>
+    attempt(() => {
+      const reached = [];
+      for (const fd of target.split(",").filter(Boolean).map(Number)) {
+        try {
+          new nodeNet.Socket({ fd, readable: false, writable: true });
+          reached.push(`fd ${fd} (a pipe or socket)`);
+        } catch (error) {
+          // Node refuses regular files, but names them: the descriptor is open.
+          if (/\bFILE\b/.test((error as Error).message)) reached.push(`fd ${fd} (a file)`);
+        }
+      }
+      if (reached.length === 0) throw new Deno.errors.BadResource(`none of ${target} is open`);
+      return `reached ${reached.join(", ")}`;
+    }),
   /** Persistence (2/2): in a later process, finds the response an earlier run cached. */
   "escape:caches-read": () =>
     attempt(async () => {
@@ -933,6 +954,7 @@ export const PROBE_TARGETS: Readonly<Record<string, string>> = {
   "escape:unix-hijack": "a UNIX socket path the component is granted read+write+net for",
   "escape:import-outside": "a module file outside the component's roots",
   "escape:worker-outside-script": "a module file outside the component's roots",
+  "escape:inherited-descriptor": "descriptor numbers the supervisor holds beyond 0-3 (`200,201`)",
 };
 
 /** The names of all probes, in table order. */
