@@ -71,7 +71,14 @@ import {
 } from "./audit.ts";
 import { chownTree, componentIdentity, type Identity } from "./identity.ts";
 import { prepareDataDirectory, refuseLinksOutside } from "./datadir.ts";
-import { fileSizeLimitArg, mountDataImage, unmountDataImage, watchDisk } from "./quota.ts";
+import {
+  diskUsage,
+  entryLimit,
+  fileSizeLimitArg,
+  mountDataImage,
+  unmountDataImage,
+  watchDisk,
+} from "./quota.ts";
 import { connectorSocket, lockListenSocket, prepareListenDirectory } from "./sockets.ts";
 
 /** The project root: runtime/, schemas/ and deno.json live here. */
@@ -515,11 +522,16 @@ export async function spawnComponent<T>(
     child.kill("SIGKILL");
   });
   const reason = child.exited.then(async (status): Promise<ExitReason> => {
+    const limitBytes = manifest.limits.diskMb * 1024 * 1024;
     const evidence = {
       residentKill,
       cpu: { usedAtMost: usage.cpuUsedAtMost(), limit: manifest.limits.cpuSeconds },
       signalsSent: child.signalsSent,
       statusOnly: options.hardened,
+      // Under bubblewrap SIGXFSZ reads as status 153: a file at the limit shows it.
+      fileSizeLimitReached: options.hardened && status.code === 128 + 25 &&
+        (await diskUsage([paths.dataDir, paths.denoDir], entryLimit(manifest.limits.diskMb)))
+            .largestFile >= limitBytes,
     };
     usage[Symbol.dispose]();
     await disk[Symbol.asyncDispose]();

@@ -59,6 +59,8 @@ export interface ExitEvidence {
   signalsSent?: readonly string[];
   /** Whether a wrapper (bubblewrap) reported signals as exit status 128 + n. */
   statusOnly?: boolean;
+  /** Whether one of its files reached the file-size limit when it ended. */
+  fileSizeLimitReached?: boolean;
 }
 
 /**
@@ -99,6 +101,8 @@ function shown(signal: string, evidence: ExitEvidence): boolean {
     case "SIGTERM":
     case "SIGINT":
       return sent.includes(signal);
+    case "SIGXFSZ":
+      return evidence.fileSizeLimitReached === true;
     default:
       return false; // nothing to show SIGTRAP (the heap limit) or others
   }

@@ -59,6 +59,8 @@ export interface DiskUsage {
   bytes: number;
   /** Files, directories and links below them. */
   entries: number;
+  /** Size of the largest regular file (bytes): one at the file-size limit shows SIGXFSZ. */
+  largestFile: number;
 }
 
 /**
@@ -67,7 +69,7 @@ export interface DiskUsage {
  * empty; entries vanishing meanwhile are skipped.
  */
 export async function diskUsage(roots: readonly string[], maxEntries: number): Promise<DiskUsage> {
-  const usage: DiskUsage = { bytes: 0, entries: 0 };
+  const usage: DiskUsage = { bytes: 0, entries: 0, largestFile: 0 };
   const pending = [...roots];
   while (pending.length > 0 && usage.entries <= maxEntries) {
     const dir = pending.pop()!;
@@ -77,6 +79,7 @@ export async function diskUsage(roots: readonly string[], maxEntries: number): P
         try {
           const info = await Deno.lstat(path);
           usage.bytes += info.blocks !== null ? info.blocks * 512 : info.size;
+          if (info.isFile) usage.largestFile = Math.max(usage.largestFile, info.size);
         } catch {
           continue; // removed meanwhile
         }

@@ -223,7 +223,7 @@ async function escapeSuite(hardened: boolean) {
   const flooded = await probe(
     a.prober,
     "abuse:connection-flood",
-    `${a.target.paths.listenSocket}|150`,
+    `${a.prober.paths.connectSocket}|150`,
   );
   assertEquals(flooded, "allowed opened 150");
 

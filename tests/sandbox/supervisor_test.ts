@@ -123,6 +123,11 @@ Deno.test("supervisor: under bubblewrap, 128 + n is a signal only where the evid
     },
   );
   assertEquals(exitReason({ code: 137, signal: null }, { statusOnly, cpu }).kind, "error");
+  assertEquals(exitReason({ code: 153, signal: null }, { statusOnly }).kind, "error");
+  assertEquals(
+    exitReason({ code: 153, signal: null }, { statusOnly, fileSizeLimitReached: true }),
+    { kind: "disk-quota", text: "disk quota exceeded (a file reached the size limit)" },
+  );
   assertEquals(exitReason({ code: 3, signal: null }, { statusOnly }), {
     kind: "error",
     text: "exited with status 3",
