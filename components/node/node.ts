@@ -20,7 +20,8 @@
  * @module
  */
 import { ChainState, hashToHex } from "./chain/mod.ts";
-import { Mempool } from "./mempool/mod.ts";
+import { join } from "node:path";
+import { Mempool, MEMPOOL_FILE } from "./mempool/mod.ts";
 import { nodeMethods, NodeServices } from "./methods/mod.ts";
 import { RpcServer } from "./rpc/mod.ts";
 import type { NodeContext } from "./shell.ts";
@@ -55,6 +56,20 @@ export async function startNode(node: NodeContext): Promise<NodeServices> {
   }
   const chain = node.use(ChainState.open(options.netDir));
   const mempool = node.use(new Mempool(chain));
+  if (options.persistMempool) {
+    // Core's -persistmempool: loaded before RPC answers, saved once RPC has stopped.
+    const file = join(options.netDir, MEMPOOL_FILE);
+    const loaded = mempool.load(file);
+    if (loaded !== null) {
+      log.info(
+        `Imported mempool transactions from disk: ${loaded.succeeded} succeeded, ${loaded.failed} failed, ${loaded.expired} expired, ${loaded.alreadyThere} already there, ${loaded.unbroadcast} waiting for initial broadcast`,
+      );
+    }
+    node.defer(() => {
+      mempool.save(file);
+      log.info(`Dumped mempool: ${mempool.size} transactions to ${file}`);
+    });
+  }
   node.use(chain.subscribe({
     tipChanged(tip) {
       log.info(

@@ -258,6 +258,8 @@ export interface NodeOptions {
   listen: boolean;
   /** `-txindex`: getrawtransaction finds confirmed transactions without a block hash. */
   txindex: boolean;
+  /** `-persistmempool`: the mempool is saved to `<datadir>/regtest/mempool.dat` on stop and loaded on start. */
+  persistMempool: boolean;
   /** Things to log once the log is open. */
   notices: Notice[];
   /** Every setting, for parts reading options not typed here (Core's accessors). */
@@ -316,6 +318,11 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     param: "=<file>",
     help:
       "Specify pid file. Relative paths will be prefixed by a net-specific datadir location. (default: bitcoind.pid)",
+    category: "options",
+  },
+  {
+    name: "persistmempool",
+    help: "Whether to save the mempool on shutdown and load on restart (default: 1)",
     category: "options",
   },
   {
@@ -714,6 +721,7 @@ function nodeOptions(
     fallbackFee,
     listen: args.getBool("listen", true),
     txindex: args.getBool("txindex", false),
+    persistMempool: args.getBool("persistmempool", true),
     notices: [
       ...args.warnings.map((message) => ({ level: "info" as const, message })),
       ...notices,

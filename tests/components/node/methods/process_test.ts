@@ -103,6 +103,36 @@ Deno.test("SIGKILL during a stream of sendrawtransaction and mining: consistent 
   await assertConsistent(datadir);
 });
 
+Deno.test("the mempool survives a clean restart (mempool.dat), and not with -persistmempool=0", async () => {
+  const datadir = Deno.makeTempDirSync({ prefix: "node_mempool_" });
+  let txid: string;
+  {
+    await using node = await startRealNode({ datadir });
+    const [hash] = await node.call("generatetoaddress", [101, ADDRESS]);
+    const block = await node.call("getblock", [hash, 2]);
+    const tx = signTx([{
+      outpoint: { txid: hashFromHex(block.tx[0].txid), index: 0 },
+      amount: 50_0000_0000n,
+      script: key.wpkh,
+      key,
+    }], [{ script: key.wpkh, amount: 49_9999_0000n }]);
+    txid = await node.call("sendrawtransaction", [hex.encode(encodeTx(tx))]);
+    assertEquals(await node.stop(), 0);
+  }
+  {
+    await using node = await startRealNode({ datadir, args: ["-persistmempool=0"] });
+    assertEquals(await node.call("getrawmempool"), []);
+    assertEquals(await node.stop(), 0);
+  }
+  {
+    // The file written by the first stop is still there: -persistmempool=0 neither read nor wrote it.
+    await using node = await startRealNode({ datadir });
+    assertEquals(await node.call("getrawmempool"), [txid]);
+    assertEquals((await node.call("getmempoolentry", [txid])).fees.base, 0.0001);
+    assertEquals(await node.stop(), 0);
+  }
+});
+
 Deno.test("a second node on the same data directory refuses with bitcoind's message", async () => {
   await using first = await startRealNode();
   const argv = ["-regtest", `-datadir=${first.datadir}`, `-rpcport=${freePort()}`];
