@@ -4,7 +4,12 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { encodeFrame, type Frame, FrameDecoder } from "../../runtime/framing.ts";
-import { type ByteChannel, channelFromStreams, FrameTransport } from "../../runtime/transport.ts";
+import {
+  type ByteChannel,
+  channelFromStreams,
+  FrameTransport,
+  PeerLimitError,
+} from "../../runtime/transport.ts";
 import { socketPair, withTimeout } from "../wire_peer.ts";
 
 /** A one-segment message whose words carry `id` and a pattern. */
@@ -360,6 +365,122 @@ Deno.test("FrameTransport: an exception in onFrame closes the transport and does
   assertEquals(await withTimeout(b.closed, 3000, "peer closed"), undefined);
   // Give any stray rejection a chance to surface (the test fails if it does).
   await new Promise((resolve) => setTimeout(resolve, 20));
+});
+
+/** A channel whose writes never complete (a peer that does not read), closed on demand. */
+function stalledChannel(): ByteChannel & { closes: number } {
+  let endRead: ((n: null) => void) | null = null;
+  const channel = {
+    closes: 0,
+    read: () => new Promise<null>((resolve) => endRead = resolve),
+    write: () => new Promise<number>(() => {}),
+    close: () => {
+      channel.closes++;
+      endRead?.(null);
+    },
+  };
+  return channel;
+}
+
+Deno.test("FrameTransport: a peer that does not read is cut off once over maxOutgoingBytes", async () => {
+  const channel = stalledChannel();
+  const transport = new FrameTransport(channel, () => {}, { maxOutgoingBytes: 100_000 });
+  // 64-byte frames (8 header + 56): the first write stalls, the rest queue up.
+  let sent = 0;
+  while (!transport.isClosed && sent < 10_000) {
+    transport.send(frameOf(sent++, 7));
+    if (!transport.isClosed) assert(transport.queuedBytes <= 100_000, `${transport.queuedBytes}`);
+  }
+  assertEquals(sent, Math.floor(100_000 / 64) + 1, "cut off by the frame that went over");
+  const reason = await withTimeout(transport.closed, 1000, "closed");
+  assert(reason instanceof PeerLimitError, `expected a PeerLimitError, got ${reason}`);
+  assert(/not reading.*maxOutgoingBytes/.test(reason.message), reason.message);
+  assertEquals(channel.closes, 1);
+  assertEquals(transport.queuedBytes, 0, "the queue is dropped");
+});
+
+Deno.test("FrameTransport: one message over maxOutgoingBytes may go when nothing else waits", async () => {
+  const [connA, connB] = await socketPair();
+  const a = new FrameTransport(connA, () => {}, { maxOutgoingBytes: 1024 });
+  const inbox = new Inbox();
+  const b = new FrameTransport(connB, inbox.onFrame);
+  a.send(frameOf(1, 4096)); // 32 KiB alone: allowed
+  await inbox.wait(1);
+  assertEquals(a.queuedBytes, 0, "written and accounted for");
+  a.send(frameOf(2, 4096));
+  await inbox.wait(2);
+  assert(!a.isClosed, "closed although the peer reads");
+  a.close();
+  b.close();
+  await Promise.all([a.closed, b.closed]);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+});
+
+Deno.test("FrameTransport: queued bytes are accounted as they are written", async () => {
+  await using pair = await transportPair();
+  for (let i = 0; i < 100; i++) pair.a.send(frameOf(i));
+  assertEquals(pair.a.queuedBytes, 100 * 24);
+  await pair.bInbox.wait(100);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(pair.a.queuedBytes, 0);
+});
+
+Deno.test("FrameTransport: a frame not completed by its deadline closes the transport", async () => {
+  const [connA, connB] = await socketPair();
+  const a = new FrameTransport(connA, () => {}, {
+    frameTimeoutMs: 200,
+    minFrameBytesPerSecond: 1024 * 1024 * 1024,
+  });
+  // A header declaring 60 MiB, then a trickle that would take minutes.
+  const header = new Uint8Array(8);
+  new DataView(header.buffer).setUint32(4, 60 * 1024 * 1024 / 8, true);
+  await connB.write(header);
+  let trickled = 0;
+  while (!a.isClosed && trickled < 500) {
+    await connB.write(new Uint8Array(8)).catch(() => 0);
+    trickled++;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const reason = await withTimeout(a.closed, 3000, "closed");
+  assert(reason instanceof PeerLimitError, `expected a PeerLimitError, got ${reason}`);
+  assert(/frame of 62914560 bytes was not received within/.test(reason.message), reason.message);
+  assertEquals(await withTimeout(connB.read(new Uint8Array(8)), 3000, "EOF"), null);
+  connB.close();
+});
+
+Deno.test("FrameTransport: a frame completed in time is not cut off by its deadline later", async () => {
+  const [connA, connB] = await socketPair();
+  const a = new FrameTransport(connA, () => {});
+  const inbox = new Inbox();
+  const b = new FrameTransport(connB, inbox.onFrame, {
+    frameTimeoutMs: 50,
+    minFrameBytesPerSecond: 1024 * 1024 * 1024,
+  });
+  // 512 KiB: received over several reads, so a deadline is armed while it arrives.
+  const words = 512 * 1024 / 8;
+  a.send(frameOf(5, words));
+  await inbox.wait(1);
+  assertEquals(idOf(inbox.frames[0], words), 5);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert(!b.isClosed, "closed after its frame had arrived");
+  a.send(frameOf(6));
+  await inbox.wait(2);
+  a.close();
+  b.close();
+  await Promise.all([a.closed, b.closed]);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+});
+
+Deno.test("FrameTransport: a flushing close gives up on a peer that does not read", async () => {
+  const channel = stalledChannel();
+  const transport = new FrameTransport(channel, () => {}, {
+    frameTimeoutMs: 100,
+    minFrameBytesPerSecond: 1024 * 1024,
+  });
+  transport.send(frameOf(1));
+  transport.close(undefined, true);
+  assertEquals(await withTimeout(transport.closed, 3000, "closed"), undefined);
+  assertEquals(channel.closes, 1);
 });
 
 Deno.test("channelFromStreams: frames both ways over TransformStreams; EOF closes", async () => {
