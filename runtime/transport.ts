@@ -80,13 +80,24 @@ export interface TransportLimits extends FrameLimits {
    * has no such limit. Default 64 MiB, one message of the largest size.
    */
   maxOutgoingBytes: number;
+  /**
+   * Bytes queued by all the transports of this process together (each
+   * checks the total against its own value). Over it, the transport with
+   * the most queued is closed: many peers that do not read cannot add up
+   * past it. Default 256 MiB.
+   */
+  maxProcessOutgoingBytes: number;
 }
 
 /** The default transport limits. */
 export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze({
   ...DEFAULT_FRAME_LIMITS,
   maxOutgoingBytes: 64 * 1024 * 1024,
+  maxProcessOutgoingBytes: 256 * 1024 * 1024,
 });
+
+/** Bytes queued by every transport of this process, and the transports that hold them. */
+const processQueue = { bytes: 0, holders: new Set<FrameTransport>() };
 
 /** Size of the reusable staging buffer that small frames are coalesced into. */
 const STAGING_BYTES = 64 * 1024;
@@ -184,6 +195,12 @@ export class FrameTransport {
     }
     this.#queuedBytes += bytes;
     this.#queue.push(segments);
+    processQueue.bytes += bytes;
+    processQueue.holders.add(this);
+    if (processQueue.bytes > this.#limits.maxProcessOutgoingBytes) {
+      FrameTransport.#shutLargestQueue(this.#limits.maxProcessOutgoingBytes);
+      if (this.#closed) return;
+    }
     if (this.#writing) return;
     if (!lazy) {
       this.#writing = true;
@@ -216,11 +233,29 @@ export class FrameTransport {
     }
   }
 
+  /** Closes the transport of this process with the most bytes queued. */
+  static #shutLargestQueue(limit: number): void {
+    let largest: FrameTransport | null = null;
+    for (const holder of processQueue.holders) {
+      if (largest === null || holder.#queuedBytes > largest.#queuedBytes) largest = holder;
+    }
+    if (largest === null) return;
+    largest.#shut(
+      new PeerLimitError(
+        `Peer is not reading: ${largest.#queuedBytes} bytes are queued for it, the most of any ` +
+          `connection, and ${processQueue.bytes} for all of this process's; the limit is ` +
+          `${limit} (maxProcessOutgoingBytes).`,
+      ),
+    );
+  }
+
   #shut(reason: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
     this.#head = 0;
+    processQueue.bytes -= this.#queuedBytes;
+    processQueue.holders.delete(this);
     this.#queuedBytes = 0;
     clearTimeout(this.#lazyTimer);
     clearTimeout(this.#deadlineTimer);
@@ -302,6 +337,8 @@ export class FrameTransport {
   #written(bytes: number): void {
     if (this.#closed) return;
     this.#queuedBytes -= bytes;
+    processQueue.bytes -= bytes;
+    if (this.#queuedBytes === 0) processQueue.holders.delete(this);
     if (this.#head === this.#queue.length) {
       this.#queue.length = 0;
       this.#head = 0;

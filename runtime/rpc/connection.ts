@@ -45,13 +45,7 @@ import {
   type Sent,
 } from "./capability.ts";
 import { ERROR_TYPES, RpcError } from "./errors.ts";
-import {
-  capTableOf,
-  messageBytes,
-  messageFromFrame,
-  newMessage,
-  segmentsOf,
-} from "./message.ts";
+import { capTableOf, messageBytes, messageFromFrame, newMessage, segmentsOf } from "./message.ts";
 
 /**
  * Every limit a connection enforces against its peer: framing and the
@@ -98,6 +92,9 @@ export interface ConnectionOptions {
   /** Limits against the peer; unset fields take {@linkcode DEFAULT_RPC_LIMITS}. */
   limits?: Partial<RpcLimits>;
 }
+
+/** The most bytes queued for a peer that is still sent an Abort (see `#abort`). */
+const ABORT_FLUSH_BYTES = 64 * 1024;
 
 /** The error every call sees once the peer is gone. */
 export function disconnectedError(): RpcError {
@@ -248,15 +245,13 @@ export class RpcConnection implements AsyncDisposable {
     this.#transport = new FrameTransport(channel, (frame) => this.#receive(frame), this.#limits);
     this.#transport.closed.then((reason) => {
       this.#shutdown(
-        reason === undefined
-          ? disconnectedError()
-          : new RpcError(
-            "disconnected",
-            reason instanceof PeerLimitError || reason instanceof FramingError
-              ? `Connection closed: ${reason.message}`
-              : `Peer disconnected: ${reason.message}`,
-            { cause: reason },
-          ),
+        reason === undefined ? disconnectedError() : new RpcError(
+          "disconnected",
+          reason instanceof PeerLimitError || reason instanceof FramingError
+            ? `Connection closed: ${reason.message}`
+            : `Peer disconnected: ${reason.message}`,
+          { cause: reason },
+        ),
       );
     });
   }
@@ -953,13 +948,21 @@ export class RpcConnection implements AsyncDisposable {
 
   // ---- Teardown ----
 
-  /** Sends Abort with `reason` and closes. */
+  /**
+   * Sends Abort with `reason` and closes. Only a peer that keeps up gets the
+   * Abort: behind more than {@linkcode ABORT_FLUSH_BYTES} it has not read, the
+   * connection closes at once instead of keeping its queue while it flushes.
+   */
   #abort(reason: string): void {
     if (this.#error) return;
-    const message = newMessage();
-    writeException(message.initRoot(RpcMessage)._initAbort(), new RpcError("failed", reason));
-    this.#send(message);
-    this.#transport.close(undefined, true);
+    if (this.#transport.queuedBytes <= ABORT_FLUSH_BYTES) {
+      const message = newMessage();
+      writeException(message.initRoot(RpcMessage)._initAbort(), new RpcError("failed", reason));
+      this.#send(message);
+      this.#transport.close(undefined, true);
+    } else {
+      this.#transport.close();
+    }
     this.#shutdown(new RpcError("disconnected", `Connection aborted: ${reason}`));
   }
 
