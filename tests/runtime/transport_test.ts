@@ -399,6 +399,28 @@ Deno.test("FrameTransport: a peer that does not read is cut off once over maxOut
   assertEquals(transport.queuedBytes, 0, "the queue is dropped");
 });
 
+Deno.test("FrameTransport: over maxProcessOutgoingBytes, the transport with the most queued is closed", async () => {
+  const limits = { maxOutgoingBytes: 1024 * 1024, maxProcessOutgoingBytes: 50_000 };
+  const [channelA, channelB] = [stalledChannel(), stalledChannel()];
+  const a = new FrameTransport(channelA, () => {}, limits);
+  const b = new FrameTransport(channelB, () => {}, limits);
+  for (let i = 0; i < 35; i++) a.send(frameOf(i, 127)); // 35 × 1 KiB
+  for (let i = 0; i < 10; i++) b.send(frameOf(i, 127)); // 10 × 1 KiB
+  assert(!a.isClosed && !b.isClosed, "closed under the limits");
+  // B's next 10 KiB take the process over 50 000 bytes: A, which holds the most, goes.
+  for (let i = 0; i < 10; i++) b.send(frameOf(i, 127));
+  const reason = await withTimeout(a.closed, 1000, "A closed");
+  assert(reason instanceof PeerLimitError, `expected a PeerLimitError, got ${reason}`);
+  assert(
+    /35840 bytes are queued for it.*maxProcessOutgoingBytes/.test(reason.message),
+    reason.message,
+  );
+  assert(!b.isClosed, "B was closed");
+  assertEquals(b.queuedBytes, 20 * 1024);
+  b.close();
+  assertEquals(await b.closed, undefined);
+});
+
 Deno.test("FrameTransport: one message over maxOutgoingBytes may go when nothing else waits", async () => {
   const [connA, connB] = await socketPair();
   const a = new FrameTransport(connA, () => {}, { maxOutgoingBytes: 1024 });
