@@ -8,11 +8,9 @@
  *
  * @module
  */
-import * as capnp from "capnp-es";
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
 import { RpcConnection } from "../../runtime/rpc/connection.ts";
 import { messageBytes } from "../../runtime/rpc/message.ts";
-import { Tester$Client, Tester_Echo$Params } from "../../schemas/gen/testing.ts";
 import { assert, assertEquals } from "../assert.ts";
 import { BLOBS_INTERFACE_ID, BlobsParams, BlobsResults } from "../fixtures/limited_server.ts";
 import {
@@ -22,7 +20,8 @@ import {
   startLimitedServer,
   tempSocketPath,
 } from "../helpers.ts";
-import { build, buildMessage, WirePeer, withTimeout } from "../wire_peer.ts";
+import { cutOff, echoTemplate, MARKER, Template, writeWithoutReading } from "../flood.ts";
+import { build, WirePeer, withTimeout } from "../wire_peer.ts";
 
 const MiB = 1024 * 1024;
 /** Peak resident memory a server may reach under any attack here (idle: about 60 MiB). */
@@ -81,79 +80,6 @@ class Server implements AsyncDisposable {
 }
 
 /**
- * Framed bytes of the message `fill` builds, with the u32 `marker` it wrote
- * replaceable in place by {@linkcode Template.set}.
- */
-class Template {
-  readonly bytes: Uint8Array;
-  readonly #offset: number;
-
-  constructor(marker: number, fill: (root: RpcMessage) => void) {
-    this.bytes = new Uint8Array(buildMessage(fill).toArrayBuffer());
-    const view = new DataView(this.bytes.buffer);
-    let offset = -1;
-    for (let i = 0; i + 4 <= this.bytes.byteLength; i += 4) {
-      if (view.getUint32(i, true) !== marker) continue;
-      assert(offset < 0, "marker found twice");
-      offset = i;
-    }
-    assert(offset >= 0, "marker not found");
-    this.#offset = offset;
-  }
-
-  /** The bytes with `value` in place of the marker (the same buffer each time). */
-  set(value: number): Uint8Array {
-    new DataView(this.bytes.buffer).setUint32(this.#offset, value, true);
-    return this.bytes;
-  }
-}
-
-const MARKER = 0x5eed_f00d;
-
-/** A Call of Tester.echo with `bytes` of data on the Bootstrap answer 0; its question id is the marker. */
-function echoTemplate(bytes: number): Template {
-  return new Template(MARKER, (root) => {
-    const call = root._initCall();
-    call.questionId = MARKER;
-    call._initTarget()._initPromisedAnswer().questionId = 0;
-    call.interfaceId = Tester$Client.interfaceId;
-    call.methodId = 1;
-    const content = call._initParams().content;
-    capnp.utils.initStruct(Tester_Echo$Params._capnp.size, content);
-    capnp.utils.getAs(Tester_Echo$Params, content)._initData(bytes).toUint8Array().fill(0xab);
-  });
-}
-
-/** Whether a write failed because the server closed the connection. */
-function cutOff(error: unknown): boolean {
-  return error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset;
-}
-
-/**
- * A peer that never reads: writes `next(i)` for i = 0, 1, … until the server
- * cuts it off (true) or `maxBytes` are written (false).
- */
-async function writeWithoutReading(
-  path: string,
-  maxBytes: number,
-  next: (i: number) => Uint8Array,
-): Promise<boolean> {
-  using conn = await Deno.connect({ transport: "unix", path });
-  let written = 0;
-  for (let i = 0; written < maxBytes; i++) {
-    const bytes = next(i);
-    try {
-      for (let at = 0; at < bytes.byteLength;) at += await conn.write(bytes.subarray(at));
-    } catch (error) {
-      if (cutOff(error)) return true;
-      throw error;
-    }
-    written += bytes.byteLength;
-  }
-  return false;
-}
-
-/**
  * Calls on the well-behaved client until `done` settles; resolves with how
  * many calls were answered, or with the first failure (as a string).
  */
@@ -202,7 +128,7 @@ for (const finish of [false, true]) {
       const bootstrap = new Uint8Array(build.bootstrap(0).toArrayBuffer());
       // Unbounded, the server would queue (and keep) every 64 KiB reply: 512 MiB of them.
       // Finish goes 64 calls behind, for calls that have returned (not to cancel them).
-      const attack = writeWithoutReading(server.path, 512 * MiB, (i) => {
+      const attack = writeWithoutReading(server.path, (i) => {
         if (i === 0) return bootstrap;
         const call = echo.set(i);
         if (!finish || i <= 64) return call;
@@ -210,7 +136,7 @@ for (const finish of [false, true]) {
         both.set(call);
         both.set(finishes.set(i - 64), call.byteLength);
         return both;
-      });
+      }, 512 * MiB);
       await assertCutOff(server, attack, /Peer is not reading|Too many results held/);
     },
   );
@@ -223,7 +149,7 @@ Deno.test("a peer that never reads and sends unknown messages is cut off; the se
   new DataView(unknown.buffer).setUint16(16, 42, true); // header 8 bytes, root pointer 8 bytes
   await assertCutOff(
     server,
-    writeWithoutReading(server.path, 512 * MiB, () => unknown),
+    writeWithoutReading(server.path, () => unknown, 512 * MiB),
     /Peer is not reading/,
   );
 });
