@@ -48,8 +48,7 @@ export class FramingError extends Error {
 
 /**
  * One received message: its segments, each its own `ArrayBuffer` so they can
- * back a capnp-es arena without another copy. A large segment is a resizable
- * `ArrayBuffer` (grown while it was received); it is never resized again.
+ * back a capnp-es arena without another copy.
  */
 export type Frame = ArrayBuffer[];
 
@@ -87,8 +86,11 @@ export function headerBytes(segmentCount: number): number {
 
 /** Bytes of the staging buffer; segments up to this size are assembled in it. */
 const STAGING_BYTES = 64 * 1024;
-/** How far a large segment is grown ahead of the bytes received into it. */
-const READ_AHEAD_BYTES = 256 * 1024;
+/**
+ * How far memory for a large segment may run ahead of the bytes received
+ * into it: a segment is allocated whole once no more than this is missing.
+ */
+const AHEAD_BYTES = 1024 * 1024;
 
 /**
  * Incremental decoder from bytes to frames.
@@ -100,8 +102,11 @@ const READ_AHEAD_BYTES = 256 * 1024;
  *
  * Memory follows the bytes received, never the sizes declared: a segment
  * that fits the 64 KiB staging buffer is allocated once it is whole there; a
- * larger one is a resizable buffer, reserved at its declared size but grown
- * only a read ahead of its content.
+ * larger one is received in place into a buffer at most 1 MiB larger than
+ * what has arrived, which doubles (up to the declared size) as it fills. A
+ * segment of up to 1 MiB is therefore allocated once, at its size, and
+ * received without a copy; a larger one is copied less than once on
+ * average.
  *
  * @example
  * ```ts
@@ -124,8 +129,9 @@ export class FrameDecoder {
   #sizes: number[] | null = null;
   /** Segments of the frame in progress received so far. */
   #segments: ArrayBuffer[] = [];
-  /** The large segment being received in place, and how much of it has arrived. */
+  /** The large segment being received in place, its declared size and how much has arrived. */
   #current: ArrayBuffer | null = null;
+  #currentSize = 0;
   #fill = 0;
   /** Bytes the frame in progress declares (0 until its header is whole). */
   #declared = 0;
@@ -167,12 +173,10 @@ export class FrameDecoder {
 
   /** Where the next bytes from the stream should be written (never empty). */
   readTarget(): Uint8Array {
-    const current = this.#current;
-    if (current !== null) {
-      // Body of a large segment: grow it a read ahead, and read into it.
-      const length = Math.min(current.maxByteLength, this.#fill + READ_AHEAD_BYTES);
-      if (current.byteLength < length) current.resize(length);
-      return new Uint8Array(current, this.#fill, length - this.#fill);
+    if (this.#current !== null) {
+      // Body of a large segment: read into it, grown first if it is full.
+      if (this.#fill === this.#current.byteLength) this.#current = this.#grown(this.#current);
+      return new Uint8Array(this.#current, this.#fill);
     }
     if (this.#end === this.#buf.byteLength) {
       if (this.#start > 0) {
@@ -263,16 +267,25 @@ export class FrameDecoder {
         continue;
       }
       if (size <= this.#buf.byteLength) return false;
-      // Reserved at its declared size; memory is committed only as it grows.
-      const segment = new ArrayBuffer(staged, { maxByteLength: size });
+      const segment = new ArrayBuffer(Math.min(size, staged + AHEAD_BYTES));
       new Uint8Array(segment).set(this.#buf.subarray(this.#start, this.#end));
       this.#start = this.#end = 0;
       this.#current = segment;
+      this.#currentSize = size;
       this.#fill = staged;
       return false;
     }
     if (this.#start === this.#end) this.#start = this.#end = 0;
     return true;
+  }
+
+  /** A larger buffer for the segment being received, with its content: twice as large, at most its size. */
+  #grown(segment: ArrayBuffer): ArrayBuffer {
+    const grown = new ArrayBuffer(
+      Math.min(this.#currentSize, Math.max(2 * segment.byteLength, this.#fill + AHEAD_BYTES)),
+    );
+    new Uint8Array(grown).set(new Uint8Array(segment, 0, this.#fill));
+    return grown;
   }
 
   #reserve(bytes: number): void {
