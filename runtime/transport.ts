@@ -142,6 +142,8 @@ export class FrameTransport {
   /** Fires at the deadline of the frame being received, or of a flushing close. */
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #deadlineAt = 0;
+  /** When a flushing close gives up on the peer taking its last messages. */
+  #flushBy: number | null = null;
   #closed = false;
   #closeAfterFlush: Error | null | undefined = undefined;
   #resolveClosed!: (reason: Error | undefined) => void;
@@ -225,7 +227,8 @@ export class FrameTransport {
     if (!flush || (!this.#writing && this.#pending() === 0)) return this.#shut(reason);
     if (this.#closeAfterFlush !== undefined) return;
     this.#closeAfterFlush = reason ?? null;
-    this.#setDeadline(performance.now() + this.#allowanceMs(this.#queuedBytes));
+    this.#flushBy = performance.now() + this.#allowanceMs(this.#queuedBytes);
+    this.#armDeadline(this.#flushBy);
     if (!this.#writing) {
       // Lazy messages are waiting on their timer: write them now.
       this.#writing = true;
@@ -276,16 +279,13 @@ export class FrameTransport {
     return frameTimeoutMs + (bytes / minFrameBytesPerSecond) * 1000;
   }
 
-  /** Arms the one deadline timer for `at` (a `performance.now()` time), or disarms it. */
-  #setDeadline(at: number | null): void {
-    if (at === null) {
-      if (this.#deadlineTimer !== undefined) {
-        clearTimeout(this.#deadlineTimer);
-        this.#deadlineTimer = undefined;
-      }
-      return;
-    }
-    if (this.#deadlineTimer !== undefined && this.#deadlineAt === at) return;
+  /**
+   * Makes the one deadline timer fire by `at` (a `performance.now()` time).
+   * A timer already due earlier stays: when it fires it looks at what is due
+   * then, so frames that complete in time cost no timer of their own.
+   */
+  #armDeadline(at: number): void {
+    if (this.#deadlineTimer !== undefined && this.#deadlineAt <= at) return;
     clearTimeout(this.#deadlineTimer);
     this.#deadlineAt = at;
     this.#deadlineTimer = setTimeout(() => {
@@ -295,13 +295,12 @@ export class FrameTransport {
   }
 
   #onDeadline(): void {
-    if (this.#closeAfterFlush !== undefined) {
-      // The peer did not take the last messages in time: close without them.
-      return this.#shut(this.#closeAfterFlush ?? undefined);
-    }
-    const deadline = this.#decoder.deadline;
-    if (deadline === null) return;
-    if (performance.now() < deadline) return this.#setDeadline(deadline);
+    const flushing = this.#closeAfterFlush !== undefined;
+    const due = flushing ? this.#flushBy : this.#decoder.deadline;
+    if (due === null) return;
+    if (performance.now() < due) return this.#armDeadline(due);
+    // The peer did not take the last messages in time: close without them.
+    if (flushing) return this.#shut(this.#closeAfterFlush ?? undefined);
     const declared = this.#decoder.declaredBytes;
     this.#shut(
       new PeerLimitError(
@@ -401,7 +400,8 @@ export class FrameTransport {
         decoder.commit(n, frames);
         for (let i = 0; i < frames.length && !this.#closed; i++) this.#onFrame(frames[i]);
         frames.length = 0;
-        if (this.#closeAfterFlush === undefined) this.#setDeadline(decoder.deadline);
+        const deadline = decoder.deadline;
+        if (deadline !== null && this.#closeAfterFlush === undefined) this.#armDeadline(deadline);
       }
       this.#shut(undefined);
     } catch (error) {
