@@ -35,8 +35,12 @@ const SingleSegmentArena = new capnp.Message()._capnp.arena.constructor as new (
 
 type Segment = ReturnType<capnp.Message["allocateSegment"]>;
 
-/** The least a building message's segment grows by, as capnp-es's own arena. */
-const MIN_GROWTH_BYTES = 4096;
+/**
+ * Room a growing segment keeps beyond what was asked for, as capnp-es's own
+ * arena: the few words written after a large blob (a Call's target, its cap
+ * table) must not copy the blob again.
+ */
+const SLACK_BYTES = 4096;
 
 /**
  * A message being built in one segment that grows geometrically: capnp-es's
@@ -48,11 +52,7 @@ class GrowingMessage extends capnp.Message {
   override allocateSegment(byteLength: number): Segment {
     const segment = this._capnp.segments[0];
     const used = segment.byteLength;
-    const capacity = Math.max(
-      2 * segment.buffer.byteLength,
-      used + byteLength,
-      MIN_GROWTH_BYTES,
-    );
+    const capacity = Math.max(2 * segment.buffer.byteLength, used + byteLength + SLACK_BYTES);
     const buffer = new ArrayBuffer(capacity);
     new Uint8Array(buffer).set(new Uint8Array(segment.buffer, 0, used));
     segment.replaceBuffer(buffer);

@@ -72,3 +72,16 @@ Deno.test("newMessage: small messages stay in their first buffer", () => {
   assertEquals(segmentsOf(message).length, 1);
   assertEquals(messageBytes(message), segmentsOf(message)[0].byteLength);
 });
+
+Deno.test("newMessage: the words written after a large blob do not copy it again", () => {
+  // A Call is filled in that order: params first, then its target when it is sent.
+  const message = newMessage();
+  const counted = countAllocations(message);
+  const call = message.initRoot(RpcMessage)._initCall();
+  const content = call._initParams().content;
+  capnp.utils.initStruct(Holder._capnp.size, content);
+  capnp.utils.initData(0, MiB, capnp.utils.getAs(Holder, content));
+  call._initTarget().importedCap = 3;
+  call._initParams()._initCapTable(20);
+  assertEquals(counted.times, 1, "one allocation, for the blob");
+});
