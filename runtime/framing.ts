@@ -279,7 +279,7 @@ export class FrameDecoder {
     return true;
   }
 
-  /** A larger buffer for the segment being received, with its content: twice as large, at most its size. */
+  /** The segment being received moved to a buffer twice as large, at most its size. */
   #grown(segment: ArrayBuffer): ArrayBuffer {
     const grown = new ArrayBuffer(
       Math.min(this.#currentSize, Math.max(2 * segment.byteLength, this.#fill + AHEAD_BYTES)),
