@@ -372,14 +372,33 @@ export class FrameTransport {
     return at;
   }
 
-  /** Writes one message too large for the staging buffer: header, then segments in place. */
+  /**
+   * Writes one message too large for the staging buffer: its header and
+   * first bytes from the staging buffer in one write (a reader learns the
+   * sizes together with the start of the content), then the rest in place.
+   */
   async #writeLarge(segments: Uint8Array[]): Promise<void> {
-    const header = new Uint8Array(headerBytes(segments.length));
-    const view = new DataView(header.buffer);
+    const staging = this.#staging;
+    const view = new DataView(staging.buffer);
+    const header = headerBytes(segments.length);
+    staging.fill(0, 0, header);
     view.setUint32(0, segments.length - 1, true);
     segments.forEach((segment, i) => view.setUint32(4 + 4 * i, segment.byteLength / 8, true));
-    await this.#writeAll(header);
-    for (const segment of segments) await this.#writeAll(segment);
+    let at = header;
+    let next = 0;
+    let lead = 0;
+    while (next < segments.length) {
+      lead = Math.min(segments[next].byteLength, staging.byteLength - at);
+      staging.set(segments[next].subarray(0, lead), at);
+      at += lead;
+      if (lead < segments[next].byteLength) break;
+      next++;
+      lead = 0;
+    }
+    await this.#writeAll(staging.subarray(0, at));
+    for (; next < segments.length; next++, lead = 0) {
+      await this.#writeAll(lead === 0 ? segments[next] : segments[next].subarray(lead));
+    }
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {
