@@ -96,8 +96,8 @@ export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze
   maxProcessOutgoingBytes: 256 * 1024 * 1024,
 });
 
-/** Bytes queued by every transport of this process, and the transports that hold them. */
-const processQueue = { bytes: 0, holders: new Set<FrameTransport>() };
+/** Bytes queued by every transport of this process, and the transports open in it. */
+const processQueue = { bytes: 0, transports: new Set<FrameTransport>() };
 
 /** Size of the reusable staging buffer that small frames are coalesced into. */
 const STAGING_BYTES = 64 * 1024;
@@ -160,6 +160,7 @@ export class FrameTransport {
     this.#limits = { ...DEFAULT_TRANSPORT_LIMITS, ...limits };
     this.#decoder = new FrameDecoder(this.#limits);
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    processQueue.transports.add(this);
     this.#readLoop();
   }
 
@@ -198,7 +199,6 @@ export class FrameTransport {
     this.#queuedBytes += bytes;
     this.#queue.push(segments);
     processQueue.bytes += bytes;
-    processQueue.holders.add(this);
     if (processQueue.bytes > this.#limits.maxProcessOutgoingBytes) {
       FrameTransport.#shutLargestQueue(this.#limits.maxProcessOutgoingBytes);
       if (this.#closed) return;
@@ -239,7 +239,7 @@ export class FrameTransport {
   /** Closes the transport of this process with the most bytes queued. */
   static #shutLargestQueue(limit: number): void {
     let largest: FrameTransport | null = null;
-    for (const holder of processQueue.holders) {
+    for (const holder of processQueue.transports) {
       if (largest === null || holder.#queuedBytes > largest.#queuedBytes) largest = holder;
     }
     if (largest === null) return;
@@ -258,7 +258,7 @@ export class FrameTransport {
     this.#queue = [];
     this.#head = 0;
     processQueue.bytes -= this.#queuedBytes;
-    processQueue.holders.delete(this);
+    processQueue.transports.delete(this);
     this.#queuedBytes = 0;
     clearTimeout(this.#lazyTimer);
     clearTimeout(this.#deadlineTimer);
@@ -337,7 +337,6 @@ export class FrameTransport {
     if (this.#closed) return;
     this.#queuedBytes -= bytes;
     processQueue.bytes -= bytes;
-    if (this.#queuedBytes === 0) processQueue.holders.delete(this);
     if (this.#head === this.#queue.length) {
       this.#queue.length = 0;
       this.#head = 0;
