@@ -69,7 +69,13 @@ export {
 } from "./runtime/rpc/connection.ts";
 export { ERROR_TYPES, type ErrorType, RpcError } from "./runtime/rpc/errors.ts";
 export { type MethodHandler, type MethodTable, serverFromMethods } from "./runtime/rpc/server.ts";
-export { type ByteChannel, channelFromStreams, FrameTransport } from "./runtime/transport.ts";
+export {
+  type ByteChannel,
+  channelFromStreams,
+  FrameTransport,
+  PeerLimitError,
+  type TransportLimits,
+} from "./runtime/transport.ts";
 export { type FrameLimits, FramingError } from "./runtime/framing.ts";
 export { MessageValidationError, type ReadLimits } from "./runtime/validate.ts";
 export {

@@ -5,7 +5,9 @@
  * (a) raw Deno UNIX-socket 64-byte ping-pong; (b) our RPC Deno ↔ Deno, tiny
  * call, sequential; (c) the same with 64 calls in flight; (d) a call carrying
  * 1 MiB of Data; (e) C++ ↔ C++ with the same schema (when g++ and
- * libcapnp-dev are present); (f) Deno client → C++ server.
+ * libcapnp-dev are present); (f) Deno client → C++ server. Then the proxy,
+ * spawn and sandbox figures, and last the hostile-peer ones
+ * (`bench/hostile_bench.ts`: a server's memory under a peer that never reads).
  *
  * Every server runs in its own process. `BENCH_SECONDS` sets the measuring
  * time per figure (default 2).
@@ -22,6 +24,7 @@ import {
   startDenoTester,
   tempSocketPath,
 } from "../tests/helpers.ts";
+import { hostileFigures } from "./hostile_bench.ts";
 import { BENCH_SECONDS as SECONDS, rate, report } from "./measure.ts";
 import { proxyFigures, spawnFigures } from "./proxy_bench.ts";
 import { sandboxFigures } from "./sandbox_bench.ts";
@@ -129,4 +132,5 @@ if (import.meta.main) {
   await spawnFigures();
   await sandboxFigures();
   await nodeFigures();
+  await hostileFigures();
 }

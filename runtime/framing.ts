@@ -2,25 +2,43 @@
  * Cap'n Proto stream framing: `u32 segmentCount-1`, one `u32` word count per
  * segment, padding to 8 bytes, then the segments.
  *
- * {@linkcode FrameDecoder} turns an arbitrary byte stream into whole messages,
- * checking the segment count and total size from the segment table before it
- * allocates anything, so a hostile header costs nothing.
+ * {@linkcode FrameDecoder} turns an arbitrary byte stream into whole messages.
+ * A header only declares sizes: the decoder checks them against the limits and
+ * allocates memory for a segment only as its bytes arrive, so a hostile header
+ * costs nothing, and a frame that is not completed in time can be refused.
  *
  * @module
  */
 
-/** Limits applied while framing; the defaults are the C++ reference's. */
+/** Limits applied while framing; the message limits are the C++ reference's. */
 export interface FrameLimits {
-  /** Most segments one message may declare. Default 512. */
+  /**
+   * Most segments one message may have. Default 511: the C++ reference
+   * requires fewer than 512.
+   */
   maxSegments: number;
-  /** Most bytes of segment data one message may declare. Default 64 MiB. */
+  /** Most bytes of segment data one message may declare. Default 64 MiB (C++: 8 Mi words). */
   maxMessageBytes: number;
+  /**
+   * Milliseconds a frame may take from its first byte to its last, on top
+   * of the allowance for its size (see `minFrameBytesPerSecond`). C++ has
+   * no such deadline. Default 10 000.
+   */
+  frameTimeoutMs: number;
+  /**
+   * The slowest rate a frame may arrive at: a frame declaring `n` bytes must
+   * be complete within `frameTimeoutMs + n / minFrameBytesPerSecond`
+   * seconds of its first byte (70 s for 60 MiB). Default 1 MiB/s.
+   */
+  minFrameBytesPerSecond: number;
 }
 
-/** The C++ reference implementation's framing limits. */
+/** The default framing limits (see {@linkcode FrameLimits} for each one's origin). */
 export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
-  maxSegments: 512,
+  maxSegments: 511,
   maxMessageBytes: 64 * 1024 * 1024,
+  frameTimeoutMs: 10_000,
+  minFrameBytesPerSecond: 1024 * 1024,
 });
 
 /** Thrown when a peer's framing breaks a limit or is malformed. */
@@ -42,7 +60,7 @@ export type Frame = ArrayBuffer[];
  * import { encodeFrame, FrameDecoder } from "./framing.ts";
  * const bytes = encodeFrame([new Uint8Array(8)]);
  * const frames = new FrameDecoder().push(bytes);
- * console.assert(frames.length === 1 && frames[0][0].byteLength === 8);
+ * if (frames.length !== 1 || frames[0][0].byteLength !== 8) throw new Error("bad frame");
  * ```
  */
 export function encodeFrame(segments: Uint8Array[]): Uint8Array {
@@ -66,6 +84,14 @@ export function headerBytes(segmentCount: number): number {
   return (4 + 4 * segmentCount + 7) & ~7;
 }
 
+/** Bytes of the staging buffer; segments up to this size are assembled in it. */
+const STAGING_BYTES = 64 * 1024;
+/**
+ * How far memory for a large segment may run ahead of the bytes received
+ * into it: a segment is allocated whole once no more than this is missing.
+ */
+const AHEAD_BYTES = 1024 * 1024;
+
 /**
  * Incremental decoder from bytes to frames.
  *
@@ -74,29 +100,61 @@ export function headerBytes(segmentCount: number): number {
  * {@linkcode FrameDecoder.commit}: large segments are then received in place,
  * without an intermediate copy.
  *
+ * Memory follows the bytes received, never the sizes declared: a segment
+ * that fits the 64 KiB staging buffer is allocated once it is whole there; a
+ * larger one is received in place into a buffer at most 1 MiB larger than
+ * what has arrived, which doubles (up to the declared size) as it fills. A
+ * segment of up to 1 MiB is therefore allocated once, at its size, and
+ * received without a copy; a larger one is copied less than once on
+ * average.
+ *
  * @example
  * ```ts
  * import { encodeFrame, FrameDecoder } from "./framing.ts";
  * const bytes = encodeFrame([new Uint8Array(16), new Uint8Array(8)]);
  * const decoder = new FrameDecoder();
- * console.assert(decoder.push(bytes.subarray(0, 5)).length === 0);
- * console.assert(decoder.push(bytes.subarray(5))[0].length === 2);
+ * if (decoder.push(bytes.subarray(0, 5)).length !== 0) throw new Error("early frame");
+ * if (decoder.deadline === null) throw new Error("a frame is in progress");
+ * if (decoder.push(bytes.subarray(5))[0].length !== 2) throw new Error("bad frame");
+ * if (decoder.deadline !== null) throw new Error("no frame is in progress");
  * ```
  */
 export class FrameDecoder {
   readonly #limits: FrameLimits;
   /** Staging buffer for headers and small segments. */
-  #buf = new Uint8Array(64 * 1024);
+  #buf = new Uint8Array(STAGING_BYTES);
   #start = 0;
   #end = 0;
-  /** The message being assembled once its header is known. */
-  #segments: ArrayBuffer[] | null = null;
-  #sizes: number[] = [];
-  #segIndex = 0;
-  #segFill = 0;
+  /** Segment sizes of the frame in progress, once its header is read. */
+  #sizes: number[] | null = null;
+  /** Segments of the frame in progress received so far. */
+  #segments: ArrayBuffer[] = [];
+  /** The large segment being received in place, its declared size and how much has arrived. */
+  #current: ArrayBuffer | null = null;
+  #currentSize = 0;
+  #fill = 0;
+  /** Bytes the frame in progress declares (0 until its header is whole). */
+  #declared = 0;
+  /** `performance.now()` when the frame in progress was first seen incomplete. */
+  #startedAt: number | null = null;
 
   constructor(limits: Partial<FrameLimits> = {}) {
     this.#limits = { ...DEFAULT_FRAME_LIMITS, ...limits };
+  }
+
+  /**
+   * The `performance.now()` time by which the frame in progress must be
+   * complete under the limits, or null when no frame is in progress.
+   */
+  get deadline(): number | null {
+    if (this.#startedAt === null) return null;
+    const { frameTimeoutMs, minFrameBytesPerSecond } = this.#limits;
+    return this.#startedAt + frameTimeoutMs + (this.#declared / minFrameBytesPerSecond) * 1000;
+  }
+
+  /** Bytes the frame in progress declares; 0 between frames or before its header is whole. */
+  get declaredBytes(): number {
+    return this.#declared;
   }
 
   /** Copies `bytes` in and returns the frames completed by them. */
@@ -115,10 +173,10 @@ export class FrameDecoder {
 
   /** Where the next bytes from the stream should be written (never empty). */
   readTarget(): Uint8Array {
-    if (this.#segments !== null && this.#start === this.#end) {
-      // Body of a segment: read directly into it.
-      const seg = this.#segments[this.#segIndex];
-      return new Uint8Array(seg, this.#segFill);
+    if (this.#current !== null) {
+      // Body of a large segment: read into it, grown first if it is full.
+      if (this.#fill === this.#current.byteLength) this.#current = this.#grown(this.#current);
+      return new Uint8Array(this.#current, this.#fill);
     }
     if (this.#end === this.#buf.byteLength) {
       if (this.#start > 0) {
@@ -126,9 +184,7 @@ export class FrameDecoder {
         this.#end -= this.#start;
         this.#start = 0;
       } else {
-        const bigger = new Uint8Array(this.#buf.byteLength * 2);
-        bigger.set(this.#buf);
-        this.#buf = bigger;
+        this.#reserve(this.#buf.byteLength * 2);
       }
     }
     return this.#buf.subarray(this.#end);
@@ -141,17 +197,19 @@ export class FrameDecoder {
    * @throws {FramingError} when a header breaks the limits.
    */
   commit(n: number, out: Frame[]): void {
-    if (this.#segments !== null && this.#start === this.#end) {
-      this.#segFill += n;
-    } else {
-      this.#end += n;
-    }
+    if (this.#current !== null) this.#fill += n;
+    else this.#end += n;
     for (;;) {
-      if (this.#segments === null && !this.#parseHeader()) return;
-      if (!this.#fillSegments()) return;
-      out.push(this.#segments!);
-      this.#segments = null;
+      if (this.#sizes === null && !this.#parseHeader()) break;
+      if (!this.#fillSegments()) break;
+      out.push(this.#segments);
+      this.#sizes = null;
+      this.#segments = [];
+      this.#declared = 0;
+      this.#startedAt = null;
     }
+    if (this.#sizes === null && this.#start === this.#end) this.#startedAt = null;
+    else this.#startedAt ??= performance.now();
   }
 
   /** Reads a header from the staging buffer; false when more bytes are needed. */
@@ -183,32 +241,51 @@ export class FrameDecoder {
     }
     this.#start += header;
     this.#sizes = sizes;
-    this.#segments = sizes.map((size) => new ArrayBuffer(size));
-    this.#segIndex = 0;
-    this.#segFill = 0;
+    this.#declared = total;
     return true;
   }
 
-  /** Moves staged bytes into the current message; true once it is whole. */
+  /**
+   * Takes the segments whose bytes have arrived; true once the frame is
+   * whole. A small segment waits in the staging buffer until it is whole and
+   * is then copied out at its exact size; a large one continues in place.
+   */
   #fillSegments(): boolean {
-    const segments = this.#segments!;
-    while (this.#segIndex < segments.length) {
-      const size = this.#sizes[this.#segIndex];
-      const need = size - this.#segFill;
-      const staged = this.#end - this.#start;
-      if (need > 0 && staged > 0) {
-        const n = Math.min(need, staged);
-        new Uint8Array(segments[this.#segIndex], this.#segFill, n)
-          .set(this.#buf.subarray(this.#start, this.#start + n));
-        this.#start += n;
-        this.#segFill += n;
+    const sizes = this.#sizes!;
+    while (this.#segments.length < sizes.length) {
+      const size = sizes[this.#segments.length];
+      if (this.#current !== null) {
+        if (this.#fill < size) return false;
+        this.#segments.push(this.#current);
+        this.#current = null;
+        continue;
       }
-      if (this.#segFill < size) return false;
-      this.#segIndex++;
-      this.#segFill = 0;
+      const staged = this.#end - this.#start;
+      if (staged >= size) {
+        this.#segments.push(this.#buf.slice(this.#start, this.#start + size).buffer);
+        this.#start += size;
+        continue;
+      }
+      if (size <= this.#buf.byteLength) return false;
+      const segment = new ArrayBuffer(Math.min(size, staged + AHEAD_BYTES));
+      new Uint8Array(segment).set(this.#buf.subarray(this.#start, this.#end));
+      this.#start = this.#end = 0;
+      this.#current = segment;
+      this.#currentSize = size;
+      this.#fill = staged;
+      return false;
     }
     if (this.#start === this.#end) this.#start = this.#end = 0;
     return true;
+  }
+
+  /** The segment being received moved to a buffer twice as large, at most its size. */
+  #grown(segment: ArrayBuffer): ArrayBuffer {
+    const grown = new ArrayBuffer(
+      Math.min(this.#currentSize, Math.max(2 * segment.byteLength, this.#fill + AHEAD_BYTES)),
+    );
+    new Uint8Array(grown).set(new Uint8Array(segment, 0, this.#fill));
+    return grown;
   }
 
   #reserve(bytes: number): void {

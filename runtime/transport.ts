@@ -8,7 +8,13 @@
  *
  * @module
  */
-import { type Frame, FrameDecoder, type FrameLimits, headerBytes } from "./framing.ts";
+import {
+  DEFAULT_FRAME_LIMITS,
+  type Frame,
+  FrameDecoder,
+  type FrameLimits,
+  headerBytes,
+} from "./framing.ts";
 
 /** The byte-level channel a transport runs over; `Deno.Conn` is one. */
 export interface ByteChannel {
@@ -57,6 +63,42 @@ export function channelFromStreams(
   };
 }
 
+/**
+ * Why a transport closed on a peer that broke one of its limits: it did not
+ * read what was sent to it, or did not send a frame it began in time.
+ */
+export class PeerLimitError extends Error {
+  override name = "PeerLimitError";
+}
+
+/** Limits a transport applies to its peer: framing limits and the outgoing queue. */
+export interface TransportLimits extends FrameLimits {
+  /**
+   * Bytes of messages queued for the peer and not yet written. A send that
+   * takes the queue over this closes the transport (the peer is not reading);
+   * one message of any size may always be queued behind an empty queue. C++
+   * has no such limit. Default 64 MiB, one message of the largest size.
+   */
+  maxOutgoingBytes: number;
+  /**
+   * Bytes queued by all the transports of this process together (each
+   * checks the total against its own value). Over it, the transport with
+   * the most queued is closed: many peers that do not read cannot add up
+   * past it. Default 256 MiB.
+   */
+  maxProcessOutgoingBytes: number;
+}
+
+/** The default transport limits. */
+export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze({
+  ...DEFAULT_FRAME_LIMITS,
+  maxOutgoingBytes: 64 * 1024 * 1024,
+  maxProcessOutgoingBytes: 256 * 1024 * 1024,
+});
+
+/** Bytes queued by every transport of this process, and the transports open in it. */
+const processQueue = { bytes: 0, transports: new Set<FrameTransport>() };
+
 /** Size of the reusable staging buffer that small frames are coalesced into. */
 const STAGING_BYTES = 64 * 1024;
 /** How long a lazy frame may wait for company before it is written alone. */
@@ -71,6 +113,11 @@ const LAZY_DELAY_MS = 5;
  * After close, `send` drops silently: the owner learns of the close once,
  * through {@linkcode FrameTransport.closed}.
  *
+ * Against a hostile peer (see {@linkcode TransportLimits}): the transport
+ * closes when more than `maxOutgoingBytes` wait to be written (the peer is
+ * not reading), when a frame is not received by its deadline, and when a
+ * flushing close cannot write its last messages by theirs.
+ *
  * @example
  * ```ts ignore
  * import { FrameTransport } from "./transport.ts";
@@ -81,12 +128,22 @@ const LAZY_DELAY_MS = 5;
  */
 export class FrameTransport {
   readonly #channel: ByteChannel;
+  readonly #limits: TransportLimits;
   readonly #decoder: FrameDecoder;
   readonly #onFrame: (frame: Frame) => void;
+  /** Messages waiting to be written, from `#head` on. */
   #queue: Uint8Array[][] = [];
+  #head = 0;
+  /** Bytes sent and not yet written, on the wire's count (headers included). */
+  #queuedBytes = 0;
   readonly #staging = new Uint8Array(STAGING_BYTES);
   #writing = false;
   #lazyTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Fires at the deadline of the frame being received, or of a flushing close. */
+  #deadlineTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #deadlineAt = 0;
+  /** When a flushing close gives up on the peer taking its last messages. */
+  #flushBy: number | null = null;
   #closed = false;
   #closeAfterFlush: Error | null | undefined = undefined;
   #resolveClosed!: (reason: Error | undefined) => void;
@@ -96,12 +153,14 @@ export class FrameTransport {
   constructor(
     channel: ByteChannel,
     onFrame: (frame: Frame) => void,
-    limits: Partial<FrameLimits> = {},
+    limits: Partial<TransportLimits> = {},
   ) {
     this.#channel = channel;
     this.#onFrame = onFrame;
-    this.#decoder = new FrameDecoder(limits);
+    this.#limits = { ...DEFAULT_TRANSPORT_LIMITS, ...limits };
+    this.#decoder = new FrameDecoder(this.#limits);
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    processQueue.transports.add(this);
     this.#readLoop();
   }
 
@@ -110,10 +169,16 @@ export class FrameTransport {
     return this.#closed;
   }
 
+  /** Bytes of messages sent and not yet written to the channel. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
   /**
    * Queues one message, given as its segments (each a whole number of
    * words). The segments must not change afterwards. Never throws; dropped
-   * after close.
+   * after close. Closes the transport instead when the queue would go over
+   * `maxOutgoingBytes`.
    *
    * A `lazy` message (one nobody waits on, such as a Finish) does not start
    * a write of its own: it rides along with the next message sent, or is
@@ -122,7 +187,22 @@ export class FrameTransport {
    */
   send(segments: Uint8Array[], lazy = false): void {
     if (this.#closed || this.#closeAfterFlush !== undefined) return;
+    const bytes = frameBytes(segments);
+    if (this.#queuedBytes > 0 && this.#queuedBytes + bytes > this.#limits.maxOutgoingBytes) {
+      return this.#shut(
+        new PeerLimitError(
+          `Peer is not reading: ${this.#queuedBytes + bytes} bytes would be queued for it; ` +
+            `the limit is ${this.#limits.maxOutgoingBytes} (maxOutgoingBytes).`,
+        ),
+      );
+    }
+    this.#queuedBytes += bytes;
     this.#queue.push(segments);
+    processQueue.bytes += bytes;
+    if (processQueue.bytes > this.#limits.maxProcessOutgoingBytes) {
+      FrameTransport.#shutLargestQueue(this.#limits.maxProcessOutgoingBytes);
+      if (this.#closed) return;
+    }
     if (this.#writing) return;
     if (!lazy) {
       this.#writing = true;
@@ -130,7 +210,7 @@ export class FrameTransport {
     } else {
       this.#lazyTimer ??= setTimeout(() => {
         this.#lazyTimer = undefined;
-        if (!this.#writing && this.#queue.length > 0) {
+        if (!this.#writing && this.#pending() > 0) {
           this.#writing = true;
           this.#writeLoop();
         }
@@ -138,11 +218,17 @@ export class FrameTransport {
     }
   }
 
-  /** Closes the channel; pending writes are flushed first when `flush` is set. */
+  /**
+   * Closes the channel. With `flush`, queued messages are written first,
+   * within the deadline a frame of their size would get.
+   */
   close(reason?: Error, flush = false): void {
     if (this.#closed) return;
-    if (!flush || (!this.#writing && this.#queue.length === 0)) return this.#shut(reason);
+    if (!flush || (!this.#writing && this.#pending() === 0)) return this.#shut(reason);
+    if (this.#closeAfterFlush !== undefined) return;
     this.#closeAfterFlush = reason ?? null;
+    this.#flushBy = performance.now() + this.#allowanceMs(this.#queuedBytes);
+    this.#armDeadline(this.#flushBy);
     if (!this.#writing) {
       // Lazy messages are waiting on their timer: write them now.
       this.#writing = true;
@@ -150,23 +236,93 @@ export class FrameTransport {
     }
   }
 
+  /** Closes the transport of this process with the most bytes queued. */
+  static #shutLargestQueue(limit: number): void {
+    let largest: FrameTransport | null = null;
+    for (const holder of processQueue.transports) {
+      if (largest === null || holder.#queuedBytes > largest.#queuedBytes) largest = holder;
+    }
+    if (largest === null) return;
+    largest.#shut(
+      new PeerLimitError(
+        `Peer is not reading: ${largest.#queuedBytes} bytes are queued for it, the most of any ` +
+          `connection, and ${processQueue.bytes} for all of this process's; the limit is ` +
+          `${limit} (maxProcessOutgoingBytes).`,
+      ),
+    );
+  }
+
   #shut(reason: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
+    this.#head = 0;
+    processQueue.bytes -= this.#queuedBytes;
+    processQueue.transports.delete(this);
+    this.#queuedBytes = 0;
     clearTimeout(this.#lazyTimer);
+    clearTimeout(this.#deadlineTimer);
     try {
       this.#channel.close();
     } catch { /* already closed */ }
     this.#resolveClosed(reason);
   }
 
+  /** Messages queued and not yet taken for writing. */
+  #pending(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** Milliseconds the limits allow for `bytes` to cross the wire. */
+  #allowanceMs(bytes: number): number {
+    const { frameTimeoutMs, minFrameBytesPerSecond } = this.#limits;
+    return frameTimeoutMs + (bytes / minFrameBytesPerSecond) * 1000;
+  }
+
+  /**
+   * Makes the one deadline timer fire by `at` (a `performance.now()` time).
+   * A timer already due earlier stays: when it fires it looks at what is due
+   * then, so frames that complete in time cost no timer of their own.
+   */
+  #armDeadline(at: number): void {
+    if (this.#deadlineTimer !== undefined && this.#deadlineAt <= at) return;
+    clearTimeout(this.#deadlineTimer);
+    this.#deadlineAt = at;
+    this.#deadlineTimer = setTimeout(() => {
+      this.#deadlineTimer = undefined;
+      this.#onDeadline();
+    }, Math.max(0, at - performance.now()));
+  }
+
+  #onDeadline(): void {
+    const flushing = this.#closeAfterFlush !== undefined;
+    const due = flushing ? this.#flushBy : this.#decoder.deadline;
+    if (due === null) return;
+    if (performance.now() < due) return this.#armDeadline(due);
+    // The peer did not take the last messages in time: close without them.
+    if (flushing) return this.#shut(this.#closeAfterFlush ?? undefined);
+    const declared = this.#decoder.declaredBytes;
+    this.#shut(
+      new PeerLimitError(
+        `A frame${declared > 0 ? ` of ${declared} bytes` : ""} was not received within ` +
+          `${Math.round(this.#allowanceMs(declared))} ms`,
+      ),
+    );
+  }
+
   async #writeLoop(): Promise<void> {
     try {
-      while (this.#queue.length > 0 && !this.#closed) {
+      while (this.#pending() > 0 && !this.#closed) {
         const staged = this.#stage();
-        if (staged > 0) await this.#writeAll(this.#staging.subarray(0, staged));
-        else await this.#writeLarge(this.#queue.shift()!);
+        if (staged > 0) {
+          await this.#writeAll(this.#staging.subarray(0, staged));
+          this.#written(staged);
+        } else {
+          const segments = this.#queue[this.#head];
+          this.#queue[this.#head++] = EMPTY;
+          await this.#writeLarge(segments);
+          this.#written(frameBytes(segments));
+        }
       }
     } catch (error) {
       this.#shut(asError(error));
@@ -176,16 +332,30 @@ export class FrameTransport {
     }
   }
 
+  /** Accounts for `bytes` written, and drops the taken part of the queue from time to time. */
+  #written(bytes: number): void {
+    if (this.#closed) return;
+    this.#queuedBytes -= bytes;
+    processQueue.bytes -= bytes;
+    if (this.#head === this.#queue.length) {
+      this.#queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
   /** Frames queued messages into the staging buffer while they fit; returns the bytes staged. */
   #stage(): number {
     const staging = this.#staging;
     const view = new DataView(staging.buffer);
+    const queue = this.#queue;
     let at = 0;
-    let taken = 0;
-    for (const segments of this.#queue) {
+    for (; this.#head < queue.length; this.#head++) {
+      const segments = queue[this.#head];
       const header = headerBytes(segments.length);
-      let size = header;
-      for (const segment of segments) size += segment.byteLength;
+      const size = frameBytes(segments);
       if (at + size > staging.byteLength) break;
       staging.fill(0, at, at + header);
       view.setUint32(at, segments.length - 1, true);
@@ -195,21 +365,39 @@ export class FrameTransport {
         staging.set(segments[i], offset);
         offset += segments[i].byteLength;
       }
+      queue[this.#head] = EMPTY;
       at = offset;
-      taken++;
     }
-    this.#queue.splice(0, taken);
     return at;
   }
 
-  /** Writes one message too large for the staging buffer: header, then segments in place. */
+  /**
+   * Writes one message too large for the staging buffer: its header and
+   * first bytes from the staging buffer in one write (a reader learns the
+   * sizes together with the start of the content), then the rest in place.
+   */
   async #writeLarge(segments: Uint8Array[]): Promise<void> {
-    const header = new Uint8Array(headerBytes(segments.length));
-    const view = new DataView(header.buffer);
+    const staging = this.#staging;
+    const view = new DataView(staging.buffer);
+    const header = headerBytes(segments.length);
+    staging.fill(0, 0, header);
     view.setUint32(0, segments.length - 1, true);
     segments.forEach((segment, i) => view.setUint32(4 + 4 * i, segment.byteLength / 8, true));
-    await this.#writeAll(header);
-    for (const segment of segments) await this.#writeAll(segment);
+    let at = header;
+    let next = 0;
+    let lead = 0;
+    while (next < segments.length) {
+      lead = Math.min(segments[next].byteLength, staging.byteLength - at);
+      staging.set(segments[next].subarray(0, lead), at);
+      at += lead;
+      if (lead < segments[next].byteLength) break;
+      next++;
+      lead = 0;
+    }
+    await this.#writeAll(staging.subarray(0, at));
+    for (; next < segments.length; next++, lead = 0) {
+      await this.#writeAll(lead === 0 ? segments[next] : segments[next].subarray(lead));
+    }
   }
 
   async #writeAll(bytes: Uint8Array): Promise<void> {
@@ -221,20 +409,33 @@ export class FrameTransport {
 
   async #readLoop(): Promise<void> {
     const frames: Frame[] = [];
+    const decoder = this.#decoder;
     try {
       while (!this.#closed) {
-        const target = this.#decoder.readTarget();
+        const target = decoder.readTarget();
         const n = await this.#channel.read(target);
         if (n === null) break;
-        this.#decoder.commit(n, frames);
+        decoder.commit(n, frames);
         for (let i = 0; i < frames.length && !this.#closed; i++) this.#onFrame(frames[i]);
         frames.length = 0;
+        const deadline = decoder.deadline;
+        if (deadline !== null && this.#closeAfterFlush === undefined) this.#armDeadline(deadline);
       }
       this.#shut(undefined);
     } catch (error) {
       this.#shut(this.#closed ? undefined : asError(error));
     }
   }
+}
+
+/** A queue slot already taken for writing (its segments are not held any longer). */
+const EMPTY: Uint8Array[] = [];
+
+/** Bytes a message of `segments` takes on the wire, header included. */
+function frameBytes(segments: Uint8Array[]): number {
+  let bytes = headerBytes(segments.length);
+  for (let i = 0; i < segments.length; i++) bytes += segments[i].byteLength;
+  return bytes;
 }
 
 function asError(error: unknown): Error {

@@ -128,6 +128,23 @@ async function startDenoServer(
 }
 
 /**
+ * Starts `tests/fixtures/limited_server.ts` on `path` in `mode` (`tester` or
+ * `blobs`) with `limits` (JSON for `RpcLimits`), and waits until it listens.
+ * It prints `CLOSED <reason>` for each connection that ends with an error.
+ */
+export function startLimitedServer(
+  path: string,
+  mode: "tester" | "blobs",
+  limits: Record<string, number> = {},
+): Promise<Peer> {
+  return startDenoServer("tests/fixtures/limited_server.ts", path, [
+    path,
+    mode,
+    JSON.stringify(limits),
+  ]);
+}
+
+/**
  * Starts the Foo component (examples/foo/main.ts) listening on
  * `path` with grants for that one socket, and waits until it listens.
  */
@@ -310,4 +327,15 @@ export function inheritableDescriptors(pid: number): Map<number, string> {
 export function sharedDescriptors(pid: number, held: Map<number, string>): [number, string][] {
   const targets = new Set(held.values());
   return [...descriptorsOf(pid)].filter(([, target]) => targets.has(target));
+}
+
+/** Resident and peak resident memory (`VmRSS`, `VmHWM`) of process `pid`, in bytes. */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const field = (name: string) => {
+    const kb = status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, "m"));
+    if (kb === null) throw new Error(`no ${name} in /proc/${pid}/status`);
+    return Number(kb[1]) * 1024;
+  };
+  return { rss: field("VmRSS"), peak: field("VmHWM") };
 }

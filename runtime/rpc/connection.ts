@@ -23,8 +23,14 @@ import {
   Resolve as RpcResolve,
   Return as RpcReturn,
 } from "capnp-es/capnp/rpc";
-import { DEFAULT_FRAME_LIMITS, type Frame, type FrameLimits } from "../framing.ts";
-import { type ByteChannel, FrameTransport } from "../transport.ts";
+import { type Frame, FramingError } from "../framing.ts";
+import {
+  type ByteChannel,
+  DEFAULT_TRANSPORT_LIMITS,
+  FrameTransport,
+  PeerLimitError,
+  type TransportLimits,
+} from "../transport.ts";
 import { DEFAULT_READ_LIMITS, type ReadLimits, validateMessage } from "../validate.ts";
 import {
   BrokenHook,
@@ -39,22 +45,44 @@ import {
   type Sent,
 } from "./capability.ts";
 import { ERROR_TYPES, RpcError } from "./errors.ts";
-import { capTableOf, messageFromFrame, newMessage, segmentsOf } from "./message.ts";
+import { capTableOf, messageBytes, messageFromFrame, newMessage, segmentsOf } from "./message.ts";
 
-/** Every limit a connection enforces against its peer. */
-export interface RpcLimits extends FrameLimits, ReadLimits {
+/**
+ * Every limit a connection enforces against its peer: framing and the
+ * outgoing queue ({@linkcode TransportLimits}), reading
+ * ({@linkcode ReadLimits}), and the call tables below. Where the C++
+ * reference has a limit the default is its value; the others bound what a
+ * peer can make this side hold, with room for the largest legal message.
+ */
+export interface RpcLimits extends TransportLimits, ReadLimits {
   /** Calls this side may have awaiting a Return; more fail with `overloaded`. Default 8192. */
   maxQuestions: number;
   /** Peer calls that may be running here; more get an `overloaded` Return. Default 1024. */
   maxAnswers: number;
+  /**
+   * Answers the peer may leave without a Finish: calls running, refused or
+   * returned, and Bootstraps. The next Call or Bootstrap aborts the
+   * connection (refusing it would only add one more answer to finish).
+   * C++ has no such limit. Default 8192, what this side may ask at once.
+   */
+  maxUnfinishedAnswers: number;
+  /**
+   * Bytes of results kept for answers the peer has not finished (they are
+   * kept for calls pipelined on them until the Finish). A Return that takes
+   * them over this aborts the connection; one answer of any size may always
+   * be kept when no other is. C++ has no such limit. Default 64 MiB.
+   */
+  maxUnfinishedResultBytes: number;
 }
 
-/** Default limits: the C++ reference's message limits and generous call limits. */
+/** Default limits (see {@linkcode RpcLimits} for each one's origin). */
 export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
-  ...DEFAULT_FRAME_LIMITS,
+  ...DEFAULT_TRANSPORT_LIMITS,
   ...DEFAULT_READ_LIMITS,
   maxQuestions: 8192,
   maxAnswers: 1024,
+  maxUnfinishedAnswers: 8192,
+  maxUnfinishedResultBytes: 64 * 1024 * 1024,
 });
 
 /** Options for {@linkcode RpcConnection}. */
@@ -64,6 +92,9 @@ export interface ConnectionOptions {
   /** Limits against the peer; unset fields take {@linkcode DEFAULT_RPC_LIMITS}. */
   limits?: Partial<RpcLimits>;
 }
+
+/** The most bytes queued for a peer that is still sent an Abort (see `#abort`). */
+const ABORT_FLUSH_BYTES = 64 * 1024;
 
 /** The error every call sees once the peer is gone. */
 export function disconnectedError(): RpcError {
@@ -106,6 +137,8 @@ class Answer {
   keepResults = false;
   /** Counted against `maxAnswers` until it returns. */
   running = false;
+  /** Bytes of `response` counted against `maxUnfinishedResultBytes` until Finish. */
+  heldBytes = 0;
 
   constructor(id: number) {
     this.id = id;
@@ -192,6 +225,8 @@ export class RpcConnection implements AsyncDisposable {
   #nextQuestionId = 0;
   readonly #answers = new Map<number, Answer>();
   #runningAnswers = 0;
+  /** Bytes of results held for unfinished answers. */
+  #heldResultBytes = 0;
   readonly #imports = new Map<number, ImportHook>();
   readonly #exports = new Map<number, Export>();
   readonly #exportIds = new Map<Hook, number>();
@@ -210,9 +245,13 @@ export class RpcConnection implements AsyncDisposable {
     this.#transport = new FrameTransport(channel, (frame) => this.#receive(frame), this.#limits);
     this.#transport.closed.then((reason) => {
       this.#shutdown(
-        reason === undefined
-          ? disconnectedError()
-          : new RpcError("disconnected", `Peer disconnected: ${reason.message}`, { cause: reason }),
+        reason === undefined ? disconnectedError() : new RpcError(
+          "disconnected",
+          reason instanceof PeerLimitError || reason instanceof FramingError
+            ? `Connection closed: ${reason.message}`
+            : `Peer disconnected: ${reason.message}`,
+          { cause: reason },
+        ),
       );
     });
   }
@@ -537,9 +576,7 @@ export class RpcConnection implements AsyncDisposable {
   #onCall(message: capnp.Message, root: RpcMessage): void {
     const call = root.call;
     const id = call.questionId;
-    if (this.#answers.has(id)) throw new ProtocolError("Duplicate question ID.");
-    const answer = new Answer(id);
-    this.#answers.set(id, answer);
+    const answer = this.#newAnswer(id);
     const target = this.#resolveTarget(call.target);
     const params = call.params;
     const caps = this.#readCapTable(message, params);
@@ -579,6 +616,33 @@ export class RpcConnection implements AsyncDisposable {
     );
   }
 
+  /** Enters the answer to the peer's question `id` in the table. */
+  #newAnswer(id: number): Answer {
+    if (this.#answers.has(id)) throw new ProtocolError("Duplicate question ID.");
+    if (this.#answers.size >= this.#limits.maxUnfinishedAnswers) {
+      throw new ProtocolError(
+        `Too many unfinished answers: the peer left ${this.#answers.size} calls and Bootstraps ` +
+          `without a Finish (maxUnfinishedAnswers).`,
+      );
+    }
+    const answer = new Answer(id);
+    this.#answers.set(id, answer);
+    return answer;
+  }
+
+  /** Counts the results `answer` keeps until its Finish; aborts when they are too many bytes. */
+  #holdResults(answer: Answer, message: capnp.Message): void {
+    answer.heldBytes = messageBytes(message);
+    const others = this.#heldResultBytes;
+    this.#heldResultBytes += answer.heldBytes;
+    if (others > 0 && this.#heldResultBytes > this.#limits.maxUnfinishedResultBytes) {
+      this.#abort(
+        `Too many results held: the peer left ${this.#heldResultBytes} bytes of results ` +
+          `without a Finish (maxUnfinishedResultBytes).`,
+      );
+    }
+  }
+
   /** The (retained) hook a message target names. */
   #resolveTarget(target: MessageTarget): Hook {
     if (target.which() === MessageTarget.IMPORTED_CAP) {
@@ -610,7 +674,7 @@ export class RpcConnection implements AsyncDisposable {
       ret.releaseParamCaps = false;
       ret.resultsSentElsewhere = true;
       this.#send(message);
-      return;
+      return this.#holdResults(answer, response.message);
     }
     const message = response.writable ? response.message : copyResults(response);
     const ret = message.getRoot(RpcMessage).return;
@@ -620,6 +684,7 @@ export class RpcConnection implements AsyncDisposable {
     // A copy's references were only needed to describe the caps; the original stays for pipelining.
     if (message !== response.message) releaseCaps(capTableOf<Capability>(message));
     this.#send(message);
+    this.#holdResults(answer, response.message);
   }
 
   #stopRunning(answer: Answer): void {
@@ -749,6 +814,7 @@ export class RpcConnection implements AsyncDisposable {
     const answer = this.#answers.get(questionId);
     if (answer === undefined) throw new ProtocolError("Finish for unknown answer ID.");
     this.#answers.delete(questionId);
+    this.#heldResultBytes -= answer.heldBytes;
     if (!answer.returned) {
       // Early Finish: cancel the call and retire the question now.
       answer.abort(new RpcError("failed", "Call canceled by the caller."));
@@ -770,9 +836,7 @@ export class RpcConnection implements AsyncDisposable {
   }
 
   #onBootstrap(questionId: number): void {
-    if (this.#answers.has(questionId)) throw new ProtocolError("Duplicate question ID.");
-    const answer = new Answer(questionId);
-    this.#answers.set(questionId, answer);
+    const answer = this.#newAnswer(questionId);
     if (this.#bootstrap === null) {
       const error = new RpcError("failed", "No bootstrap interface.");
       answer.sent = failedSent(error);
@@ -884,13 +948,21 @@ export class RpcConnection implements AsyncDisposable {
 
   // ---- Teardown ----
 
-  /** Sends Abort with `reason` and closes. */
+  /**
+   * Sends Abort with `reason` and closes. Only a peer that keeps up gets the
+   * Abort: behind more than {@linkcode ABORT_FLUSH_BYTES} it has not read, the
+   * connection closes at once instead of keeping its queue while it flushes.
+   */
   #abort(reason: string): void {
     if (this.#error) return;
-    const message = newMessage();
-    writeException(message.initRoot(RpcMessage)._initAbort(), new RpcError("failed", reason));
-    this.#send(message);
-    this.#transport.close(undefined, true);
+    if (this.#transport.queuedBytes <= ABORT_FLUSH_BYTES) {
+      const message = newMessage();
+      writeException(message.initRoot(RpcMessage)._initAbort(), new RpcError("failed", reason));
+      this.#send(message);
+      this.#transport.close(undefined, true);
+    } else {
+      this.#transport.close();
+    }
     this.#shutdown(new RpcError("disconnected", `Connection aborted: ${reason}`));
   }
 
@@ -907,6 +979,7 @@ export class RpcConnection implements AsyncDisposable {
       answer.response?.dispose();
     }
     this.#answers.clear();
+    this.#heldResultBytes = 0;
     for (const lift of this.#embargoes.values()) lift();
     this.#embargoes.clear();
     const exports = [...this.#exports.values()];

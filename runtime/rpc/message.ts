@@ -31,22 +31,67 @@ export function messageFromFrame(frame: Frame): capnp.Message {
 
 const SingleSegmentArena = new capnp.Message()._capnp.arena.constructor as new (
   buffer: ArrayBuffer,
-) => ConstructorParameters<typeof capnp.Message>[0];
+) => ConstructorParameters<typeof capnp.Message>[0] & { buffer: ArrayBuffer };
+
+type Segment = ReturnType<capnp.Message["allocateSegment"]>;
+
+/**
+ * Room a growing segment keeps beyond what was asked for, as capnp-es's own
+ * arena: the few words written after a large blob (a Call's target, its cap
+ * table) must not copy the blob again.
+ */
+const SLACK_BYTES = 4096;
+
+/**
+ * A message being built in one segment that grows geometrically: capnp-es's
+ * single-segment arena grows by exactly what is asked for and copies itself
+ * each time, so a reply of many large blobs took time quadratic in its size.
+ * Doubling copies every byte at most once on average.
+ */
+class GrowingMessage extends capnp.Message {
+  override allocateSegment(byteLength: number): Segment {
+    const segment = this._capnp.segments[0];
+    const used = segment.byteLength;
+    const capacity = Math.max(2 * segment.buffer.byteLength, used + byteLength + SLACK_BYTES);
+    const buffer = new ArrayBuffer(capacity);
+    new Uint8Array(buffer).set(new Uint8Array(segment.buffer, 0, used));
+    segment.replaceBuffer(buffer);
+    (this._capnp.arena as InstanceType<typeof SingleSegmentArena>).buffer = buffer;
+    return segment;
+  }
+}
 
 /**
  * A new message for building, starting with `bytes` of segment space:
- * capnp-es would zero 4 KiB for each, where most RPC messages need a few words.
+ * capnp-es would zero 4 KiB for each, where most RPC messages need a few
+ * words. It grows geometrically, so building costs time linear in its size.
+ *
+ * @example
+ * ```ts
+ * import { Message as RpcMessage } from "capnp-es/capnp/rpc";
+ * import { newMessage, segmentsOf } from "./message.ts";
+ * const message = newMessage();
+ * message.initRoot(RpcMessage)._initAbort().reason = "x".repeat(100_000);
+ * if (segmentsOf(message).length !== 1) throw new Error("one segment");
+ * ```
  */
 export function newMessage(bytes = 512): capnp.Message {
   // The public constructors either zero 4 KiB or mark a supplied arena as
   // full of data; set up the (documented) internal state directly instead.
-  const message = Object.create(capnp.Message.prototype) as capnp.Message;
+  const message = Object.create(GrowingMessage.prototype) as GrowingMessage;
   (message as { _capnp: unknown })._capnp = {
     arena: new SingleSegmentArena(new ArrayBuffer(bytes)),
     segments: [],
     traversalLimit: Infinity,
   };
   return message;
+}
+
+/** Bytes of segment data a message holds (its size on the wire, less the header). */
+export function messageBytes(message: capnp.Message): number {
+  let bytes = 0;
+  for (const segment of message._capnp.segments) bytes += segment.byteLength;
+  return bytes;
 }
 
 /** The used part of each segment of a message, for the transport to frame. */

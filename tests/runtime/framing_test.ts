@@ -10,6 +10,8 @@ import {
   FramingError,
 } from "../../runtime/framing.ts";
 
+const MiB = 1024 * 1024;
+
 /** A segment of `words` words whose bytes follow a pattern seeded by `seed`. */
 function segment(words: number, seed = 0): Uint8Array {
   const bytes = new Uint8Array(words * 8);
@@ -136,7 +138,7 @@ Deno.test("FrameDecoder: many frames in one chunk, and a chunk split mid-frame",
   messages.forEach((m, i) => assertFrame(chunked[i], m));
 });
 
-Deno.test("FrameDecoder: readTarget/commit receives a 3 MiB segment in place", () => {
+Deno.test("FrameDecoder: readTarget/commit receives a 3 MiB segment in place, in a few steps", () => {
   const big = segment(3 * 1024 * 1024 / 8, 9);
   const small = segment(1, 10);
   const bytes = encodeFrame([small, big]);
@@ -157,17 +159,19 @@ Deno.test("FrameDecoder: readTarget/commit receives a 3 MiB segment in place", (
   }
   assertEquals(out.length, 1);
   assertFrame(out[0], [small, big]);
-  // Everything past the first staging read went straight into the segment.
-  const inPlace = targets.filter((t) => t.buffer === out[0][1]).reduce((n, t) => n + t.length, 0);
+  // Everything past the first staging read went straight into the segment's buffers,
+  // of which there were few: it grows by doubling from 1 MiB.
+  const staging = targets[0].buffer;
+  const inPlace = targets.filter((t) => t.buffer !== staging).reduce((n, t) => n + t.length, 0);
   assert(
     inPlace >= big.byteLength - 64 * 1024,
     `only ${inPlace} of ${big.byteLength} bytes were read in place`,
   );
+  const buffers = new Set(targets.map((t) => t.buffer).filter((b) => b !== staging));
+  assert(buffers.size <= 3, `${buffers.size} buffers for the segment`);
+  assert(buffers.has(out[0][1]), "the last one is the segment");
   // The staging buffer never grew to hold the segment.
-  assert(
-    targets.every((t) => t.buffer === out[0][1] || t.buffer.byteLength <= 64 * 1024),
-    "staging buffer stayed at 64 KiB",
-  );
+  assertEquals(staging.byteLength, 64 * 1024, "staging buffer stayed at 64 KiB");
 });
 
 Deno.test("FrameDecoder: readTarget after a frame resumes with the staging buffer", () => {
@@ -212,21 +216,22 @@ Deno.test("FrameDecoder: zero-length segments", () => {
   assertFrame(got[1], [empty, empty]);
 });
 
-Deno.test("FrameDecoder: more than 512 segments is refused from the first 4 header bytes", () => {
-  const hostile = header(new Array(513).fill(0));
+Deno.test("FrameDecoder: 512 segments or more is refused from the first 4 header bytes", () => {
+  assertEquals(DEFAULT_FRAME_LIMITS.maxSegments, 511, "C++ requires fewer than 512");
+  const hostile = header(new Array(512).fill(0));
   const decoder = new FrameDecoder();
   // Three bytes: not enough to know the count yet.
   assertEquals(decoder.push(hostile.subarray(0, 3)), []);
   const error = assertThrows(() => decoder.push(hostile.subarray(3, 4)), FramingError);
-  assert(error.message.includes("513"), error.message);
+  assert(error.message.includes("512 segments; the limit is 511"), error.message);
 
   // A count of 2^32 (u32 0xffffffff + 1) is refused too, not wrapped.
   const huge = new Uint8Array([0xff, 0xff, 0xff, 0xff]);
   assertThrows(() => new FrameDecoder().push(huge), FramingError);
 });
 
-Deno.test("FrameDecoder: exactly 512 segments is accepted", () => {
-  const segs = Array.from({ length: 512 }, (_, i) => segment(i % 2, i));
+Deno.test("FrameDecoder: exactly 511 segments is accepted", () => {
+  const segs = Array.from({ length: 511 }, (_, i) => segment(i % 2, i));
   const frames = new FrameDecoder().push(encodeFrame(segs));
   assertEquals(frames.length, 1);
   assertFrame(frames[0], segs);
@@ -247,7 +252,7 @@ Deno.test("FrameDecoder: total size over 64 MiB is refused from the header alone
 
   // A header claiming 32 GiB per segment fails as a FramingError, not an
   // allocation failure: nothing is allocated for the body.
-  const huge = header(new Array(512).fill(0xffffffff));
+  const huge = header(new Array(511).fill(0xffffffff));
   assertThrows(() => new FrameDecoder().push(huge), FramingError);
 });
 
@@ -296,13 +301,13 @@ Deno.test("FrameDecoder: custom limits: over refused from the header, at the lim
   // Partial limits keep the other default.
   const onlyBytes = new FrameDecoder({ maxMessageBytes: 16 });
   assertThrows(() => onlyBytes.push(header([3])), FramingError);
-  const segs = Array.from({ length: 512 }, () => new Uint8Array(0));
+  const segs = Array.from({ length: 511 }, () => new Uint8Array(0));
   assertEquals(new FrameDecoder({ maxMessageBytes: 16 }).push(encodeFrame(segs)).length, 1);
 });
 
 Deno.test("FrameDecoder: frames after a long header in a tiny staging window", () => {
-  // A 512-segment header (2056 bytes) fed in 5-byte chunks, twice over.
-  const segs = Array.from({ length: 512 }, (_, i) => segment(i % 3 === 0 ? 1 : 0, i));
+  // A 511-segment header (2048 bytes) fed in 5-byte chunks, twice over.
+  const segs = Array.from({ length: 511 }, (_, i) => segment(i % 3 === 0 ? 1 : 0, i));
   const bytes = encodeFrame(segs);
   const decoder = new FrameDecoder();
   const out: Frame[] = [];
@@ -314,4 +319,79 @@ Deno.test("FrameDecoder: frames after a long header in a tiny staging window", (
   assertEquals(out.length, 2);
   assertFrame(out[0], segs);
   assertFrame(out[1], segs);
+});
+
+Deno.test("FrameDecoder: memory follows the bytes received, not the sizes declared", () => {
+  // 511 segments of 128 KiB declared (64 MiB less 128 KiB): one segment at a time is allocated.
+  const sizes = new Array(511).fill(16 * 1024);
+  const decoder = new FrameDecoder();
+  const out: Frame[] = [];
+  assertEquals(decoder.push(header(sizes)), []);
+  assertEquals(decoder.declaredBytes, 511 * 128 * 1024);
+  for (let received = 0; received < 3 * 128 * 1024;) {
+    const target = decoder.readTarget();
+    assert(target.buffer.byteLength <= 128 * 1024, `a ${target.buffer.byteLength}-byte buffer`);
+    const n = Math.min(target.byteLength, 10_000);
+    decoder.commit(n, out);
+    received += n;
+  }
+  assertEquals(out.length, 0);
+
+  // One 60 MiB segment: memory stays within twice what arrived plus 1 MiB, until it is whole.
+  const big = new FrameDecoder();
+  big.push(header([60 * MiB / 8]));
+  let received = 0;
+  while (out.length === 0) {
+    const target = big.readTarget();
+    assert(
+      target.buffer.byteLength <= 2 * received + MiB,
+      `${target.buffer.byteLength} bytes allocated after ${received} received`,
+    );
+    const n = Math.min(target.byteLength, 100_000);
+    target.fill((received >>> 20) & 0xff, 0, n);
+    big.commit(n, out);
+    received += n;
+  }
+  const segment = new Uint8Array(out[0][0]);
+  assertEquals(segment.byteLength, 60 * MiB);
+  assertEquals([segment[0], segment[MiB], segment[60 * MiB - 1]], [0, 1, 59], "content kept");
+});
+
+Deno.test("FrameDecoder: a large segment split over many reads arrives intact", () => {
+  const big = segment(37_500, 4); // 300 000 bytes
+  const small = segment(3, 5);
+  const bytes = encodeFrame([small, big, small]);
+  const decoder = new FrameDecoder();
+  const frames: Frame[] = [];
+  // Prime chunk sizes cut the header, the small segments and the large one anywhere.
+  for (let i = 0, size = 13; i < bytes.byteLength; i += size, size = size === 13 ? 70_001 : 13) {
+    frames.push(...decoder.push(bytes.subarray(i, i + size)));
+  }
+  assertEquals(frames.length, 1);
+  assertFrame(frames[0], [small, big, small]);
+});
+
+Deno.test("FrameDecoder: a deadline per frame, from its first byte, with a size allowance", () => {
+  const decoder = new FrameDecoder({ frameTimeoutMs: 1000, minFrameBytesPerSecond: 1024 * 1024 });
+  assertEquals(decoder.deadline, null, "no frame in progress");
+  const bytes = encodeFrame([segment(4)]);
+  const before = performance.now();
+  decoder.push(bytes.subarray(0, 3));
+  const after = performance.now();
+  const partial = decoder.deadline;
+  assert(partial !== null && partial >= before + 1000 && partial <= after + 1000, `${partial}`);
+  assertEquals(decoder.push(bytes.subarray(3)).length, 1);
+  assertEquals(decoder.deadline, null, "the frame is whole");
+
+  // A frame declaring 2 MiB gets 2 s more, counted from its first byte.
+  const headerBefore = performance.now();
+  decoder.push(header([2 * 1024 * 1024 / 8]));
+  const headerAfter = performance.now();
+  const declared = decoder.deadline!;
+  assert(
+    declared >= headerBefore + 3000 && declared <= headerAfter + 3000,
+    `the size allowance is added: ${declared - headerBefore}`,
+  );
+  decoder.push(new Uint8Array(1000));
+  assertEquals(decoder.deadline, declared, "progress does not move the deadline");
 });

@@ -30,7 +30,7 @@ import {
   Tester_Wait$Params,
 } from "../../schemas/gen/testing.ts";
 import { assert, assertEquals } from "../assert.ts";
-import { connectTester, type Peer, startDenoTester, tempSocketPath } from "../helpers.ts";
+import { connectTester, memoryOf, type Peer, startDenoTester, tempSocketPath } from "../helpers.ts";
 
 // ---- Assertions and bounded waits ----
 
@@ -386,17 +386,6 @@ interface Server {
   readonly peer: Peer;
   /** Set once the server process has exited. */
   exited: boolean;
-}
-
-/** Resident and peak resident memory of process `pid`, in bytes. */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const field = (name: string) => {
-    const kb = status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, "m"));
-    assert(kb !== null, `no ${name} in /proc/${pid}/status`);
-    return Number(kb[1]) * 1024;
-  };
-  return { rss: field("VmRSS"), peak: field("VmHWM") };
 }
 
 const MEMORY_CEILING = 500 * 1024 * 1024;

@@ -6,7 +6,11 @@
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import * as capnp from "capnp-es";
 import { Message as RpcMessage, Return as RpcReturn } from "capnp-es/capnp/rpc";
-import { type ConnectionOptions, RpcConnection } from "../../runtime/rpc/connection.ts";
+import {
+  type ConnectionOptions,
+  RpcConnection,
+  type RpcLimits,
+} from "../../runtime/rpc/connection.ts";
 import { Capability, type LocalHook } from "../../runtime/rpc/capability.ts";
 import { RpcError } from "../../runtime/rpc/errors.ts";
 import { capIndexAt, initStruct, readStruct } from "../../runtime/rpc/message.ts";
@@ -26,6 +30,7 @@ import {
   Tester_CallBack$Params,
   Tester_CallBack$Results,
   Tester_CanceledCount$Results,
+  Tester_Echo$Params,
   Tester_EchoCap$Params,
   Tester_Fail$Params,
   Tester_MakeCounter$Params,
@@ -51,6 +56,7 @@ import {
 const TESTER = Tester$Client.interfaceId;
 const METHOD = {
   add: 0,
+  echo: 1,
   makeCounter: 3,
   callBack: 4,
   fail: 5,
@@ -112,11 +118,11 @@ function observedTester(): { tester: Capability; state: TesterState; signals: Ab
 }
 
 /** The engine as server, bootstrapping a (observed) Tester. */
-async function serverSession(): Promise<
+async function serverSession(limits: Partial<RpcLimits> = {}): Promise<
   Session & { state: TesterState; signals: AbortSignal[] }
 > {
   const { tester, state, signals } = observedTester();
-  const s = await session({ bootstrap: tester });
+  const s = await session({ bootstrap: tester, limits });
   tester.dispose(); // the connection holds its own reference
   return {
     rpc: s.rpc,
@@ -1037,4 +1043,52 @@ Deno.test("Unknown ids → Abort: call target, pipelined question, Finish, Retur
     await s.peer.send(build.bootstrap(3));
     await expectAbort(s, "Duplicate question ID.");
   });
+});
+
+// ===================== Limits on what the peer leaves unfinished =====================
+
+Deno.test("maxUnfinishedAnswers: Bootstraps and calls count until Finish; one more aborts", async () => {
+  await using s = await serverSession({ maxUnfinishedAnswers: 3 });
+  const tester = await bootstrapExport(s.peer, 0); // finished: does not count
+  await bootstrapReturn(s.peer, 1);
+  await s.peer.send(build.call({
+    questionId: 2,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: METHOD.wait,
+    params: (content) => initStruct(Tester_Wait$Params, content).ms = 60_000,
+  }));
+  await callEngine(s.peer, {
+    questionId: 3,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: METHOD.add,
+    params: addParams(1, 2),
+  });
+  // Three unfinished (a Bootstrap, a running call, a returned call): Finish makes room for one.
+  await s.peer.send(build.finish(3, false));
+  await bootstrapReturn(s.peer, 4);
+  await s.peer.send(build.bootstrap(5));
+  await expectAbort(s, "Too many unfinished answers");
+});
+
+Deno.test("maxUnfinishedResultBytes: results kept until Finish are bounded; over it aborts", async () => {
+  await using s = await serverSession({ maxUnfinishedResultBytes: 3000 });
+  const tester = await bootstrapExport(s.peer, 0);
+  const echo = (questionId: number) =>
+    callEngine(s.peer, {
+      questionId,
+      target: { importedCap: tester },
+      interfaceId: TESTER,
+      methodId: METHOD.echo,
+      params: (content) =>
+        initStruct(Tester_Echo$Params, content)._initData(2000).toUint8Array().fill(questionId),
+    });
+  // One result of about 2 KiB is held until its Finish; after the Finish, another may be.
+  await echo(1);
+  await s.peer.send(build.finish(1, false));
+  await echo(2);
+  // A second one held at once goes over 3000 bytes: returned, then the connection is aborted.
+  await echo(3);
+  await expectAbort(s, "Too many results held");
 });

@@ -4,7 +4,12 @@
  */
 import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
 import { encodeFrame, type Frame, FrameDecoder } from "../../runtime/framing.ts";
-import { type ByteChannel, channelFromStreams, FrameTransport } from "../../runtime/transport.ts";
+import {
+  type ByteChannel,
+  channelFromStreams,
+  FrameTransport,
+  PeerLimitError,
+} from "../../runtime/transport.ts";
 import { socketPair, withTimeout } from "../wire_peer.ts";
 
 /** A one-segment message whose words carry `id` and a pattern. */
@@ -159,14 +164,12 @@ Deno.test("FrameTransport: coalesced writes stay within 64 KiB; a larger message
   for (let i = 0; i < 2000; i++) assertEquals(idOf(pair.bInbox.frames[3 + i], 4), 10 + i);
   const writes = pair.aWrites;
   // The small message alone (the big one does not fit with it), then the
-  // big one: its header, then its segment as given, not copied.
+  // big one: its header with its first bytes (64 KiB in all), then the rest
+  // of its segment as given, not copied.
   assertEquals(writes[0].byteLength, wireBytes(small));
-  assertEquals(writes[1].byteLength, 8);
-  assert(
-    writes[2] === big[0] || writes[2].buffer === big[0].buffer,
-    "big segment written in place",
-  );
-  assertEquals(writes[2].byteLength, big[0].byteLength);
+  assertEquals(writes[1].byteLength, 64 * 1024);
+  assert(writes[2].buffer === big[0].buffer, "big segment written in place");
+  assertEquals(writes[2].byteLength, big[0].byteLength - (64 * 1024 - 8));
   assert(
     writes.slice(3).every((w) => w.byteLength <= 64 * 1024),
     `${writes.map((w) => w.byteLength)}`,
@@ -360,6 +363,164 @@ Deno.test("FrameTransport: an exception in onFrame closes the transport and does
   assertEquals(await withTimeout(b.closed, 3000, "peer closed"), undefined);
   // Give any stray rejection a chance to surface (the test fails if it does).
   await new Promise((resolve) => setTimeout(resolve, 20));
+});
+
+/** A channel whose writes never complete (a peer that does not read), closed on demand. */
+function stalledChannel(): ByteChannel & { closes: number } {
+  let endRead: ((n: null) => void) | null = null;
+  const channel = {
+    closes: 0,
+    read: () => new Promise<null>((resolve) => endRead = resolve),
+    write: () => new Promise<number>(() => {}),
+    close: () => {
+      channel.closes++;
+      endRead?.(null);
+    },
+  };
+  return channel;
+}
+
+Deno.test("FrameTransport: a peer that does not read is cut off once over maxOutgoingBytes", async () => {
+  const channel = stalledChannel();
+  const transport = new FrameTransport(channel, () => {}, { maxOutgoingBytes: 100_000 });
+  // 64-byte frames (8 header + 56): the first write stalls, the rest queue up.
+  let sent = 0;
+  while (!transport.isClosed && sent < 10_000) {
+    transport.send(frameOf(sent++, 7));
+    if (!transport.isClosed) assert(transport.queuedBytes <= 100_000, `${transport.queuedBytes}`);
+  }
+  assertEquals(sent, Math.floor(100_000 / 64) + 1, "cut off by the frame that went over");
+  const reason = await withTimeout(transport.closed, 1000, "closed");
+  assert(reason instanceof PeerLimitError, `expected a PeerLimitError, got ${reason}`);
+  assert(/not reading.*maxOutgoingBytes/.test(reason.message), reason.message);
+  assertEquals(channel.closes, 1);
+  assertEquals(transport.queuedBytes, 0, "the queue is dropped");
+});
+
+Deno.test("FrameTransport: over maxProcessOutgoingBytes, the transport with the most queued is closed", async () => {
+  const limits = { maxOutgoingBytes: 1024 * 1024, maxProcessOutgoingBytes: 50_000 };
+  const [channelA, channelB] = [stalledChannel(), stalledChannel()];
+  const a = new FrameTransport(channelA, () => {}, limits);
+  const b = new FrameTransport(channelB, () => {}, limits);
+  for (let i = 0; i < 35; i++) a.send(frameOf(i, 127)); // 35 × 1 KiB
+  for (let i = 0; i < 10; i++) b.send(frameOf(i, 127)); // 10 × 1 KiB
+  assert(!a.isClosed && !b.isClosed, "closed under the limits");
+  // B's next 10 KiB take the process over 50 000 bytes: A, which holds the most, goes.
+  for (let i = 0; i < 10; i++) b.send(frameOf(i, 127));
+  const reason = await withTimeout(a.closed, 1000, "A closed");
+  assert(reason instanceof PeerLimitError, `expected a PeerLimitError, got ${reason}`);
+  assert(
+    /35840 bytes are queued for it.*maxProcessOutgoingBytes/.test(reason.message),
+    reason.message,
+  );
+  assert(!b.isClosed, "B was closed");
+  assertEquals(b.queuedBytes, 20 * 1024);
+  b.close();
+  assertEquals(await b.closed, undefined);
+});
+
+Deno.test("FrameTransport: one message over maxOutgoingBytes may go when nothing else waits", async () => {
+  const [connA, connB] = await socketPair();
+  const a = new FrameTransport(connA, () => {}, { maxOutgoingBytes: 1024 });
+  const inbox = new Inbox();
+  const b = new FrameTransport(connB, inbox.onFrame);
+  a.send(frameOf(1, 4096)); // 32 KiB alone: allowed
+  await inbox.wait(1);
+  assertEquals(a.queuedBytes, 0, "written and accounted for");
+  a.send(frameOf(2, 4096));
+  await inbox.wait(2);
+  assert(!a.isClosed, "closed although the peer reads");
+  a.close();
+  b.close();
+  await Promise.all([a.closed, b.closed]);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+});
+
+Deno.test("FrameTransport: queued bytes are accounted as they are written", async () => {
+  await using pair = await transportPair();
+  for (let i = 0; i < 100; i++) pair.a.send(frameOf(i));
+  assertEquals(pair.a.queuedBytes, 100 * 24);
+  await pair.bInbox.wait(100);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(pair.a.queuedBytes, 0);
+});
+
+Deno.test("FrameTransport: a frame not completed by its deadline closes the transport", async () => {
+  const [connA, connB] = await socketPair();
+  const a = new FrameTransport(connA, () => {}, {
+    frameTimeoutMs: 200,
+    minFrameBytesPerSecond: 1024 * 1024 * 1024,
+  });
+  // A header declaring 60 MiB, then a trickle that would take minutes.
+  const header = new Uint8Array(8);
+  new DataView(header.buffer).setUint32(4, 60 * 1024 * 1024 / 8, true);
+  await connB.write(header);
+  let trickled = 0;
+  while (!a.isClosed && trickled < 500) {
+    await connB.write(new Uint8Array(8)).catch(() => 0);
+    trickled++;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const reason = await withTimeout(a.closed, 3000, "closed");
+  assert(reason instanceof PeerLimitError, `expected a PeerLimitError, got ${reason}`);
+  assert(/frame of 62914560 bytes was not received within/.test(reason.message), reason.message);
+  // The peer sees the close: EOF, or a reset when trickled bytes were left unread.
+  const end = await withTimeout(
+    connB.read(new Uint8Array(8)).catch((error) => {
+      if (error instanceof Deno.errors.ConnectionReset) return null;
+      throw error;
+    }),
+    3000,
+    "the close",
+  );
+  assertEquals(end, null);
+  connB.close();
+});
+
+/** A channel that reads `chunks` one by one, then waits until closed; writes are dropped. */
+function scriptedChannel(chunks: Uint8Array[]): ByteChannel {
+  let endRead: ((n: null) => void) | null = null;
+  return {
+    read(p) {
+      const chunk = chunks.shift();
+      if (chunk === undefined) return new Promise((resolve) => endRead = resolve);
+      p.set(chunk.subarray(0, p.byteLength));
+      if (chunk.byteLength > p.byteLength) chunks.unshift(chunk.subarray(p.byteLength));
+      return Promise.resolve(Math.min(chunk.byteLength, p.byteLength));
+    },
+    write: (p) => Promise.resolve(p.byteLength),
+    close: () => endRead?.(null),
+  };
+}
+
+Deno.test("FrameTransport: a frame completed in time is not cut off by its deadline later", async () => {
+  // Half a frame, then the rest at once: a deadline is armed for it while it is incomplete.
+  const frame = encodeFrame(frameOf(5, 1000));
+  const inbox = new Inbox();
+  const transport = new FrameTransport(
+    scriptedChannel([frame.subarray(0, 3000), frame.subarray(3000)]),
+    inbox.onFrame,
+    { frameTimeoutMs: 50, minFrameBytesPerSecond: 1024 * 1024 * 1024 },
+  );
+  await inbox.wait(1);
+  assertEquals(idOf(inbox.frames[0], 1000), 5);
+  // Well past the deadline the frame had: still open.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert(!transport.isClosed, "closed after its frame had arrived");
+  transport.close();
+  assertEquals(await transport.closed, undefined);
+});
+
+Deno.test("FrameTransport: a flushing close gives up on a peer that does not read", async () => {
+  const channel = stalledChannel();
+  const transport = new FrameTransport(channel, () => {}, {
+    frameTimeoutMs: 100,
+    minFrameBytesPerSecond: 1024 * 1024,
+  });
+  transport.send(frameOf(1));
+  transport.close(undefined, true);
+  assertEquals(await withTimeout(transport.closed, 3000, "closed"), undefined);
+  assertEquals(channel.closes, 1);
 });
 
 Deno.test("channelFromStreams: frames both ways over TransformStreams; EOF closes", async () => {
