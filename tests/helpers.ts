@@ -108,7 +108,7 @@ async function startDenoServer(
   module: string,
   path: string,
   args: string[],
-  { openFiles, collectStderr }: ServerOptions,
+  { openFiles, collectStderr }: ServerOptions = {},
 ): Promise<Peer> {
   const deno = [
     Deno.execPath(),
