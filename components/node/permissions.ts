@@ -14,8 +14,8 @@
  *
  * `node:sqlite` needs nothing beyond read and write on the database's
  * directory. `echoipc` spawns a process only when the node may run Deno
- * (`--allow-run=<deno> --allow-env=NODE_V8_COVERAGE`, which this module
- * does not grant); without it, it echoes in-process, as bitcoind does.
+ * (`--allow-run=<deno>,/bin/bash --allow-env=NODE_V8_COVERAGE`, which this
+ * module does not grant); without it, it echoes in-process, as bitcoind does.
  *
  * @example
  * ```ts

@@ -159,12 +159,18 @@ function refusal(command: ChildCommand): string | null {
   return null;
 }
 
-/** Where bash lives; it closes inherited descriptors before the child runs. */
-function bashPath(): string {
+/**
+ * Where bash lives; it closes inherited descriptors before the child runs.
+ * A process that may not look (no read permission there) gets the usual
+ * place, and its run permission for it decides.
+ */
+export function bashPath(): string {
   for (const path of ["/bin/bash", "/usr/bin/bash"]) {
     try {
       if (Deno.statSync(path).isFile) return path;
-    } catch { /* not here */ }
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) return "/bin/bash";
+    }
   }
   throw new Error("spawn: bash is needed to close inherited descriptors, and none was found");
 }

@@ -1,7 +1,9 @@
 /**
  * `echoipc` (Core's `rpc/node.cpp`, hidden): echoes a string through an
  * IPC round trip. With permission to run Deno (`--allow-run=<deno>
- * --allow-env=NODE_V8_COVERAGE`, the variable Node's child_process reads), the
+ * --allow-env=NODE_V8_COVERAGE`, the variable Node's child_process reads;
+ * plus `/bin/bash` in `--allow-run` when the node may hold descriptors it
+ * inherited, which `spawn` closes through bash), the
  * node spawns `echo_process.ts` through the runtime's `spawn`, asks its
  * Bitcoin Core `Init` for an `Echo` and calls it, as a multiprocess
  * `bitcoin-node` does; without it, it echoes through a local `Echo`, as a
@@ -13,7 +15,12 @@
  * ```
  * @module
  */
-import { denoCommand, spawn } from "../../../runtime/process/process.ts";
+import {
+  bashPath,
+  denoCommand,
+  holdsInheritableDescriptors,
+  spawn,
+} from "../../../runtime/process/process.ts";
 import type { IpcLog } from "../../../runtime/log.ts";
 import { Init } from "../../../schemas/gen/ipc/init.mp.ts";
 import { LocalEcho } from "../ipc/echo.ts";
@@ -21,12 +28,13 @@ import { asStr, defineMethod, helpExampleCli, helpExampleRpc, type RpcMethod } f
 
 const ECHO_PROCESS = new URL("../echo_process.ts", import.meta.url);
 
-/** Whether this process may start Deno (the spawned echo process). */
+/** Whether this process may start Deno (the spawned echo process), as `spawn` does it. */
 function maySpawn(): boolean {
   const granted = (descriptor: Deno.PermissionDescriptor) =>
     Deno.permissions.querySync(descriptor).state === "granted";
   return granted({ name: "run", command: Deno.execPath() }) &&
-    granted({ name: "env", variable: "NODE_V8_COVERAGE" });
+    granted({ name: "env", variable: "NODE_V8_COVERAGE" }) &&
+    (!holdsInheritableDescriptors() || granted({ name: "run", command: bashPath() }));
 }
 
 /** Echoes `text` through a spawned process's `Echo`. */
