@@ -272,7 +272,7 @@ export async function connectTester(
 /** Polls `check` until it returns true, or fails after `timeoutMs`. */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
-  timeoutMs = 2000,
+  timeoutMs = 20_000,
   what = "condition",
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;

@@ -23,7 +23,7 @@ import { messageFromFrame } from "../runtime/rpc/message.ts";
 import { tempSocketPath } from "./helpers.ts";
 
 /** Default time a peer waits for the engine before failing. */
-export const DEFAULT_TIMEOUT_MS = 3000;
+export const DEFAULT_TIMEOUT_MS = 20_000;
 
 /** Two connected ends of a UNIX socket in a fresh temporary directory. */
 export async function socketPair(): Promise<[Deno.UnixConn, Deno.UnixConn]> {

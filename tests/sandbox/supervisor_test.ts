@@ -197,7 +197,7 @@ Deno.test("supervisor: on-failure restarts a killed component after the backoff"
   await (await supervised.current()).spin(0);
   supervised.instance!.kill("SIGKILL");
   // Until the exit is noticed, current() still gives the old instance's Init.
-  await waitFor(() => supervised.exits.length === 1, 2000, "the exit");
+  await waitFor(() => supervised.exits.length === 1, 20_000, "the exit");
   const init = await supervised.current();
   await init.spin(0);
   const second = supervised.instance!.pid;
@@ -250,7 +250,7 @@ Deno.test("supervisor: a crash loop spends the budget with a doubling backoff, t
     const init = await supervised.current();
     started.push(Date.now());
     await assertRejects(() => init.crash(1));
-    await waitFor(() => supervised.exits.length === crash + 1, 2000, `exit ${crash + 1}`);
+    await waitFor(() => supervised.exits.length === crash + 1, 20_000, `exit ${crash + 1}`);
   }
   const error = await supervised.failed;
   assert(error.message.includes("restarted 2 times within 60 s"), error.message);
