@@ -211,7 +211,8 @@ function descendants(pid: number): number[] {
     } catch { /* gone meanwhile */ }
   }
   const found: number[] = [];
-  for (let pending = [pid]; pending.length > 0;) {
+  const pending = [pid];
+  while (pending.length > 0) {
     const next = children.get(pending.pop()!) ?? [];
     found.push(...next);
     pending.push(...next);
