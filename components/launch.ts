@@ -16,6 +16,12 @@
  * node options: bitcoind's, e.g. -rpcport=18500 -debug=rpc -printtoconsole (see sandboxed.ts)
  * ```
  *
+ * The tasks run this launcher, the supervisor, with `--allow-all`: it starts
+ * `prlimit`, `setpriv`, `bwrap` and `mount` (an unrestricted `--allow-run`
+ * is every permission anyway), and Deno lets it read `/proc` (the
+ * resident-memory watchdog, the mount table) only with `--allow-all`. What
+ * a component may do is its own command line's flags.
+ *
  * @module
  */
 import { basename, join, resolve } from "node:path";

@@ -36,6 +36,9 @@
  * - Audit: Deno's permission audit goes through a pipe the supervisor
  *   reads and caps (`audit.ts`).
  * - Channel: a socket pair on descriptor 3, and stdin as the lifeline.
+ * - One run at a time per component and state directory (`<state>/locks/`):
+ *   a second would share the first one's data directory, disk image and
+ *   socket.
  *
  * @example
  * ```ts ignore
