@@ -24,7 +24,7 @@
  *
  * @module
  */
-import { basename, join, resolve } from "node:path";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
 import { applyGrants, loadComponent, parseGrant } from "../sandbox/manifest.ts";
@@ -90,7 +90,11 @@ function splitFlag(arg: string): [string, string | undefined] {
  * `/var/lib/capdeno/<project>-<hash of its path>`, and `note` says why.
  */
 function stateDirectory(given: string | undefined): { dir: string; note?: string } {
-  if (given !== undefined) return { dir: resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), given) };
+  if (given !== undefined) {
+    return {
+      dir: isAbsolute(given) ? given : resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), given),
+    };
+  }
   const inProject = join(PROJECT_ROOT, ".capdeno");
   const closed = Deno.uid() === 0 ? unsearchableAncestor(inProject) : null;
   if (closed === null) return { dir: inProject };
