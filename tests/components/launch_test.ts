@@ -81,13 +81,21 @@ class Task implements AsyncDisposable {
     Deno.kill(-this.pid, "SIGINT");
   }
 
+  /**
+   * Ctrl-C first (after a failed assertion), so that the supervisor stops
+   * the node and unmounts its disk image; SIGKILL if it has not ended 30 s
+   * later.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#child.exitCode === null && this.#child.signalCode === null) {
+    const signal = (name: Deno.Signal) => {
       try {
-        Deno.kill(-this.pid, "SIGKILL");
+        Deno.kill(-this.pid, name);
       } catch { /* gone meanwhile */ }
-    }
+    };
+    if (!this.#closed) signal("SIGINT");
+    const late = setTimeout(() => signal("SIGKILL"), 30_000);
     await this.exited;
+    clearTimeout(late);
   }
 }
 
