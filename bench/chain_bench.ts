@@ -2,7 +2,7 @@
  * Chain benchmarks: prints `BENCH <name> <value> <unit>` per figure and
  * `RATIO <name> <x>` comparisons against references measured in the same run.
  *
- * - `generate_100_blocks_ms`: assemble, solve and connect 100 blocks (what
+ * - `generate_100_blocks_inprocess_ms`: assemble, solve and connect 100 blocks (what
  *   `generatetoaddress 100` does below the RPC layer).
  * - `connect_block_tx_per_s`: `processBlock` of blocks holding 1,000 signed
  *   one-in-one-out P2WPKH spends each — every check, script verification and
@@ -36,7 +36,7 @@ try {
 
   const started = performance.now();
   for (let i = 0; i < 100; i++) generateBlock(chain, { payoutScript: script });
-  const generateMs = report("generate_100_blocks_ms", performance.now() - started, "ms");
+  const generateMs = report("generate_100_blocks_inprocess_ms", performance.now() - started, "ms");
 
   // Mature BLOCKS coinbases, then fan each out to BLOCK_TXS outputs in one block.
   for (let i = 0; i < BLOCKS + 1; i++) generateBlock(chain, { payoutScript: script });
@@ -61,7 +61,7 @@ try {
   );
 
   // References measured in this run.
-  const verifies = report("ref_ecdsa_verify_per_s", key.verifiesPerSecond(), "verify/s");
+  const verifies = report("chain_ref_ecdsa_verify_per_s", key.verifiesPerSecond(), "verify/s");
   const header = new Uint8Array(80);
   const hashes = report("ref_sha256d_header_per_s", perSecond(() => sha256d(header)), "hash/s");
   console.log(`RATIO connect_tx_vs_ecdsa_verify ${(txPerSecond / verifies).toFixed(2)}`);

@@ -60,3 +60,8 @@ export async function spawnFigures(runs = 10): Promise<void> {
   times.sort((a, b) => a - b);
   report("spawn_first_call_ms", times[Math.floor(times.length / 2)], "ms");
 }
+
+if (import.meta.main) {
+  await proxyFigures();
+  await spawnFigures();
+}

@@ -24,11 +24,7 @@ import {
   startDenoTester,
   tempSocketPath,
 } from "../tests/helpers.ts";
-import { hostileFigures } from "./hostile_bench.ts";
 import { BENCH_SECONDS as SECONDS, rate, report } from "./measure.ts";
-import { proxyFigures, spawnFigures } from "./proxy_bench.ts";
-import { sandboxFigures } from "./sandbox_bench.ts";
-import { nodeFigures } from "./node_bench.ts";
 
 const MIB = 1 << 20;
 
@@ -128,9 +124,4 @@ if (import.meta.main) {
     console.log(`RATIO rpc_inflight_vs_cpp ${(ours.inflight / cpp.inflight).toFixed(2)}`);
     console.log(`RATIO blob_vs_cpp ${(ours.blob / cpp.blob).toFixed(2)}`);
   }
-  await proxyFigures();
-  await spawnFigures();
-  await sandboxFigures();
-  await nodeFigures();
-  await hostileFigures();
 }

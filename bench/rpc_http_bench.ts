@@ -4,9 +4,10 @@
  * as the reference, the same 8 clients doing round trips of the same bytes
  * against a raw TCP echo server. Both servers run in their own process.
  *
- * Prints `BENCH rpc_getblockcount_rps <n> req/s`,
+ * Prints `BENCH rpc_http_stub_getblockcount_rps <n> req/s`,
  * `BENCH rpc_http_echo_reference_rps <n> req/s` and
- * `RATIO rpc_getblockcount_vs_tcp_echo <x>`.
+ * `RATIO rpc_http_stub_vs_tcp_echo <x>` (the node's own figure,
+ * `rpc_getblockcount_rps`, is `node_bench.ts`'s).
  *
  * The server side answers `getblockcount` from a stub method table (the
  * method's Core spec, a constant result); point {@linkcode benchMethods} at
@@ -163,7 +164,7 @@ if (import.meta.main) {
         const cookie = await Deno.readTextFile(cookiePath);
         request = keepAliveRequest(cookie, body);
         rps = report(
-          "rpc_getblockcount_rps",
+          "rpc_http_stub_getblockcount_rps",
           await throughput(Number(port), (c) => c.httpCall(request)),
           "req/s",
         );
@@ -178,7 +179,7 @@ if (import.meta.main) {
           "req/s",
         );
       }
-      console.log(`RATIO rpc_getblockcount_vs_tcp_echo ${(rps / echo).toFixed(2)}`);
+      console.log(`RATIO rpc_http_stub_vs_tcp_echo ${(rps / echo).toFixed(2)}`);
     } finally {
       await Deno.remove(datadir, { recursive: true });
     }

@@ -4,11 +4,23 @@
  * [+ bubblewrap], a fresh DENO_DIR) to the first answer, median of `runs`.
  * The first spawn, which also builds the bundle, is reported on its own.
  *
+ * Then the node as `deno task spawn-node` starts it (planned from its
+ * manifest and options, under a {@linkcode Supervisor}, under root with its
+ * disk image mounted): `spawn_node_sandboxed_to_rpc_ms` from the plan to
+ * its first JSON-RPC answer, median of 3 on a state directory whose bundle
+ * is built (and `_hardened_` where bwrap exists). Its reference, the node
+ * started with plain `deno run` (`node_start_to_rpc_ms`), is
+ * `node_bench.ts`'s; `deno task bench` prints the ratio of the two.
+ *
  * @module
  */
 import { loadComponent, PROJECT_ROOT, spawnComponent } from "../mod.ts";
 import { bwrapPath } from "../sandbox/hardened.ts";
+import { Supervisor } from "../sandbox/supervisor.ts";
 import { FooInit } from "../schemas/gen/conformance.mp.ts";
+import { Init } from "../schemas/gen/ipc/init.mp.ts";
+import { planNode, rpcAccess, waitForRpc } from "../components/node/sandboxed.ts";
+import { freePort } from "../tests/components/node/node_process.ts";
 import { report } from "./measure.ts";
 
 async function firstCall(stateDir: string, hardened: boolean): Promise<number> {
@@ -19,22 +31,43 @@ async function firstCall(stateDir: string, hardened: boolean): Promise<number> {
   return performance.now() - started;
 }
 
-/** Prints `spawn_sandboxed_first_call_ms` (and `_hardened_` where bwrap exists). */
-export async function sandboxFigures(runs = 10): Promise<void> {
-  const stateDir = await Deno.makeTempDir({ prefix: "capdeno-bench-" });
+/** Milliseconds from planning the sandboxed node to its first JSON-RPC answer. */
+async function nodeToRpc(stateDir: string, hardened: boolean): Promise<number> {
+  const node = await loadComponent(`${PROJECT_ROOT}/components/node`);
+  const started = performance.now();
+  const planned = planNode(node, stateDir, [`-rpcport=${freePort()}`]);
+  if (planned.kind !== "run") throw new Error("the node's options print instead of running");
+  await using supervisor = new Supervisor({ stateDir, hardened });
+  const { component, args } = planned.plan;
+  const supervised = await supervisor.start(Init, component, { args });
+  await waitForRpc(rpcAccess(planned.plan)!, supervised.failed);
+  return performance.now() - started;
+}
+
+const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** `runs` measurements of `measure`, one after another. */
+async function repeat(runs: number, measure: () => Promise<number>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push(await measure());
+  return times;
+}
+
+/** Prints `spawn_sandboxed_first_call_ms`, the node's figures (and `_hardened_` where bwrap exists). */
+export async function sandboxFigures(runs = 10, nodeRuns = 3): Promise<void> {
+  const stateDir = Deno.realPathSync(await Deno.makeTempDir({ prefix: "capdeno-bench-" }));
   report("spawn_sandboxed_cold_bundle_ms", await firstCall(stateDir, false), "ms");
+  report("spawn_node_sandboxed_cold_bundle_to_rpc_ms", await nodeToRpc(stateDir, false), "ms");
   for (const hardened of [false, true]) {
+    const suffix = hardened ? "_hardened" : "";
     if (hardened && bwrapPath() === null) {
-      console.log("SKIPPED spawn_sandboxed_hardened_first_call_ms: bubblewrap not installed");
+      console.log("SKIPPED the hardened figures: bubblewrap not installed");
       continue;
     }
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) times.push(await firstCall(stateDir, hardened));
-    times.sort((a, b) => a - b);
-    const name = hardened
-      ? "spawn_sandboxed_hardened_first_call_ms"
-      : "spawn_sandboxed_first_call_ms";
-    report(name, times[Math.floor(times.length / 2)], "ms");
+    const foo = await repeat(runs, () => firstCall(stateDir, hardened));
+    report(`spawn_sandboxed${suffix}_first_call_ms`, median(foo), "ms");
+    const node = await repeat(nodeRuns, () => nodeToRpc(stateDir, hardened));
+    report(`spawn_node_sandboxed${suffix}_to_rpc_ms`, median(node), "ms");
   }
   await Deno.remove(stateDir, { recursive: true });
 }

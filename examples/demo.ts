@@ -1,5 +1,5 @@
 /**
- * `deno task start`: a parent process spawns the Foo component
+ * `deno task demo`: a parent process spawns the Foo component
  * (`examples/foo/main.ts`) through the sandbox's spawn contract, with no
  * permissions at all (its manifest grants none), and calls it
  * through the proxy generated from `schemas/conformance.capnp`: a plain

@@ -41,6 +41,9 @@
  *   (`spawn` closes them, `runtime/process/process.ts`).
  * - Exit reasons: from the wait status, the CPU time and memory the
  *   watchdog sampled and the signals the supervisor sent (`limits.ts`).
+ * - One run at a time per component and state directory (`<state>/locks/`):
+ *   a second would share the first one's data directory, disk image and
+ *   socket.
  *
  * @example
  * ```ts ignore
@@ -136,6 +139,8 @@ export function stateLayout(stateDir: string) {
     data: (name: string) => join(stateDir, "data", name),
     disk: (name: string) => join(stateDir, "disks", `${name}.ext4`),
     view: (name: string) => join(stateDir, "view", name),
+    /** Held for a component's run (`lockRun`); a file kept between runs. */
+    lock: (name: string) => join(stateDir, "locks", `${name}.lock`),
     logs: join(stateDir, "logs"),
     run: join(stateDir, "run"),
     sockets: join(stateDir, "sockets"),
@@ -275,20 +280,50 @@ function carryCaches(from: string, to: string): void {
 }
 
 /**
+ * The first directory above `path` (an absolute, real path) that other
+ * users may not search (no `o+x`), or null when there is none. Under a root
+ * supervisor a state directory below one cannot be used: its components
+ * run as other users.
+ */
+export function unsearchableAncestor(path: string): string | null {
+  for (let dir = dirname(path); dir !== "/"; dir = dirname(dir)) {
+    if ((Deno.statSync(dir).mode! & 0o001) === 0) return dir;
+  }
+  return null;
+}
+
+/**
  * Under a root supervisor components run as other users, which must be able
  * to pass through the state directory to reach their own directories: its
  * ancestors must be searchable by others, and it is made so itself.
  */
 function exposeStateDirectory(stateDir: string): void {
-  for (let dir = dirname(stateDir); dir !== "/"; dir = dirname(dir)) {
-    if ((Deno.statSync(dir).mode! & 0o001) === 0) {
-      throw new SandboxError(
-        `components run as their own users and cannot pass ${dir} to reach ${stateDir}; ` +
-          `make it searchable (chmod o+x) or choose another state directory`,
-      );
-    }
+  const closed = unsearchableAncestor(stateDir);
+  if (closed !== null) {
+    throw new SandboxError(
+      `components run as their own users and cannot pass ${closed} to reach ${stateDir}; ` +
+        `make it searchable (chmod o+x) or choose another state directory`,
+    );
   }
   Deno.chmodSync(stateDir, (Deno.statSync(stateDir).mode! & 0o7777) | 0o001);
+}
+
+/**
+ * Takes `<state>/locks/<name>.lock` for one run of a component, or throws:
+ * two runs of one component on one state directory would share its data
+ * directory, its disk image and its socket, and the second would remove
+ * the first's socket and unmount its data when it ended. The lock is an
+ * exclusive `flock`, so it goes with the supervisor, however that ends.
+ */
+function lockRun(path: string, name: string): Deno.FsFile {
+  directory(dirname(path), 0o700);
+  const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
+  if (file.tryLockSync(true)) return file;
+  file.close();
+  throw new SandboxError(
+    `${name} is already running from the state directory ${dirname(dirname(path))} ` +
+      `(another run holds ${path}); stop it first, or choose another state directory`,
+  );
 }
 
 /** Why disk images cannot be used here, once that is known (`quota.ts`). */
@@ -403,6 +438,7 @@ async function prepareRun(
     directory(dir, passable);
   }
   directory(layout.logs, 0o700);
+  const runLock = lockRun(layout.lock(manifest.name), manifest.name);
   const runId = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   const runDir = join(layout.run, `${manifest.name}.${runId}`);
   const paths: RunPaths = {
@@ -416,11 +452,15 @@ async function prepareRun(
   };
   const release = async () => {
     try {
-      Deno.removeSync(runDir, { recursive: true });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      try {
+        Deno.removeSync(runDir, { recursive: true });
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+      if (paths.diskImage) await unmountDataImage(paths.dataDir);
+    } finally {
+      runLock.close(); // last: the next run may now prepare its directories
     }
-    if (paths.diskImage) await unmountDataImage(paths.dataDir);
   };
   const caches = layout.caches(manifest.name);
   try {

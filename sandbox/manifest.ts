@@ -38,13 +38,16 @@ const componentName = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, {
   message: "must be lower-case letters, digits and '-', starting with a letter",
 });
 
-/** `host:port`, host a name or an IPv4 address, port 1–65535. */
+/**
+ * `host:port` as Deno's `--allow-net` writes it: host a name, an IPv4
+ * address or an IPv6 address in brackets (`[::1]:18443`), port 1–65535.
+ */
 const hostPort = z.string().refine(
   (value) => {
-    const match = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(value);
+    const match = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(value);
     return match !== null && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
   },
-  { message: "must be host:port with a port from 1 to 65535" },
+  { message: "must be host:port (IPv6 in brackets) with a port from 1 to 65535" },
 );
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, {

@@ -66,6 +66,16 @@ function prefix(category: string | null, level: LogLevel): string {
 }
 
 /**
+ * The size of an open file, by seeking to its end. Not `file.statSync()`:
+ * Deno checks that against the file's resolved path, which a sandboxed
+ * node reaching its data directory through a symbolic link (the sandbox's
+ * view) is not granted.
+ */
+function sizeOf(file: Deno.FsFile): number {
+  return file.seekSync(0, Deno.SeekMode.End);
+}
+
+/**
  * Keeps the last `keep` bytes of the file at `path` when it is larger than
  * `limit` (in place, so a grant for the file alone suffices).
  */
@@ -77,7 +87,7 @@ export function shrinkFile(path: string, limit: number, keep: number): void {
     return; // nothing to shrink yet
   }
   using _ = file;
-  const size = file.statSync().size;
+  const size = sizeOf(file);
   if (size <= limit) return;
   const tail = new Uint8Array(Math.min(keep, size));
   file.seekSync(size - tail.length, Deno.SeekMode.Start);
@@ -251,7 +261,7 @@ export class NodeLog implements Disposable {
       if (output.shrinkOnStart) shrinkFile(output.file, (11 * this.#keep) / 10, this.#keep);
       try {
         this.#file = Deno.openSync(output.file, { append: true, create: true, mode: 0o600 });
-        this.#fileSize = this.#file.statSync().size;
+        this.#fileSize = sizeOf(this.#file);
       } catch {
         throw new StartupError(`Could not open debug log file ${output.file}`);
       }
@@ -281,7 +291,7 @@ export class NodeLog implements Disposable {
       const file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
       this.#file.close();
       this.#file = file;
-      this.#fileSize = file.statSync().size;
+      this.#fileSize = sizeOf(file);
       this.#fileFailed = false;
     } catch { /* keep the old one */ }
   }

@@ -69,12 +69,12 @@ export function nodePermissions(options: NodeOptions): string[] {
   for (const file of options.configFilesRead) {
     if (!isWithin(file, datadir)) read.push(file);
   }
-  for (const file of [options.pidFile, options.log.file, options.rpc.cookieFile]) {
-    if (file === null || isWithin(file, netDir)) continue;
+  for (const file of placedFiles(options)) {
+    if (isWithin(file, netDir)) continue;
     read.push(file);
     write.push(file);
   }
-  if (options.server) net.push(...options.rpc.endpoints.map(netPermission));
+  net.push(...rpcNetGrants(options));
   const { bind, connect } = options.ipc;
   for (const address of connect === null ? bind : [...bind, connect]) {
     const path = socketPath(address, netDir);
@@ -85,6 +85,36 @@ export function nodePermissions(options: NodeOptions): string[] {
     write.push(path);
   }
   return permissionFlags({ read, write, net, env });
+}
+
+/**
+ * The `--allow-net` entries of the node's JSON-RPC endpoints, IPv6 in
+ * brackets (`127.0.0.1:18443`, `[::1]:18443` by default); none with
+ * `-server=0`.
+ *
+ * @example
+ * ```ts
+ * import { parseNodeArgs } from "./options.ts";
+ * import { rpcNetGrants } from "./permissions.ts";
+ * const datadir = Deno.makeTempDirSync();
+ * const started = parseNodeArgs(["-regtest", `-datadir=${datadir}`, "-rpcport=18500"]);
+ * if (started.kind !== "run") throw new Error("expected options");
+ * const grants = rpcNetGrants(started.options).join(",");
+ * if (grants !== "[::1]:18500,127.0.0.1:18500") throw new Error(grants);
+ * ```
+ */
+export function rpcNetGrants(options: NodeOptions): string[] {
+  return options.server ? options.rpc.endpoints.map(netPermission) : [];
+}
+
+/**
+ * The files the options place, each absolute: the pid file, `debug.log`
+ * and the cookie (those turned off are left out). By default all lie in
+ * `<datadir>/regtest/`.
+ */
+export function placedFiles(options: NodeOptions): string[] {
+  return [options.pidFile, options.log.file, options.rpc.cookieFile]
+    .filter((file) => file !== null);
 }
 
 /**

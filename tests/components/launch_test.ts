@@ -1,67 +1,454 @@
 /**
- * The tasks that start components (`deno task spawn-*`, `deno task audit`)
- * run through the sandbox: checked here by running the tasks themselves.
+ * The tasks that start the node (`deno task start`, `deno task spawn-node`)
+ * and `deno task audit`, run as a user runs them: `deno task …` in its own
+ * process group (as in a terminal, so Ctrl-C is SIGINT to the group), the
+ * node under the sandbox contract and the supervisor, its JSON-RPC called
+ * through the printed bitcoin-cli line, its IPC `Init` through the
+ * supervisor, its argv read from /proc.
  *
  * @module
  */
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { PROJECT_ROOT } from "../../sandbox/contract.ts";
+import { bwrapPath } from "../../sandbox/hardened.ts";
+import { freePort } from "./node/node_process.ts";
 
-async function task(...args: string[]): Promise<{ code: number; out: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", ...args],
-    cwd: PROJECT_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, out: decode(output.stdout) + decode(output.stderr) };
+const GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
+/** BIP 173's regtest P2WPKH example. */
+const ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+/** Long enough for a first bundle build on a loaded 2-core machine; only a hang reaches it. */
+const PATIENCE_MS = 180_000;
+
+/** A `deno task` in its own process group, its stdout and stderr gathered as one text. */
+class Task implements AsyncDisposable {
+  readonly #child: ChildProcess;
+  #output = "";
+  #waiters: (() => void)[] = [];
+  #closed = false;
+  readonly exited: Promise<number | null>;
+
+  constructor(args: readonly string[], cwd = PROJECT_ROOT) {
+    this.#child = spawn(Deno.execPath(), ["task", "-q", ...args], {
+      cwd,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...Deno.env.toObject(), NO_COLOR: "1" },
+    });
+    const gather = (chunk: Uint8Array) => {
+      this.#output += new TextDecoder().decode(chunk);
+      this.#waiters.forEach((wake) => wake());
+    };
+    this.#child.stdout!.on("data", gather);
+    this.#child.stderr!.on("data", gather);
+    this.exited = new Promise((resolve) => {
+      this.#child.once("close", (code) => {
+        this.#closed = true;
+        resolve(code);
+        this.#waiters.forEach((wake) => wake());
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
+  get output(): string {
+    return this.#output;
+  }
+
+  /** The first match of `pattern` in the output; rejects if the task ends first. */
+  match(pattern: RegExp): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => check(true), PATIENCE_MS);
+      const check = (late = false) => {
+        const found = pattern.exec(this.#output);
+        if (found === null && !this.#closed && !late) return;
+        clearTimeout(timer);
+        this.#waiters = this.#waiters.filter((wake) => wake !== check);
+        if (found) resolve(found);
+        else reject(new Error(`no ${pattern} in the task's output:\n${this.#output}`));
+      };
+      this.#waiters.push(check);
+      check();
+    });
+  }
+
+  /** Ctrl-C: SIGINT to the whole process group. */
+  interrupt(): void {
+    Deno.kill(-this.pid, "SIGINT");
+  }
+
+  /**
+   * Ctrl-C first (after a failed assertion), so that the supervisor stops
+   * the node and unmounts its disk image; SIGKILL if it has not ended 30 s
+   * later.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const signal = (name: Deno.Signal) => {
+      try {
+        Deno.kill(-this.pid, name);
+      } catch { /* gone meanwhile */ }
+    };
+    if (!this.#closed) signal("SIGINT");
+    const late = setTimeout(() => signal("SIGKILL"), 30_000);
+    await this.exited;
+    clearTimeout(late);
+  }
 }
 
-// Ignored until the IPC issue lands: the sandboxed node component is now the real regtest node,
-// which serves JSON-RPC and (soon) Bitcoin Core's Init, not the toy NodeInit the toy wallet of
-// `spawn-wallet` calls; components/launch.ts and the node manifest move to it with that work.
-Deno.test({
-  name: "tasks: spawn-wallet starts node and wallet under the contract; audit summarises",
-  ignore: true,
-}, async () => {
-  const state = Deno.makeTempDirSync({ prefix: "capdeno-launch-" });
-  const first = await task("spawn-wallet", "--once", `--state=${state}`);
-  assertEquals(first.code, 0, first.out);
-  assert(/node: started \(pid \d+\)/.test(first.out), first.out);
-  assert(/wallet: mined block 0 to \w+; balance 5000000000 units/.test(first.out), first.out);
-  // The node's blocks and the wallet persist in their data directories.
-  const second = await task("spawn-wallet", "--once", `--state=${state}`);
-  assert(/mined block 1 to \w+; balance 10000000000 units/.test(second.out), second.out);
-  // Every run left its grants and audit log; the summary names both components.
-  const audit = await task("audit", `--state=${state}`);
+/** Runs a task to its end. */
+async function task(args: readonly string[], cwd = PROJECT_ROOT) {
+  await using running = new Task(args, cwd);
+  const code = await running.exited;
+  return { code, out: running.output };
+}
+
+/** A fresh state directory. */
+function stateDir(): string {
+  return Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-launch-" }));
+}
+
+/**
+ * The names in the node's `regtest/` directory and its `debug.log`, read
+ * while it is stopped: under root from its disk image, mounted read-only
+ * for the look.
+ */
+async function stoppedNodeFiles(state: string): Promise<{ names: string[]; log: string }> {
+  const image = `${state}/disks/node.ext4`;
+  const read = (dir: string) => ({
+    names: [...Deno.readDirSync(`${dir}/regtest`)].map((entry) => entry.name).sort(),
+    log: Deno.readTextFileSync(`${dir}/regtest/debug.log`),
+  });
+  try {
+    Deno.statSync(image);
+  } catch {
+    return read(`${state}/data/node`);
+  }
+  const mountPoint = Deno.makeTempDirSync();
+  const run = (program: string, args: string[]) =>
+    new Deno.Command(program, { args, stdout: "null", stderr: "inherit" }).output();
+  assert((await run("mount", ["-o", "loop,ro", image, mountPoint])).success, "mount the image");
+  try {
+    return read(mountPoint);
+  } finally {
+    await run("umount", [mountPoint]);
+    Deno.removeSync(mountPoint);
+  }
+}
+
+/** The task words (`cli …`) of the command a start printed; its Deno invocation checked. */
+function printedCli(output: string): string[] {
+  const line = /^try: (.*)$/m.exec(output)?.[1];
+  assert(line !== undefined, output);
+  const match = /^(deno|npx deno@[\d.]+|\/\S+) (task cli .*)$/.exec(line);
+  assert(match !== null, `the printed command starts with a way to run Deno: ${line}`);
+  // The paths this test makes need no quoting, so the words split on spaces.
+  return match[2].split(" ").slice(1);
+}
+
+/** Runs a `deno task cli …` command; its stdout, the exit status asserted 0. */
+async function cli(words: readonly string[]): Promise<string> {
+  const result = await task(words);
+  assertEquals(result.code, 0, result.out);
+  return result.out;
+}
+
+/** `spawn-node --once` output for a fresh node on `port` under `state`. */
+function assertOnceOutput(out: string, state: string, port: number, blocks = 0) {
+  const data = `${state}/data/node`;
+  assert(/\[supervisor\] node: started \(pid \d+\)/.test(out), out);
+  assert(
+    out.includes(`node: JSON-RPC on [::1]:${port} and 127.0.0.1:${port}; block count ${blocks}\n`),
+    out,
+  );
+  assert(
+    out.includes(`node: IPC Init through the supervisor: Echo answered "capdeno", `) &&
+      /Mining\.getTip is block \d+ [0-9a-f]{64}\n/.test(out),
+    out,
+  );
+  assert(out.includes(`node: cookie ${data}/regtest/.cookie\n`), out);
+  assert(
+    new RegExp(
+      `^try: \\S.* task cli -regtest -datadir=${data} -rpcport=${port} getblockchaininfo$`,
+      "m",
+    ).test(out),
+    out,
+  );
+}
+
+for (const hardened of [false, true]) {
+  Deno.test({
+    name: `tasks: spawn-node --once${
+      hardened ? " --hardened" : ""
+    } starts the node under the contract, its RPC and IPC answer`,
+    ignore: hardened && bwrapPath() === null,
+  }, async () => {
+    const state = stateDir();
+    const port = freePort();
+    const flags = hardened ? ["--hardened"] : [];
+    const first = await task([
+      "spawn-node",
+      "--once",
+      ...flags,
+      `--state=${state}`,
+      `-rpcport=${port}`,
+    ]);
+    assertEquals(first.code, 0, first.out);
+    assertOnceOutput(first.out, state, port);
+    assert(first.out.includes(`Mining.getTip is block 0 ${GENESIS}\n`), first.out);
+    // Stopped cleanly: the cookie is gone, the log says so.
+    const { names, log } = await stoppedNodeFiles(state);
+    assert(!names.includes(".cookie") && names.includes("chainstate.sqlite"), names.join(" "));
+    assert(log.trimEnd().endsWith("Shutdown: done"), log);
+    Deno.removeSync(state, { recursive: true });
+  });
+}
+
+/** The descendants of `pid`, from /proc. */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry.name)]);
+    } catch { /* gone meanwhile */ }
+  }
+  const found: number[] = [];
+  const pending = [pid];
+  while (pending.length > 0) {
+    const next = children.get(pending.pop()!) ?? [];
+    found.push(...next);
+    pending.push(...next);
+  }
+  return found;
+}
+
+/** The argv of the node process below `pid` (the Deno process the contract started). */
+function nodeArgv(pid: number): string[] {
+  const argvs = descendants(pid).map((child) => {
+    try {
+      return Deno.readTextFileSync(`/proc/${child}/cmdline`).split("\0").slice(0, -1);
+    } catch {
+      return [];
+    }
+  });
+  const nodes = argvs.filter((argv) =>
+    argv.includes("--location=http://node.component.invalid/") && argv[1] === "run"
+  );
+  assertEquals(nodes.length, 1, argvs.map((argv) => argv.join(" ")).join("\n"));
+  return nodes[0];
+}
+
+Deno.test("tasks: a running spawn-node: its argv grants what the manifest and options say; a second spawn and a plain node on its data are refused; Ctrl-C stops it", async () => {
+  const state = stateDir();
+  const port = freePort();
+  await using running = new Task(["spawn-node", `--state=${state}`, `-rpcport=${port}`]);
+  await running.match(/^node: running; Ctrl-C stops it$/m);
+  assertOnceOutput(running.output, state, port);
+
+  // Read/write on the view's regtest/ and the socket; net on the RPC endpoints of
+  // -rpcport (not the manifest's 18443) and the socket; nothing else, no run.
+  const argv = nodeArgv(running.pid);
+  const socket = `${state}/sockets/node/node.sock`;
+  assertEquals(argv.filter((arg) => /^--(allow|deny)-/.test(arg)), [
+    `--allow-read=${state}/view/node/regtest,${socket}`,
+    `--allow-write=${state}/view/node/regtest,${socket}`,
+    `--allow-net=[::1]:${port},127.0.0.1:${port},unix:${socket}`,
+    "--deny-run",
+  ]);
+  const bundle = argv.findIndex((arg) => arg.startsWith("file://"));
+  assertEquals(argv.slice(bundle + 1), [
+    `-datadir=${state}/view/node`,
+    "-lifeline",
+    `-ipcbind=unix:${socket}`,
+    "-regtest",
+    "-noconf",
+    "-printtoconsole=0",
+    `-rpcport=${port}`,
+    "-ipcfd=3",
+  ]);
+
+  // A second spawn on the same state directory: refused before anything of the first is touched.
+  const second = await task(["spawn-node", "--once", `--state=${state}`, `-rpcport=${freePort()}`]);
+  assertEquals(second.code, 1, second.out);
+  assertEquals(
+    second.out,
+    `launch: node is already running from the state directory ${state} (another run holds ` +
+      `${state}/locks/node.lock); stop it first, or choose another state directory\n`,
+  );
+  // A node run directly on its data directory: the node's own lock refuses it.
+  const plain = await task([
+    "node",
+    "-regtest",
+    `-datadir=${state}/data/node`,
+    `-rpcport=${freePort()}`,
+  ]);
+  assertEquals(plain.code, 1, plain.out);
+  assert(
+    plain.out.includes(
+      `Error: Cannot obtain a lock on directory ${state}/data/node/regtest. ` +
+        "Bitcoin Core is probably already running.",
+    ),
+    plain.out,
+  );
+  // The first still serves: the printed command reaches it.
+  const info = JSON.parse(await cli(printedCli(running.output)));
+  assertEquals([info.chain, info.blocks], ["regtest", 0]);
+
+  running.interrupt();
+  assertEquals(await running.exited, 0, running.output);
+  assert(running.output.includes("node: stopping (SIGINT)\n"), running.output);
+  const { names } = await stoppedNodeFiles(state);
+  assert(!names.includes(".cookie"), names.join(" "));
+
+  // Every run left its grants and audit log; the node tried nothing outside them but looking
+  // at its data directory and bitcoin.conf there (refused, skipped) and the runtime's mode
+  // check of its socket directory.
+  const audit = await task(["audit", `--state=${state}`]);
   assertEquals(audit.code, 0, audit.out);
-  // The node's only attempt beyond its grants: the runtime's mode check of
-  // its socket directory, refused and skipped (runtime/process/address.ts).
-  assert(
-    audit.out.includes(`1 distinct outside its grants\n  2× read ${state}/sockets/node\n`),
-    audit.out,
-  );
-  assert(/^node: 2 run\(s\)/m.test(audit.out), audit.out);
-  assert(
-    /^wallet: 2 run\(s\), \d+ permission check\(s\), nothing outside/m.test(audit.out),
-    audit.out,
-  );
+  assert(/^node: 1 run\(s\), \d+ permission check\(s\)/m.test(audit.out), audit.out);
+  const outside = audit.out.split("\n").filter((line) => /^ {2}\d+× /.test(line))
+    .map((line) => line.replace(/^ {2}\d+× /, "")).sort();
+  assertEquals(outside, [
+    `read ${state}/sockets/node`,
+    `read ${state}/view/node`,
+    `read ${state}/view/node/bitcoin.conf`,
+  ]);
+  Deno.removeSync(state, { recursive: true });
 });
 
-Deno.test("tasks: a bad grant is refused with its field, and nothing starts", async () => {
-  const state = Deno.makeTempDirSync({ prefix: "capdeno-launch-" });
-  const result = await task(
-    "spawn-node",
-    "--once",
-    `--state=${state}`,
-    "--grant",
-    "node:read=/etc",
+/** The project as a fresh clone has it: everything but `.git` and what `.gitignore` names. */
+function cloneProject(into: string): void {
+  const ignored = new Set([
+    ".git",
+    ...Deno.readTextFileSync(join(PROJECT_ROOT, ".gitignore")).split("\n")
+      .map((line) => line.trim().replace(/\/$/, "")).filter(Boolean),
+  ]);
+  const copy = (from: string, to: string, relative: string) => {
+    Deno.mkdirSync(to, { recursive: true });
+    for (const entry of Deno.readDirSync(from)) {
+      const path = relative ? `${relative}/${entry.name}` : entry.name;
+      if (ignored.has(path)) continue;
+      if (entry.isDirectory) copy(join(from, entry.name), join(to, entry.name), path);
+      else if (entry.isFile) Deno.copyFileSync(join(from, entry.name), join(to, entry.name));
+    }
+  };
+  copy(PROJECT_ROOT, into, "");
+}
+
+Deno.test("tasks: deno task start in a fresh clone: the printed cli line works, blocks persist in .capdeno, Ctrl-C stops it cleanly", async () => {
+  const clone = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-clone-" }));
+  Deno.chmodSync(clone, 0o755); // under root the components must pass through it
+  cloneProject(clone);
+  const state = `${clone}/.capdeno`;
+  const port = freePort();
+  {
+    await using start = new Task(["start", `-rpcport=${port}`], clone);
+    await start.match(/^node: running; Ctrl-C stops it$/m);
+    assertOnceOutput(start.output, state, port);
+    // The exact printed command, then the same options mining five blocks.
+    const words = printedCli(start.output);
+    assertEquals(JSON.parse(await cli(words)).blocks, 0);
+    const options = words.slice(0, -1);
+    assertEquals(JSON.parse(await cli([...options, "generatetoaddress", "5", ADDRESS])).length, 5);
+    assertEquals((await cli([...options, "getblockcount"])).trim(), "5");
+    start.interrupt();
+    assertEquals(await start.exited, 0, start.output);
+  }
+  const { names, log } = await stoppedNodeFiles(state);
+  assert(!names.includes(".cookie"), names.join(" "));
+  assert(log.trimEnd().endsWith("Shutdown: done"), log);
+  // The chain is kept in the clone's .capdeno.
+  const again = await task(["start", "--once", `-rpcport=${port}`], clone);
+  assertEquals(again.code, 0, again.out);
+  assertOnceOutput(again.out, state, port, 5);
+  Deno.removeSync(clone, { recursive: true });
+});
+
+Deno.test({
+  name:
+    "tasks: under root, start in a clone the components' users cannot reach keeps its state in /var/lib/capdeno",
+  ignore: Deno.uid() !== 0,
+}, async () => {
+  const closed = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-closed-" })); // 0700
+  const clone = `${closed}/capdeno`;
+  cloneProject(clone);
+  const port = freePort();
+  const result = await task(["start", "--once", `-rpcport=${port}`], clone);
+  const state = /^state: (\/var\/lib\/capdeno\/capdeno-[0-9a-f]{12}) \(/m.exec(result.out)?.[1];
+  try {
+    assertEquals(result.code, 0, result.out);
+    assert(state !== undefined, result.out);
+    assert(
+      result.out.includes(`the components run as their own users and cannot pass ${closed}; `),
+      result.out,
+    );
+    assertOnceOutput(result.out, state, port);
+  } finally {
+    if (state !== undefined) Deno.removeSync(state, { recursive: true });
+    Deno.removeSync(closed, { recursive: true });
+    try {
+      Deno.removeSync("/var/lib/capdeno"); // when this test made it, and it holds nothing else
+    } catch { /* other state directories live there */ }
+  }
+});
+
+Deno.test("tasks: options the sandbox sets, files outside its grants and bad options are refused in one line; nothing starts", async () => {
+  const state = stateDir();
+  const cases: [string[], string][] = [
+    [
+      ["-datadir=/tmp"],
+      `launch: -datadir=/tmp: the sandbox sets -datadir itself (the node's data directory is ${state}/data/node)\n`,
+    ],
+    [
+      ["-ipcbind=unix"],
+      `launch: -ipcbind=unix: the sandbox sets -ipcbind itself (the node's data directory is ${state}/data/node)\n`,
+    ],
+    [
+      ["-pid=/tmp/node.pid"],
+      `launch: /tmp/node.pid: the sandbox grants the node ${state}/data/node/regtest only; leave the file there\n`,
+    ],
+    [["-foo"], "Error: Error parsing command line arguments: Invalid parameter -foo\n"],
+    [
+      ["--grant", "node:read=/etc"],
+      `launch: --grant "node:read=/etc": read: must be a relative path inside the component's data directory (no '..' or ',')\n`,
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const result = await task(["spawn-node", "--once", `--state=${state}`, ...args]);
+    assertEquals([result.code, result.out], [1, message]);
+  }
+  assertEquals(
+    [...Deno.readDirSync(`${state}`)].map((e) => e.name).filter((n) => n !== "data"),
+    [],
   );
-  assertEquals(result.code, 1);
-  assert(
-    result.out.includes(`--grant "node:read=/etc": read: must be a relative path`),
-    result.out,
-  );
-  assertEquals([...Deno.readDirSync(state)], []);
+  Deno.removeSync(state, { recursive: true });
+});
+
+Deno.test("tasks: spawn-wallet and spawn-gui say in one line that they return with the rewrite", async () => {
+  for (const target of ["wallet", "gui"]) {
+    const result = await task([`spawn-${target}`, "--once"]);
+    assertEquals(result.code, 1);
+    assertEquals(result.out.split("\n").filter(Boolean).length, 1, result.out);
+    assert(result.out.startsWith(`launch: spawn-${target} returns with the ${target} rewrite: `));
+  }
+});
+
+Deno.test("tasks: deno task demo spawns Foo through the contract and calls it", async () => {
+  const result = await task(["demo"]);
+  assertEquals(result.code, 0, result.out);
+  for (
+    const line of [
+      /^spawned: prlimit .* --deny-run file:\/\/\S+\.js -datadir=\S+ -lifeline$/m,
+      /^child \d+ answered add\(2, 3\) = 5/m,
+      /^callback calling back into the child: 42$/m,
+      /^error from the child: raised in the child$/m,
+      /^child exited: exited cleanly$/m,
+    ]
+  ) assert(line.test(result.out), `${line} in:\n${result.out}`);
 });

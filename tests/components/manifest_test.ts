@@ -7,13 +7,20 @@
  * @module
  */
 import { assert, assertEquals } from "../assert.ts";
-import { parseManifest } from "../../sandbox/manifest.ts";
+import { loadComponent, parseManifest } from "../../sandbox/manifest.ts";
+import { planNode } from "../../components/node/sandboxed.ts";
+import { rpcNetGrants } from "../../components/node/permissions.ts";
 import { checkProvenance } from "../../sandbox/provenance.ts";
 
 const project = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
 const expected = {
-  node: { serves: ["NodeInit"], read: ["blocks"], write: ["blocks"], net: [] },
+  node: {
+    serves: ["Init"],
+    read: ["regtest"],
+    write: ["regtest"],
+    net: ["[::1]:18443", "127.0.0.1:18443"],
+  },
   wallet: { serves: ["WalletInit"], read: ["wallets"], write: ["wallets"], net: [] },
   gui: { serves: ["GuiInit"], read: [], write: [], net: ["127.0.0.1:18480"] },
 };
@@ -41,3 +48,13 @@ for (const [name, want] of Object.entries(expected)) {
     assert(code.files.includes(`${folder}/main.ts`), code.files.join("\n"));
   });
 }
+
+Deno.test("components/node: the manifest's net grants are the RPC endpoints of the options spawn-node gives by default", async () => {
+  const node = await loadComponent(`${project}/components/node`);
+  const state = Deno.realPathSync(Deno.makeTempDirSync());
+  const planned = planNode(node, state, []);
+  assert(planned.kind === "run");
+  assertEquals(rpcNetGrants(planned.plan.options), node.manifest.permissions.net);
+  assertEquals(planned.plan.component.manifest.permissions, node.manifest.permissions);
+  Deno.removeSync(state, { recursive: true });
+});

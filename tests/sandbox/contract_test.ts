@@ -103,10 +103,10 @@ Deno.test("contract: the exact command of each component", () => {
       ...tail("foo"),
     ],
     node: [
-      ...prefix("node", { cpu: 3600, files: 64, heap: 256, diskMb: 1024 }),
-      "--allow-read=/s/view/node/blocks,/s/sockets/node/node.sock",
-      "--allow-write=/s/view/node/blocks,/s/sockets/node/node.sock",
-      "--allow-net=unix:/s/sockets/node/node.sock",
+      ...prefix("node", { cpu: 86400, files: 512, heap: 512, diskMb: 1024 }),
+      "--allow-read=/s/view/node/regtest,/s/sockets/node/node.sock",
+      "--allow-write=/s/view/node/regtest,/s/sockets/node/node.sock",
+      "--allow-net=[::1]:18443,127.0.0.1:18443,unix:/s/sockets/node/node.sock",
       "--deny-run",
       ...tail("node"),
       "-ipcbind=unix:/s/sockets/node/node.sock",
@@ -195,8 +195,13 @@ Deno.test("contract: hardened mode wraps Deno in bubblewrap without naming Deno'
   const node = sandboxCommand(components.node, pathsOf("node"), { hardened: true, identity });
   assert(!node.args.includes("--unshare-all") && !node.args.includes("--unshare-user"));
   assert(node.args.includes("--unshare-pid") && node.args.includes("--unshare-ipc"));
-  assert(node.args.includes("--unshare-net"), "node has no host grant: empty network namespace");
-  assert(!node.args.includes("--share-net"));
+  assert(!node.args.includes("--unshare-net"), "node is granted its RPC endpoints: the network");
+  const wallet = sandboxCommand(components.wallet, pathsOf("wallet"), { hardened: true, identity });
+  assert(
+    wallet.args.includes("--unshare-net"),
+    "wallet has no host grant: empty network namespace",
+  );
+  assert(!wallet.args.includes("--share-net"));
   assert(node.args.indexOf(`--reuid=${identity.uid}`) > node.args.indexOf("--"));
 });
 
@@ -242,6 +247,32 @@ Deno.test("contract: a spawned child runs exactly that command, environment and 
   assert(/Max file size\s+67108864\s+67108864\s+bytes/.test(limits), limits);
 });
 
+Deno.test("contract: a second run of a component on one state directory is refused and leaves the first alone", async () => {
+  const stateDir = Deno.realPathSync(Deno.makeTempDirSync());
+  // A listener with a disk image under root: the two things a second run would disturb.
+  const listener: Component = {
+    ...components.foo,
+    manifest: { ...components.foo.manifest, listens: true },
+  };
+  {
+    await using first = await spawnComponent(FooInit, listener, { stateDir });
+    await assertRejects(
+      () => spawnComponent(FooInit, listener, { stateDir }),
+      SandboxError,
+      `foo is already running from the state directory ${stateDir} (another run holds ` +
+        `${stateDir}/locks/foo.lock)`,
+    );
+    // Its socket is still the one it listens on, its data directory still mounted.
+    const socket = Deno.lstatSync(first.paths.listenSocket!);
+    assert(socket.isSocket);
+    if (first.paths.diskImage) assert(isMountPoint(first.paths.dataDir));
+    assertEquals(await (await first.init.makeFoo())!.add(1, 2), 3);
+  }
+  // Once it has ended, the next run starts.
+  await using again = await spawnComponent(FooInit, listener, { stateDir });
+  assertEquals(await (await again.init.makeFoo())!.add(2, 2), 4);
+});
+
 Deno.test("contract: a static import outside the component's roots refuses the spawn", async () => {
   const outside = await loadComponent(`${PROJECT_ROOT}/tests/sandbox/fixtures/outside_import`);
   const stateDir = Deno.makeTempDirSync();
@@ -258,7 +289,7 @@ Deno.test("contract: a static import outside the component's roots refuses the s
 
 Deno.test("contract: links inside the data directory are its own; links leading outside refuse the spawn", async () => {
   const stateDir = Deno.makeTempDirSync();
-  const data = `${stateDir}/data/node/blocks`;
+  const data = `${stateDir}/data/node/regtest`;
   Deno.mkdirSync(data, { recursive: true });
   // Both ends inside: a hard link and a symbolic link are the component's business.
   Deno.writeTextFileSync(`${data}/a.json`, "{}");

@@ -276,6 +276,26 @@ async function escapeSuite(hardened: boolean) {
     const write = await probe(a.prober, `escape:${store}-write`);
     assert(write.startsWith("allowed"), `within one run ${store} works: ${write}`);
   }
+
+  // Filling its disk, its caches or one file: stopped at its quota, the victim serves on.
+  for (
+    const [name, abuse] of [["filler", "abuse:fill-disk"], ["cacher", "abuse:fill-caches"], [
+      "grower",
+      "abuse:fill-one-file",
+    ]]
+  ) {
+    const filler = await a.spawnHostile(hostileAs(name, { diskMb: 8 }));
+    // It is stopped mid-call, or its writes fail (ENOSPC: its disk image is full) and then it is.
+    await probe(filler, abuse, `${filler.paths.dataView}/state`).catch(() => {});
+    const reason = await filler.reason;
+    await filler[Symbol.asyncDispose]();
+    assertEquals(reason.kind, "disk-quota", `${abuse}: ${reason.text}`);
+    await victimServes(a.target);
+  }
+  assert((await probe(a.prober, "allowed:pid")).startsWith("allowed"), "the other component too");
+
+  // Its next run (one run of a component at a time on a state directory) starts afresh.
+  await a.prober[Symbol.asyncDispose]();
   const cap = 64 * 1024;
   const flood = 5000;
   let auditLog: string;
@@ -301,23 +321,6 @@ async function escapeSuite(hardened: boolean) {
     Deno.statSync(auditLog).size <= cap + lines.at(-1)!.length + 1,
     "the log stays under its cap",
   );
-
-  // Filling its disk, its caches or one file: stopped at its quota, the victim serves on.
-  for (
-    const [name, abuse] of [["filler", "abuse:fill-disk"], ["cacher", "abuse:fill-caches"], [
-      "grower",
-      "abuse:fill-one-file",
-    ]]
-  ) {
-    const filler = await a.spawnHostile(hostileAs(name, { diskMb: 8 }));
-    // It is stopped mid-call, or its writes fail (ENOSPC: its disk image is full) and then it is.
-    await probe(filler, abuse, `${filler.paths.dataView}/state`).catch(() => {});
-    const reason = await filler.reason;
-    await filler[Symbol.asyncDispose]();
-    assertEquals(reason.kind, "disk-quota", `${abuse}: ${reason.text}`);
-    await victimServes(a.target);
-  }
-  assert((await probe(a.prober, "allowed:pid")).startsWith("allowed"), "the other component too");
 
   // The audit names what the hostile component tried beyond its grants.
   const audit = (await summarizeAudit(`${a.stateDir}/logs`)).find((s) =>

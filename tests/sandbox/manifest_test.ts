@@ -58,11 +58,15 @@ Deno.test("manifest: bad manifests, each with its exact error", () => {
     ],
     [
       { ...good, permissions: { net: ["127.0.0.1:0"] } },
-      "m.json: permissions.net[0]: must be host:port with a port from 1 to 65535",
+      "m.json: permissions.net[0]: must be host:port (IPv6 in brackets) with a port from 1 to 65535",
     ],
     [
       { ...good, permissions: { net: ["example.com"] } },
-      "m.json: permissions.net[0]: must be host:port with a port from 1 to 65535",
+      "m.json: permissions.net[0]: must be host:port (IPv6 in brackets) with a port from 1 to 65535",
+    ],
+    [
+      { ...good, permissions: { net: ["::1:18443"] } },
+      "m.json: permissions.net[0]: must be host:port (IPv6 in brackets) with a port from 1 to 65535",
     ],
     [
       { ...good, permissions: { env: ["home"] } },
@@ -111,6 +115,7 @@ Deno.test("manifest: bad manifests, each with its exact error", () => {
 });
 
 Deno.test("grants: parsed, checked and applied to the named component only", () => {
+  assertEquals(parseGrant("node:net=[::1]:18500").value, "[::1]:18500");
   assertEquals(parseGrant("wallet:net=127.0.0.1:18443"), {
     component: "wallet",
     kind: "net",
@@ -131,7 +136,7 @@ Deno.test("grants: parsed, checked and applied to the named component only", () 
     ],
     [
       "wallet:net=host",
-      `--grant "wallet:net=host": net: must be host:port with a port from 1 to 65535`,
+      `--grant "wallet:net=host": net: must be host:port (IPv6 in brackets) with a port from 1 to 65535`,
     ],
   ];
   for (const [text, message] of bad) {

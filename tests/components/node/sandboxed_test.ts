@@ -1,0 +1,136 @@
+/**
+ * The sandboxed node's plan (`components/node/sandboxed.ts`): the node's
+ * arguments, its net grants computed from them, what is refused, and the
+ * bitcoin-cli options that reach it. The runs themselves are in
+ * `tests/components/launch_test.ts`.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertThrows } from "../../assert.ts";
+import { loadComponent } from "../../../sandbox/manifest.ts";
+import { PROJECT_ROOT } from "../../../sandbox/contract.ts";
+import {
+  cliOptions,
+  type NodePlan,
+  planNode,
+  rpcAccess,
+  SpawnNodeError,
+} from "../../../components/node/sandboxed.ts";
+import { StartupError } from "../../../components/node/options.ts";
+
+const node = await loadComponent(`${PROJECT_ROOT}/components/node`);
+
+function plan(state: string, args: string[]): NodePlan {
+  const planned = planNode(node, state, args);
+  assert(planned.kind === "run", "a plan");
+  return planned.plan;
+}
+
+Deno.test("sandboxed node: arguments and net grants follow the options", () => {
+  const state = Deno.realPathSync(Deno.makeTempDirSync());
+  const data = `${state}/data/node`;
+  const net = (p: NodePlan) => p.component.manifest.permissions.net;
+
+  const defaults = plan(state, []);
+  assertEquals(defaults.args, ["-regtest", "-noconf", "-printtoconsole=0", "-rpcport=18443"]);
+  assertEquals(net(defaults), node.manifest.permissions.net);
+  assertEquals(defaults.dataDir, data);
+
+  const moved = plan(state, ["-rpcport=18500", "-debug=rpc"]);
+  assertEquals(moved.args, [
+    "-regtest",
+    "-noconf",
+    "-printtoconsole=0",
+    "-rpcport=18500",
+    "-debug=rpc",
+  ]);
+  assertEquals(net(moved), ["[::1]:18500", "127.0.0.1:18500"]);
+
+  const bound = plan(state, ["-rpcbind=127.0.0.1:18600", "-rpcallowip=127.0.0.1"]);
+  assertEquals(net(bound), ["127.0.0.1:18600"]);
+
+  assertEquals(net(plan(state, ["-server=0"])), []);
+  // Grants of other kinds and hosts the manifest (or --grant) adds stay.
+  const extra = planNode(
+    {
+      ...node,
+      manifest: {
+        ...node.manifest,
+        permissions: {
+          ...node.manifest.permissions,
+          net: [...node.manifest.permissions.net, "example.org:443"],
+        },
+      },
+    },
+    state,
+    ["-rpcport=18500"],
+  );
+  assert(extra.kind === "run");
+  assertEquals(net(extra.plan), ["example.org:443", "[::1]:18500", "127.0.0.1:18500"]);
+  // Everything else of the manifest is as written.
+  assertEquals(moved.component.manifest.permissions.read, ["regtest"]);
+  assertEquals(moved.component.manifest.limits, node.manifest.limits);
+  Deno.removeSync(state, { recursive: true });
+});
+
+Deno.test("sandboxed node: the sandbox's options, files outside regtest/ and bad options are refused", () => {
+  const state = Deno.realPathSync(Deno.makeTempDirSync());
+  for (
+    const option of [
+      "-datadir=/x",
+      "--datadir=/x",
+      "-conf=/etc/b.conf",
+      "-noconf",
+      "-ipcbind=unix",
+      "-ipcfd=3",
+      "-lifeline",
+    ]
+  ) {
+    const error = assertThrows(() => planNode(node, state, [option]), SpawnNodeError);
+    assert(error.message.startsWith(`${option}: the sandbox sets -`), error.message);
+  }
+  for (const option of ["-pid=/tmp/n.pid", "-debuglogfile=/tmp/d.log", "-rpccookiefile=/tmp/c"]) {
+    const error = assertThrows(() => planNode(node, state, [option]), SpawnNodeError);
+    assertEquals(
+      error.message,
+      `${option.split("=")[1]}: the sandbox grants the node ${state}/data/node/regtest only; ` +
+        "leave the file there",
+    );
+  }
+  // Inside regtest/ they are fine.
+  plan(state, ["-pid=n.pid", "-debuglogfile=d.log", "-rpccookiefile=c"]);
+  assertThrows(() => planNode(node, state, ["-foo"]), StartupError, "Invalid parameter -foo");
+  assertEquals(planNode(node, state, ["-version"]).kind, "print");
+  Deno.removeSync(state, { recursive: true });
+});
+
+Deno.test("sandboxed node: the bitcoin-cli options that reach it", () => {
+  const state = Deno.realPathSync(Deno.makeTempDirSync());
+  const data = `${state}/data/node`;
+  const cli = (args: string[]) => {
+    const p = plan(state, args);
+    return cliOptions(p, rpcAccess(p)!);
+  };
+  assertEquals(cli([]), ["-regtest", `-datadir=${data}`, "-rpcport=18443"]);
+  assertEquals(cli(["-rpccookiefile=other"]), [
+    "-regtest",
+    `-datadir=${data}`,
+    "-rpcport=18443",
+    `-rpccookiefile=${data}/regtest/other`,
+  ]);
+  assertEquals(cli(["-rpcuser=u", "-rpcpassword=p"]), [
+    "-regtest",
+    `-datadir=${data}`,
+    "-rpcport=18443",
+    "-rpcuser=u",
+    "-rpcpassword=p",
+  ]);
+  assertEquals(cli(["-rpcbind=::1", "-rpcallowip=::1"]), [
+    "-regtest",
+    `-datadir=${data}`,
+    "-rpcport=18443",
+    "-rpcconnect=[::1]",
+  ]);
+  assertEquals(rpcAccess(plan(state, ["-server=0"])), null);
+  Deno.removeSync(state, { recursive: true });
+});
