@@ -59,12 +59,8 @@ export async function startNode(node: NodeContext): Promise<NodeServices> {
   if (options.persistMempool) {
     // Core's -persistmempool: loaded before RPC answers, saved once RPC has stopped.
     const file = join(options.netDir, MEMPOOL_FILE);
-    const loaded = mempool.load(file);
-    if (loaded !== null) {
-      log.info(
-        `Imported mempool transactions from disk: ${loaded.succeeded} succeeded, ${loaded.failed} failed, ${loaded.expired} expired, ${loaded.alreadyThere} already there, ${loaded.unbroadcast} waiting for initial broadcast`,
-      );
-    }
+    // A damaged file does not stop the start: Core logs it and goes on (init ignores the result).
+    for (const message of mempool.load(file).messages) log.info(message);
     node.defer(() => {
       mempool.save(file);
       log.info(`Dumped mempool: ${mempool.size} transactions to ${file}`);

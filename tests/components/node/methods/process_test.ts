@@ -133,6 +133,50 @@ Deno.test("the mempool survives a clean restart (mempool.dat), and not with -per
   }
 });
 
+Deno.test("a damaged mempool.dat is logged as Core logs it and the node starts with an empty mempool", async () => {
+  const datadir = Deno.makeTempDirSync({ prefix: "node_mempool_" });
+  const file = `${datadir}/regtest/mempool.dat`;
+  const logFile = `${datadir}/regtest/debug.log`;
+  {
+    await using node = await startRealNode({ datadir });
+    const [hash] = await node.call("generatetoaddress", [101, ADDRESS]);
+    const block = await node.call("getblock", [hash, 2]);
+    const tx = signTx([{
+      outpoint: { txid: hashFromHex(block.tx[0].txid), index: 0 },
+      amount: 50_0000_0000n,
+      script: key.wpkh,
+      key,
+    }], [{ script: key.wpkh, amount: 49_9999_0000n }]);
+    await node.call("sendrawtransaction", [hex.encode(encodeTx(tx))]);
+    assertEquals(await node.stop(), 0);
+  }
+  const dump = Deno.readFileSync(file);
+  const eof = "Failed to deserialize mempool data on file: AutoFile::read: end of file: " +
+    "iostream error. Continuing anyway.";
+  // A real dump cut inside its transaction, a file shorter than the version, and one of
+  // an unknown version (which Core skips without a word).
+  const cases: [string, Uint8Array, string[]][] = [
+    ["cut at 100 bytes", dump.subarray(0, 100), [
+      "Loading 1 mempool transactions from file...",
+      eof,
+    ]],
+    ["7 bytes", dump.subarray(0, 7), [eof]],
+    ["garbage", new TextEncoder().encode("garbagegarbage\n"), []],
+  ];
+  for (const [name, bytes, lines] of cases) {
+    Deno.writeFileSync(file, bytes);
+    const logged = Deno.readTextFileSync(logFile).length;
+    await using node = await startRealNode({ datadir });
+    assertEquals(await node.call("getrawmempool"), [], name);
+    assertEquals(await node.stop(), 0, name);
+    const log = Deno.readTextFileSync(logFile).slice(logged);
+    const mempoolLines = log.split("\n").filter((line) =>
+      /mempool (data|file|transactions) (on|from)/.test(line)
+    ).map((line) => line.replace(/^\S+ /, ""));
+    assertEquals(mempoolLines, lines, name);
+  }
+});
+
 Deno.test("a second node on the same data directory refuses with bitcoind's message", async () => {
   await using first = await startRealNode();
   const argv = ["-regtest", `-datadir=${first.datadir}`, `-rpcport=${freePort()}`];
