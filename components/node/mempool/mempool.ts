@@ -529,7 +529,13 @@ export class Mempool implements Disposable {
     });
     const partial = `${path}.new`;
     {
-      using file = Deno.openSync(partial, { write: true, create: true, truncate: true });
+      // The owner's only, as bitcoind's files are (umask 077).
+      using file = Deno.openSync(partial, {
+        write: true,
+        create: true,
+        truncate: true,
+        mode: 0o600,
+      });
       for (let written = 0; written < bytes.length;) {
         written += file.writeSync(bytes.subarray(written));
       }

@@ -91,7 +91,7 @@ export interface HttpServerOptions {
   readonly maxBodyBytes?: number;
   /** All bodies being read or served at once (128 MiB). */
   readonly bodyBudgetBytes?: number;
-  /** Receives Core's log lines (binding failures, work queue warnings). */
+  /** Receives Core's log lines (addresses bound and failed, work queue warnings). */
   readonly log?: (message: string) => void;
 }
 
@@ -146,11 +146,16 @@ export class HttpServer implements AsyncDisposable {
     return { running: this.#queue.running, queued: this.#queue.queued };
   }
 
-  /** Binds every endpoint that can be bound and starts accepting; throws when none could. */
+  /**
+   * Binds every endpoint that can be bound and starts accepting; throws when
+   * none could. Logs Core's `HTTPBindAddresses` lines: each address as it is
+   * bound, each failure, and `Unable to bind any endpoint for RPC server`.
+   */
   start(): Deno.NetAddr[] {
     let port: number | undefined;
     for (const endpoint of this.#options.endpoints) {
       const wanted = endpoint.port === 0 && port !== undefined ? port : endpoint.port;
+      this.#options.log(`Binding RPC on address ${endpoint.hostname} port ${wanted}`);
       try {
         const listener = Deno.listen({
           hostname: endpoint.hostname,
@@ -164,7 +169,11 @@ export class HttpServer implements AsyncDisposable {
         this.#options.log(`Binding RPC on address ${endpoint.hostname} port ${wanted} failed.`);
       }
     }
-    if (this.#listeners.length === 0) throw new Error("Unable to bind any endpoint for RPC server");
+    if (this.#listeners.length === 0) {
+      const message = "Unable to bind any endpoint for RPC server";
+      this.#options.log(message);
+      throw new Error(message);
+    }
     const timeout = this.#options.timeoutMs;
     this.#sweep = setInterval(() => {
       const now = performance.now();

@@ -33,6 +33,9 @@ import { handleJsonRpc } from "./jsonrpc.ts";
 import { MethodTable, type RpcMethod } from "./methods.ts";
 import { AllowList, splitHostPort } from "./subnet.ts";
 
+/** What Core's init says on stderr when the HTTP server does not start (`AppInitServers` failed). */
+export const HTTP_SERVER_FAILED = "Unable to start HTTP server. See debug log for details.";
+
 /** The `WWW-Authenticate` value of a 401. */
 const WWW_AUTH = 'Basic realm="jsonrpc"';
 /** Core's brute-force deterrent before answering a wrong password. */
@@ -78,8 +81,14 @@ export interface RpcServerOptions {
   readonly docCheck?: boolean;
   /** Open connections at most (256); when full the one idle longest makes room. */
   readonly maxConnections?: number;
-  /** Core's always-on log lines (bind failures, bad passwords, full work queue). */
+  /** Core's always-on log lines (addresses bound, why the start failed, bad passwords, full work queue). */
   readonly log?: (message: string) => void;
+  /**
+   * Core's error message boxes (an invalid `-rpcallowip`): shown to the
+   * user, on stderr and in the log, before {@linkcode RpcServer.start}
+   * fails. The log by default.
+   */
+  readonly showError?: (message: string) => void;
   /** `-debug=rpc` lines (`ThreadRPCServer method=... user=...`). */
   readonly debug?: (message: string) => void;
 }
@@ -119,20 +128,33 @@ export class RpcServer implements AsyncDisposable {
 
   /**
    * Writes the cookie (or takes the password), binds and starts serving.
-   * Throws Core's messages for invalid options, or when no address binds.
+   * When it cannot, it throws what Core's init then says on stderr,
+   * {@linkcode HTTP_SERVER_FAILED}, with the reason in the log (an invalid
+   * `-rpcallowip` also shown through `showError`, as Core shows it).
    */
   async start(): Promise<void> {
     const o = this.#options;
-    const allow = new AllowList(o.allowIp ?? []);
+    let allow: AllowList;
+    try {
+      allow = new AllowList(o.allowIp ?? []);
+    } catch (error) {
+      (o.showError ?? this.#log)((error as Error).message);
+      throw new Error(HTTP_SERVER_FAILED);
+    }
     const endpoints = this.#endpoints();
-    this.#credentials = await Credentials.create({
-      netDir: `${o.datadir.replace(/\/+$/, "")}/regtest`,
-      user: o.user,
-      password: o.password,
-      rpcauth: o.rpcauth,
-      cookieFile: o.cookieFile,
-      cookiePerms: o.cookiePerms,
-    });
+    try {
+      this.#credentials = await Credentials.create({
+        netDir: `${o.datadir.replace(/\/+$/, "")}/regtest`,
+        user: o.user,
+        password: o.password,
+        rpcauth: o.rpcauth,
+        cookieFile: o.cookieFile,
+        cookiePerms: o.cookiePerms,
+      });
+    } catch (error) {
+      this.#log((error as Error).message);
+      throw new Error(HTTP_SERVER_FAILED);
+    }
     if (o.password) {
       this.#log(
         "Warning: The use of rpcuser/rpcpassword is less secure, because credentials are " +
@@ -155,9 +177,10 @@ export class RpcServer implements AsyncDisposable {
     });
     try {
       this.#http.start();
-    } catch (error) {
+    } catch {
+      // The HTTP server logged every address that failed, and that none bound.
       await this.#credentials.removeCookie();
-      throw error;
+      throw new Error(HTTP_SERVER_FAILED);
     }
   }
 

@@ -140,7 +140,7 @@ Deno.test("persist: load logs Core's lines and never throws", () => {
   ]);
 });
 
-Deno.test("persist: a saved mempool loads back with its times, links and unbroadcast marks", () => {
+Deno.test("persist: a saved mempool (0600) loads back with its times, links and unbroadcast marks", () => {
   using f = setup();
   const [parent, child] = chainOf(f.coins[0], 1000n, 2000n);
   acceptAll(f.mempool, parent, child);
@@ -150,6 +150,7 @@ Deno.test("persist: a saved mempool loads back with its times, links and unbroad
   const path = join(f.chain.dir, MEMPOOL_FILE);
   f.mempool.save(path);
   f.mempool[Symbol.dispose]();
+  assertEquals((Deno.statSync(path).mode! & 0o777).toString(8), "600", "the owner's only");
 
   using restored = new Mempool(f.chain);
   f.clock += 60;

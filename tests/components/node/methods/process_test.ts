@@ -194,6 +194,70 @@ Deno.test("a second node on the same data directory refuses with bitcoind's mess
   assertEquals(await first.stop(), 0);
 });
 
+Deno.test("the RPC server's start: Core's Binding lines, and Core's stderr and log when it fails", async () => {
+  const logLines = (datadir: string) =>
+    Deno.readTextFileSync(`${datadir}/regtest/debug.log`).split("\n").map((line) =>
+      line.replace(/^\S+ /, "")
+    );
+  const port = freePort();
+  {
+    await using node = await startRealNode({ port });
+    assertEquals(await node.stop(), 0);
+    const binding = logLines(node.datadir).filter((line) => line.startsWith("Binding RPC"));
+    assertEquals(binding.slice(0, 2), [
+      `Binding RPC on address ::1 port ${port}`,
+      `Binding RPC on address 127.0.0.1 port ${port}`,
+    ]);
+  }
+  const run = async (argv: string[]) => {
+    const datadir = Deno.makeTempDirSync({ prefix: "node_rpcfail_" });
+    const all = [
+      "-regtest",
+      `-datadir=${datadir}`,
+      `-rpcport=${port}`,
+      "-printtoconsole=0",
+      ...argv,
+    ];
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", ...flagsFor(all), NODE_MAIN, ...all],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    return { code: output.code, stderr: new TextDecoder().decode(output.stderr), datadir };
+  };
+  const failed = "Error: Unable to start HTTP server. See debug log for details.\n";
+  // The port taken on both loopback addresses (::1 where the machine has it).
+  {
+    using _v4 = Deno.listen({ hostname: "127.0.0.1", port });
+    let v6: Deno.Listener | undefined;
+    try {
+      v6 = Deno.listen({ hostname: "::1", port });
+    } catch { /* no IPv6 loopback: the node cannot bind it either */ }
+    const taken = await run([]);
+    v6?.close();
+    assertEquals([taken.code, taken.stderr], [1, failed]);
+    const log = logLines(taken.datadir);
+    for (
+      const line of [
+        `Binding RPC on address ::1 port ${port} failed.`,
+        `Binding RPC on address 127.0.0.1 port ${port} failed.`,
+        "Unable to bind any endpoint for RPC server",
+        `[error] ${failed.slice("Error: ".length, -1)}`,
+      ]
+    ) {
+      assert(log.includes(line), `${line} in\n${log.join("\n")}`);
+    }
+  }
+  const subnet = "Invalid -rpcallowip subnet specification: zz. Valid values are a single IP " +
+    "(e.g. 1.2.3.4), a network/netmask (e.g. 1.2.3.4/255.255.255.0), a network/CIDR (e.g. " +
+    "1.2.3.4/24), all ipv4 (0.0.0.0/0), or all ipv6 (::/0). RFC4193 is allowed only if " +
+    "-cjdnsreachable=0.";
+  const allowIp = await run(["-rpcallowip=zz"]);
+  assertEquals([allowIp.code, allowIp.stderr], [1, `Error: ${subnet}\n${failed}`]);
+  assert(logLines(allowIp.datadir).includes(`[error] ${subnet}`));
+});
+
 Deno.test("echoipc: through a spawned process's Echo when the node may run Deno", async () => {
   await using node = await startRealNode({
     args: ["-debug=ipc"],
