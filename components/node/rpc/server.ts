@@ -27,7 +27,7 @@
  */
 import { Credentials } from "./auth.ts";
 import { controlMethods } from "./control.ts";
-import { type Endpoint, type HttpReply, type HttpRequest, HttpServer } from "./http.ts";
+import { type Endpoint, type HttpReply, type HttpRequest, HttpServer, peerText } from "./http.ts";
 import { findHeader, urlDecode } from "./http_message.ts";
 import { handleJsonRpc } from "./jsonrpc.ts";
 import { MethodTable, type RpcMethod } from "./methods.ts";
@@ -35,6 +35,8 @@ import { AllowList, splitHostPort } from "./subnet.ts";
 
 /** What Core's init says on stderr when the HTTP server does not start (`AppInitServers` failed). */
 export const HTTP_SERVER_FAILED = "Unable to start HTTP server. See debug log for details.";
+
+const encoder = new TextEncoder();
 
 /** The `WWW-Authenticate` value of a 401. */
 const WWW_AUTH = 'Basic realm="jsonrpc"';
@@ -81,6 +83,11 @@ export interface RpcServerOptions {
   readonly docCheck?: boolean;
   /** Open connections at most (256); when full the one idle longest makes room. */
   readonly maxConnections?: number;
+  /**
+   * Reply bytes waiting for their clients at most (128 MiB); over it the
+   * connection with the most unread is dropped (see `HttpServerOptions`).
+   */
+  readonly replyBudgetBytes?: number;
   /** Core's always-on log lines (addresses bound, why the start failed, bad passwords, full work queue). */
   readonly log?: (message: string) => void;
   /**
@@ -173,6 +180,7 @@ export class RpcServer implements AsyncDisposable {
       workQueue: o.workQueue,
       timeoutMs: (o.serverTimeout ?? 30) * 1000,
       maxConnections: o.maxConnections,
+      replyBudgetBytes: o.replyBudgetBytes,
       log: this.#log,
     });
     try {
@@ -235,6 +243,11 @@ export class RpcServer implements AsyncDisposable {
     return this.#http?.workQueue ?? { running: 0, queued: 0 };
   }
 
+  /** Reply bytes waiting for their clients now (0 before start). */
+  get replyBytesHeld(): number {
+    return this.#http?.replyBytesHeld ?? 0;
+  }
+
   /** The cookie file written at start, if any. */
   get cookiePath(): string | undefined {
     return this.#credentials?.cookiePath;
@@ -282,9 +295,7 @@ export class RpcServer implements AsyncDisposable {
     if (authorization === undefined) {
       return { status: 401, headers: [["WWW-Authenticate", WWW_AUTH]] };
     }
-    const peer = request.peer.hostname.includes(":")
-      ? `[${request.peer.hostname}]:${request.peer.port}`
-      : `${request.peer.hostname}:${request.peer.port}`;
+    const peer = peerText(request.peer);
     const authUser = this.#credentials!.check(authorization);
     if (authUser === undefined) {
       this.#log(`ThreadRPCServer incorrect password attempt from ${peer}`);
@@ -311,7 +322,8 @@ export class RpcServer implements AsyncDisposable {
     return {
       status: reply.status,
       headers: [["Content-Type", "application/json"]],
-      body: reply.body,
+      // As bytes, so the text is not kept alive beside them while a slow client reads.
+      body: encoder.encode(reply.body),
     };
   }
 }
