@@ -101,7 +101,12 @@ export {
   RaisedError,
 } from "./runtime/proxy/errors.ts";
 export { escapeDump, IpcLog, type IpcLogOptions, type LogLevel } from "./runtime/log.ts";
-export { AddressError, parseAddress, type UnixAddress } from "./runtime/process/address.ts";
+export {
+  type AddressContext,
+  AddressError,
+  parseAddress,
+  type UnixAddress,
+} from "./runtime/process/address.ts";
 export {
   capnpProtocol,
   type IpcProtocol,
@@ -163,6 +168,7 @@ export {
   ManifestError,
   parseGrant,
   parseManifest,
+  type PermissionKind,
 } from "./sandbox/manifest.ts";
 export {
   type CommandOptions,
@@ -174,7 +180,14 @@ export {
   spawnComponent,
   type SpawnComponentOptions,
 } from "./sandbox/contract.ts";
-export { checkProvenance, prepareCode, ProvenanceError } from "./sandbox/provenance.ts";
+export {
+  checkProvenance,
+  type CodePolicy,
+  prepareCode,
+  type PreparedCode,
+  ProvenanceError,
+} from "./sandbox/provenance.ts";
+export type { Identity } from "./sandbox/identity.ts";
 export {
   type ExitEvidence,
   type ExitKind,

@@ -24,6 +24,7 @@ const ORDER: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, off: 3 };
 
 /** Where log lines go and how much is logged. */
 export interface IpcLogOptions {
+  /** How much is logged (`info` by default). */
   level?: LogLevel;
   /** Receives each finished line; stderr by default. */
   sink?: (line: string) => void;
@@ -46,6 +47,7 @@ export class IpcLog {
   readonly #sink: (line: string) => void;
   #requests = 0;
 
+  /** A log at `options.level`, writing to `options.sink`. */
   constructor(options: IpcLogOptions = {}) {
     const level = ORDER[options.level ?? "info"];
     this.trace = level <= ORDER.trace;

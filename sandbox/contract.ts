@@ -105,6 +105,7 @@ export function projectRoot(): string {
  * the data directory, a disk image that will not mount, no bwrap.
  */
 export class SandboxError extends Error {
+  /** Always `"SandboxError"`. */
   override name = "SandboxError";
 }
 
@@ -413,9 +414,11 @@ export interface SpawnComponentOptions extends CommandOptions, SpawnOptions {
 
 /** A component running under the contract. */
 export interface SandboxedComponent<T> extends SpawnedComponent<T> {
+  /** The component's name (its manifest's). */
   readonly name: string;
   /** The command it was started with. */
   readonly command: ChildCommand;
+  /** Where this run keeps its data, sockets, logs and caches. */
   readonly paths: RunPaths;
   /** The user and group it runs as under a root supervisor; null otherwise. */
   readonly identity: Identity | null;

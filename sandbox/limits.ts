@@ -44,6 +44,7 @@ export type ExitKind =
 
 /** Why a component ended, in words. */
 export interface ExitReason {
+  /** Which way it ended. */
   kind: ExitKind;
   /** One line for logs and errors. */
   text: string;

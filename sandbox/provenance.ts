@@ -30,6 +30,7 @@ import { pathToFileURL } from "node:url";
 
 /** A module graph that may not be run. */
 export class ProvenanceError extends Error {
+  /** Always `"ProvenanceError"`. */
   override name = "ProvenanceError";
 }
 

@@ -36,11 +36,13 @@ import { capnpProtocol } from "../runtime/process/protocol.ts";
 
 /** A component that stays down: its crash budget is spent, or its policy says so. */
 export class SupervisionError extends Error {
+  /** Always `"SupervisionError"`. */
   override name = "SupervisionError";
 }
 
 /** One exit of a supervised component. */
 export interface ExitRecord {
+  /** Why it ended. */
   reason: ExitReason;
   /** `Date.now()` at the exit. */
   at: number;
@@ -50,6 +52,7 @@ export interface ExitRecord {
 
 /** A component under supervision. */
 export interface Supervised<T> {
+  /** The component's name. */
   readonly name: string;
   /**
    * The running instance's Init; waits while it restarts; rejects once it
@@ -178,6 +181,7 @@ export class Supervisor implements AsyncDisposable {
   readonly #options: SupervisorOptions;
   readonly #stops: (() => Promise<void>)[] = [];
 
+  /** A supervisor starting components as `options` say; it starts none yet. */
   constructor(options: SupervisorOptions) {
     this.#options = options;
   }
