@@ -21,7 +21,7 @@
  * await using _listener = listen(FooInit, "unix", fooInit(), { datadir, component: "foo" });
  * await using init = await connect(FooInit, "unix", { datadir, component: "foo" });
  * await using foo = (await init.makeFoo())!;
- * console.assert(await foo.add(2, 3) === 5);
+ * if (await foo.add(2, 3) !== 5) throw new Error("2 + 3 is 5");
  * ```
  *
  * @example Serve an object with the raw engine
@@ -47,7 +47,7 @@
  * request.params.a = 2;
  * request.params.b = 3;
  * using response = await request.send();
- * console.assert(response.results(add.ResultsClass).result === 5);
+ * if (response.results(add.ResultsClass).result !== 5) throw new Error("2 + 3 is 5");
  * listener.close();
  * ```
  * @module
