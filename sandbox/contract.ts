@@ -46,9 +46,18 @@
  *   socket.
  *
  * @example
- * ```ts ignore
- * const foo = await loadComponent("examples/foo");
- * await using child = await spawnComponent(FooInit, foo, { stateDir: "/var/lib/app" });
+ * ```ts
+ * import { projectRoot, spawnComponent } from "./contract.ts";
+ * import { loadComponent } from "./manifest.ts";
+ * import { FooInit } from "../schemas/gen/conformance.mp.ts";
+ * const stateDir = await Deno.makeTempDir();
+ * const foo = await loadComponent(`${projectRoot()}/examples/foo`);
+ * {
+ *   await using child = await spawnComponent(FooInit, foo, { stateDir });
+ *   await using remote = (await child.init.makeFoo())!;
+ *   if (await remote.add(2, 3) !== 5) throw new Error("called across the sandbox");
+ * }
+ * await Deno.remove(stateDir, { recursive: true });
  * ```
  * @module
  */

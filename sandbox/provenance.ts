@@ -16,12 +16,19 @@
  * refused by the data directory's view (`datadir.ts`).
  *
  * @example
- * ```ts ignore
- * const code = await prepareCode("/app/components/wallet/main.ts", {
- *   project: "/app",
- *   roots: ["/app/runtime", "/app/schemas", "/app/components/wallet"],
- *   cacheDir: "/var/lib/app/code",
+ * ```ts
+ * import { prepareCode } from "./provenance.ts";
+ * import { projectRoot } from "./contract.ts";
+ * const app = projectRoot();
+ * const cacheDir = await Deno.makeTempDir();
+ * const code = await prepareCode(`${app}/examples/foo/main.ts`, {
+ *   project: app,
+ *   roots: [`${app}/runtime`, `${app}/schemas`, `${app}/examples/foo`],
+ *   cacheDir,
  * });
+ * if (!code.files.includes(`${app}/examples/foo/main.ts`)) throw new Error("the entry is checked");
+ * if (!code.bundle.startsWith(cacheDir)) throw new Error("the bundle is kept in cacheDir");
+ * await Deno.remove(cacheDir, { recursive: true });
  * ```
  * @module
  */

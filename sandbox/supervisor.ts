@@ -18,10 +18,19 @@
  * `runtime/process/output.ts`.
  *
  * @example
- * ```ts ignore
- * await using supervisor = new Supervisor({ stateDir: "/var/lib/app" });
- * const node = await supervisor.start(NodeInit, await loadComponent("components/node"));
- * const chain = await (await node.current()).makeChain();
+ * ```ts
+ * import { Supervisor } from "./supervisor.ts";
+ * import { projectRoot } from "./contract.ts";
+ * import { loadComponent } from "./manifest.ts";
+ * import { FooInit } from "../schemas/gen/conformance.mp.ts";
+ * const stateDir = await Deno.makeTempDir();
+ * {
+ *   await using supervisor = new Supervisor({ stateDir });
+ *   const foo = await supervisor.start(FooInit, await loadComponent(`${projectRoot()}/examples/foo`));
+ *   await using remote = (await (await foo.current()).makeFoo())!;
+ *   if (await remote.add(2, 3) !== 5) throw new Error("called the supervised component");
+ * }
+ * await Deno.remove(stateDir, { recursive: true });
  * ```
  * @module
  */
