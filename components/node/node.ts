@@ -47,6 +47,7 @@ export async function startNode(node: NodeContext): Promise<NodeServices> {
       workQueue: options.rpc.workQueue,
       serverTimeout: options.rpc.serverTimeout,
       warmup: LOADING_BLOCK_INDEX,
+      logPath: options.log.file ?? join(options.netDir, "debug.log"),
       onStopRequest: () => node.requestStop(),
       log: (message) => log.info(message),
       debug: (message) => log.debug("rpc", message),
@@ -82,7 +83,14 @@ export async function startNode(node: NodeContext): Promise<NodeServices> {
   log.info(
     `Loaded best chain: hashBestChain=${hashToHex(chain.tip.hash)} height=${chain.height}`,
   );
-  const services = new NodeServices({ chain, mempool, txindex: options.txindex });
+  const services = new NodeServices({
+    chain,
+    mempool,
+    txindex: options.txindex,
+    mempoolFile: join(options.netDir, MEMPOOL_FILE),
+    log: (message) => log.info(message),
+    logCategories: log,
+  });
   if (rpc) {
     for (const method of nodeMethods(services, { ipcLog: node.ipcLog })) rpc.table.add(method);
     // Stopped before the mempool and the chain close (disposal runs in reverse).

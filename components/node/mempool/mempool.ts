@@ -18,8 +18,13 @@
  * {@linkcode Mempool.save} and {@linkcode Mempool.load} keep it across
  * restarts in Core's `mempool.dat` format.
  *
- * Not modelled: `prioritisetransaction` (modified fee = fee), package
- * submission (`submitpackage`, package RBF, package fee rates), peers
+ * Fee deltas (`prioritisetransaction`) make a transaction's modified fee,
+ * which fee policy, replacement, eviction and block selection judge it by
+ * (its real fee still pays the miner); deltas of transactions not (yet) in
+ * the mempool wait for them, and are kept in `mempool.dat`.
+ *
+ * Not modelled: package submission (`submitpackage`, package RBF, package
+ * fee rates), peers
  * (transactions stay "unbroadcast"), and Core's second script check with
  * block flags (its standard flags include them; Core runs it to fill its
  * script cache).
@@ -49,7 +54,9 @@ import {
   CoinsCache,
   type CoinsView,
   encodeTx,
+  formatMoney,
   type Hash,
+  hashFromHex,
   hashToHex,
   hasWitness,
   isCoinbase,
@@ -194,6 +201,8 @@ interface Workspace {
   readonly conflicts: Set<PoolEntry>;
   coins: Coin[];
   fee: bigint;
+  /** `fee` plus the transaction's fee delta. */
+  modifiedFee: bigint;
   sigOpCost: number;
   vsize: number;
   ancestors: PoolEntry[];
@@ -249,6 +258,7 @@ function workspace(tx: Tx): Workspace {
     conflicts: new Set(),
     coins: [],
     fee: 0n,
+    modifiedFee: 0n,
     sigOpCost: 0,
     vsize: 0,
     ancestors: [],
@@ -286,9 +296,15 @@ function acceptedResult(ws: Workspace): AcceptResult {
     accepted: true,
     vsize: ws.vsize,
     fee: ws.fee,
-    effectiveFeeRate: feeRatePerKvB(ws.fee, ws.vsize),
+    effectiveFeeRate: feeRatePerKvB(ws.modifiedFee, ws.vsize),
     effectiveIncludes: [ws.wtxid],
   };
+}
+
+/** Core's `SaturatingAdd` bound: a sum kept within the int64 range. */
+function clampInt64(value: bigint): bigint {
+  const max = 2n ** 63n - 1n;
+  return value > max ? max : value < -max - 1n ? -max - 1n : value;
 }
 
 /** Inserts `entry` into `sorted` (by txid bytes) unless present: Core's `std::set` insert. */
@@ -314,6 +330,8 @@ export class Mempool implements Disposable {
   readonly #byWtxid = new Map<string, PoolEntry>();
   /** Which entry spends each outpoint (Core's `mapNextTx`). */
   readonly #spenders = new Map<string, PoolEntry>();
+  /** `prioritisetransaction` deltas by txid (display hex), in or out of the pool (`mapDeltas`). */
+  readonly #deltas = new Map<string, bigint>();
   readonly #listeners = new Set<MempoolListener>();
   readonly #subscription: Disposable;
   #events: MempoolEvent[] = [];
@@ -471,15 +489,56 @@ export class Mempool implements Disposable {
   /**
    * A view of the chain's UTXO set plus mempool outputs (at height
    * {@linkcode MEMPOOL_HEIGHT}), minus outputs mempool transactions spend:
-   * `gettxout` with `include_mempool`.
+   * `gettxout` with `include_mempool`. With `includeSpent` those stay
+   * (Core's `CCoinsViewMemPool`, which signing looks coins up in).
    */
-  coins(): CoinsView {
+  coins(options: { includeSpent?: boolean } = {}): CoinsView {
+    const view = this.#validationView();
+    if (options.includeSpent) return view;
     return {
       getCoin: (outpoint) =>
-        this.#spenders.has(outpointKey(outpoint))
-          ? undefined
-          : this.#validationView().getCoin(outpoint),
+        this.#spenders.has(outpointKey(outpoint)) ? undefined : view.getCoin(outpoint),
     };
+  }
+
+  /**
+   * `PrioritiseTransaction`: adds `delta` satoshis to the fee the mempool
+   * judges `txid` by (saturating at the int64 range), now if it is here,
+   * else once it arrives; a total of zero forgets the delta. Returns
+   * Core's log line.
+   */
+  prioritise(txid: Hash, delta: bigint): string {
+    const key = hashToHex(txid);
+    const total = clampInt64((this.#deltas.get(key) ?? 0n) + delta);
+    const entry = this.#entries.get(key);
+    if (entry) {
+      entry.feeDelta += delta;
+      for (const ancestor of entry.ancestors()) ancestor.descendantFees += delta;
+      for (const descendant of entry.descendants()) descendant.ancestorFees += delta;
+      entry.ancestorFees += delta;
+      entry.descendantFees += delta;
+    }
+    const where = entry ? "in mempool" : "not in mempool";
+    if (total === 0n) {
+      this.#deltas.delete(key);
+      return `PrioritiseTransaction: ${key} (${where}) delta cleared`;
+    }
+    this.#deltas.set(key, total);
+    return `PrioritiseTransaction: ${key} (${where}) fee += ${formatMoney(delta)}, new delta=${
+      formatMoney(total)
+    }`;
+  }
+
+  /**
+   * `GetPrioritisedTransactions`: every delta, in txid byte order, with
+   * whether its transaction is here and then its modified fee.
+   */
+  prioritisedTransactions(): { txid: Hash; delta: bigint; modifiedFee?: bigint }[] {
+    return [...this.#deltas].map(([key, delta]) => ({
+      txid: hashFromHex(key),
+      delta,
+      modifiedFee: this.#entries.get(key)?.modifiedFee,
+    })).sort((a, b) => compareHashes(a.txid, b.txid));
   }
 
   /** The txid of the mempool transaction spending `outpoint`, if any. */
@@ -514,8 +573,13 @@ export class Mempool implements Disposable {
   save(path: string): void {
     const entries = this.entries();
     const bytes = encodeMempoolDump({
-      entries: entries.map((entry) => ({ tx: entry.tx, time: BigInt(entry.time), feeDelta: 0n })),
-      deltas: [],
+      entries: entries.map((entry) => ({
+        tx: entry.tx,
+        time: BigInt(entry.time),
+        feeDelta: entry.feeDelta,
+      })),
+      deltas: [...this.#deltas].filter(([key]) => !this.#entries.has(key))
+        .map(([key, delta]) => ({ txid: hashFromHex(key), delta })),
       unbroadcast: entries.filter((entry) => entry.unbroadcast).map((entry) => entry.txid)
         .sort(compareHashes),
     });
@@ -549,12 +613,13 @@ export class Mempool implements Disposable {
       this.#settle();
       const stats = { succeeded: 0, failed: 0, expired: 0, alreadyThere: 0, unbroadcast: 0 };
       const cutoff = this.#chain.now() - this.policy.expirySeconds;
-      for (const { tx, time } of dump.entries) {
+      for (const { tx, time, feeDelta } of dump.entries) {
+        const ws = workspace(tx);
+        if (feeDelta !== 0n) this.prioritise(ws.txid, feeDelta);
         if (Number(time) <= cutoff) {
           stats.expired++;
           continue;
         }
-        const ws = workspace(tx);
         const result = this.#acceptSingle(ws, {
           testOnly: false,
           bypassLimits: false,
@@ -569,6 +634,7 @@ export class Mempool implements Disposable {
         else if (this.#entries.has(ws.key)) stats.alreadyThere++;
         else stats.failed++;
       }
+      for (const { txid, delta } of dump.deltas) this.prioritise(txid, delta);
       stats.unbroadcast = dump.unbroadcast.length;
       for (const txid of dump.unbroadcast) {
         const entry = this.#entries.get(hashToHex(txid));
@@ -623,6 +689,7 @@ export class Mempool implements Disposable {
       height: this.#chain.height,
       spendsCoinbase: ws.coins.some((coin) => coin.coinbase),
       unbroadcast: args.unbroadcast,
+      feeDelta: ws.modifiedFee - ws.fee,
     });
     this.#addEntry(entry, ws.ancestors);
     if (!args.bypassLimits) {
@@ -691,6 +758,7 @@ export class Mempool implements Disposable {
     } catch (error) {
       refuseInvalid(error);
     }
+    ws.modifiedFee = ws.fee + (this.#deltas.get(ws.key) ?? 0n);
     if (policy.requireStandard && !areInputsStandard(tx, ws.coins)) {
       refuse("bad-txns-nonstandard-inputs");
     }
@@ -700,7 +768,9 @@ export class Mempool implements Disposable {
     ws.sigOpCost = txSigOpCost(tx, ws.coins);
     ws.vsize = virtualSize(ws.weight, ws.sigOpCost, policy.bytesPerSigop);
     if (policy.requireStandard) {
-      const dust = dustFeeViolation(ws.fee, dustOutputs(tx, policy.dustRelayFeeRate));
+      // Core refuses dust when either the real or the modified fee is not zero.
+      const fee = ws.fee !== 0n ? ws.fee : ws.modifiedFee;
+      const dust = dustFeeViolation(fee, dustOutputs(tx, policy.dustRelayFeeRate));
       if (dust) refuse("dust", dust);
     }
     if (ws.sigOpCost > MAX_STANDARD_TX_SIGOPS_COST) {
@@ -708,9 +778,11 @@ export class Mempool implements Disposable {
     }
     if (!args.bypassLimits && tx.version !== TRUC_VERSION) {
       const minFee = feeAtRate(policy.minRelayFeeRate, ws.vsize);
-      if (ws.fee < minFee) refuse("min relay fee not met", `${ws.fee} < ${minFee}`);
+      if (ws.modifiedFee < minFee) {
+        refuse("min relay fee not met", `${ws.modifiedFee} < ${minFee}`);
+      }
     }
-    if (!args.bypassLimits) this.#checkFeeRate(ws.vsize, ws.fee);
+    if (!args.bypassLimits) this.#checkFeeRate(ws.vsize, ws.modifiedFee);
     ws.ancestors = this.#ancestorsFor(ws, args);
     const truc = singleTrucChecks(
       { tx, txid: ws.key, wtxid: ws.wtxidKey },
@@ -818,7 +890,7 @@ export class Mempool implements Disposable {
   /** `ReplacementChecks` (rules 6, 5, 2, 3 and 4): returns everything the replacement evicts. */
   #replacementChecks(ws: Workspace): Set<PoolEntry> {
     const suffix = ws.siblingEviction ? " (including sibling eviction)" : "";
-    const feeRate = paysMoreThanConflicts(ws.conflicts, ws.fee, ws.vsize, ws.key);
+    const feeRate = paysMoreThanConflicts(ws.conflicts, ws.modifiedFee, ws.vsize, ws.key);
     if (feeRate) refuse(`insufficient fee${suffix}`, feeRate);
     const replaced = entriesForConflicts(ws.conflicts, ws.key);
     if (typeof replaced === "string") refuse(`too many potential replacements${suffix}`, replaced);
@@ -833,7 +905,7 @@ export class Mempool implements Disposable {
     for (const entry of replaced) replacedFees += entry.modifiedFee;
     const fees = paysForReplacement(
       replacedFees,
-      ws.fee,
+      ws.modifiedFee,
       ws.vsize,
       this.policy.incrementalRelayFeeRate,
       ws.key,
@@ -1018,10 +1090,10 @@ export class Mempool implements Disposable {
     for (const ancestor of ancestors) {
       ancestor.descendantCount += 1;
       ancestor.descendantSize += entry.vsize;
-      ancestor.descendantFees += entry.fee;
+      ancestor.descendantFees += entry.modifiedFee;
       entry.ancestorCount += 1;
       entry.ancestorSize += ancestor.vsize;
-      entry.ancestorFees += ancestor.fee;
+      entry.ancestorFees += ancestor.modifiedFee;
       entry.ancestorSigOps += ancestor.sigOpCost;
     }
     this.#bytes += entry.vsize;
@@ -1053,14 +1125,14 @@ export class Mempool implements Disposable {
         for (const descendant of entry.descendants()) {
           descendant.ancestorCount -= 1;
           descendant.ancestorSize -= entry.vsize;
-          descendant.ancestorFees -= entry.fee;
+          descendant.ancestorFees -= entry.modifiedFee;
           descendant.ancestorSigOps -= entry.sigOpCost;
         }
       }
       for (const ancestor of entry.ancestors()) {
         ancestor.descendantCount -= 1;
         ancestor.descendantSize -= entry.vsize;
-        ancestor.descendantFees -= entry.fee;
+        ancestor.descendantFees -= entry.modifiedFee;
       }
     }
     for (const entry of stage) {
@@ -1179,6 +1251,7 @@ export class Mempool implements Disposable {
     txs.forEach((tx, i) => {
       const entry = this.#entries.get(keys[i]);
       if (entry) this.#removeEntries([entry], "block", true);
+      this.#deltas.delete(keys[i]); // `ClearPrioritisation`: a mined transaction's delta goes
       for (const input of tx.inputs) {
         const spender = this.#spenders.get(spentKey(input));
         if (spender && spender.key !== keys[i]) {
@@ -1252,19 +1325,19 @@ export class Mempool implements Disposable {
       const descendants = entry.descendants();
       entry.ancestorCount = ancestors.size + 1;
       entry.ancestorSize = entry.vsize;
-      entry.ancestorFees = entry.fee;
+      entry.ancestorFees = entry.modifiedFee;
       entry.ancestorSigOps = entry.sigOpCost;
       for (const ancestor of ancestors) {
         entry.ancestorSize += ancestor.vsize;
-        entry.ancestorFees += ancestor.fee;
+        entry.ancestorFees += ancestor.modifiedFee;
         entry.ancestorSigOps += ancestor.sigOpCost;
       }
       entry.descendantCount = descendants.size + 1;
       entry.descendantSize = entry.vsize;
-      entry.descendantFees = entry.fee;
+      entry.descendantFees = entry.modifiedFee;
       for (const descendant of descendants) {
         entry.descendantSize += descendant.vsize;
-        entry.descendantFees += descendant.fee;
+        entry.descendantFees += descendant.modifiedFee;
       }
     }
     const excessive = [...this.#withDescendants(readded)].filter((entry) =>

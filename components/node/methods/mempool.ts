@@ -1,8 +1,8 @@
 /**
  * The mempool methods of Bitcoin Core v30 (`rpc/mempool.cpp`):
  * sendrawtransaction and testmempoolaccept (category `rawtransactions`),
- * getmempoolinfo, getrawmempool, getmempoolentry, getmempoolancestors and
- * getmempooldescendants (category `blockchain`), over the node's
+ * getmempoolinfo, getrawmempool, getmempoolentry, getmempoolancestors,
+ * getmempooldescendants and savemempool (category `blockchain`), over the node's
  * {@linkcode Mempool}, with Core's help texts, key order and errors.
  *
  * @example
@@ -502,5 +502,25 @@ export function mempoolMethods(node: NodeServices): RpcMethod[] {
     }),
     relativesMethod(node, "getmempoolancestors"),
     relativesMethod(node, "getmempooldescendants"),
+    defineMethod({
+      name: "savemempool",
+      category: "blockchain",
+      description:
+        "Dumps the mempool to disk. It will fail until the previous dump is fully loaded.\n",
+      result: obj("", "", [
+        str("filename", "the directory and file where the mempool was saved"),
+      ]),
+      examples: helpExampleCli("savemempool", "") + helpExampleRpc("savemempool", ""),
+      handler() {
+        const file = node.mempoolFile;
+        try {
+          if (file === undefined) throw new Error("no mempool file");
+          mempool.save(file);
+        } catch {
+          throw new RpcError(RpcErrorCode.MISC_ERROR, "Unable to dump mempool to disk");
+        }
+        return new Map<string, JsonInput>([["filename", file]]);
+      },
+    }),
   ];
 }

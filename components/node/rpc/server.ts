@@ -78,6 +78,8 @@ export interface RpcServerOptions {
   readonly docCheck?: boolean;
   /** Open connections at most (256); when full the one idle longest makes room. */
   readonly maxConnections?: number;
+  /** The debug log's path, for `getrpcinfo`. */
+  readonly logPath?: string;
   /** Core's always-on log lines (bind failures, bad passwords, full work queue). */
   readonly log?: (message: string) => void;
   /** `-debug=rpc` lines (`ThreadRPCServer method=... user=...`). */
@@ -108,6 +110,7 @@ export class RpcServer implements AsyncDisposable {
     const control = controlMethods({
       table: this.table,
       startTime: options.startTime ?? Date.now(),
+      logPath: options.logPath,
       requestShutdown: () => {
         this.#http?.interrupt();
         if (options.onStopRequest) options.onStopRequest();
