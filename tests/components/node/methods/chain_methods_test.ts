@@ -16,7 +16,7 @@ import { hex } from "@scure/base";
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals } from "../../../assert.ts";
 import { waitFor } from "../../../helpers.ts";
-import { RpcCallError, startRealNode } from "../real_node.ts";
+import { type RealNode, RpcCallError, startRealNode } from "../real_node.ts";
 import { signTx, TestKey, type Utxo } from "../chain/chain_helpers.ts";
 import {
   addressToScript,
@@ -44,9 +44,8 @@ async function rejects(promise: Promise<unknown>, code: number, message: string)
 }
 
 /** The coinbase output of the block at `hash` as a spendable UTXO of `owner`. */
-// deno-lint-ignore no-explicit-any
 async function coinbaseUtxo(
-  call: (m: string, p?: any) => Promise<any>,
+  call: RealNode["call"],
   hash: string,
   owner: TestKey,
 ): Promise<Utxo> {
