@@ -21,7 +21,9 @@ Deno.test("prioritise: totals of the entry, its ancestors and its descendants", 
   const log = f.mempool.prioritise(txid(parent), 5000n);
   assertEquals(
     log,
-    `PrioritiseTransaction: ${hashToHex(txid(parent))} (in mempool) fee += 0.00005, new delta=0.00005`,
+    `PrioritiseTransaction: ${
+      hashToHex(txid(parent))
+    } (in mempool) fee += 0.00005, new delta=0.00005`,
   );
   const p = f.mempool.get(txid(parent))!;
   const c = f.mempool.get(txid(child))!;
