@@ -62,6 +62,7 @@ export async function startNode(node: NodeContext): Promise<NodeServices> {
       workQueue: options.rpc.workQueue,
       serverTimeout: options.rpc.serverTimeout,
       warmup: LOADING_BLOCK_INDEX,
+      logPath: options.log.file ?? join(options.netDir, "debug.log"),
       onStopRequest: () => node.requestStop(),
       log: (message) => log.info(message),
       showError: (message) => node.showError(message),
@@ -82,7 +83,14 @@ export async function startNode(node: NodeContext): Promise<NodeServices> {
       log.info(`Dumped mempool: ${mempool.size} transactions to ${file}`);
     });
   }
-  const services = new NodeServices({ chain, mempool, txindex: options.txindex });
+  const services = new NodeServices({
+    chain,
+    mempool,
+    txindex: options.txindex,
+    mempoolFile: join(options.netDir, MEMPOOL_FILE),
+    log: (message) => log.info(message),
+    logCategories: log,
+  });
   // Core logs UpdateTip for every block connected or disconnected, each time with the new tip.
   node.use(chain.subscribe({
     blockConnected: ({ entry }) => log.info(updateTipLine(entry, services)),

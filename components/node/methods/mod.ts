@@ -1,7 +1,7 @@
 /**
  * Every JSON-RPC method the node serves beyond the server's own control
  * methods, one module per Bitcoin Core category: blockchain, mempool,
- * rawtransactions, mining, util, network, and the hidden echoipc.
+ * rawtransactions, mining, util, network, control, and the hidden echoipc.
  *
  * @example
  * ```ts
@@ -24,6 +24,7 @@
 import type { IpcLog } from "../../../runtime/log.ts";
 import type { RpcMethod } from "../rpc/mod.ts";
 import { blockchainMethods } from "./blockchain.ts";
+import { controlMethods } from "./control.ts";
 import { echoIpcMethod } from "./echoipc.ts";
 import { mempoolMethods } from "./mempool.ts";
 import { miningMethods } from "./mining.ts";
@@ -43,6 +44,7 @@ export function nodeMethods(node: NodeServices, options: { ipcLog?: IpcLog } = {
     ...miningMethods(node),
     ...utilMethods(),
     ...networkMethods(node),
+    ...controlMethods(node),
     echoIpcMethod(options.ipcLog),
   ];
 }

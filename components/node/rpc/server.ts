@@ -88,6 +88,8 @@ export interface RpcServerOptions {
    * connection with the most unread is dropped (see `HttpServerOptions`).
    */
   readonly replyBudgetBytes?: number;
+  /** The debug log's path, for `getrpcinfo`. */
+  readonly logPath?: string;
   /** Core's always-on log lines (addresses bound, why the start failed, bad passwords, full work queue). */
   readonly log?: (message: string) => void;
   /**
@@ -124,6 +126,7 @@ export class RpcServer implements AsyncDisposable {
     const control = controlMethods({
       table: this.table,
       startTime: options.startTime ?? Date.now(),
+      logPath: options.logPath,
       requestShutdown: () => {
         this.#http?.interrupt();
         if (options.onStopRequest) options.onStopRequest();
