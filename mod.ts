@@ -84,7 +84,6 @@ export {
   type RemoteMethods,
   type RemoteValue,
   sessionOf,
-  type SharedEnd,
 } from "./runtime/proxy/client.ts";
 export { clientOf, serverOf } from "./runtime/proxy/bridge.ts";
 export { capabilityOf, destroy, dup, release } from "./runtime/proxy/ownership.ts";

@@ -40,6 +40,7 @@ import type { Capability } from "../rpc/capability.ts";
 
 /** A value that does not fit the schema type it is written as. */
 export class TypeMappingError extends TypeError {
+  /** Always `"TypeMappingError"`. */
   override name = "TypeMappingError";
 }
 
@@ -61,7 +62,9 @@ export interface CapabilityTable {
 
 /** State shared by one encode or decode: where capabilities go or come from. */
 export interface CodecContext {
+  /** Where capabilities are written to or read from. */
   readonly caps: CapabilityTable;
+  /** How interface values become capabilities and back. */
   readonly bridge: CapabilityBridge;
 }
 
@@ -92,7 +95,9 @@ export function readingTable(caps: readonly (Capability | null)[]): CapabilityTa
 
 /** Converts a custom type to and from the value its wire type carries. */
 export interface TypeCodec<T = unknown, Wire = unknown> {
+  /** The wire value for `value` (written with the field's wire type). */
   encode(value: T): Wire;
+  /** The value for what the wire carried (may throw on a malformed one). */
   decode(wire: Wire): T;
 }
 

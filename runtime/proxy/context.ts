@@ -33,7 +33,9 @@ const CALLBACK_THREAD = 1;
 
 /** The thread handles a call's Context carries. */
 export interface CallThreads {
+  /** The thread the call runs on (`Context.thread`), or null for the pool. */
   readonly thread: Capability | null;
+  /** Where the callee calls the caller back meanwhile (`Context.callbackThread`). */
   readonly callbackThread: Capability | null;
 }
 

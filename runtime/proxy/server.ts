@@ -85,6 +85,7 @@ export class ProxyServer implements Server {
   readonly #onEnd: (() => void) | undefined;
   #ended = false;
 
+  /** A server running `impl` as `iface`; `bridges` carry capabilities in and out of its calls. */
   constructor(
     iface: InterfaceDescriptor,
     impl: unknown,

@@ -35,6 +35,7 @@ import { Strand } from "./strand.ts";
 export interface SessionOptions {
   /** Component name, the first part of thread names (`<name>-<pid>/...`). */
   name?: string;
+  /** Where `-debug=ipc` lines go (default: a new `IpcLog`). */
   log?: IpcLog;
 }
 
@@ -79,6 +80,7 @@ function resolvedHook(hook: Hook): Hook | Promise<Hook> {
 export class Session {
   /** `<name>-<pid>`, the prefix of thread names. */
   readonly processName: string;
+  /** The connection's `-debug=ipc` log. */
   readonly log: IpcLog;
   readonly #connection: RpcConnection;
   readonly #threads = new Map<Strand, StrandThreads>();

@@ -96,6 +96,7 @@ export class Strand {
   /** The frames of this strand's issued calls, per peer, innermost last. */
   readonly #issued = new Map<object, Frame[]>();
 
+  /** A strand named `name` (its thread names end with it). */
   constructor(name: string) {
     this.name = name;
   }

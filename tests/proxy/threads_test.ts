@@ -102,9 +102,9 @@ Deno.test("threads: no thread and no pool fails; makePool serves Context-less th
   await using threadMap = clientOf(ThreadMap, threadMapCap.dup(), session);
   await threadMap.makePool(2);
   assert(/^server-\d+\/pool-1$/.test(await callWithThread(pair.foo, "threadName", null)));
-  // pool-1 busy with a wait: the next call goes to the least loaded slot.
+  // pool-1 busy with a wait: the next call (delivered after it, in order)
+  // goes to the least loaded slot.
   const busy = callWithThread(pair.foo, "wait", null, 200);
-  await new Promise((r) => setTimeout(r, 20));
   assert(/^server-\d+\/pool-2$/.test(await callWithThread(pair.foo, "threadName", null)));
   await busy;
 });
