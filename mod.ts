@@ -79,14 +79,14 @@ export {
 export { type FrameLimits, FramingError } from "./runtime/framing.ts";
 export { MessageValidationError, type ReadLimits } from "./runtime/validate.ts";
 export {
-  capabilityOf,
-  clientOf,
-  dup,
-  type Proxy,
+  type ProxyOwnership,
   type Remote,
+  type RemoteMethods,
+  type RemoteValue,
   sessionOf,
 } from "./runtime/proxy/client.ts";
-export { serverOf } from "./runtime/proxy/server.ts";
+export { clientOf, serverOf } from "./runtime/proxy/bridge.ts";
+export { capabilityOf, destroy, dup, release } from "./runtime/proxy/ownership.ts";
 export { Session, type SessionOptions } from "./runtime/proxy/session.ts";
 export { currentStrand, mainStrand, Strand } from "./runtime/proxy/strand.ts";
 export {
@@ -156,6 +156,8 @@ export type {
   CustomType,
   CustomTypes,
   InterfaceDescriptor,
+  Lent,
+  Owned,
   StructDescriptor,
 } from "./schemas/descriptor.ts";
 export {

@@ -150,11 +150,7 @@ export function readFileIfExists(path: string): string | null {
 
 /**
  * Drops a reference an implementation kept (a `dup()` of a capability
- * parameter) or made for itself: a proxy is released without calling `destroy`, which
- * would end the object for every other holder too; a local object is
- * disposed when it is disposable, and left alone otherwise.
+ * parameter) or made for itself, without ending the object for its other
+ * holders (see `proxy/ownership.ts`).
  */
-export function release(value: unknown): void {
-  const disposable = value as Partial<Disposable> | null | undefined;
-  if (typeof disposable?.[Symbol.dispose] === "function") disposable[Symbol.dispose]!();
-}
+export { release } from "./proxy/ownership.ts";

@@ -35,7 +35,7 @@
  * @module
  */
 import type { InterfaceDescriptor } from "../schemas/descriptor.ts";
-import type { Proxy } from "../runtime/proxy/client.ts";
+import type { Remote } from "../runtime/proxy/client.ts";
 import { type SandboxedComponent, spawnComponent, type SpawnComponentOptions } from "./contract.ts";
 import type { ExitReason } from "./limits.ts";
 import type { Component } from "./manifest.ts";
@@ -68,7 +68,7 @@ export interface Supervised<T> {
    * has failed or been stopped. Right after a crash, before the exit is
    * noticed, it may still be the dead instance's.
    */
-  current(): Promise<Proxy<T>>;
+  current(): Promise<Remote<T>>;
   /** The running instance, or null between runs and after failing. */
   readonly instance: SandboxedComponent<T> | null;
   /** Every exit so far, oldest first. */
@@ -215,7 +215,7 @@ export class Supervisor implements AsyncDisposable {
     let failWith: (error: SupervisionError) => void = () => {};
     const failed = new Promise<SupervisionError>((resolve) => failWith = resolve);
     let failure: SupervisionError | null = null;
-    let waiting: { resolve: (init: Proxy<T>) => void; reject: (e: Error) => void }[] = [];
+    let waiting: { resolve: (init: Remote<T>) => void; reject: (e: Error) => void }[] = [];
     let backoff: ReturnType<typeof setTimeout> | undefined;
 
     const fail = (error: SupervisionError) => {

@@ -118,5 +118,24 @@ export interface CustomTypes {}
 export type CustomType<Name extends string> = Name extends keyof CustomTypes ? CustomTypes[Name]
   : unknown;
 
+declare const lent: unique symbol;
+declare const owned: unique symbol;
+
+/**
+ * A capability parameter, as generated signatures show it: **lent** to the
+ * method for the duration of the call. The caller keeps its reference; the
+ * method may use the value until it returns and keeps it for later only
+ * through `dup()` (released when done). Assignable both ways with `T`.
+ */
+export type Lent<T> = T & { readonly [lent]?: true };
+
+/**
+ * A capability result, as generated signatures show it: **owned** by the
+ * caller, who releases it (`using`, `release()`) or ends it for every
+ * holder (`destroy()`). A method returning an object it keeps returns
+ * `dup()` of it. Assignable both ways with `T`.
+ */
+export type Owned<T> = T & { readonly [owned]?: true };
+
 /** A value that may or may not be a promise yet. */
 export type Awaitable<T> = T | Promise<T>;

@@ -10,7 +10,9 @@
  *
  * libmultiprocess' field conventions decide the signatures: `result` is the
  * return value, `hasX` makes `X` optional, several result fields make an
- * object, and `Context`, `$count(0)` and `$skip` fields are hidden. A list
+ * object, and `Context`, `$count(0)` and `$skip` fields are hidden.
+ * Capabilities show who owns them: a parameter is `$.Lent<T>` (the method
+ * borrows it for the call), a result `$.Owned<T>` (the caller releases it). A list
  * of `{key, value}` structs is a `Map` (Bitcoin Core's generic
  * `List(Pair(K, V))` too); a generic struct is a generic TypeScript
  * interface, and each module that uses it with bound parameters gets a
@@ -62,6 +64,13 @@ const SCALARS: Record<number, [kind: string, ts: string]> = {
   [TypeKind.FLOAT32]: ["float32", "number"],
   [TypeKind.FLOAT64]: ["float64", "number"],
 };
+
+/**
+ * Members every proxy has besides its interface's methods (`Remote<T>`):
+ * a method of the same name would be hidden. libmultiprocess' own
+ * `destroy(context)` is that member.
+ */
+const PROXY_MEMBERS = new Set(["dup", "destroy"]);
 
 /** A schema the generator cannot map, named by its location. */
 export class SchemaMappingError extends Error {
@@ -304,6 +313,12 @@ class FileGenerator {
     for (const { method, owner } of methods) {
       const shape = this.#method(owner, method);
       if (shape.descriptor.special !== undefined) continue;
+      if (PROXY_MEMBERS.has(method.name)) {
+        throw new SchemaMappingError(
+          `${schemaName(owner)}.${method.name}: every proxy has its own \`${method.name}()\` ` +
+            "(dup, destroy); rename the method",
+        );
+      }
       signatures.push(`  ${method.name}(${shape.args}): $.Awaitable<${shape.returns}>;`);
     }
     const doc = `/** Interface \`${schemaName(node)}\`${
@@ -359,8 +374,8 @@ class FileGenerator {
     }
     const params = this.#node(method.paramStructType);
     const results = this.#node(method.resultStructType);
-    const inputs = this.#fields(params, where, UNBOUND);
-    const outputs = this.#fields(results, where, UNBOUND);
+    const inputs = this.#fields(params, where, UNBOUND, "Lent");
+    const outputs = this.#fields(results, where, UNBOUND, "Owned");
     const context = inputs.find((f) => f.context)?.name ?? null;
     const visibleIn = inputs.filter((f) => !f.hidden);
     const visibleOut = outputs.filter((f) => !f.hidden && !f.exception);
@@ -390,8 +405,17 @@ class FileGenerator {
     return { descriptor: { special }, args, returns, literal };
   }
 
-  /** The fields of a struct node, with presence and hiding resolved. */
-  #fields(node: Node, where: string, bindings: Bindings): GeneratedField[] {
+  /**
+   * The fields of a struct node, with presence and hiding resolved. A
+   * method's params and results pass `ownership`, the marker their
+   * capabilities (and lists of them) get in the signature.
+   */
+  #fields(
+    node: Node,
+    where: string,
+    bindings: Bindings,
+    ownership?: Ownership,
+  ): GeneratedField[] {
     const fields = [...node.struct.fields];
     if (node.struct.discriminantCount > 0) {
       throw new SchemaMappingError(`${where}: unions are not supported`);
@@ -408,7 +432,7 @@ class FileGenerator {
         throw new SchemaMappingError(`${at}: groups are not supported`);
       }
       const slot = field.slot;
-      const type = this.#type(slot.type, field.annotations, at, bindings);
+      const type = this.#type(slot.type, field.annotations, at, bindings, ownership);
       const isFlag = flags.has(field.name) && slot.type.which() === TypeKind.BOOL;
       const hidden = isFlag || type.context === true || type.countZero === true ||
         hiddenByAnnotation(field.annotations);
@@ -445,6 +469,7 @@ class FileGenerator {
     annotations: Iterable<Annotation>,
     at: string,
     bindings: Bindings,
+    ownership?: Ownership,
   ): {
     literal: string;
     ts: string;
@@ -500,7 +525,7 @@ class FileGenerator {
             };
           }
         }
-        const inner = this.#type(element, [], `${at}[]`, bindings);
+        const inner = this.#type(element, [], `${at}[]`, bindings, ownership);
         if (isSet) {
           return {
             literal: `{ kind: "list", element: ${inner.literal}, set: true }`,
@@ -531,7 +556,7 @@ class FileGenerator {
         const name = this.#ref(node.id);
         return {
           literal: `{ kind: "interface", iface: () => ${name} }`,
-          ts: `${name} | null`,
+          ts: `${ownership === undefined ? name : `$.${ownership}<${name}>`} | null`,
           countZero: countIsZero(node.annotations),
           interfaceName: schemaName(node),
         };
@@ -622,6 +647,9 @@ function members(fields: GeneratedField[]): string[] {
     `  ${f.name}${f.presence ? "?" : ""}: ${f.ts};`
   );
 }
+
+/** How a method's signature marks its capabilities (`descriptor.ts`'s `Lent` and `Owned`). */
+type Ownership = "Lent" | "Owned";
 
 interface GeneratedField {
   name: string;

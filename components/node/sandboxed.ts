@@ -41,7 +41,7 @@
  */
 import { stateLayout } from "../../sandbox/contract.ts";
 import type { Component } from "../../sandbox/manifest.ts";
-import type { Proxy } from "../../runtime/proxy/client.ts";
+import type { Remote } from "../../runtime/proxy/client.ts";
 import type { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { hashToHex } from "./chain/hash.ts";
 import { DEFAULT_RPC_PORT, type NodeOptions, parseNodeArgs, type RpcEndpoint } from "./options.ts";
@@ -253,7 +253,7 @@ export interface IpcCheck {
  * holds, i.e. under the sandbox): `makeEcho` → `echo(text)`, and
  * `makeMining` → `getTip`.
  */
-export async function checkIpc(init: Proxy<Init>, text = "capdeno"): Promise<IpcCheck> {
+export async function checkIpc(init: Remote<Init>, text = "capdeno"): Promise<IpcCheck> {
   await using echo = (await init.makeEcho())!;
   const echoed = await echo.echo(text);
   await using mining = (await init.makeMining())!;

@@ -28,7 +28,7 @@ import { Socket } from "node:net";
 import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
 import { channelFromNodeSocket } from "../transport.ts";
 import { IpcLog } from "../log.ts";
-import type { Proxy } from "../proxy/client.ts";
+import type { Remote } from "../proxy/client.ts";
 import { AddressError, parseAddress, prepareSocketPath } from "./address.ts";
 import { lifeline, TOKEN_BYTES } from "./lifeline.ts";
 import { acceptConnections } from "./accept.ts";
@@ -68,7 +68,7 @@ export interface ChildCommand {
 /** A running child component. Disposing it releases Init and waits for the exit. */
 export interface SpawnedComponent<T> extends AsyncDisposable {
   /** The child's Init object. */
-  readonly init: Proxy<T>;
+  readonly init: Remote<T>;
   readonly pid: number;
   /** Settles when the child has exited. */
   readonly exited: Promise<ExitStatus>;
@@ -442,7 +442,7 @@ export async function connect<T>(
   iface: InterfaceDescriptor<T>,
   address: string,
   options: ConnectOptions = {},
-): Promise<Proxy<T>> {
+): Promise<Remote<T>> {
   const parsed = parseAddress(address, addressContext(options));
   let conn: Deno.UnixConn;
   try {

@@ -19,8 +19,9 @@ import { RpcError } from "../rpc/errors.ts";
 import { RpcConnection } from "../rpc/connection.ts";
 import type { ByteChannel } from "../transport.ts";
 import type { IpcLog } from "../log.ts";
-import { capabilityOf, clientOf, type Proxy, sendPipelined } from "../proxy/client.ts";
-import { serverOf } from "../proxy/server.ts";
+import { clientOf, serverOf } from "../proxy/bridge.ts";
+import type { Remote } from "../proxy/client.ts";
+import { sendPipelined } from "../proxy/request.ts";
 import { Session } from "../proxy/session.ts";
 
 /** Naming and logging of one end of a connection. */
@@ -37,7 +38,7 @@ export interface IpcProtocol {
     iface: InterfaceDescriptor<T>,
     channel: ByteChannel,
     options?: ProtocolOptions,
-  ): Proxy<T>;
+  ): Remote<T>;
   /**
    * Serves `init` (not owned: it outlives the connection) until the channel
    * closes.
@@ -69,22 +70,16 @@ export const capnpProtocol: IpcProtocol = {
   connect(iface, channel, options = {}) {
     const rpc = new RpcConnection(channel);
     const session = Session.of(rpc, options);
-    const init = clientOf(iface, rpc.bootstrap(), session, () => rpc.close());
+    const bootstrap = rpc.bootstrap();
     if (iface.methods.some((m) => m.special === "construct")) {
       // As libmultiprocess' client does on creating the Init proxy: hand over
       // our ThreadMap, take the server's, without waiting for the answer.
       using threadMap = session.threadMap();
-      const pending = sendPipelined(
-        capabilityOf(init)!,
-        iface,
-        "construct",
-        { threadMap },
-        session,
-      );
-      using peerThreadMap = pending.pipeline(0);
+      using peerThreadMap = sendPipelined(bootstrap, iface, "construct", { threadMap }).pipeline(0);
       session.setPeerThreadMap(peerThreadMap);
     }
-    return init;
+    // The Init proxy (and its dup()s) own the connection: the last release closes it.
+    return clientOf(iface, bootstrap, session, () => rpc.close());
   },
 
   async serve(iface, init, channel, options = {}) {

@@ -9,13 +9,17 @@ import type { InterfaceDescriptor, MethodDescriptor } from "../../schemas/descri
 
 /** A method and the interface that declares it. */
 export interface OwnedMethod {
+  /** The interface declaring the method. */
   readonly owner: InterfaceDescriptor;
+  /** The method. */
   readonly method: MethodDescriptor;
 }
 
 /** Both indexes of one interface. */
 export interface MethodIndex {
+  /** Methods by interface id, then ordinal (for dispatch). */
   readonly byId: ReadonlyMap<bigint, readonly (OwnedMethod | undefined)[]>;
+  /** Methods by name, the most derived first (for proxies). */
   readonly byName: ReadonlyMap<string, OwnedMethod>;
 }
 
@@ -28,7 +32,7 @@ const indexes = new WeakMap<InterfaceDescriptor, MethodIndex>();
  * ```ts
  * import { methodsOf } from "./methods.ts";
  * import { Foo } from "../../schemas/gen/conformance.mp.ts";
- * console.assert(methodsOf(Foo).byName.get("add")!.method.ordinal === 1);
+ * if (methodsOf(Foo).byName.get("add")!.method.ordinal !== 1) throw new Error("add is @1");
  * ```
  */
 export function methodsOf(iface: InterfaceDescriptor): MethodIndex {

@@ -5,7 +5,7 @@ import { Context, ThreadMap } from "./mp/proxy.mp.ts";
 
 /** Interface `FooInit`. */
 export interface FooInit {
-  makeFoo(): $.Awaitable<Foo | null>;
+  makeFoo(): $.Awaitable<$.Owned<Foo> | null>;
 }
 
 /** Interface `Foo`. */
@@ -17,19 +17,19 @@ export interface Foo {
   raise(arg: FooStruct): $.Awaitable<void>;
   raiseText(message: string): $.Awaitable<void>;
   mapSize(map: Map<string, string>): $.Awaitable<number>;
-  callback(callback: FooCallback | null, arg: number): $.Awaitable<number>;
-  saveCallback(callback: FooCallback | null): $.Awaitable<void>;
+  callback(callback: $.Lent<FooCallback> | null, arg: number): $.Awaitable<number>;
+  saveCallback(callback: $.Lent<FooCallback> | null): $.Awaitable<void>;
   callbackSaved(arg: number): $.Awaitable<number>;
-  callbackExtended(callback: ExtendedCallback | null, arg: number): $.Awaitable<number>;
-  passFn(fn: FooFn | null): $.Awaitable<number>;
+  callbackExtended(callback: $.Lent<ExtendedCallback> | null, arg: number): $.Awaitable<number>;
+  passFn(fn: $.Lent<FooFn> | null): $.Awaitable<number>;
   wait(ms: number, value: number): $.Awaitable<number>;
   waitLog(): $.Awaitable<number[]>;
   threadName(): $.Awaitable<string>;
   passScalars(value: Scalars): $.Awaitable<Scalars>;
   passOptional(value?: bigint): $.Awaitable<bigint | undefined>;
   passPoint(point: $.CustomType<"Point">): $.Awaitable<$.CustomType<"Point">>;
-  makeChild(): $.Awaitable<Foo | null>;
-  addWith(foo: Foo | null, a: number, b: number): $.Awaitable<number>;
+  makeChild(): $.Awaitable<$.Owned<Foo> | null>;
+  addWith(foo: $.Lent<Foo> | null, a: number, b: number): $.Awaitable<number>;
   liveFoos(): $.Awaitable<number>;
   invertMap(map: Map<string, string>): $.Awaitable<Map<string, string>>;
 }

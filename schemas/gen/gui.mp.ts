@@ -7,7 +7,7 @@ import { WalletLoader } from "./wallet.mp.ts";
 
 /** Interface `GuiInit`. */
 export interface GuiInit {
-  start(chain: Chain | null, wallets: WalletLoader | null, listen: string): $.Awaitable<string>;
+  start(chain: $.Lent<Chain> | null, wallets: $.Lent<WalletLoader> | null, listen: string): $.Awaitable<string>;
   stop(): $.Awaitable<void>;
 }
 

@@ -5,7 +5,7 @@ import { Context, ThreadMap } from "./mp/proxy.mp.ts";
 
 /** Interface `NodeInit`. */
 export interface NodeInit {
-  makeChain(): $.Awaitable<Chain | null>;
+  makeChain(): $.Awaitable<$.Owned<Chain> | null>;
 }
 
 /** Interface `Chain`. */

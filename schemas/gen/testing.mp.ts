@@ -7,15 +7,15 @@ export interface Tester {
   add(a: number, b: number): $.Awaitable<number>;
   echo(data: Uint8Array): $.Awaitable<{ data: Uint8Array }>;
   echoText(text: string): $.Awaitable<{ text: string }>;
-  makeCounter(start: bigint): $.Awaitable<{ counter: Counter | null }>;
-  callBack(callback: Callback | null, n: number): $.Awaitable<{ sum: bigint }>;
+  makeCounter(start: bigint): $.Awaitable<{ counter: $.Owned<Counter> | null }>;
+  callBack(callback: $.Lent<Callback> | null, n: number): $.Awaitable<{ sum: bigint }>;
   fail(type: ErrorType, message: string): $.Awaitable<void>;
   wait(ms: number): $.Awaitable<{ completed: boolean }>;
   liveObjects(): $.Awaitable<{ count: number }>;
   canceledCount(): $.Awaitable<{ count: number }>;
-  hold(callback: Callback | null): $.Awaitable<void>;
+  hold(callback: $.Lent<Callback> | null): $.Awaitable<void>;
   releaseHeld(): $.Awaitable<{ count: number }>;
-  echoCap(callback: Callback | null): $.Awaitable<{ callback: Callback | null }>;
+  echoCap(callback: $.Lent<Callback> | null): $.Awaitable<{ callback: $.Owned<Callback> | null }>;
 }
 
 /** Enum `ErrorType`. */
@@ -35,15 +35,15 @@ export interface ExtendedTester {
   add(a: number, b: number): $.Awaitable<number>;
   echo(data: Uint8Array): $.Awaitable<{ data: Uint8Array }>;
   echoText(text: string): $.Awaitable<{ text: string }>;
-  makeCounter(start: bigint): $.Awaitable<{ counter: Counter | null }>;
-  callBack(callback: Callback | null, n: number): $.Awaitable<{ sum: bigint }>;
+  makeCounter(start: bigint): $.Awaitable<{ counter: $.Owned<Counter> | null }>;
+  callBack(callback: $.Lent<Callback> | null, n: number): $.Awaitable<{ sum: bigint }>;
   fail(type: ErrorType, message: string): $.Awaitable<void>;
   wait(ms: number): $.Awaitable<{ completed: boolean }>;
   liveObjects(): $.Awaitable<{ count: number }>;
   canceledCount(): $.Awaitable<{ count: number }>;
-  hold(callback: Callback | null): $.Awaitable<void>;
+  hold(callback: $.Lent<Callback> | null): $.Awaitable<void>;
   releaseHeld(): $.Awaitable<{ count: number }>;
-  echoCap(callback: Callback | null): $.Awaitable<{ callback: Callback | null }>;
+  echoCap(callback: $.Lent<Callback> | null): $.Awaitable<{ callback: $.Owned<Callback> | null }>;
 }
 
 /** Descriptor of `Tester`: pass it to the runtime's proxy functions. */

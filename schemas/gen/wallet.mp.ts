@@ -6,13 +6,13 @@ import { Chain } from "./node.mp.ts";
 
 /** Interface `WalletInit`. */
 export interface WalletInit {
-  makeWalletLoader(chain: Chain | null): $.Awaitable<WalletLoader | null>;
+  makeWalletLoader(chain: $.Lent<Chain> | null): $.Awaitable<$.Owned<WalletLoader> | null>;
 }
 
 /** Interface `WalletLoader`. */
 export interface WalletLoader {
-  createWallet(name: string): $.Awaitable<Wallet | null>;
-  loadWallet(name: string): $.Awaitable<Wallet | null>;
+  createWallet(name: string): $.Awaitable<$.Owned<Wallet> | null>;
+  loadWallet(name: string): $.Awaitable<$.Owned<Wallet> | null>;
   listWallets(): $.Awaitable<string[]>;
 }
 

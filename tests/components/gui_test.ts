@@ -6,7 +6,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
-import { connect, IpcLog, listen } from "../../mod.ts";
+import { connect, IpcLog, listen, release } from "../../mod.ts";
 import type { Chain } from "../../schemas/gen/node.mp.ts";
 import { GuiInit } from "../../schemas/gen/gui.mp.ts";
 import type { WalletLoader } from "../../schemas/gen/wallet.mp.ts";
@@ -28,7 +28,7 @@ function app() {
   const loader = new FileWalletInit(datadir).makeWalletLoader(chain);
   chain.generateToAddress(3, loader.createWallet("alice").getNewAddress());
   loader.createWallet("bob");
-  return { chain, loader };
+  return { datadir, chain, loader };
 }
 
 /** A loader whose only wallet has `name` and a balance of 1 unit. */
@@ -138,7 +138,9 @@ Deno.test("gui: start refuses bad addresses, a taken port and a second start", a
 });
 
 Deno.test("gui: stop closes the server and releases the chain and the loader", async () => {
-  const { chain, loader } = app();
+  const { datadir, loader } = app();
+  // A chain of its own (the same blocks), held by this test and the gui only.
+  const chain = ToyChain.open(datadir);
   const released: string[] = [];
   const gui = new Gui();
   const url = gui.start(
@@ -148,6 +150,10 @@ Deno.test("gui: stop closes the server and releases the chain and the loader", a
   );
   assertEquals((await fetch(url)).status, 200);
   await gui.stop();
+  // The gui gave back the references it kept: the caller's are the last.
+  assertEquals(released, []);
+  release(chain);
+  release(loader);
   assertEquals(released, ["chain", "loader"]);
   await assertRejects(() => fetch(url), TypeError);
   await gui.stop();

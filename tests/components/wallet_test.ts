@@ -7,7 +7,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
-import { connect, IpcLog, listen } from "../../mod.ts";
+import { connect, IpcLog, listen, release } from "../../mod.ts";
 import { NodeInit } from "../../schemas/gen/node.mp.ts";
 import { WalletInit } from "../../schemas/gen/wallet.mp.ts";
 import { nodeInit, SUBSIDY, ToyChain } from "./toy_node.ts";
@@ -96,6 +96,9 @@ Deno.test("wallet: the chain is released with the loader and the last wallet", a
   chain.generateToAddress(1, await wallet.getNewAddress());
   assertEquals(await wallet.getBalance(), SUBSIDY);
   wallet[Symbol.dispose]();
+  // The loader's reference went with its last wallet; the caller's is the last.
+  assertEquals(released, 0);
+  release(chain);
   assertEquals(released, 1);
 });
 

@@ -21,7 +21,7 @@ const sample: FooStruct = {
   blob: new Uint8Array([0, 1, 254, 255]),
 };
 
-/** Releases a proxy (destroy + release) or disposes a local object. */
+/** Releases a proxy (its only reference: the object ends) or disposes a local object. */
 async function release(value: unknown): Promise<void> {
   const object = value as Partial<AsyncDisposable & Disposable>;
   if (object[Symbol.asyncDispose]) await object[Symbol.asyncDispose]!();
@@ -129,6 +129,22 @@ export async function conformanceSuite(
     assertEquals(await foo.addWith(child, 20, 22), 42);
     await release(child);
     assertEquals(await foo.liveFoos(), before);
+  });
+
+  await t.step({
+    // A libmultiprocess thread runs one call at a time and (up to Bitcoin
+    // Core v30) aborts when handed a second: the client queues them.
+    name: "calls made at once from one strand reach its thread one at a time, in order",
+    ignore: !remote,
+    fn: async () => {
+      const before = (await foo.waitLog()).length;
+      assertEquals(await Promise.all([foo.wait(60, 1), foo.wait(20, 2), foo.wait(0, 3)]), [
+        1,
+        2,
+        3,
+      ]);
+      assertEquals((await foo.waitLog()).slice(before), [1, 2, 3]);
+    },
   });
 
   await t.step({

@@ -9,7 +9,7 @@ import { assertEquals, assertRejects } from "../assert.ts";
 import {
   CALLED_AFTER_DISCONNECT,
   INTERRUPTED_BY_DISCONNECT,
-  type Proxy,
+  type Remote,
   RpcError,
 } from "../../mod.ts";
 import type { Foo, FooCallback, FooInit } from "../../schemas/gen/conformance.mp.ts";
@@ -88,7 +88,7 @@ Deno.test("disconnect: the server's callback is interrupted when its client leav
 
 Deno.test("disconnect: destroy after the peer is gone completes quietly", async () => {
   await using pair = await fooPair();
-  const child = (await pair.foo.makeChild()) as Proxy<Foo>;
+  const child = (await pair.foo.makeChild()) as Remote<Foo>;
   await pair.stopServer();
   await waitFor(() => pair.foo.add(0, 0).then(() => false, () => true));
   await child[Symbol.asyncDispose](); // no throw, no hang
@@ -108,9 +108,13 @@ Deno.test("lifetime: objects a client leaves behind are released when it disconn
 Deno.test("lifetime: destroy releases the server object before returning", async () => {
   const counters = { live: 0 };
   await using pair = await fooPair({ server: { makeFoo: () => new FooImpl(counters) } });
-  const child = (await pair.foo.makeChild()) as Proxy<Foo>;
+  const child = (await pair.foo.makeChild()) as Remote<Foo>;
   assertEquals(counters.live, 2);
-  await child[Symbol.asyncDispose]();
+  const kept = child.dup();
+  await child.destroy();
   assertEquals(counters.live, 1);
   await assertRejects(() => child.add(1, 1), RpcError, "used after release");
+  // Destroyed for every holder: the other reference's calls fail.
+  await assertRejects(() => kept.add(1, 1), RpcError, "Foo was destroyed.");
+  kept[Symbol.dispose]();
 });

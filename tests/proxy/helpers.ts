@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { connect, IpcLog, listen, type Proxy } from "../../mod.ts";
+import { connect, IpcLog, listen, type Remote } from "../../mod.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
 import type { Foo } from "../../schemas/gen/conformance.mp.ts";
 import { type FooCounters, fooInit, registerPoint } from "../../examples/foo/foo.ts";
@@ -11,8 +11,8 @@ import { type FooCounters, fooInit, registerPoint } from "../../examples/foo/foo
 /** A served FooInit, a client's Init and one Foo; disposing stops everything. */
 export interface FooPair extends AsyncDisposable {
   readonly counters: FooCounters;
-  readonly init: Proxy<FooInit>;
-  readonly foo: Proxy<Foo>;
+  readonly init: Remote<FooInit>;
+  readonly foo: Remote<Foo>;
   /** Stops the listener and closes its connections (the server side goes away). */
   stopServer(): Promise<void>;
 }
@@ -37,7 +37,7 @@ export async function fooPair(
     name: "client",
     log: options.clientLog ?? quiet,
   });
-  const foo = (await init.makeFoo()) as Proxy<Foo>;
+  const foo = (await init.makeFoo()) as Remote<Foo>;
   let stopped = false;
   const stopServer = async () => {
     if (stopped) return;

@@ -6,15 +6,16 @@
  * @module
  */
 import { assertEquals, assertRejects } from "../assert.ts";
-import { type Proxy, RpcError } from "../../mod.ts";
+import { type Remote, RpcError } from "../../mod.ts";
 import type { Foo, FooCallback, FooInit } from "../../schemas/gen/conformance.mp.ts";
 import { type FooCounters, FooImpl } from "../../examples/foo/foo.ts";
+import { waitFor } from "../helpers.ts";
 import { fooPair } from "./helpers.ts";
 
 Deno.test("ownership: a capability parameter is released as soon as its call returns", async () => {
   await using pair = await fooPair();
   const before = await pair.foo.liveFoos();
-  const child = (await pair.foo.makeChild()) as Proxy<Foo>;
+  const child = (await pair.foo.makeChild()) as Remote<Foo>;
   assertEquals(await pair.foo.addWith(child, 40, 2), 42);
   child[Symbol.dispose]();
   // Calls on one connection arrive in order, so the Release went first: the
@@ -69,4 +70,52 @@ Deno.test("ownership: a parameter kept with dup() outlives the call until releas
   assertEquals(await pair.foo.callbackSaved(5), 15);
   assertEquals(await pair.foo.callbackSaved(6), 18);
   assertEquals(calls, 2);
+});
+
+Deno.test("ownership: await using releases one reference; a dup() keeps the object", async () => {
+  const counters: FooCounters = { live: 0 };
+  await using pair = await fooPair({ server: { makeFoo: () => new FooImpl(counters) } });
+  const child = (await pair.foo.makeChild()) as Remote<Foo>;
+  const kept = child.dup();
+  {
+    await using _released = child;
+  }
+  await assertRejects(() => child.add(1, 1), RpcError, "used after release");
+  assertEquals(await kept.add(2, 3), 5);
+  assertEquals(await pair.foo.liveFoos(), 2);
+  kept[Symbol.dispose]();
+  // The Release of the last reference goes before the next call on the connection.
+  assertEquals(await pair.foo.liveFoos(), 1);
+});
+
+Deno.test("ownership: an object returned twice lives until both results are released", async () => {
+  const counters: FooCounters = { live: 0 };
+  const shared = new FooImpl(counters);
+  await using pair = await fooPair({ server: { makeFoo: () => shared } });
+  const second = (await pair.init.makeFoo()) as Remote<Foo>;
+  pair.foo[Symbol.dispose]();
+  assertEquals(await second.add(2, 3), 5);
+  assertEquals(await second.liveFoos(), 1);
+  const third = (await pair.init.makeFoo()) as Remote<Foo>;
+  second[Symbol.dispose]();
+  assertEquals(await third.liveFoos(), 1);
+  third[Symbol.dispose]();
+  await waitFor(() => counters.live === 0);
+});
+
+Deno.test("ownership: a local object passed twice at once is one object to the peer", async () => {
+  await using pair = await fooPair();
+  let released = 0;
+  let calls = 0;
+  const callback = Object.assign((x: number) => (calls++, x), {
+    [Symbol.dispose]: () => released++,
+  });
+  const results = await Promise.all([
+    pair.foo.callback(callback, 1),
+    pair.foo.callback(callback, 2),
+  ]);
+  assertEquals(results, [1, 2]);
+  assertEquals(calls, 2);
+  await pair.foo.add(0, 0);
+  assertEquals(released, 1);
 });

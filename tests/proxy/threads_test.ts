@@ -12,7 +12,7 @@ import { Foo, FooInit } from "../../schemas/gen/conformance.mp.ts";
 import { Context, ThreadMap } from "../../schemas/gen/mp/proxy.mp.ts";
 import type { Capability } from "../../runtime/rpc/capability.ts";
 import { structClass } from "../../runtime/proxy/codec.ts";
-import { sendPipelined } from "../../runtime/proxy/client.ts";
+import { sendPipelined } from "../../runtime/proxy/request.ts";
 import { fooPair } from "./helpers.ts";
 
 /**
@@ -98,13 +98,13 @@ Deno.test("threads: no thread and no pool fails; makePool serves Context-less th
   const session = sessionOf(pair.init);
   using threadMapCap = sendPipelined(capabilityOf(pair.init)!, FooInit, "construct", {
     threadMap: null,
-  }, session).pipeline(0);
+  }).pipeline(0);
   await using threadMap = clientOf(ThreadMap, threadMapCap.dup(), session);
   await threadMap.makePool(2);
   assert(/^server-\d+\/pool-1$/.test(await callWithThread(pair.foo, "threadName", null)));
-  // pool-1 busy with a wait: the next call goes to the least loaded slot.
+  // pool-1 busy with a wait: the next call (delivered after it, in order)
+  // goes to the least loaded slot.
   const busy = callWithThread(pair.foo, "wait", null, 200);
-  await new Promise((r) => setTimeout(r, 20));
   assert(/^server-\d+\/pool-2$/.test(await callWithThread(pair.foo, "threadName", null)));
   await busy;
 });
@@ -113,12 +113,10 @@ Deno.test("threads: a thread handle minted on another connection is refused", as
   await using first = await fooPair();
   await using second = await fooPair();
   // A real Thread of the second server, used on the first connection.
-  const session = sessionOf(second.init);
   using threadMapCap = sendPipelined(capabilityOf(second.init)!, FooInit, "construct", {
     threadMap: null,
-  }, session).pipeline(0);
-  using thread = sendPipelined(threadMapCap, ThreadMap, "makeThread", { name: "x" }, session)
-    .pipeline(0);
+  }).pipeline(0);
+  using thread = sendPipelined(threadMapCap, ThreadMap, "makeThread", { name: "x" }).pipeline(0);
   assert((await callWithThread(second.foo, "threadName", thread)).includes("/strand-"));
   await assertRejects(
     () => callWithThread(first.foo, "threadName", thread),

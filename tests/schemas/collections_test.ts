@@ -11,7 +11,15 @@
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { capnpAvailable } from "../../schemas/capnp.ts";
 import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
-import { connect, dup, IpcLog, listen, type Proxy, RpcError, TypeMappingError } from "../../mod.ts";
+import {
+  connect,
+  dup,
+  IpcLog,
+  listen,
+  type Remote,
+  RpcError,
+  TypeMappingError,
+} from "../../mod.ts";
 import { generateAndLoad, type Generated } from "./helpers.ts";
 
 const haveCapnp = await capnpAvailable();
@@ -166,7 +174,7 @@ async function collectionsPair() {
     log,
   });
   const init = await connect(Init, "unix", { datadir, component: "collections", log });
-  const collections = (await init.makeCollections()) as Proxy<Collections>;
+  const collections = (await init.makeCollections()) as Remote<Collections>;
   return {
     server,
     collections,

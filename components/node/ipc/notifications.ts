@@ -26,7 +26,7 @@
  * ```
  * @module
  */
-import { capabilityOf } from "../../../runtime/proxy/client.ts";
+import { capabilityOf } from "../../../runtime/proxy/ownership.ts";
 import { Strand } from "../../../runtime/proxy/strand.ts";
 import { type ChainState, encodeTx } from "../chain/mod.ts";
 import type { Mempool, RemovalReason } from "../mempool/mod.ts";

@@ -20,8 +20,8 @@ export interface Chain {
   broadcastTransaction(tx: Uint8Array, maxTxFee: bigint): $.Awaitable<{ error: string; result: boolean }>;
   estimateSmartFee(numBlocks: number, conservative: boolean): $.Awaitable<{ result: bigint; returnedTarget: number }>;
   relayMinFee(): $.Awaitable<bigint>;
-  handleNotifications(notifications: ChainNotifications | null): $.Awaitable<Handler | null>;
-  requestMempoolTransactions(notifications: ChainNotifications | null): $.Awaitable<void>;
+  handleNotifications(notifications: $.Lent<ChainNotifications> | null): $.Awaitable<$.Owned<Handler> | null>;
+  requestMempoolTransactions(notifications: $.Lent<ChainNotifications> | null): $.Awaitable<void>;
   waitForNotifications(): $.Awaitable<void>;
   waitForNotificationsIfTipChanged(oldTip: Uint8Array): $.Awaitable<void>;
 }

@@ -10,12 +10,12 @@ import { Rpc } from "./rpc.mp.ts";
 
 /** Interface `Init`. */
 export interface Init {
-  makeEcho(): $.Awaitable<Echo | null>;
-  makeMining(): $.Awaitable<Mining | null>;
-  makeMiningNext(): $.Awaitable<Mining | null>;
-  makeRpc(): $.Awaitable<Rpc | null>;
-  makeChain(): $.Awaitable<Chain | null>;
-  makeNode(): $.Awaitable<Node | null>;
+  makeEcho(): $.Awaitable<$.Owned<Echo> | null>;
+  makeMining(): $.Awaitable<$.Owned<Mining> | null>;
+  makeMiningNext(): $.Awaitable<$.Owned<Mining> | null>;
+  makeRpc(): $.Awaitable<$.Owned<Rpc> | null>;
+  makeChain(): $.Awaitable<$.Owned<Chain> | null>;
+  makeNode(): $.Awaitable<$.Owned<Node> | null>;
 }
 
 /** Descriptor of `Init`: pass it to the runtime's proxy functions. */

@@ -10,7 +10,7 @@ export interface Mining {
   isInitialBlockDownload(): $.Awaitable<boolean>;
   getTip(): $.Awaitable<BlockRef | undefined>;
   waitTipChanged(currentTip: Uint8Array, timeout: number): $.Awaitable<BlockRef>;
-  createNewBlock(options: BlockCreateOptions): $.Awaitable<BlockTemplate | null>;
+  createNewBlock(options: BlockCreateOptions): $.Awaitable<$.Owned<BlockTemplate> | null>;
   checkBlock(block: Uint8Array, options: BlockCheckOptions): $.Awaitable<{ reason: string; debug: string; result: boolean }>;
 }
 
@@ -25,7 +25,7 @@ export interface BlockTemplate {
   getWitnessCommitmentIndex(): $.Awaitable<number>;
   getCoinbaseMerklePath(): $.Awaitable<Uint8Array[]>;
   submitSolution(version: number, timestamp: number, nonce: number, coinbase: Uint8Array): $.Awaitable<boolean>;
-  waitNext(options: BlockWaitOptions): $.Awaitable<BlockTemplate | null>;
+  waitNext(options: BlockWaitOptions): $.Awaitable<$.Owned<BlockTemplate> | null>;
 }
 
 /** Struct `BlockCreateOptions`. */

@@ -11,7 +11,7 @@ export interface Node {
   getBlockTip(): $.Awaitable<BlockTip>;
   getMempoolSize(): $.Awaitable<number>;
   isInitialBlockDownload(): $.Awaitable<boolean>;
-  handleNotifyBlockTip(callback: NotifyBlockTipCallback | null): $.Awaitable<Handler | null>;
+  handleNotifyBlockTip(callback: $.Lent<NotifyBlockTipCallback> | null): $.Awaitable<$.Owned<Handler> | null>;
   startShutdown(): $.Awaitable<void>;
   shutdownRequested(): $.Awaitable<boolean>;
 }

@@ -4,7 +4,7 @@ import type * as $ from "../../descriptor.ts";
 
 /** Interface `ThreadMap`. */
 export interface ThreadMap {
-  makeThread(name: string): $.Awaitable<Thread | null>;
+  makeThread(name: string): $.Awaitable<$.Owned<Thread> | null>;
   makePool(count: number): $.Awaitable<void>;
 }
 

@@ -13,8 +13,8 @@ import { assert, assertEquals, assertRejects } from "../../../assert.ts";
 import { waitFor } from "../../../helpers.ts";
 import { Capability } from "../../../../runtime/rpc/capability.ts";
 import { RpcError } from "../../../../runtime/rpc/errors.ts";
-import { capabilityOf } from "../../../../runtime/proxy/client.ts";
-import { serverOf } from "../../../../runtime/proxy/server.ts";
+import { capabilityOf } from "../../../../runtime/proxy/ownership.ts";
+import { serverOf } from "../../../../runtime/proxy/bridge.ts";
 import { Strand } from "../../../../runtime/proxy/strand.ts";
 import { structClass } from "../../../../runtime/proxy/codec.ts";
 import {
