@@ -27,12 +27,19 @@
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
-import { applyGrants, loadComponent, parseGrant } from "../sandbox/manifest.ts";
-import { projectRoot, unsearchableAncestor } from "../sandbox/contract.ts";
-import { type Supervised, Supervisor } from "../sandbox/supervisor.ts";
+import {
+  applyGrants,
+  formatAudit,
+  loadComponent,
+  parseGrant,
+  projectRoot,
+  summarizeAudit,
+  type Supervised,
+  Supervisor,
+  unsearchableAncestor,
+} from "../host.ts";
 import { ArgsError } from "./node/args.ts";
 import { StartupError } from "./node/options.ts";
-import { formatAudit, summarizeAudit } from "../sandbox/audit.ts";
 import { checkIpc, cliOptions, planNode, rpcAccess, waitForRpc } from "./node/sandboxed.ts";
 
 const USAGE = "usage: launch.ts <spawn node | audit> [--state=DIR] [--hardened] [--once] " +

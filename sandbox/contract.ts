@@ -95,6 +95,9 @@ import { connectorSocket, lockListenSocket, prepareListenDirectory } from "./soc
 
 let projectRootPath: string | undefined;
 
+/** The published component entry point, relative to the project root: components import the runtime through it. */
+export const COMPONENT_ENTRY = "component.ts";
+
 /**
  * The project root, where runtime/, schemas/ and deno.json live (its real
  * path, resolved on first use so that importing this module reads nothing).
@@ -154,15 +157,38 @@ export interface CommandOptions {
   identity?: Identity;
 }
 
+/** Where everything lives under a state directory (see {@linkcode stateLayout}). */
+export interface StateLayout {
+  /** Bundles of checked component code. */
+  code: string;
+  /** A component's run caches (its `DENO_DIR`). */
+  caches: (name: string) => string;
+  /** A component's data directory. */
+  data: (name: string) => string;
+  /** A component's disk image (under root). */
+  disk: (name: string) => string;
+  /** The link a component is granted its data directory through. */
+  view: (name: string) => string;
+  /** Held for a component's run (`lockRun`); a file kept between runs. */
+  lock: (name: string) => string;
+  /** Run logs and audit logs. */
+  logs: string;
+  /** Run directories. */
+  run: string;
+  /** Socket directories. */
+  sockets: string;
+  /** A listening component's socket. */
+  socket: (name: string) => string;
+}
+
 /** The state directory's layout. */
-export function stateLayout(stateDir: string) {
+export function stateLayout(stateDir: string): StateLayout {
   return {
     code: join(stateDir, "code"),
     caches: (name: string) => join(stateDir, "caches", name),
     data: (name: string) => join(stateDir, "data", name),
     disk: (name: string) => join(stateDir, "disks", `${name}.ext4`),
     view: (name: string) => join(stateDir, "view", name),
-    /** Held for a component's run (`lockRun`); a file kept between runs. */
     lock: (name: string) => join(stateDir, "locks", `${name}.lock`),
     logs: join(stateDir, "logs"),
     run: join(stateDir, "run"),
@@ -550,6 +576,7 @@ export async function spawnComponent<T>(
     prepareCode(join(folder, manifest.entry), {
       project: projectRoot(),
       roots: [join(projectRoot(), "runtime"), join(projectRoot(), "schemas"), folder],
+      entries: [join(projectRoot(), COMPONENT_ENTRY)],
       cacheDir: layout.code,
     }),
     prepareRun(component, layout, identity, options.connect),

@@ -47,6 +47,8 @@ export interface CodePolicy {
   project: string;
   /** Absolute folders whose files may be in the graph. */
   roots: readonly string[];
+  /** Single files outside the roots that may be in the graph too (the published component entry). */
+  entries?: readonly string[];
   /** Folder for bundles, named by the hash of the files they were built from. */
   cacheDir: string;
 }
@@ -152,8 +154,9 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
       else problems.push(`${module.specifier}: npm package ${key} is not declared in deno.json`);
     } else if (module.specifier.startsWith("file://")) {
       const path = decodeURIComponent(new URL(module.specifier).pathname);
-      if (policy.roots.some((root) => inside(path, root))) files.push(path);
-      else problems.push(`${path}: outside the component's allowed roots`);
+      if (policy.roots.some((root) => inside(path, root)) || policy.entries?.includes(path)) {
+        files.push(path);
+      } else problems.push(`${path}: outside the component's allowed roots`);
     } else {
       problems.push(`${module.specifier}: only local files and declared packages may be imported`);
     }

@@ -48,7 +48,9 @@ export type TypeDescriptor =
 
 /** One field of a struct (or of a method's params or results). */
 export interface FieldDescriptor {
+  /** The field's name as the TypeScript signature shows it. */
   readonly name: string;
+  /** Its type and encoding. */
   readonly type: TypeDescriptor;
   /** Bit offset (Bool), byte offset (other scalars) or pointer index. */
   readonly offset: number;
@@ -66,17 +68,25 @@ export interface FieldDescriptor {
 export interface StructDescriptor {
   /** Display name without the file prefix, e.g. `Foo.add$Params`. */
   readonly name: string;
+  /** The struct's 64-bit type id. */
   readonly id: bigint;
+  /** Size of its data section, in 64-bit words. */
   readonly dataWords: number;
+  /** Size of its pointer section, in pointers. */
   readonly pointers: number;
+  /** Its fields, in ordinal order. */
   readonly fields: readonly FieldDescriptor[];
 }
 
 /** One method and how its fields map to a TypeScript signature. */
-export interface MethodDescriptor {
+export interface MethodSignature {
+  /** The method's name. */
   readonly name: string;
+  /** Its ordinal: what a call names on the wire. */
   readonly ordinal: number;
+  /** Its parameter struct. */
   readonly params: StructDescriptor;
+  /** Its result struct. */
   readonly results: StructDescriptor;
   /** Name of the hidden `Context` param, if the method runs on a thread. */
   readonly context: string | null;
@@ -92,10 +102,15 @@ export interface MethodDescriptor {
  * besides `destroy` is `call`). `T` is the generated TypeScript interface.
  */
 export interface InterfaceDescriptor<T = unknown> {
+  /** Display name without the file prefix, e.g. `FooInit`. */
   readonly name: string;
+  /** The interface's 64-bit type id: what a call names on the wire. */
   readonly id: bigint;
-  readonly methods: readonly MethodDescriptor[];
+  /** Its own methods, by ordinal. */
+  readonly methods: readonly MethodSignature[];
+  /** The interfaces it extends (thunks, as schemas may refer ahead). */
   readonly superclasses: readonly (() => InterfaceDescriptor)[];
+  /** Whether TypeScript sees it as a plain function. */
   readonly callback: boolean;
   /** Type-level only: ties the descriptor to its TypeScript interface. */
   readonly type?: T;
@@ -118,16 +133,13 @@ export interface CustomTypes {}
 export type CustomType<Name extends string> = Name extends keyof CustomTypes ? CustomTypes[Name]
   : unknown;
 
-declare const lent: unique symbol;
-declare const owned: unique symbol;
-
 /**
  * A capability parameter, as generated signatures show it: **lent** to the
  * method for the duration of the call. The caller keeps its reference; the
  * method may use the value until it returns and keeps it for later only
  * through `dup()` (released when done). Assignable both ways with `T`.
  */
-export type Lent<T> = T & { readonly [lent]?: true };
+export type Lent<T> = T & { readonly "~lent"?: true };
 
 /**
  * A capability result, as generated signatures show it: **owned** by the
@@ -135,7 +147,7 @@ export type Lent<T> = T & { readonly [lent]?: true };
  * holder (`destroy()`). A method returning an object it keeps returns
  * `dup()` of it. Assignable both ways with `T`.
  */
-export type Owned<T> = T & { readonly [owned]?: true };
+export type Owned<T> = T & { readonly "~owned"?: true };
 
 /** A value that may or may not be a promise yet. */
 export type Awaitable<T> = T | Promise<T>;

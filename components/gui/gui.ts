@@ -21,8 +21,7 @@
 import type { Chain } from "../../schemas/gen/node.mp.ts";
 import type { WalletLoader } from "../../schemas/gen/wallet.mp.ts";
 import type { GuiInit } from "../../schemas/gen/gui.mp.ts";
-import { release } from "../../runtime/component.ts";
-import { dup } from "../../runtime/proxy/ownership.ts";
+import { dup, release } from "../../component.ts";
 
 /** What `/api/status` answers. */
 export interface Status {

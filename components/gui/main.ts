@@ -8,7 +8,7 @@
  * @module
  */
 import { GuiInit } from "../../schemas/gen/gui.mp.ts";
-import { runComponent } from "../../runtime/component.ts";
+import { runComponent } from "../../component.ts";
 import { Gui } from "./gui.ts";
 
 if (import.meta.main) {

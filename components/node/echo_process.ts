@@ -13,7 +13,7 @@
  * @module
  */
 import { Init } from "../../schemas/gen/ipc/init.mp.ts";
-import { serveComponent } from "../../runtime/component.ts";
+import { serveComponent } from "../../component.ts";
 import { LocalEcho } from "./ipc/echo.ts";
 
 /** An `Init` serving only `makeEcho`. */

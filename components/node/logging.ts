@@ -26,7 +26,7 @@
  * ```
  * @module
  */
-import { IpcLog } from "../../runtime/log.ts";
+import { IpcLog } from "../../component.ts";
 import type { DebugLevel, LogOutputOptions, LogSettings } from "./options.ts";
 import { LOG_CATEGORIES, StartupError } from "./options.ts";
 

@@ -28,7 +28,7 @@
  *
  * @example
  * ```ts
- * import { loadComponent } from "../../sandbox/manifest.ts";
+ * import { loadComponent } from "../../host.ts";
  * import { planNode } from "./sandboxed.ts";
  * const node = await loadComponent(new URL(".", import.meta.url).pathname);
  * const state = Deno.realPathSync(Deno.makeTempDirSync());
@@ -39,9 +39,8 @@
  * ```
  * @module
  */
-import { stateLayout } from "../../sandbox/contract.ts";
-import type { Component } from "../../sandbox/manifest.ts";
-import type { Remote } from "../../runtime/proxy/client.ts";
+import { type Component, stateLayout } from "../../host.ts";
+import type { Remote } from "../../component.ts";
 import type { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { hashToHex } from "./chain/hash.ts";
 import { DEFAULT_RPC_PORT, type NodeOptions, parseNodeArgs, type RpcEndpoint } from "./options.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { WalletInit } from "../../schemas/gen/wallet.mp.ts";
-import { runComponent } from "../../runtime/component.ts";
+import { runComponent } from "../../component.ts";
 import { FileWalletInit } from "./wallet.ts";
 
 if (import.meta.main) {

@@ -18,8 +18,7 @@
 import { randomBytes } from "node:crypto";
 import type { Chain } from "../../schemas/gen/node.mp.ts";
 import type { Wallet, WalletInit, WalletLoader } from "../../schemas/gen/wallet.mp.ts";
-import { readFileIfExists, release, writeFileAtomic } from "../../runtime/component.ts";
-import { dup } from "../../runtime/proxy/ownership.ts";
+import { dup, readFileIfExists, release, writeFileAtomic } from "../../component.ts";
 
 /** Wallet names: 1 to 64 letters, digits, '_' and '-', starting with a letter or digit. */
 const WALLET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

@@ -56,6 +56,7 @@ export interface ExitStatus {
  * confined one.
  */
 export interface ChildCommand {
+  /** The program to run (Deno's binary, or a wrapper such as prlimit). */
   executable: string;
   /** Arguments, the module and its own arguments last; `-ipcfd=3` is appended. */
   args: readonly string[];
@@ -69,6 +70,7 @@ export interface ChildCommand {
 export interface SpawnedComponent<T> extends AsyncDisposable {
   /** The child's Init object. */
   readonly init: Remote<T>;
+  /** The child's process id. */
   readonly pid: number;
   /** Settles when the child has exited. */
   readonly exited: Promise<ExitStatus>;
@@ -459,7 +461,9 @@ export async function connect<T>(
 
 /** A listening socket. Disposing it stops accepting and closes its connections. */
 export interface IpcListener extends AsyncDisposable {
+  /** The address as given, e.g. `unix` or `unix:/run/app/node.sock`. */
   readonly address: string;
+  /** The socket file's absolute path. */
   readonly path: string;
   /** Connections being served now (authenticated ones, when tokens are required). */
   readonly connections: number;

@@ -28,6 +28,7 @@ import { Session } from "../proxy/session.ts";
 export interface ProtocolOptions {
   /** Component name used in thread names and logs. */
   name?: string;
+  /** Where connection events and (with `-debug=ipc`) calls are logged. */
   log?: IpcLog;
 }
 

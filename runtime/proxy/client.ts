@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import type { InterfaceDescriptor, MethodDescriptor } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor, MethodSignature } from "../../schemas/descriptor.ts";
 import { utils as capnpUtils } from "capnp-es";
 import type { Capability, Response } from "../rpc/capability.ts";
 import { RpcError } from "../rpc/errors.ts";
@@ -41,7 +41,8 @@ import { buildRequest } from "./request.ts";
 import type { Session } from "./session.ts";
 import { currentStrand } from "./strand.ts";
 
-type Plain =
+/** Values that cross IPC as data, never as proxies. */
+export type Plain =
   | string
   | number
   | bigint
@@ -193,7 +194,7 @@ class ProxyHandle implements Handle {
 async function call(
   handle: ProxyHandle,
   owner: InterfaceDescriptor,
-  method: MethodDescriptor,
+  method: MethodSignature,
   args: readonly unknown[],
 ): Promise<unknown> {
   handle.checkCall();
@@ -220,7 +221,7 @@ async function call(
       response = await sendInContext(
         session,
         strand,
-        method as MethodDescriptor & { context: string },
+        method as MethodSignature & { context: string },
         request,
         logSend,
       );

@@ -20,7 +20,7 @@
  * @module
  */
 import { type Struct, utils as capnpUtils } from "capnp-es";
-import type { MethodDescriptor } from "../../schemas/descriptor.ts";
+import type { MethodSignature } from "../../schemas/descriptor.ts";
 import { Context } from "../../schemas/gen/mp/proxy.mp.ts";
 import type { Capability, Request, Response } from "../rpc/capability.ts";
 import { type CapabilityTable, structClass } from "./codec.ts";
@@ -40,7 +40,7 @@ export interface CallThreads {
 }
 
 /** The pointer offset of `method`'s Context param. */
-function contextField(method: MethodDescriptor): number {
+function contextField(method: MethodSignature): number {
   return method.params.fields.find((f) => f.name === method.context)!.offset;
 }
 
@@ -52,7 +52,7 @@ function contextField(method: MethodDescriptor): number {
 export function sendInContext(
   session: Session,
   strand: Strand,
-  method: MethodDescriptor & { context: string },
+  method: MethodSignature & { context: string },
   request: Request<Struct>,
   beforeSend?: () => void,
 ): Promise<Response> {
@@ -78,7 +78,7 @@ export function sendInContext(
 /** The thread handles in the Context param of a received call of `method`. */
 export function readContext(
   params: Struct,
-  method: MethodDescriptor & { context: string },
+  method: MethodSignature & { context: string },
   caps: CapabilityTable,
 ): CallThreads {
   const offset = contextField(method);

@@ -5,14 +5,14 @@
  *
  * @module
  */
-import type { InterfaceDescriptor, MethodDescriptor } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor, MethodSignature } from "../../schemas/descriptor.ts";
 
 /** A method and the interface that declares it. */
 export interface OwnedMethod {
   /** The interface declaring the method. */
   readonly owner: InterfaceDescriptor;
   /** The method. */
-  readonly method: MethodDescriptor;
+  readonly method: MethodSignature;
 }
 
 /** Both indexes of one interface. */

@@ -23,7 +23,7 @@
  * @module
  */
 import type { Struct } from "capnp-es";
-import type { InterfaceDescriptor, MethodDescriptor } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor, MethodSignature } from "../../schemas/descriptor.ts";
 import {
   Capability,
   type MethodDescriptor as EngineMethod,
@@ -33,10 +33,10 @@ import {
 import { type CapabilityBridge, structClass, writeField, writingTable } from "./codec.ts";
 
 /** Engine method descriptors, made once per method. */
-const engineMethods = new WeakMap<MethodDescriptor, EngineMethod<Struct>>();
+const engineMethods = new WeakMap<MethodSignature, EngineMethod<Struct>>();
 
 /** The engine's descriptor of `owner.method`. */
-function engineMethod(owner: InterfaceDescriptor, method: MethodDescriptor): EngineMethod<Struct> {
+function engineMethod(owner: InterfaceDescriptor, method: MethodSignature): EngineMethod<Struct> {
   let descriptor = engineMethods.get(method);
   if (descriptor === undefined) {
     descriptor = {
@@ -59,7 +59,7 @@ function engineMethod(owner: InterfaceDescriptor, method: MethodDescriptor): Eng
 export function buildRequest(
   cap: Capability,
   owner: InterfaceDescriptor,
-  method: MethodDescriptor,
+  method: MethodSignature,
   values: Readonly<Record<string, unknown>>,
   bridge: CapabilityBridge,
 ): Request<Struct> {

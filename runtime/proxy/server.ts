@@ -22,7 +22,7 @@
 import { type Struct, utils as capnpUtils } from "capnp-es";
 import type {
   InterfaceDescriptor,
-  MethodDescriptor,
+  MethodSignature,
   StructDescriptor,
 } from "../../schemas/descriptor.ts";
 import type { CallContext, Server } from "../rpc/capability.ts";
@@ -67,7 +67,7 @@ export interface ProxyServerOptions {
 }
 
 /** Calls the implementation of `method`; functions implement callback interfaces. */
-function invoke(impl: unknown, method: MethodDescriptor, args: unknown[]): unknown {
+function invoke(impl: unknown, method: MethodSignature, args: unknown[]): unknown {
   if (typeof impl === "function") return impl(...args);
   const fn = (impl as Record<string, unknown>)[method.name];
   if (typeof fn !== "function") {
@@ -170,7 +170,7 @@ export class ProxyServer implements Server {
   /** Runs the implementation and writes what it returned or raised. */
   async #call(
     call: CallContext,
-    method: MethodDescriptor,
+    method: MethodSignature,
     params: Struct,
     args: unknown[],
     paramContext: CodecContext,
@@ -185,7 +185,7 @@ export class ProxyServer implements Server {
       } else {
         const threads = readContext(
           params,
-          method as MethodDescriptor & { context: string },
+          method as MethodSignature & { context: string },
           paramContext.caps,
         );
         value = await runInContext(
@@ -259,7 +259,7 @@ export class ProxyServer implements Server {
 function respond(
   log: IpcLog | undefined,
   results: Struct,
-  method: MethodDescriptor,
+  method: MethodSignature,
   request: number,
 ): void {
   if (!log?.debug) return;

@@ -13,7 +13,7 @@
  * @module
  */
 import * as capnp from "capnp-es";
-import type { InterfaceDescriptor, MethodDescriptor } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor, MethodSignature } from "../../schemas/descriptor.ts";
 import { Thread, ThreadMap } from "../../schemas/gen/mp/proxy.mp.ts";
 import {
   type CallContext,
@@ -57,7 +57,7 @@ const sessions = new WeakMap<RpcConnection, Session>();
 /** The strand behind every Thread server a session minted, and that session. */
 const mintedThreads = new WeakMap<Server, { strand: Strand; session: Session }>();
 
-function methodOf(iface: InterfaceDescriptor, name: string): MethodDescriptor {
+function methodOf(iface: InterfaceDescriptor, name: string): MethodSignature {
   return iface.methods.find((m) => m.name === name)!;
 }
 

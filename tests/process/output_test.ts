@@ -7,7 +7,8 @@
  * @module
  */
 import { assertEquals } from "../assert.ts";
-import { denoCommand, LineForwarder, sanitizeLine, spawn } from "../../mod.ts";
+import { denoCommand, LineForwarder, spawn } from "../../mod.ts";
+import { sanitizeLine } from "../../runtime/process/output.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);

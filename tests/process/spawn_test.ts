@@ -4,7 +4,8 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { childArgv, CLOSE_INHERITED_DESCRIPTORS, denoCommand, RpcError, spawn } from "../../mod.ts";
+import { denoCommand, RpcError, spawn } from "../../mod.ts";
+import { childArgv, CLOSE_INHERITED_DESCRIPTORS } from "../../runtime/process/process.ts";
 import { FooInit } from "../../schemas/gen/conformance.mp.ts";
 import { processGone, spawnPeer, waitFor } from "../helpers.ts";
 

@@ -5,7 +5,8 @@
  * @module
  */
 import { assertEquals } from "../assert.ts";
-import { escapeDump, IpcLog } from "../../mod.ts";
+import { IpcLog } from "../../mod.ts";
+import { escapeDump } from "../../runtime/log.ts";
 import { fooPair } from "./helpers.ts";
 
 function capture(level: "trace" | "debug" | "info"): { log: IpcLog; lines: string[] } {

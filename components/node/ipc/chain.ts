@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { dup } from "../../../runtime/proxy/ownership.ts";
+import { dup } from "../../../component.ts";
 import { bytesEqual, decodeBlock, decodeTx, encodeTx, type Tx } from "../chain/mod.ts";
 import type {
   BlockInfo,

@@ -21,7 +21,7 @@
  * ```
  * @module
  */
-import type { IpcLog } from "../../../runtime/log.ts";
+import type { IpcLog } from "../../../component.ts";
 import type { RpcMethod } from "../rpc/mod.ts";
 import { blockchainMethods } from "./blockchain.ts";
 import { controlMethods } from "./control.ts";
