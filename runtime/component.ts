@@ -5,10 +5,11 @@
  * capabilities an implementation was handed.
  *
  * @example
- * ```ts ignore
- * if (import.meta.main) {
- *   await runComponent(NodeInit, "node", (datadir) => nodeInit(ToyChain.open(datadir)));
- * }
+ * ```ts
+ * import { datadirOf } from "./component.ts";
+ * // A component's entry point is `await runComponent(NotesInit, "notes", (datadir) => …)`
+ * // (examples/notes/main.ts); the data directory comes from its arguments:
+ * if (datadirOf(["-datadir=/var/lib/notes"]) !== "/var/lib/notes") throw new Error("-datadir");
  * ```
  * @module
  */
@@ -87,8 +88,14 @@ function bindAddresses(args: readonly string[]): string[] {
  * process with exit code 1.
  *
  * @example
- * ```ts ignore
- * if (import.meta.main) await serveComponent(FooInit, "foo", fooInit());
+ * ```ts
+ * import { denoCommand, spawn } from "./process/process.ts";
+ * import { FooInit } from "../schemas/gen/conformance.mp.ts";
+ * // examples/foo/main.ts is `await serveComponent(FooInit, "foo", fooInit())`:
+ * const entry = new URL("../examples/foo/main.ts", import.meta.url);
+ * await using child = await spawn(FooInit, denoCommand(entry, { permissions: ["--deny-net"] }));
+ * await using foo = (await child.init.makeFoo())!;
+ * if (await foo.add(1, 1) !== 2) throw new Error("served to its parent");
  * ```
  */
 export async function serveComponent<T>(

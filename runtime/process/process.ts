@@ -17,9 +17,13 @@
  *   their token.
  *
  * @example
- * ```ts ignore
- * await using child = await spawn(FooInit, denoCommand("examples/foo/component.ts"));
- * const foo = await child.init.makeFoo();
+ * ```ts
+ * import { denoCommand, spawn } from "./process.ts";
+ * import { FooInit } from "../../schemas/gen/conformance.mp.ts";
+ * const entry = new URL("../../examples/foo/main.ts", import.meta.url);
+ * await using child = await spawn(FooInit, denoCommand(entry, { permissions: ["--deny-net"] }));
+ * await using foo = (await child.init.makeFoo())!;
+ * if (await foo.add(2, 3) !== 5) throw new Error("called the child");
  * ```
  * @module
  */
@@ -372,8 +376,12 @@ export function ipcFdOf(args: readonly string[]): number | null {
  * on its own).
  *
  * @example
- * ```ts ignore
- * if (!(await serve(FooInit, fooInit()))) runStandalone();
+ * ```ts
+ * import { serve } from "./process.ts";
+ * import { FooInit } from "../../schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "../../examples/foo/foo.ts";
+ * // Not spawned (no -ipcfd): returns false at once, and the caller runs on its own.
+ * if (await serve(FooInit, fooInit(), { args: [] })) throw new Error("not spawned");
  * ```
  */
 export async function serve<T>(

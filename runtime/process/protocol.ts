@@ -6,9 +6,22 @@
  * connect / listen.
  *
  * @example
- * ```ts ignore
- * const init = capnpProtocol.connect(FooInit, channel, { name: "gui" });
- * const foo = await init.makeFoo();
+ * ```ts
+ * import { capnpProtocol } from "./protocol.ts";
+ * import { FooInit } from "../../schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "../../examples/foo/foo.ts";
+ * const dir = await Deno.makeTempDir();
+ * const listener = Deno.listen({ transport: "unix", path: `${dir}/s` });
+ * const served = listener.accept().then((conn) => capnpProtocol.serve(FooInit, fooInit(), conn));
+ * const channel = await Deno.connect({ transport: "unix", path: `${dir}/s` });
+ * {
+ *   await using init = capnpProtocol.connect(FooInit, channel, { name: "gui" });
+ *   await using foo = (await init.makeFoo())!;
+ *   if (await foo.add(2, 2) !== 4) throw new Error("called over the channel");
+ * }
+ * await served; // ends when the client's channel closes
+ * listener.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */
