@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { assertEquals } from "../assert.ts";
-import { IpcLog } from "../../mod.ts";
-import { escapeDump } from "../../runtime/log.ts";
+import { assertEquals } from "../../assert.ts";
+import { IpcLog } from "../../../mod.ts";
+import { escapeDump } from "../../../runtime/log.ts";
 import { fooPair } from "./helpers.ts";
 
 function capture(level: "trace" | "debug" | "info"): { log: IpcLog; lines: string[] } {

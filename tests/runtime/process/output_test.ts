@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { assertEquals } from "../assert.ts";
-import { denoCommand, LineForwarder, spawn } from "../../mod.ts";
-import { sanitizeLine } from "../../runtime/process/output.ts";
-import { FooInit } from "../../schemas/gen/conformance.mp.ts";
+import { assertEquals } from "../../assert.ts";
+import { denoCommand, LineForwarder, spawn } from "../../../mod.ts";
+import { sanitizeLine } from "../../../runtime/process/output.ts";
+import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -80,7 +80,7 @@ Deno.test("output: lines over the rate are dropped and counted in a line of thei
 
 Deno.test("output: a spawned child's lines come through its pipes, never our stdio", async () => {
   const lines: string[] = [];
-  const command = denoCommand(new URL("../../examples/foo/main.ts", import.meta.url), {
+  const command = denoCommand(new URL("../../../examples/foo/main.ts", import.meta.url), {
     args: ["-debug=ipc"],
   });
   const child = await spawn(FooInit, command, {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
 import {
   AddressError,
   connect,
@@ -15,10 +15,10 @@ import {
   newToken,
   spawn,
   type SpawnedComponent,
-} from "../../mod.ts";
-import { FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { fooInit } from "../../examples/foo/foo.ts";
-import { tempSocketPath, waitFor } from "../helpers.ts";
+} from "../../../mod.ts";
+import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { fooInit } from "../../../examples/foo/foo.ts";
+import { tempSocketPath, waitFor } from "../../helpers.ts";
 
 const quiet = new IpcLog({ level: "off" });
 
@@ -91,7 +91,7 @@ async function untilClosed(conn: Deno.UnixConn): Promise<void> {
  * on `path`, under a 64-descriptor limit.
  */
 async function lifelineFoo(path: string, lines: string[]) {
-  const plain = denoCommand(new URL("../../examples/foo/main.ts", import.meta.url), {
+  const plain = denoCommand(new URL("../../../examples/foo/main.ts", import.meta.url), {
     permissions: [`--allow-read=${path}`, `--allow-write=${path}`, `--allow-net=unix:${path}`],
     args: ["-lifeline", `-ipcbind=unix:${path}`],
   });

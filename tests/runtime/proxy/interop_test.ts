@@ -9,10 +9,10 @@
  *
  * @module
  */
-import { assertEquals } from "../assert.ts";
-import { connect, IpcLog } from "../../mod.ts";
-import { FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { cppMpPeerPath, spawnPeer, startFooComponent, tempSocketPath } from "../helpers.ts";
+import { assertEquals } from "../../assert.ts";
+import { connect, IpcLog } from "../../../mod.ts";
+import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { cppMpPeerPath, spawnPeer, startFooComponent, tempSocketPath } from "../../helpers.ts";
 import { conformanceSuite } from "./conformance_suite.ts";
 
 const binary = await cppMpPeerPath();

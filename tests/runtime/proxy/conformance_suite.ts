@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { assert, assertEquals, assertRejects } from "../assert.ts";
-import type { FooInit, FooStruct } from "../../schemas/gen/conformance.mp.ts";
-import { RaisedError, TypeMappingError } from "../../mod.ts";
-import { registerPoint } from "../../examples/foo/foo.ts";
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import type { FooInit, FooStruct } from "../../../schemas/gen/conformance.mp.ts";
+import { RaisedError, TypeMappingError } from "../../../mod.ts";
+import { registerPoint } from "../../../examples/foo/foo.ts";
 
 const sample: FooStruct = {
   name: "name",

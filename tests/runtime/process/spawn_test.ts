@@ -3,13 +3,13 @@
  *
  * @module
  */
-import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { denoCommand, RpcError, spawn } from "../../mod.ts";
-import { childArgv, CLOSE_INHERITED_DESCRIPTORS } from "../../runtime/process/process.ts";
-import { FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { processGone, spawnPeer, waitFor } from "../helpers.ts";
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { denoCommand, RpcError, spawn } from "../../../mod.ts";
+import { childArgv, CLOSE_INHERITED_DESCRIPTORS } from "../../../runtime/process/process.ts";
+import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { processGone, spawnPeer, waitFor } from "../../helpers.ts";
 
-const component = new URL("../../examples/foo/main.ts", import.meta.url);
+const component = new URL("../../../examples/foo/main.ts", import.meta.url);
 
 Deno.test("spawn: the child exits cleanly when its Init is released", async () => {
   const child = await spawn(FooInit, denoCommand(component));
@@ -24,7 +24,7 @@ Deno.test("spawn: the child exits when its parent is killed", async () => {
     "--allow-read",
     "--allow-run",
     "--allow-env",
-    new URL("../fixtures/spawn_parent.ts", import.meta.url).pathname,
+    new URL("../../fixtures/spawn_parent.ts", import.meta.url).pathname,
   ]);
   const pid = Number((await parent.line(/^CHILD \d+$/)).split(" ")[1]);
   assert(!processGone(pid));
@@ -96,7 +96,7 @@ Deno.test("spawn: the command runs as itself when nothing would be inherited, el
 });
 
 Deno.test("spawn: a process tells whether it holds descriptors a child would inherit", async () => {
-  const module = new URL("../../runtime/process/process.ts", import.meta.url).href;
+  const module = new URL("../../../runtime/process/process.ts", import.meta.url).href;
   const script = `import { holdsInheritableDescriptors } from "${module}";` +
     `console.log(holdsInheritableDescriptors());`;
   const deno = [Deno.execPath(), "eval", script];

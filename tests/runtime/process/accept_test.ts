@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../../assert.ts";
 import {
   connectTester,
   type Peer,
@@ -17,9 +17,9 @@ import {
   startFooComponent,
   tempSocketPath,
   waitFor,
-} from "../helpers.ts";
-import { connect, IpcLog } from "../../mod.ts";
-import { FooInit } from "../../schemas/gen/conformance.mp.ts";
+} from "../../helpers.ts";
+import { connect, IpcLog } from "../../../mod.ts";
+import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
 
 const BURST = 200;
 

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { connect, denoCommand, listen, spawn } from "../../mod.ts";
-import { FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { fooInit } from "../../examples/foo/foo.ts";
+import { connect, denoCommand, listen, spawn } from "../../../mod.ts";
+import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { fooInit } from "../../../examples/foo/foo.ts";
 import { conformanceSuite } from "./conformance_suite.ts";
 
-const component = new URL("../../examples/foo/main.ts", import.meta.url);
+const component = new URL("../../../examples/foo/main.ts", import.meta.url);
 
 Deno.test("conformance: local object, no IPC", async (t) => {
   await conformanceSuite(t, fooInit(), false);

@@ -5,16 +5,16 @@
  *
  * @module
  */
-import { assertEquals, assertRejects } from "../assert.ts";
+import { assertEquals, assertRejects } from "../../assert.ts";
 import {
   CALLED_AFTER_DISCONNECT,
   INTERRUPTED_BY_DISCONNECT,
   type Remote,
   RpcError,
-} from "../../mod.ts";
-import type { Foo, FooCallback, FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { FooImpl } from "../../examples/foo/foo.ts";
-import { waitFor } from "../helpers.ts";
+} from "../../../mod.ts";
+import type { Foo, FooCallback, FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { FooImpl } from "../../../examples/foo/foo.ts";
+import { waitFor } from "../../helpers.ts";
 import { fooPair } from "./helpers.ts";
 
 Deno.test("disconnect: a call after the client closed its connection", async () => {

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { assertEquals, assertRejects } from "../assert.ts";
-import { type Remote, RpcError } from "../../mod.ts";
-import type { Foo, FooCallback, FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { type FooCounters, FooImpl } from "../../examples/foo/foo.ts";
-import { waitFor } from "../helpers.ts";
+import { assertEquals, assertRejects } from "../../assert.ts";
+import { type Remote, RpcError } from "../../../mod.ts";
+import type { Foo, FooCallback, FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { type FooCounters, FooImpl } from "../../../examples/foo/foo.ts";
+import { waitFor } from "../../helpers.ts";
 import { fooPair } from "./helpers.ts";
 
 Deno.test("ownership: a capability parameter is released as soon as its call returns", async () => {
