@@ -1,7 +1,8 @@
 /**
  * Every JSON-RPC method the node serves beyond the server's own control
  * methods, one module per Bitcoin Core category: blockchain, mempool,
- * rawtransactions, mining, util, network, and the hidden echoipc.
+ * rawtransactions, mining, util, network, the hidden echoipc, and the
+ * wallet's (routed to the attached wallet processes).
  *
  * @example
  * ```ts
@@ -31,6 +32,7 @@ import { networkMethods } from "./network.ts";
 import { rawTransactionMethods } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { utilMethods } from "./util.ts";
+import { walletRpcMethods } from "./wallet.ts";
 
 export { type AssembledBlock, type NodeParts, NodeServices } from "./services.ts";
 
@@ -44,5 +46,6 @@ export function nodeMethods(node: NodeServices, options: { ipcLog?: IpcLog } = {
     ...utilMethods(),
     ...networkMethods(node),
     echoIpcMethod(options.ipcLog),
+    ...walletRpcMethods(node.wallets),
   ];
 }

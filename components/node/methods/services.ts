@@ -26,6 +26,7 @@
  */
 import { type BlockEntry, type ChainState, hashToHex } from "../chain/mod.ts";
 import { initialBlockDownload } from "../ipc/ibd.ts";
+import { WalletRouter } from "../ipc/wallets.ts";
 import type { Mempool } from "../mempool/mod.ts";
 /** Regtest's `nPowTargetSpacing`. */
 const TARGET_SPACING = 10 * 60;
@@ -55,6 +56,8 @@ export class NodeServices {
   readonly chain: ChainState;
   readonly mempool: Mempool;
   readonly txindex: boolean;
+  /** The attached wallet processes: the wallet methods route to them, `Chain.handleWalletLoader` adds them. */
+  readonly wallets: WalletRouter = new WalletRouter();
   /** Set by every block assembly (`generate*`, `generateblock`, `getblocktemplate`). */
   lastAssembled: AssembledBlock | undefined;
   /** `IsInitialBlockDownload`: true until a tip within 24 hours of now; then false for good. */
