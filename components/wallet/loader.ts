@@ -169,6 +169,8 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     if (wallet === undefined) {
       throw new WalletError(Code.NOT_FOUND, "Requested wallet does not exist or is not loaded");
     }
+    // As Core's BlockUntilSyncedToCurrentChain: answers reflect every block the node announced.
+    await wallet.sync();
     return await run(wallet, args, this.#options);
   }
 
