@@ -246,7 +246,9 @@ async function spawnWallets(
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  console.log(`wallet: ${names.join(", ")} loaded (data directory ${wallet.instance?.paths.dataDir})`);
+  console.log(
+    `wallet: ${names.join(", ")} loaded (data directory ${wallet.instance?.paths.dataDir})`,
+  );
 }
 
 /** Waits for a signal (then stops the node) or the node's end; the exit status. */
