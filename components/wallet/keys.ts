@@ -14,7 +14,7 @@
  * const account = Account.fromSecret(secret, "wpkh");
  * const first = account.derive(false, 0);
  * if (!first.address.startsWith("bcrt1q")) throw new Error(first.address);
- * if (account.descriptor(false).slice(0, 22) !== "wpkh([73c5da0a/84h/1h/0h]") {
+ * if (!account.descriptor(false).startsWith("wpkh([73c5da0a/84h/1h/0h]tpub")) {
  *   throw new Error(account.descriptor(false));
  * }
  * ```
