@@ -43,6 +43,7 @@ export {
   type ExitStatus,
   holdsInheritableDescriptors,
   type IpcArgs,
+  ipcFdOf,
   type IpcListener,
   type IpcOptions,
   listen,
@@ -53,7 +54,12 @@ export {
   type SpawnedComponent,
   type SpawnOptions,
 } from "./runtime/process/process.ts";
-export { type Lifeline, lifeline, onLifelineClosed } from "./runtime/process/lifeline.ts";
+export {
+  type Lifeline,
+  lifeline,
+  onLifelineClosed,
+  wantsLifeline,
+} from "./runtime/process/lifeline.ts";
 export {
   type AddressContext,
   AddressError,
@@ -61,6 +67,7 @@ export {
   type UnixAddress,
 } from "./runtime/process/address.ts";
 export { IpcLog, type IpcLogOptions, type LogLevel } from "./runtime/log.ts";
+export { disconnected } from "./runtime/proxy/client.ts";
 export {
   type Plain,
   type ProxyOwnership,

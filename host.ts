@@ -37,6 +37,7 @@ export {
 } from "./sandbox/manifest.ts";
 export {
   type CommandOptions,
+  componentCodePolicy,
   projectRoot,
   type RunPaths,
   sandboxCommand,

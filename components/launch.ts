@@ -8,7 +8,11 @@
  *                                                  its JSON-RPC, calls its IPC Init, prints the RPC
  *                                                  address and a bitcoin-cli line; runs until
  *                                                  SIGINT or SIGTERM
- * deno task spawn-wallet | spawn-gui               refused until the wallet and gui are rewritten
+ * deno task spawn-node [options] -wallet=<name>... the node, and the wallet process attached to it
+ *                                                  (its own sandbox: its data directory and the
+ *                                                  node's socket), loading each -wallet (created when
+ *                                                  missing); `deno task cli -rpcwallet=<name> …`
+ * deno task spawn-wallet | spawn-gui               refused: the wallet comes with spawn-node -wallet
  * deno task audit      [--state=DIR]              per component, what it tried outside its grants
  *
  * options: --state=DIR (default .capdeno in the project), --hardened (bubblewrap), --once (stop
@@ -40,7 +44,15 @@ import {
 } from "../host.ts";
 import { ArgsError } from "./node/args.ts";
 import { StartupError } from "./node/options.ts";
-import { checkIpc, cliOptions, planNode, rpcAccess, waitForRpc } from "./node/sandboxed.ts";
+import {
+  callRpc,
+  checkIpc,
+  cliOptions,
+  planNode,
+  type RpcAccess,
+  rpcAccess,
+  waitForRpc,
+} from "./node/sandboxed.ts";
 
 const USAGE = "usage: launch.ts <spawn node | audit> [--state=DIR] [--hardened] [--once] " +
   "[--grant node:kind=value]... [node options]";
@@ -178,7 +190,7 @@ async function spawnNode(flags: Flags): Promise<number> {
     stateDir,
     hardened: flags.hardened,
     report: (line) => console.log(`[supervisor] ${line}`),
-    output: (line) => console.error(`[node] ${line}`),
+    output: (line, _stream, component) => console.error(`[${component}] ${line}`),
   });
   const node = await supervisor.start(Init, plan.component, { args: plan.args });
   const access = rpcAccess(plan);
@@ -200,9 +212,50 @@ async function spawnNode(flags: Flags): Promise<number> {
     const words = ["task", "cli", ...cliOptions(plan, access), "getblockchaininfo"];
     console.log(`try: ${denoInvocation()} ${words.map(shellWord).join(" ")}`);
   }
+  if (plan.options.wallets.length > 0) {
+    if (access === null) throw new Error("-wallet needs the node's JSON-RPC (-server=0 was given)");
+    await spawnWallets(supervisor, node, access, flags.node, plan.options.wallets);
+  }
   if (flags.once) return 0;
   console.log("node: running; Ctrl-C stops it");
   return await finished(node, interrupted.signal);
+}
+
+/** The node options the wallet process reads too (bitcoind's wallet options). */
+const WALLET_OPTIONS = /^--?(wallet|fallbackfee)=/;
+
+/**
+ * Starts the wallet process under the supervisor, attached to the node's
+ * socket (a one-time token per run), with the user's `-wallet` and
+ * `-fallbackfee`; resolves once the node's JSON-RPC lists every wallet.
+ */
+async function spawnWallets(
+  supervisor: Supervisor,
+  node: Supervised<Init>,
+  access: RpcAccess,
+  nodeArgs: readonly string[],
+  names: readonly string[],
+): Promise<void> {
+  const component = await loadComponent(join(projectRoot(), "components", "wallet"));
+  const wallet = await supervisor.start(Init, component, {
+    args: nodeArgs.filter((arg) => WALLET_OPTIONS.test(arg)),
+    connectTo: node,
+  });
+  let failure: Error | null = null;
+  wallet.failed.then((error) => failure = error);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (failure !== null) throw failure;
+    const loaded = await callRpc(access, "listwallets") as string[];
+    if (names.every((name) => loaded.includes(name))) break;
+    if (Date.now() > deadline) {
+      throw new Error(`the wallet process did not load ${names.join(", ")} within 60 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  console.log(
+    `wallet: ${names.join(", ")} loaded (data directory ${wallet.instance?.paths.dataDir})`,
+  );
 }
 
 /** Waits for a signal (then stops the node) or the node's end; the exit status. */
@@ -217,7 +270,8 @@ async function finished(node: Supervised<Init>, signal: Promise<string>): Promis
 }
 
 const REWRITE = {
-  wallet: "the toy wallet calls the former toy node's NodeInit, which the real node does not serve",
+  wallet: "attaching a wallet to a running node is not written yet; `deno task spawn-node " +
+    "-wallet=<name>` starts the node with its wallet process",
   gui:
     "the toy gui reads the former toy node's Chain and the toy wallet, which the real node does " +
     "not serve",

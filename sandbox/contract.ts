@@ -73,7 +73,7 @@ import {
 import { type ExitReason, exitReason, rlimitArgs, watchUsage } from "./limits.ts";
 import { bwrapArgs, bwrapPath } from "./hardened.ts";
 import type { Component } from "./manifest.ts";
-import { prepareCode, runtimeImportMap } from "./provenance.ts";
+import { type CodePolicy, prepareCode, runtimeImportMap } from "./provenance.ts";
 import {
   AUDIT_SUFFIX,
   captureAudit,
@@ -179,6 +179,28 @@ export interface StateLayout {
   sockets: string;
   /** A listening component's socket. */
   socket: (name: string) => string;
+}
+
+/**
+ * Where the code of the component in `folder` may come from: the runtime,
+ * the schemas, the published component entry and its own folder (bundles
+ * kept in `cacheDir`).
+ *
+ * @example
+ * ```ts
+ * import { componentCodePolicy, projectRoot } from "./contract.ts";
+ * const policy = componentCodePolicy(`${projectRoot()}/examples/foo`, "/tmp/code");
+ * if (!policy.entries?.includes(`${projectRoot()}/component.ts`)) throw new Error("the entry");
+ * ```
+ */
+export function componentCodePolicy(folder: string, cacheDir: string): CodePolicy {
+  const root = projectRoot();
+  return {
+    project: root,
+    roots: [join(root, "runtime"), join(root, "schemas"), folder],
+    entries: [join(root, COMPONENT_ENTRY)],
+    cacheDir,
+  };
 }
 
 /** The state directory's layout. */
@@ -573,12 +595,7 @@ export async function spawnComponent<T>(
   const identity = root ? componentIdentity(stateDir, manifest.name) : undefined;
   // The code check waits on `deno info`; the directories (mounting a disk image) meanwhile.
   const [code, prepared] = await Promise.allSettled([
-    prepareCode(join(folder, manifest.entry), {
-      project: projectRoot(),
-      roots: [join(projectRoot(), "runtime"), join(projectRoot(), "schemas"), folder],
-      entries: [join(projectRoot(), COMPONENT_ENTRY)],
-      cacheDir: layout.code,
-    }),
+    prepareCode(join(folder, manifest.entry), componentCodePolicy(folder, layout.code)),
     prepareRun(component, layout, identity, options.connect),
   ]);
   if (code.status === "rejected" || prepared.status === "rejected") {

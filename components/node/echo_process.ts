@@ -28,6 +28,7 @@ export function echoInit(): Init {
     makeRpc: notServed("makeRpc"),
     makeChain: notServed("makeChain"),
     makeNode: notServed("makeNode"),
+    makeWalletLoader: notServed("makeWalletLoader"),
   };
 }
 

@@ -29,6 +29,7 @@ if (import.meta.main) {
           stopping: node.stopping,
           log: (line) => node.log.info(line),
           isInitialBlockDownload: services.isInitialBlockDownload,
+          wallets: services.wallets,
         })),
       );
     },

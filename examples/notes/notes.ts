@@ -23,6 +23,7 @@ import type { Lent } from "../../component.ts";
 import type { Notes, NotesInit, Watcher } from "./gen/notes.mp.ts";
 
 /** Titles: 1 to 100 characters, no control characters. */
+// deno-lint-ignore no-control-regex -- the control characters are what it refuses.
 const TITLE = /^[^\x00-\x1f\x7f]{1,100}$/;
 
 /** A store of notes in one JSON file. */

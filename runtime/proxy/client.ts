@@ -361,3 +361,18 @@ export function sessionOf(value: unknown): Session | null {
   const handle = handleOf(value);
   return handle instanceof ProxyHandle ? handle.session : null;
 }
+
+/**
+ * Settles, with why, when the connection the proxy `value` goes through
+ * has closed; null for a local object (it has no connection to lose). A
+ * component holding its peer's Init awaits this to know the peer is gone.
+ *
+ * @example
+ * ```ts
+ * import { disconnected } from "./client.ts";
+ * if (disconnected({}) !== null) throw new Error("a local object has no connection");
+ * ```
+ */
+export function disconnected(value: unknown): Promise<RpcError> | null {
+  return sessionOf(value)?.connection.closed ?? null;
+}

@@ -11,7 +11,7 @@ import type { Chain } from "../../schemas/gen/node.mp.ts";
 import { GuiInit } from "../../schemas/gen/gui.mp.ts";
 import type { WalletLoader } from "../../schemas/gen/wallet.mp.ts";
 import { SUBSIDY, ToyChain } from "./toy_node.ts";
-import { FileWalletInit } from "../../components/wallet/wallet.ts";
+import { FileWalletInit } from "./toy_wallet.ts";
 import { escapeHtml, formatCoins, Gui } from "../../components/gui/gui.ts";
 
 /** A loopback `host:port` nobody listens on right now. */

@@ -370,6 +370,47 @@ Deno.test("tasks: deno task start in a fresh clone: the printed cli line works, 
   Deno.removeSync(clone, { recursive: true });
 });
 
+Deno.test("tasks: spawn-node -wallet=w starts the sandboxed wallet process; cli -rpcwallet sends between wallets; a restart keeps them", async () => {
+  const state = stateDir();
+  const port = freePort();
+  const args = [
+    "spawn-node",
+    `--state=${state}`,
+    `-rpcport=${port}`,
+    "-wallet=w",
+    "-fallbackfee=0.0002",
+  ];
+  let options: string[];
+  {
+    await using node = new Task(args);
+    await node.match(/^wallet: w loaded/m);
+    assert(/\[supervisor\] wallet: started \(pid \d+\)/.test(node.output), node.output);
+    options = printedCli(node.output).slice(0, -1);
+    const w = [...options, "-rpcwallet=w"];
+    const address = (await cli([...w, "getnewaddress"])).trim();
+    assert(address.startsWith("bcrt1q"), address);
+    await cli([...options, "generatetoaddress", "101", address]);
+    assertEquals((await cli([...w, "getbalance"])).trim(), "50.00000000");
+    assertEquals(JSON.parse(await cli([...options, "createwallet", "w2"])), { name: "w2" });
+    const to = (await cli([...options, "-rpcwallet=w2", "getnewaddress"])).trim();
+    const txid = (await cli([...w, "sendtoaddress", to, "1.25"])).trim();
+    assert(/^[0-9a-f]{64}$/.test(txid), txid);
+    await cli([...options, "generatetoaddress", "1", address]);
+    assertEquals((await cli([...options, "-rpcwallet=w2", "getbalance"])).trim(), "1.25000000");
+    node.interrupt();
+    assertEquals(await node.exited, 0, node.output);
+  }
+  // The wallets' state is in the wallet's own data directory, kept across runs.
+  await using node = new Task(args);
+  await node.match(/^wallet: w loaded/m);
+  assertEquals(JSON.parse(await cli([...options, "loadwallet", "w2"])), { name: "w2" });
+  assertEquals((await cli([...options, "-rpcwallet=w2", "getbalance"])).trim(), "1.25000000");
+  const w = JSON.parse(await cli([...options, "-rpcwallet=w", "getbalances"]));
+  assertEquals(w.lastprocessedblock.height, 102);
+  node.interrupt();
+  assertEquals(await node.exited, 0, node.output);
+});
+
 Deno.test({
   name:
     "tasks: under root, start in a clone the components' users cannot reach keeps its state in /var/lib/capdeno",

@@ -12,14 +12,14 @@ import { NodeInit } from "../../schemas/gen/node.mp.ts";
 import { WalletInit } from "../../schemas/gen/wallet.mp.ts";
 import { GuiInit } from "../../schemas/gen/gui.mp.ts";
 import { SUBSIDY } from "./toy_node.ts";
-import { FileWalletInit } from "../../components/wallet/wallet.ts";
+import { FileWalletInit } from "./toy_wallet.ts";
 import { type Peer, spawnPeer } from "../helpers.ts";
 
 const components = new URL("../../components/", import.meta.url);
 /** The toy node (`toy_node_main.ts`) stands in for the node the toy wallet and gui were written for. */
 const entry = (name: string) =>
-  name === "node"
-    ? new URL("./toy_node_main.ts", import.meta.url).pathname
+  name === "node" || name === "wallet"
+    ? new URL(`./toy_${name}_main.ts`, import.meta.url).pathname
     : new URL(`${name}/main.ts`, components).pathname;
 const quiet = new IpcLog({ level: "off" });
 

@@ -128,6 +128,7 @@ Deno.test("bitcoin ids: Init's ordinals are v30.0's, then master's, then this pr
     [4, "makeRpc", true],
     [5, "makeChain", true],
     [6, "makeNode", true],
+    [7, "makeWalletLoader", true],
   ]);
   const result = (name: string) =>
     Init.methods.find((m) => m.name === name)!.results.fields[0].type as {

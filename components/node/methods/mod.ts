@@ -1,7 +1,8 @@
 /**
  * Every JSON-RPC method the node serves beyond the server's own control
  * methods, one module per Bitcoin Core category: blockchain, mempool,
- * rawtransactions, mining, util, network, control, and the hidden echoipc.
+ * rawtransactions, mining, util, network, control, the hidden echoipc, and
+ * the wallet's (routed to the attached wallet processes).
  *
  * @example
  * ```ts
@@ -32,6 +33,7 @@ import { networkMethods } from "./network.ts";
 import { rawTransactionMethods } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { utilMethods } from "./util.ts";
+import { walletRpcMethods } from "./wallet.ts";
 
 export { type AssembledBlock, type NodeParts, NodeServices } from "./services.ts";
 
@@ -46,5 +48,6 @@ export function nodeMethods(node: NodeServices, options: { ipcLog?: IpcLog } = {
     ...networkMethods(node),
     ...controlMethods(node),
     echoIpcMethod(options.ipcLog),
+    ...walletRpcMethods(node.wallets),
   ];
 }

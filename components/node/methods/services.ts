@@ -32,6 +32,7 @@ import {
   hashToHex,
 } from "../chain/mod.ts";
 import { initialBlockDownload } from "../ipc/ibd.ts";
+import { WalletRouter } from "../ipc/wallets.ts";
 import type { Mempool } from "../mempool/mod.ts";
 /** Regtest's `nPowTargetSpacing`. */
 const TARGET_SPACING = 10 * 60;
@@ -78,6 +79,8 @@ export class NodeServices {
   readonly mempoolFile: string | undefined;
   readonly log: (message: string) => void;
   readonly logCategories: LogCategories | undefined;
+  /** The attached wallet processes: the wallet methods route to them, `Chain.handleWalletLoader` adds them. */
+  readonly wallets: WalletRouter = new WalletRouter();
   /** Set by every block assembly (`generate*`, `generateblock`, `getblocktemplate`). */
   lastAssembled: AssembledBlock | undefined;
   /** `IsInitialBlockDownload`: true until a tip within 24 hours of now; then false for good. */

@@ -4,6 +4,7 @@ import type * as $ from "../../descriptor.ts";
 import { Context } from "../mp/proxy.mp.ts";
 import { BlockRef } from "./common.mp.ts";
 import { Handler } from "./handler.mp.ts";
+import { WalletLoader } from "./wallet.mp.ts";
 
 /** Interface `Chain`. */
 export interface Chain {
@@ -24,6 +25,7 @@ export interface Chain {
   requestMempoolTransactions(notifications: $.Lent<ChainNotifications> | null): $.Awaitable<void>;
   waitForNotifications(): $.Awaitable<void>;
   waitForNotificationsIfTipChanged(oldTip: Uint8Array): $.Awaitable<void>;
+  handleWalletLoader(loader: $.Lent<WalletLoader> | null): $.Awaitable<$.Owned<Handler> | null>;
 }
 
 /** Interface `ChainNotifications`. */
@@ -77,6 +79,7 @@ export const Chain: $.InterfaceDescriptor<Chain> = { name: "Chain", id: 0xa10631
   { name: "requestMempoolTransactions", ordinal: 15, context: "context", returns: "void", params: { name: "Chain.requestMempoolTransactions$Params", id: 0xb9a477912c2f392bn, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "notifications", type: { kind: "interface", iface: () => ChainNotifications }, offset: 1 }] }, results: { name: "Chain.requestMempoolTransactions$Results", id: 0x9989eaf883375c73n, dataWords: 0, pointers: 0, fields: [] } },
   { name: "waitForNotifications", ordinal: 16, context: "context", returns: "void", params: { name: "Chain.waitForNotifications$Params", id: 0xa890133581d5fb1en, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.waitForNotifications$Results", id: 0xc6615b79b36155e5n, dataWords: 0, pointers: 0, fields: [] } },
   { name: "waitForNotificationsIfTipChanged", ordinal: 17, context: "context", returns: "void", params: { name: "Chain.waitForNotificationsIfTipChanged$Params", id: 0xbd9a8a4c98964191n, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "oldTip", type: { kind: "data" }, offset: 1 }] }, results: { name: "Chain.waitForNotificationsIfTipChanged$Results", id: 0xc24a2fa747fd9307n, dataWords: 0, pointers: 0, fields: [] } },
+  { name: "handleWalletLoader", ordinal: 18, context: "context", returns: "result", params: { name: "Chain.handleWalletLoader$Params", id: 0xfb682f5174793a5an, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "loader", type: { kind: "interface", iface: () => WalletLoader }, offset: 1 }] }, results: { name: "Chain.handleWalletLoader$Results", id: 0xef5f3ef77458843bn, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "interface", iface: () => Handler }, offset: 0 }] } },
 ] };
 
 /** Descriptor of `ChainNotifications`: pass it to the runtime's proxy functions. */

@@ -4,6 +4,7 @@ import * as $ from "capnp-es";
 import { Context, Thread, Thread$Client } from "../mp/proxy.ts";
 import { BlockRef } from "./common.ts";
 import { Handler, Handler$Client } from "./handler.ts";
+import { WalletLoader, WalletLoader$Client } from "./wallet.ts";
 export const _capnpFileId = 0x92d567f83bcb0d19n;
 export class Chain_Destroy$Params extends $.Struct {
     static readonly _capnp = {
@@ -1149,6 +1150,64 @@ export class Chain_WaitForNotificationsIfTipChanged$Results$Promise {
         return await this.pipeline.struct();
     }
 }
+export class Chain_HandleWalletLoader$Params extends $.Struct {
+    static readonly _capnp = {
+        displayName: "handleWalletLoader$Params",
+        id: "fb682f5174793a5a",
+        size: new $.ObjectSize(0, 2),
+    };
+    _adoptContext(value: $.Orphan<Context>): void {
+        $.utils.adopt(value, $.utils.getPointer(0, this));
+    }
+    _disownContext(): $.Orphan<Context> {
+        return $.utils.disown(this.context);
+    }
+    get context(): Context {
+        return $.utils.getStruct(0, Context, this);
+    }
+    _hasContext(): boolean {
+        return !$.utils.isNull($.utils.getPointer(0, this));
+    }
+    _initContext(): Context {
+        return $.utils.initStructAt(0, Context, this);
+    }
+    set context(value: Context) {
+        $.utils.copyFrom(value, $.utils.getPointer(0, this));
+    }
+    get loader(): WalletLoader$Client {
+        return new WalletLoader$Client($.utils.getInterfaceClientOrNullAt(1, this));
+    }
+    set loader(value: WalletLoader$Client) {
+        $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(1, this));
+    }
+    toString(): string { return "Chain_HandleWalletLoader$Params_" + super.toString(); }
+}
+export class Chain_HandleWalletLoader$Results extends $.Struct {
+    static readonly _capnp = {
+        displayName: "handleWalletLoader$Results",
+        id: "ef5f3ef77458843b",
+        size: new $.ObjectSize(0, 1),
+    };
+    get result(): Handler$Client {
+        return new Handler$Client($.utils.getInterfaceClientOrNullAt(0, this));
+    }
+    set result(value: Handler$Client) {
+        $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
+    }
+    toString(): string { return "Chain_HandleWalletLoader$Results_" + super.toString(); }
+}
+export class Chain_HandleWalletLoader$Results$Promise {
+    pipeline: $.Pipeline<any, any, Chain_HandleWalletLoader$Results>;
+    constructor(pipeline: $.Pipeline<any, any, Chain_HandleWalletLoader$Results>) {
+        this.pipeline = pipeline;
+    }
+    getResult(): Handler$Client {
+        return new Handler$Client(this.pipeline.getPipeline(Handler, 0).client());
+    }
+    async promise(): Promise<Chain_HandleWalletLoader$Results> {
+        return await this.pipeline.struct();
+    }
+}
 export class Chain$Client {
     client: $.Client;
     static readonly interfaceId: bigint = 0xa10631c2db5c7607n;
@@ -1173,7 +1232,8 @@ export class Chain$Client {
         $.Method<Chain_HandleNotifications$Params, Chain_HandleNotifications$Results>,
         $.Method<Chain_RequestMempoolTransactions$Params, Chain_RequestMempoolTransactions$Results>,
         $.Method<Chain_WaitForNotifications$Params, Chain_WaitForNotifications$Results>,
-        $.Method<Chain_WaitForNotificationsIfTipChanged$Params, Chain_WaitForNotificationsIfTipChanged$Results>
+        $.Method<Chain_WaitForNotificationsIfTipChanged$Params, Chain_WaitForNotificationsIfTipChanged$Results>,
+        $.Method<Chain_HandleWalletLoader$Params, Chain_HandleWalletLoader$Results>
     ] = [
         {
             ParamsClass: Chain_Destroy$Params,
@@ -1318,6 +1378,14 @@ export class Chain$Client {
             methodId: 17,
             interfaceName: "ipc/chain.capnp:Chain",
             methodName: "waitForNotificationsIfTipChanged"
+        },
+        {
+            ParamsClass: Chain_HandleWalletLoader$Params,
+            ResultsClass: Chain_HandleWalletLoader$Results,
+            interfaceId: Chain$Client.interfaceId,
+            methodId: 18,
+            interfaceName: "ipc/chain.capnp:Chain",
+            methodName: "handleWalletLoader"
         }
     ];
     /**
@@ -1543,6 +1611,13 @@ export class Chain$Client {
         const pipeline = new $.Pipeline(Chain_WaitForNotifications$Results, answer);
         return new Chain_WaitForNotifications$Results$Promise(pipeline);
     }
+    /**
+* Routes the node's wallet JSON-RPC calls (`/wallet/<name>`, and the
+* wallet methods at `/`) to `loader`'s wallets until the returned handler
+* is disconnected or released, or the loader's process goes (Core's
+* handleRpc, for a whole wallet process at once; see wallet.capnp).
+*
+*/
     waitForNotificationsIfTipChanged(paramsFunc?: (params: Chain_WaitForNotificationsIfTipChanged$Params) => void): Chain_WaitForNotificationsIfTipChanged$Results$Promise {
         const answer = this.client.call({
             method: Chain$Client.methods[17],
@@ -1550,6 +1625,14 @@ export class Chain$Client {
         });
         const pipeline = new $.Pipeline(Chain_WaitForNotificationsIfTipChanged$Results, answer);
         return new Chain_WaitForNotificationsIfTipChanged$Results$Promise(pipeline);
+    }
+    handleWalletLoader(paramsFunc?: (params: Chain_HandleWalletLoader$Params) => void): Chain_HandleWalletLoader$Results$Promise {
+        const answer = this.client.call({
+            method: Chain$Client.methods[18],
+            paramsFunc: paramsFunc
+        });
+        const pipeline = new $.Pipeline(Chain_HandleWalletLoader$Results, answer);
+        return new Chain_HandleWalletLoader$Results$Promise(pipeline);
     }
 }
 $.Registry.register(Chain$Client.interfaceId, Chain$Client);
@@ -1572,6 +1655,7 @@ export interface Chain$Server$Target {
     requestMempoolTransactions(params: Chain_RequestMempoolTransactions$Params, results: Chain_RequestMempoolTransactions$Results): Promise<void>;
     waitForNotifications(params: Chain_WaitForNotifications$Params, results: Chain_WaitForNotifications$Results): Promise<void>;
     waitForNotificationsIfTipChanged(params: Chain_WaitForNotificationsIfTipChanged$Params, results: Chain_WaitForNotificationsIfTipChanged$Results): Promise<void>;
+    handleWalletLoader(params: Chain_HandleWalletLoader$Params, results: Chain_HandleWalletLoader$Results): Promise<void>;
 }
 export class Chain$Server extends $.Server {
     readonly target: Chain$Server$Target;
@@ -1648,6 +1732,10 @@ export class Chain$Server extends $.Server {
             {
                 ...Chain$Client.methods[17],
                 impl: target.waitForNotificationsIfTipChanged
+            },
+            {
+                ...Chain$Client.methods[18],
+                impl: target.handleWalletLoader
             }
         ]);
         this.target = target;

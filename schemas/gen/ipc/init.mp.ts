@@ -7,6 +7,7 @@ import { Echo } from "./echo.mp.ts";
 import { Mining } from "./mining.mp.ts";
 import { Node } from "./node.mp.ts";
 import { Rpc } from "./rpc.mp.ts";
+import { WalletLoader } from "./wallet.mp.ts";
 
 /** Interface `Init`. */
 export interface Init {
@@ -16,6 +17,7 @@ export interface Init {
   makeRpc(): $.Awaitable<$.Owned<Rpc> | null>;
   makeChain(): $.Awaitable<$.Owned<Chain> | null>;
   makeNode(): $.Awaitable<$.Owned<Node> | null>;
+  makeWalletLoader(chain: $.Lent<Chain> | null): $.Awaitable<$.Owned<WalletLoader> | null>;
 }
 
 /** Descriptor of `Init`: pass it to the runtime's proxy functions. */
@@ -27,4 +29,5 @@ export const Init: $.InterfaceDescriptor<Init> = { name: "Init", id: 0x8838c700b
   { name: "makeRpc", ordinal: 4, context: "context", returns: "result", params: { name: "Init.makeRpc$Params", id: 0xf11dc73bbf0383aan, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Init.makeRpc$Results", id: 0xd8c71cdcfdae2edbn, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "interface", iface: () => Rpc }, offset: 0 }] } },
   { name: "makeChain", ordinal: 5, context: "context", returns: "result", params: { name: "Init.makeChain$Params", id: 0x9dea045570096acdn, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Init.makeChain$Results", id: 0xf0b73b240801f383n, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "interface", iface: () => Chain }, offset: 0 }] } },
   { name: "makeNode", ordinal: 6, context: "context", returns: "result", params: { name: "Init.makeNode$Params", id: 0xe7a3f6db5ae1913bn, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Init.makeNode$Results", id: 0xe6e6847e55ed19c0n, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "interface", iface: () => Node }, offset: 0 }] } },
+  { name: "makeWalletLoader", ordinal: 7, context: "context", returns: "result", params: { name: "Init.makeWalletLoader$Params", id: 0xa75f9d5ce4b38731n, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "chain", type: { kind: "interface", iface: () => Chain }, offset: 1 }] }, results: { name: "Init.makeWalletLoader$Results", id: 0xbe87330e75bf2c0an, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "interface", iface: () => WalletLoader }, offset: 0 }] } },
 ] };

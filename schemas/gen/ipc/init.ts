@@ -7,6 +7,7 @@ import { Echo, Echo$Client } from "./echo.ts";
 import { BlockCheckOptions, BlockCreateOptions, BlockTemplate, BlockTemplate$Client, BlockWaitOptions, Mining, Mining$Client } from "./mining.ts";
 import { BlockTip, Node, Node$Client, NotifyBlockTipCallback, NotifyBlockTipCallback$Client, SyncState } from "./node.ts";
 import { Rpc, Rpc$Client } from "./rpc.ts";
+import { WalletLoader, WalletLoader$Client } from "./wallet.ts";
 export const _capnpFileId = 0xf2c5cfa319406aa6n;
 export class Init_Construct$Params extends $.Struct {
     static readonly _capnp = {
@@ -360,6 +361,64 @@ export class Init_MakeNode$Results$Promise {
         return await this.pipeline.struct();
     }
 }
+export class Init_MakeWalletLoader$Params extends $.Struct {
+    static readonly _capnp = {
+        displayName: "makeWalletLoader$Params",
+        id: "a75f9d5ce4b38731",
+        size: new $.ObjectSize(0, 2),
+    };
+    _adoptContext(value: $.Orphan<Context>): void {
+        $.utils.adopt(value, $.utils.getPointer(0, this));
+    }
+    _disownContext(): $.Orphan<Context> {
+        return $.utils.disown(this.context);
+    }
+    get context(): Context {
+        return $.utils.getStruct(0, Context, this);
+    }
+    _hasContext(): boolean {
+        return !$.utils.isNull($.utils.getPointer(0, this));
+    }
+    _initContext(): Context {
+        return $.utils.initStructAt(0, Context, this);
+    }
+    set context(value: Context) {
+        $.utils.copyFrom(value, $.utils.getPointer(0, this));
+    }
+    get chain(): Chain$Client {
+        return new Chain$Client($.utils.getInterfaceClientOrNullAt(1, this));
+    }
+    set chain(value: Chain$Client) {
+        $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(1, this));
+    }
+    toString(): string { return "Init_MakeWalletLoader$Params_" + super.toString(); }
+}
+export class Init_MakeWalletLoader$Results extends $.Struct {
+    static readonly _capnp = {
+        displayName: "makeWalletLoader$Results",
+        id: "be87330e75bf2c0a",
+        size: new $.ObjectSize(0, 1),
+    };
+    get result(): WalletLoader$Client {
+        return new WalletLoader$Client($.utils.getInterfaceClientOrNullAt(0, this));
+    }
+    set result(value: WalletLoader$Client) {
+        $.utils.setInterfacePointer(this.segment.message.addCap(value.client), $.utils.getPointer(0, this));
+    }
+    toString(): string { return "Init_MakeWalletLoader$Results_" + super.toString(); }
+}
+export class Init_MakeWalletLoader$Results$Promise {
+    pipeline: $.Pipeline<any, any, Init_MakeWalletLoader$Results>;
+    constructor(pipeline: $.Pipeline<any, any, Init_MakeWalletLoader$Results>) {
+        this.pipeline = pipeline;
+    }
+    getResult(): WalletLoader$Client {
+        return new WalletLoader$Client(this.pipeline.getPipeline(WalletLoader, 0).client());
+    }
+    async promise(): Promise<Init_MakeWalletLoader$Results> {
+        return await this.pipeline.struct();
+    }
+}
 export class Init$Client {
     client: $.Client;
     static readonly interfaceId: bigint = 0x8838c700ba5cba65n;
@@ -373,7 +432,8 @@ export class Init$Client {
         $.Method<Init_MakeMiningNext$Params, Init_MakeMiningNext$Results>,
         $.Method<Init_MakeRpc$Params, Init_MakeRpc$Results>,
         $.Method<Init_MakeChain$Params, Init_MakeChain$Results>,
-        $.Method<Init_MakeNode$Params, Init_MakeNode$Results>
+        $.Method<Init_MakeNode$Params, Init_MakeNode$Results>,
+        $.Method<Init_MakeWalletLoader$Params, Init_MakeWalletLoader$Results>
     ] = [
         {
             ParamsClass: Init_Construct$Params,
@@ -430,6 +490,14 @@ export class Init$Client {
             methodId: 6,
             interfaceName: "ipc/init.capnp:Init",
             methodName: "makeNode"
+        },
+        {
+            ParamsClass: Init_MakeWalletLoader$Params,
+            ResultsClass: Init_MakeWalletLoader$Results,
+            interfaceId: Init$Client.interfaceId,
+            methodId: 7,
+            interfaceName: "ipc/init.capnp:Init",
+            methodName: "makeWalletLoader"
         }
     ];
     /**
@@ -502,6 +570,12 @@ export class Init$Client {
         const pipeline = new $.Pipeline(Init_MakeChain$Results, answer);
         return new Init_MakeChain$Results$Promise(pipeline);
     }
+    /**
+* The wallet process's loader, its wallets following `chain` (Core's
+* makeWalletLoader). Served by a wallet process; the node answers it with
+* an error.
+*
+*/
     makeNode(paramsFunc?: (params: Init_MakeNode$Params) => void): Init_MakeNode$Results$Promise {
         const answer = this.client.call({
             method: Init$Client.methods[6],
@@ -509,6 +583,14 @@ export class Init$Client {
         });
         const pipeline = new $.Pipeline(Init_MakeNode$Results, answer);
         return new Init_MakeNode$Results$Promise(pipeline);
+    }
+    makeWalletLoader(paramsFunc?: (params: Init_MakeWalletLoader$Params) => void): Init_MakeWalletLoader$Results$Promise {
+        const answer = this.client.call({
+            method: Init$Client.methods[7],
+            paramsFunc: paramsFunc
+        });
+        const pipeline = new $.Pipeline(Init_MakeWalletLoader$Results, answer);
+        return new Init_MakeWalletLoader$Results$Promise(pipeline);
     }
 }
 $.Registry.register(Init$Client.interfaceId, Init$Client);
@@ -520,6 +602,7 @@ export interface Init$Server$Target {
     makeRpc(params: Init_MakeRpc$Params, results: Init_MakeRpc$Results): Promise<void>;
     makeChain(params: Init_MakeChain$Params, results: Init_MakeChain$Results): Promise<void>;
     makeNode(params: Init_MakeNode$Params, results: Init_MakeNode$Results): Promise<void>;
+    makeWalletLoader(params: Init_MakeWalletLoader$Params, results: Init_MakeWalletLoader$Results): Promise<void>;
 }
 export class Init$Server extends $.Server {
     readonly target: Init$Server$Target;
@@ -552,6 +635,10 @@ export class Init$Server extends $.Server {
             {
                 ...Init$Client.methods[6],
                 impl: target.makeNode
+            },
+            {
+                ...Init$Client.methods[7],
+                impl: target.makeWalletLoader
             }
         ]);
         this.target = target;

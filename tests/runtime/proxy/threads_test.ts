@@ -7,7 +7,14 @@
  */
 import * as capnp from "capnp-es";
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
-import { capabilityOf, clientOf, currentStrand, RpcError, sessionOf, Strand } from "../../../mod.ts";
+import {
+  capabilityOf,
+  clientOf,
+  currentStrand,
+  RpcError,
+  sessionOf,
+  Strand,
+} from "../../../mod.ts";
 import { Foo, FooInit } from "../../../schemas/gen/conformance.mp.ts";
 import { Context, ThreadMap } from "../../../schemas/gen/mp/proxy.mp.ts";
 import type { Capability } from "../../../runtime/rpc/capability.ts";
