@@ -3,12 +3,22 @@
  * through the spawn contract under a {@linkcode Supervisor}.
  *
  * ```text
- * deno task start      [options] [node options]   the regtest node (same as spawn-node)
+ * deno task start      [options] [node options]   the regtest node and the gui (same as gui)
  * deno task spawn-node [options] [node options]   the regtest node under the supervisor: waits for
  *                                                  its JSON-RPC, calls its IPC Init, prints the RPC
  *                                                  address and a bitcoin-cli line; runs until
  *                                                  SIGINT or SIGTERM
- * deno task spawn-wallet | spawn-gui               refused until the wallet and gui are rewritten
+ * deno task gui        [options] [node options] [-guiport=N]
+ *                                                  the node, then the gui attached to it, each in
+ *                                                  its sandbox; prints the gui's URL (with its
+ *                                                  session token); the node's and gui's -debug=ipc
+ *                                                  lines feed the gui's IPC page
+ * deno task gui -ipcconnect=unix[:path] [-datadir=D] [-guiport=N]
+ *                                                  the gui alone, attached to a node started
+ *                                                  elsewhere (`unix` is D/regtest/node.sock, D
+ *                                                  ~/.bitcoin by default); the node keeps running
+ *                                                  when the gui stops
+ * deno task spawn-wallet                           refused until the wallet is rewritten
  * deno task audit      [--state=DIR]              per component, what it tried outside its grants
  *
  * options: --state=DIR (default .capdeno in the project), --hardened (bubblewrap), --once (stop
@@ -34,9 +44,35 @@ import { ArgsError } from "./node/args.ts";
 import { StartupError } from "./node/options.ts";
 import { formatAudit, summarizeAudit } from "../sandbox/audit.ts";
 import { checkIpc, cliOptions, planNode, rpcAccess, waitForRpc } from "./node/sandboxed.ts";
+import { stateLayout } from "../sandbox/contract.ts";
+import { IpcLog } from "../runtime/log.ts";
+import { IpcCallLog } from "./ipc_calls.ts";
+import { SupervisionService } from "./supervision.ts";
+import { planGui, startGui } from "./gui/spawned.ts";
 
-const USAGE = "usage: launch.ts <spawn node | audit> [--state=DIR] [--hardened] [--once] " +
+const USAGE = "usage: launch.ts <spawn node | gui | audit> [--state=DIR] [--hardened] [--once] " +
   "[--grant node:kind=value]... [node options]";
+
+/** Options for the gui, not the node. */
+const GUI_OPTION = /^--?(guiport|noipctoken)(=|$)/;
+
+/** A `-debug=ipc` line (or trace dump) of the runtime's IPC log. */
+const IPC_LINE = /IPC (client|server)|^(send|recv|request|response) data: /;
+
+/** Who serves each interface, for the IPC page's callee column. */
+const SERVED_BY: Record<string, string> = {
+  Init: "node",
+  Echo: "node",
+  Mining: "node",
+  BlockTemplate: "node",
+  Rpc: "node",
+  Chain: "node",
+  Node: "node",
+  GuiInit: "gui",
+  NotifyBlockTipCallback: "gui",
+  SupervisionEvents: "gui",
+  Supervision: "launcher",
+};
 
 /** What the command line asks for. */
 interface Flags {
@@ -151,8 +187,14 @@ function interruption(): { signal: Promise<string>; [Symbol.dispose](): void } {
  * `spawn node`: the node under the supervisor until a signal, its failure,
  * or at once with `--once`; resolves with the exit status.
  */
-async function spawnNode(flags: Flags): Promise<number> {
+async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   using interrupted = interruption();
+  const guiArgs = flags.node.filter((arg) => GUI_OPTION.test(arg));
+  if (!withGui && guiArgs.length > 0) throw new Error(`${guiArgs[0]}: an option of the gui`);
+  const userAsked = flags.node.some((arg) => /^--?debug=(ipc|1|all)$/.test(arg));
+  const nodeArgs = flags.node.filter((arg) => !GUI_OPTION.test(arg));
+  // The gui's IPC page reads the node's -debug=ipc lines from its console.
+  if (withGui) nodeArgs.push("-debug=ipc", "-printtoconsole");
   const loaded = await loadComponent(join(projectRoot(), "components", "node"));
   const [manifest] = applyGrants([loaded.manifest], flags.grant.map((g) => parseGrant(g)));
   const { dir: stateDir, note } = stateDirectory(flags.state);
@@ -161,19 +203,16 @@ async function spawnNode(flags: Flags): Promise<number> {
     Deno.mkdirSync(SHARED_STATE, { recursive: true, mode: 0o711 });
   }
   Deno.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const planned = planNode({ ...loaded, manifest }, Deno.realPathSync(stateDir), flags.node);
+  const planned = planNode({ ...loaded, manifest }, Deno.realPathSync(stateDir), nodeArgs);
   if (planned.kind === "print") {
     await Deno.stdout.write(new TextEncoder().encode(planned.text));
     return 0;
   }
   const { plan } = planned;
-  await using supervisor = new Supervisor({
-    stateDir,
-    hardened: flags.hardened,
-    report: (line) => console.log(`[supervisor] ${line}`),
-    output: (line) => console.error(`[node] ${line}`),
-  });
+  await using launcher = supervising(stateDir, flags, userAsked);
+  const { supervisor } = launcher;
   const node = await supervisor.start(Init, plan.component, { args: plan.args });
+  launcher.service.add(plan.component.manifest, node);
   const access = rpcAccess(plan);
   const rpcLine = access === null
     ? "node: JSON-RPC is off (-server=0)"
@@ -193,9 +232,95 @@ async function spawnNode(flags: Flags): Promise<number> {
     const words = ["task", "cli", ...cliOptions(plan, access), "getblockchaininfo"];
     console.log(`try: ${denoInvocation()} ${words.map(shellWord).join(" ")}`);
   }
+  if (withGui) {
+    const gui = planGui(await loadComponent(join(projectRoot(), "components", "gui")), [
+      ...guiArgs,
+      "-debug=ipc",
+    ]);
+    const running = await startGui(supervisor, gui, node, launcher.service);
+    launcher.service.add(gui.component.manifest, running.supervised);
+    console.log(`gui: ${running.url}`);
+  }
   if (flags.once) return 0;
-  console.log("node: running; Ctrl-C stops it");
+  console.log(
+    `${withGui ? "node and gui" : "node"}: running; Ctrl-C stops ${withGui ? "them" : "it"}`,
+  );
   return await finished(node, interrupted.signal);
+}
+
+/** A supervisor whose components' IPC lines feed a {@linkcode SupervisionService}. */
+function supervising(stateDir: string, flags: Flags, printIpcLines: boolean) {
+  const calls = new IpcCallLog(SERVED_BY, ["SupervisionEvents"]);
+  const service = new SupervisionService({ logDir: stateLayout(stateDir).logs, calls });
+  const supervisor = new Supervisor({
+    stateDir,
+    hardened: flags.hardened,
+    log: new IpcLog({ level: "debug", sink: (line) => calls.line("launcher", line) }),
+    report: (line) => {
+      console.log(`[supervisor] ${line}`);
+      service.changed();
+    },
+    output: (line, _stream, component) => {
+      calls.line(component, line);
+      if (printIpcLines || !IPC_LINE.test(line)) console.error(`[${component}] ${line}`);
+    },
+  });
+  return {
+    supervisor,
+    service,
+    async [Symbol.asyncDispose]() {
+      await supervisor[Symbol.asyncDispose]();
+      await service[Symbol.asyncDispose]();
+    },
+  };
+}
+
+/**
+ * `gui -ipcconnect=…`: the gui alone under the supervisor, attached to a
+ * node started elsewhere, until a signal or the gui's failure.
+ */
+async function attachGui(flags: Flags, address: string): Promise<number> {
+  using interrupted = interruption();
+  const datadir = flags.node.map((arg) => /^--?datadir=(.+)$/.exec(arg)?.[1]).findLast((d) => d);
+  const unknown = flags.node.find((arg) =>
+    !GUI_OPTION.test(arg) && !/^--?(datadir|ipcconnect|debug)=/.test(arg)
+  );
+  if (unknown !== undefined) throw new Error(`${unknown}: not an option of an attached gui`);
+  const base = resolve(
+    Deno.env.get("INIT_CWD") ?? Deno.cwd(),
+    datadir ?? join(Deno.env.get("HOME") ?? "/", ".bitcoin"),
+  );
+  const socket = address === "unix"
+    ? join(base, "regtest", "node.sock")
+    : /^unix:(.+)$/.exec(address)?.[1];
+  if (socket === undefined) {
+    throw new Error(`-ipcconnect=${address}: expected unix or unix:<path>`);
+  }
+  const { dir: stateDir } = stateDirectory(flags.state);
+  Deno.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const userAsked = flags.node.some((arg) => /^--?debug=(ipc|1|all)$/.test(arg));
+  await using launcher = supervising(stateDir, flags, userAsked);
+  launcher.service.addAttached("node");
+  const gui = planGui(await loadComponent(join(projectRoot(), "components", "gui")), [
+    ...flags.node.filter((arg) => GUI_OPTION.test(arg)),
+    "-noipctoken",
+    "-debug=ipc",
+  ]);
+  const running = await startGui(
+    launcher.supervisor,
+    gui,
+    { socket: resolve(base, socket) },
+    launcher.service,
+  );
+  launcher.service.add(gui.component.manifest, running.supervised);
+  console.log(`gui: attached to the node at unix:${resolve(base, socket)}`);
+  console.log(`gui: ${running.url}`);
+  if (flags.once) return 0;
+  console.log("gui: running; Ctrl-C stops it (the node keeps running)");
+  const ended = await Promise.race([interrupted.signal, running.supervised.failed]);
+  if (typeof ended === "string") return 0;
+  console.error(`launch: ${ended.message}`);
+  return 1;
 }
 
 /** Waits for a signal (then stops the node) or the node's end; the exit status. */
@@ -211,9 +336,6 @@ async function finished(node: Supervised<Init>, signal: Promise<string>): Promis
 
 const REWRITE = {
   wallet: "the toy wallet calls the former toy node's NodeInit, which the real node does not serve",
-  gui:
-    "the toy gui reads the former toy node's Chain and the toy wallet, which the real node does " +
-    "not serve",
 } as const;
 
 if (import.meta.main) {
@@ -221,7 +343,14 @@ if (import.meta.main) {
     const flags = parseFlags(Deno.args);
     const [command, target] = flags.positionals;
     if (command === "spawn" && target === "node") Deno.exit(await spawnNode(flags));
-    if (command === "spawn" && (target === "wallet" || target === "gui")) {
+    if (command === "gui" || (command === "spawn" && target === "gui")) {
+      const attach = flags.node.map((arg) => /^--?ipcconnect=(.*)$/.exec(arg)?.[1])
+        .findLast((value) => value !== undefined);
+      Deno.exit(
+        attach === undefined ? await spawnNode(flags, true) : await attachGui(flags, attach),
+      );
+    }
+    if (command === "spawn" && target === "wallet") {
       throw new Error(
         `spawn-${target} returns with the ${target} rewrite: ${REWRITE[target]}; ` +
           "`deno task spawn-node` starts the node",

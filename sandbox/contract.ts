@@ -415,8 +415,12 @@ async function appeared(path: string, exited: Promise<unknown>, timeoutMs: numbe
 export interface SpawnComponentOptions extends CommandOptions, SpawnOptions {
   /** The supervisor's state directory (bundles, data, logs, sockets). */
   stateDir: string;
-  /** Another component's socket to connect to, and this component's token for it. */
-  connect?: { socket: string; tokenHex: string };
+  /**
+   * Another component's socket to connect to, and this component's token
+   * for it (none for a listener that asks for none: one started without
+   * `-lifeline`, outside this supervisor).
+   */
+  connect?: { socket: string; tokenHex?: string };
   /** Bytes of permission audit kept for this run (`audit.ts`; 1 MiB by default). */
   auditCapBytes?: number;
 }
@@ -575,7 +579,7 @@ export async function spawnComponent<T>(
     await run.release();
     throw error;
   }
-  if (options.connect) child.sendControl(`token ${options.connect.tokenHex}`);
+  if (options.connect?.tokenHex) child.sendControl(`token ${options.connect.tokenHex}`);
   let residentKill: string | undefined;
   const usage = watchUsage(child.pid, manifest.limits.residentMb, (description) => {
     residentKill = description;
