@@ -39,15 +39,12 @@ import { createHash } from "node:crypto";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
 import { applyGrants, loadComponent, parseGrant } from "../sandbox/manifest.ts";
 import { projectRoot, unsearchableAncestor } from "../sandbox/contract.ts";
-import { type Supervised, Supervisor } from "../sandbox/supervisor.ts";
+import type { Supervised } from "../sandbox/supervisor.ts";
 import { ArgsError } from "./node/args.ts";
 import { StartupError } from "./node/options.ts";
 import { formatAudit, summarizeAudit } from "../sandbox/audit.ts";
 import { checkIpc, cliOptions, planNode, rpcAccess, waitForRpc } from "./node/sandboxed.ts";
-import { stateLayout } from "../sandbox/contract.ts";
-import { IpcLog } from "../runtime/log.ts";
-import { IpcCallLog } from "./ipc_calls.ts";
-import { SupervisionService } from "./supervision.ts";
+import { supervisedApplication } from "./supervision.ts";
 import { planGui, startGui } from "./gui/spawned.ts";
 
 const USAGE = "usage: launch.ts <spawn node | gui | audit> [--state=DIR] [--hardened] [--once] " +
@@ -55,24 +52,6 @@ const USAGE = "usage: launch.ts <spawn node | gui | audit> [--state=DIR] [--hard
 
 /** Options for the gui, not the node. */
 const GUI_OPTION = /^--?(guiport|noipctoken)(=|$)/;
-
-/** A `-debug=ipc` line (or trace dump) of the runtime's IPC log. */
-const IPC_LINE = /IPC (client|server)|^(send|recv|request|response) data: /;
-
-/** Who serves each interface, for the IPC page's callee column. */
-const SERVED_BY: Record<string, string> = {
-  Init: "node",
-  Echo: "node",
-  Mining: "node",
-  BlockTemplate: "node",
-  Rpc: "node",
-  Chain: "node",
-  Node: "node",
-  GuiInit: "gui",
-  NotifyBlockTipCallback: "gui",
-  SupervisionEvents: "gui",
-  Supervision: "launcher",
-};
 
 /** What the command line asks for. */
 interface Flags {
@@ -209,7 +188,11 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
     return 0;
   }
   const { plan } = planned;
-  await using launcher = supervising(stateDir, flags, userAsked);
+  await using launcher = supervisedApplication({
+    stateDir,
+    hardened: flags.hardened,
+    printIpcLines: userAsked,
+  });
   const { supervisor } = launcher;
   const node = await supervisor.start(Init, plan.component, { args: plan.args });
   launcher.service.add(plan.component.manifest, node);
@@ -248,33 +231,6 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   return await finished(node, interrupted.signal);
 }
 
-/** A supervisor whose components' IPC lines feed a {@linkcode SupervisionService}. */
-function supervising(stateDir: string, flags: Flags, printIpcLines: boolean) {
-  const calls = new IpcCallLog(SERVED_BY, ["SupervisionEvents"]);
-  const service = new SupervisionService({ logDir: stateLayout(stateDir).logs, calls });
-  const supervisor = new Supervisor({
-    stateDir,
-    hardened: flags.hardened,
-    log: new IpcLog({ level: "debug", sink: (line) => calls.line("launcher", line) }),
-    report: (line) => {
-      console.log(`[supervisor] ${line}`);
-      service.changed();
-    },
-    output: (line, _stream, component) => {
-      calls.line(component, line);
-      if (printIpcLines || !IPC_LINE.test(line)) console.error(`[${component}] ${line}`);
-    },
-  });
-  return {
-    supervisor,
-    service,
-    async [Symbol.asyncDispose]() {
-      await supervisor[Symbol.asyncDispose]();
-      await service[Symbol.asyncDispose]();
-    },
-  };
-}
-
 /**
  * `gui -ipcconnect=…`: the gui alone under the supervisor, attached to a
  * node started elsewhere, until a signal or the gui's failure.
@@ -299,7 +255,11 @@ async function attachGui(flags: Flags, address: string): Promise<number> {
   const { dir: stateDir } = stateDirectory(flags.state);
   Deno.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const userAsked = flags.node.some((arg) => /^--?debug=(ipc|1|all)$/.test(arg));
-  await using launcher = supervising(stateDir, flags, userAsked);
+  await using launcher = supervisedApplication({
+    stateDir,
+    hardened: flags.hardened,
+    printIpcLines: userAsked,
+  });
   launcher.service.addAttached("node");
   const gui = planGui(await loadComponent(join(projectRoot(), "components", "gui")), [
     ...flags.node.filter((arg) => GUI_OPTION.test(arg)),

@@ -30,11 +30,13 @@ import type {
 } from "../schemas/gen/ipc/supervision.mp.ts";
 import type { Handler } from "../schemas/gen/ipc/handler.mp.ts";
 import type { Manifest } from "../sandbox/manifest.ts";
-import type { Supervised } from "../sandbox/supervisor.ts";
 import { summarizeAudit } from "../sandbox/audit.ts";
 import { treeUsage } from "../sandbox/limits.ts";
 import { dup, release } from "../runtime/proxy/ownership.ts";
-import type { IpcCallLog } from "./ipc_calls.ts";
+import { IpcLog } from "../runtime/log.ts";
+import { stateLayout } from "../sandbox/contract.ts";
+import { type Supervised, Supervisor, type SupervisorOptions } from "../sandbox/supervisor.ts";
+import { IpcCallLog } from "./ipc_calls.ts";
 
 /** Milliseconds between deliveries of IPC calls to watchers. */
 export const IPC_BATCH_MS = 250;
@@ -278,4 +280,76 @@ export class SupervisionService implements Supervision, AsyncDisposable {
 function usage(pid: number): { residentBytes: bigint; cpuSeconds: number } {
   const { residentBytes, cpuSeconds } = treeUsage(pid);
   return { residentBytes: BigInt(residentBytes), cpuSeconds };
+}
+
+/** A `-debug=ipc` line (or trace dump) of the runtime's IPC log. */
+const IPC_LINE = /IPC (client|server)|^(send|recv|request|response) data: /;
+
+/** Who serves each interface, for the IPC page's callee column. */
+export const SERVED_BY: Readonly<Record<string, string>> = {
+  Init: "node",
+  Echo: "node",
+  Mining: "node",
+  BlockTemplate: "node",
+  Rpc: "node",
+  Chain: "node",
+  Node: "node",
+  GuiInit: "gui",
+  NotifyBlockTipCallback: "gui",
+  SupervisionEvents: "gui",
+  Supervision: "launcher",
+};
+
+/** How {@linkcode supervisedApplication} runs its components. */
+export interface ApplicationOptions {
+  /** The state directory. */
+  readonly stateDir: string;
+  /** Bubblewrap namespaces as well. */
+  readonly hardened?: boolean;
+  /** Print the components' `-debug=ipc` lines too (they feed the IPC page either way). */
+  readonly printIpcLines?: boolean;
+  /** Lifecycle lines; `[supervisor] …` on stdout by default. */
+  readonly report?: (line: string) => void;
+  /** The components' other lines; `[<name>] …` on stderr by default. */
+  readonly output?: (line: string, component: string) => void;
+}
+
+/** A supervisor and the {@linkcode SupervisionService} over what it starts. */
+export interface Application extends AsyncDisposable {
+  readonly supervisor: Supervisor;
+  readonly service: SupervisionService;
+}
+
+/**
+ * A supervisor whose components' `-debug=ipc` lines (and the launcher's
+ * own calls) feed a {@linkcode SupervisionService}, which hears of every
+ * lifecycle event. Disposing it stops every component.
+ */
+export function supervisedApplication(options: ApplicationOptions): Application {
+  const report = options.report ?? ((line) => console.log(`[supervisor] ${line}`));
+  const output = options.output ?? ((line, component) => console.error(`[${component}] ${line}`));
+  const calls = new IpcCallLog(SERVED_BY, ["SupervisionEvents"]);
+  const service = new SupervisionService({ logDir: stateLayout(options.stateDir).logs, calls });
+  const supervisorOptions: SupervisorOptions = {
+    stateDir: options.stateDir,
+    hardened: options.hardened,
+    log: new IpcLog({ level: "debug", sink: (line) => calls.line("launcher", line) }),
+    report: (line) => {
+      report(line);
+      service.changed();
+    },
+    output: (line, _stream, component) => {
+      calls.line(component, line);
+      if (options.printIpcLines || !IPC_LINE.test(line)) output(line, component);
+    },
+  };
+  const supervisor = new Supervisor(supervisorOptions);
+  return {
+    supervisor,
+    service,
+    async [Symbol.asyncDispose]() {
+      await supervisor[Symbol.asyncDispose]();
+      await service[Symbol.asyncDispose]();
+    },
+  };
 }
