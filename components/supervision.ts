@@ -118,7 +118,8 @@ export class SupervisionService implements Supervision, AsyncDisposable {
       state: "running",
       startedAt: this.#startedAt,
       restarts: 0,
-      ...usage(Deno.pid),
+      // Itself only: its children are the components, listed below.
+      ...usage(Deno.pid, false),
       permissions: ["--allow-all (the supervisor: it starts prlimit, setpriv, bwrap)"],
       limits: [],
       audit: [],
@@ -277,8 +278,8 @@ export class SupervisionService implements Supervision, AsyncDisposable {
   }
 }
 
-function usage(pid: number): { residentBytes: bigint; cpuSeconds: number } {
-  const { residentBytes, cpuSeconds } = treeUsage(pid);
+function usage(pid: number, tree = true): { residentBytes: bigint; cpuSeconds: number } {
+  const { residentBytes, cpuSeconds } = treeUsage(pid, { tree });
   return { residentBytes: BigInt(residentBytes), cpuSeconds };
 }
 

@@ -230,7 +230,8 @@ export interface TreeUsage {
 }
 
 /**
- * What `pid`'s process tree uses now: zeros once it is gone.
+ * What `pid`'s process tree uses now (with `tree: false`, `pid` alone):
+ * zeros once it is gone.
  *
  * @example
  * ```ts
@@ -238,10 +239,10 @@ export interface TreeUsage {
  * if (treeUsage(Deno.pid).residentBytes <= 0) throw new Error("this process has resident memory");
  * ```
  */
-export function treeUsage(pid: number): TreeUsage {
+export function treeUsage(pid: number, { tree = true } = {}): TreeUsage {
   let resident = 0;
   let cpu = 0;
-  for (const member of processTree(pid)) {
+  for (const member of tree ? processTree(pid) : [pid]) {
     resident += residentBytes(member);
     cpu = Math.max(cpu, cpuSeconds(member) ?? 0);
   }
