@@ -252,6 +252,23 @@ async function attachGui(flags: Flags, address: string): Promise<number> {
   if (socket === undefined) {
     throw new Error(`-ipcconnect=${address}: expected unix or unix:<path>`);
   }
+  const path = resolve(base, socket);
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    throw new Error(
+      `-ipcconnect=${address}: no node listens at ${path} (${(error as Error).message})`,
+    );
+  }
+  if (!info.isSocket) throw new Error(`-ipcconnect=${address}: ${path} is not a socket`);
+  if (Deno.uid() === 0 && (info.mode! & 0o006) !== 0o006) {
+    throw new Error(
+      `-ipcconnect=${address}: under root the gui runs as a user of its own, which may not ` +
+        `connect to ${path} (mode ${(info.mode! & 0o777).toString(8)}); run the node and the ` +
+        "gui as one non-root user, or let the gui's user reach the socket",
+    );
+  }
   const { dir: stateDir } = stateDirectory(flags.state);
   Deno.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const userAsked = flags.node.some((arg) => /^--?debug=(ipc|1|all)$/.test(arg));
@@ -266,14 +283,9 @@ async function attachGui(flags: Flags, address: string): Promise<number> {
     "-noipctoken",
     "-debug=ipc",
   ]);
-  const running = await startGui(
-    launcher.supervisor,
-    gui,
-    { socket: resolve(base, socket) },
-    launcher.service,
-  );
+  const running = await startGui(launcher.supervisor, gui, { socket: path }, launcher.service);
   launcher.service.add(gui.component.manifest, running.supervised);
-  console.log(`gui: attached to the node at unix:${resolve(base, socket)}`);
+  console.log(`gui: attached to the node at unix:${path}`);
   console.log(`gui: ${running.url}`);
   if (flags.once) return 0;
   console.log("gui: running; Ctrl-C stops it (the node keeps running)");

@@ -516,7 +516,13 @@ async function prepareRun(
       paths.listenSocket = layout.socket(manifest.name);
       prepareListenDirectory(paths.listenSocket, identity);
     }
-    if (connect) paths.connectSocket = connectorSocket(connect.socket, manifest.name, identity);
+    if (connect) {
+      // A listener outside this supervisor (no token) is reached at its own path: its
+      // directory is not ours to make links in.
+      paths.connectSocket = connect.tokenHex === undefined
+        ? connect.socket
+        : connectorSocket(connect.socket, manifest.name, identity);
+    }
   } catch (error) {
     await release();
     throw new SandboxError(`${manifest.name}: ${(error as Error).message}`, { cause: error });
