@@ -337,7 +337,6 @@ export class Supervisor implements AsyncDisposable {
         await starting;
         await stopChecks();
         await instance?.[Symbol.asyncDispose]();
-        report(`${manifest.name}: stopped`);
       })();
     this.#stops.push(stop);
     return {
@@ -356,7 +355,10 @@ export class Supervisor implements AsyncDisposable {
       get stopped() {
         return stopping;
       },
-      stop,
+      async stop() {
+        await stop();
+        report(`${manifest.name}: stopped`);
+      },
     };
   }
 
