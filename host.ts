@@ -62,6 +62,7 @@ export {
   type ExitKind,
   type ExitReason,
   exitReason,
+  treeUsage,
   type UsageWatch,
   watchUsage,
 } from "./sandbox/limits.ts";
@@ -69,6 +70,7 @@ export { bwrapPath } from "./sandbox/hardened.ts";
 export {
   DEFAULT_HEALTH_CHECK,
   type ExitRecord,
+  type ExternalListener,
   type HealthCheckOptions,
   type Supervised,
   SupervisionError,

@@ -463,8 +463,12 @@ async function appeared(path: string, exited: Promise<unknown>, timeoutMs: numbe
 export interface SpawnComponentOptions extends CommandOptions, SpawnOptions {
   /** The supervisor's state directory (bundles, data, logs, sockets). */
   stateDir: string;
-  /** Another component's socket to connect to, and this component's token for it. */
-  connect?: { socket: string; tokenHex: string };
+  /**
+   * Another component's socket to connect to, and this component's token
+   * for it (none for a listener that asks for none: one started without
+   * `-lifeline`, outside this supervisor).
+   */
+  connect?: { socket: string; tokenHex?: string };
   /** Bytes of permission audit kept for this run (`audit.ts`; 1 MiB by default). */
   auditCapBytes?: number;
 }
@@ -560,7 +564,13 @@ async function prepareRun(
       paths.listenSocket = layout.socket(manifest.name);
       prepareListenDirectory(paths.listenSocket, identity);
     }
-    if (connect) paths.connectSocket = connectorSocket(connect.socket, manifest.name, identity);
+    if (connect) {
+      // A listener outside this supervisor (no token) is reached at its own path: its
+      // directory is not ours to make links in.
+      paths.connectSocket = connect.tokenHex === undefined
+        ? connect.socket
+        : connectorSocket(connect.socket, manifest.name, identity);
+    }
   } catch (error) {
     await release();
     throw new SandboxError(`${manifest.name}: ${(error as Error).message}`, { cause: error });
@@ -619,7 +629,7 @@ export async function spawnComponent<T>(
     await run.release();
     throw error;
   }
-  if (options.connect) child.sendControl(`token ${options.connect.tokenHex}`);
+  if (options.connect?.tokenHex) child.sendControl(`token ${options.connect.tokenHex}`);
   let residentKill: string | undefined;
   const usage = watchUsage(child.pid, manifest.limits.residentMb, (description) => {
     residentKill = description;

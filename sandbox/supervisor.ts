@@ -75,6 +75,20 @@ export interface Supervised<T> {
   readonly exits: readonly ExitRecord[];
   /** Settles with the error once the component has failed closed. */
   readonly failed: Promise<SupervisionError>;
+  /** Whether it was stopped ({@linkcode Supervised.stop} or the supervisor's end). */
+  readonly stopped: boolean;
+  /** Stops it for good: no restart; `current` rejects from now on. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A socket outside this supervisor to connect a component to: a listener
+ * started by someone else (`deno task node -ipcbind=unix`), which asks for
+ * no token.
+ */
+export interface ExternalListener {
+  /** The socket's absolute path. */
+  readonly socket: string;
 }
 
 /** How listening components are health-checked. */
@@ -199,12 +213,13 @@ export class Supervisor implements AsyncDisposable {
    * Starts `component`; resolves once its first instance runs. `args`
    * apply to every run; with `connectTo` (a listening component), each run
    * gets `-ipcconnect` to its socket and a fresh one-time token, which the
-   * listener is told to accept first.
+   * listener is told to accept first; an {@linkcode ExternalListener} gets
+   * `-ipcconnect` to its socket and no token.
    */
   async start<T>(
     iface: InterfaceDescriptor<T>,
     component: Component,
-    extra: { args?: readonly string[]; connectTo?: Supervised<unknown> } = {},
+    extra: { args?: readonly string[]; connectTo?: Supervised<unknown> | ExternalListener } = {},
   ): Promise<Supervised<T>> {
     const { manifest } = component;
     const { restart } = manifest;
@@ -228,6 +243,7 @@ export class Supervisor implements AsyncDisposable {
 
     const connection = async (): Promise<SpawnComponentOptions["connect"]> => {
       if (!extra.connectTo) return undefined;
+      if ("socket" in extra.connectTo) return { socket: extra.connectTo.socket };
       await extra.connectTo.current();
       const listener = extra.connectTo.instance!;
       const token = newToken();
@@ -311,15 +327,18 @@ export class Supervisor implements AsyncDisposable {
 
     await run();
     const stopped = new SupervisionError(`${manifest.name}: stopped`);
-    this.#stops.push(async () => {
-      stopping = true;
-      clearTimeout(backoff);
-      for (const waiter of waiting) waiter.reject(stopped);
-      waiting = [];
-      await starting;
-      await stopChecks();
-      await instance?.[Symbol.asyncDispose]();
-    });
+    let stoppedAll: Promise<void> | null = null;
+    const stop = () =>
+      stoppedAll ??= (async () => {
+        stopping = true;
+        clearTimeout(backoff);
+        for (const waiter of waiting) waiter.reject(stopped);
+        waiting = [];
+        await starting;
+        await stopChecks();
+        await instance?.[Symbol.asyncDispose]();
+      })();
+    this.#stops.push(stop);
     return {
       name: manifest.name,
       current: () => {
@@ -333,6 +352,13 @@ export class Supervisor implements AsyncDisposable {
       },
       exits,
       failed,
+      get stopped() {
+        return stopping;
+      },
+      async stop() {
+        await stop();
+        report(`${manifest.name}: stopped`);
+      },
     };
   }
 

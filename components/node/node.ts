@@ -8,8 +8,8 @@
  *
  * {@linkcode startNode} is what `main.ts` calls in `runNode`'s `start`. It
  * returns the {@linkcode NodeServices} (chain, mempool, the one
- * initial-block-download latch) that `main.ts` then serves over IPC as
- * Bitcoin Core's `Init` (`ipc/mod.ts`).
+ * initial-block-download latch) and the JSON-RPC runner that `main.ts`
+ * then serves over IPC as Bitcoin Core's `Init` (`ipc/mod.ts`).
  *
  * @example
  * ```ts ignore
@@ -44,8 +44,19 @@ export function updateTipLine(tip: BlockEntry, services: NodeServices): string {
     `progress=${progress} cache=0.0MiB(0txo)`;
 }
 
+/** What {@linkcode startNode} started. */
+export interface StartedNode {
+  /** The chain, the mempool and what the methods share. */
+  readonly services: NodeServices;
+  /**
+   * Runs a JSON-RPC request as the RPC server does (for `Init.makeRpc`);
+   * absent with `-server=0`.
+   */
+  readonly executeRpc?: (request: string, uri: string, user: string) => Promise<string>;
+}
+
 /** Starts the node's parts on `node` (see the module doc); resolves once it serves. */
-export async function startNode(node: NodeContext): Promise<NodeServices> {
+export async function startNode(node: NodeContext): Promise<StartedNode> {
   const { options, log } = node;
   let rpc: RpcServer | undefined;
   if (options.server) {
@@ -105,6 +116,7 @@ export async function startNode(node: NodeContext): Promise<NodeServices> {
     const server = rpc;
     node.defer(() => server.stop());
     rpc.finishWarmup();
+    return { services, executeRpc: (request, uri, user) => server.execute(request, uri, user) };
   }
-  return services;
+  return { services };
 }
