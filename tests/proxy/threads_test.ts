@@ -9,7 +9,7 @@ import * as capnp from "capnp-es";
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { capabilityOf, clientOf, currentStrand, RpcError, sessionOf, Strand } from "../../mod.ts";
 import { Foo, FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { Context, ThreadMap } from "../../schemas/gen/mp/proxy.mp.ts";
+import { Context, ThreadMap } from "../../runtime/schema/gen/mp/proxy.mp.ts";
 import type { Capability } from "../../runtime/rpc/capability.ts";
 import { structClass } from "../../runtime/proxy/codec.ts";
 import { sendPipelined } from "../../runtime/proxy/request.ts";
