@@ -347,7 +347,10 @@ class FileGenerator {
             "(dup, destroy); rename the method",
         );
       }
-      signatures.push(`  ${method.name}(${shape.args}): $.Awaitable<${shape.returns}>;`);
+      signatures.push(
+        `  /** Method \`${schemaName(owner)}.${method.name} @${ordinal}\`. */`,
+        `  ${method.name}(${shape.args}): $.Awaitable<${shape.returns}>;`,
+      );
     }
     const doc = `/** Interface \`${schemaName(node)}\`${
       callback ? " (a callback: a plain function)" : ""
@@ -674,9 +677,13 @@ class FileGenerator {
   }
 }
 
+/** The visible fields as interface members, each documented with its ordinal. */
 function members(fields: GeneratedField[]): string[] {
-  return fields.filter((f) => !f.hidden).map((f) =>
-    `  ${f.name}${f.presence ? "?" : ""}: ${f.ts};`
+  return fields.flatMap((f, ordinal) =>
+    f.hidden ? [] : [
+      `  /** Field \`${f.name} @${ordinal}\`. */`,
+      `  ${f.name}${f.presence ? "?" : ""}: ${f.ts};`,
+    ]
   );
 }
 

@@ -5,44 +5,75 @@ import { Context, ThreadMap } from "../../component.ts";
 
 /** Interface `FooInit`. */
 export interface FooInit {
+  /** Method `FooInit.makeFoo @1`. */
   makeFoo(): $.Awaitable<$.Owned<Foo> | null>;
 }
 
 /** Interface `Foo`. */
 export interface Foo {
+  /** Method `Foo.add @1`. */
   add(a: number, b: number): $.Awaitable<number>;
+  /** Method `Foo.addInOut @2`. */
   addInOut(x: number, sum: number): $.Awaitable<{ sum: number }>;
+  /** Method `Foo.addOut @3`. */
   addOut(a: number, b: number): $.Awaitable<{ sum: number; product: bigint }>;
+  /** Method `Foo.pass @4`. */
   pass(arg: FooStruct): $.Awaitable<FooStruct>;
+  /** Method `Foo.raise @5`. */
   raise(arg: FooStruct): $.Awaitable<void>;
+  /** Method `Foo.raiseText @6`. */
   raiseText(message: string): $.Awaitable<void>;
+  /** Method `Foo.mapSize @7`. */
   mapSize(map: Map<string, string>): $.Awaitable<number>;
+  /** Method `Foo.callback @8`. */
   callback(callback: $.Lent<FooCallback> | null, arg: number): $.Awaitable<number>;
+  /** Method `Foo.saveCallback @9`. */
   saveCallback(callback: $.Lent<FooCallback> | null): $.Awaitable<void>;
+  /** Method `Foo.callbackSaved @10`. */
   callbackSaved(arg: number): $.Awaitable<number>;
+  /** Method `Foo.callbackExtended @11`. */
   callbackExtended(callback: $.Lent<ExtendedCallback> | null, arg: number): $.Awaitable<number>;
+  /** Method `Foo.passFn @12`. */
   passFn(fn: $.Lent<FooFn> | null): $.Awaitable<number>;
+  /** Method `Foo.wait @13`. */
   wait(ms: number, value: number): $.Awaitable<number>;
+  /** Method `Foo.waitLog @14`. */
   waitLog(): $.Awaitable<number[]>;
+  /** Method `Foo.threadName @15`. */
   threadName(): $.Awaitable<string>;
+  /** Method `Foo.passScalars @16`. */
   passScalars(value: Scalars): $.Awaitable<Scalars>;
+  /** Method `Foo.passOptional @17`. */
   passOptional(value?: bigint): $.Awaitable<bigint | undefined>;
+  /** Method `Foo.passPoint @18`. */
   passPoint(point: $.CustomType<"Point">): $.Awaitable<$.CustomType<"Point">>;
+  /** Method `Foo.makeChild @19`. */
   makeChild(): $.Awaitable<$.Owned<Foo> | null>;
+  /** Method `Foo.addWith @20`. */
   addWith(foo: $.Lent<Foo> | null, a: number, b: number): $.Awaitable<number>;
+  /** Method `Foo.liveFoos @21`. */
   liveFoos(): $.Awaitable<number>;
+  /** Method `Foo.invertMap @22`. */
   invertMap(map: Map<string, string>): $.Awaitable<Map<string, string>>;
 }
 
 /** Struct `FooStruct`. */
 export interface FooStruct {
+  /** Field `name @0`. */
   name: string;
+  /** Field `setint @1`. */
   setint: Set<number>;
+  /** Field `vbool @2`. */
   vbool: boolean[];
+  /** Field `optionalInt @3`. */
   optionalInt?: number;
+  /** Field `texts @5`. */
   texts: string[];
+  /** Field `nested @6`. */
   nested: number[][];
+  /** Field `color @7`. */
   color: Color;
+  /** Field `blob @8`. */
   blob: Uint8Array;
 }
 
@@ -51,24 +82,39 @@ export type Color = "red" | "green" | "blue";
 
 /** Struct `Scalars`. */
 export interface Scalars {
+  /** Field `b @0`. */
   b: boolean;
+  /** Field `i8 @1`. */
   i8: number;
+  /** Field `i16 @2`. */
   i16: number;
+  /** Field `i32 @3`. */
   i32: number;
+  /** Field `i64 @4`. */
   i64: bigint;
+  /** Field `u8 @5`. */
   u8: number;
+  /** Field `u16 @6`. */
   u16: number;
+  /** Field `u32 @7`. */
   u32: number;
+  /** Field `u64 @8`. */
   u64: bigint;
+  /** Field `f32 @9`. */
   f32: number;
+  /** Field `f64 @10`. */
   f64: number;
+  /** Field `withDefault @11`. */
   withDefault: number;
+  /** Field `flagOn @12`. */
   flagOn: boolean;
 }
 
 /** Struct `TextPair`. */
 export interface TextPair {
+  /** Field `key @0`. */
   key: string;
+  /** Field `value @1`. */
   value: string;
 }
 
@@ -77,7 +123,9 @@ export type FooCallback = (arg: number) => $.Awaitable<number>;
 
 /** Interface `ExtendedCallback`. */
 export interface ExtendedCallback {
+  /** Method `ExtendedCallback.callExtended @0`. */
   callExtended(arg: number): $.Awaitable<number>;
+  /** Method `FooCallback.call @1`. */
   call(arg: number): $.Awaitable<number>;
 }
 

@@ -7,7 +7,9 @@ import { WalletLoader } from "./wallet.mp.ts";
 
 /** Interface `GuiInit`. */
 export interface GuiInit {
+  /** Method `GuiInit.start @1`. */
   start(chain: $.Lent<Chain> | null, wallets: $.Lent<WalletLoader> | null, listen: string): $.Awaitable<string>;
+  /** Method `GuiInit.stop @2`. */
   stop(): $.Awaitable<void>;
 }
 

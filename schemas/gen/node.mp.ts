@@ -5,21 +5,29 @@ import { Context, ThreadMap } from "../../component.ts";
 
 /** Interface `NodeInit`. */
 export interface NodeInit {
+  /** Method `NodeInit.makeChain @1`. */
   makeChain(): $.Awaitable<$.Owned<Chain> | null>;
 }
 
 /** Interface `Chain`. */
 export interface Chain {
+  /** Method `Chain.getHeight @1`. */
   getHeight(): $.Awaitable<number>;
+  /** Method `Chain.getBlockHash @2`. */
   getBlockHash(height: number): $.Awaitable<Uint8Array>;
+  /** Method `Chain.generateToAddress @3`. */
   generateToAddress(count: number, address: string): $.Awaitable<number>;
+  /** Method `Chain.getCoinbases @4`. */
   getCoinbases(addresses: string[]): $.Awaitable<Coinbase[]>;
 }
 
 /** Struct `Coinbase`. */
 export interface Coinbase {
+  /** Field `height @0`. */
   height: number;
+  /** Field `address @1`. */
   address: string;
+  /** Field `amount @2`. */
   amount: bigint;
 }
 

@@ -5,15 +5,21 @@ import { Context, ThreadMap } from "../../component.ts";
 
 /** Interface `ProberInit`. */
 export interface ProberInit {
+  /** Method `ProberInit.probe @1`. */
   probe(name: string, target: string): $.Awaitable<string>;
+  /** Method `ProberInit.names @2`. */
   names(): $.Awaitable<string[]>;
 }
 
 /** Interface `HogInit`. */
 export interface HogInit {
+  /** Method `HogInit.heap @1`. */
   heap(mb: number): $.Awaitable<void>;
+  /** Method `HogInit.buffers @2`. */
   buffers(mb: number): $.Awaitable<void>;
+  /** Method `HogInit.spin @3`. */
   spin(seconds: number): $.Awaitable<void>;
+  /** Method `HogInit.crash @4`. */
   crash(code: number): $.Awaitable<void>;
 }
 

@@ -4,17 +4,29 @@ import type * as $ from "../../component.ts";
 
 /** Interface `Tester`. */
 export interface Tester {
+  /** Method `Tester.add @0`. */
   add(a: number, b: number): $.Awaitable<number>;
+  /** Method `Tester.echo @1`. */
   echo(data: Uint8Array): $.Awaitable<{ data: Uint8Array }>;
+  /** Method `Tester.echoText @2`. */
   echoText(text: string): $.Awaitable<{ text: string }>;
+  /** Method `Tester.makeCounter @3`. */
   makeCounter(start: bigint): $.Awaitable<{ counter: $.Owned<Counter> | null }>;
+  /** Method `Tester.callBack @4`. */
   callBack(callback: $.Lent<Callback> | null, n: number): $.Awaitable<{ sum: bigint }>;
+  /** Method `Tester.fail @5`. */
   fail(type: ErrorType, message: string): $.Awaitable<void>;
+  /** Method `Tester.wait @6`. */
   wait(ms: number): $.Awaitable<{ completed: boolean }>;
+  /** Method `Tester.liveObjects @7`. */
   liveObjects(): $.Awaitable<{ count: number }>;
+  /** Method `Tester.canceledCount @8`. */
   canceledCount(): $.Awaitable<{ count: number }>;
+  /** Method `Tester.hold @9`. */
   hold(callback: $.Lent<Callback> | null): $.Awaitable<void>;
+  /** Method `Tester.releaseHeld @10`. */
   releaseHeld(): $.Awaitable<{ count: number }>;
+  /** Method `Tester.echoCap @11`. */
   echoCap(callback: $.Lent<Callback> | null): $.Awaitable<{ callback: $.Owned<Callback> | null }>;
 }
 
@@ -23,6 +35,7 @@ export type ErrorType = "failed" | "overloaded" | "disconnected" | "unimplemente
 
 /** Interface `Counter`. */
 export interface Counter {
+  /** Method `Counter.next @0`. */
   next(): $.Awaitable<{ value: bigint }>;
 }
 
@@ -31,18 +44,31 @@ export type Callback = (value: bigint) => $.Awaitable<bigint>;
 
 /** Interface `ExtendedTester`. */
 export interface ExtendedTester {
+  /** Method `ExtendedTester.describe @0`. */
   describe(): $.Awaitable<{ text: string }>;
+  /** Method `Tester.add @0`. */
   add(a: number, b: number): $.Awaitable<number>;
+  /** Method `Tester.echo @1`. */
   echo(data: Uint8Array): $.Awaitable<{ data: Uint8Array }>;
+  /** Method `Tester.echoText @2`. */
   echoText(text: string): $.Awaitable<{ text: string }>;
+  /** Method `Tester.makeCounter @3`. */
   makeCounter(start: bigint): $.Awaitable<{ counter: $.Owned<Counter> | null }>;
+  /** Method `Tester.callBack @4`. */
   callBack(callback: $.Lent<Callback> | null, n: number): $.Awaitable<{ sum: bigint }>;
+  /** Method `Tester.fail @5`. */
   fail(type: ErrorType, message: string): $.Awaitable<void>;
+  /** Method `Tester.wait @6`. */
   wait(ms: number): $.Awaitable<{ completed: boolean }>;
+  /** Method `Tester.liveObjects @7`. */
   liveObjects(): $.Awaitable<{ count: number }>;
+  /** Method `Tester.canceledCount @8`. */
   canceledCount(): $.Awaitable<{ count: number }>;
+  /** Method `Tester.hold @9`. */
   hold(callback: $.Lent<Callback> | null): $.Awaitable<void>;
+  /** Method `Tester.releaseHeld @10`. */
   releaseHeld(): $.Awaitable<{ count: number }>;
+  /** Method `Tester.echoCap @11`. */
   echoCap(callback: $.Lent<Callback> | null): $.Awaitable<{ callback: $.Owned<Callback> | null }>;
 }
 

@@ -6,21 +6,29 @@ import { Chain } from "./node.mp.ts";
 
 /** Interface `WalletInit`. */
 export interface WalletInit {
+  /** Method `WalletInit.makeWalletLoader @1`. */
   makeWalletLoader(chain: $.Lent<Chain> | null): $.Awaitable<$.Owned<WalletLoader> | null>;
 }
 
 /** Interface `WalletLoader`. */
 export interface WalletLoader {
+  /** Method `WalletLoader.createWallet @1`. */
   createWallet(name: string): $.Awaitable<$.Owned<Wallet> | null>;
+  /** Method `WalletLoader.loadWallet @2`. */
   loadWallet(name: string): $.Awaitable<$.Owned<Wallet> | null>;
+  /** Method `WalletLoader.listWallets @3`. */
   listWallets(): $.Awaitable<string[]>;
 }
 
 /** Interface `Wallet`. */
 export interface Wallet {
+  /** Method `Wallet.getName @1`. */
   getName(): $.Awaitable<string>;
+  /** Method `Wallet.getNewAddress @2`. */
   getNewAddress(): $.Awaitable<string>;
+  /** Method `Wallet.getBalance @3`. */
   getBalance(): $.Awaitable<bigint>;
+  /** Method `Wallet.listAddresses @4`. */
   listAddresses(): $.Awaitable<string[]>;
 }
 

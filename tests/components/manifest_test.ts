@@ -43,6 +43,7 @@ for (const [name, want] of Object.entries(expected)) {
     const code = await checkProvenance(`${folder}/main.ts`, {
       project,
       roots: [`${project}/runtime`, `${project}/schemas`, folder],
+      entries: [`${project}/component.ts`],
       cacheDir: Deno.makeTempDirSync(),
     });
     assert(code.files.includes(`${folder}/main.ts`), code.files.join("\n"));

@@ -7,31 +7,53 @@ import { Handler } from "./handler.mp.ts";
 
 /** Interface `Chain`. */
 export interface Chain {
+  /** Method `Chain.getHeight @1`. */
   getHeight(): $.Awaitable<number | undefined>;
+  /** Method `Chain.getBlockHash @2`. */
   getBlockHash(height: number): $.Awaitable<Uint8Array>;
+  /** Method `Chain.getTip @3`. */
   getTip(): $.Awaitable<BlockRef | undefined>;
+  /** Method `Chain.findBlock @4`. */
   findBlock(hash: Uint8Array): $.Awaitable<FoundBlock | undefined>;
+  /** Method `Chain.findLocatorFork @5`. */
   findLocatorFork(locator: Uint8Array[]): $.Awaitable<number | undefined>;
+  /** Method `Chain.getBlock @6`. */
   getBlock(hash: Uint8Array): $.Awaitable<BlockInfo | undefined>;
+  /** Method `Chain.getBlockAtHeight @7`. */
   getBlockAtHeight(height: number): $.Awaitable<BlockInfo | undefined>;
+  /** Method `Chain.getBlocksSince @8`. */
   getBlocksSince(height: number, maxCount: number): $.Awaitable<BlockInfo[]>;
+  /** Method `Chain.isInitialBlockDownload @9`. */
   isInitialBlockDownload(): $.Awaitable<boolean>;
+  /** Method `Chain.isInMempool @10`. */
   isInMempool(txid: Uint8Array): $.Awaitable<boolean>;
+  /** Method `Chain.broadcastTransaction @11`. */
   broadcastTransaction(tx: Uint8Array, maxTxFee: bigint): $.Awaitable<{ error: string; result: boolean }>;
+  /** Method `Chain.estimateSmartFee @12`. */
   estimateSmartFee(numBlocks: number, conservative: boolean): $.Awaitable<{ result: bigint; returnedTarget: number }>;
+  /** Method `Chain.relayMinFee @13`. */
   relayMinFee(): $.Awaitable<bigint>;
+  /** Method `Chain.handleNotifications @14`. */
   handleNotifications(notifications: $.Lent<ChainNotifications> | null): $.Awaitable<$.Owned<Handler> | null>;
+  /** Method `Chain.requestMempoolTransactions @15`. */
   requestMempoolTransactions(notifications: $.Lent<ChainNotifications> | null): $.Awaitable<void>;
+  /** Method `Chain.waitForNotifications @16`. */
   waitForNotifications(): $.Awaitable<void>;
+  /** Method `Chain.waitForNotificationsIfTipChanged @17`. */
   waitForNotificationsIfTipChanged(oldTip: Uint8Array): $.Awaitable<void>;
 }
 
 /** Interface `ChainNotifications`. */
 export interface ChainNotifications {
+  /** Method `ChainNotifications.transactionAddedToMempool @1`. */
   transactionAddedToMempool(tx: Uint8Array): $.Awaitable<void>;
+  /** Method `ChainNotifications.transactionRemovedFromMempool @2`. */
   transactionRemovedFromMempool(tx: Uint8Array, reason: MempoolRemovalReason): $.Awaitable<void>;
+  /** Method `ChainNotifications.blockConnected @3`. */
   blockConnected(block: BlockInfo): $.Awaitable<void>;
+  /** Method `ChainNotifications.blockDisconnected @4`. */
   blockDisconnected(block: BlockInfo): $.Awaitable<void>;
+  /** Method `ChainNotifications.updatedBlockTip @5`. */
   updatedBlockTip(): $.Awaitable<void>;
 }
 
@@ -40,20 +62,31 @@ export type MempoolRemovalReason = "expiry" | "sizeLimit" | "reorg" | "block" | 
 
 /** Struct `FoundBlock`. */
 export interface FoundBlock {
+  /** Field `hash @0`. */
   hash: Uint8Array;
+  /** Field `height @1`. */
   height: number;
+  /** Field `prevHash @2`. */
   prevHash: Uint8Array;
+  /** Field `time @3`. */
   time: number;
+  /** Field `mtpTime @4`. */
   mtpTime: number;
+  /** Field `inActiveChain @5`. */
   inActiveChain: boolean;
 }
 
 /** Struct `BlockInfo`. */
 export interface BlockInfo {
+  /** Field `hash @0`. */
   hash: Uint8Array;
+  /** Field `height @1`. */
   height: number;
+  /** Field `prevHash @2`. */
   prevHash: Uint8Array;
+  /** Field `time @3`. */
   time: number;
+  /** Field `transactions @4`. */
   transactions: Uint8Array[];
 }
 

@@ -4,13 +4,17 @@ import type * as $ from "../../../component.ts";
 
 /** Struct `BlockRef`. */
 export interface BlockRef {
+  /** Field `hash @0`. */
   hash: Uint8Array;
+  /** Field `height @1`. */
   height: number;
 }
 
 /** Struct `Pair` (generic). */
 export interface Pair<Key, Value> {
+  /** Field `key @0`. */
   key: Key;
+  /** Field `value @1`. */
   value: Value;
 }
 

@@ -5,6 +5,7 @@ import { Context } from "../../../component.ts";
 
 /** Interface `Echo`. */
 export interface Echo {
+  /** Method `Echo.echo @1`. */
   echo(echo: string): $.Awaitable<string>;
 }
 

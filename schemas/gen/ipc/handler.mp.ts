@@ -5,6 +5,7 @@ import { Context } from "../../../component.ts";
 
 /** Interface `Handler`. */
 export interface Handler {
+  /** Method `Handler.disconnect @1`. */
   disconnect(): $.Awaitable<void>;
 }
 

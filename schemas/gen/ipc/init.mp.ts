@@ -10,11 +10,17 @@ import { Rpc } from "./rpc.mp.ts";
 
 /** Interface `Init`. */
 export interface Init {
+  /** Method `Init.makeEcho @1`. */
   makeEcho(): $.Awaitable<$.Owned<Echo> | null>;
+  /** Method `Init.makeMining @2`. */
   makeMining(): $.Awaitable<$.Owned<Mining> | null>;
+  /** Method `Init.makeMiningNext @3`. */
   makeMiningNext(): $.Awaitable<$.Owned<Mining> | null>;
+  /** Method `Init.makeRpc @4`. */
   makeRpc(): $.Awaitable<$.Owned<Rpc> | null>;
+  /** Method `Init.makeChain @5`. */
   makeChain(): $.Awaitable<$.Owned<Chain> | null>;
+  /** Method `Init.makeNode @6`. */
   makeNode(): $.Awaitable<$.Owned<Node> | null>;
 }
 

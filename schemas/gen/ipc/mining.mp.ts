@@ -6,44 +6,67 @@ import { BlockRef } from "./common.mp.ts";
 
 /** Interface `Mining`. */
 export interface Mining {
+  /** Method `Mining.isTestChain @0`. */
   isTestChain(): $.Awaitable<boolean>;
+  /** Method `Mining.isInitialBlockDownload @1`. */
   isInitialBlockDownload(): $.Awaitable<boolean>;
+  /** Method `Mining.getTip @2`. */
   getTip(): $.Awaitable<BlockRef | undefined>;
+  /** Method `Mining.waitTipChanged @3`. */
   waitTipChanged(currentTip: Uint8Array, timeout: number): $.Awaitable<BlockRef>;
+  /** Method `Mining.createNewBlock @4`. */
   createNewBlock(options: BlockCreateOptions): $.Awaitable<$.Owned<BlockTemplate> | null>;
+  /** Method `Mining.checkBlock @5`. */
   checkBlock(block: Uint8Array, options: BlockCheckOptions): $.Awaitable<{ reason: string; debug: string; result: boolean }>;
 }
 
 /** Interface `BlockTemplate`. */
 export interface BlockTemplate {
+  /** Method `BlockTemplate.getBlockHeader @1`. */
   getBlockHeader(): $.Awaitable<Uint8Array>;
+  /** Method `BlockTemplate.getBlock @2`. */
   getBlock(): $.Awaitable<Uint8Array>;
+  /** Method `BlockTemplate.getTxFees @3`. */
   getTxFees(): $.Awaitable<bigint[]>;
+  /** Method `BlockTemplate.getTxSigops @4`. */
   getTxSigops(): $.Awaitable<bigint[]>;
+  /** Method `BlockTemplate.getCoinbaseTx @5`. */
   getCoinbaseTx(): $.Awaitable<Uint8Array>;
+  /** Method `BlockTemplate.getCoinbaseCommitment @6`. */
   getCoinbaseCommitment(): $.Awaitable<Uint8Array>;
+  /** Method `BlockTemplate.getWitnessCommitmentIndex @7`. */
   getWitnessCommitmentIndex(): $.Awaitable<number>;
+  /** Method `BlockTemplate.getCoinbaseMerklePath @8`. */
   getCoinbaseMerklePath(): $.Awaitable<Uint8Array[]>;
+  /** Method `BlockTemplate.submitSolution @9`. */
   submitSolution(version: number, timestamp: number, nonce: number, coinbase: Uint8Array): $.Awaitable<boolean>;
+  /** Method `BlockTemplate.waitNext @10`. */
   waitNext(options: BlockWaitOptions): $.Awaitable<$.Owned<BlockTemplate> | null>;
 }
 
 /** Struct `BlockCreateOptions`. */
 export interface BlockCreateOptions {
+  /** Field `useMempool @0`. */
   useMempool: boolean;
+  /** Field `blockReservedWeight @1`. */
   blockReservedWeight: bigint;
+  /** Field `coinbaseOutputMaxAdditionalSigops @2`. */
   coinbaseOutputMaxAdditionalSigops: bigint;
 }
 
 /** Struct `BlockWaitOptions`. */
 export interface BlockWaitOptions {
+  /** Field `timeout @0`. */
   timeout: number;
+  /** Field `feeThreshold @1`. */
   feeThreshold: bigint;
 }
 
 /** Struct `BlockCheckOptions`. */
 export interface BlockCheckOptions {
+  /** Field `checkMerkleRoot @0`. */
   checkMerkleRoot: boolean;
+  /** Field `checkPow @1`. */
   checkPow: boolean;
 }
 

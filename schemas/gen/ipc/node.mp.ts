@@ -6,13 +6,21 @@ import { Handler } from "./handler.mp.ts";
 
 /** Interface `Node`. */
 export interface Node {
+  /** Method `Node.getNumBlocks @1`. */
   getNumBlocks(): $.Awaitable<number>;
+  /** Method `Node.getBestBlockHash @2`. */
   getBestBlockHash(): $.Awaitable<Uint8Array>;
+  /** Method `Node.getBlockTip @3`. */
   getBlockTip(): $.Awaitable<BlockTip>;
+  /** Method `Node.getMempoolSize @4`. */
   getMempoolSize(): $.Awaitable<number>;
+  /** Method `Node.isInitialBlockDownload @5`. */
   isInitialBlockDownload(): $.Awaitable<boolean>;
+  /** Method `Node.handleNotifyBlockTip @6`. */
   handleNotifyBlockTip(callback: $.Lent<NotifyBlockTipCallback> | null): $.Awaitable<$.Owned<Handler> | null>;
+  /** Method `Node.startShutdown @7`. */
   startShutdown(): $.Awaitable<void>;
+  /** Method `Node.shutdownRequested @8`. */
   shutdownRequested(): $.Awaitable<boolean>;
 }
 
@@ -24,8 +32,11 @@ export type SyncState = "initReindex" | "initDownload" | "postInit";
 
 /** Struct `BlockTip`. */
 export interface BlockTip {
+  /** Field `blockHeight @0`. */
   blockHeight: number;
+  /** Field `blockTime @1`. */
   blockTime: number;
+  /** Field `blockHash @2`. */
   blockHash: Uint8Array;
 }
 

@@ -5,6 +5,7 @@ import { Context } from "../../../component.ts";
 
 /** Interface `Rpc`. */
 export interface Rpc {
+  /** Method `Rpc.executeRpc @0`. */
   executeRpc(request: string, uri: string, user: string): $.Awaitable<string>;
 }
 

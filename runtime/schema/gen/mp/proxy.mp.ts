@@ -4,18 +4,23 @@ import type * as $ from "../../descriptor.ts";
 
 /** Interface `ThreadMap`. */
 export interface ThreadMap {
+  /** Method `ThreadMap.makeThread @0`. */
   makeThread(name: string): $.Awaitable<$.Owned<Thread> | null>;
+  /** Method `ThreadMap.makePool @1`. */
   makePool(count: number): $.Awaitable<void>;
 }
 
 /** Interface `Thread`. */
 export interface Thread {
+  /** Method `Thread.getName @0`. */
   getName(): $.Awaitable<string>;
 }
 
 /** Struct `Context`. */
 export interface Context {
+  /** Field `thread @0`. */
   thread: Thread | null;
+  /** Field `callbackThread @1`. */
   callbackThread: Thread | null;
 }
 
