@@ -96,4 +96,5 @@ export type {
   ScalarKind,
   StructDescriptor,
   TypeDescriptor,
-} from "./schemas/descriptor.ts";
+} from "./runtime/schema/descriptor.ts";
+export { Context, Thread, ThreadMap } from "./runtime/schema/gen/mp/proxy.mp.ts";

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import type { InterfaceDescriptor } from "../schemas/descriptor.ts";
+import type { InterfaceDescriptor } from "./schema/descriptor.ts";
 import { IpcLog } from "./log.ts";
 import { lifeline, wantsLifeline } from "./process/lifeline.ts";
 import { ipcFdOf, listen, parseIpcArgs, serve } from "./process/process.ts";

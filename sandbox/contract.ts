@@ -62,7 +62,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import type { InterfaceDescriptor } from "../schemas/descriptor.ts";
+import type { InterfaceDescriptor } from "../runtime/schema/descriptor.ts";
 import {
   type ChildCommand,
   denoCommand,

@@ -24,6 +24,7 @@
  * const code = await prepareCode(`${app}/examples/foo/main.ts`, {
  *   project: app,
  *   roots: [`${app}/runtime`, `${app}/schemas`, `${app}/examples/foo`],
+ *   entries: [`${app}/component.ts`],
  *   cacheDir,
  * });
  * if (!code.files.includes(`${app}/examples/foo/main.ts`)) throw new Error("the entry is checked");

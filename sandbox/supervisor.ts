@@ -34,7 +34,7 @@
  * ```
  * @module
  */
-import type { InterfaceDescriptor } from "../schemas/descriptor.ts";
+import type { InterfaceDescriptor } from "../runtime/schema/descriptor.ts";
 import type { Remote } from "../runtime/proxy/client.ts";
 import { type SandboxedComponent, spawnComponent, type SpawnComponentOptions } from "./contract.ts";
 import type { ExitReason } from "./limits.ts";

@@ -214,7 +214,7 @@ async function buildCppPeers(): Promise<string | null> {
       "tests/cpp/mining_client.c++",
       "tests/cpp/build.sh",
       "schemas/testing.capnp",
-      "schemas/mp/proxy.capnp",
+      "runtime/schema/mp/proxy.capnp",
       "schemas/mapping.capnp",
       "schemas/conformance.capnp",
       ...[...Deno.readDirSync(`${root}schemas/ipc`)].map((entry) => `schemas/ipc/${entry.name}`),

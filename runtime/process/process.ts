@@ -29,7 +29,7 @@
  */
 import { spawn as spawnChild } from "node:child_process";
 import { Socket } from "node:net";
-import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor } from "../schema/descriptor.ts";
 import { channelFromNodeSocket } from "../transport.ts";
 import { IpcLog } from "../log.ts";
 import type { Remote } from "../proxy/client.ts";

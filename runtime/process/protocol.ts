@@ -25,7 +25,7 @@
  * ```
  * @module
  */
-import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor } from "../schema/descriptor.ts";
 import * as capnp from "capnp-es";
 import { Capability } from "../rpc/capability.ts";
 import { RpcError } from "../rpc/errors.ts";
@@ -73,7 +73,11 @@ export interface IpcProtocol {
 
 /** A struct without fields: the params of the ping request. */
 class NoFields extends capnp.Struct {
-  static readonly _capnp = { displayName: "NoFields", id: "0", size: new capnp.ObjectSize(0, 0) };
+  static override readonly _capnp = {
+    displayName: "NoFields",
+    id: "0",
+    size: new capnp.ObjectSize(0, 0),
+  };
 }
 
 /** A method no interface has (interface id 0): every server answers it "unimplemented". */

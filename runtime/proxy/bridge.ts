@@ -29,7 +29,7 @@
  * ```
  * @module
  */
-import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor } from "../schema/descriptor.ts";
 import { Capability, type Hook, type Server } from "../rpc/capability.ts";
 import type { CapabilityBridge } from "./codec.ts";
 import { makeClient, type Remote, sessionOf, sharedEnd } from "./client.ts";

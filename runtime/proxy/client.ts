@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import type { InterfaceDescriptor, MethodSignature } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor, MethodSignature } from "../schema/descriptor.ts";
 import { utils as capnpUtils } from "capnp-es";
 import type { Capability, Response } from "../rpc/capability.ts";
 import { RpcError } from "../rpc/errors.ts";

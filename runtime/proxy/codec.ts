@@ -1,6 +1,6 @@
 /**
  * Converts between TypeScript values and Cap'n Proto structs, driven by the
- * descriptors `deno task gen` writes (`schemas/descriptor.ts`): the generic
+ * descriptors `deno task gen` writes (`runtime/schema/descriptor.ts`): the generic
  * half of the proxy layer, like libmultiprocess' `type-*.h` conversions.
  *
  * Each type kind has one entry in {@linkcode KINDS} holding its list
@@ -35,7 +35,7 @@ import type {
   ScalarKind,
   StructDescriptor,
   TypeDescriptor,
-} from "../../schemas/descriptor.ts";
+} from "../schema/descriptor.ts";
 import type { Capability } from "../rpc/capability.ts";
 
 /** A value that does not fit the schema type it is written as. */
@@ -153,7 +153,7 @@ export function structClass(struct: StructDescriptor): capnp.StructCtor<capnp.St
   let Class = structClasses.get(struct);
   if (Class === undefined) {
     Class = class extends capnp.Struct {
-      static readonly _capnp = {
+      static override readonly _capnp = {
         displayName: struct.name,
         id: struct.id.toString(16),
         size: new capnp.ObjectSize(struct.dataWords * 8, struct.pointers),

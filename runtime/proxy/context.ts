@@ -20,8 +20,8 @@
  * @module
  */
 import { type Struct, utils as capnpUtils } from "capnp-es";
-import type { MethodSignature } from "../../schemas/descriptor.ts";
-import { Context } from "../../schemas/gen/mp/proxy.mp.ts";
+import type { MethodSignature } from "../schema/descriptor.ts";
+import { Context } from "../schema/gen/mp/proxy.mp.ts";
 import type { Capability, Request, Response } from "../rpc/capability.ts";
 import { type CapabilityTable, structClass } from "./codec.ts";
 import type { Session } from "./session.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { InterfaceDescriptor, MethodSignature } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor, MethodSignature } from "../schema/descriptor.ts";
 
 /** A method and the interface that declares it. */
 export interface OwnedMethod {

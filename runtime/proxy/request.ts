@@ -23,7 +23,7 @@
  * @module
  */
 import type { Struct } from "capnp-es";
-import type { InterfaceDescriptor, MethodSignature } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor, MethodSignature } from "../schema/descriptor.ts";
 import {
   Capability,
   type MethodDescriptor as EngineMethod,

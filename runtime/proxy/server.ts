@@ -24,7 +24,7 @@ import type {
   InterfaceDescriptor,
   MethodSignature,
   StructDescriptor,
-} from "../../schemas/descriptor.ts";
+} from "../schema/descriptor.ts";
 import type { CallContext, Server } from "../rpc/capability.ts";
 import type { RpcConnection } from "../rpc/connection.ts";
 import { RpcError } from "../rpc/errors.ts";

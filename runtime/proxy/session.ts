@@ -13,8 +13,8 @@
  * @module
  */
 import * as capnp from "capnp-es";
-import type { InterfaceDescriptor, MethodSignature } from "../../schemas/descriptor.ts";
-import { Thread, ThreadMap } from "../../schemas/gen/mp/proxy.mp.ts";
+import type { InterfaceDescriptor, MethodSignature } from "../schema/descriptor.ts";
+import { Thread, ThreadMap } from "../schema/gen/mp/proxy.mp.ts";
 import {
   type CallContext,
   Capability,

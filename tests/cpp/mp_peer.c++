@@ -2,7 +2,7 @@
 //
 // Uses only the stock Cap'n Proto C++ library (KJ, rpc-twoparty, EzRpcClient):
 // no libmultiprocess. Its threading conventions (ThreadMap, Thread, Context;
-// see schemas/mp/proxy.capnp) are re-implemented with promises, so the
+// see runtime/schema/mp/proxy.capnp) are re-implemented with promises, so the
 // TypeScript runtime can be tested against an independent implementation.
 //
 // Modes:

@@ -16,7 +16,7 @@ import {
   Strand,
 } from "../../../mod.ts";
 import { Foo, FooInit } from "../../../schemas/gen/conformance.mp.ts";
-import { Context, ThreadMap } from "../../../schemas/gen/mp/proxy.mp.ts";
+import { Context, ThreadMap } from "../../../runtime/schema/gen/mp/proxy.mp.ts";
 import type { Capability } from "../../../runtime/rpc/capability.ts";
 import { structClass } from "../../../runtime/proxy/codec.ts";
 import { sendPipelined } from "../../../runtime/proxy/request.ts";

@@ -41,7 +41,7 @@ import {
   RPC_UNAVAILABLE,
 } from "../../../../components/node/ipc/mod.ts";
 import { Mining } from "../../../../schemas/gen/ipc/mining.mp.ts";
-import { Context, Thread } from "../../../../schemas/gen/mp/proxy.mp.ts";
+import { Context, Thread } from "../../../../runtime/schema/gen/mp/proxy.mp.ts";
 import { spend } from "../mempool/mempool_helpers.ts";
 import { openTempChain } from "../chain/chain_helpers.ts";
 import { CREATE_OPTIONS, createTemplate, serveNode, solveTemplate } from "./ipc_helpers.ts";

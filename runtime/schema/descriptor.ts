@@ -1,7 +1,8 @@
 /**
  * The vocabulary of compiled schemas: what `deno task gen` writes into
- * `schemas/gen/*.mp.ts` for every struct, enum and interface, and what the
+ * `<output>/*.mp.ts` for every struct, enum and interface, and what the
  * runtime's proxy layer reads to encode values and dispatch calls.
+ * Application code imports these types from `component.ts`.
  *
  * Descriptors are plain data. They say where each field lives on the wire
  * and how it maps to TypeScript under libmultiprocess' conventions; they
@@ -10,9 +11,9 @@
  * @example
  * ```ts
  * import type { InterfaceDescriptor } from "./descriptor.ts";
- * import { Foo } from "./gen/conformance.mp.ts";
- * const foo: InterfaceDescriptor<Foo> = Foo;
- * console.log(foo.name, foo.methods.length);
+ * import { ThreadMap } from "./gen/mp/proxy.mp.ts";
+ * const threads: InterfaceDescriptor<ThreadMap> = ThreadMap;
+ * if (threads.methods[0].name !== "makeThread") throw new Error("makeThread is @0");
  * ```
  * @module
  */
@@ -121,7 +122,7 @@ export interface InterfaceDescriptor<T = unknown> {
  * by name. Components add entries by declaration merging:
  *
  * ```ts ignore
- * declare module "../schemas/descriptor.ts" {
+ * declare module "@capdeno/runtime/component" {
  *   interface CustomTypes { Point: { x: number; y: number } }
  * }
  * ```
