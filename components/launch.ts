@@ -64,6 +64,7 @@ import {
   waitForRpc,
 } from "./node/sandboxed.ts";
 import { supervisedApplication } from "./supervision.ts";
+import { startWallets } from "./wallet/spawned.ts";
 import { planGui, startGui } from "./gui/spawned.ts";
 
 const USAGE = "usage: launch.ts <spawn node | gui | audit> [--state=DIR] [--hardened] [--once] " +
@@ -236,7 +237,11 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   }
   if (plan.options.wallets.length > 0) {
     if (access === null) throw new Error("-wallet needs the node's JSON-RPC (-server=0 was given)");
-    await spawnWallets(supervisor, node, access, flags.node, plan.options.wallets);
+    const names = plan.options.wallets;
+    const wallet = await startWallets(supervisor, node, access, flags.node, names);
+    console.log(
+      `wallet: ${names.join(", ")} loaded (data directory ${wallet.instance?.paths.dataDir})`,
+    );
   }
   if (withGui) {
     const gui = planGui(await loadComponent(join(projectRoot(), "components", "gui")), [
@@ -252,43 +257,6 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
     `${withGui ? "node and gui" : "node"}: running; Ctrl-C stops ${withGui ? "them" : "it"}`,
   );
   return await finished(node, interrupted.signal);
-}
-
-/** The node options the wallet process reads too (bitcoind's wallet options). */
-const WALLET_OPTIONS = /^--?(wallet|fallbackfee)=/;
-
-/**
- * Starts the wallet process under the supervisor, attached to the node's
- * socket (a one-time token per run), with the user's `-wallet` and
- * `-fallbackfee`; resolves once the node's JSON-RPC lists every wallet.
- */
-async function spawnWallets(
-  supervisor: Supervisor,
-  node: Supervised<Init>,
-  access: RpcAccess,
-  nodeArgs: readonly string[],
-  names: readonly string[],
-): Promise<void> {
-  const component = await loadComponent(join(projectRoot(), "components", "wallet"));
-  const wallet = await supervisor.start(Init, component, {
-    args: nodeArgs.filter((arg) => WALLET_OPTIONS.test(arg)),
-    connectTo: node,
-  });
-  let failure: Error | null = null;
-  wallet.failed.then((error) => failure = error);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (failure !== null) throw failure;
-    const loaded = await callRpc(access, "listwallets") as string[];
-    if (names.every((name) => loaded.includes(name))) break;
-    if (Date.now() > deadline) {
-      throw new Error(`the wallet process did not load ${names.join(", ")} within 60 s`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  console.log(
-    `wallet: ${names.join(", ")} loaded (data directory ${wallet.instance?.paths.dataDir})`,
-  );
 }
 
 /**

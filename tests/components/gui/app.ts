@@ -23,6 +23,7 @@ import {
   waitForRpc,
 } from "../../../components/node/sandboxed.ts";
 import { planGui, type RunningGui, startGui } from "../../../components/gui/spawned.ts";
+import { startWallets } from "../../../components/wallet/spawned.ts";
 import { freePort } from "../node/node_process.ts";
 
 /** The running application. */
@@ -66,6 +67,8 @@ export async function startApp(): Promise<GuiApp> {
     application.service.add(plan.component.manifest, node);
     const access = rpcAccess(plan)!;
     await waitForRpc(access, node.failed);
+    // The wallet process, as `-wallet=miner` starts it: wallets created from the page load into it.
+    await startWallets(application.supervisor, node, access, ["-wallet=miner"], ["miner"]);
     const guiPort = freePort();
     const guiPlan = planGui(await loadComponent(join(root, "components", "gui")), [
       `-guiport=${guiPort}`,

@@ -253,7 +253,7 @@ Deno.test({
         await page.click("#create-form button");
         await waitForText(page, "wallets-result", /^createwallet: /);
       }
-      await waitForText(page, "loaded-wallets", "alice, bob");
+      await waitForText(page, "loaded-wallets", "miner, alice, bob");
       await page.selectOption("#wallet", "bob");
       await page.goto(`${app.origin}/#receive`);
       await page.click("#receive-form button");
