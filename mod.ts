@@ -166,7 +166,7 @@ export {
 } from "./sandbox/manifest.ts";
 export {
   type CommandOptions,
-  PROJECT_ROOT,
+  projectRoot,
   type RunPaths,
   sandboxCommand,
   type SandboxedComponent,

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { loadComponent, PROJECT_ROOT, spawnComponent } from "../mod.ts";
+import { loadComponent, projectRoot, spawnComponent } from "../mod.ts";
 import { bwrapPath } from "../sandbox/hardened.ts";
 import { Supervisor } from "../sandbox/supervisor.ts";
 import { FooInit } from "../schemas/gen/conformance.mp.ts";
@@ -24,7 +24,7 @@ import { freePort } from "../tests/components/node/node_process.ts";
 import { report } from "./measure.ts";
 
 async function firstCall(stateDir: string, hardened: boolean): Promise<number> {
-  const foo = await loadComponent(`${PROJECT_ROOT}/examples/foo`);
+  const foo = await loadComponent(`${projectRoot()}/examples/foo`);
   const started = performance.now();
   await using child = await spawnComponent(FooInit, foo, { stateDir, hardened });
   await (await child.init.makeFoo())!.add(1, 2);
@@ -33,7 +33,7 @@ async function firstCall(stateDir: string, hardened: boolean): Promise<number> {
 
 /** Milliseconds from planning the sandboxed node to its first JSON-RPC answer. */
 async function nodeToRpc(stateDir: string, hardened: boolean): Promise<number> {
-  const node = await loadComponent(`${PROJECT_ROOT}/components/node`);
+  const node = await loadComponent(`${projectRoot()}/components/node`);
   const started = performance.now();
   const planned = planNode(node, stateDir, [`-rpcport=${freePort()}`]);
   if (planned.kind !== "run") throw new Error("the node's options print instead of running");

@@ -28,7 +28,7 @@ import { basename, isAbsolute, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
 import { applyGrants, loadComponent, parseGrant } from "../sandbox/manifest.ts";
-import { PROJECT_ROOT, unsearchableAncestor } from "../sandbox/contract.ts";
+import { projectRoot, unsearchableAncestor } from "../sandbox/contract.ts";
 import { type Supervised, Supervisor } from "../sandbox/supervisor.ts";
 import { ArgsError } from "./node/args.ts";
 import { StartupError } from "./node/options.ts";
@@ -95,12 +95,12 @@ function stateDirectory(given: string | undefined): { dir: string; note?: string
       dir: isAbsolute(given) ? given : resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), given),
     };
   }
-  const inProject = join(PROJECT_ROOT, ".capdeno");
+  const inProject = join(projectRoot(), ".capdeno");
   const closed = Deno.uid() === 0 ? unsearchableAncestor(inProject) : null;
   if (closed === null) return { dir: inProject };
-  const id = createHash("sha256").update(PROJECT_ROOT).digest("hex").slice(0, 12);
+  const id = createHash("sha256").update(projectRoot()).digest("hex").slice(0, 12);
   return {
-    dir: `${SHARED_STATE}/${basename(PROJECT_ROOT)}-${id}`,
+    dir: `${SHARED_STATE}/${basename(projectRoot())}-${id}`,
     note: `the components run as their own users and cannot pass ${closed}; ` +
       "--state=DIR chooses another",
   };
@@ -153,7 +153,7 @@ function interruption(): { signal: Promise<string>; [Symbol.dispose](): void } {
  */
 async function spawnNode(flags: Flags): Promise<number> {
   using interrupted = interruption();
-  const loaded = await loadComponent(join(PROJECT_ROOT, "components", "node"));
+  const loaded = await loadComponent(join(projectRoot(), "components", "node"));
   const [manifest] = applyGrants([loaded.manifest], flags.grant.map((g) => parseGrant(g)));
   const { dir: stateDir, note } = stateDirectory(flags.state);
   if (note !== undefined) {

@@ -84,8 +84,21 @@ import {
 } from "./quota.ts";
 import { connectorSocket, lockListenSocket, prepareListenDirectory } from "./sockets.ts";
 
-/** The project root: runtime/, schemas/ and deno.json live here. */
-export const PROJECT_ROOT: string = Deno.realPathSync(new URL("../", import.meta.url));
+let projectRootPath: string | undefined;
+
+/**
+ * The project root, where runtime/, schemas/ and deno.json live (its real
+ * path, resolved on first use so that importing this module reads nothing).
+ *
+ * @example
+ * ```ts
+ * import { projectRoot } from "./contract.ts";
+ * if (!Deno.statSync(`${projectRoot()}/deno.json`).isFile) throw new Error("no deno.json");
+ * ```
+ */
+export function projectRoot(): string {
+  return projectRootPath ??= Deno.realPathSync(new URL("../", import.meta.url));
+}
 
 /**
  * A spawn the contract refuses: a bad state directory, links leading out of
@@ -523,8 +536,8 @@ export async function spawnComponent<T>(
   // The code check waits on `deno info`; the directories (mounting a disk image) meanwhile.
   const [code, prepared] = await Promise.allSettled([
     prepareCode(join(folder, manifest.entry), {
-      project: PROJECT_ROOT,
-      roots: [join(PROJECT_ROOT, "runtime"), join(PROJECT_ROOT, "schemas"), folder],
+      project: projectRoot(),
+      roots: [join(projectRoot(), "runtime"), join(projectRoot(), "schemas"), folder],
       cacheDir: layout.code,
     }),
     prepareRun(component, layout, identity, options.connect),

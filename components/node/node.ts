@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import { ChainState, hashToHex } from "./chain/mod.ts";
+import { type BlockEntry, ChainState, hashToHex } from "./chain/mod.ts";
 import { join } from "node:path";
 import { Mempool, MEMPOOL_FILE } from "./mempool/mod.ts";
 import { nodeMethods, NodeServices } from "./methods/mod.ts";
@@ -28,6 +28,21 @@ import type { NodeContext } from "./shell.ts";
 
 /** Core's warm-up status while the block index loads. */
 export const LOADING_BLOCK_INDEX = "Loading block index…";
+
+/**
+ * Core's `UpdateTipLog` line for a new tip. Its `cache=` is the size of
+ * Core's in-memory coins cache: this node writes coins straight to its
+ * database and caches none, hence `0.0MiB(0txo)`.
+ */
+export function updateTipLine(tip: BlockEntry, services: NodeServices): string {
+  const version = (tip.header.version >>> 0).toString(16).padStart(8, "0");
+  const log2Work = (Math.log(Number(tip.chainWork)) / Math.log(2)).toFixed(6);
+  const date = `${new Date(tip.header.time * 1000).toISOString().slice(0, 19)}Z`;
+  const progress = services.verificationProgress(tip).toFixed(6);
+  return `UpdateTip: new best=${hashToHex(tip.hash)} height=${tip.height} version=0x${version} ` +
+    `log2_work=${log2Work} tx=${services.chainTxCount(tip)} date='${date}' ` +
+    `progress=${progress} cache=0.0MiB(0txo)`;
+}
 
 /** Starts the node's parts on `node` (see the module doc); resolves once it serves. */
 export async function startNode(node: NodeContext): Promise<NodeServices> {
@@ -49,6 +64,7 @@ export async function startNode(node: NodeContext): Promise<NodeServices> {
       warmup: LOADING_BLOCK_INDEX,
       onStopRequest: () => node.requestStop(),
       log: (message) => log.info(message),
+      showError: (message) => node.showError(message),
       debug: (message) => log.debug("rpc", message),
     });
     node.use(rpc);
@@ -59,30 +75,22 @@ export async function startNode(node: NodeContext): Promise<NodeServices> {
   if (options.persistMempool) {
     // Core's -persistmempool: loaded before RPC answers, saved once RPC has stopped.
     const file = join(options.netDir, MEMPOOL_FILE);
-    const loaded = mempool.load(file);
-    if (loaded !== null) {
-      log.info(
-        `Imported mempool transactions from disk: ${loaded.succeeded} succeeded, ${loaded.failed} failed, ${loaded.expired} expired, ${loaded.alreadyThere} already there, ${loaded.unbroadcast} waiting for initial broadcast`,
-      );
-    }
+    // A damaged file does not stop the start: Core logs it and goes on (init ignores the result).
+    for (const message of mempool.load(file).messages) log.info(message);
     node.defer(() => {
       mempool.save(file);
       log.info(`Dumped mempool: ${mempool.size} transactions to ${file}`);
     });
   }
+  const services = new NodeServices({ chain, mempool, txindex: options.txindex });
+  // Core logs UpdateTip for every block connected or disconnected, each time with the new tip.
   node.use(chain.subscribe({
-    tipChanged(tip) {
-      log.info(
-        `UpdateTip: new best=${hashToHex(tip.hash)} height=${tip.height} version=0x${
-          (tip.header.version >>> 0).toString(16).padStart(8, "0")
-        } tx=${tip.txCount} date='${new Date(tip.header.time * 1000).toISOString().slice(0, 19)}Z'`,
-      );
-    },
+    blockConnected: ({ entry }) => log.info(updateTipLine(entry, services)),
+    blockDisconnected: ({ entry }) => log.info(updateTipLine(entry.prev!, services)),
   }));
   log.info(
     `Loaded best chain: hashBestChain=${hashToHex(chain.tip.hash)} height=${chain.height}`,
   );
-  const services = new NodeServices({ chain, mempool, txindex: options.txindex });
   if (rpc) {
     for (const method of nodeMethods(services, { ipcLog: node.ipcLog })) rpc.table.add(method);
     // Stopped before the mempool and the chain close (disposal runs in reverse).

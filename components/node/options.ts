@@ -546,9 +546,12 @@ export function parseMoney(text: string): number | null {
 
 const COOKIE_MODES: Record<string, number> = { owner: 0o600, group: 0o640, all: 0o644 };
 
+/** The first line of `-help` and `-version`, as bitcoind's (`<name> daemon version v<version>`). */
+const VERSION_LINE = `${NODE_NAME} daemon version v${NODE_VERSION}\n`;
+
 /** The help text (`-help`, `-help-debug`). */
 function helpText(args: Args): string {
-  return `${NODE_NAME} version v${NODE_VERSION}\n\n` +
+  return `${VERSION_LINE}\n` +
     `The ${NODE_NAME} is a regtest-only Bitcoin node for Deno, a drop-in for bitcoind -regtest: ` +
     "it validates and stores a regtest block chain, and serves bitcoind's JSON-RPC interface and " +
     "Bitcoin Core's IPC interfaces.\n\n" +
@@ -556,11 +559,13 @@ function helpText(args: Args): string {
     args.helpMessage(args.getBool("help-debug", false));
 }
 
-/** The version text (`-version`). */
+/** The version text (`-version`): the version line, then a paragraph wrapped at 79 columns, as Core's. */
 function versionText(): string {
-  return `${NODE_NAME} version v${NODE_VERSION}\n` +
-    "A regtest-only Bitcoin node for Deno; not Bitcoin Core. It speaks bitcoind's command line, " +
-    "JSON-RPC and Bitcoin Core's IPC interfaces.\n";
+  return VERSION_LINE +
+    "A regtest-only Bitcoin node for Deno; not Bitcoin Core. It speaks bitcoind's\n" +
+    "command line, JSON-RPC and Bitcoin Core's IPC interfaces.\n" +
+    "\n" +
+    "This is experimental software.\n";
 }
 
 /**

@@ -45,7 +45,12 @@ export interface NodeContext {
   readonly stopping: AbortSignal;
   /** Asks the node to stop cleanly (SIGTERM does the same; RPC `stop` calls this). */
   requestStop(): void;
-  /** Stops the node because of `message`: printed as `Error: <message>`, exit status 1. */
+  /**
+   * Core's error message box (`ThreadSafeMessageBox` with `MSG_ERROR`):
+   * `Error: <message>` on stderr and in the log; the node goes on.
+   */
+  showError(message: string): void;
+  /** Stops the node because of `message`: shown as {@linkcode NodeContext.showError}, exit status 1. */
   fail(message: string): void;
   /** Registers a part; parts are disposed in reverse order when the node stops. */
   use<T extends AsyncDisposable | Disposable | null | undefined>(part: T): T;
@@ -126,10 +131,13 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
     stopping.abort();
     stop.resolve(code);
   };
-  const fail = (message: string) => {
-    if (stopping.signal.aborted) return;
+  const showError = (message: string) => {
     log.error(message);
     write(Deno.stderr, `Error: ${message}\n`);
+  };
+  const fail = (message: string) => {
+    if (stopping.signal.aborted) return;
+    showError(message);
     requestStop(1);
   };
   let code: number;
@@ -161,6 +169,7 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
       ipcLog,
       stopping: stopping.signal,
       requestStop: () => requestStop(),
+      showError,
       fail,
       use: (part) => parts.use(part),
       defer: (onStop) => parts.defer(onStop),
@@ -179,17 +188,14 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
     }
     code = await stop.promise;
   } catch (error) {
-    log.error(messageOf(error));
-    write(Deno.stderr, `Error: ${messageOf(error)}\n`);
+    showError(messageOf(error));
     code = 1;
   }
   log.info("Shutdown: In progress...");
   try {
     await parts.disposeAsync();
   } catch (error) {
-    const message = `Shutdown failed: ${messageOf(error)}`;
-    log.error(message);
-    write(Deno.stderr, `Error: ${message}\n`);
+    showError(`Shutdown failed: ${messageOf(error)}`);
     code = 1;
   }
   log.info("Shutdown: done");

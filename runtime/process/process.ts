@@ -140,6 +140,11 @@ export function denoCommand(module: string | URL, options: DenoCommandOptions = 
 
 /** Why `command` may not start a component, or null when it may. */
 function refusal(command: ChildCommand): string | null {
+  if (typeof command !== "object" || command === null || !Array.isArray(command.args)) {
+    return `expected a command (make one with denoCommand), got ${
+      typeof command === "string" ? JSON.stringify(command) : typeof command
+    }`;
+  }
   const { args } = command;
   if (args.some((arg) => /^(-A|--allow-all|--allow-run)(=|$)/.test(arg))) {
     return "-A and --allow-run are never granted to a component";

@@ -11,7 +11,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { PROJECT_ROOT } from "../../sandbox/contract.ts";
+import { projectRoot } from "../../sandbox/contract.ts";
 import { bwrapPath } from "../../sandbox/hardened.ts";
 import { freePort } from "./node/node_process.ts";
 
@@ -29,7 +29,7 @@ class Task implements AsyncDisposable {
   #closed = false;
   readonly exited: Promise<number | null>;
 
-  constructor(args: readonly string[], cwd = PROJECT_ROOT) {
+  constructor(args: readonly string[], cwd = projectRoot()) {
     this.#child = spawn(Deno.execPath(), ["task", "-q", ...args], {
       cwd,
       detached: true,
@@ -100,7 +100,7 @@ class Task implements AsyncDisposable {
 }
 
 /** Runs a task to its end. */
-async function task(args: readonly string[], cwd = PROJECT_ROOT) {
+async function task(args: readonly string[], cwd = projectRoot()) {
   await using running = new Task(args, cwd);
   const code = await running.exited;
   return { code, out: running.output };
@@ -326,7 +326,7 @@ Deno.test("tasks: a running spawn-node: its argv grants what the manifest and op
 function cloneProject(into: string): void {
   const ignored = new Set([
     ".git",
-    ...Deno.readTextFileSync(join(PROJECT_ROOT, ".gitignore")).split("\n")
+    ...Deno.readTextFileSync(join(projectRoot(), ".gitignore")).split("\n")
       .map((line) => line.trim().replace(/\/$/, "")).filter(Boolean),
   ]);
   const copy = (from: string, to: string, relative: string) => {
@@ -338,7 +338,7 @@ function cloneProject(into: string): void {
       else if (entry.isFile) Deno.copyFileSync(join(from, entry.name), join(to, entry.name));
     }
   };
-  copy(PROJECT_ROOT, into, "");
+  copy(projectRoot(), into, "");
 }
 
 Deno.test("tasks: deno task start in a fresh clone: the printed cli line works, blocks persist in .capdeno, Ctrl-C stops it cleanly", async () => {

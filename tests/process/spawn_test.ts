@@ -59,6 +59,12 @@ Deno.test("spawn: commands that would grant everything are refused", async () =>
   for (const [command, message] of refused) {
     await assertRejects(() => spawn(FooInit, command), Error, message);
   }
+  // A module path where a command belongs is named in one line.
+  await assertRejects(
+    () => spawn(FooInit, "examples/foo/main.ts" as never),
+    Error,
+    'spawn: expected a command (make one with denoCommand), got "examples/foo/main.ts"',
+  );
 });
 
 Deno.test("spawn: denoCommand builds the plain command with --deny-run", () => {

@@ -16,7 +16,7 @@ import {
   MAX_LINE_BYTES,
   summarizeAudit,
 } from "../../sandbox/audit.ts";
-import { PROJECT_ROOT } from "../../sandbox/contract.ts";
+import { projectRoot } from "../../sandbox/contract.ts";
 
 /** A fresh FIFO and the log it is captured into. */
 function pipeAndLog() {
@@ -110,7 +110,7 @@ Deno.test("audit: `deno task audit` streams a log far larger than its heap", asy
       "run",
       "--allow-read",
       "--v8-flags=--max-old-space-size=24",
-      `${PROJECT_ROOT}/components/launch.ts`,
+      `${projectRoot()}/components/launch.ts`,
       "audit",
       `--state=${state}`,
     ],

@@ -9,7 +9,7 @@ import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts"
 import { processGone, waitFor } from "../helpers.ts";
 import { type Component, loadComponent } from "../../sandbox/manifest.ts";
 import {
-  PROJECT_ROOT,
+  projectRoot,
   type RunPaths,
   sandboxCommand,
   SandboxError,
@@ -22,10 +22,10 @@ import { FooInit } from "../../schemas/gen/conformance.mp.ts";
 
 const deno = Deno.execPath();
 const components = {
-  foo: await loadComponent(`${PROJECT_ROOT}/examples/foo`),
-  node: await loadComponent(`${PROJECT_ROOT}/components/node`),
-  wallet: await loadComponent(`${PROJECT_ROOT}/components/wallet`),
-  gui: await loadComponent(`${PROJECT_ROOT}/components/gui`),
+  foo: await loadComponent(`${projectRoot()}/examples/foo`),
+  node: await loadComponent(`${projectRoot()}/components/node`),
+  wallet: await loadComponent(`${projectRoot()}/components/wallet`),
+  gui: await loadComponent(`${projectRoot()}/components/gui`),
 };
 
 function pathsOf(name: string, extra: Partial<RunPaths> = {}): RunPaths {
@@ -274,14 +274,14 @@ Deno.test("contract: a second run of a component on one state directory is refus
 });
 
 Deno.test("contract: a static import outside the component's roots refuses the spawn", async () => {
-  const outside = await loadComponent(`${PROJECT_ROOT}/tests/sandbox/fixtures/outside_import`);
+  const outside = await loadComponent(`${projectRoot()}/tests/sandbox/fixtures/outside_import`);
   const stateDir = Deno.makeTempDirSync();
   const error = await assertRejects(
     () => spawnComponent(FooInit, outside, { stateDir }),
     ProvenanceError,
     "outside the component's allowed roots",
   );
-  assert(error.message.includes(`${PROJECT_ROOT}/tests/assert.ts`), error.message);
+  assert(error.message.includes(`${projectRoot()}/tests/assert.ts`), error.message);
   // Its directories were prepared meanwhile, and undone.
   assertEquals([...Deno.readDirSync(`${stateDir}/run`)], [], "no run was left behind");
   assert(!isMountPoint(`${stateDir}/data/outside-import`), "nothing was left mounted");
@@ -400,7 +400,7 @@ Deno.test("contract: a socket swapped for a link before it is locked is refused,
 
 Deno.test("contract: the child exits when its parent dies", async () => {
   const parent = new Deno.Command(deno, {
-    args: ["run", "--allow-all", `${PROJECT_ROOT}/tests/fixtures/sandbox_parent.ts`],
+    args: ["run", "--allow-all", `${projectRoot()}/tests/fixtures/sandbox_parent.ts`],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();

@@ -18,7 +18,7 @@ import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { inheritableDescriptors, sharedDescriptors, waitFor } from "../helpers.ts";
 import { type Component, loadComponent, type Manifest } from "../../sandbox/manifest.ts";
 import { dirname } from "node:path";
-import { PROJECT_ROOT, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
+import { projectRoot, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { bwrapPath } from "../../sandbox/hardened.ts";
 import { summarizeAudit } from "../../sandbox/audit.ts";
 import { connect, newToken, RpcError } from "../../mod.ts";
@@ -70,7 +70,7 @@ const SEPARATE = new Set([
   "escape:read-through-symlink",
 ]);
 
-const hostile = await loadComponent(`${PROJECT_ROOT}/tests/sandbox/hostile`);
+const hostile = await loadComponent(`${projectRoot()}/tests/sandbox/hostile`);
 
 /** The hostile component under another name (its own data directory), with other limits. */
 function hostileAs(name: string, limits: Partial<Manifest["limits"]>): Component {
@@ -116,7 +116,7 @@ async function victimServes(target: SandboxedComponent<FooInit>) {
   assertEquals(await (await init.makeFoo())!.add(1, 2), 3);
   return token;
 }
-const foo = await loadComponent(`${PROJECT_ROOT}/examples/foo`);
+const foo = await loadComponent(`${projectRoot()}/examples/foo`);
 const victim: Component = { ...foo, manifest: { ...foo.manifest, name: "victim", listens: true } };
 
 /** The hostile component beside a victim, with everything worth stealing in reach. */
@@ -162,8 +162,8 @@ async function arena(hardened: boolean) {
     "escape:node-net-unix-connect": otherSocket,
     "escape:unix-hijack": prober.paths.connectSocket!,
     "escape:chmod-granted-socket": prober.paths.connectSocket!,
-    "escape:import-outside": `${PROJECT_ROOT}/tests/assert.ts`,
-    "escape:worker-outside-script": `${PROJECT_ROOT}/tests/assert.ts`,
+    "escape:import-outside": `${projectRoot()}/tests/assert.ts`,
+    "escape:worker-outside-script": `${projectRoot()}/tests/assert.ts`,
     "escape:setuid-root-file": own,
     "escape:import-written": own,
     "escape:import-written-respelled": own,

@@ -22,7 +22,7 @@ import {
   sharedDescriptors,
   waitFor,
 } from "../helpers.ts";
-import { PROJECT_ROOT } from "../../sandbox/contract.ts";
+import { projectRoot } from "../../sandbox/contract.ts";
 import { ESCAPES, FLOOD_LINES, HUGE_LINE_BYTES } from "./hostile/abuses.ts";
 
 /** O_NONBLOCK in the open-file flags. */
@@ -62,7 +62,7 @@ const HEADER = "the operator's own first line, written before the supervisor sta
 function startSupervisor(log: string, secret: string) {
   // Deno's child_process adds -A after `<deno> run` unless a permission flag follows it.
   const script = 'exec 2>>"$3" 200<>"$4" 201<&3 3<&-; exec "$0" "$1" "$2" "$5"';
-  const fixture = `${PROJECT_ROOT}/tests/fixtures/supervisor_process.ts`;
+  const fixture = `${projectRoot()}/tests/fixtures/supervisor_process.ts`;
   const child = spawnChild("/bin/bash", [
     "-c",
     script,

@@ -9,14 +9,14 @@
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { processGone, waitFor } from "../helpers.ts";
 import { type Component, loadComponent, type Manifest } from "../../sandbox/manifest.ts";
-import { PROJECT_ROOT, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
+import { projectRoot, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { type ExitKind, type ExitReason, exitReason } from "../../sandbox/limits.ts";
 import { SupervisionError, Supervisor } from "../../sandbox/supervisor.ts";
 import { HogInit, ProberInit } from "../../schemas/gen/probe.mp.ts";
 import { connect, IpcLog, newToken } from "../../mod.ts";
 
-const hog = await loadComponent(`${PROJECT_ROOT}/tests/sandbox/fixtures/hog`);
-const hostile = await loadComponent(`${PROJECT_ROOT}/tests/sandbox/hostile`);
+const hog = await loadComponent(`${projectRoot()}/tests/sandbox/fixtures/hog`);
+const hostile = await loadComponent(`${projectRoot()}/tests/sandbox/hostile`);
 
 /** The hog with some limits or restart settings replaced, or listening. */
 function hogWith(

@@ -74,9 +74,16 @@ export function encodeBlock(block: Block): Uint8Array {
   );
 }
 
-/** Decodes a serialized block; truncation or trailing bytes throw. */
-export function decodeBlock(bytes: Uint8Array): Block {
-  return BlockCoder.decode(bytes) as Block;
+/**
+ * Decodes a serialized block; truncation throws, and so do trailing bytes
+ * unless `allowTrailingBytes` (Core's `DecodeHexBlk` reads a block from the
+ * front of its input and ignores the rest).
+ */
+export function decodeBlock(
+  bytes: Uint8Array,
+  { allowTrailingBytes = false }: { allowTrailingBytes?: boolean } = {},
+): Block {
+  return BlockCoder.decode(bytes, { allowUnreadBytes: allowTrailingBytes }) as Block;
 }
 
 /** Sizes of a block as `getblock` reports them. */

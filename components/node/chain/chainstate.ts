@@ -33,7 +33,7 @@
  * ```
  * @module
  */
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import * as P from "micro-packed";
@@ -179,6 +179,11 @@ CREATE TABLE IF NOT EXISTS utxo (
 ) WITHOUT ROWID;
 `;
 
+/** Core's block record in `blk*.dat`: network magic and size before the block. */
+const BLOCK_RECORD_OVERHEAD = 8;
+/** Core's undo record in `rev*.dat`: magic and size before, a checksum after. */
+const UNDO_RECORD_OVERHEAD = 8 + 32;
+
 /** Undo data of a block: per non-coinbase transaction, the coins its inputs spent. */
 const UndoCoder = P.array(
   CompactSizeLen,
@@ -217,7 +222,6 @@ const bogoSize = (script: Uint8Array) => 32 + 4 + 4 + 8 + 2 + script.length;
 /** The chain state: block index, blocks, undo data and UTXO set in SQLite. */
 export class ChainState implements CoinsView, Disposable {
   readonly #db: DatabaseSync;
-  readonly #path: string;
   readonly #now: () => number;
   readonly #index = new Map<string, IndexEntry>();
   /** The active chain, by height. */
@@ -238,9 +242,8 @@ export class ChainState implements CoinsView, Disposable {
     setMeta: StatementSync;
   };
 
-  private constructor(db: DatabaseSync, path: string, now: () => number) {
+  private constructor(db: DatabaseSync, now: () => number) {
     this.#db = db;
-    this.#path = path;
     this.#now = now;
     this.#sql = {
       getCoin: db.prepare(
@@ -266,13 +269,14 @@ export class ChainState implements CoinsView, Disposable {
    * `Corrupted block database detected: …` when they do not agree.
    */
   static open(dir: string, options: ChainStateOptions = {}): ChainState {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, CHAINSTATE_FILE);
+    createPrivateFile(path);
     const db = new DatabaseSync(path);
     try {
       db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
       db.exec(SCHEMA);
-      const chain = new ChainState(db, path, options.now ?? (() => Math.floor(Date.now() / 1000)));
+      const chain = new ChainState(db, options.now ?? (() => Math.floor(Date.now() / 1000)));
       chain.#load();
       chain.#activateBestChain();
       return chain;
@@ -383,17 +387,36 @@ export class ChainState implements CoinsView, Disposable {
     };
   }
 
-  /** Size of the database files in bytes (`size_on_disk`). */
-  diskSize(): number {
-    let total = 0;
-    for (const suffix of ["", "-wal"]) {
-      try {
-        total += statSync(this.#path + suffix).size;
-      } catch {
-        // The write-ahead log exists only between checkpoints.
-      }
-    }
-    return total;
+  /**
+   * `size_on_disk`: the bytes bitcoind's `blk*.dat` and `rev*.dat` files
+   * would hold for the blocks and undo data stored here, so the figure
+   * compares with bitcoind's. Every stored block counts once as Core's
+   * record (8-byte header, then the block with its witnesses), valid or
+   * not, active or not, as Core writes each block it accepts to disk; every
+   * undo record (written when a block is first connected, never removed)
+   * counts 8 + its undo data + a 32-byte checksum. The undo data is our
+   * own serialization (per spent coin: amount, script, height and coinbase
+   * flag), not Core's compressed one: equal for blocks that spend nothing
+   * (one byte), a few bytes per spent coin apart otherwise.
+   */
+  blockFilesSize(): number {
+    const row = this.#db.prepare(
+      `SELECT (SELECT COALESCE(SUM(${BLOCK_RECORD_OVERHEAD} + length(data)), 0) FROM block_data) +
+        (SELECT COALESCE(SUM(${UNDO_RECORD_OVERHEAD} + length(data)), 0) FROM block_undo) AS size`,
+    ).get() as { size: number };
+    return row.size;
+  }
+
+  /**
+   * `gettxoutsetinfo`'s `disk_size`: the bytes of the database pages
+   * holding the UTXO set, as Core reports the estimated size of its coins
+   * database.
+   */
+  utxoDiskSize(): number {
+    const row = this.#db.prepare(
+      "SELECT COALESCE(SUM(pgsize), 0) AS size FROM dbstat WHERE name = 'utxo'",
+    ).get() as { size: number };
+    return row.size;
   }
 
   /** Registers a listener; dispose the result to remove it. */
@@ -479,13 +502,15 @@ export class ChainState implements CoinsView, Disposable {
 
   /**
    * `invalidateblock`: marks a block invalid (and its descendants), moving
-   * the active chain off it to the best remaining valid chain. Throws
-   * `Block not found` for an unknown hash.
+   * the active chain off it to the best remaining valid chain. The genesis
+   * block is left alone, without an error (Core's `InvalidateBlock` returns
+   * false for it and the RPC answers null). Throws `Block not found` for an
+   * unknown hash.
    */
   invalidateBlock(hash: Hash): void {
     this.#exclusive(() => {
       const entry = this.#lookup(hash);
-      if (entry.height === 0) throw new Error("Genesis block cannot be invalidated");
+      if (entry.height === 0) return;
       const changes: [IndexEntry, number][] = [[entry, entry.status | BlockStatus.FAILED]];
       for (const other of this.#index.values()) {
         if (other !== entry && this.ancestor(other, entry.height) === entry) {
@@ -951,6 +976,19 @@ export class ChainState implements CoinsView, Disposable {
 function rejectReason(error: unknown): string {
   if (error instanceof ValidationError) return error.reason;
   throw error;
+}
+
+/**
+ * Creates `path` empty with mode 0600 unless it exists: bitcoind's files are
+ * its owner's only (umask 077), and SQLite gives the `-wal` and `-shm` files
+ * it makes beside a database the database file's mode.
+ */
+function createPrivateFile(path: string): void {
+  try {
+    Deno.openSync(path, { write: true, createNew: true, mode: 0o600 }).close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
 }
 
 /** The UTXO set part of {@linkcode UtxoStats}, accumulated coin by coin in key order. */

@@ -167,16 +167,42 @@ export function updateUncommittedBlockStructures(block: Block): void {
   coinbase.segwitFlag = true;
 }
 
+/** How {@linkcode grindNonce} ended. */
+export type GrindOutcome =
+  /** The header now meets its target. */
+  | "solved"
+  /** The tries ran out first. */
+  | "exhausted"
+  /** The nonce reached 0xffffffff unsolved: Core builds a new template. */
+  | "skipped";
+
+/**
+ * Core's `GenerateBlock` nonce loop: from the header's nonce, tries nonces
+ * while `tries.left` (a uint64, shared across the blocks of one call) lasts
+ * and the nonce is below 0xffffffff, one try per nonce that misses the
+ * target. "solved" only with a hash that meets the target; a count of zero
+ * or below is "exhausted".
+ */
+export function grindNonce(block: Block, tries: { left: bigint }): GrindOutcome {
+  const { header } = block;
+  let solved = false;
+  while (
+    tries.left > 0n && header.nonce < 0xffffffff &&
+    !(solved = checkProofOfWork(blockHash(header), header.bits, POW_LIMIT))
+  ) {
+    header.nonce++;
+    tries.left--;
+  }
+  if (tries.left <= 0n) return "exhausted";
+  return solved ? "solved" : "skipped";
+}
+
 /**
  * Grinds the header nonce (from its current value) until the block hash
- * meets its target. Returns false if `maxTries` nonces all fail.
+ * meets its target; false when the tries or the nonce space run out first.
  */
-export function solveBlock(block: Block, maxTries = 0x1_0000_0000): boolean {
-  for (let tries = 0; tries < maxTries; tries++) {
-    if (checkProofOfWork(blockHash(block.header), block.header.bits, POW_LIMIT)) return true;
-    block.header.nonce = (block.header.nonce + 1) >>> 0;
-  }
-  return false;
+export function solveBlock(block: Block, maxTries = 2n ** 64n - 1n): boolean {
+  return grindNonce(block, { left: maxTries }) === "solved";
 }
 
 /**

@@ -78,7 +78,7 @@ import {
 } from "./entry.ts";
 import { compareFeeRates, feeAtRate, feeRatePerKvB } from "./feerate.ts";
 import { malformedPackageReason } from "./packages.ts";
-import { decodeMempoolDump, encodeMempoolDump } from "./persist.ts";
+import { encodeMempoolDump, readMempoolDump } from "./persist.ts";
 import {
   areInputsStandard,
   DEFAULT_MEMPOOL_POLICY,
@@ -154,7 +154,7 @@ export interface AcceptOptions {
   readonly testOnly?: boolean;
 }
 
-/** What {@linkcode Mempool.load} did, as Core logs it after loading `mempool.dat`. */
+/** What {@linkcode Mempool.load} counted, as Core logs it after loading `mempool.dat`. */
 export interface MempoolLoadStats {
   succeeded: number;
   failed: number;
@@ -163,6 +163,14 @@ export interface MempoolLoadStats {
   alreadyThere: number;
   /** Txids the file marked unbroadcast. */
   unbroadcast: number;
+}
+
+/** What {@linkcode Mempool.load} did, and the lines Core's `LoadMempool` logs about it. */
+export interface MempoolLoadResult {
+  /** The transactions tried (all zero when the file could not be read). */
+  readonly stats: MempoolLoadStats;
+  /** Core's log lines, in its order and words (none for a file of an unknown version). */
+  readonly messages: readonly string[];
 }
 
 /** `sendrawtransaction`'s and `testmempoolaccept`'s default `maxfeerate`: 0.10 BTC/kvB. */
@@ -521,7 +529,13 @@ export class Mempool implements Disposable {
     });
     const partial = `${path}.new`;
     {
-      using file = Deno.openSync(partial, { write: true, create: true, truncate: true });
+      // The owner's only, as bitcoind's files are (umask 077).
+      using file = Deno.openSync(partial, {
+        write: true,
+        create: true,
+        truncate: true,
+        mode: 0o600,
+      });
       for (let written = 0; written < bytes.length;) {
         written += file.writeSync(bytes.subarray(written));
       }
@@ -533,21 +547,42 @@ export class Mempool implements Disposable {
   /**
    * `LoadMempool`: accepts the transactions of a `mempool.dat` (version 1
    * or 2) as they arrived — with their arrival times, skipping those past
-   * expiry — and restores their unbroadcast marks. Null when there is no
-   * file; throws Core's one-line message for an unreadable one.
+   * expiry — and restores their unbroadcast marks. Never throws: a missing,
+   * unreadable or damaged file is reported in the messages as Core logs it
+   * ("… Continuing anyway."), keeping the transactions read before the
+   * damage, and a file of an unknown version is ignored without a word.
    */
-  load(path: string): MempoolLoadStats | null {
+  load(path: string): MempoolLoadResult {
+    const stats = { succeeded: 0, failed: 0, expired: 0, alreadyThere: 0, unbroadcast: 0 };
     let bytes: Uint8Array;
     try {
       bytes = Deno.readFileSync(path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return null;
-      throw error;
+    } catch {
+      return { stats, messages: ["Failed to open mempool file. Continuing anyway."] };
     }
-    const dump = decodeMempoolDump(bytes);
-    return this.#notifying(() => {
+    const dump = readMempoolDump(bytes);
+    if (dump === null) return { stats, messages: [] };
+    const messages: string[] = [];
+    const total = dump.announced;
+    if (total !== undefined) messages.push(`Loading ${total} mempool transactions from file...`);
+    // Core reports progress before each read, so a read that fails has its line too.
+    const tried = dump.error !== undefined && total !== undefined && dump.entries.length < total
+      ? dump.entries.length + 1
+      : dump.entries.length;
+    let nextTenth = 0;
+    for (let i = 0; i < tried; i++) {
+      const percentage = Math.floor((100 * i) / Number(total));
+      if (nextTenth < Math.floor(percentage / 10)) {
+        messages.push(
+          `Progress loading mempool transactions from file: ${percentage}% (tried ${i}, ${
+            Number(total) - i
+          } remaining)`,
+        );
+        nextTenth = Math.floor(percentage / 10);
+      }
+    }
+    this.#notifying(() => {
       this.#settle();
-      const stats = { succeeded: 0, failed: 0, expired: 0, alreadyThere: 0, unbroadcast: 0 };
       const cutoff = this.#chain.now() - this.policy.expirySeconds;
       for (const { tx, time } of dump.entries) {
         if (Number(time) <= cutoff) {
@@ -574,8 +609,13 @@ export class Mempool implements Disposable {
         const entry = this.#entries.get(hashToHex(txid));
         if (entry) entry.unbroadcast = true;
       }
-      return stats;
     });
+    messages.push(
+      dump.error !== undefined
+        ? `Failed to deserialize mempool data on file: ${dump.error}. Continuing anyway.`
+        : `Imported mempool transactions from file: ${stats.succeeded} succeeded, ${stats.failed} failed, ${stats.expired} expired, ${stats.alreadyThere} already there, ${stats.unbroadcast} waiting for initial broadcast`,
+    );
+    return { stats, messages };
   }
 
   /** Registers a listener; dispose the result to remove it. */

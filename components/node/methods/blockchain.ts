@@ -16,6 +16,7 @@ import { hex } from "@scure/base";
 import {
   type BlockEntry,
   blockSizes,
+  BlockStatus,
   compactToTarget,
   difficulty,
   encodeHeader,
@@ -261,7 +262,7 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
           ["verificationprogress", node.verificationProgress(tip)],
           ["initialblockdownload", node.isInitialBlockDownload()],
           ["chainwork", uint256Hex(tip.chainWork)],
-          ["size_on_disk", chain.diskSize()],
+          ["size_on_disk", chain.blockFilesSize()],
           ["pruned", false],
           ["warnings", []],
         ]);
@@ -347,6 +348,10 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
       handler(params) {
         const entry = lookupBlock(node, params.raw("blockhash"));
         const verbosity = parseVerbosity(params.raw("verbosity"), 1);
+        // Core's CheckBlockDataAvailability, then the read (GetRawBlockChecked).
+        if (!(entry.status & BlockStatus.HAVE_DATA)) {
+          throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not available (not fully downloaded)");
+        }
         const bytes = chain.readBlockBytes(entry.hash);
         if (!bytes) throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not found on disk");
         if (verbosity <= 0) return hex.encode(bytes);
@@ -580,7 +585,7 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
         }
         out.set("total_amount", new Amount(stats.totalAmount));
         out.set("transactions", stats.transactions);
-        out.set("disk_size", chain.diskSize());
+        out.set("disk_size", chain.utxoDiskSize());
         return out;
       },
     }),

@@ -24,20 +24,20 @@ import {
   blockSubsidy,
   type BlockTemplate,
   bytesEqual,
-  checkProofOfWork,
   createBlockTemplate,
   decodeBlock,
   decodeDestination,
   DescriptorError,
   difficulty,
   encodeBlock,
+  grindNonce,
+  type GrindOutcome,
   hashToHex,
   isCoinbase,
   MAX_BLOCK_SIGOPS_COST,
   MAX_BLOCK_WEIGHT,
   minimumBlockTime,
   parseDescriptor,
-  POW_LIMIT,
   type TemplateTx,
   txid,
   txSizes,
@@ -119,20 +119,10 @@ function scriptFromDescriptor(text: string): { script?: Uint8Array; error?: stri
   }
 }
 
-/** Grinds the nonce as Core's `GenerateBlock` does, sharing `tries` across blocks. */
-function grind(block: Block, tries: { left: bigint }): "solved" | "exhausted" | "skipped" {
+/** Core's `GenerateBlock`: the merkle root, then the nonce ground with `tries` shared across blocks. */
+function grind(block: Block, tries: { left: bigint }): GrindOutcome {
   block.header.merkleRoot = blockMerkleRoot(block).root;
-  while (
-    tries.left > 0n && block.header.nonce < 0xffffffff &&
-    !checkProofOfWork(blockHash(block.header), block.header.bits, POW_LIMIT)
-  ) {
-    block.header.nonce++;
-    tries.left--;
-  }
-  if (tries.left === 0n) return "exhausted";
-  // Core gives up on this template (and builds a new one) when the nonce space ran out.
-  if (block.header.nonce === 0xffffffff) return "skipped";
-  return "solved";
+  return grindNonce(block, tries);
 }
 
 /** The fees of template transactions, summed. */
@@ -222,9 +212,11 @@ export function miningMethods(node: NodeServices): RpcMethod[] {
         helpExampleCli("getnewaddress", ""),
       handler(params, ctx) {
         const count = params.arg("nblocks", asInt);
-        const maxTries = params.has("maxtries")
-          ? BigInt(params.arg("maxtries", asInt))
-          : BigInt(DEFAULT_MAX_TRIES);
+        // Core reads an int and keeps it as a uint64_t: -1 is 2^64 - 1 tries, unlimited in effect.
+        const maxTries = BigInt.asUintN(
+          64,
+          BigInt(params.has("maxtries") ? params.arg("maxtries", asInt) : DEFAULT_MAX_TRIES),
+        );
         const dest = decodeDestination(params.arg("address", asStr));
         if (!dest.ok) {
           throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Error: Invalid address");
@@ -456,11 +448,14 @@ export function miningMethods(node: NodeServices): RpcMethod[] {
   ];
 }
 
-/** Core's `DecodeHexBlk`: undefined for bad hex or an undecodable block. */
+/**
+ * Core's `DecodeHexBlk`: undefined for bad hex or an undecodable block;
+ * bytes after the block are ignored, as Core does not look for them.
+ */
 function decodeHexBlock(text: string): Block | undefined {
   if (!/^([0-9a-fA-F]{2})+$/.test(text)) return undefined;
   try {
-    return decodeBlock(hex.decode(text.toLowerCase()));
+    return decodeBlock(hex.decode(text.toLowerCase()), { allowTrailingBytes: true });
   } catch {
     return undefined;
   }

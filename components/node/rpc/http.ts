@@ -9,9 +9,12 @@
  * — before the handler runs.
  *
  * Everything is bounded: head bytes per connection, body bytes per request
- * and in total, connections (when full, the connection idle longest is
- * dropped for a new one), and time (`-rpcservertimeout` of inactivity while
- * reading or writing closes a connection silently, as libevent does).
+ * and in total, reply bytes waiting for their clients (over the budget, the
+ * connection with the most still unwritten is dropped, so clients that never
+ * read cannot pile replies up), connections (when full, the connection idle
+ * longest is dropped for a new one), and time (`-rpcservertimeout` of
+ * inactivity while reading or writing closes a connection silently, as
+ * libevent does).
  *
  * @module
  */
@@ -91,7 +94,14 @@ export interface HttpServerOptions {
   readonly maxBodyBytes?: number;
   /** All bodies being read or served at once (128 MiB). */
   readonly bodyBudgetBytes?: number;
-  /** Receives Core's log lines (binding failures, work queue warnings). */
+  /**
+   * All replies being written at once (128 MiB): a reply counts from when
+   * it is ready until its client has taken the last byte. Over the budget
+   * the connection with the most bytes still unwritten (the earliest among
+   * equals) is dropped; a reply alone is always let through.
+   */
+  readonly replyBudgetBytes?: number;
+  /** Receives Core's log lines (addresses bound and failed, work queue warnings). */
   readonly log?: (message: string) => void;
 }
 
@@ -108,6 +118,7 @@ export class HttpServer implements AsyncDisposable {
   readonly #tasks = new Set<Promise<void>>();
   readonly #queue: WorkQueue;
   readonly #budget: ByteBudget;
+  readonly #replies: ReplyBudget;
   readonly #abort = new AbortController();
   #sweep: ReturnType<typeof setInterval> | undefined;
   #interrupted = false;
@@ -124,6 +135,7 @@ export class HttpServer implements AsyncDisposable {
       maxHeaderBytes: 8192,
       maxBodyBytes: 32 * MIB,
       bodyBudgetBytes: 128 * MIB,
+      replyBudgetBytes: 128 * MIB,
       log: () => {},
       ...given as HttpServerOptions,
     };
@@ -134,6 +146,7 @@ export class HttpServer implements AsyncDisposable {
     this.#budget = new ByteBudget(
       Math.max(this.#options.bodyBudgetBytes, this.#options.maxBodyBytes),
     );
+    this.#replies = new ReplyBudget(this.#options.replyBudgetBytes, this.#options.log);
   }
 
   /** The bound addresses (after start). */
@@ -141,16 +154,26 @@ export class HttpServer implements AsyncDisposable {
     return this.#listeners.map((l) => l.addr);
   }
 
+  /** Reply bytes waiting for their clients now (see `replyBudgetBytes`). */
+  get replyBytesHeld(): number {
+    return this.#replies.total;
+  }
+
   /** Requests being handled, and requests waiting for a slot in the work queue. */
   get workQueue(): { running: number; queued: number } {
     return { running: this.#queue.running, queued: this.#queue.queued };
   }
 
-  /** Binds every endpoint that can be bound and starts accepting; throws when none could. */
+  /**
+   * Binds every endpoint that can be bound and starts accepting; throws when
+   * none could. Logs Core's `HTTPBindAddresses` lines: each address as it is
+   * bound, each failure, and `Unable to bind any endpoint for RPC server`.
+   */
   start(): Deno.NetAddr[] {
     let port: number | undefined;
     for (const endpoint of this.#options.endpoints) {
       const wanted = endpoint.port === 0 && port !== undefined ? port : endpoint.port;
+      this.#options.log(`Binding RPC on address ${endpoint.hostname} port ${wanted}`);
       try {
         const listener = Deno.listen({
           hostname: endpoint.hostname,
@@ -164,7 +187,11 @@ export class HttpServer implements AsyncDisposable {
         this.#options.log(`Binding RPC on address ${endpoint.hostname} port ${wanted} failed.`);
       }
     }
-    if (this.#listeners.length === 0) throw new Error("Unable to bind any endpoint for RPC server");
+    if (this.#listeners.length === 0) {
+      const message = "Unable to bind any endpoint for RPC server";
+      this.#options.log(message);
+      throw new Error(message);
+    }
     const timeout = this.#options.timeoutMs;
     this.#sweep = setInterval(() => {
       const now = performance.now();
@@ -386,11 +413,8 @@ export class HttpServer implements AsyncDisposable {
       if (expect.toLowerCase() !== "100-continue") return { error: 417 };
       if (length > maxBody) return { error: 413 };
       if (c.buffered === 0) {
-        if (
-          !(await c.write(encoder.encode(`HTTP/${info.major}.${info.minor} 100 Continue\r\n\r\n`)))
-        ) {
-          return undefined;
-        }
+        const interim = encoder.encode(`HTTP/${info.major}.${info.minor} 100 Continue\r\n\r\n`);
+        if (!(await this.#write(c, interim))) return undefined;
       }
     }
     if (!chunked) {
@@ -497,15 +521,25 @@ export class HttpServer implements AsyncDisposable {
       ? encoder.encode(reply.body)
       : reply.body ?? new Uint8Array(0);
     const head = responseHead(info, reply.status, headers, body.length, httpDate());
-    const written = await c.write(latin1ToBytes(head.text), body);
+    const written = await this.#write(c, latin1ToBytes(head.text), body);
     return written && !head.close;
   }
 
   /** Writes an `evhttp_send_error` page; the connection then closes. */
   async #sendError(c: Connection, info: RequestInfo, status: number): Promise<false> {
     const head = errorHead(info, status, httpDate());
-    await c.write(latin1ToBytes(head.text), encoder.encode(errorPageBody(status)));
+    await this.#write(c, latin1ToBytes(head.text), encoder.encode(errorPageBody(status)));
     return false;
+  }
+
+  /** Writes to a client with the bytes counted in the reply budget until it has taken them. */
+  async #write(c: Connection, ...parts: Uint8Array[]): Promise<boolean> {
+    this.#replies.hold(c, parts.reduce((n, part) => n + part.length, 0));
+    try {
+      return await c.write(...parts);
+    } finally {
+      this.#replies.release(c);
+    }
   }
 }
 
@@ -539,6 +573,8 @@ class Connection {
   busy = false;
   closeAfterReply = false;
   closed = false;
+  /** Bytes of the write in progress the client has not taken yet. */
+  unwritten = 0;
 
   constructor(readonly conn: Deno.TcpConn) {
     this.peer = conn.remoteAddr;
@@ -663,13 +699,19 @@ class Connection {
       }
       parts = [joined];
     }
-    for (const part of parts) {
-      let offset = 0;
-      while (offset < part.length) {
-        const n = await this.#io(() => this.conn.write(part.subarray(offset)));
-        if (n === undefined) return false;
-        offset += n;
+    this.unwritten = total;
+    try {
+      for (const part of parts) {
+        let offset = 0;
+        while (offset < part.length) {
+          const n = await this.#io(() => this.conn.write(part.subarray(offset)));
+          if (n === undefined) return false;
+          offset += n;
+          this.unwritten -= n;
+        }
       }
+    } finally {
+      this.unwritten = 0;
     }
     this.lastActivity = performance.now();
     return true;
@@ -758,4 +800,60 @@ class ByteBudget {
       entry.grant();
     }
   }
+}
+
+/**
+ * The reply bytes held for clients, across connections (see
+ * `HttpServerOptions.replyBudgetBytes`). Each connection writes one reply
+ * at a time, so it holds at most one. When a new reply takes the total over
+ * the limit, the other connections holding the most bytes still unwritten
+ * (the earliest queued among equals) are dropped until it is back under:
+ * memory stays below the limit plus one reply, and the reply just made is
+ * always given its chance.
+ */
+class ReplyBudget {
+  #total = 0;
+  /** Bytes held per connection, in the order the replies were queued. */
+  readonly #held = new Map<Connection, number>();
+
+  constructor(readonly limit: number, readonly log: (message: string) => void) {}
+
+  /** The bytes held now. */
+  get total(): number {
+    return this.#total;
+  }
+
+  /** Counts a reply of `bytes` for `c`, dropping other holders while over the budget. */
+  hold(c: Connection, bytes: number): void {
+    this.#total += bytes;
+    this.#held.set(c, (this.#held.get(c) ?? 0) + bytes);
+    while (this.#total > this.limit) {
+      let victim: Connection | undefined;
+      for (const holder of this.#held.keys()) {
+        if (holder !== c && (victim === undefined || holder.unwritten > victim.unwritten)) {
+          victim = holder;
+        }
+      }
+      if (victim === undefined) return;
+      this.log(
+        `HTTP: replies waiting for their clients passed ${this.limit} bytes; dropped the ` +
+          `connection from ${peerText(victim.peer)}, ${victim.unwritten} reply bytes unread`,
+      );
+      this.release(victim);
+      victim.close();
+    }
+  }
+
+  /** Stops counting `c`'s reply (written, or given up). */
+  release(c: Connection): void {
+    this.#total -= this.#held.get(c) ?? 0;
+    this.#held.delete(c);
+  }
+}
+
+/** A client's address as Core logs it (`CService::ToStringAddrPort`): `host:port`, `[v6]:port`. */
+export function peerText(peer: Deno.NetAddr): string {
+  return peer.hostname.includes(":")
+    ? `[${peer.hostname}]:${peer.port}`
+    : `${peer.hostname}:${peer.port}`;
 }

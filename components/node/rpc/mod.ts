@@ -41,7 +41,7 @@
  *
  * @module
  */
-export { RpcServer, type RpcServerOptions } from "./server.ts";
+export { HTTP_SERVER_FAILED, RpcServer, type RpcServerOptions } from "./server.ts";
 export {
   defineMethod,
   type MethodHandler,

@@ -27,11 +27,16 @@
  */
 import { Credentials } from "./auth.ts";
 import { controlMethods } from "./control.ts";
-import { type Endpoint, type HttpReply, type HttpRequest, HttpServer } from "./http.ts";
+import { type Endpoint, type HttpReply, type HttpRequest, HttpServer, peerText } from "./http.ts";
 import { findHeader, urlDecode } from "./http_message.ts";
 import { handleJsonRpc } from "./jsonrpc.ts";
 import { MethodTable, type RpcMethod } from "./methods.ts";
 import { AllowList, splitHostPort } from "./subnet.ts";
+
+/** What Core's init says on stderr when the HTTP server does not start (`AppInitServers` failed). */
+export const HTTP_SERVER_FAILED = "Unable to start HTTP server. See debug log for details.";
+
+const encoder = new TextEncoder();
 
 /** The `WWW-Authenticate` value of a 401. */
 const WWW_AUTH = 'Basic realm="jsonrpc"';
@@ -78,8 +83,19 @@ export interface RpcServerOptions {
   readonly docCheck?: boolean;
   /** Open connections at most (256); when full the one idle longest makes room. */
   readonly maxConnections?: number;
-  /** Core's always-on log lines (bind failures, bad passwords, full work queue). */
+  /**
+   * Reply bytes waiting for their clients at most (128 MiB); over it the
+   * connection with the most unread is dropped (see `HttpServerOptions`).
+   */
+  readonly replyBudgetBytes?: number;
+  /** Core's always-on log lines (addresses bound, why the start failed, bad passwords, full work queue). */
   readonly log?: (message: string) => void;
+  /**
+   * Core's error message boxes (an invalid `-rpcallowip`): shown to the
+   * user, on stderr and in the log, before {@linkcode RpcServer.start}
+   * fails. The log by default.
+   */
+  readonly showError?: (message: string) => void;
   /** `-debug=rpc` lines (`ThreadRPCServer method=... user=...`). */
   readonly debug?: (message: string) => void;
 }
@@ -119,20 +135,33 @@ export class RpcServer implements AsyncDisposable {
 
   /**
    * Writes the cookie (or takes the password), binds and starts serving.
-   * Throws Core's messages for invalid options, or when no address binds.
+   * When it cannot, it throws what Core's init then says on stderr,
+   * {@linkcode HTTP_SERVER_FAILED}, with the reason in the log (an invalid
+   * `-rpcallowip` also shown through `showError`, as Core shows it).
    */
   async start(): Promise<void> {
     const o = this.#options;
-    const allow = new AllowList(o.allowIp ?? []);
+    let allow: AllowList;
+    try {
+      allow = new AllowList(o.allowIp ?? []);
+    } catch (error) {
+      (o.showError ?? this.#log)((error as Error).message);
+      throw new Error(HTTP_SERVER_FAILED);
+    }
     const endpoints = this.#endpoints();
-    this.#credentials = await Credentials.create({
-      netDir: `${o.datadir.replace(/\/+$/, "")}/regtest`,
-      user: o.user,
-      password: o.password,
-      rpcauth: o.rpcauth,
-      cookieFile: o.cookieFile,
-      cookiePerms: o.cookiePerms,
-    });
+    try {
+      this.#credentials = await Credentials.create({
+        netDir: `${o.datadir.replace(/\/+$/, "")}/regtest`,
+        user: o.user,
+        password: o.password,
+        rpcauth: o.rpcauth,
+        cookieFile: o.cookieFile,
+        cookiePerms: o.cookiePerms,
+      });
+    } catch (error) {
+      this.#log((error as Error).message);
+      throw new Error(HTTP_SERVER_FAILED);
+    }
     if (o.password) {
       this.#log(
         "Warning: The use of rpcuser/rpcpassword is less secure, because credentials are " +
@@ -151,13 +180,15 @@ export class RpcServer implements AsyncDisposable {
       workQueue: o.workQueue,
       timeoutMs: (o.serverTimeout ?? 30) * 1000,
       maxConnections: o.maxConnections,
+      replyBudgetBytes: o.replyBudgetBytes,
       log: this.#log,
     });
     try {
       this.#http.start();
-    } catch (error) {
+    } catch {
+      // The HTTP server logged every address that failed, and that none bound.
       await this.#credentials.removeCookie();
-      throw error;
+      throw new Error(HTTP_SERVER_FAILED);
     }
   }
 
@@ -212,6 +243,11 @@ export class RpcServer implements AsyncDisposable {
     return this.#http?.workQueue ?? { running: 0, queued: 0 };
   }
 
+  /** Reply bytes waiting for their clients now (0 before start). */
+  get replyBytesHeld(): number {
+    return this.#http?.replyBytesHeld ?? 0;
+  }
+
   /** The cookie file written at start, if any. */
   get cookiePath(): string | undefined {
     return this.#credentials?.cookiePath;
@@ -259,9 +295,7 @@ export class RpcServer implements AsyncDisposable {
     if (authorization === undefined) {
       return { status: 401, headers: [["WWW-Authenticate", WWW_AUTH]] };
     }
-    const peer = request.peer.hostname.includes(":")
-      ? `[${request.peer.hostname}]:${request.peer.port}`
-      : `${request.peer.hostname}:${request.peer.port}`;
+    const peer = peerText(request.peer);
     const authUser = this.#credentials!.check(authorization);
     if (authUser === undefined) {
       this.#log(`ThreadRPCServer incorrect password attempt from ${peer}`);
@@ -288,7 +322,8 @@ export class RpcServer implements AsyncDisposable {
     return {
       status: reply.status,
       headers: [["Content-Type", "application/json"]],
-      body: reply.body,
+      // As bytes, so the text is not kept alive beside them while a slow client reads.
+      body: encoder.encode(reply.body),
     };
   }
 }

@@ -267,7 +267,7 @@ Deno.test("options: -help, -h, -? and -version print; help lists the node's opti
   }
   const help = parseNodeArgs(["-help"]);
   if (help.kind !== "print") throw new Error("help");
-  assert(help.text.startsWith("capdeno node version v0.1.0\n\n"));
+  assert(help.text.startsWith("capdeno node daemon version v0.1.0\n\n"));
   for (const option of ["-regtest", "-datadir=<dir>", "-rpcport=<port>", "-ipcbind=<address>"]) {
     assert(help.text.includes(`\n  ${option}\n`), option);
   }
@@ -275,8 +275,17 @@ Deno.test("options: -help, -h, -? and -version print; help lists the node's opti
   assert(!help.text.includes("-ipcfd"), "the spawn contract's options are not listed");
   const debug = parseNodeArgs(["-help-debug"]);
   assert(debug.kind === "print" && debug.text.includes("\n  -rpcservertimeout=<n>\n"));
+  // bitcoind: "Bitcoin Core daemon version v30.0.0", then a paragraph wrapped at 79 columns.
   const version = parseNodeArgs(["-version"]);
-  assert(version.kind === "print" && version.text.startsWith("capdeno node version v0.1.0\n"));
+  assert(version.kind === "print");
+  assertEquals(
+    version.text,
+    "capdeno node daemon version v0.1.0\n" +
+      "A regtest-only Bitcoin node for Deno; not Bitcoin Core. It speaks bitcoind's\n" +
+      "command line, JSON-RPC and Bitcoin Core's IPC interfaces.\n\n" +
+      "This is experimental software.\n",
+  );
+  assert(version.text.split("\n").every((line) => line.length <= 79));
 });
 
 Deno.test("options: log settings, money and host:port as Core reads them", () => {

@@ -8,7 +8,7 @@
  */
 import { assert, assertEquals, assertThrows } from "../../assert.ts";
 import { loadComponent } from "../../../sandbox/manifest.ts";
-import { PROJECT_ROOT } from "../../../sandbox/contract.ts";
+import { projectRoot } from "../../../sandbox/contract.ts";
 import {
   cliOptions,
   type NodePlan,
@@ -18,7 +18,7 @@ import {
 } from "../../../components/node/sandboxed.ts";
 import { StartupError } from "../../../components/node/options.ts";
 
-const node = await loadComponent(`${PROJECT_ROOT}/components/node`);
+const node = await loadComponent(`${projectRoot()}/components/node`);
 
 function plan(state: string, args: string[]): NodePlan {
   const planned = planNode(node, state, args);

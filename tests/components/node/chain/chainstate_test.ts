@@ -21,6 +21,8 @@ import {
   decodeBlock,
   encodeBlock,
   generateBlock,
+  GENESIS_BLOCK,
+  GENESIS_HASH,
   hashToHex,
   POW_LIMIT,
   type Tx,
@@ -428,6 +430,11 @@ Deno.test("chainstate: invalidateblock and reconsiderblock move the tip as bitco
   assertUtxoSetMatchesBlocks(chain);
   assertThrows(() => chain.invalidateBlock(new Uint8Array(32).fill(3)), Error, "Block not found");
   assertThrows(() => chain.reconsiderBlock(new Uint8Array(32).fill(3)), Error, "Block not found");
+  // Core's InvalidateBlock leaves genesis alone and reports nothing.
+  const before = chain.chainTips();
+  chain.invalidateBlock(GENESIS_HASH);
+  assertEquals(chain.chainTips(), before);
+  assertEquals(chain.entry(GENESIS_HASH)!.status, BlockStatus.HAVE_DATA | BlockStatus.VALID);
 });
 
 Deno.test("chainstate: an invalid block on a better branch is marked with its descendants; the chain falls back", () => {
@@ -454,6 +461,42 @@ Deno.test("chainstate: an invalid block on a better branch is marked with its de
   );
   assertEquals(chain.entry(side1Entry.hash)!.status & BlockStatus.VALID, BlockStatus.VALID);
   assertUtxoSetMatchesBlocks(chain);
+});
+
+Deno.test("chainstate: size_on_disk is what bitcoind's blk and rev files hold for the same blocks", () => {
+  using chain = openTempChain();
+  const record = (block: Block) => 8 + encodeBlock(block).length;
+  // Genesis has a block record and no undo record.
+  assertEquals(chain.blockFilesSize(), record(GENESIS_BLOCK));
+  const blocks = mine(chain, 101, key);
+  // bitcoind v30 at height 101 after generatetoaddress to a P2WPKH address (reference §5).
+  assertEquals(chain.blockFilesSize(), 30375);
+  // An undo record: an 8-byte header, the spent coins in our format — here one transaction
+  // (count 1) spending one P2WPKH coin (count 1, amount 8, script 1 + 22, height and coinbase
+  // flag 4) — and a 32-byte checksum.
+  const spend = craftBlock(chain, key, { txs: [pay(coinbaseUtxo(blocks[0], key))] });
+  assertEquals(chain.processBlock(spend), null);
+  const after = 30375 + record(spend) + 8 + (1 + 1 + 8 + 23 + 4) + 32;
+  assertEquals(chain.blockFilesSize(), after);
+  // A side-branch block is written once it is accepted; a disconnected block keeps its undo record.
+  const side = craftBlock(chain, other, { parent: chain.tip.prev });
+  assertEquals(chain.processBlock(side), "inconclusive");
+  assertEquals(chain.blockFilesSize(), after + record(side));
+  chain.invalidateBlock(chain.tip.hash);
+  chain.reconsiderBlock(blockHash(spend.header));
+  assertEquals(chain.blockFilesSize(), after + record(side) + 8 + 1 + 32);
+  // disk_size: the UTXO table's database pages.
+  const pages = chain.utxoDiskSize();
+  assert(pages > 0 && pages % 4096 === 0, `${pages}`);
+});
+
+Deno.test("chainstate: the database, its WAL and its shared memory are the owner's only (0600)", () => {
+  using chain = openTempChain();
+  mine(chain, 1, key);
+  for (const suffix of ["", "-wal", "-shm"]) {
+    const path = `${chain.dir}/chainstate.sqlite${suffix}`;
+    assertEquals((Deno.statSync(path).mode! & 0o777).toString(8), "600", path);
+  }
 });
 
 Deno.test("chainstate: everything survives closing and reopening", () => {

@@ -29,6 +29,7 @@ import {
   GENESIS_BLOCK,
   GENESIS_BLOCK_HEX,
   GENESIS_HASH,
+  grindNonce,
   hashFromHex,
   hashToHex,
   merklePath,
@@ -183,6 +184,36 @@ Deno.test("pow: compact bits, targets, work and difficulty as Bitcoin Core compu
   const high = new Uint8Array(32).fill(0xff);
   assert(!checkProofOfWork(high, 0x207fffff, POW_LIMIT));
   assert(!checkProofOfWork(low, 0x2100ffff, POW_LIMIT), "a target above the pow limit");
+});
+
+Deno.test("grindNonce: Core's GenerateBlock loop; solved only with a valid proof of work", () => {
+  const block = structuredClone(GENESIS_BLOCK);
+  const meets = () => checkProofOfWork(blockHash(block.header), block.header.bits, POW_LIMIT);
+  // A nonce that misses the regtest target.
+  while (meets()) block.header.nonce++;
+  const missing = block.header.nonce;
+  for (const left of [0n, -1n, -(2n ** 63n)]) {
+    const tries = { left };
+    assertEquals(grindNonce(block, tries), "exhausted", `tries ${left}`);
+    assertEquals([block.header.nonce, tries.left], [missing, left]);
+  }
+  const tries = { left: 2n ** 64n - 1n };
+  assertEquals(grindNonce(block, tries), "solved");
+  assert(meets());
+  assertEquals(tries.left, 2n ** 64n - 1n - BigInt(block.header.nonce - missing));
+  // Difficulty 1: out of reach in a few tries, whatever the count says.
+  block.header.bits = 0x1d00ffff;
+  block.header.nonce = 7;
+  for (const left of [5n, -1n]) {
+    const limited = { left };
+    assertEquals(grindNonce(block, limited), "exhausted");
+    assert(!meets());
+  }
+  assertEquals(block.header.nonce, 12);
+  // The last nonce is never tried: Core builds a new template instead.
+  block.header.nonce = 0xffffffff;
+  assertEquals(grindNonce(block, { left: 10n }), "skipped");
+  assertEquals(block.header.nonce, 0xffffffff);
 });
 
 Deno.test("hash: display hex is reversed; bad hex is refused in one line", () => {

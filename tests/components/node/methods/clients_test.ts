@@ -6,7 +6,10 @@
  *
  * @module
  */
-import Client from "bitcoin-core";
+// A test-only package kept out of deno.json's imports, so a fresh checkout that runs the node
+// or the cli never fetches it (and its build-script warning); pinned here, locked in deno.lock.
+// deno-lint-ignore no-import-prefix
+import Client from "npm:bitcoin-core@5.0.0";
 import { hex } from "@scure/base";
 import { assert, assertEquals } from "../../../assert.ts";
 import { startRealNode } from "../real_node.ts";

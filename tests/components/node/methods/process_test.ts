@@ -133,6 +133,50 @@ Deno.test("the mempool survives a clean restart (mempool.dat), and not with -per
   }
 });
 
+Deno.test("a damaged mempool.dat is logged as Core logs it and the node starts with an empty mempool", async () => {
+  const datadir = Deno.makeTempDirSync({ prefix: "node_mempool_" });
+  const file = `${datadir}/regtest/mempool.dat`;
+  const logFile = `${datadir}/regtest/debug.log`;
+  {
+    await using node = await startRealNode({ datadir });
+    const [hash] = await node.call("generatetoaddress", [101, ADDRESS]);
+    const block = await node.call("getblock", [hash, 2]);
+    const tx = signTx([{
+      outpoint: { txid: hashFromHex(block.tx[0].txid), index: 0 },
+      amount: 50_0000_0000n,
+      script: key.wpkh,
+      key,
+    }], [{ script: key.wpkh, amount: 49_9999_0000n }]);
+    await node.call("sendrawtransaction", [hex.encode(encodeTx(tx))]);
+    assertEquals(await node.stop(), 0);
+  }
+  const dump = Deno.readFileSync(file);
+  const eof = "Failed to deserialize mempool data on file: AutoFile::read: end of file: " +
+    "iostream error. Continuing anyway.";
+  // A real dump cut inside its transaction, a file shorter than the version, and one of
+  // an unknown version (which Core skips without a word).
+  const cases: [string, Uint8Array, string[]][] = [
+    ["cut at 100 bytes", dump.subarray(0, 100), [
+      "Loading 1 mempool transactions from file...",
+      eof,
+    ]],
+    ["7 bytes", dump.subarray(0, 7), [eof]],
+    ["garbage", new TextEncoder().encode("garbagegarbage\n"), []],
+  ];
+  for (const [name, bytes, lines] of cases) {
+    Deno.writeFileSync(file, bytes);
+    const logged = Deno.readTextFileSync(logFile).length;
+    await using node = await startRealNode({ datadir });
+    assertEquals(await node.call("getrawmempool"), [], name);
+    assertEquals(await node.stop(), 0, name);
+    const log = Deno.readTextFileSync(logFile).slice(logged);
+    const mempoolLines = log.split("\n").filter((line) =>
+      /mempool (data|file|transactions) (on|from)/.test(line)
+    ).map((line) => line.replace(/^\S+ /, ""));
+    assertEquals(mempoolLines, lines, name);
+  }
+});
+
 Deno.test("a second node on the same data directory refuses with bitcoind's message", async () => {
   await using first = await startRealNode();
   const argv = ["-regtest", `-datadir=${first.datadir}`, `-rpcport=${freePort()}`];
@@ -148,6 +192,70 @@ Deno.test("a second node on the same data directory refuses with bitcoind's mess
   );
   assertEquals(await first.call("getblockcount"), 0);
   assertEquals(await first.stop(), 0);
+});
+
+Deno.test("the RPC server's start: Core's Binding lines, and Core's stderr and log when it fails", async () => {
+  const logLines = (datadir: string) =>
+    Deno.readTextFileSync(`${datadir}/regtest/debug.log`).split("\n").map((line) =>
+      line.replace(/^\S+ /, "")
+    );
+  const port = freePort();
+  {
+    await using node = await startRealNode({ port });
+    assertEquals(await node.stop(), 0);
+    const binding = logLines(node.datadir).filter((line) => line.startsWith("Binding RPC"));
+    assertEquals(binding.slice(0, 2), [
+      `Binding RPC on address ::1 port ${port}`,
+      `Binding RPC on address 127.0.0.1 port ${port}`,
+    ]);
+  }
+  const run = async (argv: string[]) => {
+    const datadir = Deno.makeTempDirSync({ prefix: "node_rpcfail_" });
+    const all = [
+      "-regtest",
+      `-datadir=${datadir}`,
+      `-rpcport=${port}`,
+      "-printtoconsole=0",
+      ...argv,
+    ];
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", ...flagsFor(all), NODE_MAIN, ...all],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    return { code: output.code, stderr: new TextDecoder().decode(output.stderr), datadir };
+  };
+  const failed = "Error: Unable to start HTTP server. See debug log for details.\n";
+  // The port taken on both loopback addresses (::1 where the machine has it).
+  {
+    using _v4 = Deno.listen({ hostname: "127.0.0.1", port });
+    let v6: Deno.Listener | undefined;
+    try {
+      v6 = Deno.listen({ hostname: "::1", port });
+    } catch { /* no IPv6 loopback: the node cannot bind it either */ }
+    const taken = await run([]);
+    v6?.close();
+    assertEquals([taken.code, taken.stderr], [1, failed]);
+    const log = logLines(taken.datadir);
+    for (
+      const line of [
+        `Binding RPC on address ::1 port ${port} failed.`,
+        `Binding RPC on address 127.0.0.1 port ${port} failed.`,
+        "Unable to bind any endpoint for RPC server",
+        `[error] ${failed.slice("Error: ".length, -1)}`,
+      ]
+    ) {
+      assert(log.includes(line), `${line} in\n${log.join("\n")}`);
+    }
+  }
+  const subnet = "Invalid -rpcallowip subnet specification: zz. Valid values are a single IP " +
+    "(e.g. 1.2.3.4), a network/netmask (e.g. 1.2.3.4/255.255.255.0), a network/CIDR (e.g. " +
+    "1.2.3.4/24), all ipv4 (0.0.0.0/0), or all ipv6 (::/0). RFC4193 is allowed only if " +
+    "-cjdnsreachable=0.";
+  const allowIp = await run(["-rpcallowip=zz"]);
+  assertEquals([allowIp.code, allowIp.stderr], [1, `Error: ${subnet}\n${failed}`]);
+  assert(logLines(allowIp.datadir).includes(`[error] ${subnet}`));
 });
 
 Deno.test("echoipc: through a spawned process's Echo when the node may run Deno", async () => {

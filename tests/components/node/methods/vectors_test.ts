@@ -12,10 +12,19 @@ import { assert, assertEquals } from "../../../assert.ts";
 import { RpcCallError, startRealNode } from "../real_node.ts";
 import { signTx, TestKey, type Utxo } from "../chain/chain_helpers.ts";
 import {
+  blockHash,
+  blockMerkleRoot,
+  checkProofOfWork,
+  decodeBlock,
+  decodeHeader,
   decodeTx,
+  encodeBlock,
   encodeTx,
   hashFromHex,
+  hashToHex,
+  POW_LIMIT,
   scriptToAddress,
+  solveBlock,
   txid,
 } from "../../../../components/node/chain/mod.ts";
 
@@ -730,4 +739,101 @@ Deno.test("node RPC vectors: every method against a real node", async (t) => {
   });
 
   assertEquals(await node.stop(), 0);
+});
+
+Deno.test("node RPC: Core's edge cases, disk figures, file modes and UpdateTip lines", async (t) => {
+  await using node = await startRealNode();
+  const call = node.call;
+  const netDir = `${node.datadir}/regtest`;
+
+  await t.step("size_on_disk: bitcoind's blk and rev bytes; maxtries -1 mines", async () => {
+    // Genesis alone: its 285 bytes behind Core's 8-byte record header.
+    assertEquals((await call("getblockchaininfo")).size_on_disk, 293);
+    await call("generatetoaddress", [91, ADDRESS]);
+    // Core reads maxtries as an int and keeps it as a uint64: -1 is unlimited.
+    const unlimited: string[] = await call("generatetoaddress", [10, ADDRESS, -1]);
+    assertEquals(unlimited.length, 10);
+    assertEquals(await call("getbestblockhash"), unlimited[9]);
+    for (const hash of unlimited) {
+      const header = await call("getblockheader", [hash, false]);
+      assert(checkProofOfWork(blockHash(decodeHeader(hex.decode(header))), 0x207fffff, POW_LIMIT));
+    }
+    // bitcoind v30 at height 101 after generatetoaddress to a P2WPKH address (reference §5).
+    assertEquals((await call("getblockchaininfo")).size_on_disk, 30375);
+    const utxo = await call("gettxoutsetinfo");
+    assert(utxo.disk_size > 0 && utxo.disk_size % 4096 === 0, `${utxo.disk_size}`);
+    assertEquals(await call("generatetoaddress", [1, ADDRESS, 0]), []);
+  });
+
+  await t.step("submitblock ignores bytes after the block, as DecodeHexBlk does", async () => {
+    const block = await call("generateblock", [ADDRESS, [], false]);
+    assertEquals(await call("submitblock", [block.hex + "00"]), null);
+    assertEquals(await call("getbestblockhash"), block.hash);
+    assertEquals(await call("submitblock", [block.hex + "ffff"]), "duplicate");
+  });
+
+  await t.step("invalidateblock of genesis: null, and nothing changes", async () => {
+    const tips = await call("getchaintips");
+    assertEquals(await call("invalidateblock", [GENESIS]), null);
+    assertEquals(await call("getchaintips"), tips);
+    assertEquals(await call("getblockcount"), 102);
+  });
+
+  await t.step("getblock of a headers-only block: Core's GetBlockChecked message", async () => {
+    const { hex: blockHex } = await call("generateblock", [ADDRESS, [], false]);
+    const block = decodeBlock(hex.decode(blockHex));
+    block.txs[0].outputs[1].script[6] ^= 1; // the witness commitment's first byte
+    block.header.merkleRoot = blockMerkleRoot(block).root;
+    assert(solveBlock(block));
+    const hash = hashToHex(blockHash(block.header));
+    assertEquals(
+      await call("submitblock", [hex.encode(encodeBlock(block))]),
+      "bad-witness-merkle-match",
+    );
+    const tips: { hash: string; status: string }[] = await call("getchaintips");
+    assertEquals(tips.find((tip) => tip.hash === hash)?.status, "headers-only");
+    for (const verbosity of [0, 1, 2]) {
+      await rejects(
+        call("getblock", [hash, verbosity]),
+        -1,
+        "Block not available (not fully downloaded)",
+      );
+    }
+    assertEquals((await call("getblockheader", [hash])).hash, hash);
+  });
+
+  await t.step("UpdateTip is logged for every block connected and disconnected", async () => {
+    const logFile = `${netDir}/debug.log`;
+    const before = Deno.readTextFileSync(logFile).length;
+    const from = await call("getblockhash", [99]);
+    assertEquals(await call("invalidateblock", [from]), null);
+    assertEquals(await call("reconsiderblock", [from]), null);
+    assertEquals(await call("getblockcount"), 102);
+    // The calls are answered after their chain changes, so their lines are written by now.
+    const lines = Deno.readTextFileSync(logFile).slice(before).split("\n")
+      .filter((line) => line.includes(" UpdateTip: ")).map((line) => line.replace(/^\S+ /, ""));
+    // Disconnecting 102..99 leaves tips 101..98; connecting brings 99..102 back.
+    const heights = [101, 100, 99, 98, 99, 100, 101, 102];
+    const expected = [];
+    for (const height of heights) {
+      const hash = await call("getblockhash", [height]);
+      const { time } = await call("getblockheader", [hash]);
+      const date = new Date(time * 1000).toISOString().slice(0, 19);
+      const log2Work = (Math.log(2 * (height + 1)) / Math.log(2)).toFixed(6);
+      expected.push(
+        `UpdateTip: new best=${hash} height=${height} version=0x20000000 log2_work=${log2Work} ` +
+          `tx=${height + 1} date='${date}Z' progress=1.000000 cache=0.0MiB(0txo)`,
+      );
+    }
+    assertEquals(lines, expected);
+  });
+
+  await t.step("the database, its WAL and SHM, and mempool.dat are the owner's only", async () => {
+    const mode = (name: string) => (Deno.statSync(`${netDir}/${name}`).mode! & 0o777).toString(8);
+    for (const name of ["chainstate.sqlite", "chainstate.sqlite-wal", "chainstate.sqlite-shm"]) {
+      assertEquals(mode(name), "600", name);
+    }
+    assertEquals(await node.stop(), 0);
+    assertEquals(mode("mempool.dat"), "600");
+  });
 });

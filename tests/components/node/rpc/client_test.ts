@@ -2,7 +2,10 @@
  * Existing clients work unchanged: the exact bytes bitcoin-cli sends (and the
  * exact reply, reference §1), and the npm `bitcoin-core` client.
  */
-import Client from "bitcoin-core";
+// A test-only package kept out of deno.json's imports, so a fresh checkout that runs the node
+// or the cli never fetches it (and its build-script warning); pinned here, locked in deno.lock.
+// deno-lint-ignore no-import-prefix
+import Client from "npm:bitcoin-core@5.0.0";
 import { assert, assertEquals } from "../../../assert.ts";
 import { defineMethod } from "../../../../components/node/rpc/methods.ts";
 import { DATE, exchange, RawConnection, startServer } from "./raw_http.ts";

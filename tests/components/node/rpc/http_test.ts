@@ -327,3 +327,36 @@ Deno.test("default binding: 127.0.0.1 and, where the machine has it, ::1", async
     assertEquals((await c.response()).status, 200);
   }
 });
+
+Deno.test("replies nobody reads are bounded: over the budget the connection with the most unread is dropped", async () => {
+  const MIB = 1024 * 1024;
+  // Each reply (16 MiB) is larger than what loopback socket buffers take, so
+  // a client that never reads keeps its reply held by the server.
+  await using s = await startServer({ replyBudgetBytes: 24 * MIB });
+  const text = "a".repeat(16 * MIB);
+  const request = cliRequest(JSON.stringify({ method: "echo", params: [text], id: 1 }), s.auth);
+  using first = await RawConnection.open(s.port);
+  await first.send(request);
+  await waitFor(
+    () => s.server.replyBytesHeld > 0,
+    "the first reply to be held for its client",
+  );
+  using second = await RawConnection.open(s.port);
+  await second.send(request);
+  // The second reply takes the total over the budget: the first connection goes.
+  const deadline = setTimeout(() => first.conn.close(), 20_000);
+  assert(await first.closedByServer(), "the first client is dropped");
+  clearTimeout(deadline);
+  assert(first.text().length < text.length, "without its whole reply");
+  assert(
+    s.logs.some((line) => line.includes("replies waiting for their clients passed")),
+    "and the log says why",
+  );
+  // The second client still gets its whole reply, and others are served.
+  const reply = await second.response();
+  assertEquals(reply.status, 200);
+  assertEquals(JSON.parse(reply.body).result, [text]);
+  const r = await exchange(s.port, cliRequest('{"method":"getblockcount","id":1}', s.auth));
+  assertEquals(r.body, '{"result":1,"error":null,"id":1}\n');
+  assertEquals(s.server.replyBytesHeld, 0);
+});

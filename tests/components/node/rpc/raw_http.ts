@@ -5,7 +5,12 @@
  *
  * @module
  */
-import { RpcServer, type RpcServerOptions } from "../../../../components/node/rpc/server.ts";
+import {
+  HTTP_SERVER_FAILED,
+  RpcServer,
+  type RpcServerOptions,
+} from "../../../../components/node/rpc/server.ts";
+import { assertRejects } from "../../../assert.ts";
 import { Latch, stubMethods } from "./stub_methods.ts";
 
 const encoder = new TextEncoder();
@@ -217,6 +222,22 @@ export async function startServer(options: Partial<RpcServerOptions> = {}): Prom
       await Deno.remove(datadir, { recursive: true });
     },
   };
+}
+
+/**
+ * Starts a server that must fail to start: checks that `start` throws
+ * Core's init message, and returns the server's log, which says why.
+ */
+export async function failedStartLog(options: Partial<RpcServerOptions>): Promise<string[]> {
+  const datadir = await Deno.makeTempDir({ prefix: "rpc_test_" });
+  const logs: string[] = [];
+  try {
+    const server = new RpcServer({ datadir, port: 0, log: (line) => logs.push(line), ...options });
+    await assertRejects(() => server.start(), Error, HTTP_SERVER_FAILED);
+    return logs;
+  } finally {
+    await Deno.remove(datadir, { recursive: true });
+  }
 }
 
 /** Polls `condition` until true, failing after a generous deadline (no timing assertion). */

@@ -1,0 +1,35 @@
+/**
+ * The published entry points can be imported by code holding no permission
+ * at all: importing one reads, writes or asks nothing (no import-time side
+ * effects), which a sandboxed component relies on.
+ *
+ * @module
+ */
+import { assertEquals } from "./assert.ts";
+
+const root = new URL("../", import.meta.url);
+
+/** Every module `deno.json` publishes. */
+function publishedModules(): string[] {
+  const { exports } = JSON.parse(Deno.readTextFileSync(new URL("deno.json", root)));
+  return typeof exports === "string" ? [exports] : Object.values(exports as Record<string, string>);
+}
+
+Deno.test("every published entry point imports with no permission granted", async () => {
+  const importer = await Deno.makeTempFile({ suffix: ".ts" });
+  for (const module of publishedModules()) {
+    const href = new URL(module, root).href;
+    await Deno.writeTextFile(importer, `await import(${JSON.stringify(href)});\n`);
+    // `deno run` without flags grants nothing (`deno eval` would grant everything).
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", importer],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assertEquals(
+      { module, code, stderr: new TextDecoder().decode(stderr) },
+      { module, code: 0, stderr: "" },
+    );
+  }
+  await Deno.remove(importer);
+});
