@@ -76,7 +76,7 @@ export {
   PeerLimitError,
   type TransportLimits,
 } from "./runtime/transport.ts";
-export { type FrameLimits, FramingError } from "./runtime/framing.ts";
+export { type FrameLimits, FrameView, FramingError } from "./runtime/framing.ts";
 export { MessageValidationError, type ReadLimits } from "./runtime/validate.ts";
 export {
   capabilityOf,

@@ -92,18 +92,23 @@ export class StructRef {
 
 /** Where a list of structs is in a frame. */
 export class ListRef {
+  /** Segment index. */
   seg = 0;
   /** Byte offset of element 0. */
   start = 0;
+  /** Elements in the list. */
   length = 0;
   /** Bytes from one element to the next. */
   stride = 0;
+  /** Bytes in each element's data section. */
   dataBytes = 0;
+  /** Pointers in each element's pointer section. */
   ptrCount = 0;
 }
 
 /** A received envelope that breaks the schema (C++'s wording). */
 export class EnvelopeError extends Error {
+  /** The error's name. */
   override name = "EnvelopeError";
 }
 
@@ -230,24 +235,28 @@ export class EnvelopeReader {
     return utf8.decode(bytes.subarray(0, length - 1));
   }
 
+  /** An 8-bit unsigned field at `byte` of the data section (0 past its end). */
   u8(s: StructRef, byte: number): number {
     return byte + 1 <= s.dataBytes
       ? this.#views[s.seg].getUint8(this.#offsets[s.seg] + s.data + byte)
       : 0;
   }
 
+  /** A 16-bit unsigned field at `byte` of the data section (0 past its end). */
   u16(s: StructRef, byte: number): number {
     return byte + 2 <= s.dataBytes
       ? this.#views[s.seg].getUint16(this.#offsets[s.seg] + s.data + byte, true)
       : 0;
   }
 
+  /** A 32-bit unsigned field at `byte` of the data section (0 past its end). */
   u32(s: StructRef, byte: number): number {
     return byte + 4 <= s.dataBytes
       ? this.#views[s.seg].getUint32(this.#offsets[s.seg] + s.data + byte, true)
       : 0;
   }
 
+  /** A 64-bit unsigned field at `byte` of the data section (0 past its end). */
   u64(s: StructRef, byte: number): bigint {
     return byte + 8 <= s.dataBytes
       ? this.#views[s.seg].getBigUint64(this.#offsets[s.seg] + s.data + byte, true)
@@ -325,6 +334,7 @@ export class WordBuffer implements WordSpace {
   /** Bytes used. */
   used = 0;
 
+  /** A buffer with room for `words` words to start with. */
   constructor(words: number) {
     this.#buffer = new ArrayBuffer(words * 8);
     this.view = new DataView(this.#buffer);
