@@ -2,7 +2,8 @@
  * RPC benchmarks: prints `BENCH <name> <value> <unit>` per figure and
  * `RATIO <name> <x>` comparisons (ours divided by the reference).
  *
- * (a) raw Deno UNIX-socket 64-byte ping-pong, and 1 MiB messages echoed
+ * (a) raw Deno UNIX-socket 64-byte ping-pong (also with a read always
+ * pending, as an RPC connection keeps one), and 1 MiB messages echoed
  * whole in our framing; (b) our RPC Deno ↔ Deno, tiny call, sequential,
  * with the CPU time each side spends per call; (c) the same with 64 calls
  * in flight; (d) a call carrying 1 MiB of Data each way; (e) C++ ↔ C++ with
@@ -85,6 +86,40 @@ async function rawPingPong(): Promise<number> {
   return report("raw_pingpong_rtt_us", 1e6 / measured.perSecond, "us");
 }
 
+/**
+ * 64-byte round trips with a read always pending, as an RPC connection
+ * keeps one (it must hear the peer at any time): the floor for a Deno
+ * engine's round trip, where {@linkcode rawPingPong} reads only after writing.
+ */
+async function rawDuplexPingPong(): Promise<number> {
+  const { path, server } = await startRawEcho([]);
+  await using _server = server;
+  const conn = await Deno.connect({ transport: "unix", path });
+  const out = new Uint8Array(64).fill(7);
+  const back = new Uint8Array(64 * 1024);
+  let received = 0;
+  const waiter: { arrived: (() => void) | null } = { arrived: null };
+  const reading = (async () => {
+    for (;;) {
+      const n = await conn.read(back).catch(() => null);
+      if (n === null) return;
+      received += n;
+      if (received >= out.byteLength) {
+        received -= out.byteLength;
+        waiter.arrived?.();
+      }
+    }
+  })();
+  const perSecond = await rate(async () => {
+    const echoed = new Promise<void>((resolve) => waiter.arrived = resolve);
+    await conn.write(out);
+    await echoed;
+  });
+  conn.close(); // ends the pending read
+  await reading;
+  return report("raw_duplex_pingpong_rtt_us", 1e6 / perSecond, "us");
+}
+
 /** Bytes/s of 1 MiB messages echoed whole by a Deno server, in our framing, one at a time. */
 async function rawSocketThroughput(): Promise<number> {
   const { path, server } = await startRawEcho(["--frames"]);
@@ -157,6 +192,7 @@ async function cppFigures(binary: string): Promise<RpcFigures> {
 
 if (import.meta.main) {
   const rawRtt = await rawPingPong();
+  const duplexRtt = await rawDuplexPingPong();
   const rawBytes = await rawSocketThroughput();
   const denoPath = tempSocketPath("tester");
   let ours: RpcFigures;
@@ -165,6 +201,7 @@ if (import.meta.main) {
     ours = await rpcFigures("rpc", denoPath, server.child.pid);
   }
   console.log(`RATIO rpc_seq_vs_raw ${((1e6 / ours.seq) / rawRtt).toFixed(2)}`);
+  console.log(`RATIO rpc_seq_vs_raw_duplex ${((1e6 / ours.seq) / duplexRtt).toFixed(2)}`);
   console.log(`RATIO blob_vs_socket ${(ours.blob / rawBytes).toFixed(2)}`);
   const binary = await cppPeerPath();
   if (binary === null) {

@@ -1,7 +1,9 @@
 /**
  * capnp-es message plumbing shared by the engine: wrapping received frames
- * without copying, framing outgoing messages, the capability table that
- * rides on each message, and pointer paths into results.
+ * (their segments taken over), Call and Return messages whose envelope the
+ * hand-written codec (`envelope.ts`) lays out and capnp-es fills with the
+ * application's content, the capability table that rides on each message,
+ * and pointer paths into results.
  *
  * @module
  */
