@@ -23,6 +23,7 @@ const BENCHMARKS = [
   "mempool_bench.ts", // mempool acceptance in-process
   "mining_ipc_bench.ts", // Bitcoin Core's Mining interface over IPC
   "hostile_bench.ts", // server memory under a peer that never reads
+  "gui_bench.ts", // deno task gui to first paint in Chromium; block to screen
 ];
 
 /** Ratios of figures printed by different benchmarks: name, ours, reference. */

@@ -3,12 +3,26 @@
  * through the spawn contract under a {@linkcode Supervisor}.
  *
  * ```text
- * deno task start      [options] [node options]   the regtest node (same as spawn-node)
+ * deno task start      [options] [node options]   the regtest node and the gui (same as gui)
  * deno task spawn-node [options] [node options]   the regtest node under the supervisor: waits for
  *                                                  its JSON-RPC, calls its IPC Init, prints the RPC
  *                                                  address and a bitcoin-cli line; runs until
  *                                                  SIGINT or SIGTERM
- * deno task spawn-wallet | spawn-gui               refused until the wallet and gui are rewritten
+ * deno task spawn-node [options] -wallet=<name>... the node, and the wallet process attached to it
+ *                                                  (its own sandbox: its data directory and the
+ *                                                  node's socket), loading each -wallet (created when
+ *                                                  missing); `deno task cli -rpcwallet=<name> …`
+ * deno task gui        [options] [node options] [-guiport=N]
+ *                                                  the node, then the gui attached to it, each in
+ *                                                  its sandbox; prints the gui's URL (with its
+ *                                                  session token); the node's and gui's -debug=ipc
+ *                                                  lines feed the gui's IPC page
+ * deno task gui -ipcconnect=unix[:path] [-datadir=D] [-guiport=N]
+ *                                                  the gui alone, attached to a node started
+ *                                                  elsewhere (`unix` is D/regtest/node.sock, D
+ *                                                  ~/.bitcoin by default); the node keeps running
+ *                                                  when the gui stops
+ * deno task spawn-wallet                           refused: the wallet comes with spawn-node -wallet
  * deno task audit      [--state=DIR]              per component, what it tried outside its grants
  *
  * options: --state=DIR (default .capdeno in the project), --hardened (bubblewrap), --once (stop
@@ -27,16 +41,36 @@
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
-import { applyGrants, loadComponent, parseGrant } from "../sandbox/manifest.ts";
-import { projectRoot, unsearchableAncestor } from "../sandbox/contract.ts";
-import { type Supervised, Supervisor } from "../sandbox/supervisor.ts";
+import {
+  applyGrants,
+  formatAudit,
+  loadComponent,
+  parseGrant,
+  projectRoot,
+  summarizeAudit,
+  type Supervised,
+  Supervisor,
+  unsearchableAncestor,
+} from "../host.ts";
 import { ArgsError } from "./node/args.ts";
 import { StartupError } from "./node/options.ts";
-import { formatAudit, summarizeAudit } from "../sandbox/audit.ts";
-import { checkIpc, cliOptions, planNode, rpcAccess, waitForRpc } from "./node/sandboxed.ts";
+import {
+  callRpc,
+  checkIpc,
+  cliOptions,
+  planNode,
+  type RpcAccess,
+  rpcAccess,
+  waitForRpc,
+} from "./node/sandboxed.ts";
+import { supervisedApplication } from "./supervision.ts";
+import { planGui, startGui } from "./gui/spawned.ts";
 
-const USAGE = "usage: launch.ts <spawn node | audit> [--state=DIR] [--hardened] [--once] " +
+const USAGE = "usage: launch.ts <spawn node | gui | audit> [--state=DIR] [--hardened] [--once] " +
   "[--grant node:kind=value]... [node options]";
+
+/** Options for the gui, not the node. */
+const GUI_OPTION = /^--?(guiport|noipctoken)(=|$)/;
 
 /** What the command line asks for. */
 interface Flags {
@@ -151,8 +185,14 @@ function interruption(): { signal: Promise<string>; [Symbol.dispose](): void } {
  * `spawn node`: the node under the supervisor until a signal, its failure,
  * or at once with `--once`; resolves with the exit status.
  */
-async function spawnNode(flags: Flags): Promise<number> {
+async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   using interrupted = interruption();
+  const guiArgs = flags.node.filter((arg) => GUI_OPTION.test(arg));
+  if (!withGui && guiArgs.length > 0) throw new Error(`${guiArgs[0]}: an option of the gui`);
+  const userAsked = flags.node.some((arg) => /^--?debug=(ipc|1|all)$/.test(arg));
+  const nodeArgs = flags.node.filter((arg) => !GUI_OPTION.test(arg));
+  // The gui's IPC page reads the node's -debug=ipc lines from its console.
+  if (withGui) nodeArgs.push("-debug=ipc", "-printtoconsole");
   const loaded = await loadComponent(join(projectRoot(), "components", "node"));
   const [manifest] = applyGrants([loaded.manifest], flags.grant.map((g) => parseGrant(g)));
   const { dir: stateDir, note } = stateDirectory(flags.state);
@@ -161,19 +201,20 @@ async function spawnNode(flags: Flags): Promise<number> {
     Deno.mkdirSync(SHARED_STATE, { recursive: true, mode: 0o711 });
   }
   Deno.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const planned = planNode({ ...loaded, manifest }, Deno.realPathSync(stateDir), flags.node);
+  const planned = planNode({ ...loaded, manifest }, Deno.realPathSync(stateDir), nodeArgs);
   if (planned.kind === "print") {
     await Deno.stdout.write(new TextEncoder().encode(planned.text));
     return 0;
   }
   const { plan } = planned;
-  await using supervisor = new Supervisor({
+  await using launcher = supervisedApplication({
     stateDir,
     hardened: flags.hardened,
-    report: (line) => console.log(`[supervisor] ${line}`),
-    output: (line) => console.error(`[node] ${line}`),
+    printIpcLines: userAsked,
   });
+  const { supervisor } = launcher;
   const node = await supervisor.start(Init, plan.component, { args: plan.args });
+  launcher.service.add(plan.component.manifest, node);
   const access = rpcAccess(plan);
   const rpcLine = access === null
     ? "node: JSON-RPC is off (-server=0)"
@@ -193,9 +234,125 @@ async function spawnNode(flags: Flags): Promise<number> {
     const words = ["task", "cli", ...cliOptions(plan, access), "getblockchaininfo"];
     console.log(`try: ${denoInvocation()} ${words.map(shellWord).join(" ")}`);
   }
+  if (plan.options.wallets.length > 0) {
+    if (access === null) throw new Error("-wallet needs the node's JSON-RPC (-server=0 was given)");
+    await spawnWallets(supervisor, node, access, flags.node, plan.options.wallets);
+  }
+  if (withGui) {
+    const gui = planGui(await loadComponent(join(projectRoot(), "components", "gui")), [
+      ...guiArgs,
+      "-debug=ipc",
+    ]);
+    const running = await startGui(supervisor, gui, node, launcher.service);
+    launcher.service.add(gui.component.manifest, running.supervised);
+    console.log(`gui: ${running.url}`);
+  }
   if (flags.once) return 0;
-  console.log("node: running; Ctrl-C stops it");
+  console.log(
+    `${withGui ? "node and gui" : "node"}: running; Ctrl-C stops ${withGui ? "them" : "it"}`,
+  );
   return await finished(node, interrupted.signal);
+}
+
+/** The node options the wallet process reads too (bitcoind's wallet options). */
+const WALLET_OPTIONS = /^--?(wallet|fallbackfee)=/;
+
+/**
+ * Starts the wallet process under the supervisor, attached to the node's
+ * socket (a one-time token per run), with the user's `-wallet` and
+ * `-fallbackfee`; resolves once the node's JSON-RPC lists every wallet.
+ */
+async function spawnWallets(
+  supervisor: Supervisor,
+  node: Supervised<Init>,
+  access: RpcAccess,
+  nodeArgs: readonly string[],
+  names: readonly string[],
+): Promise<void> {
+  const component = await loadComponent(join(projectRoot(), "components", "wallet"));
+  const wallet = await supervisor.start(Init, component, {
+    args: nodeArgs.filter((arg) => WALLET_OPTIONS.test(arg)),
+    connectTo: node,
+  });
+  let failure: Error | null = null;
+  wallet.failed.then((error) => failure = error);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (failure !== null) throw failure;
+    const loaded = await callRpc(access, "listwallets") as string[];
+    if (names.every((name) => loaded.includes(name))) break;
+    if (Date.now() > deadline) {
+      throw new Error(`the wallet process did not load ${names.join(", ")} within 60 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  console.log(
+    `wallet: ${names.join(", ")} loaded (data directory ${wallet.instance?.paths.dataDir})`,
+  );
+}
+
+/**
+ * `gui -ipcconnect=…`: the gui alone under the supervisor, attached to a
+ * node started elsewhere, until a signal or the gui's failure.
+ */
+async function attachGui(flags: Flags, address: string): Promise<number> {
+  using interrupted = interruption();
+  const datadir = flags.node.map((arg) => /^--?datadir=(.+)$/.exec(arg)?.[1]).findLast((d) => d);
+  const unknown = flags.node.find((arg) =>
+    !GUI_OPTION.test(arg) && !/^--?(datadir|ipcconnect|debug)=/.test(arg)
+  );
+  if (unknown !== undefined) throw new Error(`${unknown}: not an option of an attached gui`);
+  const base = resolve(
+    Deno.env.get("INIT_CWD") ?? Deno.cwd(),
+    datadir ?? join(Deno.env.get("HOME") ?? "/", ".bitcoin"),
+  );
+  const socket = address === "unix"
+    ? join(base, "regtest", "node.sock")
+    : /^unix:(.+)$/.exec(address)?.[1];
+  if (socket === undefined) {
+    throw new Error(`-ipcconnect=${address}: expected unix or unix:<path>`);
+  }
+  const path = resolve(base, socket);
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    throw new Error(
+      `-ipcconnect=${address}: no node listens at ${path} (${(error as Error).message})`,
+    );
+  }
+  if (!info.isSocket) throw new Error(`-ipcconnect=${address}: ${path} is not a socket`);
+  if (Deno.uid() === 0 && (info.mode! & 0o006) !== 0o006) {
+    throw new Error(
+      `-ipcconnect=${address}: under root the gui runs as a user of its own, which may not ` +
+        `connect to ${path} (mode ${(info.mode! & 0o777).toString(8)}); run the node and the ` +
+        "gui as one non-root user, or let the gui's user reach the socket",
+    );
+  }
+  const { dir: stateDir } = stateDirectory(flags.state);
+  Deno.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const userAsked = flags.node.some((arg) => /^--?debug=(ipc|1|all)$/.test(arg));
+  await using launcher = supervisedApplication({
+    stateDir,
+    hardened: flags.hardened,
+    printIpcLines: userAsked,
+  });
+  launcher.service.addAttached("node");
+  const gui = planGui(await loadComponent(join(projectRoot(), "components", "gui")), [
+    ...flags.node.filter((arg) => GUI_OPTION.test(arg)),
+    "-noipctoken",
+    "-debug=ipc",
+  ]);
+  const running = await startGui(launcher.supervisor, gui, { socket: path }, launcher.service);
+  launcher.service.add(gui.component.manifest, running.supervised);
+  console.log(`gui: attached to the node at unix:${path}`);
+  console.log(`gui: ${running.url}`);
+  if (flags.once) return 0;
+  console.log("gui: running; Ctrl-C stops it (the node keeps running)");
+  const ended = await Promise.race([interrupted.signal, running.supervised.failed]);
+  if (typeof ended === "string") return 0;
+  console.error(`launch: ${ended.message}`);
+  return 1;
 }
 
 /** Waits for a signal (then stops the node) or the node's end; the exit status. */
@@ -210,10 +367,8 @@ async function finished(node: Supervised<Init>, signal: Promise<string>): Promis
 }
 
 const REWRITE = {
-  wallet: "the toy wallet calls the former toy node's NodeInit, which the real node does not serve",
-  gui:
-    "the toy gui reads the former toy node's Chain and the toy wallet, which the real node does " +
-    "not serve",
+  wallet: "attaching a wallet to a running node is not written yet; `deno task spawn-node " +
+    "-wallet=<name>` starts the node with its wallet process",
 } as const;
 
 if (import.meta.main) {
@@ -221,7 +376,14 @@ if (import.meta.main) {
     const flags = parseFlags(Deno.args);
     const [command, target] = flags.positionals;
     if (command === "spawn" && target === "node") Deno.exit(await spawnNode(flags));
-    if (command === "spawn" && (target === "wallet" || target === "gui")) {
+    if (command === "gui" || (command === "spawn" && target === "gui")) {
+      const attach = flags.node.map((arg) => /^--?ipcconnect=(.*)$/.exec(arg)?.[1])
+        .findLast((value) => value !== undefined);
+      Deno.exit(
+        attach === undefined ? await spawnNode(flags, true) : await attachGui(flags, attach),
+      );
+    }
+    if (command === "spawn" && target === "wallet") {
       throw new Error(
         `spawn-${target} returns with the ${target} rewrite: ${REWRITE[target]}; ` +
           "`deno task spawn-node` starts the node",

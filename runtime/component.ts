@@ -5,14 +5,15 @@
  * capabilities an implementation was handed.
  *
  * @example
- * ```ts ignore
- * if (import.meta.main) {
- *   await runComponent(NodeInit, "node", (datadir) => nodeInit(ToyChain.open(datadir)));
- * }
+ * ```ts
+ * import { datadirOf } from "./component.ts";
+ * // A component's entry point is `await runComponent(NotesInit, "notes", (datadir) => …)`
+ * // (examples/notes/main.ts); the data directory comes from its arguments:
+ * if (datadirOf(["-datadir=/var/lib/notes"]) !== "/var/lib/notes") throw new Error("-datadir");
  * ```
  * @module
  */
-import type { InterfaceDescriptor } from "../schemas/descriptor.ts";
+import type { InterfaceDescriptor } from "./schema/descriptor.ts";
 import { IpcLog } from "./log.ts";
 import { lifeline, wantsLifeline } from "./process/lifeline.ts";
 import { ipcFdOf, listen, parseIpcArgs, serve } from "./process/process.ts";
@@ -87,8 +88,14 @@ function bindAddresses(args: readonly string[]): string[] {
  * process with exit code 1.
  *
  * @example
- * ```ts ignore
- * if (import.meta.main) await serveComponent(FooInit, "foo", fooInit());
+ * ```ts
+ * import { denoCommand, spawn } from "./process/process.ts";
+ * import { FooInit } from "../schemas/gen/conformance.mp.ts";
+ * // examples/foo/main.ts is `await serveComponent(FooInit, "foo", fooInit())`:
+ * const entry = new URL("../examples/foo/main.ts", import.meta.url);
+ * await using child = await spawn(FooInit, denoCommand(entry, { permissions: ["--deny-net"] }));
+ * await using foo = (await child.init.makeFoo())!;
+ * if (await foo.add(1, 1) !== 2) throw new Error("served to its parent");
  * ```
  */
 export async function serveComponent<T>(
@@ -150,11 +157,7 @@ export function readFileIfExists(path: string): string | null {
 
 /**
  * Drops a reference an implementation kept (a `dup()` of a capability
- * parameter) or made for itself: a proxy is released without calling `destroy`, which
- * would end the object for every other holder too; a local object is
- * disposed when it is disposable, and left alone otherwise.
+ * parameter) or made for itself, without ending the object for its other
+ * holders (see `proxy/ownership.ts`).
  */
-export function release(value: unknown): void {
-  const disposable = value as Partial<Disposable> | null | undefined;
-  if (typeof disposable?.[Symbol.dispose] === "function") disposable[Symbol.dispose]!();
-}
+export { release } from "./proxy/ownership.ts";

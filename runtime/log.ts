@@ -12,7 +12,7 @@
  * const lines: string[] = [];
  * const log = new IpcLog({ level: "debug", sink: (line) => lines.push(line) });
  * if (log.debug) log.write("IPC server recv request  #1 Foo.add$Params");
- * console.assert(lines.length === 1);
+ * if (lines.length !== 1) throw new Error(`one line expected, got ${lines.length}`);
  * ```
  * @module
  */
@@ -24,6 +24,7 @@ const ORDER: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, off: 3 };
 
 /** Where log lines go and how much is logged. */
 export interface IpcLogOptions {
+  /** How much is logged (`info` by default). */
   level?: LogLevel;
   /** Receives each finished line; stderr by default. */
   sink?: (line: string) => void;
@@ -46,6 +47,7 @@ export class IpcLog {
   readonly #sink: (line: string) => void;
   #requests = 0;
 
+  /** A log at `options.level`, writing to `options.sink`. */
   constructor(options: IpcLogOptions = {}) {
     const level = ORDER[options.level ?? "info"];
     this.trace = level <= ORDER.trace;
@@ -71,8 +73,8 @@ export class IpcLog {
    * @example
    * ```ts
    * import { IpcLog } from "./log.ts";
-   * console.assert(IpcLog.fromArgs(["-debug=ipc"]).debug);
-   * console.assert(!IpcLog.fromArgs([]).debug);
+   * if (!IpcLog.fromArgs(["-debug=ipc"]).debug) throw new Error("-debug=ipc logs calls");
+   * if (IpcLog.fromArgs([]).debug) throw new Error("no -debug, no call lines");
    * ```
    */
   static fromArgs(args: readonly string[], sink?: (line: string) => void): IpcLog {
@@ -95,7 +97,7 @@ export const MAX_DUMP_CHARS = 200;
  * @example
  * ```ts
  * import { escapeDump } from "./log.ts";
- * console.assert(escapeDump("a\nb") === "a\\0ab");
+ * if (escapeDump("a\nb") !== "a\\0ab") throw new Error("a newline is escaped as \\0a");
  * ```
  */
 export function escapeDump(text: string, max: number = MAX_DUMP_CHARS): string {

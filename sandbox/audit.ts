@@ -44,7 +44,9 @@ export interface AuditEntry {
 
 /** Attempts of one component outside its grants, counted. */
 export interface AuditSummary {
+  /** The component's name. */
   component: string;
+  /** Runs whose audit logs were read. */
   runs: number;
   /** Checks logged. */
   checks: number;

@@ -46,14 +46,23 @@
  *   socket.
  *
  * @example
- * ```ts ignore
- * const foo = await loadComponent("examples/foo");
- * await using child = await spawnComponent(FooInit, foo, { stateDir: "/var/lib/app" });
+ * ```ts
+ * import { projectRoot, spawnComponent } from "./contract.ts";
+ * import { loadComponent } from "./manifest.ts";
+ * import { FooInit } from "../schemas/gen/conformance.mp.ts";
+ * const stateDir = await Deno.makeTempDir();
+ * const foo = await loadComponent(`${projectRoot()}/examples/foo`);
+ * {
+ *   await using child = await spawnComponent(FooInit, foo, { stateDir });
+ *   await using remote = (await child.init.makeFoo())!;
+ *   if (await remote.add(2, 3) !== 5) throw new Error("called across the sandbox");
+ * }
+ * await Deno.remove(stateDir, { recursive: true });
  * ```
  * @module
  */
 import { dirname, join } from "node:path";
-import type { InterfaceDescriptor } from "../schemas/descriptor.ts";
+import type { InterfaceDescriptor } from "../runtime/schema/descriptor.ts";
 import {
   type ChildCommand,
   denoCommand,
@@ -64,7 +73,7 @@ import {
 import { type ExitReason, exitReason, rlimitArgs, watchUsage } from "./limits.ts";
 import { bwrapArgs, bwrapPath } from "./hardened.ts";
 import type { Component } from "./manifest.ts";
-import { prepareCode, runtimeImportMap } from "./provenance.ts";
+import { type CodePolicy, prepareCode, runtimeImportMap } from "./provenance.ts";
 import {
   AUDIT_SUFFIX,
   captureAudit,
@@ -86,6 +95,9 @@ import { connectorSocket, lockListenSocket, prepareListenDirectory } from "./soc
 
 let projectRootPath: string | undefined;
 
+/** The published component entry point, relative to the project root: components import the runtime through it. */
+export const COMPONENT_ENTRY = "component.ts";
+
 /**
  * The project root, where runtime/, schemas/ and deno.json live (its real
  * path, resolved on first use so that importing this module reads nothing).
@@ -105,6 +117,7 @@ export function projectRoot(): string {
  * the data directory, a disk image that will not mount, no bwrap.
  */
 export class SandboxError extends Error {
+  /** Always `"SandboxError"`. */
   override name = "SandboxError";
 }
 
@@ -144,15 +157,60 @@ export interface CommandOptions {
   identity?: Identity;
 }
 
+/** Where everything lives under a state directory (see {@linkcode stateLayout}). */
+export interface StateLayout {
+  /** Bundles of checked component code. */
+  code: string;
+  /** A component's run caches (its `DENO_DIR`). */
+  caches: (name: string) => string;
+  /** A component's data directory. */
+  data: (name: string) => string;
+  /** A component's disk image (under root). */
+  disk: (name: string) => string;
+  /** The link a component is granted its data directory through. */
+  view: (name: string) => string;
+  /** Held for a component's run (`lockRun`); a file kept between runs. */
+  lock: (name: string) => string;
+  /** Run logs and audit logs. */
+  logs: string;
+  /** Run directories. */
+  run: string;
+  /** Socket directories. */
+  sockets: string;
+  /** A listening component's socket. */
+  socket: (name: string) => string;
+}
+
+/**
+ * Where the code of the component in `folder` may come from: the runtime,
+ * the schemas, the published component entry and its own folder (bundles
+ * kept in `cacheDir`).
+ *
+ * @example
+ * ```ts
+ * import { componentCodePolicy, projectRoot } from "./contract.ts";
+ * const policy = componentCodePolicy(`${projectRoot()}/examples/foo`, "/tmp/code");
+ * if (!policy.entries?.includes(`${projectRoot()}/component.ts`)) throw new Error("the entry");
+ * ```
+ */
+export function componentCodePolicy(folder: string, cacheDir: string): CodePolicy {
+  const root = projectRoot();
+  return {
+    project: root,
+    roots: [join(root, "runtime"), join(root, "schemas"), folder],
+    entries: [join(root, COMPONENT_ENTRY)],
+    cacheDir,
+  };
+}
+
 /** The state directory's layout. */
-export function stateLayout(stateDir: string) {
+export function stateLayout(stateDir: string): StateLayout {
   return {
     code: join(stateDir, "code"),
     caches: (name: string) => join(stateDir, "caches", name),
     data: (name: string) => join(stateDir, "data", name),
     disk: (name: string) => join(stateDir, "disks", `${name}.ext4`),
     view: (name: string) => join(stateDir, "view", name),
-    /** Held for a component's run (`lockRun`); a file kept between runs. */
     lock: (name: string) => join(stateDir, "locks", `${name}.lock`),
     logs: join(stateDir, "logs"),
     run: join(stateDir, "run"),
@@ -405,17 +463,23 @@ async function appeared(path: string, exited: Promise<unknown>, timeoutMs: numbe
 export interface SpawnComponentOptions extends CommandOptions, SpawnOptions {
   /** The supervisor's state directory (bundles, data, logs, sockets). */
   stateDir: string;
-  /** Another component's socket to connect to, and this component's token for it. */
-  connect?: { socket: string; tokenHex: string };
+  /**
+   * Another component's socket to connect to, and this component's token
+   * for it (none for a listener that asks for none: one started without
+   * `-lifeline`, outside this supervisor).
+   */
+  connect?: { socket: string; tokenHex?: string };
   /** Bytes of permission audit kept for this run (`audit.ts`; 1 MiB by default). */
   auditCapBytes?: number;
 }
 
 /** A component running under the contract. */
 export interface SandboxedComponent<T> extends SpawnedComponent<T> {
+  /** The component's name (its manifest's). */
   readonly name: string;
   /** The command it was started with. */
   readonly command: ChildCommand;
+  /** Where this run keeps its data, sockets, logs and caches. */
   readonly paths: RunPaths;
   /** The user and group it runs as under a root supervisor; null otherwise. */
   readonly identity: Identity | null;
@@ -500,7 +564,13 @@ async function prepareRun(
       paths.listenSocket = layout.socket(manifest.name);
       prepareListenDirectory(paths.listenSocket, identity);
     }
-    if (connect) paths.connectSocket = connectorSocket(connect.socket, manifest.name, identity);
+    if (connect) {
+      // A listener outside this supervisor (no token) is reached at its own path: its
+      // directory is not ours to make links in.
+      paths.connectSocket = connect.tokenHex === undefined
+        ? connect.socket
+        : connectorSocket(connect.socket, manifest.name, identity);
+    }
   } catch (error) {
     await release();
     throw new SandboxError(`${manifest.name}: ${(error as Error).message}`, { cause: error });
@@ -535,11 +605,7 @@ export async function spawnComponent<T>(
   const identity = root ? componentIdentity(stateDir, manifest.name) : undefined;
   // The code check waits on `deno info`; the directories (mounting a disk image) meanwhile.
   const [code, prepared] = await Promise.allSettled([
-    prepareCode(join(folder, manifest.entry), {
-      project: projectRoot(),
-      roots: [join(projectRoot(), "runtime"), join(projectRoot(), "schemas"), folder],
-      cacheDir: layout.code,
-    }),
+    prepareCode(join(folder, manifest.entry), componentCodePolicy(folder, layout.code)),
     prepareRun(component, layout, identity, options.connect),
   ]);
   if (code.status === "rejected" || prepared.status === "rejected") {
@@ -563,7 +629,7 @@ export async function spawnComponent<T>(
     await run.release();
     throw error;
   }
-  if (options.connect) child.sendControl(`token ${options.connect.tokenHex}`);
+  if (options.connect?.tokenHex) child.sendControl(`token ${options.connect.tokenHex}`);
   let residentKill: string | undefined;
   const usage = watchUsage(child.pid, manifest.limits.residentMb, (description) => {
     residentKill = description;

@@ -37,7 +37,9 @@ export const COMPONENT_ID_COUNT = 65_536;
 
 /** The user and group a component runs as. */
 export interface Identity {
+  /** Its user id (in the reserved range). */
   uid: number;
+  /** Its group id (equal to the user id). */
   gid: number;
 }
 

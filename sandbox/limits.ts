@@ -44,6 +44,7 @@ export type ExitKind =
 
 /** Why a component ended, in words. */
 export interface ExitReason {
+  /** Which way it ended. */
   kind: ExitKind;
   /** One line for logs and errors. */
   text: string;
@@ -218,6 +219,34 @@ function processTree(pid: number): number[] {
     } catch { /* gone meanwhile */ }
   }
   return tree;
+}
+
+/** Resident memory and CPU time of a process tree, read once. */
+export interface TreeUsage {
+  /** Resident bytes of every process of the tree, added up. */
+  residentBytes: number;
+  /** CPU seconds of the tree's most used process (RLIMIT_CPU is per process). */
+  cpuSeconds: number;
+}
+
+/**
+ * What `pid`'s process tree uses now (with `tree: false`, `pid` alone):
+ * zeros once it is gone.
+ *
+ * @example
+ * ```ts
+ * import { treeUsage } from "./limits.ts";
+ * if (treeUsage(Deno.pid).residentBytes <= 0) throw new Error("this process has resident memory");
+ * ```
+ */
+export function treeUsage(pid: number, { tree = true } = {}): TreeUsage {
+  let resident = 0;
+  let cpu = 0;
+  for (const member of tree ? processTree(pid) : [pid]) {
+    resident += residentBytes(member);
+    cpu = Math.max(cpu, cpuSeconds(member) ?? 0);
+  }
+  return { residentBytes: resident, cpuSeconds: cpu };
 }
 
 /** What a {@linkcode watchUsage} has seen. Dispose to stop watching. */

@@ -114,23 +114,34 @@ const ManifestSchema = z.strictObject({
 
 /** A validated manifest, defaults filled in. */
 export interface Manifest {
+  /** The component's name: its folder, its socket, its log lines. */
   name: string;
   /** The entry module, relative to the component's folder. */
   entry: string;
   /** Paths relative to the data directory, `host:port` list, variable names. */
   permissions: { read: string[]; write: string[]; net: string[]; env: string[] };
+  /** What it may use; going past one ends it with the reason named. */
   limits: {
+    /** V8 heap in MiB (`--max-old-space-size`). */
     heapMb: number;
+    /** CPU seconds (`RLIMIT_CPU`). */
     cpuSeconds: number;
+    /** Resident memory in MiB, ArrayBuffers included (the watchdog's). */
     residentMb: number;
+    /** Open descriptors (`RLIMIT_NOFILE`). */
     openFiles: number;
     /** Disk quota in MiB for its data directory and its run's storage caches. */
     diskMb: number;
   };
+  /** What the supervisor does when it ends. */
   restart: {
+    /** Restart never, after a failure only, or after any end. */
     policy: "never" | "on-failure" | "always";
+    /** More restarts than this within `windowSeconds` and it fails closed. */
     maxRestarts: number;
+    /** The window `maxRestarts` counts in. */
     windowSeconds: number;
+    /** The first restart's delay, doubled for each restart in a row. */
     backoffMs: number;
   };
   /** Interface names it serves. */
@@ -146,6 +157,7 @@ export type PermissionKind = keyof Manifest["permissions"];
 
 /** An invalid manifest or grant; the message names the source and the field. */
 export class ManifestError extends Error {
+  /** Always `"ManifestError"`. */
   override name = "ManifestError";
 }
 
@@ -168,6 +180,7 @@ export function parseManifest(value: unknown, source: string): Manifest {
 
 /** A manifest and the folder holding it and the component's code. */
 export interface Component {
+  /** Its validated manifest. */
   manifest: Manifest;
   /** Absolute path of the component's folder. */
   folder: string;
@@ -222,8 +235,11 @@ export function checkConnections(components: readonly Component[]): void {
 
 /** One extra permission for one component. */
 export interface Grant {
+  /** The component it is for. */
   component: string;
+  /** Which permission. */
   kind: PermissionKind;
+  /** A path relative to the data directory, a `host:port` or a variable name. */
   value: string;
 }
 

@@ -16,12 +16,20 @@
  * refused by the data directory's view (`datadir.ts`).
  *
  * @example
- * ```ts ignore
- * const code = await prepareCode("/app/components/wallet/main.ts", {
- *   project: "/app",
- *   roots: ["/app/runtime", "/app/schemas", "/app/components/wallet"],
- *   cacheDir: "/var/lib/app/code",
+ * ```ts
+ * import { prepareCode } from "./provenance.ts";
+ * import { projectRoot } from "./contract.ts";
+ * const app = projectRoot();
+ * const cacheDir = await Deno.makeTempDir();
+ * const code = await prepareCode(`${app}/examples/foo/main.ts`, {
+ *   project: app,
+ *   roots: [`${app}/runtime`, `${app}/schemas`, `${app}/examples/foo`],
+ *   entries: [`${app}/component.ts`],
+ *   cacheDir,
  * });
+ * if (!code.files.includes(`${app}/examples/foo/main.ts`)) throw new Error("the entry is checked");
+ * if (!code.bundle.startsWith(cacheDir)) throw new Error("the bundle is kept in cacheDir");
+ * await Deno.remove(cacheDir, { recursive: true });
  * ```
  * @module
  */
@@ -30,6 +38,7 @@ import { pathToFileURL } from "node:url";
 
 /** A module graph that may not be run. */
 export class ProvenanceError extends Error {
+  /** Always `"ProvenanceError"`. */
   override name = "ProvenanceError";
 }
 
@@ -39,6 +48,8 @@ export interface CodePolicy {
   project: string;
   /** Absolute folders whose files may be in the graph. */
   roots: readonly string[];
+  /** Single files outside the roots that may be in the graph too (the published component entry). */
+  entries?: readonly string[];
   /** Folder for bundles, named by the hash of the files they were built from. */
   cacheDir: string;
 }
@@ -144,8 +155,9 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
       else problems.push(`${module.specifier}: npm package ${key} is not declared in deno.json`);
     } else if (module.specifier.startsWith("file://")) {
       const path = decodeURIComponent(new URL(module.specifier).pathname);
-      if (policy.roots.some((root) => inside(path, root))) files.push(path);
-      else problems.push(`${path}: outside the component's allowed roots`);
+      if (policy.roots.some((root) => inside(path, root)) || policy.entries?.includes(path)) {
+        files.push(path);
+      } else problems.push(`${path}: outside the component's allowed roots`);
     } else {
       problems.push(`${module.specifier}: only local files and declared packages may be imported`);
     }

@@ -18,15 +18,24 @@
  * `runtime/process/output.ts`.
  *
  * @example
- * ```ts ignore
- * await using supervisor = new Supervisor({ stateDir: "/var/lib/app" });
- * const node = await supervisor.start(NodeInit, await loadComponent("components/node"));
- * const chain = await (await node.current()).makeChain();
+ * ```ts
+ * import { Supervisor } from "./supervisor.ts";
+ * import { projectRoot } from "./contract.ts";
+ * import { loadComponent } from "./manifest.ts";
+ * import { FooInit } from "../schemas/gen/conformance.mp.ts";
+ * const stateDir = await Deno.makeTempDir();
+ * {
+ *   await using supervisor = new Supervisor({ stateDir });
+ *   const foo = await supervisor.start(FooInit, await loadComponent(`${projectRoot()}/examples/foo`));
+ *   await using remote = (await (await foo.current()).makeFoo())!;
+ *   if (await remote.add(2, 3) !== 5) throw new Error("called the supervised component");
+ * }
+ * await Deno.remove(stateDir, { recursive: true });
  * ```
  * @module
  */
-import type { InterfaceDescriptor } from "../schemas/descriptor.ts";
-import type { Proxy } from "../runtime/proxy/client.ts";
+import type { InterfaceDescriptor } from "../runtime/schema/descriptor.ts";
+import type { Remote } from "../runtime/proxy/client.ts";
 import { type SandboxedComponent, spawnComponent, type SpawnComponentOptions } from "./contract.ts";
 import type { ExitReason } from "./limits.ts";
 import type { Component } from "./manifest.ts";
@@ -36,11 +45,13 @@ import { capnpProtocol } from "../runtime/process/protocol.ts";
 
 /** A component that stays down: its crash budget is spent, or its policy says so. */
 export class SupervisionError extends Error {
+  /** Always `"SupervisionError"`. */
   override name = "SupervisionError";
 }
 
 /** One exit of a supervised component. */
 export interface ExitRecord {
+  /** Why it ended. */
   reason: ExitReason;
   /** `Date.now()` at the exit. */
   at: number;
@@ -50,19 +61,34 @@ export interface ExitRecord {
 
 /** A component under supervision. */
 export interface Supervised<T> {
+  /** The component's name. */
   readonly name: string;
   /**
    * The running instance's Init; waits while it restarts; rejects once it
    * has failed or been stopped. Right after a crash, before the exit is
    * noticed, it may still be the dead instance's.
    */
-  current(): Promise<Proxy<T>>;
+  current(): Promise<Remote<T>>;
   /** The running instance, or null between runs and after failing. */
   readonly instance: SandboxedComponent<T> | null;
   /** Every exit so far, oldest first. */
   readonly exits: readonly ExitRecord[];
   /** Settles with the error once the component has failed closed. */
   readonly failed: Promise<SupervisionError>;
+  /** Whether it was stopped ({@linkcode Supervised.stop} or the supervisor's end). */
+  readonly stopped: boolean;
+  /** Stops it for good: no restart; `current` rejects from now on. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A socket outside this supervisor to connect a component to: a listener
+ * started by someone else (`deno task node -ipcbind=unix`), which asks for
+ * no token.
+ */
+export interface ExternalListener {
+  /** The socket's absolute path. */
+  readonly socket: string;
 }
 
 /** How listening components are health-checked. */
@@ -178,6 +204,7 @@ export class Supervisor implements AsyncDisposable {
   readonly #options: SupervisorOptions;
   readonly #stops: (() => Promise<void>)[] = [];
 
+  /** A supervisor starting components as `options` say; it starts none yet. */
   constructor(options: SupervisorOptions) {
     this.#options = options;
   }
@@ -186,12 +213,13 @@ export class Supervisor implements AsyncDisposable {
    * Starts `component`; resolves once its first instance runs. `args`
    * apply to every run; with `connectTo` (a listening component), each run
    * gets `-ipcconnect` to its socket and a fresh one-time token, which the
-   * listener is told to accept first.
+   * listener is told to accept first; an {@linkcode ExternalListener} gets
+   * `-ipcconnect` to its socket and no token.
    */
   async start<T>(
     iface: InterfaceDescriptor<T>,
     component: Component,
-    extra: { args?: readonly string[]; connectTo?: Supervised<unknown> } = {},
+    extra: { args?: readonly string[]; connectTo?: Supervised<unknown> | ExternalListener } = {},
   ): Promise<Supervised<T>> {
     const { manifest } = component;
     const { restart } = manifest;
@@ -202,7 +230,7 @@ export class Supervisor implements AsyncDisposable {
     let failWith: (error: SupervisionError) => void = () => {};
     const failed = new Promise<SupervisionError>((resolve) => failWith = resolve);
     let failure: SupervisionError | null = null;
-    let waiting: { resolve: (init: Proxy<T>) => void; reject: (e: Error) => void }[] = [];
+    let waiting: { resolve: (init: Remote<T>) => void; reject: (e: Error) => void }[] = [];
     let backoff: ReturnType<typeof setTimeout> | undefined;
 
     const fail = (error: SupervisionError) => {
@@ -215,6 +243,7 @@ export class Supervisor implements AsyncDisposable {
 
     const connection = async (): Promise<SpawnComponentOptions["connect"]> => {
       if (!extra.connectTo) return undefined;
+      if ("socket" in extra.connectTo) return { socket: extra.connectTo.socket };
       await extra.connectTo.current();
       const listener = extra.connectTo.instance!;
       const token = newToken();
@@ -298,15 +327,18 @@ export class Supervisor implements AsyncDisposable {
 
     await run();
     const stopped = new SupervisionError(`${manifest.name}: stopped`);
-    this.#stops.push(async () => {
-      stopping = true;
-      clearTimeout(backoff);
-      for (const waiter of waiting) waiter.reject(stopped);
-      waiting = [];
-      await starting;
-      await stopChecks();
-      await instance?.[Symbol.asyncDispose]();
-    });
+    let stoppedAll: Promise<void> | null = null;
+    const stop = () =>
+      stoppedAll ??= (async () => {
+        stopping = true;
+        clearTimeout(backoff);
+        for (const waiter of waiting) waiter.reject(stopped);
+        waiting = [];
+        await starting;
+        await stopChecks();
+        await instance?.[Symbol.asyncDispose]();
+      })();
+    this.#stops.push(stop);
     return {
       name: manifest.name,
       current: () => {
@@ -320,6 +352,13 @@ export class Supervisor implements AsyncDisposable {
       },
       exits,
       failed,
+      get stopped() {
+        return stopping;
+      },
+      async stop() {
+        await stop();
+        report(`${manifest.name}: stopped`);
+      },
     };
   }
 

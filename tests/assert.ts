@@ -16,6 +16,11 @@ export function assertEquals<T>(actual: T, expected: T, message?: string): void 
   deepStrictEqual(actual, expected, message);
 }
 
+/** Fails unless `actual` matches `pattern`; `what` names the value in the failure. */
+export function assertMatch(actual: string, pattern: RegExp, what = "value"): void {
+  ok(pattern.test(actual), `${what}: ${JSON.stringify(actual)} does not match ${pattern}`);
+}
+
 // deno-lint-ignore no-explicit-any
 type ErrorClass<E extends Error> = new (...args: any[]) => E;
 

@@ -214,7 +214,7 @@ async function buildCppPeers(): Promise<string | null> {
       "tests/cpp/mining_client.c++",
       "tests/cpp/build.sh",
       "schemas/testing.capnp",
-      "schemas/mp/proxy.capnp",
+      "runtime/schema/mp/proxy.capnp",
       "schemas/mapping.capnp",
       "schemas/conformance.capnp",
       ...[...Deno.readDirSync(`${root}schemas/ipc`)].map((entry) => `schemas/ipc/${entry.name}`),
@@ -269,10 +269,26 @@ export async function connectTester(
   return testerOver(await Deno.connect({ transport: "unix", path }));
 }
 
+/** How long a test waits for anything before it fails (generous: the machine may be loaded). */
+export const DEFAULT_TIMEOUT_MS = 20_000;
+
+/** Settles like `promise`, or rejects with a descriptive error after `ms`. */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms = DEFAULT_TIMEOUT_MS,
+  what = "promise",
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Polls `check` until it returns true, or fails after `timeoutMs`. */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
+  timeoutMs = DEFAULT_TIMEOUT_MS,
   what = "condition",
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;

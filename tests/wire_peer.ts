@@ -17,13 +17,11 @@ import {
   type Payload,
   type PromisedAnswer,
   PromisedAnswer_Op,
+  type Return as RpcReturn,
 } from "capnp-es/capnp/rpc";
 import { FrameDecoder } from "../runtime/framing.ts";
 import { messageFromFrame } from "../runtime/rpc/message.ts";
-import { tempSocketPath } from "./helpers.ts";
-
-/** Default time a peer waits for the engine before failing. */
-export const DEFAULT_TIMEOUT_MS = 20_000;
+import { DEFAULT_TIMEOUT_MS, tempSocketPath, withTimeout } from "./helpers.ts";
 
 /** Two connected ends of a UNIX socket in a fresh temporary directory. */
 export async function socketPair(): Promise<[Deno.UnixConn, Deno.UnixConn]> {
@@ -39,19 +37,6 @@ export async function socketPair(): Promise<[Deno.UnixConn, Deno.UnixConn]> {
       Deno.removeSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
     } catch { /* already gone */ }
   }
-}
-
-/** Rejects with a descriptive error when `promise` takes longer than `ms`. */
-export function withTimeout<T>(
-  promise: Promise<T>,
-  ms = DEFAULT_TIMEOUT_MS,
-  what = "promise",
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Builds one RPC message with `fill`. */
@@ -89,13 +74,19 @@ export interface Received {
   readonly root: RpcMessage;
 }
 
-/** The raw end of a connection: writes built messages, reads decoded ones. */
+/** How the engine ended the stream: a clean EOF, or a reset (it closed with our bytes unread). */
+export type Ending = "eof" | "reset";
+
+/**
+ * The raw end of a connection: writes built messages (or any bytes, for
+ * hostile input), reads decoded ones.
+ */
 export class WirePeer implements AsyncDisposable {
   readonly conn: Deno.Conn;
   readonly #decoder = new FrameDecoder();
   readonly #queue: Received[] = [];
   #waiter: (() => void) | null = null;
-  #eof = false;
+  #ending: Ending | null = null;
   #readError: unknown = null;
   readonly #loop: Promise<void>;
   #writes: Promise<void> = Promise.resolve();
@@ -106,9 +97,14 @@ export class WirePeer implements AsyncDisposable {
     this.#loop = this.#readLoop();
   }
 
-  /** Whether the engine closed its end (EOF seen). */
+  /** A peer on a new connection to the UNIX socket at `path`. */
+  static async connect(path: string): Promise<WirePeer> {
+    return new WirePeer(await Deno.connect({ transport: "unix", path }));
+  }
+
+  /** Whether the engine closed its end (EOF or reset seen). */
   get eof(): boolean {
-    return this.#eof;
+    return this.#ending !== null;
   }
 
   /** Messages received and not yet taken. */
@@ -128,10 +124,12 @@ export class WirePeer implements AsyncDisposable {
         });
         this.#wake();
       }
+      this.#ending = "eof";
     } catch (error) {
-      if (!this.#closed) this.#readError = error;
+      if (error instanceof Deno.errors.ConnectionReset) this.#ending = "reset";
+      else if (!this.#closed) this.#readError = error;
     }
-    this.#eof = true;
+    this.#ending ??= "eof";
     this.#wake();
   }
 
@@ -161,12 +159,26 @@ export class WirePeer implements AsyncDisposable {
     return write;
   }
 
+  /** Writes `bytes`; false when the engine hung up before taking them all. */
+  async trySendBytes(bytes: Uint8Array): Promise<boolean> {
+    try {
+      await this.sendBytes(bytes);
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.BrokenPipe) return false;
+      if (error instanceof Deno.errors.ConnectionReset) return false;
+      throw error;
+    }
+  }
+
   /** The next message from the engine; rejects on timeout or EOF. */
   async nextReceived(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Received> {
     const deadline = performance.now() + timeoutMs;
     while (this.#queue.length === 0) {
       if (this.#readError !== null) throw this.#readError;
-      if (this.#eof) throw new Error("engine closed the connection; no further message");
+      if (this.#ending !== null) {
+        throw new Error(`engine closed the connection (${this.#ending}); no further message`);
+      }
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`no message from the engine within ${timeoutMs} ms`);
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -196,6 +208,25 @@ export class WirePeer implements AsyncDisposable {
     return root;
   }
 
+  /** Expects a Return for `answerId` next. */
+  async expectReturn(answerId: number, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<RpcReturn> {
+    const ret = (await this.expect(RpcMessage.RETURN, timeoutMs)).return;
+    if (ret.answerId !== answerId) {
+      throw new Error(`expected the Return of question ${answerId}, got ${ret.answerId}`);
+    }
+    return ret;
+  }
+
+  /** Expects an Abort whose reason matches `reason`, then the close; returns the reason. */
+  async expectAbort(reason: RegExp, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<string> {
+    const text = (await this.expect(RpcMessage.ABORT, timeoutMs)).abort.reason;
+    if (!reason.test(text)) {
+      throw new Error(`abort reason ${JSON.stringify(text)} does not match ${reason}`);
+    }
+    await this.expectEof(timeoutMs);
+    return text;
+  }
+
   /** Fails if the engine sends anything within `ms`. */
   async expectSilence(ms = 100): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, ms));
@@ -205,13 +236,18 @@ export class WirePeer implements AsyncDisposable {
     }
   }
 
-  /** Resolves once the engine has closed its end; rejects on timeout. */
-  async expectEof(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<void> {
+  /**
+   * Resolves once the engine has closed its end, having sent nothing more;
+   * rejects on timeout. Says how the stream ended.
+   */
+  async expectEof(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Ending> {
     await withTimeout(this.#loop, timeoutMs, "the engine to close the connection");
+    if (this.#readError !== null) throw this.#readError;
     if (this.#queue.length > 0) {
       const root = this.#queue[0].root;
-      throw new Error(`unread message before EOF: ${whichName(root.which())}: ${root}`);
+      throw new Error(`expected a close, got ${whichName(root.which())}: ${root}`);
     }
+    return this.#ending!;
   }
 
   /** Closes this end and waits for the read loop to finish. */

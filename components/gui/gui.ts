@@ -1,186 +1,159 @@
 /**
- * The gui component's object, implementing `GuiInit` of
- * `schemas/gui.capnp`: a status page served with `Deno.serve`, showing the
- * chain height and each wallet's balance, read through the `Chain` and
- * `WalletLoader` capabilities at request time.
- *
- * - `GET /`: the page (HTML; every value from the capabilities escaped);
- * - `GET /api/status`: `{"height": 3, "wallets": [{"name": "alice", "balance": "150.00000000"}]}`.
- *
- * When the chain or the wallets cannot be read, both answer 503 with the
- * reason.
+ * The gui process's object: it holds the node's capabilities (`Rpc` for
+ * JSON-RPC, `Node` for the tip and its notifications), serves the web
+ * interface once the launcher calls `start`, and relays what the node
+ * notifies and what the launcher's `Supervision` reports to the pages as
+ * server-sent events. It implements `GuiInit` (`schemas/ipc/gui.capnp`).
  *
  * @example
  * ```ts ignore
- * const gui = new Gui();
- * const url = await gui.start(chain, loader, "127.0.0.1:18480"); // "http://127.0.0.1:18480/"
- * await gui.stop();
+ * const gui = new Gui({ port: 18480, rpc, node });
+ * const url = await gui.start(supervision, token); // http://127.0.0.1:18480/?token=…
  * ```
  * @module
  */
-import type { Chain } from "../../schemas/gen/node.mp.ts";
-import type { WalletLoader } from "../../schemas/gen/wallet.mp.ts";
-import type { GuiInit } from "../../schemas/gen/gui.mp.ts";
-import { release } from "../../runtime/component.ts";
-import { dup } from "../../runtime/proxy/client.ts";
+import type { GuiInit } from "../../schemas/gen/ipc/gui.mp.ts";
+import type { BlockTip, Node } from "../../schemas/gen/ipc/node.mp.ts";
+import type { Rpc } from "../../schemas/gen/ipc/rpc.mp.ts";
+import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
+import type { ComponentInfo, IpcCall, Supervision } from "../../schemas/gen/ipc/supervision.mp.ts";
+import { dup, release } from "../../component.ts";
+import { GuiServer } from "./server.ts";
 
-/** What `/api/status` answers. */
-export interface Status {
+/** IPC calls a new page is shown at first. */
+export const RECENT_CALLS = 500;
+
+/** The tip as the pages see it. */
+export interface TipView {
   height: number;
-  /** Every wallet, with its balance in coins ("50.00000000"). */
-  wallets: { name: string; balance: string }[];
+  /** Display order hex. */
+  hash: string;
+  /** Seconds since the epoch. */
+  time: number;
+  mempool: number;
 }
 
-/** Units per coin. */
-const COIN = 100_000_000n;
-
-/**
- * `units` as coins with eight decimals.
- *
- * @example
- * ```ts
- * import { formatCoins } from "./gui.ts";
- * console.assert(formatCoins(5_000_000_001n) === "50.00000001");
- * ```
- */
-export function formatCoins(units: bigint): string {
-  const magnitude = units < 0n ? -units : units;
-  const fraction = (magnitude % COIN).toString().padStart(8, "0");
-  return `${units < 0n ? "-" : ""}${magnitude / COIN}.${fraction}`;
+/** The node's capabilities the gui uses. */
+export interface NodeLink {
+  readonly rpc: Rpc;
+  readonly node: Node;
 }
 
-const ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
-
-/** `text` safe to place in HTML content and quoted attributes. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char]);
+/** A block hash (internal byte order) in display order hex. */
+export function displayHash(hash: Uint8Array): string {
+  return Array.from(hash).reverse().map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Reads the status through the capabilities. */
-async function readStatus(chain: Chain, wallets: WalletLoader): Promise<Status> {
-  const [height, names] = await Promise.all([chain.getHeight(), wallets.listWallets()]);
-  const balances = await Promise.all(names.map(async (name) => {
-    const wallet = await wallets.loadWallet(name);
-    try {
-      if (wallet === null) throw new Error(`no wallet ${JSON.stringify(name)}`);
-      return { name, balance: formatCoins(await wallet.getBalance()) };
-    } finally {
-      release(wallet);
-    }
-  }));
-  return { height, wallets: balances };
+/** A component's figures as JSON can carry them (`residentBytes` as a number). */
+function componentJson(info: ComponentInfo) {
+  return { ...info, residentBytes: Number(info.residentBytes) };
 }
 
-/** The HTML page for `status`. */
-function renderPage(status: Status): string {
-  const rows = status.wallets.map((w) =>
-    `<tr><td>${escapeHtml(w.name)}</td><td>${escapeHtml(w.balance)}</td></tr>`
-  );
-  const wallets = rows.length === 0
-    ? "<p>No wallets.</p>"
-    : `<table><tr><th>Wallet</th><th>Balance</th></tr>${rows.join("")}</table>`;
-  return page(`<p>Chain height: <strong>${status.height}</strong></p>${wallets}`);
-}
+/** The gui's Init: see the module documentation. */
+export class Gui implements GuiInit, AsyncDisposable {
+  readonly #port: number;
+  readonly #link: NodeLink;
+  #server: GuiServer | null = null;
+  #supervision: Supervision | null = null;
+  #watch: Handler | null = null;
+  #tipHandler: Handler | null = null;
+  #components: ReturnType<typeof componentJson>[] = [];
+  #calls: IpcCall[] = [];
 
-function page(body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
-    `<meta http-equiv="refresh" content="5"><title>Toy node</title></head>` +
-    `<body><h1>Toy node</h1>${body}</body></html>\n`;
-}
-
-const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'none'",
-  "x-content-type-options": "nosniff",
-};
-
-/** Answers one request. */
-async function handle(request: Request, chain: Chain, wallets: WalletLoader): Promise<Response> {
-  const { pathname } = new URL(request.url);
-  const json = pathname === "/api/status";
-  if (!json && pathname !== "/") return new Response("Not found\n", { status: 404 });
-  if (request.method !== "GET") {
-    return new Response("Method not allowed\n", { status: 405, headers: { allow: "GET" } });
+  /** A gui on `port` (127.0.0.1) using the node's `link`; it serves once started. */
+  constructor(options: { port: number; link: NodeLink }) {
+    this.#port = options.port;
+    this.#link = options.link;
   }
-  let status: Status;
-  try {
-    status = await readStatus(chain, wallets);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return json
-      ? Response.json({ error: reason }, { status: 503 })
-      : html(page(`<p>Unavailable: ${escapeHtml(reason)}</p>`), 503);
-  }
-  return json ? Response.json(status) : html(renderPage(status), 200);
-}
 
-function html(body: string, status: number): Response {
-  return new Response(body, {
-    status,
-    headers: { "content-type": "text/html; charset=utf-8", ...SECURITY_HEADERS },
-  });
-}
-
-/** `host:port`, port 0 meaning any free one. */
-function parseListen(listen: string): { hostname: string; port: number } {
-  const match = /^([A-Za-z0-9.-]+):(\d{1,5})$/.exec(listen);
-  if (match === null || Number(match[2]) > 65535) {
-    throw new Error(
-      `Invalid listen address ${JSON.stringify(listen)}: expected host:port, e.g. 127.0.0.1:18480`,
+  async start(supervision: Supervision | null, sessionToken: string): Promise<string> {
+    this.#replaceSupervision(supervision === null ? null : dup(supervision));
+    if (this.#server !== null) return this.#server.url;
+    this.#server = new GuiServer({
+      port: this.#port,
+      token: sessionToken,
+      backend: {
+        rpc: (request, uri) => Promise.resolve(this.#link.rpc.executeRpc(request, uri, "gui")),
+        hello: () => this.#hello(),
+        control: (action, name) => this.#control(action, name),
+      },
+    });
+    this.#tipHandler = await this.#link.node.handleNotifyBlockTip((_state, tip) =>
+      this.#onTip(tip)
     );
+    if (this.#supervision !== null) await this.#watchSupervision(this.#supervision);
+    return this.#server.url;
   }
-  return { hostname: match[1], port: Number(match[2]) };
-}
 
-interface Running {
-  server: Deno.HttpServer<Deno.NetAddr>;
-  chain: Chain;
-  wallets: WalletLoader;
-  url: string;
-}
-
-/**
- * The gui's Init object: serves one status page at a time. `start` keeps
- * references of its own to what it is handed; `stop` releases them.
- */
-export class Gui implements GuiInit {
-  #running: Running | null = null;
-
-  start(chain: Chain | null, wallets: WalletLoader | null, listen: string): string {
-    if (this.#running !== null) throw new Error(`Already serving ${this.#running.url}`);
-    if (chain === null || wallets === null) {
-      throw new Error("start: a Chain and a WalletLoader are required");
-    }
-    const { hostname, port } = parseListen(listen);
-    // The parameters are lent for this call only: the page keeps its own references.
-    const kept = { chain: dup(chain), wallets: dup(wallets) };
-    let server: Deno.HttpServer<Deno.NetAddr>;
+  checkAccess(path: string): string {
     try {
-      server = Deno.serve(
-        { hostname, port, onListen: () => {} },
-        (request) => handle(request, kept.chain, kept.wallets),
-      );
+      const info = Deno.statSync(path);
+      if (info.isDirectory) [...Deno.readDirSync(path)];
+      else Deno.readFileSync(path);
+      return "";
     } catch (error) {
-      release(kept.chain);
-      release(kept.wallets);
-      throw new Error(`Unable to serve on ${listen}: ${(error as Error).message}`);
+      return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
-    const url = `http://${hostname}:${server.addr.port}/`;
-    this.#running = { server, ...kept, url };
-    return url;
   }
 
-  async stop(): Promise<void> {
-    const running = this.#running;
-    if (running === null) return;
-    this.#running = null;
-    await running.server.shutdown();
-    release(running.chain);
-    release(running.wallets);
+  #replaceSupervision(supervision: Supervision | null): void {
+    if (this.#watch !== null) release(this.#watch);
+    if (this.#supervision !== null) release(this.#supervision);
+    this.#watch = null;
+    this.#supervision = supervision;
+    if (supervision !== null && this.#server !== null) void this.#watchSupervision(supervision);
   }
+
+  async #watchSupervision(supervision: Supervision): Promise<void> {
+    this.#watch = await supervision.watch({
+      components: (list) => {
+        this.#components = list.map(componentJson);
+        this.#server?.publish("components", this.#components);
+      },
+      ipcCalls: (calls) => {
+        this.#calls.push(...calls);
+        this.#calls.splice(0, this.#calls.length - RECENT_CALLS);
+        this.#server?.publish("ipc", calls);
+      },
+    }, 2000);
+  }
+
+  async #tip(): Promise<TipView> {
+    const [tip, mempool] = await Promise.all([
+      this.#link.node.getBlockTip(),
+      this.#link.node.getMempoolSize(),
+    ]);
+    return { ...tipView(tip), mempool };
+  }
+
+  async #onTip(tip: BlockTip): Promise<void> {
+    const mempool = await this.#link.node.getMempoolSize();
+    this.#server?.publish("tip", { ...tipView(tip), mempool });
+  }
+
+  async #hello() {
+    return {
+      tip: await this.#tip(),
+      supervision: this.#supervision !== null,
+      components: this.#components,
+      calls: this.#calls,
+    };
+  }
+
+  async #control(action: "restart" | "stop", name: string): Promise<void> {
+    const supervision = this.#supervision;
+    if (supervision === null) throw new Error("this gui was given no control of the components");
+    if (action === "stop") await supervision.stopComponent(name);
+    else await supervision.restartComponent(name);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#tipHandler !== null) release(this.#tipHandler);
+    this.#replaceSupervision(null);
+    await this.#server?.[Symbol.asyncDispose]();
+  }
+}
+
+function tipView(tip: BlockTip): Omit<TipView, "mempool"> {
+  return { height: tip.blockHeight, hash: displayHash(tip.blockHash), time: tip.blockTime };
 }

@@ -13,7 +13,7 @@
  * @module
  */
 import { Init } from "../../schemas/gen/ipc/init.mp.ts";
-import { serveComponent } from "../../runtime/component.ts";
+import { serveComponent } from "../../component.ts";
 import { LocalEcho } from "./ipc/echo.ts";
 
 /** An `Init` serving only `makeEcho`. */
@@ -28,6 +28,7 @@ export function echoInit(): Init {
     makeRpc: notServed("makeRpc"),
     makeChain: notServed("makeChain"),
     makeNode: notServed("makeNode"),
+    makeWalletLoader: notServed("makeWalletLoader"),
   };
 }
 

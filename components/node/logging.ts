@@ -26,9 +26,9 @@
  * ```
  * @module
  */
-import { IpcLog } from "../../runtime/log.ts";
+import { IpcLog } from "../../component.ts";
 import type { DebugLevel, LogOutputOptions, LogSettings } from "./options.ts";
-import { StartupError } from "./options.ts";
+import { LOG_CATEGORIES, StartupError } from "./options.ts";
 
 /** A line's severity. */
 export type LogLevel = DebugLevel | "warning" | "error";
@@ -142,6 +142,27 @@ export class NodeLog implements Disposable {
   /** Sets which debug categories and levels are logged. */
   configure(settings: LogSettings): void {
     this.#settings = settings;
+  }
+
+  /** Every category, sorted, and whether its debug lines are logged (Core's `LogCategoriesList`). */
+  categories(): [string, boolean][] {
+    return [...LOG_CATEGORIES].sort().map((c) => [c, this.#settings.categories.has(c)]);
+  }
+
+  /**
+   * Core's `EnableCategory`/`DisableCategory`: `""`, `1` and `all` stand
+   * for every category; false (nothing changed) for an unknown one.
+   */
+  setCategory(name: string, enabled: boolean): boolean {
+    const every = name === "" || name === "1" || name === "all";
+    if (!every && !LOG_CATEGORIES.includes(name)) return false;
+    const categories = new Set(this.#settings.categories);
+    for (const category of every ? LOG_CATEGORIES : [name]) {
+      if (enabled) categories.add(category);
+      else categories.delete(category);
+    }
+    this.#settings = { ...this.#settings, categories };
+    return true;
   }
 
   /** Whether a line of `category` at `level` would be written (Core's `WillLogCategoryLevel`). */

@@ -3,7 +3,8 @@
  * `deno task node -datadir=<dir> [options]`, or `deno run` with the flags
  * `permissions.ts` computes. It serves bitcoind's JSON-RPC on
  * 127.0.0.1:18443 with cookie authentication (see `node.ts`) and Bitcoin
- * Core's IPC `Init` (Echo, Mining, and this project's Chain and Node) on
+ * Core's IPC `Init` (Echo, Mining, Rpc: JSON-RPC over IPC, and this
+ * project's Chain and Node) on
  * every `-ipcbind` address (`unix` is `<datadir>/regtest/node.sock`) and to
  * a spawning parent; it stops on SIGINT, SIGTERM, RPC `stop` or
  * `Node.startShutdown`, and prints bitcoind's `Error: …` line (exit status
@@ -19,7 +20,7 @@ import { runNode } from "./shell.ts";
 if (import.meta.main) {
   await runNode({
     async start(node) {
-      const services = await startNode(node);
+      const { services, executeRpc } = await startNode(node);
       node.serveIpc(
         Init,
         node.use(nodeInit({
@@ -29,6 +30,8 @@ if (import.meta.main) {
           stopping: node.stopping,
           log: (line) => node.log.info(line),
           isInitialBlockDownload: services.isInitialBlockDownload,
+          wallets: services.wallets,
+          executeRpc,
         })),
       );
     },

@@ -8,8 +8,8 @@
  *
  * {@linkcode startNode} is what `main.ts` calls in `runNode`'s `start`. It
  * returns the {@linkcode NodeServices} (chain, mempool, the one
- * initial-block-download latch) that `main.ts` then serves over IPC as
- * Bitcoin Core's `Init` (`ipc/mod.ts`).
+ * initial-block-download latch) and the JSON-RPC runner that `main.ts`
+ * then serves over IPC as Bitcoin Core's `Init` (`ipc/mod.ts`).
  *
  * @example
  * ```ts ignore
@@ -44,8 +44,19 @@ export function updateTipLine(tip: BlockEntry, services: NodeServices): string {
     `progress=${progress} cache=0.0MiB(0txo)`;
 }
 
+/** What {@linkcode startNode} started. */
+export interface StartedNode {
+  /** The chain, the mempool and what the methods share. */
+  readonly services: NodeServices;
+  /**
+   * Runs a JSON-RPC request as the RPC server does (for `Init.makeRpc`);
+   * absent with `-server=0`.
+   */
+  readonly executeRpc?: (request: string, uri: string, user: string) => Promise<string>;
+}
+
 /** Starts the node's parts on `node` (see the module doc); resolves once it serves. */
-export async function startNode(node: NodeContext): Promise<NodeServices> {
+export async function startNode(node: NodeContext): Promise<StartedNode> {
   const { options, log } = node;
   let rpc: RpcServer | undefined;
   if (options.server) {
@@ -62,6 +73,7 @@ export async function startNode(node: NodeContext): Promise<NodeServices> {
       workQueue: options.rpc.workQueue,
       serverTimeout: options.rpc.serverTimeout,
       warmup: LOADING_BLOCK_INDEX,
+      logPath: options.log.file ?? join(options.netDir, "debug.log"),
       onStopRequest: () => node.requestStop(),
       log: (message) => log.info(message),
       showError: (message) => node.showError(message),
@@ -82,7 +94,14 @@ export async function startNode(node: NodeContext): Promise<NodeServices> {
       log.info(`Dumped mempool: ${mempool.size} transactions to ${file}`);
     });
   }
-  const services = new NodeServices({ chain, mempool, txindex: options.txindex });
+  const services = new NodeServices({
+    chain,
+    mempool,
+    txindex: options.txindex,
+    mempoolFile: join(options.netDir, MEMPOOL_FILE),
+    log: (message) => log.info(message),
+    logCategories: log,
+  });
   // Core logs UpdateTip for every block connected or disconnected, each time with the new tip.
   node.use(chain.subscribe({
     blockConnected: ({ entry }) => log.info(updateTipLine(entry, services)),
@@ -97,6 +116,7 @@ export async function startNode(node: NodeContext): Promise<NodeServices> {
     const server = rpc;
     node.defer(() => server.stop());
     rpc.finishWarmup();
+    return { services, executeRpc: (request, uri, user) => server.execute(request, uri, user) };
   }
-  return services;
+  return { services };
 }

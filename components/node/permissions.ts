@@ -29,7 +29,7 @@
  * ```
  * @module
  */
-import { parseAddress } from "../../runtime/process/address.ts";
+import { parseAddress } from "../../component.ts";
 import { netPermission, type NodeOptions } from "./options.ts";
 
 /** Whether `path` is `dir` or lies under it. */

@@ -28,7 +28,7 @@
  *
  * @example
  * ```ts
- * import { loadComponent } from "../../sandbox/manifest.ts";
+ * import { loadComponent } from "../../host.ts";
  * import { planNode } from "./sandboxed.ts";
  * const node = await loadComponent(new URL(".", import.meta.url).pathname);
  * const state = Deno.realPathSync(Deno.makeTempDirSync());
@@ -39,9 +39,8 @@
  * ```
  * @module
  */
-import { stateLayout } from "../../sandbox/contract.ts";
-import type { Component } from "../../sandbox/manifest.ts";
-import type { Proxy } from "../../runtime/proxy/client.ts";
+import { type Component, stateLayout } from "../../host.ts";
+import type { Remote } from "../../component.ts";
 import type { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { hashToHex } from "./chain/hash.ts";
 import { DEFAULT_RPC_PORT, type NodeOptions, parseNodeArgs, type RpcEndpoint } from "./options.ts";
@@ -253,7 +252,7 @@ export interface IpcCheck {
  * holds, i.e. under the sandbox): `makeEcho` → `echo(text)`, and
  * `makeMining` → `getTip`.
  */
-export async function checkIpc(init: Proxy<Init>, text = "capdeno"): Promise<IpcCheck> {
+export async function checkIpc(init: Remote<Init>, text = "capdeno"): Promise<IpcCheck> {
   await using echo = (await init.makeEcho())!;
   const echoed = await echo.echo(text);
   await using mining = (await init.makeMining())!;

@@ -25,10 +25,14 @@
  * ```
  * @module
  */
-import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
-import type { IpcLog } from "../../runtime/log.ts";
-import { lifeline, onLifelineClosed } from "../../runtime/process/lifeline.ts";
-import { listen, serve } from "../../runtime/process/process.ts";
+import {
+  type InterfaceDescriptor,
+  type IpcLog,
+  lifeline,
+  listen,
+  onLifelineClosed,
+  serve,
+} from "../../component.ts";
 import { DataDirLock, PidFile, prepareDataDir } from "./datadir.ts";
 import { NodeLog } from "./logging.ts";
 import { NODE_NAME, NODE_VERSION, type NodeOptions, parseNodeArgs } from "./options.ts";

@@ -1,241 +1,818 @@
 /**
- * The wallet component's objects, implementing `WalletInit`,
- * `WalletLoader` and `Wallet` of `schemas/wallet.capnp`. A wallet is a
- * named list of receiving addresses kept in `<datadir>/wallets/<name>.json`
- * (replaced atomically on every new address); its balance is read from the
- * chain, through the `Chain` capability the loader was handed and nothing
- * else.
+ * One descriptor wallet: its keys (`keys.ts`), its database (`store.ts`),
+ * the transactions that concern it kept current from the node's chain
+ * notifications, balances, coin selection, signing and broadcast through
+ * the node's `Chain` capability, and passphrase encryption of its secret.
+ * The secret (the mnemonic, and every private key derived from it) never
+ * leaves this object: the chain sees signed transactions only.
+ *
+ * State changes (a block, a mempool event, a send) run one at a time, in
+ * order, and each is written to the database in one transaction.
  *
  * @example
  * ```ts ignore
- * const loader = new FileWalletInit("/var/lib/toy").makeWalletLoader(chain);
- * const wallet = loader.createWallet("alice");
- * await chain.generateToAddress(1, wallet.getNewAddress());
- * await wallet.getBalance(); // 5_000_000_000n
+ * const wallet = await Wallet.create(dir, "w", chain, {});
+ * const address = wallet.newAddress("wpkh", false);
  * ```
  * @module
  */
-import { randomBytes } from "node:crypto";
-import type { Chain } from "../../schemas/gen/node.mp.ts";
-import type { Wallet, WalletInit, WalletLoader } from "../../schemas/gen/wallet.mp.ts";
-import { readFileIfExists, release, writeFileAtomic } from "../../runtime/component.ts";
-import { dup } from "../../runtime/proxy/client.ts";
+import { hex } from "@scure/base";
+import { Transaction } from "@scure/btc-signer";
+import type {
+  BlockInfo,
+  Chain,
+  ChainNotifications,
+  MempoolRemovalReason,
+} from "../../schemas/gen/ipc/chain.mp.ts";
+import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
+import { type Coin, type Payment, selectCoins } from "./coinselect.ts";
+import { decryptSecret, encryptSecret, type SealedSecret } from "./crypter.ts";
+import type { DescriptorKind } from "./descriptor.ts";
+import { Account, type DerivedKey, HdSecret } from "./keys.ts";
+import { COINBASE_MATURITY } from "./network.ts";
+import { type TxRow, WALLET_FILE, WalletStore } from "./store.ts";
+import { displayHex, internalBytes, outpointKey, type ParsedTx, parseTx } from "./tx.ts";
 
-/** Wallet names: 1 to 64 letters, digits, '_' and '-', starting with a letter or digit. */
-const WALLET_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** Scripts derived ahead of the next unused index on each chain (Core's `-keypool`). */
+export const KEYPOOL_SIZE = 100;
+/** Core's `-maxtxfee` default: a send paying more is refused by the node. */
+export const MAX_TX_FEE = 10_000_000n;
+/** Blocks fetched per `getBlocksSince` during a rescan. */
+const RESCAN_BATCH = 50;
+/** Sequence of the wallet's inputs: final locktime semantics off, RBF signalled (Core's default). */
+const WALLET_SEQUENCE = 0xfffffffd;
+/** Core's `walletpassphrase` cap on the timeout (about three years). */
+const MAX_UNLOCK_SECONDS = 100_000_000;
 
-/** Throws unless `name` is a valid wallet name (so it never names a path outside `wallets/`). */
-function checkWalletName(name: string): void {
-  if (!WALLET_NAME.test(name)) {
-    throw new Error(
-      `Invalid wallet name ${JSON.stringify(name)}: use 1 to 64 letters, digits, '_' or '-', ` +
-        "starting with a letter or digit",
+/** A wallet error with a JSON-RPC code and Core's text. */
+export class WalletError extends Error {
+  override name = "WalletError";
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+/** Core's RPC error codes the wallet uses. */
+export const Code = {
+  MISC: -1,
+  TYPE: -3,
+  WALLET: -4,
+  INVALID_ADDRESS_OR_KEY: -5,
+  INSUFFICIENT_FUNDS: -6,
+  INVALID_PARAMETER: -8,
+  UNLOCK_NEEDED: -13,
+  PASSPHRASE_INCORRECT: -14,
+  WRONG_ENC_STATE: -15,
+  NOT_FOUND: -18,
+  NOT_SPECIFIED: -19,
+  ALREADY_LOADED: -35,
+} as const;
+
+export const UNLOCK_NEEDED =
+  "Error: Please enter the wallet passphrase with walletpassphrase first.";
+export const NO_KEYS = "Error: This wallet has no available keys";
+
+/** How a wallet is made. */
+export interface CreateOptions {
+  /** No keys at all (`disable_private_keys`). */
+  readonly disablePrivateKeys?: boolean;
+  /** No descriptors (`blank`). */
+  readonly blank?: boolean;
+  /** Encrypts the secret at once. */
+  readonly passphrase?: string;
+  /** A given mnemonic instead of a fresh one (tests, restores). */
+  readonly mnemonic?: string;
+}
+
+/** A transaction the wallet keeps, with where it stands. */
+export interface WalletTx {
+  readonly tx: ParsedTx;
+  readonly row: TxRow;
+}
+
+/** A coin of the wallet, with what the RPCs show of it. */
+export interface WalletCoin {
+  readonly txid: string;
+  readonly vout: number;
+  readonly amount: bigint;
+  readonly script: Uint8Array;
+  readonly key: DerivedKey;
+  readonly confirmations: number;
+  readonly coinbase: boolean;
+  /** Spendable now: mature, and confirmed or the wallet's own change. */
+  readonly trusted: boolean;
+}
+
+/** `getbalances`' `mine`. */
+export interface Balances {
+  trusted: bigint;
+  untrustedPending: bigint;
+  immature: bigint;
+}
+
+/** A block the wallet has processed. */
+export interface BlockRef {
+  readonly hash: string;
+  readonly height: number;
+}
+
+/** Where a watched script was derived. */
+interface ScriptOrigin {
+  readonly kind: DescriptorKind;
+  readonly internal: boolean;
+  readonly index: number;
+}
+
+const KINDS: readonly DescriptorKind[] = ["wpkh", "tr"];
+
+/** Input weight once signed: outpoint, sequence and empty script (41 bytes), plus the witness. */
+function inputWeight(kind: DescriptorKind): number {
+  // wpkh: count, 72-byte signature (largest DER), 33-byte key; tr: count, 64-byte signature.
+  return 41 * 4 + (kind === "wpkh" ? 1 + 1 + 72 + 1 + 33 : 1 + 1 + 64);
+}
+
+/** The wallet. */
+export class Wallet implements Disposable {
+  readonly name: string;
+  readonly dir: string;
+  readonly store: WalletStore;
+  readonly #chain: Chain;
+  readonly #accounts = new Map<DescriptorKind, Account>();
+  readonly #scripts = new Map<string, ScriptOrigin>();
+  readonly #txs = new Map<string, WalletTx>();
+  #blocks: Map<number, string>;
+  #tip: BlockRef;
+  #secret: HdSecret | null = null;
+  #sealed: SealedSecret | null = null;
+  #unlockedUntil = 0;
+  #lockTimer: ReturnType<typeof setTimeout> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #handler: Handler | null = null;
+  #seq = 0;
+  #closed = false;
+
+  private constructor(dir: string, name: string, store: WalletStore, chain: Chain) {
+    this.dir = dir;
+    this.name = name;
+    this.store = store;
+    this.#chain = chain;
+    this.#blocks = store.blocks();
+    const hash = store.meta("tip_hash") ?? "";
+    this.#tip = { hash, height: Number(store.meta("tip_height") ?? -1) };
+  }
+
+  /**
+   * Creates the wallet in `dir` (which must not hold one), its birth at the
+   * chain's tip, and starts following the chain.
+   */
+  static async create(
+    dir: string,
+    name: string,
+    chain: Chain,
+    options: CreateOptions = {},
+  ): Promise<Wallet> {
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const store = WalletStore.create(`${dir}/${WALLET_FILE}`);
+    const tip = await chain.getTip();
+    const now = Math.floor(Date.now() / 1000);
+    const withKeys = !options.blank && !options.disablePrivateKeys;
+    const secret = withKeys
+      ? options.mnemonic ? HdSecret.fromMnemonic(options.mnemonic) : HdSecret.generate()
+      : null;
+    store.atomically(() => {
+      store.setMeta("name", name);
+      store.setMeta("birthtime", String(now));
+      store.setMeta(
+        "flags",
+        JSON.stringify({
+          blank: options.blank === true,
+          disablePrivateKeys: options.disablePrivateKeys === true,
+        }),
+      );
+      if (tip !== undefined) {
+        store.setMeta("tip_hash", displayHex(tip.hash));
+        store.setMeta("tip_height", String(tip.height));
+        store.setBlock(tip.height, displayHex(tip.hash));
+      }
+      if (secret !== null) {
+        store.setMeta("secret", secret.mnemonic);
+        store.setMeta("fingerprint", String(secret.fingerprint));
+        for (const kind of KINDS) {
+          const account = Account.fromSecret(secret, kind);
+          store.setMeta(`xpub_${kind}`, account.xpub);
+          for (const internal of [false, true]) store.setMeta(nextKey(kind, internal), "0");
+        }
+      }
+    });
+    const wallet = new Wallet(dir, name, store, chain);
+    wallet.#loadKeys();
+    if (options.passphrase !== undefined) await wallet.encrypt(options.passphrase);
+    await wallet.#attach();
+    return wallet;
+  }
+
+  /** Opens the wallet in `dir`, catches up with the chain from its last block, and follows it. */
+  static async load(dir: string, name: string, chain: Chain): Promise<Wallet> {
+    const store = WalletStore.open(`${dir}/${WALLET_FILE}`);
+    const wallet = new Wallet(dir, name, store, chain);
+    try {
+      wallet.#loadKeys();
+      for (const row of store.txs()) {
+        wallet.#txs.set(row.txid, { tx: parseTx(row.raw), row });
+        wallet.#seq = Math.max(wallet.#seq, row.seq + 1);
+      }
+      await wallet.#attach();
+    } catch (error) {
+      wallet[Symbol.dispose]();
+      throw error;
+    }
+    return wallet;
+  }
+
+  #loadKeys(): void {
+    const { store } = this;
+    const fingerprint = Number(store.meta("fingerprint") ?? 0);
+    for (const kind of KINDS) {
+      const xpub = store.meta(`xpub_${kind}`);
+      if (xpub !== undefined) this.#accounts.set(kind, new Account(kind, fingerprint, xpub));
+    }
+    const sealed = store.meta("crypted");
+    this.#sealed = sealed === undefined ? null : JSON.parse(sealed);
+    const plain = store.meta("secret");
+    if (plain !== undefined) this.#secret = HdSecret.fromMnemonic(plain);
+    for (const row of store.scripts()) {
+      this.#scripts.set(hex.encode(row.script), {
+        kind: row.kind as DescriptorKind,
+        internal: row.internal,
+        index: row.index,
+      });
+    }
+    store.atomically(() => {
+      for (const kind of this.#accounts.keys()) {
+        for (const internal of [false, true]) this.#topUp(kind, internal);
+      }
+    });
+  }
+
+  /** Derives and watches scripts up to the keypool's size past the next index. */
+  #topUp(kind: DescriptorKind, internal: boolean): void {
+    const account = this.#accounts.get(kind)!;
+    const next = Number(this.store.meta(nextKey(kind, internal)) ?? 0);
+    const end = next + KEYPOOL_SIZE;
+    const derivedKey = `derived_${kind}_${internal ? 1 : 0}`;
+    let derived = Number(this.store.meta(derivedKey) ?? 0);
+    for (; derived < end; derived++) {
+      const key = account.derive(internal, derived);
+      this.store.addScript({ script: key.script, kind, internal, index: derived });
+      this.#scripts.set(hex.encode(key.script), { kind, internal, index: derived });
+    }
+    this.store.setMeta(derivedKey, String(derived));
+  }
+
+  /** Runs `change` after every change queued before it. */
+  #serial<T>(change: () => T | Promise<T>): Promise<T> {
+    const run = this.#queue.then(change);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Registers for notifications, then catches up with the chain and the mempool. */
+  async #attach(): Promise<void> {
+    const notifications: ChainNotifications = {
+      transactionAddedToMempool: (tx) => this.#serial(() => this.#mempoolAdded(tx)),
+      transactionRemovedFromMempool: (tx, reason) =>
+        this.#serial(() => this.#mempoolRemoved(tx, reason)),
+      blockConnected: (block) => this.#serial(() => this.#blockConnected(block)),
+      blockDisconnected: (block) => this.#serial(() => this.#blockDisconnected(block)),
+      updatedBlockTip: () => {},
+    };
+    this.#handler = await this.#chain.handleNotifications(notifications);
+    await this.#serial(() => this.#catchUp());
+    await this.#chain.requestMempoolTransactions(notifications);
+  }
+
+  /** The wallet's last processed block. */
+  get tip(): BlockRef {
+    return this.#tip;
+  }
+
+  /** Height of the processed block `hash`, if it is on the wallet's chain. */
+  heightOf(hash: string): number | undefined {
+    for (const [height, known] of this.#blocks) if (known === hash) return height;
+    return undefined;
+  }
+
+  /** Hash of the processed block at `height`. */
+  hashAt(height: number): string | undefined {
+    return this.#blocks.get(height);
+  }
+
+  /** Epoch seconds of the wallet's creation. */
+  get birthtime(): number {
+    return Number(this.store.meta("birthtime") ?? 0);
+  }
+
+  get flags(): { blank: boolean; disablePrivateKeys: boolean } {
+    return JSON.parse(this.store.meta("flags") ?? "{}");
+  }
+
+  get encrypted(): boolean {
+    return this.#sealed !== null;
+  }
+
+  /** Epoch seconds until which it is unlocked; 0 when locked (or not encrypted). */
+  get unlockedUntil(): number {
+    return this.#secret === null ? 0 : this.#unlockedUntil;
+  }
+
+  get hasKeys(): boolean {
+    return this.#accounts.size > 0;
+  }
+
+  get accounts(): ReadonlyMap<DescriptorKind, Account> {
+    return this.#accounts;
+  }
+
+  /** Next unused index of a chain. */
+  nextIndex(kind: DescriptorKind, internal: boolean): number {
+    return Number(this.store.meta(nextKey(kind, internal)) ?? 0);
+  }
+
+  /** Scripts watched beyond the next index (`keypoolsize`). */
+  keypoolSize(internal: boolean): number {
+    let size = 0;
+    for (const kind of this.#accounts.keys()) {
+      size += Number(this.store.meta(`derived_${kind}_${internal ? 1 : 0}`)) -
+        this.nextIndex(kind, internal);
+    }
+    return size;
+  }
+
+  /** Hands out the next address of `kind`'s external or change chain. */
+  newAddress(kind: DescriptorKind, internal: boolean): DerivedKey {
+    const account = this.#accounts.get(kind);
+    if (account === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
+    return this.store.atomically(() => {
+      const index = this.nextIndex(kind, internal);
+      this.store.setMeta(nextKey(kind, internal), String(index + 1));
+      this.#topUp(kind, internal);
+      return account.derive(internal, index);
+    });
+  }
+
+  /** The key that derives `script`, when the wallet watches it. */
+  keyOf(script: Uint8Array): DerivedKey | undefined {
+    const origin = this.#scripts.get(hex.encode(script));
+    if (origin === undefined) return undefined;
+    return this.#accounts.get(origin.kind)!.derive(origin.internal, origin.index);
+  }
+
+  isMine(script: Uint8Array): boolean {
+    return this.#scripts.has(hex.encode(script));
+  }
+
+  /** Every transaction, in the order the wallet first saw them. */
+  transactions(): WalletTx[] {
+    return [...this.#txs.values()].sort((a, b) => a.row.seq - b.row.seq);
+  }
+
+  transaction(txid: string): WalletTx | undefined {
+    return this.#txs.get(txid);
+  }
+
+  /** Confirmations of `row`: 0 in the mempool, -1 neither confirmed nor in the mempool. */
+  confirmations(row: TxRow): number {
+    if (row.blockHeight !== null) return this.#tip.height - row.blockHeight + 1;
+    return row.inMempool ? 0 : -1;
+  }
+
+  /** Whether `row` counts: confirmed, or in the mempool. */
+  #active(row: TxRow): boolean {
+    return row.blockHeight !== null || row.inMempool;
+  }
+
+  /** What an input spends, when it is one of the wallet's outputs. */
+  #ownOutput(txid: string, vout: number) {
+    const output = this.#txs.get(txid)?.tx.outputs[vout];
+    return output !== undefined && this.isMine(output.script) ? output : undefined;
+  }
+
+  /** The amount `tx` takes from the wallet's coins. */
+  debit(tx: ParsedTx): bigint {
+    let sum = 0n;
+    for (const input of tx.inputs) sum += this.#ownOutput(input.txid, input.vout)?.amount ?? 0n;
+    return sum;
+  }
+
+  /** Whether every input of `tx` spends a coin of the wallet. */
+  allFromMe(tx: ParsedTx): boolean {
+    return !tx.coinbase && tx.inputs.every((i) => this.#ownOutput(i.txid, i.vout) !== undefined);
+  }
+
+  /** Outpoints spent by the wallet's counted transactions. */
+  #spent(): Set<string> {
+    const spent = new Set<string>();
+    for (const { tx, row } of this.#txs.values()) {
+      if (!this.#active(row)) continue;
+      for (const input of tx.inputs) spent.add(outpointKey(input));
+    }
+    return spent;
+  }
+
+  /** Unspent coins of the wallet (immature ones too; see `trusted`). */
+  coins(): WalletCoin[] {
+    const spent = this.#spent();
+    const coins: WalletCoin[] = [];
+    for (const { tx, row } of this.transactions()) {
+      if (!this.#active(row)) continue;
+      const confirmations = this.confirmations(row);
+      const trusted = confirmations > 0 || this.allFromMe(tx);
+      tx.outputs.forEach((output, vout) => {
+        if (spent.has(`${tx.txid}:${vout}`)) return;
+        const key = this.keyOf(output.script);
+        if (key === undefined) return;
+        coins.push({
+          txid: tx.txid,
+          vout,
+          amount: output.amount,
+          script: output.script,
+          key,
+          confirmations,
+          coinbase: tx.coinbase,
+          trusted,
+        });
+      });
+    }
+    return coins;
+  }
+
+  /** Whether `coin` is a coinbase output short of maturity. */
+  immature(coin: { coinbase: boolean; confirmations: number }): boolean {
+    return coin.coinbase && coin.confirmations < COINBASE_MATURITY + 1;
+  }
+
+  balances(): Balances {
+    const balances: Balances = { trusted: 0n, untrustedPending: 0n, immature: 0n };
+    for (const coin of this.coins()) {
+      if (this.immature(coin)) balances.immature += coin.amount;
+      else if (coin.trusted) balances.trusted += coin.amount;
+      else balances.untrustedPending += coin.amount;
+    }
+    return balances;
+  }
+
+  // --- following the chain ---
+
+  /** Whether `tx` pays the wallet or spends one of its coins. */
+  #relevant(tx: ParsedTx): boolean {
+    return tx.outputs.some((o) => this.isMine(o.script)) ||
+      tx.inputs.some((i) => this.#ownOutput(i.txid, i.vout) !== undefined);
+  }
+
+  /** Adds or updates `tx` (already known to be relevant or known). */
+  #record(tx: ParsedTx, update: Partial<TxRow>): void {
+    const known = this.#txs.get(tx.txid);
+    const row: TxRow = {
+      txid: tx.txid,
+      seq: known?.row.seq ?? this.#seq++,
+      raw: tx.raw,
+      blockHash: null,
+      blockHeight: null,
+      blockIndex: null,
+      blockTime: null,
+      time: Math.floor(Date.now() / 1000),
+      inMempool: false,
+      fee: null,
+      ...known?.row,
+      ...update,
+    };
+    if (row.fee === null && this.allFromMe(tx)) {
+      row.fee = this.debit(tx) - tx.outputs.reduce((sum, o) => sum + o.amount, 0n);
+    }
+    this.store.putTx(row);
+    this.#txs.set(tx.txid, { tx, row });
+  }
+
+  #mempoolAdded(raw: Uint8Array): void {
+    const tx = parseTx(raw);
+    const known = this.#txs.get(tx.txid);
+    if (known === undefined && !this.#relevant(tx)) return;
+    if (known?.row.blockHeight != null) return;
+    this.store.atomically(() => this.#record(tx, { inMempool: true }));
+  }
+
+  #mempoolRemoved(raw: Uint8Array, reason: MempoolRemovalReason): void {
+    // A block's removals are followed by the block, which confirms the transaction.
+    if (reason === "block") return;
+    const tx = parseTx(raw);
+    const known = this.#txs.get(tx.txid);
+    if (known === undefined || !known.row.inMempool) return;
+    this.store.atomically(() => this.#record(tx, { inMempool: false }));
+  }
+
+  /** Applies a block's transactions; `advance` also moves the wallet's tip to it. */
+  #applyBlock(block: BlockInfo, advance: boolean): void {
+    const hash = displayHex(block.hash);
+    this.store.atomically(() => {
+      block.transactions.forEach((raw, index) => {
+        const tx = parseTx(raw);
+        if (!this.#txs.has(tx.txid) && !this.#relevant(tx)) return;
+        this.#record(tx, {
+          blockHash: hash,
+          blockHeight: block.height,
+          blockIndex: index,
+          blockTime: block.time,
+          inMempool: false,
+        });
+      });
+      if (!advance) return;
+      this.store.setBlock(block.height, hash);
+      this.store.setMeta("tip_hash", hash);
+      this.store.setMeta("tip_height", String(block.height));
+      this.#blocks.set(block.height, hash);
+      for (const height of this.#blocks.keys()) {
+        if (height > block.height) this.#blocks.delete(height);
+      }
+      this.#tip = { hash, height: block.height };
+    });
+  }
+
+  async #blockConnected(block: BlockInfo): Promise<void> {
+    const hash = displayHex(block.hash);
+    if (this.#blocks.get(block.height) === hash) return; // seen during a catch-up
+    if (displayHex(block.prevHash) !== this.#tip.hash) {
+      await this.#catchUp(); // a gap: this block comes with the rest
+      return;
+    }
+    this.#applyBlock(block, true);
+  }
+
+  #blockDisconnected(block: BlockInfo): void {
+    const hash = displayHex(block.hash);
+    if (this.#blocks.get(block.height) !== hash) return;
+    this.#unwindTo(block.height - 1, displayHex(block.prevHash));
+  }
+
+  /** Forgets the blocks above `height` (their transactions become unconfirmed). */
+  #unwindTo(height: number, hash: string): void {
+    this.store.atomically(() => {
+      for (const { tx, row } of this.#txs.values()) {
+        if (row.blockHeight !== null && row.blockHeight > height) {
+          this.#record(tx, {
+            blockHash: null,
+            blockHeight: null,
+            blockIndex: null,
+            blockTime: null,
+          });
+        }
+      }
+      this.store.dropBlocksFrom(height + 1);
+      for (const h of [...this.#blocks.keys()]) if (h > height) this.#blocks.delete(h);
+      this.store.setMeta("tip_hash", hash);
+      this.store.setMeta("tip_height", String(height));
+      this.#tip = { hash, height };
+    });
+  }
+
+  /** Catches up with the node's active chain from where the wallet's view forks from it. */
+  async #catchUp(): Promise<void> {
+    const heights = [...this.#blocks.keys()].sort((a, b) => b - a);
+    const locator = heights.map((h) => internalBytes(this.#blocks.get(h)!));
+    const fork = locator.length === 0 ? undefined : await this.#chain.findLocatorFork(locator);
+    let height = fork ?? -1;
+    if (height < this.#tip.height) {
+      const hash = height < 0 ? "" : this.#blocks.get(height)!;
+      this.#unwindTo(height, hash);
+    }
+    for (;;) {
+      const blocks = await this.#chain.getBlocksSince(height, RESCAN_BATCH);
+      if (blocks.length === 0) return;
+      for (const block of blocks) this.#applyBlock(block, true);
+      height = blocks.at(-1)!.height;
+    }
+  }
+
+  /** Scans the active chain's blocks `start`..`stop` for the wallet's transactions. */
+  rescan(start: number, stop: number): Promise<void> {
+    return this.#serial(async () => {
+      for (let height = start - 1; height < stop;) {
+        const blocks = await this.#chain.getBlocksSince(
+          height,
+          Math.min(RESCAN_BATCH, stop - height),
+        );
+        if (blocks.length === 0) return;
+        for (const block of blocks) this.#applyBlock(block, false);
+        height = blocks.at(-1)!.height;
+      }
+    });
+  }
+
+  /** Waits until every notification the node sent so far has been applied. */
+  async sync(): Promise<void> {
+    await this.#chain.waitForNotifications();
+    await this.#serial(() => {});
+  }
+
+  // --- keys at rest ---
+
+  /** The secret, or -13 when locked, or -4 when the wallet has none. */
+  #unlocked(): HdSecret {
+    if (this.#secret !== null) return this.#secret;
+    if (this.#sealed !== null) throw new WalletError(Code.UNLOCK_NEEDED, UNLOCK_NEEDED);
+    throw new WalletError(Code.WALLET, "Error: Private keys are disabled for this wallet");
+  }
+
+  /** The private-key descriptors (`listdescriptors true`). */
+  privateDescriptors(): { kind: DescriptorKind; internal: boolean; desc: string }[] {
+    const secret = this.#unlocked();
+    return [...this.#accounts.values()].flatMap((account) =>
+      [false, true].map((internal) => ({
+        kind: account.kind,
+        internal,
+        desc: account.descriptor(internal, secret),
+      }))
     );
   }
-}
 
-/** A new receiving address: "tc1" and 20 random bytes in hex. */
-function randomAddress(): string {
-  return `tc1${randomBytes(20).toString("hex")}`;
-}
-
-/** The file format of `wallets/<name>.json`. */
-interface SavedWallet {
-  version: 1;
-  name: string;
-  addresses: string[];
-}
-
-/** One wallet's state, shared by every handle to it. */
-class WalletFile {
-  readonly name: string;
-  readonly addresses: string[];
-  readonly #path: string;
-
-  constructor(path: string, name: string, addresses: string[]) {
-    this.#path = path;
-    this.name = name;
-    this.addresses = addresses;
-  }
-
-  newAddress(): string {
-    const address = randomAddress();
-    this.addresses.push(address);
-    this.save();
-    return address;
-  }
-
-  save(): void {
-    const saved: SavedWallet = { version: 1, name: this.name, addresses: this.addresses };
-    writeFileAtomic(this.#path, JSON.stringify(saved));
-  }
-}
-
-/** The wallets of one data directory, each read from disk once. */
-class WalletStore {
-  readonly #dir: string;
-  readonly #loaded = new Map<string, WalletFile>();
-
-  constructor(datadir: string) {
-    this.#dir = `${datadir}/wallets`;
-    Deno.mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
-  }
-
-  create(name: string): WalletFile {
-    checkWalletName(name);
-    const path = this.#path(name);
-    if (this.#loaded.has(name) || readFileIfExists(path) !== null) {
-      throw new Error(`Wallet ${JSON.stringify(name)} already exists`);
+  /** Encrypts the secret under `passphrase` and locks the wallet. */
+  async encrypt(passphrase: string): Promise<void> {
+    if (this.#sealed !== null) {
+      throw new WalletError(
+        Code.WRONG_ENC_STATE,
+        "Error: running with an encrypted wallet, but encryptwallet was called.",
+      );
     }
-    const file = new WalletFile(path, name, []);
-    file.save();
-    this.#loaded.set(name, file);
-    return file;
+    if (passphrase === "") {
+      throw new WalletError(Code.INVALID_PARAMETER, "passphrase cannot be empty");
+    }
+    const secret = this.#unlocked();
+    const sealed = await encryptSecret(secret.mnemonic, passphrase);
+    this.store.atomically(() => {
+      this.store.setMeta("crypted", JSON.stringify(sealed));
+      this.store.deleteMeta("secret");
+    });
+    // The plaintext's old pages are overwritten (secure_delete) and the journal emptied.
+    this.store.scrub();
+    this.#sealed = sealed;
+    this.lock();
   }
 
-  load(name: string): WalletFile {
-    checkWalletName(name);
-    const loaded = this.#loaded.get(name);
-    if (loaded !== undefined) return loaded;
-    const path = this.#path(name);
-    const text = readFileIfExists(path);
-    if (text === null) throw new Error(`Wallet ${JSON.stringify(name)} not found`);
-    let saved: SavedWallet;
+  /** Unlocks for `timeout` seconds. */
+  async unlock(passphrase: string, timeout: number): Promise<void> {
+    if (this.#sealed === null) {
+      throw new WalletError(
+        Code.WRONG_ENC_STATE,
+        "Error: running with an unencrypted wallet, but walletpassphrase was called.",
+      );
+    }
+    if (timeout < 0) throw new WalletError(Code.INVALID_PARAMETER, "Timeout cannot be negative.");
+    const mnemonic = await decryptSecret(this.#sealed, passphrase);
+    if (mnemonic === null) {
+      throw new WalletError(
+        Code.PASSPHRASE_INCORRECT,
+        "Error: The wallet passphrase entered was incorrect.",
+      );
+    }
+    const seconds = Math.min(timeout, MAX_UNLOCK_SECONDS);
+    this.#secret = HdSecret.fromMnemonic(mnemonic);
+    this.#unlockedUntil = Math.floor(Date.now() / 1000) + seconds;
+    clearTimeout(this.#lockTimer);
+    const timer = setTimeout(() => this.lock(), seconds * 1000);
+    Deno.unrefTimer(timer);
+    this.#lockTimer = timer;
+  }
+
+  /** Forgets the secret (of an encrypted wallet). */
+  lock(): void {
+    if (this.#sealed === null) {
+      throw new WalletError(
+        Code.WRONG_ENC_STATE,
+        "Error: running with an unencrypted wallet, but walletlock was called.",
+      );
+    }
+    clearTimeout(this.#lockTimer);
+    this.#secret = null;
+    this.#unlockedUntil = 0;
+  }
+
+  // --- spending ---
+
+  /** Signs the inputs of `tx` that spend the wallet's coins; the indexes it could not sign. */
+  #sign(tx: Transaction): number[] {
+    const secret = this.#unlocked();
+    const unsigned: number[] = [];
+    for (let i = 0; i < tx.inputsLength; i++) {
+      const input = tx.getInput(i);
+      const txid = hex.encode(input.txid!);
+      const output = this.#ownOutput(txid, input.index!);
+      const key = output && this.keyOf(output.script);
+      if (output === undefined || key === undefined) {
+        unsigned.push(i);
+        continue;
+      }
+      tx.updateInput(i, {
+        witnessUtxo: { script: output.script, amount: output.amount },
+        ...(key.kind === "tr" ? { tapInternalKey: key.publicKey.subarray(1) } : {}),
+      }, true);
+      tx.signIdx(secret.privateKey(key.path), i);
+      tx.finalizeIdx(i);
+    }
+    return unsigned;
+  }
+
+  /**
+   * Builds, signs and broadcasts a transaction paying `payments` at
+   * `feeRate` (sat/kvB) from the wallet's trusted coins, change to a new
+   * address of the wallet; records it and returns it.
+   */
+  send(payments: readonly Payment[], feeRate: bigint): Promise<{ tx: ParsedTx; fee: bigint }> {
+    return this.#serial(async () => {
+      this.#unlocked();
+      const coins = this.coins().filter((c) => c.trusted && !this.immature(c));
+      const byKey = new Map(coins.map((c) => [`${c.txid}:${c.vout}`, c]));
+      const changeKind: DescriptorKind = this.#accounts.has("wpkh") ? "wpkh" : "tr";
+      const changeAccount = this.#accounts.get(changeKind);
+      if (changeAccount === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
+      const changePreview = changeAccount.derive(true, this.nextIndex(changeKind, true));
+      const plan = selectCoins({
+        coins: coins.map((c): Coin => ({
+          key: `${c.txid}:${c.vout}`,
+          amount: c.amount,
+          inputWeight: inputWeight(c.key.kind),
+        })),
+        payments,
+        feeRate,
+        changeScript: changePreview.script,
+      });
+      const outputs = payments.map((p, i) => ({ script: p.script, amount: plan.amounts[i] }));
+      if (plan.change !== null) {
+        const change = this.newAddress(changeKind, true);
+        // Core places the change at a random position.
+        const at = Math.floor(Math.random() * (outputs.length + 1));
+        outputs.splice(at, 0, { script: change.script, amount: plan.change });
+      }
+      const tx = new Transaction({ version: 2, lockTime: Math.max(this.#tip.height, 0) });
+      for (const chosen of plan.inputs) {
+        const coin = byKey.get(chosen.key)!;
+        tx.addInput({ txid: coin.txid, index: coin.vout, sequence: WALLET_SEQUENCE });
+      }
+      for (const output of outputs) tx.addOutput(output);
+      return await this.#commit(tx);
+    });
+  }
+
+  /** Signs `tx` fully, broadcasts it, records it. */
+  async #commit(tx: Transaction): Promise<{ tx: ParsedTx; fee: bigint }> {
+    const unsigned = this.#sign(tx);
+    if (unsigned.length > 0) throw new WalletError(Code.WALLET, "Signing transaction failed");
+    const parsed = parseTx(tx.extract());
+    const { result, error } = await this.#chain.broadcastTransaction(parsed.raw, MAX_TX_FEE);
+    if (!result) throw new WalletError(Code.WALLET, error);
+    this.store.atomically(() => this.#record(parsed, { inMempool: true }));
+    const fee = this.#txs.get(parsed.txid)!.row.fee ?? 0n;
+    return { tx: parsed, fee };
+  }
+
+  /**
+   * Signs what it can of the raw transaction `raw` (`signrawtransactionwithwallet`):
+   * the new bytes and, per input it could not sign, its index.
+   */
+  signRaw(raw: Uint8Array): { raw: Uint8Array; unsigned: number[] } {
+    const tx = Transaction.fromRaw(raw, {
+      allowUnknownOutputs: true,
+      allowUnknownInputs: true,
+      disableScriptCheck: true,
+    });
+    const unsigned = this.#sign(tx);
+    return { raw: tx.toBytes(true, true), unsigned };
+  }
+
+  /** Writes a copy of the database to `path`. */
+  backup(path: string): void {
+    this.store.backup(path);
+  }
+
+  /** Stops following the chain and closes the database. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#lockTimer);
+    const handler = this.#handler;
+    this.#handler = null;
     try {
-      saved = JSON.parse(text);
-    } catch (error) {
-      throw new Error(`${path}: not JSON (${(error as Error).message})`);
-    }
-    if (
-      saved?.version !== 1 || saved.name !== name || !Array.isArray(saved.addresses) ||
-      !saved.addresses.every((a) => typeof a === "string")
-    ) {
-      throw new Error(`${path}: not a version 1 wallet file for ${JSON.stringify(name)}`);
-    }
-    const file = new WalletFile(path, name, saved.addresses);
-    this.#loaded.set(name, file);
-    return file;
-  }
-
-  list(): string[] {
-    const names = [];
-    for (const entry of Deno.readDirSync(this.#dir)) {
-      const name = entry.name.replace(/\.json$/, "");
-      if (entry.isFile && name !== entry.name && WALLET_NAME.test(name)) names.push(name);
-    }
-    return names.sort();
-  }
-
-  #path(name: string): string {
-    return `${this.#dir}/${name}.json`;
-  }
-}
-
-/** The chain a loader was handed, shared with its wallets and released with the last of them. */
-class SharedChain {
-  readonly chain: Chain;
-  #holders = 1;
-
-  constructor(chain: Chain) {
-    this.chain = chain;
-  }
-
-  hold(): this {
-    this.#holders++;
-    return this;
-  }
-
-  drop(): void {
-    if (--this.#holders === 0) release(this.chain);
-  }
-}
-
-/** A handle to one wallet (made by the loader); disposing it drops its hold on the chain. */
-export class WalletHandle implements Wallet, Disposable {
-  readonly #file: WalletFile;
-  readonly #chain: SharedChain;
-  #disposed = false;
-
-  constructor(file: WalletFile, chain: SharedChain) {
-    this.#file = file;
-    this.#chain = chain;
-  }
-
-  getName(): string {
-    return this.#file.name;
-  }
-
-  getNewAddress(): string {
-    return this.#file.newAddress();
-  }
-
-  async getBalance(): Promise<bigint> {
-    const mine = new Set(this.#file.addresses);
-    if (mine.size === 0) return 0n;
-    const coinbases = await this.#chain.chain.getCoinbases([...mine]);
-    return coinbases.reduce((sum, c) => mine.has(c.address) ? sum + c.amount : sum, 0n);
-  }
-
-  listAddresses(): string[] {
-    return [...this.#file.addresses];
+      await handler?.disconnect();
+    } catch { /* the node is gone */ }
+    await this.#queue;
+    this.store.close();
   }
 
   [Symbol.dispose](): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    this.#chain.drop();
+    clearTimeout(this.#lockTimer);
+    this.#closed = true;
+    this.store.close();
   }
 }
 
-/**
- * Creates and loads the wallets of a data directory for one chain (made by
- * {@linkcode FileWalletInit}). It owns
- * the chain reference it was handed: disposing the loader and every wallet
- * it made releases it.
- */
-export class FileWalletLoader implements WalletLoader, Disposable {
-  readonly #store: WalletStore;
-  readonly #chain: SharedChain;
-  #disposed = false;
-
-  constructor(store: WalletStore, chain: SharedChain) {
-    this.#store = store;
-    this.#chain = chain;
-  }
-
-  createWallet(name: string): WalletHandle {
-    return new WalletHandle(this.#store.create(name), this.#chain.hold());
-  }
-
-  loadWallet(name: string): WalletHandle {
-    return new WalletHandle(this.#store.load(name), this.#chain.hold());
-  }
-
-  listWallets(): string[] {
-    return this.#store.list();
-  }
-
-  [Symbol.dispose](): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    this.#chain.drop();
-  }
-}
-
-/**
- * The wallet component's Init object over `<datadir>/wallets/` (made when
- * missing). Loaders it makes share the wallets, so two handles to one
- * wallet see the same addresses.
- */
-export class FileWalletInit implements WalletInit {
-  readonly #store: WalletStore;
-
-  constructor(datadir: string) {
-    this.#store = new WalletStore(datadir);
-  }
-
-  makeWalletLoader(chain: Chain | null): FileWalletLoader {
-    if (chain === null) throw new Error("makeWalletLoader: a Chain is required");
-    return new FileWalletLoader(this.#store, new SharedChain(dup(chain)));
-  }
+function nextKey(kind: DescriptorKind, internal: boolean): string {
+  return `next_${kind}_${internal ? 1 : 0}`;
 }

@@ -28,6 +28,7 @@ export interface AddressContext {
 
 /** A parsed address. */
 export interface UnixAddress {
+  /** The only kind there is (Bitcoin Core's `-ipcbind` knows `unix` only). */
   readonly kind: "unix";
   /** The address as written. */
   readonly address: string;
@@ -37,6 +38,7 @@ export interface UnixAddress {
 
 /** An address that cannot be parsed, bound or connected to. */
 export class AddressError extends Error {
+  /** Always `"AddressError"`. */
   override name = "AddressError";
 }
 

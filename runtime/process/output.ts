@@ -252,8 +252,9 @@ async function pump(): Promise<void> {
  * dropped and counted in the next line that does.
  *
  * @example
- * ```ts ignore
- * stderrLines("[node] started");
+ * ```ts
+ * import { stderrLines } from "./output.ts";
+ * stderrLines("[node] started"); // returns at once, whatever stderr is
  * ```
  */
 export function stderrLines(line: string): void {

@@ -17,18 +17,22 @@
  *   their token.
  *
  * @example
- * ```ts ignore
- * await using child = await spawn(FooInit, denoCommand("examples/foo/component.ts"));
- * const foo = await child.init.makeFoo();
+ * ```ts
+ * import { denoCommand, spawn } from "./process.ts";
+ * import { FooInit } from "../../schemas/gen/conformance.mp.ts";
+ * const entry = new URL("../../examples/foo/main.ts", import.meta.url);
+ * await using child = await spawn(FooInit, denoCommand(entry, { permissions: ["--deny-net"] }));
+ * await using foo = (await child.init.makeFoo())!;
+ * if (await foo.add(2, 3) !== 5) throw new Error("called the child");
  * ```
  * @module
  */
 import { spawn as spawnChild } from "node:child_process";
 import { Socket } from "node:net";
-import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor } from "../schema/descriptor.ts";
 import { channelFromNodeSocket } from "../transport.ts";
 import { IpcLog } from "../log.ts";
-import type { Proxy } from "../proxy/client.ts";
+import type { Remote } from "../proxy/client.ts";
 import { AddressError, parseAddress, prepareSocketPath } from "./address.ts";
 import { lifeline, TOKEN_BYTES } from "./lifeline.ts";
 import { acceptConnections } from "./accept.ts";
@@ -56,6 +60,7 @@ export interface ExitStatus {
  * confined one.
  */
 export interface ChildCommand {
+  /** The program to run (Deno's binary, or a wrapper such as prlimit). */
   executable: string;
   /** Arguments, the module and its own arguments last; `-ipcfd=3` is appended. */
   args: readonly string[];
@@ -68,7 +73,8 @@ export interface ChildCommand {
 /** A running child component. Disposing it releases Init and waits for the exit. */
 export interface SpawnedComponent<T> extends AsyncDisposable {
   /** The child's Init object. */
-  readonly init: Proxy<T>;
+  readonly init: Remote<T>;
+  /** The child's process id. */
   readonly pid: number;
   /** Settles when the child has exited. */
   readonly exited: Promise<ExitStatus>;
@@ -370,8 +376,12 @@ export function ipcFdOf(args: readonly string[]): number | null {
  * on its own).
  *
  * @example
- * ```ts ignore
- * if (!(await serve(FooInit, fooInit()))) runStandalone();
+ * ```ts
+ * import { serve } from "./process.ts";
+ * import { FooInit } from "../../schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "../../examples/foo/foo.ts";
+ * // Not spawned (no -ipcfd): returns false at once, and the caller runs on its own.
+ * if (await serve(FooInit, fooInit(), { args: [] })) throw new Error("not spawned");
  * ```
  */
 export async function serve<T>(
@@ -442,7 +452,7 @@ export async function connect<T>(
   iface: InterfaceDescriptor<T>,
   address: string,
   options: ConnectOptions = {},
-): Promise<Proxy<T>> {
+): Promise<Remote<T>> {
   const parsed = parseAddress(address, addressContext(options));
   let conn: Deno.UnixConn;
   try {
@@ -459,7 +469,9 @@ export async function connect<T>(
 
 /** A listening socket. Disposing it stops accepting and closes its connections. */
 export interface IpcListener extends AsyncDisposable {
+  /** The address as given, e.g. `unix` or `unix:/run/app/node.sock`. */
   readonly address: string;
+  /** The socket file's absolute path. */
   readonly path: string;
   /** Connections being served now (authenticated ones, when tokens are required). */
   readonly connections: number;

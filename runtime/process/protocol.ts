@@ -6,27 +6,42 @@
  * connect / listen.
  *
  * @example
- * ```ts ignore
- * const init = capnpProtocol.connect(FooInit, channel, { name: "gui" });
- * const foo = await init.makeFoo();
+ * ```ts
+ * import { capnpProtocol } from "./protocol.ts";
+ * import { FooInit } from "../../schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "../../examples/foo/foo.ts";
+ * const dir = await Deno.makeTempDir();
+ * const listener = Deno.listen({ transport: "unix", path: `${dir}/s` });
+ * const served = listener.accept().then((conn) => capnpProtocol.serve(FooInit, fooInit(), conn));
+ * const channel = await Deno.connect({ transport: "unix", path: `${dir}/s` });
+ * {
+ *   await using init = capnpProtocol.connect(FooInit, channel, { name: "gui" });
+ *   await using foo = (await init.makeFoo())!;
+ *   if (await foo.add(2, 2) !== 4) throw new Error("called over the channel");
+ * }
+ * await served; // ends when the client's channel closes
+ * listener.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */
-import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor } from "../schema/descriptor.ts";
 import * as capnp from "capnp-es";
 import { Capability } from "../rpc/capability.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { RpcConnection } from "../rpc/connection.ts";
 import type { ByteChannel } from "../transport.ts";
 import type { IpcLog } from "../log.ts";
-import { capabilityOf, clientOf, type Proxy, sendPipelined } from "../proxy/client.ts";
-import { serverOf } from "../proxy/server.ts";
+import { clientOf, serverOf } from "../proxy/bridge.ts";
+import type { Remote } from "../proxy/client.ts";
+import { sendPipelined } from "../proxy/request.ts";
 import { Session } from "../proxy/session.ts";
 
 /** Naming and logging of one end of a connection. */
 export interface ProtocolOptions {
   /** Component name used in thread names and logs. */
   name?: string;
+  /** Where connection events and (with `-debug=ipc`) calls are logged. */
   log?: IpcLog;
 }
 
@@ -37,7 +52,7 @@ export interface IpcProtocol {
     iface: InterfaceDescriptor<T>,
     channel: ByteChannel,
     options?: ProtocolOptions,
-  ): Proxy<T>;
+  ): Remote<T>;
   /**
    * Serves `init` (not owned: it outlives the connection) until the channel
    * closes.
@@ -58,7 +73,11 @@ export interface IpcProtocol {
 
 /** A struct without fields: the params of the ping request. */
 class NoFields extends capnp.Struct {
-  static readonly _capnp = { displayName: "NoFields", id: "0", size: new capnp.ObjectSize(0, 0) };
+  static override readonly _capnp = {
+    displayName: "NoFields",
+    id: "0",
+    size: new capnp.ObjectSize(0, 0),
+  };
 }
 
 /** A method no interface has (interface id 0): every server answers it "unimplemented". */
@@ -69,22 +88,16 @@ export const capnpProtocol: IpcProtocol = {
   connect(iface, channel, options = {}) {
     const rpc = new RpcConnection(channel);
     const session = Session.of(rpc, options);
-    const init = clientOf(iface, rpc.bootstrap(), session, () => rpc.close());
+    const bootstrap = rpc.bootstrap();
     if (iface.methods.some((m) => m.special === "construct")) {
       // As libmultiprocess' client does on creating the Init proxy: hand over
       // our ThreadMap, take the server's, without waiting for the answer.
       using threadMap = session.threadMap();
-      const pending = sendPipelined(
-        capabilityOf(init)!,
-        iface,
-        "construct",
-        { threadMap },
-        session,
-      );
-      using peerThreadMap = pending.pipeline(0);
+      using peerThreadMap = sendPipelined(bootstrap, iface, "construct", { threadMap }).pipeline(0);
       session.setPeerThreadMap(peerThreadMap);
     }
-    return init;
+    // The Init proxy (and its dup()s) own the connection: the last release closes it.
+    return clientOf(iface, bootstrap, session, () => rpc.close());
   },
 
   async serve(iface, init, channel, options = {}) {

@@ -1,14 +1,31 @@
 /**
  * Converts between TypeScript values and Cap'n Proto structs, driven by the
- * descriptors `deno task gen` writes (`schemas/descriptor.ts`): the generic
+ * descriptors `deno task gen` writes (`runtime/schema/descriptor.ts`): the generic
  * half of the proxy layer, like libmultiprocess' `type-*.h` conversions.
  *
- * Every write is checked: a value of the wrong type, an integer out of
- * range or a fraction where an integer belongs fails with a
+ * Each type kind has one entry in {@linkcode KINDS} holding its list
+ * layout, its writer, its reader and its text form; a value lives either in
+ * a field of a struct or in an element of a list, and every entry handles
+ * both. Every write is checked: a value of the wrong type, an integer out
+ * of range or a fraction where an integer belongs fails with a
  * {@linkcode TypeMappingError} naming the field; nothing is truncated.
  * Custom codecs ({@linkcode registerType}) add conversions for named types,
  * the equivalent of libmultiprocess' CustomBuildField / CustomReadField.
  *
+ * @example
+ * ```ts
+ * import * as capnp from "capnp-es";
+ * import { readStruct, structClass, writeStruct } from "./codec.ts";
+ * import { FooStruct } from "../../schemas/gen/conformance.mp.ts";
+ * const context = {
+ *   caps: { add: () => 0, get: () => null },
+ *   bridge: { toCapability: () => { throw new Error() }, fromCapability: () => null },
+ * };
+ * const struct = new capnp.Message().initRoot(structClass(FooStruct));
+ * writeStruct(FooStruct, { name: "a", color: "blue" }, struct, context, "FooStruct");
+ * const back = readStruct(FooStruct, struct, context, "FooStruct");
+ * if (back.name !== "a" || back.color !== "blue") throw new Error("round trip failed");
+ * ```
  * @module
  */
 import * as capnp from "capnp-es";
@@ -18,11 +35,12 @@ import type {
   ScalarKind,
   StructDescriptor,
   TypeDescriptor,
-} from "../../schemas/descriptor.ts";
+} from "../schema/descriptor.ts";
 import type { Capability } from "../rpc/capability.ts";
 
 /** A value that does not fit the schema type it is written as. */
 export class TypeMappingError extends TypeError {
+  /** Always `"TypeMappingError"`. */
   override name = "TypeMappingError";
 }
 
@@ -40,6 +58,14 @@ export interface CapabilityTable {
   add(cap: Capability): number;
   /** The capability at `index`, or null. */
   get(index: number): Capability | null;
+}
+
+/** State shared by one encode or decode: where capabilities go or come from. */
+export interface CodecContext {
+  /** Where capabilities are written to or read from. */
+  readonly caps: CapabilityTable;
+  /** How interface values become capabilities and back. */
+  readonly bridge: CapabilityBridge;
 }
 
 /**
@@ -69,7 +95,9 @@ export function readingTable(caps: readonly (Capability | null)[]): CapabilityTa
 
 /** Converts a custom type to and from the value its wire type carries. */
 export interface TypeCodec<T = unknown, Wire = unknown> {
+  /** The wire value for `value` (written with the field's wire type). */
   encode(value: T): Wire;
+  /** The value for what the wire carried (may throw on a malformed one). */
   decode(wire: Wire): T;
 }
 
@@ -87,6 +115,13 @@ const customCodecs = new Map<string, TypeCodec>();
  *   encode: (p) => Uint8Array.of(p.x),
  *   decode: (bytes) => ({ x: bytes[0] }),
  * });
+ * let again = false;
+ * try {
+ *   registerType("Example", { encode: (v) => v, decode: (v) => v });
+ * } catch {
+ *   again = true;
+ * }
+ * if (!again) throw new Error("a second registration must fail");
  * ```
  */
 export function registerType<T, Wire>(name: string, codec: TypeCodec<T, Wire>): void {
@@ -102,16 +137,23 @@ function customCodec(name: string, where: string): TypeCodec {
   return codec;
 }
 
-// ---- Layout helpers ----
-
 const structClasses = new WeakMap<StructDescriptor, capnp.StructCtor<capnp.Struct>>();
 
-/** The capnp-es struct class of a descriptor (made once). */
+/**
+ * The capnp-es struct class of a descriptor (made once).
+ *
+ * @example
+ * ```ts
+ * import { structClass } from "./codec.ts";
+ * import { FooStruct } from "../../schemas/gen/conformance.mp.ts";
+ * if (structClass(FooStruct) !== structClass(FooStruct)) throw new Error("made twice");
+ * ```
+ */
 export function structClass(struct: StructDescriptor): capnp.StructCtor<capnp.Struct> {
   let Class = structClasses.get(struct);
   if (Class === undefined) {
     Class = class extends capnp.Struct {
-      static readonly _capnp = {
+      static override readonly _capnp = {
         displayName: struct.name,
         id: struct.id.toString(16),
         size: new capnp.ObjectSize(struct.dataWords * 8, struct.pointers),
@@ -122,134 +164,77 @@ export function structClass(struct: StructDescriptor): capnp.StructCtor<capnp.St
   return Class;
 }
 
-const masks = new WeakMap<FieldDescriptor, DataView>();
+// ---- Where a value lives ----
 
-/** XOR mask of a field with a schema default. */
-function maskOf(field: FieldDescriptor, kind: ScalarKind | "enum"): DataView | undefined {
-  if (field.default === undefined) return undefined;
-  let mask = masks.get(field);
-  if (mask === undefined) {
-    const value = field.default;
-    mask = kind === "bool"
-      ? capnp.getBitMask(value as boolean, field.offset % 8)
-      : kind === "enum" || kind === "uint16"
-      ? capnp.getUint16Mask(value as number)
-      : MASKERS[kind](value as never);
-    masks.set(field, mask);
-  }
-  return mask;
+/** A struct holding fields, or a list holding elements. */
+type Holder = capnp.Struct | capnp.List<unknown>;
+/** A field of a struct holder, or an index into a list holder. */
+type Slot = FieldDescriptor | number;
+
+/** How a list of some kind is laid out. */
+interface ListLayout {
+  readonly size: capnp.ListElementSize;
+  readonly List: capnp.ListCtor<unknown>;
+  /** The element struct of a composite list. */
+  readonly struct?: StructDescriptor;
 }
 
-const MASKERS: Record<Exclude<ScalarKind, "bool">, (value: never) => DataView> = {
-  int8: capnp.getInt8Mask,
-  int16: capnp.getInt16Mask,
-  int32: capnp.getInt32Mask,
-  int64: capnp.getInt64Mask,
-  uint8: capnp.getUint8Mask,
-  uint16: capnp.getUint16Mask,
-  uint32: capnp.getUint32Mask,
-  uint64: capnp.getUint64Mask,
-  float32: capnp.getFloat32Mask,
-  float64: capnp.getFloat64Mask,
-};
+/** Everything one type kind does: list layout, write, read and text form. */
+interface KindCodec<T extends TypeDescriptor> {
+  /** The layout of a list whose elements are of this type. */
+  layout(type: T): ListLayout;
+  /** Writes `value` (checked) into `slot` of `holder`. */
+  write(
+    type: T,
+    value: unknown,
+    holder: Holder,
+    slot: Slot,
+    context: CodecContext,
+    at: string,
+  ): void;
+  /** Reads the value in `slot` of `holder`. */
+  read(type: T, holder: Holder, slot: Slot, context: CodecContext, at: string): unknown;
+  /** Cap'n Proto text form of the value, or undefined for a null pointer. */
+  format(type: T, holder: Holder, slot: Slot): string | undefined;
+}
 
-type Getter = (offset: number, s: capnp.Struct, mask?: DataView) => unknown;
-type Setter = (offset: number, value: never, s: capnp.Struct, mask?: DataView) => void;
+type Kind = TypeDescriptor["kind"];
+type CodecTable = { [K in Kind]: KindCodec<Extract<TypeDescriptor, { kind: K }>> };
 
-const ACCESSORS: Record<ScalarKind, [Getter, Setter]> = {
-  bool: [capnp.utils.getBit, capnp.utils.setBit],
-  int8: [capnp.utils.getInt8, capnp.utils.setInt8],
-  int16: [capnp.utils.getInt16, capnp.utils.setInt16],
-  int32: [capnp.utils.getInt32, capnp.utils.setInt32],
-  int64: [capnp.utils.getInt64, capnp.utils.setInt64],
-  uint8: [capnp.utils.getUint8, capnp.utils.setUint8],
-  uint16: [capnp.utils.getUint16, capnp.utils.setUint16],
-  uint32: [capnp.utils.getUint32, capnp.utils.setUint32],
-  uint64: [capnp.utils.getUint64, capnp.utils.setUint64],
-  float32: [capnp.utils.getFloat32, capnp.utils.setFloat32],
-  float64: [capnp.utils.getFloat64, capnp.utils.setFloat64],
-};
-
-const INT_RANGES: Partial<Record<ScalarKind, [number | bigint, number | bigint, string]>> = {
-  int8: [-0x80, 0x7f, "Int8"],
-  int16: [-0x8000, 0x7fff, "Int16"],
-  int32: [-0x80000000, 0x7fffffff, "Int32"],
-  uint8: [0, 0xff, "UInt8"],
-  uint16: [0, 0xffff, "UInt16"],
-  uint32: [0, 0xffffffff, "UInt32"],
-  int64: [-(2n ** 63n), 2n ** 63n - 1n, "Int64"],
-  uint64: [0n, 2n ** 64n - 1n, "UInt64"],
-};
+/** The entry of `type`'s kind. */
+function codecOf<T extends TypeDescriptor>(type: T): KindCodec<T> {
+  return KINDS[type.kind] as unknown as KindCodec<T>;
+}
 
 const E = capnp.ListElementSize;
+const POINTERS: ListLayout = {
+  size: E.POINTER,
+  List: capnp.AnyPointerList as capnp.ListCtor<unknown>,
+};
 
-/** Element size and list class of a list of `element`. */
-function listLayout(element: TypeDescriptor): { size: number; List: capnp.ListCtor<unknown> } {
-  switch (element.kind) {
-    case "void":
-      return { size: E.VOID, List: capnp.VoidList as capnp.ListCtor<unknown> };
-    case "bool":
-      return { size: E.BIT, List: capnp.BoolList };
-    case "int8":
-      return { size: E.BYTE, List: capnp.Int8List };
-    case "uint8":
-      return { size: E.BYTE, List: capnp.Uint8List };
-    case "int16":
-      return { size: E.BYTE_2, List: capnp.Int16List };
-    case "uint16":
-    case "enum":
-      return { size: E.BYTE_2, List: capnp.Uint16List };
-    case "int32":
-      return { size: E.BYTE_4, List: capnp.Int32List };
-    case "uint32":
-      return { size: E.BYTE_4, List: capnp.Uint32List };
-    case "float32":
-      return { size: E.BYTE_4, List: capnp.Float32List };
-    case "int64":
-      return { size: E.BYTE_8, List: capnp.Int64List };
-    case "uint64":
-      return { size: E.BYTE_8, List: capnp.Uint64List };
-    case "float64":
-      return { size: E.BYTE_8, List: capnp.Float64List };
-    case "struct":
-      return {
-        size: E.COMPOSITE,
-        List: capnp.CompositeList(structClass(element.struct())) as capnp.ListCtor<unknown>,
-      };
-    case "map":
-      return {
-        size: E.COMPOSITE,
-        List: capnp.CompositeList(structClass(element.entry())) as capnp.ListCtor<unknown>,
-      };
-    case "custom":
-      return listLayout(element.wire);
-    default:
-      return { size: E.POINTER, List: capnp.AnyPointerList as capnp.ListCtor<unknown> };
-  }
+/** The pointer at `slot` of `holder`. */
+function pointerAt(holder: Holder, slot: Slot): capnp.Pointer {
+  return typeof slot === "number"
+    ? (holder as capnp.List<capnp.Pointer>).get(slot)
+    : capnp.utils.getPointer(slot.offset, holder as capnp.Struct);
 }
 
-/** Allocates a list of `length` elements at pointer `p` (which must be writable). */
-function initListAt(
-  p: capnp.Pointer,
-  element: TypeDescriptor,
-  length: number,
-): capnp.List<unknown> {
-  const { size, List } = listLayout(element);
+/** Allocates a list of `length` elements laid out as `layout` at pointer `p`. */
+function initListAt(p: capnp.Pointer, layout: ListLayout, length: number): capnp.List<unknown> {
+  const { size, List, struct } = layout;
   capnp.utils.erase(p);
+  if (size === E.VOID) {
+    capnp.utils.setListPointer(0, size, length, p);
+    return new List(p.segment, p.byteOffset);
+  }
   let composite: capnp.ObjectSize | undefined;
   let content: capnp.Pointer;
-  if (size === E.COMPOSITE) {
-    const struct = element.kind === "map"
-      ? element.entry()
-      : (element as { struct: () => StructDescriptor }).struct();
+  if (struct !== undefined) {
     composite = new capnp.ObjectSize(struct.dataWords * 8, struct.pointers);
     content = p.segment.allocate((struct.dataWords + struct.pointers) * 8 * length + 8);
     capnp.utils.setStructPointer(length, composite, content);
   } else if (size === E.BIT) {
     content = p.segment.allocate(Math.ceil(length / 8));
-  } else if (size === E.VOID) {
-    capnp.utils.setListPointer(0, size, length, p);
-    return new List(p.segment, p.byteOffset);
   } else {
     content = p.segment.allocate(length * capnp.utils.getListElementByteLength(size));
   }
@@ -258,20 +243,467 @@ function initListAt(
   return new List(p.segment, p.byteOffset);
 }
 
-// ---- Writing ----
-
-/** State shared by one encode: where capabilities go. */
-export interface WriteContext {
-  readonly caps: CapabilityTable;
-  readonly bridge: CapabilityBridge;
+/** The list at pointer `p`, laid out as `layout`. */
+function listAt(p: capnp.Pointer, layout: ListLayout): capnp.List<unknown> {
+  return new layout.List(p.segment, p.byteOffset);
 }
 
-/** Writes `values[field.name]` for every field of `struct` (missing ones stay default). */
+// ---- Scalars and enums (data section) ----
+
+type Getter = (offset: number, s: capnp.Struct, mask?: DataView) => unknown;
+type Setter = (offset: number, value: never, s: capnp.Struct, mask?: DataView) => void;
+type Masker = (value: never, bitOffset: number) => DataView;
+
+/** Per scalar kind: struct accessors, default mask, list layout and range check. */
+const SCALARS: Record<
+  ScalarKind,
+  {
+    get: Getter;
+    set: Setter;
+    mask: Masker;
+    size: capnp.ListElementSize;
+    List: capnp.ListCtor<unknown>;
+    range?: [min: number | bigint, max: number | bigint, name: string];
+  }
+> = {
+  bool: {
+    get: capnp.utils.getBit,
+    set: capnp.utils.setBit,
+    mask: (value, bit) => capnp.getBitMask(value as boolean, bit % 8),
+    size: E.BIT,
+    List: capnp.BoolList,
+  },
+  int8: {
+    get: capnp.utils.getInt8,
+    set: capnp.utils.setInt8,
+    mask: capnp.getInt8Mask,
+    size: E.BYTE,
+    List: capnp.Int8List,
+    range: [-0x80, 0x7f, "Int8"],
+  },
+  int16: {
+    get: capnp.utils.getInt16,
+    set: capnp.utils.setInt16,
+    mask: capnp.getInt16Mask,
+    size: E.BYTE_2,
+    List: capnp.Int16List,
+    range: [-0x8000, 0x7fff, "Int16"],
+  },
+  int32: {
+    get: capnp.utils.getInt32,
+    set: capnp.utils.setInt32,
+    mask: capnp.getInt32Mask,
+    size: E.BYTE_4,
+    List: capnp.Int32List,
+    range: [-0x80000000, 0x7fffffff, "Int32"],
+  },
+  int64: {
+    get: capnp.utils.getInt64,
+    set: capnp.utils.setInt64,
+    mask: capnp.getInt64Mask,
+    size: E.BYTE_8,
+    List: capnp.Int64List,
+    range: [-(2n ** 63n), 2n ** 63n - 1n, "Int64"],
+  },
+  uint8: {
+    get: capnp.utils.getUint8,
+    set: capnp.utils.setUint8,
+    mask: capnp.getUint8Mask,
+    size: E.BYTE,
+    List: capnp.Uint8List,
+    range: [0, 0xff, "UInt8"],
+  },
+  uint16: {
+    get: capnp.utils.getUint16,
+    set: capnp.utils.setUint16,
+    mask: capnp.getUint16Mask,
+    size: E.BYTE_2,
+    List: capnp.Uint16List,
+    range: [0, 0xffff, "UInt16"],
+  },
+  uint32: {
+    get: capnp.utils.getUint32,
+    set: capnp.utils.setUint32,
+    mask: capnp.getUint32Mask,
+    size: E.BYTE_4,
+    List: capnp.Uint32List,
+    range: [0, 0xffffffff, "UInt32"],
+  },
+  uint64: {
+    get: capnp.utils.getUint64,
+    set: capnp.utils.setUint64,
+    mask: capnp.getUint64Mask,
+    size: E.BYTE_8,
+    List: capnp.Uint64List,
+    range: [0n, 2n ** 64n - 1n, "UInt64"],
+  },
+  float32: {
+    get: capnp.utils.getFloat32,
+    set: capnp.utils.setFloat32,
+    mask: capnp.getFloat32Mask,
+    size: E.BYTE_4,
+    List: capnp.Float32List,
+  },
+  float64: {
+    get: capnp.utils.getFloat64,
+    set: capnp.utils.setFloat64,
+    mask: capnp.getFloat64Mask,
+    size: E.BYTE_8,
+    List: capnp.Float64List,
+  },
+};
+
+const masks = new WeakMap<FieldDescriptor, DataView>();
+
+/** XOR mask of a field with a schema default (enums are stored as UInt16). */
+function maskOf(field: FieldDescriptor, kind: ScalarKind): DataView | undefined {
+  if (field.default === undefined) return undefined;
+  let mask = masks.get(field);
+  if (mask === undefined) {
+    mask = SCALARS[kind].mask(field.default as never, field.offset);
+    masks.set(field, mask);
+  }
+  return mask;
+}
+
+/** The stored number (or bigint, or boolean) at `slot`. */
+function getScalar(kind: ScalarKind, holder: Holder, slot: Slot): unknown {
+  return typeof slot === "number"
+    ? (holder as capnp.List<unknown>).get(slot)
+    : SCALARS[kind].get(slot.offset, holder as capnp.Struct, maskOf(slot, kind));
+}
+
+function setScalar(kind: ScalarKind, value: unknown, holder: Holder, slot: Slot): void {
+  if (typeof slot === "number") (holder as capnp.List<unknown>).set(slot, value);
+  else SCALARS[kind].set(slot.offset, value as never, holder as capnp.Struct, maskOf(slot, kind));
+}
+
+function checkScalar(kind: ScalarKind, value: unknown, at: string): unknown {
+  if (kind === "bool") {
+    if (typeof value !== "boolean") throw mismatch(at, "Bool", value);
+    return value;
+  }
+  const range = SCALARS[kind].range;
+  if (range === undefined) {
+    if (typeof value !== "number") {
+      throw mismatch(at, kind === "float32" ? "Float32" : "Float64", value);
+    }
+    return value;
+  }
+  const [min, max, name] = range;
+  if (typeof min === "bigint") {
+    if (typeof value !== "bigint") throw mismatch(at, `${name} (a bigint)`, value);
+  } else if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw mismatch(at, `${name} (an integer)`, value);
+  }
+  if ((value as number) < min || (value as number) > max) {
+    throw new TypeMappingError(`${at}: ${value} is out of range for ${name}`);
+  }
+  return value;
+}
+
+function scalarCodec(kind: ScalarKind): KindCodec<{ kind: ScalarKind }> {
+  const layout = { size: SCALARS[kind].size, List: SCALARS[kind].List };
+  return {
+    layout: () => layout,
+    write: (_type, value, holder, slot, _context, at) =>
+      setScalar(kind, checkScalar(kind, value, at), holder, slot),
+    read: (_type, holder, slot) => getScalar(kind, holder, slot),
+    format: (_type, holder, slot) => String(getScalar(kind, holder, slot)),
+  };
+}
+
+type EnumType = Extract<TypeDescriptor, { kind: "enum" }>;
+
+const enumCodec: KindCodec<EnumType> = {
+  layout: () => ({ size: E.BYTE_2, List: capnp.Uint16List }),
+  write(type, value, holder, slot, _context, at) {
+    const index = typeof value === "string" ? type.values.indexOf(value) : -1;
+    if (index < 0) {
+      throw new TypeMappingError(
+        `${at}: ${describe(value)} is not a ${type.name} (one of ${type.values.join(", ")})`,
+      );
+    }
+    setScalar("uint16", index, holder, slot);
+  },
+  read(type, holder, slot, _context, at) {
+    const index = getScalar("uint16", holder, slot) as number;
+    const value = type.values[index];
+    if (value === undefined) {
+      throw new TypeMappingError(`${at}: ${index} is not a known ${type.name} value`);
+    }
+    return value;
+  },
+  format(type, holder, slot) {
+    const index = getScalar("uint16", holder, slot) as number;
+    return type.values[index] ?? String(index);
+  },
+};
+
+// ---- Pointers ----
+
+/** Text and Data: one blob behind a pointer. */
+function blobCodec(
+  kind: "text" | "data",
+): KindCodec<{ kind: "text" } | { kind: "data" }> {
+  const text = kind === "text";
+  return {
+    layout: () => POINTERS,
+    write(_type, value, holder, slot, _context, at) {
+      const p = pointerAt(holder, slot);
+      if (text) {
+        if (typeof value !== "string") throw mismatch(at, "Text (a string)", value);
+        capnp.Text.fromPointer(p).set(0, value);
+        return;
+      }
+      if (!(value instanceof Uint8Array)) throw mismatch(at, "Data (a Uint8Array)", value);
+      initListAt(p, BYTES, value.byteLength);
+      capnp.Data.fromPointer(p).copyBuffer(value);
+    },
+    read(_type, holder, slot) {
+      const p = pointerAt(holder, slot);
+      if (text) return capnp.utils.isNull(p) ? "" : capnp.Text.fromPointer(p).get(0);
+      return capnp.utils.isNull(p)
+        ? new Uint8Array(0)
+        : capnp.Data.fromPointer(p).toUint8Array().slice();
+    },
+    format(_type, holder, slot) {
+      const p = pointerAt(holder, slot);
+      if (capnp.utils.isNull(p)) return undefined;
+      if (text) return JSON.stringify(capnp.Text.fromPointer(p).get(0));
+      let out = "";
+      for (const b of capnp.Data.fromPointer(p).toUint8Array()) {
+        out += b >= 0x20 && b <= 0x7e && b !== 0x22 && b !== 0x5c
+          ? String.fromCharCode(b)
+          : `\\x${b.toString(16).padStart(2, "0")}`;
+      }
+      return `"${out}"`;
+    },
+  };
+}
+
+const BYTES: ListLayout = { size: E.BYTE, List: capnp.Uint8List };
+
+type ListType = Extract<TypeDescriptor, { kind: "list" }>;
+
+const listCodec: KindCodec<ListType> = {
+  layout: () => POINTERS,
+  write(type, value, holder, slot, context, at) {
+    const items = iterableItems(value, at, type.set ? "Set or iterable" : "array or iterable");
+    const element = codecOf(type.element);
+    const list = initListAt(pointerAt(holder, slot), element.layout(type.element), items.length);
+    for (let i = 0; i < items.length; i++) {
+      element.write(type.element, items[i], list, i, context, `${at}[${i}]`);
+    }
+  },
+  read(type, holder, slot, context, at) {
+    const p = pointerAt(holder, slot);
+    const items: unknown[] = [];
+    if (!capnp.utils.isNull(p)) {
+      const element = codecOf(type.element);
+      const list = listAt(p, element.layout(type.element));
+      for (let i = 0; i < list.length; i++) {
+        items.push(element.read(type.element, list, i, context, `${at}[${i}]`));
+      }
+    }
+    return type.set ? new Set(items) : items;
+  },
+  format(type, holder, slot) {
+    const p = pointerAt(holder, slot);
+    if (capnp.utils.isNull(p)) return undefined;
+    const element = codecOf(type.element);
+    const list = listAt(p, element.layout(type.element));
+    const items: string[] = [];
+    for (let i = 0; i < list.length; i++) {
+      items.push(element.format(type.element, list, i) ?? "null");
+    }
+    return `[${items.join(", ")}]`;
+  },
+};
+
+type MapType = Extract<TypeDescriptor, { kind: "map" }>;
+
+/** The composite layout of a map's entry list. */
+function entriesLayout(type: MapType): ListLayout {
+  return compositeLayout(type.entry());
+}
+
+const mapCodec: KindCodec<MapType> = {
+  layout: () => POINTERS,
+  write(type, value, holder, slot, context, at) {
+    if (!(value instanceof Map)) throw mismatch(at, "Map", value);
+    const [key, item] = type.entry().fields;
+    const list = initListAt(pointerAt(holder, slot), entriesLayout(type), value.size);
+    let i = 0;
+    for (const [k, v] of value) {
+      const entry = list.get(i++) as capnp.Struct;
+      writeField(key, k, entry, context, `${at}[key]`);
+      writeField(item, v, entry, context, `${at}[${String(k)}]`);
+    }
+  },
+  read(type, holder, slot, context, at) {
+    const map = new Map<unknown, unknown>();
+    const p = pointerAt(holder, slot);
+    if (capnp.utils.isNull(p)) return map;
+    const [key, item] = type.entry().fields;
+    const list = listAt(p, entriesLayout(type));
+    for (let i = 0; i < list.length; i++) {
+      const entry = list.get(i) as capnp.Struct;
+      map.set(
+        readField(key, entry, context, `${at}[${i}]`),
+        readField(item, entry, context, `${at}[${i}]`),
+      );
+    }
+    return map;
+  },
+  format: (type, holder, slot) =>
+    listCodec.format(
+      { kind: "list", element: { kind: "struct", struct: type.entry } },
+      holder,
+      slot,
+    ),
+};
+
+type StructType = Extract<TypeDescriptor, { kind: "struct" }>;
+
+const emptyStructs = new WeakMap<capnp.StructCtor<capnp.Struct>, capnp.Struct>();
+
+/** A zeroed instance of `Class`, to read a null struct pointer's defaults from. */
+function emptyStruct(Class: capnp.StructCtor<capnp.Struct>): capnp.Struct {
+  let empty = emptyStructs.get(Class);
+  if (empty === undefined) {
+    empty = new capnp.Message().initRoot(Class);
+    emptyStructs.set(Class, empty);
+  }
+  return empty;
+}
+
+/**
+ * The struct at `slot`: a composite list's element in place, or the target
+ * of a struct pointer (null when the pointer is).
+ */
+function structAt(type: StructType, holder: Holder, slot: Slot): capnp.Struct | null {
+  if (typeof slot === "number") return (holder as capnp.List<capnp.Struct>).get(slot);
+  const p = pointerAt(holder, slot);
+  if (capnp.utils.isNull(p)) return null;
+  return new (structClass(type.struct()))(p.segment, p.byteOffset);
+}
+
+const compositeLayouts = new WeakMap<StructDescriptor, ListLayout>();
+
+/** The layout of a list of `struct`s (made once). */
+function compositeLayout(struct: StructDescriptor): ListLayout {
+  let layout = compositeLayouts.get(struct);
+  if (layout === undefined) {
+    const List = capnp.CompositeList(structClass(struct)) as capnp.ListCtor<unknown>;
+    layout = { size: E.COMPOSITE, List, struct };
+    compositeLayouts.set(struct, layout);
+  }
+  return layout;
+}
+
+const structCodec: KindCodec<StructType> = {
+  layout: (type) => compositeLayout(type.struct()),
+  write(type, value, holder, slot, context, at) {
+    if (value === null || typeof value !== "object") throw mismatch(at, "object", value);
+    const struct = type.struct();
+    let target: capnp.Struct;
+    if (typeof slot === "number") {
+      target = (holder as capnp.List<capnp.Struct>).get(slot);
+    } else {
+      const p = pointerAt(holder, slot);
+      const Class = structClass(struct);
+      target = new Class(p.segment, p.byteOffset);
+      capnp.utils.initStruct(Class._capnp.size, target);
+    }
+    writeStruct(struct, value as Record<string, unknown>, target, context, at);
+  },
+  read(type, holder, slot, context, at) {
+    const struct = type.struct();
+    return readStruct(
+      struct,
+      structAt(type, holder, slot) ?? emptyStruct(structClass(struct)),
+      context,
+      at,
+    );
+  },
+  format(type, holder, slot) {
+    const source = structAt(type, holder, slot);
+    return source === null ? undefined : formatStruct(type.struct(), source);
+  },
+};
+
+type InterfaceType = Extract<TypeDescriptor, { kind: "interface" }>;
+
+const interfaceCodec: KindCodec<InterfaceType> = {
+  layout: () => POINTERS,
+  write(type, value, holder, slot, context) {
+    if (value === null) return;
+    const cap = context.bridge.toCapability(value, type.iface());
+    capnp.utils.setInterfacePointer(context.caps.add(cap), pointerAt(holder, slot));
+  },
+  read(type, holder, slot, context) {
+    const p = pointerAt(holder, slot);
+    if (capnp.utils.isNull(p)) return null;
+    const cap = context.caps.get(capnp.utils.getCapabilityId(p));
+    return cap === null ? null : context.bridge.fromCapability(cap, type.iface());
+  },
+  format: (_type, holder, slot) =>
+    capnp.utils.isNull(pointerAt(holder, slot)) ? undefined : "<external capability>",
+};
+
+type CustomType = Extract<TypeDescriptor, { kind: "custom" }>;
+
+const customCodecEntry: KindCodec<CustomType> = {
+  layout: (type) => codecOf(type.wire).layout(type.wire),
+  write(type, value, holder, slot, context, at) {
+    const wire = customCodec(type.name, at).encode(value);
+    codecOf(type.wire).write(type.wire, wire, holder, slot, context, at);
+  },
+  read(type, holder, slot, context, at) {
+    const wire = codecOf(type.wire).read(type.wire, holder, slot, context, at);
+    return customCodec(type.name, at).decode(wire);
+  },
+  format: (type, holder, slot) => codecOf(type.wire).format(type.wire, holder, slot),
+};
+
+/** One entry per type kind. */
+const KINDS: CodecTable = {
+  void: {
+    layout: () => ({ size: E.VOID, List: capnp.VoidList as capnp.ListCtor<unknown> }),
+    write: () => {},
+    read: () => undefined,
+    format: () => undefined,
+  },
+  bool: scalarCodec("bool"),
+  int8: scalarCodec("int8"),
+  int16: scalarCodec("int16"),
+  int32: scalarCodec("int32"),
+  int64: scalarCodec("int64"),
+  uint8: scalarCodec("uint8"),
+  uint16: scalarCodec("uint16"),
+  uint32: scalarCodec("uint32"),
+  uint64: scalarCodec("uint64"),
+  float32: scalarCodec("float32"),
+  float64: scalarCodec("float64"),
+  enum: enumCodec,
+  text: blobCodec("text"),
+  data: blobCodec("data"),
+  list: listCodec,
+  map: mapCodec,
+  struct: structCodec,
+  interface: interfaceCodec,
+  custom: customCodecEntry,
+};
+
+// ---- Structs ----
+
+/** Writes `values[field.name]` for every visible field of `struct` (missing ones stay default). */
 export function writeStruct(
   struct: StructDescriptor,
   values: Readonly<Record<string, unknown>>,
   target: capnp.Struct,
-  context: WriteContext,
+  context: CodecContext,
   where: string,
 ): void {
   for (const field of struct.fields) {
@@ -285,159 +717,57 @@ export function writeField(
   field: FieldDescriptor,
   value: unknown,
   target: capnp.Struct,
-  context: WriteContext,
+  context: CodecContext,
   where: string,
 ): void {
-  if (field.presence !== undefined) {
-    capnp.utils.setBit(field.presence, value !== undefined, target);
-    if (value === undefined) return;
-  } else if (value === undefined) {
-    return;
-  }
-  const at = `${where}.${field.name}`;
-  const type = field.type;
-  const kind = type.kind === "custom" ? type.wire.kind : type.kind;
-  const wire = type.kind === "custom" ? customCodec(type.name, at).encode(value) : value;
-  const wireType = type.kind === "custom" ? type.wire : type;
-  if (kind in ACCESSORS) {
-    const scalar = kind as ScalarKind;
-    ACCESSORS[scalar][1](
-      field.offset,
-      checkScalar(scalar, wire, at) as never,
-      target,
-      maskOf(field, scalar),
-    );
-  } else if (kind === "enum") {
-    const index = enumIndex(wireType as { values: readonly string[]; name: string }, wire, at);
-    capnp.utils.setUint16(field.offset, index, target, maskOf(field, "enum"));
-  } else if (kind !== "void") {
-    writePointer(wireType, wire, capnp.utils.getPointer(field.offset, target), context, at);
-  }
+  if (field.presence !== undefined) capnp.utils.setBit(field.presence, value !== undefined, target);
+  if (value === undefined) return;
+  codecOf(field.type).write(field.type, value, target, field, context, `${where}.${field.name}`);
 }
 
-function checkScalar(kind: ScalarKind, value: unknown, at: string): unknown {
-  if (kind === "bool") {
-    if (typeof value !== "boolean") throw mismatch(at, "Bool", value);
-    return value;
+/** Reads every visible field of `source` into a plain object. */
+export function readStruct(
+  struct: StructDescriptor,
+  source: capnp.Struct,
+  context: CodecContext,
+  where: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of struct.fields) {
+    if (field.hidden) continue;
+    const value = readField(field, source, context, where);
+    if (value !== undefined || field.presence === undefined) out[field.name] = value;
   }
-  if (kind === "float32" || kind === "float64") {
-    if (typeof value !== "number") {
-      throw mismatch(at, kind === "float32" ? "Float32" : "Float64", value);
-    }
-    return value;
-  }
-  const [min, max, name] = INT_RANGES[kind]!;
-  if (kind === "int64" || kind === "uint64") {
-    if (typeof value !== "bigint") throw mismatch(at, `${name} (a bigint)`, value);
-  } else if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw mismatch(at, `${name} (an integer)`, value);
-  }
-  if ((value as number) < min || (value as number) > max) {
-    throw new TypeMappingError(`${at}: ${value} is out of range for ${name}`);
-  }
-  return value;
+  return out;
 }
 
-function enumIndex(
-  type: { values: readonly string[]; name: string },
-  value: unknown,
-  at: string,
-): number {
-  const index = typeof value === "string" ? type.values.indexOf(value) : -1;
-  if (index < 0) {
-    throw new TypeMappingError(
-      `${at}: ${describe(value)} is not a ${type.name} (one of ${type.values.join(", ")})`,
-    );
+/** Reads one field; a field whose `hasX` flag is clear reads as `undefined`. */
+export function readField(
+  field: FieldDescriptor,
+  source: capnp.Struct,
+  context: CodecContext,
+  where: string,
+): unknown {
+  if (field.presence !== undefined && !capnp.utils.getBit(field.presence, source)) {
+    return undefined;
   }
-  return index;
+  return codecOf(field.type).read(field.type, source, field, context, `${where}.${field.name}`);
 }
 
-function writePointer(
-  type: TypeDescriptor,
-  value: unknown,
-  p: capnp.Pointer,
-  context: WriteContext,
-  at: string,
-): void {
-  switch (type.kind) {
-    case "text":
-      if (typeof value !== "string") throw mismatch(at, "Text (a string)", value);
-      capnp.Text.fromPointer(p).set(0, value);
-      return;
-    case "data": {
-      if (!(value instanceof Uint8Array)) throw mismatch(at, "Data (a Uint8Array)", value);
-      initListAt(p, { kind: "uint8" }, value.byteLength);
-      capnp.Data.fromPointer(p).copyBuffer(value);
-      return;
-    }
-    case "list": {
-      const items = iterableItems(value, at, type.set ? "Set or iterable" : "array or iterable");
-      writeList(type.element, items, initListAt(p, type.element, items.length), context, at);
-      return;
-    }
-    case "map": {
-      if (!(value instanceof Map)) throw mismatch(at, "Map", value);
-      const entry = type.entry();
-      const list = initListAt(p, type, value.size) as capnp.List<capnp.Struct>;
-      let i = 0;
-      for (const [key, item] of value) {
-        const element = list.get(i++);
-        writeField(entry.fields[0], key, element, context, `${at}[key]`);
-        writeField(entry.fields[1], item, element, context, `${at}[${String(key)}]`);
-      }
-      return;
-    }
-    case "struct": {
-      if (value === null || typeof value !== "object") throw mismatch(at, "object", value);
-      const struct = type.struct();
-      const Class = structClass(struct);
-      const target = new Class(p.segment, p.byteOffset);
-      capnp.utils.initStruct(Class._capnp.size, target);
-      writeStruct(struct, value as Record<string, unknown>, target, context, at);
-      return;
-    }
-    case "interface": {
-      if (value === null) return;
-      const cap = context.bridge.toCapability(value, type.iface());
-      capnp.utils.setInterfacePointer(context.caps.add(cap), p);
-      return;
-    }
-    default:
-      throw new TypeMappingError(`${at}: cannot write a ${type.kind} here`);
+/**
+ * The Cap'n Proto text form of a struct, as C++ prints it: every scalar
+ * field, the non-null pointer fields, capabilities as `<external capability>`.
+ */
+export function formatStruct(struct: StructDescriptor, source: capnp.Struct): string {
+  const parts: string[] = [];
+  for (const field of struct.fields) {
+    const text = codecOf(field.type).format(field.type, source, field);
+    if (text !== undefined) parts.push(`${field.name} = ${text}`);
   }
+  return `(${parts.join(", ")})`;
 }
 
-function writeList(
-  element: TypeDescriptor,
-  items: unknown[],
-  list: capnp.List<unknown>,
-  context: WriteContext,
-  at: string,
-): void {
-  const kind = element.kind === "custom" ? element.wire.kind : element.kind;
-  for (let i = 0; i < items.length; i++) {
-    const where = `${at}[${i}]`;
-    const value = element.kind === "custom"
-      ? customCodec(element.name, where).encode(items[i])
-      : items[i];
-    const wireType = element.kind === "custom" ? element.wire : element;
-    if (kind in ACCESSORS) list.set(i, checkScalar(kind as ScalarKind, value, where));
-    else if (kind === "enum") list.set(i, enumIndex(wireType as never, value, where));
-    else if (kind === "struct") {
-      if (value === null || typeof value !== "object") throw mismatch(where, "object", value);
-      const struct = (wireType as { struct: () => StructDescriptor }).struct();
-      writeStruct(
-        struct,
-        value as Record<string, unknown>,
-        list.get(i) as capnp.Struct,
-        context,
-        where,
-      );
-    } else if (kind !== "void") {
-      writePointer(wireType, value, list.get(i) as capnp.Pointer, context, where);
-    }
-  }
-}
+// ---- Errors ----
 
 function iterableItems(value: unknown, at: string, expected: string): unknown[] {
   if (Array.isArray(value)) return value;
@@ -462,223 +792,4 @@ function describe(value: unknown): string {
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "object") return value.constructor?.name ?? "object";
   return `${typeof value} ${String(value)}`;
-}
-
-// ---- Reading ----
-
-/** State shared by one decode: where capabilities come from. */
-export interface ReadContext {
-  readonly caps: CapabilityTable;
-  readonly bridge: CapabilityBridge;
-}
-
-/** Reads every visible field of `source` into a plain object. */
-export function readStruct(
-  struct: StructDescriptor,
-  source: capnp.Struct,
-  context: ReadContext,
-  where: string,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const field of struct.fields) {
-    if (field.hidden) continue;
-    const value = readField(field, source, context, where);
-    if (value !== undefined || field.presence === undefined) out[field.name] = value;
-  }
-  return out;
-}
-
-/** Reads one field; a field whose `hasX` flag is clear reads as `undefined`. */
-export function readField(
-  field: FieldDescriptor,
-  source: capnp.Struct,
-  context: ReadContext,
-  where: string,
-): unknown {
-  if (field.presence !== undefined && !capnp.utils.getBit(field.presence, source)) {
-    return undefined;
-  }
-  const at = `${where}.${field.name}`;
-  const type = field.type;
-  const wireType = type.kind === "custom" ? type.wire : type;
-  let wire: unknown;
-  if (wireType.kind in ACCESSORS) {
-    const kind = wireType.kind as ScalarKind;
-    wire = ACCESSORS[kind][0](field.offset, source, maskOf(field, kind));
-  } else if (wireType.kind === "enum") {
-    wire = enumValue(
-      wireType,
-      capnp.utils.getUint16(field.offset, source, maskOf(field, "enum")),
-      at,
-    );
-  } else if (wireType.kind === "void") {
-    wire = undefined;
-  } else {
-    wire = readPointer(wireType, capnp.utils.getPointer(field.offset, source), context, at);
-  }
-  return type.kind === "custom" ? customCodec(type.name, at).decode(wire) : wire;
-}
-
-function enumValue(
-  type: { values: readonly string[]; name: string },
-  index: number,
-  at: string,
-): string {
-  const value = type.values[index];
-  if (value === undefined) {
-    throw new TypeMappingError(`${at}: ${index} is not a known ${type.name} value`);
-  }
-  return value;
-}
-
-function readPointer(
-  type: TypeDescriptor,
-  p: capnp.Pointer,
-  context: ReadContext,
-  at: string,
-): unknown {
-  const isNull = capnp.utils.isNull(p);
-  switch (type.kind) {
-    case "text":
-      return isNull ? "" : capnp.Text.fromPointer(p).get(0);
-    case "data":
-      return isNull ? new Uint8Array(0) : capnp.Data.fromPointer(p).toUint8Array().slice();
-    case "list": {
-      const items = isNull ? [] : readList(type.element, p, context, at);
-      return type.set ? new Set(items) : items;
-    }
-    case "map": {
-      const map = new Map<unknown, unknown>();
-      if (isNull) return map;
-      const entry = type.entry();
-      const list = new (listLayout(type).List)(p.segment, p.byteOffset) as capnp.List<capnp.Struct>;
-      for (let i = 0; i < list.length; i++) {
-        const element = list.get(i);
-        map.set(
-          readField(entry.fields[0], element, context, `${at}[${i}]`),
-          readField(entry.fields[1], element, context, `${at}[${i}]`),
-        );
-      }
-      return map;
-    }
-    case "struct": {
-      const struct = type.struct();
-      const Class = structClass(struct);
-      if (isNull) return readStruct(struct, emptyStruct(Class), context, at);
-      return readStruct(struct, new Class(p.segment, p.byteOffset), context, at);
-    }
-    case "interface": {
-      if (isNull) return null;
-      const cap = context.caps.get(capnp.utils.getCapabilityId(p));
-      return cap === null ? null : context.bridge.fromCapability(cap, type.iface());
-    }
-    default:
-      throw new TypeMappingError(`${at}: cannot read a ${type.kind} here`);
-  }
-}
-
-function readList(
-  element: TypeDescriptor,
-  p: capnp.Pointer,
-  context: ReadContext,
-  at: string,
-): unknown[] {
-  const wireType = element.kind === "custom" ? element.wire : element;
-  const list = new (listLayout(wireType).List)(p.segment, p.byteOffset);
-  const out = new Array<unknown>(list.length);
-  for (let i = 0; i < list.length; i++) {
-    const where = `${at}[${i}]`;
-    let value: unknown;
-    if (wireType.kind in ACCESSORS || wireType.kind === "void") value = list.get(i);
-    else if (wireType.kind === "enum") value = enumValue(wireType, list.get(i) as number, where);
-    else if (wireType.kind === "struct") {
-      value = readStruct(wireType.struct(), list.get(i) as capnp.Struct, context, where);
-    } else value = readPointer(wireType, list.get(i) as capnp.Pointer, context, where);
-    out[i] = element.kind === "custom" ? customCodec(element.name, where).decode(value) : value;
-  }
-  return out;
-}
-
-const emptyStructs = new WeakMap<capnp.StructCtor<capnp.Struct>, capnp.Struct>();
-
-/** A zeroed instance of `Class`, to read defaults from. */
-function emptyStruct(Class: capnp.StructCtor<capnp.Struct>): capnp.Struct {
-  let empty = emptyStructs.get(Class);
-  if (empty === undefined) {
-    empty = new capnp.Message().initRoot(Class);
-    emptyStructs.set(Class, empty);
-  }
-  return empty;
-}
-
-// ---- Text form (log dumps) ----
-
-/**
- * The Cap'n Proto text form of a struct, as C++ prints it: every scalar
- * field, the non-null pointer fields, capabilities as `<external capability>`.
- */
-export function formatStruct(struct: StructDescriptor, source: capnp.Struct): string {
-  const parts: string[] = [];
-  for (const field of struct.fields) {
-    const type = field.type.kind === "custom" ? field.type.wire : field.type;
-    let text: string | undefined;
-    if (type.kind in ACCESSORS) {
-      const kind = type.kind as ScalarKind;
-      text = String(ACCESSORS[kind][0](field.offset, source, maskOf(field, kind)));
-    } else if (type.kind === "enum") {
-      const index = capnp.utils.getUint16(field.offset, source, maskOf(field, "enum"));
-      text = type.values[index] ?? String(index);
-    } else if (type.kind !== "void") {
-      const p = capnp.utils.getPointer(field.offset, source);
-      if (!capnp.utils.isNull(p)) text = formatPointer(type, p);
-    }
-    if (text !== undefined) parts.push(`${field.name} = ${text}`);
-  }
-  return `(${parts.join(", ")})`;
-}
-
-function formatPointer(type: TypeDescriptor, p: capnp.Pointer): string {
-  switch (type.kind) {
-    case "text":
-      return JSON.stringify(capnp.Text.fromPointer(p).get(0));
-    case "data":
-      return `"${
-        [...capnp.Data.fromPointer(p).toUint8Array()].map((b) =>
-          b >= 0x20 && b <= 0x7e && b !== 0x22 && b !== 0x5c
-            ? String.fromCharCode(b)
-            : `\\x${b.toString(16).padStart(2, "0")}`
-        ).join("")
-      }"`;
-    case "struct":
-      return formatStruct(type.struct(), new (structClass(type.struct()))(p.segment, p.byteOffset));
-    case "interface":
-      return "<external capability>";
-    case "list":
-    case "map": {
-      const element: TypeDescriptor = type.kind === "map"
-        ? { kind: "struct", struct: type.entry }
-        : type.element.kind === "custom"
-        ? type.element.wire
-        : type.element;
-      const list = new (listLayout(element).List)(p.segment, p.byteOffset);
-      const items: string[] = [];
-      for (let i = 0; i < list.length; i++) {
-        const item = list.get(i);
-        items.push(
-          element.kind === "struct"
-            ? formatStruct(element.struct(), item as capnp.Struct)
-            : element.kind === "enum"
-            ? element.values[item as number] ?? String(item)
-            : element.kind in ACCESSORS
-            ? String(item)
-            : capnp.utils.isNull(item as capnp.Pointer)
-            ? "null"
-            : formatPointer(element, item as capnp.Pointer),
-        );
-      }
-      return `[${items.join(", ")}]`;
-    }
-    default:
-      return "<unknown>";
-  }
 }

@@ -15,13 +15,16 @@ import { RpcError } from "../rpc/errors.ts";
  * ```ts
  * import { RaisedError } from "./errors.ts";
  * const error = new RaisedError({ name: "bad" });
- * console.assert(error.value.name === "bad");
+ * if (error.value.name !== "bad") throw new Error("the value is carried");
  * ```
  */
 export class RaisedError<T = unknown> extends Error {
+  /** Always `"RaisedError"`. */
   override name = "RaisedError";
+  /** The value carried in the exception field. */
   readonly value: T;
 
+  /** An error carrying `value`; `message` defaults to `value` when it is text. */
   constructor(value: T, message?: string) {
     super(message ?? (typeof value === "string" ? value : "raised by the server"));
     this.value = value;

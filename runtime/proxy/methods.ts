@@ -5,17 +5,21 @@
  *
  * @module
  */
-import type { InterfaceDescriptor, MethodDescriptor } from "../../schemas/descriptor.ts";
+import type { InterfaceDescriptor, MethodSignature } from "../schema/descriptor.ts";
 
 /** A method and the interface that declares it. */
 export interface OwnedMethod {
+  /** The interface declaring the method. */
   readonly owner: InterfaceDescriptor;
-  readonly method: MethodDescriptor;
+  /** The method. */
+  readonly method: MethodSignature;
 }
 
 /** Both indexes of one interface. */
 export interface MethodIndex {
+  /** Methods by interface id, then ordinal (for dispatch). */
   readonly byId: ReadonlyMap<bigint, readonly (OwnedMethod | undefined)[]>;
+  /** Methods by name, the most derived first (for proxies). */
   readonly byName: ReadonlyMap<string, OwnedMethod>;
 }
 
@@ -28,7 +32,7 @@ const indexes = new WeakMap<InterfaceDescriptor, MethodIndex>();
  * ```ts
  * import { methodsOf } from "./methods.ts";
  * import { Foo } from "../../schemas/gen/conformance.mp.ts";
- * console.assert(methodsOf(Foo).byName.get("add")!.method.ordinal === 1);
+ * if (methodsOf(Foo).byName.get("add")!.method.ordinal !== 1) throw new Error("add is @1");
  * ```
  */
 export function methodsOf(iface: InterfaceDescriptor): MethodIndex {

@@ -1,37 +1,37 @@
 /**
- * Server adapters: any object implementing a generated interface (or a
- * plain function, for a callback interface) answers calls from other
- * processes through {@linkcode serverOf}.
+ * Server adapters: an object implementing a generated interface (or a
+ * plain function, for a callback interface) answering calls from other
+ * processes.
  *
- * The adapter reads the params into TypeScript values, runs the method on
- * the strand the call's Context names (or at once for Context-less methods),
- * writes the return value into the results, and turns what the method
- * throws into an exception field or an RPC exception. It handles the
- * special methods itself: `construct` exchanges ThreadMaps and `destroy`
- * disposes the object before returning.
+ * The adapter reads the params into TypeScript values (capabilities among
+ * them are lent to the call and released once its results are written),
+ * runs the method on the strand the call's Context names (`context.ts`; at
+ * once for Context-less methods), writes the return value into the results
+ * (handing it over to the caller) and turns what the method throws into an
+ * exception field or an RPC exception. It handles the special methods
+ * itself: `construct` exchanges ThreadMaps, `destroy` ends the object
+ * (`ownership.ts`) before returning.
  *
  * @example
- * ```ts
- * import { Capability } from "../rpc/capability.ts";
- * import { serverOf } from "./server.ts";
- * import { Foo } from "../../schemas/gen/conformance.mp.ts";
- * const impl = { add: (a: number, b: number) => a + b } as unknown as Foo;
- * using cap = Capability.fromServer(serverOf(Foo, impl));
+ * ```ts ignore
+ * const server = new ProxyServer(Foo, impl, bridges, { owned: true });
+ * using cap = Capability.fromServer(server); // see bridge.ts's serverOf
  * ```
  * @module
  */
 import { type Struct, utils as capnpUtils } from "capnp-es";
 import type {
   InterfaceDescriptor,
-  MethodDescriptor,
+  MethodSignature,
   StructDescriptor,
-} from "../../schemas/descriptor.ts";
-import type { CallContext, Capability, Server } from "../rpc/capability.ts";
-import { RpcError } from "../rpc/errors.ts";
+} from "../schema/descriptor.ts";
+import type { CallContext, Server } from "../rpc/capability.ts";
 import type { RpcConnection } from "../rpc/connection.ts";
+import { RpcError } from "../rpc/errors.ts";
+import { escapeDump, type IpcLog } from "../log.ts";
 import {
   type CapabilityBridge,
-  type CapabilityTable,
+  type CodecContext,
   formatStruct,
   readField,
   readingTable,
@@ -40,15 +40,34 @@ import {
   writeStruct,
   writingTable,
 } from "./codec.ts";
-import { bridgeFor, lendingBridge } from "./client.ts";
-import { methodsOf } from "./methods.ts";
+import { readContext, runInContext } from "./context.ts";
 import { RaisedError } from "./errors.ts";
-import { Context } from "../../schemas/gen/mp/proxy.mp.ts";
-import { escapeDump } from "../log.ts";
+import { methodsOf } from "./methods.ts";
+import { destroy, handleOf, release } from "./ownership.ts";
 import { Session } from "./session.ts";
 
+/** The bridges of the session a call arrived on (null: a call made in this process). */
+export interface ServerBridges {
+  /** Reads params: capabilities become proxies (lent to the call by the server). */
+  params(session: Session | null): CapabilityBridge;
+  /** Writes results: the values written are handed over to the caller. */
+  results(session: Session | null): CapabilityBridge;
+}
+
+/** How a {@linkcode ProxyServer} holds its implementation. */
+export interface ProxyServerOptions {
+  /**
+   * Whether the server holds a reference to the implementation (default
+   * true): released with the server's last reference, destroyed by
+   * `destroy`. An Init object served to every connection is not held.
+   */
+  readonly owned?: boolean;
+  /** Runs once the server ends (destroyed, or its last reference released). */
+  readonly onEnd?: () => void;
+}
+
 /** Calls the implementation of `method`; functions implement callback interfaces. */
-function invoke(impl: unknown, method: MethodDescriptor, args: unknown[]): unknown {
+function invoke(impl: unknown, method: MethodSignature, args: unknown[]): unknown {
   if (typeof impl === "function") return impl(...args);
   const fn = (impl as Record<string, unknown>)[method.name];
   if (typeof fn !== "function") {
@@ -57,17 +76,27 @@ function invoke(impl: unknown, method: MethodDescriptor, args: unknown[]): unkno
   return fn.apply(impl, args);
 }
 
-/** A {@linkcode Server} running an implementation object. */
-class ProxyServer implements Server {
-  readonly impl: unknown;
+/** An engine {@linkcode Server} running an implementation of `iface`. */
+export class ProxyServer implements Server {
   readonly #iface: InterfaceDescriptor;
+  readonly #impl: unknown;
+  readonly #bridges: ServerBridges;
   readonly #owned: boolean;
-  #destroyed = false;
+  readonly #onEnd: (() => void) | undefined;
+  #ended = false;
 
-  constructor(iface: InterfaceDescriptor, impl: unknown, owned: boolean) {
+  /** A server running `impl` as `iface`; `bridges` carry capabilities in and out of its calls. */
+  constructor(
+    iface: InterfaceDescriptor,
+    impl: unknown,
+    bridges: ServerBridges,
+    options: ProxyServerOptions = {},
+  ) {
     this.#iface = iface;
-    this.impl = impl;
-    this.#owned = owned;
+    this.#impl = impl;
+    this.#bridges = bridges;
+    this.#owned = options.owned ?? true;
+    this.#onEnd = options.onEnd;
   }
 
   async dispatch(call: CallContext): Promise<void> {
@@ -87,72 +116,86 @@ class ProxyServer implements Server {
       log.write(`IPC server recv request  #${request} ${method.params.name}`);
       if (log.trace) log.write(`request data: ${dump(method.params, params)}`);
     }
-    const caps = readingTable(call.paramCaps);
-    const resultCaps = writingTable((cap) => call.addResultCap(cap));
     if (method.special === "construct") {
-      session?.setPeerThreadMap(caps.get(capIndex(params, method.params, 0)));
+      const p = capnpUtils.getPointer(method.params.fields[0].offset, params);
+      session?.setPeerThreadMap(
+        capnpUtils.isNull(p) ? null : call.paramCaps[capnpUtils.getCapabilityId(p)] ?? null,
+      );
       const results = call.results(structClass(method.results));
       if (session !== null) {
         using threadMap = session.threadMap();
-        writeField(method.results.fields[0], threadMap, results, {
-          caps: resultCaps,
-          bridge: bridgeFor(session),
-        }, method.results.name);
+        capnpUtils.setInterfacePointer(
+          call.addResultCap(threadMap),
+          capnpUtils.getPointer(method.results.fields[0].offset, results),
+        );
       }
-      return this.#respond(results, method, request, session);
+      return respond(log, results, method, request);
     }
     if (method.special === "destroy") {
-      this.#destroy();
+      if (!this.#ended) {
+        this.#end();
+        if (this.#owned) await destroy(this.#impl);
+      }
       if (log?.debug) log.write(`IPC server destroy ${this.#iface.name}`);
-      return this.#respond(call.results(structClass(method.results)), method, request, session);
+      return respond(log, call.results(structClass(method.results)), method, request);
     }
-    if (this.#destroyed) throw new RpcError("failed", `${this.#iface.name} was destroyed.`);
+    if (this.#ended) throw new RpcError("failed", `${this.#iface.name} was destroyed.`);
     // Capabilities in the params are lent to the implementation until the
     // call is over (results written), as libmultiprocess releases `&` params.
-    const bridge = lendingBridge(bridgeFor(session));
+    const loan: unknown[] = [];
+    const lending = this.#bridges.params(session);
+    const context: CodecContext = {
+      caps: readingTable(call.paramCaps),
+      bridge: {
+        toCapability: lending.toCapability,
+        fromCapability(cap, iface) {
+          const value = lending.fromCapability(cap, iface);
+          handleOf(value)?.lend();
+          loan.push(value);
+          return value;
+        },
+      },
+    };
     try {
-      await this.#call(call, method, params, caps, resultCaps, bridge, request, session);
+      const args: unknown[] = [];
+      for (const field of method.params.fields) {
+        if (!field.hidden) args.push(readField(field, params, context, method.params.name));
+      }
+      await this.#call(call, method, params, args, context, session, request);
     } finally {
-      bridge.endLoan();
+      for (const value of loan) void release(value);
     }
   }
 
-  /** Reads the arguments, runs the implementation and writes what it returned or raised. */
+  /** Runs the implementation and writes what it returned or raised. */
   async #call(
     call: CallContext,
-    method: MethodDescriptor,
+    method: MethodSignature,
     params: Struct,
-    caps: CapabilityTable,
-    resultCaps: CapabilityTable,
-    bridge: CapabilityBridge,
-    request: number,
+    args: unknown[],
+    paramContext: CodecContext,
     session: Session | null,
+    request: number,
   ): Promise<void> {
     const log = session?.log;
-    const args: unknown[] = [];
-    for (const field of method.params.fields) {
-      if (!field.hidden) args.push(readField(field, params, { caps, bridge }, method.params.name));
-    }
     let value: unknown;
     try {
       if (method.context === null || session === null) {
-        value = await invoke(this.impl, method, args);
+        value = await invoke(this.#impl, method, args);
       } else {
-        const context = contextOf(params, method, caps);
-        // A pool strand is picked and posted to in one step, so concurrent
-        // calls spread over the pool.
-        const strand = context.thread === null
-          ? session.poolStrand()
-          : await session.strandFor(context.thread);
-        if (log?.debug) {
-          log.write(`IPC server post request  #${request} {${session.threadName(strand)}}`);
-        }
-        value = await strand.post(() =>
-          session.withCallbackThread(
-            strand,
-            context.callbackThread,
-            async () => await invoke(this.impl, method, args),
-          )
+        const threads = readContext(
+          params,
+          method as MethodSignature & { context: string },
+          paramContext.caps,
+        );
+        value = await runInContext(
+          session,
+          threads,
+          () => invoke(this.#impl, method, args),
+          log?.debug
+            ? (strand) =>
+              log.write(`IPC server post request  #${request} {${session.threadName(strand)}}`)
+            : undefined,
         );
       }
     } catch (error) {
@@ -160,17 +203,17 @@ class ProxyServer implements Server {
       if (field === undefined || !(error instanceof RaisedError || field.type.kind === "text")) {
         throw error instanceof RpcError ? error : RpcError.from(error);
       }
-      const raised = error instanceof RaisedError
+      value = error instanceof RaisedError
         ? error.value
         : error instanceof Error
         ? error.message
         : String(error);
       const results = call.results(structClass(method.results));
-      writeField(field, raised, results, { caps: resultCaps, bridge }, method.results.name);
-      return this.#respond(results, method, request, session);
+      writeField(field, value, results, this.#resultContext(call, session), method.results.name);
+      return respond(log, results, method, request);
     }
     const results = call.results(structClass(method.results));
-    const context = { caps: resultCaps, bridge };
+    const context = this.#resultContext(call, session);
     if (method.returns === "result") {
       const field = method.results.fields.find((f) => f.name === "result")!;
       writeField(field, value, results, context, method.results.name);
@@ -189,85 +232,41 @@ class ProxyServer implements Server {
         method.results.name,
       );
     }
-    this.#respond(results, method, request, session);
+    respond(log, results, method, request);
   }
 
-  /** Logs the response; `results` is the finished results struct. */
-  #respond(results: Struct, method: MethodDescriptor, request: number, session: Session | null) {
-    const log = session?.log;
-    if (!log?.debug) return;
-    log.write(`IPC server send response #${request} ${method.results.name}`);
-    if (log.trace) {
-      log.write(
-        `response data: ${dump(method.results, results)}`,
-      );
-    }
+  #resultContext(call: CallContext, session: Session | null): CodecContext {
+    return {
+      caps: writingTable((cap) => call.addResultCap(cap)),
+      bridge: this.#bridges.results(session),
+    };
   }
 
-  #destroy(): void {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
-    if (!this.#owned) return;
-    const impl = this.impl as Partial<AsyncDisposable & Disposable> | null;
-    if (typeof impl !== "object" || impl === null) return;
-    if (typeof impl[Symbol.dispose] === "function") impl[Symbol.dispose]!();
-    else if (typeof impl[Symbol.asyncDispose] === "function") {
-      Promise.resolve(impl[Symbol.asyncDispose]!()).catch(() => {});
-    }
+  #end(): void {
+    this.#ended = true;
+    this.#onEnd?.();
   }
 
-  /** Released by its last holder without `destroy`: dispose now too. */
+  /** Released by its last holder without `destroy`: releases the implementation. */
   [Symbol.dispose](): void {
-    this.#destroy();
+    if (this.#ended) return;
+    this.#end();
+    if (this.#owned) Promise.resolve(release(this.#impl)).catch(() => {});
   }
+}
+
+/** Logs the response; `results` is the finished results struct. */
+function respond(
+  log: IpcLog | undefined,
+  results: Struct,
+  method: MethodSignature,
+  request: number,
+): void {
+  if (!log?.debug) return;
+  log.write(`IPC server send response #${request} ${method.results.name}`);
+  if (log.trace) log.write(`response data: ${dump(method.results, results)}`);
 }
 
 function dump(struct: StructDescriptor, value: Struct): string {
   return escapeDump(formatStruct(struct, value));
-}
-
-/** Index into the params' cap table of pointer field `field`, or -1. */
-function capIndex(
-  params: Struct,
-  struct: StructDescriptor,
-  field: number,
-): number {
-  const p = capnpUtils.getPointer(struct.fields[field].offset, params);
-  return capnpUtils.isNull(p) ? -1 : capnpUtils.getCapabilityId(p);
-}
-
-/** The thread handles in a call's Context param. */
-function contextOf(
-  params: Struct,
-  method: MethodDescriptor,
-  caps: CapabilityTable,
-): { thread: Capability | null; callbackThread: Capability | null } {
-  const field = method.params.fields.find((f) => f.name === method.context)!;
-  const p = capnpUtils.getPointer(field.offset, params);
-  if (capnpUtils.isNull(p)) return { thread: null, callbackThread: null };
-  const context = capnpUtils.getStruct(field.offset, structClass(Context), params);
-  const at = (index: number) => {
-    const q = capnpUtils.getPointer(index, context);
-    return capnpUtils.isNull(q) ? null : caps.get(capnpUtils.getCapabilityId(q));
-  };
-  return { thread: at(0), callbackThread: at(1) };
-}
-
-/**
- * A server running `impl`: an object with the interface's methods, or a
- * function for a callback interface. Unless `owned` is false, the server
- * owns `impl`: it is disposed (`Symbol.dispose` / `Symbol.asyncDispose`) on
- * `destroy` or when the last reference is released.
- */
-export function serverOf<T>(
-  iface: InterfaceDescriptor<T>,
-  impl: T,
-  options: { owned?: boolean } = {},
-): Server {
-  return new ProxyServer(iface, impl, options.owned ?? true);
-}
-
-/** The implementation behind a server made by {@linkcode serverOf}, if it is one. */
-export function implementationOf(server: Server): unknown {
-  return server instanceof ProxyServer ? server.impl : undefined;
 }

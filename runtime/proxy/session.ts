@@ -1,8 +1,9 @@
 /**
  * A session: what the proxy layer keeps for one connection, libmultiprocess'
- * `Connection`. It mints the threads (strands) the peer may run calls on,
- * holds the peer's ThreadMap to make threads there, maps strands to threads
- * in both directions, keeps the pool, and owns the connection's log.
+ * `Connection`. It serves the ThreadMap and the Threads the peer runs calls
+ * on (plain engine servers), holds the peer's ThreadMap to make threads
+ * there, maps strands to threads in both directions, keeps the pool, and
+ * owns the connection's log.
  *
  * @example
  * ```ts ignore
@@ -11,19 +12,30 @@
  * ```
  * @module
  */
-import { Thread, ThreadMap } from "../../schemas/gen/mp/proxy.mp.ts";
-import { Capability, type Hook, LocalHook, PromiseHook } from "../rpc/capability.ts";
+import * as capnp from "capnp-es";
+import type { InterfaceDescriptor, MethodSignature } from "../schema/descriptor.ts";
+import { Thread, ThreadMap } from "../schema/gen/mp/proxy.mp.ts";
+import {
+  type CallContext,
+  Capability,
+  type Hook,
+  LocalHook,
+  PromiseHook,
+  type Server,
+} from "../rpc/capability.ts";
 import type { RpcConnection } from "../rpc/connection.ts";
 import { RpcError } from "../rpc/errors.ts";
+import { serverFromMethods } from "../rpc/server.ts";
 import { IpcLog } from "../log.ts";
-import { sendPipelined } from "./client.ts";
-import { implementationOf, serverOf } from "./server.ts";
+import { structClass } from "./codec.ts";
+import { sendPipelined } from "./request.ts";
 import { Strand } from "./strand.ts";
 
 /** How a session names itself and logs. */
 export interface SessionOptions {
   /** Component name, the first part of thread names (`<name>-<pid>/...`). */
   name?: string;
+  /** Where `-debug=ipc` lines go (default: a new `IpcLog`). */
   log?: IpcLog;
 }
 
@@ -37,48 +49,42 @@ interface StrandThreads {
   local?: Capability;
 }
 
-const sessions = new WeakMap<object, Session>();
+/** Most pool threads a peer may ask one session for (`makePool`). */
+export const MAX_POOL_THREADS = 1024;
 
-/**
- * Where `cap` leads once its promise (if any) resolves: a thread handle
- * often arrives as the pipelined answer of a `makeThread` still running.
- */
-async function settledHook(cap: Capability): Promise<Hook> {
-  for (;;) {
-    const hook = cap.hook.settled;
-    if (!(hook instanceof PromiseHook)) return hook;
-    if (hook.isResolved) {
-      // Resolved but embargoed: the embargo lifts within a round trip.
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    } else {
-      await new Promise<void>((resolve) => hook.whenResolved(() => resolve()));
-    }
-  }
+const sessions = new WeakMap<RpcConnection, Session>();
+
+/** The strand behind every Thread server a session minted, and that session. */
+const mintedThreads = new WeakMap<Server, { strand: Strand; session: Session }>();
+
+function methodOf(iface: InterfaceDescriptor, name: string): MethodSignature {
+  return iface.methods.find((m) => m.name === name)!;
 }
 
-/** A Thread server: the strand behind a thread handle, and the session that minted it. */
-class ThreadServer implements Thread {
-  readonly strand: Strand;
-  readonly session: Session;
+const MAKE_THREAD = methodOf(ThreadMap, "makeThread");
+const MAKE_POOL = methodOf(ThreadMap, "makePool");
+const GET_NAME = methodOf(Thread, "getName");
 
-  constructor(strand: Strand, session: Session) {
-    this.strand = strand;
-    this.session = session;
-  }
-
-  getName(): string {
-    return this.session.threadName(this.strand);
-  }
+/**
+ * Where `hook` leads once the promise it may be has resolved (a thread
+ * handle often arrives as the pipelined answer of a `makeThread` still
+ * running); a resolved promise held back by an embargo already knows.
+ */
+function resolvedHook(hook: Hook): Hook | Promise<Hook> {
+  const settled = hook.settled;
+  if (!(settled instanceof PromiseHook)) return settled;
+  return new Promise<Hook>((resolve) => settled.whenResolved(resolve)).then(resolvedHook);
 }
 
 /** The proxy layer's state for one connection. */
 export class Session {
   /** `<name>-<pid>`, the prefix of thread names. */
   readonly processName: string;
+  /** The connection's `-debug=ipc` log. */
   readonly log: IpcLog;
   readonly #connection: RpcConnection;
-  readonly #minted = new Set<ThreadServer>();
-  readonly #strands = new Set<Strand>();
+  readonly #threads = new Map<Strand, StrandThreads>();
+  /** Strands this session made for the peer (named with the prefix already). */
   readonly #own = new WeakSet<Strand>();
   #pool: Strand[] = [];
   #peerThreadMap: Capability | null = null;
@@ -110,17 +116,33 @@ export class Session {
 
   /** Our ThreadMap, as handed to the peer by `construct` (a new reference). */
   threadMap(): Capability {
-    this.#threadMap ??= Capability.fromServer(serverOf(ThreadMap, {
-      makeThread: (name: string) =>
-        this.#mintServer(this.#ownStrand(`strand-${++this.#threadCount} (from ${name})`)),
-      makePool: (count: number) => {
-        for (let i = 0; i < count; i++) {
-          const strand = this.#ownStrand(`pool-${this.#pool.length + 1}`);
-          this.#pool.push(strand);
-          this.#strands.add(strand);
+    if (this.#threadMap === null) {
+      const handlers: ((call: CallContext) => void)[] = [];
+      handlers[MAKE_THREAD.ordinal] = (call) => {
+        const params = call.params(structClass(MAKE_THREAD.params));
+        const name = capnp.utils.getText(MAKE_THREAD.params.fields[0].offset, params);
+        const strand = this.#ownStrand(`strand-${++this.#threadCount} (from ${name})`);
+        using thread = this.#mint(strand);
+        const results = call.results(structClass(MAKE_THREAD.results));
+        capnp.utils.setInterfacePointer(
+          call.addResultCap(thread),
+          capnp.utils.getPointer(MAKE_THREAD.results.fields[0].offset, results),
+        );
+      };
+      handlers[MAKE_POOL.ordinal] = (call) => {
+        const params = call.params(structClass(MAKE_POOL.params));
+        const count = capnp.utils.getUint32(MAKE_POOL.params.fields[0].offset, params);
+        if (this.#pool.length + count > MAX_POOL_THREADS) {
+          throw new RpcError("failed", `pool size too large (at most ${MAX_POOL_THREADS} threads)`);
         }
-      },
-    }));
+        for (let i = 0; i < count; i++) {
+          this.#pool.push(this.#ownStrand(`pool-${this.#pool.length + 1}`));
+        }
+      };
+      this.#threadMap = Capability.fromServer(
+        serverFromMethods(new Map([[ThreadMap.id, handlers]])),
+      );
+    }
     return this.#threadMap.dup();
   }
 
@@ -148,12 +170,10 @@ export class Session {
 
   /** The strand behind a thread handle; it must be one this session minted. */
   async strandFor(thread: Capability): Promise<Strand> {
-    const hook = await settledHook(thread);
-    const server = hook instanceof LocalHook ? implementationOf(hook.server) : undefined;
-    if (!(server instanceof ThreadServer) || !this.#minted.has(server)) {
-      throw new RpcError("failed", "invalid thread handle");
-    }
-    return server.strand;
+    const hook = await resolvedHook(thread.hook);
+    const minted = hook instanceof LocalHook ? mintedThreads.get(hook.server) : undefined;
+    if (minted?.session !== this) throw new RpcError("failed", "invalid thread handle");
+    return minted.strand;
   }
 
   /** The peer's thread for calls made on `strand` (borrowed), made on first use. */
@@ -170,7 +190,7 @@ export class Session {
     // Pipelined: the first call on the thread goes out with makeThread, no round trip.
     const pending = sendPipelined(this.#peerThreadMap, ThreadMap, "makeThread", {
       name: this.threadName(strand),
-    }, this);
+    });
     threads.made = pending.pipeline(0);
     return threads.made;
   }
@@ -178,7 +198,7 @@ export class Session {
   /** This strand's own Thread on this session (borrowed): the `callbackThread`. */
   localThread(strand: Strand): Capability {
     const threads = this.#threadsOf(strand);
-    threads.local ??= Capability.fromServer(serverOf(Thread, this.#mintServer(strand)));
+    threads.local ??= this.#mint(strand);
     return threads.local;
   }
 
@@ -209,33 +229,31 @@ export class Session {
     return strand;
   }
 
-  #mintServer(strand: Strand): ThreadServer {
-    const server = new ThreadServer(strand, this);
-    this.#minted.add(server);
-    this.#strands.add(strand);
-    return server;
+  /** A new Thread for `strand`, valid on this session only. */
+  #mint(strand: Strand): Capability {
+    const handlers: ((call: CallContext) => void)[] = [];
+    handlers[GET_NAME.ordinal] = (call) => {
+      const results = call.results(structClass(GET_NAME.results));
+      capnp.utils.setText(GET_NAME.results.fields[0].offset, this.threadName(strand), results);
+    };
+    const server = serverFromMethods(new Map([[Thread.id, handlers]]));
+    mintedThreads.set(server, { strand, session: this });
+    return Capability.fromServer(server);
   }
 
   #threadsOf(strand: Strand): StrandThreads {
-    let threads = strand.threads.get(this) as StrandThreads | undefined;
-    if (threads === undefined) {
-      threads = {};
-      strand.threads.set(this, threads);
-      this.#strands.add(strand);
-    }
+    let threads = this.#threads.get(strand);
+    if (threads === undefined) this.#threads.set(strand, threads = {});
     return threads;
   }
 
   /** Drops every reference the session holds once the connection is gone. */
   #release(): void {
-    for (const strand of this.#strands) {
-      const threads = strand.threads.get(this) as StrandThreads | undefined;
-      threads?.made?.dispose();
-      threads?.local?.dispose();
-      strand.threads.delete(this);
+    for (const threads of this.#threads.values()) {
+      threads.made?.dispose();
+      threads.local?.dispose();
     }
-    this.#strands.clear();
-    this.#minted.clear();
+    this.#threads.clear();
     this.#pool = [];
     this.#peerThreadMap?.dispose();
     this.#peerThreadMap = null;

@@ -1,17 +1,26 @@
 /**
  * Strands: the logical threads of libmultiprocess' 1:1 threading model,
- * for a single-threaded runtime.
+ * for a single-threaded runtime. A strand plays both parts of a thread.
  *
- * A strand is an async context plus a FIFO queue. Calls posted to a strand
- * run one at a time in arrival order, except while every running call is
- * waiting on an outgoing IPC call: then the next posted call runs at once,
- * as a libmultiprocess thread blocked in a call runs the callbacks posted
- * to it. That is what lets a callback call back into the server that is
- * calling it (recursion) without deadlock.
+ * - **Serving** ({@linkcode Strand.post}): calls posted to a strand run one
+ *   at a time in arrival order, except while every running call is waiting
+ *   on an outgoing call: then the next posted call runs at once, as a
+ *   libmultiprocess thread blocked in a call runs the callbacks posted to
+ *   it. That is what lets a callback call back into the server that is
+ *   calling it (recursion) without deadlock.
+ * - **Calling** ({@linkcode Strand.call}): a thread makes one call at a
+ *   time, so calls from one strand to one peer's thread are issued one at a
+ *   time, in the order they were made, queued here. libmultiprocess servers
+ *   up to Bitcoin Core v30 abort when a second call is queued for one of
+ *   their threads (`Assertion '!m_fn' failed`). A call made while a peer
+ *   runs a callback on this strand, inside this strand's call to that peer,
+ *   is nested in that call as it would be on a thread's stack: it goes out
+ *   at once (its own nested calls again one at a time), since the peer's
+ *   thread is waiting for it.
  *
- * Code runs "on" a strand inside {@linkcode Strand.run}; outgoing calls made
- * there use that strand's threads on the peer, so one strand's calls run in
- * order on one server strand.
+ * Concurrency comes from several strands (or a server's pool). Code runs
+ * "on" a strand inside {@linkcode Strand.run}; code outside runs on
+ * {@linkcode mainStrand}.
  *
  * @example
  * ```ts
@@ -22,24 +31,72 @@
  *   strand.post(async () => { await new Promise((r) => setTimeout(r, 10)); order.push(1); }),
  *   strand.post(() => { order.push(2); }),
  * ]);
- * console.assert(order.join() === "1,2");
+ * if (order.join() !== "1,2") throw new Error(`ran as ${order}`);
  * ```
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 
-const current = new AsyncLocalStorage<Strand>();
+/** Calls to one peer from one frame: one issued, the others waiting in order. */
+class Turn {
+  busy = false;
+  readonly waiting: (() => void)[] = [];
 
-/** A logical thread: an async context whose posted calls run in order. */
+  /** Hands the turn to the next waiting call, or frees it. */
+  pass(): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.busy = false;
+    else next();
+  }
+}
+
+/**
+ * One level of a strand's stack: the strand's own code (its root frame), or
+ * the callbacks a peer runs inside one of the strand's calls to it.
+ */
+class Frame {
+  readonly strand: Strand;
+  readonly parent: Frame | null;
+  /** The peer this frame's calls are nested in (null for the root). */
+  readonly peer: object | null;
+  #turns: WeakMap<object, Turn> | null = null;
+
+  constructor(strand: Strand, parent: Frame | null, peer: object | null) {
+    this.strand = strand;
+    this.parent = parent;
+    this.peer = peer;
+  }
+
+  /**
+   * The turn that orders calls to `peer` made from this frame: its own when
+   * it is nested in a call to that peer, else the nearest enclosing frame's
+   * (ultimately the root's).
+   */
+  turnFor(peer: object): Turn {
+    if (this.peer !== peer && this.parent !== null) return this.parent.turnFor(peer);
+    const turns = this.#turns ??= new WeakMap();
+    let turn = turns.get(peer);
+    if (turn === undefined) turns.set(peer, turn = new Turn());
+    return turn;
+  }
+}
+
+const current = new AsyncLocalStorage<Frame>();
+
+/** A logical thread: an async context whose posted calls run in order and whose calls go one at a time. */
 export class Strand {
   /** Shown in logs and by `Thread.getName()`. */
   readonly name: string;
+  readonly #root: Frame = new Frame(this, null, null);
+  /** Posted calls running. */
   #active = 0;
+  /** Outgoing calls not finished (waiting for their turn or issued). */
   #waiting = 0;
   readonly #queue: (() => void)[] = [];
-  /** Per-connection state kept by the proxy layer (this strand's threads there). */
-  readonly threads: Map<object, unknown> = new Map();
+  /** The frames of this strand's issued calls, per peer, innermost last. */
+  readonly #issued = new Map<object, Frame[]>();
 
+  /** A strand named `name` (its thread names end with it). */
   constructor(name: string) {
     this.name = name;
   }
@@ -51,15 +108,21 @@ export class Strand {
 
   /** Runs `fn` on this strand (its outgoing calls use this strand's threads). */
   run<T>(fn: () => T): T {
-    return current.run(this, fn);
+    return current.run(this.#root, fn);
   }
 
-  /** Runs `task` on this strand after the calls posted before it. */
-  post<T>(task: () => T | Promise<T>): Promise<T> {
+  /**
+   * Runs `task` on this strand after the calls posted before it. `from` is
+   * the peer the call came from: when this strand has a call issued to it,
+   * `task` runs nested in that call (a callback of it).
+   */
+  post<T>(task: () => T | Promise<T>, from?: object): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const start = () => {
         this.#active++;
-        current.run(this, async () => {
+        const frame = (from === undefined ? undefined : this.#issued.get(from)?.at(-1)) ??
+          this.#root;
+        current.run(frame, async () => {
           try {
             resolve(await task());
           } catch (error) {
@@ -76,14 +139,33 @@ export class Strand {
   }
 
   /**
-   * Awaits an outgoing call made on this strand; while it is pending,
-   * posted calls may run (they are nested in it, as callbacks are).
+   * Makes an outgoing call: `send` issues it and settles with its outcome.
+   * With a `peer` (the connection whose thread runs it), `send` runs once
+   * the calls this strand made to that peer before it are done, unless it
+   * is nested in one of them; `null` (a call that runs on no thread) goes
+   * out at once. Meanwhile posted calls may run on this strand.
    */
-  async wait<T>(pending: Promise<T>): Promise<T> {
+  async call<T>(peer: object | null, send: () => Promise<T>): Promise<T> {
     this.#waiting++;
     this.#next();
     try {
-      return await pending;
+      if (peer === null) return await send();
+      const store = current.getStore();
+      const caller = store?.strand === this ? store : this.#root;
+      const turn = caller.turnFor(peer);
+      if (!turn.busy) turn.busy = true;
+      else await new Promise<void>((resolve) => turn.waiting.push(resolve));
+      const frame = new Frame(this, caller, peer);
+      let issued = this.#issued.get(peer);
+      if (issued === undefined) this.#issued.set(peer, issued = []);
+      issued.push(frame);
+      try {
+        return await send();
+      } finally {
+        issued.splice(issued.lastIndexOf(frame), 1);
+        if (issued.length === 0) this.#issued.delete(peer);
+        turn.pass();
+      }
     } finally {
       this.#waiting--;
     }
@@ -103,10 +185,12 @@ export const mainStrand: Strand = new Strand("main");
  * @example
  * ```ts
  * import { currentStrand, mainStrand, Strand } from "./strand.ts";
- * console.assert(currentStrand() === mainStrand);
- * new Strand("a").run(() => console.assert(currentStrand().name === "a"));
+ * if (currentStrand() !== mainStrand) throw new Error("not on the main strand");
+ * new Strand("a").run(() => {
+ *   if (currentStrand().name !== "a") throw new Error("not on strand a");
+ * });
  * ```
  */
 export function currentStrand(): Strand {
-  return current.getStore() ?? mainStrand;
+  return current.getStore()?.strand ?? mainStrand;
 }

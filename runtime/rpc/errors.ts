@@ -24,12 +24,14 @@ export type ErrorType = typeof ERROR_TYPES[number];
  * ```
  */
 export class RpcError extends Error {
+  /** Always `"RpcError"`. */
   override name = "RpcError";
   /** The protocol's classification of the failure. */
   readonly type: ErrorType;
   /** True when the exception came from the peer rather than this process. */
   readonly remote: boolean;
 
+  /** An error of `type` with `message`; `remote` when the peer raised it. */
   constructor(
     type: ErrorType,
     message: string,

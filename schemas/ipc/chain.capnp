@@ -17,6 +17,7 @@
 using Proxy = import "/mp/proxy.capnp";
 using Common = import "common.capnp";
 using Handler = import "handler.capnp";
+using Wallet = import "wallet.capnp";
 
 interface Chain {
   # Releases the object at once.
@@ -74,6 +75,11 @@ interface Chain {
   waitForNotifications @16 (context :Proxy.Context) -> ();
   # As `waitForNotifications`, but only when the tip is no longer `oldTip`.
   waitForNotificationsIfTipChanged @17 (context :Proxy.Context, oldTip :Data) -> ();
+  # Routes the node's wallet JSON-RPC calls (`/wallet/<name>`, and the
+  # wallet methods at `/`) to `loader`'s wallets until the returned handler
+  # is disconnected or released, or the loader's process goes (Core's
+  # handleRpc, for a whole wallet process at once; see wallet.capnp).
+  handleWalletLoader @18 (context :Proxy.Context, loader :Wallet.WalletLoader) -> (result :Handler.Handler);
 }
 
 # Chain and mempool events, implemented by the client (a wallet) and called

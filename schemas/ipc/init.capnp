@@ -20,6 +20,7 @@ using Mining = import "mining.capnp";
 using Rpc = import "rpc.capnp";
 using Chain = import "chain.capnp";
 using Node = import "node.capnp";
+using Wallet = import "wallet.capnp";
 
 interface Init {
   # Exchanges ThreadMaps (libmultiprocess' special method; no Context).
@@ -42,4 +43,8 @@ interface Init {
   makeChain @5 (context :Proxy.Context) -> (result :Chain.Chain);
   # The node, for a user interface.
   makeNode @6 (context :Proxy.Context) -> (result :Node.Node);
+  # The wallet process's loader, its wallets following `chain` (Core's
+  # makeWalletLoader). Served by a wallet process; the node answers it with
+  # an error.
+  makeWalletLoader @7 (context :Proxy.Context, chain :Chain.Chain) -> (result :Wallet.WalletLoader);
 }

@@ -1,5 +1,5 @@
 /**
- * The tasks that start the node (`deno task start`, `deno task spawn-node`)
+ * The tasks that start the node (`deno task start` with the gui, `deno task spawn-node`)
  * and `deno task audit`, run as a user runs them: `deno task …` in its own
  * process group (as in a terminal, so Ctrl-C is SIGINT to the group), the
  * node under the sandbox contract and the supervisor, its JSON-RPC called
@@ -347,10 +347,16 @@ Deno.test("tasks: deno task start in a fresh clone: the printed cli line works, 
   cloneProject(clone);
   const state = `${clone}/.capdeno`;
   const port = freePort();
+  const guiPort = freePort();
   {
-    await using start = new Task(["start", `-rpcport=${port}`], clone);
-    await start.match(/^node: running; Ctrl-C stops it$/m);
+    await using start = new Task(["start", `-rpcport=${port}`, `-guiport=${guiPort}`], clone);
+    await start.match(/^node and gui: running; Ctrl-C stops them$/m);
     assertOnceOutput(start.output, state, port);
+    assert(
+      new RegExp(`^gui: http://127\\.0\\.0\\.1:${guiPort}/\\?token=[0-9a-f]{64}$`, "m")
+        .test(start.output),
+      start.output,
+    );
     // The exact printed command, then the same options mining five blocks.
     const words = printedCli(start.output);
     assertEquals(JSON.parse(await cli(words)).blocks, 0);
@@ -364,10 +370,51 @@ Deno.test("tasks: deno task start in a fresh clone: the printed cli line works, 
   assert(!names.includes(".cookie"), names.join(" "));
   assert(log.trimEnd().endsWith("Shutdown: done"), log);
   // The chain is kept in the clone's .capdeno.
-  const again = await task(["start", "--once", `-rpcport=${port}`], clone);
+  const again = await task(["start", "--once", `-rpcport=${port}`, `-guiport=${guiPort}`], clone);
   assertEquals(again.code, 0, again.out);
   assertOnceOutput(again.out, state, port, 5);
   Deno.removeSync(clone, { recursive: true });
+});
+
+Deno.test("tasks: spawn-node -wallet=w starts the sandboxed wallet process; cli -rpcwallet sends between wallets; a restart keeps them", async () => {
+  const state = stateDir();
+  const port = freePort();
+  const args = [
+    "spawn-node",
+    `--state=${state}`,
+    `-rpcport=${port}`,
+    "-wallet=w",
+    "-fallbackfee=0.0002",
+  ];
+  let options: string[];
+  {
+    await using node = new Task(args);
+    await node.match(/^wallet: w loaded/m);
+    assert(/\[supervisor\] wallet: started \(pid \d+\)/.test(node.output), node.output);
+    options = printedCli(node.output).slice(0, -1);
+    const w = [...options, "-rpcwallet=w"];
+    const address = (await cli([...w, "getnewaddress"])).trim();
+    assert(address.startsWith("bcrt1q"), address);
+    await cli([...options, "generatetoaddress", "101", address]);
+    assertEquals((await cli([...w, "getbalance"])).trim(), "50.00000000");
+    assertEquals(JSON.parse(await cli([...options, "createwallet", "w2"])), { name: "w2" });
+    const to = (await cli([...options, "-rpcwallet=w2", "getnewaddress"])).trim();
+    const txid = (await cli([...w, "sendtoaddress", to, "1.25"])).trim();
+    assert(/^[0-9a-f]{64}$/.test(txid), txid);
+    await cli([...options, "generatetoaddress", "1", address]);
+    assertEquals((await cli([...options, "-rpcwallet=w2", "getbalance"])).trim(), "1.25000000");
+    node.interrupt();
+    assertEquals(await node.exited, 0, node.output);
+  }
+  // The wallets' state is in the wallet's own data directory, kept across runs.
+  await using node = new Task(args);
+  await node.match(/^wallet: w loaded/m);
+  assertEquals(JSON.parse(await cli([...options, "loadwallet", "w2"])), { name: "w2" });
+  assertEquals((await cli([...options, "-rpcwallet=w2", "getbalance"])).trim(), "1.25000000");
+  const w = JSON.parse(await cli([...options, "-rpcwallet=w", "getbalances"]));
+  assertEquals(w.lastprocessedblock.height, 102);
+  node.interrupt();
+  assertEquals(await node.exited, 0, node.output);
 });
 
 Deno.test({
@@ -379,7 +426,10 @@ Deno.test({
   const clone = `${closed}/capdeno`;
   cloneProject(clone);
   const port = freePort();
-  const result = await task(["start", "--once", `-rpcport=${port}`], clone);
+  const result = await task(
+    ["start", "--once", `-rpcport=${port}`, `-guiport=${freePort()}`],
+    clone,
+  );
   const state = /^state: (\/var\/lib\/capdeno\/capdeno-[0-9a-f]{12}) \(/m.exec(result.out)?.[1];
   try {
     assertEquals(result.code, 0, result.out);
@@ -430,8 +480,8 @@ Deno.test("tasks: options the sandbox sets, files outside its grants and bad opt
   Deno.removeSync(state, { recursive: true });
 });
 
-Deno.test("tasks: spawn-wallet and spawn-gui say in one line that they return with the rewrite", async () => {
-  for (const target of ["wallet", "gui"]) {
+Deno.test("tasks: spawn-wallet says in one line that it returns with the rewrite", async () => {
+  for (const target of ["wallet"]) {
     const result = await task([`spawn-${target}`, "--once"]);
     assertEquals(result.code, 1);
     assertEquals(result.out.split("\n").filter(Boolean).length, 1, result.out);

@@ -11,6 +11,7 @@ import { loadComponent, parseManifest } from "../../sandbox/manifest.ts";
 import { planNode } from "../../components/node/sandboxed.ts";
 import { rpcNetGrants } from "../../components/node/permissions.ts";
 import { checkProvenance } from "../../sandbox/provenance.ts";
+import { componentCodePolicy } from "../../sandbox/contract.ts";
 
 const project = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -21,7 +22,7 @@ const expected = {
     write: ["regtest"],
     net: ["[::1]:18443", "127.0.0.1:18443"],
   },
-  wallet: { serves: ["WalletInit"], read: ["wallets"], write: ["wallets"], net: [] },
+  wallet: { serves: ["Init"], read: ["wallets"], write: ["wallets"], net: [] },
   gui: { serves: ["GuiInit"], read: [], write: [], net: ["127.0.0.1:18480"] },
 };
 
@@ -40,11 +41,10 @@ for (const [name, want] of Object.entries(expected)) {
       net: want.net,
       env: [],
     });
-    const code = await checkProvenance(`${folder}/main.ts`, {
-      project,
-      roots: [`${project}/runtime`, `${project}/schemas`, folder],
-      cacheDir: Deno.makeTempDirSync(),
-    });
+    const code = await checkProvenance(
+      `${folder}/main.ts`,
+      componentCodePolicy(folder, Deno.makeTempDirSync()),
+    );
     assert(code.files.includes(`${folder}/main.ts`), code.files.join("\n"));
   });
 }

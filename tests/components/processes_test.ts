@@ -1,8 +1,9 @@
 /**
  * The components as processes: the node started on its own with grants for
  * its blocks folder and socket only, driven through `connect`; the wallet
- * and the gui spawned with their manifests' permissions and handed the
- * node's Chain; entry point errors; and `-lifeline`.
+ * spawned with its manifest's permissions and handed the node's Chain;
+ * entry point errors; and `-lifeline`. (The gui's processes are tested in
+ * `gui/`.)
  *
  * @module
  */
@@ -10,16 +11,15 @@ import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { connect, denoCommand, IpcLog, RpcError, spawn } from "../../mod.ts";
 import { NodeInit } from "../../schemas/gen/node.mp.ts";
 import { WalletInit } from "../../schemas/gen/wallet.mp.ts";
-import { GuiInit } from "../../schemas/gen/gui.mp.ts";
 import { SUBSIDY } from "./toy_node.ts";
-import { FileWalletInit } from "../../components/wallet/wallet.ts";
+import { FileWalletInit } from "./toy_wallet.ts";
 import { type Peer, spawnPeer } from "../helpers.ts";
 
 const components = new URL("../../components/", import.meta.url);
-/** The toy node (`toy_node_main.ts`) stands in for the node the toy wallet and gui were written for. */
+/** The toy node (`toy_node_main.ts`) stands in for the node the toy wallet was written for. */
 const entry = (name: string) =>
-  name === "node"
-    ? new URL("./toy_node_main.ts", import.meta.url).pathname
+  name === "node" || name === "wallet"
+    ? new URL(`./toy_${name}_main.ts`, import.meta.url).pathname
     : new URL(`${name}/main.ts`, components).pathname;
 const quiet = new IpcLog({ level: "off" });
 
@@ -78,7 +78,7 @@ Deno.test("node process: the Chain through connect, a wallet here on it, blocks 
   assertEquals(await chain.getBlockHash(1), hash);
 });
 
-Deno.test("three processes: wallet and gui spawned with their manifests' grants, given the node's Chain", async () => {
+Deno.test("two processes: the wallet spawned with its manifest's grants, given the node's Chain", async () => {
   const datadir = Deno.makeTempDirSync();
   await using node = await startNode(datadir);
   await using nodeInit = await connect(NodeInit, `unix:${node.socket}`, { log: quiet });
@@ -87,17 +87,6 @@ Deno.test("three processes: wallet and gui spawned with their manifests' grants,
     WalletInit,
     denoCommand(entry("wallet"), {
       permissions: [`--allow-read=${datadir}/wallets`, `--allow-write=${datadir}/wallets`],
-      args: [`-datadir=${datadir}`],
-    }),
-    { log: quiet },
-  );
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  listener.close();
-  const listen = `127.0.0.1:${listener.addr.port}`;
-  await using gui = await spawn(
-    GuiInit,
-    denoCommand(entry("gui"), {
-      permissions: [`--allow-net=${listen}`],
       args: [`-datadir=${datadir}`],
     }),
     { log: quiet },
@@ -115,17 +104,6 @@ Deno.test("three processes: wallet and gui spawned with their manifests' grants,
     [...Deno.readDirSync(`${datadir}/wallets`)].map((e) => e.name).sort(),
     ["alice.json", "bob.json"],
   );
-  const url = await gui.init.start(chain, loader, listen);
-  assertEquals(url, `http://${listen}/`);
-  const status = await (await fetch(new URL("/api/status", url))).json();
-  assertEquals(status, {
-    height: 1,
-    wallets: [{ name: "alice", balance: "100.00000000" }, { name: "bob", balance: "0.00000000" }],
-  });
-  assert((await (await fetch(url)).text()).includes("Chain height: <strong>1</strong>"));
-  await gui.init.stop();
-  await assertRejects(() => fetch(url), TypeError);
-  // The gui released its references; ours still work.
   assertEquals(await chain.getHeight(), 1);
   assertEquals(await loader.listWallets(), ["alice", "bob"]);
 });

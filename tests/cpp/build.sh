@@ -7,6 +7,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 schemas="$(cd "$here/../../schemas" && pwd)"
+runtime_schemas="$(cd "$here/../../runtime/schema" && pwd)"
 out="${1:-$here/build}"
 
 die() { echo "build.sh: $*" >&2; exit 1; }
@@ -27,11 +28,13 @@ g++ -O2 -std=c++17 -Wall -I"$out" \
 
 echo "built $out/peer"
 
-# conformance.capnp imports /mp/proxy.capnp (found through -I schemas/, as
-# Bitcoin Core's schemas find libmultiprocess's) and mapping.capnp relatively;
-# proxy.capnp imports /capnp/c++.capnp from capnp's default import path.
-capnp compile -oc++:"$out" -I"$schemas" --src-prefix="$schemas" \
-  "$schemas/mp/proxy.capnp" "$schemas/mapping.capnp" "$schemas/conformance.capnp"
+# conformance.capnp imports /mp/proxy.capnp (the runtime's, found through
+# -I runtime/schema/, as Bitcoin Core's schemas find libmultiprocess's) and
+# mapping.capnp relatively; proxy.capnp imports /capnp/c++.capnp from capnp's
+# default import path.
+capnp compile -oc++:"$out" --src-prefix="$runtime_schemas" "$runtime_schemas/mp/proxy.capnp"
+capnp compile -oc++:"$out" -I"$runtime_schemas" -I"$schemas" --src-prefix="$schemas" \
+  "$schemas/mapping.capnp" "$schemas/conformance.capnp"
 
 # shellcheck disable=SC2086  # capnp_flags is a list of flags
 g++ -O2 -std=c++17 -Wall -I"$out" \
@@ -43,7 +46,8 @@ echo "built $out/mp_peer"
 # The node's schemas (Bitcoin Core's ids) for a Bitcoin Core-style mining
 # client; it hashes with OpenSSL's libcrypto, which libcapnp-dev depends on.
 crypto_flags="$(pkg-config --cflags --libs libcrypto)" || die "pkg-config cannot find libcrypto"
-capnp compile -oc++:"$out" -I"$schemas" --src-prefix="$schemas" "$schemas"/ipc/*.capnp
+capnp compile -oc++:"$out" -I"$runtime_schemas" -I"$schemas" --src-prefix="$schemas" \
+  "$schemas"/ipc/*.capnp
 
 # shellcheck disable=SC2086  # the flags are lists of flags
 g++ -O2 -std=c++17 -Wall -I"$out" \

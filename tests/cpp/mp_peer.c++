@@ -2,7 +2,7 @@
 //
 // Uses only the stock Cap'n Proto C++ library (KJ, rpc-twoparty, EzRpcClient):
 // no libmultiprocess. Its threading conventions (ThreadMap, Thread, Context;
-// see schemas/mp/proxy.capnp) are re-implemented with promises, so the
+// see runtime/schema/mp/proxy.capnp) are re-implemented with promises, so the
 // TypeScript runtime can be tested against an independent implementation.
 //
 // Modes:
@@ -111,11 +111,15 @@ kj::Promise<void> whenSettled(kj::Promise<void>&& promise, kj::Function<void()> 
 // Server: strands (what libmultiprocess runs on OS threads)
 
 // A serial executor standing in for one libmultiprocess server thread: a
-// minted Thread or a pool slot. Calls posted to it run one at a time, in
-// arrival order.
+// minted Thread or a pool slot. Calls posted to a pool slot run one at a
+// time, in arrival order. A minted Thread is strict, as libmultiprocess'
+// threads up to Bitcoin Core v30 are: it holds one posted call, and a second
+// one arriving while it is busy (not waiting on a callback) fails, where
+// libmultiprocess aborts with "Assertion '!m_fn' failed". Clients must queue
+// their calls to one thread themselves.
 class Strand final: public kj::Refcounted {
 public:
-  explicit Strand(kj::String name): name(kj::mv(name)) {}
+  Strand(kj::String name, bool strict): name(kj::mv(name)), strict(strict) {}
 
   kj::Promise<void> post(kj::Function<kj::Promise<void>()> body);
 
@@ -129,6 +133,7 @@ public:
   }
 
   const kj::String name;
+  const bool strict;
   uint32_t inFlight = 0;  // calls queued or running; the pool picks the least busy slot
 
 private:
@@ -141,6 +146,12 @@ kj::Promise<void> Strand::post(kj::Function<kj::Promise<void>()> body) {
   // meanwhile; that is how recursion (callback calls back in) works. Queueing
   // such a call behind the waiting one would deadlock.
   if (callbackDepth > 0) return body();
+  if (strict && inFlight > 0) {
+    return kj::evalNow([this]() -> kj::Promise<void> {
+      throw std::runtime_error(kj::str("Assertion '!m_fn' failed: a second call posted to ",
+                                       name, " while it runs one").cStr());
+    });
+  }
 
   auto next = kj::newPromiseAndFulfiller<void>();
   auto previous = kj::mv(tail);
@@ -228,11 +239,12 @@ uint32_t threadCounter = 0;  // thread numbers are unique process-wide
 mp::Thread::Client ConnState::mintThread(kj::StringPtr requestedName) {
   auto name = kj::str("mp_peer-", getpid(), "/thread-", ++threadCounter,
                       " (from ", requestedName, ")");
-  return threads.add(kj::heap<ServerThread>(kj::refcounted<Strand>(kj::mv(name))));
+  return threads.add(kj::heap<ServerThread>(kj::refcounted<Strand>(kj::mv(name), true)));
 }
 
 void ConnState::addPoolSlot() {
-  auto strand = kj::refcounted<Strand>(kj::str("mp_peer-", getpid(), "/pool-", pool.size()));
+  auto strand =
+      kj::refcounted<Strand>(kj::str("mp_peer-", getpid(), "/pool-", pool.size()), false);
   auto thread = threads.add(kj::heap<ServerThread>(kj::addRef(*strand)));
   pool.add(PoolSlot{kj::mv(strand), kj::mv(thread)});
 }

@@ -1,7 +1,7 @@
 /**
  * Unit tests of the stream framing: encodeFrame and FrameDecoder.
  */
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { assert, assertEquals, assertThrows } from "../assert.ts";
 import {
   DEFAULT_FRAME_LIMITS,
   encodeFrame,
@@ -26,17 +26,6 @@ function header(sizes: number[]): Uint8Array {
   view.setUint32(0, sizes.length - 1, true);
   sizes.forEach((size, i) => view.setUint32(4 + 4 * i, size, true));
   return bytes;
-}
-
-/** Runs `fn`, which must throw an instance of `type`; returns the error. */
-function assertThrows<E extends Error>(fn: () => unknown, type: new (...args: never[]) => E): E {
-  try {
-    fn();
-  } catch (error) {
-    assert(error instanceof type, `expected ${type.name}, got ${error}`);
-    return error;
-  }
-  throw new Error(`expected ${type.name} to be thrown`);
 }
 
 function assertFrame(frame: Frame, expected: Uint8Array[]): void {

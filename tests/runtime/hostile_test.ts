@@ -20,7 +20,7 @@ import {
   MessageTarget,
   Return as RpcReturn,
 } from "capnp-es/capnp/rpc";
-import { encodeFrame, type Frame, FrameDecoder } from "../../runtime/framing.ts";
+import { encodeFrame } from "../../runtime/framing.ts";
 import { RpcError } from "../../runtime/rpc/errors.ts";
 import {
   Tester$Client,
@@ -29,206 +29,52 @@ import {
   Tester_Echo$Results,
   Tester_Wait$Params,
 } from "../../schemas/gen/testing.ts";
-import { assert, assertEquals } from "../assert.ts";
-import { connectTester, memoryOf, type Peer, startDenoTester, tempSocketPath } from "../helpers.ts";
-
-// ---- Assertions and bounded waits ----
-
-class AssertionError extends Error {
-  override name = "AssertionError";
-}
-
-function assertMatch(actual: string, pattern: RegExp, what: string): void {
-  if (!pattern.test(actual)) {
-    throw new AssertionError(`${what}: ${JSON.stringify(actual)} does not match ${pattern}`);
-  }
-}
-
-/** Settles like `promise`, or fails once `ms` have passed. */
-async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new AssertionError(`timed out after ${ms} ms waiting for ${what}`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { assert, assertEquals, assertMatch } from "../assert.ts";
+import {
+  connectTester,
+  DEFAULT_TIMEOUT_MS,
+  memoryOf,
+  type Peer,
+  startDenoTester,
+  tempSocketPath,
+  withTimeout,
+} from "../helpers.ts";
+import { buildMessage, whichName, WirePeer } from "../wire_peer.ts";
 
 /** How long any single reply or close may take. */
-const REPLY_MS = 20_000;
+const REPLY_MS = DEFAULT_TIMEOUT_MS;
 
-// ---- A raw peer: frames in and out of a bare socket ----
-
-/** How the server ended the stream: clean EOF, or a reset (it closed with our bytes unread). */
-type Ending = "eof" | "reset";
-
-/** Decodes one received frame with capnp-es, independently of the engine's own plumbing. */
-function decode(frame: Frame): RpcMessage {
-  const bytes = encodeFrame(frame.map((segment) => new Uint8Array(segment)));
-  return new capnp.Message(bytes, false).getRoot(RpcMessage);
+/** Bootstraps with `questionId`; returns the export id of the server's bootstrap capability. */
+async function bootstrap(raw: WirePeer, questionId = 0): Promise<number> {
+  await raw.sendBytes(rpc((m) => m._initBootstrap().questionId = questionId));
+  const ret = await raw.expectReturn(questionId);
+  assertEquals(ret.which(), RpcReturn.RESULTS, "bootstrap Return variant");
+  const table = ret.results.capTable;
+  assertEquals(table.length, 1, "bootstrap cap table length");
+  assertEquals(table.get(0).which(), CapDescriptor.SENDER_HOSTED, "bootstrap descriptor");
+  return table.get(0).senderHosted;
 }
 
-function summary(message: RpcMessage): string {
-  const which = message.which();
-  return which === RpcMessage.ABORT
-    ? `abort(${JSON.stringify(message.abort.reason)})`
-    : `message type ${which}`;
-}
-
-/** A connection that sends whatever bytes it is given and reads whole frames back. */
-class RawPeer implements AsyncDisposable {
-  readonly #conn: Deno.UnixConn;
-  readonly #decoder = new FrameDecoder();
-  readonly #frames: Frame[] = [];
-  #ending: Ending | null = null;
-  #failure: unknown = null;
-  #disposed = false;
-  #wake: (() => void) | null = null;
-  readonly #reading: Promise<void>;
-
-  private constructor(conn: Deno.UnixConn) {
-    this.#conn = conn;
-    this.#reading = this.#readLoop();
-  }
-
-  static async connect(path: string): Promise<RawPeer> {
-    return new RawPeer(await Deno.connect({ transport: "unix", path }));
-  }
-
-  async #readLoop(): Promise<void> {
-    try {
-      for (;;) {
-        const n = await this.#conn.read(this.#decoder.readTarget());
-        if (n === null) {
-          this.#ending = "eof";
-          break;
-        }
-        this.#decoder.commit(n, this.#frames);
-        if (this.#frames.length > 0) this.#notify();
-      }
-    } catch (error) {
-      if (error instanceof Deno.errors.ConnectionReset) this.#ending = "reset";
-      else if (!this.#disposed) this.#failure = error;
-    }
-    this.#notify();
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-
-  /** The next frame, or null once the stream has ended with nothing left. */
-  async #next(timeoutMs: number, what: string): Promise<Frame | null> {
-    const deadline = performance.now() + timeoutMs;
-    while (this.#frames.length === 0 && this.#ending === null) {
-      if (this.#failure !== null) throw this.#failure;
-      const left = Math.max(0, deadline - performance.now());
-      await within(left, what, new Promise<void>((resolve) => this.#wake = resolve));
-    }
-    if (this.#failure !== null) throw this.#failure;
-    return this.#frames.shift() ?? null;
-  }
-
-  /** Writes all of `bytes`. */
-  async send(bytes: Uint8Array): Promise<void> {
-    let at = 0;
-    while (at < bytes.byteLength) at += await this.#conn.write(bytes.subarray(at));
-  }
-
-  /** Writes `bytes`; false when the server hung up before taking them all. */
-  async trySend(bytes: Uint8Array): Promise<boolean> {
-    try {
-      await this.send(bytes);
-      return true;
-    } catch (error) {
-      if (error instanceof Deno.errors.BrokenPipe) return false;
-      if (error instanceof Deno.errors.ConnectionReset) return false;
-      throw error;
-    }
-  }
-
-  /** The next message; fails if the server closes or is silent for `timeoutMs`. */
-  async receive(timeoutMs = REPLY_MS): Promise<RpcMessage> {
-    const frame = await this.#next(timeoutMs, "a message from the server");
-    if (frame === null) {
-      throw new AssertionError(
-        `server closed the connection (${this.#ending}) instead of replying`,
-      );
-    }
-    return decode(frame);
-  }
-
-  /** Waits for the server to close without sending anything (more). */
-  async expectClosed(timeoutMs = REPLY_MS): Promise<Ending> {
-    const frame = await this.#next(timeoutMs, "the server to close the connection");
-    if (frame !== null) {
-      throw new AssertionError(`expected a close, got ${summary(decode(frame))}`);
-    }
-    return this.#ending!;
-  }
-
-  /** Expects an Abort whose reason matches `reason`, then the close; returns the reason. */
-  async expectAbort(reason: RegExp, timeoutMs = REPLY_MS): Promise<string> {
-    const message = await this.receive(timeoutMs);
-    assert(message.which() === RpcMessage.ABORT, `expected an abort, got ${summary(message)}`);
-    const text = message.abort.reason;
-    assertMatch(text, reason, "abort reason");
-    await this.expectClosed(timeoutMs);
-    return text;
-  }
-
-  /** Expects the next message to be a Return for `answerId`. */
-  async expectReturn(answerId: number, timeoutMs = REPLY_MS): Promise<RpcReturn> {
-    const message = await this.receive(timeoutMs);
-    assert(message.which() === RpcMessage.RETURN, `expected a Return, got ${summary(message)}`);
-    assertEquals(message.return.answerId, answerId, "Return answerId");
-    return message.return;
-  }
-
-  /** Bootstraps with `questionId`; returns the export id of the server's bootstrap capability. */
-  async bootstrap(questionId = 0): Promise<number> {
-    await this.send(rpc((m) => m._initBootstrap().questionId = questionId));
-    const ret = await this.expectReturn(questionId);
-    assertEquals(ret.which(), RpcReturn.RESULTS, "bootstrap Return variant");
-    const table = ret.results.capTable;
-    assertEquals(table.length, 1, "bootstrap cap table length");
-    assertEquals(table.get(0).which(), CapDescriptor.SENDER_HOSTED, "bootstrap descriptor");
-    return table.get(0).senderHosted;
-  }
-
-  /** Calls add(a, b) on export `target` as `questionId`, checks the result, and finishes. */
-  async expectAdd(questionId: number, target: number, a: number, b: number): Promise<void> {
-    await this.send(addCall(questionId, target, a, b));
-    const ret = await this.expectReturn(questionId);
-    assertEquals(ret.which(), RpcReturn.RESULTS, "add Return variant");
-    assertEquals(resultsOf(ret, Tester_Add$Results).result, a + b, "add result");
-    await this.send(finish(questionId));
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.#disposed = true;
-    try {
-      this.#conn.close();
-    } catch { /* already closed */ }
-    await this.#reading;
-  }
+/** Calls add(a, b) on export `target` as `questionId`, checks the result, and finishes. */
+async function expectAdd(
+  raw: WirePeer,
+  questionId: number,
+  target: number,
+  a: number,
+  b: number,
+): Promise<void> {
+  await raw.sendBytes(addCall(questionId, target, a, b));
+  const ret = await raw.expectReturn(questionId);
+  assertEquals(ret.which(), RpcReturn.RESULTS, "add Return variant");
+  assertEquals(resultsOf(ret, Tester_Add$Results).result, a + b, "add result");
+  await raw.sendBytes(finish(questionId));
 }
 
 // ---- Building messages ----
 
 /** A framed RPC message whose root is filled in by `fill`. */
 function rpc(fill: (root: RpcMessage) => void): Uint8Array {
-  const message = new capnp.Message();
-  fill(message.initRoot(RpcMessage));
-  return new Uint8Array(message.toArrayBuffer());
+  return new Uint8Array(buildMessage(fill).toArrayBuffer());
 }
 
 function finish(questionId: number): Uint8Array {
@@ -403,8 +249,8 @@ type Client = Awaited<ReturnType<typeof connectTester>>;
 async function assertServing(server: Server, before: Client): Promise<void> {
   const payload = pseudoRandomBytes(100, 7);
   const check = async (client: Client, which: string) => {
-    assertEquals(await within(REPLY_MS, `add on ${which}`, client.tester.add(2, 3)), 5, "add");
-    const echoed = await within(REPLY_MS, `echo on ${which}`, client.tester.echo(payload));
+    assertEquals(await withTimeout(client.tester.add(2, 3), REPLY_MS, `add on ${which}`), 5, "add");
+    const echoed = await withTimeout(client.tester.echo(payload), REPLY_MS, `echo on ${which}`);
     assertEquals(echoed.byteLength, payload.byteLength, `echo length on ${which}`);
     assert(echoed.every((b, i) => b === payload[i]), `echo content on ${which}`);
   };
@@ -425,20 +271,20 @@ Deno.test({
   assertEquals(await before.tester.add(1, 1), 2, "first add");
 
   await t.step("64 KiB of random bytes: closed without a reply", async () => {
-    await using raw = await RawPeer.connect(path);
+    await using raw = await WirePeer.connect(path);
     const bytes = pseudoRandomBytes(64 * 1024, 0x5eed);
     // Declares far more than 512 segments.
     assert(new DataView(bytes.buffer).getUint32(0, true) + 1 > 512, "seed gives a bad header");
-    await raw.trySend(bytes);
-    await raw.expectClosed();
+    await raw.trySendBytes(bytes);
+    await raw.expectEof();
     await assertServing(server, before);
   });
 
   await t.step("valid frame header, random segment content: abort from validation", async () => {
-    await using raw = await RawPeer.connect(path);
+    await using raw = await WirePeer.connect(path);
     const words = 1024;
     const segment = pseudoRandomBytes(words * 8, 0xbad5eed);
-    await raw.send(encodeFrame([segment]));
+    await raw.sendBytes(encodeFrame([segment]));
     await raw.expectAbort(
       /out-of-bounds|Unknown pointer type|far|Far pointer|INLINE_COMPOSITE|deeply-nested|traversal limit|prematurely/,
     );
@@ -446,15 +292,15 @@ Deno.test({
   });
 
   await t.step("Finish for an unknown question id: abort", async () => {
-    await using raw = await RawPeer.connect(path);
-    await raw.send(finish(5));
+    await using raw = await WirePeer.connect(path);
+    await raw.sendBytes(finish(5));
     await raw.expectAbort(/Finish for unknown answer ID/);
     await assertServing(server, before);
   });
 
   await t.step("Return for an unknown question id: abort", async () => {
-    await using raw = await RawPeer.connect(path);
-    await raw.send(rpc((m) => {
+    await using raw = await WirePeer.connect(path);
+    await raw.sendBytes(rpc((m) => {
       const ret = m._initReturn();
       ret.answerId = 7;
       ret._initResults();
@@ -464,8 +310,8 @@ Deno.test({
   });
 
   await t.step("Release of an unknown export id: abort", async () => {
-    await using raw = await RawPeer.connect(path);
-    await raw.send(rpc((m) => {
+    await using raw = await WirePeer.connect(path);
+    await raw.sendBytes(rpc((m) => {
       const release = m._initRelease();
       release.id = 42;
       release.referenceCount = 1;
@@ -475,9 +321,9 @@ Deno.test({
   });
 
   await t.step("Release with a count above the export's references: abort", async () => {
-    await using raw = await RawPeer.connect(path);
-    const exportId = await raw.bootstrap();
-    await raw.send(rpc((m) => {
+    await using raw = await WirePeer.connect(path);
+    const exportId = await bootstrap(raw);
+    await raw.sendBytes(rpc((m) => {
       const release = m._initRelease();
       release.id = exportId;
       release.referenceCount = 5;
@@ -487,41 +333,41 @@ Deno.test({
   });
 
   await t.step("duplicate question id on two running calls: abort", async () => {
-    await using raw = await RawPeer.connect(path);
-    const exportId = await raw.bootstrap();
-    await raw.send(waitCall(1, exportId, 2000));
-    await raw.send(waitCall(1, exportId, 2000));
+    await using raw = await WirePeer.connect(path);
+    const exportId = await bootstrap(raw);
+    await raw.sendBytes(waitCall(1, exportId, 2000));
+    await raw.sendBytes(waitCall(1, exportId, 2000));
     await raw.expectAbort(/Duplicate question ID/);
     await assertServing(server, before);
   });
 
   await t.step("duplicate question id: Bootstrap reusing a running call's id: abort", async () => {
-    await using raw = await RawPeer.connect(path);
-    const exportId = await raw.bootstrap();
-    await raw.send(waitCall(1, exportId, 2000));
-    await raw.send(rpc((m) => m._initBootstrap().questionId = 1));
+    await using raw = await WirePeer.connect(path);
+    const exportId = await bootstrap(raw);
+    await raw.sendBytes(waitCall(1, exportId, 2000));
+    await raw.sendBytes(rpc((m) => m._initBootstrap().questionId = 1));
     await raw.expectAbort(/Duplicate question ID/);
     await assertServing(server, before);
   });
 
   await t.step("Call to unknown export id 999: abort", async () => {
-    await using raw = await RawPeer.connect(path);
-    await raw.bootstrap();
-    await raw.send(addCall(1, 999, 2, 3));
+    await using raw = await WirePeer.connect(path);
+    await bootstrap(raw);
+    await raw.sendBytes(addCall(1, 999, 2, 3));
     await raw.expectAbort(/not a current export ID/);
     await assertServing(server, before);
   });
 
   await t.step("Call pipelined on an unknown question: abort", async () => {
-    await using raw = await RawPeer.connect(path);
-    await raw.send(addCall(1, { questionId: 77 }, 2, 3));
+    await using raw = await WirePeer.connect(path);
+    await raw.sendBytes(addCall(1, { questionId: 77 }, 2, 3));
     await raw.expectAbort(/request that doesn't exist/);
     await assertServing(server, before);
   });
 
   await t.step("Disembargo senderLoopback on unknown export 999: abort", async () => {
-    await using raw = await RawPeer.connect(path);
-    await raw.send(rpc((m) => {
+    await using raw = await WirePeer.connect(path);
+    await raw.sendBytes(rpc((m) => {
       const disembargo = m._initDisembargo();
       disembargo._initTarget().importedCap = 999;
       disembargo._initContext().senderLoopback = 0;
@@ -531,9 +377,9 @@ Deno.test({
   });
 
   await t.step("Disembargo senderLoopback on a server-hosted object: abort", async () => {
-    await using raw = await RawPeer.connect(path);
-    const exportId = await raw.bootstrap();
-    await raw.send(rpc((m) => {
+    await using raw = await WirePeer.connect(path);
+    const exportId = await bootstrap(raw);
+    await raw.sendBytes(rpc((m) => {
       const disembargo = m._initDisembargo();
       disembargo._initTarget().importedCap = exportId;
       disembargo._initContext().senderLoopback = 0;
@@ -543,9 +389,9 @@ Deno.test({
   });
 
   await t.step("Disembargo receiverLoopback with an unknown embargo id: abort", async () => {
-    await using raw = await RawPeer.connect(path);
-    const exportId = await raw.bootstrap();
-    await raw.send(rpc((m) => {
+    await using raw = await WirePeer.connect(path);
+    const exportId = await bootstrap(raw);
+    await raw.sendBytes(rpc((m) => {
       const disembargo = m._initDisembargo();
       disembargo._initTarget().importedCap = exportId;
       disembargo._initContext().receiverLoopback = 42;
@@ -555,14 +401,14 @@ Deno.test({
   });
 
   await t.step("a list where the Finish struct belongs: abort in C++'s words", async () => {
-    await using raw = await RawPeer.connect(path);
-    const bytes = rpc((m) => m._initFinish().questionId = 5);
+    await using raw = await WirePeer.connect(path);
+    const bytes = finish(5);
     // Frame header (8 bytes), root pointer, Message's data word, then its pointer: make it
     // a list of 8 bytes (the Finish's data word) where a struct pointer belongs.
     const view = new DataView(bytes.buffer);
     view.setUint32(24, 1, true);
     view.setUint32(28, 2 | 8 << 3, true);
-    await raw.send(bytes);
+    await raw.sendBytes(bytes);
     await raw.expectAbort(/non-struct pointer where struct pointer was expected/);
     await assertServing(server, before);
   });
@@ -570,7 +416,7 @@ Deno.test({
   await t.step(
     "unknown and unsupported message types: echoed as unimplemented, connection goes on",
     async () => {
-      await using raw = await RawPeer.connect(path);
+      await using raw = await WirePeer.connect(path);
       /** Finish{questionId: 5} with its union discriminant overwritten to `which`. */
       const patched = (which: number) => {
         const bytes = rpc((m) => m._initFinish().questionId = 5);
@@ -588,46 +434,46 @@ Deno.test({
         ["join", RpcMessage.JOIN, rpc((m) => m._initJoin().questionId = 6)],
       ];
       for (const [name, which, bytes] of cases) {
-        await raw.send(bytes);
-        const reply = await raw.receive();
+        await raw.sendBytes(bytes);
+        const reply = await raw.next();
         assert(
           reply.which() === RpcMessage.UNIMPLEMENTED,
-          `${name}: expected unimplemented, got ${summary(reply)}`,
+          `${name}: expected unimplemented, got ${whichName(reply.which())}`,
         );
         assertEquals(reply.unimplemented.which(), which, `${name}: echoed discriminant`);
       }
       // The same connection still works.
-      const exportId = await raw.bootstrap(0);
-      await raw.expectAdd(1, exportId, 2, 3);
+      const exportId = await bootstrap(raw, 0);
+      await expectAdd(raw, 1, exportId, 2, 3);
       await assertServing(server, before);
     },
   );
 
   await t.step("unknown method and unknown interface: unimplemented exception Return", async () => {
-    await using raw = await RawPeer.connect(path);
-    const exportId = await raw.bootstrap();
+    await using raw = await WirePeer.connect(path);
+    const exportId = await bootstrap(raw);
     const cases: [string, bigint, number][] = [
       ["unknown method", Tester$Client.interfaceId, 99],
       ["unknown interface", 0x123456789abcdefn, 0],
     ];
     let questionId = 1;
     for (const [name, interfaceId, methodId] of cases) {
-      await raw.send(call(questionId, exportId, interfaceId, methodId));
+      await raw.sendBytes(call(questionId, exportId, interfaceId, methodId));
       const ret = await raw.expectReturn(questionId);
       assertEquals(ret.which(), RpcReturn.EXCEPTION, `${name}: Return variant`);
       assertEquals(ret.exception.type, Exception_Type.UNIMPLEMENTED, `${name}: exception type`);
       assertMatch(ret.exception.reason, /not implemented/, `${name}: reason`);
-      await raw.send(finish(questionId++));
+      await raw.sendBytes(finish(questionId++));
     }
-    await raw.expectAdd(questionId, exportId, 2, 3);
+    await expectAdd(raw, questionId, exportId, 2, 3);
     await assertServing(server, before);
   });
 
   await t.step("control: hand-written Call segments are valid messages", async () => {
-    await using raw = await RawPeer.connect(path);
-    const exportId = await raw.bootstrap();
+    await using raw = await WirePeer.connect(path);
+    const exportId = await bootstrap(raw);
     // add(2, 3) with the content written by hand.
-    await raw.send(handWrittenCall(
+    await raw.sendBytes(handWrittenCall(
       { questionId: 1, target: exportId, interfaceId: Tester$Client.interfaceId, methodId: 0 },
       1,
       (view) => {
@@ -638,24 +484,24 @@ Deno.test({
     ));
     const added = await raw.expectReturn(1);
     assertEquals(resultsOf(added, Tester_Add$Results).result, 5, "hand-written add");
-    await raw.send(finish(1));
+    await raw.sendBytes(finish(1));
     // The amplification layout with a single alias: a 1 MiB echo the server accepts.
     const blobBytes = 1 << 20;
-    await raw.send(aliasedEcho(2, exportId, 1024, 1, blobBytes));
+    await raw.sendBytes(aliasedEcho(2, exportId, 1024, 1, blobBytes));
     const echoed = await raw.expectReturn(2);
     assertEquals(echoed.which(), RpcReturn.RESULTS, "1 MiB echo Return variant");
     const data = resultsOf(echoed, Tester_Echo$Results).data.toUint8Array();
     assertEquals(data.byteLength, blobBytes, "1 MiB echo length");
     assert(data.every((b, i) => b === ((i * 7 + 1) & 0xff)), "1 MiB echo content");
-    await raw.send(finish(2));
+    await raw.sendBytes(finish(2));
     await assertServing(server, before);
   });
 
   await t.step("pointer cycle in call params: abort for nesting", async () => {
-    await using raw = await RawPeer.connect(path);
-    const exportId = await raw.bootstrap();
+    await using raw = await WirePeer.connect(path);
+    const exportId = await bootstrap(raw);
     // echoText params whose `text` pointer points back at the params struct itself.
-    await raw.send(handWrittenCall(
+    await raw.sendBytes(handWrittenCall(
       { questionId: 1, target: exportId, interfaceId: Tester$Client.interfaceId, methodId: 2 },
       1,
       (view) => {
@@ -670,11 +516,11 @@ Deno.test({
   await t.step(
     "1024 pointers aliasing one 1 MiB blob: abort for traversal, memory stays small",
     async () => {
-      await using raw = await RawPeer.connect(path);
-      const exportId = await raw.bootstrap();
+      await using raw = await WirePeer.connect(path);
+      const exportId = await bootstrap(raw);
       const message = aliasedEcho(1, exportId, 1024, 1024, 1 << 20);
       assert(message.byteLength < (1 << 20) + 16 * 1024, "the message itself is about 1 MiB");
-      await raw.send(message);
+      await raw.sendBytes(message);
       await raw.expectAbort(/Exceeded message traversal limit/);
       assertSmallMemory(server);
       await assertServing(server, before);
@@ -682,34 +528,34 @@ Deno.test({
   );
 
   await t.step("segment table declaring 2^32 segments: closed", async () => {
-    await using raw = await RawPeer.connect(path);
+    await using raw = await WirePeer.connect(path);
     const header = new Uint8Array(8);
     new DataView(header.buffer).setUint32(0, 0xffffffff, true);
-    await raw.trySend(header);
-    await raw.expectClosed();
+    await raw.trySendBytes(header);
+    await raw.expectEof();
     await assertServing(server, before);
   });
 
   await t.step("one 4 GiB segment declared, 8 header bytes sent: closed at once", async () => {
-    await using raw = await RawPeer.connect(path);
+    await using raw = await WirePeer.connect(path);
     const header = new Uint8Array(8);
     const view = new DataView(header.buffer);
     view.setUint32(0, 0, true); // one segment
     view.setUint32(4, 0x20000000, true); // of 2^29 words
-    await raw.send(header);
+    await raw.sendBytes(header);
     // The server must decide from the header alone: nothing more is coming.
-    await raw.expectClosed(2000);
+    await raw.expectEof(2000);
     assertSmallMemory(server);
     await assertServing(server, before);
   });
 
   await t.step("packed-encoding bomb: refused (closed), memory stays small", async () => {
-    await using raw = await RawPeer.connect(path);
+    await using raw = await WirePeer.connect(path);
     // Packed: tag 0x80 + byte 0x20 is the word 00 00 00 00 00 00 00 20, i.e. a segment
     // table of one 2^29-word (4 GiB) segment; each [0x00, 0xff] is 256 zero words more.
     const bomb = new Uint8Array([0x80, 0x20, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff, 0x00, 0xff]);
-    await raw.trySend(bomb);
-    await raw.expectClosed();
+    await raw.trySendBytes(bomb);
+    await raw.expectEof();
     assertSmallMemory(server);
     await assertServing(server, before);
   });
@@ -718,10 +564,10 @@ Deno.test({
     "1100 concurrent wait(500) calls: exactly 1024 run, 76 overloaded, connection survives",
     async () => {
       await using client = await connectTester(path);
-      const outcomes = await within(
+      const outcomes = await withTimeout(
+        Promise.allSettled(Array.from({ length: 1100 }, () => client.tester.wait(500))),
         10_000,
         "1100 wait calls",
-        Promise.allSettled(Array.from({ length: 1100 }, () => client.tester.wait(500))),
       );
       let completed = 0;
       let overloaded = 0;
@@ -744,38 +590,41 @@ Deno.test({
   );
 
   await t.step("raw overload: call 1025 gets overloaded at once, the 1024 complete", async () => {
-    await using raw = await RawPeer.connect(path);
-    const exportId = await raw.bootstrap();
+    await using raw = await WirePeer.connect(path);
+    const exportId = await bootstrap(raw);
     const calls: Uint8Array[] = [];
     for (let q = 1; q <= 1025; q++) calls.push(waitCall(q, exportId, 1000));
-    await raw.send(concat(calls));
+    await raw.sendBytes(concat(calls));
     const refused = await raw.expectReturn(1025);
     assertEquals(refused.which(), RpcReturn.EXCEPTION, "call 1025 Return variant");
     assertEquals(refused.exception.type, Exception_Type.OVERLOADED, "call 1025 exception type");
-    await raw.send(finish(1025));
+    await raw.sendBytes(finish(1025));
     const done = new Set<number>();
     for (let i = 0; i < 1024; i++) {
-      const message = await raw.receive(REPLY_MS);
-      assert(message.which() === RpcMessage.RETURN, `expected a Return, got ${summary(message)}`);
+      const message = await raw.next(REPLY_MS);
+      assert(
+        message.which() === RpcMessage.RETURN,
+        `expected a Return, got ${whichName(message.which())}`,
+      );
       assertEquals(message.return.which(), RpcReturn.RESULTS, "wait Return variant");
       done.add(message.return.answerId);
     }
     assertEquals(done.size, 1024, "distinct waits completed");
-    await raw.send(concat([...done].map(finish)));
-    await raw.expectAdd(2000, exportId, 2, 3);
+    await raw.sendBytes(concat([...done].map(finish)));
+    await expectAdd(raw, 2000, exportId, 2, 3);
     await assertServing(server, before);
   });
 
   await t.step("call pipelined on an overloaded call: exception Return, not an abort", async () => {
-    await using raw = await RawPeer.connect(path);
-    const exportId = await raw.bootstrap();
+    await using raw = await WirePeer.connect(path);
+    const exportId = await bootstrap(raw);
     const calls: Uint8Array[] = [];
     for (let q = 1; q <= 1025; q++) calls.push(waitCall(q, exportId, 1000));
-    await raw.send(concat(calls));
+    await raw.sendBytes(concat(calls));
     const refused = await raw.expectReturn(1025);
     assertEquals(refused.exception.type, Exception_Type.OVERLOADED, "call 1025 exception type");
     // A well-behaved client may have pipelined on 1025 before its Return arrived.
-    await raw.send(addCall(1026, { questionId: 1025 }, 2, 3));
+    await raw.sendBytes(addCall(1026, { questionId: 1025 }, 2, 3));
     const pipelined = await raw.expectReturn(1026);
     assertEquals(pipelined.which(), RpcReturn.EXCEPTION, "pipelined call Return variant");
     await assertServing(server, before);
@@ -792,13 +641,17 @@ Deno.test({
       const { counter, done } = client.tester.makeCounter(1n);
       const next = outcome(counter.next());
       assertMatch(
-        await within(REPLY_MS, "makeCounter", outcome(done)),
+        await withTimeout(outcome(done), REPLY_MS, "makeCounter"),
         /^overloaded/,
         "makeCounter",
       );
-      assertMatch(await within(REPLY_MS, "counter.next", next), /^(overloaded|failed)/, "next");
+      assertMatch(
+        await withTimeout(next, REPLY_MS, "counter.next"),
+        /^(overloaded|failed)/,
+        "next",
+      );
       counter.dispose();
-      const waited = await within(REPLY_MS, "the 1024 waits", Promise.all(waits));
+      const waited = await withTimeout(Promise.all(waits), REPLY_MS, "the 1024 waits");
       assertEquals([...new Set(waited)], ["ok"], "outcomes of the 1024 waits");
       assert(!client.rpc.isClosed, "connection closed");
       await assertServing(server, before);

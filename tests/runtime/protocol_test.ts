@@ -3,7 +3,7 @@
  * raw peer (tests/wire_peer.ts) over a real UNIX socket. The peer writes
  * hand-built messages and checks the exact fields of what the engine sends.
  */
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { assert, assertEquals } from "../assert.ts";
 import * as capnp from "capnp-es";
 import { Message as RpcMessage, Return as RpcReturn } from "capnp-es/capnp/rpc";
 import {
@@ -37,7 +37,7 @@ import {
   Tester_MakeCounter$Results,
   Tester_Wait$Params,
 } from "../../schemas/gen/testing.ts";
-import { waitFor } from "../helpers.ts";
+import { waitFor, withTimeout } from "../helpers.ts";
 import {
   build,
   buildMessage,
@@ -50,7 +50,6 @@ import {
   targetOf,
   type TargetSpec,
   WirePeer,
-  withTimeout,
 } from "../wire_peer.ts";
 
 const TESTER = Tester$Client.interfaceId;

@@ -19,9 +19,10 @@ import {
   type Peer,
   startLimitedServer,
   tempSocketPath,
+  withTimeout,
 } from "../helpers.ts";
 import { cutOff, echoTemplate, MARKER, Template, writeWithoutReading } from "../flood.ts";
-import { build, WirePeer, withTimeout } from "../wire_peer.ts";
+import { build, WirePeer } from "../wire_peer.ts";
 
 const MiB = 1024 * 1024;
 /** Peak resident memory a server may reach under any attack here (idle: about 60 MiB). */

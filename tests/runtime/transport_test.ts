@@ -2,7 +2,7 @@
  * Unit tests of FrameTransport and channelFromStreams over real UNIX socket
  * pairs and stream pairs.
  */
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { assert, assertEquals } from "../assert.ts";
 import { encodeFrame, type Frame, FrameDecoder, type FrameView } from "../../runtime/framing.ts";
 import {
   type ByteChannel,
@@ -10,7 +10,8 @@ import {
   FrameTransport,
   PeerLimitError,
 } from "../../runtime/transport.ts";
-import { socketPair, withTimeout } from "../wire_peer.ts";
+import { withTimeout } from "../helpers.ts";
+import { socketPair } from "../wire_peer.ts";
 
 /** A one-segment message whose words carry `id` and a pattern. */
 function frameOf(id: number, words = 2): Uint8Array[] {

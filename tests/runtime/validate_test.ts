@@ -2,7 +2,7 @@
  * Unit tests of the bounded message validator (runtime/validate.ts), on
  * messages built with capnp-es and on hand-built words.
  */
-import { deepStrictEqual as assertEquals, ok as assert } from "node:assert/strict";
+import { assert, assertEquals } from "../assert.ts";
 import * as capnp from "capnp-es";
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
 import { encodeFrame, type Frame, FrameDecoder } from "../../runtime/framing.ts";

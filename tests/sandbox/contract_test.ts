@@ -282,6 +282,9 @@ Deno.test("contract: a static import outside the component's roots refuses the s
     "outside the component's allowed roots",
   );
   assert(error.message.includes(`${projectRoot()}/tests/assert.ts`), error.message);
+  // The host entry is not for components; the component entry is.
+  assert(error.message.includes(`${projectRoot()}/host.ts: outside`), error.message);
+  assert(!error.message.includes(`${projectRoot()}/component.ts`), error.message);
   // Its directories were prepared meanwhile, and undone.
   assertEquals([...Deno.readDirSync(`${stateDir}/run`)], [], "no run was left behind");
   assert(!isMountPoint(`${stateDir}/data/outside-import`), "nothing was left mounted");

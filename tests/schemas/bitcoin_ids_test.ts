@@ -8,16 +8,8 @@
  * @module
  */
 import { assert, assertEquals } from "../assert.ts";
-import { capnpAvailable, compileSchemas } from "../../schemas/capnp.ts";
-import type { InterfaceDescriptor, StructDescriptor } from "../../schemas/descriptor.ts";
-import * as commonTs from "../../schemas/gen/ipc/common.ts";
-import * as echoTs from "../../schemas/gen/ipc/echo.ts";
-import * as initTs from "../../schemas/gen/ipc/init.ts";
-import * as miningTs from "../../schemas/gen/ipc/mining.ts";
-import * as rpcTs from "../../schemas/gen/ipc/rpc.ts";
-import * as chainTs from "../../schemas/gen/ipc/chain.ts";
-import * as handlerTs from "../../schemas/gen/ipc/handler.ts";
-import * as nodeTs from "../../schemas/gen/ipc/node.ts";
+import { capnpAvailable, compileSchemas } from "../../runtime/schema/capnp.ts";
+import type { InterfaceDescriptor, StructDescriptor } from "../../runtime/schema/descriptor.ts";
 import { BlockRef } from "../../schemas/gen/ipc/common.mp.ts";
 import { Echo } from "../../schemas/gen/ipc/echo.mp.ts";
 import { Init } from "../../schemas/gen/ipc/init.mp.ts";
@@ -39,6 +31,9 @@ const CORE_FILES: Record<string, bigint> = {
   "ipc/rpc.capnp": 0x9c3505dc45e146acn,
 };
 
+/** This project's own files in `schemas/ipc/`, which must claim none of Core's file ids. */
+const OWN_FILES = ["ipc/chain.capnp", "ipc/node.capnp", "ipc/handler.capnp"];
+
 /** Bitcoin Core's type ids (§11). */
 const CORE_TYPES: Record<string, bigint> = {
   Init: 0x8838c700ba5cba65n,
@@ -52,12 +47,7 @@ const CORE_TYPES: Record<string, bigint> = {
   Rpc: 0xacb1d37f0a713129n,
 };
 
-Deno.test("bitcoin ids: the committed output carries Bitcoin Core's file and type ids", () => {
-  assertEquals(initTs._capnpFileId, CORE_FILES["ipc/init.capnp"]);
-  assertEquals(echoTs._capnpFileId, CORE_FILES["ipc/echo.capnp"]);
-  assertEquals(commonTs._capnpFileId, CORE_FILES["ipc/common.capnp"]);
-  assertEquals(miningTs._capnpFileId, CORE_FILES["ipc/mining.capnp"]);
-  assertEquals(rpcTs._capnpFileId, CORE_FILES["ipc/rpc.capnp"]);
+Deno.test("bitcoin ids: the committed descriptors carry Bitcoin Core's type ids", () => {
   const descriptors: { name: string; id: bigint }[] = [
     Init,
     Echo,
@@ -73,35 +63,41 @@ Deno.test("bitcoin ids: the committed output carries Bitcoin Core's file and typ
   assertEquals(committed, CORE_TYPES);
 });
 
-Deno.test("bitcoin ids: this project's own interfaces claim none of Bitcoin Core's file ids", () => {
-  // Core's multiprocess branch: chain.capnp, node.capnp, handler.capnp.
-  const core = new Set([0x94f21a4864bd2c65n, 0x92546c47dc734b2en, 0xebd8f46e2f369076n]);
-  for (const own of [chainTs._capnpFileId, nodeTs._capnpFileId, handlerTs._capnpFileId]) {
-    assert(!core.has(own), `0x${own.toString(16)} is Bitcoin Core's`);
-    assert(!Object.values(CORE_FILES).includes(own));
-  }
-});
-
 const haveCapnp = await capnpAvailable();
 if (!haveCapnp) console.log("SKIPPED capnp -ocapnp id check: the capnp compiler is not installed");
 
 Deno.test({
-  name: "bitcoin ids: capnp compile -ocapnp derives Bitcoin Core's ids from schemas/ipc/",
+  name: "bitcoin ids: capnp compile -ocapnp derives Bitcoin Core's ids from schemas/ipc/, " +
+    "and this project's own files claim none of them",
   ignore: !haveCapnp,
   async fn() {
     const schemas = new URL("../../schemas/", import.meta.url).pathname;
-    const text = new TextDecoder().decode(
-      await compileSchemas(Object.keys(CORE_FILES).map((f) => schemas + f), {
-        importPath: [schemas],
-        srcPrefix: schemas,
-        output: "capnp",
-      }),
-    );
-    const files: Record<string, bigint> = {};
-    for (const [, name, id] of text.matchAll(/^# (\S+)\n@0x([0-9a-f]+);/gm)) {
-      files[name] = BigInt(`0x${id}`);
+    const runtime = new URL("../../runtime/schema/", import.meta.url).pathname;
+    const compile = async (files: string[]) =>
+      new TextDecoder().decode(
+        await compileSchemas(files.map((f) => schemas + f), {
+          importPath: [runtime, schemas],
+          srcPrefix: schemas,
+          output: "capnp",
+        }),
+      );
+    const fileIds = (text: string) => {
+      const files: Record<string, bigint> = {};
+      for (const [, name, id] of text.matchAll(/^# (\S+)\n@0x([0-9a-f]+);/gm)) {
+        files[name] = BigInt(`0x${id}`);
+      }
+      return files;
+    };
+    const text = await compile(Object.keys(CORE_FILES));
+    assertEquals(fileIds(text), CORE_FILES);
+    // Core's multiprocess branch: chain.capnp, node.capnp, handler.capnp.
+    const core = new Set([0x94f21a4864bd2c65n, 0x92546c47dc734b2en, 0xebd8f46e2f369076n]);
+    const own = fileIds(await compile(OWN_FILES));
+    assertEquals(Object.keys(own).sort(), [...OWN_FILES].sort());
+    for (const id of Object.values(own)) {
+      assert(!core.has(id), `0x${id.toString(16)} is Bitcoin Core's`);
+      assert(!Object.values(CORE_FILES).includes(id));
     }
-    assertEquals(files, CORE_FILES);
     const types: Record<string, bigint> = {};
     for (const [, name, id] of text.matchAll(/^(?:interface|struct) (\w+) @0x([0-9a-f]+)/gm)) {
       types[name] = BigInt(`0x${id}`);
@@ -128,6 +124,7 @@ Deno.test("bitcoin ids: Init's ordinals are v30.0's, then master's, then this pr
     [4, "makeRpc", true],
     [5, "makeChain", true],
     [6, "makeNode", true],
+    [7, "makeWalletLoader", true],
   ]);
   const result = (name: string) =>
     Init.methods.find((m) => m.name === name)!.results.fields[0].type as {

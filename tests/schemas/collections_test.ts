@@ -9,9 +9,17 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { capnpAvailable } from "../../schemas/capnp.ts";
-import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
-import { connect, dup, IpcLog, listen, type Proxy, RpcError, TypeMappingError } from "../../mod.ts";
+import { capnpAvailable } from "../../runtime/schema/capnp.ts";
+import type { InterfaceDescriptor } from "../../runtime/schema/descriptor.ts";
+import {
+  connect,
+  dup,
+  IpcLog,
+  listen,
+  type Remote,
+  RpcError,
+  TypeMappingError,
+} from "../../mod.ts";
 import { generateAndLoad, type Generated } from "./helpers.ts";
 
 const haveCapnp = await capnpAvailable();
@@ -47,15 +55,23 @@ interface CollectionsInit {
 }
 
 const schemas = new URL("../../schemas/", import.meta.url);
+const component = new URL("../../component.ts", import.meta.url);
 
 let fixture: Promise<Generated> | undefined;
-/** The fixture generated beside copies of the schemas it imports, and its modules loaded. */
+/**
+ * The fixture generated beside a copy of the schema it imports (the
+ * runtime's `/mp/proxy.capnp` it finds on the import path), and its modules
+ * loaded.
+ */
 function fixtureModules() {
-  return fixture ??= generateAndLoad({
-    "mp/proxy.capnp": new URL("mp/proxy.capnp", schemas),
-    "ipc/common.capnp": new URL("ipc/common.capnp", schemas),
-    "app/collections.capnp": new URL("./fixtures/collections.capnp", import.meta.url),
-  }, ["app/collections.ts", "app/collections.mp.ts"]);
+  return fixture ??= generateAndLoad(
+    {
+      "ipc/common.capnp": new URL("ipc/common.capnp", schemas),
+      "app/collections.capnp": new URL("./fixtures/collections.capnp", import.meta.url),
+    },
+    ["app/collections.ts", "app/collections.mp.ts"],
+    ["app/collections.capnp"],
+  );
 }
 
 Deno.test({
@@ -63,23 +79,23 @@ Deno.test({
   ignore: !haveCapnp,
   async fn() {
     const { dir, files, modules } = await fixtureModules();
+    // The classes of what the classes import are made too; the proxy layer's modules import
+    // the runtime's vocabulary from component.ts.
     assertEquals([...files.keys()].sort(), [
       "app/collections.mp.ts",
       "app/collections.ts",
       "ipc/common.mp.ts",
       "ipc/common.ts",
-      "mp/proxy.mp.ts",
       "mp/proxy.ts",
+      "wire-contract.json",
     ]);
     const imports = (name: string) =>
       [...files.get(name)!.matchAll(/from "([^"]+)"/g)].map((m) => m[1]).sort();
     assertEquals(imports("app/collections.ts"), ["../ipc/common.ts", "../mp/proxy.ts", "capnp-es"]);
-    const [descriptor, ...siblings] = imports("app/collections.mp.ts");
-    assertEquals(siblings, ["../ipc/common.mp.ts", "../mp/proxy.mp.ts"]);
-    assertEquals(
-      new URL(descriptor, `file://${dir}/gen/app/`).href,
-      new URL("descriptor.ts", schemas).href,
-    );
+    const [runtime, again, ...siblings] = imports("app/collections.mp.ts");
+    assertEquals(siblings, ["../ipc/common.mp.ts"]);
+    assertEquals(again, runtime);
+    assertEquals(new URL(runtime, `file://${dir}/gen/app/`).href, component.href);
     assertEquals(modules["app/collections.ts"]._capnpFileId, 0xe879fb1474754260n);
     const collections = modules["app/collections.mp.ts"].Collections as InterfaceDescriptor;
     const method = (name: string) => collections.methods.find((m) => m.name === name)!;
@@ -166,7 +182,7 @@ async function collectionsPair() {
     log,
   });
   const init = await connect(Init, "unix", { datadir, component: "collections", log });
-  const collections = (await init.makeCollections()) as Proxy<Collections>;
+  const collections = (await init.makeCollections()) as Remote<Collections>;
   return {
     server,
     collections,

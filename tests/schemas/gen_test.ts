@@ -6,9 +6,9 @@
  * @module
  */
 import { assert, assertEquals } from "../assert.ts";
-import { CAPNP_MISSING, capnpAvailable } from "../../schemas/capnp.ts";
-import { generate } from "../../schemas/gen.ts";
-import type { InterfaceDescriptor } from "../../schemas/descriptor.ts";
+import { CAPNP_MISSING, capnpAvailable } from "../../runtime/schema/capnp.ts";
+import { generate } from "../../runtime/schema/gen.ts";
+import type { InterfaceDescriptor } from "../../runtime/schema/descriptor.ts";
 import { generateAndLoad } from "./helpers.ts";
 
 const haveCapnp = await capnpAvailable();
@@ -17,6 +17,7 @@ if (!haveCapnp) {
 }
 
 const root = new URL("../../", import.meta.url);
+const GEN = ["run", "--allow-read", "--allow-write", "--allow-run", "--allow-env"];
 
 /** Every file under `dir`, relative to it. */
 function listFiles(dir: URL, prefix = ""): string[] {
@@ -26,18 +27,24 @@ function listFiles(dir: URL, prefix = ""): string[] {
 }
 
 Deno.test({
-  name: "gen: schemas/gen/ is up to date with schemas/**/*.capnp",
+  name: "gen: runtime/schema/gen/ and schemas/gen/ are up to date with their schemas",
   ignore: !haveCapnp,
   async fn() {
-    const generated = await generate();
-    const dir = new URL("schemas/gen/", root);
-    assertEquals(listFiles(dir).sort(), [...generated.keys()].sort(), "generated file set");
-    for (const [name, text] of generated) {
-      assertEquals(
-        Deno.readTextFileSync(new URL(name, dir)),
-        text,
-        `schemas/gen/${name} is stale: run deno task gen`,
-      );
+    const outputs = [
+      { schemaDir: "runtime/schema/", classes: [] },
+      { schemaDir: "schemas/", classes: ["testing.capnp", "conformance.capnp"] },
+    ];
+    for (const { schemaDir, classes } of outputs) {
+      const generated = await generate({ schemaDir: new URL(schemaDir, root).pathname, classes });
+      const dir = new URL(`${schemaDir}gen/`, root);
+      assertEquals(listFiles(dir).sort(), [...generated.keys()].sort(), `${dir} file set`);
+      for (const [name, text] of generated) {
+        assertEquals(
+          Deno.readTextFileSync(new URL(name, dir)),
+          text,
+          `${schemaDir}gen/${name} is stale: run deno task gen`,
+        );
+      }
     }
   },
 });
@@ -64,21 +71,26 @@ Deno.test({
   async fn() {
     // 320 methods in one file is past what capnp-es reads under its default
     // budget, and files importing it carry its nodes in their requests too.
-    const { files, modules } = await generateAndLoad({
-      "big.capnp": largeSchema(0xd2e2c3d4e5f60001n, 10, 32),
-      "more/a.capnp": largeSchema(
-        0xd2e2c3d4e5f60002n,
-        4,
-        20,
-        'using Big = import "/big.capnp";\nstruct UsesBig { r @0 :Big.Record9; }',
-      ),
-      "more/b.capnp": largeSchema(
-        0xd2e2c3d4e5f60003n,
-        4,
-        20,
-        'using A = import "a.capnp";\nstruct UsesA { r @0 :A.UsesBig; }',
-      ),
-    }, ["big.mp.ts", "big.ts", "more/b.mp.ts", "more/b.ts"]);
+    const { files, modules } = await generateAndLoad(
+      {
+        "big.capnp": largeSchema(0xd2e2c3d4e5f60001n, 10, 32),
+        "more/a.capnp": largeSchema(
+          0xd2e2c3d4e5f60002n,
+          4,
+          20,
+          'using Big = import "/big.capnp";\nstruct UsesBig { r @0 :Big.Record9; }',
+        ),
+        "more/b.capnp": largeSchema(
+          0xd2e2c3d4e5f60003n,
+          4,
+          20,
+          'using A = import "a.capnp";\nstruct UsesA { r @0 :A.UsesBig; }',
+        ),
+      },
+      ["big.mp.ts", "big.ts", "more/b.mp.ts", "more/b.ts"],
+      ["more/b.capnp"],
+    );
+    // more/b's classes import more/a's, which import big's: all three are made.
     assertEquals([...files.keys()].sort(), [
       "big.mp.ts",
       "big.ts",
@@ -86,6 +98,7 @@ Deno.test({
       "more/a.ts",
       "more/b.mp.ts",
       "more/b.ts",
+      "wire-contract.json",
     ]);
     const service = modules["big.mp.ts"].Service9 as InterfaceDescriptor;
     assertEquals(service.methods.length, 32);
@@ -99,19 +112,30 @@ Deno.test({
   name: "gen: an unused import (as Bitcoin Core's rpc.capnp has) generates",
   ignore: !haveCapnp,
   async fn() {
-    const { files, modules } = await generateAndLoad({
-      "common.capnp": "@0xd2e2c3d4e5f60011;\nstruct Shared { x @0 :Int32; }\n",
-      "rpc.capnp": '@0xd2e2c3d4e5f60012;\nusing Common = import "common.capnp";\n' +
-        "interface Rpc { run @0 (request :Text) -> (result :Text); }\n",
-    }, ["rpc.ts", "rpc.mp.ts"]);
-    assertEquals([...files.keys()].sort(), ["common.mp.ts", "common.ts", "rpc.mp.ts", "rpc.ts"]);
+    const { files, modules } = await generateAndLoad(
+      {
+        "common.capnp": "@0xd2e2c3d4e5f60011;\nstruct Shared { x @0 :Int32; }\n",
+        "rpc.capnp": '@0xd2e2c3d4e5f60012;\nusing Common = import "common.capnp";\n' +
+          "interface Rpc { run @0 (request :Text) -> (result :Text); }\n",
+      },
+      ["rpc.ts", "rpc.mp.ts"],
+      ["rpc.capnp"],
+    );
+    // capnp-es's rpc.ts imports common.ts, unused as it is: both are made.
+    assertEquals([...files.keys()].sort(), [
+      "common.mp.ts",
+      "common.ts",
+      "rpc.mp.ts",
+      "rpc.ts",
+      "wire-contract.json",
+    ]);
     assertEquals((modules["rpc.mp.ts"].Rpc as InterfaceDescriptor).methods[0].name, "run");
   },
 });
 
 Deno.test("gen: without capnp, one line says what to install, exit 1", async () => {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-run", "--allow-env", "schemas/gen.ts"],
+    args: [...GEN, "runtime/schema/gen.ts"],
     cwd: root.pathname,
     env: { PATH: "/nonexistent", NO_COLOR: "1" },
     stdout: "piped",

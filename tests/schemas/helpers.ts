@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { generate } from "../../schemas/gen.ts";
+import { generate, type GenerateOptions } from "../../runtime/schema/gen.ts";
 
 /** What {@linkcode generateAndLoad} made and loaded. */
 export interface Generated {
@@ -18,12 +18,13 @@ export interface Generated {
 
 /**
  * Writes `schemas` (path in the folder → text, or the file to copy) into a
- * temporary folder, generates its `gen/`, imports the generated `modules`,
- * and removes the folder.
+ * temporary folder, generates its `gen/` (with the capnp-es classes of
+ * `classes`), imports the generated `modules`, and removes the folder.
  */
 export async function generateAndLoad(
   schemas: Record<string, string | URL>,
   modules: readonly string[],
+  classes: GenerateOptions["classes"] = [],
 ): Promise<Generated> {
   const dir = await Deno.makeTempDir({ prefix: "capdeno-gen-" });
   const write = (path: string, text: string) => {
@@ -34,7 +35,7 @@ export async function generateAndLoad(
     for (const [path, source] of Object.entries(schemas)) {
       write(path, typeof source === "string" ? source : Deno.readTextFileSync(source));
     }
-    const files = await generate({ schemaDir: dir });
+    const files = await generate({ schemaDir: dir, classes });
     for (const [name, text] of files) write(`gen/${name}`, text);
     const loaded: Record<string, Record<string, unknown>> = {};
     for (const name of modules) loaded[name] = await import(`file://${dir}/gen/${name}`);

@@ -5,8 +5,12 @@
  * @module
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
-import { generateProxies, importSpecifier, SchemaMappingError } from "../../schemas/mpgen.ts";
-import { capnpAvailable, compileSchemas } from "../../schemas/capnp.ts";
+import {
+  generateProxies,
+  importSpecifier,
+  SchemaMappingError,
+} from "../../runtime/schema/mpgen.ts";
+import { capnpAvailable, compileSchemas } from "../../runtime/schema/capnp.ts";
 import { Foo, FooInit, FooStruct } from "../../schemas/gen/conformance.mp.ts";
 import { generateAndLoad } from "./helpers.ts";
 

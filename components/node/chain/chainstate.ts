@@ -57,6 +57,7 @@ import { BLOCK_SCRIPT_VERIFY_FLAGS } from "./script.ts";
 import { isCoinbase, type OutPoint, outpointKey, prevout, txid } from "./tx.ts";
 import {
   checkBlock,
+  checkBlockHeader,
   type CheckBlockOptions,
   connectBlock,
   contextualCheckBlock,
@@ -222,11 +223,17 @@ const bogoSize = (script: Uint8Array) => 32 + 4 + 4 + 8 + 2 + script.length;
 /** The chain state: block index, blocks, undo data and UTXO set in SQLite. */
 export class ChainState implements CoinsView, Disposable {
   readonly #db: DatabaseSync;
+  /** The database file, for the readers that open connections of their own. */
+  readonly #path: string;
   readonly #now: () => number;
   readonly #index = new Map<string, IndexEntry>();
   /** The active chain, by height. */
   readonly #active: IndexEntry[] = [];
   readonly #listeners = new Set<ChainListener>();
+  /** `preciousblock` ranks, below every arrival sequence; kept in memory only, as Core does. */
+  readonly #precious = new Map<IndexEntry, number>();
+  #nextPrecious = -1;
+  #lastPreciousWork = 0n;
   #nextSequence = 0;
   #busy = false;
   readonly #sql: {
@@ -242,8 +249,9 @@ export class ChainState implements CoinsView, Disposable {
     setMeta: StatementSync;
   };
 
-  private constructor(db: DatabaseSync, now: () => number) {
+  private constructor(db: DatabaseSync, path: string, now: () => number) {
     this.#db = db;
+    this.#path = path;
     this.#now = now;
     this.#sql = {
       getCoin: db.prepare(
@@ -276,7 +284,7 @@ export class ChainState implements CoinsView, Disposable {
     try {
       db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
       db.exec(SCHEMA);
-      const chain = new ChainState(db, options.now ?? (() => Math.floor(Date.now() / 1000)));
+      const chain = new ChainState(db, path, options.now ?? (() => Math.floor(Date.now() / 1000)));
       chain.#load();
       chain.#activateBestChain();
       return chain;
@@ -542,6 +550,144 @@ export class ChainState implements CoinsView, Disposable {
     });
   }
 
+  /**
+   * `preciousblock` (`Chainstate::PreciousBlock`): a block with at least the
+   * tip's work is treated as received before every other block of equal
+   * work (later calls win over earlier ones), and the best chain is
+   * activated again. Not kept across restarts. Throws `Block not found` for
+   * an unknown hash.
+   */
+  preciousBlock(hash: Hash): void {
+    this.#exclusive(() => {
+      const entry = this.#lookup(hash);
+      const tip = this.#tipEntry();
+      if (entry.chainWork < tip.chainWork) return;
+      // The chain grew since the last call: start the ranks over.
+      if (tip.chainWork > this.#lastPreciousWork) this.#nextPrecious = -1;
+      this.#lastPreciousWork = tip.chainWork;
+      this.#precious.set(entry, this.#nextPrecious);
+      this.#nextPrecious = Math.max(this.#nextPrecious - 1, -(2 ** 31));
+      this.#activateBestChain();
+    });
+  }
+
+  /**
+   * `submitheader` (`AcceptBlockHeader`): stores a valid header whose parent
+   * is known as a headers-only entry. Null when accepted (or already
+   * known and not invalid); otherwise `prev-blk-not-found`, `duplicate`
+   * (known invalid), `bad-prevblk`, or the header's reject reason.
+   */
+  processHeader(header: BlockHeader): string | null {
+    return this.#exclusive(() => {
+      const existing = this.#index.get(keyOf(blockHash(header)));
+      if (existing) return existing.status & FAILED_ANY ? "duplicate" : null;
+      try {
+        checkBlockHeader(header);
+      } catch (error) {
+        return rejectReason(error);
+      }
+      const prev = this.#index.get(keyOf(header.prevHash));
+      if (!prev) return "prev-blk-not-found";
+      if (prev.status & FAILED_ANY) return "bad-prevblk";
+      try {
+        contextualCheckBlockHeader(header, this.#parentInfo(prev), this.#now());
+      } catch (error) {
+        return rejectReason(error);
+      }
+      this.#storeEntry(header, prev, 0);
+      return null;
+    });
+  }
+
+  /**
+   * `CVerifyDB::VerifyDB` over the last `depth` blocks of the active chain
+   * (all of them when `depth` is 0 or more than the height), reading the
+   * stored data again: level 0 reads each block, 1 checks it
+   * (`CheckBlock`), 2 reads its undo data, 3 disconnects the blocks from
+   * the tip in memory and checks every coin comes back as it was, 4
+   * connects them again with full validation. Returns null when all is
+   * well, else Core's `Verification error: …` text.
+   */
+  verifyChain(level: number, depth: number): string | null {
+    level = Math.max(0, Math.min(4, level));
+    if (depth <= 0 || depth > this.height) depth = this.height;
+    const checked: { entry: IndexEntry; block: Block }[] = [];
+    const view = new CoinsCache(this);
+    for (let height = this.height; height > this.height - depth; height--) {
+      const entry = this.#active[height];
+      const at = `at ${height}, hash=${hashToHex(entry.hash)}`;
+      let block: Block | undefined;
+      try {
+        block = this.readBlock(entry.hash);
+      } catch {
+        block = undefined;
+      }
+      if (!block || !bytesEqual(blockHash(block.header), entry.hash)) {
+        return `Verification error: ReadBlock failed ${at}`;
+      }
+      if (level >= 1) {
+        try {
+          checkBlock(block);
+        } catch (error) {
+          return `Verification error: found bad block ${at} (${rejectReason(error)})`;
+        }
+      }
+      let undo: Coin[][] | undefined;
+      if (level >= 2) {
+        try {
+          undo = this.readUndo(entry.hash);
+        } catch {
+          undo = undefined;
+        }
+        if (!undo) return `Verification error: found bad undo data ${at}`;
+      }
+      if (level >= 3) {
+        let clean: boolean;
+        try {
+          clean = disconnectBlock(block, undo!, view, height);
+        } catch {
+          clean = false;
+        }
+        if (!clean) return `Verification error: irrecoverable inconsistency in block data ${at}`;
+        checked.push({ entry, block });
+      }
+    }
+    if (level >= 4) {
+      for (const { entry, block } of checked.reverse()) {
+        try {
+          connectBlock(block, this.#connectContext(entry.prev!), view, BLOCK_SCRIPT_VERIFY_FLAGS);
+        } catch (error) {
+          return `Verification error: found unconnectable block at ${entry.height}, hash=${
+            hashToHex(entry.hash)
+          } (${rejectReason(error)})`;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Every unspent output of the active chain, in Core's cursor order
+   * (txid bytes, then index), read through a connection of its own in one
+   * read transaction: a consistent snapshot however long the caller takes
+   * between steps (blocks may connect meanwhile). Stop early by leaving
+   * the loop; the snapshot ends when the generator does.
+   */
+  *snapshotCoins(): Generator<readonly [OutPoint, Coin]> {
+    const db = new DatabaseSync(this.#path);
+    try {
+      db.exec("BEGIN");
+      const rows = db.prepare(
+        "SELECT txid, vout, amount, script, height, coinbase FROM utxo ORDER BY txid, vout",
+      );
+      rows.setReadBigInts(true);
+      for (const row of rows.iterate()) yield coinRow(row);
+      db.exec("COMMIT");
+    } finally {
+      db.close();
+    }
+  }
+
   /** Every chain tip with its branch length and status (`getchaintips`), highest first, active first. */
   chainTips(): ChainTip[] {
     const parents = new Set<IndexEntry>();
@@ -570,20 +716,7 @@ export class ChainState implements CoinsView, Disposable {
     );
     rows.setReadBigInts(true);
     const summary = new UtxoSummary();
-    for (const row of rows.iterate()) {
-      const { txid, vout, amount, script, height, coinbase } = row as {
-        txid: Uint8Array;
-        vout: bigint;
-        amount: bigint;
-        script: Uint8Array;
-        height: bigint;
-        coinbase: bigint;
-      };
-      summary.add(
-        { txid, index: Number(vout) },
-        { amount, script, height: Number(height), coinbase: coinbase === 1n },
-      );
-    }
+    for (const row of rows.iterate()) summary.add(...coinRow(row));
     return { height: this.height, bestBlock: this.tip.hash, ...summary.finish() };
   }
 
@@ -813,12 +946,17 @@ export class ChainState implements CoinsView, Disposable {
     let best = this.#tipEntry();
     for (const entry of this.#index.values()) {
       const better = entry.chainWork > best.chainWork ||
-        (entry.chainWork === best.chainWork && entry.sequence < best.sequence);
+        (entry.chainWork === best.chainWork && this.#rank(entry) < this.#rank(best));
       const usable = (e: IndexEntry) =>
         !(e.status & FAILED_ANY) && (e.status & BlockStatus.HAVE_DATA) !== 0;
       if (better && this.#branchAll(entry, usable)) best = entry;
     }
     return best;
+  }
+
+  /** The order among equal-work candidates: `preciousblock` first, then arrival. */
+  #rank(entry: IndexEntry): number {
+    return this.#precious.get(entry) ?? entry.sequence;
   }
 
   /** Marks an entry invalid and every entry descending from it invalid-child. */
@@ -866,7 +1004,7 @@ export class ChainState implements CoinsView, Disposable {
     }
     const txids = block.txs.map(txid);
     const view = new CoinsCache(this);
-    disconnectBlock(block, undo, view, txids);
+    disconnectBlock(block, undo, view, entry.height, txids);
     this.#commitCoins(view, () => this.#sql.setMeta.run("tip", entry.prev!.hash));
     this.#active.pop();
     this.#notify((listener) => listener.blockDisconnected?.({ block, entry, txids }));
@@ -970,6 +1108,22 @@ export class ChainState implements CoinsView, Disposable {
       }
     }
   }
+}
+
+/** A row of the `utxo` table (read with big integers) as an outpoint and its coin. */
+function coinRow(row: unknown): [OutPoint, Coin] {
+  const { txid, vout, amount, script, height, coinbase } = row as {
+    txid: Uint8Array;
+    vout: bigint;
+    amount: bigint;
+    script: Uint8Array;
+    height: bigint;
+    coinbase: bigint;
+  };
+  return [
+    { txid, index: Number(vout) },
+    { amount, script, height: Number(height), coinbase: coinbase === 1n },
+  ];
 }
 
 /** The reject reason of a validation failure; anything else is rethrown. */

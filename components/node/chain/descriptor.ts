@@ -1,29 +1,41 @@
 /**
- * Output script descriptors (BIP 380–386) as Bitcoin Core reads and writes
- * the forms a regtest node and a simple wallet need: the checksum, parsing
- * `addr()`, `raw()`, `pk()`, `pkh()`, `wpkh()`, `sh(wpkh())`, `tr(KEY)`,
- * `rawtr()` and `combo()` with hex or WIF keys into their scripts, and
- * inferring the descriptor Core prints for any output script (`desc` in
- * decoded transactions): `addr()`, `raw()`, `pk()`, `multi()`, `rawtr()`,
- * and `wsh(...)` of a known witness script. Extended keys, key origins,
- * script trees and miniscript are refused with a clear message.
+ * Output script descriptors (BIP 380–386) as Bitcoin Core v30 reads and
+ * writes the forms a regtest node and a simple wallet need: the checksum;
+ * `addr()`, `raw()`, `pk()`, `pkh()`, `wpkh()`, `sh(pk|pkh|wpkh)`,
+ * `tr(KEY)`, `rawtr()` and `combo()`; keys as hex, regtest WIF, or BIP 32
+ * extended keys (`tpub`/`tprv`) with key origins (`[fingerprint/path]`),
+ * derivation paths and ranges (`/*`, `/*h`); the canonical public string
+ * (`getdescriptorinfo`), expansion at an index into scripts plus what
+ * Core's signing provider learns (key origins, redeem scripts, taproot
+ * internal keys, private keys), and inferring the descriptor Core prints
+ * for any output script (`desc` in decoded transactions and scans).
+ * Multipath keys (`<0;1>`), `multi()`, `wsh()`, script trees and
+ * miniscript are refused with a clear message.
  *
  * @example
  * ```ts
  * import { descriptorChecksum, inferDescriptor, parseDescriptor } from "./descriptor.ts";
  * if (descriptorChecksum("raw(deadbeef)") !== "89f8spxm") throw new Error("BIP 380 vector");
- * const { scripts } = parseDescriptor("raw(deadbeef)#89f8spxm", { requireChecksum: true });
- * if (inferDescriptor(scripts[0]) !== "raw(deadbeef)#89f8spxm") throw new Error("round trip");
+ * const desc = parseDescriptor("raw(deadbeef)#89f8spxm", { requireChecksum: true });
+ * const [script] = desc.expand(0).scripts;
+ * if (inferDescriptor(script) !== "raw(deadbeef)#89f8spxm") throw new Error("round trip");
  * ```
  * @module
  */
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
-import { ripemd160 } from "@noble/hashes/legacy.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
-import { p2tr, WIF } from "@scure/btc-signer";
+import type { HDKey } from "@scure/bip32";
+import { p2tr } from "@scure/btc-signer";
 import { decodeDestination } from "./address.ts";
-import { REGTEST_NETWORK, scriptToAddress } from "./params.ts";
+import {
+  decodeExtendedKey,
+  decodeSecret,
+  HARDENED,
+  hash160,
+  keyFingerprint,
+  secretPublicKey,
+} from "./keys.ts";
+import { scriptToAddress } from "./params.ts";
 import { pushScript } from "./script.ts";
 import { isValidPubKeySize, solver } from "./solver.ts";
 
@@ -69,16 +81,322 @@ export function withChecksum(descriptor: string): string {
   return `${descriptor}#${descriptorChecksum(descriptor)}`;
 }
 
-/** A descriptor that does not parse: the message is Core's where Core has one. */
+/** A descriptor that does not parse or expand: the message is Core's where Core has one. */
 export class DescriptorError extends Error {
   override name = "DescriptorError";
 }
 
-/** A parsed descriptor: the output scripts it stands for, in Core's `Expand` order. */
-export interface ParsedDescriptor {
-  /** The descriptor without checksum. */
+/** Where a key came from: the fingerprint of the key its path starts at, and the path. */
+export interface KeyOrigin {
+  readonly fingerprint: Uint8Array;
+  /** Child indexes, hardened ones with {@linkcode HARDENED} added. */
+  readonly path: readonly number[];
+}
+
+/**
+ * Scripts and keys a descriptor inference may resolve (Core's signing
+ * provider); every part is optional.
+ */
+export interface ScriptProvider {
+  /** The witness script hashing (SHA-256) to `hash`, if known. */
+  witnessScript?(hash: Uint8Array): Uint8Array | undefined;
+  /** The script hashing (hash160) to `hash` (a P2SH redeem script), if known. */
+  script?(hash: Uint8Array): Uint8Array | undefined;
+  /** The public key hashing (hash160) to `hash`, if known. */
+  publicKey?(hash: Uint8Array): Uint8Array | undefined;
+  /** Where a public key (33 or 65 bytes, or 32 x-only) came from, if known. */
+  keyOrigin?(key: Uint8Array): KeyOrigin | undefined;
+  /** The internal key of a taproot output key (key-path only), if known. */
+  taprootInternalKey?(outputKey: Uint8Array): Uint8Array | undefined;
+}
+
+/**
+ * What expanding a descriptor learned besides its scripts (Core's
+ * `FlatSigningProvider`): public keys, their origins, redeem scripts,
+ * taproot internal keys and private keys. Serves {@linkcode inferDescriptor}
+ * and signing.
+ */
+export class SigningProvider implements ScriptProvider {
+  readonly #pubkeys = new Map<string, Uint8Array>();
+  readonly #origins = new Map<string, KeyOrigin>();
+  readonly #scripts = new Map<string, Uint8Array>();
+  readonly #taproot = new Map<string, Uint8Array>();
+  readonly #secrets = new Map<string, Uint8Array>();
+
+  /** Records a public key (and where it came from). */
+  addKey(pubkey: Uint8Array, origin?: KeyOrigin): void {
+    const id = hex.encode(hash160(pubkey));
+    this.#pubkeys.set(id, pubkey);
+    if (origin) this.#origins.set(id, origin);
+  }
+
+  /** Records a private key for the public key hashing to `keyId`'s key. */
+  addSecret(pubkey: Uint8Array, secret: Uint8Array): void {
+    this.#secrets.set(hex.encode(hash160(pubkey)), secret);
+  }
+
+  /** Records a script a P2SH output commits to. */
+  addScript(script: Uint8Array): void {
+    this.#scripts.set(hex.encode(hash160(script)), script);
+  }
+
+  /** Records the internal key of a key-path-only taproot output. */
+  addTaproot(outputKey: Uint8Array, internalKey: Uint8Array): void {
+    this.#taproot.set(hex.encode(outputKey), internalKey);
+  }
+
+  /** Adds everything `other` knows. */
+  merge(other: SigningProvider): void {
+    for (const [k, v] of other.#pubkeys) this.#pubkeys.set(k, v);
+    for (const [k, v] of other.#origins) this.#origins.set(k, v);
+    for (const [k, v] of other.#scripts) this.#scripts.set(k, v);
+    for (const [k, v] of other.#taproot) this.#taproot.set(k, v);
+    for (const [k, v] of other.#secrets) this.#secrets.set(k, v);
+  }
+
+  script(hash: Uint8Array): Uint8Array | undefined {
+    return this.#scripts.get(hex.encode(hash));
+  }
+
+  publicKey(hash: Uint8Array): Uint8Array | undefined {
+    return this.#pubkeys.get(hex.encode(hash));
+  }
+
+  keyOrigin(key: Uint8Array): KeyOrigin | undefined {
+    return this.#byKey(this.#origins, key);
+  }
+
+  taprootInternalKey(outputKey: Uint8Array): Uint8Array | undefined {
+    return this.#taproot.get(hex.encode(outputKey));
+  }
+
+  /** The private key of a public key (33/65 bytes, or 32 x-only), if known. */
+  secret(key: Uint8Array): Uint8Array | undefined {
+    return this.#byKey(this.#secrets, key);
+  }
+
+  /** Looks a key up by its id; an x-only key under either full key (`GetKeyIDs`). */
+  #byKey<T>(map: Map<string, T>, key: Uint8Array): T | undefined {
+    if (key.length !== 32) return map.get(hex.encode(hash160(key)));
+    for (const prefix of [0x02, 0x03]) {
+      const found = map.get(hex.encode(hash160(Uint8Array.of(prefix, ...key))));
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+}
+
+/** Core's `ParseScriptContext`: where a key or script sits. */
+type Context = "top" | "p2sh" | "p2wpkh" | "p2tr";
+
+/** How the last step of an extended key derives (Core's `DeriveType`). */
+type Derive = "no" | "unhardened" | "hardened";
+
+/** A key expression's key: a fixed public key or an extended key with a path. */
+type KeySource =
+  | { readonly kind: "const"; readonly pubkey: Uint8Array; readonly xonly: boolean }
+  | {
+    readonly kind: "bip32";
+    readonly root: HDKey;
+    readonly path: readonly number[];
+    readonly derive: Derive;
+  };
+
+/** A parsed key expression (Core's `PubkeyProvider`). */
+interface KeyExpression {
+  readonly source: KeySource;
+  readonly origin?: KeyOrigin;
+  /** Whether `'` (rather than `h`) marks hardened steps when written. */
+  readonly apostrophe: boolean;
+  /** The private key a WIF key gave (extended private keys are held by `root`). */
+  readonly secret?: Uint8Array;
+}
+
+/** A parsed descriptor expression. */
+type Expression =
+  | { readonly fn: "addr" | "raw"; readonly script: Uint8Array }
+  | {
+    readonly fn: "pk" | "pkh" | "wpkh" | "combo" | "tr" | "rawtr";
+    readonly key: KeyExpression;
+  }
+  | { readonly fn: "sh"; readonly inner: Expression };
+
+/** A derived key: the public key, where it came from, and its private key when known. */
+interface DerivedKey {
+  readonly pubkey: Uint8Array;
+  readonly origin: KeyOrigin;
+  readonly secret?: Uint8Array;
+}
+
+/** Core's `FormatHDKeypath`. */
+function formatPath(path: readonly number[], apostrophe: boolean): string {
+  return path.map((i) => i >= HARDENED ? `/${i - HARDENED}${apostrophe ? "'" : "h"}` : `/${i}`)
+    .join("");
+}
+
+function keyString(key: KeyExpression): string {
+  const { source, apostrophe } = key;
+  let inner: string;
+  if (source.kind === "const") {
+    inner = hex.encode(source.xonly ? source.pubkey.subarray(1) : source.pubkey);
+  } else {
+    inner = source.root.publicExtendedKey + formatPath(source.path, apostrophe);
+    if (source.derive !== "no") {
+      inner += "/*" + (source.derive === "hardened" ? (apostrophe ? "'" : "h") : "");
+    }
+  }
+  if (!key.origin) return inner;
+  return `[${hex.encode(key.origin.fingerprint)}${
+    formatPath(key.origin.path, apostrophe)
+  }]${inner}`;
+}
+
+function expressionString(expr: Expression): string {
+  switch (expr.fn) {
+    case "addr":
+      return `addr(${scriptToAddress(expr.script)})`;
+    case "raw":
+      return `raw(${hex.encode(expr.script)})`;
+    case "sh":
+      return `sh(${expressionString(expr.inner)})`;
+    default:
+      return `${expr.fn}(${keyString(expr.key)})`;
+  }
+}
+
+const isRangeKey = (key: KeyExpression) =>
+  key.source.kind === "bip32" && key.source.derive !== "no";
+
+/** The key at `index` (`GetPubKey`); throws when only private derivation could make it. */
+function deriveKey(key: KeyExpression, index: number): DerivedKey {
+  const { source } = key;
+  let derived: DerivedKey;
+  if (source.kind === "const") {
+    derived = {
+      pubkey: source.pubkey,
+      origin: { fingerprint: keyFingerprint(source.pubkey), path: [] },
+      secret: key.secret,
+    };
+  } else {
+    const path = [...source.path];
+    if (source.derive === "unhardened") path.push(index);
+    if (source.derive === "hardened") path.push(index + HARDENED);
+    let node = source.root;
+    try {
+      for (const step of path) node = node.deriveChild(step);
+    } catch {
+      throw new DescriptorError("Cannot derive script without private keys");
+    }
+    derived = {
+      pubkey: node.publicKey!,
+      origin: { fingerprint: keyFingerprint(source.root.publicKey!), path },
+      secret: node.privateKey ?? undefined,
+    };
+  }
+  if (!key.origin) return derived;
+  return {
+    ...derived,
+    origin: {
+      fingerprint: key.origin.fingerprint,
+      path: [...key.origin.path, ...derived.origin.path],
+    },
+  };
+}
+
+const p2pkScript = (key: Uint8Array) => Uint8Array.of(...pushScript(key), 0xac);
+const p2pkhScript = (key: Uint8Array) =>
+  Uint8Array.of(0x76, 0xa9, 0x14, ...hash160(key), 0x88, 0xac);
+const p2wpkhScript = (key: Uint8Array) => Uint8Array.of(0x00, 0x14, ...hash160(key));
+const p2shScript = (script: Uint8Array) => Uint8Array.of(0xa9, 0x14, ...hash160(script), 0x87);
+const xonlyOf = (key: Uint8Array) => key.length === 32 ? key : key.subarray(1, 33);
+
+/** `ExpandHelper`: an expression's scripts at `index`, recording what it learns in `out`. */
+function expandExpression(expr: Expression, index: number, out: SigningProvider): Uint8Array[] {
+  switch (expr.fn) {
+    case "addr":
+    case "raw":
+      return [expr.script];
+    case "sh": {
+      const inner = expandExpression(expr.inner, index, out);
+      for (const script of inner) out.addScript(script);
+      return inner.map(p2shScript);
+    }
+  }
+  const key = deriveKey(expr.key, index);
+  out.addKey(key.pubkey, key.origin);
+  if (key.secret) out.addSecret(key.pubkey, key.secret);
+  switch (expr.fn) {
+    case "pk":
+      return [p2pkScript(key.pubkey)];
+    case "pkh":
+      return [p2pkhScript(key.pubkey)];
+    case "wpkh":
+      return [p2wpkhScript(key.pubkey)];
+    case "combo": {
+      const scripts = [p2pkScript(key.pubkey), p2pkhScript(key.pubkey)];
+      if (key.pubkey.length === 33) {
+        const wpkh = p2wpkhScript(key.pubkey);
+        out.addScript(wpkh);
+        scripts.push(wpkh, p2shScript(wpkh));
+      }
+      return scripts;
+    }
+    case "tr": {
+      const internal = xonlyOf(key.pubkey);
+      const output = p2tr(internal).script;
+      out.addTaproot(output.subarray(2), internal);
+      return [output];
+    }
+    case "rawtr":
+      return [Uint8Array.of(0x51, 0x20, ...xonlyOf(key.pubkey))];
+  }
+}
+
+/** A parsed descriptor (Core's `Descriptor`). */
+export class Descriptor {
+  /** The text parsed, without its checksum. */
   readonly descriptor: string;
-  readonly scripts: Uint8Array[];
+  /** Whether the text held a private key (WIF or `tprv`). */
+  readonly hasPrivateKeys: boolean;
+  readonly #expr: Expression;
+
+  /** @internal Made by {@linkcode parseDescriptor}. */
+  constructor(descriptor: string, expr: Expression, hasPrivateKeys: boolean) {
+    this.descriptor = descriptor;
+    this.#expr = expr;
+    this.hasPrivateKeys = hasPrivateKeys;
+  }
+
+  /** Whether it stands for a range of scripts (an extended key ending in `/*`). */
+  get isRange(): boolean {
+    for (let expr: Expression = this.#expr;;) {
+      if (expr.fn === "sh") expr = expr.inner;
+      else return "key" in expr && isRangeKey(expr.key);
+    }
+  }
+
+  /** Whether its scripts can be spent knowing only its keys (false for `addr()`, `raw()`). */
+  get isSolvable(): boolean {
+    let expr: Expression = this.#expr;
+    while (expr.fn === "sh") expr = expr.inner;
+    return expr.fn !== "addr" && expr.fn !== "raw";
+  }
+
+  /** The canonical public form with its checksum (Core's `ToString`): private keys as public ones. */
+  toString(): string {
+    return withChecksum(expressionString(this.#expr));
+  }
+
+  /**
+   * The scripts at `index` (ignored when not ranged), in Core's `Expand`
+   * order, and what the expansion learned. Throws
+   * {@linkcode DescriptorError} `Cannot derive script without private keys`
+   * for hardened steps below an extended public key.
+   */
+  expand(index: number): { scripts: Uint8Array[]; provider: SigningProvider } {
+    const provider = new SigningProvider();
+    return { scripts: expandExpression(this.#expr, index, provider), provider };
+  }
 }
 
 /** Core's `CheckChecksum`: the descriptor part, after the checksum (if any) was verified. */
@@ -86,16 +404,13 @@ function checkChecksum(text: string, requireChecksum: boolean): string {
   const parts = text.split("#");
   if (parts.length > 2) throw new DescriptorError("Multiple '#' symbols");
   const [payload, checksum] = parts;
-  if (checksum === undefined) {
-    if (requireChecksum) throw new DescriptorError("Missing checksum");
-    return payload;
-  }
-  if (checksum.length !== 8) {
+  if (checksum === undefined && requireChecksum) throw new DescriptorError("Missing checksum");
+  if (checksum !== undefined && checksum.length !== 8) {
     throw new DescriptorError(`Expected 8 character checksum, not ${checksum.length} characters`);
   }
   const computed = descriptorChecksum(payload);
   if (computed === "") throw new DescriptorError("Invalid characters in payload");
-  if (computed !== checksum) {
+  if (checksum !== undefined && computed !== checksum) {
     throw new DescriptorError(
       `Provided checksum '${checksum}' does not match computed checksum '${computed}'`,
     );
@@ -103,52 +418,182 @@ function checkChecksum(text: string, requireChecksum: boolean): string {
   return payload;
 }
 
-function hash160(data: Uint8Array): Uint8Array {
-  return ripemd160(sha256(data));
-}
+/** Parses descriptor text, collecting whether any private key was seen. */
+class Parser {
+  hasPrivateKeys = false;
 
-/** A public key from hex or (regtest) WIF; 32-byte x-only for `tr()`/`rawtr()`. */
-function parseKey(text: string, context: string, xonly = false): Uint8Array {
-  if (/^([0-9a-fA-F]{2})+$/.test(text)) {
-    const key = hex.decode(text.toLowerCase());
-    if (xonly && key.length === 32) return key;
-    if (!xonly && isValidPubKeySize(key) && key[0] !== 0x06 && key[0] !== 0x07) {
-      if (context === "wpkh" && key.length === 65) {
-        throw new DescriptorError("Uncompressed keys are not allowed");
-      }
-      return key;
-    }
-    if (xonly && key.length === 33 && (key[0] === 0x02 || key[0] === 0x03)) return key.subarray(1);
-    throw new DescriptorError(`Pubkey '${text}' is invalid`);
-  }
-  let secret: Uint8Array;
-  try {
-    secret = WIF(REGTEST_NETWORK).decode(text);
-  } catch {
-    if (/^[tx](pub|prv)/.test(text)) {
+  /** Core's `ParseKeyPathNum`; `apostrophe` is updated by hardened steps. */
+  #pathElement(text: string, marker: { apostrophe: boolean }): number {
+    if (text.startsWith("<") && text.endsWith(">")) {
       throw new DescriptorError(
-        `key '${text}': extended keys are not supported by this node's descriptors`,
+        "multipath key paths (<…;…>) are not supported by this node's descriptors",
       );
     }
-    throw new DescriptorError(`key '${text}' is not valid`);
+    let digits = text;
+    let hardened = false;
+    const last = text.at(-1);
+    if (last === "'" || last === "h") {
+      digits = text.slice(0, -1);
+      hardened = true;
+      marker.apostrophe = last === "'";
+    }
+    if (!/^\+?[0-9]+$/.test(digits) || BigInt(digits) > 0xffffffffn) {
+      throw new DescriptorError(`Key path value '${digits}' is not a valid uint32`);
+    }
+    const value = Number(digits);
+    if (value > 0x7fffffff) throw new DescriptorError(`Key path value ${value} is out of range`);
+    return hardened ? value + HARDENED : value;
   }
-  return xonly ? schnorr.getPublicKey(secret) : secp256k1.getPublicKey(secret, true);
-}
 
-function p2pkScript(key: Uint8Array): Uint8Array {
-  return Uint8Array.of(...pushScript(key), 0xac);
-}
+  /** Core's `ParsePubkey`: an optional `[fingerprint/path]` origin, then the key. */
+  key(text: string, context: Context): KeyExpression {
+    const originSplit = text.split("]");
+    if (originSplit.length > 2) {
+      throw new DescriptorError("Multiple ']' characters found for a single pubkey");
+    }
+    const marker = { apostrophe: false };
+    if (originSplit.length === 1) return this.#innerKey(text, context, marker);
+    const [originText, keyText] = originSplit;
+    if (!originText.startsWith("[")) {
+      throw new DescriptorError(
+        `Key origin start '[ character expected but not found, got '${
+          originText === "" ? "]" : originText[0]
+        }' instead`,
+      );
+    }
+    const [fingerprint, ...steps] = originText.slice(1).split("/");
+    if (fingerprint.length !== 8) {
+      throw new DescriptorError(
+        `Fingerprint is not 4 bytes (${fingerprint.length} characters instead of 8 characters)`,
+      );
+    }
+    if (!/^[0-9a-fA-F]{8}$/.test(fingerprint)) {
+      throw new DescriptorError(`Fingerprint '${fingerprint}' is not hex`);
+    }
+    const origin = {
+      fingerprint: hex.decode(fingerprint.toLowerCase()),
+      path: steps.map((step) => this.#pathElement(step, marker)),
+    };
+    const inner = this.#innerKey(keyText, context, marker);
+    return { ...inner, origin, apostrophe: marker.apostrophe };
+  }
 
-function p2pkhScript(key: Uint8Array): Uint8Array {
-  return Uint8Array.of(0x76, 0xa9, 0x14, ...hash160(key), 0x88, 0xac);
-}
+  /** Core's `ParsePubkeyInner`: a hex or WIF key, or an extended key with its path. */
+  #innerKey(text: string, context: Context, marker: { apostrophe: boolean }): KeyExpression {
+    const permitUncompressed = context === "top" || context === "p2sh";
+    const split = text.split("/");
+    const keyText = split[0];
+    if (keyText === "") throw new DescriptorError("No key provided");
+    if (split.length === 1) {
+      if (/^([0-9a-fA-F]{2})+$/.test(keyText)) {
+        const bytes = hex.decode(keyText.toLowerCase());
+        if (bytes.length === 65 && (bytes[0] === 0x06 || bytes[0] === 0x07)) {
+          throw new DescriptorError("Hybrid public keys are not allowed");
+        }
+        if (isValidPubKeySize(bytes) && secp256k1.utils.isValidPublicKey(bytes)) {
+          if (!permitUncompressed && bytes.length === 65) {
+            throw new DescriptorError("Uncompressed keys are not allowed");
+          }
+          return {
+            source: { kind: "const", pubkey: bytes, xonly: false },
+            apostrophe: marker.apostrophe,
+          };
+        }
+        if (bytes.length === 32 && context === "p2tr" && isValidXOnly(bytes)) {
+          return {
+            source: { kind: "const", pubkey: Uint8Array.of(0x02, ...bytes), xonly: true },
+            apostrophe: marker.apostrophe,
+          };
+        }
+        throw new DescriptorError(`Pubkey '${keyText}' is invalid`);
+      }
+      const secret = decodeSecret(keyText);
+      if (secret) {
+        if (!permitUncompressed && !secret.compressed) {
+          throw new DescriptorError("Uncompressed keys are not allowed");
+        }
+        this.hasPrivateKeys = true;
+        return {
+          source: { kind: "const", pubkey: secretPublicKey(secret), xonly: context === "p2tr" },
+          apostrophe: marker.apostrophe,
+          secret: secret.key,
+        };
+      }
+    }
+    const root = decodeExtendedKey(keyText);
+    if (!root) throw new DescriptorError(`key '${keyText}' is not valid`);
+    let steps = split.slice(1);
+    let derive: Derive = "no";
+    const last = steps.at(-1);
+    if (last === "*") derive = "unhardened";
+    if (last === "*'" || last === "*h") {
+      derive = "hardened";
+      marker.apostrophe = last === "*'";
+    }
+    if (derive !== "no") steps = steps.slice(0, -1);
+    const path = steps.map((step) => this.#pathElement(step, marker));
+    if (root.privateKey) this.hasPrivateKeys = true;
+    return { source: { kind: "bip32", root, path, derive }, apostrophe: marker.apostrophe };
+  }
 
-function p2wpkhScript(key: Uint8Array): Uint8Array {
-  return Uint8Array.of(0x00, 0x14, ...hash160(key));
-}
-
-function p2shScript(script: Uint8Array): Uint8Array {
-  return Uint8Array.of(0xa9, 0x14, ...hash160(script), 0x87);
+  /** Core's `ParseScript` for the functions this node supports. */
+  script(text: string, context: "top" | "p2sh"): Expression {
+    const parsed = call(text);
+    const top = context === "top";
+    const keyed = (fn: "pk" | "pkh" | "wpkh" | "combo" | "tr" | "rawtr", keyContext: Context) => {
+      try {
+        return { fn, key: this.key(parsed![1], keyContext) };
+      } catch (error) {
+        if (!(error instanceof DescriptorError)) throw error;
+        throw new DescriptorError(`${fn}(): ${error.message}`);
+      }
+    };
+    switch (parsed?.[0]) {
+      case "pk":
+        return keyed("pk", context);
+      case "pkh":
+        return keyed("pkh", context);
+      case "combo":
+        if (!top) throw new DescriptorError("Can only have combo() at top level");
+        return keyed("combo", context);
+      case "wpkh":
+        return keyed("wpkh", "p2wpkh");
+      case "sh":
+        if (!top) throw new DescriptorError("Can only have sh() at top level");
+        return { fn: "sh", inner: this.script(parsed[1], "p2sh") };
+      case "addr": {
+        if (!top) throw new DescriptorError("Can only have addr() at top level");
+        const dest = decodeDestination(parsed[1]);
+        if (!dest.ok) throw new DescriptorError("Address is not valid");
+        return { fn: "addr", script: dest.script };
+      }
+      case "raw": {
+        if (!top) throw new DescriptorError("Can only have raw() at top level");
+        if (!/^([0-9a-fA-F]{2})*$/.test(parsed[1])) {
+          throw new DescriptorError("Raw script is not hex");
+        }
+        return { fn: "raw", script: hex.decode(parsed[1].toLowerCase()) };
+      }
+      case "tr":
+        if (!top) throw new DescriptorError("Can only have tr at top level");
+        if (topLevelComma(parsed[1])) {
+          throw new DescriptorError("tr() with a script tree is not supported by this node");
+        }
+        return keyed("tr", "p2tr");
+      case "rawtr":
+        if (!top) throw new DescriptorError("Can only have rawtr at top level");
+        if (topLevelComma(parsed[1])) throw new DescriptorError("rawtr(): only one key expected.");
+        return keyed("rawtr", "p2tr");
+      case "multi":
+      case "sortedmulti":
+      case "multi_a":
+      case "sortedmulti_a":
+      case "wsh":
+        throw new DescriptorError(`${parsed[0]}() descriptors are not supported by this node`);
+    }
+    if (context === "p2sh") throw new DescriptorError("A function is needed within P2SH");
+    throw new DescriptorError(`'${text}' is not a valid descriptor function`);
+  }
 }
 
 /** `name(arg)` → [name, arg], or undefined when `text` is not a call. */
@@ -158,117 +603,117 @@ function call(text: string): [string, string] | undefined {
   return [text.slice(0, open), text.slice(open + 1, -1)];
 }
 
-/** The scripts of a top-level (or `sh()`-wrapped, when `inSh`) descriptor expression. */
-function expand(expression: string, inSh: boolean): Uint8Array[] {
-  const parsed = call(expression);
-  if (!parsed) {
-    throw new DescriptorError(`'${expression}' is not a valid descriptor function`);
+/** Whether `text` has a comma outside any brackets. */
+function topLevelComma(text: string): boolean {
+  let depth = 0;
+  for (const ch of text) {
+    if (ch === "(" || ch === "{" || ch === "[") depth++;
+    else if (ch === ")" || ch === "}" || ch === "]") depth--;
+    else if (ch === "," && depth === 0) return true;
   }
-  const [name, arg] = parsed;
-  switch (name) {
-    case "addr": {
-      if (inSh) throw new DescriptorError("Can only have addr() at top level");
-      const dest = decodeDestination(arg);
-      if (!dest.ok) throw new DescriptorError("Address is not valid");
-      return [dest.script];
-    }
-    case "raw": {
-      if (inSh) throw new DescriptorError("Can only have raw() at top level");
-      if (!/^([0-9a-fA-F]{2})*$/.test(arg)) throw new DescriptorError("Raw script is not hex");
-      return [hex.decode(arg.toLowerCase())];
-    }
-    case "pk":
-      return [p2pkScript(parseKey(arg, name))];
-    case "pkh":
-      return [p2pkhScript(parseKey(arg, name))];
-    case "wpkh":
-      return [p2wpkhScript(parseKey(arg, name))];
-    case "sh": {
-      if (inSh) throw new DescriptorError("Can only have sh() at top level");
-      return expand(arg, true).map(p2shScript);
-    }
-    case "tr": {
-      if (inSh) throw new DescriptorError("Can only have tr() at top level");
-      if (arg.includes(",")) {
-        throw new DescriptorError("tr() with a script tree is not supported by this node");
-      }
-      return [p2tr(parseKey(arg, name, true)).script];
-    }
-    case "rawtr": {
-      if (inSh) throw new DescriptorError("Can only have rawtr at top level");
-      return [Uint8Array.of(0x51, 0x20, ...parseKey(arg, name, true))];
-    }
-    case "combo": {
-      if (inSh) throw new DescriptorError("Can only have combo() at top level");
-      const key = parseKey(arg, name);
-      const scripts = [p2pkScript(key), p2pkhScript(key)];
-      if (key.length === 33) scripts.push(p2wpkhScript(key), p2shScript(p2wpkhScript(key)));
-      return scripts;
-    }
-    default:
-      throw new DescriptorError(`'${expression}' is not a valid descriptor function`);
-  }
+  return false;
 }
 
 /**
- * Parses a descriptor (Core's `Parse`) into its scripts. Throws
- * {@linkcode DescriptorError} with Core's checksum messages, or a clear
- * message for forms this node does not support.
+ * Parses a descriptor (Core's `Parse`). Throws {@linkcode DescriptorError}
+ * with Core's messages, or a clear message for forms this node does not
+ * support.
  */
 export function parseDescriptor(
   text: string,
   options: { requireChecksum?: boolean } = {},
-): ParsedDescriptor {
+): Descriptor {
   const descriptor = checkChecksum(text, options.requireChecksum ?? false);
-  return { descriptor, scripts: expand(descriptor, false) };
+  const parser = new Parser();
+  const expr = parser.script(descriptor, "top");
+  return new Descriptor(descriptor, expr, parser.hasPrivateKeys);
 }
 
-/** Scripts a descriptor inference may resolve inside `wsh()` (Core's signing provider). */
-export interface ScriptProvider {
-  /** The witness script hashing (SHA-256) to `hash`, if known. */
-  witnessScript?(hash: Uint8Array): Uint8Array | undefined;
+/** Where an inferred script sits (Core's `ParseScriptContext` for `InferScript`). */
+type InferContext = "top" | "p2sh" | "p2wpkh" | "p2wsh";
+
+/** Core's `InferPubkey`: the key, with its origin when the provider knows it. */
+function inferKey(key: Uint8Array, context: InferContext, provider: ScriptProvider) {
+  // No hybrid keys, and only compressed ones inside segwit.
+  if (key[0] === 0x06 || key[0] === 0x07) return undefined;
+  if (context !== "top" && context !== "p2sh" && key.length !== 33) return undefined;
+  return originString(key, hex.encode(key), provider);
 }
 
-/** Core's `InferScript` below the top level: `pk()`, `multi()`, or nothing. */
-function inferInner(script: Uint8Array, segwit: boolean): string | undefined {
+function originString(key: Uint8Array, text: string, provider: ScriptProvider): string {
+  const origin = provider.keyOrigin?.(key);
+  if (!origin) return text;
+  return `[${hex.encode(origin.fingerprint)}${formatPath(origin.path, false)}]${text}`;
+}
+
+/** `pk()` or `multi()` of a bare key or multisig script, when its keys are usable there. */
+function inferKeyScript(
+  script: Uint8Array,
+  context: InferContext,
+  provider: ScriptProvider,
+): string | undefined {
   const { type, solutions } = solver(script);
-  // Core's `InferPubkey`: no hybrid keys, and only compressed ones inside segwit.
-  const usable = (key: Uint8Array) =>
-    key[0] !== 0x06 && key[0] !== 0x07 && (!segwit || key.length === 33);
   if (type === "pubkey") {
-    return usable(solutions[0]) ? `pk(${hex.encode(solutions[0])})` : undefined;
+    const key = inferKey(solutions[0], context, provider);
+    return key && `pk(${key})`;
   }
   if (type === "multisig") {
-    const keys = solutions.slice(1, -1);
-    if (!keys.every(usable)) return undefined;
-    return `multi(${solutions[0][0]},${keys.map((key) => hex.encode(key)).join(",")})`;
+    const keys = solutions.slice(1, -1).map((key) => inferKey(key, context, provider));
+    if (keys.every((key) => key !== undefined)) {
+      return `multi(${solutions[0][0]},${keys.join(",")})`;
+    }
   }
   return undefined;
+}
+
+/** Core's `InferScript`. */
+function inferScript(
+  script: Uint8Array,
+  context: InferContext,
+  provider: ScriptProvider,
+): string {
+  const keyed = inferKeyScript(script, context, provider);
+  if (keyed) return keyed;
+  const { type, solutions } = solver(script);
+  if (type === "pubkeyhash" && context !== "p2wpkh") {
+    const pubkey = provider.publicKey?.(solutions[0]);
+    const key = pubkey && inferKey(pubkey, context, provider);
+    if (key) return `pkh(${key})`;
+  }
+  if (type === "witness_v0_keyhash" && (context === "top" || context === "p2sh")) {
+    const pubkey = provider.publicKey?.(solutions[0]);
+    const key = pubkey && inferKey(pubkey, "p2wpkh", provider);
+    if (key) return `wpkh(${key})`;
+  }
+  if (type === "scripthash" && context === "top") {
+    const sub = provider.script?.(solutions[0]);
+    if (sub) return `sh(${inferScript(sub, "p2sh", provider)})`;
+  }
+  if (type === "witness_v0_scripthash" && (context === "top" || context === "p2sh")) {
+    const sub = provider.witnessScript?.(solutions[0]);
+    const inner = sub && inferKeyScript(sub, "p2wsh", provider);
+    if (inner) return `wsh(${inner})`;
+  }
+  if (type === "witness_v1_taproot" && context === "top") {
+    const internal = provider.taprootInternalKey?.(solutions[0]);
+    if (internal) return `tr(${originString(internal, hex.encode(internal), provider)})`;
+    if (isValidXOnly(solutions[0])) {
+      return `rawtr(${originString(solutions[0], hex.encode(solutions[0]), provider)})`;
+    }
+  }
+  const address = scriptToAddress(script);
+  return address !== undefined ? `addr(${address})` : `raw(${hex.encode(script)})`;
 }
 
 /**
  * The descriptor Core infers for an output script (`InferDescriptor(...)
  * .ToString()`), checksum included: `pk()`, `multi()`, `rawtr()` for a valid
- * x-only key, `wsh(pk|multi)` when `provider` knows the witness script, an
- * `addr()` for anything with an address, else `raw()`.
+ * x-only key; with what `provider` knows, `pkh()`, `wpkh()`, `sh(…)`,
+ * `wsh(pk|multi)`, `tr()` and key origins; else an `addr()` for anything
+ * with an address, else `raw()`.
  */
 export function inferDescriptor(script: Uint8Array, provider: ScriptProvider = {}): string {
-  const { type, solutions } = solver(script);
-  let inferred: string | undefined;
-  if (type === "pubkey" || type === "multisig") inferred = inferInner(script, false);
-  if (type === "witness_v0_scripthash") {
-    const sub = provider.witnessScript?.(solutions[0]);
-    const inner = sub && inferInner(sub, true);
-    if (inner) inferred = `wsh(${inner})`;
-  }
-  if (type === "witness_v1_taproot" && isValidXOnly(solutions[0])) {
-    inferred = `rawtr(${hex.encode(solutions[0])})`;
-  }
-  if (inferred === undefined) {
-    const address = scriptToAddress(script);
-    inferred = address !== undefined ? `addr(${address})` : `raw(${hex.encode(script)})`;
-  }
-  return withChecksum(inferred);
+  return withChecksum(inferScript(script, "top", provider));
 }
 
 /** Whether 32 bytes are the x coordinate of a curve point (`XOnlyPubKey::IsFullyValid`). */

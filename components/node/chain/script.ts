@@ -403,7 +403,7 @@ interface SighashTransaction {
 }
 
 /** Which signature digest an ECDSA check uses. */
-type SigVersion = "base" | "witness_v0";
+export type SigVersion = "base" | "witness_v0";
 
 /** Thrown inside evaluation to stop it with a script error. */
 class ScriptFailure {
@@ -553,16 +553,7 @@ export class TxScriptChecker {
     const definedType = hashType <= 0x03 || (hashType >= 0x81 && hashType <= 0x83);
     const singleWithoutOutput = (hashType & 0x03) === 0x03 && index >= this.#tx.outputs.length;
     if (!definedType || singleWithoutOutput) fail("SCHNORR_SIG_HASHTYPE");
-    const digest = this.#transaction().preimageWitnessV1(
-      index,
-      this.#spent.map((output) => output.script),
-      hashType,
-      this.#spent.map((output) => output.amount),
-      -1,
-      undefined,
-      0xc0,
-      annex,
-    );
+    const digest = this.signatureHash(index, "taproot", hashType, undefined, annex);
     let valid = false;
     try {
       valid = schnorr.verify(sig.subarray(0, 64), digest, outputKey);
@@ -642,11 +633,7 @@ export class TxScriptChecker {
     if (!key || sig.length === 0) return false;
     // Pre-BIP 66 (lax) DER is only reachable without DERSIG, which no regtest block lacks.
     if (!isValidSignatureEncoding(sig)) fail("UNSUPPORTED");
-    const hashType = sig[sig.length - 1];
-    const tx = this.#transaction();
-    const digest = sigVersion === "base"
-      ? tx.preimageLegacy(index, scriptCode, hashType)
-      : tx.preimageWitnessV0(index, scriptCode, hashType, this.#spent[index].amount);
+    const digest = this.signatureHash(index, sigVersion, sig[sig.length - 1], scriptCode);
     try {
       return secp256k1.verify(sig.subarray(0, -1), digest, key, {
         prehash: false,
@@ -656,6 +643,37 @@ export class TxScriptChecker {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The digest a signature of input `index` commits to (Core's
+   * `SignatureHash`): legacy or BIP 143 over `scriptCode` (BIP 143 with the
+   * spent amount), or BIP 341 for a taproot key-path spend (with every
+   * spent output). Signing uses it as checking does. Throws a script
+   * failure `UNSUPPORTED` for a transaction scure cannot take apart.
+   */
+  signatureHash(
+    index: number,
+    version: SigVersion | "taproot",
+    hashType: number,
+    scriptCode: Uint8Array = new Uint8Array(),
+    annex?: Uint8Array,
+  ): Uint8Array {
+    const tx = this.#transaction();
+    if (version === "base") return tx.preimageLegacy(index, scriptCode, hashType);
+    if (version === "witness_v0") {
+      return tx.preimageWitnessV0(index, scriptCode, hashType, this.#spent[index].amount);
+    }
+    return tx.preimageWitnessV1(
+      index,
+      this.#spent.map((output) => output.script),
+      hashType,
+      this.#spent.map((output) => output.amount),
+      -1,
+      undefined,
+      0xc0,
+      annex,
+    );
   }
 
   /** scure's view of the transaction, for its sighash preimages. */

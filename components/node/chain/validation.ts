@@ -591,25 +591,39 @@ export function connectBlock(
 /**
  * `DisconnectBlock`: removes a block's outputs from `view` and restores the
  * coins it spent from `undo` (as {@linkcode connectBlock} returned it).
- * Throws when the undo data does not fit the block.
+ * Returns whether it was clean (Core's `DISCONNECT_OK`): every output was
+ * unspent exactly as the block at `height` created it, and no restored
+ * coin overwrote one. Throws when the undo data does not fit the block.
  */
 export function disconnectBlock(
   block: Block,
   undo: readonly (readonly Coin[])[],
   view: CoinsCache,
+  height: number,
   txids: readonly Hash[] = block.txs.map(txid),
-): void {
+): boolean {
   if (undo.length + 1 !== block.txs.length) throw new Error("block and undo data inconsistent");
+  let clean = true;
   for (let i = block.txs.length - 1; i >= 0; i--) {
     const tx = block.txs[i];
     tx.outputs.forEach((output, index) => {
-      if (!isUnspendable(output.script)) view.spendCoin({ txid: txids[i], index });
+      if (isUnspendable(output.script)) return;
+      const coin = view.spendCoin({ txid: txids[i], index });
+      const same = coin !== undefined && coin.amount === output.amount &&
+        bytesEqual(coin.script, output.script) && coin.height === height &&
+        coin.coinbase === (i === 0);
+      if (!same) clean = false;
     });
     if (i === 0) continue;
     const coins = undo[i - 1];
     if (coins.length !== tx.inputs.length) {
       throw new Error("transaction and undo data inconsistent");
     }
-    for (let j = tx.inputs.length - 1; j >= 0; j--) view.addCoin(prevout(tx.inputs[j]), coins[j]);
+    for (let j = tx.inputs.length - 1; j >= 0; j--) {
+      const outpoint = prevout(tx.inputs[j]);
+      if (view.getCoin(outpoint)) clean = false;
+      view.addCoin(outpoint, coins[j]);
+    }
   }
+  return clean;
 }

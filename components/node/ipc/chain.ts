@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { dup } from "../../../runtime/proxy/client.ts";
+import { dup } from "../../../component.ts";
 import { bytesEqual, decodeBlock, decodeTx, encodeTx, type Tx } from "../chain/mod.ts";
 import type {
   BlockInfo,
@@ -26,6 +26,7 @@ import type {
 } from "../../../schemas/gen/ipc/chain.mp.ts";
 import type { BlockRef } from "../../../schemas/gen/ipc/common.mp.ts";
 import type { Handler } from "../../../schemas/gen/ipc/handler.mp.ts";
+import type { WalletLoader } from "../../../schemas/gen/ipc/wallet.mp.ts";
 import type { IpcNode } from "./context.ts";
 import { type ChainEvent, type DeliveryQueue, SubscriptionHandler } from "./notifications.ts";
 import { blockInfo, blockRef, foundBlock, hashParam } from "./views.ts";
@@ -163,6 +164,11 @@ export class ChainImpl implements Chain, Disposable {
   async waitForNotificationsIfTipChanged(oldTip: Uint8Array): Promise<void> {
     if (bytesEqual(oldTip, this.#node.chain.tip.hash)) return;
     await this.waitForNotifications();
+  }
+
+  handleWalletLoader(loader: WalletLoader | null): Handler {
+    if (loader === null) throw new Error("handleWalletLoader: loader is null");
+    return this.#node.wallets.add(dup(loader));
   }
 
   /** Released: subscriptions live on with their handlers. */

@@ -9,6 +9,7 @@ import type { ChainState } from "../chain/mod.ts";
 import type { Mempool } from "../mempool/mod.ts";
 import type { NotificationHub } from "./notifications.ts";
 import type { TipWatch } from "./watch.ts";
+import type { WalletRouter } from "./wallets.ts";
 
 /** The node as its IPC objects see it. */
 export interface IpcNode {
@@ -20,6 +21,8 @@ export interface IpcNode {
   readonly hub: NotificationHub;
   /** Block templates alive in this node, bounded. */
   readonly templates: TemplateAllowance;
+  /** The attached wallet processes, for the node's JSON-RPC. */
+  readonly wallets: WalletRouter;
   readonly isInitialBlockDownload: () => boolean;
   /** Aborted when the node stops: every long wait ends. */
   readonly stopping: AbortSignal;

@@ -14,6 +14,9 @@
  * - `makeRpc` @4: JSON-RPC over IPC through the `executeRpc` hook; without
  *   one, an error saying so.
  * - `makeChain` @5 and `makeNode` @6: `chain.ts`, `node.ts`.
+ * - `makeWalletLoader` @7: refused ({@linkcode WALLET_LOADER_UNSUPPORTED});
+ *   a wallet process serves it, and registers its loader with the node
+ *   through `Chain.handleWalletLoader` (`wallets.ts`).
  *
  * @example
  * ```ts
@@ -48,6 +51,7 @@ import { MiningImpl } from "./mining.ts";
 import { NodeImpl } from "./node.ts";
 import { DEFAULT_MAX_QUEUED_NOTIFICATION_BYTES, NotificationHub } from "./notifications.ts";
 import { TipWatch } from "./watch.ts";
+import { WalletRouter } from "./wallets.ts";
 
 /**
  * Runs one JSON-RPC request: `request` is its JSON text, `uri` the HTTP
@@ -89,7 +93,13 @@ export interface NodeInitOptions {
   readonly isInitialBlockDownload?: () => boolean;
   /** Bytes of notifications a subscriber may have waiting before it is dropped. */
   readonly maxQueuedNotificationBytes?: number;
+  /** Where `Chain.handleWalletLoader` registers wallet processes (the node's RPC routes to it). */
+  readonly wallets?: WalletRouter;
 }
+
+/** The error `makeWalletLoader` (@7) answers with: the node serves no wallets itself. */
+export const WALLET_LOADER_UNSUPPORTED =
+  "makeWalletLoader: a node serves no wallets; a wallet process serves it (components/wallet)";
 
 /** The node's Init: serve it with `listen`/`serve`; dispose it when the node stops. */
 export interface NodeInit extends Init, Disposable {
@@ -99,6 +109,7 @@ export interface NodeInit extends Init, Disposable {
   makeRpc(): Rpc;
   makeChain(): Chain;
   makeNode(): Node;
+  makeWalletLoader(): never;
   /** Long waits (`waitTipChanged`, `waitNext` ticks) in progress. */
   readonly waits: number;
   /** Block templates alive (bounded by {@linkcode MAX_LIVE_TEMPLATES}). */
@@ -139,6 +150,7 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
       log,
     }),
     templates: new TemplateAllowance(MAX_LIVE_TEMPLATES),
+    wallets: options.wallets ?? new WalletRouter(),
     isInitialBlockDownload,
     stopping,
     log,
@@ -151,6 +163,7 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
   const stop = () => {
     node.watch[Symbol.dispose]();
     node.hub[Symbol.dispose]();
+    node.wallets[Symbol.dispose]();
   };
   if (stopping.aborted) stop();
   else stopping.addEventListener("abort", stop, { once: true });
@@ -166,6 +179,9 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
     },
     makeChain: () => new ChainImpl(node),
     makeNode: () => new NodeImpl(node),
+    makeWalletLoader: () => {
+      throw new Error(WALLET_LOADER_UNSUPPORTED);
+    },
     get waits() {
       return node.watch.waiting;
     },

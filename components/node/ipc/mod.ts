@@ -24,6 +24,8 @@ export {
   nodeInit,
   type NodeInitOptions,
   RPC_UNAVAILABLE,
+  WALLET_LOADER_UNSUPPORTED,
 } from "./init.ts";
+export { WalletRouter } from "./wallets.ts";
 export { DEFAULT_MAX_QUEUED_NOTIFICATION_BYTES } from "./notifications.ts";
 export { initialBlockDownload, MAX_TIP_AGE } from "./ibd.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { dup } from "../../../runtime/proxy/client.ts";
+import { dup } from "../../../component.ts";
 import type { BlockTip, Node, NotifyBlockTipCallback } from "../../../schemas/gen/ipc/node.mp.ts";
 import type { Handler } from "../../../schemas/gen/ipc/handler.mp.ts";
 import type { IpcNode } from "./context.ts";

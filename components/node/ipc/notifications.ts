@@ -26,8 +26,7 @@
  * ```
  * @module
  */
-import { capabilityOf } from "../../../runtime/proxy/client.ts";
-import { Strand } from "../../../runtime/proxy/strand.ts";
+import { capabilityOf, Strand } from "../../../component.ts";
 import { type ChainState, encodeTx } from "../chain/mod.ts";
 import type { Mempool, RemovalReason } from "../mempool/mod.ts";
 import type {

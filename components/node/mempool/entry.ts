@@ -23,7 +23,9 @@ export interface MempoolEntry {
   readonly wtxid: Hash;
   /** Inputs minus outputs, in satoshis. */
   readonly fee: bigint;
-  /** The fee the mempool ranks it by (equal to `fee`: there is no `prioritisetransaction`). */
+  /** Its `prioritisetransaction` delta. */
+  readonly feeDelta: bigint;
+  /** The fee the mempool ranks it by: `fee` plus `feeDelta`. */
   readonly modifiedFee: bigint;
   /** Virtual size as the mempool charges it (sigop-adjusted). */
   readonly vsize: number;
@@ -36,11 +38,11 @@ export interface MempoolEntry {
   readonly time: number;
   /** The chain height when it was accepted. */
   readonly height: number;
-  /** In-mempool ancestors, itself included. */
+  /** In-mempool ancestors, itself included (fees are modified fees). */
   readonly ancestorCount: number;
   readonly ancestorSize: number;
   readonly ancestorFees: bigint;
-  /** In-mempool descendants, itself included. */
+  /** In-mempool descendants, itself included (fees are modified fees). */
   readonly descendantCount: number;
   readonly descendantSize: number;
   readonly descendantFees: bigint;
@@ -74,6 +76,7 @@ export type EntryFields =
     | "time"
     | "height"
     | "unbroadcast"
+    | "feeDelta"
   >
   & { readonly spendsCoinbase: boolean };
 
@@ -146,6 +149,8 @@ export class PoolEntry implements MempoolEntry {
   readonly spendsCoinbase: boolean;
   readonly usage: number;
   unbroadcast: boolean;
+  /** The `prioritisetransaction` delta in force. */
+  feeDelta: bigint;
   readonly parents = new Set<PoolEntry>();
   readonly children = new Set<PoolEntry>();
   ancestorCount = 1;
@@ -171,14 +176,15 @@ export class PoolEntry implements MempoolEntry {
     this.height = fields.height;
     this.spendsCoinbase = fields.spendsCoinbase;
     this.unbroadcast = fields.unbroadcast;
+    this.feeDelta = fields.feeDelta;
     this.usage = entryUsage(fields.tx);
     this.ancestorSize = this.descendantSize = fields.vsize;
-    this.ancestorFees = this.descendantFees = fields.fee;
+    this.ancestorFees = this.descendantFees = fields.fee + fields.feeDelta;
     this.ancestorSigOps = fields.sigOpCost;
   }
 
   get modifiedFee(): bigint {
-    return this.fee;
+    return this.fee + this.feeDelta;
   }
 
   get depends(): Hash[] {

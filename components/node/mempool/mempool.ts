@@ -18,8 +18,13 @@
  * {@linkcode Mempool.save} and {@linkcode Mempool.load} keep it across
  * restarts in Core's `mempool.dat` format.
  *
- * Not modelled: `prioritisetransaction` (modified fee = fee), package
- * submission (`submitpackage`, package RBF, package fee rates), peers
+ * Fee deltas (`prioritisetransaction`) make a transaction's modified fee,
+ * which fee policy, replacement, eviction and block selection judge it by
+ * (its real fee still pays the miner); deltas of transactions not (yet) in
+ * the mempool wait for them, and are kept in `mempool.dat`.
+ *
+ * Not modelled: package submission (`submitpackage`, package RBF, package
+ * fee rates), peers
  * (transactions stay "unbroadcast"), and Core's second script check with
  * block flags (its standard flags include them; Core runs it to fill its
  * script cache).
@@ -49,7 +54,9 @@ import {
   CoinsCache,
   type CoinsView,
   encodeTx,
+  formatMoney,
   type Hash,
+  hashFromHex,
   hashToHex,
   hasWitness,
   isCoinbase,
@@ -77,7 +84,7 @@ import {
   spentKey,
 } from "./entry.ts";
 import { compareFeeRates, feeAtRate, feeRatePerKvB } from "./feerate.ts";
-import { malformedPackageReason } from "./packages.ts";
+import { isChildWithParents, malformedPackageReason } from "./packages.ts";
 import { encodeMempoolDump, readMempoolDump } from "./persist.ts";
 import {
   areInputsStandard,
@@ -139,6 +146,8 @@ export interface AcceptResult {
   readonly alreadyInMempool?: boolean;
   /** A package-wide failure (`package-error`), on every result of the package. */
   readonly packageError?: string;
+  /** Txids of the mempool transactions an accepted transaction replaced. */
+  readonly replaced?: Hash[];
 }
 
 /** Options of {@linkcode Mempool.accept}. */
@@ -152,6 +161,43 @@ export interface AcceptOptions {
   readonly maxFee?: bigint;
   /** Only check, as `testmempoolaccept` does; nothing is added or replaced. */
   readonly testOnly?: boolean;
+}
+
+/** One transaction's outcome in {@linkcode Mempool.submitPackage} (Core's `MempoolAcceptResult`). */
+export interface PackageTxResult {
+  readonly txid: Hash;
+  readonly wtxid: Hash;
+  /**
+   * `accepted` (added now), `in-mempool` (it already was), `other-witness`
+   * (its txid is, with another witness) or `refused`.
+   */
+  readonly outcome: "accepted" | "in-mempool" | "other-witness" | "refused";
+  /** For `accepted` and `in-mempool`. */
+  readonly vsize?: number;
+  /** The base fee, for `accepted` and `in-mempool`. */
+  readonly fee?: bigint;
+  /** For `accepted`: the fee rate it was judged by (the package's, when judged with it). */
+  readonly effectiveFeeRate?: bigint;
+  /** For `accepted`: the wtxids that fee rate covers. */
+  readonly effectiveIncludes?: Hash[];
+  /** For `other-witness`: the wtxid of the mempool transaction. */
+  readonly otherWtxid?: Hash;
+  /** For `refused`. */
+  readonly reject?: MempoolReject;
+}
+
+/** What {@linkcode Mempool.submitPackage} did. */
+export interface PackageSubmission {
+  /**
+   * `success` when every transaction is in the mempool, else Core's
+   * package error: `transaction failed`, `package-not-sorted`,
+   * `TRUC-violation, …`, `package-mempool-limits, …`, `unspent-dust`, ….
+   */
+  readonly message: string;
+  /** One per transaction, in package order; none when the package was refused before any was evaluated. */
+  readonly results: PackageTxResult[];
+  /** Txids of the mempool transactions replaced, in Core's (byte) order. */
+  readonly replaced: Hash[];
 }
 
 /** What {@linkcode Mempool.load} counted, as Core logs it after loading `mempool.dat`. */
@@ -202,6 +248,8 @@ interface Workspace {
   readonly conflicts: Set<PoolEntry>;
   coins: Coin[];
   fee: bigint;
+  /** `fee` plus the transaction's fee delta. */
+  modifiedFee: bigint;
   sigOpCost: number;
   vsize: number;
   ancestors: PoolEntry[];
@@ -224,6 +272,12 @@ interface AcceptArgs {
   readonly time?: number;
   /** Outputs of earlier transactions of the package under test. */
   readonly packageCoins?: Map<string, Coin>;
+  /** A package judged by its fee rate: no fee-rate check of the transaction alone. */
+  readonly packageFeerates?: boolean;
+  /** `submitpackage`'s `maxfeerate` (sat/kvB) on the modified fee rate, after `PreChecks`. */
+  readonly clientMaxFeeRate?: bigint;
+  /** Part of a package submission: the mempool is trimmed once, at its end. */
+  readonly deferTrim?: boolean;
 }
 
 /** Ancestor and descendant limits (Core's `CTxMemPool::Limits`). */
@@ -257,11 +311,22 @@ function workspace(tx: Tx): Workspace {
     conflicts: new Set(),
     coins: [],
     fee: 0n,
+    modifiedFee: 0n,
     sigOpCost: 0,
     vsize: 0,
     ancestors: [],
     siblingEviction: false,
   };
+}
+
+/** A package's members as the package rules see them. */
+function packageTxs(workspaces: readonly Workspace[]) {
+  return workspaces.map((ws) => ({
+    tx: ws.tx,
+    txid: ws.key,
+    wtxid: ws.wtxidKey,
+    weight: ws.weight,
+  }));
 }
 
 /** Rethrows a chain `ValidationError` as a reject with its reason and detail. */
@@ -294,9 +359,38 @@ function acceptedResult(ws: Workspace): AcceptResult {
     accepted: true,
     vsize: ws.vsize,
     fee: ws.fee,
-    effectiveFeeRate: feeRatePerKvB(ws.fee, ws.vsize),
+    effectiveFeeRate: feeRatePerKvB(ws.modifiedFee, ws.vsize),
     effectiveIncludes: [ws.wtxid],
   };
+}
+
+/** A transaction's ids, for a package result. */
+function ids(ws: Workspace): { txid: Hash; wtxid: Hash } {
+  return { txid: ws.txid, wtxid: ws.wtxid };
+}
+
+/** A package member accepted on its own fee rate. */
+function acceptedAlone(result: AcceptResult): PackageTxResult {
+  const { txid, wtxid, vsize, fee, effectiveFeeRate, effectiveIncludes } = result;
+  return { txid, wtxid, outcome: "accepted", vsize, fee, effectiveFeeRate, effectiveIncludes };
+}
+
+/**
+ * Whether Core marks the refusal `TX_RECONSIDERABLE` (a fee-rate failure a
+ * package may overcome), or it is `TX_MISSING_INPUTS` (a parent may be
+ * such a one): the mempool minimum, the relay minimum of a TRUC
+ * transaction (others are held to it alone), and RBF's fee rules.
+ */
+function reconsiderable(tx: Tx, reject: MempoolReject): boolean {
+  return reject === MISSING_INPUTS || reject.reason === "mempool min fee not met" ||
+    (reject.reason === "min relay fee not met" && tx.version === TRUC_VERSION) ||
+    reject.reason.startsWith("insufficient fee");
+}
+
+/** Core's `SaturatingAdd` bound: a sum kept within the int64 range. */
+function clampInt64(value: bigint): bigint {
+  const max = 2n ** 63n - 1n;
+  return value > max ? max : value < -max - 1n ? -max - 1n : value;
 }
 
 /** Inserts `entry` into `sorted` (by txid bytes) unless present: Core's `std::set` insert. */
@@ -322,6 +416,8 @@ export class Mempool implements Disposable {
   readonly #byWtxid = new Map<string, PoolEntry>();
   /** Which entry spends each outpoint (Core's `mapNextTx`). */
   readonly #spenders = new Map<string, PoolEntry>();
+  /** `prioritisetransaction` deltas by txid (display hex), in or out of the pool (`mapDeltas`). */
+  readonly #deltas = new Map<string, bigint>();
   readonly #listeners = new Set<MempoolListener>();
   readonly #subscription: Disposable;
   #events: MempoolEvent[] = [];
@@ -448,6 +544,27 @@ export class Mempool implements Disposable {
     });
   }
 
+  /**
+   * `ProcessNewPackage` for `submitpackage` (Core's `AcceptPackage`): a
+   * well-formed package of one child and its parents (or one transaction).
+   * Each transaction not already in the mempool is first tried alone;
+   * those refused only for their fee rate (or for inputs such a one would
+   * provide) are then judged together by the package's fee rate and added
+   * together or not at all (a TRUC parent below the relay fee paid for by
+   * its child). The mempool is trimmed once at the end. Replacements by a
+   * package judged together (Core's package RBF) are not made: such a
+   * member is refused `bip125-replacement-disallowed`. `maxFeeRate`
+   * (sat/kvB, 0: none; the default is 0.10 BTC/kvB) caps each
+   * transaction's modified fee rate. Added transactions are not marked
+   * unbroadcast (Core's `BroadcastTransaction` finds them in the mempool).
+   */
+  submitPackage(txs: readonly Tx[], options: { maxFeeRate?: bigint } = {}): PackageSubmission {
+    return this.#notifying(() => {
+      this.#settle();
+      return this.#submitPackage(txs.map(workspace), options.maxFeeRate ?? DEFAULT_MAX_FEE_RATE);
+    });
+  }
+
   /** The entry of a mempool transaction, by txid (internal bytes, or display hex). */
   get(txid: Hash | string): MempoolEntry | undefined {
     return this.#entries.get(typeof txid === "string" ? txid : hashToHex(txid));
@@ -479,15 +596,56 @@ export class Mempool implements Disposable {
   /**
    * A view of the chain's UTXO set plus mempool outputs (at height
    * {@linkcode MEMPOOL_HEIGHT}), minus outputs mempool transactions spend:
-   * `gettxout` with `include_mempool`.
+   * `gettxout` with `include_mempool`. With `includeSpent` those stay
+   * (Core's `CCoinsViewMemPool`, which signing looks coins up in).
    */
-  coins(): CoinsView {
+  coins(options: { includeSpent?: boolean } = {}): CoinsView {
+    const view = this.#validationView();
+    if (options.includeSpent) return view;
     return {
       getCoin: (outpoint) =>
-        this.#spenders.has(outpointKey(outpoint))
-          ? undefined
-          : this.#validationView().getCoin(outpoint),
+        this.#spenders.has(outpointKey(outpoint)) ? undefined : view.getCoin(outpoint),
     };
+  }
+
+  /**
+   * `PrioritiseTransaction`: adds `delta` satoshis to the fee the mempool
+   * judges `txid` by (saturating at the int64 range), now if it is here,
+   * else once it arrives; a total of zero forgets the delta. Returns
+   * Core's log line.
+   */
+  prioritise(txid: Hash, delta: bigint): string {
+    const key = hashToHex(txid);
+    const total = clampInt64((this.#deltas.get(key) ?? 0n) + delta);
+    const entry = this.#entries.get(key);
+    if (entry) {
+      entry.feeDelta += delta;
+      for (const ancestor of entry.ancestors()) ancestor.descendantFees += delta;
+      for (const descendant of entry.descendants()) descendant.ancestorFees += delta;
+      entry.ancestorFees += delta;
+      entry.descendantFees += delta;
+    }
+    const where = entry ? "in mempool" : "not in mempool";
+    if (total === 0n) {
+      this.#deltas.delete(key);
+      return `PrioritiseTransaction: ${key} (${where}) delta cleared`;
+    }
+    this.#deltas.set(key, total);
+    return `PrioritiseTransaction: ${key} (${where}) fee += ${formatMoney(delta)}, new delta=${
+      formatMoney(total)
+    }`;
+  }
+
+  /**
+   * `GetPrioritisedTransactions`: every delta, in txid byte order, with
+   * whether its transaction is here and then its modified fee.
+   */
+  prioritisedTransactions(): { txid: Hash; delta: bigint; modifiedFee?: bigint }[] {
+    return [...this.#deltas].map(([key, delta]) => ({
+      txid: hashFromHex(key),
+      delta,
+      modifiedFee: this.#entries.get(key)?.modifiedFee,
+    })).sort((a, b) => compareHashes(a.txid, b.txid));
   }
 
   /** The txid of the mempool transaction spending `outpoint`, if any. */
@@ -522,8 +680,13 @@ export class Mempool implements Disposable {
   save(path: string): void {
     const entries = this.entries();
     const bytes = encodeMempoolDump({
-      entries: entries.map((entry) => ({ tx: entry.tx, time: BigInt(entry.time), feeDelta: 0n })),
-      deltas: [],
+      entries: entries.map((entry) => ({
+        tx: entry.tx,
+        time: BigInt(entry.time),
+        feeDelta: entry.feeDelta,
+      })),
+      deltas: [...this.#deltas].filter(([key]) => !this.#entries.has(key))
+        .map(([key, delta]) => ({ txid: hashFromHex(key), delta })),
       unbroadcast: entries.filter((entry) => entry.unbroadcast).map((entry) => entry.txid)
         .sort(compareHashes),
     });
@@ -584,12 +747,13 @@ export class Mempool implements Disposable {
     this.#notifying(() => {
       this.#settle();
       const cutoff = this.#chain.now() - this.policy.expirySeconds;
-      for (const { tx, time } of dump.entries) {
+      for (const { tx, time, feeDelta } of dump.entries) {
+        const ws = workspace(tx);
+        if (feeDelta !== 0n) this.prioritise(ws.txid, feeDelta);
         if (Number(time) <= cutoff) {
           stats.expired++;
           continue;
         }
-        const ws = workspace(tx);
         const result = this.#acceptSingle(ws, {
           testOnly: false,
           bypassLimits: false,
@@ -604,6 +768,7 @@ export class Mempool implements Disposable {
         else if (this.#entries.has(ws.key)) stats.alreadyThere++;
         else stats.failed++;
       }
+      for (const { txid, delta } of dump.deltas) this.prioritise(txid, delta);
       stats.unbroadcast = dump.unbroadcast.length;
       for (const txid of dump.unbroadcast) {
         const entry = this.#entries.get(hashToHex(txid));
@@ -647,25 +812,15 @@ export class Mempool implements Disposable {
       if (maxFee > 0n && ws.fee > maxFee) throw new TxRejected(MAX_FEE_EXCEEDED);
     });
     if (reject) return refusedResult(ws, reject);
-    const success = acceptedResult(ws);
-    if (args.testOnly) return success;
+    if (args.testOnly) return acceptedResult(ws);
+    const success: AcceptResult = {
+      ...acceptedResult(ws),
+      replaced: [...replaced].map((entry) => entry.txid),
+    };
     this.#removeEntries(replaced, "replaced");
-    const entry = new PoolEntry({
-      tx,
-      txid: ws.txid,
-      wtxid: ws.wtxid,
-      fee: ws.fee,
-      vsize: ws.vsize,
-      weight: ws.weight,
-      size: ws.size,
-      sigOpCost: ws.sigOpCost,
-      time: args.time ?? this.#chain.now(),
-      height: this.#chain.height,
-      spendsCoinbase: ws.coins.some((coin) => coin.coinbase),
-      unbroadcast: args.unbroadcast,
-    });
+    const entry = this.#newEntry(ws, args);
     this.#addEntry(entry, ws.ancestors);
-    if (!args.bypassLimits) {
+    if (!args.bypassLimits && !args.deferTrim) {
       this.#limitSize();
       if (!this.#entries.has(ws.key)) {
         // Evicted at once: it was never announced, so neither is its removal.
@@ -731,6 +886,7 @@ export class Mempool implements Disposable {
     } catch (error) {
       refuseInvalid(error);
     }
+    ws.modifiedFee = ws.fee + (this.#deltas.get(ws.key) ?? 0n);
     if (policy.requireStandard && !areInputsStandard(tx, ws.coins)) {
       refuse("bad-txns-nonstandard-inputs");
     }
@@ -740,7 +896,9 @@ export class Mempool implements Disposable {
     ws.sigOpCost = txSigOpCost(tx, ws.coins);
     ws.vsize = virtualSize(ws.weight, ws.sigOpCost, policy.bytesPerSigop);
     if (policy.requireStandard) {
-      const dust = dustFeeViolation(ws.fee, dustOutputs(tx, policy.dustRelayFeeRate));
+      // Core refuses dust when either the real or the modified fee is not zero.
+      const fee = ws.fee !== 0n ? ws.fee : ws.modifiedFee;
+      const dust = dustFeeViolation(fee, dustOutputs(tx, policy.dustRelayFeeRate));
       if (dust) refuse("dust", dust);
     }
     if (ws.sigOpCost > MAX_STANDARD_TX_SIGOPS_COST) {
@@ -748,9 +906,11 @@ export class Mempool implements Disposable {
     }
     if (!args.bypassLimits && tx.version !== TRUC_VERSION) {
       const minFee = feeAtRate(policy.minRelayFeeRate, ws.vsize);
-      if (ws.fee < minFee) refuse("min relay fee not met", `${ws.fee} < ${minFee}`);
+      if (ws.modifiedFee < minFee) {
+        refuse("min relay fee not met", `${ws.modifiedFee} < ${minFee}`);
+      }
     }
-    if (!args.bypassLimits) this.#checkFeeRate(ws.vsize, ws.fee);
+    if (!args.bypassLimits && !args.packageFeerates) this.#checkFeeRate(ws.vsize, ws.modifiedFee);
     ws.ancestors = this.#ancestorsFor(ws, args);
     const truc = singleTrucChecks(
       { tx, txid: ws.key, wtxid: ws.wtxidKey },
@@ -765,6 +925,9 @@ export class Mempool implements Disposable {
     }
     const spendsConflict = spendsConflictingTx(ws.ancestors, ws.conflicts, ws.key);
     if (spendsConflict) refuse("bad-txns-spends-conflicting-tx", spendsConflict);
+    if (args.clientMaxFeeRate && feeRatePerKvB(ws.modifiedFee, ws.vsize) > args.clientMaxFeeRate) {
+      refuse("max feerate exceeded");
+    }
   }
 
   /** `CheckFeeRate`: the mempool minimum fee, then the min relay fee. */
@@ -858,7 +1021,7 @@ export class Mempool implements Disposable {
   /** `ReplacementChecks` (rules 6, 5, 2, 3 and 4): returns everything the replacement evicts. */
   #replacementChecks(ws: Workspace): Set<PoolEntry> {
     const suffix = ws.siblingEviction ? " (including sibling eviction)" : "";
-    const feeRate = paysMoreThanConflicts(ws.conflicts, ws.fee, ws.vsize, ws.key);
+    const feeRate = paysMoreThanConflicts(ws.conflicts, ws.modifiedFee, ws.vsize, ws.key);
     if (feeRate) refuse(`insufficient fee${suffix}`, feeRate);
     const replaced = entriesForConflicts(ws.conflicts, ws.key);
     if (typeof replaced === "string") refuse(`too many potential replacements${suffix}`, replaced);
@@ -873,7 +1036,7 @@ export class Mempool implements Disposable {
     for (const entry of replaced) replacedFees += entry.modifiedFee;
     const fees = paysForReplacement(
       replacedFees,
-      ws.fee,
+      ws.modifiedFee,
       ws.vsize,
       this.policy.incrementalRelayFeeRate,
       ws.key,
@@ -897,13 +1060,9 @@ export class Mempool implements Disposable {
     const results: (AcceptResult | undefined)[] = workspaces.map(() => undefined);
     const finish = (packageError?: string) =>
       this.#packageResults(workspaces, results, maxFeeRate, packageError);
-    const ids = workspaces.map((ws) => ({ tx: ws.tx, txid: ws.key, wtxid: ws.wtxidKey }));
-    const malformed = malformedPackageReason(
-      ids.map((id, i) => ({ ...id, weight: workspaces[i].weight })),
-    );
+    const malformed = malformedPackageReason(packageTxs(workspaces));
     if (malformed) return finish(malformed);
-    const packageCoins = new Map<string, Coin>();
-    const args: AcceptArgs = {
+    const failure = this.#checkPackage(workspaces, {
       testOnly: true,
       bypassLimits: false,
       allowReplacement: false,
@@ -911,16 +1070,198 @@ export class Mempool implements Disposable {
       allowCarveouts: false,
       unbroadcast: false,
       maxFeeRate,
-      packageCoins,
+      packageCoins: new Map(),
+    });
+    const refused = failure?.refused;
+    if (failure && !refused) return finish(failure.message);
+    // Scripts are checked last, in order: those before a script failure passed everything.
+    const passed = refused ? (refused.scripts ? refused.index : 0) : workspaces.length;
+    for (let i = 0; i < passed; i++) results[i] = acceptedResult(workspaces[i]);
+    if (refused) results[refused.index] = refusedResult(workspaces[refused.index], refused.reject);
+    return finish();
+  }
+
+  /** `AcceptPackage` (see {@linkcode Mempool.submitPackage}). */
+  #submitPackage(workspaces: Workspace[], clientMaxFeeRate: bigint): PackageSubmission {
+    const members = packageTxs(workspaces);
+    const malformed = malformedPackageReason(members) ??
+      (members.length > 1 && !isChildWithParents(members)
+        ? "package-not-child-with-parents"
+        : null);
+    if (malformed) return { message: malformed, results: [], replaced: [] };
+    const args: AcceptArgs = {
+      testOnly: false,
+      bypassLimits: false,
+      allowReplacement: true,
+      allowSiblingEviction: true,
+      allowCarveouts: false,
+      unbroadcast: false,
+      maxFeeRate: 0n,
+      clientMaxFeeRate: clientMaxFeeRate || undefined,
+      deferTrim: true,
     };
+    // Core's results_final (in the mempool now), individual_results_nonfinal and the package's.
+    const final: (PackageTxResult | undefined)[] = [];
+    const alone: (PackageTxResult | undefined)[] = [];
+    const together: (PackageTxResult | undefined)[] = [];
+    const retry: number[] = [];
+    const replaced: Hash[] = [];
+    let quitEarly = false;
     for (const [i, ws] of workspaces.entries()) {
-      const reject = rejectOf(() => this.#preChecks(ws, args));
-      if (reject) {
-        results[i] = refusedResult(ws, reject);
-        return finish();
+      const here = this.#byWtxid.get(ws.wtxidKey) ?? this.#entries.get(ws.key);
+      if (here) {
+        final[i] = here.wtxidKey === ws.wtxidKey
+          ? { ...ids(ws), outcome: "in-mempool", vsize: here.vsize, fee: here.fee }
+          : { ...ids(ws), outcome: "other-witness", otherWtxid: here.wtxid };
+        continue;
       }
-      ws.tx.outputs.forEach((output, index) => {
-        packageCoins.set(`${ws.key}:${index}`, {
+      const result = this.#acceptSingle(workspace(ws.tx), args);
+      if (result.accepted) {
+        replaced.push(...result.replaced!);
+        final[i] = acceptedAlone(result);
+        continue;
+      }
+      alone[i] = { ...ids(ws), outcome: "refused", reject: result.reject };
+      if (workspaces.length === 1 || !reconsiderable(ws.tx, result.reject!)) quitEarly = true;
+      else retry.push(i);
+    }
+    let message = quitEarly ? "transaction failed" : "success";
+    if (!quitEarly && retry.length === 1) {
+      // A package of one left: Core's `AcceptSubPackage` tries it alone again.
+      const [i] = retry;
+      const result = this.#acceptSingle(workspace(workspaces[i].tx), args);
+      together[i] = result.accepted
+        ? acceptedAlone(result)
+        : { ...ids(workspaces[i]), outcome: "refused", reject: result.reject };
+      if (result.accepted) replaced.push(...result.replaced!);
+      else message = "transaction failed";
+    } else if (!quitEarly && retry.length > 1) {
+      const outcome = this.#acceptTogether(retry.map((i) => workspaces[i]), args);
+      if (outcome.message) message = outcome.message;
+      outcome.results.forEach((result, j) => together[retry[j]] = result);
+    }
+    this.#limitSize();
+    const mempoolFull = (ws: Workspace): PackageTxResult => {
+      message = "transaction failed";
+      return { ...ids(ws), outcome: "refused", reject: rejection("mempool full") };
+    };
+    const results = workspaces.map((ws, i) => {
+      const judged = together[i];
+      if (judged) {
+        return judged.outcome === "accepted" && !this.#byWtxid.has(ws.wtxidKey)
+          ? mempoolFull(ws)
+          : judged;
+      }
+      const earlier = final[i];
+      if (earlier) return this.#entries.has(ws.key) ? earlier : mempoolFull(ws);
+      return alone[i]!;
+    });
+    return { message, results, replaced: replaced.sort(compareHashes) };
+  }
+
+  /**
+   * `AcceptMultipleTransactions` of a package's members refused alone,
+   * judged by their package fee rate and added together: a result per
+   * member (undefined where Core gives none) and the package error.
+   */
+  #acceptTogether(
+    workspaces: readonly Workspace[],
+    args: AcceptArgs,
+  ): { message?: string; results: (PackageTxResult | undefined)[] } {
+    const together = workspaces.map((ws) => workspace(ws.tx));
+    const failure = this.#checkPackage(together, {
+      ...args,
+      allowReplacement: false,
+      allowSiblingEviction: false,
+      packageCoins: new Map(),
+      packageFeerates: true,
+    });
+    if (failure) {
+      const results: (PackageTxResult | undefined)[] = together.map(() => undefined);
+      if (failure.refused) {
+        const { index, reject } = failure.refused;
+        results[index] = { ...ids(together[index]), outcome: "refused", reject };
+      }
+      return { message: failure.message, results };
+    }
+    const vsize = together.reduce((sum, ws) => sum + ws.vsize, 0);
+    const fee = together.reduce((sum, ws) => sum + ws.modifiedFee, 0n);
+    const effectiveIncludes = together.map((ws) => ws.wtxid);
+    return {
+      results: together.map((ws) => {
+        this.#addPackageEntry(ws);
+        return {
+          ...ids(ws),
+          outcome: "accepted",
+          vsize: ws.vsize,
+          fee: ws.fee,
+          effectiveFeeRate: feeRatePerKvB(fee, vsize),
+          effectiveIncludes,
+        };
+      }),
+    };
+  }
+
+  /** The mempool entry of a validated transaction, arriving now unless `args.time` says when. */
+  #newEntry(ws: Workspace, args: Pick<AcceptArgs, "time" | "unbroadcast">): PoolEntry {
+    return new PoolEntry({
+      tx: ws.tx,
+      txid: ws.txid,
+      wtxid: ws.wtxid,
+      fee: ws.fee,
+      vsize: ws.vsize,
+      weight: ws.weight,
+      size: ws.size,
+      sigOpCost: ws.sigOpCost,
+      time: args.time ?? this.#chain.now(),
+      height: this.#chain.height,
+      spendsCoinbase: ws.coins.some((coin) => coin.coinbase),
+      unbroadcast: args.unbroadcast,
+      feeDelta: ws.modifiedFee - ws.fee,
+    });
+  }
+
+  /** Adds a package member that passed `#checkPackage`, below its (now present) ancestors. */
+  #addPackageEntry(ws: Workspace): void {
+    const unlimited = {
+      ancestorCount: Infinity,
+      ancestorSize: Infinity,
+      descendantCount: Infinity,
+      descendantSize: Infinity,
+    };
+    const entry = this.#newEntry(ws, { unbroadcast: false });
+    this.#addEntry(entry, this.#calculateAncestors(ws.tx, ws.vsize, unlimited) as PoolEntry[]);
+    this.#sequence++;
+    this.#events.push({ kind: "added", entry });
+  }
+
+  /**
+   * The checks of `AcceptMultipleTransactions` on a well-formed package:
+   * each transaction's `PreChecks` with the earlier ones' outputs
+   * available (into `args.packageCoins`), TRUC rules, with
+   * `args.packageFeerates` the package's fee rate against the mempool
+   * minimum (failing the last transaction), package limits, ephemeral
+   * dust, and scripts. Null when all pass; else Core's package error and,
+   * unless the error is package-wide, the refused transaction (and
+   * whether it failed at the script stage).
+   */
+  #checkPackage(
+    workspaces: readonly Workspace[],
+    args: AcceptArgs,
+  ): {
+    message: string;
+    refused?: { index: number; reject: MempoolReject; scripts: boolean };
+  } | null {
+    const failed = (index: number, reject: MempoolReject, scripts = false, message?: string) => ({
+      message: message ?? "transaction failed",
+      refused: { index, reject, scripts },
+    });
+    const ids = workspaces.map((ws) => ({ tx: ws.tx, txid: ws.key, wtxid: ws.wtxidKey }));
+    for (const [index, ws] of workspaces.entries()) {
+      const reject = rejectOf(() => this.#preChecks(ws, args));
+      if (reject) return failed(index, reject);
+      ws.tx.outputs.forEach((output, i) => {
+        args.packageCoins!.set(`${ws.key}:${i}`, {
           amount: output.amount,
           script: output.script,
           height: MEMPOOL_HEIGHT,
@@ -930,10 +1271,16 @@ export class Mempool implements Disposable {
     }
     for (const [i, ws] of workspaces.entries()) {
       const truc = packageTrucChecks(ids, i, ws.ancestors, ws.vsize);
-      if (truc) return finish(`TRUC-violation, ${truc}`);
+      if (truc) return { message: `TRUC-violation, ${truc}` };
+    }
+    if (args.packageFeerates) {
+      const vsize = workspaces.reduce((sum, ws) => sum + ws.vsize, 0);
+      const fee = workspaces.reduce((sum, ws) => sum + ws.modifiedFee, 0n);
+      const reject = rejectOf(() => this.#checkFeeRate(vsize, fee));
+      if (reject) return failed(workspaces.length - 1, reject);
     }
     const limits = this.#packageLimits(workspaces);
-    if (limits) return finish(`package-mempool-limits, ${limits}`);
+    if (limits) return { message: `package-mempool-limits, ${limits}` };
     if (this.policy.requireStandard) {
       const dust = unspentDust(
         ids,
@@ -941,20 +1288,15 @@ export class Mempool implements Disposable {
         this.policy.dustRelayFeeRate,
       );
       if (dust) {
-        const i = ids.indexOf(dust.child);
-        results[i] = refusedResult(
-          workspaces[i],
-          rejection("missing-ephemeral-spends", dust.detail),
-        );
-        return finish();
+        const reject = rejection("missing-ephemeral-spends", dust.detail);
+        return failed(ids.indexOf(dust.child), reject, false, "unspent-dust");
       }
     }
-    for (const [i, ws] of workspaces.entries()) {
+    for (const [index, ws] of workspaces.entries()) {
       const reject = rejectOf(() => this.#scriptChecks(ws));
-      results[i] = reject ? refusedResult(ws, reject) : acceptedResult(ws);
-      if (reject) return finish();
+      if (reject) return failed(index, reject, true);
     }
-    return finish();
+    return null;
   }
 
   /**
@@ -1058,10 +1400,10 @@ export class Mempool implements Disposable {
     for (const ancestor of ancestors) {
       ancestor.descendantCount += 1;
       ancestor.descendantSize += entry.vsize;
-      ancestor.descendantFees += entry.fee;
+      ancestor.descendantFees += entry.modifiedFee;
       entry.ancestorCount += 1;
       entry.ancestorSize += ancestor.vsize;
-      entry.ancestorFees += ancestor.fee;
+      entry.ancestorFees += ancestor.modifiedFee;
       entry.ancestorSigOps += ancestor.sigOpCost;
     }
     this.#bytes += entry.vsize;
@@ -1093,14 +1435,14 @@ export class Mempool implements Disposable {
         for (const descendant of entry.descendants()) {
           descendant.ancestorCount -= 1;
           descendant.ancestorSize -= entry.vsize;
-          descendant.ancestorFees -= entry.fee;
+          descendant.ancestorFees -= entry.modifiedFee;
           descendant.ancestorSigOps -= entry.sigOpCost;
         }
       }
       for (const ancestor of entry.ancestors()) {
         ancestor.descendantCount -= 1;
         ancestor.descendantSize -= entry.vsize;
-        ancestor.descendantFees -= entry.fee;
+        ancestor.descendantFees -= entry.modifiedFee;
       }
     }
     for (const entry of stage) {
@@ -1219,6 +1561,7 @@ export class Mempool implements Disposable {
     txs.forEach((tx, i) => {
       const entry = this.#entries.get(keys[i]);
       if (entry) this.#removeEntries([entry], "block", true);
+      this.#deltas.delete(keys[i]); // `ClearPrioritisation`: a mined transaction's delta goes
       for (const input of tx.inputs) {
         const spender = this.#spenders.get(spentKey(input));
         if (spender && spender.key !== keys[i]) {
@@ -1292,19 +1635,19 @@ export class Mempool implements Disposable {
       const descendants = entry.descendants();
       entry.ancestorCount = ancestors.size + 1;
       entry.ancestorSize = entry.vsize;
-      entry.ancestorFees = entry.fee;
+      entry.ancestorFees = entry.modifiedFee;
       entry.ancestorSigOps = entry.sigOpCost;
       for (const ancestor of ancestors) {
         entry.ancestorSize += ancestor.vsize;
-        entry.ancestorFees += ancestor.fee;
+        entry.ancestorFees += ancestor.modifiedFee;
         entry.ancestorSigOps += ancestor.sigOpCost;
       }
       entry.descendantCount = descendants.size + 1;
       entry.descendantSize = entry.vsize;
-      entry.descendantFees = entry.fee;
+      entry.descendantFees = entry.modifiedFee;
       for (const descendant of descendants) {
         entry.descendantSize += descendant.vsize;
-        entry.descendantFees += descendant.fee;
+        entry.descendantFees += descendant.modifiedFee;
       }
     }
     const excessive = [...this.#withDescendants(readded)].filter((entry) =>

@@ -23,6 +23,7 @@
 export type { MempoolEntry } from "./entry.ts";
 export * from "./feerate.ts";
 export * from "./mempool.ts";
+export { isChildWithParentsTree } from "./packages.ts";
 export { MEMPOOL_FILE } from "./persist.ts";
 export * from "./policy.ts";
 export {

@@ -1,8 +1,9 @@
 /**
- * Package rules for `testmempoolaccept` with several transactions, after
- * Bitcoin Core v30's `src/policy/packages.cpp` (`IsWellFormedPackage`): at
- * most 25 transactions and 404,000 weight units, no duplicates, parents
- * before children, no two spending the same output.
+ * Package rules for `testmempoolaccept` and `submitpackage`, after Bitcoin
+ * Core v30's `src/policy/packages.cpp`: a well-formed package
+ * (`IsWellFormedPackage`) has at most 25 transactions and 404,000 weight
+ * units, no duplicates, parents before children, no two spending the same
+ * output; `submitpackage` also wants one child with its parents.
  *
  * @example
  * ```ts
@@ -11,6 +12,7 @@
  * ```
  * @module
  */
+import { hashToHex, type Tx, txid } from "../chain/mod.ts";
 import { type KeyedTx, parentKey, spentKey } from "./entry.ts";
 
 /** Most transactions in a package. */
@@ -45,4 +47,27 @@ export function malformedPackageReason(package_: readonly PackageTx[]): string |
     for (const key of keys) spent.add(key);
   }
   return null;
+}
+
+/**
+ * `IsChildWithParents`: at least two transactions, every one before the
+ * last a parent of the last.
+ */
+export function isChildWithParents(package_: readonly Pick<KeyedTx, "tx" | "txid">[]): boolean {
+  if (package_.length < 2) return false;
+  const spent = new Set(package_[package_.length - 1].tx.inputs.map(parentKey));
+  return package_.slice(0, -1).every((item) => spent.has(item.txid));
+}
+
+/**
+ * `IsChildWithParentsTree`: a child with its parents, none of which
+ * spends another (what `submitpackage` accepts as several transactions).
+ */
+export function isChildWithParentsTree(txs: readonly Tx[]): boolean {
+  const package_ = txs.map((tx) => ({ tx, txid: hashToHex(txid(tx)) }));
+  if (!isChildWithParents(package_)) return false;
+  const parents = new Set(package_.slice(0, -1).map((item) => item.txid));
+  return package_.slice(0, -1).every((item) =>
+    !item.tx.inputs.some((input) => parents.has(parentKey(input)))
+  );
 }

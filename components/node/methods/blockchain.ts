@@ -2,9 +2,12 @@
  * The `blockchain` methods of Bitcoin Core v30 over the node's chain state
  * (`rpc/blockchain.cpp`): getblockchaininfo, getblockcount,
  * getbestblockhash, getblockhash, getblockheader, getblock (verbosity
- * 0–3), getchaintips, getdifficulty, gettxout, gettxoutsetinfo, and the
- * hidden invalidateblock and reconsiderblock; Core's help texts, key
- * order and errors.
+ * 0–3), getchaintips, getdifficulty, gettxout, gettxoutsetinfo,
+ * getblockstats, getchaintxstats, getdeploymentinfo, the long polls
+ * waitfornewblock, waitforblock and waitforblockheight (they end on a new
+ * tip, on their timeout, or at shutdown with the tip they started from),
+ * verifychain, preciousblock, scantxoutset, and the hidden invalidateblock
+ * and reconsiderblock; Core's help texts, key order and errors.
  *
  * @example
  * ```ts ignore
@@ -14,6 +17,7 @@
  */
 import { hex } from "@scure/base";
 import {
+  bip9Info,
   type BlockEntry,
   blockSizes,
   BlockStatus,
@@ -22,11 +26,16 @@ import {
   encodeHeader,
   hashFromHex,
   hashToHex,
+  inferDescriptor,
+  REGTEST_BIP9,
+  REGTEST_BURIED,
+  SigningProvider,
   txid,
 } from "../chain/mod.ts";
 import { MEMPOOL_HEIGHT } from "../mempool/mod.ts";
 import {
   Amount,
+  asArr,
   asBool,
   asInt,
   asStr,
@@ -35,13 +44,18 @@ import {
   helpExampleCli,
   helpExampleCliNamed,
   helpExampleRpc,
+  type Json,
   type JsonInput,
+  JsonNumber,
   parseHashV,
   parseVerbosity,
+  type RequestContext,
   RpcError,
   RpcErrorCode,
   type RpcMethod,
 } from "../rpc/mod.ts";
+import { BLOCK_STATS, blockStats } from "./blockstats.ts";
+import { evalScanObject } from "./descriptors.ts";
 import {
   amount,
   arr,
@@ -53,6 +67,7 @@ import {
   hexStr,
   num,
   obj,
+  objDyn,
   prevoutDoc,
   str,
   time,
@@ -60,6 +75,7 @@ import {
   when,
 } from "./docs.ts";
 import { scriptPubKeyJson, txToJson, type TxVerbosity } from "./encoding.ts";
+import { TxOutSetScan } from "./scan.ts";
 import type { NodeServices } from "./services.ts";
 
 /** The hash used in Core's examples. */
@@ -194,9 +210,203 @@ const getblockResults = () => {
   ];
 };
 
+/** Core's `ParseHashOrHeight`: a block of the active chain by height, or any block by hash. */
+function blockByHashOrHeight(node: NodeServices, value: Json): BlockEntry {
+  if (value instanceof JsonNumber) {
+    const height = asInt(value);
+    if (height < 0) {
+      throw new RpcError(
+        RpcErrorCode.INVALID_PARAMETER,
+        `Target block height ${height} is negative`,
+      );
+    }
+    if (height > node.chain.height) {
+      throw new RpcError(
+        RpcErrorCode.INVALID_PARAMETER,
+        `Target block height ${height} after current tip ${node.chain.height}`,
+      );
+    }
+    return node.chain.entryAtHeight(height)!;
+  }
+  const entry = node.chain.entry(hashFromHex(parseHashV(value, "hash_or_height")));
+  if (!entry) throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Block not found");
+  return entry;
+}
+
+/** The `{hash, height}` the long polls answer. */
+function tipJson(entry: BlockEntry): Map<string, JsonInput> {
+  return new Map<string, JsonInput>([["hash", hashToHex(entry.hash)], ["height", entry.height]]);
+}
+
+const tipResult = () =>
+  obj("", "", [hexStr("hash", "The blockhash"), num("height", "Block height")]);
+
+const timeoutArg = {
+  name: "timeout",
+  type: "num",
+  default: 0,
+  description: "Time in milliseconds to wait for a response. 0 indicates no timeout.",
+} as const;
+
+const LONG_POLL_NOTE = "\nReturns the current block on timeout or exit.\n" +
+  "\nMake sure to use no RPC timeout (bitcoin-cli -rpcclienttimeout=0)";
+
+/** A long poll's timeout argument: -1 `Negative timeout` below zero. */
+function readTimeout(value: number): number {
+  if (value < 0) throw new RpcError(RpcErrorCode.MISC_ERROR, "Negative timeout");
+  return value;
+}
+
+/**
+ * The loop of `waitforblock` and `waitforblockheight`: waits for new tips
+ * until `done` holds, the timeout passes, or shutdown; the last tip seen.
+ */
+async function waitUntil(
+  node: NodeServices,
+  done: (tip: BlockEntry) => boolean,
+  timeoutMs: number,
+  ctx: RequestContext,
+): Promise<BlockEntry> {
+  let current = node.chain.tip;
+  const deadline = performance.now() + timeoutMs;
+  while (!done(current)) {
+    let remaining = 0;
+    if (timeoutMs) {
+      remaining = deadline - performance.now();
+      if (remaining <= 0) break;
+    }
+    const next = await node.waitTipChanged(current.hash, Math.ceil(remaining), ctx.signal);
+    if (!next) break;
+    current = next;
+  }
+  return current;
+}
+
+/** `CHECKLEVEL_DOC`. */
+const CHECKLEVEL_DOC = [
+  "level 0 reads the blocks from disk",
+  "level 1 verifies block validity",
+  "level 2 verifies undo data",
+  "level 3 checks disconnection of tip blocks",
+  "level 4 tries to reconnect the blocks",
+  "each level includes the checks of the previous levels",
+];
+const DEFAULT_CHECKLEVEL = 3;
+const DEFAULT_CHECKBLOCKS = 6;
+
+/** `RPCHelpForDeployment`. */
+function deploymentDoc() {
+  return [
+    str("type", 'one of "buried", "bip9"'),
+    num(
+      "height",
+      'height of the first block which the rules are or will be enforced (only for "buried" type, or "bip9" type with "active" status)',
+      true,
+    ),
+    bool("active", "true if the rules are enforced for the mempool and the next block"),
+    obj("bip9", 'status of bip9 softforks (only for "bip9" type)', [
+      num(
+        "bit",
+        'the bit (0-28) in the block version field used to signal this softfork (only for "started" and "locked_in" status)',
+        true,
+      ),
+      time(
+        "start_time",
+        "the minimum median time past of a block at which the bit gains its meaning",
+      ),
+      time(
+        "timeout",
+        "the median time past of a block at which the deployment is considered failed if not yet locked in",
+      ),
+      num("min_activation_height", "minimum height of blocks for which the rules may be enforced"),
+      str(
+        "status",
+        'status of deployment at specified block (one of "defined", "started", "locked_in", "active", "failed")',
+      ),
+      num("since", "height of the first block to which the status applies"),
+      str("status_next", "status of deployment at the next block"),
+      obj(
+        "statistics",
+        'numeric statistics about signalling for a softfork (only for "started" and "locked_in" status)',
+        [
+          num("period", "the length in blocks of the signalling period"),
+          num(
+            "threshold",
+            'the number of blocks with the version bit set required to activate the feature (only for "started" status)',
+            true,
+          ),
+          num("elapsed", "the number of blocks elapsed since the beginning of the current period"),
+          num("count", "the number of blocks with the version bit set in the current period"),
+          bool(
+            "possible",
+            'returns false if there are not enough blocks left in this period to pass activation threshold (only for "started" status)',
+            true,
+          ),
+        ],
+        true,
+      ),
+      str(
+        "signalling",
+        "indicates blocks that signalled with a # and blocks that did not with a -",
+        true,
+      ),
+    ], true),
+  ];
+}
+
+/** Core's `DeploymentInfo`: every regtest deployment's state at `entry`. */
+function deploymentsJson(node: NodeServices, entry: BlockEntry): Map<string, JsonInput> {
+  const out = new Map<string, JsonInput>();
+  for (const { name, height } of REGTEST_BURIED) {
+    // Reported active from when the chain is one below the activation height.
+    out.set(
+      name,
+      new Map<string, JsonInput>([
+        ["type", "buried"],
+        ["active", entry.height + 1 >= height],
+        ["height", height],
+      ]),
+    );
+  }
+  for (const deployment of REGTEST_BIP9) {
+    const info = bip9Info(node.chain, entry, deployment);
+    const bip9 = new Map<string, JsonInput>();
+    if (info.stats) bip9.set("bit", deployment.bit);
+    bip9.set("start_time", deployment.startTime);
+    bip9.set("timeout", deployment.timeout);
+    bip9.set("min_activation_height", deployment.minActivationHeight);
+    bip9.set("status", info.current);
+    bip9.set("since", info.since);
+    bip9.set("status_next", info.next);
+    if (info.stats) {
+      const stats = new Map<string, JsonInput>([
+        ["period", info.stats.period],
+        ["elapsed", info.stats.elapsed],
+        ["count", info.stats.count],
+      ]);
+      if (info.stats.threshold > 0 || info.stats.possible) {
+        stats.set("threshold", info.stats.threshold);
+        stats.set("possible", info.stats.possible);
+      }
+      bip9.set("statistics", stats);
+      bip9.set("signalling", info.stats.signalling.map((s) => (s ? "#" : "-")).join(""));
+    }
+    const rv = new Map<string, JsonInput>([["type", "bip9"]]);
+    if (info.activeSince !== undefined) rv.set("height", info.activeSince);
+    rv.set("active", info.activeSince !== undefined && info.activeSince <= entry.height + 1);
+    rv.set("bip9", bip9);
+    out.set(deployment.name, rv);
+  }
+  return out;
+}
+
+/** Core's raw() descriptor of the scantxoutset examples (mainnet `12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S`). */
+const EXAMPLE_DESCRIPTOR_RAW = "raw(76a91411b366edfc0a8b66feebae5c2e25a7b6a5d1cf3188ac)#fm24fxxy";
+
 /** The blockchain category's methods. */
 export function blockchainMethods(node: NodeServices): RpcMethod[] {
   const { chain } = node;
+  const scan = new TxOutSetScan();
   return [
     defineMethod({
       name: "getblockchaininfo",
@@ -587,6 +797,558 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
         out.set("transactions", stats.transactions);
         out.set("disk_size", chain.utxoDiskSize());
         return out;
+      },
+    }),
+    defineMethod({
+      name: "getblockstats",
+      category: "blockchain",
+      description:
+        "Compute per block statistics for a given window. All amounts are in satoshis.\n" +
+        "It won't work for some heights with pruning.\n",
+      args: [
+        {
+          name: "hash_or_height",
+          type: "num",
+          description: "The block hash or height of the target block",
+          skipTypeCheck: true,
+          typeStr: ["", "string or numeric"],
+        },
+        {
+          name: "stats",
+          type: "arr",
+          defaultHint: "all values",
+          description: "Values to plot (see result below)",
+          inner: [
+            { name: "height", type: "str", optional: true, description: "Selected statistic" },
+            { name: "time", type: "str", optional: true, description: "Selected statistic" },
+          ],
+          onelineDescription: "stats",
+        },
+      ],
+      result: obj("", "", [
+        num("avgfee", "Average fee in the block", true),
+        num("avgfeerate", "Average feerate (in satoshis per virtual byte)", true),
+        num("avgtxsize", "Average transaction size", true),
+        hexStr("blockhash", "The block hash (to check for potential reorgs)", true),
+        {
+          type: "arr_fixed",
+          key: "feerate_percentiles",
+          description:
+            "Feerates at the 10th, 25th, 50th, 75th, and 90th percentile weight unit (in satoshis per virtual byte)",
+          optional: true,
+          inner: [10, 25, 50, 75, 90].map((p) =>
+            num(`${p}th_percentile_feerate`, `The ${p}th percentile feerate`)
+          ),
+        },
+        num("height", "The height of the block", true),
+        num("ins", "The number of inputs (excluding coinbase)", true),
+        num("maxfee", "Maximum fee in the block", true),
+        num("maxfeerate", "Maximum feerate (in satoshis per virtual byte)", true),
+        num("maxtxsize", "Maximum transaction size", true),
+        num("medianfee", "Truncated median fee in the block", true),
+        num("mediantime", "The block median time past", true),
+        num("mediantxsize", "Truncated median transaction size", true),
+        num("minfee", "Minimum fee in the block", true),
+        num("minfeerate", "Minimum feerate (in satoshis per virtual byte)", true),
+        num("mintxsize", "Minimum transaction size", true),
+        num("outs", "The number of outputs", true),
+        num("subsidy", "The block subsidy", true),
+        num("swtotal_size", "Total size of all segwit transactions", true),
+        num("swtotal_weight", "Total weight of all segwit transactions", true),
+        num("swtxs", "The number of segwit transactions", true),
+        num("time", "The block time", true),
+        num(
+          "total_out",
+          "Total amount in all outputs (excluding coinbase and thus reward [ie subsidy + totalfee])",
+          true,
+        ),
+        num("total_size", "Total size of all non-coinbase transactions", true),
+        num("total_weight", "Total weight of all non-coinbase transactions", true),
+        num("totalfee", "The fee total", true),
+        num("txs", "The number of transactions (including coinbase)", true),
+        num(
+          "utxo_increase",
+          "The increase/decrease in the number of unspent outputs (not discounting op_return and similar)",
+          true,
+        ),
+        num(
+          "utxo_size_inc",
+          "The increase/decrease in size for the utxo index (not discounting op_return and similar)",
+          true,
+        ),
+        num(
+          "utxo_increase_actual",
+          "The increase/decrease in the number of unspent outputs, not counting unspendables",
+          true,
+        ),
+        num(
+          "utxo_size_inc_actual",
+          "The increase/decrease in size for the utxo index, not counting unspendables",
+          true,
+        ),
+      ]),
+      examples: helpExampleCli(
+        "getblockstats",
+        `'"${EXAMPLE_BLOCKHASH}"' '["minfeerate","avgfeerate"]'`,
+      ) +
+        helpExampleCli("getblockstats", `1000 '["minfeerate","avgfeerate"]'`) +
+        helpExampleRpc("getblockstats", `"${EXAMPLE_BLOCKHASH}", ["minfeerate","avgfeerate"]`) +
+        helpExampleRpc("getblockstats", `1000, ["minfeerate","avgfeerate"]`),
+      handler(params) {
+        const entry = blockByHashOrHeight(node, params.raw("hash_or_height"));
+        const selected = new Set<string>();
+        if (params.has("stats")) {
+          for (const stat of asArr(params.raw("stats"))) selected.add(asStr(stat));
+        }
+        if (!(entry.status & BlockStatus.HAVE_DATA)) {
+          throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not available (not fully downloaded)");
+        }
+        const block = chain.readBlock(entry.hash);
+        if (!block) throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not found on disk");
+        const undo = entry.height === 0 ? [] : chain.readUndo(entry.hash);
+        if (!undo) throw new RpcError(RpcErrorCode.MISC_ERROR, "Undo data not available");
+        const all = blockStats(block, undo, entry, chain.medianTimePast(entry));
+        if (selected.size === 0) return all;
+        const out = new Map<string, JsonInput>();
+        for (const stat of [...selected].sort()) {
+          if (!(BLOCK_STATS as readonly string[]).includes(stat)) {
+            throw new RpcError(
+              RpcErrorCode.INVALID_PARAMETER,
+              `Invalid selected statistic '${stat}'`,
+            );
+          }
+          out.set(stat, all.get(stat)!);
+        }
+        return out;
+      },
+    }),
+    defineMethod({
+      name: "getchaintxstats",
+      category: "blockchain",
+      description:
+        "Compute statistics about the total number and rate of transactions in the chain.\n",
+      args: [
+        {
+          name: "nblocks",
+          type: "num",
+          defaultHint: "one month",
+          description: "Size of the window in number of blocks",
+        },
+        {
+          name: "blockhash",
+          type: "hex",
+          defaultHint: "chain tip",
+          description: "The hash of the block that ends the window.",
+        },
+      ],
+      result: obj("", "", [
+        time(
+          "time",
+          "The timestamp for the final block in the window, expressed in UNIX epoch time",
+        ),
+        num(
+          "txcount",
+          "The total number of transactions in the chain up to that point, if known. It may be unknown when using assumeutxo.",
+          true,
+        ),
+        hexStr("window_final_block_hash", "The hash of the final block in the window"),
+        num("window_final_block_height", "The height of the final block in the window."),
+        num("window_block_count", "Size of the window in number of blocks"),
+        num(
+          "window_interval",
+          'The elapsed time in the window in seconds. Only returned if "window_block_count" is > 0',
+          true,
+        ),
+        num(
+          "window_tx_count",
+          'The number of transactions in the window. Only returned if "window_block_count" is > 0 and if txcount exists for the start and end of the window.',
+          true,
+        ),
+        num(
+          "txrate",
+          'The average rate of transactions per second in the window. Only returned if "window_interval" is > 0 and if window_tx_count exists.',
+          true,
+        ),
+      ]),
+      examples: helpExampleCli("getchaintxstats", "") + helpExampleRpc("getchaintxstats", "2016"),
+      handler(params) {
+        let entry = chain.tip;
+        if (params.has("blockhash")) {
+          entry = lookupBlock(node, params.raw("blockhash"));
+          if (!chain.isActive(entry)) {
+            throw new RpcError(RpcErrorCode.INVALID_PARAMETER, "Block is not in main chain");
+          }
+        }
+        // One month of blocks by default (30 days at regtest's 10-minute spacing).
+        let count = (30 * 24 * 60 * 60) / 600;
+        if (!params.has("nblocks")) {
+          count = Math.max(0, Math.min(count, entry.height - 1));
+        } else {
+          count = params.arg("nblocks", asInt);
+          if (count < 0 || (count > 0 && count >= entry.height)) {
+            throw new RpcError(
+              RpcErrorCode.INVALID_PARAMETER,
+              "Invalid block count: should be between 0 and the block's height - 1",
+            );
+          }
+        }
+        const past = chain.ancestor(entry, entry.height - count)!;
+        const interval = chain.medianTimePast(entry) - chain.medianTimePast(past);
+        const txCount = node.chainTxCount(entry);
+        const out = new Map<string, JsonInput>([["time", entry.header.time]]);
+        if (txCount) out.set("txcount", txCount);
+        out.set("window_final_block_hash", hashToHex(entry.hash));
+        out.set("window_final_block_height", entry.height);
+        out.set("window_block_count", count);
+        if (count > 0) {
+          out.set("window_interval", interval);
+          const pastCount = node.chainTxCount(past);
+          if (txCount !== 0 && pastCount !== 0) {
+            out.set("window_tx_count", txCount - pastCount);
+            if (interval > 0) out.set("txrate", (txCount - pastCount) / interval);
+          }
+        }
+        return out;
+      },
+    }),
+    defineMethod({
+      name: "getdeploymentinfo",
+      category: "blockchain",
+      description:
+        "Returns an object containing various state info regarding deployments of consensus changes.",
+      args: [{
+        name: "blockhash",
+        type: "hex",
+        default: "hash of current chain tip",
+        description: "The block hash at which to query deployment state",
+      }],
+      result: obj("", "", [
+        str("hash", "requested block hash (or tip)"),
+        num("height", "requested block height (or tip)"),
+        objDyn("deployments", "", [obj("xxxx", "name of the deployment", deploymentDoc())]),
+      ]),
+      examples: helpExampleCli("getdeploymentinfo", "") + helpExampleRpc("getdeploymentinfo", ""),
+      handler(params) {
+        const entry = params.has("blockhash")
+          ? lookupBlock(node, params.raw("blockhash"))
+          : chain.tip;
+        return new Map<string, JsonInput>([
+          ["hash", hashToHex(entry.hash)],
+          ["height", entry.height],
+          ["deployments", deploymentsJson(node, entry)],
+        ]);
+      },
+    }),
+    defineMethod({
+      name: "waitfornewblock",
+      category: "blockchain",
+      description: "Waits for any new block and returns useful info about it.\n" + LONG_POLL_NOTE,
+      args: [
+        timeoutArg,
+        {
+          name: "current_tip",
+          type: "hex",
+          optional: true,
+          description: "Method waits for the chain tip to differ from this.",
+        },
+      ],
+      result: tipResult(),
+      examples: helpExampleCli("waitfornewblock", "1000") +
+        helpExampleRpc("waitfornewblock", "1000"),
+      async handler(params, ctx) {
+        const timeout = readTimeout(params.arg("timeout", asInt));
+        let current = chain.tip;
+        // Without current_tip the wait is for a tip other than the one now.
+        const awaited = params.has("current_tip")
+          ? hashFromHex(parseHashV(params.raw("current_tip"), "current_tip"))
+          : current.hash;
+        const next = await node.waitTipChanged(awaited, timeout, ctx.signal);
+        if (next) current = next;
+        return tipJson(current);
+      },
+    }),
+    defineMethod({
+      name: "waitforblock",
+      category: "blockchain",
+      description: "Waits for a specific new block and returns useful info about it.\n" +
+        LONG_POLL_NOTE,
+      args: [
+        { name: "blockhash", type: "hex", description: "Block hash to wait for." },
+        timeoutArg,
+      ],
+      result: tipResult(),
+      examples: helpExampleCli(
+        "waitforblock",
+        '"0000000000079f8ef3d2c688c244eb7a4570b24c9ed7b4a8c619eb02596f8862" 1000',
+      ) +
+        helpExampleRpc(
+          "waitforblock",
+          '"0000000000079f8ef3d2c688c244eb7a4570b24c9ed7b4a8c619eb02596f8862", 1000',
+        ),
+      async handler(params, ctx) {
+        const wanted = parseHashV(params.raw("blockhash"), "blockhash");
+        const timeout = readTimeout(params.arg("timeout", asInt));
+        const tip = await waitUntil(node, (t) => hashToHex(t.hash) === wanted, timeout, ctx);
+        return tipJson(tip);
+      },
+    }),
+    defineMethod({
+      name: "waitforblockheight",
+      category: "blockchain",
+      description: "Waits for (at least) block height and returns the height and hash\n" +
+        "of the current tip.\n" + LONG_POLL_NOTE,
+      args: [
+        { name: "height", type: "num", description: "Block height to wait for." },
+        timeoutArg,
+      ],
+      result: tipResult(),
+      examples: helpExampleCli("waitforblockheight", "100 1000") +
+        helpExampleRpc("waitforblockheight", "100, 1000"),
+      async handler(params, ctx) {
+        const height = params.arg("height", asInt);
+        const timeout = readTimeout(params.arg("timeout", asInt));
+        return tipJson(await waitUntil(node, (t) => t.height >= height, timeout, ctx));
+      },
+    }),
+    defineMethod({
+      name: "verifychain",
+      category: "blockchain",
+      description: "Verifies blockchain database.\n",
+      args: [
+        {
+          name: "checklevel",
+          type: "num",
+          defaultHint: `${DEFAULT_CHECKLEVEL}, range=0-4`,
+          description: "How thorough the block verification is:\n" +
+            CHECKLEVEL_DOC.map((line) => `- ${line}`).join("\n"),
+        },
+        {
+          name: "nblocks",
+          type: "num",
+          defaultHint: `${DEFAULT_CHECKBLOCKS}, 0=all`,
+          description: "The number of blocks to check.",
+        },
+      ],
+      result: {
+        type: "bool",
+        description: "Verification finished successfully. If false, check debug.log for reason.",
+      },
+      examples: helpExampleCli("verifychain", "") + helpExampleRpc("verifychain", ""),
+      handler(params) {
+        const level = params.has("checklevel")
+          ? params.arg("checklevel", asInt)
+          : DEFAULT_CHECKLEVEL;
+        const depth = params.has("nblocks") ? params.arg("nblocks", asInt) : DEFAULT_CHECKBLOCKS;
+        if (chain.height === 0) return true;
+        const blocks = depth <= 0 || depth > chain.height ? chain.height : depth;
+        const clamped = Math.max(0, Math.min(4, level));
+        node.log(`Verifying last ${blocks} blocks at level ${clamped}`);
+        const error = chain.verifyChain(clamped, blocks);
+        if (error !== null) {
+          node.log(error);
+          return false;
+        }
+        node.log(`Verification: No coin database inconsistencies in last ${blocks} blocks`);
+        return true;
+      },
+    }),
+    defineMethod({
+      name: "preciousblock",
+      category: "blockchain",
+      description: "Treats a block as if it were received before others with the same work.\n" +
+        "\nA later preciousblock call can override the effect of an earlier one.\n" +
+        "\nThe effects of preciousblock are not retained across restarts.\n",
+      args: [{
+        name: "blockhash",
+        type: "hex",
+        description: "the hash of the block to mark as precious",
+      }],
+      result: { type: "none", description: "" },
+      examples: helpExampleCli("preciousblock", '"blockhash"') +
+        helpExampleRpc("preciousblock", '"blockhash"'),
+      handler(params) {
+        const entry = lookupBlock(node, params.raw("blockhash"));
+        try {
+          chain.preciousBlock(entry.hash);
+        } catch (error) {
+          throw new RpcError(RpcErrorCode.DATABASE_ERROR, (error as Error).message);
+        }
+      },
+    }),
+    defineMethod({
+      name: "scantxoutset",
+      category: "blockchain",
+      description:
+        "Scans the unspent transaction output set for entries that match certain output descriptors.\n" +
+        "Examples of output descriptors are:\n" +
+        "    addr(<address>)                      Outputs whose output script corresponds to the specified address (does not include P2PK)\n" +
+        "    raw(<hex script>)                    Outputs whose output script equals the specified hex-encoded bytes\n" +
+        "    combo(<pubkey>)                      P2PK, P2PKH, P2WPKH, and P2SH-P2WPKH outputs for the given pubkey\n" +
+        "    pkh(<pubkey>)                        P2PKH outputs for the given pubkey\n" +
+        "    sh(multi(<n>,<pubkey>,<pubkey>,...)) P2SH-multisig outputs for the given threshold and pubkeys\n" +
+        "    tr(<pubkey>)                         P2TR\n" +
+        "    tr(<pubkey>,{pk(<pubkey>)})          P2TR with single fallback pubkey in tapscript\n" +
+        "    rawtr(<pubkey>)                      P2TR with the specified key as output key rather than inner\n" +
+        "    wsh(and_v(v:pk(<pubkey>),after(2)))  P2WSH miniscript with mandatory pubkey and a timelock\n" +
+        "\nIn the above, <pubkey> either refers to a fixed public key in hexadecimal notation, or to an xpub/xprv optionally followed by one\n" +
+        'or more path elements separated by "/", and optionally ending in "/*" (unhardened), or "/*\'" or "/*h" (hardened) to specify all\n' +
+        "unhardened or hardened child keys.\n" +
+        "In the latter case, a range needs to be specified by below if different from 1000.\n" +
+        "For more information on output descriptors, see the documentation in the doc/descriptors.md file.\n",
+      args: [
+        {
+          name: "action",
+          type: "str",
+          description: "The action to execute\n" +
+            '"start" for starting a scan\n' +
+            '"abort" for aborting the current scan (returns true when abort was successful)\n' +
+            '"status" for progress report (in %) of the current scan',
+        },
+        {
+          name: "scanobjects",
+          type: "arr",
+          optional: true,
+          description: 'Array of scan objects. Required for "start" action\n' +
+            "Every scan object is either a string descriptor or an object:",
+          inner: [
+            {
+              name: "descriptor",
+              type: "str",
+              optional: true,
+              description: "An output descriptor",
+            },
+            {
+              name: "",
+              type: "obj",
+              optional: true,
+              description: "An object with output descriptor and metadata",
+              inner: [
+                { name: "desc", type: "str", description: "An output descriptor" },
+                {
+                  name: "range",
+                  type: "range",
+                  default: 1000,
+                  description:
+                    "The range of HD chain indexes to explore (either end or [begin,end])",
+                },
+              ],
+            },
+          ],
+          onelineDescription: "[scanobjects,...]",
+        },
+      ],
+      result: [
+        when(
+          "when action=='start'; only returns after scan completes",
+          obj("", "", [
+            bool("success", "Whether the scan was completed"),
+            num("txouts", "The number of unspent transaction outputs scanned"),
+            num("height", "The block height at which the scan was done"),
+            hexStr("bestblock", "The hash of the block at the tip of the chain"),
+            arr("unspents", "", [
+              obj("", "", [
+                hexStr("txid", "The transaction id"),
+                num("vout", "The vout value"),
+                hexStr("scriptPubKey", "The output script"),
+                str("desc", "A specialized descriptor for the matched output script"),
+                amount(
+                  "amount",
+                  `The total amount in ${CURRENCY_UNIT} of the unspent output`,
+                ),
+                bool("coinbase", "Whether this is a coinbase output"),
+                num("height", "Height of the unspent transaction output"),
+                hexStr("blockhash", "Blockhash of the unspent transaction output"),
+                num(
+                  "confirmations",
+                  "Number of confirmations of the unspent transaction output when the scan was done",
+                ),
+              ]),
+            ]),
+            amount(
+              "total_amount",
+              `The total amount of all found unspent outputs in ${CURRENCY_UNIT}`,
+            ),
+          ]),
+        ),
+        when("when action=='abort'", {
+          type: "bool",
+          description:
+            "True if scan will be aborted (not necessarily before this RPC returns), or false if there is no scan to abort",
+        }),
+        when(
+          "when action=='status' and a scan is currently in progress",
+          obj("", "", [num("progress", "Approximate percent complete")]),
+        ),
+        when(
+          "when action=='status' and no scan is in progress - possibly already completed",
+          { type: "none", description: "" },
+        ),
+      ],
+      examples: helpExampleCli("scantxoutset", `start '["${EXAMPLE_DESCRIPTOR_RAW}"]'`) +
+        helpExampleCli("scantxoutset", "status") +
+        helpExampleCli("scantxoutset", "abort") +
+        helpExampleRpc("scantxoutset", `"start", ["${EXAMPLE_DESCRIPTOR_RAW}"]`) +
+        helpExampleRpc("scantxoutset", '"status"') +
+        helpExampleRpc("scantxoutset", '"abort"'),
+      async handler(params, ctx) {
+        const action = params.arg("action", asStr);
+        if (action === "status") {
+          const progress = scan.progress;
+          return progress === undefined ? null : new Map([["progress", progress]]);
+        }
+        if (action === "abort") return scan.abort();
+        if (action !== "start") {
+          throw new RpcError(RpcErrorCode.INVALID_PARAMETER, `Invalid action '${action}'`);
+        }
+        if (scan.progress !== undefined) {
+          throw new RpcError(
+            RpcErrorCode.INVALID_PARAMETER,
+            'Scan already in progress, use action "abort" or "status"',
+          );
+        }
+        if (params.positional.length < 2) {
+          throw new RpcError(
+            RpcErrorCode.MISC_ERROR,
+            "scanobjects argument is required for the start action",
+          );
+        }
+        const descriptors = new Map<string, string>();
+        for (const scanObject of asArr(params.raw("scanobjects"))) {
+          const provider = new SigningProvider();
+          for (const script of evalScanObject(scanObject, provider)) {
+            const key = hex.encode(script);
+            if (!descriptors.has(key)) descriptors.set(key, inferDescriptor(script, provider));
+          }
+        }
+        const tip = chain.tip;
+        const result = await scan.run(
+          chain.snapshotCoins(),
+          new Set(descriptors.keys()),
+          ctx.signal,
+        );
+        let total = 0n;
+        const unspents = result.found.map(([outpoint, coin]) => {
+          total += coin.amount;
+          return new Map<string, JsonInput>([
+            ["txid", hashToHex(outpoint.txid)],
+            ["vout", outpoint.index],
+            ["scriptPubKey", hex.encode(coin.script)],
+            ["desc", descriptors.get(hex.encode(coin.script))!],
+            ["amount", new Amount(coin.amount)],
+            ["coinbase", coin.coinbase],
+            ["height", coin.height],
+            ["blockhash", hashToHex(chain.ancestor(tip, coin.height)!.hash)],
+            ["confirmations", tip.height - coin.height + 1],
+          ]);
+        });
+        return new Map<string, JsonInput>([
+          ["success", result.success],
+          ["txouts", result.count],
+          ["height", tip.height],
+          ["bestblock", hashToHex(tip.hash)],
+          ["unspents", unspents],
+          ["total_amount", new Amount(total)],
+        ]);
       },
     }),
     defineMethod({

@@ -19,9 +19,9 @@ import {
   bashPath,
   denoCommand,
   holdsInheritableDescriptors,
+  type IpcLog,
   spawn,
-} from "../../../runtime/process/process.ts";
-import type { IpcLog } from "../../../runtime/log.ts";
+} from "../../../component.ts";
 import { Init } from "../../../schemas/gen/ipc/init.mp.ts";
 import { LocalEcho } from "../ipc/echo.ts";
 import { asStr, defineMethod, helpExampleCli, helpExampleRpc, type RpcMethod } from "../rpc/mod.ts";

@@ -1,8 +1,8 @@
 /**
  * The mempool methods of Bitcoin Core v30 (`rpc/mempool.cpp`):
- * sendrawtransaction and testmempoolaccept (category `rawtransactions`),
- * getmempoolinfo, getrawmempool, getmempoolentry, getmempoolancestors and
- * getmempooldescendants (category `blockchain`), over the node's
+ * sendrawtransaction, testmempoolaccept and submitpackage (category `rawtransactions`),
+ * getmempoolinfo, getrawmempool, getmempoolentry, getmempoolancestors,
+ * getmempooldescendants and savemempool (category `blockchain`), over the node's
  * {@linkcode Mempool}, with Core's help texts, key order and errors.
  *
  * @example
@@ -11,8 +11,8 @@
  * ```
  * @module
  */
-import { type Hash, hashToHex, hasValidOps, signedAmount } from "../chain/mod.ts";
-import type { MempoolEntry } from "../mempool/mod.ts";
+import { type Hash, hashToHex, hasValidOps, signedAmount, type Tx } from "../chain/mod.ts";
+import { isChildWithParentsTree, type MempoolEntry } from "../mempool/mod.ts";
 import {
   Amount,
   amountFromValue,
@@ -71,6 +71,55 @@ const maxFeeRateArg = {
     `Reject transactions whose fee rate is higher than the specified value, expressed in ${CURRENCY_UNIT}/kvB.\n` +
     "Fee rates larger than 1BTC/kvB are rejected.\nSet to 0 to accept any fee rate.",
 } as const;
+
+const maxBurnAmountArg = {
+  name: "maxburnamount",
+  type: "amount",
+  default: "0.00",
+  description:
+    `Reject transactions with provably unspendable outputs (e.g. 'datacarrier' outputs that use the OP_RETURN opcode) greater than the specified value, expressed in ${CURRENCY_UNIT}.\n` +
+    "If burning funds through unspendable outputs is desired, increase this value.\n" +
+    "This check is based on heuristics and does not guarantee spendability of outputs.\n",
+} as const;
+
+/** The `maxburnamount` check: no provably unspendable output above `maxBurn`. */
+function checkBurn(tx: Tx, maxBurn: bigint): void {
+  const burns = tx.outputs.some((output) =>
+    (output.script[0] === 0x6a || output.script.length > 10_000 ||
+      !hasValidOps(output.script)) && signedAmount(output.amount) > maxBurn
+  );
+  if (burns) {
+    throw new RpcError(
+      RpcErrorCode.VERIFY_ERROR,
+      "Unspendable output exceeds maximum configured by user (maxburnamount)",
+    );
+  }
+}
+
+/** The package array of `testmempoolaccept` and `submitpackage`: 1 to 25 entries. */
+function packageArray(value: Json): Json[] {
+  const raws = asArr(value);
+  if (raws.length < 1 || raws.length > MAX_PACKAGE_COUNT) {
+    throw new RpcError(
+      RpcErrorCode.INVALID_PARAMETER,
+      `Array must contain between 1 and ${MAX_PACKAGE_COUNT} transactions.`,
+    );
+  }
+  return raws;
+}
+
+/** One hex transaction of a package, with the package methods' decode error. */
+function decodePackageTx(raw: Json): Tx {
+  const text = asStr(raw);
+  const tx = decodeHexTx(text);
+  if (!tx) {
+    throw new RpcError(
+      RpcErrorCode.DESERIALIZATION_ERROR,
+      `TX decode failed: ${text} Make sure the tx has at least one input.`,
+    );
+  }
+  return tx;
+}
 
 const createExample = helpExampleCli(
   "createrawtransaction",
@@ -203,15 +252,7 @@ export function mempoolMethods(node: NodeServices): RpcMethod[] {
       args: [
         { name: "hexstring", type: "hex", description: "The hex string of the raw transaction" },
         maxFeeRateArg,
-        {
-          name: "maxburnamount",
-          type: "amount",
-          default: "0.00",
-          description:
-            `Reject transactions with provably unspendable outputs (e.g. 'datacarrier' outputs that use the OP_RETURN opcode) greater than the specified value, expressed in ${CURRENCY_UNIT}.\n` +
-            "If burning funds through unspendable outputs is desired, increase this value.\n" +
-            "This check is based on heuristics and does not guarantee spendability of outputs.\n",
-        },
+        maxBurnAmountArg,
       ],
       result: hexStr("", "The transaction hash in hex"),
       examples: "\nCreate a transaction\n" + createExample +
@@ -232,16 +273,7 @@ export function mempoolMethods(node: NodeServices): RpcMethod[] {
             "TX decode failed. Make sure the tx has at least one input.",
           );
         }
-        const burns = tx.outputs.some((output) =>
-          (output.script[0] === 0x6a || output.script.length > 10_000 ||
-            !hasValidOps(output.script)) && signedAmount(output.amount) > maxBurn
-        );
-        if (burns) {
-          throw new RpcError(
-            RpcErrorCode.VERIFY_ERROR,
-            "Unspendable output exceeds maximum configured by user (maxburnamount)",
-          );
-        }
+        checkBurn(tx, maxBurn);
         const maxFeeRate = params.arg("maxfeerate", parseFeeRate);
         const result = mempool.accept(tx, { maxFeeRate });
         if (result.reject) throw new RpcError(result.reject.code, result.reject.message);
@@ -324,25 +356,9 @@ export function mempoolMethods(node: NodeServices): RpcMethod[] {
         "\nAs a JSON-RPC call\n" +
         helpExampleRpc("testmempoolaccept", '["signedhex"]'),
       handler(params) {
-        const raws = asArr(params.raw("rawtxs"));
-        if (raws.length < 1 || raws.length > MAX_PACKAGE_COUNT) {
-          throw new RpcError(
-            RpcErrorCode.INVALID_PARAMETER,
-            `Array must contain between 1 and ${MAX_PACKAGE_COUNT} transactions.`,
-          );
-        }
+        const raws = packageArray(params.raw("rawtxs"));
         const maxFeeRate = params.arg("maxfeerate", parseFeeRate);
-        const txs = raws.map((raw) => {
-          const text = asStr(raw);
-          const tx = decodeHexTx(text);
-          if (!tx) {
-            throw new RpcError(
-              RpcErrorCode.DESERIALIZATION_ERROR,
-              `TX decode failed: ${text} Make sure the tx has at least one input.`,
-            );
-          }
-          return tx;
-        });
+        const txs = raws.map(decodePackageTx);
         return mempool.testAccept(txs, { maxFeeRate }).map((result) => {
           const out = new Map<string, JsonInput>([
             ["txid", hashToHex(result.txid)],
@@ -369,6 +385,112 @@ export function mempoolMethods(node: NodeServices): RpcMethod[] {
           }
           return out;
         });
+      },
+    }),
+    defineMethod({
+      name: "submitpackage",
+      category: "rawtransactions",
+      description:
+        "Submit a package of raw transactions (serialized, hex-encoded) to local node.\n" +
+        "The package will be validated according to consensus and mempool policy rules. If any transaction passes, it will be accepted to mempool.\n" +
+        "This RPC is experimental and the interface may be unstable. Refer to doc/policy/packages.md for documentation on package policies.\n" +
+        "Warning: successful submission does not mean the transactions will propagate throughout the network.\n",
+      args: [
+        {
+          name: "package",
+          type: "arr",
+          description: "An array of raw transactions.\n" +
+            "The package must solely consist of a child transaction and all of its unconfirmed parents, if any. None of the parents may depend on each other.\n" +
+            "The package must be topologically sorted, with the child being the last element in the array.",
+          inner: [{ name: "rawtx", type: "hex", optional: true, description: "" }],
+        },
+        maxFeeRateArg,
+        maxBurnAmountArg,
+      ],
+      result: obj("", "", [
+        str(
+          "package_msg",
+          'The transaction package result message. "success" indicates all transactions were accepted into or are already in the mempool.',
+        ),
+        objDyn("tx-results", "transaction results keyed by wtxid", [
+          obj("wtxid", "transaction wtxid", [
+            hexStr("txid", "The transaction hash in hex"),
+            hexStr(
+              "other-wtxid",
+              "The wtxid of a different transaction with the same txid but different witness found in the mempool. This means the submitted transaction was ignored.",
+              true,
+            ),
+            num("vsize", "Sigops-adjusted virtual transaction size.", true),
+            obj("fees", "Transaction fees", [
+              amount("base", `transaction fee in ${CURRENCY_UNIT}`),
+              amount(
+                "effective-feerate",
+                `if the transaction was not already in the mempool, the effective feerate in ${CURRENCY_UNIT} per KvB. For example, the package feerate and/or feerate with modified fees from prioritisetransaction.`,
+                true,
+              ),
+              arr(
+                "effective-includes",
+                "if effective-feerate is provided, the wtxids of the transactions whose fees and vsizes are included in effective-feerate.",
+                [hexStr("", "transaction wtxid in hex")],
+                true,
+              ),
+            ], true),
+            str(
+              "error",
+              "The transaction error string, if it was rejected by the mempool",
+              true,
+            ),
+          ]),
+        ]),
+        arr("replaced-transactions", "List of txids of replaced transactions", [
+          hexStr("", "The transaction id"),
+        ], true),
+      ]),
+      examples:
+        helpExampleRpc("submitpackage", '["raw-parent-tx-1", "raw-parent-tx-2", "raw-child-tx"]') +
+        helpExampleCli("submitpackage", `'["raw-tx-without-unconfirmed-parents"]'`),
+      handler(params) {
+        const raws = packageArray(params.raw("package"));
+        const maxFeeRate = params.arg("maxfeerate", parseFeeRate);
+        const maxBurn = params.has("maxburnamount")
+          ? amountFromValue(params.raw("maxburnamount"))
+          : 0n;
+        const txs = raws.map((raw) => {
+          const tx = decodePackageTx(raw);
+          checkBurn(tx, maxBurn);
+          return tx;
+        });
+        if (txs.length > 1 && !isChildWithParentsTree(txs)) {
+          throw new RpcError(
+            RpcErrorCode.VERIFY_ERROR,
+            "package topology disallowed. not child-with-parents or parents depend on each other.",
+          );
+        }
+        const submission = mempool.submitPackage(txs, { maxFeeRate });
+        const txResults = new Map<string, JsonInput>();
+        // Core v30 leaves a transaction it has no result for (a package-wide error) out.
+        for (const result of submission.results) {
+          const out = new Map<string, JsonInput>([["txid", hashToHex(result.txid)]]);
+          if (result.outcome === "other-witness") {
+            out.set("other-wtxid", hashToHex(result.otherWtxid!));
+          } else if (result.outcome === "refused") {
+            out.set("error", result.reject!.message);
+          } else {
+            out.set("vsize", result.vsize!);
+            const fees = new Map<string, JsonInput>([["base", new Amount(result.fee!)]]);
+            if (result.outcome === "accepted") {
+              fees.set("effective-feerate", new Amount(result.effectiveFeeRate!));
+              fees.set("effective-includes", result.effectiveIncludes!.map(hashToHex));
+            }
+            out.set("fees", fees);
+          }
+          txResults.set(hashToHex(result.wtxid), out);
+        }
+        return new Map<string, JsonInput>([
+          ["package_msg", submission.message],
+          ["tx-results", txResults],
+          ["replaced-transactions", submission.replaced.map(hashToHex)],
+        ]);
       },
     }),
     defineMethod({
@@ -502,5 +624,25 @@ export function mempoolMethods(node: NodeServices): RpcMethod[] {
     }),
     relativesMethod(node, "getmempoolancestors"),
     relativesMethod(node, "getmempooldescendants"),
+    defineMethod({
+      name: "savemempool",
+      category: "blockchain",
+      description:
+        "Dumps the mempool to disk. It will fail until the previous dump is fully loaded.\n",
+      result: obj("", "", [
+        str("filename", "the directory and file where the mempool was saved"),
+      ]),
+      examples: helpExampleCli("savemempool", "") + helpExampleRpc("savemempool", ""),
+      handler() {
+        const file = node.mempoolFile;
+        try {
+          if (file === undefined) throw new Error("no mempool file");
+          mempool.save(file);
+        } catch {
+          throw new RpcError(RpcErrorCode.MISC_ERROR, "Unable to dump mempool to disk");
+        }
+        return new Map<string, JsonInput>([["filename", file]]);
+      },
+    }),
   ];
 }

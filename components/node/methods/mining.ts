@@ -1,8 +1,9 @@
 /**
  * The mining methods of Bitcoin Core v30 (`rpc/mining.cpp`): the hidden
  * generatetoaddress, generatetodescriptor and generateblock, and
- * submitblock, getmininginfo, getnetworkhashps and getblocktemplate (with
- * the segwit rule), over the node's chain, mempool and block assembler,
+ * submitblock, submitheader, getmininginfo, getnetworkhashps,
+ * getblocktemplate (with the segwit rule), prioritisetransaction and
+ * getprioritisedtransactions, over the node's chain, mempool and block assembler,
  * with Core's help texts, key order, errors and BIP 22 results.
  *
  * Block generation yields to the event loop every few milliseconds, so the
@@ -27,11 +28,13 @@ import {
   createBlockTemplate,
   decodeBlock,
   decodeDestination,
+  decodeHeader,
   DescriptorError,
   difficulty,
   encodeBlock,
   grindNonce,
   type GrindOutcome,
+  hashFromHex,
   hashToHex,
   isCoinbase,
   MAX_BLOCK_SIGOPS_COST,
@@ -49,7 +52,9 @@ import {
   asArr,
   asBool,
   asInt,
+  asInt64,
   asObj,
+  asReal,
   asStr,
   asUint64,
   defineMethod,
@@ -58,12 +63,26 @@ import {
   type Json,
   type JsonInput,
   JsonObject,
+  parseHashV,
   RpcError,
   RpcErrorCode,
   type RpcMethod,
 } from "../rpc/mod.ts";
 import { hex32, targetHex } from "./blockchain.ts";
-import { amount, arr, hexStr, num, obj, objDyn, str, time, warningsDoc, when } from "./docs.ts";
+import { dustOutputs } from "../mempool/mod.ts";
+import {
+  amount,
+  arr,
+  bool,
+  hexStr,
+  num,
+  obj,
+  objDyn,
+  str,
+  time,
+  warningsDoc,
+  when,
+} from "./docs.ts";
 import { decodeHexTx, encodeTxHex } from "./encoding.ts";
 import type { NodeServices } from "./services.ts";
 
@@ -106,17 +125,32 @@ const hashesResult = arr("", "hashes of blocks generated", [hexStr("", "blockhas
 /**
  * Core's `getScriptFromDescriptor`: the script a descriptor stands for
  * (combo's P2WPKH, or P2PKH for an uncompressed key), or undefined when it
- * does not parse (with the reason).
+ * does not parse (with the reason); -8 for a ranged descriptor, -5 when a
+ * hardened step needs a private key.
  */
 function scriptFromDescriptor(text: string): { script?: Uint8Array; error?: string } {
+  let descriptor;
   try {
-    const { scripts } = parseDescriptor(text);
-    if (scripts.length === 1) return { script: scripts[0] };
-    return { script: scripts.length === 4 ? scripts[2] : scripts[1] };
+    descriptor = parseDescriptor(text);
   } catch (error) {
     if (error instanceof DescriptorError) return { error: error.message };
     throw error;
   }
+  if (descriptor.isRange) {
+    throw new RpcError(
+      RpcErrorCode.INVALID_PARAMETER,
+      "Ranged descriptor not accepted. Maybe pass through deriveaddresses first?",
+    );
+  }
+  let scripts: Uint8Array[];
+  try {
+    scripts = descriptor.expand(0).scripts;
+  } catch (error) {
+    if (!(error instanceof DescriptorError)) throw error;
+    throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, error.message);
+  }
+  if (scripts.length === 1) return { script: scripts[0] };
+  return { script: scripts.length === 4 ? scripts[2] : scripts[1] };
 }
 
 /** Core's `GenerateBlock`: the merkle root, then the nonce ground with `tries` shared across blocks. */
@@ -445,6 +479,8 @@ export function miningMethods(node: NodeServices): RpcMethod[] {
       },
     }),
     getBlockTemplate(node, assemble),
+    ...prioritisationMethods(node),
+    submitHeaderMethod(node),
   ];
 }
 
@@ -733,4 +769,124 @@ function templateDoc() {
       true,
     ),
   ];
+}
+
+/** prioritisetransaction and getprioritisedtransactions, over the mempool's fee deltas. */
+function prioritisationMethods(node: NodeServices): RpcMethod[] {
+  const { mempool } = node;
+  return [
+    defineMethod({
+      name: "prioritisetransaction",
+      category: "mining",
+      description: "Accepts the transaction into mined blocks at a higher (or lower) priority\n",
+      args: [
+        { name: "txid", type: "hex", description: "The transaction id." },
+        {
+          name: "dummy",
+          type: "num",
+          optional: true,
+          description: "API-Compatibility for previous API. Must be zero or null.\n" +
+            "                  DEPRECATED. For forward compatibility use named arguments and omit this parameter.",
+        },
+        {
+          name: "fee_delta",
+          type: "num",
+          description: "The fee value (in satoshis) to add (or subtract, if negative).\n" +
+            "                  Note, that this value is not a fee rate. It is a value to modify absolute fee of the TX.\n" +
+            "                  The fee is not actually paid, only the algorithm for selecting transactions into a block\n" +
+            "                  considers the transaction as it would have paid a higher (or lower) fee.",
+        },
+      ],
+      result: { type: "bool", description: "Returns true" },
+      examples: helpExampleCli("prioritisetransaction", '"txid" 0.0 10000') +
+        helpExampleRpc("prioritisetransaction", '"txid", 0.0, 10000'),
+      handler(params) {
+        const txid = hashFromHex(parseHashV(params.raw("txid"), "txid"));
+        const dummy = params.maybe("dummy", asReal);
+        const delta = params.arg("fee_delta", asInt64);
+        if (dummy !== undefined && dummy !== 0) {
+          throw new RpcError(
+            RpcErrorCode.INVALID_PARAMETER,
+            "Priority is no longer supported, dummy argument to prioritisetransaction must be 0.",
+          );
+        }
+        const entry = mempool.get(txid);
+        if (
+          mempool.policy.requireStandard && entry &&
+          dustOutputs(entry.tx, mempool.policy.dustRelayFeeRate).length > 0
+        ) {
+          throw new RpcError(
+            RpcErrorCode.INVALID_PARAMETER,
+            "Priority is not supported for transactions with dust outputs.",
+          );
+        }
+        node.log(mempool.prioritise(txid, delta));
+        return true;
+      },
+    }),
+    defineMethod({
+      name: "getprioritisedtransactions",
+      category: "mining",
+      description:
+        "Returns a map of all user-created (see prioritisetransaction) fee deltas by txid, and whether the tx is present in mempool.",
+      result: objDyn("", "prioritisation keyed by txid", [
+        obj("<transactionid>", "", [
+          num("fee_delta", "transaction fee delta in satoshis"),
+          bool("in_mempool", "whether this transaction is currently in mempool"),
+          num(
+            "modified_fee",
+            "modified fee in satoshis. Only returned if in_mempool=true",
+            true,
+          ),
+        ]),
+      ]),
+      examples: helpExampleCli("getprioritisedtransactions", "") +
+        helpExampleRpc("getprioritisedtransactions", ""),
+      handler: () =>
+        new Map(
+          mempool.prioritisedTransactions().map(({ txid, delta, modifiedFee }) => {
+            const info = new Map<string, JsonInput>([
+              ["fee_delta", delta],
+              ["in_mempool", modifiedFee !== undefined],
+            ]);
+            if (modifiedFee !== undefined) info.set("modified_fee", modifiedFee);
+            return [hashToHex(txid), info];
+          }),
+        ),
+    }),
+  ];
+}
+
+/** submitheader: a header stored as a headers-only entry when valid. */
+function submitHeaderMethod(node: NodeServices): RpcMethod {
+  return defineMethod({
+    name: "submitheader",
+    category: "mining",
+    description:
+      "Decode the given hexdata as a header and submit it as a candidate chain tip if valid.\n" +
+      "Throws when the header is invalid.\n",
+    args: [{ name: "hexdata", type: "hex", description: "the hex-encoded block header data" }],
+    result: { type: "none", description: "None" },
+    examples: helpExampleCli("submitheader", '"aabbcc"') +
+      helpExampleRpc("submitheader", '"aabbcc"'),
+    handler(params) {
+      const text = params.arg("hexdata", asStr);
+      let header;
+      try {
+        if (!/^([0-9a-fA-F]{2})*$/.test(text)) throw new Error("not hex");
+        // Core reads the first 80 bytes and ignores anything after them.
+        header = decodeHeader(hex.decode(text.toLowerCase()).subarray(0, 80));
+      } catch {
+        throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "Block header decode failed");
+      }
+      if (!node.chain.entry(header.prevHash)) {
+        throw new RpcError(
+          RpcErrorCode.VERIFY_ERROR,
+          `Must submit previous header (${hashToHex(header.prevHash)}) first`,
+        );
+      }
+      const reason = node.chain.processHeader(header);
+      if (reason !== null) throw new RpcError(RpcErrorCode.VERIFY_ERROR, reason);
+    },
+  });
 }

@@ -1,7 +1,8 @@
 /**
  * Every JSON-RPC method the node serves beyond the server's own control
  * methods, one module per Bitcoin Core category: blockchain, mempool,
- * rawtransactions, mining, util, network, and the hidden echoipc.
+ * rawtransactions, mining, util, network, control, the hidden echoipc, and
+ * the wallet's (routed to the attached wallet processes).
  *
  * @example
  * ```ts
@@ -21,9 +22,10 @@
  * ```
  * @module
  */
-import type { IpcLog } from "../../../runtime/log.ts";
+import type { IpcLog } from "../../../component.ts";
 import type { RpcMethod } from "../rpc/mod.ts";
 import { blockchainMethods } from "./blockchain.ts";
+import { controlMethods } from "./control.ts";
 import { echoIpcMethod } from "./echoipc.ts";
 import { mempoolMethods } from "./mempool.ts";
 import { miningMethods } from "./mining.ts";
@@ -31,6 +33,7 @@ import { networkMethods } from "./network.ts";
 import { rawTransactionMethods } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { utilMethods } from "./util.ts";
+import { walletRpcMethods } from "./wallet.ts";
 
 export { type AssembledBlock, type NodeParts, NodeServices } from "./services.ts";
 
@@ -43,6 +46,8 @@ export function nodeMethods(node: NodeServices, options: { ipcLog?: IpcLog } = {
     ...miningMethods(node),
     ...utilMethods(),
     ...networkMethods(node),
+    ...controlMethods(node),
     echoIpcMethod(options.ipcLog),
+    ...walletRpcMethods(node.wallets),
   ];
 }

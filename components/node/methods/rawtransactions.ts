@@ -1,10 +1,11 @@
 /**
- * The `rawtransactions` methods that read and build transactions
+ * The `rawtransactions` methods that read, build and sign transactions
  * (`rpc/rawtransaction.cpp`, `rpc/rawtransaction_util.cpp`):
  * getrawtransaction (verbosity 0–2, with a block hash), decoderawtransaction,
- * decodescript (with its `p2sh` and `segwit` wrappings) and
- * createrawtransaction (data outputs, replaceable, locktime, version), with
- * Core's help texts, key order and errors. `sendrawtransaction` and
+ * decodescript (with its `p2sh` and `segwit` wrappings),
+ * createrawtransaction (data outputs, replaceable, locktime, version),
+ * signrawtransactionwithkey and combinerawtransaction (see `signing.ts`),
+ * with Core's help texts, key order and errors. `sendrawtransaction` and
  * `testmempoolaccept` are in `mempool.ts`, as in Core.
  *
  * @example
@@ -71,6 +72,16 @@ import {
 } from "./docs.ts";
 import { decodeHexTx, encodeTxHex, scriptPubKeyJson, txToJson } from "./encoding.ts";
 import type { NodeServices } from "./services.ts";
+import {
+  combineSignatures,
+  findCoins,
+  keysProvider,
+  parsePrevouts,
+  parseSighash,
+  SIGHASH_NAMES,
+  signResultJson,
+  signTransaction,
+} from "./signing.ts";
 
 const SEQUENCE_FINAL = 0xffffffff;
 /** `MAX_BIP125_RBF_SEQUENCE`. */
@@ -458,6 +469,138 @@ export function rawTransactionMethods(node: NodeServices): RpcMethod[] {
         const text = params.arg("hexstring", asStr);
         const script = text.length > 0 ? parseHexV(text, "argument") : new Uint8Array(0);
         return decodeScriptJson(script);
+      },
+    }),
+    defineMethod({
+      name: "signrawtransactionwithkey",
+      category: "rawtransactions",
+      description: "Sign inputs for raw transaction (serialized, hex-encoded).\n" +
+        "The second argument is an array of base58-encoded private\n" +
+        "keys that will be the only keys used to sign the transaction.\n" +
+        "The third optional argument (may be null) is an array of previous transaction outputs that\n" +
+        "this transaction depends on but may not yet be in the block chain.\n",
+      args: [
+        { name: "hexstring", type: "str", description: "The transaction hex string" },
+        {
+          name: "privkeys",
+          type: "arr",
+          description: "The base58-encoded private keys for signing",
+          inner: [{
+            name: "privatekey",
+            type: "str",
+            optional: true,
+            description: "private key in base58-encoding",
+          }],
+        },
+        {
+          name: "prevtxs",
+          type: "arr",
+          optional: true,
+          description: "The previous dependent transaction outputs",
+          inner: [{
+            name: "",
+            type: "obj",
+            optional: true,
+            description: "",
+            inner: [
+              { name: "txid", type: "hex", description: "The transaction id" },
+              { name: "vout", type: "num", description: "The output number" },
+              { name: "scriptPubKey", type: "hex", description: "output script" },
+              {
+                name: "redeemScript",
+                type: "hex",
+                optional: true,
+                description: "(required for P2SH) redeem script",
+              },
+              {
+                name: "witnessScript",
+                type: "hex",
+                optional: true,
+                description: "(required for P2WSH or P2SH-P2WSH) witness script",
+              },
+              {
+                name: "amount",
+                type: "amount",
+                optional: true,
+                description: "(required for Segwit inputs) the amount spent",
+              },
+            ],
+          }],
+        },
+        {
+          name: "sighashtype",
+          type: "str",
+          default: "DEFAULT for Taproot, ALL otherwise",
+          description: "The signature hash type. Must be one of:\n" +
+            SIGHASH_NAMES.map(([name]) => `       "${name}"\n`).join(""),
+        },
+      ],
+      result: obj("", "", [
+        hexStr("hex", "The hex-encoded raw transaction with signature(s)"),
+        bool("complete", "If the transaction has a complete set of signatures"),
+        arr("errors", "Script verification errors (if there are any)", [
+          obj("", "", [
+            hexStr("txid", "The hash of the referenced, previous transaction"),
+            num("vout", "The index of the output to spent and used as input"),
+            arr("witness", "", [hexStr("witness", "")]),
+            hexStr("scriptSig", "The hex-encoded signature script"),
+            num("sequence", "Script sequence number"),
+            str("error", "Verification or signing error related to the input"),
+          ]),
+        ], true),
+      ]),
+      examples: helpExampleCli("signrawtransactionwithkey", '"myhex" "[\\"key1\\",\\"key2\\"]"') +
+        helpExampleRpc("signrawtransactionwithkey", '"myhex", "[\\"key1\\",\\"key2\\"]"'),
+      handler(params) {
+        const tx = decodeHexTx(params.arg("hexstring", asStr));
+        if (!tx) {
+          throw new RpcError(
+            RpcErrorCode.DESERIALIZATION_ERROR,
+            "TX decode failed. Make sure the tx has at least one input.",
+          );
+        }
+        const keys = keysProvider(asArr(params.raw("privkeys")));
+        const coins = findCoins(tx, node.mempool.coins({ includeSpent: true }));
+        parsePrevouts(params.raw("prevtxs"), coins);
+        const hashType = parseSighash(params.raw("sighashtype"));
+        return signResultJson(signTransaction(tx, keys, coins, hashType), encodeTxHex);
+      },
+    }),
+    defineMethod({
+      name: "combinerawtransaction",
+      category: "rawtransactions",
+      description: "Combine multiple partially signed transactions into one transaction.\n" +
+        "The combined transaction may be another partially signed transaction or a \n" +
+        "fully signed transaction.",
+      args: [{
+        name: "txs",
+        type: "arr",
+        description: "The hex strings of partially signed transactions",
+        inner: [{
+          name: "hexstring",
+          type: "str",
+          optional: true,
+          description: "A hex-encoded raw transaction",
+        }],
+      }],
+      result: str("", "The hex-encoded raw transaction with signature(s)"),
+      examples: helpExampleCli("combinerawtransaction", `'["myhex1", "myhex2", "myhex3"]'`),
+      handler(params) {
+        const variants = asArr(params.raw("txs")).map((value, i) => {
+          const tx = decodeHexTx(asStr(value));
+          if (!tx) {
+            throw new RpcError(
+              RpcErrorCode.DESERIALIZATION_ERROR,
+              `TX decode failed for tx ${i}. Make sure the tx has at least one input.`,
+            );
+          }
+          return tx;
+        });
+        if (variants.length === 0) {
+          throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "Missing transactions");
+        }
+        const coins = findCoins(variants[0], node.mempool.coins({ includeSpent: true }));
+        return encodeTxHex(combineSignatures(variants, coins));
       },
     }),
     defineMethod({

@@ -24,8 +24,15 @@
  * ```
  * @module
  */
-import { type BlockEntry, type ChainState, hashToHex } from "../chain/mod.ts";
+import {
+  type BlockEntry,
+  bytesEqual,
+  type ChainState,
+  type Hash,
+  hashToHex,
+} from "../chain/mod.ts";
 import { initialBlockDownload } from "../ipc/ibd.ts";
+import { WalletRouter } from "../ipc/wallets.ts";
 import type { Mempool } from "../mempool/mod.ts";
 /** Regtest's `nPowTargetSpacing`. */
 const TARGET_SPACING = 10 * 60;
@@ -40,6 +47,14 @@ export interface AssembledBlock {
   readonly txCount: number;
 }
 
+/** The node log's debug categories, as the `logging` method reads and sets them. */
+export interface LogCategories {
+  /** Every category, sorted, and whether its debug lines are logged. */
+  categories(): [string, boolean][];
+  /** Turns a category (or every one, for `all`/`1`) on or off; false for an unknown one. */
+  setCategory(name: string, enabled: boolean): boolean;
+}
+
 /** The parts the methods use. */
 export interface NodeParts {
   readonly chain: ChainState;
@@ -48,6 +63,12 @@ export interface NodeParts {
   readonly txindex?: boolean;
   /** The clock in UNIX seconds; the chain's by default. */
   readonly now?: () => number;
+  /** Where `savemempool` writes (`<datadir>/regtest/mempool.dat`); none: it refuses. */
+  readonly mempoolFile?: string;
+  /** Writes an unconditional line to the node's log (verifychain, prioritisetransaction). */
+  readonly log?: (message: string) => void;
+  /** The log's categories, for `logging`; none: it refuses. */
+  readonly logCategories?: LogCategories;
 }
 
 /** The node as the RPC methods see it. */
@@ -55,6 +76,11 @@ export class NodeServices {
   readonly chain: ChainState;
   readonly mempool: Mempool;
   readonly txindex: boolean;
+  readonly mempoolFile: string | undefined;
+  readonly log: (message: string) => void;
+  readonly logCategories: LogCategories | undefined;
+  /** The attached wallet processes: the wallet methods route to them, `Chain.handleWalletLoader` adds them. */
+  readonly wallets: WalletRouter = new WalletRouter();
   /** Set by every block assembly (`generate*`, `generateblock`, `getblocktemplate`). */
   lastAssembled: AssembledBlock | undefined;
   /** `IsInitialBlockDownload`: true until a tip within 24 hours of now; then false for good. */
@@ -67,6 +93,9 @@ export class NodeServices {
     this.chain = parts.chain;
     this.mempool = parts.mempool;
     this.txindex = parts.txindex ?? false;
+    this.mempoolFile = parts.mempoolFile;
+    this.log = parts.log ?? (() => {});
+    this.logCategories = parts.logCategories;
     this.#now = parts.now ?? (() => parts.chain.now());
     this.isInitialBlockDownload = initialBlockDownload(parts.chain);
   }
@@ -74,6 +103,36 @@ export class NodeServices {
   /** The current time in UNIX seconds. */
   now(): number {
     return this.#now();
+  }
+
+  /**
+   * Core's `Mining::waitTipChanged`: the tip once it is not `current` (at
+   * once when it already is not), the tip when `timeoutMs` passes (0: no
+   * timeout), or undefined when `signal` aborts (shutdown).
+   */
+  waitTipChanged(
+    current: Hash,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<BlockEntry | undefined> {
+    if (signal.aborted) return Promise.resolve(undefined);
+    if (!bytesEqual(this.chain.tip.hash, current)) return Promise.resolve(this.chain.tip);
+    return new Promise((resolve) => {
+      const finish = (tip: BlockEntry | undefined) => {
+        subscription[Symbol.dispose]();
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        resolve(tip);
+      };
+      const onAbort = () => finish(undefined);
+      const subscription = this.chain.subscribe({
+        tipChanged: (tip) => {
+          if (!bytesEqual(tip.hash, current)) finish(tip);
+        },
+      });
+      const timer = timeoutMs > 0 ? setTimeout(() => finish(this.chain.tip), timeoutMs) : undefined;
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
   /** Transactions in the chain up to and including `entry` (`m_chain_tx_count`). */

@@ -1,21 +1,30 @@
 /**
- * The `util` methods of Bitcoin Core v30 this node serves: validateaddress
- * (`rpc/output_script.cpp`, with Core's error texts and bech32
- * `error_locations`) and estimatesmartfee (`rpc/fees.cpp`), which answers
- * as Core does without fee history: no estimate, `Insufficient data or no
- * feerate found` (this node keeps no fee estimator).
+ * The `util` methods of Bitcoin Core v30 this node serves: validateaddress,
+ * getdescriptorinfo and deriveaddresses (`rpc/output_script.cpp`, with
+ * Core's error texts and bech32 `error_locations`), signmessagewithprivkey
+ * and verifymessage (`rpc/signmessage.cpp`), getindexinfo (`rpc/node.cpp`;
+ * this node runs no index, so `{}`), and estimatesmartfee
+ * (`rpc/fees.cpp`), which answers as Core does without fee history: no
+ * estimate, `Insufficient data or no feerate found` (this node keeps no
+ * fee estimator).
  *
  * @example
  * ```ts
  * import { utilMethods } from "./util.ts";
- * if (utilMethods().map((m) => m.name).join() !== "validateaddress,estimatesmartfee") {
- *   throw new Error("methods");
- * }
+ * if (!utilMethods().some((m) => m.name === "deriveaddresses")) throw new Error("methods");
  * ```
  * @module
  */
 import { hex } from "@scure/base";
-import { decodeDestination, scriptToAddress } from "../chain/mod.ts";
+import {
+  decodeDestination,
+  decodeSecret,
+  descriptorChecksum,
+  scriptToAddress,
+  signMessage,
+  solver,
+  verifyMessage,
+} from "../chain/mod.ts";
 import {
   asInt,
   asStr,
@@ -27,7 +36,8 @@ import {
   RpcErrorCode,
   type RpcMethod,
 } from "../rpc/mod.ts";
-import { arr, bool, CURRENCY_UNIT, hexStr, num, obj, str } from "./docs.ts";
+import { arr, bool, CURRENCY_UNIT, hexStr, num, obj, objDyn, str, when } from "./docs.ts";
+import { expandDescriptor, parseDescriptorArg, parseDescriptorRange } from "./descriptors.ts";
 
 /** Core's `EXAMPLE_ADDRESS[0]`. */
 const EXAMPLE_ADDRESS = "bc1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl";
@@ -47,9 +57,240 @@ function feeModesDetail(defaultInfo: string): string {
     "potentially returns a higher fee rate estimate.\n";
 }
 
+/** Core's `EXAMPLE_ADDRESS` of the message examples (a mainnet P2PKH address). */
+const MESSAGE_EXAMPLE_ADDRESS = "1D1ZrZNe3JUo7ZycKEYQQiQAWd9y54F4XX";
+
+const DESCRIPTOR_KEYS_NOTE =
+  "\nIn the above, <pubkey> either refers to a fixed public key in hexadecimal notation, or to an xpub/xprv optionally followed by one\n" +
+  'or more path elements separated by "/", where "h" represents a hardened child key.\n' +
+  "For more information on output descriptors, see the documentation in the doc/descriptors.md file.\n";
+
 /** The util methods. */
 export function utilMethods(): RpcMethod[] {
   return [
+    defineMethod({
+      name: "getdescriptorinfo",
+      category: "util",
+      description: "Analyses a descriptor.\n",
+      args: [{ name: "descriptor", type: "str", description: "The descriptor." }],
+      result: obj("", "", [
+        str(
+          "descriptor",
+          "The descriptor, without private keys. For a multipath descriptor, only the first will be returned.",
+        ),
+        arr(
+          "multipath_expansion",
+          "All descriptors produced by expanding multipath derivation elements. Only if the provided descriptor specifies multipath derivation elements.",
+          [str("", "")],
+          true,
+        ),
+        str("checksum", "The checksum for the input descriptor"),
+        bool("isrange", "Whether the descriptor is ranged"),
+        bool("issolvable", "Whether the descriptor is solvable"),
+        bool("hasprivatekeys", "Whether the input descriptor contained at least one private key"),
+      ]),
+      examples: "Analyse a descriptor\n" +
+        helpExampleCli(
+          "getdescriptorinfo",
+          '"wpkh([d34db33f/84h/0h/0h]0279be667ef9dcbbac55a06295Ce870b07029Bfcdb2dce28d959f2815b16f81798)"',
+        ) +
+        helpExampleRpc(
+          "getdescriptorinfo",
+          '"wpkh([d34db33f/84h/0h/0h]0279be667ef9dcbbac55a06295Ce870b07029Bfcdb2dce28d959f2815b16f81798)"',
+        ),
+      handler(params) {
+        const descriptor = parseDescriptorArg(params.arg("descriptor", asStr));
+        return new Map<string, JsonInput>([
+          ["descriptor", descriptor.toString()],
+          ["checksum", descriptorChecksum(descriptor.descriptor)],
+          ["isrange", descriptor.isRange],
+          ["issolvable", descriptor.isSolvable],
+          ["hasprivatekeys", descriptor.hasPrivateKeys],
+        ]);
+      },
+    }),
+    defineMethod({
+      name: "deriveaddresses",
+      category: "util",
+      description: "Derives one or more addresses corresponding to an output descriptor.\n" +
+        "Examples of output descriptors are:\n" +
+        "    pkh(<pubkey>)                                     P2PKH outputs for the given pubkey\n" +
+        "    wpkh(<pubkey>)                                    Native segwit P2PKH outputs for the given pubkey\n" +
+        "    sh(multi(<n>,<pubkey>,<pubkey>,...))              P2SH-multisig outputs for the given threshold and pubkeys\n" +
+        "    raw(<hex script>)                                 Outputs whose output script equals the specified hex-encoded bytes\n" +
+        "    tr(<pubkey>,multi_a(<n>,<pubkey>,<pubkey>,...))   P2TR-multisig outputs for the given threshold and pubkeys\n" +
+        DESCRIPTOR_KEYS_NOTE,
+      args: [
+        { name: "descriptor", type: "str", description: "The descriptor." },
+        {
+          name: "range",
+          type: "range",
+          optional: true,
+          description:
+            "If a ranged descriptor is used, this specifies the end or the range (in [begin,end] notation) to derive.",
+        },
+      ],
+      result: [
+        when(
+          "for single derivation descriptors",
+          arr("", "", [str("address", "the derived addresses")]),
+        ),
+        when(
+          "for multipath descriptors",
+          arr(
+            "",
+            "The derived addresses for each of the multipath expansions of the descriptor, in multipath specifier order",
+            [
+              arr("", "The derived addresses for a multipath descriptor expansion", [
+                str("address", "the derived address"),
+              ]),
+            ],
+          ),
+        ),
+      ],
+      examples: "First three native segwit receive addresses\n" +
+        helpExampleCli(
+          "deriveaddresses",
+          '"wpkh([d34db33f/84h/0h/0h]xpub6DJ2dNUysrn5Vt36jH2KLBT2i1auw1tTSSomg8PhqNiUtx8QX2SvC9nrHu81fT41fvDUnhMjEzQgXnQjKEu3oaqMSzhSrHMxyyoEAmUHQbY/0/*)#cjjspncu" "[0,2]"',
+        ) +
+        helpExampleRpc(
+          "deriveaddresses",
+          '"wpkh([d34db33f/84h/0h/0h]xpub6DJ2dNUysrn5Vt36jH2KLBT2i1auw1tTSSomg8PhqNiUtx8QX2SvC9nrHu81fT41fvDUnhMjEzQgXnQjKEu3oaqMSzhSrHMxyyoEAmUHQbY/0/*)#cjjspncu", "[0,2]"',
+        ),
+      handler(params) {
+        const text = params.arg("descriptor", asStr);
+        const [begin, end] = params.has("range")
+          ? parseDescriptorRange(params.raw("range"))
+          : [0, 0];
+        const descriptor = parseDescriptorArg(text, true);
+        if (!descriptor.isRange && params.positional.length > 1) {
+          throw new RpcError(
+            RpcErrorCode.INVALID_PARAMETER,
+            "Range should not be specified for an un-ranged descriptor",
+          );
+        }
+        if (descriptor.isRange && params.positional.length === 1) {
+          throw new RpcError(
+            RpcErrorCode.INVALID_PARAMETER,
+            "Range must be specified for a ranged descriptor",
+          );
+        }
+        const addresses: string[] = [];
+        for (let i = begin; i <= end; i++) {
+          const { scripts } = expandDescriptor(descriptor, i);
+          for (const script of scripts) {
+            const address = scriptToAddress(script);
+            if (address !== undefined) {
+              addresses.push(address);
+              continue;
+            }
+            // combo() stands for a P2PK script too, which has no address: skipped.
+            if (scripts.length > 1 && solver(script).type === "pubkey") continue;
+            throw new RpcError(
+              RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+              "Descriptor does not have a corresponding address",
+            );
+          }
+        }
+        return addresses;
+      },
+    }),
+    defineMethod({
+      name: "signmessagewithprivkey",
+      category: "util",
+      description: "Sign a message with the private key of an address\n",
+      args: [
+        {
+          name: "privkey",
+          type: "str",
+          description: "The private key to sign the message with.",
+        },
+        { name: "message", type: "str", description: "The message to create a signature of." },
+      ],
+      result: str("signature", "The signature of the message encoded in base 64"),
+      examples: "\nCreate the signature\n" +
+        helpExampleCli("signmessagewithprivkey", '"privkey" "my message"') +
+        "\nVerify the signature\n" +
+        helpExampleCli("verifymessage", `"${MESSAGE_EXAMPLE_ADDRESS}" "signature" "my message"`) +
+        "\nAs a JSON-RPC call\n" +
+        helpExampleRpc("signmessagewithprivkey", '"privkey", "my message"'),
+      handler(params) {
+        const secret = decodeSecret(params.arg("privkey", asStr));
+        const message = params.arg("message", asStr);
+        if (!secret) throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Invalid private key");
+        return signMessage(secret, message);
+      },
+    }),
+    defineMethod({
+      name: "verifymessage",
+      category: "util",
+      description: "Verify a signed message.\n",
+      args: [
+        {
+          name: "address",
+          type: "str",
+          description: "The bitcoin address to use for the signature.",
+        },
+        {
+          name: "signature",
+          type: "str",
+          description:
+            "The signature provided by the signer in base 64 encoding (see signmessage).",
+        },
+        { name: "message", type: "str", description: "The message that was signed." },
+      ],
+      result: { type: "bool", description: "If the signature is verified or not." },
+      examples: "\nUnlock the wallet for 30 seconds\n" +
+        helpExampleCli("walletpassphrase", '"mypassphrase" 30') +
+        "\nCreate the signature\n" +
+        helpExampleCli("signmessage", `"${MESSAGE_EXAMPLE_ADDRESS}" "my message"`) +
+        "\nVerify the signature\n" +
+        helpExampleCli("verifymessage", `"${MESSAGE_EXAMPLE_ADDRESS}" "signature" "my message"`) +
+        "\nAs a JSON-RPC call\n" +
+        helpExampleRpc("verifymessage", `"${MESSAGE_EXAMPLE_ADDRESS}", "signature", "my message"`),
+      handler(params) {
+        const result = verifyMessage(
+          params.arg("address", asStr),
+          params.arg("signature", asStr),
+          params.arg("message", asStr),
+        );
+        switch (result) {
+          case "invalid-address":
+            throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Invalid address");
+          case "address-no-key":
+            throw new RpcError(RpcErrorCode.TYPE_ERROR, "Address does not refer to key");
+          case "malformed-signature":
+            throw new RpcError(RpcErrorCode.TYPE_ERROR, "Malformed base64 encoding");
+          default:
+            return result === "ok";
+        }
+      },
+    }),
+    defineMethod({
+      name: "getindexinfo",
+      category: "util",
+      description:
+        "Returns the status of one or all available indices currently running in the node.\n",
+      args: [{
+        name: "index_name",
+        type: "str",
+        optional: true,
+        description: "Filter results for an index with a specific name.",
+      }],
+      result: objDyn("", "", [
+        obj("name", "The name of the index", [
+          bool("synced", "Whether the index is synced or not"),
+          num("best_block_height", "The block height to which the index is synced"),
+        ]),
+      ]),
+      examples: helpExampleCli("getindexinfo", "") + helpExampleRpc("getindexinfo", "") +
+        helpExampleCli("getindexinfo", "txindex") + helpExampleRpc("getindexinfo", "txindex"),
+      handler(params) {
+        if (params.has("index_name")) params.arg("index_name", asStr);
+        // No index runs here (-txindex is accepted without building one).
+        return new Map<string, JsonInput>();
+      },
+    }),
     defineMethod({
       name: "validateaddress",
       category: "util",

@@ -1,7 +1,7 @@
 /**
- * The methods that need no chain: `help`, `stop`, `uptime` (Core's
- * `rpc/server.cpp`) and `echo`, `echojson` (`rpc/node.cpp`), with Core's
- * help texts. The server registers them in every method table.
+ * The methods that need no chain: `help`, `stop`, `uptime`, `getrpcinfo`
+ * (Core's `rpc/server.cpp`) and `echo`, `echojson` (`rpc/node.cpp`), with
+ * Core's help texts. The server registers them in every method table.
  *
  * @module
  */
@@ -19,6 +19,8 @@ export interface ControlOptions {
   readonly requestShutdown: () => void;
   /** When the node started (ms since the epoch), for `uptime`. */
   readonly startTime: number;
+  /** The debug log's path, for `getrpcinfo` ("" when unknown). */
+  readonly logPath?: string;
 }
 
 /** The result `stop` returns. */
@@ -77,6 +79,45 @@ export function controlMethods(options: ControlOptions): RpcMethod[] {
       },
       examples: helpExampleCli("uptime", "") + helpExampleRpc("uptime", ""),
       handler: () => Math.floor(Date.now() / 1000) - Math.floor(options.startTime / 1000),
+    }),
+    defineMethod({
+      name: "getrpcinfo",
+      category: "control",
+      description: "Returns details of the RPC server.\n",
+      result: {
+        type: "obj",
+        description: "",
+        inner: [
+          {
+            type: "arr",
+            key: "active_commands",
+            description: "All active commands",
+            inner: [{
+              type: "obj",
+              description: "Information about an active command",
+              inner: [
+                { type: "str", key: "method", description: "The name of the RPC command" },
+                { type: "num", key: "duration", description: "The running time in microseconds" },
+              ],
+            }],
+          },
+          { type: "str", key: "logpath", description: "The complete file path to the debug log" },
+        ],
+      },
+      examples: helpExampleCli("getrpcinfo", "") + helpExampleRpc("getrpcinfo", ""),
+      handler: () =>
+        new Map<string, JsonInput>([
+          [
+            "active_commands",
+            options.table.activeCommands.map((command) =>
+              new Map<string, JsonInput>([
+                ["method", command.method],
+                ["duration", Math.floor((performance.now() - command.start) * 1000)],
+              ])
+            ),
+          ],
+          ["logpath", options.logPath ?? ""],
+        ]),
     }),
     echoMethod("echo"),
     echoMethod("echojson"),

@@ -232,9 +232,22 @@ export function defineMethod(spec: MethodSpec): RpcMethod {
   return new RpcMethod(spec);
 }
 
+/** A call being executed (Core's `RPCCommandExecutionInfo`). */
+export interface ActiveCommand {
+  readonly method: string;
+  /** When it started (`performance.now()` milliseconds). */
+  readonly start: number;
+}
+
 /** Methods by name, as Core's `CRPCTable`: lookup, `help` and the argument map. */
 export class MethodTable implements Iterable<RpcMethod> {
   readonly #methods = new Map<string, RpcMethod>();
+  readonly #active = new Set<ActiveCommand>();
+
+  /** The calls being executed, oldest first (`getrpcinfo`'s `active_commands`). */
+  get activeCommands(): readonly ActiveCommand[] {
+    return [...this.#active];
+  }
 
   /** A table holding `methods`. */
   constructor(methods: Iterable<RpcMethod> = []) {
@@ -275,10 +288,14 @@ export class MethodTable implements Iterable<RpcMethod> {
     }
     const found = this.#methods.get(method);
     if (found === undefined) throw new RpcError(RpcErrorCode.METHOD_NOT_FOUND, "Method not found");
+    const command = { method, start: performance.now() };
+    this.#active.add(command);
     try {
       return writeJson(await found.call(params, ctx, options.docCheck));
     } catch (error) {
       throw toRpcError(error);
+    } finally {
+      this.#active.delete(command);
     }
   }
 

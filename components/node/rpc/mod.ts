@@ -43,6 +43,7 @@
  */
 export { HTTP_SERVER_FAILED, RpcServer, type RpcServerOptions } from "./server.ts";
 export {
+  type ActiveCommand,
   defineMethod,
   type MethodHandler,
   type MethodSpec,
@@ -74,6 +75,7 @@ export {
   JsonTypeError,
   MAX_MONEY,
   parseJson,
+  typeName,
   writeJson,
 } from "./json.ts";
 export {

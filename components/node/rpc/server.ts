@@ -88,6 +88,8 @@ export interface RpcServerOptions {
    * connection with the most unread is dropped (see `HttpServerOptions`).
    */
   readonly replyBudgetBytes?: number;
+  /** The debug log's path, for `getrpcinfo`. */
+  readonly logPath?: string;
   /** Core's always-on log lines (addresses bound, why the start failed, bad passwords, full work queue). */
   readonly log?: (message: string) => void;
   /**
@@ -124,6 +126,7 @@ export class RpcServer implements AsyncDisposable {
     const control = controlMethods({
       table: this.table,
       startTime: options.startTime ?? Date.now(),
+      logPath: options.logPath,
       requestShutdown: () => {
         this.#http?.interrupt();
         if (options.onStopRequest) options.onStopRequest();
@@ -305,19 +308,7 @@ export class RpcServer implements AsyncDisposable {
         delayMs: WRONG_PASSWORD_DELAY_MS,
       };
     }
-    const uri = request.uri;
-    const walletName = uri.startsWith("/wallet/")
-      ? urlDecode(uri.slice("/wallet/".length))
-      : undefined;
-    const reply = await handleJsonRpc(request.body, (call) => {
-      this.#options.debug?.(`ThreadRPCServer method=${call.method} user=${authUser}`);
-      return this.table.execute(
-        call.method,
-        call.params,
-        { method: call.method, uri, walletName, authUser, peer, jsonVersion: call.version, signal },
-        { warmupStatus: this.#warmup, docCheck: this.#options.docCheck },
-      );
-    });
+    const reply = await this.#run(request.body, request.uri, authUser, peer, signal);
     if (reply.body === null) return { status: reply.status };
     return {
       status: reply.status,
@@ -326,4 +317,35 @@ export class RpcServer implements AsyncDisposable {
       body: encoder.encode(reply.body),
     };
   }
+
+  /**
+   * Runs one JSON-RPC request that arrived another way than HTTP (over IPC,
+   * `Init.makeRpc`, whose channel is authenticated already): `request` is
+   * its JSON text, `uri` `/` or `/wallet/<name>`, `user` who asks. Resolves
+   * with the reply text as the HTTP server would send it ("" for a
+   * notification, which gets none).
+   */
+  async execute(request: string, uri: string, user: string): Promise<string> {
+    const reply = await this.#run(encoder.encode(request), uri, user, "ipc", NEVER_ABORTED);
+    return reply.body ?? "";
+  }
+
+  /** Runs an authenticated request body on `uri` (bitcoind's `HTTPReq_JSONRPC` after its checks). */
+  #run(body: Uint8Array, uri: string, authUser: string, peer: string, signal: AbortSignal) {
+    const walletName = uri.startsWith("/wallet/")
+      ? urlDecode(uri.slice("/wallet/".length))
+      : undefined;
+    return handleJsonRpc(body, (call) => {
+      this.#options.debug?.(`ThreadRPCServer method=${call.method} user=${authUser}`);
+      return this.table.execute(
+        call.method,
+        call.params,
+        { method: call.method, uri, walletName, authUser, peer, jsonVersion: call.version, signal },
+        { warmupStatus: this.#warmup, docCheck: this.#options.docCheck },
+      );
+    });
+  }
 }
+
+/** The signal of a request nobody can abort (one over IPC has no connection to drop). */
+const NEVER_ABORTED = new AbortController().signal;

@@ -134,7 +134,7 @@ Deno.test("chain: a disconnected or released handler stops delivery", async () =
   await waitFor(() => node.init.subscribers === 0, 10_000, "the release to reach the node");
 
   const destroyed = (await chain.handleNotifications(new Recorder()))!;
-  await destroyed[Symbol.asyncDispose]();
+  await destroyed.destroy();
   assertEquals(node.init.subscribers, 0);
 });
 

@@ -10,7 +10,7 @@
 import { Script } from "@scure/btc-signer";
 import { connect, type IpcListener, listen } from "../../../../runtime/process/process.ts";
 import { IpcLog } from "../../../../runtime/log.ts";
-import type { Proxy } from "../../../../runtime/proxy/client.ts";
+import type { Remote } from "../../../../runtime/proxy/client.ts";
 import {
   blockHash,
   type BlockHeader,
@@ -52,7 +52,7 @@ export interface ServedInit extends AsyncDisposable {
   /** How often `Node.startShutdown` reached the hook. */
   readonly shutdowns: number;
   /** A new client connection's Init proxy (closed on dispose if still open). */
-  connect(name?: string): Promise<Proxy<Init>>;
+  connect(name?: string): Promise<Remote<Init>>;
 }
 
 const quiet = new IpcLog({ level: "off" });
@@ -83,7 +83,7 @@ export async function serveInit(
     name: "node",
     log: quiet,
   });
-  const clients: Proxy<Init>[] = [];
+  const clients: Remote<Init>[] = [];
   return {
     init,
     datadir,
@@ -157,7 +157,7 @@ export interface CoinbaseOptions {
  * the template's merkle path; the nonce ground on the template's header.
  */
 export async function solveTemplate(
-  template: Proxy<BlockTemplate>,
+  template: Remote<BlockTemplate>,
   height: number,
   payout: Uint8Array,
   options: CoinbaseOptions = {},
@@ -203,7 +203,7 @@ export async function solveTemplate(
 }
 
 /** Creates a template with {@linkcode CREATE_OPTIONS}, failing if there is none. */
-export async function createTemplate(mining: Proxy<Mining>): Promise<Proxy<BlockTemplate>> {
+export async function createTemplate(mining: Remote<Mining>): Promise<Remote<BlockTemplate>> {
   const template = await mining.createNewBlock(CREATE_OPTIONS);
   if (template === null) throw new Error("createNewBlock returned no template");
   return template;

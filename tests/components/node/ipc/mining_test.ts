@@ -13,8 +13,8 @@ import { assert, assertEquals, assertRejects } from "../../../assert.ts";
 import { waitFor } from "../../../helpers.ts";
 import { Capability } from "../../../../runtime/rpc/capability.ts";
 import { RpcError } from "../../../../runtime/rpc/errors.ts";
-import { capabilityOf } from "../../../../runtime/proxy/client.ts";
-import { serverOf } from "../../../../runtime/proxy/server.ts";
+import { capabilityOf } from "../../../../runtime/proxy/ownership.ts";
+import { serverOf } from "../../../../runtime/proxy/bridge.ts";
 import { Strand } from "../../../../runtime/proxy/strand.ts";
 import { structClass } from "../../../../runtime/proxy/codec.ts";
 import {
@@ -41,7 +41,7 @@ import {
   RPC_UNAVAILABLE,
 } from "../../../../components/node/ipc/mod.ts";
 import { Mining } from "../../../../schemas/gen/ipc/mining.mp.ts";
-import { Context, Thread } from "../../../../schemas/gen/mp/proxy.mp.ts";
+import { Context, Thread } from "../../../../runtime/schema/gen/mp/proxy.mp.ts";
 import { spend } from "../mempool/mempool_helpers.ts";
 import { openTempChain } from "../chain/chain_helpers.ts";
 import { CREATE_OPTIONS, createTemplate, serveNode, solveTemplate } from "./ipc_helpers.ts";

@@ -426,6 +426,7 @@ Deno.test("help: every category in order, first lines only, hidden ones left out
       "getblockhash height\n" +
       'getblockheader "blockhash" ( verbose )\n' +
       "\n== Control ==\n" +
+      "getrpcinfo\n" +
       'help ( "command" )\n' +
       "stop\n" +
       "uptime\n" +

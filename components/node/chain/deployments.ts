@@ -1,0 +1,221 @@
+/**
+ * Soft fork deployments on regtest as Bitcoin Core v30 reports them
+ * (`getdeploymentinfo`): the buried ones at {@linkcode DEPLOYMENT_HEIGHTS},
+ * and the BIP 9 ones (`testdummy`, and `taproot`, always active) with the
+ * version bits state machine of Core's `versionbits.cpp` run over the
+ * chain's real block versions — this node's blocks do not signal, so
+ * `testdummy` is `started` from height 144 and never locks in unless
+ * submitted blocks set its bit.
+ *
+ * @example
+ * ```ts
+ * import { ChainState } from "./chainstate.ts";
+ * import { bip9Info, REGTEST_BIP9 } from "./deployments.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using chain = ChainState.open(dir);
+ *   const taproot = REGTEST_BIP9.find((d) => d.name === "taproot")!;
+ *   if (bip9Info(chain, chain.tip, taproot).activeSince !== 0) throw new Error("always active");
+ * }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ * @module
+ */
+import type { BlockEntry, ChainState } from "./chainstate.ts";
+import { DEPLOYMENT_HEIGHTS } from "./params.ts";
+
+/** `BIP9Deployment::ALWAYS_ACTIVE`. */
+export const ALWAYS_ACTIVE = -1n;
+/** `BIP9Deployment::NO_TIMEOUT` (the largest int64). */
+export const NO_TIMEOUT = 2n ** 63n - 1n;
+
+/** A BIP 9 deployment's parameters (`Consensus::BIP9Deployment`). */
+export interface Bip9Deployment {
+  readonly name: string;
+  readonly bit: number;
+  readonly startTime: bigint;
+  readonly timeout: bigint;
+  readonly minActivationHeight: number;
+  readonly period: number;
+  readonly threshold: number;
+}
+
+/** Regtest's BIP 9 deployments, in Core's `DeploymentInfo` order. */
+export const REGTEST_BIP9: readonly Bip9Deployment[] = [
+  {
+    name: "testdummy",
+    bit: 28,
+    startTime: 0n,
+    timeout: NO_TIMEOUT,
+    minActivationHeight: 0,
+    period: 144,
+    threshold: 108,
+  },
+  {
+    name: "taproot",
+    bit: 2,
+    startTime: ALWAYS_ACTIVE,
+    timeout: NO_TIMEOUT,
+    minActivationHeight: 0,
+    period: 144,
+    threshold: 108,
+  },
+];
+
+/** Regtest's buried deployments by `DeploymentName`, in Core's order. */
+export const REGTEST_BURIED: readonly { readonly name: string; readonly height: number }[] = [
+  { name: "bip34", height: DEPLOYMENT_HEIGHTS.bip34 },
+  { name: "bip66", height: DEPLOYMENT_HEIGHTS.bip66 },
+  { name: "bip65", height: DEPLOYMENT_HEIGHTS.bip65 },
+  { name: "csv", height: DEPLOYMENT_HEIGHTS.csv },
+  { name: "segwit", height: DEPLOYMENT_HEIGHTS.segwit },
+];
+
+/** Core's `ThresholdState`, by its `StateName`. */
+export type ThresholdState = "defined" | "started" | "locked_in" | "active" | "failed";
+
+/** Signalling statistics of the current period (`BIP9Stats`). */
+export interface Bip9Stats {
+  readonly period: number;
+  /** 0 once locked in. */
+  readonly threshold: number;
+  readonly elapsed: number;
+  readonly count: number;
+  readonly possible: boolean;
+  /** Per block of the period so far, whether it signalled. */
+  readonly signalling: readonly boolean[];
+}
+
+/** A deployment's state at a block (`VersionBitsCache::Info`). */
+export interface Bip9Info {
+  /** The state of the block itself. */
+  readonly current: ThresholdState;
+  /** The state of its child. */
+  readonly next: ThresholdState;
+  /** Height of the first block with the current state. */
+  readonly since: number;
+  /** Statistics while started or locked in. */
+  readonly stats?: Bip9Stats;
+  /** The height the rules apply from, once active or activating at the next block. */
+  readonly activeSince?: number;
+}
+
+const TOP_MASK = 0xe0000000;
+const TOP_BITS = 0x20000000;
+
+/** `VersionBitsConditionChecker::Condition`: the block signals the deployment's bit. */
+function signals(entry: BlockEntry, deployment: Bip9Deployment): boolean {
+  const version = entry.header.version >>> 0;
+  return ((version & TOP_MASK) >>> 0) === TOP_BITS && (version & (1 << deployment.bit)) !== 0;
+}
+
+/** The state machine of one deployment over one chain, remembering period states. */
+class VersionBits {
+  readonly #cache = new Map<BlockEntry | undefined, ThresholdState>();
+
+  constructor(readonly chain: ChainState, readonly deployment: Bip9Deployment) {}
+
+  /** The last block of the period before `prev`'s child's (`pindexPrev` rounded down). */
+  #periodStart(prev: BlockEntry | undefined): BlockEntry | undefined {
+    if (!prev) return undefined;
+    const { period } = this.deployment;
+    return this.chain.ancestor(prev, prev.height - ((prev.height + 1) % period));
+  }
+
+  /** `GetStateFor`: the state of the child of `prev` (undefined: genesis). */
+  stateFor(prev: BlockEntry | undefined): ThresholdState {
+    const d = this.deployment;
+    if (d.startTime === ALWAYS_ACTIVE) return "active";
+    prev = this.#periodStart(prev);
+    const toCompute: BlockEntry[] = [];
+    while (!this.#cache.has(prev)) {
+      if (!prev || BigInt(this.chain.medianTimePast(prev)) < d.startTime) {
+        this.#cache.set(prev, "defined");
+        break;
+      }
+      toCompute.push(prev);
+      prev = this.chain.ancestor(prev, prev.height - d.period);
+    }
+    let state = this.#cache.get(prev)!;
+    while (toCompute.length > 0) {
+      const entry = toCompute.pop()!;
+      const mtp = BigInt(this.chain.medianTimePast(entry));
+      if (state === "defined") {
+        if (mtp >= d.timeout) state = "failed";
+        else if (mtp >= d.startTime) state = "started";
+      } else if (state === "started") {
+        let count = 0;
+        let cursor: BlockEntry | undefined = entry;
+        for (let i = 0; i < d.period && cursor; i++, cursor = cursor.prev) {
+          if (signals(cursor, d)) count++;
+        }
+        if (count >= d.threshold) state = "locked_in";
+        else if (mtp >= d.timeout) state = "failed";
+      } else if (state === "locked_in") {
+        if (entry.height + 1 >= d.minActivationHeight) state = "active";
+      }
+      this.#cache.set(entry, state);
+    }
+    return state;
+  }
+
+  /** `GetStateSinceHeightFor`. */
+  sinceFor(prev: BlockEntry | undefined): number {
+    if (this.deployment.startTime === ALWAYS_ACTIVE) return 0;
+    const initial = this.stateFor(prev);
+    if (initial === "defined") return 0;
+    const { period } = this.deployment;
+    let start = this.#periodStart(prev)!;
+    let previous = this.chain.ancestor(start, start.height - period);
+    while (previous && this.stateFor(previous) === initial) {
+      start = previous;
+      previous = this.chain.ancestor(start, start.height - period);
+    }
+    return start.height + 1;
+  }
+
+  /** `GetStateStatisticsFor`: the signalling in `entry`'s period so far. */
+  statsFor(entry: BlockEntry): Bip9Stats {
+    const { period, threshold } = this.deployment;
+    const inPeriod = 1 + (entry.height % period);
+    const signalling = new Array<boolean>(inPeriod).fill(false);
+    let count = 0;
+    let cursor: BlockEntry | undefined = entry;
+    for (let i = inPeriod - 1; i >= 0 && cursor; i--, cursor = cursor.prev) {
+      if (signals(cursor, this.deployment)) {
+        count++;
+        signalling[i] = true;
+      }
+    }
+    const elapsed = inPeriod;
+    return {
+      period,
+      threshold,
+      elapsed,
+      count,
+      possible: period - threshold >= elapsed - count,
+      signalling,
+    };
+  }
+}
+
+/** A BIP 9 deployment's state at `entry` (Core's `VersionBitsCache::Info`). */
+export function bip9Info(
+  chain: ChainState,
+  entry: BlockEntry,
+  deployment: Bip9Deployment,
+): Bip9Info {
+  const bits = new VersionBits(chain, deployment);
+  const current = bits.stateFor(entry.prev);
+  const next = bits.stateFor(entry);
+  const since = bits.sinceFor(entry.prev);
+  let stats: Bip9Stats | undefined;
+  if (current === "started" || current === "locked_in") {
+    stats = bits.statsFor(entry);
+    if (current === "locked_in") stats = { ...stats, threshold: 0, possible: false };
+  }
+  let activeSince: number | undefined;
+  if (current === "active") activeSince = since;
+  else if (next === "active") activeSince = entry.height + 1;
+  return { current, next, since, stats, activeSince };
+}

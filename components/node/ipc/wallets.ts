@@ -1,0 +1,142 @@
+/**
+ * The wallet processes attached to the node, as its JSON-RPC routes to
+ * them: each registered `WalletLoader` (`Chain.handleWalletLoader`), the
+ * wallets each has loaded, and Bitcoin Core's rules for which wallet a
+ * request means (`GetWalletForJSONRPCRequest`): the `/wallet/<name>` path,
+ * else the only wallet loaded, else -18 or -19 with Core's texts.
+ *
+ * A loader whose process went away is dropped at its first failed call;
+ * that call answers with a one-line error naming it.
+ *
+ * @example
+ * ```ts
+ * import { WalletRouter } from "./wallets.ts";
+ * const router = new WalletRouter();
+ * const error = await router.resolve(undefined).catch((e) => e);
+ * if (error.code !== -18) throw new Error("no wallet loaded");
+ * ```
+ * @module
+ */
+import { release } from "../../../component.ts";
+import type { WalletLoader } from "../../../schemas/gen/ipc/wallet.mp.ts";
+import type { Handler } from "../../../schemas/gen/ipc/handler.mp.ts";
+import { RpcError, RpcErrorCode } from "../rpc/errors.ts";
+import { type Json, JsonObject, parseJson, writeJson } from "../rpc/json.ts";
+
+/** Core's -18 for a wallet path naming no loaded wallet. */
+export const WALLET_NOT_FOUND = "Requested wallet does not exist or is not loaded";
+/** Core's -18 when no wallet is loaded and none is named. */
+export const NO_WALLET_LOADED =
+  "No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet. " +
+  "(Note: A default wallet is no longer automatically created)";
+/** Core's -19 when several are loaded and none is named. */
+export const WALLET_NOT_SPECIFIED =
+  "Multiple wallets are loaded. Please select which wallet to use by requesting the RPC through " +
+  "the /wallet/<walletname> URI path.";
+/** This node's answer to createwallet/loadwallet when no wallet process is attached. */
+export const NO_WALLET_PROCESS =
+  "No wallet process is attached to this node: start the node with -wallet=<name>, or attach " +
+  "one (deno task spawn-wallet -ipcconnect=unix)";
+
+/** A loaded wallet and the loader holding it. */
+export interface RoutedWallet {
+  readonly name: string;
+  readonly loader: WalletLoader;
+}
+
+/** The attached loaders. */
+export class WalletRouter implements Disposable {
+  readonly #loaders = new Set<WalletLoader>();
+
+  /** Loaders attached now. */
+  get attached(): number {
+    return this.#loaders.size;
+  }
+
+  /**
+   * Routes to `loader` (kept: pass a reference of your own) until the
+   * returned handler is disconnected or released.
+   */
+  add(loader: WalletLoader): Handler & Disposable {
+    this.#loaders.add(loader);
+    const remove = () => this.#drop(loader);
+    return { disconnect: remove, [Symbol.dispose]: remove };
+  }
+
+  /** The loader new wallets go to: the first attached. */
+  first(): WalletLoader {
+    const [loader] = this.#loaders;
+    if (loader === undefined) throw new RpcError(RpcErrorCode.WALLET_ERROR, NO_WALLET_PROCESS);
+    return loader;
+  }
+
+  /** Every loaded wallet, by name. */
+  async wallets(): Promise<Map<string, WalletLoader>> {
+    const found = new Map<string, WalletLoader>();
+    for (const loader of [...this.#loaders]) {
+      const names = await this.#guard(loader, () => loader.listWallets());
+      for (const name of names) if (!found.has(name)) found.set(name, loader);
+    }
+    return found;
+  }
+
+  /** The wallet a request means: `named` (from `/wallet/<name>`), else the only one loaded. */
+  async resolve(named: string | undefined): Promise<RoutedWallet> {
+    const wallets = await this.wallets();
+    if (named !== undefined) {
+      const loader = wallets.get(named);
+      if (loader === undefined) throw new RpcError(RpcErrorCode.WALLET_NOT_FOUND, WALLET_NOT_FOUND);
+      return { name: named, loader };
+    }
+    if (wallets.size === 1) {
+      const [[name, loader]] = wallets;
+      return { name, loader };
+    }
+    if (wallets.size === 0) throw new RpcError(RpcErrorCode.WALLET_NOT_FOUND, NO_WALLET_LOADED);
+    throw new RpcError(RpcErrorCode.WALLET_NOT_SPECIFIED, WALLET_NOT_SPECIFIED);
+  }
+
+  /** Runs `method` with `params` on `loader` (on `wallet`, when given); its result or its error. */
+  async call(
+    loader: WalletLoader,
+    method: string,
+    params: readonly Json[],
+    wallet?: string,
+  ): Promise<Json> {
+    const reply = await this.#guard(
+      loader,
+      () => loader.executeRpc(method, writeJson([...params]), wallet),
+    );
+    const parsed = parseJson(reply);
+    if (!(parsed instanceof JsonObject)) throw new Error("the wallet process answered no object");
+    const error = parsed.get("error");
+    if (error instanceof JsonObject) {
+      const code = Number(String(error.get("code")));
+      throw new RpcError(code, String(asText(error.get("message"))));
+    }
+    return parsed.get("result") ?? null;
+  }
+
+  /** Runs `call`; a failure of the loader itself drops it, with a one-line error. */
+  async #guard<T>(loader: WalletLoader, call: () => T | Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.#drop(loader);
+      const message = error instanceof Error ? error.message : String(error);
+      throw new RpcError(RpcErrorCode.WALLET_ERROR, `The wallet process is gone (${message})`);
+    }
+  }
+
+  #drop(loader: WalletLoader): void {
+    if (this.#loaders.delete(loader)) release(loader);
+  }
+
+  [Symbol.dispose](): void {
+    for (const loader of [...this.#loaders]) this.#drop(loader);
+  }
+}
+
+function asText(value: Json | undefined): string {
+  return typeof value === "string" ? value : String(value);
+}

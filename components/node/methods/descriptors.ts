@@ -1,0 +1,123 @@
+/**
+ * Descriptor arguments of RPC methods as Bitcoin Core reads them
+ * (`rpc/util.cpp`): a descriptor parsed with its error as -5, a derivation
+ * range (`ParseDescriptorRange`: an end, or `[begin,end]`, with Core's -8
+ * errors), and scan objects (`EvalDescriptorStringOrObject`: a descriptor
+ * string, or `{"desc": …, "range": …}`) expanded to their scripts.
+ *
+ * @example
+ * ```ts
+ * import { parseJson } from "../rpc/mod.ts";
+ * import { parseDescriptorRange } from "./descriptors.ts";
+ * const [begin, end] = parseDescriptorRange(parseJson("[1,5]"));
+ * if (begin !== 1 || end !== 5) throw new Error("range");
+ * ```
+ * @module
+ */
+import {
+  type Descriptor,
+  DescriptorError,
+  parseDescriptor,
+  type SigningProvider,
+} from "../chain/mod.ts";
+import {
+  asInt64,
+  asStr,
+  type Json,
+  JsonNumber,
+  JsonObject,
+  RpcError,
+  RpcErrorCode,
+} from "../rpc/mod.ts";
+
+/** The range scanned when a scan object names none (Core's default 1000). */
+const DEFAULT_RANGE_END = 1000;
+
+function invalidParameter(message: string): never {
+  throw new RpcError(RpcErrorCode.INVALID_PARAMETER, message);
+}
+
+/** `Parse` for an RPC argument: the descriptor, or -5 with the parser's message. */
+export function parseDescriptorArg(text: string, requireChecksum = false): Descriptor {
+  try {
+    return parseDescriptor(text, { requireChecksum });
+  } catch (error) {
+    if (!(error instanceof DescriptorError)) throw error;
+    throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, error.message);
+  }
+}
+
+/** `Expand` for an RPC method: -5 (`Cannot derive script without private keys`…) on failure. */
+export function expandDescriptor(
+  descriptor: Descriptor,
+  index: number,
+): { scripts: Uint8Array[]; provider: SigningProvider } {
+  try {
+    return descriptor.expand(index);
+  } catch (error) {
+    if (!(error instanceof DescriptorError)) throw error;
+    throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, error.message);
+  }
+}
+
+/** Core's `ParseDescriptorRange`: `[begin, end]` from an end or a `[begin,end]` pair. */
+export function parseDescriptorRange(value: Json): [number, number] {
+  let low: bigint;
+  let high: bigint;
+  if (value instanceof JsonNumber) {
+    [low, high] = [0n, asInt64(value)];
+  } else if (
+    Array.isArray(value) && value.length === 2 && value[0] instanceof JsonNumber &&
+    value[1] instanceof JsonNumber
+  ) {
+    [low, high] = [asInt64(value[0]), asInt64(value[1])];
+    if (low > high) {
+      invalidParameter("Range specified as [begin,end] must not have begin after end");
+    }
+  } else {
+    invalidParameter("Range must be specified as end or as [begin,end]");
+  }
+  if (low < 0n) invalidParameter("Range should be greater or equal than 0");
+  if (high >> 31n !== 0n) invalidParameter("End of range is too high");
+  if (high >= low + 1_000_000n) invalidParameter("Range is too large");
+  return [Number(low), Number(high)];
+}
+
+/**
+ * Core's `EvalDescriptorStringOrObject`: the scripts of a scan object (a
+ * descriptor, or `{"desc", "range"}`), over its range when ranged (0–1000
+ * by default), with what their expansion learned merged into `provider`.
+ */
+export function evalScanObject(scanObject: Json, provider: SigningProvider): Uint8Array[] {
+  let text: string;
+  let range: [number, number] = [0, DEFAULT_RANGE_END];
+  if (typeof scanObject === "string") {
+    text = scanObject;
+  } else if (scanObject instanceof JsonObject) {
+    const desc = scanObject.get("desc") ?? null;
+    if (desc === null) invalidParameter("Descriptor needs to be provided in scan object");
+    text = asStr(desc);
+    const rangeValue = scanObject.get("range") ?? null;
+    if (rangeValue !== null) range = parseDescriptorRange(rangeValue);
+  } else {
+    invalidParameter("Scan object needs to be either a string or an object");
+  }
+  const descriptor = parseDescriptorArg(text);
+  if (!descriptor.isRange) range = [0, 0];
+  const scripts: Uint8Array[] = [];
+  for (let i = range[0]; i <= range[1]; i++) {
+    let expanded;
+    try {
+      expanded = descriptor.expand(i);
+    } catch (error) {
+      if (!(error instanceof DescriptorError)) throw error;
+      throw new RpcError(
+        RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+        `Cannot derive script without private keys: '${text}'`,
+      );
+    }
+    provider.merge(expanded.provider);
+    scripts.push(...expanded.scripts);
+  }
+  return scripts;
+}

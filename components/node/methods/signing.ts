@@ -1,0 +1,416 @@
+/**
+ * Signing raw transactions with given keys, as Bitcoin Core's
+ * `signrawtransactionwithkey` and `combinerawtransaction` do
+ * (`rpc/rawtransaction_util.cpp`, `script/sign.cpp`): the spent coins come
+ * from the UTXO set and the mempool (`FindCoins`) and from `prevtxs`
+ * (`ParsePrevouts`, with Core's checks and texts); every input is then
+ * signed where a key fits — P2PKH and P2WPKH with ECDSA (low R, as Core
+ * grinds), P2TR by the key path with the tweaked key (Core v30 itself
+ * cannot: it finds no taproot spend data for a bare key) — and verified
+ * with the node's script interpreter, whose failures become the per-input
+ * `errors` in Core's words. Other templates (P2PK, P2SH, P2WSH, script
+ * paths) are not signed; their inputs report the interpreter's error.
+ *
+ * @example
+ * ```ts ignore
+ * const { tx, errors } = signTransaction(tx, keys, coins, SIGHASH_DEFAULT);
+ * ```
+ * @module
+ */
+import { sha256 } from "@noble/hashes/sha2.js";
+import { hex } from "@scure/base";
+import { p2tr } from "@scure/btc-signer";
+import { signECDSA, signSchnorr, taprootTweakPrivKey } from "@scure/btc-signer/utils.js";
+import {
+  bytesEqual,
+  type CoinsView,
+  decodeSecret,
+  hash160,
+  MAX_MONEY,
+  outpointKey,
+  prevout,
+  pushScript,
+  type ScriptErrorCode,
+  scriptErrorText,
+  secretPublicKey,
+  SigningProvider,
+  solver,
+  STANDARD_SCRIPT_VERIFY_FLAGS,
+  type Tx,
+  TxScriptChecker,
+} from "../chain/mod.ts";
+import {
+  amountFromValue,
+  asInt,
+  asObj,
+  asStr,
+  type Json,
+  type JsonInput,
+  JsonObject,
+  parseHashV,
+  parseHexV,
+  RpcError,
+  RpcErrorCode,
+  typeName,
+} from "../rpc/mod.ts";
+import { scriptToAsm } from "./encoding.ts";
+
+/** Taproot's `SIGHASH_DEFAULT` (ALL, signed without a hash type byte). */
+export const SIGHASH_DEFAULT = 0;
+const SIGHASH_ALL = 1;
+const SIGHASH_SINGLE = 3;
+const SIGHASH_ANYONECANPAY = 0x80;
+
+/** Core's `SighashFromStr` names. */
+export const SIGHASH_NAMES: readonly (readonly [string, number])[] = [
+  ["DEFAULT", SIGHASH_DEFAULT],
+  ["ALL", SIGHASH_ALL],
+  ["NONE", 2],
+  ["SINGLE", SIGHASH_SINGLE],
+  ["ALL|ANYONECANPAY", SIGHASH_ALL | SIGHASH_ANYONECANPAY],
+  ["NONE|ANYONECANPAY", 2 | SIGHASH_ANYONECANPAY],
+  ["SINGLE|ANYONECANPAY", SIGHASH_SINGLE | SIGHASH_ANYONECANPAY],
+];
+
+/** An output being spent, as signing knows it (amount `MAX_MONEY` when not given). */
+export interface SpentCoin {
+  readonly amount: bigint;
+  readonly script: Uint8Array;
+}
+
+/** The coins a transaction's inputs spend, by outpoint key; absent when unknown or spent. */
+export type SpentCoins = Map<string, SpentCoin>;
+
+/** Core's `ParseSighashString`: the hash type named, `DEFAULT` when null. */
+export function parseSighash(value: Json): number {
+  if (value === null) return SIGHASH_DEFAULT;
+  const name = asStr(value);
+  const found = SIGHASH_NAMES.find(([n]) => n === name);
+  if (!found) {
+    throw new RpcError(
+      RpcErrorCode.INVALID_PARAMETER,
+      `'${name}' is not a valid sighash parameter.`,
+    );
+  }
+  return found[1];
+}
+
+/** Core's `FindCoins`: each input's coin in the UTXO set or among mempool outputs. */
+export function findCoins(tx: Tx, view: CoinsView): SpentCoins {
+  const coins: SpentCoins = new Map();
+  for (const input of tx.inputs) {
+    const outpoint = prevout(input);
+    const coin = view.getCoin(outpoint);
+    if (coin) coins.set(outpointKey(outpoint), { amount: coin.amount, script: coin.script });
+  }
+  return coins;
+}
+
+/** Core's `RPCTypeCheckObj` for one field: present unless `allowNull`, and of this JSON type. */
+function checkField(
+  o: JsonObject,
+  key: string,
+  expected: "string" | "number",
+  allowNull = false,
+): void {
+  const value = o.get(key) ?? null;
+  if (!allowNull && value === null) {
+    throw new RpcError(RpcErrorCode.TYPE_ERROR, `Missing ${key}`);
+  }
+  const actual = typeName(value);
+  if (actual !== expected && !(allowNull && value === null)) {
+    throw new RpcError(
+      RpcErrorCode.TYPE_ERROR,
+      `JSON value of type ${actual} for field ${key} is not of expected type ${expected}`,
+    );
+  }
+}
+
+/** P2SH/P2WSH output scripts of a script, for the `redeemScript`/`witnessScript` checks. */
+function scriptHashOutputs(script: Uint8Array) {
+  const p2wsh = Uint8Array.of(0x00, 0x20, ...sha256(script));
+  const p2sh = (inner: Uint8Array) => Uint8Array.of(0xa9, 0x14, ...hash160(inner), 0x87);
+  return { p2wsh, p2sh: p2sh(script), p2shP2wsh: p2sh(p2wsh) };
+}
+
+/**
+ * Core's `ParsePrevouts`: the `prevtxs` entries added to (or replacing)
+ * `coins`, with Core's checks: the fields' types, a scriptPubKey that
+ * contradicts a known coin, and the scripts of P2SH and P2WSH outputs.
+ */
+export function parsePrevouts(prevtxs: Json, coins: SpentCoins): void {
+  if (prevtxs === null) return;
+  for (const item of prevtxs as Json[]) {
+    if (!(item instanceof JsonObject)) {
+      throw new RpcError(
+        RpcErrorCode.DESERIALIZATION_ERROR,
+        `expected object with {"txid'","vout","scriptPubKey"}`,
+      );
+    }
+    const o = asObj(item);
+    for (
+      const [key, type] of [["scriptPubKey", "string"], ["txid", "string"], [
+        "vout",
+        "number",
+      ]] as const
+    ) {
+      checkField(o, key, type);
+    }
+    const txidHex = parseHashV(o.get("txid")!, "txid");
+    const vout = asInt(o.get("vout")!);
+    if (vout < 0) throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "vout cannot be negative");
+    const script = parseHexV(o.get("scriptPubKey")!, "scriptPubKey");
+    const key = `${txidHex}:${vout}`;
+    const known = coins.get(key);
+    if (known && !bytesEqual(known.script, script)) {
+      throw new RpcError(
+        RpcErrorCode.DESERIALIZATION_ERROR,
+        `Previous output scriptPubKey mismatch:\n${scriptToAsm(known.script)}\nvs:\n${
+          scriptToAsm(script)
+        }`,
+      );
+    }
+    const amountValue = o.get("amount");
+    coins.set(key, {
+      amount: amountValue === undefined ? MAX_MONEY : amountFromValue(amountValue),
+      script,
+    });
+    const { type } = solver(script);
+    if (type === "scripthash" || type === "witness_v0_scripthash") {
+      checkScripts(o, script, type === "scripthash");
+    }
+  }
+}
+
+/** The `redeemScript`/`witnessScript` checks of a P2SH or P2WSH prevout. */
+function checkScripts(o: JsonObject, spk: Uint8Array, isP2sh: boolean): void {
+  checkField(o, "redeemScript", "string", true);
+  checkField(o, "witnessScript", "string", true);
+  const rs = o.get("redeemScript") ?? null;
+  const ws = o.get("witnessScript") ?? null;
+  if (rs === null && ws === null) {
+    throw new RpcError(RpcErrorCode.INVALID_PARAMETER, "Missing redeemScript/witnessScript");
+  }
+  const script = ws !== null ? parseHexV(ws, "witnessScript") : parseHexV(rs!, "redeemScript");
+  const outputs = scriptHashOutputs(script);
+  if (ws !== null && rs !== null && asStr(ws) !== asStr(rs)) {
+    if (!bytesEqual(parseHexV(rs, "redeemScript"), outputs.p2wsh)) {
+      throw new RpcError(
+        RpcErrorCode.INVALID_PARAMETER,
+        "redeemScript does not correspond to witnessScript",
+      );
+    }
+  }
+  const matches = isP2sh
+    ? bytesEqual(spk, outputs.p2sh) || bytesEqual(spk, outputs.p2shP2wsh)
+    : bytesEqual(spk, outputs.p2wsh);
+  if (!matches) {
+    throw new RpcError(
+      RpcErrorCode.INVALID_PARAMETER,
+      "redeemScript/witnessScript does not match scriptPubKey",
+    );
+  }
+}
+
+/** The signing keys of `privkeys`: -5 `Invalid private key` for one that is not WIF. */
+export function keysProvider(privkeys: readonly Json[]): SigningProvider {
+  const provider = new SigningProvider();
+  for (const value of privkeys) {
+    const secret = decodeSecret(asStr(value));
+    if (!secret) throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Invalid private key");
+    const pubkey = secretPublicKey(secret);
+    provider.addKey(pubkey);
+    provider.addSecret(pubkey, secret.key);
+    if (secret.compressed) {
+      // A bare key also signs for its BIP 86 taproot output (no script tree).
+      const internal = pubkey.subarray(1);
+      provider.addTaproot(p2tr(internal).script.subarray(2), internal);
+    }
+  }
+  return provider;
+}
+
+/** The per-input failure texts Core reports (`SignTransaction`). */
+function errorText(code: ScriptErrorCode): string {
+  if (code === "INVALID_STACK_OPERATION") {
+    return "Unable to sign input, invalid stack size (possibly missing key)";
+  }
+  if (code === "SIG_NULLFAIL") {
+    return "CHECK(MULTI)SIG failing with non-zero signature (possibly need more signatures)";
+  }
+  return scriptErrorText(code);
+}
+
+/** What signing produced for one input: its scriptSig and witness, when a key fitted. */
+type Produced = { scriptSig: Uint8Array; witness: Uint8Array[] } | undefined;
+
+/** `ProduceSignature` for the templates this node signs. */
+function produce(
+  checker: TxScriptChecker,
+  index: number,
+  coin: SpentCoin,
+  keys: SigningProvider,
+  hashType: number,
+): Produced {
+  const { type, solutions } = solver(coin.script);
+  const ecdsaType = hashType === SIGHASH_DEFAULT ? SIGHASH_ALL : hashType;
+  const ecdsa = (digest: Uint8Array, secret: Uint8Array) =>
+    Uint8Array.of(...signECDSA(digest, secret, true), ecdsaType);
+  try {
+    if (type === "pubkeyhash" || type === "witness_v0_keyhash") {
+      const pubkey = keys.publicKey(solutions[0]);
+      const secret = pubkey && keys.secret(pubkey);
+      if (!pubkey || !secret) return undefined;
+      const scriptCode = Uint8Array.of(0x76, 0xa9, 0x14, ...solutions[0], 0x88, 0xac);
+      if (type === "pubkeyhash") {
+        const sig = ecdsa(checker.signatureHash(index, "base", ecdsaType, scriptCode), secret);
+        return { scriptSig: Uint8Array.of(...pushScript(sig), ...pushScript(pubkey)), witness: [] };
+      }
+      // Segwit signs only with compressed keys.
+      if (pubkey.length !== 33) return undefined;
+      const digest = checker.signatureHash(index, "witness_v0", ecdsaType, scriptCode);
+      return { scriptSig: new Uint8Array(), witness: [ecdsa(digest, secret), pubkey] };
+    }
+    if (type === "witness_v1_taproot") {
+      const internal = keys.taprootInternalKey(solutions[0]);
+      const secret = internal && keys.secret(internal);
+      if (!internal || !secret) return undefined;
+      const digest = checker.signatureHash(index, "taproot", hashType);
+      const sig = signSchnorr(digest, taprootTweakPrivKey(secret));
+      return {
+        scriptSig: new Uint8Array(),
+        witness: [hashType === SIGHASH_DEFAULT ? sig : Uint8Array.of(...sig, hashType)],
+      };
+    }
+  } catch {
+    return undefined; // no digest for a transaction the interpreter cannot read
+  }
+  return undefined;
+}
+
+/** The result of {@linkcode signTransaction}: the transaction and each failing input's text. */
+export interface SignResult {
+  readonly tx: Tx;
+  /** Input index → Core's error text. */
+  readonly errors: Map<number, string>;
+}
+
+/**
+ * Core's `SignTransaction`: signs what `keys` can sign, keeps inputs that
+ * already verify, and verifies every input with a known coin. Throws -3
+ * `Missing amount for CTxOut(…)` when a segwit input was signed without
+ * its amount, as Core does.
+ */
+export function signTransaction(
+  original: Tx,
+  keys: SigningProvider,
+  coins: SpentCoins,
+  hashType: number,
+): SignResult {
+  const tx: Tx = {
+    ...original,
+    inputs: original.inputs.map((input) => ({ ...input })),
+    witnesses: original.inputs.map((_, i) => [...(original.witnesses?.[i] ?? [])]),
+  };
+  const spentOf = (i: number) => coins.get(outpointKey(prevout(tx.inputs[i])));
+  const spent = tx.inputs.map((_, i) =>
+    spentOf(i) ?? { amount: MAX_MONEY, script: new Uint8Array() }
+  );
+  const errors = new Map<number, string>();
+  const single = (hashType & ~SIGHASH_ANYONECANPAY) === SIGHASH_SINGLE;
+  for (let i = 0; i < tx.inputs.length; i++) {
+    const coin = spentOf(i);
+    if (!coin) {
+      errors.set(i, "Input not found or already spent");
+      continue;
+    }
+    if (new TxScriptChecker(tx, spent).verifyInput(i, STANDARD_SCRIPT_VERIFY_FLAGS) === null) {
+      continue; // already complete
+    }
+    const produced = !single || i < tx.outputs.length
+      ? produce(new TxScriptChecker(tx, spent), i, coin, keys, hashType)
+      : undefined;
+    tx.inputs[i].finalScriptSig = produced?.scriptSig ?? new Uint8Array();
+    tx.witnesses![i] = produced?.witness ?? [];
+    if (coin.amount === MAX_MONEY && tx.witnesses![i].length > 0) {
+      throw new RpcError(
+        RpcErrorCode.TYPE_ERROR,
+        `Missing amount for CTxOut(nValue=${coin.amount / 100_000_000n}.${
+          (coin.amount % 100_000_000n).toString().padStart(8, "0")
+        }, scriptPubKey=${hex.encode(coin.script).slice(0, 30)})`,
+      );
+    }
+    const error = new TxScriptChecker(tx, spent).verifyInput(i, STANDARD_SCRIPT_VERIFY_FLAGS);
+    if (error !== null) errors.set(i, errorText(error));
+  }
+  if (tx.witnesses!.every((stack) => stack.length === 0)) delete tx.witnesses;
+  return { tx, errors };
+}
+
+/** Core's `SignTransactionResultToJSON`: `hex`, `complete`, and `errors` when there are any. */
+export function signResultJson(
+  result: SignResult,
+  encode: (tx: Tx) => string,
+): Map<string, JsonInput> {
+  const out = new Map<string, JsonInput>([
+    ["hex", encode(result.tx)],
+    ["complete", result.errors.size === 0],
+  ]);
+  if (result.errors.size > 0) {
+    out.set(
+      "errors",
+      [...result.errors].map(([i, message]) => {
+        const input = result.tx.inputs[i];
+        return new Map<string, JsonInput>([
+          ["txid", hex.encode(input.txid)],
+          ["vout", input.index],
+          ["witness", (result.tx.witnesses?.[i] ?? []).map((item) => hex.encode(item))],
+          ["scriptSig", hex.encode(input.finalScriptSig)],
+          ["sequence", input.sequence >>> 0],
+          ["error", message],
+        ]);
+      }),
+    );
+  }
+  return out;
+}
+
+/**
+ * `combinerawtransaction`'s merge: the first transaction with, for each
+ * input, the scriptSig and witness of the first variant whose input
+ * verifies; an input none completes is left unsigned (as Core leaves it),
+ * except one of a template the interpreter cannot evaluate, which keeps
+ * the first variant's data. -25 `Input not found or already spent` for an
+ * input whose coin is unknown.
+ */
+export function combineSignatures(variants: readonly Tx[], coins: SpentCoins): Tx {
+  const merged: Tx = {
+    ...variants[0],
+    inputs: variants[0].inputs.map((input) => ({ ...input })),
+    witnesses: variants[0].inputs.map((_, i) => [...(variants[0].witnesses?.[i] ?? [])]),
+  };
+  const spent = merged.inputs.map((input) => {
+    const coin = coins.get(outpointKey(prevout(input)));
+    if (!coin) {
+      throw new RpcError(RpcErrorCode.VERIFY_ERROR, "Input not found or already spent");
+    }
+    return coin;
+  });
+  merged.inputs.forEach((input, i) => {
+    const verifies = (variant: Tx) => {
+      if (variant.inputs.length <= i) return false;
+      input.finalScriptSig = variant.inputs[i].finalScriptSig;
+      merged.witnesses![i] = variant.witnesses?.[i] ?? [];
+      return new TxScriptChecker(merged, spent).verifyInput(i, STANDARD_SCRIPT_VERIFY_FLAGS) ===
+        null;
+    };
+    if (variants.some(verifies)) return;
+    if (verifies(variants[0])) return;
+    const error = new TxScriptChecker(merged, spent).verifyInput(i, STANDARD_SCRIPT_VERIFY_FLAGS);
+    if (error === "UNSUPPORTED") return;
+    input.finalScriptSig = new Uint8Array();
+    merged.witnesses![i] = [];
+  });
+  if (merged.witnesses!.every((stack) => stack.length === 0)) delete merged.witnesses;
+  return merged;
+}

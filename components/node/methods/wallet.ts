@@ -1,0 +1,868 @@
+/**
+ * The wallet's JSON-RPC methods as the node serves them: each declared
+ * here with Bitcoin Core's arguments and help (so `help`, named
+ * parameters, argument counts and JSON types behave as bitcoind's), then
+ * routed to the wallet process holding the wallet the request means
+ * (`ipc/wallets.ts`), which runs it (`components/wallet/rpc.ts`). Amounts
+ * are read here exactly from their text (`AmountFromValue`: BTC to
+ * satoshis, `fee_rate` in sat/vB to sat/kvB) and cross as integers.
+ *
+ * @example
+ * ```ts
+ * import { WalletRouter } from "../ipc/wallets.ts";
+ * import { walletRpcMethods } from "./wallet.ts";
+ * const names = walletRpcMethods(new WalletRouter()).map((m) => m.name);
+ * if (!names.includes("sendtoaddress") || !names.includes("createwallet")) throw new Error();
+ * ```
+ * @module
+ */
+import type { WalletRouter } from "../ipc/wallets.ts";
+import {
+  type ArgSpec,
+  defineMethod,
+  helpExampleCli,
+  helpExampleRpc,
+  type Params,
+  type ResultSpec,
+  RpcError,
+  RpcErrorCode,
+  type RpcMethod,
+} from "../rpc/mod.ts";
+import { amountFromValue } from "../rpc/params.ts";
+import { type Json, JsonNumber, JsonObject } from "../rpc/json.ts";
+
+/** How a method finds its wallet. */
+type Route = "wallet" | "load" | "unload" | "list";
+
+/** A method's spec and how its arguments cross. */
+interface WalletMethodSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly args?: readonly ArgSpec[];
+  readonly result: ResultSpec | readonly ResultSpec[];
+  readonly examples?: string;
+  readonly route?: Route;
+}
+
+const sats = (value: bigint) => new JsonNumber(value.toString());
+
+/** The positional arguments, amounts as satoshis (and `fee_rate` as sat/kvB). */
+function crossingArgs(args: readonly ArgSpec[], params: Params): Json[] {
+  return args.map((arg, i) => {
+    const value = params.positional[i] ?? null;
+    if (value === null) return null;
+    if (arg.name === "fee_rate") return sats(amountFromValue(value, 3));
+    if (arg.type === "amount") return sats(amountFromValue(value));
+    if (arg.name === "amounts" && value instanceof JsonObject) {
+      return value.keys.map((key, k) => [key, sats(amountFromValue(value.values[k]))]);
+    }
+    return value;
+  });
+}
+
+const walletName: ArgSpec = {
+  name: "wallet_name",
+  type: "str",
+  description:
+    "The name for the new wallet. If this is a path, the wallet will be created at the path location.",
+};
+const feeRate: ArgSpec = {
+  name: "fee_rate",
+  type: "amount",
+  defaultHint: "not set, falls back to wallet fee estimation",
+  description: "Specify a fee rate in sat/vB.",
+};
+const confTarget: ArgSpec = {
+  name: "conf_target",
+  type: "num",
+  defaultHint: "wallet -txconfirmtarget",
+  description: "Confirmation target in blocks",
+};
+const estimateMode: ArgSpec = {
+  name: "estimate_mode",
+  type: "str",
+  default: "unset",
+  description:
+    'The fee estimate mode, must be one of (case insensitive):\n"unset"\n"economical"\n"conservative"',
+};
+const txidResult: ResultSpec = { type: "hex", description: "The transaction id." };
+const nameResult: ResultSpec = {
+  type: "obj",
+  inner: [
+    {
+      type: "str",
+      key: "name",
+      description:
+        "The wallet name if created successfully. If the wallet was created using a full path, the wallet_name will be the full path.",
+    },
+    {
+      type: "arr",
+      key: "warnings",
+      optional: true,
+      description: "Warning messages, if any, related to creating and loading the wallet.",
+      inner: [{ type: "str", description: "" }],
+    },
+  ],
+};
+const anyObject: ResultSpec = {
+  type: "obj",
+  description: "",
+  inner: [{ type: "elision", description: "" }],
+};
+const lastProcessed: ResultSpec = {
+  type: "obj",
+  key: "lastprocessedblock",
+  description: "hash and height of the block this information was generated on",
+  inner: [
+    {
+      type: "hex",
+      key: "hash",
+      description: "hash of the block this information was generated on",
+    },
+    {
+      type: "num",
+      key: "height",
+      description: "height of the block this information was generated on",
+    },
+  ],
+};
+
+const SPECS: readonly WalletMethodSpec[] = [
+  {
+    name: "createwallet",
+    route: "load",
+    description: "Creates and loads a new wallet.\n",
+    args: [
+      walletName,
+      {
+        name: "disable_private_keys",
+        type: "bool",
+        default: false,
+        description:
+          "Disable the possibility of private keys (only watchonlys are possible in this mode).",
+      },
+      {
+        name: "blank",
+        type: "bool",
+        default: false,
+        description: "Create a blank wallet. A blank wallet has no keys.",
+      },
+      {
+        name: "passphrase",
+        type: "str",
+        optional: true,
+        description: "Encrypt the wallet with this passphrase.",
+      },
+      {
+        name: "avoid_reuse",
+        type: "bool",
+        default: false,
+        description:
+          "Keep track of coin reuse, and treat dirty and clean coins differently with privacy considerations in mind.",
+      },
+      { name: "descriptors", type: "bool", default: true, description: 'If set, must be "true"' },
+      {
+        name: "load_on_startup",
+        type: "bool",
+        optional: true,
+        description:
+          "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged.",
+      },
+      {
+        name: "external_signer",
+        type: "bool",
+        default: false,
+        description:
+          "Use an external signer such as a hardware wallet. Requires -signer to be configured. Wallet creation will fail if keys cannot be fetched. Requires disable_private_keys and descriptors set to true.",
+      },
+    ],
+    result: nameResult,
+    examples: helpExampleCli("createwallet", '"testwallet"') +
+      helpExampleRpc("createwallet", '"testwallet"'),
+  },
+  {
+    name: "loadwallet",
+    route: "load",
+    description:
+      "Loads a wallet from a wallet file or directory.\nNote that all wallet command-line options used when starting bitcoind will be\napplied to the new wallet.\n",
+    args: [
+      {
+        name: "filename",
+        type: "str",
+        description:
+          'The path to the directory of the wallet to be loaded, either absolute or relative to the "wallets" directory. The "wallets" directory is set by the -walletdir option and defaults to the "wallets" folder within the data directory.',
+      },
+      {
+        name: "load_on_startup",
+        type: "bool",
+        optional: true,
+        description:
+          "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged.",
+      },
+    ],
+    result: nameResult,
+    examples: helpExampleCli("loadwallet", '"test.dat"') +
+      helpExampleRpc("loadwallet", '"test.dat"'),
+  },
+  {
+    name: "unloadwallet",
+    route: "unload",
+    description:
+      "Unloads the wallet referenced by the request endpoint or the wallet_name argument.\nIf both are specified, they must be identical.",
+    args: [
+      {
+        name: "wallet_name",
+        type: "str",
+        defaultHint: "the wallet name from the RPC endpoint",
+        description:
+          "The name of the wallet to unload. If provided both here and in the RPC endpoint, the two must be identical.",
+      },
+      {
+        name: "load_on_startup",
+        type: "bool",
+        optional: true,
+        description:
+          "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged.",
+      },
+    ],
+    result: {
+      type: "obj",
+      description: "",
+      inner: [{
+        type: "arr",
+        key: "warnings",
+        optional: true,
+        description: "Warning messages, if any, related to unloading the wallet.",
+        inner: [{ type: "str", description: "" }],
+      }],
+    },
+    examples: helpExampleCli("unloadwallet", "wallet_name") +
+      helpExampleRpc("unloadwallet", "wallet_name"),
+  },
+  {
+    name: "listwallets",
+    route: "list",
+    description:
+      'Returns a list of currently loaded wallets.\nFor full information on the wallet, use "getwalletinfo"\n',
+    result: {
+      type: "arr",
+      description: "",
+      inner: [{ type: "str", description: "the wallet name" }],
+    },
+    examples: helpExampleCli("listwallets", "") + helpExampleRpc("listwallets", ""),
+  },
+  {
+    name: "getwalletinfo",
+    description: "Returns an object containing various wallet state info.\n",
+    result: anyObject,
+    examples: helpExampleCli("getwalletinfo", "") + helpExampleRpc("getwalletinfo", ""),
+  },
+  {
+    name: "getnewaddress",
+    description:
+      "Returns a new Bitcoin address for receiving payments.\nIf 'label' is specified, it is added to the address book \nso payments received with the address will be associated with 'label'.\n",
+    args: [
+      {
+        name: "label",
+        type: "str",
+        default: "",
+        description:
+          'The label name for the address to be linked to. It can also be set to the empty string "" to represent the default label. The label does not need to exist, it will be created if there is no label by the given name.',
+      },
+      {
+        name: "address_type",
+        type: "str",
+        defaultHint: "set by -addresstype",
+        description:
+          'The address type to use. Options are "legacy", "p2sh-segwit", "bech32", and "bech32m".',
+      },
+    ],
+    result: { type: "str", key: "address", description: "The new bitcoin address" },
+    examples: helpExampleCli("getnewaddress", "") + helpExampleRpc("getnewaddress", ""),
+  },
+  {
+    name: "getrawchangeaddress",
+    description:
+      "Returns a new Bitcoin address, for receiving change.\nThis is for use with raw transactions, NOT normal use.\n",
+    args: [{
+      name: "address_type",
+      type: "str",
+      defaultHint: "set by -changetype",
+      description:
+        'The address type to use. Options are "legacy", "p2sh-segwit", "bech32", and "bech32m".',
+    }],
+    result: { type: "str", key: "address", description: "The address" },
+    examples: helpExampleCli("getrawchangeaddress", "") + helpExampleRpc("getrawchangeaddress", ""),
+  },
+  {
+    name: "getaddressinfo",
+    description:
+      "\nReturn information about the given bitcoin address.\nSome of the information will only be present if the address is in the active wallet.\n",
+    args: [{
+      name: "address",
+      type: "str",
+      description: "The bitcoin address for which to get information.",
+    }],
+    result: anyObject,
+    examples: helpExampleCli("getaddressinfo", '"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl"') +
+      helpExampleRpc("getaddressinfo", '"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl"'),
+  },
+  {
+    name: "getbalance",
+    description:
+      "\nReturns the total available balance.\nThe available balance is what the wallet considers currently spendable, and is\nthus affected by options which limit spendability such as -spendzeroconfchange.\n",
+    args: [
+      {
+        name: "dummy",
+        type: "str",
+        optional: true,
+        description: 'Remains for backward compatibility. Must be excluded or set to "*".',
+      },
+      {
+        name: "minconf",
+        type: "num",
+        default: 0,
+        description: "Only include transactions confirmed at least this many times.",
+      },
+      { name: "include_watchonly", type: "bool", default: true, description: "No longer used" },
+      {
+        name: "avoid_reuse",
+        type: "bool",
+        default: true,
+        description:
+          "(only available if avoid_reuse wallet flag is set) Do not include balance in dirty outputs; addresses are considered dirty if they have previously been used in a transaction.",
+      },
+    ],
+    result: { type: "amount", description: "The total amount in BTC received for this wallet." },
+    examples: helpExampleCli("getbalance", "") + helpExampleRpc("getbalance", ""),
+  },
+  {
+    name: "getbalances",
+    description: "Returns an object with all balances in BTC.\n",
+    result: {
+      type: "obj",
+      description: "",
+      inner: [
+        {
+          type: "obj",
+          key: "mine",
+          description: "balances from outputs that the wallet can sign",
+          inner: [
+            {
+              type: "amount",
+              key: "trusted",
+              description: "trusted balance (outputs created by the wallet or confirmed outputs)",
+            },
+            {
+              type: "amount",
+              key: "untrusted_pending",
+              description:
+                "untrusted pending balance (outputs created by others that are in the mempool)",
+            },
+            {
+              type: "amount",
+              key: "immature",
+              description: "balance from immature coinbase outputs",
+            },
+            {
+              type: "amount",
+              key: "used",
+              optional: true,
+              description:
+                "(only present if avoid_reuse is set) balance from coins sent to addresses that were previously spent from (potentially privacy violating)",
+            },
+          ],
+        },
+        lastProcessed,
+      ],
+    },
+    examples: helpExampleCli("getbalances", "") + helpExampleRpc("getbalances", ""),
+  },
+  {
+    name: "sendtoaddress",
+    description:
+      "Send an amount to a given address.\nRequires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.\n",
+    args: [
+      { name: "address", type: "str", description: "The bitcoin address to send to." },
+      { name: "amount", type: "amount", description: "The amount in BTC to send. eg 0.1" },
+      {
+        name: "comment",
+        type: "str",
+        optional: true,
+        description:
+          "A comment used to store what the transaction is for.\nThis is not part of the transaction, just kept in your wallet.",
+      },
+      {
+        name: "comment_to",
+        type: "str",
+        optional: true,
+        description:
+          "A comment to store the name of the person or organization\nto which you're sending the transaction. This is not part of the \ntransaction, just kept in your wallet.",
+      },
+      {
+        name: "subtractfeefromamount",
+        type: "bool",
+        default: false,
+        description:
+          "The fee will be deducted from the amount being sent.\nThe recipient will receive less bitcoins than you enter in the amount field.",
+      },
+      {
+        name: "replaceable",
+        type: "bool",
+        defaultHint: "wallet default",
+        description: "Signal that this transaction can be replaced by a transaction (BIP 125)",
+      },
+      confTarget,
+      estimateMode,
+      {
+        name: "avoid_reuse",
+        type: "bool",
+        default: true,
+        description:
+          "(only available if avoid_reuse wallet flag is set) Avoid spending from dirty addresses; addresses are considered\ndirty if they have previously been used in a transaction. If true, this also activates avoidpartialspends, grouping outputs by their addresses.",
+      },
+      feeRate,
+      {
+        name: "verbose",
+        type: "bool",
+        default: false,
+        description: "If true, return extra information about the transaction.",
+      },
+    ],
+    result: [
+      { ...txidResult, cond: "if verbose is not set or set to false" },
+      {
+        type: "obj",
+        cond: "if verbose is set to true",
+        description: "",
+        inner: [
+          { type: "hex", key: "txid", description: "The transaction id." },
+          { type: "str", key: "fee_reason", description: "The transaction fee reason." },
+        ],
+      },
+    ],
+    examples:
+      helpExampleCli("sendtoaddress", '"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl" 0.1') +
+      helpExampleRpc("sendtoaddress", '"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl", 0.1'),
+  },
+  {
+    name: "sendmany",
+    description:
+      "Send multiple times. Amounts are double-precision floating point numbers.\nRequires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.\n",
+    args: [
+      {
+        name: "dummy",
+        type: "str",
+        defaultHint: '""',
+        description: 'Must be set to "" for backwards compatibility.',
+      },
+      {
+        name: "amounts",
+        type: "obj_user_keys",
+        description: "The addresses and amounts",
+        inner: [{
+          name: "address",
+          type: "amount",
+          description:
+            "The bitcoin address is the key, the numeric amount (can be string) in BTC is the value",
+        }],
+      },
+      { name: "minconf", type: "num", optional: true, description: "Ignored dummy value" },
+      { name: "comment", type: "str", optional: true, description: "A comment" },
+      {
+        name: "subtractfeefrom",
+        type: "arr",
+        optional: true,
+        description:
+          "The addresses.\nThe fee will be equally deducted from the amount of each selected address.\nThose recipients will receive less bitcoins than you enter in their corresponding amount field.\nIf no addresses are specified here, the sender pays the fee.",
+        inner: [{
+          name: "address",
+          type: "str",
+          optional: true,
+          description: "Subtract fee from this address",
+        }],
+      },
+      {
+        name: "replaceable",
+        type: "bool",
+        defaultHint: "wallet default",
+        description: "Signal that this transaction can be replaced by a transaction (BIP 125)",
+      },
+      confTarget,
+      estimateMode,
+      feeRate,
+      {
+        name: "verbose",
+        type: "bool",
+        default: false,
+        description: "If true, return extra information about the transaction.",
+      },
+    ],
+    result: [
+      {
+        type: "hex",
+        cond: "if verbose is not set or set to false",
+        description:
+          "The transaction id for the send. Only 1 transaction is created regardless of\nthe number of addresses.",
+      },
+      {
+        type: "obj",
+        cond: "if verbose is set to true",
+        description: "",
+        inner: [
+          {
+            type: "hex",
+            key: "txid",
+            description:
+              "The transaction id for the send. Only 1 transaction is created regardless of\nthe number of addresses.",
+          },
+          { type: "str", key: "fee_reason", description: "The transaction fee reason." },
+        ],
+      },
+    ],
+    examples: helpExampleCli(
+      "sendmany",
+      '"" "{\\"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl\\":0.01}"',
+    ),
+  },
+  {
+    name: "listunspent",
+    description:
+      "\nReturns array of unspent transaction outputs\nwith between minconf and maxconf (inclusive) confirmations.\nOptionally filter to only include txouts paid to specified addresses.\n",
+    args: [
+      {
+        name: "minconf",
+        type: "num",
+        default: 1,
+        description: "The minimum confirmations to filter",
+      },
+      {
+        name: "maxconf",
+        type: "num",
+        default: 9999999,
+        description: "The maximum confirmations to filter",
+      },
+      {
+        name: "addresses",
+        type: "arr",
+        default: [],
+        description: "The bitcoin addresses to filter",
+        inner: [{ name: "address", type: "str", optional: true, description: "bitcoin address" }],
+      },
+      {
+        name: "include_unsafe",
+        type: "bool",
+        default: true,
+        description:
+          'Include outputs that are not safe to spend\nSee description of "safe" attribute below.',
+      },
+      {
+        name: "query_options",
+        type: "obj",
+        optional: true,
+        description: "",
+        inner: [{
+          name: "minimumAmount",
+          type: "amount",
+          default: "0",
+          description: "Minimum value of each UTXO in BTC",
+        }],
+      },
+    ],
+    result: { type: "arr", description: "", inner: [anyObject] },
+    examples: helpExampleCli("listunspent", "") + helpExampleRpc("listunspent", ""),
+  },
+  {
+    name: "listtransactions",
+    description:
+      "\nIf a label name is provided, this will return only incoming transactions paying to addresses with the specified label.\n\nReturns up to 'count' most recent transactions skipping the first 'from' transactions.\n",
+    args: [
+      {
+        name: "label|dummy",
+        type: "str",
+        optional: true,
+        description:
+          'If set, should be a valid label name to return only incoming transactions\nwith the specified label, or "*" to disable filtering and return all transactions.',
+      },
+      {
+        name: "count",
+        type: "num",
+        default: 10,
+        description: "The number of transactions to return",
+      },
+      { name: "skip", type: "num", default: 0, description: "The number of transactions to skip" },
+      { name: "include_watchonly", type: "bool", default: true, description: "No longer used" },
+    ],
+    result: { type: "arr", description: "", inner: [anyObject] },
+    examples: helpExampleCli("listtransactions", "") +
+      helpExampleRpc("listtransactions", '"*", 20, 100'),
+  },
+  {
+    name: "listsinceblock",
+    description:
+      '\nGet all transactions in blocks since block [blockhash], or all transactions if omitted.\nIf "blockhash" is no longer a part of the main chain, transactions from the fork point onward are included.\nAdditionally, if include_removed is set, transactions affecting the wallet which were removed are returned in the "removed" array.\n',
+    args: [
+      {
+        name: "blockhash",
+        type: "str",
+        optional: true,
+        description:
+          "If set, the block hash to list transactions since, otherwise list all transactions.",
+      },
+      {
+        name: "target_confirmations",
+        type: "num",
+        default: 1,
+        description:
+          "Return the nth block hash from the main chain. e.g. 1 would mean the best block hash. Note: this is not used as a filter, but only affects [lastblock] in the return value",
+      },
+      { name: "include_watchonly", type: "bool", default: true, description: "No longer used" },
+      {
+        name: "include_removed",
+        type: "bool",
+        default: true,
+        description:
+          'Show transactions that were removed due to a reorg in the "removed" array\n(not guaranteed to work on pruned nodes)',
+      },
+      {
+        name: "include_change",
+        type: "bool",
+        default: false,
+        description: "Also add entries for change outputs.\n",
+      },
+      {
+        name: "label",
+        type: "str",
+        optional: true,
+        description:
+          "Return only incoming transactions paying to addresses with the specified label.\n",
+      },
+    ],
+    result: anyObject,
+    examples: helpExampleCli("listsinceblock", "") + helpExampleRpc("listsinceblock", ""),
+  },
+  {
+    name: "gettransaction",
+    description: "\nGet detailed information about in-wallet transaction <txid>\n",
+    args: [
+      { name: "txid", type: "str", description: "The transaction id" },
+      { name: "include_watchonly", type: "bool", default: true, description: "No longer used" },
+      {
+        name: "verbose",
+        type: "bool",
+        default: false,
+        description:
+          "Whether to include a `decoded` field containing the decoded transaction (equivalent to RPC decoderawtransaction)",
+      },
+    ],
+    result: anyObject,
+    examples: helpExampleCli(
+      "gettransaction",
+      '"1075db55d416d3ca199f55b6084e2115b9345e16c5cf302fc80e9d5fbf5d48d"',
+    ) +
+      helpExampleRpc(
+        "gettransaction",
+        '"1075db55d416d3ca199f55b6084e2115b9345e16c5cf302fc80e9d5fbf5d48d"',
+      ),
+  },
+  {
+    name: "signrawtransactionwithwallet",
+    description:
+      "\nSign inputs for raw transaction (serialized, hex-encoded).\nThe second optional argument (may be null) is an array of previous transaction outputs that\nthis transaction depends on but may not yet be in the block chain.\nRequires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.\n",
+    args: [
+      { name: "hexstring", type: "str", description: "The transaction hex string" },
+      {
+        name: "prevtxs",
+        type: "arr",
+        optional: true,
+        description: "The previous dependent transaction outputs",
+        inner: [{
+          name: "",
+          type: "obj",
+          optional: true,
+          description: "",
+          inner: [
+            { name: "txid", type: "hex", description: "The transaction id" },
+            { name: "vout", type: "num", description: "The output number" },
+            { name: "scriptPubKey", type: "hex", description: "The output script" },
+            { name: "amount", type: "amount", description: "The amount spent" },
+          ],
+        }],
+      },
+      {
+        name: "sighashtype",
+        type: "str",
+        default: "DEFAULT",
+        description:
+          'The signature hash type. Must be one of\n       "DEFAULT"\n       "ALL"\n       "NONE"\n       "SINGLE"\n       "ALL|ANYONECANPAY"\n       "NONE|ANYONECANPAY"\n       "SINGLE|ANYONECANPAY"',
+      },
+    ],
+    result: anyObject,
+    examples: helpExampleCli("signrawtransactionwithwallet", '"myhex"') +
+      helpExampleRpc("signrawtransactionwithwallet", '"myhex"'),
+  },
+  {
+    name: "walletpassphrase",
+    description:
+      "\nStores the wallet decryption key in memory for 'timeout' seconds.\nThis is needed prior to performing transactions related to private keys such as sending bitcoins\n\nNote:\nIssuing the walletpassphrase command while the wallet is already unlocked will set a new unlock\ntime that overrides the old one.\n",
+    args: [
+      { name: "passphrase", type: "str", description: "The wallet passphrase" },
+      {
+        name: "timeout",
+        type: "num",
+        description:
+          "The time to keep the decryption key in seconds; capped at 100000000 (~3 years).",
+      },
+    ],
+    result: { type: "none", description: "" },
+    examples: "\nUnlock the wallet for 60 seconds\n" +
+      helpExampleCli("walletpassphrase", '"my pass phrase" 60') +
+      "\nLock the wallet again (before 60 seconds)\n" + helpExampleCli("walletlock", "") +
+      "\nAs a JSON-RPC call\n" + helpExampleRpc("walletpassphrase", '"my pass phrase", 60'),
+  },
+  {
+    name: "walletlock",
+    description:
+      "\nRemoves the wallet encryption key from memory, locking the wallet.\nAfter calling this method, you will need to call walletpassphrase again\nbefore being able to call any methods which require the wallet to be unlocked.\n",
+    result: { type: "none", description: "" },
+    examples: helpExampleCli("walletlock", "") + helpExampleRpc("walletlock", ""),
+  },
+  {
+    name: "encryptwallet",
+    description:
+      "\nEncrypts the wallet with 'passphrase'. This is for first time encryption.\nAfter this, any calls that interact with private keys such as sending or signing \nwill require the passphrase to be set prior to making these calls.\nUse the walletpassphrase call for this, and then walletlock call.\nIf the wallet is already encrypted, use the walletpassphrasechange call.\n** IMPORTANT **\nFor security reasons, the encryption process will generate a new HD seed, resulting\nin the creation of a fresh set of active descriptors. Therefore, it is crucial to\nsecurely back up the newly generated wallet file using the backupwallet RPC.\n",
+    args: [{
+      name: "passphrase",
+      type: "str",
+      description:
+        "The pass phrase to encrypt the wallet with. It must be at least 1 character, but should be long.",
+    }],
+    result: { type: "str", description: "A string with further instructions" },
+    examples: helpExampleCli("encryptwallet", '"my pass phrase"') +
+      helpExampleRpc("encryptwallet", '"my pass phrase"'),
+  },
+  {
+    name: "rescanblockchain",
+    description:
+      '\nRescan the local blockchain for wallet related transactions.\nNote: Use "getwalletinfo" to query the scanning progress.\nThe rescan is significantly faster if block filters are available\n(using startup option "-blockfilterindex=1").\n',
+    args: [
+      {
+        name: "start_height",
+        type: "num",
+        default: 0,
+        description: "block height where the rescan should start",
+      },
+      {
+        name: "stop_height",
+        type: "num",
+        optional: true,
+        description:
+          "the last block height that should be scanned. If none is provided it will rescan up to the tip at return time of this call.",
+      },
+    ],
+    result: {
+      type: "obj",
+      description: "",
+      inner: [
+        {
+          type: "num",
+          key: "start_height",
+          description: "The block height where the rescan started (the requested height or 0)",
+        },
+        {
+          type: "num",
+          key: "stop_height",
+          description:
+            "The height of the last rescanned block. May be null in rare cases if there was a reorg and the call didn't scan any blocks because they were already scanned in the background.",
+        },
+      ],
+    },
+    examples: helpExampleCli("rescanblockchain", "100000 120000") +
+      helpExampleRpc("rescanblockchain", "100000, 120000"),
+  },
+  {
+    name: "backupwallet",
+    description:
+      "\nSafely copies the current wallet file to the specified destination, which can either be a directory or a path with a filename.\n",
+    args: [{ name: "destination", type: "str", description: "The destination directory or file" }],
+    result: { type: "none", description: "" },
+    examples: helpExampleCli("backupwallet", '"backup.dat"') +
+      helpExampleRpc("backupwallet", '"backup.dat"'),
+  },
+  {
+    name: "listdescriptors",
+    description: "List all descriptors present in a wallet.\n",
+    args: [{
+      name: "private",
+      type: "bool",
+      default: false,
+      description: "Show private descriptors.",
+    }],
+    result: anyObject,
+    examples: helpExampleCli("listdescriptors", "") + helpExampleCli("listdescriptors", "true") +
+      helpExampleRpc("listdescriptors", "true"),
+  },
+];
+
+/** Runs `spec`'s method through `router`. */
+async function route(
+  router: WalletRouter,
+  spec: WalletMethodSpec,
+  params: Params,
+  named: string | undefined,
+): Promise<Json> {
+  const args = crossingArgs(spec.args ?? [], params);
+  switch (spec.route ?? "wallet") {
+    case "list": {
+      const names = [...(await router.wallets()).keys()].sort();
+      return names;
+    }
+    case "load": {
+      const name = String(args[0]);
+      if (spec.name === "loadwallet" && (await router.wallets()).has(name)) {
+        throw new RpcError(
+          RpcErrorCode.WALLET_ALREADY_LOADED,
+          `Wallet "${name}" is already loaded.`,
+        );
+      }
+      return await router.call(router.first(), spec.name, args);
+    }
+    case "unload": {
+      const given = args[0] === null ? undefined : String(args[0]);
+      if (named !== undefined && given !== undefined && given !== named) {
+        throw new RpcError(
+          RpcErrorCode.INVALID_PARAMETER,
+          "RPC endpoint wallet and wallet_name parameter specify different wallets",
+        );
+      }
+      const name = named ?? given;
+      if (name === undefined) {
+        throw new RpcError(
+          RpcErrorCode.INVALID_PARAMETER,
+          "Either the RPC endpoint wallet or the wallet name parameter must be provided",
+        );
+      }
+      const wallet = await router.resolve(name);
+      return await router.call(wallet.loader, spec.name, args, wallet.name);
+    }
+    case "wallet": {
+      const wallet = await router.resolve(named);
+      return await router.call(wallet.loader, spec.name, args, wallet.name);
+    }
+  }
+}
+
+/** The wallet methods, routed through `router`. */
+export function walletRpcMethods(router: WalletRouter): RpcMethod[] {
+  return SPECS.map((spec) =>
+    defineMethod({
+      name: spec.name,
+      category: "wallet",
+      description: spec.description,
+      args: spec.args,
+      result: spec.result,
+      examples: spec.examples,
+      handler: (params, ctx) => route(router, spec, params, ctx.walletName),
+    })
+  );
+}

@@ -1,0 +1,133 @@
+/**
+ * Coin selection: which of the wallet's coins pay for a set of payments at
+ * a fee rate, with a change output when what is left is worth keeping.
+ * Largest coins first; the fee is the rate times the virtual size the
+ * signed transaction will have (signatures counted at their largest).
+ * With `subtractFee`, the payments so marked pay the fee between them,
+ * equally, the first of them any remainder, as Core does.
+ *
+ * @example
+ * ```ts
+ * import { selectCoins } from "./coinselect.ts";
+ * const script = new Uint8Array(22);
+ * const plan = selectCoins({
+ *   coins: [{ key: "a:0", amount: 5_000_000_000n, inputWeight: 272 }],
+ *   payments: [{ script, amount: 100_000_000n, subtractFee: false }],
+ *   feeRate: 1000n,
+ *   changeScript: script,
+ * });
+ * if (plan.inputs.length !== 1 || plan.change === null) throw new Error("one coin, change");
+ * if (plan.fee !== 141n) throw new Error(`fee ${plan.fee}`);
+ * ```
+ * @module
+ */
+
+/** A spendable coin. */
+export interface Coin {
+  /** Identifies the coin to the caller (`txid:vout`). */
+  readonly key: string;
+  readonly amount: bigint;
+  /** Weight its input adds once signed (outpoint, sequence, script and witness). */
+  readonly inputWeight: number;
+}
+
+/** One payment. */
+export interface Payment {
+  readonly script: Uint8Array;
+  readonly amount: bigint;
+  readonly subtractFee: boolean;
+}
+
+/** What to select from and for. */
+export interface SelectionRequest {
+  readonly coins: readonly Coin[];
+  readonly payments: readonly Payment[];
+  /** Satoshis per 1000 virtual bytes. */
+  readonly feeRate: bigint;
+  readonly changeScript: Uint8Array;
+}
+
+/** The chosen coins and the outputs to make. */
+export interface SelectionPlan {
+  readonly inputs: readonly Coin[];
+  /** The payments' amounts after subtracting the fee where asked. */
+  readonly amounts: readonly bigint[];
+  /** The change amount, or null when it would be dust (the rest goes to the fee). */
+  readonly change: bigint | null;
+  readonly fee: bigint;
+}
+
+/** Why no selection is possible, with Core's texts. */
+export class SelectionError extends Error {
+  override name = "SelectionError";
+}
+
+/** Core's message when the coins cannot pay. */
+export const INSUFFICIENT_FUNDS = "Insufficient funds";
+/** Core's message when a payment cannot carry its share of the fee. */
+export const AMOUNT_TOO_SMALL_FOR_FEE = "The transaction amount is too small to pay the fee";
+
+/** Weight of an output paying `script`. */
+export function outputWeight(script: Uint8Array): number {
+  return (8 + 1 + script.length) * 4;
+}
+
+/** Version, locktime, counts, and the segwit marker and flag. */
+const BASE_WEIGHT = (4 + 4 + 1 + 1) * 4 + 2;
+
+/** Core's dust threshold at 3 sat/vB for a witness output (spending it costs 67 vB). */
+export function dustThreshold(script: Uint8Array): bigint {
+  return BigInt(outputWeight(script) / 4 + 67) * 3n;
+}
+
+/** The fee for `weight` at `feeRate` (sat/kvB), rounded up as Core's CFeeRate::GetFee. */
+export function feeFor(weight: number, feeRate: bigint): bigint {
+  const vsize = BigInt(Math.ceil(weight / 4));
+  return (feeRate * vsize + 999n) / 1000n;
+}
+
+/** Selects coins for `request`; throws {@linkcode SelectionError}. */
+export function selectCoins(request: SelectionRequest): SelectionPlan {
+  const { payments, feeRate, changeScript } = request;
+  const target = payments.reduce((sum, p) => sum + p.amount, 0n);
+  const subtracting = payments.filter((p) => p.subtractFee).length;
+  const paymentsWeight = payments.reduce((sum, p) => sum + outputWeight(p.script), BASE_WEIGHT);
+  const changeWeight = outputWeight(changeScript);
+  const coins = [...request.coins].sort((a, b) =>
+    a.amount > b.amount ? -1 : a.amount < b.amount ? 1 : 0
+  );
+  const chosen: Coin[] = [];
+  let total = 0n;
+  let weight = paymentsWeight;
+  for (const coin of coins) {
+    chosen.push(coin);
+    total += coin.amount;
+    weight += coin.inputWeight;
+    const feeNoChange = feeFor(weight, feeRate);
+    const needed = subtracting > 0 ? target : target + feeNoChange;
+    if (total < needed) continue;
+    const feeWithChange = feeFor(weight + changeWeight, feeRate);
+    const changeLeft = subtracting > 0 ? total - target : total - target - feeWithChange;
+    const keepChange = changeLeft >= dustThreshold(changeScript);
+    const amounts = subtracting > 0
+      ? shareFee(payments, keepChange ? feeWithChange : feeNoChange, subtracting)
+      : payments.map((p) => p.amount);
+    const change = keepChange ? changeLeft : null;
+    const paid = amounts.reduce((sum, a) => sum + a, 0n) + (change ?? 0n);
+    return { inputs: chosen, amounts, change, fee: total - paid };
+  }
+  throw new SelectionError(INSUFFICIENT_FUNDS);
+}
+
+/** The payments' amounts once those marked pay `fee` between them. */
+function shareFee(payments: readonly Payment[], fee: bigint, subtracting: number): bigint[] {
+  const share = fee / BigInt(subtracting);
+  let remainder = fee % BigInt(subtracting);
+  return payments.map((p) => {
+    if (!p.subtractFee) return p.amount;
+    const amount = p.amount - share - remainder;
+    remainder = 0n;
+    if (amount < dustThreshold(p.script)) throw new SelectionError(AMOUNT_TOO_SMALL_FOR_FEE);
+    return amount;
+  });
+}

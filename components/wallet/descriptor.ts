@@ -1,0 +1,106 @@
+/**
+ * Output descriptors as Bitcoin Core's descriptor wallets write them: the
+ * BIP 380 checksum, the ranged `wpkh()` (BIP 84) and `tr()` (BIP 86)
+ * descriptors of an account, and the single-key descriptor of one of their
+ * addresses (`getaddressinfo`'s `desc`).
+ *
+ * The checksum is written here rather than shared with the node: the
+ * sandbox builds the wallet from its own folder, `runtime/` and `schemas/`.
+ *
+ * @example
+ * ```ts
+ * import { descriptorChecksum } from "./descriptor.ts";
+ * // The example of Core's doc/descriptors.md.
+ * const desc = "pkh(02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5)";
+ * if (descriptorChecksum(desc) !== "8fhd9pwu") throw new Error(descriptorChecksum(desc));
+ * ```
+ * @module
+ */
+
+const INPUT_CHARSET = "0123456789()[],'/*abcdefgh@:$%{}IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~" +
+  'ijklmnopqrstuvwxyzABCDEFGH`#"\\ ';
+const CHECKSUM_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+/** The BCH code's generator, one term per bit of the top five. */
+const GENERATOR = [0xf5dee51989n, 0xa9fdca3312n, 0x1bab10e32dn, 0x3706b1677an, 0x644d626ffdn];
+
+function step(state: bigint, value: number): bigint {
+  const top = state >> 35n;
+  let next = ((state & 0x7ffffffffn) << 5n) ^ BigInt(value);
+  GENERATOR.forEach((term, bit) => {
+    if ((top >> BigInt(bit)) & 1n) next ^= term;
+  });
+  return next;
+}
+
+/** The 8-character BIP 380 checksum of `descriptor` (without `#`); throws on a foreign character. */
+export function descriptorChecksum(descriptor: string): string {
+  let state = 1n;
+  const groups: number[] = [];
+  for (const ch of descriptor) {
+    const position = INPUT_CHARSET.indexOf(ch);
+    if (position < 0) throw new Error(`descriptor holds an invalid character: ${ch}`);
+    state = step(state, position & 31);
+    groups.push(position >> 5);
+    if (groups.length === 3) {
+      state = step(state, groups[0] * 9 + groups[1] * 3 + groups[2]);
+      groups.length = 0;
+    }
+  }
+  if (groups.length > 0) state = step(state, groups.reduce((sum, g) => sum * 3 + g, 0));
+  for (let i = 0; i < 8; i++) state = step(state, 0);
+  state ^= 1n;
+  let out = "";
+  for (let i = 0; i < 8; i++) out += CHECKSUM_CHARSET[Number((state >> BigInt(5 * (7 - i))) & 31n)];
+  return out;
+}
+
+/** `descriptor#checksum`. */
+export function withChecksum(descriptor: string): string {
+  return `${descriptor}#${descriptorChecksum(descriptor)}`;
+}
+
+/** The descriptor types this wallet keeps: BIP 84 segwit v0 and BIP 86 taproot. */
+export type DescriptorKind = "wpkh" | "tr";
+
+/** BIP 44-style purpose of each kind. */
+export const PURPOSE: Readonly<Record<DescriptorKind, number>> = { wpkh: 84, tr: 86 };
+
+/** `m/<purpose>h/<coin>h/0h`, Core's notation with `h`. */
+export function accountPath(kind: DescriptorKind, coinType: number): string {
+  return `m/${PURPOSE[kind]}h/${coinType}h/0h`;
+}
+
+/** A fingerprint as eight hex digits. */
+export function fingerprintHex(fingerprint: number): string {
+  return (fingerprint >>> 0).toString(16).padStart(8, "0");
+}
+
+/** The key origin `[fingerprint/path]` of `path` (`m/…`). */
+function origin(fingerprint: number, path: string): string {
+  return `[${fingerprintHex(fingerprint)}${path.slice(1)}]`;
+}
+
+/**
+ * The ranged descriptor of an account, as `listdescriptors` shows it:
+ * `wpkh([fp/84h/1h/0h]tpub…/0/*)#checksum`, the internal (change) chain
+ * ending in `/1/*`. Pass the `tprv` for `listdescriptors true`.
+ */
+export function rangedDescriptor(
+  kind: DescriptorKind,
+  fingerprint: number,
+  path: string,
+  extendedKey: string,
+  internal: boolean,
+): string {
+  return withChecksum(`${kind}(${origin(fingerprint, path)}${extendedKey}/${internal ? 1 : 0}/*)`);
+}
+
+/** The descriptor of one derived key: `wpkh([fp/84h/1h/0h/0/3]<pubkey hex>)#checksum`. */
+export function keyDescriptor(
+  kind: DescriptorKind,
+  fingerprint: number,
+  path: string,
+  keyHex: string,
+): string {
+  return withChecksum(`${kind}(${origin(fingerprint, path)}${keyHex})`);
+}

@@ -1,0 +1,183 @@
+/**
+ * The wallet process's `WalletLoader` (`schemas/ipc/wallet.capnp`): the
+ * wallets of one data directory, each in `wallets/<name>/wallet.dat` (the
+ * wallet named "" in `wallets/` itself, as bitcoind keeps its default
+ * wallet), all following the node's chain through the one `Chain` the
+ * loader was made with. `executeRpc` runs the loader's methods
+ * (createwallet, loadwallet, unloadwallet, listwallets) and, on a named
+ * wallet, the wallet's (`rpc.ts`), answering with JSON text.
+ *
+ * @example
+ * ```ts ignore
+ * const loader = new WalletLoaderImpl(datadir, chain, { fallbackFee: 0n });
+ * await loader.executeRpc("createwallet", '["w"]'); // '{"result":{"name":"w"}}'
+ * ```
+ * @module
+ */
+import type { Chain } from "../../schemas/gen/ipc/chain.mp.ts";
+import type { WalletLoader } from "../../schemas/gen/ipc/wallet.mp.ts";
+import { type Reply, writeJson } from "./json.ts";
+import { walletMethods, type WalletRpcOptions } from "./rpc.ts";
+import { WALLET_FILE } from "./store.ts";
+import { Code, Wallet, WalletError } from "./wallet.ts";
+
+/** Wallet names that would leave `wallets/` or confuse a path. */
+function checkName(name: string): void {
+  if (name.includes("/") || name.includes("\0") || name === "." || name === "..") {
+    throw new WalletError(
+      Code.WALLET,
+      `Wallet file verification failed. Invalid wallet name '${name}'.`,
+    );
+  }
+}
+
+/** The loader: the loaded wallets by name. */
+export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
+  readonly #walletsDir: string;
+  readonly #chain: Chain;
+  readonly #options: WalletRpcOptions;
+  readonly #wallets = new Map<string, Wallet>();
+  /** Names being loaded or created now: a second request for one waits for it. */
+  readonly #pending = new Map<string, Promise<unknown>>();
+
+  constructor(datadir: string, chain: Chain, options: WalletRpcOptions) {
+    this.#walletsDir = `${datadir}/wallets`;
+    Deno.mkdirSync(this.#walletsDir, { recursive: true, mode: 0o700 });
+    this.#chain = chain;
+    this.#options = options;
+  }
+
+  /** The directory of wallet `name`. */
+  #dir(name: string): string {
+    return name === "" ? this.#walletsDir : `${this.#walletsDir}/${name}`;
+  }
+
+  listWallets(): string[] {
+    return [...this.#wallets.keys()].sort();
+  }
+
+  /** The loaded wallet `name`. */
+  wallet(name: string): Wallet | undefined {
+    return this.#wallets.get(name);
+  }
+
+  /** Loads wallet `name` (bitcoind's `loadwallet` errors). */
+  async load(name: string): Promise<Wallet> {
+    return await this.#once(name, async () => {
+      checkName(name);
+      if (this.#wallets.has(name)) {
+        throw new WalletError(Code.ALREADY_LOADED, `Wallet "${name}" is already loaded.`);
+      }
+      const dir = this.#dir(name);
+      try {
+        Deno.statSync(`${dir}/${WALLET_FILE}`);
+      } catch {
+        throw new WalletError(
+          Code.NOT_FOUND,
+          `Wallet file verification failed. Failed to load database path '${dir}'. Path does not exist.`,
+        );
+      }
+      const wallet = await Wallet.load(dir, name, this.#chain);
+      this.#wallets.set(name, wallet);
+      return wallet;
+    });
+  }
+
+  /** Creates wallet `name` (bitcoind's `createwallet`). */
+  async create(
+    name: string,
+    options: { disablePrivateKeys?: boolean; blank?: boolean; passphrase?: string } = {},
+  ): Promise<Wallet> {
+    return await this.#once(name, async () => {
+      checkName(name);
+      const dir = this.#dir(name);
+      let exists = this.#wallets.has(name);
+      try {
+        Deno.statSync(`${dir}/${WALLET_FILE}`);
+        exists = true;
+      } catch { /* free */ }
+      if (exists) {
+        throw new WalletError(
+          Code.WALLET,
+          `Wallet file verification failed. Failed to create database path '${dir}'. Database already exists.`,
+        );
+      }
+      const wallet = await Wallet.create(dir, name, this.#chain, options);
+      this.#wallets.set(name, wallet);
+      return wallet;
+    });
+  }
+
+  /** Unloads wallet `name`: it stops following the chain and its database closes. */
+  async unload(name: string): Promise<void> {
+    const wallet = this.#wallets.get(name);
+    if (wallet === undefined) {
+      throw new WalletError(Code.NOT_FOUND, "Requested wallet does not exist or is not loaded");
+    }
+    this.#wallets.delete(name);
+    await wallet.close();
+  }
+
+  async #once<T>(name: string, work: () => Promise<T>): Promise<T> {
+    while (this.#pending.has(name)) await this.#pending.get(name)!.catch(() => {});
+    const running = work();
+    this.#pending.set(name, running);
+    try {
+      return await running;
+    } finally {
+      this.#pending.delete(name);
+    }
+  }
+
+  async executeRpc(method: string, params: string, wallet?: string): Promise<string> {
+    try {
+      const args = JSON.parse(params);
+      if (!Array.isArray(args)) throw new Error("params: not a JSON array");
+      return writeJson({ result: await this.#run(method, args, wallet) });
+    } catch (error) {
+      const code = error instanceof WalletError ? error.code : Code.MISC;
+      const message = error instanceof Error ? error.message : String(error);
+      return writeJson({ error: { code, message } });
+    }
+  }
+
+  async #run(method: string, args: unknown[], name: string | undefined): Promise<Reply> {
+    switch (method) {
+      case "createwallet": {
+        const [walletName, disablePrivateKeys, blank, passphrase] = args;
+        const wallet = await this.create(String(walletName), {
+          disablePrivateKeys: disablePrivateKeys === true,
+          blank: blank === true,
+          passphrase: typeof passphrase === "string" && passphrase !== "" ? passphrase : undefined,
+        });
+        return { name: wallet.name };
+      }
+      case "loadwallet":
+        return { name: (await this.load(String(args[0]))).name };
+      case "unloadwallet":
+        await this.unload(name ?? String(args[0]));
+        return {};
+      case "listwallets":
+        return this.listWallets();
+    }
+    const run = walletMethods[method];
+    if (run === undefined) throw new WalletError(-32601, "Method not found");
+    if (name === undefined) {
+      throw new WalletError(Code.NOT_FOUND, "Requested wallet does not exist or is not loaded");
+    }
+    const wallet = this.#wallets.get(name);
+    if (wallet === undefined) {
+      throw new WalletError(Code.NOT_FOUND, "Requested wallet does not exist or is not loaded");
+    }
+    // As Core's BlockUntilSyncedToCurrentChain: answers reflect every block the node announced.
+    await wallet.sync();
+    return await run(wallet, args, this.#options);
+  }
+
+  /** Closes every wallet. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const wallets = [...this.#wallets.values()];
+    this.#wallets.clear();
+    for (const wallet of wallets) await wallet.close();
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The wallet process's options, bitcoind's names: `-wallet=<name>`
+ * (repeatable: the wallets to load at start, created when missing),
+ * `-fallbackfee=<BTC/kvB>` (0, regtest's default, disables it), and
+ * `-ipcconnect=unix[:path]`, the node to attach to.
+ *
+ * @example
+ * ```ts
+ * import { parseWalletArgs } from "./options.ts";
+ * const options = parseWalletArgs(["-wallet=a", "-wallet=b", "-fallbackfee=0.0002"]);
+ * if (options.wallets.join() !== "a,b" || options.fallbackFee !== 20_000n) throw new Error();
+ * ```
+ * @module
+ */
+
+/** What the wallet process was asked for. */
+export interface WalletOptions {
+  readonly wallets: string[];
+  /** Satoshis per 1000 virtual bytes. */
+  readonly fallbackFee: bigint;
+  /** `-ipcconnect`'s address, or null. */
+  readonly connect: string | null;
+}
+
+/** `text` (BTC with up to 8 decimals) in satoshis; undefined when it is not one. */
+export function parseBtc(text: string): bigint | undefined {
+  const match = /^(\d{1,8})(?:\.(\d{0,8}))?$/.exec(text);
+  if (match === null) return undefined;
+  return BigInt(match[1]) * 100_000_000n + BigInt((match[2] ?? "").padEnd(8, "0"));
+}
+
+/** Reads the wallet options from `args`; throws a one-line error for a bad value. */
+export function parseWalletArgs(args: readonly string[]): WalletOptions {
+  const wallets: string[] = [];
+  let fallbackFee = 0n;
+  let connect: string | null = null;
+  for (const arg of args) {
+    const match = /^--?(wallet|fallbackfee|ipcconnect)=(.*)$/.exec(arg);
+    if (match === null) continue;
+    const [, name, value] = match;
+    if (name === "wallet") wallets.push(value);
+    else if (name === "ipcconnect") connect = value;
+    else {
+      const fee = parseBtc(value);
+      if (fee === undefined) {
+        throw new Error(`Invalid amount for -fallbackfee=<amount>: '${value}'`);
+      }
+      fallbackFee = fee;
+    }
+  }
+  return { wallets, fallbackFee, connect };
+}

@@ -1,0 +1,603 @@
+/**
+ * The wallet's JSON-RPC methods, with bitcoind's result shapes, error codes
+ * and texts (`bitcoind-rpc.md` §9). The node checks the arguments against
+ * each method's spec and hands them over in positional order, amounts
+ * already in satoshis (`schemas/ipc/wallet.capnp`); these functions run
+ * the method on one wallet and answer with a {@linkcode Reply}.
+ *
+ * @example
+ * ```ts ignore
+ * const reply = await walletMethods.getbalances(wallet, [], options);
+ * ```
+ * @module
+ */
+import { hex } from "@scure/base";
+import { Address, OutScript } from "@scure/btc-signer";
+import type { Payment } from "./coinselect.ts";
+import { dustThreshold, SelectionError } from "./coinselect.ts";
+import type { DescriptorKind } from "./descriptor.ts";
+import { fingerprintHex } from "./descriptor.ts";
+import { Btc, type Reply } from "./json.ts";
+import { Code, KEYPOOL_SIZE, type Wallet, WalletError, type WalletTx } from "./wallet.ts";
+import { REGTEST } from "./network.ts";
+import { parseTx } from "./tx.ts";
+
+/** Options of the wallet process that methods read. */
+export interface WalletRpcOptions {
+  /** `-fallbackfee` in satoshis per 1000 vB; 0 disables it (regtest's default). */
+  readonly fallbackFee: bigint;
+}
+
+/** A wallet method: the wallet, its positional arguments (JSON values), the options. */
+type WalletMethod = (
+  wallet: Wallet,
+  params: unknown[],
+  options: WalletRpcOptions,
+) => Reply | Promise<Reply>;
+
+const FEE_ESTIMATION_FAILED =
+  "Fee estimation failed. Fallbackfee is disabled. Wait a few blocks or enable -fallbackfee.";
+/** Core's `walletversion` of descriptor wallets (FEATURE_LATEST). */
+const WALLET_VERSION = 169900;
+
+function fail(code: number, message: string): never {
+  throw new WalletError(code, message);
+}
+
+function str(value: unknown, fallback = ""): string {
+  return value === null || value === undefined ? fallback : String(value);
+}
+
+function bool(value: unknown, fallback: boolean): boolean {
+  return value === null || value === undefined ? fallback : value === true;
+}
+
+function int(value: unknown, fallback: number): number {
+  return value === null || value === undefined ? fallback : Number(value);
+}
+
+/** An address's output script, or -5 `Invalid Bitcoin address: <text>`. */
+export function addressScript(address: string): Uint8Array {
+  try {
+    return OutScript.encode(Address(REGTEST).decode(address));
+  } catch {
+    return fail(Code.INVALID_ADDRESS_OR_KEY, `Invalid Bitcoin address: ${address}`);
+  }
+}
+
+/** The address of an output script, or undefined for one without an address. */
+function scriptAddress(script: Uint8Array): string | undefined {
+  try {
+    return Address(REGTEST).encode(OutScript.decode(script));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `getnewaddress`' address types this wallet serves. */
+function addressKind(type: string): DescriptorKind {
+  if (type === "bech32") return "wpkh";
+  if (type === "bech32m") return "tr";
+  if (type === "legacy" || type === "p2sh-segwit") {
+    // Core's text when the wallet has no descriptor of the type (this one keeps wpkh and tr).
+    return fail(-12, `Error: No ${type} addresses available.`);
+  }
+  return fail(Code.INVALID_ADDRESS_OR_KEY, `Unknown address type '${type}'`);
+}
+
+function lastProcessedBlock(wallet: Wallet): Reply {
+  return { hash: wallet.tip.hash, height: wallet.tip.height };
+}
+
+/** The fee rate for a send: `fee_rate` (sat/kvB) when given, else the fallback fee. */
+function feeRate(
+  given: unknown,
+  options: WalletRpcOptions,
+): { rate: bigint; reason: string } {
+  if (given !== null && given !== undefined) {
+    return { rate: BigInt(given as number), reason: "PayTxFee set" };
+  }
+  // The node keeps no fee estimates (estimatesmartfee has no data on regtest).
+  if (options.fallbackFee === 0n) fail(Code.INSUFFICIENT_FUNDS, FEE_ESTIMATION_FAILED);
+  return { rate: options.fallbackFee, reason: "Fallback fee" };
+}
+
+/** Sends `payments`, answering the txid (or `{txid, fee_reason}` when `verbose`). */
+async function send(
+  wallet: Wallet,
+  payments: Payment[],
+  fee: unknown,
+  verbose: boolean,
+  options: WalletRpcOptions,
+): Promise<Reply> {
+  for (const payment of payments) {
+    if (payment.amount <= 0n) fail(Code.TYPE, "Invalid amount for send");
+    if (payment.amount < dustThreshold(payment.script)) {
+      fail(Code.INSUFFICIENT_FUNDS, "Transaction amount too small");
+    }
+  }
+  const { rate, reason } = feeRate(fee, options);
+  try {
+    const { tx } = await wallet.send(payments, rate);
+    return verbose ? { txid: tx.txid, fee_reason: reason } : tx.txid;
+  } catch (error) {
+    if (error instanceof SelectionError) {
+      fail(
+        error.message.startsWith("Insufficient") ? Code.INSUFFICIENT_FUNDS : Code.WALLET,
+        error.message,
+      );
+    }
+    throw error;
+  }
+}
+
+/** The entries `listtransactions` and friends show for one transaction. */
+function entries(
+  wallet: Wallet,
+  { tx, row }: WalletTx,
+  forDetails = false,
+): Record<string, Reply | undefined>[] {
+  const debit = wallet.debit(tx);
+  const confirmations = wallet.confirmations(row);
+  const fromMe = debit > 0n;
+  const fee = fromMe && row.fee !== null ? new Btc(-row.fee) : undefined;
+  const out: Record<string, Reply | undefined>[] = [];
+  const sends: Record<string, Reply | undefined>[] = [];
+  const receives: Record<string, Reply | undefined>[] = [];
+  tx.outputs.forEach((output, vout) => {
+    const key = wallet.keyOf(output.script);
+    if (fromMe && key?.internal) return; // change
+    const address = scriptAddress(output.script);
+    if (fromMe) {
+      sends.push({
+        address,
+        category: "send",
+        amount: new Btc(-output.amount),
+        label: address === undefined ? undefined : "",
+        vout,
+        fee,
+        abandoned: false,
+      });
+    }
+    if (key !== undefined) {
+      const category = !tx.coinbase
+        ? "receive"
+        : confirmations < 1
+        ? "orphan"
+        : wallet.immature({ coinbase: true, confirmations })
+        ? "immature"
+        : "generate";
+      receives.push({
+        address,
+        parent_descs: [wallet.accounts.get(key.kind)!.descriptor(key.internal)],
+        category,
+        amount: new Btc(output.amount),
+        label: "",
+        vout,
+        abandoned: false,
+      });
+    }
+  });
+  if (forDetails) return [...sends, ...receives];
+  const common = txFields(wallet, { tx, row });
+  for (const entry of sends) {
+    const { abandoned, ...rest } = entry;
+    out.push({ ...rest, ...common, abandoned });
+  }
+  for (const entry of receives) {
+    const { address, parent_descs, category, amount, label, vout, abandoned } = entry;
+    out.push({
+      address,
+      parent_descs,
+      category,
+      amount,
+      label,
+      vout,
+      abandoned,
+      ...(tx.coinbase ? { confirmations: common.confirmations, generated: true } : {}),
+      ...common,
+    });
+  }
+  return out;
+}
+
+/** The fields every transaction entry shares (`WalletTxToJSON`). */
+function txFields(wallet: Wallet, { tx, row }: WalletTx): Record<string, Reply | undefined> {
+  const confirmations = wallet.confirmations(row);
+  const confirmed = row.blockHash !== null;
+  return {
+    confirmations: Math.max(confirmations, 0),
+    trusted: confirmed ? undefined : wallet.allFromMe(tx) && row.inMempool,
+    blockhash: row.blockHash ?? undefined,
+    blockheight: row.blockHeight ?? undefined,
+    blockindex: row.blockIndex ?? undefined,
+    blocktime: row.blockTime ?? undefined,
+    txid: tx.txid,
+    wtxid: tx.wtxid,
+    walletconflicts: [],
+    mempoolconflicts: [],
+    time: row.time,
+    timereceived: row.time,
+    "bip125-replaceable": confirmed
+      ? "no"
+      : tx.inputs.some((i) => i.sequence < 0xfffffffe)
+      ? "yes"
+      : "no",
+  };
+}
+
+/** A transaction entry with the order Core gives `trusted` (mempool only). */
+function listEntries(wallet: Wallet, selected: WalletTx[]): Reply[] {
+  return selected.flatMap((wtx) => entries(wallet, wtx));
+}
+
+/** The methods that run on one wallet. */
+export const walletMethods: Readonly<Record<string, WalletMethod>> = {
+  getwalletinfo(wallet) {
+    const flags = wallet.flags;
+    return {
+      walletname: wallet.name,
+      walletversion: WALLET_VERSION,
+      format: "sqlite",
+      txcount: wallet.transactions().length,
+      keypoolsize: wallet.keypoolSize(false),
+      keypoolsize_hd_internal: wallet.keypoolSize(true),
+      unlocked_until: wallet.encrypted ? wallet.unlockedUntil : undefined,
+      paytxfee: new Btc(0n),
+      private_keys_enabled: !flags.disablePrivateKeys,
+      avoid_reuse: false,
+      scanning: false,
+      descriptors: true,
+      external_signer: false,
+      blank: flags.blank,
+      birthtime: wallet.birthtime,
+      flags: [
+        ...(flags.disablePrivateKeys ? ["disable_private_keys"] : []),
+        ...(flags.blank ? ["blank_wallet"] : []),
+        "last_hardened_xpub_cached",
+        "descriptor_wallet",
+      ],
+      lastprocessedblock: lastProcessedBlock(wallet),
+    };
+  },
+
+  getnewaddress(wallet, [label, type]) {
+    if (str(label) === "*") fail(-11, "Invalid label name");
+    if (!wallet.hasKeys) fail(Code.WALLET, "Error: This wallet has no available keys");
+    return wallet.newAddress(addressKind(str(type, "bech32")), false).address;
+  },
+
+  getrawchangeaddress(wallet, [type]) {
+    if (!wallet.hasKeys) fail(Code.WALLET, "Error: This wallet has no available keys");
+    return wallet.newAddress(addressKind(str(type, "bech32")), true).address;
+  },
+
+  getaddressinfo(wallet, [address]) {
+    let script: Uint8Array;
+    try {
+      script = OutScript.encode(Address(REGTEST).decode(str(address)));
+    } catch {
+      return fail(Code.INVALID_ADDRESS_OR_KEY, "Invalid address");
+    }
+    const decoded = OutScript.decode(script);
+    const version = decoded.type === "tr"
+      ? 1
+      : decoded.type === "wpkh" || decoded.type === "wsh"
+      ? 0
+      : undefined;
+    const program = version === undefined ? undefined : hex.encode(script.subarray(2));
+    const key = wallet.keyOf(script);
+    const isScript = decoded.type === "sh" || decoded.type === "wsh" || decoded.type === "tr";
+    if (key === undefined) {
+      return {
+        address: str(address),
+        scriptPubKey: hex.encode(script),
+        ismine: false,
+        solvable: false,
+        iswatchonly: false,
+        isscript: isScript,
+        iswitness: version !== undefined,
+        witness_version: version,
+        witness_program: program,
+        ischange: false,
+        labels: [],
+      };
+    }
+    const account = wallet.accounts.get(key.kind)!;
+    return {
+      address: str(address),
+      scriptPubKey: hex.encode(script),
+      ismine: true,
+      solvable: true,
+      desc: key.descriptor,
+      parent_desc: account.descriptor(key.internal),
+      iswatchonly: false,
+      isscript: isScript,
+      iswitness: true,
+      witness_version: version,
+      witness_program: program,
+      pubkey: key.kind === "wpkh" ? hex.encode(key.publicKey) : undefined,
+      ischange: key.internal,
+      timestamp: wallet.birthtime,
+      hdkeypath: key.path,
+      hdseedid: "0".repeat(40),
+      hdmasterfingerprint: fingerprintHex(account.fingerprint),
+      labels: key.internal ? [] : [""],
+    };
+  },
+
+  getbalance(wallet, [dummy, minconf]) {
+    if (dummy !== null && dummy !== undefined && dummy !== "*") {
+      fail(Code.INVALID_PARAMETER, 'dummy first argument must be excluded or set to "*".');
+    }
+    const least = int(minconf, 0);
+    let sum = 0n;
+    for (const coin of wallet.coins()) {
+      if (wallet.immature(coin) || !coin.trusted || coin.confirmations < least) continue;
+      sum += coin.amount;
+    }
+    return new Btc(sum);
+  },
+
+  getbalances(wallet) {
+    const { trusted, untrustedPending, immature } = wallet.balances();
+    return {
+      mine: {
+        trusted: new Btc(trusted),
+        untrusted_pending: new Btc(untrustedPending),
+        immature: new Btc(immature),
+      },
+      lastprocessedblock: lastProcessedBlock(wallet),
+    };
+  },
+
+  sendtoaddress(wallet, params, options) {
+    const [address, amount, , , subtract, , , , , fee, verbose] = params;
+    const script = addressScript(str(address));
+    const payments = [{
+      script,
+      amount: BigInt(amount as number),
+      subtractFee: bool(subtract, false),
+    }];
+    return send(wallet, payments, fee, bool(verbose, false), options);
+  },
+
+  sendmany(wallet, params, options) {
+    const [dummy, amounts, , , subtractFrom, , , , fee, verbose] = params;
+    if (str(dummy) !== "") fail(Code.INVALID_PARAMETER, 'Dummy value must be set to ""');
+    const subtract = new Set((subtractFrom as string[] | null) ?? []);
+    const seen = new Set<string>();
+    const payments: Payment[] = [];
+    for (const [address, amount] of amounts as [string, number][]) {
+      const script = addressScript(address);
+      if (seen.has(address)) {
+        fail(Code.INVALID_PARAMETER, `Invalid parameter, duplicated address: ${address}`);
+      }
+      seen.add(address);
+      payments.push({ script, amount: BigInt(amount), subtractFee: subtract.has(address) });
+    }
+    for (const address of subtract) {
+      if (!seen.has(address)) {
+        fail(
+          Code.INVALID_PARAMETER,
+          `Invalid parameter 'subtract fee from output', destination ${address} not found in tx outputs`,
+        );
+      }
+    }
+    return send(wallet, payments, fee, bool(verbose, false), options);
+  },
+
+  listunspent(wallet, [minconf, maxconf, addresses, includeUnsafe]) {
+    const least = int(minconf, 1);
+    const most = int(maxconf, 9_999_999);
+    const wanted = addresses === null || addresses === undefined
+      ? null
+      : new Set((addresses as string[]).map((a) => {
+        addressScript(a);
+        return a;
+      }));
+    const unsafe = bool(includeUnsafe, true);
+    return wallet.coins()
+      .filter((c) => !wallet.immature(c) && c.confirmations >= least && c.confirmations <= most)
+      .filter((c) => unsafe || c.trusted)
+      .filter((c) => wanted === null || wanted.has(c.key.address))
+      .map((coin) => ({
+        txid: coin.txid,
+        vout: coin.vout,
+        address: coin.key.address,
+        label: coin.key.internal ? undefined : "",
+        scriptPubKey: hex.encode(coin.script),
+        amount: new Btc(coin.amount),
+        confirmations: coin.confirmations,
+        spendable: true,
+        solvable: true,
+        desc: coin.key.descriptor,
+        parent_descs: [wallet.accounts.get(coin.key.kind)!.descriptor(coin.key.internal)],
+        safe: coin.trusted,
+      }));
+  },
+
+  listtransactions(wallet, [label, count, skip]) {
+    if (label !== null && label !== undefined && label !== "*" && label !== "") {
+      return [];
+    }
+    const n = int(count, 10);
+    const from = int(skip, 0);
+    if (n < 0) fail(Code.INVALID_PARAMETER, "Negative count");
+    if (from < 0) fail(Code.INVALID_PARAMETER, "Negative from");
+    const all = listEntries(wallet, wallet.transactions());
+    return all.slice(Math.max(all.length - from - n, 0), all.length - from);
+  },
+
+  listsinceblock(wallet, [blockhash, targetConfirmations]) {
+    let since = -1;
+    if (blockhash !== null && blockhash !== undefined && blockhash !== "") {
+      const height = wallet.heightOf(str(blockhash));
+      if (height === undefined) fail(Code.INVALID_ADDRESS_OR_KEY, "Block not found");
+      since = height;
+    }
+    const target = int(targetConfirmations, 1);
+    if (target < 1) fail(Code.INVALID_PARAMETER, "Invalid parameter");
+    const selected = wallet.transactions().filter(({ row }) =>
+      row.blockHeight === null ? row.inMempool : row.blockHeight > since
+    );
+    const lastHeight = wallet.tip.height + 1 - target;
+    return {
+      transactions: listEntries(wallet, selected),
+      removed: [],
+      lastblock: wallet.hashAt(lastHeight) ?? wallet.tip.hash,
+    };
+  },
+
+  gettransaction(wallet, [txid, , verbose]) {
+    const wtx = wallet.transaction(str(txid));
+    if (wtx === undefined) {
+      fail(Code.INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id");
+    }
+    const { tx, row } = wtx;
+    const debit = wallet.debit(tx);
+    let credit = 0n;
+    let change = 0n;
+    for (const output of tx.outputs) {
+      const key = wallet.keyOf(output.script);
+      if (key === undefined) continue;
+      credit += output.amount;
+      if (debit > 0n && key.internal) change += output.amount;
+    }
+    const fee = debit > 0n && row.fee !== null ? row.fee : 0n;
+    const amount = debit > 0n ? credit - change - (debit - fee) : credit;
+    const net = debit > 0n ? credit - debit + fee : amount;
+    const details = entries(wallet, wtx, true).map((entry) => entry);
+    return {
+      amount: new Btc(net),
+      fee: debit > 0n ? new Btc(-fee) : undefined,
+      ...txFields(wallet, wtx),
+      ...(tx.coinbase ? { generated: true } : {}),
+      details,
+      hex: hex.encode(tx.raw),
+      decoded: bool(verbose, false) ? decodedTx(tx.raw) : undefined,
+      lastprocessedblock: lastProcessedBlock(wallet),
+    };
+  },
+
+  signrawtransactionwithwallet(wallet, [hexstring]) {
+    let raw: Uint8Array;
+    try {
+      raw = hex.decode(str(hexstring));
+      parseTx(raw);
+    } catch {
+      return fail(-22, "TX decode failed. Make sure the tx has at least one input.");
+    }
+    const signed = wallet.signRaw(raw);
+    const tx = parseTx(signed.raw);
+    const errors = signed.unsigned.map((index) => ({
+      txid: tx.inputs[index].txid,
+      vout: tx.inputs[index].vout,
+      witness: [],
+      scriptSig: "",
+      sequence: tx.inputs[index].sequence,
+      error: "Input not found or already spent",
+    }));
+    return {
+      hex: hex.encode(signed.raw),
+      complete: errors.length === 0,
+      errors: errors.length > 0 ? errors : undefined,
+    };
+  },
+
+  async walletpassphrase(wallet, [passphrase, timeout]) {
+    if (!wallet.encrypted) {
+      fail(
+        Code.WRONG_ENC_STATE,
+        "Error: running with an unencrypted wallet, but walletpassphrase was called.",
+      );
+    }
+    if (str(passphrase) === "") fail(Code.INVALID_PARAMETER, "passphrase cannot be empty");
+    await wallet.unlock(str(passphrase), int(timeout, 0));
+    return null;
+  },
+
+  walletlock(wallet) {
+    wallet.lock();
+    return null;
+  },
+
+  async encryptwallet(wallet, [passphrase]) {
+    if (wallet.encrypted) {
+      fail(
+        Code.WRONG_ENC_STATE,
+        "Error: running with an encrypted wallet, but encryptwallet was called.",
+      );
+    }
+    if (wallet.flags.disablePrivateKeys || !wallet.hasKeys) {
+      fail(Code.WALLET, "Error: wallet does not contain private keys, nothing to encrypt.");
+    }
+    await wallet.encrypt(str(passphrase));
+    return "wallet encrypted; The keypool has been flushed and a new HD seed was generated. " +
+      "You need to make a new backup with the backupwallet RPC.";
+  },
+
+  async rescanblockchain(wallet, [startHeight, stopHeight]) {
+    await wallet.sync();
+    const tip = wallet.tip.height;
+    const start = int(startHeight, 0);
+    if (start < 0 || start > tip) fail(Code.INVALID_PARAMETER, "Invalid start_height");
+    const stop = int(stopHeight, tip);
+    if (stop < 0 || stop > tip) fail(Code.INVALID_PARAMETER, "Invalid stop_height");
+    if (stop < start) fail(Code.INVALID_PARAMETER, "stop_height must be greater than start_height");
+    await wallet.rescan(start, stop);
+    return { start_height: start, stop_height: stop };
+  },
+
+  backupwallet(wallet, [destination]) {
+    try {
+      wallet.backup(str(destination));
+    } catch {
+      fail(Code.WALLET, "Error: Wallet backup failed!");
+    }
+    return null;
+  },
+
+  listdescriptors(wallet, [privateKeys]) {
+    const withPrivate = bool(privateKeys, false);
+    const privates = withPrivate ? wallet.privateDescriptors() : null;
+    const descriptors = [...wallet.accounts.values()].flatMap((account) =>
+      [false, true].map((internal) => {
+        const next = wallet.nextIndex(account.kind, internal);
+        const secret = privates?.find((d) => d.kind === account.kind && d.internal === internal);
+        const desc = secret?.desc ?? account.descriptor(internal);
+        return {
+          desc,
+          timestamp: wallet.birthtime,
+          active: true,
+          internal,
+          range: [0, next + KEYPOOL_SIZE - 1],
+          next,
+          next_index: next,
+        };
+      })
+    ).sort((a, b) => a.desc < b.desc ? -1 : a.desc > b.desc ? 1 : 0);
+    return { wallet_name: wallet.name, descriptors };
+  },
+};
+
+/** `decoded` of `gettransaction … true`: the transaction's main fields. */
+function decodedTx(raw: Uint8Array): Reply {
+  const tx = parseTx(raw);
+  return {
+    txid: tx.txid,
+    hash: tx.wtxid,
+    size: raw.length,
+    vsize: tx.vsize,
+    vin: tx.inputs.map((input) => ({
+      txid: input.txid,
+      vout: input.vout,
+      sequence: input.sequence,
+    })),
+    vout: tx.outputs.map((output, n) => ({
+      value: new Btc(output.amount),
+      n,
+      scriptPubKey: { hex: hex.encode(output.script), address: scriptAddress(output.script) },
+    })),
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * A wallet's database: one SQLite file (`wallet.dat`, through
+ * `node:sqlite`) in the wallet's own directory, as Core's descriptor
+ * wallets keep theirs. It holds the wallet's settings and keys (the secret
+ * in the clear or encrypted), the scripts it watches, the transactions that
+ * concern it and the blocks it has processed. Every change that spans rows
+ * goes through {@linkcode WalletStore.atomically}: a crash leaves the old
+ * state or the new one.
+ *
+ * @example
+ * ```ts
+ * import { WalletStore } from "./store.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using store = WalletStore.create(`${dir}/wallet.dat`);
+ *   store.atomically(() => store.setMeta("name", "w"));
+ *   if (store.meta("name") !== "w") throw new Error("meta");
+ * }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+
+/** The file name of a wallet's database inside its directory. */
+export const WALLET_FILE = "wallet.dat";
+
+const SCHEMA = `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE scripts (
+    script BLOB PRIMARY KEY, kind TEXT NOT NULL, internal INTEGER NOT NULL, idx INTEGER NOT NULL
+  );
+  CREATE TABLE txs (
+    txid TEXT PRIMARY KEY, seq INTEGER NOT NULL, raw BLOB NOT NULL,
+    block_hash TEXT, block_height INTEGER, block_index INTEGER, block_time INTEGER,
+    time INTEGER NOT NULL, in_mempool INTEGER NOT NULL, fee INTEGER
+  );
+  CREATE TABLE blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL);
+  INSERT INTO meta VALUES ('version', '1');
+`;
+
+/** WAL for atomic commits that survive a crash; deleted content overwritten (the plaintext secret). */
+const PRAGMAS = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;";
+
+/** A stored transaction. */
+export interface TxRow {
+  txid: string;
+  /** Order in which the wallet first saw it. */
+  seq: number;
+  raw: Uint8Array;
+  blockHash: string | null;
+  blockHeight: number | null;
+  blockIndex: number | null;
+  blockTime: number | null;
+  /** When the wallet first saw it (epoch seconds). */
+  time: number;
+  inMempool: boolean;
+  /** The fee, for a transaction whose inputs are all the wallet's. */
+  fee: bigint | null;
+}
+
+/** A watched script and where it was derived. */
+export interface ScriptRow {
+  script: Uint8Array;
+  kind: string;
+  internal: boolean;
+  index: number;
+}
+
+/** The database of one wallet. */
+export class WalletStore implements Disposable {
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  #depth = 0;
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.#db = db;
+  }
+
+  /** Creates the database at `path`; throws when the file exists. */
+  static create(path: string): WalletStore {
+    using file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
+    void file;
+    const db = new DatabaseSync(path);
+    db.exec(PRAGMAS);
+    db.exec(`BEGIN; ${SCHEMA} COMMIT;`);
+    return new WalletStore(path, db);
+  }
+
+  /** Opens the existing database at `path`. */
+  static open(path: string): WalletStore {
+    Deno.statSync(path);
+    const db = new DatabaseSync(path);
+    db.exec(PRAGMAS);
+    const store = new WalletStore(path, db);
+    if (store.meta("version") !== "1") {
+      db.close();
+      throw new Error(`${path} is not a wallet database of this version`);
+    }
+    return store;
+  }
+
+  /** Runs `change` in one transaction (nested calls join the outer one). */
+  atomically<T>(change: () => T): T {
+    if (this.#depth > 0) return change();
+    this.#db.exec("BEGIN IMMEDIATE");
+    this.#depth++;
+    try {
+      const result = change();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      this.#db.exec("ROLLBACK");
+      throw error;
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  meta(key: string): string | undefined {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(key);
+    return row === undefined ? undefined : String(row.value);
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)").run(key, value);
+  }
+
+  deleteMeta(key: string): void {
+    this.#db.prepare("DELETE FROM meta WHERE key = ?").run(key);
+  }
+
+  addScript(row: ScriptRow): void {
+    this.#db.prepare("INSERT OR IGNORE INTO scripts VALUES (?, ?, ?, ?)")
+      .run(row.script, row.kind, row.internal ? 1 : 0, row.index);
+  }
+
+  scripts(): ScriptRow[] {
+    return this.#db.prepare("SELECT * FROM scripts").all().map((row) => ({
+      script: new Uint8Array(row.script as Uint8Array),
+      kind: String(row.kind),
+      internal: row.internal === 1,
+      index: Number(row.idx),
+    }));
+  }
+
+  putTx(row: TxRow): void {
+    this.#db.prepare("INSERT OR REPLACE INTO txs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").run(
+      row.txid,
+      row.seq,
+      row.raw,
+      row.blockHash,
+      row.blockHeight,
+      row.blockIndex,
+      row.blockTime,
+      row.time,
+      row.inMempool ? 1 : 0,
+      row.fee,
+    );
+  }
+
+  txs(): TxRow[] {
+    const statement = this.#db.prepare("SELECT * FROM txs ORDER BY seq");
+    statement.setReadBigInts(true);
+    return statement.all().map((row) => ({
+      txid: String(row.txid),
+      seq: Number(row.seq),
+      raw: new Uint8Array(row.raw as Uint8Array),
+      blockHash: row.block_hash === null ? null : String(row.block_hash),
+      blockHeight: row.block_height === null ? null : Number(row.block_height),
+      blockIndex: row.block_index === null ? null : Number(row.block_index),
+      blockTime: row.block_time === null ? null : Number(row.block_time),
+      time: Number(row.time),
+      inMempool: row.in_mempool === 1n,
+      fee: row.fee === null ? null : BigInt(row.fee as bigint),
+    }));
+  }
+
+  /** Records that the block at `height` is `hash` (and forgets those above it). */
+  setBlock(height: number, hash: string): void {
+    this.#db.prepare("DELETE FROM blocks WHERE height >= ?").run(height);
+    this.#db.prepare("INSERT INTO blocks VALUES (?, ?)").run(height, hash);
+  }
+
+  /** Forgets the blocks from `height` up. */
+  dropBlocksFrom(height: number): void {
+    this.#db.prepare("DELETE FROM blocks WHERE height >= ?").run(height);
+  }
+
+  /** The processed blocks, hashes by height. */
+  blocks(): Map<number, string> {
+    const rows = this.#db.prepare("SELECT height, hash FROM blocks").all();
+    return new Map(rows.map((row) => [Number(row.height), String(row.hash)]));
+  }
+
+  /** Writes a consistent copy of the database to `path` (SQLite's `VACUUM INTO`). */
+  backup(path: string): void {
+    try {
+      Deno.removeSync(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    this.#db.prepare("VACUUM INTO ?").run(path);
+  }
+
+  /** Rewrites the file and empties the journal, so deleted content is nowhere on disk. */
+  scrub(): void {
+    this.#db.exec("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);");
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Who holds a capability, and the three explicit operations on it, for
+ * proxies and local objects alike:
+ *
+ * - {@linkcode dup}: another reference to the same object, owned by the
+ *   caller (a proxy: a new capability reference; a local object: one more
+ *   count on it);
+ * - {@linkcode release}: drops one reference; the object ends when its last
+ *   reference is released (a proxy's server object is then disposed; a
+ *   local object is disposed when its count runs out);
+ * - {@linkcode destroy}: ends the object now, for every holder
+ *   (libmultiprocess' `destroy`; a local object is disposed at once).
+ *
+ * The rules of a call: **proxy parameters are lent** (the caller keeps its
+ * proxy; the callee may use what it receives until the call returns, and
+ * keeps one for later with `dup()`); **results are handed over** (the
+ * callee's reference goes to the caller, who releases it; a callee keeping
+ * the object returns `dup(x)`); **a local object written into a call**
+ * (param or result) is handed to the server that serves it, one server per
+ * object and interface, and is released with its last capability (a writer
+ * that goes on using the object keeps a `dup()`).
+ *
+ * Client proxies (`client.ts`) implement {@linkcode Handle}; anything else
+ * is a local object, counted here.
+ *
+ * @example
+ * ```ts
+ * import { dup, release } from "./ownership.ts";
+ * const disposed: string[] = [];
+ * const object = { [Symbol.dispose]: () => void disposed.push("disposed") };
+ * const kept = dup(object); // two holders
+ * release(object);
+ * if (disposed.join() !== "") throw new Error("disposed while a holder is left");
+ * release(kept);
+ * if (disposed.join() !== "disposed") throw new Error("not disposed with its last holder");
+ * ```
+ * @module
+ */
+import type { Capability } from "../rpc/capability.ts";
+
+const HANDLE = Symbol("capdeno.proxy");
+
+/** The ownership operations of a proxy, reached through {@linkcode handleOf}. */
+export interface Handle {
+  /** The capability this proxy holds. */
+  readonly cap: Capability;
+  /** A new proxy for the same object, owned by the caller. */
+  dup(): unknown;
+  /** Drops this proxy's reference (idempotent); settles when what it ends is done. */
+  release(): void | Promise<void>;
+  /** Ends the object for every holder, then releases this reference. */
+  destroy(): Promise<void>;
+  /** Marks the proxy as a parameter lent to a running call. */
+  lend(): void;
+}
+
+/** Makes `target` a proxy answering to `handle`. */
+export function attachHandle(target: object, handle: Handle): void {
+  Object.defineProperty(target, HANDLE, { value: handle });
+}
+
+/** The handle of a proxy, or undefined for any other value. */
+export function handleOf(value: unknown): Handle | undefined {
+  return (value as { [HANDLE]?: Handle } | null | undefined)?.[HANDLE];
+}
+
+/**
+ * The capability behind a proxy, or undefined for other values.
+ *
+ * @example
+ * ```ts
+ * import { capabilityOf } from "./ownership.ts";
+ * if (capabilityOf({}) !== undefined) throw new Error("a plain object has no capability");
+ * ```
+ */
+export function capabilityOf(value: unknown): Capability | undefined {
+  return handleOf(value)?.cap;
+}
+
+/** References to local objects beyond the one their creator holds. */
+const extraReferences = new WeakMap<object, number>();
+
+function isObject(value: unknown): value is object {
+  return (typeof value === "object" && value !== null) || typeof value === "function";
+}
+
+/**
+ * A new reference to what `value` refers to, owned by the caller, who
+ * releases it independently of `value`. A method that keeps a parameter
+ * beyond its call keeps a `dup()` of it; one that returns an object it
+ * keeps returns a `dup()`. Other values (null, numbers) come back as they are.
+ *
+ * @example
+ * ```ts
+ * import { dup } from "./ownership.ts";
+ * const object = {};
+ * if (dup(object) !== object) throw new Error("a local object is counted, not copied");
+ * if (dup(null) !== null) throw new Error("null stays null");
+ * ```
+ */
+export function dup<T>(value: T): T {
+  const handle = handleOf(value);
+  if (handle !== undefined) return handle.dup() as T;
+  if (isObject(value)) extraReferences.set(value, (extraReferences.get(value) ?? 0) + 1);
+  return value;
+}
+
+/**
+ * Drops one reference to `value` (a proxy, or a local object that
+ * {@linkcode dup} counted); the object ends with its last reference. Never
+ * destroys an object other holders still hold. Null and plain values are
+ * ignored. The promise (of an Init proxy) settles once the connection it
+ * ends is closed.
+ *
+ * @example
+ * ```ts
+ * import { release } from "./ownership.ts";
+ * let disposed = false;
+ * release({ [Symbol.dispose]: () => disposed = true });
+ * if (!disposed) throw new Error("its only reference was released");
+ * release(null);
+ * ```
+ */
+export function release(value: unknown): void | Promise<void> {
+  const handle = handleOf(value);
+  if (handle !== undefined) return handle.release();
+  if (!isObject(value)) return;
+  const extra = extraReferences.get(value) ?? 0;
+  if (extra > 1) extraReferences.set(value, extra - 1);
+  else if (extra === 1) extraReferences.delete(value);
+  else return dispose(value);
+}
+
+/**
+ * Ends the object `value` refers to for every holder: a proxy calls its
+ * interface's `destroy` method (when it has one; otherwise only its
+ * reference is released) and then releases its reference; a local object
+ * is disposed at once, whatever its count.
+ *
+ * @example
+ * ```ts
+ * import { destroy, dup } from "./ownership.ts";
+ * let disposed = false;
+ * const object = { [Symbol.dispose]: () => disposed = true };
+ * dup(object);
+ * await destroy(object);
+ * if (!disposed) throw new Error("destroy ends the object for every holder");
+ * ```
+ */
+export async function destroy(value: unknown): Promise<void> {
+  const handle = handleOf(value);
+  if (handle !== undefined) return await handle.destroy();
+  if (!isObject(value)) return;
+  extraReferences.delete(value);
+  await dispose(value);
+}
+
+/** Disposes a local object (`Symbol.dispose`, else `Symbol.asyncDispose`), if it is disposable. */
+function dispose(value: object): void | Promise<void> {
+  const disposable = value as Partial<Disposable & AsyncDisposable>;
+  if (typeof disposable[Symbol.dispose] === "function") return disposable[Symbol.dispose]!();
+  if (typeof disposable[Symbol.asyncDispose] === "function") {
+    return Promise.resolve(disposable[Symbol.asyncDispose]!());
+  }
+}
+
+/**
+ * Takes over local `value`, handed to a capability that already serves it:
+ * a reference the writer made for it with {@linkcode dup} is one too many
+ * and is released; the same reference handed over again (an object
+ * returned twice without `dup()`) is kept, so the object lives until the
+ * last capability to it is released.
+ */
+export function releaseSurplus(value: object): void {
+  if ((extraReferences.get(value) ?? 0) > 0) release(value);
+}
+
+/**
+ * Takes over local `value` for a second server of it (another interface of
+ * the same object): the reference the writer made with {@linkcode dup} is
+ * taken; the same reference handed over again gets a count of its own, so
+ * each server releases one.
+ */
+export function holdAgain(value: object): void {
+  if ((extraReferences.get(value) ?? 0) === 0) dup(value);
+}

@@ -1,0 +1,34 @@
+# A wallet process's wallets as the node's JSON-RPC reaches them.
+#
+# Bitcoin Core's `interfaces::WalletLoader` and `interfaces::Wallet` expose
+# some sixty typed methods each, and its wallet RPCs are registered with the
+# node one command at a time (`Chain.handleRpc`). Here a wallet process
+# hands the node one `WalletLoader` (through `Chain.handleWalletLoader`),
+# and the node routes each wallet JSON-RPC call to it: the node keeps what
+# is the same for every RPC method (named parameters, argument counts and
+# types, amounts read exactly from their text, help texts, `/wallet/<name>`
+# routing and its -18/-19 errors), the wallet runs the method. Arguments
+# and results cross as JSON text, so a method added to the wallet needs no
+# schema change, and nothing secret ever crosses: the wallet answers with
+# public data (addresses, txids, balances, public descriptors) only,
+# except `listdescriptors true`, which the user asks for.
+#
+# This project's own file id: there is no Bitcoin Core counterpart.
+@0xf7d550173223fe00;
+
+using Proxy = import "/mp/proxy.capnp";
+
+interface WalletLoader {
+  # Releases the object at once.
+  destroy @0 (context :Proxy.Context) -> ();
+  # The names of the wallets loaded in this process, sorted.
+  listWallets @1 (context :Proxy.Context) -> (result :List(Text));
+  # Runs wallet JSON-RPC `method` with `params`, a JSON array of its
+  # arguments in positional order (`null` for one not given; amounts as
+  # integers of satoshis), on the loaded wallet `wallet` when `hasWallet`
+  # (loader methods such as `createwallet` ignore it; `unloadwallet` takes
+  # it as the wallet to unload). `result` is JSON
+  # text: `{"result": <value>}`, or `{"error": {"code": <int>, "message":
+  # <text>}}` with bitcoind's code and text.
+  executeRpc @2 (context :Proxy.Context, method :Text, params :Text, wallet :Text, hasWallet :Bool) -> (result :Text);
+}

@@ -1,0 +1,146 @@
+/**
+ * The application as `deno task gui` runs it, started from a test: the node
+ * and the gui under the sandbox contract and a supervisor (real processes,
+ * each with its manifest's flags), the launcher's `Supervision` served to
+ * the gui; and a headless Chromium (Debian's, driven by playwright-core)
+ * with screenshots kept as artefacts.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { Init } from "../../../schemas/gen/ipc/init.mp.ts";
+import { projectRoot } from "../../../sandbox/contract.ts";
+import { loadComponent } from "../../../sandbox/manifest.ts";
+import { type Application, supervisedApplication } from "../../../components/supervision.ts";
+import {
+  callRpc,
+  type NodePlan,
+  planNode,
+  type RpcAccess,
+  rpcAccess,
+  waitForRpc,
+} from "../../../components/node/sandboxed.ts";
+import { planGui, type RunningGui, startGui } from "../../../components/gui/spawned.ts";
+import { freePort } from "../node/node_process.ts";
+
+/** The running application. */
+export interface GuiApp extends AsyncDisposable {
+  readonly application: Application;
+  readonly node: NodePlan;
+  readonly access: RpcAccess;
+  readonly gui: RunningGui;
+  readonly guiPort: number;
+  /** The gui's origin, `http://127.0.0.1:<port>`. */
+  readonly origin: string;
+  /** Calls the node's JSON-RPC over HTTP (with its cookie), as bitcoin-cli would. */
+  rpc(method: string, params?: unknown[]): Promise<unknown>;
+  /** Lines the components printed (stderr and stdout), for failure messages. */
+  readonly lines: string[];
+}
+
+/** Starts the node and the gui in a fresh state directory. */
+export async function startApp(): Promise<GuiApp> {
+  const stateDir = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-gui-" }));
+  const lines: string[] = [];
+  const keep = (line: string) => {
+    lines.push(line);
+    if (lines.length > 2000) lines.shift();
+  };
+  const application = supervisedApplication({
+    stateDir,
+    report: (line) => keep(`[supervisor] ${line}`),
+    output: (line, component) => keep(`[${component}] ${line}`),
+  });
+  try {
+    const root = projectRoot();
+    const planned = planNode(await loadComponent(join(root, "components", "node")), stateDir, [
+      `-rpcport=${freePort()}`,
+      "-debug=ipc",
+      "-printtoconsole",
+    ]);
+    if (planned.kind !== "run") throw new Error("expected a plan");
+    const { plan } = planned;
+    const node = await application.supervisor.start(Init, plan.component, { args: plan.args });
+    application.service.add(plan.component.manifest, node);
+    const access = rpcAccess(plan)!;
+    await waitForRpc(access, node.failed);
+    const guiPort = freePort();
+    const guiPlan = planGui(await loadComponent(join(root, "components", "gui")), [
+      `-guiport=${guiPort}`,
+      "-debug=ipc",
+    ]);
+    const gui = await startGui(application.supervisor, guiPlan, node, application.service);
+    application.service.add(guiPlan.component.manifest, gui.supervised);
+    return {
+      application,
+      node: plan,
+      access,
+      gui,
+      guiPort,
+      origin: `http://127.0.0.1:${guiPort}`,
+      rpc: (method, params = []) => callRpc(access, method, params),
+      lines,
+      async [Symbol.asyncDispose]() {
+        await application[Symbol.asyncDispose]();
+        Deno.removeSync(stateDir, { recursive: true });
+      },
+    };
+  } catch (error) {
+    await application[Symbol.asyncDispose]();
+    throw new Error(`${(error as Error).message}\n${lines.join("\n")}`, { cause: error });
+  }
+}
+
+/** Where screenshots go: `$CAPDENO_ARTEFACTS`, else a folder in the temporary directory. */
+export function artefactsDir(): string {
+  const dir = Deno.env.get("CAPDENO_ARTEFACTS") ??
+    join(Deno.env.get("TMPDIR") ?? "/tmp", "capdeno-gui-artefacts");
+  Deno.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Debian's Chromium, headless. */
+export async function launchBrowser(): Promise<Browser & AsyncDisposable> {
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium" });
+  return Object.assign(browser, { [Symbol.asyncDispose]: () => browser.close() });
+}
+
+/** Generous: a page waits on an event, never on a delay; only a hang reaches it. */
+export const PATIENCE_MS = 120_000;
+
+/** The little of the page's DOM the tests read (the tests are not compiled with the DOM's types). */
+export interface PageDocument {
+  getElementById(id: string): { textContent: string | null } | null;
+  querySelector(selector: string): { textContent: string | null } | null;
+  querySelectorAll(selector: string): ArrayLike<{ textContent: string | null }>;
+}
+
+/**
+ * Waits until `condition` is true in the page: a function run there (it
+ * sees no closure, only `arg`; `(globalThis as PageGlobals).document` is the page's document).
+ */
+export async function waitInPage<A extends string | number | string[]>(
+  page: Page,
+  condition: (arg: A) => boolean,
+  arg: A,
+): Promise<void> {
+  await page.waitForFunction(condition as (arg: unknown) => boolean, arg, {
+    timeout: PATIENCE_MS,
+  });
+}
+
+/** The page's globals, as {@linkcode waitInPage}'s conditions reach them. */
+export type PageGlobals = { document: PageDocument };
+
+/** Waits until element `id`'s text is `expected` (or matches it). */
+export async function waitForText(page: Page, id: string, expected: string | RegExp) {
+  const pattern = typeof expected === "string"
+    ? `^${expected.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`
+    : expected.source;
+  await waitInPage(page, ([id, pattern]) => {
+    const { document } = globalThis as unknown as PageGlobals;
+    return new RegExp(pattern).test(document.getElementById(id)?.textContent ?? "");
+  }, [id, pattern]);
+}

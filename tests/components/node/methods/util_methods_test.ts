@@ -1,0 +1,309 @@
+/**
+ * The network, util and control methods added for regtest users, against a
+ * real node process over HTTP: getpeerinfo, getnettotals,
+ * getaddednodeinfo and ping with no peers; getdescriptorinfo and
+ * deriveaddresses on Core's own vectors (single keys, key origins,
+ * tprv/tpub ranges, combo), with Core's errors and clear refusals of what
+ * this node does not parse; signmessagewithprivkey / verifymessage on
+ * Core's signature vector; getindexinfo; getmemoryinfo; getrpcinfo seeing
+ * itself run; and logging turning a category on and off with the effect
+ * visible in debug.log.
+ *
+ * @module
+ */
+import { assert, assertEquals } from "../../../assert.ts";
+import { RpcCallError, startRealNode } from "../real_node.ts";
+import { TestKey } from "../chain/chain_helpers.ts";
+import { encodeSecret, hash160, scriptToAddress } from "../../../../components/node/chain/mod.ts";
+
+const key = new TestKey(3);
+const WIF = encodeSecret({ key: key.secret, compressed: true });
+const LEGACY = scriptToAddress(key.pkh)!;
+const ADDRESS = scriptToAddress(key.wpkh)!;
+
+/** Core's rpc_deriveaddresses.py keys. */
+const TPRV =
+  "tprv8ZgxMBicQKsPd7Uf69XL1XwhmjHopUGep8GuEiJDZmbQz6o58LninorQAfcKZWARbtRtfnLcJ5MQ2AtHcQJCCRUcMRvmDUjyEmNUWwx8UbK";
+const TPUB =
+  "tpubD6NzVbkrYhZ4WaWSyoBvQwbpLkojyoTZPRsgXELWz3Popb3qkjcJyJUGLnL4qHHoQvao8ESaAstxYSnhyswJ76uZPStJRJCTKvosUCJZL5B";
+
+/** Expects an RPC error with exactly this code and message. */
+async function rejects(promise: Promise<unknown>, code: number, message: string) {
+  const error = await promise.then(() => undefined, (e) => e);
+  if (!(error instanceof RpcCallError)) throw error ?? new Error(`expected ${code} ${message}`);
+  assertEquals([error.code, error.message], [code, message]);
+}
+
+Deno.test("network, util and control methods of a node without peers", async (t) => {
+  await using node = await startRealNode();
+  const call = node.call;
+
+  await t.step("network: no peers, no traffic, no added nodes", async () => {
+    assertEquals(await call("getpeerinfo"), []);
+    assertEquals(await call("ping"), null);
+    assertEquals(await call("getaddednodeinfo"), []);
+    await rejects(call("getaddednodeinfo", ["127.0.0.1"]), -24, "Error: Node has not been added.");
+    const before = Date.now();
+    const totals = await call("getnettotals");
+    assertEquals(Object.keys(totals), [
+      "totalbytesrecv",
+      "totalbytessent",
+      "timemillis",
+      "uploadtarget",
+    ]);
+    assertEquals([totals.totalbytesrecv, totals.totalbytessent], [0, 0]);
+    assert(totals.timemillis >= before - 1000 && Number.isInteger(totals.timemillis));
+    assertEquals(totals.uploadtarget, {
+      timeframe: 86400,
+      target: 0,
+      target_reached: false,
+      serve_historical_blocks: true,
+      bytes_left_in_cycle: 0,
+      time_left_in_cycle: 0,
+    });
+    const help: string = await call("help", ["getpeerinfo"]);
+    assert(help.startsWith("getpeerinfo\n\nReturns data about each connected network peer"), help);
+    assert(help.includes('    "connection_type" : "str",'), help);
+  });
+
+  await t.step("getdescriptorinfo: Core's vectors, canonical form, flags", async () => {
+    assertEquals(await call("getdescriptorinfo", [`wpkh(${TPRV}/1/1/0)`]), {
+      descriptor: `wpkh(${TPUB}/1/1/0)#s9ga3alw`,
+      checksum: "t6wfjs64",
+      isrange: false,
+      issolvable: true,
+      hasprivatekeys: true,
+    });
+    const ranged = await call("getdescriptorinfo", [`wpkh(${TPRV}/1/1/*)#kft60nuy`]);
+    assertEquals([ranged.checksum, ranged.isrange, ranged.hasprivatekeys], [
+      "kft60nuy",
+      true,
+      true,
+    ]);
+    assert(ranged.descriptor.startsWith(`wpkh(${TPUB}/1/1/*)#`), ranged.descriptor);
+    // Key origins keep the last hardened marker used; upper-case hex comes back lower case.
+    const origin = await call("getdescriptorinfo", [
+      "wpkh([d34db33f/84h/0h/0']0279BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798)",
+    ]);
+    assert(
+      origin.descriptor.startsWith(
+        "wpkh([d34db33f/84'/0'/0']0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798)#",
+      ),
+      origin.descriptor,
+    );
+    assertEquals([origin.isrange, origin.issolvable, origin.hasprivatekeys], [false, true, false]);
+    const address = await call("getdescriptorinfo", [`addr(${ADDRESS})`]);
+    assertEquals([address.issolvable, address.hasprivatekeys], [false, false]);
+    // A WIF key inside tr() is written as its x-only public key.
+    const taproot = await call("getdescriptorinfo", [`tr(${WIF})`]);
+    assert(
+      taproot.descriptor.startsWith(
+        `tr(${[...key.xOnly].map((b) => b.toString(16).padStart(2, "0")).join("")})#`,
+      ),
+    );
+    await rejects(call("getdescriptorinfo", ["pk(nope)"]), -5, "pk(): key 'nope' is not valid");
+    await rejects(
+      call("getdescriptorinfo", [
+        "wpkh(04a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd5b8dec5235a0fa8722476c7709c02559e3aa73aa03918ba2d492eea75abea235)",
+      ]),
+      -5,
+      "wpkh(): Uncompressed keys are not allowed",
+    );
+    await rejects(
+      call("getdescriptorinfo", [`wpkh(${TPUB}/<0;1>/*)`]),
+      -5,
+      "wpkh(): multipath key paths (<…;…>) are not supported by this node's descriptors",
+    );
+    await rejects(
+      call("getdescriptorinfo", [`wsh(multi(1,${TPUB}))`]),
+      -5,
+      "wsh() descriptors are not supported by this node",
+    );
+    const computed = (await call("getdescriptorinfo", ["raw(00)"])).checksum;
+    await rejects(
+      call("getdescriptorinfo", ["raw(00)#aaaaaaaa"]),
+      -5,
+      `Provided checksum 'aaaaaaaa' does not match computed checksum '${computed}'`,
+    );
+  });
+
+  await t.step("deriveaddresses: Core's vectors and errors", async () => {
+    const address = "bcrt1qjqmxmkpmxt80xz4y3746zgt0q3u3ferr34acd5";
+    assertEquals(await call("deriveaddresses", [`wpkh(${TPRV}/1/1/0)#t6wfjs64`]), [address]);
+    assertEquals(await call("deriveaddresses", [`wpkh(${TPUB}/1/1/0)#s9ga3alw`]), [address]);
+    await rejects(call("deriveaddresses", [`wpkh(${TPRV}/1/1/0)`]), -5, "Missing checksum");
+    const ranged = `wpkh(${TPRV}/1/1/*)#kft60nuy`;
+    const next = [
+      "bcrt1qhku5rq7jz8ulufe2y6fkcpnlvpsta7rq4442dy",
+      "bcrt1qpgptk2gvshyl0s9lqshsmx932l9ccsv265tvaq",
+    ];
+    assertEquals(await call("deriveaddresses", [ranged, [1, 2]]), next);
+    assertEquals(await call("deriveaddresses", [ranged, 2]), [address, ...next]);
+    assertEquals(
+      await call("deriveaddresses", { descriptor: ranged, range: [2147483647, 2147483647] }),
+      ["bcrt1qtzs23vgzpreks5gtygwxf8tv5rldxvvsyfpdkg"],
+    );
+    const withChecksum = async (text: string) =>
+      `${text}#${(await call("getdescriptorinfo", [text])).checksum}`;
+    await rejects(
+      call("deriveaddresses", [await withChecksum(`wpkh(${TPRV}/1/1/0)`), [0, 2]]),
+      -8,
+      "Range should not be specified for an un-ranged descriptor",
+    );
+    await rejects(
+      call("deriveaddresses", [ranged]),
+      -8,
+      "Range must be specified for a ranged descriptor",
+    );
+    await rejects(call("deriveaddresses", [ranged, 10000000000]), -8, "End of range is too high");
+    await rejects(
+      call("deriveaddresses", [ranged, [1000000000, 2000000000]]),
+      -8,
+      "Range is too large",
+    );
+    await rejects(
+      call("deriveaddresses", [ranged, [2, 0]]),
+      -8,
+      "Range specified as [begin,end] must not have begin after end",
+    );
+    await rejects(
+      call("deriveaddresses", [ranged, [-1, 0]]),
+      -8,
+      "Range should be greater or equal than 0",
+    );
+    // combo(): P2PKH, P2WPKH and P2SH-P2WPKH; its P2PK script has no address.
+    assertEquals(
+      await call("deriveaddresses", [await withChecksum(`combo(${TPRV}/1/1/0)`)]),
+      ["mtfUoUax9L4tzXARpw1oTGxWyoogp52KhJ", address, "2NDvEwGfpEqJWfybzpKPHF2XH3jwoQV3D7x"],
+    );
+    await rejects(
+      call("deriveaddresses", [await withChecksum(`pk(${WIF})`)]),
+      -5,
+      "Descriptor does not have a corresponding address",
+    );
+    await rejects(
+      call("deriveaddresses", [await withChecksum(`wpkh(${TPUB}/1'/1/0)`)]),
+      -5,
+      "Cannot derive script without private keys",
+    );
+    // Hardened steps derive from the private key; pkh() and tr() too.
+    const hardened = await call("deriveaddresses", [
+      await withChecksum(`pkh(${TPRV}/44h/1h/0h/0/*)`),
+      [0, 1],
+    ]);
+    assertEquals(hardened.length, 2);
+    assert(hardened.every((a: string) => a.startsWith("m") || a.startsWith("n")), hardened.join());
+    const taproot = await call("deriveaddresses", [
+      await withChecksum(`tr(${TPRV}/86h/1h/0h/0/*)`),
+      [0, 0],
+    ]);
+    assert(taproot[0].startsWith("bcrt1p"), taproot[0]);
+    assertEquals(await call("deriveaddresses", [await withChecksum(`pkh(${WIF})`)]), [LEGACY]);
+  });
+
+  await t.step("signmessagewithprivkey and verifymessage", async () => {
+    // Core's util_tests message_sign vector (a compressed key).
+    const vectorKey = Uint8Array.from([
+      0xd9,
+      0x7f,
+      0x51,
+      0x08,
+      0xf1,
+      0x1c,
+      0xda,
+      0x6e,
+      0xee,
+      0xba,
+      0xaa,
+      0x42,
+      0x0f,
+      0xef,
+      0x07,
+      0x26,
+      0xb1,
+      0xf8,
+      0x98,
+      0x06,
+      0x0b,
+      0x98,
+      0x48,
+      0x9f,
+      0xa3,
+      0x09,
+      0x84,
+      0x63,
+      0xc0,
+      0x03,
+      0x28,
+      0x66,
+    ]);
+    assertEquals(
+      await call("signmessagewithprivkey", [
+        encodeSecret({ key: vectorKey, compressed: true }),
+        "Trust no one",
+      ]),
+      "IPojfrX2dfPnH26UegfbGQQLrdK844DlHq5157/P6h57WyuS/Qsl+h/WSVGDF4MUi4rWSswW38oimDYfNNUBUOk=",
+    );
+    const signature = await call("signmessagewithprivkey", [WIF, "hello"]);
+    assertEquals(await call("verifymessage", [LEGACY, signature, "hello"]), true);
+    assertEquals(await call("verifymessage", [LEGACY, signature, "hello!"]), false);
+    const other = scriptToAddress(
+      Uint8Array.of(0x76, 0xa9, 0x14, ...hash160(new TestKey(4).publicKey), 0x88, 0xac),
+    )!;
+    assertEquals(await call("verifymessage", [other, signature, "hello"]), false);
+    await rejects(
+      call("verifymessage", [ADDRESS, signature, "hello"]),
+      -3,
+      "Address does not refer to key",
+    );
+    await rejects(
+      call("verifymessage", ["notanaddress", signature, "hello"]),
+      -5,
+      "Invalid address",
+    );
+    await rejects(
+      call("verifymessage", [LEGACY, "not base64!", "hello"]),
+      -3,
+      "Malformed base64 encoding",
+    );
+    await rejects(call("signmessagewithprivkey", ["nokey", "hello"]), -5, "Invalid private key");
+  });
+
+  await t.step("getindexinfo, getmemoryinfo, getrpcinfo", async () => {
+    assertEquals(await call("getindexinfo"), {});
+    assertEquals(await call("getindexinfo", ["txindex"]), {});
+    assertEquals(await call("getmemoryinfo"), {
+      locked: { used: 0, free: 0, total: 0, locked: 0, chunks_used: 0, chunks_free: 0 },
+    });
+    await rejects(call("getmemoryinfo", ["mallocinfo"]), -8, "mallocinfo mode not available");
+    await rejects(call("getmemoryinfo", ["nope"]), -8, "unknown mode nope");
+    const info = await call("getrpcinfo");
+    assertEquals(Object.keys(info), ["active_commands", "logpath"]);
+    assertEquals(info.active_commands.map((c: { method: string }) => c.method), ["getrpcinfo"]);
+    assert(Number.isInteger(info.active_commands[0].duration));
+    assertEquals(info.logpath, `${node.datadir}/regtest/debug.log`);
+  });
+
+  await t.step("logging: categories on and off, visible in debug.log", async () => {
+    const initial = await call("logging");
+    assert(Object.values(initial).every((on) => on === false), JSON.stringify(initial));
+    assertEquals(Object.keys(initial), Object.keys(initial).sort());
+    assert("rpc" in initial && "libevent" in initial);
+    const enabled = await call("logging", [["rpc"]]);
+    assertEquals(enabled.rpc, true);
+    await call("getblockcount");
+    const log = () => Deno.readTextFileSync(`${node.datadir}/regtest/debug.log`);
+    assert(log().includes("[rpc] ThreadRPCServer method=getblockcount user=__cookie__"), log());
+    assertEquals((await call("logging", [[], ["rpc"]])).rpc, false);
+    await call("getbestblockhash");
+    assert(!log().includes("method=getbestblockhash"));
+    const all = await call("logging", [["all"]]);
+    assert(Object.values(all).every((on) => on === true));
+    // Evaluated in order: included, then excluded.
+    const both = await call("logging", [["net"], ["all"]]);
+    assert(Object.values(both).every((on) => on === false));
+    await rejects(call("logging", [["nope"]]), -8, "unknown logging category nope");
+  });
+
+  assertEquals(await node.stop(), 0);
+});

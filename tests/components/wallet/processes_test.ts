@@ -1,0 +1,113 @@
+/**
+ * The wallet as its own process attached to the real node process over a
+ * UNIX socket, driven through the node's JSON-RPC over HTTP as
+ * bitcoin-cli drives bitcoind: `-wallet=w`, getnewaddress, 101 blocks,
+ * balances, a send to a second wallet by `/wallet/<name>`, Core's -19
+ * when the wallet is ambiguous, and a restart of both processes that
+ * keeps every wallet's state.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { waitFor } from "../../helpers.ts";
+import { type RealNode, RpcCallError, startRealNode } from "../node/real_node.ts";
+
+const WALLET_MAIN = new URL("../../../components/wallet/main.ts", import.meta.url).pathname;
+
+/** Starts the wallet process attached to `node`, granted its wallets folder and the socket only. */
+function startWallet(node: RealNode, walletDir: string, args: string[]): Deno.ChildProcess {
+  const socket = `${node.datadir}/regtest/node.sock`;
+  const paths = `${walletDir}/wallets,${socket}`;
+  Deno.mkdirSync(`${walletDir}/wallets`, { recursive: true });
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      `--allow-read=${paths}`,
+      `--allow-write=${paths}`,
+      `--allow-net=unix:${socket}`,
+      WALLET_MAIN,
+      `-datadir=${walletDir}`,
+      `-ipcconnect=unix:${socket}`,
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+}
+
+/** Calls `method` on `/wallet/<wallet>`. */
+async function walletCall(node: RealNode, wallet: string, method: string, params: unknown[] = []) {
+  const reply = await node.raw(
+    JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    `/wallet/${encodeURIComponent(wallet)}`,
+  );
+  if (reply.body.error) throw new RpcCallError(reply.body.error.code, reply.body.error.message);
+  return reply.body.result;
+}
+
+async function waitForWallets(node: RealNode, names: string[]) {
+  await waitFor(
+    async () => JSON.stringify(await node.call("listwallets")) === JSON.stringify(names),
+    60_000,
+    `the wallets ${names.join(", ")}`,
+  );
+}
+
+Deno.test("wallet process: -wallet=w, mining, a send between wallets, a restart", async () => {
+  const datadir = Deno.makeTempDirSync({ prefix: "wallet_e2e_" });
+  const walletDir = Deno.makeTempDirSync({ prefix: "wallet_e2e_w_" });
+  const walletArgs = ["-wallet=w", "-fallbackfee=0.0002"];
+  let txid: string;
+  let balances: unknown;
+  {
+    await using node = await startRealNode({ datadir, args: ["-ipcbind=unix"] });
+    const wallet = startWallet(node, walletDir, walletArgs);
+    try {
+      await waitForWallets(node, ["w"]);
+      const address = await node.call("getnewaddress");
+      assert(address.startsWith("bcrt1q"), address);
+      await node.call("generatetoaddress", [101, address]);
+      assertEquals(await node.call("getbalance"), 50);
+
+      assertEquals(await node.call("createwallet", ["w2"]), { name: "w2" });
+      const error = await assertRejects(() => node.call("getbalance"), RpcCallError);
+      assertEquals(error.code, -19);
+      const to = await walletCall(node, "w2", "getnewaddress", ["", "bech32m"]);
+      assert(to.startsWith("bcrt1p"), to);
+      txid = await walletCall(node, "w", "sendtoaddress", [to, 1.5]);
+      assert((await node.call("getrawmempool")).includes(txid), "the send is in the mempool");
+      assertEquals((await walletCall(node, "w2", "getbalances")).mine.untrusted_pending, 1.5);
+      await node.call("generatetoaddress", [1, address]);
+      balances = await walletCall(node, "w2", "getbalances");
+      assertEquals((balances as { mine: { trusted: number } }).mine.trusted, 1.5);
+      const sent = await walletCall(node, "w", "gettransaction", [txid]);
+      assertEquals(sent.confirmations, 1);
+      assertEquals(sent.details[0].category, "send");
+      assertEquals(sent.details[0].amount, -1.5);
+      assert(sent.fee < 0, "a fee was paid");
+      assertEquals(await node.stop(), 0);
+      assertEquals((await wallet.status).code, 1, "the wallet exits when the node goes");
+    } finally {
+      try {
+        wallet.kill("SIGKILL");
+      } catch { /* exited */ }
+      await wallet.status;
+    }
+  }
+  // Both processes again: w loads at start, w2 on request; nothing was lost.
+  await using node = await startRealNode({ datadir, args: ["-ipcbind=unix"] });
+  const wallet = startWallet(node, walletDir, walletArgs);
+  try {
+    await waitForWallets(node, ["w"]);
+    assertEquals(await node.call("loadwallet", ["w2"]), { name: "w2" });
+    assertEquals(await walletCall(node, "w2", "getbalances"), balances);
+    assertEquals((await walletCall(node, "w", "gettransaction", [txid])).confirmations, 1);
+    const error = await assertRejects(() => node.call("loadwallet", ["w2"]), RpcCallError);
+    assertEquals([error.code, error.message], [-35, 'Wallet "w2" is already loaded.']);
+  } finally {
+    wallet.kill("SIGKILL");
+    await wallet.status;
+  }
+});

@@ -1,0 +1,174 @@
+/**
+ * The wallet process's RPC methods through its `WalletLoader.executeRpc`
+ * (what the node forwards), on a real chain: bitcoind's error codes and
+ * exact texts (bitcoind-rpc.md §9) and result shapes.
+ *
+ * @module
+ */
+import { assert, assertEquals } from "../../assert.ts";
+import { WalletLoaderImpl } from "../../../components/wallet/loader.ts";
+import { testNode } from "./chain_fixture.ts";
+
+Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
+  using node = testNode();
+  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {
+    fallbackFee: 0n,
+  });
+  const call = async (method: string, params: unknown[] = [], wallet?: string) =>
+    JSON.parse(await loader.executeRpc(method, JSON.stringify(params), wallet));
+  const error = async (method: string, params: unknown[], wallet?: string) =>
+    (await call(method, params, wallet)).error;
+  const dir = `${node.dir}/wd/wallets`;
+
+  assertEquals(await call("createwallet", ["w"]), { result: { name: "w" } });
+  assertEquals(await error("createwallet", ["w"]), {
+    code: -4,
+    message:
+      `Wallet file verification failed. Failed to create database path '${dir}/w'. Database already exists.`,
+  });
+  assertEquals(await error("loadwallet", ["nosuch"]), {
+    code: -18,
+    message:
+      `Wallet file verification failed. Failed to load database path '${dir}/nosuch'. Path does not exist.`,
+  });
+  assertEquals(await error("loadwallet", ["w"]), {
+    code: -35,
+    message: 'Wallet "w" is already loaded.',
+  });
+  assertEquals(await error("getnewaddress", ["", "foo"], "w"), {
+    code: -5,
+    message: "Unknown address type 'foo'",
+  });
+  assertEquals(await error("getnewaddress", ["*"], "w"), {
+    code: -11,
+    message: "Invalid label name",
+  });
+  const address = (await call("getnewaddress", [], "w")).result;
+  const info = (await call("getaddressinfo", [address], "w")).result;
+  node.mine(101, hexBytes(info.scriptPubKey));
+  assertEquals((await call("getbalance", [], "w")).result, 50);
+  assertEquals(await error("sendtoaddress", ["notanaddress", 100_000_000], "w"), {
+    code: -5,
+    message: "Invalid Bitcoin address: notanaddress",
+  });
+  assertEquals(await error("sendtoaddress", [address, 100_000_000], "w"), {
+    code: -6,
+    message:
+      "Fee estimation failed. Fallbackfee is disabled. Wait a few blocks or enable -fallbackfee.",
+  });
+  assertEquals(await error("sendtoaddress", [address, 100], "w"), {
+    code: -6,
+    message: "Transaction amount too small",
+  });
+  assertEquals(
+    await error("sendtoaddress", [
+      address,
+      6_000_000_000,
+      null,
+      null,
+      false,
+      null,
+      null,
+      null,
+      null,
+      1000,
+    ], "w"),
+    {
+      code: -6,
+      message: "Insufficient funds",
+    },
+  );
+  const verbose = await call("sendtoaddress", [
+    address,
+    100_000_000,
+    null,
+    null,
+    false,
+    null,
+    null,
+    null,
+    null,
+    2000,
+    true,
+  ], "w");
+  assertEquals(verbose.result.fee_reason, "PayTxFee set");
+  assertEquals(await error("sendmany", ["", [[address, 1000000], [address, 1000000]]], "w"), {
+    code: -8,
+    message: `Invalid parameter, duplicated address: ${address}`,
+  });
+  assertEquals(await error("walletlock", [], "w"), {
+    code: -15,
+    message: "Error: running with an unencrypted wallet, but walletlock was called.",
+  });
+  assertEquals(await error("encryptwallet", [""], "w"), {
+    code: -8,
+    message: "passphrase cannot be empty",
+  });
+  assertEquals(await error("rescanblockchain", [5000], "w"), {
+    code: -8,
+    message: "Invalid start_height",
+  });
+  assertEquals(await error("rescanblockchain", [10, 5], "w"), {
+    code: -8,
+    message: "stop_height must be greater than start_height",
+  });
+  assertEquals((await call("rescanblockchain", [100, 101], "w")).result, {
+    start_height: 100,
+    stop_height: 101,
+  });
+  assertEquals(await error("gettransaction", ["ab".repeat(32)], "w"), {
+    code: -5,
+    message: "Invalid or non-wallet transaction id",
+  });
+  const listed = (await call("listtransactions", ["*", 3], "w")).result;
+  assertEquals(listed.length, 3);
+  // The send to its own address: a send entry, then a receive entry.
+  assertEquals(listed.slice(1).map((e: { category: string }) => e.category), ["send", "receive"]);
+  assertEquals(Object.keys(listed[0]).slice(0, 8), [
+    "address",
+    "parent_descs",
+    "category",
+    "amount",
+    "label",
+    "vout",
+    "abandoned",
+    "confirmations",
+  ]);
+  const descriptors = (await call("listdescriptors", [], "w")).result.descriptors;
+  assertEquals(descriptors.length, 4);
+  assert(
+    descriptors.every((d: { desc: string }) =>
+      /#[a-z0-9]{8}$/.test(d.desc) && d.desc.includes("tpub")
+    ),
+  );
+  assertEquals(
+    JSON.parse(await loader.executeRpc("encryptwallet", '["pw"]', "w")).result.slice(0, 17),
+    "wallet encrypted;",
+  );
+  assertEquals(await error("listdescriptors", [true], "w"), {
+    code: -13,
+    message: "Error: Please enter the wallet passphrase with walletpassphrase first.",
+  });
+  assertEquals(await error("walletpassphrase", ["bad", 10], "w"), {
+    code: -14,
+    message: "Error: The wallet passphrase entered was incorrect.",
+  });
+  assertEquals(await error("walletpassphrase", ["pw", -1], "w"), {
+    code: -8,
+    message: "Timeout cannot be negative.",
+  });
+  assertEquals(await call("walletpassphrase", ["pw", 60], "w"), { result: null });
+  assert((await call("getwalletinfo", [], "w")).result.unlocked_until > 0);
+  assert((await call("listdescriptors", [true], "w")).result.descriptors[0].desc.includes("tprv"));
+  assertEquals(await call("createwallet", ["blank", true, true]), { result: { name: "blank" } });
+  assertEquals(await error("getnewaddress", [], "blank"), {
+    code: -4,
+    message: "Error: This wallet has no available keys",
+  });
+  assertEquals(await call("unloadwallet", [], "blank"), { result: {} });
+  assertEquals(await call("listwallets"), { result: ["w"] });
+});
+
+function hexBytes(text: string): Uint8Array {
+  return new Uint8Array(text.match(/../g)!.map((byte) => parseInt(byte, 16)));
+}

@@ -1,0 +1,138 @@
+/**
+ * The wallet core against a real chain and mempool (no mocks): addresses
+ * and descriptors, balances kept current by chain notifications, a signed
+ * send accepted by the mempool and mined, encryption, and a reload that
+ * catches up with blocks mined while the wallet was closed.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { Wallet, WalletError } from "../../../components/wallet/wallet.ts";
+import { descriptorChecksum } from "../../../components/node/chain/descriptor.ts";
+import { decodeDestination } from "../../../components/node/chain/address.ts";
+import { internalBytes } from "../../../components/wallet/tx.ts";
+import { testNode } from "./chain_fixture.ts";
+
+const COIN = 100_000_000n;
+const MNEMONIC =
+  "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+Deno.test("wallet: BIP84/BIP86 addresses and Core's descriptor strings", async () => {
+  using node = testNode();
+  const wallet = await Wallet.create(`${node.dir}/w`, "w", node.makeChain(), {
+    mnemonic: MNEMONIC,
+  });
+  try {
+    // BIP 84's test vector (m/84'/1'/0'/0/0), with regtest's prefix.
+    assertEquals(
+      wallet.newAddress("wpkh", false).address,
+      "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk",
+    );
+    const tr = wallet.newAddress("tr", false);
+    assert(tr.address.startsWith("bcrt1p") && tr.address.length === 64, tr.address);
+    const decoded = decodeDestination(tr.address);
+    assert(decoded.ok && decoded.kind === "witness_v1_taproot", "the node reads the address");
+    const desc = wallet.accounts.get("wpkh")!.descriptor(false);
+    const [body, checksum] = desc.split("#");
+    assertEquals(checksum, descriptorChecksum(body), "the node's checksum agrees");
+    assert(body.startsWith("wpkh([73c5da0a/84h/1h/0h]tpub") && body.endsWith("/0/*)"), body);
+    assert(wallet.accounts.get("tr")!.descriptor(true).startsWith("tr([73c5da0a/86h/1h/0h]tpub"));
+    assertEquals(wallet.nextIndex("wpkh", false), 1);
+  } finally {
+    await wallet.close();
+  }
+});
+
+Deno.test("wallet: balances, a send, encryption and a reload", async () => {
+  using node = testNode();
+  let a = await Wallet.create(`${node.dir}/a`, "a", node.makeChain());
+  const b = await Wallet.create(`${node.dir}/b`, "b", node.makeChain());
+  try {
+    const mine = a.newAddress("wpkh", false);
+    node.mine(1, mine.script);
+    await a.sync();
+    assertEquals(a.balances(), { trusted: 0n, untrustedPending: 0n, immature: 50n * COIN });
+    node.mine(100, mine.script);
+    await a.sync();
+    assertEquals(a.balances(), {
+      trusted: 50n * COIN,
+      untrustedPending: 0n,
+      immature: 5000n * COIN,
+    });
+    assertEquals(a.tip.height, 101);
+
+    // A taproot recipient: the send spends a P2WPKH coinbase; the mempool checks the signature.
+    const to = b.newAddress("tr", false);
+    const { tx, fee } = await a.send([{
+      script: to.script,
+      amount: 10n * COIN,
+      subtractFee: false,
+    }], 2000n);
+    assert(node.mempool.has(internalBytes(tx.txid)), "the mempool accepted the send");
+    // The fee is for the largest signatures: at least the rate times the actual size.
+    assert(fee >= 2n * BigInt(tx.vsize) && fee <= 2n * BigInt(tx.vsize + 2), `fee ${fee}`);
+    await b.sync();
+    assertEquals(b.balances(), { trusted: 0n, untrustedPending: 10n * COIN, immature: 0n });
+    assertEquals(a.balances().trusted, 40n * COIN - fee, "change is trusted at once");
+
+    node.mine(1, mine.script);
+    await a.sync();
+    await b.sync();
+    assertEquals(b.balances(), { trusted: 10n * COIN, untrustedPending: 0n, immature: 0n });
+    assertEquals(a.balances().trusted, 90n * COIN - fee);
+
+    // b spends its taproot coin (key-path signature), subtracting the fee from the amount.
+    const back = a.newAddress("wpkh", false);
+    const spent = await b.send(
+      [{ script: back.script, amount: 10n * COIN, subtractFee: true }],
+      1000n,
+    );
+    assert(node.mempool.has(internalBytes(spent.tx.txid)));
+    assertEquals(spent.tx.outputs.length, 1, "no change");
+    assertEquals(spent.tx.outputs[0].amount, 10n * COIN - spent.fee);
+
+    // Encryption: sends need the passphrase; addresses do not.
+    await a.encrypt("secret");
+    assert(a.encrypted && a.unlockedUntil === 0);
+    const error = await assertRejects(
+      () => a.send([{ script: to.script, amount: COIN, subtractFee: false }], 1000n),
+      WalletError,
+    );
+    assertEquals(error.code, -13);
+    a.newAddress("wpkh", false);
+    assertEquals(
+      (await assertRejects(() => a.unlock("wrong", 10), WalletError)).code,
+      -14,
+    );
+    await a.unlock("secret", 60);
+    assert(a.unlockedUntil > Date.now() / 1000);
+    await a.send([{ script: to.script, amount: COIN, subtractFee: false }], 1000n);
+    a.lock();
+    const dbText = new TextDecoder("latin1").decode(Deno.readFileSync(`${a.dir}/wallet.dat`));
+    assert(
+      !dbText.includes(" abandon ") &&
+        !/\b[a-z]+ [a-z]+ [a-z]+ [a-z]+ [a-z]+ [a-z]+ [a-z]+ [a-z]+\b/.test(dbText),
+      "no plaintext mnemonic left in the database",
+    );
+
+    // Closed while blocks arrive: loading catches up from its last block.
+    node.mine(1, mine.script);
+    await a.sync();
+    const before = a.balances();
+    await a.close();
+    node.mine(2, to.script);
+    a = await Wallet.load(`${node.dir}/a`, "a", node.makeChain());
+    await a.sync();
+    assertEquals(a.tip.height, node.chain.height);
+    assert(a.encrypted && a.unlockedUntil === 0, "still encrypted and locked");
+    // Two blocks paying b: two of a's coinbases matured meanwhile.
+    assertEquals(a.balances(), {
+      trusted: before.trusted + 100n * COIN,
+      untrustedPending: 0n,
+      immature: before.immature - 100n * COIN,
+    });
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

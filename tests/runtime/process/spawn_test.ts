@@ -1,0 +1,113 @@
+/**
+ * spawn / serve: a child component's lifetime follows its parent's.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { denoCommand, RpcError, spawn } from "../../../mod.ts";
+import { childArgv, CLOSE_INHERITED_DESCRIPTORS } from "../../../runtime/process/process.ts";
+import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { processGone, spawnPeer, waitFor } from "../../helpers.ts";
+
+const component = new URL("../../../examples/foo/main.ts", import.meta.url);
+
+Deno.test("spawn: the child exits cleanly when its Init is released", async () => {
+  const child = await spawn(FooInit, denoCommand(component));
+  assertEquals(await (await child.init.makeFoo())!.add(2, 2), 4);
+  await child.init[Symbol.asyncDispose]();
+  assertEquals(await child.exited, { code: 0, signal: null });
+});
+
+Deno.test("spawn: the child exits when its parent is killed", async () => {
+  await using parent = spawnPeer(Deno.execPath(), [
+    "run",
+    "--allow-read",
+    "--allow-run",
+    "--allow-env",
+    new URL("../../fixtures/spawn_parent.ts", import.meta.url).pathname,
+  ]);
+  const pid = Number((await parent.line(/^CHILD \d+$/)).split(" ")[1]);
+  assert(!processGone(pid));
+  parent.child.kill("SIGKILL");
+  await waitFor(() => processGone(pid), 20_000, `child ${pid} to exit`);
+});
+
+Deno.test("spawn: a killed child is reported, and calls fail as disconnected", async () => {
+  await using child = await spawn(FooInit, denoCommand(component));
+  const foo = (await child.init.makeFoo())!;
+  child.kill("SIGKILL");
+  assertEquals(await child.exited, { code: null, signal: "SIGKILL" });
+  const error = await assertRejects(() => foo.add(1, 1), RpcError);
+  assertEquals(error.type, "disconnected");
+});
+
+Deno.test("spawn: commands that would grant everything are refused", async () => {
+  const plain = denoCommand(component);
+  const refused = [
+    [denoCommand(component, { permissions: ["--allow-run"] }), "never granted"],
+    [denoCommand(component, { permissions: ["--allow-run=deno"] }), "never granted"],
+    [denoCommand(component, { permissions: ["-A"] }), "never granted"],
+    [denoCommand(component, { permissions: ["--allow-all"] }), "never granted"],
+    // Without a permission flag Node's child_process would add -A.
+    [{ ...plain, args: ["run", "--no-prompt", component.href] }, "explicit permission flag"],
+    // ...and it inserts `run -A` after Deno's path when no subcommand follows.
+    [{
+      executable: "/usr/bin/env",
+      args: [Deno.execPath(), component.href, "--deny-net"],
+      env: {},
+    }, 'followed by "run"'],
+  ] as const;
+  for (const [command, message] of refused) {
+    await assertRejects(() => spawn(FooInit, command), Error, message);
+  }
+  // A module path where a command belongs is named in one line.
+  await assertRejects(
+    () => spawn(FooInit, "examples/foo/main.ts" as never),
+    Error,
+    'spawn: expected a command (make one with denoCommand), got "examples/foo/main.ts"',
+  );
+});
+
+Deno.test("spawn: denoCommand builds the plain command with --deny-run", () => {
+  assertEquals(denoCommand("m.ts", { permissions: ["--allow-read=/d"], args: ["-x"] }), {
+    executable: Deno.execPath(),
+    args: ["run", "--no-prompt", "--allow-read=/d", "--deny-run", "m.ts", "-x"],
+    env: {},
+  });
+});
+
+Deno.test("spawn: the command runs as itself when nothing would be inherited, else behind bash", () => {
+  const command = denoCommand("m.ts", { env: { PWD: "/d" } });
+  assertEquals(childArgv(command, false), {
+    program: command.executable,
+    args: [...command.args, "-ipcfd=3"],
+  });
+  const { program, args } = childArgv(command, true);
+  assert(program.endsWith("/bash"), program);
+  assertEquals(args, [
+    "-c",
+    CLOSE_INHERITED_DESCRIPTORS,
+    "capdeno-spawn",
+    "PWD=/d", // bash would drop or rewrite it: given back as it was
+    command.executable,
+    ...command.args,
+    "-ipcfd=3",
+  ]);
+});
+
+Deno.test("spawn: a process tells whether it holds descriptors a child would inherit", async () => {
+  const module = new URL("../../../runtime/process/process.ts", import.meta.url).href;
+  const script = `import { holdsInheritableDescriptors } from "${module}";` +
+    `console.log(holdsInheritableDescriptors());`;
+  const deno = [Deno.execPath(), "eval", script];
+  const holds = async (shell: string) => {
+    const output = await new Deno.Command("/bin/bash", { args: ["-c", shell, "x", ...deno] })
+      .output();
+    assert(output.success, new TextDecoder().decode(output.stderr));
+    return new TextDecoder().decode(output.stdout).trim();
+  };
+  // Started behind the closing script it holds nothing; with a descriptor left open, it does.
+  assertEquals(await holds(CLOSE_INHERITED_DESCRIPTORS), "false");
+  assertEquals(await holds(`exec 7</dev/null; ${CLOSE_INHERITED_DESCRIPTORS}`), "false");
+  assertEquals(await holds('exec 7</dev/null; exec "$@"'), "true");
+});

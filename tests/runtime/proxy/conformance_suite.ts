@@ -1,0 +1,176 @@
+/**
+ * libmultiprocess' conformance cases (mptest's FooInterface tests) as steps
+ * run against any FooInit: the object itself (local calls) or a proxy for
+ * one in another process. The behaviour must be the same.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import type { FooInit, FooStruct } from "../../../schemas/gen/conformance.mp.ts";
+import { RaisedError, TypeMappingError } from "../../../mod.ts";
+import { registerPoint } from "../../../examples/foo/foo.ts";
+
+const sample: FooStruct = {
+  name: "name",
+  setint: new Set([2, 1, 3]),
+  vbool: [true, false, true],
+  optionalInt: 7,
+  texts: ["a", "", "ünïcödé"],
+  nested: [[1, 2], [], [255]],
+  color: "blue",
+  blob: new Uint8Array([0, 1, 254, 255]),
+};
+
+/** Releases a proxy (its only reference: the object ends) or disposes a local object. */
+async function release(value: unknown): Promise<void> {
+  const object = value as Partial<AsyncDisposable & Disposable>;
+  if (object[Symbol.asyncDispose]) await object[Symbol.asyncDispose]!();
+  else object[Symbol.dispose]?.();
+}
+
+/**
+ * Runs the shared conformance steps against `init`; `remote` adds the
+ * checks only a proxy makes (values validated before they are sent).
+ */
+export async function conformanceSuite(
+  t: Deno.TestContext,
+  init: FooInit,
+  remote: boolean,
+): Promise<void> {
+  registerPoint();
+  const foo = (await init.makeFoo())!;
+  assert(foo !== null);
+
+  await t.step("add, in/out and output fields", async () => {
+    assertEquals(await foo.add(2, 3), 5);
+    assertEquals(await foo.add(0x7fffffff, 1), -0x80000000);
+    assertEquals(await foo.addInOut(3, 4), { sum: 7 });
+    assertEquals(await foo.addOut(6, 7), { sum: 13, product: 42n });
+  });
+
+  await t.step("struct round trip: text, sets, lists of bool, optional, nested lists", async () => {
+    assertEquals(await foo.pass(sample), sample);
+    const cleared = { ...sample };
+    delete cleared.optionalInt;
+    const back = await foo.pass(cleared);
+    assertEquals("optionalInt" in back, false);
+    assert(back.setint instanceof Set);
+  });
+
+  await t.step("maps (List(Pair))", async () => {
+    const map = new Map([["a", "1"], ["b", "2"], ["c", "3"]]);
+    assertEquals(await foo.mapSize(map), 3);
+    assertEquals(await foo.invertMap(map), new Map([["1", "a"], ["2", "b"], ["3", "c"]]));
+  });
+
+  await t.step("every scalar type, with extremes and defaults", async () => {
+    const scalars = {
+      b: true,
+      i8: -128,
+      i16: 32767,
+      i32: -2147483648,
+      i64: -(2n ** 63n),
+      u8: 255,
+      u16: 65535,
+      u32: 4294967295,
+      u64: 2n ** 64n - 1n,
+      f32: 1.25,
+      f64: -0.5,
+      withDefault: 0,
+      flagOn: false,
+    };
+    assertEquals(await foo.passScalars(scalars), scalars);
+    const defaults = { ...scalars, withDefault: 42, flagOn: true };
+    assertEquals(await foo.passScalars(defaults), defaults);
+  });
+
+  await t.step("optional values (hasX)", async () => {
+    assertEquals(await foo.passOptional(5n), 5n);
+    assertEquals(await foo.passOptional(), undefined);
+    assertEquals(await foo.passOptional(0n), 0n);
+  });
+
+  await t.step("custom type hook (Point carried as Data)", async () => {
+    assertEquals(await foo.passPoint({ x: -1, y: 2 ** 31 - 1 }), { x: -1, y: 2 ** 31 - 1 });
+  });
+
+  await t.step("exception fields: a struct and a plain error", async () => {
+    const error = await assertRejects(() => foo.raise(sample), RaisedError);
+    assertEquals(error.value, sample);
+    await assertRejects(() => foo.raiseText("it failed"), Error, "it failed");
+  });
+
+  await t.step("callbacks: by value, extended interface, saved by the server", async () => {
+    assertEquals(await foo.callback((x) => x * 2, 21), 42);
+    assertEquals(
+      await foo.callbackExtended({ call: (x) => x, callExtended: (x) => x + 100 }, 1),
+      101,
+    );
+    await foo.saveCallback((x) => x + 1);
+    assertEquals(await foo.callbackSaved(41), 42);
+    assertEquals(await foo.callbackSaved(1), 2);
+  });
+
+  await t.step("recursive function callback (calls back into the server)", async () => {
+    assertEquals(await foo.passFn(async () => (await foo.addInOut(1, 41)).sum), 42);
+    // Two levels deep: the callback's call makes the server call back again.
+    assertEquals(
+      await foo.passFn(async () =>
+        (await foo.callback(async (x) => (await foo.add(x, 1)), 40)) + 1
+      ),
+      42,
+    );
+  });
+
+  await t.step("object references: returned, passed back, destroyed", async () => {
+    const before = await foo.liveFoos();
+    const child = (await foo.makeChild())!;
+    assertEquals(await foo.liveFoos(), before + 1);
+    assertEquals(await foo.addWith(child, 20, 22), 42);
+    await release(child);
+    assertEquals(await foo.liveFoos(), before);
+  });
+
+  await t.step({
+    // A libmultiprocess thread runs one call at a time and (up to Bitcoin
+    // Core v30) aborts when handed a second: the client queues them.
+    name: "calls made at once from one strand reach its thread one at a time, in order",
+    ignore: !remote,
+    fn: async () => {
+      const before = (await foo.waitLog()).length;
+      assertEquals(await Promise.all([foo.wait(60, 1), foo.wait(20, 2), foo.wait(0, 3)]), [
+        1,
+        2,
+        3,
+      ]);
+      assertEquals((await foo.waitLog()).slice(before), [1, 2, 3]);
+    },
+  });
+
+  await t.step({
+    name: "bad values are refused with a clear error, before sending",
+    ignore: !remote,
+    fn: async () => {
+      await assertRejects(
+        async () => await foo.add(2 ** 31, 0),
+        TypeMappingError,
+        "out of range for Int32",
+      );
+      await assertRejects(async () => await foo.add(1.5, 0), TypeMappingError, "an integer");
+      await assertRejects(
+        async () => await foo.passOptional(1 as unknown as bigint),
+        TypeMappingError,
+        "bigint",
+      );
+      await assertRejects(
+        async () => await foo.pass({ ...sample, color: "purple" as "red" }),
+        TypeMappingError,
+        "not a Color",
+      );
+      // The object still works afterwards.
+      assertEquals(await foo.add(1, 1), 2);
+    },
+  });
+
+  await release(foo);
+}

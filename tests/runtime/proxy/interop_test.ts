@@ -1,0 +1,51 @@
+/**
+ * Interop with a C++ peer written with stock libcapnp following
+ * libmultiprocess' conventions (tests/cpp/mp_peer.c++):
+ *
+ * - a C++ client running the minimal libmultiprocess recipe (construct,
+ *   makeThread, calls with `context.thread`) against our server;
+ * - our client (the conformance suite) against a C++ server that mints
+ *   Threads and checks the handles.
+ *
+ * @module
+ */
+import { assertEquals } from "../../assert.ts";
+import { connect, IpcLog } from "../../../mod.ts";
+import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { cppMpPeerPath, spawnPeer, startFooComponent, tempSocketPath } from "../../helpers.ts";
+import { conformanceSuite } from "./conformance_suite.ts";
+
+const binary = await cppMpPeerPath();
+const ignore = binary === null;
+if (ignore) console.warn("SKIPPED C++ multiprocess interop: g++ / libcapnp-dev not found");
+
+Deno.test({
+  name: "interop: C++ libmultiprocess-recipe client against our server",
+  ignore,
+  async fn() {
+    const path = tempSocketPath("foo");
+    await using _server = await startFooComponent(path);
+    const client = await new Deno.Command(binary!, { args: ["client", path], stdout: "piped" })
+      .output();
+    const lines = new TextDecoder().decode(client.stdout).trim().split("\n");
+    const failed = lines.filter((line) => line.startsWith("CHECK ") && !line.endsWith(" ok"));
+    assertEquals(failed, []);
+    assertEquals(lines.filter((line) => line.startsWith("CHECK ")).length >= 24, true);
+    assertEquals(lines.at(-1)?.startsWith("DONE "), true);
+    assertEquals(client.code, 0);
+  },
+});
+
+Deno.test({
+  name: "interop: our client (conformance suite) against a C++ server minting Threads",
+  ignore,
+  async fn(t) {
+    const path = tempSocketPath("cpp-foo");
+    await using server = spawnPeer(binary!, ["server", path]);
+    await server.line(/^READY$/);
+    await using init = await connect(FooInit, `unix:${path}`, {
+      log: new IpcLog({ level: "off" }),
+    });
+    await conformanceSuite(t, init, true);
+  },
+});

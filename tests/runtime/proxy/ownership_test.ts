@@ -1,0 +1,121 @@
+/**
+ * Ownership of capabilities passed as parameters: lent to the server method
+ * for the duration of the call and released when it returns (never left to
+ * the garbage collector), kept beyond it only through `dup()`.
+ *
+ * @module
+ */
+import { assertEquals, assertRejects } from "../../assert.ts";
+import { type Remote, RpcError } from "../../../mod.ts";
+import type { Foo, FooCallback, FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { type FooCounters, FooImpl } from "../../../examples/foo/foo.ts";
+import { waitFor } from "../../helpers.ts";
+import { fooPair } from "./helpers.ts";
+
+Deno.test("ownership: a capability parameter is released as soon as its call returns", async () => {
+  await using pair = await fooPair();
+  const before = await pair.foo.liveFoos();
+  const child = (await pair.foo.makeChild()) as Remote<Foo>;
+  assertEquals(await pair.foo.addWith(child, 40, 2), 42);
+  child[Symbol.dispose]();
+  // Calls on one connection arrive in order, so the Release went first: the
+  // server side holds no reference of its own to the child any more.
+  assertEquals(await pair.foo.liveFoos(), before);
+});
+
+Deno.test("ownership: a callback the server did not keep is released when the call returns", async () => {
+  await using pair = await fooPair();
+  let released = 0;
+  const extended = {
+    call: (x: number) => x,
+    callExtended: (x: number) => x + 1,
+    [Symbol.dispose]: () => released++,
+  };
+  assertEquals(await pair.foo.callbackExtended(extended, 1), 2);
+  // The server's Release follows its Return; one more round trip lets it land.
+  await pair.foo.add(0, 0);
+  assertEquals(released, 1);
+});
+
+/** A Foo that keeps its callback without `dup()`, as a buggy implementation would. */
+class ForgetfulFoo extends FooImpl {
+  #kept: FooCallback | null = null;
+  override saveCallback(callback: FooCallback | null): void {
+    this.#kept = callback;
+  }
+  override async callbackSaved(arg: number): Promise<number> {
+    return await this.#kept!(arg);
+  }
+}
+
+Deno.test("ownership: a parameter kept without dup() fails with a clear error afterwards", async () => {
+  const counters: FooCounters = { live: 0 };
+  const server: FooInit = { makeFoo: () => new ForgetfulFoo(counters) };
+  await using pair = await fooPair({ server });
+  await pair.foo.saveCallback((x) => x);
+  const error = await assertRejects(() => pair.foo.callbackSaved(1), RpcError);
+  assertEquals(
+    error.message.endsWith(
+      "FooCallback parameter used after its call returned; keep it with dup().",
+    ),
+    true,
+    error.message,
+  );
+});
+
+Deno.test("ownership: a parameter kept with dup() outlives the call until released", async () => {
+  await using pair = await fooPair();
+  let calls = 0;
+  await pair.foo.saveCallback((x) => (calls++, x * 3));
+  assertEquals(await pair.foo.callbackSaved(5), 15);
+  assertEquals(await pair.foo.callbackSaved(6), 18);
+  assertEquals(calls, 2);
+});
+
+Deno.test("ownership: await using releases one reference; a dup() keeps the object", async () => {
+  const counters: FooCounters = { live: 0 };
+  await using pair = await fooPair({ server: { makeFoo: () => new FooImpl(counters) } });
+  const child = (await pair.foo.makeChild()) as Remote<Foo>;
+  const kept = child.dup();
+  {
+    await using _released = child;
+  }
+  await assertRejects(() => child.add(1, 1), RpcError, "used after release");
+  assertEquals(await kept.add(2, 3), 5);
+  assertEquals(await pair.foo.liveFoos(), 2);
+  kept[Symbol.dispose]();
+  // The Release of the last reference goes before the next call on the connection.
+  assertEquals(await pair.foo.liveFoos(), 1);
+});
+
+Deno.test("ownership: an object returned twice lives until both results are released", async () => {
+  const counters: FooCounters = { live: 0 };
+  const shared = new FooImpl(counters);
+  await using pair = await fooPair({ server: { makeFoo: () => shared } });
+  const second = (await pair.init.makeFoo()) as Remote<Foo>;
+  pair.foo[Symbol.dispose]();
+  assertEquals(await second.add(2, 3), 5);
+  assertEquals(await second.liveFoos(), 1);
+  const third = (await pair.init.makeFoo()) as Remote<Foo>;
+  second[Symbol.dispose]();
+  assertEquals(await third.liveFoos(), 1);
+  third[Symbol.dispose]();
+  await waitFor(() => counters.live === 0);
+});
+
+Deno.test("ownership: a local object passed twice at once is one object to the peer", async () => {
+  await using pair = await fooPair();
+  let released = 0;
+  let calls = 0;
+  const callback = Object.assign((x: number) => (calls++, x), {
+    [Symbol.dispose]: () => released++,
+  });
+  const results = await Promise.all([
+    pair.foo.callback(callback, 1),
+    pair.foo.callback(callback, 2),
+  ]);
+  assertEquals(results, [1, 2]);
+  assertEquals(calls, 2);
+  await pair.foo.add(0, 0);
+  assertEquals(released, 1);
+});

@@ -1,0 +1,133 @@
+/**
+ * libmultiprocess' threading model over IPC: strands, FIFO per thread,
+ * callbacks on the calling strand, Context-less methods, pools and thread
+ * handle checks.
+ *
+ * @module
+ */
+import * as capnp from "capnp-es";
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import {
+  capabilityOf,
+  clientOf,
+  currentStrand,
+  RpcError,
+  sessionOf,
+  Strand,
+} from "../../../mod.ts";
+import { Foo, FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { Context, ThreadMap } from "../../../runtime/schema/gen/mp/proxy.mp.ts";
+import type { Capability } from "../../../runtime/rpc/capability.ts";
+import { structClass } from "../../../runtime/proxy/codec.ts";
+import { sendPipelined } from "../../../runtime/proxy/request.ts";
+import { fooPair } from "./helpers.ts";
+
+/**
+ * Calls `threadName` (or `wait(ms)`) on `foo` with a hand-made Context
+ * naming `thread` (or none); returns the thread name (or "").
+ */
+async function callWithThread(
+  foo: unknown,
+  method: "threadName" | "wait",
+  thread: Capability | null,
+  ms = 0,
+): Promise<string> {
+  const descriptor = Foo.methods.find((m) => m.name === method)!;
+  const request = capabilityOf(foo)!.request({
+    interfaceId: Foo.id,
+    methodId: descriptor.ordinal,
+    ParamsClass: structClass(descriptor.params),
+  });
+  if (method === "wait") capnp.utils.setUint32(0, ms, request.params);
+  const context = capnp.utils.initStructAt(0, structClass(Context), request.params);
+  if (thread !== null) {
+    capnp.utils.setInterfacePointer(request.addCap(thread), capnp.utils.getPointer(0, context));
+  }
+  using response = await request.send();
+  if (method === "wait") return "";
+  return capnp.utils.getText(0, response.results(structClass(descriptor.results)));
+}
+
+Deno.test("threads: calls from one strand run in order on one server strand", async () => {
+  await using pair = await fooPair();
+  const { foo } = pair;
+  const results = await Promise.all([foo.wait(150, 1), foo.wait(100, 2), foo.wait(50, 3)]);
+  assertEquals(results, [1, 2, 3]);
+  assertEquals(await foo.waitLog(), [1, 2, 3]);
+});
+
+Deno.test("threads: different strands run concurrently on different server strands", async () => {
+  await using pair = await fooPair();
+  const { foo } = pair;
+  const slow = new Strand("slow").run(() => foo.wait(300, 1));
+  const fast = new Strand("fast").run(() => foo.wait(10, 2));
+  await Promise.all([slow, fast]);
+  assertEquals(await foo.waitLog(), [2, 1]);
+  const names = await Promise.all([
+    foo.threadName(),
+    foo.threadName(),
+    new Strand("other").run(() => foo.threadName()),
+  ]);
+  assertEquals(names[0], names[1]);
+  assert(names[0] !== names[2], `${names}`);
+  assert(/\(from client-\d+\/main\)$/.test(names[0]), names[0]);
+  assert(/\(from client-\d+\/other\)$/.test(names[2]), names[2]);
+});
+
+Deno.test("threads: a callback runs on the strand that made the call", async () => {
+  await using pair = await fooPair();
+  const strand = new Strand("caller");
+  const seen = await strand.run(() =>
+    pair.foo.callback(() => currentStrand() === strand ? 1 : 0, 0)
+  );
+  assertEquals(seen, 1);
+});
+
+Deno.test("threads: a Context-less method runs at once, even while the strand is busy", async () => {
+  await using pair = await fooPair();
+  const { foo } = pair;
+  const order: string[] = [];
+  const waiting = foo.wait(300, 1).then(() => order.push("wait"));
+  await new Promise((r) => setTimeout(r, 20));
+  await foo.add(1, 2).then(() => order.push("add"));
+  await waiting;
+  assertEquals(order, ["add", "wait"]);
+});
+
+Deno.test("threads: no thread and no pool fails; makePool serves Context-less threads", async () => {
+  await using pair = await fooPair();
+  await assertRejects(
+    () => callWithThread(pair.foo, "threadName", null),
+    RpcError,
+    "no thread specified and no pool configured",
+  );
+  // The server's ThreadMap, as construct hands it out.
+  const session = sessionOf(pair.init);
+  using threadMapCap = sendPipelined(capabilityOf(pair.init)!, FooInit, "construct", {
+    threadMap: null,
+  }).pipeline(0);
+  await using threadMap = clientOf(ThreadMap, threadMapCap.dup(), session);
+  await threadMap.makePool(2);
+  assert(/^server-\d+\/pool-1$/.test(await callWithThread(pair.foo, "threadName", null)));
+  // pool-1 busy with a wait: the next call (delivered after it, in order)
+  // goes to the least loaded slot.
+  const busy = callWithThread(pair.foo, "wait", null, 200);
+  assert(/^server-\d+\/pool-2$/.test(await callWithThread(pair.foo, "threadName", null)));
+  await busy;
+});
+
+Deno.test("threads: a thread handle minted on another connection is refused", async () => {
+  await using first = await fooPair();
+  await using second = await fooPair();
+  // A real Thread of the second server, used on the first connection.
+  using threadMapCap = sendPipelined(capabilityOf(second.init)!, FooInit, "construct", {
+    threadMap: null,
+  }).pipeline(0);
+  using thread = sendPipelined(threadMapCap, ThreadMap, "makeThread", { name: "x" }).pipeline(0);
+  assert((await callWithThread(second.foo, "threadName", thread)).includes("/strand-"));
+  await assertRejects(
+    () => callWithThread(first.foo, "threadName", thread),
+    RpcError,
+    "invalid thread handle",
+  );
+});

@@ -1,0 +1,235 @@
+/**
+ * The schema compatibility gate and `gen` on a user's folders, through the
+ * command line as a user runs it: a change that keeps the committed wire
+ * contract is written, one that reuses or retypes an ordinal is refused
+ * naming it (and writes nothing) unless `--force`; a schema folder outside
+ * the repository generates against the runtime named by `--runtime` and
+ * its modules type-check and serve a call; bad arguments end in one line.
+ *
+ * @module
+ */
+import { assert, assertEquals } from "../assert.ts";
+import { capnpAvailable } from "../../runtime/schema/capnp.ts";
+
+const haveCapnp = await capnpAvailable();
+if (!haveCapnp) console.log("SKIPPED gate tests: the capnp compiler is not installed");
+
+const root = new URL("../../", import.meta.url).pathname;
+const GEN = `${root}runtime/schema/gen.ts`;
+
+/** Runs `deno <args>` in `cwd`; its exit code and its output. */
+async function run(args: string[], cwd = root) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, stdout: decode(stdout), stderr: decode(stderr) };
+}
+
+/** Runs the generator's command line. */
+function gen(...args: string[]) {
+  return run(["run", "--allow-read", "--allow-write", "--allow-run", "--allow-env", GEN, ...args]);
+}
+
+/** A schema file: a Calc interface, a Point struct and a Mode enum, with `methods` and `fields`. */
+function calc(methods: string, fields = "x @0 :Int32; y @1 :Int32;", modes = "fast @0; slow @1;") {
+  return `@0xd4e5f6a7b8c9d0e1;
+using Proxy = import "/mp/proxy.capnp";
+struct Point { ${fields} }
+enum Mode { ${modes} }
+interface Calc {
+${methods}
+}
+`;
+}
+
+const V1 = `  destroy @0 (context :Proxy.Context) -> ();
+  add @1 (context :Proxy.Context, a :Int32, b :Int32) -> (result :Int32);
+  move @2 (context :Proxy.Context, p :Point, mode :Mode) -> (result :Point);`;
+const SCALE = "\n  scale @3 (context :Proxy.Context, p :Point, k :Float64) -> (result :Point);";
+
+Deno.test({
+  name: "gate: new ordinals and renames pass; retyped, reused or removed ordinals are refused",
+  ignore: !haveCapnp,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "capdeno-gate-" });
+    try {
+      const schema = `${dir}/schemas/calc.capnp`;
+      const out = `${dir}/gen/`;
+      Deno.mkdirSync(`${dir}/schemas`);
+      const write = (text: string) => Deno.writeTextFileSync(schema, text);
+      const generate = (...flags: string[]) => gen(...flags, `${dir}/schemas`, out);
+      const contract = () => Deno.readTextFileSync(`${out}wire-contract.json`);
+
+      write(calc(V1));
+      assertEquals((await generate()).code, 0);
+      assert(contract().includes('"name":"move"'), contract());
+
+      // Added: a method, a field, an enum value. Renamed: a method, a param, a field.
+      write(calc(
+        V1.replace("add @1", "plus @1").replace("a :Int32", "left :Int32") + SCALE,
+        "across @0 :Int32; y @1 :Int32; z @2 :Int32;",
+        "fast @0; slow @1; exact @2;",
+      ));
+      const added = await generate("--check");
+      assertEquals(added.code, 1, "--check: the output is stale, but the contract is kept");
+      assert(added.stderr.includes("stale: "), added.stderr);
+      assert(!added.stderr.includes("refused"), added.stderr);
+      assertEquals((await generate()).code, 0);
+      assert(contract().includes('"name":"scale"'));
+      const kept = contract();
+      const keptModule = Deno.readTextFileSync(`${out}calc.mp.ts`);
+
+      const refusals: [string, string, string[]][] = [
+        [
+          "a retyped field",
+          calc(
+            V1 + SCALE,
+            "across @0 :Text; y @1 :Int32; z @2 :Int32;",
+            "fast @0; slow @1; exact @2;",
+          ),
+          ["struct Point: field across @0 was Int32, now Text"],
+        ],
+        [
+          "a reused method ordinal",
+          calc(
+            V1.replace(
+              "add @1 (context :Proxy.Context, a :Int32, b :Int32) -> (result :Int32)",
+              "shout @1 (context :Proxy.Context, words :Text) -> (result :Text)",
+            ) + SCALE,
+            "across @0 :Int32; y @1 :Int32; z @2 :Int32;",
+            "fast @0; slow @1; exact @2;",
+          ),
+          [
+            "Calc.plus @1 (now shout): param left @1 was Int32, now Text",
+            "Calc.plus @1 (now shout): param b @2 removed (was Int32)",
+            "Calc.plus @1 (now shout): result result @0 was Int32, now Text",
+          ],
+        ],
+        [
+          "a removed method, field and enum value",
+          calc(V1, "across @0 :Int32; y @1 :Int32;", "fast @0; slow @1;"),
+          [
+            "Calc.scale @3: method removed",
+            "struct Point: field z @2 removed (was Int32)",
+            "enum Mode: value exact @2 removed",
+          ],
+        ],
+      ];
+      for (const [what, text, expected] of refusals) {
+        write(text);
+        for (const flags of [[], ["--check"]]) {
+          const { code, stdout, stderr } = await generate(...flags);
+          assertEquals(code, 1, `${what} ${flags}: ${stderr}`);
+          assertEquals(stdout, "", what);
+          const lines = stderr.trimEnd().split("\n");
+          assertEquals(lines.slice(0, -1), expected.map((e) => `gen: ${out}: ${e}`), what);
+          assert(lines.at(-1)!.includes("refused") && lines.at(-1)!.includes("--force"), what);
+          assertEquals(contract(), kept, `${what}: nothing written`);
+          assertEquals(Deno.readTextFileSync(`${out}calc.mp.ts`), keptModule, what);
+        }
+      }
+
+      // A deliberate break: --force writes it, and it is the contract from then on.
+      const forced = await generate("--force");
+      assertEquals(forced.code, 0, forced.stderr);
+      assert(forced.stderr.includes("--force: accepting 3 break(s)"), forced.stderr);
+      assert(!contract().includes('"name":"scale"'));
+      const after = await generate("--check");
+      assertEquals([after.code, after.stderr], [0, ""]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "gen: a user's folder outside the repository, against --runtime from an import map",
+  ignore: !haveCapnp,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "capdeno-user-" });
+    try {
+      Deno.mkdirSync(`${dir}/schemas/app`, { recursive: true });
+      Deno.writeTextFileSync(
+        `${dir}/schemas/app/greeter.capnp`,
+        `@0xd4e5f6a7b8c9d0e2;
+using Proxy = import "/mp/proxy.capnp";
+interface GreeterInit {
+  construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
+  makeGreeter @1 (context :Proxy.Context) -> (result :Greeter);
+}
+interface Greeter {
+  greet @0 (context :Proxy.Context, name :Text) -> (result :Text);
+}
+`,
+      );
+      const repo = JSON.parse(Deno.readTextFileSync(`${root}deno.json`));
+      Deno.writeTextFileSync(
+        `${dir}/deno.json`,
+        JSON.stringify({
+          imports: { ...repo.imports, "@capdeno/runtime/component": `${root}component.ts` },
+        }),
+      );
+      const { code, stderr } = await gen(
+        "--runtime=@capdeno/runtime/component",
+        `${dir}/schemas`,
+        `${dir}/gen`,
+      );
+      assertEquals(code, 0, stderr);
+      const module = Deno.readTextFileSync(`${dir}/gen/app/greeter.mp.ts`);
+      assert(module.includes('import type * as $ from "@capdeno/runtime/component";'), module);
+      assert(
+        module.includes('import { Context, ThreadMap } from "@capdeno/runtime/component";'),
+        module,
+      );
+      Deno.writeTextFileSync(
+        `${dir}/main.ts`,
+        `import { connect, listen } from "@capdeno/runtime/component";
+import { type Greeter, GreeterInit } from "./gen/app/greeter.mp.ts";
+
+const greeter: Greeter = { greet: (name) => \`hello \${name}\` };
+const datadir = await Deno.makeTempDir();
+{
+  await using _listener = listen(GreeterInit, "unix", { makeGreeter: () => greeter }, {
+    datadir,
+    component: "greeter",
+  });
+  await using init = await connect(GreeterInit, "unix", { datadir, component: "greeter" });
+  await using remote = (await init.makeGreeter())!;
+  console.log(await remote.greet("deno"));
+}
+await Deno.remove(datadir, { recursive: true });
+`,
+      );
+      const checked = await run(["check", "--no-lock", "main.ts"], dir);
+      assertEquals(checked.code, 0, checked.stderr);
+      const ran = await run(["run", "--no-lock", "-A", "main.ts"], dir);
+      assertEquals([ran.code, ran.stdout], [0, "hello deno\n"], ran.stderr);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("gen: bad arguments end in one line, exit 1", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--frobnicate"], /^gen: unknown option --frobnicate \(usage: gen /],
+    [["a", "b", "c"], /^gen: too many folders: a b c \(usage: gen /],
+    [["/nonexistent/schemas"], /^gen: schema folder \/nonexistent\/schemas\/ does not exist$/],
+    [
+      ["--classes=nothere.capnp", "runtime/schema"],
+      /^gen: --classes: no schema nothere\.capnp in /,
+    ],
+  ];
+  for (const [args, expected] of cases) {
+    if (args[0].startsWith("--classes") && !haveCapnp) continue;
+    const { code, stdout, stderr } = await gen(...args);
+    assertEquals([code, stdout], [1, ""], args.join(" "));
+    assertEquals(stderr.trimEnd().split("\n").length, 1, stderr);
+    assert(expected.test(stderr.trimEnd()), stderr);
+  }
+});
