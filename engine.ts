@@ -64,7 +64,7 @@ export {
   PeerLimitError,
   type TransportLimits,
 } from "./runtime/transport.ts";
-export { type FrameLimits, FramingError } from "./runtime/framing.ts";
+export { type Frame, type FrameLimits, FrameView, FramingError } from "./runtime/framing.ts";
 export { MessageValidationError, type ReadLimits } from "./runtime/validate.ts";
 export {
   capnpProtocol,

@@ -29,6 +29,7 @@ const BENCHMARKS = [
 /** Ratios of figures printed by different benchmarks: name, ours, reference. */
 const CROSS_RATIOS: [string, string, string][] = [
   ["spawn_node_sandboxed_vs_plain", "spawn_node_sandboxed_to_rpc_ms", "node_start_to_rpc_ms"],
+  ["sandboxed_spawn_vs_bare_deno", "spawn_sandboxed_first_call_ms", "bare_deno_start_ms"],
 ];
 
 /** Runs `bench/<file>`, echoing its output; records its BENCH figures in `figures`. */

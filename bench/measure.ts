@@ -4,6 +4,7 @@
  *
  * @module
  */
+import process from "node:process";
 
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? "2");
 const WARMUP_MS = 300;
@@ -17,11 +18,58 @@ export function report(name: string, value: number, unit: string): number {
   return value;
 }
 
-/** Runs `op` back to back (in `workers` parallel loops) and returns operations per second. */
-export async function rate(op: () => Promise<unknown>, workers = 1): Promise<number> {
+/** A clock of CPU time consumed, in microseconds: this process's or another's. */
+export type CpuClock = () => number;
+
+/** CPU time (user + system) this process has used, in microseconds. */
+export const ownCpu: CpuClock = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+
+let ticksPerSecond: number | null = null;
+
+/**
+ * A clock of the CPU time (user + system, all threads) process `pid` has
+ * used, read from `/proc/<pid>/stat`: the kernel's counters that
+ * `getrusage` reports to the process itself, in clock ticks (10 ms on
+ * Linux), so measure over seconds.
+ */
+export async function processCpu(pid: number): Promise<CpuClock> {
+  if (ticksPerSecond === null) {
+    const output = await new Deno.Command("getconf", { args: ["CLK_TCK"] }).output();
+    ticksPerSecond = Number(new TextDecoder().decode(output.stdout).trim()) || 100;
+  }
+  const microsPerTick = 1e6 / ticksPerSecond;
+  return () => {
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * microsPerTick;
+  };
+}
+
+/** What {@linkcode measureRate} found. */
+export interface Measured {
+  /** Operations per second. */
+  perSecond: number;
+  /** CPU microseconds per operation, one figure per clock given. */
+  cpuPerOp: number[];
+}
+
+/**
+ * Runs `op` back to back (in `workers` parallel loops) after a warm-up and
+ * returns its rate, with the CPU time each of `clocks` advanced per
+ * operation over the measured part.
+ */
+export async function measureRate(
+  op: () => Promise<unknown>,
+  { workers = 1, clocks = [] }: { workers?: number; clocks?: CpuClock[] } = {},
+): Promise<Measured> {
   const run = async (ms: number) => {
     const deadline = performance.now() + ms;
     let count = 0;
+    const cpuBefore = clocks.map((clock) => clock());
     const started = performance.now();
     await Promise.all(Array.from({ length: workers }, async () => {
       while (performance.now() < deadline) {
@@ -29,10 +77,19 @@ export async function rate(op: () => Promise<unknown>, workers = 1): Promise<num
         count++;
       }
     }));
-    return count / ((performance.now() - started) / 1000);
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      perSecond: count / seconds,
+      cpuPerOp: clocks.map((clock, i) => (clock() - cpuBefore[i]) / count),
+    };
   };
   await run(WARMUP_MS);
   return await run(SECONDS * 1000);
+}
+
+/** Runs `op` back to back (in `workers` parallel loops) and returns operations per second. */
+export async function rate(op: () => Promise<unknown>, workers = 1): Promise<number> {
+  return (await measureRate(op, { workers })).perSecond;
 }
 
 /** Runs the synchronous `op` back to back for `BENCH_SECONDS` and returns operations per second. */

@@ -5,7 +5,10 @@
  *   the same call made with the raw engine on the same server process:
  *   `RATIO proxy_vs_rpc` is the proxy's time per call over the raw one's.
  * - `proxy_ctx_seq`: a call that runs on a server strand (Context filled in).
- * - `spawn_first_call_ms`: spawning a component and getting its first answer.
+ * - `spawn_first_call_ms`: spawning a component and getting its first answer;
+ *   `bare_deno_start_ms`, a bare `deno run` of an empty module to its exit,
+ *   measured alongside: `RATIO spawn_vs_bare_deno` is the first over the
+ *   second (`deno task bench` also divides the sandboxed spawn by it).
  *
  * @module
  */
@@ -48,17 +51,38 @@ export async function proxyFigures(): Promise<void> {
   console.log(`RATIO proxy_vs_rpc ${(raw / proxy).toFixed(2)}`);
 }
 
-/** Median milliseconds from spawn() to the first answer, over `runs` children. */
+/** Milliseconds a bare `deno run` of an empty module takes to start and exit. */
+async function bareDenoStart(): Promise<number> {
+  const started = performance.now();
+  const { success } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "data:text/javascript,"],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (!success) throw new Error("a bare deno run failed");
+  return performance.now() - started;
+}
+
+/**
+ * Median milliseconds from spawn() to the first answer, and of a bare
+ * `deno run`, over `runs` of each taken in turn.
+ */
 export async function spawnFigures(runs = 10): Promise<void> {
-  const times: number[] = [];
+  const spawned: number[] = [];
+  const bare: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
-    await using child = await spawn(FooInit, denoCommand(component));
-    await (await child.init.makeFoo())!.add(1, 2);
-    times.push(performance.now() - started);
+    {
+      await using child = await spawn(FooInit, denoCommand(component));
+      await (await child.init.makeFoo())!.add(1, 2);
+    }
+    spawned.push(performance.now() - started);
+    bare.push(await bareDenoStart());
   }
-  times.sort((a, b) => a - b);
-  report("spawn_first_call_ms", times[Math.floor(times.length / 2)], "ms");
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const toFirstCall = report("spawn_first_call_ms", median(spawned), "ms");
+  const start = report("bare_deno_start_ms", median(bare), "ms");
+  console.log(`RATIO spawn_vs_bare_deno ${(toFirstCall / start).toFixed(2)}`);
 }
 
 if (import.meta.main) {

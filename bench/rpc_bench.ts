@@ -2,12 +2,19 @@
  * RPC benchmarks: prints `BENCH <name> <value> <unit>` per figure and
  * `RATIO <name> <x>` comparisons (ours divided by the reference).
  *
- * (a) raw Deno UNIX-socket 64-byte ping-pong; (b) our RPC Deno ↔ Deno, tiny
- * call, sequential; (c) the same with 64 calls in flight; (d) a call carrying
- * 1 MiB of Data; (e) C++ ↔ C++ with the same schema (when g++ and
- * libcapnp-dev are present); (f) Deno client → C++ server. Then the proxy,
+ * (a) raw Deno UNIX-socket 64-byte ping-pong (also with a read always
+ * pending, as an RPC connection keeps one), and 1 MiB messages echoed
+ * whole in our framing; (b) our RPC Deno ↔ Deno, tiny call, sequential,
+ * with the CPU time each side spends per call; (c) the same with 64 calls
+ * in flight; (d) a call carrying 1 MiB of Data each way; (e) C++ ↔ C++ with
+ * the same schema (when g++ and libcapnp-dev are present); (f) Deno client
+ * → C++ server, with the C++ server's CPU time per call. Then the proxy,
  * spawn and sandbox figures, and last the hostile-peer ones
  * (`bench/hostile_bench.ts`: a server's memory under a peer that never reads).
+ *
+ * CPU time per call is the process's user + system time over the measured
+ * calls (`process.cpuUsage()` here, the same kernel counters read from
+ * `/proc/<pid>/stat` for a server), so it includes the socket system calls.
  *
  * Every server runs in its own process. `BENCH_SECONDS` sets the measuring
  * time per figure (default 2).
@@ -15,6 +22,7 @@
  * @module
  */
 import { TesterClient } from "../examples/tester.ts";
+import { encodeFrame } from "../runtime/framing.ts";
 import { RpcConnection } from "../runtime/rpc/connection.ts";
 import {
   cppPeerPath,
@@ -24,31 +32,106 @@ import {
   startDenoTester,
   tempSocketPath,
 } from "../tests/helpers.ts";
-import { BENCH_SECONDS as SECONDS, rate, report } from "./measure.ts";
+import {
+  BENCH_SECONDS as SECONDS,
+  measureRate,
+  ownCpu,
+  processCpu,
+  rate,
+  report,
+} from "./measure.ts";
 
 const MIB = 1 << 20;
 
-async function rawPingPong(): Promise<number> {
+/** Starts `bench/raw_echo.ts` on a fresh socket, with `args` after the path. */
+async function startRawEcho(args: string[]): Promise<{ path: string; server: Peer }> {
   const path = tempSocketPath("raw");
   const root = new URL("../", import.meta.url).pathname;
-  await using server = spawnPeer(Deno.execPath(), [
+  const server = spawnPeer(Deno.execPath(), [
     "run",
     `--allow-read=${path}`,
     `--allow-write=${path}`,
     `--allow-net=unix:${path}`,
     `${root}bench/raw_echo.ts`,
     path,
+    ...args,
   ]);
   await server.line(/^READY$/);
+  return { path, server };
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let at = 0;
+  while (at < bytes.byteLength) at += await conn.write(bytes.subarray(at));
+}
+
+async function readFull(conn: Deno.Conn, into: Uint8Array): Promise<void> {
+  let got = 0;
+  while (got < into.byteLength) got += (await conn.read(into.subarray(got)))!;
+}
+
+/** 64-byte round trips: RTT in µs, and the CPU µs each side spends per round trip. */
+async function rawPingPong(): Promise<number> {
+  const { path, server } = await startRawEcho([]);
+  await using _server = server;
   using conn = await Deno.connect({ transport: "unix", path });
   const out = new Uint8Array(64).fill(7);
   const back = new Uint8Array(64);
-  const perSecond = await rate(async () => {
+  const measured = await measureRate(async () => {
     await conn.write(out);
-    let got = 0;
-    while (got < 64) got += (await conn.read(back.subarray(got)))!;
+    await readFull(conn, back);
+  }, { clocks: [ownCpu, await processCpu(server.child.pid)] });
+  report("raw_pingpong_cpu_us_client", measured.cpuPerOp[0], "us");
+  report("raw_pingpong_cpu_us_server", measured.cpuPerOp[1], "us");
+  return report("raw_pingpong_rtt_us", 1e6 / measured.perSecond, "us");
+}
+
+/**
+ * 64-byte round trips with a read always pending, as an RPC connection
+ * keeps one (it must hear the peer at any time): the floor for a Deno
+ * engine's round trip, where {@linkcode rawPingPong} reads only after writing.
+ */
+async function rawDuplexPingPong(): Promise<number> {
+  const { path, server } = await startRawEcho([]);
+  await using _server = server;
+  const conn = await Deno.connect({ transport: "unix", path });
+  const out = new Uint8Array(64).fill(7);
+  const back = new Uint8Array(64 * 1024);
+  let received = 0;
+  const waiter: { arrived: (() => void) | null } = { arrived: null };
+  const reading = (async () => {
+    for (;;) {
+      const n = await conn.read(back).catch(() => null);
+      if (n === null) return;
+      received += n;
+      if (received >= out.byteLength) {
+        received -= out.byteLength;
+        waiter.arrived?.();
+      }
+    }
+  })();
+  const perSecond = await rate(async () => {
+    const echoed = new Promise<void>((resolve) => waiter.arrived = resolve);
+    await conn.write(out);
+    await echoed;
   });
-  return 1e6 / perSecond;
+  conn.close(); // ends the pending read
+  await reading;
+  return report("raw_duplex_pingpong_rtt_us", 1e6 / perSecond, "us");
+}
+
+/** Bytes/s of 1 MiB messages echoed whole by a Deno server, in our framing, one at a time. */
+async function rawSocketThroughput(): Promise<number> {
+  const { path, server } = await startRawEcho(["--frames"]);
+  await using _server = server;
+  using conn = await Deno.connect({ transport: "unix", path });
+  const frame = encodeFrame([new Uint8Array(MIB).fill(1)]);
+  const back = new Uint8Array(frame.byteLength);
+  const perSecond = await rate(async () => {
+    await writeAll(conn, frame);
+    await readFull(conn, back);
+  });
+  return report("raw_socket_1mib_bytes_per_s", perSecond * MIB, "B/s");
 }
 
 interface RpcFigures {
@@ -57,12 +140,18 @@ interface RpcFigures {
   blob: number;
 }
 
-async function rpcFigures(prefix: string, path: string): Promise<RpcFigures> {
+/** Call figures of a Deno client against the Tester server at `path` (process `serverPid`). */
+async function rpcFigures(prefix: string, path: string, serverPid: number): Promise<RpcFigures> {
   const rpc = new RpcConnection(await Deno.connect({ transport: "unix", path }));
   using tester = new TesterClient(rpc.bootstrap());
   const payload = new Uint8Array(MIB).fill(1);
-  const seq = report(`${prefix}_seq_calls_per_s`, await rate(() => tester.add(1, 2)), "calls/s");
+  const sequential = await measureRate(() => tester.add(1, 2), {
+    clocks: [ownCpu, await processCpu(serverPid)],
+  });
+  const seq = report(`${prefix}_seq_calls_per_s`, sequential.perSecond, "calls/s");
   report(`${prefix}_seq_rtt_us`, 1e6 / seq, "us");
+  report(`${prefix}_seq_cpu_us_client`, sequential.cpuPerOp[0], "us");
+  report(`${prefix}_seq_cpu_us_server`, sequential.cpuPerOp[1], "us");
   const inflight = report(
     `${prefix}_inflight64_calls_per_s`,
     await rate(() => tester.add(1, 2), 64),
@@ -102,14 +191,18 @@ async function cppFigures(binary: string): Promise<RpcFigures> {
 }
 
 if (import.meta.main) {
-  const rawRtt = report("raw_pingpong_rtt_us", await rawPingPong(), "us");
+  const rawRtt = await rawPingPong();
+  const duplexRtt = await rawDuplexPingPong();
+  const rawBytes = await rawSocketThroughput();
   const denoPath = tempSocketPath("tester");
   let ours: RpcFigures;
   {
-    await using _server = await startDenoTester(denoPath);
-    ours = await rpcFigures("rpc", denoPath);
+    await using server = await startDenoTester(denoPath);
+    ours = await rpcFigures("rpc", denoPath, server.child.pid);
   }
   console.log(`RATIO rpc_seq_vs_raw ${((1e6 / ours.seq) / rawRtt).toFixed(2)}`);
+  console.log(`RATIO rpc_seq_vs_raw_duplex ${((1e6 / ours.seq) / duplexRtt).toFixed(2)}`);
+  console.log(`RATIO blob_vs_socket ${(ours.blob / rawBytes).toFixed(2)}`);
   const binary = await cppPeerPath();
   if (binary === null) {
     console.log("SKIPPED C++ figures: g++ / libcapnp-dev (pkg-config capnp-rpc) not found");
@@ -117,8 +210,8 @@ if (import.meta.main) {
     const cpp = await cppFigures(binary);
     const cppPath = tempSocketPath("cpp-for-deno");
     {
-      await using _server = await startCppTester(binary, cppPath);
-      await rpcFigures("deno_to_cpp", cppPath);
+      await using server = await startCppTester(binary, cppPath);
+      await rpcFigures("deno_to_cpp", cppPath, server.child.pid);
     }
     console.log(`RATIO rpc_seq_vs_cpp ${(ours.seq / cpp.seq).toFixed(2)}`);
     console.log(`RATIO rpc_inflight_vs_cpp ${(ours.inflight / cpp.inflight).toFixed(2)}`);

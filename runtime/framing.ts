@@ -53,6 +53,83 @@ export class FramingError extends Error {
 export type Frame = ArrayBuffer[];
 
 /**
+ * One received message read in place: where each segment's bytes are. Small
+ * segments are still in the decoder's staging buffer, so a view is valid only
+ * until the callback it was given to returns; {@linkcode FrameView.owned}
+ * copies out what is to be kept.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame, FrameDecoder, type FrameView } from "./framing.ts";
+ * const decoder = new FrameDecoder();
+ * const bytes = encodeFrame([new Uint8Array(16).fill(7)]);
+ * decoder.readTarget().set(bytes);
+ * let first = -1;
+ * decoder.commitInPlace(bytes.byteLength, (frame: FrameView) => {
+ *   first = frame.views[0].getUint8(frame.offsets[0]);
+ * });
+ * if (first !== 7) throw new Error("read in place");
+ * ```
+ */
+export class FrameView {
+  /** Segments in the message. */
+  count = 0;
+  /** The view each segment's bytes are in. */
+  readonly views: DataView[] = [];
+  /** Where each segment starts in its view, in bytes. */
+  readonly offsets: number[] = [];
+  /** Each segment's length in bytes. */
+  readonly lengths: number[] = [];
+  /** Each segment's own buffer, or null while it is in the staging buffer. */
+  readonly buffers: (ArrayBuffer | null)[] = [];
+
+  /** A view of `segments`, each in a buffer of its own. */
+  static of(segments: readonly ArrayBuffer[]): FrameView {
+    const frame = new FrameView();
+    for (const segment of segments) {
+      frame.add(new DataView(segment), 0, segment.byteLength, segment);
+    }
+    return frame;
+  }
+
+  /** Appends a segment. */
+  add(view: DataView, offset: number, length: number, buffer: ArrayBuffer | null): void {
+    const i = this.count++;
+    this.views[i] = view;
+    this.offsets[i] = offset;
+    this.lengths[i] = length;
+    this.buffers[i] = buffer;
+  }
+
+  /** Gives segment `i` a buffer of its own (a copy of its staged bytes). */
+  own(i: number): ArrayBuffer {
+    let buffer = this.buffers[i];
+    if (buffer === null) {
+      const view = this.views[i];
+      const start = view.byteOffset + this.offsets[i];
+      buffer = view.buffer.slice(start, start + this.lengths[i]) as ArrayBuffer;
+      this.buffers[i] = buffer;
+      this.views[i] = new DataView(buffer);
+      this.offsets[i] = 0;
+    }
+    return buffer;
+  }
+
+  /** The segments, each in a buffer of its own (staged ones copied), to keep. */
+  owned(): Frame {
+    const segments: Frame = new Array(this.count);
+    for (let i = 0; i < this.count; i++) segments[i] = this.own(i);
+    return segments;
+  }
+
+  /** Forgets the segments (and the buffers they hold). */
+  clear(): void {
+    for (let i = 0; i < this.count; i++) this.buffers[i] = null;
+    this.count = 0;
+  }
+}
+
+/**
  * Encodes segments into one framed buffer.
  *
  * @example
@@ -123,12 +200,13 @@ export class FrameDecoder {
   readonly #limits: FrameLimits;
   /** Staging buffer for headers and small segments. */
   #buf = new Uint8Array(STAGING_BYTES);
+  #bufView = new DataView(this.#buf.buffer);
   #start = 0;
   #end = 0;
   /** Segment sizes of the frame in progress, once its header is read. */
   #sizes: number[] | null = null;
   /** Segments of the frame in progress received so far. */
-  #segments: ArrayBuffer[] = [];
+  readonly #frame = new FrameView();
   /** The large segment being received in place, its declared size and how much has arrived. */
   #current: ArrayBuffer | null = null;
   #currentSize = 0;
@@ -179,6 +257,8 @@ export class FrameDecoder {
       return new Uint8Array(this.#current, this.#fill);
     }
     if (this.#end === this.#buf.byteLength) {
+      // The staged segments of the frame in progress are about to move: copy them out.
+      for (let i = 0; i < this.#frame.count; i++) this.#frame.own(i);
       if (this.#start > 0) {
         this.#buf.copyWithin(0, this.#start, this.#end);
         this.#end -= this.#start;
@@ -192,21 +272,32 @@ export class FrameDecoder {
 
   /**
    * Accounts for `n` bytes written into the last {@linkcode readTarget} and
-   * appends completed frames to `out`.
+   * appends completed frames to `out`, each segment in a buffer of its own.
    *
    * @throws {FramingError} when a header breaks the limits.
    */
   commit(n: number, out: Frame[]): void {
+    this.commitInPlace(n, (frame) => out.push(frame.owned()));
+  }
+
+  /**
+   * Accounts for `n` bytes written into the last {@linkcode readTarget} and
+   * calls `each` with every completed frame, read in place: the view is
+   * valid only until `each` returns.
+   *
+   * @throws {FramingError} when a header breaks the limits.
+   */
+  commitInPlace(n: number, each: (frame: FrameView) => void): void {
     if (this.#current !== null) this.#fill += n;
     else this.#end += n;
     for (;;) {
       if (this.#sizes === null && !this.#parseHeader()) break;
       if (!this.#fillSegments()) break;
-      out.push(this.#segments);
       this.#sizes = null;
-      this.#segments = [];
       this.#declared = 0;
       this.#startedAt = null;
+      each(this.#frame);
+      this.#frame.clear();
     }
     if (this.#sizes === null && this.#start === this.#end) this.#startedAt = null;
     else this.#startedAt ??= performance.now();
@@ -248,25 +339,29 @@ export class FrameDecoder {
   /**
    * Takes the segments whose bytes have arrived; true once the frame is
    * whole. A small segment waits in the staging buffer until it is whole and
-   * is then copied out at its exact size; a large one continues in place.
+   * stays there for the frame to be read in place; a large one continues in
+   * place in a buffer of its own (the staged segments before it are copied
+   * out first, as the staging buffer starts over for what follows it).
    */
   #fillSegments(): boolean {
     const sizes = this.#sizes!;
-    while (this.#segments.length < sizes.length) {
-      const size = sizes[this.#segments.length];
+    const frame = this.#frame;
+    while (frame.count < sizes.length) {
+      const size = sizes[frame.count];
       if (this.#current !== null) {
         if (this.#fill < size) return false;
-        this.#segments.push(this.#current);
+        frame.add(new DataView(this.#current), 0, size, this.#current);
         this.#current = null;
         continue;
       }
       const staged = this.#end - this.#start;
       if (staged >= size) {
-        this.#segments.push(this.#buf.slice(this.#start, this.#start + size).buffer);
+        frame.add(this.#bufView, this.#start, size, null);
         this.#start += size;
         continue;
       }
       if (size <= this.#buf.byteLength) return false;
+      for (let i = 0; i < frame.count; i++) frame.own(i);
       const segment = new ArrayBuffer(Math.min(size, staged + AHEAD_BYTES));
       new Uint8Array(segment).set(this.#buf.subarray(this.#start, this.#end));
       this.#start = this.#end = 0;
@@ -293,6 +388,7 @@ export class FrameDecoder {
     const next = new Uint8Array(Math.max(this.#buf.byteLength, bytes * 2));
     next.set(staged);
     this.#buf = next;
+    this.#bufView = new DataView(next.buffer);
     this.#start = 0;
     this.#end = staged.byteLength;
   }

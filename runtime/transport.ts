@@ -10,9 +10,9 @@
  */
 import {
   DEFAULT_FRAME_LIMITS,
-  type Frame,
   FrameDecoder,
   type FrameLimits,
+  type FrameView,
   headerBytes,
 } from "./framing.ts";
 
@@ -107,6 +107,9 @@ const LAZY_DELAY_MS = 5;
 /**
  * Frames in, frames out over one {@linkcode ByteChannel}.
  *
+ * Each received frame is handed over read in place: the view is valid only
+ * until the callback returns ({@linkcode FrameView.owned} keeps it).
+ *
  * Outgoing messages are given as their segments and framed here: frames
  * sent in the same tick, or while a write is in flight, are copied into one
  * reusable buffer and written together; a large segment is written in place.
@@ -122,7 +125,7 @@ const LAZY_DELAY_MS = 5;
  * ```ts ignore
  * import { FrameTransport } from "./transport.ts";
  * const conn = await Deno.connect({ transport: "unix", path: "/tmp/x.sock" });
- * const transport = new FrameTransport(conn, (frame) => console.log(frame.length));
+ * const transport = new FrameTransport(conn, (frame) => console.log(frame.count));
  * transport.send([new Uint8Array(16)]);
  * ```
  */
@@ -130,7 +133,7 @@ export class FrameTransport {
   readonly #channel: ByteChannel;
   readonly #limits: TransportLimits;
   readonly #decoder: FrameDecoder;
-  readonly #onFrame: (frame: Frame) => void;
+  readonly #onFrame: (frame: FrameView) => void;
   /** Messages waiting to be written, from `#head` on. */
   #queue: Uint8Array[][] = [];
   #head = 0;
@@ -152,7 +155,7 @@ export class FrameTransport {
 
   constructor(
     channel: ByteChannel,
-    onFrame: (frame: Frame) => void,
+    onFrame: (frame: FrameView) => void,
     limits: Partial<TransportLimits> = {},
   ) {
     this.#channel = channel;
@@ -408,16 +411,16 @@ export class FrameTransport {
   }
 
   async #readLoop(): Promise<void> {
-    const frames: Frame[] = [];
     const decoder = this.#decoder;
+    const deliver = (frame: FrameView) => {
+      if (!this.#closed) this.#onFrame(frame);
+    };
     try {
       while (!this.#closed) {
         const target = decoder.readTarget();
         const n = await this.#channel.read(target);
         if (n === null) break;
-        decoder.commit(n, frames);
-        for (let i = 0; i < frames.length && !this.#closed; i++) this.#onFrame(frames[i]);
-        frames.length = 0;
+        decoder.commitInPlace(n, deliver);
         const deadline = decoder.deadline;
         if (deadline !== null && this.#closeAfterFlush === undefined) this.#armDeadline(deadline);
       }

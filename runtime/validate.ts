@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { FrameView } from "./framing.ts";
 
 /** Limits for received data; the defaults are the C++ reference's. */
 export interface ReadLimits {
@@ -44,28 +45,42 @@ const ELEMENT_BITS = [0, 1, 8, 16, 32, 64, 64];
  * ```ts
  * import { validateMessage } from "./validate.ts";
  * const root = new ArrayBuffer(8); // a null root pointer
- * console.assert(validateMessage([root]) === 0);
+ * if (validateMessage([root]) !== 0) throw new Error("nothing to count");
  * ```
  */
 export function validateMessage(
   segments: ArrayBuffer[],
   limits: ReadLimits = DEFAULT_READ_LIMITS,
 ): number {
-  if (segments.length === 0 || segments[0].byteLength < 8) {
+  return validateFrame(FrameView.of(segments), limits);
+}
+
+/**
+ * Checks a message read in place (see {@linkcode validateMessage}); returns
+ * the words counted.
+ *
+ * @throws {MessageValidationError} with the C++ wording where one exists.
+ */
+export function validateFrame(
+  frame: FrameView,
+  limits: ReadLimits = DEFAULT_READ_LIMITS,
+): number {
+  if (frame.count === 0 || frame.lengths[0] < 8) {
     throw new MessageValidationError("Message ends prematurely in first segment.");
   }
-  const walker = new Walker(segments, limits.traversalLimitWords);
+  const walker = new Walker(frame, limits.traversalLimitWords);
   walker.pointer(0, 0, limits.nestingLimit);
   return walker.words;
 }
 
+/** Walks a frame: positions are (segment, word in the segment). */
 class Walker {
-  readonly views: DataView[];
+  readonly frame: FrameView;
   readonly budget: number;
   words = 0;
 
-  constructor(segments: ArrayBuffer[], budget: number) {
-    this.views = segments.map((s) => new DataView(s));
+  constructor(frame: FrameView, budget: number) {
+    this.frame = frame;
     this.budget = budget;
   }
 
@@ -76,11 +91,19 @@ class Walker {
     }
   }
 
+  /** The two halves of word `word` of segment `seg` (which must exist). */
+  lo(seg: number, word: number): number {
+    return this.frame.views[seg].getUint32(this.frame.offsets[seg] + word * 8, true);
+  }
+
+  hi(seg: number, word: number): number {
+    return this.frame.views[seg].getUint32(this.frame.offsets[seg] + word * 8 + 4, true);
+  }
+
   /** Follows the pointer at word `word` of segment `seg`. */
   pointer(seg: number, word: number, depth: number): void {
-    let view = this.views[seg];
-    let lo = view.getUint32(word * 8, true);
-    let hi = view.getUint32(word * 8 + 4, true);
+    let lo = this.lo(seg, word);
+    let hi = this.hi(seg, word);
     if (lo === 0 && hi === 0) return;
     // Where the object's content starts, as (segment, word).
     let contentSeg = seg;
@@ -89,18 +112,16 @@ class Walker {
       const double = (lo & 4) !== 0;
       const padSeg = hi;
       const padWord = lo >>> 3;
-      const padView = this.views[padSeg];
-      if (padView === undefined) {
+      if (padSeg >= this.frame.count) {
         throw new MessageValidationError("Far pointer to unknown segment.");
       }
       this.bounds(padSeg, padWord, double ? 2 : 1);
-      const padLo = padView.getUint32(padWord * 8, true);
-      const padHi = padView.getUint32(padWord * 8 + 4, true);
+      const padLo = this.lo(padSeg, padWord);
+      const padHi = this.hi(padSeg, padWord);
       if (!double) {
         if ((padLo & 3) === FAR) {
           throw new MessageValidationError("Far pointer landing pad is far.");
         }
-        view = padView;
         seg = padSeg;
         word = padWord;
         lo = padLo;
@@ -113,11 +134,11 @@ class Walker {
         }
         contentSeg = padHi;
         contentWord = padLo >>> 3;
-        if (this.views[contentSeg] === undefined) {
+        if (contentSeg >= this.frame.count) {
           throw new MessageValidationError("Far pointer to unknown segment.");
         }
-        lo = padView.getUint32(padWord * 8 + 8, true);
-        hi = padView.getUint32(padWord * 8 + 12, true);
+        lo = this.lo(padSeg, padWord + 1);
+        hi = this.hi(padSeg, padWord + 1);
         if ((lo >> 2) !== 0) {
           throw new MessageValidationError("Double-far tag has a non-zero offset.");
         }
@@ -145,7 +166,7 @@ class Walker {
   }
 
   bounds(seg: number, word: number, words: number): void {
-    if (word < 0 || word + words > this.views[seg].byteLength / 8) {
+    if (word < 0 || word + words > this.frame.lengths[seg] / 8) {
       throw new MessageValidationError("Message contains out-of-bounds pointer.");
     }
   }
@@ -161,9 +182,8 @@ class Walker {
   list(seg: number, word: number, elementSize: number, count: number, depth: number): void {
     if (elementSize === COMPOSITE) {
       this.bounds(seg, word, 1 + count);
-      const view = this.views[seg];
-      const tagLo = view.getUint32(word * 8, true);
-      const tagHi = view.getUint32(word * 8 + 4, true);
+      const tagLo = this.lo(seg, word);
+      const tagHi = this.hi(seg, word);
       if ((tagLo & 3) !== STRUCT) {
         throw new MessageValidationError(
           "INLINE_COMPOSITE lists of non-STRUCT type are not supported.",

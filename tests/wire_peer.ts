@@ -113,18 +113,15 @@ export class WirePeer implements AsyncDisposable {
   }
 
   async #readLoop(): Promise<void> {
-    const frames: ArrayBuffer[][] = [];
     try {
       for (;;) {
         const target = this.#decoder.readTarget();
         const n = await this.conn.read(target);
         if (n === null) break;
-        this.#decoder.commit(n, frames);
-        for (const frame of frames) {
+        this.#decoder.commitInPlace(n, (frame) => {
           const message = messageFromFrame(frame);
           this.#queue.push({ message, root: message.getRoot(RpcMessage) });
-        }
-        frames.length = 0;
+        });
         this.#wake();
       }
       this.#ending = "eof";

@@ -12,9 +12,15 @@
  * @module
  */
 import type * as capnp from "capnp-es";
-import { Message as RpcMessage } from "capnp-es/capnp/rpc";
 import { RpcError } from "./errors.ts";
-import { capIndexAt, capTableOf, initStruct, newMessage, readStruct } from "./message.ts";
+import {
+  capIndexAt,
+  capTableOf,
+  initStruct,
+  newCallMessage,
+  newReturnMessage,
+  readStruct,
+} from "./message.ts";
 
 /** Identifies a method and its params struct. */
 export interface MethodDescriptor<P extends capnp.Struct> {
@@ -165,7 +171,7 @@ export class Request<P extends capnp.Struct> {
   readonly #target: Hook;
   readonly #interfaceId: bigint;
   readonly #methodId: number;
-  readonly #message = newMessage();
+  readonly #message: capnp.Message;
   readonly #content: capnp.Pointer;
   /** The params struct to fill in. */
   readonly params: P;
@@ -175,10 +181,7 @@ export class Request<P extends capnp.Struct> {
     this.#target = target;
     this.#interfaceId = interfaceId;
     this.#methodId = methodId;
-    const call = this.#message.initRoot(RpcMessage)._initCall();
-    call.interfaceId = interfaceId;
-    call.methodId = methodId;
-    this.#content = call._initParams().content;
+    ({ message: this.#message, content: this.#content } = newCallMessage(interfaceId, methodId));
     this.params = initStruct(Params, this.#content);
   }
 
@@ -364,13 +367,6 @@ export class CallContext {
 }
 
 const NEVER_ABORTED = new AbortController().signal;
-
-/** A message whose root is a `Return` with an empty results payload. */
-function newReturnMessage(): { message: capnp.Message; content: capnp.Pointer } {
-  const message = newMessage();
-  const content = message.initRoot(RpcMessage)._initReturn()._initResults().content;
-  return { message, content };
-}
 
 /** Runs calls on a {@linkcode Server} in this process, in the order they were sent. */
 export class LocalHook extends Hook {

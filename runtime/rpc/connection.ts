@@ -11,19 +11,8 @@
  * @module
  */
 import * as capnp from "capnp-es";
-import {
-  Call_SendResultsTo,
-  type CapDescriptor,
-  Disembargo_Context,
-  type Exception,
-  Message as RpcMessage,
-  MessageTarget,
-  type Payload,
-  type PromisedAnswer,
-  Resolve as RpcResolve,
-  Return as RpcReturn,
-} from "capnp-es/capnp/rpc";
-import { type Frame, FramingError } from "../framing.ts";
+import { Message as RpcMessage } from "capnp-es/capnp/rpc";
+import { type FrameView, FramingError } from "../framing.ts";
 import {
   type ByteChannel,
   DEFAULT_TRANSPORT_LIMITS,
@@ -31,7 +20,7 @@ import {
   PeerLimitError,
   type TransportLimits,
 } from "../transport.ts";
-import { DEFAULT_READ_LIMITS, type ReadLimits, validateMessage } from "../validate.ts";
+import { DEFAULT_READ_LIMITS, type ReadLimits, validateFrame } from "../validate.ts";
 import {
   BrokenHook,
   type CallMessage,
@@ -45,7 +34,47 @@ import {
   type Sent,
 } from "./capability.ts";
 import { ERROR_TYPES, RpcError } from "./errors.ts";
-import { capTableOf, messageBytes, messageFromFrame, newMessage, segmentsOf } from "./message.ts";
+import {
+  abortMessage,
+  bootstrapMessage,
+  CALL_LAYOUT,
+  DESCRIPTOR_BYTES,
+  DescriptorTag,
+  disembargoMessage,
+  DisembargoTag,
+  EnvelopeReader,
+  Field,
+  finishMessage,
+  ListRef,
+  MessageTag,
+  releaseMessage,
+  resolveMessage,
+  resolveToCap,
+  resolveToException,
+  RETURN_LAYOUT,
+  returnMessage,
+  ReturnTag,
+  SendResultsTo,
+  StructRef,
+  type Target,
+  type WordSpace,
+  writeCapTable,
+  writeDescriptorAnswer,
+  writeDescriptorId,
+  writeTarget,
+} from "./envelope.ts";
+import {
+  capTableOf,
+  messageBytes,
+  messageFromFrame,
+  newCallMessage,
+  newMessage,
+  newReturnMessage,
+  NULL_POINTER,
+  pointerAt,
+  segmentsOf,
+  spaceOf,
+} from "./message.ts";
 
 /**
  * Every limit a connection enforces against its peer: framing and the
@@ -199,8 +228,6 @@ class ImportedPromise extends PromiseHook {
   }
 }
 
-type Target = { importId: number } | { questionId: number; path: readonly number[] };
-
 /** A protocol violation by the peer: the connection is aborted with this reason. */
 class ProtocolError extends Error {}
 
@@ -236,6 +263,19 @@ export class RpcConnection implements AsyncDisposable {
   #nextEmbargoId = 0;
   #error: RpcError | null = null;
   readonly #closed: Promise<RpcError>;
+  /** Reads received envelopes in place, into the places below (reused for every message). */
+  readonly #reader = new EnvelopeReader();
+  readonly #root = new StructRef();
+  readonly #body = new StructRef();
+  readonly #echoedBody = new StructRef();
+  readonly #target = new StructRef();
+  readonly #payload = new StructRef();
+  readonly #promised = new StructRef();
+  readonly #descriptor = new StructRef();
+  readonly #exception = new StructRef();
+  readonly #op = new StructRef();
+  readonly #table = new ListRef();
+  readonly #ops = new ListRef();
   #resolveClosed!: (error: RpcError) => void;
 
   constructor(channel: ByteChannel, options: ConnectionOptions = {}) {
@@ -283,9 +323,7 @@ export class RpcConnection implements AsyncDisposable {
     if (question === null) {
       return Capability.broken(new RpcError("overloaded", "Too many outstanding calls."));
     }
-    const message = newMessage();
-    message.initRoot(RpcMessage)._initBootstrap().questionId = question.id;
-    this.#send(message);
+    this.#transport.send([bootstrapMessage(question.id)]);
     const capability = new Capability(question.pipelines.get([]));
     // Nobody else sees this response: the pipeline took its own reference.
     question.response.then((response) => response.dispose(), () => {});
@@ -316,11 +354,11 @@ export class RpcConnection implements AsyncDisposable {
       return this.#failCall(call, canceledError(call.signal.reason));
     }
     const message = call.writable ? call.message : copyCall(call);
-    const envelope = message.getRoot(RpcMessage).call;
-    envelope.questionId = question.id;
-    writeTarget(envelope._initTarget(), target);
+    const space = spaceOf(message);
+    space.view.setUint32(CALL_LAYOUT.call, question.id, true);
+    writeTarget(space, CALL_LAYOUT.target, target);
     const caps = capTableOf<Capability>(message);
-    question.paramExports = this.#writeCapTable(envelope.params, caps);
+    question.paramExports = this.#writeCapTable(space, CALL_LAYOUT.capTable, caps);
     releaseCaps(caps);
     releaseCaps(call.caps);
     this.#send(message);
@@ -370,50 +408,49 @@ export class RpcConnection implements AsyncDisposable {
   }
 
   #sendFinish(questionId: number, releaseResultCaps: boolean): void {
-    const message = newMessage();
-    const finish = message.initRoot(RpcMessage)._initFinish();
-    finish.questionId = questionId;
-    finish.releaseResultCaps = releaseResultCaps;
     // Nobody waits on a Finish: let it ride with the next message out.
-    this.#transport.send(segmentsOf(message), true);
+    this.#transport.send([finishMessage(questionId, releaseResultCaps)], true);
   }
 
   // ---- Capability descriptors ----
 
-  /** Writes a cap table for `caps`; returns the export ids it added references to. */
-  #writeCapTable(payload: Payload, caps: readonly (Capability | null)[]): number[] {
+  /**
+   * Writes a cap table for `caps` through the pointer at `at` of `space`;
+   * returns the export ids it added references to.
+   */
+  #writeCapTable(space: WordSpace, at: number, caps: readonly (Capability | null)[]): number[] {
     const exported: number[] = [];
     if (caps.length === 0) return exported;
-    const table = payload._initCapTable(caps.length);
+    const first = writeCapTable(space, at, caps.length);
     for (let i = 0; i < caps.length; i++) {
       const cap = caps[i];
-      const id = this.#writeDescriptor(table.get(i), cap && !cap.disposed ? cap.hook : null);
+      const hook = cap && !cap.disposed ? cap.hook : null;
+      const id = this.#writeDescriptor(space, first + i * DESCRIPTOR_BYTES, hook);
       if (id !== null) exported.push(id);
     }
     return exported;
   }
 
-  /** Describes `hook` to the peer; returns the export id when one was referenced. */
-  #writeDescriptor(descriptor: CapDescriptor, hook: Hook | null): number | null {
-    if (hook === null) {
-      descriptor.none = true;
-      return null;
-    }
+  /**
+   * Describes `hook` to the peer in the (zeroed, so `none`) descriptor at
+   * `descriptor`; returns the export id when one was referenced.
+   */
+  #writeDescriptor(space: WordSpace, descriptor: number, hook: Hook | null): number | null {
+    if (hook === null) return null;
     const settled = hook.settled;
     if (settled instanceof ImportHook && settled.connection === this) {
-      descriptor.receiverHosted = settled.id;
+      writeDescriptorId(space, descriptor, DescriptorTag.receiverHosted, settled.id);
       return null;
     }
     if (settled instanceof PromiseHook && settled.answer?.owner === this && !settled.isResolved) {
-      writePromisedAnswer(descriptor._initReceiverAnswer(), settled.answer);
+      writeDescriptorAnswer(space, descriptor, settled.answer);
       return null;
     }
     const id = this.#export(settled);
-    if (settled instanceof PromiseHook && !settled.isResolved) {
-      descriptor.senderPromise = id;
-    } else {
-      descriptor.senderHosted = id;
-    }
+    const tag = settled instanceof PromiseHook && !settled.isResolved
+      ? DescriptorTag.senderPromise
+      : DescriptorTag.senderHosted;
+    writeDescriptorId(space, descriptor, tag, id);
     return id;
   }
 
@@ -435,15 +472,14 @@ export class RpcConnection implements AsyncDisposable {
 
   #sendResolve(id: number, promise: Hook, target: Hook): void {
     if (this.#error || this.#exports.get(id)?.hook !== promise) return;
-    const message = newMessage();
-    const resolve = message.initRoot(RpcMessage)._initResolve();
-    resolve.promiseId = id;
-    if (target instanceof BrokenHook) {
-      writeException(resolve._initException(), target.error);
-    } else {
-      this.#writeDescriptor(resolve._initCap(), target);
-    }
-    this.#send(message);
+    this.#transport.send([resolveMessage(id, (space, body) => {
+      if (target instanceof BrokenHook) {
+        const { reason, type } = exceptionOf(target.error);
+        resolveToException(space, body, reason, type);
+      } else {
+        this.#writeDescriptor(space, resolveToCap(space, body), target);
+      }
+    })]);
   }
 
   #releaseExport(id: number, count: number): void {
@@ -458,46 +494,50 @@ export class RpcConnection implements AsyncDisposable {
     entry.hook.release();
   }
 
-  /** Reads a received cap table into handles owned by `message`. */
-  #readCapTable(message: capnp.Message, payload: Payload): (Capability | null)[] {
+  /** Reads the received cap table of `payload` into handles owned by `message`. */
+  #readCapTable(message: capnp.Message, payload: StructRef): (Capability | null)[] {
     const caps = capTableOf<Capability>(message);
-    if (!payload._hasCapTable()) return caps;
-    const table = payload.capTable;
+    const table = this.#table;
+    this.#reader.structList(payload, Field.payload.capTable, table);
     for (let i = 0; i < table.length; i++) {
-      const hook = this.#readDescriptor(table.get(i));
+      this.#reader.element(table, i, this.#descriptor);
+      const hook = this.#readDescriptor(this.#descriptor);
       caps.push(hook === null ? null : new Capability(hook));
     }
     return caps;
   }
 
   /** The (retained) hook a received descriptor names, or null for `none`. */
-  #readDescriptor(descriptor: CapDescriptor): Hook | null {
-    switch (descriptor.which()) {
-      case 0: // none
+  #readDescriptor(descriptor: StructRef): Hook | null {
+    const r = this.#reader;
+    const id = r.u32(descriptor, Field.descriptor.id);
+    switch (r.u16(descriptor, Field.descriptor.which)) {
+      case DescriptorTag.none:
         return null;
-      case 1: // senderHosted
-        return this.#importHook(descriptor.senderHosted).retain();
-      case 2: { // senderPromise
-        const imported = this.#importHook(descriptor.senderPromise);
+      case DescriptorTag.senderHosted:
+        return this.#importHook(id).retain();
+      case DescriptorTag.senderPromise: {
+        const imported = this.#importHook(id);
         imported.promise ??= new ImportedPromise(imported.retain());
         return imported.promise.retain();
       }
-      case 3: { // receiverHosted
-        const entry = this.#exports.get(descriptor.receiverHosted);
+      case DescriptorTag.receiverHosted: {
+        const entry = this.#exports.get(id);
         if (entry === undefined) {
           return new BrokenHook(new RpcError("failed", "Invalid 'receiverHosted' export ID."))
             .retain();
         }
         return entry.hook.retain();
       }
-      case 4: { // receiverAnswer
-        const promised = descriptor.receiverAnswer;
-        const answer = this.#answers.get(promised.questionId);
+      case DescriptorTag.receiverAnswer: {
+        const promised = this.#promised;
+        r.struct(descriptor, Field.descriptor.promisedAnswer, promised);
+        const answer = this.#answers.get(r.u32(promised, Field.promised.questionId));
         if (answer?.sent == null) {
           return new BrokenHook(new RpcError("failed", "Invalid 'receiverAnswer' question ID."))
             .retain();
         }
-        return answer.sent.pipeline(readTransform(promised));
+        return answer.sent.pipeline(this.#readTransform(promised));
       }
       default:
         return new BrokenHook(
@@ -521,11 +561,30 @@ export class RpcConnection implements AsyncDisposable {
     if (this.#imports.get(hook.id) !== hook) return;
     this.#imports.delete(hook.id);
     if (this.#error) return; // the peer dropped everything already
-    const message = newMessage();
-    const release = message.initRoot(RpcMessage)._initRelease();
-    release.id = hook.id;
-    release.referenceCount = hook.remoteRefs;
-    this.#send(message);
+    this.#transport.send([releaseMessage(hook.id, hook.remoteRefs)]);
+  }
+
+  /** The pipeline path of the `PromisedAnswer` at `promised`. */
+  #readTransform(promised: StructRef): number[] {
+    const r = this.#reader;
+    const ops = this.#ops;
+    const op = this.#op;
+    r.structList(promised, Field.promised.transform, ops);
+    const path: number[] = [];
+    for (let i = 0; i < ops.length; i++) {
+      r.element(ops, i, op);
+      if (r.u16(op, Field.op.which) === 1) path.push(r.u16(op, Field.op.pointerField));
+    }
+    return path;
+  }
+
+  /** The exception at pointer `index` of `s`, as the peer's error. */
+  #readException(s: StructRef, index: number): RpcError {
+    const r = this.#reader;
+    const exception = this.#exception;
+    r.struct(s, index, exception);
+    const type = ERROR_TYPES[r.u16(exception, Field.exception.type)] ?? "failed";
+    return new RpcError(type, r.text(exception, Field.exception.reason), { remote: true });
   }
 
   // ---- Receiving ----
@@ -534,54 +593,77 @@ export class RpcConnection implements AsyncDisposable {
     this.#transport.send(segmentsOf(message));
   }
 
-  #receive(frame: Frame): void {
+  #receive(frame: FrameView): void {
     if (this.#error) return;
     try {
-      validateMessage(frame, this.#limits);
-      const message = messageFromFrame(frame);
-      this.#dispatch(message, message.getRoot(RpcMessage));
+      validateFrame(frame, this.#limits);
+      this.#reader.begin(frame);
+      this.#reader.root(this.#root);
+      this.#dispatch(frame);
     } catch (error) {
       this.#abort(error instanceof Error ? error.message : String(error));
     }
   }
 
-  #dispatch(message: capnp.Message, root: RpcMessage): void {
-    switch (root.which()) {
-      case RpcMessage.CALL:
-        return this.#onCall(message, root);
-      case RpcMessage.RETURN:
-        return this.#onReturn(message, root.return);
-      case RpcMessage.FINISH:
-        return this.#onFinish(root.finish.questionId, root.finish.releaseResultCaps);
-      case RpcMessage.RELEASE:
-        return this.#releaseExport(root.release.id, root.release.referenceCount);
-      case RpcMessage.BOOTSTRAP:
-        return this.#onBootstrap(root.bootstrap.questionId);
-      case RpcMessage.RESOLVE:
-        return this.#onResolve(root.resolve);
-      case RpcMessage.DISEMBARGO:
-        return this.#onDisembargo(message, root);
-      case RpcMessage.ABORT: {
-        const error = readException(root.abort);
+  #dispatch(frame: FrameView): void {
+    const r = this.#reader;
+    const root = this.#root;
+    const body = this.#body;
+    const which = r.u16(root, Field.message.which);
+    switch (which) {
+      case MessageTag.call:
+        r.struct(root, 0, body);
+        return this.#onCall(frame, body);
+      case MessageTag.return:
+        r.struct(root, 0, body);
+        return this.#onReturn(frame, body);
+      case MessageTag.finish:
+        r.struct(root, 0, body);
+        return this.#onFinish(
+          r.u32(body, Field.finish.questionId),
+          !r.bool(body, Field.finish.releaseResultCapsBit),
+        );
+      case MessageTag.release:
+        r.struct(root, 0, body);
+        return this.#releaseExport(
+          r.u32(body, Field.release.id),
+          r.u32(body, Field.release.referenceCount),
+        );
+      case MessageTag.bootstrap:
+        r.struct(root, 0, body);
+        return this.#onBootstrap(r.u32(body, Field.bootstrap.questionId));
+      case MessageTag.resolve:
+        r.struct(root, 0, body);
+        return this.#onResolve(body);
+      case MessageTag.disembargo:
+        r.struct(root, 0, body);
+        return this.#onDisembargo(frame, body);
+      case MessageTag.abort: {
+        const error = this.#readException(root, 0);
         this.#transport.close();
         return this.#shutdown(error);
       }
-      case RpcMessage.UNIMPLEMENTED:
-        return this.#onUnimplemented(root.unimplemented);
+      case MessageTag.unimplemented:
+        r.struct(root, 0, body);
+        return this.#onUnimplemented(body);
       default:
-        return this.#replyUnimplemented(message);
+        return this.#replyUnimplemented(frame);
     }
   }
 
-  #onCall(message: capnp.Message, root: RpcMessage): void {
-    const call = root.call;
-    const id = call.questionId;
-    const answer = this.#newAnswer(id);
-    const target = this.#resolveTarget(call.target);
-    const params = call.params;
-    const caps = this.#readCapTable(message, params);
-    const sendTo = call.sendResultsTo.which();
-    const refusal = sendTo === Call_SendResultsTo.THIRD_PARTY
+  #onCall(frame: FrameView, call: StructRef): void {
+    const r = this.#reader;
+    const answer = this.#newAnswer(r.u32(call, Field.call.questionId));
+    const target = this.#resolveTarget(call, Field.call.target);
+    const payload = this.#payload;
+    const hasParams = r.struct(call, Field.call.params, payload);
+    const message = messageFromFrame(frame);
+    const caps = this.#readCapTable(message, payload);
+    const params = hasParams && payload.ptrCount > Field.payload.content
+      ? pointerAt(message, payload.seg, payload.ptrs + Field.payload.content * 8)
+      : NULL_POINTER;
+    const sendTo = r.u16(call, Field.call.sendResultsTo);
+    const refusal = sendTo === SendResultsTo.thirdParty
       ? new RpcError("unimplemented", "Third-party result delivery is not supported.")
       : this.#runningAnswers >= this.#limits.maxAnswers
       ? new RpcError("overloaded", "Too many calls in progress.")
@@ -593,14 +675,14 @@ export class RpcConnection implements AsyncDisposable {
       answer.sent = failedSent(refusal);
       return this.#returnError(answer, refusal);
     }
-    answer.keepResults = sendTo === Call_SendResultsTo.YOURSELF;
+    answer.keepResults = sendTo === SendResultsTo.yourself;
     answer.running = true;
     this.#runningAnswers++;
     const sent = target.send({
-      interfaceId: call.interfaceId,
-      methodId: call.methodId,
+      interfaceId: r.u64(call, Field.call.interfaceId),
+      methodId: r.u16(call, Field.call.methodId),
       message,
-      params: params.content,
+      params,
       caps,
       writable: false,
       origin: this,
@@ -643,19 +725,29 @@ export class RpcConnection implements AsyncDisposable {
     }
   }
 
-  /** The (retained) hook a message target names. */
-  #resolveTarget(target: MessageTarget): Hook {
-    if (target.which() === MessageTarget.IMPORTED_CAP) {
-      const entry = this.#exports.get(target.importedCap);
-      if (entry === undefined) throw new ProtocolError("Call target is not a current export ID.");
-      return entry.hook.retain();
+  /** The (retained) hook the `MessageTarget` at pointer `index` of `s` names. */
+  #resolveTarget(s: StructRef, index: number): Hook {
+    const r = this.#reader;
+    const target = this.#target;
+    r.struct(s, index, target);
+    switch (r.u16(target, Field.target.which)) {
+      case 0: { // importedCap
+        const entry = this.#exports.get(r.u32(target, Field.target.importedCap));
+        if (entry === undefined) throw new ProtocolError("Call target is not a current export ID.");
+        return entry.hook.retain();
+      }
+      case 1: { // promisedAnswer
+        const promised = this.#promised;
+        r.struct(target, Field.target.promisedAnswer, promised);
+        const answer = this.#answers.get(r.u32(promised, Field.promised.questionId));
+        if (answer?.sent == null) {
+          throw new ProtocolError("Pipeline call on a request that doesn't exist.");
+        }
+        return answer.sent.pipeline(this.#readTransform(promised));
+      }
+      default:
+        throw new ProtocolError("Unknown message target type.");
     }
-    const promised = target.promisedAnswer;
-    const answer = this.#answers.get(promised.questionId);
-    if (answer?.sent == null) {
-      throw new ProtocolError("Pipeline call on a request that doesn't exist.");
-    }
-    return answer.sent.pipeline(readTransform(promised));
   }
 
   #returnResults(answer: Answer, response: Response): void {
@@ -668,21 +760,16 @@ export class RpcConnection implements AsyncDisposable {
     answer.response = response;
     if (answer.keepResults) {
       // A tail call: the caller takes these results from its own question.
-      const message = newMessage();
-      const ret = message.initRoot(RpcMessage)._initReturn();
-      ret.answerId = answer.id;
-      ret.releaseParamCaps = false;
-      ret.resultsSentElsewhere = true;
-      this.#send(message);
+      this.#transport.send([returnMessage(answer.id, ReturnTag.resultsSentElsewhere)]);
       return this.#holdResults(answer, response.message);
     }
-    const message = response.writable ? response.message : copyResults(response);
-    const ret = message.getRoot(RpcMessage).return;
-    ret.answerId = answer.id;
-    ret.releaseParamCaps = false;
-    answer.resultExports = this.#writeCapTable(ret.results, capTableOf<Capability>(message));
+    const message = response.writable ? response.message : copyResults(response).message;
+    const space = spaceOf(message);
+    space.view.setUint32(RETURN_LAYOUT.ret, answer.id, true);
+    const caps = capTableOf<Capability>(message);
+    answer.resultExports = this.#writeCapTable(space, RETURN_LAYOUT.capTable, caps);
     // A copy's references were only needed to describe the caps; the original stays for pipelining.
-    if (message !== response.message) releaseCaps(capTableOf<Capability>(message));
+    if (message !== response.message) releaseCaps(caps);
     this.#send(message);
     this.#holdResults(answer, response.message);
   }
@@ -697,16 +784,12 @@ export class RpcConnection implements AsyncDisposable {
     this.#stopRunning(answer);
     if (answer.returned || this.#error) return;
     answer.returned = true;
-    const message = newMessage();
-    const ret = message.initRoot(RpcMessage)._initReturn();
-    ret.answerId = answer.id;
-    ret.releaseParamCaps = false;
-    writeException(ret._initException(), error);
-    this.#send(message);
+    this.#transport.send([returnMessage(answer.id, ReturnTag.exception, exceptionOf(error))]);
   }
 
-  #onReturn(message: capnp.Message, ret: RpcReturn): void {
-    const question = this.#questions.get(ret.answerId);
+  #onReturn(frame: FrameView, ret: StructRef): void {
+    const r = this.#reader;
+    const question = this.#questions.get(r.u32(ret, Field.ret.answerId));
     if (question === undefined || question.returned) {
       throw new ProtocolError("Invalid question ID in Return message.");
     }
@@ -716,27 +799,33 @@ export class RpcConnection implements AsyncDisposable {
       this.#releaseQuestionId(question);
       return;
     }
-    if (ret.releaseParamCaps) {
+    // releaseParamCaps defaults to true: stored inverted.
+    if (!r.bool(ret, Field.ret.releaseParamCapsBit)) {
       for (const id of question.paramExports) {
         if (this.#exports.has(id)) this.#releaseExport(id, 1);
       }
     }
-    switch (ret.which()) {
-      case RpcReturn.RESULTS: {
-        const results = ret.results;
-        this.#readCapTable(message, results);
-        return this.#completeQuestion(question, new Response(message, results.content, false));
+    switch (r.u16(ret, Field.ret.which)) {
+      case ReturnTag.results: {
+        const payload = this.#payload;
+        const hasResults = r.struct(ret, Field.ret.payload, payload);
+        const message = messageFromFrame(frame);
+        this.#readCapTable(message, payload);
+        const content = hasResults && payload.ptrCount > Field.payload.content
+          ? pointerAt(message, payload.seg, payload.ptrs + Field.payload.content * 8)
+          : NULL_POINTER;
+        return this.#completeQuestion(question, new Response(message, content, false));
       }
-      case RpcReturn.EXCEPTION:
-        return this.#completeQuestion(question, readException(ret.exception));
-      case RpcReturn.CANCELED:
+      case ReturnTag.exception:
+        return this.#completeQuestion(question, this.#readException(ret, Field.ret.payload));
+      case ReturnTag.canceled:
         return this.#completeQuestion(
           question,
           new RpcError("failed", "Call canceled.", { remote: true }),
         );
-      case RpcReturn.TAKE_FROM_OTHER_QUESTION: {
+      case ReturnTag.takeFromOtherQuestion: {
         // The peer tail-called back into us: the results are those of our answer.
-        const answer = this.#answers.get(ret.takeFromOtherQuestion);
+        const answer = this.#answers.get(r.u32(ret, Field.ret.takeFromOtherQuestion));
         if (answer?.sent == null) {
           throw new ProtocolError("Invalid 'takeFromOtherQuestion' answer ID.");
         }
@@ -795,11 +884,7 @@ export class RpcConnection implements AsyncDisposable {
     if (promise.sentAhead === 0 || this.#error) return undefined;
     if (settled instanceof BrokenHook || this.#routesHere(settled)) return undefined;
     const id = this.#nextEmbargoId++;
-    const message = newMessage();
-    const disembargo = message.initRoot(RpcMessage)._initDisembargo();
-    writeTarget(disembargo._initTarget(), via);
-    disembargo._initContext().senderLoopback = id;
-    this.#send(message);
+    this.#transport.send([disembargoMessage(via, DisembargoTag.senderLoopback, id)]);
     return new Promise((resolve) => this.#embargoes.set(id, resolve));
   }
 
@@ -819,12 +904,7 @@ export class RpcConnection implements AsyncDisposable {
       // Early Finish: cancel the call and retire the question now.
       answer.abort(new RpcError("failed", "Call canceled by the caller."));
       answer.returned = true;
-      const message = newMessage();
-      const ret = message.initRoot(RpcMessage)._initReturn();
-      ret.answerId = questionId;
-      ret.releaseParamCaps = false;
-      ret.canceled = true;
-      this.#send(message);
+      this.#transport.send([returnMessage(questionId, ReturnTag.canceled)]);
       return;
     }
     if (releaseResultCaps) {
@@ -842,8 +922,7 @@ export class RpcConnection implements AsyncDisposable {
       answer.sent = failedSent(error);
       return this.#returnError(answer, error);
     }
-    const message = newMessage();
-    const content = message.initRoot(RpcMessage)._initReturn()._initResults().content;
+    const { message, content } = newReturnMessage();
     capnp.utils.setInterfacePointer(0, content);
     capTableOf<Capability>(message).push(this.#bootstrap.dup());
     const response = new Response(message, content, true);
@@ -854,11 +933,16 @@ export class RpcConnection implements AsyncDisposable {
     this.#returnResults(answer, response);
   }
 
-  #onResolve(resolve: RpcResolve): void {
-    const imported = this.#imports.get(resolve.promiseId);
-    const target = resolve.which() === RpcResolve.CAP
-      ? this.#readDescriptor(resolve.cap)
-      : new BrokenHook(readException(resolve.exception)).retain();
+  #onResolve(resolve: StructRef): void {
+    const r = this.#reader;
+    const imported = this.#imports.get(r.u32(resolve, Field.resolve.promiseId));
+    let target: Hook | null;
+    if (r.u16(resolve, Field.resolve.which) === 0) {
+      r.struct(resolve, Field.resolve.body, this.#descriptor);
+      target = this.#readDescriptor(this.#descriptor);
+    } else {
+      target = new BrokenHook(this.#readException(resolve, Field.resolve.body)).retain();
+    }
     const promise = imported?.promise;
     if (promise == null || promise.isResolved) {
       // Released meanwhile (or not a promise): drop what the peer sent.
@@ -870,12 +954,12 @@ export class RpcConnection implements AsyncDisposable {
     promise.resolve(resolved, this.#embargoIfLocal(promise, resolved, { importId: imported!.id }));
   }
 
-  #onDisembargo(message: capnp.Message, root: RpcMessage): void {
-    const disembargo = root.disembargo;
-    const context = disembargo.context;
-    switch (context.which()) {
-      case Disembargo_Context.SENDER_LOOPBACK: {
-        const hook = this.#resolveTarget(disembargo.target);
+  #onDisembargo(frame: FrameView, disembargo: StructRef): void {
+    const r = this.#reader;
+    const id = r.u32(disembargo, Field.disembargo.id);
+    switch (r.u16(disembargo, Field.disembargo.which)) {
+      case DisembargoTag.senderLoopback: {
+        const hook = this.#resolveTarget(disembargo, Field.disembargo.target);
         const settled = hook.settled;
         hook.release();
         if (!(settled instanceof ImportHook) || settled.connection !== this) {
@@ -885,33 +969,34 @@ export class RpcConnection implements AsyncDisposable {
         }
         // Calls to the target were forwarded synchronously, so they are
         // already ahead of this reply on the wire.
-        const reply = newMessage();
-        const back = reply.initRoot(RpcMessage)._initDisembargo();
-        back._initTarget().importedCap = settled.id;
-        back._initContext().receiverLoopback = context.senderLoopback;
-        this.#send(reply);
+        this.#transport.send([
+          disembargoMessage({ importId: settled.id }, DisembargoTag.receiverLoopback, id),
+        ]);
         return;
       }
-      case Disembargo_Context.RECEIVER_LOOPBACK: {
-        const lift = this.#embargoes.get(context.receiverLoopback);
+      case DisembargoTag.receiverLoopback: {
+        const lift = this.#embargoes.get(id);
         if (lift === undefined) throw new ProtocolError("Invalid embargo ID.");
-        this.#embargoes.delete(context.receiverLoopback);
+        this.#embargoes.delete(id);
         lift();
         return;
       }
       default:
-        return this.#replyUnimplemented(message);
+        return this.#replyUnimplemented(frame);
     }
   }
 
-  #onUnimplemented(echoed: RpcMessage): void {
-    switch (echoed.which()) {
-      case RpcMessage.CALL:
-      case RpcMessage.BOOTSTRAP: {
-        const id = echoed.which() === RpcMessage.CALL
-          ? echoed.call.questionId
-          : echoed.bootstrap.questionId;
-        const question = this.#questions.get(id);
+  /** The peer did not implement a message we sent: `echoed` is our message, sent back. */
+  #onUnimplemented(echoed: StructRef): void {
+    const r = this.#reader;
+    const body = this.#echoedBody;
+    const which = r.u16(echoed, Field.message.which);
+    switch (which) {
+      case MessageTag.call:
+      case MessageTag.bootstrap: {
+        r.struct(echoed, 0, body);
+        // questionId is the first field of both.
+        const question = this.#questions.get(r.u32(body, Field.call.questionId));
         if (question && !question.returned) {
           // As an exception Return with the default releaseParamCaps = true.
           for (const exported of question.paramExports) {
@@ -926,11 +1011,14 @@ export class RpcConnection implements AsyncDisposable {
         }
         return;
       }
-      case RpcMessage.RESOLVE: {
+      case MessageTag.resolve: {
         // The peer ignored our Resolve: drop the reference it would have taken.
-        const resolve = echoed.resolve;
-        if (resolve.which() === RpcResolve.CAP && resolve.cap.which() === 1) {
-          const id = resolve.cap.senderHosted;
+        r.struct(echoed, 0, body);
+        if (r.u16(body, Field.resolve.which) !== 0) return;
+        const descriptor = this.#descriptor;
+        r.struct(body, Field.resolve.body, descriptor);
+        if (r.u16(descriptor, Field.descriptor.which) === DescriptorTag.senderHosted) {
+          const id = r.u32(descriptor, Field.descriptor.id);
           if (this.#exports.has(id)) this.#releaseExport(id, 1);
         }
         return;
@@ -940,9 +1028,10 @@ export class RpcConnection implements AsyncDisposable {
     }
   }
 
-  #replyUnimplemented(message: capnp.Message): void {
+  /** Sends the received message back as `unimplemented` (rare: capnp-es copies it). */
+  #replyUnimplemented(frame: FrameView): void {
     const reply = newMessage();
-    reply.initRoot(RpcMessage).unimplemented = message.getRoot(RpcMessage);
+    reply.initRoot(RpcMessage).unimplemented = messageFromFrame(frame).getRoot(RpcMessage);
     this.#send(reply);
   }
 
@@ -956,9 +1045,8 @@ export class RpcConnection implements AsyncDisposable {
   #abort(reason: string): void {
     if (this.#error) return;
     if (this.#transport.queuedBytes <= ABORT_FLUSH_BYTES) {
-      const message = newMessage();
-      writeException(message.initRoot(RpcMessage)._initAbort(), new RpcError("failed", reason));
-      this.#send(message);
+      const { type } = exceptionOf(new RpcError("failed", reason));
+      this.#transport.send([abortMessage(reason, type)]);
       this.#transport.close(undefined, true);
     } else {
       this.#transport.close();
@@ -996,63 +1084,29 @@ function canceledError(reason: unknown): RpcError {
   return new RpcError("failed", "Call canceled.", { cause: reason });
 }
 
-function writeTarget(target: MessageTarget, to: Target): void {
-  if ("importId" in to) target.importedCap = to.importId;
-  else writePromisedAnswer(target._initPromisedAnswer(), to);
-}
-
-function writePromisedAnswer(
-  promised: PromisedAnswer,
-  to: { questionId: number; path: readonly number[] },
-): void {
-  promised.questionId = to.questionId;
-  if (to.path.length === 0) return;
-  const ops = promised._initTransform(to.path.length);
-  to.path.forEach((field, i) => ops.get(i).getPointerField = field);
-}
-
-function readTransform(promised: PromisedAnswer): number[] {
-  if (!promised._hasTransform()) return [];
-  const path: number[] = [];
-  const ops = promised.transform;
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops.get(i);
-    if (op.which() === 1) path.push(op.getPointerField);
-  }
-  return path;
-}
-
-function writeException(exception: Exception, error: RpcError): void {
-  exception.reason = error.message;
-  exception.type = ERROR_TYPES.indexOf(error.type) as Exception["type"];
-}
-
-function readException(exception: Exception): RpcError {
-  const type = ERROR_TYPES[exception.type] ?? "failed";
-  return new RpcError(type, exception.reason, { remote: true });
+/** An error as the fields of a wire `Exception`. */
+function exceptionOf(error: RpcError): { reason: string; type: number } {
+  return { reason: error.message, type: ERROR_TYPES.indexOf(error.type) };
 }
 
 /** Copies a call received from elsewhere into a fresh message for this connection. */
 function copyCall(call: CallMessage): capnp.Message {
-  const message = newMessage();
-  const envelope = message.initRoot(RpcMessage)._initCall();
-  envelope.interfaceId = call.interfaceId;
-  envelope.methodId = call.methodId;
-  copyContent(call.params, envelope._initParams().content);
+  const { message, content } = newCallMessage(call.interfaceId, call.methodId);
+  copyContent(call.params, content);
   return message;
 }
 
 /** A second response over the same results, holding its own capability references. */
 function shareResults(response: Response): Response {
-  const message = copyResults(response);
-  return new Response(message, message.getRoot(RpcMessage).return.results.content, true);
+  const { message, content } = copyResults(response);
+  return new Response(message, content, true);
 }
 
 /** Copies a response's results into a fresh Return message. */
-function copyResults(response: Response): capnp.Message {
-  const message = newMessage();
-  copyContent(response.content, message.initRoot(RpcMessage)._initReturn()._initResults().content);
-  return message;
+function copyResults(response: Response): { message: capnp.Message; content: capnp.Pointer } {
+  const copy = newReturnMessage();
+  copyContent(response.content, copy.content);
+  return copy;
 }
 
 /**

@@ -1,39 +1,73 @@
 /**
  * capnp-es message plumbing shared by the engine: wrapping received frames
- * without copying, framing outgoing messages, the capability table that
- * rides on each message, and pointer paths into results.
+ * (their segments taken over), Call and Return messages whose envelope the
+ * hand-written codec (`envelope.ts`) lays out and capnp-es fills with the
+ * application's content, the capability table that rides on each message,
+ * and pointer paths into results.
  *
  * @module
  */
 import * as capnp from "capnp-es";
-import { encodeFrame, type Frame } from "../framing.ts";
+import { encodeFrame, type FrameView } from "../framing.ts";
+import {
+  CALL_LAYOUT,
+  RETURN_LAYOUT,
+  type WordSpace,
+  writeCallSkeleton,
+  writeReturnSkeleton,
+} from "./envelope.ts";
 
-// capnp-es does not export its arena classes; take the multi-segment one from
-// a parsed two-segment message so received segments are used in place.
+// capnp-es does not export its arena and segment classes; take them from a
+// parsed two-segment message so received segments are used in place.
 const twoSegments = encodeFrame([new Uint8Array(8), new Uint8Array(8)]);
 const MultiSegmentArena = new capnp.Message(twoSegments, false)._capnp.arena.constructor as new (
   buffers: ArrayBuffer[],
 ) => ConstructorParameters<typeof capnp.Message>[0];
 
+type Segment = ReturnType<capnp.Message["allocateSegment"]>;
+const SegmentCtor = new capnp.Message(twoSegments, false).getSegment(0).constructor as new (
+  id: number,
+  message: capnp.Message,
+  buffer: ArrayBuffer,
+  byteLength: number,
+) => Segment;
+
 /**
- * Wraps received (already validated) segments as a capnp-es message.
+ * Wraps a received (already validated) frame as a capnp-es message, taking
+ * its segments over (staged ones are copied out: the message is kept).
  *
  * The validator bounded everything reachable, so capnp-es's own per-access
  * budget is lifted: long-lived messages must stay readable.
  */
-export function messageFromFrame(frame: Frame): capnp.Message {
-  const message = frame.length === 1
-    ? new capnp.Message(frame[0], false, true)
-    : new capnp.Message(new MultiSegmentArena(frame));
-  message._capnp.traversalLimit = Infinity;
+export function messageFromFrame(frame: FrameView): capnp.Message {
+  const buffers = frame.owned();
+  // What capnp-es's constructor sets up, without re-reading the segment table.
+  const message = Object.create(capnp.Message.prototype) as capnp.Message;
+  const segments = buffers.map((buffer, i) =>
+    new SegmentCtor(i, message, buffer, buffer.byteLength)
+  );
+  (message as { _capnp: unknown })._capnp = {
+    arena: new MultiSegmentArena(buffers),
+    segments,
+    traversalLimit: Infinity,
+  };
   return message;
 }
+
+/** The pointer at byte `byte` of segment `seg` of `message`. */
+export function pointerAt(message: capnp.Message, seg: number, byte: number): capnp.Pointer {
+  return new capnp.Pointer(message.getSegment(seg), byte);
+}
+
+/** A null pointer (reads as an empty struct). */
+export const NULL_POINTER: capnp.Pointer = new capnp.Pointer(
+  new capnp.Message(new ArrayBuffer(8), false, true).getSegment(0),
+  0,
+);
 
 const SingleSegmentArena = new capnp.Message()._capnp.arena.constructor as new (
   buffer: ArrayBuffer,
 ) => ConstructorParameters<typeof capnp.Message>[0] & { buffer: ArrayBuffer };
-
-type Segment = ReturnType<capnp.Message["allocateSegment"]>;
 
 /**
  * Room a growing segment keeps beyond what was asked for, as capnp-es's own
@@ -98,6 +132,38 @@ export function messageBytes(message: capnp.Message): number {
 export function segmentsOf(message: capnp.Message): Uint8Array[] {
   if (message._capnp.segments.length === 0) message.getSegment(0);
   return message._capnp.segments.map((s) => new Uint8Array(s.buffer, 0, s.byteLength));
+}
+
+/** Segment 0 of a message being built, as space for the envelope codec to write words in. */
+export function spaceOf(message: capnp.Message): WordSpace {
+  const segment = message.getSegment(0);
+  return {
+    get view() {
+      return (segment as unknown as { _dv: DataView })._dv;
+    },
+    alloc(words) {
+      const at = segment.allocate(words * 8);
+      if (at.segment !== segment) throw new Error("Envelope space outside the first segment.");
+      return at.byteOffset;
+    },
+  };
+}
+
+/** A new Call message of `interfaceId.methodId`, with the params content pointer to fill. */
+export function newCallMessage(
+  interfaceId: bigint,
+  methodId: number,
+): { message: capnp.Message; content: capnp.Pointer } {
+  const message = newMessage();
+  writeCallSkeleton(spaceOf(message), interfaceId, methodId);
+  return { message, content: pointerAt(message, 0, CALL_LAYOUT.content) };
+}
+
+/** A new Return message of results, with the results content pointer to fill. */
+export function newReturnMessage(): { message: capnp.Message; content: capnp.Pointer } {
+  const message = newMessage();
+  writeReturnSkeleton(spaceOf(message));
+  return { message, content: pointerAt(message, 0, RETURN_LAYOUT.content) };
 }
 
 /**

@@ -400,6 +400,19 @@ Deno.test({
     await assertServing(server, before);
   });
 
+  await t.step("a list where the Finish struct belongs: abort in C++'s words", async () => {
+    await using raw = await WirePeer.connect(path);
+    const bytes = finish(5);
+    // Frame header (8 bytes), root pointer, Message's data word, then its pointer: make it
+    // a list of 8 bytes (the Finish's data word) where a struct pointer belongs.
+    const view = new DataView(bytes.buffer);
+    view.setUint32(24, 1, true);
+    view.setUint32(28, 2 | 8 << 3, true);
+    await raw.sendBytes(bytes);
+    await raw.expectAbort(/non-struct pointer where struct pointer was expected/);
+    await assertServing(server, before);
+  });
+
   await t.step(
     "unknown and unsupported message types: echoed as unimplemented, connection goes on",
     async () => {

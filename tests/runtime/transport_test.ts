@@ -3,7 +3,7 @@
  * pairs and stream pairs.
  */
 import { assert, assertEquals } from "../assert.ts";
-import { encodeFrame, type Frame, FrameDecoder } from "../../runtime/framing.ts";
+import { encodeFrame, type Frame, FrameDecoder, type FrameView } from "../../runtime/framing.ts";
 import {
   type ByteChannel,
   channelFromStreams,
@@ -44,8 +44,8 @@ class Inbox {
   readonly frames: Frame[] = [];
   #waiter: { count: number; resolve: () => void } | null = null;
 
-  readonly onFrame = (frame: Frame): void => {
-    this.frames.push(frame);
+  readonly onFrame = (frame: FrameView): void => {
+    this.frames.push(frame.owned());
     if (this.#waiter && this.frames.length >= this.#waiter.count) {
       this.#waiter.resolve();
       this.#waiter = null;
