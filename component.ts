@@ -67,6 +67,8 @@ export {
   type UnixAddress,
 } from "./runtime/process/address.ts";
 export { IpcLog, type IpcLogOptions, type LogLevel } from "./runtime/log.ts";
+export type { IpcProtocol, ProtocolOptions } from "./runtime/process/protocol.ts";
+export type { ByteChannel } from "./runtime/transport.ts";
 export { disconnected } from "./runtime/proxy/client.ts";
 export {
   type Plain,
@@ -75,7 +77,7 @@ export {
   type RemoteMethods,
   type RemoteValue,
 } from "./runtime/proxy/client.ts";
-export { capabilityOf, destroy, dup, release } from "./runtime/proxy/ownership.ts";
+export { destroy, dup, release } from "./runtime/proxy/ownership.ts";
 export { currentStrand, mainStrand, Strand } from "./runtime/proxy/strand.ts";
 export { registerType, type TypeCodec, TypeMappingError } from "./runtime/proxy/codec.ts";
 export {

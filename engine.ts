@@ -42,13 +42,17 @@
  */
 export {
   type CallContext,
+  type CallMessage,
   Capability,
+  Hook,
   type MethodDescriptor,
   PendingCall,
   Request,
   Response,
+  type Sent,
   type Server,
 } from "./runtime/rpc/capability.ts";
+export type { Target } from "./runtime/rpc/envelope.ts";
 export {
   type ConnectionOptions,
   DEFAULT_RPC_LIMITS,
@@ -73,6 +77,7 @@ export {
 } from "./runtime/process/protocol.ts";
 export { acceptConnections, type AcceptOptions } from "./runtime/process/accept.ts";
 export { clientOf, serverOf } from "./runtime/proxy/bridge.ts";
+export { capabilityOf } from "./runtime/proxy/ownership.ts";
 export { Session, type SessionOptions } from "./runtime/proxy/session.ts";
 export { sessionOf } from "./runtime/proxy/client.ts";
 export { type CapabilityBridge } from "./runtime/proxy/codec.ts";

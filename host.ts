@@ -62,6 +62,7 @@ export {
   type ExitKind,
   type ExitReason,
   exitReason,
+  type TreeUsage,
   treeUsage,
   type UsageWatch,
   watchUsage,

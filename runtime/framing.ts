@@ -43,6 +43,7 @@ export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
 
 /** Thrown when a peer's framing breaks a limit or is malformed. */
 export class FramingError extends Error {
+  /** Always `"FramingError"`. */
   override name = "FramingError";
 }
 

@@ -18,8 +18,11 @@ import {
 
 /** The byte-level channel a transport runs over; `Deno.Conn` is one. */
 export interface ByteChannel {
+  /** Reads into `p`: the bytes read, or null at the end. */
   read(p: Uint8Array): Promise<number | null>;
+  /** Writes from `p`: the bytes written. */
   write(p: Uint8Array): Promise<number>;
+  /** Closes both directions. */
   close(): void;
 }
 
@@ -68,6 +71,7 @@ export function channelFromStreams(
  * read what was sent to it, or did not send a frame it began in time.
  */
 export class PeerLimitError extends Error {
+  /** Always `"PeerLimitError"`. */
   override name = "PeerLimitError";
 }
 
@@ -153,6 +157,7 @@ export class FrameTransport {
   /** Settles once with the reason the transport closed (`undefined`: by us or clean EOF). */
   readonly closed: Promise<Error | undefined>;
 
+  /** Frames over `channel`, each complete frame handed to `onFrame` (see the class). */
   constructor(
     channel: ByteChannel,
     onFrame: (frame: FrameView) => void,

@@ -28,6 +28,7 @@ export const DEFAULT_READ_LIMITS: Readonly<ReadLimits> = Object.freeze({
 
 /** Thrown for a message that is malformed or exceeds a read limit. */
 export class MessageValidationError extends Error {
+  /** Always `"MessageValidationError"`. */
   override name = "MessageValidationError";
 }
 

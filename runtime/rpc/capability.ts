@@ -24,14 +24,19 @@ import {
 
 /** Identifies a method and its params struct. */
 export interface MethodDescriptor<P extends capnp.Struct> {
+  /** The interface's 64-bit type id. */
   readonly interfaceId: bigint;
+  /** The method's ordinal. */
   readonly methodId: number;
+  /** The capnp-es class of its params struct. */
   readonly ParamsClass: capnp.StructCtor<P>;
 }
 
 /** A call on its way to a hook. */
 export interface CallMessage {
+  /** The interface called. */
   readonly interfaceId: bigint;
+  /** The method's ordinal. */
   readonly methodId: number;
   /** An RPC message whose root is a `Call`; its params are complete. */
   readonly message: capnp.Message;
@@ -49,6 +54,7 @@ export interface CallMessage {
 
 /** What a hook returns for a call: the eventual response and its pipeline. */
 export interface Sent {
+  /** Settles with the results, or rejects with the call's error. */
   readonly response: Promise<Response>;
   /** The capability at `path` in the results, usable before they arrive; retained. */
   pipeline(path: readonly number[]): Hook;
@@ -158,6 +164,7 @@ export class Capability implements Disposable {
     hook.release();
   }
 
+  /** The same as `dispose()`, for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -177,6 +184,7 @@ export class Request<P extends capnp.Struct> {
   readonly params: P;
   #sent = false;
 
+  /** A call of method `methodId` of `interfaceId` on `target`, its params of class `Params`. */
   constructor(target: Hook, interfaceId: bigint, methodId: number, Params: capnp.StructCtor<P>) {
     this.#target = target;
     this.#interfaceId = interfaceId;
@@ -212,6 +220,7 @@ export class Request<P extends capnp.Struct> {
 export class PendingCall implements PromiseLike<Response> {
   readonly #sent: Sent;
 
+  /** The call `sent`, awaitable. */
   constructor(sent: Sent) {
     this.#sent = sent;
   }
@@ -226,6 +235,7 @@ export class PendingCall implements PromiseLike<Response> {
     return new Capability(this.#sent.pipeline(path));
   }
 
+  /** Awaits the response (a `PendingCall` is a promise of it). */
   then<A = Response, B = never>(
     onfulfilled?: ((value: Response) => A | PromiseLike<A>) | null,
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
@@ -246,6 +256,7 @@ export class Response implements Disposable {
   /** Built here (results of a local call): may be sent on as is. */
   readonly writable: boolean;
 
+  /** Results at `content` in `message`; `writable` when built here. */
   constructor(message: capnp.Message, content: capnp.Pointer, writable: boolean) {
     this.message = message;
     this.content = content;
@@ -288,6 +299,7 @@ export class Response implements Disposable {
     releaseCaps(this.caps);
   }
 
+  /** The same as `dispose()`, for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -323,6 +335,7 @@ export class CallContext {
   readonly #call: CallMessage;
   #results: { message: capnp.Message; content: capnp.Pointer } | null = null;
 
+  /** The context of the arriving `call`. */
   constructor(call: CallMessage) {
     this.interfaceId = call.interfaceId;
     this.methodId = call.methodId;

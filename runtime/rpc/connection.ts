@@ -208,7 +208,7 @@ class ImportHook extends Hook {
   }
 
   protected override unreferenced(): void {
-    this.connection.releaseImport(this);
+    this.connection.releaseImport(this.id, this, this.remoteRefs);
   }
 }
 
@@ -278,6 +278,7 @@ export class RpcConnection implements AsyncDisposable {
   readonly #ops = new ListRef();
   #resolveClosed!: (error: RpcError) => void;
 
+  /** Runs the protocol over `channel` (a socket, or any byte stream) until either side closes. */
   constructor(channel: ByteChannel, options: ConnectionOptions = {}) {
     this.#limits = { ...DEFAULT_RPC_LIMITS, ...options.limits };
     this.#bootstrap = options.bootstrap?.dup() ?? null;
@@ -336,6 +337,7 @@ export class RpcConnection implements AsyncDisposable {
     return this.#closed.then(() => {});
   }
 
+  /** Closes the connection and waits until it is closed. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -556,12 +558,15 @@ export class RpcConnection implements AsyncDisposable {
     return hook;
   }
 
-  /** Called when nothing here references an import any more. */
-  releaseImport(hook: ImportHook): void {
-    if (this.#imports.get(hook.id) !== hook) return;
-    this.#imports.delete(hook.id);
+  /**
+   * Called by the hook of import `id` when nothing here references it any
+   * more: tells the peer to release the `remoteRefs` it sent us.
+   */
+  releaseImport(id: number, hook: Hook, remoteRefs: number): void {
+    if (this.#imports.get(id) !== hook) return;
+    this.#imports.delete(id);
     if (this.#error) return; // the peer dropped everything already
-    this.#transport.send([releaseMessage(hook.id, hook.remoteRefs)]);
+    this.#transport.send([releaseMessage(id, remoteRefs)]);
   }
 
   /** The pipeline path of the `PromisedAnswer` at `promised`. */

@@ -26,7 +26,7 @@
  * ```
  * @module
  */
-import { capabilityOf, Strand } from "../../../component.ts";
+import { release, Strand } from "../../../component.ts";
 import { type ChainState, encodeTx } from "../chain/mod.ts";
 import type { Mempool, RemovalReason } from "../mempool/mod.ts";
 import type {
@@ -203,11 +203,6 @@ async function notifyChain(target: ChainNotifications, event: ChainEvent): Promi
     case "tip":
       return await target.updatedBlockTip();
   }
-}
-
-/** Releases a kept proxy; a local object (not a proxy) belongs to its caller and is left alone. */
-function release(kept: unknown): void {
-  if (capabilityOf(kept) !== undefined) (kept as Disposable)[Symbol.dispose]();
 }
 
 /** A registration: disconnecting or releasing it closes its queue. */
