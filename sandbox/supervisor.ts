@@ -199,12 +199,17 @@ export class Supervisor implements AsyncDisposable {
    * Starts `component`; resolves once its first instance runs. `args`
    * apply to every run; with `connectTo` (a listening component), each run
    * gets `-ipcconnect` to its socket and a fresh one-time token, which the
-   * listener is told to accept first.
+   * listener is told to accept first; with a function instead (a listener
+   * this supervisor did not start), each run connects where it says, with
+   * the credential it gives (the listener's cookie).
    */
   async start<T>(
     iface: InterfaceDescriptor<T>,
     component: Component,
-    extra: { args?: readonly string[]; connectTo?: Supervised<unknown> } = {},
+    extra: {
+      args?: readonly string[];
+      connectTo?: Supervised<unknown> | (() => { socket: string; tokenHex: string });
+    } = {},
   ): Promise<Supervised<T>> {
     const { manifest } = component;
     const { restart } = manifest;
@@ -228,6 +233,7 @@ export class Supervisor implements AsyncDisposable {
 
     const connection = async (): Promise<SpawnComponentOptions["connect"]> => {
       if (!extra.connectTo) return undefined;
+      if (typeof extra.connectTo === "function") return extra.connectTo();
       await extra.connectTo.current();
       const listener = extra.connectTo.instance!;
       const token = newToken();
