@@ -298,8 +298,8 @@ async function spawnNode(flags: Flags): Promise<number> {
   return await finished(node, interrupted.signal);
 }
 
-/** The node options the wallet process reads too (bitcoind's wallet options). */
-const WALLET_OPTIONS = /^--?(wallet|fallbackfee)=/;
+/** The options the wallet process reads too (bitcoind's wallet options, and its IPC log's). */
+const WALLET_OPTIONS = /^--?(wallet|fallbackfee|debug|loglevel)=/;
 
 /** Resolves once the node's JSON-RPC lists every one of `names`; rejects if `gone` settles first. */
 async function waitForWallets(

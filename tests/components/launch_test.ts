@@ -13,7 +13,7 @@ import { assert, assertEquals } from "../assert.ts";
 import { projectRoot } from "../../sandbox/contract.ts";
 import { bwrapPath } from "../../sandbox/hardened.ts";
 import { freePort } from "./node/node_process.ts";
-import { Task, task } from "./task_fixture.ts";
+import { stoppedNodeFiles, Task, task } from "./task_fixture.ts";
 
 const GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
 /** BIP 173's regtest P2WPKH example. */
@@ -21,34 +21,6 @@ const ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
 /** A fresh state directory. */
 function stateDir(): string {
   return Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-launch-" }));
-}
-
-/**
- * The names in the node's `regtest/` directory and its `debug.log`, read
- * while it is stopped: under root from its disk image, mounted read-only
- * for the look.
- */
-async function stoppedNodeFiles(state: string): Promise<{ names: string[]; log: string }> {
-  const image = `${state}/disks/node.ext4`;
-  const read = (dir: string) => ({
-    names: [...Deno.readDirSync(`${dir}/regtest`)].map((entry) => entry.name).sort(),
-    log: Deno.readTextFileSync(`${dir}/regtest/debug.log`),
-  });
-  try {
-    Deno.statSync(image);
-  } catch {
-    return read(`${state}/data/node`);
-  }
-  const mountPoint = Deno.makeTempDirSync();
-  const run = (program: string, args: string[]) =>
-    new Deno.Command(program, { args, stdout: "null", stderr: "inherit" }).output();
-  assert((await run("mount", ["-o", "loop,ro", image, mountPoint])).success, "mount the image");
-  try {
-    return read(mountPoint);
-  } finally {
-    await run("umount", [mountPoint]);
-    Deno.removeSync(mountPoint);
-  }
 }
 
 /** The task words (`cli …`) of the command a start printed; its Deno invocation checked. */

@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { projectRoot } from "../../sandbox/contract.ts";
+import { assert } from "../assert.ts";
 
 /** Long enough for a first bundle build on a loaded 2-core machine; only a hang reaches it. */
 const PATIENCE_MS = 180_000;
@@ -94,4 +95,32 @@ export async function task(args: readonly string[], cwd = projectRoot()) {
   await using running = new Task(args, cwd);
   const code = await running.exited;
   return { code, out: running.output };
+}
+
+/**
+ * The names in the node's `regtest/` directory and its `debug.log`, read
+ * while it is stopped: under root from its disk image, mounted read-only
+ * for the look.
+ */
+export async function stoppedNodeFiles(state: string): Promise<{ names: string[]; log: string }> {
+  const image = `${state}/disks/node.ext4`;
+  const read = (dir: string) => ({
+    names: [...Deno.readDirSync(`${dir}/regtest`)].map((entry) => entry.name).sort(),
+    log: Deno.readTextFileSync(`${dir}/regtest/debug.log`),
+  });
+  try {
+    Deno.statSync(image);
+  } catch {
+    return read(`${state}/data/node`);
+  }
+  const mountPoint = Deno.makeTempDirSync();
+  const run = (program: string, args: string[]) =>
+    new Deno.Command(program, { args, stdout: "null", stderr: "inherit" }).output();
+  assert((await run("mount", ["-o", "loop,ro", image, mountPoint])).success, "mount the image");
+  try {
+    return read(mountPoint);
+  } finally {
+    await run("umount", [mountPoint]);
+    Deno.removeSync(mountPoint);
+  }
 }
