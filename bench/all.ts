@@ -23,6 +23,7 @@ const BENCHMARKS = [
   "mempool_bench.ts", // mempool acceptance in-process
   "mining_ipc_bench.ts", // Bitcoin Core's Mining interface over IPC
   "hostile_bench.ts", // server memory under a peer that never reads
+  "wallet_bench.ts", // deno task start, sends and balances: wallet process vs -monolithic
 ];
 
 /** Ratios of figures printed by different benchmarks: name, ours, reference. */
