@@ -60,8 +60,12 @@ function walletInit(datadir: string, options: WalletOptions): Init {
  */
 async function attachToken(address: string, datadir: string, options: WalletOptions) {
   if (wantsLifeline(Deno.args)) return await lifeline().token();
+  if (options.cookieFile !== null) return readCookie(options.cookieFile) ?? undefined;
   const socket = parseAddress(address, { datadir, component: "node" }).path;
-  return readCookie(options.cookieFile ?? join(dirname(socket), "node.cookie")) ?? undefined;
+  const beside = join(dirname(socket), "node.cookie");
+  // Not granted the path: this run was not meant to present one (its node asks for none).
+  if (Deno.permissions.querySync({ name: "read", path: beside }).state !== "granted") return;
+  return readCookie(beside) ?? undefined;
 }
 
 /** Attaches to the node at `address`; resolves when the connection to it closes. */
