@@ -60,6 +60,7 @@ export {
   onLifelineClosed,
   wantsLifeline,
 } from "./runtime/process/lifeline.ts";
+export { type Cookie, readCookie, writeCookie } from "./runtime/process/cookie.ts";
 export {
   type AddressContext,
   AddressError,

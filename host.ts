@@ -97,3 +97,4 @@ export {
   type OutputStream,
 } from "./runtime/process/output.ts";
 export { newToken, TOKEN_BYTES } from "./runtime/process/lifeline.ts";
+export { readCookie } from "./runtime/process/cookie.ts";

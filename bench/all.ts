@@ -24,6 +24,7 @@ const BENCHMARKS = [
   "mining_ipc_bench.ts", // Bitcoin Core's Mining interface over IPC
   "hostile_bench.ts", // server memory under a peer that never reads
   "gui_bench.ts", // deno task gui to first paint in Chromium; block to screen
+  "wallet_bench.ts", // deno task start, sends and balances: wallet process vs -monolithic
 ];
 
 /** Ratios of figures printed by different benchmarks: name, ours, reference. */

@@ -3,7 +3,9 @@
  * through the spawn contract under a {@linkcode Supervisor}.
  *
  * ```text
- * deno task start      [options] [node options]   the regtest node and the gui (same as gui)
+ * deno task start      [options] [node options]   the regtest node, its wallet process with a wallet
+ *                                                  named "default" loaded (created at first) unless
+ *                                                  -wallet is given, and the gui; state in ./data
  * deno task spawn-node [options] [node options]   the regtest node under the supervisor: waits for
  *                                                  its JSON-RPC, calls its IPC Init, prints the RPC
  *                                                  address and a bitcoin-cli line; runs until
@@ -22,10 +24,17 @@
  *                                                  elsewhere (`unix` is D/regtest/node.sock, D
  *                                                  ~/.bitcoin by default); the node keeps running
  *                                                  when the gui stops
- * deno task spawn-wallet                           refused: the wallet comes with spawn-node -wallet
+ * deno task spawn-node -monolithic -wallet=<name>  the node with its wallets in its own process
+ * deno task spawn-wallet [options] -ipcconnect=unix[:path] [-ipccookiefile=<path>] [-wallet=<name>]...
+ *                                                  a wallet process attached to a running node,
+ *                                                  presenting its IPC cookie (`unix`: the node of
+ *                                                  this state directory; a path: the cookie beside
+ *                                                  the socket, node.cookie); --name=<instance> names
+ *                                                  its data directory (default wallet-<first name>);
+ *                                                  runs until SIGINT or SIGTERM (it then detaches)
  * deno task audit      [--state=DIR]              per component, what it tried outside its grants
  *
- * options: --state=DIR (default .capdeno in the project), --hardened (bubblewrap), --once (stop
+ * options: --state=DIR (default ./data in the project), --hardened (bubblewrap), --once (stop
  *          after the first answers), --grant node:<read|write|net|env>=<value> (repeatable)
  * node options: bitcoind's, e.g. -rpcport=18500 -debug=rpc -printtoconsole (see sandboxed.ts)
  * ```
@@ -38,7 +47,7 @@
  *
  * @module
  */
-import { basename, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
 import {
@@ -47,6 +56,8 @@ import {
   loadComponent,
   parseGrant,
   projectRoot,
+  readCookie,
+  stateLayout,
   summarizeAudit,
   type Supervised,
   Supervisor,
@@ -54,6 +65,7 @@ import {
 } from "../host.ts";
 import { ArgsError } from "./node/args.ts";
 import { StartupError } from "./node/options.ts";
+import { IPC_COOKIE_FILE } from "./node/shell.ts";
 import {
   callRpc,
   checkIpc,
@@ -64,11 +76,11 @@ import {
   waitForRpc,
 } from "./node/sandboxed.ts";
 import { supervisedApplication } from "./supervision.ts";
-import { startWallets } from "./wallet/spawned.ts";
+import { startWallets, waitForWallets, walletArgs, walletFolder } from "./wallet/spawned.ts";
 import { planGui, startGui } from "./gui/spawned.ts";
 
-const USAGE = "usage: launch.ts <spawn node | gui | audit> [--state=DIR] [--hardened] [--once] " +
-  "[--grant node:kind=value]... [node options]";
+const USAGE = "usage: launch.ts <start | spawn node | spawn wallet | gui | audit> [--state=DIR] " +
+  "[--hardened] [--once] [--name=INSTANCE] [--grant node:kind=value]... [node or wallet options]";
 
 /** Options for the gui, not the node. */
 const GUI_OPTION = /^--?(guiport|noipctoken)(=|$)/;
@@ -80,6 +92,8 @@ interface Flags {
   hardened: boolean;
   once: boolean;
   grant: string[];
+  /** `--name`: the attached wallet's instance name. */
+  name: string | undefined;
   /** Everything else starting with `-`: bitcoind options for the node. */
   node: string[];
 }
@@ -92,6 +106,7 @@ function parseFlags(args: readonly string[]): Flags {
     hardened: false,
     once: false,
     grant: [],
+    name: undefined,
     node: [],
   };
   for (let i = 0; i < args.length; i++) {
@@ -106,6 +121,7 @@ function parseFlags(args: readonly string[]): Flags {
     else if (name === "--once" && inline === undefined) flags.once = true;
     else if (name === "--state") flags.state = value();
     else if (name === "--grant") flags.grant.push(value());
+    else if (name === "--name") flags.name = value();
     else if (arg.startsWith("-")) flags.node.push(arg);
     else flags.positionals.push(arg);
   }
@@ -119,7 +135,7 @@ function splitFlag(arg: string): [string, string | undefined] {
 
 /**
  * The state directory: `--state` (relative to where the task was called),
- * else `.capdeno` in the project. Under root, components run as their own
+ * else `data` in the project. Under root, components run as their own
  * users and must reach it; where the project lies below a directory they
  * cannot pass (a clone in `/root`), the default is
  * `/var/lib/capdeno/<project>-<hash of its path>`, and `note` says why.
@@ -130,7 +146,7 @@ function stateDirectory(given: string | undefined): { dir: string; note?: string
       dir: isAbsolute(given) ? given : resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), given),
     };
   }
-  const inProject = join(projectRoot(), ".capdeno");
+  const inProject = join(projectRoot(), "data");
   const closed = Deno.uid() === 0 ? unsearchableAncestor(inProject) : null;
   if (closed === null) return { dir: inProject };
   const id = createHash("sha256").update(projectRoot()).digest("hex").slice(0, 12);
@@ -182,9 +198,43 @@ function interruption(): { signal: Promise<string>; [Symbol.dispose](): void } {
   return { signal: promise, [Symbol.dispose]: () => listeners.forEach((remove) => remove()) };
 }
 
+/** The state directory, made, and where it is when the default could not be used. */
+function preparedState(flags: Flags): string {
+  const { dir, note } = stateDirectory(flags.state);
+  if (note !== undefined) {
+    console.error(`state: ${dir} (${note})`);
+    Deno.mkdirSync(SHARED_STATE, { recursive: true, mode: 0o711 });
+  }
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return Deno.realPathSync(dir);
+}
+
+/** A supervisor reporting to stdout, component output labelled on stderr (and shown to `watch`). */
+function newSupervisor(
+  stateDir: string,
+  hardened: boolean,
+  watch: (line: string) => void = () => {},
+): Supervisor {
+  return new Supervisor({
+    stateDir,
+    hardened,
+    report: (line) => console.log(`[supervisor] ${line}`),
+    output: (line, _stream, component) => {
+      console.error(`[${component}] ${line}`);
+      watch(line);
+    },
+  });
+}
+
+/** Whether the node's options ask for `-monolithic`. */
+const isMonolithic = (args: readonly string[]) =>
+  args.some((arg) => /^--?monolithic(=1)?$/.test(arg));
+
 /**
- * `spawn node`: the node under the supervisor until a signal, its failure,
- * or at once with `--once`; resolves with the exit status.
+ * `spawn node` (and `start`): the node under the supervisor until a signal,
+ * its failure, or at once with `--once`; resolves with the exit status.
+ * With `-wallet`, the wallet process too, or with `-monolithic` the node
+ * runs its wallets itself (its bundle may hold the wallet's code).
  */
 async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   using interrupted = interruption();
@@ -196,13 +246,16 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   if (withGui) nodeArgs.push("-debug=ipc", "-printtoconsole");
   const loaded = await loadComponent(join(projectRoot(), "components", "node"));
   const [manifest] = applyGrants([loaded.manifest], flags.grant.map((g) => parseGrant(g)));
-  const { dir: stateDir, note } = stateDirectory(flags.state);
-  if (note !== undefined) {
-    console.error(`state: ${stateDir} (${note})`);
-    Deno.mkdirSync(SHARED_STATE, { recursive: true, mode: 0o711 });
-  }
-  Deno.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const planned = planNode({ ...loaded, manifest }, Deno.realPathSync(stateDir), nodeArgs);
+  const monolithic = isMonolithic(flags.node);
+  const component = monolithic
+    ? {
+      ...loaded,
+      manifest: { ...manifest, entry: "monolithic.ts" },
+      codeFolders: [walletFolder()],
+    }
+    : { ...loaded, manifest };
+  const stateDir = preparedState(flags);
+  const planned = planNode(component, stateDir, nodeArgs);
   if (planned.kind === "print") {
     await Deno.stdout.write(new TextEncoder().encode(planned.text));
     return 0;
@@ -217,11 +270,15 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   const node = await supervisor.start(Init, plan.component, { args: plan.args });
   launcher.service.add(plan.component.manifest, node);
   const access = rpcAccess(plan);
+  const stopped = Promise.race([
+    node.failed,
+    interrupted.signal.then((name) => new Interrupted(name)),
+  ]);
   const rpcLine = access === null
     ? "node: JSON-RPC is off (-server=0)"
     : `node: JSON-RPC on ${access.endpoints.join(" and ")}; block count ${await waitForRpc(
       access,
-      Promise.race([node.failed, interrupted.signal.then((name) => new Interrupted(name))]),
+      stopped,
     )}`;
   const ipc = await checkIpc(await node.current());
   console.log(rpcLine);
@@ -230,19 +287,31 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
       `Mining.getTip is block ${ipc.tip.height} ${ipc.tip.hash}`,
   );
   console.log(`node: data directory ${plan.dataDir} (chain, debug.log and cookie in regtest/)`);
+  const cliWords = access === null ? [] : ["task", "cli", ...cliOptions(plan, access)];
   if (access !== null) {
     if (access.cookieFile !== null) console.log(`node: cookie ${access.cookieFile}`);
-    const words = ["task", "cli", ...cliOptions(plan, access), "getblockchaininfo"];
-    console.log(`try: ${denoInvocation()} ${words.map(shellWord).join(" ")}`);
-  }
-  if (plan.options.wallets.length > 0) {
-    if (access === null) throw new Error("-wallet needs the node's JSON-RPC (-server=0 was given)");
-    const names = plan.options.wallets;
-    const wallet = await startWallets(supervisor, node, access, flags.node, names);
     console.log(
-      `wallet: ${names.join(", ")} loaded (data directory ${wallet.instance?.paths.dataDir})`,
+      `try: ${denoInvocation()} ${[...cliWords, "getblockchaininfo"].map(shellWord).join(" ")}`,
     );
   }
+  const names = plan.options.wallets;
+  if (names.length > 0) {
+    if (access === null) throw new Error("-wallet needs the node's JSON-RPC (-server=0 was given)");
+    let where: string;
+    if (monolithic) {
+      await waitForWallets(access, names, stopped);
+      where = `in the node's process, ${plan.dataDir}/regtest/wallets`;
+    } else {
+      const wallet = await startWallets(supervisor, node, access, flags.node, names, stopped);
+      where = `data directory ${wallet.instance?.paths.dataDir}`;
+    }
+    console.log(`wallet: ${names.join(", ")} loaded (${where})`);
+    const words = [...cliWords, `-rpcwallet=${names[0]}`, "getwalletinfo"];
+    console.log(`try: ${denoInvocation()} ${words.map(shellWord).join(" ")}`);
+  }
+  console.log(
+    `node: IPC cookie ${plan.dataDir}/regtest/${IPC_COOKIE_FILE} (deno task spawn-wallet -ipcconnect=unix attaches with it)`,
+  );
   if (withGui) {
     const gui = planGui(await loadComponent(join(projectRoot(), "components", "gui")), [
       ...guiArgs,
@@ -323,6 +392,106 @@ async function attachGui(flags: Flags, address: string): Promise<number> {
   return 1;
 }
 
+/** The node's socket and IPC cookie for `-ipcconnect=<address>` (and `-ipccookiefile`). */
+function attachTarget(
+  stateDir: string,
+  args: readonly string[],
+): { socket: string; cookie: string } {
+  const value = (name: string) =>
+    args.findLast((arg) => arg.startsWith(`-${name}=`) || arg.startsWith(`--${name}=`))
+      ?.replace(/^--?[a-z]+=/, "");
+  const address = value("ipcconnect");
+  if (address === undefined) {
+    throw new Error(
+      "spawn-wallet needs -ipcconnect=unix (the node of the state directory) or " +
+        "-ipcconnect=unix:<path of the node's socket>",
+    );
+  }
+  const cwd = Deno.env.get("INIT_CWD") ?? Deno.cwd();
+  const cookieGiven = value("ipccookiefile");
+  if (address === "unix") {
+    const layout = stateLayout(stateDir);
+    return {
+      socket: layout.socket("node"),
+      cookie: cookieGiven
+        ? resolve(cwd, cookieGiven)
+        : join(layout.data("node"), "regtest", IPC_COOKIE_FILE),
+    };
+  }
+  if (!address.startsWith("unix:") || address.length === 5) {
+    throw new Error(`-ipcconnect=${address}: the address is unix or unix:<path>`);
+  }
+  const socket = resolve(cwd, address.slice(5));
+  return {
+    socket,
+    cookie: cookieGiven ? resolve(cwd, cookieGiven) : join(dirname(socket), IPC_COOKIE_FILE),
+  };
+}
+
+/**
+ * `spawn wallet`: a wallet process under the supervisor attached to a
+ * running node, presenting the node's IPC cookie (read again for every
+ * run, so a restarted wallet finds a restarted node); until a signal (it
+ * then detaches: its wallets leave the node's routing) or its failure.
+ */
+async function spawnWallet(flags: Flags): Promise<number> {
+  using interrupted = interruption();
+  const stateDir = preparedState(flags);
+  const target = attachTarget(stateDir, flags.node);
+  const names = flags.node.filter((arg) => /^--?wallet=/.test(arg))
+    .map((arg) => arg.replace(/^--?wallet=/, ""));
+  const instance = flags.name ??
+    `wallet-${(names[0] ?? "attached").toLowerCase().replace(/[^a-z0-9-]/g, "-")}`.slice(0, 32);
+  if (!/^[a-z][a-z0-9-]{0,31}$/.test(instance)) {
+    throw new Error(
+      `--name=${instance}: lower-case letters, digits and '-', starting with a letter`,
+    );
+  }
+  const credential = () => {
+    const token = readCookie(target.cookie);
+    if (token === null) {
+      throw new Error(`no IPC cookie at ${target.cookie}: is the node running (deno task start)?`);
+    }
+    return { socket: target.socket, tokenHex: toHex(token) };
+  };
+  credential(); // a missing cookie is said at once, before anything starts
+  const loaded = await loadComponent(walletFolder());
+  const attached = Promise.withResolvers<string>();
+  await using supervisor = newSupervisor(stateDir, flags.hardened, (line) => {
+    const match = /^wallet: attached to the node at .*; wallets: (.*)$/.exec(line);
+    if (match) attached.resolve(match[1]);
+  });
+  const wallet = await supervisor.start(Init, {
+    ...loaded,
+    manifest: { ...loaded.manifest, name: instance },
+  }, {
+    args: walletArgs(flags.node),
+    connectTo: credential,
+  });
+  const ended = await Promise.race([
+    attached.promise,
+    wallet.failed,
+    interrupted.signal.then((name) => new Interrupted(name)),
+  ]);
+  if (ended instanceof Error) throw ended;
+  console.log(
+    `wallet: ${instance} attached to ${target.socket}; wallets: ${ended || "(none)"} ` +
+      `(data directory ${wallet.instance?.paths.dataDir})`,
+  );
+  if (flags.once) return 0;
+  console.log("wallet: running; Ctrl-C detaches it");
+  const stop = await Promise.race([interrupted.signal, wallet.failed]);
+  if (typeof stop === "string") {
+    console.log(`wallet: detaching (${stop})`);
+    return 0;
+  }
+  return 1;
+}
+
+/** `bytes` in lower-case hex. */
+const toHex = (bytes: Uint8Array) =>
+  Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
 /** Waits for a signal (then stops the node) or the node's end; the exit status. */
 async function finished(node: Supervised<Init>, signal: Promise<string>): Promise<number> {
   const ended = await Promise.race([signal, node.failed]);
@@ -334,15 +503,21 @@ async function finished(node: Supervised<Init>, signal: Promise<string>): Promis
   return node.exits.at(-1)?.reason.kind === "clean" ? 0 : 1;
 }
 
-const REWRITE = {
-  wallet: "attaching a wallet to a running node is not written yet; `deno task spawn-node " +
-    "-wallet=<name>` starts the node with its wallet process",
-} as const;
+/** `start`: a wallet named "default" unless the user names theirs. */
+function withDefaultWallet(flags: Flags): Flags {
+  if (flags.node.some((arg) => /^--?wallet=/.test(arg))) return flags;
+  return { ...flags, node: [...flags.node, `-wallet=${DEFAULT_WALLET}`] };
+}
+
+/** The wallet `deno task start` loads (created at the first start). */
+const DEFAULT_WALLET = "default";
 
 if (import.meta.main) {
   try {
     const flags = parseFlags(Deno.args);
     const [command, target] = flags.positionals;
+    // `start` is the whole application: the node, its default wallet and the gui.
+    if (command === "start") Deno.exit(await spawnNode(withDefaultWallet(flags), true));
     if (command === "spawn" && target === "node") Deno.exit(await spawnNode(flags));
     if (command === "gui" || (command === "spawn" && target === "gui")) {
       const attach = flags.node.map((arg) => /^--?ipcconnect=(.*)$/.exec(arg)?.[1])
@@ -351,12 +526,7 @@ if (import.meta.main) {
         attach === undefined ? await spawnNode(flags, true) : await attachGui(flags, attach),
       );
     }
-    if (command === "spawn" && target === "wallet") {
-      throw new Error(
-        `spawn-${target} returns with the ${target} rewrite: ${REWRITE[target]}; ` +
-          "`deno task spawn-node` starts the node",
-      );
-    }
+    if (command === "spawn" && target === "wallet") Deno.exit(await spawnWallet(flags));
     if (command === "audit") {
       console.log(formatAudit(await summarizeAudit(`${stateDirectory(flags.state).dir}/logs`)));
     } else throw new Error(USAGE);

@@ -193,11 +193,15 @@ export interface StateLayout {
  * if (!policy.entries?.includes(`${projectRoot()}/component.ts`)) throw new Error("the entry");
  * ```
  */
-export function componentCodePolicy(folder: string, cacheDir: string): CodePolicy {
+export function componentCodePolicy(
+  folder: string,
+  cacheDir: string,
+  codeFolders: readonly string[] = [],
+): CodePolicy {
   const root = projectRoot();
   return {
     project: root,
-    roots: [join(root, "runtime"), join(root, "schemas"), folder],
+    roots: [join(root, "runtime"), join(root, "schemas"), folder, ...codeFolders],
     entries: [join(root, COMPONENT_ENTRY)],
     cacheDir,
   };
@@ -605,7 +609,10 @@ export async function spawnComponent<T>(
   const identity = root ? componentIdentity(stateDir, manifest.name) : undefined;
   // The code check waits on `deno info`; the directories (mounting a disk image) meanwhile.
   const [code, prepared] = await Promise.allSettled([
-    prepareCode(join(folder, manifest.entry), componentCodePolicy(folder, layout.code)),
+    prepareCode(
+      join(folder, manifest.entry),
+      componentCodePolicy(folder, layout.code, component.codeFolders),
+    ),
     prepareRun(component, layout, identity, options.connect),
   ]);
   if (code.status === "rejected" || prepared.status === "rejected") {

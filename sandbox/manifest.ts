@@ -184,6 +184,12 @@ export interface Component {
   manifest: Manifest;
   /** Absolute path of the component's folder. */
   folder: string;
+  /**
+   * Absolute folders whose code it may run besides its own, the runtime's
+   * and the schemas' (an application run in one process bundles its
+   * components' code); none by default.
+   */
+  codeFolders?: readonly string[];
 }
 
 /**

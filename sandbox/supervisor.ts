@@ -214,12 +214,21 @@ export class Supervisor implements AsyncDisposable {
    * apply to every run; with `connectTo` (a listening component), each run
    * gets `-ipcconnect` to its socket and a fresh one-time token, which the
    * listener is told to accept first; an {@linkcode ExternalListener} gets
-   * `-ipcconnect` to its socket and no token.
+   * `-ipcconnect` to its socket and no token; with a function instead (a
+   * listener this supervisor did not start that asks for a credential),
+   * each run connects where it says, with the credential it gives (the
+   * listener's cookie).
    */
   async start<T>(
     iface: InterfaceDescriptor<T>,
     component: Component,
-    extra: { args?: readonly string[]; connectTo?: Supervised<unknown> | ExternalListener } = {},
+    extra: {
+      args?: readonly string[];
+      connectTo?:
+        | Supervised<unknown>
+        | ExternalListener
+        | (() => { socket: string; tokenHex: string });
+    } = {},
   ): Promise<Supervised<T>> {
     const { manifest } = component;
     const { restart } = manifest;
@@ -243,6 +252,7 @@ export class Supervisor implements AsyncDisposable {
 
     const connection = async (): Promise<SpawnComponentOptions["connect"]> => {
       if (!extra.connectTo) return undefined;
+      if (typeof extra.connectTo === "function") return extra.connectTo();
       if ("socket" in extra.connectTo) return { socket: extra.connectTo.socket };
       await extra.connectTo.current();
       const listener = extra.connectTo.instance!;

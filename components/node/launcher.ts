@@ -90,5 +90,9 @@ export async function runDenoModule(
 }
 
 if (import.meta.main) {
-  Deno.exit(await launchNode(new URL("./main.ts", import.meta.url), Deno.args));
+  // -monolithic runs the node with its wallets in one process (monolithic.ts).
+  const entry = Deno.args.some((arg) => /^--?monolithic(=1)?$/.test(arg))
+    ? "./monolithic.ts"
+    : "./main.ts";
+  Deno.exit(await launchNode(new URL(entry, import.meta.url), Deno.args));
 }

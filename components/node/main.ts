@@ -8,32 +8,41 @@
  * every `-ipcbind` address (`unix` is `<datadir>/regtest/node.sock`) and to
  * a spawning parent; it stops on SIGINT, SIGTERM, RPC `stop` or
  * `Node.startShutdown`, and prints bitcoind's `Error: …` line (exit status
- * 1) for bad options, a locked data directory or a corrupt chain.
+ * 1) for bad options, a locked data directory or a corrupt chain. With
+ * `-monolithic` the entry is `monolithic.ts`, which runs this node with
+ * its wallets in the same process.
  *
  * @module
  */
 import { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { nodeInit } from "./ipc/mod.ts";
 import { startNode } from "./node.ts";
-import { runNode } from "./shell.ts";
+import { type NodeContext, runNode } from "./shell.ts";
+
+/** Starts the node's parts and serves its `Init` over IPC; resolves with that `Init`. */
+export async function startServing(node: NodeContext): Promise<Init> {
+  const { services, executeRpc } = await startNode(node);
+  const init = node.use(nodeInit({
+    chain: services.chain,
+    mempool: services.mempool,
+    requestShutdown: node.requestStop,
+    stopping: node.stopping,
+    log: (line) => node.log.info(line),
+    isInitialBlockDownload: services.isInitialBlockDownload,
+    wallets: services.wallets,
+    executeRpc,
+  }));
+  node.serveIpc(Init, init);
+  return init;
+}
 
 if (import.meta.main) {
   await runNode({
     async start(node) {
-      const { services, executeRpc } = await startNode(node);
-      node.serveIpc(
-        Init,
-        node.use(nodeInit({
-          chain: services.chain,
-          mempool: services.mempool,
-          requestShutdown: node.requestStop,
-          stopping: node.stopping,
-          log: (line) => node.log.info(line),
-          isInitialBlockDownload: services.isInitialBlockDownload,
-          wallets: services.wallets,
-          executeRpc,
-        })),
-      );
+      if (node.options.monolithic) {
+        throw new Error("-monolithic: run components/node/monolithic.ts (deno task node does)");
+      }
+      await startServing(node);
     },
   });
 }

@@ -252,6 +252,8 @@ export interface NodeOptions {
   ipc: IpcOptions;
   /** `-wallet` names, for the wallet component. */
   wallets: string[];
+  /** `-monolithic` (this project's): the wallets run in the node's process, not their own. */
+  monolithic: boolean;
   /** `-fallbackfee` in satoshis per 1000 virtual bytes. */
   fallbackFee: number;
   /** `-listen`: accepted; this node has no peer-to-peer network either way. */
@@ -337,6 +339,12 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     param: "=<amt>",
     help:
       "A fee rate (in BTC/kvB) that will be used when fee estimation has insufficient data. 0 to entirely disable the fallbackfee feature. (default: 0.00)",
+    category: "wallet",
+  },
+  {
+    name: "monolithic",
+    help:
+      "Run the wallets (-wallet) in the node's own process instead of wallet processes attached over IPC (this node's option; default: 0)",
     category: "wallet",
   },
   {
@@ -723,6 +731,7 @@ function nodeOptions(
     rpc: rpcOptions(args, netDir, notices),
     ipc: ipcOptions(args),
     wallets: args.getAll("wallet"),
+    monolithic: args.getBool("monolithic", false),
     fallbackFee,
     listen: args.getBool("listen", true),
     txindex: args.getBool("txindex", false),

@@ -30,12 +30,24 @@ import {
   type IpcLog,
   lifeline,
   listen,
+  type ListenOptions,
   onLifelineClosed,
   serve,
+  writeCookie,
 } from "../../component.ts";
+import { join } from "node:path";
 import { DataDirLock, PidFile, prepareDataDir } from "./datadir.ts";
 import { NodeLog } from "./logging.ts";
 import { NODE_NAME, NODE_VERSION, type NodeOptions, parseNodeArgs } from "./options.ts";
+
+/**
+ * The IPC cookie a supervised node (`-lifeline`) listening on `-ipcbind`
+ * writes in its network directory (beside `node.sock` for `-ipcbind=unix`),
+ * 0600, removed when it stops cleanly: a process presenting it may attach
+ * (`deno task spawn-wallet -ipcconnect=unix`), as `.cookie` admits an RPC
+ * client.
+ */
+export const IPC_COOKIE_FILE = "node.cookie";
 
 /** What `start` gets to build the node's parts with. */
 export interface NodeContext {
@@ -238,7 +250,12 @@ function serveIpc<T>(
   },
 ): void {
   const { bind, fd, lifeline: supervised } = node.options.ipc;
-  const authenticate = supervised ? lifeline().accept : undefined;
+  let authenticate: ListenOptions["authenticate"];
+  if (supervised && bind.length > 0) {
+    // Besides the supervisor's one-time tokens, the cookie lets an operator attach a process.
+    const cookie = node.parts.use(writeCookie(join(node.options.netDir, IPC_COOKIE_FILE)));
+    authenticate = (token, signal) => cookie.accepts(token) || lifeline().accept(token, signal);
+  }
   for (const address of bind) {
     try {
       node.parts.use(listen(iface, address, init, {

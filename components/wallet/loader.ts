@@ -181,3 +181,24 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     for (const wallet of wallets) await wallet.close();
   }
 }
+
+/**
+ * Loads each of `names` (bitcoind's `-wallet`), creating those that do not
+ * exist yet; resolves with a line for each wallet created.
+ */
+export async function loadOrCreateWallets(
+  loader: WalletLoaderImpl,
+  names: readonly string[],
+): Promise<string[]> {
+  const created: string[] = [];
+  for (const name of names) {
+    try {
+      await loader.load(name);
+    } catch (error) {
+      if (!(error instanceof WalletError) || error.code !== Code.NOT_FOUND) throw error;
+      await loader.create(name);
+      created.push(`wallet: created wallet "${name}"`);
+    }
+  }
+  return created;
+}

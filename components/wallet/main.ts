@@ -1,7 +1,9 @@
 /**
  * The wallet process, as `bitcoin-wallet` runs beside `bitcoin-node`: it
  * attaches to the node at `-ipcconnect=unix[:path]` (presenting the token
- * its supervisor announced with `-lifeline`), takes the node's `Chain`,
+ * its supervisor announced with `-lifeline`, else the node's IPC cookie:
+ * `-ipccookiefile=<path>`, by default `node.cookie` beside the socket, when
+ * there is one), takes the node's `Chain`,
  * registers its `WalletLoader` with the node's JSON-RPC
  * (`Chain.handleWalletLoader`), and loads every `-wallet=<name>` (creating
  * a missing one). Its wallets live in `<datadir>/wallets`. To a spawning
@@ -11,6 +13,7 @@
  *
  * @module
  */
+import { dirname, join } from "node:path";
 import { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import type { Chain } from "../../schemas/gen/ipc/chain.mp.ts";
 import {
@@ -20,13 +23,14 @@ import {
   ipcFdOf,
   IpcLog,
   lifeline,
+  parseAddress,
   parseIpcArgs,
+  readCookie,
   serveComponent,
   wantsLifeline,
 } from "../../component.ts";
-import { WalletLoaderImpl } from "./loader.ts";
+import { loadOrCreateWallets, WalletLoaderImpl } from "./loader.ts";
 import { parseWalletArgs, type WalletOptions } from "./options.ts";
-import { Code, WalletError } from "./wallet.ts";
 
 const SERVES_ONLY = "the wallet process serves makeWalletLoader only";
 
@@ -49,22 +53,24 @@ function walletInit(datadir: string, options: WalletOptions): Init {
   };
 }
 
-/** Loads `-wallet` names, creating those that do not exist yet. */
-async function loadStartupWallets(loader: WalletLoaderImpl, names: readonly string[]) {
-  for (const name of names) {
-    try {
-      await loader.load(name);
-    } catch (error) {
-      if (!(error instanceof WalletError) || error.code !== Code.NOT_FOUND) throw error;
-      await loader.create(name);
-      console.error(`wallet: created wallet "${name}"`);
-    }
-  }
+/**
+ * What to present to the node: the supervisor's one-time token (`-lifeline`),
+ * else the node's IPC cookie when there is one (a node run without the
+ * supervisor asks for none).
+ */
+async function attachToken(address: string, datadir: string, options: WalletOptions) {
+  if (wantsLifeline(Deno.args)) return await lifeline().token();
+  if (options.cookieFile !== null) return readCookie(options.cookieFile) ?? undefined;
+  const socket = parseAddress(address, { datadir, component: "node" }).path;
+  const beside = join(dirname(socket), "node.cookie");
+  // Not granted the path: this run was not meant to present one (its node asks for none).
+  if (Deno.permissions.querySync({ name: "read", path: beside }).state !== "granted") return;
+  return readCookie(beside) ?? undefined;
 }
 
 /** Attaches to the node at `address`; resolves when the connection to it closes. */
 async function attach(address: string, datadir: string, options: WalletOptions, log: IpcLog) {
-  const token = wantsLifeline(Deno.args) ? await lifeline().token() : undefined;
+  const token = await attachToken(address, datadir, options);
   const node = await connect(Init, address, {
     token,
     log,
@@ -74,7 +80,7 @@ async function attach(address: string, datadir: string, options: WalletOptions, 
   });
   const chain = (await node.makeChain())!;
   const loader = new WalletLoaderImpl(datadir, chain, options);
-  await loadStartupWallets(loader, options.wallets);
+  for (const line of await loadOrCreateWallets(loader, options.wallets)) console.error(line);
   const handler = (await chain.handleWalletLoader(loader))!;
   console.error(
     `wallet: attached to the node at ${address}; wallets: ${loader.listWallets().join(", ")}`,

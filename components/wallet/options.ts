@@ -2,7 +2,8 @@
  * The wallet process's options, bitcoind's names: `-wallet=<name>`
  * (repeatable: the wallets to load at start, created when missing),
  * `-fallbackfee=<BTC/kvB>` (0, regtest's default, disables it), and
- * `-ipcconnect=unix[:path]`, the node to attach to.
+ * `-ipcconnect=unix[:path]`, the node to attach to, and `-ipccookiefile=<path>`,
+ * the node's IPC cookie to present there.
  *
  * @example
  * ```ts
@@ -20,6 +21,8 @@ export interface WalletOptions {
   readonly fallbackFee: bigint;
   /** `-ipcconnect`'s address, or null. */
   readonly connect: string | null;
+  /** `-ipccookiefile`: the node's IPC cookie to present, or null (beside its socket). */
+  readonly cookieFile: string | null;
 }
 
 /** `text` (BTC with up to 8 decimals) in satoshis; undefined when it is not one. */
@@ -34,12 +37,14 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
   const wallets: string[] = [];
   let fallbackFee = 0n;
   let connect: string | null = null;
+  let cookieFile: string | null = null;
   for (const arg of args) {
-    const match = /^--?(wallet|fallbackfee|ipcconnect)=(.*)$/.exec(arg);
+    const match = /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile)=(.*)$/.exec(arg);
     if (match === null) continue;
     const [, name, value] = match;
     if (name === "wallet") wallets.push(value);
     else if (name === "ipcconnect") connect = value;
+    else if (name === "ipccookiefile") cookieFile = value;
     else {
       const fee = parseBtc(value);
       if (fee === undefined) {
@@ -48,5 +53,5 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
       fallbackFee = fee;
     }
   }
-  return { wallets, fallbackFee, connect };
+  return { wallets, fallbackFee, connect, cookieFile };
 }

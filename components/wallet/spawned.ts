@@ -3,7 +3,7 @@
  * runs it: {@linkcode startWallets} starts it under the launcher's
  * supervisor, attached to the node's socket (a one-time token per run),
  * with the wallet options the user gave the node, and waits until the
- * node's JSON-RPC lists every wallet asked for.
+ * node's JSON-RPC lists every wallet asked for ({@linkcode waitForWallets}).
  *
  * @example
  * ```ts
@@ -18,18 +18,46 @@ import { loadComponent, projectRoot, type Supervised, type Supervisor } from "..
 import { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { callRpc, type RpcAccess } from "../node/sandboxed.ts";
 
-/** The node options the wallet process reads too (bitcoind's wallet options). */
-const WALLET_OPTIONS = /^--?(wallet|fallbackfee)=/;
+/** The options the wallet process reads too (bitcoind's wallet options, and its IPC log's). */
+const WALLET_OPTIONS = /^--?(wallet|fallbackfee|debug|loglevel)=/;
 
 /** Of the node's options, those the wallet process takes. */
 export function walletArgs(nodeArgs: readonly string[]): string[] {
   return nodeArgs.filter((arg) => WALLET_OPTIONS.test(arg));
 }
 
+/** The wallet component's folder. */
+export function walletFolder(): string {
+  return join(projectRoot(), "components", "wallet");
+}
+
+/**
+ * Resolves once the node's JSON-RPC lists every one of `names`; rejects
+ * with why if `gone` settles first, or after 60 s.
+ */
+export async function waitForWallets(
+  access: RpcAccess,
+  names: readonly string[],
+  gone: Promise<unknown>,
+): Promise<void> {
+  let failure: unknown = null;
+  gone.then((reason) => failure = reason ?? new Error("stopped"));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (failure !== null) throw failure;
+    const loaded = await callRpc(access, "listwallets") as string[];
+    if (names.every((name) => loaded.includes(name))) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the wallets ${names.join(", ")} were not loaded within 60 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /**
  * Starts the wallet process attached to `node`, loading (or creating) each
- * wallet in `names`; resolves once the node's JSON-RPC lists them all, and
- * rejects when the process fails first or after 60 s.
+ * wallet in `names`; resolves once the node lists them all, and rejects
+ * when the process fails, `stopped` settles or 60 s pass first.
  */
 export async function startWallets(
   supervisor: Supervisor,
@@ -37,22 +65,12 @@ export async function startWallets(
   access: RpcAccess,
   nodeArgs: readonly string[],
   names: readonly string[],
+  stopped: Promise<unknown> = new Promise(() => {}),
 ): Promise<Supervised<Init>> {
-  const component = await loadComponent(join(projectRoot(), "components", "wallet"));
-  const wallet = await supervisor.start(Init, component, {
+  const wallet = await supervisor.start(Init, await loadComponent(walletFolder()), {
     args: walletArgs(nodeArgs),
     connectTo: node,
   });
-  let failure: Error | null = null;
-  wallet.failed.then((error) => failure = error);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (failure !== null) throw failure;
-    const loaded = await callRpc(access, "listwallets") as string[];
-    if (names.every((name) => loaded.includes(name))) return wallet;
-    if (Date.now() > deadline) {
-      throw new Error(`the wallet process did not load ${names.join(", ")} within 60 s`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitForWallets(access, names, Promise.race([stopped, wallet.failed]));
+  return wallet;
 }

@@ -194,19 +194,25 @@ export class WalletStore implements Disposable {
     return new Map(rows.map((row) => [Number(row.height), String(row.hash)]));
   }
 
-  /** Writes a consistent copy of the database to `path` (SQLite's `VACUUM INTO`). */
+  /**
+   * Writes a consistent copy of the database to `path`: the journal folded
+   * into the file, then the file copied, with no write in between (this
+   * connection is the only writer and the copy is synchronous). `VACUUM
+   * INTO` would attach a database, which Deno refuses without every
+   * permission, as a sandboxed wallet runs.
+   */
   backup(path: string): void {
-    try {
-      Deno.removeSync(path);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    this.#db.prepare("VACUUM INTO ?").run(path);
+    this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE);");
+    Deno.copyFileSync(this.path, path);
   }
 
-  /** Rewrites the file and empties the journal, so deleted content is nowhere on disk. */
+  /**
+   * Empties the journal into the file, so deleted content is nowhere on
+   * disk: `secure_delete` already zeroed it in its page (`VACUUM` would
+   * attach a database, refused in the sandbox).
+   */
   scrub(): void {
-    this.#db.exec("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);");
+    this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE);");
   }
 
   close(): void {

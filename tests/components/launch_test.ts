@@ -8,135 +8,19 @@
  *
  * @module
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
 import { projectRoot } from "../../sandbox/contract.ts";
 import { bwrapPath } from "../../sandbox/hardened.ts";
 import { freePort } from "./node/node_process.ts";
+import { stoppedNodeFiles, Task, task } from "./task_fixture.ts";
 
 const GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
 /** BIP 173's regtest P2WPKH example. */
 const ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
-/** Long enough for a first bundle build on a loaded 2-core machine; only a hang reaches it. */
-const PATIENCE_MS = 180_000;
-
-/** A `deno task` in its own process group, its stdout and stderr gathered as one text. */
-class Task implements AsyncDisposable {
-  readonly #child: ChildProcess;
-  #output = "";
-  #waiters: (() => void)[] = [];
-  #closed = false;
-  readonly exited: Promise<number | null>;
-
-  constructor(args: readonly string[], cwd = projectRoot()) {
-    this.#child = spawn(Deno.execPath(), ["task", "-q", ...args], {
-      cwd,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...Deno.env.toObject(), NO_COLOR: "1" },
-    });
-    const gather = (chunk: Uint8Array) => {
-      this.#output += new TextDecoder().decode(chunk);
-      this.#waiters.forEach((wake) => wake());
-    };
-    this.#child.stdout!.on("data", gather);
-    this.#child.stderr!.on("data", gather);
-    this.exited = new Promise((resolve) => {
-      this.#child.once("close", (code) => {
-        this.#closed = true;
-        resolve(code);
-        this.#waiters.forEach((wake) => wake());
-      });
-    });
-  }
-
-  get pid(): number {
-    return this.#child.pid!;
-  }
-
-  get output(): string {
-    return this.#output;
-  }
-
-  /** The first match of `pattern` in the output; rejects if the task ends first. */
-  match(pattern: RegExp): Promise<RegExpMatchArray> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => check(true), PATIENCE_MS);
-      const check = (late = false) => {
-        const found = pattern.exec(this.#output);
-        if (found === null && !this.#closed && !late) return;
-        clearTimeout(timer);
-        this.#waiters = this.#waiters.filter((wake) => wake !== check);
-        if (found) resolve(found);
-        else reject(new Error(`no ${pattern} in the task's output:\n${this.#output}`));
-      };
-      this.#waiters.push(check);
-      check();
-    });
-  }
-
-  /** Ctrl-C: SIGINT to the whole process group. */
-  interrupt(): void {
-    Deno.kill(-this.pid, "SIGINT");
-  }
-
-  /**
-   * Ctrl-C first (after a failed assertion), so that the supervisor stops
-   * the node and unmounts its disk image; SIGKILL if it has not ended 30 s
-   * later.
-   */
-  async [Symbol.asyncDispose](): Promise<void> {
-    const signal = (name: Deno.Signal) => {
-      try {
-        Deno.kill(-this.pid, name);
-      } catch { /* gone meanwhile */ }
-    };
-    if (!this.#closed) signal("SIGINT");
-    const late = setTimeout(() => signal("SIGKILL"), 30_000);
-    await this.exited;
-    clearTimeout(late);
-  }
-}
-
-/** Runs a task to its end. */
-async function task(args: readonly string[], cwd = projectRoot()) {
-  await using running = new Task(args, cwd);
-  const code = await running.exited;
-  return { code, out: running.output };
-}
-
 /** A fresh state directory. */
 function stateDir(): string {
   return Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-launch-" }));
-}
-
-/**
- * The names in the node's `regtest/` directory and its `debug.log`, read
- * while it is stopped: under root from its disk image, mounted read-only
- * for the look.
- */
-async function stoppedNodeFiles(state: string): Promise<{ names: string[]; log: string }> {
-  const image = `${state}/disks/node.ext4`;
-  const read = (dir: string) => ({
-    names: [...Deno.readDirSync(`${dir}/regtest`)].map((entry) => entry.name).sort(),
-    log: Deno.readTextFileSync(`${dir}/regtest/debug.log`),
-  });
-  try {
-    Deno.statSync(image);
-  } catch {
-    return read(`${state}/data/node`);
-  }
-  const mountPoint = Deno.makeTempDirSync();
-  const run = (program: string, args: string[]) =>
-    new Deno.Command(program, { args, stdout: "null", stderr: "inherit" }).output();
-  assert((await run("mount", ["-o", "loop,ro", image, mountPoint])).success, "mount the image");
-  try {
-    return read(mountPoint);
-  } finally {
-    await run("umount", [mountPoint]);
-    Deno.removeSync(mountPoint);
-  }
 }
 
 /** The task words (`cli …`) of the command a start printed; its Deno invocation checked. */
@@ -341,11 +225,11 @@ function cloneProject(into: string): void {
   copy(projectRoot(), into, "");
 }
 
-Deno.test("tasks: deno task start in a fresh clone: the printed cli line works, blocks persist in .capdeno, Ctrl-C stops it cleanly", async () => {
+Deno.test('tasks: deno task start in a fresh clone: node and wallet "default", the printed cli lines work, blocks persist in ./data, Ctrl-C stops it cleanly', async () => {
   const clone = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-clone-" }));
   Deno.chmodSync(clone, 0o755); // under root the components must pass through it
   cloneProject(clone);
-  const state = `${clone}/.capdeno`;
+  const state = `${clone}/data`;
   const port = freePort();
   const guiPort = freePort();
   {
@@ -363,13 +247,21 @@ Deno.test("tasks: deno task start in a fresh clone: the printed cli line works, 
     const options = words.slice(0, -1);
     assertEquals(JSON.parse(await cli([...options, "generatetoaddress", "5", ADDRESS])).length, 5);
     assertEquals((await cli([...options, "getblockcount"])).trim(), "5");
+    // The wallet line: the default wallet, in its own process and data directory.
+    assert(start.output.includes(`wallet: default loaded (data directory ${state}/data/wallet)`));
+    const walletLine = /^try: \S+ (task cli .* -rpcwallet=default getwalletinfo)$/m.exec(
+      start.output,
+    );
+    assert(walletLine !== null, start.output);
+    const info = JSON.parse(await cli(walletLine[1].split(" ").slice(1)));
+    assertEquals([info.walletname, info.format], ["default", "sqlite"]);
     start.interrupt();
     assertEquals(await start.exited, 0, start.output);
   }
   const { names, log } = await stoppedNodeFiles(state);
   assert(!names.includes(".cookie"), names.join(" "));
   assert(log.trimEnd().endsWith("Shutdown: done"), log);
-  // The chain is kept in the clone's .capdeno.
+  // The chain is kept in the clone's ./data.
   const again = await task(["start", "--once", `-rpcport=${port}`, `-guiport=${guiPort}`], clone);
   assertEquals(again.code, 0, again.out);
   assertOnceOutput(again.out, state, port, 5);
@@ -480,13 +372,16 @@ Deno.test("tasks: options the sandbox sets, files outside its grants and bad opt
   Deno.removeSync(state, { recursive: true });
 });
 
-Deno.test("tasks: spawn-wallet says in one line that it returns with the rewrite", async () => {
-  for (const target of ["wallet"]) {
-    const result = await task([`spawn-${target}`, "--once"]);
-    assertEquals(result.code, 1);
-    assertEquals(result.out.split("\n").filter(Boolean).length, 1, result.out);
-    assert(result.out.startsWith(`launch: spawn-${target} returns with the ${target} rewrite: `));
-  }
+Deno.test("tasks: spawn-wallet without -ipcconnect says in one line what it needs", async () => {
+  const state = stateDir();
+  const wallet = await task(["spawn-wallet", `--state=${state}`, "-wallet=w"]);
+  assertEquals(wallet.code, 1);
+  assertEquals(
+    wallet.out,
+    "launch: spawn-wallet needs -ipcconnect=unix (the node of the state directory) or " +
+      "-ipcconnect=unix:<path of the node's socket>\n",
+  );
+  Deno.removeSync(state, { recursive: true });
 });
 
 Deno.test("tasks: deno task demo spawns Foo through the contract and calls it", async () => {

@@ -5,8 +5,9 @@
  * request means (`GetWalletForJSONRPCRequest`): the `/wallet/<name>` path,
  * else the only wallet loaded, else -18 or -19 with Core's texts.
  *
- * A loader whose process went away is dropped at its first failed call;
- * that call answers with a one-line error naming it.
+ * A loader whose process went away is dropped as its connection closes
+ * (its wallets' names then answer -18), or at its first failed call, which
+ * answers with a one-line error naming it.
  *
  * @example
  * ```ts
@@ -17,7 +18,7 @@
  * ```
  * @module
  */
-import { release } from "../../../component.ts";
+import { disconnected, release } from "../../../component.ts";
 import type { WalletLoader } from "../../../schemas/gen/ipc/wallet.mp.ts";
 import type { Handler } from "../../../schemas/gen/ipc/handler.mp.ts";
 import { RpcError, RpcErrorCode } from "../rpc/errors.ts";
@@ -60,6 +61,8 @@ export class WalletRouter implements Disposable {
   add(loader: WalletLoader): Handler & Disposable {
     this.#loaders.add(loader);
     const remove = () => this.#drop(loader);
+    // A detached wallet process's names leave the routing at once (Core's -18 from then on).
+    disconnected(loader)?.then(remove);
     return { disconnect: remove, [Symbol.dispose]: remove };
   }
 

@@ -1,0 +1,248 @@
+/**
+ * Wallet processes attached to a running sandboxed node with
+ * `deno task spawn-wallet -ipcconnect=unix`: two at once, one detached
+ * (Ctrl-C) while the node runs (its wallet's name then answers Core's -18)
+ * and attached again; the node's IPC cookie (0600, removed when the node
+ * stops cleanly) and a connection presenting no cookie refused. Then the
+ * sandbox's stakes, through the real processes: the wallet's grants hold
+ * no network address (a probe run with exactly its flags is refused a TCP
+ * connection), the node's user cannot read the wallet's directory, and the
+ * `-debug=ipc` traces of a full send hold neither the wallet's mnemonic
+ * nor a private key.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { freePort } from "./node/node_process.ts";
+import { stoppedNodeFiles, Task } from "./task_fixture.ts";
+import { DatabaseSync } from "node:sqlite";
+import { hex } from "@scure/base";
+import { TEST_NETWORK, WIF } from "@scure/btc-signer";
+import { HdSecret } from "../../components/wallet/keys.ts";
+
+class RpcFailure extends Error {
+  constructor(readonly code: number, message: string) {
+    super(`${code}: ${message}`);
+  }
+}
+
+function rpcClient(state: string, port: number) {
+  return async (method: string, params: unknown[] = [], wallet?: string) => {
+    const cookie = Deno.readTextFileSync(`${state}/data/node/regtest/.cookie`).trim();
+    const path = wallet === undefined ? "/" : `/wallet/${encodeURIComponent(wallet)}`;
+    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: "POST",
+      headers: { authorization: `Basic ${btoa(cookie)}` },
+      body: JSON.stringify({ jsonrpc: "1.0", id: 1, method, params }),
+    });
+    const body = await response.json();
+    if (body.error) throw new RpcFailure(body.error.code, body.error.message);
+    // deno-lint-ignore no-explicit-any
+    return body.result as any;
+  };
+}
+
+async function started(args: string[], ready: RegExp): Promise<Task> {
+  const running = new Task(args);
+  await running.match(ready);
+  return running;
+}
+
+async function detach(task: Task): Promise<void> {
+  task.interrupt();
+  assertEquals(await task.exited, 0, task.output);
+}
+
+/** The argv of the component process `name` below `pid` (its `--location` names it). */
+function componentArgv(name: string): string[] {
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const argv = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0").slice(0, -1);
+      if (argv[1] === "run" && argv.includes(`--location=http://${name}.component.invalid/`)) {
+        return argv;
+      }
+    } catch { /* gone meanwhile */ }
+  }
+  throw new Error(`no ${name} process`);
+}
+
+Deno.test("attach: two wallet processes at once, detach (-18) and re-attach while the node runs; the IPC cookie", async () => {
+  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "attach-" }));
+  Deno.chmodSync(state, 0o755);
+  const port = freePort();
+  const rpc = rpcClient(state, port);
+  const cookie = `${state}/data/node/regtest/node.cookie`;
+  const node = await started(
+    ["spawn-node", `--state=${state}`, `-rpcport=${port}`, "-debug=ipc"],
+    /^node: running/m,
+  );
+  try {
+    assertEquals(Deno.statSync(cookie).mode! & 0o777, 0o600);
+    const attach = (name: string) =>
+      started(
+        ["spawn-wallet", `--state=${state}`, "-ipcconnect=unix", `-wallet=${name}`],
+        /^wallet: running/m,
+      );
+    const a = await attach("a");
+    let b = await attach("b");
+    assertEquals(await rpc("listwallets"), ["a", "b"]);
+    assert(b.output.includes(`(data directory ${state}/data/wallet-b)`), b.output);
+    const address = await rpc("getnewaddress", [], "b");
+    await rpc("generatetoaddress", [101, address]);
+    assertEquals(await rpc("getbalance", [], "b"), 50);
+
+    await detach(b);
+    assertEquals(await rpc("listwallets"), ["a"]);
+    const gone = await rpc("getbalance", [], "b").catch((error) => error);
+    assertEquals([gone.code, gone.message], [
+      -18,
+      "-18: Requested wallet does not exist or is not loaded",
+    ]);
+    assertEquals(await rpc("getbalance", [], "a"), 0); // the other one is untouched
+
+    b = await attach("b");
+    assertEquals(await rpc("listwallets"), ["a", "b"]);
+    assertEquals(await rpc("getbalance", [], "b"), 50); // its state was kept
+
+    // A connection presenting no cookie is not served: the node's log says it refused it.
+    const conn = await Deno.connect({ transport: "unix", path: `${state}/sockets/node/node.sock` });
+    await conn.write(new Uint8Array(32));
+    const refused = await conn.read(new Uint8Array(8));
+    conn.close();
+    assertEquals(refused, null);
+
+    await detach(b);
+    await detach(a);
+    await detach(node);
+  } finally {
+    await node[Symbol.asyncDispose]();
+  }
+  const { names } = await stoppedNodeFiles(state);
+  assert(!names.includes("node.cookie"), `the cookie is removed on a clean stop: ${names}`);
+  const spawnWithoutNode = new Task([
+    "spawn-wallet",
+    `--state=${state}`,
+    "-ipcconnect=unix",
+    "-wallet=c",
+  ]);
+  assertEquals(await spawnWithoutNode.exited, 1);
+  assertMatch(
+    spawnWithoutNode.output,
+    /^launch: no IPC cookie at .*node\.cookie: is the node running/m,
+  );
+  Deno.removeSync(state, { recursive: true });
+});
+
+Deno.test("attach: the wallet's grants hold no network address, the node's user cannot read the wallet's directory, the IPC trace of a send holds no secret", async () => {
+  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "stakes-" }));
+  Deno.chmodSync(state, 0o755);
+  const port = freePort();
+  const rpc = rpcClient(state, port);
+  const node = await started(
+    [
+      "spawn-node",
+      `--state=${state}`,
+      `-rpcport=${port}`,
+      "-debug=ipc",
+      "-loglevel=ipc:trace",
+      "-fallbackfee=0.0002",
+    ],
+    /^node: running/m,
+  );
+  try {
+    const wallet = await started(
+      [
+        "spawn-wallet",
+        `--state=${state}`,
+        "-ipcconnect=unix",
+        "-wallet=w",
+        "-fallbackfee=0.0002",
+        "-debug=ipc",
+        "-loglevel=ipc:trace",
+      ],
+      /^wallet: running/m,
+    );
+    // The wallet's own flags: net only for the node's socket.
+    const argv = componentArgv("wallet-w");
+    const net = argv.filter((arg) => arg.startsWith("--allow-net"));
+    assertEquals(net, [`--allow-net=unix:${state}/sockets/node.wallet-w/node.sock`]);
+    // A probe run with exactly those flags is refused a TCP connection.
+    const flags = argv.filter((arg) => /^--(allow|deny)-/.test(arg));
+    const probeFile = Deno.makeTempFileSync({ suffix: ".ts" });
+    Deno.writeTextFileSync(
+      probeFile,
+      `try { (await Deno.connect({ hostname: "127.0.0.1", port: ${port} })).close(); ` +
+        `console.log("connected"); } catch (e) { console.log(e.name); }`,
+    );
+    const probe = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", ...flags, probeFile],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    Deno.removeSync(probeFile);
+    assertEquals(new TextDecoder().decode(probe.stdout).trim(), "NotCapable");
+
+    const to = await rpc("getnewaddress", [], "w");
+    await rpc("generatetoaddress", [101, to]);
+    const txid = await rpc("sendtoaddress", [to, 1], "w");
+    await rpc("generatetoaddress", [1, to]);
+    assertEquals((await rpc("gettransaction", [txid], "w")).confirmations, 1);
+    // The secret, read from the wallet's database while it runs (its disk is mounted).
+    const db = new DatabaseSync(`${state}/data/wallet-w/wallets/w/wallet.dat`, { readOnly: true });
+    const row = db.prepare("SELECT value FROM meta WHERE key = 'secret'").get();
+    db.close();
+    const secret = HdSecret.fromMnemonic(String(row?.value));
+    const nodeTrace = Deno.readTextFileSync(`${state}/data/node/regtest/debug.log`);
+    await detach(wallet);
+    const walletTrace = wallet.output;
+    // Both sides traced the send's calls (the trace is on, and it carries the transaction).
+    for (const trace of [nodeTrace, walletTrace]) {
+      assertMatch(trace, /broadcastTransaction/);
+    }
+    const words = secret.mnemonic.split(" ");
+    const keys = ["m/84h/1h/0h", "m/86h/1h/0h"].flatMap((account) =>
+      [0, 1].flatMap((change) =>
+        [0, 1, 2].map((index) => secret.privateKey(`${account}/${change}/${index}`))
+      )
+    );
+    const secrets = [
+      ...words.slice(0, -2).map((_, i) => words.slice(i, i + 3).join(" ")),
+      secret.extendedPrivateKey("m"),
+      secret.extendedPrivateKey("m/84h/1h/0h"),
+      secret.extendedPrivateKey("m/86h/1h/0h"),
+      ...keys.map((key) => hex.encode(key)),
+      ...keys.map((key) => WIF(TEST_NETWORK).encode(key)),
+    ];
+    for (const trace of [nodeTrace, walletTrace]) {
+      const found = secrets.filter((text) => trace.includes(text));
+      assertEquals(found, [], "no secret in an IPC trace");
+    }
+
+    if (Deno.uid() === 0) {
+      // The node runs as its own user: that user cannot list the wallet's directory.
+      const registry = JSON.parse(Deno.readTextFileSync(`${state}/identities.json`));
+      const probeAsNode = await new Deno.Command("setpriv", {
+        args: [
+          `--reuid=${registry.node}`,
+          `--regid=${registry.node}`,
+          "--clear-groups",
+          "ls",
+          `${state}/data/wallet-w/wallets`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert(!probeAsNode.success);
+      assertMatch(new TextDecoder().decode(probeAsNode.stderr), /Permission denied/);
+    }
+    // The node's flags grant nothing of the wallet's directory either.
+    const nodeArgv = componentArgv("node");
+    assert(!nodeArgv.some((arg) => arg.includes("wallet-w/") || arg.endsWith("wallet-w")));
+
+    await detach(node);
+  } finally {
+    await node[Symbol.asyncDispose]();
+  }
+  Deno.removeSync(state, { recursive: true });
+});
