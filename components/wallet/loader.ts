@@ -52,8 +52,9 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     return name === "" ? this.#walletsDir : `${this.#walletsDir}/${name}`;
   }
 
+  /** The loaded wallets in the order they were loaded, as bitcoind's `listwallets` lists them. */
   listWallets(): string[] {
-    return [...this.#wallets.keys()].sort();
+    return [...this.#wallets.keys()];
   }
 
   /** The loaded wallet `name`. */

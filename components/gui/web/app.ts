@@ -204,21 +204,28 @@ async function mine(event: Event): Promise<void> {
 
 // ---------------------------------------------------------------- wallets
 
+/**
+ * Reads the loaded wallets into the selector and the list. A failure is
+ * shown in the list itself: `wallets-error` belongs to the user's last
+ * action, whose error this refresh (which follows every action) must not wipe.
+ */
 async function refreshWalletList(): Promise<void> {
   const select = $("wallet") as HTMLSelectElement;
   const previous = select.value || sessionStorage.getItem("wallet") || "";
+  const loaded = $("loaded-wallets");
   let names: string[] = [];
   try {
     names = await rpc("listwallets") as string[];
-    showError("wallets-error", null);
+    loaded.textContent = names.length === 0 ? "none" : names.join(", ");
+    loaded.classList.remove("error");
   } catch (error) {
-    showError("wallets-error", error);
+    loaded.textContent = `unknown: ${describe(error)}`;
+    loaded.classList.add("error");
   }
   select.replaceChildren(
     ...names.map((name) => el("option", { value: name }, name || "(default)")),
   );
   if (names.includes(previous)) select.value = previous;
-  $("loaded-wallets").textContent = names.length === 0 ? "none" : names.join(", ");
 }
 
 async function refreshOverview(): Promise<void> {

@@ -813,10 +813,9 @@ async function route(
 ): Promise<Json> {
   const args = crossingArgs(spec.args ?? [], params);
   switch (spec.route ?? "wallet") {
-    case "list": {
-      const names = [...(await router.wallets()).keys()].sort();
-      return names;
-    }
+    // In load order (each wallet process's, in the order they attached), as bitcoind lists them.
+    case "list":
+      return [...(await router.wallets()).keys()];
     case "load": {
       const name = String(args[0]);
       if (spec.name === "loadwallet" && (await router.wallets()).has(name)) {

@@ -123,15 +123,34 @@ export interface PageDocument {
 /**
  * Waits until `condition` is true in the page: a function run there (it
  * sees no closure, only `arg`; `(globalThis as PageGlobals).document` is the page's document).
+ * A timeout fails with `what` and what the page showed: the text of element
+ * `shownId` if given, and of the page's active section (with its errors).
  */
 export async function waitInPage<A extends string | number | string[]>(
   page: Page,
   condition: (arg: A) => boolean,
   arg: A,
+  what = `waited for ${JSON.stringify(arg)}`,
+  shownId?: string,
 ): Promise<void> {
-  await page.waitForFunction(condition as (arg: unknown) => boolean, arg, {
-    timeout: PATIENCE_MS,
-  });
+  try {
+    await page.waitForFunction(condition as (arg: unknown) => boolean, arg, {
+      timeout: PATIENCE_MS,
+    });
+  } catch (error) {
+    if ((error as Error).name !== "TimeoutError") throw error;
+    const shown = await page.evaluate((id) => {
+      const { document } = globalThis as unknown as PageGlobals;
+      const text = (node: { textContent: string | null } | null) =>
+        node === null ? "(none)" : JSON.stringify(node.textContent!.replace(/\s+/g, " ").trim());
+      const active = `the active page ${text(document.querySelector("section.page.active"))}`;
+      return id ? `#${id} ${text(document.getElementById(id))}; ${active}` : active;
+    }, shownId ?? "").catch((reason: Error) => `(unreadable: ${reason.message})`);
+    throw new Error(
+      `${what}: not within ${PATIENCE_MS} ms; the page showed ${shown} at ${page.url()}`,
+      { cause: error },
+    );
+  }
 }
 
 /** The page's globals, as {@linkcode waitInPage}'s conditions reach them. */
@@ -142,8 +161,14 @@ export async function waitForText(page: Page, id: string, expected: string | Reg
   const pattern = typeof expected === "string"
     ? `^${expected.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`
     : expected.source;
-  await waitInPage(page, ([id, pattern]) => {
-    const { document } = globalThis as unknown as PageGlobals;
-    return new RegExp(pattern).test(document.getElementById(id)?.textContent ?? "");
-  }, [id, pattern]);
+  await waitInPage(
+    page,
+    ([id, pattern]) => {
+      const { document } = globalThis as unknown as PageGlobals;
+      return new RegExp(pattern).test(document.getElementById(id)?.textContent ?? "");
+    },
+    [id, pattern],
+    `#${id} to read ${expected}`,
+    id,
+  );
 }

@@ -161,6 +161,8 @@ Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
   assert((await call("getwalletinfo", [], "w")).result.unlocked_until > 0);
   assert((await call("listdescriptors", [true], "w")).result.descriptors[0].desc.includes("tprv"));
   assertEquals(await call("createwallet", ["blank", true, true]), { result: { name: "blank" } });
+  // In load order, as bitcoind lists them (not sorted: "blank" < "w").
+  assertEquals(await call("listwallets"), { result: ["w", "blank"] });
   assertEquals(await error("getnewaddress", [], "blank"), {
     code: -4,
     message: "Error: This wallet has no available keys",
