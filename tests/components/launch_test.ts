@@ -24,8 +24,9 @@ function stateDir(): string {
 }
 
 /** The task words (`cli …`) of the command a start printed; its Deno invocation checked. */
-function printedCli(output: string): string[] {
-  const line = /^try: (.*)$/m.exec(output)?.[1];
+function printedCli(output: string, ending = ""): string[] {
+  const line = [...output.matchAll(/^try: (.*)$/gm)].map((m) => m[1])
+    .find((line) => line.endsWith(ending));
   assert(line !== undefined, output);
   const match = /^(deno|npx deno@[\d.]+|\/\S+) (task cli .*)$/.exec(line);
   assert(match !== null, `the printed command starts with a way to run Deno: ${line}`);
@@ -249,11 +250,8 @@ Deno.test('tasks: deno task start in a fresh clone: node and wallet "default", t
     assertEquals((await cli([...options, "getblockcount"])).trim(), "5");
     // The wallet line: the default wallet, in its own process and data directory.
     assert(start.output.includes(`wallet: default loaded (data directory ${state}/data/wallet)`));
-    const walletLine = /^try: \S+ (task cli .* -rpcwallet=default getwalletinfo)$/m.exec(
-      start.output,
-    );
-    assert(walletLine !== null, start.output);
-    const info = JSON.parse(await cli(walletLine[1].split(" ").slice(1)));
+    const walletWords = printedCli(start.output, " -rpcwallet=default getwalletinfo");
+    const info = JSON.parse(await cli(walletWords));
     assertEquals([info.walletname, info.format], ["default", "sqlite"]);
     start.interrupt();
     assertEquals(await start.exited, 0, start.output);
