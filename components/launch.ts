@@ -66,15 +66,7 @@ import {
 import { ArgsError } from "./node/args.ts";
 import { StartupError } from "./node/options.ts";
 import { IPC_COOKIE_FILE } from "./node/shell.ts";
-import {
-  callRpc,
-  checkIpc,
-  cliOptions,
-  planNode,
-  type RpcAccess,
-  rpcAccess,
-  waitForRpc,
-} from "./node/sandboxed.ts";
+import { checkIpc, cliOptions, planNode, rpcAccess, waitForRpc } from "./node/sandboxed.ts";
 import { supervisedApplication } from "./supervision.ts";
 import { startWallets, waitForWallets, walletArgs, walletFolder } from "./wallet/spawned.ts";
 import { planGui, startGui } from "./gui/spawned.ts";
