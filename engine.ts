@@ -44,6 +44,11 @@ export {
   type CallContext,
   type CallMessage,
   Capability,
+  type CapnpMessage,
+  type CapnpObjectSize,
+  type CapnpPointer,
+  type CapnpSegment,
+  type CapnpStruct,
   Hook,
   type MethodDescriptor,
   PendingCall,
@@ -51,6 +56,8 @@ export {
   Response,
   type Sent,
   type Server,
+  type StructClass,
+  type StructLayout,
 } from "./runtime/rpc/capability.ts";
 export type { Target } from "./runtime/rpc/envelope.ts";
 export {
@@ -81,3 +88,21 @@ export { capabilityOf } from "./runtime/proxy/ownership.ts";
 export { Session, type SessionOptions } from "./runtime/proxy/session.ts";
 export { sessionOf } from "./runtime/proxy/client.ts";
 export { type CapabilityBridge } from "./runtime/proxy/codec.ts";
+// The proxy bridge's signatures name these; the component entry owns them.
+export type {
+  FieldDescriptor,
+  InterfaceDescriptor,
+  MethodSignature,
+  ScalarKind,
+  StructDescriptor,
+  TypeDescriptor,
+} from "./runtime/schema/descriptor.ts";
+export type {
+  Plain,
+  ProxyOwnership,
+  Remote,
+  RemoteMethods,
+  RemoteValue,
+} from "./runtime/proxy/client.ts";
+export type { Strand } from "./runtime/proxy/strand.ts";
+export type { IpcLog } from "./runtime/log.ts";

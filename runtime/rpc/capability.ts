@@ -22,14 +22,48 @@ import {
   readStruct,
 } from "./message.ts";
 
+/**
+ * A struct of a capnp-es generated class: the params and results of every
+ * call are these.
+ */
+export type CapnpStruct = capnp.Struct;
+/** A capnp-es message: the segments one call or return is built in. */
+export type CapnpMessage = capnp.Message;
+/** One segment of a {@linkcode CapnpMessage}. */
+export type CapnpSegment = ReturnType<CapnpMessage["allocateSegment"]>;
+/** A struct's size: its data words and pointers. */
+export type CapnpObjectSize = capnp.ObjectSize;
+/** What capnp-es knows of a struct type: its name, id and size. */
+export interface StructLayout {
+  /** The struct's name in its schema. */
+  readonly displayName: string;
+  /** The struct's schema id, in hex. */
+  readonly id: string;
+  /** The struct's size. */
+  readonly size: CapnpObjectSize;
+}
+/**
+ * A capnp-es generated struct class, which reads and builds one struct type
+ * (the same shape as capnp-es's `StructCtor`, named here so the engine's
+ * signatures are its own).
+ */
+export interface StructClass<S extends CapnpStruct> {
+  /** The struct's layout, read by capnp-es to place it. */
+  readonly _capnp: StructLayout;
+  /** A view of the struct at a position in a segment. */
+  new (segment: CapnpSegment, byteOffset: number, depthLimit?: number, compositeIndex?: number): S;
+}
+/** Where a call's params or a return's results sit in their message. */
+export type CapnpPointer = capnp.Pointer;
+
 /** Identifies a method and its params struct. */
-export interface MethodDescriptor<P extends capnp.Struct> {
+export interface MethodDescriptor<P extends CapnpStruct> {
   /** The interface's 64-bit type id. */
   readonly interfaceId: bigint;
   /** The method's ordinal. */
   readonly methodId: number;
   /** The capnp-es class of its params struct. */
-  readonly ParamsClass: capnp.StructCtor<P>;
+  readonly ParamsClass: StructClass<P>;
 }
 
 /** A call on its way to a hook. */
@@ -39,9 +73,9 @@ export interface CallMessage {
   /** The method's ordinal. */
   readonly methodId: number;
   /** An RPC message whose root is a `Call`; its params are complete. */
-  readonly message: capnp.Message;
+  readonly message: CapnpMessage;
   /** The params content pointer inside `message`. */
-  readonly params: capnp.Pointer;
+  readonly params: CapnpPointer;
   /** The params' capability table; the call owns these references. */
   readonly caps: (Capability | null)[];
   /** Built here and never sent: its envelope may be filled in and sent as is. */
@@ -146,7 +180,7 @@ export class Capability implements Disposable {
    * Starts a call of `method` (capnp-es's generated `X$Client.methods[i]`
    * fit); fill in `params` and `send()` it.
    */
-  request<P extends capnp.Struct>(method: MethodDescriptor<P>): Request<P> {
+  request<P extends CapnpStruct>(method: MethodDescriptor<P>): Request<P> {
     return new Request(this.hook, method.interfaceId, method.methodId, method.ParamsClass);
   }
 
@@ -174,18 +208,18 @@ export class Capability implements Disposable {
  * A call being built. Its params live in the message that goes on the wire,
  * so sending copies nothing.
  */
-export class Request<P extends capnp.Struct> {
+export class Request<P extends CapnpStruct> {
   readonly #target: Hook;
   readonly #interfaceId: bigint;
   readonly #methodId: number;
-  readonly #message: capnp.Message;
-  readonly #content: capnp.Pointer;
+  readonly #message: CapnpMessage;
+  readonly #content: CapnpPointer;
   /** The params struct to fill in. */
   readonly params: P;
   #sent = false;
 
   /** A call of method `methodId` of `interfaceId` on `target`, its params of class `Params`. */
-  constructor(target: Hook, interfaceId: bigint, methodId: number, Params: capnp.StructCtor<P>) {
+  constructor(target: Hook, interfaceId: bigint, methodId: number, Params: StructClass<P>) {
     this.#target = target;
     this.#interfaceId = interfaceId;
     this.#methodId = methodId;
@@ -250,21 +284,21 @@ export class PendingCall implements PromiseLike<Response> {
  */
 export class Response implements Disposable {
   /** The message holding the results. */
-  readonly message: capnp.Message;
+  readonly message: CapnpMessage;
   /** The results content pointer inside `message`. */
-  readonly content: capnp.Pointer;
+  readonly content: CapnpPointer;
   /** Built here (results of a local call): may be sent on as is. */
   readonly writable: boolean;
 
   /** Results at `content` in `message`; `writable` when built here. */
-  constructor(message: capnp.Message, content: capnp.Pointer, writable: boolean) {
+  constructor(message: CapnpMessage, content: CapnpPointer, writable: boolean) {
     this.message = message;
     this.content = content;
     this.writable = writable;
   }
 
   /** Reads the results struct. */
-  results<R extends capnp.Struct>(Results: capnp.StructCtor<R>): R {
+  results<R extends CapnpStruct>(Results: StructClass<R>): R {
     return readStruct(Results, this.content);
   }
 
@@ -333,7 +367,7 @@ export class CallContext {
   /** The connection the call arrived on; absent for calls made in this process. */
   readonly origin: object | undefined;
   readonly #call: CallMessage;
-  #results: { message: capnp.Message; content: capnp.Pointer } | null = null;
+  #results: { message: CapnpMessage; content: CapnpPointer } | null = null;
 
   /** The context of the arriving `call`. */
   constructor(call: CallMessage) {
@@ -349,7 +383,7 @@ export class CallContext {
   }
 
   /** Reads the params struct. */
-  params<P extends capnp.Struct>(Params: capnp.StructCtor<P>): P {
+  params<P extends CapnpStruct>(Params: StructClass<P>): P {
     return readStruct(Params, this.#call.params);
   }
 
@@ -359,7 +393,7 @@ export class CallContext {
   }
 
   /** Initialises (once) and returns the results struct. */
-  results<R extends capnp.Struct>(Results: capnp.StructCtor<R>): R {
+  results<R extends CapnpStruct>(Results: StructClass<R>): R {
     const built = this.#results ??= newReturnMessage();
     return initStruct(Results, built.content);
   }
