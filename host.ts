@@ -78,6 +78,20 @@ export {
   Supervisor,
   type SupervisorOptions,
 } from "./sandbox/supervisor.ts";
+export {
+  entryComponent,
+  entryOf,
+  type InterfaceTable,
+  loadTopology,
+  parseTopology,
+  type RestartStrategy,
+  selectEntries,
+  startTopology,
+  type Topology,
+  type TopologyEntry,
+  TopologyError,
+  wiringOf,
+} from "./sandbox/topology.ts";
 export { type AuditSummary, formatAudit, summarizeAudit } from "./sandbox/audit.ts";
 export {
   type ChildCommand,

@@ -35,7 +35,9 @@
  * deno task audit      [--state=DIR]              per component, what it tried outside its grants
  *
  * options: --state=DIR (default ./data in the project), --hardened (bubblewrap), --once (stop
- *          after the first answers), --grant node:<read|write|net|env>=<value> (repeatable)
+ *          after the first answers), --grant node:<read|write|net|env>=<value> (repeatable),
+ *          --topology=FILE (the wiring: entries node, wallet and gui; default
+ *          components/topology.json, whose node is rest_for_one)
  * node options: bitcoind's, e.g. -rpcport=18500 -debug=rpc -printtoconsole (see sandboxed.ts)
  * ```
  *
@@ -52,8 +54,10 @@ import { createHash } from "node:crypto";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
 import {
   applyGrants,
+  entryComponent,
+  entryOf,
   formatAudit,
-  loadComponent,
+  loadTopology,
   parseGrant,
   projectRoot,
   readCookie,
@@ -61,18 +65,21 @@ import {
   summarizeAudit,
   type Supervised,
   Supervisor,
+  type Topology,
   unsearchableAncestor,
+  wiringOf,
 } from "../host.ts";
 import { ArgsError } from "./node/args.ts";
 import { StartupError } from "./node/options.ts";
 import { IPC_COOKIE_FILE } from "./node/shell.ts";
 import { checkIpc, cliOptions, planNode, rpcAccess, waitForRpc } from "./node/sandboxed.ts";
 import { supervisedApplication } from "./supervision.ts";
-import { startWallets, waitForWallets, walletArgs, walletFolder } from "./wallet/spawned.ts";
+import { startWallets, waitForWallets, walletArgs } from "./wallet/spawned.ts";
 import { planGui, startGui } from "./gui/spawned.ts";
 
 const USAGE = "usage: launch.ts <start | spawn node | spawn wallet | gui | audit> [--state=DIR] " +
-  "[--hardened] [--once] [--name=INSTANCE] [--grant node:kind=value]... [node or wallet options]";
+  "[--topology=FILE] [--hardened] [--once] [--name=INSTANCE] [--grant node:kind=value]... " +
+  "[node or wallet options]";
 
 /** Options for the gui, not the node. */
 const GUI_OPTION = /^--?(guiport|noipctoken)(=|$)/;
@@ -86,6 +93,8 @@ interface Flags {
   grant: string[];
   /** `--name`: the attached wallet's instance name. */
   name: string | undefined;
+  /** `--topology`: the wiring file instead of components/topology.json. */
+  topology: string | undefined;
   /** Everything else starting with `-`: bitcoind options for the node. */
   node: string[];
 }
@@ -99,6 +108,7 @@ function parseFlags(args: readonly string[]): Flags {
     once: false,
     grant: [],
     name: undefined,
+    topology: undefined,
     node: [],
   };
   for (let i = 0; i < args.length; i++) {
@@ -114,6 +124,7 @@ function parseFlags(args: readonly string[]): Flags {
     else if (name === "--state") flags.state = value();
     else if (name === "--grant") flags.grant.push(value());
     else if (name === "--name") flags.name = value();
+    else if (name === "--topology") flags.topology = value();
     else if (arg.startsWith("-")) flags.node.push(arg);
     else flags.positionals.push(arg);
   }
@@ -218,6 +229,20 @@ function newSupervisor(
   });
 }
 
+/**
+ * The application's wiring: `--topology` (relative to where the task was
+ * called) or `components/topology.json`, with entries named node, wallet
+ * and gui.
+ */
+function topologyOf(flags: Flags): Promise<Topology> {
+  const given = flags.topology;
+  return loadTopology(
+    given === undefined
+      ? join(projectRoot(), "components", "topology.json")
+      : resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), given),
+  );
+}
+
 /** Whether the node's options ask for `-monolithic`. */
 const isMonolithic = (args: readonly string[]) =>
   args.some((arg) => /^--?monolithic(=1)?$/.test(arg));
@@ -233,17 +258,19 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   const guiArgs = flags.node.filter((arg) => GUI_OPTION.test(arg));
   if (!withGui && guiArgs.length > 0) throw new Error(`${guiArgs[0]}: an option of the gui`);
   const userAsked = flags.node.some((arg) => /^--?debug=(ipc|1|all)$/.test(arg));
-  const nodeArgs = flags.node.filter((arg) => !GUI_OPTION.test(arg));
+  const topology = await topologyOf(flags);
+  const nodeEntry = entryOf(topology, "node");
+  const nodeArgs = [...nodeEntry.args, ...flags.node.filter((arg) => !GUI_OPTION.test(arg))];
   // The gui's IPC page reads the node's -debug=ipc lines from its console.
   if (withGui) nodeArgs.push("-debug=ipc", "-printtoconsole");
-  const loaded = await loadComponent(join(projectRoot(), "components", "node"));
+  const loaded = await entryComponent(nodeEntry);
   const [manifest] = applyGrants([loaded.manifest], flags.grant.map((g) => parseGrant(g)));
   const monolithic = isMonolithic(flags.node);
   const component = monolithic
     ? {
       ...loaded,
       manifest: { ...manifest, entry: "monolithic.ts" },
-      codeFolders: [walletFolder()],
+      codeFolders: [entryOf(topology, "wallet").folder],
     }
     : { ...loaded, manifest };
   const stateDir = preparedState(flags);
@@ -259,7 +286,12 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
     printIpcLines: userAsked,
   });
   const { supervisor } = launcher;
-  const node = await supervisor.start(Init, plan.component, { args: plan.args });
+  const started = new Map<string, Supervised<unknown>>();
+  const node = await supervisor.start(Init, plan.component, {
+    args: plan.args,
+    ...wiringOf(topology, "node", started),
+  });
+  started.set("node", node);
   launcher.service.add(plan.component.manifest, node);
   const access = rpcAccess(plan);
   const stopped = Promise.race([
@@ -294,7 +326,19 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
       await waitForWallets(access, names, stopped);
       where = `in the node's process, ${plan.dataDir}/regtest/wallets`;
     } else {
-      const wallet = await startWallets(supervisor, node, access, flags.node, names, stopped);
+      const entry = entryOf(topology, "wallet");
+      const walletComponent = await entryComponent(entry);
+      const wallet = await startWallets(
+        supervisor,
+        walletComponent,
+        wiringOf(topology, "wallet", started),
+        access,
+        [...entry.args, ...walletArgs(flags.node)],
+        names,
+        stopped,
+      );
+      started.set("wallet", wallet);
+      launcher.service.add(walletComponent.manifest, wallet);
       where = `data directory ${wallet.instance?.paths.dataDir}`;
     }
     console.log(`wallet: ${names.join(", ")} loaded (${where})`);
@@ -305,11 +349,16 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
     `node: IPC cookie ${plan.dataDir}/regtest/${IPC_COOKIE_FILE} (deno task spawn-wallet -ipcconnect=unix attaches with it)`,
   );
   if (withGui) {
-    const gui = planGui(await loadComponent(join(projectRoot(), "components", "gui")), [
-      ...guiArgs,
-      "-debug=ipc",
-    ]);
-    const running = await startGui(supervisor, gui, node, launcher.service);
+    const entry = entryOf(topology, "gui");
+    const gui = planGui(await entryComponent(entry), [...entry.args, ...guiArgs, "-debug=ipc"]);
+    const wiring = wiringOf(topology, "gui", started);
+    const running = await startGui(
+      supervisor,
+      gui,
+      wiring.connectTo ?? node,
+      launcher.service,
+      wiring.restartWith,
+    );
     launcher.service.add(gui.component.manifest, running.supervised);
     console.log(`gui: ${running.url}`);
   }
@@ -367,7 +416,9 @@ async function attachGui(flags: Flags, address: string): Promise<number> {
     printIpcLines: userAsked,
   });
   launcher.service.addAttached("node");
-  const gui = planGui(await loadComponent(join(projectRoot(), "components", "gui")), [
+  const entry = entryOf(await topologyOf(flags), "gui");
+  const gui = planGui(await entryComponent(entry), [
+    ...entry.args,
     ...flags.node.filter((arg) => GUI_OPTION.test(arg)),
     "-noipctoken",
     "-debug=ipc",
@@ -447,7 +498,8 @@ async function spawnWallet(flags: Flags): Promise<number> {
     return { socket: target.socket, tokenHex: toHex(token) };
   };
   credential(); // a missing cookie is said at once, before anything starts
-  const loaded = await loadComponent(walletFolder());
+  const walletEntry = entryOf(await topologyOf(flags), "wallet");
+  const loaded = await entryComponent(walletEntry);
   const attached = Promise.withResolvers<string>();
   await using supervisor = newSupervisor(stateDir, flags.hardened, (line) => {
     const match = /^wallet: attached to the node at .*; wallets: (.*)$/.exec(line);
@@ -457,7 +509,7 @@ async function spawnWallet(flags: Flags): Promise<number> {
     ...loaded,
     manifest: { ...loaded.manifest, name: instance },
   }, {
-    args: walletArgs(flags.node),
+    args: [...walletEntry.args, ...walletArgs(flags.node)],
     connectTo: credential,
   });
   const ended = await Promise.race([

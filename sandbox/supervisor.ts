@@ -57,6 +57,12 @@ export interface ExitRecord {
   at: number;
   /** Whether it was started again. */
   restarted: boolean;
+  /**
+   * Set when it was restarted because a component it depends on was (a
+   * `rest_for_one` entry of a topology); such a restart spends no crash
+   * budget.
+   */
+  cause?: string;
 }
 
 /** A component under supervision. */
@@ -79,6 +85,11 @@ export interface Supervised<T> {
   readonly stopped: boolean;
   /** Stops it for good: no restart; `current` rejects from now on. */
   stop(): Promise<void>;
+  /**
+   * Calls `listener` after each exit, once the restart is decided; returns
+   * a function that removes it.
+   */
+  onExit(listener: (record: ExitRecord) => void): () => void;
 }
 
 /**
@@ -218,6 +229,13 @@ export class Supervisor implements AsyncDisposable {
    * listener this supervisor did not start that asks for a credential),
    * each run connects where it says, with the credential it gives (the
    * listener's cookie).
+   *
+   * With `restartWith`, the component restarts whenever one of those does
+   * (Erlang/OTP's `rest_for_one`): a running instance is stopped, a
+   * pending backoff is cut short, and the new run starts once they all run
+   * again. An exit while one of them is down counts as caused by it; such
+   * restarts spend no crash budget. When one of them fails closed, this
+   * component is stopped and fails too.
    */
   async start<T>(
     iface: InterfaceDescriptor<T>,
@@ -228,6 +246,7 @@ export class Supervisor implements AsyncDisposable {
         | Supervised<unknown>
         | ExternalListener
         | (() => { socket: string; tokenHex: string });
+      restartWith?: readonly Supervised<unknown>[];
     } = {},
   ): Promise<Supervised<T>> {
     const { manifest } = component;
@@ -241,6 +260,10 @@ export class Supervisor implements AsyncDisposable {
     let failure: SupervisionError | null = null;
     let waiting: { resolve: (init: Remote<T>) => void; reject: (e: Error) => void }[] = [];
     let backoff: ReturnType<typeof setTimeout> | undefined;
+    const exitListeners = new Set<(record: ExitRecord) => void>();
+    const restartWith = extra.restartWith ?? [];
+    /** The dependency whose restart stops the running instance, once one does. */
+    let recycledFor: string | null = null;
 
     const fail = (error: SupervisionError) => {
       failure = error;
@@ -254,8 +277,12 @@ export class Supervisor implements AsyncDisposable {
       if (!extra.connectTo) return undefined;
       if (typeof extra.connectTo === "function") return extra.connectTo();
       if ("socket" in extra.connectTo) return { socket: extra.connectTo.socket };
-      await extra.connectTo.current();
-      const listener = extra.connectTo.instance!;
+      let listener: SandboxedComponent<unknown> | null = null;
+      // Between current() and now it may have ended: then wait for its next run.
+      while (listener === null) {
+        await extra.connectTo.current();
+        listener = extra.connectTo.instance;
+      }
       const token = newToken();
       listener.sendControl(`accept ${token.hex}`);
       return { socket: listener.paths.listenSocket!, tokenHex: token.hex };
@@ -270,6 +297,7 @@ export class Supervisor implements AsyncDisposable {
       : { ...DEFAULT_HEALTH_CHECK, ...this.#options.healthCheck };
 
     const run = async (): Promise<void> => {
+      for (const dependency of restartWith) await dependency.current();
       const started = await spawnComponent(iface, component, {
         ...this.#options,
         output: output && ((line, stream) => output(line, stream, manifest.name)),
@@ -301,39 +329,88 @@ export class Supervisor implements AsyncDisposable {
         instance = null;
         if (stopping) return;
         const now = Date.now();
-        const recent = exits.filter((e) =>
-          e.restarted && now - e.at < restart.windowSeconds * 1000
-        );
-        const wanted = restart.policy === "always" ||
-          (restart.policy === "on-failure" && reason.kind !== "clean");
         const record: ExitRecord = { reason, at: now, restarted: false };
         exits.push(record);
         report(`${manifest.name}: ${reason.text}`);
+        const down = recycledFor ??
+          restartWith.find((dependency) => dependency.instance === null)?.name;
+        recycledFor = null;
+        if (down !== undefined) return restartWithDependency(record, down);
+        const recent = exits.filter((e) =>
+          e !== record && e.restarted && e.cause === undefined &&
+          now - e.at < restart.windowSeconds * 1000
+        );
+        const wanted = restart.policy === "always" ||
+          (restart.policy === "on-failure" && reason.kind !== "clean");
         if (!wanted) {
-          return fail(
+          fail(
             new SupervisionError(
               `${manifest.name} ${reason.text}; restart policy "${restart.policy}": not restarting`,
             ),
           );
+          return exited(record);
         }
         if (recent.length >= restart.maxRestarts) {
-          return fail(
+          fail(
             new SupervisionError(
               `${manifest.name} ${reason.text}; it was restarted ${recent.length} times within ` +
                 `${restart.windowSeconds} s (budget ${restart.maxRestarts}): not restarting`,
             ),
           );
+          return exited(record);
         }
         record.restarted = true;
         const delay = restart.backoffMs * 2 ** recent.length;
         report(`${manifest.name}: restarting in ${delay} ms`);
-        backoff = setTimeout(() => {
-          starting = run().catch((error) =>
-            fail(new SupervisionError(`${manifest.name} could not be restarted: ${error.message}`))
-          );
-        }, delay);
+        backoff = setTimeout(rerun, delay);
+        exited(record);
       });
     };
+    const rerun = () => {
+      backoff = undefined;
+      starting = run().catch((error) =>
+        fail(new SupervisionError(`${manifest.name} could not be restarted: ${error.message}`))
+      );
+    };
+    const exited = (record: ExitRecord) => {
+      for (const listener of exitListeners) listener(record);
+    };
+    /** Restarts at once (when `dependency` runs again), spending no budget. */
+    const restartWithDependency = (record: ExitRecord, dependency: string) => {
+      clearTimeout(backoff);
+      record.restarted = true;
+      record.cause = `restarted with ${dependency}`;
+      report(`${manifest.name}: restarting with ${dependency}`);
+      rerun();
+      exited(record);
+    };
+    for (const dependency of restartWith) {
+      dependency.onExit((record) => {
+        if (stopping || failure) return;
+        if (!record.restarted) {
+          // It stays down: without it this one cannot serve either.
+          fail(
+            new SupervisionError(
+              `${manifest.name}: stopped, as ${dependency.name} stays down (rest_for_one)`,
+            ),
+          );
+          stopping = true;
+          clearTimeout(backoff);
+          void instance?.[Symbol.asyncDispose]();
+          return;
+        }
+        if (instance !== null) {
+          // Its exit handler restarts it once the dependency runs again.
+          recycledFor = dependency.name;
+          report(`${manifest.name}: stopping, ${dependency.name} restarts (rest_for_one)`);
+          instance.kill("SIGTERM");
+        } else if (backoff !== undefined) {
+          // Exited first, counted as a crash: recount it as caused by the dependency.
+          const last = exits.at(-1)!;
+          restartWithDependency(last, dependency.name);
+        }
+      });
+    }
 
     await run();
     const stopped = new SupervisionError(`${manifest.name}: stopped`);
@@ -368,6 +445,10 @@ export class Supervisor implements AsyncDisposable {
       async stop() {
         await stop();
         report(`${manifest.name}: stopped`);
+      },
+      onExit(listener) {
+        exitListeners.add(listener);
+        return () => exitListeners.delete(listener);
       },
     };
   }

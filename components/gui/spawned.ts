@@ -67,8 +67,8 @@ export interface RunningGui {
 }
 
 /**
- * Starts the gui under `supervisor`, connected to `node`; resolves once it
- * serves, with its URL. After each restart the gui is started again with
+ * Starts the gui under `supervisor`, connected to `node` (and restarted
+ * with `restartWith`); resolves once it serves, with its URL. After each restart the gui is started again with
  * the same token and `supervision`, until it fails or is stopped.
  */
 export async function startGui(
@@ -76,11 +76,13 @@ export async function startGui(
   plan: GuiPlan,
   node: Supervised<unknown> | ExternalListener,
   supervision: Supervision,
+  restartWith: readonly Supervised<unknown>[] = [],
 ): Promise<RunningGui> {
   const token = newToken().hex;
   const supervised = await supervisor.start(GuiInit, plan.component, {
     args: plan.args,
     connectTo: node,
+    restartWith,
   });
   const first = Promise.withResolvers<string>();
   supervised.failed.then((error) => first.reject(error));

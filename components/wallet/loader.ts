@@ -7,6 +7,11 @@
  * (createwallet, loadwallet, unloadwallet, listwallets) and, on a named
  * wallet, the wallet's (`rpc.ts`), answering with JSON text.
  *
+ * As bitcoind, `load_on_startup` (of createwallet, loadwallet and
+ * unloadwallet) keeps the list of wallets to load at start in the data
+ * directory's `settings/settings.json`: a restarted wallet process brings
+ * them back.
+ *
  * @example
  * ```ts ignore
  * const loader = new WalletLoaderImpl(datadir, chain, { fallbackFee: 0n });
@@ -14,6 +19,7 @@
  * ```
  * @module
  */
+import { dirname } from "node:path";
 import type { Chain } from "../../schemas/gen/ipc/chain.mp.ts";
 import type { WalletLoader } from "../../schemas/gen/ipc/wallet.mp.ts";
 import { type Reply, writeJson } from "./json.ts";
@@ -31,9 +37,14 @@ function checkName(name: string): void {
   }
 }
 
+/** bitcoind's warning when `load_on_startup` could not be saved. */
+const STARTUP_NOT_UPDATED =
+  "Wallet load on startup setting could not be updated, so wallet may not be loaded next node startup.";
+
 /** The loader: the loaded wallets by name. */
 export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   readonly #walletsDir: string;
+  readonly #settingsFile: string;
   readonly #chain: Chain;
   readonly #options: WalletRpcOptions;
   readonly #wallets = new Map<string, Wallet>();
@@ -42,6 +53,8 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
 
   constructor(datadir: string, chain: Chain, options: WalletRpcOptions) {
     this.#walletsDir = `${datadir}/wallets`;
+    // A folder of its own: the sandbox grants folders, and every name in wallets/ may be a wallet's.
+    this.#settingsFile = `${datadir}/settings/settings.json`;
     Deno.mkdirSync(this.#walletsDir, { recursive: true, mode: 0o700 });
     this.#chain = chain;
     this.#options = options;
@@ -119,6 +132,58 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     await wallet.close();
   }
 
+  /**
+   * The wallets `settings.json` says to load at start; an unreadable file
+   * counts as none (and is said).
+   */
+  startupWallets(): { names: string[]; warning?: string } {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(this.#settingsFile);
+    } catch {
+      return { names: [] };
+    }
+    try {
+      const names = JSON.parse(text).wallet ?? [];
+      if (Array.isArray(names) && names.every((n) => typeof n === "string")) return { names };
+      throw new Error('"wallet" is not a list of names');
+    } catch (error) {
+      return {
+        names: [],
+        warning: `${this.#settingsFile}: ${(error as Error).message}; no wallet loaded from it`,
+      };
+    }
+  }
+
+  /**
+   * Adds `name` to the wallets loaded at start (`loadOnStartup` true) or
+   * removes it (false); anything else leaves the list as it is. Written
+   * whole to a new file and renamed over the old: never half a list. When
+   * it cannot be written, the wallet stays loaded and bitcoind's warning
+   * is returned.
+   */
+  #rememberOnStartup(name: string, loadOnStartup: unknown): { warnings?: string[] } {
+    if (typeof loadOnStartup !== "boolean") return {};
+    let settings: Record<string, unknown> = {};
+    try {
+      const read = JSON.parse(Deno.readTextFileSync(this.#settingsFile));
+      if (read !== null && typeof read === "object" && !Array.isArray(read)) settings = read;
+    } catch { /* none yet, or unreadable: start over */ }
+    const { names } = this.startupWallets();
+    const kept = names.filter((n) => n !== name);
+    settings.wallet = loadOnStartup ? [...kept, name] : kept;
+    const staged = `${this.#settingsFile}.new`;
+    try {
+      Deno.mkdirSync(dirname(this.#settingsFile), { recursive: true, mode: 0o700 });
+      Deno.writeTextFileSync(staged, JSON.stringify(settings, null, 2) + "\n", { mode: 0o600 });
+      Deno.renameSync(staged, this.#settingsFile);
+      return {};
+    } catch (error) {
+      console.error(`wallet: ${this.#settingsFile} not updated: ${(error as Error).message}`);
+      return { warnings: [STARTUP_NOT_UPDATED] };
+    }
+  }
+
   async #once<T>(name: string, work: () => Promise<T>): Promise<T> {
     while (this.#pending.has(name)) await this.#pending.get(name)!.catch(() => {});
     const running = work();
@@ -151,13 +216,17 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
           blank: blank === true,
           passphrase: typeof passphrase === "string" && passphrase !== "" ? passphrase : undefined,
         });
-        return { name: wallet.name };
+        return { name: wallet.name, ...this.#rememberOnStartup(wallet.name, args[6]) };
       }
-      case "loadwallet":
-        return { name: (await this.load(String(args[0]))).name };
-      case "unloadwallet":
-        await this.unload(name ?? String(args[0]));
-        return {};
+      case "loadwallet": {
+        const wallet = await this.load(String(args[0]));
+        return { name: wallet.name, ...this.#rememberOnStartup(wallet.name, args[1]) };
+      }
+      case "unloadwallet": {
+        const unloaded = name ?? String(args[0]);
+        await this.unload(unloaded);
+        return this.#rememberOnStartup(unloaded, args[1]);
+      }
       case "listwallets":
         return this.listWallets();
     }
@@ -185,21 +254,33 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
 
 /**
  * Loads each of `names` (bitcoind's `-wallet`), creating those that do not
- * exist yet; resolves with a line for each wallet created.
+ * exist yet, then those `settings.json` lists (a wallet there that fails
+ * to load is said and skipped, as bitcoind warns); resolves with a line for
+ * each wallet created and each warning.
  */
 export async function loadOrCreateWallets(
   loader: WalletLoaderImpl,
   names: readonly string[],
 ): Promise<string[]> {
-  const created: string[] = [];
+  const lines: string[] = [];
   for (const name of names) {
     try {
       await loader.load(name);
     } catch (error) {
       if (!(error instanceof WalletError) || error.code !== Code.NOT_FOUND) throw error;
       await loader.create(name);
-      created.push(`wallet: created wallet "${name}"`);
+      lines.push(`wallet: created wallet "${name}"`);
     }
   }
-  return created;
+  const startup = loader.startupWallets();
+  if (startup.warning !== undefined) lines.push(`wallet: ${startup.warning}`);
+  for (const name of startup.names) {
+    if (loader.wallet(name) !== undefined) continue;
+    try {
+      await loader.load(name);
+    } catch (error) {
+      lines.push(`wallet: "${name}" (settings.json) not loaded: ${(error as Error).message}`);
+    }
+  }
+  return lines;
 }

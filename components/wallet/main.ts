@@ -90,6 +90,37 @@ async function attach(address: string, datadir: string, options: WalletOptions, 
   await loader[Symbol.asyncDispose]();
 }
 
+/** The longest wait between two attempts to attach again. */
+const REATTACH_MAX_MS = 10_000;
+
+/**
+ * Attaches; with `-ipcreattach` (and no supervisor handing tokens), each
+ * time the node goes, tries again after a wait that doubles up to 10 s
+ * (the cookie read again: a restarted node writes a new one). Resolves
+ * when the attachment ends for good; rejects with why it never began.
+ */
+async function attachedUntilDone(
+  address: string,
+  datadir: string,
+  options: WalletOptions,
+  log: IpcLog,
+): Promise<void> {
+  const reattach = options.reattach && !wantsLifeline(Deno.args);
+  let delay = 250;
+  for (;;) {
+    try {
+      await attach(address, datadir, options, log);
+      if (!reattach) return;
+      delay = 250;
+      console.error("wallet: the node disconnected; waiting to attach again (-ipcreattach)");
+    } catch (error) {
+      if (!reattach) throw error;
+      delay = Math.min(delay * 2, REATTACH_MAX_MS);
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
 if (import.meta.main) {
   let datadir: string;
   let options: WalletOptions;
@@ -102,7 +133,7 @@ if (import.meta.main) {
   }
   const log = IpcLog.fromArgs(Deno.args, (line) => console.error(line));
   if (options.connect !== null) {
-    attach(options.connect, datadir, options, log).then(() => {
+    attachedUntilDone(options.connect, datadir, options, log).then(() => {
       console.error("wallet: the node disconnected; exiting");
       Deno.exit(1);
     }, (error) => {

@@ -2,8 +2,10 @@
  * The wallet process's options, bitcoind's names: `-wallet=<name>`
  * (repeatable: the wallets to load at start, created when missing),
  * `-fallbackfee=<BTC/kvB>` (0, regtest's default, disables it), and
- * `-ipcconnect=unix[:path]`, the node to attach to, and `-ipccookiefile=<path>`,
- * the node's IPC cookie to present there.
+ * `-ipcconnect=unix[:path]`, the node to attach to, `-ipccookiefile=<path>`,
+ * the node's IPC cookie to present there, and `-ipcreattach`: when the node
+ * goes, wait for it and attach again (without it the process exits, for
+ * its supervisor to decide).
  *
  * @example
  * ```ts
@@ -23,6 +25,8 @@ export interface WalletOptions {
   readonly connect: string | null;
   /** `-ipccookiefile`: the node's IPC cookie to present, or null (beside its socket). */
   readonly cookieFile: string | null;
+  /** `-ipcreattach`: wait for a node that went and attach again, instead of exiting. */
+  readonly reattach: boolean;
 }
 
 /** `text` (BTC with up to 8 decimals) in satoshis; undefined when it is not one. */
@@ -38,7 +42,13 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
   let fallbackFee = 0n;
   let connect: string | null = null;
   let cookieFile: string | null = null;
+  let reattach = false;
   for (const arg of args) {
+    const flag = /^--?(no)?ipcreattach(?:=([01]))?$/.exec(arg);
+    if (flag !== null) {
+      reattach = (flag[1] === undefined) === (flag[2] !== "0");
+      continue;
+    }
     const match = /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile)=(.*)$/.exec(arg);
     if (match === null) continue;
     const [, name, value] = match;
@@ -53,5 +63,5 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
       fallbackFee = fee;
     }
   }
-  return { wallets, fallbackFee, connect, cookieFile };
+  return { wallets, fallbackFee, connect, cookieFile, reattach };
 }

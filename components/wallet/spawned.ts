@@ -14,7 +14,7 @@
  * @module
  */
 import { join } from "node:path";
-import { loadComponent, projectRoot, type Supervised, type Supervisor } from "../../host.ts";
+import { type Component, projectRoot, type Supervised, type Supervisor } from "../../host.ts";
 import { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { callRpc, type RpcAccess } from "../node/sandboxed.ts";
 
@@ -55,22 +55,21 @@ export async function waitForWallets(
 }
 
 /**
- * Starts the wallet process attached to `node`, loading (or creating) each
- * wallet in `names`; resolves once the node lists them all, and rejects
- * when the process fails, `stopped` settles or 60 s pass first.
+ * Starts the wallet process (`component`) with `args`, wired as `wiring`
+ * says (attached to the node, restarted with it), loading (or creating) each wallet in
+ * `names`; resolves once the node lists them all, and rejects when the
+ * process fails, `stopped` settles or 60 s pass first.
  */
 export async function startWallets(
   supervisor: Supervisor,
-  node: Supervised<Init>,
+  component: Component,
+  wiring: { connectTo?: Supervised<unknown>; restartWith?: readonly Supervised<unknown>[] },
   access: RpcAccess,
-  nodeArgs: readonly string[],
+  args: readonly string[],
   names: readonly string[],
   stopped: Promise<unknown> = new Promise(() => {}),
 ): Promise<Supervised<Init>> {
-  const wallet = await supervisor.start(Init, await loadComponent(walletFolder()), {
-    args: walletArgs(nodeArgs),
-    connectTo: node,
-  });
+  const wallet = await supervisor.start(Init, component, { ...wiring, args });
   await waitForWallets(access, names, Promise.race([stopped, wallet.failed]));
   return wallet;
 }

@@ -22,7 +22,12 @@ const expected = {
     write: ["regtest"],
     net: ["[::1]:18443", "127.0.0.1:18443"],
   },
-  wallet: { serves: ["Init"], read: ["wallets"], write: ["wallets"], net: [] },
+  wallet: {
+    serves: ["Init"],
+    read: ["wallets", "settings"],
+    write: ["wallets", "settings"],
+    net: [],
+  },
   gui: { serves: ["GuiInit"], read: [], write: [], net: ["127.0.0.1:18480"] },
 };
 

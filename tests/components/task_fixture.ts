@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { projectRoot } from "../../sandbox/contract.ts";
 import { assert } from "../assert.ts";
+import { waitFor } from "../helpers.ts";
 
 /** Long enough for a first bundle build on a loaded 2-core machine; only a hang reaches it. */
 const PATIENCE_MS = 180_000;
@@ -123,4 +124,55 @@ export async function stoppedNodeFiles(state: string): Promise<{ names: string[]
     await run("umount", [mountPoint]);
     Deno.removeSync(mountPoint);
   }
+}
+
+/** The pid of the last start of `component` the supervisor reported in `output`. */
+export function lastStartedPid(output: string, component: string): number {
+  const pids = [
+    ...output.matchAll(new RegExp(`\\[supervisor\\] ${component}: started \\(pid (\\d+)\\)`, "g")),
+  ];
+  assert(pids.length > 0, output);
+  return Number(pids.at(-1)![1]);
+}
+
+/** A JSON-RPC reply: its result, or its error. */
+export type RpcReply = { result: unknown; error: { code: number; message: string } | null };
+
+/**
+ * JSON-RPC over HTTP to the node on `port` with its cookie, as any client
+ * calls it: `call` answers the reply (an RPC error is no throw); `healed`
+ * calls until an answer has no error (the application came back after a
+ * restart) and gives its result, failing with the last answer and
+ * `context()` after `patienceMs`.
+ */
+export function nodeRpc(port: number, cookieFile: string, context: () => string) {
+  const call = async (method: string, params: unknown[] = [], wallet?: string) => {
+    const response = await fetch(
+      `http://127.0.0.1:${port}/${wallet === undefined ? "" : `wallet/${wallet}`}`,
+      {
+        method: "POST",
+        headers: { authorization: `Basic ${btoa(Deno.readTextFileSync(cookieFile))}` },
+        body: JSON.stringify({ jsonrpc: "1.0", id: 1, method, params }),
+      },
+    );
+    return await response.json() as RpcReply;
+  };
+  const healed = async (method: string, params: unknown[] = [], wallet?: string) => {
+    let last: unknown;
+    await waitFor(
+      async () => {
+        try {
+          last = await call(method, params, wallet);
+          return (last as RpcReply).error === null;
+        } catch (error) {
+          last = String(error); // restarting: nothing listens for a moment
+          return false;
+        }
+      },
+      PATIENCE_MS,
+      `${method} to answer (last: ${JSON.stringify(last)})\n${context()}`,
+    );
+    return (last as RpcReply).result;
+  };
+  return { call, healed };
 }

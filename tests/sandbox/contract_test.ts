@@ -113,8 +113,8 @@ Deno.test("contract: the exact command of each component", () => {
     ],
     wallet: [
       ...prefix("wallet", { cpu: 3600, files: 64, heap: 256, diskMb: 256 }),
-      "--allow-read=/s/view/wallet/wallets",
-      "--allow-write=/s/view/wallet/wallets",
+      "--allow-read=/s/view/wallet/wallets,/s/view/wallet/settings",
+      "--allow-write=/s/view/wallet/wallets,/s/view/wallet/settings",
       "--deny-run",
       ...tail("wallet"),
     ],
@@ -147,8 +147,8 @@ Deno.test("contract: a connecting component gets exactly its socket, a token and
   // Without root: the supervisor's own user, no identity switch.
   assertEquals(command.args.slice(5, 8), ["setpriv", "--no-new-privs", "--"]);
   assertEquals(command.args.filter((arg) => arg.startsWith("--allow-")), [
-    "--allow-read=/s/view/wallet/wallets,/s/sockets/node.wallet/node.sock",
-    "--allow-write=/s/view/wallet/wallets,/s/sockets/node.wallet/node.sock",
+    "--allow-read=/s/view/wallet/wallets,/s/view/wallet/settings,/s/sockets/node.wallet/node.sock",
+    "--allow-write=/s/view/wallet/wallets,/s/view/wallet/settings,/s/sockets/node.wallet/node.sock",
     "--allow-net=unix:/s/sockets/node.wallet/node.sock",
   ]);
   assertEquals(command.args.slice(-3), [

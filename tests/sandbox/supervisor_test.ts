@@ -331,3 +331,44 @@ Deno.test("supervisor: a listener that stops answering is reported, killed and r
   });
   await init.spin(0);
 });
+
+/** The hog under another name, restarted on failure at most `maxRestarts` times a minute. */
+function namedHog(name: string, maxRestarts: number): Component {
+  const component = hogWith({ restart: { policy: "on-failure", backoffMs: 20, maxRestarts } });
+  return { ...component, manifest: { ...component.manifest, name } };
+}
+
+Deno.test("supervisor: restartWith (rest_for_one) restarts a dependant after its dependency, spending none of its budget", async () => {
+  const lines: string[] = [];
+  await using supervisor = new Supervisor({
+    stateDir: Deno.makeTempDirSync(),
+    report: (line) => lines.push(line),
+  });
+  const base = await supervisor.start(HogInit, namedHog("base", 5));
+  // A budget of one restart: two restarts with base prove they spend none of it.
+  const dependant = await supervisor.start(HogInit, namedHog("dependant", 1), {
+    restartWith: [base],
+  });
+  const bystander = await supervisor.start(HogInit, namedHog("bystander", 1));
+  const bystanderPid = bystander.instance!.pid;
+  for (let round = 1; round <= 2; round++) {
+    const before = dependant.instance!.pid;
+    base.instance!.kill("SIGKILL");
+    await waitFor(() => dependant.exits.length === round, 20_000, "the dependant's exit");
+    await (await dependant.current()).spin(0);
+    assert(base.instance !== null, "the dependant runs again only once its dependency does");
+    assert(dependant.instance!.pid !== before, "the dependant is a new process");
+    assert(processGone(before), `pid ${before} is gone`);
+    const exit = dependant.exits.at(-1)!;
+    assertEquals([exit.cause, exit.restarted], ["restarted with base", true]);
+  }
+  // Its own crash still spends its budget as before.
+  await assertRejects(async () => (await dependant.current()).crash(3));
+  await waitFor(() => dependant.exits.length === 3, 20_000, "the dependant's crash");
+  await (await dependant.current()).spin(0);
+  assertEquals(dependant.exits.at(-1)!.cause, undefined);
+  // One for one: the bystander was never touched.
+  assertEquals(bystander.instance!.pid, bystanderPid);
+  assertEquals(bystander.exits, []);
+  assert(lines.includes("dependant: stopping, base restarts (rest_for_one)"), lines.join("\n"));
+});

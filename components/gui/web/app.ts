@@ -637,6 +637,13 @@ interface Hello {
   calls: IpcCall[];
 }
 
+/** The running components' names and pids, as last shown. */
+let runningComponents = "";
+/** Until when component updates read the wallet list again. */
+let rereadWalletsUntil = 0;
+/** How long after a component (re)starts its wallets are looked for. */
+const REREAD_WALLETS_MS = 15_000;
+
 function connectEvents(): void {
   const events = new EventSource("/api/events");
   const status = $("connection");
@@ -649,6 +656,8 @@ function connectEvents(): void {
       ? ""
       : "This gui was started without the launcher's supervision: no component figures.";
     renderComponents(hello.components);
+    runningComponents = hello.components.map((c) => `${c.name}:${c.pid}`).join();
+    rereadWalletsUntil = Date.now() + REREAD_WALLETS_MS;
     calls = [];
     addCalls(hello.calls);
     // After a restart of a component, everything shown is read again.
@@ -660,7 +669,16 @@ function connectEvents(): void {
     if ($("page-transactions").classList.contains("active")) void refreshHistory();
   });
   events.addEventListener("components", (event) => {
-    renderComponents(JSON.parse((event as MessageEvent).data));
+    const components = JSON.parse((event as MessageEvent).data) as ComponentInfo[];
+    renderComponents(components);
+    // A component (re)started: its wallets come back a moment after its process does, so the
+    // list is read again with each update for a while.
+    const running = components.map((c) => `${c.name}:${c.pid}`).join();
+    if (running !== runningComponents) {
+      runningComponents = running;
+      rereadWalletsUntil = Date.now() + REREAD_WALLETS_MS;
+    }
+    if (Date.now() < rereadWalletsUntil) void refreshWalletList().then(() => refreshOverview());
   });
   events.addEventListener("ipc", (event) => addCalls(JSON.parse((event as MessageEvent).data)));
   events.addEventListener("error", () => {
@@ -702,7 +720,8 @@ function main(): void {
       $("wallets-error").textContent = "New wallet: enter a name";
       return;
     }
-    void walletAction("createwallet", passphrase ? [name, false, false, passphrase] : [name]);
+    // As bitcoin-qt: wallets made here are loaded again when the wallet process starts.
+    void walletAction("createwallet", [name, false, false, passphrase || null, false, true, true]);
   });
   $("load-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -712,7 +731,7 @@ function main(): void {
       $("wallets-error").textContent = "Wallet: enter the name of the wallet to load or unload";
       return;
     }
-    void walletAction(method, [name]);
+    void walletAction(method, [name, method === "loadwallet"]);
   });
   $("encrypt-form").addEventListener("submit", (event) => {
     event.preventDefault();

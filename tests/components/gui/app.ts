@@ -12,7 +12,8 @@ import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
 import { Init } from "../../../schemas/gen/ipc/init.mp.ts";
 import { projectRoot } from "../../../sandbox/contract.ts";
-import { loadComponent } from "../../../sandbox/manifest.ts";
+import type { Supervised } from "../../../sandbox/supervisor.ts";
+import { entryComponent, entryOf, loadTopology, wiringOf } from "../../../sandbox/topology.ts";
 import { type Application, supervisedApplication } from "../../../components/supervision.ts";
 import {
   callRpc,
@@ -55,26 +56,48 @@ export async function startApp(): Promise<GuiApp> {
     output: (line, component) => keep(`[${component}] ${line}`),
   });
   try {
-    const root = projectRoot();
-    const planned = planNode(await loadComponent(join(root, "components", "node")), stateDir, [
+    const topology = await loadTopology(join(projectRoot(), "components", "topology.json"));
+    const started = new Map<string, Supervised<unknown>>();
+    const planned = planNode(await entryComponent(entryOf(topology, "node")), stateDir, [
       `-rpcport=${freePort()}`,
       "-debug=ipc",
       "-printtoconsole",
     ]);
     if (planned.kind !== "run") throw new Error("expected a plan");
     const { plan } = planned;
-    const node = await application.supervisor.start(Init, plan.component, { args: plan.args });
+    const node = await application.supervisor.start(Init, plan.component, {
+      args: plan.args,
+      ...wiringOf(topology, "node", started),
+    });
+    started.set("node", node);
     application.service.add(plan.component.manifest, node);
     const access = rpcAccess(plan)!;
     await waitForRpc(access, node.failed);
     // The wallet process, as `-wallet=miner` starts it: wallets created from the page load into it.
-    await startWallets(application.supervisor, node, access, ["-wallet=miner"], ["miner"]);
+    const walletComponent = await entryComponent(entryOf(topology, "wallet"));
+    const wallet = await startWallets(
+      application.supervisor,
+      walletComponent,
+      wiringOf(topology, "wallet", started),
+      access,
+      ["-wallet=miner"],
+      ["miner"],
+    );
+    application.service.add(walletComponent.manifest, wallet);
+    started.set("wallet", wallet);
     const guiPort = freePort();
-    const guiPlan = planGui(await loadComponent(join(root, "components", "gui")), [
+    const guiPlan = planGui(await entryComponent(entryOf(topology, "gui")), [
       `-guiport=${guiPort}`,
       "-debug=ipc",
     ]);
-    const gui = await startGui(application.supervisor, guiPlan, node, application.service);
+    const guiWiring = wiringOf(topology, "gui", started);
+    const gui = await startGui(
+      application.supervisor,
+      guiPlan,
+      node,
+      application.service,
+      guiWiring.restartWith,
+    );
     application.service.add(guiPlan.component.manifest, gui.supervised);
     return {
       application,

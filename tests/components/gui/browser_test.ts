@@ -7,7 +7,9 @@
  * flags, the gui unable to read the node's data directory, the page
  * recovering by itself after the gui and then the node restart, and the
  * wallet pages through `/wallet/<name>` to the wallet process (its errors
- * next to their cause; two wallets, a confirmed send between them).
+ * next to their cause; two wallets, a confirmed send between them), the
+ * wallet process killed from outside and seen coming back with its
+ * wallets, and the Stop button.
  * Screenshots are saved as artefacts (`artefactsDir()`).
  *
  * @module
@@ -38,8 +40,12 @@ Deno.test({
   const context = await browser.newContext();
   const page = await context.newPage();
   const fail = (what: string) => `${what}\n${app.lines.slice(-60).join("\n")}`;
+  /** A step; when it fails, what the components printed last is shown with it. */
+  const step = async (name: string, fn: () => Promise<void>) => {
+    if (!await t.step(name, fn)) console.error(`${name}: the components printed\n${fail("")}`);
+  };
 
-  await t.step(
+  await step(
     "without the token: 403; with another Host or a cross-site Origin: 403",
     async () => {
       const bare = await fetch(`${app.origin}/`);
@@ -77,7 +83,7 @@ Deno.test({
     },
   );
 
-  await t.step(
+  await step(
     "with the token: the chain page shows the height, live after generatetoaddress",
     async () => {
       await page.goto(app.gui.url);
@@ -96,7 +102,7 @@ Deno.test({
     },
   );
 
-  await t.step(
+  await step(
     "the mine control mines to an address with progress; a bad address is named",
     async () => {
       await page.fill("#mine-count", "12");
@@ -112,7 +118,7 @@ Deno.test({
     },
   );
 
-  await t.step("console: getblockcount, help, and an error as bitcoin-qt shows it", async () => {
+  await step("console: getblockcount, help, and an error as bitcoin-qt shows it", async () => {
     await page.goto(`${app.origin}/#console`);
     await page.fill("#console-input", "getblockcount");
     await page.press("#console-input", "Enter");
@@ -142,7 +148,7 @@ Deno.test({
     await page.screenshot({ path: join(shots, "console.png"), fullPage: true });
   });
 
-  await t.step("components page: launcher, node and gui with their permission flags", async () => {
+  await step("components page: launcher, node and gui with their permission flags", async () => {
     await page.goto(`${app.origin}/#components`);
     await page.waitForSelector('tr[data-component="gui"]', { timeout: PATIENCE_MS });
     const guiFlags = await page.textContent('tr[data-component="gui"] td.permissions');
@@ -160,7 +166,7 @@ Deno.test({
     await page.screenshot({ path: join(shots, "components.png"), fullPage: true });
   });
 
-  await t.step("the gui process cannot read the node's data directory", async () => {
+  await step("the gui process cannot read the node's data directory", async () => {
     // The directory is there and readable to the test…
     assert([...Deno.readDirSync(join(app.node.dataDir, "regtest"))].length > 0);
     // …but not to the gui, asked from inside its sandbox.
@@ -171,7 +177,7 @@ Deno.test({
     assertMatch(cookie, /^NotCapable: Requires read access to/);
   });
 
-  await t.step("IPC page: the gui's calls to the node, with counts and percentiles", async () => {
+  await step("IPC page: the gui's calls to the node, with counts and percentiles", async () => {
     await page.goto(`${app.origin}/#ipc`);
     await waitInPage(page, (text) => {
       const { document } = globalThis as unknown as PageGlobals;
@@ -186,7 +192,7 @@ Deno.test({
     await page.screenshot({ path: join(shots, "ipc.png"), fullPage: true });
   });
 
-  await t.step("the page recovers by itself after the gui restarts (restart button)", async () => {
+  await step("the page recovers by itself after the gui restarts (restart button)", async () => {
     await page.goto(`${app.origin}/#components`);
     const before = app.gui.supervised.instance!.pid;
     await page.click('tr[data-component="gui"] button[data-action="restart"]');
@@ -201,7 +207,7 @@ Deno.test({
     await waitForText(page, "height", "16");
   });
 
-  await t.step("…and after the node restarts", async () => {
+  await step("…and after the node restarts", async () => {
     const node = app.application.service;
     await node.restartComponent("node");
     // The gui follows the node (it exits with it and is started again).
@@ -220,7 +226,7 @@ Deno.test({
     await page.screenshot({ path: join(shots, "chain-after-restarts.png"), fullPage: true });
   });
 
-  await t.step(
+  await step(
     "wallet pages show the wallet's errors, in bitcoind's words, next to their cause",
     async () => {
       await page.goto(`${app.origin}/#wallets`);
@@ -247,7 +253,7 @@ Deno.test({
     },
   );
 
-  await t.step(
+  await step(
     "wallets: create two, mine to A, send A → B with confirmation, balances update live",
     async () => {
       await page.goto(`${app.origin}/#wallets`);
@@ -288,6 +294,62 @@ Deno.test({
       await page.screenshot({ path: join(shots, "transactions.png"), fullPage: true });
     },
   );
+  await step(
+    "kill the wallet process: the components page shows it come back, with the wallets made here",
+    async () => {
+      await page.goto(`${app.origin}/#components`);
+      await page.waitForSelector('tr[data-component="wallet"]', { timeout: PATIENCE_MS });
+      const cell = (n: number) =>
+        page.textContent(`tr[data-component="wallet"] td:nth-child(${n})`);
+      const pid = Number(await cell(2));
+      const restarts = Number(await cell(5));
+      assert(pid > 0 && pid !== Deno.pid, `the wallet's pid on the page: ${pid}`);
+      Deno.kill(pid, "SIGKILL"); // from outside, as `kill -9` would
+      await waitInPage(page, ([before, restartsAfter]) => {
+        const { document } = globalThis as unknown as PageGlobals;
+        const cells = Array.from(
+          document.querySelectorAll('tr[data-component="wallet"] td'),
+          (td) => td.textContent,
+        );
+        return /^\d+$/.test(cells[1] ?? "") && cells[1] !== before &&
+          cells[2] === "running" && cells[4] === restartsAfter;
+      }, [String(pid), String(restarts + 1)]);
+      await page.screenshot({ path: join(shots, "wallet-restarted.png"), fullPage: true });
+      // The wallets made on the page were created to load at start (as bitcoin-qt makes them).
+      await page.goto(`${app.origin}/#wallets`);
+      await waitForText(page, "loaded-wallets", "miner, alice, bob");
+      await page.selectOption("#wallet", "bob");
+      await page.goto(`${app.origin}/#overview`);
+      await waitForText(page, "balance-trusted", "1.50000000");
+    },
+  );
+
+  await step(
+    "the Stop button stops the wallet process for good, after a confirmation",
+    async () => {
+      await page.goto(`${app.origin}/#components`);
+      const dialog = new Promise<string>((resolve) =>
+        page.once("dialog", (shown) => {
+          resolve(shown.message());
+          void shown.accept();
+        })
+      );
+      await page.click('tr[data-component="wallet"] button[data-action="stop"]');
+      assertEquals(await dialog, "Stop wallet? It stays down until the launcher restarts.");
+      await waitInPage(page, (state) => {
+        const { document } = globalThis as unknown as PageGlobals;
+        const cells = document.querySelectorAll('tr[data-component="wallet"] td');
+        return cells[2]?.textContent === state;
+      }, "stopped");
+      assert(
+        await page.isDisabled('tr[data-component="wallet"] button[data-action="restart"]'),
+        "a stopped component offers no restart",
+      );
+      assertEquals(await app.rpc("listwallets"), []);
+      await page.screenshot({ path: join(shots, "wallet-stopped.png"), fullPage: true });
+    },
+  );
+
   await context.close();
   console.log(`screenshots: ${shots}`);
 });

@@ -17,7 +17,7 @@ const WALLET_MAIN = new URL("../../../components/wallet/main.ts", import.meta.ur
 /** Starts the wallet process attached to `node`, granted its wallets folder and the socket only. */
 function startWallet(node: RealNode, walletDir: string, args: string[]): Deno.ChildProcess {
   const socket = `${node.datadir}/regtest/node.sock`;
-  const paths = `${walletDir}/wallets,${socket}`;
+  const paths = `${walletDir}/wallets,${walletDir}/settings,${socket}`;
   Deno.mkdirSync(`${walletDir}/wallets`, { recursive: true });
   return new Deno.Command(Deno.execPath(), {
     args: [
@@ -109,5 +109,34 @@ Deno.test("wallet process: -wallet=w, mining, a send between wallets, a restart"
   } finally {
     wallet.kill("SIGKILL");
     await wallet.status;
+  }
+});
+
+Deno.test("wallet process: with -ipcreattach it outlives its node and attaches again to the next one", async () => {
+  const datadir = Deno.makeTempDirSync({ prefix: "wallet_reattach_" });
+  const walletDir = Deno.makeTempDirSync({ prefix: "wallet_reattach_w_" });
+  let wallet: Deno.ChildProcess | undefined;
+  let exited = false;
+  try {
+    {
+      await using node = await startRealNode({ datadir, args: ["-ipcbind=unix"] });
+      wallet = startWallet(node, walletDir, ["-wallet=w", "-ipcreattach"]);
+      wallet.status.then(() => exited = true);
+      await waitForWallets(node, ["w"]);
+      await node.call("generatetoaddress", [1, await node.call("getnewaddress")]);
+      assertEquals(await node.stop(), 0);
+    }
+    // No node for a while: the wallet keeps trying, and the next node on the socket gets it back.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assertEquals(exited, false, "the wallet waits for a node");
+    await using node = await startRealNode({ datadir, args: ["-ipcbind=unix"] });
+    await waitForWallets(node, ["w"]);
+    assertEquals(exited, false, "the same wallet process attached again");
+    assertEquals((await walletCall(node, "w", "getwalletinfo")).lastprocessedblock.height, 1);
+  } finally {
+    try {
+      wallet?.kill("SIGKILL");
+    } catch { /* exited */ }
+    await wallet?.status;
   }
 });

@@ -6,7 +6,7 @@
  * @module
  */
 import { assert, assertEquals } from "../../assert.ts";
-import { WalletLoaderImpl } from "../../../components/wallet/loader.ts";
+import { loadOrCreateWallets, WalletLoaderImpl } from "../../../components/wallet/loader.ts";
 import { testNode } from "./chain_fixture.ts";
 
 Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
@@ -174,3 +174,62 @@ Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
 function hexBytes(text: string): Uint8Array {
   return new Uint8Array(text.match(/../g)!.map((byte) => parseInt(byte, 16)));
 }
+
+Deno.test("wallet rpc: load_on_startup keeps settings.json's list, loaded again at start", async () => {
+  using node = testNode();
+  const datadir = `${node.dir}/wd`;
+  const start = async (names: string[] = []) => {
+    const loader = new WalletLoaderImpl(datadir, node.makeChain(), { fallbackFee: 0n });
+    const lines = await loadOrCreateWallets(loader, names);
+    return { loader, lines };
+  };
+  const call = async (loader: WalletLoaderImpl, method: string, params: unknown[]) =>
+    JSON.parse(await loader.executeRpc(method, JSON.stringify(params)));
+  {
+    await using loader = (await start()).loader;
+    // createwallet's 7th argument and loadwallet's 2nd: true remembers, false forgets, none leaves.
+    await call(loader, "createwallet", ["kept", false, false, null, false, true, true]);
+    await call(loader, "createwallet", ["passing"]);
+    await call(loader, "createwallet", ["dropped", false, false, null, false, true, true]);
+    await call(loader, "unloadwallet", ["dropped", false]);
+    assertEquals(JSON.parse(Deno.readTextFileSync(`${datadir}/settings/settings.json`)), {
+      wallet: ["kept"],
+    });
+  }
+  {
+    const { loader, lines } = await start(["cli"]);
+    await using _ = loader;
+    assertEquals(loader.listWallets(), ["cli", "kept"]);
+    assertEquals(lines, ['wallet: created wallet "cli"']);
+    await call(loader, "loadwallet", ["passing", true]);
+  }
+  {
+    // A wallet listed but gone is said and skipped; the others load.
+    Deno.removeSync(`${datadir}/wallets/kept`, { recursive: true });
+    const { loader, lines } = await start();
+    await using _ = loader;
+    assertEquals(loader.listWallets(), ["passing"]);
+    assertEquals(lines.length, 1);
+    assert(lines[0].startsWith('wallet: "kept" (settings.json) not loaded: '), lines[0]);
+  }
+  // A broken settings.json is said; nothing is loaded from it, and nothing fails.
+  Deno.writeTextFileSync(`${datadir}/settings/settings.json`, "{ not json");
+  const { loader, lines } = await start();
+  await using _ = loader;
+  assertEquals(loader.listWallets(), []);
+  assert(lines[0].startsWith(`wallet: ${datadir}/settings/settings.json: `), lines.join("\n"));
+  // When the list cannot be written, the wallet is made and loaded all the same, with Core's warning.
+  Deno.mkdirSync(`${datadir}/settings/settings.json.new`);
+  assertEquals(
+    await call(loader, "createwallet", ["unsaved", false, false, null, false, true, true]),
+    {
+      result: {
+        name: "unsaved",
+        warnings: [
+          "Wallet load on startup setting could not be updated, so wallet may not be loaded next node startup.",
+        ],
+      },
+    },
+  );
+  assertEquals(loader.listWallets(), ["unsaved"]);
+});

@@ -1,0 +1,235 @@
+/**
+ * Topologies: which components an application runs, in what order, which
+ * connects to which, and how a restart spreads, declared in a JSON file
+ * and validated with zod, so the wiring is data and not a launcher's code.
+ *
+ * ```json
+ * { "components": [
+ *   { "name": "node", "folder": "node", "strategy": "rest_for_one" },
+ *   { "name": "wallet", "folder": "wallet", "connectTo": "node" }
+ * ] }
+ * ```
+ *
+ * Entries start in order; `connectTo` names an earlier entry that listens.
+ * The strategies are Erlang/OTP's, per entry: `one_for_one` (the default)
+ * restarts only the entry that ended; `rest_for_one` restarts every entry
+ * after it too, once it runs again (a restarted node brings back fresh
+ * wallets that re-register with it). Folders are relative to the file.
+ *
+ * @example
+ * ```ts
+ * import { parseTopology } from "./topology.ts";
+ * const topology = parseTopology({
+ *   components: [
+ *     { name: "node", folder: "node", strategy: "rest_for_one" },
+ *     { name: "wallet", folder: "wallet", connectTo: "node" },
+ *   ],
+ * }, "/app/topology.json");
+ * const wallet = topology.entries[1];
+ * if (wallet.folder !== "/app/wallet" || wallet.strategy !== "one_for_one") throw new Error();
+ * let refused = "";
+ * try {
+ *   parseTopology({ components: [{ name: "w", folder: "w", connectTo: "node" }] }, "t.json");
+ * } catch (error) {
+ *   refused = (error as Error).message;
+ * }
+ * if (!refused.includes("connectTo")) throw new Error(refused);
+ * ```
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import type { InterfaceDescriptor } from "../runtime/schema/descriptor.ts";
+import { type Component, loadComponent } from "./manifest.ts";
+import type { Supervised, Supervisor } from "./supervisor.ts";
+
+const NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+const EntrySchema = z.object({
+  name: z.string().regex(NAME, "lower-case letters, digits and '-', starting with a letter"),
+  folder: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  connectTo: z.string().optional(),
+  strategy: z.enum(["one_for_one", "rest_for_one"]).default("one_for_one"),
+}).strict();
+
+const TopologySchema = z.object({ components: z.array(EntrySchema).min(1) }).strict()
+  .superRefine(({ components }, context) => {
+    components.forEach((entry, index) => {
+      const earlier = components.slice(0, index);
+      if (earlier.some((other) => other.name === entry.name)) {
+        context.addIssue({
+          code: "custom",
+          path: ["components", index, "name"],
+          message: `"${entry.name}" is named twice`,
+        });
+      }
+      if (entry.connectTo !== undefined && !earlier.some((e) => e.name === entry.connectTo)) {
+        context.addIssue({
+          code: "custom",
+          path: ["components", index, "connectTo"],
+          message: `"${entry.connectTo}" is not an entry before "${entry.name}"`,
+        });
+      }
+    });
+  });
+
+/** How a restart of one entry spreads, after Erlang/OTP. */
+export type RestartStrategy = "one_for_one" | "rest_for_one";
+
+/** One component of a topology. */
+export interface TopologyEntry {
+  /** The instance's name (its manifest's name is replaced by it). */
+  readonly name: string;
+  /** The component's folder, absolute. */
+  readonly folder: string;
+  /** Arguments for every run, after the contract's own. */
+  readonly args: readonly string[];
+  /** The earlier entry it connects to, if any. */
+  readonly connectTo?: string;
+  /** What its restart does to the entries after it. */
+  readonly strategy: RestartStrategy;
+}
+
+/** A validated topology. */
+export interface Topology {
+  /** The entries, in start order. */
+  readonly entries: readonly TopologyEntry[];
+}
+
+/** An invalid topology; the message names the file and the field. */
+export class TopologyError extends Error {
+  /** Always `"TopologyError"`. */
+  override name = "TopologyError";
+}
+
+/** Validates `value` as a topology read from `source`; folders resolve beside it. */
+export function parseTopology(value: unknown, source: string): Topology {
+  const result = TopologySchema.safeParse(value);
+  if (!result.success) {
+    throw new TopologyError(
+      result.error.issues.map((issue) => {
+        const field = issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${String(p)}`)
+          .join("").replace(/^\./, "");
+        return `${source}: ${field || "(topology)"}: ${issue.message}`;
+      }).join("\n"),
+    );
+  }
+  const base = dirname(resolve(source));
+  return {
+    entries: result.data.components.map((entry) => ({
+      ...entry,
+      folder: resolve(base, entry.folder),
+    })),
+  };
+}
+
+/** Reads and validates the topology file at `path`. */
+export async function loadTopology(path: string): Promise<Topology> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await Deno.readTextFile(path));
+  } catch (error) {
+    throw new TopologyError(`${path}: ${(error as Error).message}`, { cause: error });
+  }
+  return parseTopology(value, path);
+}
+
+/**
+ * The entries of `topology` whose names are in `names`, in topology order;
+ * every name must be an entry, and an entry's `connectTo` must be kept.
+ */
+export function selectEntries(topology: Topology, names: readonly string[]): Topology {
+  for (const name of names) entryOf(topology, name);
+  const entries = topology.entries.filter((entry) => names.includes(entry.name));
+  for (const entry of entries) {
+    if (entry.connectTo !== undefined && !names.includes(entry.connectTo)) {
+      throw new TopologyError(
+        `"${entry.name}" connects to "${entry.connectTo}", which is left out`,
+      );
+    }
+  }
+  return { entries };
+}
+
+/** The entry named `name`; a {@linkcode TopologyError} when there is none. */
+export function entryOf(topology: Topology, name: string): TopologyEntry {
+  const entry = topology.entries.find((e) => e.name === name);
+  if (entry === undefined) {
+    throw new TopologyError(
+      `no component "${name}" in the topology (it has ${
+        topology.entries.map((e) => e.name).join(", ")
+      })`,
+    );
+  }
+  return entry;
+}
+
+/**
+ * What {@linkcode Supervisor.start} needs to wire entry `name` among the
+ * entries already `started`: the one it connects to, and those whose
+ * restart restarts it (every earlier `rest_for_one` entry).
+ */
+export function wiringOf(
+  topology: Topology,
+  name: string,
+  started: ReadonlyMap<string, Supervised<unknown>>,
+): { connectTo?: Supervised<unknown>; restartWith: Supervised<unknown>[] } {
+  const entry = entryOf(topology, name);
+  const index = topology.entries.indexOf(entry);
+  const running = (other: string) => {
+    const supervised = started.get(other);
+    if (supervised === undefined) {
+      throw new TopologyError(`"${name}" needs "${other}", which was not started before it`);
+    }
+    return supervised;
+  };
+  return {
+    connectTo: entry.connectTo === undefined ? undefined : running(entry.connectTo),
+    restartWith: topology.entries.slice(0, index)
+      .filter((earlier) => earlier.strategy === "rest_for_one" && started.has(earlier.name))
+      .map((earlier) => running(earlier.name)),
+  };
+}
+
+/** The interfaces a launcher serves, by the names manifests list in `serves`. */
+export type InterfaceTable = Readonly<Record<string, InterfaceDescriptor<unknown>>>;
+
+/**
+ * Starts every entry of `topology` under `supervisor`, in order, each with
+ * the interface its manifest serves first (looked up in `interfaces`) and
+ * wired as the topology says; resolves with them by name once each runs.
+ */
+export async function startTopology(
+  supervisor: Supervisor,
+  topology: Topology,
+  interfaces: InterfaceTable,
+): Promise<Map<string, Supervised<unknown>>> {
+  const started = new Map<string, Supervised<unknown>>();
+  for (const entry of topology.entries) {
+    const component = await entryComponent(entry);
+    const served = component.manifest.serves[0];
+    const iface = served === undefined ? undefined : interfaces[served];
+    if (iface === undefined) {
+      throw new TopologyError(
+        `"${entry.name}" serves ${served ?? "nothing"}; the launcher knows ${
+          Object.keys(interfaces).join(", ") || "no interface"
+        }`,
+      );
+    }
+    started.set(
+      entry.name,
+      await supervisor.start(iface, component, {
+        args: entry.args,
+        ...wiringOf(topology, entry.name, started),
+      }),
+    );
+  }
+  return started;
+}
+
+/** The component of `entry`: its folder's manifest, named as the entry. */
+export async function entryComponent(entry: TopologyEntry): Promise<Component> {
+  const component = await loadComponent(entry.folder);
+  return { ...component, manifest: { ...component.manifest, name: entry.name } };
+}

@@ -1,0 +1,103 @@
+/**
+ * Topology files: validation errors in one line per problem, naming the
+ * file and the field; the wiring an entry gets; and a whole topology
+ * started under a supervisor, a `rest_for_one` entry's restart spreading
+ * to the entries after it and no further back.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
+import { processGone, waitFor } from "../helpers.ts";
+import { projectRoot } from "../../sandbox/contract.ts";
+import { Supervisor } from "../../sandbox/supervisor.ts";
+import {
+  loadTopology,
+  parseTopology,
+  selectEntries,
+  startTopology,
+  TopologyError,
+  wiringOf,
+} from "../../sandbox/topology.ts";
+import { HogInit } from "../../schemas/gen/probe.mp.ts";
+
+Deno.test("topology: each invalid entry is refused with its file, field and problem", () => {
+  const refused = (value: unknown) =>
+    assertThrows(() => parseTopology(value, "/app/topology.json"), TopologyError).message;
+  assertEquals(
+    refused({ components: [{ name: "a", folder: "a" }, { name: "a", folder: "b" }] }),
+    '/app/topology.json: components[1].name: "a" is named twice',
+  );
+  assertEquals(
+    refused({ components: [{ name: "w", folder: "w", connectTo: "node" }] }),
+    '/app/topology.json: components[0].connectTo: "node" is not an entry before "w"',
+  );
+  assert(
+    refused({ components: [{ name: "n", folder: "n", strategy: "one_for_all" }] })
+      .startsWith("/app/topology.json: components[0].strategy: "),
+  );
+  assert(
+    refused({ components: [{ name: "n", folder: "n", restart: "always" }] })
+      .startsWith("/app/topology.json: components[0]: "),
+  );
+  assert(refused({ components: [] }).startsWith("/app/topology.json: components: "));
+  assert(refused({ components: [{ name: "Node", folder: "n" }] }).includes("lower-case"));
+});
+
+Deno.test("topology: a missing or broken file is one line naming it", async () => {
+  const dir = Deno.makeTempDirSync();
+  const error = await assertRejects(() => loadTopology(`${dir}/none.json`), TopologyError);
+  assert(error.message.startsWith(`${dir}/none.json: `), error.message);
+  Deno.writeTextFileSync(`${dir}/bad.json`, "{ components");
+  const bad = await assertRejects(() => loadTopology(`${dir}/bad.json`), TopologyError);
+  assert(bad.message.startsWith(`${dir}/bad.json: `) && !bad.message.includes("\n"));
+});
+
+Deno.test("topology: the project's own file wires wallet and gui to a rest_for_one node", async () => {
+  const topology = await loadTopology(`${projectRoot()}/components/topology.json`);
+  assertEquals(topology.entries.map((e) => [e.name, e.connectTo, e.strategy]), [
+    ["node", undefined, "rest_for_one"],
+    ["wallet", "node", "one_for_one"],
+    ["gui", "node", "one_for_one"],
+  ]);
+  assertEquals(topology.entries[0].folder, `${projectRoot()}/components/node`);
+  assertEquals(selectEntries(topology, ["gui", "node"]).entries.map((e) => e.name), [
+    "node",
+    "gui",
+  ]);
+  assertThrows(() => selectEntries(topology, ["wallet"]), TopologyError, "left out");
+  assertThrows(() => selectEntries(topology, ["miner"]), TopologyError, "no component");
+});
+
+Deno.test("topology: started in order; a rest_for_one entry restarts those after it, not those before", async () => {
+  const dir = Deno.makeTempDirSync();
+  const hog = `${projectRoot()}/tests/sandbox/fixtures/hog`;
+  const topology = parseTopology({
+    components: [
+      { name: "first", folder: hog },
+      { name: "middle", folder: hog, strategy: "rest_for_one" },
+      { name: "last", folder: hog },
+    ],
+  }, `${dir}/topology.json`);
+  await using supervisor = new Supervisor({ stateDir: dir });
+  const started = await startTopology(supervisor, topology, { HogInit });
+  assertEquals([...started.keys()], ["first", "middle", "last"]);
+  assertEquals(wiringOf(topology, "last", started).restartWith, [started.get("middle")]);
+  assertEquals(wiringOf(topology, "first", started).restartWith, []);
+  const pids = new Map([...started].map(([name, s]) => [name, s.instance!.pid]));
+  // The hog's manifest says "never": killed, the middle one stays down, and so does its dependant.
+  started.get("middle")!.instance!.kill("SIGKILL");
+  await started.get("middle")!.failed;
+  const lastPid = pids.get("last")!;
+  assertEquals(
+    (await started.get("last")!.failed).message,
+    "last: stopped, as middle stays down (rest_for_one)",
+  );
+  await waitFor(() => processGone(lastPid), 20_000, "the last one's end");
+  await assertRejects(() => started.get("last")!.current(), Error, "middle stays down");
+  assertEquals(started.get("first")!.instance!.pid, pids.get("first"));
+  await assertRejects(
+    () => startTopology(supervisor, topology, {}),
+    TopologyError,
+    '"first" serves HogInit; the launcher knows no interface',
+  );
+});
