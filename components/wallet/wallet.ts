@@ -751,7 +751,11 @@ export class Wallet implements Disposable {
         const at = Math.floor(Math.random() * (outputs.length + 1));
         outputs.splice(at, 0, { script: change.script, amount: plan.change });
       }
-      const tx = new Transaction({ version: 2, lockTime: Math.max(this.#tip.height, 0) });
+      const tx = new Transaction({
+        version: 2,
+        lockTime: Math.max(this.#tip.height, 0),
+        lowR: true, // as Core grinds its ECDSA signatures: 71-byte signatures, smaller fees
+      });
       for (const chosen of plan.inputs) {
         const coin = byKey.get(chosen.key)!;
         tx.addInput({ txid: coin.txid, index: coin.vout, sequence: WALLET_SEQUENCE });
@@ -782,6 +786,7 @@ export class Wallet implements Disposable {
       allowUnknownOutputs: true,
       allowUnknownInputs: true,
       disableScriptCheck: true,
+      lowR: true,
     });
     const unsigned = this.#sign(tx);
     return { raw: tx.toBytes(true, true), unsigned };

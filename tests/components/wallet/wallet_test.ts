@@ -12,6 +12,7 @@ import { descriptorChecksum } from "../../../components/node/chain/descriptor.ts
 import { decodeDestination } from "../../../components/node/chain/address.ts";
 import { internalBytes } from "../../../components/wallet/tx.ts";
 import { testNode } from "./chain_fixture.ts";
+import { Transaction } from "@scure/btc-signer";
 
 const COIN = 100_000_000n;
 const MNEMONIC =
@@ -134,5 +135,32 @@ Deno.test("wallet: balances, a send, encryption and a reload", async () => {
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+Deno.test("wallet: ECDSA signatures are low-R, as Core grinds them (71 bytes with the hash type)", async () => {
+  using node = testNode();
+  const a = await Wallet.create(`${node.dir}/a`, "a", node.makeChain());
+  try {
+    const mine = a.newAddress("wpkh", false);
+    node.mine(110, mine.script);
+    await a.sync();
+    // Ten sends of ten coinbases: without grinding, half the signatures would be 72 bytes.
+    const lengths: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const { tx } = await a.send([{
+        script: a.newAddress("wpkh", false).script,
+        amount: 49n * COIN,
+        subtractFee: false,
+      }], 1000n);
+      const parsed = Transaction.fromRaw(tx.raw, { allowUnknownOutputs: true });
+      for (let input = 0; input < parsed.inputsLength; input++) {
+        lengths.push(parsed.getInput(input).finalScriptWitness![0].length);
+      }
+    }
+    assert(lengths.length >= 10, `${lengths.length} inputs`);
+    assert(lengths.every((length) => length <= 71), `signature lengths ${lengths}`);
+  } finally {
+    await a.close();
   }
 });
