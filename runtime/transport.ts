@@ -30,9 +30,19 @@ export interface ByteChannel {
  * Adapts a readable/writable stream pair to a {@linkcode ByteChannel}.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { channelFromStreams } from "./transport.ts";
- * const channel = channelFromStreams(Deno.stdin.readable, Deno.stdout.writable);
+ * // Two ends of an in-memory pipe: what one writes, the other reads.
+ * const there = new TransformStream<Uint8Array, Uint8Array>();
+ * const back = new TransformStream<Uint8Array, Uint8Array>();
+ * const near = channelFromStreams(back.readable, there.writable);
+ * const far = channelFromStreams(there.readable, back.writable);
+ * const written = near.write(new Uint8Array([1, 2, 3]));
+ * const into = new Uint8Array(8);
+ * const count = await far.read(into);
+ * if (await written !== 3 || count !== 3 || into[2] !== 3) throw new Error("read what was written");
+ * near.close();
+ * far.close();
  * ```
  */
 export function channelFromStreams(
@@ -126,11 +136,20 @@ const LAZY_DELAY_MS = 5;
  * flushing close cannot write its last messages by theirs.
  *
  * @example
- * ```ts ignore
- * import { FrameTransport } from "./transport.ts";
- * const conn = await Deno.connect({ transport: "unix", path: "/tmp/x.sock" });
- * const transport = new FrameTransport(conn, (frame) => console.log(frame.count));
- * transport.send([new Uint8Array(16)]);
+ * ```ts
+ * import { channelFromStreams, FrameTransport } from "./transport.ts";
+ * const there = new TransformStream<Uint8Array, Uint8Array>();
+ * const back = new TransformStream<Uint8Array, Uint8Array>();
+ * const received = Promise.withResolvers<number>();
+ * const far = new FrameTransport(
+ *   channelFromStreams(there.readable, back.writable),
+ *   (frame) => received.resolve(frame.count),
+ * );
+ * const near = new FrameTransport(channelFromStreams(back.readable, there.writable), () => {});
+ * near.send([new Uint8Array(16), new Uint8Array(8)]); // one frame of two segments
+ * if (await received.promise !== 2) throw new Error("a frame of two segments");
+ * near.close();
+ * far.close();
  * ```
  */
 export class FrameTransport {
@@ -469,9 +488,15 @@ export interface NodeSocketLike {
  * fill memory.
  *
  * @example
- * ```ts ignore
- * import { Socket } from "node:net";
- * const channel = channelFromNodeSocket(new Socket({ fd: 3 }));
+ * ```ts
+ * import { PassThrough } from "node:stream";
+ * import { channelFromNodeSocket } from "./transport.ts";
+ * // A stream that gives back what is written to it, in place of a socket.
+ * const channel = channelFromNodeSocket(new PassThrough());
+ * await channel.write(new Uint8Array([7, 8]));
+ * const into = new Uint8Array(4);
+ * if (await channel.read(into) !== 2 || into[1] !== 8) throw new Error("read the echo");
+ * channel.close();
  * ```
  */
 export function channelFromNodeSocket(socket: NodeSocketLike): ByteChannel {

@@ -15,9 +15,17 @@
  * that the component's user can pass them.
  *
  * @example
- * ```ts ignore
- * const options = { network: false, userNamespace: Deno.uid() !== 0 };
- * if (bwrapPath() !== null) args = [...bwrapArgs(mounts, options), ...args];
+ * ```ts
+ * import { bwrapArgs } from "./hardened.ts";
+ * const args = bwrapArgs(
+ *   { readOnly: ["/opt/app"], writable: ["/srv/data/node"], symlinks: [], cwd: "/srv/data/node" },
+ *   { network: false, userNamespace: true },
+ * );
+ * // What runs under it sees its own namespaces, dies with its parent, and ends the options.
+ * for (const flag of ["--unshare-all", "--die-with-parent", "--ro-bind", "--bind"]) {
+ *   if (!args.includes(flag)) throw new Error(`${flag} missing from ${args.join(" ")}`);
+ * }
+ * if (args.at(-1) !== "--") throw new Error("ends with --");
  * ```
  * @module
  */

@@ -26,11 +26,19 @@
  * could chmod the socket it is granted.
  *
  * @example
- * ```ts ignore
- * prepareListenDirectory(socket, nodeIdentity);
- * // … the node binds socket …
- * lockListenSocket(socket, true);
- * const path = connectorSocket(socket, "wallet", walletIdentity);
+ * ```ts
+ * import { connectorSocket, lockListenSocket, prepareListenDirectory } from "./sockets.ts";
+ * const state = await Deno.makeTempDir();
+ * const socket = `${state}/sockets/node/node.sock`;
+ * prepareListenDirectory(socket); // under root: (socket, nodeIdentity)
+ * const listener = Deno.listen({ transport: "unix", path: socket }); // the node binds it
+ * lockListenSocket(socket, false); // under root: true
+ * if ((Deno.statSync(`${state}/sockets/node`).mode! & 0o777) !== 0o500) throw new Error();
+ * const path = connectorSocket(socket, "wallet"); // under root: a link only the wallet reaches
+ * (await Deno.connect({ transport: "unix", path })).close();
+ * listener.close();
+ * Deno.chmodSync(`${state}/sockets/node`, 0o700);
+ * await Deno.remove(state, { recursive: true });
  * ```
  * @module
  */

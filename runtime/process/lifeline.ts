@@ -13,9 +13,14 @@
  * ({@linkcode serve}) and those given `-lifeline` use it.
  *
  * @example
- * ```ts ignore
- * const control = lifeline();
- * listen(NodeInit, "unix:/run/node.sock", init, { authenticate: control.accept });
+ * ```ts
+ * import { newToken, TOKEN_BYTES, wantsLifeline } from "./lifeline.ts";
+ * // The supervisor makes a token and announces it (`accept <hex>` on the
+ * // listener's stdin); the listener's `lifeline().accept` then takes it once:
+ * // `listen(NodeInit, address, init, { authenticate: lifeline().accept })`.
+ * const token = newToken();
+ * if (token.bytes.length !== TOKEN_BYTES || token.hex.length !== 2 * TOKEN_BYTES) throw new Error();
+ * if (!wantsLifeline(["-lifeline"]) || wantsLifeline([])) throw new Error("-lifeline asks for it");
  * ```
  * @module
  */

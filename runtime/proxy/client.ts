@@ -13,11 +13,8 @@
  * `[Symbol.dispose]()` release this one (the object ends with its last
  * reference), `destroy()` ends the object for every holder.
  *
- * @example
- * ```ts ignore
- * const foo = clientOf(Foo, capability, session); // see bridge.ts
- * await foo.add(2, 3);
- * ```
+ * Proxies are made by `clientOf(Foo, capability, session)` (`bridge.ts`,
+ * whose example runs one), then called as `await foo.add(2, 3)`.
  * @module
  */
 import type { InterfaceDescriptor, MethodSignature } from "../schema/descriptor.ts";

@@ -12,11 +12,9 @@
  *   least busy pool strand when it names none, with `callbackThread`
  *   recorded as where the strand's calls to the peer go meanwhile.
  *
- * @example
- * ```ts ignore
- * const response = await sendInContext(session, currentStrand(), method, request);
- * await runInContext(session, readContext(params, method, caps), () => invoke());
- * ```
+ * The client side calls `sendInContext(session, currentStrand(), method,
+ * request)`; the server side `runInContext(session, readContext(params,
+ * method, caps), invoke)`.
  * @module
  */
 import { type Struct, utils as capnpUtils } from "capnp-es";

@@ -12,11 +12,9 @@
  * itself: `construct` exchanges ThreadMaps, `destroy` ends the object
  * (`ownership.ts`) before returning.
  *
- * @example
- * ```ts ignore
- * const server = new ProxyServer(Foo, impl, bridges, { owned: true });
- * using cap = Capability.fromServer(server); // see bridge.ts's serverOf
- * ```
+ * Servers are made by `serverOf(Foo, impl, session)` (`bridge.ts`, whose
+ * example runs one): `new ProxyServer(Foo, impl, bridges, { owned: true })`
+ * wrapped as `Capability.fromServer(server)`.
  * @module
  */
 import { type Struct, utils as capnpUtils } from "capnp-es";

@@ -6,9 +6,20 @@
  * owns the connection's log.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Session } from "./session.ts";
+ * import { RpcConnection } from "../rpc/connection.ts";
+ * import { channelFromStreams } from "../transport.ts";
+ * const there = new TransformStream<Uint8Array, Uint8Array>();
+ * const back = new TransformStream<Uint8Array, Uint8Array>();
+ * await using connection = new RpcConnection(channelFromStreams(back.readable, there.writable));
+ * await using _peer = new RpcConnection(channelFromStreams(there.readable, back.writable));
+ * // One session per connection: asking again gives the same one.
  * const session = Session.of(connection, { name: "node" });
+ * if (Session.of(connection) !== session) throw new Error("one session per connection");
+ * if (session.processName !== `node-${Deno.pid}`) throw new Error(session.processName);
  * using threadMap = session.threadMap(); // what `construct` hands the peer
+ * if (threadMap.disposed || session.disconnected) throw new Error("a live ThreadMap");
  * ```
  * @module
  */

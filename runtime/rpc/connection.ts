@@ -236,11 +236,33 @@ class ProtocolError extends Error {}
  * peer and gives access to the peer's with {@linkcode RpcConnection.bootstrap}.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { RpcConnection } from "./connection.ts";
- * const conn = await Deno.connect({ transport: "unix", path: "/tmp/tester.sock" });
- * await using rpc = new RpcConnection(conn);
- * using tester = rpc.bootstrap();
+ * import { Capability } from "./capability.ts";
+ * import { serverFromMethods } from "./server.ts";
+ * import { channelFromStreams } from "../transport.ts";
+ * import { Tester$Client } from "../../schemas/gen/testing.ts";
+ *
+ * // Both ends in this process, over an in-memory pipe (a socket works the same).
+ * const there = new TransformStream<Uint8Array, Uint8Array>();
+ * const back = new TransformStream<Uint8Array, Uint8Array>();
+ * const add = Tester$Client.methods[0];
+ * const tester = Capability.fromServer(serverFromMethods(new Map([
+ *   [Tester$Client.interfaceId, [(call) => {
+ *     const { a, b } = call.params(add.ParamsClass);
+ *     call.results(add.ResultsClass).result = a + b;
+ *   }]],
+ * ])));
+ * await using _server = new RpcConnection(channelFromStreams(there.readable, back.writable), {
+ *   bootstrap: tester,
+ * });
+ * await using client = new RpcConnection(channelFromStreams(back.readable, there.writable));
+ * using remote = client.bootstrap();
+ * const request = remote.request(add);
+ * request.params.a = 40;
+ * request.params.b = 2;
+ * using response = await request.send();
+ * if (response.results(add.ResultsClass).result !== 42) throw new Error("40 + 2 is 42");
  * ```
  */
 export class RpcConnection implements AsyncDisposable {

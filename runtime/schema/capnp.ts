@@ -11,13 +11,16 @@
  * {@linkcode readRequest} and {@linkcode messageClasses} lift the budget.
  *
  * @example
- * ```ts ignore
- * import { capnpAvailable, compileSchemas } from "./capnp.ts";
+ * ```ts
+ * import { capnpAvailable, compileSchemas, messageClasses } from "./capnp.ts";
+ * const schemas = new URL("../../schemas", import.meta.url).pathname;
  * if (await capnpAvailable()) {
- *   const request = await compileSchemas(["schemas/ipc/echo.capnp"], {
- *     importPath: ["schemas"],
- *     srcPrefix: "schemas",
+ *   const request = await compileSchemas([`${schemas}/ipc/echo.capnp`], {
+ *     importPath: [schemas, new URL(".", import.meta.url).pathname],
+ *     srcPrefix: schemas,
  *   });
+ *   const classes = await messageClasses(request);
+ *   if (!classes.has("ipc/echo.ts")) throw new Error([...classes.keys()].join());
  * }
  * ```
  * @module

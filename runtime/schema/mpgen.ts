@@ -21,9 +21,20 @@
  * {@linkcode SchemaMappingError} naming the field.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { generateProxies } from "./mpgen.ts";
- * const files = generateProxies(request); // Map<"ipc/init.mp.ts", source>
+ * import { capnpAvailable, compileSchemas } from "./capnp.ts";
+ * const schemas = new URL("../../schemas", import.meta.url).pathname;
+ * if (await capnpAvailable()) {
+ *   const request = await compileSchemas([`${schemas}/ipc/echo.capnp`], {
+ *     importPath: [schemas, new URL(".", import.meta.url).pathname],
+ *     srcPrefix: schemas,
+ *   });
+ *   const files = generateProxies(request);
+ *   if (!files.get("ipc/echo.mp.ts")?.includes("export interface Echo")) {
+ *     throw new Error([...files.keys()].join());
+ *   }
+ * }
  * ```
  * @module
  */
