@@ -70,6 +70,7 @@ import {
   type SpawnedComponent,
   type SpawnOptions,
 } from "../runtime/process/process.ts";
+import { type OutputStream, stderrLines } from "../runtime/process/output.ts";
 import { type ExitReason, exitReason, rlimitArgs, watchUsage } from "./limits.ts";
 import { bwrapArgs, bwrapPath } from "./hardened.ts";
 import type { Component } from "./manifest.ts";
@@ -447,21 +448,30 @@ function directory(dir: string, mode: number): void {
 /**
  * Waits until the socket `path` is bound and made private (the runtime's
  * `listen` makes it 0600 right after binding; locking it before would make
- * that fail), or fails after `timeoutMs`.
+ * that fail): true then, false when the component exits first; fails after
+ * `timeoutMs`.
  */
-async function appeared(path: string, exited: Promise<unknown>, timeoutMs: number) {
+async function appeared(
+  path: string,
+  exited: Promise<unknown>,
+  timeoutMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let gone = false;
   exited.then(() => gone = true);
-  while (Date.now() < deadline && !gone) {
+  while (Date.now() < deadline) {
     try {
       const info = Deno.lstatSync(path);
-      if (info.isSocket && (info.mode! & 0o777) === 0o600) return;
+      if (info.isSocket && (info.mode! & 0o777) === 0o600) return true;
     } catch { /* not yet */ }
+    if (gone) return false;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   throw new SandboxError(`${path}: the component did not listen within ${timeoutMs} ms`);
 }
+
+/** Lines of a component's output kept to say why its start failed. */
+const LAST_LINES = 3;
 
 /** How to spawn a component. */
 export interface SpawnComponentOptions extends CommandOptions, SpawnOptions {
@@ -628,9 +638,17 @@ export async function spawnComponent<T>(
     JSON.stringify(runGrants(component, paths)),
   );
   const audit = await captureAudit(paths.auditPipe, paths.auditLog, options.auditCapBytes);
+  // The last lines it printed, to say why a start failed.
+  const recent: string[] = [];
+  const forward = options.output ?? ((line: string) => stderrLines(`[${manifest.name}] ${line}`));
+  const output = (line: string, stream: OutputStream) => {
+    recent.push(line);
+    if (recent.length > LAST_LINES) recent.shift();
+    forward(line, stream);
+  };
   let child: SpawnedComponent<T>;
   try {
-    child = await spawn(iface, command, { label: manifest.name, ...options });
+    child = await spawn(iface, command, { label: manifest.name, ...options, output });
   } catch (error) {
     await audit.finish();
     await run.release();
@@ -668,12 +686,18 @@ export async function spawnComponent<T>(
     return exitReason(status, evidence);
   });
   if (paths.listenSocket) {
+    let listening: boolean;
     try {
-      await appeared(paths.listenSocket, child.exited, 10_000);
+      listening = await appeared(paths.listenSocket, child.exited, 10_000);
     } catch (error) {
       await child[Symbol.asyncDispose]();
       await reason;
       throw error;
+    }
+    if (!listening) {
+      await child[Symbol.asyncDispose]();
+      const said = recent.length === 0 ? "" : `; it printed last: ${recent.join(" | ")}`;
+      throw new SandboxError(`${manifest.name} ${(await reason).text} before it listened${said}`);
     }
     // Bound: from now on nobody without privileges may replace or chmod it.
     lockListenSocket(paths.listenSocket, root);

@@ -115,3 +115,20 @@ Deno.test("restarts: the launcher reads its wiring from --topology; a wrong file
   );
   assert(!result.out.includes("[supervisor]"), result.out);
 });
+
+Deno.test("restarts: a node that cannot start is named with its cause, not a timeout", async () => {
+  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-startfail-" }));
+  // Its RPC port is taken on both loopback addresses: bitcoind then refuses to start.
+  const port = freePort();
+  using _v4 = Deno.listen({ hostname: "127.0.0.1", port });
+  using _v6 = Deno.listen({ hostname: "::1", port });
+  const result = await task(["spawn-node", `--state=${state}`, `-rpcport=${port}`]);
+  assertEquals(result.code, 1, result.out);
+  assert(
+    result.out.includes(
+      "launch: node exited with status 1 before it listened; it printed last: " +
+        "Error: Unable to start HTTP server. See debug log for details.",
+    ),
+    result.out,
+  );
+});

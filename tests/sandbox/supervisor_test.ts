@@ -372,3 +372,24 @@ Deno.test("supervisor: restartWith (rest_for_one) restarts a dependant after its
   assertEquals(bystander.exits, []);
   assert(lines.includes("dependant: stopping, base restarts (rest_for_one)"), lines.join("\n"));
 });
+
+Deno.test("supervisor: a listener whose start fails is refused with its exit and what it printed last", async () => {
+  const lines: string[] = [];
+  await using supervisor = new Supervisor({
+    stateDir: Deno.makeTempDirSync(),
+    output: (line) => lines.push(line),
+  });
+  const error = await assertRejects(
+    () =>
+      supervisor.start(HogInit, hogWith({ listens: true }), {
+        args: ["-failstart=Error: Unable to bind any endpoint for RPC server"],
+      }),
+    Error,
+  );
+  assertEquals(
+    error.message,
+    "hog exited with status 3 before it listened; it printed last: " +
+      "Error: Unable to bind any endpoint for RPC server",
+  );
+  assertEquals(lines, ["Error: Unable to bind any endpoint for RPC server"]);
+});
