@@ -52,6 +52,7 @@
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
+import type { WalletSpawner } from "../schemas/gen/ipc/wallet.mp.ts";
 import {
   applyGrants,
   entryComponent,
@@ -72,7 +73,14 @@ import {
 import { ArgsError } from "./node/args.ts";
 import { StartupError } from "./node/options.ts";
 import { IPC_COOKIE_FILE } from "./node/shell.ts";
-import { checkIpc, cliOptions, planNode, rpcAccess, waitForRpc } from "./node/sandboxed.ts";
+import {
+  checkIpc,
+  cliOptions,
+  planNode,
+  type RpcAccess,
+  rpcAccess,
+  waitForRpc,
+} from "./node/sandboxed.ts";
 import { supervisedApplication } from "./supervision.ts";
 import { startWallets, waitForWallets, walletArgs } from "./wallet/spawned.ts";
 import { planGui, startGui } from "./gui/spawned.ts";
@@ -319,6 +327,28 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
     );
   }
   const names = plan.options.wallets;
+  /** The wallet process, started once: at start for -wallet, else by the node when asked. */
+  let walletProcess: Promise<Supervised<Init>> | null = null;
+  const startWalletProcess = (rpc: RpcAccess) =>
+    walletProcess ??= (async () => {
+      const entry = entryOf(topology, "wallet");
+      const walletComponent = await entryComponent(entry);
+      const wallet = await startWallets(
+        supervisor,
+        walletComponent,
+        wiringOf(topology, "wallet", started),
+        rpc,
+        [...entry.args, ...walletArgs(flags.node)],
+        names,
+        stopped,
+      );
+      started.set("wallet", wallet);
+      launcher.service.add(walletComponent.manifest, wallet);
+      return wallet;
+    })().catch((error) => {
+      walletProcess = null; // a later request tries again
+      throw error;
+    });
   if (names.length > 0) {
     if (access === null) throw new Error("-wallet needs the node's JSON-RPC (-server=0 was given)");
     let where: string;
@@ -326,24 +356,21 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
       await waitForWallets(access, names, stopped);
       where = `in the node's process, ${plan.dataDir}/regtest/wallets`;
     } else {
-      const entry = entryOf(topology, "wallet");
-      const walletComponent = await entryComponent(entry);
-      const wallet = await startWallets(
-        supervisor,
-        walletComponent,
-        wiringOf(topology, "wallet", started),
-        access,
-        [...entry.args, ...walletArgs(flags.node)],
-        names,
-        stopped,
-      );
-      started.set("wallet", wallet);
-      launcher.service.add(walletComponent.manifest, wallet);
+      const wallet = await startWalletProcess(access);
       where = `data directory ${wallet.instance?.paths.dataDir}`;
     }
     console.log(`wallet: ${names.join(", ")} loaded (${where})`);
     const words = [...cliWords, `-rpcwallet=${names[0]}`, "getwalletinfo"];
     console.log(`try: ${denoInvocation()} ${words.map(shellWord).join(" ")}`);
+  }
+  const walletsEnabled = !monolithic && !plan.options.disableWallet && access !== null &&
+    topology.entries.some((entry) => entry.name === "wallet");
+  if (walletsEnabled && names.length === 0) {
+    // As bitcoin-node spawns bitcoin-wallet: createwallet/loadwallet with no wallet process start one.
+    const spawner: WalletSpawner = {
+      spawnWalletProcess: async () => void await startWalletProcess(access),
+    };
+    node.onStart((init) => void init.setWalletSpawner(spawner).catch(() => {}));
   }
   console.log(
     `node: IPC cookie ${plan.dataDir}/regtest/${IPC_COOKIE_FILE} (deno task spawn-wallet -ipcconnect=unix attaches with it)`,

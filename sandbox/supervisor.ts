@@ -90,6 +90,12 @@ export interface Supervised<T> {
    * a function that removes it.
    */
   onExit(listener: (record: ExitRecord) => void): () => void;
+  /**
+   * Calls `listener` with each new instance's Init once it runs (at once
+   * for the running one): what a launcher hands every run of a component
+   * goes here. Returns a function that removes it.
+   */
+  onStart(listener: (init: Remote<T>) => void): () => void;
 }
 
 /**
@@ -261,6 +267,7 @@ export class Supervisor implements AsyncDisposable {
     let waiting: { resolve: (init: Remote<T>) => void; reject: (e: Error) => void }[] = [];
     let backoff: ReturnType<typeof setTimeout> | undefined;
     const exitListeners = new Set<(record: ExitRecord) => void>();
+    const startListeners = new Set<(init: Remote<T>) => void>();
     const restartWith = extra.restartWith ?? [];
     /** The dependency whose restart stops the running instance, once one does. */
     let recycledFor: string | null = null;
@@ -311,6 +318,7 @@ export class Supervisor implements AsyncDisposable {
       }
       instance = started;
       report(`${manifest.name}: started (pid ${started.pid})`);
+      for (const listener of startListeners) listener(started.init);
       for (const waiter of waiting) waiter.resolve(started.init);
       waiting = [];
       let unresponsive: string | null = null;
@@ -449,6 +457,11 @@ export class Supervisor implements AsyncDisposable {
       onExit(listener) {
         exitListeners.add(listener);
         return () => exitListeners.delete(listener);
+      },
+      onStart(listener) {
+        startListeners.add(listener);
+        if (instance !== null) listener(instance.init);
+        return () => startListeners.delete(listener);
       },
     };
   }

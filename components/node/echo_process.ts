@@ -29,6 +29,7 @@ export function echoInit(): Init {
     makeChain: notServed("makeChain"),
     makeNode: notServed("makeNode"),
     makeWalletLoader: notServed("makeWalletLoader"),
+    setWalletSpawner: notServed("setWalletSpawner"),
   };
 }
 

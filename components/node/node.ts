@@ -111,7 +111,11 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     `Loaded best chain: hashBestChain=${hashToHex(chain.tip.hash)} height=${chain.height}`,
   );
   if (rpc) {
-    for (const method of nodeMethods(services, { ipcLog: node.ipcLog })) rpc.table.add(method);
+    const methods = nodeMethods(services, {
+      ipcLog: node.ipcLog,
+      disableWallet: options.disableWallet,
+    });
+    for (const method of methods) rpc.table.add(method);
     // Stopped before the mempool and the chain close (disposal runs in reverse).
     const server = rpc;
     node.defer(() => server.stop());

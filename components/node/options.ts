@@ -254,6 +254,8 @@ export interface NodeOptions {
   wallets: string[];
   /** `-monolithic` (this project's): the wallets run in the node's process, not their own. */
   monolithic: boolean;
+  /** `-disablewallet`: no wallet process, no wallet RPC methods. */
+  disableWallet: boolean;
   /** `-fallbackfee` in satoshis per 1000 virtual bytes. */
   fallbackFee: number;
   /** `-listen`: accepted; this node has no peer-to-peer network either way. */
@@ -339,6 +341,11 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     param: "=<amt>",
     help:
       "A fee rate (in BTC/kvB) that will be used when fee estimation has insufficient data. 0 to entirely disable the fallbackfee feature. (default: 0.00)",
+    category: "wallet",
+  },
+  {
+    name: "disablewallet",
+    help: "Do not load the wallet and disable wallet RPC calls",
     category: "wallet",
   },
   {
@@ -732,6 +739,7 @@ function nodeOptions(
     ipc: ipcOptions(args),
     wallets: args.getAll("wallet"),
     monolithic: args.getBool("monolithic", false),
+    disableWallet: args.getBool("disablewallet", false),
     fallbackFee,
     listen: args.getBool("listen", true),
     txindex: args.getBool("txindex", false),

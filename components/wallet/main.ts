@@ -46,6 +46,7 @@ function walletInit(datadir: string, options: WalletOptions): Init {
     makeRpc: refuse,
     makeChain: refuse,
     makeNode: refuse,
+    setWalletSpawner: refuse,
     makeWalletLoader(chain: Chain | null) {
       if (chain === null) throw new Error("makeWalletLoader: chain is null");
       return new WalletLoaderImpl(datadir, chain, options);

@@ -47,4 +47,8 @@ interface Init {
   # makeWalletLoader). Served by a wallet process; the node answers it with
   # an error.
   makeWalletLoader @7 (context :Proxy.Context, chain :Chain.Chain) -> (result :Wallet.WalletLoader);
+  # Hands the node a way to start a wallet process at run time (for
+  # `createwallet`/`loadwallet` with none attached); a later call replaces
+  # it. Served by the node; a wallet process answers it with an error.
+  setWalletSpawner @8 (context :Proxy.Context, spawner :Wallet.WalletSpawner) -> ();
 }

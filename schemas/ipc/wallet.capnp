@@ -32,3 +32,12 @@ interface WalletLoader {
   # <text>}}` with bitcoind's code and text.
   executeRpc @2 (context :Proxy.Context, method :Text, params :Text, wallet :Text, hasWallet :Bool) -> (result :Text);
 }
+
+interface WalletSpawner {
+  # Starts a wallet process for the node that holds this (a launcher's
+  # capability: the node itself may not start processes). Returns once the
+  # process runs; it then attaches with `Chain.handleWalletLoader`. The node
+  # calls it when `createwallet` or `loadwallet` finds no wallet process, as
+  # bitcoin-node spawns bitcoin-wallet.
+  spawnWalletProcess @0 (context :Proxy.Context) -> ();
+}

@@ -13,7 +13,7 @@ import { assert, assertEquals } from "../assert.ts";
 import { projectRoot } from "../../sandbox/contract.ts";
 import { bwrapPath } from "../../sandbox/hardened.ts";
 import { freePort } from "./node/node_process.ts";
-import { stoppedNodeFiles, Task, task } from "./task_fixture.ts";
+import { nodeRpc, stoppedNodeFiles, Task, task } from "./task_fixture.ts";
 
 const GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
 /** BIP 173's regtest P2WPKH example. */
@@ -394,4 +394,40 @@ Deno.test("tasks: deno task demo spawns Foo through the contract and calls it", 
       /^child exited: exited cleanly$/m,
     ]
   ) assert(line.test(result.out), `${line} in:\n${result.out}`);
+});
+
+Deno.test("tasks: spawn-node without -wallet starts the wallet process when createwallet asks, as bitcoin-node spawns bitcoin-wallet; -disablewallet has no wallet RPC", async () => {
+  const state = stateDir();
+  const port = freePort();
+  {
+    await using node = new Task(["spawn-node", `--state=${state}`, `-rpcport=${port}`]);
+    await node.match(/^node: running/m);
+    assert(!node.output.includes("[supervisor] wallet: started"), node.output);
+    const { call } = nodeRpc(port, `${state}/data/node/regtest/.cookie`, () => node.output);
+    // Two at once: one wallet process is started for both.
+    const [a, b] = await Promise.all([
+      call("createwallet", ["a"]),
+      call("createwallet", ["b"]),
+    ]);
+    assertEquals([a.result, b.result], [{ name: "a" }, { name: "b" }], node.output);
+    assertEquals(node.output.split("[supervisor] wallet: started").length, 2, node.output);
+    assert((await call("getnewaddress", [], "a")).result!.toString().startsWith("bcrt1q"));
+    node.interrupt();
+    assertEquals(await node.exited, 0, node.output);
+  }
+  await using node = new Task([
+    "spawn-node",
+    `--state=${state}`,
+    `-rpcport=${port}`,
+    "-disablewallet",
+  ]);
+  await node.match(/^node: running/m);
+  const { call } = nodeRpc(port, `${state}/data/node/regtest/.cookie`, () => node.output);
+  assertEquals((await call("createwallet", ["c"])).error, {
+    code: -32601,
+    message: "Method not found",
+  });
+  assert(!node.output.includes("[supervisor] wallet: started"), node.output);
+  node.interrupt();
+  assertEquals(await node.exited, 0, node.output);
 });

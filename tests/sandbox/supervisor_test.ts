@@ -194,6 +194,9 @@ Deno.test("supervisor: on-failure restarts a killed component after the backoff"
   });
   const supervised = await supervisor.start(HogInit, component);
   const first = supervised.instance!.pid;
+  // What a launcher hands every run: the running one at once, then each new one.
+  const handed: number[] = [];
+  supervised.onStart(() => handed.push(supervised.instance!.pid));
   await (await supervised.current()).spin(0);
   supervised.instance!.kill("SIGKILL");
   // Until the exit is noticed, current() still gives the old instance's Init.
@@ -202,6 +205,7 @@ Deno.test("supervisor: on-failure restarts a killed component after the backoff"
   await init.spin(0);
   const second = supervised.instance!.pid;
   assert(second !== first, `a new process (${first} → ${second})`);
+  assertEquals(handed, [first, second]);
   assert(processGone(first));
   assertEquals(supervised.exits.map(({ reason, restarted }) => ({ reason, restarted })), [
     { reason: { kind: "killed", text: "killed (SIGKILL)" }, restarted: true },

@@ -17,6 +17,8 @@
  * - `makeWalletLoader` @7: refused ({@linkcode WALLET_LOADER_UNSUPPORTED});
  *   a wallet process serves it, and registers its loader with the node
  *   through `Chain.handleWalletLoader` (`wallets.ts`).
+ * - `setWalletSpawner` @8: keeps the launcher's way to start a wallet
+ *   process when `createwallet`/`loadwallet` find none (`wallets.ts`).
  *
  * @example
  * ```ts
@@ -43,6 +45,7 @@ import type { Rpc } from "../../../schemas/gen/ipc/rpc.mp.ts";
 import type { Mining } from "../../../schemas/gen/ipc/mining.mp.ts";
 import type { Chain } from "../../../schemas/gen/ipc/chain.mp.ts";
 import type { Node } from "../../../schemas/gen/ipc/node.mp.ts";
+import type { WalletSpawner } from "../../../schemas/gen/ipc/wallet.mp.ts";
 import { ChainImpl } from "./chain.ts";
 import { LocalEcho } from "./echo.ts";
 import { type IpcNode, TemplateAllowance } from "./context.ts";
@@ -110,6 +113,7 @@ export interface NodeInit extends Init, Disposable {
   makeChain(): Chain;
   makeNode(): Node;
   makeWalletLoader(): never;
+  setWalletSpawner(spawner: WalletSpawner | null): void;
   /** Long waits (`waitTipChanged`, `waitNext` ticks) in progress. */
   readonly waits: number;
   /** Block templates alive (bounded by {@linkcode MAX_LIVE_TEMPLATES}). */
@@ -181,6 +185,10 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
     makeNode: () => new NodeImpl(node),
     makeWalletLoader: () => {
       throw new Error(WALLET_LOADER_UNSUPPORTED);
+    },
+    setWalletSpawner: (spawner) => {
+      if (spawner === null) throw new Error("setWalletSpawner: spawner is null");
+      node.wallets.useSpawner(spawner);
     },
     get waits() {
       return node.watch.waiting;

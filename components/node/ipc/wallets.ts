@@ -18,8 +18,8 @@
  * ```
  * @module
  */
-import { disconnected, release } from "../../../component.ts";
-import type { WalletLoader } from "../../../schemas/gen/ipc/wallet.mp.ts";
+import { disconnected, dup, type Lent, release } from "../../../component.ts";
+import type { WalletLoader, WalletSpawner } from "../../../schemas/gen/ipc/wallet.mp.ts";
 import type { Handler } from "../../../schemas/gen/ipc/handler.mp.ts";
 import { RpcError, RpcErrorCode } from "../rpc/errors.ts";
 import { type Json, JsonObject, parseJson, writeJson } from "../rpc/json.ts";
@@ -39,6 +39,9 @@ export const NO_WALLET_PROCESS =
   "No wallet process is attached to this node: start the node with -wallet=<name>, or attach " +
   "one (deno task spawn-wallet -ipcconnect=unix)";
 
+/** How long `createwallet`/`loadwallet` wait for a wallet process they started to attach. */
+export const SPAWN_ATTACH_MS = 60_000;
+
 /** A loaded wallet and the loader holding it. */
 export interface RoutedWallet {
   readonly name: string;
@@ -48,6 +51,12 @@ export interface RoutedWallet {
 /** The attached loaders. */
 export class WalletRouter implements Disposable {
   readonly #loaders = new Set<WalletLoader>();
+  /** Wakes those waiting for a loader to attach. */
+  #attached = Promise.withResolvers<void>();
+  /** What starts a wallet process at run time (a launcher's), if given. */
+  #spawner: WalletSpawner | null = null;
+  /** The start under way, shared by the requests that wait for it. */
+  #spawning: Promise<WalletLoader> | null = null;
 
   /** Loaders attached now. */
   get attached(): number {
@@ -60,6 +69,8 @@ export class WalletRouter implements Disposable {
    */
   add(loader: WalletLoader): Handler & Disposable {
     this.#loaders.add(loader);
+    this.#attached.resolve();
+    this.#attached = Promise.withResolvers<void>();
     const remove = () => this.#drop(loader);
     // A detached wallet process's names leave the routing at once (Core's -18 from then on).
     disconnected(loader)?.then(remove);
@@ -71,6 +82,50 @@ export class WalletRouter implements Disposable {
     const [loader] = this.#loaders;
     if (loader === undefined) throw new RpcError(RpcErrorCode.WALLET_ERROR, NO_WALLET_PROCESS);
     return loader;
+  }
+
+  /** Keeps (a reference to) `spawner` for {@linkcode WalletRouter.firstOrSpawned}, replacing one before. */
+  useSpawner(spawner: Lent<WalletSpawner>): void {
+    if (this.#spawner !== null) release(this.#spawner);
+    this.#spawner = dup(spawner);
+  }
+
+  /**
+   * The loader new wallets go to; with none attached and a spawner given,
+   * a wallet process is started (once, for every request waiting) and
+   * this resolves when it attaches, as bitcoin-node spawns bitcoin-wallet.
+   */
+  async firstOrSpawned(): Promise<WalletLoader> {
+    const [loader] = this.#loaders;
+    if (loader !== undefined || this.#spawner === null) return this.first();
+    const spawner = this.#spawner;
+    this.#spawning ??= (async () => {
+      try {
+        await spawner.spawnWalletProcess();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new RpcError(
+          RpcErrorCode.WALLET_ERROR,
+          `No wallet process could be started: ${message}`,
+        );
+      }
+      const deadline = setTimeout(
+        () => this.#attached.reject(new Error("timeout")),
+        SPAWN_ATTACH_MS,
+      );
+      try {
+        while (this.#loaders.size === 0) await this.#attached.promise;
+      } catch {
+        throw new RpcError(
+          RpcErrorCode.WALLET_ERROR,
+          `The wallet process started did not attach within ${SPAWN_ATTACH_MS / 1000} s`,
+        );
+      } finally {
+        clearTimeout(deadline);
+      }
+      return this.first();
+    })().finally(() => this.#spawning = null);
+    return await this.#spawning;
   }
 
   /** Every loaded wallet, by name. */
@@ -137,6 +192,8 @@ export class WalletRouter implements Disposable {
 
   [Symbol.dispose](): void {
     for (const loader of [...this.#loaders]) this.#drop(loader);
+    if (this.#spawner !== null) release(this.#spawner);
+    this.#spawner = null;
   }
 }
 

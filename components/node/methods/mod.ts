@@ -37,8 +37,14 @@ import { walletRpcMethods } from "./wallet.ts";
 
 export { type AssembledBlock, type NodeParts, NodeServices } from "./services.ts";
 
-/** The node's methods over `node`; `ipcLog` receives echoipc's IPC lines. */
-export function nodeMethods(node: NodeServices, options: { ipcLog?: IpcLog } = {}): RpcMethod[] {
+/**
+ * The node's methods over `node`; `ipcLog` receives echoipc's IPC lines;
+ * `disableWallet` (bitcoind's `-disablewallet`) leaves the wallet's out.
+ */
+export function nodeMethods(
+  node: NodeServices,
+  options: { ipcLog?: IpcLog; disableWallet?: boolean } = {},
+): RpcMethod[] {
   return [
     ...blockchainMethods(node),
     ...mempoolMethods(node),
@@ -48,6 +54,6 @@ export function nodeMethods(node: NodeServices, options: { ipcLog?: IpcLog } = {
     ...networkMethods(node),
     ...controlMethods(node),
     echoIpcMethod(options.ipcLog),
-    ...walletRpcMethods(node.wallets),
+    ...(options.disableWallet ? [] : walletRpcMethods(node.wallets)),
   ];
 }

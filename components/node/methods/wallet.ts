@@ -824,7 +824,7 @@ async function route(
           `Wallet "${name}" is already loaded.`,
         );
       }
-      return await router.call(router.first(), spec.name, args);
+      return await router.call(await router.firstOrSpawned(), spec.name, args);
     }
     case "unload": {
       const given = args[0] === null ? undefined : String(args[0]);

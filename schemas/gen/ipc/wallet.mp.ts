@@ -11,9 +11,20 @@ export interface WalletLoader {
   executeRpc(method: string, params: string, wallet?: string): $.Awaitable<string>;
 }
 
+/** Interface `WalletSpawner`. */
+export interface WalletSpawner {
+  /** Method `WalletSpawner.spawnWalletProcess @0`. */
+  spawnWalletProcess(): $.Awaitable<void>;
+}
+
 /** Descriptor of `WalletLoader`: pass it to the runtime's proxy functions. */
 export const WalletLoader: $.InterfaceDescriptor<WalletLoader> = { name: "WalletLoader", id: 0x8b510de39ee3084bn, callback: false, superclasses: [], methods: [
   { name: "destroy", ordinal: 0, context: "context", returns: "void", special: "destroy", params: { name: "WalletLoader.destroy$Params", id: 0xb53b30567917ca7bn, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "WalletLoader.destroy$Results", id: 0xa368330adf7a43f8n, dataWords: 0, pointers: 0, fields: [] } },
   { name: "listWallets", ordinal: 1, context: "context", returns: "result", params: { name: "WalletLoader.listWallets$Params", id: 0xe16e754ddf3a8122n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "WalletLoader.listWallets$Results", id: 0xae972b479c97e567n, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "list", element: { kind: "text" } }, offset: 0 }] } },
   { name: "executeRpc", ordinal: 2, context: "context", returns: "result", params: { name: "WalletLoader.executeRpc$Params", id: 0xe0f04a3a2848f169n, dataWords: 1, pointers: 4, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "method", type: { kind: "text" }, offset: 1 }, { name: "params", type: { kind: "text" }, offset: 2 }, { name: "wallet", type: { kind: "text" }, offset: 3, presence: 0 }, { name: "hasWallet", type: { kind: "bool" }, offset: 0, hidden: true }] }, results: { name: "WalletLoader.executeRpc$Results", id: 0xb185b92b482b3345n, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "text" }, offset: 0 }] } },
+] };
+
+/** Descriptor of `WalletSpawner`: pass it to the runtime's proxy functions. */
+export const WalletSpawner: $.InterfaceDescriptor<WalletSpawner> = { name: "WalletSpawner", id: 0x9dcc0c7001eea503n, callback: false, superclasses: [], methods: [
+  { name: "spawnWalletProcess", ordinal: 0, context: "context", returns: "void", params: { name: "WalletSpawner.spawnWalletProcess$Params", id: 0xb24b6a078035c4d9n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "WalletSpawner.spawnWalletProcess$Results", id: 0xaee2739489dc7752n, dataWords: 0, pointers: 0, fields: [] } },
 ] };
