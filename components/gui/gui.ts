@@ -5,11 +5,10 @@
  * notifies and what the launcher's `Supervision` reports to the pages as
  * server-sent events. It implements `GuiInit` (`schemas/ipc/gui.capnp`).
  *
- * @example
- * ```ts ignore
- * const gui = new Gui({ port: 18480, rpc, node });
- * const url = await gui.start(supervision, token); // http://127.0.0.1:18480/?token=…
- * ```
+ * `main.ts` makes one on the node's `Rpc` and `Node` and the launcher
+ * calls `start(supervision, token)`, which answers the URL to open
+ * (`http://127.0.0.1:18480/?token=…`); `tests/components/gui/` drives it in
+ * Chromium.
  * @module
  */
 import type { GuiInit } from "../../schemas/gen/ipc/gui.mp.ts";

@@ -17,12 +17,9 @@
  * "wallet"}` → the node's JSON-RPC reply, unchanged);
  * `POST /api/components/<restart|stop>` (`{"name"}`).
  *
- * @example
- * ```ts ignore
- * await using server = new GuiServer({ port: 18480, token, backend });
- * console.log(server.url); // http://127.0.0.1:18480/?token=…
- * server.publish("tip", { height: 1 });
- * ```
+ * `gui.ts` makes one as `new GuiServer({ port, token, backend })`, prints
+ * its `url` and `publish`es the chain's tip and the components' state to
+ * the open pages; `tests/components/gui/` drives it in Chromium.
  * @module
  */
 import { timingSafeEqual } from "node:crypto";

@@ -11,12 +11,8 @@
  * initial-block-download latch) and the JSON-RPC runner that `main.ts`
  * then serves over IPC as Bitcoin Core's `Init` (`ipc/mod.ts`).
  *
- * @example
- * ```ts ignore
- * import { runNode } from "./shell.ts";
- * import { startNode } from "./node.ts";
- * await runNode({ start: (node) => startNode(node).then(() => {}) });
- * ```
+ * `main.ts` runs it as `runNode({ start: (node) => startNode(node) })`
+ * (`shell.ts`).
  * @module
  */
 import { type BlockEntry, ChainState, hashToHex } from "./chain/mod.ts";

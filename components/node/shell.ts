@@ -13,16 +13,9 @@
  * (`unix` is `<datadir>/regtest/node.sock`) and to the parent when spawned
  * (`-ipcfd`). A node given no IPC option still runs: it serves JSON-RPC.
  *
- * @example
- * ```ts ignore
- * await runNode({
- *   async start(node) {
- *     const chain = node.use(await openChain(node.options.netDir));
- *     node.use(await startRpcServer(node.options.rpc, chain, { stop: node.requestStop }));
- *     node.serveIpc(NodeInit, makeNodeInit(chain));
- *   },
- * });
- * ```
+ * A node's entry point calls `runNode({ start(node) { … } })`, opening its
+ * chain, RPC server and IPC in `start` with `node.use(…)` for each resource
+ * (`node.ts`'s `startNode`); the tests run whole nodes this way.
  * @module
  */
 import {

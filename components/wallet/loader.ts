@@ -13,9 +13,22 @@
  * them back.
  *
  * @example
- * ```ts ignore
- * const loader = new WalletLoaderImpl(datadir, chain, { fallbackFee: 0n });
- * await loader.executeRpc("createwallet", '["w"]'); // '{"result":{"name":"w"}}'
+ * ```ts
+ * import { ChainState } from "../node/chain/mod.ts";
+ * import { Mempool } from "../node/mempool/mod.ts";
+ * import { nodeInit } from "../node/ipc/init.ts";
+ * import { WalletLoaderImpl } from "./loader.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using chain = ChainState.open(`${dir}/node`);
+ *   using mempool = new Mempool(chain);
+ *   using init = nodeInit({ chain, mempool, requestShutdown() {} });
+ *   await using loader = new WalletLoaderImpl(`${dir}/w`, init.makeChain(), { fallbackFee: 0n });
+ *   const reply = await loader.executeRpc("createwallet", '["w"]');
+ *   if (reply !== '{"result":{"name":"w"}}') throw new Error(reply);
+ *   if (loader.listWallets().join() !== "w") throw new Error("w is loaded");
+ * }
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  * @module
  */

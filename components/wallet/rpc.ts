@@ -5,10 +5,8 @@
  * already in satoshis (`schemas/ipc/wallet.capnp`); these functions run
  * the method on one wallet and answer with a {@linkcode Reply}.
  *
- * @example
- * ```ts ignore
- * const reply = await walletMethods.getbalances(wallet, [], options);
- * ```
+ * The loader (`loader.ts`, whose example runs it) calls
+ * `walletMethods[method](wallet, args, options)` for each request.
  * @module
  */
 import { hex } from "@scure/base";

@@ -10,9 +10,23 @@
  * order, and each is written to the database in one transaction.
  *
  * @example
- * ```ts ignore
- * const wallet = await Wallet.create(dir, "w", chain, {});
- * const address = wallet.newAddress("wpkh", false);
+ * ```ts
+ * import { ChainState } from "../node/chain/mod.ts";
+ * import { Mempool } from "../node/mempool/mod.ts";
+ * import { nodeInit } from "../node/ipc/init.ts";
+ * import { Wallet } from "./wallet.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   // A node's Chain in this process; a wallet process holds a proxy of it instead.
+ *   using chain = ChainState.open(`${dir}/node`);
+ *   using mempool = new Mempool(chain);
+ *   using init = nodeInit({ chain, mempool, requestShutdown() {} });
+ *   const wallet = await Wallet.create(`${dir}/w`, "w", init.makeChain(), {});
+ *   const key = wallet.newAddress("wpkh", false);
+ *   if (key.path !== "m/84h/1h/0h/0/0") throw new Error(key.path);
+ *   await wallet.close();
+ * }
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  * @module
  */

@@ -11,9 +11,12 @@
  * after every change and checked hash by hash when the chain is opened.
  *
  * @example
- * ```ts ignore
- * const chain = ToyChain.open("/var/lib/toy");
- * chain.generateToAddress(1, "tc1abc"); // 0, the new height
+ * ```ts
+ * import { ToyChain } from "./toy_node.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const chain = ToyChain.open(dir);
+ * if (chain.generateToAddress(1, "tc1abc") !== 0) throw new Error("block 0 first");
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  * @module
  */

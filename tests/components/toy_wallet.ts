@@ -8,11 +8,16 @@
  * else.
  *
  * @example
- * ```ts ignore
- * const loader = new FileWalletInit("/var/lib/toy").makeWalletLoader(chain);
+ * ```ts
+ * import { FileWalletInit } from "./toy_wallet.ts";
+ * import { ToyChain } from "./toy_node.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const chain = ToyChain.open(`${dir}/node`);
+ * const loader = new FileWalletInit(`${dir}/wallet`).makeWalletLoader(chain);
  * const wallet = loader.createWallet("alice");
- * await chain.generateToAddress(1, wallet.getNewAddress());
- * await wallet.getBalance(); // 5_000_000_000n
+ * chain.generateToAddress(1, wallet.getNewAddress());
+ * if (await wallet.getBalance() !== 5_000_000_000n) throw new Error("one block's subsidy");
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  * @module
  */

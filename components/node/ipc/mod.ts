@@ -4,16 +4,9 @@
  * mine on this node) and this project's `Chain` and `Node` for the wallet
  * and the gui. {@linkcode nodeInit} builds the Init object the node serves.
  *
- * @example Serving the Init
- * ```ts ignore
- * node.serveIpc(Init, node.use(nodeInit({
- *   chain,
- *   mempool,
- *   requestShutdown: node.requestStop,
- *   stopping: node.stopping,
- *   log: (line) => node.log.info(line),
- * })));
- * ```
+ * `node.ts` serves it as `node.serveIpc(Init, node.use(nodeInit({ chain,
+ * mempool, requestShutdown, stopping, log })))`; `init.ts`'s example runs
+ * one in this process.
  * @module
  */
 export {

@@ -9,10 +9,8 @@
  * verifychain, preciousblock, scantxoutset, and the hidden invalidateblock
  * and reconsiderblock; Core's help texts, key order and errors.
  *
- * @example
- * ```ts ignore
- * const methods = blockchainMethods(services); // RpcMethod[] for the server's table
- * ```
+ * `nodeMethods` (`mod.ts`, whose example runs it) adds `blockchainMethods(…)` to the
+ * server's table with the others.
  * @module
  */
 import { hex } from "@scure/base";

@@ -5,10 +5,8 @@
  * UTXO set's growth, all in satoshis and integer arithmetic where Core
  * uses it.
  *
- * @example
- * ```ts ignore
- * const stats = blockStats(block, undo, entry, medianTimePast); // Map in Core's key order
- * ```
+ * `getblockstats` (`blockchain.ts`) calls `blockStats(block, undo, entry,
+ * medianTimePast)`, a `Map` in Core's key order.
  * @module
  */
 import {

@@ -4,10 +4,8 @@
  * live in its process), so every count is 0, and no `mallocinfo` — and
  * logging, which reads and sets the debug categories of the node's log.
  *
- * @example
- * ```ts ignore
- * const methods = controlMethods(services);
- * ```
+ * `nodeMethods` (`mod.ts`, whose example runs it) adds `controlMethods(…)` to the
+ * server's table with the others.
  * @module
  */
 import {

@@ -9,10 +9,8 @@
  * `bitcoin-node` does; without it, it echoes through a local `Echo`, as a
  * monolithic `bitcoind` does.
  *
- * @example
- * ```ts ignore
- * const method = echoIpcMethod();
- * ```
+ * `nodeMethods` (`mod.ts`, whose example runs it) adds `echoIpcMethod(…)` to the
+ * server's table with the others.
  * @module
  */
 import {

@@ -5,10 +5,8 @@
  * getmempooldescendants and savemempool (category `blockchain`), over the node's
  * {@linkcode Mempool}, with Core's help texts, key order and errors.
  *
- * @example
- * ```ts ignore
- * const methods = mempoolMethods(services);
- * ```
+ * `nodeMethods` (`mod.ts`, whose example runs it) adds `mempoolMethods(…)` to the
+ * server's table with the others.
  * @module
  */
 import { type Hash, hashToHex, hasValidOps, signedAmount, type Tx } from "../chain/mod.ts";

@@ -10,10 +10,8 @@
  * server stays responsive and a `stop` ends a long `generatetoaddress`
  * between blocks (Core checks its interrupt flag there too).
  *
- * @example
- * ```ts ignore
- * const methods = miningMethods(services);
- * ```
+ * `nodeMethods` (`mod.ts`, whose example runs it) adds `miningMethods(…)` to the
+ * server's table with the others.
  * @module
  */
 import { hex } from "@scure/base";

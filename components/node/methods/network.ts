@@ -6,10 +6,8 @@
  * addresses, with bitcoind's shapes and key order; the relay fees are the
  * mempool's.
  *
- * @example
- * ```ts ignore
- * const methods = networkMethods(services);
- * ```
+ * `nodeMethods` (`mod.ts`, whose example runs it) adds `networkMethods(…)` to the
+ * server's table with the others.
  * @module
  */
 import {

@@ -8,10 +8,8 @@
  * with Core's help texts, key order and errors. `sendrawtransaction` and
  * `testmempoolaccept` are in `mempool.ts`, as in Core.
  *
- * @example
- * ```ts ignore
- * const methods = rawTransactionMethods(services);
- * ```
+ * `nodeMethods` (`mod.ts`, whose example runs it) adds `rawTransactionMethods(…)` to the
+ * server's table with the others.
  * @module
  */
 import { ripemd160 } from "@noble/hashes/legacy.js";

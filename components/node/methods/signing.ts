@@ -12,8 +12,10 @@
  * paths) are not signed; their inputs report the interpreter's error.
  *
  * @example
- * ```ts ignore
- * const { tx, errors } = signTransaction(tx, keys, coins, SIGHASH_DEFAULT);
+ * ```ts
+ * import { parseSighash } from "./signing.ts";
+ * // `signrawtransactionwithkey`'s sighashtype, as Core reads it.
+ * if (parseSighash("ALL|ANYONECANPAY") !== 0x81) throw new Error("ALL|ANYONECANPAY is 0x81");
  * ```
  * @module
  */
