@@ -68,6 +68,7 @@ export {
   watchUsage,
 } from "./sandbox/limits.ts";
 export { bwrapPath } from "./sandbox/hardened.ts";
+export { MAX_RELAYED_CONNECTIONS, type Relay, relaySocket } from "./sandbox/relay.ts";
 export {
   DEFAULT_HEALTH_CHECK,
   type ExitRecord,

@@ -62,6 +62,7 @@ import {
   parseGrant,
   projectRoot,
   readCookie,
+  relaySocket,
   stateLayout,
   summarizeAudit,
   type Supervised,
@@ -427,15 +428,13 @@ async function attachGui(flags: Flags, address: string): Promise<number> {
     );
   }
   if (!info.isSocket) throw new Error(`-ipcconnect=${address}: ${path} is not a socket`);
-  if (Deno.uid() === 0 && (info.mode! & 0o006) !== 0o006) {
-    throw new Error(
-      `-ipcconnect=${address}: under root the gui runs as a user of its own, which may not ` +
-        `connect to ${path} (mode ${(info.mode! & 0o777).toString(8)}); run the node and the ` +
-        "gui as one non-root user, or let the gui's user reach the socket",
-    );
-  }
-  const { dir: stateDir } = stateDirectory(flags.state);
-  Deno.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const stateDir = preparedState(flags);
+  // The node's socket is not the sandbox's to hand out (under root another user's file, 0600):
+  // the gui connects to a socket of the launcher's, which relays to it.
+  await using relay = relaySocket(
+    path,
+    join(stateLayout(stateDir).sockets, "node-attached", "node.sock"),
+  );
   const userAsked = flags.node.some((arg) => /^--?debug=(ipc|1|all)$/.test(arg));
   await using launcher = supervisedApplication({
     stateDir,
@@ -450,7 +449,12 @@ async function attachGui(flags: Flags, address: string): Promise<number> {
     "-noipctoken",
     "-debug=ipc",
   ]);
-  const running = await startGui(launcher.supervisor, gui, { socket: path }, launcher.service);
+  const running = await startGui(
+    launcher.supervisor,
+    gui,
+    { socket: relay.path },
+    launcher.service,
+  );
   launcher.service.add(gui.component.manifest, running.supervised);
   console.log(`gui: attached to the node at unix:${path}`);
   console.log(`gui: ${running.url}`);

@@ -579,11 +579,14 @@ async function prepareRun(
       prepareListenDirectory(paths.listenSocket, identity);
     }
     if (connect) {
-      // A listener outside this supervisor (no token) is reached at its own path: its
-      // directory is not ours to make links in.
-      paths.connectSocket = connect.tokenHex === undefined
-        ? connect.socket
-        : connectorSocket(connect.socket, manifest.name, identity);
+      // A supervised listener's socket (a token is presented) or one in this state directory
+      // (a relay's) is reached through a link of the connector's own; another listener's
+      // (no token) at its own path: its directory is not ours to make links in.
+      const ours = connect.tokenHex !== undefined ||
+        dirname(dirname(connect.socket)) === layout.sockets;
+      paths.connectSocket = ours
+        ? connectorSocket(connect.socket, manifest.name, identity)
+        : connect.socket;
     }
   } catch (error) {
     await release();

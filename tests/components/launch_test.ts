@@ -431,3 +431,52 @@ Deno.test("tasks: spawn-node without -wallet starts the wallet process when crea
   node.interrupt();
   assertEquals(await node.exited, 0, node.output);
 });
+
+Deno.test("tasks: gui -ipcconnect=unix attaches the gui to a node started elsewhere (through a relay the sandbox owns); stopping the gui leaves the node running", async () => {
+  const state = stateDir();
+  const datadir = stateDir();
+  const port = freePort();
+  const guiPort = freePort();
+  await using node = new Task([
+    "node",
+    "-regtest",
+    `-datadir=${datadir}`,
+    `-rpcport=${port}`,
+    "-ipcbind=unix",
+    "-printtoconsole",
+  ]);
+  await node.match(/Listening for IPC requests on address unix:/);
+  const { call, healed } = nodeRpc(port, `${datadir}/regtest/.cookie`, () => node.output);
+  await healed("generatetoaddress", [3, ADDRESS]);
+  {
+    await using gui = new Task([
+      "gui",
+      `--state=${state}`,
+      "-ipcconnect=unix",
+      `-datadir=${datadir}`,
+      `-guiport=${guiPort}`,
+    ]);
+    const url = (await gui.match(/^gui: (http:\/\/\S+)$/m))[1];
+    assert(gui.output.includes(`gui: attached to the node at unix:${datadir}/regtest/node.sock`));
+    // The page's session, then a call through the gui to the node.
+    const session = await fetch(url, { redirect: "manual" });
+    await session.body?.cancel();
+    const origin = new URL(url).origin;
+    const reply = await fetch(`${origin}/api/rpc`, {
+      method: "POST",
+      headers: {
+        origin,
+        cookie: session.headers.get("set-cookie")!.split(";")[0],
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ method: "getblockcount", params: [] }),
+    });
+    assertEquals((await reply.json()).result, 3, gui.output);
+    gui.interrupt();
+    assertEquals(await gui.exited, 0, gui.output);
+  }
+  // The node was not the gui's to stop.
+  assertEquals((await call("getblockcount")).result, 3, node.output);
+  node.interrupt();
+  await node.exited;
+});
