@@ -53,8 +53,10 @@ export class SupervisionError extends Error {
 export interface ExitRecord {
   /** Why it ended. */
   reason: ExitReason;
-  /** `Date.now()` at the exit. */
+  /** `Date.now()` when the exit was handled (its run cleaned up). */
   at: number;
+  /** `Date.now()` when its process ended, a moment before. */
+  endedAt: number;
   /** Whether it was started again. */
   restarted: boolean;
   /**
@@ -70,13 +72,17 @@ export interface Supervised<T> {
   /** The component's name. */
   readonly name: string;
   /**
-   * The running instance's Init; waits while it restarts; rejects once it
-   * has failed or been stopped. Right after a crash, before the exit is
-   * noticed, it may still be the dead instance's.
+   * The running instance's Init; waits while it restarts (from the moment
+   * its process ends); rejects once it has failed or been stopped.
    */
   current(): Promise<Remote<T>>;
   /** The running instance, or null between runs and after failing. */
   readonly instance: SandboxedComponent<T> | null;
+  /**
+   * Whether its process runs now: false as soon as it ends, before the exit
+   * is handled (when `instance` is still the ended one).
+   */
+  readonly running: boolean;
   /** Every exit so far, oldest first. */
   readonly exits: readonly ExitRecord[];
   /** Settles with the error once the component has failed closed. */
@@ -93,7 +99,8 @@ export interface Supervised<T> {
   /**
    * Calls `listener` with each new instance's Init once it runs (at once
    * for the running one): what a launcher hands every run of a component
-   * goes here. Returns a function that removes it.
+   * goes here. A listener that throws is reported and skipped. Returns a
+   * function that removes it.
    */
   onStart(listener: (init: Remote<T>) => void): () => void;
 }
@@ -260,6 +267,9 @@ export class Supervisor implements AsyncDisposable {
     const report = this.#options.report ?? (() => {});
     const exits: ExitRecord[] = [];
     let instance: SandboxedComponent<T> | null = null;
+    /** Whether the instance's process runs (it ends a moment before its exit is handled). */
+    let alive = false;
+    let endedAt = 0;
     let stopping = false;
     let failWith: (error: SupervisionError) => void = () => {};
     const failed = new Promise<SupervisionError>((resolve) => failWith = resolve);
@@ -272,8 +282,11 @@ export class Supervisor implements AsyncDisposable {
     /** The dependency whose restart stops the running instance, once one does. */
     let recycledFor: string | null = null;
 
+    /** Removes the listeners this component put on its dependencies. */
+    let unwatchDependencies = () => {};
     const fail = (error: SupervisionError) => {
       failure = error;
+      unwatchDependencies();
       report(error.message);
       for (const waiter of waiting) waiter.reject(error);
       waiting = [];
@@ -288,7 +301,7 @@ export class Supervisor implements AsyncDisposable {
       // Between current() and now it may have ended: then wait for its next run.
       while (listener === null) {
         await extra.connectTo.current();
-        listener = extra.connectTo.instance;
+        listener = extra.connectTo.running ? extra.connectTo.instance : null;
       }
       const token = newToken();
       listener.sendControl(`accept ${token.hex}`);
@@ -317,8 +330,19 @@ export class Supervisor implements AsyncDisposable {
         return;
       }
       instance = started;
+      alive = true;
+      started.exited.then(() => {
+        alive = false;
+        endedAt = Date.now();
+      });
       report(`${manifest.name}: started (pid ${started.pid})`);
-      for (const listener of startListeners) listener(started.init);
+      for (const listener of startListeners) {
+        try {
+          listener(started.init);
+        } catch (error) {
+          report(`${manifest.name}: a start listener failed: ${(error as Error).message}`);
+        }
+      }
       for (const waiter of waiting) waiter.resolve(started.init);
       waiting = [];
       let unresponsive: string | null = null;
@@ -337,11 +361,12 @@ export class Supervisor implements AsyncDisposable {
         instance = null;
         if (stopping) return;
         const now = Date.now();
-        const record: ExitRecord = { reason, at: now, restarted: false };
+        const record: ExitRecord = { reason, at: now, endedAt, restarted: false };
         exits.push(record);
         report(`${manifest.name}: ${reason.text}`);
+        // A dependency whose process has ended (its exit perhaps not handled yet) caused this one.
         const down = recycledFor ??
-          restartWith.find((dependency) => dependency.instance === null)?.name;
+          restartWith.find((dependency) => !dependency.running)?.name;
         recycledFor = null;
         if (down !== undefined) return restartWithDependency(record, down);
         const recent = exits.filter((e) =>
@@ -392,7 +417,7 @@ export class Supervisor implements AsyncDisposable {
       rerun();
       exited(record);
     };
-    for (const dependency of restartWith) {
+    const removers = restartWith.map((dependency) =>
       dependency.onExit((record) => {
         if (stopping || failure) return;
         if (!record.restarted) {
@@ -408,24 +433,38 @@ export class Supervisor implements AsyncDisposable {
           return;
         }
         if (instance !== null) {
-          // Its exit handler restarts it once the dependency runs again.
-          recycledFor = dependency.name;
-          report(`${manifest.name}: stopping, ${dependency.name} restarts (rest_for_one)`);
-          instance.kill("SIGTERM");
-        } else if (backoff !== undefined) {
-          // Exited first, counted as a crash: recount it as caused by the dependency.
-          const last = exits.at(-1)!;
-          restartWithDependency(last, dependency.name);
+          // Still running: stopped (escalating to SIGKILL), its exit handler restarts it once
+          // the dependency runs again. Ended but not handled yet: its handler sees the cause.
+          if (alive) {
+            recycledFor = dependency.name;
+            report(`${manifest.name}: stopping, ${dependency.name} restarts (rest_for_one)`);
+            void instance[Symbol.asyncDispose]();
+          }
+          return;
         }
-      });
-    }
+        // It ended after its dependency's process did but was counted as a crash (the
+        // dependency's exit was handled later): recount it, restarting at once if it waits.
+        const last = exits.at(-1);
+        if (last?.restarted && last.cause === undefined && last.endedAt >= record.endedAt) {
+          if (backoff !== undefined) return restartWithDependency(last, dependency.name);
+          last.cause = `restarted with ${dependency.name}`;
+        }
+      })
+    );
+    unwatchDependencies = () => removers.forEach((remove) => remove());
 
-    await run();
+    try {
+      await run();
+    } catch (error) {
+      unwatchDependencies();
+      throw error;
+    }
     const stopped = new SupervisionError(`${manifest.name}: stopped`);
     let stoppedAll: Promise<void> | null = null;
     const stop = () =>
       stoppedAll ??= (async () => {
         stopping = true;
+        unwatchDependencies();
         clearTimeout(backoff);
         for (const waiter of waiting) waiter.reject(stopped);
         waiting = [];
@@ -439,11 +478,14 @@ export class Supervisor implements AsyncDisposable {
       current: () => {
         if (failure) return Promise.reject(failure);
         if (stopping) return Promise.reject(stopped);
-        if (instance) return Promise.resolve(instance.init);
+        if (instance && alive) return Promise.resolve(instance.init);
         return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
       },
       get instance() {
         return instance;
+      },
+      get running() {
+        return instance !== null && alive;
       },
       exits,
       failed,

@@ -51,6 +51,7 @@ const EntrySchema = z.object({
   args: z.array(z.string()).default([]),
   connectTo: z.string().optional(),
   strategy: z.enum(["one_for_one", "rest_for_one"]).default("one_for_one"),
+  restart: z.enum(["always", "on-failure", "never"]).optional(),
 }).strict();
 
 const TopologySchema = z.object({ components: z.array(EntrySchema).min(1) }).strict()
@@ -89,6 +90,8 @@ export interface TopologyEntry {
   readonly connectTo?: string;
   /** What its restart does to the entries after it. */
   readonly strategy: RestartStrategy;
+  /** Its restart policy, instead of its manifest's (OTP's permanent, transient, temporary). */
+  readonly restart?: "always" | "on-failure" | "never";
 }
 
 /** A validated topology. */
@@ -228,8 +231,11 @@ export async function startTopology(
   return started;
 }
 
-/** The component of `entry`: its folder's manifest, named as the entry. */
+/** The component of `entry`: its folder's manifest, named as the entry (and its restart policy). */
 export async function entryComponent(entry: TopologyEntry): Promise<Component> {
-  const component = await loadComponent(entry.folder);
-  return { ...component, manifest: { ...component.manifest, name: entry.name } };
+  const { manifest, ...component } = await loadComponent(entry.folder);
+  const restart = entry.restart === undefined
+    ? manifest.restart
+    : { ...manifest.restart, policy: entry.restart };
+  return { ...component, manifest: { ...manifest, name: entry.name, restart } };
 }

@@ -397,3 +397,30 @@ Deno.test("supervisor: a listener whose start fails is refused with its exit and
   );
   assertEquals(lines, ["Error: Unable to bind any endpoint for RPC server"]);
 });
+
+Deno.test("supervisor: a dependant that dies with its dependency, whichever exit is handled first, spends none of its budget", async () => {
+  const lines: string[] = [];
+  await using supervisor = new Supervisor({
+    stateDir: Deno.makeTempDirSync(),
+    report: (line) => lines.push(line),
+  });
+  const base = await supervisor.start(HogInit, namedHog("base", 5));
+  const dependant = await supervisor.start(HogInit, namedHog("dependant", 1), {
+    restartWith: [base],
+  });
+  // Three times both at once, as a wallet exits when its node goes; a budget of one restart.
+  for (let round = 1; round <= 3; round++) {
+    const [basePid, dependantPid] = [base.instance!.pid, dependant.instance!.pid];
+    Deno.kill(basePid, "SIGKILL");
+    Deno.kill(dependantPid, "SIGKILL");
+    await waitFor(() => dependant.exits.length === round, 20_000, `round ${round}'s exit`);
+    await (await dependant.current()).spin(0);
+    assert(base.running && dependant.running, lines.join("\n"));
+  }
+  assertEquals(
+    dependant.exits.map((exit) => exit.cause),
+    ["restarted with base", "restarted with base", "restarted with base"],
+    lines.join("\n"),
+  );
+  assertEquals(dependant.exits.every((exit) => exit.endedAt <= exit.at), true);
+});

@@ -19,6 +19,7 @@ import {
   wiringOf,
 } from "../../sandbox/topology.ts";
 import { HogInit } from "../../schemas/gen/probe.mp.ts";
+import type { Remote } from "../../runtime/proxy/client.ts";
 
 Deno.test("topology: each invalid entry is refused with its file, field and problem", () => {
   const refused = (value: unknown) =>
@@ -36,7 +37,11 @@ Deno.test("topology: each invalid entry is refused with its file, field and prob
       .startsWith("/app/topology.json: components[0].strategy: "),
   );
   assert(
-    refused({ components: [{ name: "n", folder: "n", restart: "always" }] })
+    refused({ components: [{ name: "n", folder: "n", restart: "sometimes" }] })
+      .startsWith("/app/topology.json: components[0].restart: "),
+  );
+  assert(
+    refused({ components: [{ name: "n", folder: "n", policy: "always" }] })
       .startsWith("/app/topology.json: components[0]: "),
   );
   assert(refused({ components: [] }).startsWith("/app/topology.json: components: "));
@@ -73,9 +78,9 @@ Deno.test("topology: started in order; a rest_for_one entry restarts those after
   const hog = `${projectRoot()}/tests/sandbox/fixtures/hog`;
   const topology = parseTopology({
     components: [
-      { name: "first", folder: hog },
-      { name: "middle", folder: hog, strategy: "rest_for_one" },
-      { name: "last", folder: hog },
+      { name: "first", folder: hog, restart: "on-failure" },
+      { name: "middle", folder: hog, strategy: "rest_for_one", restart: "on-failure" },
+      { name: "last", folder: hog, restart: "on-failure" },
     ],
   }, `${dir}/topology.json`);
   await using supervisor = new Supervisor({ stateDir: dir });
@@ -83,21 +88,41 @@ Deno.test("topology: started in order; a rest_for_one entry restarts those after
   assertEquals([...started.keys()], ["first", "middle", "last"]);
   assertEquals(wiringOf(topology, "last", started).restartWith, [started.get("middle")]);
   assertEquals(wiringOf(topology, "first", started).restartWith, []);
-  const pids = new Map([...started].map(([name, s]) => [name, s.instance!.pid]));
-  // The hog's manifest says "never": killed, the middle one stays down, and so does its dependant.
+  const [first, middle, last] = ["first", "middle", "last"].map((name) => started.get(name)!);
+  const firstPid = first.instance!.pid;
+  const lastPid = last.instance!.pid;
+  middle.instance!.kill("SIGKILL");
+  await waitFor(() => last.exits.length === 1, 20_000, "the last one's restart");
+  await ((await last.current()) as Remote<HogInit>).spin(0);
+  assert(last.instance!.pid !== lastPid, "the last one is a new process");
+  assertEquals(last.exits[0].cause, "restarted with middle");
+  assertEquals(middle.exits.map((exit) => exit.restarted), [true]);
+  assertEquals([first.instance!.pid, first.exits.length], [firstPid, 0]);
+  await assertRejects(
+    () => startTopology(supervisor, topology, {}),
+    TopologyError,
+    '"first" serves HogInit; the launcher knows no interface',
+  );
+});
+
+Deno.test("topology: when a rest_for_one entry stays down, those after it stop and fail too", async () => {
+  const dir = Deno.makeTempDirSync();
+  const hog = `${projectRoot()}/tests/sandbox/fixtures/hog`;
+  const topology = parseTopology({
+    components: [
+      { name: "middle", folder: hog, strategy: "rest_for_one" }, // the hog's manifest: never
+      { name: "last", folder: hog, restart: "always" },
+    ],
+  }, `${dir}/topology.json`);
+  await using supervisor = new Supervisor({ stateDir: dir });
+  const started = await startTopology(supervisor, topology, { HogInit });
+  const lastPid = started.get("last")!.instance!.pid;
   started.get("middle")!.instance!.kill("SIGKILL");
   await started.get("middle")!.failed;
-  const lastPid = pids.get("last")!;
   assertEquals(
     (await started.get("last")!.failed).message,
     "last: stopped, as middle stays down (rest_for_one)",
   );
   await waitFor(() => processGone(lastPid), 20_000, "the last one's end");
   await assertRejects(() => started.get("last")!.current(), Error, "middle stays down");
-  assertEquals(started.get("first")!.instance!.pid, pids.get("first"));
-  await assertRejects(
-    () => startTopology(supervisor, topology, {}),
-    TopologyError,
-    '"first" serves HogInit; the launcher knows no interface',
-  );
 });
