@@ -49,6 +49,7 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
@@ -327,11 +328,20 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
       `try: ${denoInvocation()} ${[...cliWords, "getblockchaininfo"].map(shellWord).join(" ")}`,
     );
   }
-  const names = plan.options.wallets;
-  /** The wallet process, started once: at start for -wallet, else by the node when asked. */
-  let walletProcess: Promise<Supervised<Init>> | null = null;
-  const startWalletProcess = (rpc: RpcAccess) =>
-    walletProcess ??= (async () => {
+  // As bitcoind: -disablewallet ignores -wallet (the node logs each one it ignores).
+  const names = plan.options.disableWallet ? [] : plan.options.wallets;
+  /** The wallet process: started once, at start for -wallet, else when the node asks. */
+  let walletProcess: Supervised<Init> | null = null;
+  let walletStarting: Promise<Supervised<Init>> | null = null;
+  let walletFailure: Error | null = null;
+  const startWalletProcess = async (rpc: RpcAccess): Promise<Supervised<Init>> => {
+    if (walletProcess !== null) {
+      // Stopped (the gui's Stop) or failed for good: said, not started again behind the user.
+      if (walletProcess.stopped) throw new Error("the wallet process was stopped");
+      if (walletFailure !== null) throw walletFailure;
+      return walletProcess;
+    }
+    walletStarting ??= (async () => {
       const entry = entryOf(topology, "wallet");
       const walletComponent = await entryComponent(entry);
       const wallet = await startWallets(
@@ -345,11 +355,11 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
       );
       started.set("wallet", wallet);
       launcher.service.add(walletComponent.manifest, wallet);
-      return wallet;
-    })().catch((error) => {
-      walletProcess = null; // a later request tries again
-      throw error;
-    });
+      wallet.failed.then((error) => walletFailure = error);
+      return walletProcess = wallet;
+    })().finally(() => walletStarting = null);
+    return await walletStarting;
+  };
   if (names.length > 0) {
     if (access === null) throw new Error("-wallet needs the node's JSON-RPC (-server=0 was given)");
     let where: string;
@@ -367,11 +377,18 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   const walletsEnabled = !monolithic && !plan.options.disableWallet && access !== null &&
     topology.entries.some((entry) => entry.name === "wallet");
   if (walletsEnabled && names.length === 0) {
-    // As bitcoin-node spawns bitcoin-wallet: createwallet/loadwallet with no wallet process start one.
+    // As bitcoin-node spawns bitcoin-wallet: createwallet/loadwallet with no wallet process start
+    // one; handed to every run of the node, the first before the node is said to run.
     const spawner: WalletSpawner = {
       spawnWalletProcess: async () => void await startWalletProcess(access),
     };
-    node.onStart((init) => void init.setWalletSpawner(spawner).catch(() => {}));
+    let handed: Promise<void> = Promise.resolve();
+    node.onStart((init) =>
+      handed = Promise.resolve(init.setWalletSpawner(spawner)).catch(() => {})
+    );
+    await handed;
+    // A wallet process that ran before may have wallets to load at start (load_on_startup).
+    if (existsSync(stateLayout(stateDir).data("wallet"))) await startWalletProcess(access);
   }
   console.log(
     `node: IPC cookie ${plan.dataDir}/regtest/${IPC_COOKIE_FILE} (deno task spawn-wallet -ipcconnect=unix attaches with it)`,
@@ -580,7 +597,7 @@ async function finished(node: Supervised<Init>, signal: Promise<string>): Promis
 
 /** `start`: a wallet named "default" unless the user names theirs. */
 function withDefaultWallet(flags: Flags): Flags {
-  if (flags.node.some((arg) => /^--?wallet=/.test(arg))) return flags;
+  if (flags.node.some((arg) => /^--?(wallet=|disablewallet(=1)?$)/.test(arg))) return flags;
   return { ...flags, node: [...flags.node, `-wallet=${DEFAULT_WALLET}`] };
 }
 

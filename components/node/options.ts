@@ -747,6 +747,12 @@ function nodeOptions(
     notices: [
       ...args.warnings.map((message) => ({ level: "info" as const, message })),
       ...notices,
+      // Core's WalletInit::ParameterInteraction.
+      ...(args.getBool("disablewallet", false) ? args.getAll("wallet") : []).map((wallet) => ({
+        level: "info" as const,
+        message:
+          `ParameterInteraction: parameter interaction: -disablewallet -> ignoring -wallet=${wallet}`,
+      })),
     ],
     args,
   };

@@ -146,47 +146,62 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   }
 
   /**
-   * The wallets `settings.json` says to load at start; an unreadable file
-   * counts as none (and is said).
+   * `settings.json` and the wallets it lists (`"wallet"`: a name or a list
+   * of names, as bitcoind reads it); none when there is no file yet; why
+   * not, when it cannot be read or understood (it is then left as it is).
    */
-  startupWallets(): { names: string[]; warning?: string } {
+  #readSettings():
+    | { settings: Record<string, unknown>; names: string[] }
+    | { problem: string } {
     let text: string;
     try {
       text = Deno.readTextFileSync(this.#settingsFile);
-    } catch {
-      return { names: [] };
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return { settings: {}, names: [] };
+      return { problem: (error as Error).message };
     }
     try {
-      const names = JSON.parse(text).wallet ?? [];
-      if (Array.isArray(names) && names.every((n) => typeof n === "string")) return { names };
-      throw new Error('"wallet" is not a list of names');
+      const settings = JSON.parse(text);
+      if (settings === null || typeof settings !== "object" || Array.isArray(settings)) {
+        throw new Error("not a JSON object");
+      }
+      const wallet = settings.wallet ?? [];
+      const names = typeof wallet === "string" ? [wallet] : wallet;
+      if (!Array.isArray(names) || !names.every((n) => typeof n === "string")) {
+        throw new Error('"wallet" is not a name or a list of names');
+      }
+      return { settings, names };
     } catch (error) {
-      return {
-        names: [],
-        warning: `${this.#settingsFile}: ${(error as Error).message}; no wallet loaded from it`,
-      };
+      return { problem: (error as Error).message };
     }
+  }
+
+  /** The wallets `settings.json` says to load at start; an unreadable file is said. */
+  startupWallets(): { names: string[]; warning?: string } {
+    const read = this.#readSettings();
+    if ("names" in read) return { names: read.names };
+    return {
+      names: [],
+      warning: `${this.#settingsFile}: ${read.problem}; no wallet loaded from it`,
+    };
   }
 
   /**
    * Adds `name` to the wallets loaded at start (`loadOnStartup` true) or
    * removes it (false); anything else leaves the list as it is. Written
-   * whole to a new file and renamed over the old: never half a list. When
-   * it cannot be written, the wallet stays loaded and bitcoind's warning
-   * is returned.
+   * whole to a new file and renamed over the old: never half a list, and
+   * never over a file it could not read (its other settings kept). When it
+   * cannot be written, the wallet stays loaded and bitcoind's warning is
+   * returned.
    */
   #rememberOnStartup(name: string, loadOnStartup: unknown): { warnings?: string[] } {
     if (typeof loadOnStartup !== "boolean") return {};
-    let settings: Record<string, unknown> = {};
+    const read = this.#readSettings();
     try {
-      const read = JSON.parse(Deno.readTextFileSync(this.#settingsFile));
-      if (read !== null && typeof read === "object" && !Array.isArray(read)) settings = read;
-    } catch { /* none yet, or unreadable: start over */ }
-    const { names } = this.startupWallets();
-    const kept = names.filter((n) => n !== name);
-    settings.wallet = loadOnStartup ? [...kept, name] : kept;
-    const staged = `${this.#settingsFile}.new`;
-    try {
+      if ("problem" in read) throw new Error(read.problem);
+      const kept = read.names.filter((n) => n !== name);
+      const settings = { ...read.settings, wallet: loadOnStartup ? [...kept, name] : kept };
+      const staged = `${this.#settingsFile}.new`;
       Deno.mkdirSync(dirname(this.#settingsFile), { recursive: true, mode: 0o700 });
       Deno.writeTextFileSync(staged, JSON.stringify(settings, null, 2) + "\n", { mode: 0o600 });
       Deno.renameSync(staged, this.#settingsFile);

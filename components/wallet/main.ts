@@ -72,23 +72,22 @@ async function attachToken(address: string, datadir: string, options: WalletOpti
 /** Attaches to the node at `address`; resolves when the connection to it closes. */
 async function attach(address: string, datadir: string, options: WalletOptions, log: IpcLog) {
   const token = await attachToken(address, datadir, options);
-  const node = await connect(Init, address, {
+  // Everything is let go however it ends: an attachment that fails midway leaks nothing.
+  await using node = await connect(Init, address, {
     token,
     log,
     datadir,
     component: "node",
     name: "wallet",
   });
-  const chain = (await node.makeChain())!;
-  const loader = new WalletLoaderImpl(datadir, chain, options);
+  await using chain = (await node.makeChain())!;
+  await using loader = new WalletLoaderImpl(datadir, chain, options);
   for (const line of await loadOrCreateWallets(loader, options.wallets)) console.error(line);
-  const handler = (await chain.handleWalletLoader(loader))!;
+  using _handler = (await chain.handleWalletLoader(loader))!;
   console.error(
     `wallet: attached to the node at ${address}; wallets: ${loader.listWallets().join(", ")}`,
   );
   await disconnected(node);
-  handler[Symbol.dispose]();
-  await loader[Symbol.asyncDispose]();
 }
 
 /** The longest wait between two attempts to attach again. */

@@ -70,6 +70,8 @@ export async function startWallets(
   stopped: Promise<unknown> = new Promise(() => {}),
 ): Promise<Supervised<Init>> {
   const wallet = await supervisor.start(Init, component, { ...wiring, args });
-  await waitForWallets(access, names, Promise.race([stopped, wallet.failed]));
+  // None asked for (a process started for createwallet): the node is not asked, it may be the
+  // one waiting for this process.
+  if (names.length > 0) await waitForWallets(access, names, Promise.race([stopped, wallet.failed]));
   return wallet;
 }

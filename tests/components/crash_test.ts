@@ -65,6 +65,14 @@ Deno.test("crash: SIGKILL the wallet process mid-send; after its restart no send
     const known = await rpc("gettransaction", [txid], "w");
     assertEquals(known.error, null, `${txid} in the mempool is unknown to the wallet`);
   }
+  // The kill came while sends were under way: they answer that the wallet process is gone.
+  assert(
+    answered.some((settled) =>
+      settled.status === "fulfilled" &&
+      settled.value.error?.message.startsWith("The wallet process is gone")
+    ),
+    JSON.stringify(answered),
+  );
   // Sends that answered with a txid are among them.
   for (const settled of answered) {
     const txid = settled.status === "fulfilled" ? settled.value.result : null;

@@ -10,6 +10,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
+import { waitFor } from "../helpers.ts";
 import { projectRoot } from "../../sandbox/contract.ts";
 import { bwrapPath } from "../../sandbox/hardened.ts";
 import { freePort } from "./node/node_process.ts";
@@ -396,17 +397,19 @@ Deno.test("tasks: deno task demo spawns Foo through the contract and calls it", 
   ) assert(line.test(result.out), `${line} in:\n${result.out}`);
 });
 
-Deno.test("tasks: spawn-node without -wallet starts the wallet process when createwallet asks, as bitcoin-node spawns bitcoin-wallet; -disablewallet has no wallet RPC", async () => {
+Deno.test("tasks: spawn-node without -wallet starts the wallet process when createwallet asks, as bitcoin-node spawns bitcoin-wallet, and at start once it has run; -disablewallet ignores -wallet", async () => {
   const state = stateDir();
   const port = freePort();
+  const rpcOf = (node: Task) =>
+    nodeRpc(port, `${state}/data/node/regtest/.cookie`, () => node.output);
   {
     await using node = new Task(["spawn-node", `--state=${state}`, `-rpcport=${port}`]);
     await node.match(/^node: running/m);
     assert(!node.output.includes("[supervisor] wallet: started"), node.output);
-    const { call } = nodeRpc(port, `${state}/data/node/regtest/.cookie`, () => node.output);
-    // Two at once: one wallet process is started for both.
+    const { call } = rpcOf(node);
+    // Two at once: one wallet process is started for both; "a" is to load at start.
     const [a, b] = await Promise.all([
-      call("createwallet", ["a"]),
+      call("createwallet", ["a", false, false, null, false, true, true]),
       call("createwallet", ["b"]),
     ]);
     assertEquals([a.result, b.result], [{ name: "a" }, { name: "b" }], node.output);
@@ -415,15 +418,36 @@ Deno.test("tasks: spawn-node without -wallet starts the wallet process when crea
     node.interrupt();
     assertEquals(await node.exited, 0, node.output);
   }
+  {
+    // The wallet process has run before: it starts with the node and loads "a" again.
+    await using node = new Task(["spawn-node", `--state=${state}`, `-rpcport=${port}`]);
+    await node.match(/^node: running/m);
+    assert(node.output.includes("[supervisor] wallet: started"), node.output);
+    const { healed } = rpcOf(node);
+    await waitFor(
+      async () => JSON.stringify(await healed("listwallets")) === '["a"]',
+      120_000,
+      `wallet "a" loaded at start\n${node.output}`,
+    );
+    node.interrupt();
+    assertEquals(await node.exited, 0, node.output);
+  }
   await using node = new Task([
     "spawn-node",
     `--state=${state}`,
     `-rpcport=${port}`,
     "-disablewallet",
+    "-wallet=w",
+    "-printtoconsole",
   ]);
   await node.match(/^node: running/m);
-  const { call } = nodeRpc(port, `${state}/data/node/regtest/.cookie`, () => node.output);
-  assertEquals((await call("createwallet", ["c"])).error, {
+  assert(
+    node.output.includes(
+      "ParameterInteraction: parameter interaction: -disablewallet -> ignoring -wallet=w",
+    ),
+    node.output,
+  );
+  assertEquals((await rpcOf(node).call("createwallet", ["c"])).error, {
     code: -32601,
     message: "Method not found",
   });

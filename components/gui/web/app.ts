@@ -642,7 +642,7 @@ let runningComponents = "";
 /** Until when component updates read the wallet list again. */
 let rereadWalletsUntil = 0;
 /** How long after a component (re)starts its wallets are looked for. */
-const REREAD_WALLETS_MS = 15_000;
+const REREAD_WALLETS_MS = 60_000;
 
 function connectEvents(): void {
   const events = new EventSource("/api/events");

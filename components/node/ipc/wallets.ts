@@ -51,8 +51,8 @@ export interface RoutedWallet {
 /** The attached loaders. */
 export class WalletRouter implements Disposable {
   readonly #loaders = new Set<WalletLoader>();
-  /** Wakes those waiting for a loader to attach. */
-  #attached = Promise.withResolvers<void>();
+  /** Wakes those waiting for a loader to attach; rejects when the router closes. */
+  #attached = waiter();
   /** What starts a wallet process at run time (a launcher's), if given. */
   #spawner: WalletSpawner | null = null;
   /** The start under way, shared by the requests that wait for it. */
@@ -70,7 +70,7 @@ export class WalletRouter implements Disposable {
   add(loader: WalletLoader): Handler & Disposable {
     this.#loaders.add(loader);
     this.#attached.resolve();
-    this.#attached = Promise.withResolvers<void>();
+    this.#attached = waiter();
     const remove = () => this.#drop(loader);
     // A detached wallet process's names leave the routing at once (Core's -18 from then on).
     disconnected(loader)?.then(remove);
@@ -96,36 +96,40 @@ export class WalletRouter implements Disposable {
    * this resolves when it attaches, as bitcoin-node spawns bitcoin-wallet.
    */
   async firstOrSpawned(): Promise<WalletLoader> {
-    const [loader] = this.#loaders;
-    if (loader !== undefined || this.#spawner === null) return this.first();
-    const spawner = this.#spawner;
-    this.#spawning ??= (async () => {
-      try {
-        await spawner.spawnWalletProcess();
-      } catch (error) {
+    if (this.#loaders.size > 0 || this.#spawner === null) return this.first();
+    this.#spawning ??= this.#spawnAndAttach(this.#spawner).finally(() => this.#spawning = null);
+    return await this.#spawning;
+  }
+
+  /** Starts a wallet process and waits for it to attach, within {@linkcode SPAWN_ATTACH_MS} in all. */
+  async #spawnAndAttach(spawner: WalletSpawner): Promise<WalletLoader> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new RpcError(
+              RpcErrorCode.WALLET_ERROR,
+              `No wallet process attached within ${SPAWN_ATTACH_MS / 1000} s`,
+            ),
+          ),
+        SPAWN_ATTACH_MS,
+      );
+    });
+    try {
+      const started = Promise.resolve(spawner.spawnWalletProcess()).catch((error) => {
         const message = error instanceof Error ? error.message : String(error);
         throw new RpcError(
           RpcErrorCode.WALLET_ERROR,
           `No wallet process could be started: ${message}`,
         );
-      }
-      const deadline = setTimeout(
-        () => this.#attached.reject(new Error("timeout")),
-        SPAWN_ATTACH_MS,
-      );
-      try {
-        while (this.#loaders.size === 0) await this.#attached.promise;
-      } catch {
-        throw new RpcError(
-          RpcErrorCode.WALLET_ERROR,
-          `The wallet process started did not attach within ${SPAWN_ATTACH_MS / 1000} s`,
-        );
-      } finally {
-        clearTimeout(deadline);
-      }
+      });
+      await Promise.race([started, late]);
+      while (this.#loaders.size === 0) await Promise.race([this.#attached.promise, late]);
       return this.first();
-    })().finally(() => this.#spawning = null);
-    return await this.#spawning;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Every loaded wallet, by name. */
@@ -191,10 +195,18 @@ export class WalletRouter implements Disposable {
   }
 
   [Symbol.dispose](): void {
+    this.#attached.reject(new RpcError(RpcErrorCode.WALLET_ERROR, "The node is shutting down"));
     for (const loader of [...this.#loaders]) this.#drop(loader);
     if (this.#spawner !== null) release(this.#spawner);
     this.#spawner = null;
   }
+}
+
+/** A promise to wake waiters with, never an unhandled rejection. */
+function waiter(): PromiseWithResolvers<void> {
+  const resolvers = Promise.withResolvers<void>();
+  resolvers.promise.catch(() => {});
+  return resolvers;
 }
 
 function asText(value: Json | undefined): string {

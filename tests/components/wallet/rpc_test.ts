@@ -212,13 +212,28 @@ Deno.test("wallet rpc: load_on_startup keeps settings.json's list, loaded again 
     assertEquals(lines.length, 1);
     assert(lines[0].startsWith('wallet: "kept" (settings.json) not loaded: '), lines[0]);
   }
-  // A broken settings.json is said; nothing is loaded from it, and nothing fails.
+  // A broken settings.json is said; nothing is loaded from it, nothing fails, and it is not
+  // written over (what it held is the user's to mend).
   Deno.writeTextFileSync(`${datadir}/settings/settings.json`, "{ not json");
   const { loader, lines } = await start();
   await using _ = loader;
   assertEquals(loader.listWallets(), []);
   assert(lines[0].startsWith(`wallet: ${datadir}/settings/settings.json: `), lines.join("\n"));
+  const kept = await call(loader, "createwallet", ["later", false, false, null, false, true, true]);
+  assertEquals(kept.result.warnings, [
+    "Wallet load on startup setting could not be updated, so wallet may not be loaded next node startup.",
+  ]);
+  assertEquals(Deno.readTextFileSync(`${datadir}/settings/settings.json`), "{ not json");
+  // A lone name counts as a list of one, as bitcoind reads it.
+  Deno.writeTextFileSync(`${datadir}/settings/settings.json`, '{"wallet": "later", "other": 1}');
+  assertEquals(loader.startupWallets().names, ["later"]);
+  await call(loader, "unloadwallet", ["later", true]);
+  assertEquals(JSON.parse(Deno.readTextFileSync(`${datadir}/settings/settings.json`)), {
+    wallet: ["later"],
+    other: 1,
+  });
   // When the list cannot be written, the wallet is made and loaded all the same, with Core's warning.
+  Deno.removeSync(`${datadir}/settings/settings.json`);
   Deno.mkdirSync(`${datadir}/settings/settings.json.new`);
   assertEquals(
     await call(loader, "createwallet", ["unsaved", false, false, null, false, true, true]),
