@@ -33,6 +33,8 @@ export interface GuiApp extends AsyncDisposable {
   readonly node: NodePlan;
   readonly access: RpcAccess;
   readonly gui: RunningGui;
+  /** The wallet process (`-wallet=miner`). */
+  readonly wallet: Supervised<Init>;
   readonly guiPort: number;
   /** The gui's origin, `http://127.0.0.1:<port>`. */
   readonly origin: string;
@@ -104,6 +106,7 @@ export async function startApp(): Promise<GuiApp> {
       node: plan,
       access,
       gui,
+      wallet,
       guiPort,
       origin: `http://127.0.0.1:${guiPort}`,
       rpc: (method, params = []) => callRpc(access, method, params),

@@ -4,7 +4,7 @@
  * a supervisor: the session token (403 without it, and for another Host or
  * Origin), the chain page updated live after `generatetoaddress`, the RPC
  * console, the components page listing node and gui with their permission
- * flags, the gui unable to read the node's data directory, the page
+ * flags, the gui unable to read the node's or the wallet's data directory, the page
  * recovering by itself after the gui and then the node restart, and the
  * wallet pages through `/wallet/<name>` to the wallet process (its errors
  * next to their cause; two wallets, a confirmed send between them), the
@@ -148,25 +148,33 @@ Deno.test({
     await page.screenshot({ path: join(shots, "console.png"), fullPage: true });
   });
 
-  await step("components page: launcher, node and gui with their permission flags", async () => {
-    await page.goto(`${app.origin}/#components`);
-    await page.waitForSelector('tr[data-component="gui"]', { timeout: PATIENCE_MS });
-    const guiFlags = await page.textContent('tr[data-component="gui"] td.permissions');
-    assert(guiFlags!.includes(`--allow-net=127.0.0.1:${app.guiPort},unix:`), fail(guiFlags!));
-    assert(!guiFlags!.includes(app.node.dataDir), fail(guiFlags!));
-    const nodeFlags = await page.textContent('tr[data-component="node"] td.permissions');
-    assert(nodeFlags!.includes("--allow-read=") && nodeFlags!.includes("/view/node/regtest"));
-    assert(nodeFlags!.includes("--deny-run"), fail(nodeFlags!));
-    const guiPid = app.gui.supervised.instance!.pid;
-    assertEquals(await page.textContent('tr[data-component="gui"] td:nth-child(2)'), `${guiPid}`);
-    assertEquals(
-      await page.textContent('tr[data-component="launcher"] td:nth-child(3)'),
-      "running",
-    );
-    await page.screenshot({ path: join(shots, "components.png"), fullPage: true });
-  });
+  await step(
+    "components page: launcher, node, wallet and gui with their permission flags",
+    async () => {
+      await page.goto(`${app.origin}/#components`);
+      await page.waitForSelector('tr[data-component="gui"]', { timeout: PATIENCE_MS });
+      const guiFlags = await page.textContent('tr[data-component="gui"] td.permissions');
+      assert(guiFlags!.includes(`--allow-net=127.0.0.1:${app.guiPort},unix:`), fail(guiFlags!));
+      assert(!guiFlags!.includes(app.node.dataDir), fail(guiFlags!));
+      const nodeFlags = await page.textContent('tr[data-component="node"] td.permissions');
+      assert(nodeFlags!.includes("--allow-read=") && nodeFlags!.includes("/view/node/regtest"));
+      assert(nodeFlags!.includes("--deny-run"), fail(nodeFlags!));
+      // The wallet process: its wallets folder and the node's socket, no network address.
+      const walletFlags = await page.textContent('tr[data-component="wallet"] td.permissions');
+      assert(walletFlags!.includes("/view/wallet/wallets"), fail(walletFlags!));
+      assert(walletFlags!.includes("--allow-net=unix:"), fail(walletFlags!));
+      assert(!/--allow-net=(?!unix:)/.test(walletFlags!), fail(walletFlags!));
+      const guiPid = app.gui.supervised.instance!.pid;
+      assertEquals(await page.textContent('tr[data-component="gui"] td:nth-child(2)'), `${guiPid}`);
+      assertEquals(
+        await page.textContent('tr[data-component="launcher"] td:nth-child(3)'),
+        "running",
+      );
+      await page.screenshot({ path: join(shots, "components.png"), fullPage: true });
+    },
+  );
 
-  await step("the gui process cannot read the node's data directory", async () => {
+  await step("the gui process cannot read the node's or the wallet's data directory", async () => {
     // The directory is there and readable to the test…
     assert([...Deno.readDirSync(join(app.node.dataDir, "regtest"))].length > 0);
     // …but not to the gui, asked from inside its sandbox.
@@ -175,6 +183,10 @@ Deno.test({
     assertMatch(denied, /^NotCapable: Requires read access to/);
     const cookie = await gui.checkAccess(join(app.node.dataDir, "regtest", ".cookie"));
     assertMatch(cookie, /^NotCapable: Requires read access to/);
+    // Nor the wallet's, where its keys are.
+    const walletDir = app.wallet.instance!.paths.dataDir;
+    assert([...Deno.readDirSync(join(walletDir, "wallets"))].length > 0);
+    assertMatch(await gui.checkAccess(join(walletDir, "wallets")), /^NotCapable: Requires read/);
   });
 
   await step("IPC page: the gui's calls to the node, with counts and percentiles", async () => {
