@@ -136,7 +136,7 @@ function normalized(value: unknown): unknown {
     if (descriptor) return `${descriptor[1]}(<key>${descriptor[3]})`;
     if (/^bcrt1q[02-9ac-hj-np-z]{38}$/.test(value)) return "<p2wpkh>";
     if (/^bcrt1p[02-9ac-hj-np-z]{58}$/.test(value)) return "<p2tr>";
-    // A raw transaction: its ECDSA signatures are 71 or 72 bytes (no low-R grinding).
+    // A raw transaction: its signatures differ from run to run (keys, and now and then a length).
     if (/^[0-9a-f]+$/.test(value) && value.length > 64) return "<hex>";
   }
   return value;
@@ -176,7 +176,15 @@ async function suite(topology: Topology): Promise<[string, unknown][]> {
     const first = await rpc("sendtoaddress", [toB, 1.5], "A");
     see("mempool", (await rpc("getrawmempool")).map((txid: string) => txid === first));
     const entry = await rpc("getmempoolentry", [first]);
-    see("mempool entry", { vsize: entry.vsize, fees: entry.fees });
+    // Its signature is 71 bytes with the hash type (low R, as Core grinds), now and then one
+    // shorter (a short r or s: about 1 in 100), which can take a virtual byte off: the size is
+    // checked against its weight and its range, not to the byte; the fee, for the largest
+    // signature, is exact.
+    see("mempool entry", {
+      vsize: entry.vsize === Math.ceil(entry.weight / 4) && entry.vsize >= 152 &&
+        entry.vsize <= 153,
+      fees: entry.fees,
+    });
     see("B pending", await rpc("getbalances", [], "B"));
     const [block] = await rpc("generatetoaddress", [1, toA]);
     const contents = await rpc("getblock", [block, 2]);
