@@ -33,7 +33,7 @@ async function measure(mode: "multiprocess" | "monolithic"): Promise<number> {
     "-fallbackfee=0.0002",
     ...(mode === "monolithic" ? ["-monolithic"] : []),
   ]);
-  await task.match(/^node: running/m);
+  await task.match(/^node(?: and gui)?: running/m); // `start` runs the gui too
   report(`start_to_ready_ms${suffix}`, performance.now() - started, "ms");
   const cookie = Deno.readTextFileSync(`${state}/data/node/regtest/.cookie`).trim();
   const call = async (method: string, params: unknown[] = []) => {
