@@ -14,33 +14,11 @@
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { freePort } from "./node/node_process.ts";
-import { stoppedNodeFiles, Task } from "./task_fixture.ts";
+import { rpcResults, stoppedNodeFiles, Task } from "./task_fixture.ts";
 import { DatabaseSync } from "node:sqlite";
 import { hex } from "@scure/base";
 import { TEST_NETWORK, WIF } from "@scure/btc-signer";
 import { HdSecret } from "../../components/wallet/keys.ts";
-
-class RpcFailure extends Error {
-  constructor(readonly code: number, message: string) {
-    super(`${code}: ${message}`);
-  }
-}
-
-function rpcClient(state: string, port: number) {
-  return async (method: string, params: unknown[] = [], wallet?: string) => {
-    const cookie = Deno.readTextFileSync(`${state}/data/node/regtest/.cookie`).trim();
-    const path = wallet === undefined ? "/" : `/wallet/${encodeURIComponent(wallet)}`;
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-      method: "POST",
-      headers: { authorization: `Basic ${btoa(cookie)}` },
-      body: JSON.stringify({ jsonrpc: "1.0", id: 1, method, params }),
-    });
-    const body = await response.json();
-    if (body.error) throw new RpcFailure(body.error.code, body.error.message);
-    // deno-lint-ignore no-explicit-any
-    return body.result as any;
-  };
-}
 
 async function started(args: string[], ready: RegExp): Promise<Task> {
   const running = new Task(args);
@@ -71,7 +49,7 @@ Deno.test("attach: two wallet processes at once, detach (-18) and re-attach whil
   const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "attach-" }));
   Deno.chmodSync(state, 0o755);
   const port = freePort();
-  const rpc = rpcClient(state, port);
+  const rpc = rpcResults(state, port);
   const cookie = `${state}/data/node/regtest/node.cookie`;
   const node = await started(
     ["spawn-node", `--state=${state}`, `-rpcport=${port}`, "-debug=ipc"],
@@ -138,7 +116,7 @@ Deno.test("attach: the wallet's grants hold no network address, the node's user 
   const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "stakes-" }));
   Deno.chmodSync(state, 0o755);
   const port = freePort();
-  const rpc = rpcClient(state, port);
+  const rpc = rpcResults(state, port);
   const node = await started(
     [
       "spawn-node",

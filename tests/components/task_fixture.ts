@@ -176,3 +176,24 @@ export function nodeRpc(port: number, cookieFile: string, context: () => string)
   };
   return { call, healed };
 }
+
+/** A JSON-RPC error answer, thrown by {@linkcode rpcResults}: `<code>: <message>`. */
+export class RpcFailure extends Error {
+  constructor(readonly code: number, message: string) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/**
+ * bitcoin-cli's way to the node of state directory `state` on `port`: the
+ * result of each call, an RPC error thrown as an {@linkcode RpcFailure}.
+ */
+export function rpcResults(state: string, port: number) {
+  const { call } = nodeRpc(port, `${state}/data/node/regtest/.cookie`, () => "");
+  return async (method: string, params: unknown[] = [], wallet?: string) => {
+    const reply = await call(method, params, wallet);
+    if (reply.error) throw new RpcFailure(reply.error.code, reply.error.message);
+    // deno-lint-ignore no-explicit-any
+    return reply.result as any;
+  };
+}

@@ -21,7 +21,7 @@
  */
 import { assert, assertEquals } from "../assert.ts";
 import { freePort } from "./node/node_process.ts";
-import { Task } from "./task_fixture.ts";
+import { RpcFailure, rpcResults, Task } from "./task_fixture.ts";
 
 /** How one topology starts and stops its processes on a state directory. */
 interface Topology {
@@ -90,30 +90,6 @@ async function stop(tasks: readonly Task[]): Promise<void> {
   }
 }
 
-/** A JSON-RPC error as the node answered it. */
-class RpcFailure extends Error {
-  constructor(readonly code: number, message: string) {
-    super(`${code}: ${message}`);
-  }
-}
-
-/** JSON-RPC over HTTP with the node's cookie, as bitcoin-cli calls it. */
-function rpcClient(state: string, port: number) {
-  return async (method: string, params: unknown[] = [], wallet?: string) => {
-    const cookie = Deno.readTextFileSync(`${state}/data/node/regtest/.cookie`).trim();
-    const path = wallet === undefined ? "/" : `/wallet/${encodeURIComponent(wallet)}`;
-    const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-      method: "POST",
-      headers: { authorization: `Basic ${btoa(cookie)}` },
-      body: JSON.stringify({ jsonrpc: "1.0", id: 1, method, params }),
-    });
-    const body = await response.json();
-    if (body.error) throw new RpcFailure(body.error.code, body.error.message);
-    // deno-lint-ignore no-explicit-any
-    return body.result as any;
-  };
-}
-
 /** Values that legitimately differ between runs, replaced by their shape. */
 function normalized(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(normalized);
@@ -147,7 +123,7 @@ async function suite(topology: Topology): Promise<[string, unknown][]> {
   const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: `topo-${topology.name}-` }));
   Deno.chmodSync(state, 0o755);
   const port = freePort();
-  const rpc = rpcClient(state, port);
+  const rpc = rpcResults(state, port);
   const seen: [string, unknown][] = [];
   const see = (label: string, value: unknown) => seen.push([label, normalized(value)]);
   const refused = async (call: Promise<unknown>) => {

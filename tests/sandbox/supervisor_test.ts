@@ -342,17 +342,33 @@ function namedHog(name: string, maxRestarts: number): Component {
   return { ...component, manifest: { ...component.manifest, name } };
 }
 
-Deno.test("supervisor: restartWith (rest_for_one) restarts a dependant after its dependency, spending none of its budget", async () => {
+/**
+ * A supervisor running `base` (budget 5) and `dependant` (budget 1),
+ * restarted with it; its report lines.
+ */
+async function baseAndDependant() {
   const lines: string[] = [];
-  await using supervisor = new Supervisor({
+  const supervisor = new Supervisor({
     stateDir: Deno.makeTempDirSync(),
     report: (line) => lines.push(line),
   });
   const base = await supervisor.start(HogInit, namedHog("base", 5));
-  // A budget of one restart: two restarts with base prove they spend none of it.
   const dependant = await supervisor.start(HogInit, namedHog("dependant", 1), {
     restartWith: [base],
   });
+  return {
+    lines,
+    supervisor,
+    base,
+    dependant,
+    [Symbol.asyncDispose]: () => supervisor[Symbol.asyncDispose](),
+  };
+}
+
+Deno.test("supervisor: restartWith (rest_for_one) restarts a dependant after its dependency, spending none of its budget", async () => {
+  // A budget of one restart: two restarts with base prove they spend none of it.
+  await using pair = await baseAndDependant();
+  const { lines, supervisor, base, dependant } = pair;
   const bystander = await supervisor.start(HogInit, namedHog("bystander", 1));
   const bystanderPid = bystander.instance!.pid;
   for (let round = 1; round <= 2; round++) {
@@ -399,15 +415,8 @@ Deno.test("supervisor: a listener whose start fails is refused with its exit and
 });
 
 Deno.test("supervisor: a dependant that dies with its dependency, whichever exit is handled first, spends none of its budget", async () => {
-  const lines: string[] = [];
-  await using supervisor = new Supervisor({
-    stateDir: Deno.makeTempDirSync(),
-    report: (line) => lines.push(line),
-  });
-  const base = await supervisor.start(HogInit, namedHog("base", 5));
-  const dependant = await supervisor.start(HogInit, namedHog("dependant", 1), {
-    restartWith: [base],
-  });
+  await using pair = await baseAndDependant();
+  const { lines, base, dependant } = pair;
   // Three times both at once, as a wallet exits when its node goes; a budget of one restart.
   for (let round = 1; round <= 3; round++) {
     const [basePid, dependantPid] = [base.instance!.pid, dependant.instance!.pid];
