@@ -15,9 +15,9 @@
  *
  * @module
  */
-import { RpcServer } from "../components/node/rpc/server.ts";
-import { helpExampleCli, helpExampleRpc } from "../components/node/rpc/help.ts";
-import { defineMethod, type RpcMethod } from "../components/node/rpc/methods.ts";
+import { RpcServer } from "../components/rpc/server.ts";
+import { helpExampleCli, helpExampleRpc } from "../components/rpc/help.ts";
+import { defineMethod, type RpcMethod } from "../components/rpc/methods.ts";
 import { spawnPeer } from "../tests/helpers.ts";
 import { rate, report } from "./measure.ts";
 

@@ -31,7 +31,9 @@
  *                                                  this state directory; a path: the cookie beside
  *                                                  the socket, node.cookie); --name=<instance> names
  *                                                  its data directory (default wallet-<first name>);
- *                                                  runs until SIGINT or SIGTERM (it then detaches)
+ *                                                  runs until SIGINT or SIGTERM (it then detaches);
+ *                                                  -rpcport=<port>: its own JSON-RPC, with its own
+ *                                                  cookie in <its data directory>/regtest/.cookie
  * deno task audit      [--state=DIR]              per component, what it tried outside its grants
  *
  * options: --state=DIR (default ./data in the project), --hardened (bubblewrap), --once (stop
@@ -84,7 +86,14 @@ import {
   waitForRpc,
 } from "./node/sandboxed.ts";
 import { supervisedApplication } from "./supervision.ts";
-import { startWallets, waitForWallets, walletArgs } from "./wallet/spawned.ts";
+import { parseWalletArgs } from "./wallet/options.ts";
+import {
+  attachedWalletArgs,
+  startWallets,
+  waitForWallets,
+  walletArgs,
+  withRpcGrants,
+} from "./wallet/spawned.ts";
 import { planGui, startGui } from "./gui/spawned.ts";
 
 const USAGE = "usage: launch.ts <start | spawn node | spawn wallet | gui | audit> [--state=DIR] " +
@@ -276,11 +285,12 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   const loaded = await entryComponent(nodeEntry);
   const [manifest] = applyGrants([loaded.manifest], flags.grant.map((g) => parseGrant(g)));
   const monolithic = isMonolithic(flags.node);
-  const component = monolithic
+  const wallet = monolithic ? await entryComponent(entryOf(topology, "wallet")) : null;
+  const component = wallet !== null
     ? {
       ...loaded,
       manifest: { ...manifest, entry: "monolithic.ts" },
-      codeFolders: [entryOf(topology, "wallet").folder],
+      codeFolders: [...(loaded.codeFolders ?? []), wallet.folder, ...(wallet.codeFolders ?? [])],
     }
     : { ...loaded, manifest };
   const stateDir = preparedState(flags);
@@ -343,13 +353,14 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
     }
     walletStarting ??= (async () => {
       const entry = entryOf(topology, "wallet");
-      const walletComponent = await entryComponent(entry);
+      const args = [...entry.args, ...walletArgs(flags.node)];
+      const walletComponent = withRpcGrants(await entryComponent(entry), args);
       const wallet = await startWallets(
         supervisor,
         walletComponent,
         wiringOf(topology, "wallet", started),
         rpc,
-        [...entry.args, ...walletArgs(flags.node)],
+        args,
         names,
         stopped,
       );
@@ -538,6 +549,9 @@ async function spawnWallet(flags: Flags): Promise<number> {
       `--name=${instance}: lower-case letters, digits and '-', starting with a letter`,
     );
   }
+  const walletEntry = entryOf(await topologyOf(flags), "wallet");
+  const args = [...walletEntry.args, ...attachedWalletArgs(flags.node)];
+  const loaded = withRpcGrants(await entryComponent(walletEntry), args);
   const credential = () => {
     const token = readCookie(target.cookie);
     if (token === null) {
@@ -546,8 +560,6 @@ async function spawnWallet(flags: Flags): Promise<number> {
     return { socket: target.socket, tokenHex: toHex(token) };
   };
   credential(); // a missing cookie is said at once, before anything starts
-  const walletEntry = entryOf(await topologyOf(flags), "wallet");
-  const loaded = await entryComponent(walletEntry);
   const attached = Promise.withResolvers<string>();
   await using supervisor = newSupervisor(stateDir, flags.hardened, (line) => {
     const match = /^wallet: attached to the node at .*; wallets: (.*)$/.exec(line);
@@ -557,7 +569,7 @@ async function spawnWallet(flags: Flags): Promise<number> {
     ...loaded,
     manifest: { ...loaded.manifest, name: instance },
   }, {
-    args: [...walletEntry.args, ...walletArgs(flags.node)],
+    args,
     connectTo: credential,
   });
   const ended = await Promise.race([
@@ -566,10 +578,22 @@ async function spawnWallet(flags: Flags): Promise<number> {
     interrupted.signal.then((name) => new Interrupted(name)),
   ]);
   if (ended instanceof Error) throw ended;
+  const dataDir = wallet.instance?.paths.dataDir;
   console.log(
     `wallet: ${instance} attached to ${target.socket}; wallets: ${ended || "(none)"} ` +
-      `(data directory ${wallet.instance?.paths.dataDir})`,
+      `(data directory ${dataDir})`,
   );
+  const { rpc } = parseWalletArgs(args);
+  if (rpc !== null) {
+    console.log(`wallet: its own JSON-RPC on 127.0.0.1:${rpc.port} and [::1]:${rpc.port}`);
+    const words = ["task", "cli", "-regtest", `-datadir=${dataDir}`, `-rpcport=${rpc.port}`];
+    if (rpc.password !== "") words.push(`-rpcuser=${rpc.user}`, `-rpcpassword=${rpc.password}`);
+    else if (rpc.cookieFile !== ".cookie" && rpc.cookieFile !== false) {
+      words.push(`-rpccookiefile=${dataDir}/regtest/${rpc.cookieFile}`);
+    }
+    if (names.length > 0) words.push(`-rpcwallet=${names[0]}`);
+    console.log(`try: ${denoInvocation()} ${[...words, "getwalletinfo"].map(shellWord).join(" ")}`);
+  }
   if (flags.once) return 0;
   console.log("wallet: running; Ctrl-C detaches it");
   const stop = await Promise.race([interrupted.signal, wallet.failed]);
@@ -577,7 +601,8 @@ async function spawnWallet(flags: Flags): Promise<number> {
     console.log(`wallet: detaching (${stop})`);
     return 0;
   }
-  return 1;
+  // It stopped by itself (`stop` on its own JSON-RPC) or failed past its restart budget.
+  return wallet.exits.at(-1)?.reason.kind === "clean" ? 0 : 1;
 }
 
 /** `bytes` in lower-case hex. */

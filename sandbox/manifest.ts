@@ -56,6 +56,14 @@ const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, {
 
 const positive = z.number().int().positive();
 
+/**
+ * A folder of shared code beside or below the component's own:
+ * `../<name>` or `<name>`, more names after `/`, no `.` or `..` beyond the first.
+ */
+const codeFolder = z.string().regex(/^(\.\.\/)?[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, {
+  message: "must be a folder beside the component's (../<name>) or inside it",
+});
+
 const Permissions = z.strictObject({
   read: z.array(dataPath).default([]),
   write: z.array(dataPath).default([]),
@@ -110,6 +118,8 @@ const ManifestSchema = z.strictObject({
   listens: z.boolean().default(false),
   /** Components whose socket it connects to (`-ipcconnect`); each must listen. */
   connects: z.array(componentName).default([]),
+  /** Folders of shared code its module graph may reach besides its own. */
+  code: z.array(codeFolder).default([]),
 });
 
 /** A validated manifest, defaults filled in. */
@@ -150,6 +160,12 @@ export interface Manifest {
   listens: boolean;
   /** Components whose socket it connects to. */
   connects: string[];
+  /**
+   * Folders of shared code (relative to the component's folder, `../rpc`)
+   * its module graph may reach besides its own, the runtime's and the
+   * schemas'; code anywhere else is refused at spawn.
+   */
+  code: string[];
 }
 
 /** The permission kinds a manifest or grant may name. */
@@ -218,7 +234,16 @@ export async function loadComponent(folder: string): Promise<Component> {
   } catch {
     throw new ManifestError(`${source}: entry: ${manifest.entry} does not exist in ${absolute}`);
   }
-  return { manifest, folder: absolute };
+  const codeFolders = manifest.code.map((relative, i) => {
+    try {
+      const shared = Deno.realPathSync(`${absolute}/${relative}`);
+      if (Deno.statSync(shared).isDirectory) return shared;
+    } catch { /* said below */ }
+    throw new ManifestError(
+      `${source}: code[${i}]: ${relative} is not a folder beside ${absolute}`,
+    );
+  });
+  return { manifest, folder: absolute, ...(codeFolders.length > 0 ? { codeFolders } : {}) };
 }
 
 /**

@@ -29,8 +29,9 @@ export interface Peer extends AsyncDisposable {
 /** Calls `each` with every line of `stream`. */
 async function eachLine(stream: ReadableStream<Uint8Array>, each: (line: string) => void) {
   let buffered = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += chunk;
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
     let newline;
     while ((newline = buffered.indexOf("\n")) >= 0) {
       each(buffered.slice(0, newline));

@@ -22,7 +22,7 @@ import {
   JsonObject,
   parseJson,
   writeJson,
-} from "../node/rpc/json.ts";
+} from "../rpc/json.ts";
 import { splitHostPort } from "../node/options.ts";
 import { convertNamed, convertPositional } from "./convert.ts";
 import { ConnectionFailed, HTTP_ERRORS, postRequest } from "./http_client.ts";

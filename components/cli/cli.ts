@@ -14,7 +14,7 @@
  * @module
  */
 import type { StartupEnvironment } from "../node/config.ts";
-import { asStr, type Json } from "../node/rpc/json.ts";
+import { asStr, type Json } from "../rpc/json.ts";
 import {
   type CallContext,
   CliError,

@@ -17,7 +17,7 @@
  * @example
  * ```ts
  * import { convertNamed, convertPositional } from "./convert.ts";
- * import { writeJson } from "../node/rpc/json.ts";
+ * import { writeJson } from "../rpc/json.ts";
  * if (writeJson(convertPositional("getblock", ["h", "2"])) !== '["h",2]') throw new Error();
  * if (writeJson(convertPositional("echo", ["3", "true"])) !== '["3","true"]') throw new Error();
  * const named = writeJson(convertNamed("getblock", ["h", "verbosity=2"]));
@@ -25,7 +25,7 @@
  * ```
  * @module
  */
-import { type Json, JsonObject, parseJson } from "../node/rpc/json.ts";
+import { type Json, JsonObject, parseJson } from "../rpc/json.ts";
 
 /**
  * Core v30.0's `vRPCConvertParams`: `[method, position, name]` of each

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { asObj, type Json, type JsonInput, type JsonObject, toJson } from "../node/rpc/json.ts";
+import { asObj, type Json, type JsonInput, type JsonObject, toJson } from "../rpc/json.ts";
 import { CliError, member, replyObject, type RequestHandler, requestObject } from "./call.ts";
 import { convertPositional } from "./convert.ts";
 import { DEFAULT_NBLOCKS } from "./options.ts";

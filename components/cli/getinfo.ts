@@ -9,7 +9,7 @@
  * @example
  * ```ts
  * import { getinfoText } from "./getinfo.ts";
- * import { parseJson } from "../node/rpc/json.ts";
+ * import { parseJson } from "../rpc/json.ts";
  * const text = getinfoText(parseJson(
  *   '{"version":300000,"blocks":0,"headers":0,"verificationprogress":1,"timeoffset":0,' +
  *     '"connections":{"in":0,"out":0,"total":0},"networks":[],"difficulty":4.656542373906925e-10,' +
@@ -30,7 +30,7 @@ import {
   type Json,
   type JsonInput,
   JsonObject,
-} from "../node/rpc/json.ts";
+} from "../rpc/json.ts";
 import {
   type CallContext,
   CliError,

@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { errorReport, resultText } from "./output.ts";
- * import { parseJson } from "../node/rpc/json.ts";
+ * import { parseJson } from "../rpc/json.ts";
  * if (resultText(parseJson('"abc"')) !== "abc") throw new Error("strings are unquoted");
  * if (resultText(parseJson("1.50")) !== "1.50") throw new Error("number text is kept");
  * if (resultText(parseJson('{"a":[]}')) !== '{\n  "a": [\n  ]\n}') throw new Error("indent 2");
@@ -18,7 +18,7 @@
  * ```
  * @module
  */
-import { asInt, type Json, JsonNumber, JsonObject, writeJson } from "../node/rpc/json.ts";
+import { asInt, type Json, JsonNumber, JsonObject, writeJson } from "../rpc/json.ts";
 import { member } from "./call.ts";
 
 /** UniValue's `getValStr`: a string's text, a number's text, "1" for true, "" otherwise. */

@@ -19,7 +19,7 @@ import { type BlockEntry, ChainState, hashToHex } from "./chain/mod.ts";
 import { join } from "node:path";
 import { Mempool, MEMPOOL_FILE } from "./mempool/mod.ts";
 import { nodeMethods, NodeServices } from "./methods/mod.ts";
-import { RpcServer } from "./rpc/mod.ts";
+import { RpcServer } from "../rpc/mod.ts";
 import type { NodeContext } from "./shell.ts";
 
 /** Core's warm-up status while the block index loads. */

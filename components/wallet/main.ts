@@ -9,7 +9,9 @@
  * a missing one). Its wallets live in `<datadir>/wallets`. To a spawning
  * parent (`-ipcfd`) it serves `Init`, whose `makeWalletLoader` makes a
  * loader on a chain the parent hands it. It exits when the node goes (a
- * supervisor starts it again) or its parent does.
+ * supervisor starts it again) or its parent does. With `-rpcport` it also
+ * serves its wallets' JSON-RPC itself (`rpc_port.ts`); without, it opens
+ * no network socket.
  *
  * @module
  */
@@ -31,11 +33,12 @@ import {
 } from "../../component.ts";
 import { loadOrCreateWallets, WalletLoaderImpl } from "./loader.ts";
 import { parseWalletArgs, type WalletOptions } from "./options.ts";
+import { WalletRpcPort } from "./rpc_port.ts";
 
 const SERVES_ONLY = "the wallet process serves makeWalletLoader only";
 
-/** The wallet process's Init: a loader on a chain the caller hands over. */
-function walletInit(datadir: string, options: WalletOptions): Init {
+/** The wallet process's Init: a loader on a chain the caller hands over (served on `port` too). */
+function walletInit(datadir: string, options: WalletOptions, port: WalletRpcPort | null): Init {
   const refuse = () => {
     throw new Error(SERVES_ONLY);
   };
@@ -49,7 +52,9 @@ function walletInit(datadir: string, options: WalletOptions): Init {
     setWalletSpawner: refuse,
     makeWalletLoader(chain: Chain | null) {
       if (chain === null) throw new Error("makeWalletLoader: chain is null");
-      return new WalletLoaderImpl(datadir, chain, options);
+      const loader = new WalletLoaderImpl(datadir, chain, options);
+      port?.serve(loader);
+      return loader;
     },
   };
 }
@@ -69,8 +74,17 @@ async function attachToken(address: string, datadir: string, options: WalletOpti
   return readCookie(beside) ?? undefined;
 }
 
+/** What an attachment works with. */
+interface Attachment {
+  readonly datadir: string;
+  readonly options: WalletOptions;
+  readonly log: IpcLog;
+  /** The wallet's own JSON-RPC, when `-rpcport` is given. */
+  readonly port: WalletRpcPort | null;
+}
+
 /** Attaches to the node at `address`; resolves when the connection to it closes. */
-async function attach(address: string, datadir: string, options: WalletOptions, log: IpcLog) {
+async function attach(address: string, { datadir, options, log, port }: Attachment) {
   const token = await attachToken(address, datadir, options);
   // Everything is let go however it ends: an attachment that fails midway leaks nothing.
   await using node = await connect(Init, address, {
@@ -83,6 +97,7 @@ async function attach(address: string, datadir: string, options: WalletOptions, 
   await using chain = (await node.makeChain())!;
   await using loader = new WalletLoaderImpl(datadir, chain, options);
   for (const line of await loadOrCreateWallets(loader, options.wallets)) console.error(line);
+  using _served = port?.serve(loader);
   using _handler = (await chain.handleWalletLoader(loader))!;
   console.error(
     `wallet: attached to the node at ${address}; wallets: ${loader.listWallets().join(", ")}`,
@@ -99,17 +114,12 @@ const REATTACH_MAX_MS = 10_000;
  * (the cookie read again: a restarted node writes a new one). Resolves
  * when the attachment ends for good; rejects with why it never began.
  */
-async function attachedUntilDone(
-  address: string,
-  datadir: string,
-  options: WalletOptions,
-  log: IpcLog,
-): Promise<void> {
-  const reattach = options.reattach && !wantsLifeline(Deno.args);
+async function attachedUntilDone(address: string, attachment: Attachment): Promise<void> {
+  const reattach = attachment.options.reattach && !wantsLifeline(Deno.args);
   let delay = 250;
   for (;;) {
     try {
-      await attach(address, datadir, options, log);
+      await attach(address, attachment);
       if (!reattach) return;
       delay = 250;
       console.error("wallet: the node disconnected; waiting to attach again (-ipcreattach)");
@@ -119,6 +129,25 @@ async function attachedUntilDone(
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
+}
+
+/**
+ * Starts the wallet's own JSON-RPC (`-rpcport`); `stop` on it ends the
+ * process cleanly. Exits the process with Core's line when it cannot bind.
+ */
+async function openRpcPort(datadir: string, options: WalletOptions): Promise<WalletRpcPort> {
+  const port = new WalletRpcPort(datadir, options.rpc!, () => {
+    console.error("wallet: stop requested on its JSON-RPC; exiting");
+    port[Symbol.asyncDispose]().finally(() => Deno.exit(0));
+  });
+  try {
+    await port.start();
+  } catch (error) {
+    console.error(`wallet: ${error instanceof Error ? error.message : String(error)}`);
+    Deno.exit(1);
+  }
+  console.error(`wallet: JSON-RPC on ${port.addresses.join(" and ")}`);
+  return port;
 }
 
 if (import.meta.main) {
@@ -132,8 +161,9 @@ if (import.meta.main) {
     Deno.exit(1);
   }
   const log = IpcLog.fromArgs(Deno.args, (line) => console.error(line));
+  const port = options.rpc === null ? null : await openRpcPort(datadir, options);
   if (options.connect !== null) {
-    attachedUntilDone(options.connect, datadir, options, log).then(() => {
+    attachedUntilDone(options.connect, { datadir, options, log, port }).then(() => {
       console.error("wallet: the node disconnected; exiting");
       Deno.exit(1);
     }, (error) => {
@@ -143,7 +173,7 @@ if (import.meta.main) {
   }
   // Spawned (-ipcfd) or listening (-ipcbind): serve Init too; attached only: the attachment runs.
   if (ipcFdOf(Deno.args) !== null || parseIpcArgs(Deno.args).bind.length > 0) {
-    await serveComponent(Init, "wallet", walletInit(datadir, options), { datadir });
+    await serveComponent(Init, "wallet", walletInit(datadir, options, port), { datadir });
   } else if (options.connect === null) {
     console.error("wallet: nothing to do: give -ipcconnect=unix[:path], or spawn it (-ipcfd)");
     Deno.exit(1);

@@ -7,6 +7,13 @@
  * goes, wait for it and attach again (without it the process exits, for
  * its supervisor to decide).
  *
+ * With `-rpcport=<port>` the process also serves the wallet's JSON-RPC
+ * itself, on 127.0.0.1 and ::1 only, with its own credentials: a cookie
+ * written to `<datadir>/regtest/.cookie` (or `-rpccookiefile`), or
+ * `-rpcuser`/`-rpcpassword`, and `-rpcauth`. Without it the process opens
+ * no network socket. `-rpcbind` and `-rpcallowip` are refused: a process
+ * holding keys is not exposed beyond the machine.
+ *
  * @example
  * ```ts
  * import { parseWalletArgs } from "./options.ts";
@@ -27,7 +34,26 @@ export interface WalletOptions {
   readonly cookieFile: string | null;
   /** `-ipcreattach`: wait for a node that went and attach again, instead of exiting. */
   readonly reattach: boolean;
+  /** The wallet's own JSON-RPC server (`-rpcport`), or null: no network socket. */
+  readonly rpc: WalletRpcServerOptions | null;
 }
+
+/** The wallet's own JSON-RPC server, bitcoind's option names. */
+export interface WalletRpcServerOptions {
+  /** `-rpcport`, 1–65535. */
+  readonly port: number;
+  /** `-rpcuser`; "" when unset. */
+  readonly user: string;
+  /** `-rpcpassword`; "" when unset (a cookie then). */
+  readonly password: string;
+  /** `-rpcauth` entries. */
+  readonly rpcauth: readonly string[];
+  /** `-rpccookiefile` (relative to `<datadir>/regtest`); false for `-norpccookiefile`. */
+  readonly cookieFile: string | false;
+}
+
+/** Why the wallet refuses `-rpcbind` and `-rpcallowip`. */
+const LOOPBACK_ONLY = "the wallet's JSON-RPC listens on 127.0.0.1 and ::1 only";
 
 /** `text` (BTC with up to 8 decimals) in satoshis; undefined when it is not one. */
 export function parseBtc(text: string): bigint | undefined {
@@ -43,16 +69,40 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
   let connect: string | null = null;
   let cookieFile: string | null = null;
   let reattach = false;
+  let port: number | null = null;
+  const rpc = {
+    user: "",
+    password: "",
+    rpcauth: [] as string[],
+    cookieFile: ".cookie" as string | false,
+  };
   for (const arg of args) {
     const flag = /^--?(no)?ipcreattach(?:=([01]))?$/.exec(arg);
     if (flag !== null) {
       reattach = (flag[1] === undefined) === (flag[2] !== "0");
       continue;
     }
-    const match = /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile)=(.*)$/.exec(arg);
+    if (/^--?norpccookiefile(=1)?$/.test(arg)) {
+      rpc.cookieFile = false;
+      continue;
+    }
+    const refused = /^--?(rpcbind|rpcallowip)(=|$)/.exec(arg);
+    if (refused !== null) throw new Error(`-${refused[1]}: ${LOOPBACK_ONLY}`);
+    const match =
+      /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile)=(.*)$/
+        .exec(arg);
     if (match === null) continue;
     const [, name, value] = match;
-    if (name === "wallet") wallets.push(value);
+    if (name === "rpcport") {
+      port = /^\d{1,5}$/.test(value) && Number(value) >= 1 && Number(value) <= 65535
+        ? Number(value)
+        : null;
+      if (port === null) throw new Error(`Invalid port specified in -rpcport: '${value}'`);
+    } else if (name === "rpcuser") rpc.user = value;
+    else if (name === "rpcpassword") rpc.password = value;
+    else if (name === "rpcauth") rpc.rpcauth.push(value);
+    else if (name === "rpccookiefile") rpc.cookieFile = value;
+    else if (name === "wallet") wallets.push(value);
     else if (name === "ipcconnect") connect = value;
     else if (name === "ipccookiefile") cookieFile = value;
     else {
@@ -63,5 +113,12 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
       fallbackFee = fee;
     }
   }
-  return { wallets, fallbackFee, connect, cookieFile, reattach };
+  return {
+    wallets,
+    fallbackFee,
+    connect,
+    cookieFile,
+    reattach,
+    rpc: port === null ? null : { ...rpc, port },
+  };
 }

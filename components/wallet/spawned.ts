@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { type Component, projectRoot, type Supervised, type Supervisor } from "../../host.ts";
 import { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { callRpc, type RpcAccess } from "../node/sandboxed.ts";
+import { parseWalletArgs } from "./options.ts";
 
 /** The options the wallet process reads too (bitcoind's wallet options, and its IPC log's). */
 const WALLET_OPTIONS = /^--?(wallet|fallbackfee|debug|loglevel)=/;
@@ -24,6 +25,54 @@ const WALLET_OPTIONS = /^--?(wallet|fallbackfee|debug|loglevel)=/;
 /** Of the node's options, those the wallet process takes. */
 export function walletArgs(nodeArgs: readonly string[]): string[] {
   return nodeArgs.filter((arg) => WALLET_OPTIONS.test(arg));
+}
+
+/** Of `spawn-wallet`'s options, those the wallet process takes (the launcher connects it itself). */
+export function attachedWalletArgs(args: readonly string[]): string[] {
+  return args.filter((arg) => !/^--?(ipcconnect|ipccookiefile)=/.test(arg));
+}
+
+/**
+ * `component` with what its own JSON-RPC needs when `args` give `-rpcport`:
+ * net on 127.0.0.1 and [::1] at that port, read and write on `regtest/`
+ * (its cookie); unchanged otherwise, so a wallet without it has no network
+ * grant at all. Throws the wallet's one-line error for a bad option, and
+ * for a cookie file outside `regtest/`.
+ *
+ * @example
+ * ```ts
+ * import { loadComponent } from "../../host.ts";
+ * import { walletFolder, withRpcGrants } from "./spawned.ts";
+ * const wallet = await loadComponent(walletFolder());
+ * const granted = withRpcGrants(wallet, ["-wallet=w", "-rpcport=18600"]);
+ * const net = granted.manifest.permissions.net.join();
+ * if (net !== "127.0.0.1:18600,[::1]:18600") throw new Error(net);
+ * if (withRpcGrants(wallet, ["-wallet=w"]) !== wallet) throw new Error("no grant without -rpcport");
+ * ```
+ */
+export function withRpcGrants(component: Component, args: readonly string[]): Component {
+  const { rpc } = parseWalletArgs(args);
+  if (rpc === null) return component;
+  const { cookieFile } = rpc;
+  if (cookieFile !== false && !/^[^/]+$/.test(cookieFile.replace(/^\.\//, ""))) {
+    throw new Error(
+      `-rpccookiefile=${cookieFile}: the wallet writes its cookie inside its data directory's ` +
+        "regtest/ (a file name)",
+    );
+  }
+  const { permissions } = component.manifest;
+  return {
+    ...component,
+    manifest: {
+      ...component.manifest,
+      permissions: {
+        ...permissions,
+        read: [...permissions.read, "regtest"],
+        write: [...permissions.write, "regtest"],
+        net: [...permissions.net, `127.0.0.1:${rpc.port}`, `[::1]:${rpc.port}`],
+      },
+    },
+  };
 }
 
 /** The wallet component's folder. */

@@ -8,7 +8,8 @@
  * no network address (a probe run with exactly its flags is refused a TCP
  * connection), the node's user cannot read the wallet's directory, and the
  * `-debug=ipc` traces of a full send hold neither the wallet's mnemonic
- * nor a private key.
+ * nor a private key. And a wallet's own JSON-RPC port (`-rpcport`), used
+ * with bitcoin-cli and its own cookie.
  *
  * @module
  */
@@ -19,11 +20,20 @@ import { DatabaseSync } from "node:sqlite";
 import { hex } from "@scure/base";
 import { TEST_NETWORK, WIF } from "@scure/btc-signer";
 import { HdSecret } from "../../components/wallet/keys.ts";
+import { runCli } from "./cli/cli_fixture.ts";
 
 async function started(args: string[], ready: RegExp): Promise<Task> {
   const running = new Task(args);
   await running.match(ready);
   return running;
+}
+
+/** `deno task spawn-wallet -ipcconnect=unix` with `args`, once it runs. */
+function attachWallet(state: string, args: string[]): Promise<Task> {
+  return started(
+    ["spawn-wallet", `--state=${state}`, "-ipcconnect=unix", ...args],
+    /^wallet: running/m,
+  );
 }
 
 async function detach(task: Task): Promise<void> {
@@ -57,11 +67,7 @@ Deno.test("attach: two wallet processes at once, detach (-18) and re-attach whil
   );
   try {
     assertEquals(Deno.statSync(cookie).mode! & 0o777, 0o600);
-    const attach = (name: string) =>
-      started(
-        ["spawn-wallet", `--state=${state}`, "-ipcconnect=unix", `-wallet=${name}`],
-        /^wallet: running/m,
-      );
+    const attach = (name: string) => attachWallet(state, [`-wallet=${name}`]);
     const a = await attach("a");
     let b = await attach("b");
     assertEquals(await rpc("listwallets"), ["a", "b"]);
@@ -129,18 +135,12 @@ Deno.test("attach: the wallet's grants hold no network address, the node's user 
     /^node: running/m,
   );
   try {
-    const wallet = await started(
-      [
-        "spawn-wallet",
-        `--state=${state}`,
-        "-ipcconnect=unix",
-        "-wallet=w",
-        "-fallbackfee=0.0002",
-        "-debug=ipc",
-        "-loglevel=ipc:trace",
-      ],
-      /^wallet: running/m,
-    );
+    const wallet = await attachWallet(state, [
+      "-wallet=w",
+      "-fallbackfee=0.0002",
+      "-debug=ipc",
+      "-loglevel=ipc:trace",
+    ]);
     // The wallet's own flags: net only for the node's socket.
     const argv = componentArgv("wallet-w");
     const net = argv.filter((arg) => arg.startsWith("--allow-net"));
@@ -222,5 +222,100 @@ Deno.test("attach: the wallet's grants hold no network address, the node's user 
   } finally {
     await node[Symbol.asyncDispose]();
   }
+  Deno.removeSync(state, { recursive: true });
+});
+
+Deno.test("attach: a wallet's own JSON-RPC port (-rpcport): bitcoin-cli against it with its own cookie, the same answers as through the node, nothing else served, stop ends it cleanly", async () => {
+  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "walletrpc-" }));
+  Deno.chmodSync(state, 0o755);
+  const port = freePort();
+  let walletPort = freePort();
+  while (walletPort === port) walletPort = freePort();
+  const rpc = rpcResults(state, port);
+  const dataDir = `${state}/data/wallet-w`;
+  const cli = (...args: string[]) =>
+    runCli(["-regtest", `-datadir=${dataDir}`, `-rpcport=${walletPort}`, ...args]);
+  const node = await started(
+    ["spawn-node", `--state=${state}`, `-rpcport=${port}`, "-fallbackfee=0.0002"],
+    /^node: running/m,
+  );
+  try {
+    const wallet = await attachWallet(state, [
+      "-wallet=w",
+      "-fallbackfee=0.0002",
+      `-rpcport=${walletPort}`,
+    ]);
+    assertMatch(
+      wallet.output,
+      new RegExp(
+        `^try: .* -datadir=${dataDir} -rpcport=${walletPort} -rpcwallet=w getwalletinfo$`,
+        "m",
+      ),
+    );
+    // Its network grants are exactly its own port, on loopback.
+    const net = componentArgv("wallet-w").filter((arg) => arg.startsWith("--allow-net"));
+    assertEquals(net, [
+      `--allow-net=127.0.0.1:${walletPort},[::1]:${walletPort},unix:${state}/sockets/node.wallet-w/node.sock`,
+    ]);
+    assertEquals(Deno.statSync(`${dataDir}/regtest/.cookie`).mode! & 0o777, 0o600);
+
+    const address = (await cli("-rpcwallet=w", "getnewaddress")).stdout.trim();
+    assertMatch(address, /^bcrt1q/);
+    await rpc("generatetoaddress", [101, address]);
+    const balance = await cli("getbalance"); // the only wallet: no -rpcwallet needed
+    assertEquals([balance.code, balance.stdout], [0, "50.00000000\n"], balance.stderr);
+    const sent = await cli("-named", "sendtoaddress", `address=${address}`, "amount=1.5");
+    assertEquals(sent.code, 0, sent.stderr);
+    assertEquals(await rpc("getrawmempool"), [sent.stdout.trim()]);
+    // The same wallet through the node's routing answers the same.
+    const own = JSON.parse((await cli("-rpcwallet=w", "getbalances")).stdout);
+    assertEquals(own, await rpc("getbalances", [], "w"));
+
+    const missing = await cli("-rpcwallet=other", "getbalance");
+    assertEquals([missing.code, missing.stderr], [
+      18,
+      "error code: -18\nerror message:\nRequested wallet does not exist or is not loaded\n",
+    ]);
+    // Its port serves the wallet only, and only to its own credentials.
+    const nodeMethod = await cli("getblockcount");
+    assertEquals([nodeMethod.code, nodeMethod.stderr], [
+      89,
+      "error code: -32601\nerror message:\nMethod not found\n",
+    ]);
+    const nodeCookie = await runCli([
+      "-regtest",
+      `-datadir=${state}/data/node`,
+      `-rpcport=${walletPort}`,
+      "getbalance",
+    ]);
+    assertEquals(nodeCookie.code, 1);
+    assertMatch(
+      nodeCookie.stderr,
+      /^error: Authorization failed: Incorrect rpcuser or rpcpassword/,
+    );
+
+    const stop = await cli("stop");
+    assertEquals(stop.stdout, "Bitcoin Core stopping\n", stop.stderr);
+    assertEquals(await wallet.exited, 0, wallet.output);
+    assertMatch(wallet.output, /wallet-w exited cleanly/);
+    assertEquals(await rpc("listwallets"), []); // it left the node's routing
+    await detach(node);
+  } finally {
+    await node[Symbol.asyncDispose]();
+  }
+  // Refused before anything starts: a wallet's RPC is not exposed beyond the machine.
+  const exposed = new Task([
+    "spawn-wallet",
+    `--state=${state}`,
+    "-ipcconnect=unix",
+    "-wallet=w",
+    `-rpcport=${walletPort}`,
+    "-rpcbind=0.0.0.0",
+  ]);
+  assertEquals(await exposed.exited, 1);
+  assertMatch(
+    exposed.output,
+    /^launch: -rpcbind: the wallet's JSON-RPC listens on 127\.0\.0\.1 and ::1 only$/m,
+  );
   Deno.removeSync(state, { recursive: true });
 });

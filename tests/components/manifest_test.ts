@@ -2,15 +2,16 @@
  * The components' folders: each manifest passes the sandbox's schema,
  * names an entry point that exists and the Init interface it serves, and
  * each module graph passes the provenance check (runtime, schemas, own
- * folder, `node:` built-ins and declared packages only).
+ * folder, the shared folders its manifest lists, `node:` built-ins and
+ * declared packages only).
  *
  * @module
  */
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { loadComponent, parseManifest } from "../../sandbox/manifest.ts";
 import { planNode } from "../../components/node/sandboxed.ts";
 import { rpcNetGrants } from "../../components/node/permissions.ts";
-import { checkProvenance } from "../../sandbox/provenance.ts";
+import { checkProvenance, ProvenanceError } from "../../sandbox/provenance.ts";
 import { componentCodePolicy } from "../../sandbox/contract.ts";
 
 const project = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
@@ -21,14 +22,16 @@ const expected = {
     read: ["regtest"],
     write: ["regtest"],
     net: ["[::1]:18443", "127.0.0.1:18443"],
+    code: ["../rpc"],
   },
   wallet: {
     serves: ["Init"],
     read: ["wallets", "settings"],
     write: ["wallets", "settings"],
     net: [],
+    code: ["../rpc"],
   },
-  gui: { serves: ["GuiInit"], read: [], write: [], net: ["127.0.0.1:18480"] },
+  gui: { serves: ["GuiInit"], read: [], write: [], net: ["127.0.0.1:18480"], code: [] },
 };
 
 for (const [name, want] of Object.entries(expected)) {
@@ -46,11 +49,25 @@ for (const [name, want] of Object.entries(expected)) {
       net: want.net,
       env: [],
     });
+    assertEquals(manifest.code, want.code);
+    const { codeFolders = [] } = await loadComponent(folder);
+    assertEquals(codeFolders, want.code.map(() => `${project}/components/rpc`));
+    const cache = Deno.makeTempDirSync();
     const code = await checkProvenance(
       `${folder}/main.ts`,
-      componentCodePolicy(folder, Deno.makeTempDirSync()),
+      componentCodePolicy(folder, cache, codeFolders),
     );
     assert(code.files.includes(`${folder}/main.ts`), code.files.join("\n"));
+    if (codeFolders.length > 0) {
+      // The shared folder is in its graph, and reachable only because the manifest lists it.
+      assert(code.files.some((file) => file.startsWith(`${codeFolders[0]}/`)));
+      await assertRejects(
+        () => checkProvenance(`${folder}/main.ts`, componentCodePolicy(folder, cache)),
+        ProvenanceError,
+        `${codeFolders[0]}/`,
+      );
+    }
+    Deno.removeSync(cache, { recursive: true });
   });
 }
 

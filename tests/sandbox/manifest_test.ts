@@ -104,6 +104,14 @@ Deno.test("manifest: bad manifests, each with its exact error", () => {
       "m.json: listens: Invalid input: expected boolean, received string",
     ],
     [
+      { ...good, code: ["/etc"] },
+      "m.json: code[0]: must be a folder beside the component's (../<name>) or inside it",
+    ],
+    [
+      { ...good, code: ["../../outside"] },
+      "m.json: code[0]: must be a folder beside the component's (../<name>) or inside it",
+    ],
+    [
       { ...good, connects: ["Node"] },
       "m.json: connects[0]: must be lower-case letters, digits and '-', starting with a letter",
     ],
@@ -178,4 +186,13 @@ Deno.test("manifest: a component folder is read from its manifest.json, errors n
   await assertRejects(() => loadComponent(folder), ManifestError, "entry: main.ts does not exist");
   Deno.writeTextFileSync(`${folder}/main.ts`, "");
   assertEquals((await loadComponent(folder)).manifest.name, good.name);
+  // A shared code folder must exist; it is handed on as an absolute path.
+  Deno.writeTextFileSync(`${folder}/manifest.json`, JSON.stringify({ ...good, code: ["lib"] }));
+  await assertRejects(
+    () => loadComponent(folder),
+    ManifestError,
+    `${folder}/manifest.json: code[0]: lib is not a folder beside`,
+  );
+  Deno.mkdirSync(`${folder}/lib`);
+  assertEquals((await loadComponent(folder)).codeFolders, [Deno.realPathSync(`${folder}/lib`)]);
 });

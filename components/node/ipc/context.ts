@@ -9,7 +9,7 @@ import type { ChainState } from "../chain/mod.ts";
 import type { Mempool } from "../mempool/mod.ts";
 import type { NotificationHub } from "./notifications.ts";
 import type { TipWatch } from "./watch.ts";
-import type { WalletRouter } from "./wallets.ts";
+import type { WalletRouter } from "../../rpc/wallet_router.ts";
 
 /** The node as its IPC objects see it. */
 export interface IpcNode {

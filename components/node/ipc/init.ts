@@ -54,7 +54,7 @@ import { MiningImpl } from "./mining.ts";
 import { NodeImpl } from "./node.ts";
 import { DEFAULT_MAX_QUEUED_NOTIFICATION_BYTES, NotificationHub } from "./notifications.ts";
 import { TipWatch } from "./watch.ts";
-import { WalletRouter } from "./wallets.ts";
+import { WalletRouter } from "../../rpc/wallet_router.ts";
 
 /**
  * Runs one JSON-RPC request: `request` is its JSON text, `uri` the HTTP

@@ -19,6 +19,6 @@ export {
   RPC_UNAVAILABLE,
   WALLET_LOADER_UNSUPPORTED,
 } from "./init.ts";
-export { WalletRouter } from "./wallets.ts";
+export { WalletRouter } from "../../rpc/wallet_router.ts";
 export { DEFAULT_MAX_QUEUED_NOTIFICATION_BYTES } from "./notifications.ts";
 export { initialBlockDownload, MAX_TIP_AGE } from "./ibd.ts";

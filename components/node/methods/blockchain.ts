@@ -51,7 +51,7 @@ import {
   RpcError,
   RpcErrorCode,
   type RpcMethod,
-} from "../rpc/mod.ts";
+} from "../../rpc/mod.ts";
 import { BLOCK_STATS, blockStats } from "./blockstats.ts";
 import { evalScanObject } from "./descriptors.ts";
 import {

@@ -22,7 +22,7 @@ import {
   txSizes,
   WITNESS_SCALE_FACTOR,
 } from "../chain/mod.ts";
-import type { JsonInput } from "../rpc/mod.ts";
+import type { JsonInput } from "../../rpc/mod.ts";
 
 /** Core's `MAX_BLOCK_SERIALIZED_SIZE` (the start of the minimum transaction size). */
 const MAX_BLOCK_SERIALIZED_SIZE = 4_000_000;

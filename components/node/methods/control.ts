@@ -19,7 +19,7 @@ import {
   RpcError,
   RpcErrorCode,
   type RpcMethod,
-} from "../rpc/mod.ts";
+} from "../../rpc/mod.ts";
 import { LOG_CATEGORIES } from "../options.ts";
 import { bool, num, obj, objDyn, when } from "./docs.ts";
 import type { NodeServices } from "./services.ts";

@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * import { parseJson } from "../rpc/mod.ts";
+ * import { parseJson } from "../../rpc/mod.ts";
  * import { parseDescriptorRange } from "./descriptors.ts";
  * const [begin, end] = parseDescriptorRange(parseJson("[1,5]"));
  * if (begin !== 1 || end !== 5) throw new Error("range");
@@ -28,7 +28,7 @@ import {
   JsonObject,
   RpcError,
   RpcErrorCode,
-} from "../rpc/mod.ts";
+} from "../../rpc/mod.ts";
 
 /** The range scanned when a scan object names none (Core's default 1000). */
 const DEFAULT_RANGE_END = 1000;

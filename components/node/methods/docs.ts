@@ -13,7 +13,7 @@
  * @module
  */
 import { OUTPUT_TYPES } from "../chain/mod.ts";
-import type { ResultSpec } from "../rpc/mod.ts";
+import type { ResultSpec } from "../../rpc/mod.ts";
 
 /** Core's `CURRENCY_UNIT`. */
 export const CURRENCY_UNIT = "BTC";

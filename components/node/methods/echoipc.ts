@@ -22,7 +22,13 @@ import {
 } from "../../../component.ts";
 import { Init } from "../../../schemas/gen/ipc/init.mp.ts";
 import { LocalEcho } from "../ipc/echo.ts";
-import { asStr, defineMethod, helpExampleCli, helpExampleRpc, type RpcMethod } from "../rpc/mod.ts";
+import {
+  asStr,
+  defineMethod,
+  helpExampleCli,
+  helpExampleRpc,
+  type RpcMethod,
+} from "../../rpc/mod.ts";
 
 const ECHO_PROCESS = new URL("../echo_process.ts", import.meta.url);
 

@@ -36,7 +36,7 @@ import {
   txSizes,
   wtxid,
 } from "../chain/mod.ts";
-import { Amount, isHex, type JsonInput } from "../rpc/mod.ts";
+import { Amount, isHex, type JsonInput } from "../../rpc/mod.ts";
 
 const OP_NAMES: Record<number, string> = {
   0x4c: "OP_PUSHDATA1",

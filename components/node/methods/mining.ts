@@ -65,7 +65,7 @@ import {
   RpcError,
   RpcErrorCode,
   type RpcMethod,
-} from "../rpc/mod.ts";
+} from "../../rpc/mod.ts";
 import { hex32, targetHex } from "./blockchain.ts";
 import { dustOutputs } from "../mempool/mod.ts";
 import {

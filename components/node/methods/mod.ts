@@ -23,7 +23,7 @@
  * @module
  */
 import type { IpcLog } from "../../../component.ts";
-import type { RpcMethod } from "../rpc/mod.ts";
+import type { RpcMethod } from "../../rpc/mod.ts";
 import { blockchainMethods } from "./blockchain.ts";
 import { controlMethods } from "./control.ts";
 import { echoIpcMethod } from "./echoipc.ts";
@@ -33,7 +33,7 @@ import { networkMethods } from "./network.ts";
 import { rawTransactionMethods } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { utilMethods } from "./util.ts";
-import { walletRpcMethods } from "./wallet.ts";
+import { walletRpcMethods } from "../../rpc/wallet_methods.ts";
 
 export { type AssembledBlock, type NodeParts, NodeServices } from "./services.ts";
 

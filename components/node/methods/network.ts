@@ -20,7 +20,7 @@ import {
   RpcError,
   RpcErrorCode,
   type RpcMethod,
-} from "../rpc/mod.ts";
+} from "../../rpc/mod.ts";
 import {
   amount,
   arr,

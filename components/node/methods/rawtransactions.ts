@@ -53,7 +53,7 @@ import {
   RpcError,
   RpcErrorCode,
   type RpcMethod,
-} from "../rpc/mod.ts";
+} from "../../rpc/mod.ts";
 import {
   arr,
   bool,

@@ -17,7 +17,7 @@
  */
 import type { Coin, OutPoint } from "../chain/mod.ts";
 import { hex } from "@scure/base";
-import { RpcError, RpcErrorCode } from "../rpc/mod.ts";
+import { RpcError, RpcErrorCode } from "../../rpc/mod.ts";
 
 /** Coins between progress updates and chances for other work to run. */
 const STEP = 256;

@@ -32,7 +32,7 @@ import {
   hashToHex,
 } from "../chain/mod.ts";
 import { initialBlockDownload } from "../ipc/ibd.ts";
-import { WalletRouter } from "../ipc/wallets.ts";
+import { WalletRouter } from "../../rpc/wallet_router.ts";
 import type { Mempool } from "../mempool/mod.ts";
 /** Regtest's `nPowTargetSpacing`. */
 const TARGET_SPACING = 10 * 60;

@@ -54,7 +54,7 @@ import {
   RpcError,
   RpcErrorCode,
   typeName,
-} from "../rpc/mod.ts";
+} from "../../rpc/mod.ts";
 import { scriptToAsm } from "./encoding.ts";
 
 /** Taproot's `SIGHASH_DEFAULT` (ALL, signed without a hash type byte). */

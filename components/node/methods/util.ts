@@ -35,7 +35,7 @@ import {
   RpcError,
   RpcErrorCode,
   type RpcMethod,
-} from "../rpc/mod.ts";
+} from "../../rpc/mod.ts";
 import { arr, bool, CURRENCY_UNIT, hexStr, num, obj, objDyn, str, when } from "./docs.ts";
 import { expandDescriptor, parseDescriptorArg, parseDescriptorRange } from "./descriptors.ts";
 

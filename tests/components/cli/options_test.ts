@@ -10,7 +10,7 @@ import { cookiePath, rpcEndpoint, uriEncode } from "../../../components/cli/call
 import { convertNamed, convertPositional } from "../../../components/cli/convert.ts";
 import { appInit, type CliSettings } from "../../../components/cli/options.ts";
 import { cliPermissions } from "../../../components/cli/permissions.ts";
-import { writeJson } from "../../../components/node/rpc/json.ts";
+import { writeJson } from "../../../components/rpc/json.ts";
 import { runCli, TempDatadir } from "./cli_fixture.ts";
 
 const env = { cwd: "/work", home: () => "/home/u" };

@@ -7,11 +7,11 @@
  * `deno task cli` runs it.
  */
 import { assert, assertEquals } from "../../assert.ts";
-import { Amount, asInt, asStr } from "../../../components/node/rpc/json.ts";
-import { defineMethod, type RpcMethod } from "../../../components/node/rpc/methods.ts";
-import { RpcServer } from "../../../components/node/rpc/server.ts";
-import { GENESIS, stubMethods } from "../node/rpc/stub_methods.ts";
-import { startServer } from "../node/rpc/raw_http.ts";
+import { Amount, asInt, asStr } from "../../../components/rpc/json.ts";
+import { defineMethod, type RpcMethod } from "../../../components/rpc/methods.ts";
+import { RpcServer } from "../../../components/rpc/server.ts";
+import { GENESIS, stubMethods } from "../rpc/stub_methods.ts";
+import { startServer } from "../rpc/raw_http.ts";
 import {
   FakeServer,
   freePort,

@@ -13,7 +13,7 @@ import Client from "npm:bitcoin-core@5.0.0";
 import { hex } from "@scure/base";
 import { assert, assertEquals } from "../../../assert.ts";
 import { startRealNode } from "../real_node.ts";
-import { basic, cliRequest, DATE, exchange, RawConnection } from "../rpc/raw_http.ts";
+import { basic, cliRequest, DATE, exchange, RawConnection } from "../../rpc/raw_http.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
 import { encodeTx, hashFromHex, scriptToAddress } from "../../../../components/node/chain/mod.ts";
 

@@ -7,7 +7,7 @@
  */
 import type { Coin, OutPoint } from "../../../../components/node/chain/mod.ts";
 import { TxOutSetScan } from "../../../../components/node/methods/scan.ts";
-import { RpcError } from "../../../../components/node/rpc/mod.ts";
+import { RpcError } from "../../../../components/rpc/mod.ts";
 import { assertEquals, assertRejects } from "../../../assert.ts";
 
 const script = Uint8Array.of(0x51);

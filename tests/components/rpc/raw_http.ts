@@ -9,8 +9,8 @@ import {
   HTTP_SERVER_FAILED,
   RpcServer,
   type RpcServerOptions,
-} from "../../../../components/node/rpc/server.ts";
-import { assertRejects } from "../../../assert.ts";
+} from "../../../components/rpc/server.ts";
+import { assertRejects } from "../../assert.ts";
 import { Latch, stubMethods } from "./stub_methods.ts";
 
 const encoder = new TextEncoder();

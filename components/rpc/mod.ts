@@ -1,6 +1,8 @@
 /**
- * The node's JSON-RPC server, bitcoind v30.0-compatible, and the API node,
- * mempool and wallet methods are written on.
+ * bitcoind v30.0's JSON-RPC server, and the API node, mempool and wallet
+ * methods are written on. The node serves it on `-rpcport`; a wallet
+ * process given its own `-rpcport` serves the wallet methods on it
+ * (`wallet_methods.ts`, routed by `wallet_router.ts`).
  *
  * - {@linkcode RpcServer}: start/stop, options named after bitcoind's
  *   (`-rpcport`, `-rpcbind`, `-rpcallowip`, `-rpcuser`, `-rpcpassword`,

@@ -11,18 +11,18 @@
  *
  * @example
  * ```ts
- * import { WalletRouter } from "./wallets.ts";
+ * import { WalletRouter } from "./wallet_router.ts";
  * const router = new WalletRouter();
  * const error = await router.resolve(undefined).catch((e) => e);
  * if (error.code !== -18) throw new Error("no wallet loaded");
  * ```
  * @module
  */
-import { disconnected, dup, type Lent, release } from "../../../component.ts";
-import type { WalletLoader, WalletSpawner } from "../../../schemas/gen/ipc/wallet.mp.ts";
-import type { Handler } from "../../../schemas/gen/ipc/handler.mp.ts";
-import { RpcError, RpcErrorCode } from "../rpc/errors.ts";
-import { type Json, JsonObject, parseJson, writeJson } from "../rpc/json.ts";
+import { disconnected, dup, type Lent, release } from "../../component.ts";
+import type { WalletLoader, WalletSpawner } from "../../schemas/gen/ipc/wallet.mp.ts";
+import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
+import { RpcError, RpcErrorCode } from "./errors.ts";
+import { type Json, JsonObject, parseJson, writeJson } from "./json.ts";
 
 /** Core's -18 for a wallet path naming no loaded wallet. */
 export const WALLET_NOT_FOUND = "Requested wallet does not exist or is not loaded";

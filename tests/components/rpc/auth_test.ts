@@ -4,12 +4,8 @@
  * over real HTTP where it matters.
  */
 import { createHmac } from "node:crypto";
-import { assert, assertEquals } from "../../../assert.ts";
-import {
-  Credentials,
-  decodeBase64,
-  timingResistantEqual,
-} from "../../../../components/node/rpc/auth.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { Credentials, decodeBase64, timingResistantEqual } from "../../../components/rpc/auth.ts";
 import { basic, cliRequest, exchange, failedStartLog, startServer } from "./raw_http.ts";
 
 const CALL = '{"method":"getblockcount","id":1}';

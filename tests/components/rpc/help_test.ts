@@ -4,20 +4,16 @@
  * the methods below and the rendering in `rpc/util.cpp`); getblockcount's is
  * the one captured from the real binary (reference §8).
  */
-import { assertEquals, assertThrows } from "../../../assert.ts";
-import { controlMethods } from "../../../../components/node/rpc/control.ts";
+import { assertEquals, assertThrows } from "../../assert.ts";
+import { controlMethods } from "../../../components/rpc/control.ts";
 import {
   helpExampleCli,
   helpExampleCliNamed,
   helpExampleRpc,
   helpExampleRpcNamed,
-} from "../../../../components/node/rpc/help.ts";
-import { writeJson } from "../../../../components/node/rpc/json.ts";
-import {
-  defineMethod,
-  MethodTable,
-  type RpcMethod,
-} from "../../../../components/node/rpc/methods.ts";
+} from "../../../components/rpc/help.ts";
+import { writeJson } from "../../../components/rpc/json.ts";
+import { defineMethod, MethodTable, type RpcMethod } from "../../../components/rpc/methods.ts";
 import { stubMethods } from "./stub_methods.ts";
 
 const CURL = "> curl --user myusername --data-binary '";

@@ -3,9 +3,9 @@
  * and `RPCHelpMan::HandleRequest` do it: named parameters, argument count,
  * type checks, defaults, error mapping and the documented-result check.
  */
-import { assert, assertEquals, assertRejects } from "../../../assert.ts";
-import { controlMethods } from "../../../../components/node/rpc/control.ts";
-import { RpcError } from "../../../../components/node/rpc/errors.ts";
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { controlMethods } from "../../../components/rpc/control.ts";
+import { RpcError } from "../../../components/rpc/errors.ts";
 import {
   Amount,
   asInt,
@@ -14,13 +14,13 @@ import {
   type JsonObject,
   parseJson,
   writeJson,
-} from "../../../../components/node/rpc/json.ts";
+} from "../../../components/rpc/json.ts";
 import {
   defineMethod,
   MethodTable,
   type RequestContext,
   transformNamedArguments,
-} from "../../../../components/node/rpc/methods.ts";
+} from "../../../components/rpc/methods.ts";
 import { stubMethods } from "./stub_methods.ts";
 
 const ctx: RequestContext = {

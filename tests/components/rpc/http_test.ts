@@ -4,8 +4,8 @@
  * pipelining, the body and head limits, slow and hostile clients, the work
  * queue, timeouts, warm-up, stop).
  */
-import { assert, assertEquals } from "../../../assert.ts";
-import { HttpServer } from "../../../../components/node/rpc/http.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { HttpServer } from "../../../components/rpc/http.ts";
 import { cliRequest, DATE, exchange, RawConnection, startServer, waitFor } from "./raw_http.ts";
 import { VECTORS } from "./vectors.ts";
 

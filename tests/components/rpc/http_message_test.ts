@@ -2,7 +2,7 @@
  * libevent's message rules, piece by piece: request lines, headers, body
  * lengths, chunk sizes, response heads.
  */
-import { assert, assertEquals } from "../../../assert.ts";
+import { assert, assertEquals } from "../../assert.ts";
 import {
   addHeaderLine,
   announcedLength,
@@ -14,7 +14,7 @@ import {
   type RequestInfo,
   responseHead,
   urlDecode,
-} from "../../../../components/node/rpc/http_message.ts";
+} from "../../../components/rpc/http_message.ts";
 
 const DATE = "Tue, 01 Dec 2026 22:17:02 GMT";
 

@@ -1,13 +1,8 @@
 /**
  * -rpcallowip subnets and -rpcbind endpoints as Core parses them.
  */
-import { assert, assertEquals, assertThrows } from "../../../assert.ts";
-import {
-  AllowList,
-  parseIp,
-  splitHostPort,
-  Subnet,
-} from "../../../../components/node/rpc/subnet.ts";
+import { assert, assertEquals, assertThrows } from "../../assert.ts";
+import { AllowList, parseIp, splitHostPort, Subnet } from "../../../components/rpc/subnet.ts";
 
 Deno.test("IP addresses: IPv4, IPv6, IPv4-mapped as IPv4, nothing else", () => {
   assertEquals(parseIp("127.0.0.1"), new Uint8Array([127, 0, 0, 1]));

@@ -7,15 +7,11 @@
  *
  * @module
  */
-import { RpcError, RpcErrorCode } from "../../../../components/node/rpc/errors.ts";
-import { helpExampleCli, helpExampleRpc } from "../../../../components/node/rpc/help.ts";
-import { Amount, asInt, type JsonInput } from "../../../../components/node/rpc/json.ts";
-import { defineMethod, type RpcMethod } from "../../../../components/node/rpc/methods.ts";
-import {
-  amountFromValue,
-  parseHashV,
-  parseVerbosity,
-} from "../../../../components/node/rpc/params.ts";
+import { RpcError, RpcErrorCode } from "../../../components/rpc/errors.ts";
+import { helpExampleCli, helpExampleRpc } from "../../../components/rpc/help.ts";
+import { Amount, asInt, type JsonInput } from "../../../components/rpc/json.ts";
+import { defineMethod, type RpcMethod } from "../../../components/rpc/methods.ts";
+import { amountFromValue, parseHashV, parseVerbosity } from "../../../components/rpc/params.ts";
 
 /** The regtest genesis block hash. */
 export const GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";

@@ -6,8 +6,8 @@
 // or the cli never fetches it (and its build-script warning); pinned here, locked in deno.lock.
 // deno-lint-ignore no-import-prefix
 import Client from "npm:bitcoin-core@5.0.0";
-import { assert, assertEquals } from "../../../assert.ts";
-import { defineMethod } from "../../../../components/node/rpc/methods.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { defineMethod } from "../../../components/rpc/methods.ts";
 import { DATE, exchange, RawConnection, startServer } from "./raw_http.ts";
 import { BLOCK1, GENESIS, stubMethods } from "./stub_methods.ts";
 

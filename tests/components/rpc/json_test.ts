@@ -1,7 +1,7 @@
 /**
  * JSON values as UniValue reads, writes and converts them.
  */
-import { assertEquals, assertThrows } from "../../../assert.ts";
+import { assertEquals, assertThrows } from "../../assert.ts";
 import {
   Amount,
   asArr,
@@ -22,9 +22,9 @@ import {
   parseJson,
   toJson,
   writeJson,
-} from "../../../../components/node/rpc/json.ts";
-import { RpcError } from "../../../../components/node/rpc/errors.ts";
-import { amountFromValue, parseFixedPoint } from "../../../../components/node/rpc/params.ts";
+} from "../../../components/rpc/json.ts";
+import { RpcError } from "../../../components/rpc/errors.ts";
+import { amountFromValue, parseFixedPoint } from "../../../components/rpc/params.ts";
 
 const roundTrip = (text: string) => writeJson(parseJson(text));
 

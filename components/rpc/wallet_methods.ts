@@ -3,20 +3,20 @@
  * here with Bitcoin Core's arguments and help (so `help`, named
  * parameters, argument counts and JSON types behave as bitcoind's), then
  * routed to the wallet process holding the wallet the request means
- * (`ipc/wallets.ts`), which runs it (`components/wallet/rpc.ts`). Amounts
+ * (`wallet_router.ts`), which runs it (`components/wallet/rpc.ts`). Amounts
  * are read here exactly from their text (`AmountFromValue`: BTC to
  * satoshis, `fee_rate` in sat/vB to sat/kvB) and cross as integers.
  *
  * @example
  * ```ts
- * import { WalletRouter } from "../ipc/wallets.ts";
- * import { walletRpcMethods } from "./wallet.ts";
+ * import { WalletRouter } from "./wallet_router.ts";
+ * import { walletRpcMethods } from "./wallet_methods.ts";
  * const names = walletRpcMethods(new WalletRouter()).map((m) => m.name);
  * if (!names.includes("sendtoaddress") || !names.includes("createwallet")) throw new Error();
  * ```
  * @module
  */
-import type { WalletRouter } from "../ipc/wallets.ts";
+import type { WalletRouter } from "./wallet_router.ts";
 import {
   type ArgSpec,
   defineMethod,
@@ -27,9 +27,9 @@ import {
   RpcError,
   RpcErrorCode,
   type RpcMethod,
-} from "../rpc/mod.ts";
-import { amountFromValue } from "../rpc/params.ts";
-import { type Json, JsonNumber, JsonObject } from "../rpc/json.ts";
+} from "./mod.ts";
+import { amountFromValue } from "./params.ts";
+import { type Json, JsonNumber, JsonObject } from "./json.ts";
 
 /** How a method finds its wallet. */
 type Route = "wallet" | "load" | "unload" | "list";
