@@ -33,6 +33,10 @@ export async function startServing(node: NodeContext): Promise<Init> {
     executeRpc,
   }));
   node.serveIpc(Init, init);
+  // First at shutdown (parts end in reverse), before IPC closes: a node stopping cleanly tells its
+  // wallet processes, which then end cleanly too; a failing one lets them go untold (their
+  // supervisor restarts them with it).
+  node.defer(() => node.failing ? services.wallets[Symbol.dispose]() : services.wallets.shutdown());
   return init;
 }
 

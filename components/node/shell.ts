@@ -52,6 +52,8 @@ export interface NodeContext {
   readonly ipcLog: IpcLog;
   /** Aborted once the node is stopping. */
   readonly stopping: AbortSignal;
+  /** Whether it is stopping because of a failure (it then exits with status 1). */
+  readonly failing: boolean;
   /** Asks the node to stop cleanly (SIGTERM does the same; RPC `stop` calls this). */
   requestStop(): void;
   /**
@@ -135,8 +137,10 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
   const parts = new AsyncDisposableStack();
   const stop = Promise.withResolvers<number>();
   const stopping = new AbortController();
+  let failing = false;
   const requestStop = (code = 0) => {
     if (stopping.signal.aborted) return;
+    failing = code !== 0;
     stopping.abort();
     stop.resolve(code);
   };
@@ -177,6 +181,9 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
       log,
       ipcLog,
       stopping: stopping.signal,
+      get failing() {
+        return failing;
+      },
       requestStop: () => requestStop(),
       showError,
       fail,

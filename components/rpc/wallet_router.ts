@@ -42,6 +42,9 @@ export const NO_WALLET_PROCESS =
 /** How long `createwallet`/`loadwallet` wait for a wallet process they started to attach. */
 export const SPAWN_ATTACH_MS = 60_000;
 
+/** How long a shutting-down node waits for each wallet process to take its `stop`. */
+export const STOP_NOTICE_MS = 5_000;
+
 /** A loaded wallet and the loader holding it. */
 export interface RoutedWallet {
   readonly name: string;
@@ -57,6 +60,8 @@ export class WalletRouter implements Disposable {
   #spawner: WalletSpawner | null = null;
   /** The start under way, shared by the requests that wait for it. */
   #spawning: Promise<WalletLoader> | null = null;
+  /** The shutdown under way, once begun. */
+  #shutdown: Promise<void> | null = null;
 
   /** Loaders attached now. */
   get attached(): number {
@@ -194,11 +199,36 @@ export class WalletRouter implements Disposable {
     if (this.#loaders.delete(loader)) release(loader);
   }
 
+  /**
+   * The node is shutting down: tells every attached loader (`stop`, each
+   * given {@linkcode STOP_NOTICE_MS} to answer), then lets them go, so a
+   * wallet process knows the node's going is no failure. Once; resolves
+   * when done.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= (async () => {
+      await Promise.all([...this.#loaders].map((loader) => noticeWithin(loader, STOP_NOTICE_MS)));
+      this[Symbol.dispose]();
+    })();
+    return this.#shutdown;
+  }
+
   [Symbol.dispose](): void {
     this.#attached.reject(new RpcError(RpcErrorCode.WALLET_ERROR, "The node is shutting down"));
     for (const loader of [...this.#loaders]) this.#drop(loader);
     if (this.#spawner !== null) release(this.#spawner);
     this.#spawner = null;
+  }
+}
+
+/** Calls `loader.stop()`; settles when it answers, fails, or after `ms`. */
+async function noticeWithin(loader: WalletLoader, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
+  try {
+    await Promise.race([Promise.resolve(loader.stop()).catch(() => {}), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

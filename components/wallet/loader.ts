@@ -63,6 +63,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   readonly #wallets = new Map<string, Wallet>();
   /** Names being loaded or created now: a second request for one waits for it. */
   readonly #pending = new Map<string, Promise<unknown>>();
+  #nodeStopping = false;
 
   constructor(datadir: string, chain: Chain, options: WalletRpcOptions) {
     this.#walletsDir = `${datadir}/wallets`;
@@ -76,6 +77,16 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   /** The directory of wallet `name`. */
   #dir(name: string): string {
     return name === "" ? this.#walletsDir : `${this.#walletsDir}/${name}`;
+  }
+
+  /** The node said it is shutting down (`stop`): its going is no failure. */
+  stop(): void {
+    this.#nodeStopping = true;
+  }
+
+  /** Whether the node said it is shutting down. */
+  get nodeStopping(): boolean {
+    return this.#nodeStopping;
   }
 
   /** The loaded wallets in the order they were loaded, as bitcoind's `listwallets` lists them. */

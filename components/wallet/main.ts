@@ -8,8 +8,10 @@
  * (`Chain.handleWalletLoader`), and loads every `-wallet=<name>` (creating
  * a missing one). Its wallets live in `<datadir>/wallets`. To a spawning
  * parent (`-ipcfd`) it serves `Init`, whose `makeWalletLoader` makes a
- * loader on a chain the parent hands it. It exits when the node goes (a
- * supervisor starts it again) or its parent does. With `-rpcport` it also
+ * loader on a chain the parent hands it. It exits when the node goes:
+ * cleanly when the node said it was shutting down (`WalletLoader.stop`),
+ * else with status 1 (a supervisor starts it again); or when its parent
+ * does. With `-rpcport` it also
  * serves its wallets' JSON-RPC itself (`rpc_port.ts`); without, it opens
  * no network socket.
  *
@@ -83,8 +85,14 @@ interface Attachment {
   readonly port: WalletRpcPort | null;
 }
 
-/** Attaches to the node at `address`; resolves when the connection to it closes. */
-async function attach(address: string, { datadir, options, log, port }: Attachment) {
+/**
+ * Attaches to the node at `address`; resolves when the connection to it
+ * closes, with whether the node said it was shutting down first.
+ */
+async function attach(
+  address: string,
+  { datadir, options, log, port }: Attachment,
+): Promise<boolean> {
   const token = await attachToken(address, datadir, options);
   // Everything is let go however it ends: an attachment that fails midway leaks nothing.
   await using node = await connect(Init, address, {
@@ -103,6 +111,7 @@ async function attach(address: string, { datadir, options, log, port }: Attachme
     `wallet: attached to the node at ${address}; wallets: ${loader.listWallets().join(", ")}`,
   );
   await disconnected(node);
+  return loader.nodeStopping;
 }
 
 /** The longest wait between two attempts to attach again. */
@@ -112,17 +121,21 @@ const REATTACH_MAX_MS = 10_000;
  * Attaches; with `-ipcreattach` (and no supervisor handing tokens), each
  * time the node goes, tries again after a wait that doubles up to 10 s
  * (the cookie read again: a restarted node writes a new one). Resolves
- * when the attachment ends for good; rejects with why it never began.
+ * when the attachment ends for good, with whether the node said it was
+ * shutting down; rejects with why it never began.
  */
-async function attachedUntilDone(address: string, attachment: Attachment): Promise<void> {
+async function attachedUntilDone(address: string, attachment: Attachment): Promise<boolean> {
   const reattach = attachment.options.reattach && !wantsLifeline(Deno.args);
   let delay = 250;
   for (;;) {
     try {
-      await attach(address, attachment);
-      if (!reattach) return;
+      const stopped = await attach(address, attachment);
+      if (!reattach) return stopped;
       delay = 250;
-      console.error("wallet: the node disconnected; waiting to attach again (-ipcreattach)");
+      console.error(
+        `wallet: the node ${stopped ? "stopped" : "disconnected"}; waiting to attach again ` +
+          "(-ipcreattach)",
+      );
     } catch (error) {
       if (!reattach) throw error;
       delay = Math.min(delay * 2, REATTACH_MAX_MS);
@@ -163,9 +176,10 @@ if (import.meta.main) {
   const log = IpcLog.fromArgs(Deno.args, (line) => console.error(line));
   const port = options.rpc === null ? null : await openRpcPort(datadir, options);
   if (options.connect !== null) {
-    attachedUntilDone(options.connect, { datadir, options, log, port }).then(() => {
-      console.error("wallet: the node disconnected; exiting");
-      Deno.exit(1);
+    attachedUntilDone(options.connect, { datadir, options, log, port }).then((stopped) => {
+      // A node that shut down told its wallets: no failure. One that vanished: its supervisor decides.
+      console.error(`wallet: the node ${stopped ? "stopped" : "disconnected"}; exiting`);
+      Deno.exit(stopped ? 0 : 1);
     }, (error) => {
       console.error(`wallet: ${error instanceof Error ? error.message : String(error)}`);
       Deno.exit(1);

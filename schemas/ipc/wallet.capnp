@@ -31,6 +31,11 @@ interface WalletLoader {
   # text: `{"result": <value>}`, or `{"error": {"code": <int>, "message":
   # <text>}}` with bitcoind's code and text.
   executeRpc @2 (context :Proxy.Context, method :Text, params :Text, wallet :Text, hasWallet :Bool) -> (result :Text);
+  # The node is shutting down (Bitcoin Core's `ChainClient::stop`): the
+  # wallet process, told before the connection closes, then ends cleanly
+  # when it does, or waits for the next node (`-ipcreattach`), instead of
+  # taking the node's going as a failure.
+  stop @3 (context :Proxy.Context) -> ();
 }
 
 interface WalletSpawner {

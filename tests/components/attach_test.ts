@@ -55,7 +55,7 @@ function componentArgv(name: string): string[] {
   throw new Error(`no ${name} process`);
 }
 
-Deno.test("attach: two wallet processes at once, detach (-18) and re-attach while the node runs; the IPC cookie", async () => {
+Deno.test("attach: two wallet processes at once, detach (-18) and re-attach while the node runs; the node's stop ends the attached wallet cleanly; the IPC cookie", async () => {
   const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "attach-" }));
   Deno.chmodSync(state, 0o755);
   const port = freePort();
@@ -97,8 +97,12 @@ Deno.test("attach: two wallet processes at once, detach (-18) and re-attach whil
     assertEquals(refused, null);
 
     await detach(b);
-    await detach(a);
-    await detach(node);
+    // The node's `stop` tells the wallet still attached, which then ends cleanly, not as a failure.
+    assertEquals(await rpc("stop"), "Bitcoin Core stopping");
+    assertEquals(await a.exited, 0, a.output);
+    assertMatch(a.output, /^\[wallet-a\] wallet: the node stopped; exiting$/m);
+    assertMatch(a.output, /^\[supervisor\] wallet-a: exited cleanly$/m);
+    assertEquals(await node.exited, 0, node.output);
   } finally {
     await node[Symbol.asyncDispose]();
   }

@@ -185,11 +185,16 @@ export class RpcFailure extends Error {
 }
 
 /**
- * bitcoin-cli's way to the node of state directory `state` on `port`: the
- * result of each call, an RPC error thrown as an {@linkcode RpcFailure}.
+ * bitcoin-cli's way to the node of state directory `state` on `port` (or
+ * another server there, with its `cookieFile`): the result of each call,
+ * an RPC error thrown as an {@linkcode RpcFailure}.
  */
-export function rpcResults(state: string, port: number) {
-  const { call } = nodeRpc(port, `${state}/data/node/regtest/.cookie`, () => "");
+export function rpcResults(
+  state: string,
+  port: number,
+  cookieFile = `${state}/data/node/regtest/.cookie`,
+) {
+  const { call } = nodeRpc(port, cookieFile, () => "");
   return async (method: string, params: unknown[] = [], wallet?: string) => {
     const reply = await call(method, params, wallet);
     if (reply.error) throw new RpcFailure(reply.error.code, reply.error.message);

@@ -7,7 +7,11 @@
  * - `spawned`: `spawn-node -wallet=A` (the node's supervisor starts the
  *   wallet process);
  * - `attached`: `spawn-node`, then `spawn-wallet -ipcconnect=unix
- *   -wallet=A` (a wallet process attached with the node's IPC cookie).
+ *   -wallet=A` (a wallet process attached with the node's IPC cookie);
+ * - `own port`: as `spawned`, the wallet entry of a `--topology` file
+ *   giving the wallet process `-rpcport`, and every wallet call made on
+ *   that port with the wallet's own cookie (the node's port for the
+ *   node's methods only).
  *
  * The suite creates wallet B, mines 101 blocks to A, sends to B, mines,
  * reads balances, history, mempool and block contents, encrypts A, finds
@@ -23,11 +27,28 @@ import { assert, assertEquals } from "../assert.ts";
 import { freePort } from "./node/node_process.ts";
 import { RpcFailure, rpcResults, Task } from "./task_fixture.ts";
 
+/** A JSON-RPC client as the suite calls it. */
+type Rpc = ReturnType<typeof rpcResults>;
+
 /** How one topology starts and stops its processes on a state directory. */
 interface Topology {
   readonly name: string;
   start(state: string, port: number): Promise<Task[]>;
+  /** Where the suite's calls go; the node's port by default. */
+  rpc?(state: string, port: number): Rpc;
 }
+
+/** The node's methods the suite calls; every other is the wallet's. */
+const NODE_METHODS = new Set([
+  "generatetoaddress",
+  "getrawmempool",
+  "getmempoolentry",
+  "getblock",
+  "getblockcount",
+]);
+
+/** The wallet process's own port in the `own port` topology (the node's plus one). */
+const walletPortOf = (port: number) => port + 1;
 
 const FEE = "-fallbackfee=0.0002";
 
@@ -80,6 +101,50 @@ const TOPOLOGIES: readonly Topology[] = [
       }
     },
   },
+  {
+    name: "own port",
+    start: async (state, port) => {
+      const file = `${state}/topology.json`;
+      const components = new URL("../../components/", import.meta.url).pathname;
+      Deno.writeTextFileSync(
+        file,
+        JSON.stringify({
+          components: [
+            { name: "node", folder: `${components}node`, strategy: "rest_for_one" },
+            {
+              name: "wallet",
+              folder: `${components}wallet`,
+              connectTo: "node",
+              args: [`-rpcport=${walletPortOf(port)}`],
+            },
+          ],
+        }),
+      );
+      return [
+        await started(
+          [
+            "spawn-node",
+            `--state=${state}`,
+            `--topology=${file}`,
+            `-rpcport=${port}`,
+            FEE,
+            "-wallet=A",
+          ],
+          /^node: running/m,
+        ),
+      ];
+    },
+    rpc(state, port) {
+      const node = rpcResults(state, port);
+      const wallet = rpcResults(
+        state,
+        walletPortOf(port),
+        `${state}/data/wallet/regtest/.cookie`,
+      );
+      return (method, params, name) =>
+        NODE_METHODS.has(method) ? node(method, params, name) : wallet(method, params, name);
+    },
+  },
 ];
 
 /** Stops `tasks` in order with Ctrl-C; each must exit with status 0. */
@@ -87,6 +152,16 @@ async function stop(tasks: readonly Task[]): Promise<void> {
   for (const task of tasks) {
     task.interrupt();
     assertEquals(await task.exited, 0, task.output);
+  }
+}
+
+/** Whether nothing listens on 127.0.0.1:`port` now. */
+function isFree(port: number): boolean {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -122,8 +197,10 @@ function normalized(value: unknown): unknown {
 async function suite(topology: Topology): Promise<[string, unknown][]> {
   const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: `topo-${topology.name}-` }));
   Deno.chmodSync(state, 0o755);
-  const port = freePort();
-  const rpc = rpcResults(state, port);
+  let port = freePort();
+  // The `own port` topology takes the next port too: both must be free.
+  while (!isFree(walletPortOf(port))) port = freePort();
+  const rpc = topology.rpc?.(state, port) ?? rpcResults(state, port);
   const seen: [string, unknown][] = [];
   const see = (label: string, value: unknown) => seen.push([label, normalized(value)]);
   const refused = async (call: Promise<unknown>) => {
@@ -213,7 +290,7 @@ async function suite(topology: Topology): Promise<[string, unknown][]> {
   return seen;
 }
 
-Deno.test("topologies: the same JSON-RPC session gives identical results monolithic, with spawned and with attached wallet processes", async (t) => {
+Deno.test("topologies: the same JSON-RPC session gives identical results monolithic, with spawned and with attached wallet processes, and on the wallet's own port", async (t) => {
   const results = new Map<string, [string, unknown][]>();
   for (const topology of TOPOLOGIES) {
     await t.step(topology.name, async () => {
@@ -227,4 +304,5 @@ Deno.test("topologies: the same JSON-RPC session gives identical results monolit
   assert(monolithic.length > 30, `${monolithic.length} observations`);
   assertEquals(results.get("spawned"), monolithic);
   assertEquals(results.get("attached"), monolithic);
+  assertEquals(results.get("own port"), monolithic);
 });

@@ -16,9 +16,9 @@
  * - `makeChain` @5 and `makeNode` @6: `chain.ts`, `node.ts`.
  * - `makeWalletLoader` @7: refused ({@linkcode WALLET_LOADER_UNSUPPORTED});
  *   a wallet process serves it, and registers its loader with the node
- *   through `Chain.handleWalletLoader` (`wallets.ts`).
+ *   through `Chain.handleWalletLoader` (`components/rpc/wallet_router.ts`).
  * - `setWalletSpawner` @8: keeps the launcher's way to start a wallet
- *   process when `createwallet`/`loadwallet` find none (`wallets.ts`).
+ *   process when `createwallet`/`loadwallet` find none (`components/rpc/wallet_router.ts`).
  *
  * @example
  * ```ts
@@ -96,7 +96,11 @@ export interface NodeInitOptions {
   readonly isInitialBlockDownload?: () => boolean;
   /** Bytes of notifications a subscriber may have waiting before it is dropped. */
   readonly maxQueuedNotificationBytes?: number;
-  /** Where `Chain.handleWalletLoader` registers wallet processes (the node's RPC routes to it). */
+  /**
+   * Where `Chain.handleWalletLoader` registers wallet processes (the node's
+   * RPC routes to it); its giver shuts it down. By default one of its own,
+   * let go when the node stops.
+   */
   readonly wallets?: WalletRouter;
 }
 
@@ -144,6 +148,8 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
     : stopped.signal;
   const isInitialBlockDownload = options.isInitialBlockDownload ?? initialBlockDownload(chain);
   let shutdownAsked = false;
+  // A router handed in is its giver's to shut down (the node tells its wallets, `main.ts`).
+  const ownWallets = options.wallets === undefined ? new WalletRouter() : null;
   const node: IpcNode = {
     chain,
     mempool,
@@ -154,7 +160,7 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
       log,
     }),
     templates: new TemplateAllowance(MAX_LIVE_TEMPLATES),
-    wallets: options.wallets ?? new WalletRouter(),
+    wallets: ownWallets ?? options.wallets!,
     isInitialBlockDownload,
     stopping,
     log,
@@ -167,7 +173,7 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
   const stop = () => {
     node.watch[Symbol.dispose]();
     node.hub[Symbol.dispose]();
-    node.wallets[Symbol.dispose]();
+    ownWallets?.[Symbol.dispose]();
   };
   if (stopping.aborted) stop();
   else stopping.addEventListener("abort", stop, { once: true });
