@@ -96,6 +96,11 @@ export class Account {
   /** The account's `tpub…`. */
   readonly xpub: string;
   readonly #chains: [HDKey, HDKey];
+  /**
+   * Keys derived so far, by chain and index: a derivation costs elliptic-curve
+   * work, and balances look up every coin's key. As many as the wallet watches.
+   */
+  readonly #derived: [Map<number, DerivedKey>, Map<number, DerivedKey>] = [new Map(), new Map()];
 
   constructor(kind: DescriptorKind, fingerprint: number, xpub: string) {
     this.kind = kind;
@@ -121,6 +126,13 @@ export class Account {
 
   /** The key, script and address at `index` of the external or change chain. */
   derive(internal: boolean, index: number): DerivedKey {
+    const derived = this.#derived[internal ? 1 : 0];
+    let key = derived.get(index);
+    if (key === undefined) derived.set(index, key = this.#derive(internal, index));
+    return key;
+  }
+
+  #derive(internal: boolean, index: number): DerivedKey {
     const publicKey = this.#chains[internal ? 1 : 0].deriveChild(index).publicKey!;
     const path = `${this.path}/${internal ? 1 : 0}/${index}`;
     const payment = this.kind === "wpkh"
