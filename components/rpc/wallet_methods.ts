@@ -46,6 +46,9 @@ interface WalletMethodSpec {
 
 const sats = (value: bigint) => new JsonNumber(value.toString());
 
+/** The address Core's examples show (`EXAMPLE_ADDRESS[0]`, on regtest). */
+const EXAMPLE_ADDRESS = "bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl";
+
 /** The positional arguments, amounts as satoshis (and `fee_rate` as sat/kvB). */
 function crossingArgs(args: readonly ArgSpec[], params: Params): Json[] {
   return args.map((arg, i) => {
@@ -281,6 +284,64 @@ const SPECS: readonly WalletMethodSpec[] = [
     examples: helpExampleCli("getnewaddress", "") + helpExampleRpc("getnewaddress", ""),
   },
   {
+    name: "setlabel",
+    description: "Sets the label associated with the given address.\n",
+    args: [
+      {
+        name: "address",
+        type: "str",
+        description: "The bitcoin address to be associated with a label.",
+      },
+      { name: "label", type: "str", description: "The label to assign to the address." },
+    ],
+    result: { type: "none", description: "" },
+    examples: helpExampleCli("setlabel", `"${EXAMPLE_ADDRESS}" "tabby"`) +
+      helpExampleRpc("setlabel", `"${EXAMPLE_ADDRESS}", "tabby"`),
+  },
+  {
+    name: "listlabels",
+    description:
+      "Returns the list of all labels, or labels that are assigned to addresses with a specific purpose.\n",
+    args: [{
+      name: "purpose",
+      type: "str",
+      optional: true,
+      description:
+        "Address purpose to list labels for ('send','receive'). An empty string is the same as not providing this argument.",
+    }],
+    result: {
+      type: "arr",
+      description: "",
+      inner: [{ type: "str", key: "label", description: "Label name" }],
+    },
+    examples: "\nList all labels\n" + helpExampleCli("listlabels", "") +
+      "\nList labels that have receiving addresses\n" + helpExampleCli("listlabels", "receive") +
+      "\nList labels that have sending addresses\n" + helpExampleCli("listlabels", "send") +
+      "\nAs a JSON-RPC call\n" + helpExampleRpc("listlabels", "receive"),
+  },
+  {
+    name: "getaddressesbylabel",
+    description: "Returns the list of addresses assigned the specified label.\n",
+    args: [{ name: "label", type: "str", description: "The label." }],
+    result: {
+      type: "obj_dyn",
+      description: "json object with addresses as keys",
+      inner: [{
+        type: "obj",
+        key: "address",
+        description: "json object with information about address",
+        inner: [{
+          type: "str",
+          key: "purpose",
+          description:
+            'Purpose of address ("send" for sending address, "receive" for receiving address)',
+        }],
+      }],
+    },
+    examples: helpExampleCli("getaddressesbylabel", '"tabby"') +
+      helpExampleRpc("getaddressesbylabel", '"tabby"'),
+  },
+  {
     name: "getrawchangeaddress",
     description:
       "Returns a new Bitcoin address, for receiving change.\nThis is for use with raw transactions, NOT normal use.\n",
@@ -304,8 +365,8 @@ const SPECS: readonly WalletMethodSpec[] = [
       description: "The bitcoin address for which to get information.",
     }],
     result: anyObject,
-    examples: helpExampleCli("getaddressinfo", '"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl"') +
-      helpExampleRpc("getaddressinfo", '"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl"'),
+    examples: helpExampleCli("getaddressinfo", `"${EXAMPLE_ADDRESS}"`) +
+      helpExampleRpc("getaddressinfo", `"${EXAMPLE_ADDRESS}"`),
   },
   {
     name: "getbalance",
@@ -441,9 +502,8 @@ const SPECS: readonly WalletMethodSpec[] = [
         ],
       },
     ],
-    examples:
-      helpExampleCli("sendtoaddress", '"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl" 0.1') +
-      helpExampleRpc("sendtoaddress", '"bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl", 0.1'),
+    examples: helpExampleCli("sendtoaddress", `"${EXAMPLE_ADDRESS}" 0.1`) +
+      helpExampleRpc("sendtoaddress", `"${EXAMPLE_ADDRESS}", 0.1`),
   },
   {
     name: "sendmany",

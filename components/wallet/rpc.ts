@@ -54,13 +54,49 @@ function int(value: unknown, fallback: number): number {
   return value === null || value === undefined ? fallback : Number(value);
 }
 
-/** An address's output script, or -5 `Invalid Bitcoin address: <text>`. */
-export function addressScript(address: string): Uint8Array {
+/** An address's output script, or -5 with `message` (by default `Invalid Bitcoin address: <text>`). */
+export function addressScript(
+  address: string,
+  message = `Invalid Bitcoin address: ${address}`,
+): Uint8Array {
   try {
     return OutScript.encode(Address(REGTEST).decode(address));
   } catch {
-    return fail(Code.INVALID_ADDRESS_OR_KEY, `Invalid Bitcoin address: ${address}`);
+    return fail(Code.INVALID_ADDRESS_OR_KEY, message);
   }
+}
+
+/** Core's `LabelFromValue`: "" when absent; `*` is -11 `Invalid label name`. */
+function labelName(value: unknown): string {
+  const label = str(value);
+  if (label === "*") fail(Code.INVALID_LABEL_NAME, "Invalid label name");
+  return label;
+}
+
+/** `getaddressinfo`'s `labels`: the address book entry's label, if any. */
+function labelsOf(wallet: Wallet, script: Uint8Array): string[] {
+  const entry = wallet.addressBookEntry(script);
+  return entry === undefined ? [] : [entry.label];
+}
+
+/** Strings in the order of their UTF-8 bytes, as `std::string` compares. */
+function byBytes(a: string, b: string): number {
+  return compareBytes(new TextEncoder().encode(a), new TextEncoder().encode(b));
+}
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/** `CTxDestination`'s order: the variant's rank (pkh, sh, wsh, wpkh, tr), then its bytes. */
+function destinationOrder(a: Uint8Array, b: Uint8Array): number {
+  const ranks = ["pkh", "sh", "wsh", "wpkh", "tr"];
+  const rank = (script: Uint8Array) => {
+    const found = ranks.indexOf(OutScript.decode(script).type);
+    return found < 0 ? ranks.length : found;
+  };
+  return rank(a) - rank(b) || compareBytes(a, b);
 }
 
 /** The address of an output script, or undefined for one without an address. */
@@ -146,12 +182,13 @@ function entries(
     const key = wallet.keyOf(output.script);
     if (fromMe && key?.internal) return; // change
     const address = scriptAddress(output.script);
+    const label = wallet.addressBookEntry(output.script)?.label;
     if (fromMe) {
       sends.push({
         address,
         category: "send",
         amount: new Btc(-output.amount),
-        label: address === undefined ? undefined : "",
+        label,
         vout,
         fee,
         abandoned: false,
@@ -170,7 +207,7 @@ function entries(
         parent_descs: [wallet.accounts.get(key.kind)!.descriptor(key.internal)],
         category,
         amount: new Btc(output.amount),
-        label: "",
+        label,
         vout,
         abandoned: false,
       });
@@ -225,8 +262,12 @@ function txFields(wallet: Wallet, { tx, row }: WalletTx): Record<string, Reply |
 }
 
 /** A transaction entry with the order Core gives `trusted` (mempool only). */
-function listEntries(wallet: Wallet, selected: WalletTx[]): Reply[] {
-  return selected.flatMap((wtx) => entries(wallet, wtx));
+function listEntries(wallet: Wallet, selected: WalletTx[], label?: string): Reply[] {
+  const all = selected.flatMap((wtx) => entries(wallet, wtx));
+  // Core: with a label, only the receives to addresses carrying it.
+  return label === undefined
+    ? all
+    : all.filter((entry) => entry.category !== "send" && entry.label === label);
 }
 
 /** The methods that run on one wallet. */
@@ -260,9 +301,44 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   getnewaddress(wallet, [label, type]) {
-    if (str(label) === "*") fail(-11, "Invalid label name");
+    const name = labelName(label);
     if (!wallet.hasKeys) fail(Code.WALLET, "Error: This wallet has no available keys");
-    return wallet.newAddress(addressKind(str(type, "bech32")), false).address;
+    return wallet.newAddress(addressKind(str(type, "bech32")), false, name).address;
+  },
+
+  setlabel(wallet, [address, label]) {
+    const script = addressScript(str(address), "Invalid Bitcoin address");
+    wallet.setLabel(script, labelName(label));
+    return null;
+  },
+
+  listlabels(wallet, [purpose]) {
+    const wanted = str(purpose);
+    if (wanted !== "" && wanted !== "send" && wanted !== "receive") {
+      fail(
+        Code.INVALID_PARAMETER,
+        "Invalid 'purpose' argument, must be a known purpose string, typically 'send', or 'receive'.",
+      );
+    }
+    const labels = new Set<string>();
+    for (const entry of wallet.addressBook.values()) {
+      if (wanted === "" || entry.purpose === wanted) labels.add(entry.label);
+    }
+    return [...labels].sort(byBytes);
+  },
+
+  getaddressesbylabel(wallet, [label]) {
+    const name = labelName(label);
+    const found: [Uint8Array, string][] = [];
+    for (const [script, entry] of wallet.addressBook) {
+      if (entry.label === name) found.push([hex.decode(script), entry.purpose]);
+    }
+    if (found.length === 0) fail(Code.INVALID_LABEL_NAME, `No addresses with label ${name}`);
+    // In the order of Core's address book, a map keyed by destination: by type, then program.
+    found.sort(([a], [b]) => destinationOrder(a, b));
+    return Object.fromEntries(
+      found.map(([script, purpose]) => [scriptAddress(script) ?? hex.encode(script), { purpose }]),
+    );
   },
 
   getrawchangeaddress(wallet, [type]) {
@@ -298,7 +374,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         witness_version: version,
         witness_program: program,
         ischange: false,
-        labels: [],
+        labels: labelsOf(wallet, script),
       };
     }
     const account = wallet.accounts.get(key.kind)!;
@@ -320,7 +396,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       hdkeypath: key.path,
       hdseedid: "0".repeat(40),
       hdmasterfingerprint: fingerprintHex(account.fingerprint),
-      labels: key.internal ? [] : [""],
+      labels: labelsOf(wallet, script),
     };
   },
 
@@ -403,7 +479,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         txid: coin.txid,
         vout: coin.vout,
         address: coin.key.address,
-        label: coin.key.internal ? undefined : "",
+        label: wallet.addressBookEntry(coin.script)?.label,
         scriptPubKey: hex.encode(coin.script),
         amount: new Btc(coin.amount),
         confirmations: coin.confirmations,
@@ -416,14 +492,18 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   listtransactions(wallet, [label, count, skip]) {
-    if (label !== null && label !== undefined && label !== "*" && label !== "") {
-      return [];
+    let only: string | undefined;
+    if (label !== null && label !== undefined && label !== "*") {
+      only = labelName(label);
+      if (only === "") {
+        fail(Code.INVALID_PARAMETER, 'Label argument must be a valid label name or "*".');
+      }
     }
     const n = int(count, 10);
     const from = int(skip, 0);
     if (n < 0) fail(Code.INVALID_PARAMETER, "Negative count");
     if (from < 0) fail(Code.INVALID_PARAMETER, "Negative from");
-    const all = listEntries(wallet, wallet.transactions());
+    const all = listEntries(wallet, wallet.transactions(), only);
     return all.slice(Math.max(all.length - from - n, 0), all.length - from);
   },
 

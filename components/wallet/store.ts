@@ -25,6 +25,11 @@ import { DatabaseSync } from "node:sqlite";
 /** The file name of a wallet's database inside its directory. */
 export const WALLET_FILE = "wallet.dat";
 
+/** The address book (Core's `m_address_book`): a label and a purpose per script. */
+const LABELS = `
+  CREATE TABLE labels (script BLOB PRIMARY KEY, label TEXT NOT NULL, purpose TEXT NOT NULL);
+`;
+
 const SCHEMA = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE scripts (
@@ -37,6 +42,7 @@ const SCHEMA = `
   );
   CREATE TABLE blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL);
   INSERT INTO meta VALUES ('version', '1');
+  ${LABELS}
 `;
 
 /** WAL for atomic commits that survive a crash; deleted content overwritten (the plaintext secret). */
@@ -59,6 +65,13 @@ export interface TxRow {
   fee: bigint | null;
 }
 
+/** An address book entry: `getnewaddress`' addresses (receive) and those `setlabel` names. */
+export interface LabelRow {
+  script: Uint8Array;
+  label: string;
+  purpose: "receive" | "send";
+}
+
 /** A watched script and where it was derived. */
 export interface ScriptRow {
   script: Uint8Array;
@@ -72,6 +85,7 @@ export class WalletStore implements Disposable {
   readonly path: string;
   readonly #db: DatabaseSync;
   #depth = 0;
+  #addressBookAdded = false;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -88,7 +102,10 @@ export class WalletStore implements Disposable {
     return new WalletStore(path, db);
   }
 
-  /** Opens the existing database at `path`. */
+  /**
+   * Opens the existing database at `path`. One made before the address book
+   * gains its table: {@linkcode WalletStore.addressBookAdded} then says so.
+   */
   static open(path: string): WalletStore {
     Deno.statSync(path);
     const db = new DatabaseSync(path);
@@ -98,7 +115,17 @@ export class WalletStore implements Disposable {
       db.close();
       throw new Error(`${path} is not a wallet database of this version`);
     }
+    const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?");
+    if (table.get("labels") === undefined) {
+      db.exec(`BEGIN; ${LABELS} COMMIT;`);
+      store.#addressBookAdded = true;
+    }
     return store;
+  }
+
+  /** Whether opening added the address book (a database older than labels). */
+  get addressBookAdded(): boolean {
+    return this.#addressBookAdded;
   }
 
   /** Runs `change` in one transaction (nested calls join the outer one). */
@@ -142,6 +169,19 @@ export class WalletStore implements Disposable {
       kind: String(row.kind),
       internal: row.internal === 1,
       index: Number(row.idx),
+    }));
+  }
+
+  putLabel(row: LabelRow): void {
+    this.#db.prepare("INSERT OR REPLACE INTO labels VALUES (?, ?, ?)")
+      .run(row.script, row.label, row.purpose);
+  }
+
+  labels(): LabelRow[] {
+    return this.#db.prepare("SELECT * FROM labels").all().map((row) => ({
+      script: new Uint8Array(row.script as Uint8Array),
+      label: String(row.label),
+      purpose: row.purpose === "send" ? "send" : "receive",
     }));
   }
 

@@ -74,6 +74,7 @@ export const Code = {
   INVALID_ADDRESS_OR_KEY: -5,
   INSUFFICIENT_FUNDS: -6,
   INVALID_PARAMETER: -8,
+  INVALID_LABEL_NAME: -11,
   UNLOCK_NEEDED: -13,
   PASSPHRASE_INCORRECT: -14,
   WRONG_ENC_STATE: -15,
@@ -117,6 +118,13 @@ export interface WalletCoin {
   readonly trusted: boolean;
 }
 
+/** An address book entry. */
+export interface AddressBookEntry {
+  readonly label: string;
+  /** The wallet's own address (`receive`), or another's it labelled (`send`). */
+  readonly purpose: "receive" | "send";
+}
+
 /** `getbalances`' `mine`. */
 export interface Balances {
   trusted: bigint;
@@ -153,6 +161,8 @@ export class Wallet implements Disposable {
   readonly #chain: Chain;
   readonly #accounts = new Map<DescriptorKind, Account>();
   readonly #scripts = new Map<string, ScriptOrigin>();
+  /** The address book by script (hex): Core's `m_address_book`. */
+  readonly #labels = new Map<string, AddressBookEntry>();
   readonly #txs = new Map<string, WalletTx>();
   #blocks: Map<number, string>;
   #tip: BlockRef;
@@ -265,7 +275,18 @@ export class Wallet implements Disposable {
       for (const kind of this.#accounts.keys()) {
         for (const internal of [false, true]) this.#topUp(kind, internal);
       }
+      // A wallet older than its address book: the addresses it handed out were labelled "".
+      if (store.addressBookAdded) {
+        for (const [kind, account] of this.#accounts) {
+          for (let index = 0; index < this.nextIndex(kind, false); index++) {
+            this.setLabel(account.derive(false, index).script, "");
+          }
+        }
+      }
     });
+    for (const { script, label, purpose } of store.labels()) {
+      this.#labels.set(hex.encode(script), { label, purpose });
+    }
   }
 
   /** Derives and watches scripts up to the keypool's size past the next index. */
@@ -362,16 +383,38 @@ export class Wallet implements Disposable {
     return size;
   }
 
-  /** Hands out the next address of `kind`'s external or change chain. */
-  newAddress(kind: DescriptorKind, internal: boolean): DerivedKey {
+  /**
+   * Hands out the next address of `kind`'s external chain, entered in the
+   * address book with `label`, or of its change chain (never entered).
+   */
+  newAddress(kind: DescriptorKind, internal: boolean, label = ""): DerivedKey {
     const account = this.#accounts.get(kind);
     if (account === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
     return this.store.atomically(() => {
       const index = this.nextIndex(kind, internal);
       this.store.setMeta(nextKey(kind, internal), String(index + 1));
       this.#topUp(kind, internal);
-      return account.derive(internal, index);
+      const key = account.derive(internal, index);
+      if (!internal) this.setLabel(key.script, label);
+      return key;
     });
+  }
+
+  /** `script`'s address book entry, if it has one. */
+  addressBookEntry(script: Uint8Array): AddressBookEntry | undefined {
+    return this.#labels.get(hex.encode(script));
+  }
+
+  /** Labels `script` (`setlabel`): the wallet's own a receive entry, another's a send entry. */
+  setLabel(script: Uint8Array, label: string): void {
+    const purpose = this.isMine(script) ? "receive" : "send";
+    this.store.putLabel({ script, label, purpose });
+    this.#labels.set(hex.encode(script), { label, purpose });
+  }
+
+  /** The address book: entries by script (hex). */
+  get addressBook(): ReadonlyMap<string, AddressBookEntry> {
+    return this.#labels;
   }
 
   /** The key that derives `script`, when the wallet watches it. */

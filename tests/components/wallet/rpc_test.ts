@@ -8,6 +8,7 @@
 import { assert, assertEquals } from "../../assert.ts";
 import { loadOrCreateWallets, WalletLoaderImpl } from "../../../components/wallet/loader.ts";
 import { testNode } from "./chain_fixture.ts";
+import { DatabaseSync } from "node:sqlite";
 
 Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
   using node = testNode();
@@ -247,4 +248,100 @@ Deno.test("wallet rpc: load_on_startup keeps settings.json's list, loaded again 
     },
   );
   assertEquals(loader.listWallets(), ["unsaved"]);
+});
+
+Deno.test("wallet rpc: labels, the address book as bitcoind keeps it", async () => {
+  using node = testNode();
+  const datadir = `${node.dir}/wd`;
+  const open = () => new WalletLoaderImpl(datadir, node.makeChain(), { fallbackFee: 0n });
+  let loader = open();
+  const call = async (method: string, params: unknown[] = [], wallet = "w") => {
+    const reply = JSON.parse(await loader.executeRpc(method, JSON.stringify(params), wallet));
+    if (reply.error) throw Object.assign(new Error(reply.error.message), reply.error);
+    return reply.result;
+  };
+  const error = (method: string, params: unknown[]) =>
+    call(method, params).then(() => null, (e) => ({ code: e.code, message: e.message }));
+  const labels = async (address: string) => (await call("getaddressinfo", [address])).labels;
+  try {
+    await call("createwallet", ["w"]);
+    await call("createwallet", ["other"]);
+    const savings = await call("getnewaddress", ["savings"]);
+    const plain = await call("getnewaddress", [], "w");
+    const change = await call("getrawchangeaddress");
+    const friend = await call("getnewaddress", [], "other");
+    const stranger = await call("getnewaddress", [], "other");
+    assertEquals(await labels(savings), ["savings"]);
+    assertEquals(await labels(plain), [""]);
+    assertEquals(await labels(change), []);
+    assertEquals(await labels(friend), []); // another wallet's address: not in this book
+    assertEquals(await call("listlabels"), ["", "savings"]);
+    assertEquals(await call("listlabels", ["send"]), []);
+
+    assertEquals(await call("setlabel", [friend, "friend"]), null);
+    assertEquals(await labels(friend), ["friend"]);
+    assertEquals(await call("listlabels", ["send"]), ["friend"]);
+    assertEquals(await call("listlabels", ["receive"]), ["", "savings"]);
+    assertEquals(await call("getaddressesbylabel", ["friend"]), { [friend]: { purpose: "send" } });
+    assertEquals(await call("getaddressesbylabel", ["savings"]), {
+      [savings]: { purpose: "receive" },
+    });
+    assertEquals(await error("getaddressesbylabel", ["nobody"]), {
+      code: -11,
+      message: "No addresses with label nobody",
+    });
+    assertEquals(await error("listlabels", ["bogus"]), {
+      code: -8,
+      message:
+        "Invalid 'purpose' argument, must be a known purpose string, typically 'send', or 'receive'.",
+    });
+    assertEquals(await error("setlabel", ["nope", "x"]), {
+      code: -5,
+      message: "Invalid Bitcoin address",
+    });
+    assertEquals(await error("setlabel", [savings, "*"]), {
+      code: -11,
+      message: "Invalid label name",
+    });
+
+    // Ten mature coinbases: the sends below leave some of them unspent.
+    node.mine(110, hexBytes((await call("getaddressinfo", [savings])).scriptPubKey));
+    const mined = await call("listtransactions", ["savings", 200]);
+    assertEquals(mined.length, 110);
+    assert(mined.every((e: { label: string; address: string }) => e.label === "savings"));
+    assertEquals(await call("listtransactions", ["friend"]), []); // sends never match a label
+    assertEquals(await error("listtransactions", [""]), {
+      code: -8,
+      message: 'Label argument must be a valid label name or "*".',
+    });
+    // A send's entry carries the destination's label only when the book has it.
+    const fee = [null, null, false, null, null, null, null, 2000];
+    const toFriend = await call("sendtoaddress", [friend, 100_000_000, ...fee]);
+    const toStranger = await call("sendtoaddress", [stranger, 100_000_000, ...fee]);
+    const sends = (await call("listtransactions", ["*", 2])) as Record<string, unknown>[];
+    assertEquals(sends.map((e) => [e.txid, e.category, e.label]), [
+      [toFriend, "send", "friend"],
+      [toStranger, "send", undefined],
+    ]);
+    assert(!("label" in sends[1]), "no label key for an address the book lacks");
+    const unspent = (await call("listunspent", [0])) as Record<string, unknown>[];
+    const own = unspent.filter((coin) => coin.address === savings);
+    assert(own.length > 0 && own.every((coin) => coin.label === "savings"));
+    const changeCoins = unspent.filter((coin) => coin.address !== savings);
+    assert(changeCoins.length > 0 && changeCoins.every((coin) => !("label" in coin)));
+
+    // A wallet made before the address book: the addresses it handed out get the label "".
+    await loader[Symbol.asyncDispose]();
+    const db = new DatabaseSync(`${datadir}/wallets/w/wallet.dat`);
+    db.exec("DROP TABLE labels");
+    db.close();
+    loader = open();
+    await call("loadwallet", ["w"], "");
+    assertEquals(await labels(savings), [""]);
+    assertEquals(await labels(plain), [""]);
+    assertEquals(await labels(change), []);
+    assertEquals(await call("listlabels"), [""]);
+  } finally {
+    await loader[Symbol.asyncDispose]();
+  }
 });
