@@ -19,6 +19,7 @@
  * ```
  * @module
  */
+import { resolve } from "node:path";
 import { z } from "zod";
 
 /**
@@ -235,12 +236,17 @@ export async function loadComponent(folder: string): Promise<Component> {
     throw new ManifestError(`${source}: entry: ${manifest.entry} does not exist in ${absolute}`);
   }
   const codeFolders = manifest.code.map((relative, i) => {
+    const shared = resolve(absolute, relative);
+    let real: string | undefined;
     try {
-      const shared = Deno.realPathSync(`${absolute}/${relative}`);
-      if (Deno.statSync(shared).isDirectory) return shared;
+      real = Deno.realPathSync(shared);
+      if (Deno.statSync(real).isDirectory && real === shared) return shared;
     } catch { /* said below */ }
+    // A link could lead anywhere, and whatever it led to would be code the component may run.
     throw new ManifestError(
-      `${source}: code[${i}]: ${relative} is not a folder beside ${absolute}`,
+      real === undefined || real === shared
+        ? `${source}: code[${i}]: ${relative} is not a folder beside ${absolute}`
+        : `${source}: code[${i}]: ${relative} leads through a symbolic link (to ${real}); name the folder itself`,
     );
   });
   return { manifest, folder: absolute, ...(codeFolders.length > 0 ? { codeFolders } : {}) };

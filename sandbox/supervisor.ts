@@ -132,6 +132,13 @@ export const DEFAULT_HEALTH_CHECK: Readonly<HealthCheckOptions> = Object.freeze(
   failures: 2,
 });
 
+/**
+ * How long a dependant's clean exit waits for its dependency's (`restartWith`)
+ * before it counts as its own: a process told that its dependency shuts
+ * down ends a moment before the dependency does.
+ */
+const DEPENDENCY_GRACE_MS = 5000;
+
 /** Options of a {@linkcode Supervisor}. */
 export type SupervisorOptions =
   & Pick<SpawnComponentOptions, "stateDir" | "hardened" | "env" | "log" | "outputLimits">
@@ -246,7 +253,8 @@ export class Supervisor implements AsyncDisposable {
    * With `restartWith`, the component restarts whenever one of those does
    * (Erlang/OTP's `rest_for_one`): a running instance is stopped, a
    * pending backoff is cut short, and the new run starts once they all run
-   * again. An exit while one of them is down counts as caused by it; such
+   * again. An exit while one of them is down counts as caused by it, and
+   * so does a clean exit one of their exits follows within 5 s; such
    * restarts spend no crash budget. When one of them fails closed, this
    * component is stopped and fails too.
    */
@@ -375,6 +383,13 @@ export class Supervisor implements AsyncDisposable {
         );
         const wanted = restart.policy === "always" ||
           (restart.policy === "on-failure" && reason.kind !== "clean");
+        if (!wanted && restartWith.length > 0) {
+          // Ended cleanly as its dependency still shuts down (a wallet told its node stops):
+          // decided with the dependency's exit when it follows within the grace.
+          const dependency = await dependencyExit(DEPENDENCY_GRACE_MS);
+          if (stopping || failure !== null) return;
+          if (dependency !== undefined) return restartWithDependency(record, dependency);
+        }
         if (!wanted) {
           fail(
             new SupervisionError(
@@ -408,6 +423,19 @@ export class Supervisor implements AsyncDisposable {
     const exited = (record: ExitRecord) => {
       for (const listener of exitListeners) listener(record);
     };
+    /** The name of the first dependency whose exit is handled within `ms`, if any. */
+    const dependencyExit = (ms: number) =>
+      new Promise<string | undefined>((resolve) => {
+        const finish = (name: string | undefined) => {
+          clearTimeout(timer);
+          for (const remove of removers) remove();
+          resolve(name);
+        };
+        const timer = setTimeout(() => finish(undefined), ms);
+        const removers = restartWith.map((dependency) =>
+          dependency.onExit(() => finish(dependency.name))
+        );
+      });
     /** Restarts at once (when `dependency` runs again), spending no budget. */
     const restartWithDependency = (record: ExitRecord, dependency: string) => {
       clearTimeout(backoff);

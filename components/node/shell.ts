@@ -205,6 +205,7 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
     code = await stop.promise;
   } catch (error) {
     showError(messageOf(error));
+    failing = true;
     code = 1;
   }
   log.info("Shutdown: In progress...");

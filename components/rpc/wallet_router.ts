@@ -42,8 +42,11 @@ export const NO_WALLET_PROCESS =
 /** How long `createwallet`/`loadwallet` wait for a wallet process they started to attach. */
 export const SPAWN_ATTACH_MS = 60_000;
 
-/** How long a shutting-down node waits for each wallet process to take its `stop`. */
-export const STOP_NOTICE_MS = 5_000;
+/**
+ * How long a shutting-down node waits for each wallet process to take its
+ * `stop`: well within the time its supervisor gives it to exit.
+ */
+export const STOP_NOTICE_MS = 1_000;
 
 /** A loaded wallet and the loader holding it. */
 export interface RoutedWallet {
@@ -62,6 +65,16 @@ export class WalletRouter implements Disposable {
   #spawning: Promise<WalletLoader> | null = null;
   /** The shutdown under way, once begun. */
   #shutdown: Promise<void> | null = null;
+  /** What a call that needs a loader says when none is attached. */
+  readonly #none: string;
+
+  /**
+   * A router; `none` is what a call needing a loader answers (-4) while
+   * none is attached, {@linkcode NO_WALLET_PROCESS} by default.
+   */
+  constructor({ none = NO_WALLET_PROCESS }: { none?: string } = {}) {
+    this.#none = none;
+  }
 
   /** Loaders attached now. */
   get attached(): number {
@@ -85,7 +98,7 @@ export class WalletRouter implements Disposable {
   /** The loader new wallets go to: the first attached. */
   first(): WalletLoader {
     const [loader] = this.#loaders;
-    if (loader === undefined) throw new RpcError(RpcErrorCode.WALLET_ERROR, NO_WALLET_PROCESS);
+    if (loader === undefined) throw new RpcError(RpcErrorCode.WALLET_ERROR, this.#none);
     return loader;
   }
 
@@ -108,33 +121,23 @@ export class WalletRouter implements Disposable {
 
   /** Starts a wallet process and waits for it to attach, within {@linkcode SPAWN_ATTACH_MS} in all. */
   async #spawnAndAttach(spawner: WalletSpawner): Promise<WalletLoader> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new RpcError(
-              RpcErrorCode.WALLET_ERROR,
-              `No wallet process attached within ${SPAWN_ATTACH_MS / 1000} s`,
-            ),
-          ),
-        SPAWN_ATTACH_MS,
+    using late = expiry(
+      SPAWN_ATTACH_MS,
+      new RpcError(
+        RpcErrorCode.WALLET_ERROR,
+        `No wallet process attached within ${SPAWN_ATTACH_MS / 1000} s`,
+      ),
+    );
+    const started = Promise.resolve(spawner.spawnWalletProcess()).catch((error) => {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new RpcError(
+        RpcErrorCode.WALLET_ERROR,
+        `No wallet process could be started: ${message}`,
       );
     });
-    try {
-      const started = Promise.resolve(spawner.spawnWalletProcess()).catch((error) => {
-        const message = error instanceof Error ? error.message : String(error);
-        throw new RpcError(
-          RpcErrorCode.WALLET_ERROR,
-          `No wallet process could be started: ${message}`,
-        );
-      });
-      await Promise.race([started, late]);
-      while (this.#loaders.size === 0) await Promise.race([this.#attached.promise, late]);
-      return this.first();
-    } finally {
-      clearTimeout(timer);
-    }
+    await Promise.race([started, late.expired]);
+    while (this.#loaders.size === 0) await Promise.race([this.#attached.promise, late.expired]);
+    return this.first();
   }
 
   /** Every loaded wallet, by name. */
@@ -207,8 +210,14 @@ export class WalletRouter implements Disposable {
    */
   shutdown(): Promise<void> {
     this.#shutdown ??= (async () => {
-      await Promise.all([...this.#loaders].map((loader) => noticeWithin(loader, STOP_NOTICE_MS)));
-      this[Symbol.dispose]();
+      try {
+        await Promise.all([...this.#loaders].map(async (loader) => {
+          using late = expiry(STOP_NOTICE_MS);
+          await Promise.race([Promise.resolve(loader.stop()).catch(() => {}), late.expired]);
+        }));
+      } finally {
+        this[Symbol.dispose]();
+      }
     })();
     return this.#shutdown;
   }
@@ -221,15 +230,17 @@ export class WalletRouter implements Disposable {
   }
 }
 
-/** Calls `loader.stop()`; settles when it answers, fails, or after `ms`. */
-async function noticeWithin(loader: WalletLoader, ms: number): Promise<void> {
+/**
+ * A deadline: `expired` settles after `ms`, rejected with `error` when one
+ * is given, else resolved; disposing it clears the timer.
+ */
+function expiry(ms: number, error?: Error): { expired: Promise<void> } & Disposable {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
-  try {
-    await Promise.race([Promise.resolve(loader.stop()).catch(() => {}), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const expired = new Promise<void>((resolve, reject) => {
+    timer = setTimeout(() => error === undefined ? resolve() : reject(error), ms);
+  });
+  expired.catch(() => {});
+  return { expired, [Symbol.dispose]: () => clearTimeout(timer) };
 }
 
 /** A promise to wake waiters with, never an unhandled rejection. */

@@ -27,6 +27,7 @@ import {
   ipcFdOf,
   IpcLog,
   lifeline,
+  onLifelineClosed,
   parseAddress,
   parseIpcArgs,
   readCookie,
@@ -39,11 +40,15 @@ import { WalletRpcPort } from "./rpc_port.ts";
 
 const SERVES_ONLY = "the wallet process serves makeWalletLoader only";
 
-/** The wallet process's Init: a loader on a chain the caller hands over (served on `port` too). */
+/**
+ * The wallet process's Init: a loader on a chain the caller hands over
+ * (the newest also served on `port`).
+ */
 function walletInit(datadir: string, options: WalletOptions, port: WalletRpcPort | null): Init {
   const refuse = () => {
     throw new Error(SERVES_ONLY);
   };
+  let served: Disposable | undefined;
   return {
     makeEcho: refuse,
     makeMining: refuse,
@@ -55,7 +60,9 @@ function walletInit(datadir: string, options: WalletOptions, port: WalletRpcPort
     makeWalletLoader(chain: Chain | null) {
       if (chain === null) throw new Error("makeWalletLoader: chain is null");
       const loader = new WalletLoaderImpl(datadir, chain, options);
-      port?.serve(loader);
+      // The port serves the newest loader only: a parent making many keeps no old one alive.
+      served?.[Symbol.dispose]();
+      served = port?.serve(loader);
       return loader;
     },
   };
@@ -144,23 +151,40 @@ async function attachedUntilDone(address: string, attachment: Attachment): Promi
   }
 }
 
+/** The wallet's own JSON-RPC, once started: stopped (its cookie removed) before the process ends. */
+let rpcPort: WalletRpcPort | null = null;
+let ending: Promise<never> | null = null;
+
+/** Ends the process with `code`, `line` said first; every way out goes through here. */
+function end(code: number, line?: string): Promise<never> {
+  ending ??= (async () => {
+    if (line !== undefined) console.error(`wallet: ${line}`);
+    try {
+      await rpcPort?.[Symbol.asyncDispose]();
+    } finally {
+      Deno.exit(code);
+    }
+  })();
+  return ending;
+}
+
 /**
  * Starts the wallet's own JSON-RPC (`-rpcport`); `stop` on it ends the
- * process cleanly. Exits the process with Core's line when it cannot bind.
+ * process cleanly. Ends the process with Core's line when it cannot bind.
  */
 async function openRpcPort(datadir: string, options: WalletOptions): Promise<WalletRpcPort> {
-  const port = new WalletRpcPort(datadir, options.rpc!, () => {
-    console.error("wallet: stop requested on its JSON-RPC; exiting");
-    port[Symbol.asyncDispose]().finally(() => Deno.exit(0));
-  });
+  const port = new WalletRpcPort(
+    datadir,
+    options.rpc!,
+    () => void end(0, "stop requested on its JSON-RPC; exiting"),
+  );
   try {
     await port.start();
   } catch (error) {
-    console.error(`wallet: ${error instanceof Error ? error.message : String(error)}`);
-    Deno.exit(1);
+    return await end(1, error instanceof Error ? error.message : String(error));
   }
   console.error(`wallet: JSON-RPC on ${port.addresses.join(" and ")}`);
-  return port;
+  return rpcPort = port;
 }
 
 if (import.meta.main) {
@@ -174,22 +198,24 @@ if (import.meta.main) {
     Deno.exit(1);
   }
   const log = IpcLog.fromArgs(Deno.args, (line) => console.error(line));
+  // Its parent or supervisor closing the control line, or a signal: a clean end.
+  onLifelineClosed(() => void end(0));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => void end(0));
+  }
   const port = options.rpc === null ? null : await openRpcPort(datadir, options);
   if (options.connect !== null) {
-    attachedUntilDone(options.connect, { datadir, options, log, port }).then((stopped) => {
+    attachedUntilDone(options.connect, { datadir, options, log, port }).then(
       // A node that shut down told its wallets: no failure. One that vanished: its supervisor decides.
-      console.error(`wallet: the node ${stopped ? "stopped" : "disconnected"}; exiting`);
-      Deno.exit(stopped ? 0 : 1);
-    }, (error) => {
-      console.error(`wallet: ${error instanceof Error ? error.message : String(error)}`);
-      Deno.exit(1);
-    });
+      (stopped) =>
+        end(stopped ? 0 : 1, `the node ${stopped ? "stopped" : "disconnected"}; exiting`),
+      (error) => end(1, error instanceof Error ? error.message : String(error)),
+    );
   }
   // Spawned (-ipcfd) or listening (-ipcbind): serve Init too; attached only: the attachment runs.
   if (ipcFdOf(Deno.args) !== null || parseIpcArgs(Deno.args).bind.length > 0) {
     await serveComponent(Init, "wallet", walletInit(datadir, options, port), { datadir });
   } else if (options.connect === null) {
-    console.error("wallet: nothing to do: give -ipcconnect=unix[:path], or spawn it (-ipcfd)");
-    Deno.exit(1);
+    await end(1, "nothing to do: give -ipcconnect=unix[:path], or spawn it (-ipcfd)");
   }
 }

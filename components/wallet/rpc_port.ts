@@ -40,7 +40,9 @@ import type { WalletRpcServerOptions } from "./options.ts";
 
 /** The wallet's JSON-RPC server: `start()`, `serve(loader)` for each loader, then dispose. */
 export class WalletRpcPort implements AsyncDisposable {
-  readonly #router = new WalletRouter();
+  readonly #router = new WalletRouter({
+    none: "This wallet process is not attached to a node now; it serves no wallet until it is",
+  });
   readonly #server: RpcServer;
 
   /** Builds the server; `onStop` runs when a client calls `stop`. */
@@ -68,11 +70,6 @@ export class WalletRpcPort implements AsyncDisposable {
     return this.#server.addresses.map(({ hostname, port }) =>
       hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`
     );
-  }
-
-  /** The cookie it wrote, if any. */
-  get cookiePath(): string | undefined {
-    return this.#server.cookiePath;
   }
 
   /** Serves `loader`'s wallets (a reference of its own) until the result is disposed. */

@@ -27,9 +27,39 @@ export function walletArgs(nodeArgs: readonly string[]): string[] {
   return nodeArgs.filter((arg) => WALLET_OPTIONS.test(arg));
 }
 
-/** Of `spawn-wallet`'s options, those the wallet process takes (the launcher connects it itself). */
+/** What an attached wallet process takes besides the node's wallet options: its RPC port's. */
+const ATTACHED_OPTIONS =
+  /^--?(no)?(wallet|fallbackfee|debug|loglevel|ipcreattach|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|rpcbind|rpcallowip)(=|$)/;
+
+/**
+ * Of `spawn-wallet`'s options, those the wallet process takes (the
+ * launcher connects it itself: `-ipcconnect` and `-ipccookiefile` are its);
+ * throws a one-line error for any other.
+ *
+ * @example
+ * ```ts
+ * import { attachedWalletArgs } from "./spawned.ts";
+ * const args = attachedWalletArgs(["-ipcconnect=unix", "-wallet=w", "-rpcport=18600"]);
+ * if (args.join(" ") !== "-wallet=w -rpcport=18600") throw new Error(args.join(" "));
+ * let refused = "";
+ * try {
+ *   attachedWalletArgs(["-datadir=/tmp"]);
+ * } catch (error) {
+ *   refused = (error as Error).message;
+ * }
+ * if (!refused.startsWith("-datadir=/tmp: not an option")) throw new Error(refused);
+ * ```
+ */
 export function attachedWalletArgs(args: readonly string[]): string[] {
-  return args.filter((arg) => !/^--?(ipcconnect|ipccookiefile)=/.test(arg));
+  const taken = args.filter((arg) => !/^--?(ipcconnect|ipccookiefile)=/.test(arg));
+  const other = taken.find((arg) => !ATTACHED_OPTIONS.test(arg));
+  if (other !== undefined) {
+    throw new Error(
+      `${other}: not an option of an attached wallet (-wallet, -fallbackfee, -rpcport, ` +
+        "-rpcuser, -rpcpassword, -rpcauth, -rpccookiefile, -ipcreattach, -debug, -loglevel)",
+    );
+  }
+  return taken;
 }
 
 /**

@@ -33,9 +33,10 @@ type Rpc = ReturnType<typeof rpcResults>;
 /** How one topology starts and stops its processes on a state directory. */
 interface Topology {
   readonly name: string;
-  start(state: string, port: number): Promise<Task[]>;
+  /** Starts it: the node's JSON-RPC on `port`, a wallet process's own (if it has one) on `walletPort`. */
+  start(state: string, port: number, walletPort: number): Promise<Task[]>;
   /** Where the suite's calls go; the node's port by default. */
-  rpc?(state: string, port: number): Rpc;
+  rpc?(state: string, port: number, walletPort: number): Rpc;
 }
 
 /** The node's methods the suite calls; every other is the wallet's. */
@@ -46,9 +47,6 @@ const NODE_METHODS = new Set([
   "getblock",
   "getblockcount",
 ]);
-
-/** The wallet process's own port in the `own port` topology (the node's plus one). */
-const walletPortOf = (port: number) => port + 1;
 
 const FEE = "-fallbackfee=0.0002";
 
@@ -103,7 +101,7 @@ const TOPOLOGIES: readonly Topology[] = [
   },
   {
     name: "own port",
-    start: async (state, port) => {
+    start: async (state, port, walletPort) => {
       const file = `${state}/topology.json`;
       const components = new URL("../../components/", import.meta.url).pathname;
       Deno.writeTextFileSync(
@@ -115,7 +113,7 @@ const TOPOLOGIES: readonly Topology[] = [
               name: "wallet",
               folder: `${components}wallet`,
               connectTo: "node",
-              args: [`-rpcport=${walletPortOf(port)}`],
+              args: [`-rpcport=${walletPort}`],
             },
           ],
         }),
@@ -134,13 +132,9 @@ const TOPOLOGIES: readonly Topology[] = [
         ),
       ];
     },
-    rpc(state, port) {
+    rpc(state, port, walletPort) {
       const node = rpcResults(state, port);
-      const wallet = rpcResults(
-        state,
-        walletPortOf(port),
-        `${state}/data/wallet/regtest/.cookie`,
-      );
+      const wallet = rpcResults(state, walletPort, `${state}/data/wallet/regtest/.cookie`);
       return (method, params, name) =>
         NODE_METHODS.has(method) ? node(method, params, name) : wallet(method, params, name);
     },
@@ -152,16 +146,6 @@ async function stop(tasks: readonly Task[]): Promise<void> {
   for (const task of tasks) {
     task.interrupt();
     assertEquals(await task.exited, 0, task.output);
-  }
-}
-
-/** Whether nothing listens on 127.0.0.1:`port` now. */
-function isFree(port: number): boolean {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port }).close();
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -197,10 +181,10 @@ function normalized(value: unknown): unknown {
 async function suite(topology: Topology): Promise<[string, unknown][]> {
   const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: `topo-${topology.name}-` }));
   Deno.chmodSync(state, 0o755);
-  let port = freePort();
-  // The `own port` topology takes the next port too: both must be free.
-  while (!isFree(walletPortOf(port))) port = freePort();
-  const rpc = topology.rpc?.(state, port) ?? rpcResults(state, port);
+  const port = freePort();
+  let walletPort = freePort();
+  while (walletPort === port) walletPort = freePort();
+  const rpc = topology.rpc?.(state, port, walletPort) ?? rpcResults(state, port);
   const seen: [string, unknown][] = [];
   const see = (label: string, value: unknown) => seen.push([label, normalized(value)]);
   const refused = async (call: Promise<unknown>) => {
@@ -217,7 +201,7 @@ async function suite(topology: Topology): Promise<[string, unknown][]> {
     outputs.map((o) => [o.value, o.scriptPubKey.type]).sort((a, b) =>
       a.join().localeCompare(b.join())
     );
-  let tasks = await topology.start(state, port);
+  let tasks = await topology.start(state, port, walletPort);
   try {
     see("listwallets", await rpc("listwallets"));
     see("createwallet B", await rpc("createwallet", ["B"]));
@@ -271,7 +255,7 @@ async function suite(topology: Topology): Promise<[string, unknown][]> {
     see("A info", await rpc("getwalletinfo", [], "A"));
 
     await stop(tasks);
-    tasks = await topology.start(state, port);
+    tasks = await topology.start(state, port, walletPort);
     see("after restart listwallets", await rpc("listwallets"));
     see("loadwallet B", await rpc("loadwallet", ["B"]));
     see("blocks", await rpc("getblockcount"));

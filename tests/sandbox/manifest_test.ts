@@ -195,4 +195,12 @@ Deno.test("manifest: a component folder is read from its manifest.json, errors n
   );
   Deno.mkdirSync(`${folder}/lib`);
   assertEquals((await loadComponent(folder)).codeFolders, [Deno.realPathSync(`${folder}/lib`)]);
+  // One reached through a symbolic link is refused: the link could lead anywhere.
+  Deno.removeSync(`${folder}/lib`);
+  Deno.symlinkSync("/etc", `${folder}/lib`);
+  await assertRejects(
+    () => loadComponent(folder),
+    ManifestError,
+    "code[0]: lib leads through a symbolic link (to /etc); name the folder itself",
+  );
 });

@@ -433,3 +433,16 @@ Deno.test("supervisor: a dependant that dies with its dependency, whichever exit
   );
   assertEquals(dependant.exits.every((exit) => exit.endedAt <= exit.at), true);
 });
+
+Deno.test("supervisor: a dependant that ends cleanly just before its dependency fails restarts with it", async () => {
+  await using pair = await baseAndDependant();
+  const { lines, base, dependant } = pair;
+  // As a wallet told that its node stops exits 0 while the node is still shutting down.
+  await assertRejects(async () => (await dependant.current()).crash(0));
+  await waitFor(() => dependant.exits.length === 1, 20_000, "the dependant's clean exit");
+  assertEquals(dependant.exits[0].reason.kind, "clean");
+  await assertRejects(async () => (await base.current()).crash(3));
+  await waitFor(() => dependant.running, 20_000, `the dependant back\n${lines.join("\n")}`);
+  await (await dependant.current()).spin(0);
+  assertEquals(dependant.exits[0].cause, "restarted with base", lines.join("\n"));
+});
