@@ -75,9 +75,14 @@ export function outputWeight(script: Uint8Array): number {
 /** Version, locktime, counts, and the segwit marker and flag. */
 const BASE_WEIGHT = (4 + 4 + 1 + 1) * 4 + 2;
 
-/** Core's dust threshold at 3 sat/vB for a witness output (spending it costs 67 vB). */
+/**
+ * Core's dust threshold at 3 sat/vB (`GetDustThreshold`): the output and
+ * the input spending it, 67 vB for a witness program, 148 for another.
+ */
 export function dustThreshold(script: Uint8Array): bigint {
-  return BigInt(outputWeight(script) / 4 + 67) * 3n;
+  const witness = script.length >= 4 && script.length <= 42 && script[1] === script.length - 2 &&
+    (script[0] === 0x00 || (script[0] >= 0x51 && script[0] <= 0x60));
+  return BigInt(outputWeight(script) / 4 + (witness ? 67 : 148)) * 3n;
 }
 
 /** The fee for `weight` at `feeRate` (sat/kvB), rounded up as Core's CFeeRate::GetFee. */

@@ -1,8 +1,9 @@
 /**
  * Output descriptors as Bitcoin Core's descriptor wallets write them: the
- * BIP 380 checksum, the ranged `wpkh()` (BIP 84) and `tr()` (BIP 86)
- * descriptors of an account, and the single-key descriptor of one of their
- * addresses (`getaddressinfo`'s `desc`).
+ * BIP 380 checksum, the ranged descriptors of an account — `pkh()` (BIP 44,
+ * `legacy`), `sh(wpkh())` (BIP 49, `p2sh-segwit`), `wpkh()` (BIP 84,
+ * `bech32`) and `tr()` (BIP 86, `bech32m`) — and the single-key descriptor
+ * of one of their addresses (`getaddressinfo`'s `desc`).
  *
  * The checksum is written here rather than shared with the node: the
  * sandbox builds the wallet from its own folder, `runtime/` and `schemas/`.
@@ -59,11 +60,21 @@ export function withChecksum(descriptor: string): string {
   return `${descriptor}#${descriptorChecksum(descriptor)}`;
 }
 
-/** The descriptor types this wallet keeps: BIP 84 segwit v0 and BIP 86 taproot. */
-export type DescriptorKind = "wpkh" | "tr";
+/** The descriptor types a wallet keeps, Core's four: `pkh`, `sh(wpkh)`, `wpkh` and `tr`. */
+export type DescriptorKind = "pkh" | "sh_wpkh" | "wpkh" | "tr";
 
 /** BIP 44-style purpose of each kind. */
-export const PURPOSE: Readonly<Record<DescriptorKind, number>> = { wpkh: 84, tr: 86 };
+export const PURPOSE: Readonly<Record<DescriptorKind, number>> = {
+  pkh: 44,
+  sh_wpkh: 49,
+  wpkh: 84,
+  tr: 86,
+};
+
+/** `kind`'s descriptor around the key expression `key`: `pkh(K)`, `sh(wpkh(K))`, `wpkh(K)`, `tr(K)`. */
+function around(kind: DescriptorKind, key: string): string {
+  return kind === "sh_wpkh" ? `sh(wpkh(${key}))` : `${kind}(${key})`;
+}
 
 /** `m/<purpose>h/<coin>h/0h`, Core's notation with `h`. */
 export function accountPath(kind: DescriptorKind, coinType: number): string {
@@ -92,7 +103,9 @@ export function rangedDescriptor(
   extendedKey: string,
   internal: boolean,
 ): string {
-  return withChecksum(`${kind}(${origin(fingerprint, path)}${extendedKey}/${internal ? 1 : 0}/*)`);
+  return withChecksum(
+    around(kind, `${origin(fingerprint, path)}${extendedKey}/${internal ? 1 : 0}/*`),
+  );
 }
 
 /** The descriptor of one derived key: `wpkh([fp/84h/1h/0h/0/3]<pubkey hex>)#checksum`. */
@@ -102,5 +115,5 @@ export function keyDescriptor(
   path: string,
   keyHex: string,
 ): string {
-  return withChecksum(`${kind}(${origin(fingerprint, path)}${keyHex})`);
+  return withChecksum(around(kind, `${origin(fingerprint, path)}${keyHex}`));
 }

@@ -1,7 +1,8 @@
 /**
  * The wallet's keys: a BIP 39 mnemonic is the one secret, its BIP 32 master
- * key derives one account per descriptor kind (`m/84h/1h/0h` for
- * `wpkh()`, `m/86h/1h/0h` for `tr()`), and each account's extended public
+ * key derives one account per descriptor kind (`m/44h/1h/0h` for `pkh()`,
+ * `m/49h/1h/0h` for `sh(wpkh())`, `m/84h/1h/0h` for `wpkh()`,
+ * `m/86h/1h/0h` for `tr()`), and each account's extended public
  * key derives the addresses, external (`/0/i`) and change (`/1/i`), without
  * the secret: a locked wallet still hands out addresses.
  *
@@ -23,7 +24,7 @@
 import { HDKey } from "@scure/bip32";
 import { generateMnemonic, mnemonicToSeedSync, validateMnemonic } from "@scure/bip39";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
-import { p2tr, p2wpkh } from "@scure/btc-signer";
+import { p2pkh, p2sh, p2tr, p2wpkh } from "@scure/btc-signer";
 import { hex } from "@scure/base";
 import { REGTEST, TEST_VERSIONS } from "./network.ts";
 import { accountPath, type DescriptorKind, keyDescriptor, rangedDescriptor } from "./descriptor.ts";
@@ -82,6 +83,8 @@ export interface DerivedKey {
   /** Compressed public key (33 bytes). */
   readonly publicKey: Uint8Array;
   readonly script: Uint8Array;
+  /** The P2WPKH script a `sh(wpkh())` address wraps. */
+  readonly redeemScript?: Uint8Array;
   readonly address: string;
   /** `getaddressinfo`'s `desc`. */
   readonly descriptor: string;
@@ -135,10 +138,14 @@ export class Account {
   #derive(internal: boolean, index: number): DerivedKey {
     const publicKey = this.#chains[internal ? 1 : 0].deriveChild(index).publicKey!;
     const path = `${this.path}/${internal ? 1 : 0}/${index}`;
-    const payment = this.kind === "wpkh"
+    const payment = this.kind === "pkh"
+      ? p2pkh(publicKey, REGTEST)
+      : this.kind === "sh_wpkh"
+      ? p2sh(p2wpkh(publicKey, REGTEST), REGTEST)
+      : this.kind === "wpkh"
       ? p2wpkh(publicKey, REGTEST)
       : p2tr(publicKey.subarray(1), undefined, REGTEST);
-    const keyHex = hex.encode(this.kind === "wpkh" ? publicKey : publicKey.subarray(1));
+    const keyHex = hex.encode(this.kind === "tr" ? publicKey.subarray(1) : publicKey);
     return {
       kind: this.kind,
       internal,
@@ -146,6 +153,7 @@ export class Account {
       path,
       publicKey,
       script: payment.script,
+      ...("redeemScript" in payment ? { redeemScript: payment.redeemScript } : {}),
       address: payment.address!,
       descriptor: keyDescriptor(this.kind, this.fingerprint, path, keyHex),
     };

@@ -14,6 +14,7 @@ import { Address, OutScript } from "@scure/btc-signer";
 import type { Payment } from "./coinselect.ts";
 import { dustThreshold, SelectionError } from "./coinselect.ts";
 import type { DescriptorKind } from "./descriptor.ts";
+import type { DerivedKey } from "./keys.ts";
 import { fingerprintHex } from "./descriptor.ts";
 import { Btc, type Reply } from "./json.ts";
 import { Code, KEYPOOL_SIZE, type Wallet, WalletError, type WalletTx } from "./wallet.ts";
@@ -108,15 +109,59 @@ function scriptAddress(script: Uint8Array): string | undefined {
   }
 }
 
-/** `getnewaddress`' address types this wallet serves. */
-function addressKind(type: string): DescriptorKind {
-  if (type === "bech32") return "wpkh";
-  if (type === "bech32m") return "tr";
-  if (type === "legacy" || type === "p2sh-segwit") {
-    // Core's text when the wallet has no descriptor of the type (this one keeps wpkh and tr).
-    return fail(-12, `Error: No ${type} addresses available.`);
+/** `getnewaddress`' address types: Core's names of the descriptor kinds. */
+const ADDRESS_TYPES: Readonly<Record<string, DescriptorKind>> = {
+  legacy: "pkh",
+  "p2sh-segwit": "sh_wpkh",
+  bech32: "wpkh",
+  bech32m: "tr",
+};
+
+/** The kind of address `type` names, when `wallet` has a descriptor of it. */
+function addressKind(wallet: Wallet, type: string): DescriptorKind {
+  if (!Object.hasOwn(ADDRESS_TYPES, type)) {
+    return fail(Code.INVALID_ADDRESS_OR_KEY, `Unknown address type '${type}'`);
   }
-  return fail(Code.INVALID_ADDRESS_OR_KEY, `Unknown address type '${type}'`);
+  const kind = ADDRESS_TYPES[type];
+  // Core's text when the wallet has no descriptor of the type (one made before it kept all four).
+  if (!wallet.accounts.has(kind)) fail(-12, `Error: No ${type} addresses available.`);
+  return kind;
+}
+
+/** Core's `DescribeAddress`: what an output script's type tells. */
+function describeScript(script: Uint8Array): Record<string, Reply | undefined> {
+  const { type } = OutScript.decode(script);
+  const version = type === "tr" ? 1 : type === "wpkh" || type === "wsh" ? 0 : undefined;
+  return {
+    isscript: type === "sh" || type === "wsh" || type === "tr",
+    iswitness: version !== undefined,
+    witness_version: version,
+    witness_program: version === undefined ? undefined : hex.encode(script.subarray(2)),
+  };
+}
+
+/**
+ * Core's `DescribeWalletAddress` for one of the wallet's keys: the script
+ * type's fields, then the key (and for `sh(wpkh())` the script it wraps).
+ */
+function describeKey(key: DerivedKey): Record<string, Reply | undefined> {
+  const pubkey = hex.encode(key.publicKey);
+  if (key.kind === "pkh") return { ...describeScript(key.script), pubkey, iscompressed: true };
+  if (key.kind === "wpkh") return { ...describeScript(key.script), pubkey };
+  if (key.kind === "tr") return describeScript(key.script);
+  const redeem = key.redeemScript!;
+  return {
+    ...describeScript(key.script),
+    script: "witness_v0_keyhash",
+    hex: hex.encode(redeem),
+    pubkey,
+    embedded: {
+      ...describeScript(redeem),
+      pubkey,
+      address: scriptAddress(redeem),
+      scriptPubKey: hex.encode(redeem),
+    },
+  };
 }
 
 function lastProcessedBlock(wallet: Wallet): Reply {
@@ -303,7 +348,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   getnewaddress(wallet, [label, type]) {
     const name = labelName(label);
     if (!wallet.hasKeys) fail(Code.WALLET, "Error: This wallet has no available keys");
-    return wallet.newAddress(addressKind(str(type, "bech32")), false, name).address;
+    return wallet.newAddress(addressKind(wallet, str(type, "bech32")), false, name).address;
   },
 
   setlabel(wallet, [address, label]) {
@@ -343,7 +388,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
 
   getrawchangeaddress(wallet, [type]) {
     if (!wallet.hasKeys) fail(Code.WALLET, "Error: This wallet has no available keys");
-    return wallet.newAddress(addressKind(str(type, "bech32")), true).address;
+    return wallet.newAddress(addressKind(wallet, str(type, "bech32")), true).address;
   },
 
   getaddressinfo(wallet, [address]) {
@@ -353,15 +398,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     } catch {
       return fail(Code.INVALID_ADDRESS_OR_KEY, "Invalid address");
     }
-    const decoded = OutScript.decode(script);
-    const version = decoded.type === "tr"
-      ? 1
-      : decoded.type === "wpkh" || decoded.type === "wsh"
-      ? 0
-      : undefined;
-    const program = version === undefined ? undefined : hex.encode(script.subarray(2));
     const key = wallet.keyOf(script);
-    const isScript = decoded.type === "sh" || decoded.type === "wsh" || decoded.type === "tr";
     if (key === undefined) {
       return {
         address: str(address),
@@ -369,10 +406,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         ismine: false,
         solvable: false,
         iswatchonly: false,
-        isscript: isScript,
-        iswitness: version !== undefined,
-        witness_version: version,
-        witness_program: program,
+        ...describeScript(script),
         ischange: false,
         labels: labelsOf(wallet, script),
       };
@@ -386,11 +420,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       desc: key.descriptor,
       parent_desc: account.descriptor(key.internal),
       iswatchonly: false,
-      isscript: isScript,
-      iswitness: true,
-      witness_version: version,
-      witness_program: program,
-      pubkey: key.kind === "wpkh" ? hex.encode(key.publicKey) : undefined,
+      ...describeKey(key),
       ischange: key.internal,
       timestamp: wallet.birthtime,
       hdkeypath: key.path,

@@ -31,7 +31,7 @@
  * @module
  */
 import { hex } from "@scure/base";
-import { Transaction } from "@scure/btc-signer";
+import { OutScript, Transaction } from "@scure/btc-signer";
 import type {
   BlockInfo,
   Chain,
@@ -145,13 +145,31 @@ interface ScriptOrigin {
   readonly index: number;
 }
 
-const KINDS: readonly DescriptorKind[] = ["wpkh", "tr"];
+/** The descriptor kinds a new wallet gets, as Core's: legacy, p2sh-segwit, bech32, bech32m. */
+const KINDS: readonly DescriptorKind[] = ["pkh", "sh_wpkh", "wpkh", "tr"];
 
-/** Input weight once signed: outpoint, sequence and empty script (41 bytes), plus the witness. */
+/** A 72-byte signature (the largest DER) and a 33-byte key, each with its length byte. */
+const SIGNATURE_AND_KEY = 1 + 72 + 1 + 33;
+
+/**
+ * Input weight once signed: outpoint, sequence and the script's length
+ * byte (41 bytes), the script (×4) and the witness: pkh signs in its
+ * script, sh(wpkh) pushes its redeem script there and signs in the
+ * witness, wpkh signs in the witness, tr with a 64-byte signature.
+ */
 function inputWeight(kind: DescriptorKind): number {
-  // wpkh: count, 72-byte signature (largest DER), 33-byte key; tr: count, 64-byte signature.
-  return 41 * 4 + (kind === "wpkh" ? 1 + 1 + 72 + 1 + 33 : 1 + 1 + 64);
+  if (kind === "pkh") return (41 + SIGNATURE_AND_KEY) * 4;
+  if (kind === "sh_wpkh") return (41 + 23) * 4 + 1 + SIGNATURE_AND_KEY;
+  return 41 * 4 + (kind === "wpkh" ? 1 + SIGNATURE_AND_KEY : 1 + 1 + 64);
 }
+
+/** A payment's script type as the change type follows it (Core's `TransactionChangeType`). */
+const CHANGE_FOR: readonly [string, DescriptorKind][] = [
+  ["tr", "tr"],
+  ["wpkh", "wpkh"],
+  ["sh", "sh_wpkh"],
+  ["pkh", "pkh"],
+];
 
 /** The wallet. */
 export class Wallet implements Disposable {
@@ -758,6 +776,8 @@ export class Wallet implements Disposable {
   #sign(tx: Transaction): number[] {
     const secret = this.#unlocked();
     const unsigned: number[] = [];
+    const signing: [number, DerivedKey][] = [];
+    // Every input's spent output first: a taproot signature commits to all of them.
     for (let i = 0; i < tx.inputsLength; i++) {
       const input = tx.getInput(i);
       const txid = hex.encode(input.txid!);
@@ -767,10 +787,22 @@ export class Wallet implements Disposable {
         unsigned.push(i);
         continue;
       }
-      tx.updateInput(i, {
-        witnessUtxo: { script: output.script, amount: output.amount },
-        ...(key.kind === "tr" ? { tapInternalKey: key.publicKey.subarray(1) } : {}),
-      }, true);
+      const spent = { script: output.script, amount: output.amount };
+      tx.updateInput(
+        i,
+        key.kind === "pkh"
+          // A legacy spend signs over the whole transaction it spends.
+          ? { nonWitnessUtxo: this.#txs.get(txid)!.tx.raw }
+          : key.kind === "sh_wpkh"
+          ? { witnessUtxo: spent, redeemScript: key.redeemScript }
+          : key.kind === "tr"
+          ? { witnessUtxo: spent, tapInternalKey: key.publicKey.subarray(1) }
+          : { witnessUtxo: spent },
+        true,
+      );
+      signing.push([i, key]);
+    }
+    for (const [i, key] of signing) {
       tx.signIdx(secret.privateKey(key.path), i);
       tx.finalizeIdx(i);
     }
@@ -787,7 +819,7 @@ export class Wallet implements Disposable {
       this.#unlocked();
       const coins = this.coins().filter((c) => c.trusted && !this.immature(c));
       const byKey = new Map(coins.map((c) => [`${c.txid}:${c.vout}`, c]));
-      const changeKind: DescriptorKind = this.#accounts.has("wpkh") ? "wpkh" : "tr";
+      const changeKind = this.#changeKind(payments);
       const changeAccount = this.#accounts.get(changeKind);
       if (changeAccount === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
       const changePreview = changeAccount.derive(true, this.nextIndex(changeKind, true));
@@ -820,6 +852,26 @@ export class Wallet implements Disposable {
       for (const output of outputs) tx.addOutput(output);
       return await this.#commit(tx);
     });
+  }
+
+  /**
+   * The change's kind, as Core's `TransactionChangeType` chooses it: the
+   * type of a payment the wallet has a descriptor for (taproot first), else
+   * taproot, else segwit v0, else any it has.
+   */
+  #changeKind(payments: readonly Payment[]): DescriptorKind {
+    const types = new Set(payments.map((payment) => {
+      try {
+        return OutScript.decode(payment.script).type as string;
+      } catch {
+        return "unknown";
+      }
+    }));
+    for (const [type, kind] of CHANGE_FOR) {
+      if (types.has(type) && this.#accounts.has(kind)) return kind;
+    }
+    const [first] = this.#accounts.keys();
+    return this.#accounts.has("tr") ? "tr" : this.#accounts.has("wpkh") ? "wpkh" : first ?? "wpkh";
   }
 
   /** Signs `tx` fully, broadcasts it, records it. */

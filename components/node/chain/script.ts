@@ -1,12 +1,12 @@
 /**
  * Input script verification, as Bitcoin Core's `VerifyScript` judges the
- * spends this node supports: P2PKH, P2WPKH and P2TR key-path spends, under
- * every sighash type. Signature digests come from `@scure/btc-signer`'s
+ * spends this node supports: P2PKH, P2WPKH (bare or wrapped in P2SH) and
+ * P2TR key-path spends, under every sighash type. Signature digests come from `@scure/btc-signer`'s
  * legacy, BIP 143 and BIP 341 preimage functions; ECDSA (with Core's strict
  * DER, low-S, hash-type, public-key-type and NULLFAIL rules, each under its
  * flag) and BIP 340 Schnorr verification from `@noble/curves`.
  *
- * Every other spend (P2SH, P2WSH, tapscript, bare scripts, unknown witness
+ * Every other spend (other P2SH, P2WSH, tapscript, bare scripts, unknown witness
  * versions, scriptSigs with non-push opcodes) is refused with
  * {@linkcode UNSUPPORTED_SCRIPT_TEXT} — never accepted unchecked — except
  * where a rule Core checks first already rejects it (a hash mismatch, an
@@ -88,7 +88,7 @@ export const STANDARD_NOT_MANDATORY_VERIFY_FLAGS = STANDARD_SCRIPT_VERIFY_FLAGS 
 
 /** What this node says of spends it does not validate. */
 export const UNSUPPORTED_SCRIPT_TEXT =
-  "Unsupported script: this node validates only P2PKH, P2WPKH and P2TR key-path spends";
+  "Unsupported script: this node validates only P2PKH, P2WPKH (bare or in P2SH) and P2TR key-path spends";
 
 const SCRIPT_ERROR_TEXT = {
   EVAL_FALSE: "Script evaluated without error but finished with a false/empty top stack element",
@@ -111,6 +111,7 @@ const SCRIPT_ERROR_TEXT = {
   WITNESS_PROGRAM_WITNESS_EMPTY: "Witness program was passed an empty witness",
   WITNESS_PROGRAM_MISMATCH: "Witness program hash mismatch",
   WITNESS_MALLEATED: "Witness requires empty scriptSig",
+  WITNESS_MALLEATED_P2SH: "Witness requires only-redeemscript scriptSig",
   WITNESS_UNEXPECTED: "Witness provided for non-witness script",
   WITNESS_PUBKEYTYPE: "Using non-compressed keys in segwit",
   SCHNORR_SIG_SIZE: "Invalid Schnorr signature size",
@@ -473,8 +474,16 @@ export class TxScriptChecker {
     } else if (flags & F.P2SH && isPayToScriptHash(scriptPubKey)) {
       if (stack.length === 0) fail("INVALID_STACK_OPERATION");
       if (stack.length + 1 > MAX_STACK_SIZE) fail("STACK_SIZE");
-      if (!bytesEqual(hash160(stack[stack.length - 1]), scriptPubKey.subarray(2, 22))) {
-        fail("EVAL_FALSE");
+      const redeemScript = stack[stack.length - 1];
+      if (!bytesEqual(hash160(redeemScript), scriptPubKey.subarray(2, 22))) fail("EVAL_FALSE");
+      const wrapped = flags & F.WITNESS ? witnessProgram(redeemScript) : undefined;
+      if (wrapped) {
+        // The redeem script pushes its version and program; the program must read as true.
+        if (!castToBool(wrapped.program)) fail("EVAL_FALSE");
+        // Exactly one push of the redeem script, or the spend is malleable.
+        if (!bytesEqual(scriptSig, pushScript(redeemScript))) fail("WITNESS_MALLEATED_P2SH");
+        this.#witnessProgram(wrapped.version, wrapped.program, witness, index, flags, true);
+        return;
       }
       fail("UNSUPPORTED");
     } else {
@@ -483,13 +492,14 @@ export class TxScriptChecker {
     if (flags & F.WITNESS && witness.length > 0) fail("WITNESS_UNEXPECTED");
   }
 
-  /** `VerifyWitnessProgram` for a bare (not P2SH-wrapped) witness program. */
+  /** `VerifyWitnessProgram`, for a bare witness program or one wrapped in P2SH (`p2sh`). */
   #witnessProgram(
     version: number,
     program: Uint8Array,
     witness: Uint8Array[],
     index: number,
     flags: number,
+    p2sh = false,
   ): void {
     if (version === 0 && program.length === 32) {
       if (witness.length === 0) fail("WITNESS_PROGRAM_WITNESS_EMPTY");
@@ -508,7 +518,8 @@ export class TxScriptChecker {
       return;
     }
     if (version === 0) fail("WITNESS_PROGRAM_WRONG_LENGTH");
-    if (version === 1 && program.length === 32 && flags & F.TAPROOT) {
+    // Taproot only bare: a wrapped v1 program is a future version's (BIP 341).
+    if (version === 1 && program.length === 32 && flags & F.TAPROOT && !p2sh) {
       this.#taproot(program, witness, index);
       return;
     }

@@ -136,7 +136,13 @@ Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
     "confirmations",
   ]);
   const descriptors = (await call("listdescriptors", [], "w")).result.descriptors;
-  assertEquals(descriptors.length, 4);
+  // Core's eight, sorted by their text: pkh, sh(wpkh), tr, wpkh; external, then internal.
+  assertEquals(
+    descriptors.map((d: { desc: string; internal: boolean }) =>
+      `${d.desc.slice(0, d.desc.indexOf("["))}${d.internal ? 1 : 0}`
+    ),
+    ["pkh(0", "pkh(1", "sh(wpkh(0", "sh(wpkh(1", "tr(0", "tr(1", "wpkh(0", "wpkh(1"],
+  );
   assert(
     descriptors.every((d: { desc: string }) =>
       /#[a-z0-9]{8}$/.test(d.desc) && d.desc.includes("tpub")
@@ -344,4 +350,71 @@ Deno.test("wallet rpc: labels, the address book as bitcoind keeps it", async () 
   } finally {
     await loader[Symbol.asyncDispose]();
   }
+});
+
+Deno.test("wallet rpc: legacy and p2sh-segwit addresses as Core makes them, received and spent through the node's script checks", async () => {
+  using node = testNode();
+  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {
+    fallbackFee: 0n,
+  });
+  const call = async (method: string, params: unknown[] = []) => {
+    const reply = JSON.parse(await loader.executeRpc(method, JSON.stringify(params), "w"));
+    if (reply.error) throw Object.assign(new Error(reply.error.message), reply.error);
+    return reply.result;
+  };
+  await call("createwallet", ["w"]);
+  const legacy = await call("getnewaddress", ["", "legacy"]);
+  const wrapped = await call("getnewaddress", ["", "p2sh-segwit"]);
+  assert(/^[mn]/.test(legacy) && /^2/.test(wrapped), `${legacy} ${wrapped}`);
+  const legacyInfo = await call("getaddressinfo", [legacy]);
+  assertEquals(
+    [legacyInfo.isscript, legacyInfo.iswitness, legacyInfo.iscompressed, legacyInfo.hdkeypath],
+    [false, false, true, "m/44h/1h/0h/0/0"],
+  );
+  assert(/^pkh\(\[[0-9a-f]{8}\/44h\/1h\/0h\/0\/0\]0[23][0-9a-f]{64}\)#/.test(legacyInfo.desc));
+  const wrappedInfo = await call("getaddressinfo", [wrapped]);
+  assertEquals(Object.keys(wrappedInfo).slice(7, 13), [
+    "isscript",
+    "iswitness",
+    "script",
+    "hex",
+    "pubkey",
+    "embedded",
+  ]);
+  assertEquals([wrappedInfo.isscript, wrappedInfo.iswitness, wrappedInfo.script], [
+    true,
+    false,
+    "witness_v0_keyhash",
+  ]);
+  assertEquals(wrappedInfo.embedded.witness_version, 0);
+  assertEquals(wrappedInfo.embedded.pubkey, wrappedInfo.pubkey);
+  assert(wrappedInfo.embedded.address.startsWith("bcrt1q"));
+  assert(
+    wrappedInfo.parent_desc.startsWith("sh(wpkh([") && wrappedInfo.hdkeypath.startsWith("m/49h"),
+  );
+
+  // Coinbases to both, matured; then one send spending both kinds of input at once.
+  node.mine(1, hexBytes(legacyInfo.scriptPubKey));
+  node.mine(1, hexBytes(wrappedInfo.scriptPubKey));
+  node.mine(
+    100,
+    hexBytes((await call("getaddressinfo", [await call("getnewaddress")])).scriptPubKey),
+  );
+  assertEquals(await call("getbalance"), 100);
+  const to = await call("getnewaddress", ["", "legacy"]);
+  const fee = [null, null, false, null, null, null, null, 2000];
+  const txid = await call("sendtoaddress", [to, 8_000_000_000, ...fee]);
+  const sent = await call("gettransaction", [txid, false, true]);
+  assertEquals(sent.decoded.vin.length, 2, "both coins spent: 80 BTC needs them");
+  assert(node.mempool.has(txid), "the node's mempool took it: its scripts verified");
+  // Its change follows the payment's type, as Core's: a legacy payment, legacy change.
+  const outputs = sent.decoded.vout.map((o: { scriptPubKey: { address: string } }) =>
+    o.scriptPubKey.address
+  );
+  assert(outputs.every((address: string) => /^[mn]/.test(address)), outputs.join(" "));
+  node.mine(1, hexBytes(legacyInfo.scriptPubKey));
+  assertEquals((await call("gettransaction", [txid])).confirmations, 1);
+  // A dust payment to a legacy address (546 sat at 3 sat/vB) is refused, as Core refuses it.
+  const dust = await call("sendtoaddress", [to, 545, ...fee]).catch((e) => e.message);
+  assertEquals(dust, "Transaction amount too small");
 });

@@ -6,7 +6,7 @@
  * @module
  */
 import { hex } from "@scure/base";
-import { p2wpkh, SigHash, Transaction } from "@scure/btc-signer";
+import { p2sh, p2wpkh, SigHash, Transaction } from "@scure/btc-signer";
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ripemd160 } from "@noble/hashes/legacy.js";
@@ -144,6 +144,54 @@ Deno.test("script: fresh P2WPKH, P2PKH and P2TR signatures verify under every si
       );
     }
   }
+});
+
+Deno.test("script: P2SH-wrapped P2WPKH verifies under every sighash type; its scriptSig is exactly the redeem script's push", () => {
+  const wrapped = p2sh(p2wpkh(key.publicKey));
+  const spent = [{ amount: 10_000n, script: wrapped.script }];
+  const signed = (type: number) => {
+    const signer = new Transaction();
+    signer.addInput({
+      txid: new Uint8Array(32).fill(3),
+      index: 0,
+      witnessUtxo: spent[0],
+      redeemScript: wrapped.redeemScript,
+      sighashType: type,
+    });
+    signer.addOutput({ script: other.wpkh, amount: 9_000n });
+    signer.sign(key.secret, [type]);
+    signer.finalize();
+    return decodeTx(signer.toBytes(true, true));
+  };
+  for (const type of [SigHash.ALL, SigHash.NONE, SigHash.SINGLE, SigHash.ALL_ANYONECANPAY]) {
+    const tx = signed(type);
+    assertEquals(verdicts(tx, spent), [null, null], `sighash ${type}`);
+    tx.outputs[0].amount -= 1n; // committed to by all but NONE
+    const committed = (type & 0x1f) !== SigHash.NONE;
+    assertEquals(verdicts(tx, spent), committed ? ["EVAL_FALSE", "SIG_NULLFAIL"] : [null, null]);
+  }
+  const tx = signed(SigHash.ALL);
+  const scriptSig = tx.inputs[0].finalScriptSig;
+  // One push more than the redeem script: malleable, refused as Core refuses it.
+  tx.inputs[0].finalScriptSig = Uint8Array.of(0x51, ...scriptSig);
+  assertEquals(verdicts(tx, spent), ["WITNESS_MALLEATED_P2SH", "WITNESS_MALLEATED_P2SH"]);
+  assertEquals(
+    scriptErrorText("WITNESS_MALLEATED_P2SH"),
+    "Witness requires only-redeemscript scriptSig",
+  );
+  // Another key's witness fails the program's hash check.
+  tx.inputs[0].finalScriptSig = scriptSig;
+  tx.witnesses![0] = [tx.witnesses![0][0], other.publicKey];
+  assertEquals(verdicts(tx, spent), ["EQUALVERIFY", "EQUALVERIFY"]);
+  // A wrapped witness v1 program is no taproot output (BIP 341): a future version's.
+  const v1 = Uint8Array.of(0x51, 0x20, ...key.xOnly);
+  tx.inputs[0].finalScriptSig = Uint8Array.of(v1.length, ...v1);
+  tx.witnesses![0] = [new Uint8Array(64)];
+  const v1Spent = [{
+    amount: 10_000n,
+    script: Uint8Array.of(0xa9, 0x14, ...ripemd160(sha256(v1)), 0x87),
+  }];
+  assertEquals(verdicts(tx, v1Spent), ["UNSUPPORTED", "DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM"]);
 });
 
 Deno.test("script: a flipped signature byte fails as Core reports it in blocks and in the mempool", () => {
@@ -332,7 +380,8 @@ Deno.test("script: other templates are refused honestly, after the checks Core m
     "WITNESS_PROGRAM_WRONG_LENGTH",
   ]);
 
-  // P2SH: a wrong redeem script fails its hash; the right one is not validated here.
+  // P2SH: a wrong redeem script fails its hash; the right one (other than P2WPKH) is not validated.
+  // The "P2SH-wrapped P2WPKH" test covers the one it validates.
   const redeem = Uint8Array.of(0x51);
   spent = [{
     amount: 100_000n,
