@@ -510,6 +510,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         vout: coin.vout,
         address: coin.key.address,
         label: wallet.addressBookEntry(coin.script)?.label,
+        redeemScript: coin.key.redeemScript && hex.encode(coin.key.redeemScript),
         scriptPubKey: hex.encode(coin.script),
         amount: new Btc(coin.amount),
         confirmations: coin.confirmations,

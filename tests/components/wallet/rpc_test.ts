@@ -401,6 +401,15 @@ Deno.test("wallet rpc: legacy and p2sh-segwit addresses as Core makes them, rece
     hexBytes((await call("getaddressinfo", [await call("getnewaddress")])).scriptPubKey),
   );
   assertEquals(await call("getbalance"), 100);
+  const unspent = await call("listunspent");
+  const wrappedCoin = unspent.find((coin: { address: string }) => coin.address === wrapped);
+  assertEquals(Object.keys(wrappedCoin).slice(2, 6), [
+    "address",
+    "label",
+    "redeemScript",
+    "scriptPubKey",
+  ]);
+  assertEquals(wrappedCoin.redeemScript, wrappedInfo.hex);
   const to = await call("getnewaddress", ["", "legacy"]);
   const fee = [null, null, false, null, null, null, null, 2000];
   const txid = await call("sendtoaddress", [to, 8_000_000_000, ...fee]);
