@@ -352,6 +352,9 @@ export function trimString(s: string): string {
   return s.replace(/^[ \f\n\r\t\v]+/, "").replace(/[ \f\n\r\t\v]+$/, "");
 }
 
+/** Core's `EXAMPLE_ADDRESS[0]`, which its help examples show on every chain. */
+export const EXAMPLE_ADDRESS = "bc1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl";
+
 /** `HelpExampleCli`: `> bitcoin-cli <method> <args>\n`. */
 export function helpExampleCli(method: string, args: string): string {
   return `> bitcoin-cli ${method} ${args}\n`;

@@ -81,6 +81,7 @@ export {
   writeJson,
 } from "./json.ts";
 export {
+  EXAMPLE_ADDRESS,
   helpExampleCli,
   helpExampleCliNamed,
   helpExampleRpc,

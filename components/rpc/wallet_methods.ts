@@ -20,6 +20,7 @@ import type { WalletRouter } from "./wallet_router.ts";
 import {
   type ArgSpec,
   defineMethod,
+  EXAMPLE_ADDRESS,
   helpExampleCli,
   helpExampleRpc,
   type Params,
@@ -45,9 +46,6 @@ interface WalletMethodSpec {
 }
 
 const sats = (value: bigint) => new JsonNumber(value.toString());
-
-/** The address Core's examples show (`EXAMPLE_ADDRESS[0]`, on regtest). */
-const EXAMPLE_ADDRESS = "bcrt1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl";
 
 /** The positional arguments, amounts as satoshis (and `fee_rate` as sat/kvB). */
 function crossingArgs(args: readonly ArgSpec[], params: Params): Json[] {

@@ -2,7 +2,9 @@
  * Coin selection: which of the wallet's coins pay for a set of payments at
  * a fee rate, with a change output when what is left is worth keeping.
  * Largest coins first; the fee is the rate times the virtual size the
- * signed transaction will have (signatures counted at their largest).
+ * signed transaction will have, as Core estimates it (71-byte ECDSA
+ * signatures, as a wallet grinding low R makes them; the segwit marker and
+ * an empty witness per legacy input only when some input has a witness).
  * With `subtractFee`, the payments so marked pay the fee between them,
  * equally, the first of them any remainder, as Core does.
  *
@@ -11,7 +13,7 @@
  * import { selectCoins } from "./coinselect.ts";
  * const script = new Uint8Array(22);
  * const plan = selectCoins({
- *   coins: [{ key: "a:0", amount: 5_000_000_000n, inputWeight: 272 }],
+ *   coins: [{ key: "a:0", amount: 5_000_000_000n, inputWeight: 271 }],
  *   payments: [{ script, amount: 100_000_000n, subtractFee: false }],
  *   feeRate: 1000n,
  *   changeScript: script,
@@ -29,6 +31,8 @@ export interface Coin {
   readonly amount: bigint;
   /** Weight its input adds once signed (outpoint, sequence, script and witness). */
   readonly inputWeight: number;
+  /** Its input carries no witness (P2PKH); false by default. */
+  readonly legacy?: boolean;
 }
 
 /** One payment. */
@@ -72,8 +76,18 @@ export function outputWeight(script: Uint8Array): number {
   return (8 + 1 + script.length) * 4;
 }
 
-/** Version, locktime, counts, and the segwit marker and flag. */
-const BASE_WEIGHT = (4 + 4 + 1 + 1) * 4 + 2;
+/** Version, locktime and counts. */
+const BASE_WEIGHT = (4 + 4 + 1 + 1) * 4;
+
+/**
+ * The weight `inputs` add: their own, and when any has a witness, the
+ * segwit marker and flag and an empty witness (1 byte) for each legacy one.
+ */
+function inputsWeight(inputs: readonly Coin[]): number {
+  const own = inputs.reduce((sum, coin) => sum + coin.inputWeight, 0);
+  const legacy = inputs.filter((coin) => coin.legacy).length;
+  return legacy === inputs.length ? own : own + 2 + legacy;
+}
 
 /**
  * Core's dust threshold at 3 sat/vB (`GetDustThreshold`): the output and
@@ -103,11 +117,10 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
   );
   const chosen: Coin[] = [];
   let total = 0n;
-  let weight = paymentsWeight;
   for (const coin of coins) {
     chosen.push(coin);
     total += coin.amount;
-    weight += coin.inputWeight;
+    const weight = paymentsWeight + inputsWeight(chosen);
     const feeNoChange = feeFor(weight, feeRate);
     const needed = subtracting > 0 ? target : target + feeNoChange;
     if (total < needed) continue;

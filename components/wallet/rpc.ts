@@ -225,7 +225,7 @@ function entries(
   const receives: Record<string, Reply | undefined>[] = [];
   tx.outputs.forEach((output, vout) => {
     const key = wallet.keyOf(output.script);
-    if (fromMe && key?.internal) return; // change
+    if (fromMe && wallet.isChange(output.script)) return;
     const address = scriptAddress(output.script);
     const label = wallet.addressBookEntry(output.script)?.label;
     if (fromMe) {
@@ -359,7 +359,8 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
 
   listlabels(wallet, [purpose]) {
     const wanted = str(purpose);
-    if (wanted !== "" && wanted !== "send" && wanted !== "receive") {
+    // Core's purposes; "refund" is one too, which this wallet never sets.
+    if (!["", "send", "receive", "refund"].includes(wanted)) {
       fail(
         Code.INVALID_PARAMETER,
         "Invalid 'purpose' argument, must be a known purpose string, typically 'send', or 'receive'.",
@@ -421,7 +422,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       parent_desc: account.descriptor(key.internal),
       iswatchonly: false,
       ...describeKey(key),
-      ischange: key.internal,
+      ischange: wallet.isChange(script),
       timestamp: wallet.birthtime,
       hdkeypath: key.path,
       hdseedid: "0".repeat(40),
@@ -571,7 +572,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       const key = wallet.keyOf(output.script);
       if (key === undefined) continue;
       credit += output.amount;
-      if (debit > 0n && key.internal) change += output.amount;
+      if (debit > 0n && wallet.isChange(output.script)) change += output.amount;
     }
     const fee = debit > 0n && row.fee !== null ? row.fee : 0n;
     const amount = debit > 0n ? credit - change - (debit - fee) : credit;
@@ -599,13 +600,13 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     }
     const signed = wallet.signRaw(raw);
     const tx = parseTx(signed.raw);
-    const errors = signed.unsigned.map((index) => ({
+    const errors = signed.unsigned.map(({ index, error }) => ({
       txid: tx.inputs[index].txid,
       vout: tx.inputs[index].vout,
       witness: [],
       scriptSig: "",
       sequence: tx.inputs[index].sequence,
-      error: "Input not found or already spent",
+      error,
     }));
     return {
       hex: hex.encode(signed.raw),

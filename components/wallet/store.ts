@@ -85,7 +85,6 @@ export class WalletStore implements Disposable {
   readonly path: string;
   readonly #db: DatabaseSync;
   #depth = 0;
-  #addressBookAdded = false;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -102,10 +101,7 @@ export class WalletStore implements Disposable {
     return new WalletStore(path, db);
   }
 
-  /**
-   * Opens the existing database at `path`. One made before the address book
-   * gains its table: {@linkcode WalletStore.addressBookAdded} then says so.
-   */
+  /** Opens the existing database at `path`. */
   static open(path: string): WalletStore {
     Deno.statSync(path);
     const db = new DatabaseSync(path);
@@ -115,17 +111,18 @@ export class WalletStore implements Disposable {
       db.close();
       throw new Error(`${path} is not a wallet database of this version`);
     }
-    const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?");
-    if (table.get("labels") === undefined) {
-      db.exec(`BEGIN; ${LABELS} COMMIT;`);
-      store.#addressBookAdded = true;
-    }
     return store;
   }
 
-  /** Whether opening added the address book (a database older than labels). */
-  get addressBookAdded(): boolean {
-    return this.#addressBookAdded;
+  /** Whether the database has its address book (one made before labels has none). */
+  get hasAddressBook(): boolean {
+    return this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
+      .get("labels") !== undefined;
+  }
+
+  /** Adds the address book to a database made before it (inside the caller's transaction). */
+  addAddressBook(): void {
+    this.#db.exec(LABELS);
   }
 
   /** Runs `change` in one transaction (nested calls join the outer one). */

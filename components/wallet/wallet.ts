@@ -31,7 +31,7 @@
  * @module
  */
 import { hex } from "@scure/base";
-import { OutScript, Transaction } from "@scure/btc-signer";
+import { OutScript, Script, Transaction } from "@scure/btc-signer";
 import type {
   BlockInfo,
   Chain,
@@ -125,6 +125,39 @@ export interface AddressBookEntry {
   readonly purpose: "receive" | "send";
 }
 
+/**
+ * Puts input `i`'s signature where its script type wants it. scure's own
+ * `finalizeIdx` first checks the fee, which needs every input's coin; a
+ * transaction the wallet owns only in part has inputs it does not know.
+ */
+function finalize(tx: Transaction, i: number, key: DerivedKey): void {
+  const input = tx.getInput(i);
+  if (key.kind === "tr") {
+    tx.updateInput(i, { finalScriptWitness: [input.tapKeySig!] }, true);
+    return;
+  }
+  const [[publicKey, signature]] = input.partialSig!;
+  tx.updateInput(
+    i,
+    key.kind === "pkh" ? { finalScriptSig: Script.encode([signature, publicKey]) } : {
+      finalScriptWitness: [signature, publicKey],
+      ...(key.kind === "sh_wpkh" ? { finalScriptSig: Script.encode([key.redeemScript!]) } : {}),
+    },
+    true,
+  );
+}
+
+/** An input `signrawtransactionwithwallet` could not sign, with Core's reason. */
+export interface UnsignedInput {
+  readonly index: number;
+  readonly error: string;
+}
+
+/** Core's reason for an input whose coin the wallet does not know. */
+const NOT_FOUND = "Input not found or already spent";
+/** Core's reason for a script left unsatisfied (`SCRIPT_ERR_INVALID_STACK_OPERATION`). */
+const MISSING_KEY = "Unable to sign input, invalid stack size (possibly missing key)";
+
 /** `getbalances`' `mine`. */
 export interface Balances {
   trusted: bigint;
@@ -148,8 +181,11 @@ interface ScriptOrigin {
 /** The descriptor kinds a new wallet gets, as Core's: legacy, p2sh-segwit, bech32, bech32m. */
 const KINDS: readonly DescriptorKind[] = ["pkh", "sh_wpkh", "wpkh", "tr"];
 
-/** A 72-byte signature (the largest DER) and a 33-byte key, each with its length byte. */
-const SIGNATURE_AND_KEY = 1 + 72 + 1 + 33;
+/**
+ * A 71-byte signature (hash type included: Core's estimate for a wallet
+ * grinding low R) and a 33-byte key, each with its length byte.
+ */
+const SIGNATURE_AND_KEY = 1 + 71 + 1 + 33;
 
 /**
  * Input weight once signed: outpoint, sequence and the script's length
@@ -293,8 +329,10 @@ export class Wallet implements Disposable {
       for (const kind of this.#accounts.keys()) {
         for (const internal of [false, true]) this.#topUp(kind, internal);
       }
-      // A wallet older than its address book: the addresses it handed out were labelled "".
-      if (store.addressBookAdded) {
+      // A wallet older than its address book: the addresses it handed out were labelled "" (in
+      // the same transaction as the table, so an interrupted upgrade is done again in full).
+      if (!store.hasAddressBook) {
+        store.addAddressBook();
         for (const [kind, account] of this.#accounts) {
           for (let index = 0; index < this.nextIndex(kind, false); index++) {
             this.setLabel(account.derive(false, index).script, "");
@@ -416,6 +454,15 @@ export class Wallet implements Disposable {
       if (!internal) this.setLabel(key.script, label);
       return key;
     });
+  }
+
+  /**
+   * Whether an output paying `script` is change: the wallet's own and not in
+   * its address book (Core's `ScriptIsChange`; a labelled change address is
+   * no longer change).
+   */
+  isChange(script: Uint8Array): boolean {
+    return this.isMine(script) && this.addressBookEntry(script) === undefined;
   }
 
   /** `script`'s address book entry, if it has one. */
@@ -772,10 +819,13 @@ export class Wallet implements Disposable {
 
   // --- spending ---
 
-  /** Signs the inputs of `tx` that spend the wallet's coins; the indexes it could not sign. */
-  #sign(tx: Transaction): number[] {
+  /**
+   * Signs the inputs of `tx` that spend the wallet's coins; the inputs it
+   * could not sign, each with Core's reason.
+   */
+  #sign(tx: Transaction): UnsignedInput[] {
     const secret = this.#unlocked();
-    const unsigned: number[] = [];
+    const unsigned: UnsignedInput[] = [];
     const signing: [number, DerivedKey][] = [];
     // Every input's spent output first: a taproot signature commits to all of them.
     for (let i = 0; i < tx.inputsLength; i++) {
@@ -784,7 +834,7 @@ export class Wallet implements Disposable {
       const output = this.#ownOutput(txid, input.index!);
       const key = output && this.keyOf(output.script);
       if (output === undefined || key === undefined) {
-        unsigned.push(i);
+        unsigned.push({ index: i, error: NOT_FOUND });
         continue;
       }
       const spent = { script: output.script, amount: output.amount };
@@ -803,10 +853,19 @@ export class Wallet implements Disposable {
       signing.push([i, key]);
     }
     for (const [i, key] of signing) {
-      tx.signIdx(secret.privateKey(key.path), i);
-      tx.finalizeIdx(i);
+      try {
+        tx.signIdx(secret.privateKey(key.path), i);
+      } catch {
+        // A taproot signature commits to every input's spent output, and another's is unknown here.
+        unsigned.push({
+          index: i,
+          error: key.kind === "pkh" ? MISSING_KEY : "Witness program was passed an empty witness",
+        });
+        continue;
+      }
+      finalize(tx, i, key);
     }
-    return unsigned;
+    return unsigned.sort((a, b) => a.index - b.index);
   }
 
   /**
@@ -828,6 +887,7 @@ export class Wallet implements Disposable {
           key: `${c.txid}:${c.vout}`,
           amount: c.amount,
           inputWeight: inputWeight(c.key.kind),
+          legacy: c.key.kind === "pkh",
         })),
         payments,
         feeRate,
@@ -890,7 +950,7 @@ export class Wallet implements Disposable {
    * Signs what it can of the raw transaction `raw` (`signrawtransactionwithwallet`):
    * the new bytes and, per input it could not sign, its index.
    */
-  signRaw(raw: Uint8Array): { raw: Uint8Array; unsigned: number[] } {
+  signRaw(raw: Uint8Array): { raw: Uint8Array; unsigned: UnsignedInput[] } {
     const tx = Transaction.fromRaw(raw, {
       allowUnknownOutputs: true,
       allowUnknownInputs: true,

@@ -29,6 +29,7 @@ import {
   asInt,
   asStr,
   defineMethod,
+  EXAMPLE_ADDRESS,
   helpExampleCli,
   helpExampleRpc,
   type JsonInput,
@@ -39,8 +40,6 @@ import {
 import { arr, bool, CURRENCY_UNIT, hexStr, num, obj, objDyn, str, when } from "./docs.ts";
 import { expandDescriptor, parseDescriptorArg, parseDescriptorRange } from "./descriptors.ts";
 
-/** Core's `EXAMPLE_ADDRESS[0]`. */
-const EXAMPLE_ADDRESS = "bc1q09vm5lfy0j5reeulh4x5752q25uqqvz34hufdl";
 /** `HighestTargetTracked(FeeEstimateHorizon::LONG_HALFLIFE)`. */
 const MAX_CONF_TARGET = 1008;
 const FEE_MODES = ["unset", "economical", "conservative"];

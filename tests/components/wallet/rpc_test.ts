@@ -9,6 +9,8 @@ import { assert, assertEquals } from "../../assert.ts";
 import { loadOrCreateWallets, WalletLoaderImpl } from "../../../components/wallet/loader.ts";
 import { testNode } from "./chain_fixture.ts";
 import { DatabaseSync } from "node:sqlite";
+import { hex } from "@scure/base";
+import { Transaction } from "@scure/btc-signer";
 
 Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
   using node = testNode();
@@ -182,6 +184,22 @@ function hexBytes(text: string): Uint8Array {
   return new Uint8Array(text.match(/../g)!.map((byte) => parseInt(byte, 16)));
 }
 
+/**
+ * The result of `method` on `loader`'s wallet `wallet` (by default "w"), as
+ * the node forwards it; an error thrown with its code.
+ */
+async function walletCall(
+  loader: WalletLoaderImpl,
+  method: string,
+  params: unknown[] = [],
+  wallet = "w",
+  // deno-lint-ignore no-explicit-any
+): Promise<any> {
+  const reply = JSON.parse(await loader.executeRpc(method, JSON.stringify(params), wallet));
+  if (reply.error) throw Object.assign(new Error(reply.error.message), reply.error);
+  return reply.result;
+}
+
 Deno.test("wallet rpc: load_on_startup keeps settings.json's list, loaded again at start", async () => {
   using node = testNode();
   const datadir = `${node.dir}/wd`;
@@ -261,11 +279,8 @@ Deno.test("wallet rpc: labels, the address book as bitcoind keeps it", async () 
   const datadir = `${node.dir}/wd`;
   const open = () => new WalletLoaderImpl(datadir, node.makeChain(), { fallbackFee: 0n });
   let loader = open();
-  const call = async (method: string, params: unknown[] = [], wallet = "w") => {
-    const reply = JSON.parse(await loader.executeRpc(method, JSON.stringify(params), wallet));
-    if (reply.error) throw Object.assign(new Error(reply.error.message), reply.error);
-    return reply.result;
-  };
+  const call = (method: string, params: unknown[] = [], wallet = "w") =>
+    walletCall(loader, method, params, wallet);
   const error = (method: string, params: unknown[]) =>
     call(method, params).then(() => null, (e) => ({ code: e.code, message: e.message }));
   const labels = async (address: string) => (await call("getaddressinfo", [address])).labels;
@@ -283,6 +298,7 @@ Deno.test("wallet rpc: labels, the address book as bitcoind keeps it", async () 
     assertEquals(await labels(friend), []); // another wallet's address: not in this book
     assertEquals(await call("listlabels"), ["", "savings"]);
     assertEquals(await call("listlabels", ["send"]), []);
+    assertEquals(await call("listlabels", ["refund"]), []);
 
     assertEquals(await call("setlabel", [friend, "friend"]), null);
     assertEquals(await labels(friend), ["friend"]);
@@ -336,6 +352,16 @@ Deno.test("wallet rpc: labels, the address book as bitcoind keeps it", async () 
     const changeCoins = unspent.filter((coin) => coin.address !== savings);
     assert(changeCoins.length > 0 && changeCoins.every((coin) => !("label" in coin)));
 
+    // Labelled, a change address is change no more (Core's ScriptIsChange: mine, not in the book).
+    const changeCoin = changeCoins[0] as { address: string; txid: string };
+    assertEquals((await call("getaddressinfo", [changeCoin.address])).ischange, true);
+    await call("setlabel", [changeCoin.address, "kept"]);
+    assertEquals((await call("getaddressinfo", [changeCoin.address])).ischange, false);
+    const shown = (await call("gettransaction", [changeCoin.txid])).details as {
+      address: string;
+    }[];
+    assert(shown.some((entry) => entry.address === changeCoin.address), "its output is listed");
+
     // A wallet made before the address book: the addresses it handed out get the label "".
     await loader[Symbol.asyncDispose]();
     const db = new DatabaseSync(`${datadir}/wallets/w/wallet.dat`);
@@ -357,11 +383,7 @@ Deno.test("wallet rpc: legacy and p2sh-segwit addresses as Core makes them, rece
   await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {
     fallbackFee: 0n,
   });
-  const call = async (method: string, params: unknown[] = []) => {
-    const reply = JSON.parse(await loader.executeRpc(method, JSON.stringify(params), "w"));
-    if (reply.error) throw Object.assign(new Error(reply.error.message), reply.error);
-    return reply.result;
-  };
+  const call = (method: string, params: unknown[] = []) => walletCall(loader, method, params);
   await call("createwallet", ["w"]);
   const legacy = await call("getnewaddress", ["", "legacy"]);
   const wrapped = await call("getnewaddress", ["", "p2sh-segwit"]);
@@ -426,4 +448,56 @@ Deno.test("wallet rpc: legacy and p2sh-segwit addresses as Core makes them, rece
   // A dust payment to a legacy address (546 sat at 3 sat/vB) is refused, as Core refuses it.
   const dust = await call("sendtoaddress", [to, 545, ...fee]).catch((e) => e.message);
   assertEquals(dust, "Transaction amount too small");
+  assert(
+    /^[0-9a-f]{64}$/.test(await call("sendtoaddress", [to, 546, ...fee])),
+    "546 sat is no dust",
+  );
+});
+
+Deno.test("wallet rpc: signrawtransactionwithwallet on a transaction it owns only in part says per input why", async () => {
+  using node = testNode();
+  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {
+    fallbackFee: 0n,
+  });
+  const call = (method: string, params: unknown[] = []) => walletCall(loader, method, params);
+  await call("createwallet", ["w"]);
+  const script = async (type: string) =>
+    hexBytes(
+      (await call("getaddressinfo", [await call("getnewaddress", ["", type])])).scriptPubKey,
+    );
+  const [trScript, wpkhScript] = [await script("bech32m"), await script("bech32")];
+  node.mine(1, trScript);
+  node.mine(1, wpkhScript);
+  node.mine(100, await script("bech32"));
+  const coinOf = (scriptHex: string) =>
+    (call("listunspent") as Promise<{ txid: string; vout: number; scriptPubKey: string }[]>)
+      .then((coins) => coins.find((coin) => coin.scriptPubKey === scriptHex)!);
+  const foreign = { txid: new Uint8Array(32).fill(9), index: 0 };
+  const partly = (own: { txid: string; vout: number }) => {
+    const tx = new Transaction({ allowUnknownInputs: true });
+    tx.addInput({ txid: own.txid, index: own.vout });
+    tx.addInput(foreign);
+    tx.addOutput({ script: wpkhScript, amount: 1_000_000n });
+    return hex.encode(tx.toBytes(true, false));
+  };
+  const notFound = "Input not found or already spent";
+  // A taproot signature commits to every spent output: with one unknown, it cannot be made.
+  const tr = await call("signrawtransactionwithwallet", [
+    partly(await coinOf(hex.encode(trScript))),
+  ]);
+  assertEquals(tr.complete, false);
+  assertEquals(tr.errors.map((e: { vout: number; error: string }) => e.error), [
+    "Witness program was passed an empty witness",
+    notFound,
+  ]);
+  // A segwit v0 signature does not: the wallet's input is signed, the other one is said.
+  const v0 = await call("signrawtransactionwithwallet", [
+    partly(await coinOf(hex.encode(wpkhScript))),
+  ]);
+  assertEquals([v0.complete, v0.errors.length, v0.errors[0].error], [false, 1, notFound]);
+  assertEquals(
+    Transaction.fromRaw(hex.decode(v0.hex), { allowUnknownInputs: true }).getInput(0)
+      .finalScriptWitness?.length,
+    2,
+  );
 });
