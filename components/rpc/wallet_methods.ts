@@ -86,6 +86,21 @@ const estimateMode: ArgSpec = {
   description:
     'The fee estimate mode, must be one of (case insensitive):\n"unset"\n"economical"\n"conservative"',
 };
+const minconfOne: ArgSpec = {
+  name: "minconf",
+  type: "num",
+  default: 1,
+  description: "Only include transactions confirmed at least this many times.",
+};
+const immatureCoinbase: ArgSpec = {
+  name: "include_immature_coinbase",
+  type: "bool",
+  default: false,
+  description: "Include immature coinbase transactions.",
+};
+/** The outputs Core's lockunspent examples name, as the shell argument reads. */
+const LOCK_EXAMPLE =
+  '[{\\"txid\\":\\"a08e6907dbbd3d809776dbfc5d82e371b764ed838b5655e72f463568df1aadf0\\",\\"vout\\":1}]';
 const txidResult: ResultSpec = { type: "hex", description: "The transaction id." };
 const nameResult: ResultSpec = {
   type: "obj",
@@ -338,6 +353,130 @@ const SPECS: readonly WalletMethodSpec[] = [
     },
     examples: helpExampleCli("getaddressesbylabel", '"tabby"') +
       helpExampleRpc("getaddressesbylabel", '"tabby"'),
+  },
+  {
+    name: "getreceivedbyaddress",
+    description:
+      "Returns the total amount received by the given address in transactions with at least minconf confirmations.\n",
+    args: [
+      { name: "address", type: "str", description: "The bitcoin address for transactions." },
+      minconfOne,
+      immatureCoinbase,
+    ],
+    result: {
+      type: "amount",
+      key: "amount",
+      description: "The total amount in BTC received at this address.",
+    },
+    examples: "\nThe amount from transactions with at least 1 confirmation\n" +
+      helpExampleCli("getreceivedbyaddress", `"${EXAMPLE_ADDRESS}"`) +
+      "\nThe amount including unconfirmed transactions, zero confirmations\n" +
+      helpExampleCli("getreceivedbyaddress", `"${EXAMPLE_ADDRESS}" 0`) +
+      "\nThe amount with at least 6 confirmations\n" +
+      helpExampleCli("getreceivedbyaddress", `"${EXAMPLE_ADDRESS}" 6`) +
+      "\nThe amount with at least 6 confirmations including immature coinbase outputs\n" +
+      helpExampleCli("getreceivedbyaddress", `"${EXAMPLE_ADDRESS}" 6 true`) +
+      "\nAs a JSON-RPC call\n" + helpExampleRpc("getreceivedbyaddress", `"${EXAMPLE_ADDRESS}", 6`),
+  },
+  {
+    name: "getreceivedbylabel",
+    description:
+      "Returns the total amount received by addresses with <label> in transactions with at least [minconf] confirmations.\n",
+    args: [
+      {
+        name: "label",
+        type: "str",
+        description: 'The selected label, may be the default label using "".',
+      },
+      minconfOne,
+      immatureCoinbase,
+    ],
+    result: {
+      type: "amount",
+      key: "amount",
+      description: "The total amount in BTC received for this label.",
+    },
+    examples: "\nAmount received by the default label with at least 1 confirmation\n" +
+      helpExampleCli("getreceivedbylabel", '""') +
+      "\nAmount received at the tabby label including unconfirmed amounts with zero confirmations\n" +
+      helpExampleCli("getreceivedbylabel", '"tabby" 0') +
+      "\nThe amount with at least 6 confirmations\n" +
+      helpExampleCli("getreceivedbylabel", '"tabby" 6') +
+      "\nThe amount with at least 6 confirmations including immature coinbase outputs\n" +
+      helpExampleCli("getreceivedbylabel", '"tabby" 6 true') +
+      "\nAs a JSON-RPC call\n" + helpExampleRpc("getreceivedbylabel", '"tabby", 6, true'),
+  },
+  {
+    name: "lockunspent",
+    description: "Updates list of temporarily unspendable outputs.\n" +
+      "Temporarily lock (unlock=false) or unlock (unlock=true) specified transaction outputs.\n" +
+      "If no transaction outputs are specified when unlocking then all current locked transaction outputs are unlocked.\n" +
+      "A locked transaction output will not be chosen by automatic coin selection, when spending bitcoins.\n" +
+      "Manually selected coins are automatically unlocked.\n" +
+      "Locks are stored in memory only, unless persistent=true, in which case they will be written to the\n" +
+      "wallet database and loaded on node start. Unwritten (persistent=false) locks are always cleared\n" +
+      "(by virtue of process exit) when a node stops or fails. Unlocking will clear both persistent and not.\n" +
+      "Also see the listunspent call\n",
+    args: [
+      {
+        name: "unlock",
+        type: "bool",
+        description: "Whether to unlock (true) or lock (false) the specified transactions",
+      },
+      {
+        name: "transactions",
+        type: "arr",
+        default: [],
+        description: "The transaction outputs and within each, the txid (string) vout (numeric).",
+        inner: [{
+          name: "",
+          type: "obj",
+          optional: true,
+          description: "",
+          inner: [
+            { name: "txid", type: "hex", description: "The transaction id" },
+            { name: "vout", type: "num", description: "The output number" },
+          ],
+        }],
+      },
+      {
+        name: "persistent",
+        type: "bool",
+        default: false,
+        description:
+          "Whether to write/erase this lock in the wallet database, or keep the change in memory only. Ignored for unlocking.",
+      },
+    ],
+    result: { type: "bool", description: "Whether the command was successful or not" },
+    examples: "\nList the unspent transactions\n" + helpExampleCli("listunspent", "") +
+      "\nLock an unspent transaction\n" + helpExampleCli("lockunspent", `false "${LOCK_EXAMPLE}"`) +
+      "\nList the locked transactions\n" + helpExampleCli("listlockunspent", "") +
+      "\nUnlock the transaction again\n" + helpExampleCli("lockunspent", `true "${LOCK_EXAMPLE}"`) +
+      "\nLock the transaction persistently in the wallet database\n" +
+      helpExampleCli("lockunspent", `false "${LOCK_EXAMPLE}" true`) +
+      "\nAs a JSON-RPC call\n" + helpExampleRpc("lockunspent", `false, "${LOCK_EXAMPLE}"`),
+  },
+  {
+    name: "listlockunspent",
+    description: "Returns list of temporarily unspendable outputs.\n" +
+      "See the lockunspent call to lock and unlock transactions for spending.\n",
+    result: {
+      type: "arr",
+      description: "",
+      inner: [{
+        type: "obj",
+        description: "",
+        inner: [
+          { type: "hex", key: "txid", description: "The transaction id locked" },
+          { type: "num", key: "vout", description: "The vout value" },
+        ],
+      }],
+    },
+    examples: "\nList the unspent transactions\n" + helpExampleCli("listunspent", "") +
+      "\nLock an unspent transaction\n" + helpExampleCli("lockunspent", `false "${LOCK_EXAMPLE}"`) +
+      "\nList the locked transactions\n" + helpExampleCli("listlockunspent", "") +
+      "\nUnlock the transaction again\n" + helpExampleCli("lockunspent", `true "${LOCK_EXAMPLE}"`) +
+      "\nAs a JSON-RPC call\n" + helpExampleRpc("listlockunspent", ""),
   },
   {
     name: "getrawchangeaddress",

@@ -19,7 +19,7 @@ import { fingerprintHex } from "./descriptor.ts";
 import { Btc, type Reply } from "./json.ts";
 import { Code, KEYPOOL_SIZE, type Wallet, WalletError, type WalletTx } from "./wallet.ts";
 import { REGTEST } from "./network.ts";
-import { parseTx } from "./tx.ts";
+import { internalBytes, parseTx } from "./tx.ts";
 
 /** Options of the wallet process that methods read. */
 export interface WalletRpcOptions {
@@ -65,6 +65,36 @@ export function addressScript(
   } catch {
     return fail(Code.INVALID_ADDRESS_OR_KEY, message);
   }
+}
+
+/**
+ * Core's `GetReceived` over `scripts`, those of them the wallet's only
+ * (-4 `Address not found in wallet` when none is).
+ */
+function receivedBy(
+  wallet: Wallet,
+  scripts: readonly Uint8Array[],
+  minconf: unknown,
+  immature: unknown,
+): Reply {
+  const own = new Set(scripts.filter((s) => wallet.isMine(s)).map((s) => hex.encode(s)));
+  if (own.size === 0) fail(Code.WALLET, "Address not found in wallet");
+  return new Btc(wallet.received(own, int(minconf, 1), bool(immature, false)));
+}
+
+/** Core's `ParseHashO`: 64 hex digits, or -8 with its text. */
+function hashArg(value: unknown, name: string): string {
+  const text = typeof value === "string" ? value : "";
+  if (text.length !== 64) {
+    fail(
+      Code.INVALID_PARAMETER,
+      `${name} must be of length 64 (not ${text.length}, for '${text}')`,
+    );
+  }
+  if (!/^[0-9a-fA-F]{64}$/.test(text)) {
+    fail(Code.INVALID_PARAMETER, `${name} must be hexadecimal string (not '${text}')`);
+  }
+  return text.toLowerCase();
 }
 
 /** Core's `LabelFromValue`: "" when absent; `*` is -11 `Invalid label name`. */
@@ -387,6 +417,70 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     );
   },
 
+  getreceivedbyaddress(wallet, [address, minconf, immature]) {
+    const script = addressScript(str(address), "Invalid Bitcoin address");
+    return receivedBy(wallet, [script], minconf, immature);
+  },
+
+  getreceivedbylabel(wallet, [label, minconf, immature]) {
+    const name = labelName(label);
+    const scripts = [...wallet.addressBook].filter(([, entry]) => entry.label === name)
+      .map(([script]) => hex.decode(script));
+    if (scripts.length === 0) fail(Code.WALLET, "Label not found in wallet");
+    return receivedBy(wallet, scripts, minconf, immature);
+  },
+
+  lockunspent(wallet, [unlock, transactions, persistent]) {
+    const unlocking = unlock === true;
+    const keep = bool(persistent, false);
+    if (transactions === null || transactions === undefined) {
+      if (unlocking) wallet.setLocked(wallet.locked, false, false);
+      return true;
+    }
+    // Every output checked before any changes, as Core does.
+    const outpoints = (transactions as { txid?: unknown; vout?: unknown }[]).map((output) => {
+      const txid = hashArg(output.txid, "txid");
+      const vout = Number(output.vout);
+      if (vout < 0) fail(Code.INVALID_PARAMETER, "Invalid parameter, vout cannot be negative");
+      const known = wallet.transaction(txid);
+      if (known === undefined) {
+        fail(Code.INVALID_PARAMETER, "Invalid parameter, unknown transaction");
+      }
+      if (vout >= known.tx.outputs.length) {
+        fail(Code.INVALID_PARAMETER, "Invalid parameter, vout index out of bounds");
+      }
+      const outpoint = `${txid}:${vout}`;
+      if (wallet.isSpent(outpoint)) {
+        fail(Code.INVALID_PARAMETER, "Invalid parameter, expected unspent output");
+      }
+      const locked = wallet.isLocked(outpoint);
+      if (unlocking && !locked) {
+        fail(Code.INVALID_PARAMETER, "Invalid parameter, expected locked output");
+      }
+      if (!unlocking && locked && !keep) {
+        fail(Code.INVALID_PARAMETER, "Invalid parameter, output already locked");
+      }
+      return outpoint;
+    });
+    wallet.setLocked(outpoints, !unlocking, keep);
+    return true;
+  },
+
+  listlockunspent(wallet) {
+    // Core keeps them in a map by outpoint: the txid's internal bytes, then the index.
+    const internal = (txid: string) => hex.encode(internalBytes(txid));
+    return wallet.locked.map((outpoint) => {
+      const [txid, vout] = outpoint.split(":");
+      return { txid, vout: Number(vout) };
+    }).sort((a, b) =>
+      internal(a.txid) < internal(b.txid)
+        ? -1
+        : internal(a.txid) > internal(b.txid)
+        ? 1
+        : a.vout - b.vout
+    );
+  },
+
   getrawchangeaddress(wallet, [type]) {
     if (!wallet.hasKeys) fail(Code.WALLET, "Error: This wallet has no available keys");
     return wallet.newAddress(addressKind(wallet, str(type, "bech32")), true).address;
@@ -504,7 +598,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     const unsafe = bool(includeUnsafe, true);
     return wallet.coins()
       .filter((c) => !wallet.immature(c) && c.confirmations >= least && c.confirmations <= most)
-      .filter((c) => unsafe || c.trusted)
+      .filter((c) => (unsafe || c.trusted) && !wallet.isLocked(`${c.txid}:${c.vout}`))
       .filter((c) => wanted === null || wanted.has(c.key.address))
       .map((coin) => ({
         txid: coin.txid,

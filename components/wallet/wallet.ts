@@ -217,6 +217,8 @@ export class Wallet implements Disposable {
   readonly #scripts = new Map<string, ScriptOrigin>();
   /** The address book by script (hex): Core's `m_address_book`. */
   readonly #labels = new Map<string, AddressBookEntry>();
+  /** Locked coins (`lockunspent`), `txid:vout`; the persistent ones are kept in the database. */
+  readonly #locked = new Set<string>();
   readonly #txs = new Map<string, WalletTx>();
   #blocks: Map<number, string>;
   #tip: BlockRef;
@@ -342,6 +344,9 @@ export class Wallet implements Disposable {
     });
     for (const { script, label, purpose } of store.labels()) {
       this.#labels.set(hex.encode(script), { label, purpose });
+    }
+    for (const outpoint of JSON.parse(store.meta("locked_coins") ?? "[]")) {
+      this.#locked.add(outpoint);
     }
   }
 
@@ -539,6 +544,51 @@ export class Wallet implements Disposable {
       for (const input of tx.inputs) spent.add(outpointKey(input));
     }
     return spent;
+  }
+
+  /** Whether one of the wallet's counted transactions spends `outpoint` (`txid:vout`). */
+  isSpent(outpoint: string): boolean {
+    return this.#spent().has(outpoint);
+  }
+
+  /** Whether `outpoint` is locked. */
+  isLocked(outpoint: string): boolean {
+    return this.#locked.has(outpoint);
+  }
+
+  /** The locked coins, `txid:vout`. */
+  get locked(): readonly string[] {
+    return [...this.#locked];
+  }
+
+  /** Locks `outpoints` (in the database too when `persistent`), or unlocks them (both kinds). */
+  setLocked(outpoints: readonly string[], lock: boolean, persistent: boolean): void {
+    const kept = new Set<string>(JSON.parse(this.store.meta("locked_coins") ?? "[]"));
+    for (const outpoint of outpoints) {
+      if (lock) this.#locked.add(outpoint);
+      else this.#locked.delete(outpoint);
+      if (lock && persistent) kept.add(outpoint);
+      if (!lock) kept.delete(outpoint);
+    }
+    this.store.atomically(() => this.store.setMeta("locked_coins", JSON.stringify([...kept])));
+  }
+
+  /**
+   * What transactions with at least `minDepth` confirmations paid to
+   * `scripts` (hex), immature coinbases only with `immature` (Core's
+   * `GetReceived`).
+   */
+  received(scripts: ReadonlySet<string>, minDepth: number, immature: boolean): bigint {
+    let amount = 0n;
+    for (const { tx, row } of this.#txs.values()) {
+      const depth = this.confirmations(row);
+      if (depth < minDepth || (tx.coinbase && depth < 1)) continue;
+      if (!immature && this.immature({ coinbase: tx.coinbase, confirmations: depth })) continue;
+      for (const output of tx.outputs) {
+        if (scripts.has(hex.encode(output.script))) amount += output.amount;
+      }
+    }
+    return amount;
   }
 
   /** Unspent coins of the wallet (immature ones too; see `trusted`). */
@@ -876,7 +926,9 @@ export class Wallet implements Disposable {
   send(payments: readonly Payment[], feeRate: bigint): Promise<{ tx: ParsedTx; fee: bigint }> {
     return this.#serial(async () => {
       this.#unlocked();
-      const coins = this.coins().filter((c) => c.trusted && !this.immature(c));
+      const coins = this.coins().filter((c) =>
+        c.trusted && !this.immature(c) && !this.#locked.has(`${c.txid}:${c.vout}`)
+      );
       const byKey = new Map(coins.map((c) => [`${c.txid}:${c.vout}`, c]));
       const changeKind = this.#changeKind(payments);
       const changeAccount = this.#accounts.get(changeKind);

@@ -501,3 +501,77 @@ Deno.test("wallet rpc: signrawtransactionwithwallet on a transaction it owns onl
     2,
   );
 });
+
+Deno.test("wallet rpc: getreceivedbyaddress, getreceivedbylabel, lockunspent and listlockunspent as Core's", async () => {
+  using node = testNode();
+  const open = () => new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), { fallbackFee: 0n });
+  let loader = open();
+  const call = (method: string, params: unknown[] = [], wallet = "w") =>
+    walletCall(loader, method, params, wallet);
+  const error = (method: string, params: unknown[]) =>
+    call(method, params).then(() => null, (e) => [e.code, e.message]);
+  try {
+    await call("createwallet", ["w"]);
+    await call("createwallet", ["other"]);
+    const tabby = await call("getnewaddress", ["tabby"]);
+    const script = hexBytes((await call("getaddressinfo", [tabby])).scriptPubKey);
+    node.mine(1, script);
+    node.mine(
+      100,
+      hexBytes((await call("getaddressinfo", [await call("getnewaddress")])).scriptPubKey),
+    );
+    // One mature coinbase of 50; the immature ones count only when asked.
+    assertEquals(await call("getreceivedbyaddress", [tabby]), 50);
+    assertEquals(await call("getreceivedbylabel", ["tabby"]), 50);
+    assertEquals(await call("getreceivedbylabel", ["", 1, true]), 5000);
+    assertEquals(await call("getreceivedbylabel", ["", 1]), 0);
+    assertEquals(await error("getreceivedbylabel", ["nobody"]), [-4, "Label not found in wallet"]);
+    const foreign = await call("getnewaddress", [], "other");
+    assertEquals(await error("getreceivedbyaddress", [foreign]), [
+      -4,
+      "Address not found in wallet",
+    ]);
+    assertEquals(await error("getreceivedbyaddress", ["nope"]), [-5, "Invalid Bitcoin address"]);
+
+    const [coin] = await call("listunspent") as { txid: string; vout: number }[];
+    const outpoint = { txid: coin.txid, vout: coin.vout };
+    assertEquals(await call("lockunspent", [false, [outpoint], true]), true);
+    assertEquals(await call("listlockunspent"), [outpoint]);
+    assertEquals(await call("listunspent"), []); // a locked coin is not available
+    assertEquals(await error("lockunspent", [false, [outpoint]]), [
+      -8,
+      "Invalid parameter, output already locked",
+    ]);
+    const fee = [null, null, false, null, null, null, null, 2000];
+    assertEquals(await error("sendtoaddress", [foreign, 100_000_000, ...fee]), [
+      -6,
+      "Insufficient funds",
+    ]);
+    assertEquals(await error("lockunspent", [false, [{ txid: "ab".repeat(32), vout: 0 }]]), [
+      -8,
+      "Invalid parameter, unknown transaction",
+    ]);
+    assertEquals(await error("lockunspent", [false, [{ ...outpoint, vout: 99 }]]), [
+      -8,
+      "Invalid parameter, vout index out of bounds",
+    ]);
+    assertEquals(await error("lockunspent", [false, [{ txid: "xyz", vout: 0 }]]), [
+      -8,
+      "txid must be of length 64 (not 3, for 'xyz')",
+    ]);
+    // The persistent lock outlives a restart of the wallet.
+    await loader[Symbol.asyncDispose]();
+    loader = open();
+    await call("loadwallet", ["w"], "");
+    assertEquals(await call("listlockunspent"), [outpoint]);
+    assertEquals(await call("lockunspent", [true]), true); // no outputs: unlock them all
+    assertEquals(await call("listlockunspent"), []);
+    assertEquals(await error("lockunspent", [true, [outpoint]]), [
+      -8,
+      "Invalid parameter, expected locked output",
+    ]);
+    assert(/^[0-9a-f]{64}$/.test(await call("sendtoaddress", [foreign, 100_000_000, ...fee])));
+  } finally {
+    await loader[Symbol.asyncDispose]();
+  }
+});
