@@ -899,6 +899,17 @@ const SPECS: readonly WalletMethodSpec[] = [
       helpExampleRpc("signrawtransactionwithwallet", '"myhex"'),
   },
   {
+    name: "walletpassphrasechange",
+    description: "\nChanges the wallet passphrase from 'oldpassphrase' to 'newpassphrase'.\n",
+    args: [
+      { name: "oldpassphrase", type: "str", description: "The current passphrase" },
+      { name: "newpassphrase", type: "str", description: "The new passphrase" },
+    ],
+    result: { type: "none", description: "" },
+    examples: helpExampleCli("walletpassphrasechange", '"old one" "new one"') +
+      helpExampleRpc("walletpassphrasechange", '"old one", "new one"'),
+  },
+  {
     name: "walletpassphrase",
     description:
       "\nStores the wallet decryption key in memory for 'timeout' seconds.\nThis is needed prior to performing transactions related to private keys such as sending bitcoins\n\nNote:\nIssuing the walletpassphrase command while the wallet is already unlocked will set a new unlock\ntime that overrides the old one.\n",

@@ -721,6 +721,11 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return null;
   },
 
+  async walletpassphrasechange(wallet, [current, next]) {
+    await wallet.changePassphrase(str(current), str(next));
+    return null;
+  },
+
   walletlock(wallet) {
     wallet.lock();
     return null;

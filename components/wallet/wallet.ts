@@ -830,6 +830,33 @@ export class Wallet implements Disposable {
   }
 
   /** Unlocks for `timeout` seconds. */
+  /**
+   * Seals the secret under `next` instead of `current` (`walletpassphrasechange`);
+   * the wallet stays locked or unlocked as it was.
+   */
+  async changePassphrase(current: string, next: string): Promise<void> {
+    if (this.#sealed === null) {
+      throw new WalletError(
+        Code.WRONG_ENC_STATE,
+        "Error: running with an unencrypted wallet, but walletpassphrasechange was called.",
+      );
+    }
+    if (current === "" || next === "") {
+      throw new WalletError(Code.INVALID_PARAMETER, "passphrase cannot be empty");
+    }
+    const mnemonic = await decryptSecret(this.#sealed, current);
+    if (mnemonic === null) {
+      throw new WalletError(
+        Code.PASSPHRASE_INCORRECT,
+        "Error: The wallet passphrase entered was incorrect.",
+      );
+    }
+    const sealed = await encryptSecret(mnemonic, next);
+    this.store.atomically(() => this.store.setMeta("crypted", JSON.stringify(sealed)));
+    this.store.scrub();
+    this.#sealed = sealed;
+  }
+
   async unlock(passphrase: string, timeout: number): Promise<void> {
     if (this.#sealed === null) {
       throw new WalletError(

@@ -103,6 +103,10 @@ Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
     code: -15,
     message: "Error: running with an unencrypted wallet, but walletlock was called.",
   });
+  assertEquals(await error("walletpassphrasechange", ["a", "b"], "w"), {
+    code: -15,
+    message: "Error: running with an unencrypted wallet, but walletpassphrasechange was called.",
+  });
   assertEquals(await error("encryptwallet", [""], "w"), {
     code: -8,
     message: "passphrase cannot be empty",
@@ -166,6 +170,17 @@ Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
     code: -8,
     message: "Timeout cannot be negative.",
   });
+  assertEquals(await error("walletpassphrasechange", ["bad", "pw2"], "w"), {
+    code: -14,
+    message: "Error: The wallet passphrase entered was incorrect.",
+  });
+  assertEquals(await error("walletpassphrasechange", ["pw", ""], "w"), {
+    code: -8,
+    message: "passphrase cannot be empty",
+  });
+  assertEquals(await call("walletpassphrasechange", ["pw", "pw2"], "w"), { result: null });
+  assertEquals((await error("walletpassphrase", ["pw", 60], "w")).code, -14); // the old one is gone
+  assertEquals(await call("walletpassphrasechange", ["pw2", "pw"], "w"), { result: null });
   assertEquals(await call("walletpassphrase", ["pw", 60], "w"), { result: null });
   assert((await call("getwalletinfo", [], "w")).result.unlocked_until > 0);
   assert((await call("listdescriptors", [true], "w")).result.descriptors[0].desc.includes("tprv"));
