@@ -487,6 +487,11 @@ export interface SpawnComponentOptions extends CommandOptions, SpawnOptions {
   auditCapBytes?: number;
 }
 
+/** `; it printed last: <lines>`, or nothing when it printed nothing. */
+export function printedLast(lines: readonly string[]): string {
+  return lines.length === 0 ? "" : `; it printed last: ${lines.join(" | ")}`;
+}
+
 /** A component running under the contract. */
 export interface SandboxedComponent<T> extends SpawnedComponent<T> {
   /** The component's name (its manifest's). */
@@ -499,6 +504,8 @@ export interface SandboxedComponent<T> extends SpawnedComponent<T> {
   readonly identity: Identity | null;
   /** Why it ended, once it has. */
   readonly reason: Promise<ExitReason>;
+  /** The last lines it printed (three at most): what to show when it ended unexpectedly. */
+  readonly lastLines: readonly string[];
 }
 
 /** A run's directories, made and given to the component's user. */
@@ -699,8 +706,9 @@ export async function spawnComponent<T>(
     }
     if (!listening) {
       await child[Symbol.asyncDispose]();
-      const said = recent.length === 0 ? "" : `; it printed last: ${recent.join(" | ")}`;
-      throw new SandboxError(`${manifest.name} ${(await reason).text} before it listened${said}`);
+      throw new SandboxError(
+        `${manifest.name} ${(await reason).text} before it listened${printedLast(recent)}`,
+      );
     }
     // Bound: from now on nobody without privileges may replace or chmod it.
     lockListenSocket(paths.listenSocket, root);
@@ -712,6 +720,7 @@ export async function spawnComponent<T>(
     paths,
     identity: identity ?? null,
     reason,
+    lastLines: recent,
     async [Symbol.asyncDispose]() {
       await child[Symbol.asyncDispose]();
       await reason;

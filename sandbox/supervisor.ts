@@ -36,7 +36,12 @@
  */
 import type { InterfaceDescriptor } from "../runtime/schema/descriptor.ts";
 import type { Remote } from "../runtime/proxy/client.ts";
-import { type SandboxedComponent, spawnComponent, type SpawnComponentOptions } from "./contract.ts";
+import {
+  printedLast,
+  type SandboxedComponent,
+  spawnComponent,
+  type SpawnComponentOptions,
+} from "./contract.ts";
 import type { ExitReason } from "./limits.ts";
 import type { Component } from "./manifest.ts";
 import { newToken } from "../runtime/process/lifeline.ts";
@@ -390,10 +395,13 @@ export class Supervisor implements AsyncDisposable {
           if (stopping || failure !== null) return;
           if (dependency !== undefined) return restartWithDependency(record, dependency);
         }
+        // A failure that ends supervision says what the component said last.
+        const said = reason.kind === "clean" ? "" : printedLast(started.lastLines);
         if (!wanted) {
           fail(
             new SupervisionError(
-              `${manifest.name} ${reason.text}; restart policy "${restart.policy}": not restarting`,
+              `${manifest.name} ${reason.text}; restart policy "${restart.policy}": not ` +
+                `restarting${said}`,
             ),
           );
           return exited(record);
@@ -402,7 +410,7 @@ export class Supervisor implements AsyncDisposable {
           fail(
             new SupervisionError(
               `${manifest.name} ${reason.text}; it was restarted ${recent.length} times within ` +
-                `${restart.windowSeconds} s (budget ${restart.maxRestarts}): not restarting`,
+                `${restart.windowSeconds} s (budget ${restart.maxRestarts}): not restarting${said}`,
             ),
           );
           return exited(record);

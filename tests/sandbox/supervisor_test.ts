@@ -446,3 +446,16 @@ Deno.test("supervisor: a dependant that ends cleanly just before its dependency 
   await (await dependant.current()).spin(0);
   assertEquals(dependant.exits[0].cause, "restarted with base", lines.join("\n"));
 });
+
+Deno.test("supervisor: a component it gives up on is reported with what it printed last", async () => {
+  await using supervisor = new Supervisor({ stateDir: Deno.makeTempDirSync() });
+  const supervised = await supervisor.start(HogInit, hogWith({ restart: { policy: "never" } }), {
+    args: ["-failstart=Error: Unable to bind any endpoint for RPC server"],
+  });
+  const error = await supervised.failed;
+  assertEquals(
+    error.message,
+    'hog exited with status 3; restart policy "never": not restarting; it printed last: ' +
+      "Error: Unable to bind any endpoint for RPC server",
+  );
+});
