@@ -30,10 +30,14 @@ import {
   type RpcMethod,
 } from "./mod.ts";
 import { amountFromValue } from "./params.ts";
-import { type Json, JsonNumber, JsonObject } from "./json.ts";
+import { asArr, asObj, asStr, type Json, JsonNumber, JsonObject } from "./json.ts";
 
-/** How a method finds its wallet. */
-type Route = "wallet" | "load" | "unload" | "list";
+/**
+ * How a method finds its wallet: the one the request means, the process
+ * new wallets go to, the one to unload, or every process's answer
+ * gathered (the loaded wallets, the wallets on disk).
+ */
+type Route = "wallet" | "load" | "unload" | "list" | "dir";
 
 /** A method's spec and how its arguments cross. */
 interface WalletMethodSpec {
@@ -266,6 +270,35 @@ const SPECS: readonly WalletMethodSpec[] = [
       inner: [{ type: "str", description: "the wallet name" }],
     },
     examples: helpExampleCli("listwallets", "") + helpExampleRpc("listwallets", ""),
+  },
+  {
+    name: "listwalletdir",
+    route: "dir",
+    description: "Returns a list of wallets in the wallet directory.\n",
+    result: {
+      type: "obj",
+      description: "",
+      inner: [{
+        type: "arr",
+        key: "wallets",
+        description: "",
+        inner: [{
+          type: "obj",
+          description: "",
+          inner: [
+            { type: "str", key: "name", description: "The wallet name" },
+            {
+              type: "arr",
+              key: "warnings",
+              optional: true,
+              description: "Warning messages, if any, related to loading the wallet.",
+              inner: [{ type: "str", description: "" }],
+            },
+          ],
+        }],
+      }],
+    },
+    examples: helpExampleCli("listwalletdir", "") + helpExampleRpc("listwalletdir", ""),
   },
   {
     name: "getwalletinfo",
@@ -1024,6 +1057,18 @@ async function route(
     // In load order (each wallet process's, in the order they attached), as bitcoind lists them.
     case "list":
       return [...(await router.wallets()).keys()];
+    // Each wallet process's directory, gathered (a name once, sorted).
+    case "dir": {
+      const names = new Set<string>();
+      for (const loader of router.loaders) {
+        const found = await router.call(loader, spec.name, args);
+        for (const wallet of asArr(asObj(found).get("wallets"))) {
+          names.add(asStr(asObj(wallet).get("name")));
+        }
+      }
+      const wallets = [...names].sort().map((name) => new JsonObject([["name", name]]));
+      return new JsonObject([["wallets", wallets]]);
+    }
     case "load": {
       const name = String(args[0]);
       if (spec.name === "loadwallet" && (await router.wallets()).has(name)) {

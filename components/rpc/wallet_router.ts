@@ -76,6 +76,11 @@ export class WalletRouter implements Disposable {
     this.#none = none;
   }
 
+  /** The loaders attached now, in the order they attached. */
+  get loaders(): readonly WalletLoader[] {
+    return [...this.#loaders];
+  }
+
   /** Loaders attached now. */
   get attached(): number {
     return this.#loaders.size;

@@ -4,7 +4,7 @@
  * wallet named "" in `wallets/` itself, as bitcoind keeps its default
  * wallet), all following the node's chain through the one `Chain` the
  * loader was made with. `executeRpc` runs the loader's methods
- * (createwallet, loadwallet, unloadwallet, listwallets) and, on a named
+ * (createwallet, loadwallet, unloadwallet, listwallets, listwalletdir) and, on a named
  * wallet, the wallet's (`rpc.ts`), answering with JSON text.
  *
  * As bitcoind, `load_on_startup` (of createwallet, loadwallet and
@@ -92,6 +92,29 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   /** The loaded wallets in the order they were loaded, as bitcoind's `listwallets` lists them. */
   listWallets(): string[] {
     return [...this.#wallets.keys()];
+  }
+
+  /**
+   * The wallets in the wallets directory, loaded or not (`listwalletdir`):
+   * the unnamed one in `wallets/` itself, then each folder holding a
+   * `wallet.dat`, by name.
+   */
+  walletsOnDisk(): string[] {
+    const found: string[] = [];
+    const isWallet = (dir: string) => {
+      try {
+        return Deno.statSync(`${dir}/${WALLET_FILE}`).isFile;
+      } catch {
+        return false;
+      }
+    };
+    if (isWallet(this.#walletsDir)) found.push("");
+    for (const entry of Deno.readDirSync(this.#walletsDir)) {
+      if (entry.isDirectory && isWallet(`${this.#walletsDir}/${entry.name}`)) {
+        found.push(entry.name);
+      }
+    }
+    return found.sort();
   }
 
   /** The loaded wallet `name`. */
@@ -268,6 +291,8 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       }
       case "listwallets":
         return this.listWallets();
+      case "listwalletdir":
+        return { wallets: this.walletsOnDisk().map((wallet) => ({ name: wallet })) };
     }
     const run = walletMethods[method];
     if (run === undefined) throw new WalletError(-32601, "Method not found");

@@ -275,6 +275,8 @@ Deno.test("attach: a wallet's own JSON-RPC port (-rpcport): bitcoin-cli against 
     const own = JSON.parse((await cli("-rpcwallet=w", "getbalances")).stdout);
     assertEquals(own, await rpc("getbalances", [], "w"));
 
+    // A method that asks every process, routed on its port as on the node's.
+    assertEquals(JSON.parse((await cli("listwalletdir")).stdout), { wallets: [{ name: "w" }] });
     const missing = await cli("-rpcwallet=other", "getbalance");
     assertEquals([missing.code, missing.stderr], [
       18,

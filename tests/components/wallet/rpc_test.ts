@@ -193,6 +193,10 @@ Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
   });
   assertEquals(await call("unloadwallet", [], "blank"), { result: {} });
   assertEquals(await call("listwallets"), { result: ["w"] });
+  // On disk, loaded or not.
+  assertEquals(await call("listwalletdir"), {
+    result: { wallets: [{ name: "blank" }, { name: "w" }] },
+  });
 });
 
 function hexBytes(text: string): Uint8Array {
