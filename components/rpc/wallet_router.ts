@@ -18,7 +18,7 @@
  * ```
  * @module
  */
-import { disconnected, dup, type Lent, release } from "../../component.ts";
+import { disconnected, dup, type Lent, release, Strand } from "../../component.ts";
 import type { WalletLoader, WalletSpawner } from "../../schemas/gen/ipc/wallet.mp.ts";
 import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
 import { RpcError, RpcErrorCode } from "./errors.ts";
@@ -48,6 +48,32 @@ export const SPAWN_ATTACH_MS = 60_000;
  */
 export const STOP_NOTICE_MS = 1_000;
 
+/**
+ * Strands the routed calls go out on, as bitcoind's `-rpcthreads` (16):
+ * calls from one strand to a wallet process are issued one at a time, so
+ * on one strand a slow call (a rescan, a passphrase) would hold up every
+ * other wallet call of every client.
+ */
+const CALL_STRANDS = 16;
+
+/** A call on the least busy of {@linkcode CALL_STRANDS} strands. */
+class StrandPool {
+  readonly #slots = Array.from({ length: CALL_STRANDS }, (_, i) => ({
+    strand: new Strand(`rpc-${i + 1}`),
+    busy: 0,
+  }));
+
+  async run<T>(call: () => T | Promise<T>): Promise<T> {
+    const slot = this.#slots.reduce((best, next) => next.busy < best.busy ? next : best);
+    slot.busy++;
+    try {
+      return await slot.strand.run(call);
+    } finally {
+      slot.busy--;
+    }
+  }
+}
+
 /** A loaded wallet and the loader holding it. */
 export interface RoutedWallet {
   readonly name: string;
@@ -67,6 +93,7 @@ export class WalletRouter implements Disposable {
   #shutdown: Promise<void> | null = null;
   /** What a call that needs a loader says when none is attached. */
   readonly #none: string;
+  readonly #strands = new StrandPool();
 
   /**
    * A router; `none` is what a call needing a loader answers (-4) while
@@ -195,7 +222,7 @@ export class WalletRouter implements Disposable {
   /** Runs `call`; a failure of the loader itself drops it, with a one-line error. */
   async #guard<T>(loader: WalletLoader, call: () => T | Promise<T>): Promise<T> {
     try {
-      return await call();
+      return await this.#strands.run(call);
     } catch (error) {
       this.#drop(loader);
       const message = error instanceof Error ? error.message : String(error);
