@@ -90,6 +90,14 @@ const estimateMode: ArgSpec = {
   description:
     'The fee estimate mode, must be one of (case insensitive):\n"unset"\n"economical"\n"conservative"',
 };
+/** `getnewaddress`' and `getrawchangeaddress`' `address_type`, defaulting as `defaultHint` says. */
+const addressType = (defaultHint: string): ArgSpec => ({
+  name: "address_type",
+  type: "str",
+  defaultHint,
+  description:
+    'The address type to use. Options are "legacy", "p2sh-segwit", "bech32", and "bech32m".',
+});
 const minconfOne: ArgSpec = {
   name: "minconf",
   type: "num",
@@ -318,13 +326,7 @@ const SPECS: readonly WalletMethodSpec[] = [
         description:
           'The label name for the address to be linked to. It can also be set to the empty string "" to represent the default label. The label does not need to exist, it will be created if there is no label by the given name.',
       },
-      {
-        name: "address_type",
-        type: "str",
-        defaultHint: "set by -addresstype",
-        description:
-          'The address type to use. Options are "legacy", "p2sh-segwit", "bech32", and "bech32m".',
-      },
+      addressType("set by -addresstype"),
     ],
     result: { type: "str", key: "address", description: "The new bitcoin address" },
     examples: helpExampleCli("getnewaddress", "") + helpExampleRpc("getnewaddress", ""),
@@ -515,13 +517,7 @@ const SPECS: readonly WalletMethodSpec[] = [
     name: "getrawchangeaddress",
     description:
       "Returns a new Bitcoin address, for receiving change.\nThis is for use with raw transactions, NOT normal use.\n",
-    args: [{
-      name: "address_type",
-      type: "str",
-      defaultHint: "set by -changetype",
-      description:
-        'The address type to use. Options are "legacy", "p2sh-segwit", "bech32", and "bech32m".',
-    }],
+    args: [addressType("set by -changetype")],
     result: { type: "str", key: "address", description: "The address" },
     examples: helpExampleCli("getrawchangeaddress", "") + helpExampleRpc("getrawchangeaddress", ""),
   },
