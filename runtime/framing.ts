@@ -55,9 +55,11 @@ export type Frame = ArrayBuffer[];
 
 /**
  * One received message read in place: where each segment's bytes are. Small
- * segments are still in the decoder's staging buffer, so a view is valid only
- * until the callback it was given to returns; {@linkcode FrameView.owned}
- * copies out what is to be kept.
+ * segments are still in the buffer they were received into. The view itself
+ * is reused for the next frame once the callback it was given to returns;
+ * {@linkcode FrameView.owned} copies out what is to be kept, or, when
+ * {@linkcode FrameView.kept} says the bytes stay, a reader may keep reading
+ * them where they are.
  *
  * @example
  * ```ts
@@ -81,8 +83,14 @@ export class FrameView {
   readonly offsets: number[] = [];
   /** Each segment's length in bytes. */
   readonly lengths: number[] = [];
-  /** Each segment's own buffer, or null while it is in the staging buffer. */
+  /** Each segment's own buffer, or null while it shares a buffer with other bytes. */
   readonly buffers: (ArrayBuffer | null)[] = [];
+  /**
+   * Whether the bytes of segments without a buffer of their own stay as
+   * they are after the frame is handed over: {@linkcode FrameDecoder} never
+   * writes over what it delivered.
+   */
+  kept = false;
 
   /** A view of `segments`, each in a buffer of its own. */
   static of(segments: readonly ArrayBuffer[]): FrameView {
@@ -162,8 +170,14 @@ export function headerBytes(segmentCount: number): number {
   return (4 + 4 * segmentCount + 7) & ~7;
 }
 
-/** Bytes of the staging buffer; segments up to this size are assembled in it. */
-const STAGING_BYTES = 64 * 1024;
+/**
+ * Bytes of each staging buffer; segments up to this size are assembled in
+ * one. A message kept in place keeps its whole staging buffer alive, so
+ * this also bounds what one small kept message can hold on to.
+ */
+const STAGING_BYTES = 16 * 1024;
+/** Space below which a staging buffer with nothing pending in it is left for a new one. */
+const MIN_READ_BYTES = 1024;
 /**
  * How far memory for a large segment may run ahead of the bytes received
  * into it: a segment is allocated whole once no more than this is missing.
@@ -179,12 +193,14 @@ const AHEAD_BYTES = 1024 * 1024;
  * without an intermediate copy.
  *
  * Memory follows the bytes received, never the sizes declared: a segment
- * that fits the 64 KiB staging buffer is allocated once it is whole there; a
- * larger one is received in place into a buffer at most 1 MiB larger than
- * what has arrived, which doubles (up to the declared size) as it fills. A
- * segment of up to 1 MiB is therefore allocated once, at its size, and
- * received without a copy; a larger one is copied less than once on
- * average.
+ * of up to 16 KiB is received into a staging buffer, where it stays (the
+ * decoder moves on to a new staging buffer rather than write over bytes it
+ * delivered, so a message can be read in place for as long as it is kept);
+ * a larger one is received in place into a buffer of its own at most 1 MiB
+ * larger than what has arrived, which doubles (up to the declared size) as
+ * it fills. A segment of up to 1 MiB is therefore allocated once, at its
+ * size, and received without a copy; a larger one is copied less than once
+ * on average.
  *
  * @example
  * ```ts
@@ -199,7 +215,7 @@ const AHEAD_BYTES = 1024 * 1024;
  */
 export class FrameDecoder {
   readonly #limits: FrameLimits;
-  /** Staging buffer for headers and small segments. */
+  /** Staging buffer for headers and small segments; written only from `#end` on. */
   #buf = new Uint8Array(STAGING_BYTES);
   #bufView = new DataView(this.#buf.buffer);
   #start = 0;
@@ -219,6 +235,7 @@ export class FrameDecoder {
 
   constructor(limits: Partial<FrameLimits> = {}) {
     this.#limits = { ...DEFAULT_FRAME_LIMITS, ...limits };
+    this.#frame.kept = true;
   }
 
   /**
@@ -257,16 +274,11 @@ export class FrameDecoder {
       if (this.#fill === this.#current.byteLength) this.#current = this.#grown(this.#current);
       return new Uint8Array(this.#current, this.#fill);
     }
-    if (this.#end === this.#buf.byteLength) {
-      // The staged segments of the frame in progress are about to move: copy them out.
-      for (let i = 0; i < this.#frame.count; i++) this.#frame.own(i);
-      if (this.#start > 0) {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-        this.#end -= this.#start;
-        this.#start = 0;
-      } else {
-        this.#reserve(this.#buf.byteLength * 2);
-      }
+    const room = this.#buf.byteLength - this.#end;
+    if (room === 0 || (room < MIN_READ_BYTES && this.#start === this.#end)) {
+      // A new staging buffer takes the bytes pending; the frame in progress
+      // keeps its staged segments where they are.
+      this.#reserve(0);
     }
     return this.#buf.subarray(this.#end);
   }
@@ -284,7 +296,7 @@ export class FrameDecoder {
   /**
    * Accounts for `n` bytes written into the last {@linkcode readTarget} and
    * calls `each` with every completed frame, read in place: the view is
-   * valid only until `each` returns.
+   * reused once `each` returns; the bytes it shows are never written over.
    *
    * @throws {FramingError} when a header breaks the limits.
    */
@@ -361,17 +373,15 @@ export class FrameDecoder {
         this.#start += size;
         continue;
       }
-      if (size <= this.#buf.byteLength) return false;
-      for (let i = 0; i < frame.count; i++) frame.own(i);
+      if (size <= STAGING_BYTES) return false;
       const segment = new ArrayBuffer(Math.min(size, staged + AHEAD_BYTES));
       new Uint8Array(segment).set(this.#buf.subarray(this.#start, this.#end));
-      this.#start = this.#end = 0;
+      this.#start = this.#end;
       this.#current = segment;
       this.#currentSize = size;
       this.#fill = staged;
       return false;
     }
-    if (this.#start === this.#end) this.#start = this.#end = 0;
     return true;
   }
 
@@ -384,9 +394,10 @@ export class FrameDecoder {
     return grown;
   }
 
+  /** Moves the bytes pending to a new staging buffer of at least `bytes`, with room to read. */
   #reserve(bytes: number): void {
     const staged = this.#buf.subarray(this.#start, this.#end);
-    const next = new Uint8Array(Math.max(this.#buf.byteLength, bytes * 2));
+    const next = new Uint8Array(Math.max(STAGING_BYTES, bytes, staged.byteLength + MIN_READ_BYTES));
     next.set(staged);
     this.#buf = next;
     this.#bufView = new DataView(next.buffer);

@@ -113,7 +113,7 @@ export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze
 /** Bytes queued by every transport of this process, and the transports open in it. */
 const processQueue = { bytes: 0, transports: new Set<FrameTransport>() };
 
-/** Size of the reusable staging buffer that small frames are coalesced into. */
+/** Size of the buffers small frames are copied into when sent, and written from together. */
 const STAGING_BYTES = 64 * 1024;
 /** How long a lazy frame may wait for company before it is written alone. */
 const LAZY_DELAY_MS = 5;
@@ -121,12 +121,14 @@ const LAZY_DELAY_MS = 5;
 /**
  * Frames in, frames out over one {@linkcode ByteChannel}.
  *
- * Each received frame is handed over read in place: the view is valid only
- * until the callback returns ({@linkcode FrameView.owned} keeps it).
+ * Each received frame is handed over read in place: the view is reused once
+ * the callback returns, but the bytes it shows stay as they are
+ * ({@linkcode FrameView.kept}), so a reader may keep reading them.
  *
- * Outgoing messages are given as their segments and framed here: frames
- * sent in the same tick, or while a write is in flight, are copied into one
- * reusable buffer and written together; a large segment is written in place.
+ * Outgoing messages are given as their segments and framed here: a small
+ * one is copied at once into a buffer that the frames sent in the same tick,
+ * or while a write is in flight, share and are written from together (two
+ * such buffers take turns); a large one is written in place.
  * After close, `send` drops silently: the owner learns of the close once,
  * through {@linkcode FrameTransport.closed}.
  *
@@ -157,12 +159,19 @@ export class FrameTransport {
   readonly #limits: TransportLimits;
   readonly #decoder: FrameDecoder;
   readonly #onFrame: (frame: FrameView) => void;
-  /** Messages waiting to be written, from `#head` on. */
-  #queue: Uint8Array[][] = [];
+  /**
+   * Writes waiting their turn, from `#head` on: framed bytes of small
+   * messages, or the segments of one large message.
+   */
+  #queue: (Uint8Array | Uint8Array[])[] = [];
   #head = 0;
   /** Bytes sent and not yet written, on the wire's count (headers included). */
   #queuedBytes = 0;
-  readonly #staging = new Uint8Array(STAGING_BYTES);
+  /** Where small messages are framed as they are sent, up to `#filled`; queued as one write. */
+  #fill = new Uint8Array(STAGING_BYTES);
+  #filled = 0;
+  /** A buffer whose write completed, kept to become the next `#fill`. */
+  #spare: Uint8Array<ArrayBuffer> | null = null;
   #writing = false;
   #lazyTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Fires at the deadline of the frame being received, or of a flushing close. */
@@ -203,8 +212,9 @@ export class FrameTransport {
 
   /**
    * Queues one message, given as its segments (each a whole number of
-   * words). The segments must not change afterwards. Never throws; dropped
-   * after close. Closes the transport instead when the queue would go over
+   * words). A message of up to 64 KiB is copied before `send` returns, so
+   * its buffers may be reused at once; a larger one is written in place and
+   * must not change afterwards. Never throws; dropped after close. Closes the transport instead when the queue would go over
    * `maxOutgoingBytes`.
    *
    * A `lazy` message (one nobody waits on, such as a Finish) does not start
@@ -224,7 +234,13 @@ export class FrameTransport {
       );
     }
     this.#queuedBytes += bytes;
-    this.#queue.push(segments);
+    if (bytes <= STAGING_BYTES) {
+      if (this.#filled + bytes > this.#fill.byteLength) this.#seal();
+      this.#filled = writeFrame(this.#fill, this.#filled, segments);
+    } else {
+      this.#seal();
+      this.#queue.push(segments);
+    }
     processQueue.bytes += bytes;
     if (processQueue.bytes > this.#limits.maxProcessOutgoingBytes) {
       FrameTransport.#shutLargestQueue(this.#limits.maxProcessOutgoingBytes);
@@ -284,6 +300,7 @@ export class FrameTransport {
     this.#closed = true;
     this.#queue = [];
     this.#head = 0;
+    this.#filled = 0;
     processQueue.bytes -= this.#queuedBytes;
     processQueue.transports.delete(this);
     this.#queuedBytes = 0;
@@ -295,9 +312,18 @@ export class FrameTransport {
     this.#resolveClosed(reason);
   }
 
-  /** Messages queued and not yet taken for writing. */
+  /** Writes queued and not yet started. */
   #pending(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.length - this.#head + (this.#filled > 0 ? 1 : 0);
+  }
+
+  /** Queues the framed small messages as one write; the next ones start a new buffer. */
+  #seal(): void {
+    if (this.#filled === 0) return;
+    this.#queue.push(this.#fill.subarray(0, this.#filled));
+    this.#fill = this.#spare ?? new Uint8Array(STAGING_BYTES);
+    this.#spare = null;
+    this.#filled = 0;
   }
 
   /** Milliseconds the limits allow for `bytes` to cross the wire. */
@@ -339,16 +365,20 @@ export class FrameTransport {
 
   async #writeLoop(): Promise<void> {
     try {
-      while (this.#pending() > 0 && !this.#closed) {
-        const staged = this.#stage();
-        if (staged > 0) {
-          await this.#writeAll(this.#staging.subarray(0, staged));
-          this.#written(staged);
+      while (!this.#closed) {
+        if (this.#head === this.#queue.length) {
+          if (this.#filled === 0) break;
+          this.#seal();
+        }
+        const entry = this.#queue[this.#head];
+        this.#queue[this.#head++] = EMPTY;
+        if (entry instanceof Uint8Array) {
+          await this.#writeAll(entry);
+          this.#written(entry.byteLength);
+          this.#spare ??= new Uint8Array(entry.buffer as ArrayBuffer);
         } else {
-          const segments = this.#queue[this.#head];
-          this.#queue[this.#head++] = EMPTY;
-          await this.#writeLarge(segments);
-          this.#written(frameBytes(segments));
+          await this.#writeLarge(entry);
+          this.#written(frameBytes(entry));
         }
       }
     } catch (error) {
@@ -373,57 +403,34 @@ export class FrameTransport {
     }
   }
 
-  /** Frames queued messages into the staging buffer while they fit; returns the bytes staged. */
-  #stage(): number {
-    const staging = this.#staging;
-    const view = new DataView(staging.buffer);
-    const queue = this.#queue;
-    let at = 0;
-    for (; this.#head < queue.length; this.#head++) {
-      const segments = queue[this.#head];
-      const header = headerBytes(segments.length);
-      const size = frameBytes(segments);
-      if (at + size > staging.byteLength) break;
-      staging.fill(0, at, at + header);
-      view.setUint32(at, segments.length - 1, true);
-      let offset = at + header;
-      for (let i = 0; i < segments.length; i++) {
-        view.setUint32(at + 4 + 4 * i, segments[i].byteLength / 8, true);
-        staging.set(segments[i], offset);
-        offset += segments[i].byteLength;
-      }
-      queue[this.#head] = EMPTY;
-      at = offset;
-    }
-    return at;
-  }
-
   /**
-   * Writes one message too large for the staging buffer: its header and
-   * first bytes from the staging buffer in one write (a reader learns the
-   * sizes together with the start of the content), then the rest in place.
+   * Writes one message too large to be copied at send: its header and
+   * first bytes in one write (a reader learns the sizes together with the
+   * start of the content), then the rest in place.
    */
   async #writeLarge(segments: Uint8Array[]): Promise<void> {
-    const staging = this.#staging;
-    const view = new DataView(staging.buffer);
+    const lead = this.#spare ?? new Uint8Array(STAGING_BYTES);
+    this.#spare = null;
+    const view = new DataView(lead.buffer);
     const header = headerBytes(segments.length);
-    staging.fill(0, 0, header);
+    lead.fill(0, 0, header);
     view.setUint32(0, segments.length - 1, true);
     segments.forEach((segment, i) => view.setUint32(4 + 4 * i, segment.byteLength / 8, true));
     let at = header;
     let next = 0;
-    let lead = 0;
+    let taken = 0;
     while (next < segments.length) {
-      lead = Math.min(segments[next].byteLength, staging.byteLength - at);
-      staging.set(segments[next].subarray(0, lead), at);
-      at += lead;
-      if (lead < segments[next].byteLength) break;
+      taken = Math.min(segments[next].byteLength, lead.byteLength - at);
+      lead.set(segments[next].subarray(0, taken), at);
+      at += taken;
+      if (taken < segments[next].byteLength) break;
       next++;
-      lead = 0;
+      taken = 0;
     }
-    await this.#writeAll(staging.subarray(0, at));
-    for (; next < segments.length; next++, lead = 0) {
-      await this.#writeAll(lead === 0 ? segments[next] : segments[next].subarray(lead));
+    await this.#writeAll(lead.subarray(0, at));
+    this.#spare = lead;
+    for (; next < segments.length; next++, taken = 0) {
+      await this.#writeAll(taken === 0 ? segments[next] : segments[next].subarray(taken));
     }
   }
 
@@ -455,8 +462,23 @@ export class FrameTransport {
   }
 }
 
-/** A queue slot already taken for writing (its segments are not held any longer). */
+/** A queue slot already taken for writing (its bytes are not held any longer). */
 const EMPTY: Uint8Array[] = [];
+
+/** Frames `segments` into `into` at `at`, which has room; returns where the frame ends. */
+function writeFrame(into: Uint8Array, at: number, segments: Uint8Array[]): number {
+  const header = headerBytes(segments.length);
+  const view = new DataView(into.buffer, into.byteOffset);
+  into.fill(0, at, at + header);
+  view.setUint32(at, segments.length - 1, true);
+  let offset = at + header;
+  for (let i = 0; i < segments.length; i++) {
+    view.setUint32(at + 4 + 4 * i, segments[i].byteLength / 8, true);
+    into.set(segments[i], offset);
+    offset += segments[i].byteLength;
+  }
+  return offset;
+}
 
 /** Bytes a message of `segments` takes on the wire, header included. */
 function frameBytes(segments: Uint8Array[]): number {

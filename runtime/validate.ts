@@ -53,25 +53,40 @@ export function validateMessage(
   segments: ArrayBuffer[],
   limits: ReadLimits = DEFAULT_READ_LIMITS,
 ): number {
-  return validateFrame(FrameView.of(segments), limits);
+  return validateFrame(FrameView.of(segments), limits).words;
+}
+
+/** What {@linkcode validateFrame} found in a message it accepted. */
+export interface FrameCheck {
+  /** Words counted against the traversal budget. */
+  readonly words: number;
+  /** Far pointers followed: a message without any can be read at any offset in its buffer. */
+  readonly farPointers: number;
 }
 
 /**
- * Checks a message read in place (see {@linkcode validateMessage}); returns
- * the words counted.
+ * Checks a message read in place (see {@linkcode validateMessage}).
  *
  * @throws {MessageValidationError} with the C++ wording where one exists.
+ *
+ * @example
+ * ```ts
+ * import { FrameView } from "./framing.ts";
+ * import { validateFrame } from "./validate.ts";
+ * const check = validateFrame(FrameView.of([new ArrayBuffer(8)])); // a null root pointer
+ * if (check.words !== 0 || check.farPointers !== 0) throw new Error("an empty message");
+ * ```
  */
 export function validateFrame(
   frame: FrameView,
   limits: ReadLimits = DEFAULT_READ_LIMITS,
-): number {
+): FrameCheck {
   if (frame.count === 0 || frame.lengths[0] < 8) {
     throw new MessageValidationError("Message ends prematurely in first segment.");
   }
   const walker = new Walker(frame, limits.traversalLimitWords);
   walker.pointer(0, 0, limits.nestingLimit);
-  return walker.words;
+  return walker;
 }
 
 /** Walks a frame: positions are (segment, word in the segment). */
@@ -79,6 +94,7 @@ class Walker {
   readonly frame: FrameView;
   readonly budget: number;
   words = 0;
+  farPointers = 0;
 
   constructor(frame: FrameView, budget: number) {
     this.frame = frame;
@@ -110,6 +126,7 @@ class Walker {
     let contentSeg = seg;
     let contentWord: number;
     if ((lo & 3) === FAR) {
+      this.farPointers++;
       const double = (lo & 4) !== 0;
       const padSeg = hi;
       const padWord = lo >>> 3;

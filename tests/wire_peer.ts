@@ -20,7 +20,7 @@ import {
   type Return as RpcReturn,
 } from "capnp-es/capnp/rpc";
 import { FrameDecoder } from "../runtime/framing.ts";
-import { messageFromFrame } from "../runtime/rpc/message.ts";
+import { messageFromSegments } from "../runtime/rpc/message.ts";
 import { DEFAULT_TIMEOUT_MS, tempSocketPath, withTimeout } from "./helpers.ts";
 
 /** Two connected ends of a UNIX socket in a fresh temporary directory. */
@@ -119,7 +119,7 @@ export class WirePeer implements AsyncDisposable {
         const n = await this.conn.read(target);
         if (n === null) break;
         this.#decoder.commitInPlace(n, (frame) => {
-          const message = messageFromFrame(frame);
+          const message = messageFromSegments(frame.owned());
           this.#queue.push({ message, root: message.getRoot(RpcMessage) });
         });
         this.#wake();

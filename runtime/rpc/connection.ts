@@ -20,7 +20,12 @@ import {
   PeerLimitError,
   type TransportLimits,
 } from "../transport.ts";
-import { DEFAULT_READ_LIMITS, type ReadLimits, validateFrame } from "../validate.ts";
+import {
+  DEFAULT_READ_LIMITS,
+  type FrameCheck,
+  type ReadLimits,
+  validateFrame,
+} from "../validate.ts";
 import {
   BrokenHook,
   type CallMessage,
@@ -67,6 +72,7 @@ import {
   capTableOf,
   messageBytes,
   messageFromFrame,
+  messageFromSegments,
   newCallMessage,
   newMessage,
   newReturnMessage,
@@ -379,10 +385,10 @@ export class RpcConnection implements AsyncDisposable {
     }
     const message = call.writable ? call.message : copyCall(call);
     const space = spaceOf(message);
-    space.view.setUint32(CALL_LAYOUT.call, question.id, true);
-    writeTarget(space, CALL_LAYOUT.target, target);
+    space.view.setUint32(space.start + CALL_LAYOUT.call, question.id, true);
+    writeTarget(space, space.start + CALL_LAYOUT.target, target);
     const caps = capTableOf<Capability>(message);
-    question.paramExports = this.#writeCapTable(space, CALL_LAYOUT.capTable, caps);
+    question.paramExports = this.#writeCapTable(space, space.start + CALL_LAYOUT.capTable, caps);
     releaseCaps(caps);
     releaseCaps(call.caps);
     this.#send(message);
@@ -623,16 +629,16 @@ export class RpcConnection implements AsyncDisposable {
   #receive(frame: FrameView): void {
     if (this.#error) return;
     try {
-      validateFrame(frame, this.#limits);
+      const check = validateFrame(frame, this.#limits);
       this.#reader.begin(frame);
       this.#reader.root(this.#root);
-      this.#dispatch(frame);
+      this.#dispatch(frame, check);
     } catch (error) {
       this.#abort(error instanceof Error ? error.message : String(error));
     }
   }
 
-  #dispatch(frame: FrameView): void {
+  #dispatch(frame: FrameView, check: FrameCheck): void {
     const r = this.#reader;
     const root = this.#root;
     const body = this.#body;
@@ -640,10 +646,10 @@ export class RpcConnection implements AsyncDisposable {
     switch (which) {
       case MessageTag.call:
         r.struct(root, 0, body);
-        return this.#onCall(frame, body);
+        return this.#onCall(frame, check, body);
       case MessageTag.return:
         r.struct(root, 0, body);
-        return this.#onReturn(frame, body);
+        return this.#onReturn(frame, check, body);
       case MessageTag.finish:
         r.struct(root, 0, body);
         return this.#onFinish(
@@ -678,13 +684,13 @@ export class RpcConnection implements AsyncDisposable {
     }
   }
 
-  #onCall(frame: FrameView, call: StructRef): void {
+  #onCall(frame: FrameView, check: FrameCheck, call: StructRef): void {
     const r = this.#reader;
     const answer = this.#newAnswer(r.u32(call, Field.call.questionId));
     const target = this.#resolveTarget(call, Field.call.target);
     const payload = this.#payload;
     const hasParams = r.struct(call, Field.call.params, payload);
-    const message = messageFromFrame(frame);
+    const message = messageFromFrame(frame, check);
     const caps = this.#readCapTable(message, payload);
     const params = hasParams && payload.ptrCount > Field.payload.content
       ? pointerAt(message, payload.seg, payload.ptrs + Field.payload.content * 8)
@@ -792,9 +798,9 @@ export class RpcConnection implements AsyncDisposable {
     }
     const message = response.writable ? response.message : copyResults(response).message;
     const space = spaceOf(message);
-    space.view.setUint32(RETURN_LAYOUT.ret, answer.id, true);
+    space.view.setUint32(space.start + RETURN_LAYOUT.ret, answer.id, true);
     const caps = capTableOf<Capability>(message);
-    answer.resultExports = this.#writeCapTable(space, RETURN_LAYOUT.capTable, caps);
+    answer.resultExports = this.#writeCapTable(space, space.start + RETURN_LAYOUT.capTable, caps);
     // A copy's references were only needed to describe the caps; the original stays for pipelining.
     if (message !== response.message) releaseCaps(caps);
     this.#send(message);
@@ -814,7 +820,7 @@ export class RpcConnection implements AsyncDisposable {
     this.#transport.send([returnMessage(answer.id, ReturnTag.exception, exceptionOf(error))]);
   }
 
-  #onReturn(frame: FrameView, ret: StructRef): void {
+  #onReturn(frame: FrameView, check: FrameCheck, ret: StructRef): void {
     const r = this.#reader;
     const question = this.#questions.get(r.u32(ret, Field.ret.answerId));
     if (question === undefined || question.returned) {
@@ -836,7 +842,7 @@ export class RpcConnection implements AsyncDisposable {
       case ReturnTag.results: {
         const payload = this.#payload;
         const hasResults = r.struct(ret, Field.ret.payload, payload);
-        const message = messageFromFrame(frame);
+        const message = messageFromFrame(frame, check);
         this.#readCapTable(message, payload);
         const content = hasResults && payload.ptrCount > Field.payload.content
           ? pointerAt(message, payload.seg, payload.ptrs + Field.payload.content * 8)
@@ -1058,7 +1064,9 @@ export class RpcConnection implements AsyncDisposable {
   /** Sends the received message back as `unimplemented` (rare: capnp-es copies it). */
   #replyUnimplemented(frame: FrameView): void {
     const reply = newMessage();
-    reply.initRoot(RpcMessage).unimplemented = messageFromFrame(frame).getRoot(RpcMessage);
+    reply.initRoot(RpcMessage).unimplemented = messageFromSegments(frame.owned()).getRoot(
+      RpcMessage,
+    );
     this.#send(reply);
   }
 

@@ -10,6 +10,11 @@
  * wording; a struct smaller than the schema's reads its missing fields as
  * defaults.
  *
+ * The envelope-only messages (Finish, Release, Bootstrap, Return without
+ * results, Abort, Resolve, Disembargo) are written into one reused buffer:
+ * each is valid until the next is built, which suits a transport that
+ * copies what it is sent.
+ *
  * @module
  */
 import type { FrameView } from "../framing.ts";
@@ -357,6 +362,20 @@ export class WordBuffer implements WordSpace {
   segment(): Uint8Array {
     return new Uint8Array(this.#buffer, 0, this.used);
   }
+
+  /**
+   * Starts over for another message: the words used are zeroed, or a buffer
+   * grown past `keepBytes` is let go (its last segment stays as it was).
+   */
+  reset(keepBytes: number): void {
+    if (this.#buffer.byteLength > keepBytes) {
+      this.#buffer = new ArrayBuffer(512);
+      this.view = new DataView(this.#buffer);
+    } else {
+      new Uint8Array(this.#buffer, 0, this.used).fill(0);
+    }
+    this.used = 0;
+  }
 }
 
 /** Writes a struct pointer at byte `at` to a new struct of `size`; returns the struct's offset. */
@@ -474,16 +493,32 @@ export function writeDescriptorAnswer(
 }
 
 /**
+ * The one buffer envelope-only messages are written in, over and over: a
+ * message is sent, and copied by the transport (which copies every message
+ * of up to 64 KiB as it is sent), before the next is built. A message that
+ * grew past {@linkcode SCRATCH_KEEP_BYTES} keeps its buffer: the next one
+ * starts a new buffer.
+ */
+const scratch = new WordBuffer(64);
+const SCRATCH_KEEP_BYTES = 4096;
+
+/** The scratch buffer, emptied for the next message. */
+function scratchBuffer(): WordBuffer {
+  scratch.reset(SCRATCH_KEEP_BYTES);
+  return scratch;
+}
+
+/**
  * An envelope-only message being written: the root `Message` with its
  * union set to `tag` and a body struct of `size`. Returns the buffer and
- * the body's offset.
+ * the body's offset. The message's bytes are valid until the next envelope
+ * is built (see {@linkcode scratch}).
  */
 function envelope(
   tag: number,
   size: readonly [number, number],
-  words = 8,
 ): { buffer: WordBuffer; body: number } {
-  const buffer = new WordBuffer(words);
+  const buffer = scratchBuffer();
   const root = newStruct(buffer, buffer.alloc(1), MESSAGE);
   buffer.view.setUint16(root, tag, true);
   return { buffer, body: newStruct(buffer, root + 8, size) };
@@ -491,7 +526,7 @@ function envelope(
 
 /** `Finish`: the question is done with. */
 export function finishMessage(questionId: number, releaseResultCaps: boolean): Uint8Array {
-  const { buffer, body } = envelope(MessageTag.finish, FINISH, 4);
+  const { buffer, body } = envelope(MessageTag.finish, FINISH);
   buffer.view.setUint32(body, questionId, true);
   // Default true: stored inverted.
   buffer.view.setUint8(body + 4, releaseResultCaps ? 0 : 1);
@@ -500,7 +535,7 @@ export function finishMessage(questionId: number, releaseResultCaps: boolean): U
 
 /** `Release`: drops `count` references to import `id`. */
 export function releaseMessage(id: number, count: number): Uint8Array {
-  const { buffer, body } = envelope(MessageTag.release, RELEASE, 4);
+  const { buffer, body } = envelope(MessageTag.release, RELEASE);
   buffer.view.setUint32(body, id, true);
   buffer.view.setUint32(body + 4, count, true);
   return buffer.segment();
@@ -508,7 +543,7 @@ export function releaseMessage(id: number, count: number): Uint8Array {
 
 /** `Bootstrap` as question `questionId`. */
 export function bootstrapMessage(questionId: number): Uint8Array {
-  const { buffer, body } = envelope(MessageTag.bootstrap, BOOTSTRAP, 5);
+  const { buffer, body } = envelope(MessageTag.bootstrap, BOOTSTRAP);
   buffer.view.setUint32(body, questionId, true);
   return buffer.segment();
 }
@@ -519,7 +554,7 @@ export function returnMessage(
   tag: number,
   exception?: { reason: string; type: number },
 ): Uint8Array {
-  const { buffer, body } = envelope(MessageTag.return, RETURN, 16);
+  const { buffer, body } = envelope(MessageTag.return, RETURN);
   buffer.view.setUint32(body, answerId, true);
   buffer.view.setUint8(body + 4, 1); // releaseParamCaps = false, as C++ sends it
   buffer.view.setUint16(body + 6, tag, true);
@@ -529,7 +564,7 @@ export function returnMessage(
 
 /** `Abort` with an exception. */
 export function abortMessage(reason: string, type: number): Uint8Array {
-  const buffer = new WordBuffer(8);
+  const buffer = scratchBuffer();
   const root = newStruct(buffer, buffer.alloc(1), MESSAGE);
   buffer.view.setUint16(root, MessageTag.abort, true);
   writeException(buffer, root + 8, reason, type);
@@ -541,7 +576,7 @@ export function resolveMessage(
   promiseId: number,
   fill: (space: WordBuffer, body: number) => void,
 ): Uint8Array {
-  const { buffer, body } = envelope(MessageTag.resolve, RESOLVE, 12);
+  const { buffer, body } = envelope(MessageTag.resolve, RESOLVE);
   buffer.view.setUint32(body, promiseId, true);
   fill(buffer, body);
   return buffer.segment();
@@ -565,7 +600,7 @@ export function resolveToCap(space: WordSpace, body: number): number {
 
 /** `Disembargo` to `target` with context `tag` and id. */
 export function disembargoMessage(target: Target, tag: number, id: number): Uint8Array {
-  const { buffer, body } = envelope(MessageTag.disembargo, DISEMBARGO, 12);
+  const { buffer, body } = envelope(MessageTag.disembargo, DISEMBARGO);
   buffer.view.setUint32(body, id, true);
   buffer.view.setUint16(body + 4, tag, true);
   writeTarget(buffer, newStruct(buffer, body + 8, TARGET), target);
@@ -575,8 +610,9 @@ export function disembargoMessage(target: Target, tag: number, id: number): Uint
 // ---- Call and Return skeletons in capnp-es messages ----
 
 /**
- * Byte offsets in a Call message laid out by {@linkcode writeCallSkeleton}:
- * the fields filled in at send time, and the params' content pointer.
+ * Byte offsets in a Call message laid out by {@linkcode writeCallSkeleton},
+ * from the root pointer: the fields filled in at send time, and the
+ * params' content pointer.
  */
 export const CALL_LAYOUT = {
   /** `Call` data section (questionId @0, methodId @4, interfaceId @8). */
@@ -598,20 +634,19 @@ export const CALL_LAYOUT = {
  */
 export function writeCallSkeleton(space: WordSpace, interfaceId: bigint, methodId: number): void {
   // The root pointer's word is taken already (capnp-es reserves it).
-  if (space.alloc(CALL_LAYOUT.words - 1) !== 8) {
-    throw new Error("A call skeleton starts a segment.");
-  }
+  const root = space.alloc(CALL_LAYOUT.words - 1) - 8;
   const view = space.view;
-  structPointer(view, 0, 8, MESSAGE);
-  view.setUint16(8, MessageTag.call, true);
-  structPointer(view, 16, CALL_LAYOUT.call, CALL);
-  view.setUint16(CALL_LAYOUT.call + 4, methodId, true);
-  view.setBigUint64(CALL_LAYOUT.call + 8, interfaceId, true);
-  structPointer(view, CALL_LAYOUT.call + 24, CALL_LAYOUT.target, TARGET);
-  structPointer(view, CALL_LAYOUT.call + 32, CALL_LAYOUT.content, PAYLOAD);
+  structPointer(view, root, root + 8, MESSAGE);
+  view.setUint16(root + 8, MessageTag.call, true);
+  const call = root + CALL_LAYOUT.call;
+  structPointer(view, root + 16, call, CALL);
+  view.setUint16(call + 4, methodId, true);
+  view.setBigUint64(call + 8, interfaceId, true);
+  structPointer(view, call + 24, root + CALL_LAYOUT.target, TARGET);
+  structPointer(view, call + 32, root + CALL_LAYOUT.content, PAYLOAD);
 }
 
-/** Byte offsets in a Return message laid out by {@linkcode writeReturnSkeleton}. */
+/** Byte offsets in a Return message laid out by {@linkcode writeReturnSkeleton}, from the root pointer. */
 export const RETURN_LAYOUT = {
   /** `Return` data section (answerId @0, releaseParamCaps @4, tag @6). */
   ret: 3 * 8,
@@ -623,16 +658,15 @@ export const RETURN_LAYOUT = {
 /** Lays out a Return of results at the start of `space` (see {@linkcode writeCallSkeleton}). */
 export function writeReturnSkeleton(space: WordSpace): void {
   // The root pointer's word is taken already (capnp-es reserves it).
-  if (space.alloc(RETURN_LAYOUT.words - 1) !== 8) {
-    throw new Error("A return skeleton starts a segment.");
-  }
+  const root = space.alloc(RETURN_LAYOUT.words - 1) - 8;
   const view = space.view;
-  structPointer(view, 0, 8, MESSAGE);
-  view.setUint16(8, MessageTag.return, true);
-  structPointer(view, 16, RETURN_LAYOUT.ret, RETURN);
+  structPointer(view, root, root + 8, MESSAGE);
+  view.setUint16(root + 8, MessageTag.return, true);
+  const ret = root + RETURN_LAYOUT.ret;
+  structPointer(view, root + 16, ret, RETURN);
   // releaseParamCaps = false, as C++ sends it (stored inverted).
-  view.setUint8(RETURN_LAYOUT.ret + 4, 1);
-  structPointer(view, RETURN_LAYOUT.ret + 16, RETURN_LAYOUT.content, PAYLOAD);
+  view.setUint8(ret + 4, 1);
+  structPointer(view, ret + 16, root + RETURN_LAYOUT.content, PAYLOAD);
 }
 
 /** Byte offsets of fields read by the connection, by struct. */

@@ -1,14 +1,25 @@
 /**
  * capnp-es message plumbing shared by the engine: wrapping received frames
- * (their segments taken over), Call and Return messages whose envelope the
- * hand-written codec (`envelope.ts`) lays out and capnp-es fills with the
- * application's content, the capability table that rides on each message,
- * and pointer paths into results.
+ * (read where they were received when they can be), Call and Return
+ * messages whose envelope the hand-written codec (`envelope.ts`) lays out
+ * and capnp-es fills with the application's content, the capability table
+ * that rides on each message, and pointer paths into results.
+ *
+ * Small messages share buffers, which saves an `ArrayBuffer` (the costliest
+ * allocation of a call) per message: a received one is read in the
+ * decoder's staging buffer, and a Call or Return starts in a 256-byte region
+ * of a 4 KiB buffer, moving to one of its own if it outgrows it. Segment 0
+ * of such a message starts at a `start` offset in its buffer, and capnp-es
+ * (which counts every offset from the buffer's beginning) reads and writes
+ * it unchanged; only what is counted from the segment's beginning (a root,
+ * a layout offset) adds the start. A shared buffer lives as long as any of
+ * its messages.
  *
  * @module
  */
 import * as capnp from "capnp-es";
 import { encodeFrame, type FrameView } from "../framing.ts";
+import type { FrameCheck } from "../validate.ts";
 import {
   CALL_LAYOUT,
   RETURN_LAYOUT,
@@ -23,6 +34,9 @@ const twoSegments = encodeFrame([new Uint8Array(8), new Uint8Array(8)]);
 const MultiSegmentArena = new capnp.Message(twoSegments, false)._capnp.arena.constructor as new (
   buffers: ArrayBuffer[],
 ) => ConstructorParameters<typeof capnp.Message>[0];
+const SingleSegmentArena = new capnp.Message()._capnp.arena.constructor as new (
+  buffer: ArrayBuffer,
+) => ConstructorParameters<typeof capnp.Message>[0] & { buffer: ArrayBuffer };
 
 type Segment = ReturnType<capnp.Message["allocateSegment"]>;
 const SegmentCtor = new capnp.Message(twoSegments, false).getSegment(0).constructor as new (
@@ -33,30 +47,95 @@ const SegmentCtor = new capnp.Message(twoSegments, false).getSegment(0).construc
 ) => Segment;
 
 /**
- * Wraps a received (already validated) frame as a capnp-es message, taking
- * its segments over (staged ones are copied out: the message is kept).
- *
- * The validator bounded everything reachable, so capnp-es's own per-access
- * budget is lifted: long-lived messages must stay readable.
+ * Segment 0 of a message placed in a buffer it may share: its bytes start
+ * at the message's `start` and may run up to `end`. capnp-es allocates in
+ * it only below `end` (past it, the message grows or starts a new segment),
+ * and zeroing stops at `end`, as capnp-es 0.0.16's `erase` of a list zeroes
+ * eight times the list's length: a message never writes over a neighbour.
  */
-export function messageFromFrame(frame: FrameView): capnp.Message {
-  const buffers = frame.owned();
-  // What capnp-es's constructor sets up, without re-reading the segment table.
+class PlacedSegment extends SegmentCtor {
+  end: number;
+
+  constructor(message: capnp.Message, buffer: ArrayBuffer, byteLength: number, end: number) {
+    super(0, message, buffer, byteLength);
+    this.end = end;
+  }
+
+  override hasCapacity(byteLength: number): boolean {
+    return this.end - this.byteLength >= byteLength;
+  }
+
+  override fillZeroWords(byteOffset: number, wordLength: number): void {
+    super.fillZeroWords(byteOffset, Math.min(wordLength, (this.end - byteOffset) / 8));
+  }
+
+  override replaceBuffer(buffer: ArrayBuffer): void {
+    super.replaceBuffer(buffer);
+    this.end = buffer.byteLength;
+  }
+}
+
+/** What capnp-es's constructor sets up, without re-reading a segment table, and segment 0's start. */
+interface MessageState {
+  arena: ConstructorParameters<typeof capnp.Message>[0];
+  segments: Segment[];
+  traversalLimit: number;
+  start: number;
+  capTable?: unknown[];
+}
+
+function setState(
+  message: capnp.Message,
+  arena: MessageState["arena"],
+  segments: Segment[],
+  start: number,
+): void {
+  // The validator bounded everything reachable in a received message, so
+  // capnp-es's own per-access budget is lifted: long-lived messages must
+  // stay readable.
+  const state: MessageState = { arena, segments, traversalLimit: Infinity, start };
+  (message as { _capnp: unknown })._capnp = state;
+}
+
+/** Where segment `seg` of `message` starts in its buffer. */
+function startOf(message: capnp.Message, seg: number): number {
+  return seg === 0 ? (message._capnp as MessageState).start ?? 0 : 0;
+}
+
+/**
+ * Wraps a received frame, which `check` validated, as a capnp-es message.
+ * A frame of one segment whose bytes the decoder keeps
+ * ({@linkcode FrameView.kept}) and without far pointers (which count from
+ * a segment's beginning) is read where it lies. Any other frame takes its
+ * segments over (staged ones are copied out: the message is kept).
+ */
+export function messageFromFrame(frame: FrameView, check: FrameCheck): capnp.Message {
+  if (frame.count !== 1 || frame.buffers[0] !== null || !frame.kept || check.farPointers > 0) {
+    return messageFromSegments(frame.owned());
+  }
+  const view = frame.views[0];
+  const buffer = view.buffer as ArrayBuffer;
+  const start = view.byteOffset + frame.offsets[0];
+  const end = start + frame.lengths[0];
+  const message = Object.create(capnp.Message.prototype) as capnp.Message;
+  const segment = new PlacedSegment(message, buffer, end, end);
+  setState(message, new MultiSegmentArena([buffer]), [segment], start);
+  return message;
+}
+
+/** A capnp-es message over `buffers`, one segment each (a message read from its beginning). */
+export function messageFromSegments(buffers: ArrayBuffer[]): capnp.Message {
   const message = Object.create(capnp.Message.prototype) as capnp.Message;
   const segments = buffers.map((buffer, i) =>
     new SegmentCtor(i, message, buffer, buffer.byteLength)
   );
-  (message as { _capnp: unknown })._capnp = {
-    arena: new MultiSegmentArena(buffers),
-    segments,
-    traversalLimit: Infinity,
-  };
+  setState(message, new MultiSegmentArena(buffers), segments, 0);
   return message;
 }
 
-/** The pointer at byte `byte` of segment `seg` of `message`. */
+/** The pointer at byte `byte` of segment `seg` of `message` (counted from the segment's start). */
 export function pointerAt(message: capnp.Message, seg: number, byte: number): capnp.Pointer {
-  return new capnp.Pointer(message.getSegment(seg), byte);
+  return new capnp.Pointer(message.getSegment(seg), startOf(message, seg) + byte);
 }
 
 /** A null pointer (reads as an empty struct). */
@@ -64,10 +143,6 @@ export const NULL_POINTER: capnp.Pointer = new capnp.Pointer(
   new capnp.Message(new ArrayBuffer(8), false, true).getSegment(0),
   0,
 );
-
-const SingleSegmentArena = new capnp.Message()._capnp.arena.constructor as new (
-  buffer: ArrayBuffer,
-) => ConstructorParameters<typeof capnp.Message>[0] & { buffer: ArrayBuffer };
 
 /**
  * Room a growing segment keeps beyond what was asked for, as capnp-es's own
@@ -80,19 +155,32 @@ const SLACK_BYTES = 4096;
  * A message being built in one segment that grows geometrically: capnp-es's
  * single-segment arena grows by exactly what is asked for and copies itself
  * each time, so a reply of many large blobs took time quadratic in its size.
- * Doubling copies every byte at most once on average.
+ * Doubling copies every byte at most once on average. The segment keeps its
+ * offsets (capnp-es's structs hold them), so a message placed at a start
+ * keeps that many unused bytes before it in its own buffer.
  */
 class GrowingMessage extends capnp.Message {
   override allocateSegment(byteLength: number): Segment {
-    const segment = this._capnp.segments[0];
-    const used = segment.byteLength;
-    const capacity = Math.max(2 * segment.buffer.byteLength, used + byteLength + SLACK_BYTES);
-    const buffer = new ArrayBuffer(capacity);
-    new Uint8Array(buffer).set(new Uint8Array(segment.buffer, 0, used));
+    const segment = this._capnp.segments[0] as PlacedSegment;
+    const start = startOf(this, 0);
+    const used = segment.byteLength - start;
+    const capacity = Math.max(2 * (segment.end - start), used + byteLength + SLACK_BYTES);
+    const buffer = new ArrayBuffer(start + capacity);
+    new Uint8Array(buffer, start, used).set(new Uint8Array(segment.buffer, start, used));
     segment.replaceBuffer(buffer);
     (this._capnp.arena as InstanceType<typeof SingleSegmentArena>).buffer = buffer;
     return segment;
   }
+}
+
+/** A message to build at `start` of `buffer`, with bytes up to `end`; its root word is taken. */
+function placedMessage(buffer: ArrayBuffer, start: number, end: number): capnp.Message {
+  // The public constructors either zero 4 KiB or mark a supplied arena as
+  // full of data; set up the (documented) internal state directly instead.
+  const message = Object.create(GrowingMessage.prototype) as GrowingMessage;
+  const segment = new PlacedSegment(message, buffer, start + 8, end);
+  setState(message, new SingleSegmentArena(buffer), [segment], start);
+  return message;
 }
 
 /**
@@ -110,43 +198,76 @@ class GrowingMessage extends capnp.Message {
  * ```
  */
 export function newMessage(bytes = 512): capnp.Message {
-  // The public constructors either zero 4 KiB or mark a supplied arena as
-  // full of data; set up the (documented) internal state directly instead.
-  const message = Object.create(GrowingMessage.prototype) as GrowingMessage;
-  (message as { _capnp: unknown })._capnp = {
-    arena: new SingleSegmentArena(new ArrayBuffer(bytes)),
-    segments: [],
-    traversalLimit: Infinity,
-  };
-  return message;
+  return placedMessage(new ArrayBuffer(bytes), 0, bytes);
+}
+
+/** Bytes of each region a Call or Return starts in, and of the buffers holding them. */
+const REGION_BYTES = 256;
+const REGIONS_BUFFER_BYTES = 4096;
+/** The buffer regions are taken from, and how much of it is taken. */
+let regions = new ArrayBuffer(REGIONS_BUFFER_BYTES);
+let regionsTaken = 0;
+
+/**
+ * A message to build in a region of a shared buffer. Only the envelope
+ * codec lays out its root (capnp-es's `initRoot` writes at the buffer's
+ * beginning). A kept message keeps its 4 KiB buffer alive: the connection's
+ * limits on unfinished answers bound how many a peer can make this side keep.
+ */
+function regionMessage(): capnp.Message {
+  if (regionsTaken + REGION_BYTES > REGIONS_BUFFER_BYTES) {
+    regions = new ArrayBuffer(REGIONS_BUFFER_BYTES);
+    regionsTaken = 0;
+  }
+  const start = regionsTaken;
+  regionsTaken += REGION_BYTES;
+  return placedMessage(regions, start, start + REGION_BYTES);
 }
 
 /** Bytes of segment data a message holds (its size on the wire, less the header). */
 export function messageBytes(message: capnp.Message): number {
   let bytes = 0;
-  for (const segment of message._capnp.segments) bytes += segment.byteLength;
+  message._capnp.segments.forEach((segment, i) =>
+    bytes += segment.byteLength - startOf(message, i)
+  );
   return bytes;
 }
 
 /** The used part of each segment of a message, for the transport to frame. */
 export function segmentsOf(message: capnp.Message): Uint8Array[] {
   if (message._capnp.segments.length === 0) message.getSegment(0);
-  return message._capnp.segments.map((s) => new Uint8Array(s.buffer, 0, s.byteLength));
+  return message._capnp.segments.map((s, i) => {
+    const start = startOf(message, i);
+    return new Uint8Array(s.buffer, start, s.byteLength - start);
+  });
 }
 
-/** Segment 0 of a message being built, as space for the envelope codec to write words in. */
-export function spaceOf(message: capnp.Message): WordSpace {
-  const segment = message.getSegment(0);
-  return {
-    get view() {
-      return (segment as unknown as { _dv: DataView })._dv;
-    },
-    alloc(words) {
-      const at = segment.allocate(words * 8);
-      if (at.segment !== segment) throw new Error("Envelope space outside the first segment.");
-      return at.byteOffset;
-    },
-  };
+/**
+ * Segment 0 of a message being built, as space for the envelope codec to
+ * write words in, and where the segment starts in its view.
+ */
+export function spaceOf(message: capnp.Message): WordSpace & { readonly start: number } {
+  return new SegmentSpace(message.getSegment(0), startOf(message, 0));
+}
+
+class SegmentSpace implements WordSpace {
+  readonly #segment: Segment;
+  readonly start: number;
+
+  constructor(segment: Segment, start: number) {
+    this.#segment = segment;
+    this.start = start;
+  }
+
+  get view(): DataView {
+    return (this.#segment as unknown as { _dv: DataView })._dv;
+  }
+
+  alloc(words: number): number {
+    const at = this.#segment.allocate(words * 8);
+    if (at.segment !== this.#segment) throw new Error("Envelope space outside the first segment.");
+    return at.byteOffset;
+  }
 }
 
 /** A new Call message of `interfaceId.methodId`, with the params content pointer to fill. */
@@ -154,14 +275,14 @@ export function newCallMessage(
   interfaceId: bigint,
   methodId: number,
 ): { message: capnp.Message; content: capnp.Pointer } {
-  const message = newMessage();
+  const message = regionMessage();
   writeCallSkeleton(spaceOf(message), interfaceId, methodId);
   return { message, content: pointerAt(message, 0, CALL_LAYOUT.content) };
 }
 
 /** A new Return message of results, with the results content pointer to fill. */
 export function newReturnMessage(): { message: capnp.Message; content: capnp.Pointer } {
-  const message = newMessage();
+  const message = regionMessage();
   writeReturnSkeleton(spaceOf(message));
   return { message, content: pointerAt(message, 0, RETURN_LAYOUT.content) };
 }

@@ -167,6 +167,12 @@ Deno.test("attach: the wallet's grants hold no network address, the node's user 
 
     const to = await rpc("getnewaddress", [], "w");
     await rpc("generatetoaddress", [101, to]);
+    // The trace of 101 blocks' notifications used up the burst of lines a
+    // component may print (100 a second after it): once the wallet has seen
+    // them, let the rate refill so that the send's trace is printed whole.
+    const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    while (await rpc("getbalance", [], "w") === 0) await delay(50);
+    await delay(1500);
     const txid = await rpc("sendtoaddress", [to, 1], "w");
     await rpc("generatetoaddress", [1, to]);
     assertEquals((await rpc("gettransaction", [txid], "w")).confirmations, 1);

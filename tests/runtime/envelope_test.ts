@@ -11,6 +11,7 @@ import { encodeFrame, FrameDecoder, FrameView } from "../../runtime/framing.ts";
 import {
   abortMessage,
   bootstrapMessage,
+  CALL_LAYOUT,
   disembargoMessage,
   EnvelopeError,
   EnvelopeReader,
@@ -29,7 +30,7 @@ import {
 } from "../../runtime/rpc/envelope.ts";
 import {
   capTableOf,
-  messageFromFrame,
+  messageFromSegments,
   newCallMessage,
   segmentsOf,
   spaceOf,
@@ -39,7 +40,7 @@ import { assert, assertEquals, assertThrows } from "../assert.ts";
 
 /** Reads one envelope-only segment with capnp-es. */
 function capnpRoot(segment: Uint8Array): RpcMessage {
-  return messageFromFrame(FrameView.of([segment.slice().buffer])).getRoot(RpcMessage);
+  return messageFromSegments([segment.slice().buffer]).getRoot(RpcMessage);
 }
 
 /** A reader on `segments` (validated first, as the connection does) and its root. */
@@ -102,7 +103,7 @@ Deno.test("envelope writers: a Call skeleton is a Call to capnp-es", () => {
   const { message, content } = newCallMessage(0x1234_5678_9abc_def0n, 3);
   capnp.utils.initStruct(new capnp.ObjectSize(8, 0), content);
   const space = spaceOf(message);
-  space.view.setUint32(3 * 8, 42, true); // questionId
+  space.view.setUint32(space.start + CALL_LAYOUT.call, 42, true); // questionId
   const call = capnpRoot(segmentsOf(message)[0]).call;
   assertEquals(call.questionId, 42, "questionId");
   assertEquals(call.interfaceId, 0x1234_5678_9abc_def0n, "interfaceId");

@@ -1,10 +1,21 @@
 /**
  * Unit tests of the engine's message plumbing: building and copying large
- * messages costs allocations linear in their size.
+ * messages costs allocations linear in their size; received messages are
+ * read in place.
  */
 import * as capnp from "capnp-es";
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
-import { messageBytes, newMessage, segmentsOf } from "../../runtime/rpc/message.ts";
+import { encodeFrame, FrameDecoder } from "../../runtime/framing.ts";
+import {
+  messageBytes,
+  messageFromFrame,
+  messageFromSegments,
+  newCallMessage,
+  newMessage,
+  pointerAt,
+  segmentsOf,
+} from "../../runtime/rpc/message.ts";
+import { validateFrame } from "../../runtime/validate.ts";
 import { assert, assertEquals } from "../assert.ts";
 
 const MiB = 1024 * 1024;
@@ -84,4 +95,115 @@ Deno.test("newMessage: the words written after a large blob do not copy it again
   call._initTarget().importedCap = 3;
   params._initCapTable(20);
   assertEquals(counted.times, 1, "one allocation, for the blob");
+});
+
+/** Frames of `messages` received by a decoder: each message with its `FrameCheck`. */
+function receive(messages: capnp.Message[]): capnp.Message[] {
+  const decoder = new FrameDecoder();
+  const bytes = messages.map((m) => encodeFrame(segmentsOf(m)));
+  const received: capnp.Message[] = [];
+  for (const frame of bytes) {
+    decoder.readTarget().set(frame);
+    decoder.commitInPlace(frame.byteLength, (view) => {
+      received.push(messageFromFrame(view, validateFrame(view)));
+    });
+  }
+  return received;
+}
+
+/** A Return whose results are one text. */
+function textReturn(text: string): capnp.Message {
+  const message = newMessage();
+  const content = message.initRoot(RpcMessage)._initReturn()._initResults().content;
+  capnp.utils.initStruct(Holder._capnp.size, content);
+  capnp.utils.setText(0, text, capnp.utils.getAs(Holder, content));
+  return message;
+}
+
+/** The text of a Return built by {@linkcode textReturn}, read from `message`'s segment 0 at `root`. */
+function textOf(message: capnp.Message): string {
+  const root = pointerAt(message, 0, 0);
+  const ret = capnp.utils.getAs(RpcMessage, root).return;
+  return capnp.utils.getText(0, capnp.utils.getAs(Holder, ret.results.content));
+}
+
+Deno.test("messageFromFrame: a one-segment frame is read where it was received", () => {
+  const [first, second] = receive([textReturn("first"), textReturn("second")]);
+  const [a, b] = [first.getSegment(0), second.getSegment(0)];
+  assert(a.buffer === b.buffer, "both read from the decoder's staging buffer, not copies");
+  assertEquals([textOf(first), textOf(second)], ["first", "second"]);
+  // A write that needs room goes to a new segment, never over the neighbour.
+  const ret = capnp.utils.getAs(RpcMessage, pointerAt(first, 0, 0)).return;
+  capnp.utils.setText(
+    0,
+    "a longer text than before",
+    capnp.utils.getAs(Holder, ret.results.content),
+  );
+  assertEquals(textOf(first), "a longer text than before");
+  assertEquals(textOf(second), "second");
+});
+
+Deno.test("messageFromFrame: a frame with a far pointer, or of several segments, is copied out", () => {
+  // One segment whose root is a far pointer to a landing pad in that same segment.
+  const selfFar = new Uint8Array(32);
+  const view = new DataView(selfFar.buffer);
+  view.setUint32(0, (1 << 3) | 2, true); // far: landing pad at word 1 of segment 0
+  view.setUint32(8, 0, true); // landing pad: struct right after it,
+  view.setUint32(12, 1 | (1 << 16), true); // one data word, one pointer
+  view.setUint32(16, 42, true);
+  // Several segments: capnp-es puts what follows the root pointer in further ones.
+  const sample = new capnp.Message(encodeFrame([new Uint8Array(8), new Uint8Array(8)]), false);
+  const Arena = sample._capnp.arena.constructor as new (
+    buffers: ArrayBuffer[],
+  ) => ConstructorParameters<typeof capnp.Message>[0];
+  const several = new capnp.Message(new Arena([new ArrayBuffer(8)]));
+  capnp.utils.initStruct(Holder._capnp.size, pointerAt(several, 0, 0));
+  const holder = capnp.utils.getAs(Holder, pointerAt(several, 0, 0));
+  capnp.utils.setText(0, "far away", holder);
+  assert(segmentsOf(several).length > 1, "a message of several segments");
+
+  const decoder = new FrameDecoder();
+  const got: { message: capnp.Message; farPointers: number }[] = [];
+  for (const frame of [encodeFrame([selfFar]), encodeFrame(segmentsOf(several))]) {
+    decoder.readTarget().set(frame);
+    decoder.commitInPlace(frame.byteLength, (received) => {
+      const check = validateFrame(received);
+      got.push({ message: messageFromFrame(received, check), farPointers: check.farPointers });
+    });
+  }
+  assertEquals(got.map((g) => g.farPointers), [1, 1]);
+  const [far, multi] = got.map((g) => g.message);
+  assertEquals(far.getSegment(0).buffer.byteLength, 32, "copied into a buffer of its own");
+  const struct = capnp.utils.getAs(Holder, pointerAt(far, 0, 0));
+  assertEquals(capnp.utils.getUint32(0, struct), 42);
+  const text = capnp.utils.getText(0, capnp.utils.getAs(Holder, pointerAt(multi, 0, 0)));
+  assertEquals(text, "far away");
+});
+
+Deno.test("newCallMessage: calls share a buffer until one outgrows its region, which leaves its neighbours alone", () => {
+  const shared = () => Array.from({ length: 3 }, (_, i) => newCallMessage(BigInt(i + 1), i));
+  let calls = shared();
+  // Three in a row share a buffer unless the first buffer filled up among them.
+  if (calls[0].message.getSegment(0).buffer !== calls[2].message.getSegment(0).buffer) {
+    calls = shared();
+  }
+  const [a, b, c] = calls.map(({ message }) => message.getSegment(0));
+  assert(a.buffer === b.buffer && b.buffer === c.buffer, "one buffer for three small calls");
+  // Fill each one's params with a text; the middle one's outgrows its region.
+  const texts = ["short", "y".repeat(5000), "also short"];
+  calls.forEach(({ content }, i) => {
+    capnp.utils.initStruct(Holder._capnp.size, content);
+    capnp.utils.setText(0, texts[i], capnp.utils.getAs(Holder, content));
+  });
+  assert(calls[1].message.getSegment(0).buffer !== a.buffer, "the big one moved out");
+  assert(calls[2].message.getSegment(0).buffer === a.buffer, "its neighbour stayed");
+  // Each one, framed and read back from its beginning, is the Call that was built.
+  calls.forEach(({ message }, i) => {
+    const [segment] = segmentsOf(message);
+    assertEquals(messageBytes(message), segment.byteLength);
+    const read = messageFromSegments([segment.slice().buffer]).getRoot(RpcMessage).call;
+    assertEquals([read.interfaceId, read.methodId], [BigInt(i + 1), i]);
+    const holder = capnp.utils.getAs(Holder, read.params.content);
+    assertEquals(capnp.utils.getText(0, holder), texts[i]);
+  });
 });
