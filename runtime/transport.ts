@@ -214,8 +214,8 @@ export class FrameTransport {
    * Queues one message, given as its segments (each a whole number of
    * words). A message of up to 64 KiB is copied before `send` returns, so
    * its buffers may be reused at once; a larger one is written in place and
-   * must not change afterwards. Never throws; dropped after close. Closes the transport instead when the queue would go over
-   * `maxOutgoingBytes`.
+   * must not change afterwards. Never throws; dropped after close. Closes
+   * the transport instead when the queue would go over `maxOutgoingBytes`.
    *
    * A `lazy` message (one nobody waits on, such as a Finish) does not start
    * a write of its own: it rides along with the next message sent, or is
