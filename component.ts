@@ -58,6 +58,7 @@ export {
   type Lifeline,
   lifeline,
   onLifelineClosed,
+  sameToken,
   wantsLifeline,
 } from "./runtime/process/lifeline.ts";
 export { type Cookie, readCookie, writeCookie } from "./runtime/process/cookie.ts";

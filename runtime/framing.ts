@@ -376,7 +376,8 @@ export class FrameDecoder {
       if (size <= STAGING_BYTES) return false;
       const segment = new ArrayBuffer(Math.min(size, staged + AHEAD_BYTES));
       new Uint8Array(segment).set(this.#buf.subarray(this.#start, this.#end));
-      this.#start = this.#end;
+      // What follows the segment starts on the next word, as every frame must.
+      this.#start = this.#end = Math.min((this.#end + 7) & ~7, this.#buf.byteLength);
       this.#current = segment;
       this.#currentSize = size;
       this.#fill = staged;
@@ -397,7 +398,9 @@ export class FrameDecoder {
   /** Moves the bytes pending to a new staging buffer of at least `bytes`, with room to read. */
   #reserve(bytes: number): void {
     const staged = this.#buf.subarray(this.#start, this.#end);
-    const next = new Uint8Array(Math.max(STAGING_BYTES, bytes, staged.byteLength + MIN_READ_BYTES));
+    const size = Math.max(STAGING_BYTES, bytes, staged.byteLength + MIN_READ_BYTES);
+    // A whole number of words: messages are read where they lie, from word-aligned offsets.
+    const next = new Uint8Array((size + 7) & ~7);
     next.set(staged);
     this.#buf = next;
     this.#bufView = new DataView(next.buffer);

@@ -238,7 +238,8 @@ export class FrameTransport {
       if (this.#filled + bytes > this.#fill.byteLength) this.#seal();
       this.#filled = writeFrame(this.#fill, this.#filled, segments);
     } else {
-      this.#seal();
+      // A mostly empty buffer is copied out rather than held for a few bytes.
+      this.#seal(this.#filled < STAGING_BYTES / 2);
       this.#queue.push(segments);
     }
     processQueue.bytes += bytes;
@@ -317,12 +318,20 @@ export class FrameTransport {
     return this.#queue.length - this.#head + (this.#filled > 0 ? 1 : 0);
   }
 
-  /** Queues the framed small messages as one write; the next ones start a new buffer. */
-  #seal(): void {
+  /**
+   * Queues the framed small messages as one write: the buffer goes with
+   * them and the next ones start another, or, with `copy`, a copy of them
+   * goes and the buffer stays.
+   */
+  #seal(copy = false): void {
     if (this.#filled === 0) return;
-    this.#queue.push(this.#fill.subarray(0, this.#filled));
-    this.#fill = this.#spare ?? new Uint8Array(STAGING_BYTES);
-    this.#spare = null;
+    if (copy) {
+      this.#queue.push(this.#fill.slice(0, this.#filled));
+    } else {
+      this.#queue.push(this.#fill.subarray(0, this.#filled));
+      this.#fill = this.#spare ?? new Uint8Array(STAGING_BYTES);
+      this.#spare = null;
+    }
     this.#filled = 0;
   }
 
@@ -375,7 +384,9 @@ export class FrameTransport {
         if (entry instanceof Uint8Array) {
           await this.#writeAll(entry);
           this.#written(entry.byteLength);
-          this.#spare ??= new Uint8Array(entry.buffer as ArrayBuffer);
+          if (entry.buffer.byteLength === STAGING_BYTES) {
+            this.#spare ??= new Uint8Array(entry.buffer as ArrayBuffer);
+          }
         } else {
           await this.#writeLarge(entry);
           this.#written(frameBytes(entry));

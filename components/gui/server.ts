@@ -22,7 +22,7 @@
  * the open pages; `tests/components/gui/` drives it in Chromium.
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
+import { sameToken } from "../../component.ts";
 import { APP_CSS, APP_JS, INDEX_HTML } from "./web_assets.ts";
 
 /** What the server asks the rest of the gui for. */
@@ -69,9 +69,7 @@ function text(status: number, body: string, headers: Record<string, string> = {}
 }
 
 function sameText(a: string, b: string): boolean {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return sameToken(encoder.encode(a), encoder.encode(b));
 }
 
 /** The value of cookie `name` in a `Cookie` header, or null. */

@@ -16,7 +16,9 @@
  *
  * @module
  */
-import { createHmac } from "node:crypto";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
 import { trimString } from "./help.ts";
 
 /** The user name of cookie authentication. */
@@ -130,7 +132,7 @@ export class Credentials implements AsyncDisposable {
     const pass = decoded.subarray(colon + 1);
     for (const c of this.#credentials) {
       if (!timingResistantEqual(user, c.user)) continue;
-      const digest = encoder.encode(createHmac("sha256", c.salt).update(pass).digest("hex"));
+      const digest = encoder.encode(hmacHex(c.salt, pass));
       if (timingResistantEqual(digest, c.hash)) return decoder.decode(user);
     }
     return undefined;
@@ -155,10 +157,15 @@ export class Credentials implements AsyncDisposable {
 
 function credential(user: string, password: string): Credential {
   const salt = randomHex(16);
-  const hash = createHmac("sha256", salt).update(encoder.encode(password)).digest("hex");
+  const hash = hmacHex(salt, encoder.encode(password));
   const userPass = encoder.encode(`${user}:${password}`);
   const header = encoder.encode(`Basic ${btoa(String.fromCharCode(...userPass))}`);
   return { user: encoder.encode(user), salt, hash: encoder.encode(hash), header };
+}
+
+/** HMAC-SHA256 of `data` keyed with the salt's text, in hex, as Core's `-rpcauth` hashes passwords. */
+function hmacHex(salt: string, data: Uint8Array): string {
+  return bytesToHex(hmac(sha256, encoder.encode(salt), data));
 }
 
 function randomHex(bytes: number): string {

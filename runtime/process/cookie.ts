@@ -23,8 +23,7 @@
  * ```
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
-import { newToken, TOKEN_BYTES } from "./lifeline.ts";
+import { newToken, sameToken, TOKEN_BYTES } from "./lifeline.ts";
 
 /** A cookie written by a listener. */
 export interface Cookie extends Disposable {
@@ -42,8 +41,7 @@ export function writeCookie(path: string): Cookie {
   Deno.renameSync(temporary, path);
   return {
     path,
-    accepts: (presented) =>
-      presented.length === TOKEN_BYTES && timingSafeEqual(presented, token.bytes),
+    accepts: (presented) => presented.length === TOKEN_BYTES && sameToken(presented, token.bytes),
     [Symbol.dispose]() {
       try {
         // Only our own: a newer listener may have replaced the file meanwhile.

@@ -24,10 +24,28 @@
  * ```
  * @module
  */
-import { timingSafeEqual } from "node:crypto";
-
 /** Bytes in a connection token. */
 export const TOKEN_BYTES = 32;
+
+/**
+ * Whether tokens `a` and `b` are the same bytes, compared in a time that
+ * depends only on their lengths (a peer learns nothing from how long a
+ * refusal takes). Plain code, rather than `node:crypto`'s `timingSafeEqual`,
+ * which every component would otherwise load at start.
+ *
+ * @example
+ * ```ts
+ * import { sameToken } from "./lifeline.ts";
+ * if (!sameToken(new Uint8Array([1, 2]), new Uint8Array([1, 2]))) throw new Error("same");
+ * if (sameToken(new Uint8Array([1, 2]), new Uint8Array([1, 3]))) throw new Error("differ");
+ * ```
+ */
+export function sameToken(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
+  return difference === 0;
+}
 
 /** Announced tokens kept; older unused ones are forgotten. */
 const MAX_ANNOUNCED = 64;
@@ -106,9 +124,7 @@ export function lifeline(): Lifeline {
         signal.addEventListener("abort", () => resolve(), { once: true });
       });
       for (;;) {
-        const index = accepted.findIndex((known) =>
-          known.length === token.length && timingSafeEqual(known, token)
-        );
+        const index = accepted.findIndex((known) => sameToken(known, token));
         if (index >= 0) {
           accepted.splice(index, 1);
           return true;

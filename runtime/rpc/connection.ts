@@ -70,7 +70,6 @@ import {
 } from "./envelope.ts";
 import {
   capTableOf,
-  messageBytes,
   messageFromFrame,
   messageFromSegments,
   newCallMessage,
@@ -78,6 +77,7 @@ import {
   newReturnMessage,
   NULL_POINTER,
   pointerAt,
+  retainedBytes,
   segmentsOf,
   spaceOf,
 } from "./message.ts";
@@ -103,9 +103,11 @@ export interface RpcLimits extends TransportLimits, ReadLimits {
   maxUnfinishedAnswers: number;
   /**
    * Bytes of results kept for answers the peer has not finished (they are
-   * kept for calls pipelined on them until the Finish). A Return that takes
-   * them over this aborts the connection; one answer of any size may always
-   * be kept when no other is. C++ has no such limit. Default 64 MiB.
+   * kept for calls pipelined on them until the Finish), counted as the
+   * memory they keep alive: results in a buffer shared with other messages
+   * count the whole buffer. A Return that takes them over this aborts the
+   * connection; one answer of any size may always be kept when no other is.
+   * C++ has no such limit. Default 64 MiB.
    */
   maxUnfinishedResultBytes: number;
 }
@@ -747,7 +749,7 @@ export class RpcConnection implements AsyncDisposable {
 
   /** Counts the results `answer` keeps until its Finish; aborts when they are too many bytes. */
   #holdResults(answer: Answer, message: capnp.Message): void {
-    answer.heldBytes = messageBytes(message);
+    answer.heldBytes = retainedBytes(message);
     const others = this.#heldResultBytes;
     this.#heldResultBytes += answer.heldBytes;
     if (others > 0 && this.#heldResultBytes > this.#limits.maxUnfinishedResultBytes) {

@@ -55,10 +55,19 @@ const SegmentCtor = new capnp.Message(twoSegments, false).getSegment(0).construc
  */
 class PlacedSegment extends SegmentCtor {
   end: number;
+  /** Whether other messages' bytes are in the buffer too. */
+  shared: boolean;
 
-  constructor(message: capnp.Message, buffer: ArrayBuffer, byteLength: number, end: number) {
+  constructor(
+    message: capnp.Message,
+    buffer: ArrayBuffer,
+    byteLength: number,
+    end: number,
+    shared: boolean,
+  ) {
     super(0, message, buffer, byteLength);
     this.end = end;
+    this.shared = shared;
   }
 
   override hasCapacity(byteLength: number): boolean {
@@ -72,6 +81,7 @@ class PlacedSegment extends SegmentCtor {
   override replaceBuffer(buffer: ArrayBuffer): void {
     super.replaceBuffer(buffer);
     this.end = buffer.byteLength;
+    this.shared = false;
   }
 }
 
@@ -118,7 +128,7 @@ export function messageFromFrame(frame: FrameView, check: FrameCheck): capnp.Mes
   const start = view.byteOffset + frame.offsets[0];
   const end = start + frame.lengths[0];
   const message = Object.create(capnp.Message.prototype) as capnp.Message;
-  const segment = new PlacedSegment(message, buffer, end, end);
+  const segment = new PlacedSegment(message, buffer, end, end, true);
   setState(message, new MultiSegmentArena([buffer]), [segment], start);
   return message;
 }
@@ -178,7 +188,8 @@ function placedMessage(buffer: ArrayBuffer, start: number, end: number): capnp.M
   // The public constructors either zero 4 KiB or mark a supplied arena as
   // full of data; set up the (documented) internal state directly instead.
   const message = Object.create(GrowingMessage.prototype) as GrowingMessage;
-  const segment = new PlacedSegment(message, buffer, start + 8, end);
+  const shared = end - start < buffer.byteLength;
+  const segment = new PlacedSegment(message, buffer, start + 8, end, shared);
   setState(message, new SingleSegmentArena(buffer), [segment], start);
   return message;
 }
@@ -230,6 +241,20 @@ export function messageBytes(message: capnp.Message): number {
   message._capnp.segments.forEach((segment, i) =>
     bytes += segment.byteLength - startOf(message, i)
   );
+  return bytes;
+}
+
+/**
+ * Bytes of memory a kept message may keep alive: its segments' bytes, and
+ * a whole buffer it shares with other messages (they may all be gone).
+ */
+export function retainedBytes(message: capnp.Message): number {
+  let bytes = 0;
+  message._capnp.segments.forEach((segment, i) => {
+    bytes += segment instanceof PlacedSegment && segment.shared
+      ? segment.buffer.byteLength
+      : segment.byteLength - startOf(message, i);
+  });
   return bytes;
 }
 

@@ -414,3 +414,39 @@ Deno.test("FrameDecoder: the bytes of a delivered frame are never written over",
     assertEquals(new Uint8Array(view.buffer, start, expected.byteLength), expected);
   }
 });
+
+Deno.test("FrameDecoder: frames after a large segment split at an odd byte stay word-aligned", () => {
+  const decoder = new FrameDecoder();
+  const big = encodeFrame([segment(2500, 1)]); // 20 000 bytes: received in place
+  const after = [segment(2046, 2), segment(3, 3), segment(5, 4)].map((s) => encodeFrame([s]));
+  const bytes = [big, ...after];
+  const stream = new Uint8Array(bytes.reduce((n, b) => n + b.byteLength, 0));
+  bytes.reduce((at, b) => (stream.set(b, at), at + b.byteLength), 0);
+  const starts: number[] = [];
+  const lengths: number[] = [];
+  let at = 0;
+  // The first read stops 13 bytes into the large frame, the others at odd places too.
+  for (const step of [13, 20_000, 777, 16_000, 5000]) {
+    const target = decoder.readTarget();
+    const n = Math.min(target.byteLength, stream.byteLength - at, step);
+    target.set(stream.subarray(at, at + n));
+    at += n;
+    decoder.commitInPlace(n, (frame) => {
+      starts.push(frame.views[0].byteOffset + frame.offsets[0]);
+      lengths.push(frame.lengths[0]);
+      assertEquals(frame.views[0].buffer.byteLength % 8, 0, "a buffer of whole words");
+    });
+  }
+  while (at < stream.byteLength) {
+    const target = decoder.readTarget();
+    const n = Math.min(target.byteLength, stream.byteLength - at);
+    target.set(stream.subarray(at, at + n));
+    at += n;
+    decoder.commitInPlace(n, (frame) => {
+      starts.push(frame.views[0].byteOffset + frame.offsets[0]);
+      lengths.push(frame.lengths[0]);
+    });
+  }
+  assertEquals(lengths, [20_000, 16_368, 24, 40]);
+  for (const start of starts) assertEquals(start % 8, 0, `a segment at ${start}`);
+});

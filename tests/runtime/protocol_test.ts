@@ -1069,17 +1069,27 @@ Deno.test("maxUnfinishedAnswers: Bootstraps and calls count until Finish; one mo
   await expectAbort(s, "Too many unfinished answers");
 });
 
-Deno.test("maxUnfinishedResultBytes: results kept until Finish are bounded; over it aborts", async () => {
-  await using s = await serverSession({ maxUnfinishedResultBytes: 3000 });
+/** A session whose Tester (bootstrapped as question 0) takes calls as questions of their own. */
+async function testerSession(limits: Partial<RpcLimits>) {
+  const s = await serverSession(limits);
   const tester = await bootstrapExport(s.peer, 0);
-  const echo = (questionId: number) =>
+  const call = (questionId: number, methodId: number, params: (content: capnp.Pointer) => void) =>
     callEngine(s.peer, {
       questionId,
       target: { importedCap: tester },
       interfaceId: TESTER,
-      methodId: METHOD.echo,
-      params: (content) =>
-        initStruct(Tester_Echo$Params, content)._initData(2000).toUint8Array().fill(questionId),
+      methodId,
+      params,
+    });
+  return { s, call };
+}
+
+Deno.test("maxUnfinishedResultBytes: results kept until Finish are bounded; over it aborts", async () => {
+  const { s, call } = await testerSession({ maxUnfinishedResultBytes: 3000 });
+  await using _s = s;
+  const echo = (questionId: number) =>
+    call(questionId, METHOD.echo, (content) => {
+      initStruct(Tester_Echo$Params, content)._initData(2000).toUint8Array().fill(questionId);
     });
   // One result of about 2 KiB is held until its Finish; after the Finish, another may be.
   await echo(1);
@@ -1087,5 +1097,14 @@ Deno.test("maxUnfinishedResultBytes: results kept until Finish are bounded; over
   await echo(2);
   // A second one held at once goes over 3000 bytes: returned, then the connection is aborted.
   await echo(3);
+  await expectAbort(s, "Too many results held");
+});
+
+Deno.test("maxUnfinishedResultBytes: a small result counts the whole buffer it shares and keeps alive", async () => {
+  // A few bytes of results, built in a 256-byte region of a 4 KiB buffer: 4 KiB kept each.
+  const { s, call } = await testerSession({ maxUnfinishedResultBytes: 6000 });
+  await using _s = s;
+  await call(1, METHOD.add, addParams(1, 1));
+  await call(2, METHOD.add, addParams(2, 1));
   await expectAbort(s, "Too many results held");
 });

@@ -168,6 +168,8 @@ Deno.test("FrameTransport: coalesced writes stay within 64 KiB; a larger message
   // big one: its header with its first bytes (64 KiB in all), then the rest
   // of its segment as given, not copied.
   assertEquals(writes[0].byteLength, wireBytes(small));
+  // Queued behind the big one, it went as a copy: no 64 KiB buffer held for a few bytes.
+  assertEquals(writes[0].buffer.byteLength, wireBytes(small));
   assertEquals(writes[1].byteLength, 64 * 1024);
   assert(writes[2].buffer === big[0].buffer, "big segment written in place");
   assertEquals(writes[2].byteLength, big[0].byteLength - (64 * 1024 - 8));
