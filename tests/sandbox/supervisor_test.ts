@@ -167,7 +167,9 @@ Deno.test("supervisor: over the JS heap limit is out of memory", async () => {
   const { reason, output } = await endOf(hog, (child) => child.init.heap(2000));
   assertEquals(reason.kind, "out-of-memory");
   assert(reason.text.includes("JS heap"), reason.text);
-  assert(output.some((line) => line.includes("Reached heap limit")), output.join("\n"));
+  // V8 names one of two causes, depending on how its last collections went.
+  const v8Reason = /Reached heap limit|Ineffective mark-compacts near heap limit/;
+  assert(output.some((line) => v8Reason.test(line)), output.join("\n"));
 });
 
 Deno.test("supervisor: over the resident limit the watchdog kills it, out of memory", async () => {
