@@ -76,6 +76,15 @@ function wallet(): string {
   return name;
 }
 
+/**
+ * Whether `name` is still the selected wallet: a refresh that finds the
+ * user chose another while it waited drops what it read (the choice starts
+ * a refresh of its own).
+ */
+function stillSelected(name: string): boolean {
+  return ($("wallet") as HTMLSelectElement).value === name;
+}
+
 function time(seconds: number): string {
   return new Date(seconds * 1000).toLocaleString();
 }
@@ -211,7 +220,6 @@ async function mine(event: Event): Promise<void> {
  */
 async function refreshWalletList(): Promise<void> {
   const select = $("wallet") as HTMLSelectElement;
-  const previous = select.value || sessionStorage.getItem("wallet") || "";
   const loaded = $("loaded-wallets");
   let names: string[] = [];
   try {
@@ -222,6 +230,8 @@ async function refreshWalletList(): Promise<void> {
     loaded.textContent = `unknown: ${describe(error)}`;
     loaded.classList.add("error");
   }
+  // The selection as it is now: the user may have changed it while the list was asked for.
+  const previous = select.value || sessionStorage.getItem("wallet") || "";
   select.replaceChildren(
     ...names.map((name) => el("option", { value: name }, name || "(default)")),
   );
@@ -234,10 +244,12 @@ async function refreshOverview(): Promise<void> {
     const balances = await rpc("getbalances", [], name) as {
       mine: { trusted: number; untrusted_pending: number; immature: number };
     };
+    if (!stillSelected(name)) return;
     $("balance-trusted").textContent = btc(balances.mine.trusted);
     $("balance-pending").textContent = btc(balances.mine.untrusted_pending);
     $("balance-immature").textContent = btc(balances.mine.immature);
     const txs = await rpc("listtransactions", ["*", 10], name) as Tx[];
+    if (!stillSelected(name)) return;
     $("recent-txs").replaceChildren(
       ...txs.reverse().map((tx) =>
         row([
@@ -269,6 +281,7 @@ async function refreshHistory(): Promise<void> {
   try {
     const name = wallet();
     const txs = await rpc("listtransactions", ["*", 100], name) as Tx[];
+    if (!stillSelected(name)) return;
     $("history").replaceChildren(
       ...txs.reverse().map((tx) => {
         const line = row([
