@@ -191,6 +191,46 @@ class Answer {
   }
 }
 
+/**
+ * A call that arrived from the peer, as its target sees it. A class, not an
+ * object literal: a literal's `signal` getter would be a new closure per
+ * call, and V8 gives each such literal a hidden class of its own. Those
+ * live in the old generation, so each kept its call (answer, messages,
+ * results) alive through every young collection until the next full one.
+ */
+class ArrivedCall implements CallMessage {
+  readonly interfaceId: bigint;
+  readonly methodId: number;
+  readonly message: capnp.Message;
+  readonly params: capnp.Pointer;
+  readonly caps: (Capability | null)[];
+  readonly writable = false;
+  readonly origin: RpcConnection;
+  readonly #answer: Answer;
+
+  constructor(
+    interfaceId: bigint,
+    methodId: number,
+    message: capnp.Message,
+    params: capnp.Pointer,
+    caps: (Capability | null)[],
+    origin: RpcConnection,
+    answer: Answer,
+  ) {
+    this.interfaceId = interfaceId;
+    this.methodId = methodId;
+    this.message = message;
+    this.params = params;
+    this.caps = caps;
+    this.origin = origin;
+    this.#answer = answer;
+  }
+
+  get signal(): AbortSignal {
+    return this.#answer.signal;
+  }
+}
+
 interface Export {
   hook: Hook;
   refs: number;
@@ -713,18 +753,17 @@ export class RpcConnection implements AsyncDisposable {
     answer.keepResults = sendTo === SendResultsTo.yourself;
     answer.running = true;
     this.#runningAnswers++;
-    const sent = target.send({
-      interfaceId: r.u64(call, Field.call.interfaceId),
-      methodId: r.u16(call, Field.call.methodId),
-      message,
-      params,
-      caps,
-      writable: false,
-      origin: this,
-      get signal() {
-        return answer.signal;
-      },
-    });
+    const sent = target.send(
+      new ArrivedCall(
+        r.u64(call, Field.call.interfaceId),
+        r.u16(call, Field.call.methodId),
+        message,
+        params,
+        caps,
+        this,
+        answer,
+      ),
+    );
     target.release();
     answer.sent = sent;
     sent.response.then(
