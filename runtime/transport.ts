@@ -169,10 +169,18 @@ export class FrameTransport {
   #queuedBytes = 0;
   /** Where small messages are framed as they are sent, up to `#filled`; queued as one write. */
   #fill = new Uint8Array(STAGING_BYTES);
+  #fillView = new DataView(this.#fill.buffer);
   #filled = 0;
   /** A buffer whose write completed, kept to become the next `#fill`. */
   #spare: Uint8Array<ArrayBuffer> | null = null;
+  /** Whether a write is in flight (or about to start). */
   #writing = false;
+  /** The small write in flight, and how many of its bytes are written. */
+  #current: Uint8Array = EMPTY_BYTES;
+  #currentAt = 0;
+  readonly #startWriting = () => this.#writeNext();
+  readonly #wrote = (n: number) => this.#onWrote(n);
+  readonly #writeFailed = (error: unknown) => this.#stopWriting(asError(error));
   #lazyTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Fires at the deadline of the frame being received, or of a flushing close. */
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -236,7 +244,7 @@ export class FrameTransport {
     this.#queuedBytes += bytes;
     if (bytes <= STAGING_BYTES) {
       if (this.#filled + bytes > this.#fill.byteLength) this.#seal();
-      this.#filled = writeFrame(this.#fill, this.#filled, segments);
+      this.#filled = writeFrame(this.#fill, this.#fillView, this.#filled, segments);
     } else {
       // A mostly empty buffer is copied out rather than held for a few bytes.
       this.#seal(this.#filled < STAGING_BYTES / 2);
@@ -250,13 +258,13 @@ export class FrameTransport {
     if (this.#writing) return;
     if (!lazy) {
       this.#writing = true;
-      queueMicrotask(() => this.#writeLoop());
+      queueMicrotask(this.#startWriting);
     } else {
       this.#lazyTimer ??= setTimeout(() => {
         this.#lazyTimer = undefined;
         if (!this.#writing && this.#pending() > 0) {
           this.#writing = true;
-          this.#writeLoop();
+          this.#writeNext();
         }
       }, LAZY_DELAY_MS);
     }
@@ -276,7 +284,7 @@ export class FrameTransport {
     if (!this.#writing) {
       // Lazy messages are waiting on their timer: write them now.
       this.#writing = true;
-      this.#writeLoop();
+      this.#writeNext();
     }
   }
 
@@ -330,6 +338,7 @@ export class FrameTransport {
     } else {
       this.#queue.push(this.#fill.subarray(0, this.#filled));
       this.#fill = this.#spare ?? new Uint8Array(STAGING_BYTES);
+      this.#fillView = new DataView(this.#fill.buffer);
       this.#spare = null;
     }
     this.#filled = 0;
@@ -372,32 +381,57 @@ export class FrameTransport {
     );
   }
 
-  async #writeLoop(): Promise<void> {
-    try {
-      while (!this.#closed) {
-        if (this.#head === this.#queue.length) {
-          if (this.#filled === 0) break;
-          this.#seal();
-        }
-        const entry = this.#queue[this.#head];
-        this.#queue[this.#head++] = EMPTY;
-        if (entry instanceof Uint8Array) {
-          await this.#writeAll(entry);
-          this.#written(entry.byteLength);
-          if (entry.buffer.byteLength === STAGING_BYTES) {
-            this.#spare ??= new Uint8Array(entry.buffer as ArrayBuffer);
-          }
-        } else {
-          await this.#writeLarge(entry);
-          this.#written(frameBytes(entry));
-        }
-      }
-    } catch (error) {
-      this.#shut(asError(error));
-    } finally {
-      this.#writing = false;
-      if (this.#closeAfterFlush !== undefined) this.#shut(this.#closeAfterFlush ?? undefined);
+  /**
+   * Starts the next write, or stops writing when nothing is queued. Written
+   * with callbacks rather than as an async loop: a small write, one per call
+   * and connection, then costs one promise reaction instead of two async
+   * functions' frames and promises.
+   */
+  #writeNext(): void {
+    if (this.#closed) return this.#stopWriting();
+    if (this.#head === this.#queue.length) {
+      if (this.#filled === 0) return this.#stopWriting();
+      this.#seal();
     }
+    const entry = this.#queue[this.#head];
+    this.#queue[this.#head++] = EMPTY;
+    if (entry instanceof Uint8Array) {
+      this.#current = entry;
+      this.#currentAt = 0;
+      return this.#write(entry);
+    }
+    this.#writeLarge(entry).then(() => {
+      this.#written(frameBytes(entry));
+      this.#writeNext();
+    }, this.#writeFailed);
+  }
+
+  #write(bytes: Uint8Array): void {
+    try {
+      this.#channel.write(bytes).then(this.#wrote, this.#writeFailed);
+    } catch (error) {
+      this.#writeFailed(error);
+    }
+  }
+
+  /** `n` more bytes of `#current` are written. */
+  #onWrote(n: number): void {
+    const entry = this.#current;
+    this.#currentAt += n;
+    if (this.#currentAt < entry.byteLength) return this.#write(entry.subarray(this.#currentAt));
+    this.#current = EMPTY_BYTES;
+    this.#written(entry.byteLength);
+    if (entry.buffer.byteLength === STAGING_BYTES) {
+      this.#spare ??= new Uint8Array(entry.buffer as ArrayBuffer);
+    }
+    this.#writeNext();
+  }
+
+  /** Writing ends: nothing is queued, the transport closed, or a write failed (`error`). */
+  #stopWriting(error?: Error): void {
+    this.#writing = false;
+    if (error !== undefined) this.#shut(error);
+    else if (this.#closeAfterFlush !== undefined) this.#shut(this.#closeAfterFlush ?? undefined);
   }
 
   /** Accounts for `bytes` written, and drops the taken part of the queue from time to time. */
@@ -475,11 +509,14 @@ export class FrameTransport {
 
 /** A queue slot already taken for writing (its bytes are not held any longer). */
 const EMPTY: Uint8Array[] = [];
+const EMPTY_BYTES = new Uint8Array(0);
 
-/** Frames `segments` into `into` at `at`, which has room; returns where the frame ends. */
-function writeFrame(into: Uint8Array, at: number, segments: Uint8Array[]): number {
+/**
+ * Frames `segments` into `into` (a whole buffer, `view` over it) at `at`,
+ * which has room; returns where the frame ends.
+ */
+function writeFrame(into: Uint8Array, view: DataView, at: number, segments: Uint8Array[]): number {
   const header = headerBytes(segments.length);
-  const view = new DataView(into.buffer, into.byteOffset);
   into.fill(0, at, at + header);
   view.setUint32(at, segments.length - 1, true);
   let offset = at + header;
