@@ -320,8 +320,9 @@ export class FrameDecoder {
   #parseHeader(): boolean {
     const avail = this.#end - this.#start;
     if (avail < 4) return false;
-    const view = new DataView(this.#buf.buffer, this.#buf.byteOffset + this.#start);
-    const count = view.getUint32(0, true) + 1;
+    const view = this.#bufView;
+    const at = this.#start;
+    const count = view.getUint32(at, true) + 1;
     if (count > this.#limits.maxSegments) {
       throw new FramingError(
         `message declares ${count} segments; the limit is ${this.#limits.maxSegments}`,
@@ -335,7 +336,7 @@ export class FrameDecoder {
     let total = 0;
     const sizes: number[] = new Array(count);
     for (let i = 0; i < count; i++) {
-      sizes[i] = view.getUint32(4 + 4 * i, true) * 8;
+      sizes[i] = view.getUint32(at + 4 + 4 * i, true) * 8;
       total += sizes[i];
     }
     if (total > this.#limits.maxMessageBytes) {

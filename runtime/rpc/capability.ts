@@ -610,7 +610,8 @@ export class PromiseHook extends Hook {
  * together when the results (or the failure) arrive.
  */
 export class PipelineSet {
-  readonly #hooks = new Map<string, { path: readonly number[]; hook: PromiseHook }>();
+  /** Made on first use: most calls are never pipelined on. */
+  #hooks: Map<string, { path: readonly number[]; hook: PromiseHook }> | null = null;
   readonly #create: (path: readonly number[]) => PromiseHook;
   #settled: ((path: readonly number[]) => Hook) | null = null;
 
@@ -622,17 +623,18 @@ export class PipelineSet {
   get(path: readonly number[]): Hook {
     if (this.#settled !== null) return this.#settled(path);
     const key = path.join(".");
-    let entry = this.#hooks.get(key);
+    const hooks = this.#hooks ??= new Map();
+    let entry = hooks.get(key);
     if (entry === undefined) {
       entry = { path: [...path], hook: this.#create(path) };
-      this.#hooks.set(key, entry);
+      hooks.set(key, entry);
     }
     return entry.hook.retain();
   }
 
   /** Every hook handed out so far, with its path. */
   entries(): Iterable<{ path: readonly number[]; hook: PromiseHook }> {
-    return this.#hooks.values();
+    return this.#hooks?.values() ?? [];
   }
 
   /**
@@ -649,11 +651,12 @@ export class PipelineSet {
     ) => Promise<void> | undefined,
   ): void {
     this.#settled = hookAt;
-    for (const { path, hook } of this.#hooks.values()) {
+    const hooks = this.#hooks;
+    this.#hooks = null;
+    for (const { path, hook } of hooks?.values() ?? []) {
       const target = hookAt(path);
       hook.resolve(target, embargo?.(path, hook, target));
     }
-    this.#hooks.clear();
   }
 
   /** Resolves each hook to the matching pipeline of a forwarded call. */
