@@ -430,18 +430,30 @@ export class LocalHook extends Hook {
     // Delivered from a microtask: callers never re-enter through send(),
     // and microtasks keep the order calls were made in.
     const response = new Promise<Response>((resolve, reject) => {
-      queueMicrotask(async () => {
+      queueMicrotask(() => {
         const context = new CallContext(call);
-        try {
-          await this.server.dispatch(context);
-          resolve(outcome = context.toResponse());
-        } catch (error) {
-          context.toResponse().dispose();
-          reject(outcome = RpcError.from(error));
-        } finally {
+        const settle = (failed: boolean, error?: unknown) => {
+          if (failed) {
+            context.toResponse().dispose();
+            reject(outcome = RpcError.from(error));
+          } else {
+            resolve(outcome = context.toResponse());
+          }
           releaseCaps(call.caps);
+          if (pipelines !== null) pipelines.resolve(hooksOf(outcome));
+        };
+        let running: void | PromiseLike<void>;
+        try {
+          running = this.server.dispatch(context);
+        } catch (error) {
+          return settle(true, error);
         }
-        if (pipelines !== null && outcome !== null) pipelines.resolve(hooksOf(outcome));
+        // A handler that returns at once settles its call in this microtask.
+        if (typeof (running as PromiseLike<void> | undefined)?.then === "function") {
+          (running as PromiseLike<void>).then(() => settle(false), (error) => settle(true, error));
+        } else {
+          settle(false);
+        }
       });
     });
     response.catch(() => {});
