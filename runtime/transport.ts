@@ -20,7 +20,7 @@ import {
 export interface ByteChannel {
   /** Reads into `p`: the bytes read, or null at the end. */
   read(p: Uint8Array): Promise<number | null>;
-  /** Writes from `p`: the bytes written. */
+  /** Writes from `p`, which the caller leaves unchanged until this settles: the bytes written. */
   write(p: Uint8Array): Promise<number>;
   /** Closes both directions. */
   close(): void;
@@ -605,8 +605,9 @@ export function channelFromNodeSocket(socket: NodeSocketLike): ByteChannel {
     write(p) {
       return new Promise((resolve, reject) => {
         if (socket.destroyed) return reject(new Error("socket closed"));
-        // The caller reuses its buffer; the socket may queue the chunk.
-        socket.write(p.slice(), (error) => error ? reject(error) : resolve(p.byteLength));
+        // The socket holds on to the chunk until its callback: the caller
+        // reuses its buffer only once this settles.
+        socket.write(p, (error) => error ? reject(error) : resolve(p.byteLength));
       });
     },
     close() {
