@@ -20,7 +20,10 @@ import {
 export interface ByteChannel {
   /** Reads into `p`: the bytes read, or null at the end. */
   read(p: Uint8Array): Promise<number | null>;
-  /** Writes from `p`, which the caller leaves unchanged until this settles: the bytes written. */
+  /**
+   * Writes from `p`: the bytes written. The caller leaves `p` unchanged
+   * until this settles; a channel that holds on to it longer copies it.
+   */
   write(p: Uint8Array): Promise<number>;
   /** Closes both directions. */
   close(): void;
@@ -391,7 +394,12 @@ export class FrameTransport {
     if (this.#closed) return this.#stopWriting();
     if (this.#head === this.#queue.length) {
       if (this.#filled === 0) return this.#stopWriting();
-      this.#seal();
+      try {
+        this.#seal();
+      } catch (error) {
+        // No buffer for the next messages: this runs from a microtask or a timer.
+        return this.#writeFailed(error);
+      }
     }
     const entry = this.#queue[this.#head];
     this.#queue[this.#head++] = EMPTY;
@@ -400,10 +408,10 @@ export class FrameTransport {
       this.#currentAt = 0;
       return this.#write(entry);
     }
-    this.#writeLarge(entry).then(() => {
-      this.#written(frameBytes(entry));
-      this.#writeNext();
-    }, this.#writeFailed);
+    this.#writeLarge(entry).then(
+      () => this.#afterWrite(frameBytes(entry)),
+      this.#writeFailed,
+    );
   }
 
   #write(bytes: Uint8Array): void {
@@ -420,16 +428,31 @@ export class FrameTransport {
     this.#currentAt += n;
     if (this.#currentAt < entry.byteLength) return this.#write(entry.subarray(this.#currentAt));
     this.#current = EMPTY_BYTES;
-    this.#written(entry.byteLength);
     if (entry.buffer.byteLength === STAGING_BYTES) {
       this.#spare ??= new Uint8Array(entry.buffer as ArrayBuffer);
     }
-    this.#writeNext();
+    this.#afterWrite(entry.byteLength);
+  }
+
+  /**
+   * Accounts for a finished write of `bytes` and starts the next. Runs in a
+   * promise reaction, so what throws here (a buffer that cannot be
+   * allocated) closes the transport rather than escaping as an unhandled
+   * rejection.
+   */
+  #afterWrite(bytes: number): void {
+    try {
+      this.#written(bytes);
+      this.#writeNext();
+    } catch (error) {
+      this.#writeFailed(error);
+    }
   }
 
   /** Writing ends: nothing is queued, the transport closed, or a write failed (`error`). */
   #stopWriting(error?: Error): void {
     this.#writing = false;
+    this.#current = EMPTY_BYTES;
     if (error !== undefined) this.#shut(error);
     else if (this.#closeAfterFlush !== undefined) this.#shut(this.#closeAfterFlush ?? undefined);
   }

@@ -448,12 +448,10 @@ export class LocalHook extends Hook {
         } catch (error) {
           return settle(true, error);
         }
-        // A handler that returns at once settles its call in this microtask.
-        if (typeof (running as PromiseLike<void> | undefined)?.then === "function") {
-          (running as PromiseLike<void>).then(() => settle(false), (error) => settle(true, error));
-        } else {
-          settle(false);
-        }
+        // A handler that returns at once settles its call in this microtask;
+        // anything else is adopted as a promise (which settles once).
+        if (running === undefined) return settle(false);
+        Promise.resolve(running).then(() => settle(false), (error) => settle(true, error));
       });
     });
     response.catch(() => {});
@@ -642,11 +640,6 @@ export class PipelineSet {
       hooks.set(key, entry);
     }
     return entry.hook.retain();
-  }
-
-  /** Every hook handed out so far, with its path. */
-  entries(): Iterable<{ path: readonly number[]; hook: PromiseHook }> {
-    return this.#hooks?.values() ?? [];
   }
 
   /**
