@@ -1,8 +1,10 @@
 /** The engine against itself: a Deno client and a Deno server, in separate processes or one. */
 import { assert, assertEquals } from "../assert.ts";
 import { TesterClient } from "../../examples/tester.ts";
+import { Capability, type Server } from "../../runtime/rpc/capability.ts";
 import { RpcConnection } from "../../runtime/rpc/connection.ts";
 import { RpcError } from "../../runtime/rpc/errors.ts";
+import { Tester$Client } from "../../schemas/gen/testing.ts";
 import { startDenoTester, tempSocketPath } from "../helpers.ts";
 import { testerSuite } from "./tester_suite.ts";
 
@@ -56,4 +58,24 @@ Deno.test("finished calls do not survive young collections", async () => {
     promoted < allocated * 0.02,
     `${(100 * promoted / allocated).toFixed(1)}% of what calls allocated was promoted`,
   );
+});
+
+Deno.test("a handler's thenable whose then throws fails its call, not the process", async () => {
+  // The handler's value is adopted as a promise: reading `then` happens in a
+  // microtask, where a throw would otherwise end the process.
+  const server: Server = {
+    dispatch: () =>
+      ({
+        get then() {
+          throw new RpcError("failed", "no then here");
+        },
+      }) as unknown as Promise<void>,
+  };
+  using cap = Capability.fromServer(server);
+  const failure = await cap.request(Tester$Client.methods[0]).send().response.then(
+    () => null,
+    (error: unknown) => error,
+  );
+  assert(failure instanceof RpcError, `the call failed: ${failure}`);
+  assertEquals(failure.message, "no then here");
 });
