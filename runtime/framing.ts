@@ -150,19 +150,81 @@ export class FrameView {
  * ```
  */
 export function encodeFrame(segments: Uint8Array[]): Uint8Array {
-  const header = headerBytes(segments.length);
-  let total = header;
-  for (const s of segments) total += s.byteLength;
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, segments.length - 1, true);
-  let at = header;
-  segments.forEach((s, i) => {
-    view.setUint32(4 + 4 * i, s.byteLength / 8, true);
-    out.set(s, at);
-    at += s.byteLength;
-  });
+  const out = new Uint8Array(frameBytes(segments));
+  writeFrame(out, new DataView(out.buffer), 0, segments);
   return out;
+}
+
+/**
+ * Writes the framing header of `segments` into `into` (a whole buffer,
+ * `view` over it) at `at`; returns where the first segment goes.
+ *
+ * @example
+ * ```ts
+ * import { writeFrameHeader } from "./framing.ts";
+ * const into = new Uint8Array(16).fill(9);
+ * const first = writeFrameHeader(into, new DataView(into.buffer), 0, [new Uint8Array(24)]);
+ * if (first !== 8 || into[0] !== 0 || into[4] !== 3) throw new Error("one segment of 3 words");
+ * ```
+ */
+export function writeFrameHeader(
+  into: Uint8Array,
+  view: DataView,
+  at: number,
+  segments: readonly Uint8Array[],
+): number {
+  const header = headerBytes(segments.length);
+  into.fill(0, at, at + header);
+  view.setUint32(at, segments.length - 1, true);
+  for (let i = 0; i < segments.length; i++) {
+    view.setUint32(at + 4 + 4 * i, segments[i].byteLength / 8, true);
+  }
+  return at + header;
+}
+
+/**
+ * Frames `segments` into `into` (a whole buffer, `view` over it) at `at`,
+ * which has room for {@linkcode frameBytes} of them; returns where the
+ * frame ends.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame, writeFrame } from "./framing.ts";
+ * const segments = [new Uint8Array(8).fill(1)];
+ * const into = new Uint8Array(32);
+ * const end = writeFrame(into, new DataView(into.buffer), 8, segments);
+ * if (end !== 24 || into.subarray(8, end).join() !== encodeFrame(segments).join()) {
+ *   throw new Error("the same bytes as encodeFrame");
+ * }
+ * ```
+ */
+export function writeFrame(
+  into: Uint8Array,
+  view: DataView,
+  at: number,
+  segments: readonly Uint8Array[],
+): number {
+  let offset = writeFrameHeader(into, view, at, segments);
+  for (const segment of segments) {
+    into.set(segment, offset);
+    offset += segment.byteLength;
+  }
+  return offset;
+}
+
+/**
+ * Bytes `segments` take on the wire, header included.
+ *
+ * @example
+ * ```ts
+ * import { frameBytes } from "./framing.ts";
+ * if (frameBytes([new Uint8Array(8), new Uint8Array(16)]) !== 16 + 24) throw new Error("bad size");
+ * ```
+ */
+export function frameBytes(segments: readonly Uint8Array[]): number {
+  let bytes = headerBytes(segments.length);
+  for (let i = 0; i < segments.length; i++) bytes += segments[i].byteLength;
+  return bytes;
 }
 
 /** Bytes of framing header for `segmentCount` segments (padded to a word). */

@@ -10,10 +10,12 @@
  */
 import {
   DEFAULT_FRAME_LIMITS,
+  frameBytes,
   FrameDecoder,
   type FrameLimits,
   type FrameView,
-  headerBytes,
+  writeFrame,
+  writeFrameHeader,
 } from "./framing.ts";
 
 /** The byte-level channel a transport runs over; `Deno.Conn` is one. */
@@ -479,12 +481,7 @@ export class FrameTransport {
   async #writeLarge(segments: Uint8Array[]): Promise<void> {
     const lead = this.#spare ?? new Uint8Array(STAGING_BYTES);
     this.#spare = null;
-    const view = new DataView(lead.buffer);
-    const header = headerBytes(segments.length);
-    lead.fill(0, 0, header);
-    view.setUint32(0, segments.length - 1, true);
-    segments.forEach((segment, i) => view.setUint32(4 + 4 * i, segment.byteLength / 8, true));
-    let at = header;
+    let at = writeFrameHeader(lead, new DataView(lead.buffer), 0, segments);
     let next = 0;
     let taken = 0;
     while (next < segments.length) {
@@ -533,30 +530,6 @@ export class FrameTransport {
 /** A queue slot already taken for writing (its bytes are not held any longer). */
 const EMPTY: Uint8Array[] = [];
 const EMPTY_BYTES = new Uint8Array(0);
-
-/**
- * Frames `segments` into `into` (a whole buffer, `view` over it) at `at`,
- * which has room; returns where the frame ends.
- */
-function writeFrame(into: Uint8Array, view: DataView, at: number, segments: Uint8Array[]): number {
-  const header = headerBytes(segments.length);
-  into.fill(0, at, at + header);
-  view.setUint32(at, segments.length - 1, true);
-  let offset = at + header;
-  for (let i = 0; i < segments.length; i++) {
-    view.setUint32(at + 4 + 4 * i, segments[i].byteLength / 8, true);
-    into.set(segments[i], offset);
-    offset += segments[i].byteLength;
-  }
-  return offset;
-}
-
-/** Bytes a message of `segments` takes on the wire, header included. */
-function frameBytes(segments: Uint8Array[]): number {
-  let bytes = headerBytes(segments.length);
-  for (let i = 0; i < segments.length; i++) bytes += segments[i].byteLength;
-  return bytes;
-}
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
