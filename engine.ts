@@ -60,6 +60,7 @@ export {
   type StructLayout,
 } from "./runtime/rpc/capability.ts";
 export type { Target } from "./runtime/rpc/envelope.ts";
+export { REFERENCED_DATA_BYTES, setData } from "./runtime/rpc/message.ts";
 export {
   type ConnectionOptions,
   DEFAULT_RPC_LIMITS,

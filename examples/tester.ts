@@ -33,8 +33,9 @@ import {
   Tester_Wait$Results,
 } from "../schemas/gen/testing.ts";
 import * as capnp from "capnp-es";
-import { type CallContext, Capability } from "../runtime/rpc/capability.ts";
+import { type CallContext, Capability, type PendingCall } from "../runtime/rpc/capability.ts";
 import { ERROR_TYPES, RpcError } from "../runtime/rpc/errors.ts";
+import { setData } from "../runtime/rpc/message.ts";
 import { serverFromMethods } from "../runtime/rpc/server.ts";
 
 /** Server-wide counters a test can observe. */
@@ -89,7 +90,8 @@ export function newTester(state: TesterState = { live: 0, canceled: 0, held: [] 
     },
     (call: CallContext) => {
       const data = call.params(Tester_Echo$Params).data.toUint8Array();
-      call.results(Tester_Echo$Results)._initData(data.byteLength).copyBuffer(data);
+      // Sent back where it was received, without a copy, when it is large.
+      setData(capnp.utils.getPointer(0, call.results(Tester_Echo$Results)), data);
     },
     (call: CallContext) => {
       call.results(Tester_EchoText$Results).text = call.params(Tester_EchoText$Params).text;
@@ -204,11 +206,25 @@ export class TesterClient implements Disposable {
     return response.results(Tester_Add$Results).result;
   }
 
+  /** Echoes `data`; the bytes back are a copy of their own. */
   async echo(data: Uint8Array): Promise<Uint8Array> {
-    const request = this.cap.request(Tester$Client.methods[1]);
-    request.params._initData(data.byteLength).copyBuffer(data);
-    using response = await request.send();
+    using response = await this.#echo(data);
     return response.results(Tester_Echo$Results).data.toUint8Array().slice();
+  }
+
+  /**
+   * Echoes `data` and returns how many bytes came back, read where they
+   * arrived (as a C++ client's `getData().size()`), without a copy.
+   */
+  async echoSize(data: Uint8Array): Promise<number> {
+    using response = await this.#echo(data);
+    return response.results(Tester_Echo$Results).data.length;
+  }
+
+  #echo(data: Uint8Array): PendingCall {
+    const request = this.cap.request(Tester$Client.methods[1]);
+    setData(capnp.utils.getPointer(0, request.params), data);
+    return request.send();
   }
 
   async echoText(text: string): Promise<string> {

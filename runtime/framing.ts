@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { segmentBuffers } from "./buffers.ts";
 
 /** Limits applied while framing; the message limits are the C++ reference's. */
 export interface FrameLimits {
@@ -83,7 +84,10 @@ export class FrameView {
   readonly offsets: number[] = [];
   /** Each segment's length in bytes. */
   readonly lengths: number[] = [];
-  /** Each segment's own buffer, or null while it shares a buffer with other bytes. */
+  /**
+   * Each segment's own buffer (from its start, perhaps longer than the
+   * segment), or null while it shares a buffer with other bytes.
+   */
   readonly buffers: (ArrayBuffer | null)[] = [];
   /**
    * Whether the bytes of segments without a buffer of their own stay as
@@ -124,10 +128,16 @@ export class FrameView {
     return buffer;
   }
 
-  /** The segments, each in a buffer of its own (staged ones copied), to keep. */
+  /**
+   * The segments, each in a buffer of its own and of its size (staged ones,
+   * and ones in a larger pooled buffer, copied), to keep.
+   */
   owned(): Frame {
     const segments: Frame = new Array(this.count);
-    for (let i = 0; i < this.count; i++) segments[i] = this.own(i);
+    for (let i = 0; i < this.count; i++) {
+      const buffer = this.own(i);
+      segments[i] = buffer.byteLength === this.lengths[i] ? buffer : buffer.slice(0, this.lengths[i]);
+    }
     return segments;
   }
 
@@ -139,7 +149,8 @@ export class FrameView {
 }
 
 /**
- * Encodes segments into one framed buffer.
+ * Encodes segments into one framed buffer. A segment that is not a whole
+ * number of words is padded with zeros, here and wherever frames are written.
  *
  * @example
  * ```ts
@@ -177,7 +188,7 @@ export function writeFrameHeader(
   into.fill(0, at, at + header);
   view.setUint32(at, segments.length - 1, true);
   for (let i = 0; i < segments.length; i++) {
-    view.setUint32(at + 4 + 4 * i, segments[i].byteLength / 8, true);
+    view.setUint32(at + 4 + 4 * i, (segments[i].byteLength + 7) >>> 3, true);
   }
   return at + header;
 }
@@ -207,7 +218,9 @@ export function writeFrame(
   let offset = writeFrameHeader(into, view, at, segments);
   for (const segment of segments) {
     into.set(segment, offset);
-    offset += segment.byteLength;
+    const end = offset + paddedBytes(segment.byteLength);
+    into.fill(0, offset + segment.byteLength, end);
+    offset = end;
   }
   return offset;
 }
@@ -223,8 +236,21 @@ export function writeFrame(
  */
 export function frameBytes(segments: readonly Uint8Array[]): number {
   let bytes = headerBytes(segments.length);
-  for (let i = 0; i < segments.length; i++) bytes += segments[i].byteLength;
+  for (let i = 0; i < segments.length; i++) bytes += paddedBytes(segments[i].byteLength);
   return bytes;
+}
+
+/**
+ * `bytes` rounded up to whole words: a segment's size on the wire.
+ *
+ * @example
+ * ```ts
+ * import { paddedBytes } from "./framing.ts";
+ * if (paddedBytes(13) !== 16 || paddedBytes(16) !== 16) throw new Error("whole words");
+ * ```
+ */
+export function paddedBytes(bytes: number): number {
+  return (bytes + 7) & ~7;
 }
 
 /** Bytes of framing header for `segmentCount` segments (padded to a word). */
@@ -262,7 +288,9 @@ const AHEAD_BYTES = 1024 * 1024;
  * larger than what has arrived, which doubles (up to the declared size) as
  * it fills. A segment of up to 1 MiB is therefore allocated once, at its
  * size, and received without a copy; a larger one is copied less than once
- * on average.
+ * on average. These buffers come from `segmentBuffers` (`buffers.ts`),
+ * rounded up by at most a quarter: a frame's holder releases them there once
+ * it is done, and the next large message is received into the same memory.
  *
  * @example
  * ```ts
@@ -334,7 +362,8 @@ export class FrameDecoder {
     if (this.#current !== null) {
       // Body of a large segment: read into it, grown first if it is full.
       if (this.#fill === this.#current.byteLength) this.#current = this.#grown(this.#current);
-      return new Uint8Array(this.#current, this.#fill);
+      const end = Math.min(this.#current.byteLength, this.#currentSize);
+      return new Uint8Array(this.#current, this.#fill, end - this.#fill);
     }
     const room = this.#buf.byteLength - this.#end;
     if (room === 0 || (room < MIN_READ_BYTES && this.#start === this.#end)) {
@@ -426,6 +455,7 @@ export class FrameDecoder {
       const size = sizes[frame.count];
       if (this.#current !== null) {
         if (this.#fill < size) return false;
+        // Held once, by whoever keeps the frame: released to the pool when done.
         frame.add(new DataView(this.#current), 0, size, this.#current);
         this.#current = null;
         continue;
@@ -437,7 +467,7 @@ export class FrameDecoder {
         continue;
       }
       if (size <= STAGING_BYTES) return false;
-      const segment = new ArrayBuffer(Math.min(size, staged + AHEAD_BYTES));
+      const segment = segmentBuffers.take(Math.min(size, staged + AHEAD_BYTES));
       new Uint8Array(segment).set(this.#buf.subarray(this.#start, this.#end));
       // What follows the segment starts on the next word, as every frame must.
       this.#start = this.#end = Math.min((this.#end + 7) & ~7, this.#buf.byteLength);
@@ -451,10 +481,11 @@ export class FrameDecoder {
 
   /** The segment being received moved to a buffer twice as large, at most its size. */
   #grown(segment: ArrayBuffer): ArrayBuffer {
-    const grown = new ArrayBuffer(
+    const grown = segmentBuffers.take(
       Math.min(this.#currentSize, Math.max(2 * segment.byteLength, this.#fill + AHEAD_BYTES)),
     );
     new Uint8Array(grown).set(new Uint8Array(segment, 0, this.#fill));
+    segmentBuffers.release(segment);
     return grown;
   }
 

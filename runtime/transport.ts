@@ -14,6 +14,7 @@ import {
   FrameDecoder,
   type FrameLimits,
   type FrameView,
+  paddedBytes,
   writeFrame,
   writeFrameHeader,
 } from "./framing.ts";
@@ -168,7 +169,7 @@ export class FrameTransport {
    * Writes waiting their turn, from `#head` on: framed bytes of small
    * messages, or the segments of one large message.
    */
-  #queue: (Uint8Array | Uint8Array[])[] = [];
+  #queue: (Uint8Array | LargeWrite)[] = [];
   #head = 0;
   /** Bytes sent and not yet written, on the wire's count (headers included). */
   #queuedBytes = 0;
@@ -224,21 +225,26 @@ export class FrameTransport {
   }
 
   /**
-   * Queues one message, given as its segments (each a whole number of
-   * words). A message of up to 64 KiB is copied before `send` returns, so
-   * its buffers may be reused at once; a larger one is written in place and
-   * must not change afterwards. Never throws; dropped after close. Closes
-   * the transport instead when the queue would go over `maxOutgoingBytes`.
+   * Queues one message, given as its segments (one that is not a whole
+   * number of words is padded with zeros). A message of up to 64 KiB is
+   * copied before `send` returns, so its buffers may be reused at once; a
+   * larger one is written in place and must not change until `written` is
+   * called. `written` is called once the bytes are no longer needed: at
+   * once for a copied message, after its write for one written in place,
+   * and when the message is dropped. Never throws; dropped after close.
+   * Closes the transport instead when the queue would go over
+   * `maxOutgoingBytes`.
    *
    * A `lazy` message (one nobody waits on, such as a Finish) does not start
    * a write of its own: it rides along with the next message sent, or is
    * written after a few milliseconds when none comes. That saves a write
    * and a wake-up of the peer per call.
    */
-  send(segments: Uint8Array[], lazy = false): void {
-    if (this.#closed || this.#closeAfterFlush !== undefined) return;
+  send(segments: Uint8Array[], lazy = false, written?: () => void): void {
+    if (this.#closed || this.#closeAfterFlush !== undefined) return written?.();
     const bytes = frameBytes(segments);
     if (this.#queuedBytes > 0 && this.#queuedBytes + bytes > this.#limits.maxOutgoingBytes) {
+      written?.();
       return this.#shut(
         new PeerLimitError(
           `Peer is not reading: ${this.#queuedBytes + bytes} bytes would be queued for it; ` +
@@ -250,10 +256,11 @@ export class FrameTransport {
     if (bytes <= STAGING_BYTES) {
       if (this.#filled + bytes > this.#fill.byteLength) this.#seal();
       this.#filled = writeFrame(this.#fill, this.#fillView, this.#filled, segments);
+      written?.();
     } else {
       // A mostly empty buffer is copied out rather than held for a few bytes.
       this.#seal(this.#filled < STAGING_BYTES / 2);
-      this.#queue.push(segments);
+      this.#queue.push(new LargeWrite(segments, written));
     }
     processQueue.bytes += bytes;
     if (processQueue.bytes > this.#limits.maxProcessOutgoingBytes) {
@@ -312,6 +319,10 @@ export class FrameTransport {
   #shut(reason: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const entry = this.#queue[i];
+      if (entry instanceof LargeWrite) entry.done();
+    }
     this.#queue = [];
     this.#head = 0;
     this.#filled = 0;
@@ -404,15 +415,23 @@ export class FrameTransport {
       }
     }
     const entry = this.#queue[this.#head];
-    this.#queue[this.#head++] = EMPTY;
+    this.#queue[this.#head++] = EMPTY_BYTES;
     if (entry instanceof Uint8Array) {
       this.#current = entry;
       this.#currentAt = 0;
       return this.#write(entry);
     }
-    this.#writeLarge(entry).then(
-      () => this.#afterWrite(frameBytes(entry)),
-      this.#writeFailed,
+    this.#writeLarge(entry.segments).then(
+      () => {
+        // Counted first: once done, a released buffer's views read as empty.
+        const bytes = frameBytes(entry.segments);
+        entry.done();
+        this.#afterWrite(bytes);
+      },
+      (error) => {
+        entry.done();
+        this.#writeFailed(error);
+      },
     );
   }
 
@@ -474,9 +493,10 @@ export class FrameTransport {
   }
 
   /**
-   * Writes one message too large to be copied at send: its header and
-   * first bytes in one write (a reader learns the sizes together with the
-   * start of the content), then the rest in place.
+   * Writes one message too large to be copied at send: its header, the
+   * segments that fit after it and the start of the next in one write (a
+   * reader learns the sizes together with the start of the content), then
+   * the rest where it is, each segment followed by its padding.
    */
   async #writeLarge(segments: Uint8Array[]): Promise<void> {
     const lead = this.#spare ?? new Uint8Array(STAGING_BYTES);
@@ -484,18 +504,26 @@ export class FrameTransport {
     let at = writeFrameHeader(lead, new DataView(lead.buffer), 0, segments);
     let next = 0;
     let taken = 0;
-    while (next < segments.length) {
-      taken = Math.min(segments[next].byteLength, lead.byteLength - at);
-      lead.set(segments[next].subarray(0, taken), at);
-      at += taken;
-      if (taken < segments[next].byteLength) break;
-      next++;
-      taken = 0;
+    for (; next < segments.length; next++) {
+      const segment = segments[next];
+      const end = at + paddedBytes(segment.byteLength);
+      if (end > lead.byteLength) {
+        taken = Math.min(segment.byteLength, lead.byteLength - at);
+        lead.set(segment.subarray(0, taken), at);
+        at += taken;
+        break;
+      }
+      lead.set(segment, at);
+      lead.fill(0, at + segment.byteLength, end);
+      at = end;
     }
     await this.#writeAll(lead.subarray(0, at));
     this.#spare = lead;
     for (; next < segments.length; next++, taken = 0) {
-      await this.#writeAll(taken === 0 ? segments[next] : segments[next].subarray(taken));
+      const segment = segments[next];
+      if (taken < segment.byteLength) await this.#writeAll(segment.subarray(taken));
+      const padding = paddedBytes(segment.byteLength) - segment.byteLength;
+      if (padding > 0) await this.#writeAll(PADDING.subarray(0, padding));
     }
   }
 
@@ -527,9 +555,28 @@ export class FrameTransport {
   }
 }
 
-/** A queue slot already taken for writing (its bytes are not held any longer). */
-const EMPTY: Uint8Array[] = [];
+/** A message written in place, and who to tell once its bytes are no longer needed. */
+class LargeWrite {
+  readonly segments: Uint8Array[];
+  #written: (() => void) | undefined;
+
+  constructor(segments: Uint8Array[], written: (() => void) | undefined) {
+    this.segments = segments;
+    this.#written = written;
+  }
+
+  /** Tells the sender, once, that the bytes are no longer needed. */
+  done(): void {
+    const written = this.#written;
+    this.#written = undefined;
+    written?.();
+  }
+}
+
+/** An empty write: a queue slot already taken (its bytes are not held any longer). */
 const EMPTY_BYTES = new Uint8Array(0);
+/** Zeros that pad a segment to a whole word. */
+const PADDING = new Uint8Array(8);
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));

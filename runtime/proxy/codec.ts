@@ -37,6 +37,7 @@ import type {
   TypeDescriptor,
 } from "../schema/descriptor.ts";
 import type { Capability } from "../rpc/capability.ts";
+import { setData } from "../rpc/message.ts";
 
 /** A value that does not fit the schema type it is written as. */
 export class TypeMappingError extends TypeError {
@@ -457,8 +458,7 @@ function blobCodec(
         return;
       }
       if (!(value instanceof Uint8Array)) throw mismatch(at, "Data (a Uint8Array)", value);
-      initListAt(p, BYTES, value.byteLength);
-      capnp.Data.fromPointer(p).copyBuffer(value);
+      setData(p, value);
     },
     read(_type, holder, slot) {
       const p = pointerAt(holder, slot);
@@ -481,8 +481,6 @@ function blobCodec(
     },
   };
 }
-
-const BYTES: ListLayout = { size: E.BYTE, List: capnp.Uint8List };
 
 type ListType = Extract<TypeDescriptor, { kind: "list" }>;
 

@@ -20,6 +20,7 @@ import {
   newCallMessage,
   newReturnMessage,
   readStruct,
+  releaseBuffers,
 } from "./message.ts";
 
 /**
@@ -328,9 +329,14 @@ export class Response implements Disposable {
     return cap.hook.retain();
   }
 
-  /** Releases the capabilities this response still owns. */
+  /**
+   * Releases the capabilities this response still owns, and a received
+   * message's buffers: its results (Data read in place included) must not
+   * be read afterwards.
+   */
   dispose(): void {
     releaseCaps(this.caps);
+    if (!this.writable) releaseBuffers(this.message);
   }
 
   /** The same as `dispose()`, for `using`. */

@@ -70,6 +70,7 @@ import {
 } from "./envelope.ts";
 import {
   capTableOf,
+  holdsBuffers,
   messageFromFrame,
   messageFromSegments,
   newCallMessage,
@@ -77,6 +78,7 @@ import {
   newReturnMessage,
   NULL_POINTER,
   pointerAt,
+  releaseBuffers,
   retainedBytes,
   segmentsOf,
   spaceOf,
@@ -665,7 +667,9 @@ export class RpcConnection implements AsyncDisposable {
   // ---- Receiving ----
 
   #send(message: capnp.Message): void {
-    this.#transport.send(segmentsOf(message));
+    // A message sending on a received message's Data holds its buffer until written.
+    const written = holdsBuffers(message) ? () => releaseBuffers(message) : undefined;
+    this.#transport.send(segmentsOf(message), false, written);
   }
 
   #receive(frame: FrameView): void {
@@ -766,9 +770,16 @@ export class RpcConnection implements AsyncDisposable {
     );
     target.release();
     answer.sent = sent;
+    // The params are done with once the call is: their pooled buffers go back.
     sent.response.then(
-      (response) => this.#returnResults(answer, response),
-      (error) => this.#returnError(answer, RpcError.from(error)),
+      (response) => {
+        releaseBuffers(message);
+        this.#returnResults(answer, response);
+      },
+      (error) => {
+        releaseBuffers(message);
+        this.#returnError(answer, RpcError.from(error));
+      },
     );
   }
 

@@ -18,6 +18,7 @@
  * @module
  */
 import * as capnp from "capnp-es";
+import { segmentBuffers } from "../buffers.ts";
 import { encodeFrame, type FrameView } from "../framing.ts";
 import type { FrameCheck } from "../validate.ts";
 import {
@@ -85,12 +86,17 @@ class PlacedSegment extends SegmentCtor {
   }
 }
 
-/** What capnp-es's constructor sets up, without re-reading a segment table, and segment 0's start. */
+/**
+ * What capnp-es's constructor sets up, without re-reading a segment table,
+ * segment 0's start, and the pooled buffers the message holds (see
+ * {@linkcode releaseBuffers}).
+ */
 interface MessageState {
   arena: ConstructorParameters<typeof capnp.Message>[0];
   segments: Segment[];
   traversalLimit: number;
   start: number;
+  holds: ArrayBuffer[] | null;
   capTable?: unknown[];
 }
 
@@ -99,17 +105,22 @@ function setState(
   arena: MessageState["arena"],
   segments: Segment[],
   start: number,
+  holds: ArrayBuffer[] | null = null,
 ): void {
   // The validator bounded everything reachable in a received message, so
   // capnp-es's own per-access budget is lifted: long-lived messages must
   // stay readable.
-  const state: MessageState = { arena, segments, traversalLimit: Infinity, start };
+  const state: MessageState = { arena, segments, traversalLimit: Infinity, start, holds };
   (message as { _capnp: unknown })._capnp = state;
+}
+
+function stateOf(message: capnp.Message): MessageState {
+  return message._capnp as MessageState;
 }
 
 /** Where segment `seg` of `message` starts in its buffer. */
 function startOf(message: capnp.Message, seg: number): number {
-  return seg === 0 ? (message._capnp as MessageState).start ?? 0 : 0;
+  return seg === 0 ? stateOf(message).start ?? 0 : 0;
 }
 
 /**
@@ -117,11 +128,17 @@ function startOf(message: capnp.Message, seg: number): number {
  * A frame of one segment whose bytes the decoder keeps
  * ({@linkcode FrameView.kept}) and without far pointers (which count from
  * a segment's beginning) is read where it lies. Any other frame takes its
- * segments over (staged ones are copied out: the message is kept).
+ * segments over (staged ones are copied out: the message is kept), with
+ * the decoder's hold on the pooled buffers of large ones: its owner calls
+ * {@linkcode releaseBuffers} once done with it.
  */
 export function messageFromFrame(frame: FrameView, check: FrameCheck): capnp.Message {
   if (frame.count !== 1 || frame.buffers[0] !== null || !frame.kept || check.farPointers > 0) {
-    return messageFromSegments(frame.owned());
+    const buffers: ArrayBuffer[] = new Array(frame.count);
+    for (let i = 0; i < frame.count; i++) buffers[i] = frame.own(i);
+    const message = messageFromSegments(buffers, frame.lengths);
+    stateOf(message).holds = buffers;
+    return message;
   }
   const view = frame.views[0];
   const buffer = view.buffer as ArrayBuffer;
@@ -133,12 +150,16 @@ export function messageFromFrame(frame: FrameView, check: FrameCheck): capnp.Mes
   return message;
 }
 
-/** A capnp-es message over `buffers`, one segment each (a message read from its beginning). */
-export function messageFromSegments(buffers: ArrayBuffer[]): capnp.Message {
+/**
+ * A capnp-es message over `buffers`, one segment each (a message read from
+ * its beginning), of `lengths` bytes (default: whole buffers).
+ */
+export function messageFromSegments(
+  buffers: ArrayBuffer[],
+  lengths: readonly number[] = buffers.map((buffer) => buffer.byteLength),
+): capnp.Message {
   const message = Object.create(capnp.Message.prototype) as capnp.Message;
-  const segments = buffers.map((buffer, i) =>
-    new SegmentCtor(i, message, buffer, buffer.byteLength)
-  );
+  const segments = buffers.map((buffer, i) => new SegmentCtor(i, message, buffer, lengths[i]));
   setState(message, new MultiSegmentArena(buffers), segments, 0);
   return message;
 }
@@ -265,6 +286,92 @@ export function segmentsOf(message: capnp.Message): Uint8Array[] {
     const start = startOf(message, i);
     return new Uint8Array(s.buffer, start, s.byteLength - start);
   });
+}
+
+/** A segment of bytes sent where they are (see {@linkcode setData}): nothing is allocated in it. */
+class ReferencedSegment extends SegmentCtor {
+  override hasCapacity(): boolean {
+    return false;
+  }
+}
+
+/** The size from which {@linkcode setData} sends Data where it is instead of copying it in. */
+export const REFERENCED_DATA_BYTES = 64 * 1024;
+const BYTE_ELEMENTS = 2;
+
+/**
+ * Sets the Data at `pointer`, in a message being built, to `bytes`.
+ *
+ * Data of {@linkcode REFERENCED_DATA_BYTES} or more that starts at the
+ * beginning of its buffer is not copied: it becomes a segment of the message
+ * of its own, which the transport writes where it is. The caller then
+ * leaves those bytes unchanged until the message is written (for a call's
+ * params, until the call returns). When they are a received message's (a
+ * server sending its params' Data back), the message holds their buffer
+ * until written, past the received message's release.
+ *
+ * @example
+ * ```ts
+ * import * as capnp from "capnp-es";
+ * import { Tester_Echo$Params } from "../../schemas/gen/testing.ts";
+ * import { newMessage, segmentsOf, setData } from "./message.ts";
+ * const message = newMessage();
+ * const params = message.initRoot(Tester_Echo$Params);
+ * const big = new Uint8Array(100_000).fill(7);
+ * setData(capnp.utils.getPointer(0, params), big);
+ * const segments = segmentsOf(message);
+ * if (segments.length !== 2 || segments[1].buffer !== big.buffer) {
+ *   throw new Error("sent where it is, as a segment of its own");
+ * }
+ * if (params.data.toUint8Array()[99_999] !== 7) throw new Error("and read through a far pointer");
+ * ```
+ */
+export function setData(pointer: capnp.Pointer, bytes: Uint8Array): void {
+  capnp.utils.erase(pointer);
+  const length = bytes.byteLength;
+  if (length < REFERENCED_DATA_BYTES || bytes.byteOffset !== 0) {
+    const content = pointer.segment.allocate(length);
+    const at = capnp.utils.initPointer(content.segment, content.byteOffset, pointer);
+    capnp.utils.setListPointer(at.offsetWords, BYTE_ELEMENTS, length, at.pointer);
+    new Uint8Array(content.segment.buffer, content.byteOffset, length).set(bytes);
+    return;
+  }
+  const message = pointer.segment.message;
+  const state = stateOf(message);
+  const id = state.segments.length;
+  state.segments.push(new ReferencedSegment(id, message, bytes.buffer as ArrayBuffer, length));
+  if (segmentBuffers.hold(bytes.buffer)) (state.holds ??= []).push(bytes.buffer as ArrayBuffer);
+  // A double-far pointer: its landing pad (a far pointer to the segment's
+  // first word, then the list's tag) goes beside the pointer.
+  const pad = pointer.segment.allocate(16);
+  capnp.utils.setFarPointer(
+    true,
+    (pad.byteOffset - startOf(message, pad.segment.id)) / 8,
+    pad.segment.id,
+    pointer,
+  );
+  capnp.utils.setFarPointer(false, 0, id, pad);
+  pad.byteOffset += 8;
+  capnp.utils.setListPointer(0, BYTE_ELEMENTS, length, pad);
+}
+
+/**
+ * Drops the holds `message` has on pooled buffers (`segmentBuffers`), once:
+ * a received message's large segments, a built one's received Data sent on
+ * (see {@linkcode setData}). A buffer whose last hold goes is detached and
+ * reused, so the message's bytes must no longer be read.
+ */
+export function releaseBuffers(message: capnp.Message): void {
+  const state = stateOf(message);
+  const holds = state.holds;
+  if (holds == null) return; // none, or a message capnp-es set up
+  state.holds = null;
+  for (const buffer of holds) segmentBuffers.release(buffer);
+}
+
+/** Whether `message` holds pooled buffers, to release with {@linkcode releaseBuffers}. */
+export function holdsBuffers(message: capnp.Message): boolean {
+  return stateOf(message).holds != null;
 }
 
 /**

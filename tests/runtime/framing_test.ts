@@ -60,6 +60,17 @@ Deno.test("encodeFrame: header layout for one and several segments", () => {
   assertEquals(three.byteLength, 16 + 24);
 });
 
+Deno.test("encodeFrame: a segment that is not a whole number of words is padded with zeros", () => {
+  const odd = new Uint8Array(13).fill(0xee);
+  const bytes = encodeFrame([odd, new Uint8Array(8).fill(1)]);
+  const view = new DataView(bytes.buffer);
+  assertEquals([view.getUint32(4, true), view.getUint32(8, true)], [2, 1], "13 bytes take 2 words");
+  assertEquals(bytes.byteLength, 16 + 16 + 8);
+  assertEquals([...bytes.subarray(16, 32)], [...odd, 0, 0, 0]);
+  const [frame] = new FrameDecoder().push(bytes);
+  assertEquals(frame.map((s) => s.byteLength), [16, 8]);
+});
+
 Deno.test("FrameDecoder: single-segment round trip", () => {
   const seg = segment(5, 3);
   const frames = new FrameDecoder().push(encodeFrame([seg]));

@@ -1,10 +1,13 @@
 /** The engine against itself: a Deno client and a Deno server, in separate processes or one. */
+import * as capnp from "capnp-es";
 import { assert, assertEquals } from "../assert.ts";
 import { TesterClient } from "../../examples/tester.ts";
 import { Capability, type Server } from "../../runtime/rpc/capability.ts";
 import { RpcConnection } from "../../runtime/rpc/connection.ts";
 import { RpcError } from "../../runtime/rpc/errors.ts";
-import { Tester$Client } from "../../schemas/gen/testing.ts";
+import { setData } from "../../runtime/rpc/message.ts";
+import { segmentBuffers } from "../../runtime/buffers.ts";
+import { Tester$Client, Tester_Echo$Results } from "../../schemas/gen/testing.ts";
 import { startDenoTester, tempSocketPath } from "../helpers.ts";
 import { testerSuite } from "./tester_suite.ts";
 
@@ -30,6 +33,31 @@ Deno.test("outstanding questions are limited: calls over maxQuestions fail as ov
   assertEquals(outcomes.filter((o) => o.status === "fulfilled").length, 4);
   assertEquals(overloaded.length, 2);
   assertEquals(await tester.add(2, 2), 4, "usable once calls complete");
+  await rpc.close();
+});
+
+Deno.test("Data read in place is released with its response, and its memory reused", async () => {
+  const path = tempSocketPath("tester");
+  await using _server = await startDenoTester(path);
+  const rpc = new RpcConnection(await Deno.connect({ transport: "unix", path }));
+  using tester = rpc.bootstrap();
+  const echo = Tester$Client.methods[1];
+  const echoed = async (fill: number) => {
+    const request = tester.request(echo);
+    setData(capnp.utils.getPointer(0, request.params), new Uint8Array(300_000).fill(fill));
+    return await request.send();
+  };
+  const first = await echoed(1);
+  const kept = first.results(Tester_Echo$Results).data.toUint8Array();
+  assertEquals([kept.byteLength, kept[299_999]], [300_000, 1]);
+  first.dispose();
+  // Detached, rather than showing the bytes of the message received next into the same memory.
+  assertEquals(kept.byteLength, 0);
+  const freeBefore = segmentBuffers.freeBytes;
+  assert(freeBefore > 0, "the released buffer is kept for reuse");
+  using second = await echoed(2);
+  assertEquals(second.results(Tester_Echo$Results).data.toUint8Array()[299_999], 2);
+  assert(segmentBuffers.freeBytes < freeBefore, "the next large message is received into it");
   await rpc.close();
 });
 

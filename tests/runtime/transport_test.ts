@@ -220,6 +220,39 @@ Deno.test("FrameTransport: a 3 MiB frame arrives intact", async () => {
   assertEquals(idOf(pair.bInbox.frames[1]), 78);
 });
 
+Deno.test("FrameTransport: a large segment of any length is written in place, padded, then released", async () => {
+  await using pair = await transportPair();
+  const big = new Uint8Array(200_003).map((_, i) => i & 255);
+  const head = frameOf(5)[0];
+  let written = 0;
+  pair.a.send([head, big], false, () => written++);
+  assertEquals(written, 0, "held until written");
+  pair.a.send(frameOf(6), false, () => written += 10);
+  assertEquals(written, 10, "a small message is copied: released at once");
+  await pair.bInbox.wait(2, 10_000);
+  assertEquals(written, 11);
+  const [first, second] = pair.bInbox.frames;
+  assertEquals(first.map((s) => s.byteLength), [16, 200_008]);
+  assertEquals(new Uint8Array(first[1]), new Uint8Array([...big, 0, 0, 0, 0, 0]));
+  assertEquals(idOf(second), 6);
+  assert(pair.aWrites.some((w) => w.buffer === big.buffer), "written from where it is");
+});
+
+Deno.test("FrameTransport: a large message dropped at close is released", async () => {
+  const [conn] = await socketPair();
+  const transport = new FrameTransport(conn, () => {});
+  let released = 0;
+  // Queued behind a first large write the peer never reads.
+  transport.send([new Uint8Array(8 << 20)], false, () => released++);
+  transport.send([new Uint8Array(1 << 20)], false, () => released++);
+  transport.close();
+  await transport.closed;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assertEquals(released, 2);
+  transport.send([new Uint8Array(1 << 20)], false, () => released++);
+  assertEquals(released, 3, "after close: dropped and released at once");
+});
+
 Deno.test("FrameTransport: closed resolves once with undefined when the peer closes", async () => {
   const [connA, connB] = await socketPair();
   const inbox = new Inbox();
