@@ -136,7 +136,9 @@ export class FrameView {
     const segments: Frame = new Array(this.count);
     for (let i = 0; i < this.count; i++) {
       const buffer = this.own(i);
-      segments[i] = buffer.byteLength === this.lengths[i] ? buffer : buffer.slice(0, this.lengths[i]);
+      segments[i] = buffer.byteLength === this.lengths[i]
+        ? buffer
+        : buffer.slice(0, this.lengths[i]);
     }
     return segments;
   }

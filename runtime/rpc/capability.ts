@@ -15,6 +15,7 @@ import type * as capnp from "capnp-es";
 import { RpcError } from "./errors.ts";
 import {
   capIndexAt,
+  type CapnpPointer,
   capTableOf,
   initStruct,
   newCallMessage,
@@ -54,8 +55,7 @@ export interface StructClass<S extends CapnpStruct> {
   /** A view of the struct at a position in a segment. */
   new (segment: CapnpSegment, byteOffset: number, depthLimit?: number, compositeIndex?: number): S;
 }
-/** Where a call's params or a return's results sit in their message. */
-export type CapnpPointer = capnp.Pointer;
+export type { CapnpPointer };
 
 /** Identifies a method and its params struct. */
 export interface MethodDescriptor<P extends CapnpStruct> {

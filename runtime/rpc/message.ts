@@ -40,6 +40,9 @@ const SingleSegmentArena = new capnp.Message()._capnp.arena.constructor as new (
 ) => ConstructorParameters<typeof capnp.Message>[0] & { buffer: ArrayBuffer };
 
 type Segment = ReturnType<capnp.Message["allocateSegment"]>;
+
+/** Where a call's params or a return's results sit in their message (capnp-es's pointer). */
+export type CapnpPointer = capnp.Pointer;
 const SegmentCtor = new capnp.Message(twoSegments, false).getSegment(0).constructor as new (
   id: number,
   message: capnp.Message,
@@ -326,7 +329,7 @@ const BYTE_ELEMENTS = 2;
  * if (params.data.toUint8Array()[99_999] !== 7) throw new Error("and read through a far pointer");
  * ```
  */
-export function setData(pointer: capnp.Pointer, bytes: Uint8Array): void {
+export function setData(pointer: CapnpPointer, bytes: Uint8Array): void {
   capnp.utils.erase(pointer);
   const length = bytes.byteLength;
   if (length < REFERENCED_DATA_BYTES || bytes.byteOffset !== 0) {

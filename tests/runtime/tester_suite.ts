@@ -96,18 +96,23 @@ export async function testerSuite(
     assertEquals(await tester.echoText("héllo"), "héllo");
   });
 
-  await t.step("large payloads in flight at once come back whole, whatever their length", async () => {
-    // Sent from where they are as segments of their own, some not a whole
-    // number of words; the Deno server sends each back from its receive
-    // buffer, which must not be reused before that write is done.
-    const sizes = [65_536, 65_537, 200_003, 1 << 20, 300_000, 1_500_001, 131_072, 70_001];
-    const payloads = sizes.map((size, k) => new Uint8Array(size).map((_, i) => (i * 13 + k) & 255));
-    for (let round = 0; round < 3; round++) {
-      const echoed = await Promise.all(payloads.map((payload) => tester.echo(payload)));
-      echoed.forEach((bytes, k) => assert(bytes.join() === payloads[k].join(), `payload ${k}`));
-    }
-    assertEquals(await tester.echoSize(payloads[3]), 1 << 20);
-  });
+  await t.step(
+    "large payloads in flight at once come back whole, whatever their length",
+    async () => {
+      // Sent from where they are as segments of their own, some not a whole
+      // number of words; the Deno server sends each back from its receive
+      // buffer, which must not be reused before that write is done.
+      const sizes = [65_536, 65_537, 200_003, 1 << 20, 300_000, 1_500_001, 131_072, 70_001];
+      const payloads = sizes.map((size, k) =>
+        new Uint8Array(size).map((_, i) => (i * 13 + k) & 255)
+      );
+      for (let round = 0; round < 3; round++) {
+        const echoed = await Promise.all(payloads.map((payload) => tester.echo(payload)));
+        echoed.forEach((bytes, k) => assert(bytes.join() === payloads[k].join(), `payload ${k}`));
+      }
+      assertEquals(await tester.echoSize(payloads[3]), 1 << 20);
+    },
+  );
 
   await t.step("cancellation: an aborted call stops on the server", async () => {
     const before = await tester.canceledCount();
