@@ -306,7 +306,7 @@ const BYTE_ELEMENTS = 2;
  * Sets the Data at `pointer`, in a message being built, to `bytes`.
  *
  * Data of {@linkcode REFERENCED_DATA_BYTES} or more that starts at the
- * beginning of its buffer is not copied: it becomes a segment of the message
+ * beginning of its (plain, fixed-length) `ArrayBuffer` is not copied: it becomes a segment of the message
  * of its own, which the transport writes where it is. The caller then
  * leaves those bytes unchanged until the message is written (for a call's
  * params, until the call returns). When they are a received message's (a
@@ -332,7 +332,10 @@ const BYTE_ELEMENTS = 2;
 export function setData(pointer: CapnpPointer, bytes: Uint8Array): void {
   capnp.utils.erase(pointer);
   const length = bytes.byteLength;
-  if (length < REFERENCED_DATA_BYTES || bytes.byteOffset !== 0) {
+  const buffer = bytes.buffer;
+  // Shared or resizable memory could change under the write: copied.
+  const fixed = buffer instanceof ArrayBuffer && !buffer.resizable;
+  if (length < REFERENCED_DATA_BYTES || bytes.byteOffset !== 0 || !fixed) {
     const content = pointer.segment.allocate(length);
     const at = capnp.utils.initPointer(content.segment, content.byteOffset, pointer);
     capnp.utils.setListPointer(at.offsetWords, BYTE_ELEMENTS, length, at.pointer);
@@ -342,8 +345,8 @@ export function setData(pointer: CapnpPointer, bytes: Uint8Array): void {
   const message = pointer.segment.message;
   const state = stateOf(message);
   const id = state.segments.length;
-  state.segments.push(new ReferencedSegment(id, message, bytes.buffer as ArrayBuffer, length));
-  if (segmentBuffers.hold(bytes.buffer)) (state.holds ??= []).push(bytes.buffer as ArrayBuffer);
+  state.segments.push(new ReferencedSegment(id, message, buffer, length));
+  if (segmentBuffers.hold(buffer)) (state.holds ??= []).push(buffer);
   // A double-far pointer: its landing pad (a far pointer to the segment's
   // first word, then the list's tag) goes beside the pointer.
   const pad = pointer.segment.allocate(16);

@@ -5,7 +5,7 @@
  */
 import * as capnp from "capnp-es";
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
-import { encodeFrame, FrameDecoder } from "../../runtime/framing.ts";
+import { encodeFrame, FrameDecoder, FrameView } from "../../runtime/framing.ts";
 import {
   messageBytes,
   messageFromFrame,
@@ -14,8 +14,10 @@ import {
   newMessage,
   pointerAt,
   segmentsOf,
+  setData,
 } from "../../runtime/rpc/message.ts";
 import { validateFrame } from "../../runtime/validate.ts";
+import { Tester_Echo$Params } from "../../schemas/gen/testing.ts";
 import { assert, assertEquals } from "../assert.ts";
 
 const MiB = 1024 * 1024;
@@ -206,4 +208,32 @@ Deno.test("newCallMessage: calls share a buffer until one outgrows its region, w
     const holder = capnp.utils.getAs(Holder, read.params.content);
     assertEquals(capnp.utils.getText(0, holder), texts[i]);
   });
+});
+
+Deno.test("setData: large Data in a plain buffer goes as a segment of its own; any other is copied in", () => {
+  const cases: [string, Uint8Array, boolean][] = [
+    ["small", new Uint8Array(1000).fill(3), false],
+    ["large", new Uint8Array(70_000).fill(4), true],
+    ["large, odd length", new Uint8Array(70_001).fill(5), true],
+    ["large, not at its buffer's start", new Uint8Array(80_000).fill(6).subarray(8), false],
+    ["large, shared memory", new Uint8Array(new SharedArrayBuffer(70_000)).fill(7), false],
+    [
+      "large, resizable",
+      new Uint8Array(new ArrayBuffer(70_000, { maxByteLength: 1 << 20 })),
+      false,
+    ],
+  ];
+  for (const [name, bytes, referenced] of cases) {
+    const message = newMessage();
+    const params = message.initRoot(Tester_Echo$Params);
+    setData(capnp.utils.getPointer(0, params), bytes);
+    const segments = segmentsOf(message);
+    assertEquals(segments.length, referenced ? 2 : 1, name);
+    if (referenced) assert(segments[1].buffer === bytes.buffer, `${name}: not copied`);
+    // What a peer reads: the frame, validated and decoded.
+    const [frame] = new FrameDecoder().push(encodeFrame(segments));
+    validateFrame(FrameView.of(frame));
+    const read = messageFromSegments(frame).getRoot(Tester_Echo$Params).data.toUint8Array();
+    assertEquals(read, bytes, name);
+  }
 });
