@@ -414,12 +414,16 @@ export const build = {
     capTable?: DescriptorSpec[];
     exception?: ExceptionSpec;
     canceled?: boolean;
+    /** The results are those of this answer of the receiver's (a tail call back into it). */
+    takeFromOtherQuestion?: number;
   }): capnp.Message {
     return buildMessage((root) => {
       const ret = root._initReturn();
       ret.answerId = options.answerId;
       if (options.releaseParamCaps !== undefined) ret.releaseParamCaps = options.releaseParamCaps;
-      if (options.exception) {
+      if (options.takeFromOtherQuestion !== undefined) {
+        ret.takeFromOtherQuestion = options.takeFromOtherQuestion;
+      } else if (options.exception) {
         const exception = ret._initException();
         exception.type = options.exception.type as Exception["type"];
         exception.reason = options.exception.reason;

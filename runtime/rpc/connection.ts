@@ -149,6 +149,12 @@ class Question {
   /** Exports made for this call's params, released if the Return says so. */
   paramExports: number[] = [];
   returned = false;
+  /**
+   * Set once the caller has its outcome. A Return may come and the outcome
+   * later (taken from another answer), or never (a Return the connection
+   * aborts on): a question not yet settled fails when the connection ends.
+   */
+  settled = false;
   finishSent = false;
   /** Set when the caller canceled: the Return is then discarded. */
   canceled = false;
@@ -914,8 +920,23 @@ export class RpcConnection implements AsyncDisposable {
         if (answer?.sent == null) {
           throw new ProtocolError("Invalid 'takeFromOtherQuestion' answer ID.");
         }
+        // As the C++ reference: only results kept for the purpose can be taken
+        // (others may be written already, their buffers released).
+        if (!answer.keepResults) {
+          throw new ProtocolError(
+            "'takeFromOtherQuestion' answer did not use sendResultsTo.yourself.",
+          );
+        }
         answer.sent.response.then(
-          (response) => this.#completeQuestion(question, shareResults(response)),
+          (response) => {
+            let shared: Response;
+            try {
+              shared = shareResults(response);
+            } catch (error) {
+              return this.#completeQuestion(question, RpcError.from(error));
+            }
+            this.#completeQuestion(question, shared);
+          },
           (error) => this.#completeQuestion(question, RpcError.from(error)),
         );
         return;
@@ -938,6 +959,7 @@ export class RpcConnection implements AsyncDisposable {
       return;
     }
     if (outcome instanceof Response) {
+      question.settled = true;
       question.resolve(outcome);
       question.pipelines.resolve(
         (path) => outcome.hookAt(path),
@@ -955,6 +977,7 @@ export class RpcConnection implements AsyncDisposable {
   }
 
   #failQuestion(question: Question, error: RpcError): void {
+    question.settled = true;
     question.reject(error);
     question.pipelines.resolve(() => new BrokenHook(error).retain());
   }
@@ -1146,7 +1169,7 @@ export class RpcConnection implements AsyncDisposable {
     if (this.#error) return;
     this.#error = error;
     for (const question of [...this.#questions.values()]) {
-      if (!question.returned && !question.canceled) this.#failQuestion(question, error);
+      if (!question.settled && !question.canceled) this.#failQuestion(question, error);
     }
     this.#questions.clear();
     for (const answer of this.#answers.values()) {

@@ -100,6 +100,8 @@ interface MessageState {
   traversalLimit: number;
   start: number;
   holds: ArrayBuffer[] | null;
+  /** The landing pads of referenced Data (see {@linkcode setData}), once there is any. */
+  pads: Segment | null;
   capTable?: unknown[];
 }
 
@@ -113,7 +115,14 @@ function setState(
   // The validator bounded everything reachable in a received message, so
   // capnp-es's own per-access budget is lifted: long-lived messages must
   // stay readable.
-  const state: MessageState = { arena, segments, traversalLimit: Infinity, start, holds };
+  const state: MessageState = {
+    arena,
+    segments,
+    traversalLimit: Infinity,
+    start,
+    holds,
+    pads: null,
+  };
   (message as { _capnp: unknown })._capnp = state;
 }
 
@@ -291,8 +300,26 @@ export function segmentsOf(message: capnp.Message): Uint8Array[] {
   });
 }
 
-/** A segment of bytes sent where they are (see {@linkcode setData}): nothing is allocated in it. */
+/**
+ * A segment of the caller's bytes, sent where they are (see
+ * {@linkcode setData}): nothing is allocated in it, and erasing the Data
+ * (setting the field again) leaves the caller's bytes alone.
+ */
 class ReferencedSegment extends SegmentCtor {
+  override hasCapacity(): boolean {
+    return false;
+  }
+
+  override fillZeroWords(): void {}
+}
+
+/**
+ * The landing pads of a message's referenced Data, in a segment that starts
+ * its own buffer: capnp-es counts a far pointer's offset from the start of
+ * the buffer, the wire from the start of the segment, and segment 0 of a
+ * message built in a shared region starts further in.
+ */
+class PadSegment extends SegmentCtor {
   override hasCapacity(): boolean {
     return false;
   }
@@ -300,18 +327,28 @@ class ReferencedSegment extends SegmentCtor {
 
 /** The size from which {@linkcode setData} sends Data where it is instead of copying it in. */
 export const REFERENCED_DATA_BYTES = 64 * 1024;
+/**
+ * Most Data one message references; more is copied in. Each is a segment,
+ * and a frame may have no more than 511 (the C++ reference's limit).
+ */
+const MAX_REFERENCED = 64;
+const PAD_BYTES = 16;
 const BYTE_ELEMENTS = 2;
 
 /**
  * Sets the Data at `pointer`, in a message being built, to `bytes`.
  *
- * Data of {@linkcode REFERENCED_DATA_BYTES} or more that starts at the
- * beginning of its (plain, fixed-length) `ArrayBuffer` is not copied: it becomes a segment of the message
- * of its own, which the transport writes where it is. The caller then
- * leaves those bytes unchanged until the message is written (for a call's
- * params, until the call returns). When they are a received message's (a
- * server sending its params' Data back), the message holds their buffer
- * until written, past the received message's release.
+ * In a message this module built, Data of {@linkcode REFERENCED_DATA_BYTES}
+ * or more that starts at the beginning of its (plain, fixed-length)
+ * `ArrayBuffer` is not copied, up to 64 such per message: it becomes a
+ * segment of the message of its own, which the transport writes where it
+ * is. The caller then leaves those bytes unchanged until the message is
+ * written: for a call's params, until the call settles (a call canceled
+ * while its params are being written may still be writing them), and an
+ * in-process server reads the caller's own bytes. When they are a received
+ * message's (a server sending its params' Data back), the message holds
+ * their buffer until written, past the received message's release. Other
+ * Data is copied in.
  *
  * @example
  * ```ts
@@ -323,7 +360,8 @@ const BYTE_ELEMENTS = 2;
  * const big = new Uint8Array(100_000).fill(7);
  * setData(capnp.utils.getPointer(0, params), big);
  * const segments = segmentsOf(message);
- * if (segments.length !== 2 || segments[1].buffer !== big.buffer) {
+ * // The root, the landing pad of the far pointer to the Data, the Data.
+ * if (segments.length !== 3 || segments[2].buffer !== big.buffer) {
  *   throw new Error("sent where it is, as a segment of its own");
  * }
  * if (params.data.toUint8Array()[99_999] !== 7) throw new Error("and read through a far pointer");
@@ -335,30 +373,45 @@ export function setData(pointer: CapnpPointer, bytes: Uint8Array): void {
   const buffer = bytes.buffer;
   // Shared or resizable memory could change under the write: copied.
   const fixed = buffer instanceof ArrayBuffer && !buffer.resizable;
-  if (length < REFERENCED_DATA_BYTES || bytes.byteOffset !== 0 || !fixed) {
+  const message = pointer.segment.message;
+  const state = stateOf(message);
+  // A message capnp-es set up itself (no `pads` in its state) writes only its arena's segments.
+  const pads = state.pads;
+  if (
+    length < REFERENCED_DATA_BYTES || bytes.byteOffset !== 0 || !fixed || pads === undefined ||
+    (pads !== null && pads.byteLength === MAX_REFERENCED * PAD_BYTES)
+  ) {
     const content = pointer.segment.allocate(length);
     const at = capnp.utils.initPointer(content.segment, content.byteOffset, pointer);
     capnp.utils.setListPointer(at.offsetWords, BYTE_ELEMENTS, length, at.pointer);
     new Uint8Array(content.segment.buffer, content.byteOffset, length).set(bytes);
     return;
   }
-  const message = pointer.segment.message;
-  const state = stateOf(message);
+  const padSegment = pads ?? newPadSegment(message, state);
   const id = state.segments.length;
   state.segments.push(new ReferencedSegment(id, message, buffer, length));
   if (segmentBuffers.hold(buffer)) (state.holds ??= []).push(buffer);
-  // A double-far pointer: its landing pad (a far pointer to the segment's
-  // first word, then the list's tag) goes beside the pointer.
-  const pad = pointer.segment.allocate(16);
-  capnp.utils.setFarPointer(
-    true,
-    (pad.byteOffset - startOf(message, pad.segment.id)) / 8,
-    pad.segment.id,
-    pointer,
-  );
+  // A double-far pointer: its landing pad is a far pointer to the segment's
+  // first word, then the list's tag.
+  const pad = new capnp.Pointer(padSegment, padSegment.byteLength);
+  padSegment.byteLength += PAD_BYTES;
+  capnp.utils.setFarPointer(true, pad.byteOffset / 8, padSegment.id, pointer);
   capnp.utils.setFarPointer(false, 0, id, pad);
   pad.byteOffset += 8;
   capnp.utils.setListPointer(0, BYTE_ELEMENTS, length, pad);
+}
+
+/** Adds the segment of landing pads to `message`, before the Data they lead to. */
+function newPadSegment(message: capnp.Message, state: MessageState): Segment {
+  const pads = new PadSegment(
+    state.segments.length,
+    message,
+    new ArrayBuffer(MAX_REFERENCED * PAD_BYTES),
+    0,
+  );
+  state.segments.push(pads);
+  state.pads = pads;
+  return pads;
 }
 
 /**

@@ -228,12 +228,36 @@ Deno.test("setData: large Data in a plain buffer goes as a segment of its own; a
     const params = message.initRoot(Tester_Echo$Params);
     setData(capnp.utils.getPointer(0, params), bytes);
     const segments = segmentsOf(message);
-    assertEquals(segments.length, referenced ? 2 : 1, name);
-    if (referenced) assert(segments[1].buffer === bytes.buffer, `${name}: not copied`);
+    assertEquals(segments.length, referenced ? 3 : 1, name); // the root, landing pads, the Data
+    if (referenced) assert(segments[2].buffer === bytes.buffer, `${name}: not copied`);
     // What a peer reads: the frame, validated and decoded.
     const [frame] = new FrameDecoder().push(encodeFrame(segments));
     validateFrame(FrameView.of(frame));
     const read = messageFromSegments(frame).getRoot(Tester_Echo$Params).data.toUint8Array();
     assertEquals(read, bytes, name);
+  }
+});
+
+Deno.test("setData: a message references at most 64 Data; the rest is copied in", () => {
+  const message = newMessage();
+  const params = message.initRoot(Tester_Echo$Params);
+  const count = 70;
+  const list = capnp.utils.initList(0, capnp.DataList, count, params);
+  const content = capnp.utils.getContent(list);
+  for (let i = 0; i < count; i++) {
+    setData(capnp.utils.add(i * 8, content), new Uint8Array(65_536).fill(i));
+  }
+  const segments = segmentsOf(message);
+  assertEquals(segments.length, 1 + 1 + 64, "the root, the landing pads and 64 Data");
+  const [frame] = new FrameDecoder().push(encodeFrame(segments));
+  validateFrame(FrameView.of(frame));
+  const read = capnp.utils.getList(
+    0,
+    capnp.DataList,
+    messageFromSegments(frame).getRoot(Tester_Echo$Params),
+  );
+  for (let i = 0; i < count; i++) {
+    const data = read.get(i).toUint8Array();
+    assert(data.byteLength === 65_536 && data.every((b) => b === i), `Data ${i}`);
   }
 });

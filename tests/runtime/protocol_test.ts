@@ -3,7 +3,7 @@
  * raw peer (tests/wire_peer.ts) over a real UNIX socket. The peer writes
  * hand-built messages and checks the exact fields of what the engine sends.
  */
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertRejects } from "../assert.ts";
 import * as capnp from "capnp-es";
 import { Message as RpcMessage, Return as RpcReturn } from "capnp-es/capnp/rpc";
 import {
@@ -13,7 +13,7 @@ import {
 } from "../../runtime/rpc/connection.ts";
 import { Capability, type LocalHook } from "../../runtime/rpc/capability.ts";
 import { RpcError } from "../../runtime/rpc/errors.ts";
-import { capIndexAt, initStruct, readStruct } from "../../runtime/rpc/message.ts";
+import { capIndexAt, initStruct, readStruct, setData } from "../../runtime/rpc/message.ts";
 import { serverFromMethods } from "../../runtime/rpc/server.ts";
 import { newTester, TesterClient, type TesterState } from "../../examples/tester.ts";
 import {
@@ -720,6 +720,33 @@ async function callBackRoundTrip(s: Session, releaseParamCaps: boolean | undefin
   assertEquals(counts.calls, 1);
   return { exported, counts };
 }
+
+Deno.test("client: a Return taking the results of an answer not kept for it is a protocol error, as in C++", async () => {
+  // The engine has returned the peer's echo (answer 1) and no longer keeps
+  // its results for the peer: they are written, their buffers released.
+  const { tester } = newTester();
+  await using s = await session({ bootstrap: tester });
+  tester.dispose();
+  const exported = await bootstrapExport(s.peer, 0);
+  const ret = await callEngine(s.peer, {
+    questionId: 1,
+    target: { importedCap: exported },
+    interfaceId: TESTER,
+    methodId: METHOD.echo,
+    params: (content) =>
+      setData(
+        capnp.utils.getPointer(0, initStruct(Tester_Echo$Params, content)),
+        new Uint8Array(100_000).fill(9),
+      ),
+  });
+  assertEquals(ret.which(), RpcReturn.RESULTS);
+  using remote = await establish(s);
+  const sum = handled(remote.add(1, 2));
+  const call = (await expectCall(s.peer, { importedCap: 7 })).root.call;
+  await s.peer.send(build.return({ answerId: call.questionId, takeFromOtherQuestion: 1 }));
+  await expectAbort(s, "'takeFromOtherQuestion' answer did not use sendResultsTo.yourself.");
+  await assertRejects(() => sum, RpcError);
+});
 
 Deno.test("client: the engine's Return for a call to its callback has releaseParamCaps=false; a Return with releaseParamCaps=true releases the param export", async () => {
   await using s = await session();

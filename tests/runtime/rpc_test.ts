@@ -1,7 +1,7 @@
 /** The engine against itself: a Deno client and a Deno server, in separate processes or one. */
 import * as capnp from "capnp-es";
 import { assert, assertEquals } from "../assert.ts";
-import { TesterClient } from "../../examples/tester.ts";
+import { newTester, TesterClient } from "../../examples/tester.ts";
 import { Capability, type Server } from "../../runtime/rpc/capability.ts";
 import { RpcConnection } from "../../runtime/rpc/connection.ts";
 import { RpcError } from "../../runtime/rpc/errors.ts";
@@ -59,6 +59,24 @@ Deno.test("Data read in place is released with its response, and its memory reus
   assertEquals(second.results(Tester_Echo$Results).data.toUint8Array()[299_999], 2);
   assert(segmentBuffers.freeBytes < freeBefore, "the next large message is received into it");
   await rpc.close();
+});
+
+Deno.test("large Data through an in-process call reads back whole, and setting it again spares the caller's bytes", async () => {
+  // In one process capnp-es itself follows the far pointer to the Data,
+  // from a message built at an offset in a shared buffer.
+  const { tester } = newTester();
+  using client = new TesterClient(tester);
+  for (let round = 1; round <= 5; round++) {
+    const sent = new Uint8Array(100_000 + round).fill(round);
+    assertEquals(await client.echo(sent), sent);
+  }
+  const request = tester.request(Tester$Client.methods[1]);
+  const first = new Uint8Array(70_000).fill(7);
+  setData(capnp.utils.getPointer(0, request.params), first);
+  setData(capnp.utils.getPointer(0, request.params), new Uint8Array(80_000).fill(8));
+  assert(first.every((b) => b === 7), "the first Data's bytes are the caller's, not zeroed");
+  using response = await request.send();
+  assertEquals(response.results(Tester_Echo$Results).data.toUint8Array()[79_999], 8);
 });
 
 Deno.test("finished calls do not survive young collections", async () => {
