@@ -14,6 +14,7 @@ import {
   FrameDecoder,
   type FrameLimits,
   type FrameView,
+  headerBytes,
   paddedBytes,
   writeFrame,
   writeFrameHeader,
@@ -416,15 +417,28 @@ export class FrameTransport {
     }
     const entry = this.#queue[this.#head];
     this.#queue[this.#head++] = EMPTY_BYTES;
-    if (entry instanceof Uint8Array) {
-      this.#current = entry;
-      this.#currentAt = 0;
-      return this.#write(entry);
+    if (entry instanceof LargeWrite) return this.#startLarge(entry, EMPTY_BYTES);
+    const next = this.#queue[this.#head];
+    if (
+      next instanceof LargeWrite &&
+      entry.byteLength + headerBytes(next.segments.length) <= STAGING_BYTES
+    ) {
+      // Small messages just before a large one (a call's Finish before the
+      // next call) go in its first write: one write and one wake-up fewer.
+      this.#queue[this.#head++] = EMPTY_BYTES;
+      return this.#startLarge(next, entry);
     }
-    this.#writeLarge(entry.segments).then(
+    this.#current = entry;
+    this.#currentAt = 0;
+    this.#write(entry);
+  }
+
+  /** Writes a large message, after the framed small messages `before`. */
+  #startLarge(entry: LargeWrite, before: Uint8Array): void {
+    this.#writeLarge(entry.segments, before).then(
       () => {
         // Counted first: once done, a released buffer's views read as empty.
-        const bytes = frameBytes(entry.segments);
+        const bytes = before.byteLength + frameBytes(entry.segments);
         entry.done();
         this.#afterWrite(bytes);
       },
@@ -493,15 +507,17 @@ export class FrameTransport {
   }
 
   /**
-   * Writes one message too large to be copied at send: its header, the
-   * segments that fit after it and the start of the next in one write (a
-   * reader learns the sizes together with the start of the content), then
-   * the rest where it is, each segment followed by its padding.
+   * Writes one message too large to be copied at send: the framed bytes
+   * `before` it, its header, the segments that fit after it and the start
+   * of the next in one write (a reader learns the sizes together with the
+   * start of the content), then the rest where it is, each segment followed
+   * by its padding.
    */
-  async #writeLarge(segments: Uint8Array[]): Promise<void> {
+  async #writeLarge(segments: Uint8Array[], before: Uint8Array): Promise<void> {
     const lead = this.#spare ?? new Uint8Array(STAGING_BYTES);
     this.#spare = null;
-    let at = writeFrameHeader(lead, new DataView(lead.buffer), 0, segments);
+    lead.set(before);
+    let at = writeFrameHeader(lead, new DataView(lead.buffer), before.byteLength, segments);
     let next = 0;
     let taken = 0;
     for (; next < segments.length; next++) {

@@ -148,7 +148,7 @@ Deno.test("FrameTransport: small frames sent in one tick are coalesced, in order
   );
 });
 
-Deno.test("FrameTransport: coalesced writes stay within 64 KiB; a larger message goes alone, in place", async () => {
+Deno.test("FrameTransport: coalesced writes stay within 64 KiB; a larger message goes in place", async () => {
   await using pair = await transportPair();
   const bigWords = 100 * 1024 / 8; // 100 KiB
   const small = frameOf(1);
@@ -164,20 +164,17 @@ Deno.test("FrameTransport: coalesced writes stay within 64 KiB; a larger message
   assertEquals(idOf(pair.bInbox.frames[2]), 3);
   for (let i = 0; i < 2000; i++) assertEquals(idOf(pair.bInbox.frames[3 + i], 4), 10 + i);
   const writes = pair.aWrites;
-  // The small message alone (the big one does not fit with it), then the
-  // big one: its header with its first bytes (64 KiB in all), then the rest
-  // of its segment as given, not copied.
-  assertEquals(writes[0].byteLength, wireBytes(small));
-  // Queued behind the big one, it went as a copy: no 64 KiB buffer held for a few bytes.
-  assertEquals(writes[0].buffer.byteLength, wireBytes(small));
-  assertEquals(writes[1].byteLength, 64 * 1024);
-  assert(writes[2].buffer === big[0].buffer, "big segment written in place");
-  assertEquals(writes[2].byteLength, big[0].byteLength - (64 * 1024 - 8));
+  // The small message, then the big one's header and first bytes (64 KiB
+  // in all), then the rest of its segment as given, not copied.
+  assertEquals(writes[0].byteLength, 64 * 1024);
+  assertEquals(writes[0].subarray(0, wireBytes(small)), encodeFrame(small));
+  assert(writes[1].buffer === big[0].buffer, "big segment written in place");
+  assertEquals(writes[1].byteLength, big[0].byteLength - (64 * 1024 - wireBytes(small) - 8));
   assert(
-    writes.slice(3).every((w) => w.byteLength <= 64 * 1024),
+    writes.slice(2).every((w) => w.byteLength <= 64 * 1024),
     `${writes.map((w) => w.byteLength)}`,
   );
-  assert(writes.length >= 5 && writes.length < 20, `${writes.length} writes`);
+  assert(writes.length >= 4 && writes.length < 20, `${writes.length} writes`);
   const total = writes.reduce((n, w) => n + w.byteLength, 0);
   assertEquals(total, wireBytes(small) + wireBytes(big) + wireBytes(frameOf(3)) + 2000 * 40);
 });
@@ -236,6 +233,21 @@ Deno.test("FrameTransport: a large segment of any length is written in place, pa
   assertEquals(new Uint8Array(first[1]), new Uint8Array([...big, 0, 0, 0, 0, 0]));
   assertEquals(idOf(second), 6);
   assert(pair.aWrites.some((w) => w.buffer === big.buffer), "written from where it is");
+});
+
+Deno.test("FrameTransport: small messages queued just before a large one go in its first write", async () => {
+  await using pair = await transportPair();
+  pair.a.send(frameOf(1), true); // a lazy Finish, say
+  const big = new Uint8Array(300_000).map((_, i) => (i * 3) & 255);
+  pair.a.send([frameOf(2)[0], big]);
+  await pair.bInbox.wait(2, 10_000);
+  assertEquals(idOf(pair.bInbox.frames[0]), 1);
+  assertEquals(new Uint8Array(pair.bInbox.frames[1][1]), big);
+  const small = encodeFrame(frameOf(1));
+  const first = pair.aWrites[0];
+  assertEquals(first.subarray(0, small.byteLength), small);
+  assert(first.byteLength > small.byteLength + 1024, "the large message starts in the same write");
+  assertEquals(pair.a.queuedBytes, 0, "both are accounted as written");
 });
 
 Deno.test("FrameTransport: a large message dropped at close is released", async () => {
