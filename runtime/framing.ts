@@ -471,8 +471,10 @@ export class FrameDecoder {
       if (size <= STAGING_BYTES) return false;
       const segment = segmentBuffers.take(Math.min(size, staged + AHEAD_BYTES));
       new Uint8Array(segment).set(this.#buf.subarray(this.#start, this.#end));
-      // What follows the segment starts on the next word, as every frame must.
-      this.#start = this.#end = Math.min((this.#end + 7) & ~7, this.#buf.byteLength);
+      // Those staged bytes were copied out and never delivered from here: the
+      // staging buffer takes what follows the segment in their place (from a
+      // word boundary, as every frame needs), rather than a new one filling up.
+      this.#end = this.#start;
       this.#current = segment;
       this.#currentSize = size;
       this.#fill = staged;

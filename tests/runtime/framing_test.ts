@@ -174,6 +174,33 @@ Deno.test("FrameDecoder: readTarget/commit receives a 3 MiB segment in place, in
   assertEquals(staging.byteLength, 16 * 1024, "staging buffer stayed at 16 KiB");
 });
 
+Deno.test("FrameDecoder: what follows a large segment reuses the staging space its start was read into", () => {
+  const decoder = new FrameDecoder();
+  const staging = decoder.readTarget().buffer;
+  const small = segment(1, 1);
+  const large = segment(40_000 / 8, 2);
+  const bytes = encodeFrame([small, large]);
+  const out: Frame[] = [];
+  for (let at = 0; at < bytes.byteLength;) {
+    const target = decoder.readTarget();
+    const n = Math.min(target.byteLength, bytes.byteLength - at);
+    target.set(bytes.subarray(at, at + n));
+    at += n;
+    decoder.commit(n, out);
+  }
+  assertEquals(out.length, 1);
+  assertFrame(out[0], [small, large]);
+  // The first read filled the staging buffer; the large segment's bytes in
+  // it were copied out, so the next frame is read into the same buffer.
+  const next = decoder.readTarget();
+  assert(next.buffer === staging, "no new staging buffer after a large segment");
+  const after = encodeFrame([segment(2, 3)]);
+  next.set(after);
+  decoder.commit(after.byteLength, out);
+  assertFrame(out[1], [segment(2, 3)]);
+  assertFrame(out[0], [small, large]);
+});
+
 Deno.test("FrameDecoder: readTarget after a frame resumes with the staging buffer", () => {
   const decoder = new FrameDecoder();
   const out: Frame[] = [];
