@@ -190,7 +190,7 @@ export function writeFrameHeader(
   into.fill(0, at, at + header);
   view.setUint32(at, segments.length - 1, true);
   for (let i = 0; i < segments.length; i++) {
-    view.setUint32(at + 4 + 4 * i, (segments[i].byteLength + 7) >>> 3, true);
+    view.setUint32(at + 4 + 4 * i, paddedBytes(segments[i].byteLength) / 8, true);
   }
   return at + header;
 }
@@ -218,13 +218,27 @@ export function writeFrame(
   segments: readonly Uint8Array[],
 ): number {
   let offset = writeFrameHeader(into, view, at, segments);
-  for (const segment of segments) {
-    into.set(segment, offset);
-    const end = offset + paddedBytes(segment.byteLength);
-    into.fill(0, offset + segment.byteLength, end);
-    offset = end;
-  }
+  for (const segment of segments) offset = writeSegment(into, offset, segment);
   return offset;
+}
+
+/**
+ * Copies `segment` into `into` at `at`, padded with zeros to a whole word;
+ * returns where it ends.
+ *
+ * @example
+ * ```ts
+ * import { writeSegment } from "./framing.ts";
+ * const into = new Uint8Array(16).fill(9);
+ * const end = writeSegment(into, 0, new Uint8Array([1, 2, 3]));
+ * if (end !== 8 || into.subarray(0, 9).join() !== "1,2,3,0,0,0,0,0,9") throw new Error("padded");
+ * ```
+ */
+export function writeSegment(into: Uint8Array, at: number, segment: Uint8Array): number {
+  into.set(segment, at);
+  const end = at + paddedBytes(segment.byteLength);
+  into.fill(0, at + segment.byteLength, end);
+  return end;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   paddedBytes,
   writeFrame,
   writeFrameHeader,
+  writeSegment,
 } from "./framing.ts";
 
 /** The byte-level channel a transport runs over; `Deno.Conn` is one. */
@@ -261,7 +262,7 @@ export class FrameTransport {
     } else {
       // A mostly empty buffer is copied out rather than held for a few bytes.
       this.#seal(this.#filled < STAGING_BYTES / 2);
-      this.#queue.push(new LargeWrite(segments, written));
+      this.#queue.push(new LargeWrite(segments, bytes, written));
     }
     processQueue.bytes += bytes;
     if (processQueue.bytes > this.#limits.maxProcessOutgoingBytes) {
@@ -437,10 +438,8 @@ export class FrameTransport {
   #startLarge(entry: LargeWrite, before: Uint8Array): void {
     this.#writeLarge(entry.segments, before).then(
       () => {
-        // Counted first: once done, a released buffer's views read as empty.
-        const bytes = before.byteLength + frameBytes(entry.segments);
         entry.done();
-        this.#afterWrite(bytes);
+        this.#afterWrite(before.byteLength + entry.bytes);
       },
       (error) => {
         entry.done();
@@ -522,16 +521,13 @@ export class FrameTransport {
     let taken = 0;
     for (; next < segments.length; next++) {
       const segment = segments[next];
-      const end = at + paddedBytes(segment.byteLength);
-      if (end > lead.byteLength) {
+      if (at + paddedBytes(segment.byteLength) > lead.byteLength) {
         taken = Math.min(segment.byteLength, lead.byteLength - at);
         lead.set(segment.subarray(0, taken), at);
         at += taken;
         break;
       }
-      lead.set(segment, at);
-      lead.fill(0, at + segment.byteLength, end);
-      at = end;
+      at = writeSegment(lead, at, segment);
     }
     await this.#writeAll(lead.subarray(0, at));
     this.#spare = lead;
@@ -574,10 +570,13 @@ export class FrameTransport {
 /** A message written in place, and who to tell once its bytes are no longer needed. */
 class LargeWrite {
   readonly segments: Uint8Array[];
+  /** Its size on the wire, header included (counted at send: the segments' views may be detached once done). */
+  readonly bytes: number;
   #written: (() => void) | undefined;
 
-  constructor(segments: Uint8Array[], written: (() => void) | undefined) {
+  constructor(segments: Uint8Array[], bytes: number, written: (() => void) | undefined) {
     this.segments = segments;
+    this.bytes = bytes;
     this.#written = written;
   }
 
