@@ -7,6 +7,13 @@
  * those depend on). The component then runs as one bundle built from
  * exactly that graph, so nothing is resolved at run time.
  *
+ * Listing the graph runs a whole `deno info` (most of a warm spawn's
+ * cost), so the listing is remembered in the cache folder. The graph of
+ * local files is a function of their contents and the project's
+ * configuration, so a remembered listing is reused only while every file
+ * in it, `deno.json`, `deno.lock` and `package.json` hash as they did; any
+ * change lists the graph again.
+ *
  * Nothing else is loaded from a file either: the component runs with
  * {@linkcode runtimeImportMap}, which sends every `file:` URL but the
  * bundle's to a remote address that `--no-remote` refuses. So a module the
@@ -29,6 +36,13 @@
  * });
  * if (!code.files.includes(`${app}/examples/foo/main.ts`)) throw new Error("the entry is checked");
  * if (!code.bundle.startsWith(cacheDir)) throw new Error("the bundle is kept in cacheDir");
+ * const again = await prepareCode(`${app}/examples/foo/main.ts`, {
+ *   project: app,
+ *   roots: [`${app}/runtime`, `${app}/schemas`, `${app}/examples/foo`],
+ *   entries: [`${app}/component.ts`],
+ *   cacheDir,
+ * });
+ * if (again.graph !== "remembered" || again.bundle !== code.bundle) throw new Error(again.graph);
  * await Deno.remove(cacheDir, { recursive: true });
  * ```
  * @module
@@ -62,6 +76,11 @@ export interface PreparedCode {
   files: string[];
   /** The npm packages of the graph, `name@version`. */
   packages: string[];
+  /**
+   * How the graph was found: `"listed"` by `deno info`, or `"remembered"`
+   * from an earlier listing whose files and configuration are unchanged.
+   */
+  graph: "listed" | "remembered";
 }
 
 interface InfoModule {
@@ -167,54 +186,122 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
       `refusing to spawn ${entry}; its module graph reaches:\n  ${problems.join("\n  ")}`,
     );
   }
-  return { bundle: "", files: files.sort(), packages: [...packages].sort() };
+  return { bundle: "", files: files.sort(), packages: [...packages].sort(), graph: "listed" };
 }
 
-/** SHA-256 over the graph's paths and contents, hex. */
-async function graphHash(code: PreparedCode): Promise<string> {
-  const parts: Uint8Array<ArrayBuffer>[] = [];
-  const encoder = new TextEncoder();
-  for (const file of code.files) {
-    parts.push(encoder.encode(`${file}\0`), await Deno.readFile(file), encoder.encode("\0"));
-  }
-  parts.push(encoder.encode(code.packages.join("\0")));
+/** The project's files that decide how the graph resolves, besides its modules. */
+const CONFIG_FILES = ["deno.json", "deno.lock", "package.json"];
+
+/** SHA-256 of `parts`, hex. */
+async function sha256Hex(parts: BlobPart[]): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", await new Blob(parts).arrayBuffer());
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**
- * Checks `entry`'s graph and returns the bundle built from it, reusing one
- * built from identical files. A graph that changes while it is bundled is
- * refused rather than run unchecked.
+ * SHA-256 over the graph's paths and contents, its packages and the
+ * project's configuration files, hex; it names the bundle.
  */
-export async function prepareCode(entry: string, policy: CodePolicy): Promise<PreparedCode> {
-  const code = await checkProvenance(entry, policy);
-  const hash = await graphHash(code);
+async function graphHash(code: Pick<PreparedCode, "files" | "packages">, project: string) {
+  const parts: BlobPart[] = [];
+  const encoder = new TextEncoder();
+  const configs = CONFIG_FILES.map((name) => join(project, name));
+  for (const file of [...code.files, ...configs]) {
+    let contents: Uint8Array<ArrayBuffer>;
+    try {
+      contents = await Deno.readFile(file);
+    } catch (error) {
+      // A configuration file may be absent; so is a deleted module, which changes the hash too.
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      contents = encoder.encode("\0absent");
+    }
+    parts.push(encoder.encode(`${file}\0`), contents, encoder.encode("\0"));
+  }
+  parts.push(encoder.encode(code.packages.join("\0")));
+  return await sha256Hex(parts);
+}
+
+/** Where the listing of `entry`'s graph under `policy` is remembered. */
+async function listingPath(entry: string, policy: CodePolicy): Promise<string> {
+  const { project, roots, entries } = policy;
+  const key = await sha256Hex([JSON.stringify({ entry, project, roots, entries })]);
+  return join(policy.cacheDir, `${key}.graph.json`);
+}
+
+/**
+ * The remembered graph of `entry` and its hash, when every file it lists
+ * and the configuration still hash as they did and its bundle exists;
+ * null otherwise.
+ */
+async function rememberedGraph(entry: string, policy: CodePolicy): Promise<PreparedCode | null> {
+  let listing: { files: string[]; packages: string[]; hash: string };
+  try {
+    listing = JSON.parse(await Deno.readTextFile(await listingPath(entry, policy)));
+  } catch {
+    return null; // not listed yet, or unreadable: list it
+  }
+  const { files, packages, hash } = listing;
+  if (
+    !Array.isArray(files) || !files.every((file) => typeof file === "string") ||
+    !Array.isArray(packages) || !packages.every((key) => typeof key === "string") ||
+    typeof hash !== "string" || await graphHash({ files, packages }, policy.project) !== hash
+  ) return null;
   const bundle = join(policy.cacheDir, `${hash}.js`);
   try {
     Deno.statSync(bundle);
-    return { ...code, bundle };
-  } catch { /* not built yet */ }
-  Deno.mkdirSync(policy.cacheDir, { recursive: true, mode: 0o755 });
-  const building = `${bundle}.${crypto.randomUUID()}.tmp`;
-  await denoOutput([
-    "bundle",
-    "--quiet",
-    "--platform=deno",
-    "--minify",
-    "--keep-names",
-    "--config",
-    join(policy.project, "deno.json"),
-    "--output",
-    building,
-    entry,
-  ], policy.project);
-  if (await graphHash(await checkProvenance(entry, policy)) !== hash) {
-    Deno.removeSync(building);
-    throw new ProvenanceError(`refusing to spawn ${entry}: its files changed while it was bundled`);
+  } catch {
+    return null;
   }
-  Deno.chmodSync(building, 0o644);
-  Deno.renameSync(building, bundle);
+  return { bundle, files, packages, graph: "remembered" };
+}
+
+/** Writes `path` whole or not at all: readers never see half of it. */
+function writeAtomically(path: string, text: string): void {
+  const partial = `${path}.${crypto.randomUUID()}.tmp`;
+  Deno.writeTextFileSync(partial, text, { mode: 0o644 });
+  Deno.renameSync(partial, path);
+}
+
+/**
+ * Checks `entry`'s graph and returns the bundle built from it, reusing one
+ * built from identical files, and a listing of the graph whose files and
+ * configuration are unchanged. A graph that changes while it is bundled is
+ * refused rather than run unchecked.
+ */
+export async function prepareCode(entry: string, policy: CodePolicy): Promise<PreparedCode> {
+  const remembered = await rememberedGraph(entry, policy);
+  if (remembered !== null) return remembered;
+  const code = await checkProvenance(entry, policy);
+  const hash = await graphHash(code, policy.project);
+  const bundle = join(policy.cacheDir, `${hash}.js`);
+  Deno.mkdirSync(policy.cacheDir, { recursive: true, mode: 0o755 });
+  try {
+    Deno.statSync(bundle);
+  } catch {
+    const building = `${bundle}.${crypto.randomUUID()}.tmp`;
+    await denoOutput([
+      "bundle",
+      "--quiet",
+      "--platform=deno",
+      "--minify",
+      "--keep-names",
+      "--config",
+      join(policy.project, "deno.json"),
+      "--output",
+      building,
+      entry,
+    ], policy.project);
+    if (await graphHash(await checkProvenance(entry, policy), policy.project) !== hash) {
+      Deno.removeSync(building);
+      throw new ProvenanceError(
+        `refusing to spawn ${entry}: its files changed while it was bundled`,
+      );
+    }
+    Deno.chmodSync(building, 0o644);
+    Deno.renameSync(building, bundle);
+  }
+  const { files, packages } = code;
+  writeAtomically(await listingPath(entry, policy), JSON.stringify({ files, packages, hash }));
   return { ...code, bundle };
 }
 

@@ -1,0 +1,96 @@
+/**
+ * Code provenance across spawns: a graph's listing is remembered only while
+ * its files and the project's configuration are unchanged, so an edit that
+ * reaches outside the allowed roots is refused on the next spawn, and a
+ * damaged listing is listed again.
+ *
+ * @module
+ */
+import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { type CodePolicy, prepareCode, ProvenanceError } from "../../sandbox/provenance.ts";
+
+interface Project {
+  dir: string;
+  entry: string;
+  policy: CodePolicy;
+}
+
+/** Runs `body` in a new project folder: `deno.json`, `app/main.ts` importing `app/lib.ts`, and `outside.ts`. */
+async function inProject(body: (project: Project) => Promise<void>): Promise<void> {
+  const dir = Deno.realPathSync(await Deno.makeTempDir({ prefix: "capdeno-provenance-" }));
+  Deno.mkdirSync(`${dir}/app`);
+  Deno.writeTextFileSync(`${dir}/deno.json`, "{}\n");
+  Deno.writeTextFileSync(`${dir}/app/main.ts`, 'import { n } from "./lib.ts";\nconsole.log(n);\n');
+  Deno.writeTextFileSync(`${dir}/app/lib.ts`, "export const n = 1;\n");
+  Deno.writeTextFileSync(`${dir}/outside.ts`, "export const n = 2;\n");
+  const policy = { project: dir, roots: [`${dir}/app`], cacheDir: `${dir}/cache` };
+  try {
+    await body({ dir, entry: `${dir}/app/main.ts`, policy });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("provenance: an unchanged graph is remembered, an edit reaching outside is refused", async () => {
+  await inProject(async ({ dir, entry, policy }) => {
+    const first = await prepareCode(entry, policy);
+    assertEquals(first.graph, "listed");
+    assertEquals(first.files, [`${dir}/app/lib.ts`, entry]);
+    const again = await prepareCode(entry, policy);
+    assertEquals(again, { ...first, graph: "remembered" });
+
+    const lib = Deno.readTextFileSync(`${dir}/app/lib.ts`);
+    Deno.writeTextFileSync(`${dir}/app/lib.ts`, 'export { n } from "../outside.ts";\n');
+    const refused = await assertRejects(() => prepareCode(entry, policy), ProvenanceError);
+    assert(refused.message.includes(`${dir}/outside.ts: outside the component's allowed roots`));
+
+    // Put back, the remembered listing and bundle hold again.
+    Deno.writeTextFileSync(`${dir}/app/lib.ts`, lib);
+    assertEquals(await prepareCode(entry, policy), again);
+  });
+});
+
+Deno.test("provenance: a graph that grows, or a changed configuration, is listed again", async () => {
+  await inProject(async ({ dir, entry, policy }) => {
+    const first = await prepareCode(entry, policy);
+    Deno.writeTextFileSync(`${dir}/app/extra.ts`, "export const m = 3;\n");
+    Deno.writeTextFileSync(`${dir}/app/lib.ts`, 'export { m as n } from "./extra.ts";\n');
+    const grown = await prepareCode(entry, policy);
+    assertEquals(grown.graph, "listed");
+    assertEquals(grown.files, [`${dir}/app/extra.ts`, `${dir}/app/lib.ts`, entry]);
+    assert(grown.bundle !== first.bundle);
+    assert(
+      Deno.readTextFileSync(grown.bundle).includes("3"),
+      "the bundle is built from the new graph",
+    );
+
+    Deno.writeTextFileSync(`${dir}/deno.json`, '{ "imports": { "lib": "./app/lib.ts" } }\n');
+    const reconfigured = await prepareCode(entry, policy);
+    assertEquals(reconfigured.graph, "listed");
+    assert(reconfigured.bundle !== grown.bundle);
+  });
+});
+
+Deno.test("provenance: a damaged or forged listing is listed again", async () => {
+  await inProject(async ({ entry, policy }) => {
+    const first = await prepareCode(entry, policy);
+    const [listing] = [...Deno.readDirSync(policy.cacheDir)]
+      .filter((file) => file.name.endsWith(".graph.json"));
+    const path = `${policy.cacheDir}/${listing.name}`;
+    const remembered = JSON.parse(Deno.readTextFileSync(path));
+    const forgeries = [
+      "{ not json",
+      JSON.stringify({ ...remembered, files: [entry] }), // lib.ts left out: the hash differs
+      JSON.stringify({ ...remembered, files: "all" }),
+      JSON.stringify({ ...remembered, hash: "0".repeat(64) }),
+    ];
+    for (const forged of forgeries) {
+      Deno.writeTextFileSync(path, forged);
+      assertEquals(await prepareCode(entry, policy), first, forged);
+    }
+    // Its bundle gone, the graph is listed and bundled again.
+    Deno.removeSync(first.bundle);
+    assertEquals(await prepareCode(entry, policy), first);
+    assertEquals((await prepareCode(entry, policy)).graph, "remembered");
+  });
+});
