@@ -21,8 +21,9 @@ Deno.test("every published entry point imports with no permission granted", asyn
     const href = new URL(module, root).href;
     await Deno.writeTextFile(importer, `await import(${JSON.stringify(href)});\n`);
     // `deno run` without flags grants nothing (`deno eval` would grant everything).
+    // The importer lies outside the project: its configuration is named.
     const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", importer],
+      args: ["run", "--no-prompt", `--config=${new URL("deno.json", root).pathname}`, importer],
       stdout: "null",
       stderr: "piped",
     }).output();
