@@ -325,10 +325,10 @@ export class RpcConnection implements AsyncDisposable {
   readonly #transport: FrameTransport;
   readonly #limits: RpcLimits;
   readonly #bootstrap: Capability | null;
-  readonly #questions = new Map<number, Question>();
+  readonly #questions = new IdTable<Question>();
   readonly #freeQuestionIds: number[] = [];
   #nextQuestionId = 0;
-  readonly #answers = new Map<number, Answer>();
+  readonly #answers = new IdTable<Answer>();
   #runningAnswers = 0;
   /** Bytes of results held for unfinished answers. */
   #heldResultBytes = 0;
@@ -1228,4 +1228,49 @@ function copyContent(from: capnp.Pointer, into: capnp.Pointer): void {
   capnp.utils.copyFrom(from, into);
   const caps = capTableOf<Capability>(into.segment.message);
   for (let i = 0; i < caps.length; i++) caps[i] = caps[i]?.dup() ?? null;
+}
+
+/**
+ * Entries by a table id (a question or answer id). Both peers take ids
+ * from free lists starting at zero, so an array indexed by id stays dense,
+ * and unlike a `Map` it does not reallocate as entries come and go, once
+ * per call. A peer's huge ids still work: the array turns sparse, and an
+ * id past the last array index (2^32 - 1) is an ordinary property.
+ */
+class IdTable<T> {
+  readonly #slots: (T | undefined)[] = [];
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get(id: number): T | undefined {
+    return this.#slots[id];
+  }
+
+  has(id: number): boolean {
+    return this.#slots[id] !== undefined;
+  }
+
+  set(id: number, value: T): void {
+    if (this.#slots[id] === undefined) this.#size++;
+    this.#slots[id] = value;
+  }
+
+  delete(id: number): void {
+    if (this.#slots[id] === undefined) return;
+    this.#slots[id] = undefined;
+    this.#size--;
+  }
+
+  /** The entries: only those present are visited, however large an id made the array's length. */
+  values(): T[] {
+    return Object.values(this.#slots).filter((value) => value !== undefined);
+  }
+
+  clear(): void {
+    this.#slots.length = 0;
+    this.#size = 0;
+  }
 }

@@ -332,6 +332,29 @@ Deno.test("Call add(2,3) on importedCap → result 5; Finish retires the answer"
   await waitFor(() => s.rpc.stats.answers === 0, 20_000, "stats.answers back to 0");
 });
 
+Deno.test("Question ids at the top of the 32-bit range are answered, and the connection still closes at once", async () => {
+  await using s = await serverSession();
+  const last = 0xffff_ffff;
+  const tester = await bootstrapExport(s.peer, last);
+  const ret = await callEngine(s.peer, {
+    questionId: last - 1,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: METHOD.add,
+    params: addParams(20, 22),
+  });
+  assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 42);
+  // Left unfinished: closing walks the answers, as many as there are, not
+  // ids up to 2^32. A walk of the ids would block the event loop for a
+  // minute or more, where no timer can fire: the elapsed time tells.
+  assertEquals(s.rpc.stats.answers, 1);
+  const closing = performance.now();
+  await s.peer.close();
+  await withTimeout(s.rpc.closed, 5_000, "the engine to close");
+  const elapsed = performance.now() - closing;
+  assert(elapsed < 5_000, `closing took ${Math.round(elapsed)} ms: it walked ids, not answers`);
+});
+
 Deno.test("Calls pipelined on promisedAnswer before Finish: bootstrap and a result field", async () => {
   await using s = await serverSession();
   // Bootstrap and a call on its answer in one go, before reading anything.
