@@ -199,8 +199,9 @@ async function sha256Hex(parts: BlobPart[]): Promise<string> {
 }
 
 /**
- * SHA-256 over the graph's paths and contents, its packages and the
- * project's configuration files, hex; it names the bundle.
+ * SHA-256 over the graph's paths and contents, its packages, the
+ * project's configuration files and the Deno version, hex; it names the
+ * bundle.
  */
 async function graphHash(code: Pick<PreparedCode, "files" | "packages">, project: string) {
   const parts: BlobPart[] = [];
@@ -218,6 +219,8 @@ async function graphHash(code: Pick<PreparedCode, "files" | "packages">, project
     parts.push(encoder.encode(`${file}\0`), contents, encoder.encode("\0"));
   }
   parts.push(encoder.encode(code.packages.join("\0")));
+  // Another Deno may resolve and bundle the same files differently.
+  parts.push(encoder.encode(`\0deno ${Deno.version.deno}`));
   return await sha256Hex(parts);
 }
 
