@@ -11,8 +11,10 @@
  * cost), so the listing is remembered in the cache folder. The graph of
  * local files is a function of their contents and the project's
  * configuration, so a remembered listing is reused only while every file
- * in it, `deno.json`, `deno.lock` and `package.json` hash as they did; any
- * change lists the graph again.
+ * in it, the lock file, every `deno.json`, `deno.jsonc` and `package.json`
+ * from its files' folders up to the project's, the import map `deno.json`
+ * names, and the Deno version hash as they did; any change lists the graph
+ * again.
  *
  * Nothing else is loaded from a file either: the component runs with
  * {@linkcode runtimeImportMap}, which sends every `file:` URL but the
@@ -47,8 +49,9 @@
  * ```
  * @module
  */
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { writeFileAtomic } from "../runtime/component.ts";
 
 /** A module graph that may not be run. */
 export class ProvenanceError extends Error {
@@ -147,6 +150,12 @@ function inside(path: string, root: string): boolean {
   return rel !== "" && !rel.startsWith("..") && !rel.startsWith("/");
 }
 
+/** Whether `path` is a module file `policy` lets a component load. */
+function allowedFile(path: unknown, policy: CodePolicy): path is string {
+  return typeof path === "string" &&
+    (policy.roots.some((root) => inside(path, root)) || policy.entries?.includes(path) === true);
+}
+
 /**
  * Checks the module graph of `entry` against `policy`; returns its files and
  * packages, or throws a {@linkcode ProvenanceError} naming every offending
@@ -174,9 +183,8 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
       else problems.push(`${module.specifier}: npm package ${key} is not declared in deno.json`);
     } else if (module.specifier.startsWith("file://")) {
       const path = decodeURIComponent(new URL(module.specifier).pathname);
-      if (policy.roots.some((root) => inside(path, root)) || policy.entries?.includes(path)) {
-        files.push(path);
-      } else problems.push(`${path}: outside the component's allowed roots`);
+      if (allowedFile(path, policy)) files.push(path);
+      else problems.push(`${path}: outside the component's allowed roots`);
     } else {
       problems.push(`${module.specifier}: only local files and declared packages may be imported`);
     }
@@ -189,8 +197,31 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
   return { bundle: "", files: files.sort(), packages: [...packages].sort(), graph: "listed" };
 }
 
-/** The project's files that decide how the graph resolves, besides its modules. */
-const CONFIG_FILES = ["deno.json", "deno.lock", "package.json"];
+/** Files in a folder that decide how the modules under it resolve. */
+const CONFIG_NAMES = ["deno.json", "deno.jsonc", "package.json"];
+
+/**
+ * The files besides a graph's modules that decide how it resolves: the
+ * project's lock file, the configuration files of every folder from each
+ * module's up to the project's (a workspace member's `deno.json`, a nested
+ * `package.json`), and the import map the project's `deno.json` names.
+ */
+function configFiles(files: readonly string[], project: string): string[] {
+  const folders = new Set([project]);
+  for (const file of files) {
+    for (let folder = dirname(file); inside(folder, project); folder = dirname(folder)) {
+      folders.add(folder);
+    }
+  }
+  const paths = new Set([join(project, "deno.lock")]);
+  for (const folder of folders) for (const name of CONFIG_NAMES) paths.add(join(folder, name));
+  let importMap: unknown;
+  try {
+    importMap = JSON.parse(Deno.readTextFileSync(join(project, "deno.json"))).importMap;
+  } catch { /* absent or not JSON: hashed as it is, and the listing refuses it */ }
+  if (typeof importMap === "string") paths.add(resolve(project, importMap));
+  return [...paths].sort();
+}
 
 /** SHA-256 of `parts`, hex. */
 async function sha256Hex(parts: BlobPart[]): Promise<string> {
@@ -206,17 +237,18 @@ async function sha256Hex(parts: BlobPart[]): Promise<string> {
 async function graphHash(code: Pick<PreparedCode, "files" | "packages">, project: string) {
   const parts: BlobPart[] = [];
   const encoder = new TextEncoder();
-  const configs = CONFIG_FILES.map((name) => join(project, name));
-  for (const file of [...code.files, ...configs]) {
+  for (const file of [...code.files, ...configFiles(code.files, project)]) {
+    // Each file's path and size before its bytes, so that no two sets of files hash alike.
     let contents: Uint8Array<ArrayBuffer>;
     try {
       contents = await Deno.readFile(file);
     } catch (error) {
       // A configuration file may be absent; so is a deleted module, which changes the hash too.
       if (!(error instanceof Deno.errors.NotFound)) throw error;
-      contents = encoder.encode("\0absent");
+      parts.push(encoder.encode(`${file}\0absent\0`));
+      continue;
     }
-    parts.push(encoder.encode(`${file}\0`), contents, encoder.encode("\0"));
+    parts.push(encoder.encode(`${file}\0${contents.byteLength}\0`), contents);
   }
   parts.push(encoder.encode(code.packages.join("\0")));
   // Another Deno may resolve and bundle the same files differently.
@@ -237,32 +269,22 @@ async function listingPath(entry: string, policy: CodePolicy): Promise<string> {
  * null otherwise.
  */
 async function rememberedGraph(entry: string, policy: CodePolicy): Promise<PreparedCode | null> {
-  let listing: { files: string[]; packages: string[]; hash: string };
   try {
-    listing = JSON.parse(await Deno.readTextFile(await listingPath(entry, policy)));
-  } catch {
-    return null; // not listed yet, or unreadable: list it
-  }
-  const { files, packages, hash } = listing;
-  if (
-    !Array.isArray(files) || !files.every((file) => typeof file === "string") ||
-    !Array.isArray(packages) || !packages.every((key) => typeof key === "string") ||
-    typeof hash !== "string" || await graphHash({ files, packages }, policy.project) !== hash
-  ) return null;
-  const bundle = join(policy.cacheDir, `${hash}.js`);
-  try {
+    const listing = JSON.parse(await Deno.readTextFile(await listingPath(entry, policy)));
+    const { files, packages, hash } = listing ?? {};
+    if (
+      !Array.isArray(files) || !files.every((file) => allowedFile(file, policy)) ||
+      !Array.isArray(packages) || !packages.every((key) => typeof key === "string") ||
+      typeof hash !== "string" || await graphHash({ files, packages }, policy.project) !== hash
+    ) return null;
+    const bundle = join(policy.cacheDir, `${hash}.js`);
     Deno.statSync(bundle);
+    return { bundle, files, packages, graph: "remembered" };
   } catch {
+    // Not listed yet, unreadable, a file that can no longer be read, or the
+    // bundle gone: list the graph again, which says what is wrong if anything is.
     return null;
   }
-  return { bundle, files, packages, graph: "remembered" };
-}
-
-/** Writes `path` whole or not at all: readers never see half of it. */
-function writeAtomically(path: string, text: string): void {
-  const partial = `${path}.${crypto.randomUUID()}.tmp`;
-  Deno.writeTextFileSync(partial, text, { mode: 0o644 });
-  Deno.renameSync(partial, path);
 }
 
 /**
@@ -304,7 +326,9 @@ export async function prepareCode(entry: string, policy: CodePolicy): Promise<Pr
     Deno.renameSync(building, bundle);
   }
   const { files, packages } = code;
-  writeAtomically(await listingPath(entry, policy), JSON.stringify({ files, packages, hash }));
+  try {
+    writeFileAtomic(await listingPath(entry, policy), JSON.stringify({ files, packages, hash }));
+  } catch { /* not remembered (a full disk, say): the next spawn lists the graph again */ }
   return { ...code, bundle };
 }
 

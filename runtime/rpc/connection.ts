@@ -325,10 +325,10 @@ export class RpcConnection implements AsyncDisposable {
   readonly #transport: FrameTransport;
   readonly #limits: RpcLimits;
   readonly #bootstrap: Capability | null;
-  readonly #questions = new IdTable<Question>();
+  readonly #questions = new QuestionTable();
   readonly #freeQuestionIds: number[] = [];
   #nextQuestionId = 0;
-  readonly #answers = new IdTable<Answer>();
+  readonly #answers = new Map<number, Answer>();
   #runningAnswers = 0;
   /** Bytes of results held for unfinished answers. */
   #heldResultBytes = 0;
@@ -1168,7 +1168,7 @@ export class RpcConnection implements AsyncDisposable {
   #shutdown(error: RpcError): void {
     if (this.#error) return;
     this.#error = error;
-    for (const question of [...this.#questions.values()]) {
+    for (const question of this.#questions.values()) {
       if (!question.settled && !question.canceled) this.#failQuestion(question, error);
     }
     this.#questions.clear();
@@ -1231,31 +1231,28 @@ function copyContent(from: capnp.Pointer, into: capnp.Pointer): void {
 }
 
 /**
- * Entries by a table id (a question or answer id). Both peers take ids
- * from free lists starting at zero, so an array indexed by id stays dense,
- * and unlike a `Map` it does not reallocate as entries come and go, once
- * per call. A peer's huge ids still work: the array turns sparse, and an
- * id past the last array index (2^32 - 1) is an ordinary property.
+ * This side's questions by id. The ids come from a free list starting at
+ * zero, so an array indexed by them stays as long as the most questions
+ * outstanding at once (`maxQuestions` at most), and unlike a `Map` it does
+ * not reallocate as entries come and go, every few calls. (Answers are
+ * keyed by the peer's ids, any 32-bit number: they stay in a `Map`, which
+ * holds only what is present.)
  */
-class IdTable<T> {
-  readonly #slots: (T | undefined)[] = [];
+class QuestionTable {
+  readonly #slots: (Question | undefined)[] = [];
   #size = 0;
 
   get size(): number {
     return this.#size;
   }
 
-  get(id: number): T | undefined {
+  get(id: number): Question | undefined {
     return this.#slots[id];
   }
 
-  has(id: number): boolean {
-    return this.#slots[id] !== undefined;
-  }
-
-  set(id: number, value: T): void {
+  set(id: number, question: Question): void {
     if (this.#slots[id] === undefined) this.#size++;
-    this.#slots[id] = value;
+    this.#slots[id] = question;
   }
 
   delete(id: number): void {
@@ -1264,9 +1261,9 @@ class IdTable<T> {
     this.#size--;
   }
 
-  /** The entries: only those present are visited, however large an id made the array's length. */
-  values(): T[] {
-    return Object.values(this.#slots).filter((value) => value !== undefined);
+  /** The questions present, in id order. */
+  values(): Question[] {
+    return this.#slots.filter((question) => question !== undefined);
   }
 
   clear(): void {

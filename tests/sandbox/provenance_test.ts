@@ -83,6 +83,9 @@ Deno.test("provenance: a damaged or forged listing is listed again", async () =>
       JSON.stringify({ ...remembered, files: [entry] }), // lib.ts left out: the hash differs
       JSON.stringify({ ...remembered, files: "all" }),
       JSON.stringify({ ...remembered, hash: "0".repeat(64) }),
+      "null",
+      // A path outside the roots is never read (a FIFO there would hang the spawn).
+      JSON.stringify({ ...remembered, files: [...remembered.files, "/dev/zero"] }),
     ];
     for (const forged of forgeries) {
       Deno.writeTextFileSync(path, forged);
@@ -92,5 +95,41 @@ Deno.test("provenance: a damaged or forged listing is listed again", async () =>
     Deno.removeSync(first.bundle);
     assertEquals(await prepareCode(entry, policy), first);
     assertEquals((await prepareCode(entry, policy)).graph, "remembered");
+  });
+});
+
+Deno.test("provenance: a workspace member's configuration or the named import map changed is listed again", async () => {
+  await inProject(async ({ dir, entry, policy }) => {
+    // main.ts imports "lib", which the member's deno.json maps; the root names an import map too.
+    Deno.writeTextFileSync(
+      `${dir}/deno.json`,
+      '{ "workspace": ["./app"], "importMap": "./map.json" }\n',
+    );
+    Deno.writeTextFileSync(`${dir}/map.json`, '{ "imports": {} }\n');
+    Deno.writeTextFileSync(`${dir}/app/deno.json`, '{ "imports": { "lib": "./lib.ts" } }\n');
+    Deno.writeTextFileSync(entry, 'import { n } from "lib";\nconsole.log(n);\n');
+    assertEquals((await prepareCode(entry, policy)).graph, "listed");
+    assertEquals((await prepareCode(entry, policy)).graph, "remembered");
+
+    Deno.writeTextFileSync(`${dir}/app/deno.json`, '{ "imports": { "lib": "../outside.ts" } }\n');
+    const refused = await assertRejects(() => prepareCode(entry, policy), ProvenanceError);
+    assert(refused.message.includes(`${dir}/outside.ts: outside the component's allowed roots`));
+
+    Deno.writeTextFileSync(`${dir}/app/deno.json`, '{ "imports": { "lib": "./lib.ts" } }\n');
+    assertEquals((await prepareCode(entry, policy)).graph, "remembered");
+    Deno.writeTextFileSync(`${dir}/map.json`, '{ "imports": { "x": "./app/lib.ts" } }\n');
+    assertEquals((await prepareCode(entry, policy)).graph, "listed");
+  });
+});
+
+Deno.test("provenance: a listed file that can no longer be read lists the graph again", async () => {
+  await inProject(async ({ dir, entry, policy }) => {
+    await prepareCode(entry, policy);
+    // main.ts stops importing lib.ts, and lib.ts becomes a folder: reading it fails.
+    Deno.writeTextFileSync(entry, "console.log(1);\n");
+    Deno.removeSync(`${dir}/app/lib.ts`);
+    Deno.mkdirSync(`${dir}/app/lib.ts`);
+    const code = await prepareCode(entry, policy);
+    assertEquals({ graph: code.graph, files: code.files }, { graph: "listed", files: [entry] });
   });
 });
