@@ -150,10 +150,26 @@ function inside(path: string, root: string): boolean {
   return rel !== "" && !rel.startsWith("..") && !rel.startsWith("/");
 }
 
-/** Whether `path` is a module file `policy` lets a component load. */
+/** The real path of `path` (symbolic links followed), or null when it cannot be resolved. */
+function realPath(path: string): string | null {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether `path` is a module file `policy` lets a component load: by where
+ * it really is, so that a symbolic link in a root cannot bring in a file
+ * from outside.
+ */
 function allowedFile(path: unknown, policy: CodePolicy): path is string {
-  return typeof path === "string" &&
-    (policy.roots.some((root) => inside(path, root)) || policy.entries?.includes(path) === true);
+  if (typeof path !== "string") return false;
+  const real = realPath(path);
+  if (real === null) return false;
+  return policy.roots.some((root) => inside(real, realPath(root) ?? root)) ||
+    (policy.entries ?? []).some((entry) => realPath(entry) === real);
 }
 
 /**
@@ -184,7 +200,11 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
     } else if (module.specifier.startsWith("file://")) {
       const path = decodeURIComponent(new URL(module.specifier).pathname);
       if (allowedFile(path, policy)) files.push(path);
-      else problems.push(`${path}: outside the component's allowed roots`);
+      else {
+        const real = realPath(path);
+        const where = real !== null && real !== path ? ` (a link to ${real})` : "";
+        problems.push(`${path}${where}: outside the component's allowed roots`);
+      }
     } else {
       problems.push(`${module.specifier}: only local files and declared packages may be imported`);
     }

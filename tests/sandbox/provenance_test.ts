@@ -133,3 +133,28 @@ Deno.test("provenance: a listed file that can no longer be read lists the graph 
     assertEquals({ graph: code.graph, files: code.files }, { graph: "listed", files: [entry] });
   });
 });
+
+Deno.test("provenance: a symbolic link in a root to a file outside it is refused, listed or remembered", async () => {
+  await inProject(async ({ dir, entry, policy }) => {
+    Deno.symlinkSync("../outside.ts", `${dir}/app/link.ts`);
+    Deno.writeTextFileSync(entry, 'import { n } from "./link.ts";\nconsole.log(n);\n');
+    const refused = await assertRejects(() => prepareCode(entry, policy), ProvenanceError);
+    assert(
+      refused.message.includes(
+        `${dir}/app/link.ts (a link to ${dir}/outside.ts): outside the component's allowed roots`,
+      ),
+      refused.message,
+    );
+    // A link that stays inside the roots is followed: its target is what is checked and hashed.
+    Deno.removeSync(`${dir}/app/link.ts`);
+    Deno.symlinkSync("./lib.ts", `${dir}/app/link.ts`);
+    const linked = await prepareCode(entry, policy);
+    assertEquals(linked.files, [`${dir}/app/link.ts`, entry]);
+    // Pointed outside once remembered, at a file of the same bytes (the hash
+    // alone would not tell), the listing no longer holds and the spawn is refused.
+    Deno.writeTextFileSync(`${dir}/outside.ts`, Deno.readTextFileSync(`${dir}/app/lib.ts`));
+    Deno.removeSync(`${dir}/app/link.ts`);
+    Deno.symlinkSync("../outside.ts", `${dir}/app/link.ts`);
+    await assertRejects(() => prepareCode(entry, policy), ProvenanceError);
+  });
+});
