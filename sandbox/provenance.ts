@@ -250,13 +250,17 @@ async function sha256Hex(parts: BlobPart[]): Promise<string> {
 }
 
 /**
- * SHA-256 over the graph's paths and contents, its packages, the
- * project's configuration files and the Deno version, hex; it names the
- * bundle.
+ * SHA-256 over the entry, the graph's paths and contents, its packages,
+ * the project's configuration files and the Deno version, hex; it names
+ * the bundle (two entries of one graph, in a cycle, bundle differently).
  */
-async function graphHash(code: Pick<PreparedCode, "files" | "packages">, project: string) {
-  const parts: BlobPart[] = [];
+async function graphHash(
+  entry: string,
+  code: Pick<PreparedCode, "files" | "packages">,
+  project: string,
+) {
   const encoder = new TextEncoder();
+  const parts: BlobPart[] = [encoder.encode(`${entry}\0`)];
   for (const file of [...code.files, ...configFiles(code.files, project)]) {
     // Each file's path and size before its bytes, so that no two sets of files hash alike.
     let contents: Uint8Array<ArrayBuffer>;
@@ -295,7 +299,8 @@ async function rememberedGraph(entry: string, policy: CodePolicy): Promise<Prepa
     if (
       !Array.isArray(files) || !files.every((file) => allowedFile(file, policy)) ||
       !Array.isArray(packages) || !packages.every((key) => typeof key === "string") ||
-      typeof hash !== "string" || await graphHash({ files, packages }, policy.project) !== hash
+      typeof hash !== "string" ||
+      await graphHash(entry, { files, packages }, policy.project) !== hash
     ) return null;
     const bundle = join(policy.cacheDir, `${hash}.js`);
     Deno.statSync(bundle);
@@ -317,7 +322,7 @@ export async function prepareCode(entry: string, policy: CodePolicy): Promise<Pr
   const remembered = await rememberedGraph(entry, policy);
   if (remembered !== null) return remembered;
   const code = await checkProvenance(entry, policy);
-  const hash = await graphHash(code, policy.project);
+  const hash = await graphHash(entry, code, policy.project);
   const bundle = join(policy.cacheDir, `${hash}.js`);
   Deno.mkdirSync(policy.cacheDir, { recursive: true, mode: 0o755 });
   try {
@@ -336,7 +341,7 @@ export async function prepareCode(entry: string, policy: CodePolicy): Promise<Pr
       building,
       entry,
     ], policy.project);
-    if (await graphHash(await checkProvenance(entry, policy), policy.project) !== hash) {
+    if (await graphHash(entry, await checkProvenance(entry, policy), policy.project) !== hash) {
       Deno.removeSync(building);
       throw new ProvenanceError(
         `refusing to spawn ${entry}: its files changed while it was bundled`,

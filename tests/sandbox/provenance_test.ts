@@ -158,3 +158,15 @@ Deno.test("provenance: a symbolic link in a root to a file outside it is refused
     await assertRejects(() => prepareCode(entry, policy), ProvenanceError);
   });
 });
+
+Deno.test("provenance: two entries of one graph (a cycle) get bundles of their own", async () => {
+  await inProject(async ({ dir, entry, policy }) => {
+    // main.ts and lib.ts import each other: the same files, two programs.
+    Deno.writeTextFileSync(entry, 'import "./lib.ts";\nexport const main = "main";\n');
+    Deno.writeTextFileSync(`${dir}/app/lib.ts`, 'import "./main.ts";\nconsole.log("lib");\n');
+    const fromMain = await prepareCode(entry, policy);
+    const fromLib = await prepareCode(`${dir}/app/lib.ts`, policy);
+    assertEquals(fromLib.files, fromMain.files);
+    assert(fromLib.bundle !== fromMain.bundle, "each entry runs its own bundle");
+  });
+});
