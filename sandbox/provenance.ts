@@ -160,16 +160,18 @@ function realPath(path: string): string | null {
 }
 
 /**
- * Whether `path` is a module file `policy` lets a component load: by where
- * it really is, so that a symbolic link in a root cannot bring in a file
- * from outside.
+ * The test of whether a path is a module file `policy` lets a component
+ * load: by where it really is, so that a symbolic link in a root cannot
+ * bring in a file from outside. The roots and entries are resolved once.
  */
-function allowedFile(path: unknown, policy: CodePolicy): path is string {
-  if (typeof path !== "string") return false;
-  const real = realPath(path);
-  if (real === null) return false;
-  return policy.roots.some((root) => inside(real, realPath(root) ?? root)) ||
-    (policy.entries ?? []).some((entry) => realPath(entry) === real);
+function allowedFiles(policy: CodePolicy): (path: unknown) => path is string {
+  const roots = policy.roots.map((root) => realPath(root) ?? root);
+  const entries = new Set((policy.entries ?? []).map((entry) => realPath(entry) ?? entry));
+  return (path: unknown): path is string => {
+    if (typeof path !== "string") return false;
+    const real = realPath(path);
+    return real !== null && (roots.some((root) => inside(real, root)) || entries.has(real));
+  };
 }
 
 /**
@@ -185,6 +187,7 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
     ),
   );
   const allowed = allowedPackages(info, declaredPackages(policy.project));
+  const allowedFile = allowedFiles(policy);
   const files: string[] = [];
   const packages = new Set<string>();
   const problems: string[] = [];
@@ -199,7 +202,7 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
       else problems.push(`${module.specifier}: npm package ${key} is not declared in deno.json`);
     } else if (module.specifier.startsWith("file://")) {
       const path = decodeURIComponent(new URL(module.specifier).pathname);
-      if (allowedFile(path, policy)) files.push(path);
+      if (allowedFile(path)) files.push(path);
       else {
         const real = realPath(path);
         const where = real !== null && real !== path ? ` (a link to ${real})` : "";
@@ -297,7 +300,7 @@ async function rememberedGraph(entry: string, policy: CodePolicy): Promise<Prepa
     const listing = JSON.parse(await Deno.readTextFile(await listingPath(entry, policy)));
     const { files, packages, hash } = listing ?? {};
     if (
-      !Array.isArray(files) || !files.every((file) => allowedFile(file, policy)) ||
+      !Array.isArray(files) || !files.every(allowedFiles(policy)) ||
       !Array.isArray(packages) || !packages.every((key) => typeof key === "string") ||
       typeof hash !== "string" ||
       await graphHash(entry, { files, packages }, policy.project) !== hash
