@@ -347,6 +347,7 @@ export class Response implements Disposable {
 
 /** Disposes every handle in a capability table and empties it. */
 export function releaseCaps(caps: (Capability | null)[]): void {
+  if (caps.length === 0) return;
   for (const cap of caps.splice(0)) cap?.dispose();
 }
 
@@ -475,7 +476,7 @@ export class LocalHook extends Hook {
 }
 
 /** Where each pipeline path of a finished call leads (retained hooks). */
-function hooksOf(outcome: Response | RpcError): (path: readonly number[]) => Hook {
+export function hooksOf(outcome: Response | RpcError): (path: readonly number[]) => Hook {
   return outcome instanceof Response
     ? (path) => outcome.hookAt(path)
     : () => new BrokenHook(outcome).retain();

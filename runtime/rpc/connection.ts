@@ -32,6 +32,7 @@ import {
   Capability,
   failedSent,
   Hook,
+  hooksOf,
   PipelineSet,
   PromiseHook,
   releaseCaps,
@@ -140,14 +141,17 @@ export function disconnectedError(): RpcError {
   return new RpcError("disconnected", "Peer disconnected.");
 }
 
-class Question {
+/**
+ * One of our calls to the peer, and the {@linkcode Sent} its caller holds.
+ * Pipelines are made on first use: most calls are never pipelined on.
+ */
+class Question implements Sent {
   readonly id: number;
-  readonly pipelines: PipelineSet;
   resolve!: (response: Response) => void;
   reject!: (error: RpcError) => void;
   readonly response: Promise<Response>;
   /** Exports made for this call's params, released if the Return says so. */
-  paramExports: number[] = [];
+  paramExports: readonly number[] = NO_EXPORTS;
   returned = false;
   /**
    * Set once the caller has its outcome. A Return may come and the outcome
@@ -158,17 +162,53 @@ class Question {
   finishSent = false;
   /** Set when the caller canceled: the Return is then discarded. */
   canceled = false;
+  readonly #pipelineHook: PipelineHookMaker;
+  #pipelines: PipelineSet | null = null;
+  #outcome: Response | RpcError | null = null;
 
-  constructor(id: number, pipelines: PipelineSet) {
+  /** Question `id`; `pipelineHook` makes the hook of a call pipelined on it. */
+  constructor(id: number, pipelineHook: PipelineHookMaker) {
     this.id = id;
-    this.pipelines = pipelines;
+    this.#pipelineHook = pipelineHook;
     this.response = new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
     });
-    this.response.catch(() => {});
+    this.response.catch(ignore);
+  }
+
+  pipeline(path: readonly number[]): Hook {
+    if (this.#pipelines === null) {
+      this.#pipelines = new PipelineSet((path) => this.#pipelineHook(this.id, path));
+      if (this.#outcome !== null) this.#pipelines.resolve(hooksOf(this.#outcome));
+    }
+    return this.#pipelines.get(path);
+  }
+
+  /**
+   * Resolves the pipelines made so far to `outcome` (held back by `embargo`
+   * where it says so); those made later resolve at once.
+   */
+  settlePipelines(
+    outcome: Response | RpcError,
+    embargo?: (via: Target, promise: PromiseHook, target: Hook) => Promise<void> | undefined,
+  ): void {
+    this.#outcome = outcome;
+    this.#pipelines?.resolve(
+      hooksOf(outcome),
+      embargo &&
+        ((path, promise, target) => embargo({ questionId: this.id, path }, promise, target)),
+    );
   }
 }
+
+/** Makes the hook of calls pipelined on question `questionId` at `path`. */
+type PipelineHookMaker = (questionId: number, path: readonly number[]) => PromiseHook;
+
+/** No exports: shared, never written. */
+const NO_EXPORTS: readonly number[] = Object.freeze([]);
+
+function ignore(): void {}
 
 class Answer {
   readonly id: number;
@@ -176,7 +216,7 @@ class Answer {
   sent: Sent | null = null;
   /** The results as returned, kept for pipelined calls until Finish. */
   response: Response | null = null;
-  resultExports: number[] = [];
+  resultExports: readonly number[] = NO_EXPORTS;
   returned = false;
   /** The caller asked for the results to stay here (`sendResultsTo.yourself`, a tail call). */
   keepResults = false;
@@ -355,6 +395,14 @@ export class RpcConnection implements AsyncDisposable {
   readonly #table = new ListRef();
   readonly #ops = new ListRef();
   #resolveClosed!: (error: RpcError) => void;
+  /** Makes the hook of calls pipelined on one of our questions (one function for all). */
+  readonly #pipelineHook: PipelineHookMaker = (questionId, path) =>
+    new PromiseHook(
+      (call) => this.sendCall(call, { questionId, path }),
+      { owner: this, questionId, path },
+    );
+  readonly #embargoPipeline = (via: Target, promise: PromiseHook, target: Hook) =>
+    this.#embargoIfLocal(promise, target, via);
 
   /** Runs the protocol over `channel` (a socket, or any byte stream) until either side closes. */
   constructor(channel: ByteChannel, options: ConnectionOptions = {}) {
@@ -403,9 +451,9 @@ export class RpcConnection implements AsyncDisposable {
       return Capability.broken(new RpcError("overloaded", "Too many outstanding calls."));
     }
     this.#transport.send([bootstrapMessage(question.id)]);
-    const capability = new Capability(question.pipelines.get([]));
+    const capability = new Capability(question.pipeline([]));
     // Nobody else sees this response: the pipeline took its own reference.
-    question.response.then((response) => response.dispose(), () => {});
+    question.response.then((response) => response.dispose(), ignore);
     return capability;
   }
 
@@ -449,7 +497,7 @@ export class RpcConnection implements AsyncDisposable {
       const detach = () => signal.removeEventListener("abort", onAbort);
       question.response.then(detach, detach);
     }
-    return { response: question.response, pipeline: (path) => question.pipelines.get(path) };
+    return question;
   }
 
   #failCall(call: CallMessage, error: RpcError): Sent {
@@ -460,13 +508,7 @@ export class RpcConnection implements AsyncDisposable {
   #newQuestion(): Question | null {
     if (this.#questions.size >= this.#limits.maxQuestions) return null;
     const id = this.#freeQuestionIds.pop() ?? this.#nextQuestionId++;
-    const pipelines = new PipelineSet((path) =>
-      new PromiseHook(
-        (call) => this.sendCall(call, { questionId: id, path }),
-        { owner: this, questionId: id, path },
-      )
-    );
-    const question = new Question(id, pipelines);
+    const question = new Question(id, this.#pipelineHook);
     this.#questions.set(id, question);
     return question;
   }
@@ -484,7 +526,7 @@ export class RpcConnection implements AsyncDisposable {
     this.#sendFinish(question.id, true);
     const error = canceledError(reason);
     question.reject(error);
-    question.pipelines.resolve(() => new BrokenHook(error).retain());
+    question.settlePipelines(error);
   }
 
   #sendFinish(questionId: number, releaseResultCaps: boolean): void {
@@ -498,9 +540,13 @@ export class RpcConnection implements AsyncDisposable {
    * Writes a cap table for `caps` through the pointer at `at` of `space`;
    * returns the export ids it added references to.
    */
-  #writeCapTable(space: WordSpace, at: number, caps: readonly (Capability | null)[]): number[] {
+  #writeCapTable(
+    space: WordSpace,
+    at: number,
+    caps: readonly (Capability | null)[],
+  ): readonly number[] {
+    if (caps.length === 0) return NO_EXPORTS;
     const exported: number[] = [];
-    if (caps.length === 0) return exported;
     const first = writeCapTable(space, at, caps.length);
     for (let i = 0; i < caps.length; i++) {
       const cap = caps[i];
@@ -961,11 +1007,7 @@ export class RpcConnection implements AsyncDisposable {
     if (outcome instanceof Response) {
       question.settled = true;
       question.resolve(outcome);
-      question.pipelines.resolve(
-        (path) => outcome.hookAt(path),
-        (path, promise, target) =>
-          this.#embargoIfLocal(promise, target, { questionId: question.id, path }),
-      );
+      question.settlePipelines(outcome, this.#embargoPipeline);
     } else {
       this.#failQuestion(question, outcome);
     }
@@ -979,7 +1021,7 @@ export class RpcConnection implements AsyncDisposable {
   #failQuestion(question: Question, error: RpcError): void {
     question.settled = true;
     question.reject(error);
-    question.pipelines.resolve(() => new BrokenHook(error).retain());
+    question.settlePipelines(error);
   }
 
   /**
