@@ -41,6 +41,28 @@ Deno.test("writeFileAtomic: a failed write leaves the old content and no tempora
   assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["blocker", "state.json"]);
 });
 
+Deno.test("writeFileAtomic: removes what killed writers left, not what a live one is writing", () => {
+  const dir = Deno.makeTempDirSync();
+  const path = `${dir}/state.json`;
+  const hourAgo = new Date(Date.now() - 3600_000);
+  const left = (name: string, old: boolean) => {
+    Deno.writeTextFileSync(`${dir}/${name}`, "partial");
+    if (old) Deno.utimeSync(`${dir}/${name}`, hourAgo, hourAgo);
+  };
+  left("state.json.4242.tmp", true); // killed mid-write an hour ago
+  left("state.json.4243.tmp", false); // another process writing now
+  left("other.json.4244.tmp", true); // another file's
+  left("state.json.notes.tmp", true); // not a writer's name
+  writeFileAtomic(path, "new");
+  assertEquals(readFileIfExists(path), "new");
+  assertEquals([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+    "other.json.4244.tmp",
+    "state.json",
+    "state.json.4243.tmp",
+    "state.json.notes.tmp",
+  ]);
+});
+
 Deno.test("release: disposes what is disposable, ignores the rest", () => {
   let disposed = 0;
   release({ [Symbol.dispose]: () => disposed++ });
