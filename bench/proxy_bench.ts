@@ -9,6 +9,7 @@
  *   `bare_deno_start_ms`, a bare `deno run` of an empty module to its exit,
  *   measured alongside: `RATIO spawn_vs_bare_deno` is the first over the
  *   second (`deno task bench` also divides the sandboxed spawn by it).
+ *   Ending the child (`await using`) is timed apart: `spawn_dispose_ms`.
  *
  * @module
  */
@@ -37,11 +38,11 @@ export async function proxyFigures(): Promise<void> {
     using response = await request.send();
     return response.results(Foo_Add$Results).result;
   };
-  // Alternated and the best of two kept: the VM's idle wake-ups make one
-  // run of either vary by 10-20%.
+  // Alternated and the best of three kept: the VM's idle wake-ups make one
+  // run of either vary by 10-30%, more than the proxy's own cost.
   let proxy = 0;
   let raw = 0;
-  for (let round = 0; round < 2; round++) {
+  for (let round = 0; round < 3; round++) {
     raw = Math.max(raw, await rate(viaEngine));
     proxy = Math.max(proxy, await rate(viaProxy));
   }
@@ -64,23 +65,29 @@ async function bareDenoStart(): Promise<number> {
 }
 
 /**
- * Median milliseconds from spawn() to the first answer, and of a bare
- * `deno run`, over `runs` of each taken in turn.
+ * Median milliseconds from spawn() to the first answer, of ending that
+ * child, and of a bare `deno run`, over `runs` of each taken in turn.
  */
 export async function spawnFigures(runs = 10): Promise<void> {
   const spawned: number[] = [];
+  const disposed: number[] = [];
   const bare: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
+    const child = await spawn(FooInit, denoCommand(component));
     {
-      await using child = await spawn(FooInit, denoCommand(component));
-      await (await child.init.makeFoo())!.add(1, 2);
+      using foo = (await child.init.makeFoo())!;
+      await foo.add(1, 2);
     }
-    spawned.push(performance.now() - started);
+    const answered = performance.now();
+    await child[Symbol.asyncDispose]();
+    spawned.push(answered - started);
+    disposed.push(performance.now() - answered);
     bare.push(await bareDenoStart());
   }
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const toFirstCall = report("spawn_first_call_ms", median(spawned), "ms");
+  report("spawn_dispose_ms", median(disposed), "ms");
   const start = report("bare_deno_start_ms", median(bare), "ms");
   console.log(`RATIO spawn_vs_bare_deno ${(toFirstCall / start).toFixed(2)}`);
 }
