@@ -37,9 +37,16 @@ export interface CallThreads {
   readonly callbackThread: Capability | null;
 }
 
+const contextFields = new WeakMap<MethodSignature, number>();
+
 /** The pointer offset of `method`'s Context param. */
 function contextField(method: MethodSignature): number {
-  return method.params.fields.find((f) => f.name === method.context)!.offset;
+  let offset = contextFields.get(method);
+  if (offset === undefined) {
+    offset = method.params.fields.find((f) => f.name === method.context)!.offset;
+    contextFields.set(method, offset);
+  }
+  return offset;
 }
 
 /**
@@ -98,7 +105,7 @@ export function readContext(
  * `threads.callbackThread` as where the strand calls the peer back.
  * `posted` learns the strand first (for the log).
  */
-export async function runInContext<T>(
+export function runInContext<T>(
   session: Session,
   threads: CallThreads,
   task: () => T | Promise<T>,
@@ -106,12 +113,13 @@ export async function runInContext<T>(
 ): Promise<T> {
   // A pool strand is picked and posted to in one step, so concurrent calls
   // spread over the pool.
-  const strand = threads.thread === null
-    ? session.poolStrand()
-    : await session.strandFor(threads.thread);
-  posted?.(strand);
-  return await strand.post(
-    () => session.withCallbackThread(strand, threads.callbackThread, async () => await task()),
-    session,
-  );
+  const strand = threads.thread === null ? session.poolStrand() : session.strandFor(threads.thread);
+  const run = (strand: Strand) => {
+    posted?.(strand);
+    return strand.post(
+      () => session.withCallbackThread(strand, threads.callbackThread, task),
+      session,
+    );
+  };
+  return strand instanceof Promise ? strand.then(run) : run(strand);
 }

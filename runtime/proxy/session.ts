@@ -179,9 +179,18 @@ export class Session {
     return this.#pool.reduce((best, s) => s.depth < best.depth ? s : best);
   }
 
-  /** The strand behind a thread handle; it must be one this session minted. */
-  async strandFor(thread: Capability): Promise<Strand> {
-    const hook = await resolvedHook(thread.hook);
+  /**
+   * The strand behind a thread handle; it must be one this session minted.
+   * Known at once unless the handle is a promise still to resolve.
+   */
+  strandFor(thread: Capability): Strand | Promise<Strand> {
+    const hook = resolvedHook(thread.hook);
+    return hook instanceof Promise
+      ? hook.then((hook) => this.#mintedStrand(hook))
+      : this.#mintedStrand(hook);
+  }
+
+  #mintedStrand(hook: Hook): Strand {
     const minted = hook instanceof LocalHook ? mintedThreads.get(hook.server) : undefined;
     if (minted?.session !== this) throw new RpcError("failed", "invalid thread handle");
     return minted.strand;
@@ -217,18 +226,26 @@ export class Session {
    * Runs `task` with `callbackThread` as the thread `strand` calls back on,
    * unless one is set already (a nested call keeps the outer one).
    */
-  async withCallbackThread<T>(
+  withCallbackThread<T>(
     strand: Strand,
     callbackThread: Capability | null,
-    task: () => Promise<T>,
-  ): Promise<T> {
+    task: () => T | Promise<T>,
+  ): T | Promise<T> {
     const threads = this.#threadsOf(strand);
-    if (callbackThread === null || threads.callback !== undefined) return await task();
-    threads.callback = callbackThread.dup();
+    if (callbackThread === null || threads.callback !== undefined) return task();
+    return this.#withCallback(threads, callbackThread.dup(), task);
+  }
+
+  async #withCallback<T>(
+    threads: StrandThreads,
+    callback: Capability,
+    task: () => T | Promise<T>,
+  ): Promise<T> {
+    threads.callback = callback;
     try {
       return await task();
     } finally {
-      threads.callback.dispose();
+      callback.dispose();
       threads.callback = undefined;
     }
   }

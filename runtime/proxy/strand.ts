@@ -93,8 +93,11 @@ export class Strand {
   /** Outgoing calls not finished (waiting for their turn or issued). */
   #waiting = 0;
   readonly #queue: (() => void)[] = [];
-  /** The frames of this strand's issued calls, per peer, innermost last. */
-  readonly #issued = new Map<object, Frame[]>();
+  /**
+   * The frames of this strand's issued calls, per peer, innermost last (an
+   * array stays while its peer lives, so a call makes no table entry).
+   */
+  readonly #issued = new WeakMap<object, Frame[]>();
 
   /** A strand named `name` (its thread names end with it). */
   constructor(name: string) {
@@ -117,25 +120,24 @@ export class Strand {
    * `task` runs nested in that call (a callback of it).
    */
   post<T>(task: () => T | Promise<T>, from?: object): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const start = () => {
-        this.#active++;
-        const frame = (from === undefined ? undefined : this.#issued.get(from)?.at(-1)) ??
-          this.#root;
-        current.run(frame, async () => {
-          try {
-            resolve(await task());
-          } catch (error) {
-            reject(error);
-          } finally {
-            this.#active--;
-            this.#next();
-          }
-        });
-      };
-      if (this.#active <= this.#waiting) start();
-      else this.#queue.push(start);
-    });
+    if (this.#active <= this.#waiting) return this.#start(task, from);
+    return new Promise<T>((resolve) => this.#queue.push(() => resolve(this.#start(task, from))));
+  }
+
+  /** Runs posted `task` now, in the frame it belongs to. */
+  #start<T>(task: () => T | Promise<T>, from: object | undefined): Promise<T> {
+    this.#active++;
+    const frame = (from === undefined ? undefined : this.#issued.get(from)?.at(-1)) ?? this.#root;
+    return current.run(frame, () => this.#running(task));
+  }
+
+  async #running<T>(task: () => T | Promise<T>): Promise<T> {
+    try {
+      return await task();
+    } finally {
+      this.#active--;
+      this.#next();
+    }
   }
 
   /**
@@ -163,7 +165,6 @@ export class Strand {
         return await send();
       } finally {
         issued.splice(issued.lastIndexOf(frame), 1);
-        if (issued.length === 0) this.#issued.delete(peer);
         turn.pass();
       }
     } finally {
