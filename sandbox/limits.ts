@@ -30,6 +30,7 @@
  */
 import type { ExitStatus } from "../runtime/process/process.ts";
 import type { Manifest } from "./manifest.ts";
+import { every } from "./ticker.ts";
 
 /** Why a component ended. */
 export type ExitKind =
@@ -182,10 +183,15 @@ const PAGE_BYTES = 4096;
 /** Resident bytes of process `pid` (0 once it is gone). */
 function residentBytes(pid: number): number {
   try {
-    return Number(Deno.readTextFileSync(`/proc/${pid}/statm`).split(" ")[1]) * PAGE_BYTES;
+    return residentOf(Deno.readTextFileSync(`/proc/${pid}/statm`));
   } catch {
     return 0;
   }
+}
+
+/** Resident bytes in the text of a `/proc/<pid>/statm` (0 for none). */
+function residentOf(statm: string | null): number {
+  return statm === null ? 0 : Number(statm.split(" ")[1]) * PAGE_BYTES;
 }
 
 /** Clock ticks per second of `/proc/<pid>/stat` times (USER_HZ, 100 on Linux). */
@@ -197,14 +203,19 @@ const TICKS_PER_SECOND = 100;
  */
 function cpuSeconds(pid: number): number | null {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    // Fields after the command name: state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z" || fields[0] === "X") return null;
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    return cpuOf(Deno.readTextFileSync(`/proc/${pid}/stat`));
   } catch {
     return null;
   }
+}
+
+/** CPU seconds in the text of a `/proc/<pid>/stat`; null for none or a zombie's. */
+function cpuOf(stat: string | null): number | null {
+  if (stat === null) return null;
+  // Fields after the command name: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z" || fields[0] === "X") return null;
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
 /** The pids of `pid`'s process tree, itself first. */
@@ -258,10 +269,59 @@ export interface UsageWatch extends Disposable {
   cpuUsedAtMost(): number;
 }
 
+/** How often a {@linkcode watchUsage} looks for processes that joined or left the tree. */
+const TREE_RESCAN_MS = 1000;
+
 /**
- * Polls `pid`'s process tree every `intervalMs`: calls `exceeded` once
+ * A `/proc` file of one process, kept open and read again from its start:
+ * a poll then costs two system calls instead of five, and a pid reused
+ * after the process ended is never read in its place.
+ */
+class ProcFile implements Disposable {
+  readonly #file: Deno.FsFile | null;
+  readonly #buffer = new Uint8Array(1024);
+
+  constructor(path: string) {
+    try {
+      this.#file = Deno.openSync(path);
+    } catch {
+      this.#file = null;
+    }
+  }
+
+  /** The file's content now, or null once the process is gone. */
+  read(): string | null {
+    if (this.#file === null) return null;
+    try {
+      this.#file.seekSync(0, Deno.SeekMode.Start);
+      const n = this.#file.readSync(this.#buffer);
+      return n === null ? null : decoder.decode(this.#buffer.subarray(0, n));
+    } catch {
+      return null;
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.#file?.close();
+  }
+}
+
+const decoder = new TextDecoder();
+
+/** The `/proc` files a {@linkcode watchUsage} reads of one process. */
+interface Member {
+  statm: ProcFile;
+  stat: ProcFile;
+}
+
+/**
+ * Polls `pid`'s process tree every `intervalMs` (on a timer shared with
+ * other watches, see {@linkcode every}): calls `exceeded` once
  * (with a description) when its resident memory passes `residentMb`, and
  * records the CPU time of each of its processes (RLIMIT_CPU is per process).
+ * The tree's members are looked up again every {@linkcode TREE_RESCAN_MS}
+ * (a component cannot start processes; its tree is the wrappers around it),
+ * and their files stay open in between.
  */
 export function watchUsage(
   pid: number,
@@ -272,13 +332,33 @@ export function watchUsage(
   let highestCpu = 0;
   let sampledAt = performance.now();
   let over = false;
-  const timer = setInterval(() => {
+  const members = new Map<number, Member>();
+  let scannedAt = -Infinity;
+  const rescan = (now: number) => {
+    scannedAt = now;
+    const tree = new Set(processTree(pid));
+    for (const [member, files] of members) {
+      if (tree.has(member)) continue;
+      files.statm[Symbol.dispose]();
+      files.stat[Symbol.dispose]();
+      members.delete(member);
+    }
+    for (const member of tree) {
+      if (members.has(member)) continue;
+      members.set(member, {
+        statm: new ProcFile(`/proc/${member}/statm`),
+        stat: new ProcFile(`/proc/${member}/stat`),
+      });
+    }
+  };
+  const ticking = every(intervalMs, () => {
     const now = performance.now();
+    if (now - scannedAt >= TREE_RESCAN_MS) rescan(now);
     let resident = 0;
     let alive = false;
-    for (const member of processTree(pid)) {
-      resident += residentBytes(member);
-      const used = cpuSeconds(member);
+    for (const { statm, stat } of members.values()) {
+      resident += residentOf(statm.read());
+      const used = cpuOf(stat.read());
       if (used === null) continue;
       alive = true;
       highestCpu = Math.max(highestCpu, used);
@@ -290,11 +370,19 @@ export function watchUsage(
       over = true;
       exceeded(`resident memory ${Math.round(mb)} MB over the ${residentMb} MB limit`);
     }
-  }, intervalMs);
+  });
+  const stop = () => {
+    ticking[Symbol.dispose]();
+    for (const { statm, stat } of members.values()) {
+      statm[Symbol.dispose]();
+      stat[Symbol.dispose]();
+    }
+    members.clear();
+  };
   return {
     cpuUsedAtMost: () =>
       highestCpu + 1 / TICKS_PER_SECOND +
       (performance.now() - sampledAt) / 1000 * navigator.hardwareConcurrency,
-    [Symbol.dispose]: () => clearInterval(timer),
+    [Symbol.dispose]: stop,
   };
 }

@@ -37,6 +37,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import type { Identity } from "./identity.ts";
+import { every } from "./ticker.ts";
 
 const MIB = 1 << 20;
 
@@ -63,40 +64,61 @@ export interface DiskUsage {
   largestFile: number;
 }
 
+/** Entries a walk looks at between two turns of the event loop. */
+const WALK_SLICE = 256;
+
 /**
  * Bytes and entries below `roots` (links not followed), counting no
  * further than `maxEntries + 1` entries. A root that is missing counts as
  * empty; entries vanishing meanwhile are skipped.
+ *
+ * The walk uses synchronous calls, which cost a fraction of Deno's
+ * asynchronous ones (those hop to a thread pool and back: a watcher
+ * walking a few files ten times a second took 1.3% of a core that way),
+ * and lets the event loop run after every {@linkcode WALK_SLICE} entries.
  */
 export async function diskUsage(roots: readonly string[], maxEntries: number): Promise<DiskUsage> {
   const usage: DiskUsage = { bytes: 0, entries: 0, largestFile: 0 };
   const pending = [...roots];
+  let slice = 0;
   while (pending.length > 0 && usage.entries <= maxEntries) {
     const dir = pending.pop()!;
+    let entries: Deno.DirEntry[];
     try {
-      for await (const entry of Deno.readDir(dir)) {
-        const path = join(dir, entry.name);
-        try {
-          const info = await Deno.lstat(path);
-          usage.bytes += info.blocks !== null ? info.blocks * 512 : info.size;
-          if (info.isFile) usage.largestFile = Math.max(usage.largestFile, info.size);
-        } catch {
-          continue; // removed meanwhile
-        }
-        usage.entries++;
-        if (entry.isDirectory) pending.push(path);
-        if (usage.entries > maxEntries) break;
+      entries = [...Deno.readDirSync(dir)];
+    } catch {
+      continue; // removed meanwhile, or not made yet
+    }
+    for (const entry of entries) {
+      if (++slice === WALK_SLICE) {
+        slice = 0;
+        await new Promise((resolve) => setTimeout(resolve, 0));
       }
-    } catch { /* removed meanwhile, or not made yet */ }
+      const path = join(dir, entry.name);
+      let info: Deno.FileInfo;
+      try {
+        info = Deno.lstatSync(path);
+      } catch {
+        continue; // removed meanwhile
+      }
+      usage.bytes += info.blocks !== null ? info.blocks * 512 : info.size;
+      if (info.isFile) usage.largestFile = Math.max(usage.largestFile, info.size);
+      usage.entries++;
+      if (entry.isDirectory) pending.push(path);
+      if (usage.entries > maxEntries) break;
+    }
   }
   return usage;
 }
 
 /**
- * Measures `roots` again and again (each walk starting `intervalMs` after
- * the last one ended) and calls `exceeded` once, with a description, when
- * they hold more than `diskMb` MiB or more than {@linkcode entryLimit}
- * entries. Disposing waits for a walk under way.
+ * Measures `roots` every `intervalMs` (on a timer shared with other
+ * watches, see {@linkcode every}) and calls `exceeded` once, with a
+ * description, when they hold more than `diskMb` MiB or more than
+ * {@linkcode entryLimit} entries. A walk never starts while another is
+ * under way, nor sooner after one ended than that one took, so walking a
+ * large tree takes at most half of the supervisor's time. Disposing waits
+ * for a walk under way.
  */
 export function watchDisk(
   roots: readonly string[],
@@ -106,27 +128,35 @@ export function watchDisk(
 ): AsyncDisposable {
   const maxEntries = entryLimit(diskMb);
   let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let walking: Promise<void> = Promise.resolve();
+  let walking: Promise<void> | null = null;
+  let restUntil = 0;
   const measure = async () => {
+    const startedAt = performance.now();
     const { bytes, entries } = await diskUsage(roots, maxEntries);
+    const endedAt = performance.now();
+    restUntil = endedAt + (endedAt - startedAt);
+    walking = null;
     if (stopped) return;
     if (bytes > diskMb * MIB || entries > maxEntries) {
-      stopped = true;
+      stop();
       exceeded(
         bytes > diskMb * MIB
           ? `${Math.ceil(bytes / MIB)} MB on disk, over the ${diskMb} MB limit`
           : `more than ${maxEntries} files on disk, over the limit for ${diskMb} MB`,
       );
-      return;
     }
-    timer = setTimeout(() => walking = measure(), intervalMs);
+  };
+  const ticking = every(intervalMs, () => {
+    if (walking === null && performance.now() >= restUntil) walking = measure();
+  });
+  const stop = () => {
+    stopped = true;
+    ticking[Symbol.dispose]();
   };
   walking = measure();
   return {
     async [Symbol.asyncDispose]() {
-      stopped = true;
-      clearTimeout(timer);
+      stop();
       await walking;
     },
   };
