@@ -44,6 +44,7 @@ import {
 } from "./contract.ts";
 import type { ExitReason } from "./limits.ts";
 import type { Component } from "./manifest.ts";
+import { every } from "./ticker.ts";
 import { newToken } from "../runtime/process/lifeline.ts";
 import type { OutputStream } from "../runtime/process/output.ts";
 import { capnpProtocol } from "../runtime/process/protocol.ts";
@@ -218,7 +219,7 @@ function watchListener(
       failed = 0;
     } catch (error) {
       if (stopped.signal.aborted || ++failed < health.failures) return;
-      clearInterval(timer);
+      ticking[Symbol.dispose]();
       unhealthy(
         `${failed} health checks of its listener failed, the last: ${(error as Error).message}`,
       );
@@ -226,10 +227,10 @@ function watchListener(
       checking = null;
     }
   };
-  // A tick that finds a check still running skips.
-  const timer = setInterval(() => checking ??= check(), health.intervalMs);
+  // A tick that finds a check still running skips; the timer is shared with other watches.
+  const ticking = every(health.intervalMs, () => checking ??= check());
   return async () => {
-    clearInterval(timer);
+    ticking[Symbol.dispose]();
     stopped.abort();
     await checking;
   };
