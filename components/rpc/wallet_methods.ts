@@ -1093,10 +1093,8 @@ async function route(
       const wallet = await router.resolve(name);
       return await router.call(wallet.loader, spec.name, args, wallet.name);
     }
-    case "wallet": {
-      const wallet = await router.resolve(named);
-      return await router.call(wallet.loader, spec.name, args, wallet.name);
-    }
+    case "wallet":
+      return await router.callWallet(spec.name, args, named);
   }
 }
 

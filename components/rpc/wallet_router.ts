@@ -74,6 +74,42 @@ class StrandPool {
   }
 }
 
+/**
+ * Bitcoin Core's rule for the wallet a request means
+ * (`GetWalletForJSONRPCRequest`), over the wallets `loaded` by name:
+ * `named` (from `/wallet/<name>`), else the only one loaded; -18 or -19
+ * with Core's texts otherwise. The node applies it across its wallet
+ * processes, a wallet process to its own wallets.
+ *
+ * @example
+ * ```ts
+ * import { walletForRequest } from "./wallet_router.ts";
+ * const loaded = new Map([["w", 1]]);
+ * if (walletForRequest(loaded, undefined)[0] !== "w") throw new Error("the only one");
+ * const error = (() => {
+ *   try {
+ *     walletForRequest(new Map([["a", 1], ["b", 2]]), undefined);
+ *   } catch (error) {
+ *     return error as { code: number };
+ *   }
+ * })();
+ * if (error?.code !== -19) throw new Error("two and none named");
+ * ```
+ */
+export function walletForRequest<T>(
+  loaded: ReadonlyMap<string, T>,
+  named: string | undefined,
+): [name: string, wallet: T] {
+  if (named !== undefined) {
+    const wallet = loaded.get(named);
+    if (wallet === undefined) throw new RpcError(RpcErrorCode.WALLET_NOT_FOUND, WALLET_NOT_FOUND);
+    return [named, wallet];
+  }
+  if (loaded.size === 1) return [...loaded][0];
+  if (loaded.size === 0) throw new RpcError(RpcErrorCode.WALLET_NOT_FOUND, NO_WALLET_LOADED);
+  throw new RpcError(RpcErrorCode.WALLET_NOT_SPECIFIED, WALLET_NOT_SPECIFIED);
+}
+
 /** A loaded wallet and the loader holding it. */
 export interface RoutedWallet {
   readonly name: string;
@@ -184,18 +220,27 @@ export class WalletRouter implements Disposable {
 
   /** The wallet a request means: `named` (from `/wallet/<name>`), else the only one loaded. */
   async resolve(named: string | undefined): Promise<RoutedWallet> {
-    const wallets = await this.wallets();
-    if (named !== undefined) {
-      const loader = wallets.get(named);
-      if (loader === undefined) throw new RpcError(RpcErrorCode.WALLET_NOT_FOUND, WALLET_NOT_FOUND);
-      return { name: named, loader };
+    const [name, loader] = walletForRequest(await this.wallets(), named);
+    return { name, loader };
+  }
+
+  /**
+   * Runs `method` with `params` on the wallet a request means (`named`,
+   * else the only one loaded). With one wallet process attached, that
+   * process picks the wallet itself, by the same rule
+   * ({@linkcode walletForRequest}): one call to it instead of two.
+   */
+  async callWallet(
+    method: string,
+    params: readonly Json[],
+    named: string | undefined,
+  ): Promise<Json> {
+    if (this.#loaders.size === 1) {
+      const [loader] = this.#loaders;
+      return await this.call(loader, method, params, named);
     }
-    if (wallets.size === 1) {
-      const [[name, loader]] = wallets;
-      return { name, loader };
-    }
-    if (wallets.size === 0) throw new RpcError(RpcErrorCode.WALLET_NOT_FOUND, NO_WALLET_LOADED);
-    throw new RpcError(RpcErrorCode.WALLET_NOT_SPECIFIED, WALLET_NOT_SPECIFIED);
+    const wallet = await this.resolve(named);
+    return await this.call(wallet.loader, method, params, wallet.name);
   }
 
   /** Runs `method` with `params` on `loader` (on `wallet`, when given); its result or its error. */

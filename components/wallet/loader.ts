@@ -4,8 +4,9 @@
  * wallet named "" in `wallets/` itself, as bitcoind keeps its default
  * wallet), all following the node's chain through the one `Chain` the
  * loader was made with. `executeRpc` runs the loader's methods
- * (createwallet, loadwallet, unloadwallet, listwallets, listwalletdir) and, on a named
- * wallet, the wallet's (`rpc.ts`), answering with JSON text.
+ * (createwallet, loadwallet, unloadwallet, listwallets, listwalletdir) and, on the
+ * wallet named (else the only one loaded, as bitcoind picks it), the wallet's
+ * (`rpc.ts`), answering with JSON text.
  *
  * As bitcoind, `load_on_startup` (of createwallet, loadwallet and
  * unloadwallet) keeps the list of wallets to load at start in the data
@@ -38,6 +39,8 @@ import type { WalletLoader } from "../../schemas/gen/ipc/wallet.mp.ts";
 import { type Reply, writeJson } from "./json.ts";
 import { walletMethods, type WalletRpcOptions } from "./rpc.ts";
 import { WALLET_FILE } from "./store.ts";
+import { RpcError } from "../rpc/errors.ts";
+import { walletForRequest } from "../rpc/wallet_router.ts";
 import { Code, Wallet, WalletError } from "./wallet.ts";
 
 /** Wallet names that would leave `wallets/` or confuse a path. */
@@ -263,7 +266,9 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       if (!Array.isArray(args)) throw new Error("params: not a JSON array");
       return writeJson({ result: await this.#run(method, args, wallet) });
     } catch (error) {
-      const code = error instanceof WalletError ? error.code : Code.MISC;
+      const code = error instanceof WalletError || error instanceof RpcError
+        ? error.code
+        : Code.MISC;
       const message = error instanceof Error ? error.message : String(error);
       return writeJson({ error: { code, message } });
     }
@@ -296,13 +301,8 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     }
     const run = walletMethods[method];
     if (run === undefined) throw new WalletError(-32601, "Method not found");
-    if (name === undefined) {
-      throw new WalletError(Code.NOT_FOUND, "Requested wallet does not exist or is not loaded");
-    }
-    const wallet = this.#wallets.get(name);
-    if (wallet === undefined) {
-      throw new WalletError(Code.NOT_FOUND, "Requested wallet does not exist or is not loaded");
-    }
+    // Unnamed when the node routes to this process alone: the only wallet loaded here.
+    const [, wallet] = walletForRequest(this.#wallets, name);
     // As Core's BlockUntilSyncedToCurrentChain: answers reflect every block the node announced.
     await wallet.sync();
     return await run(wallet, args, this.#options);

@@ -25,9 +25,11 @@ interface WalletLoader {
   listWallets @1 (context :Proxy.Context) -> (result :List(Text));
   # Runs wallet JSON-RPC `method` with `params`, a JSON array of its
   # arguments in positional order (`null` for one not given; amounts as
-  # integers of satoshis), on the loaded wallet `wallet` when `hasWallet`
-  # (loader methods such as `createwallet` ignore it; `unloadwallet` takes
-  # it as the wallet to unload). `result` is JSON
+  # integers of satoshis), on the loaded wallet `wallet` when `hasWallet`,
+  # else on the only wallet loaded (-18 when none is, -19 when several are,
+  # as bitcoind answers a request naming none); loader methods such as
+  # `createwallet` ignore it, `unloadwallet` takes it as the wallet to
+  # unload. `result` is JSON
   # text: `{"result": <value>}`, or `{"error": {"code": <int>, "message":
   # <text>}}` with bitcoind's code and text.
   executeRpc @2 (context :Proxy.Context, method :Text, params :Text, wallet :Text, hasWallet :Bool) -> (result :Text);

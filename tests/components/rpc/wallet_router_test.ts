@@ -1,13 +1,22 @@
 /**
  * The node's routing of wallet calls to wallet processes, over a real IPC
  * connection: a slow call to one wallet process holds up no other call,
- * as bitcoind's RPC threads would not be held up.
+ * as bitcoind's RPC threads would not be held up; a request goes to a lone
+ * wallet process in one call, and across several the node applies Core's
+ * rule for which wallet it means.
  *
  * @module
  */
-import { assertEquals } from "../../assert.ts";
+import { assertEquals, assertThrows } from "../../assert.ts";
 import { withTimeout } from "../../helpers.ts";
-import { WalletRouter } from "../../../components/rpc/wallet_router.ts";
+import { RpcError } from "../../../components/rpc/errors.ts";
+import {
+  NO_WALLET_LOADED,
+  WALLET_NOT_FOUND,
+  WALLET_NOT_SPECIFIED,
+  walletForRequest,
+  WalletRouter,
+} from "../../../components/rpc/wallet_router.ts";
 import type { WalletLoader } from "../../../schemas/gen/ipc/wallet.mp.ts";
 import { serveNode } from "../node/ipc/ipc_helpers.ts";
 
@@ -37,4 +46,48 @@ Deno.test("wallet router: a slow call to a wallet process holds up no other rout
   slow.resolve();
   assertEquals(await pending, "slow");
   wallets[Symbol.dispose]();
+});
+
+Deno.test("wallet router: with one wallet process, it picks the wallet; with two, the node does", async () => {
+  const wallets = new WalletRouter();
+  await using served = await serveNode({ init: { wallets } });
+  const client = await served.connect("wallet");
+  await using chain = (await client.makeChain())!;
+  const listed: string[] = [];
+  /** A wallet process's loader holding `names`; it answers with the wallet it was asked for. */
+  const loaderOf = (process: string, names: string[]): WalletLoader => ({
+    listWallets: () => (listed.push(process), names),
+    executeRpc: (method, _params, wallet) =>
+      JSON.stringify({ result: `${process}:${method}:${wallet ?? "(unnamed)"}` }),
+    stop() {},
+  });
+  using _first = (await chain.handleWalletLoader(loaderOf("a", ["w1", "w2"])))!;
+  // One process: the request goes to it as it came, in one call; it applies Core's rule itself.
+  assertEquals(await wallets.callWallet("getbalance", [], undefined), "a:getbalance:(unnamed)");
+  assertEquals(await wallets.callWallet("getbalance", [], "w2"), "a:getbalance:w2");
+  assertEquals(listed, []);
+
+  using _second = (await chain.handleWalletLoader(loaderOf("b", ["w3"])))!;
+  // Two: the node finds which process holds the wallet named, and refuses to guess.
+  assertEquals(await wallets.callWallet("getbalance", [], "w3"), "b:getbalance:w3");
+  const error = await wallets.callWallet("getbalance", [], undefined).catch((e) => e);
+  assertEquals([error.code, error.message], [-19, WALLET_NOT_SPECIFIED]);
+  const missing = await wallets.callWallet("getbalance", [], "nope").catch((e) => e);
+  assertEquals([missing.code, missing.message], [-18, WALLET_NOT_FOUND]);
+  wallets[Symbol.dispose]();
+});
+
+Deno.test("walletForRequest: Core's rule for the wallet a request means", () => {
+  const two = new Map([["a", 1], ["b", 2]]);
+  assertEquals(walletForRequest(two, "b"), ["b", 2]);
+  assertEquals(walletForRequest(new Map([["only", 3]]), undefined), ["only", 3]);
+  const cases: [Map<string, number>, string | undefined, number, string][] = [
+    [two, undefined, -19, WALLET_NOT_SPECIFIED],
+    [new Map(), undefined, -18, NO_WALLET_LOADED],
+    [two, "c", -18, WALLET_NOT_FOUND],
+  ];
+  for (const [loaded, named, code, message] of cases) {
+    const error = assertThrows(() => walletForRequest(loaded, named), RpcError);
+    assertEquals([error.code, error.message], [code, message]);
+  }
 });

@@ -11,6 +11,7 @@
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
 import { waitFor } from "../../helpers.ts";
 import { type RealNode, RpcCallError, startRealNode } from "../node/real_node.ts";
+import { WALLET_NOT_FOUND, WALLET_NOT_SPECIFIED } from "../../../components/rpc/wallet_router.ts";
 
 const WALLET_MAIN = new URL("../../../components/wallet/main.ts", import.meta.url).pathname;
 
@@ -72,8 +73,14 @@ Deno.test("wallet process: -wallet=w, mining, a send between wallets, a restart"
       assertEquals(await node.call("getbalance"), 50);
 
       assertEquals(await node.call("createwallet", ["w2"]), { name: "w2" });
+      // The wallet process picks the wallet a request names none of, by Core's rule.
       const error = await assertRejects(() => node.call("getbalance"), RpcCallError);
-      assertEquals(error.code, -19);
+      assertEquals([error.code, error.message], [-19, WALLET_NOT_SPECIFIED]);
+      const missing = await assertRejects(
+        () => walletCall(node, "nope", "getbalance"),
+        RpcCallError,
+      );
+      assertEquals([missing.code, missing.message], [-18, WALLET_NOT_FOUND]);
       const to = await walletCall(node, "w2", "getnewaddress", ["", "bech32m"]);
       assert(to.startsWith("bcrt1p"), to);
       txid = await walletCall(node, "w", "sendtoaddress", [to, 1.5]);

@@ -8,6 +8,11 @@
 import { assert, assertEquals } from "../../assert.ts";
 import { loadOrCreateWallets, WalletLoaderImpl } from "../../../components/wallet/loader.ts";
 import { testNode } from "./chain_fixture.ts";
+import {
+  NO_WALLET_LOADED,
+  WALLET_NOT_FOUND,
+  WALLET_NOT_SPECIFIED,
+} from "../../../components/rpc/wallet_router.ts";
 import { DatabaseSync } from "node:sqlite";
 import { hex } from "@scure/base";
 import { Transaction } from "@scure/btc-signer";
@@ -23,7 +28,11 @@ Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
     (await call(method, params, wallet)).error;
   const dir = `${node.dir}/wd/wallets`;
 
+  // A request naming no wallet (the node routes it here unnamed) means the only one loaded.
+  assertEquals(await error("getbalance", []), { code: -18, message: NO_WALLET_LOADED });
   assertEquals(await call("createwallet", ["w"]), { result: { name: "w" } });
+  assertEquals(await call("getbalance", []), { result: 0 });
+  assertEquals(await error("getbalance", [], "nosuch"), { code: -18, message: WALLET_NOT_FOUND });
   assertEquals(await error("createwallet", ["w"]), {
     code: -4,
     message:
@@ -187,6 +196,7 @@ Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
   assertEquals(await call("createwallet", ["blank", true, true]), { result: { name: "blank" } });
   // In load order, as bitcoind lists them (not sorted: "blank" < "w").
   assertEquals(await call("listwallets"), { result: ["w", "blank"] });
+  assertEquals(await error("getbalance", []), { code: -19, message: WALLET_NOT_SPECIFIED });
   assertEquals(await error("getnewaddress", [], "blank"), {
     code: -4,
     message: "Error: This wallet has no available keys",
