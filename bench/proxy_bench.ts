@@ -10,6 +10,11 @@
  *   measured alongside: `RATIO spawn_vs_bare_deno` is the first over the
  *   second (`deno task bench` also divides the sandboxed spawn by it).
  *   Ending the child (`await using`) is timed apart: `spawn_dispose_ms`.
+ * - `node_net_deno_start_ms`: a bare `deno run` of a module that only
+ *   imports `node:net`, which a spawned child needs to take its socket as
+ *   descriptor 3 (Deno has no other API for an inherited descriptor);
+ *   `RATIO node_net_start_vs_bare_deno` is the floor under
+ *   `spawn_vs_bare_deno` that loading Deno's Node compatibility sets.
  *
  * @module
  */
@@ -52,15 +57,15 @@ export async function proxyFigures(): Promise<void> {
   console.log(`RATIO proxy_vs_rpc ${(raw / proxy).toFixed(2)}`);
 }
 
-/** Milliseconds a bare `deno run` of an empty module takes to start and exit. */
-async function bareDenoStart(): Promise<number> {
+/** Milliseconds a bare `deno run` of the JavaScript `source` takes to start and exit. */
+async function bareDenoStart(source = ""): Promise<number> {
   const started = performance.now();
   const { success } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "data:text/javascript,"],
+    args: ["run", `data:text/javascript,${encodeURIComponent(source)}`],
     stdout: "null",
     stderr: "null",
   }).output();
-  if (!success) throw new Error("a bare deno run failed");
+  if (!success) throw new Error(`a bare deno run of '${source}' failed`);
   return performance.now() - started;
 }
 
@@ -72,6 +77,7 @@ export async function spawnFigures(runs = 10): Promise<void> {
   const spawned: number[] = [];
   const disposed: number[] = [];
   const bare: number[] = [];
+  const withNodeNet: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
     const child = await spawn(FooInit, denoCommand(component));
@@ -84,12 +90,15 @@ export async function spawnFigures(runs = 10): Promise<void> {
     spawned.push(answered - started);
     disposed.push(performance.now() - answered);
     bare.push(await bareDenoStart());
+    withNodeNet.push(await bareDenoStart('import "node:net";'));
   }
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const toFirstCall = report("spawn_first_call_ms", median(spawned), "ms");
   report("spawn_dispose_ms", median(disposed), "ms");
   const start = report("bare_deno_start_ms", median(bare), "ms");
   console.log(`RATIO spawn_vs_bare_deno ${(toFirstCall / start).toFixed(2)}`);
+  const floor = report("node_net_deno_start_ms", median(withNodeNet), "ms");
+  console.log(`RATIO node_net_start_vs_bare_deno ${(floor / start).toFixed(2)}`);
 }
 
 if (import.meta.main) {
