@@ -22,18 +22,9 @@ import { disconnected, dup, type Lent, release, Strand } from "../../component.t
 import type { WalletLoader, WalletSpawner } from "../../schemas/gen/ipc/wallet.mp.ts";
 import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
 import { RpcError, RpcErrorCode } from "./errors.ts";
+import { walletForRequest } from "./wallet_choice.ts";
 import { type Json, JsonObject, parseJson, writeJson } from "./json.ts";
 
-/** Core's -18 for a wallet path naming no loaded wallet. */
-export const WALLET_NOT_FOUND = "Requested wallet does not exist or is not loaded";
-/** Core's -18 when no wallet is loaded and none is named. */
-export const NO_WALLET_LOADED =
-  "No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet. " +
-  "(Note: A default wallet is no longer automatically created)";
-/** Core's -19 when several are loaded and none is named. */
-export const WALLET_NOT_SPECIFIED =
-  "Multiple wallets are loaded. Please select which wallet to use by requesting the RPC through " +
-  "the /wallet/<walletname> URI path.";
 /** This node's answer to createwallet/loadwallet when no wallet process is attached. */
 export const NO_WALLET_PROCESS =
   "No wallet process is attached to this node: start the node with -wallet=<name>, or attach " +
@@ -72,42 +63,6 @@ class StrandPool {
       slot.busy--;
     }
   }
-}
-
-/**
- * Bitcoin Core's rule for the wallet a request means
- * (`GetWalletForJSONRPCRequest`), over the wallets `loaded` by name:
- * `named` (from `/wallet/<name>`), else the only one loaded; -18 or -19
- * with Core's texts otherwise. The node applies it across its wallet
- * processes, a wallet process to its own wallets.
- *
- * @example
- * ```ts
- * import { walletForRequest } from "./wallet_router.ts";
- * const loaded = new Map([["w", 1]]);
- * if (walletForRequest(loaded, undefined)[0] !== "w") throw new Error("the only one");
- * const error = (() => {
- *   try {
- *     walletForRequest(new Map([["a", 1], ["b", 2]]), undefined);
- *   } catch (error) {
- *     return error as { code: number };
- *   }
- * })();
- * if (error?.code !== -19) throw new Error("two and none named");
- * ```
- */
-export function walletForRequest<T>(
-  loaded: ReadonlyMap<string, T>,
-  named: string | undefined,
-): [name: string, wallet: T] {
-  if (named !== undefined) {
-    const wallet = loaded.get(named);
-    if (wallet === undefined) throw new RpcError(RpcErrorCode.WALLET_NOT_FOUND, WALLET_NOT_FOUND);
-    return [named, wallet];
-  }
-  if (loaded.size === 1) return [...loaded][0];
-  if (loaded.size === 0) throw new RpcError(RpcErrorCode.WALLET_NOT_FOUND, NO_WALLET_LOADED);
-  throw new RpcError(RpcErrorCode.WALLET_NOT_SPECIFIED, WALLET_NOT_SPECIFIED);
 }
 
 /** A loaded wallet and the loader holding it. */

@@ -40,7 +40,7 @@ import { type Reply, writeJson } from "./json.ts";
 import { walletMethods, type WalletRpcOptions } from "./rpc.ts";
 import { WALLET_FILE } from "./store.ts";
 import { RpcError } from "../rpc/errors.ts";
-import { walletForRequest } from "../rpc/wallet_router.ts";
+import { walletForRequest } from "../rpc/wallet_choice.ts";
 import { Code, Wallet, WalletError } from "./wallet.ts";
 
 /** Wallet names that would leave `wallets/` or confuse a path. */

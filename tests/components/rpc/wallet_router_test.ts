@@ -10,13 +10,13 @@
 import { assertEquals, assertThrows } from "../../assert.ts";
 import { withTimeout } from "../../helpers.ts";
 import { RpcError } from "../../../components/rpc/errors.ts";
+import { WalletRouter } from "../../../components/rpc/wallet_router.ts";
 import {
   NO_WALLET_LOADED,
   WALLET_NOT_FOUND,
   WALLET_NOT_SPECIFIED,
   walletForRequest,
-  WalletRouter,
-} from "../../../components/rpc/wallet_router.ts";
+} from "../../../components/rpc/wallet_choice.ts";
 import type { WalletLoader } from "../../../schemas/gen/ipc/wallet.mp.ts";
 import { serveNode } from "../node/ipc/ipc_helpers.ts";
 
@@ -48,11 +48,14 @@ Deno.test("wallet router: a slow call to a wallet process holds up no other rout
   wallets[Symbol.dispose]();
 });
 
-Deno.test("wallet router: with one wallet process, it picks the wallet; with two, the node does", async () => {
+Deno.test("wallet router: with one wallet process, it picks the wallet; with none or two, the node does", async () => {
   const wallets = new WalletRouter();
   await using served = await serveNode({ init: { wallets } });
   const client = await served.connect("wallet");
   await using chain = (await client.makeChain())!;
+  // None attached: Core's -18 for no wallet loaded, not this node's "no wallet process".
+  const none = await wallets.callWallet("getbalance", [], undefined).catch((e) => e);
+  assertEquals([none.code, none.message], [-18, NO_WALLET_LOADED]);
   const listed: string[] = [];
   /** A wallet process's loader holding `names`; it answers with the wallet it was asked for. */
   const loaderOf = (process: string, names: string[]): WalletLoader => ({

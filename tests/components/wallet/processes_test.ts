@@ -11,7 +11,7 @@
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
 import { waitFor } from "../../helpers.ts";
 import { type RealNode, RpcCallError, startRealNode } from "../node/real_node.ts";
-import { WALLET_NOT_FOUND, WALLET_NOT_SPECIFIED } from "../../../components/rpc/wallet_router.ts";
+import { WALLET_NOT_FOUND, WALLET_NOT_SPECIFIED } from "../../../components/rpc/wallet_choice.ts";
 
 const WALLET_MAIN = new URL("../../../components/wallet/main.ts", import.meta.url).pathname;
 
@@ -73,7 +73,7 @@ Deno.test("wallet process: -wallet=w, mining, a send between wallets, a restart"
       assertEquals(await node.call("getbalance"), 50);
 
       assertEquals(await node.call("createwallet", ["w2"]), { name: "w2" });
-      // The wallet process picks the wallet a request names none of, by Core's rule.
+      // Core's codes and texts, end to end (the lone wallet process applies the rule).
       const error = await assertRejects(() => node.call("getbalance"), RpcCallError);
       assertEquals([error.code, error.message], [-19, WALLET_NOT_SPECIFIED]);
       const missing = await assertRejects(

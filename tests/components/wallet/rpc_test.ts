@@ -12,7 +12,7 @@ import {
   NO_WALLET_LOADED,
   WALLET_NOT_FOUND,
   WALLET_NOT_SPECIFIED,
-} from "../../../components/rpc/wallet_router.ts";
+} from "../../../components/rpc/wallet_choice.ts";
 import { DatabaseSync } from "node:sqlite";
 import { hex } from "@scure/base";
 import { Transaction } from "@scure/btc-signer";
