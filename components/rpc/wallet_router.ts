@@ -22,7 +22,7 @@ import { disconnected, dup, type Lent, release, Strand } from "../../component.t
 import type { WalletLoader, WalletSpawner } from "../../schemas/gen/ipc/wallet.mp.ts";
 import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
 import { RpcError, RpcErrorCode } from "./errors.ts";
-import { walletForRequest } from "./wallet_choice.ts";
+import { WALLET_NOT_FOUND, walletForRequest } from "./wallet_choice.ts";
 import { type Json, JsonObject, parseJson, writeJson } from "./json.ts";
 
 /** This node's answer to createwallet/loadwallet when no wallet process is attached. */
@@ -183,7 +183,10 @@ export class WalletRouter implements Disposable {
    * Runs `method` with `params` on the wallet a request means (`named`,
    * else the only one loaded). With one wallet process attached, that
    * process picks the wallet itself, by the same rule
-   * ({@linkcode walletForRequest}): one call to it instead of two.
+   * ({@linkcode walletForRequest}): one call to it instead of two. A
+   * wallet process from before it did so refuses a request naming no
+   * wallet with -18 `WALLET_NOT_FOUND` (which the rule never gives one):
+   * the node then finds the wallet for it, as it did then.
    */
   async callWallet(
     method: string,
@@ -192,7 +195,13 @@ export class WalletRouter implements Disposable {
   ): Promise<Json> {
     if (this.#loaders.size === 1) {
       const [loader] = this.#loaders;
-      return await this.call(loader, method, params, named);
+      try {
+        return await this.call(loader, method, params, named);
+      } catch (error) {
+        const refusedUnnamed = named === undefined && error instanceof RpcError &&
+          error.code === RpcErrorCode.WALLET_NOT_FOUND && error.message === WALLET_NOT_FOUND;
+        if (!refusedUnnamed) throw error;
+      }
     }
     const wallet = await this.resolve(named);
     return await this.call(wallet.loader, method, params, wallet.name);

@@ -94,3 +94,27 @@ Deno.test("walletForRequest: Core's rule for the wallet a request means", () => 
     assertEquals([error.code, error.message], [code, message]);
   }
 });
+
+Deno.test("wallet router: a wallet process from before it picked the wallet itself is still routed", async () => {
+  const wallets = new WalletRouter();
+  await using served = await serveNode({ init: { wallets } });
+  const client = await served.connect("wallet");
+  await using chain = (await client.makeChain())!;
+  // As such a process answered: a request naming no wallet, or one it lacks, is refused with -18.
+  const older: WalletLoader = {
+    listWallets: () => ["w"],
+    executeRpc: (method, _params, wallet) =>
+      JSON.stringify(
+        wallet === "w"
+          ? { result: `${method}:${wallet}` }
+          : { error: { code: -18, message: WALLET_NOT_FOUND } },
+      ),
+    stop() {},
+  };
+  using _handler = (await chain.handleWalletLoader(older))!;
+  assertEquals(await wallets.callWallet("getbalance", [], undefined), "getbalance:w");
+  // A named wallet it does not hold is still Core's -18, found by the process itself.
+  const missing = await wallets.callWallet("getbalance", [], "nope").catch((e) => e);
+  assertEquals([missing.code, missing.message], [-18, WALLET_NOT_FOUND]);
+  wallets[Symbol.dispose]();
+});
