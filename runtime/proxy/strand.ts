@@ -16,7 +16,9 @@
  *   runs a callback on this strand, inside this strand's call to that peer,
  *   is nested in that call as it would be on a thread's stack: it goes out
  *   at once (its own nested calls again one at a time), since the peer's
- *   thread is waiting for it.
+ *   thread is waiting for it. Once that call has returned, work the
+ *   callback left running is nested in nothing any more: its calls wait
+ *   their turn as the strand's own.
  *
  * Concurrency comes from several strands (or a server's pool). Code runs
  * "on" a strand inside {@linkcode Strand.run}; code outside runs on
@@ -59,6 +61,12 @@ class Frame {
   readonly parent: Frame | null;
   /** The peer this frame's calls are nested in (null for the root). */
   readonly peer: object | null;
+  /**
+   * Set once the call this frame is nested in has returned: code still
+   * running in it (work a callback left behind) is no longer nested in
+   * anything, and calls from it wait their turn in the enclosing frame.
+   */
+  ended = false;
   #turns: WeakMap<object, Turn> | null = null;
 
   constructor(strand: Strand, parent: Frame | null, peer: object | null) {
@@ -153,7 +161,8 @@ export class Strand {
     try {
       if (peer === null) return await send();
       const store = current.getStore();
-      const caller = store?.strand === this ? store : this.#root;
+      let caller = store?.strand === this ? store : this.#root;
+      while (caller.ended) caller = caller.parent!;
       const turn = caller.turnFor(peer);
       if (!turn.busy) turn.busy = true;
       else await new Promise<void>((resolve) => turn.waiting.push(resolve));
@@ -164,6 +173,7 @@ export class Strand {
       try {
         return await send();
       } finally {
+        frame.ended = true;
         issued.splice(issued.lastIndexOf(frame), 1);
         turn.pass();
       }

@@ -148,6 +148,23 @@ export async function conformanceSuite(
   });
 
   await t.step({
+    // Nested while the callback runs; once its call has returned, work it
+    // left running calls as the strand's own, behind the strand's next call.
+    name: "a call from work a callback left running waits for the strand's call in progress",
+    ignore: !remote,
+    fn: async () => {
+      const before = (await foo.waitLog()).length;
+      let leftRunning: Promise<number> | undefined;
+      await foo.callback((x: number) => {
+        leftRunning = new Promise((resolve) => setTimeout(resolve, 50)).then(() => foo.wait(0, 2));
+        return x;
+      }, 1);
+      assertEquals(await Promise.all([foo.wait(300, 1), leftRunning!]), [1, 2]);
+      assertEquals((await foo.waitLog()).slice(before), [1, 2]);
+    },
+  });
+
+  await t.step({
     name: "bad values are refused with a clear error, before sending",
     ignore: !remote,
     fn: async () => {
