@@ -11,11 +11,11 @@
  *   per object and interface while any capability to it lives, so an
  *   object written twice is one object to the peer.
  *
- * A proxy written as a param is lent (the writer keeps it); written as a
- * result it is handed over (released once its capability is written). A
- * local object written either way is handed to the server serving it,
- * which releases it with its last capability: a writer that goes on using
- * the object keeps a `dup()` of it. See `ownership.ts`.
+ * A value written as a param is lent (the writer keeps it); written as a
+ * result it is handed over (a proxy is released once its capability is
+ * written). A local object's server holds a reference until its last
+ * capability goes: its own for a param, the writer's for a result. See
+ * `ownership.ts`.
  *
  * @example
  * ```ts
@@ -33,7 +33,7 @@ import type { InterfaceDescriptor } from "../schema/descriptor.ts";
 import { Capability, type Hook, type Server } from "../rpc/capability.ts";
 import type { CapabilityBridge } from "./codec.ts";
 import { makeClient, type Remote, sessionOf, sharedEnd } from "./client.ts";
-import { handleOf, holdAgain, releaseSurplus } from "./ownership.ts";
+import { dup, handleOf, holdAgain, releaseSurplus } from "./ownership.ts";
 import { ProxyServer, type ServerBridges } from "./server.ts";
 import type { Session } from "./session.ts";
 
@@ -107,6 +107,8 @@ function makeBridge(session: Session | null, give: boolean): CapabilityBridge {
           }an object implementing ${iface.name}, got ${typeof value}`,
         );
       }
+      // Lent, the writer keeps its reference: the server serving it gets one of its own.
+      if (!give) dup(value);
       return serveLocal(value as object, iface);
     },
     fromCapability(cap, iface) {

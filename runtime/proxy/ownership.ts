@@ -11,14 +11,14 @@
  * - {@linkcode destroy}: ends the object now, for every holder
  *   (libmultiprocess' `destroy`; a local object is disposed at once).
  *
- * The rules of a call: **proxy parameters are lent** (the caller keeps its
- * proxy; the callee may use what it receives until the call returns, and
- * keeps one for later with `dup()`); **results are handed over** (the
- * callee's reference goes to the caller, who releases it; a callee keeping
- * the object returns `dup(x)`); **a local object written into a call**
- * (param or result) is handed to the server that serves it, one server per
- * object and interface, and is released with its last capability (a writer
- * that goes on using the object keeps a `dup()`).
+ * The rules of a call: **parameters are lent** (the caller keeps its proxy
+ * or local object; the callee may use what it receives until the call
+ * returns, and keeps one for later with `dup()`); **results are handed
+ * over** (the callee's reference goes to the caller, who releases it; a
+ * callee keeping the object returns `dup(x)`). A local object written into
+ * a call is served by one server per object and interface, which holds a
+ * reference until its last capability goes: one of its own for a
+ * parameter, the writer's for a result.
  *
  * Client proxies (`client.ts`) implement {@linkcode Handle}; anything else
  * is a local object, counted here.

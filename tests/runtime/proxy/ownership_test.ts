@@ -1,12 +1,13 @@
 /**
  * Ownership of capabilities passed as parameters: lent to the server method
  * for the duration of the call and released when it returns (never left to
- * the garbage collector), kept beyond it only through `dup()`.
+ * the garbage collector), kept beyond it only through `dup()`; the caller
+ * keeps its own reference, proxy or local object, whatever the server does.
  *
  * @module
  */
 import { assertEquals, assertRejects } from "../../assert.ts";
-import { type Remote, RpcError } from "../../../mod.ts";
+import { release, type Remote, RpcError } from "../../../mod.ts";
 import type { Foo, FooCallback, FooInit } from "../../../schemas/gen/conformance.mp.ts";
 import { type FooCounters, FooImpl } from "../../../examples/foo/foo.ts";
 import { waitFor } from "../../helpers.ts";
@@ -23,7 +24,7 @@ Deno.test("ownership: a capability parameter is released as soon as its call ret
   assertEquals(await pair.foo.liveFoos(), before);
 });
 
-Deno.test("ownership: a callback the server did not keep is released when the call returns", async () => {
+Deno.test("ownership: a local object passed as a parameter is lent: the server's release leaves the caller's", async () => {
   await using pair = await fooPair();
   let released = 0;
   const extended = {
@@ -34,7 +35,23 @@ Deno.test("ownership: a callback the server did not keep is released when the ca
   assertEquals(await pair.foo.callbackExtended(extended, 1), 2);
   // The server's Release follows its Return; one more round trip lets it land.
   await pair.foo.add(0, 0);
-  assertEquals(released, 1);
+  assertEquals(released, 0, "the server's release did not end the caller's object");
+  assertEquals(await pair.foo.callbackExtended(extended, 2), 3, "passed again");
+  await pair.foo.add(0, 0);
+  release(extended);
+  assertEquals(released, 1, "the caller's own release ends it");
+});
+
+Deno.test("ownership: a local object kept by the server outlives the caller's release", async () => {
+  await using pair = await fooPair();
+  let released = 0;
+  const callback = Object.assign((x: number) => x * 2, { [Symbol.dispose]: () => released++ });
+  await pair.foo.saveCallback(callback);
+  release(callback);
+  assertEquals(released, 0, "the server holds a reference of its own");
+  assertEquals(await pair.foo.callbackSaved(21), 42);
+  await pair.foo.saveCallback(null);
+  await waitFor(() => released === 1);
 });
 
 /** A Foo that keeps its callback without `dup()`, as a buggy implementation would. */
@@ -117,5 +134,7 @@ Deno.test("ownership: a local object passed twice at once is one object to the p
   assertEquals(results, [1, 2]);
   assertEquals(calls, 2);
   await pair.foo.add(0, 0);
+  assertEquals(released, 0, "lent both times: the caller still holds it");
+  release(callback);
   assertEquals(released, 1);
 });

@@ -9,6 +9,7 @@
  */
 import { assert, assertEquals, assertRejects } from "../../../assert.ts";
 import { waitFor } from "../../../helpers.ts";
+import { release } from "../../../../component.ts";
 import { RpcError } from "../../../../runtime/rpc/errors.ts";
 import {
   blockHash,
@@ -125,7 +126,10 @@ Deno.test("chain: a disconnected or released handler stops delivery", async () =
   await chain.waitForNotifications();
   assertEquals(recorder.lines, []);
   await handler[Symbol.asyncDispose]();
-  // The node kept a reference of its own (dup) and gave it back: the subscriber is freed.
+  // The subscriber was lent: the node's reference (its dup) is given back, the
+  // client's own is left, and releasing that one frees the subscriber.
+  assertEquals(recorder.released, false);
+  release(recorder);
   await waitFor(() => recorder.released, 10_000, "the node to release the subscriber");
 
   const released = (await chain.handleNotifications(new Recorder()))!;
