@@ -100,9 +100,10 @@ export function readContext(
 
 /**
  * Runs `task` on the strand `threads.thread` names on `session` (the least
- * busy pool strand when it names none; an unknown handle fails with
- * `invalid thread handle`), after the calls posted there before it, with
- * `threads.callbackThread` as where the strand calls the peer back.
+ * busy pool strand when it names none, once nothing else runs there; an
+ * unknown handle fails with `invalid thread handle`), after the calls
+ * posted there before it, with `threads.callbackThread` as where the
+ * strand calls the peer back.
  * `posted` learns the strand first (for the log).
  */
 export function runInContext<T>(
@@ -111,9 +112,13 @@ export function runInContext<T>(
   task: () => T | Promise<T>,
   posted?: (strand: Strand) => void,
 ): Promise<T> {
-  // A pool strand is picked and posted to in one step, so concurrent calls
-  // spread over the pool.
-  const strand = threads.thread === null ? session.poolStrand() : session.strandFor(threads.thread);
+  if (threads.thread === null) {
+    // Picked and posted to in one step, so concurrent calls spread over the pool.
+    const strand = session.poolStrand();
+    posted?.(strand);
+    return strand.postAlone(() => session.withCallbackThread(strand, threads.callbackThread, task));
+  }
+  const strand = session.strandFor(threads.thread);
   const run = (strand: Strand) => {
     posted?.(strand);
     return strand.post(

@@ -101,6 +101,8 @@ export class Strand {
   /** Outgoing calls not finished (waiting for their turn or issued). */
   #waiting = 0;
   readonly #queue: (() => void)[] = [];
+  /** Pool calls waiting for nothing else to run here ({@linkcode Strand.postAlone}). */
+  readonly #alone: (() => void)[] = [];
   /**
    * The frames of this strand's issued calls, per peer, innermost last (an
    * array stays while its peer lives, so a call makes no table entry).
@@ -114,7 +116,7 @@ export class Strand {
 
   /** Calls posted or running and not finished: the load a pool balances. */
   get depth(): number {
-    return this.#active + this.#queue.length;
+    return this.#active + this.#queue.length + this.#alone.length;
   }
 
   /** Runs `fn` on this strand (its outgoing calls use this strand's threads). */
@@ -130,6 +132,20 @@ export class Strand {
   post<T>(task: () => T | Promise<T>, from?: object): Promise<T> {
     if (this.#active <= this.#waiting) return this.#start(task, from);
     return new Promise<T>((resolve) => this.#queue.push(() => resolve(this.#start(task, from))));
+  }
+
+  /**
+   * Runs `task` on this strand once nothing else runs on it, after the
+   * calls posted alone before it: a pool call, which names no thread, is
+   * no callback of a call running here, so it neither nests in one nor
+   * shares its thread to call back on. (Nested calls posted meanwhile still
+   * run while every running call waits.)
+   */
+  postAlone<T>(task: () => T | Promise<T>): Promise<T> {
+    if (this.#active === 0 && this.#alone.length === 0) return this.#start(task, undefined);
+    return new Promise<T>((resolve) =>
+      this.#alone.push(() => resolve(this.#start(task, undefined)))
+    );
   }
 
   /** Runs posted `task` now, in the frame it belongs to. */
@@ -184,6 +200,7 @@ export class Strand {
 
   #next(): void {
     while (this.#queue.length > 0 && this.#active <= this.#waiting) this.#queue.shift()!();
+    if (this.#active === 0 && this.#alone.length > 0) this.#alone.shift()!();
   }
 }
 

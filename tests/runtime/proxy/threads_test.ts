@@ -15,9 +15,10 @@ import {
   sessionOf,
   Strand,
 } from "../../../mod.ts";
-import { Foo, FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { Foo, FooCallback, FooInit } from "../../../schemas/gen/conformance.mp.ts";
 import { Context, ThreadMap } from "../../../runtime/schema/gen/mp/proxy.mp.ts";
-import type { Capability } from "../../../runtime/rpc/capability.ts";
+import { Capability } from "../../../runtime/rpc/capability.ts";
+import { serverOf } from "../../../runtime/proxy/bridge.ts";
 import { structClass } from "../../../runtime/proxy/codec.ts";
 import { sendPipelined } from "../../../runtime/proxy/request.ts";
 import { fooPair } from "./helpers.ts";
@@ -114,6 +115,54 @@ Deno.test("threads: no thread and no pool fails; makePool serves Context-less th
   const busy = callWithThread(pair.foo, "wait", null, 200);
   assert(/^server-\d+\/pool-2$/.test(await callWithThread(pair.foo, "threadName", null)));
   await busy;
+});
+
+Deno.test("threads: pool calls share no strand at once, so each calls its own caller back", async () => {
+  await using pair = await fooPair();
+  const session = sessionOf(pair.init)!;
+  using threadMapCap = sendPipelined(capabilityOf(pair.init)!, FooInit, "construct", {
+    threadMap: null,
+  }).pipeline(0);
+  await using threadMap = clientOf(ThreadMap, threadMapCap.dup(), session);
+  await threadMap.makePool(1);
+  const method = Foo.methods.find((m) => m.name === "callback")!;
+  /** `foo.callback` through the pool (no thread named), calling back on `strand`'s thread. */
+  const poolCallback = async (strand: Strand, callback: (x: number) => Promise<number>) => {
+    const request = capabilityOf(pair.foo)!.request({
+      interfaceId: Foo.id,
+      methodId: method.ordinal,
+      ParamsClass: structClass(method.params),
+    });
+    const context = capnp.utils.initStructAt(0, structClass(Context), request.params);
+    capnp.utils.setInterfacePointer(
+      request.addCap(session.localThread(strand).dup()),
+      capnp.utils.getPointer(1, context),
+    );
+    using cap = Capability.fromServer(serverOf(FooCallback, callback));
+    capnp.utils.setInterfacePointer(
+      request.addCap(cap.dup()),
+      capnp.utils.getPointer(1, request.params),
+    );
+    using response = await request.send();
+    return capnp.utils.getInt32(0, response.results(structClass(method.results)));
+  };
+  const ran: string[] = [];
+  const first = new Strand("first");
+  const second = new Strand("second");
+  // The first callback waits, so the second call arrives while the only pool strand is busy.
+  const results = await Promise.all([
+    poolCallback(first, async (x) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      ran.push(`${currentStrand().name} ${x}`);
+      return x;
+    }),
+    poolCallback(second, (x) => {
+      ran.push(`${currentStrand().name} ${x}`);
+      return Promise.resolve(x);
+    }),
+  ]);
+  assertEquals(results, [0, 0]);
+  assertEquals(ran, ["first 0", "second 0"]);
 });
 
 Deno.test("threads: a thread handle minted on another connection is refused", async () => {
