@@ -33,7 +33,7 @@ import type { InterfaceDescriptor } from "../schema/descriptor.ts";
 import { Capability, type Hook, type Server } from "../rpc/capability.ts";
 import type { CapabilityBridge } from "./codec.ts";
 import { makeClient, type Remote, sessionOf, sharedEnd } from "./client.ts";
-import { dup, handleOf, holdAgain, releaseSurplus } from "./ownership.ts";
+import { dup, handleOf, holdAgain, releaseSurplus, wasDisposed } from "./ownership.ts";
 import { ProxyServer, type ServerBridges } from "./server.ts";
 import type { Session } from "./session.ts";
 
@@ -105,6 +105,12 @@ function makeBridge(session: Session | null, give: boolean): CapabilityBridge {
           `expected ${
             iface.callback ? "a function or " : ""
           }an object implementing ${iface.name}, got ${typeof value}`,
+        );
+      }
+      if (wasDisposed(value as object)) {
+        throw new TypeError(
+          `a disposed ${iface.name} object was written into a call: its last reference was ` +
+            "released; a method that keeps an object it returns returns dup() of it",
         );
       }
       // Lent, the writer keeps its reference: the server serving it gets one of its own.

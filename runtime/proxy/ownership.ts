@@ -155,13 +155,29 @@ export async function destroy(value: unknown): Promise<void> {
   await dispose(value);
 }
 
+/** Local objects this module disposed (their last reference went, or they were destroyed). */
+const disposed = new WeakSet<object>();
+
 /** Disposes a local object (`Symbol.dispose`, else `Symbol.asyncDispose`), if it is disposable. */
 function dispose(value: object): void | Promise<void> {
   const disposable = value as Partial<Disposable & AsyncDisposable>;
-  if (typeof disposable[Symbol.dispose] === "function") return disposable[Symbol.dispose]!();
+  if (typeof disposable[Symbol.dispose] === "function") {
+    disposed.add(value);
+    return disposable[Symbol.dispose]!();
+  }
   if (typeof disposable[Symbol.asyncDispose] === "function") {
+    disposed.add(value);
     return Promise.resolve(disposable[Symbol.asyncDispose]!());
   }
+}
+
+/**
+ * Whether local `value` was disposed here, its last reference released or
+ * the object destroyed: serving it again is a bug of its holder (an object
+ * returned without `dup()` after every result was released).
+ */
+export function wasDisposed(value: object): boolean {
+  return disposed.has(value);
 }
 
 /**

@@ -138,3 +138,18 @@ Deno.test("ownership: a local object passed twice at once is one object to the p
   release(callback);
   assertEquals(released, 1);
 });
+
+Deno.test("ownership: returning an object whose last reference was released is a clear error", async () => {
+  const counters: FooCounters = { live: 0 };
+  const shared = new FooImpl(counters);
+  // A buggy server: hands out the same object every time, without dup().
+  await using pair = await fooPair({ server: { makeFoo: () => shared } });
+  assertEquals(await pair.foo.add(1, 2), 3);
+  await pair.foo[Symbol.asyncDispose]();
+  await waitFor(() => counters.live === 0);
+  await assertRejects(
+    async () => await pair.init.makeFoo(),
+    RpcError,
+    "a disposed Foo object was written into a call",
+  );
+});
