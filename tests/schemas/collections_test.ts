@@ -16,6 +16,7 @@ import {
   dup,
   IpcLog,
   listen,
+  release,
   type Remote,
   RpcError,
   TypeMappingError,
@@ -261,24 +262,26 @@ Deno.test({
     await using pair = await collectionsPair();
     const { collections, server } = pair;
     const live = new Set<CounterImpl>();
-    assertEquals(
-      await collections.sumNext([new CounterImpl(1n, live), new CounterImpl(5n, live)]),
-      8n,
-    );
+    const passed = [new CounterImpl(1n, live), new CounterImpl(5n, live)];
+    assertEquals(await collections.sumNext(passed), 8n);
     const lent = server.lent;
     assertEquals(lent.length, 2);
     // The server's Releases follow its Return; one more round trip lets them land.
     await collections.sumNext([]);
-    assertEquals(live.size, 0, "lent counters are released when the call returns");
+    assertEquals(live.size, 2, "lent: the caller's counters are still its own");
+    passed.forEach((counter) => release(counter));
+    assertEquals(live.size, 0, "the server kept none: the caller's release ends them");
     const error = await assertRejects(async () => await lent[0]!.next(), RpcError);
     assert(
       error.message.endsWith("Counter parameter used after its call returned; keep it with dup()."),
       error.message,
     );
 
-    await collections.keep([new CounterImpl(100n, live), null, new CounterImpl(200n, live)]);
+    const kept = [new CounterImpl(100n, live), null, new CounterImpl(200n, live)];
+    await collections.keep(kept);
+    kept.forEach((counter) => release(counter));
     await collections.sumNext([]);
-    assertEquals(live.size, 2, "kept with dup(), the counters stay");
+    assertEquals(live.size, 2, "kept with dup(), the counters outlive the caller's release");
     assertEquals(await collections.sumKept(), 101n + 201n);
     await collections.releaseKept();
     await collections.sumNext([]);
@@ -286,15 +289,17 @@ Deno.test({
 
     // Passed on to a callback, the list is lent to the callback's call in turn.
     let inCallback: (Counter | null)[] = [];
+    const onward = [new CounterImpl(0n, live), new CounterImpl(10n, live)];
     const sum = await collections.callWith(async (list) => {
       inCallback = list;
       let total = 0n;
       for (const counter of list) total += await counter!.next();
       return total;
-    }, [new CounterImpl(0n, live), new CounterImpl(10n, live)]);
+    }, onward);
     assertEquals(sum, 1n + 11n);
     await collections.sumNext([]);
-    assertEquals(live.size, 0, "released once both calls returned");
+    onward.forEach((counter) => release(counter));
+    assertEquals(live.size, 0, "released by server and callback once both calls returned");
     await assertRejects(async () => await inCallback[1]!.next(), RpcError, "keep it with dup()");
   },
 });
