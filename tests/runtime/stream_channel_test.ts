@@ -10,7 +10,7 @@ import { Duplex } from "node:stream";
 import type { Socket } from "node:net";
 import { channelFromStreams } from "../../runtime/transport.ts";
 import { testerOver } from "../helpers.ts";
-import { testerSuite } from "./tester_suite.ts";
+import { testerSuite } from "./rpc/tester_suite.ts";
 
 const server = new URL("../../examples/tester_server.ts", import.meta.url).pathname;
 

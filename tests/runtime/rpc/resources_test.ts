@@ -9,10 +9,10 @@
  * @module
  */
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
-import { RpcConnection } from "../../runtime/rpc/connection.ts";
-import { messageBytes } from "../../runtime/rpc/message.ts";
-import { assert, assertEquals } from "../assert.ts";
-import { BLOBS_INTERFACE_ID, BlobsParams, BlobsResults } from "../fixtures/limited_server.ts";
+import { RpcConnection } from "../../../runtime/rpc/connection.ts";
+import { messageBytes } from "../../../runtime/rpc/message.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { BLOBS_INTERFACE_ID, BlobsParams, BlobsResults } from "../../fixtures/limited_server.ts";
 import {
   connectTester,
   memoryOf,
@@ -20,9 +20,9 @@ import {
   startLimitedServer,
   tempSocketPath,
   withTimeout,
-} from "../helpers.ts";
-import { cutOff, echoTemplate, MARKER, Template, writeWithoutReading } from "../flood.ts";
-import { build, WirePeer } from "../wire_peer.ts";
+} from "../../helpers.ts";
+import { cutOff, echoTemplate, MARKER, Template, writeWithoutReading } from "../../flood.ts";
+import { build, WirePeer } from "../../wire_peer.ts";
 
 const MiB = 1024 * 1024;
 /** Peak resident memory a server may reach under any attack here (idle: about 60 MiB). */

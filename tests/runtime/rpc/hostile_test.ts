@@ -20,16 +20,16 @@ import {
   MessageTarget,
   Return as RpcReturn,
 } from "capnp-es/capnp/rpc";
-import { encodeFrame } from "../../runtime/framing.ts";
-import { RpcError } from "../../runtime/rpc/errors.ts";
+import { encodeFrame } from "../../../runtime/framing.ts";
+import { RpcError } from "../../../runtime/rpc/errors.ts";
 import {
   Tester$Client,
   Tester_Add$Params,
   Tester_Add$Results,
   Tester_Echo$Results,
   Tester_Wait$Params,
-} from "../../schemas/gen/testing.ts";
-import { assert, assertEquals, assertMatch } from "../assert.ts";
+} from "../../../schemas/gen/testing.ts";
+import { assert, assertEquals, assertMatch } from "../../assert.ts";
 import {
   connectTester,
   DEFAULT_TIMEOUT_MS,
@@ -38,8 +38,8 @@ import {
   startDenoTester,
   tempSocketPath,
   withTimeout,
-} from "../helpers.ts";
-import { buildMessage, whichName, WirePeer } from "../wire_peer.ts";
+} from "../../helpers.ts";
+import { buildMessage, whichName, WirePeer } from "../../wire_peer.ts";
 
 /** How long any single reply or close may take. */
 const REPLY_MS = DEFAULT_TIMEOUT_MS;

@@ -2,14 +2,14 @@
  * Interop with the reference C++ implementation (Debian libcapnp-dev), in
  * both directions, built from tests/cpp/peer.c++.
  */
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals } from "../../assert.ts";
 import {
   cppPeerPath,
   spawnPeer,
   startCppTester,
   startDenoTester,
   tempSocketPath,
-} from "../helpers.ts";
+} from "../../helpers.ts";
 import { testerSuite } from "./tester_suite.ts";
 
 const peer = await cppPeerPath();

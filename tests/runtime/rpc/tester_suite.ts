@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { callbackOf, callCallback } from "../../examples/tester.ts";
-import { RpcError } from "../../runtime/rpc/errors.ts";
-import { connectTester, waitFor } from "../helpers.ts";
-import type { TesterClient } from "../../examples/tester.ts";
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { callbackOf, callCallback } from "../../../examples/tester.ts";
+import { RpcError } from "../../../runtime/rpc/errors.ts";
+import { connectTester, waitFor } from "../../helpers.ts";
+import type { TesterClient } from "../../../examples/tester.ts";
 
 /**
  * Registers one step per behaviour against a Tester: the one listening at

@@ -3,19 +3,19 @@
  * raw peer (tests/wire_peer.ts) over a real UNIX socket. The peer writes
  * hand-built messages and checks the exact fields of what the engine sends.
  */
-import { assert, assertEquals, assertRejects } from "../assert.ts";
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
 import * as capnp from "capnp-es";
 import { Message as RpcMessage, Return as RpcReturn } from "capnp-es/capnp/rpc";
 import {
   type ConnectionOptions,
   RpcConnection,
   type RpcLimits,
-} from "../../runtime/rpc/connection.ts";
-import { Capability, type LocalHook } from "../../runtime/rpc/capability.ts";
-import { RpcError } from "../../runtime/rpc/errors.ts";
-import { capIndexAt, initStruct, readStruct, setData } from "../../runtime/rpc/message.ts";
-import { serverFromMethods } from "../../runtime/rpc/server.ts";
-import { newTester, TesterClient, type TesterState } from "../../examples/tester.ts";
+} from "../../../runtime/rpc/connection.ts";
+import { Capability, type LocalHook } from "../../../runtime/rpc/capability.ts";
+import { RpcError } from "../../../runtime/rpc/errors.ts";
+import { capIndexAt, initStruct, readStruct, setData } from "../../../runtime/rpc/message.ts";
+import { serverFromMethods } from "../../../runtime/rpc/server.ts";
+import { newTester, TesterClient, type TesterState } from "../../../examples/tester.ts";
 import {
   Callback$Client,
   Callback_Call$Params,
@@ -36,8 +36,8 @@ import {
   Tester_MakeCounter$Params,
   Tester_MakeCounter$Results,
   Tester_Wait$Params,
-} from "../../schemas/gen/testing.ts";
-import { waitFor, withTimeout } from "../helpers.ts";
+} from "../../../schemas/gen/testing.ts";
+import { waitFor, withTimeout } from "../../helpers.ts";
 import {
   build,
   buildMessage,
@@ -50,7 +50,7 @@ import {
   targetOf,
   type TargetSpec,
   WirePeer,
-} from "../wire_peer.ts";
+} from "../../wire_peer.ts";
 
 const TESTER = Tester$Client.interfaceId;
 const METHOD = {

@@ -7,7 +7,7 @@
  */
 import * as capnp from "capnp-es";
 import { Message as RpcMessage, Return as RpcReturn } from "capnp-es/capnp/rpc";
-import { encodeFrame, FrameDecoder, FrameView } from "../../runtime/framing.ts";
+import { encodeFrame, FrameDecoder, FrameView } from "../../../runtime/framing.ts";
 import {
   abortMessage,
   bootstrapMessage,
@@ -27,16 +27,16 @@ import {
   ReturnTag,
   StructRef,
   writeDescriptorAnswer,
-} from "../../runtime/rpc/envelope.ts";
+} from "../../../runtime/rpc/envelope.ts";
 import {
   capTableOf,
   messageFromSegments,
   newCallMessage,
   segmentsOf,
   spaceOf,
-} from "../../runtime/rpc/message.ts";
-import { validateFrame } from "../../runtime/validate.ts";
-import { assert, assertEquals, assertThrows } from "../assert.ts";
+} from "../../../runtime/rpc/message.ts";
+import { validateFrame } from "../../../runtime/validate.ts";
+import { assert, assertEquals, assertThrows } from "../../assert.ts";
 
 /** Reads one envelope-only segment with capnp-es. */
 function capnpRoot(segment: Uint8Array): RpcMessage {

@@ -5,7 +5,7 @@
  */
 import * as capnp from "capnp-es";
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
-import { encodeFrame, FrameDecoder, FrameView } from "../../runtime/framing.ts";
+import { encodeFrame, FrameDecoder, FrameView } from "../../../runtime/framing.ts";
 import {
   messageBytes,
   messageFromFrame,
@@ -15,10 +15,10 @@ import {
   pointerAt,
   segmentsOf,
   setData,
-} from "../../runtime/rpc/message.ts";
-import { validateFrame } from "../../runtime/validate.ts";
-import { Tester_Echo$Params } from "../../schemas/gen/testing.ts";
-import { assert, assertEquals } from "../assert.ts";
+} from "../../../runtime/rpc/message.ts";
+import { validateFrame } from "../../../runtime/validate.ts";
+import { Tester_Echo$Params } from "../../../schemas/gen/testing.ts";
+import { assert, assertEquals } from "../../assert.ts";
 
 const MiB = 1024 * 1024;
 

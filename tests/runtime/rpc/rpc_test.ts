@@ -1,14 +1,14 @@
 /** The engine against itself: a Deno client and a Deno server, in separate processes or one. */
 import * as capnp from "capnp-es";
-import { assert, assertEquals } from "../assert.ts";
-import { newTester, TesterClient } from "../../examples/tester.ts";
-import { Capability, type Server } from "../../runtime/rpc/capability.ts";
-import { RpcConnection } from "../../runtime/rpc/connection.ts";
-import { RpcError } from "../../runtime/rpc/errors.ts";
-import { setData } from "../../runtime/rpc/message.ts";
-import { segmentBuffers } from "../../runtime/buffers.ts";
-import { Tester$Client, Tester_Echo$Results } from "../../schemas/gen/testing.ts";
-import { startDenoTester, tempSocketPath } from "../helpers.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { newTester, TesterClient } from "../../../examples/tester.ts";
+import { Capability, type Server } from "../../../runtime/rpc/capability.ts";
+import { RpcConnection } from "../../../runtime/rpc/connection.ts";
+import { RpcError } from "../../../runtime/rpc/errors.ts";
+import { setData } from "../../../runtime/rpc/message.ts";
+import { segmentBuffers } from "../../../runtime/buffers.ts";
+import { Tester$Client, Tester_Echo$Results } from "../../../schemas/gen/testing.ts";
+import { startDenoTester, tempSocketPath } from "../../helpers.ts";
 import { testerSuite } from "./tester_suite.ts";
 
 Deno.test("Deno client → Deno server (separate processes)", async (t) => {
@@ -84,7 +84,7 @@ Deno.test("finished calls do not survive young collections", async () => {
   // leaves reachable is copied by every young collection and promoted: a
   // call object with a getter closure once kept every call alive that way
   // (a tenth of all bytes allocated were promoted).
-  const fixture = new URL("../fixtures/young_calls.ts", import.meta.url).pathname;
+  const fixture = new URL("../../fixtures/young_calls.ts", import.meta.url).pathname;
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--v8-flags=--trace-gc-nvp,--max-semi-space-size=1", fixture, "20000"],
     stdout: "piped",

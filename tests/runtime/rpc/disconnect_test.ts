@@ -4,8 +4,8 @@
  * the wire, and a server outlives its clients. (How fast is measured by the
  * benchmarks, never asserted here.)
  */
-import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { RpcError } from "../../runtime/rpc/errors.ts";
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { RpcError } from "../../../runtime/rpc/errors.ts";
 import {
   connectTester,
   cppPeerPath,
@@ -16,7 +16,7 @@ import {
   startDenoTester,
   tempSocketPath,
   waitFor,
-} from "../helpers.ts";
+} from "../../helpers.ts";
 
 const cpp = await cppPeerPath();
 
