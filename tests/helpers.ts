@@ -356,3 +356,14 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
   };
   return { rss: field("VmRSS"), peak: field("VmHWM") };
 }
+
+/** The bytes of `parts`, one after another, in one new array. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}

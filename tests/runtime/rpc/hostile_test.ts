@@ -31,6 +31,7 @@ import {
 } from "../../../schemas/gen/testing.ts";
 import { assert, assertEquals, assertMatch } from "../../assert.ts";
 import {
+  concatBytes,
   connectTester,
   DEFAULT_TIMEOUT_MS,
   memoryOf,
@@ -594,7 +595,7 @@ Deno.test({
     const exportId = await bootstrap(raw);
     const calls: Uint8Array[] = [];
     for (let q = 1; q <= 1025; q++) calls.push(waitCall(q, exportId, 1000));
-    await raw.sendBytes(concat(calls));
+    await raw.sendBytes(concatBytes(...calls));
     const refused = await raw.expectReturn(1025);
     assertEquals(refused.which(), RpcReturn.EXCEPTION, "call 1025 Return variant");
     assertEquals(refused.exception.type, Exception_Type.OVERLOADED, "call 1025 exception type");
@@ -610,7 +611,7 @@ Deno.test({
       done.add(message.return.answerId);
     }
     assertEquals(done.size, 1024, "distinct waits completed");
-    await raw.sendBytes(concat([...done].map(finish)));
+    await raw.sendBytes(concatBytes(...[...done].map(finish)));
     await expectAdd(raw, 2000, exportId, 2, 3);
     await assertServing(server, before);
   });
@@ -620,7 +621,7 @@ Deno.test({
     const exportId = await bootstrap(raw);
     const calls: Uint8Array[] = [];
     for (let q = 1; q <= 1025; q++) calls.push(waitCall(q, exportId, 1000));
-    await raw.sendBytes(concat(calls));
+    await raw.sendBytes(concatBytes(...calls));
     const refused = await raw.expectReturn(1025);
     assertEquals(refused.exception.type, Exception_Type.OVERLOADED, "call 1025 exception type");
     // A well-behaved client may have pipelined on 1025 before its Return arrived.
@@ -660,13 +661,3 @@ Deno.test({
 
   assertSmallMemory(server);
 });
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}

@@ -11,20 +11,12 @@ import { Mempool, MEMPOOL_FILE } from "../../../../components/node/mempool/mod.t
 import { encodeMempoolDump, readMempoolDump } from "../../../../components/node/mempool/persist.ts";
 import { assert, assertEquals } from "../../../assert.ts";
 import { acceptAll, chainOf, setup, spend } from "./mempool_helpers.ts";
+import { concatBytes } from "../../../helpers.ts";
 
 const le64 = (value: bigint) => {
   const bytes = new Uint8Array(8);
   new DataView(bytes.buffer).setBigUint64(0, BigInt.asUintN(64, value), true);
   return bytes;
-};
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 };
 
 Deno.test("persist: version 2 is the version, the key, then the body XORed by file offset", () => {
@@ -35,7 +27,7 @@ Deno.test("persist: version 2 is the version, the key, then the body XORed by fi
     deltas: [],
     unbroadcast: [txid(tx)],
   };
-  const body = concat(
+  const body = concatBytes(
     le64(1n),
     encodeTx(tx),
     le64(1_700_000_123n),
@@ -45,18 +37,18 @@ Deno.test("persist: version 2 is the version, the key, then the body XORed by fi
   );
   const key = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
   const file = encodeMempoolDump(dump, key);
-  assertEquals(file.subarray(0, 17), concat(le64(2n), Uint8Array.of(8), key));
+  assertEquals(file.subarray(0, 17), concatBytes(le64(2n), Uint8Array.of(8), key));
   const clear = file.slice(17).map((byte, i) => byte ^ key[(17 + i) % 8]);
   assertEquals(clear, body);
   assertEquals(readMempoolDump(file), { ...dump, announced: 1n });
-  assertEquals(readMempoolDump(concat(le64(1n), body)), { ...dump, announced: 1n });
+  assertEquals(readMempoolDump(concatBytes(le64(1n), body)), { ...dump, announced: 1n });
   // Core reads nothing past the unbroadcast set.
-  assertEquals(readMempoolDump(concat(le64(1n), body, Uint8Array.of(7))), {
+  assertEquals(readMempoolDump(concatBytes(le64(1n), body, Uint8Array.of(7))), {
     ...dump,
     announced: 1n,
   });
   // Another version: Core's LoadMempool returns without a word.
-  assertEquals(readMempoolDump(concat(le64(3n), body)), null);
+  assertEquals(readMempoolDump(concatBytes(le64(3n), body)), null);
   assertEquals(readMempoolDump(new TextEncoder().encode("garbagegarbage")), null);
 });
 
