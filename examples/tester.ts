@@ -33,10 +33,15 @@ import {
   Tester_Wait$Results,
 } from "../schemas/gen/testing.ts";
 import * as capnp from "capnp-es";
-import { type CallContext, Capability, type PendingCall } from "../runtime/rpc/capability.ts";
-import { ERROR_TYPES, RpcError } from "../runtime/rpc/errors.ts";
-import { setData } from "../runtime/rpc/message.ts";
-import { serverFromMethods } from "../runtime/rpc/server.ts";
+import {
+  type CallContext,
+  Capability,
+  ERROR_TYPES,
+  type PendingCall,
+  RpcError,
+  serverFromMethods,
+  setData,
+} from "../engine.ts";
 
 /** Server-wide counters a test can observe. */
 export interface TesterState {

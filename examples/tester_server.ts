@@ -15,9 +15,7 @@
  */
 import { Duplex } from "node:stream";
 import { Socket } from "node:net";
-import { RpcConnection } from "../runtime/rpc/connection.ts";
-import { channelFromStreams } from "../runtime/transport.ts";
-import { acceptConnections } from "../runtime/process/accept.ts";
+import { acceptConnections, channelFromStreams, RpcConnection } from "../engine.ts";
 import { newTester } from "./tester.ts";
 
 if (import.meta.main) {

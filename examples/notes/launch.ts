@@ -15,8 +15,10 @@ import { NotesInit, type Watcher } from "./gen/notes.mp.ts";
 
 /** Starts the component, writes each title/text pair, prints what it reads back. */
 export async function main(args: readonly string[]): Promise<void> {
-  const state = args.find((a) => a.startsWith("--state="))?.slice("--state=".length) ??
-    await Deno.makeTempDir({ prefix: "notes-" });
+  const given = args.find((a) => a.startsWith("--state="))?.slice("--state=".length);
+  // The supervisor keeps its state in a folder that exists: a new one is made private.
+  if (given !== undefined) Deno.mkdirSync(given, { recursive: true, mode: 0o700 });
+  const state = given ?? await Deno.makeTempDir({ prefix: "notes-" });
   const pairs = args.filter((a) => !a.startsWith("--"));
   if (pairs.length % 2 !== 0) throw new Error("give notes as pairs: <title> <text>");
   await using supervisor = new Supervisor({ stateDir: state });

@@ -144,7 +144,7 @@ const finalizer = new FinalizationRegistry<Hook>((hook) => hook.release());
  * {
  *   using cap = Capability.fromServer(server);
  * }
- * console.assert(disposed);
+ * if (!disposed) throw new Error("the server ends with its last capability");
  * ```
  */
 export class Capability implements Disposable {

@@ -20,7 +20,7 @@ export type ErrorType = typeof ERROR_TYPES[number];
  * ```ts
  * import { RpcError } from "./errors.ts";
  * const error = new RpcError("overloaded", "try later");
- * console.assert(error.type === "overloaded" && error.message === "try later");
+ * if (error.type !== "overloaded" || error.message !== "try later") throw new Error("kept");
  * ```
  */
 export class RpcError extends Error {

@@ -21,8 +21,12 @@ export type MethodTable = ReadonlyMap<bigint, readonly (MethodHandler | undefine
  * ```ts
  * import { Capability } from "./capability.ts";
  * import { serverFromMethods } from "./server.ts";
- * const server = serverFromMethods(new Map([[0x1234n, [() => {}]]]));
- * using cap = Capability.fromServer(server);
+ * let ended = false;
+ * const server = serverFromMethods(new Map([[0x1234n, [() => {}]]]), () => ended = true);
+ * {
+ *   using _cap = Capability.fromServer(server);
+ * }
+ * if (!ended) throw new Error("onDispose runs when its last capability goes");
  * ```
  */
 export function serverFromMethods(methods: MethodTable, onDispose?: () => void): Server {

@@ -27,160 +27,19 @@ export interface Watcher {
 }
 
 /** Descriptor of `NotesInit`: pass it to the runtime's proxy functions. */
-export const NotesInit: $.InterfaceDescriptor<NotesInit> = {
-  name: "NotesInit",
-  id: 0xc7d23cf017980b8cn,
-  callback: false,
-  superclasses: [],
-  methods: [
-    {
-      name: "makeNotes",
-      ordinal: 0,
-      context: null,
-      returns: "result",
-      params: {
-        name: "NotesInit.makeNotes$Params",
-        id: 0xe7907f7e0a0dc948n,
-        dataWords: 0,
-        pointers: 0,
-        fields: [],
-      },
-      results: {
-        name: "NotesInit.makeNotes$Results",
-        id: 0x8c2fb662de72ae00n,
-        dataWords: 0,
-        pointers: 1,
-        fields: [{ name: "result", type: { kind: "interface", iface: () => Notes }, offset: 0 }],
-      },
-    },
-  ],
-};
+export const NotesInit: $.InterfaceDescriptor<NotesInit> = { name: "NotesInit", id: 0xc7d23cf017980b8cn, callback: false, superclasses: [], methods: [
+  { name: "makeNotes", ordinal: 0, context: null, returns: "result", params: { name: "NotesInit.makeNotes$Params", id: 0xe7907f7e0a0dc948n, dataWords: 0, pointers: 0, fields: [] }, results: { name: "NotesInit.makeNotes$Results", id: 0x8c2fb662de72ae00n, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "interface", iface: () => Notes }, offset: 0 }] } },
+] };
 
 /** Descriptor of `Notes`: pass it to the runtime's proxy functions. */
-export const Notes: $.InterfaceDescriptor<Notes> = {
-  name: "Notes",
-  id: 0xb9fb62ff30321e5an,
-  callback: false,
-  superclasses: [],
-  methods: [
-    {
-      name: "read",
-      ordinal: 0,
-      context: null,
-      returns: "result",
-      params: {
-        name: "Notes.read$Params",
-        id: 0xcd880c75318c8889n,
-        dataWords: 0,
-        pointers: 1,
-        fields: [{ name: "title", type: { kind: "text" }, offset: 0 }],
-      },
-      results: {
-        name: "Notes.read$Results",
-        id: 0xd91a33826f714dfen,
-        dataWords: 1,
-        pointers: 1,
-        fields: [{ name: "result", type: { kind: "text" }, offset: 0, presence: 0 }, {
-          name: "hasResult",
-          type: { kind: "bool" },
-          offset: 0,
-          hidden: true,
-        }],
-      },
-    },
-    {
-      name: "write",
-      ordinal: 1,
-      context: null,
-      returns: "void",
-      params: {
-        name: "Notes.write$Params",
-        id: 0xe6db882812947d49n,
-        dataWords: 0,
-        pointers: 2,
-        fields: [{ name: "title", type: { kind: "text" }, offset: 0 }, {
-          name: "text",
-          type: { kind: "text" },
-          offset: 1,
-        }],
-      },
-      results: {
-        name: "Notes.write$Results",
-        id: 0xd0efda8fdcc629bbn,
-        dataWords: 0,
-        pointers: 0,
-        fields: [],
-      },
-    },
-    {
-      name: "titles",
-      ordinal: 2,
-      context: null,
-      returns: "result",
-      params: {
-        name: "Notes.titles$Params",
-        id: 0xd32d46e33872a41en,
-        dataWords: 0,
-        pointers: 0,
-        fields: [],
-      },
-      results: {
-        name: "Notes.titles$Results",
-        id: 0xbd71e78e17d0724bn,
-        dataWords: 0,
-        pointers: 1,
-        fields: [{ name: "result", type: { kind: "list", element: { kind: "text" } }, offset: 0 }],
-      },
-    },
-    {
-      name: "watch",
-      ordinal: 3,
-      context: null,
-      returns: "void",
-      params: {
-        name: "Notes.watch$Params",
-        id: 0xdcd1cc2d52dfb0a7n,
-        dataWords: 0,
-        pointers: 1,
-        fields: [{ name: "watcher", type: { kind: "interface", iface: () => Watcher }, offset: 0 }],
-      },
-      results: {
-        name: "Notes.watch$Results",
-        id: 0xc17584f25922ed42n,
-        dataWords: 0,
-        pointers: 0,
-        fields: [],
-      },
-    },
-  ],
-};
+export const Notes: $.InterfaceDescriptor<Notes> = { name: "Notes", id: 0xb9fb62ff30321e5an, callback: false, superclasses: [], methods: [
+  { name: "read", ordinal: 0, context: null, returns: "result", params: { name: "Notes.read$Params", id: 0xcd880c75318c8889n, dataWords: 0, pointers: 1, fields: [{ name: "title", type: { kind: "text" }, offset: 0 }] }, results: { name: "Notes.read$Results", id: 0xd91a33826f714dfen, dataWords: 1, pointers: 1, fields: [{ name: "result", type: { kind: "text" }, offset: 0, presence: 0 }, { name: "hasResult", type: { kind: "bool" }, offset: 0, hidden: true }] } },
+  { name: "write", ordinal: 1, context: null, returns: "void", params: { name: "Notes.write$Params", id: 0xe6db882812947d49n, dataWords: 0, pointers: 2, fields: [{ name: "title", type: { kind: "text" }, offset: 0 }, { name: "text", type: { kind: "text" }, offset: 1 }] }, results: { name: "Notes.write$Results", id: 0xd0efda8fdcc629bbn, dataWords: 0, pointers: 0, fields: [] } },
+  { name: "titles", ordinal: 2, context: null, returns: "result", params: { name: "Notes.titles$Params", id: 0xd32d46e33872a41en, dataWords: 0, pointers: 0, fields: [] }, results: { name: "Notes.titles$Results", id: 0xbd71e78e17d0724bn, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "list", element: { kind: "text" } }, offset: 0 }] } },
+  { name: "watch", ordinal: 3, context: null, returns: "void", params: { name: "Notes.watch$Params", id: 0xdcd1cc2d52dfb0a7n, dataWords: 0, pointers: 1, fields: [{ name: "watcher", type: { kind: "interface", iface: () => Watcher }, offset: 0 }] }, results: { name: "Notes.watch$Results", id: 0xc17584f25922ed42n, dataWords: 0, pointers: 0, fields: [] } },
+] };
 
 /** Descriptor of `Watcher`: pass it to the runtime's proxy functions. */
-export const Watcher: $.InterfaceDescriptor<Watcher> = {
-  name: "Watcher",
-  id: 0xc19e7f0bbfd9f73dn,
-  callback: false,
-  superclasses: [],
-  methods: [
-    {
-      name: "written",
-      ordinal: 0,
-      context: null,
-      returns: "void",
-      params: {
-        name: "Watcher.written$Params",
-        id: 0xf0d98e4641dd84b0n,
-        dataWords: 0,
-        pointers: 1,
-        fields: [{ name: "title", type: { kind: "text" }, offset: 0 }],
-      },
-      results: {
-        name: "Watcher.written$Results",
-        id: 0x86937e5b456010b8n,
-        dataWords: 0,
-        pointers: 0,
-        fields: [],
-      },
-    },
-  ],
-};
+export const Watcher: $.InterfaceDescriptor<Watcher> = { name: "Watcher", id: 0xc19e7f0bbfd9f73dn, callback: false, superclasses: [], methods: [
+  { name: "written", ordinal: 0, context: null, returns: "void", params: { name: "Watcher.written$Params", id: 0xf0d98e4641dd84b0n, dataWords: 0, pointers: 1, fields: [{ name: "title", type: { kind: "text" }, offset: 0 }] }, results: { name: "Watcher.written$Results", id: 0x86937e5b456010b8n, dataWords: 0, pointers: 0, fields: [] } },
+] };
