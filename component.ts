@@ -11,7 +11,7 @@
  * @example Serve an object and call it through a proxy
  * ```ts
  * import { connect, listen } from "./component.ts";
- * import { FooInit } from "./schemas/gen/conformance.mp.ts";
+ * import { FooInit } from "./examples/schemas/gen/conformance.mp.ts";
  * import { fooInit } from "./examples/foo/foo.ts";
  *
  * const datadir = await Deno.makeTempDir();

@@ -11,7 +11,7 @@
  * @example Serve an object with the raw engine
  * ```ts
  * import { Capability, RpcConnection, serverFromMethods } from "./engine.ts";
- * import { Tester$Client } from "./schemas/gen/testing.ts";
+ * import { Tester$Client } from "./examples/schemas/gen/testing.ts";
  *
  * const add = Tester$Client.methods[0];
  * const tester = Capability.fromServer(serverFromMethods(new Map([

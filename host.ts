@@ -10,7 +10,7 @@
  * @example Start a component under supervision and call it
  * ```ts
  * import { loadComponent, projectRoot, Supervisor } from "./host.ts";
- * import { FooInit } from "./schemas/gen/conformance.mp.ts";
+ * import { FooInit } from "./examples/schemas/gen/conformance.mp.ts";
  *
  * const stateDir = await Deno.makeTempDir();
  * {

@@ -18,7 +18,7 @@
  * @example Listen on a UNIX socket and call through a proxy
  * ```ts
  * import { connect, listen } from "./mod.ts";
- * import { FooInit } from "./schemas/gen/conformance.mp.ts";
+ * import { FooInit } from "./examples/schemas/gen/conformance.mp.ts";
  * import { fooInit } from "./examples/foo/foo.ts";
  *
  * const datadir = await Deno.makeTempDir();
@@ -31,7 +31,7 @@
  * @example Serve an object with the raw engine
  * ```ts
  * import { Capability, RpcConnection, serverFromMethods } from "./mod.ts";
- * import { Tester$Client } from "./schemas/gen/testing.ts";
+ * import { Tester$Client } from "./examples/schemas/gen/testing.ts";
  *
  * const add = Tester$Client.methods[0];
  * const tester = Capability.fromServer(serverFromMethods(new Map([

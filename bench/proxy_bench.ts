@@ -19,8 +19,8 @@
  * @module
  */
 import { connect, denoCommand, IpcLog, spawn } from "../mod.ts";
-import { Foo$Client, Foo_Add$Results } from "../schemas/gen/conformance.ts";
-import { FooInit } from "../schemas/gen/conformance.mp.ts";
+import { Foo$Client, Foo_Add$Results } from "../examples/schemas/gen/conformance.ts";
+import { FooInit } from "../examples/schemas/gen/conformance.mp.ts";
 import { capabilityOf } from "../runtime/proxy/ownership.ts";
 import { startFooComponent, tempSocketPath } from "../tests/helpers.ts";
 import { rate, report } from "./measure.ts";

@@ -17,7 +17,7 @@
 import { loadComponent, projectRoot, spawnComponent } from "../mod.ts";
 import { bwrapPath } from "../sandbox/hardened.ts";
 import { Supervisor } from "../sandbox/supervisor.ts";
-import { FooInit } from "../schemas/gen/conformance.mp.ts";
+import { FooInit } from "../examples/schemas/gen/conformance.mp.ts";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
 import { planNode, rpcAccess, waitForRpc } from "../components/node/sandboxed.ts";
 import { freePort } from "../tests/components/node/node_process.ts";

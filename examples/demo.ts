@@ -2,7 +2,7 @@
  * `deno task demo`: a parent process spawns the Foo component
  * (`examples/foo/main.ts`) through the sandbox's spawn contract, with no
  * permissions at all (its manifest grants none), and calls it
- * through the proxy generated from `schemas/conformance.capnp`: a plain
+ * through the proxy generated from `examples/schemas/conformance.capnp`: a plain
  * call, a struct, a function passed as a callback that calls back into the
  * child, calls from two strands, an error carried in an exception field,
  * and a release that ends the child.
@@ -10,7 +10,7 @@
  * @module
  */
 import { loadComponent, spawnComponent, Strand } from "../mod.ts";
-import { FooInit } from "../schemas/gen/conformance.mp.ts";
+import { FooInit } from "./schemas/gen/conformance.mp.ts";
 
 if (import.meta.main) {
   const started = performance.now();

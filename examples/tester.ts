@@ -1,5 +1,5 @@
 /**
- * The Tester interface of `schemas/testing.capnp`, served over the raw RPC
+ * The Tester interface of `examples/schemas/testing.capnp`, served over the raw RPC
  * engine. The C++ peer in `tests/cpp/peer.c++` implements the same semantics,
  * so tests and benchmarks run against either.
  *
@@ -31,7 +31,7 @@ import {
   Tester_ReleaseHeld$Results,
   Tester_Wait$Params,
   Tester_Wait$Results,
-} from "../schemas/gen/testing.ts";
+} from "./schemas/gen/testing.ts";
 import * as capnp from "capnp-es";
 import {
   type CallContext,

@@ -90,7 +90,7 @@ function bindAddresses(args: readonly string[]): string[] {
  * @example
  * ```ts
  * import { denoCommand, spawn } from "./process/process.ts";
- * import { FooInit } from "../schemas/gen/conformance.mp.ts";
+ * import { FooInit } from "../examples/schemas/gen/conformance.mp.ts";
  * // examples/foo/main.ts is `await serveComponent(FooInit, "foo", fooInit())`:
  * const entry = new URL("../examples/foo/main.ts", import.meta.url);
  * await using child = await spawn(FooInit, denoCommand(entry, { permissions: ["--deny-net"] }));

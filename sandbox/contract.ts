@@ -49,7 +49,7 @@
  * ```ts
  * import { projectRoot, spawnComponent } from "./contract.ts";
  * import { loadComponent } from "./manifest.ts";
- * import { FooInit } from "../schemas/gen/conformance.mp.ts";
+ * import { FooInit } from "../examples/schemas/gen/conformance.mp.ts";
  * const stateDir = await Deno.makeTempDir();
  * const foo = await loadComponent(`${projectRoot()}/examples/foo`);
  * {

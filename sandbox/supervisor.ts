@@ -22,7 +22,7 @@
  * import { Supervisor } from "./supervisor.ts";
  * import { projectRoot } from "./contract.ts";
  * import { loadComponent } from "./manifest.ts";
- * import { FooInit } from "../schemas/gen/conformance.mp.ts";
+ * import { FooInit } from "../examples/schemas/gen/conformance.mp.ts";
  * const stateDir = await Deno.makeTempDir();
  * {
  *   await using supervisor = new Supervisor({ stateDir });

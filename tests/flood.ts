@@ -6,7 +6,7 @@
  */
 import * as capnp from "capnp-es";
 import type { Message as RpcMessage } from "capnp-es/capnp/rpc";
-import { Tester$Client, Tester_Echo$Params } from "../schemas/gen/testing.ts";
+import { Tester$Client, Tester_Echo$Params } from "../examples/schemas/gen/testing.ts";
 import { buildMessage } from "./wire_peer.ts";
 
 /**

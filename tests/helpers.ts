@@ -214,10 +214,10 @@ async function buildCppPeers(): Promise<string | null> {
       "tests/cpp/mp_peer.c++",
       "tests/cpp/mining_client.c++",
       "tests/cpp/build.sh",
-      "schemas/testing.capnp",
+      "examples/schemas/testing.capnp",
       "runtime/schema/mp/proxy.capnp",
-      "schemas/mapping.capnp",
-      "schemas/conformance.capnp",
+      "runtime/schema/mapping.capnp",
+      "examples/schemas/conformance.capnp",
       ...[...Deno.readDirSync(`${root}schemas/ipc`)].map((entry) => `schemas/ipc/${entry.name}`),
     ].map((s) => Deno.statSync(root + s).mtime!.getTime());
     const built = Math.min(...["peer", "mp_peer", "mining_client"].map((binary) => {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { loadComponent, Supervisor } from "../../host.ts";
+import { loadComponent, Supervisor } from "@capdeno/runtime/host";
 import { NotesInit, type Watcher } from "./gen/notes.mp.ts";
 
 /** Starts the component, writes each title/text pair, prints what it reads back. */

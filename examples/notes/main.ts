@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { runComponent } from "../../component.ts";
+import { runComponent } from "@capdeno/runtime/component";
 import { NotesInit } from "./gen/notes.mp.ts";
 import { FileNotesInit } from "./notes.ts";
 

@@ -18,8 +18,8 @@
  * ```
  * @module
  */
-import { dup, readFileIfExists, release, writeFileAtomic } from "../../component.ts";
-import type { Lent } from "../../component.ts";
+import { dup, readFileIfExists, release, writeFileAtomic } from "@capdeno/runtime/component";
+import type { Lent } from "@capdeno/runtime/component";
 import type { Notes, NotesInit, Watcher } from "./gen/notes.mp.ts";
 
 /** Titles: 1 to 100 characters, no control characters. */

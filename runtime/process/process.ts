@@ -19,7 +19,7 @@
  * @example
  * ```ts
  * import { denoCommand, spawn } from "./process.ts";
- * import { FooInit } from "../../schemas/gen/conformance.mp.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
  * const entry = new URL("../../examples/foo/main.ts", import.meta.url);
  * await using child = await spawn(FooInit, denoCommand(entry, { permissions: ["--deny-net"] }));
  * await using foo = (await child.init.makeFoo())!;
@@ -378,7 +378,7 @@ export function ipcFdOf(args: readonly string[]): number | null {
  * @example
  * ```ts
  * import { serve } from "./process.ts";
- * import { FooInit } from "../../schemas/gen/conformance.mp.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
  * import { fooInit } from "../../examples/foo/foo.ts";
  * // Not spawned (no -ipcfd): returns false at once, and the caller runs on its own.
  * if (await serve(FooInit, fooInit(), { args: [] })) throw new Error("not spawned");

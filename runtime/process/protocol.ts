@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { capnpProtocol } from "./protocol.ts";
- * import { FooInit } from "../../schemas/gen/conformance.mp.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
  * import { fooInit } from "../../examples/foo/foo.ts";
  * const dir = await Deno.makeTempDir();
  * const listener = Deno.listen({ transport: "unix", path: `${dir}/s` });

@@ -21,8 +21,8 @@
  * ```ts
  * import { Capability } from "../rpc/capability.ts";
  * import { clientOf, serverOf } from "./bridge.ts";
- * import type { Foo } from "../../schemas/gen/conformance.mp.ts";
- * import { Foo as FooDescriptor } from "../../schemas/gen/conformance.mp.ts";
+ * import type { Foo } from "../../examples/schemas/gen/conformance.mp.ts";
+ * import { Foo as FooDescriptor } from "../../examples/schemas/gen/conformance.mp.ts";
  * const impl = { add: (a: number, b: number) => a + b } as unknown as Foo;
  * await using foo = clientOf(FooDescriptor, Capability.fromServer(serverOf(FooDescriptor, impl)));
  * if (await foo.add(2, 3) !== 5) throw new Error("2 + 3");
@@ -148,7 +148,7 @@ function bridgesOf(session: Session | null): Bridges {
  * ```ts
  * import { Capability } from "../rpc/capability.ts";
  * import { clientOf, serverOf } from "./bridge.ts";
- * import { FooCallback } from "../../schemas/gen/conformance.mp.ts";
+ * import { FooCallback } from "../../examples/schemas/gen/conformance.mp.ts";
  * const ended: string[] = [];
  * const double = (x: number) => x * 2;
  * const cap = Capability.fromServer(serverOf(FooCallback, double));
@@ -185,7 +185,7 @@ export function clientOf<T>(
  * ```ts
  * import { Capability } from "../rpc/capability.ts";
  * import { serverOf } from "./bridge.ts";
- * import { Foo } from "../../schemas/gen/conformance.mp.ts";
+ * import { Foo } from "../../examples/schemas/gen/conformance.mp.ts";
  * let disposed = false;
  * const impl = { add: (a: number, b: number) => a + b, [Symbol.dispose]: () => disposed = true };
  * {

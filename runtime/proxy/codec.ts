@@ -16,7 +16,7 @@
  * ```ts
  * import * as capnp from "capnp-es";
  * import { readStruct, structClass, writeStruct } from "./codec.ts";
- * import { FooStruct } from "../../schemas/gen/conformance.mp.ts";
+ * import { FooStruct } from "../../examples/schemas/gen/conformance.mp.ts";
  * const context = {
  *   caps: { add: () => 0, get: () => null },
  *   bridge: { toCapability: () => { throw new Error() }, fromCapability: () => null },
@@ -146,7 +146,7 @@ const structClasses = new WeakMap<StructDescriptor, capnp.StructCtor<capnp.Struc
  * @example
  * ```ts
  * import { structClass } from "./codec.ts";
- * import { FooStruct } from "../../schemas/gen/conformance.mp.ts";
+ * import { FooStruct } from "../../examples/schemas/gen/conformance.mp.ts";
  * if (structClass(FooStruct) !== structClass(FooStruct)) throw new Error("made twice");
  * ```
  */

@@ -31,7 +31,7 @@ const indexes = new WeakMap<InterfaceDescriptor, MethodIndex>();
  * @example
  * ```ts
  * import { methodsOf } from "./methods.ts";
- * import { Foo } from "../../schemas/gen/conformance.mp.ts";
+ * import { Foo } from "../../examples/schemas/gen/conformance.mp.ts";
  * if (methodsOf(Foo).byName.get("add")!.method.ordinal !== 1) throw new Error("add is @1");
  * ```
  */

@@ -11,7 +11,7 @@
  * import { serverFromMethods } from "../rpc/server.ts";
  * import { structClass } from "./codec.ts";
  * import { buildRequest, CAPABILITIES_ONLY } from "./request.ts";
- * import { Foo } from "../../schemas/gen/conformance.mp.ts";
+ * import { Foo } from "../../examples/schemas/gen/conformance.mp.ts";
  * const add = Foo.methods.find((m) => m.name === "add")!;
  * let a = 0;
  * const handlers: ((call: CallContext) => void)[] = [];

@@ -337,7 +337,7 @@ class ProtocolError extends Error {}
  * import { Capability } from "./capability.ts";
  * import { serverFromMethods } from "./server.ts";
  * import { channelFromStreams } from "../transport.ts";
- * import { Tester$Client } from "../../schemas/gen/testing.ts";
+ * import { Tester$Client } from "../../examples/schemas/gen/testing.ts";
  *
  * // Both ends in this process, over an in-memory pipe (a socket works the same).
  * const there = new TransformStream<Uint8Array, Uint8Array>();

@@ -353,7 +353,7 @@ const BYTE_ELEMENTS = 2;
  * @example
  * ```ts
  * import * as capnp from "capnp-es";
- * import { Tester_Echo$Params } from "../../schemas/gen/testing.ts";
+ * import { Tester_Echo$Params } from "../../examples/schemas/gen/testing.ts";
  * import { newMessage, segmentsOf, setData } from "./message.ts";
  * const message = newMessage();
  * const params = message.initRoot(Tester_Echo$Params);

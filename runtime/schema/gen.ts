@@ -25,14 +25,14 @@
  * own: capnp-es's code generator takes time quadratic in the nodes of a
  * request, and a request per file holds only that file and what it imports.
  *
- * Without folder arguments, `gen` regenerates the runtime's own vocabulary
- * (`runtime/schema/` into `runtime/schema/gen/`) and this repository's
- * `schemas/` into `schemas/gen/`. Needs the `capnp` compiler (Debian
- * package `capnproto`); users of the committed output do not.
+ * Without folder arguments, `gen` regenerates each of this repository's
+ * folders ({@linkcode REPOSITORY_FOLDERS}) into its `gen/`. Needs the
+ * `capnp` compiler (Debian package `capnproto`); users of the committed
+ * output do not.
  *
  * @example
  * ```sh
- * deno task gen                       # regenerate runtime/schema/gen/ and schemas/gen/
+ * deno task gen                       # regenerate this repository's gen/ folders
  * deno task gen --check               # committed output current, contract kept?
  * deno run -A runtime/schema/gen.ts --runtime=@capdeno/runtime/component my/schemas my/gen
  * ```
@@ -282,6 +282,20 @@ function committedContract(outDir: string): WireContract | undefined {
 const USAGE = "usage: gen [--check] [--force] [--runtime=<specifier>] " +
   "[--classes=<file>[,<file>]] [<schema folder> [<output folder>]]";
 
+/**
+ * This repository's schema folders, each generated into its own `gen/` when
+ * `gen` is given no folder: the runtime's vocabulary, the application's
+ * schemas, the engine's test and demonstration surfaces (whose capnp-es
+ * classes the engine's tests use to build messages themselves) and the
+ * sandbox suite's probes.
+ */
+export const REPOSITORY_FOLDERS: readonly { schemas: string; classes?: readonly string[] }[] = [
+  { schemas: "runtime/schema/" },
+  { schemas: "schemas/" },
+  { schemas: "examples/schemas/", classes: ["testing.capnp", "conformance.capnp"] },
+  { schemas: "tests/sandbox/fixtures/schema/" },
+];
+
 /** What the command line asks for. */
 interface Command {
   readonly check: boolean;
@@ -307,19 +321,20 @@ export function parseArgs(args: readonly string[]): Command {
   }
   if (folders.length > 2) throw new GenError(`too many folders: ${folders.join(" ")} (${USAGE})`);
   if (folders.length === 0) {
+    if (classes !== undefined) throw new GenError(`--classes needs a schema folder (${USAGE})`);
     return {
       check,
       force,
-      jobs: [
-        { schemaDir: runtimeSchemas, outDir: `${runtimeSchemas}gen/` },
-        {
-          schemaDir: `${repository}schemas/`,
-          outDir: `${repository}schemas/gen/`,
-          runtime,
-          // The engine's tests build messages of these two with capnp-es.
-          classes: classes ?? ["testing.capnp", "conformance.capnp"],
-        },
-      ],
+      jobs: REPOSITORY_FOLDERS.map(({ schemas, classes }) => {
+        const schemaDir = `${repository}${schemas}`;
+        const own = schemaDir === runtimeSchemas;
+        return {
+          schemaDir,
+          outDir: `${schemaDir}gen/`,
+          runtime: own ? undefined : runtime,
+          classes,
+        };
+      }),
     };
   }
   const schemaDir = folder(folders[0]);

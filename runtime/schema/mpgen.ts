@@ -113,7 +113,8 @@ export interface ProxyOptions {
 
 /**
  * Generated modules by path relative to the output folder
- * (`ipc/init.capnp` makes `ipc/init.mp.ts`), from a serialized request.
+ * (`ipc/init.capnp` makes `ipc/init.mp.ts`), from a serialized request. A
+ * file declaring no type (annotations only, as `mapping.capnp`) makes none.
  */
 export function generateProxies(
   request: Uint8Array,
@@ -132,7 +133,8 @@ export function generateProxies(
       fileId === PROXY_FILE_ID && options.proxyFromRuntime !== false
         ? specifier(runtime)
         : importSpecifier(path, modulePath(displayName));
-    out.set(path, new FileGenerator(nodes, file.id, path, specifier(runtime), where).emit());
+    const text = new FileGenerator(nodes, file.id, path, specifier(runtime), where).emit();
+    if (text !== undefined) out.set(path, text);
   }
   return out;
 }
@@ -209,9 +211,11 @@ class FileGenerator {
     }
   }
 
-  emit(): string {
+  /** The module's text, or `undefined` for a file declaring nothing (only annotations). */
+  emit(): string | undefined {
     this.#declare(this.#node(this.#fileId));
     this.#visit(this.#node(this.#fileId));
+    if (this.#types.length === 0 && this.#values.length === 0) return undefined;
     const lines = [
       GENERATED_HEADER,
       "// deno-lint-ignore-file",

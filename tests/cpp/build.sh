@@ -7,6 +7,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 schemas="$(cd "$here/../../schemas" && pwd)"
+examples="$(cd "$here/../../examples/schemas" && pwd)"
 runtime_schemas="$(cd "$here/../../runtime/schema" && pwd)"
 out="${1:-$here/build}"
 
@@ -19,7 +20,7 @@ capnp_flags="$(pkg-config --cflags --libs capnp-rpc)" || die "pkg-config cannot 
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 
-capnp compile -oc++:"$out" --src-prefix="$schemas" "$schemas/testing.capnp"
+capnp compile -oc++:"$out" --src-prefix="$examples" "$examples/testing.capnp"
 
 # shellcheck disable=SC2086  # capnp_flags is a list of flags
 g++ -O2 -std=c++17 -Wall -I"$out" \
@@ -28,13 +29,13 @@ g++ -O2 -std=c++17 -Wall -I"$out" \
 
 echo "built $out/peer"
 
-# conformance.capnp imports /mp/proxy.capnp (the runtime's, found through
-# -I runtime/schema/, as Bitcoin Core's schemas find libmultiprocess's) and
-# mapping.capnp relatively; proxy.capnp imports /capnp/c++.capnp from capnp's
+# conformance.capnp imports /mp/proxy.capnp and /mapping.capnp (the
+# runtime's, found through -I runtime/schema/, as Bitcoin Core's schemas find
+# libmultiprocess's); proxy.capnp imports /capnp/c++.capnp from capnp's
 # default import path.
-capnp compile -oc++:"$out" --src-prefix="$runtime_schemas" "$runtime_schemas/mp/proxy.capnp"
-capnp compile -oc++:"$out" -I"$runtime_schemas" -I"$schemas" --src-prefix="$schemas" \
-  "$schemas/mapping.capnp" "$schemas/conformance.capnp"
+capnp compile -oc++:"$out" --src-prefix="$runtime_schemas" \
+  "$runtime_schemas/mp/proxy.capnp" "$runtime_schemas/mapping.capnp"
+capnp compile -oc++:"$out" -I"$runtime_schemas" --src-prefix="$examples" "$examples/conformance.capnp"
 
 # shellcheck disable=SC2086  # capnp_flags is a list of flags
 g++ -O2 -std=c++17 -Wall -I"$out" \

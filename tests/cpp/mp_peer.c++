@@ -1,4 +1,4 @@
-// C++ peer that behaves like a libmultiprocess peer for schemas/conformance.capnp.
+// C++ peer that behaves like a libmultiprocess peer for examples/schemas/conformance.capnp.
 //
 // Uses only the stock Cap'n Proto C++ library (KJ, rpc-twoparty, EzRpcClient):
 // no libmultiprocess. Its threading conventions (ThreadMap, Thread, Context;

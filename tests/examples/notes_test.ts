@@ -41,7 +41,7 @@ Deno.test("notes example: the launcher writes, reads and watches through the san
 });
 
 Deno.test("notes example: its code imports the runtime only through the published entry points", async () => {
-  const published = ["../../component.ts", "../../host.ts"];
+  const published = ["@capdeno/runtime/component", "@capdeno/runtime/host"];
   for await (const entry of Deno.readDir(app)) {
     if (!entry.isFile || !entry.name.endsWith(".ts")) continue;
     const text = await Deno.readTextFile(new URL(entry.name, app));

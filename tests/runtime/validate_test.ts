@@ -15,7 +15,7 @@ import {
   Tester_CallBack$Params,
   Tester_Echo$Params,
   Tester_Fail$Params,
-} from "../../schemas/gen/testing.ts";
+} from "../../examples/schemas/gen/testing.ts";
 
 // ---- Hand-built words ----
 

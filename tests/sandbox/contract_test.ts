@@ -18,7 +18,7 @@ import {
 import { ProvenanceError, REFUSED_FILE_IMPORTS } from "../../sandbox/provenance.ts";
 import { isMountPoint, unmountDataImage } from "../../sandbox/quota.ts";
 import { lockListenSocket } from "../../sandbox/sockets.ts";
-import { FooInit } from "../../schemas/gen/conformance.mp.ts";
+import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
 
 const deno = Deno.execPath();
 const components = {

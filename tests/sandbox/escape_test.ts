@@ -22,8 +22,8 @@ import { projectRoot, type SandboxedComponent, spawnComponent } from "../../sand
 import { bwrapPath } from "../../sandbox/hardened.ts";
 import { summarizeAudit } from "../../sandbox/audit.ts";
 import { connect, newToken, RpcError } from "../../mod.ts";
-import { FooInit } from "../../schemas/gen/conformance.mp.ts";
-import { ProberInit } from "../../schemas/gen/probe.mp.ts";
+import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+import { ProberInit } from "./fixtures/schema/gen/probe.mp.ts";
 
 /** Allowed with zero permissions on Deno 2.9.6: a change here needs a look. */
 const ALLOWED_WITHOUT_PERMISSION = [

@@ -12,7 +12,7 @@ import { type Component, loadComponent, type Manifest } from "../../sandbox/mani
 import { projectRoot, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { type ExitKind, type ExitReason, exitReason } from "../../sandbox/limits.ts";
 import { SupervisionError, Supervisor } from "../../sandbox/supervisor.ts";
-import { HogInit, ProberInit } from "../../schemas/gen/probe.mp.ts";
+import { HogInit, ProberInit } from "./fixtures/schema/gen/probe.mp.ts";
 import { connect, IpcLog, newToken } from "../../mod.ts";
 
 const hog = await loadComponent(`${projectRoot()}/tests/sandbox/fixtures/hog`);

@@ -18,7 +18,7 @@ import {
   TopologyError,
   wiringOf,
 } from "../../sandbox/topology.ts";
-import { HogInit } from "../../schemas/gen/probe.mp.ts";
+import { HogInit } from "./fixtures/schema/gen/probe.mp.ts";
 import type { Remote } from "../../runtime/proxy/client.ts";
 
 Deno.test("topology: each invalid entry is refused with its file, field and problem", () => {

@@ -19,7 +19,7 @@ import {
   waitFor,
 } from "../../helpers.ts";
 import { connect, IpcLog } from "../../../mod.ts";
-import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 
 const BURST = 200;
 

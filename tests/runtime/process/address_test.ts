@@ -6,7 +6,7 @@
 import { assertEquals, assertRejects, assertThrows } from "../../assert.ts";
 import { AddressError, connect, listen, parseAddress, parseIpcArgs } from "../../../mod.ts";
 import { ipcFdOf } from "../../../runtime/process/process.ts";
-import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { fooInit } from "../../../examples/foo/foo.ts";
 
 /** Leaves a socket file behind, as a process killed while listening does. */

@@ -16,7 +16,7 @@ import {
   spawn,
   type SpawnedComponent,
 } from "../../../mod.ts";
-import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { fooInit } from "../../../examples/foo/foo.ts";
 import { tempSocketPath, waitFor } from "../../helpers.ts";
 

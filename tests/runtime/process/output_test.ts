@@ -9,7 +9,7 @@
 import { assertEquals } from "../../assert.ts";
 import { denoCommand, LineForwarder, spawn } from "../../../mod.ts";
 import { sanitizeLine } from "../../../runtime/process/output.ts";
-import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
 import { denoCommand, RpcError, spawn } from "../../../mod.ts";
 import { childArgv, CLOSE_INHERITED_DESCRIPTORS } from "../../../runtime/process/process.ts";
-import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { processGone, spawnPeer, waitFor } from "../../helpers.ts";
 
 const component = new URL("../../../examples/foo/main.ts", import.meta.url);

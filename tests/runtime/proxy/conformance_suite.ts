@@ -6,7 +6,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
-import type { FooInit, FooStruct } from "../../../schemas/gen/conformance.mp.ts";
+import type { FooInit, FooStruct } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { RaisedError, TypeMappingError } from "../../../mod.ts";
 import { registerPoint } from "../../../examples/foo/foo.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { connect, denoCommand, listen, spawn } from "../../../mod.ts";
-import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { fooInit } from "../../../examples/foo/foo.ts";
 import { conformanceSuite } from "./conformance_suite.ts";
 

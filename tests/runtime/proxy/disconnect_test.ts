@@ -12,7 +12,7 @@ import {
   type Remote,
   RpcError,
 } from "../../../mod.ts";
-import type { Foo, FooCallback, FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import type { Foo, FooCallback, FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { FooImpl } from "../../../examples/foo/foo.ts";
 import { waitFor } from "../../helpers.ts";
 import { fooPair } from "./helpers.ts";

@@ -4,8 +4,8 @@
  * @module
  */
 import { connect, IpcLog, listen, type Remote } from "../../../mod.ts";
-import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
-import type { Foo } from "../../../schemas/gen/conformance.mp.ts";
+import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
+import type { Foo } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { type FooCounters, fooInit, registerPoint } from "../../../examples/foo/foo.ts";
 
 /** A served FooInit, a client's Init and one Foo; disposing stops everything. */

@@ -8,7 +8,7 @@
 import * as capnp from "capnp-es";
 import { assertEquals, assertRejects } from "../../assert.ts";
 import { capabilityOf, RpcError } from "../../../mod.ts";
-import { Foo, FooStruct } from "../../../schemas/gen/conformance.mp.ts";
+import { Foo, FooStruct } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { Context } from "../../../runtime/schema/gen/mp/proxy.mp.ts";
 import { structClass } from "../../../runtime/proxy/codec.ts";
 import { fooPair } from "./helpers.ts";

@@ -11,7 +11,7 @@
  */
 import { assertEquals } from "../../assert.ts";
 import { connect, IpcLog } from "../../../mod.ts";
-import { FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { cppMpPeerPath, spawnPeer, startFooComponent, tempSocketPath } from "../../helpers.ts";
 import { conformanceSuite } from "./conformance_suite.ts";
 

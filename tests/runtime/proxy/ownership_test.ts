@@ -8,7 +8,7 @@
  */
 import { assertEquals, assertRejects } from "../../assert.ts";
 import { release, type Remote, RpcError } from "../../../mod.ts";
-import type { Foo, FooCallback, FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import type { Foo, FooCallback, FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { type FooCounters, FooImpl } from "../../../examples/foo/foo.ts";
 import { waitFor } from "../../helpers.ts";
 import { fooPair } from "./helpers.ts";

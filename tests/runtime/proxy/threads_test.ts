@@ -15,7 +15,7 @@ import {
   sessionOf,
   Strand,
 } from "../../../mod.ts";
-import { Foo, FooCallback, FooInit } from "../../../schemas/gen/conformance.mp.ts";
+import { Foo, FooCallback, FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { Context, ThreadMap } from "../../../runtime/schema/gen/mp/proxy.mp.ts";
 import { Capability } from "../../../runtime/rpc/capability.ts";
 import { serverOf } from "../../../runtime/proxy/bridge.ts";

@@ -28,7 +28,7 @@ import {
   Tester_Add$Results,
   Tester_Echo$Results,
   Tester_Wait$Params,
-} from "../../../schemas/gen/testing.ts";
+} from "../../../examples/schemas/gen/testing.ts";
 import { assert, assertEquals, assertMatch } from "../../assert.ts";
 import {
   concatBytes,

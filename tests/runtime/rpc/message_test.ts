@@ -17,7 +17,7 @@ import {
   setData,
 } from "../../../runtime/rpc/message.ts";
 import { validateFrame } from "../../../runtime/validate.ts";
-import { Tester_Echo$Params } from "../../../schemas/gen/testing.ts";
+import { Tester_Echo$Params } from "../../../examples/schemas/gen/testing.ts";
 import { assert, assertEquals } from "../../assert.ts";
 
 const MiB = 1024 * 1024;

@@ -36,7 +36,7 @@ import {
   Tester_MakeCounter$Params,
   Tester_MakeCounter$Results,
   Tester_Wait$Params,
-} from "../../../schemas/gen/testing.ts";
+} from "../../../examples/schemas/gen/testing.ts";
 import { waitFor, withTimeout } from "../../helpers.ts";
 import {
   build,

@@ -7,7 +7,7 @@ import { RpcConnection } from "../../../runtime/rpc/connection.ts";
 import { RpcError } from "../../../runtime/rpc/errors.ts";
 import { setData } from "../../../runtime/rpc/message.ts";
 import { segmentBuffers } from "../../../runtime/buffers.ts";
-import { Tester$Client, Tester_Echo$Results } from "../../../schemas/gen/testing.ts";
+import { Tester$Client, Tester_Echo$Results } from "../../../examples/schemas/gen/testing.ts";
 import { startDenoTester, tempSocketPath } from "../../helpers.ts";
 import { testerSuite } from "./tester_suite.ts";
 

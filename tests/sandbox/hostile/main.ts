@@ -1,6 +1,6 @@
 /**
  * The hostile component of the sandbox escape suite: serves `ProberInit`
- * (schemas/probe.capnp), whose `probe(name, target)` attempts one escape
+ * (tests/sandbox/fixtures/schema/probe.capnp), whose `probe(name, target)` attempts one escape
  * from the table in `probes.ts` and returns its outcome line. Served to the
  * parent when spawned (`-ipcfd`), else on every `-ipcbind` address,
  * printing READY.
@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { ProberInit } from "../../../schemas/gen/probe.mp.ts";
+import { ProberInit } from "../fixtures/schema/gen/probe.mp.ts";
 import { serveComponent } from "../../../runtime/component.ts";
 import { installGuards, probeNames, runProbe } from "./probes.ts";
 import { ABUSES } from "./abuses.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { generate, type GenerateOptions } from "../../runtime/schema/gen.ts";
+import { generate, type GenerateOptions } from "../../../runtime/schema/gen.ts";
 
 /** What {@linkcode generateAndLoad} made and loaded. */
 export interface Generated {

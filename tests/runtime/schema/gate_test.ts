@@ -8,13 +8,13 @@
  *
  * @module
  */
-import { assert, assertEquals } from "../assert.ts";
-import { capnpAvailable } from "../../runtime/schema/capnp.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { capnpAvailable } from "../../../runtime/schema/capnp.ts";
 
 const haveCapnp = await capnpAvailable();
 if (!haveCapnp) console.log("SKIPPED gate tests: the capnp compiler is not installed");
 
-const root = new URL("../../", import.meta.url).pathname;
+const root = new URL("../../../", import.meta.url).pathname;
 const GEN = `${root}runtime/schema/gen.ts`;
 
 /** Runs `deno <args>` in `cwd`; its exit code and its output. */

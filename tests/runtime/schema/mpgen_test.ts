@@ -4,14 +4,14 @@
  *
  * @module
  */
-import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../../assert.ts";
 import {
   generateProxies,
   importSpecifier,
   SchemaMappingError,
-} from "../../runtime/schema/mpgen.ts";
-import { capnpAvailable, compileSchemas } from "../../runtime/schema/capnp.ts";
-import { Foo, FooInit, FooStruct } from "../../schemas/gen/conformance.mp.ts";
+} from "../../../runtime/schema/mpgen.ts";
+import { capnpAvailable, compileSchemas } from "../../../runtime/schema/capnp.ts";
+import { Foo, FooInit, FooStruct } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { generateAndLoad } from "./helpers.ts";
 
 const haveCapnp = await capnpAvailable();

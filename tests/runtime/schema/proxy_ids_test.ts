@@ -1,6 +1,6 @@
 /** proxy.capnp must carry libmultiprocess's ids so its peers interoperate. */
-import { assertEquals } from "../assert.ts";
-import { Context, Thread, ThreadMap } from "../../runtime/schema/gen/mp/proxy.mp.ts";
+import { assertEquals } from "../../assert.ts";
+import { Context, Thread, ThreadMap } from "../../../runtime/schema/gen/mp/proxy.mp.ts";
 
 Deno.test("proxy.capnp ids match libmultiprocess's mp/proxy.capnp", () => {
   assertEquals(ThreadMap.id, 0xee5e37179ad9dc9dn);

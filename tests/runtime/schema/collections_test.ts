@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { capnpAvailable } from "../../runtime/schema/capnp.ts";
-import type { InterfaceDescriptor } from "../../runtime/schema/descriptor.ts";
+import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { capnpAvailable } from "../../../runtime/schema/capnp.ts";
+import type { InterfaceDescriptor } from "../../../runtime/schema/descriptor.ts";
 import {
   connect,
   dup,
@@ -20,7 +20,7 @@ import {
   type Remote,
   RpcError,
   TypeMappingError,
-} from "../../mod.ts";
+} from "../../../mod.ts";
 import { generateAndLoad, type Generated } from "./helpers.ts";
 
 const haveCapnp = await capnpAvailable();
@@ -55,8 +55,8 @@ interface CollectionsInit {
   makeCollections(): Collections;
 }
 
-const schemas = new URL("../../schemas/", import.meta.url);
-const component = new URL("../../component.ts", import.meta.url);
+const schemas = new URL("../../../schemas/", import.meta.url);
+const component = new URL("../../../component.ts", import.meta.url);
 
 let fixture: Promise<Generated> | undefined;
 /**

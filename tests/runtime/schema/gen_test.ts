@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { assert, assertEquals } from "../assert.ts";
-import { CAPNP_MISSING, capnpAvailable } from "../../runtime/schema/capnp.ts";
-import { generate } from "../../runtime/schema/gen.ts";
-import type { InterfaceDescriptor } from "../../runtime/schema/descriptor.ts";
+import { assert, assertEquals } from "../../assert.ts";
+import { CAPNP_MISSING, capnpAvailable } from "../../../runtime/schema/capnp.ts";
+import { generate, REPOSITORY_FOLDERS } from "../../../runtime/schema/gen.ts";
+import type { InterfaceDescriptor } from "../../../runtime/schema/descriptor.ts";
 import { generateAndLoad } from "./helpers.ts";
 
 const haveCapnp = await capnpAvailable();
@@ -16,7 +16,7 @@ if (!haveCapnp) {
   console.log("SKIPPED generator tests that run capnp: the capnp compiler is not installed");
 }
 
-const root = new URL("../../", import.meta.url);
+const root = new URL("../../../", import.meta.url);
 const GEN = ["run", "--allow-read", "--allow-write", "--allow-run", "--allow-env"];
 
 /** Every file under `dir`, relative to it. */
@@ -27,22 +27,18 @@ function listFiles(dir: URL, prefix = ""): string[] {
 }
 
 Deno.test({
-  name: "gen: runtime/schema/gen/ and schemas/gen/ are up to date with their schemas",
+  name: "gen: every gen/ folder of the repository is up to date with its schemas",
   ignore: !haveCapnp,
   async fn() {
-    const outputs = [
-      { schemaDir: "runtime/schema/", classes: [] },
-      { schemaDir: "schemas/", classes: ["testing.capnp", "conformance.capnp"] },
-    ];
-    for (const { schemaDir, classes } of outputs) {
-      const generated = await generate({ schemaDir: new URL(schemaDir, root).pathname, classes });
-      const dir = new URL(`${schemaDir}gen/`, root);
+    for (const { schemas, classes } of REPOSITORY_FOLDERS) {
+      const generated = await generate({ schemaDir: new URL(schemas, root).pathname, classes });
+      const dir = new URL(`${schemas}gen/`, root);
       assertEquals(listFiles(dir).sort(), [...generated.keys()].sort(), `${dir} file set`);
       for (const [name, text] of generated) {
         assertEquals(
           Deno.readTextFileSync(new URL(name, dir)),
           text,
-          `${schemaDir}gen/${name} is stale: run deno task gen`,
+          `${schemas}gen/${name} is stale: run deno task gen`,
         );
       }
     }
@@ -148,10 +144,14 @@ Deno.test("gen: without capnp, one line says what to install, exit 1", async () 
 });
 
 Deno.test("gen: without capnp, the schema tests are skipped, not crashed", async () => {
-  const others = [...Deno.readDirSync(new URL("tests/schemas/", root))]
-    .map((e) => e.name)
-    .filter((name) => name.endsWith("_test.ts") && name !== "gen_test.ts")
-    .map((name) => `tests/schemas/${name}`);
+  // The generator's tests and the application schemas' tests both run capnp.
+  const others = ["tests/runtime/schema/", "tests/schemas/"].flatMap((folder) =>
+    [...Deno.readDirSync(new URL(folder, root))]
+      .map((e) => e.name)
+      .filter((name) => name.endsWith("_test.ts") && name !== "gen_test.ts")
+      .map((name) => `${folder}${name}`)
+  );
+  assert(others.includes("tests/schemas/bitcoin_ids_test.ts"), others.join(" "));
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["test", "--allow-all", ...others],
     cwd: root.pathname,

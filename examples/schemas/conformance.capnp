@@ -5,7 +5,7 @@
 @0xe8a53bd0c61f7e42;
 
 using Proxy = import "/mp/proxy.capnp";
-using Mapping = import "mapping.capnp";
+using Mapping = import "/mapping.capnp";
 
 # Bootstrap interface. `construct` exchanges ThreadMaps when the client
 # proxy is created.
