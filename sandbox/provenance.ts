@@ -32,7 +32,7 @@
  * const cacheDir = await Deno.makeTempDir();
  * const code = await prepareCode(`${app}/examples/foo/main.ts`, {
  *   project: app,
- *   roots: [`${app}/runtime`, `${app}/schemas`, `${app}/examples/foo`],
+ *   roots: [`${app}/runtime`, `${app}/schemas`, `${app}/examples/foo`, `${app}/examples/schemas`],
  *   entries: [`${app}/component.ts`],
  *   cacheDir,
  * });
@@ -40,7 +40,7 @@
  * if (!code.bundle.startsWith(cacheDir)) throw new Error("the bundle is kept in cacheDir");
  * const again = await prepareCode(`${app}/examples/foo/main.ts`, {
  *   project: app,
- *   roots: [`${app}/runtime`, `${app}/schemas`, `${app}/examples/foo`],
+ *   roots: [`${app}/runtime`, `${app}/schemas`, `${app}/examples/foo`, `${app}/examples/schemas`],
  *   entries: [`${app}/component.ts`],
  *   cacheDir,
  * });
