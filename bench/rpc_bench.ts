@@ -12,6 +12,10 @@
  * spawn and sandbox figures, and last the hostile-peer ones
  * (`bench/hostile_bench.ts`: a server's memory under a peer that never reads).
  *
+ * Allocation per call is this client's (sampled by V8's heap profiler over
+ * sequential calls, Deno's own socket operations included; the functions
+ * allocating most are printed as `#` lines); the raw ping-pong's is the floor.
+ *
  * CPU time per call is the process's user + system time over the measured
  * calls (`process.cpuUsage()` here, the same kernel counters read from
  * `/proc/<pid>/stat` for a server), so it includes the socket system calls.
@@ -35,6 +39,8 @@ import {
   tempSocketPath,
 } from "../tests/helpers.ts";
 import {
+  type Allocation,
+  allocationPerOp,
   BENCH_SECONDS as SECONDS,
   measureRate,
   ownCpu,
@@ -44,6 +50,8 @@ import {
 } from "./measure.ts";
 
 const MIB = 1 << 20;
+/** Sequential operations whose allocations are sampled, per round. */
+const ALLOCATION_OPS = 20_000;
 
 /** Starts `bench/raw_echo.ts` on a fresh socket, with `args` after the path. */
 async function startRawEcho(args: string[]): Promise<{ path: string; server: Peer }> {
@@ -77,6 +85,7 @@ interface RawFigures {
   rttUs: number;
   cpuUsClient: number;
   cpuUsServer: number;
+  allocation: Allocation;
 }
 
 /** 64-byte round trips: RTT in µs, and the CPU µs each side spends per round trip. */
@@ -86,14 +95,18 @@ async function rawPingPong(): Promise<RawFigures> {
   using conn = await Deno.connect({ transport: "unix", path });
   const out = new Uint8Array(64).fill(7);
   const back = new Uint8Array(64);
-  const measured = await measureRate(async () => {
+  const roundTrip = async () => {
     await conn.write(out);
     await readFull(conn, back);
-  }, { clocks: [ownCpu, await processCpu(server.child.pid)] });
+  };
+  const measured = await measureRate(roundTrip, {
+    clocks: [ownCpu, await processCpu(server.child.pid)],
+  });
   return {
     rttUs: 1e6 / measured.perSecond,
     cpuUsClient: measured.cpuPerOp[0],
     cpuUsServer: measured.cpuPerOp[1],
+    allocation: await allocationPerOp(roundTrip, ALLOCATION_OPS),
   };
 }
 
@@ -149,6 +162,7 @@ interface RpcFigures {
   seq: number;
   cpuUsClient: number;
   cpuUsServer: number;
+  allocation: Allocation;
   inflight: number;
   blob: number;
 }
@@ -161,6 +175,7 @@ async function rpcFigures(path: string, serverPid: number): Promise<RpcFigures> 
   const sequential = await measureRate(() => tester.add(1, 2), {
     clocks: [ownCpu, await processCpu(serverPid)],
   });
+  const allocation = await allocationPerOp(() => tester.add(1, 2), ALLOCATION_OPS);
   const inflight = await rate(() => tester.add(1, 2), 64);
   const blob = (await rate(async () => {
     // As the C++ client: the bytes back are checked where they arrived.
@@ -171,6 +186,7 @@ async function rpcFigures(path: string, serverPid: number): Promise<RpcFigures> 
     seq: sequential.perSecond,
     cpuUsClient: sequential.cpuPerOp[0],
     cpuUsServer: sequential.cpuPerOp[1],
+    allocation,
     inflight,
     blob,
   };
@@ -182,8 +198,23 @@ function reportRpc(prefix: string, figures: RpcFigures): void {
   report(`${prefix}_seq_rtt_us`, 1e6 / figures.seq, "us");
   report(`${prefix}_seq_cpu_us_client`, figures.cpuUsClient, "us");
   report(`${prefix}_seq_cpu_us_server`, figures.cpuUsServer, "us");
+  reportAllocation(`${prefix}_seq`, figures.allocation);
   report(`${prefix}_inflight64_calls_per_s`, figures.inflight, "calls/s");
   report(`${prefix}_blob_1mib_bytes_per_s`, figures.blob, "B/s");
+}
+
+/** Prints the bytes allocated per operation, and where most are allocated (as comments). */
+function reportAllocation(prefix: string, allocation: Allocation): number {
+  for (const [where, bytes] of allocation.top) {
+    console.log(`# ${prefix} allocates ${bytes.toFixed(0)} B/op in ${where}`);
+  }
+  return report(`${prefix}_alloc_bytes_client`, allocation.bytesPerOp, "B");
+}
+
+/** The round that allocated least per operation. */
+function leastAllocation(rounds: { allocation: Allocation }[]): Allocation {
+  return rounds.map((round) => round.allocation)
+    .reduce((least, a) => a.bytesPerOp < least.bytesPerOp ? a : least);
 }
 
 /** What the C++ client measured against the C++ server. */
@@ -263,8 +294,12 @@ if (import.meta.main) {
   const rawRtt = report("raw_pingpong_rtt_us", rawBest.rttUs, "us");
   const duplexRtt = report("raw_duplex_pingpong_rtt_us", Math.min(...duplex), "us");
   const socketBytes = report("raw_socket_1mib_bytes_per_s", Math.max(...rawBytes), "B/s");
-  const best = { ...fastest(ours), ...bestRates(ours) };
+  const rawAllocation = reportAllocation("raw_pingpong", leastAllocation(raw));
+  const best = { ...fastest(ours), ...bestRates(ours), allocation: leastAllocation(ours) };
   reportRpc("rpc", best);
+  console.log(
+    `RATIO rpc_alloc_vs_raw ${(best.allocation.bytesPerOp / rawAllocation).toFixed(2)}`,
+  );
   console.log(`RATIO rpc_seq_vs_raw ${((1e6 / best.seq) / rawRtt).toFixed(2)}`);
   console.log(`RATIO rpc_seq_vs_raw_duplex ${((1e6 / best.seq) / duplexRtt).toFixed(2)}`);
   console.log(`RATIO blob_vs_socket ${(best.blob / socketBytes).toFixed(2)}`);
@@ -275,7 +310,11 @@ if (import.meta.main) {
     report("cpp_seq_calls_per_s", reference.seq, "calls/s");
     report("cpp_inflight64_calls_per_s", reference.inflight, "calls/s");
     report("cpp_blob_1mib_bytes_per_s", reference.blob, "B/s");
-    reportRpc("deno_to_cpp", { ...fastest(oursToCpp), ...bestRates(oursToCpp) });
+    reportRpc("deno_to_cpp", {
+      ...fastest(oursToCpp),
+      ...bestRates(oursToCpp),
+      allocation: leastAllocation(oursToCpp),
+    });
     console.log(`RATIO rpc_seq_vs_cpp ${(best.seq / reference.seq).toFixed(2)}`);
     console.log(`RATIO rpc_inflight_vs_cpp ${(best.inflight / reference.inflight).toFixed(2)}`);
     console.log(`RATIO blob_vs_cpp ${(best.blob / reference.blob).toFixed(2)}`);
