@@ -22,10 +22,13 @@
  * import { fooInit } from "./examples/foo/foo.ts";
  *
  * const datadir = await Deno.makeTempDir();
- * await using _listener = listen(FooInit, "unix", fooInit(), { datadir, component: "foo" });
- * await using init = await connect(FooInit, "unix", { datadir, component: "foo" });
- * await using foo = (await init.makeFoo())!;
- * if (await foo.add(2, 3) !== 5) throw new Error("2 + 3 is 5");
+ * {
+ *   await using _listener = listen(FooInit, "unix", fooInit(), { datadir, component: "foo" });
+ *   await using init = await connect(FooInit, "unix", { datadir, component: "foo" });
+ *   await using foo = (await init.makeFoo())!;
+ *   if (await foo.add(2, 3) !== 5) throw new Error("2 + 3 is 5");
+ * }
+ * await Deno.remove(datadir, { recursive: true });
  * ```
  *
  * @example Serve an object with the raw engine
@@ -41,18 +44,22 @@
  *   }]],
  * ])));
  *
- * const path = `${await Deno.makeTempDir()}/example.sock`;
- * const listener = Deno.listen({ transport: "unix", path });
+ * const dir = await Deno.makeTempDir();
+ * const listener = Deno.listen({ transport: "unix", path: `${dir}/example.sock` });
  * listener.accept().then((conn) => new RpcConnection(conn, { bootstrap: tester }));
- *
- * await using client = new RpcConnection(await Deno.connect({ transport: "unix", path }));
- * using remote = client.bootstrap();
- * const request = remote.request(add);
- * request.params.a = 2;
- * request.params.b = 3;
- * using response = await request.send();
- * if (response.results(add.ResultsClass).result !== 5) throw new Error("2 + 3 is 5");
+ * {
+ *   await using client = new RpcConnection(
+ *     await Deno.connect({ transport: "unix", path: `${dir}/example.sock` }),
+ *   );
+ *   using remote = client.bootstrap();
+ *   const request = remote.request(add);
+ *   request.params.a = 2;
+ *   request.params.b = 3;
+ *   using response = await request.send();
+ *   if (response.results(add.ResultsClass).result !== 5) throw new Error("2 + 3 is 5");
+ * }
  * listener.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */

@@ -152,7 +152,8 @@ export async function allocationPerOp(
     for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
       // Lines would be the transpiled JavaScript's, not the source's: name the function and file.
       const { functionName, url } = node.callFrame;
-      const where = `${functionName || "(anonymous)"} ${url.split("/").slice(-2).join("/")}`;
+      const file = url === "" ? "(built-in)" : url.split("/").slice(-2).join("/");
+      const where = `${functionName || "(anonymous)"} ${file}`;
       bySite.set(where, (bySite.get(where) ?? 0) + node.selfSize);
       total += node.selfSize;
       pending.push(...node.children);

@@ -25,6 +25,7 @@
  * Deno.symlinkSync("/etc/passwd", `${dir}/c`);
  * const problems = linksLeadingOutside(dir);
  * if (problems.length !== 1 || !problems[0].includes("/etc/passwd")) throw new Error(problems.join());
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  * @module
  */

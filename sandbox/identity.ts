@@ -25,6 +25,7 @@
  * const again = componentIdentity(state, "node");
  * if (node.uid !== again.uid || node.uid !== node.gid) throw new Error("not stable");
  * if (componentIdentity(state, "wallet").uid === node.uid) throw new Error("shared");
+ * Deno.removeSync(state, { recursive: true });
  * ```
  * @module
  */

@@ -32,6 +32,7 @@
  * Deno.writeFileSync(`${dir}/f`, new Uint8Array(1 << 20).fill(1));
  * const usage = await diskUsage([dir], 100);
  * if (usage.bytes < 1 << 20 || usage.entries !== 1) throw new Error(JSON.stringify(usage));
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  * @module
  */

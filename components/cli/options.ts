@@ -17,6 +17,7 @@
  *   throw new Error("the [regtest] section applies");
  * }
  * if (start.settings.words.join(" ") !== "getblockcount") throw new Error("the command");
+ * Deno.removeSync(datadir, { recursive: true });
  * ```
  * @module
  */

@@ -21,6 +21,7 @@
  * const expected = `--allow-read=${datadir}/bitcoin.conf,${datadir}/regtest/.cookie ` +
  *   "--allow-net=127.0.0.1:18443";
  * if (flags !== expected) throw new Error(flags);
+ * Deno.removeSync(datadir, { recursive: true });
  * ```
  * @module
  */

@@ -29,6 +29,7 @@
  * const notices: Notice[] = [];
  * const loaded = loadConfig(args, { cwd: "/" }, notices);
  * if (loaded.chain !== "regtest" || args.get("rpcport") !== "18500") throw new Error("not read");
+ * Deno.removeSync(datadir, { recursive: true });
  * ```
  * @module
  */

@@ -25,6 +25,7 @@
  *   refused = true;
  * }
  * if (!refused) throw new Error("a second lock on one directory must fail");
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  * @module
  */

@@ -17,6 +17,7 @@
  * if (started.kind !== "run") throw new Error("expected options");
  * if (started.options.rpc.port !== 18500) throw new Error("rpcport");
  * if (started.options.netDir !== `${datadir}/regtest`) throw new Error("netDir");
+ * Deno.removeSync(datadir, { recursive: true });
  * ```
  * @module
  */

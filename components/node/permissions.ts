@@ -26,6 +26,7 @@
  * if (started.kind !== "run") throw new Error("expected options");
  * const flags = nodePermissions(started.options);
  * if (!flags.includes(`--allow-write=${datadir}/regtest`)) throw new Error(flags.join(" "));
+ * Deno.removeSync(datadir, { recursive: true });
  * ```
  * @module
  */
@@ -101,6 +102,7 @@ export function nodePermissions(options: NodeOptions): string[] {
  * if (started.kind !== "run") throw new Error("expected options");
  * const grants = rpcNetGrants(started.options).join(",");
  * if (grants !== "[::1]:18500,127.0.0.1:18500") throw new Error(grants);
+ * Deno.removeSync(datadir, { recursive: true });
  * ```
  */
 export function rpcNetGrants(options: NodeOptions): string[] {

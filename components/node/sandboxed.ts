@@ -36,6 +36,7 @@
  * if (planned.kind !== "run") throw new Error("expected a plan");
  * const net = planned.plan.component.manifest.permissions.net.join(",");
  * if (net !== "[::1]:18500,127.0.0.1:18500") throw new Error(net);
+ * Deno.removeSync(state, { recursive: true });
  * ```
  * @module
  */

@@ -9,7 +9,8 @@
  * @example
  * ```ts
  * import { acceptConnections } from "./accept.ts";
- * const path = `${Deno.makeTempDirSync()}/example.sock`;
+ * const dir = Deno.makeTempDirSync();
+ * const path = `${dir}/example.sock`;
  * const listener = Deno.listen({ transport: "unix", path });
  * const serving = (async () => {
  *   for await (const conn of acceptConnections(listener)) conn.close();
@@ -17,6 +18,7 @@
  * (await Deno.connect({ transport: "unix", path })).close();
  * listener.close();
  * await serving; // the loop ends once the listener is closed
+ * Deno.removeSync(dir, { recursive: true });
  * ```
  * @module
  */
