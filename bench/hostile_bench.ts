@@ -11,7 +11,7 @@
  * @module
  */
 import { echoTemplate, writeWithoutReading } from "../tests/flood.ts";
-import { connectTester, memoryOf, startLimitedServer, tempSocketPath } from "../tests/helpers.ts";
+import { connectTester, memoryOf, startLimitedServer, tempSocket } from "../tests/helpers.ts";
 import { build } from "../tests/wire_peer.ts";
 import { report } from "./measure.ts";
 
@@ -20,7 +20,8 @@ const ATTACK_MS = 10_000;
 
 /** Runs the attack and prints its figures. */
 export async function hostileFigures(): Promise<void> {
-  const path = tempSocketPath("hostile");
+  using socket = tempSocket("hostile");
+  const path = socket.path;
   await using server = await startLimitedServer(path, "tester");
   const pid = server.child.pid;
   await using client = await connectTester(path);

@@ -23,6 +23,7 @@ import { hex } from "@scure/base";
 import { report } from "./measure.ts";
 import { keepAliveRequest, throughput } from "./rpc_http_bench.ts";
 import { startRealNode } from "../tests/components/node/real_node.ts";
+import { tempDir } from "../tests/helpers.ts";
 import { signTx, TestKey, type Utxo } from "../tests/components/node/chain/chain_helpers.ts";
 import {
   ChainState,
@@ -123,17 +124,16 @@ export async function nodeFigures(): Promise<void> {
       runs.push(performance.now() - started);
     }
     const rpcMs = report("generate_100_blocks_ms", median(runs), "ms");
-    const dir = Deno.makeTempDirSync({ prefix: "node_bench_" });
     const local: number[] = [];
     {
-      using chain = ChainState.open(dir);
+      using dir = tempDir("node_bench_");
+      using chain = ChainState.open(dir.path);
       for (let i = 0; i < RUNS; i++) {
         const started = performance.now();
         for (let b = 0; b < 100; b++) generateBlock(chain, { payoutScript: key.wpkh });
         local.push(performance.now() - started);
       }
     }
-    Deno.removeSync(dir, { recursive: true });
     ratio(
       "generate_100_blocks_rpc_vs_inprocess",
       rpcMs,
@@ -167,7 +167,8 @@ export async function nodeFigures(): Promise<void> {
   // node_start_to_rpc_ms and a Deno TCP process's start as the reference.
   const starts: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const datadir = Deno.makeTempDirSync({ prefix: "node_bench_start_" });
+    using temp = tempDir("node_bench_start_");
+    const datadir = temp.path;
     const probe = await startRealNode({ datadir }).then(async (node) => {
       const argvFlags = node.flags;
       await node.stop();
@@ -192,7 +193,6 @@ export async function nodeFigures(): Promise<void> {
         () => answers(datadir, port),
       ),
     );
-    Deno.removeSync(datadir, { recursive: true });
   }
   const startMs = report("node_start_to_rpc_ms", median(starts), "ms");
   const echoStarts: number[] = [];

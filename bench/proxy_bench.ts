@@ -22,14 +22,15 @@ import { connect, denoCommand, IpcLog, spawn } from "../mod.ts";
 import { Foo$Client, Foo_Add$Results } from "../examples/schemas/gen/conformance.ts";
 import { FooInit } from "../examples/schemas/gen/conformance.mp.ts";
 import { capabilityOf } from "../runtime/proxy/ownership.ts";
-import { startFooComponent, tempSocketPath } from "../tests/helpers.ts";
+import { startFooComponent, tempSocket } from "../tests/helpers.ts";
 import { rate, report } from "./measure.ts";
 
 const component = new URL("../examples/foo/main.ts", import.meta.url);
 
 /** Proxy and raw-engine call rates against one Foo component process. */
 export async function proxyFigures(): Promise<void> {
-  const path = tempSocketPath("foo");
+  using socket = tempSocket("foo");
+  const path = socket.path;
   await using _server = await startFooComponent(path);
   await using init = await connect(FooInit, `unix:${path}`, { log: new IpcLog({ level: "off" }) });
   await using foo = (await init.makeFoo())!;

@@ -36,7 +36,7 @@ import {
   spawnPeer,
   startCppTester,
   startDenoTester,
-  tempSocketPath,
+  tempSocket,
 } from "../tests/helpers.ts";
 import {
   type Allocation,
@@ -53,9 +53,15 @@ const MIB = 1 << 20;
 /** Sequential operations whose allocations are sampled, per round. */
 const ALLOCATION_OPS = 20_000;
 
-/** Starts `bench/raw_echo.ts` on a fresh socket, with `args` after the path. */
-async function startRawEcho(args: string[]): Promise<{ path: string; server: Peer }> {
-  const path = tempSocketPath("raw");
+/**
+ * Starts `bench/raw_echo.ts` on a fresh socket, with `args` after the path;
+ * disposing stops it and removes the socket.
+ */
+async function startRawEcho(
+  args: string[],
+): Promise<{ path: string; server: Peer } & AsyncDisposable> {
+  const socket = tempSocket("raw");
+  const path = socket.path;
   const root = new URL("../", import.meta.url).pathname;
   const server = spawnPeer(Deno.execPath(), [
     "run",
@@ -67,7 +73,14 @@ async function startRawEcho(args: string[]): Promise<{ path: string; server: Pee
     ...args,
   ]);
   await server.line(/^READY$/);
-  return { path, server };
+  return {
+    path,
+    server,
+    async [Symbol.asyncDispose]() {
+      await server[Symbol.asyncDispose]();
+      socket[Symbol.dispose]();
+    },
+  };
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
@@ -90,8 +103,8 @@ interface RawFigures {
 
 /** 64-byte round trips: RTT in µs, and the CPU µs each side spends per round trip. */
 async function rawPingPong(): Promise<RawFigures> {
-  const { path, server } = await startRawEcho([]);
-  await using _server = server;
+  await using echo = await startRawEcho([]);
+  const { path, server } = echo;
   using conn = await Deno.connect({ transport: "unix", path });
   const out = new Uint8Array(64).fill(7);
   const back = new Uint8Array(64);
@@ -116,8 +129,8 @@ async function rawPingPong(): Promise<RawFigures> {
  * engine's round trip, where {@linkcode rawPingPong} reads only after writing.
  */
 async function rawDuplexPingPong(): Promise<number> {
-  const { path, server } = await startRawEcho([]);
-  await using _server = server;
+  await using echo = await startRawEcho([]);
+  const { path } = echo;
   const conn = await Deno.connect({ transport: "unix", path });
   const out = new Uint8Array(64).fill(7);
   const back = new Uint8Array(64 * 1024);
@@ -146,8 +159,8 @@ async function rawDuplexPingPong(): Promise<number> {
 
 /** Bytes/s of 1 MiB messages echoed whole by a Deno server, in our framing, one at a time. */
 async function rawSocketThroughput(): Promise<number> {
-  const { path, server } = await startRawEcho(["--frames"]);
-  await using _server = server;
+  await using echo = await startRawEcho(["--frames"]);
+  const { path } = echo;
   using conn = await Deno.connect({ transport: "unix", path });
   const frame = encodeFrame([new Uint8Array(MIB).fill(1)]);
   const back = new Uint8Array(frame.byteLength);
@@ -221,7 +234,8 @@ function leastAllocation(rounds: { allocation: Allocation }[]): Allocation {
 type CppFigures = Pick<RpcFigures, "seq" | "inflight" | "blob">;
 
 async function cppFigures(binary: string): Promise<CppFigures> {
-  const path = tempSocketPath("cpp");
+  using socket = tempSocket("cpp");
+  const path = socket.path;
   await using _server: Peer = await startCppTester(binary, path);
   const result = await new Deno.Command(binary, {
     args: ["bench-client", path, String(SECONDS)],
@@ -245,7 +259,8 @@ async function oursAgainst(
   start: (path: string) => Promise<Peer>,
   name: string,
 ): Promise<RpcFigures> {
-  const path = tempSocketPath(name);
+  using socket = tempSocket(name);
+  const path = socket.path;
   await using server = await start(path);
   return await rpcFigures(path, server.child.pid);
 }

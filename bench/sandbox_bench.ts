@@ -21,6 +21,7 @@ import { FooInit } from "../examples/schemas/gen/conformance.mp.ts";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
 import { planNode, rpcAccess, waitForRpc } from "../components/node/sandboxed.ts";
 import { freePort } from "../tests/components/node/node_process.ts";
+import { tempDir } from "../tests/helpers.ts";
 import { report } from "./measure.ts";
 
 async function firstCall(stateDir: string, hardened: boolean): Promise<number> {
@@ -55,7 +56,8 @@ async function repeat(runs: number, measure: () => Promise<number>): Promise<num
 
 /** Prints `spawn_sandboxed_first_call_ms`, the node's figures (and `_hardened_` where bwrap exists). */
 export async function sandboxFigures(runs = 10, nodeRuns = 3): Promise<void> {
-  const stateDir = Deno.realPathSync(await Deno.makeTempDir({ prefix: "capdeno-bench-" }));
+  using state = tempDir("capdeno-bench-");
+  const stateDir = Deno.realPathSync(state.path);
   report("spawn_sandboxed_cold_bundle_ms", await firstCall(stateDir, false), "ms");
   report("spawn_node_sandboxed_cold_bundle_to_rpc_ms", await nodeToRpc(stateDir, false), "ms");
   for (const hardened of [false, true]) {
@@ -69,7 +71,6 @@ export async function sandboxFigures(runs = 10, nodeRuns = 3): Promise<void> {
     const node = await repeat(nodeRuns, () => nodeToRpc(stateDir, hardened));
     report(`spawn_node_sandboxed${suffix}_to_rpc_ms`, median(node), "ms");
   }
-  await Deno.remove(stateDir, { recursive: true });
 }
 
 if (import.meta.main) await sandboxFigures();

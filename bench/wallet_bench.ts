@@ -16,13 +16,15 @@
 import { rate, report } from "./measure.ts";
 import { freePort } from "../tests/components/node/node_process.ts";
 import { Task } from "../tests/components/task_fixture.ts";
+import { tempDir } from "../tests/helpers.ts";
 
 /** Sends measured per mode. */
 const SENDS = 40;
 
 async function measure(mode: "multiprocess" | "monolithic"): Promise<number> {
   const suffix = mode === "monolithic" ? "_monolithic" : "";
-  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "wallet-bench-" }));
+  using temp = tempDir("wallet-bench-");
+  const state = Deno.realPathSync(temp.path);
   Deno.chmodSync(state, 0o755);
   const port = freePort();
   const started = performance.now();
@@ -59,7 +61,6 @@ async function measure(mode: "multiprocess" | "monolithic"): Promise<number> {
   report(`wallet_getbalance_rps${suffix}`, await rate(() => call("getbalance")), "calls/s");
   task.interrupt();
   await task.exited;
-  Deno.removeSync(state, { recursive: true });
   return perSend;
 }
 

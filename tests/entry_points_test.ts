@@ -6,6 +6,7 @@
  * @module
  */
 import { assertEquals } from "./assert.ts";
+import { tempDir } from "./helpers.ts";
 
 const root = new URL("../", import.meta.url);
 
@@ -16,7 +17,8 @@ function publishedModules(): string[] {
 }
 
 Deno.test("every published entry point imports with no permission granted", async () => {
-  const importer = await Deno.makeTempFile({ suffix: ".ts" });
+  using dir = tempDir();
+  const importer = `${dir.path}/importer.ts`;
   for (const module of publishedModules()) {
     const href = new URL(module, root).href;
     await Deno.writeTextFile(importer, `await import(${JSON.stringify(href)});\n`);
@@ -32,5 +34,4 @@ Deno.test("every published entry point imports with no permission granted", asyn
       { module, code: 0, stderr: "" },
     );
   }
-  await Deno.remove(importer);
 });

@@ -1,6 +1,6 @@
 /**
- * Shared test plumbing: temporary sockets, the Deno and C++ peer processes,
- * and polling.
+ * Shared test plumbing: temporary directories and sockets, the Deno and C++
+ * peer processes, and polling.
  *
  * @module
  */
@@ -10,9 +10,37 @@ import { TesterClient } from "../examples/tester.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
-/** A socket path in a fresh temporary directory. */
-export function tempSocketPath(name = "test"): string {
-  return `${Deno.makeTempDirSync({ prefix: "capdeno-" })}/${name}.sock`;
+/**
+ * A temporary folder, or a `path` in one: disposing removes the folder with
+ * everything in it (one already gone is no error).
+ */
+export interface TempPath extends Disposable, AsyncDisposable {
+  readonly path: string;
+}
+
+/** A fresh temporary directory (`Deno.makeTempDirSync`), removed on dispose. */
+export function tempDir(prefix?: string): TempPath {
+  const path = Deno.makeTempDirSync({ prefix });
+  const gone = (error: unknown) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  };
+  return {
+    path,
+    [Symbol.dispose]() {
+      try {
+        Deno.removeSync(path, { recursive: true });
+      } catch (error) {
+        gone(error);
+      }
+    },
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }).catch(gone),
+  };
+}
+
+/** A socket path (`path`) in a fresh temporary directory, removed on dispose. */
+export function tempSocket(name = "test"): TempPath {
+  const dir = tempDir("capdeno-");
+  return { ...dir, path: `${dir.path}/${name}.sock` };
 }
 
 /** A spawned peer process that is killed on dispose. */

@@ -21,22 +21,15 @@ import {
 } from "capnp-es/capnp/rpc";
 import { FrameDecoder } from "../runtime/framing.ts";
 import { messageFromSegments } from "../runtime/rpc/message.ts";
-import { DEFAULT_TIMEOUT_MS, tempSocketPath, withTimeout } from "./helpers.ts";
+import { DEFAULT_TIMEOUT_MS, tempSocket, withTimeout } from "./helpers.ts";
 
 /** Two connected ends of a UNIX socket in a fresh temporary directory. */
 export async function socketPair(): Promise<[Deno.UnixConn, Deno.UnixConn]> {
-  const path = tempSocketPath("pair");
-  const listener = Deno.listen({ transport: "unix", path });
-  try {
-    const accepted = listener.accept();
-    const connected = await Deno.connect({ transport: "unix", path });
-    return [await accepted, connected];
-  } finally {
-    listener.close();
-    try {
-      Deno.removeSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    } catch { /* already gone */ }
-  }
+  using socket = tempSocket("pair");
+  using listener = Deno.listen({ transport: "unix", path: socket.path });
+  const accepted = listener.accept();
+  const connected = await Deno.connect({ transport: "unix", path: socket.path });
+  return [await accepted, connected];
 }
 
 /** Builds one RPC message with `fill`. */

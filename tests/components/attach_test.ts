@@ -21,6 +21,7 @@ import { hex } from "@scure/base";
 import { TEST_NETWORK, WIF } from "@scure/btc-signer";
 import { HdSecret } from "../../components/wallet/keys.ts";
 import { runCli } from "./cli/cli_fixture.ts";
+import { tempDir } from "../helpers.ts";
 
 async function started(args: string[], ready: RegExp): Promise<Task> {
   const running = new Task(args);
@@ -56,7 +57,8 @@ function componentArgv(name: string): string[] {
 }
 
 Deno.test("attach: two wallet processes at once, detach (-18) and re-attach while the node runs; the node's stop ends the attached wallet cleanly; the IPC cookie", async () => {
-  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "attach-" }));
+  using temp = tempDir("attach-");
+  const state = Deno.realPathSync(temp.path);
   Deno.chmodSync(state, 0o755);
   const port = freePort();
   const rpc = rpcResults(state, port);
@@ -119,11 +121,11 @@ Deno.test("attach: two wallet processes at once, detach (-18) and re-attach whil
     spawnWithoutNode.output,
     /^launch: no IPC cookie at .*node\.cookie: is the node running/m,
   );
-  Deno.removeSync(state, { recursive: true });
 });
 
 Deno.test("attach: the wallet's grants hold no network address, the node's user cannot read the wallet's directory, the IPC trace of a send holds no secret", async () => {
-  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "stakes-" }));
+  using temp = tempDir("stakes-");
+  const state = Deno.realPathSync(temp.path);
   Deno.chmodSync(state, 0o755);
   const port = freePort();
   const rpc = rpcResults(state, port);
@@ -232,11 +234,11 @@ Deno.test("attach: the wallet's grants hold no network address, the node's user 
   } finally {
     await node[Symbol.asyncDispose]();
   }
-  Deno.removeSync(state, { recursive: true });
 });
 
 Deno.test("attach: a wallet's own JSON-RPC port (-rpcport): bitcoin-cli against it with its own cookie, the same answers as through the node, nothing else served, stop ends it cleanly", async () => {
-  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "walletrpc-" }));
+  using temp = tempDir("walletrpc-");
+  const state = Deno.realPathSync(temp.path);
   Deno.chmodSync(state, 0o755);
   const port = freePort();
   let walletPort = freePort();
@@ -329,5 +331,4 @@ Deno.test("attach: a wallet's own JSON-RPC port (-rpcport): bitcoin-cli against 
     exposed.output,
     /^launch: -rpcbind: the wallet's JSON-RPC listens on 127\.0\.0\.1 and ::1 only$/m,
   );
-  Deno.removeSync(state, { recursive: true });
 });

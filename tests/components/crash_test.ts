@@ -9,7 +9,7 @@
  * @module
  */
 import { assert, assertEquals } from "../assert.ts";
-import { waitFor } from "../helpers.ts";
+import { tempDir, waitFor } from "../helpers.ts";
 import { freePort } from "./node/node_process.ts";
 import { lastStartedPid, nodeRpc, Task } from "./task_fixture.ts";
 
@@ -19,9 +19,9 @@ const PATIENCE_MS = 120_000;
 const FOREIGN = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
 const COIN = 100_000_000;
 
-/** `spawn-node -wallet=w` in a fresh state directory, and a JSON-RPC client for it. */
-async function nodeWithWallet() {
-  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-crash-" }));
+/** `spawn-node -wallet=w` on the state directory `dir`, and a JSON-RPC client for it. */
+async function nodeWithWallet(dir: string) {
+  const state = Deno.realPathSync(dir);
   const port = freePort();
   const task = new Task([
     "spawn-node",
@@ -40,7 +40,8 @@ async function nodeWithWallet() {
 }
 
 Deno.test("crash: SIGKILL the wallet process mid-send; after its restart no send is lost or spent twice", async () => {
-  const { task, rpc, healed } = await nodeWithWallet();
+  using state = tempDir("capdeno-crash-");
+  const { task, rpc, healed } = await nodeWithWallet(state.path);
   await using _ = task;
   const mine = await healed("getnewaddress", [], "w") as string;
   await healed("generatetoaddress", [101, mine]);
@@ -107,7 +108,8 @@ Deno.test("crash: SIGKILL the wallet process mid-send; after its restart no send
 });
 
 Deno.test("crash: SIGKILL the node mid-block; after the restart the chain and the wallet agree", async () => {
-  const { task, rpc, healed } = await nodeWithWallet();
+  using state = tempDir("capdeno-crash-");
+  const { task, rpc, healed } = await nodeWithWallet(state.path);
   await using _ = task;
   const mine = await healed("getnewaddress", [], "w") as string;
   const mining = rpc("generatetoaddress", [140, mine]).catch((error) => String(error));

@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../assert.ts";
-import { waitFor } from "../helpers.ts";
+import { tempDir, type TempPath, waitFor } from "../helpers.ts";
 import { projectRoot } from "../../sandbox/contract.ts";
 import { bwrapPath } from "../../sandbox/hardened.ts";
 import { freePort } from "./node/node_process.ts";
@@ -19,9 +19,10 @@ import { nodeRpc, stoppedNodeFiles, Task, task } from "./task_fixture.ts";
 const GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
 /** BIP 173's regtest P2WPKH example. */
 const ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
-/** A fresh state directory. */
-function stateDir(): string {
-  return Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-launch-" }));
+/** A fresh state directory (`path` is its real path), removed on dispose. */
+function stateDir(): TempPath {
+  const dir = tempDir("capdeno-launch-");
+  return { ...dir, path: Deno.realPathSync(dir.path) };
 }
 
 /** The task words (`cli …`) of the command a start printed; its Deno invocation checked. */
@@ -72,7 +73,8 @@ for (const hardened of [false, true]) {
     } starts the node under the contract, its RPC and IPC answer`,
     ignore: hardened && bwrapPath() === null,
   }, async () => {
-    const state = stateDir();
+    using temp = stateDir();
+    const state = temp.path;
     const port = freePort();
     const flags = hardened ? ["--hardened"] : [];
     const first = await task([
@@ -89,7 +91,6 @@ for (const hardened of [false, true]) {
     const { names, log } = await stoppedNodeFiles(state);
     assert(!names.includes(".cookie") && names.includes("chainstate.sqlite"), names.join(" "));
     assert(log.trimEnd().endsWith("Shutdown: done"), log);
-    Deno.removeSync(state, { recursive: true });
   });
 }
 
@@ -131,7 +132,8 @@ function nodeArgv(pid: number): string[] {
 }
 
 Deno.test("tasks: a running spawn-node: its argv grants what the manifest and options say; a second spawn and a plain node on its data are refused; Ctrl-C stops it", async () => {
-  const state = stateDir();
+  using temp = stateDir();
+  const state = temp.path;
   const port = freePort();
   await using running = new Task(["spawn-node", `--state=${state}`, `-rpcport=${port}`]);
   await running.match(/^node: running; Ctrl-C stops it$/m);
@@ -205,7 +207,6 @@ Deno.test("tasks: a running spawn-node: its argv grants what the manifest and op
     `read ${state}/view/node`,
     `read ${state}/view/node/bitcoin.conf`,
   ]);
-  Deno.removeSync(state, { recursive: true });
 });
 
 /** The project as a fresh clone has it: everything but `.git` and what `.gitignore` names. */
@@ -228,7 +229,8 @@ function cloneProject(into: string): void {
 }
 
 Deno.test('tasks: deno task start in a fresh clone: node and wallet "default", the printed cli lines work, blocks persist in ./data, Ctrl-C stops it cleanly', async () => {
-  const clone = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-clone-" }));
+  using temp = tempDir("capdeno-clone-");
+  const clone = Deno.realPathSync(temp.path);
   Deno.chmodSync(clone, 0o755); // under root the components must pass through it
   cloneProject(clone);
   const state = `${clone}/data`;
@@ -264,11 +266,11 @@ Deno.test('tasks: deno task start in a fresh clone: node and wallet "default", t
   const again = await task(["start", "--once", `-rpcport=${port}`, `-guiport=${guiPort}`], clone);
   assertEquals(again.code, 0, again.out);
   assertOnceOutput(again.out, state, port, 5);
-  Deno.removeSync(clone, { recursive: true });
 });
 
 Deno.test("tasks: spawn-node -wallet=w starts the sandboxed wallet process; cli -rpcwallet sends between wallets; a restart keeps them", async () => {
-  const state = stateDir();
+  using temp = stateDir();
+  const state = temp.path;
   const port = freePort();
   const args = [
     "spawn-node",
@@ -340,7 +342,8 @@ Deno.test({
 });
 
 Deno.test("tasks: options the sandbox sets, files outside its grants and bad options are refused in one line; nothing starts", async () => {
-  const state = stateDir();
+  using temp = stateDir();
+  const state = temp.path;
   const cases: [string[], string][] = [
     [
       ["-datadir=/tmp"],
@@ -368,11 +371,11 @@ Deno.test("tasks: options the sandbox sets, files outside its grants and bad opt
     [...Deno.readDirSync(`${state}`)].map((e) => e.name).filter((n) => n !== "data"),
     [],
   );
-  Deno.removeSync(state, { recursive: true });
 });
 
 Deno.test("tasks: spawn-wallet without -ipcconnect says in one line what it needs", async () => {
-  const state = stateDir();
+  using temp = stateDir();
+  const state = temp.path;
   const wallet = await task(["spawn-wallet", `--state=${state}`, "-wallet=w"]);
   assertEquals(wallet.code, 1);
   assertEquals(
@@ -380,7 +383,6 @@ Deno.test("tasks: spawn-wallet without -ipcconnect says in one line what it need
     "launch: spawn-wallet needs -ipcconnect=unix (the node of the state directory) or " +
       "-ipcconnect=unix:<path of the node's socket>\n",
   );
-  Deno.removeSync(state, { recursive: true });
 });
 
 Deno.test("tasks: deno task demo spawns Foo through the contract and calls it", async () => {
@@ -398,7 +400,8 @@ Deno.test("tasks: deno task demo spawns Foo through the contract and calls it", 
 });
 
 Deno.test("tasks: spawn-node without -wallet starts the wallet process when createwallet asks, as bitcoin-node spawns bitcoin-wallet, and at start once it has run; -disablewallet ignores -wallet", async () => {
-  const state = stateDir();
+  using temp = stateDir();
+  const state = temp.path;
   const port = freePort();
   const rpcOf = (node: Task) =>
     nodeRpc(port, `${state}/data/node/regtest/.cookie`, () => node.output);
@@ -457,8 +460,9 @@ Deno.test("tasks: spawn-node without -wallet starts the wallet process when crea
 });
 
 Deno.test("tasks: gui -ipcconnect=unix attaches the gui to a node started elsewhere (through a relay the sandbox owns); stopping the gui leaves the node running", async () => {
-  const state = stateDir();
-  const datadir = stateDir();
+  using stateTemp = stateDir();
+  using datadirTemp = stateDir();
+  const [state, datadir] = [stateTemp.path, datadirTemp.path];
   const port = freePort();
   const guiPort = freePort();
   await using node = new Task([

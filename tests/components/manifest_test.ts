@@ -13,6 +13,7 @@ import { planNode } from "../../components/node/sandboxed.ts";
 import { rpcNetGrants } from "../../components/node/permissions.ts";
 import { checkProvenance, ProvenanceError } from "../../sandbox/provenance.ts";
 import { componentCodePolicy } from "../../sandbox/contract.ts";
+import { tempDir } from "../helpers.ts";
 
 const project = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
@@ -52,7 +53,8 @@ for (const [name, want] of Object.entries(expected)) {
     assertEquals(manifest.code, want.code);
     const { codeFolders = [] } = await loadComponent(folder);
     assertEquals(codeFolders, want.code.map(() => `${project}/components/rpc`));
-    const cache = Deno.makeTempDirSync();
+    using temp = tempDir();
+    const cache = temp.path;
     const code = await checkProvenance(
       `${folder}/main.ts`,
       componentCodePolicy(folder, cache, codeFolders),
@@ -73,10 +75,10 @@ for (const [name, want] of Object.entries(expected)) {
 
 Deno.test("components/node: the manifest's net grants are the RPC endpoints of the options spawn-node gives by default", async () => {
   const node = await loadComponent(`${project}/components/node`);
-  const state = Deno.realPathSync(Deno.makeTempDirSync());
+  using temp = tempDir();
+  const state = Deno.realPathSync(temp.path);
   const planned = planNode(node, state, []);
   assert(planned.kind === "run");
   assertEquals(rpcNetGrants(planned.plan.options), node.manifest.permissions.net);
   assertEquals(planned.plan.component.manifest.permissions, node.manifest.permissions);
-  Deno.removeSync(state, { recursive: true });
 });

@@ -13,7 +13,7 @@ import { NodeInit } from "../../schemas/gen/node.mp.ts";
 import { WalletInit } from "../../schemas/gen/wallet.mp.ts";
 import { SUBSIDY } from "./toy_node.ts";
 import { FileWalletInit } from "./toy_wallet.ts";
-import { type Peer, spawnPeer } from "../helpers.ts";
+import { type Peer, spawnPeer, tempDir } from "../helpers.ts";
 
 const components = new URL("../../components/", import.meta.url);
 /** The toy node (`toy_node_main.ts`) stands in for the node the toy wallet was written for. */
@@ -53,7 +53,8 @@ async function startNode(datadir: string): Promise<Peer & { socket: string }> {
 }
 
 Deno.test("node process: the Chain through connect, a wallet here on it, blocks kept on restart", async () => {
-  const datadir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const datadir = temp.path;
   let hash: Uint8Array;
   {
     await using node = await startNode(datadir);
@@ -66,7 +67,8 @@ Deno.test("node process: the Chain through connect, a wallet here on it, blocks 
     await assertRejects(() => chain.getBlockHash(2), Error, "Block height 2 out of range");
     await assertRejects(() => chain.generateToAddress(1, "a b"), Error, "Invalid address");
     // A wallet in this process reads the remote chain through the proxy (and takes it over).
-    using loader = new FileWalletInit(Deno.makeTempDirSync()).makeWalletLoader(chain);
+    using walletDir = tempDir();
+    using loader = new FileWalletInit(walletDir.path).makeWalletLoader(chain);
     using wallet = loader.createWallet("alice");
     await chain.generateToAddress(3, wallet.getNewAddress());
     assertEquals(await wallet.getBalance(), 3n * SUBSIDY);
@@ -79,7 +81,8 @@ Deno.test("node process: the Chain through connect, a wallet here on it, blocks 
 });
 
 Deno.test("two processes: the wallet spawned with its manifest's grants, given the node's Chain", async () => {
-  const datadir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const datadir = temp.path;
   await using node = await startNode(datadir);
   await using nodeInit = await connect(NodeInit, `unix:${node.socket}`, { log: quiet });
   await using chain = (await nodeInit.makeChain())!;
@@ -119,7 +122,8 @@ async function runEntry(name: string, args: string[]): Promise<{ code: number; s
 }
 
 Deno.test("entry points: missing -datadir, nothing to serve and a corrupt chain end with a message", async () => {
-  const datadir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const datadir = temp.path;
   assertEquals(await runEntry("wallet", ["-ipcbind=unix"]), {
     code: 1,
     stderr: "wallet: missing -datadir=<absolute path>\n",
@@ -140,7 +144,8 @@ Deno.test("entry points: missing -datadir, nothing to serve and a corrupt chain 
 });
 
 Deno.test("-lifeline: clients need a token announced on stdin; closing stdin ends the node", async () => {
-  const datadir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const datadir = temp.path;
   const socket = `${datadir}/node.sock`;
   const child = new Deno.Command(Deno.execPath(), {
     args: [

@@ -10,7 +10,7 @@
  * @module
  */
 import { assert, assertEquals } from "../assert.ts";
-import { waitFor } from "../helpers.ts";
+import { tempDir, waitFor } from "../helpers.ts";
 import { freePort } from "./node/node_process.ts";
 import { projectRoot } from "../../sandbox/contract.ts";
 import { lastStartedPid, nodeRpc, Task, task } from "./task_fixture.ts";
@@ -22,7 +22,8 @@ const starts = (output: string, component: string) =>
   output.split(`[supervisor] ${component}: started (pid `).length - 1;
 
 Deno.test("restarts: kill the node, the wallet and the gui in turn; the application works again by itself", async () => {
-  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-restarts-" }));
+  using temp = tempDir("capdeno-restarts-");
+  const state = Deno.realPathSync(temp.path);
   const port = freePort();
   const guiPort = freePort();
   await using app = new Task([
@@ -108,7 +109,8 @@ Deno.test("restarts: kill the node, the wallet and the gui in turn; the applicat
 });
 
 Deno.test("restarts: the launcher reads its wiring from --topology; a wrong file is one line and nothing starts", async () => {
-  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-topology-" }));
+  using temp = tempDir("capdeno-topology-");
+  const state = Deno.realPathSync(temp.path);
   const file = `${state}/topology.json`;
   Deno.writeTextFileSync(
     file,
@@ -129,7 +131,8 @@ Deno.test("restarts: the launcher reads its wiring from --topology; a wrong file
 });
 
 Deno.test("restarts: a node that cannot start is named with its cause, not a timeout", async () => {
-  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-startfail-" }));
+  using temp = tempDir("capdeno-startfail-");
+  const state = Deno.realPathSync(temp.path);
   // Its RPC port is taken on both loopback addresses: bitcoind then refuses to start.
   const port = freePort();
   using _v4 = Deno.listen({ hostname: "127.0.0.1", port });

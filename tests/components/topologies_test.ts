@@ -26,6 +26,7 @@
 import { assert, assertEquals } from "../assert.ts";
 import { freePort } from "./node/node_process.ts";
 import { RpcFailure, rpcResults, Task } from "./task_fixture.ts";
+import { tempDir } from "../helpers.ts";
 
 /** A JSON-RPC client as the suite calls it. */
 type Rpc = ReturnType<typeof rpcResults>;
@@ -179,7 +180,8 @@ function normalized(value: unknown): unknown {
 
 /** The suite; resolves with what it observed, normalized. */
 async function suite(topology: Topology): Promise<[string, unknown][]> {
-  const state = Deno.realPathSync(Deno.makeTempDirSync({ prefix: `topo-${topology.name}-` }));
+  using temp = tempDir(`topo-${topology.name}-`);
+  const state = Deno.realPathSync(temp.path);
   Deno.chmodSync(state, 0o755);
   const port = freePort();
   let walletPort = freePort();
@@ -277,7 +279,6 @@ async function suite(topology: Topology): Promise<[string, unknown][]> {
   } finally {
     for (const task of tasks) await task[Symbol.asyncDispose]();
   }
-  Deno.removeSync(state, { recursive: true });
   return seen;
 }
 

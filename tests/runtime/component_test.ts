@@ -7,6 +7,7 @@
  */
 import { assertEquals, assertThrows } from "../assert.ts";
 import { datadirOf, readFileIfExists, release, writeFileAtomic } from "../../runtime/component.ts";
+import { tempDir } from "../helpers.ts";
 
 Deno.test("datadirOf: the last -datadir wins, trailing slashes dropped", () => {
   assertEquals(datadirOf(["-datadir=/a", "--datadir=/b/"]), "/b");
@@ -20,7 +21,8 @@ Deno.test("datadirOf: missing, empty or relative is an error naming the argument
 });
 
 Deno.test("writeFileAtomic: replaces the file, leaves no temporary file, keeps it private", () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   const path = `${dir}/state.json`;
   assertEquals(readFileIfExists(path), null);
   writeFileAtomic(path, "one");
@@ -31,7 +33,8 @@ Deno.test("writeFileAtomic: replaces the file, leaves no temporary file, keeps i
 });
 
 Deno.test("writeFileAtomic: a failed write leaves the old content and no temporary file", () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   const path = `${dir}/state.json`;
   writeFileAtomic(path, "old");
   Deno.mkdirSync(`${dir}/blocker`);
@@ -42,7 +45,8 @@ Deno.test("writeFileAtomic: a failed write leaves the old content and no tempora
 });
 
 Deno.test("writeFileAtomic: removes what killed writers left, not what a live one is writing", () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   const path = `${dir}/state.json`;
   const hourAgo = new Date(Date.now() - 3600_000);
   const left = (name: string, old: boolean) => {

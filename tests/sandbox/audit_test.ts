@@ -17,12 +17,13 @@ import {
   summarizeAudit,
 } from "../../sandbox/audit.ts";
 import { projectRoot } from "../../sandbox/contract.ts";
+import { tempDir } from "../helpers.ts";
 
-/** A fresh FIFO and the log it is captured into. */
+/** A fresh FIFO and the log it is captured into, in a folder removed on dispose. */
 function pipeAndLog() {
-  const dir = Deno.makeTempDirSync();
-  makeAuditPipe(`${dir}/audit.pipe`);
-  return { pipe: `${dir}/audit.pipe`, log: `${dir}/run.audit.jsonl` };
+  const dir = tempDir();
+  makeAuditPipe(`${dir.path}/audit.pipe`);
+  return { ...dir, pipe: `${dir.path}/audit.pipe`, log: `${dir.path}/run.audit.jsonl` };
 }
 
 function logLines(log: string): { lines: string[]; trailer: Record<string, unknown> } {
@@ -31,12 +32,13 @@ function logLines(log: string): { lines: string[]; trailer: Record<string, unkno
 }
 
 Deno.test("audit: Deno's lines are kept up to the cap, the rest counted", async () => {
-  const { pipe, log } = pipeAndLog();
+  using run = pipeAndLog();
+  const { pipe, log } = run;
   const cap = 8 * 1024;
   const capture = await captureAudit(pipe, log, cap);
   const checks = 2000;
   // No permission: each refused read is one audit line.
-  const script = `${Deno.makeTempDirSync()}/flood.ts`;
+  const script = `${run.path}/flood.ts`;
   Deno.writeTextFileSync(
     script,
     `for (let i = 0; i < ${checks}; i++) try { Deno.readTextFileSync("/etc/passwd"); } catch {}`,
@@ -58,11 +60,12 @@ Deno.test("audit: Deno's lines are kept up to the cap, the rest counted", async 
 });
 
 Deno.test("audit: a writer that never came, and lines cut short or too long", async () => {
-  const never = pipeAndLog();
+  using never = pipeAndLog();
   const idle = await captureAudit(never.pipe, never.log);
   assertEquals(await idle.finish(), { kept: 0, dropped: 0 });
 
-  const { pipe, log } = pipeAndLog();
+  using run = pipeAndLog();
+  const { pipe, log } = run;
   const capture = await captureAudit(pipe, log);
   const writer = await Deno.open(pipe, { write: true });
   const line = (value: string) => JSON.stringify({ v: 1, permission: "read", value }) + "\n";
@@ -97,7 +100,8 @@ async function writeRun(logDir: string, run: string, lines: number, distinct: nu
 }
 
 Deno.test("audit: `deno task audit` streams a log far larger than its heap", async () => {
-  const state = Deno.makeTempDirSync();
+  using stateDir = tempDir();
+  const state = stateDir.path;
   const logDir = `${state}/logs`;
   Deno.mkdirSync(logDir);
   const lines = 1_000_000; // about 91 MB
@@ -128,7 +132,8 @@ Deno.test("audit: `deno task audit` streams a log far larger than its heap", asy
 });
 
 Deno.test("audit: the summary keeps the first MAX_DISTINCT attempts and counts the rest", async () => {
-  const logDir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const logDir = temp.path;
   await writeRun(logDir, "wallet.r1", 3, 3);
   await writeRun(logDir, "wallet.r2", 3 * MAX_DISTINCT, 2 * MAX_DISTINCT);
   // Values 0–999 come twice in r2 (and 0–2 in r1 too), 1000–1999 once: past the cap whatever

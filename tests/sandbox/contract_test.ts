@@ -6,7 +6,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
-import { processGone, waitFor } from "../helpers.ts";
+import { processGone, tempDir, waitFor } from "../helpers.ts";
 import { type Component, loadComponent } from "../../sandbox/manifest.ts";
 import {
   projectRoot,
@@ -206,7 +206,8 @@ Deno.test("contract: hardened mode wraps Deno in bubblewrap without naming Deno'
 });
 
 Deno.test("contract: a spawned child runs exactly that command, environment and nothing else", async () => {
-  const stateDir = Deno.makeTempDirSync();
+  using state = tempDir();
+  const stateDir = state.path;
   await using child = await spawnComponent(FooInit, components.foo, { stateDir });
   assertEquals(await (await child.init.makeFoo())!.add(20, 22), 42);
   const cmdline = Deno.readTextFileSync(`/proc/${child.pid}/cmdline`).split("\0").slice(0, -1);
@@ -248,7 +249,8 @@ Deno.test("contract: a spawned child runs exactly that command, environment and 
 });
 
 Deno.test("contract: a second run of a component on one state directory is refused and leaves the first alone", async () => {
-  const stateDir = Deno.realPathSync(Deno.makeTempDirSync());
+  using state = tempDir();
+  const stateDir = Deno.realPathSync(state.path);
   // A listener with a disk image under root: the two things a second run would disturb.
   const listener: Component = {
     ...components.foo,
@@ -275,7 +277,8 @@ Deno.test("contract: a second run of a component on one state directory is refus
 
 Deno.test("contract: a static import outside the component's roots refuses the spawn", async () => {
   const outside = await loadComponent(`${projectRoot()}/tests/sandbox/fixtures/outside_import`);
-  const stateDir = Deno.makeTempDirSync();
+  using state = tempDir();
+  const stateDir = state.path;
   const error = await assertRejects(
     () => spawnComponent(FooInit, outside, { stateDir }),
     ProvenanceError,
@@ -291,7 +294,8 @@ Deno.test("contract: a static import outside the component's roots refuses the s
 });
 
 Deno.test("contract: links inside the data directory are its own; links leading outside refuse the spawn", async () => {
-  const stateDir = Deno.makeTempDirSync();
+  using state = tempDir();
+  const stateDir = state.path;
   const data = `${stateDir}/data/node/regtest`;
   Deno.mkdirSync(data, { recursive: true });
   // Both ends inside: a hard link and a symbolic link are the component's business.
@@ -342,7 +346,8 @@ Deno.test({
     "contract: as root, only the connecting component's user reaches a socket; none may chmod it",
   ignore: !root,
   async fn() {
-    const stateDir = Deno.makeTempDirSync();
+    using state = tempDir();
+    const stateDir = state.path;
     const listener: Component = {
       ...components.foo,
       manifest: { ...components.foo.manifest, name: "node", listens: true },
@@ -364,8 +369,8 @@ Deno.test({
         try { Deno.chmodSync(path, 0o777); done.push("chmod"); } catch {}
         try { Deno.removeSync(path); done.push("remove"); } catch {}
         console.log(done.join(",") || "nothing");`;
-      const denoDir = Deno.makeTempDirSync();
-      Deno.chmodSync(denoDir, 0o777);
+      using denoDir = tempDir();
+      Deno.chmodSync(denoDir.path, 0o777);
       const output = await new Deno.Command("setpriv", {
         args: [
           `--reuid=${user.uid}`,
@@ -376,7 +381,7 @@ Deno.test({
           "eval",
           script,
         ],
-        env: { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1" },
+        env: { DENO_DIR: denoDir.path, DENO_NO_UPDATE_CHECK: "1" },
         stdout: "piped",
       }).output();
       return new TextDecoder().decode(output.stdout).trim();
@@ -391,25 +396,32 @@ Deno.test({
 });
 
 Deno.test("contract: a socket swapped for a link before it is locked is refused, nothing given away", () => {
-  const dir = `${Deno.makeTempDirSync()}/sockets/node`;
+  using temp = tempDir();
+  const dir = `${temp.path}/sockets/node`;
   Deno.mkdirSync(dir, { recursive: true });
-  const secret = `${Deno.makeTempDirSync()}/secret`;
+  const secret = `${temp.path}/secret`;
   Deno.writeTextFileSync(secret, "secret", { mode: 0o600 });
   Deno.symlinkSync(secret, `${dir}/node.sock`);
   assertThrows(() => lockListenSocket(`${dir}/node.sock`, root), Error, "is no longer a socket");
   assertEquals(Deno.statSync(secret).mode! & 0o777, 0o600);
   assertEquals(Deno.statSync(dir).mode! & 0o777, 0o500, "the directory is locked first");
+  Deno.chmodSync(dir, 0o700); // to be removed without root
 });
 
 Deno.test("contract: the child exits when its parent dies", async () => {
+  using state = tempDir();
   const parent = new Deno.Command(deno, {
-    args: ["run", "--allow-all", `${projectRoot()}/tests/fixtures/sandbox_parent.ts`],
+    args: ["run", "--allow-all", `${projectRoot()}/tests/fixtures/sandbox_parent.ts`, state.path],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
   const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let text = "";
-  while (!/CHILD \d+ \S+\n/.test(text)) text += (await reader.read()).value ?? "";
+  while (!/CHILD \d+ \S+\n/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the parent ended before its child started: ${text}`);
+    text += value;
+  }
   const [, pid, dataDir] = /CHILD (\d+) (\S+)/.exec(text)!;
   parent.kill("SIGKILL");
   await parent.status;

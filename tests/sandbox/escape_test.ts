@@ -15,7 +15,13 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { inheritableDescriptors, sharedDescriptors, waitFor } from "../helpers.ts";
+import {
+  inheritableDescriptors,
+  sharedDescriptors,
+  tempDir,
+  tempSocket,
+  waitFor,
+} from "../helpers.ts";
 import { type Component, loadComponent, type Manifest } from "../../sandbox/manifest.ts";
 import { dirname } from "node:path";
 import { projectRoot, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
@@ -121,11 +127,13 @@ const victim: Component = { ...foo, manifest: { ...foo.manifest, name: "victim",
 
 /** The hostile component beside a victim, with everything worth stealing in reach. */
 async function arena(hardened: boolean) {
-  const stateDir = Deno.makeTempDirSync({ prefix: "capdeno-escape-" });
+  const state = tempDir("capdeno-escape-");
+  const stateDir = state.path;
   const target = await spawnComponent(FooInit, victim, { stateDir, hardened });
   const secret = `${target.paths.dataDir}/secret.txt`;
   Deno.writeTextFileSync(secret, "victim's secret");
-  const otherSocket = `${Deno.makeTempDirSync()}/other.sock`;
+  const otherTemp = tempSocket("other");
+  const otherSocket = otherTemp.path;
   const other = Deno.listen({ transport: "unix", path: otherSocket });
   const http = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
     if (request.headers.get("upgrade") === "websocket") {
@@ -187,6 +195,8 @@ async function arena(hardened: boolean) {
       await target[Symbol.asyncDispose]();
       other.close();
       await http.shutdown();
+      otherTemp[Symbol.dispose]();
+      state[Symbol.dispose]();
     },
   };
 }

@@ -20,6 +20,7 @@ import {
   descriptorsOf,
   inheritableDescriptors,
   sharedDescriptors,
+  tempDir,
   waitFor,
 } from "../helpers.ts";
 import { projectRoot } from "../../sandbox/contract.ts";
@@ -100,7 +101,8 @@ function startSupervisor(log: string, secret: string) {
 }
 
 Deno.test("isolation: components inherit exactly 0–3 and cannot touch the supervisor", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "capdeno-isolation-test-" });
+  using temp = tempDir("capdeno-isolation-test-");
+  const dir = temp.path;
   const log = `${dir}/supervisor.log`;
   Deno.writeTextFileSync(log, `${HEADER}\n`, { mode: 0o600 });
   const secret = `${dir}/secret.txt`;

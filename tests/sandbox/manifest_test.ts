@@ -13,6 +13,7 @@ import {
   parseGrant,
   parseManifest,
 } from "../../sandbox/manifest.ts";
+import { tempDir } from "../helpers.ts";
 
 const good = {
   name: "wallet",
@@ -178,7 +179,8 @@ Deno.test("manifest: connections must name a listening component", () => {
 });
 
 Deno.test("manifest: a component folder is read from its manifest.json, errors name the file", async () => {
-  const folder = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const folder = temp.path;
   await assertRejects(() => loadComponent(folder), ManifestError, `${folder}/manifest.json:`);
   Deno.writeTextFileSync(`${folder}/manifest.json`, "{ not json");
   await assertRejects(() => loadComponent(folder), ManifestError, "manifest.json: ");

@@ -16,6 +16,7 @@ import {
   unmountDataImage,
   watchDisk,
 } from "../../sandbox/quota.ts";
+import { tempDir } from "../helpers.ts";
 
 const MIB = 1 << 20;
 
@@ -31,8 +32,9 @@ async function report(roots: string[], diskMb: number): Promise<string> {
 }
 
 Deno.test("quota: the watcher counts allocated bytes and entries in every root", async () => {
-  const data = Deno.makeTempDirSync();
-  const caches = Deno.makeTempDirSync();
+  using dataDir = tempDir();
+  using cachesDir = tempDir();
+  const [data, caches] = [dataDir.path, cachesDir.path];
   Deno.mkdirSync(`${data}/sub`);
   Deno.writeFileSync(`${data}/sub/a`, new Uint8Array(MIB).fill(1));
   Deno.writeFileSync(`${caches}/b`, new Uint8Array(MIB / 2).fill(1));
@@ -46,7 +48,8 @@ Deno.test("quota: the watcher counts allocated bytes and entries in every root",
 });
 
 Deno.test("quota: the watcher stops a directory of too many files, without walking them all", async () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   const limit = entryLimit(1);
   assertEquals(limit, 1024);
   for (let i = 0; i <= limit; i++) Deno.writeFileSync(`${dir}/${i}`, new Uint8Array());
@@ -61,7 +64,8 @@ Deno.test({
   name: "quota: under root the data directory is an image the kernel caps",
   ignore: !root,
   async fn() {
-    const state = Deno.makeTempDirSync();
+    using stateDir = tempDir();
+    const state = stateDir.path;
     const data = `${state}/data`;
     const image = `${state}/disks/data.ext4`;
     const owner = { uid: 1_900_065_000, gid: 1_900_065_000 };

@@ -7,7 +7,7 @@
  * @module
  */
 import { assert, assertEquals } from "../assert.ts";
-import { waitFor } from "../helpers.ts";
+import { tempDir, waitFor } from "../helpers.ts";
 import { MAX_RELAYED_CONNECTIONS, relaySocket } from "../../sandbox/relay.ts";
 
 /** A unix echo server at `path`; closing it ends its connections. */
@@ -54,7 +54,8 @@ async function roundTrip(conn: Deno.UnixConn, text: string): Promise<string> {
 const closedByPeer = (conn: Deno.UnixConn) => conn.read(new Uint8Array(1));
 
 Deno.test("relay: bytes both ways; past the cap connections are closed and the relayed ones kept", async () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   const target = echoServer(`${dir}/target.sock`);
   {
     await using relay = relaySocket(`${dir}/target.sock`, `${dir}/relay/target.sock`);
@@ -75,11 +76,11 @@ Deno.test("relay: bytes both ways; past the cap connections are closed and the r
     await waitFor(() => relay.connections === 0, 10_000, "the relayed connections to end");
   }
   target.close();
-  Deno.removeSync(dir, { recursive: true });
 });
 
 Deno.test("relay: a target that goes closes its callers; disposal ends every connection", async () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   const target = echoServer(`${dir}/target.sock`);
   const relay = relaySocket(`${dir}/target.sock`, `${dir}/relay/target.sock`);
   const conn = await Deno.connect({ transport: "unix", path: relay.path });
@@ -99,5 +100,4 @@ Deno.test("relay: a target that goes closes its callers; disposal ends every con
   open.close();
   assert(relay.connections === 0);
   again.close();
-  Deno.removeSync(dir, { recursive: true });
 });

@@ -7,7 +7,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { processGone, waitFor } from "../helpers.ts";
+import { processGone, tempDir, waitFor } from "../helpers.ts";
 import { type Component, loadComponent, type Manifest } from "../../sandbox/manifest.ts";
 import { projectRoot, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { type ExitKind, type ExitReason, exitReason } from "../../sandbox/limits.ts";
@@ -49,8 +49,9 @@ async function endOf(
   { rejects = true } = {},
 ): Promise<{ reason: ExitReason; output: string[] }> {
   const output: string[] = [];
+  using state = tempDir();
   await using child = await spawnComponent(HogInit, component, {
-    stateDir: Deno.makeTempDirSync(),
+    stateDir: state.path,
     output: (line) => output.push(line),
   });
   // Settled at once, so a rejection is never unhandled while we wait.
@@ -145,8 +146,9 @@ Deno.test("supervisor: a clean exit and an exit status", async () => {
 });
 
 Deno.test("supervisor: SIGXCPU a component sends itself is not its CPU limit", async () => {
+  using state = tempDir();
   await using child = await spawnComponent(ProberInit, hostile, {
-    stateDir: Deno.makeTempDirSync(),
+    stateDir: state.path,
   });
   await assertRejects(() => child.init.probe("abuse:raise-signal", "SIGXCPU"));
   const reason = await child.reason;
@@ -190,8 +192,9 @@ Deno.test("supervisor: over the CPU limit is a cpu-limit", async () => {
 Deno.test("supervisor: on-failure restarts a killed component after the backoff", async () => {
   const lines: string[] = [];
   const component = hogWith({ restart: { policy: "on-failure", backoffMs: 50 } });
+  using state = tempDir();
   await using supervisor = new Supervisor({
-    stateDir: Deno.makeTempDirSync(),
+    stateDir: state.path,
     report: (line) => lines.push(line),
   });
   const supervised = await supervisor.start(HogInit, component);
@@ -222,8 +225,9 @@ Deno.test("supervisor: on-failure restarts a killed component after the backoff"
 
 Deno.test("supervisor: policy never fails closed on the first crash", async () => {
   const lines: string[] = [];
+  using state = tempDir();
   await using supervisor = new Supervisor({
-    stateDir: Deno.makeTempDirSync(),
+    stateDir: state.path,
     report: (line) => lines.push(line),
   });
   const supervised = await supervisor.start(HogInit, hogWith({ restart: { policy: "never" } }));
@@ -246,8 +250,9 @@ Deno.test("supervisor: a crash loop spends the budget with a doubling backoff, t
   const component = hogWith({
     restart: { policy: "on-failure", maxRestarts: 2, windowSeconds: 60, backoffMs: 20 },
   });
+  using state = tempDir();
   await using supervisor = new Supervisor({
-    stateDir: Deno.makeTempDirSync(),
+    stateDir: state.path,
     report: (line) => lines.push(line),
   });
   const supervised = await supervisor.start(HogInit, component);
@@ -279,8 +284,9 @@ Deno.test("supervisor: a crash loop spends the budget with a doubling backoff, t
 
 Deno.test("supervisor: disposing stops the running component, which is no crash", async () => {
   const lines: string[] = [];
+  using state = tempDir();
   const supervisor = new Supervisor({
-    stateDir: Deno.makeTempDirSync(),
+    stateDir: state.path,
     report: (line) => lines.push(line),
   });
   const supervised = await supervisor.start(
@@ -305,8 +311,9 @@ Deno.test("supervisor: disposing stops the running component, which is no crash"
 Deno.test("supervisor: a listener that stops answering is reported, killed and restarted", async () => {
   const lines: string[] = [];
   const component = hogWith({ listens: true, restart: { policy: "on-failure", backoffMs: 20 } });
+  using state = tempDir();
   await using supervisor = new Supervisor({
-    stateDir: Deno.makeTempDirSync(),
+    stateDir: state.path,
     report: (line) => lines.push(line),
     healthCheck: { intervalMs: 100, timeoutMs: 1000, failures: 2 },
   });
@@ -350,8 +357,9 @@ function namedHog(name: string, maxRestarts: number): Component {
  */
 async function baseAndDependant() {
   const lines: string[] = [];
+  const state = tempDir();
   const supervisor = new Supervisor({
-    stateDir: Deno.makeTempDirSync(),
+    stateDir: state.path,
     report: (line) => lines.push(line),
   });
   const base = await supervisor.start(HogInit, namedHog("base", 5));
@@ -363,7 +371,10 @@ async function baseAndDependant() {
     supervisor,
     base,
     dependant,
-    [Symbol.asyncDispose]: () => supervisor[Symbol.asyncDispose](),
+    async [Symbol.asyncDispose]() {
+      await supervisor[Symbol.asyncDispose]();
+      state[Symbol.dispose]();
+    },
   };
 }
 
@@ -397,8 +408,9 @@ Deno.test("supervisor: restartWith (rest_for_one) restarts a dependant after its
 
 Deno.test("supervisor: a listener whose start fails is refused with its exit and what it printed last", async () => {
   const lines: string[] = [];
+  using state = tempDir();
   await using supervisor = new Supervisor({
-    stateDir: Deno.makeTempDirSync(),
+    stateDir: state.path,
     output: (line) => lines.push(line),
   });
   const error = await assertRejects(
@@ -450,7 +462,8 @@ Deno.test("supervisor: a dependant that ends cleanly just before its dependency 
 });
 
 Deno.test("supervisor: a component it gives up on is reported with what it printed last", async () => {
-  await using supervisor = new Supervisor({ stateDir: Deno.makeTempDirSync() });
+  using state = tempDir();
+  await using supervisor = new Supervisor({ stateDir: state.path });
   const supervised = await supervisor.start(HogInit, hogWith({ restart: { policy: "never" } }), {
     args: ["-failstart=Error: Unable to bind any endpoint for RPC server"],
   });

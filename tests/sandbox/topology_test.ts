@@ -7,7 +7,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
-import { processGone, waitFor } from "../helpers.ts";
+import { processGone, tempDir, waitFor } from "../helpers.ts";
 import { projectRoot } from "../../sandbox/contract.ts";
 import { Supervisor } from "../../sandbox/supervisor.ts";
 import {
@@ -49,7 +49,8 @@ Deno.test("topology: each invalid entry is refused with its file, field and prob
 });
 
 Deno.test("topology: a missing or broken file is one line naming it", async () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   const error = await assertRejects(() => loadTopology(`${dir}/none.json`), TopologyError);
   assert(error.message.startsWith(`${dir}/none.json: `), error.message);
   Deno.writeTextFileSync(`${dir}/bad.json`, "{ components");
@@ -74,7 +75,8 @@ Deno.test("topology: the project's own file wires wallet and gui to a rest_for_o
 });
 
 Deno.test("topology: started in order; a rest_for_one entry restarts those after it, not those before", async () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   const hog = `${projectRoot()}/tests/sandbox/fixtures/hog`;
   const topology = parseTopology({
     components: [
@@ -106,7 +108,8 @@ Deno.test("topology: started in order; a rest_for_one entry restarts those after
 });
 
 Deno.test("topology: when a rest_for_one entry stays down, those after it stop and fail too", async () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   const hog = `${projectRoot()}/tests/sandbox/fixtures/hog`;
   const topology = parseTopology({
     components: [

@@ -26,6 +26,7 @@ import {
 import { planGui, type RunningGui, startGui } from "../../../components/gui/spawned.ts";
 import { startWallets } from "../../../components/wallet/spawned.ts";
 import { freePort } from "../node/node_process.ts";
+import { tempDir } from "../../helpers.ts";
 
 /** The running application. */
 export interface GuiApp extends AsyncDisposable {
@@ -46,7 +47,8 @@ export interface GuiApp extends AsyncDisposable {
 
 /** Starts the node and the gui in a fresh state directory. */
 export async function startApp(): Promise<GuiApp> {
-  const stateDir = Deno.realPathSync(Deno.makeTempDirSync({ prefix: "capdeno-gui-" }));
+  const state = tempDir("capdeno-gui-");
+  const stateDir = Deno.realPathSync(state.path);
   const lines: string[] = [];
   const keep = (line: string) => {
     lines.push(line);
@@ -113,11 +115,12 @@ export async function startApp(): Promise<GuiApp> {
       lines,
       async [Symbol.asyncDispose]() {
         await application[Symbol.asyncDispose]();
-        Deno.removeSync(stateDir, { recursive: true });
+        state[Symbol.dispose]();
       },
     };
   } catch (error) {
     await application[Symbol.asyncDispose]();
+    state[Symbol.dispose]();
     throw new Error(`${(error as Error).message}\n${lines.join("\n")}`, { cause: error });
   }
 }

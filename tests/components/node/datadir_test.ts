@@ -14,9 +14,11 @@ import {
   systemError,
 } from "../../../components/node/datadir.ts";
 import { StartupError } from "../../../components/node/options.ts";
+import { tempDir } from "../../helpers.ts";
 
 Deno.test("datadir: regtest/ and the wallets folders are made private, the datadir when missing", () => {
-  const parent = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const parent = temp.path;
   const datadir = `${parent}/.bitcoin`;
   prepareDataDir({ datadir, netDir: `${datadir}/regtest` });
   for (
@@ -31,7 +33,8 @@ Deno.test("datadir: regtest/ and the wallets folders are made private, the datad
 });
 
 Deno.test("datadir: one lock per directory; released, it can be taken again; .lock stays empty", () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   {
     using _held = DataDirLock.acquire(dir);
     const error = assertThrows(() => DataDirLock.acquire(dir), StartupError);
@@ -51,7 +54,8 @@ Deno.test("datadir: one lock per directory; released, it can be taken again; .lo
 });
 
 Deno.test("datadir: bitcoind.pid holds the pid and a newline, and goes on remove", () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   const pid = PidFile.create(`${dir}/bitcoind.pid`);
   assertEquals(Deno.readTextFileSync(pid.path), `${Deno.pid}\n`);
   assertEquals(pid.remove(), null);

@@ -12,6 +12,7 @@ import {
   parseLogSettings,
   StartupError,
 } from "../../../components/node/options.ts";
+import { tempDir } from "../../helpers.ts";
 
 const AT = Date.UTC(2026, 11, 1, 22, 17, 2, 345);
 
@@ -68,7 +69,8 @@ Deno.test("logging: lines before start wait, and go nowhere if it never starts",
 });
 
 Deno.test("logging: debug.log gets the lines, shrunk on start as Core does", () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   const file = `${dir}/debug.log`;
   // Over 11/10 of the kept size: the last 1000 bytes stay.
   Deno.writeTextFileSync(file, "a".repeat(500) + "b".repeat(1000));
@@ -83,7 +85,8 @@ Deno.test("logging: debug.log gets the lines, shrunk on start as Core does", () 
 });
 
 Deno.test("logging: a running node caps debug.log, keeping the newest lines", () => {
-  const dir = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const dir = temp.path;
   const file = `${dir}/debug.log`;
   using log = logTo([], { file, console: false }, { keepBytes: 2000, capBytes: 4000 });
   for (let i = 0; i < 500; i++) log.info(`line ${i} ${"x".repeat(40)}`);

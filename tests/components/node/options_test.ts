@@ -18,13 +18,14 @@ import {
   StartupError,
 } from "../../../components/node/options.ts";
 import { nodePermissions } from "../../../components/node/permissions.ts";
+import { tempDir, type TempPath } from "../../helpers.ts";
 
-/** A fresh data directory holding `config` as bitcoin.conf (when given). */
-function datadirWith(config?: string, files: Record<string, string> = {}): string {
-  const datadir = Deno.makeTempDirSync({ prefix: "capdeno-opt-" });
-  if (config !== undefined) Deno.writeTextFileSync(`${datadir}/bitcoin.conf`, config);
+/** A fresh data directory holding `config` as bitcoin.conf (when given), removed on dispose. */
+function datadirWith(config?: string, files: Record<string, string> = {}): TempPath {
+  const datadir = tempDir("capdeno-opt-");
+  if (config !== undefined) Deno.writeTextFileSync(`${datadir.path}/bitcoin.conf`, config);
   for (const [name, text] of Object.entries(files)) {
-    Deno.writeTextFileSync(`${datadir}/${name}`, text);
+    Deno.writeTextFileSync(`${datadir.path}/${name}`, text);
   }
   return datadir;
 }
@@ -43,7 +44,8 @@ function errorOf(argv: string[], cwd?: string): string {
 }
 
 Deno.test("options: bitcoind's defaults for regtest", () => {
-  const datadir = datadirWith();
+  using temp = datadirWith();
+  const datadir = temp.path;
   const options = optionsOf(["-regtest", `-datadir=${datadir}`]);
   const net = `${datadir}/regtest`;
   assertEquals(options.chain, "regtest");
@@ -84,7 +86,8 @@ Deno.test("options: bitcoind's defaults for regtest", () => {
 });
 
 Deno.test("options: every supported option reaches the typed result", () => {
-  const datadir = datadirWith();
+  using temp = datadirWith();
+  const datadir = temp.path;
   const options = optionsOf([
     "-chain=regtest",
     `-datadir=${datadir}`,
@@ -141,7 +144,8 @@ Deno.test("options: every supported option reaches the typed result", () => {
 });
 
 Deno.test("options: -datadir relative to the working directory, -conf relative to the datadir", () => {
-  const cwd = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const cwd = temp.path;
   Deno.mkdirSync(`${cwd}/data`);
   Deno.writeTextFileSync(`${cwd}/data/my.conf`, "[regtest]\nrpcport=18555\n");
   const options = optionsOf(["-regtest", "-datadir=./data//", "-conf=my.conf"], cwd);
@@ -154,9 +158,10 @@ Deno.test("options: -datadir relative to the working directory, -conf relative t
 });
 
 Deno.test("options: the chain from bitcoin.conf, the [regtest] section, command line first", () => {
-  const datadir = datadirWith(
+  using temp = datadirWith(
     "regtest=1\nrpcuser=top\n[regtest]\nrpcport=18600\nrpcport=18601\nwallet=w1\n[test]\nrpcport=1\n",
   );
+  const datadir = temp.path;
   const options = optionsOf([`-datadir=${datadir}`]);
   assertEquals(options.chain, "regtest");
   assertEquals(options.rpc.port, 18600);
@@ -167,17 +172,20 @@ Deno.test("options: the chain from bitcoin.conf, the [regtest] section, command 
     options.notices.map((n) => n.message).filter((m) => m.includes("unknown")),
     [],
   );
-  const unknown = optionsOf([`-datadir=${datadirWith("regtest=1\n[regtest]\nfoo=1\n")}`]);
+  using unknownDir = datadirWith("regtest=1\n[regtest]\nfoo=1\n");
+  const unknown = optionsOf([`-datadir=${unknownDir.path}`]);
   assert(
     unknown.notices.some((n) => n.message === "Ignoring unknown configuration value regtest.foo"),
   );
 });
 
 Deno.test("options: includeconf, datadir= in the file, -noconf, -allowignoredconf", () => {
-  const other = datadirWith();
-  const datadir = datadirWith("includeconf=extra.conf\n", {
+  using otherDir = datadirWith();
+  const other = otherDir.path;
+  using temp = datadirWith("includeconf=extra.conf\n", {
     "extra.conf": `regtest=1\n[regtest]\nrpcport=18610\nincludeconf=nested.conf\n`,
   });
+  const datadir = temp.path;
   const included = optionsOf([`-datadir=${datadir}`]);
   assertEquals(included.rpc.port, 18610);
   assertEquals(included.configFilesRead, [`${datadir}/bitcoin.conf`, `${datadir}/extra.conf`]);
@@ -187,18 +195,21 @@ Deno.test("options: includeconf, datadir= in the file, -noconf, -allowignoredcon
     "warning: -includeconf cannot be used from included files; ignoring -includeconf=nested.conf\n",
   );
   // datadir= in the file moves the data directory; -datadir on the command line would win.
-  const moved = datadirWith(`datadir=${other}\n`);
+  using movedDir = datadirWith(`datadir=${other}\n`);
+  const moved = movedDir.path;
   assertEquals(optionsOf(["-regtest", `-conf=${moved}/bitcoin.conf`]).datadir, other);
   assertEquals(optionsOf(["-regtest", `-datadir=${moved}`]).datadir, moved);
   assertEquals(optionsOf(["-regtest", `-datadir=${datadir}`, "-noconf"]).rpc.port, 18443);
-  const two = datadirWith("[regtest]\nrpcport=1\n", { "x.conf": "[regtest]\nrpcport=18620\n" });
+  using twoDir = datadirWith("[regtest]\nrpcport=1\n", { "x.conf": "[regtest]\nrpcport=18620\n" });
+  const two = twoDir.path;
   const allowed = optionsOf(["-regtest", `-datadir=${two}`, "-conf=x.conf", "-allowignoredconf"]);
   assertEquals(allowed.rpc.port, 18620);
   assert(allowed.notices.some((n) => n.message.includes('contains a "bitcoin.conf" file')));
 });
 
 Deno.test("options: the startup errors' texts (Core's words)", () => {
-  const datadir = datadirWith();
+  using temp = datadirWith();
+  const datadir = temp.path;
   const d = `-datadir=${datadir}`;
   const table: [string[], string][] = [
     [["-regtest", d, "-foo"], "Error parsing command line arguments: Invalid parameter -foo"],
@@ -248,19 +259,22 @@ Deno.test("options: the startup errors' texts (Core's words)", () => {
     ],
   ];
   for (const [argv, message] of table) assertEquals(errorOf(argv), message, argv.join(" "));
+  using includes = datadirWith("[regtest]\nincludeconf=nope.conf\n");
   assertEquals(
-    errorOf(["-regtest", `-datadir=${datadirWith("[regtest]\nincludeconf=nope.conf\n")}`]),
+    errorOf(["-regtest", `-datadir=${includes.path}`]),
     "Error reading configuration file: Failed to include configuration file nope.conf",
   );
+  using misplaced = datadirWith("regtest=1\nrpcport=1\nwallet=x\n");
   assertEquals(
-    errorOf([`-datadir=${datadirWith("regtest=1\nrpcport=1\nwallet=x\n")}`]),
+    errorOf([`-datadir=${misplaced.path}`]),
     "Config setting for -rpcport only applied on regtest network when in [regtest] section.\n" +
       "Config setting for -wallet only applied on regtest network when in [regtest] section.\n",
   );
 });
 
 Deno.test("options: -help, -h, -? and -version print; help lists the node's options", () => {
-  const datadir = datadirWith();
+  using temp = datadirWith();
+  const datadir = temp.path;
   for (const flag of ["-help", "-h", "-?", "--help"]) {
     const started = parseNodeArgs([flag, `-datadir=${datadir}`]);
     assertEquals(started.kind, "print", flag);
@@ -321,14 +335,16 @@ Deno.test("options: log settings, money and host:port as Core reads them", () =>
 });
 
 Deno.test("options: the permission flags follow the options", () => {
-  const datadir = datadirWith();
+  using temp = datadirWith();
+  const datadir = temp.path;
   const base = optionsOf(["-regtest", `-datadir=${datadir}`, "-ipcbind=unix"]);
   assertEquals(nodePermissions(base), [
     `--allow-read=${datadir}`,
     `--allow-write=${datadir}/regtest`,
     `--allow-net=[::1]:18443,127.0.0.1:18443,unix:${datadir}/regtest/node.sock`,
   ]);
-  const outside = Deno.makeTempDirSync();
+  using outsideDir = tempDir();
+  const outside = outsideDir.path;
   const moved = optionsOf([
     "-regtest",
     `-datadir=${datadir}`,

@@ -8,7 +8,7 @@
  */
 import { parseNodeArgs } from "../../../components/node/options.ts";
 import { nodePermissions } from "../../../components/node/permissions.ts";
-import { waitFor } from "../../helpers.ts";
+import { tempDir, waitFor } from "../../helpers.ts";
 import { freePort } from "./node_process.ts";
 
 /** The node's entry point. */
@@ -32,7 +32,7 @@ export interface RawReply {
 
 /** Options of {@linkcode startRealNode}. */
 export interface StartOptions {
-  /** An existing data directory (a new temporary one by default). */
+  /** An existing data directory (by default a new temporary one, removed on dispose). */
   datadir?: string;
   /** More node options. */
   args?: string[];
@@ -69,7 +69,8 @@ export function flagsFor(argv: readonly string[]): string[] {
 
 /** Starts the node and waits until it answers RPC (past warm-up). */
 export async function startRealNode(options: StartOptions = {}): Promise<RealNode> {
-  const datadir = options.datadir ?? Deno.makeTempDirSync({ prefix: "node_test_" });
+  const made = options.datadir === undefined ? tempDir("node_test_") : undefined;
+  const datadir = made?.path ?? options.datadir!;
   const port = options.port ?? freePort();
   const argv = [
     "-regtest",
@@ -148,6 +149,7 @@ export async function startRealNode(options: StartOptions = {}): Promise<RealNod
       }
       await status;
       await stderrDone;
+      made?.[Symbol.dispose]();
     },
   };
 }

@@ -17,6 +17,7 @@ import {
   SpawnNodeError,
 } from "../../../components/node/sandboxed.ts";
 import { StartupError } from "../../../components/node/options.ts";
+import { tempDir } from "../../helpers.ts";
 
 const node = await loadComponent(`${projectRoot()}/components/node`);
 
@@ -27,7 +28,8 @@ function plan(state: string, args: string[]): NodePlan {
 }
 
 Deno.test("sandboxed node: arguments and net grants follow the options", () => {
-  const state = Deno.realPathSync(Deno.makeTempDirSync());
+  using temp = tempDir();
+  const state = Deno.realPathSync(temp.path);
   const data = `${state}/data/node`;
   const net = (p: NodePlan) => p.component.manifest.permissions.net;
 
@@ -70,11 +72,11 @@ Deno.test("sandboxed node: arguments and net grants follow the options", () => {
   // Everything else of the manifest is as written.
   assertEquals(moved.component.manifest.permissions.read, ["regtest"]);
   assertEquals(moved.component.manifest.limits, node.manifest.limits);
-  Deno.removeSync(state, { recursive: true });
 });
 
 Deno.test("sandboxed node: the sandbox's options, files outside regtest/ and bad options are refused", () => {
-  const state = Deno.realPathSync(Deno.makeTempDirSync());
+  using temp = tempDir();
+  const state = Deno.realPathSync(temp.path);
   for (
     const option of [
       "-datadir=/x",
@@ -101,11 +103,11 @@ Deno.test("sandboxed node: the sandbox's options, files outside regtest/ and bad
   plan(state, ["-pid=n.pid", "-debuglogfile=d.log", "-rpccookiefile=c"]);
   assertThrows(() => planNode(node, state, ["-foo"]), StartupError, "Invalid parameter -foo");
   assertEquals(planNode(node, state, ["-version"]).kind, "print");
-  Deno.removeSync(state, { recursive: true });
 });
 
 Deno.test("sandboxed node: the bitcoin-cli options that reach it", () => {
-  const state = Deno.realPathSync(Deno.makeTempDirSync());
+  using temp = tempDir();
+  const state = Deno.realPathSync(temp.path);
   const data = `${state}/data/node`;
   const cli = (args: string[]) => {
     const p = plan(state, args);
@@ -132,5 +134,4 @@ Deno.test("sandboxed node: the bitcoin-cli options that reach it", () => {
     "-rpcconnect=[::1]",
   ]);
   assertEquals(rpcAccess(plan(state, ["-server=0"])), null);
-  Deno.removeSync(state, { recursive: true });
 });

@@ -25,6 +25,7 @@ import {
   startNode,
   waitForLine,
 } from "./node_process.ts";
+import { tempDir } from "../../helpers.ts";
 
 const quiet = new IpcLog({ level: "off" });
 
@@ -45,7 +46,8 @@ const lockError = (datadir: string) =>
   "Bitcoin Core is probably already running.\n";
 
 Deno.test("shell: a second node on the data directory refuses; the first runs on and stops cleanly", async () => {
-  const datadir = Deno.makeTempDirSync({ prefix: "capdeno-lock-" });
+  using temp = tempDir("capdeno-lock-");
+  const datadir = temp.path;
   const argv = ["-regtest", `-datadir=${datadir}`, "-server=0", "-ipcbind=unix"];
   await using first = await startNode(argv, ipcGrants(datadir));
   const socket = `${datadir}/regtest/node.sock`;
@@ -70,7 +72,8 @@ Deno.test("shell: a second node on the data directory refuses; the first runs on
 });
 
 Deno.test("shell: SIGKILL leaves the pid file, but the lock goes with the process", async () => {
-  const datadir = Deno.makeTempDirSync({ prefix: "capdeno-kill-" });
+  using temp = tempDir("capdeno-kill-");
+  const datadir = temp.path;
   const argv = ["-regtest", `-datadir=${datadir}`, "-server=0"];
   const killed = await startNode(argv, dataGrants(datadir));
   killed.child.kill("SIGKILL");
@@ -84,12 +87,14 @@ Deno.test("shell: SIGKILL leaves the pid file, but the lock goes with the proces
 });
 
 Deno.test("shell: spawned as the sandbox spawns it, it holds the lock and stops when the parent goes", async () => {
-  const datadir = Deno.makeTempDirSync({ prefix: "capdeno-spawn-" });
+  using temp = tempDir("capdeno-spawn-");
+  const datadir = temp.path;
   // As the sandbox prepares a manifest granting read and write on "regtest"
   // only: the data directory and its bitcoin.conf are out of sight.
   Deno.mkdirSync(`${datadir}/regtest`, { mode: 0o700 });
   Deno.writeTextFileSync(`${datadir}/bitcoin.conf`, "regtest=1\n[regtest]\nserver=1\n");
-  const sockets = Deno.makeTempDirSync({ prefix: "capdeno-sock-" });
+  using socketsDir = tempDir("capdeno-sock-");
+  const sockets = socketsDir.path;
   const socket = `${sockets}/node.sock`;
   const child = await spawn(
     NodeInit,
@@ -133,7 +138,8 @@ Deno.test("shell: spawned as the sandbox spawns it, it holds the lock and stops 
 });
 
 Deno.test("shell: SIGINT stops the parts in reverse order and exits with 0", async () => {
-  const datadir = Deno.makeTempDirSync({ prefix: "capdeno-stop-" });
+  using temp = tempDir("capdeno-stop-");
+  const datadir = temp.path;
   const port = freePort();
   const log = `${datadir}/regtest/debug.log`;
   const node = spawnQuiet(["-regtest", `-datadir=${datadir}`, `-rpcport=${port}`], [
@@ -157,7 +163,8 @@ Deno.test("shell: SIGINT stops the parts in reverse order and exits with 0", asy
 });
 
 Deno.test("shell: a stop during a start that does not finish still stops the parts made so far", async () => {
-  const datadir = Deno.makeTempDirSync({ prefix: "capdeno-hang-" });
+  using temp = tempDir("capdeno-hang-");
+  const datadir = temp.path;
   const log = `${datadir}/regtest/debug.log`;
   const node = spawnQuiet(
     ["-regtest", `-datadir=${datadir}`, "-server=0", "-wallet=fixture-hangs"],
@@ -176,7 +183,8 @@ Deno.test("shell: a stop during a start that does not finish still stops the par
 });
 
 Deno.test("shell: the permission flags of permissions.ts, exactly, run the node; each is needed", async () => {
-  const parent = Deno.makeTempDirSync({ prefix: "capdeno-perm-" });
+  using temp = tempDir("capdeno-perm-");
+  const parent = temp.path;
   Deno.mkdirSync(`${parent}/data`);
   const port = freePort();
   const argv = ["-regtest", "-datadir=./data", "-ipcbind=unix", `-rpcport=${port}`, "-debug=ipc"];
@@ -214,7 +222,8 @@ Deno.test("shell: the permission flags of permissions.ts, exactly, run the node;
 });
 
 Deno.test("shell: the launcher (deno task node) grants exactly those flags and passes signals on", async () => {
-  const parent = Deno.makeTempDirSync({ prefix: "capdeno-task-" });
+  using temp = tempDir("capdeno-task-");
+  const parent = temp.path;
   Deno.mkdirSync(`${parent}/data`);
   const data = `${parent}/data`;
   const launcher = new Deno.Command(Deno.execPath(), {

@@ -10,12 +10,13 @@
  */
 import { assert, assertEquals } from "../../assert.ts";
 import { dataGrants, type Outcome, runOnce } from "./node_process.ts";
+import { tempDir, type TempPath } from "../../helpers.ts";
 
-/** A fresh data directory with `files` in it. */
-function datadirWith(files: Record<string, string> = {}): string {
-  const datadir = Deno.makeTempDirSync({ prefix: "capdeno-start-" });
+/** A fresh data directory with `files` in it, removed on dispose. */
+function datadirWith(files: Record<string, string> = {}): TempPath {
+  const datadir = tempDir("capdeno-start-");
   for (const [name, text] of Object.entries(files)) {
-    Deno.writeTextFileSync(`${datadir}/${name}`, text);
+    Deno.writeTextFileSync(`${datadir.path}/${name}`, text);
   }
   return datadir;
 }
@@ -32,7 +33,8 @@ const REGTEST_ONLY = (chain: string) =>
   "Pass -regtest (or -chain=regtest, or regtest=1 in bitcoin.conf).";
 
 Deno.test("startup: each error is bitcoind's line on stderr, exit status 1", async () => {
-  const plain = datadirWith();
+  using plainDir = datadirWith();
+  const plain = plainDir.path;
   const table: [string, string[], string][] = [
     [
       "unknown option",
@@ -101,7 +103,8 @@ Deno.test("startup: each error is bitcoind's line on stderr, exit status 1", asy
 });
 
 Deno.test("startup: a missing -datadir is refused and nothing is created", async () => {
-  const parent = Deno.makeTempDirSync();
+  using temp = tempDir();
+  const parent = temp.path;
   const missing = `${parent}/missing`;
   const outcome = await runOnce(["-regtest", `-datadir=${missing}`], dataGrants(missing));
   assertEquals(outcome, {
@@ -151,13 +154,15 @@ Deno.test("startup: bitcoin.conf errors, Core's texts", async () => {
     ],
   ];
   for (const [what, files, argv, message] of cases) {
-    const outcome = await run(datadirWith(files), argv);
+    using datadir = datadirWith(files);
+    const outcome = await run(datadir.path, argv);
     assertEquals(outcome, { code: 1, stdout: "", stderr: `Error: ${message}\n` }, what);
   }
 });
 
 Deno.test("startup: -conf=X beside the data directory's own bitcoin.conf, with Core's advice", async () => {
-  const datadir = datadirWith({ "bitcoin.conf": "regtest=1\n", "other.conf": "regtest=1\n" });
+  using temp = datadirWith({ "bitcoin.conf": "regtest=1\n", "other.conf": "regtest=1\n" });
+  const datadir = temp.path;
   const outcome = await run(datadir, ["-conf=other.conf"]);
   assertEquals(outcome.code, 1);
   assertEquals(
@@ -173,7 +178,8 @@ Deno.test("startup: -conf=X beside the data directory's own bitcoin.conf, with C
 });
 
 Deno.test("startup: -help, -h, -? and -version print on stdout with status 0", async () => {
-  const datadir = datadirWith();
+  using temp = datadirWith();
+  const datadir = temp.path;
   for (const flag of ["-help", "-h", "-?", "-help-debug"]) {
     const outcome = await run(datadir, [flag]);
     assertEquals([outcome.code, outcome.stderr], [0, ""], flag);
@@ -188,9 +194,10 @@ Deno.test("startup: -help, -h, -? and -version print on stdout with status 0", a
 });
 
 Deno.test("startup: an unknown config key only logs; an unrecognized section warns on stderr", async () => {
-  const datadir = datadirWith({
+  using temp = datadirWith({
     "bitcoin.conf": "regtest=1\n[regtest]\nfoo=1\n[bogus]\nserver=0\n",
   });
+  const datadir = temp.path;
   // -ipcbind=tcp fails after the lock and the log: the node stops there, with status 1.
   const outcome = await run(datadir, ["-server=0", "-ipcbind=tcp:1", "-printtoconsole=0"]);
   assertEquals(outcome.code, 1);

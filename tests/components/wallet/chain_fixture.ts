@@ -8,9 +8,12 @@
 import { ChainState, generateBlock } from "../../../components/node/chain/mod.ts";
 import { Mempool } from "../../../components/node/mempool/mod.ts";
 import { nodeInit } from "../../../components/node/ipc/mod.ts";
+import { tempDir } from "../../helpers.ts";
 
-/** A node's chain and mempool in a temporary directory. */
-export function testNode(dir = Deno.makeTempDirSync()) {
+/** A node's chain and mempool in a temporary directory, removed on dispose. */
+export function testNode() {
+  const temp = tempDir();
+  const dir = temp.path;
   const chain = ChainState.open(`${dir}/node`);
   const mempool = new Mempool(chain);
   const init = nodeInit({ chain, mempool, requestShutdown() {} });
@@ -29,6 +32,7 @@ export function testNode(dir = Deno.makeTempDirSync()) {
       init[Symbol.dispose]();
       mempool[Symbol.dispose]();
       chain[Symbol.dispose]();
+      temp[Symbol.dispose]();
     },
   };
 }

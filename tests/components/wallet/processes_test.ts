@@ -9,7 +9,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
-import { waitFor } from "../../helpers.ts";
+import { tempDir, waitFor } from "../../helpers.ts";
 import { type RealNode, RpcCallError, startRealNode } from "../node/real_node.ts";
 import { WALLET_NOT_FOUND, WALLET_NOT_SPECIFIED } from "../../../components/rpc/wallet_choice.ts";
 
@@ -57,8 +57,9 @@ async function waitForWallets(node: RealNode, names: string[]) {
 }
 
 Deno.test("wallet process: -wallet=w, mining, a send between wallets, a restart", async () => {
-  const datadir = Deno.makeTempDirSync({ prefix: "wallet_e2e_" });
-  const walletDir = Deno.makeTempDirSync({ prefix: "wallet_e2e_w_" });
+  using data = tempDir("wallet_e2e_");
+  using wallets = tempDir("wallet_e2e_w_");
+  const [datadir, walletDir] = [data.path, wallets.path];
   const walletArgs = ["-wallet=w", "-fallbackfee=0.0002"];
   let txid: string;
   let balances: unknown;
@@ -124,8 +125,9 @@ Deno.test("wallet process: -wallet=w, mining, a send between wallets, a restart"
 });
 
 Deno.test("wallet process: with -ipcreattach it outlives its node and attaches again to the next one", async () => {
-  const datadir = Deno.makeTempDirSync({ prefix: "wallet_reattach_" });
-  const walletDir = Deno.makeTempDirSync({ prefix: "wallet_reattach_w_" });
+  using data = tempDir("wallet_reattach_");
+  using wallets = tempDir("wallet_reattach_w_");
+  const [datadir, walletDir] = [data.path, wallets.path];
   let wallet: Deno.ChildProcess | undefined;
   let exited = false;
   try {

@@ -15,7 +15,7 @@ import {
   processGone,
   startDenoTester,
   startFooComponent,
-  tempSocketPath,
+  tempSocket,
   waitFor,
 } from "../../helpers.ts";
 import { connect, IpcLog } from "../../../mod.ts";
@@ -49,7 +49,8 @@ async function survivesBurst(
 }
 
 Deno.test("accept: the plain server survives EMFILE under a burst and serves afterwards", async () => {
-  const path = tempSocketPath("tester");
+  using socket = tempSocket("tester");
+  const path = socket.path;
   await using server = await startDenoTester(path, { openFiles: 64, collectStderr: true });
   await survivesBurst(server, path, /^accept failed: /, async () => {
     await using client = await connectTester(path);
@@ -58,7 +59,8 @@ Deno.test("accept: the plain server survives EMFILE under a burst and serves aft
 });
 
 Deno.test("accept: a component's listener survives EMFILE under a burst and serves afterwards", async () => {
-  const path = tempSocketPath("foo");
+  using socket = tempSocket("foo");
+  const path = socket.path;
   await using component = await startFooComponent(path, { openFiles: 64, collectStderr: true });
   await survivesBurst(component, path, /^(Listening|IPC server: accept failed)/, async () => {
     await using init = await connect(FooInit, `unix:${path}`, {

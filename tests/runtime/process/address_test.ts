@@ -8,6 +8,7 @@ import { AddressError, connect, listen, parseAddress, parseIpcArgs } from "../..
 import { ipcFdOf } from "../../../runtime/process/process.ts";
 import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { fooInit } from "../../../examples/foo/foo.ts";
+import { tempDir } from "../../helpers.ts";
 
 /** Leaves a socket file behind, as a process killed while listening does. */
 async function leaveStaleSocket(path: string): Promise<void> {
@@ -61,7 +62,8 @@ Deno.test("address: bad addresses name themselves", () => {
 });
 
 Deno.test("listen: replaces a stale socket, creates a private directory", async () => {
-  const datadir = await Deno.makeTempDir();
+  using dir = tempDir();
+  const datadir = dir.path;
   const path = `${datadir}/deep/er/foo.sock`;
   Deno.mkdirSync(`${datadir}/deep/er`, { recursive: true, mode: 0o700 });
   await leaveStaleSocket(path);
@@ -74,8 +76,9 @@ Deno.test("listen: replaces a stale socket, creates a private directory", async 
   assertEquals(await (await init.makeFoo())!.add(1, 2), 3);
 });
 
-Deno.test("listen: refuses a directory other users may write, naming the address", async () => {
-  const dir = await Deno.makeTempDir();
+Deno.test("listen: refuses a directory other users may write, naming the address", () => {
+  using temp = tempDir();
+  const dir = temp.path;
   Deno.chmodSync(dir, 0o777);
   assertThrows(
     () => listen(FooInit, `unix:${dir}/x.sock`, fooInit()),
@@ -93,9 +96,9 @@ Deno.test("listen: refuses a directory other users may write, naming the address
 });
 
 Deno.test("connect: a missing socket fails naming the address", async () => {
-  const dir = await Deno.makeTempDir();
+  using dir = tempDir();
   await assertRejects(
-    () => connect(FooInit, "unix", { datadir: dir, component: "gui" }),
+    () => connect(FooInit, "unix", { datadir: dir.path, component: "gui" }),
     AddressError,
     "Unable to connect to IPC address 'unix'.",
   );

@@ -18,12 +18,13 @@ import {
 } from "../../../mod.ts";
 import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { fooInit } from "../../../examples/foo/foo.ts";
-import { tempSocketPath, waitFor } from "../../helpers.ts";
+import { tempDir, tempSocket, waitFor } from "../../helpers.ts";
 
 const quiet = new IpcLog({ level: "off" });
 
 Deno.test("listen: accepts several connections at once", async () => {
-  const datadir = await Deno.makeTempDir();
+  using dir = tempDir();
+  const datadir = dir.path;
   await using listener = listen(FooInit, "unix", fooInit(), {
     datadir,
     maxConnections: 2,
@@ -38,7 +39,8 @@ Deno.test("listen: accepts several connections at once", async () => {
 
 /** A listener limited to one connection, with a first client already served. */
 async function servingOne() {
-  const datadir = await Deno.makeTempDir();
+  const dir = tempDir();
+  const datadir = dir.path;
   const listener = listen(FooInit, "unix", fooInit(), { datadir, maxConnections: 1, log: quiet });
   const first = await connect(FooInit, "unix", { datadir });
   await (await first.makeFoo())!.add(1, 1);
@@ -46,7 +48,10 @@ async function servingOne() {
     datadir,
     listener,
     first,
-    [Symbol.asyncDispose]: () => listener[Symbol.asyncDispose](),
+    async [Symbol.asyncDispose]() {
+      await listener[Symbol.asyncDispose]();
+      await dir[Symbol.asyncDispose]();
+    },
   };
 }
 
@@ -114,7 +119,8 @@ async function servedWithToken(child: SpawnedComponent<FooInit>, path: string) {
 }
 
 Deno.test("listen: a flood without tokens never keeps a token holder from being served", async () => {
-  const path = tempSocketPath("foo");
+  using socket = tempSocket("foo");
+  const path = socket.path;
   const lines: string[] = [];
   await using child = await lifelineFoo(path, lines);
   // 200 clients that never send a token, each reconnecting as soon as it is dropped.
@@ -151,7 +157,8 @@ Deno.test("listen: a flood without tokens never keeps a token holder from being 
 });
 
 Deno.test("listen: a token announced after its client connected is still accepted", async () => {
-  const path = tempSocketPath("foo");
+  using socket = tempSocket("foo");
+  const path = socket.path;
   await using child = await lifelineFoo(path, []);
   const token = newToken();
   // The client is first: its token waits for the control line.
@@ -162,7 +169,8 @@ Deno.test("listen: a token announced after its client connected is still accepte
 });
 
 Deno.test("listen: an idle client is closed after the token deadline, and counts as waiting until then", async () => {
-  const datadir = await Deno.makeTempDir();
+  using dir = tempDir();
+  const datadir = dir.path;
   await using listener = listen(FooInit, "unix", fooInit(), {
     datadir,
     log: quiet,
@@ -178,7 +186,8 @@ Deno.test("listen: an idle client is closed after the token deadline, and counts
 });
 
 Deno.test("connect: waits while the listener's backlog is full, fails clearly when told not to", async () => {
-  const path = tempSocketPath("full");
+  using socket = tempSocket("full");
+  const path = socket.path;
   using listener = Deno.listen({ transport: "unix", path });
   // Nobody accepts: fill the backlog until the kernel refuses more.
   const queued: Deno.UnixConn[] = [];

@@ -7,6 +7,7 @@
 import { connect, denoCommand, listen, spawn } from "../../../mod.ts";
 import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { fooInit } from "../../../examples/foo/foo.ts";
+import { tempDir } from "../../helpers.ts";
 import { conformanceSuite } from "./conformance_suite.ts";
 
 const component = new URL("../../../examples/foo/main.ts", import.meta.url);
@@ -16,7 +17,8 @@ Deno.test("conformance: local object, no IPC", async (t) => {
 });
 
 Deno.test("conformance: over a UNIX socket (listen / connect)", async (t) => {
-  const datadir = await Deno.makeTempDir();
+  using dir = tempDir();
+  const datadir = dir.path;
   await using _listener = listen(FooInit, "unix", fooInit(), { datadir, component: "foo" });
   await using init = await connect(FooInit, "unix", { datadir, component: "foo" });
   await conformanceSuite(t, init, true);

@@ -7,13 +7,17 @@ import { connect, IpcLog, listen, type Remote } from "../../../mod.ts";
 import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import type { Foo } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { type FooCounters, fooInit, registerPoint } from "../../../examples/foo/foo.ts";
+import { tempDir } from "../../helpers.ts";
 
 /** A served FooInit, a client's Init and one Foo; disposing stops everything. */
 export interface FooPair extends AsyncDisposable {
   readonly counters: FooCounters;
   readonly init: Remote<FooInit>;
   readonly foo: Remote<Foo>;
-  /** Stops the listener and closes its connections (the server side goes away). */
+  /**
+   * Stops the listener and closes its connections (the server side goes
+   * away), and removes the folder of its socket.
+   */
   stopServer(): Promise<void>;
 }
 
@@ -22,7 +26,8 @@ export async function fooPair(
   options: { server?: FooInit; serverLog?: IpcLog; clientLog?: IpcLog } = {},
 ): Promise<FooPair> {
   registerPoint();
-  const datadir = await Deno.makeTempDir();
+  const dir = tempDir();
+  const datadir = dir.path;
   const served = options.server ?? fooInit();
   const quiet = new IpcLog({ level: "off" });
   const listener = listen(FooInit, "unix", served, {
@@ -43,6 +48,7 @@ export async function fooPair(
     if (stopped) return;
     stopped = true;
     await listener[Symbol.asyncDispose]();
+    dir[Symbol.dispose]();
   };
   return {
     counters: (served as { counters?: FooCounters }).counters ?? { live: 0 },

@@ -12,7 +12,7 @@
 import { assertEquals } from "../../assert.ts";
 import { connect, IpcLog } from "../../../mod.ts";
 import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
-import { cppMpPeerPath, spawnPeer, startFooComponent, tempSocketPath } from "../../helpers.ts";
+import { cppMpPeerPath, spawnPeer, startFooComponent, tempSocket } from "../../helpers.ts";
 import { conformanceSuite } from "./conformance_suite.ts";
 
 const binary = await cppMpPeerPath();
@@ -23,7 +23,8 @@ Deno.test({
   name: "interop: C++ libmultiprocess-recipe client against our server",
   ignore,
   async fn() {
-    const path = tempSocketPath("foo");
+    using socket = tempSocket("foo");
+    const path = socket.path;
     await using _server = await startFooComponent(path);
     const client = await new Deno.Command(binary!, { args: ["client", path], stdout: "piped" })
       .output();
@@ -40,7 +41,8 @@ Deno.test({
   name: "interop: our client (conformance suite) against a C++ server minting Threads",
   ignore,
   async fn(t) {
-    const path = tempSocketPath("cpp-foo");
+    using socket = tempSocket("cpp-foo");
+    const path = socket.path;
     await using server = spawnPeer(binary!, ["server", path]);
     await server.line(/^READY$/);
     await using init = await connect(FooInit, `unix:${path}`, {

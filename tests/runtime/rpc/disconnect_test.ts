@@ -14,14 +14,15 @@ import {
   spawnPeer,
   startCppTester,
   startDenoTester,
-  tempSocketPath,
+  tempSocket,
   waitFor,
 } from "../../helpers.ts";
 
 const cpp = await cppPeerPath();
 
 async function serverDiesMidCall(start: (path: string) => Promise<Peer>) {
-  const path = tempSocketPath("tester");
+  using socket = tempSocket("tester");
+  const path = socket.path;
   await using server = await start(path);
   await using client = await connectTester(path);
   assertEquals(await client.tester.add(1, 2), 3);
@@ -48,7 +49,8 @@ Deno.test({
 }, () => serverDiesMidCall((path) => startCppTester(cpp!, path)));
 
 Deno.test("server killed under a separate Deno client process: it sees the disconnect", async () => {
-  const path = tempSocketPath("tester");
+  using socket = tempSocket("tester");
+  const path = socket.path;
   await using server = await startDenoTester(path);
   await using client = spawnDenoClient("expect-disconnect", path);
   await client.line(/^CALLING$/);
@@ -60,7 +62,8 @@ Deno.test("server killed under a separate Deno client process: it sees the disco
 });
 
 async function clientDiesMidCall(spawnClient: (path: string) => Peer, ready: RegExp | null) {
-  const path = tempSocketPath("tester");
+  using socket = tempSocket("tester");
+  const path = socket.path;
   await using _server = await startDenoTester(path);
   await using observer = await connectTester(path);
   const before = await observer.tester.canceledCount();

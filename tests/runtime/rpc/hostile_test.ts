@@ -37,7 +37,7 @@ import {
   memoryOf,
   type Peer,
   startDenoTester,
-  tempSocketPath,
+  tempSocket,
   withTimeout,
 } from "../../helpers.ts";
 import { buildMessage, whichName, WirePeer } from "../../wire_peer.ts";
@@ -264,7 +264,8 @@ async function assertServing(server: Server, before: Client): Promise<void> {
 Deno.test({
   name: "hostile peers: each is aborted or closed, and the server keeps serving everyone else",
 }, async (t) => {
-  const path = tempSocketPath("hostile");
+  using socket = tempSocket("hostile");
+  const path = socket.path;
   await using peer = await startDenoTester(path);
   const server: Server = { path, peer, exited: false };
   peer.child.status.then(() => server.exited = true);

@@ -8,7 +8,7 @@ import {
   spawnPeer,
   startCppTester,
   startDenoTester,
-  tempSocketPath,
+  tempSocket,
 } from "../../helpers.ts";
 import { testerSuite } from "./tester_suite.ts";
 
@@ -35,7 +35,8 @@ const CPP_CHECKS = [
 ];
 
 Deno.test({ name: "C++ client → Deno server", ignore }, async (t) => {
-  const path = tempSocketPath("tester");
+  using socket = tempSocket("tester");
+  const path = socket.path;
   await using _server = await startDenoTester(path);
   await using client = spawnPeer(peer!, ["client", path]);
   const status = await client.child.status;
@@ -50,7 +51,8 @@ Deno.test({ name: "C++ client → Deno server", ignore }, async (t) => {
 });
 
 Deno.test({ name: "Deno client → C++ server", ignore }, async (t) => {
-  const path = tempSocketPath("tester");
+  using socket = tempSocket("tester");
+  const path = socket.path;
   await using _server = await startCppTester(peer!, path);
   await testerSuite(t, path);
 });

@@ -18,7 +18,8 @@ import {
   memoryOf,
   type Peer,
   startLimitedServer,
-  tempSocketPath,
+  type TempPath,
+  tempSocket,
   withTimeout,
 } from "../../helpers.ts";
 import { cutOff, echoTemplate, MARKER, Template, writeWithoutReading } from "../../flood.ts";
@@ -32,22 +33,26 @@ const REPLY_MS = 15_000;
 
 /** A server process for one test, with a client that must keep being served. */
 class Server implements AsyncDisposable {
-  readonly path: string;
+  readonly socket: TempPath;
   readonly peer: Peer;
   readonly client: Awaited<ReturnType<typeof connectTester>>;
 
-  private constructor(path: string, peer: Peer, client: Server["client"]) {
-    this.path = path;
+  private constructor(socket: TempPath, peer: Peer, client: Server["client"]) {
+    this.socket = socket;
     this.peer = peer;
     this.client = client;
   }
 
   static async start(limits: Record<string, number> = {}): Promise<Server> {
-    const path = tempSocketPath("resources");
-    const peer = await startLimitedServer(path, "tester", limits);
-    const client = await connectTester(path);
+    const socket = tempSocket("resources");
+    const peer = await startLimitedServer(socket.path, "tester", limits);
+    const client = await connectTester(socket.path);
     assertEquals(await client.tester.add(1, 1), 2, "first add");
-    return new Server(path, peer, client);
+    return new Server(socket, peer, client);
+  }
+
+  get path(): string {
+    return this.socket.path;
   }
 
   /** The server process's peak resident memory, in bytes. */
@@ -77,6 +82,7 @@ class Server implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.client[Symbol.asyncDispose]();
     await this.peer[Symbol.asyncDispose]();
+    await this.socket[Symbol.asyncDispose]();
   }
 }
 
@@ -272,7 +278,8 @@ Deno.test("a 60 MiB frame trickled in is cut off at its deadline", async () => {
 });
 
 Deno.test("a reply of 60 texts of 1 MiB is built in linear time and arrives intact", async () => {
-  const path = tempSocketPath("blobs");
+  using socket = tempSocket("blobs");
+  const path = socket.path;
   await using _server = await startLimitedServer(path, "blobs");
   await using rpc = new RpcConnection(await Deno.connect({ transport: "unix", path }));
   using blobs = rpc.bootstrap();

@@ -8,17 +8,19 @@ import { RpcError } from "../../../runtime/rpc/errors.ts";
 import { setData } from "../../../runtime/rpc/message.ts";
 import { segmentBuffers } from "../../../runtime/buffers.ts";
 import { Tester$Client, Tester_Echo$Results } from "../../../examples/schemas/gen/testing.ts";
-import { startDenoTester, tempSocketPath } from "../../helpers.ts";
+import { startDenoTester, tempSocket } from "../../helpers.ts";
 import { testerSuite } from "./tester_suite.ts";
 
 Deno.test("Deno client → Deno server (separate processes)", async (t) => {
-  const path = tempSocketPath("tester");
+  using socket = tempSocket("tester");
+  const path = socket.path;
   await using _server = await startDenoTester(path);
   await testerSuite(t, path);
 });
 
 Deno.test("outstanding questions are limited: calls over maxQuestions fail as overloaded", async () => {
-  const path = tempSocketPath("tester");
+  using socket = tempSocket("tester");
+  const path = socket.path;
   await using _server = await startDenoTester(path);
   const rpc = new RpcConnection(await Deno.connect({ transport: "unix", path }), {
     limits: { maxQuestions: 4 },
@@ -37,7 +39,8 @@ Deno.test("outstanding questions are limited: calls over maxQuestions fail as ov
 });
 
 Deno.test("Data read in place is released with its response, and its memory reused", async () => {
-  const path = tempSocketPath("tester");
+  using socket = tempSocket("tester");
+  const path = socket.path;
   await using _server = await startDenoTester(path);
   const rpc = new RpcConnection(await Deno.connect({ transport: "unix", path }));
   using tester = rpc.bootstrap();

@@ -29,6 +29,7 @@ import {
   txid,
 } from "../../../../components/node/chain/mod.ts";
 import { assert, assertEquals } from "../../../assert.ts";
+import { tempDir } from "../../../helpers.ts";
 
 /** A private key and the three kinds of output this node validates spends of. */
 export class TestKey {
@@ -105,13 +106,13 @@ export function utxosOf(tx: Tx, key: TestKey): Utxo[] {
 
 /** A chain in a fresh temporary directory, removed on dispose. */
 export function openTempChain(options: ChainStateOptions = {}): ChainState & { dir: string } {
-  const dir = Deno.makeTempDirSync({ prefix: "chain_test_" });
-  const chain = ChainState.open(dir, options) as ChainState & { dir: string };
-  chain.dir = dir;
+  const dir = tempDir("chain_test_");
+  const chain = ChainState.open(dir.path, options) as ChainState & { dir: string };
+  chain.dir = dir.path;
   const close = chain[Symbol.dispose].bind(chain);
   chain[Symbol.dispose] = () => {
     close();
-    Deno.removeSync(dir, { recursive: true });
+    dir[Symbol.dispose]();
   };
   return chain;
 }

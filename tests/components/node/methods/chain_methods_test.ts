@@ -15,7 +15,7 @@
 import { hex } from "@scure/base";
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals } from "../../../assert.ts";
-import { waitFor } from "../../../helpers.ts";
+import { tempDir, waitFor } from "../../../helpers.ts";
 import { type RealNode, RpcCallError, startRealNode } from "../real_node.ts";
 import { signTx, TestKey, type Utxo } from "../chain/chain_helpers.ts";
 import {
@@ -447,7 +447,8 @@ Deno.test("blockchain and mining methods of a regtest node", async (t) => {
 });
 
 Deno.test("verifychain finds a block damaged on disk", async () => {
-  const datadir = Deno.makeTempDirSync({ prefix: "node_test_" });
+  using temp = tempDir("node_test_");
+  const datadir = temp.path;
   let damaged = "";
   {
     await using node = await startRealNode({ datadir });

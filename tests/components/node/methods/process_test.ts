@@ -12,7 +12,7 @@ import { hex } from "@scure/base";
 import { assert, assertEquals } from "../../../assert.ts";
 import { flagsFor, NODE_MAIN, type RealNode, startRealNode } from "../real_node.ts";
 import { freePort } from "../node_process.ts";
-import { waitFor } from "../../../helpers.ts";
+import { tempDir, waitFor } from "../../../helpers.ts";
 import { connect, IpcLog } from "../../../../mod.ts";
 import { Init } from "../../../../schemas/gen/ipc/init.mp.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
@@ -60,7 +60,8 @@ async function assertConsistent(datadir: string): Promise<number> {
 }
 
 Deno.test("SIGKILL in the middle of generatetoaddress 200: the chain and UTXO set stay consistent", async () => {
-  const datadir = Deno.makeTempDirSync({ prefix: "node_crash_" });
+  using temp = tempDir("node_crash_");
+  const datadir = temp.path;
   {
     await using node = await startRealNode({ datadir });
     const generating = node.call("generatetoaddress", [200, ADDRESS]).catch((e) => e);
@@ -74,7 +75,8 @@ Deno.test("SIGKILL in the middle of generatetoaddress 200: the chain and UTXO se
 });
 
 Deno.test("SIGKILL during a stream of sendrawtransaction and mining: consistent after restart", async () => {
-  const datadir = Deno.makeTempDirSync({ prefix: "node_crash_" });
+  using temp = tempDir("node_crash_");
+  const datadir = temp.path;
   {
     await using node = await startRealNode({ datadir });
     const hashes: string[] = await node.call("generatetoaddress", [140, ADDRESS]);
@@ -104,7 +106,8 @@ Deno.test("SIGKILL during a stream of sendrawtransaction and mining: consistent 
 });
 
 Deno.test("the mempool survives a clean restart (mempool.dat), and not with -persistmempool=0", async () => {
-  const datadir = Deno.makeTempDirSync({ prefix: "node_mempool_" });
+  using temp = tempDir("node_mempool_");
+  const datadir = temp.path;
   let txid: string;
   {
     await using node = await startRealNode({ datadir });
@@ -134,7 +137,8 @@ Deno.test("the mempool survives a clean restart (mempool.dat), and not with -per
 });
 
 Deno.test("a damaged mempool.dat is logged as Core logs it and the node starts with an empty mempool", async () => {
-  const datadir = Deno.makeTempDirSync({ prefix: "node_mempool_" });
+  using temp = tempDir("node_mempool_");
+  const datadir = temp.path;
   const file = `${datadir}/regtest/mempool.dat`;
   const logFile = `${datadir}/regtest/debug.log`;
   {
@@ -210,7 +214,8 @@ Deno.test("the RPC server's start: Core's Binding lines, and Core's stderr and l
     ]);
   }
   const run = async (argv: string[]) => {
-    const datadir = Deno.makeTempDirSync({ prefix: "node_rpcfail_" });
+    using temp = tempDir("node_rpcfail_");
+    const datadir = temp.path;
     const all = [
       "-regtest",
       `-datadir=${datadir}`,
@@ -224,7 +229,11 @@ Deno.test("the RPC server's start: Core's Binding lines, and Core's stderr and l
       stdout: "null",
       stderr: "piped",
     }).output();
-    return { code: output.code, stderr: new TextDecoder().decode(output.stderr), datadir };
+    return {
+      code: output.code,
+      stderr: new TextDecoder().decode(output.stderr),
+      log: logLines(datadir),
+    };
   };
   const failed = "Error: Unable to start HTTP server. See debug log for details.\n";
   // The port taken on both loopback addresses (::1 where the machine has it).
@@ -237,7 +246,7 @@ Deno.test("the RPC server's start: Core's Binding lines, and Core's stderr and l
     const taken = await run([]);
     v6?.close();
     assertEquals([taken.code, taken.stderr], [1, failed]);
-    const log = logLines(taken.datadir);
+    const log = taken.log;
     for (
       const line of [
         `Binding RPC on address ::1 port ${port} failed.`,
@@ -255,7 +264,7 @@ Deno.test("the RPC server's start: Core's Binding lines, and Core's stderr and l
     "-cjdnsreachable=0.";
   const allowIp = await run(["-rpcallowip=zz"]);
   assertEquals([allowIp.code, allowIp.stderr], [1, `Error: ${subnet}\n${failed}`]);
-  assert(logLines(allowIp.datadir).includes(`[error] ${subnet}`));
+  assert(allowIp.log.includes(`[error] ${subnet}`));
 });
 
 Deno.test("echoipc: through a spawned process's Echo when the node may run Deno", async () => {

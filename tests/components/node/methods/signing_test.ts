@@ -22,6 +22,7 @@ import {
   scriptToAddress,
   txid,
 } from "../../../../components/node/chain/mod.ts";
+import { tempDir } from "../../../helpers.ts";
 
 const key = new TestKey(9);
 const other = new TestKey(10);
@@ -41,7 +42,8 @@ async function rejects(promise: Promise<unknown>, code: number, message: string)
 const idOf = (tx: ReturnType<typeof decodeTx>) => hex.encode(txid(tx).slice().reverse());
 
 Deno.test("signing raw transactions with keys, and fee deltas", async (t) => {
-  const datadir = Deno.makeTempDirSync({ prefix: "node_test_" });
+  using temp = tempDir("node_test_");
+  const datadir = temp.path;
   await using node = await startRealNode({ datadir });
   const call = node.call;
   const blocks: string[] = await call("generatetoaddress", [110, ADDRESS]);
