@@ -15,7 +15,11 @@ import { FooInit } from "./schemas/gen/conformance.mp.ts";
 if (import.meta.main) {
   const started = performance.now();
   const stateDir = await Deno.makeTempDir({ prefix: "capdeno-demo-" });
-  const child = await spawnComponent(
+  // Removed last, also when the demo fails: the child has ended by then.
+  await using _state = {
+    [Symbol.asyncDispose]: () => Deno.remove(stateDir, { recursive: true }),
+  };
+  await using child = await spawnComponent(
     FooInit,
     await loadComponent(new URL("./foo", import.meta.url).pathname),
     { stateDir, args: Deno.args }, // e.g. -debug=ipc
@@ -58,5 +62,4 @@ if (import.meta.main) {
   await foo[Symbol.asyncDispose]();
   await child.init[Symbol.asyncDispose]();
   console.log("child exited:", (await child.reason).text);
-  await Deno.remove(stateDir, { recursive: true });
 }

@@ -224,9 +224,11 @@ Deno.test("gen: bad arguments end in one line, exit 1", async () => {
       ["--classes=nothere.capnp", "runtime/schema"],
       /^gen: --classes: no schema nothere\.capnp in /,
     ],
+    // The repository's own folders each name their classes; a list for all of them means nothing.
+    [["--classes=testing.capnp"], /^gen: --classes needs a schema folder \(usage: gen /],
   ];
   for (const [args, expected] of cases) {
-    if (args[0].startsWith("--classes") && !haveCapnp) continue;
+    if (args[0].startsWith("--classes") && args.length > 1 && !haveCapnp) continue;
     const { code, stdout, stderr } = await gen(...args);
     assertEquals([code, stdout], [1, ""], args.join(" "));
     assertEquals(stderr.trimEnd().split("\n").length, 1, stderr);
