@@ -41,18 +41,20 @@ Deno.test("disconnect: a call after the server went away", async () => {
 Deno.test("disconnect: a call in flight when the server goes away", async () => {
   await using pair = await fooPair();
   const pending = pair.foo.wait(10_000, 1);
+  // Watched from the start: it may reject while the server is still being stopped.
+  const rejected = assertRejects(() => pending, RpcError, INTERRUPTED_BY_DISCONNECT);
   await new Promise((r) => setTimeout(r, 50));
   await pair.stopServer();
-  const error = await assertRejects(() => pending, RpcError, INTERRUPTED_BY_DISCONNECT);
-  assertEquals(error.type, "disconnected");
+  assertEquals((await rejected).type, "disconnected");
 });
 
 Deno.test("disconnect: a call in flight when the client closes its connection", async () => {
   const pair = await fooPair();
   const pending = pair.foo.wait(10_000, 1);
+  const rejected = assertRejects(() => pending, RpcError, INTERRUPTED_BY_DISCONNECT);
   await new Promise((r) => setTimeout(r, 50));
   await pair.init[Symbol.asyncDispose]();
-  await assertRejects(() => pending, RpcError, INTERRUPTED_BY_DISCONNECT);
+  await rejected;
   await pair.stopServer();
 });
 
