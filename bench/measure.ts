@@ -112,9 +112,89 @@ export interface Allocation {
   top: [where: string, bytesPerOp: number][];
 }
 
+/** A session with a V8 inspector (the Chrome DevTools protocol): commands and their results. */
+export interface InspectorSession extends Disposable {
+  /** Sends `method` with `params`; settles with its result, or rejects with the inspector's error. */
+  post(method: string, params?: object): Promise<Record<string, unknown>>;
+}
+
+/** A session with this process's own inspector (`node:inspector`). */
+export function ownInspector(): InspectorSession {
+  const session = new Session();
+  session.connect();
+  return {
+    post: (method, params = {}) =>
+      new Promise((resolve, reject) =>
+        session.post(
+          method,
+          params,
+          (error, result) =>
+            error ? reject(error) : resolve((result ?? {}) as Record<string, unknown>),
+        )
+      ),
+    [Symbol.dispose]: () => session.disconnect(),
+  };
+}
+
+/**
+ * A session with the inspector of another process, started with
+ * `--inspect=127.0.0.1:0`, at the `ws://` address it printed
+ * ({@linkcode inspectorAddress}).
+ */
+export async function remoteInspector(address: string): Promise<InspectorSession> {
+  const socket = new WebSocket(address);
+  await new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = () => reject(new Error(`cannot reach the inspector at ${address}`));
+  });
+  const waiting = new Map<number, PromiseWithResolvers<Record<string, unknown>>>();
+  socket.onmessage = (event) => {
+    const message = JSON.parse(event.data);
+    const waiter = waiting.get(message.id); // events carry no id
+    if (waiter === undefined) return;
+    waiting.delete(message.id);
+    if (message.error) waiter.reject(new Error(`inspector: ${message.error.message}`));
+    else waiter.resolve(message.result ?? {});
+  };
+  socket.onclose = () => {
+    for (const waiter of waiting.values()) waiter.reject(new Error("the inspector closed"));
+    waiting.clear();
+  };
+  let nextId = 1;
+  return {
+    post(method, params = {}) {
+      const waiter = Promise.withResolvers<Record<string, unknown>>();
+      const id = nextId++;
+      waiting.set(id, waiter);
+      socket.send(JSON.stringify({ id, method, params }));
+      return waiter.promise;
+    },
+    [Symbol.dispose]: () => socket.close(),
+  };
+}
+
+/** The `ws://` address in the `Debugger listening on …` line of `stderr`, once it has arrived. */
+export async function inspectorAddress(
+  stderr: readonly string[],
+  waitMs = 10_000,
+): Promise<string> {
+  const deadline = performance.now() + waitMs;
+  for (;;) {
+    for (const line of stderr) {
+      const address = /Debugger listening on (ws:\/\/\S+)/.exec(line)?.[1];
+      if (address !== undefined) return address;
+    }
+    if (performance.now() > deadline) {
+      throw new Error("no inspector address in the process's stderr");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /**
  * Runs `op` `count` times, one after another, under V8's sampling heap
- * profiler (through `node:inspector`), and returns the bytes allocated per
+ * profiler of `inspector` (this process's by default; another's to measure
+ * what a server allocates per call), and returns the bytes allocated per
  * operation: an estimate (one sample per 128 bytes on average) that counts
  * every allocation, also of objects already collected again. It includes
  * what Deno's own socket operations allocate.
@@ -123,18 +203,10 @@ export async function allocationPerOp(
   op: () => Promise<unknown>,
   count: number,
   topCount = 5,
+  inspector: InspectorSession = ownInspector(),
 ): Promise<Allocation> {
-  const session = new Session();
-  session.connect();
-  const post = (method: string, params: object = {}) =>
-    new Promise<Record<string, unknown>>((resolve, reject) =>
-      session.post(
-        method,
-        params,
-        (error, result) =>
-          error ? reject(error) : resolve((result ?? {}) as Record<string, unknown>),
-      )
-    );
+  using session = inspector;
+  const post = (method: string, params?: object) => session.post(method, params);
   try {
     await post("HeapProfiler.enable");
     await post("HeapProfiler.startSampling", {
@@ -163,7 +235,6 @@ export async function allocationPerOp(
     return { bytesPerOp: total / count, top };
   } finally {
     await post("HeapProfiler.disable").catch(() => {});
-    session.disconnect();
   }
 }
 

@@ -12,9 +12,12 @@
  * spawn and sandbox figures, and last the hostile-peer ones
  * (`bench/hostile_bench.ts`: a server's memory under a peer that never reads).
  *
- * Allocation per call is this client's (sampled by V8's heap profiler over
- * sequential calls, Deno's own socket operations included; the functions
- * allocating most are printed as `#` lines); the raw ping-pong's is the floor.
+ * Allocation per call is sampled by V8's heap profiler over sequential
+ * calls, Deno's own socket operations included, on each side: this client
+ * through its own inspector, the server through the one it opens
+ * (`--inspect`, in a process started for that alone, so the other figures
+ * run without it). The raw ping-pong's figures are the floor; the functions
+ * allocating most are printed as `#` lines.
  *
  * CPU time per call is the process's user + system time over the measured
  * calls (`process.cpuUsage()` here, the same kernel counters read from
@@ -33,6 +36,7 @@ import { RpcConnection } from "../runtime/rpc/connection.ts";
 import {
   cppPeerPath,
   type Peer,
+  type ServerOptions,
   spawnPeer,
   startCppTester,
   startDenoTester,
@@ -42,10 +46,12 @@ import {
   type Allocation,
   allocationPerOp,
   BENCH_SECONDS as SECONDS,
+  inspectorAddress,
   measureRate,
   ownCpu,
   processCpu,
   rate,
+  remoteInspector,
   report,
 } from "./measure.ts";
 
@@ -59,19 +65,21 @@ const ALLOCATION_OPS = 20_000;
  */
 async function startRawEcho(
   args: string[],
+  options: ServerOptions = {},
 ): Promise<{ path: string; server: Peer } & AsyncDisposable> {
   const socket = tempSocket("raw");
   const path = socket.path;
   const root = new URL("../", import.meta.url).pathname;
   const server = spawnPeer(Deno.execPath(), [
     "run",
+    ...options.denoFlags ?? [],
     `--allow-read=${path}`,
     `--allow-write=${path}`,
     `--allow-net=unix:${path}`,
     `${root}bench/raw_echo.ts`,
     path,
     ...args,
-  ]);
+  ], options);
   await server.line(/^READY$/);
   return {
     path,
@@ -171,6 +179,37 @@ async function rawSocketThroughput(): Promise<number> {
   return perSecond * MIB;
 }
 
+/** A server started with its inspector open and its stderr collected, to sample its allocation. */
+const INSPECTED: ServerOptions = { denoFlags: ["--inspect=127.0.0.1:0"], collectStderr: true };
+
+/** What `server` allocates per `op`, sampled by its own inspector after a warm-up. */
+async function serverAllocation(server: Peer, op: () => Promise<unknown>): Promise<Allocation> {
+  for (let i = 0; i < ALLOCATION_OPS / 10; i++) await op();
+  const inspector = await remoteInspector(await inspectorAddress(server.errors));
+  return await allocationPerOp(op, ALLOCATION_OPS, 5, inspector);
+}
+
+/** What the raw echo server and the Tester server each allocate per 64-byte round trip and tiny call. */
+async function serverAllocations(): Promise<{ raw: Allocation; rpc: Allocation }> {
+  await using echo = await startRawEcho([], INSPECTED);
+  using conn = await Deno.connect({ transport: "unix", path: echo.path });
+  const out = new Uint8Array(64).fill(7);
+  const back = new Uint8Array(64);
+  const raw = await serverAllocation(echo.server, async () => {
+    await conn.write(out);
+    await readFull(conn, back);
+  });
+  using socket = tempSocket("inspected");
+  await using server = await startDenoTester(socket.path, INSPECTED);
+  const rpc = new RpcConnection(await Deno.connect({ transport: "unix", path: socket.path }));
+  try {
+    using tester = new TesterClient(rpc.bootstrap());
+    return { raw, rpc: await serverAllocation(server, () => tester.add(1, 2)) };
+  } finally {
+    await rpc.close();
+  }
+}
+
 interface RpcFigures {
   seq: number;
   cpuUsClient: number;
@@ -216,12 +255,16 @@ function reportRpc(prefix: string, figures: RpcFigures): void {
   report(`${prefix}_blob_1mib_bytes_per_s`, figures.blob, "B/s");
 }
 
-/** Prints the bytes allocated per operation, and where most are allocated (as comments). */
-function reportAllocation(prefix: string, allocation: Allocation): number {
+/** Prints the bytes `side` allocates per operation, and where most are allocated (as comments). */
+function reportAllocation(
+  prefix: string,
+  allocation: Allocation,
+  side: "client" | "server" = "client",
+): number {
   for (const [where, bytes] of allocation.top) {
-    console.log(`# ${prefix} allocates ${bytes.toFixed(0)} B/op in ${where}`);
+    console.log(`# ${prefix} ${side} allocates ${bytes.toFixed(0)} B/op in ${where}`);
   }
-  return report(`${prefix}_alloc_bytes_client`, allocation.bytesPerOp, "B");
+  return report(`${prefix}_alloc_bytes_${side}`, allocation.bytesPerOp, "B");
 }
 
 /** The round that allocated least per operation. */
@@ -315,6 +358,10 @@ if (import.meta.main) {
   console.log(
     `RATIO rpc_alloc_vs_raw ${(best.allocation.bytesPerOp / rawAllocation).toFixed(2)}`,
   );
+  const servers = await serverAllocations();
+  const rawServer = reportAllocation("raw_pingpong", servers.raw, "server");
+  const rpcServer = reportAllocation("rpc_seq", servers.rpc, "server");
+  console.log(`RATIO rpc_alloc_server_vs_raw ${(rpcServer / rawServer).toFixed(2)}`);
   console.log(`RATIO rpc_seq_vs_raw ${((1e6 / best.seq) / rawRtt).toFixed(2)}`);
   console.log(`RATIO rpc_seq_vs_raw_duplex ${((1e6 / best.seq) / duplexRtt).toFixed(2)}`);
   console.log(`RATIO blob_vs_socket ${(best.blob / socketBytes).toFixed(2)}`);

@@ -125,6 +125,8 @@ export interface ServerOptions {
   openFiles?: number;
   /** Collects its stderr lines (`Peer.errors`) instead of sharing ours. */
   collectStderr?: boolean;
+  /** Deno flags before the module (`--inspect=…`, say); not permissions. */
+  denoFlags?: readonly string[];
 }
 
 /** Starts the Deno Tester server on `path` and waits until it listens. */
@@ -137,11 +139,12 @@ async function startDenoServer(
   module: string,
   path: string,
   args: string[],
-  { openFiles, collectStderr }: ServerOptions = {},
+  { openFiles, collectStderr, denoFlags = [] }: ServerOptions = {},
 ): Promise<Peer> {
   const deno = [
     Deno.execPath(),
     "run",
+    ...denoFlags,
     `--allow-read=${path}`,
     `--allow-write=${path}`,
     `--allow-net=unix:${path}`,

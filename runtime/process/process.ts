@@ -27,8 +27,7 @@
  * ```
  * @module
  */
-import { spawn as spawnChild } from "node:child_process";
-import { Socket } from "node:net";
+import type { Socket } from "node:net";
 import type { InterfaceDescriptor } from "../schema/descriptor.ts";
 import { channelFromNodeSocket } from "../transport.ts";
 import { IpcLog } from "../log.ts";
@@ -278,14 +277,15 @@ export function childArgv(
  * bash). With unscoped `--allow-run`, signals are sent with `Deno.kill`
  * and the exit status is the wait status.
  */
-export function spawn<T>(
+export async function spawn<T>(
   iface: InterfaceDescriptor<T>,
   command: ChildCommand,
   options: SpawnOptions = {},
 ): Promise<SpawnedComponent<T>> {
   const refused = refusal(command);
-  if (refused !== null) return Promise.reject(new Error(`spawn: ${refused}`));
+  if (refused !== null) throw new Error(`spawn: ${refused}`);
   const { program, args } = childArgv(command);
+  const { spawn: spawnChild } = await nodeChildProcess();
   const child = spawnChild(program, args, {
     stdio: ["pipe", "pipe", "pipe", "pipe"],
     env: { ...command.env },
@@ -325,7 +325,7 @@ export function spawn<T>(
       if (error instanceof Deno.errors.NotCapable) child.kill(signal as NodeJS.Signals);
     }
   };
-  return new Promise((resolve, reject) => {
+  return await new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("spawn", () => {
       const channel = channelFromNodeSocket(child.stdio[3] as Socket);
@@ -353,6 +353,15 @@ export function spawn<T>(
     });
   });
 }
+
+/*
+ * Deno's Node compatibility modules are loaded when first needed: `node:net`
+ * (the only way to use an inherited descriptor) costs a child's start about
+ * 60% of a bare `deno run`, `node:child_process` more on top, and a component
+ * started on its own (`-ipcbind`) or one that never spawns needs neither.
+ */
+const nodeNet = () => import("node:net");
+const nodeChildProcess = () => import("node:child_process");
 
 /** The descriptor of `-ipcfd=<n>` / `-ipcfd <n>`, or null when absent. */
 export function ipcFdOf(args: readonly string[]): number | null {
@@ -394,6 +403,7 @@ export async function serve<T>(
   if (fd === null) return false;
   lifeline();
   const log = options.log ?? IpcLog.fromArgs(args);
+  const { Socket } = await nodeNet();
   await (options.protocol ?? capnpProtocol).serve(
     iface,
     init,
