@@ -38,6 +38,7 @@ export {
   type ChildCommand,
   connect,
   type ConnectOptions,
+  DEFAULT_START_TIMEOUT_MS,
   denoCommand,
   type DenoCommandOptions,
   type ExitStatus,
@@ -52,6 +53,7 @@ export {
   serve,
   spawn,
   type SpawnedComponent,
+  SpawnError,
   type SpawnOptions,
 } from "./runtime/process/process.ts";
 export {

@@ -74,6 +74,7 @@ export {
   type ExitRecord,
   type ExternalListener,
   type HealthCheckOptions,
+  type StopSignal,
   type Supervised,
   SupervisionError,
   Supervisor,
@@ -98,11 +99,13 @@ export {
   type ChildCommand,
   connect,
   type ConnectOptions,
+  DEFAULT_START_TIMEOUT_MS,
   denoCommand,
   type DenoCommandOptions,
   type ExitStatus,
   spawn,
   type SpawnedComponent,
+  SpawnError,
   type SpawnOptions,
 } from "./runtime/process/process.ts";
 export {

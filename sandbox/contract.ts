@@ -70,7 +70,7 @@ import {
   type SpawnedComponent,
   type SpawnOptions,
 } from "../runtime/process/process.ts";
-import { type OutputStream, stderrLines } from "../runtime/process/output.ts";
+import { printedLast } from "../runtime/process/output.ts";
 import { type ExitReason, exitReason, rlimitArgs, watchUsage } from "./limits.ts";
 import { bwrapArgs, bwrapPath } from "./hardened.ts";
 import type { Component } from "./manifest.ts";
@@ -205,6 +205,8 @@ export function componentCodePolicy(
     roots: [join(root, "runtime"), join(root, "schemas"), folder, ...codeFolders],
     entries: [join(root, COMPONENT_ENTRY)],
     cacheDir,
+    outsideHint: `(a folder of the component's own code, such as its generated code, is ` +
+      `allowed by naming it in its manifest's "code" list, relative to ${folder})`,
   };
 }
 
@@ -356,6 +358,20 @@ function carryCaches(from: string, to: string): void {
 }
 
 /**
+ * The real path of the state directory `path`, made private when it does
+ * not exist yet (under root, folders it makes may be passed through by the
+ * components' users, not listed).
+ */
+function realStateDirectory(path: string): string {
+  try {
+    Deno.mkdirSync(path, { recursive: true, mode: Deno.uid() === 0 ? 0o711 : 0o700 });
+    return Deno.realPathSync(path);
+  } catch (error) {
+    throw new SandboxError(`state directory ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
  * The first directory above `path` (an absolute, real path) that other
  * users may not search (no `o+x`), or null when there is none. Under a root
  * supervisor a state directory below one cannot be used: its components
@@ -400,6 +416,32 @@ function lockRun(path: string, name: string): Deno.FsFile {
     `${name} is already running from the state directory ${dirname(dirname(path))} ` +
       `(another run holds ${path}); stop it first, or choose another state directory`,
   );
+}
+
+/** Runs whose permission audits are kept per component, the current one included. */
+export const KEPT_AUDITS = 20;
+
+/**
+ * Removes the run directories of `name` that earlier runs left (its run
+ * lock held: none of them is alive), and its permission audits (with their
+ * grants) but the latest {@linkcode KEPT_AUDITS} − 1, making room for this
+ * run's: a component restarted without end leaves a bounded trail.
+ */
+function removeEarlierRuns(layout: StateLayout, name: string): void {
+  const ours = (dir: string) =>
+    [...Deno.readDirSync(dir)].map((entry) => entry.name)
+      .filter((entry) => entry.startsWith(`${name}.`));
+  for (const run of ours(layout.run)) Deno.removeSync(join(layout.run, run), { recursive: true });
+  const runOf = (file: string) =>
+    [AUDIT_SUFFIX, GRANTS_SUFFIX].filter((suffix) => file.endsWith(suffix))
+      .map((suffix) => file.slice(0, -suffix.length))[0];
+  const logs = ours(layout.logs).filter((file) => runOf(file) !== undefined);
+  // Run ids start with the time in base 36, so their names sort by age.
+  const runs = [...new Set(logs.map(runOf))].sort();
+  const dropped = new Set(runs.slice(0, Math.max(0, runs.length - (KEPT_AUDITS - 1))));
+  for (const file of logs) {
+    if (dropped.has(runOf(file))) Deno.removeSync(join(layout.logs, file));
+  }
 }
 
 /** Why disk images cannot be used here, once that is known (`quota.ts`). */
@@ -470,12 +512,13 @@ async function appeared(
   throw new SandboxError(`${path}: the component did not listen within ${timeoutMs} ms`);
 }
 
-/** Lines of a component's output kept to say why its start failed. */
-const LAST_LINES = 3;
-
 /** How to spawn a component. */
 export interface SpawnComponentOptions extends CommandOptions, SpawnOptions {
-  /** The supervisor's state directory (bundles, data, logs, sockets). */
+  /**
+   * The supervisor's state directory (bundles, data, logs, sockets): made,
+   * private, when it does not exist; a relative path is taken from the
+   * current directory.
+   */
   stateDir: string;
   /**
    * Another component's socket to connect to, and this component's token
@@ -485,11 +528,6 @@ export interface SpawnComponentOptions extends CommandOptions, SpawnOptions {
   connect?: { socket: string; tokenHex?: string };
   /** Bytes of permission audit kept for this run (`audit.ts`; 1 MiB by default). */
   auditCapBytes?: number;
-}
-
-/** `; it printed last: <lines>`, or nothing when it printed nothing. */
-export function printedLast(lines: readonly string[]): string {
-  return lines.length === 0 ? "" : `; it printed last: ${lines.join(" | ")}`;
 }
 
 /** A component running under the contract. */
@@ -504,8 +542,6 @@ export interface SandboxedComponent<T> extends SpawnedComponent<T> {
   readonly identity: Identity | null;
   /** Why it ended, once it has. */
   readonly reason: Promise<ExitReason>;
-  /** The last lines it printed (three at most): what to show when it ended unexpectedly. */
-  readonly lastLines: readonly string[];
 }
 
 /** A run's directories, made and given to the component's user. */
@@ -537,6 +573,14 @@ async function prepareRun(
   }
   directory(layout.logs, 0o700);
   const runLock = lockRun(layout.lock(manifest.name), manifest.name);
+  try {
+    // With the lock, no other run of it is alive: what earlier runs left (a supervisor killed
+    // before it could clean up) goes, and their permission audits but the latest few.
+    removeEarlierRuns(layout, manifest.name);
+  } catch (error) {
+    runLock.close();
+    throw new SandboxError(`${manifest.name}: ${(error as Error).message}`, { cause: error });
+  }
   const runId = `${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   const runDir = join(layout.run, `${manifest.name}.${runId}`);
   const paths: RunPaths = {
@@ -608,7 +652,10 @@ async function prepareRun(
  * ({@linkcode prepareRun}; undone if the code is refused), runs
  * {@linkcode sandboxCommand}, captures its
  * permission audit, watches its resident memory and disk use, and undoes
- * what lasts one run after it ends.
+ * what lasts one run after it ends. It resolves once the component is
+ * ready: a listener when its socket appears, anything else when it serves
+ * us (within `startTimeoutMs`, as {@linkcode spawn}); a component that ends
+ * first is refused with how it ended and what it printed last.
  */
 export async function spawnComponent<T>(
   iface: InterfaceDescriptor<T>,
@@ -622,7 +669,7 @@ export async function spawnComponent<T>(
   if (options.hardened && bwrapPath() === null) {
     throw new SandboxError("hardened mode needs bubblewrap (bwrap), which is not installed");
   }
-  const stateDir = Deno.realPathSync(options.stateDir);
+  const stateDir = realStateDirectory(options.stateDir);
   const root = Deno.uid() === 0;
   if (root) exposeStateDirectory(stateDir);
   const layout = stateLayout(stateDir);
@@ -648,23 +695,21 @@ export async function spawnComponent<T>(
     JSON.stringify(runGrants(component, paths)),
   );
   const audit = await captureAudit(paths.auditPipe, paths.auditLog, options.auditCapBytes);
-  // The last lines it printed, to say why a start failed.
-  const recent: string[] = [];
-  const forward = options.output ?? ((line: string) => stderrLines(`[${manifest.name}] ${line}`));
-  const output = (line: string, stream: OutputStream) => {
-    recent.push(line);
-    if (recent.length > LAST_LINES) recent.shift();
-    forward(line, stream);
-  };
   let child: SpawnedComponent<T>;
   try {
-    child = await spawn(iface, command, { label: manifest.name, ...options, output });
+    child = await spawn(iface, command, {
+      label: manifest.name,
+      ...options,
+      // A listener is ready once its socket appears (below); anything else once it serves us.
+      startTimeoutMs: paths.listenSocket ? 0 : options.startTimeoutMs,
+      // The token for its listener comes first: it may connect before it serves.
+      control: options.connect?.tokenHex ? [`token ${options.connect.tokenHex}`] : [],
+    });
   } catch (error) {
     await audit.finish();
     await run.release();
     throw error;
   }
-  if (options.connect?.tokenHex) child.sendControl(`token ${options.connect.tokenHex}`);
   let residentKill: string | undefined;
   const usage = watchUsage(child.pid, manifest.limits.residentMb, (description) => {
     residentKill = description;
@@ -707,7 +752,7 @@ export async function spawnComponent<T>(
     if (!listening) {
       await child[Symbol.asyncDispose]();
       throw new SandboxError(
-        `${manifest.name} ${(await reason).text} before it listened${printedLast(recent)}`,
+        `${manifest.name} ${(await reason).text} before it listened${printedLast(child.lastLines)}`,
       );
     }
     // Bound: from now on nobody without privileges may replace or chmod it.
@@ -720,7 +765,6 @@ export async function spawnComponent<T>(
     paths,
     identity: identity ?? null,
     reason,
-    lastLines: recent,
     async [Symbol.asyncDispose]() {
       await child[Symbol.asyncDispose]();
       await reason;

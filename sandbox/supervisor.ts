@@ -36,17 +36,12 @@
  */
 import type { InterfaceDescriptor } from "../runtime/schema/descriptor.ts";
 import type { Remote } from "../runtime/proxy/client.ts";
-import {
-  printedLast,
-  type SandboxedComponent,
-  spawnComponent,
-  type SpawnComponentOptions,
-} from "./contract.ts";
+import { type SandboxedComponent, spawnComponent, type SpawnComponentOptions } from "./contract.ts";
 import type { ExitReason } from "./limits.ts";
 import type { Component } from "./manifest.ts";
 import { every } from "./ticker.ts";
 import { newToken } from "../runtime/process/lifeline.ts";
-import type { OutputStream } from "../runtime/process/output.ts";
+import { type OutputStream, printedLast } from "../runtime/process/output.ts";
 import { capnpProtocol } from "../runtime/process/protocol.ts";
 
 /** A component that stays down: its crash budget is spent, or its policy says so. */
@@ -147,7 +142,10 @@ const DEPENDENCY_GRACE_MS = 5000;
 
 /** Options of a {@linkcode Supervisor}. */
 export type SupervisorOptions =
-  & Pick<SpawnComponentOptions, "stateDir" | "hardened" | "env" | "log" | "outputLimits">
+  & Pick<
+    SpawnComponentOptions,
+    "stateDir" | "hardened" | "env" | "log" | "outputLimits" | "startTimeoutMs"
+  >
   & {
     /** Receives one line per lifecycle event (start, exit, restart, failure). */
     report?: (line: string) => void;
@@ -236,6 +234,11 @@ function watchListener(
   };
 }
 
+/** A signal {@linkcode Supervisor.stopOnSignals} can stop on. */
+export type StopSignal = "SIGHUP" | "SIGINT" | "SIGTERM";
+
+const STOP_SIGNAL_NUMBERS: Record<StopSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
 /** Starts components under the spawn contract and restarts them by policy. */
 export class Supervisor implements AsyncDisposable {
   readonly #options: SupervisorOptions;
@@ -247,7 +250,10 @@ export class Supervisor implements AsyncDisposable {
   }
 
   /**
-   * Starts `component`; resolves once its first instance runs. `args`
+   * Starts `component`; resolves once its first instance is ready (it
+   * serves, or a listener listens), and refuses one that ends first or does
+   * not serve within `startTimeoutMs` (a `SpawnError` saying how
+   * it ended and what it printed last). `args`
    * apply to every run; with `connectTo` (a listening component), each run
    * gets `-ipcconnect` to its socket and a fresh one-time token, which the
    * listener is told to accept first; an {@linkcode ExternalListener} gets
@@ -337,6 +343,9 @@ export class Supervisor implements AsyncDisposable {
         output: output && ((line, stream) => output(line, stream, manifest.name)),
         args: extra.args,
         connect: await connection(),
+        // A first run must serve to count as started; a restart that ends early is an exit
+        // its policy decides on.
+        startTimeoutMs: exits.length === 0 ? this.#options.startTimeoutMs : 0,
       });
       if (stopping) {
         // Stopped while this instance was starting: it never serves.
@@ -543,6 +552,43 @@ export class Supervisor implements AsyncDisposable {
         return () => startListeners.delete(listener);
       },
     };
+  }
+
+  /**
+   * Makes `signals` (SIGINT and SIGTERM by default) stop every component
+   * and then end this process (status 128 + the signal's number), as a
+   * launcher needs: Deno ends a process on Ctrl-C before `await using` can
+   * stop anything, which leaves each component's run directory (and, under
+   * root, its mounted disk image) to the next start from this state
+   * directory. A second signal ends the process at once. Disposing the
+   * result removes the handlers.
+   *
+   * @example
+   * ```ts
+   * import { Supervisor } from "./supervisor.ts";
+   * const stateDir = await Deno.makeTempDir();
+   * {
+   *   await using supervisor = new Supervisor({ stateDir });
+   *   using _stops = supervisor.stopOnSignals();
+   *   // ... start components; Ctrl-C now stops them before the process ends.
+   * }
+   * await Deno.remove(stateDir, { recursive: true });
+   * ```
+   */
+  stopOnSignals(signals: readonly StopSignal[] = ["SIGINT", "SIGTERM"]): Disposable {
+    let stopping = false;
+    const removers = signals.map((signal) => {
+      const listener = () => {
+        const status = 128 + STOP_SIGNAL_NUMBERS[signal];
+        if (stopping) Deno.exit(status);
+        stopping = true;
+        this.#options.report?.(`${signal}: stopping every component`);
+        this[Symbol.asyncDispose]().finally(() => Deno.exit(status));
+      };
+      Deno.addSignalListener(signal, listener);
+      return () => Deno.removeSignalListener(signal, listener);
+    });
+    return { [Symbol.dispose]: () => removers.forEach((remove) => remove()) };
   }
 
   /** Stops every component, the last started first. */

@@ -398,3 +398,26 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Starts `tests/fixtures/sandbox_parent.ts` on `stateDir` (with `args`)
+ * and waits until its sandboxed Foo child answered: the parent process,
+ * and the child's pid, data directory and run directory.
+ */
+export async function startSandboxParent(stateDir: string, ...args: string[]) {
+  const parent = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${root}tests/fixtures/sandbox_parent.ts`, stateDir, ...args],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!/CHILD \d+ \S+ \S+\n/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the parent ended before its child started: ${text}`);
+    text += value;
+  }
+  await reader.cancel();
+  const [, pid, dataDir, runDir] = /CHILD (\d+) (\S+) (\S+)/.exec(text)!;
+  return { parent, pid: Number(pid), dataDir, runDir };
+}

@@ -15,13 +15,14 @@ import { NotesInit, type Watcher } from "./gen/notes.mp.ts";
 
 /** Starts the component, writes each title/text pair, prints what it reads back. */
 export async function main(args: readonly string[]): Promise<void> {
-  const given = args.find((a) => a.startsWith("--state="))?.slice("--state=".length);
-  // The supervisor keeps its state in a folder that exists: a new one is made private.
-  if (given !== undefined) Deno.mkdirSync(given, { recursive: true, mode: 0o700 });
-  const state = given ?? await Deno.makeTempDir({ prefix: "notes-" });
   const pairs = args.filter((a) => !a.startsWith("--"));
   if (pairs.length % 2 !== 0) throw new Error("give notes as pairs: <title> <text>");
-  await using supervisor = new Supervisor({ stateDir: state });
+  const given = args.find((a) => a.startsWith("--state="))?.slice("--state=".length);
+  // Without --state, the notes last one run: their folder goes when it ends (after the supervisor).
+  await using temporary = given === undefined ? await temporaryFolder("notes-") : null;
+  await using supervisor = new Supervisor({ stateDir: given ?? temporary!.path });
+  // Ctrl-C stops the component before the process ends.
+  using _stops = supervisor.stopOnSignals();
   const component = await supervisor.start(
     NotesInit,
     await loadComponent(new URL(".", import.meta.url).pathname),
@@ -39,6 +40,23 @@ export async function main(args: readonly string[]): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   console.log(`watched: ${seen.join(", ")}`);
+}
+
+/**
+ * A new private folder, removed with what is in it on dispose, or when the
+ * process ends first (`Deno.exit`, as after Ctrl-C, runs no disposers).
+ */
+async function temporaryFolder(prefix: string): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix });
+  const remove = () => Deno.removeSync(path, { recursive: true });
+  globalThis.addEventListener("unload", remove);
+  return {
+    path,
+    [Symbol.asyncDispose]: async () => {
+      globalThis.removeEventListener("unload", remove);
+      await Deno.remove(path, { recursive: true });
+    },
+  };
 }
 
 if (import.meta.main) {

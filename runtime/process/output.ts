@@ -269,3 +269,21 @@ export function stderrLines(line: string): void {
   queuedBytes += bytes.byteLength;
   if (!pumping) void pump();
 }
+
+/** Lines of a child's output kept to say why it ended unexpectedly. */
+export const LAST_LINES = 3;
+
+/**
+ * `; it printed last: <lines>`, or nothing when it printed nothing: what a
+ * message about a child's failure ends with.
+ *
+ * @example
+ * ```ts
+ * import { printedLast } from "./output.ts";
+ * if (printedLast([]) !== "") throw new Error("nothing printed, nothing said");
+ * if (printedLast(["a", "b"]) !== "; it printed last: a | b") throw new Error("joined");
+ * ```
+ */
+export function printedLast(lines: readonly string[]): string {
+  return lines.length === 0 ? "" : `; it printed last: ${lines.join(" | ")}`;
+}

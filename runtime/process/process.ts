@@ -35,7 +35,14 @@ import type { Remote } from "../proxy/client.ts";
 import { AddressError, parseAddress, prepareSocketPath } from "./address.ts";
 import { lifeline, TOKEN_BYTES } from "./lifeline.ts";
 import { acceptConnections } from "./accept.ts";
-import { LineForwarder, type OutputLimits, type OutputStream, stderrLines } from "./output.ts";
+import {
+  LAST_LINES,
+  LineForwarder,
+  type OutputLimits,
+  type OutputStream,
+  printedLast,
+  stderrLines,
+} from "./output.ts";
 import { capnpProtocol, type IpcProtocol, type ProtocolOptions } from "./protocol.ts";
 
 /** Options every entry point shares. */
@@ -83,6 +90,8 @@ export interface SpawnedComponent<T> extends AsyncDisposable {
   sendControl(line: string): void;
   /** Signals sent to the child so far (by `kill` or on dispose), oldest first. */
   readonly signalsSent: readonly Deno.Signal[];
+  /** The last lines it printed (three at most): what to show when it ended unexpectedly. */
+  readonly lastLines: readonly string[];
 }
 
 /** How to run a spawned child. */
@@ -100,6 +109,28 @@ export interface SpawnOptions extends IpcOptions {
   outputLimits?: Partial<OutputLimits>;
   /** The child's name before its lines in our stderr; `pid <pid>` by default. */
   label?: string;
+  /**
+   * Milliseconds {@linkcode spawn} waits for the child to serve (to answer
+   * on its channel) before it kills the child and rejects; 60 000 by
+   * default. With 0 it resolves at once: calls then wait for the child, and
+   * fail with a disconnect if it ends first.
+   */
+  startTimeoutMs?: number;
+  /**
+   * Lines for the child's control line (its stdin, see `lifeline.ts`),
+   * written as it starts, before {@linkcode spawn} waits for it to serve:
+   * what it needs before it can (a token to present to a listener, say).
+   */
+  control?: readonly string[];
+}
+
+/** How long {@linkcode spawn} waits for a child to serve, by default. */
+export const DEFAULT_START_TIMEOUT_MS = 60_000;
+
+/** A spawned child ended, or did not serve in time, before it served. */
+export class SpawnError extends Error {
+  /** Always `"SpawnError"`. */
+  override name = "SpawnError";
 }
 
 /** Options of {@linkcode denoCommand}. */
@@ -292,10 +323,13 @@ export async function spawn<T>(
     cwd: command.cwd,
   });
   const label = options.label ?? `pid ${child.pid}`;
-  const forwarder = new LineForwarder(
-    options.output ?? ((line) => stderrLines(`[${label}] ${line}`)),
-    options.outputLimits,
-  );
+  const lastLines: string[] = [];
+  const show = options.output ?? ((line) => stderrLines(`[${label}] ${line}`));
+  const forwarder = new LineForwarder((line, stream) => {
+    lastLines.push(line);
+    if (lastLines.length > LAST_LINES) lastLines.shift();
+    show(line, stream);
+  }, options.outputLimits);
   const outputClosed = Promise.all((["stdout", "stderr"] as const).map((name) => {
     const stream = child[name]!;
     stream.on("data", (chunk: Uint8Array) => forwarder.write(name, chunk));
@@ -305,6 +339,7 @@ export async function spawn<T>(
   })).then(() => forwarder.close());
   // A child that is gone makes writes to its stdin fail; that is not our error.
   child.stdin!.on("error", () => {});
+  for (const line of options.control ?? []) child.stdin!.write(`${line}\n`);
   let gone = false;
   const exited = new Promise<ExitStatus>((resolve) => {
     child.once("exit", (code, signal) => {
@@ -325,17 +360,19 @@ export async function spawn<T>(
       if (error instanceof Deno.errors.NotCapable) child.kill(signal as NodeJS.Signals);
     }
   };
-  return await new Promise((resolve, reject) => {
+  const protocol = options.protocol ?? capnpProtocol;
+  const spawned = await new Promise<SpawnedComponent<T>>((resolve, reject) => {
     child.once("error", reject);
     child.once("spawn", () => {
       const channel = channelFromNodeSocket(child.stdio[3] as Socket);
-      const init = (options.protocol ?? capnpProtocol).connect(iface, channel, options);
+      const init = protocol.connect(iface, channel, options);
       const timeout = options.exitTimeoutMs ?? 5000;
       resolve({
         init,
         pid: child.pid!,
         exited,
         signalsSent,
+        lastLines,
         kill: (signal = "SIGTERM") => kill(signal),
         sendControl: (line) => void child.stdin!.write(`${line}\n`),
         async [Symbol.asyncDispose]() {
@@ -352,6 +389,60 @@ export async function spawn<T>(
       });
     });
   });
+  const startTimeout = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  if (startTimeout === 0) return spawned;
+  try {
+    await untilServing(spawned, protocol.serving(spawned.init), outputClosed, startTimeout, label);
+  } catch (error) {
+    await spawned[Symbol.asyncDispose]();
+    throw error;
+  }
+  return spawned;
+}
+
+/**
+ * Settles once `child` serves (`serving` resolves); rejects with a
+ * {@linkcode SpawnError} saying how it ended and what it printed last when
+ * it ends first, or after `timeoutMs` (it is killed then). What it printed
+ * is read to the end first (`outputRead`), for a second at most.
+ */
+async function untilServing(
+  child: SpawnedComponent<unknown>,
+  serving: Promise<void>,
+  outputRead: Promise<void>,
+  timeoutMs: number,
+  label: string,
+): Promise<void> {
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const after = <V>(ms: number, value: V) =>
+    new Promise<V>((resolve) => timers.push(setTimeout(() => resolve(value), ms)));
+  try {
+    const outcome = await Promise.race([
+      // A channel usually closes just before the exit it announces: that says more.
+      serving.then(() => null, (error: Error) => Promise.race([child.exited, after(1000, error)])),
+      child.exited,
+      after(timeoutMs, "late" as const),
+    ]);
+    if (outcome === null) return;
+    if (outcome === "late") child.kill("SIGKILL");
+    await Promise.race([outputRead, after(1000, undefined)]);
+    const how = outcome === "late"
+      ? `did not serve within ${timeoutMs} ms (startTimeoutMs); killed`
+      : outcome instanceof Error
+      ? `closed its channel (${outcome.message})`
+      : describeExit(outcome);
+    throw new SpawnError(
+      `spawn: ${label} ${how}${outcome === "late" ? "" : " before serving"}` +
+        printedLast(child.lastLines),
+    );
+  } finally {
+    timers.forEach(clearTimeout);
+  }
+}
+
+/** How a child ended, in words: `exited with status 1`, `was killed by SIGKILL`. */
+function describeExit({ code, signal }: ExitStatus): string {
+  return signal === null ? `exited with status ${code}` : `was killed by ${signal}`;
 }
 
 /*

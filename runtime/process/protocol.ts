@@ -27,12 +27,13 @@
  */
 import type { InterfaceDescriptor } from "../schema/descriptor.ts";
 import * as capnp from "capnp-es";
-import { Capability } from "../rpc/capability.ts";
+import { BrokenHook, Capability, PromiseHook } from "../rpc/capability.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { RpcConnection } from "../rpc/connection.ts";
 import type { ByteChannel } from "../transport.ts";
 import type { IpcLog } from "../log.ts";
 import { clientOf, serverOf } from "../proxy/bridge.ts";
+import { capabilityOf } from "../proxy/ownership.ts";
 import type { Remote } from "../proxy/client.ts";
 import { sendPipelined } from "../proxy/request.ts";
 import { Session } from "../proxy/session.ts";
@@ -63,6 +64,12 @@ export interface IpcProtocol {
     channel: ByteChannel,
     options?: ProtocolOptions,
   ): Promise<void>;
+  /**
+   * Settles once the peer behind `init` (made by this protocol's
+   * `connect`) has answered: resolves when it serves, rejects when the
+   * connection ends first.
+   */
+  serving(init: Remote<unknown>): Promise<void>;
   /**
    * The cheapest exchange that proves the peer on `channel` serves: one
    * request and its answer, whatever the answer says; then the channel is
@@ -107,6 +114,17 @@ export const capnpProtocol: IpcProtocol = {
     if (session.log.debug) session.log.write("IPC server: socket connected.");
     await rpc.closed;
     if (session.log.debug) session.log.write("IPC server: socket disconnected.");
+  },
+
+  serving(init) {
+    const hook = capabilityOf(init)?.hook;
+    if (!(hook instanceof PromiseHook)) {
+      return hook instanceof BrokenHook ? Promise.reject(hook.error) : Promise.resolve();
+    }
+    // The bootstrap's answer resolves it; a connection that ends first breaks it.
+    return new Promise((resolve, reject) =>
+      hook.whenResolved((target) => target instanceof BrokenHook ? reject(target.error) : resolve())
+    );
   },
 
   async ping(channel) {

@@ -151,9 +151,22 @@ async function classesOf(source: string, importPath: readonly string[]): Promise
   return (await messageClasses(request)).get(source.replace(/\.capnp$/, ".ts"))!;
 }
 
+/**
+ * The folder relative paths are taken from: where the user ran the command,
+ * which `deno task` (running in its configuration's folder) passes as
+ * `INIT_CWD`.
+ */
+function workingFolder(): string {
+  try {
+    return Deno.env.get("INIT_CWD") ?? Deno.cwd();
+  } catch {
+    return Deno.cwd(); // no permission to read it
+  }
+}
+
 /** `path` made absolute, with a trailing slash. */
 function folder(path: string): string {
-  return `${posix.resolve(path)}/`;
+  return `${posix.resolve(workingFolder(), path)}/`;
 }
 
 /** The path of `target` relative to folder `from`, starting `./` or `../`. */
@@ -164,7 +177,7 @@ function relativePath(from: string, target: string): string {
 
 /** `path` as the user named it: relative to the working folder when inside it. */
 function displayPath(path: string): string {
-  const relative = posix.relative(Deno.cwd(), path);
+  const relative = posix.relative(workingFolder(), path);
   return relative.startsWith("../") ? path : `${relative || "."}/`;
 }
 
@@ -195,7 +208,7 @@ function schemaSources(dir: string, prefix = ""): string[] {
     entries = [...Deno.readDirSync(dir + prefix)];
   } catch (error) {
     if (prefix !== "" || !(error instanceof Deno.errors.NotFound)) throw error;
-    throw new GenError(`schema folder ${displayPath(dir)} does not exist`);
+    throw new GenError(`schema folder ${dir} does not exist`);
   }
   const out: string[] = [];
   for (const entry of entries) {

@@ -6,12 +6,17 @@
  * @module
  */
 import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { tempDir } from "../helpers.ts";
 
 const app = new URL("../../examples/notes/", import.meta.url);
 
-async function launch(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function launch(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("launch.ts", app).pathname, ...args],
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -38,6 +43,15 @@ Deno.test("notes example: the launcher writes, reads and watches through the san
   } finally {
     await Deno.remove(state, { recursive: true });
   }
+});
+
+Deno.test("notes example: without --state its notes last one run, and nothing is left behind", async () => {
+  using temp = tempDir("notes-tmp-");
+  Deno.chmodSync(temp.path, 0o711); // under root, components pass through it to their folders
+  const run = await launch(["todo", "milk"], { TMPDIR: temp.path });
+  assertEquals(run.code, 0, run.stderr);
+  assertEquals(run.stdout, "todo: milk\nwatched: todo\n");
+  assertEquals([...Deno.readDirSync(temp.path)].map((entry) => entry.name), []);
 });
 
 Deno.test("notes example: its code imports the runtime only through the published entry points", async () => {

@@ -6,15 +6,17 @@
  * @module
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
-import { processGone, tempDir, waitFor } from "../helpers.ts";
+import { processGone, startSandboxParent, tempDir, waitFor } from "../helpers.ts";
 import { type Component, loadComponent } from "../../sandbox/manifest.ts";
 import {
+  KEPT_AUDITS,
   projectRoot,
   type RunPaths,
   sandboxCommand,
   SandboxError,
   spawnComponent,
 } from "../../sandbox/contract.ts";
+import { AUDIT_SUFFIX, GRANTS_SUFFIX } from "../../sandbox/audit.ts";
 import { ProvenanceError, REFUSED_FILE_IMPORTS } from "../../sandbox/provenance.ts";
 import { isMountPoint, unmountDataImage } from "../../sandbox/quota.ts";
 import { lockListenSocket } from "../../sandbox/sockets.ts";
@@ -275,6 +277,25 @@ Deno.test("contract: a second run of a component on one state directory is refus
   assertEquals(await (await again.init.makeFoo())!.add(2, 2), 4);
 });
 
+Deno.test("contract: a state directory that does not exist is made; one that cannot be is refused in one line", async () => {
+  using temp = tempDir();
+  Deno.chmodSync(temp.path, 0o711); // under root, the components' users pass through it
+  const foo = await loadComponent(`${projectRoot()}/examples/foo`);
+  const stateDir = `${temp.path}/a/b`;
+  {
+    await using child = await spawnComponent(FooInit, foo, { stateDir });
+    assertEquals(await (await child.init.makeFoo())!.add(1, 2), 3);
+  }
+  assertEquals(Deno.statSync(stateDir).mode! & 0o066, 0, "nobody else reads or writes it");
+  Deno.writeTextFileSync(`${temp.path}/file`, "");
+  const error = await assertRejects(
+    () => spawnComponent(FooInit, foo, { stateDir: `${temp.path}/file/state` }),
+    SandboxError,
+  );
+  assert(error.message.startsWith(`state directory ${temp.path}/file/state: `), error.message);
+  assertEquals(error.message.split("\n").length, 1, error.message);
+});
+
 Deno.test("contract: a static import outside the component's roots refuses the spawn", async () => {
   const outside = await loadComponent(`${projectRoot()}/tests/sandbox/fixtures/outside_import`);
   using state = tempDir();
@@ -288,6 +309,8 @@ Deno.test("contract: a static import outside the component's roots refuses the s
   // The host entry is not for components; the component entry is.
   assert(error.message.includes(`${projectRoot()}/host.ts: outside`), error.message);
   assert(!error.message.includes(`${projectRoot()}/component.ts`), error.message);
+  // And how a folder of its own code would be allowed.
+  assert(error.message.endsWith(`relative to ${outside.folder})`), error.message);
   // Its directories were prepared meanwhile, and undone.
   assertEquals([...Deno.readDirSync(`${stateDir}/run`)], [], "no run was left behind");
   assert(!isMountPoint(`${stateDir}/data/outside-import`), "nothing was left mounted");
@@ -408,27 +431,57 @@ Deno.test("contract: a socket swapped for a link before it is locked is refused,
   Deno.chmodSync(dir, 0o700); // to be removed without root
 });
 
-Deno.test("contract: the child exits when its parent dies", async () => {
-  using state = tempDir();
-  const parent = new Deno.Command(deno, {
-    args: ["run", "--allow-all", `${projectRoot()}/tests/fixtures/sandbox_parent.ts`, state.path],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = parent.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  while (!/CHILD \d+ \S+\n/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`the parent ended before its child started: ${text}`);
-    text += value;
+/** Whether anything is at `path`. */
+function existsSync(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
   }
-  const [, pid, dataDir] = /CHILD (\d+) (\S+)/.exec(text)!;
+}
+
+Deno.test("contract: the child exits when its parent dies; the next start removes what that run left", async () => {
+  using state = tempDir();
+  const { parent, pid, dataDir, runDir } = await startSandboxParent(state.path);
   parent.kill("SIGKILL");
   await parent.status;
   // Its stdin (the lifeline) closed with the parent: nothing else tells it.
-  await waitFor(() => processGone(Number(pid)), 20_000, `sandboxed child ${pid} to exit`);
-  await reader.cancel();
+  await waitFor(() => processGone(pid), 20_000, `sandboxed child ${pid} to exit`);
   // Nobody was left to unmount its disk image (the next supervisor would use it as it is).
   assertEquals(isMountPoint(dataDir), Deno.uid() === 0);
   await unmountDataImage(dataDir);
+  assert(existsSync(runDir), "the killed parent could not remove its run directory");
+  const foo = await loadComponent(`${projectRoot()}/examples/foo`);
+  await using again = await spawnComponent(FooInit, foo, { stateDir: state.path });
+  assert(!existsSync(runDir), "the next start removed it");
+  assert(existsSync(again.paths.runDir));
+});
+
+Deno.test("contract: a component's permission audits are kept for its latest runs only", async () => {
+  using state = tempDir();
+  const logs = `${state.path}/logs`;
+  Deno.mkdirSync(logs, { recursive: true });
+  // Earlier runs' (their ids sort before any made now), and another component's.
+  const earlier = Array.from(
+    { length: KEPT_AUDITS + 5 },
+    (_, i) => `0000-${String(i).padStart(2, "0")}`,
+  );
+  for (const run of earlier) {
+    Deno.writeTextFileSync(`${logs}/foo.${run}${AUDIT_SUFFIX}`, "");
+    Deno.writeTextFileSync(`${logs}/foo.${run}${GRANTS_SUFFIX}`, "{}");
+  }
+  Deno.writeTextFileSync(`${logs}/other.0000-00${AUDIT_SUFFIX}`, "");
+  const foo = await loadComponent(`${projectRoot()}/examples/foo`);
+  {
+    await using _foo = await spawnComponent(FooInit, foo, { stateDir: state.path });
+  }
+  const audits = [...Deno.readDirSync(logs)].map((entry) => entry.name)
+    .filter((name) => name.endsWith(AUDIT_SUFFIX)).sort();
+  const kept = earlier.slice(-(KEPT_AUDITS - 1)).map((run) => `foo.${run}${AUDIT_SUFFIX}`);
+  assertEquals(audits.length, KEPT_AUDITS + 1);
+  assertEquals(audits.slice(0, KEPT_AUDITS - 1), kept, "the oldest went");
+  assert(audits.includes(`other.0000-00${AUDIT_SUFFIX}`), "another component's stay");
+  assert(!existsSync(`${logs}/foo.${earlier[0]}${GRANTS_SUFFIX}`), "with their grants");
 });

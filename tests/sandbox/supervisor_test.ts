@@ -7,13 +7,14 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { processGone, tempDir, waitFor } from "../helpers.ts";
+import { processGone, startSandboxParent, tempDir, waitFor } from "../helpers.ts";
 import { type Component, loadComponent, type Manifest } from "../../sandbox/manifest.ts";
 import { projectRoot, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { type ExitKind, type ExitReason, exitReason } from "../../sandbox/limits.ts";
+import { isMountPoint } from "../../sandbox/quota.ts";
 import { SupervisionError, Supervisor } from "../../sandbox/supervisor.ts";
 import { HogInit, ProberInit } from "./fixtures/schema/gen/probe.mp.ts";
-import { connect, IpcLog, newToken } from "../../mod.ts";
+import { connect, IpcLog, newToken, SpawnError } from "../../mod.ts";
 
 const hog = await loadComponent(`${projectRoot()}/tests/sandbox/fixtures/hog`);
 const hostile = await loadComponent(`${projectRoot()}/tests/sandbox/hostile`);
@@ -461,16 +462,67 @@ Deno.test("supervisor: a dependant that ends cleanly just before its dependency 
   assertEquals(dependant.exits[0].cause, "restarted with base", lines.join("\n"));
 });
 
+Deno.test("supervisor: a component whose start fails is refused with its exit and what it printed last", async () => {
+  using state = tempDir();
+  await using supervisor = new Supervisor({ stateDir: state.path, output: () => {} });
+  const error = await assertRejects(
+    () =>
+      supervisor.start(HogInit, hogWith({}), {
+        args: ["-failstart=Error: Unable to bind any endpoint for RPC server"],
+      }),
+    SpawnError,
+  );
+  assertEquals(
+    error.message,
+    "spawn: hog exited with status 3 before serving; it printed last: " +
+      "Error: Unable to bind any endpoint for RPC server",
+  );
+});
+
+Deno.test("supervisor: a component that does not serve within startTimeoutMs is killed and refused", async () => {
+  using state = tempDir();
+  await using supervisor = new Supervisor({
+    stateDir: state.path,
+    output: () => {},
+    startTimeoutMs: 1000,
+  });
+  const error = await assertRejects(
+    () => supervisor.start(HogInit, hogWith({}), { args: ["-hangstart"] }),
+    SpawnError,
+  );
+  assertEquals(error.message, "spawn: hog did not serve within 1000 ms (startTimeoutMs); killed");
+  // Nothing of the run is left: its directories went with it.
+  assertEquals([...Deno.readDirSync(`${state.path}/run`)], []);
+});
+
+Deno.test("supervisor: stopOnSignals stops every component on SIGINT, then the process ends (130)", async () => {
+  using state = tempDir();
+  const { parent, pid, dataDir, runDir } = await startSandboxParent(state.path, "--supervised");
+  parent.kill("SIGINT");
+  const { code, signal } = await parent.status;
+  assertEquals(
+    { code, signal },
+    { code: 130, signal: null },
+    "it exited, not killed by the signal",
+  );
+  assert(processGone(pid));
+  // Stopped before the process ended: its run directory is gone, its disk image unmounted.
+  assertEquals([...Deno.readDirSync(`${state.path}/run`)].map((entry) => entry.name), []);
+  assert(runDir.startsWith(`${state.path}/run/`));
+  assertEquals(isMountPoint(dataDir), false);
+});
+
 Deno.test("supervisor: a component it gives up on is reported with what it printed last", async () => {
   using state = tempDir();
-  await using supervisor = new Supervisor({ stateDir: state.path });
+  await using supervisor = new Supervisor({ stateDir: state.path, output: () => {} });
   const supervised = await supervisor.start(HogInit, hogWith({ restart: { policy: "never" } }), {
-    args: ["-failstart=Error: Unable to bind any endpoint for RPC server"],
+    args: ["-crashsays=Error: the disk went away"],
   });
+  await assertRejects(async () => (await supervised.current()).crash(3));
   const error = await supervised.failed;
   assertEquals(
     error.message,
     'hog exited with status 3; restart policy "never": not restarting; it printed last: ' +
-      "Error: Unable to bind any endpoint for RPC server",
+      "Error: the disk went away",
   );
 });

@@ -4,7 +4,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
-import { denoCommand, RpcError, spawn } from "../../../mod.ts";
+import { denoCommand, RpcError, spawn, SpawnError } from "../../../mod.ts";
 import { childArgv, CLOSE_INHERITED_DESCRIPTORS } from "../../../runtime/process/process.ts";
 import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { processGone, spawnPeer, waitFor } from "../../helpers.ts";
@@ -39,6 +39,55 @@ Deno.test("spawn: a killed child is reported, and calls fail as disconnected", a
   assertEquals(await child.exited, { code: null, signal: "SIGKILL" });
   const error = await assertRejects(() => foo.add(1, 1), RpcError);
   assertEquals(error.type, "disconnected");
+});
+
+/** A command running the JavaScript `source` as a component that never serves. */
+function notServing(source: string) {
+  return denoCommand(`data:text/javascript,${encodeURIComponent(source)}`);
+}
+
+Deno.test("spawn: a child that ends before it serves is a SpawnError saying how and what it printed", async () => {
+  const lines: string[] = [];
+  const error = await assertRejects(
+    () =>
+      spawn(FooInit, notServing('console.error("broken: no config"); Deno.exit(3);'), {
+        label: "broken",
+        output: (line) => lines.push(line),
+      }),
+    SpawnError,
+  );
+  assertEquals(
+    error.message,
+    "spawn: broken exited with status 3 before serving; it printed last: broken: no config",
+  );
+  assertEquals(lines, ["broken: no config"]);
+});
+
+Deno.test("spawn: a child that does not serve in time is killed, and spawn says so", async () => {
+  let pid = 0;
+  const error = await assertRejects(
+    () =>
+      spawn(FooInit, notServing("console.log(`pid ${Deno.pid}`); setInterval(() => {}, 1000);"), {
+        label: "hanger",
+        output: (line) => pid = Number(/^pid (\d+)$/.exec(line)?.[1] ?? pid),
+        startTimeoutMs: 1000,
+      }),
+    SpawnError,
+  );
+  assertEquals(
+    error.message,
+    `spawn: hanger did not serve within 1000 ms (startTimeoutMs); killed; it printed last: pid ${pid}`,
+  );
+  assert(pid > 0 && processGone(pid));
+});
+
+Deno.test("spawn: with startTimeoutMs 0 it resolves at once; a call then fails when the child ends", async () => {
+  await using child = await spawn(FooInit, notServing("setTimeout(() => Deno.exit(1), 300);"), {
+    startTimeoutMs: 0,
+  });
+  const error = await assertRejects(() => child.init.makeFoo(), RpcError);
+  assertEquals(error.type, "disconnected");
+  assertEquals(await child.exited, { code: 1, signal: null });
 });
 
 Deno.test("spawn: commands that would grant everything are refused", async () => {

@@ -174,10 +174,19 @@ interface Greeter {
           imports: { ...repo.imports, "@capdeno/runtime/component": `${root}component.ts` },
         }),
       );
-      const { code, stderr } = await gen(
-        "--runtime=@capdeno/runtime/component",
-        `${dir}/schemas`,
-        `${dir}/gen`,
+      // As a user runs it from their project: `deno task` runs in the runtime's folder, and the
+      // folders are named relative to where it was run.
+      const { code, stderr } = await run(
+        [
+          "task",
+          "--config",
+          `${root}deno.json`,
+          "gen",
+          "--runtime=@capdeno/runtime/component",
+          "schemas",
+          "gen",
+        ],
+        dir,
       );
       assertEquals(code, 0, stderr);
       const module = Deno.readTextFileSync(`${dir}/gen/app/greeter.mp.ts`);
