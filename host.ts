@@ -88,6 +88,7 @@ export {
   parseTopology,
   type RestartStrategy,
   selectEntries,
+  StartedTopology,
   startTopology,
   type Topology,
   type TopologyEntry,

@@ -199,16 +199,49 @@ export function wiringOf(
 export type InterfaceTable = Readonly<Record<string, InterfaceDescriptor<unknown>>>;
 
 /**
+ * The components a topology started, by name; {@linkcode StartedTopology.serving}
+ * gives one typed by the interface it serves.
+ */
+export class StartedTopology extends Map<string, Supervised<unknown>> {
+  readonly #interfaces = new Map<string, InterfaceDescriptor<unknown>>();
+
+  /** Records `supervised` as `name`, started serving `iface`. */
+  add<T>(name: string, iface: InterfaceDescriptor<T>, supervised: Supervised<T>): void {
+    this.#interfaces.set(name, iface as InterfaceDescriptor<unknown>);
+    this.set(name, supervised as Supervised<unknown>);
+  }
+
+  /**
+   * The component `name`, typed by `iface`: a {@linkcode TopologyError}
+   * when there is none of that name, or it serves another interface.
+   */
+  serving<T>(name: string, iface: InterfaceDescriptor<T>): Supervised<T> {
+    const supervised = this.get(name);
+    if (supervised === undefined) {
+      throw new TopologyError(
+        `no component "${name}" was started; there are ${[...this.keys()].join(", ") || "none"}`,
+      );
+    }
+    const served = this.#interfaces.get(name);
+    if (served !== undefined && served !== iface) {
+      throw new TopologyError(`"${name}" serves ${served.name}, not ${iface.name}`);
+    }
+    return supervised as Supervised<T>;
+  }
+}
+
+/**
  * Starts every entry of `topology` under `supervisor`, in order, each with
  * the interface its manifest serves first (looked up in `interfaces`) and
- * wired as the topology says; resolves with them by name once each runs.
+ * wired as the topology says; resolves with them by name once each runs
+ * (`started.serving("shop", ShopInit)` is a `Supervised<ShopInit>`).
  */
 export async function startTopology(
   supervisor: Supervisor,
   topology: Topology,
   interfaces: InterfaceTable,
-): Promise<Map<string, Supervised<unknown>>> {
-  const started = new Map<string, Supervised<unknown>>();
+): Promise<StartedTopology> {
+  const started = new StartedTopology();
   for (const entry of topology.entries) {
     const component = await entryComponent(entry);
     const served = component.manifest.serves[0];
@@ -220,8 +253,9 @@ export async function startTopology(
         }`,
       );
     }
-    started.set(
+    started.add(
       entry.name,
+      iface,
       await supervisor.start(iface, component, {
         args: entry.args,
         ...wiringOf(topology, entry.name, started),

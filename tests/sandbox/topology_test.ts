@@ -18,8 +18,7 @@ import {
   TopologyError,
   wiringOf,
 } from "../../sandbox/topology.ts";
-import { HogInit } from "./fixtures/schema/gen/probe.mp.ts";
-import type { Remote } from "../../runtime/proxy/client.ts";
+import { HogInit, ProberInit } from "./fixtures/schema/gen/probe.mp.ts";
 
 Deno.test("topology: each invalid entry is refused with its file, field and problem", () => {
   const refused = (value: unknown) =>
@@ -95,7 +94,7 @@ Deno.test("topology: started in order; a rest_for_one entry restarts those after
   const lastPid = last.instance!.pid;
   middle.instance!.kill("SIGKILL");
   await waitFor(() => last.exits.length === 1, 20_000, "the last one's restart");
-  await ((await last.current()) as Remote<HogInit>).spin(0);
+  await (await started.serving("last", HogInit).current()).spin(0);
   assert(last.instance!.pid !== lastPid, "the last one is a new process");
   assertEquals(last.exits[0].cause, "restarted with middle");
   assertEquals(middle.exits.map((exit) => exit.restarted), [true]);
@@ -104,6 +103,17 @@ Deno.test("topology: started in order; a rest_for_one entry restarts those after
     () => startTopology(supervisor, topology, {}),
     TopologyError,
     '"first" serves HogInit; the launcher knows no interface',
+  );
+  // Typed by the interface it serves, and checked: a wrong one or a wrong name is said so.
+  assertThrows(
+    () => started.serving("last", ProberInit),
+    TopologyError,
+    '"last" serves HogInit, not ProberInit',
+  );
+  assertThrows(
+    () => started.serving("lats", HogInit),
+    TopologyError,
+    'no component "lats" was started; there are first, middle, last',
   );
 });
 
