@@ -6,12 +6,13 @@
  * down, callers get a {@linkcode SupervisionError} saying why, and
  * `failed` settles so the application can stop.
  *
- * A component that listens is health-checked: every `intervalMs` the
- * supervisor connects to its socket with a fresh token and completes one
- * request (`IpcProtocol.ping`). After `failures` checks in a row fail, the
- * component is reported and killed (`unresponsive`), and its policy
- * decides about the restart: a hung component, or one whose listener
- * stopped serving, does not go unnoticed.
+ * Every component is health-checked: every `intervalMs` the supervisor
+ * completes one request, for a listener by connecting to its socket with a
+ * fresh token (`IpcProtocol.ping`), else over the channel the component
+ * serves it on (`IpcProtocol.probe`). After `failures` checks in a row
+ * fail, the component is reported and killed (`unresponsive`), and its
+ * policy decides about the restart: a hung component, or one whose
+ * listener stopped serving, does not go unnoticed.
  *
  * What components print reaches the supervisor only through pipes, as
  * sanitized lines prefixed with the component's name (`[node] …`); see
@@ -116,11 +117,11 @@ export interface ExternalListener {
   readonly socket: string;
 }
 
-/** How listening components are health-checked. */
+/** How components are health-checked (through a listener, else over their channel). */
 export interface HealthCheckOptions {
   /** Milliseconds between checks; 5000 by default. */
   intervalMs: number;
-  /** Milliseconds a check may take (connect, token, one answer); 5000 by default. */
+  /** Milliseconds a check may take (for a listener: connect, token, one answer); 5000 by default. */
   timeoutMs: number;
   /** Failed checks in a row after which the component is killed; 2 by default. */
   failures: number;
@@ -154,7 +155,7 @@ export type SupervisorOptions =
      * default they go to our stderr as `[<component>] <line>`.
      */
     output?: (line: string, stream: OutputStream, component: string) => void;
-    /** Health checks of listening components; `false` turns them off. */
+    /** Health checks of the components; `false` turns them off. */
     healthCheck?: Partial<HealthCheckOptions> | false;
   };
 
@@ -199,28 +200,53 @@ async function checkListener(
 }
 
 /**
- * Checks `instance`'s listener every `health.intervalMs`, one check at a
- * time, until the returned function stops it; after `health.failures`
- * failed checks in a row, calls `unhealthy` (once) with why.
+ * Resolves when `instance` answers one request over the channel it serves
+ * its parent on; rejects when it does not within `timeoutMs`, or when
+ * `signal` aborts. A request left unanswered stays pending until the
+ * connection ends (a hung component is killed after a few).
  */
-function watchListener(
+async function checkChannel(
+  instance: SandboxedComponent<unknown>,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const { promise: givenUp, reject } = Promise.withResolvers<never>();
+  const timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  const stop = () => reject(new Error("stopped"));
+  signal.addEventListener("abort", stop, { once: true });
+  try {
+    await Promise.race([capnpProtocol.probe(instance.init), givenUp]);
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", stop);
+  }
+}
+
+/**
+ * Checks `instance` every `health.intervalMs`, one check at a time, through
+ * its listener when it has one, else over the channel it serves its parent
+ * on, until the returned function stops it; after `health.failures` failed
+ * checks in a row, calls `unhealthy` (once) with why.
+ */
+function watchHealth(
   instance: SandboxedComponent<unknown>,
   health: HealthCheckOptions,
   unhealthy: (why: string) => void,
 ): () => Promise<void> {
+  const [checkOnce, what] = instance.paths.listenSocket !== undefined
+    ? [checkListener, "of its listener"]
+    : [checkChannel, "over its channel"];
   const stopped = new AbortController();
   let failed = 0;
   let checking: Promise<void> | null = null;
   const check = async () => {
     try {
-      await checkListener(instance, health.timeoutMs, stopped.signal);
+      await checkOnce(instance, health.timeoutMs, stopped.signal);
       failed = 0;
     } catch (error) {
       if (stopped.signal.aborted || ++failed < health.failures) return;
       ticking[Symbol.dispose]();
-      unhealthy(
-        `${failed} health checks of its listener failed, the last: ${(error as Error).message}`,
-      );
+      unhealthy(`${failed} health checks ${what} failed, the last: ${(error as Error).message}`);
     } finally {
       checking = null;
     }
@@ -369,8 +395,8 @@ export class Supervisor implements AsyncDisposable {
       for (const waiter of waiting) waiter.resolve(started.init);
       waiting = [];
       let unresponsive: string | null = null;
-      stopChecks = health !== null && started.paths.listenSocket !== undefined
-        ? watchListener(started, health, (why) => {
+      stopChecks = health !== null
+        ? watchHealth(started, health, (why) => {
           unresponsive = why;
           report(`${manifest.name}: unresponsive (${why}); killing it`);
           started.kill("SIGKILL");

@@ -71,6 +71,13 @@ export interface IpcProtocol {
    */
   serving(init: Remote<unknown>): Promise<void>;
   /**
+   * One request on the connection of `init` (made by this protocol's
+   * `connect`) and its answer, whatever the answer says: resolves when the
+   * peer answers, rejects when the connection ends first. A peer whose
+   * event loop is stuck never answers.
+   */
+  probe(init: Remote<unknown>): Promise<void>;
+  /**
    * The cheapest exchange that proves the peer on `channel` serves: one
    * request and its answer, whatever the answer says; then the channel is
    * closed. Rejects when the channel ends (or fails) before an answer.
@@ -89,6 +96,16 @@ class NoFields extends capnp.Struct {
 
 /** A method no interface has (interface id 0): every server answers it "unimplemented". */
 const NO_METHOD = { interfaceId: 0n, methodId: 0, ParamsClass: NoFields };
+
+/** Settles once the peer answers a call of {@linkcode NO_METHOD} on `cap`, whatever it says. */
+async function answered(cap: Capability): Promise<void> {
+  try {
+    using _answer = await cap.request(NO_METHOD).send();
+  } catch (error) {
+    // Only a lost connection means nobody answered.
+    if (!(error instanceof RpcError) || error.type === "disconnected") throw error;
+  }
+}
 
 /** Cap'n Proto RPC with libmultiprocess' conventions. */
 export const capnpProtocol: IpcProtocol = {
@@ -127,14 +144,17 @@ export const capnpProtocol: IpcProtocol = {
     );
   },
 
+  async probe(init) {
+    const cap = capabilityOf(init);
+    if (cap === undefined) throw new TypeError("probe: not a proxy this protocol made");
+    await answered(cap);
+  },
+
   async ping(channel) {
     const rpc = new RpcConnection(channel);
     try {
       using bootstrap = rpc.bootstrap();
-      using _answer = await bootstrap.request(NO_METHOD).send();
-    } catch (error) {
-      // Only a lost connection means nobody answered.
-      if (!(error instanceof RpcError) || error.type === "disconnected") throw error;
+      await answered(bootstrap);
     } finally {
       await rpc.close();
     }

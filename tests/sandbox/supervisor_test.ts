@@ -12,7 +12,7 @@ import { type Component, loadComponent, type Manifest } from "../../sandbox/mani
 import { projectRoot, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { type ExitKind, type ExitReason, exitReason } from "../../sandbox/limits.ts";
 import { isMountPoint } from "../../sandbox/quota.ts";
-import { SupervisionError, Supervisor } from "../../sandbox/supervisor.ts";
+import { SupervisionError, Supervisor, type SupervisorOptions } from "../../sandbox/supervisor.ts";
 import { HogInit, ProberInit } from "./fixtures/schema/gen/probe.mp.ts";
 import { connect, IpcLog, newToken, SpawnError } from "../../mod.ts";
 
@@ -309,15 +309,20 @@ Deno.test("supervisor: disposing stops the running component, which is no crash"
   assertEquals(lines, [`hog: started (pid ${pid})`]);
 });
 
+/** A supervisor checking its components' health every 100 ms (1 s to answer, 2 failures). */
+function quicklyChecking(stateDir: string, options: Partial<SupervisorOptions>): Supervisor {
+  return new Supervisor({
+    stateDir,
+    healthCheck: { intervalMs: 100, timeoutMs: 1000, failures: 2 },
+    ...options,
+  });
+}
+
 Deno.test("supervisor: a listener that stops answering is reported, killed and restarted", async () => {
   const lines: string[] = [];
   const component = hogWith({ listens: true, restart: { policy: "on-failure", backoffMs: 20 } });
   using state = tempDir();
-  await using supervisor = new Supervisor({
-    stateDir: state.path,
-    report: (line) => lines.push(line),
-    healthCheck: { intervalMs: 100, timeoutMs: 1000, failures: 2 },
-  });
+  await using supervisor = quicklyChecking(state.path, { report: (line) => lines.push(line) });
   const supervised = await supervisor.start(HogInit, component);
   const first = supervised.instance!;
   await (await supervised.current()).spin(0);
@@ -344,6 +349,27 @@ Deno.test("supervisor: a listener that stops answering is reported, killed and r
     log: new IpcLog({ level: "off" }),
   });
   await init.spin(0);
+});
+
+Deno.test("supervisor: a component that stops answering over its channel is killed as unresponsive", async () => {
+  const component = hogWith({ restart: { policy: "never" } });
+  const printed: string[] = [];
+  using state = tempDir();
+  await using supervisor = quicklyChecking(state.path, { output: (line) => printed.push(line) });
+  const supervised = await supervisor.start(HogInit, component);
+  const hog = await supervised.current();
+  await hog.spin(0);
+  // Answering, it stays: a few checks pass, and they make it print nothing.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert(supervised.running);
+  assertEquals(printed, []);
+  // Its event loop stuck (on a call that would take a minute), nothing answers.
+  await assertRejects(() => hog.spin(60));
+  await supervised.failed;
+  const [exit] = supervised.exits;
+  assertEquals(exit.reason.kind, "unresponsive");
+  assert(exit.reason.text.includes("2 health checks over its channel failed"), exit.reason.text);
+  assert(exit.reason.text.includes("no answer within 1000 ms"), exit.reason.text);
 });
 
 /** The hog under another name, restarted on failure at most `maxRestarts` times a minute. */
