@@ -17,12 +17,19 @@ if (!haveCapnp) console.log("SKIPPED gate tests: the capnp compiler is not insta
 const root = new URL("../../../", import.meta.url).pathname;
 const GEN = `${root}runtime/schema/gen.ts`;
 
-/** Runs `deno <args>` in `cwd`; its exit code and its output. */
+/**
+ * Runs `deno <args>` in `cwd`, as a user's shell there would: its exit code
+ * and its output. `INIT_CWD` (where npm, npx or `deno task` was started,
+ * set for this test run) is not passed on: `deno task` keeps one it finds.
+ */
 async function run(args: string[], cwd = root) {
+  const env = Deno.env.toObject();
+  delete env.INIT_CWD;
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args,
     cwd,
-    env: { NO_COLOR: "1" },
+    clearEnv: true,
+    env: { ...env, NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
