@@ -301,12 +301,18 @@ export function childArgv(
 /**
  * Starts `command` (a component entry point that calls {@linkcode serve})
  * as a child process and connects to its Init object over a socket pair
- * handed over as descriptor 3. The command must carry an explicit
- * permission flag and may not grant `-A` or `--allow-run`. When this
- * process holds inherited descriptors, it runs through bash, which closes
- * them ({@linkcode childArgv}; the caller then needs `--allow-run` for
- * bash). With unscoped `--allow-run`, signals are sent with `Deno.kill`
- * and the exit status is the wait status.
+ * handed over as descriptor 3; resolves once the child serves. A child
+ * that ends first, or does not serve within `startTimeoutMs` (it is killed
+ * then), rejects it with a {@linkcode SpawnError} saying how it ended and
+ * what it printed last. The command must carry an explicit permission flag
+ * and may not grant `-A` or `--allow-run`. When this process holds
+ * inherited descriptors, it runs through bash, which closes them
+ * ({@linkcode childArgv}; the caller then needs `--allow-run` for bash).
+ * This process needs `--allow-env=NODE_V8_COVERAGE`: Deno's
+ * `node:child_process`, the only way to hand over a descriptor, reads it;
+ * a missing grant is a one-line {@linkcode SpawnError}. With unscoped
+ * `--allow-run`, signals are sent with `Deno.kill` and the exit status is
+ * the wait status.
  */
 export async function spawn<T>(
   iface: InterfaceDescriptor<T>,
@@ -317,11 +323,16 @@ export async function spawn<T>(
   if (refused !== null) throw new Error(`spawn: ${refused}`);
   const { program, args } = childArgv(command);
   const { spawn: spawnChild } = await nodeChildProcess();
-  const child = spawnChild(program, args, {
-    stdio: ["pipe", "pipe", "pipe", "pipe"],
-    env: { ...command.env },
-    cwd: command.cwd,
-  });
+  let child: ReturnType<typeof spawnChild>;
+  try {
+    child = spawnChild(program, args, {
+      stdio: ["pipe", "pipe", "pipe", "pipe"],
+      env: { ...command.env },
+      cwd: command.cwd,
+    });
+  } catch (error) {
+    throw spawnFailure(error, program);
+  }
   const label = options.label ?? `pid ${child.pid}`;
   const lastLines: string[] = [];
   const show = options.output ?? ((line) => stderrLines(`[${label}] ${line}`));
@@ -362,7 +373,7 @@ export async function spawn<T>(
   };
   const protocol = options.protocol ?? capnpProtocol;
   const spawned = await new Promise<SpawnedComponent<T>>((resolve, reject) => {
-    child.once("error", reject);
+    child.once("error", (error) => reject(spawnFailure(error, program)));
     child.once("spawn", () => {
       const channel = channelFromNodeSocket(child.stdio[3] as Socket);
       const init = protocol.connect(iface, channel, options);
@@ -398,6 +409,15 @@ export async function spawn<T>(
     throw error;
   }
   return spawned;
+}
+
+/** What failed to start `program`: a missing grant said in one line, with the grants spawning needs. */
+function spawnFailure(error: unknown, program: string): unknown {
+  if (!(error instanceof Deno.errors.NotCapable)) return error;
+  return new SpawnError(
+    `spawn: ${error.message.replace(/, run again with.*$/, "")}; spawning needs ` +
+      `--allow-run=${program} and --allow-env=NODE_V8_COVERAGE (Deno's node:child_process reads it)`,
+  );
 }
 
 /**

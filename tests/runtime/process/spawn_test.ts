@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
 import { denoCommand, RpcError, spawn, SpawnError } from "../../../mod.ts";
 import { childArgv, CLOSE_INHERITED_DESCRIPTORS } from "../../../runtime/process/process.ts";
 import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
@@ -88,6 +88,26 @@ Deno.test("spawn: with startTimeoutMs 0 it resolves at once; a call then fails w
   const error = await assertRejects(() => child.init.makeFoo(), RpcError);
   assertEquals(error.type, "disconnected");
   assertEquals(await child.exited, { code: 1, signal: null });
+});
+
+Deno.test("spawn: a parent without the grants spawning needs is told which, in one line", async () => {
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-run",
+      new URL("../../fixtures/spawn_parent.ts", import.meta.url).pathname,
+    ],
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assertEquals(code, 1);
+  const first = new TextDecoder().decode(stderr).split("\n")[0];
+  assertMatch(
+    first,
+    /SpawnError: spawn: Requires env access to "NODE_V8_COVERAGE"; spawning needs --allow-run=\S+ and --allow-env=NODE_V8_COVERAGE /,
+  );
 });
 
 Deno.test("spawn: commands that would grant everything are refused", async () => {
