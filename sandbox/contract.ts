@@ -205,8 +205,12 @@ export function componentCodePolicy(
     roots: [join(root, "runtime"), join(root, "schemas"), folder, ...codeFolders],
     entries: [join(root, COMPONENT_ENTRY)],
     cacheDir,
-    outsideHint: `(a folder of the component's own code, such as its generated code, is ` +
-      `allowed by naming it in its manifest's "code" list, relative to ${folder})`,
+    outsideHint: (path) =>
+      ["host.ts", "engine.ts", "mod.ts"].some((entry) => path === join(root, entry))
+        ? `(a component imports the runtime through ${COMPONENT_ENTRY}, ` +
+          `@capdeno/runtime/component; the host side is its launcher's)`
+        : `(a folder of the component's own code, such as its generated code, is ` +
+          `allowed by naming it in its manifest's "code" list, relative to ${folder})`,
   };
 }
 
@@ -422,12 +426,14 @@ function lockRun(path: string, name: string): Deno.FsFile {
 export const KEPT_AUDITS = 20;
 
 /**
- * Removes the run directories of `name` that earlier runs left (its run
- * lock held: none of them is alive), and its permission audits (with their
+ * Ends the processes of `name` and removes the run directories that
+ * earlier runs left (its run lock held: none of them is supervised), and
+ * its permission audits (with their
  * grants) but the latest {@linkcode KEPT_AUDITS} − 1, making room for this
  * run's: a component restarted without end leaves a bounded trail.
  */
 function removeEarlierRuns(layout: StateLayout, name: string): void {
+  killLeftovers(`-datadir=${layout.view(name)}`);
   const ours = (dir: string) =>
     [...Deno.readDirSync(dir)].map((entry) => entry.name)
       .filter((entry) => entry.startsWith(`${name}.`));
@@ -441,6 +447,31 @@ function removeEarlierRuns(layout: StateLayout, name: string): void {
   const dropped = new Set(runs.slice(0, Math.max(0, runs.length - (KEPT_AUDITS - 1))));
   for (const file of logs) {
     if (dropped.has(runOf(file))) Deno.removeSync(join(layout.logs, file));
+  }
+}
+
+/**
+ * SIGKILLs every process whose command line has the argument `marker` (a
+ * component's `-datadir=<view>`): one an earlier supervisor left when it
+ * was killed as the component started, before the component could read its
+ * lifeline (its start blocks opening the audit pipe once nobody reads it).
+ * Processes it may not inspect are left alone.
+ */
+function killLeftovers(marker: string): void {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync("/proc")];
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
+    try {
+      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
+      if (args.includes(marker)) Deno.kill(Number(entry.name), "SIGKILL");
+    } catch {
+      // gone meanwhile, or not ours to inspect
+    }
   }
 }
 
@@ -663,6 +694,9 @@ export async function spawnComponent<T>(
   options: SpawnComponentOptions,
 ): Promise<SandboxedComponent<T>> {
   const { manifest, folder } = component;
+  if (typeof options.stateDir !== "string" || options.stateDir === "") {
+    throw new SandboxError("no state directory: give stateDir, a folder's path");
+  }
   if (options.stateDir.includes(",")) {
     throw new SandboxError(`state directory ${options.stateDir} may not contain ','`);
   }

@@ -69,8 +69,8 @@ export interface CodePolicy {
   entries?: readonly string[];
   /** Folder for bundles, named by the hash of the files they were built from. */
   cacheDir: string;
-  /** How code outside the roots may be allowed, said after a refusal naming such a file. */
-  outsideHint?: string;
+  /** What to do about `path`, outside the roots: said after the refusal (each hint once). */
+  outsideHint?: (path: string) => string;
 }
 
 /** What a component runs. */
@@ -193,7 +193,7 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
   const files: string[] = [];
   const packages = new Set<string>();
   const problems: string[] = [];
-  let hint = "";
+  const hints = new Set<string>();
   for (const module of info.modules) {
     if (module.error) {
       problems.push(`${module.specifier}: ${module.error}`);
@@ -210,7 +210,7 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
         const real = realPath(path);
         const where = real !== null && real !== path ? ` (a link to ${real})` : "";
         problems.push(`${path}${where}: outside the component's allowed roots`);
-        hint = policy.outsideHint ?? "";
+        if (policy.outsideHint) hints.add(policy.outsideHint(path));
       }
     } else {
       problems.push(`${module.specifier}: only local files and declared packages may be imported`);
@@ -219,7 +219,7 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
   if (problems.length > 0) {
     throw new ProvenanceError(
       `refusing to spawn ${entry}; its module graph reaches:\n  ${problems.join("\n  ")}` +
-        (hint && `\n${hint}`),
+        [...hints].map((hint) => `\n${hint}`).join(""),
     );
   }
   return { bundle: "", files: files.sort(), packages: [...packages].sort(), graph: "listed" };

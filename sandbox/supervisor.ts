@@ -354,7 +354,10 @@ export class Supervisor implements AsyncDisposable {
       return { socket: listener.paths.listenSocket!, tokenHex: token.hex };
     };
 
+    const stopped = new SupervisionError(`${manifest.name}: stopped`);
     let starting: Promise<void> = Promise.resolve();
+    /** Aborted when it is stopped: a first run still waiting to serve is killed. */
+    const stoppedStarting = new AbortController();
     /** Stops the health checks of the running instance. */
     let stopChecks = async () => {};
     const { output } = this.#options;
@@ -372,6 +375,7 @@ export class Supervisor implements AsyncDisposable {
         // A first run must serve to count as started; a restart that ends early is an exit
         // its policy decides on.
         startTimeoutMs: exits.length === 0 ? this.#options.startTimeoutMs : 0,
+        signal: stoppedStarting.signal,
       });
       if (stopping) {
         // Stopped while this instance was starting: it never serves.
@@ -525,26 +529,30 @@ export class Supervisor implements AsyncDisposable {
     );
     unwatchDependencies = () => removers.forEach((remove) => remove());
 
-    try {
-      await run();
-    } catch (error) {
-      unwatchDependencies();
-      throw error;
-    }
-    const stopped = new SupervisionError(`${manifest.name}: stopped`);
     let stoppedAll: Promise<void> | null = null;
     const stop = () =>
       stoppedAll ??= (async () => {
         stopping = true;
+        stoppedStarting.abort(stopped);
         unwatchDependencies();
         clearTimeout(backoff);
         for (const waiter of waiting) waiter.reject(stopped);
         waiting = [];
-        await starting;
+        await starting.catch(() => {}); // a run starting ends once it has started
         await stopChecks();
         await instance?.[Symbol.asyncDispose]();
       })();
+    // Stopping everything (on a signal, say) includes a component still starting.
     this.#stops.push(stop);
+    starting = run();
+    try {
+      await starting;
+    } catch (error) {
+      unwatchDependencies();
+      this.#stops.splice(this.#stops.indexOf(stop), 1);
+      throw stopping ? stopped : error;
+    }
+    if (stopping) throw stopped;
     return {
       name: manifest.name,
       current: () => {
@@ -619,6 +627,6 @@ export class Supervisor implements AsyncDisposable {
 
   /** Stops every component, the last started first. */
   async [Symbol.asyncDispose](): Promise<void> {
-    for (const stop of this.#stops.reverse()) await stop();
+    for (const stop of [...this.#stops].reverse()) await stop();
   }
 }

@@ -241,7 +241,8 @@ export async function startTopology(
   topology: Topology,
   interfaces: InterfaceTable,
 ): Promise<StartedTopology> {
-  const started = new StartedTopology();
+  // Every entry's interface is looked up, in order, before any starts.
+  const planned = [];
   for (const entry of topology.entries) {
     const component = await entryComponent(entry);
     const served = component.manifest.serves[0];
@@ -253,6 +254,10 @@ export async function startTopology(
         }`,
       );
     }
+    planned.push({ entry, component, iface });
+  }
+  const started = new StartedTopology();
+  for (const { entry, component, iface } of planned) {
     started.add(
       entry.name,
       iface,

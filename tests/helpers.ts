@@ -421,3 +421,18 @@ export async function startSandboxParent(stateDir: string, ...args: string[]) {
   const [, pid, dataDir, runDir] = /CHILD (\d+) (\S+) (\S+)/.exec(text)!;
   return { parent, pid: Number(pid), dataDir, runDir };
 }
+
+/** The pids of the processes whose command line has the argument `arg`. */
+export function processesWith(arg: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
+      if (args.includes(arg)) pids.push(Number(entry.name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}

@@ -15,9 +15,14 @@ import { NotesInit, type Watcher } from "./gen/notes.mp.ts";
 
 /** Starts the component, writes each title/text pair, prints what it reads back. */
 export async function main(args: readonly string[]): Promise<void> {
+  const options = args.filter((a) => a.startsWith("--"));
+  const unknown = options.find((a) => !/^--state=./.test(a));
+  if (unknown !== undefined) {
+    throw new Error(`unknown option ${unknown} (usage: [--state=DIR] [title text]...)`);
+  }
   const pairs = args.filter((a) => !a.startsWith("--"));
   if (pairs.length % 2 !== 0) throw new Error("give notes as pairs: <title> <text>");
-  const given = args.find((a) => a.startsWith("--state="))?.slice("--state=".length);
+  const given = options.at(-1)?.slice("--state=".length);
   // Without --state, the notes last one run: their folder goes when it ends (after the supervisor).
   await using temporary = given === undefined ? await temporaryFolder("notes-") : null;
   await using supervisor = new Supervisor({ stateDir: given ?? temporary!.path });
@@ -48,7 +53,13 @@ export async function main(args: readonly string[]): Promise<void> {
  */
 async function temporaryFolder(prefix: string): Promise<{ path: string } & AsyncDisposable> {
   const path = await Deno.makeTempDir({ prefix });
-  const remove = () => Deno.removeSync(path, { recursive: true });
+  const remove = () => {
+    try {
+      Deno.removeSync(path, { recursive: true });
+    } catch (error) {
+      console.error(`notes: could not remove ${path}: ${(error as Error).message}`);
+    }
+  };
   globalThis.addEventListener("unload", remove);
   return {
     path,

@@ -90,7 +90,10 @@ export interface SpawnedComponent<T> extends AsyncDisposable {
   sendControl(line: string): void;
   /** Signals sent to the child so far (by `kill` or on dispose), oldest first. */
   readonly signalsSent: readonly Deno.Signal[];
-  /** The last lines it printed (three at most): what to show when it ended unexpectedly. */
+  /**
+   * The last lines it printed (three at most, stack frames left out): what
+   * to show when it ended unexpectedly.
+   */
   readonly lastLines: readonly string[];
 }
 
@@ -116,6 +119,8 @@ export interface SpawnOptions extends IpcOptions {
    * fail with a disconnect if it ends first.
    */
   startTimeoutMs?: number;
+  /** Aborting it before the child serves kills the child; {@linkcode spawn} rejects with its reason. */
+  signal?: AbortSignal;
   /**
    * Lines for the child's control line (its stdin, see `lifeline.ts`),
    * written as it starts, before {@linkcode spawn} waits for it to serve:
@@ -123,6 +128,9 @@ export interface SpawnOptions extends IpcOptions {
    */
   control?: readonly string[];
 }
+
+/** A line of a JavaScript stack trace: `    at f (file:///…)`. */
+const STACK_FRAME = /^\s+at /;
 
 /** How long {@linkcode spawn} waits for a child to serve, by default. */
 export const DEFAULT_START_TIMEOUT_MS = 60_000;
@@ -337,8 +345,11 @@ export async function spawn<T>(
   const lastLines: string[] = [];
   const show = options.output ?? ((line) => stderrLines(`[${label}] ${line}`));
   const forwarder = new LineForwarder((line, stream) => {
-    lastLines.push(line);
-    if (lastLines.length > LAST_LINES) lastLines.shift();
+    // A stack's frames would push out the error they follow (and in a bundle say little).
+    if (!STACK_FRAME.test(line)) {
+      lastLines.push(line);
+      if (lastLines.length > LAST_LINES) lastLines.shift();
+    }
     show(line, stream);
   }, options.outputLimits);
   const outputClosed = Promise.all((["stdout", "stderr"] as const).map((name) => {
@@ -402,11 +413,17 @@ export async function spawn<T>(
   });
   const startTimeout = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   if (startTimeout === 0) return spawned;
+  const { signal } = options;
+  const abort = () => spawned.kill("SIGKILL");
+  signal?.addEventListener("abort", abort, { once: true });
   try {
+    signal?.throwIfAborted();
     await untilServing(spawned, protocol.serving(spawned.init), outputClosed, startTimeout, label);
   } catch (error) {
     await spawned[Symbol.asyncDispose]();
-    throw error;
+    throw signal?.aborted ? signal.reason : error;
+  } finally {
+    signal?.removeEventListener("abort", abort);
   }
   return spawned;
 }

@@ -38,6 +38,10 @@ Deno.test("notes example: the launcher writes, reads and watches through the san
     const bad = await launch([`--state=${state}`, "bad\ttitle", "x"]);
     assertEquals(bad.code, 1);
     assertMatch(bad.stderr, /^notes: a title is 1 to 100 characters without control characters/m);
+    // So is an option it does not know (a --state without its "=").
+    const unknown = await launch(["--state", state, "x", "y"]);
+    assertEquals([unknown.code, unknown.stdout], [1, ""]);
+    assertMatch(unknown.stderr, /^notes: unknown option --state \(usage: /m);
     const third = await launch([`--state=${state}`]);
     assertEquals(third.stdout, "idea: a sandbox\ntodo: milk\nwatched: \n");
   } finally {

@@ -6,7 +6,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
-import { processGone, startSandboxParent, tempDir, waitFor } from "../helpers.ts";
+import { processesWith, processGone, startSandboxParent, tempDir, waitFor } from "../helpers.ts";
 import { type Component, loadComponent } from "../../sandbox/manifest.ts";
 import {
   KEPT_AUDITS,
@@ -294,6 +294,11 @@ Deno.test("contract: a state directory that does not exist is made; one that can
   );
   assert(error.message.startsWith(`state directory ${temp.path}/file/state: `), error.message);
   assertEquals(error.message.split("\n").length, 1, error.message);
+  await assertRejects(
+    () => spawnComponent(FooInit, foo, { stateDir: "" }),
+    SandboxError,
+    "no state directory: give stateDir, a folder's path",
+  );
 });
 
 Deno.test("contract: a static import outside the component's roots refuses the spawn", async () => {
@@ -309,8 +314,9 @@ Deno.test("contract: a static import outside the component's roots refuses the s
   // The host entry is not for components; the component entry is.
   assert(error.message.includes(`${projectRoot()}/host.ts: outside`), error.message);
   assert(!error.message.includes(`${projectRoot()}/component.ts`), error.message);
-  // And how a folder of its own code would be allowed.
-  assert(error.message.endsWith(`relative to ${outside.folder})`), error.message);
+  // And what to do instead: how a folder of its own code is allowed, where the runtime comes from.
+  assert(error.message.includes(`relative to ${outside.folder})`), error.message);
+  assert(error.message.includes("imports the runtime through component.ts"), error.message);
   // Its directories were prepared meanwhile, and undone.
   assertEquals([...Deno.readDirSync(`${stateDir}/run`)], [], "no run was left behind");
   assert(!isMountPoint(`${stateDir}/data/outside-import`), "nothing was left mounted");
@@ -457,6 +463,25 @@ Deno.test("contract: the child exits when its parent dies; the next start remove
   await using again = await spawnComponent(FooInit, foo, { stateDir: state.path });
   assert(!existsSync(runDir), "the next start removed it");
   assert(existsSync(again.paths.runDir));
+});
+
+Deno.test("contract: a process an earlier run left is ended by the next start", async () => {
+  using state = tempDir();
+  // As a component left when its supervisor was killed while it started: its command line
+  // names its data directory's view.
+  const marker = `-datadir=${state.path}/view/foo`;
+  const leftover = new Deno.Command(deno, {
+    args: ["run", "data:text/javascript,setInterval(() => {}, 1000)", marker],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitFor(() => processesWith(marker).length === 1, 20_000, "the leftover to start");
+  const foo = await loadComponent(`${projectRoot()}/examples/foo`);
+  {
+    await using _foo = await spawnComponent(FooInit, foo, { stateDir: state.path });
+    assertEquals((await leftover.status).signal, "SIGKILL");
+  }
+  assertEquals(processesWith(marker), []);
 });
 
 Deno.test("contract: a component's permission audits are kept for its latest runs only", async () => {

@@ -7,7 +7,7 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { processGone, startSandboxParent, tempDir, waitFor } from "../helpers.ts";
+import { processesWith, processGone, startSandboxParent, tempDir, waitFor } from "../helpers.ts";
 import { type Component, loadComponent, type Manifest } from "../../sandbox/manifest.ts";
 import { projectRoot, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { type ExitKind, type ExitReason, exitReason } from "../../sandbox/limits.ts";
@@ -536,6 +536,18 @@ Deno.test("supervisor: stopOnSignals stops every component on SIGINT, then the p
   assertEquals([...Deno.readDirSync(`${state.path}/run`)].map((entry) => entry.name), []);
   assert(runDir.startsWith(`${state.path}/run/`));
   assertEquals(isMountPoint(dataDir), false);
+});
+
+Deno.test("supervisor: stopped while a component starts, it ends that component, and start is refused", async () => {
+  using state = tempDir();
+  const supervisor = new Supervisor({ stateDir: state.path, output: () => {} });
+  const starting = supervisor.start(HogInit, hogWith({}), { args: ["-hangstart"] });
+  const marker = `-datadir=${state.path}/view/hog`;
+  await waitFor(() => processesWith(marker).length === 1, 20_000, "the component's process");
+  await supervisor[Symbol.asyncDispose]();
+  await assertRejects(() => starting, SupervisionError, "hog: stopped");
+  assertEquals(processesWith(marker), []);
+  assertEquals([...Deno.readDirSync(`${state.path}/run`)], []);
 });
 
 Deno.test("supervisor: a component it gives up on is reported with what it printed last", async () => {

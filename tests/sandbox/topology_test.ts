@@ -117,6 +117,27 @@ Deno.test("topology: started in order; a rest_for_one entry restarts those after
   );
 });
 
+Deno.test("topology: an interface the launcher does not know is refused before anything starts", async () => {
+  using temp = tempDir();
+  const topology = parseTopology({
+    components: [
+      { name: "first", folder: `${projectRoot()}/tests/sandbox/fixtures/hog` },
+      { name: "second", folder: `${projectRoot()}/examples/foo` },
+    ],
+  }, `${temp.path}/topology.json`);
+  await using supervisor = new Supervisor({ stateDir: temp.path });
+  await assertRejects(
+    () => startTopology(supervisor, topology, { HogInit }),
+    TopologyError,
+    '"second" serves FooInit; the launcher knows HogInit',
+  );
+  assertEquals(
+    [...Deno.readDirSync(temp.path)],
+    [],
+    "nothing started: the state directory is empty",
+  );
+});
+
 Deno.test("topology: when a rest_for_one entry stays down, those after it stop and fail too", async () => {
   using temp = tempDir();
   const dir = temp.path;

@@ -63,6 +63,23 @@ Deno.test("spawn: a child that ends before it serves is a SpawnError saying how 
   assertEquals(lines, ["broken: no config"]);
 });
 
+Deno.test("spawn: what a child printed last leaves out stack frames, which would push out its error", async () => {
+  const error = await assertRejects(
+    () =>
+      spawn(FooInit, notServing("function f() { throw new SyntaxError('bad config'); }\nf();"), {
+        label: "thrower",
+        output: () => {},
+      }),
+    SpawnError,
+  );
+  assertMatch(
+    error.message,
+    /^spawn: thrower exited with status 1 before serving; it printed last: /,
+  );
+  assertMatch(error.message, /SyntaxError: bad config/);
+  assert(!/\bat f\b/.test(error.message), error.message);
+});
+
 Deno.test("spawn: a child that does not serve in time is killed, and spawn says so", async () => {
   let pid = 0;
   const error = await assertRejects(
