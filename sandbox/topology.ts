@@ -254,6 +254,14 @@ export async function startTopology(
         }`,
       );
     }
+    const wanted = component.manifest.connects;
+    if (wanted.length > 0 && entry.connectTo === undefined) {
+      // Its manifest says it connects: started without a listener it would fail at once.
+      throw new TopologyError(
+        `"${entry.name}" connects to ${wanted.join(", ")} (its manifest's "connects"); ` +
+          `give its entry "connectTo": the name of an earlier entry that runs it`,
+      );
+    }
     planned.push({ entry, component, iface });
   }
   const started = new StartedTopology();

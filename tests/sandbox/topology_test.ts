@@ -19,6 +19,7 @@ import {
   wiringOf,
 } from "../../sandbox/topology.ts";
 import { HogInit, ProberInit } from "./fixtures/schema/gen/probe.mp.ts";
+import { Init } from "../../schemas/gen/ipc/init.mp.ts";
 
 Deno.test("topology: each invalid entry is refused with its file, field and problem", () => {
   const refused = (value: unknown) =>
@@ -130,6 +131,15 @@ Deno.test("topology: an interface the launcher does not know is refused before a
     () => startTopology(supervisor, topology, { HogInit }),
     TopologyError,
     '"second" serves FooInit; the launcher knows HogInit',
+  );
+  // So is an entry whose manifest connects to a listener, given none to connect to.
+  const wallet = parseTopology({
+    components: [{ name: "wallet", folder: `${projectRoot()}/components/wallet` }],
+  }, `${temp.path}/topology.json`);
+  await assertRejects(
+    () => startTopology(supervisor, wallet, { Init }),
+    TopologyError,
+    '"wallet" connects to node (its manifest\'s "connects"); give its entry "connectTo"',
   );
   assertEquals(
     [...Deno.readDirSync(temp.path)],
