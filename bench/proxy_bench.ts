@@ -15,6 +15,9 @@
  *   descriptor 3 (Deno has no other API for an inherited descriptor);
  *   `RATIO node_net_start_vs_bare_deno` is the floor under
  *   `spawn_vs_bare_deno` that loading Deno's Node compatibility sets.
+ * - `bind_component_ready_ms`: Foo started on its own (`-ipcbind`) to its
+ *   READY line, which loads no `node:` compatibility module for its
+ *   channel; `RATIO bind_component_ready_vs_bare_deno`.
  *
  * @module
  */
@@ -79,6 +82,7 @@ export async function spawnFigures(runs = 10): Promise<void> {
   const disposed: number[] = [];
   const bare: number[] = [];
   const withNodeNet: number[] = [];
+  const bound: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
     const child = await spawn(FooInit, denoCommand(component));
@@ -92,6 +96,7 @@ export async function spawnFigures(runs = 10): Promise<void> {
     disposed.push(performance.now() - answered);
     bare.push(await bareDenoStart());
     withNodeNet.push(await bareDenoStart('import "node:net";'));
+    bound.push(await boundComponentStart());
   }
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const toFirstCall = report("spawn_first_call_ms", median(spawned), "ms");
@@ -100,6 +105,16 @@ export async function spawnFigures(runs = 10): Promise<void> {
   console.log(`RATIO spawn_vs_bare_deno ${(toFirstCall / start).toFixed(2)}`);
   const floor = report("node_net_deno_start_ms", median(withNodeNet), "ms");
   console.log(`RATIO node_net_start_vs_bare_deno ${(floor / start).toFixed(2)}`);
+  const listening = report("bind_component_ready_ms", median(bound), "ms");
+  console.log(`RATIO bind_component_ready_vs_bare_deno ${(listening / start).toFixed(2)}`);
+}
+
+/** Milliseconds from starting Foo on its own (`-ipcbind`) to its READY line. */
+async function boundComponentStart(): Promise<number> {
+  using socket = tempSocket("bound");
+  const started = performance.now();
+  await using _foo = await startFooComponent(socket.path);
+  return performance.now() - started;
 }
 
 if (import.meta.main) {
