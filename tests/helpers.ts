@@ -422,17 +422,22 @@ export async function startSandboxParent(stateDir: string, ...args: string[]) {
   return { parent, pid: Number(pid), dataDir, runDir };
 }
 
-/** The pids of the processes whose command line has the argument `arg`. */
-export function processesWith(arg: string): number[] {
-  const pids: number[] = [];
+/** Every process's pid and command line, from /proc (those gone meanwhile left out). */
+export function commandLines(): { pid: number; argv: string[] }[] {
+  const found: { pid: number; argv: string[] }[] = [];
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     try {
-      const args = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0");
-      if (args.includes(arg)) pids.push(Number(entry.name));
+      const argv = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0").slice(0, -1);
+      found.push({ pid: Number(entry.name), argv });
     } catch {
       // gone meanwhile
     }
   }
-  return pids;
+  return found;
+}
+
+/** The pids of the processes whose command line has the argument `arg`. */
+export function processesWith(arg: string): number[] {
+  return commandLines().filter(({ argv }) => argv.includes(arg)).map(({ pid }) => pid);
 }

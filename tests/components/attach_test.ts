@@ -21,7 +21,7 @@ import { hex } from "@scure/base";
 import { TEST_NETWORK, WIF } from "@scure/btc-signer";
 import { HdSecret } from "../../components/wallet/keys.ts";
 import { runCli } from "./cli/cli_fixture.ts";
-import { tempDir } from "../helpers.ts";
+import { commandLines, tempDir } from "../helpers.ts";
 
 async function started(args: string[], ready: RegExp): Promise<Task> {
   const running = new Task(args);
@@ -44,16 +44,11 @@ async function detach(task: Task): Promise<void> {
 
 /** The argv of the component process `name` below `pid` (its `--location` names it). */
 function componentArgv(name: string): string[] {
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const argv = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).split("\0").slice(0, -1);
-      if (argv[1] === "run" && argv.includes(`--location=http://${name}.component.invalid/`)) {
-        return argv;
-      }
-    } catch { /* gone meanwhile */ }
-  }
-  throw new Error(`no ${name} process`);
+  const found = commandLines().find(({ argv }) =>
+    argv[1] === "run" && argv.includes(`--location=http://${name}.component.invalid/`)
+  );
+  if (found === undefined) throw new Error(`no ${name} process`);
+  return found.argv;
 }
 
 Deno.test("attach: two wallet processes at once, detach (-18) and re-attach while the node runs; the node's stop ends the attached wallet cleanly; the IPC cookie", async () => {
