@@ -597,15 +597,22 @@ export class Supervisor implements AsyncDisposable {
    * directory. A second signal ends the process at once. Disposing the
    * result removes the handlers.
    *
-   * @example
+   * @example A launcher stopped by SIGTERM ends with status 143
    * ```ts
-   * import { Supervisor } from "./supervisor.ts";
    * const stateDir = await Deno.makeTempDir();
-   * {
-   *   await using supervisor = new Supervisor({ stateDir });
-   *   using _stops = supervisor.stopOnSignals();
-   *   // ... start components; Ctrl-C now stops them before the process ends.
-   * }
+   * const supervisor = new URL("./supervisor.ts", import.meta.url).href;
+   * const launcher = `import { Supervisor } from ${JSON.stringify(supervisor)};
+   *   const supervisor = new Supervisor({ stateDir: ${JSON.stringify(stateDir)} });
+   *   supervisor.stopOnSignals(); // ... then start components
+   *   console.log("running");
+   *   setInterval(() => {}, 1000);`;
+   * const child = new Deno.Command(Deno.execPath(), { args: ["eval", launcher], stdout: "piped" })
+   *   .spawn();
+   * const { value } = await child.stdout.getReader().read();
+   * if (!new TextDecoder().decode(value).startsWith("running")) throw new Error("not running");
+   * child.kill("SIGTERM");
+   * const { code } = await child.status;
+   * if (code !== 143) throw new Error(`ended with status ${code}, not 128 + 15`);
    * await Deno.remove(stateDir, { recursive: true });
    * ```
    */

@@ -400,6 +400,29 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
 }
 
 /**
+ * Runs `tests/fixtures/<fixture>` to its end under `v8Flags`, with `args`;
+ * its standard output, once it exited with status 0 (else an error with
+ * what it wrote to stderr).
+ */
+export async function runFixture(
+  fixture: string,
+  v8Flags: string,
+  ...args: string[]
+): Promise<string> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `--v8-flags=${v8Flags}`, `${root}tests/fixtures/${fixture}`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (output.code !== 0) {
+    throw new Error(
+      `${fixture} exited with ${output.code}: ${new TextDecoder().decode(output.stderr)}`,
+    );
+  }
+  return new TextDecoder().decode(output.stdout);
+}
+
+/**
  * Starts `tests/fixtures/sandbox_parent.ts` on `stateDir` (with `args`)
  * and waits until its sandboxed Foo child answered: the parent process,
  * and the child's pid, data directory and run directory.

@@ -12,12 +12,19 @@
  * const dir = Deno.makeTempDirSync();
  * const path = `${dir}/example.sock`;
  * const listener = Deno.listen({ transport: "unix", path });
+ * let accepted = 0;
  * const serving = (async () => {
- *   for await (const conn of acceptConnections(listener)) conn.close();
+ *   for await (const conn of acceptConnections(listener)) {
+ *     accepted++;
+ *     conn.close();
+ *   }
  * })();
- * (await Deno.connect({ transport: "unix", path })).close();
+ * const conn = await Deno.connect({ transport: "unix", path });
+ * await conn.read(new Uint8Array(1)); // null once the server has closed it
+ * conn.close();
  * listener.close();
  * await serving; // the loop ends once the listener is closed
+ * if (accepted !== 1) throw new Error(`accepted ${accepted} connections`);
  * Deno.removeSync(dir, { recursive: true });
  * ```
  * @module

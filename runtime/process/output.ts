@@ -251,10 +251,23 @@ async function pump(): Promise<void> {
  * non-blocking one never blocks or throws here. Lines that do not fit are
  * dropped and counted in the next line that does.
  *
- * @example
+ * @example A stderr nobody reads does not block the process writing to it
  * ```ts
- * import { stderrLines } from "./output.ts";
- * stderrLines("[node] started"); // returns at once, whatever stderr is
+ * const output = new URL("./output.ts", import.meta.url).href;
+ * // 4 MiB of lines into a pipe of 64 KiB that is never read.
+ * const writer = `import { stderrLines } from ${JSON.stringify(output)};
+ *   for (let i = 0; i < 65536; i++) stderrLines("x".repeat(63));
+ *   console.log("returned");
+ *   Deno.exit(0);`;
+ * const child = new Deno.Command(Deno.execPath(), {
+ *   args: ["eval", writer],
+ *   stdout: "piped",
+ *   stderr: "piped",
+ * }).spawn();
+ * const { value } = await child.stdout.getReader().read();
+ * if (new TextDecoder().decode(value) !== "returned\n") throw new Error("stderrLines blocked");
+ * await child.status;
+ * await child.stderr.cancel();
  * ```
  */
 export function stderrLines(line: string): void {

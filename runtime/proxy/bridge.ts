@@ -109,8 +109,9 @@ function makeBridge(session: Session | null, give: boolean): CapabilityBridge {
       }
       if (wasDisposed(value as object)) {
         throw new TypeError(
-          `a disposed ${iface.name} object was written into a call: its last reference was ` +
-            "released; a method that keeps an object it returns returns dup() of it",
+          `a disposed ${iface.name} object was written into a call: it was destroyed, or its ` +
+            "last reference was released; a method that keeps an object it returns returns " +
+            "dup() of it",
         );
       }
       // Lent, the writer keeps its reference: the server serving it gets one of its own.

@@ -54,14 +54,15 @@ export type Plain =
 
 /**
  * What a value returned through IPC is: interfaces (objects with methods)
- * and callbacks become proxies, in arrays too; plain data stays as it is.
+ * and callbacks become proxies the caller owns, in arrays and struct fields
+ * too; plain data stays as it is.
  */
 export type RemoteValue<V> = V extends readonly (infer E)[] ? RemoteValue<E>[]
   : V extends Plain ? V
   : V extends (...args: never[]) => unknown ? Remote<V>
   : V extends object ? ({
       [K in keyof V]: V[K] extends (...args: never[]) => unknown ? true : false;
-    }[keyof V] extends false ? V
+    }[keyof V] extends false ? { [K in keyof V]: RemoteValue<V[K]> }
       : Remote<V>)
   : V;
 
@@ -201,7 +202,10 @@ async function call(
   for (const field of method.params.fields) {
     if (!field.hidden) values[field.name] = args[arg++];
   }
-  const request = buildRequest(handle.cap, owner, method, values, bridge);
+  // The call holds the object until it is answered: the proxy may be
+  // released while the call waits for its strand's turn or runs.
+  using target = handle.cap.dup();
+  const request = buildRequest(target, owner, method, values, bridge);
   const strand = currentStrand();
   const log = session?.log;
   const logSend = log?.debug

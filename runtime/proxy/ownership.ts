@@ -124,7 +124,7 @@ export function dup<T>(value: T): T {
 export function release(value: unknown): void | Promise<void> {
   const handle = handleOf(value);
   if (handle !== undefined) return handle.release();
-  if (!isObject(value)) return;
+  if (!isObject(value) || disposed.has(value)) return; // destroyed: nothing left to release
   const extra = extraReferences.get(value) ?? 0;
   if (extra > 1) extraReferences.set(value, extra - 1);
   else if (extra === 1) extraReferences.delete(value);
@@ -150,7 +150,7 @@ export function release(value: unknown): void | Promise<void> {
 export async function destroy(value: unknown): Promise<void> {
   const handle = handleOf(value);
   if (handle !== undefined) return await handle.destroy();
-  if (!isObject(value)) return;
+  if (!isObject(value) || disposed.has(value)) return;
   extraReferences.delete(value);
   await dispose(value);
 }
@@ -173,7 +173,8 @@ function dispose(value: object): void | Promise<void> {
 
 /**
  * Whether local `value` was disposed here, its last reference released or
- * the object destroyed: serving it again is a bug of its holder (an object
+ * the object destroyed: a server still holding it answers that it was
+ * destroyed, and serving it again is a bug of its holder (an object
  * returned without `dup()` after every result was released).
  */
 export function wasDisposed(value: object): boolean {

@@ -41,7 +41,7 @@ import {
 import { readContext, runInContext } from "./context.ts";
 import { RaisedError } from "./errors.ts";
 import { methodsOf } from "./methods.ts";
-import { destroy, handleOf, release } from "./ownership.ts";
+import { destroy, handleOf, release, wasDisposed } from "./ownership.ts";
 import { Session } from "./session.ts";
 
 /** The bridges of the session a call arrived on (null: a call made in this process). */
@@ -137,7 +137,10 @@ export class ProxyServer implements Server {
       if (log?.debug) log.write(`IPC server destroy ${this.#iface.name}`);
       return respond(log, call.results(structClass(method.results)), method, request);
     }
-    if (this.#ended) throw new RpcError("failed", `${this.#iface.name} was destroyed.`);
+    // Ended here, or destroyed by a holder in this process (`destroy(impl)`).
+    if (this.#ended || (this.#owned && wasDisposed(this.#impl as object))) {
+      throw new RpcError("failed", `${this.#iface.name} was destroyed.`);
+    }
     // Capabilities in the params are lent to the implementation until the
     // call is over (results written), as libmultiprocess releases `&` params.
     const loan: unknown[] = [];

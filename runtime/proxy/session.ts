@@ -50,9 +50,9 @@ export interface SessionOptions {
   log?: IpcLog;
 }
 
-/** Per-connection state of one strand. */
+/** Per-connection state of one strand, dropped when the strand is collected or the connection closes. */
 interface StrandThreads {
-  /** The peer's thread made for this strand (kept until disconnect). */
+  /** The peer's thread made for this strand (its thread there ends with the strand). */
   made?: Capability;
   /** The peer's thread to call back on, set for the duration of a call. */
   callback?: Capability;
@@ -65,8 +65,21 @@ export const MAX_POOL_THREADS = 1024;
 
 const sessions = new WeakMap<RpcConnection, Session>();
 
+/**
+ * A strand as a Thread server holds it: strongly for a thread made for the
+ * peer (the peer's handle is all that keeps it), weakly for a strand's own
+ * `callbackThread` (the peer holding that must not keep the strand, and so
+ * its threads, alive).
+ */
+type StrandRef = Strand | WeakRef<Strand>;
+
 /** The strand behind every Thread server a session minted, and that session. */
-const mintedThreads = new WeakMap<Server, { strand: Strand; session: Session }>();
+const mintedThreads = new WeakMap<Server, { strand: StrandRef; session: Session }>();
+
+/** The strand `ref` holds, or null once it is collected (its thread has ended). */
+function strandOf(ref: StrandRef): Strand | null {
+  return ref instanceof WeakRef ? ref.deref() ?? null : ref;
+}
 
 function methodOf(iface: InterfaceDescriptor, name: string): MethodSignature {
   return iface.methods.find((m) => m.name === name)!;
@@ -94,7 +107,10 @@ export class Session {
   /** The connection's `-debug=ipc` log. */
   readonly log: IpcLog;
   readonly #connection: RpcConnection;
-  readonly #threads = new Map<Strand, StrandThreads>();
+  /** Per-strand state; a strand collected takes its threads with it, as a thread's end does. */
+  #threads = new WeakMap<Strand, StrandThreads>();
+  /** The same state, to drop when the connection closes. */
+  readonly #live = new Set<StrandThreads>();
   /** Strands this session made for the peer (named with the prefix already). */
   readonly #own = new WeakSet<Strand>();
   #pool: Strand[] = [];
@@ -133,7 +149,7 @@ export class Session {
         const params = call.params(structClass(MAKE_THREAD.params));
         const name = capnp.utils.getText(MAKE_THREAD.params.fields[0].offset, params);
         const strand = this.#ownStrand(`strand-${++this.#threadCount} (from ${name})`);
-        using thread = this.#mint(strand);
+        using thread = this.#mint(strand, strand);
         const results = call.results(structClass(MAKE_THREAD.results));
         capnp.utils.setInterfacePointer(
           call.addResultCap(thread),
@@ -193,7 +209,9 @@ export class Session {
   #mintedStrand(hook: Hook): Strand {
     const minted = hook instanceof LocalHook ? mintedThreads.get(hook.server) : undefined;
     if (minted?.session !== this) throw new RpcError("failed", "invalid thread handle");
-    return minted.strand;
+    const strand = strandOf(minted.strand);
+    if (strand === null) throw new RpcError("failed", "thread handle of a strand that has ended");
+    return strand;
   }
 
   /** The peer's thread for calls made on `strand` (borrowed), made on first use. */
@@ -201,6 +219,8 @@ export class Session {
     const threads = this.#threadsOf(strand);
     if (threads.callback) return threads.callback;
     if (threads.made) return threads.made;
+    // A call that waited for its turn past the end of the connection.
+    if (this.disconnected) throw new RpcError("disconnected", "The connection closed.");
     if (this.#peerThreadMap === null) {
       throw new RpcError(
         "failed",
@@ -218,7 +238,7 @@ export class Session {
   /** This strand's own Thread on this session (borrowed): the `callbackThread`. */
   localThread(strand: Strand): Capability {
     const threads = this.#threadsOf(strand);
-    threads.local ??= this.#mint(strand);
+    threads.local ??= this.#mint(strand, new WeakRef(strand));
     return threads.local;
   }
 
@@ -257,31 +277,46 @@ export class Session {
     return strand;
   }
 
-  /** A new Thread for `strand`, valid on this session only. */
-  #mint(strand: Strand): Capability {
+  /** A new Thread for the strand `ref` holds, valid on this session only. */
+  #mint(strand: Strand, ref: StrandRef): Capability {
+    const name = this.threadName(strand);
     const handlers: ((call: CallContext) => void)[] = [];
     handlers[GET_NAME.ordinal] = (call) => {
       const results = call.results(structClass(GET_NAME.results));
-      capnp.utils.setText(GET_NAME.results.fields[0].offset, this.threadName(strand), results);
+      capnp.utils.setText(GET_NAME.results.fields[0].offset, name, results);
     };
     const server = serverFromMethods(new Map([[Thread.id, handlers]]));
-    mintedThreads.set(server, { strand, session: this });
+    mintedThreads.set(server, { strand: ref, session: this });
     return Capability.fromServer(server);
   }
 
   #threadsOf(strand: Strand): StrandThreads {
     let threads = this.#threads.get(strand);
-    if (threads === undefined) this.#threads.set(strand, threads = {});
+    if (threads === undefined) {
+      this.#threads.set(strand, threads = {});
+      this.#live.add(threads);
+      Session.#strandsGone.register(strand, { session: this, threads }, threads);
+    }
     return threads;
+  }
+
+  /** Drops the state of strands once they are collected. */
+  static readonly #strandsGone = new FinalizationRegistry<
+    { session: Session; threads: StrandThreads }
+  >(({ session, threads }) => session.#drop(threads));
+
+  /** Releases a strand's threads: the peer's made for it, its own exported. */
+  #drop(threads: StrandThreads): void {
+    if (!this.#live.delete(threads)) return;
+    Session.#strandsGone.unregister(threads);
+    threads.made?.dispose();
+    threads.local?.dispose();
   }
 
   /** Drops every reference the session holds once the connection is gone. */
   #release(): void {
-    for (const threads of this.#threads.values()) {
-      threads.made?.dispose();
-      threads.local?.dispose();
-    }
-    this.#threads.clear();
+    for (const threads of this.#live) this.#drop(threads);
+    this.#threads = new WeakMap();
     this.#pool = [];
     this.#peerThreadMap?.dispose();
     this.#peerThreadMap = null;

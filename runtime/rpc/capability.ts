@@ -434,6 +434,9 @@ export class LocalHook extends Hook {
   send(call: CallMessage): Sent {
     let outcome: Response | RpcError | null = null;
     let pipelines: PipelineSet | null = null;
+    // A call in flight holds its object, as in C++: the caller may release
+    // its reference once the call is sent.
+    this.retain();
     // Delivered from a microtask: callers never re-enter through send(),
     // and microtasks keep the order calls were made in.
     const response = new Promise<Response>((resolve, reject) => {
@@ -448,6 +451,7 @@ export class LocalHook extends Hook {
           }
           releaseCaps(call.caps);
           if (pipelines !== null) pipelines.resolve(hooksOf(outcome));
+          this.release();
         };
         let running: void | PromiseLike<void>;
         try {

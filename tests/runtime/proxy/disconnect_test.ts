@@ -48,6 +48,19 @@ Deno.test("disconnect: a call in flight when the server goes away", async () => 
   assertEquals((await rejected).type, "disconnected");
 });
 
+Deno.test("disconnect: calls still waiting for their strand's turn get the same error", async () => {
+  await using pair = await fooPair();
+  const running = pair.foo.wait(10_000, 1);
+  // One strand calls one server thread one call at a time: these wait on the client.
+  const waiting = [pair.foo.wait(0, 2), pair.foo.threadName()];
+  const rejected = [running, ...waiting].map((pending) =>
+    assertRejects(() => pending, RpcError, INTERRUPTED_BY_DISCONNECT)
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  await pair.stopServer();
+  for (const error of await Promise.all(rejected)) assertEquals(error.type, "disconnected");
+});
+
 Deno.test("disconnect: a call in flight when the client closes its connection", async () => {
   const pair = await fooPair();
   const pending = pair.foo.wait(10_000, 1);

@@ -7,8 +7,20 @@
  * @module
  */
 import { assertEquals, assertRejects } from "../../assert.ts";
-import { release, type Remote, RpcError } from "../../../mod.ts";
+import {
+  Capability,
+  clientOf,
+  destroy,
+  type Owned,
+  release,
+  type Remote,
+  type RemoteValue,
+  RpcError,
+  serverOf,
+  Strand,
+} from "../../../mod.ts";
 import type { Foo, FooCallback, FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
+import { Foo as FooDescriptor } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { type FooCounters, FooImpl } from "../../../examples/foo/foo.ts";
 import { waitFor } from "../../helpers.ts";
 import { fooPair } from "./helpers.ts";
@@ -152,4 +164,92 @@ Deno.test("ownership: returning an object whose last reference was released is a
     RpcError,
     "a disposed Foo object was written into a call",
   );
+});
+
+Deno.test("ownership: a call holds its object: a proxy released right after a call still gets its answer", async () => {
+  await using pair = await fooPair();
+  const child = (await pair.foo.makeChild()) as Remote<Foo>;
+  const answer = child.add(1, 2);
+  release(child);
+  assertEquals(await answer, 3);
+  // The everyday form: `using` in a function returning the call's promise.
+  const sum = async (a: number, b: number) => {
+    using foo = (await pair.foo.makeChild()) as Remote<Foo>;
+    return foo.add(a, b);
+  };
+  assertEquals(await sum(2, 3), 5);
+  await waitFor(async () => await pair.foo.liveFoos() === 1);
+});
+
+Deno.test("ownership: a call holds its object in this process too", async () => {
+  const counters: FooCounters = { live: 0 };
+  const foo = clientOf(
+    FooDescriptor,
+    Capability.fromServer(serverOf(FooDescriptor, new FooImpl(counters))),
+  );
+  const answer = foo.add(1, 2);
+  release(foo);
+  assertEquals(counters.live, 1, "not ended while its call runs");
+  assertEquals(await answer, 3);
+  await waitFor(() => counters.live === 0);
+});
+
+Deno.test("ownership: calls waiting for their strand's turn hold their object past a release", async () => {
+  await using pair = await fooPair();
+  const child = (await pair.foo.makeChild()) as Remote<Foo>;
+  // One strand, one server thread: the second call waits on the client.
+  const first = child.wait(30, 1);
+  const second = child.wait(1, 2);
+  release(child);
+  assertEquals(await Promise.all([first, second]), [1, 2]);
+  // A new object (it may get the freed export id) saw none of those calls.
+  const fresh = (await pair.foo.makeChild()) as Remote<Foo>;
+  assertEquals(await fresh.waitLog(), []);
+  release(fresh);
+  assertEquals(await pair.foo.add(1, 2), 3, "the connection is intact");
+});
+
+Deno.test("ownership: destroy() from another strand fails the calls still queued with one line, and nothing else", async () => {
+  await using pair = await fooPair();
+  const child = (await pair.foo.makeChild()) as Remote<Foo>;
+  const first = child.wait(50, 1);
+  const queued = child.wait(1, 2);
+  const destroyed = new Strand("other").run(() => child.destroy());
+  assertEquals(await first, 1);
+  await assertRejects(() => queued, RpcError, "Foo was destroyed.");
+  await destroyed;
+  assertEquals(await pair.foo.add(1, 2), 3, "the connection is intact");
+});
+
+Deno.test("ownership: destroy() of a local object the peer holds ends it for the peer, disposed once", async () => {
+  await using pair = await fooPair();
+  let disposals = 0;
+  let calls = 0;
+  const callback = Object.assign((x: number) => (calls++, x * 2), {
+    [Symbol.dispose]: () => disposals++,
+  });
+  await pair.foo.saveCallback(callback); // the server keeps a dup()
+  await destroy(callback);
+  assertEquals(disposals, 1);
+  await assertRejects(() => pair.foo.callbackSaved(21), RpcError, "FooCallback was destroyed.");
+  assertEquals(calls, 0, "the destroyed object was not called");
+  await pair.foo.saveCallback(null); // the server releases its reference
+  await pair.foo.add(0, 0);
+  assertEquals(disposals, 1, "the server's release does not dispose it again");
+});
+
+Deno.test("ownership: capabilities in struct fields and in several results are typed as owned proxies", () => {
+  // Checked by the type checker (`deno test` checks before it runs): the
+  // caller owns these, so they have dup(), release, and promise methods.
+  const owned = (
+    holder: RemoteValue<{ name: string; foo: Foo | null }>,
+    results: RemoteValue<{ a: Owned<Foo> | null; b: Owned<Foo> | null }>,
+    list: RemoteValue<(Owned<Foo> | null)[]>,
+  ): Promise<number>[] => {
+    using kept = holder.foo!.dup();
+    // @ts-expect-error -- plain data stays plain.
+    holder.name.dup();
+    return [kept.add(1, 2), results.a!.add(1, 2), list[0]!.add(1, 2)];
+  };
+  assertEquals(typeof owned, "function");
 });

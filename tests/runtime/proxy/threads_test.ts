@@ -21,6 +21,7 @@ import { Capability } from "../../../runtime/rpc/capability.ts";
 import { serverOf } from "../../../runtime/proxy/bridge.ts";
 import { structClass } from "../../../runtime/proxy/codec.ts";
 import { sendPipelined } from "../../../runtime/proxy/request.ts";
+import { runFixture } from "../../helpers.ts";
 import { fooPair } from "./helpers.ts";
 
 /**
@@ -179,4 +180,14 @@ Deno.test("threads: a thread handle minted on another connection is refused", as
     RpcError,
     "invalid thread handle",
   );
+});
+
+Deno.test("threads: a strand that is gone takes its threads with it, on both sides", async () => {
+  // As a thread's end ends the threads made for it on the peers: a program
+  // making strands without end must not grow either process.
+  const output = await runFixture("strand_lifetimes.ts", "--expose-gc", "200");
+  const { clientCollected, serverCollected } = JSON.parse(output);
+  // All but the last one or two, whose async contexts V8 may still hold.
+  assert(clientCollected >= 198, `${clientCollected} of 200 client strands collected`);
+  assert(serverCollected >= 198, `${serverCollected} of 200 server strands collected`);
 });

@@ -8,7 +8,7 @@ import { RpcError } from "../../../runtime/rpc/errors.ts";
 import { setData } from "../../../runtime/rpc/message.ts";
 import { segmentBuffers } from "../../../runtime/buffers.ts";
 import { Tester$Client, Tester_Echo$Results } from "../../../examples/schemas/gen/testing.ts";
-import { startDenoTester, tempSocket } from "../../helpers.ts";
+import { runFixture, startDenoTester, tempSocket } from "../../helpers.ts";
 import { testerSuite } from "./tester_suite.ts";
 
 Deno.test("Deno client → Deno server (separate processes)", async (t) => {
@@ -87,14 +87,12 @@ Deno.test("finished calls do not survive young collections", async () => {
   // leaves reachable is copied by every young collection and promoted: a
   // call object with a getter closure once kept every call alive that way
   // (a tenth of all bytes allocated were promoted).
-  const fixture = new URL("../../fixtures/young_calls.ts", import.meta.url).pathname;
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--v8-flags=--trace-gc-nvp,--max-semi-space-size=1", fixture, "20000"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
-  const scavenges = new TextDecoder().decode(output.stdout).split("\n")
+  const output = await runFixture(
+    "young_calls.ts",
+    "--trace-gc-nvp,--max-semi-space-size=1",
+    "20000",
+  );
+  const scavenges = output.split("\n")
     .filter((line) => line.includes('"gc":"s"'))
     .map((line) =>
       JSON.parse(line.slice(line.indexOf("{"))) as { allocated: number; promoted: number }
