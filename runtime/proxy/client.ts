@@ -202,10 +202,7 @@ async function call(
   for (const field of method.params.fields) {
     if (!field.hidden) values[field.name] = args[arg++];
   }
-  // The call holds the object until it is answered: the proxy may be
-  // released while the call waits for its strand's turn or runs.
-  using target = handle.cap.dup();
-  const request = buildRequest(target, owner, method, values, bridge);
+  const request = buildRequest(handle.cap, owner, method, values, bridge);
   const strand = currentStrand();
   const log = session?.log;
   const logSend = log?.debug
@@ -217,6 +214,9 @@ async function call(
     }
     : undefined;
   let response: Response;
+  // The call holds the object until it is answered: the proxy may be
+  // released while the call waits for its strand's turn or runs.
+  const target = handle.cap.hook.retain();
   try {
     if (method.context !== null && session !== null) {
       response = await sendInContext(
@@ -243,6 +243,8 @@ async function call(
       log.write(`{${session!.threadName(strand)}} IPC client exception ${String(error)}`);
     }
     throw error;
+  } finally {
+    target.release();
   }
   using _ = response;
   const results = response.results(structClass(method.results));
