@@ -560,12 +560,27 @@ export class PromiseHook extends Hook {
     return this.#target !== null;
   }
 
+  /**
+   * Followed iteratively: a chain of promises a peer resolved one to the
+   * next is as long as the peer made it. Resolutions never close a loop
+   * (see `resolve`); a chain of more than {@linkcode MAX_PROMISE_CHAIN}
+   * ends at a broken hook.
+   */
   override get settled(): Hook {
-    return this.#target !== null && !this.#embargoed ? this.#target.settled : this;
+    let hook: Hook = this;
+    for (let depth = 0; hook instanceof PromiseHook; depth++) {
+      if (hook.#target === null || hook.#embargoed) return hook;
+      if (depth === MAX_PROMISE_CHAIN) return PROMISE_CHAIN_TOO_LONG;
+      hook = hook.#target;
+    }
+    return hook.settled;
   }
 
   send(call: CallMessage): Sent {
-    if (this.#target !== null && !this.#embargoed) return this.#target.send(call);
+    if (this.#target !== null && !this.#embargoed) {
+      const settled = this.settled;
+      if (settled !== this) return settled.send(call);
+    }
     if (this.#target === null && this.#ahead !== null) {
       this.sentAhead++;
       return this.#ahead(call);
@@ -575,11 +590,20 @@ export class PromiseHook extends Hook {
     return { response: queued.response, pipeline: (path) => queued.pipelines.get(path) };
   }
 
-  /** Resolves to `target` (taking over one reference); `embargo` delays new calls. */
+  /**
+   * Resolves to `target` (taking over one reference); `embargo` delays new
+   * calls. A target that leads back here (a peer resolving a promise to
+   * itself, directly or through others) breaks the promise instead.
+   */
   resolve(target: Hook, embargo?: Promise<void>): void {
     if (this.#target !== null) {
       target.release();
       return;
+    }
+    if (leadsTo(target, this)) {
+      target.release();
+      target = new BrokenHook(new RpcError("failed", "A promise was resolved to itself.")).retain();
+      embargo = undefined;
     }
     this.#target = target;
     this.#ahead = null;
@@ -614,8 +638,18 @@ export class PromiseHook extends Hook {
     if (!this.referenced) this.#dropTarget();
   }
 
+  /** Runs when the last reference goes with no call queued here (nothing needs it resolved). */
+  onIdle: (() => void) | null = null;
+
+  /** What it resolved to (null before), embargoed or not. */
+  get target(): Hook | null {
+    return this.#target;
+  }
+
   protected override unreferenced(): void {
-    if (this.#queue.length === 0) this.#dropTarget();
+    if (this.#queue.length > 0) return;
+    this.#dropTarget();
+    this.onIdle?.();
   }
 
   #dropTarget(): void {
@@ -626,9 +660,28 @@ export class PromiseHook extends Hook {
   }
 }
 
+/** Longest chain of resolved promises followed to the hook at its end. */
+export const MAX_PROMISE_CHAIN = 1000;
+
+const PROMISE_CHAIN_TOO_LONG: Hook = new BrokenHook(
+  new RpcError("failed", `A chain of more than ${MAX_PROMISE_CHAIN} resolved promises.`),
+).retain();
+
+/** Whether following `hook`'s resolutions, embargoed ones too, reaches `promise`. */
+function leadsTo(hook: Hook, promise: PromiseHook): boolean {
+  for (let depth = 0; depth <= MAX_PROMISE_CHAIN; depth++) {
+    if (hook === promise) return true;
+    if (!(hook instanceof PromiseHook) || hook.target === null) return false;
+    hook = hook.target;
+  }
+  return false;
+}
+
 /**
  * The promise hooks handed out for paths of one call's results, resolved
- * together when the results (or the failure) arrive.
+ * together when the results (or the failure) arrive. A path nobody holds
+ * a hook for any more (and no call waits on) is forgotten, so a peer
+ * naming ever new paths on a call that never returns grows nothing.
  */
 export class PipelineSet {
   /** Made on first use: most calls are never pipelined on. */
@@ -640,6 +693,11 @@ export class PipelineSet {
     this.#create = create;
   }
 
+  /** Paths with a hook still held (or a call waiting on it) and not yet resolved. */
+  get size(): number {
+    return this.#hooks?.size ?? 0;
+  }
+
   /** The (retained) hook for `path`. */
   get(path: readonly number[]): Hook {
     if (this.#settled !== null) return this.#settled(path);
@@ -647,8 +705,11 @@ export class PipelineSet {
     const hooks = this.#hooks ??= new Map();
     let entry = hooks.get(key);
     if (entry === undefined) {
-      entry = { path: [...path], hook: this.#create(path) };
-      hooks.set(key, entry);
+      const created = { path: [...path], hook: this.#create(path) };
+      created.hook.onIdle = () => {
+        if (this.#hooks?.get(key) === created) this.#hooks.delete(key);
+      };
+      hooks.set(key, entry = created);
     }
     return entry.hook.retain();
   }

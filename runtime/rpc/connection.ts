@@ -113,6 +113,14 @@ export interface RpcLimits extends TransportLimits, ReadLimits {
    * C++ has no such limit. Default 64 MiB.
    */
   maxUnfinishedResultBytes: number;
+  /**
+   * Bytes that calls running here keep alive: their params messages
+   * (counted as `maxUnfinishedResultBytes` counts results) and their
+   * capability tables. A call that would take them over this gets an
+   * `overloaded` Return; one call of any size may always run when no other
+   * does. C++ has no such limit. Default 64 MiB.
+   */
+  maxRunningCallBytes: number;
 }
 
 /** Default limits (see {@linkcode RpcLimits} for each one's origin). */
@@ -123,6 +131,7 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   maxAnswers: 1024,
   maxUnfinishedAnswers: 8192,
   maxUnfinishedResultBytes: 64 * 1024 * 1024,
+  maxRunningCallBytes: 64 * 1024 * 1024,
 });
 
 /** Options for {@linkcode RpcConnection}. */
@@ -222,6 +231,8 @@ class Answer {
   keepResults = false;
   /** Counted against `maxAnswers` until it returns. */
   running = false;
+  /** Bytes its params keep alive, counted against `maxRunningCallBytes` while it runs. */
+  runningBytes = 0;
   /** Bytes of `response` counted against `maxUnfinishedResultBytes` until Finish. */
   heldBytes = 0;
 
@@ -370,6 +381,8 @@ export class RpcConnection implements AsyncDisposable {
   #nextQuestionId = 0;
   readonly #answers = new Map<number, Answer>();
   #runningAnswers = 0;
+  /** Bytes the running answers' params keep alive. */
+  #runningBytes = 0;
   /** Bytes of results held for unfinished answers. */
   #heldResultBytes = 0;
   readonly #imports = new Map<number, ImportHook>();
@@ -625,6 +638,12 @@ export class RpcConnection implements AsyncDisposable {
     const caps = capTableOf<Capability>(message);
     const table = this.#table;
     this.#reader.structList(payload, Field.payload.capTable, table);
+    if (table.length > 0 && table.stride === 0) {
+      // Millions of them fit in a few bytes, and each takes a slot here.
+      throw new ProtocolError(
+        `Cap table of ${table.length} empty elements: a CapDescriptor is never empty.`,
+      );
+    }
     for (let i = 0; i < table.length; i++) {
       this.#reader.element(table, i, this.#descriptor);
       const hook = this.#readDescriptor(this.#descriptor);
@@ -794,10 +813,18 @@ export class RpcConnection implements AsyncDisposable {
       ? pointerAt(message, payload.seg, payload.ptrs + Field.payload.content * 8)
       : NULL_POINTER;
     const sendTo = r.u16(call, Field.call.sendResultsTo);
+    // A table slot costs a word here whatever it took on the wire.
+    const bytes = retainedBytes(message) + caps.length * 8;
     const refusal = sendTo === SendResultsTo.thirdParty
       ? new RpcError("unimplemented", "Third-party result delivery is not supported.")
       : this.#runningAnswers >= this.#limits.maxAnswers
       ? new RpcError("overloaded", "Too many calls in progress.")
+      : this.#runningAnswers > 0 && this.#runningBytes + bytes > this.#limits.maxRunningCallBytes
+      ? new RpcError(
+        "overloaded",
+        `Too many bytes held by calls in progress: ${this.#runningBytes} and ${bytes} more; ` +
+          `the limit is ${this.#limits.maxRunningCallBytes} (maxRunningCallBytes).`,
+      )
       : null;
     if (refusal !== null) {
       // Refused, but still an answer: calls pipelined on it fail the same way.
@@ -808,7 +835,9 @@ export class RpcConnection implements AsyncDisposable {
     }
     answer.keepResults = sendTo === SendResultsTo.yourself;
     answer.running = true;
+    answer.runningBytes = bytes;
     this.#runningAnswers++;
+    this.#runningBytes += bytes;
     const sent = target.send(
       new ArrivedCall(
         r.u64(call, Field.call.interfaceId),
@@ -826,13 +855,25 @@ export class RpcConnection implements AsyncDisposable {
     sent.response.then(
       (response) => {
         releaseBuffers(message);
-        this.#returnResults(answer, response);
+        this.#answerWith(() => this.#returnResults(answer, response));
       },
       (error) => {
         releaseBuffers(message);
-        this.#returnError(answer, RpcError.from(error));
+        this.#answerWith(() => this.#returnError(answer, RpcError.from(error)));
       },
     );
+  }
+
+  /**
+   * Runs `send`, a Return from a promise reaction: what it throws (results
+   * it cannot describe to the peer) ends this connection, not the process.
+   */
+  #answerWith(send: () => void): void {
+    try {
+      send();
+    } catch (error) {
+      this.#abort(`Cannot return results: ${error instanceof Error ? error.message : error}`);
+    }
   }
 
   /** Enters the answer to the peer's question `id` in the table. */
@@ -915,6 +956,7 @@ export class RpcConnection implements AsyncDisposable {
     if (!answer.running) return;
     answer.running = false;
     this.#runningAnswers--;
+    this.#runningBytes -= answer.runningBytes;
   }
 
   #returnError(answer: Answer, error: RpcError): void {

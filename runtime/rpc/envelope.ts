@@ -153,9 +153,9 @@ export class EnvelopeReader {
     this.#offsets = frame.offsets;
   }
 
-  /** The root struct. */
+  /** The root struct; a null root is an error (no RPC message is empty). */
   root(out: StructRef): void {
-    this.#follow(0, 0);
+    if (!this.#follow(0, 0)) throw new EnvelopeError("Message has a null root pointer.");
     this.#asStruct(out);
   }
 

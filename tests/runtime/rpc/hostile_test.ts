@@ -529,6 +529,28 @@ Deno.test({
     },
   );
 
+  await t.step(
+    "a cap table of 8 million empty elements in a 112-byte call: abort, memory stays small",
+    async () => {
+      await using raw = await WirePeer.connect(path);
+      const exportId = await bootstrap(raw);
+      // wait(1 h), its Payload.capTable (word 12) a list of void elements: no bytes, 8 M slots.
+      const count = 8_000_000;
+      await raw.sendBytes(handWrittenCall(
+        { questionId: 1, target: exportId, interfaceId: Tester$Client.interfaceId, methodId: 6 },
+        1,
+        (view) => {
+          structPointer(view, CONTENT_POINTER, ENVELOPE_WORDS, 1, 0);
+          view.setUint32(ENVELOPE_WORDS * 8, 3_600_000, true);
+          listPointer(view, 12, ENVELOPE_WORDS, 0, count);
+        },
+      ));
+      await raw.expectAbort(/Cap table of 8000000 empty elements/);
+      assertSmallMemory(server);
+      await assertServing(server, before);
+    },
+  );
+
   await t.step("segment table declaring 2^32 segments: closed", async () => {
     await using raw = await WirePeer.connect(path);
     const header = new Uint8Array(8);

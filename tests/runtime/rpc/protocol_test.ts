@@ -37,7 +37,7 @@ import {
   Tester_MakeCounter$Results,
   Tester_Wait$Params,
 } from "../../../examples/schemas/gen/testing.ts";
-import { waitFor, withTimeout } from "../../helpers.ts";
+import { concatBytes, waitFor, withTimeout } from "../../helpers.ts";
 import {
   build,
   buildMessage,
@@ -66,6 +66,11 @@ const METHOD = {
 const FAILED = 0, OVERLOADED = 1, DISCONNECTED = 2, UNIMPLEMENTED = 3;
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Messages framed back to back, for one write. */
+function concatMessages(...messages: capnp.Message[]): Uint8Array {
+  return concatBytes(...messages.map((message) => new Uint8Array(message.toArrayBuffer())));
+}
 
 /**
  * Marks a call's promise as handled: if the test fails before awaiting it,
@@ -1157,4 +1162,115 @@ Deno.test("maxUnfinishedResultBytes: a small result counts the whole buffer it s
   await call(1, METHOD.add, addParams(1, 1));
   await call(2, METHOD.add, addParams(2, 1));
   await expectAbort(s, "Too many results held");
+});
+
+// ===================== Hostile resolutions and budgets =====================
+
+for (
+  const [label, resolves] of [
+    ["to itself", [[5, 5]]],
+    ["through another promise", [[5, 6], [6, 5]]],
+  ] as const
+) {
+  Deno.test(`a promise the peer resolves ${label} fails its calls; the connection and process live on`, async () => {
+    await using s = await serverSession();
+    const tester = await bootstrapExport(s.peer);
+    const echoCap = (questionId: number, promise: number) =>
+      build.call({
+        questionId,
+        target: { importedCap: tester },
+        interfaceId: TESTER,
+        methodId: METHOD.echoCap,
+        params: (content) => {
+          const params = initStruct(Tester_EchoCap$Params, content);
+          capnp.utils.setInterfacePointer(0, capnp.utils.getPointer(0, params));
+        },
+        capTable: [{ senderPromise: promise }],
+      });
+    // One write: every Resolve lands before the calls run and return the promises.
+    await s.peer.sendBytes(concatMessages(
+      ...resolves.map(([promise], i) => echoCap(i + 1, promise)),
+      ...resolves.map(([promise, to]) => build.resolve(promise, { senderPromise: to })),
+    ));
+    const exports = new Set<number>();
+    for (let i = 1; i <= resolves.length; i++) {
+      const ret = (await s.peer.expect(RpcMessage.RETURN)).return;
+      assertEquals(ret.which(), RpcReturn.RESULTS);
+      const [descriptor] = capTableOf(ret.results);
+      assert("senderHosted" in descriptor, JSON.stringify(descriptor));
+      exports.add(descriptor.senderHosted);
+    }
+    // What the engine hands back fails every call with one line.
+    for (const exported of exports) {
+      const failed = await callEngine(s.peer, {
+        questionId: 10 + exported,
+        target: { importedCap: exported },
+        interfaceId: TESTER,
+        methodId: METHOD.add,
+        params: addParams(2, 3),
+      });
+      assertEquals(failed.which(), RpcReturn.EXCEPTION);
+      assertEquals(exceptionOf(failed.exception).reason, "A promise was resolved to itself.");
+    }
+    const ret = await callEngine(s.peer, {
+      questionId: 100,
+      target: { importedCap: tester },
+      interfaceId: TESTER,
+      methodId: METHOD.add,
+      params: addParams(2, 3),
+    });
+    assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 5);
+    assert(!s.rpc.isClosed, "the connection lives on");
+  });
+}
+
+Deno.test("a message with a null root pointer aborts the connection; nothing of another message is read", async () => {
+  await using s = await serverSession();
+  await bootstrapExport(s.peer);
+  // Frame header (one segment of one word), then a null root; a Release follows in the same write.
+  const nullRoot = new Uint8Array(16);
+  new DataView(nullRoot.buffer).setUint32(4, 1, true);
+  await s.peer.sendBytes(
+    new Uint8Array([...nullRoot, ...new Uint8Array(build.release(0, 1).toArrayBuffer())]),
+  );
+  await expectAbort(s, "Message has a null root pointer.");
+});
+
+Deno.test("maxRunningCallBytes: calls keeping more params alive than allowed are refused as overloaded", async () => {
+  // Each small call arrives in (and keeps) a 16 KiB receive buffer: one runs, the next is over.
+  await using s = await serverSession({ maxRunningCallBytes: 20_000 });
+  const tester = await bootstrapExport(s.peer);
+  const target = { importedCap: tester };
+  await s.peer.sendBytes(concatMessages(
+    build.call({
+      questionId: 1,
+      target,
+      interfaceId: TESTER,
+      methodId: METHOD.wait,
+      params: (content) => initStruct(Tester_Wait$Params, content).ms = 300,
+    }),
+    build.call({
+      questionId: 2,
+      target,
+      interfaceId: TESTER,
+      methodId: METHOD.add,
+      params: addParams(1, 1),
+    }),
+  ));
+  const refused = (await s.peer.expect(RpcMessage.RETURN)).return;
+  assertEquals([refused.answerId, refused.which()], [2, RpcReturn.EXCEPTION]);
+  const { type, reason } = exceptionOf(refused.exception);
+  assertEquals(type, OVERLOADED);
+  assert(reason.includes("maxRunningCallBytes"), reason);
+  const waited = (await s.peer.expect(RpcMessage.RETURN)).return;
+  assertEquals([waited.answerId, waited.which()], [1, RpcReturn.RESULTS]);
+  // Once the first returned, calls run again.
+  const ret = await callEngine(s.peer, {
+    questionId: 3,
+    target,
+    interfaceId: TESTER,
+    methodId: METHOD.add,
+    params: addParams(1, 1),
+  });
+  assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 2);
 });

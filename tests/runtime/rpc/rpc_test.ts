@@ -2,7 +2,12 @@
 import * as capnp from "capnp-es";
 import { assert, assertEquals } from "../../assert.ts";
 import { newTester, TesterClient } from "../../../examples/tester.ts";
-import { Capability, type Server } from "../../../runtime/rpc/capability.ts";
+import {
+  BrokenHook,
+  Capability,
+  PipelineSet,
+  type Server,
+} from "../../../runtime/rpc/capability.ts";
 import { RpcConnection } from "../../../runtime/rpc/connection.ts";
 import { RpcError } from "../../../runtime/rpc/errors.ts";
 import { setData } from "../../../runtime/rpc/message.ts";
@@ -125,4 +130,23 @@ Deno.test("a handler's thenable whose then throws fails its call, not the proces
   );
   assert(failure instanceof RpcError, `the call failed: ${failure}`);
   assertEquals(failure.message, "no then here");
+});
+
+Deno.test("a pipeline path nobody holds any more is forgotten before its call returns", () => {
+  // A peer naming ever new paths on a call that never returns must not grow the set.
+  const set = new PipelineSet();
+  for (let i = 0; i < 1000; i++) set.get([i, 7]).release();
+  assertEquals(set.size, 0);
+  const first = set.get([1]);
+  const again = set.get([1]);
+  assertEquals(set.size, 1, "one entry per path held");
+  first.release();
+  assertEquals(set.size, 1, "still held once");
+  again.release();
+  assertEquals(set.size, 0);
+  // A path still held is resolved with the call's outcome.
+  const held = set.get([2]);
+  set.resolve(() => new BrokenHook(new RpcError("failed", "no result")).retain());
+  assert(held.settled instanceof BrokenHook, "resolved to the outcome");
+  held.release();
 });
