@@ -166,6 +166,42 @@ async function callEngine(
   return ret;
 }
 
+/** An echoCap call on export `tester` as `questionId`, passing the capability `descriptor`. */
+function echoCapCall(
+  questionId: number,
+  tester: number,
+  descriptor: DescriptorSpec,
+): capnp.Message {
+  return build.call({
+    questionId,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: METHOD.echoCap,
+    params: (content) => {
+      const params = initStruct(Tester_EchoCap$Params, content);
+      capnp.utils.setInterfacePointer(0, capnp.utils.getPointer(0, params));
+    },
+    capTable: [descriptor],
+  });
+}
+
+/** Calls add(a, b) on `target` as `questionId`; its Return. */
+function callAdd(
+  peer: WirePeer,
+  questionId: number,
+  target: TargetSpec,
+  a: number,
+  b: number,
+): Promise<RpcReturn> {
+  return callEngine(peer, {
+    questionId,
+    target,
+    interfaceId: TESTER,
+    methodId: METHOD.add,
+    params: addParams(a, b),
+  });
+}
+
 function addParams(a: number, b: number): (content: capnp.Pointer) => void {
   return (content) => {
     const params = initStruct(Tester_Add$Params, content);
@@ -305,13 +341,7 @@ Deno.test("Bootstrap → Return: content is a capability pointer, capTable [send
 Deno.test("Call add(2,3) on importedCap → result 5; Finish retires the answer", async () => {
   await using s = await serverSession();
   const tester = await bootstrapExport(s.peer);
-  const ret = await callEngine(s.peer, {
-    questionId: 1,
-    target: { importedCap: tester },
-    interfaceId: TESTER,
-    methodId: METHOD.add,
-    params: addParams(2, 3),
-  });
+  const ret = await callAdd(s.peer, 1, { importedCap: tester }, 2, 3);
   assertEquals(
     {
       which: ret.which(),
@@ -325,13 +355,7 @@ Deno.test("Call add(2,3) on importedCap → result 5; Finish retires the answer"
   await s.peer.send(build.finish(1, false));
   await waitFor(() => s.rpc.stats.answers === 0, 20_000, "stats.answers back to 0");
   // The question id can be reused after Finish.
-  const again = await callEngine(s.peer, {
-    questionId: 1,
-    target: { importedCap: tester },
-    interfaceId: TESTER,
-    methodId: METHOD.add,
-    params: addParams(-7, 3),
-  });
+  const again = await callAdd(s.peer, 1, { importedCap: tester }, -7, 3);
   assertEquals(readStruct(Tester_Add$Results, again.results.content).result, -4);
   await s.peer.send(build.finish(1, true));
   await waitFor(() => s.rpc.stats.answers === 0, 20_000, "stats.answers back to 0");
@@ -341,13 +365,7 @@ Deno.test("Question ids at the top of the 32-bit range are answered, and the con
   await using s = await serverSession();
   const last = 0xffff_ffff;
   const tester = await bootstrapExport(s.peer, last);
-  const ret = await callEngine(s.peer, {
-    questionId: last - 1,
-    target: { importedCap: tester },
-    interfaceId: TESTER,
-    methodId: METHOD.add,
-    params: addParams(20, 22),
-  });
+  const ret = await callAdd(s.peer, last - 1, { importedCap: tester }, 20, 22);
   assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 42);
   // Left unfinished: closing walks the answers, as many as there are, not
   // ids up to 2^32. A walk of the ids would block the event loop for a
@@ -573,13 +591,7 @@ Deno.test("Release refcounts: the same export sent twice needs two references ba
   assertEquals(s.rpc.stats.exports, 1);
   await s.peer.send(build.release(first, 1));
   // Still there: a call works.
-  const ret = await callEngine(s.peer, {
-    questionId: 2,
-    target: { importedCap: first },
-    interfaceId: TESTER,
-    methodId: METHOD.add,
-    params: addParams(1, 1),
-  });
+  const ret = await callAdd(s.peer, 2, { importedCap: first }, 1, 1);
   assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 2);
   await s.peer.send(build.finish(2, false));
   assertEquals(s.rpc.stats.exports, 1);
@@ -903,17 +915,9 @@ Deno.test("Disembargo senderLoopback on a capability pointing back to the sender
   await using s = await serverSession();
   const tester = await bootstrapExport(s.peer);
   // echoCap with the peer's own capability 5: the engine hands it back.
-  const ret = await callEngine(s.peer, {
-    questionId: 1,
-    target: { importedCap: tester },
-    interfaceId: TESTER,
-    methodId: METHOD.echoCap,
-    params: (content) => {
-      const params = initStruct(Tester_EchoCap$Params, content);
-      capnp.utils.setInterfacePointer(0, capnp.utils.getPointer(0, params));
-    },
-    capTable: [{ senderHosted: 5 }],
-  });
+  await s.peer.send(echoCapCall(1, tester, { senderHosted: 5 }));
+  const ret = (await s.peer.expect(RpcMessage.RETURN)).return;
+  assertEquals(ret.answerId, 1);
   assertEquals(ret.which(), RpcReturn.RESULTS);
   assertEquals(capTableOf(ret.results), [{ receiverHosted: 5 }]);
   assertEquals(s.rpc.stats.imports, 1);
@@ -1110,13 +1114,7 @@ Deno.test("maxUnfinishedAnswers: Bootstraps and calls count until Finish; one mo
     methodId: METHOD.wait,
     params: (content) => initStruct(Tester_Wait$Params, content).ms = 60_000,
   }));
-  await callEngine(s.peer, {
-    questionId: 3,
-    target: { importedCap: tester },
-    interfaceId: TESTER,
-    methodId: METHOD.add,
-    params: addParams(1, 2),
-  });
+  await callAdd(s.peer, 3, { importedCap: tester }, 1, 2);
   // Three unfinished (a Bootstrap, a running call, a returned call): Finish makes room for one.
   await s.peer.send(build.finish(3, false));
   await bootstrapReturn(s.peer, 4);
@@ -1175,21 +1173,9 @@ for (
   Deno.test(`a promise the peer resolves ${label} fails its calls; the connection and process live on`, async () => {
     await using s = await serverSession();
     const tester = await bootstrapExport(s.peer);
-    const echoCap = (questionId: number, promise: number) =>
-      build.call({
-        questionId,
-        target: { importedCap: tester },
-        interfaceId: TESTER,
-        methodId: METHOD.echoCap,
-        params: (content) => {
-          const params = initStruct(Tester_EchoCap$Params, content);
-          capnp.utils.setInterfacePointer(0, capnp.utils.getPointer(0, params));
-        },
-        capTable: [{ senderPromise: promise }],
-      });
     // One write: every Resolve lands before the calls run and return the promises.
     await s.peer.sendBytes(concatMessages(
-      ...resolves.map(([promise], i) => echoCap(i + 1, promise)),
+      ...resolves.map(([promise], i) => echoCapCall(i + 1, tester, { senderPromise: promise })),
       ...resolves.map(([promise, to]) => build.resolve(promise, { senderPromise: to })),
     ));
     const exports = new Set<number>();
@@ -1202,23 +1188,11 @@ for (
     }
     // What the engine hands back fails every call with one line.
     for (const exported of exports) {
-      const failed = await callEngine(s.peer, {
-        questionId: 10 + exported,
-        target: { importedCap: exported },
-        interfaceId: TESTER,
-        methodId: METHOD.add,
-        params: addParams(2, 3),
-      });
+      const failed = await callAdd(s.peer, 10 + exported, { importedCap: exported }, 2, 3);
       assertEquals(failed.which(), RpcReturn.EXCEPTION);
       assertEquals(exceptionOf(failed.exception).reason, "A promise was resolved to itself.");
     }
-    const ret = await callEngine(s.peer, {
-      questionId: 100,
-      target: { importedCap: tester },
-      interfaceId: TESTER,
-      methodId: METHOD.add,
-      params: addParams(2, 3),
-    });
+    const ret = await callAdd(s.peer, 100, { importedCap: tester }, 2, 3);
     assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 5);
     assert(!s.rpc.isClosed, "the connection lives on");
   });
