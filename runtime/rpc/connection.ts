@@ -118,7 +118,8 @@ export interface RpcLimits extends TransportLimits, ReadLimits {
    * (counted as `maxUnfinishedResultBytes` counts results) and their
    * capability tables. A call that would take them over this gets an
    * `overloaded` Return; one call of any size may always run when no other
-   * does. C++ has no such limit. Default 64 MiB.
+   * does. C++ has no such limit. Default 256 MiB: many calls carrying
+   * blocks of megabytes each may run at once.
    */
   maxRunningCallBytes: number;
 }
@@ -131,7 +132,7 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   maxAnswers: 1024,
   maxUnfinishedAnswers: 8192,
   maxUnfinishedResultBytes: 64 * 1024 * 1024,
-  maxRunningCallBytes: 64 * 1024 * 1024,
+  maxRunningCallBytes: 256 * 1024 * 1024,
 });
 
 /** Options for {@linkcode RpcConnection}. */
