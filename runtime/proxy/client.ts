@@ -19,7 +19,7 @@
  */
 import type { InterfaceDescriptor, MethodSignature } from "../schema/descriptor.ts";
 import { utils as capnpUtils } from "capnp-es";
-import type { Capability, Response } from "../rpc/capability.ts";
+import type { Capability, Hook, Response } from "../rpc/capability.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { escapeDump } from "../log.ts";
 import {
@@ -214,9 +214,14 @@ async function call(
     }
     : undefined;
   let response: Response;
-  // The call holds the object until it is answered: the proxy may be
-  // released while the call waits for its strand's turn or runs.
-  const target = handle.cap.hook.retain();
+  // The call holds the object until it is sent: the proxy may be released
+  // while the call waits for its strand's turn (the peer gets the Release
+  // after the call, which then still runs).
+  let target: Hook | null = handle.cap.hook.retain();
+  const sent = () => {
+    target?.release();
+    target = null;
+  };
   try {
     if (method.context !== null && session !== null) {
       response = await sendInContext(
@@ -225,11 +230,14 @@ async function call(
         method as MethodSignature & { context: string },
         request,
         logSend,
+        sent,
       );
     } else {
       response = await strand.call(null, () => {
         logSend?.();
-        return request.send().response;
+        const pending = request.send();
+        sent();
+        return pending.response;
       });
     }
   } catch (error) {
@@ -244,7 +252,7 @@ async function call(
     }
     throw error;
   } finally {
-    target.release();
+    sent(); // a call that never went out
   }
   using _ = response;
   const results = response.results(structClass(method.results));

@@ -52,7 +52,8 @@ function contextField(method: MethodSignature): number {
 /**
  * Sends `request` (its params written, its Context not yet) for `method`
  * from `strand` over `session`, in the strand's turn: the Context is filled
- * in and `beforeSend` runs (to log) right before it goes out.
+ * in, `beforeSend` runs (to log) right before it goes out and `afterSend`
+ * right after.
  */
 export function sendInContext(
   session: Session,
@@ -60,6 +61,7 @@ export function sendInContext(
   method: MethodSignature & { context: string },
   request: Request<Struct>,
   beforeSend?: () => void,
+  afterSend?: () => void,
 ): Promise<Response> {
   return strand.call(session, () => {
     const context = capnpUtils.initStructAt(
@@ -76,7 +78,9 @@ export function sendInContext(
       capnpUtils.getPointer(CALLBACK_THREAD, context),
     );
     beforeSend?.();
-    return request.send().response;
+    const pending = request.send();
+    afterSend?.();
+    return pending.response;
   });
 }
 

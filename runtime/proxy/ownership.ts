@@ -152,6 +152,8 @@ export async function destroy(value: unknown): Promise<void> {
   if (handle !== undefined) return await handle.destroy();
   if (!isObject(value) || disposed.has(value)) return;
   extraReferences.delete(value);
+  // Ended for every holder even without a dispose method: servers of it refuse calls.
+  disposed.add(value);
   await dispose(value);
 }
 

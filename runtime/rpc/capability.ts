@@ -95,6 +95,9 @@ export interface Sent {
   pipeline(path: readonly number[]): Hook;
 }
 
+/** Hooks whose last reference went while another hook was ending (see `Hook.release`). */
+let ending: Hook[] | null = null;
+
 /** Where calls on a capability go. Reference counted by its holders. */
 export abstract class Hook {
   #refs = 0;
@@ -105,9 +108,32 @@ export abstract class Hook {
     return this;
   }
 
-  /** Drops a reference; the last one runs {@linkcode Hook.unreferenced}. */
+  /**
+   * Drops a reference; the last one runs {@linkcode Hook.unreferenced}.
+   * Hooks that release others as they end (a chain of promises a peer
+   * resolved one to the next) end one after another, not nested: a chain
+   * of any length takes no stack.
+   */
   release(): void {
-    if (--this.#refs === 0) this.unreferenced();
+    if (--this.#refs !== 0) return;
+    if (ending !== null) {
+      ending.push(this);
+      return;
+    }
+    ending = [this];
+    let failure: unknown = null;
+    try {
+      for (let hook = ending.pop(); hook !== undefined; hook = ending.pop()) {
+        try {
+          hook.unreferenced();
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    } finally {
+      ending = null;
+    }
+    if (failure !== null) throw failure;
   }
 
   /** Whether anything still holds this hook. */
@@ -434,9 +460,12 @@ export class LocalHook extends Hook {
   send(call: CallMessage): Sent {
     let outcome: Response | RpcError | null = null;
     let pipelines: PipelineSet | null = null;
-    // A call in flight holds its object, as in C++: the caller may release
-    // its reference once the call is sent.
-    this.retain();
+    // A call sent holds its object until it is delivered: the caller may
+    // release its reference right after sending, and the call still runs.
+    // Once it runs, releasing the last reference ends the object (a long
+    // wait ends with it). A hook already unreferenced is not revived.
+    const held = this.referenced;
+    if (held) this.retain();
     // Delivered from a microtask: callers never re-enter through send(),
     // and microtasks keep the order calls were made in.
     const response = new Promise<Response>((resolve, reject) => {
@@ -451,13 +480,14 @@ export class LocalHook extends Hook {
           }
           releaseCaps(call.caps);
           if (pipelines !== null) pipelines.resolve(hooksOf(outcome));
-          this.release();
         };
         let running: void | PromiseLike<void>;
         try {
           running = this.server.dispatch(context);
         } catch (error) {
           return settle(true, error);
+        } finally {
+          if (held) this.release();
         }
         // A handler that returns at once settles its call in this microtask;
         // anything else is adopted as a promise (which settles once).
@@ -707,6 +737,8 @@ export class PipelineSet {
     if (entry === undefined) {
       const created = { path: [...path], hook: this.#create(path) };
       created.hook.onIdle = () => {
+        // A hook that sent calls ahead stays: the path's next hook must embargo as it would.
+        if (created.hook.sentAhead > 0) return;
         if (this.#hooks?.get(key) === created) this.#hooks.delete(key);
       };
       hooks.set(key, entry = created);

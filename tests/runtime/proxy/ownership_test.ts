@@ -253,3 +253,14 @@ Deno.test("ownership: capabilities in struct fields and in several results are t
   };
   assertEquals(typeof owned, "function");
 });
+
+Deno.test("ownership: destroy() of a plain function the peer holds ends it for the peer", async () => {
+  await using pair = await fooPair();
+  let calls = 0;
+  const callback = (x: number) => (calls++, x * 2);
+  await pair.foo.saveCallback(callback);
+  await destroy(callback);
+  await assertRejects(() => pair.foo.callbackSaved(21), RpcError, "FooCallback was destroyed.");
+  assertEquals(calls, 0);
+  await pair.foo.saveCallback(null);
+});

@@ -4,8 +4,10 @@ import { assert, assertEquals } from "../../assert.ts";
 import { newTester, TesterClient } from "../../../examples/tester.ts";
 import {
   BrokenHook,
+  type CallMessage,
   Capability,
   PipelineSet,
+  PromiseHook,
   type Server,
 } from "../../../runtime/rpc/capability.ts";
 import { RpcConnection } from "../../../runtime/rpc/connection.ts";
@@ -149,4 +151,24 @@ Deno.test("a pipeline path nobody holds any more is forgotten before its call re
   set.resolve(() => new BrokenHook(new RpcError("failed", "no result")).retain());
   assert(held.settled instanceof BrokenHook, "resolved to the outcome");
   held.release();
+});
+
+Deno.test("a pipeline path that sent calls ahead is kept, so its next hook still embargoes", () => {
+  const ahead = () => ({
+    response: Promise.reject(new RpcError("failed", "not sent")).catch(() => {}) as never,
+    pipeline: () => new BrokenHook(new RpcError("failed", "none")).retain(),
+  });
+  const set = new PipelineSet(() => new PromiseHook(ahead));
+  const hook = set.get([0]);
+  hook.send({} as CallMessage);
+  hook.release();
+  assertEquals(set.size, 1);
+});
+
+Deno.test("releasing a chain of 100000 promises resolved one to the next takes no stack", () => {
+  // A peer can resolve each promise it sent to the next one; ending them must not recurse.
+  const chain = Array.from({ length: 100_000 }, () => new PromiseHook());
+  for (let i = 0; i + 1 < chain.length; i++) chain[i].resolve(chain[i + 1].retain());
+  chain[0].retain().release();
+  assert(!chain.at(-1)!.referenced, "the last promise of the chain was released");
 });
