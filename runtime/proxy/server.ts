@@ -179,10 +179,15 @@ export class ProxyServer implements Server {
     request: number,
   ): Promise<void> {
     const log = session?.log;
+    // A call that waited on its strand may find the object ended meanwhile.
+    const run = () => {
+      if (this.#ended) throw new RpcError("failed", `${this.#iface.name} was destroyed.`);
+      return invoke(this.#impl, method, args);
+    };
     let value: unknown;
     try {
       if (method.context === null || session === null) {
-        value = await invoke(this.#impl, method, args);
+        value = await run();
       } else {
         const threads = readContext(
           params,
@@ -192,7 +197,7 @@ export class ProxyServer implements Server {
         value = await runInContext(
           session,
           threads,
-          () => invoke(this.#impl, method, args),
+          run,
           log?.debug
             ? (strand) =>
               log.write(`IPC server post request  #${request} {${session.threadName(strand)}}`)

@@ -101,6 +101,8 @@ let ending: Hook[] | null = null;
 /** Where calls on a capability go. Reference counted by its holders. */
 export abstract class Hook {
   #refs = 0;
+  /** Waiting in `ending` to be ended. */
+  #ending = false;
 
   /** Adds a reference and returns this hook. */
   retain(): this {
@@ -117,13 +119,18 @@ export abstract class Hook {
   release(): void {
     if (--this.#refs !== 0) return;
     if (ending !== null) {
-      ending.push(this);
+      if (!this.#ending) ending.push(this);
+      this.#ending = true;
       return;
     }
     ending = [this];
     let failure: unknown = null;
     try {
-      for (let hook = ending.pop(); hook !== undefined; hook = ending.pop()) {
+      // In the order their last references went, as nested calls would have.
+      for (let i = 0; i < ending.length; i++) {
+        const hook = ending[i];
+        hook.#ending = false;
+        if (hook.#refs !== 0) continue; // retained again meanwhile
         try {
           hook.unreferenced();
         } catch (error) {
@@ -487,7 +494,13 @@ export class LocalHook extends Hook {
         } catch (error) {
           return settle(true, error);
         } finally {
-          if (held) this.release();
+          // The call's own hold may be the last: a server whose dispose
+          // throws has ended all the same, and the call is answered.
+          if (held) {
+            try {
+              this.release();
+            } catch { /* nothing to tell this call */ }
+          }
         }
         // A handler that returns at once settles its call in this microtask;
         // anything else is adopted as a promise (which settles once).

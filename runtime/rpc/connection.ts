@@ -1268,11 +1268,19 @@ export class RpcConnection implements AsyncDisposable {
     const exports = [...this.#exports.values()];
     this.#exports.clear();
     this.#exportIds.clear();
-    for (const entry of exports) entry.hook.release();
+    // A server whose dispose throws has ended all the same; the rest still go.
+    for (const entry of exports) ignoringFailure(() => entry.hook.release());
     this.#imports.clear();
-    this.#bootstrap?.dispose();
+    ignoringFailure(() => this.#bootstrap?.dispose());
     this.#resolveClosed(error);
   }
+}
+
+/** Runs `end`, a release at teardown, which nobody is left to tell of a failure. */
+function ignoringFailure(end: () => void): void {
+  try {
+    end();
+  } catch { /* a server's dispose failed; it is gone all the same */ }
 }
 
 function canceledError(reason: unknown): RpcError {

@@ -191,3 +191,20 @@ Deno.test("threads: a strand that is gone takes its threads with it, on both sid
   assert(clientCollected >= 198, `${clientCollected} of 200 client strands collected`);
   assert(serverCollected >= 198, `${serverCollected} of 200 server strands collected`);
 });
+
+Deno.test("threads: a call queued on a server thread when its object ends fails with one line", async () => {
+  // As a peer that queues calls on one thread does (a raw peer, pycapnp): the
+  // second wait waits on the server's strand when the last reference goes.
+  await using pair = await fooPair();
+  const child = (await pair.foo.makeChild())!;
+  using threadMapCap = sendPipelined(capabilityOf(pair.init)!, FooInit, "construct", {
+    threadMap: null,
+  }).pipeline(0);
+  using thread = sendPipelined(threadMapCap, ThreadMap, "makeThread", { name: "t" }).pipeline(0);
+  const first = callWithThread(child, "wait", thread, 100);
+  const queued = callWithThread(child, "wait", thread, 1);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  child[Symbol.dispose]();
+  await first;
+  await assertRejects(() => queued, RpcError, "Foo was destroyed.");
+});

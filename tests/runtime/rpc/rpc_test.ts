@@ -172,3 +172,47 @@ Deno.test("releasing a chain of 100000 promises resolved one to the next takes n
   chain[0].retain().release();
   assert(!chain.at(-1)!.referenced, "the last promise of the chain was released");
 });
+
+Deno.test("hooks ended by another's end go in the order released, once, and not if held again", () => {
+  const ended: string[] = [];
+  /** A hook that, when it ends, releases `then` (in order) and runs `also`. */
+  class Ends extends PromiseHook {
+    constructor(
+      readonly name: string,
+      readonly then: PromiseHook[] = [],
+      readonly also = () => {},
+    ) {
+      super();
+    }
+    protected override unreferenced(): void {
+      ended.push(this.name);
+      for (const hook of this.then) hook.release();
+      this.also();
+    }
+  }
+  const revived = new Ends("revived");
+  const [a, b, c] = ["a", "b", "c"].map((name) => new Ends(name).retain());
+  // Ending `outer` releases a, b, c and `revived`, then takes `revived` again.
+  const outer = new Ends("outer", [a, b, c, revived.retain()], () => revived.retain());
+  outer.retain().release();
+  assertEquals(ended, ["outer", "a", "b", "c"]);
+  assert(revived.referenced, "held again before its turn came: not ended");
+});
+
+Deno.test("a server whose dispose throws still answers the call that held it last", async () => {
+  let disposed = 0;
+  const server: Server = {
+    dispatch(call) {
+      call.results(Tester_Echo$Results); // empty results
+    },
+    [Symbol.dispose]() {
+      disposed++;
+      throw new Error("dispose failed");
+    },
+  };
+  const cap = Capability.fromServer(server);
+  const pending = cap.request(Tester$Client.methods[0]).send();
+  cap.dispose(); // the call's hold is now the last reference
+  using _ = await pending;
+  assertEquals(disposed, 1);
+});
