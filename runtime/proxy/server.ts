@@ -137,10 +137,7 @@ export class ProxyServer implements Server {
       if (log?.debug) log.write(`IPC server destroy ${this.#iface.name}`);
       return respond(log, call.results(structClass(method.results)), method, request);
     }
-    // Ended here, or destroyed by a holder in this process (`destroy(impl)`).
-    if (this.#ended || (this.#owned && wasDisposed(this.#impl as object))) {
-      throw new RpcError("failed", `${this.#iface.name} was destroyed.`);
-    }
+    this.#checkAlive();
     // Capabilities in the params are lent to the implementation until the
     // call is over (results written), as libmultiprocess releases `&` params.
     const loan: unknown[] = [];
@@ -181,7 +178,7 @@ export class ProxyServer implements Server {
     const log = session?.log;
     // A call that waited on its strand may find the object ended meanwhile.
     const run = () => {
-      if (this.#ended) throw new RpcError("failed", `${this.#iface.name} was destroyed.`);
+      this.#checkAlive();
       return invoke(this.#impl, method, args);
     };
     let value: unknown;
@@ -246,6 +243,13 @@ export class ProxyServer implements Server {
       caps: writingTable((cap) => call.addResultCap(cap)),
       bridge: this.#bridges.results(session),
     };
+  }
+
+  /** Throws unless the object lives: ended here, or destroyed by a holder in this process. */
+  #checkAlive(): void {
+    if (this.#ended || (this.#owned && wasDisposed(this.#impl as object))) {
+      throw new RpcError("failed", `${this.#iface.name} was destroyed.`);
+    }
   }
 
   #end(): void {

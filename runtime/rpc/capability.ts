@@ -643,7 +643,7 @@ export class PromiseHook extends Hook {
       target.release();
       return;
     }
-    if (leadsTo(target, this)) {
+    if (this.#reachedFrom(target)) {
       target.release();
       target = new BrokenHook(new RpcError("failed", "A promise was resolved to itself.")).retain();
       embargo = undefined;
@@ -684,9 +684,14 @@ export class PromiseHook extends Hook {
   /** Runs when the last reference goes with no call queued here (nothing needs it resolved). */
   onIdle: (() => void) | null = null;
 
-  /** What it resolved to (null before), embargoed or not. */
-  get target(): Hook | null {
-    return this.#target;
+  /** Whether following `hook`'s resolutions, embargoed ones too, reaches this promise. */
+  #reachedFrom(hook: Hook): boolean {
+    for (let depth = 0; depth <= MAX_PROMISE_CHAIN; depth++) {
+      if (hook === this) return true;
+      if (!(hook instanceof PromiseHook) || hook.#target === null) return false;
+      hook = hook.#target;
+    }
+    return false;
   }
 
   protected override unreferenced(): void {
@@ -709,16 +714,6 @@ export const MAX_PROMISE_CHAIN = 1000;
 const PROMISE_CHAIN_TOO_LONG: Hook = new BrokenHook(
   new RpcError("failed", `A chain of more than ${MAX_PROMISE_CHAIN} resolved promises.`),
 ).retain();
-
-/** Whether following `hook`'s resolutions, embargoed ones too, reaches `promise`. */
-function leadsTo(hook: Hook, promise: PromiseHook): boolean {
-  for (let depth = 0; depth <= MAX_PROMISE_CHAIN; depth++) {
-    if (hook === promise) return true;
-    if (!(hook instanceof PromiseHook) || hook.target === null) return false;
-    hook = hook.target;
-  }
-  return false;
-}
 
 /**
  * The promise hooks handed out for paths of one call's results, resolved
