@@ -92,6 +92,7 @@ export {
 export { ERROR_TYPES, type ErrorType, RpcError } from "./runtime/rpc/errors.ts";
 export type {
   Awaitable,
+  CallOptions,
   CustomType,
   CustomTypes,
   FieldDescriptor,

@@ -6,7 +6,11 @@
  * issues the call in the calling strand's turn with the Context filled in
  * (`context.ts`), waits on the strand (so callbacks can run on it), and
  * decodes the return value, exception field or error. Callback interfaces
- * come out as plain functions.
+ * come out as plain functions. A method's last, optional argument is its
+ * `CallOptions`: aborting its `signal` fails the call at once with the
+ * signal's reason, takes it out of its strand's line if it was not sent yet
+ * and sends an early Finish if it was; the strand's turn stays taken until
+ * the peer has returned.
  *
  * Every proxy holds one reference and answers to the ownership operations
  * (`ownership.ts`): `dup()` another reference, `using` / `await using` /
@@ -202,6 +206,8 @@ async function call(
   for (const field of method.params.fields) {
     if (!field.hidden) values[field.name] = args[arg++];
   }
+  const signal = callSignal(args[arg], method);
+  signal?.throwIfAborted();
   const request = buildRequest(handle.cap, owner, method, values, bridge);
   const strand = currentStrand();
   const log = session?.log;
@@ -218,28 +224,30 @@ async function call(
   // while the call waits for its strand's turn (the peer gets the Release
   // after the call, which then still runs).
   let target: Hook | null = handle.cap.hook.retain();
-  const sent = () => {
+  const send = () => {
+    logSend?.();
+    const pending = request.send({ signal });
     target?.release();
     target = null;
+    // A canceled call fails at once, but its strand's turn is held until the
+    // peer has returned: a libmultiprocess thread still running it must not
+    // get the strand's next call.
+    return signal === undefined
+      ? pending.response
+      : pending.finished().then(() => pending.response);
   };
   try {
-    if (method.context !== null && session !== null) {
-      response = await sendInContext(
+    const outcome = method.context !== null && session !== null
+      ? sendInContext(
         session,
         strand,
         method as MethodSignature & { context: string },
         request,
-        logSend,
-        sent,
-      );
-    } else {
-      response = await strand.call(null, () => {
-        logSend?.();
-        const pending = request.send();
-        sent();
-        return pending.response;
-      });
-    }
+        send,
+        signal,
+      )
+      : strand.call(null, send);
+    response = await (signal === undefined ? outcome : untilAborted(outcome, signal));
   } catch (error) {
     if (
       session !== null && error instanceof RpcError && error.type === "disconnected" &&
@@ -252,7 +260,8 @@ async function call(
     }
     throw error;
   } finally {
-    sent(); // a call that never went out
+    target?.release(); // a call that never went out
+    target = null;
   }
   using _ = response;
   const results = response.results(structClass(method.results));
@@ -279,6 +288,35 @@ async function call(
     case "object":
       return readStruct(method.results, results, context, method.results.name);
   }
+}
+
+/** The signal of a call's trailing options argument (`CallOptions`), checked. */
+function callSignal(options: unknown, method: MethodSignature): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  const signal = typeof options === "object" && options !== null
+    ? (options as { signal?: unknown }).signal
+    : options;
+  if (signal === undefined || signal instanceof AbortSignal) return signal;
+  throw new TypeError(
+    `${method.name}: the argument after its parameters is its call options ({ signal?: AbortSignal }); got ${
+      typeof options === "object" ? "another object" : typeof options
+    }`,
+  );
+}
+
+/**
+ * `outcome`, or the signal's reason as soon as it aborts; a response that
+ * comes after that is disposed.
+ */
+function untilAborted(outcome: Promise<Response>, signal: AbortSignal): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const abort = () => {
+      reject(signal.reason);
+      outcome.then((late) => late.dispose(), () => {});
+    };
+    signal.addEventListener("abort", abort, { once: true });
+    outcome.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
 }
 
 /** The handle of a proxy made here. */

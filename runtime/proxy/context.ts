@@ -13,8 +13,8 @@
  *   recorded as where the strand's calls to the peer go meanwhile.
  *
  * The client side calls `sendInContext(session, currentStrand(), method,
- * request)`; the server side `runInContext(session, readContext(params,
- * method, caps), invoke)`.
+ * request, send)`; the server side `runInContext(session,
+ * readContext(params, method, caps), invoke)`.
  * @module
  */
 import { type Struct, utils as capnpUtils } from "capnp-es";
@@ -52,16 +52,16 @@ function contextField(method: MethodSignature): number {
 /**
  * Sends `request` (its params written, its Context not yet) for `method`
  * from `strand` over `session`, in the strand's turn: the Context is filled
- * in, `beforeSend` runs (to log) right before it goes out and `afterSend`
- * right after.
+ * in, then `send` sends it; the turn is held until what `send` returns
+ * settles. Aborting `signal` before the turn comes leaves the line.
  */
 export function sendInContext(
   session: Session,
   strand: Strand,
   method: MethodSignature & { context: string },
   request: Request<Struct>,
-  beforeSend?: () => void,
-  afterSend?: () => void,
+  send: () => Promise<Response>,
+  signal?: AbortSignal,
 ): Promise<Response> {
   return strand.call(session, () => {
     const context = capnpUtils.initStructAt(
@@ -77,11 +77,8 @@ export function sendInContext(
       request.addCap(session.localThread(strand)),
       capnpUtils.getPointer(CALLBACK_THREAD, context),
     );
-    beforeSend?.();
-    const pending = request.send();
-    afterSend?.();
-    return pending.response;
-  });
+    return send();
+  }, signal);
 }
 
 /** The thread handles in the Context param of a received call of `method`. */

@@ -4,7 +4,9 @@
  * processes.
  *
  * The adapter reads the params into TypeScript values (capabilities among
- * them are lent to the call and released once its results are written),
+ * them are lent to the call and released once its results are written)
+ * and passes them with the call's options (`CallOptions`: its `signal`
+ * aborts when the caller gives up or disconnects),
  * runs the method on the strand the call's Context names (`context.ts`; at
  * once for Context-less methods), writes the return value into the results
  * (handing it over to the caller) and turns what the method throws into an
@@ -19,6 +21,7 @@
  */
 import { type Struct, utils as capnpUtils } from "capnp-es";
 import type {
+  CallOptions,
   InterfaceDescriptor,
   MethodSignature,
   StructDescriptor,
@@ -72,6 +75,22 @@ function invoke(impl: unknown, method: MethodSignature, args: unknown[]): unknow
     throw new RpcError("unimplemented", `Method not implemented: ${method.name}.`);
   }
   return fn.apply(impl, args);
+}
+
+/**
+ * What an implementation's method gets after its parameters: the call's
+ * `signal` (made on first use: most methods never look).
+ */
+class ServedCallOptions implements CallOptions {
+  readonly #call: CallContext;
+
+  constructor(call: CallContext) {
+    this.#call = call;
+  }
+
+  get signal(): AbortSignal {
+    return this.#call.signal;
+  }
 }
 
 /** An engine {@linkcode Server} running an implementation of `iface`. */
@@ -159,6 +178,7 @@ export class ProxyServer implements Server {
       for (const field of method.params.fields) {
         if (!field.hidden) args.push(readField(field, params, context, method.params.name));
       }
+      args.push(new ServedCallOptions(call));
       await this.#call(call, method, params, args, context, session, request);
     } finally {
       for (const value of loan) void release(value);

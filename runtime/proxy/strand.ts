@@ -44,6 +44,24 @@ class Turn {
   busy = false;
   readonly waiting: (() => void)[] = [];
 
+  /** Resolves once the turn is handed over; rejects (leaving the line) if `signal` aborts first. */
+  wait(signal: AbortSignal | undefined): Promise<void> {
+    if (signal === undefined) return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve, reject) => {
+      const handOver = () => {
+        signal.removeEventListener("abort", leave);
+        resolve();
+      };
+      const leave = () => {
+        this.waiting.splice(this.waiting.indexOf(handOver), 1);
+        reject(signal.reason);
+      };
+      if (signal.aborted) return reject(signal.reason);
+      signal.addEventListener("abort", leave, { once: true });
+      this.waiting.push(handOver);
+    });
+  }
+
   /** Hands the turn to the next waiting call, or frees it. */
   pass(): void {
     const next = this.waiting.shift();
@@ -169,9 +187,12 @@ export class Strand {
    * With a `peer` (the connection whose thread runs it), `send` runs once
    * the calls this strand made to that peer before it are done, unless it
    * is nested in one of them; `null` (a call that runs on no thread) goes
-   * out at once. Meanwhile posted calls may run on this strand.
+   * out at once. Meanwhile posted calls may run on this strand. Aborting
+   * `signal` while the call waits for its turn takes it out of the line
+   * (rejecting with the signal's reason); once `send` has run, the turn is
+   * held until its promise settles.
    */
-  async call<T>(peer: object | null, send: () => Promise<T>): Promise<T> {
+  async call<T>(peer: object | null, send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     this.#waiting++;
     this.#next();
     try {
@@ -181,7 +202,7 @@ export class Strand {
       while (caller.ended) caller = caller.parent!;
       const turn = caller.turnFor(peer);
       if (!turn.busy) turn.busy = true;
-      else await new Promise<void>((resolve) => turn.waiting.push(resolve));
+      else await turn.wait(signal);
       const frame = new Frame(this, caller, peer);
       let issued = this.#issued.get(peer);
       if (issued === undefined) this.#issued.set(peer, issued = []);

@@ -93,7 +93,21 @@ export interface Sent {
   readonly response: Promise<Response>;
   /** The capability at `path` in the results, usable before they arrive; retained. */
   pipeline(path: readonly number[]): Hook;
+  /**
+   * Settles (never rejects) once the callee is done with the call: when
+   * `response` settles, except for a call canceled while a peer runs it,
+   * whose `response` rejects at once while the peer's Return is still to
+   * come. Absent where the two are the same.
+   */
+  finished?(): Promise<void>;
 }
+
+/** When the callee is done with the call `sent` ({@linkcode Sent.finished}). */
+export function finishedOf(sent: Sent): Promise<void> {
+  return sent.finished?.() ?? sent.response.then(ignore, ignore);
+}
+
+function ignore(): void {}
 
 /** Hooks whose last reference went while another hook was ending (see `Hook.release`). */
 let ending: Hook[] | null = null;
@@ -301,6 +315,15 @@ export class PendingCall implements PromiseLike<Response> {
   /** The capability at pointer-field `path` of the results, before they arrive. */
   pipeline(...path: number[]): Capability {
     return new Capability(this.#sent.pipeline(path));
+  }
+
+  /**
+   * Settles (never rejects) once the callee is done with the call. A call
+   * canceled through its `signal` fails at once, but a peer may still be
+   * running it: this waits for the peer's Return (or the connection's end).
+   */
+  finished(): Promise<void> {
+    return finishedOf(this.#sent);
   }
 
   /** Awaits the response (a `PendingCall` is a promise of it). */
@@ -556,13 +579,18 @@ class QueuedCall {
   readonly call: CallMessage;
   readonly pipelines = new PipelineSet();
   readonly response: Promise<Response>;
+  readonly #forwarded: Promise<Sent>;
   #resolve!: (sent: Sent) => void;
 
   constructor(call: CallMessage) {
     this.call = call;
-    this.response = new Promise<Sent>((resolve) => this.#resolve = resolve)
-      .then((sent) => sent.response);
+    this.#forwarded = new Promise<Sent>((resolve) => this.#resolve = resolve);
+    this.response = this.#forwarded.then((sent) => sent.response);
     this.response.catch(() => {});
+  }
+
+  finished(): Promise<void> {
+    return this.#forwarded.then(finishedOf);
   }
 
   forward(target: Hook): void {
@@ -610,8 +638,9 @@ export class PromiseHook extends Hook {
    * ends at a broken hook.
    */
   override get settled(): Hook {
-    let hook: Hook = this;
-    for (let depth = 0; hook instanceof PromiseHook; depth++) {
+    if (this.#target === null || this.#embargoed) return this;
+    let hook: Hook = this.#target;
+    for (let depth = 1; hook instanceof PromiseHook; depth++) {
       if (hook.#target === null || hook.#embargoed) return hook;
       if (depth === MAX_PROMISE_CHAIN) return PROMISE_CHAIN_TOO_LONG;
       hook = hook.#target;
@@ -630,7 +659,11 @@ export class PromiseHook extends Hook {
     }
     const queued = new QueuedCall(call);
     this.#queue.push(queued);
-    return { response: queued.response, pipeline: (path) => queued.pipelines.get(path) };
+    return {
+      response: queued.response,
+      pipeline: (path) => queued.pipelines.get(path),
+      finished: () => queued.finished(),
+    };
   }
 
   /**

@@ -162,7 +162,9 @@ class Question implements Sent {
   readonly response: Promise<Response>;
   /** Exports made for this call's params, released if the Return says so. */
   paramExports: readonly number[] = NO_EXPORTS;
-  returned = false;
+  #returned = false;
+  /** Made when someone waits for the Return (see `finished`). */
+  #finished: PromiseWithResolvers<void> | null = null;
   /**
    * Set once the caller has its outcome. A Return may come and the outcome
    * later (taken from another answer), or never (a Return the connection
@@ -185,6 +187,22 @@ class Question implements Sent {
       this.reject = reject;
     });
     this.response.catch(ignore);
+  }
+
+  /** Whether the callee has answered, or can no longer answer (the connection ended). */
+  get returned(): boolean {
+    return this.#returned;
+  }
+
+  set returned(value: true) {
+    this.#returned = value;
+    this.#finished?.resolve();
+  }
+
+  /** Settles once the Return has arrived (a canceled call's too) or the connection ended. */
+  finished(): Promise<void> {
+    if (this.#returned) return Promise.resolve();
+    return (this.#finished ??= Promise.withResolvers()).promise;
   }
 
   pipeline(path: readonly number[]): Hook {
@@ -241,12 +259,23 @@ class Answer {
     this.id = id;
   }
 
-  /** Aborts when the caller cancels or disconnects (made on first use: most calls never look). */
+  /** Why it was aborted, once it was. */
+  #abortReason: RpcError | null = null;
+
+  /**
+   * Aborts when the caller cancels or disconnects (made on first use: most
+   * calls never look; aborted already when first looked at after that).
+   */
   get signal(): AbortSignal {
-    return (this.#controller ??= new AbortController()).signal;
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#abortReason !== null) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
   }
 
   abort(reason: RpcError): void {
+    this.#abortReason ??= reason;
     this.#controller?.abort(reason);
   }
 }
@@ -1255,6 +1284,7 @@ export class RpcConnection implements AsyncDisposable {
     this.#error = error;
     for (const question of this.#questions.values()) {
       if (!question.settled && !question.canceled) this.#failQuestion(question, error);
+      question.returned = true; // nothing more will come
     }
     this.#questions.clear();
     for (const answer of this.#answers.values()) {

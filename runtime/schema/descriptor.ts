@@ -150,5 +150,35 @@ export type Lent<T> = T & { readonly "~lent"?: true };
  */
 export type Owned<T> = T & { readonly "~owned"?: true };
 
+/**
+ * The last, optional argument of every generated method: how one call is
+ * made. A caller passes `{ signal }` to give up on a call; an
+ * implementation reads `signal` to learn that its caller gave up or
+ * disconnected.
+ *
+ * @example
+ * ```ts
+ * import type { CallOptions } from "./descriptor.ts";
+ * // An implementation that stops waiting when its caller gives up.
+ * const wait = (ms: number, options?: CallOptions) =>
+ *   new Promise<void>((resolve, reject) => {
+ *     const timer = setTimeout(resolve, ms);
+ *     options?.signal?.addEventListener("abort", () => {
+ *       clearTimeout(timer);
+ *       reject(options.signal!.reason);
+ *     });
+ *   });
+ * const controller = new AbortController();
+ * const waiting = wait(60_000, { signal: controller.signal });
+ * controller.abort(new Error("gave up"));
+ * const outcome = await waiting.then(() => "waited", (error) => error.message);
+ * if (outcome !== "gave up") throw new Error(outcome);
+ * ```
+ */
+export interface CallOptions {
+  /** Aborts when the caller gives up on the call (or, serving, when its caller does or disconnects). */
+  readonly signal?: AbortSignal;
+}
+
 /** A value that may or may not be a promise yet. */
 export type Awaitable<T> = T | Promise<T>;

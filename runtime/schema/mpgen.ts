@@ -445,7 +445,12 @@ class FileGenerator {
       : returnsKind === "result"
       ? visibleOut[0].ts + (visibleOut[0].presence ? " | undefined" : "")
       : `{ ${visibleOut.map((f) => `${f.name}${f.presence ? "?" : ""}: ${f.ts}`).join("; ")} }`;
-    const args = visibleIn.map((f) => `${f.name}${f.presence ? "?" : ""}: ${f.ts}`).join(", ");
+    // Every method ends with the call's options (`CallOptions`), named apart from its params.
+    const optionsName = visibleIn.some((f) => f.name === "options") ? "callOptions" : "options";
+    const args = [
+      ...visibleIn.map((f) => `${f.name}${f.presence ? "?" : ""}: ${f.ts}`),
+      `${optionsName}?: $.CallOptions`,
+    ].join(", ");
     const literal = `{ name: ${JSON.stringify(method.name)}, ordinal: ${ordinal}, ` +
       `context: ${JSON.stringify(context)}, returns: ${JSON.stringify(returnsKind)}, ` +
       (special ? `special: ${JSON.stringify(special)}, ` : "") +

@@ -6,19 +6,19 @@ import { Context, ThreadMap } from "../../component.ts";
 /** Interface `NodeInit`. */
 export interface NodeInit {
   /** Method `NodeInit.makeChain @1`. */
-  makeChain(): $.Awaitable<$.Owned<Chain> | null>;
+  makeChain(options?: $.CallOptions): $.Awaitable<$.Owned<Chain> | null>;
 }
 
 /** Interface `Chain`. */
 export interface Chain {
   /** Method `Chain.getHeight @1`. */
-  getHeight(): $.Awaitable<number>;
+  getHeight(options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Chain.getBlockHash @2`. */
-  getBlockHash(height: number): $.Awaitable<Uint8Array>;
+  getBlockHash(height: number, options?: $.CallOptions): $.Awaitable<Uint8Array>;
   /** Method `Chain.generateToAddress @3`. */
-  generateToAddress(count: number, address: string): $.Awaitable<number>;
+  generateToAddress(count: number, address: string, options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Chain.getCoinbases @4`. */
-  getCoinbases(addresses: string[]): $.Awaitable<Coinbase[]>;
+  getCoinbases(addresses: string[], options?: $.CallOptions): $.Awaitable<Coinbase[]>;
 }
 
 /** Struct `Coinbase`. */

@@ -7,29 +7,29 @@ import { Chain } from "./node.mp.ts";
 /** Interface `WalletInit`. */
 export interface WalletInit {
   /** Method `WalletInit.makeWalletLoader @1`. */
-  makeWalletLoader(chain: $.Lent<Chain> | null): $.Awaitable<$.Owned<WalletLoader> | null>;
+  makeWalletLoader(chain: $.Lent<Chain> | null, options?: $.CallOptions): $.Awaitable<$.Owned<WalletLoader> | null>;
 }
 
 /** Interface `WalletLoader`. */
 export interface WalletLoader {
   /** Method `WalletLoader.createWallet @1`. */
-  createWallet(name: string): $.Awaitable<$.Owned<Wallet> | null>;
+  createWallet(name: string, options?: $.CallOptions): $.Awaitable<$.Owned<Wallet> | null>;
   /** Method `WalletLoader.loadWallet @2`. */
-  loadWallet(name: string): $.Awaitable<$.Owned<Wallet> | null>;
+  loadWallet(name: string, options?: $.CallOptions): $.Awaitable<$.Owned<Wallet> | null>;
   /** Method `WalletLoader.listWallets @3`. */
-  listWallets(): $.Awaitable<string[]>;
+  listWallets(options?: $.CallOptions): $.Awaitable<string[]>;
 }
 
 /** Interface `Wallet`. */
 export interface Wallet {
   /** Method `Wallet.getName @1`. */
-  getName(): $.Awaitable<string>;
+  getName(options?: $.CallOptions): $.Awaitable<string>;
   /** Method `Wallet.getNewAddress @2`. */
-  getNewAddress(): $.Awaitable<string>;
+  getNewAddress(options?: $.CallOptions): $.Awaitable<string>;
   /** Method `Wallet.getBalance @3`. */
-  getBalance(): $.Awaitable<bigint>;
+  getBalance(options?: $.CallOptions): $.Awaitable<bigint>;
   /** Method `Wallet.listAddresses @4`. */
-  listAddresses(): $.Awaitable<string[]>;
+  listAddresses(options?: $.CallOptions): $.Awaitable<string[]>;
 }
 
 /** Descriptor of `WalletInit`: pass it to the runtime's proxy functions. */

@@ -5,25 +5,25 @@ import type * as $ from "@capdeno/runtime/component";
 /** Interface `NotesInit`. */
 export interface NotesInit {
   /** Method `NotesInit.makeNotes @0`. */
-  makeNotes(): $.Awaitable<$.Owned<Notes> | null>;
+  makeNotes(options?: $.CallOptions): $.Awaitable<$.Owned<Notes> | null>;
 }
 
 /** Interface `Notes`. */
 export interface Notes {
   /** Method `Notes.read @0`. */
-  read(title: string): $.Awaitable<string | undefined>;
+  read(title: string, options?: $.CallOptions): $.Awaitable<string | undefined>;
   /** Method `Notes.write @1`. */
-  write(title: string, text: string): $.Awaitable<void>;
+  write(title: string, text: string, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Notes.titles @2`. */
-  titles(): $.Awaitable<string[]>;
+  titles(options?: $.CallOptions): $.Awaitable<string[]>;
   /** Method `Notes.watch @3`. */
-  watch(watcher: $.Lent<Watcher> | null): $.Awaitable<void>;
+  watch(watcher: $.Lent<Watcher> | null, options?: $.CallOptions): $.Awaitable<void>;
 }
 
 /** Interface `Watcher`. */
 export interface Watcher {
   /** Method `Watcher.written @0`. */
-  written(title: string): $.Awaitable<void>;
+  written(title: string, options?: $.CallOptions): $.Awaitable<void>;
 }
 
 /** Descriptor of `NotesInit`: pass it to the runtime's proxy functions. */

@@ -6,55 +6,55 @@ import { Context, ThreadMap } from "../../../component.ts";
 /** Interface `FooInit`. */
 export interface FooInit {
   /** Method `FooInit.makeFoo @1`. */
-  makeFoo(): $.Awaitable<$.Owned<Foo> | null>;
+  makeFoo(options?: $.CallOptions): $.Awaitable<$.Owned<Foo> | null>;
 }
 
 /** Interface `Foo`. */
 export interface Foo {
   /** Method `Foo.add @1`. */
-  add(a: number, b: number): $.Awaitable<number>;
+  add(a: number, b: number, options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Foo.addInOut @2`. */
-  addInOut(x: number, sum: number): $.Awaitable<{ sum: number }>;
+  addInOut(x: number, sum: number, options?: $.CallOptions): $.Awaitable<{ sum: number }>;
   /** Method `Foo.addOut @3`. */
-  addOut(a: number, b: number): $.Awaitable<{ sum: number; product: bigint }>;
+  addOut(a: number, b: number, options?: $.CallOptions): $.Awaitable<{ sum: number; product: bigint }>;
   /** Method `Foo.pass @4`. */
-  pass(arg: FooStruct): $.Awaitable<FooStruct>;
+  pass(arg: FooStruct, options?: $.CallOptions): $.Awaitable<FooStruct>;
   /** Method `Foo.raise @5`. */
-  raise(arg: FooStruct): $.Awaitable<void>;
+  raise(arg: FooStruct, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Foo.raiseText @6`. */
-  raiseText(message: string): $.Awaitable<void>;
+  raiseText(message: string, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Foo.mapSize @7`. */
-  mapSize(map: Map<string, string>): $.Awaitable<number>;
+  mapSize(map: Map<string, string>, options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Foo.callback @8`. */
-  callback(callback: $.Lent<FooCallback> | null, arg: number): $.Awaitable<number>;
+  callback(callback: $.Lent<FooCallback> | null, arg: number, options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Foo.saveCallback @9`. */
-  saveCallback(callback: $.Lent<FooCallback> | null): $.Awaitable<void>;
+  saveCallback(callback: $.Lent<FooCallback> | null, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Foo.callbackSaved @10`. */
-  callbackSaved(arg: number): $.Awaitable<number>;
+  callbackSaved(arg: number, options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Foo.callbackExtended @11`. */
-  callbackExtended(callback: $.Lent<ExtendedCallback> | null, arg: number): $.Awaitable<number>;
+  callbackExtended(callback: $.Lent<ExtendedCallback> | null, arg: number, options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Foo.passFn @12`. */
-  passFn(fn: $.Lent<FooFn> | null): $.Awaitable<number>;
+  passFn(fn: $.Lent<FooFn> | null, options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Foo.wait @13`. */
-  wait(ms: number, value: number): $.Awaitable<number>;
+  wait(ms: number, value: number, options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Foo.waitLog @14`. */
-  waitLog(): $.Awaitable<number[]>;
+  waitLog(options?: $.CallOptions): $.Awaitable<number[]>;
   /** Method `Foo.threadName @15`. */
-  threadName(): $.Awaitable<string>;
+  threadName(options?: $.CallOptions): $.Awaitable<string>;
   /** Method `Foo.passScalars @16`. */
-  passScalars(value: Scalars): $.Awaitable<Scalars>;
+  passScalars(value: Scalars, options?: $.CallOptions): $.Awaitable<Scalars>;
   /** Method `Foo.passOptional @17`. */
-  passOptional(value?: bigint): $.Awaitable<bigint | undefined>;
+  passOptional(value?: bigint, options?: $.CallOptions): $.Awaitable<bigint | undefined>;
   /** Method `Foo.passPoint @18`. */
-  passPoint(point: $.CustomType<"Point">): $.Awaitable<$.CustomType<"Point">>;
+  passPoint(point: $.CustomType<"Point">, options?: $.CallOptions): $.Awaitable<$.CustomType<"Point">>;
   /** Method `Foo.makeChild @19`. */
-  makeChild(): $.Awaitable<$.Owned<Foo> | null>;
+  makeChild(options?: $.CallOptions): $.Awaitable<$.Owned<Foo> | null>;
   /** Method `Foo.addWith @20`. */
-  addWith(foo: $.Lent<Foo> | null, a: number, b: number): $.Awaitable<number>;
+  addWith(foo: $.Lent<Foo> | null, a: number, b: number, options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Foo.liveFoos @21`. */
-  liveFoos(): $.Awaitable<number>;
+  liveFoos(options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Foo.invertMap @22`. */
-  invertMap(map: Map<string, string>): $.Awaitable<Map<string, string>>;
+  invertMap(map: Map<string, string>, options?: $.CallOptions): $.Awaitable<Map<string, string>>;
 }
 
 /** Struct `FooStruct`. */
@@ -119,18 +119,18 @@ export interface TextPair {
 }
 
 /** Interface `FooCallback` (a callback: a plain function). */
-export type FooCallback = (arg: number) => $.Awaitable<number>;
+export type FooCallback = (arg: number, options?: $.CallOptions) => $.Awaitable<number>;
 
 /** Interface `ExtendedCallback`. */
 export interface ExtendedCallback {
   /** Method `ExtendedCallback.callExtended @0`. */
-  callExtended(arg: number): $.Awaitable<number>;
+  callExtended(arg: number, options?: $.CallOptions): $.Awaitable<number>;
   /** Method `FooCallback.call @1`. */
-  call(arg: number): $.Awaitable<number>;
+  call(arg: number, options?: $.CallOptions): $.Awaitable<number>;
 }
 
 /** Interface `FooFn` (a callback: a plain function). */
-export type FooFn = () => $.Awaitable<number>;
+export type FooFn = (options?: $.CallOptions) => $.Awaitable<number>;
 
 /** Descriptor of `FooInit`: pass it to the runtime's proxy functions. */
 export const FooInit: $.InterfaceDescriptor<FooInit> = { name: "FooInit", id: 0xe08cfc9d64a557a5n, callback: false, superclasses: [], methods: [

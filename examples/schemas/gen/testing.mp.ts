@@ -5,29 +5,29 @@ import type * as $ from "../../../component.ts";
 /** Interface `Tester`. */
 export interface Tester {
   /** Method `Tester.add @0`. */
-  add(a: number, b: number): $.Awaitable<number>;
+  add(a: number, b: number, options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Tester.echo @1`. */
-  echo(data: Uint8Array): $.Awaitable<{ data: Uint8Array }>;
+  echo(data: Uint8Array, options?: $.CallOptions): $.Awaitable<{ data: Uint8Array }>;
   /** Method `Tester.echoText @2`. */
-  echoText(text: string): $.Awaitable<{ text: string }>;
+  echoText(text: string, options?: $.CallOptions): $.Awaitable<{ text: string }>;
   /** Method `Tester.makeCounter @3`. */
-  makeCounter(start: bigint): $.Awaitable<{ counter: $.Owned<Counter> | null }>;
+  makeCounter(start: bigint, options?: $.CallOptions): $.Awaitable<{ counter: $.Owned<Counter> | null }>;
   /** Method `Tester.callBack @4`. */
-  callBack(callback: $.Lent<Callback> | null, n: number): $.Awaitable<{ sum: bigint }>;
+  callBack(callback: $.Lent<Callback> | null, n: number, options?: $.CallOptions): $.Awaitable<{ sum: bigint }>;
   /** Method `Tester.fail @5`. */
-  fail(type: ErrorType, message: string): $.Awaitable<void>;
+  fail(type: ErrorType, message: string, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Tester.wait @6`. */
-  wait(ms: number): $.Awaitable<{ completed: boolean }>;
+  wait(ms: number, options?: $.CallOptions): $.Awaitable<{ completed: boolean }>;
   /** Method `Tester.liveObjects @7`. */
-  liveObjects(): $.Awaitable<{ count: number }>;
+  liveObjects(options?: $.CallOptions): $.Awaitable<{ count: number }>;
   /** Method `Tester.canceledCount @8`. */
-  canceledCount(): $.Awaitable<{ count: number }>;
+  canceledCount(options?: $.CallOptions): $.Awaitable<{ count: number }>;
   /** Method `Tester.hold @9`. */
-  hold(callback: $.Lent<Callback> | null): $.Awaitable<void>;
+  hold(callback: $.Lent<Callback> | null, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Tester.releaseHeld @10`. */
-  releaseHeld(): $.Awaitable<{ count: number }>;
+  releaseHeld(options?: $.CallOptions): $.Awaitable<{ count: number }>;
   /** Method `Tester.echoCap @11`. */
-  echoCap(callback: $.Lent<Callback> | null): $.Awaitable<{ callback: $.Owned<Callback> | null }>;
+  echoCap(callback: $.Lent<Callback> | null, options?: $.CallOptions): $.Awaitable<{ callback: $.Owned<Callback> | null }>;
 }
 
 /** Enum `ErrorType`. */
@@ -36,40 +36,40 @@ export type ErrorType = "failed" | "overloaded" | "disconnected" | "unimplemente
 /** Interface `Counter`. */
 export interface Counter {
   /** Method `Counter.next @0`. */
-  next(): $.Awaitable<{ value: bigint }>;
+  next(options?: $.CallOptions): $.Awaitable<{ value: bigint }>;
 }
 
 /** Interface `Callback` (a callback: a plain function). */
-export type Callback = (value: bigint) => $.Awaitable<bigint>;
+export type Callback = (value: bigint, options?: $.CallOptions) => $.Awaitable<bigint>;
 
 /** Interface `ExtendedTester`. */
 export interface ExtendedTester {
   /** Method `ExtendedTester.describe @0`. */
-  describe(): $.Awaitable<{ text: string }>;
+  describe(options?: $.CallOptions): $.Awaitable<{ text: string }>;
   /** Method `Tester.add @0`. */
-  add(a: number, b: number): $.Awaitable<number>;
+  add(a: number, b: number, options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Tester.echo @1`. */
-  echo(data: Uint8Array): $.Awaitable<{ data: Uint8Array }>;
+  echo(data: Uint8Array, options?: $.CallOptions): $.Awaitable<{ data: Uint8Array }>;
   /** Method `Tester.echoText @2`. */
-  echoText(text: string): $.Awaitable<{ text: string }>;
+  echoText(text: string, options?: $.CallOptions): $.Awaitable<{ text: string }>;
   /** Method `Tester.makeCounter @3`. */
-  makeCounter(start: bigint): $.Awaitable<{ counter: $.Owned<Counter> | null }>;
+  makeCounter(start: bigint, options?: $.CallOptions): $.Awaitable<{ counter: $.Owned<Counter> | null }>;
   /** Method `Tester.callBack @4`. */
-  callBack(callback: $.Lent<Callback> | null, n: number): $.Awaitable<{ sum: bigint }>;
+  callBack(callback: $.Lent<Callback> | null, n: number, options?: $.CallOptions): $.Awaitable<{ sum: bigint }>;
   /** Method `Tester.fail @5`. */
-  fail(type: ErrorType, message: string): $.Awaitable<void>;
+  fail(type: ErrorType, message: string, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Tester.wait @6`. */
-  wait(ms: number): $.Awaitable<{ completed: boolean }>;
+  wait(ms: number, options?: $.CallOptions): $.Awaitable<{ completed: boolean }>;
   /** Method `Tester.liveObjects @7`. */
-  liveObjects(): $.Awaitable<{ count: number }>;
+  liveObjects(options?: $.CallOptions): $.Awaitable<{ count: number }>;
   /** Method `Tester.canceledCount @8`. */
-  canceledCount(): $.Awaitable<{ count: number }>;
+  canceledCount(options?: $.CallOptions): $.Awaitable<{ count: number }>;
   /** Method `Tester.hold @9`. */
-  hold(callback: $.Lent<Callback> | null): $.Awaitable<void>;
+  hold(callback: $.Lent<Callback> | null, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Tester.releaseHeld @10`. */
-  releaseHeld(): $.Awaitable<{ count: number }>;
+  releaseHeld(options?: $.CallOptions): $.Awaitable<{ count: number }>;
   /** Method `Tester.echoCap @11`. */
-  echoCap(callback: $.Lent<Callback> | null): $.Awaitable<{ callback: $.Owned<Callback> | null }>;
+  echoCap(callback: $.Lent<Callback> | null, options?: $.CallOptions): $.Awaitable<{ callback: $.Owned<Callback> | null }>;
 }
 
 /** Descriptor of `Tester`: pass it to the runtime's proxy functions. */

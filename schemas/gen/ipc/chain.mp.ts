@@ -9,55 +9,55 @@ import { WalletLoader } from "./wallet.mp.ts";
 /** Interface `Chain`. */
 export interface Chain {
   /** Method `Chain.getHeight @1`. */
-  getHeight(): $.Awaitable<number | undefined>;
+  getHeight(options?: $.CallOptions): $.Awaitable<number | undefined>;
   /** Method `Chain.getBlockHash @2`. */
-  getBlockHash(height: number): $.Awaitable<Uint8Array>;
+  getBlockHash(height: number, options?: $.CallOptions): $.Awaitable<Uint8Array>;
   /** Method `Chain.getTip @3`. */
-  getTip(): $.Awaitable<BlockRef | undefined>;
+  getTip(options?: $.CallOptions): $.Awaitable<BlockRef | undefined>;
   /** Method `Chain.findBlock @4`. */
-  findBlock(hash: Uint8Array): $.Awaitable<FoundBlock | undefined>;
+  findBlock(hash: Uint8Array, options?: $.CallOptions): $.Awaitable<FoundBlock | undefined>;
   /** Method `Chain.findLocatorFork @5`. */
-  findLocatorFork(locator: Uint8Array[]): $.Awaitable<number | undefined>;
+  findLocatorFork(locator: Uint8Array[], options?: $.CallOptions): $.Awaitable<number | undefined>;
   /** Method `Chain.getBlock @6`. */
-  getBlock(hash: Uint8Array): $.Awaitable<BlockInfo | undefined>;
+  getBlock(hash: Uint8Array, options?: $.CallOptions): $.Awaitable<BlockInfo | undefined>;
   /** Method `Chain.getBlockAtHeight @7`. */
-  getBlockAtHeight(height: number): $.Awaitable<BlockInfo | undefined>;
+  getBlockAtHeight(height: number, options?: $.CallOptions): $.Awaitable<BlockInfo | undefined>;
   /** Method `Chain.getBlocksSince @8`. */
-  getBlocksSince(height: number, maxCount: number): $.Awaitable<BlockInfo[]>;
+  getBlocksSince(height: number, maxCount: number, options?: $.CallOptions): $.Awaitable<BlockInfo[]>;
   /** Method `Chain.isInitialBlockDownload @9`. */
-  isInitialBlockDownload(): $.Awaitable<boolean>;
+  isInitialBlockDownload(options?: $.CallOptions): $.Awaitable<boolean>;
   /** Method `Chain.isInMempool @10`. */
-  isInMempool(txid: Uint8Array): $.Awaitable<boolean>;
+  isInMempool(txid: Uint8Array, options?: $.CallOptions): $.Awaitable<boolean>;
   /** Method `Chain.broadcastTransaction @11`. */
-  broadcastTransaction(tx: Uint8Array, maxTxFee: bigint): $.Awaitable<{ error: string; result: boolean }>;
+  broadcastTransaction(tx: Uint8Array, maxTxFee: bigint, options?: $.CallOptions): $.Awaitable<{ error: string; result: boolean }>;
   /** Method `Chain.estimateSmartFee @12`. */
-  estimateSmartFee(numBlocks: number, conservative: boolean): $.Awaitable<{ result: bigint; returnedTarget: number }>;
+  estimateSmartFee(numBlocks: number, conservative: boolean, options?: $.CallOptions): $.Awaitable<{ result: bigint; returnedTarget: number }>;
   /** Method `Chain.relayMinFee @13`. */
-  relayMinFee(): $.Awaitable<bigint>;
+  relayMinFee(options?: $.CallOptions): $.Awaitable<bigint>;
   /** Method `Chain.handleNotifications @14`. */
-  handleNotifications(notifications: $.Lent<ChainNotifications> | null): $.Awaitable<$.Owned<Handler> | null>;
+  handleNotifications(notifications: $.Lent<ChainNotifications> | null, options?: $.CallOptions): $.Awaitable<$.Owned<Handler> | null>;
   /** Method `Chain.requestMempoolTransactions @15`. */
-  requestMempoolTransactions(notifications: $.Lent<ChainNotifications> | null): $.Awaitable<void>;
+  requestMempoolTransactions(notifications: $.Lent<ChainNotifications> | null, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Chain.waitForNotifications @16`. */
-  waitForNotifications(): $.Awaitable<void>;
+  waitForNotifications(options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Chain.waitForNotificationsIfTipChanged @17`. */
-  waitForNotificationsIfTipChanged(oldTip: Uint8Array): $.Awaitable<void>;
+  waitForNotificationsIfTipChanged(oldTip: Uint8Array, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Chain.handleWalletLoader @18`. */
-  handleWalletLoader(loader: $.Lent<WalletLoader> | null): $.Awaitable<$.Owned<Handler> | null>;
+  handleWalletLoader(loader: $.Lent<WalletLoader> | null, options?: $.CallOptions): $.Awaitable<$.Owned<Handler> | null>;
 }
 
 /** Interface `ChainNotifications`. */
 export interface ChainNotifications {
   /** Method `ChainNotifications.transactionAddedToMempool @1`. */
-  transactionAddedToMempool(tx: Uint8Array): $.Awaitable<void>;
+  transactionAddedToMempool(tx: Uint8Array, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `ChainNotifications.transactionRemovedFromMempool @2`. */
-  transactionRemovedFromMempool(tx: Uint8Array, reason: MempoolRemovalReason): $.Awaitable<void>;
+  transactionRemovedFromMempool(tx: Uint8Array, reason: MempoolRemovalReason, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `ChainNotifications.blockConnected @3`. */
-  blockConnected(block: BlockInfo): $.Awaitable<void>;
+  blockConnected(block: BlockInfo, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `ChainNotifications.blockDisconnected @4`. */
-  blockDisconnected(block: BlockInfo): $.Awaitable<void>;
+  blockDisconnected(block: BlockInfo, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `ChainNotifications.updatedBlockTip @5`. */
-  updatedBlockTip(): $.Awaitable<void>;
+  updatedBlockTip(options?: $.CallOptions): $.Awaitable<void>;
 }
 
 /** Enum `MempoolRemovalReason`. */

@@ -6,7 +6,7 @@ import { Context } from "../../../component.ts";
 /** Interface `Echo`. */
 export interface Echo {
   /** Method `Echo.echo @1`. */
-  echo(echo: string): $.Awaitable<string>;
+  echo(echo: string, options?: $.CallOptions): $.Awaitable<string>;
 }
 
 /** Descriptor of `Echo`: pass it to the runtime's proxy functions. */

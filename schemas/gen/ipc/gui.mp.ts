@@ -7,9 +7,9 @@ import { Supervision } from "./supervision.mp.ts";
 /** Interface `GuiInit`. */
 export interface GuiInit {
   /** Method `GuiInit.start @1`. */
-  start(supervision: $.Lent<Supervision> | null, sessionToken: string): $.Awaitable<string>;
+  start(supervision: $.Lent<Supervision> | null, sessionToken: string, options?: $.CallOptions): $.Awaitable<string>;
   /** Method `GuiInit.checkAccess @2`. */
-  checkAccess(path: string): $.Awaitable<string>;
+  checkAccess(path: string, options?: $.CallOptions): $.Awaitable<string>;
 }
 
 /** Descriptor of `GuiInit`: pass it to the runtime's proxy functions. */

@@ -6,7 +6,7 @@ import { Context } from "../../../component.ts";
 /** Interface `Handler`. */
 export interface Handler {
   /** Method `Handler.disconnect @1`. */
-  disconnect(): $.Awaitable<void>;
+  disconnect(options?: $.CallOptions): $.Awaitable<void>;
 }
 
 /** Descriptor of `Handler`: pass it to the runtime's proxy functions. */

@@ -12,21 +12,21 @@ import { WalletLoader, WalletSpawner } from "./wallet.mp.ts";
 /** Interface `Init`. */
 export interface Init {
   /** Method `Init.makeEcho @1`. */
-  makeEcho(): $.Awaitable<$.Owned<Echo> | null>;
+  makeEcho(options?: $.CallOptions): $.Awaitable<$.Owned<Echo> | null>;
   /** Method `Init.makeMining @2`. */
-  makeMining(): $.Awaitable<$.Owned<Mining> | null>;
+  makeMining(options?: $.CallOptions): $.Awaitable<$.Owned<Mining> | null>;
   /** Method `Init.makeMiningNext @3`. */
-  makeMiningNext(): $.Awaitable<$.Owned<Mining> | null>;
+  makeMiningNext(options?: $.CallOptions): $.Awaitable<$.Owned<Mining> | null>;
   /** Method `Init.makeRpc @4`. */
-  makeRpc(): $.Awaitable<$.Owned<Rpc> | null>;
+  makeRpc(options?: $.CallOptions): $.Awaitable<$.Owned<Rpc> | null>;
   /** Method `Init.makeChain @5`. */
-  makeChain(): $.Awaitable<$.Owned<Chain> | null>;
+  makeChain(options?: $.CallOptions): $.Awaitable<$.Owned<Chain> | null>;
   /** Method `Init.makeNode @6`. */
-  makeNode(): $.Awaitable<$.Owned<Node> | null>;
+  makeNode(options?: $.CallOptions): $.Awaitable<$.Owned<Node> | null>;
   /** Method `Init.makeWalletLoader @7`. */
-  makeWalletLoader(chain: $.Lent<Chain> | null): $.Awaitable<$.Owned<WalletLoader> | null>;
+  makeWalletLoader(chain: $.Lent<Chain> | null, options?: $.CallOptions): $.Awaitable<$.Owned<WalletLoader> | null>;
   /** Method `Init.setWalletSpawner @8`. */
-  setWalletSpawner(spawner: $.Lent<WalletSpawner> | null): $.Awaitable<void>;
+  setWalletSpawner(spawner: $.Lent<WalletSpawner> | null, options?: $.CallOptions): $.Awaitable<void>;
 }
 
 /** Descriptor of `Init`: pass it to the runtime's proxy functions. */

@@ -7,41 +7,41 @@ import { BlockRef } from "./common.mp.ts";
 /** Interface `Mining`. */
 export interface Mining {
   /** Method `Mining.isTestChain @0`. */
-  isTestChain(): $.Awaitable<boolean>;
+  isTestChain(options?: $.CallOptions): $.Awaitable<boolean>;
   /** Method `Mining.isInitialBlockDownload @1`. */
-  isInitialBlockDownload(): $.Awaitable<boolean>;
+  isInitialBlockDownload(options?: $.CallOptions): $.Awaitable<boolean>;
   /** Method `Mining.getTip @2`. */
-  getTip(): $.Awaitable<BlockRef | undefined>;
+  getTip(options?: $.CallOptions): $.Awaitable<BlockRef | undefined>;
   /** Method `Mining.waitTipChanged @3`. */
-  waitTipChanged(currentTip: Uint8Array, timeout: number): $.Awaitable<BlockRef>;
+  waitTipChanged(currentTip: Uint8Array, timeout: number, options?: $.CallOptions): $.Awaitable<BlockRef>;
   /** Method `Mining.createNewBlock @4`. */
-  createNewBlock(options: BlockCreateOptions): $.Awaitable<$.Owned<BlockTemplate> | null>;
+  createNewBlock(options: BlockCreateOptions, callOptions?: $.CallOptions): $.Awaitable<$.Owned<BlockTemplate> | null>;
   /** Method `Mining.checkBlock @5`. */
-  checkBlock(block: Uint8Array, options: BlockCheckOptions): $.Awaitable<{ reason: string; debug: string; result: boolean }>;
+  checkBlock(block: Uint8Array, options: BlockCheckOptions, callOptions?: $.CallOptions): $.Awaitable<{ reason: string; debug: string; result: boolean }>;
 }
 
 /** Interface `BlockTemplate`. */
 export interface BlockTemplate {
   /** Method `BlockTemplate.getBlockHeader @1`. */
-  getBlockHeader(): $.Awaitable<Uint8Array>;
+  getBlockHeader(options?: $.CallOptions): $.Awaitable<Uint8Array>;
   /** Method `BlockTemplate.getBlock @2`. */
-  getBlock(): $.Awaitable<Uint8Array>;
+  getBlock(options?: $.CallOptions): $.Awaitable<Uint8Array>;
   /** Method `BlockTemplate.getTxFees @3`. */
-  getTxFees(): $.Awaitable<bigint[]>;
+  getTxFees(options?: $.CallOptions): $.Awaitable<bigint[]>;
   /** Method `BlockTemplate.getTxSigops @4`. */
-  getTxSigops(): $.Awaitable<bigint[]>;
+  getTxSigops(options?: $.CallOptions): $.Awaitable<bigint[]>;
   /** Method `BlockTemplate.getCoinbaseTx @5`. */
-  getCoinbaseTx(): $.Awaitable<Uint8Array>;
+  getCoinbaseTx(options?: $.CallOptions): $.Awaitable<Uint8Array>;
   /** Method `BlockTemplate.getCoinbaseCommitment @6`. */
-  getCoinbaseCommitment(): $.Awaitable<Uint8Array>;
+  getCoinbaseCommitment(options?: $.CallOptions): $.Awaitable<Uint8Array>;
   /** Method `BlockTemplate.getWitnessCommitmentIndex @7`. */
-  getWitnessCommitmentIndex(): $.Awaitable<number>;
+  getWitnessCommitmentIndex(options?: $.CallOptions): $.Awaitable<number>;
   /** Method `BlockTemplate.getCoinbaseMerklePath @8`. */
-  getCoinbaseMerklePath(): $.Awaitable<Uint8Array[]>;
+  getCoinbaseMerklePath(options?: $.CallOptions): $.Awaitable<Uint8Array[]>;
   /** Method `BlockTemplate.submitSolution @9`. */
-  submitSolution(version: number, timestamp: number, nonce: number, coinbase: Uint8Array): $.Awaitable<boolean>;
+  submitSolution(version: number, timestamp: number, nonce: number, coinbase: Uint8Array, options?: $.CallOptions): $.Awaitable<boolean>;
   /** Method `BlockTemplate.waitNext @10`. */
-  waitNext(options: BlockWaitOptions): $.Awaitable<$.Owned<BlockTemplate> | null>;
+  waitNext(options: BlockWaitOptions, callOptions?: $.CallOptions): $.Awaitable<$.Owned<BlockTemplate> | null>;
 }
 
 /** Struct `BlockCreateOptions`. */

@@ -7,25 +7,25 @@ import { Handler } from "./handler.mp.ts";
 /** Interface `Node`. */
 export interface Node {
   /** Method `Node.getNumBlocks @1`. */
-  getNumBlocks(): $.Awaitable<number>;
+  getNumBlocks(options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Node.getBestBlockHash @2`. */
-  getBestBlockHash(): $.Awaitable<Uint8Array>;
+  getBestBlockHash(options?: $.CallOptions): $.Awaitable<Uint8Array>;
   /** Method `Node.getBlockTip @3`. */
-  getBlockTip(): $.Awaitable<BlockTip>;
+  getBlockTip(options?: $.CallOptions): $.Awaitable<BlockTip>;
   /** Method `Node.getMempoolSize @4`. */
-  getMempoolSize(): $.Awaitable<number>;
+  getMempoolSize(options?: $.CallOptions): $.Awaitable<number>;
   /** Method `Node.isInitialBlockDownload @5`. */
-  isInitialBlockDownload(): $.Awaitable<boolean>;
+  isInitialBlockDownload(options?: $.CallOptions): $.Awaitable<boolean>;
   /** Method `Node.handleNotifyBlockTip @6`. */
-  handleNotifyBlockTip(callback: $.Lent<NotifyBlockTipCallback> | null): $.Awaitable<$.Owned<Handler> | null>;
+  handleNotifyBlockTip(callback: $.Lent<NotifyBlockTipCallback> | null, options?: $.CallOptions): $.Awaitable<$.Owned<Handler> | null>;
   /** Method `Node.startShutdown @7`. */
-  startShutdown(): $.Awaitable<void>;
+  startShutdown(options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Node.shutdownRequested @8`. */
-  shutdownRequested(): $.Awaitable<boolean>;
+  shutdownRequested(options?: $.CallOptions): $.Awaitable<boolean>;
 }
 
 /** Interface `NotifyBlockTipCallback` (a callback: a plain function). */
-export type NotifyBlockTipCallback = (syncState: SyncState, tip: BlockTip, verificationProgress: number) => $.Awaitable<void>;
+export type NotifyBlockTipCallback = (syncState: SyncState, tip: BlockTip, verificationProgress: number, options?: $.CallOptions) => $.Awaitable<void>;
 
 /** Enum `SyncState`. */
 export type SyncState = "initReindex" | "initDownload" | "postInit";

@@ -6,7 +6,7 @@ import { Context } from "../../../component.ts";
 /** Interface `Rpc`. */
 export interface Rpc {
   /** Method `Rpc.executeRpc @0`. */
-  executeRpc(request: string, uri: string, user: string): $.Awaitable<string>;
+  executeRpc(request: string, uri: string, user: string, options?: $.CallOptions): $.Awaitable<string>;
 }
 
 /** Descriptor of `Rpc`: pass it to the runtime's proxy functions. */

@@ -7,21 +7,21 @@ import { Handler } from "./handler.mp.ts";
 /** Interface `Supervision`. */
 export interface Supervision {
   /** Method `Supervision.listComponents @1`. */
-  listComponents(): $.Awaitable<ComponentInfo[]>;
+  listComponents(options?: $.CallOptions): $.Awaitable<ComponentInfo[]>;
   /** Method `Supervision.restartComponent @2`. */
-  restartComponent(name: string): $.Awaitable<void>;
+  restartComponent(name: string, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Supervision.stopComponent @3`. */
-  stopComponent(name: string): $.Awaitable<void>;
+  stopComponent(name: string, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Supervision.watch @4`. */
-  watch(callback: $.Lent<SupervisionEvents> | null, intervalMs: number): $.Awaitable<$.Owned<Handler> | null>;
+  watch(callback: $.Lent<SupervisionEvents> | null, intervalMs: number, options?: $.CallOptions): $.Awaitable<$.Owned<Handler> | null>;
 }
 
 /** Interface `SupervisionEvents`. */
 export interface SupervisionEvents {
   /** Method `SupervisionEvents.components @1`. */
-  components(components: ComponentInfo[]): $.Awaitable<void>;
+  components(components: ComponentInfo[], options?: $.CallOptions): $.Awaitable<void>;
   /** Method `SupervisionEvents.ipcCalls @2`. */
-  ipcCalls(calls: IpcCall[]): $.Awaitable<void>;
+  ipcCalls(calls: IpcCall[], options?: $.CallOptions): $.Awaitable<void>;
 }
 
 /** Struct `ComponentInfo`. */

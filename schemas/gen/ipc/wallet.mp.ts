@@ -6,17 +6,17 @@ import { Context } from "../../../component.ts";
 /** Interface `WalletLoader`. */
 export interface WalletLoader {
   /** Method `WalletLoader.listWallets @1`. */
-  listWallets(): $.Awaitable<string[]>;
+  listWallets(options?: $.CallOptions): $.Awaitable<string[]>;
   /** Method `WalletLoader.executeRpc @2`. */
-  executeRpc(method: string, params: string, wallet?: string): $.Awaitable<string>;
+  executeRpc(method: string, params: string, wallet?: string, options?: $.CallOptions): $.Awaitable<string>;
   /** Method `WalletLoader.stop @3`. */
-  stop(): $.Awaitable<void>;
+  stop(options?: $.CallOptions): $.Awaitable<void>;
 }
 
 /** Interface `WalletSpawner`. */
 export interface WalletSpawner {
   /** Method `WalletSpawner.spawnWalletProcess @0`. */
-  spawnWalletProcess(): $.Awaitable<void>;
+  spawnWalletProcess(options?: $.CallOptions): $.Awaitable<void>;
 }
 
 /** Descriptor of `WalletLoader`: pass it to the runtime's proxy functions. */

@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
 import type { FooInit, FooStruct } from "../../../examples/schemas/gen/conformance.mp.ts";
-import { RaisedError, TypeMappingError } from "../../../mod.ts";
+import { RaisedError, Strand, TypeMappingError } from "../../../mod.ts";
 import { registerPoint } from "../../../examples/foo/foo.ts";
 
 const sample: FooStruct = {
@@ -28,14 +28,22 @@ async function release(value: unknown): Promise<void> {
   else object[Symbol.dispose]?.();
 }
 
+/** What `call` fails with (`"answered"` when it does not fail). */
+function failure(call: unknown): Promise<unknown> {
+  return Promise.resolve(call).then(() => "answered", (error: unknown) => error);
+}
+
 /**
  * Runs the shared conformance steps against `init`; `remote` adds the
  * checks only a proxy makes (values validated before they are sent).
+ * `stopsCanceled` says whether the server stops a call its caller gave up
+ * on (ours does; the C++ peer, like libmultiprocess, runs it to the end).
  */
 export async function conformanceSuite(
   t: Deno.TestContext,
   init: FooInit,
   remote: boolean,
+  stopsCanceled = true,
 ): Promise<void> {
   registerPoint();
   const foo = (await init.makeFoo())!;
@@ -161,6 +169,56 @@ export async function conformanceSuite(
       }, 1);
       assertEquals(await Promise.all([foo.wait(300, 1), leftRunning!]), [1, 2]);
       assertEquals((await foo.waitLog()).slice(before), [1, 2]);
+    },
+  });
+
+  await t.step(
+    "a call given up through its signal fails with the reason at once; the strand's next call waits for the callee",
+    async () => {
+      const before = (await foo.waitLog()).length;
+      const controller = new AbortController();
+      const reason = new Error("gave up");
+      const waiting = foo.wait(2_000, 1, { signal: controller.signal });
+      controller.abort(reason);
+      assertEquals(await failure(waiting), reason);
+      // Before the callee is done: the canceled wait has logged nothing yet.
+      const other = new Strand("other");
+      assertEquals((await other.run(() => foo.waitLog())).slice(before), []);
+      // A strict C++ thread still running the canceled call would refuse a
+      // second one ('!m_fn'): this one is sent once the first has returned.
+      assertEquals(await foo.wait(0, 2), 2);
+      assertEquals((await foo.waitLog()).slice(before), stopsCanceled ? [2] : [1, 2]);
+    },
+  );
+
+  await t.step("a call given up while it waits for its strand's turn is never run", async () => {
+    const before = (await foo.waitLog()).length;
+    const controller = new AbortController();
+    const first = foo.wait(100, 3);
+    const second = foo.wait(0, 4, { signal: controller.signal });
+    controller.abort();
+    const error = await failure(second);
+    assert(error instanceof DOMException && error.name === "AbortError", String(error));
+    assertEquals(await first, 3);
+    assertEquals((await foo.waitLog()).slice(before), [3]);
+  });
+
+  await t.step({
+    name: "a call whose signal has aborted already is not sent; call options are checked",
+    ignore: !remote,
+    fn: async () => {
+      const reason = new Error("too late");
+      await assertRejects(
+        () => foo.add(1, 2, { signal: AbortSignal.abort(reason) }),
+        Error,
+        "too late",
+      );
+      await assertRejects(
+        () => foo.add(1, 2, 3 as never),
+        TypeError,
+        "add: the argument after its parameters is its call options",
+      );
+      assertEquals(await foo.add(1, 2, {}), 3);
     },
   });
 

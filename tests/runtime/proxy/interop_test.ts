@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { assertEquals } from "../../assert.ts";
-import { connect, IpcLog } from "../../../mod.ts";
+import { assertEquals, assertRejects } from "../../assert.ts";
+import { connect, INTERRUPTED_BY_DISCONNECT, IpcLog, RpcError } from "../../../mod.ts";
 import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { cppMpPeerPath, spawnPeer, startFooComponent, tempSocket } from "../../helpers.ts";
 import { conformanceSuite } from "./conformance_suite.ts";
@@ -48,6 +48,30 @@ Deno.test({
     await using init = await connect(FooInit, `unix:${path}`, {
       log: new IpcLog({ level: "off" }),
     });
-    await conformanceSuite(t, init, true);
+    await conformanceSuite(t, init, true, false);
+  },
+});
+
+Deno.test({
+  name:
+    "interop: a strand's turn held for a canceled call still running on a C++ thread ends when the peer disconnects",
+  ignore,
+  async fn() {
+    using socket = tempSocket("cpp-foo");
+    await using server = spawnPeer(binary!, ["server", socket.path]);
+    await server.line(/^READY$/);
+    await using init = await connect(FooInit, `unix:${socket.path}`, {
+      log: new IpcLog({ level: "off" }),
+    });
+    await using foo = (await init.makeFoo())!;
+    const controller = new AbortController();
+    const canceled = foo.wait(60_000, 1, { signal: controller.signal });
+    controller.abort();
+    await assertRejects(() => canceled, DOMException, "aborted");
+    // Waits for the C++ thread, which runs the canceled call to its end...
+    const next = foo.wait(0, 2);
+    server.child.kill("SIGKILL");
+    // ...until the peer is gone: then it fails instead of waiting forever.
+    await assertRejects(() => next, RpcError, INTERRUPTED_BY_DISCONNECT);
   },
 });

@@ -5,15 +5,15 @@ import type * as $ from "../../descriptor.ts";
 /** Interface `ThreadMap`. */
 export interface ThreadMap {
   /** Method `ThreadMap.makeThread @0`. */
-  makeThread(name: string): $.Awaitable<$.Owned<Thread> | null>;
+  makeThread(name: string, options?: $.CallOptions): $.Awaitable<$.Owned<Thread> | null>;
   /** Method `ThreadMap.makePool @1`. */
-  makePool(count: number): $.Awaitable<void>;
+  makePool(count: number, options?: $.CallOptions): $.Awaitable<void>;
 }
 
 /** Interface `Thread`. */
 export interface Thread {
   /** Method `Thread.getName @0`. */
-  getName(): $.Awaitable<string>;
+  getName(options?: $.CallOptions): $.Awaitable<string>;
 }
 
 /** Struct `Context`. */
