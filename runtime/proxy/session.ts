@@ -40,7 +40,7 @@ import { serverFromMethods } from "../rpc/server.ts";
 import { IpcLog } from "../log.ts";
 import { structClass } from "./codec.ts";
 import { sendPipelined } from "./request.ts";
-import { Strand } from "./strand.ts";
+import { checkLive, Strand, whenStrandEnds } from "./strand.ts";
 
 /** How a session names itself and logs. */
 export interface SessionOptions {
@@ -50,7 +50,7 @@ export interface SessionOptions {
   log?: IpcLog;
 }
 
-/** Per-connection state of one strand, dropped when the strand is collected or the connection closes. */
+/** Per-connection state of one strand, dropped when the strand ends or the connection closes. */
 interface StrandThreads {
   /** The peer's thread made for this strand (its thread there ends with the strand). */
   made?: Capability;
@@ -58,6 +58,8 @@ interface StrandThreads {
   callback?: Capability;
   /** This strand's own Thread, exported to the peer as `callbackThread`. */
   local?: Capability;
+  /** Stops watching for the strand's end. */
+  unwatch?: () => void;
 }
 
 /** Most pool threads a peer may ask one session for (`makePool`). */
@@ -216,6 +218,8 @@ export class Session {
 
   /** The peer's thread for calls made on `strand` (borrowed), made on first use. */
   peerThread(strand: Strand): Capability {
+    // A call that waited for its turn past its strand's end uses no thread.
+    checkLive(strand);
     const threads = this.#threadsOf(strand);
     if (threads.callback) return threads.callback;
     if (threads.made) return threads.made;
@@ -237,6 +241,7 @@ export class Session {
 
   /** This strand's own Thread on this session (borrowed): the `callbackThread`. */
   localThread(strand: Strand): Capability {
+    checkLive(strand);
     const threads = this.#threadsOf(strand);
     threads.local ??= this.#mint(strand, new WeakRef(strand));
     return threads.local;
@@ -293,9 +298,11 @@ export class Session {
   #threadsOf(strand: Strand): StrandThreads {
     let threads = this.#threads.get(strand);
     if (threads === undefined) {
-      this.#threads.set(strand, threads = {});
-      this.#live.add(threads);
-      Session.#strandsGone.register(strand, { session: this, threads }, threads);
+      const made: StrandThreads = threads = {};
+      this.#threads.set(strand, made);
+      this.#live.add(made);
+      Session.#strandsGone.register(strand, { session: this, threads: made }, made);
+      made.unwatch = whenStrandEnds(strand, () => this.#drop(made));
     }
     return threads;
   }
@@ -309,6 +316,7 @@ export class Session {
   #drop(threads: StrandThreads): void {
     if (!this.#live.delete(threads)) return;
     Session.#strandsGone.unregister(threads);
+    threads.unwatch?.();
     threads.made?.dispose();
     threads.local?.dispose();
   }

@@ -22,7 +22,10 @@
  *
  * Concurrency comes from several strands (or a server's pool). Code runs
  * "on" a strand inside {@linkcode Strand.run}; code outside runs on
- * {@linkcode mainStrand}.
+ * {@linkcode mainStrand}. A strand ends as a thread does: when it is
+ * disposed (`using strand = new Strand(…)`), or else once it is
+ * garbage-collected; each peer's thread made for it ends with it, and an
+ * ended strand makes no more calls.
  *
  * @example
  * ```ts
@@ -38,6 +41,7 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { RpcError } from "../rpc/errors.ts";
 
 /** Calls to one peer from one frame: one issued, the others waiting in order. */
 class Turn {
@@ -109,10 +113,33 @@ class Frame {
 
 const current = new AsyncLocalStorage<Frame>();
 
-/** A logical thread: an async context whose posted calls run in order and whose calls go one at a time. */
-export class Strand {
+/** What runs when a strand ends, per strand (see {@linkcode whenStrandEnds}). */
+const endings = new WeakMap<Strand, Set<() => void>>();
+
+/**
+ * Runs `ended` once `strand` is disposed (not when it is collected: keep a
+ * FinalizationRegistry for that). Returns how to stop watching.
+ */
+export function whenStrandEnds(strand: Strand, ended: () => void): () => void {
+  let handlers = endings.get(strand);
+  if (handlers === undefined) endings.set(strand, handlers = new Set());
+  handlers.add(ended);
+  return () => handlers.delete(ended);
+}
+
+/** Throws unless `strand` may still make calls (it has not ended). */
+export function checkLive(strand: Strand): void {
+  if (strand.ended) throw new RpcError("failed", `Strand '${strand.name}' has ended.`);
+}
+
+/**
+ * A logical thread: an async context whose posted calls run in order and
+ * whose calls go one at a time. Disposing it ends it (see the module doc).
+ */
+export class Strand implements Disposable {
   /** Shown in logs and by `Thread.getName()`. */
   readonly name: string;
+  #ended = false;
   readonly #root: Frame = new Frame(this, null, null);
   /** Posted calls running. */
   #active = 0;
@@ -130,6 +157,26 @@ export class Strand {
   /** A strand named `name` (its thread names end with it). */
   constructor(name: string) {
     this.name = name;
+  }
+
+  /** Whether it has been disposed: it makes no more calls. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Ends the strand: each peer's thread made for it is released now (the
+   * peer's thread ends with it), and its calls from now on, queued ones
+   * included, fail with `Strand '<name>' has ended.` Calls already sent
+   * run to their end. {@linkcode mainStrand} lives as long as the process.
+   */
+  [Symbol.dispose](): void {
+    if (this === mainStrand) throw new TypeError("mainStrand cannot end");
+    if (this.#ended) return;
+    this.#ended = true;
+    const handlers = endings.get(this);
+    endings.delete(this);
+    for (const ended of handlers ?? []) ended();
   }
 
   /** Calls posted or running and not finished: the load a pool balances. */
@@ -193,6 +240,7 @@ export class Strand {
    * held until its promise settles.
    */
   async call<T>(peer: object | null, send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    checkLive(this);
     this.#waiting++;
     this.#next();
     try {

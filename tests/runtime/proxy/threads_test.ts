@@ -6,11 +6,12 @@
  * @module
  */
 import * as capnp from "capnp-es";
-import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../../assert.ts";
 import {
   capabilityOf,
   clientOf,
   currentStrand,
+  mainStrand,
   RpcError,
   sessionOf,
   Strand,
@@ -190,6 +191,41 @@ Deno.test("threads: a strand that is gone takes its threads with it, on both sid
   // All but the last one or two, whose async contexts V8 may still hold.
   assert(clientCollected >= 198, `${clientCollected} of 200 client strands collected`);
   assert(serverCollected >= 198, `${serverCollected} of 200 server strands collected`);
+});
+
+Deno.test("threads: a disposed strand releases its peer's thread at once and makes no more calls", async () => {
+  await using pair = await fooPair();
+  const { foo } = pair;
+  const connection = sessionOf(foo)!.connection;
+  await foo.wait(0, 0);
+  const before = connection.stats.imports;
+  const strand = new Strand("short");
+  assertEquals(await strand.run(() => foo.wait(0, 1)), 1);
+  assertEquals(connection.stats.imports, before + 1, "the server's thread made for the strand");
+  const running = strand.run(() => foo.wait(50, 2));
+  const queued = strand.run(() => foo.wait(0, 3));
+  strand[Symbol.dispose]();
+  assert(strand.ended);
+  assertEquals(connection.stats.imports, before, "released at once, not at collection");
+  assertEquals(await running, 2, "a call already sent runs to its end");
+  await assertRejects(() => queued, RpcError, "Strand 'short' has ended.");
+  await assertRejects(
+    () => strand.run(() => foo.wait(0, 4)),
+    RpcError,
+    "Strand 'short' has ended.",
+  );
+  assertEquals((await foo.waitLog()).slice(-2), [1, 2]);
+  // A call sent before the end still gets its callbacks run on the strand.
+  const calling = new Strand("calling");
+  const called = calling.run(() => foo.callback((x) => x * 2, 21));
+  calling[Symbol.dispose]();
+  assertEquals(await called, 42);
+  assertThrows(() => mainStrand[Symbol.dispose](), TypeError, "mainStrand cannot end");
+  {
+    using scoped = new Strand("scoped");
+    assertEquals(await scoped.run(() => foo.wait(0, 5)), 5);
+  }
+  assertEquals(connection.stats.imports, before, "a strand's end at the end of its scope");
 });
 
 Deno.test("threads: a call queued on a server thread when its object ends fails with one line", async () => {
