@@ -25,7 +25,8 @@
  *   `timeout` (ms) passes. `waitTipChanged` returns the tip once it differs
  *   from `currentTip`, or after `timeout` ms.
  * - Long waits end when the object is destroyed or released (which is what
- *   a client's disconnect does) and when the node stops.
+ *   a client's disconnect does), when their caller gives up on them (its
+ *   `CallOptions.signal`) and when the node stops.
  *
  * @example
  * ```ts
@@ -78,6 +79,7 @@ import type {
   Mining,
 } from "../../../schemas/gen/ipc/mining.mp.ts";
 import type { BlockRef } from "../../../schemas/gen/ipc/common.mp.ts";
+import type { CallOptions } from "../../../component.ts";
 import type { IpcNode } from "./context.ts";
 import { blockRef } from "./views.ts";
 
@@ -85,6 +87,11 @@ import { blockRef } from "./views.ts";
 const MINIMUM_BLOCK_RESERVED_WEIGHT = 2000;
 /** The coinbase output script of a template: Core's anyone-can-spend placeholder. */
 const OP_TRUE = Uint8Array.of(0x51);
+/** What ends a long wait: the object's end, the node stopping, or its caller giving up. */
+function waitSignal(closed: AbortSignal, stopping: AbortSignal, call?: CallOptions): AbortSignal {
+  return AbortSignal.any(call?.signal ? [closed, stopping, call.signal] : [closed, stopping]);
+}
+
 /** How often `waitNext` re-checks fees (v30.0's tick). */
 const WAIT_NEXT_TICK_MS = 1000;
 /** Test chains allow a minimum-difficulty block this long (seconds) after the tip. */
@@ -252,9 +259,9 @@ class BlockTemplateImpl implements BlockTemplate, Disposable {
     return false;
   }
 
-  async waitNext(options: BlockWaitOptions): Promise<BlockTemplate | null> {
+  async waitNext(options: BlockWaitOptions, call?: CallOptions): Promise<BlockTemplate | null> {
     const { chain, mempool, watch } = this.#node;
-    const signal = AbortSignal.any([this.#closed.signal, this.#node.stopping]);
+    const signal = waitSignal(this.#closed.signal, this.#node.stopping, call);
     const prevHash = this.#assembly.block.header.prevHash;
     const currentFees = this.#assembly.fees.reduce((sum, fee) => sum + fee, 0n);
     const checkFees = options.feeThreshold < MAX_MONEY;
@@ -318,9 +325,13 @@ export class MiningImpl implements Mining, Disposable {
     return blockRef(this.#node.chain.tip);
   }
 
-  async waitTipChanged(currentTip: Uint8Array, timeout: number): Promise<BlockRef> {
+  async waitTipChanged(
+    currentTip: Uint8Array,
+    timeout: number,
+    call?: CallOptions,
+  ): Promise<BlockRef> {
     const { chain, watch, stopping } = this.#node;
-    const signal = AbortSignal.any([this.#closed.signal, stopping]);
+    const signal = waitSignal(this.#closed.signal, stopping, call);
     const deadline = performance.now() + waitMs(timeout);
     while (!signal.aborted && bytesEqual(chain.tip.hash, currentTip)) {
       const left = deadline - performance.now();

@@ -314,6 +314,27 @@ Deno.test("mining: a disconnect during waitNext ends the wait; the node keeps se
   assertEquals((await fresh.getBlockHeader()).length, 80);
 });
 
+Deno.test("mining: a client giving up on its waits (their signal) ends them on the node", async () => {
+  await using node = await serveNode();
+  const client = await node.connect();
+  await using mining = (await client.makeMining())!;
+  await using template = await createTemplate(mining);
+  const controller = new AbortController();
+  const { signal } = controller;
+  const waiting = template.waitNext({ timeout: 600_000, feeThreshold: MAX_MONEY }, { signal });
+  const tipWait = new Strand("other").run(
+    () => mining.waitTipChanged(node.fixture.chain.tip.hash, 600_000, { signal }),
+  );
+  await waitFor(() => node.init.waits === 2, 10_000, "both waits to start");
+  controller.abort();
+  await assertRejects(() => waiting, DOMException, "aborted");
+  await assertRejects(() => tipWait, DOMException, "aborted");
+  await waitFor(() => node.init.waits === 0, 10_000, "the node to end both waits");
+  // Only the calls ended: the objects serve on.
+  assertEquals(node.init.liveTemplates, 1);
+  assertEquals((await template.getBlockHeader()).length, 80);
+});
+
 Deno.test("mining: destroying a template ends its waitNext with null", async () => {
   await using node = await serveNode();
   const client = await node.connect();
