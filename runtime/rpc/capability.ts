@@ -12,7 +12,7 @@
  * @module
  */
 import type * as capnp from "capnp-es";
-import { RpcError } from "./errors.ts";
+import { canceledError, RpcError } from "./errors.ts";
 import {
   capIndexAt,
   type CapnpPointer,
@@ -581,12 +581,20 @@ class QueuedCall {
   readonly response: Promise<Response>;
   readonly #forwarded: Promise<Sent>;
   #resolve!: (sent: Sent) => void;
+  /** Stops listening for the call's abort (once it is forwarded). */
+  readonly #detach: (() => void) | null = null;
 
-  constructor(call: CallMessage) {
+  /** `call`, waiting; `abandon` runs if its signal aborts before it is forwarded. */
+  constructor(call: CallMessage, abandon: () => void) {
     this.call = call;
     this.#forwarded = new Promise<Sent>((resolve) => this.#resolve = resolve);
     this.response = this.#forwarded.then((sent) => sent.response);
     this.response.catch(() => {});
+    const signal = call.signal;
+    if (signal !== undefined) {
+      signal.addEventListener("abort", abandon, { once: true });
+      this.#detach = () => signal.removeEventListener("abort", abandon);
+    }
   }
 
   finished(): Promise<void> {
@@ -594,6 +602,7 @@ class QueuedCall {
   }
 
   forward(target: Hook): void {
+    this.#detach?.();
     const sent = target.send(this.call);
     this.pipelines.forwardTo(sent);
     this.#resolve(sent);
@@ -657,7 +666,14 @@ export class PromiseHook extends Hook {
       this.sentAhead++;
       return this.#ahead(call);
     }
-    const queued = new QueuedCall(call);
+    const queued = new QueuedCall(call, () => {
+      // Given up while it waits here: it leaves the queue, and nobody runs it
+      // (one being forwarded meanwhile is out of the queue: its target sees the abort).
+      const at = this.#queue.indexOf(queued);
+      if (at < 0) return;
+      this.#queue.splice(at, 1);
+      queued.forward(new BrokenHook(canceledError(call.signal!.reason)));
+    });
     this.#queue.push(queued);
     return {
       response: queued.response,

@@ -39,7 +39,7 @@ import {
   Response,
   type Sent,
 } from "./capability.ts";
-import { ERROR_TYPES, RpcError } from "./errors.ts";
+import { canceledError, ERROR_TYPES, RpcError } from "./errors.ts";
 import {
   abortMessage,
   bootstrapMessage,
@@ -1311,10 +1311,6 @@ function ignoringFailure(end: () => void): void {
   try {
     end();
   } catch { /* a server's dispose failed; it is gone all the same */ }
-}
-
-function canceledError(reason: unknown): RpcError {
-  return new RpcError("failed", "Call canceled.", { cause: reason });
 }
 
 /** An error as the fields of a wire `Exception`. */

@@ -49,3 +49,8 @@ export class RpcError extends Error {
     return new RpcError("failed", String(error));
   }
 }
+
+/** What a call its caller gave up on (`reason`) fails with. */
+export function canceledError(reason: unknown): RpcError {
+  return new RpcError("failed", "Call canceled.", { cause: reason });
+}

@@ -6,6 +6,7 @@ import {
   BrokenHook,
   type CallMessage,
   Capability,
+  LocalHook,
   PipelineSet,
   PromiseHook,
   type Server,
@@ -15,7 +16,7 @@ import { RpcError } from "../../../runtime/rpc/errors.ts";
 import { setData } from "../../../runtime/rpc/message.ts";
 import { segmentBuffers } from "../../../runtime/buffers.ts";
 import { Tester$Client, Tester_Echo$Results } from "../../../examples/schemas/gen/testing.ts";
-import { runFixture, startDenoTester, tempSocket } from "../../helpers.ts";
+import { runFixture, startDenoTester, tempSocket, withTimeout } from "../../helpers.ts";
 import { testerSuite } from "./tester_suite.ts";
 
 Deno.test("Deno client → Deno server (separate processes)", async (t) => {
@@ -215,4 +216,31 @@ Deno.test("a server whose dispose throws still answers the call that held it las
   cap.dispose(); // the call's hold is now the last reference
   using _ = await pending;
   assertEquals(disposed, 1);
+});
+
+Deno.test("a call given up while it waits on an unresolved promise leaves the queue and never runs", async () => {
+  const promise = new PromiseHook();
+  using cap = new Capability(promise.retain());
+  let ran = 0;
+  const server: Server = {
+    dispatch() {
+      ran++;
+    },
+  };
+  const controller = new AbortController();
+  const given = cap.request(Tester$Client.methods[0]).send({ signal: controller.signal });
+  const kept = cap.request(Tester$Client.methods[0]).send();
+  controller.abort(new Error("gave up"));
+  // Before the promise resolves (it never would, if the call stayed queued).
+  const failure = await withTimeout(
+    given.response.then(() => null, (error) => error),
+    undefined,
+    "the call given up to fail",
+  );
+  assert(failure instanceof RpcError && failure.message === "Call canceled.", String(failure));
+  assertEquals((failure.cause as Error).message, "gave up");
+  await withTimeout(given.finished(), undefined, "the call given up to be finished");
+  promise.resolve(new LocalHook(server).retain());
+  (await kept.response).dispose();
+  assertEquals(ran, 1, "only the call not given up ran");
 });
