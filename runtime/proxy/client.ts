@@ -208,7 +208,9 @@ async function call(
   }
   const signal = callSignal(args[arg], method);
   signal?.throwIfAborted();
-  const request = buildRequest(handle.cap, owner, method, values, bridge);
+  // Disposed at the end: releases the params' capabilities of a call never
+  // sent (given up, or its connection gone, before its turn came).
+  using request = buildRequest(handle.cap, owner, method, values, bridge);
   const strand = currentStrand();
   const log = session?.log;
   const logSend = log?.debug

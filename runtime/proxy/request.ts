@@ -65,10 +65,15 @@ export function buildRequest(
 ): Request<Struct> {
   const request = cap.request(engineMethod(owner, method));
   const context = { caps: writingTable((cap) => request.addCap(cap)), bridge };
-  for (const field of method.params.fields) {
-    if (field.name in values) {
-      writeField(field, values[field.name], request.params, context, method.params.name);
+  try {
+    for (const field of method.params.fields) {
+      if (field.name in values) {
+        writeField(field, values[field.name], request.params, context, method.params.name);
+      }
     }
+  } catch (error) {
+    request[Symbol.dispose](); // the capabilities written before the bad value
+    throw error;
   }
   return request;
 }

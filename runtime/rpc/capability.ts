@@ -254,9 +254,10 @@ export class Capability implements Disposable {
 
 /**
  * A call being built. Its params live in the message that goes on the wire,
- * so sending copies nothing.
+ * so sending copies nothing. One never sent is disposed (`using`): that
+ * releases the capabilities put in its params.
  */
-export class Request<P extends CapnpStruct> {
+export class Request<P extends CapnpStruct> implements Disposable {
   readonly #target: Hook;
   readonly #interfaceId: bigint;
   readonly #methodId: number;
@@ -295,6 +296,13 @@ export class Request<P extends CapnpStruct> {
       writable: true,
       signal: options.signal,
     }));
+  }
+
+  /** Releases the params' capabilities of a request never sent (nothing once sent). */
+  [Symbol.dispose](): void {
+    if (this.#sent) return;
+    this.#sent = true;
+    releaseCaps(capTableOf<Capability>(this.#message));
   }
 }
 

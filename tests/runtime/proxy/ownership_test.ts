@@ -264,3 +264,30 @@ Deno.test("ownership: destroy() of a plain function the peer holds ends it for t
   assertEquals(calls, 0);
   await pair.foo.saveCallback(null);
 });
+
+Deno.test("ownership: a local object in a call never sent is released with it", async () => {
+  await using pair = await fooPair();
+  const { foo } = pair;
+  let disposed = 0;
+  const local = () => ({
+    call: (x: number) => x,
+    callExtended: (x: number) => x,
+    add: (a: number, b: number) => a + b,
+    [Symbol.dispose]: () => void disposed++,
+  });
+  // Given up while it waited for its strand's turn.
+  const controller = new AbortController();
+  const first = foo.wait(50, 3);
+  const queued = local();
+  const given = foo.callbackExtended(queued, 1, { signal: controller.signal });
+  controller.abort();
+  await assertRejects(() => given, DOMException);
+  await first;
+  release(queued);
+  assertEquals(disposed, 1, "the call's reference went with it: the caller's release was the last");
+  // Refused for a bad value written after the object.
+  const refused = local();
+  await assertRejects(() => foo.addWith(refused as never, 2 ** 31, 0), Error, "out of range");
+  release(refused);
+  assertEquals(disposed, 2);
+});
