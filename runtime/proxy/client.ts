@@ -21,7 +21,7 @@
  * whose example runs one), then called as `await foo.add(2, 3)`.
  * @module
  */
-import type { InterfaceDescriptor, MethodSignature } from "../schema/descriptor.ts";
+import type { CallOptions, InterfaceDescriptor, MethodSignature } from "../schema/descriptor.ts";
 import { utils as capnpUtils } from "capnp-es";
 import type { Capability, Hook, Response } from "../rpc/capability.ts";
 import { RpcError } from "../rpc/errors.ts";
@@ -248,7 +248,7 @@ async function call(
         send,
         signal,
       )
-      : strand.call(null, send);
+      : strand.call(null, send, signal);
     response = await (signal === undefined ? outcome : untilAborted(outcome, signal));
   } catch (error) {
     if (
@@ -295,13 +295,20 @@ async function call(
 /** The signal of a call's trailing options argument (`CallOptions`), checked. */
 function callSignal(options: unknown, method: MethodSignature): AbortSignal | undefined {
   if (options === undefined) return undefined;
-  const signal = typeof options === "object" && options !== null
-    ? (options as { signal?: unknown }).signal
-    : options;
-  if (signal === undefined || signal instanceof AbortSignal) return signal;
+  if (typeof options === "object" && options !== null && !(options instanceof AbortSignal)) {
+    const signal = (options as CallOptions).signal;
+    const unknown = Object.keys(options).filter((key) => key !== "signal");
+    if ((signal === undefined || signal instanceof AbortSignal) && unknown.length === 0) {
+      return signal;
+    }
+  }
   throw new TypeError(
     `${method.name}: the argument after its parameters is its call options ({ signal?: AbortSignal }); got ${
-      typeof options === "object" ? "another object" : typeof options
+      options instanceof AbortSignal
+        ? "a bare AbortSignal"
+        : typeof options === "object" && options !== null
+        ? `{ ${Object.keys(options).join(", ")} }`
+        : typeof options
     }`,
   );
 }
@@ -317,7 +324,14 @@ function untilAborted(outcome: Promise<Response>, signal: AbortSignal): Promise<
       outcome.then((late) => late.dispose(), () => {});
     };
     signal.addEventListener("abort", abort, { once: true });
-    outcome.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+    // The listener goes as the outcome is taken: a later abort leaves it alone.
+    outcome.then((response) => {
+      signal.removeEventListener("abort", abort);
+      resolve(response);
+    }, (error) => {
+      signal.removeEventListener("abort", abort);
+      reject(error);
+    });
   });
 }
 

@@ -89,6 +89,12 @@ class Frame {
    * anything, and calls from it wait their turn in the enclosing frame.
    */
   ended = false;
+  /**
+   * Set once the caller gave up on the call this frame is nested in while
+   * the peer still runs it: callbacks the peer posts for it run at once
+   * (the peer waits on them to finish the call), and nothing else does.
+   */
+  abandoned = false;
   #turns: WeakMap<object, Turn> | null = null;
 
   constructor(strand: Strand, parent: Frame | null, peer: object | null) {
@@ -195,7 +201,12 @@ export class Strand implements Disposable {
    * `task` runs nested in that call (a callback of it).
    */
   post<T>(task: () => T | Promise<T>, from?: object): Promise<T> {
-    if (this.#active <= this.#waiting) return this.#start(task, from);
+    if (
+      this.#active <= this.#waiting ||
+      (from !== undefined && this.#issued.get(from)?.at(-1)?.abandoned)
+    ) {
+      return this.#start(task, from);
+    }
     return new Promise<T>((resolve) => this.#queue.push(() => resolve(this.#start(task, from))));
   }
 
@@ -236,15 +247,24 @@ export class Strand implements Disposable {
    * is nested in one of them; `null` (a call that runs on no thread) goes
    * out at once. Meanwhile posted calls may run on this strand. Aborting
    * `signal` while the call waits for its turn takes it out of the line
-   * (rejecting with the signal's reason); once `send` has run, the turn is
-   * held until its promise settles.
+   * (rejecting with the signal's reason). Once `send` has run, the turn is
+   * held until its promise settles; if `signal` aborts first, the caller
+   * has moved on: posted calls wait for it again, except the callbacks the
+   * peer posts for the call it still runs.
    */
   async call<T>(peer: object | null, send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     checkLive(this);
+    // The caller waits on this call until it settles or the caller gives up.
+    let blocking = true;
+    const unblock = () => {
+      if (!blocking) return;
+      blocking = false;
+      this.#waiting--;
+    };
     this.#waiting++;
     this.#next();
     try {
-      if (peer === null) return await send();
+      if (peer === null) return await this.#sent(send, signal, unblock);
       const store = current.getStore();
       let caller = store?.strand === this ? store : this.#root;
       while (caller.ended) caller = caller.parent!;
@@ -256,14 +276,31 @@ export class Strand implements Disposable {
       if (issued === undefined) this.#issued.set(peer, issued = []);
       issued.push(frame);
       try {
-        return await send();
+        return await this.#sent(send, signal, () => {
+          frame.abandoned = true;
+          unblock();
+        });
       } finally {
         frame.ended = true;
         issued.splice(issued.lastIndexOf(frame), 1);
         turn.pass();
       }
     } finally {
-      this.#waiting--;
+      unblock();
+    }
+  }
+
+  /**
+   * Runs `send`; if `signal` aborts before it settles, `gaveUp` runs: the
+   * caller no longer waits on the call, though the peer may still run it.
+   */
+  async #sent<T>(send: () => Promise<T>, signal: AbortSignal | undefined, gaveUp: () => void) {
+    if (signal === undefined) return await send();
+    signal.addEventListener("abort", gaveUp, { once: true });
+    try {
+      return await send();
+    } finally {
+      signal.removeEventListener("abort", gaveUp);
     }
   }
 

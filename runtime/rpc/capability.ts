@@ -438,6 +438,7 @@ export class CallContext {
   /** The connection the call arrived on; absent for calls made in this process. */
   readonly origin: object | undefined;
   readonly #call: CallMessage;
+  #signal: AbortSignal | undefined;
   #results: { message: CapnpMessage; content: CapnpPointer } | null = null;
 
   /** The context of the arriving `call`. */
@@ -448,9 +449,13 @@ export class CallContext {
     this.#call = call;
   }
 
-  /** Aborts when the caller cancels the call or the connection drops. */
+  /**
+   * Aborts when the caller cancels the call or the connection drops. A call
+   * sent without a signal gets one of its own that never aborts (listeners
+   * on it go with the call).
+   */
   get signal(): AbortSignal {
-    return this.#call.signal ?? NEVER_ABORTED;
+    return this.#signal ??= this.#call.signal ?? new AbortController().signal;
   }
 
   /** Reads the params struct. */
@@ -484,8 +489,6 @@ export class CallContext {
   }
 }
 
-const NEVER_ABORTED = new AbortController().signal;
-
 /** Runs calls on a {@linkcode Server} in this process, in the order they were sent. */
 export class LocalHook extends Hook {
   readonly server: Server;
@@ -496,6 +499,7 @@ export class LocalHook extends Hook {
   }
 
   send(call: CallMessage): Sent {
+    if (call.signal?.aborted) return new BrokenHook(canceledError(call.signal.reason)).send(call);
     let outcome: Response | RpcError | null = null;
     let pipelines: PipelineSet | null = null;
     // A call sent holds its object until it is delivered: the caller may
@@ -674,6 +678,8 @@ export class PromiseHook extends Hook {
       this.sentAhead++;
       return this.#ahead(call);
     }
+    // Given up already: nothing to wait for (the connection's sendCall does the same).
+    if (call.signal?.aborted) return new BrokenHook(canceledError(call.signal.reason)).send(call);
     const queued = new QueuedCall(call, () => {
       // Given up while it waits here: it leaves the queue, and nobody runs it
       // (one being forwarded meanwhile is out of the queue: its target sees the abort).

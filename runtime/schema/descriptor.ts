@@ -162,11 +162,16 @@ export type Owned<T> = T & { readonly "~owned"?: true };
  * // An implementation that stops waiting when its caller gives up.
  * const wait = (ms: number, options?: CallOptions) =>
  *   new Promise<void>((resolve, reject) => {
- *     const timer = setTimeout(resolve, ms);
- *     options?.signal?.addEventListener("abort", () => {
+ *     const signal = options?.signal;
+ *     const stop = () => {
  *       clearTimeout(timer);
- *       reject(options.signal!.reason);
- *     });
+ *       reject(signal!.reason);
+ *     };
+ *     const timer = setTimeout(() => {
+ *       signal?.removeEventListener("abort", stop);
+ *       resolve();
+ *     }, ms);
+ *     signal?.addEventListener("abort", stop, { once: true });
  *   });
  * const controller = new AbortController();
  * const waiting = wait(60_000, { signal: controller.signal });

@@ -445,8 +445,10 @@ class FileGenerator {
       : returnsKind === "result"
       ? visibleOut[0].ts + (visibleOut[0].presence ? " | undefined" : "")
       : `{ ${visibleOut.map((f) => `${f.name}${f.presence ? "?" : ""}: ${f.ts}`).join("; ")} }`;
-    // Every method ends with the call's options (`CallOptions`), named apart from its params.
-    const optionsName = visibleIn.some((f) => f.name === "options") ? "callOptions" : "options";
+    // Every method ends with the call's options (`CallOptions`), named apart
+    // from its params (a schema name never holds a `$`).
+    const taken = new Set(visibleIn.map((f) => f.name));
+    const optionsName = ["options", "callOptions", "$options"].find((name) => !taken.has(name));
     const args = [
       ...visibleIn.map((f) => `${f.name}${f.presence ? "?" : ""}: ${f.ts}`),
       `${optionsName}?: $.CallOptions`,

@@ -213,12 +213,21 @@ export async function conformanceSuite(
         Error,
         "too late",
       );
-      await assertRejects(
-        () => foo.add(1, 2, 3 as never),
-        TypeError,
-        "add: the argument after its parameters is its call options",
-      );
+      const refused = [
+        [3, "got number"],
+        [new AbortController().signal, "got a bare AbortSignal"],
+        [{ timeout: 5 }, "got { timeout }"],
+        [{ signal: "soon" }, "got { signal }"],
+      ] as const;
+      for (const [options, got] of refused) {
+        await assertRejects(
+          () => foo.add(1, 2, options as never),
+          TypeError,
+          `add: the argument after its parameters is its call options ({ signal?: AbortSignal }); ${got}`,
+        );
+      }
       assertEquals(await foo.add(1, 2, {}), 3);
+      assertEquals(await foo.add(1, 2, { signal: new AbortController().signal }), 3);
     },
   });
 

@@ -10,9 +10,15 @@
  * @module
  */
 import { assertEquals, assertRejects } from "../../assert.ts";
-import { connect, INTERRUPTED_BY_DISCONNECT, IpcLog, RpcError } from "../../../mod.ts";
+import { connect, INTERRUPTED_BY_DISCONNECT, IpcLog, RpcError, Strand } from "../../../mod.ts";
 import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
-import { cppMpPeerPath, spawnPeer, startFooComponent, tempSocket } from "../../helpers.ts";
+import {
+  cppMpPeerPath,
+  spawnPeer,
+  startFooComponent,
+  tempSocket,
+  withTimeout,
+} from "../../helpers.ts";
 import { conformanceSuite } from "./conformance_suite.ts";
 
 const binary = await cppMpPeerPath();
@@ -52,18 +58,34 @@ Deno.test({
   },
 });
 
+/** A Foo of a C++ server process started for one test, and that process. */
+async function cppFoo() {
+  const socket = tempSocket("cpp-foo");
+  const server = spawnPeer(binary!, ["server", socket.path]);
+  await server.line(/^READY$/);
+  const init = await connect(FooInit, `unix:${socket.path}`, {
+    log: new IpcLog({ level: "off" }),
+  });
+  const foo = (await init.makeFoo())!;
+  return {
+    server,
+    foo,
+    async [Symbol.asyncDispose]() {
+      await foo[Symbol.asyncDispose]();
+      await init[Symbol.asyncDispose]();
+      await server[Symbol.asyncDispose]();
+      socket[Symbol.dispose]();
+    },
+  };
+}
+
 Deno.test({
   name:
     "interop: a strand's turn held for a canceled call still running on a C++ thread ends when the peer disconnects",
   ignore,
   async fn() {
-    using socket = tempSocket("cpp-foo");
-    await using server = spawnPeer(binary!, ["server", socket.path]);
-    await server.line(/^READY$/);
-    await using init = await connect(FooInit, `unix:${socket.path}`, {
-      log: new IpcLog({ level: "off" }),
-    });
-    await using foo = (await init.makeFoo())!;
+    await using cpp = await cppFoo();
+    const { server, foo } = cpp;
     const controller = new AbortController();
     const canceled = foo.wait(60_000, 1, { signal: controller.signal });
     controller.abort();
@@ -73,5 +95,36 @@ Deno.test({
     server.child.kill("SIGKILL");
     // ...until the peer is gone: then it fails instead of waiting forever.
     await assertRejects(() => next, RpcError, INTERRUPTED_BY_DISCONNECT);
+  },
+});
+
+Deno.test({
+  name:
+    "interop: a C++ thread still running a call its caller gave up on gets its callbacks run on the caller's strand",
+  ignore,
+  async fn() {
+    await using cpp = await cppFoo();
+    const { foo } = cpp;
+    const strand = new Strand("gives-up");
+    await strand.post(async () => {
+      let calledBack!: () => void;
+      const called = new Promise<void>((resolve) => calledBack = resolve);
+      const controller = new AbortController();
+      const given = foo.callback(
+        (x) => {
+          calledBack();
+          return x * 2;
+        },
+        21,
+        { signal: controller.signal },
+      );
+      controller.abort();
+      await assertRejects(() => given, DOMException);
+      // The strand's code goes on, waiting for the callback: the C++ thread
+      // cannot finish the call without it, so it must run here meanwhile.
+      await withTimeout(called, undefined, "the callback of the call given up");
+    });
+    // The call has returned on the C++ side: the strand's next call goes out.
+    assertEquals(await strand.run(() => foo.wait(0, 7)), 7);
   },
 });

@@ -244,3 +244,32 @@ Deno.test("threads: a call queued on a server thread when its object ends fails 
   await first;
   await assertRejects(() => queued, RpcError, "Foo was destroyed.");
 });
+
+Deno.test("threads: once its code gave up a call, a strand runs posted calls one at a time again", async () => {
+  // An implementation that keeps running a call its caller gave up on, as a
+  // libmultiprocess thread does.
+  let finish!: () => void;
+  const running = new Promise<void>((resolve) => finish = resolve);
+  const impl = { wait: async (_ms: number, value: number) => (await running, value) };
+  await using foo = clientOf(Foo, Capability.fromServer(serverOf(Foo, impl as never)));
+  const strand = new Strand("gives-up");
+  let release!: () => void;
+  const first = strand.post(async () => {
+    const controller = new AbortController();
+    const given = foo.wait(0, 1, { signal: controller.signal });
+    controller.abort();
+    await assertRejects(() => given, DOMException);
+    await new Promise<void>((resolve) => release = resolve);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  let secondStarted = false;
+  const second = strand.post(() => {
+    secondStarted = true;
+  });
+  assert(!secondStarted, "posted while the first runs, waiting on no call: it waits");
+  release();
+  await first;
+  await second;
+  assert(secondStarted);
+  finish();
+});

@@ -244,3 +244,24 @@ Deno.test("a call given up while it waits on an unresolved promise leaves the qu
   (await kept.response).dispose();
   assertEquals(ran, 1, "only the call not given up ran");
 });
+
+Deno.test("a call whose signal aborted already is not delivered, to a promise or a local object", async () => {
+  let ran = 0;
+  const server: Server = {
+    dispatch() {
+      ran++;
+    },
+  };
+  const promise = new PromiseHook();
+  using onPromise = new Capability(promise.retain());
+  using onLocal = new Capability(new LocalHook(server).retain());
+  const signal = AbortSignal.abort(new Error("too late"));
+  for (const cap of [onPromise, onLocal]) {
+    const pending = cap.request(Tester$Client.methods[0]).send({ signal });
+    const failure = await pending.response.then(() => null, (error) => error);
+    assert(failure instanceof RpcError && failure.message === "Call canceled.", String(failure));
+    await withTimeout(pending.finished(), undefined, "a call given up already to be finished");
+  }
+  promise.resolve(new LocalHook(server).retain());
+  assertEquals(ran, 0);
+});
