@@ -201,12 +201,7 @@ export class Strand implements Disposable {
    * `task` runs nested in that call (a callback of it).
    */
   post<T>(task: () => T | Promise<T>, from?: object): Promise<T> {
-    if (
-      this.#active <= this.#waiting ||
-      (from !== undefined && this.#issued.get(from)?.at(-1)?.abandoned)
-    ) {
-      return this.#start(task, from);
-    }
+    if (this.#active <= this.#waiting || this.#inGivenUpCall(from)) return this.#start(task, from);
     return new Promise<T>((resolve) => this.#queue.push(() => resolve(this.#start(task, from))));
   }
 
@@ -222,6 +217,18 @@ export class Strand implements Disposable {
     return new Promise<T>((resolve) =>
       this.#alone.push(() => resolve(this.#start(task, undefined)))
     );
+  }
+
+  /**
+   * Whether a call from `from` would run nested in a call to it the caller
+   * gave up on (at any depth) that the peer still runs.
+   */
+  #inGivenUpCall(from: object | undefined): boolean {
+    if (from === undefined) return false;
+    for (let frame = this.#issued.get(from)?.at(-1); frame; frame = frame.parent ?? undefined) {
+      if (frame.abandoned && !frame.ended) return true;
+    }
+    return false;
   }
 
   /** Runs posted `task` now, in the frame it belongs to. */
@@ -296,7 +303,8 @@ export class Strand implements Disposable {
    */
   async #sent<T>(send: () => Promise<T>, signal: AbortSignal | undefined, gaveUp: () => void) {
     if (signal === undefined) return await send();
-    signal.addEventListener("abort", gaveUp, { once: true });
+    if (signal.aborted) gaveUp(); // between its turn coming and now
+    else signal.addEventListener("abort", gaveUp, { once: true });
     try {
       return await send();
     } finally {

@@ -100,7 +100,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "interop: a C++ thread still running a call its caller gave up on gets its callbacks run on the caller's strand",
+    "interop: a C++ thread still running a call its caller gave up on gets its callbacks, nested ones too, run on the caller's strand",
   ignore,
   async fn() {
     await using cpp = await cppFoo();
@@ -110,14 +110,13 @@ Deno.test({
       let calledBack!: () => void;
       const called = new Promise<void>((resolve) => calledBack = resolve);
       const controller = new AbortController();
-      const given = foo.callback(
-        (x) => {
-          calledBack();
-          return x * 2;
-        },
-        21,
-        { signal: controller.signal },
-      );
+      // A callback that calls the C++ Foo again, nested in its thread's
+      // call, whose own callback must run here too.
+      const given = foo.passFn(async () => {
+        const nested = await foo.callback((x) => x * 2, 21);
+        calledBack();
+        return nested;
+      }, { signal: controller.signal });
       controller.abort();
       await assertRejects(() => given, DOMException);
       // The strand's code goes on, waiting for the callback: the C++ thread
