@@ -261,54 +261,49 @@ export class Strand implements Disposable {
    */
   async call<T>(peer: object | null, send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     checkLive(this);
-    // The caller waits on this call until it settles or the caller gives up.
-    let blocking = true;
-    const unblock = () => {
-      if (!blocking) return;
-      blocking = false;
-      this.#waiting--;
-    };
     this.#waiting++;
     this.#next();
+    // Set once the caller gave up on the call: it no longer waits on it.
+    let gaveUp = false;
+    let turn: Turn | null = null;
+    let frame: Frame | null = null;
+    const giveUp = signal === undefined ? null : () => {
+      if (gaveUp) return;
+      gaveUp = true;
+      this.#waiting--;
+      if (frame !== null) frame.abandoned = true;
+    };
     try {
-      if (peer === null) return await this.#sent(send, signal, unblock);
-      const store = current.getStore();
-      let caller = store?.strand === this ? store : this.#root;
-      while (caller.ended) caller = caller.parent!;
-      const turn = caller.turnFor(peer);
-      if (!turn.busy) turn.busy = true;
-      else await turn.wait(signal);
-      const frame = new Frame(this, caller, peer);
-      let issued = this.#issued.get(peer);
-      if (issued === undefined) this.#issued.set(peer, issued = []);
-      issued.push(frame);
+      if (peer !== null) {
+        const store = current.getStore();
+        let caller = store?.strand === this ? store : this.#root;
+        while (caller.ended) caller = caller.parent!;
+        turn = caller.turnFor(peer);
+        if (!turn.busy) turn.busy = true;
+        else await turn.wait(signal);
+        frame = new Frame(this, caller, peer);
+        let issued = this.#issued.get(peer);
+        if (issued === undefined) this.#issued.set(peer, issued = []);
+        issued.push(frame);
+      }
+      if (giveUp !== null) {
+        // Aborted between its turn coming and now, or while it runs.
+        if (signal!.aborted) giveUp();
+        else signal!.addEventListener("abort", giveUp, { once: true });
+      }
       try {
-        return await this.#sent(send, signal, () => {
-          frame.abandoned = true;
-          unblock();
-        });
+        return await send();
       } finally {
-        frame.ended = true;
-        issued.splice(issued.lastIndexOf(frame), 1);
-        turn.pass();
+        if (giveUp !== null) signal!.removeEventListener("abort", giveUp);
+        if (frame !== null) {
+          frame.ended = true;
+          const issued = this.#issued.get(peer!)!;
+          issued.splice(issued.lastIndexOf(frame), 1);
+          turn!.pass();
+        }
       }
     } finally {
-      unblock();
-    }
-  }
-
-  /**
-   * Runs `send`; if `signal` aborts before it settles, `gaveUp` runs: the
-   * caller no longer waits on the call, though the peer may still run it.
-   */
-  async #sent<T>(send: () => Promise<T>, signal: AbortSignal | undefined, gaveUp: () => void) {
-    if (signal === undefined) return await send();
-    if (signal.aborted) gaveUp(); // between its turn coming and now
-    else signal.addEventListener("abort", gaveUp, { once: true });
-    try {
-      return await send();
-    } finally {
-      signal.removeEventListener("abort", gaveUp);
+      if (!gaveUp) this.#waiting--;
     }
   }
 
