@@ -687,6 +687,8 @@ export class PromiseHook extends Hook {
       if (at < 0) return;
       this.#queue.splice(at, 1);
       queued.forward(new BrokenHook(canceledError(call.signal!.reason)));
+      // Released while this call waited: with the queue empty, nothing needs it any more.
+      if (this.#queue.length === 0 && !this.referenced) this.unreferenced();
     });
     this.#queue.push(queued);
     return {

@@ -245,6 +245,24 @@ Deno.test("a call given up while it waits on an unresolved promise leaves the qu
   assertEquals(ran, 1, "only the call not given up ran");
 });
 
+Deno.test("a pipeline path released while calls wait on it is forgotten once they are all given up", async () => {
+  const set = new PipelineSet();
+  const controllers = [new AbortController(), new AbortController()];
+  const given = (() => {
+    using cap = new Capability(set.get([0]));
+    return controllers.map(({ signal }) => cap.request(Tester$Client.methods[0]).send({ signal }));
+  })();
+  assertEquals(set.size, 1, "kept for the calls waiting on it");
+  controllers[0].abort(new Error("gave up"));
+  assertEquals(set.size, 1, "one call still waits");
+  controllers[1].abort(new Error("gave up"));
+  assertEquals(set.size, 0, "forgotten once no call waits and nobody holds it");
+  for (const pending of given) {
+    const failure = await pending.response.then(() => null, (error) => error);
+    assert(failure instanceof RpcError && failure.message === "Call canceled.", String(failure));
+  }
+});
+
 Deno.test("a call whose signal aborted already is not delivered, to a promise or a local object", async () => {
   let ran = 0;
   const server: Server = {
