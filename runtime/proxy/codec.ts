@@ -213,12 +213,31 @@ const POINTERS: ListLayout = {
   List: capnp.AnyPointerList as capnp.ListCtor<unknown>,
 };
 
-/** The pointer at `slot` of `holder`. */
+/** The pointer at `slot` of `holder` (null past the pointers of an older peer's smaller struct). */
 function pointerAt(holder: Holder, slot: Slot): capnp.Pointer {
-  return typeof slot === "number"
-    ? (holder as capnp.List<capnp.Pointer>).get(slot)
-    : capnp.utils.getPointer(slot.offset, holder as capnp.Struct);
+  if (typeof slot === "number") return (holder as capnp.List<capnp.Pointer>).get(slot);
+  const s = holder as capnp.Struct;
+  try {
+    return capnp.utils.getPointer(slot.offset, s);
+  } catch (error) {
+    if (slot.offset < capnp.utils.getSize(s).pointerLength) throw error;
+    return NULL_POINTER;
+  }
 }
+
+/** A null pointer, read in place of the pointers a smaller struct lacks. */
+const NULL_POINTER = capnp.utils.getPointer(
+  0,
+  new capnp.Message().initRoot(
+    class extends capnp.Struct {
+      static override readonly _capnp = {
+        displayName: "Null",
+        id: "0",
+        size: new capnp.ObjectSize(0, 1),
+      };
+    },
+  ),
+);
 
 /** Allocates a list of `length` elements laid out as `layout` at pointer `p`. */
 function initListAt(p: capnp.Pointer, layout: ListLayout, length: number): capnp.List<unknown> {
@@ -367,11 +386,63 @@ function maskOf(field: FieldDescriptor, kind: ScalarKind): DataView | undefined 
   return mask;
 }
 
-/** The stored number (or bigint, or boolean) at `slot`. */
+/** The value at `slot`: what is stored, XORed with the field's default. */
 function getScalar(kind: ScalarKind, holder: Holder, slot: Slot): unknown {
-  return typeof slot === "number"
-    ? (holder as capnp.List<unknown>).get(slot)
-    : SCALARS[kind].get(slot.offset, holder as capnp.Struct, maskOf(slot, kind));
+  if (typeof slot === "number") return (holder as capnp.List<unknown>).get(slot);
+  if (slot.default === undefined) return storedAt(kind, slot.offset, holder as capnp.Struct);
+  // A float's default is XORed into its bits: read them as such, not as a float.
+  const bits = kind === "float32" ? "uint32" : kind === "float64" ? "uint64" : kind;
+  return unmask(kind, storedAt(bits, slot.offset, holder as capnp.Struct), slot.default);
+}
+
+/**
+ * The bits stored at `offset` of `s` as a `kind`, with no default applied;
+ * zero past the data of an older peer's smaller struct.
+ */
+function storedAt(kind: ScalarKind, offset: number, s: capnp.Struct): number | bigint | boolean {
+  try {
+    return SCALARS[kind].get(offset, s) as number | bigint | boolean;
+  } catch (error) {
+    const bytes = kind === "bool" ? 1 : capnp.utils.getListElementByteLength(SCALARS[kind].size);
+    const start = kind === "bool" ? Math.floor(offset / 8) : offset;
+    if (start + bytes <= capnp.utils.getSize(s).dataByteLength) throw error;
+    return kind === "bool" ? false : kind === "int64" || kind === "uint64" ? 0n : 0;
+  }
+}
+
+const scratch = new DataView(new ArrayBuffer(8));
+
+/**
+ * The value `stored` (a float's bits) stands for in a field whose schema
+ * default is `fallback` (the wire keeps value XOR default), computed here:
+ * capnp-es's own masks mistake 32-bit ones.
+ */
+function unmask(
+  kind: ScalarKind,
+  stored: number | bigint | boolean,
+  fallback: number | bigint | boolean,
+): unknown {
+  switch (kind) {
+    case "bool":
+      return stored !== fallback;
+    case "int64":
+      return BigInt.asIntN(64, (stored as bigint) ^ BigInt(fallback as bigint));
+    case "uint64":
+      return BigInt.asUintN(64, (stored as bigint) ^ BigInt(fallback as bigint));
+    case "uint32":
+      return ((stored as number) ^ (fallback as number)) >>> 0;
+    case "float32":
+      scratch.setFloat32(0, fallback as number);
+      scratch.setUint32(0, (stored as number) ^ scratch.getUint32(0));
+      return scratch.getFloat32(0);
+    case "float64":
+      scratch.setFloat64(0, fallback as number);
+      scratch.setBigUint64(0, (stored as bigint) ^ scratch.getBigUint64(0));
+      return scratch.getFloat64(0);
+    default:
+      // Both sign-extended (or both small): their XOR is too.
+      return (stored as number) ^ (fallback as number);
+  }
 }
 
 function setScalar(kind: ScalarKind, value: unknown, holder: Holder, slot: Slot): void {
@@ -454,6 +525,9 @@ function blobCodec(
       const p = pointerAt(holder, slot);
       if (text) {
         if (typeof value !== "string") throw mismatch(at, "Text (a string)", value);
+        if (!value.isWellFormed()) {
+          throw new TypeMappingError(`${at}: a lone surrogate cannot be written as UTF-8 Text`);
+        }
         capnp.Text.fromPointer(p).set(0, value);
         return;
       }
@@ -631,6 +705,22 @@ const structCodec: KindCodec<StructType> = {
   },
 };
 
+type GroupType = Extract<TypeDescriptor, { kind: "group" }>;
+
+/** A group's fields are the enclosing struct's: read and written in place. */
+const groupCodec: KindCodec<GroupType> = {
+  layout(type) {
+    throw new TypeMappingError(`${type.group.name}: a group is never a list element`);
+  },
+  write(type, value, holder, _slot, context, at) {
+    if (value === null || typeof value !== "object") throw mismatch(at, "object", value);
+    writeStruct(type.group, value as Record<string, unknown>, holder as capnp.Struct, context, at);
+  },
+  read: (type, holder, _slot, context, at) =>
+    readStruct(type.group, holder as capnp.Struct, context, at),
+  format: (type, holder) => formatStruct(type.group, holder as capnp.Struct),
+};
+
 type InterfaceType = Extract<TypeDescriptor, { kind: "interface" }>;
 
 const interfaceCodec: KindCodec<InterfaceType> = {
@@ -690,13 +780,17 @@ const KINDS: CodecTable = {
   list: listCodec,
   map: mapCodec,
   struct: structCodec,
+  group: groupCodec,
   interface: interfaceCodec,
   custom: customCodecEntry,
 };
 
 // ---- Structs ----
 
-/** Writes `values[field.name]` for every visible field of `struct` (missing ones stay default). */
+/**
+ * Writes `values[field.name]` for every visible field of `struct` (missing
+ * ones stay default); of a union, the member `values.which` names.
+ */
 export function writeStruct(
   struct: StructDescriptor,
   values: Readonly<Record<string, unknown>>,
@@ -704,10 +798,52 @@ export function writeStruct(
   context: CodecContext,
   where: string,
 ): void {
+  const chosen = struct.discriminant === undefined
+    ? undefined
+    : chosenMember(struct, values, where);
+  if (chosen !== undefined) capnp.utils.setUint16(struct.discriminant! * 2, chosen.member!, target);
   for (const field of struct.fields) {
-    if (field.hidden) continue;
+    if (field.hidden || (field.member !== undefined && field !== chosen)) continue;
     writeField(field, values[field.name], target, context, where);
   }
+}
+
+/**
+ * The union member `values.which` names; none when it is left out and so
+ * is every member (the union keeps its default).
+ */
+function chosenMember(
+  struct: StructDescriptor,
+  values: Readonly<Record<string, unknown>>,
+  where: string,
+): FieldDescriptor | undefined {
+  const which = values.which;
+  const members = struct.fields.filter((field) => field.member !== undefined);
+  const chosen = members.find((field) => field.name === which);
+  if (chosen !== undefined) return chosen;
+  if (which === undefined && members.every((field) => values[field.name] === undefined)) {
+    return undefined;
+  }
+  throw new TypeMappingError(
+    `${where}.which: expected one of ${members.map((field) => field.name).join(", ")}, ` +
+      `got ${describe(which)}`,
+  );
+}
+
+/** The union member set in `source`. */
+function activeMember(
+  struct: StructDescriptor,
+  source: capnp.Struct,
+  where: string,
+): FieldDescriptor {
+  const discriminant = storedAt("uint16", struct.discriminant! * 2, source);
+  const active = struct.fields.find((field) => field.member === discriminant);
+  if (active === undefined) {
+    throw new TypeMappingError(
+      `${where}: union member ${discriminant} is not known to this schema of ${struct.name}`,
+    );
+  }
+  return active;
 }
 
 /** Writes one field; `undefined` leaves it unset (or clears its `hasX` flag). */
@@ -723,7 +859,10 @@ export function writeField(
   codecOf(field.type).write(field.type, value, target, field, context, `${where}.${field.name}`);
 }
 
-/** Reads every visible field of `source` into a plain object. */
+/**
+ * Reads every visible field of `source` into a plain object; of a union,
+ * the member set, named by `which` (a Void member has no value).
+ */
 export function readStruct(
   struct: StructDescriptor,
   source: capnp.Struct,
@@ -731,8 +870,15 @@ export function readStruct(
   where: string,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  const active = struct.discriminant === undefined
+    ? undefined
+    : activeMember(struct, source, where);
+  if (active !== undefined) out.which = active.name;
   for (const field of struct.fields) {
     if (field.hidden) continue;
+    if (field.member !== undefined) {
+      if (field !== active || field.type.kind === "void") continue;
+    }
     const value = readField(field, source, context, where);
     if (value !== undefined || field.presence === undefined) out[field.name] = value;
   }
@@ -757,9 +903,14 @@ export function readField(
  * field, the non-null pointer fields, capabilities as `<external capability>`.
  */
 export function formatStruct(struct: StructDescriptor, source: capnp.Struct): string {
+  const discriminant = struct.discriminant === undefined
+    ? undefined
+    : storedAt("uint16", struct.discriminant * 2, source);
   const parts: string[] = [];
   for (const field of struct.fields) {
-    const text = codecOf(field.type).format(field.type, source, field);
+    if (field.member !== undefined && field.member !== discriminant) continue;
+    const text = codecOf(field.type).format(field.type, source, field) ??
+      (field.member !== undefined && field.type.kind === "void" ? "void" : undefined);
     if (text !== undefined) parts.push(`${field.name} = ${text}`);
   }
   return `(${parts.join(", ")})`;
@@ -783,7 +934,7 @@ function mismatch(at: string, expected: string, value: unknown): TypeMappingErro
 }
 
 function describe(value: unknown): string {
-  if (value === null) return "null";
+  if (value === null || value === undefined) return String(value);
   if (typeof value === "string") {
     return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
   }

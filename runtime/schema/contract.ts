@@ -33,6 +33,7 @@ import {
   Brand_Binding,
   Brand_Scope,
   CodeGeneratorRequest,
+  Field,
   Node,
   type Type,
   Type as TypeKind,
@@ -40,8 +41,12 @@ import {
 } from "capnp-es/capnp/schema";
 import { readRequest } from "./capnp.ts";
 
-/** One field: its name and its type, at its ordinal (its index in the list). */
-export type ContractField = readonly [name: string, type: string];
+/**
+ * One field: its name and its type, at its ordinal (its index in the list),
+ * and, for a union member, the discriminant value that selects it. A group
+ * is typed `group(<file>:<Struct>.<group>)`, its fields listed under that name.
+ */
+export type ContractField = readonly [name: string, type: string, member?: number];
 
 /** One method, at its ordinal (its index in its interface's list). */
 export interface ContractMethod {
@@ -65,8 +70,10 @@ export interface ContractInterface {
 export interface ContractStruct {
   /** The struct's 64-bit id, in hex (it changes with its name unless the schema gives it). */
   readonly id: string;
-  /** Its fields, by ordinal. */
+  /** Its fields, by ordinal (a group's, in ordinal order: their `@N` are the struct's). */
   readonly fields: readonly ContractField[];
+  /** Set for a group: fields of its enclosing struct, named without ordinals. */
+  readonly group?: true;
 }
 
 /** An enum: its values by ordinal. */
@@ -81,7 +88,7 @@ export interface ContractEnum {
 export interface WireContract {
   /** Every interface. */
   readonly interfaces: Readonly<Record<string, ContractInterface>>;
-  /** Every struct declared by name (method param and result structs are in their methods). */
+  /** Every struct declared by name, and every group (method param and result structs are in their methods). */
   readonly structs: Readonly<Record<string, ContractStruct>>;
   /** Every enum. */
   readonly enums: Readonly<Record<string, ContractEnum>>;
@@ -102,14 +109,30 @@ export function addToContract(into: WireContract, request: Uint8Array): void {
   const structs = into.structs as Record<string, ContractStruct>;
   const enums = into.enums as Record<string, ContractEnum>;
   const fields = (struct: Node): ContractField[] =>
-    [...struct.struct.fields].map((f) => [f.name, typeName(f.slot.type, nodes)]);
+    [...struct.struct.fields].map((f) => {
+      let type: string;
+      if (f.which() === Field.GROUP) {
+        const group = node(f.group.typeId);
+        structs[group.displayName] = {
+          id: group.id.toString(16),
+          fields: fields(group),
+          group: true,
+        };
+        type = `group(${group.displayName})`;
+      } else {
+        type = typeName(f.slot.type, nodes);
+      }
+      return f.discriminantValue === Field.NO_DISCRIMINANT
+        ? [f.name, type]
+        : [f.name, type, f.discriminantValue];
+    });
   const visit = (scope: Node) => {
     for (const nested of scope.nestedNodes) {
       const n = node(nested.id);
       const id = n.id.toString(16);
       switch (n.which()) {
         case Node.STRUCT:
-          if (!n.struct.isGroup) structs[n.displayName] = { id, fields: fields(n) };
+          structs[n.displayName] = { id, fields: fields(n) };
           break;
         case Node.ENUM:
           enums[n.displayName] = { id, values: n.enum.enumerants.map((e) => e.name) };
@@ -230,7 +253,9 @@ export function contractBreaks(before: WireContract, after: WireContract): strin
           next.results,
         ]] as const
       ) {
-        breaks.push(...fieldBreaks(a, b, compatible).map((m) => `${at}${renamed}: ${what} ${m}`));
+        breaks.push(
+          ...fieldBreaks(a, b, compatible, true).map((m) => `${at}${renamed}: ${what} ${m}`),
+        );
       }
     });
   }
@@ -238,7 +263,7 @@ export function contractBreaks(before: WireContract, after: WireContract): strin
     const now = after.structs[key] ?? Object.values(after.structs).find((s) => s.id === old.id);
     if (now === undefined) continue;
     breaks.push(
-      ...fieldBreaks(old.fields, now.fields, compatible).map((m) =>
+      ...fieldBreaks(old.fields, now.fields, compatible, !old.group).map((m) =>
         `struct ${shortName(key)}: field ${m}`
       ),
     );
@@ -253,19 +278,34 @@ export function contractBreaks(before: WireContract, after: WireContract): strin
   return breaks;
 }
 
-/** What `after` breaks of the fields `before`, by ordinal. */
+/**
+ * What `after` breaks of the fields `before`, by position. A field is named
+ * with its ordinal where the position is the ordinal: not in a group, nor
+ * in a struct holding one (a group takes one position, its fields ordinals).
+ */
 function fieldBreaks(
   before: readonly ContractField[],
   after: readonly ContractField[],
   compatible: (a: string, b: string) => boolean,
+  numbered: boolean,
 ): string[] {
-  return before.flatMap(([name, type], ordinal) => {
-    const next = after[ordinal];
-    if (next === undefined) return [`${name} @${ordinal} removed (was ${shortType(type)})`];
-    return compatible(type, next[1])
-      ? []
-      : [`${name} @${ordinal} was ${shortType(type)}, now ${shortType(next[1])}`];
+  const ordinals = numbered && !before.some(([, type]) => type.startsWith("group("));
+  return before.flatMap(([name, type, member], i) => {
+    const field = ordinals ? `${name} @${i}` : name;
+    const next = after[i];
+    if (next === undefined) return [`${field} removed (was ${shortType(type)})`];
+    if (!compatible(type, next[1])) {
+      return [`${field} was ${shortType(type)}, now ${shortType(next[1])}`];
+    }
+    // A field may move into a new union as its first member: old data reads as that member.
+    if (member === next[2] || (member === undefined && next[2] === 0)) return [];
+    return [`${field} was ${unionPlace(member)}, now ${unionPlace(next[2])}`];
   });
+}
+
+/** Where a field stands with respect to its struct's union. */
+function unionPlace(member: number | undefined): string {
+  return member === undefined ? "outside the union" : `union member ${member}`;
 }
 
 /**
@@ -281,10 +321,11 @@ function sameWire(
   seen: Set<string>,
 ): boolean {
   if (a === b) return true;
-  const list = /^List\((.*)\)$/;
-  const [la, lb] = [list.exec(a), list.exec(b)];
-  if (la !== null || lb !== null) {
-    return la !== null && lb !== null && sameWire(before, after, la[1], lb[1], seen);
+  for (const wrapper of [/^List\((.*)\)$/, /^group\((.*)\)$/]) {
+    const [wa, wb] = [wrapper.exec(a), wrapper.exec(b)];
+    if (wa !== null || wb !== null) {
+      return wa !== null && wb !== null && sameWire(before, after, wa[1], wb[1], seen);
+    }
   }
   if (before.interfaces[a] !== undefined) {
     return before.interfaces[a].id === after.interfaces[b]?.id;
@@ -295,8 +336,9 @@ function sameWire(
   const pair = `${a} ${b}`;
   if (seen.has(pair)) return true;
   seen.add(pair);
-  return sa.fields.every(([, type], i) =>
-    sb.fields[i] !== undefined && sameWire(before, after, type, sb.fields[i][1], seen)
+  return sa.fields.every(([, type, member], i) =>
+    sb.fields[i] !== undefined && sb.fields[i][2] === member &&
+    sameWire(before, after, type, sb.fields[i][1], seen)
   );
 }
 

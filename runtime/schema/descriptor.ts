@@ -43,6 +43,11 @@ export type TypeDescriptor =
   /** `List(struct {key, value})` seen as a `Map`. */
   | { readonly kind: "map"; readonly entry: () => StructDescriptor }
   | { readonly kind: "struct"; readonly struct: () => StructDescriptor }
+  /**
+   * A group (`name :group { … }`, or a named union): fields of the enclosing
+   * struct, at its offsets, seen as one object.
+   */
+  | { readonly kind: "group"; readonly group: StructDescriptor }
   | { readonly kind: "interface"; readonly iface: () => InterfaceDescriptor }
   /** A value converted by the codec registered under `name`, carried as `wire`. */
   | { readonly kind: "custom"; readonly name: string; readonly wire: TypeDescriptor };
@@ -63,6 +68,8 @@ export interface FieldDescriptor {
   readonly hidden?: true;
   /** A result field carrying an exception the server threw. */
   readonly exception?: true;
+  /** A union member: the discriminant value that selects it. */
+  readonly member?: number;
 }
 
 /** A struct's layout and fields. */
@@ -77,6 +84,12 @@ export interface StructDescriptor {
   readonly pointers: number;
   /** Its fields, in ordinal order. */
   readonly fields: readonly FieldDescriptor[];
+  /**
+   * Where its union's discriminant is, in 16-bit units, when it has one: its
+   * members are the fields with a `member` value, and TypeScript tells them
+   * apart by `which`, the name of the member set.
+   */
+  readonly discriminant?: number;
 }
 
 /** One method and how its fields map to a TypeScript signature. */

@@ -155,6 +155,47 @@ Deno.test({
 });
 
 Deno.test({
+  name: "gate: unions and groups: a field moved into a new union as its first member passes; " +
+    "a field moved in later, a retyped group field and a retyped union member are refused",
+  ignore: !haveCapnp,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "capdeno-gate-" });
+    try {
+      Deno.mkdirSync(`${dir}/schemas`);
+      const write = (fields: string) =>
+        Deno.writeTextFileSync(`${dir}/schemas/calc.capnp`, calc(V1, fields));
+      const generate = () => gen(`${dir}/schemas`, `${dir}/gen/`);
+      write("x @0 :Int32; y @1 :Int32;");
+      assertEquals((await generate()).code, 0);
+      const kept = "union { x @0 :Int32; label @2 :Text; } y @1 :Int32; " +
+        "g :group { p @3 :Int32; q @4 :Int32; } s :union { t @5 :Text; n @6 :Int64; }";
+      write(kept);
+      const moved = await generate();
+      assertEquals([moved.code, moved.stderr], [0, ""]);
+      const refusals: [string, string][] = [
+        [
+          kept.replace("label @2 :Text; } y @1 :Int32;", "label @2 :Text; y @1 :Int32; }"),
+          "struct Point: field y was outside the union, now union member 1",
+        ],
+        [kept.replace("p @3 :Int32", "p @3 :Text"), "struct Point.g: field p was Int32, now Text"],
+        [
+          kept.replace("n @6 :Int64", "n @6 :Float64"),
+          "struct Point.s: field n was Int64, now Float64",
+        ],
+      ];
+      for (const [fields, expected] of refusals) {
+        write(fields);
+        const { code, stderr } = await generate();
+        assertEquals(code, 1, stderr);
+        assertEquals(stderr.split("\n")[0], `gen: ${dir}/gen/: ${expected}`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
   name: "gen: a user's folder outside the repository, against --runtime from an import map",
   ignore: !haveCapnp,
   async fn() {

@@ -5,6 +5,8 @@
  * @module
  */
 import { generate, type GenerateOptions } from "../../../runtime/schema/gen.ts";
+import type { InterfaceDescriptor } from "../../../runtime/schema/descriptor.ts";
+import { connect, IpcLog, listen, type Remote } from "../../../mod.ts";
 
 /** What {@linkcode generateAndLoad} made and loaded. */
 export interface Generated {
@@ -43,4 +45,38 @@ export async function generateAndLoad(
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+}
+
+/**
+ * An Init served over a UNIX socket from the module `gen` makes of schema
+ * `served` (file `app/<name>.capnp`), and a client connected to it with the
+ * module made of `client` (by default the same): peers built from two
+ * versions of one schema. `make` is what the Init's `make()` returns.
+ */
+export async function schemaPair<T>(
+  name: string,
+  make: () => T,
+  served: string,
+  client: string = served,
+): Promise<{ remote: Remote<T> } & AsyncDisposable> {
+  const load = async (source: string) =>
+    (await generateAndLoad({ [`app/${name}.capnp`]: source }, [`app/${name}.mp.ts`]))
+      .modules[`app/${name}.mp.ts`];
+  const server = await load(served);
+  const used = client === served ? server : await load(client);
+  type Init = { make(): T };
+  const datadir = await Deno.makeTempDir();
+  const options = { datadir, component: name, log: new IpcLog({ level: "off" }) };
+  const listener = listen(server.Init as InterfaceDescriptor<Init>, "unix", { make }, options);
+  const init = await connect(used.Init as InterfaceDescriptor<Init>, "unix", options);
+  const remote = (await init.make()) as Remote<T>;
+  return {
+    remote,
+    async [Symbol.asyncDispose]() {
+      (remote as Disposable)[Symbol.dispose]();
+      await init[Symbol.asyncDispose]();
+      await listener[Symbol.asyncDispose]();
+      Deno.removeSync(datadir, { recursive: true });
+    },
+  };
 }

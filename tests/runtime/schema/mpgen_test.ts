@@ -57,8 +57,20 @@ Deno.test({
   async fn() {
     const cases: [string, string][] = [
       [
-        "struct S { u :union { a @0 :Int32; b @1 :Text; } }",
-        "S.u: groups are not supported",
+        "struct S { which @0 :Int32; union { a @1 :Int32; b @2 :Text; } }",
+        "S.which: a field named `which` clashes with the union's `which`; rename it",
+      ],
+      [
+        "interface I { then @0 (x :Int32) -> (); }",
+        "I.then: `await` would call a proxy's `then()`; rename the method",
+      ],
+      [
+        "struct S { value @0 :Int32; hasValue @1 :Text; }",
+        "S.hasValue: a `hasValue` field says whether `value` is set, so it must be a Bool",
+      ],
+      [
+        "struct Map { a @0 :Int32; }",
+        "Map: the generated code needs the built-in Map; rename the type",
       ],
       [
         "struct S { a @0 :AnyPointer; }",
