@@ -62,6 +62,11 @@ export interface ContractMethod {
 export interface ContractInterface {
   /** The interface's 64-bit id, in hex. */
   readonly id: string;
+  /**
+   * The ids of every interface it extends, directly or through another, in
+   * hex, when there are any: calls to their methods name their ids.
+   */
+  readonly extends?: readonly string[];
   /** Its own methods, by ordinal. */
   readonly methods: readonly ContractMethod[];
 }
@@ -74,6 +79,8 @@ export interface ContractStruct {
   readonly fields: readonly ContractField[];
   /** Set for a group: fields of its enclosing struct, named without ordinals. */
   readonly group?: true;
+  /** A generic struct's parameters, in order: its fields' types name them. */
+  readonly parameters?: readonly string[];
 }
 
 /** An enum: its values by ordinal. */
@@ -131,15 +138,31 @@ export function addToContract(into: WireContract, request: Uint8Array): void {
       const n = node(nested.id);
       const id = n.id.toString(16);
       switch (n.which()) {
-        case Node.STRUCT:
-          structs[n.displayName] = { id, fields: fields(n) };
+        case Node.STRUCT: {
+          const parameters = n.parameters.map((p) => p.name);
+          structs[n.displayName] = parameters.length === 0
+            ? { id, fields: fields(n) }
+            : { id, fields: fields(n), parameters };
           break;
+        }
         case Node.ENUM:
           enums[n.displayName] = { id, values: n.enum.enumerants.map((e) => e.name) };
           break;
-        case Node.INTERFACE:
+        case Node.INTERFACE: {
+          const ancestors = new Set<string>();
+          const walk = (i: Node) => {
+            for (const { id } of i.interface.superclasses) {
+              const hex = id.toString(16);
+              if (ancestors.has(hex)) continue;
+              ancestors.add(hex);
+              const superclass = nodes.get(id);
+              if (superclass !== undefined) walk(superclass);
+            }
+          };
+          walk(n);
           interfaces[n.displayName] = {
             id,
+            ...ancestors.size === 0 ? {} : { extends: [...ancestors].sort() },
             methods: n.interface.methods.map((m) => ({
               name: m.name,
               params: fields(node(m.paramStructType)),
@@ -147,6 +170,7 @@ export function addToContract(into: WireContract, request: Uint8Array): void {
             })),
           };
           break;
+        }
       }
       visit(n);
     }
@@ -167,7 +191,9 @@ export function formatContract(contract: WireContract): string {
   const interfaces = table(
     contract.interfaces,
     (i) =>
-      `{ "id": ${j(i.id)}, "methods": [${i.methods.map((m) => `\n   ${j(m)}`).join(",")}\n  ] }`,
+      `{ "id": ${j(i.id)}, ${i.extends ? `"extends": ${j(i.extends)}, ` : ""}"methods": [${
+        i.methods.map((m) => `\n   ${j(m)}`).join(",")
+      }\n  ] }`,
   );
   const structs = table(contract.structs, j);
   const enums = table(contract.enums, j);
@@ -223,14 +249,23 @@ const SCALAR_NAMES: Record<number, string> = {
 /**
  * What `after` breaks of `before`, one line each naming the interface,
  * struct or enum, the ordinal and the old and new type: a removed interface
- * (matched by id), method, field or enum value, or an ordinal whose type is
- * now another. A struct or enum matched neither by name nor by id was
- * renamed or removed; the fields that use it are checked against its new
- * form.
+ * (matched by id), superclass, method, field or enum value; an ordinal whose
+ * type is now another; a name moved to another existing ordinal. A struct
+ * or enum matched neither by name nor by id was renamed or removed; the
+ * fields that use it are checked against its new form.
  */
 export function contractBreaks(before: WireContract, after: WireContract): string[] {
   const breaks: string[] = [];
-  const compatible = (a: string, b: string) => sameWire(before, after, a, b, new Set());
+  const compare: Comparison = {
+    same: (a, b) => sameWire(before, after, a, b, new Set()),
+    show(a, b) {
+      const [was, now] = [shortType(a), shortType(b)];
+      if (was !== now) return [was, now];
+      // The same short name: another kind of type, or one from another file.
+      const [ka, kb] = [kindIn(before, parseNamed(a).base), kindIn(after, parseNamed(b).base)];
+      return ka === kb ? [a, b] : [`${ka ?? "type"} ${was}`, `${kb ?? "type"} ${now}`];
+    },
+  };
   for (const [key, old] of Object.entries(before.interfaces)) {
     const now = Object.values(after.interfaces).find((i) => i.id === old.id);
     const name = shortName(key);
@@ -241,10 +276,26 @@ export function contractBreaks(before: WireContract, after: WireContract): strin
       );
       continue;
     }
+    for (const id of old.extends ?? []) {
+      if (now.extends?.includes(id)) continue;
+      const superclass = Object.entries(before.interfaces).find(([, i]) => i.id === id)?.[0];
+      breaks.push(
+        `interface ${name}: no longer extends ${
+          superclass === undefined ? "" : `${shortName(superclass)} `
+        }(0x${id}): a call to its methods names that id`,
+      );
+    }
     old.methods.forEach((method, ordinal) => {
       const next = now.methods[ordinal];
       const at = `${name}.${method.name} @${ordinal}`;
       if (next === undefined) return breaks.push(`${at}: method removed`);
+      const moved = movedTo(
+        method.name,
+        ordinal,
+        now.methods.map((m) => m.name),
+        old.methods.length,
+      );
+      if (moved !== undefined) return breaks.push(`${at}: now @${moved}`);
       const renamed = next.name === method.name ? "" : ` (now ${next.name})`;
       for (
         const [what, a, b] of [["param", method.params, next.params], [
@@ -254,7 +305,7 @@ export function contractBreaks(before: WireContract, after: WireContract): strin
         ]] as const
       ) {
         breaks.push(
-          ...fieldBreaks(a, b, compatible, true).map((m) => `${at}${renamed}: ${what} ${m}`),
+          ...fieldBreaks(a, b, compare, true).map((m) => `${at}${renamed}: ${what} ${m}`),
         );
       }
     });
@@ -262,20 +313,45 @@ export function contractBreaks(before: WireContract, after: WireContract): strin
   for (const [key, old] of Object.entries(before.structs)) {
     const now = after.structs[key] ?? Object.values(after.structs).find((s) => s.id === old.id);
     if (now === undefined) continue;
+    // A generic struct's fields name its parameters: compare them by position.
+    const generic = old.parameters !== undefined && now.parameters !== undefined;
+    const [a, b] = generic
+      ? [positionalFields(old), positionalFields(now)]
+      : [old.fields, now.fields];
     breaks.push(
-      ...fieldBreaks(old.fields, now.fields, compatible, !old.group).map((m) =>
-        `struct ${shortName(key)}: field ${m}`
-      ),
+      ...fieldBreaks(a, b, compare, !old.group).map((m) => `struct ${shortName(key)}: field ${m}`),
     );
   }
   for (const [key, old] of Object.entries(before.enums)) {
     const now = after.enums[key] ?? Object.values(after.enums).find((e) => e.id === old.id);
     if (now === undefined) continue;
-    old.values.slice(now.values.length).forEach((value, i) =>
-      breaks.push(`enum ${shortName(key)}: value ${value} @${now.values.length + i} removed`)
-    );
+    old.values.forEach((value, i) => {
+      if (i >= now.values.length) {
+        return breaks.push(`enum ${shortName(key)}: value ${value} @${i} removed`);
+      }
+      const moved = movedTo(value, i, now.values, old.values.length);
+      if (moved !== undefined) {
+        breaks.push(`enum ${shortName(key)}: value ${value} @${i} is now @${moved}`);
+      }
+    });
   }
   return breaks;
+}
+
+/**
+ * Where `name`, at `ordinal` before, now is, when that is another of the
+ * `count` ordinals that existed before: the wire knows only numbers, so an
+ * old peer means the old name. (A name moved to a new ordinal is a rename
+ * plus an addition, as when a retyped field is replaced.)
+ */
+function movedTo(
+  name: string,
+  ordinal: number,
+  names: readonly string[],
+  count: number,
+): number | undefined {
+  const now = names.indexOf(name);
+  return now >= 0 && now !== ordinal && now < count ? now : undefined;
 }
 
 /**
@@ -286,16 +362,22 @@ export function contractBreaks(before: WireContract, after: WireContract): strin
 function fieldBreaks(
   before: readonly ContractField[],
   after: readonly ContractField[],
-  compatible: (a: string, b: string) => boolean,
+  compare: Comparison,
   numbered: boolean,
 ): string[] {
   const ordinals = numbered && !before.some(([, type]) => type.startsWith("group("));
+  const names = after.map(([name]) => name);
   return before.flatMap(([name, type, member], i) => {
     const field = ordinals ? `${name} @${i}` : name;
     const next = after[i];
     if (next === undefined) return [`${field} removed (was ${shortType(type)})`];
-    if (!compatible(type, next[1])) {
-      return [`${field} was ${shortType(type)}, now ${shortType(next[1])}`];
+    const moved = movedTo(name, i, names, before.length);
+    if (moved !== undefined) {
+      return [ordinals ? `${field} is now @${moved}` : `${field} moved to another ordinal`];
+    }
+    if (!compare.same(type, next[1])) {
+      const [was, now] = compare.show(type, next[1]);
+      return [`${field} was ${was}, now ${now}`];
     }
     // A field may move into a new union as its first member: old data reads as that member.
     if (member === next[2] || (member === undefined && next[2] === 0)) return [];
@@ -303,15 +385,67 @@ function fieldBreaks(
   });
 }
 
+/** How two field types are compared, and shown when they differ. */
+interface Comparison {
+  /** Whether the old type `a` is encoded as the new type `b`. */
+  same(a: string, b: string): boolean;
+  /** The two as a message shows them: short names, unless that hides the difference. */
+  show(a: string, b: string): [string, string];
+}
+
 /** Where a field stands with respect to its struct's union. */
 function unionPlace(member: number | undefined): string {
   return member === undefined ? "outside the union" : `union member ${member}`;
 }
 
+/** `type` with the parameters of generic `struct` named by position (`parameter 1`, …). */
+function positional(type: string, struct: ContractStruct): string {
+  return type.replace(/[^\s(),]+/g, (token) => {
+    const at = struct.parameters!.indexOf(token);
+    return at < 0 ? token : `parameter ${at + 1}`;
+  });
+}
+
+/** The fields of generic `struct`, their parameters named by position. */
+function positionalFields(struct: ContractStruct): ContractField[] {
+  return struct.fields.map((
+    [name, type, ...member],
+  ) => [name, positional(type, struct), ...member]);
+}
+
+/** A named type and its generic arguments: `file:Pair(Text, file:Point)`. */
+function parseNamed(type: string): { base: string; args: string[] } {
+  const open = type.indexOf("(");
+  if (open < 0) return { base: type, args: [] };
+  const args: string[] = [];
+  let depth = 0;
+  let start = open + 1;
+  for (let i = start; i < type.length - 1; i++) {
+    if (type[i] === "(") depth++;
+    else if (type[i] === ")") depth--;
+    else if (type[i] === "," && depth === 0) {
+      args.push(type.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  args.push(type.slice(start, -1).trim());
+  return { base: type.slice(0, open), args };
+}
+
+/** What `base` names in `contract`, if it names anything there. */
+function kindIn(contract: WireContract, base: string): "interface" | "enum" | "struct" | undefined {
+  if (contract.interfaces[base] !== undefined) return "interface";
+  if (contract.enums[base] !== undefined) return "enum";
+  if (contract.structs[base] !== undefined) return "struct";
+  return undefined;
+}
+
 /**
  * Whether type `a` of `before` is encoded as type `b` of `after`: the same
- * name, lists of such types, interfaces of the same id, enums, or structs
- * whose old fields all keep their types (a renamed struct).
+ * built-in type, lists or groups of such types, the same interface (by id),
+ * the same enum (by id, or renamed: the old name gone, the new one new), or
+ * structs whose old fields all keep their types and union places (a renamed
+ * struct), with such generic arguments.
  */
 function sameWire(
   before: WireContract,
@@ -320,26 +454,114 @@ function sameWire(
   b: string,
   seen: Set<string>,
 ): boolean {
-  if (a === b) return true;
   for (const wrapper of [/^List\((.*)\)$/, /^group\((.*)\)$/]) {
     const [wa, wb] = [wrapper.exec(a), wrapper.exec(b)];
     if (wa !== null || wb !== null) {
       return wa !== null && wb !== null && sameWire(before, after, wa[1], wb[1], seen);
     }
   }
-  if (before.interfaces[a] !== undefined) {
-    return before.interfaces[a].id === after.interfaces[b]?.id;
+  const [na, nb] = [parseNamed(a), parseNamed(b)];
+  const [ka, kb] = [kindIn(before, na.base), kindIn(after, nb.base)];
+  // Built-in types, parameters, and types from files the contract does not hold.
+  if (ka === undefined || kb === undefined) return a === b;
+  if (ka !== kb) return false;
+  if (ka === "interface") return before.interfaces[na.base].id === after.interfaces[nb.base].id;
+  if (ka === "enum") {
+    const [ea, eb] = [before.enums[na.base], after.enums[nb.base]];
+    const gone = after.enums[na.base] === undefined &&
+      !Object.values(after.enums).some((e) => e.id === ea.id);
+    const fresh = before.enums[nb.base] === undefined &&
+      !Object.values(before.enums).some((e) => e.id === eb.id);
+    return ea.id === eb.id || (gone && fresh);
   }
-  if (before.enums[a] !== undefined) return after.enums[b] !== undefined;
-  const [sa, sb] = [before.structs[a], after.structs[b]];
-  if (sa === undefined || sb === undefined) return false;
-  const pair = `${a} ${b}`;
+  // The same struct: its own fields are checked once, as a struct of the contract.
+  if (a === b) return true;
+  if (
+    na.args.length !== nb.args.length ||
+    !na.args.every((arg, i) => sameWire(before, after, arg, nb.args[i], seen))
+  ) return false;
+  const [sa, sb] = [before.structs[na.base], after.structs[nb.base]];
+  const pair = `${na.base} ${nb.base}`;
   if (seen.has(pair)) return true;
   seen.add(pair);
+  const generic = sa.parameters !== undefined && sb.parameters !== undefined;
   return sa.fields.every(([, type, member], i) =>
     sb.fields[i] !== undefined && sb.fields[i][2] === member &&
-    sameWire(before, after, type, sb.fields[i][1], seen)
+    sameWire(
+      before,
+      after,
+      generic ? positional(type, sa) : type,
+      generic ? positional(sb.fields[i][1], sb) : sb.fields[i][1],
+      seen,
+    )
   );
+}
+
+/**
+ * Parses a committed `wire-contract.json`, checking its shape: a hand-edited
+ * or damaged file fails with what is wrong where, not later.
+ *
+ * @example
+ * ```ts
+ * import { parseContract } from "./contract.ts";
+ * const contract = parseContract('{"interfaces": {}, "structs": {}, "enums": {}}');
+ * if (Object.keys(contract.structs).length !== 0) throw new Error("empty");
+ * let refused = "";
+ * try {
+ *   parseContract('{"interfaces": {"a.capnp:Foo": {"id": "e1"}}, "structs": {}, "enums": {}}');
+ * } catch (error) {
+ *   refused = (error as Error).message;
+ * }
+ * if (refused !== 'interfaces["a.capnp:Foo"].methods is not a list') throw new Error(refused);
+ * ```
+ */
+export function parseContract(text: string): WireContract {
+  const value: unknown = JSON.parse(text);
+  const fail = (what: string): never => {
+    throw new Error(what);
+  };
+  const object = (v: unknown, at: string) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? v as Record<string, unknown>
+      : fail(`${at} is not an object`);
+  const list = (v: unknown, at: string) => Array.isArray(v) ? v : fail(`${at} is not a list`);
+  const stringAt = (v: unknown, at: string) =>
+    typeof v === "string" ? v : fail(`${at} is not a string`);
+  const stringsAt = (v: unknown, at: string) =>
+    list(v, at).forEach((t, i) => stringAt(t, `${at}[${i}]`));
+  const fields = (v: unknown, at: string) =>
+    list(v, at).forEach((f, i) => {
+      const ok = Array.isArray(f) && (f.length === 2 || f.length === 3) &&
+        typeof f[0] === "string" && typeof f[1] === "string" &&
+        (f.length === 2 || Number.isInteger(f[2]));
+      if (!ok) fail(`${at}[${i}] is not a [name, type] field`);
+    });
+  const top = object(value, "the file");
+  const entries = (key: string) =>
+    Object.entries(object(top[key], `"${key}"`)).map(([name, entry]) =>
+      [`${key}[${JSON.stringify(name)}]`, object(entry, `${key}[${JSON.stringify(name)}]`)] as const
+    );
+  for (const [at, i] of entries("interfaces")) {
+    stringAt(i.id, `${at}.id`);
+    if (i.extends !== undefined) stringsAt(i.extends, `${at}.extends`);
+    list(i.methods, `${at}.methods`).forEach((m, n) => {
+      const method = object(m, `${at}.methods[${n}]`);
+      stringAt(method.name, `${at}.methods[${n}].name`);
+      fields(method.params, `${at}.methods[${n}].params`);
+      fields(method.results, `${at}.methods[${n}].results`);
+    });
+  }
+  for (const [at, struct] of entries("structs")) {
+    stringAt(struct.id, `${at}.id`);
+    fields(struct.fields, `${at}.fields`);
+    if (struct.group !== undefined && struct.group !== true) fail(`${at}.group is not true`);
+    if (struct.parameters !== undefined) stringsAt(struct.parameters, `${at}.parameters`);
+  }
+  for (const [at, e] of entries("enums")) {
+    stringAt(e.id, `${at}.id`);
+    stringsAt(e.values, `${at}.values`);
+  }
+  return top as unknown as WireContract;
 }
 
 /** `Name` of `file.capnp:Name`. */

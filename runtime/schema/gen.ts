@@ -46,6 +46,7 @@ import {
   contractBreaks,
   emptyContract,
   formatContract,
+  parseContract,
   type WireContract,
 } from "./contract.ts";
 
@@ -278,11 +279,7 @@ function committedContract(outDir: string): WireContract | undefined {
     throw error;
   }
   try {
-    const contract = JSON.parse(text);
-    for (const key of ["interfaces", "structs", "enums"]) {
-      if (typeof contract?.[key] !== "object") throw new Error(`no "${key}"`);
-    }
-    return contract;
+    return parseContract(text);
   } catch (error) {
     throw new GenError(
       `${displayPath(outDir)}${CONTRACT_FILE} is not a wire contract (${
@@ -351,11 +348,13 @@ export function parseArgs(args: readonly string[]): Command {
     };
   }
   const schemaDir = folder(folders[0]);
-  return {
-    check,
-    force,
-    jobs: [{ schemaDir, outDir: folder(folders[1] ?? `${schemaDir}gen`), runtime, classes }],
-  };
+  const outDir = folder(folders[1] ?? `${schemaDir}gen`);
+  for (const path of [schemaDir, outDir].map((dir) => dir.slice(0, -1))) {
+    if (exists(path) && !Deno.statSync(path).isDirectory) {
+      throw new GenError(`${path} is a file, not a folder (${USAGE})`);
+    }
+  }
+  return { check, force, jobs: [{ schemaDir, outDir, runtime, classes }] };
 }
 
 /** Gates, then writes (or with `--check`, compares) the output; returns the exit code. */

@@ -195,6 +195,126 @@ Deno.test({
   },
 });
 
+/** A schema with a generic struct, two enums, a superclass, and the `uses` method using them. */
+function shapes(edit: (text: string) => string = (text) => text) {
+  return edit(`@0xd4e5f6a7b8c9d0f2;
+struct Pair(K, V) { key @0 :K; value @1 :V; }
+struct Point { x @0 :Int32; y @1 :Int32; }
+struct Tagged { n @0 :Int32; }
+enum Color { red @0; green @1; }
+enum Size { small @0; large @1; }
+interface Base { ping @0 () -> (); }
+interface Calc extends(Base) {
+  uses @0 (p :Pair(Text, Point), c :Color, t :Tagged) -> ();
+}
+`);
+}
+
+Deno.test({
+  name: "gate: superclasses, enums, generic parameters and moved names are checked; " +
+    "renamed structs and parameters pass",
+  ignore: !haveCapnp,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "capdeno-gate-" });
+    try {
+      Deno.mkdirSync(`${dir}/schemas`);
+      const write = (text: string) => Deno.writeTextFileSync(`${dir}/schemas/shapes.capnp`, text);
+      const generate = () => gen(`${dir}/schemas`, `${dir}/gen/`);
+      write(shapes());
+      assertEquals((await generate()).code, 0);
+      const refusals: [string, string][] = [
+        ["extends(Base) {", "interface Calc: no longer extends Base (0x"],
+        ["c :Color", "Calc.uses @0: param c @1 was Color, now Size"],
+        ["Pair(K, V)", "struct Pair: field key @0 was parameter 1, now parameter 2"],
+        ["x @0 :Int32; y @1", "struct Point: field x @0 is now @1"],
+        ["red @0; green @1", "enum Color: value red @0 is now @1"],
+        [
+          "struct Tagged { n @0 :Int32; }",
+          "Calc.uses @0: param t @2 was struct Tagged, now enum Tagged",
+        ],
+      ];
+      const replacements: Record<string, string> = {
+        "extends(Base) {": "{",
+        "c :Color": "c :Size",
+        "Pair(K, V)": "Pair(V, K)",
+        "x @0 :Int32; y @1": "y @0 :Int32; x @1",
+        "red @0; green @1": "green @0; red @1",
+        "struct Tagged { n @0 :Int32; }": "enum Tagged { n @0; m @1; }",
+      };
+      for (const [edit, expected] of refusals) {
+        write(shapes((text) => text.replace(edit, replacements[edit])));
+        const { code, stderr } = await generate();
+        assertEquals(code, 1, `${edit}: ${stderr}`);
+        const first = stderr.split("\n")[0];
+        assert(first.startsWith(`gen: ${dir}/gen/: ${expected}`), `${edit}: ${first}`);
+      }
+      // A struct renamed where a generic binding uses it, and renamed parameters, keep the wire.
+      write(
+        shapes((text) =>
+          text.replaceAll("Point", "Vec").replace(
+            "Pair(K, V) { key @0 :K; value @1 :V; }",
+            "Pair(A, B) { key @0 :A; value @1 :B; }",
+          )
+        ),
+      );
+      const renamed = await generate();
+      assertEquals([renamed.code, renamed.stderr], [0, ""]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "gen: a damaged wire-contract.json, or a file named as a folder, ends in one line",
+  ignore: !haveCapnp,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "capdeno-gate-" });
+    try {
+      Deno.mkdirSync(`${dir}/schemas`);
+      Deno.writeTextFileSync(`${dir}/schemas/shapes.capnp`, shapes());
+      assertEquals((await gen(`${dir}/schemas`, `${dir}/gen/`)).code, 0);
+      const damaged: [string, string][] = [
+        ['{"interfaces": null, "structs": {}, "enums": {}}', '"interfaces" is not an object'],
+        [
+          '{"interfaces": {"a:I": {"id": "1"}}, "structs": {}, "enums": {}}',
+          'interfaces["a:I"].methods is not a list',
+        ],
+        [
+          '{"interfaces": {}, "structs": {"a:S": {"id": "1", "fields": [["x", 3]]}}, "enums": {}}',
+          'structs["a:S"].fields[0] is not a [name, type] field',
+        ],
+        ['{"interfaces": [], "structs": {}, "enums": {}}', '"interfaces" is not an object'],
+      ];
+      for (const [text, problem] of damaged) {
+        Deno.writeTextFileSync(`${dir}/gen/wire-contract.json`, text);
+        const { code, stderr } = await gen(`${dir}/schemas`, `${dir}/gen/`);
+        assertEquals(
+          [code, stderr],
+          [
+            1,
+            `gen: ${dir}/gen/wire-contract.json is not a wire contract (${problem}); ` +
+            "restore it from version control\n",
+          ],
+        );
+      }
+      for (
+        const args of [[`${dir}/schemas/shapes.capnp`], [
+          `${dir}/schemas`,
+          `${dir}/gen/shapes.mp.ts`,
+        ]]
+      ) {
+        const { code, stderr } = await gen(...args);
+        assertEquals(code, 1);
+        assert(stderr.startsWith(`gen: ${args.at(-1)} is a file, not a folder (usage: `), stderr);
+        assertEquals(stderr.split("\n").length, 2, stderr);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test({
   name: "gen: a user's folder outside the repository, against --runtime from an import map",
   ignore: !haveCapnp,
