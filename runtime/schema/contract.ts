@@ -115,15 +115,17 @@ export function addToContract(into: WireContract, request: Uint8Array): void {
   const interfaces = into.interfaces as Record<string, ContractInterface>;
   const structs = into.structs as Record<string, ContractStruct>;
   const enums = into.enums as Record<string, ContractEnum>;
-  const fields = (struct: Node): ContractField[] =>
+  // A group's fields name the parameters of the generic struct it is in, if any.
+  const fields = (struct: Node, parameters: string[] = []): ContractField[] =>
     [...struct.struct.fields].map((f) => {
       let type: string;
       if (f.which() === Field.GROUP) {
         const group = node(f.group.typeId);
         structs[group.displayName] = {
           id: group.id.toString(16),
-          fields: fields(group),
+          fields: fields(group, parameters),
           group: true,
+          ...parameters.length === 0 ? {} : { parameters },
         };
         type = `group(${group.displayName})`;
       } else {
@@ -142,7 +144,7 @@ export function addToContract(into: WireContract, request: Uint8Array): void {
           const parameters = n.parameters.map((p) => p.name);
           structs[n.displayName] = parameters.length === 0
             ? { id, fields: fields(n) }
-            : { id, fields: fields(n), parameters };
+            : { id, fields: fields(n, parameters), parameters };
           break;
         }
         case Node.ENUM:
@@ -472,7 +474,12 @@ function sameWire(
       !Object.values(after.enums).some((e) => e.id === ea.id);
     const fresh = before.enums[nb.base] === undefined &&
       !Object.values(before.enums).some((e) => e.id === eb.id);
-    return ea.id === eb.id || (gone && fresh);
+    // Renamed: its values must keep their numbers too.
+    return ea.id === eb.id ||
+      (gone && fresh &&
+        ea.values.every((value, i) =>
+          i < eb.values.length && movedTo(value, i, eb.values, ea.values.length) === undefined
+        ));
   }
   // The same struct: its own fields are checked once, as a struct of the contract.
   if (a === b) return true;
@@ -485,8 +492,10 @@ function sameWire(
   if (seen.has(pair)) return true;
   seen.add(pair);
   const generic = sa.parameters !== undefined && sb.parameters !== undefined;
-  return sa.fields.every(([, type, member], i) =>
+  const names = sb.fields.map(([name]) => name);
+  return sa.fields.every(([name, type, member], i) =>
     sb.fields[i] !== undefined && sb.fields[i][2] === member &&
+    movedTo(name, i, names, sa.fields.length) === undefined &&
     sameWire(
       before,
       after,

@@ -350,8 +350,11 @@ export function parseArgs(args: readonly string[]): Command {
   const schemaDir = folder(folders[0]);
   const outDir = folder(folders[1] ?? `${schemaDir}gen`);
   for (const path of [schemaDir, outDir].map((dir) => dir.slice(0, -1))) {
-    if (exists(path) && !Deno.statSync(path).isDirectory) {
-      throw new GenError(`${path} is a file, not a folder (${USAGE})`);
+    // The folder itself, or one it would be in.
+    for (let at = path; at !== "/"; at = posix.dirname(at)) {
+      if (exists(at) && !Deno.statSync(at).isDirectory) {
+        throw new GenError(`${at} is a file, not a folder (${USAGE})`);
+      }
     }
   }
   return { check, force, jobs: [{ schemaDir, outDir, runtime, classes }] };

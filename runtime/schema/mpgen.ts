@@ -442,6 +442,14 @@ class FileGenerator {
     }
     const params = this.#node(method.paramStructType);
     const results = this.#node(method.resultStructType);
+    for (const list of [params, results]) {
+      if (list.struct.discriminantCount > 0) {
+        throw new SchemaMappingError(
+          `${where}: ${schemaName(list)} has a union, so it cannot be a param or result list; ` +
+            "make it one param or result",
+        );
+      }
+    }
     const inputs = this.#fields(params, where, UNBOUND, "Lent");
     const outputs = this.#fields(results, where, UNBOUND, "Owned");
     const context = inputs.find((f) => f.context)?.name ?? null;
@@ -467,10 +475,16 @@ class FileGenerator {
     // from its params (a schema name never holds a `$`).
     const taken = new Set(visibleIn.map((f) => f.name));
     const optionsName = ["options", "callOptions", "$options"].find((name) => !taken.has(name));
+    // A param named after a reserved word gets `_`s after it, as many as make it free.
+    const paramName = (name: string) => {
+      if (!RESERVED.has(name)) return name;
+      let free = `${name}_`;
+      while (taken.has(free)) free += "_";
+      taken.add(free);
+      return free;
+    };
     const args = [
-      ...visibleIn.map((f) =>
-        `${RESERVED.has(f.name) ? `${f.name}_` : f.name}${f.presence ? "?" : ""}: ${f.ts}`
-      ),
+      ...visibleIn.map((f) => `${paramName(f.name)}${f.presence ? "?" : ""}: ${f.ts}`),
       `${optionsName}?: $.CallOptions`,
     ].join(", ");
     const literal = `{ name: ${JSON.stringify(method.name)}, ordinal: ${ordinal}, ` +
@@ -506,11 +520,19 @@ class FileGenerator {
     };
     const flags = new Set(fields.map((f) => presenceOf(f.name)).filter((f) => f !== undefined));
     for (const flag of fields.filter((f) => flags.has(f.name))) {
+      const target = fields.find((f) => presenceOf(f.name) === flag.name)!;
+      const says = `${where}.${flag.name}: a \`${flag.name}\` field says whether ` +
+        `\`${target.name}\` is set, so`;
       if (flag.which() !== Field.SLOT || flag.slot.type.which() !== TypeKind.BOOL) {
-        const of = flag.name[3].toLowerCase() + flag.name.slice(4);
+        throw new SchemaMappingError(`${says} it must be a Bool`);
+      }
+      if (target.which() !== Field.SLOT) {
+        throw new SchemaMappingError(`${says} \`${target.name}\` cannot be a group`);
+      }
+      const inUnion = (f: typeof flag) => f.discriminantValue !== Field.NO_DISCRIMINANT;
+      if (inUnion(flag) || inUnion(target)) {
         throw new SchemaMappingError(
-          `${where}.${flag.name}: a \`${flag.name}\` field says whether \`${of}\` is set, ` +
-            "so it must be a Bool",
+          `${says} neither can be a union member (\`which\` says which member is set)`,
         );
       }
     }

@@ -199,13 +199,14 @@ Deno.test({
 function shapes(edit: (text: string) => string = (text) => text) {
   return edit(`@0xd4e5f6a7b8c9d0f2;
 struct Pair(K, V) { key @0 :K; value @1 :V; }
+struct Box(T, U) { g :group { a @0 :T; b @1 :U; } }
 struct Point { x @0 :Int32; y @1 :Int32; }
 struct Tagged { n @0 :Int32; }
 enum Color { red @0; green @1; }
 enum Size { small @0; large @1; }
 interface Base { ping @0 () -> (); }
 interface Calc extends(Base) {
-  uses @0 (p :Pair(Text, Point), c :Color, t :Tagged) -> ();
+  uses @0 (p :Pair(Text, Point), c :Color, t :Tagged, b :Box(Point, Text)) -> ();
 }
 `);
 }
@@ -222,31 +223,35 @@ Deno.test({
       const generate = () => gen(`${dir}/schemas`, `${dir}/gen/`);
       write(shapes());
       assertEquals((await generate()).code, 0);
-      const refusals: [string, string][] = [
-        ["extends(Base) {", "interface Calc: no longer extends Base (0x"],
-        ["c :Color", "Calc.uses @0: param c @1 was Color, now Size"],
-        ["Pair(K, V)", "struct Pair: field key @0 was parameter 1, now parameter 2"],
-        ["x @0 :Int32; y @1", "struct Point: field x @0 is now @1"],
-        ["red @0; green @1", "enum Color: value red @0 is now @1"],
+      /** Each edit as pairs of text and its replacement, and the first line it is refused with. */
+      const refusals: [string[][], string][] = [
+        [[["extends(Base) {", "{"]], "interface Calc: no longer extends Base (0x"],
+        [[["c :Color", "c :Size"]], "Calc.uses @0: param c @1 was Color, now Size"],
         [
-          "struct Tagged { n @0 :Int32; }",
+          [["Pair(K, V)", "Pair(V, K)"]],
+          "struct Pair: field key @0 was parameter 1, now parameter 2",
+        ],
+        [[["Box(T, U)", "Box(U, T)"]], "struct Box.g: field a was parameter 1, now parameter 2"],
+        [[["x @0 :Int32; y @1", "y @0 :Int32; x @1"]], "struct Point: field x @0 is now @1"],
+        [[["red @0; green @1", "green @0; red @1"]], "enum Color: value red @0 is now @1"],
+        [
+          [["enum Color { red @0; green @1; }", "enum Hue { green @0; red @1; }"], [
+            "c :Color",
+            "c :Hue",
+          ]],
+          "Calc.uses @0: param c @1 was Color, now Hue",
+        ],
+        [
+          [["struct Tagged { n @0 :Int32; }", "enum Tagged { n @0; m @1; }"]],
           "Calc.uses @0: param t @2 was struct Tagged, now enum Tagged",
         ],
       ];
-      const replacements: Record<string, string> = {
-        "extends(Base) {": "{",
-        "c :Color": "c :Size",
-        "Pair(K, V)": "Pair(V, K)",
-        "x @0 :Int32; y @1": "y @0 :Int32; x @1",
-        "red @0; green @1": "green @0; red @1",
-        "struct Tagged { n @0 :Int32; }": "enum Tagged { n @0; m @1; }",
-      };
-      for (const [edit, expected] of refusals) {
-        write(shapes((text) => text.replace(edit, replacements[edit])));
+      for (const [edits, expected] of refusals) {
+        write(shapes((text) => edits.reduce((t, [from, to]) => t.replace(from, to), text)));
         const { code, stderr } = await generate();
-        assertEquals(code, 1, `${edit}: ${stderr}`);
+        assertEquals(code, 1, `${edits}: ${stderr}`);
         const first = stderr.split("\n")[0];
-        assert(first.startsWith(`gen: ${dir}/gen/: ${expected}`), `${edit}: ${first}`);
+        assert(first.startsWith(`gen: ${dir}/gen/: ${expected}`), `${edits}: ${first}`);
       }
       // A struct renamed where a generic binding uses it, and renamed parameters, keep the wire.
       write(
@@ -254,6 +259,9 @@ Deno.test({
           text.replaceAll("Point", "Vec").replace(
             "Pair(K, V) { key @0 :K; value @1 :V; }",
             "Pair(A, B) { key @0 :A; value @1 :B; }",
+          ).replace(
+            "Box(T, U) { g :group { a @0 :T; b @1 :U; } }",
+            "Box(X, Y) { g :group { a @0 :X; b @1 :Y; } }",
           )
         ),
       );
@@ -298,15 +306,19 @@ Deno.test({
           ],
         );
       }
-      for (
-        const args of [[`${dir}/schemas/shapes.capnp`], [
-          `${dir}/schemas`,
-          `${dir}/gen/shapes.mp.ts`,
-        ]]
-      ) {
+      // Named as a folder, or on the way to one: the file is named.
+      const schema = `${dir}/schemas/shapes.capnp`;
+      const module = `${dir}/gen/shapes.mp.ts`;
+      const named: [string[], string][] = [
+        [[schema], schema],
+        [[`${schema}/sub`], schema],
+        [[`${dir}/schemas`, module], module],
+        [[`${dir}/schemas`, `${module}/out`], module],
+      ];
+      for (const [args, file] of named) {
         const { code, stderr } = await gen(...args);
         assertEquals(code, 1);
-        assert(stderr.startsWith(`gen: ${args.at(-1)} is a file, not a folder (usage: `), stderr);
+        assert(stderr.startsWith(`gen: ${file} is a file, not a folder (usage: `), stderr);
         assertEquals(stderr.split("\n").length, 2, stderr);
       }
     } finally {

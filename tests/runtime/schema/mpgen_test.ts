@@ -73,6 +73,19 @@ Deno.test({
         "Map: the generated code needs the built-in Map; rename the type",
       ],
       [
+        "struct S { hasX @0 :Bool; union { x @1 :Int32; y @2 :Text; } }",
+        "S.hasX: a `hasX` field says whether `x` is set, so neither can be a union member " +
+        "(`which` says which member is set)",
+      ],
+      [
+        "struct S { hasFoo @0 :Bool; foo :group { a @1 :Int32; } }",
+        "S.hasFoo: a `hasFoo` field says whether `foo` is set, so `foo` cannot be a group",
+      ],
+      [
+        "struct Shape { union { a @0 :Int32; b @1 :Text; } } interface I { m @0 Shape -> (); }",
+        "I.m: Shape has a union, so it cannot be a param or result list; make it one param or result",
+      ],
+      [
         "struct S { a @0 :AnyPointer; }",
         "S.a: AnyPointer fields are not supported",
       ],
@@ -105,6 +118,21 @@ Deno.test({
       const request = await compile(`@0xb1e2c3d4e5f60718;\n${body}\n`);
       assertThrows(() => generateProxies(request), SchemaMappingError, message);
     }
+  },
+});
+
+Deno.test({
+  name: "mpgen: a param named after a reserved word gets a free name",
+  ignore: !haveCapnp,
+  async fn() {
+    const request = await compile(
+      "@0xb1e2c3d4e5f60718;\ninterface I { m @0 (class :Int32, class_ :Int32, new :Text) -> (); }\n",
+    );
+    const module = generateProxies(request).get("bad.mp.ts")!;
+    assert(
+      module.includes("m(class__: number, class_: number, new_: string, options?: $.CallOptions)"),
+      module,
+    );
   },
 });
 
