@@ -460,6 +460,10 @@ function checkScalar(kind: ScalarKind, value: unknown, at: string): unknown {
     if (typeof value !== "number") {
       throw mismatch(at, kind === "float32" ? "Float32" : "Float64", value);
     }
+    // Rounding to Float32 is the type's; turning a finite number into Infinity is not.
+    if (kind === "float32" && Number.isFinite(value) && !Number.isFinite(Math.fround(value))) {
+      throw new TypeMappingError(`${at}: ${value} is out of range for Float32`);
+    }
     return value;
   }
   const [min, max, name] = range;

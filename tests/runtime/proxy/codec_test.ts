@@ -3,12 +3,12 @@
  * tool: what the codec writes, `capnp decode` reads as the text form the
  * codec gives it (unions, groups, non-zero defaults of every width, lists),
  * and what `capnp encode` writes from text, the codec reads as the values
- * that text names.
+ * that text names. A Float32 too large to be one is refused.
  *
  * @module
  */
 import * as capnp from "capnp-es";
-import { assertEquals } from "../../assert.ts";
+import { assertEquals, assertThrows } from "../../assert.ts";
 import { capnpAvailable } from "../../../runtime/schema/capnp.ts";
 import type { StructDescriptor } from "../../../runtime/schema/descriptor.ts";
 import {
@@ -16,6 +16,7 @@ import {
   formatStruct,
   readStruct,
   structClass,
+  TypeMappingError,
   writeStruct,
 } from "../../../runtime/proxy/codec.ts";
 import { generateAndLoad } from "../schema/helpers.ts";
@@ -141,6 +142,15 @@ Deno.test({
         assertEquals(back, readStruct(Shape, struct, context, "Shape"));
         if (Object.keys(value).length > 0) assertEquals(back, value);
       }
+      // A finite number too large for a Float32 is refused, not sent as Infinity.
+      const struct = new capnp.Message().initRoot(Class);
+      assertThrows(
+        () => writeStruct(Shape, { f: -1e39 }, struct, context, "Shape"),
+        TypeMappingError,
+        "Shape.f: -1e+39 is out of range for Float32",
+      );
+      writeStruct(Shape, { f: Infinity }, struct, context, "Shape");
+      assertEquals(readStruct(Shape, struct, context, "Shape").f, Infinity);
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
