@@ -10,7 +10,10 @@
  *
  * Types are written in schema syntax: `Int32`, `Text`, `List(Data)`, and a
  * named type as `<file>:<Name>` (`ipc/common.capnp:BlockRef`), with its
- * bound parameters for a generic struct (`<file>:Pair(Text, Int32)`).
+ * bound parameters for a generic struct (`<file>:Pair(Text, Int32)`). A
+ * field's default is part of its type when it is not zero (`Bool = true`,
+ * an enum's by number: `<file>:Mode = 1`): defaults are XORed on the wire,
+ * so adding, changing or removing one is a break like a retype.
  *
  * @example
  * ```ts
@@ -38,13 +41,15 @@ import {
   type Type,
   Type as TypeKind,
   Type_AnyPointer,
+  Value,
 } from "capnp-es/capnp/schema";
 import { readRequest } from "./capnp.ts";
 
 /**
- * One field: its name and its type, at its ordinal (its index in the list),
- * and, for a union member, the discriminant value that selects it. A group
- * is typed `group(<file>:<Struct>.<group>)`, its fields listed under that name.
+ * One field: its name and its type (with its default, if any), at its
+ * ordinal (its index in the list), and, for a union member, the discriminant
+ * value that selects it. A group is typed `group(<file>:<Struct>.<group>)`,
+ * its fields listed under that name.
  */
 export type ContractField = readonly [name: string, type: string, member?: number];
 
@@ -91,8 +96,17 @@ export interface ContractEnum {
   readonly values: readonly string[];
 }
 
+/**
+ * The format {@linkcode formatContract} writes: 2 records fields' defaults.
+ * A contract without a version was written before, without them: against
+ * it, defaults are not compared.
+ */
+export const CONTRACT_VERSION = 2;
+
 /** What peers rely on, keyed by `<file>:<Name>`. */
 export interface WireContract {
+  /** The contract's format ({@linkcode CONTRACT_VERSION}); absent before defaults were recorded. */
+  readonly version?: number;
   /** Every interface. */
   readonly interfaces: Readonly<Record<string, ContractInterface>>;
   /** Every struct declared by name, and every group (method param and result structs are in their methods). */
@@ -103,7 +117,7 @@ export interface WireContract {
 
 /** A contract with nothing in it, to add files' contracts to. */
 export function emptyContract(): WireContract {
-  return { interfaces: {}, structs: {}, enums: {} };
+  return { version: CONTRACT_VERSION, interfaces: {}, structs: {}, enums: {} };
 }
 
 /** The contract of the files a compiled request asks for, added to `into`. */
@@ -129,7 +143,8 @@ export function addToContract(into: WireContract, request: Uint8Array): void {
         };
         type = `group(${group.displayName})`;
       } else {
-        type = typeName(f.slot.type, nodes);
+        const fallback = defaultText(f.slot.defaultValue);
+        type = typeName(f.slot.type, nodes) + (fallback === undefined ? "" : ` = ${fallback}`);
       }
       return f.discriminantValue === Field.NO_DISCRIMINANT
         ? [f.name, type]
@@ -199,7 +214,66 @@ export function formatContract(contract: WireContract): string {
   );
   const structs = table(contract.structs, j);
   const enums = table(contract.enums, j);
-  return `{\n "interfaces": ${interfaces},\n "structs": ${structs},\n "enums": ${enums}\n}\n`;
+  const version = contract.version === undefined ? "" : `\n "version": ${contract.version},`;
+  return `{${version}\n "interfaces": ${interfaces},\n "structs": ${structs},\n "enums": ${enums}\n}\n`;
+}
+
+/**
+ * A default as the contract writes it, when it is not zero on the wire (a
+ * zero default is the same as none): a number, `true`, or an enum value's
+ * number. Pointer defaults are not recorded (`gen` refuses them).
+ */
+function defaultText(value: Value): string | undefined {
+  let x: number | bigint | boolean;
+  switch (value.which()) {
+    case Value.BOOL:
+      x = value.bool;
+      break;
+    case Value.INT8:
+      x = value.int8;
+      break;
+    case Value.INT16:
+      x = value.int16;
+      break;
+    case Value.INT32:
+      x = value.int32;
+      break;
+    case Value.INT64:
+      x = value.int64;
+      break;
+    case Value.UINT8:
+      x = value.uint8;
+      break;
+    case Value.UINT16:
+      x = value.uint16;
+      break;
+    case Value.UINT32:
+      x = value.uint32;
+      break;
+    case Value.UINT64:
+      x = value.uint64;
+      break;
+    case Value.FLOAT32:
+      x = value.float32;
+      break;
+    case Value.FLOAT64:
+      x = value.float64;
+      break;
+    case Value.ENUM:
+      x = value.enum;
+      break;
+    default:
+      return undefined;
+  }
+  // -0 is not zero on the wire (its sign bit is set).
+  if (Object.is(x, -0)) return "-0";
+  return x === false || x === 0 || x === 0n ? undefined : String(x);
+}
+
+/** A field's type without its default, and the default (see {@linkcode defaultText}). */
+function splitDefault(type: string): [type: string, fallback: string | undefined] {
+  const at = type.indexOf(" = ");
+  return at < 0 ? [type, undefined] : [type.slice(0, at), type.slice(at + 3)];
 }
 
 /** The schema-syntax name of a field's type. */
@@ -264,7 +338,10 @@ export function contractBreaks(before: WireContract, after: WireContract): strin
       const [was, now] = [shortType(a), shortType(b)];
       if (was !== now) return [was, now];
       // The same short name: another kind of type, or one from another file.
-      const [ka, kb] = [kindIn(before, parseNamed(a).base), kindIn(after, parseNamed(b).base)];
+      const [ka, kb] = [
+        kindIn(before, parseNamed(splitDefault(a)[0]).base),
+        kindIn(after, parseNamed(splitDefault(b)[0]).base),
+      ];
       return ka === kb ? [a, b] : [`${ka ?? "type"} ${was}`, `${kb ?? "type"} ${now}`];
     },
   };
@@ -379,7 +456,10 @@ function fieldBreaks(
     }
     if (!compare.same(type, next[1])) {
       const [was, now] = compare.show(type, next[1]);
-      return [`${field} was ${was}, now ${now}`];
+      const defaultOnly = compare.same(splitDefault(type)[0], splitDefault(next[1])[0]);
+      return [
+        `${field} was ${was}, now ${now}${defaultOnly ? " (defaults are XORed on the wire)" : ""}`,
+      ];
     }
     // A field may move into a new union as its first member: old data reads as that member.
     if (member === next[2] || (member === undefined && next[2] === 0)) return [];
@@ -444,18 +524,22 @@ function kindIn(contract: WireContract, base: string): "interface" | "enum" | "s
 
 /**
  * Whether type `a` of `before` is encoded as type `b` of `after`: the same
- * built-in type, lists or groups of such types, the same interface (by id),
- * the same enum (by id, or renamed: the old name gone, the new one new), or
- * structs whose old fields all keep their types and union places (a renamed
- * struct), with such generic arguments.
+ * default (when `before` records defaults), and the same built-in type,
+ * lists or groups of such types, the same interface (by id), the same enum
+ * (by id, or renamed: the old name gone, the new one new), or structs whose
+ * old fields all keep their types and union places (a renamed struct), with
+ * such generic arguments.
  */
 function sameWire(
   before: WireContract,
   after: WireContract,
-  a: string,
-  b: string,
+  typeA: string,
+  typeB: string,
   seen: Set<string>,
 ): boolean {
+  const [a, defaultA] = splitDefault(typeA);
+  const [b, defaultB] = splitDefault(typeB);
+  if (before.version !== undefined && defaultA !== defaultB) return false;
   for (const wrapper of [/^List\((.*)\)$/, /^group\((.*)\)$/]) {
     const [wa, wb] = [wrapper.exec(a), wrapper.exec(b)];
     if (wa !== null || wb !== null) {
@@ -546,6 +630,12 @@ export function parseContract(text: string): WireContract {
       if (!ok) fail(`${at}[${i}] is not a [name, type] field`);
     });
   const top = object(value, "the file");
+  if (top.version !== undefined && top.version !== CONTRACT_VERSION) {
+    fail(
+      `"version" is ${JSON.stringify(top.version)}: this gen reads version ${CONTRACT_VERSION} ` +
+        "and contracts without one",
+    );
+  }
   const entries = (key: string) =>
     Object.entries(object(top[key], `"${key}"`)).map(([name, entry]) =>
       [`${key}[${JSON.stringify(name)}]`, object(entry, `${key}[${JSON.stringify(name)}]`)] as const

@@ -273,6 +273,99 @@ Deno.test({
   },
 });
 
+/** Bitcoin Core's v30.0 mining options, with a `create` method taking them. */
+function mining(edit: (text: string) => string = (text) => text) {
+  return edit(`@0xd4e5f6a7b8c9d0f3;
+struct BlockCreateOptions {
+  useMempool @0 :Bool;
+  blockReservedWeight @1 :UInt64;
+  coinbaseOutputMaxAdditionalSigops @2 :UInt64;
+}
+enum Mode { fast @0; slow @1; }
+interface Mining {
+  create @0 (options :BlockCreateOptions, limit :Int32 = 5, mode :Mode = slow, f :Float64 = -0.0) -> ();
+}
+`);
+}
+
+Deno.test({
+  name: "gate: a default added, changed or removed is refused (Bitcoin Core master's mining " +
+    "defaults against v30.0); a zero default is none; a contract from before defaults were " +
+    "recorded passes them and is upgraded",
+  ignore: !haveCapnp,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "capdeno-gate-" });
+    try {
+      Deno.mkdirSync(`${dir}/schemas`);
+      const write = (text: string) => Deno.writeTextFileSync(`${dir}/schemas/mining.capnp`, text);
+      const generate = () => gen(`${dir}/schemas`, `${dir}/gen/`);
+      const contractFile = `${dir}/gen/wire-contract.json`;
+      write(mining());
+      assertEquals((await generate()).code, 0);
+      const v30 = Deno.readTextFileSync(contractFile);
+      assert(v30.includes('["limit","Int32 = 5"]'), v30);
+      assert(v30.includes('["mode","mining.capnp:Mode = 1"]'), v30);
+      assert(v30.includes('["f","Float64 = -0"]'), v30);
+      const master = (text: string) =>
+        text.replace("useMempool @0 :Bool", "useMempool @0 :Bool = true")
+          .replace("blockReservedWeight @1 :UInt64", "blockReservedWeight @1 :UInt64 = 8000")
+          .replace("Sigops @2 :UInt64", "Sigops @2 :UInt64 = 400");
+      const xor = " (defaults are XORed on the wire)";
+      const refusals: [(text: string) => string, string[]][] = [
+        [master, [
+          `struct BlockCreateOptions: field useMempool @0 was Bool, now Bool = true${xor}`,
+          `struct BlockCreateOptions: field blockReservedWeight @1 was UInt64, now UInt64 = 8000${xor}`,
+          "struct BlockCreateOptions: field coinbaseOutputMaxAdditionalSigops @2 was UInt64, " +
+          `now UInt64 = 400${xor}`,
+        ]],
+        [(t) => t.replace("Int32 = 5", "Int32 = 6"), [
+          `Mining.create @0: param limit @1 was Int32 = 5, now Int32 = 6${xor}`,
+        ]],
+        [(t) => t.replace("Int32 = 5", "Int32").replace("Mode = slow", "Mode = fast"), [
+          `Mining.create @0: param limit @1 was Int32 = 5, now Int32${xor}`,
+          `Mining.create @0: param mode @2 was Mode = 1, now Mode${xor}`,
+        ]],
+        [(t) => t.replace("= -0.0", "= 0.0"), [
+          `Mining.create @0: param f @3 was Float64 = -0, now Float64${xor}`,
+        ]],
+      ];
+      for (const [edit, expected] of refusals) {
+        write(mining(edit));
+        const { code, stderr } = await generate();
+        assertEquals(code, 1, stderr);
+        const lines = stderr.trimEnd().split("\n");
+        assertEquals(lines.slice(0, -1), expected.map((e) => `gen: ${dir}/gen/: ${e}`));
+        assertEquals(Deno.readTextFileSync(contractFile), v30, "nothing written");
+      }
+      // The same wire: a zero default, and an enum value renamed with the default naming it.
+      write(
+        mining((t) =>
+          t.replace("useMempool @0 :Bool", "useMempool @0 :Bool = false")
+            .replaceAll("slow", "sluggish")
+        ),
+      );
+      const same = await generate();
+      assertEquals([same.code, same.stderr], [0, ""]);
+
+      // A contract written before defaults were recorded: it cannot show them, so they pass,
+      // and the contract written then records them.
+      Deno.writeTextFileSync(
+        contractFile,
+        v30.replace('\n "version": 2,', "").replace(/ = [^"]+"/g, '"'),
+      );
+      write(mining(master));
+      const upgraded = await generate();
+      assertEquals([upgraded.code, upgraded.stderr], [0, ""]);
+      const now = Deno.readTextFileSync(contractFile);
+      assert(now.includes('"version": 2,') && now.includes('["useMempool","Bool = true"]'), now);
+      write(mining());
+      assertEquals((await generate()).code, 1, "checked from then on");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test({
   name: "gen: a damaged wire-contract.json, or a file named as a folder, ends in one line",
   ignore: !haveCapnp,
@@ -293,6 +386,10 @@ Deno.test({
           'structs["a:S"].fields[0] is not a [name, type] field',
         ],
         ['{"interfaces": [], "structs": {}, "enums": {}}', '"interfaces" is not an object'],
+        [
+          '{"version": 3, "interfaces": {}, "structs": {}, "enums": {}}',
+          '"version" is 3: this gen reads version 2 and contracts without one',
+        ],
       ];
       for (const [text, problem] of damaged) {
         Deno.writeTextFileSync(`${dir}/gen/wire-contract.json`, text);
