@@ -99,6 +99,7 @@ export type {
   InterfaceDescriptor,
   Lent,
   MethodSignature,
+  NotInSchema,
   Owned,
   ScalarKind,
   StructDescriptor,

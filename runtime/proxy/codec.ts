@@ -494,21 +494,21 @@ type EnumType = Extract<TypeDescriptor, { kind: "enum" }>;
 const enumCodec: KindCodec<EnumType> = {
   layout: () => ({ size: E.BYTE_2, List: capnp.Uint16List }),
   write(type, value, holder, slot, _context, at) {
-    const index = typeof value === "string" ? type.values.indexOf(value) : -1;
+    const index = typeof value === "string"
+      ? type.values.indexOf(value)
+      : notInSchema(value, (n) => n < type.values.length);
     if (index < 0) {
       throw new TypeMappingError(
-        `${at}: ${describe(value)} is not a ${type.name} (one of ${type.values.join(", ")})`,
+        `${at}: ${describe(value)} is not a ${type.name} (one of ${type.values.join(", ")}, ` +
+          "or the number of a value not in this schema)",
       );
     }
     setScalar("uint16", index, holder, slot);
   },
-  read(type, holder, slot, _context, at) {
+  read(type, holder, slot) {
     const index = getScalar("uint16", holder, slot) as number;
-    const value = type.values[index];
-    if (value === undefined) {
-      throw new TypeMappingError(`${at}: ${index} is not a known ${type.name} value`);
-    }
-    return value;
+    // A newer peer's value: its number (NotInSchema).
+    return type.values[index] ?? index;
   },
   format(type, holder, slot) {
     const index = getScalar("uint16", holder, slot) as number;
@@ -805,7 +805,10 @@ export function writeStruct(
   const chosen = struct.discriminant === undefined
     ? undefined
     : chosenMember(struct, values, where);
-  if (chosen !== undefined) capnp.utils.setUint16(struct.discriminant! * 2, chosen.member!, target);
+  if (chosen !== undefined) {
+    const discriminant = typeof chosen === "number" ? chosen : chosen.member!;
+    capnp.utils.setUint16(struct.discriminant! * 2, discriminant, target);
+  }
   for (const field of struct.fields) {
     if (field.hidden || (field.member !== undefined && field !== chosen)) continue;
     writeField(field, values[field.name], target, context, where);
@@ -813,14 +816,15 @@ export function writeStruct(
 }
 
 /**
- * The union member `values.which` names; none when it is left out and so
- * is every member (the union keeps its default).
+ * The union member `values.which` names, or the number of one not in this
+ * schema; none when it is left out and so is every member (the union keeps
+ * its default).
  */
 function chosenMember(
   struct: StructDescriptor,
   values: Readonly<Record<string, unknown>>,
   where: string,
-): FieldDescriptor | undefined {
+): FieldDescriptor | number | undefined {
   const which = values.which;
   const members = struct.fields.filter((field) => field.member !== undefined);
   const chosen = members.find((field) => field.name === which);
@@ -828,26 +832,29 @@ function chosenMember(
   if (which === undefined && members.every((field) => values[field.name] === undefined)) {
     return undefined;
   }
+  const unknown = notInSchema(which, (n) => members.some((field) => field.member === n));
+  if (unknown >= 0) return unknown;
   throw new TypeMappingError(
     `${where}.which: expected one of ${members.map((field) => field.name).join(", ")}, ` +
-      `got ${describe(which)}`,
+      `or the number of a member not in this schema, got ${describe(which)}`,
   );
 }
 
-/** The union member set in `source`. */
-function activeMember(
-  struct: StructDescriptor,
-  source: capnp.Struct,
-  where: string,
-): FieldDescriptor {
-  const discriminant = storedAt("uint16", struct.discriminant! * 2, source);
-  const active = struct.fields.find((field) => field.member === discriminant);
-  if (active === undefined) {
-    throw new TypeMappingError(
-      `${where}: union member ${discriminant} is not known to this schema of ${struct.name}`,
-    );
-  }
-  return active;
+/**
+ * `value` as the number of an enum value or union member not in this
+ * schema (an integer 0–65535 that `known` does not name), or -1.
+ */
+function notInSchema(value: unknown, known: (n: number) => boolean): number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 0xffff &&
+      !known(value)
+    ? value
+    : -1;
+}
+
+/** The union member set in `source`, or its number when this schema does not name it. */
+function activeMember(struct: StructDescriptor, source: capnp.Struct): FieldDescriptor | number {
+  const discriminant = storedAt("uint16", struct.discriminant! * 2, source) as number;
+  return struct.fields.find((field) => field.member === discriminant) ?? discriminant;
 }
 
 /** Writes one field; `undefined` leaves it unset (or clears its `hasX` flag). */
@@ -874,10 +881,8 @@ export function readStruct(
   where: string,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const active = struct.discriminant === undefined
-    ? undefined
-    : activeMember(struct, source, where);
-  if (active !== undefined) out.which = active.name;
+  const active = struct.discriminant === undefined ? undefined : activeMember(struct, source);
+  if (active !== undefined) out.which = typeof active === "number" ? active : active.name;
   for (const field of struct.fields) {
     if (field.hidden) continue;
     if (field.member !== undefined) {

@@ -200,3 +200,20 @@ export interface CallOptions {
 
 /** A value that may or may not be a promise yet. */
 export type Awaitable<T> = T | Promise<T>;
+
+/**
+ * An enum value or union member (`which`) that this schema does not name:
+ * a newer peer's, since Cap'n Proto lets a schema add them. It is read as
+ * its number, and written back as that number (a union member so written
+ * carries its default value: this side cannot know more of it). Generated
+ * enum and union types include it, so that a `switch` handles it.
+ *
+ * @example
+ * ```ts
+ * import type { NotInSchema } from "./descriptor.ts";
+ * type Color = "red" | "green" | NotInSchema;
+ * const label = (color: Color) => typeof color === "number" ? `unknown value ${color}` : color;
+ * if (label(7 as NotInSchema) !== "unknown value 7") throw new Error("a number, named as such");
+ * ```
+ */
+export type NotInSchema = number & { readonly "~notInSchema": true };

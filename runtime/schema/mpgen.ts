@@ -310,7 +310,7 @@ class FileGenerator {
     const values = node.enum.enumerants.map((e) => e.name);
     this.#types.push(
       `/** Enum \`${schemaName(node)}\`. */`,
-      `export type ${name} = ${values.map((v) => JSON.stringify(v)).join(" | ")};`,
+      `export type ${name} = ${values.map((v) => JSON.stringify(v)).join(" | ")} | $.NotInSchema;`,
       "",
     );
   }
@@ -796,7 +796,9 @@ function unionType(fields: GeneratedField[]): string | null {
       ? `{ which: ${JSON.stringify(f.name)} }`
       : `{ which: ${JSON.stringify(f.name)}; ${f.name}: ${f.ts} }`
   );
-  return alternatives.length === 0 ? null : `(${alternatives.join(" | ")})`;
+  return alternatives.length === 0
+    ? null
+    : `(${alternatives.join(" | ")} | { which: $.NotInSchema })`;
 }
 
 /** The exported declaration of struct `name`: an interface, or a type when it has a union. */

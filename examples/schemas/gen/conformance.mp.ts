@@ -78,7 +78,7 @@ export interface FooStruct {
 }
 
 /** Enum `Color`. */
-export type Color = "red" | "green" | "blue";
+export type Color = "red" | "green" | "blue" | $.NotInSchema;
 
 /** Struct `Scalars`. */
 export interface Scalars {

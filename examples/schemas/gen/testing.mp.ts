@@ -31,7 +31,7 @@ export interface Tester {
 }
 
 /** Enum `ErrorType`. */
-export type ErrorType = "failed" | "overloaded" | "disconnected" | "unimplemented";
+export type ErrorType = "failed" | "overloaded" | "disconnected" | "unimplemented" | $.NotInSchema;
 
 /** Interface `Counter`. */
 export interface Counter {

@@ -61,7 +61,7 @@ export interface ChainNotifications {
 }
 
 /** Enum `MempoolRemovalReason`. */
-export type MempoolRemovalReason = "expiry" | "sizeLimit" | "reorg" | "block" | "conflict" | "replaced";
+export type MempoolRemovalReason = "expiry" | "sizeLimit" | "reorg" | "block" | "conflict" | "replaced" | $.NotInSchema;
 
 /** Struct `FoundBlock`. */
 export interface FoundBlock {

@@ -28,7 +28,7 @@ export interface Node {
 export type NotifyBlockTipCallback = (syncState: SyncState, tip: BlockTip, verificationProgress: number, options?: $.CallOptions) => $.Awaitable<void>;
 
 /** Enum `SyncState`. */
-export type SyncState = "initReindex" | "initDownload" | "postInit";
+export type SyncState = "initReindex" | "initDownload" | "postInit" | $.NotInSchema;
 
 /** Struct `BlockTip`. */
 export interface BlockTip {

@@ -1,14 +1,15 @@
 /**
- * A peer that ignores the schema: wrong pointer kinds, unknown enum values
- * and garbage thread handles get an exception back, and the server keeps
- * serving.
+ * A peer that ignores the schema: wrong pointer kinds and garbage thread
+ * handles get an exception back, and the server keeps serving. (An enum
+ * value the schema does not have is no violation: a newer peer's reads as
+ * its number, see `tests/runtime/schema/evolution_test.ts`.)
  *
  * @module
  */
 import * as capnp from "capnp-es";
 import { assertEquals, assertRejects } from "../../assert.ts";
 import { capabilityOf, RpcError } from "../../../mod.ts";
-import { Foo, FooStruct } from "../../../examples/schemas/gen/conformance.mp.ts";
+import { Foo } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { Context } from "../../../runtime/schema/gen/mp/proxy.mp.ts";
 import { structClass } from "../../../runtime/proxy/codec.ts";
 import { fooPair } from "./helpers.ts";
@@ -33,16 +34,6 @@ Deno.test("hostile: schema violations get an exception and the server keeps serv
   await assertRejects(
     () => rawCall(pair.foo, "pass", (p) => capnp.utils.setText(arg.offset, "not a struct", p)),
     RpcError,
-  );
-  // An enum value the schema does not have.
-  await assertRejects(
-    () =>
-      rawCall(pair.foo, "pass", (p) => {
-        const value = capnp.utils.initStructAt(arg.offset, structClass(FooStruct), p);
-        capnp.utils.setUint16(FooStruct.fields.find((f) => f.name === "color")!.offset, 99, value);
-      }),
-    RpcError,
-    "99 is not a known Color value",
   );
   // A Context whose thread pointer is not a capability.
   await assertRejects(

@@ -1,14 +1,16 @@
 /**
  * Peers built from two versions of one schema, as `gen`'s gate lets it
  * evolve: fields added under new ordinals read as their schema defaults on
- * the newer side when the older side sends a smaller struct, and a field's
- * non-zero default survives the XOR the wire keeps it in, for every width.
+ * the newer side when the older side sends a smaller struct, a field's
+ * non-zero default survives the XOR the wire keeps it in, for every width,
+ * and an enum value a newer peer adds reaches the older as its number,
+ * which it sends back as the same value.
  *
  * @module
  */
 import { assertEquals, assertRejects } from "../../assert.ts";
 import { capnpAvailable } from "../../../runtime/schema/capnp.ts";
-import { TypeMappingError } from "../../../mod.ts";
+import { type NotInSchema, TypeMappingError } from "../../../mod.ts";
 import { schemaPair } from "./helpers.ts";
 
 const haveCapnp = await capnpAvailable();
@@ -110,5 +112,56 @@ Deno.test({
       TypeMappingError,
       "Points.echo$Params.p.name: a lone surrogate cannot be written as UTF-8 Text",
     );
+  },
+});
+
+/** A palette of colors: `red` and `green`, and the `added` values after them. */
+function palette(added = "") {
+  return `@0xa1b2c3d4e5f6078a;
+using Proxy = import "/mp/proxy.capnp";
+enum Color { red @0; green @1;${added} }
+interface Palette {
+  echo @0 (context :Proxy.Context, colors :List(Color)) -> (result :List(Color));
+  pick @1 (context :Proxy.Context) -> (result :Color);
+}
+interface Init {
+  construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
+  make @1 (context :Proxy.Context) -> (result :Palette);
+}
+`;
+}
+
+type Color = "red" | "green" | "blue" | NotInSchema;
+
+interface Palette {
+  echo(colors: Color[]): Promise<Color[]>;
+  pick(): Promise<Color>;
+}
+
+Deno.test({
+  name: "evolution: an enum value a newer peer adds reaches an older one as its number, " +
+    "and goes back as that value",
+  ignore: !haveCapnp,
+  async fn() {
+    const seen: Color[][] = [];
+    const served = {
+      echo: (colors: Color[]) => (seen.push(colors), colors),
+      pick: (): Color => "blue",
+    };
+    await using pair = await schemaPair("palette", () => served, palette(" blue @2;"), palette());
+    const remote = pair.remote as unknown as Palette;
+    const blue = await remote.pick();
+    assertEquals(blue, 2 as NotInSchema);
+    assertEquals(await remote.echo(["red", blue]), ["red", blue]);
+    assertEquals(seen, [["red", "blue"]], "the newer side read its own name");
+    // A number is only for a value this schema does not name.
+    for (const wrong of [1, -1, 70000, 2.5]) {
+      await assertRejects(
+        () => remote.echo([wrong as NotInSchema]),
+        TypeMappingError,
+        `Palette.echo$Params.colors[0]: number ${wrong} is not a Color (one of red, green, ` +
+          "or the number of a value not in this schema)",
+      );
+    }
   },
 });
