@@ -334,6 +334,17 @@ export function contractBreaks(before: WireContract, after: WireContract): strin
   const breaks: string[] = [];
   const compare: Comparison = {
     same: (a, b) => sameWire(before, after, a, b, new Set()),
+    intoNewGroup(type, now) {
+      const group = /^group\((.*)\)$/.exec(now)?.[1];
+      const made = group === undefined ? undefined : after.structs[group];
+      if (made === undefined || before.structs[group!] !== undefined || type.startsWith("group(")) {
+        return false;
+      }
+      // Old data, whose discriminant reads 0, must read as the field in the group's union.
+      const [, first, member] = made.fields[0] ?? [];
+      return first !== undefined && (member === undefined || member === 0) &&
+        sameWire(before, after, type, first, new Set());
+    },
     show(a, b) {
       const [was, now] = [shortType(a), shortType(b)];
       if (was !== now) return [was, now];
@@ -454,7 +465,7 @@ function fieldBreaks(
     if (moved !== undefined) {
       return [ordinals ? `${field} is now @${moved}` : `${field} moved to another ordinal`];
     }
-    if (!compare.same(type, next[1])) {
+    if (!compare.same(type, next[1]) && !compare.intoNewGroup(type, next[1])) {
       const [was, now] = compare.show(type, next[1]);
       const defaultOnly = compare.same(splitDefault(type)[0], splitDefault(next[1])[0]);
       return [
@@ -471,6 +482,12 @@ function fieldBreaks(
 interface Comparison {
   /** Whether the old type `a` is encoded as the new type `b`. */
   same(a: string, b: string): boolean;
+  /**
+   * Whether a field of type `a` was moved into the new group or named union
+   * typed `b`, as its first field: the others in it are new (an old one
+   * moved in too leaves its own position empty), and it has its old slot.
+   */
+  intoNewGroup(a: string, b: string): boolean;
   /** The two as a message shows them: short names, unless that hides the difference. */
   show(a: string, b: string): [string, string];
 }

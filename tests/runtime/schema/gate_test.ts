@@ -155,8 +155,9 @@ Deno.test({
 });
 
 Deno.test({
-  name: "gate: unions and groups: a field moved into a new union as its first member passes; " +
-    "a field moved in later, a retyped group field and a retyped union member are refused",
+  name: "gate: unions and groups: a field moved into a new union, group or named union as its " +
+    "first member passes; a field moved in later, a retyped group field and a retyped union " +
+    "member are refused",
   ignore: !haveCapnp,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "capdeno-gate-" });
@@ -164,7 +165,7 @@ Deno.test({
       Deno.mkdirSync(`${dir}/schemas`);
       const write = (fields: string) =>
         Deno.writeTextFileSync(`${dir}/schemas/calc.capnp`, calc(V1, fields));
-      const generate = () => gen(`${dir}/schemas`, `${dir}/gen/`);
+      const generate = (...flags: string[]) => gen(...flags, `${dir}/schemas`, `${dir}/gen/`);
       write("x @0 :Int32; y @1 :Int32;");
       assertEquals((await generate()).code, 0);
       const kept = "union { x @0 :Int32; label @2 :Text; } y @1 :Int32; " +
@@ -172,7 +173,24 @@ Deno.test({
       write(kept);
       const moved = await generate();
       assertEquals([moved.code, moved.stderr], [0, ""]);
+      // Moved into a new group, or a new named union (its lowest ordinal is member 0, which old
+      // data reads as).
+      for (
+        const group of [
+          "w :group { y @1 :Int32; z @7 :Text; }",
+          "w :union { y @1 :Int32; z @7 :Text; }",
+          "w :union { z @7 :Text; y @1 :Int32; }",
+        ]
+      ) {
+        write(kept.replace("y @1 :Int32;", group));
+        const grouped = await generate("--check");
+        assertEquals(grouped.stderr.includes("refused"), false, grouped.stderr);
+      }
       const refusals: [string, string][] = [
+        [
+          kept.replace("y @1 :Int32;", "w :group { y @1 :Text; z @7 :Text; }"),
+          "struct Point: field y was Int32, now group(Point.w)",
+        ],
         [
           kept.replace("label @2 :Text; } y @1 :Int32;", "label @2 :Text; y @1 :Int32; }"),
           "struct Point: field y was outside the union, now union member 1",
