@@ -263,10 +263,37 @@ function initListAt(p: capnp.Pointer, layout: ListLayout, length: number): capnp
   return new List(p.segment, p.byteOffset);
 }
 
-/** The list at pointer `p`, laid out as `layout`. */
-function listAt(p: capnp.Pointer, layout: ListLayout): capnp.List<unknown> {
+/**
+ * The list at pointer `p`, laid out as `layout`.
+ *
+ * @throws {TypeMappingError} when its elements on the wire are of another
+ * size: a peer's schema upgraded `List(T)` to a list of structs, or the
+ * reverse, which Cap'n Proto allows and this codec does not read (read as
+ * `layout`, the elements would be misread without a word).
+ */
+function listAt(p: capnp.Pointer, layout: ListLayout, at: string): capnp.List<unknown> {
+  const size = capnp.utils.getTargetListElementSize(p);
+  if (size !== layout.size && capnp.utils.getTargetListLength(p) > 0) {
+    throw new TypeMappingError(
+      `${at}: a list of ${ELEMENT_NAMES[size]} where a list of ${
+        ELEMENT_NAMES[layout.size]
+      } belongs (a peer's schema changed the list's element type)`,
+    );
+  }
   return new layout.List(p.segment, p.byteOffset);
 }
+
+/** What a list's elements are on the wire, by their size. */
+const ELEMENT_NAMES: Record<capnp.ListElementSize, string> = {
+  [E.VOID]: "Voids",
+  [E.BIT]: "Bools",
+  [E.BYTE]: "1-byte values",
+  [E.BYTE_2]: "2-byte values",
+  [E.BYTE_4]: "4-byte values",
+  [E.BYTE_8]: "8-byte values",
+  [E.POINTER]: "pointers",
+  [E.COMPOSITE]: "structs",
+};
 
 // ---- Scalars and enums (data section) ----
 
@@ -577,7 +604,7 @@ const listCodec: KindCodec<ListType> = {
     const items: unknown[] = [];
     if (!capnp.utils.isNull(p)) {
       const element = codecOf(type.element);
-      const list = listAt(p, element.layout(type.element));
+      const list = listAt(p, element.layout(type.element), at);
       for (let i = 0; i < list.length; i++) {
         items.push(element.read(type.element, list, i, context, `${at}[${i}]`));
       }
@@ -588,7 +615,12 @@ const listCodec: KindCodec<ListType> = {
     const p = pointerAt(holder, slot);
     if (capnp.utils.isNull(p)) return undefined;
     const element = codecOf(type.element);
-    const list = listAt(p, element.layout(type.element));
+    let list: capnp.List<unknown>;
+    try {
+      list = listAt(p, element.layout(type.element), "list");
+    } catch (error) {
+      return `<${(error as Error).message}>`;
+    }
     const items: string[] = [];
     for (let i = 0; i < list.length; i++) {
       items.push(element.format(type.element, list, i) ?? "null");
@@ -622,7 +654,7 @@ const mapCodec: KindCodec<MapType> = {
     const p = pointerAt(holder, slot);
     if (capnp.utils.isNull(p)) return map;
     const [key, item] = type.entry().fields;
-    const list = listAt(p, entriesLayout(type));
+    const list = listAt(p, entriesLayout(type), at);
     for (let i = 0; i < list.length; i++) {
       const entry = list.get(i) as capnp.Struct;
       map.set(

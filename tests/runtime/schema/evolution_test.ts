@@ -3,8 +3,9 @@
  * evolve: fields added under new ordinals read as their schema defaults on
  * the newer side when the older side sends a smaller struct, a field's
  * non-zero default survives the XOR the wire keeps it in, for every width,
- * and an enum value a newer peer adds reaches the older as its number,
- * which it sends back as the same value.
+ * an enum value a newer peer adds reaches the older as its number, which
+ * it sends back as the same value, and a list whose element type a peer
+ * changed is refused with a clear error rather than misread.
  *
  * @module
  */
@@ -163,5 +164,55 @@ Deno.test({
           "or the number of a value not in this schema)",
       );
     }
+  },
+});
+
+/** A method returning a list of `element`s (with struct `S` declared). */
+function listing(element: string) {
+  return `@0xa1b2c3d4e5f6078b;
+using Proxy = import "/mp/proxy.capnp";
+struct S { x @0 :Int32; y @1 :Text; }
+interface Listing {
+  get @0 (context :Proxy.Context) -> (result :List(${element}));
+}
+interface Init {
+  construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
+  make @1 (context :Proxy.Context) -> (result :Listing);
+}
+`;
+}
+
+Deno.test({
+  name: "evolution: a list whose element type a peer changed (List(Int32) to List(S), or back) " +
+    "fails the call with a TypeMappingError instead of being misread",
+  ignore: !haveCapnp,
+  async fn() {
+    const cases: [string, string, unknown[], string][] = [
+      ["Int32", "S", [1, 2, 3], "a list of 4-byte values where a list of structs belongs"],
+      ["S", "Int32", [{ x: 1, y: "" }], "a list of structs where a list of 4-byte values belongs"],
+      ["Text", "Int64", ["a"], "a list of pointers where a list of 8-byte values belongs"],
+    ];
+    for (const [served, read, items, problem] of cases) {
+      await using pair = await schemaPair(
+        "listing",
+        () => ({ get: () => items }),
+        listing(served),
+        listing(read),
+      );
+      const remote = pair.remote as unknown as { get(): Promise<unknown[]> };
+      await assertRejects(
+        () => remote.get(),
+        TypeMappingError,
+        `Listing.get$Results.result: ${problem} (a peer's schema changed the list's element type)`,
+      );
+    }
+    // An empty list has no elements to misread.
+    await using empty = await schemaPair(
+      "listing",
+      () => ({ get: () => [] }),
+      listing("Int32"),
+      listing("S"),
+    );
+    assertEquals(await (empty.remote as unknown as { get(): Promise<unknown[]> }).get(), []);
   },
 });
