@@ -61,7 +61,7 @@
  * ```
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { InterfaceDescriptor } from "../runtime/schema/descriptor.ts";
 import {
   type ChildCommand,
@@ -152,7 +152,10 @@ export interface CommandOptions {
   hardened?: boolean;
   /** Extra arguments for the component (e.g. `-debug=ipc`). */
   args?: readonly string[];
-  /** Values of the environment variables the manifest names; absent ones are left out. */
+  /**
+   * Values of the environment variables the manifest names; absent ones are
+   * left out. Default: the launcher's own values of them (those it may read).
+   */
   env?: Readonly<Record<string, string>>;
   /** Under a root supervisor: the component's own user and group (`identity.ts`). */
   identity?: Identity;
@@ -185,7 +188,9 @@ export interface StateLayout {
 /**
  * Where the code of the component in `folder` may come from: the runtime,
  * the schemas, the published component entry and its own folder (bundles
- * kept in `cacheDir`).
+ * kept in `cacheDir`). Its graph resolves with the `deno.json` of the
+ * nearest folder above it that has one (a project of the user's, or this
+ * repository), and may use the packages that one or the runtime's declares.
  *
  * @example
  * ```ts
@@ -201,7 +206,8 @@ export function componentCodePolicy(
 ): CodePolicy {
   const root = projectRoot();
   return {
-    project: root,
+    project: projectOf(folder) ?? root,
+    packageProjects: [root],
     roots: [join(root, "runtime"), join(root, "schemas"), folder, ...codeFolders],
     entries: [join(root, COMPONENT_ENTRY)],
     cacheDir,
@@ -212,6 +218,27 @@ export function componentCodePolicy(
         : `(a folder of the component's own code, such as its generated code, is ` +
           `allowed by naming it in its manifest's "code" list, relative to ${folder})`,
   };
+}
+
+/** The launcher's values of the variables `names`, of those it may read. */
+function launcherEnv(names: readonly string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const name of names) {
+    if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") continue;
+    const value = Deno.env.get(name);
+    if (value !== undefined) values[name] = value;
+  }
+  return values;
+}
+
+/** The nearest folder at or above `folder` that holds a `deno.json`, if any. */
+function projectOf(folder: string): string | undefined {
+  for (let at = resolve(folder);; at = dirname(at)) {
+    try {
+      if (Deno.statSync(join(at, "deno.json")).isFile) return at;
+    } catch { /* none here */ }
+    if (dirname(at) === at) return undefined;
+  }
 }
 
 /** The state directory's layout. */
@@ -268,8 +295,9 @@ export function sandboxCommand(
     DENO_NO_PACKAGE_JSON: "1",
     NO_COLOR: "1",
   };
+  const values = options.env ?? launcherEnv(permissions.env);
   for (const name of permissions.env) {
-    if (options.env?.[name] !== undefined) env[name] = options.env[name];
+    if (values[name] !== undefined) env[name] = values[name];
   }
   const { main, importMap } = runtimeImportMap(paths.bundle);
   const deno = denoCommand(main, {
@@ -694,6 +722,11 @@ export async function spawnComponent<T>(
   options: SpawnComponentOptions,
 ): Promise<SandboxedComponent<T>> {
   const { manifest, folder } = component;
+  if (!manifest.serves.includes(iface.name)) {
+    throw new SandboxError(
+      `${manifest.name}: its manifest serves ${manifest.serves.join(", ")}, not ${iface.name}`,
+    );
+  }
   if (typeof options.stateDir !== "string" || options.stateDir === "") {
     throw new SandboxError("no state directory: give stateDir, a folder's path");
   }

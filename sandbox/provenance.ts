@@ -61,8 +61,13 @@ export class ProvenanceError extends Error {
 
 /** Where a component's code may come from, and where bundles are kept. */
 export interface CodePolicy {
-  /** The project root, holding `deno.json` (its import map names the packages). */
+  /** The project root, holding the `deno.json` the graph resolves with (its import map names packages). */
   project: string;
+  /**
+   * Other folders whose `deno.json` declares packages the graph may use too
+   * (the runtime's own, for a project of a user's that imports it).
+   */
+  packageProjects?: readonly string[];
   /** Absolute folders whose files may be in the graph. */
   roots: readonly string[];
   /** Single files outside the roots that may be in the graph too (the published component entry). */
@@ -121,13 +126,20 @@ async function denoOutput(args: string[], cwd: string): Promise<string> {
   return new TextDecoder().decode(output.stdout);
 }
 
-/** `name@version` of every package `deno.json` imports from npm. */
-function declaredPackages(project: string): Set<string> {
-  const config = JSON.parse(Deno.readTextFileSync(join(project, "deno.json")));
+/** The folders whose `deno.json` may declare the packages of a graph under `policy`. */
+function projectsOf(policy: CodePolicy): string[] {
+  return [...new Set([policy.project, ...policy.packageProjects ?? []])];
+}
+
+/** `name@version` of every package the `deno.json` of each of `projects` imports from npm. */
+function declaredPackages(projects: readonly string[]): Set<string> {
   const declared = new Set<string>();
-  for (const target of Object.values(config.imports ?? {}) as string[]) {
-    const match = /^npm:\/?(@?[^@/]+(?:\/[^@/]+)?)@([^/]+)/.exec(target);
-    if (match) declared.add(`${match[1]}@${match[2]}`);
+  for (const project of projects) {
+    const config = JSON.parse(Deno.readTextFileSync(join(project, "deno.json")));
+    for (const target of Object.values(config.imports ?? {}) as string[]) {
+      const match = /^npm:\/?(@?[^@/]+(?:\/[^@/]+)?)@([^/]+)/.exec(target);
+      if (match) declared.add(`${match[1]}@${match[2]}`);
+    }
   }
   return declared;
 }
@@ -188,7 +200,9 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
       policy.project,
     ),
   );
-  const allowed = allowedPackages(info, declaredPackages(policy.project));
+  const projects = projectsOf(policy);
+  const allowed = allowedPackages(info, declaredPackages(projects));
+  const declaredIn = projects.map((project) => join(project, "deno.json")).join(" or ");
   const allowedFile = allowedFiles(policy);
   const files: string[] = [];
   const packages = new Set<string>();
@@ -202,7 +216,9 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
     } else if (module.kind === "npm") {
       const key = module.npmPackage ?? "";
       if (allowed.has(key)) packages.add(key);
-      else problems.push(`${module.specifier}: npm package ${key} is not declared in deno.json`);
+      else {problems.push(
+          `${module.specifier}: npm package ${key} is not declared in ${declaredIn}`,
+        );}
     } else if (module.specifier.startsWith("file://")) {
       const path = decodeURIComponent(new URL(module.specifier).pathname);
       if (allowedFile(path)) files.push(path);
@@ -229,25 +245,28 @@ export async function checkProvenance(entry: string, policy: CodePolicy): Promis
 const CONFIG_NAMES = ["deno.json", "deno.jsonc", "package.json"];
 
 /**
- * The files besides a graph's modules that decide how it resolves: the
+ * The files besides a graph's modules that decide how it resolves: each
  * project's lock file, the configuration files of every folder from each
- * module's up to the project's (a workspace member's `deno.json`, a nested
- * `package.json`), and the import map the project's `deno.json` names.
+ * module's up to its project's (a workspace member's `deno.json`, a nested
+ * `package.json`), and the import map a project's `deno.json` names.
  */
-function configFiles(files: readonly string[], project: string): string[] {
-  const folders = new Set([project]);
-  for (const file of files) {
-    for (let folder = dirname(file); inside(folder, project); folder = dirname(folder)) {
-      folders.add(folder);
+function configFiles(files: readonly string[], projects: readonly string[]): string[] {
+  const paths = new Set<string>();
+  for (const project of projects) {
+    const folders = new Set([project]);
+    for (const file of files) {
+      for (let folder = dirname(file); inside(folder, project); folder = dirname(folder)) {
+        folders.add(folder);
+      }
     }
+    paths.add(join(project, "deno.lock"));
+    for (const folder of folders) for (const name of CONFIG_NAMES) paths.add(join(folder, name));
+    let importMap: unknown;
+    try {
+      importMap = JSON.parse(Deno.readTextFileSync(join(project, "deno.json"))).importMap;
+    } catch { /* absent or not JSON: hashed as it is, and the listing refuses it */ }
+    if (typeof importMap === "string") paths.add(resolve(project, importMap));
   }
-  const paths = new Set([join(project, "deno.lock")]);
-  for (const folder of folders) for (const name of CONFIG_NAMES) paths.add(join(folder, name));
-  let importMap: unknown;
-  try {
-    importMap = JSON.parse(Deno.readTextFileSync(join(project, "deno.json"))).importMap;
-  } catch { /* absent or not JSON: hashed as it is, and the listing refuses it */ }
-  if (typeof importMap === "string") paths.add(resolve(project, importMap));
   return [...paths].sort();
 }
 
@@ -265,11 +284,11 @@ async function sha256Hex(parts: BlobPart[]): Promise<string> {
 async function graphHash(
   entry: string,
   code: Pick<PreparedCode, "files" | "packages">,
-  project: string,
+  policy: CodePolicy,
 ) {
   const encoder = new TextEncoder();
   const parts: BlobPart[] = [encoder.encode(`${entry}\0`)];
-  for (const file of [...code.files, ...configFiles(code.files, project)]) {
+  for (const file of [...code.files, ...configFiles(code.files, projectsOf(policy))]) {
     // Each file's path and size before its bytes, so that no two sets of files hash alike.
     let contents: Uint8Array<ArrayBuffer>;
     try {
@@ -290,8 +309,10 @@ async function graphHash(
 
 /** Where the listing of `entry`'s graph under `policy` is remembered. */
 async function listingPath(entry: string, policy: CodePolicy): Promise<string> {
-  const { project, roots, entries } = policy;
-  const key = await sha256Hex([JSON.stringify({ entry, project, roots, entries })]);
+  const { project, packageProjects, roots, entries } = policy;
+  const key = await sha256Hex([
+    JSON.stringify({ entry, project, packageProjects, roots, entries }),
+  ]);
   return join(policy.cacheDir, `${key}.graph.json`);
 }
 
@@ -308,7 +329,7 @@ async function rememberedGraph(entry: string, policy: CodePolicy): Promise<Prepa
       !Array.isArray(files) || !files.every(allowedFiles(policy)) ||
       !Array.isArray(packages) || !packages.every((key) => typeof key === "string") ||
       typeof hash !== "string" ||
-      await graphHash(entry, { files, packages }, policy.project) !== hash
+      await graphHash(entry, { files, packages }, policy) !== hash
     ) return null;
     const bundle = join(policy.cacheDir, `${hash}.js`);
     Deno.statSync(bundle);
@@ -330,7 +351,7 @@ export async function prepareCode(entry: string, policy: CodePolicy): Promise<Pr
   const remembered = await rememberedGraph(entry, policy);
   if (remembered !== null) return remembered;
   const code = await checkProvenance(entry, policy);
-  const hash = await graphHash(entry, code, policy.project);
+  const hash = await graphHash(entry, code, policy);
   const bundle = join(policy.cacheDir, `${hash}.js`);
   Deno.mkdirSync(policy.cacheDir, { recursive: true, mode: 0o755 });
   try {
@@ -349,7 +370,7 @@ export async function prepareCode(entry: string, policy: CodePolicy): Promise<Pr
       building,
       entry,
     ], policy.project);
-    if (await graphHash(entry, await checkProvenance(entry, policy), policy.project) !== hash) {
+    if (await graphHash(entry, await checkProvenance(entry, policy), policy) !== hash) {
       Deno.removeSync(building);
       throw new ProvenanceError(
         `refusing to spawn ${entry}: its files changed while it was bundled`,

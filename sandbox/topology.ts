@@ -262,6 +262,13 @@ export async function startTopology(
           `give its entry "connectTo": the name of an earlier entry that runs it`,
       );
     }
+    const target = planned.find((p) => p.entry.name === entry.connectTo);
+    if (target !== undefined && !target.component.manifest.listens) {
+      throw new TopologyError(
+        `"${entry.name}" connects to "${target.entry.name}", which does not listen ` +
+          `(its manifest has no "listens": true)`,
+      );
+    }
     planned.push({ entry, component, iface });
   }
   const started = new StartedTopology();

@@ -21,6 +21,7 @@ import { ProvenanceError, REFUSED_FILE_IMPORTS } from "../../sandbox/provenance.
 import { isMountPoint, unmountDataImage } from "../../sandbox/quota.ts";
 import { lockListenSocket } from "../../sandbox/sockets.ts";
 import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+import { ProberInit } from "./fixtures/schema/gen/probe.mp.ts";
 
 const deno = Deno.execPath();
 const components = {
@@ -161,7 +162,7 @@ Deno.test("contract: a connecting component gets exactly its socket, a token and
   assert(!("HOME" in command.env), "only variables the manifest names are passed");
 });
 
-Deno.test("contract: environment variables the manifest names are passed, others not", () => {
+Deno.test("contract: environment variables the manifest names are passed (given, or the launcher's), others not", () => {
   const withEnv: Component = {
     ...components.foo,
     manifest: {
@@ -175,6 +176,16 @@ Deno.test("contract: environment variables the manifest names are passed, others
   assert(command.args.includes("--allow-env=RPC_USER"));
   assertEquals(command.env.RPC_USER, "alice");
   assert(!("HOME" in command.env));
+  // Without `env`: the launcher's own value of what the manifest names, and nothing else.
+  Deno.env.set("RPC_USER", "bob");
+  try {
+    const inherited = sandboxCommand(withEnv, pathsOf("foo"));
+    assertEquals(inherited.env.RPC_USER, "bob");
+    assert(!("HOME" in inherited.env) && !("PATH" in inherited.env));
+  } finally {
+    Deno.env.delete("RPC_USER");
+  }
+  assert(!("RPC_USER" in sandboxCommand(withEnv, pathsOf("foo")).env), "unset: left out");
 });
 
 Deno.test("contract: hardened mode wraps Deno in bubblewrap without naming Deno's binary twice", () => {
@@ -301,12 +312,23 @@ Deno.test("contract: a state directory that does not exist is made; one that can
   );
 });
 
+Deno.test("contract: an interface the manifest does not serve is refused before anything starts", async () => {
+  const outside = await loadComponent(`${projectRoot()}/tests/sandbox/fixtures/outside_import`);
+  using state = tempDir();
+  await assertRejects(
+    () => spawnComponent(FooInit, outside, { stateDir: state.path }),
+    SandboxError,
+    "outside-import: its manifest serves ProberInit, not FooInit",
+  );
+  assertEquals([...Deno.readDirSync(state.path)], [], "nothing made");
+});
+
 Deno.test("contract: a static import outside the component's roots refuses the spawn", async () => {
   const outside = await loadComponent(`${projectRoot()}/tests/sandbox/fixtures/outside_import`);
   using state = tempDir();
   const stateDir = state.path;
   const error = await assertRejects(
-    () => spawnComponent(FooInit, outside, { stateDir }),
+    () => spawnComponent(ProberInit, outside, { stateDir }),
     ProvenanceError,
     "outside the component's allowed roots",
   );

@@ -8,6 +8,7 @@
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
 import { type CodePolicy, prepareCode, ProvenanceError } from "../../sandbox/provenance.ts";
+import { componentCodePolicy, projectRoot } from "../../sandbox/contract.ts";
 
 interface Project {
   dir: string;
@@ -168,5 +169,36 @@ Deno.test("provenance: two entries of one graph (a cycle) get bundles of their o
     const fromLib = await prepareCode(`${dir}/app/lib.ts`, policy);
     assertEquals(fromLib.files, fromMain.files);
     assert(fromLib.bundle !== fromMain.bundle, "each entry runs its own bundle");
+  });
+});
+
+Deno.test("provenance: a component in a project of its own resolves with that project's deno.json", async () => {
+  await inProject(async ({ dir }) => {
+    const root = projectRoot();
+    // The user's own name for a package, and the runtime by its published name.
+    Deno.writeTextFileSync(
+      `${dir}/deno.json`,
+      JSON.stringify({
+        imports: {
+          "my-schema-lib": JSON.parse(Deno.readTextFileSync(`${root}/deno.json`)).imports.zod,
+          "@capdeno/runtime/component": `${root}/component.ts`,
+        },
+      }),
+    );
+    Deno.writeTextFileSync(
+      `${dir}/app/main.ts`,
+      'import { z } from "my-schema-lib";\nimport { lifeline } from "@capdeno/runtime/component";\n' +
+        "console.log(z.string().parse(typeof lifeline));\n",
+    );
+    const policy = componentCodePolicy(`${dir}/app`, `${dir}/cache`);
+    assertEquals(policy.project, dir);
+    const code = await prepareCode(`${dir}/app/main.ts`, policy);
+    assert(code.files.includes(`${root}/component.ts`), code.files.join("\n"));
+    assert(code.packages.some((key) => key.startsWith("zod@")), code.packages.join(" "));
+    const ran = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-config", "--no-remote", "--no-npm", code.bundle],
+      stdout: "piped",
+    }).output();
+    assertEquals(new TextDecoder().decode(ran.stdout), "function\n");
   });
 });

@@ -141,6 +141,18 @@ Deno.test("topology: an interface the launcher does not know is refused before a
     TopologyError,
     '"wallet" connects to node (its manifest\'s "connects"); give its entry "connectTo"',
   );
+  // And one whose "connectTo" names an entry that does not listen.
+  const unheard = parseTopology({
+    components: [
+      { name: "first", folder: `${projectRoot()}/tests/sandbox/fixtures/hog` },
+      { name: "wallet", folder: `${projectRoot()}/components/wallet`, connectTo: "first" },
+    ],
+  }, `${temp.path}/topology.json`);
+  await assertRejects(
+    () => startTopology(supervisor, unheard, { HogInit, Init }),
+    TopologyError,
+    '"wallet" connects to "first", which does not listen (its manifest has no "listens": true)',
+  );
   assertEquals(
     [...Deno.readDirSync(temp.path)],
     [],
