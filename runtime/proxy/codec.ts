@@ -539,7 +539,8 @@ const enumCodec: KindCodec<EnumType> = {
   },
   format(type, holder, slot) {
     const index = getScalar("uint16", holder, slot) as number;
-    return type.values[index] ?? String(index);
+    // As C++ prints a value its schema does not name.
+    return type.values[index] ?? `(${index})`;
   },
 };
 

@@ -84,6 +84,12 @@ export interface ContractStruct {
   readonly fields: readonly ContractField[];
   /** Set for a group: fields of its enclosing struct, named without ordinals. */
   readonly group?: true;
+  /**
+   * Each field's ordinal, `null` for a group (whose fields have theirs):
+   * what tells an old field from a new one where the list does not.
+   * Absent in contracts written before.
+   */
+  readonly ordinals?: readonly (number | null)[];
   /** A generic struct's parameters, in order: its fields' types name them. */
   readonly parameters?: readonly string[];
 }
@@ -140,6 +146,7 @@ export function addToContract(into: WireContract, request: Uint8Array): void {
           fields: fields(group, parameters),
           group: true,
           ...parameters.length === 0 ? {} : { parameters },
+          ordinals: ordinalsOf(group),
         };
         type = `group(${group.displayName})`;
       } else {
@@ -158,8 +165,8 @@ export function addToContract(into: WireContract, request: Uint8Array): void {
         case Node.STRUCT: {
           const parameters = n.parameters.map((p) => p.name);
           structs[n.displayName] = parameters.length === 0
-            ? { id, fields: fields(n) }
-            : { id, fields: fields(n, parameters), parameters };
+            ? { id, fields: fields(n), ordinals: ordinalsOf(n) }
+            : { id, fields: fields(n, parameters), parameters, ordinals: ordinalsOf(n) };
           break;
         }
         case Node.ENUM:
@@ -216,6 +223,18 @@ export function formatContract(contract: WireContract): string {
   const enums = table(contract.enums, j);
   const version = contract.version === undefined ? "" : `\n "version": ${contract.version},`;
   return `{${version}\n "interfaces": ${interfaces},\n "structs": ${structs},\n "enums": ${enums}\n}\n`;
+}
+
+/** The ordinal of each field of `struct`, `null` for a group. */
+function ordinalsOf(struct: Node): (number | null)[] {
+  return [...struct.struct.fields].map((f) =>
+    f.which() === Field.GROUP ? null : f.ordinal.explicit
+  );
+}
+
+/** The struct a group type (`group(<file>:<Struct>.<group>)`) names; undefined for another type. */
+function groupOf(type: string): string | undefined {
+  return /^group\((.*)\)$/.exec(type)?.[1];
 }
 
 /**
@@ -332,19 +351,38 @@ const SCALAR_NAMES: Record<number, string> = {
  */
 export function contractBreaks(before: WireContract, after: WireContract): string[] {
   const breaks: string[] = [];
+  /** Whether every field in `type` (a group's, all of them) is new: its ordinal is `taken` or more. */
+  const allNew = (type: string, ordinal: number | null | undefined, taken: number): boolean => {
+    const group = groupOf(type);
+    if (group === undefined) return typeof ordinal === "number" && ordinal >= taken;
+    const made = after.structs[group];
+    return made !== undefined && before.structs[group] === undefined &&
+      made.fields.every(([, t], i) => allNew(t, made.ordinals?.[i], taken));
+  };
+  /** Whether the new `group` holds an old field of `type` first, and only new fields besides. */
+  const holdsFirst = (group: string, type: string, taken: number): boolean => {
+    const made = after.structs[group];
+    if (made === undefined || before.structs[group] !== undefined || made.fields.length === 0) {
+      return false;
+    }
+    // Old data, whose discriminant reads 0, must read as the field in the group's union.
+    const [[, first, member], ...others] = made.fields;
+    if (member !== undefined && member !== 0) return false;
+    const inner = groupOf(first);
+    const holds = inner !== undefined
+      ? holdsFirst(inner, type, taken)
+      : typeof made.ordinals?.[0] === "number" && made.ordinals[0] < taken &&
+        sameWire(before, after, type, first, new Set());
+    return holds && others.every(([, t], i) => allNew(t, made.ordinals?.[i + 1], taken));
+  };
   const compare: Comparison = {
     same: (a, b) => sameWire(before, after, a, b, new Set()),
-    intoNewGroup(type, now) {
-      const group = /^group\((.*)\)$/.exec(now)?.[1];
-      const made = group === undefined ? undefined : after.structs[group];
-      if (made === undefined || before.structs[group!] !== undefined || type.startsWith("group(")) {
-        return false;
-      }
-      // Old data, whose discriminant reads 0, must read as the field in the group's union.
-      const [, first, member] = made.fields[0] ?? [];
-      return first !== undefined && (member === undefined || member === 0) &&
-        sameWire(before, after, type, first, new Set());
+    intoNewGroup(type, now, taken) {
+      const group = groupOf(now);
+      return group !== undefined && taken !== undefined && groupOf(type) === undefined &&
+        holdsFirst(group, type, taken);
     },
+    newField: allNew,
     show(a, b) {
       const [was, now] = [shortType(a), shortType(b)];
       if (was !== now) return [was, now];
@@ -400,6 +438,26 @@ export function contractBreaks(before: WireContract, after: WireContract): strin
       }
     });
   }
+  // The ordinals a struct's fields took before, its groups' included (ordinals are dense): a
+  // field at one of them or after is new. A group shares its struct's.
+  const taken = new Map<string, number>();
+  const leaves = (fields: readonly ContractField[]): number =>
+    fields.reduce((n, [, type]) => {
+      const group = groupOf(type);
+      return n + (group === undefined ? 1 : leaves(before.structs[group]?.fields ?? []));
+    }, 0);
+  for (const [key, struct] of Object.entries(before.structs)) {
+    if (struct.group) continue;
+    const count = leaves(struct.fields);
+    const share = (k: string): void => {
+      taken.set(k, count);
+      for (const [, type] of before.structs[k]?.fields ?? []) {
+        const group = groupOf(type);
+        if (group !== undefined) share(group);
+      }
+    };
+    share(key);
+  }
   for (const [key, old] of Object.entries(before.structs)) {
     const now = after.structs[key] ?? Object.values(after.structs).find((s) => s.id === old.id);
     if (now === undefined) continue;
@@ -408,8 +466,11 @@ export function contractBreaks(before: WireContract, after: WireContract): strin
     const [a, b] = generic
       ? [positionalFields(old), positionalFields(now)]
       : [old.fields, now.fields];
+    const shape = { taken: taken.get(key), ordinals: now.ordinals };
     breaks.push(
-      ...fieldBreaks(a, b, compare, !old.group).map((m) => `struct ${shortName(key)}: field ${m}`),
+      ...fieldBreaks(a, b, compare, !old.group, shape).map((m) =>
+        `struct ${shortName(key)}: field ${m}`
+      ),
     );
   }
   for (const [key, old] of Object.entries(before.enums)) {
@@ -454,7 +515,9 @@ function fieldBreaks(
   after: readonly ContractField[],
   compare: Comparison,
   numbered: boolean,
+  shape: { taken?: number; ordinals?: readonly (number | null)[] } = {},
 ): string[] {
+  const { taken, ordinals: nowOrdinals } = shape;
   const ordinals = numbered && !before.some(([, type]) => type.startsWith("group("));
   const names = after.map(([name]) => name);
   return before.flatMap(([name, type, member], i) => {
@@ -465,7 +528,16 @@ function fieldBreaks(
     if (moved !== undefined) {
       return [ordinals ? `${field} is now @${moved}` : `${field} moved to another ordinal`];
     }
-    if (!compare.same(type, next[1]) && !compare.intoNewGroup(type, next[1])) {
+    if (
+      taken !== undefined && groupOf(next[1]) === undefined &&
+      compare.newField(next[1], nowOrdinals?.[i], taken)
+    ) {
+      // Moved into a union or group: a new field sorts into its place.
+      return [
+        `${field} moved out of its place, which new field ${next[0]} @${nowOrdinals![i]} takes`,
+      ];
+    }
+    if (!compare.same(type, next[1]) && !compare.intoNewGroup(type, next[1], taken)) {
       const [was, now] = compare.show(type, next[1]);
       const defaultOnly = compare.same(splitDefault(type)[0], splitDefault(next[1])[0]);
       return [
@@ -484,10 +556,13 @@ interface Comparison {
   same(a: string, b: string): boolean;
   /**
    * Whether a field of type `a` was moved into the new group or named union
-   * typed `b`, as its first field: the others in it are new (an old one
-   * moved in too leaves its own position empty), and it has its old slot.
+   * typed `b` (or one nested first in it) as its first field, with only new
+   * fields (ordinals from `taken` on) besides: it keeps its slot, and old
+   * data selects it.
    */
-  intoNewGroup(a: string, b: string): boolean;
+  intoNewGroup(a: string, b: string, taken: number | undefined): boolean;
+  /** Whether a field of `type` at `ordinal` is new (all of a group's fields, for a group). */
+  newField(type: string, ordinal: number | null | undefined, taken: number): boolean;
   /** The two as a message shows them: short names, unless that hides the difference. */
   show(a: string, b: string): [string, string];
 }
@@ -672,6 +747,12 @@ export function parseContract(text: string): WireContract {
     fields(struct.fields, `${at}.fields`);
     if (struct.group !== undefined && struct.group !== true) fail(`${at}.group is not true`);
     if (struct.parameters !== undefined) stringsAt(struct.parameters, `${at}.parameters`);
+    if (struct.ordinals !== undefined) {
+      const ordinals = list(struct.ordinals, `${at}.ordinals`);
+      if (!ordinals.every((o) => o === null || Number.isInteger(o))) {
+        fail(`${at}.ordinals is not a list of ordinals`);
+      }
+    }
   }
   for (const [at, e] of entries("enums")) {
     stringAt(e.id, `${at}.id`);
