@@ -267,6 +267,15 @@ Deno.test({
           expected.map((e) => `gen: ${dir}/gen/: ${e}`),
         );
       }
+      // A field moved into an existing union, beside a new field of the same type.
+      write("u :union { x @0 :Int32; y @1 :Int64; } z @2 :Int32;");
+      assertEquals((await generate("--force")).code, 0);
+      write("u :union { x @0 :Int32; y @1 :Int64; z @2 :Int32; } d @3 :Int32;");
+      const beside = await generate();
+      assertEquals(
+        beside.stderr.split("\n")[0],
+        `gen: ${dir}/gen/: struct Point: field z moved out of its place, which new field d @3 takes`,
+      );
     });
   },
 });
