@@ -59,21 +59,48 @@ const V1 = `  destroy @0 (context :Proxy.Context) -> ();
   move @2 (context :Proxy.Context, p :Point, mode :Mode) -> (result :Point);`;
 const SCALE = "\n  scale @3 (context :Proxy.Context, p :Point, k :Float64) -> (result :Point);";
 
+/** A schema folder of its own, its one schema file replaced by `write`, `gen` run by `generate`. */
+interface SchemaFolder {
+  dir: string;
+  /** The output folder, with its trailing slash as `gen`'s messages name it. */
+  out: string;
+  write(text: string): void;
+  generate(...flags: string[]): ReturnType<typeof gen>;
+  /** The committed wire contract's text. */
+  contract(): string;
+}
+
+/** Runs `body` on a new {@linkcode SchemaFolder} holding `file`, generated once from `text`. */
+async function withSchema(
+  file: string,
+  text: string,
+  body: (folder: SchemaFolder) => Promise<void>,
+) {
+  const dir = await Deno.makeTempDir({ prefix: "capdeno-gate-" });
+  try {
+    const out = `${dir}/gen/`;
+    Deno.mkdirSync(`${dir}/schemas`);
+    const folder: SchemaFolder = {
+      dir,
+      out,
+      write: (text) => Deno.writeTextFileSync(`${dir}/schemas/${file}`, text),
+      generate: (...flags) => gen(...flags, `${dir}/schemas`, out),
+      contract: () => Deno.readTextFileSync(`${out}wire-contract.json`),
+    };
+    folder.write(text);
+    const first = await folder.generate();
+    assertEquals([first.code, first.stderr], [0, ""]);
+    await body(folder);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 Deno.test({
   name: "gate: new ordinals and renames pass; retyped, reused or removed ordinals are refused",
   ignore: !haveCapnp,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "capdeno-gate-" });
-    try {
-      const schema = `${dir}/schemas/calc.capnp`;
-      const out = `${dir}/gen/`;
-      Deno.mkdirSync(`${dir}/schemas`);
-      const write = (text: string) => Deno.writeTextFileSync(schema, text);
-      const generate = (...flags: string[]) => gen(...flags, `${dir}/schemas`, out);
-      const contract = () => Deno.readTextFileSync(`${out}wire-contract.json`);
-
-      write(calc(V1));
-      assertEquals((await generate()).code, 0);
+    await withSchema("calc.capnp", calc(V1), async ({ out, write, generate, contract }) => {
       assert(contract().includes('"name":"move"'), contract());
       // A module no schema makes any more is removed; other files in the folder are the user's,
       // another generator's output among them.
@@ -159,33 +186,12 @@ Deno.test({
       assert(!contract().includes('"name":"scale"'));
       const after = await generate("--check");
       assertEquals([after.code, after.stderr], [0, ""]);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });
 
-/** A schema folder of its own, with Point's fields replaced by `write` and `gen` run by `generate`. */
-interface PointFolder {
-  dir: string;
-  write(fields: string): void;
-  generate(...flags: string[]): ReturnType<typeof gen>;
-}
-
-/** Runs `body` on a new {@linkcode PointFolder}, generated once with Point's `fields`. */
-async function withPoint(fields: string, body: (folder: PointFolder) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "capdeno-gate-" });
-  try {
-    Deno.mkdirSync(`${dir}/schemas`);
-    const write = (f: string) => Deno.writeTextFileSync(`${dir}/schemas/calc.capnp`, calc(V1, f));
-    const generate = (...flags: string[]) => gen(...flags, `${dir}/schemas`, `${dir}/gen/`);
-    write(fields);
-    assertEquals((await generate()).code, 0);
-    await body({ dir, write, generate });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+/** Calc's schema with Point's `fields`. */
+const point = (fields: string) => calc(V1, fields);
 
 Deno.test({
   name: "gate: unions and groups: a field moved into a new union, group or named union as its " +
@@ -193,47 +199,54 @@ Deno.test({
     "member are refused",
   ignore: !haveCapnp,
   async fn() {
-    await withPoint("x @0 :Int32; y @1 :Int32;", async ({ dir, write, generate }) => {
-      const kept = "union { x @0 :Int32; label @2 :Text; } y @1 :Int32; " +
-        "g :group { p @3 :Int32; q @4 :Int32; } s :union { t @5 :Text; n @6 :Int64; }";
-      write(kept);
-      const moved = await generate();
-      assertEquals([moved.code, moved.stderr], [0, ""]);
-      // Moved into a new group, or a new named union (its lowest ordinal is member 0, which old
-      // data reads as).
-      for (
-        const group of [
-          "w :group { y @1 :Int32; z @7 :Text; }",
-          "w :union { y @1 :Int32; z @7 :Text; }",
-          "w :union { z @7 :Text; y @1 :Int32; }",
-        ]
-      ) {
-        write(kept.replace("y @1 :Int32;", group));
-        const grouped = await generate("--check");
-        assertEquals(grouped.stderr.includes("refused"), false, grouped.stderr);
-      }
-      const refusals: [string, string][] = [
-        [
-          kept.replace("y @1 :Int32;", "w :group { y @1 :Text; z @7 :Text; }"),
-          "struct Point: field y was Int32, now group(Point.w)",
-        ],
-        [
-          kept.replace("label @2 :Text; } y @1 :Int32;", "label @2 :Text; y @1 :Int32; }"),
-          "struct Point: field y was outside the union, now union member 1",
-        ],
-        [kept.replace("p @3 :Int32", "p @3 :Text"), "struct Point.g: field p was Int32, now Text"],
-        [
-          kept.replace("n @6 :Int64", "n @6 :Float64"),
-          "struct Point.s: field n was Int64, now Float64",
-        ],
-      ];
-      for (const [fields, expected] of refusals) {
-        write(fields);
-        const { code, stderr } = await generate();
-        assertEquals(code, 1, stderr);
-        assertEquals(stderr.split("\n")[0], `gen: ${dir}/gen/: ${expected}`);
-      }
-    });
+    await withSchema(
+      "calc.capnp",
+      point("x @0 :Int32; y @1 :Int32;"),
+      async ({ out, write, generate }) => {
+        const kept = "union { x @0 :Int32; label @2 :Text; } y @1 :Int32; " +
+          "g :group { p @3 :Int32; q @4 :Int32; } s :union { t @5 :Text; n @6 :Int64; }";
+        write(point(kept));
+        const moved = await generate();
+        assertEquals([moved.code, moved.stderr], [0, ""]);
+        // Moved into a new group, or a new named union (its lowest ordinal is member 0, which old
+        // data reads as).
+        for (
+          const group of [
+            "w :group { y @1 :Int32; z @7 :Text; }",
+            "w :union { y @1 :Int32; z @7 :Text; }",
+            "w :union { z @7 :Text; y @1 :Int32; }",
+          ]
+        ) {
+          write(point(kept.replace("y @1 :Int32;", group)));
+          const grouped = await generate("--check");
+          assertEquals(grouped.stderr.includes("refused"), false, grouped.stderr);
+        }
+        const refusals: [string, string][] = [
+          [
+            kept.replace("y @1 :Int32;", "w :group { y @1 :Text; z @7 :Text; }"),
+            "struct Point: field y was Int32, now group(Point.w)",
+          ],
+          [
+            kept.replace("label @2 :Text; } y @1 :Int32;", "label @2 :Text; y @1 :Int32; }"),
+            "struct Point: field y was outside the union, now union member 1",
+          ],
+          [
+            kept.replace("p @3 :Int32", "p @3 :Text"),
+            "struct Point.g: field p was Int32, now Text",
+          ],
+          [
+            kept.replace("n @6 :Int64", "n @6 :Float64"),
+            "struct Point.s: field n was Int64, now Float64",
+          ],
+        ];
+        for (const [fields, expected] of refusals) {
+          write(point(fields));
+          const { code, stderr } = await generate();
+          assertEquals(code, 1, stderr);
+          assertEquals(stderr.split("\n")[0], `gen: ${out}: ${expected}`);
+        }
+      },
+    );
   },
 });
 
@@ -242,41 +255,45 @@ Deno.test({
     "fields moved into a new union, are refused; a field moved first into a nested new group passes",
   ignore: !haveCapnp,
   async fn() {
-    await withPoint("x @0 :Int32; y @1 :Int32; z @2 :Int32;", async ({ dir, write, generate }) => {
-      const passing = [
-        "x @0 :Int32; w :group { z @2 :Int32; d @3 :Int32; } y @1 :Int32;",
-        "x @0 :Int32; w :union { g :group { y @1 :Int32; q @4 :Int32; } t @3 :Text; } z @2 :Int32;",
-      ];
-      for (const fields of passing) {
-        write(fields);
-        const { stderr } = await generate("--check");
-        assertEquals(stderr.includes("refused"), false, `${fields}: ${stderr}`);
-      }
-      const refusals: [string, string[]][] = [
-        ["x @0 :Int32; w :union { y @1 :Int32; z @2 :Int32; } d @3 :Int32;", [
-          "struct Point: field y @1 was Int32, now group(Point.w)",
-          "struct Point: field z @2 moved out of its place, which new field d @3 takes",
-        ]],
-      ];
-      for (const [fields, expected] of refusals) {
-        write(fields);
-        const { code, stderr } = await generate();
-        assertEquals(code, 1, stderr);
+    await withSchema(
+      "calc.capnp",
+      point("x @0 :Int32; y @1 :Int32; z @2 :Int32;"),
+      async ({ out, write, generate }) => {
+        const passing = [
+          "x @0 :Int32; w :group { z @2 :Int32; d @3 :Int32; } y @1 :Int32;",
+          "x @0 :Int32; w :union { g :group { y @1 :Int32; q @4 :Int32; } t @3 :Text; } z @2 :Int32;",
+        ];
+        for (const fields of passing) {
+          write(point(fields));
+          const { stderr } = await generate("--check");
+          assertEquals(stderr.includes("refused"), false, `${fields}: ${stderr}`);
+        }
+        const refusals: [string, string[]][] = [
+          ["x @0 :Int32; w :union { y @1 :Int32; z @2 :Int32; } d @3 :Int32;", [
+            "struct Point: field y @1 was Int32, now group(Point.w)",
+            "struct Point: field z @2 moved out of its place, which new field d @3 takes",
+          ]],
+        ];
+        for (const [fields, expected] of refusals) {
+          write(point(fields));
+          const { code, stderr } = await generate();
+          assertEquals(code, 1, stderr);
+          assertEquals(
+            stderr.trimEnd().split("\n").slice(0, -1),
+            expected.map((e) => `gen: ${out}: ${e}`),
+          );
+        }
+        // A field moved into an existing union, beside a new field of the same type.
+        write(point("u :union { x @0 :Int32; y @1 :Int64; } z @2 :Int32;"));
+        assertEquals((await generate("--force")).code, 0);
+        write(point("u :union { x @0 :Int32; y @1 :Int64; z @2 :Int32; } d @3 :Int32;"));
+        const beside = await generate();
         assertEquals(
-          stderr.trimEnd().split("\n").slice(0, -1),
-          expected.map((e) => `gen: ${dir}/gen/: ${e}`),
+          beside.stderr.split("\n")[0],
+          `gen: ${out}: struct Point: field z moved out of its place, which new field d @3 takes`,
         );
-      }
-      // A field moved into an existing union, beside a new field of the same type.
-      write("u :union { x @0 :Int32; y @1 :Int64; } z @2 :Int32;");
-      assertEquals((await generate("--force")).code, 0);
-      write("u :union { x @0 :Int32; y @1 :Int64; z @2 :Int32; } d @3 :Int32;");
-      const beside = await generate();
-      assertEquals(
-        beside.stderr.split("\n")[0],
-        `gen: ${dir}/gen/: struct Point: field z moved out of its place, which new field d @3 takes`,
-      );
-    });
+      },
+    );
   },
 });
 
@@ -301,13 +318,7 @@ Deno.test({
     "renamed structs and parameters pass",
   ignore: !haveCapnp,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "capdeno-gate-" });
-    try {
-      Deno.mkdirSync(`${dir}/schemas`);
-      const write = (text: string) => Deno.writeTextFileSync(`${dir}/schemas/shapes.capnp`, text);
-      const generate = () => gen(`${dir}/schemas`, `${dir}/gen/`);
-      write(shapes());
-      assertEquals((await generate()).code, 0);
+    await withSchema("shapes.capnp", shapes(), async ({ out, write, generate }) => {
       /** Each edit as pairs of text and its replacement, and the first line it is refused with. */
       const refusals: [string[][], string][] = [
         [[["extends(Base) {", "{"]], "interface Calc: no longer extends Base (0x"],
@@ -336,7 +347,7 @@ Deno.test({
         const { code, stderr } = await generate();
         assertEquals(code, 1, `${edits}: ${stderr}`);
         const first = stderr.split("\n")[0];
-        assert(first.startsWith(`gen: ${dir}/gen/: ${expected}`), `${edits}: ${first}`);
+        assert(first.startsWith(`gen: ${out}: ${expected}`), `${edits}: ${first}`);
       }
       // A struct renamed where a generic binding uses it, and renamed parameters, keep the wire.
       write(
@@ -352,9 +363,7 @@ Deno.test({
       );
       const renamed = await generate();
       assertEquals([renamed.code, renamed.stderr], [0, ""]);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });
 
@@ -379,15 +388,9 @@ Deno.test({
     "recorded passes them and is upgraded",
   ignore: !haveCapnp,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "capdeno-gate-" });
-    try {
-      Deno.mkdirSync(`${dir}/schemas`);
-      const write = (text: string) => Deno.writeTextFileSync(`${dir}/schemas/mining.capnp`, text);
-      const generate = () => gen(`${dir}/schemas`, `${dir}/gen/`);
-      const contractFile = `${dir}/gen/wire-contract.json`;
-      write(mining());
-      assertEquals((await generate()).code, 0);
-      const v30 = Deno.readTextFileSync(contractFile);
+    await withSchema("mining.capnp", mining(), async ({ out, write, generate, contract }) => {
+      const contractFile = `${out}wire-contract.json`;
+      const v30 = contract();
       assert(v30.includes('["limit","Int32 = 5"]'), v30);
       assert(v30.includes('["mode","mining.capnp:Mode = 1"]'), v30);
       assert(v30.includes('["f","Float64 = -0"]'), v30);
@@ -419,8 +422,8 @@ Deno.test({
         const { code, stderr } = await generate();
         assertEquals(code, 1, stderr);
         const lines = stderr.trimEnd().split("\n");
-        assertEquals(lines.slice(0, -1), expected.map((e) => `gen: ${dir}/gen/: ${e}`));
-        assertEquals(Deno.readTextFileSync(contractFile), v30, "nothing written");
+        assertEquals(lines.slice(0, -1), expected.map((e) => `gen: ${out}: ${e}`));
+        assertEquals(contract(), v30, "nothing written");
       }
       // The same wire: a zero default, and an enum value renamed with the default naming it.
       write(
@@ -441,13 +444,11 @@ Deno.test({
       write(mining(master));
       const upgraded = await generate();
       assertEquals([upgraded.code, upgraded.stderr], [0, ""]);
-      const now = Deno.readTextFileSync(contractFile);
+      const now = contract();
       assert(now.includes('"version": 2,') && now.includes('["useMempool","Bool = true"]'), now);
       write(mining());
       assertEquals((await generate()).code, 1, "checked from then on");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });
 
@@ -455,11 +456,7 @@ Deno.test({
   name: "gen: a damaged wire-contract.json, or a file named as a folder, ends in one line",
   ignore: !haveCapnp,
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "capdeno-gate-" });
-    try {
-      Deno.mkdirSync(`${dir}/schemas`);
-      Deno.writeTextFileSync(`${dir}/schemas/shapes.capnp`, shapes());
-      assertEquals((await gen(`${dir}/schemas`, `${dir}/gen/`)).code, 0);
+    await withSchema("shapes.capnp", shapes(), async ({ dir, out, generate }) => {
       const damaged: [string, string][] = [
         ['{"interfaces": null, "structs": {}, "enums": {}}', '"interfaces" is not an object'],
         [
@@ -477,20 +474,20 @@ Deno.test({
         ],
       ];
       for (const [text, problem] of damaged) {
-        Deno.writeTextFileSync(`${dir}/gen/wire-contract.json`, text);
-        const { code, stderr } = await gen(`${dir}/schemas`, `${dir}/gen/`);
+        Deno.writeTextFileSync(`${out}wire-contract.json`, text);
+        const { code, stderr } = await generate();
         assertEquals(
           [code, stderr],
           [
             1,
-            `gen: ${dir}/gen/wire-contract.json is not a wire contract (${problem}); ` +
+            `gen: ${out}wire-contract.json is not a wire contract (${problem}); ` +
             "restore it from version control\n",
           ],
         );
       }
       // Named as a folder, or on the way to one: the file is named.
       const schema = `${dir}/schemas/shapes.capnp`;
-      const module = `${dir}/gen/shapes.mp.ts`;
+      const module = `${out}shapes.mp.ts`;
       const named: [string[], string][] = [
         [[schema], schema],
         [[`${schema}/sub`], schema],
@@ -503,9 +500,7 @@ Deno.test({
         assert(stderr.startsWith(`gen: ${file} is a file, not a folder (usage: `), stderr);
         assertEquals(stderr.split("\n").length, 2, stderr);
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });
 
