@@ -38,6 +38,7 @@ import type {
 } from "../schema/descriptor.ts";
 import type { Capability } from "../rpc/capability.ts";
 import { setData } from "../rpc/message.ts";
+import { DEFAULT_READ_LIMITS } from "../validate.ts";
 
 /** A value that does not fit the schema type it is written as. */
 export class TypeMappingError extends TypeError {
@@ -225,19 +226,21 @@ function pointerAt(holder: Holder, slot: Slot): capnp.Pointer {
   }
 }
 
+/**
+ * Any struct, of the size a pointer or a composite list's tag gives it; as
+ * a root of its own, one null pointer.
+ */
+class AnyStruct extends capnp.Struct {
+  static override readonly _capnp = {
+    displayName: "AnyStruct",
+    id: "0",
+    size: new capnp.ObjectSize(0, 1),
+  };
+}
+const AnyStructList = capnp.CompositeList(AnyStruct);
+
 /** A null pointer, read in place of the pointers a smaller struct lacks. */
-const NULL_POINTER = capnp.utils.getPointer(
-  0,
-  new capnp.Message().initRoot(
-    class extends capnp.Struct {
-      static override readonly _capnp = {
-        displayName: "Null",
-        id: "0",
-        size: new capnp.ObjectSize(0, 1),
-      };
-    },
-  ),
-);
+const NULL_POINTER = capnp.utils.getPointer(0, new capnp.Message().initRoot(AnyStruct));
 
 /** Allocates a list of `length` elements laid out as `layout` at pointer `p`. */
 function initListAt(p: capnp.Pointer, layout: ListLayout, length: number): capnp.List<unknown> {
@@ -263,24 +266,83 @@ function initListAt(p: capnp.Pointer, layout: ListLayout, length: number): capnp
   return new List(p.segment, p.byteOffset);
 }
 
+/** A list's elements on the wire, each read as the schema's element type. */
+interface ListElements {
+  readonly length: number;
+  read(i: number, context: CodecContext, at: string): unknown;
+  /** Element `i`'s text form, or undefined for a null pointer. */
+  format(i: number): string | undefined;
+}
+
 /**
- * The list at pointer `p`, laid out as `layout`.
+ * The elements of the list at pointer `p`, read as `type`. Cap'n Proto lets
+ * a schema upgrade `List(T)` to a list of structs whose `@0` field is a `T`
+ * (Bool excepted), so either side may find the other's layout: a struct
+ * list read as `List(T)` gives each struct's first field, a `List(T)` read
+ * as structs gives structs holding the value in their first field and
+ * defaults elsewhere, as C++ reads them.
  *
- * @throws {TypeMappingError} when its elements on the wire are of another
- * size: a peer's schema upgraded `List(T)` to a list of structs, or the
- * reverse, which Cap'n Proto allows and this codec does not read (read as
- * `layout`, the elements would be misread without a word).
+ * @throws {TypeMappingError} for any other change of element type, which
+ * read as this side's layout would misread every element without a word.
  */
-function listAt(p: capnp.Pointer, layout: ListLayout, at: string): capnp.List<unknown> {
+function elementsAt(p: capnp.Pointer, type: TypeDescriptor, at: string): ListElements {
+  const codec = codecOf(type);
+  const layout = codec.layout(type);
   const size = capnp.utils.getTargetListElementSize(p);
-  if (size !== layout.size && capnp.utils.getTargetListLength(p) > 0) {
-    throw new TypeMappingError(
-      `${at}: a list of ${ELEMENT_NAMES[size]} where a list of ${
-        ELEMENT_NAMES[layout.size]
-      } belongs (a peer's schema changed the list's element type)`,
-    );
+  const length = capnp.utils.getTargetListLength(p);
+  /** Element `i` read as `type` from `slot(i)` of `holderOf(i)`. */
+  const elements = (holderOf: (i: number) => Holder, slot: (i: number) => Slot) => ({
+    length,
+    read: (i: number, context: CodecContext, at: string) =>
+      codec.read(type, holderOf(i), slot(i), context, at),
+    format: (i: number) => codec.format(type, holderOf(i), slot(i)),
+  });
+  if (size === layout.size || length === 0) {
+    const list = new layout.List(p.segment, p.byteOffset);
+    return elements(() => list, (i) => i);
   }
-  return new layout.List(p.segment, p.byteOffset);
+  if (size === E.COMPOSITE && layout.size !== E.BIT) {
+    // A newer schema's structs, of which this side knows the first field.
+    const { dataByteLength, pointerLength } = capnp.utils.getTargetCompositeListSize(p);
+    const holds = layout.size === E.VOID ||
+      (layout.size === E.POINTER ? pointerLength > 0 : dataByteLength > 0);
+    if (holds) {
+      const list = new AnyStructList(p.segment, p.byteOffset);
+      const field0: FieldDescriptor = { name: "@0", type, offset: 0 };
+      return elements((i) => list.get(i), () => field0);
+    }
+  }
+  if (type.kind === "struct" && size !== E.BIT) {
+    // An older schema's values, which this side's structs hold in their first field (a
+    // default there would be XORed into each), or Voids, which they hold nothing of.
+    const struct = type.struct();
+    const [first] = struct.fields;
+    const plain = first !== undefined && first.type.kind !== "group" &&
+      first.member === undefined && first.default === undefined;
+    const firstLayout = plain ? codecOf(first.type).layout(first.type) : undefined;
+    if (size === E.VOID || firstLayout?.size === size) {
+      // Each becomes a struct: no more of them than a list of structs may hold (each of its
+      // elements costs a word of the read budget), however small the values.
+      if (length > DEFAULT_READ_LIMITS.traversalLimitWords) {
+        throw new TypeMappingError(
+          `${at}: ${length} values to read as structs, more than a list of structs may hold`,
+        );
+      }
+      const values = size === E.VOID ? undefined : new firstLayout!.List(p.segment, p.byteOffset);
+      const from = (i: number): FirstField | undefined => values && [values, i];
+      const empty = emptyStruct(structClass(struct));
+      return {
+        length,
+        read: (i, context, at) => readStruct(struct, empty, context, at, from(i)),
+        format: (i) => formatStruct(struct, empty, from(i)),
+      };
+    }
+  }
+  throw new TypeMappingError(
+    `${at}: a list of ${ELEMENT_NAMES[size]} where a list of ${
+      ELEMENT_NAMES[layout.size]
+    } belongs (a peer's schema changed the list's element type)`,
+  );
 }
 
 /** What a list's elements are on the wire, by their size. */
@@ -604,10 +666,9 @@ const listCodec: KindCodec<ListType> = {
     const p = pointerAt(holder, slot);
     const items: unknown[] = [];
     if (!capnp.utils.isNull(p)) {
-      const element = codecOf(type.element);
-      const list = listAt(p, element.layout(type.element), at);
-      for (let i = 0; i < list.length; i++) {
-        items.push(element.read(type.element, list, i, context, `${at}[${i}]`));
+      const elements = elementsAt(p, type.element, at);
+      for (let i = 0; i < elements.length; i++) {
+        items.push(elements.read(i, context, `${at}[${i}]`));
       }
     }
     return type.set ? new Set(items) : items;
@@ -615,26 +676,23 @@ const listCodec: KindCodec<ListType> = {
   format(type, holder, slot) {
     const p = pointerAt(holder, slot);
     if (capnp.utils.isNull(p)) return undefined;
-    const element = codecOf(type.element);
-    let list: capnp.List<unknown>;
+    let elements: ListElements;
     try {
-      list = listAt(p, element.layout(type.element), "list");
+      elements = elementsAt(p, type.element, "list");
     } catch (error) {
       return `<${(error as Error).message}>`;
     }
     const items: string[] = [];
-    for (let i = 0; i < list.length; i++) {
-      items.push(element.format(type.element, list, i) ?? "null");
-    }
+    for (let i = 0; i < elements.length; i++) items.push(elements.format(i) ?? "null");
     return `[${items.join(", ")}]`;
   },
 };
 
 type MapType = Extract<TypeDescriptor, { kind: "map" }>;
 
-/** The composite layout of a map's entry list. */
-function entriesLayout(type: MapType): ListLayout {
-  return compositeLayout(type.entry());
+/** A map on the wire: the list of its entries. */
+function entriesType(type: MapType): ListType {
+  return { kind: "list", element: { kind: "struct", struct: type.entry } };
 }
 
 const mapCodec: KindCodec<MapType> = {
@@ -642,7 +700,8 @@ const mapCodec: KindCodec<MapType> = {
   write(type, value, holder, slot, context, at) {
     if (!(value instanceof Map)) throw mismatch(at, "Map", value);
     const [key, item] = type.entry().fields;
-    const list = initListAt(pointerAt(holder, slot), entriesLayout(type), value.size);
+    const layout = compositeLayout(type.entry());
+    const list = initListAt(pointerAt(holder, slot), layout, value.size);
     let i = 0;
     for (const [k, v] of value) {
       const entry = list.get(i++) as capnp.Struct;
@@ -651,26 +710,13 @@ const mapCodec: KindCodec<MapType> = {
     }
   },
   read(type, holder, slot, context, at) {
-    const map = new Map<unknown, unknown>();
-    const p = pointerAt(holder, slot);
-    if (capnp.utils.isNull(p)) return map;
     const [key, item] = type.entry().fields;
-    const list = listAt(p, entriesLayout(type), at);
-    for (let i = 0; i < list.length; i++) {
-      const entry = list.get(i) as capnp.Struct;
-      map.set(
-        readField(key, entry, context, `${at}[${i}]`),
-        readField(item, entry, context, `${at}[${i}]`),
-      );
-    }
-    return map;
+    const entries = listCodec.read(entriesType(type), holder, slot, context, at);
+    return new Map(
+      (entries as Record<string, unknown>[]).map((entry) => [entry[key.name], entry[item.name]]),
+    );
   },
-  format: (type, holder, slot) =>
-    listCodec.format(
-      { kind: "list", element: { kind: "struct", struct: type.entry } },
-      holder,
-      slot,
-    ),
+  format: (type, holder, slot) => listCodec.format(entriesType(type), holder, slot),
 };
 
 type StructType = Extract<TypeDescriptor, { kind: "struct" }>;
@@ -904,14 +950,22 @@ export function writeField(
 }
 
 /**
- * Reads every visible field of `source` into a plain object; of a union,
- * the member set, named by `which` (a Void member has no value).
+ * Where a struct's first field is read from instead of the struct: an
+ * element of an older schema's list of its values.
+ */
+export type FirstField = readonly [holder: Holder, index: number];
+
+/**
+ * Reads every visible field of `source` (the first from `first`, when
+ * given) into a plain object; of a union, the member set, named by `which`
+ * (a Void member has no value).
  */
 export function readStruct(
   struct: StructDescriptor,
   source: capnp.Struct,
   context: CodecContext,
   where: string,
+  first?: FirstField,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const active = struct.discriminant === undefined ? undefined : activeMember(struct, source);
@@ -921,7 +975,9 @@ export function readStruct(
     if (field.member !== undefined) {
       if (field !== active || field.type.kind === "void") continue;
     }
-    const value = readField(field, source, context, where);
+    const value = first !== undefined && field === struct.fields[0]
+      ? codecOf(field.type).read(field.type, first[0], first[1], context, `${where}.${field.name}`)
+      : readField(field, source, context, where);
     if (value !== undefined || field.presence === undefined) out[field.name] = value;
   }
   return out;
@@ -941,17 +997,25 @@ export function readField(
 }
 
 /**
- * The Cap'n Proto text form of a struct, as C++ prints it: every scalar
- * field, the non-null pointer fields, capabilities as `<external capability>`.
+ * The Cap'n Proto text form of a struct (its first field from `first`, when
+ * given), as C++ prints it: every scalar field, the non-null pointer
+ * fields, capabilities as `<external capability>`.
  */
-export function formatStruct(struct: StructDescriptor, source: capnp.Struct): string {
+export function formatStruct(
+  struct: StructDescriptor,
+  source: capnp.Struct,
+  first?: FirstField,
+): string {
   const discriminant = struct.discriminant === undefined
     ? undefined
     : storedAt("uint16", struct.discriminant * 2, source);
   const parts: string[] = [];
   for (const field of struct.fields) {
     if (field.member !== undefined && field.member !== discriminant) continue;
-    const text = codecOf(field.type).format(field.type, source, field) ??
+    const [holder, slot] = first !== undefined && field === struct.fields[0]
+      ? first
+      : [source, field];
+    const text = codecOf(field.type).format(field.type, holder, slot) ??
       (field.member !== undefined && field.type.kind === "void" ? "void" : undefined);
     if (text !== undefined) parts.push(`${field.name} = ${text}`);
   }

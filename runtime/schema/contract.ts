@@ -6,7 +6,8 @@
  * next to the generated modules (`wire-contract.json`, committed with them)
  * and, before writing anything, refuses a schema change that
  * {@linkcode contractBreaks} finds against the committed one. Adding methods
- * and fields under new ordinals and renaming them keep the contract.
+ * and fields under new ordinals and renaming them keep the contract, as does
+ * upgrading a `List(T)` to a list of structs whose `@0` field is a `T`.
  *
  * Types are written in schema syntax: `Int32`, `Text`, `List(Data)`, and a
  * named type as `<file>:<Name>` (`ipc/common.capnp:BlockRef`), with its
@@ -620,7 +621,8 @@ function kindIn(contract: WireContract, base: string): "interface" | "enum" | "s
  * lists or groups of such types, the same interface (by id), the same enum
  * (by id, or renamed: the old name gone, the new one new), or structs whose
  * old fields all keep their types and union places (a renamed struct), with
- * such generic arguments.
+ * such generic arguments; or a list upgraded to one of structs holding its
+ * elements ({@linkcode upgradedElement}).
  */
 function sameWire(
   before: WireContract,
@@ -632,10 +634,12 @@ function sameWire(
   const [a, defaultA] = splitDefault(typeA);
   const [b, defaultB] = splitDefault(typeB);
   if (before.version !== undefined && defaultA !== defaultB) return false;
-  for (const wrapper of [/^List\((.*)\)$/, /^group\((.*)\)$/]) {
+  for (const wrapper of [LIST, /^group\((.*)\)$/]) {
     const [wa, wb] = [wrapper.exec(a), wrapper.exec(b)];
     if (wa !== null || wb !== null) {
-      return wa !== null && wb !== null && sameWire(before, after, wa[1], wb[1], seen);
+      if (wa === null || wb === null) return false;
+      return sameWire(before, after, wa[1], wb[1], seen) ||
+        (wrapper === LIST && upgradedElement(before, after, wa[1], wb[1], seen));
     }
   }
   const [na, nb] = [parseNamed(a), parseNamed(b)];
@@ -681,6 +685,37 @@ function sameWire(
     )
   );
 }
+
+const LIST = /^List\((.*)\)$/;
+
+/**
+ * Whether list element type `a` was upgraded to struct `b` whose `@0`
+ * field, outside any union or group and with no default, is encoded as `a`:
+ * Cap'n Proto lets `List(T)` become such a list of structs when `T` is not
+ * a struct, nor a Bool (C++ no longer reads a Bool list as structs). Either
+ * side reads the other's list: a `T` is a struct's first field.
+ */
+function upgradedElement(
+  before: WireContract,
+  after: WireContract,
+  a: string,
+  b: string,
+  seen: Set<string>,
+): boolean {
+  const element = kindIn(before, parseNamed(a).base);
+  const known = element !== undefined || BUILT_IN.has(a) || LIST.test(a);
+  if (a === "Bool" || element === "struct" || !known) return false;
+  const struct = kindIn(after, b) === "struct" ? after.structs[b] : undefined;
+  if (struct === undefined) return false;
+  const grouped = struct.fields.some(([, type]) => groupOf(type) !== undefined);
+  const at = struct.ordinals?.indexOf(0) ?? (grouped ? -1 : 0);
+  const [, type, member] = struct.fields[at] ?? [];
+  return type !== undefined && member === undefined && groupOf(type) === undefined &&
+    splitDefault(type)[1] === undefined && sameWire(before, after, a, type, seen);
+}
+
+/** The built-in types a list may hold, but for lists: the scalars, Void and the blobs. */
+const BUILT_IN = new Set(Object.values(SCALAR_NAMES));
 
 /**
  * Parses a committed `wire-contract.json`, checking its shape: a hand-edited

@@ -3,7 +3,8 @@
  * tool: what the codec writes, `capnp decode` reads as the text form the
  * codec gives it (unions, groups, non-zero defaults of every width, lists),
  * and what `capnp encode` writes from text, the codec reads as the values
- * that text names. A Float32 too large to be one is refused.
+ * that text names. A Float32 too large to be one is refused. A list
+ * upgraded to a list of structs reads and prints as C++ reads and prints it.
  *
  * @module
  */
@@ -64,10 +65,14 @@ const context: CodecContext = {
   },
 };
 
-/** Runs `capnp <args>` on the schema in `dir` with `input` on stdin; its stdout. */
-async function capnpTool(dir: string, args: string[], input: Uint8Array): Promise<Uint8Array> {
+/** Runs `capnp <command> <schema> <args>` with `input` on stdin; its stdout. */
+async function capnpTool(
+  [command, ...args]: string[],
+  schema: string,
+  input: Uint8Array,
+): Promise<Uint8Array> {
   const child = new Deno.Command("capnp", {
-    args: [args[0], `${dir}/shape.capnp`, ...args.slice(1)],
+    args: [command, schema, ...args],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -133,10 +138,16 @@ Deno.test({
         const struct = message.initRoot(Class);
         writeStruct(Shape, value, struct, context, "Shape");
         const bytes = new Uint8Array(message.toArrayBuffer());
-        const text = new TextDecoder().decode(await capnpTool(dir, ["decode", "Shape"], bytes));
+        const text = new TextDecoder().decode(
+          await capnpTool(["decode", "Shape"], `${dir}/shape.capnp`, bytes),
+        );
         assertEquals(oneLine(text), formatStruct(Shape, struct));
         // C++ written from that text, ours reading.
-        const encoded = await capnpTool(dir, ["encode", "Shape"], new TextEncoder().encode(text));
+        const encoded = await capnpTool(
+          ["encode", "Shape"],
+          `${dir}/shape.capnp`,
+          new TextEncoder().encode(text),
+        );
         const read = new capnp.Message(encoded.buffer as ArrayBuffer, false).getRoot(Class);
         const back = readStruct(Shape, read, context, "Shape");
         assertEquals(back, readStruct(Shape, struct, context, "Shape"));
@@ -151,6 +162,83 @@ Deno.test({
       );
       writeStruct(Shape, { f: Infinity }, struct, context, "Shape");
       assertEquals(readStruct(Shape, struct, context, "Shape").f, Infinity);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+/**
+ * Lists as two versions of a schema have them: version 2 upgraded each
+ * `List(T)` of version 1 to a list of structs whose first field is a `T`.
+ * `Before` and `After` share one layout, so either reads the other's bytes.
+ */
+const LISTS = `@0xc0ffee001234567b;
+struct Before {
+  ints @0 :List(Int32); texts @1 :List(Text); lists @2 :List(List(UInt16)); bytes @3 :List(UInt8);
+}
+struct After { ints @0 :List(S); texts @1 :List(Named); lists @2 :List(Nested); bytes @3 :List(Byte); }
+struct S { x @0 :Int32; y @1 :Text; }
+struct Named { name @0 :Text; n @1 :UInt8; }
+struct Nested { xs @0 :List(UInt16); more @1 :Float64; }
+struct Byte { b @0 :UInt8; }
+struct Raw { ints @0 :Text; texts @1 :Text; lists @2 :Text; bytes @3 :Data; }
+`;
+
+Deno.test({
+  name:
+    "codec: a list upgraded to a list of structs reads, and prints, as C++ reads it, either way",
+  ignore: !haveCapnp,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "capdeno-codec-" });
+    try {
+      const schema = `${dir}/lists.capnp`;
+      Deno.writeTextFileSync(schema, LISTS);
+      const { modules } = await generateAndLoad({ "lists.capnp": LISTS }, ["lists.mp.ts"]);
+      const cases: [written: string, read: string, text: string, value: unknown][] = [
+        [
+          "Before",
+          "After",
+          '(ints = [1, -2], texts = ["a", "b"], lists = [[1, 2], []], bytes = [1, 255])',
+          {
+            ints: [{ x: 1, y: "" }, { x: -2, y: "" }],
+            texts: [{ name: "a", n: 0 }, { name: "b", n: 0 }],
+            lists: [{ xs: [1, 2], more: 0 }, { xs: [], more: 0 }],
+            bytes: [{ b: 1 }, { b: 255 }],
+          },
+        ],
+        [
+          "After",
+          "Before",
+          '(ints = [(x = 7, y = "y")], texts = [(name = "q", n = 3)], ' +
+          "lists = [(xs = [9], more = 1.5)], bytes = [(b = 7)])",
+          { ints: [7], texts: ["q"], lists: [[9]], bytes: [7] },
+        ],
+      ];
+      for (const [written, read, text, value] of cases) {
+        const bytes = await capnpTool(["encode", written], schema, new TextEncoder().encode(text));
+        const Read = modules["lists.mp.ts"][read] as StructDescriptor;
+        const root = new capnp.Message(bytes.buffer as ArrayBuffer, false).getRoot(
+          structClass(Read),
+        );
+        assertEquals(readStruct(Read, root, context, read), value, `${written} read as ${read}`);
+        const cpp = new TextDecoder().decode(await capnpTool(["decode", read], schema, bytes));
+        assertEquals(formatStruct(Read, root), oneLine(cpp), `${written} printed as ${read}`);
+      }
+      // A struct costs a word of the read budget: no more bytes read as structs than it allows.
+      // (Data is a List(UInt8) on the wire, written at once.)
+      const [Raw, After] = ["Raw", "After"].map((name) =>
+        modules["lists.mp.ts"][name] as StructDescriptor
+      );
+      const many = new capnp.Message().initRoot(structClass(Raw));
+      writeStruct(Raw, { bytes: new Uint8Array(8 * 1024 * 1024 + 1) }, many, context, "Raw");
+      const bytes = new Uint8Array(many.segment.message.toArrayBuffer());
+      const root = new capnp.Message(bytes.buffer, false).getRoot(structClass(After));
+      assertThrows(
+        () => readStruct(After, root, context, "After"),
+        TypeMappingError,
+        "After.bytes: 8388609 values to read as structs, more than a list of structs may hold",
+      );
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }

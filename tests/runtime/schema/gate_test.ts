@@ -297,6 +297,64 @@ Deno.test({
   },
 });
 
+/** Lists of each kind, held by `Holder`, and the structs a later version holds them in. */
+function lists(edit: (text: string) => string = (text) => text) {
+  return edit(`@0xd4e5f6a7b8c9d0f4;
+struct Holder {
+  ints @0 :List(Int32);
+  texts @1 :List(Text);
+  nested @2 :List(List(Int32));
+  flags @3 :List(Bool);
+  points @4 :List(Point);
+}
+struct Point { x @0 :Int32; }
+struct Item { value @0 :Int32; note @1 :Text; }
+struct Named { name @0 :Text; }
+struct Nested { values @0 :List(Int32); }
+struct Flag { on @0 :Bool; }
+struct Wide { value @0 :Int64; }
+struct Defaulted { value @0 :Int32 = 7; }
+struct Later { note @1 :Text; value @0 :Int32; }
+struct InUnion { union { value @0 :Int32; none @1 :Void; } }
+struct Boxed { point @0 :Point; }
+`);
+}
+
+Deno.test({
+  name: "gate: List(T) upgraded to a list of structs whose @0 field is a T passes; a Bool or " +
+    "struct list, another first field, one with a default or in a union, or the reverse, is refused",
+  ignore: !haveCapnp,
+  async fn() {
+    await withSchema("lists.capnp", lists(), async ({ out, write, generate }) => {
+      // Its @0 field declared after another.
+      write(lists((text) => text.replace("List(Int32);", "List(Later);")));
+      const later = await generate("--check");
+      assertEquals(later.stderr.includes("refused"), false, later.stderr);
+      const upgrade = (text: string) =>
+        text.replace("List(Int32);", "List(Item);").replace("List(Text)", "List(Named)")
+          .replace("List(List(Int32))", "List(Nested)");
+      write(lists(upgrade));
+      const upgraded = await generate();
+      assertEquals([upgraded.code, upgraded.stderr], [0, ""]);
+      const refusals: [string, string][] = [
+        ["flags @3 :List(Flag)", "flags @3 was List(Bool), now List(Flag)"],
+        ["points @4 :List(Boxed)", "points @4 was List(Point), now List(Boxed)"],
+        ["ints @0 :List(Wide)", "ints @0 was List(Item), now List(Wide)"],
+        ["ints @0 :List(Defaulted)", "ints @0 was List(Item), now List(Defaulted)"],
+        ["ints @0 :List(InUnion)", "ints @0 was List(Item), now List(InUnion)"],
+        ["texts @1 :List(Text)", "texts @1 was List(Named), now List(Text)"],
+      ];
+      for (const [field, expected] of refusals) {
+        const name = field.split(" ")[0];
+        write(lists((text) => upgrade(text).replace(new RegExp(`${name} @\\d :[^;]*`), field)));
+        const { code, stderr } = await generate();
+        assertEquals(code, 1, stderr);
+        assertEquals(stderr.split("\n")[0], `gen: ${out}: struct Holder: field ${expected}`);
+      }
+    });
+  },
+});
+
 /** A schema with a generic struct, two enums, a superclass, and the `uses` method using them. */
 function shapes(edit: (text: string) => string = (text) => text) {
   return edit(`@0xd4e5f6a7b8c9d0f2;
