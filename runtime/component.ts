@@ -4,12 +4,27 @@
  * addresses, the `-datadir` argument, atomic file writes, and dropping
  * capabilities an implementation was handed.
  *
- * @example
+ * @example A component whose entry point is `runComponent(NotesInit, "notes", …)`, spawned
  * ```ts
- * import { datadirOf } from "./component.ts";
- * // A component's entry point is `await runComponent(NotesInit, "notes", (datadir) => …)`
- * // (examples/notes/main.ts); the data directory comes from its arguments:
- * if (datadirOf(["-datadir=/var/lib/notes"]) !== "/var/lib/notes") throw new Error("-datadir");
+ * import { denoCommand, spawn } from "./process/process.ts";
+ * import { NotesInit } from "../examples/notes/gen/notes.mp.ts";
+ * const datadir = await Deno.makeTempDir();
+ * const entry = new URL("../examples/notes/main.ts", import.meta.url);
+ * {
+ *   await using child = await spawn(
+ *     NotesInit,
+ *     denoCommand(entry, {
+ *       permissions: [`--allow-read=${datadir}`, `--allow-write=${datadir}`],
+ *       args: [`-datadir=${datadir}`],
+ *     }),
+ *   );
+ *   await using notes = (await child.init.makeNotes())!;
+ *   await notes.write("todo", "milk");
+ * }
+ * // It kept the note in the data directory its arguments named.
+ * const kept = await Deno.readTextFile(`${datadir}/notes/notes.json`);
+ * if (!kept.includes("milk")) throw new Error(kept);
+ * await Deno.remove(datadir, { recursive: true });
  * ```
  * @module
  */

@@ -42,11 +42,19 @@ const ELEMENT_BITS = [0, 1, 8, 16, 32, 64, 64];
  *
  * @throws {MessageValidationError} with the C++ wording where one exists.
  *
- * @example
+ * @example A root struct of one data word, whole and cut short
  * ```ts
- * import { validateMessage } from "./validate.ts";
- * const root = new ArrayBuffer(8); // a null root pointer
- * if (validateMessage([root]) !== 0) throw new Error("nothing to count");
+ * import { MessageValidationError, validateMessage } from "./validate.ts";
+ * const segment = new DataView(new ArrayBuffer(16));
+ * segment.setUint32(4, 1, true); // root pointer: a struct right after it, 1 data word, 0 pointers
+ * if (validateMessage([segment.buffer]) !== 1) throw new Error("one word counted");
+ * let refused = "";
+ * try {
+ *   validateMessage([segment.buffer.slice(0, 8)]);
+ * } catch (error) {
+ *   if (error instanceof MessageValidationError) refused = error.message;
+ * }
+ * if (refused !== "Message contains out-of-bounds pointer.") throw new Error(refused);
  * ```
  */
 export function validateMessage(
@@ -73,8 +81,14 @@ export interface FrameCheck {
  * ```ts
  * import { FrameView } from "./framing.ts";
  * import { validateFrame } from "./validate.ts";
- * const check = validateFrame(FrameView.of([new ArrayBuffer(8)])); // a null root pointer
- * if (check.words !== 0 || check.farPointers !== 0) throw new Error("an empty message");
+ * // A far pointer in segment 0 to a landing pad in segment 1, whose struct has one data word.
+ * const first = new DataView(new ArrayBuffer(8));
+ * first.setUint32(0, 2, true); // far, landing pad at word 0
+ * first.setUint32(4, 1, true); // of segment 1
+ * const second = new DataView(new ArrayBuffer(16));
+ * second.setUint32(4, 1, true); // struct right after the pad: 1 data word
+ * const check = validateFrame(FrameView.of([first.buffer, second.buffer]));
+ * if (check.words !== 1 || check.farPointers !== 1) throw new Error(JSON.stringify(check));
  * ```
  */
 export function validateFrame(

@@ -103,10 +103,20 @@ export const COMPONENT_ENTRY = "component.ts";
  * The project root, where runtime/, schemas/ and deno.json live (its real
  * path, resolved on first use so that importing this module reads nothing).
  *
- * @example
+ * @example Found from this module, wherever the program runs
  * ```ts
- * import { projectRoot } from "./contract.ts";
- * if (!Deno.statSync(`${projectRoot()}/deno.json`).isFile) throw new Error("no deno.json");
+ * const contract = new URL("./contract.ts", import.meta.url).href;
+ * const config = new URL("../deno.json", import.meta.url).pathname; // its packages
+ * const program = `import { projectRoot } from ${JSON.stringify(contract)};
+ *   console.log(projectRoot());`;
+ * const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+ *   args: ["eval", "--config", config, program],
+ *   cwd: "/",
+ * }).output();
+ * const root = new TextDecoder().decode(stdout).trim();
+ * if (root === "") throw new Error(new TextDecoder().decode(stderr));
+ * if (!Deno.statSync(`${root}/sandbox/contract.ts`).isFile) throw new Error(`not the root: ${root}`);
+ * if (Deno.realPathSync(root) !== root) throw new Error("not a real path");
  * ```
  */
 export function projectRoot(): string {

@@ -597,22 +597,30 @@ export class Supervisor implements AsyncDisposable {
    * directory. A second signal ends the process at once. Disposing the
    * result removes the handlers.
    *
-   * @example A launcher stopped by SIGTERM ends with status 143
+   * @example A launcher stopped by SIGTERM stops its components, then exits with status 143
    * ```ts
    * const stateDir = await Deno.makeTempDir();
    * const supervisor = new URL("./supervisor.ts", import.meta.url).href;
    * const launcher = `import { Supervisor } from ${JSON.stringify(supervisor)};
-   *   const supervisor = new Supervisor({ stateDir: ${JSON.stringify(stateDir)} });
+   *   const supervisor = new Supervisor({
+   *     stateDir: ${JSON.stringify(stateDir)},
+   *     report: (line) => console.log(line),
+   *   });
    *   supervisor.stopOnSignals(); // ... then start components
    *   console.log("running");
    *   setInterval(() => {}, 1000);`;
    * const child = new Deno.Command(Deno.execPath(), { args: ["eval", launcher], stdout: "piped" })
    *   .spawn();
-   * const { value } = await child.stdout.getReader().read();
-   * if (!new TextDecoder().decode(value).startsWith("running")) throw new Error("not running");
+   * const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+   * const { value } = await lines.read();
+   * if (!value?.startsWith("running")) throw new Error("not running");
    * child.kill("SIGTERM");
-   * const { code } = await child.status;
-   * if (code !== 143) throw new Error(`ended with status ${code}, not 128 + 15`);
+   * let rest = "";
+   * for (let read = await lines.read(); !read.done; read = await lines.read()) rest += read.value;
+   * // Exited on its own (a process the signal killed would report the signal).
+   * const { code, signal } = await child.status;
+   * if (code !== 143 || signal !== null) throw new Error(`ended with ${code}, ${signal}`);
+   * if (rest !== "SIGTERM: stopping every component\n") throw new Error(rest);
    * await Deno.remove(stateDir, { recursive: true });
    * ```
    */

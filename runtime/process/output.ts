@@ -264,7 +264,10 @@ async function pump(): Promise<void> {
  *   stdout: "piped",
  *   stderr: "piped",
  * }).spawn();
+ * // A child still blocked after 30 s is killed, which ends its stdout with nothing read.
+ * const deadline = setTimeout(() => child.kill(), 30_000);
  * const { value } = await child.stdout.getReader().read();
+ * clearTimeout(deadline);
  * if (new TextDecoder().decode(value) !== "returned\n") throw new Error("stderrLines blocked");
  * await child.status;
  * await child.stderr.cancel();

@@ -512,11 +512,21 @@ export function ipcFdOf(args: readonly string[]): number | null {
  * shuts down. Returns false at once otherwise (the component was started
  * on its own).
  *
- * @example
+ * @example Spawned, it serves the parent until the parent goes; started on its own, it returns false
  * ```ts
- * import { serve } from "./process.ts";
+ * import { denoCommand, serve, spawn } from "./process.ts";
  * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
  * import { fooInit } from "../../examples/foo/foo.ts";
+ * // examples/foo/main.ts serves through serveComponent, which calls serve().
+ * const entry = new URL("../../examples/foo/main.ts", import.meta.url);
+ * const child = await spawn(FooInit, denoCommand(entry));
+ * {
+ *   await using foo = (await child.init.makeFoo())!;
+ *   if (await foo.add(2, 3) !== 5) throw new Error("served");
+ * }
+ * await child.init[Symbol.asyncDispose]();
+ * const { code } = await child.exited;
+ * if (code !== 0) throw new Error(`the child ended with ${code} once the parent went`);
  * // Not spawned (no -ipcfd): returns false at once, and the caller runs on its own.
  * if (await serve(FooInit, fooInit(), { args: [] })) throw new Error("not spawned");
  * ```

@@ -416,10 +416,24 @@ export function sharedEnd(end: () => void | Promise<void>): SharedEnd {
  * The session a proxy's capability came from (null for a local one or
  * another value).
  *
- * @example
+ * @example A proxy's session, and a local object's none
  * ```ts
  * import { sessionOf } from "./client.ts";
- * if (sessionOf({}) !== null) throw new Error("a plain object has no session");
+ * import { connect, listen } from "../../component.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "../../examples/foo/foo.ts";
+ *
+ * const datadir = await Deno.makeTempDir();
+ * {
+ *   const local = fooInit();
+ *   await using _listener = listen(FooInit, "unix", local, { datadir, component: "foo" });
+ *   await using init = await connect(FooInit, "unix", { datadir, component: "foo" });
+ *   await using foo = (await init.makeFoo())!;
+ *   const session = sessionOf(init);
+ *   if (session === null || sessionOf(foo) !== session) throw new Error("one session");
+ *   if (sessionOf(local) !== null) throw new Error("a local object has no session");
+ * }
+ * await Deno.remove(datadir, { recursive: true });
  * ```
  */
 export function sessionOf(value: unknown): Session | null {
@@ -432,10 +446,25 @@ export function sessionOf(value: unknown): Session | null {
  * has closed; null for a local object (it has no connection to lose). A
  * component holding its peer's Init awaits this to know the peer is gone.
  *
- * @example
+ * @example The server goes away
  * ```ts
  * import { disconnected } from "./client.ts";
- * if (disconnected({}) !== null) throw new Error("a local object has no connection");
+ * import { connect, listen } from "../../component.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "../../examples/foo/foo.ts";
+ *
+ * const datadir = await Deno.makeTempDir();
+ * const local = fooInit();
+ * const listener = listen(FooInit, "unix", local, { datadir, component: "foo" });
+ * await using init = await connect(FooInit, "unix", { datadir, component: "foo" });
+ * if (disconnected(local) !== null) throw new Error("a local object has no connection");
+ * const gone = disconnected(init)!;
+ * const before = await Promise.race([gone.then(() => "gone"), Promise.resolve("connected")]);
+ * if (before !== "connected") throw new Error("gone before the server went");
+ * await listener[Symbol.asyncDispose]();
+ * const why = await gone;
+ * if (why.type !== "disconnected") throw new Error(`${why.type}: ${why.message}`);
+ * await Deno.remove(datadir, { recursive: true });
  * ```
  */
 export function disconnected(value: unknown): Promise<RpcError> | null {

@@ -67,10 +67,30 @@ export function handleOf(value: unknown): Handle | undefined {
 /**
  * The capability behind a proxy, or undefined for other values.
  *
- * @example
+ * @example A proxy's capability
  * ```ts
- * import { capabilityOf } from "./ownership.ts";
- * if (capabilityOf({}) !== undefined) throw new Error("a plain object has no capability");
+ * import { capabilityOf, dup, release } from "./ownership.ts";
+ * import { connect, listen } from "../../component.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "../../examples/foo/foo.ts";
+ *
+ * const datadir = await Deno.makeTempDir();
+ * {
+ *   const local = fooInit();
+ *   await using _listener = listen(FooInit, "unix", local, { datadir, component: "foo" });
+ *   await using init = await connect(FooInit, "unix", { datadir, component: "foo" });
+ *   await using foo = (await init.makeFoo())!;
+ *   const cap = capabilityOf(foo);
+ *   if (cap === undefined || cap === capabilityOf(init)) throw new Error("its own capability");
+ *   // A dup() holds a reference of its own, released on its own.
+ *   const copy = dup(foo);
+ *   const copied = capabilityOf(copy);
+ *   if (copied === undefined || copied === cap) throw new Error("a capability of its own");
+ *   release(copy);
+ *   if (await foo.add(1, 2) !== 3) throw new Error("the original still calls");
+ *   if (capabilityOf(local) !== undefined) throw new Error("a local object has no capability");
+ * }
+ * await Deno.remove(datadir, { recursive: true });
  * ```
  */
 export function capabilityOf(value: unknown): Capability | undefined {
@@ -90,11 +110,17 @@ function isObject(value: unknown): value is object {
  * beyond its call keeps a `dup()` of it; one that returns an object it
  * keeps returns a `dup()`. Other values (null, numbers) come back as they are.
  *
- * @example
+ * @example A local object is counted, not copied
  * ```ts
- * import { dup } from "./ownership.ts";
- * const object = {};
- * if (dup(object) !== object) throw new Error("a local object is counted, not copied");
+ * import { dup, release } from "./ownership.ts";
+ * const disposed: string[] = [];
+ * const object = { [Symbol.dispose]: () => void disposed.push("disposed") };
+ * const kept = dup(object);
+ * if (kept !== object) throw new Error("the same object");
+ * release(object);
+ * if (disposed.join() !== "") throw new Error("released while kept");
+ * release(kept);
+ * if (disposed.join() !== "disposed") throw new Error("not released with its last reference");
  * if (dup(null) !== null) throw new Error("null stays null");
  * ```
  */

@@ -17,14 +17,31 @@ export type MethodTable = ReadonlyMap<bigint, readonly (MethodHandler | undefine
  * A {@linkcode Server} that dispatches to `methods`; unknown interfaces and
  * methods fail with `unimplemented`, as the C++ reference does.
  *
- * @example
+ * @example Tester's add, served; its other methods unimplemented
  * ```ts
  * import { Capability } from "./capability.ts";
+ * import { RpcError } from "./errors.ts";
  * import { serverFromMethods } from "./server.ts";
+ * import { Tester$Client } from "../../examples/schemas/gen/testing.ts";
+ *
+ * const [add, echo] = Tester$Client.methods;
  * let ended = false;
- * const server = serverFromMethods(new Map([[0x1234n, [() => {}]]]), () => ended = true);
+ * const server = serverFromMethods(
+ *   new Map([[Tester$Client.interfaceId, [(call) => {
+ *     const { a, b } = call.params(add.ParamsClass);
+ *     call.results(add.ResultsClass).result = a + b;
+ *   }]]]),
+ *   () => ended = true,
+ * );
  * {
- *   using _cap = Capability.fromServer(server);
+ *   using tester = Capability.fromServer(server);
+ *   const request = tester.request(add);
+ *   request.params.a = 40;
+ *   request.params.b = 2;
+ *   using response = await request.send();
+ *   if (response.results(add.ResultsClass).result !== 42) throw new Error("40 + 2 is 42");
+ *   const missing = await tester.request(echo).send().then(() => null, (error) => error);
+ *   if (!(missing instanceof RpcError) || missing.type !== "unimplemented") throw new Error("echo");
  * }
  * if (!ended) throw new Error("onDispose runs when its last capability goes");
  * ```

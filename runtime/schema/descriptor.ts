@@ -132,12 +132,19 @@ export interface InterfaceDescriptor<T = unknown> {
 
 /**
  * The TypeScript types of custom-typed fields (`$Mapping.type("Name")`),
- * by name. Components add entries by declaration merging:
+ * by name. Components add entries by declaration merging, at the top level
+ * of a module, as `examples/foo/foo.ts` does for its `Point`:
+ * `declare module "@capdeno/runtime/component" { interface CustomTypes { Point: Point } }`.
  *
- * ```ts ignore
- * declare module "@capdeno/runtime/component" {
- *   interface CustomTypes { Point: { x: number; y: number } }
- * }
+ * @example A field typed `Point` by that declaration
+ * ```ts
+ * import type { CustomType } from "./descriptor.ts";
+ * import type { Point } from "../../examples/foo/foo.ts";
+ * const point: CustomType<"Point"> = { x: 1, y: 2 } satisfies Point;
+ * // @ts-expect-error: a Point is not a string (which an undeclared name would accept)
+ * const text: CustomType<"Point"> = "1,2";
+ * // Only types change: values are what they are.
+ * if (point.x + point.y !== 3 || (text as unknown) !== "1,2") throw new Error("as written");
  * ```
  */
 // deno-lint-ignore no-empty-interface -- filled by declaration merging.
@@ -169,28 +176,33 @@ export type Owned<T> = T & { readonly "~owned"?: true };
  * implementation reads `signal` to learn that its caller gave up or
  * disconnected.
  *
- * @example
+ * @example A caller gives up on a call: it rejects with the reason at once, and the implementation's signal aborts
  * ```ts
  * import type { CallOptions } from "./descriptor.ts";
- * // An implementation that stops waiting when its caller gives up.
- * const wait = (ms: number, options?: CallOptions) =>
- *   new Promise<void>((resolve, reject) => {
- *     const signal = options?.signal;
- *     const stop = () => {
- *       clearTimeout(timer);
- *       reject(signal!.reason);
- *     };
- *     const timer = setTimeout(() => {
- *       signal?.removeEventListener("abort", stop);
- *       resolve();
- *     }, ms);
- *     signal?.addEventListener("abort", stop, { once: true });
- *   });
- * const controller = new AbortController();
- * const waiting = wait(60_000, { signal: controller.signal });
- * controller.abort(new Error("gave up"));
- * const outcome = await waiting.then(() => "waited", (error) => error.message);
- * if (outcome !== "gave up") throw new Error(outcome);
+ * import { connect, IpcLog, listen } from "../../component.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "../../examples/foo/foo.ts";
+ *
+ * const datadir = await Deno.makeTempDir();
+ * {
+ *   await using _listener = listen(FooInit, "unix", fooInit(), { datadir, component: "foo" });
+ *   // (Silences the `IPC client exception` line every failed call writes.)
+ *   const log = new IpcLog({ level: "off" });
+ *   await using init = await connect(FooInit, "unix", { datadir, component: "foo", log });
+ *   await using foo = (await init.makeFoo())!;
+ *   const controller = new AbortController();
+ *   const options: CallOptions = { signal: controller.signal };
+ *   // Foo's wait(ms, value) stops waiting when its own options.signal aborts.
+ *   const waiting = foo.wait(60_000, 1, options);
+ *   controller.abort(new Error("gave up"));
+ *   const outcome = await waiting.then(String, (error) => error.message);
+ *   if (outcome !== "gave up") throw new Error(outcome);
+ *   // The next call on the same strand runs at once: the server stopped the first.
+ *   if (await foo.wait(0, 2) !== 2) throw new Error("the next call ran");
+ *   const completed = await foo.waitLog();
+ *   if (completed.join() !== "2") throw new Error(`completed: ${completed}`);
+ * }
+ * await Deno.remove(datadir, { recursive: true });
  * ```
  */
 export interface CallOptions {
@@ -208,12 +220,30 @@ export type Awaitable<T> = T | Promise<T>;
  * carries its default value: this side cannot know more of it). Generated
  * enum and union types include it, so that a `switch` handles it.
  *
- * @example
+ * @example A newer peer's value travels through this side unchanged
  * ```ts
  * import type { NotInSchema } from "./descriptor.ts";
- * type Color = "red" | "green" | NotInSchema;
- * const label = (color: Color) => typeof color === "number" ? `unknown value ${color}` : color;
- * if (label(7 as NotInSchema) !== "unknown value 7") throw new Error("a number, named as such");
+ * import { connect, IpcLog, listen, TypeMappingError } from "../../component.ts";
+ * import { type Color, FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "../../examples/foo/foo.ts";
+ *
+ * const label = (color: Color) => typeof color === "number" ? `value ${color}` : color;
+ * const datadir = await Deno.makeTempDir();
+ * {
+ *   await using _listener = listen(FooInit, "unix", fooInit(), { datadir, component: "foo" });
+ *   const log = new IpcLog({ level: "off" });
+ *   await using init = await connect(FooInit, "unix", { datadir, component: "foo", log });
+ *   await using foo = (await init.makeFoo())!;
+ *   const struct = (color: Color) =>
+ *     ({ name: "", setint: new Set<number>(), vbool: [], texts: [], nested: [], color, blob: new Uint8Array() });
+ *   // Foo's pass() returns its struct as it read it: blue @2 is the last Color it knows.
+ *   const { color } = await foo.pass(struct(7 as NotInSchema));
+ *   if (label(color) !== "value 7") throw new Error(label(color));
+ *   // A number that names a value is refused: the name is how this side sends it.
+ *   const named = await foo.pass(struct(2 as NotInSchema)).catch((error) => error);
+ *   if (!(named instanceof TypeMappingError)) throw new Error(`sent: ${named}`);
+ * }
+ * await Deno.remove(datadir, { recursive: true });
  * ```
  */
 export type NotInSchema = number & { readonly "~notInSchema": true };
