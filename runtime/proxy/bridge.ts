@@ -33,7 +33,7 @@ import type { InterfaceDescriptor } from "../schema/descriptor.ts";
 import { Capability, type Hook, type Server } from "../rpc/capability.ts";
 import type { CapabilityBridge } from "./codec.ts";
 import { makeClient, type Remote, sessionOf, sharedEnd } from "./client.ts";
-import { dup, handleOf, holdAgain, releaseSurplus, wasDisposed } from "./ownership.ts";
+import { dup, handleOf, hasSpareReference, release, wasDisposed } from "./ownership.ts";
 import { ProxyServer, type ServerBridges } from "./server.ts";
 import type { Session } from "./session.ts";
 
@@ -54,18 +54,27 @@ const SERVER_BRIDGES: ServerBridges = {
 const served = new WeakMap<object, Map<InterfaceDescriptor, Hook>>();
 
 /**
- * A capability for local `value` as `iface`, whose reference goes to the
- * server: a new reference to the server already serving it, or a new server.
+ * A capability for local `value` as `iface`, to which the reference the
+ * writer hands over goes: a new server takes it; the server already serving
+ * it holds one, so it is released. An object served already (as any
+ * interface) must come with a reference of its own: the same reference
+ * handed over twice, by an object returned again without `dup()`, is
+ * refused, since counting it again would take another holder's.
  */
 function serveLocal(value: object, iface: InterfaceDescriptor): Capability {
   let byInterface = served.get(value);
+  if (byInterface !== undefined && !hasSpareReference(value)) {
+    throw new TypeError(
+      `a ${iface.name} object was handed over again without dup(): each result hands over ` +
+        "a reference of its own (a method that keeps an object it returns returns dup() of it)",
+    );
+  }
   const hook = byInterface?.get(iface);
   if (hook !== undefined) {
-    releaseSurplus(value);
+    release(value);
     return new Capability(hook.retain());
   }
   if (byInterface === undefined) served.set(value, byInterface = new Map());
-  else holdAgain(value);
   const interfaces = byInterface;
   const server = new ProxyServer(iface, value, SERVER_BRIDGES, {
     onEnd() {
@@ -84,6 +93,7 @@ function makeBridge(session: Session | null, give: boolean): CapabilityBridge {
       if (value instanceof Capability) return value.dup();
       const handle = handleOf(value);
       if (handle !== undefined) {
+        handle.check();
         const from = sessionOf(value);
         const cap = from === null || from === session
           ? handle.cap.dup()

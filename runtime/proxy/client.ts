@@ -22,12 +22,13 @@
  * @module
  */
 import type { CallOptions, InterfaceDescriptor, MethodSignature } from "../schema/descriptor.ts";
-import { utils as capnpUtils } from "capnp-es";
+import { type Struct, utils as capnpUtils } from "capnp-es";
 import type { Capability, Hook, Response } from "../rpc/capability.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { escapeDump } from "../log.ts";
 import {
   type CapabilityBridge,
+  type CodecContext,
   formatStruct,
   readField,
   readingTable,
@@ -37,7 +38,7 @@ import {
 import { sendInContext } from "./context.ts";
 import { calledAfterDisconnect, interruptedByDisconnect, RaisedError } from "./errors.ts";
 import { methodsOf } from "./methods.ts";
-import { attachHandle, type Handle, handleOf } from "./ownership.ts";
+import { attachHandle, type Handle, handleOf, release } from "./ownership.ts";
 import { buildRequest } from "./request.ts";
 import type { Session } from "./session.ts";
 import { currentStrand } from "./strand.ts";
@@ -141,7 +142,7 @@ class ProxyHandle implements Handle {
   }
 
   dup(): unknown {
-    this.#check();
+    this.check();
     if (this.#end !== null) this.#end.holders++;
     return makeClient(this.iface, this.cap.dup(), this.session, this.bridge, this.#end);
   }
@@ -174,8 +175,7 @@ class ProxyHandle implements Handle {
     this.lent = true;
   }
 
-  /** Throws unless the proxy may still be used. */
-  #check(): void {
+  check(): void {
     if (!this.released) return;
     throw new RpcError(
       "failed",
@@ -187,7 +187,7 @@ class ProxyHandle implements Handle {
 
   /** Throws unless a call may be made through this proxy now. */
   checkCall(): void {
-    this.#check();
+    this.check();
     if (this.session?.disconnected) throw calledAfterDisconnect();
   }
 }
@@ -271,24 +271,51 @@ async function call(
     log.write(`{${session!.threadName(strand)}} IPC client recv ${method.results.name}`);
     if (log.trace) log.write(`recv data: ${escapeDump(formatStruct(method.results, results))}`);
   }
-  const context = { caps: readingTable(response.caps), bridge };
+  // Proxies read before a field that fails to decode reach no caller: they are released here.
+  const read: unknown[] = [];
+  const context: CodecContext = {
+    caps: readingTable(response.caps),
+    bridge: response.caps.length === 0 ? bridge : {
+      toCapability: bridge.toCapability,
+      fromCapability(cap, iface) {
+        const value = bridge.fromCapability(cap, iface);
+        read.push(value);
+        return value;
+      },
+    },
+  };
+  let outcome: { raised: unknown } | { value: unknown };
+  try {
+    outcome = readOutcome(method, results, context);
+  } catch (error) {
+    for (const value of read) void release(value);
+    throw error;
+  }
+  if ("raised" in outcome) throw new RaisedError(outcome.raised);
+  return outcome.value;
+}
+
+/** What a call's results say: the exception its server raised, or its value. */
+function readOutcome(
+  method: MethodSignature,
+  results: Struct,
+  context: CodecContext,
+): { raised: unknown } | { value: unknown } {
+  const where = method.results.name;
   for (const field of method.results.fields) {
     if (!field.exception) continue;
     if (capnpUtils.isNull(capnpUtils.getPointer(field.offset, results))) continue;
-    throw new RaisedError(readField(field, results, context, method.results.name));
+    return { raised: readField(field, results, context, where) };
   }
   switch (method.returns) {
     case "void":
-      return undefined;
-    case "result":
-      return readField(
-        method.results.fields.find((f) => f.name === "result")!,
-        results,
-        context,
-        method.results.name,
-      );
+      return { value: undefined };
+    case "result": {
+      const field = method.results.fields.find((f) => f.name === "result")!;
+      return { value: readField(field, results, context, where) };
+    }
     case "object":
-      return readStruct(method.results, results, context, method.results.name);
+      return { value: readStruct(method.results, results, context, where) };
   }
 }
 

@@ -52,6 +52,8 @@ export interface Handle {
   destroy(): Promise<void>;
   /** Marks the proxy as a parameter lent to a running call. */
   lend(): void;
+  /** Throws what using the proxy now is (released, or lent to a call that returned), if anything. */
+  check(): void;
 }
 
 /** Makes `target` a proxy answering to `handle`. */
@@ -210,22 +212,11 @@ export function wasDisposed(value: object): boolean {
 }
 
 /**
- * Takes over local `value`, handed to a capability that already serves it:
- * a reference the writer made for it with {@linkcode dup} is one too many
- * and is released; the same reference handed over again (an object
- * returned twice without `dup()`) is kept, so the object lives until the
- * last capability to it is released.
+ * Whether a reference to local `value` beyond its creator's is counted: a
+ * writer handing over an object that a server already holds (by the
+ * reference an earlier handover brought) must bring one of these, made with
+ * {@linkcode dup}.
  */
-export function releaseSurplus(value: object): void {
-  if ((extraReferences.get(value) ?? 0) > 0) release(value);
-}
-
-/**
- * Takes over local `value` for a second server of it (another interface of
- * the same object): the reference the writer made with {@linkcode dup} is
- * taken; the same reference handed over again gets a count of its own, so
- * each server releases one.
- */
-export function holdAgain(value: object): void {
-  if ((extraReferences.get(value) ?? 0) === 0) dup(value);
+export function hasSpareReference(value: object): boolean {
+  return (extraReferences.get(value) ?? 0) > 0;
 }

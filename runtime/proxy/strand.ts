@@ -18,7 +18,10 @@
  *   at once (its own nested calls again one at a time), since the peer's
  *   thread is waiting for it. Once that call has returned, work the
  *   callback left running is nested in nothing any more: its calls wait
- *   their turn as the strand's own.
+ *   their turn as the strand's own. Unlike a thread, a strand may have one
+ *   call out to each of several peers at once; callbacks nested in
+ *   different ones are each nested in a waiting call, so they run as they
+ *   come and may interleave.
  *
  * Concurrency comes from several strands (or a server's pool). Code runs
  * "on" a strand inside {@linkcode Strand.run}; code outside runs on

@@ -500,9 +500,13 @@ export class RpcConnection implements AsyncDisposable {
     return capability;
   }
 
-  /** Closes the connection; every pending and later call fails as disconnected. */
+  /**
+   * Closes the connection; every pending and later call fails as
+   * disconnected, and {@linkcode RpcConnection.closed} says this side closed it.
+   */
   close(): Promise<void> {
     this.#transport.close(undefined, true);
+    this.#shutdown(new RpcError("disconnected", "Connection closed by this side."));
     return this.#closed.then(() => {});
   }
 

@@ -11,7 +11,9 @@ import {
   Capability,
   clientOf,
   destroy,
+  dup,
   type Owned,
+  registerType,
   release,
   type Remote,
   type RemoteValue,
@@ -20,10 +22,14 @@ import {
   Strand,
 } from "../../../mod.ts";
 import type { Foo, FooCallback, FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
-import { Foo as FooDescriptor } from "../../../examples/schemas/gen/conformance.mp.ts";
+import {
+  Foo as FooDescriptor,
+  FooInit as FooInitDescriptor,
+} from "../../../examples/schemas/gen/conformance.mp.ts";
 import { type FooCounters, FooImpl } from "../../../examples/foo/foo.ts";
 import { waitFor } from "../../helpers.ts";
 import { fooPair } from "./helpers.ts";
+import { schemaPair } from "../schema/helpers.ts";
 
 Deno.test("ownership: a capability parameter is released as soon as its call returns", async () => {
   await using pair = await fooPair();
@@ -101,6 +107,20 @@ Deno.test("ownership: a parameter kept with dup() outlives the call until releas
   assertEquals(calls, 2);
 });
 
+Deno.test("ownership: a released or destroyed proxy passed as a parameter fails the call with the proxy's own error", async () => {
+  await using pair = await fooPair();
+  for (const end of [release, destroy]) {
+    const child = (await pair.foo.makeChild()) as Remote<Foo>;
+    await end(child);
+    await assertRejects(
+      () => pair.foo.addWith(child, 1, 2),
+      RpcError,
+      "Foo proxy used after release.",
+    );
+  }
+  assertEquals(await pair.foo.add(1, 2), 3, "nothing else failed");
+});
+
 Deno.test("ownership: await using releases one reference; a dup() keeps the object", async () => {
   const counters: FooCounters = { live: 0 };
   await using pair = await fooPair({ server: { makeFoo: () => new FooImpl(counters) } });
@@ -117,18 +137,40 @@ Deno.test("ownership: await using releases one reference; a dup() keeps the obje
   assertEquals(await pair.foo.liveFoos(), 1);
 });
 
-Deno.test("ownership: an object returned twice lives until both results are released", async () => {
+Deno.test("ownership: an object returned twice, a dup() each time, lives until both results and its other holders are released", async () => {
+  // In this process, where a release lands at once.
+  const counters: FooCounters = { live: 0 };
+  const shared = new FooImpl(counters);
+  const init = clientOf(
+    FooInitDescriptor,
+    Capability.fromServer(serverOf(FooInitDescriptor, { makeFoo: () => dup(shared) })),
+  );
+  const holder = dup(shared); // another holder, beside its creator
+  const first = (await init.makeFoo())!;
+  const second = (await init.makeFoo())!;
+  release(first);
+  release(holder);
+  assertEquals(await second.add(2, 3), 5);
+  release(second);
+  assertEquals(counters.live, 1, "its creator holds it");
+  release(shared);
+  assertEquals(counters.live, 0);
+  release(init);
+});
+
+Deno.test("ownership: an object returned again without dup() fails that call, with what to do", async () => {
   const counters: FooCounters = { live: 0 };
   const shared = new FooImpl(counters);
   await using pair = await fooPair({ server: { makeFoo: () => shared } });
-  const second = (await pair.init.makeFoo()) as Remote<Foo>;
+  // The first result took the only reference: a second has none to hand over.
+  await assertRejects(
+    () => pair.init.makeFoo(),
+    RpcError,
+    "a Foo object was handed over again without dup(): each result hands over a reference of " +
+      "its own (a method that keeps an object it returns returns dup() of it)",
+  );
+  assertEquals(await pair.foo.add(2, 3), 5, "the first result still calls it");
   pair.foo[Symbol.dispose]();
-  assertEquals(await second.add(2, 3), 5);
-  assertEquals(await second.liveFoos(), 1);
-  const third = (await pair.init.makeFoo()) as Remote<Foo>;
-  second[Symbol.dispose]();
-  assertEquals(await third.liveFoos(), 1);
-  third[Symbol.dispose]();
   await waitFor(() => counters.live === 0);
 });
 
@@ -290,4 +332,39 @@ Deno.test("ownership: a local object in a call never sent is released with it", 
   await assertRejects(() => foo.addWith(refused as never, 2 ** 31, 0), Error, "out of range");
   release(refused);
   assertEquals(disposed, 2);
+});
+
+Deno.test("ownership: a capability read before a result field that fails to decode is released, not left to the garbage collector", async () => {
+  registerType<never, Uint8Array>("Unreadable", {
+    encode: () => new Uint8Array(1),
+    decode: () => {
+      throw new RangeError("unreadable");
+    },
+  });
+  const schema = `@0xa1b2c3d4e5f6078c;
+using Proxy = import "/mp/proxy.capnp";
+using Mapping = import "/mapping.capnp";
+interface Maker {
+  make @0 (context :Proxy.Context) -> (obj :Obj, bad :Data $Mapping.type("Unreadable"));
+  ping @1 (context :Proxy.Context) -> ();
+}
+interface Obj {
+  id @0 (context :Proxy.Context) -> (result :Int32);
+}
+interface Init {
+  construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
+  make @1 (context :Proxy.Context) -> (result :Maker);
+}
+`;
+  let disposed = 0;
+  const maker = {
+    make: () => ({ obj: { id: () => 7, [Symbol.dispose]: () => disposed++ }, bad: undefined }),
+    ping: () => {},
+  };
+  await using pair = await schemaPair("maker", () => maker, schema);
+  const remote = pair.remote as unknown as { make(): Promise<unknown>; ping(): Promise<void> };
+  await assertRejects(() => remote.make(), RangeError, "unreadable");
+  // Calls on one connection arrive in order: the Release went before this one.
+  await remote.ping();
+  assertEquals(disposed, 1);
 });

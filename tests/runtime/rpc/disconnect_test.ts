@@ -90,3 +90,19 @@ Deno.test({
   name: "client (C++ process) killed mid-call: the server cancels it and keeps serving",
   ignore: cpp === null,
 }, () => clientDiesMidCall((path) => spawnPeer(cpp!, ["die-mid-call", path]), null));
+
+Deno.test("a connection closed by this side says so, and the peer cancels the calls it was running", async () => {
+  using socket = tempSocket("tester");
+  await using _server = await startDenoTester(socket.path);
+  await using client = await connectTester(socket.path);
+  const pending = client.tester.wait(10_000);
+  // Calls on one capability are delivered in order: once add() is answered, the wait runs.
+  assertEquals(await client.tester.add(1, 2), 3);
+  await client.rpc.close();
+  const error = await assertRejects(() => pending, RpcError);
+  assertEquals([error.type, error.message], ["disconnected", "Connection closed by this side."]);
+  assertEquals((await client.rpc.closed).message, "Connection closed by this side.");
+  // The server process saw its peer go: its wait was canceled.
+  await using other = await connectTester(socket.path);
+  await waitFor(async () => await other.tester.canceledCount() === 1);
+});
