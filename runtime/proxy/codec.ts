@@ -37,7 +37,7 @@ import type {
   TypeDescriptor,
 } from "../schema/descriptor.ts";
 import type { Capability } from "../rpc/capability.ts";
-import { setData } from "../rpc/message.ts";
+import { newMessage, setData } from "../rpc/message.ts";
 import { DEFAULT_READ_LIMITS } from "../validate.ts";
 
 /** A value that does not fit the schema type it is written as. */
@@ -240,7 +240,7 @@ class AnyStruct extends capnp.Struct {
 const AnyStructList = capnp.CompositeList(AnyStruct);
 
 /** A null pointer, read in place of the pointers a smaller struct lacks. */
-const NULL_POINTER = capnp.utils.getPointer(0, new capnp.Message().initRoot(AnyStruct));
+const NULL_POINTER = capnp.utils.getPointer(0, newMessage().initRoot(AnyStruct));
 
 /** Allocates a list of `length` elements laid out as `layout` at pointer `p`. */
 function initListAt(p: capnp.Pointer, layout: ListLayout, length: number): capnp.List<unknown> {
@@ -313,14 +313,12 @@ function elementsAt(p: capnp.Pointer, type: TypeDescriptor, at: string): ListEle
     }
   }
   if (type.kind === "struct" && size !== E.BIT) {
-    // An older schema's values, which this side's structs hold in their first field (a
-    // default there would be XORed into each), or Voids, which they hold nothing of.
+    // An older schema's values, which this side's structs hold in their @0 field, or Voids,
+    // which they hold nothing of.
     const struct = type.struct();
-    const [first] = struct.fields;
-    const plain = first !== undefined && first.type.kind !== "group" &&
-      first.member === undefined && first.default === undefined;
-    const firstLayout = plain ? codecOf(first.type).layout(first.type) : undefined;
-    if (size === E.VOID || firstLayout?.size === size) {
+    const field = valueField(struct);
+    const fieldLayout = field && codecOf(field.type).layout(field.type);
+    if (size === E.VOID || fieldLayout?.size === size) {
       // Each becomes a struct: no more of them than a list of structs may hold (each of its
       // elements costs a word of the read budget), however small the values.
       if (length > DEFAULT_READ_LIMITS.traversalLimitWords) {
@@ -328,13 +326,19 @@ function elementsAt(p: capnp.Pointer, type: TypeDescriptor, at: string): ListEle
           `${at}: ${length} values to read as structs, more than a list of structs may hold`,
         );
       }
-      const values = size === E.VOID ? undefined : new firstLayout!.List(p.segment, p.byteOffset);
-      const from = (i: number): FirstField | undefined => values && [values, i];
-      const empty = emptyStruct(structClass(struct));
+      const values = size === E.VOID ? undefined : new fieldLayout!.List(p.segment, p.byteOffset);
+      const Class = structClass(struct);
+      const empty = emptyStruct(Class);
+      // A view of its own: a struct of this type read from a null pointer inside it is not one.
+      const source = new Class(empty.segment, empty.byteOffset);
+      const element = <T>(index: number, read: () => T): T =>
+        values === undefined
+          ? read()
+          : readingValue({ source, field: field!, values, index }, read);
       return {
         length,
-        read: (i, context, at) => readStruct(struct, empty, context, at, from(i)),
-        format: (i) => formatStruct(struct, empty, from(i)),
+        read: (i, context, at) => element(i, () => readStruct(struct, source, context, at)),
+        format: (i) => element(i, () => formatStruct(struct, source)),
       };
     }
   }
@@ -343,6 +347,50 @@ function elementsAt(p: capnp.Pointer, type: TypeDescriptor, at: string): ListEle
       ELEMENT_NAMES[layout.size]
     } belongs (a peer's schema changed the list's element type)`,
   );
+}
+
+/**
+ * The field of `struct` that an older schema's value stands for, when its
+ * list was upgraded to a list of these: its `@0` field, also first in a
+ * group first in it, or as the union member old data selects (member 0),
+ * as C++ reads it; none when that field has a default (the value would be
+ * XORed with it).
+ */
+function valueField(struct: StructDescriptor): FieldDescriptor | undefined {
+  const [first] = struct.fields;
+  if (first === undefined || (first.member ?? 0) !== 0) return undefined;
+  if (first.type.kind === "group") return valueField(first.type.group);
+  return first.default === undefined ? first : undefined;
+}
+
+/** Element `index` of an older schema's `values`, read as field `field` of struct `source`. */
+interface ListedValue {
+  readonly source: capnp.Struct;
+  readonly field: FieldDescriptor;
+  readonly values: capnp.List<unknown>;
+  readonly index: number;
+}
+
+/** The value {@linkcode readField} and {@linkcode formatStruct} are reading, if any. */
+let listedValue: ListedValue | undefined;
+
+/** Runs `read` (synchronous) with `value` standing in for its field. */
+function readingValue<T>(value: ListedValue, read: () => T): T {
+  const outer = listedValue;
+  listedValue = value;
+  try {
+    return read();
+  } finally {
+    listedValue = outer;
+  }
+}
+
+/** Where `field` of `source` is read from: the listed value standing for it, or itself. */
+function placeOf(field: FieldDescriptor, source: capnp.Struct): [Holder, Slot] {
+  const listed = listedValue;
+  return listed !== undefined && listed.field === field && listed.source === source
+    ? [listed.values, listed.index]
+    : [source, field];
 }
 
 /** What a list's elements are on the wire, by their size. */
@@ -683,10 +731,19 @@ const listCodec: KindCodec<ListType> = {
       return `<${(error as Error).message}>`;
     }
     const items: string[] = [];
-    for (let i = 0; i < elements.length; i++) items.push(elements.format(i) ?? "null");
+    for (let i = 0; i < elements.length; i++) {
+      items.push(elements.format(i) ?? nullElement(type.element));
+    }
     return `[${items.join(", ")}]`;
   },
 };
+
+/** A null pointer in a list of `type`, printed as C++ prints it: as the type's empty value. */
+function nullElement(type: TypeDescriptor): string {
+  const wire = type.kind === "custom" ? type.wire : type;
+  if (wire.kind === "text" || wire.kind === "data") return '""';
+  return wire.kind === "list" || wire.kind === "map" ? "[]" : "null";
+}
 
 type MapType = Extract<TypeDescriptor, { kind: "map" }>;
 
@@ -723,11 +780,15 @@ type StructType = Extract<TypeDescriptor, { kind: "struct" }>;
 
 const emptyStructs = new WeakMap<capnp.StructCtor<capnp.Struct>, capnp.Struct>();
 
-/** A zeroed instance of `Class`, to read a null struct pointer's defaults from. */
+/**
+ * A zeroed instance of `Class`, to read a null struct pointer's defaults
+ * from, for as long as the process runs: its message reads without
+ * capnp-es's per-message budget, which every read of it would spend.
+ */
 function emptyStruct(Class: capnp.StructCtor<capnp.Struct>): capnp.Struct {
   let empty = emptyStructs.get(Class);
   if (empty === undefined) {
-    empty = new capnp.Message().initRoot(Class);
+    empty = newMessage().initRoot(Class);
     emptyStructs.set(Class, empty);
   }
   return empty;
@@ -844,7 +905,7 @@ const KINDS: CodecTable = {
     layout: () => ({ size: E.VOID, List: capnp.VoidList as capnp.ListCtor<unknown> }),
     write: () => {},
     read: () => undefined,
-    format: () => undefined,
+    format: () => "void",
   },
   bool: scalarCodec("bool"),
   int8: scalarCodec("int8"),
@@ -950,22 +1011,14 @@ export function writeField(
 }
 
 /**
- * Where a struct's first field is read from instead of the struct: an
- * element of an older schema's list of its values.
- */
-export type FirstField = readonly [holder: Holder, index: number];
-
-/**
- * Reads every visible field of `source` (the first from `first`, when
- * given) into a plain object; of a union, the member set, named by `which`
- * (a Void member has no value).
+ * Reads every visible field of `source` into a plain object; of a union,
+ * the member set, named by `which` (a Void member has no value).
  */
 export function readStruct(
   struct: StructDescriptor,
   source: capnp.Struct,
   context: CodecContext,
   where: string,
-  first?: FirstField,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const active = struct.discriminant === undefined ? undefined : activeMember(struct, source);
@@ -975,9 +1028,7 @@ export function readStruct(
     if (field.member !== undefined) {
       if (field !== active || field.type.kind === "void") continue;
     }
-    const value = first !== undefined && field === struct.fields[0]
-      ? codecOf(field.type).read(field.type, first[0], first[1], context, `${where}.${field.name}`)
-      : readField(field, source, context, where);
+    const value = readField(field, source, context, where);
     if (value !== undefined || field.presence === undefined) out[field.name] = value;
   }
   return out;
@@ -990,33 +1041,30 @@ export function readField(
   context: CodecContext,
   where: string,
 ): unknown {
+  const at = `${where}.${field.name}`;
+  if (listedValue !== undefined) {
+    const [holder, slot] = placeOf(field, source);
+    if (holder !== source) return codecOf(field.type).read(field.type, holder, slot, context, at);
+  }
   if (field.presence !== undefined && !capnp.utils.getBit(field.presence, source)) {
     return undefined;
   }
-  return codecOf(field.type).read(field.type, source, field, context, `${where}.${field.name}`);
+  return codecOf(field.type).read(field.type, source, field, context, at);
 }
 
 /**
- * The Cap'n Proto text form of a struct (its first field from `first`, when
- * given), as C++ prints it: every scalar field, the non-null pointer
- * fields, capabilities as `<external capability>`.
+ * The Cap'n Proto text form of a struct, as C++ prints it: every scalar
+ * field, the non-null pointer fields, capabilities as `<external capability>`.
  */
-export function formatStruct(
-  struct: StructDescriptor,
-  source: capnp.Struct,
-  first?: FirstField,
-): string {
+export function formatStruct(struct: StructDescriptor, source: capnp.Struct): string {
   const discriminant = struct.discriminant === undefined
     ? undefined
     : storedAt("uint16", struct.discriminant * 2, source);
   const parts: string[] = [];
   for (const field of struct.fields) {
     if (field.member !== undefined && field.member !== discriminant) continue;
-    const [holder, slot] = first !== undefined && field === struct.fields[0]
-      ? first
-      : [source, field];
-    const text = codecOf(field.type).format(field.type, holder, slot) ??
-      (field.member !== undefined && field.type.kind === "void" ? "void" : undefined);
+    const [holder, slot] = placeOf(field, source);
+    const text = codecOf(field.type).format(field.type, holder, slot);
     if (text !== undefined) parts.push(`${field.name} = ${text}`);
   }
   return `(${parts.join(", ")})`;

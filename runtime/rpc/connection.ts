@@ -423,6 +423,8 @@ export class RpcConnection implements AsyncDisposable {
   readonly #embargoes = new Map<number, () => void>();
   #nextEmbargoId = 0;
   #error: RpcError | null = null;
+  /** Set by {@linkcode RpcConnection.close}: the queued frames go out, then it closes. */
+  #closedHere = false;
   readonly #closed: Promise<RpcError>;
   /** Reads received envelopes in place, into the places below (reused for every message). */
   readonly #reader = new EnvelopeReader();
@@ -455,13 +457,17 @@ export class RpcConnection implements AsyncDisposable {
     this.#transport = new FrameTransport(channel, (frame) => this.#receive(frame), this.#limits);
     this.#transport.closed.then((reason) => {
       this.#shutdown(
-        reason === undefined ? disconnectedError() : new RpcError(
-          "disconnected",
-          reason instanceof PeerLimitError || reason instanceof FramingError
-            ? `Connection closed: ${reason.message}`
-            : `Peer disconnected: ${reason.message}`,
-          { cause: reason },
-        ),
+        reason === undefined
+          ? this.#closedHere
+            ? new RpcError("disconnected", "Connection closed by this side.")
+            : disconnectedError()
+          : new RpcError(
+            "disconnected",
+            reason instanceof PeerLimitError || reason instanceof FramingError
+              ? `Connection closed: ${reason.message}`
+              : `Peer disconnected: ${reason.message}`,
+            { cause: reason },
+          ),
       );
     });
   }
@@ -505,8 +511,8 @@ export class RpcConnection implements AsyncDisposable {
    * disconnected, and {@linkcode RpcConnection.closed} says this side closed it.
    */
   close(): Promise<void> {
+    this.#closedHere = true;
     this.#transport.close(undefined, true);
-    this.#shutdown(new RpcError("disconnected", "Connection closed by this side."));
     return this.#closed.then(() => {});
   }
 

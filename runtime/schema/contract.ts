@@ -575,9 +575,18 @@ function unionPlace(member: number | undefined): string {
 
 /** `type` with the parameters of generic `struct` named by position (`parameter 1`, …). */
 function positional(type: string, struct: ContractStruct): string {
+  return bindParameters(type, struct, (at) => `parameter ${at + 1}`);
+}
+
+/** `type` with each parameter of generic `struct` it names replaced by `by(its position)`. */
+function bindParameters(
+  type: string,
+  struct: ContractStruct,
+  by: (at: number) => string,
+): string {
   return type.replace(/[^\s(),]+/g, (token) => {
-    const at = struct.parameters!.indexOf(token);
-    return at < 0 ? token : `parameter ${at + 1}`;
+    const at = struct.parameters?.indexOf(token) ?? -1;
+    return at < 0 ? token : by(at);
   });
 }
 
@@ -690,7 +699,7 @@ const LIST = /^List\((.*)\)$/;
 
 /**
  * Whether list element type `a` was upgraded to struct `b` whose `@0`
- * field, outside any union or group and with no default, is encoded as `a`:
+ * field (see {@linkcode valueFieldType}), with no default, is encoded as `a`:
  * Cap'n Proto lets `List(T)` become such a list of structs when `T` is not
  * a struct, nor a Bool (C++ no longer reads a Bool list as structs). Either
  * side reads the other's list: a `T` is a struct's first field.
@@ -705,13 +714,25 @@ function upgradedElement(
   const element = kindIn(before, parseNamed(a).base);
   const known = element !== undefined || BUILT_IN.has(a) || LIST.test(a);
   if (a === "Bool" || element === "struct" || !known) return false;
-  const struct = kindIn(after, b) === "struct" ? after.structs[b] : undefined;
-  if (struct === undefined) return false;
-  const grouped = struct.fields.some(([, type]) => groupOf(type) !== undefined);
-  const at = struct.ordinals?.indexOf(0) ?? (grouped ? -1 : 0);
-  const [, type, member] = struct.fields[at] ?? [];
-  return type !== undefined && member === undefined && groupOf(type) === undefined &&
-    splitDefault(type)[1] === undefined && sameWire(before, after, a, type, seen);
+  const { base, args } = parseNamed(b);
+  const struct = kindIn(after, base) === "struct" ? after.structs[base] : undefined;
+  const type = struct && valueFieldType(after, struct);
+  if (struct === undefined || type === undefined) return false;
+  // A generic struct's field names its parameters: what `b` binds them to is its type.
+  const bound = bindParameters(type, struct, (at) => args[at] ?? "AnyPointer");
+  return splitDefault(bound)[1] === undefined && sameWire(before, after, a, bound, seen);
+}
+
+/**
+ * The type of `struct`'s `@0` field, where old data reads it: first in the
+ * struct (its fields are in ordinal order) or in a group first in it, and
+ * outside any union or as the member old data selects (member 0).
+ */
+function valueFieldType(contract: WireContract, struct: ContractStruct): string | undefined {
+  const [, type, member] = struct.fields[0] ?? [];
+  if (type === undefined || (member ?? 0) !== 0) return undefined;
+  const group = groupOf(type);
+  return group === undefined ? type : valueFieldType(contract, contract.structs[group]);
 }
 
 /** The built-in types a list may hold, but for lists: the scalars, Void and the blobs. */
