@@ -821,6 +821,7 @@ function compositeLayout(struct: StructDescriptor): ListLayout {
 const structCodec: KindCodec<StructType> = {
   layout: (type) => compositeLayout(type.struct()),
   write(type, value, holder, slot, context, at) {
+    if (value === null && type.nullable && typeof slot !== "number") return;
     if (value === null || typeof value !== "object") throw mismatch(at, "object", value);
     const struct = type.struct();
     let target: capnp.Struct;
@@ -836,12 +837,9 @@ const structCodec: KindCodec<StructType> = {
   },
   read(type, holder, slot, context, at) {
     const struct = type.struct();
-    return readStruct(
-      struct,
-      structAt(type, holder, slot) ?? emptyStruct(structClass(struct)),
-      context,
-      at,
-    );
+    const source = structAt(type, holder, slot);
+    if (source === null && type.nullable) return null;
+    return readStruct(struct, source ?? emptyStruct(structClass(struct)), context, at);
   },
   format(type, holder, slot) {
     const source = structAt(type, holder, slot);

@@ -42,7 +42,11 @@ export type TypeDescriptor =
   | { readonly kind: "list"; readonly element: TypeDescriptor; readonly set?: true }
   /** `List(struct {key, value})` seen as a `Map`. */
   | { readonly kind: "map"; readonly entry: () => StructDescriptor }
-  | { readonly kind: "struct"; readonly struct: () => StructDescriptor }
+  /**
+   * A struct; `nullable` when it holds itself (through struct fields): left
+   * out, it reads as null rather than as its defaults, which hold it again.
+   */
+  | { readonly kind: "struct"; readonly struct: () => StructDescriptor; readonly nullable?: true }
   /**
    * A group (`name :group { … }`, or a named union): fields of the enclosing
    * struct, at its offsets, seen as one object.

@@ -602,6 +602,7 @@ class FileGenerator {
     at: string,
     bindings: Bindings,
     ownership?: Ownership,
+    inList = false,
   ): {
     literal: string;
     ts: string;
@@ -657,7 +658,7 @@ class FileGenerator {
             };
           }
         }
-        const inner = this.#type(element, [], `${at}[]`, bindings, ownership);
+        const inner = this.#type(element, [], `${at}[]`, bindings, ownership, true);
         if (isSet) {
           return {
             literal: `{ kind: "list", element: ${inner.literal}, set: true }`,
@@ -674,9 +675,12 @@ class FileGenerator {
         if (node.id === CONTEXT_ID) {
           return { literal: `{ kind: "struct", struct: ${thunk} }`, ts: "never", context: true };
         }
+        // A struct that holds itself cannot be read as its defaults when left out (they hold
+        // it again): it is null then. A list's structs are never left out.
+        const nullable = !inList && this.#holdsItself(node);
         return {
-          literal: `{ kind: "struct", struct: ${thunk} }`,
-          ts,
+          literal: `{ kind: "struct", struct: ${thunk}${nullable ? ", nullable: true" : ""} }`,
+          ts: nullable ? `${ts} | null` : ts,
           countZero: countIsZero(node.annotations),
         };
       }
@@ -721,6 +725,25 @@ class FileGenerator {
    * A generic struct gets a layout for its bindings, emitted once per
    * module.
    */
+  /** Whether struct `node` reaches itself through struct fields (its groups' included). */
+  #holdsItself(node: Node): boolean {
+    const seen = new Set<bigint>();
+    const reaches = (from: Node): boolean =>
+      from.struct.fields.some((field) => {
+        const next = field.which() === Field.GROUP
+          ? this.#node(field.group.typeId)
+          : field.slot.type.which() === TypeKind.STRUCT
+          ? this.#node(field.slot.type.struct.typeId)
+          : undefined;
+        if (next === undefined) return false;
+        if (next.id === node.id) return true;
+        if (seen.has(next.id)) return false;
+        seen.add(next.id);
+        return reaches(next);
+      });
+    return reaches(node);
+  }
+
   #struct(
     type: Type,
     at: string,
