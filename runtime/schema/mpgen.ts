@@ -725,23 +725,37 @@ class FileGenerator {
    * A generic struct gets a layout for its bindings, emitted once per
    * module.
    */
-  /** Whether struct `node` reaches itself through struct fields (its groups' included). */
+  /**
+   * Whether struct `node` reaches itself through struct fields (its groups'
+   * included), or through a struct bound to a generic struct's parameter.
+   */
   #holdsItself(node: Node): boolean {
     const seen = new Set<bigint>();
     const reaches = (from: Node): boolean =>
-      from.struct.fields.some((field) => {
-        const next = field.which() === Field.GROUP
-          ? this.#node(field.group.typeId)
-          : field.slot.type.which() === TypeKind.STRUCT
-          ? this.#node(field.slot.type.struct.typeId)
-          : undefined;
-        if (next === undefined) return false;
-        if (next.id === node.id) return true;
-        if (seen.has(next.id)) return false;
-        seen.add(next.id);
-        return reaches(next);
-      });
+      from.struct.fields.some((field) =>
+        (field.which() === Field.GROUP
+          ? [this.#node(field.group.typeId)]
+          : this.#structsIn(field.slot.type)).some((next) => {
+            if (next.id === node.id) return true;
+            if (seen.has(next.id)) return false;
+            seen.add(next.id);
+            return reaches(next);
+          })
+      );
     return reaches(node);
+  }
+
+  /** The structs a field of `type` holds: a struct, and the structs bound to its parameters. */
+  #structsIn(type: Type): Node[] {
+    if (type.which() !== TypeKind.STRUCT) return [];
+    const bound = type.struct.brand.scopes.flatMap((scope) =>
+      scope.which() === Brand_Scope.BIND
+        ? scope.bind.flatMap((binding) =>
+          binding.which() === Brand_Binding.TYPE ? this.#structsIn(binding.type) : []
+        )
+        : []
+    );
+    return [this.#node(type.struct.typeId), ...bound];
   }
 
   #struct(
