@@ -686,16 +686,38 @@ function blobCodec(
     format(_type, holder, slot) {
       const p = pointerAt(holder, slot);
       if (capnp.utils.isNull(p)) return undefined;
-      if (text) return JSON.stringify(capnp.Text.fromPointer(p).get(0));
       let out = "";
-      for (const b of capnp.Data.fromPointer(p).toUint8Array()) {
-        out += b >= 0x20 && b <= 0x7e && b !== 0x22 && b !== 0x5c
-          ? String.fromCharCode(b)
-          : `\\x${b.toString(16).padStart(2, "0")}`;
+      if (text) {
+        // UTF-8 beyond ASCII is printed as it is, as C++ prints it.
+        const value = capnp.Text.fromPointer(p).get(0);
+        for (let i = 0; i < value.length; i++) out += escaped(value.charCodeAt(i), false);
+      } else {
+        for (const b of capnp.Data.fromPointer(p).toUint8Array()) out += escaped(b, true);
       }
       return `"${out}"`;
     },
   };
+}
+
+/** The characters C++ prints with an escape of their own in quoted Text and Data. */
+const NAMED_ESCAPES: Record<number, string> = {
+  0x07: "\\a",
+  0x08: "\\b",
+  0x09: "\\t",
+  0x0a: "\\n",
+  0x0b: "\\v",
+  0x0c: "\\f",
+  0x0d: "\\r",
+  0x22: '\\"',
+  0x27: "\\'",
+  0x5c: "\\\\",
+};
+
+/** `code` as C++ prints it quoted: named, in octal (a control, or past ASCII in Data), or as is. */
+function escaped(code: number, data: boolean): string {
+  const octal = code < 0x20 || code === 0x7f || (data && code > 0x7f);
+  return NAMED_ESCAPES[code] ??
+    (octal ? `\\${code.toString(8).padStart(3, "0")}` : String.fromCharCode(code));
 }
 
 type ListType = Extract<TypeDescriptor, { kind: "list" }>;
@@ -732,17 +754,29 @@ const listCodec: KindCodec<ListType> = {
     }
     const items: string[] = [];
     for (let i = 0; i < elements.length; i++) {
-      items.push(elements.format(i) ?? nullElement(type.element));
+      items.push(elements.format(i) ?? nullText(type.element));
     }
     return `[${items.join(", ")}]`;
   },
 };
 
-/** A null pointer in a list of `type`, printed as C++ prints it: as the type's empty value. */
-function nullElement(type: TypeDescriptor): string {
+/** A null pointer of `type`, printed as C++ prints it: as the type's default value. */
+function nullText(type: TypeDescriptor): string {
   const wire = type.kind === "custom" ? type.wire : type;
-  if (wire.kind === "text" || wire.kind === "data") return '""';
-  return wire.kind === "list" || wire.kind === "map" ? "[]" : "null";
+  switch (wire.kind) {
+    case "text":
+    case "data":
+      return '""';
+    case "list":
+    case "map":
+      return "[]";
+    case "struct": {
+      const struct = wire.struct();
+      return formatStruct(struct, emptyStruct(structClass(struct)));
+    }
+    default:
+      return "null";
+  }
 }
 
 type MapType = Extract<TypeDescriptor, { kind: "map" }>;
@@ -1062,7 +1096,9 @@ export function formatStruct(struct: StructDescriptor, source: capnp.Struct): st
   for (const field of struct.fields) {
     if (field.member !== undefined && field.member !== discriminant) continue;
     const [holder, slot] = placeOf(field, source);
-    const text = codecOf(field.type).format(field.type, holder, slot);
+    // C++ prints the member set (past the first, which a zeroed struct selects) also when null.
+    const text = codecOf(field.type).format(field.type, holder, slot) ??
+      (field.member !== undefined && field.member !== 0 ? nullText(field.type) : undefined);
     if (text !== undefined) parts.push(`${field.name} = ${text}`);
   }
   return `(${parts.join(", ")})`;

@@ -315,3 +315,41 @@ struct Nulls { t @0 :List(Text); l @1 :List(List(Int32)); d @2 :List(Data); v @3
     });
   },
 });
+
+Deno.test({
+  name: "codec: Text and Data print with C++'s escapes, and a union member set to null prints " +
+    "as C++ prints it",
+  ignore: !haveCapnp,
+  async fn() {
+    const text = `@0xc0ffee001234567e;
+struct Blobs { d @0 :Data; t @1 :Text; union { none @2 :Void; self @3 :Blobs; } }
+`;
+    await withSchema("blobs.capnp", text, async (schema, named) => {
+      const Blobs = named("Blobs");
+      const decode = async (bytes: Uint8Array) =>
+        oneLine(new TextDecoder().decode(await capnpTool(["decode", "Blobs"], schema, bytes)));
+      const escapes = '(d = 0x"00 01 ff 0a 22 5c 27 7f 41 09 0d 07 08 0c 0b 20 7e 80", ' +
+        't = "a\\tb\\x01c\\"ü\\x7f\\\\\'")';
+      const bytes = await capnpTool(["encode", "Blobs"], schema, new TextEncoder().encode(escapes));
+      const root = new capnp.Message(bytes.buffer as ArrayBuffer, false).getRoot(
+        structClass(Blobs),
+      );
+      assertEquals(formatStruct(Blobs, root), await decode(bytes));
+      // A struct that holds itself may be null where it is set; C++ prints its defaults there.
+      const unset = new capnp.Message().initRoot(structClass(Blobs));
+      writeStruct(
+        Blobs,
+        { d: new Uint8Array(), t: "", which: "self", self: null },
+        unset,
+        context,
+        "Blobs",
+      );
+      const written = new Uint8Array(unset.segment.message.toArrayBuffer());
+      assertEquals(formatStruct(Blobs, unset), await decode(written));
+      assertEquals(
+        formatStruct(Blobs, unset),
+        '(d = "", t = "", self = (none = void))',
+      );
+    });
+  },
+});
