@@ -5,8 +5,11 @@
  * the words each object occupies against a traversal budget, the way the C++
  * reader does while reading. A message whose pointers alias one large object
  * (1024 pointers to one 1 MiB text) therefore counts as the 1 GiB it would
- * expand to and is refused at once; a pointer cycle hits the nesting limit.
- * Readers are then free to access the message without per-access budgets.
+ * expand to and is refused at once. The walk stops at the nesting limit (a
+ * pointer cycle reaches it too) and says so: C++ fails only a read that goes
+ * that deep, so an RPC connection fails only the call whose content does.
+ * Readers are then free to access the message, down to that limit, without
+ * per-access budgets.
  *
  * @module
  */
@@ -38,7 +41,8 @@ const COMPOSITE = 7;
 const ELEMENT_BITS = [0, 1, 8, 16, 32, 64, 64];
 
 /**
- * Checks `segments` against `limits`; returns the words counted.
+ * Checks `segments` against `limits`, nesting included; returns the words
+ * counted.
  *
  * @throws {MessageValidationError} with the C++ wording where one exists.
  *
@@ -61,8 +65,13 @@ export function validateMessage(
   segments: ArrayBuffer[],
   limits: ReadLimits = DEFAULT_READ_LIMITS,
 ): number {
-  return validateFrame(FrameView.of(segments), limits).words;
+  const check = validateFrame(FrameView.of(segments), limits);
+  if (check.tooDeep) throw new MessageValidationError(TOO_DEEP);
+  return check.words;
 }
+
+/** C++'s words for a message nested deeper than its reader's limit. */
+export const TOO_DEEP = "Message is too deeply-nested or contains cycles.";
 
 /** What {@linkcode validateFrame} found in a message it accepted. */
 export interface FrameCheck {
@@ -70,10 +79,19 @@ export interface FrameCheck {
   readonly words: number;
   /** Far pointers followed: a message without any can be read at any offset in its buffer. */
   readonly farPointers: number;
+  /**
+   * Some object lies deeper than the nesting limit, or in a pointer cycle:
+   * the walk stopped there, so nothing at that depth was checked, and
+   * nothing there may be read.
+   */
+  readonly tooDeep: boolean;
 }
 
 /**
- * Checks a message read in place (see {@linkcode validateMessage}).
+ * Checks a message read in place (see {@linkcode validateMessage}), down to
+ * the nesting limit: what lies deeper is left unchecked and reported as
+ * {@linkcode FrameCheck.tooDeep}, so the caller can fail just the part that
+ * reaches it.
  *
  * @throws {MessageValidationError} with the C++ wording where one exists.
  *
@@ -87,8 +105,14 @@ export interface FrameCheck {
  * first.setUint32(4, 1, true); // of segment 1
  * const second = new DataView(new ArrayBuffer(16));
  * second.setUint32(4, 1, true); // struct right after the pad: 1 data word
- * const check = validateFrame(FrameView.of([first.buffer, second.buffer]));
- * if (check.words !== 1 || check.farPointers !== 1) throw new Error(JSON.stringify(check));
+ * const frame = FrameView.of([first.buffer, second.buffer]);
+ * const check = validateFrame(frame);
+ * if (check.words !== 1 || check.farPointers !== 1 || check.tooDeep) {
+ *   throw new Error(JSON.stringify(check));
+ * }
+ * // With no nesting allowed, the struct is left unchecked and reported.
+ * const shallow = validateFrame(frame, { traversalLimitWords: 8, nestingLimit: 0 });
+ * if (!shallow.tooDeep || shallow.words !== 0) throw new Error(JSON.stringify(shallow));
  * ```
  */
 export function validateFrame(
@@ -109,6 +133,7 @@ class Walker {
   readonly budget: number;
   words = 0;
   farPointers = 0;
+  tooDeep = false;
 
   constructor(frame: FrameView, budget: number) {
     this.frame = frame;
@@ -179,15 +204,11 @@ class Walker {
       contentWord = word + 1 + (lo >> 2);
     }
     const kind = lo & 3;
-    if (kind === STRUCT) {
-      if (depth <= 0) {
-        throw new MessageValidationError("Message is too deeply-nested or contains cycles.");
-      }
+    if ((kind === STRUCT || kind === LIST) && depth <= 0) {
+      this.tooDeep = true;
+    } else if (kind === STRUCT) {
       this.struct(contentSeg, contentWord, hi & 0xffff, hi >>> 16, depth - 1);
     } else if (kind === LIST) {
-      if (depth <= 0) {
-        throw new MessageValidationError("Message is too deeply-nested or contains cycles.");
-      }
       this.list(contentSeg, contentWord, hi & 7, hi >>> 3, depth - 1);
     } else if (kind === FAR) {
       throw new MessageValidationError("Far pointer landing pad is far.");

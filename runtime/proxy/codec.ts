@@ -728,8 +728,13 @@ const listCodec: KindCodec<ListType> = {
     const items = iterableItems(value, at, type.set ? "Set or iterable" : "array or iterable");
     const element = codecOf(type.element);
     const list = initListAt(pointerAt(holder, slot), element.layout(type.element), items.length);
-    for (let i = 0; i < items.length; i++) {
-      element.write(type.element, items[i], list, i, context, `${at}[${i}]`);
+    enterLevel(at);
+    try {
+      for (let i = 0; i < items.length; i++) {
+        element.write(type.element, items[i], list, i, context, `${at}[${i}]`);
+      }
+    } finally {
+      writingLevels--;
     }
   },
   read(type, holder, slot, context, at) {
@@ -793,11 +798,16 @@ const mapCodec: KindCodec<MapType> = {
     const [key, item] = type.entry().fields;
     const layout = compositeLayout(type.entry());
     const list = initListAt(pointerAt(holder, slot), layout, value.size);
-    let i = 0;
-    for (const [k, v] of value) {
-      const entry = list.get(i++) as capnp.Struct;
-      writeField(key, k, entry, context, `${at}[key]`);
-      writeField(item, v, entry, context, `${at}[${String(k)}]`);
+    enterLevel(at);
+    try {
+      let i = 0;
+      for (const [k, v] of value) {
+        const entry = list.get(i++) as capnp.Struct;
+        writeField(key, k, entry, context, `${at}[key]`);
+        writeField(item, v, entry, context, `${at}[${String(k)}]`);
+      }
+    } finally {
+      writingLevels--;
     }
   },
   read(type, holder, slot, context, at) {
@@ -811,6 +821,27 @@ const mapCodec: KindCodec<MapType> = {
 };
 
 type StructType = Extract<TypeDescriptor, { kind: "struct" }>;
+
+/**
+ * Levels of structs and lists being written, as a reader counts them. A
+ * value nesting past a reader's default limit could never be read, and one
+ * that holds itself would only end when the stack does.
+ */
+let writingLevels = 0;
+
+/** Enters one more level written at `at`; the caller leaves it with `writingLevels--`. */
+function enterLevel(at: string): void {
+  const limit = DEFAULT_READ_LIMITS.nestingLimit;
+  if (writingLevels >= limit) {
+    // The path repeats a field per level: its middle says nothing.
+    const path = at.length > 120 ? `${at.slice(0, 60)}…${at.slice(-40)}` : at;
+    throw new TypeMappingError(
+      `${path}: nests deeper than ${limit} levels of structs and lists, ` +
+        "more than a Cap'n Proto reader accepts (does the value hold itself?)",
+    );
+  }
+  writingLevels++;
+}
 
 const emptyStructs = new WeakMap<capnp.StructCtor<capnp.Struct>, capnp.Struct>();
 
@@ -858,16 +889,21 @@ const structCodec: KindCodec<StructType> = {
     if (value === null && type.nullable && typeof slot !== "number") return;
     if (value === null || typeof value !== "object") throw mismatch(at, "object", value);
     const struct = type.struct();
-    let target: capnp.Struct;
     if (typeof slot === "number") {
-      target = (holder as capnp.List<capnp.Struct>).get(slot);
-    } else {
-      const p = pointerAt(holder, slot);
-      const Class = structClass(struct);
-      target = new Class(p.segment, p.byteOffset);
-      capnp.utils.initStruct(Class._capnp.size, target);
+      // In its list's own level.
+      const target = (holder as capnp.List<capnp.Struct>).get(slot);
+      return writeStruct(struct, value as Record<string, unknown>, target, context, at);
     }
-    writeStruct(struct, value as Record<string, unknown>, target, context, at);
+    const p = pointerAt(holder, slot);
+    const Class = structClass(struct);
+    const target = new Class(p.segment, p.byteOffset);
+    capnp.utils.initStruct(Class._capnp.size, target);
+    enterLevel(at);
+    try {
+      writeStruct(struct, value as Record<string, unknown>, target, context, at);
+    } finally {
+      writingLevels--;
+    }
   },
   read(type, holder, slot, context, at) {
     const struct = type.struct();

@@ -23,7 +23,9 @@ import {
 import {
   DEFAULT_READ_LIMITS,
   type FrameCheck,
+  MessageValidationError,
   type ReadLimits,
+  TOO_DEEP,
   validateFrame,
 } from "../validate.ts";
 import {
@@ -145,6 +147,21 @@ export interface ConnectionOptions {
 
 /** The most bytes queued for a peer that is still sent an Abort (see `#abort`). */
 const ABORT_FLUSH_BYTES = 64 * 1024;
+
+/**
+ * Levels the envelope is read down to, call content aside: Message,
+ * Unimplemented's echo, Call, Payload, cap table, PromisedAnswer, its path.
+ */
+const ENVELOPE_NESTING = 8;
+
+/** A call failed because its `part` nests deeper than this side's `limit`. */
+function tooDeepError(part: string, limit: number): RpcError {
+  return new RpcError(
+    "failed",
+    `${TOO_DEEP} The ${part} nest deeper than ${limit} levels (nestingLimit), ` +
+      "counted from the message's root.",
+  );
+}
 
 /** The error every call sees once the peer is gone. */
 export function disconnectedError(): RpcError {
@@ -787,6 +804,10 @@ export class RpcConnection implements AsyncDisposable {
     if (this.#error) return;
     try {
       const check = validateFrame(frame, this.#limits);
+      // Only call content nests deeper than the envelope: that fails its call alone.
+      if (check.tooDeep && this.#limits.nestingLimit < ENVELOPE_NESTING) {
+        throw new MessageValidationError(TOO_DEEP);
+      }
       this.#reader.begin(frame);
       this.#reader.root(this.#root);
       this.#dispatch(frame, check);
@@ -855,7 +876,9 @@ export class RpcConnection implements AsyncDisposable {
     const sendTo = r.u16(call, Field.call.sendResultsTo);
     // A table slot costs a word here whatever it took on the wire.
     const bytes = retainedBytes(message) + caps.length * 8;
-    const refusal = sendTo === SendResultsTo.thirdParty
+    const refusal = check.tooDeep
+      ? tooDeepError("call's params", this.#limits.nestingLimit)
+      : sendTo === SendResultsTo.thirdParty
       ? new RpcError("unimplemented", "Third-party result delivery is not supported.")
       : this.#runningAnswers >= this.#limits.maxAnswers
       ? new RpcError("overloaded", "Too many calls in progress.")
@@ -1029,7 +1052,14 @@ export class RpcConnection implements AsyncDisposable {
         const payload = this.#payload;
         const hasResults = r.struct(ret, Field.ret.payload, payload);
         const message = messageFromFrame(frame, check);
-        this.#readCapTable(message, payload);
+        const caps = this.#readCapTable(message, payload);
+        if (check.tooDeep) {
+          releaseCaps(caps);
+          return this.#completeQuestion(
+            question,
+            tooDeepError("results", this.#limits.nestingLimit),
+          );
+        }
         const content = hasResults && payload.ptrCount > Field.payload.content
           ? pointerAt(message, payload.seg, payload.ptrs + Field.payload.content * 8)
           : NULL_POINTER;

@@ -5,7 +5,8 @@
  * params, results) stays capnp-es's; this module only places it.
  *
  * Reading trusts what {@linkcode validateFrame} checked (every pointer in
- * bounds, within the traversal and nesting limits) and checks the rest as
+ * bounds, within the traversal limit, down to the nesting limit: the
+ * connection makes sure the envelope lies above it) and checks the rest as
  * the C++ reference does: a pointer of the wrong kind is refused with its
  * wording; a struct smaller than the schema's reads its missing fields as
  * defaults.

@@ -5,10 +5,11 @@
 import { assert, assertEquals } from "../assert.ts";
 import * as capnp from "capnp-es";
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
-import { encodeFrame, type Frame, FrameDecoder } from "../../runtime/framing.ts";
+import { encodeFrame, type Frame, FrameDecoder, FrameView } from "../../runtime/framing.ts";
 import {
   DEFAULT_READ_LIMITS,
   MessageValidationError,
+  validateFrame,
   validateMessage,
 } from "../../runtime/validate.ts";
 import {
@@ -427,6 +428,38 @@ Deno.test("validateMessage: nesting exactly at the limit passes, one deeper fail
   // A nesting limit of 0 refuses any non-null root.
   assertRefused(() => validateMessage(chain(1), limits(1000, 0)), "too deeply-nested");
   assertEquals(validateMessage([seg(NULL)], limits(1000, 0)), 0);
+});
+
+Deno.test("validateFrame: stops at the nesting limit and says so, checking everything above it", () => {
+  const frameOf = (segment: ArrayBuffer) => FrameView.of([segment]);
+  // Root struct with two pointers: a chain one level too deep, then a sibling.
+  const deepThen = (sibling: Word) =>
+    seg(
+      structPtr(0, 0, 2),
+      structPtr(1, 0, 1),
+      sibling,
+      structPtr(0, 0, 1),
+      structPtr(0, 1, 0),
+      data(7),
+    );
+  const deep = validateFrame(frameOf(deepThen(NULL)), limits(1000, 3));
+  assertEquals({ tooDeep: deep.tooDeep, words: deep.words }, { tooDeep: true, words: 4 });
+  assertEquals(validateFrame(frameOf(deepThen(NULL)), limits(1000, 4)).tooDeep, false);
+  // The sibling after the cut is still checked.
+  assertRefused(
+    () => validateFrame(frameOf(deepThen(structPtr(100, 1, 0))), limits(1000, 3)),
+    "Message contains out-of-bounds pointer.",
+  );
+  // A cycle is cut too; one that fans out still meets the traversal limit.
+  assert(validateFrame(frameOf(seg(structPtr(0, 0, 1), structPtr(-1, 0, 1)))).tooDeep);
+  assertRefused(
+    () =>
+      validateFrame(
+        frameOf(seg(structPtr(0, 0, 2), structPtr(-1, 0, 2), structPtr(-2, 0, 2))),
+        limits(1000),
+      ),
+    "Exceeded message traversal limit.",
+  );
 });
 
 // ---- Traversal ----

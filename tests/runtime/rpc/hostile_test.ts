@@ -499,21 +499,27 @@ Deno.test({
     await assertServing(server, before);
   });
 
-  await t.step("pointer cycle in call params: abort for nesting", async () => {
-    await using raw = await WirePeer.connect(path);
-    const exportId = await bootstrap(raw);
-    // echoText params whose `text` pointer points back at the params struct itself.
-    await raw.sendBytes(handWrittenCall(
-      { questionId: 1, target: exportId, interfaceId: Tester$Client.interfaceId, methodId: 2 },
-      1,
-      (view) => {
+  await t.step(
+    "pointer cycle in call params: that call fails, the connection goes on",
+    async () => {
+      await using raw = await WirePeer.connect(path);
+      const exportId = await bootstrap(raw);
+      // echoText params whose `text` pointer points back at the params struct itself.
+      const cyclic = (view: DataView) => {
         structPointer(view, CONTENT_POINTER, ENVELOPE_WORDS, 0, 1);
         structPointer(view, ENVELOPE_WORDS, ENVELOPE_WORDS, 0, 1);
-      },
-    ));
-    await raw.expectAbort(/too deeply-nested or contains cycles/);
-    await assertServing(server, before);
-  });
+      };
+      const echoText = { target: exportId, interfaceId: Tester$Client.interfaceId, methodId: 2 };
+      await raw.sendBytes(handWrittenCall({ ...echoText, questionId: 1 }, 1, cyclic));
+      const ret = await raw.expectReturn(1);
+      assertEquals(ret.which(), RpcReturn.EXCEPTION, "cyclic call Return variant");
+      assertEquals(ret.exception.type, Exception_Type.FAILED, "cyclic call exception type");
+      assertMatch(ret.exception.reason, /too deeply-nested or contains cycles. The call's params/);
+      await raw.sendBytes(finish(1));
+      await expectAdd(raw, 2, exportId, 2, 3);
+      await assertServing(server, before);
+    },
+  );
 
   await t.step(
     "1024 pointers aliasing one 1 MiB blob: abort for traversal, memory stays small",

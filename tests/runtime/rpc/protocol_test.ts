@@ -1248,3 +1248,63 @@ Deno.test("maxRunningCallBytes: calls keeping more params alive than allowed are
   });
   assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 2);
 });
+
+/** Content: a chain of `levels` structs of a zero data word, each holding the next in its pointer. */
+function nestedContent(levels: number): (content: capnp.Pointer) => void {
+  return (content) => {
+    let pointer = content;
+    for (let i = 0; i < levels; i++) {
+      const struct = new capnp.Struct(pointer.segment, pointer.byteOffset);
+      capnp.utils.initStruct(new capnp.ObjectSize(8, 1), struct);
+      pointer = capnp.utils.getPointer(0, struct);
+    }
+  };
+}
+
+Deno.test("client: results nested past the limit fail their call alone; their capabilities are released", async () => {
+  // Message, Return, Payload: the content's first struct is the fourth level.
+  await using s = await session({ limits: { nestingLimit: 10 } });
+  using tester = await establish(s, { senderHosted: 7 });
+  for (const [levels, fits] of [[7, true], [8, false]] as const) {
+    const call = handled(tester.add(1, 2));
+    const received = await expectCall(s.peer, { importedCap: 7 });
+    const questionId = received.root.call.questionId;
+    await s.peer.send(build.return({
+      answerId: questionId,
+      releaseParamCaps: false,
+      results: nestedContent(levels),
+      capTable: fits ? [] : [{ senderHosted: 9 }],
+    }));
+    if (fits) {
+      assertEquals(await withTimeout(call), 0);
+      await expectFinish(s.peer, questionId, false);
+      continue;
+    }
+    const error = await rejection(call);
+    assertEquals(error.type, "failed");
+    assertEquals(
+      error.message,
+      "Message is too deeply-nested or contains cycles. The results nest deeper than 10 levels " +
+        "(nestingLimit), counted from the message's root.",
+    );
+    const release = (await s.peer.expect(RpcMessage.RELEASE)).release;
+    assertEquals({ id: release.id, referenceCount: release.referenceCount }, {
+      id: 9,
+      referenceCount: 1,
+    });
+    await expectFinish(s.peer, questionId, false);
+  }
+  const later = handled(tester.add(4, 5));
+  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 7 }));
+  assertEquals(await withTimeout(later), 9);
+  assertEquals(s.rpc.stats.questions, 0);
+});
+
+Deno.test("a nesting limit too small for the envelope itself aborts on a message past it", async () => {
+  await using s = await serverSession({ nestingLimit: 4 });
+  const add = { target: { importedCap: await bootstrapExport(s.peer) }, methodId: METHOD.add };
+  await s.peer.send(
+    build.call({ ...add, questionId: 1, interfaceId: TESTER, params: nestedContent(2) }),
+  );
+  await expectAbort(s, "Message is too deeply-nested or contains cycles.");
+});
