@@ -36,7 +36,7 @@
  * @module
  */
 import type { InterfaceDescriptor } from "../runtime/schema/descriptor.ts";
-import type { Remote } from "../runtime/proxy/client.ts";
+import { type Remote, sessionOf } from "../runtime/proxy/client.ts";
 import { type SandboxedComponent, spawnComponent, type SpawnComponentOptions } from "./contract.ts";
 import type { ExitReason } from "./limits.ts";
 import type { Component } from "./manifest.ts";
@@ -75,7 +75,8 @@ export interface Supervised<T> {
   readonly name: string;
   /**
    * The running instance's Init; waits while it restarts (from the moment
-   * its process ends); rejects once it has failed or been stopped.
+   * its process ends or its connection is lost, which a crash's caller may
+   * see first); rejects once it has failed or been stopped.
    */
   current(): Promise<Remote<T>>;
   /** The running instance, or null between runs and after failing. */
@@ -558,7 +559,10 @@ export class Supervisor implements AsyncDisposable {
       current: () => {
         if (failure) return Promise.reject(failure);
         if (stopping) return Promise.reject(stopped);
-        if (instance && alive) return Promise.resolve(instance.init);
+        // Its connection may be gone before its exit is seen (and the calls it failed with it).
+        if (instance !== null && alive && !sessionOf(instance.init)?.connection.isClosed) {
+          return Promise.resolve(instance.init);
+        }
         return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
       },
       get instance() {

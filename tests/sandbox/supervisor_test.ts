@@ -14,7 +14,7 @@ import { type ExitKind, type ExitReason, exitReason } from "../../sandbox/limits
 import { isMountPoint } from "../../sandbox/quota.ts";
 import { SupervisionError, Supervisor, type SupervisorOptions } from "../../sandbox/supervisor.ts";
 import { HogInit, ProberInit } from "./fixtures/schema/gen/probe.mp.ts";
-import { connect, IpcLog, newToken, SpawnError } from "../../mod.ts";
+import { connect, IpcLog, newToken, RpcError, SpawnError } from "../../mod.ts";
 
 const hog = await loadComponent(`${projectRoot()}/tests/sandbox/fixtures/hog`);
 const hostile = await loadComponent(`${projectRoot()}/tests/sandbox/hostile`);
@@ -205,7 +205,6 @@ Deno.test("supervisor: on-failure restarts a killed component after the backoff"
   supervised.onStart(() => handed.push(supervised.instance!.pid));
   await (await supervised.current()).spin(0);
   supervised.instance!.kill("SIGKILL");
-  // Until the exit is noticed, current() still gives the old instance's Init.
   await waitFor(() => supervised.exits.length === 1, 20_000, "the exit");
   const init = await supervised.current();
   await init.spin(0);
@@ -222,6 +221,22 @@ Deno.test("supervisor: on-failure restarts a killed component after the backoff"
     "hog: restarting in 50 ms",
     `hog: started (pid ${second})`,
   ]);
+});
+
+Deno.test("supervisor: current() right after a call failed with the crash waits for the next run", async () => {
+  const component = hogWith({ restart: { policy: "on-failure", backoffMs: 50 } });
+  using state = tempDir();
+  await using supervisor = new Supervisor({ stateDir: state.path });
+  const supervised = await supervisor.start(HogInit, component);
+  const first = await supervised.current();
+  const firstPid = supervised.instance!.pid;
+  // The caller sees the connection go before the supervisor sees the exit.
+  await assertRejects(() => first.crash(1), RpcError, "disconnect");
+  const next = await supervised.current();
+  assert(next !== first, "the crashed run's Init was handed out again");
+  await next.spin(0);
+  assert(supervised.instance!.pid !== firstPid);
+  assertEquals(supervised.exits.length, 1);
 });
 
 Deno.test("supervisor: policy never fails closed on the first crash", async () => {
