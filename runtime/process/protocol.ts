@@ -56,7 +56,8 @@ export interface IpcProtocol {
   ): Remote<T>;
   /**
    * Serves `init` (not owned: it outlives the connection) until the channel
-   * closes.
+   * closes; rejects with why when it ended broken (the peer went over a
+   * limit or broke the protocol) rather than plainly.
    */
   serve<T>(
     iface: InterfaceDescriptor<T>,
@@ -129,8 +130,9 @@ export const capnpProtocol: IpcProtocol = {
     const rpc = new RpcConnection(channel, { bootstrap });
     const session = Session.of(rpc, options);
     if (session.log.debug) session.log.write("IPC server: socket connected.");
-    await rpc.closed;
+    const reason = await rpc.closed;
     if (session.log.debug) session.log.write("IPC server: socket disconnected.");
+    if (rpc.isBroken) throw reason;
   },
 
   serving(init) {

@@ -12,7 +12,7 @@
  */
 import * as capnp from "capnp-es";
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
-import { type FrameView, FramingError } from "../framing.ts";
+import { frameBytes, type FrameView, FramingError, headerBytes } from "../framing.ts";
 import {
   type ByteChannel,
   DEFAULT_TRANSPORT_LIMITS,
@@ -442,6 +442,8 @@ export class RpcConnection implements AsyncDisposable {
   #error: RpcError | null = null;
   /** Set by {@linkcode RpcConnection.close}: the queued frames go out, then it closes. */
   #closedHere = false;
+  /** Set when it ended broken: a limit or the protocol broken, here or by the peer's Abort. */
+  #broken = false;
   readonly #closed: Promise<RpcError>;
   /** Reads received envelopes in place, into the places below (reused for every message). */
   readonly #reader = new EnvelopeReader();
@@ -473,6 +475,8 @@ export class RpcConnection implements AsyncDisposable {
     this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#transport = new FrameTransport(channel, (frame) => this.#receive(frame), this.#limits);
     this.#transport.closed.then((reason) => {
+      const overLimit = reason instanceof PeerLimitError || reason instanceof FramingError;
+      if (overLimit) this.#broken = true;
       this.#shutdown(
         reason === undefined
           ? this.#closedHere
@@ -480,7 +484,7 @@ export class RpcConnection implements AsyncDisposable {
             : disconnectedError()
           : new RpcError(
             "disconnected",
-            reason instanceof PeerLimitError || reason instanceof FramingError
+            overLimit
               ? `Connection closed: ${reason.message}`
               : `Peer disconnected: ${reason.message}`,
             { cause: reason },
@@ -497,6 +501,15 @@ export class RpcConnection implements AsyncDisposable {
   /** Whether the connection is closed. */
   get isClosed(): boolean {
     return this.#error !== null;
+  }
+
+  /**
+   * Whether it closed broken rather than plainly: over a limit, or with the
+   * protocol broken (an Abort either way). A lost socket is a plain close:
+   * its peer may just have ended.
+   */
+  get isBroken(): boolean {
+    return this.#broken;
   }
 
   /** Counts of the four tables, for tests and diagnostics. */
@@ -559,7 +572,15 @@ export class RpcConnection implements AsyncDisposable {
     question.paramExports = this.#writeCapTable(space, space.start + CALL_LAYOUT.capTable, caps);
     releaseCaps(caps);
     releaseCaps(call.caps);
-    this.#send(message);
+    const segments = segmentsOf(message);
+    const oversize = this.#oversize(segments, "call's params");
+    if (oversize !== null) {
+      this.#unexport(question.paramExports);
+      this.#releaseQuestionId(question);
+      releaseBuffers(message);
+      return failedSent(oversize);
+    }
+    this.#send(message, segments);
     if (call.signal) {
       const signal = call.signal;
       const onAbort = () => this.#cancelQuestion(question, signal.reason);
@@ -794,10 +815,33 @@ export class RpcConnection implements AsyncDisposable {
 
   // ---- Receiving ----
 
-  #send(message: capnp.Message): void {
+  #send(message: capnp.Message, segments = segmentsOf(message)): void {
     // A message sending on a received message's Data holds its buffer until written.
     const written = holdsBuffers(message) ? () => releaseBuffers(message) : undefined;
-    this.#transport.send(segmentsOf(message), false, written);
+    this.#transport.send(segments, false, written);
+  }
+
+  /**
+   * Why a message of `segments` carrying `part` cannot go: more than a peer
+   * reads in one message (taken to be what this side reads), which would
+   * make it close the connection; null when it can.
+   */
+  #oversize(segments: Uint8Array[], part: string): RpcError | null {
+    const { maxMessageBytes, maxSegments } = this.#limits;
+    const bytes = frameBytes(segments) - headerBytes(segments.length);
+    if (bytes <= maxMessageBytes && segments.length <= maxSegments) return null;
+    const size = bytes > maxMessageBytes
+      ? `${bytes} bytes, more than a peer reads in one message (${maxMessageBytes}, maxMessageBytes)`
+      : `${segments.length} segments, more than a peer reads in one message (${maxSegments}, ` +
+        "maxSegments)";
+    return new RpcError("failed", `Message too large: the ${part} take ${size}; nothing was sent.`);
+  }
+
+  /** Gives back one reference to each export of `ids` (those a message described). */
+  #unexport(ids: readonly number[]): void {
+    for (const id of ids) {
+      if (this.#exports.has(id)) this.#releaseExport(id, 1);
+    }
   }
 
   #receive(frame: FrameView): void {
@@ -851,6 +895,7 @@ export class RpcConnection implements AsyncDisposable {
         return this.#onDisembargo(frame, body);
       case MessageTag.abort: {
         const error = this.#readException(root, 0);
+        this.#broken = true;
         this.#transport.close();
         return this.#shutdown(error);
       }
@@ -1008,10 +1053,23 @@ export class RpcConnection implements AsyncDisposable {
     const space = spaceOf(message);
     space.view.setUint32(space.start + RETURN_LAYOUT.ret, answer.id, true);
     const caps = capTableOf<Capability>(message);
-    answer.resultExports = this.#writeCapTable(space, space.start + RETURN_LAYOUT.capTable, caps);
+    const exported = this.#writeCapTable(space, space.start + RETURN_LAYOUT.capTable, caps);
     // A copy's references were only needed to describe the caps; the original stays for pipelining.
     if (message !== response.message) releaseCaps(caps);
-    this.#send(message);
+    const segments = segmentsOf(message);
+    const oversize = this.#oversize(segments, "results");
+    if (oversize !== null) {
+      // The caller gets the error instead, and so do calls it pipelined on these results.
+      this.#unexport(exported);
+      answer.response = null;
+      answer.sent = failedSent(oversize);
+      releaseBuffers(message);
+      response.dispose();
+      this.#transport.send([returnMessage(answer.id, ReturnTag.exception, exceptionOf(oversize))]);
+      return;
+    }
+    answer.resultExports = exported;
+    this.#send(message, segments);
     this.#holdResults(answer, response.message);
   }
 
@@ -1042,11 +1100,7 @@ export class RpcConnection implements AsyncDisposable {
       return;
     }
     // releaseParamCaps defaults to true: stored inverted.
-    if (!r.bool(ret, Field.ret.releaseParamCapsBit)) {
-      for (const id of question.paramExports) {
-        if (this.#exports.has(id)) this.#releaseExport(id, 1);
-      }
-    }
+    if (!r.bool(ret, Field.ret.releaseParamCapsBit)) this.#unexport(question.paramExports);
     switch (r.u16(ret, Field.ret.which)) {
       case ReturnTag.results: {
         const payload = this.#payload;
@@ -1169,11 +1223,7 @@ export class RpcConnection implements AsyncDisposable {
       this.#transport.send([returnMessage(questionId, ReturnTag.canceled)]);
       return;
     }
-    if (releaseResultCaps) {
-      for (const id of answer.resultExports) {
-        if (this.#exports.has(id)) this.#releaseExport(id, 1);
-      }
-    }
+    if (releaseResultCaps) this.#unexport(answer.resultExports);
     answer.response?.dispose();
   }
 
@@ -1261,9 +1311,7 @@ export class RpcConnection implements AsyncDisposable {
         const question = this.#questions.get(r.u32(body, Field.call.questionId));
         if (question && !question.returned) {
           // As an exception Return with the default releaseParamCaps = true.
-          for (const exported of question.paramExports) {
-            if (this.#exports.has(exported)) this.#releaseExport(exported, 1);
-          }
+          this.#unexport(question.paramExports);
           question.returned = true;
           this.#failQuestion(
             question,
@@ -1308,6 +1356,7 @@ export class RpcConnection implements AsyncDisposable {
    */
   #abort(reason: string): void {
     if (this.#error) return;
+    this.#broken = true;
     if (this.#transport.queuedBytes <= ABORT_FLUSH_BYTES) {
       const { type } = exceptionOf(new RpcError("failed", reason));
       this.#transport.send([abortMessage(reason, type)]);

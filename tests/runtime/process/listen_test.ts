@@ -212,3 +212,27 @@ Deno.test("connect: waits while the listener's backlog is full, fails clearly wh
   accepted.close();
   for (const conn of queued) conn.close();
 });
+
+Deno.test("listen: a client that breaks a limit is told so in the log; one that just leaves is not", async () => {
+  using dir = tempDir();
+  const lines: string[] = [];
+  const log = new IpcLog({ level: "info", sink: (line) => lines.push(line) });
+  await using listener = listen(FooInit, "unix", fooInit(), { datadir: dir.path, log });
+  // A frame header declaring one segment of 2 GiB: over maxMessageBytes at once.
+  const header = new Uint8Array(8);
+  new DataView(header.buffer).setUint32(4, 0x1000_0000, true);
+  // The plain close first: by the time the other's line is written, it would have written one.
+  for (const bytes of [new Uint8Array(0), header]) {
+    const conn = await Deno.connect({ transport: "unix", path: listener.path! });
+    if (bytes.byteLength > 0) await conn.write(bytes);
+    else conn.close();
+    await waitFor(() => listener.connections === 0, 20_000, "the connection to end");
+    if (bytes.byteLength > 0) conn.close();
+  }
+  const failures = () => lines.filter((line) => line.startsWith("IPC server:"));
+  await waitFor(() => failures().length > 0, 20_000, "the log line");
+  assertEquals(failures(), [
+    "IPC server: connection on unix failed: RpcError: Connection closed: " +
+    "message declares 2147483648 bytes; the limit is 67108864",
+  ]);
+});

@@ -3,7 +3,7 @@
  * raw peer (tests/wire_peer.ts) over a real UNIX socket. The peer writes
  * hand-built messages and checks the exact fields of what the engine sends.
  */
-import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { assert, assertEquals, assertMatch, assertRejects } from "../../assert.ts";
 import * as capnp from "capnp-es";
 import { Message as RpcMessage, Return as RpcReturn } from "capnp-es/capnp/rpc";
 import {
@@ -15,7 +15,12 @@ import { Capability, type LocalHook } from "../../../runtime/rpc/capability.ts";
 import { RpcError } from "../../../runtime/rpc/errors.ts";
 import { capIndexAt, initStruct, readStruct, setData } from "../../../runtime/rpc/message.ts";
 import { serverFromMethods } from "../../../runtime/rpc/server.ts";
-import { newTester, TesterClient, type TesterState } from "../../../examples/tester.ts";
+import {
+  newTester,
+  setCapParam,
+  TesterClient,
+  type TesterState,
+} from "../../../examples/tester.ts";
 import {
   Callback$Client,
   Callback_Call$Params,
@@ -31,6 +36,7 @@ import {
   Tester_CallBack$Results,
   Tester_CanceledCount$Results,
   Tester_Echo$Params,
+  Tester_Echo$Results,
   Tester_EchoCap$Params,
   Tester_Fail$Params,
   Tester_MakeCounter$Params,
@@ -1307,4 +1313,80 @@ Deno.test("a nesting limit too small for the envelope itself aborts on a message
     build.call({ ...add, questionId: 1, interfaceId: TESTER, params: nestedContent(2) }),
   );
   await expectAbort(s, "Message is too deeply-nested or contains cycles.");
+});
+
+/** Params with a capability and a Data, which no schema here has: a call is never sent with them. */
+class CapAndData extends capnp.Struct {
+  static readonly _capnp = {
+    displayName: "CapAndData",
+    id: "0",
+    size: new capnp.ObjectSize(0, 2),
+  };
+}
+
+Deno.test("client: a call more than a peer reads in one message fails at once, sending nothing; its capability exports are given back", async () => {
+  await using s = await session({ limits: { maxMessageBytes: 4096 } });
+  using tester = await establish(s, { senderHosted: 7 });
+  const tooLarge =
+    /^Message too large: the call's params take \d+ bytes, more than a peer reads in one message \(4096, maxMessageBytes\); nothing was sent\.$/;
+  const error = await rejection(handled(tester.echo(new Uint8Array(5000))));
+  assertEquals(error.type, "failed");
+  assertMatch(error.message, tooLarge);
+  const request = tester.cap.request({
+    interfaceId: TESTER,
+    methodId: METHOD.echoCap,
+    ParamsClass: CapAndData,
+  });
+  const { cap, counts } = countingCallback();
+  setCapParam(request, 0, cap);
+  setData(capnp.utils.getPointer(1, request.params), new Uint8Array(5000));
+  assertMatch(
+    (await rejection(handled(request.send().then((r) => r.dispose())))).message,
+    tooLarge,
+  );
+  assertEquals(s.rpc.stats, { questions: 0, answers: 0, imports: 1, exports: 0 });
+  cap.dispose();
+  assertEquals(counts.disposed, 1, "the callback, exported only to describe it, is held no more");
+  // Nothing of either reached the peer: the next message it gets is the next call.
+  const later = handled(tester.add(4, 5));
+  await answerAdd(s.peer, await expectCall(s.peer, { importedCap: 7 }));
+  assertEquals(await withTimeout(later), 9);
+});
+
+Deno.test("results more than a peer reads in one message fail their call, and calls pipelined on it", async () => {
+  // Echoes its Data ten times over: small params, large results.
+  const { methods } = Tester$Client;
+  const server = Capability.fromServer(serverFromMethods(
+    new Map([[TESTER, [undefined!, (call) => {
+      const data = call.params(methods[1].ParamsClass).data.toUint8Array();
+      const results = call.results(Tester_Echo$Results);
+      setData(capnp.utils.getPointer(0, results), new Uint8Array(data.byteLength * 10));
+    }]]]),
+  ));
+  await using s = await session({ bootstrap: server, limits: { maxMessageBytes: 4096 } });
+  server.dispose();
+  const exportId = await bootstrapExport(s.peer);
+  const echo = (questionId: number, bytes: number) => ({
+    questionId,
+    target: { importedCap: exportId },
+    interfaceId: TESTER,
+    methodId: METHOD.echo,
+    params: (content: capnp.Pointer) => initStruct(Tester_Echo$Params, content)._initData(bytes),
+  });
+  const fits = await callEngine(s.peer, echo(1, 100));
+  assertEquals(fits.which(), RpcReturn.RESULTS);
+  await s.peer.send(build.finish(1, false));
+  const pipelined = { ...echo(3, 1), target: { promisedAnswer: 2, transform: [0] } };
+  // The second, and one pipelined on its results before its Finish, fail alike.
+  for (const call of [echo(2, 500), pipelined]) {
+    const ret = await callEngine(s.peer, call);
+    assertEquals(ret.which(), RpcReturn.EXCEPTION);
+    assertMatch(
+      exceptionOf(ret.exception).reason,
+      /^Message too large: the results take \d+ bytes, more than a peer reads in one message \(4096, maxMessageBytes\); nothing was sent\.$/,
+    );
+  }
+  await s.peer.send(build.finish(2, false));
+  await s.peer.send(build.finish(3, false));
+  assertEquals((await callEngine(s.peer, echo(4, 100))).which(), RpcReturn.RESULTS);
 });
