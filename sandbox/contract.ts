@@ -92,7 +92,12 @@ import {
   unmountDataImage,
   watchDisk,
 } from "./quota.ts";
-import { connectorSocket, lockListenSocket, prepareListenDirectory } from "./sockets.ts";
+import {
+  connectorSocket,
+  lockListenSocket,
+  prepareListenDirectory,
+  removeSocket,
+} from "./sockets.ts";
 
 let projectRootPath: string | undefined;
 
@@ -661,6 +666,8 @@ async function prepareRun(
     auditPipe: join(runDir, "audit.pipe"),
     auditLog: join(layout.logs, `${manifest.name}.${runId}${AUDIT_SUFFIX}`),
   };
+  /** The socket and the link this run made, which end with it. */
+  const sockets: string[] = [];
   const release = async () => {
     try {
       try {
@@ -668,6 +675,7 @@ async function prepareRun(
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
       }
+      for (const socket of sockets) removeSocket(socket);
       if (paths.diskImage) await unmountDataImage(paths.dataDir);
     } finally {
       runLock.close(); // last: the next run may now prepare its directories
@@ -696,6 +704,7 @@ async function prepareRun(
     if (identity) chownTree(runDir, identity);
     if (manifest.listens) {
       paths.listenSocket = layout.socket(manifest.name);
+      sockets.push(paths.listenSocket);
       prepareListenDirectory(paths.listenSocket, identity);
     }
     if (connect) {
@@ -707,6 +716,7 @@ async function prepareRun(
       paths.connectSocket = ours
         ? connectorSocket(connect.socket, manifest.name, identity)
         : connect.socket;
+      if (paths.connectSocket !== connect.socket) sockets.push(paths.connectSocket);
     }
   } catch (error) {
     await release();

@@ -27,7 +27,12 @@
  *
  * @example
  * ```ts
- * import { connectorSocket, lockListenSocket, prepareListenDirectory } from "./sockets.ts";
+ * import {
+ *   connectorSocket,
+ *   lockListenSocket,
+ *   prepareListenDirectory,
+ *   removeSocket,
+ * } from "./sockets.ts";
  * const state = await Deno.makeTempDir();
  * const socket = `${state}/sockets/node/node.sock`;
  * prepareListenDirectory(socket); // under root: (socket, nodeIdentity)
@@ -37,7 +42,8 @@
  * const path = connectorSocket(socket, "wallet"); // under root: a link only the wallet reaches
  * (await Deno.connect({ transport: "unix", path })).close();
  * listener.close();
- * Deno.chmodSync(`${state}/sockets/node`, 0o700);
+ * removeSocket(socket); // once its run ended
+ * if (Deno.readDirSync(`${state}/sockets`).some(() => true)) throw new Error("left behind");
  * await Deno.remove(state, { recursive: true });
  * ```
  * @module
@@ -95,4 +101,18 @@ export function connectorSocket(socket: string, connector: string, owner?: Ident
   } catch { /* first connection */ }
   Deno.linkSync(socket, link);
   return link;
+}
+
+/**
+ * Removes `socket` and its directory once the run that made them ended: a
+ * listener's (locked, unlocked here) or a connector's link.
+ */
+export function removeSocket(socket: string): void {
+  const dir = dirname(socket);
+  try {
+    Deno.chmodSync(dir, 0o700);
+    Deno.removeSync(dir, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
 }

@@ -446,6 +446,27 @@ Deno.test({
   },
 });
 
+Deno.test("contract: a listener's socket, and a connector's link to it, end with their runs", async () => {
+  using state = tempDir();
+  const stateDir = state.path;
+  const listener: Component = {
+    ...components.foo,
+    manifest: { ...components.foo.manifest, name: "node", listens: true },
+  };
+  const node = await spawnComponent(FooInit, listener, { stateDir });
+  const socket = node.paths.listenSocket!;
+  const wallet = await spawnComponent(FooInit, components.foo, {
+    stateDir,
+    connect: { socket, tokenHex: "00".repeat(32) },
+  });
+  const link = wallet.paths.connectSocket!;
+  assert(existsSync(socket) && existsSync(link));
+  await wallet[Symbol.asyncDispose]();
+  assert(existsSync(socket), "the listener's socket outlives a connector's run");
+  await node[Symbol.asyncDispose]();
+  assertEquals([...Deno.readDirSync(`${stateDir}/sockets`)], [], "sockets left behind");
+});
+
 Deno.test("contract: a socket swapped for a link before it is locked is refused, nothing given away", () => {
   using temp = tempDir();
   const dir = `${temp.path}/sockets/node`;
