@@ -74,9 +74,11 @@ export interface Supervised<T> {
   /** The component's name. */
   readonly name: string;
   /**
-   * The running instance's Init; waits while it restarts (from the moment
-   * its process ends or its connection is lost, which a crash's caller may
-   * see first); rejects once it has failed or been stopped.
+   * A reference of your own to the running instance's Init (release it when
+   * done, `using`: that never ends the run; the run's end ends it); waits
+   * while it restarts (from the moment its process ends or its connection
+   * is lost, which a crash's caller may see first); rejects once it has
+   * failed or been stopped.
    */
   current(): Promise<Remote<T>>;
   /** The running instance, or null between runs and after failing. */
@@ -561,9 +563,11 @@ export class Supervisor implements AsyncDisposable {
         if (stopping) return Promise.reject(stopped);
         // Its connection may be gone before its exit is seen (and the calls it failed with it).
         if (instance !== null && alive && !sessionOf(instance.init)?.connection.isClosed) {
-          return Promise.resolve(instance.init);
+          return Promise.resolve(instance.init.dup());
         }
-        return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+        return new Promise((resolve, reject) =>
+          waiting.push({ resolve: (init) => resolve(init.dup()), reject })
+        );
       },
       get instance() {
         return instance;

@@ -98,11 +98,9 @@ export async function startGui(
         first.resolve(await init.start(supervision, token));
         await disconnected(init);
       } catch {
-        // The instance died before it answered: its exit is noticed, a new one comes.
-      }
-      // Until the supervisor has noticed the exit, current() is still the dead instance.
-      while (supervised.instance?.init === init) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        // The instance died before it answered: current() waits for the next one.
+      } finally {
+        init[Symbol.dispose]();
       }
     }
   })();

@@ -31,7 +31,7 @@ import type { Socket } from "node:net";
 import type { InterfaceDescriptor } from "../schema/descriptor.ts";
 import { channelFromNodeSocket } from "../transport.ts";
 import { IpcLog } from "../log.ts";
-import type { Remote } from "../proxy/client.ts";
+import { type Remote, sessionOf } from "../proxy/client.ts";
 import { AddressError, parseAddress, prepareSocketPath } from "./address.ts";
 import { lifeline, TOKEN_BYTES } from "./lifeline.ts";
 import { acceptConnections } from "./accept.ts";
@@ -398,7 +398,10 @@ export async function spawn<T>(
         kill: (signal = "SIGTERM") => kill(signal),
         sendControl: (line) => void child.stdin!.write(`${line}\n`),
         async [Symbol.asyncDispose]() {
+          // Closed for every holder: dup()s of the Init end with the child.
+          const connection = sessionOf(init)?.connection;
           await init[Symbol.asyncDispose]();
+          await connection?.close();
           let timer: ReturnType<typeof setTimeout> | undefined;
           const late = new Promise<void>((r) => timer = setTimeout(r, timeout));
           await Promise.race([exited, late]);

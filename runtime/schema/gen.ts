@@ -381,6 +381,18 @@ async function main(args: string[]): Promise<number> {
   for (const job of jobs) {
     const files = await generate(job);
     const committed = committedContract(job.outDir);
+    if (
+      committed === undefined && listFiles(job.outDir).some((n) => wasGenerated(job.outDir + n))
+    ) {
+      // Generated before, so a contract was too: without it no change can be checked.
+      console.error(
+        `gen: ${
+          displayPath(job.outDir)
+        }: no ${CONTRACT_FILE} beside the generated files: nothing ` +
+          "to check changes against; restore it from version control (a new one is written " +
+          "from these schemas)",
+      );
+    }
     const now = JSON.parse(files.get(CONTRACT_FILE)!) as WireContract;
     for (const line of committed === undefined ? [] : contractBreaks(committed, now)) {
       console.error(`gen: ${displayPath(job.outDir)}: ${line}`);
@@ -423,7 +435,14 @@ async function main(args: string[]): Promise<number> {
       }
     }
   }
-  if (check && stale > 0) console.error("gen: the output above is stale: run deno task gen");
+  if (check && stale > 0) {
+    const again = args.filter((arg) => arg !== "--check");
+    console.error(
+      `gen: the output above is stale: run gen without --check (${
+        again.length === 0 ? "deno task gen" : `gen ${again.join(" ")}`
+      })`,
+    );
+  }
   return check && stale > 0 ? 1 : 0;
 }
 

@@ -239,6 +239,26 @@ Deno.test("supervisor: current() right after a call failed with the crash waits 
   assertEquals(supervised.exits.length, 1);
 });
 
+Deno.test("supervisor: current() hands out a reference of the caller's own: releasing it never ends the run, stopping ends it", async () => {
+  const component = hogWith({ restart: { policy: "never" } });
+  using state = tempDir();
+  const supervisor = new Supervisor({ stateDir: state.path });
+  const supervised = await supervisor.start(HogInit, component);
+  {
+    using init = await supervised.current();
+    await init.spin(0);
+  }
+  const kept = await supervised.current();
+  await kept.spin(0);
+  assertEquals([supervised.running, supervised.exits.length], [true, 0]);
+  // Stopping closes the connection for every holder: the run ends as asked, not killed.
+  const run = supervised.instance!;
+  await supervisor[Symbol.asyncDispose]();
+  assertEquals((await run.reason).kind, "clean");
+  assertEquals(supervised.exits.length, 0, "a stop is no exit to decide on");
+  await assertRejects(() => kept.spin(0), RpcError);
+});
+
 Deno.test("supervisor: policy never fails closed on the first crash", async () => {
   const lines: string[] = [];
   using state = tempDir();

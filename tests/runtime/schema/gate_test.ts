@@ -100,7 +100,7 @@ Deno.test({
   name: "gate: new ordinals and renames pass; retyped, reused or removed ordinals are refused",
   ignore: !haveCapnp,
   async fn() {
-    await withSchema("calc.capnp", calc(V1), async ({ out, write, generate, contract }) => {
+    await withSchema("calc.capnp", calc(V1), async ({ dir, out, write, generate, contract }) => {
       assert(contract().includes('"name":"move"'), contract());
       // A module no schema makes any more is removed; other files in the folder are the user's,
       // another generator's output among them.
@@ -124,6 +124,11 @@ Deno.test({
       assertEquals(added.code, 1, "--check: the output is stale, but the contract is kept");
       assert(added.stderr.includes("stale: "), added.stderr);
       assert(!added.stderr.includes("refused"), added.stderr);
+      // What to run says which folders.
+      assertEquals(
+        added.stderr.trimEnd().split("\n").at(-1),
+        `gen: the output above is stale: run gen without --check (gen ${dir}/schemas ${out})`,
+      );
       assertEquals((await generate()).code, 0);
       assert(contract().includes('"name":"scale"'));
       const kept = contract();
@@ -554,6 +559,19 @@ Deno.test({
           ],
         );
       }
+      // A deleted one: said so, and a new one is written, which checks later changes.
+      Deno.removeSync(`${out}wire-contract.json`);
+      const restarted = await generate();
+      assertEquals(
+        [restarted.code, restarted.stderr],
+        [
+          0,
+          `gen: ${out}: no wire-contract.json beside the generated files: nothing to check ` +
+          "changes against; restore it from version control (a new one is written from these " +
+          "schemas)\n",
+        ],
+      );
+      assertEquals((await generate("--check")).stderr, "");
       // Named as a folder, or on the way to one: the file is named.
       const schema = `${dir}/schemas/shapes.capnp`;
       const module = `${out}shapes.mp.ts`;
