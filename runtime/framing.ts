@@ -116,11 +116,11 @@ export class FrameView {
 
   /** Gives segment `i` a buffer of its own (a copy of its staged bytes). */
   own(i: number): ArrayBuffer {
-    let buffer = this.buffers[i];
+    let buffer = this.buffers[i] as ArrayBuffer | null;
     if (buffer === null) {
-      const view = this.views[i];
-      const start = view.byteOffset + this.offsets[i];
-      buffer = view.buffer.slice(start, start + this.lengths[i]) as ArrayBuffer;
+      const view = this.views[i]!;
+      const start = view.byteOffset + this.offsets[i]!;
+      buffer = view.buffer.slice(start, start + this.lengths[i]!) as ArrayBuffer;
       this.buffers[i] = buffer;
       this.views[i] = new DataView(buffer);
       this.offsets[i] = 0;
@@ -190,7 +190,7 @@ export function writeFrameHeader(
   into.fill(0, at, at + header);
   view.setUint32(at, segments.length - 1, true);
   for (let i = 0; i < segments.length; i++) {
-    view.setUint32(at + 4 + 4 * i, paddedBytes(segments[i].byteLength) / 8, true);
+    view.setUint32(at + 4 + 4 * i, paddedBytes(segments[i]!.byteLength) / 8, true);
   }
   return at + header;
 }
@@ -252,7 +252,7 @@ export function writeSegment(into: Uint8Array, at: number, segment: Uint8Array):
  */
 export function frameBytes(segments: readonly Uint8Array[]): number {
   let bytes = headerBytes(segments.length);
-  for (let i = 0; i < segments.length; i++) bytes += paddedBytes(segments[i].byteLength);
+  for (let i = 0; i < segments.length; i++) bytes += paddedBytes(segments[i]!.byteLength);
   return bytes;
 }
 
@@ -443,8 +443,9 @@ export class FrameDecoder {
     let total = 0;
     const sizes: number[] = new Array(count);
     for (let i = 0; i < count; i++) {
-      sizes[i] = view.getUint32(at + 4 + 4 * i, true) * 8;
-      total += sizes[i];
+      const size = view.getUint32(at + 4 + 4 * i, true) * 8;
+      sizes[i] = size;
+      total += size;
     }
     if (total > this.#limits.maxMessageBytes) {
       throw new FramingError(
@@ -468,7 +469,7 @@ export class FrameDecoder {
     const sizes = this.#sizes!;
     const frame = this.#frame;
     while (frame.count < sizes.length) {
-      const size = sizes[frame.count];
+      const size = sizes[frame.count]!;
       if (this.#current !== null) {
         if (this.#fill < size) return false;
         // Held once, by whoever keeps the frame: released to the pool when done.

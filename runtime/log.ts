@@ -25,9 +25,9 @@ const ORDER: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, off: 3 };
 /** Where log lines go and how much is logged. */
 export interface IpcLogOptions {
   /** How much is logged (`info` by default). */
-  level?: LogLevel;
+  level?: LogLevel | undefined;
   /** Receives each finished line; stderr by default. */
-  sink?: (line: string) => void;
+  sink?: ((line: string) => void) | undefined;
 }
 
 const encoder = new TextEncoder();

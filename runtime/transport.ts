@@ -416,7 +416,7 @@ export class FrameTransport {
         return this.#writeFailed(error);
       }
     }
-    const entry = this.#queue[this.#head];
+    const entry = this.#queue[this.#head]!;
     this.#queue[this.#head++] = EMPTY_BYTES;
     if (entry instanceof LargeWrite) return this.#startLarge(entry, EMPTY_BYTES);
     const next = this.#queue[this.#head];
@@ -520,7 +520,7 @@ export class FrameTransport {
     let next = 0;
     let taken = 0;
     for (; next < segments.length; next++) {
-      const segment = segments[next];
+      const segment = segments[next]!;
       if (at + paddedBytes(segment.byteLength) > lead.byteLength) {
         taken = Math.min(segment.byteLength, lead.byteLength - at);
         lead.set(segment.subarray(0, taken), at);
@@ -532,7 +532,7 @@ export class FrameTransport {
     await this.#writeAll(lead.subarray(0, at));
     this.#spare = lead;
     for (; next < segments.length; next++, taken = 0) {
-      const segment = segments[next];
+      const segment = segments[next]!;
       if (taken < segment.byteLength) await this.#writeAll(segment.subarray(taken));
       const padding = paddedBytes(segment.byteLength) - segment.byteLength;
       if (padding > 0) await this.#writeAll(PADDING.subarray(0, padding));
@@ -652,7 +652,7 @@ export function channelFromNodeSocket(socket: NodeSocketLike): ByteChannel {
         if (ended) return null;
         await new Promise<void>((resolve) => wake = resolve);
       }
-      const head = chunks[0];
+      const head = chunks[0]!;
       const n = Math.min(p.byteLength, head.byteLength);
       p.set(head.subarray(0, n));
       if (n === head.byteLength) chunks.shift();

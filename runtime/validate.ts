@@ -119,7 +119,7 @@ export function validateFrame(
   frame: FrameView,
   limits: ReadLimits = DEFAULT_READ_LIMITS,
 ): FrameCheck {
-  if (frame.count === 0 || frame.lengths[0] < 8) {
+  if (frame.count === 0 || frame.lengths[0]! < 8) {
     throw new MessageValidationError("Message ends prematurely in first segment.");
   }
   const walker = new Walker(frame, limits.traversalLimitWords);
@@ -149,11 +149,11 @@ class Walker {
 
   /** The two halves of word `word` of segment `seg` (which must exist). */
   lo(seg: number, word: number): number {
-    return this.frame.views[seg].getUint32(this.frame.offsets[seg] + word * 8, true);
+    return this.frame.views[seg]!.getUint32(this.frame.offsets[seg]! + word * 8, true);
   }
 
   hi(seg: number, word: number): number {
-    return this.frame.views[seg].getUint32(this.frame.offsets[seg] + word * 8 + 4, true);
+    return this.frame.views[seg]!.getUint32(this.frame.offsets[seg]! + word * 8 + 4, true);
   }
 
   /** Follows the pointer at word `word` of segment `seg`. */
@@ -219,7 +219,7 @@ class Walker {
   }
 
   bounds(seg: number, word: number, words: number): void {
-    if (word < 0 || word + words > this.frame.lengths[seg] / 8) {
+    if (word < 0 || word + words > this.frame.lengths[seg]! / 8) {
       throw new MessageValidationError("Message contains out-of-bounds pointer.");
     }
   }
@@ -266,7 +266,7 @@ class Walker {
       for (let i = 0; i < count; i++) this.pointer(seg, word + i, depth);
       return;
     }
-    const words = Math.ceil((count * ELEMENT_BITS[elementSize]) / 64);
+    const words = Math.ceil((count * ELEMENT_BITS[elementSize]!) / 64);
     this.bounds(seg, word, words);
     this.charge(elementSize === 0 ? count : words);
   }

@@ -154,26 +154,26 @@ export interface RunPaths {
   /** This run's capped permission audit log (`<state>/logs/<name>.<run>.audit.jsonl`). */
   auditLog: string;
   /** The ext4 image mounted on its data directory (`quota.ts`), under a root supervisor. */
-  diskImage?: string;
+  diskImage?: string | undefined;
   /** The socket it listens on, when its manifest `listens`. */
-  listenSocket?: string;
+  listenSocket?: string | undefined;
   /** The path it is given for the socket it connects to (`-ipcconnect`; its own link under root). */
-  connectSocket?: string;
+  connectSocket?: string | undefined;
 }
 
 /** How to run it beyond what the manifest says. */
 export interface CommandOptions {
   /** Bubblewrap namespaces as well (see `hardened.ts`). */
-  hardened?: boolean;
+  hardened?: boolean | undefined;
   /** Extra arguments for the component (e.g. `-debug=ipc`). */
-  args?: readonly string[];
+  args?: readonly string[] | undefined;
   /**
    * Values of the environment variables the manifest names; absent ones are
    * left out. Default: the launcher's own values of them (those it may read).
    */
-  env?: Readonly<Record<string, string>>;
+  env?: Readonly<Record<string, string>> | undefined;
   /** Under a root supervisor: the component's own user and group (`identity.ts`). */
-  identity?: Identity;
+  identity?: Identity | undefined;
 }
 
 /** Where everything lives under a state directory (see {@linkcode stateLayout}). */
@@ -599,9 +599,9 @@ export interface SpawnComponentOptions extends CommandOptions, SpawnOptions {
    * for it (none for a listener that asks for none: one started without
    * `-lifeline`, outside this supervisor).
    */
-  connect?: { socket: string; tokenHex?: string };
+  connect?: { socket: string; tokenHex?: string } | undefined;
   /** Bytes of permission audit kept for this run (`audit.ts`; 1 MiB by default). */
-  auditCapBytes?: number;
+  auditCapBytes?: number | undefined;
 }
 
 /** A component running under the contract. */

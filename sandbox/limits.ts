@@ -54,15 +54,15 @@ export interface ExitReason {
 /** What besides the wait status tells how a component ended. */
 export interface ExitEvidence {
   /** Why the memory watchdog killed it, when it did. */
-  residentKill?: string;
+  residentKill?: string | undefined;
   /** The most CPU seconds any of its processes can have used, and its limit. */
-  cpu?: { usedAtMost: number; limit: number };
+  cpu?: { usedAtMost: number; limit: number } | undefined;
   /** Signals the supervisor sent it. */
-  signalsSent?: readonly string[];
+  signalsSent?: readonly string[] | undefined;
   /** Whether a wrapper (bubblewrap) reported signals as exit status 128 + n. */
-  statusOnly?: boolean;
+  statusOnly?: boolean | undefined;
   /** Whether one of its files reached the file-size limit when it ended. */
-  fileSizeLimitReached?: boolean;
+  fileSizeLimitReached?: boolean | undefined;
 }
 
 /**

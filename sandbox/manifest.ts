@@ -206,7 +206,7 @@ export interface Component {
    * and the schemas' (an application run in one process bundles its
    * components' code); none by default.
    */
-  codeFolders?: readonly string[];
+  codeFolders?: readonly string[] | undefined;
 }
 
 /**
@@ -308,7 +308,7 @@ export function parseGrant(text: string, source = "--grant"): Grant {
   const checked = grantValue[kind].safeParse(value);
   if (!checked.success) {
     throw new ManifestError(
-      `${source} ${JSON.stringify(text)}: ${kind}: ${checked.error.issues[0].message}`,
+      `${source} ${JSON.stringify(text)}: ${kind}: ${checked.error.issues[0]!.message}`,
     );
   }
   return { component, kind, value };

@@ -67,15 +67,15 @@ export interface CodePolicy {
    * Other folders whose `deno.json` declares packages the graph may use too
    * (the runtime's own, for a project of a user's that imports it).
    */
-  packageProjects?: readonly string[];
+  packageProjects?: readonly string[] | undefined;
   /** Absolute folders whose files may be in the graph. */
   roots: readonly string[];
   /** Single files outside the roots that may be in the graph too (the published component entry). */
-  entries?: readonly string[];
+  entries?: readonly string[] | undefined;
   /** Folder for bundles, named by the hash of the files they were built from. */
   cacheDir: string;
   /** What to do about `path`, outside the roots: said after the refusal (each hint once). */
-  outsideHint?: (path: string) => string;
+  outsideHint?: ((path: string) => string) | undefined;
 }
 
 /** What a component runs. */
@@ -94,10 +94,10 @@ export interface PreparedCode {
 }
 
 interface InfoModule {
-  kind?: string;
+  kind?: string | undefined;
   specifier: string;
-  npmPackage?: string;
-  error?: string;
+  npmPackage?: string | undefined;
+  error?: string | undefined;
 }
 
 interface InfoPackage {
@@ -108,7 +108,7 @@ interface InfoPackage {
 
 interface Info {
   modules: InfoModule[];
-  npmPackages?: Record<string, InfoPackage>;
+  npmPackages?: Record<string, InfoPackage> | undefined;
 }
 
 async function denoOutput(args: string[], cwd: string): Promise<string> {
@@ -151,7 +151,7 @@ function allowedPackages(info: Info, declared: Set<string>): Set<string> {
   const visit = (key: string) => {
     if (allowed.has(key) || !(key in packages)) return;
     allowed.add(key);
-    for (const dependency of packages[key].dependencies) visit(dependency);
+    for (const dependency of packages[key]!.dependencies) visit(dependency);
   };
   for (const [key, info] of Object.entries(packages)) {
     if (declared.has(`${info.name}@${info.version}`)) visit(key);

@@ -66,7 +66,7 @@ export interface ExitRecord {
    * `rest_for_one` entry of a topology); such a restart spends no crash
    * budget.
    */
-  cause?: string;
+  cause?: string | undefined;
 }
 
 /** A component under supervision. */
@@ -152,14 +152,14 @@ export type SupervisorOptions =
   >
   & {
     /** Receives one line per lifecycle event (start, exit, restart, failure). */
-    report?: (line: string) => void;
+    report?: ((line: string) => void) | undefined;
     /**
      * Receives each line a component prints, sanitized and capped; by
      * default they go to our stderr as `[<component>] <line>`.
      */
-    output?: (line: string, stream: OutputStream, component: string) => void;
+    output?: ((line: string, stream: OutputStream, component: string) => void) | undefined;
     /** Health checks of the components; `false` turns them off. */
-    healthCheck?: Partial<HealthCheckOptions> | false;
+    healthCheck?: Partial<HealthCheckOptions> | false | undefined;
   };
 
 /**
@@ -303,12 +303,13 @@ export class Supervisor implements AsyncDisposable {
     iface: InterfaceDescriptor<T>,
     component: Component,
     extra: {
-      args?: readonly string[];
+      args?: readonly string[] | undefined;
       connectTo?:
         | Supervised<unknown>
         | ExternalListener
-        | (() => { socket: string; tokenHex: string });
-      restartWith?: readonly Supervised<unknown>[];
+        | (() => { socket: string; tokenHex: string })
+        | undefined;
+      restartWith?: readonly Supervised<unknown>[] | undefined;
     } = {},
   ): Promise<Supervised<T>> {
     const { manifest } = component;

@@ -87,11 +87,11 @@ export interface TopologyEntry {
   /** Arguments for every run, after the contract's own. */
   readonly args: readonly string[];
   /** The earlier entry it connects to, if any. */
-  readonly connectTo?: string;
+  readonly connectTo?: string | undefined;
   /** What its restart does to the entries after it. */
   readonly strategy: RestartStrategy;
   /** Its restart policy, instead of its manifest's (OTP's permanent, transient, temporary). */
-  readonly restart?: "always" | "on-failure" | "never";
+  readonly restart?: "always" | "on-failure" | "never" | undefined;
 }
 
 /** A validated topology. */
@@ -177,7 +177,7 @@ export function wiringOf(
   topology: Topology,
   name: string,
   started: ReadonlyMap<string, Supervised<unknown>>,
-): { connectTo?: Supervised<unknown>; restartWith: Supervised<unknown>[] } {
+): { connectTo?: Supervised<unknown> | undefined; restartWith: Supervised<unknown>[] } {
   const entry = entryOf(topology, name);
   const index = topology.entries.indexOf(entry);
   const running = (other: string) => {

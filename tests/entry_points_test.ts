@@ -1,7 +1,9 @@
 /**
  * The published entry points can be imported by code holding no permission
  * at all: importing one reads, writes or asks nothing (no import-time side
- * effects), which a sandboxed component relies on.
+ * effects), which a sandboxed component relies on. And they type-check in
+ * a project with TypeScript's strictest options: imported as source, the
+ * runtime is checked with the importer's.
  *
  * @module
  */
@@ -34,4 +36,35 @@ Deno.test("every published entry point imports with no permission granted", asyn
       { module, code: 0, stderr: "" },
     );
   }
+});
+
+Deno.test("every published entry point type-checks under the strictest compiler options", async () => {
+  using dir = tempDir();
+  const { imports } = JSON.parse(Deno.readTextFileSync(new URL("deno.json", root)));
+  const compilerOptions = {
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    noImplicitOverride: true,
+    noImplicitReturns: true,
+    noFallthroughCasesInSwitch: true,
+    noPropertyAccessFromIndexSignature: true,
+    noUnusedLocals: true,
+    noUnusedParameters: true,
+  };
+  await Deno.writeTextFile(`${dir.path}/deno.json`, JSON.stringify({ compilerOptions, imports }));
+  const importer = `${dir.path}/importer.ts`;
+  await Deno.writeTextFile(
+    importer,
+    publishedModules().map((module) => `import ${JSON.stringify(new URL(module, root).href)};\n`)
+      .join(""),
+  );
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["check", `--config=${dir.path}/deno.json`, importer],
+    env: { NO_COLOR: "1" },
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const errors = new TextDecoder().decode(stderr).split("\n").filter((line) => /TS\d+/.test(line));
+  assertEquals({ code, errors }, { code: 0, errors: [] });
 });

@@ -36,9 +36,9 @@ export interface AcceptOptions {
    * Called with the first error of each run of failed accepts (later ones
    * of the same run are only retried), so a flood does not flood the log.
    */
-  onError?: (error: Error) => void;
+  onError?: ((error: Error) => void) | undefined;
   /** Ends the loop, also while it waits to retry. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 const FIRST_BACKOFF_MS = 5;

@@ -43,7 +43,7 @@ export const TOKEN_BYTES = 32;
 export function sameToken(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let difference = 0;
-  for (let i = 0; i < a.length; i++) difference |= a[i] ^ b[i];
+  for (let i = 0; i < a.length; i++) difference |= a[i]! ^ b[i]!;
   return difference === 0;
 }
 
@@ -104,7 +104,7 @@ export function lifeline(): Lifeline {
           const match = /^(token|accept) ([0-9a-f]{64})$/.exec(buffered.slice(0, newline));
           buffered = buffered.slice(newline + 1);
           if (match === null) continue;
-          const token = Uint8Array.from(match[2].match(/../g)!, (hex) => parseInt(hex, 16));
+          const token = Uint8Array.from(match[2]!.match(/../g)!, (hex) => parseInt(hex, 16));
           if (match[1] === "accept") {
             if (accepted.push(token) > MAX_ANNOUNCED) accepted.shift();
             announced.resolve();

@@ -48,7 +48,7 @@ import { capnpProtocol, type IpcProtocol, type ProtocolOptions } from "./protoco
 /** Options every entry point shares. */
 export interface IpcOptions extends ProtocolOptions {
   /** Protocol to speak; Cap'n Proto with libmultiprocess conventions by default. */
-  protocol?: IpcProtocol;
+  protocol?: IpcProtocol | undefined;
 }
 
 /** How a child ended. */
@@ -73,7 +73,7 @@ export interface ChildCommand {
   /** The whole environment of the child; nothing is inherited. */
   env: Readonly<Record<string, string>>;
   /** Working directory of the child; ours by default. */
-  cwd?: string;
+  cwd?: string | undefined;
 }
 
 /** A running child component. Disposing it releases Init and waits for the exit. */
@@ -100,33 +100,33 @@ export interface SpawnedComponent<T> extends AsyncDisposable {
 /** How to run a spawned child. */
 export interface SpawnOptions extends IpcOptions {
   /** Milliseconds to wait for a clean exit on dispose before SIGKILL. */
-  exitTimeoutMs?: number;
+  exitTimeoutMs?: number | undefined;
   /**
    * Receives each line the child prints, sanitized and capped
    * (`output.ts`), and lines counting what was dropped. By default they
    * go to our stderr as `[<label>] <line>`; the child never shares our
    * stdout or stderr.
    */
-  output?: (line: string, stream: OutputStream) => void;
+  output?: ((line: string, stream: OutputStream) => void) | undefined;
   /** Caps on the child's lines; `DEFAULT_OUTPUT_LIMITS` (`output.ts`) by default. */
-  outputLimits?: Partial<OutputLimits>;
+  outputLimits?: Partial<OutputLimits> | undefined;
   /** The child's name before its lines in our stderr; `pid <pid>` by default. */
-  label?: string;
+  label?: string | undefined;
   /**
    * Milliseconds {@linkcode spawn} waits for the child to serve (to answer
    * on its channel) before it kills the child and rejects; 60 000 by
    * default. With 0 it resolves at once: calls then wait for the child, and
    * fail with a disconnect if it ends first.
    */
-  startTimeoutMs?: number;
+  startTimeoutMs?: number | undefined;
   /** Aborting it before the child serves kills the child; {@linkcode spawn} rejects with its reason. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * Lines for the child's control line (its stdin, see `lifeline.ts`),
    * written as it starts, before {@linkcode spawn} waits for it to serve:
    * what it needs before it can (a token to present to a listener, say).
    */
-  control?: readonly string[];
+  control?: readonly string[] | undefined;
 }
 
 /** A line of a JavaScript stack trace: `    at f (file:///…)`. */
@@ -144,13 +144,13 @@ export class SpawnError extends Error {
 /** Options of {@linkcode denoCommand}. */
 export interface DenoCommandOptions {
   /** Permission flags (`--allow-read=…`); none by default. `--deny-run` is always added. */
-  permissions?: readonly string[];
+  permissions?: readonly string[] | undefined;
   /** Deno flags before the module (e.g. `--v8-flags=…`); not permissions. */
-  denoFlags?: readonly string[];
+  denoFlags?: readonly string[] | undefined;
   /** The module's own arguments. */
-  args?: readonly string[];
+  args?: readonly string[] | undefined;
   /** Environment of the child; empty by default. */
-  env?: Record<string, string>;
+  env?: Record<string, string> | undefined;
 }
 
 /**
@@ -266,7 +266,7 @@ export function holdsInheritableDescriptors(): boolean {
       } catch {
         continue; // closed meanwhile, like the directory's own descriptor
       }
-      if ((parseInt(/^flags:\s*(\d+)/m.exec(info)![1], 8) & CLOSE_ON_EXEC) === 0) return true;
+      if ((parseInt(/^flags:\s*(\d+)/m.exec(info)![1]!, 8) & CLOSE_ON_EXEC) === 0) return true;
     }
   } catch {
     return true;
@@ -497,7 +497,7 @@ const nodeChildProcess = () => import("node:child_process");
 /** The descriptor of `-ipcfd=<n>` / `-ipcfd <n>`, or null when absent. */
 export function ipcFdOf(args: readonly string[]): number | null {
   for (let i = 0; i < args.length; i++) {
-    const match = /^--?ipcfd(?:=(.*))?$/.exec(args[i]);
+    const match = /^--?ipcfd(?:=(.*))?$/.exec(args[i]!);
     if (match === null) continue;
     const text = match[1] ?? args[i + 1] ?? "";
     if (!/^\d+$/.test(text)) throw new Error(`Invalid -ipcfd number '${text}'`);
@@ -561,9 +561,9 @@ export async function serve<T>(
 /** Where addresses resolve. */
 export interface AddressOptions extends IpcOptions {
   /** Base of relative socket paths and of `unix`; the current directory by default. */
-  datadir?: string;
+  datadir?: string | undefined;
   /** Name of the `unix` default socket (`<component>.sock`); `name`, else "node". */
-  component?: string;
+  component?: string | undefined;
 }
 
 function addressContext(options: AddressOptions): { datadir: string; component: string } {
@@ -576,13 +576,13 @@ function addressContext(options: AddressOptions): { datadir: string; component: 
 /** How to connect. */
 export interface ConnectOptions extends AddressOptions {
   /** A one-time token the listener expects first (its `authenticate`), sent before anything else. */
-  token?: Uint8Array;
+  token?: Uint8Array | undefined;
   /**
    * Milliseconds to keep trying while the listener's backlog is full (a
    * flood of connections ahead of us: `connect` fails with EAGAIN); 5000
    * by default.
    */
-  backlogWaitMs?: number;
+  backlogWaitMs?: number | undefined;
 }
 
 /** Connects to the UNIX socket `path`, retrying while its backlog is full, for up to `waitMs`. */
@@ -633,15 +633,17 @@ export interface IpcListener extends AsyncDisposable {
 /** How many clients a listener serves at once, and which. */
 export interface ListenOptions extends AddressOptions {
   /** Clients served at once; later ones wait in the backlog. Unlimited by default. */
-  maxConnections?: number;
+  maxConnections?: number | undefined;
   /**
    * When set, a client must first send a token (`TOKEN_BYTES` bytes) this
    * accepts (at once, or once `signal` tells it to give up), within
    * `tokenTimeoutMs`; others are disconnected unserved.
    */
-  authenticate?: (token: Uint8Array, signal: AbortSignal) => boolean | Promise<boolean>;
+  authenticate?:
+    | ((token: Uint8Array, signal: AbortSignal) => boolean | Promise<boolean>)
+    | undefined;
   /** Milliseconds a client has to present its token; 1000 by default. */
-  tokenTimeoutMs?: number;
+  tokenTimeoutMs?: number | undefined;
   /**
    * Clients waiting to present their token at once; 16 by default. When
    * all are taken, the one waiting longest is disconnected as soon as it
@@ -649,7 +651,7 @@ export interface ListenOptions extends AddressOptions {
    * of idle connections moves through quickly and clients behind it, who
    * send their token at once, are served.
    */
-  maxUnauthenticated?: number;
+  maxUnauthenticated?: number | undefined;
 }
 
 /** How long a client waiting for its token is kept when others queue behind it. */

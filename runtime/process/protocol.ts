@@ -41,9 +41,9 @@ import { Session } from "../proxy/session.ts";
 /** Naming and logging of one end of a connection. */
 export interface ProtocolOptions {
   /** Component name used in thread names and logs. */
-  name?: string;
+  name?: string | undefined;
   /** Where connection events and (with `-debug=ipc`) calls are logged. */
-  log?: IpcLog;
+  log?: IpcLog | undefined;
 }
 
 /** Serves and connects Init objects over byte channels. */

@@ -178,7 +178,7 @@ interface ListLayout {
   readonly size: capnp.ListElementSize;
   readonly List: capnp.ListCtor<unknown>;
   /** The element struct of a composite list. */
-  readonly struct?: StructDescriptor;
+  readonly struct?: StructDescriptor | undefined;
 }
 
 /** Everything one type kind does: list layout, write, read and text form. */
@@ -420,7 +420,7 @@ const SCALARS: Record<
     mask: Masker;
     size: capnp.ListElementSize;
     List: capnp.ListCtor<unknown>;
-    range?: [min: number | bigint, max: number | bigint, name: string];
+    range?: [min: number | bigint, max: number | bigint, name: string] | undefined;
   }
 > = {
   bool: {
@@ -791,11 +791,17 @@ function entriesType(type: MapType): ListType {
   return { kind: "list", element: { kind: "struct", struct: type.entry } };
 }
 
+/** A map entry's key and value fields. */
+function entryFields(type: MapType): [FieldDescriptor, FieldDescriptor] {
+  const [key, item] = type.entry().fields;
+  return [key!, item!];
+}
+
 const mapCodec: KindCodec<MapType> = {
   layout: () => POINTERS,
   write(type, value, holder, slot, context, at) {
     if (!(value instanceof Map)) throw mismatch(at, "Map", value);
-    const [key, item] = type.entry().fields;
+    const [key, item] = entryFields(type);
     const layout = compositeLayout(type.entry());
     const list = initListAt(pointerAt(holder, slot), layout, value.size);
     enterLevel(at);
@@ -811,7 +817,7 @@ const mapCodec: KindCodec<MapType> = {
     }
   },
   read(type, holder, slot, context, at) {
-    const [key, item] = type.entry().fields;
+    const [key, item] = entryFields(type);
     const entries = listCodec.read(entriesType(type), holder, slot, context, at);
     return new Map(
       (entries as Record<string, unknown>[]).map((entry) => [entry[key.name], entry[item.name]]),
@@ -1033,7 +1039,7 @@ function chosenMember(
   values: Readonly<Record<string, unknown>>,
   where: string,
 ): FieldDescriptor | number | undefined {
-  const which = values.which;
+  const which = values["which"];
   const members = struct.fields.filter((field) => field.member !== undefined);
   const chosen = members.find((field) => field.name === which);
   if (chosen !== undefined) return chosen;
@@ -1090,7 +1096,7 @@ export function readStruct(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const active = struct.discriminant === undefined ? undefined : activeMember(struct, source);
-  if (active !== undefined) out.which = typeof active === "number" ? active : active.name;
+  if (active !== undefined) out["which"] = typeof active === "number" ? active : active.name;
   for (const field of struct.fields) {
     if (field.hidden) continue;
     if (field.member !== undefined) {

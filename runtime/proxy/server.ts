@@ -62,9 +62,9 @@ export interface ProxyServerOptions {
    * true): released with the server's last reference, destroyed by
    * `destroy`. An Init object served to every connection is not held.
    */
-  readonly owned?: boolean;
+  readonly owned?: boolean | undefined;
   /** Runs once the server ends (destroyed, or its last reference released). */
-  readonly onEnd?: () => void;
+  readonly onEnd?: (() => void) | undefined;
 }
 
 /** Calls the implementation of `method`; functions implement callback interfaces. */
@@ -134,7 +134,7 @@ export class ProxyServer implements Server {
       if (log.trace) log.write(`request data: ${dump(method.params, params)}`);
     }
     if (method.special === "construct") {
-      const p = capnpUtils.getPointer(method.params.fields[0].offset, params);
+      const p = capnpUtils.getPointer(method.params.fields[0]!.offset, params);
       session?.setPeerThreadMap(
         capnpUtils.isNull(p) ? null : call.paramCaps[capnpUtils.getCapabilityId(p)] ?? null,
       );
@@ -143,7 +143,7 @@ export class ProxyServer implements Server {
         using threadMap = session.threadMap();
         capnpUtils.setInterfacePointer(
           call.addResultCap(threadMap),
-          capnpUtils.getPointer(method.results.fields[0].offset, results),
+          capnpUtils.getPointer(method.results.fields[0]!.offset, results),
         );
       }
       return respond(log, results, method, request);

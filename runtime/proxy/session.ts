@@ -45,21 +45,21 @@ import { checkLive, Strand, whenStrandEnds } from "./strand.ts";
 /** How a session names itself and logs. */
 export interface SessionOptions {
   /** Component name, the first part of thread names (`<name>-<pid>/...`). */
-  name?: string;
+  name?: string | undefined;
   /** Where `-debug=ipc` lines go (default: a new `IpcLog`). */
-  log?: IpcLog;
+  log?: IpcLog | undefined;
 }
 
 /** Per-connection state of one strand, dropped when the strand ends or the connection closes. */
 interface StrandThreads {
   /** The peer's thread made for this strand (its thread there ends with the strand). */
-  made?: Capability;
+  made?: Capability | undefined;
   /** The peer's thread to call back on, set for the duration of a call. */
-  callback?: Capability;
+  callback?: Capability | undefined;
   /** This strand's own Thread, exported to the peer as `callbackThread`. */
-  local?: Capability;
+  local?: Capability | undefined;
   /** Stops watching for the strand's end. */
-  unwatch?: () => void;
+  unwatch?: (() => void) | undefined;
 }
 
 /** Most pool threads a peer may ask one session for (`makePool`). */
@@ -149,18 +149,18 @@ export class Session {
       const handlers: ((call: CallContext) => void)[] = [];
       handlers[MAKE_THREAD.ordinal] = (call) => {
         const params = call.params(structClass(MAKE_THREAD.params));
-        const name = capnp.utils.getText(MAKE_THREAD.params.fields[0].offset, params);
+        const name = capnp.utils.getText(MAKE_THREAD.params.fields[0]!.offset, params);
         const strand = this.#ownStrand(`strand-${++this.#threadCount} (from ${name})`);
         using thread = this.#mint(strand, strand);
         const results = call.results(structClass(MAKE_THREAD.results));
         capnp.utils.setInterfacePointer(
           call.addResultCap(thread),
-          capnp.utils.getPointer(MAKE_THREAD.results.fields[0].offset, results),
+          capnp.utils.getPointer(MAKE_THREAD.results.fields[0]!.offset, results),
         );
       };
       handlers[MAKE_POOL.ordinal] = (call) => {
         const params = call.params(structClass(MAKE_POOL.params));
-        const count = capnp.utils.getUint32(MAKE_POOL.params.fields[0].offset, params);
+        const count = capnp.utils.getUint32(MAKE_POOL.params.fields[0]!.offset, params);
         if (this.#pool.length + count > MAX_POOL_THREADS) {
           throw new RpcError("failed", `pool size too large (at most ${MAX_POOL_THREADS} threads)`);
         }
@@ -288,7 +288,7 @@ export class Session {
     const handlers: ((call: CallContext) => void)[] = [];
     handlers[GET_NAME.ordinal] = (call) => {
       const results = call.results(structClass(GET_NAME.results));
-      capnp.utils.setText(GET_NAME.results.fields[0].offset, name, results);
+      capnp.utils.setText(GET_NAME.results.fields[0]!.offset, name, results);
     };
     const server = serverFromMethods(new Map([[Thread.id, handlers]]));
     mintedThreads.set(server, { strand: ref, session: this });

@@ -82,9 +82,9 @@ export interface CallMessage {
   /** Built here and never sent: its envelope may be filled in and sent as is. */
   readonly writable: boolean;
   /** Aborts when the caller gives up on the call. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** The connection the call arrived on; absent for calls made in this process. */
-  readonly origin?: object;
+  readonly origin?: object | undefined;
 }
 
 /** What a hook returns for a call: the eventual response and its pipeline. */
@@ -142,7 +142,7 @@ export abstract class Hook {
     try {
       // In the order their last references went, as nested calls would have.
       for (let i = 0; i < ending.length; i++) {
-        const hook = ending[i];
+        const hook = ending[i]!;
         hook.#ending = false;
         if (hook.#refs !== 0) continue; // retained again meanwhile
         try {
@@ -284,7 +284,7 @@ export class Request<P extends CapnpStruct> implements Disposable {
   }
 
   /** Sends the call. A request can be sent once. */
-  send(options: { signal?: AbortSignal } = {}): PendingCall {
+  send(options: { signal?: AbortSignal | undefined } = {}): PendingCall {
     if (this.#sent) throw new Error("Request already sent.");
     this.#sent = true;
     return new PendingCall(this.#target.send({

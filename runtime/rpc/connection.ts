@@ -140,9 +140,9 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
 /** Options for {@linkcode RpcConnection}. */
 export interface ConnectionOptions {
   /** The capability the peer gets from Bootstrap. The connection keeps its own reference. */
-  bootstrap?: Capability;
+  bootstrap?: Capability | undefined;
   /** Limits against the peer; unset fields take {@linkcode DEFAULT_RPC_LIMITS}. */
-  limits?: Partial<RpcLimits>;
+  limits?: Partial<RpcLimits> | undefined;
 }
 
 /** The most bytes queued for a peer that is still sent an Abort (see `#abort`). */

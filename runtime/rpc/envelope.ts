@@ -204,8 +204,8 @@ export class EnvelopeReader {
     out.start = this.#at;
     out.length = this.#hi >>> 3;
     out.ptrCount = size === POINTER ? 1 : 0;
-    out.dataBytes = size === POINTER ? 0 : ELEMENT_BITS[size] / 8;
-    out.stride = ELEMENT_BITS[size] / 8;
+    out.dataBytes = size === POINTER ? 0 : ELEMENT_BITS[size]! / 8;
+    out.stride = ELEMENT_BITS[size]! / 8;
   }
 
   /** Element `i` of `list` into `out`. */
@@ -232,8 +232,8 @@ export class EnvelopeReader {
     if (length === 0) {
       throw new EnvelopeError("Message contains text that is not NUL-terminated.");
     }
-    const view = this.#views[this.#seg];
-    const start = view.byteOffset + this.#offsets[this.#seg] + this.#at;
+    const view = this.#views[this.#seg]!;
+    const start = view.byteOffset + this.#offsets[this.#seg]! + this.#at;
     const bytes = new Uint8Array(view.buffer, start, length);
     if (bytes[length - 1] !== 0) {
       throw new EnvelopeError("Message contains text that is not NUL-terminated.");
@@ -244,28 +244,28 @@ export class EnvelopeReader {
   /** An 8-bit unsigned field at `byte` of the data section (0 past its end). */
   u8(s: StructRef, byte: number): number {
     return byte + 1 <= s.dataBytes
-      ? this.#views[s.seg].getUint8(this.#offsets[s.seg] + s.data + byte)
+      ? this.#views[s.seg]!.getUint8(this.#offsets[s.seg]! + s.data + byte)
       : 0;
   }
 
   /** A 16-bit unsigned field at `byte` of the data section (0 past its end). */
   u16(s: StructRef, byte: number): number {
     return byte + 2 <= s.dataBytes
-      ? this.#views[s.seg].getUint16(this.#offsets[s.seg] + s.data + byte, true)
+      ? this.#views[s.seg]!.getUint16(this.#offsets[s.seg]! + s.data + byte, true)
       : 0;
   }
 
   /** A 32-bit unsigned field at `byte` of the data section (0 past its end). */
   u32(s: StructRef, byte: number): number {
     return byte + 4 <= s.dataBytes
-      ? this.#views[s.seg].getUint32(this.#offsets[s.seg] + s.data + byte, true)
+      ? this.#views[s.seg]!.getUint32(this.#offsets[s.seg]! + s.data + byte, true)
       : 0;
   }
 
   /** A 64-bit unsigned field at `byte` of the data section (0 past its end). */
   u64(s: StructRef, byte: number): bigint {
     return byte + 8 <= s.dataBytes
-      ? this.#views[s.seg].getBigUint64(this.#offsets[s.seg] + s.data + byte, true)
+      ? this.#views[s.seg]!.getBigUint64(this.#offsets[s.seg]! + s.data + byte, true)
       : 0n;
   }
 
@@ -275,7 +275,7 @@ export class EnvelopeReader {
   }
 
   #word(seg: number, byte: number, half: 0 | 4): number {
-    return this.#views[seg].getUint32(this.#offsets[seg] + byte + half, true);
+    return this.#views[seg]!.getUint32(this.#offsets[seg]! + byte + half, true);
   }
 
   /**
@@ -440,7 +440,7 @@ export function writePromisedAnswer(
   const view = space.view;
   for (let i = 0; i < to.path.length; i++) {
     view.setUint16(first + i * 8, 1, true); // getPointerField
-    view.setUint16(first + i * 8 + 2, to.path[i], true);
+    view.setUint16(first + i * 8 + 2, to.path[i]!, true);
   }
 }
 

@@ -102,7 +102,7 @@ interface MessageState {
   holds: ArrayBuffer[] | null;
   /** The landing pads of referenced Data (see {@linkcode setData}), once there is any. */
   pads: Segment | null;
-  capTable?: unknown[];
+  capTable?: unknown[] | undefined;
 }
 
 function setState(
@@ -152,10 +152,10 @@ export function messageFromFrame(frame: FrameView, check: FrameCheck): capnp.Mes
     stateOf(message).holds = buffers;
     return message;
   }
-  const view = frame.views[0];
+  const view = frame.views[0]!;
   const buffer = view.buffer as ArrayBuffer;
-  const start = view.byteOffset + frame.offsets[0];
-  const end = start + frame.lengths[0];
+  const start = view.byteOffset + frame.offsets[0]!;
+  const end = start + frame.lengths[0]!;
   const message = Object.create(capnp.Message.prototype) as capnp.Message;
   const segment = new PlacedSegment(message, buffer, end, end, true);
   setState(message, new MultiSegmentArena([buffer]), [segment], start);
@@ -171,7 +171,7 @@ export function messageFromSegments(
   lengths: readonly number[] = buffers.map((buffer) => buffer.byteLength),
 ): capnp.Message {
   const message = Object.create(capnp.Message.prototype) as capnp.Message;
-  const segments = buffers.map((buffer, i) => new SegmentCtor(i, message, buffer, lengths[i]));
+  const segments = buffers.map((buffer, i) => new SegmentCtor(i, message, buffer, lengths[i]!));
   setState(message, new MultiSegmentArena(buffers), segments, 0);
   return message;
 }
