@@ -68,12 +68,13 @@ import {
   denoCommand,
   spawn,
   type SpawnedComponent,
+  SpawnError,
   type SpawnOptions,
 } from "../runtime/process/process.ts";
 import { printedLast } from "../runtime/process/output.ts";
 import { type ExitReason, exitReason, rlimitArgs, watchUsage } from "./limits.ts";
 import { bwrapArgs, bwrapPath } from "./hardened.ts";
-import type { Component } from "./manifest.ts";
+import { type Component, grantHint } from "./manifest.ts";
 import { type CodePolicy, prepareCode, runtimeImportMap } from "./provenance.ts";
 import {
   AUDIT_SUFFIX,
@@ -795,7 +796,10 @@ export async function spawnComponent<T>(
   } catch (error) {
     await audit.finish();
     await run.release();
-    throw error;
+    // Deno's own words tell a plain `deno run` user to pass a flag; here the manifest grants.
+    if (!(error instanceof SpawnError)) throw error;
+    const hint = grantHint(error.message, component.folder);
+    throw hint === "" ? error : new SpawnError(error.message + hint, { cause: error });
   }
   let residentKill: string | undefined;
   const usage = watchUsage(child.pid, manifest.limits.residentMb, (description) => {
@@ -839,7 +843,10 @@ export async function spawnComponent<T>(
     if (!listening) {
       await child[Symbol.asyncDispose]();
       throw new SandboxError(
-        `${manifest.name} ${(await reason).text} before it listened${printedLast(child.lastLines)}`,
+        `${manifest.name} ${(await reason).text} before it listened${
+          printedLast(child.lastLines)
+        }` +
+          grantHint(child.lastLines.join("\n"), component.folder),
       );
     }
     // Bound: from now on nobody without privileges may replace or chmod it.

@@ -172,6 +172,37 @@ export interface Manifest {
 /** The permission kinds a manifest or grant may name. */
 export type PermissionKind = keyof Manifest["permissions"];
 
+/**
+ * What a component's manifest would have to grant for the permission check
+ * Deno refused in `printed` (its `NotCapable` error, which tells a plain
+ * `deno run` user to pass a flag), said for a sandboxed component of
+ * `folder`; "" when `printed` has none.
+ *
+ * @example
+ * ```ts
+ * import { grantHint } from "./manifest.ts";
+ * const printed = 'NotCapable: Requires read access to "/d/view/notes/x", run again with ' +
+ *   "the --allow-read flag";
+ * const hint = grantHint(printed, "/app/notes");
+ * if (!hint.includes('"permissions"."read" in /app/notes/manifest.json')) throw new Error(hint);
+ * if (grantHint("Error: disk full", "/app/notes") !== "") throw new Error("nothing to grant");
+ * ```
+ */
+export function grantHint(printed: string, folder: string): string {
+  const refused = /Requires (read|write|net|env) access to ("[^"]*"|\S+), run again with/.exec(
+    printed,
+  );
+  if (refused === null) return "";
+  const kind = refused[1] as PermissionKind;
+  const listed = kind === "read" || kind === "write"
+    ? "paths relative to its data directory"
+    : kind === "net"
+    ? "host:port addresses"
+    : "variable names";
+  return ` (the sandbox refused ${kind} access to ${refused[2]}: a component may use only what ` +
+    `"permissions"."${kind}" in ${folder}/manifest.json grants, ${listed})`;
+}
+
 /** An invalid manifest or grant; the message names the source and the field. */
 export class ManifestError extends Error {
   /** Always `"ManifestError"`. */

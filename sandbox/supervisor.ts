@@ -39,7 +39,7 @@ import type { InterfaceDescriptor } from "../runtime/schema/descriptor.ts";
 import { type Remote, sessionOf } from "../runtime/proxy/client.ts";
 import { type SandboxedComponent, spawnComponent, type SpawnComponentOptions } from "./contract.ts";
 import type { ExitReason } from "./limits.ts";
-import type { Component } from "./manifest.ts";
+import { type Component, grantHint } from "./manifest.ts";
 import { every } from "./ticker.ts";
 import { newToken } from "../runtime/process/lifeline.ts";
 import { type OutputStream, printedLast } from "../runtime/process/output.ts";
@@ -440,7 +440,8 @@ export class Supervisor implements AsyncDisposable {
           if (dependency !== undefined) return restartWithDependency(record, dependency);
         }
         // A failure that ends supervision says what the component said last.
-        const said = reason.kind === "clean" ? "" : printedLast(started.lastLines);
+        const said = reason.kind === "clean" ? "" : printedLast(started.lastLines) +
+          grantHint(started.lastLines.join("\n"), component.folder);
         if (!wanted) {
           fail(
             new SupervisionError(

@@ -540,6 +540,24 @@ Deno.test("supervisor: a component whose start fails is refused with its exit an
   );
 });
 
+Deno.test("supervisor: a start the sandbox refused a permission says what the manifest would grant", async () => {
+  using state = tempDir();
+  await using supervisor = new Supervisor({ stateDir: state.path, output: () => {} });
+  const error = await assertRejects(
+    () => supervisor.start(HogInit, hog, { args: ["-readstart=/etc/hostname"] }),
+    SpawnError,
+  );
+  assert(error.message.includes("NotCapable: Requires read access to"), error.message);
+  assert(
+    error.message.endsWith(
+      ' (the sandbox refused read access to "/etc/hostname": a component may use only what ' +
+        `"permissions"."read" in ${hog.folder}/manifest.json grants, paths relative to its ` +
+        "data directory)",
+    ),
+    error.message,
+  );
+});
+
 Deno.test("supervisor: a component that does not serve within startTimeoutMs is killed and refused", async () => {
   using state = tempDir();
   await using supervisor = new Supervisor({
