@@ -435,6 +435,13 @@ async function main(args: string[]): Promise<number> {
       }
     }
   }
+  if (check && stale === 0) {
+    console.log(
+      `gen: current, the wire contract kept: ${
+        generated.map((g) => displayPath(g.outDir)).join(" ")
+      }`,
+    );
+  }
   if (check && stale > 0) {
     const again = args.filter((arg) => arg !== "--check");
     console.error(

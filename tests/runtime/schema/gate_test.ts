@@ -191,6 +191,7 @@ Deno.test({
       assert(!contract().includes('"name":"scale"'));
       const after = await generate("--check");
       assertEquals([after.code, after.stderr], [0, ""]);
+      assertEquals(after.stdout, `gen: current, the wire contract kept: ${out}\n`);
     });
   },
 });
