@@ -324,7 +324,8 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
       access,
       stopped,
     )}`;
-  const ipc = await checkIpc(await node.current());
+  using nodeInit = await node.current();
+  const ipc = await checkIpc(nodeInit);
   console.log(rpcLine);
   console.log(
     `node: IPC Init through the supervisor: Echo answered "${ipc.echoed}", ` +
