@@ -963,7 +963,15 @@ type CustomType = Extract<TypeDescriptor, { kind: "custom" }>;
 const customCodecEntry: KindCodec<CustomType> = {
   layout: (type) => codecOf(type.wire).layout(type.wire),
   write(type, value, holder, slot, context, at) {
-    const wire = customCodec(type.name, at).encode(value);
+    // encode() may write a message of its own: its levels count from its root.
+    const outer = writingLevels;
+    writingLevels = 0;
+    let wire: unknown;
+    try {
+      wire = customCodec(type.name, at).encode(value);
+    } finally {
+      writingLevels = outer;
+    }
     codecOf(type.wire).write(type.wire, wire, holder, slot, context, at);
   },
   read(type, holder, slot, context, at) {

@@ -865,6 +865,11 @@ export class RpcConnection implements AsyncDisposable {
     const root = this.#root;
     const body = this.#body;
     const which = r.u16(root, Field.message.which);
+    // Only a call's or a return's content is refused alone; anything else too deep aborts, as
+    // in C++ (an unknown message would be echoed whole, below the cut too).
+    if (check.tooDeep && which !== MessageTag.call && which !== MessageTag.return) {
+      throw new MessageValidationError(TOO_DEEP);
+    }
     switch (which) {
       case MessageTag.call:
         r.struct(root, 0, body);
@@ -934,6 +939,8 @@ export class RpcConnection implements AsyncDisposable {
           `the limit is ${this.#limits.maxRunningCallBytes} (maxRunningCallBytes).`,
       )
       : null;
+    // Set for a refused call too: a tail call's Return takes the refusal from it.
+    answer.keepResults = sendTo === SendResultsTo.yourself;
     if (refusal !== null) {
       // Refused, but still an answer: calls pipelined on it fail the same way.
       target.release();
@@ -941,7 +948,6 @@ export class RpcConnection implements AsyncDisposable {
       answer.sent = failedSent(refusal);
       return this.#returnError(answer, refusal);
     }
-    answer.keepResults = sendTo === SendResultsTo.yourself;
     answer.running = true;
     answer.runningBytes = bytes;
     this.#runningAnswers++;

@@ -1390,3 +1390,45 @@ Deno.test("results more than a peer reads in one message fail their call, and ca
   await s.peer.send(build.finish(3, false));
   assertEquals((await callEngine(s.peer, echo(4, 100))).which(), RpcReturn.RESULTS);
 });
+
+Deno.test("a message of a kind not implemented here nested past the limit aborts: it is never echoed", async () => {
+  await using s = await serverSession();
+  await bootstrapExport(s.peer);
+  // A Message of union member 99 whose body nests 70 deep: echoing it would copy what no check
+  // reached (a cycle or a diamond there would make the copy endless or exponential).
+  const message = new capnp.Message();
+  const root = message.initRoot(RpcMessage);
+  capnp.utils.setUint16(0, 99, root);
+  nestedContent(70)(capnp.utils.getPointer(0, root));
+  await s.peer.send(message);
+  await expectAbort(s, "Message is too deeply-nested or contains cycles.");
+});
+
+Deno.test("a tail call back into the engine refused as too deep fails the engine's own call alone", async () => {
+  const { tester } = newTester();
+  await using s = await session({ bootstrap: tester });
+  tester.dispose();
+  const exportId = await bootstrapExport(s.peer);
+  using remote = await establish(s);
+  const sum = handled(remote.add(1, 2));
+  const received = await expectCall(s.peer, { importedCap: 7 });
+  const tail = build.call({
+    questionId: 5,
+    target: { importedCap: exportId },
+    interfaceId: TESTER,
+    methodId: METHOD.add,
+    params: nestedContent(70),
+  });
+  tail.getRoot(RpcMessage).call.sendResultsTo.yourself = true;
+  await s.peer.send(tail);
+  await s.peer.send(build.return({
+    answerId: received.root.call.questionId,
+    takeFromOtherQuestion: 5,
+  }));
+  const error = await rejection(sum);
+  assertMatch(
+    error.message,
+    /^Message is too deeply-nested or contains cycles\. The call's params/,
+  );
+  assert(!s.rpc.isClosed, "the connection goes on");
+});
