@@ -1048,10 +1048,10 @@ export class RpcConnection implements AsyncDisposable {
       response.dispose();
       return;
     }
-    answer.returned = true;
-    answer.response = response;
     if (answer.keepResults) {
       // A tail call: the caller takes these results from its own question.
+      answer.returned = true;
+      answer.response = response;
       this.#transport.send([returnMessage(answer.id, ReturnTag.resultsSentElsewhere)]);
       return this.#holdResults(answer, response.message);
     }
@@ -1067,13 +1067,13 @@ export class RpcConnection implements AsyncDisposable {
     if (oversize !== null) {
       // The caller gets the error instead, and so do calls it pipelined on these results.
       this.#unexport(exported);
-      answer.response = null;
       answer.sent = failedSent(oversize);
       releaseBuffers(message);
       response.dispose();
-      this.#transport.send([returnMessage(answer.id, ReturnTag.exception, exceptionOf(oversize))]);
-      return;
+      return this.#returnError(answer, oversize);
     }
+    answer.returned = true;
+    answer.response = response;
     answer.resultExports = exported;
     this.#send(message, segments);
     this.#holdResults(answer, response.message);
