@@ -16,6 +16,7 @@ import {
   type CodecContext,
   formatStruct,
   readStruct,
+  registerType,
   structClass,
   TypeMappingError,
   writeStruct,
@@ -351,5 +352,56 @@ struct Blobs { d @0 :Data; t @1 :Text; union { none @2 :Void; self @3 :Blobs; } 
         '(d = "", t = "", self = (none = void))',
       );
     });
+  },
+});
+
+Deno.test({
+  name: "codec: a custom type's encode() that writes a message of its own counts that message's " +
+    "levels from its root, not from where the outer value stood",
+  ignore: !haveCapnp,
+  async fn() {
+    const text = `@0xc0ffee001234567f;
+using Mapping = import "/mapping.capnp";
+struct Chain { next @0 :Chain; packed @1 :Data $Mapping.type("PackedChain"); }
+`;
+    const { modules } = await generateAndLoad({ "chain.capnp": text }, ["chain.mp.ts"]);
+    const Chain = modules["chain.mp.ts"].Chain as StructDescriptor;
+    type Link = { next: Link | null; packed?: Link };
+    const chainOf = (length: number, last: Partial<Link> = {}): Link =>
+      length === 1 ? { next: null, ...last } : { next: chainOf(length - 1, last) };
+    const depthOf = (link: Link | null): number => link === null ? 0 : 1 + depthOf(link.next);
+    // Packs a chain into a message of its own, through the same writer.
+    registerType<Link, Uint8Array>("PackedChain", {
+      encode(link) {
+        const root = newMessage().initRoot(structClass(Chain));
+        writeStruct(Chain, link, root, context, "PackedChain");
+        return new Uint8Array(root.segment.message.toArrayBuffer());
+      },
+      decode(bytes) {
+        if (bytes.length === 0) return undefined as unknown as Link; // a link with none packed
+        const message = new capnp.Message(bytes.slice().buffer as ArrayBuffer, false);
+        return readStruct(
+          Chain,
+          message.getRoot(structClass(Chain)),
+          context,
+          "PackedChain",
+        ) as Link;
+      },
+    });
+    // 40 levels outside and 40 inside: each message is within 64, together they are not.
+    const value = chainOf(40, { packed: chainOf(40) });
+    const root = newMessage().initRoot(structClass(Chain));
+    writeStruct(Chain, value, root, context, "Chain");
+    let read = readStruct(Chain, root, context, "Chain") as Link;
+    assertEquals(depthOf(read), 40);
+    while (read.next !== null) read = read.next;
+    assertEquals(depthOf(read.packed!), 40);
+    // Past 64 inside the packed message is still refused, named from that message's root.
+    const deep = chainOf(2, { packed: chainOf(70) });
+    assertThrows(
+      () => writeStruct(Chain, deep, newMessage().initRoot(structClass(Chain)), context, "Chain"),
+      TypeMappingError,
+      "PackedChain.next",
+    );
   },
 });
