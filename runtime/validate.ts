@@ -19,7 +19,7 @@ import { FrameView } from "./framing.ts";
 export interface ReadLimits {
   /** Words that may be reached from the root, counting aliases each time. Default 8 Mi (64 MiB). */
   traversalLimitWords: number;
-  /** Deepest pointer nesting. Default 64. */
+  /** Deepest nesting of structs and lists (Text and Data not counted, as in C++). Default 64. */
   nestingLimit: number;
 }
 
@@ -36,7 +36,7 @@ export class MessageValidationError extends Error {
 }
 
 const STRUCT = 0, LIST = 1, FAR = 2;
-const COMPOSITE = 7;
+const BYTE = 2, COMPOSITE = 7;
 /** Bits per element for list element sizes 0..6. */
 const ELEMENT_BITS = [0, 1, 8, 16, 32, 64, 64];
 
@@ -204,7 +204,10 @@ class Walker {
       contentWord = word + 1 + (lo >> 2);
     }
     const kind = lo & 3;
-    if ((kind === STRUCT || kind === LIST) && depth <= 0) {
+    // C++ checks nesting when it reads a struct or a list, not Text or Data (byte lists here,
+    // where nothing lies below them), so a value's last level may be its text.
+    const nests = kind === STRUCT || (kind === LIST && (hi & 7) !== BYTE);
+    if (nests && depth <= 0) {
       this.tooDeep = true;
     } else if (kind === STRUCT) {
       this.struct(contentSeg, contentWord, hi & 0xffff, hi >>> 16, depth - 1);

@@ -430,6 +430,26 @@ Deno.test("validateMessage: nesting exactly at the limit passes, one deeper fail
   assertEquals(validateMessage([seg(NULL)], limits(1000, 0)), 0);
 });
 
+Deno.test(
+  "validateMessage: Text and Data below the limit's last level pass, as C++ never checks " +
+    "their nesting; other lists are a level",
+  () => {
+    // A struct at the limit's last level whose one pointer is a byte list (Text, Data).
+    const lastThen = (elementSize: number) => [
+      seg(structPtr(0, 0, 1), listPtr(0, elementSize, 8), data(0x41)),
+    ];
+    assertEquals(validateMessage(lastThen(2), limits(1000, 1)), 2);
+    assertRefused(() => validateMessage(lastThen(3), limits(1000, 1)), "too deeply-nested");
+    assertRefused(() => validateMessage(lastThen(6), limits(1000, 1)), "too deeply-nested");
+    // Its bounds are still checked there.
+    assertRefused(
+      () =>
+        validateMessage([seg(structPtr(0, 0, 1), listPtr(0, 2, 9), data(0x41))], limits(1000, 1)),
+      "Message contains out-of-bounds pointer.",
+    );
+  },
+);
+
 Deno.test("validateFrame: stops at the nesting limit and says so, checking everything above it", () => {
   const frameOf = (segment: ArrayBuffer) => FrameView.of([segment]);
   // Root struct with two pointers: a chain one level too deep, then a sibling.

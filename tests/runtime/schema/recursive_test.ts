@@ -113,7 +113,7 @@ Deno.test({
     }), SCHEMA);
     const remote = pair.remote as unknown as Trees;
     // Message, Call, Payload and the params hold the first tree at level 5: 59 trees and the
-    // last one's label make 64.
+    // last one's `kids` list and `boxed` struct make 64 (its label is Text, not a level).
     assertEquals(lengthOf(await remote.echo(chainOf(59))), 59);
     const error = await assertRejects(() => remote.echo(chainOf(60)), RpcError);
     assertEquals(error.type, "failed");
