@@ -1100,13 +1100,13 @@ export class RpcConnection implements AsyncDisposable {
       throw new ProtocolError("Invalid question ID in Return message.");
     }
     question.returned = true;
+    // releaseParamCaps defaults to true: stored inverted. A canceled call's params count too.
+    if (!r.bool(ret, Field.ret.releaseParamCapsBit)) this.#unexport(question.paramExports);
     if (question.canceled) {
       // Finish(releaseResultCaps) went first: the callee drops the caps; import nothing.
       this.#releaseQuestionId(question);
       return;
     }
-    // releaseParamCaps defaults to true: stored inverted.
-    if (!r.bool(ret, Field.ret.releaseParamCapsBit)) this.#unexport(question.paramExports);
     switch (r.u16(ret, Field.ret.which)) {
       case ReturnTag.results: {
         const payload = this.#payload;

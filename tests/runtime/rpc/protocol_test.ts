@@ -812,6 +812,26 @@ Deno.test("client: a Return with releaseParamCaps=false keeps the param export u
   assertEquals(counts.disposed, 1);
 });
 
+Deno.test("client: a canceled call's Return with releaseParamCaps=true (the default) releases its param export too", async () => {
+  await using s = await session();
+  using tester = await establish(s);
+  const { cap, counts } = countingCallback();
+  const request = tester.cap.request(Tester$Client.methods[METHOD.callBack]);
+  setCapParam(request, 0, cap);
+  cap.dispose();
+  const aborted = new AbortController();
+  const sent = handled(request.send({ signal: aborted.signal }).response);
+  const call = (await expectCall(s.peer, { importedCap: 7 }, TESTER, METHOD.callBack)).root.call;
+  assertEquals(s.rpc.stats.exports, 1);
+  aborted.abort(new Error("gave up"));
+  await assertRejects(() => sent, Error, "canceled");
+  await expectFinish(s.peer, call.questionId, true);
+  await s.peer.send(build.return({ answerId: call.questionId, canceled: true }));
+  await waitFor(() => s.rpc.stats.exports === 0, 20_000, "the param export to be released");
+  assertEquals(counts.disposed, 1);
+  assertEquals(s.rpc.stats.questions, 0);
+});
+
 // ===================== Resolve =====================
 
 // Either resolution stays on this connection, so no Disembargo is needed.
