@@ -138,7 +138,11 @@ export function whenStrandEnds(strand: Strand, ended: () => void): () => void {
 
 /** Throws unless `strand` may still make calls (it has not ended). */
 export function checkLive(strand: Strand): void {
-  if (strand.ended) throw new RpcError("failed", `Strand '${strand.name}' has ended.`);
+  if (strand.ended) throw endedError(strand);
+}
+
+function endedError(strand: Strand): RpcError {
+  return new RpcError("failed", `Strand '${strand.name}' has ended.`);
 }
 
 /**
@@ -149,6 +153,8 @@ export class Strand implements Disposable {
   /** Shown in logs and by `Thread.getName()`. */
   readonly name: string;
   #ended = false;
+  /** Aborted when the strand ends: its calls waiting for their turn leave the line. */
+  readonly #ending = new AbortController();
   readonly #root: Frame = new Frame(this, null, null);
   /** Posted calls running. */
   #active = 0;
@@ -183,6 +189,7 @@ export class Strand implements Disposable {
     if (this === mainStrand) throw new TypeError("mainStrand cannot end");
     if (this.#ended) return;
     this.#ended = true;
+    this.#ending.abort(endedError(this));
     const handlers = endings.get(this);
     endings.delete(this);
     for (const ended of handlers ?? []) ended();
@@ -193,8 +200,13 @@ export class Strand implements Disposable {
     return this.#active + this.#queue.length + this.#alone.length;
   }
 
-  /** Runs `fn` on this strand (its outgoing calls use this strand's threads). */
+  /**
+   * Runs `fn` on this strand (its outgoing calls use this strand's threads).
+   * Code already on this strand stays where it is: in a callback, its calls
+   * still nest in the call that runs it.
+   */
   run<T>(fn: () => T): T {
+    if (current.getStore()?.strand === this) return fn();
     return current.run(this.#root, fn);
   }
 
@@ -283,7 +295,10 @@ export class Strand implements Disposable {
         while (caller.ended) caller = caller.parent!;
         turn = caller.turnFor(peer);
         if (!turn.busy) turn.busy = true;
-        else await turn.wait(signal);
+        else {
+          const ending = this.#ending.signal;
+          await turn.wait(signal === undefined ? ending : AbortSignal.any([signal, ending]));
+        }
         frame = new Frame(this, caller, peer);
         let issued = this.#issued.get(peer);
         if (issued === undefined) this.#issued.set(peer, issued = []);

@@ -22,7 +22,7 @@ import { Capability } from "../../../runtime/rpc/capability.ts";
 import { serverOf } from "../../../runtime/proxy/bridge.ts";
 import { structClass } from "../../../runtime/proxy/codec.ts";
 import { sendPipelined } from "../../../runtime/proxy/request.ts";
-import { runFixture } from "../../helpers.ts";
+import { runFixture, withTimeout } from "../../helpers.ts";
 import { fooPair } from "./helpers.ts";
 
 /**
@@ -84,6 +84,20 @@ Deno.test("threads: a callback runs on the strand that made the call", async () 
     pair.foo.callback(() => currentStrand() === strand ? 1 : 0, 0)
   );
   assertEquals(seen, 1);
+});
+
+Deno.test("threads: run() on the strand a callback already runs on keeps its calls nested", async () => {
+  // A helper that pins its calls to a strand, called from a callback on that strand: its call
+  // goes out at once, nested in the call that runs the callback, which waits on it.
+  await using pair = await fooPair();
+  const strand = new Strand("pinned");
+  const pinned = () => strand.run(() => pair.foo.wait(0, 3));
+  const viaMain = () => mainStrand.run(() => pair.foo.wait(0, 4));
+  assertEquals(
+    await withTimeout(strand.run(() => pair.foo.passFn(() => pinned())), 10_000, "pinned"),
+    3,
+  );
+  assertEquals(await withTimeout(pair.foo.passFn(() => viaMain()), 10_000, "mainStrand"), 4);
 });
 
 Deno.test("threads: a Context-less method runs at once, even while the strand is busy", async () => {
@@ -207,8 +221,11 @@ Deno.test("threads: a disposed strand releases its peer's thread at once and mak
   strand[Symbol.dispose]();
   assert(strand.ended);
   assertEquals(connection.stats.imports, before, "released at once, not at collection");
-  assertEquals(await running, 2, "a call already sent runs to its end");
+  let ran = false;
+  running.then(() => ran = true);
   await assertRejects(() => queued, RpcError, "Strand 'short' has ended.");
+  assert(!ran, "a queued call fails at the end, not once the call ahead of it returns");
+  assertEquals(await running, 2, "a call already sent runs to its end");
   await assertRejects(
     () => strand.run(() => foo.wait(0, 4)),
     RpcError,
