@@ -151,7 +151,9 @@ export class Session {
         const params = call.params(structClass(MAKE_THREAD.params));
         const name = capnp.utils.getText(MAKE_THREAD.params.fields[0]!.offset, params);
         const strand = this.#ownStrand(`strand-${++this.#threadCount} (from ${name})`);
-        using thread = this.#mint(strand, strand);
+        // The peer's thread ends with its last reference, and so does the strand made for it
+        // (releasing the threads it made on other connections).
+        using thread = this.#mint(strand, strand, () => strand[Symbol.dispose]());
         const results = call.results(structClass(MAKE_THREAD.results));
         capnp.utils.setInterfacePointer(
           call.addResultCap(thread),
@@ -235,8 +237,14 @@ export class Session {
     const pending = sendPipelined(this.#peerThreadMap, ThreadMap, "makeThread", {
       name: this.threadName(strand),
     });
-    threads.made = pending.pipeline(0);
-    return threads.made;
+    const made = threads.made = pending.pipeline(0);
+    // A thread the peer could not make (overloaded, say) is made again by the next call.
+    pending.response.catch(() => {
+      if (threads.made !== made) return;
+      threads.made = undefined;
+      made.dispose();
+    });
+    return made;
   }
 
   /** This strand's own Thread on this session (borrowed): the `callbackThread`. */
@@ -283,14 +291,14 @@ export class Session {
   }
 
   /** A new Thread for the strand `ref` holds, valid on this session only. */
-  #mint(strand: Strand, ref: StrandRef): Capability {
+  #mint(strand: Strand, ref: StrandRef, onDispose?: () => void): Capability {
     const name = this.threadName(strand);
     const handlers: ((call: CallContext) => void)[] = [];
     handlers[GET_NAME.ordinal] = (call) => {
       const results = call.results(structClass(GET_NAME.results));
       capnp.utils.setText(GET_NAME.results.fields[0]!.offset, name, results);
     };
-    const server = serverFromMethods(new Map([[Thread.id, handlers]]));
+    const server = serverFromMethods(new Map([[Thread.id, handlers]]), onDispose);
     mintedThreads.set(server, { strand: ref, session: this });
     return Capability.fromServer(server);
   }

@@ -11,6 +11,7 @@ import {
   capabilityOf,
   clientOf,
   currentStrand,
+  dup,
   mainStrand,
   RpcError,
   sessionOf,
@@ -22,7 +23,7 @@ import { Capability } from "../../../runtime/rpc/capability.ts";
 import { serverOf } from "../../../runtime/proxy/bridge.ts";
 import { structClass } from "../../../runtime/proxy/codec.ts";
 import { sendPipelined } from "../../../runtime/proxy/request.ts";
-import { runFixture, withTimeout } from "../../helpers.ts";
+import { runFixture, waitFor, withTimeout } from "../../helpers.ts";
 import { fooPair } from "./helpers.ts";
 
 /**
@@ -98,6 +99,26 @@ Deno.test("threads: run() on the strand a callback already runs on keeps its cal
     3,
   );
   assertEquals(await withTimeout(pair.foo.passFn(() => viaMain()), 10_000, "mainStrand"), 4);
+});
+
+Deno.test("threads: a strand whose thread the peer could not make gets a new one on its next call", async () => {
+  // More strands start a call at once than the server runs calls (maxAnswers, 1024): those past
+  // it are refused as overloaded, their pipelined makeThread too. Once the server has room, each
+  // of those strands works again.
+  await using pair = await fooPair();
+  const strands = Array.from({ length: 1100 }, (_, i) => new Strand(`burst-${i}`));
+  const first = await Promise.allSettled(
+    strands.map((s, i) => s.run(() => pair.foo.wait(2500, i))),
+  );
+  const refused = strands.filter((_, i) => first[i]!.status === "rejected");
+  assert(refused.length > 0, "some calls past the server's limit");
+  for (const [i, outcome] of first.entries()) {
+    // Refused, or sent with a thread that was: either way an RpcError of that call alone.
+    if (outcome.status === "rejected") assert(outcome.reason instanceof RpcError);
+    else assertEquals(outcome.value, i);
+  }
+  for (const strand of refused) assertEquals(await strand.run(() => pair.foo.wait(0, 7)), 7);
+  for (const strand of strands) strand[Symbol.dispose]();
 });
 
 Deno.test("threads: a Context-less method runs at once, even while the strand is busy", async () => {
@@ -206,6 +227,26 @@ Deno.test("threads: a strand that is gone takes its threads with it, on both sid
   assert(clientCollected >= 198, `${clientCollected} of 200 client strands collected`);
   assert(serverCollected >= 198, `${serverCollected} of 200 server strands collected`);
 });
+
+Deno.test(
+  "threads: a peer's thread ends with its last reference, and the threads made for it on " +
+    "other connections with it",
+  async () => {
+    // C calls A through B, which serves C with a copy of its proxy of A: each of C's strands gets a
+    // strand on B, which makes a thread on A. C's end of a strand ends the chain, without waiting
+    // for B to collect anything.
+    await using ab = await fooPair();
+    await using bc = await fooPair({ server: { makeFoo: () => dup(ab.foo) } });
+    const toA = sessionOf(ab.foo)!.connection;
+    await bc.foo.wait(0, 0);
+    const before = toA.stats.imports;
+    for (let i = 0; i < 20; i++) {
+      using strand = new Strand(`c-${i}`);
+      assertEquals(await strand.run(() => bc.foo.wait(0, i)), i);
+    }
+    await waitFor(() => toA.stats.imports === before, 10_000, "B's threads on A to be released");
+  },
+);
 
 Deno.test("threads: a disposed strand releases its peer's thread at once and makes no more calls", async () => {
   await using pair = await fooPair();
