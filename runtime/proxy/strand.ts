@@ -18,7 +18,8 @@
  *   at once (its own nested calls again one at a time), since the peer's
  *   thread is waiting for it. Once that call has returned, work the
  *   callback left running is nested in nothing any more: its calls wait
- *   their turn as the strand's own. Unlike a thread, a strand may have one
+ *   their turn as the strand's own, after the calls it had already made
+ *   (the strand's next call to that peer waits for those too). Unlike a thread, a strand may have one
  *   call out to each of several peers at once; callbacks nested in
  *   different ones are each nested in a waiting call, so they run as they
  *   come and may interleave.
@@ -50,6 +51,8 @@ import { RpcError } from "../rpc/errors.ts";
 class Turn {
   busy = false;
   readonly waiting: (() => void)[] = [];
+  /** Runs once the turn is next free (see {@linkcode Frame.whenIdle}). */
+  onIdle: (() => void) | null = null;
 
   /** Resolves once the turn is handed over; rejects (leaving the line) if `signal` aborts first. */
   wait(signal: AbortSignal | undefined): Promise<void> {
@@ -72,8 +75,11 @@ class Turn {
   /** Hands the turn to the next waiting call, or frees it. */
   pass(): void {
     const next = this.waiting.shift();
-    if (next === undefined) this.busy = false;
-    else next();
+    if (next !== undefined) return next();
+    this.busy = false;
+    const idle = this.onIdle;
+    this.onIdle = null;
+    idle?.();
   }
 }
 
@@ -117,6 +123,18 @@ class Frame {
     let turn = turns.get(peer);
     if (turn === undefined) turns.set(peer, turn = new Turn());
     return turn;
+  }
+
+  /**
+   * Runs `then` once the calls this frame's code made to its peer are done:
+   * at once unless a callback left some behind when its call returned.
+   * Until then the peer's thread may still get them, so the enclosing
+   * frame's next call to it waits.
+   */
+  whenIdle(then: () => void): void {
+    const own = this.peer === null ? undefined : this.#turns?.get(this.peer);
+    if (own?.busy) own.onIdle = then;
+    else then();
   }
 }
 
@@ -317,7 +335,8 @@ export class Strand implements Disposable {
           frame.ended = true;
           const issued = this.#issued.get(peer!)!;
           issued.splice(issued.lastIndexOf(frame), 1);
-          turn!.pass();
+          const enclosing = turn!;
+          frame.whenIdle(() => enclosing.pass());
         }
       }
     } finally {

@@ -121,6 +121,27 @@ Deno.test("threads: a strand whose thread the peer could not make gets a new one
   for (const strand of strands) strand[Symbol.dispose]();
 });
 
+Deno.test("threads: calls a callback leaves behind go to the thread before the strand's next call", async () => {
+  // The callback starts two calls and returns without awaiting them: until both are done the
+  // peer's thread may still get them, so the strand's next call to it waits (a libmultiprocess
+  // thread given a call while it runs one aborts).
+  await using pair = await fooPair();
+  const { foo } = pair;
+  const strand = new Strand("leaves-work");
+  const left: Promise<number>[] = [];
+  const [passed, next] = await strand.run(() =>
+    Promise.all([
+      foo.passFn(() => {
+        left.push(foo.wait(100, 1) as Promise<number>, foo.wait(0, 2) as Promise<number>);
+        return 7;
+      }),
+      foo.wait(0, 3),
+    ])
+  );
+  assertEquals([passed, next, ...await Promise.all(left)], [7, 3, 1, 2]);
+  assertEquals((await foo.waitLog()).slice(-3), [1, 2, 3]);
+});
+
 Deno.test("threads: a Context-less method runs at once, even while the strand is busy", async () => {
   await using pair = await fooPair();
   const { foo } = pair;
