@@ -4,7 +4,8 @@
  *
  * - **Serving** ({@linkcode Strand.post}): calls posted to a strand run one
  *   at a time in arrival order, except while every running call is waiting
- *   on an outgoing call: then the next posted call runs at once, as a
+ *   on an outgoing call of its own (one made by code outside every posted
+ *   call does not count): then the next posted call runs at once, as a
  *   libmultiprocess thread blocked in a call runs the callbacks posted to
  *   it. That is what lets a callback call back into the server that is
  *   calling it (recursion) without deadlock.
@@ -104,12 +105,21 @@ class Frame {
    * (the peer waits on them to finish the call), and nothing else does.
    */
   abandoned = false;
+  /**
+   * Set on the frame a posted call runs in: its outgoing calls not yet
+   * finished or given up, and whether it has returned. While it has some,
+   * it waits on them and other posted calls may run.
+   */
+  readonly posted: boolean;
+  calls = 0;
+  done = false;
   #turns: WeakMap<object, Turn> | null = null;
 
-  constructor(strand: Strand, parent: Frame | null, peer: object | null) {
+  constructor(strand: Strand, parent: Frame | null, peer: object | null, posted = false) {
     this.strand = strand;
     this.parent = parent;
     this.peer = peer;
+    this.posted = posted;
   }
 
   /**
@@ -176,8 +186,8 @@ export class Strand implements Disposable {
   readonly #root: Frame = new Frame(this, null, null);
   /** Posted calls running. */
   #active = 0;
-  /** Outgoing calls not finished (waiting for their turn or issued). */
-  #waiting = 0;
+  /** Posted calls running that wait on outgoing calls of theirs (for their turn or issued). */
+  #blocked = 0;
   readonly #queue: (() => void)[] = [];
   /** Pool calls waiting for nothing else to run here ({@linkcode Strand.postAlone}). */
   readonly #alone: (() => void)[] = [];
@@ -234,7 +244,7 @@ export class Strand implements Disposable {
    * `task` runs nested in that call (a callback of it).
    */
   post<T>(task: () => T | Promise<T>, from?: object): Promise<T> {
-    if (this.#active <= this.#waiting || this.#inGivenUpCall(from)) return this.#start(task, from);
+    if (this.#active <= this.#blocked || this.#inGivenUpCall(from)) return this.#start(task, from);
     return new Promise<T>((resolve) => this.#queue.push(() => resolve(this.#start(task, from))));
   }
 
@@ -268,16 +278,30 @@ export class Strand implements Disposable {
   #start<T>(task: () => T | Promise<T>, from: object | undefined): Promise<T> {
     this.#active++;
     const frame = (from === undefined ? undefined : this.#issued.get(from)?.at(-1)) ?? this.#root;
-    return current.run(frame, () => this.#running(task));
+    const own = new Frame(this, frame, null, true);
+    return current.run(own, () => this.#running(task, own));
   }
 
-  async #running<T>(task: () => T | Promise<T>): Promise<T> {
+  async #running<T>(task: () => T | Promise<T>, own: Frame): Promise<T> {
     try {
       return await task();
     } finally {
+      // Calls it leaves running no longer hold anything else back.
+      own.done = true;
+      if (own.calls > 0) this.#blocked--;
       this.#active--;
       this.#next();
     }
+  }
+
+  /** One more outgoing call of posted call `own`'s. */
+  #blockedOn(own: Frame): void {
+    if (own.calls++ === 0 && !own.done) this.#blocked++;
+  }
+
+  /** One outgoing call of posted call `own`'s finished, or was given up. */
+  #unblockedOf(own: Frame): void {
+    if (--own.calls === 0 && !own.done) this.#blocked--;
   }
 
   /**
@@ -294,8 +318,14 @@ export class Strand implements Disposable {
    */
   async call<T>(peer: object | null, send: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     checkLive(this);
-    this.#waiting++;
-    this.#next();
+    const store = current.getStore();
+    const here = store?.strand === this ? store : this.#root;
+    // The posted call making it, if any, now waits on it.
+    const own = here.posted ? here : null;
+    if (own !== null) {
+      this.#blockedOn(own);
+      this.#next();
+    }
     // Set once the caller gave up on the call: it no longer waits on it.
     let gaveUp = false;
     let turn: Turn | null = null;
@@ -303,14 +333,13 @@ export class Strand implements Disposable {
     const giveUp = signal === undefined ? null : () => {
       if (gaveUp) return;
       gaveUp = true;
-      this.#waiting--;
+      if (own !== null) this.#unblockedOf(own);
       if (frame !== null) frame.abandoned = true;
     };
     try {
       if (peer !== null) {
-        const store = current.getStore();
-        let caller = store?.strand === this ? store : this.#root;
-        while (caller.ended) caller = caller.parent!;
+        let caller = here;
+        while (caller.ended || caller.posted) caller = caller.parent!;
         turn = caller.turnFor(peer);
         if (!turn.busy) turn.busy = true;
         else {
@@ -340,12 +369,12 @@ export class Strand implements Disposable {
         }
       }
     } finally {
-      if (!gaveUp) this.#waiting--;
+      if (!gaveUp && own !== null) this.#unblockedOf(own);
     }
   }
 
   #next(): void {
-    while (this.#queue.length > 0 && this.#active <= this.#waiting) this.#queue.shift()!();
+    while (this.#queue.length > 0 && this.#active <= this.#blocked) this.#queue.shift()!();
     if (this.#active === 0 && this.#alone.length > 0) this.#alone.shift()!();
   }
 }

@@ -142,6 +142,23 @@ Deno.test("threads: calls a callback leaves behind go to the thread before the s
   assertEquals((await foo.waitLog()).slice(-3), [1, 2, 3]);
 });
 
+Deno.test("threads: posted calls run one at a time while only code outside them waits on a call", async () => {
+  // A call made outside every posted call (strand.run) lets a posted call run at once (a callback
+  // of it may be posted), but not a second one beside it: that one waits its turn.
+  await using pair = await fooPair();
+  const strand = new Strand("posting");
+  const order: string[] = [];
+  const outside = strand.run(() => pair.foo.wait(300, 1));
+  const first = strand.post(async () => {
+    order.push("1 start");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    order.push("1 end");
+  });
+  const second = strand.post(() => void order.push("2 start"));
+  await Promise.all([first, second, outside]);
+  assertEquals(order, ["1 start", "1 end", "2 start"]);
+});
+
 Deno.test("threads: a Context-less method runs at once, even while the strand is busy", async () => {
   await using pair = await fooPair();
   const { foo } = pair;
