@@ -131,7 +131,18 @@ function makeBridge(session: Session | null, give: boolean): CapabilityBridge {
     fromCapability(cap, iface) {
       return makeClient(iface, cap.dup(), session, bridgesOf(session).lend);
     },
+    // A result that failed to write: what it would have handed over is released.
+    abandon: give ? releaseQuietly : undefined,
   };
+}
+
+/** Releases `value`; a failing dispose has nobody to report to. */
+function releaseQuietly(value: unknown): void {
+  try {
+    Promise.resolve(release(value)).catch(() => {});
+  } catch {
+    // As a server's release of its implementation: the object's own error.
+  }
 }
 
 const bridges = new WeakMap<Session, Bridges>();

@@ -8,7 +8,9 @@
  * a field of a struct or in an element of a list, and every entry handles
  * both. Every write is checked: a value of the wrong type, an integer out
  * of range or a fraction where an integer belongs fails with a
- * {@linkcode TypeMappingError} naming the field; nothing is truncated.
+ * {@linkcode TypeMappingError} naming the field; nothing is truncated. A
+ * write that fails hands what it did not reach to the bridge's `abandon`
+ * (a result's objects, handed over, are released).
  * Custom codecs ({@linkcode registerType}) add conversions for named types,
  * the equivalent of libmultiprocess' CustomBuildField / CustomReadField.
  *
@@ -52,6 +54,12 @@ export interface CapabilityBridge {
   toCapability(value: unknown, iface: InterfaceDescriptor): Capability;
   /** The TypeScript value for `cap`, which stays owned by the caller. */
   fromCapability(cap: Capability, iface: InterfaceDescriptor): unknown;
+  /**
+   * Takes an interface value a failed write never reached, when the writer
+   * hands its values over (a result's): the reference it brought is dropped.
+   * Absent, the writer keeps its values (they were lent).
+   */
+  abandon?(value: unknown): void;
 }
 
 /** Where written capabilities go and read ones come from. */
@@ -198,6 +206,11 @@ interface KindCodec<T extends TypeDescriptor> {
   read(type: T, holder: Holder, slot: Slot, context: CodecContext, at: string): unknown;
   /** Cap'n Proto text form of the value, or undefined for a null pointer. */
   format(type: T, holder: Holder, slot: Slot): string | undefined;
+  /**
+   * Hands each interface value in `value` to `context.bridge.abandon`: a
+   * value a failed write never reached. Absent for kinds that hold none.
+   */
+  abandon?(type: T, value: unknown, context: CodecContext): void;
 }
 
 type Kind = TypeDescriptor["kind"];
@@ -729,10 +742,16 @@ const listCodec: KindCodec<ListType> = {
     const element = codecOf(type.element);
     const list = initListAt(pointerAt(holder, slot), element.layout(type.element), items.length);
     enterLevel(at);
+    let i = 0;
     try {
-      for (let i = 0; i < items.length; i++) {
+      for (; i < items.length; i++) {
         element.write(type.element, items[i], list, i, context, `${at}[${i}]`);
       }
+    } catch (error) {
+      if (context.bridge.abandon !== undefined) {
+        for (const item of items.slice(i + 1)) element.abandon?.(type.element, item, context);
+      }
+      throw error;
     } finally {
       writingLevels--;
     }
@@ -762,6 +781,11 @@ const listCodec: KindCodec<ListType> = {
       items.push(elements.format(i) ?? nullText(type.element));
     }
     return `[${items.join(", ")}]`;
+  },
+  abandon(type, value, context) {
+    const element = codecOf(type.element);
+    if (element.abandon === undefined || !isIterable(value)) return;
+    for (const item of value) element.abandon(type.element, item, context);
   },
 };
 
@@ -805,13 +829,23 @@ const mapCodec: KindCodec<MapType> = {
     const layout = compositeLayout(type.entry());
     const list = initListAt(pointerAt(holder, slot), layout, value.size);
     enterLevel(at);
+    // Keys and items written, in order: what follows the failed one was never reached.
+    let written = 0;
     try {
       let i = 0;
       for (const [k, v] of value) {
         const entry = list.get(i++) as capnp.Struct;
         writeField(key, k, entry, context, `${at}[key]`);
+        written++;
         writeField(item, v, entry, context, `${at}[${String(k)}]`);
+        written++;
       }
+    } catch (error) {
+      if (context.bridge.abandon !== undefined) {
+        const fields = [...value].flatMap(([k, v]) => [[key, k], [item, v]] as const);
+        for (const [field, v] of fields.slice(written + 1)) abandonField(field, v, context);
+      }
+      throw error;
     } finally {
       writingLevels--;
     }
@@ -824,6 +858,14 @@ const mapCodec: KindCodec<MapType> = {
     );
   },
   format: (type, holder, slot) => listCodec.format(entriesType(type), holder, slot),
+  abandon(type, value, context) {
+    if (!(value instanceof Map)) return;
+    const [key, item] = entryFields(type);
+    for (const [k, v] of value) {
+      abandonField(key, k, context);
+      abandonField(item, v, context);
+    }
+  },
 };
 
 type StructType = Extract<TypeDescriptor, { kind: "struct" }>;
@@ -921,6 +963,7 @@ const structCodec: KindCodec<StructType> = {
     const source = structAt(type, holder, slot);
     return source === null ? undefined : formatStruct(type.struct(), source);
   },
+  abandon: (type, value, context) => abandonStruct(type.struct(), value, context),
 };
 
 type GroupType = Extract<TypeDescriptor, { kind: "group" }>;
@@ -937,6 +980,7 @@ const groupCodec: KindCodec<GroupType> = {
   read: (type, holder, _slot, context, at) =>
     readStruct(type.group, holder as capnp.Struct, context, at),
   format: (type, holder) => formatStruct(type.group, holder as capnp.Struct),
+  abandon: (type, value, context) => abandonStruct(type.group, value, context),
 };
 
 type InterfaceType = Extract<TypeDescriptor, { kind: "interface" }>;
@@ -956,6 +1000,9 @@ const interfaceCodec: KindCodec<InterfaceType> = {
   },
   format: (_type, holder, slot) =>
     capnp.utils.isNull(pointerAt(holder, slot)) ? undefined : "<external capability>",
+  abandon(_type, value, context) {
+    if (value !== null) context.bridge.abandon!(value);
+  },
 };
 
 type CustomType = Extract<TypeDescriptor, { kind: "custom" }>;
@@ -979,6 +1026,17 @@ const customCodecEntry: KindCodec<CustomType> = {
     return customCodec(type.name, at).decode(wire);
   },
   format: (type, holder, slot) => codecOf(type.wire).format(type.wire, holder, slot),
+  abandon(type, value, context) {
+    const wire = codecOf(type.wire);
+    if (wire.abandon === undefined) return;
+    let encoded: unknown;
+    try {
+      encoded = customCodec(type.name, "").encode(value);
+    } catch {
+      return; // what fails to encode was never written: nothing in it was handed over
+    }
+    wire.abandon(type.wire, encoded, context);
+  },
 };
 
 /** One entry per type kind. */
@@ -1031,10 +1089,43 @@ export function writeStruct(
     const discriminant = typeof chosen === "number" ? chosen : chosen.member!;
     capnp.utils.setUint16(struct.discriminant! * 2, discriminant, target);
   }
-  for (const field of struct.fields) {
-    if (field.hidden || (field.member !== undefined && field !== chosen)) continue;
-    writeField(field, values[field.name], target, context, where);
+  const fields = struct.fields;
+  let i = 0;
+  try {
+    for (; i < fields.length; i++) {
+      const field = fields[i]!;
+      if (isWritten(field, chosen)) writeField(field, values[field.name], target, context, where);
+    }
+  } catch (error) {
+    if (context.bridge.abandon !== undefined) {
+      for (const field of fields.slice(i + 1)) {
+        if (isWritten(field, chosen)) abandonField(field, values[field.name], context);
+      }
+    }
+    throw error;
   }
+}
+
+/** Whether `field` of a struct is written, given the union member `chosen`. */
+function isWritten(field: FieldDescriptor, chosen: FieldDescriptor | number | undefined): boolean {
+  return !field.hidden && (field.member === undefined || field === chosen);
+}
+
+/** The interface values of struct `values` that a write would hand over, abandoned. */
+function abandonStruct(struct: StructDescriptor, values: unknown, context: CodecContext): void {
+  if (values === null || typeof values !== "object") return;
+  const record = values as Record<string, unknown>;
+  const chosen = struct.fields.find((field) =>
+    field.member !== undefined && field.name === record.which
+  );
+  for (const field of struct.fields) {
+    if (isWritten(field, chosen)) abandonField(field, record[field.name], context);
+  }
+}
+
+/** Abandons what `value`, of `field`'s type, holds. */
+function abandonField(field: FieldDescriptor, value: unknown, context: CodecContext): void {
+  if (value !== undefined) codecOf(field.type).abandon?.(field.type, value, context);
 }
 
 /**
@@ -1158,13 +1249,14 @@ export function formatStruct(struct: StructDescriptor, source: capnp.Struct): st
 
 function iterableItems(value: unknown, at: string, expected: string): unknown[] {
   if (Array.isArray(value)) return value;
-  if (
-    value !== null && typeof value === "object" && Symbol.iterator in value &&
-    !(value instanceof Map)
-  ) {
-    return [...(value as Iterable<unknown>)];
-  }
+  if (isIterable(value)) return [...value];
   throw mismatch(at, expected, value);
+}
+
+/** Whether `value` is written as a list: an iterable object other than a Map. */
+function isIterable(value: unknown): value is Iterable<unknown> {
+  return value !== null && typeof value === "object" && Symbol.iterator in value &&
+    !(value instanceof Map);
 }
 
 function mismatch(at: string, expected: string, value: unknown): TypeMappingError {

@@ -368,3 +368,84 @@ interface Init {
   await remote.ping();
   assertEquals(disposed, 1);
 });
+
+Deno.test("ownership: a result that fails to write releases the objects it would have handed over", async () => {
+  const schema = `@0xa1b2c3d4e5f6078d;
+using Proxy = import "/mp/proxy.capnp";
+interface Maker {
+  keep @0 (context :Proxy.Context, obj :Obj) -> ();
+  make @1 (context :Proxy.Context) -> (first :Obj, bad :Int8, list :List(Obj), holder :Holder, map :List(Entry));
+  makeList @2 (context :Proxy.Context) -> (result :List(Holder));
+  ping @3 (context :Proxy.Context) -> ();
+  makeMap @4 (context :Proxy.Context) -> (result :List(Entry));
+}
+struct Holder {
+  obj @0 :Obj;
+  n @1 :Int8;
+  later @2 :Obj;
+}
+struct Entry {
+  key @0 :Text;
+  value @1 :Obj;
+}
+interface Obj {
+  id @0 (context :Proxy.Context) -> (result :Int32);
+}
+interface Init {
+  construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
+  make @1 (context :Proxy.Context) -> (result :Maker);
+}
+`;
+  const disposed: string[] = [];
+  const obj = (name: string) => ({ id: () => 7, [Symbol.dispose]: () => void disposed.push(name) });
+  let kept: unknown = null;
+  const maker = {
+    keep: (o: unknown) => void (kept = dup(o)),
+    // `bad` fails after `first` is written: everything after it was never reached.
+    make: () => ({
+      first: obj("first"),
+      bad: 1000,
+      list: [obj("list0"), kept],
+      holder: { obj: obj("holder.obj"), n: 1, later: obj("holder.later") },
+      map: new Map([["k", obj("map.k")]]),
+    }),
+    // The second holder fails inside: its `later` and the third holder were never reached.
+    makeList: () => [
+      { obj: obj("0.obj"), n: 1, later: obj("0.later") },
+      { obj: obj("1.obj"), n: 1000, later: obj("1.later") },
+      { obj: obj("2.obj"), n: 1, later: obj("2.later") },
+    ],
+    // A key that fails: its own value and the entries after it were never reached.
+    makeMap: () => new Map<unknown, unknown>([["a", obj("a")], [5, obj("5")], ["c", obj("c")]]),
+    ping: () => {},
+  };
+  await using pair = await schemaPair("maker", () => maker, schema);
+  const remote = pair.remote as unknown as {
+    keep(o: unknown): Promise<void>;
+    make(): Promise<unknown>;
+    makeList(): Promise<unknown>;
+    makeMap(): Promise<unknown>;
+    ping(): Promise<void>;
+  };
+  const callerDisposed: string[] = [];
+  const callers = { id: () => 8, [Symbol.dispose]: () => void callerDisposed.push("caller's") };
+  await remote.keep(callers);
+  release(callers);
+  assertEquals(callerDisposed, [], "the server's dup() keeps it");
+
+  await assertRejects(() => remote.make(), RpcError, "out of range");
+  await remote.ping();
+  await remote.ping(); // the server's Release of the kept proxy has reached this side
+  assertEquals(disposed.sort(), ["first", "holder.later", "holder.obj", "list0", "map.k"]);
+  assertEquals(callerDisposed, ["caller's"], "the kept proxy, handed over, was released");
+
+  disposed.length = 0;
+  await assertRejects(() => remote.makeList(), RpcError, "out of range");
+  await remote.ping();
+  assertEquals(disposed.sort(), ["0.later", "0.obj", "1.later", "1.obj", "2.later", "2.obj"]);
+
+  disposed.length = 0;
+  await assertRejects(() => remote.makeMap(), RpcError, "[key].key: expected Text");
+  await remote.ping();
+  assertEquals(disposed.sort(), ["5", "a", "c"]);
+});
