@@ -10,8 +10,16 @@
  * @module
  */
 import { assertEquals, assertRejects } from "../../assert.ts";
-import { connect, INTERRUPTED_BY_DISCONNECT, IpcLog, RpcError, Strand } from "../../../mod.ts";
-import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
+import {
+  CALLED_AFTER_DISCONNECT,
+  connect,
+  INTERRUPTED_BY_DISCONNECT,
+  IpcLog,
+  type Remote,
+  RpcError,
+  Strand,
+} from "../../../mod.ts";
+import { type Foo, FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import {
   cppMpPeerPath,
   spawnPeer,
@@ -125,5 +133,113 @@ Deno.test({
     });
     // The call has returned on the C++ side: the strand's next call goes out.
     assertEquals(await strand.run(() => foo.wait(0, 7)), 7);
+  },
+});
+
+/**
+ * Runs a random mix of calls on `foo` from eight strands, seeded: waits,
+ * callbacks nesting further calls, callbacks that return leaving their
+ * calls behind, and aborts at random moments. Returns each error other
+ * than an abort or an `expected` one, with its count, once every call has
+ * settled.
+ */
+async function randomLoad(
+  foo: Remote<Foo>,
+  seed: number,
+  expected: (error: unknown) => boolean = () => false,
+): Promise<Record<string, number>> {
+  let state = seed;
+  const random = () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const upTo = (n: number) => Math.floor(random() * n);
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const errors: Record<string, number> = {};
+  const calls: Promise<unknown>[] = [];
+  const track = (call: Promise<unknown>) => {
+    calls.push(call.catch((error) => {
+      const message = String((error as Error)?.message ?? error);
+      if (!(error instanceof DOMException && error.name === "AbortError") && !expected(error)) {
+        errors[message] = (errors[message] ?? 0) + 1;
+      }
+    }));
+    return call.catch(() => 0);
+  };
+  const options = () => {
+    if (random() < 0.4) return undefined;
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), upTo(30));
+    return { signal: controller.signal };
+  };
+  const call = (depth: number): Promise<unknown> => {
+    const kind = random();
+    const opts = options();
+    if (kind < 0.35) return track(foo.wait(upTo(20), 1, opts));
+    if (kind < 0.5) return track(foo.threadName(opts));
+    if (depth > 2) return track(foo.add(1, 2));
+    if (kind < 0.75) {
+      return track(foo.passFn(async () => {
+        const inner = Array.from({ length: upTo(3) }, () => call(depth + 1));
+        if (random() < 0.7) await Promise.all(inner); // otherwise left behind
+        return 1;
+      }, opts));
+    }
+    return track(foo.callback(
+      async (x: number) => {
+        if (random() < 0.5) await sleep(upTo(20));
+        if (random() < 0.5) await call(depth + 1);
+        return x;
+      },
+      3,
+      opts,
+    ));
+  };
+  const strands = Array.from({ length: 8 }, (_, i) => new Strand(`random-${i}`));
+  await Promise.all(strands.map((strand) =>
+    strand.run(async () => {
+      for (let round = 0; round < 25; round++) {
+        const burst = Array.from({ length: upTo(3) + 1 }, () => call(0));
+        if (random() < 0.8) await Promise.all(burst);
+      }
+    })
+  ));
+  // Calls left behind may start others: wait until no new ones appear.
+  for (let settled = 0; settled < calls.length;) {
+    const count = calls.length;
+    await withTimeout(Promise.all(calls.slice(settled)), undefined, "every call to settle");
+    settled = count;
+  }
+  for (const strand of strands) strand[Symbol.dispose]();
+  return errors;
+}
+
+Deno.test({
+  name:
+    "interop: random calls from strands, with nested callbacks, calls left behind and aborts, never reach a busy C++ thread, and all settle",
+  ignore,
+  async fn() {
+    for (const seed of [1, 2, 3]) {
+      await using cpp = await cppFoo();
+      // A second call posted to a busy thread fails with the C++ assertion's message.
+      assertEquals(await randomLoad(cpp.foo, seed), {}, `seed ${seed}`);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "interop: random calls from strands all settle, with a disconnect at most, when the C++ peer is killed among them",
+  ignore,
+  async fn() {
+    const disconnected = (error: unknown) =>
+      error instanceof RpcError &&
+      [INTERRUPTED_BY_DISCONNECT, CALLED_AFTER_DISCONNECT].some((m) => error.message.includes(m));
+    for (const [seed, ms] of [[1, 50], [2, 150], [3, 300]]) {
+      await using cpp = await cppFoo();
+      const timer = setTimeout(() => cpp.server.child.kill("SIGKILL"), ms);
+      try {
+        assertEquals(await randomLoad(cpp.foo, seed!, disconnected), {}, `seed ${seed}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
   },
 });
