@@ -208,9 +208,44 @@ interface KindCodec<T extends TypeDescriptor> {
   format(type: T, holder: Holder, slot: Slot): string | undefined;
   /**
    * Hands each interface value in `value` to `context.bridge.abandon`: a
-   * value a failed write never reached. Absent for kinds that hold none.
+   * value a failed write never reached; of a list, map or struct, only its
+   * parts after the one at index `after`. Absent for kinds that hold none.
    */
-  abandon?(type: T, value: unknown, context: CodecContext): void;
+  abandon?(type: T, value: unknown, context: CodecContext, walk: Walk, after?: number): void;
+}
+
+/** One walk over values a failed write never reached. */
+interface Walk {
+  /** The lists, maps and structs walked: each once, though a value holds itself. */
+  readonly seen: Set<object>;
+  /** How deep the walk is: no deeper than a write goes. */
+  depth: number;
+}
+
+/** Walks the parts of `value` by `visit`, unless it was walked already or lies too deep. */
+function within(walk: Walk, value: object, visit: () => void): void {
+  if (walk.seen.has(value) || walk.depth >= DEFAULT_READ_LIMITS.nestingLimit) return;
+  walk.seen.add(value);
+  walk.depth++;
+  try {
+    visit();
+  } finally {
+    walk.depth--;
+  }
+}
+
+/**
+ * After a write of `value` failed at part `after` (-1: before any), hands
+ * the parts it never reached to the bridge, when it takes them.
+ */
+function abandonRest<T extends TypeDescriptor>(
+  type: T,
+  value: unknown,
+  context: CodecContext,
+  after: number,
+): void {
+  if (context.bridge.abandon === undefined) return;
+  codecOf(type).abandon?.(type, value, context, { seen: new Set(), depth: 0 }, after);
 }
 
 type Kind = TypeDescriptor["kind"];
@@ -740,20 +775,21 @@ const listCodec: KindCodec<ListType> = {
   write(type, value, holder, slot, context, at) {
     const items = iterableItems(value, at, type.set ? "Set or iterable" : "array or iterable");
     const element = codecOf(type.element);
-    const list = initListAt(pointerAt(holder, slot), element.layout(type.element), items.length);
-    enterLevel(at);
-    let i = 0;
+    let i = -1; // the item being written: those after it were never reached
     try {
-      for (; i < items.length; i++) {
-        element.write(type.element, items[i], list, i, context, `${at}[${i}]`);
+      enterLevel(at);
+      try {
+        const layout = element.layout(type.element);
+        const list = initListAt(pointerAt(holder, slot), layout, items.length);
+        for (i = 0; i < items.length; i++) {
+          element.write(type.element, items[i], list, i, context, `${at}[${i}]`);
+        }
+      } finally {
+        writingLevels--;
       }
     } catch (error) {
-      if (context.bridge.abandon !== undefined) {
-        for (const item of items.slice(i + 1)) element.abandon?.(type.element, item, context);
-      }
+      abandonRest(type, items, context, i);
       throw error;
-    } finally {
-      writingLevels--;
     }
   },
   read(type, holder, slot, context, at) {
@@ -782,10 +818,14 @@ const listCodec: KindCodec<ListType> = {
     }
     return `[${items.join(", ")}]`;
   },
-  abandon(type, value, context) {
+  abandon(type, value, context, walk, after = -1) {
     const element = codecOf(type.element);
     if (element.abandon === undefined || !isIterable(value)) return;
-    for (const item of value) element.abandon(type.element, item, context);
+    within(walk, value, () => {
+      for (const item of [...value].slice(after + 1)) {
+        element.abandon!(type.element, item, context, walk);
+      }
+    });
   },
 };
 
@@ -826,28 +866,29 @@ const mapCodec: KindCodec<MapType> = {
   write(type, value, holder, slot, context, at) {
     if (!(value instanceof Map)) throw mismatch(at, "Map", value);
     const [key, item] = entryFields(type);
-    const layout = compositeLayout(type.entry());
-    const list = initListAt(pointerAt(holder, slot), layout, value.size);
-    enterLevel(at);
-    // Keys and items written, in order: what follows the failed one was never reached.
-    let written = 0;
+    // Keys and items in turn (entry n's key is 2n): those after the one being
+    // written were never reached.
+    let part = -1;
     try {
-      let i = 0;
-      for (const [k, v] of value) {
-        const entry = list.get(i++) as capnp.Struct;
-        writeField(key, k, entry, context, `${at}[key]`);
-        written++;
-        writeField(item, v, entry, context, `${at}[${String(k)}]`);
-        written++;
+      enterLevel(at);
+      try {
+        const layout = compositeLayout(type.entry());
+        const list = initListAt(pointerAt(holder, slot), layout, value.size);
+        let i = 0;
+        for (const [k, v] of value) {
+          const entry = list.get(i) as capnp.Struct;
+          part = 2 * i;
+          writeField(key, k, entry, context, `${at}[key]`);
+          part++;
+          writeField(item, v, entry, context, `${at}[${String(k)}]`);
+          i++;
+        }
+      } finally {
+        writingLevels--;
       }
     } catch (error) {
-      if (context.bridge.abandon !== undefined) {
-        const fields = [...value].flatMap(([k, v]) => [[key, k], [item, v]] as const);
-        for (const [field, v] of fields.slice(written + 1)) abandonField(field, v, context);
-      }
+      abandonRest(type, value, context, part);
       throw error;
-    } finally {
-      writingLevels--;
     }
   },
   read(type, holder, slot, context, at) {
@@ -858,13 +899,13 @@ const mapCodec: KindCodec<MapType> = {
     );
   },
   format: (type, holder, slot) => listCodec.format(entriesType(type), holder, slot),
-  abandon(type, value, context) {
+  abandon(type, value, context, walk, after = -1) {
     if (!(value instanceof Map)) return;
     const [key, item] = entryFields(type);
-    for (const [k, v] of value) {
-      abandonField(key, k, context);
-      abandonField(item, v, context);
-    }
+    within(walk, value, () => {
+      const parts = [...value].flatMap(([k, v]) => [[key, k], [item, v]] as const);
+      for (const [field, v] of parts.slice(after + 1)) abandonField(field, v, context, walk);
+    });
   },
 };
 
@@ -942,12 +983,17 @@ const structCodec: KindCodec<StructType> = {
       const target = (holder as capnp.List<capnp.Struct>).get(slot);
       return writeStruct(struct, value as Record<string, unknown>, target, context, at);
     }
-    const p = pointerAt(holder, slot);
-    const Class = structClass(struct);
-    const target = new Class(p.segment, p.byteOffset);
-    capnp.utils.initStruct(Class._capnp.size, target);
-    enterLevel(at);
     try {
+      enterLevel(at);
+    } catch (error) {
+      abandonRest(type, value, context, -1);
+      throw error;
+    }
+    try {
+      const p = pointerAt(holder, slot);
+      const Class = structClass(struct);
+      const target = new Class(p.segment, p.byteOffset);
+      capnp.utils.initStruct(Class._capnp.size, target);
       writeStruct(struct, value as Record<string, unknown>, target, context, at);
     } finally {
       writingLevels--;
@@ -963,7 +1009,8 @@ const structCodec: KindCodec<StructType> = {
     const source = structAt(type, holder, slot);
     return source === null ? undefined : formatStruct(type.struct(), source);
   },
-  abandon: (type, value, context) => abandonStruct(type.struct(), value, context),
+  abandon: (type, value, context, walk, after) =>
+    abandonStruct(type.struct(), value, context, walk, after),
 };
 
 type GroupType = Extract<TypeDescriptor, { kind: "group" }>;
@@ -980,7 +1027,8 @@ const groupCodec: KindCodec<GroupType> = {
   read: (type, holder, _slot, context, at) =>
     readStruct(type.group, holder as capnp.Struct, context, at),
   format: (type, holder) => formatStruct(type.group, holder as capnp.Struct),
-  abandon: (type, value, context) => abandonStruct(type.group, value, context),
+  abandon: (type, value, context, walk, after) =>
+    abandonStruct(type.group, value, context, walk, after),
 };
 
 type InterfaceType = Extract<TypeDescriptor, { kind: "interface" }>;
@@ -1026,7 +1074,7 @@ const customCodecEntry: KindCodec<CustomType> = {
     return customCodec(type.name, at).decode(wire);
   },
   format: (type, holder, slot) => codecOf(type.wire).format(type.wire, holder, slot),
-  abandon(type, value, context) {
+  abandon(type, value, context, walk) {
     const wire = codecOf(type.wire);
     if (wire.abandon === undefined) return;
     let encoded: unknown;
@@ -1035,7 +1083,7 @@ const customCodecEntry: KindCodec<CustomType> = {
     } catch {
       return; // what fails to encode was never written: nothing in it was handed over
     }
-    wire.abandon(type.wire, encoded, context);
+    wire.abandon(type.wire, encoded, context, walk);
   },
 };
 
@@ -1082,26 +1130,21 @@ export function writeStruct(
   context: CodecContext,
   where: string,
 ): void {
-  const chosen = struct.discriminant === undefined
-    ? undefined
-    : chosenMember(struct, values, where);
-  if (chosen !== undefined) {
-    const discriminant = typeof chosen === "number" ? chosen : chosen.member!;
-    capnp.utils.setUint16(struct.discriminant! * 2, discriminant, target);
-  }
+  let chosen: FieldDescriptor | number | undefined;
   const fields = struct.fields;
-  let i = 0;
+  let i = -1; // the field being written: those after it were never reached
   try {
-    for (; i < fields.length; i++) {
+    if (struct.discriminant !== undefined) chosen = chosenMember(struct, values, where);
+    if (chosen !== undefined) {
+      const discriminant = typeof chosen === "number" ? chosen : chosen.member!;
+      capnp.utils.setUint16(struct.discriminant! * 2, discriminant, target);
+    }
+    for (i = 0; i < fields.length; i++) {
       const field = fields[i]!;
       if (isWritten(field, chosen)) writeField(field, values[field.name], target, context, where);
     }
   } catch (error) {
-    if (context.bridge.abandon !== undefined) {
-      for (const field of fields.slice(i + 1)) {
-        if (isWritten(field, chosen)) abandonField(field, values[field.name], context);
-      }
-    }
+    abandonRest({ kind: "struct", struct: () => struct }, values, context, i);
     throw error;
   }
 }
@@ -1111,21 +1154,37 @@ function isWritten(field: FieldDescriptor, chosen: FieldDescriptor | number | un
   return !field.hidden && (field.member === undefined || field === chosen);
 }
 
-/** The interface values of struct `values` that a write would hand over, abandoned. */
-function abandonStruct(struct: StructDescriptor, values: unknown, context: CodecContext): void {
+/**
+ * Abandons what the fields of struct `values` after the one at index
+ * `after` hold, of those a write writes (of a union, the member `which`
+ * names, as the writer chose it).
+ */
+function abandonStruct(
+  struct: StructDescriptor,
+  values: unknown,
+  context: CodecContext,
+  walk: Walk,
+  after = -1,
+): void {
   if (values === null || typeof values !== "object") return;
   const record = values as Record<string, unknown>;
-  const chosen = struct.fields.find((field) =>
-    field.member !== undefined && field.name === record.which
-  );
-  for (const field of struct.fields) {
-    if (isWritten(field, chosen)) abandonField(field, record[field.name], context);
-  }
+  const fields = struct.fields;
+  const chosen = fields.find((field) => field.member !== undefined && field.name === record.which);
+  within(walk, values, () => {
+    for (const field of fields.slice(after + 1)) {
+      if (isWritten(field, chosen)) abandonField(field, record[field.name], context, walk);
+    }
+  });
 }
 
 /** Abandons what `value`, of `field`'s type, holds. */
-function abandonField(field: FieldDescriptor, value: unknown, context: CodecContext): void {
-  if (value !== undefined) codecOf(field.type).abandon?.(field.type, value, context);
+function abandonField(
+  field: FieldDescriptor,
+  value: unknown,
+  context: CodecContext,
+  walk: Walk,
+): void {
+  if (value !== undefined) codecOf(field.type).abandon?.(field.type, value, context, walk);
 }
 
 /**

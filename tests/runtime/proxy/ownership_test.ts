@@ -378,6 +378,19 @@ interface Maker {
   makeList @2 (context :Proxy.Context) -> (result :List(Holder));
   ping @3 (context :Proxy.Context) -> ();
   makeMap @4 (context :Proxy.Context) -> (result :List(Entry));
+  makeChoice @5 (context :Proxy.Context) -> (result :Choice);
+  makeLoop @6 (context :Proxy.Context) -> (result :Node);
+}
+struct Node {
+  obj @0 :Obj;
+  next @1 :Node;
+}
+struct Choice {
+  other @0 :Obj;
+  union {
+    obj @1 :Obj;
+    n @2 :Int8;
+  }
 }
 struct Holder {
   obj @0 :Obj;
@@ -417,6 +430,14 @@ interface Init {
     ],
     // A key that fails: its own value and the entries after it were never reached.
     makeMap: () => new Map<unknown, unknown>([["a", obj("a")], [5, obj("5")], ["c", obj("c")]]),
+    // A union member that is not in the schema fails before any field.
+    makeChoice: () => ({ which: "none", other: obj("other") }),
+    // A value holding itself: the walk of what was not reached ends.
+    makeLoop: () => {
+      const node: Record<string, unknown> = { obj: obj("loop") };
+      node.next = node;
+      return node;
+    },
     ping: () => {},
   };
   await using pair = await schemaPair("maker", () => maker, schema);
@@ -425,6 +446,8 @@ interface Init {
     make(): Promise<unknown>;
     makeList(): Promise<unknown>;
     makeMap(): Promise<unknown>;
+    makeChoice(): Promise<unknown>;
+    makeLoop(): Promise<unknown>;
     ping(): Promise<void>;
   };
   const callerDisposed: string[] = [];
@@ -448,4 +471,14 @@ interface Init {
   await assertRejects(() => remote.makeMap(), RpcError, "[key].key: expected Text");
   await remote.ping();
   assertEquals(disposed.sort(), ["5", "a", "c"]);
+
+  disposed.length = 0;
+  await assertRejects(() => remote.makeChoice(), RpcError, "which: expected one of obj, n");
+  await remote.ping();
+  assertEquals(disposed, ["other"]);
+
+  disposed.length = 0;
+  await assertRejects(() => remote.makeLoop(), RpcError, "handed over again without dup()");
+  await remote.ping();
+  assertEquals(disposed, ["loop"]);
 });
