@@ -132,7 +132,7 @@ function makeBridge(session: Session | null, give: boolean): CapabilityBridge {
       return makeClient(iface, cap.dup(), session, bridgesOf(session).lend);
     },
     // A result that failed to write: what it would have handed over is released.
-    abandon: give ? releaseQuietly : undefined,
+    ...(give ? { abandon: releaseQuietly } : {}),
   };
 }
 

@@ -1169,7 +1169,9 @@ function abandonStruct(
   if (values === null || typeof values !== "object") return;
   const record = values as Record<string, unknown>;
   const fields = struct.fields;
-  const chosen = fields.find((field) => field.member !== undefined && field.name === record.which);
+  const chosen = fields.find((field) =>
+    field.member !== undefined && field.name === record["which"]
+  );
   within(walk, values, () => {
     for (const field of fields.slice(after + 1)) {
       if (isWritten(field, chosen)) abandonField(field, record[field.name], context, walk);
