@@ -124,6 +124,13 @@ export interface RpcLimits extends TransportLimits, ReadLimits {
    * blocks of megabytes each may run at once.
    */
   maxRunningCallBytes: number;
+  /**
+   * Entries in one message's capability table. Each takes a handle here
+   * (and a new import an entry in the import table) before any other limit
+   * can weigh the message, so a message with more aborts the connection.
+   * C++ has no such limit. Default 65536: interfaces pass a few each.
+   */
+  maxCapTableEntries: number;
 }
 
 /** Default limits (see {@linkcode RpcLimits} for each one's origin). */
@@ -135,6 +142,7 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   maxUnfinishedAnswers: 8192,
   maxUnfinishedResultBytes: 64 * 1024 * 1024,
   maxRunningCallBytes: 256 * 1024 * 1024,
+  maxCapTableEntries: 65536,
 });
 
 /** Options for {@linkcode RpcConnection}. */
@@ -144,6 +152,13 @@ export interface ConnectionOptions {
   /** Limits against the peer; unset fields take {@linkcode DEFAULT_RPC_LIMITS}. */
   limits?: Partial<RpcLimits> | undefined;
 }
+
+/**
+ * What a received cap table entry costs here, whatever it took on the wire:
+ * its handle and, for a new import, the import's entry (about 240 bytes,
+ * measured with V8's heap statistics for 65536 new imports).
+ */
+const CAP_ENTRY_BYTES = 256;
 
 /** The most bytes queued for a peer that is still sent an Abort (see `#abort`). */
 const ABORT_FLUSH_BYTES = 64 * 1024;
@@ -716,10 +731,18 @@ export class RpcConnection implements AsyncDisposable {
     const caps = capTableOf<Capability>(message);
     const table = this.#table;
     this.#reader.structList(payload, Field.payload.capTable, table);
-    if (table.length > 0 && table.stride === 0) {
-      // Millions of them fit in a few bytes, and each takes a slot here.
+    if (table.length > 0 && table.dataBytes < 8) {
+      // A list of bytes or voids legally reads as structs, millions of them
+      // in a few bytes, each taking a handle here.
       throw new ProtocolError(
-        `Cap table of ${table.length} empty elements: a CapDescriptor is never empty.`,
+        `Cap table of ${table.length} elements with ${table.dataBytes} data bytes each: ` +
+          "a CapDescriptor's id and tag fill its first data word.",
+      );
+    }
+    if (table.length > this.#limits.maxCapTableEntries) {
+      throw new ProtocolError(
+        `Cap table of ${table.length} entries; the limit is ` +
+          `${this.#limits.maxCapTableEntries} (maxCapTableEntries).`,
       );
     }
     for (let i = 0; i < table.length; i++) {
@@ -924,8 +947,7 @@ export class RpcConnection implements AsyncDisposable {
       ? pointerAt(message, payload.seg, payload.ptrs + Field.payload.content * 8)
       : NULL_POINTER;
     const sendTo = r.u16(call, Field.call.sendResultsTo);
-    // A table slot costs a word here whatever it took on the wire.
-    const bytes = retainedBytes(message) + caps.length * 8;
+    const bytes = retainedBytes(message) + caps.length * CAP_ENTRY_BYTES;
     const refusal = check.tooDeep
       ? tooDeepError("call's params", this.#limits.nestingLimit)
       : sendTo === SendResultsTo.thirdParty

@@ -21,6 +21,7 @@ import {
   Return as RpcReturn,
 } from "capnp-es/capnp/rpc";
 import { encodeFrame } from "../../../runtime/framing.ts";
+import { DEFAULT_RPC_LIMITS } from "../../../runtime/rpc/connection.ts";
 import { RpcError } from "../../../runtime/rpc/errors.ts";
 import {
   Tester$Client,
@@ -536,23 +537,90 @@ Deno.test({
   );
 
   await t.step(
-    "a cap table of 8 million empty elements in a 112-byte call: abort, memory stays small",
+    "cap tables of voids, bytes or pointers (millions of handles in a few bytes): abort, memory stays small",
     async () => {
-      await using raw = await WirePeer.connect(path);
-      const exportId = await bootstrap(raw);
-      // wait(1 h), its Payload.capTable (word 12) a list of void elements: no bytes, 8 M slots.
-      const count = 8_000_000;
-      await raw.sendBytes(handWrittenCall(
-        { questionId: 1, target: exportId, interfaceId: Tester$Client.interfaceId, methodId: 6 },
-        1,
-        (view) => {
-          structPointer(view, CONTENT_POINTER, ENVELOPE_WORDS, 1, 0);
-          view.setUint32(ENVELOPE_WORDS * 8, 3_600_000, true);
-          listPointer(view, 12, ENVELOPE_WORDS, 0, count);
-        },
-      ));
-      await raw.expectAbort(/Cap table of 8000000 empty elements/);
-      assertSmallMemory(server);
+      // wait(1 h), its Payload.capTable (word 12) a list of `size` elements, bytes after the params.
+      const tables = [
+        { size: 0, count: 8_000_000, dataBytes: 0 },
+        { size: 2, count: 8_000_000, dataBytes: 1 },
+        { size: 6, count: 1_000_000, dataBytes: 0 },
+      ];
+      for (const { size, count, dataBytes } of tables) {
+        await using raw = await WirePeer.connect(path);
+        const exportId = await bootstrap(raw);
+        const listBytes = size === 0 ? 0 : size === 2 ? count : count * 8;
+        await raw.sendBytes(handWrittenCall(
+          { questionId: 1, target: exportId, interfaceId: Tester$Client.interfaceId, methodId: 6 },
+          1 + Math.ceil(listBytes / 8),
+          (view) => {
+            structPointer(view, CONTENT_POINTER, ENVELOPE_WORDS, 1, 0);
+            view.setUint32(ENVELOPE_WORDS * 8, 3_600_000, true);
+            listPointer(view, 12, ENVELOPE_WORDS + 1, size, count);
+          },
+        ));
+        await raw.expectAbort(
+          new RegExp(`Cap table of ${count} elements with ${dataBytes} data bytes each`),
+        );
+        assertSmallMemory(server);
+      }
+      await assertServing(server, before);
+    },
+  );
+
+  await t.step(
+    "a cap table one past maxCapTableEntries: abort; one at it: taken, and every import released",
+    async () => {
+      const limit = DEFAULT_RPC_LIMITS.maxCapTableEntries;
+      for (const count of [limit + 1, limit]) {
+        await using raw = await WirePeer.connect(path);
+        const exportId = await bootstrap(raw);
+        // add(2, 3) with `count` senderHosted descriptors, each a distinct import.
+        const table = ENVELOPE_WORDS + 1;
+        await raw.sendBytes(handWrittenCall(
+          { questionId: 1, target: exportId, interfaceId: Tester$Client.interfaceId, methodId: 0 },
+          1 + 1 + count,
+          (view) => {
+            structPointer(view, CONTENT_POINTER, ENVELOPE_WORDS, 1, 0);
+            view.setInt32(ENVELOPE_WORDS * 8, 2, true);
+            view.setInt32(ENVELOPE_WORDS * 8 + 4, 3, true);
+            listPointer(view, 12, table, 7, count);
+            view.setUint32(table * 8, count << 2, true); // tag: `count` elements
+            view.setUint32(table * 8 + 4, 1, true); // of one data word, no pointers
+            for (let i = 0; i < count; i++) {
+              view.setUint16((table + 1 + i) * 8, CapDescriptor.SENDER_HOSTED, true);
+              view.setUint32((table + 1 + i) * 8 + 4, 1000 + i, true);
+            }
+          },
+        ));
+        if (count > limit) {
+          await raw.expectAbort(
+            new RegExp(
+              `Cap table of ${count} entries; the limit is ${limit} \\(maxCapTableEntries\\)`,
+            ),
+          );
+          continue;
+        }
+        const released = new Set<number>();
+        let sum: number | undefined;
+        while (sum === undefined || released.size < count) {
+          const message = await raw.next();
+          if (message.which() === RpcMessage.RELEASE) {
+            assertEquals(
+              message.release.referenceCount,
+              1,
+              `import ${message.release.id} released once`,
+            );
+            released.add(message.release.id);
+          } else {
+            assertEquals(message.which(), RpcMessage.RETURN, "a Return or Releases");
+            sum = resultsOf(message.return, Tester_Add$Results).result;
+          }
+        }
+        assertEquals(sum, 5, "add with a full cap table");
+        assertEquals(Math.min(...released), 1000, "first import released");
+        assertEquals(Math.max(...released), 1000 + count - 1, "last import released");
+        assertSmallMemory(server);
+      }
       await assertServing(server, before);
     },
   );
