@@ -920,7 +920,7 @@ export class RpcConnection implements AsyncDisposable {
         return this.#onResolve(body);
       case MessageTag.disembargo:
         r.struct(root, 0, body);
-        return this.#onDisembargo(frame, body);
+        return this.#onDisembargo(frame, check, body);
       case MessageTag.abort: {
         const error = this.#readException(root, 0);
         this.#broken = true;
@@ -931,7 +931,7 @@ export class RpcConnection implements AsyncDisposable {
         r.struct(root, 0, body);
         return this.#onUnimplemented(body);
       default:
-        return this.#replyUnimplemented(frame);
+        return this.#replyUnimplemented(frame, check);
     }
   }
 
@@ -1294,7 +1294,7 @@ export class RpcConnection implements AsyncDisposable {
     promise.resolve(resolved, this.#embargoIfLocal(promise, resolved, { importId: imported!.id }));
   }
 
-  #onDisembargo(frame: FrameView, disembargo: StructRef): void {
+  #onDisembargo(frame: FrameView, check: FrameCheck, disembargo: StructRef): void {
     const r = this.#reader;
     const id = r.u32(disembargo, Field.disembargo.id);
     switch (r.u16(disembargo, Field.disembargo.which)) {
@@ -1322,7 +1322,7 @@ export class RpcConnection implements AsyncDisposable {
         return;
       }
       default:
-        return this.#replyUnimplemented(frame);
+        return this.#replyUnimplemented(frame, check);
     }
   }
 
@@ -1367,7 +1367,17 @@ export class RpcConnection implements AsyncDisposable {
   }
 
   /** Sends the received message back as `unimplemented` (rare: capnp-es copies it). */
-  #replyUnimplemented(frame: FrameView): void {
+  #replyUnimplemented(frame: FrameView, check: FrameCheck): void {
+    // The echo is a deep copy: pointers that share what they point at would
+    // each get their own copy, a few hundred bytes growing to megabytes.
+    let bytes = 0;
+    for (let i = 0; i < frame.count; i++) bytes += frame.lengths[i]!;
+    if (check.tooDeep || check.words * 8 > bytes) {
+      throw new ProtocolError(
+        `Unknown message whose echo would copy ${check.words * 8} bytes out of ${bytes}: ` +
+          "its pointers share what they point at" + (check.tooDeep ? ", or loop." : "."),
+      );
+    }
     const reply = newMessage();
     reply.initRoot(RpcMessage).unimplemented = messageFromSegments(frame.owned()).getRoot(
       RpcMessage,

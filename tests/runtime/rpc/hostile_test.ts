@@ -452,6 +452,31 @@ Deno.test({
     },
   );
 
+  await t.step(
+    "a 300-byte unknown message whose pointers share one chain (an 8 MiB echo): abort, no echo",
+    async () => {
+      await using raw = await WirePeer.connect(path);
+      // Message{which: 99, pointer 0 -> level 0}; level i is a struct of two pointers, both
+      // to level i + 1: read once per path, 2^i times, as a deep copy would copy it.
+      const levels = 18;
+      const segment = new Uint8Array((3 + levels * 2 + 1) * 8);
+      const view = new DataView(segment.buffer);
+      structPointer(view, 0, 1, 1, 1);
+      view.setUint16(8, 99, true);
+      structPointer(view, 2, 3, 0, 2);
+      for (let i = 0; i < levels; i++) {
+        const at = 3 + i * 2;
+        structPointer(view, at, at + 2, 0, i + 1 < levels ? 2 : 1);
+        structPointer(view, at + 1, at + 2, 0, i + 1 < levels ? 2 : 1);
+      }
+      assert(segment.byteLength < 400, "a few hundred bytes");
+      await raw.sendBytes(encodeFrame([segment]));
+      await raw.expectAbort(/Unknown message whose echo would copy \d{7,} bytes out of 3\d\d/);
+      assertSmallMemory(server);
+      await assertServing(server, before);
+    },
+  );
+
   await t.step("unknown method and unknown interface: unimplemented exception Return", async () => {
     await using raw = await WirePeer.connect(path);
     const exportId = await bootstrap(raw);
