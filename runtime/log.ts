@@ -61,9 +61,26 @@ export class IpcLog {
     return ++this.#requests;
   }
 
-  /** Writes one line. */
+  /**
+   * Writes `line` as one line of at most {@linkcode MAX_LINE_CHARS}
+   * characters: lines carry what peers sent (exception reasons, names), and
+   * a peer must not be able to forge lines or send the terminal commands.
+   *
+   * @example Control characters escaped, the length capped
+   * ```ts
+   * import { IpcLog, MAX_LINE_CHARS } from "./log.ts";
+   * const lines: string[] = [];
+   * const log = new IpcLog({ sink: (line) => lines.push(line) });
+   * log.write("peer said: a\nforged line \x1b[2J" + "x".repeat(10_000));
+   * if (lines.length !== 1 || lines[0]!.includes("\n") || lines[0]!.includes("\x1b")) {
+   *   throw new Error("one line, no control characters");
+   * }
+   * if (!lines[0]!.startsWith("peer said: a\\0aforged line \\1b[2J")) throw new Error(lines[0]);
+   * if (lines[0]!.length > MAX_LINE_CHARS + 3) throw new Error("capped");
+   * ```
+   */
   write(line: string): void {
-    this.#sink(line);
+    this.#sink(escaped(line, MAX_LINE_CHARS, isControl));
   }
 
   /**
@@ -101,10 +118,23 @@ export const MAX_DUMP_CHARS = 200;
  * ```
  */
 export function escapeDump(text: string, max: number = MAX_DUMP_CHARS): string {
+  return escaped(text, max, (code) => code < 0x20 || code > 0x7e);
+}
+
+/** The most characters {@linkcode IpcLog.write} writes on one line, `...` aside. */
+export const MAX_LINE_CHARS = 1000;
+
+/** C0 controls, DEL and C1 controls: what a terminal may act on. */
+function isControl(code: number): boolean {
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+}
+
+/** `text` with the characters `escapes` picks written as `\xx`, cut at `max` with `...`. */
+function escaped(text: string, max: number, escapes: (code: number) => boolean): string {
   let out = "";
   for (const char of text) {
     const code = char.charCodeAt(0);
-    const piece = code >= 0x20 && code <= 0x7e ? char : `\\${code.toString(16).padStart(2, "0")}`;
+    const piece = escapes(code) ? `\\${code.toString(16).padStart(2, "0")}` : char;
     if (out.length + piece.length > max) return out + "...";
     out += piece;
   }

@@ -18,7 +18,9 @@ import {
 } from "../../../mod.ts";
 import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { fooInit } from "../../../examples/foo/foo.ts";
+import { MAX_LINE_CHARS } from "../../../runtime/log.ts";
 import { tempDir, tempSocket, waitFor } from "../../helpers.ts";
+import { buildMessage, WirePeer } from "../../wire_peer.ts";
 
 const quiet = new IpcLog({ level: "off" });
 
@@ -235,4 +237,27 @@ Deno.test("listen: a client that breaks a limit is told so in the log; one that 
     "IPC server: connection on unix failed: RpcError: Connection closed: " +
     "message declares 2147483648 bytes; the limit is 67108864",
   ]);
+});
+
+Deno.test("listen: a peer's Abort reason reaches the log as one escaped line of bounded length", async () => {
+  using dir = tempDir();
+  const lines: string[] = [];
+  const log = new IpcLog({ level: "info", sink: (line) => lines.push(line) });
+  await using listener = listen(FooInit, "unix", fooInit(), { datadir: dir.path, log });
+  await using peer = await WirePeer.connect(listener.path!);
+  const reason = "bye\nIPC server: forged line\x1b[2J" + "x".repeat(1 << 20);
+  await peer.send(buildMessage((root) => root._initAbort().reason = reason));
+  await peer.expectEof();
+  const failures = () => lines.filter((line) => line.startsWith("IPC server: connection"));
+  await waitFor(() => failures().length > 0, 20_000, "the log line");
+  assertEquals(lines.length, 2, lines.join("\n").slice(0, 2000)); // "Listening…" and this
+  const [line] = failures();
+  assert(
+    line!.startsWith(
+      "IPC server: connection on unix failed: RpcError: bye\\0aIPC server: forged line\\1b[2Jxxx",
+    ),
+    line!.slice(0, 200),
+  );
+  assert(line!.endsWith("x..."), line!.slice(-20));
+  assertEquals(line!.length, MAX_LINE_CHARS + 3);
 });
