@@ -38,6 +38,7 @@ export {
   type ChildCommand,
   connect,
   type ConnectOptions,
+  DEFAULT_MAX_CONNECTIONS,
   DEFAULT_START_TIMEOUT_MS,
   denoCommand,
   type DenoCommandOptions,

@@ -630,9 +630,16 @@ export interface IpcListener extends AsyncDisposable {
   readonly unauthenticated: number;
 }
 
+/** Clients a listener serves at once unless told otherwise. */
+export const DEFAULT_MAX_CONNECTIONS = 64;
+
 /** How many clients a listener serves at once, and which. */
 export interface ListenOptions extends AddressOptions {
-  /** Clients served at once; later ones wait in the backlog. Unlimited by default. */
+  /**
+   * Clients served at once; later ones wait in the backlog. Default
+   * {@linkcode DEFAULT_MAX_CONNECTIONS}: each may keep up to the RPC limits'
+   * worth of memory, so their number bounds the process's.
+   */
   maxConnections?: number | undefined;
   /**
    * When set, a client must first send a token (`TOKEN_BYTES` bytes) this
@@ -715,7 +722,7 @@ export function listen<T>(
   }
   const log = options.log ?? new IpcLog();
   if (log.info) log.write(`Listening for IPC requests on address unix:${parsed.path}`);
-  const maxServed = options.maxConnections ?? Infinity;
+  const maxServed = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const maxWaiting = options.maxUnauthenticated ?? 16;
   const tokenTimeoutMs = options.tokenTimeoutMs ?? 1000;
   const served = new Set<Deno.UnixConn>();

@@ -125,6 +125,13 @@ export interface RpcLimits extends TransportLimits, ReadLimits {
    */
   maxRunningCallBytes: number;
   /**
+   * The same, summed over every connection of this process (each checks
+   * the total against its own value): many connections cannot add up past
+   * it. One call of any size may always run when none runs in the process.
+   * C++ has no such limit. Default 512 MiB.
+   */
+  maxProcessRunningCallBytes: number;
+  /**
    * Entries in one message's capability table. Each takes a handle here
    * (and a new import an entry in the import table) before any other limit
    * can weigh the message, so a message with more aborts the connection.
@@ -142,6 +149,7 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   maxUnfinishedAnswers: 8192,
   maxUnfinishedResultBytes: 64 * 1024 * 1024,
   maxRunningCallBytes: 256 * 1024 * 1024,
+  maxProcessRunningCallBytes: 512 * 1024 * 1024,
   maxCapTableEntries: 65536,
 });
 
@@ -159,6 +167,26 @@ export interface ConnectionOptions {
  * measured with V8's heap statistics for 65536 new imports).
  */
 const CAP_ENTRY_BYTES = 256;
+
+/** Bytes held by the calls running in every connection of this process. */
+const processRunning = { bytes: 0 };
+
+/** The `overloaded` refusal of a call over the running bytes of its connection or process. */
+function runningBytesError(
+  scope: "connection" | "process",
+  held: number,
+  more: number,
+  limit: number,
+): RpcError {
+  const [where, name] = scope === "process"
+    ? [" in this process", "maxProcessRunningCallBytes"]
+    : ["", "maxRunningCallBytes"];
+  return new RpcError(
+    "overloaded",
+    `Too many bytes held by calls in progress${where}: ${held} and ${more} more; ` +
+      `the limit is ${limit} (${name}).`,
+  );
+}
 
 /** The most bytes queued for a peer that is still sent an Abort (see `#abort`). */
 const ABORT_FLUSH_BYTES = 64 * 1024;
@@ -955,10 +983,14 @@ export class RpcConnection implements AsyncDisposable {
       : this.#runningAnswers >= this.#limits.maxAnswers
       ? new RpcError("overloaded", "Too many calls in progress.")
       : this.#runningAnswers > 0 && this.#runningBytes + bytes > this.#limits.maxRunningCallBytes
-      ? new RpcError(
-        "overloaded",
-        `Too many bytes held by calls in progress: ${this.#runningBytes} and ${bytes} more; ` +
-          `the limit is ${this.#limits.maxRunningCallBytes} (maxRunningCallBytes).`,
+      ? runningBytesError("connection", this.#runningBytes, bytes, this.#limits.maxRunningCallBytes)
+      : processRunning.bytes > 0 &&
+          processRunning.bytes + bytes > this.#limits.maxProcessRunningCallBytes
+      ? runningBytesError(
+        "process",
+        processRunning.bytes,
+        bytes,
+        this.#limits.maxProcessRunningCallBytes,
       )
       : null;
     // Set for a refused call too: a tail call's Return takes the refusal from it.
@@ -974,6 +1006,7 @@ export class RpcConnection implements AsyncDisposable {
     answer.runningBytes = bytes;
     this.#runningAnswers++;
     this.#runningBytes += bytes;
+    processRunning.bytes += bytes;
     const sent = target.send(
       new ArrivedCall(
         r.u64(call, Field.call.interfaceId),
@@ -1106,6 +1139,7 @@ export class RpcConnection implements AsyncDisposable {
     answer.running = false;
     this.#runningAnswers--;
     this.#runningBytes -= answer.runningBytes;
+    processRunning.bytes -= answer.runningBytes;
   }
 
   #returnError(answer: Answer, error: RpcError): void {

@@ -9,6 +9,7 @@ import { assert, assertEquals, assertRejects } from "../../assert.ts";
 import {
   AddressError,
   connect,
+  DEFAULT_MAX_CONNECTIONS,
   denoCommand,
   IpcLog,
   listen,
@@ -37,6 +38,27 @@ Deno.test("listen: accepts several connections at once", async () => {
   const [fa, fb] = await Promise.all([a.makeFoo(), b.makeFoo()]);
   assertEquals([await fa!.add(1, 1), await fb!.add(2, 2)], [2, 4]);
   assertEquals(listener.connections, 2);
+});
+
+Deno.test("listen: serves DEFAULT_MAX_CONNECTIONS clients at once by default; the next waits", async () => {
+  using dir = tempDir();
+  const datadir = dir.path;
+  await using listener = listen(FooInit, "unix", fooInit(), { datadir, log: quiet });
+  const clients = [];
+  for (let i = 0; i < DEFAULT_MAX_CONNECTIONS; i++) {
+    const client = await connect(FooInit, "unix", { datadir });
+    clients.push(client);
+    assertEquals(await (await client.makeFoo())!.add(i, 1), i + 1);
+  }
+  assertEquals(listener.connections, DEFAULT_MAX_CONNECTIONS);
+  await using last = await connect(FooInit, "unix", { datadir });
+  let served = false;
+  const pending = last.makeFoo().then((foo) => (served = true, foo));
+  await new Promise((r) => setTimeout(r, 300));
+  assertEquals(served, false, "the client past the default waits");
+  await clients.pop()![Symbol.asyncDispose]();
+  assertEquals(await (await pending)!.add(2, 3), 5);
+  for (const client of clients) await client[Symbol.asyncDispose]();
 });
 
 /** A listener limited to one connection, with a first client already served. */

@@ -1265,13 +1265,36 @@ Deno.test("maxRunningCallBytes: calls keeping more params alive than allowed are
   const waited = (await s.peer.expect(RpcMessage.RETURN)).return;
   assertEquals([waited.answerId, waited.which()], [1, RpcReturn.RESULTS]);
   // Once the first returned, calls run again.
-  const ret = await callEngine(s.peer, {
-    questionId: 3,
-    target,
-    interfaceId: TESTER,
-    methodId: METHOD.add,
-    params: addParams(1, 1),
-  });
+  const ret = await callAdd(s.peer, 3, target, 1, 1);
+  assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 2);
+});
+
+Deno.test("maxProcessRunningCallBytes: calls on other connections count; over the total, overloaded", async () => {
+  // Each small call keeps a 16 KiB receive buffer: one runs on the first connection, then a call
+  // on the second is over the process total though its own connection runs nothing.
+  const limits = { maxProcessRunningCallBytes: 20_000 };
+  await using first = await serverSession(limits);
+  await using second = await serverSession(limits);
+  const call = (s: Session, questionId: number, methodId: number, params: Params) =>
+    s.peer.send(build.call({ questionId, target, interfaceId: TESTER, methodId, params }));
+  type Params = Parameters<typeof build.call>[0]["params"];
+  const target = { importedCap: await bootstrapExport(first.peer) };
+  assertEquals(await bootstrapExport(second.peer), target.importedCap, "the same first export id");
+  await call(first, 1, METHOD.wait, (content) => initStruct(Tester_Wait$Params, content).ms = 300);
+  await waitFor(() => first.signals.length > 0, 20_000, "the wait to run");
+  await call(second, 1, METHOD.add, addParams(1, 1));
+  const refused = (await second.peer.expect(RpcMessage.RETURN)).return;
+  assertEquals([refused.answerId, refused.which()], [1, RpcReturn.EXCEPTION]);
+  const { type, reason } = exceptionOf(refused.exception);
+  assertEquals(type, OVERLOADED);
+  assertMatch(
+    reason,
+    /in this process: \d+ and \d+ more; the limit is 20000 \(maxProcessRunningCallBytes\)/,
+  );
+  const waited = (await first.peer.expect(RpcMessage.RETURN)).return;
+  assertEquals([waited.answerId, waited.which()], [1, RpcReturn.RESULTS]);
+  // The first call's bytes are back: the second connection's calls run.
+  const ret = await callAdd(second.peer, 2, target, 1, 1);
   assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 2);
 });
 
