@@ -5,7 +5,9 @@
  * the words each object occupies against a traversal budget, the way the C++
  * reader does while reading. A message whose pointers alias one large object
  * (1024 pointers to one 1 MiB text) therefore counts as the 1 GiB it would
- * expand to and is refused at once. The walk stops at the nesting limit (a
+ * expand to and is refused at once. Beyond C++, the budget also shrinks
+ * with the message: a few hundred bytes of shared pointers may not cost as
+ * much to check as 64 MiB. The walk stops at the nesting limit (a
  * pointer cycle reaches it too) and says so: C++ fails only a read that goes
  * that deep, so an RPC connection fails only the call whose content does.
  * Readers are then free to access the message, down to that limit, without
@@ -15,18 +17,36 @@
  */
 import { FrameView } from "./framing.ts";
 
-/** Limits for received data; the defaults are the C++ reference's. */
+/** Limits for received data; the first two are the C++ reference's. */
 export interface ReadLimits {
   /** Words that may be reached from the root, counting aliases each time. Default 8 Mi (64 MiB). */
   traversalLimitWords: number;
   /** Deepest nesting of structs and lists (Text and Data not counted, as in C++). Default 64. */
   nestingLimit: number;
+  /**
+   * Words that may be reached per word the message holds, on top of
+   * {@linkcode TRAVERSAL_ALLOWANCE_WORDS}: with pointers that share what
+   * they point at, a message of a few hundred bytes would cost as much to
+   * check as one of 64 MiB, so a peer could spend this side's CPU a
+   * hundred thousand times faster than its own bandwidth. Writers never
+   * share, so honest messages reach each word once. C++ has no such limit.
+   * Default 4.
+   */
+  traversalPerMessageWord: number;
 }
 
-/** The C++ reference implementation's read limits. */
+/**
+ * Words any message may reach beyond `traversalPerMessageWord` times its
+ * size: lists of voids or empty structs are charged a word per element
+ * (as in C++) though they take none.
+ */
+export const TRAVERSAL_ALLOWANCE_WORDS = 8192;
+
+/** The C++ reference implementation's read limits, and one of ours against amplification. */
 export const DEFAULT_READ_LIMITS: Readonly<ReadLimits> = Object.freeze({
   traversalLimitWords: 8 * 1024 * 1024,
   nestingLimit: 64,
+  traversalPerMessageWord: 4,
 });
 
 /** Thrown for a message that is malformed or exceeds a read limit. */
@@ -98,7 +118,7 @@ export interface FrameCheck {
  * @example
  * ```ts
  * import { FrameView } from "./framing.ts";
- * import { validateFrame } from "./validate.ts";
+ * import { DEFAULT_READ_LIMITS, validateFrame } from "./validate.ts";
  * // A far pointer in segment 0 to a landing pad in segment 1, whose struct has one data word.
  * const first = new DataView(new ArrayBuffer(8));
  * first.setUint32(0, 2, true); // far, landing pad at word 0
@@ -111,7 +131,7 @@ export interface FrameCheck {
  *   throw new Error(JSON.stringify(check));
  * }
  * // With no nesting allowed, the struct is left unchecked and reported.
- * const shallow = validateFrame(frame, { traversalLimitWords: 8, nestingLimit: 0 });
+ * const shallow = validateFrame(frame, { ...DEFAULT_READ_LIMITS, nestingLimit: 0 });
  * if (!shallow.tooDeep || shallow.words !== 0) throw new Error(JSON.stringify(shallow));
  * ```
  */
@@ -122,7 +142,16 @@ export function validateFrame(
   if (frame.count === 0 || frame.lengths[0]! < 8) {
     throw new MessageValidationError("Message ends prematurely in first segment.");
   }
-  const walker = new Walker(frame, limits.traversalLimitWords);
+  let words = 0;
+  for (let i = 0; i < frame.count; i++) words += frame.lengths[i]! / 8;
+  const forSize = words * limits.traversalPerMessageWord + TRAVERSAL_ALLOWANCE_WORDS;
+  const walker = new Walker(
+    frame,
+    Math.min(limits.traversalLimitWords, forSize),
+    forSize < limits.traversalLimitWords
+      ? ` of ${forSize} words for a message of ${words} (traversalPerMessageWord)`
+      : "",
+  );
   walker.pointer(0, 0, limits.nestingLimit);
   return walker;
 }
@@ -131,19 +160,22 @@ export function validateFrame(
 class Walker {
   readonly frame: FrameView;
   readonly budget: number;
+  /** What the error adds when the budget is not `traversalLimitWords`. */
+  readonly budgetName: string;
   words = 0;
   farPointers = 0;
   tooDeep = false;
 
-  constructor(frame: FrameView, budget: number) {
+  constructor(frame: FrameView, budget: number, budgetName: string) {
     this.frame = frame;
     this.budget = budget;
+    this.budgetName = budgetName;
   }
 
   charge(words: number): void {
     this.words += words;
     if (this.words > this.budget) {
-      throw new MessageValidationError("Exceeded message traversal limit.");
+      throw new MessageValidationError(`Exceeded message traversal limit${this.budgetName}.`);
     }
   }
 

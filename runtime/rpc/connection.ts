@@ -760,8 +760,8 @@ export class RpcConnection implements AsyncDisposable {
     const table = this.#table;
     this.#reader.structList(payload, Field.payload.capTable, table);
     if (table.length > 0 && table.dataBytes < 8) {
-      // A list of bytes or voids legally reads as structs, millions of them
-      // in a few bytes, each taking a handle here.
+      // A list of bytes or pointers legally reads as structs, each taking a
+      // handle here whatever it took on the wire.
       throw new ProtocolError(
         `Cap table of ${table.length} elements with ${table.dataBytes} data bytes each: ` +
           "a CapDescriptor's id and tag fill its first data word.",

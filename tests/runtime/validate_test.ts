@@ -9,6 +9,7 @@ import { encodeFrame, type Frame, FrameDecoder, FrameView } from "../../runtime/
 import {
   DEFAULT_READ_LIMITS,
   MessageValidationError,
+  TRAVERSAL_ALLOWANCE_WORDS,
   validateFrame,
   validateMessage,
 } from "../../runtime/validate.ts";
@@ -86,10 +87,15 @@ function assertRefused(fn: () => unknown, text: string): void {
   throw new Error(`expected MessageValidationError "${text}", but the message was accepted`);
 }
 
+/** C++'s limits alone, without ours against amplification. */
 const limits = (traversalLimitWords: number, nestingLimit = 64) => ({
   traversalLimitWords,
   nestingLimit,
+  traversalPerMessageWord: Infinity,
 });
+
+/** The default limits as C++ has them. */
+const CXX = limits(DEFAULT_READ_LIMITS.traversalLimitWords);
 
 // ---- capnp-es messages ----
 
@@ -381,7 +387,7 @@ Deno.test("validateMessage: composite list whose tag claims more elements than i
 Deno.test("validateMessage: composite list of empty structs is charged per element", () => {
   const elements = 2 ** 30 - 1;
   const message = [seg(structPtr(0, 0, 1), listPtr(0, 7, 0), compositeTag(elements, 0, 0))];
-  assertRefused(() => validateMessage(message), "Exceeded message traversal limit");
+  assertRefused(() => validateMessage(message, CXX), "Exceeded message traversal limit.");
   assertEquals(validateMessage(message, limits(2 ** 31)), 1 + elements + 1);
 });
 
@@ -501,13 +507,35 @@ Deno.test("validateMessage: aliasing is counted each time it is reached", () => 
     "Exceeded message traversal limit.",
   );
   // 1024 pointers to one 1 MiB list (a 1 MiB message) count as 1 GiB.
-  assertRefused(() => validateMessage(aliased(1024, 131072)), "Exceeded message traversal limit.");
+  assertRefused(
+    () => validateMessage(aliased(1024, 131072), CXX),
+    "Exceeded message traversal limit.",
+  );
+});
+
+Deno.test("validateMessage: a message may reach traversalPerMessageWord words per word it holds, and 8192 more", () => {
+  // The root pointer and a struct of one pointer: 2 words, so 2 * 4 + 8192 may be reached, the
+  // struct's word and the void list's elements, each charged a word.
+  assertEquals(DEFAULT_READ_LIMITS.traversalPerMessageWord, 4);
+  const voids = (count: number) => [seg(structPtr(0, 0, 1), listPtr(0, 0, count))];
+  const budget = 2 * 4 + TRAVERSAL_ALLOWANCE_WORDS;
+  assertEquals(validateMessage(voids(budget - 1)), budget);
+  assertRefused(
+    () => validateMessage(voids(budget)),
+    `Exceeded message traversal limit of ${budget} words for a message of 2 (traversalPerMessageWord).`,
+  );
+  assertEquals(validateMessage(voids(budget), CXX), budget + 1);
+  // 100 pointers to one 1000-word list: 1101 words reaching 100,100, which C++ accepts.
+  assertEquals(validateMessage(aliased(100, 1000), CXX), 100_100);
+  assertRefused(() => validateMessage(aliased(100, 1000)), "for a message of 1101 (");
+  // Without aliases a message reaches at most its own words: any size passes.
+  assertEquals(validateMessage(aliased(1, 1 << 20)), 1 + (1 << 20));
 });
 
 Deno.test("validateMessage: a void list of 2^29 - 1 elements counts as that many words", () => {
   // The element count field has 29 bits; the root struct adds one: 2^29 words.
   const message = [seg(structPtr(0, 0, 1), listPtr(0, 0, 2 ** 29 - 1))];
-  assertRefused(() => validateMessage(message), "Exceeded message traversal limit.");
+  assertRefused(() => validateMessage(message, CXX), "Exceeded message traversal limit.");
   assertEquals(validateMessage(message, limits(2 ** 29)), 2 ** 29);
   assertRefused(() => validateMessage(message, limits(2 ** 29 - 1)), "traversal limit");
   // A void list occupies no words: any offset is in bounds as long as it is in the segment.
@@ -517,7 +545,7 @@ Deno.test("validateMessage: a void list of 2^29 - 1 elements counts as that many
 Deno.test("validateMessage: the default traversal limit is 8 Mi words, inclusive", () => {
   assertEquals(DEFAULT_READ_LIMITS.traversalLimitWords, 8 * 1024 * 1024);
   const atLimit = [seg(structPtr(0, 0, 1), listPtr(0, 0, 8 * 1024 * 1024 - 1))];
-  assertEquals(validateMessage(atLimit), 8 * 1024 * 1024);
+  assertEquals(validateMessage(atLimit, CXX), 8 * 1024 * 1024);
   const over = [seg(structPtr(0, 0, 1), listPtr(0, 0, 8 * 1024 * 1024))];
-  assertRefused(() => validateMessage(over), "Exceeded message traversal limit.");
+  assertRefused(() => validateMessage(over, CXX), "Exceeded message traversal limit.");
 });
