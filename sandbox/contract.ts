@@ -65,6 +65,7 @@ import { dirname, join, resolve } from "node:path";
 import type { InterfaceDescriptor } from "../runtime/schema/descriptor.ts";
 import {
   type ChildCommand,
+  DEFAULT_START_TIMEOUT_MS,
   denoCommand,
   spawn,
   type SpawnedComponent,
@@ -565,26 +566,29 @@ function directory(dir: string, mode: number): void {
 /**
  * Waits until the socket `path` is bound and made private (the runtime's
  * `listen` makes it 0600 right after binding; locking it before would make
- * that fail): true then, false when the component exits first; fails after
- * `timeoutMs`.
+ * that fail): "listening" then, "exited" when the component exits first,
+ * "late" after `timeoutMs` (0: no deadline), and `signal`'s reason thrown
+ * when it aborts.
  */
 async function appeared(
   path: string,
   exited: Promise<unknown>,
   timeoutMs: number,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
+  signal: AbortSignal | undefined,
+): Promise<"listening" | "exited" | "late"> {
+  const deadline = timeoutMs === 0 ? Infinity : Date.now() + timeoutMs;
   let gone = false;
   exited.then(() => gone = true);
-  while (Date.now() < deadline) {
+  for (;;) {
+    signal?.throwIfAborted();
     try {
       const info = Deno.lstatSync(path);
-      if (info.isSocket && (info.mode! & 0o777) === 0o600) return true;
+      if (info.isSocket && (info.mode! & 0o777) === 0o600) return "listening";
     } catch { /* not yet */ }
-    if (gone) return false;
+    if (gone) return "exited";
+    if (Date.now() >= deadline) return "late";
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  throw new SandboxError(`${path}: the component did not listen within ${timeoutMs} ms`);
 }
 
 /** How to spawn a component. */
@@ -734,8 +738,11 @@ async function prepareRun(
  * permission audit, watches its resident memory and disk use, and undoes
  * what lasts one run after it ends. It resolves once the component is
  * ready: a listener when its socket appears, anything else when it serves
- * us (within `startTimeoutMs`, as {@linkcode spawn}); a component that ends
- * first is refused with how it ended and what it printed last.
+ * us, within `startTimeoutMs` either way (0: a listener is waited for
+ * without a deadline, since its socket must be locked once bound; anything
+ * else at once, as {@linkcode spawn}). One that ends first or is late is
+ * refused with how it ended and what it printed last; `signal` ends the
+ * wait at once, killing it.
  */
 export async function spawnComponent<T>(
   iface: InterfaceDescriptor<T>,
@@ -832,20 +839,24 @@ export async function spawnComponent<T>(
     return exitReason(status, evidence);
   });
   if (paths.listenSocket) {
-    let listening: boolean;
+    const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    let outcome: Awaited<ReturnType<typeof appeared>>;
     try {
-      listening = await appeared(paths.listenSocket, child.exited, 10_000);
-    } catch (error) {
+      outcome = await appeared(paths.listenSocket, child.exited, timeoutMs, options.signal);
+    } catch (aborted) {
       await child[Symbol.asyncDispose]();
       await reason;
-      throw error;
+      throw aborted;
     }
-    if (!listening) {
+    if (outcome !== "listening") {
+      if (outcome === "late") child.kill("SIGKILL");
       await child[Symbol.asyncDispose]();
-      throw new SandboxError(
-        `${manifest.name} ${(await reason).text} before it listened${
-          printedLast(child.lastLines)
-        }` +
+      const ended = await reason;
+      const how = outcome === "late"
+        ? `did not listen within ${timeoutMs} ms (startTimeoutMs); killed`
+        : `${ended.text} before it listened`;
+      throw new SpawnError(
+        `${manifest.name} ${how}${printedLast(child.lastLines)}` +
           grantHint(child.lastLines.join("\n"), component.folder),
       );
     }

@@ -7,7 +7,14 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../assert.ts";
-import { processesWith, processGone, startSandboxParent, tempDir, waitFor } from "../helpers.ts";
+import {
+  processesWith,
+  processGone,
+  startSandboxParent,
+  tempDir,
+  waitFor,
+  withTimeout,
+} from "../helpers.ts";
 import { type Component, loadComponent, type Manifest } from "../../sandbox/manifest.ts";
 import { projectRoot, type SandboxedComponent, spawnComponent } from "../../sandbox/contract.ts";
 import { type ExitKind, type ExitReason, exitReason } from "../../sandbox/limits.ts";
@@ -558,20 +565,26 @@ Deno.test("supervisor: a start the sandbox refused a permission says what the ma
   );
 });
 
-Deno.test("supervisor: a component that does not serve within startTimeoutMs is killed and refused", async () => {
-  using state = tempDir();
-  await using supervisor = new Supervisor({
-    stateDir: state.path,
-    output: () => {},
-    startTimeoutMs: 1000,
-  });
-  const error = await assertRejects(
-    () => supervisor.start(HogInit, hogWith({}), { args: ["-hangstart"] }),
-    SpawnError,
-  );
-  assertEquals(error.message, "spawn: hog did not serve within 1000 ms (startTimeoutMs); killed");
-  // Nothing of the run is left: its directories went with it.
-  assertEquals([...Deno.readDirSync(`${state.path}/run`)], []);
+Deno.test("supervisor: a component that does not serve (or listen) within startTimeoutMs is killed and refused", async () => {
+  for (const listens of [false, true]) {
+    using state = tempDir();
+    await using supervisor = new Supervisor({
+      stateDir: state.path,
+      output: () => {},
+      startTimeoutMs: 1000,
+    });
+    const error = await assertRejects(
+      () => supervisor.start(HogInit, hogWith({ listens }), { args: ["-hangstart"] }),
+      SpawnError,
+    );
+    assertEquals(
+      error.message,
+      (listens ? "hog did not listen" : "spawn: hog did not serve") +
+        " within 1000 ms (startTimeoutMs); killed; it printed last: hog: starting, slowly",
+    );
+    // Nothing of the run is left: its directories went with it.
+    assertEquals([...Deno.readDirSync(`${state.path}/run`)], []);
+  }
 });
 
 Deno.test("supervisor: stopOnSignals stops every component on SIGINT, then the process ends (130)", async () => {
@@ -591,16 +604,19 @@ Deno.test("supervisor: stopOnSignals stops every component on SIGINT, then the p
   assertEquals(isMountPoint(dataDir), false);
 });
 
-Deno.test("supervisor: stopped while a component starts, it ends that component, and start is refused", async () => {
-  using state = tempDir();
-  const supervisor = new Supervisor({ stateDir: state.path, output: () => {} });
-  const starting = supervisor.start(HogInit, hogWith({}), { args: ["-hangstart"] });
-  const marker = `-datadir=${state.path}/view/hog`;
-  await waitFor(() => processesWith(marker).length === 1, 20_000, "the component's process");
-  await supervisor[Symbol.asyncDispose]();
-  await assertRejects(() => starting, SupervisionError, "hog: stopped");
-  assertEquals(processesWith(marker), []);
-  assertEquals([...Deno.readDirSync(`${state.path}/run`)], []);
+Deno.test("supervisor: stopped while a component starts (or is yet to listen), it ends that component, and start is refused", async () => {
+  for (const listens of [false, true]) {
+    using state = tempDir();
+    const supervisor = new Supervisor({ stateDir: state.path, output: () => {} });
+    const starting = supervisor.start(HogInit, hogWith({ listens }), { args: ["-hangstart"] });
+    const marker = `-datadir=${state.path}/view/hog`;
+    await waitFor(() => processesWith(marker).length === 1, 20_000, "the component's process");
+    // At once, not when the start's 60 s run out.
+    await withTimeout(supervisor[Symbol.asyncDispose](), 20_000, "the supervisor to stop");
+    await assertRejects(() => starting, SupervisionError, "hog: stopped");
+    assertEquals(processesWith(marker), []);
+    assertEquals([...Deno.readDirSync(`${state.path}/run`)], []);
+  }
 });
 
 Deno.test("supervisor: a component it gives up on is reported with what it printed last", async () => {
