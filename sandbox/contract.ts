@@ -278,12 +278,20 @@ function list(paths: readonly string[]): string {
   return paths.join(",");
 }
 
-/** What a run is granted: the manifest's paths made absolute, plus its sockets. */
+/**
+ * What a run is granted: the manifest's paths made absolute, plus its
+ * sockets, and reading the listening socket's own directory, which holds
+ * nothing else: `listen` checks who may write there before it binds.
+ */
 export function runGrants(component: Component, paths: RunPaths): RunGrants {
   const { permissions } = component.manifest;
   const sockets = [paths.listenSocket, paths.connectSocket].filter((s) => s !== undefined);
   return {
-    read: [...permissions.read.map((p) => join(paths.dataView, p)), ...sockets],
+    read: [
+      ...permissions.read.map((p) => join(paths.dataView, p)),
+      ...(paths.listenSocket ? [dirname(paths.listenSocket)] : []),
+      ...(paths.connectSocket ? [paths.connectSocket] : []),
+    ],
     write: [...permissions.write.map((p) => join(paths.dataView, p)), ...sockets],
     net: [...permissions.net, ...sockets.map((s) => `unix:${s}`)],
     env: [...permissions.env],

@@ -16,7 +16,7 @@ import {
   SandboxError,
   spawnComponent,
 } from "../../sandbox/contract.ts";
-import { AUDIT_SUFFIX, GRANTS_SUFFIX } from "../../sandbox/audit.ts";
+import { AUDIT_SUFFIX, GRANTS_SUFFIX, summarizeAudit } from "../../sandbox/audit.ts";
 import { ProvenanceError, REFUSED_FILE_IMPORTS } from "../../sandbox/provenance.ts";
 import { isMountPoint, unmountDataImage } from "../../sandbox/quota.ts";
 import { lockListenSocket } from "../../sandbox/sockets.ts";
@@ -107,7 +107,7 @@ Deno.test("contract: the exact command of each component", () => {
     ],
     node: [
       ...prefix("node", { cpu: 86400, files: 512, heap: 512, diskMb: 1024 }),
-      "--allow-read=/s/view/node/regtest,/s/sockets/node/node.sock",
+      "--allow-read=/s/view/node/regtest,/s/sockets/node",
       "--allow-write=/s/view/node/regtest,/s/sockets/node/node.sock",
       "--allow-net=[::1]:18443,127.0.0.1:18443,unix:/s/sockets/node/node.sock",
       "--deny-run",
@@ -286,6 +286,23 @@ Deno.test("contract: a second run of a component on one state directory is refus
   // Once it has ended, the next run starts.
   await using again = await spawnComponent(FooInit, listener, { stateDir });
   assertEquals(await (await again.init.makeFoo())!.add(2, 2), 4);
+});
+
+Deno.test("contract: a listener that binds, serves and stops stays within its grants: its audit lists nothing", async () => {
+  using state = tempDir();
+  const stateDir = Deno.realPathSync(state.path);
+  const listener: Component = {
+    ...components.foo,
+    manifest: { ...components.foo.manifest, listens: true },
+  };
+  {
+    await using child = await spawnComponent(FooInit, listener, { stateDir });
+    assertEquals(await (await child.init.makeFoo())!.add(1, 2), 3);
+  }
+  const [audit] = await summarizeAudit(`${stateDir}/logs`);
+  assertEquals(audit!.component, "foo");
+  assert(audit!.checks > 0, "the run's checks were captured");
+  assertEquals(audit!.outside, []);
 });
 
 Deno.test("contract: a state directory that does not exist is made; one that cannot be is refused in one line", async () => {
