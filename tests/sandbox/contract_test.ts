@@ -261,14 +261,16 @@ Deno.test("contract: a spawned child runs exactly that command, environment and 
   assert(/Max file size\s+67108864\s+67108864\s+bytes/.test(limits), limits);
 });
 
+/** The example foo component, listening. */
+function fooListening(): Component {
+  return { ...components.foo, manifest: { ...components.foo.manifest, listens: true } };
+}
+
 Deno.test("contract: a second run of a component on one state directory is refused and leaves the first alone", async () => {
   using state = tempDir();
   const stateDir = Deno.realPathSync(state.path);
   // A listener with a disk image under root: the two things a second run would disturb.
-  const listener: Component = {
-    ...components.foo,
-    manifest: { ...components.foo.manifest, listens: true },
-  };
+  const listener = fooListening();
   {
     await using first = await spawnComponent(FooInit, listener, { stateDir });
     await assertRejects(
@@ -291,10 +293,7 @@ Deno.test("contract: a second run of a component on one state directory is refus
 Deno.test("contract: a listener that binds, serves and stops stays within its grants: its audit lists nothing", async () => {
   using state = tempDir();
   const stateDir = Deno.realPathSync(state.path);
-  const listener: Component = {
-    ...components.foo,
-    manifest: { ...components.foo.manifest, listens: true },
-  };
+  const listener = fooListening();
   {
     await using child = await spawnComponent(FooInit, listener, { stateDir });
     assertEquals(await (await child.init.makeFoo())!.add(1, 2), 3);
