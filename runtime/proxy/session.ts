@@ -117,6 +117,8 @@ export class Session {
   readonly #own = new WeakSet<Strand>();
   #pool: Strand[] = [];
   #peerThreadMap: Capability | null = null;
+  /** Whether `construct` was exchanged: without it no ThreadMap can come. */
+  #constructed = false;
   #threadMap: Capability | null = null;
   #threadCount = 0;
 
@@ -179,6 +181,7 @@ export class Session {
 
   /** Records the peer's ThreadMap (from `construct`); null when the peer sent none. */
   setPeerThreadMap(cap: Capability | null): void {
+    this.#constructed = true;
     this.#peerThreadMap?.dispose();
     this.#peerThreadMap = cap?.dup() ?? null;
   }
@@ -230,7 +233,13 @@ export class Session {
     if (this.#peerThreadMap === null) {
       throw new RpcError(
         "failed",
-        "Called null capability: the peer provided no ThreadMap to make a thread with.",
+        "Called null capability: the peer provided no ThreadMap to make a thread with" + (
+          this.#constructed
+            ? " (its construct passed none)."
+            : ". A method that takes a Context runs on a thread the peer makes, from the " +
+              "ThreadMap construct hands over: give the Init interface " +
+              "`construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);`."
+        ),
       );
     }
     // Pipelined: the first call on the thread goes out with makeThread, no round trip.

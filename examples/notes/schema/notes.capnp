@@ -3,6 +3,10 @@
 @0x9c5b285253df9a77;
 
 interface NotesInit {
+  # No method here takes a Proxy.Context (calls run as they arrive), so the
+  # Init needs no `construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap
+  # :Proxy.ThreadMap)`; with one that did, it would.
+
   # A store of notes, owned by the caller.
   makeNotes @0 () -> (result :Notes);
 }

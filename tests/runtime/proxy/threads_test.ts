@@ -10,8 +10,11 @@ import { assert, assertEquals, assertRejects, assertThrows } from "../../assert.
 import {
   capabilityOf,
   clientOf,
+  connect,
   currentStrand,
   dup,
+  IpcLog,
+  listen,
   mainStrand,
   RpcError,
   sessionOf,
@@ -23,7 +26,8 @@ import { Capability } from "../../../runtime/rpc/capability.ts";
 import { serverOf } from "../../../runtime/proxy/bridge.ts";
 import { structClass } from "../../../runtime/proxy/codec.ts";
 import { sendPipelined } from "../../../runtime/proxy/request.ts";
-import { runFixture, waitFor, withTimeout } from "../../helpers.ts";
+import { runFixture, tempDir, waitFor, withTimeout } from "../../helpers.ts";
+import { FooImpl } from "../../../examples/foo/foo.ts";
 import { fooPair } from "./helpers.ts";
 
 /**
@@ -368,4 +372,23 @@ Deno.test("threads: once its code gave up a call, a strand runs posted calls one
   await second;
   assert(secondStarted);
   finish();
+});
+
+Deno.test("an Init without construct: a Context method fails saying construct is missing; Context-less ones work", async () => {
+  using dir = tempDir();
+  const datadir = dir.path;
+  const quiet = new IpcLog({ level: "off" });
+  // Foo as the Init: it has methods with a Context and none named construct.
+  using impl = new FooImpl({ live: 0 });
+  await using _listener = listen(Foo, "unix", impl, { datadir, component: "foo", log: quiet });
+  await using foo = await connect(Foo, "unix", { datadir, component: "foo", log: quiet });
+  assertEquals(await foo.add(2, 3), 5);
+  const error = await assertRejects(() => foo.threadName(), RpcError);
+  assertEquals(
+    error.message,
+    "Called null capability: the peer provided no ThreadMap to make a thread with. A method that " +
+      "takes a Context runs on a thread the peer makes, from the ThreadMap construct hands over: " +
+      "give the Init interface `construct @0 (threadMap :Proxy.ThreadMap) -> " +
+      "(threadMap :Proxy.ThreadMap);`.",
+  );
 });
