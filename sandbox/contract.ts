@@ -807,6 +807,8 @@ export async function spawnComponent<T>(
       startTimeoutMs: paths.listenSocket ? 0 : options.startTimeoutMs,
       // The token for its listener comes first: it may connect before it serves.
       control: options.connect?.tokenHex ? [`token ${options.connect.tokenHex}`] : [],
+      // A permission Deno refused during a call: which grant of the manifest it needs.
+      explainRemote: (message) => grantHint(message, component.folder),
     });
   } catch (error) {
     await audit.finish();

@@ -44,6 +44,11 @@ export interface ProtocolOptions {
   name?: string | undefined;
   /** Where connection events and (with `-debug=ipc`) calls are logged. */
   log?: IpcLog | undefined;
+  /**
+   * Text to add to the message of an exception the peer raised ("" for
+   * none), as a host explains a component's failures in its own terms.
+   */
+  explainRemote?: ((message: string) => string) | undefined;
 }
 
 /** Serves and connects Init objects over byte channels. */

@@ -36,7 +36,12 @@ import {
   structClass,
 } from "./codec.ts";
 import { sendInContext } from "./context.ts";
-import { calledAfterDisconnect, interruptedByDisconnect, RaisedError } from "./errors.ts";
+import {
+  calledAfterDisconnect,
+  explainedRemote,
+  interruptedByDisconnect,
+  RaisedError,
+} from "./errors.ts";
 import { methodsOf } from "./methods.ts";
 import { attachHandle, type Handle, handleOf, release } from "./ownership.ts";
 import { buildRequest } from "./request.ts";
@@ -260,7 +265,7 @@ async function call(
     if (log?.info) {
       log.write(`{${session!.threadName(strand)}} IPC client exception ${String(error)}`);
     }
-    throw error;
+    throw explainedRemote(error, session?.explainRemote);
   } finally {
     target?.release(); // a call that never went out
     target = null;

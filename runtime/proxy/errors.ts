@@ -45,3 +45,18 @@ export function calledAfterDisconnect(): RpcError {
 export function interruptedByDisconnect(cause: unknown): RpcError {
   return new RpcError("disconnected", INTERRUPTED_BY_DISCONNECT, { cause });
 }
+
+/**
+ * `error` with `explain`'s text added to its message when the peer raised
+ * it (see `SessionOptions.explainRemote`); anything else as it is.
+ */
+export function explainedRemote(
+  error: unknown,
+  explain: ((message: string) => string) | undefined,
+): unknown {
+  if (!(error instanceof RpcError) || !error.remote || explain === undefined) return error;
+  const more = explain(error.message);
+  return more === ""
+    ? error
+    : new RpcError(error.type, error.message + more, { remote: true, cause: error });
+}

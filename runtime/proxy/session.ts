@@ -48,6 +48,12 @@ export interface SessionOptions {
   name?: string | undefined;
   /** Where `-debug=ipc` lines go (default: a new `IpcLog`). */
   log?: IpcLog | undefined;
+  /**
+   * Text to add to the message of an exception the peer raised ("" for
+   * none): how a host says what a peer's failure means in its own terms
+   * (the sandbox names the manifest grant a refused permission needs).
+   */
+  explainRemote?: ((message: string) => string) | undefined;
 }
 
 /** Per-connection state of one strand, dropped when the strand ends or the connection closes. */
@@ -108,6 +114,8 @@ export class Session {
   readonly processName: string;
   /** The connection's `-debug=ipc` log. */
   readonly log: IpcLog;
+  /** See {@linkcode SessionOptions.explainRemote}. */
+  readonly explainRemote: ((message: string) => string) | undefined;
   readonly #connection: RpcConnection;
   /** Per-strand state; a strand collected takes its threads with it, as a thread's end does. */
   #threads = new WeakMap<Strand, StrandThreads>();
@@ -131,6 +139,7 @@ export class Session {
     this.#connection = connection;
     this.processName = `${options.name ?? "deno"}-${Deno.pid}`;
     this.log = options.log ?? new IpcLog();
+    this.explainRemote = options.explainRemote;
     sessions.set(connection, this);
     connection.closed.then(() => this.#release());
   }

@@ -547,6 +547,11 @@ Deno.test("supervisor: a component whose start fails is refused with its exit an
   );
 });
 
+/** What the sandbox adds to Deno's refusal to read /etc/hostname in the hog. */
+const READ_HINT = ' (the sandbox refused read access to "/etc/hostname": a component may use ' +
+  `only what "permissions"."read" in ${hog.folder}/manifest.json grants, paths relative to its ` +
+  "data directory)";
+
 Deno.test("supervisor: a start the sandbox refused a permission says what the manifest would grant", async () => {
   using state = tempDir();
   await using supervisor = new Supervisor({ stateDir: state.path, output: () => {} });
@@ -555,14 +560,24 @@ Deno.test("supervisor: a start the sandbox refused a permission says what the ma
     SpawnError,
   );
   assert(error.message.includes("NotCapable: Requires read access to"), error.message);
-  assert(
-    error.message.endsWith(
-      ' (the sandbox refused read access to "/etc/hostname": a component may use only what ' +
-        `"permissions"."read" in ${hog.folder}/manifest.json grants, paths relative to its ` +
-        "data directory)",
-    ),
+  assert(error.message.endsWith(READ_HINT), error.message);
+});
+
+Deno.test("supervisor: a call the sandbox refused a permission says what the manifest would grant", async () => {
+  using state = tempDir();
+  await using supervisor = new Supervisor({ stateDir: state.path, output: () => {} });
+  const supervised = await supervisor.start(HogInit, hog, {
+    args: ["-readonspin=/etc/hostname"],
+  });
+  using init = await supervised.current();
+  const error = await assertRejects(() => init.spin(0), RpcError);
+  assert(error.remote, "the component raised it");
+  assertEquals(
     error.message,
+    'Requires read access to "/etc/hostname", run again with the --allow-read flag' + READ_HINT,
   );
+  // It still serves: the refusal failed that call alone.
+  await assertRejects(() => init.spin(0), RpcError, "Requires read access");
 });
 
 Deno.test("supervisor: a component that does not serve (or listen) within startTimeoutMs is killed and refused", async () => {
