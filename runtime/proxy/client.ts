@@ -40,6 +40,7 @@ import {
   calledAfterDisconnect,
   explainedRemote,
   interruptedByDisconnect,
+  namedUnimplemented,
   RaisedError,
 } from "./errors.ts";
 import { methodsOf } from "./methods.ts";
@@ -265,7 +266,7 @@ async function call(
     if (log?.info) {
       log.write(`{${session!.threadName(strand)}} IPC client exception ${String(error)}`);
     }
-    throw explainedRemote(error, session?.explainRemote);
+    throw explainedRemote(namedUnimplemented(error, owner.name, method), session?.explainRemote);
   } finally {
     target?.release(); // a call that never went out
     target = null;

@@ -5,6 +5,7 @@
  * @module
  */
 import { RpcError } from "../rpc/errors.ts";
+import type { MethodSignature } from "../schema/descriptor.ts";
 
 /**
  * An error carrying a schema value, sent in a method's exception field
@@ -59,4 +60,22 @@ export function explainedRemote(
   return more === ""
     ? error
     : new RpcError(error.type, error.message + more, { remote: true, cause: error });
+}
+
+/**
+ * `error`, when the peer did not implement the method called, with the
+ * method's name as this side knows it: the peer has only ids to name it by.
+ */
+export function namedUnimplemented(
+  error: unknown,
+  iface: string,
+  method: MethodSignature,
+): unknown {
+  if (!(error instanceof RpcError) || !error.remote || error.type !== "unimplemented") return error;
+  return new RpcError(
+    "unimplemented",
+    `${error.message} (${iface}.${method.name} @${method.ordinal} here: ` +
+      "the peer's schema may be older than this side's)",
+    { remote: true, cause: error },
+  );
 }

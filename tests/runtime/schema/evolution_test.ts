@@ -10,16 +10,19 @@
  *
  * @module
  */
-import { assertEquals, assertRejects } from "../../assert.ts";
+import { assertEquals, assertMatch, assertRejects } from "../../assert.ts";
 import { capnpAvailable } from "../../../runtime/schema/capnp.ts";
-import { type NotInSchema, TypeMappingError } from "../../../mod.ts";
+import { type NotInSchema, RpcError, TypeMappingError } from "../../../mod.ts";
 import { schemaPair } from "./helpers.ts";
 
 const haveCapnp = await capnpAvailable();
 if (!haveCapnp) console.log("SKIPPED evolution tests: the capnp compiler is not installed");
 
-/** Version 1, or with `added` fields of Point and `params` of `take` after the first ones. */
-function schema(added = "", params = "") {
+/**
+ * Version 1, or with `added` fields of Point, `params` of `take` after the
+ * first ones and `methods` of Points after its first two.
+ */
+function schema(added = "", params = "", methods = "") {
   return `@0xa1b2c3d4e5f60789;
 using Proxy = import "/mp/proxy.capnp";
 struct Point {
@@ -27,7 +30,7 @@ struct Point {
 }
 interface Points {
   echo @0 (context :Proxy.Context, p :Point) -> (result :Point);
-  take @1 (context :Proxy.Context, a :Int32${params}) -> (result :Text);
+  take @1 (context :Proxy.Context, a :Int32${params}) -> (result :Text);${methods}
 }
 interface Init {
   construct @0 (threadMap :Proxy.ThreadMap) -> (threadMap :Proxy.ThreadMap);
@@ -86,6 +89,25 @@ Deno.test({
     // A newer server reads an older client's params.
     await using newer = await schemaPair("points", () => ({ ...points }), V2, schema());
     assertEquals(await (newer.remote as unknown as Points).take(7), '[7,3000000000,""]');
+  },
+});
+
+Deno.test({
+  name:
+    "evolution: a method an older server lacks fails unimplemented, named as the client knows it",
+  ignore: !haveCapnp,
+  async fn() {
+    const newer = schema("", "", "\n  count @2 (context :Proxy.Context) -> (result :UInt32);");
+    await using pair = await schemaPair("points", () => ({ ...points }), schema(), newer);
+    const remote = pair.remote as unknown as Points & { count(): Promise<number> };
+    const error = await assertRejects(() => remote.count(), RpcError);
+    assertEquals([error.type, error.remote], ["unimplemented", true]);
+    assertMatch(
+      error.message,
+      /^Method not implemented: 0x[0-9a-f]+ method 2\. \(Points\.count @2 here: the peer's schema may be older than this side's\)$/,
+    );
+    // The connection goes on.
+    assertEquals(await remote.echo({ x: 4 }), { x: 4 });
   },
 });
 
