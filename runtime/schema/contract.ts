@@ -541,8 +541,11 @@ function fieldBreaks(
     if (!compare.same(type, next[1]) && !compare.intoNewGroup(type, next[1], taken)) {
       const [was, now] = compare.show(type, next[1]);
       const defaultOnly = compare.same(splitDefault(type)[0], splitDefault(next[1])[0]);
+      // The ordinal reused under another name: both names say which fields collide.
+      const taker = next[0] === name || groupOf(next[1]) !== undefined ? "" : `${next[0]} :`;
       return [
-        `${field} was ${was}, now ${now}${defaultOnly ? " (defaults are XORed on the wire)" : ""}`,
+        `${field} was ${was}, now ${taker}${now}` +
+        (defaultOnly ? " (defaults are XORed on the wire)" : ""),
       ];
     }
     // A field may move into a new union as its first member: old data reads as that member.

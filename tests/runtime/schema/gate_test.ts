@@ -155,7 +155,7 @@ Deno.test({
             "fast @0; slow @1; exact @2;",
           ),
           [
-            "Calc.plus @1 (now shout): param left @1 was Int32, now Text",
+            "Calc.plus @1 (now shout): param left @1 was Int32, now words :Text",
             "Calc.plus @1 (now shout): param b @2 removed (was Int32)",
             "Calc.plus @1 (now shout): result result @0 was Int32, now Text",
           ],
