@@ -362,7 +362,11 @@ export function sandboxCommand(
     ? [
       bwrapPath() ?? "bwrap",
       ...bwrapArgs({
-        readOnly: [paths.bundle, ...(paths.connectSocket ? [dirname(paths.connectSocket)] : [])],
+        readOnly: [
+          paths.bundle,
+          `${paths.bundle}.map`, // read only to format a stack trace
+          ...(paths.connectSocket ? [dirname(paths.connectSocket)] : []),
+        ],
         writable: [
           paths.dataDir,
           paths.runDir,

@@ -49,7 +49,7 @@
  * ```
  * @module
  */
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { writeFileAtomic } from "../runtime/component.ts";
 
@@ -318,8 +318,8 @@ async function listingPath(entry: string, policy: CodePolicy): Promise<string> {
 
 /**
  * The remembered graph of `entry` and its hash, when every file it lists
- * and the configuration still hash as they did and its bundle exists;
- * null otherwise.
+ * and the configuration still hash as they did and its bundle (and its
+ * source map) exists; null otherwise.
  */
 async function rememberedGraph(entry: string, policy: CodePolicy): Promise<PreparedCode | null> {
   try {
@@ -332,6 +332,7 @@ async function rememberedGraph(entry: string, policy: CodePolicy): Promise<Prepa
       await graphHash(entry, { files, packages }, policy) !== hash
     ) return null;
     const bundle = join(policy.cacheDir, `${hash}.js`);
+    Deno.statSync(`${bundle}.map`);
     Deno.statSync(bundle);
     return { bundle, files, packages, graph: "remembered" };
   } catch {
@@ -355,29 +356,44 @@ export async function prepareCode(entry: string, policy: CodePolicy): Promise<Pr
   const bundle = join(policy.cacheDir, `${hash}.js`);
   Deno.mkdirSync(policy.cacheDir, { recursive: true, mode: 0o755 });
   try {
+    // A bundle cached before bundles had source maps is built again.
+    Deno.statSync(`${bundle}.map`);
     Deno.statSync(bundle);
   } catch {
-    const building = `${bundle}.${crypto.randomUUID()}.tmp`;
-    await denoOutput([
-      "bundle",
-      "--quiet",
-      "--platform=deno",
-      "--minify",
-      "--keep-names",
-      "--config",
-      join(policy.project, "deno.json"),
-      "--output",
-      building,
-      entry,
-    ], policy.project);
-    if (await graphHash(entry, await checkProvenance(entry, policy), policy) !== hash) {
-      Deno.removeSync(building);
-      throw new ProvenanceError(
-        `refusing to spawn ${entry}: its files changed while it was bundled`,
-      );
+    // Built under its final name in a folder of its own, so the bundle's
+    // link to its source map (`<hash>.js.map`) holds once both are moved.
+    const building = join(policy.cacheDir, `${hash}.${crypto.randomUUID()}.tmp`);
+    Deno.mkdirSync(building, { mode: 0o755 });
+    try {
+      const built = join(building, basename(bundle));
+      await denoOutput([
+        "bundle",
+        "--quiet",
+        "--platform=deno",
+        "--minify",
+        "--keep-names",
+        // Stack traces name the component's own files: Deno reads the map
+        // only when it formats one.
+        "--sourcemap=linked",
+        "--config",
+        join(policy.project, "deno.json"),
+        "--output",
+        built,
+        entry,
+      ], policy.project);
+      if (await graphHash(entry, await checkProvenance(entry, policy), policy) !== hash) {
+        throw new ProvenanceError(
+          `refusing to spawn ${entry}: its files changed while it was bundled`,
+        );
+      }
+      // The map first: a bundle present is a bundle complete.
+      for (const file of [`${built}.map`, built]) {
+        Deno.chmodSync(file, 0o644);
+        Deno.renameSync(file, join(policy.cacheDir, basename(file)));
+      }
+    } finally {
+      Deno.removeSync(building, { recursive: true });
     }
-    Deno.chmodSync(building, 0o644);
-    Deno.renameSync(building, bundle);
   }
   const { files, packages } = code;
   try {

@@ -552,15 +552,27 @@ const READ_HINT = ' (the sandbox refused read access to "/etc/hostname": a compo
   `only what "permissions"."read" in ${hog.folder}/manifest.json grants, paths relative to its ` +
   "data directory)";
 
-Deno.test("supervisor: a start the sandbox refused a permission says what the manifest would grant", async () => {
-  using state = tempDir();
-  await using supervisor = new Supervisor({ stateDir: state.path, output: () => {} });
-  const error = await assertRejects(
-    () => supervisor.start(HogInit, hog, { args: ["-readstart=/etc/hostname"] }),
-    SpawnError,
-  );
-  assert(error.message.includes("NotCapable: Requires read access to"), error.message);
-  assert(error.message.endsWith(READ_HINT), error.message);
+Deno.test("supervisor: a start the sandbox refused a permission says what the manifest would grant, and where", async () => {
+  for (const hardened of [false, true]) {
+    using state = tempDir();
+    const lines: string[] = [];
+    await using supervisor = new Supervisor({
+      stateDir: state.path,
+      output: (line) => lines.push(line),
+      hardened,
+    });
+    const error = await assertRejects(
+      () => supervisor.start(HogInit, hog, { args: ["-readstart=/etc/hostname"] }),
+      SpawnError,
+    );
+    assert(error.message.includes("NotCapable: Requires read access to"), error.message);
+    assert(error.message.endsWith(READ_HINT), error.message);
+    // The stack trace names the component's own source, not the bundle it runs as.
+    assert(
+      lines.some((line) => line.includes(`at file://${hog.folder}/main.ts:`)),
+      lines.join("\n"),
+    );
+  }
 });
 
 Deno.test("supervisor: a call the sandbox refused a permission says what the manifest would grant", async () => {
