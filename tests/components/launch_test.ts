@@ -139,12 +139,12 @@ Deno.test("tasks: a running spawn-node: its argv grants what the manifest and op
   await running.match(/^node: running; Ctrl-C stops it$/m);
   assertOnceOutput(running.output, state, port);
 
-  // Read/write on the view's regtest/ and the socket; net on the RPC endpoints of
-  // -rpcport (not the manifest's 18443) and the socket; nothing else, no run.
+  // Read/write on the view's regtest/ and the socket (read on the socket's own folder); net
+  // on the RPC endpoints of -rpcport (not the manifest's 18443) and the socket; nothing else.
   const argv = nodeArgv(running.pid);
   const socket = `${state}/sockets/node/node.sock`;
   assertEquals(argv.filter((arg) => /^--(allow|deny)-/.test(arg)), [
-    `--allow-read=${state}/view/node/regtest,${socket}`,
+    `--allow-read=${state}/view/node/regtest,${state}/sockets/node`,
     `--allow-write=${state}/view/node/regtest,${socket}`,
     `--allow-net=[::1]:${port},127.0.0.1:${port},unix:${socket}`,
     "--deny-run",
@@ -195,15 +195,13 @@ Deno.test("tasks: a running spawn-node: its argv grants what the manifest and op
   assert(!names.includes(".cookie"), names.join(" "));
 
   // Every run left its grants and audit log; the node tried nothing outside them but looking
-  // at its data directory and bitcoin.conf there (refused, skipped) and the runtime's mode
-  // check of its socket directory.
+  // at its data directory and bitcoin.conf there (refused, skipped).
   const audit = await task(["audit", `--state=${state}`]);
   assertEquals(audit.code, 0, audit.out);
   assert(/^node: 1 run\(s\), \d+ permission check\(s\)/m.test(audit.out), audit.out);
   const outside = audit.out.split("\n").filter((line) => /^ {2}\d+× /.test(line))
     .map((line) => line.replace(/^ {2}\d+× /, "")).sort();
   assertEquals(outside, [
-    `read ${state}/sockets/node`,
     `read ${state}/view/node`,
     `read ${state}/view/node/bitcoin.conf`,
   ]);
