@@ -338,6 +338,8 @@ export class FrameDecoder {
   #declared = 0;
   /** `performance.now()` when the frame in progress was first seen incomplete. */
   #startedAt: number | null = null;
+  /** Bytes of the frame in progress that have arrived. */
+  #arrived = 0;
 
   constructor(limits: Partial<FrameLimits> = {}) {
     this.#limits = { ...DEFAULT_FRAME_LIMITS, ...limits };
@@ -357,6 +359,11 @@ export class FrameDecoder {
   /** Bytes the frame in progress declares; 0 between frames or before its header is whole. */
   get declaredBytes(): number {
     return this.#declared;
+  }
+
+  /** Bytes of the frame in progress that have arrived, header included; 0 between frames. */
+  get arrivedBytes(): number {
+    return this.#arrived;
   }
 
   /** Copies `bytes` in and returns the frames completed by them. */
@@ -410,9 +417,11 @@ export class FrameDecoder {
   commitInPlace(n: number, each: (frame: FrameView) => void): void {
     if (this.#current !== null) this.#fill += n;
     else this.#end += n;
+    this.#arrived += n;
     for (;;) {
       if (this.#sizes === null && !this.#parseHeader()) break;
       if (!this.#fillSegments()) break;
+      this.#arrived -= headerBytes(this.#sizes!.length) + this.#declared;
       this.#sizes = null;
       this.#declared = 0;
       this.#startedAt = null;

@@ -109,6 +109,15 @@ export interface TransportLimits extends FrameLimits {
    * past it. Default 256 MiB.
    */
   maxProcessOutgoingBytes: number;
+  /**
+   * Bytes of frames still arriving, summed over every transport of this
+   * process (each checks the total against its own value). Over it, the
+   * transport receiving the most is closed: many peers each sending most
+   * of a large frame cannot add up past it. What they hold is at most
+   * twice this and 1 MiB per connection (see `FrameDecoder`). C++ has no
+   * such limit. Default 256 MiB.
+   */
+  maxProcessReceivingBytes: number;
 }
 
 /** The default transport limits. */
@@ -116,10 +125,14 @@ export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze
   ...DEFAULT_FRAME_LIMITS,
   maxOutgoingBytes: 64 * 1024 * 1024,
   maxProcessOutgoingBytes: 256 * 1024 * 1024,
+  maxProcessReceivingBytes: 256 * 1024 * 1024,
 });
 
-/** Bytes queued by every transport of this process, and the transports open in it. */
-const processQueue = { bytes: 0, transports: new Set<FrameTransport>() };
+/**
+ * Bytes queued by every transport of this process, bytes of the frames they
+ * are receiving, and the transports open in it.
+ */
+const processQueue = { bytes: 0, receiving: 0, transports: new Set<FrameTransport>() };
 
 /** Size of the buffers small frames are copied into when sent, and written from together. */
 const STAGING_BYTES = 64 * 1024;
@@ -193,6 +206,8 @@ export class FrameTransport {
   /** Fires at the deadline of the frame being received, or of a flushing close. */
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #deadlineAt = 0;
+  /** Bytes of the frame being received that have arrived (counted in `processQueue`). */
+  #receiving = 0;
   /** When a flushing close gives up on the peer taking its last messages. */
   #flushBy: number | null = null;
   #closed = false;
@@ -224,6 +239,11 @@ export class FrameTransport {
   /** Bytes of messages sent and not yet written to the channel. */
   get queuedBytes(): number {
     return this.#queuedBytes;
+  }
+
+  /** Bytes of the message being received that have arrived; 0 between messages. */
+  get receivingBytes(): number {
+    return this.#receiving;
   }
 
   /**
@@ -302,6 +322,26 @@ export class FrameTransport {
     }
   }
 
+  /** Counts what the frame in progress has received; over the process's limit, closes the largest. */
+  #noteReceiving(bytes: number): void {
+    processQueue.receiving += bytes - this.#receiving;
+    this.#receiving = bytes;
+    const limit = this.#limits.maxProcessReceivingBytes;
+    if (processQueue.receiving <= limit) return;
+    let largest: FrameTransport | null = null;
+    for (const holder of processQueue.transports) {
+      if (largest === null || holder.#receiving > largest.#receiving) largest = holder;
+    }
+    if (largest === null) return;
+    largest.#shut(
+      new PeerLimitError(
+        `Too many bytes of messages still arriving: ${largest.#receiving} from this peer, the ` +
+          `most of any connection, and ${processQueue.receiving} in all of this process; the ` +
+          `limit is ${limit} (maxProcessReceivingBytes).`,
+      ),
+    );
+  }
+
   /** Closes the transport of this process with the most bytes queued. */
   static #shutLargestQueue(limit: number): void {
     let largest: FrameTransport | null = null;
@@ -329,6 +369,8 @@ export class FrameTransport {
     this.#head = 0;
     this.#filled = 0;
     processQueue.bytes -= this.#queuedBytes;
+    processQueue.receiving -= this.#receiving;
+    this.#receiving = 0;
     processQueue.transports.delete(this);
     this.#queuedBytes = 0;
     clearTimeout(this.#lazyTimer);
@@ -557,6 +599,8 @@ export class FrameTransport {
         const n = await this.#channel.read(target);
         if (n === null) break;
         decoder.commitInPlace(n, deliver);
+        if (decoder.arrivedBytes !== this.#receiving) this.#noteReceiving(decoder.arrivedBytes);
+        if (this.#closed) break;
         const deadline = decoder.deadline;
         if (deadline !== null && this.#closeAfterFlush === undefined) this.#armDeadline(deadline);
       }

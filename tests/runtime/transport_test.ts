@@ -2,7 +2,7 @@
  * Unit tests of FrameTransport and channelFromStreams over real UNIX socket
  * pairs and stream pairs.
  */
-import { assert, assertEquals } from "../assert.ts";
+import { assert, assertEquals, assertMatch } from "../assert.ts";
 import { encodeFrame, type Frame, FrameDecoder, type FrameView } from "../../runtime/framing.ts";
 import {
   type ByteChannel,
@@ -10,7 +10,7 @@ import {
   FrameTransport,
   PeerLimitError,
 } from "../../runtime/transport.ts";
-import { withTimeout } from "../helpers.ts";
+import { waitFor, withTimeout } from "../helpers.ts";
 import { socketPair } from "../wire_peer.ts";
 
 /** A one-segment message whose words carry `id` and a pattern. */
@@ -464,6 +464,43 @@ Deno.test("FrameTransport: over maxProcessOutgoingBytes, the transport with the 
   assert(!b.isClosed, "B was closed");
   assertEquals(b.queuedBytes, 20 * 1024);
   b.close();
+  assertEquals(await b.closed, undefined);
+});
+
+Deno.test("FrameTransport: over maxProcessReceivingBytes, the transport receiving the most is closed", async () => {
+  const limits = { maxProcessReceivingBytes: 1024 * 1024 };
+  const [[connA, peerA], [connB, peerB]] = [await socketPair(), await socketPair()];
+  const a = new FrameTransport(connA, () => {}, limits);
+  const inboxB = new Inbox();
+  const b = new FrameTransport(connB, inboxB.onFrame, limits);
+  // Each peer sends the header of a 1 MiB frame and part of its segment: A 600 KiB, B 300 KiB.
+  const frame = encodeFrame([new Uint8Array(1024 * 1024).fill(7)]);
+  // All of them, whatever one write takes (the transport reads as they come).
+  const send = async (conn: Deno.Conn, bytes: Uint8Array) => {
+    for (let at = 0; at < bytes.byteLength;) at += await conn.write(bytes.subarray(at));
+  };
+  await send(peerA, frame.subarray(0, 8 + 600 * 1024));
+  await waitFor(() => a.receivingBytes === 8 + 600 * 1024, 20_000, "A's 600 KiB");
+  await send(peerB, frame.subarray(0, 8 + 300 * 1024));
+  await waitFor(() => b.receivingBytes === 8 + 300 * 1024, 20_000, "B's 300 KiB");
+  assert(!a.isClosed && !b.isClosed, "closed under the limit");
+  // B's next 200 KiB take the process over 1 MiB: A, which has sent the most, goes.
+  await send(peerB, frame.subarray(8 + 300 * 1024, 8 + 500 * 1024));
+  const reason = await withTimeout(a.closed, 20_000, "A closed");
+  assert(reason instanceof PeerLimitError, `expected a PeerLimitError, got ${reason}`);
+  assertMatch(
+    reason.message,
+    /^Too many bytes of messages still arriving: 614408 from this peer, the most of any connection, and \d+ in all of this process; the limit is 1048576 \(maxProcessReceivingBytes\)\.$/,
+  );
+  // B goes on, and its frame arrives whole.
+  await send(peerB, frame.subarray(8 + 500 * 1024));
+  await inboxB.wait(1);
+  assertEquals(inboxB.frames[0]![0]!.byteLength, 1024 * 1024);
+  assertEquals(b.receivingBytes, 0);
+  assert(!b.isClosed, "B was closed");
+  b.close();
+  peerA.close();
+  peerB.close();
   assertEquals(await b.closed, undefined);
 });
 
