@@ -328,34 +328,36 @@ export class FrameTransport {
     this.#receiving = bytes;
     const limit = this.#limits.maxProcessReceivingBytes;
     if (processQueue.receiving <= limit) return;
-    let largest: FrameTransport | null = null;
-    for (const holder of processQueue.transports) {
-      if (largest === null || holder.#receiving > largest.#receiving) largest = holder;
-    }
-    if (largest === null) return;
-    largest.#shut(
-      new PeerLimitError(
-        `Too many bytes of messages still arriving: ${largest.#receiving} from this peer, the ` +
-          `most of any connection, and ${processQueue.receiving} in all of this process; the ` +
-          `limit is ${limit} (maxProcessReceivingBytes).`,
-      ),
+    FrameTransport.#shutLargest(
+      (t) => t.#receiving,
+      (most) =>
+        `Too many bytes of messages still arriving: ${most} from this peer, the most of any ` +
+        `connection, and ${processQueue.receiving} in all of this process; the limit is ` +
+        `${limit} (maxProcessReceivingBytes).`,
     );
   }
 
   /** Closes the transport of this process with the most bytes queued. */
   static #shutLargestQueue(limit: number): void {
+    FrameTransport.#shutLargest(
+      (t) => t.#queuedBytes,
+      (most) =>
+        `Peer is not reading: ${most} bytes are queued for it, the most of any connection, and ` +
+        `${processQueue.bytes} for all of this process's; the limit is ${limit} ` +
+        "(maxProcessOutgoingBytes).",
+    );
+  }
+
+  /** Closes the transport of this process with the most `bytes`, saying `why`. */
+  static #shutLargest(
+    bytes: (transport: FrameTransport) => number,
+    why: (most: number) => string,
+  ): void {
     let largest: FrameTransport | null = null;
     for (const holder of processQueue.transports) {
-      if (largest === null || holder.#queuedBytes > largest.#queuedBytes) largest = holder;
+      if (largest === null || bytes(holder) > bytes(largest)) largest = holder;
     }
-    if (largest === null) return;
-    largest.#shut(
-      new PeerLimitError(
-        `Peer is not reading: ${largest.#queuedBytes} bytes are queued for it, the most of any ` +
-          `connection, and ${processQueue.bytes} for all of this process's; the limit is ` +
-          `${limit} (maxProcessOutgoingBytes).`,
-      ),
-    );
+    if (largest !== null) largest.#shut(new PeerLimitError(why(bytes(largest))));
   }
 
   #shut(reason: Error | undefined): void {
