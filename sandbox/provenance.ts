@@ -386,6 +386,12 @@ export async function prepareCode(entry: string, policy: CodePolicy): Promise<Pr
           `refusing to spawn ${entry}: its files changed while it was bundled`,
         );
       }
+      // The map names its sources relative to where it was built, a folder
+      // deeper than where it is kept: absolute, they hold wherever it goes.
+      const map = JSON.parse(Deno.readTextFileSync(`${built}.map`));
+      const base = pathToFileURL(`${building}/`);
+      map.sources = map.sources.map((source: string) => new URL(source, base).href);
+      Deno.writeTextFileSync(`${built}.map`, JSON.stringify(map));
       // The map first: a bundle present is a bundle complete.
       for (const file of [`${built}.map`, built]) {
         Deno.chmodSync(file, 0o644);

@@ -572,6 +572,12 @@ Deno.test("supervisor: a start the sandbox refused a permission says what the ma
       lines.some((line) => line.includes(`at file://${hog.folder}/main.ts:`)),
       lines.join("\n"),
     );
+    // Its map names the sources where they are, whatever the state directory's place.
+    const [map] = [...Deno.readDirSync(`${state.path}/code`)].filter((e) =>
+      e.name.endsWith(".map")
+    );
+    const { sources } = JSON.parse(Deno.readTextFileSync(`${state.path}/code/${map!.name}`));
+    assert(sources.includes(`file://${hog.folder}/main.ts`), JSON.stringify(sources));
   }
 });
 
