@@ -324,6 +324,8 @@ export class FrameTransport {
 
   /** Counts what the frame in progress has received; over the process's limit, closes the largest. */
   #noteReceiving(bytes: number): void {
+    // A frame delivered in the same read may have closed it: it counts nothing any more.
+    if (this.#closed) return;
     processQueue.receiving += bytes - this.#receiving;
     this.#receiving = bytes;
     const limit = this.#limits.maxProcessReceivingBytes;

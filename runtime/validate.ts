@@ -144,7 +144,9 @@ export function validateFrame(
   }
   let words = 0;
   for (let i = 0; i < frame.count; i++) words += frame.lengths[i]! / 8;
-  const forSize = words * limits.traversalPerMessageWord + TRAVERSAL_ALLOWANCE_WORDS;
+  // Limits written before this one existed leave it out: they get its default.
+  const perWord = limits.traversalPerMessageWord ?? DEFAULT_READ_LIMITS.traversalPerMessageWord;
+  const forSize = words * perWord + TRAVERSAL_ALLOWANCE_WORDS;
   const walker = new Walker(
     frame,
     Math.min(limits.traversalLimitWords, forSize),

@@ -787,7 +787,9 @@ export function listen<T>(
         await changed.promise;
         continue;
       }
-      if (waiting.size < maxWaiting) return;
+      // A client that presents its token is served at once: those waiting
+      // to present one take serving slots too, or more would be served.
+      if (waiting.size < Math.min(maxWaiting, maxServed - served.size)) return;
       const [, oldest] = waiting.entries().next().value!;
       const wait = oldest.since + UNDER_PRESSURE_MS - performance.now();
       if (wait <= 0) {

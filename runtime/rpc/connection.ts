@@ -966,11 +966,18 @@ export class RpcConnection implements AsyncDisposable {
   #onCall(frame: FrameView, check: FrameCheck, call: StructRef): void {
     const r = this.#reader;
     const answer = this.#newAnswer(r.u32(call, Field.call.questionId));
-    const target = this.#resolveTarget(call, Field.call.target);
     const payload = this.#payload;
     const hasParams = r.struct(call, Field.call.params, payload);
     const message = messageFromFrame(frame, check);
+    // The table before the target: a table refused leaves nothing retained.
     const caps = this.#readCapTable(message, payload);
+    let target: Hook;
+    try {
+      target = this.#resolveTarget(call, Field.call.target);
+    } catch (error) {
+      releaseCaps(caps);
+      throw error;
+    }
     const params = hasParams && payload.ptrCount > Field.payload.content
       ? pointerAt(message, payload.seg, payload.ptrs + Field.payload.content * 8)
       : NULL_POINTER;
@@ -1007,18 +1014,26 @@ export class RpcConnection implements AsyncDisposable {
     this.#runningAnswers++;
     this.#runningBytes += bytes;
     processRunning.bytes += bytes;
-    const sent = target.send(
-      new ArrivedCall(
-        r.u64(call, Field.call.interfaceId),
-        r.u16(call, Field.call.methodId),
-        message,
-        params,
-        caps,
-        this,
-        answer,
-      ),
-    );
-    target.release();
+    let sent: Sent;
+    try {
+      sent = target.send(
+        new ArrivedCall(
+          r.u64(call, Field.call.interfaceId),
+          r.u16(call, Field.call.methodId),
+          message,
+          params,
+          caps,
+          this,
+          answer,
+        ),
+      );
+    } catch (error) {
+      // The connection aborts; what the process counts for the call goes now.
+      this.#stopRunning(answer);
+      throw error;
+    } finally {
+      target.release();
+    }
     answer.sent = sent;
     // The params are done with once the call is: their pooled buffers go back.
     sent.response.then(
@@ -1404,9 +1419,11 @@ export class RpcConnection implements AsyncDisposable {
   #replyUnimplemented(frame: FrameView, check: FrameCheck): void {
     // The echo is a deep copy: pointers that share what they point at would
     // each get their own copy, a few hundred bytes growing to megabytes.
+    // Empty structs are charged a word each though they take none: twice
+    // the message and 8 KiB leave room for those.
     let bytes = 0;
     for (let i = 0; i < frame.count; i++) bytes += frame.lengths[i]!;
-    if (check.tooDeep || check.words * 8 > bytes) {
+    if (check.tooDeep || check.words * 8 > 2 * bytes + 8192) {
       throw new ProtocolError(
         `Unknown message whose echo would copy ${check.words * 8} bytes out of ${bytes}: ` +
           "its pointers share what they point at" + (check.tooDeep ? ", or loop." : "."),

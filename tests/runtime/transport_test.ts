@@ -10,7 +10,7 @@ import {
   FrameTransport,
   PeerLimitError,
 } from "../../runtime/transport.ts";
-import { waitFor, withTimeout } from "../helpers.ts";
+import { concatBytes, waitFor, withTimeout } from "../helpers.ts";
 import { socketPair } from "../wire_peer.ts";
 
 /** A one-segment message whose words carry `id` and a pattern. */
@@ -502,6 +502,29 @@ Deno.test("FrameTransport: over maxProcessReceivingBytes, the transport receivin
   peerA.close();
   peerB.close();
   assertEquals(await b.closed, undefined);
+});
+
+Deno.test("FrameTransport: a transport closed by a frame it delivered counts none of what came with it", async () => {
+  const big = encodeFrame([new Uint8Array(1024 * 1024)]);
+  // Five times: a frame whose delivery closes the transport, and in the same write most of
+  // a large one (what one read takes of it would have stayed counted for the process).
+  for (let i = 0; i < 5; i++) {
+    const [conn, peer] = await socketPair();
+    const transport: FrameTransport = new FrameTransport(conn, () => transport.close());
+    await peer.write(concatBytes(encodeFrame(frameOf(i)), big.subarray(0, 8 + 100 * 1024)));
+    assertEquals(await withTimeout(transport.closed, 20_000, "the close"), undefined);
+    assertEquals(transport.receivingBytes, 0);
+    peer.close();
+  }
+  // Nothing was left counted: 60 KiB arriving stay under a process limit of 64 KiB.
+  const [conn, peer] = await socketPair();
+  const fresh = new FrameTransport(conn, () => {}, { maxProcessReceivingBytes: 64 * 1024 });
+  for (let at = 0; at < 8 + 60 * 1024;) at += await peer.write(big.subarray(at, 8 + 60 * 1024));
+  await waitFor(() => fresh.receivingBytes === 8 + 60 * 1024, 20_000, "60 KiB to arrive");
+  assert(!fresh.isClosed, "closed under the limit");
+  fresh.close();
+  peer.close();
+  assertEquals(await fresh.closed, undefined);
 });
 
 Deno.test("FrameTransport: one message over maxOutgoingBytes may go when nothing else waits", async () => {

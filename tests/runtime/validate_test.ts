@@ -9,6 +9,7 @@ import { encodeFrame, type Frame, FrameDecoder, FrameView } from "../../runtime/
 import {
   DEFAULT_READ_LIMITS,
   MessageValidationError,
+  type ReadLimits,
   TRAVERSAL_ALLOWANCE_WORDS,
   validateFrame,
   validateMessage,
@@ -528,6 +529,9 @@ Deno.test("validateMessage: a message may reach traversalPerMessageWord words pe
   // 100 pointers to one 1000-word list: 1101 words reaching 100,100, which C++ accepts.
   assertEquals(validateMessage(aliased(100, 1000), CXX), 100_100);
   assertRefused(() => validateMessage(aliased(100, 1000)), "for a message of 1101 (");
+  // Limits written without the field (in JavaScript, say) get its default, not no limit.
+  const older = { traversalLimitWords: 8 * 1024 * 1024, nestingLimit: 64 } as ReadLimits;
+  assertRefused(() => validateMessage(aliased(100, 1000), older), "for a message of 1101 (");
   // Without aliases a message reaches at most its own words: any size passes.
   assertEquals(validateMessage(aliased(1, 1 << 20)), 1 + (1 << 20));
 });

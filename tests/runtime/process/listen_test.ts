@@ -16,6 +16,7 @@ import {
   newToken,
   spawn,
   type SpawnedComponent,
+  TOKEN_BYTES,
 } from "../../../mod.ts";
 import { FooInit } from "../../../examples/schemas/gen/conformance.mp.ts";
 import { fooInit } from "../../../examples/foo/foo.ts";
@@ -207,6 +208,28 @@ Deno.test("listen: an idle client is closed after the token deadline, and counts
   idle.close();
   await waitFor(() => listener.unauthenticated === 0, 20_000, "the idle client to be gone");
   assertEquals(listener.connections, 0);
+});
+
+Deno.test("listen: with tokens, clients presenting them at once are served no more than maxConnections", async () => {
+  using dir = tempDir();
+  await using listener = listen(FooInit, "unix", fooInit(), {
+    datadir: dir.path,
+    log: quiet,
+    authenticate: () => true,
+    maxConnections: 2,
+  });
+  // Three clients send a token together; they then say nothing, holding their slot.
+  const conns = await Promise.all(
+    [0, 1, 2].map(() => Deno.connect({ transport: "unix", path: listener.path })),
+  );
+  await Promise.all(conns.map((conn) => conn.write(new Uint8Array(TOKEN_BYTES))));
+  await waitFor(() => listener.connections === 2, 20_000, "two clients served");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assertEquals([listener.connections, listener.unauthenticated], [2, 0], "the third waits");
+  conns[0]!.close();
+  await waitFor(() => listener.unauthenticated + listener.connections === 2, 20_000, "a slot");
+  await waitFor(() => listener.connections === 2, 20_000, "the third served");
+  for (const conn of conns.slice(1)) conn.close();
 });
 
 Deno.test("connect: waits while the listener's backlog is full, fails clearly when told not to", async () => {

@@ -12,6 +12,7 @@ import {
   type RpcLimits,
 } from "../../../runtime/rpc/connection.ts";
 import { Capability, type LocalHook } from "../../../runtime/rpc/capability.ts";
+import { encodeFrame } from "../../../runtime/framing.ts";
 import { RpcError } from "../../../runtime/rpc/errors.ts";
 import { capIndexAt, initStruct, readStruct, setData } from "../../../runtime/rpc/message.ts";
 import { serverFromMethods } from "../../../runtime/rpc/server.ts";
@@ -1060,6 +1061,14 @@ Deno.test("Unknown message types → Unimplemented echoing the message", async (
     { which: provide.which(), questionId: provide.provide.questionId },
     { which: RpcMessage.PROVIDE, questionId: 6 },
   );
+  // One holding empty structs (charged a word each by validation, none in a copy) is echoed.
+  const segment = new DataView(new ArrayBuffer(7 * 8));
+  segment.setUint32(4, 1 | (1 << 16), true); // root: Message of 1 data word, 1 pointer
+  segment.setUint16(8, 99, true);
+  segment.setUint32(20, 4 << 16, true); // its pointer: a struct of 4 pointers right after it
+  for (let i = 0; i < 4; i++) segment.setUint32(24 + 8 * i, 0xfffffffc, true); // each empty
+  await s.peer.sendBytes(encodeFrame([new Uint8Array(segment.buffer)]));
+  assertEquals((await s.peer.expect(RpcMessage.UNIMPLEMENTED)).unimplemented.which(), 99);
   // The connection carries on.
   assertEquals(typeof await bootstrapExport(s.peer), "number");
   assert(!s.rpc.isClosed);
