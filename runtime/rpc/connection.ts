@@ -127,8 +127,11 @@ export interface RpcLimits extends TransportLimits, ReadLimits {
   /**
    * The same, summed over every connection of this process (each checks
    * the total against its own value): many connections cannot add up past
-   * it. One call of any size may always run when none runs in the process.
-   * C++ has no such limit. Default 512 MiB.
+   * it. Over it, a connection holding less than its share (this limit
+   * divided among the connections running calls) may still run calls, up
+   * to twice the limit in all, so that one connection holding much cannot
+   * starve the others. One call of any size may always run when none runs
+   * in the process. C++ has no such limit. Default 512 MiB.
    */
   maxProcessRunningCallBytes: number;
   /**
@@ -168,23 +171,41 @@ export interface ConnectionOptions {
  */
 const CAP_ENTRY_BYTES = 256;
 
-/** Bytes held by the calls running in every connection of this process. */
-const processRunning = { bytes: 0 };
+/** The calls running in every connection of this process: their bytes, and the connections running any. */
+const processRunning = { bytes: 0, connections: 0 };
 
-/** The `overloaded` refusal of a call over the running bytes of its connection or process. */
-function runningBytesError(
-  scope: "connection" | "process",
-  held: number,
-  more: number,
-  limit: number,
-): RpcError {
-  const [where, name] = scope === "process"
-    ? [" in this process", "maxProcessRunningCallBytes"]
-    : ["", "maxRunningCallBytes"];
+/** The `overloaded` refusal of a call over the running bytes of its connection. */
+function runningBytesError(held: number, more: number, limit: number): RpcError {
   return new RpcError(
     "overloaded",
-    `Too many bytes held by calls in progress${where}: ${held} and ${more} more; ` +
-      `the limit is ${limit} (${name}).`,
+    `Too many bytes held by calls in progress: ${held} and ${more} more; ` +
+      `the limit is ${limit} (maxRunningCallBytes).`,
+  );
+}
+
+/**
+ * The refusal of a call of `more` bytes over `maxProcessRunningCallBytes`, or
+ * null: a connection holding `held` in `calls` may go over the limit while it
+ * holds less than its share, and never past twice the limit.
+ */
+function processRunningRefusal(
+  held: number,
+  calls: number,
+  more: number,
+  limit: number,
+): RpcError | null {
+  const total = processRunning.bytes;
+  if (total === 0 || total + more <= limit) return null;
+  const share = Math.floor(limit / (processRunning.connections + (calls === 0 ? 1 : 0)));
+  const underShare = held + more <= share;
+  if (underShare && total + more <= 2 * limit) return null;
+  return new RpcError(
+    "overloaded",
+    `Too many bytes held by calls in progress in this process: ${total} and ${more} more; ` +
+      `the limit is ${limit} (maxProcessRunningCallBytes), and ` +
+      (underShare
+        ? "connections under their share may take no more than twice that."
+        : `this connection holds ${held} of its share of ${share}.`),
   );
 }
 
@@ -990,16 +1011,13 @@ export class RpcConnection implements AsyncDisposable {
       : this.#runningAnswers >= this.#limits.maxAnswers
       ? new RpcError("overloaded", "Too many calls in progress.")
       : this.#runningAnswers > 0 && this.#runningBytes + bytes > this.#limits.maxRunningCallBytes
-      ? runningBytesError("connection", this.#runningBytes, bytes, this.#limits.maxRunningCallBytes)
-      : processRunning.bytes > 0 &&
-          processRunning.bytes + bytes > this.#limits.maxProcessRunningCallBytes
-      ? runningBytesError(
-        "process",
-        processRunning.bytes,
+      ? runningBytesError(this.#runningBytes, bytes, this.#limits.maxRunningCallBytes)
+      : processRunningRefusal(
+        this.#runningBytes,
+        this.#runningAnswers,
         bytes,
         this.#limits.maxProcessRunningCallBytes,
-      )
-      : null;
+      );
     // Set for a refused call too: a tail call's Return takes the refusal from it.
     answer.keepResults = sendTo === SendResultsTo.yourself;
     if (refusal !== null) {
@@ -1011,7 +1029,7 @@ export class RpcConnection implements AsyncDisposable {
     }
     answer.running = true;
     answer.runningBytes = bytes;
-    this.#runningAnswers++;
+    if (this.#runningAnswers++ === 0) processRunning.connections++;
     this.#runningBytes += bytes;
     processRunning.bytes += bytes;
     let sent: Sent;
@@ -1152,7 +1170,7 @@ export class RpcConnection implements AsyncDisposable {
   #stopRunning(answer: Answer): void {
     if (!answer.running) return;
     answer.running = false;
-    this.#runningAnswers--;
+    if (--this.#runningAnswers === 0) processRunning.connections--;
     this.#runningBytes -= answer.runningBytes;
     processRunning.bytes -= answer.runningBytes;
   }

@@ -1307,6 +1307,53 @@ Deno.test("maxProcessRunningCallBytes: calls on other connections count; over th
   assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 2);
 });
 
+Deno.test("maxProcessRunningCallBytes: a connection under its share still runs calls, to twice the limit in all", async () => {
+  // Each wait keeps a 16 KiB receive buffer (a unit); the limit is 16 units. The first connection
+  // takes all of it, the second its share of two (8), the third of three (5), and the fourth
+  // 3 of its 4 before the total is at twice the limit.
+  const unit = 16 * 1024, limit = 16 * unit;
+  const sessions: Awaited<ReturnType<typeof serverSession>>[] = [];
+  await using _ = {
+    async [Symbol.asyncDispose]() {
+      for (const s of sessions) await s[Symbol.asyncDispose]();
+    },
+  };
+  for (
+    const [runs, total, refusal] of [
+      [16, 16, `this connection holds ${16 * unit} of its share of ${limit}.`],
+      [8, 24, `this connection holds ${8 * unit} of its share of ${limit / 2}.`],
+      [5, 29, `this connection holds ${5 * unit} of its share of ${Math.floor(limit / 3)}.`],
+      [3, 32, "connections under their share may take no more than twice that."],
+    ] as const
+  ) {
+    const s = await serverSession({ maxProcessRunningCallBytes: limit });
+    sessions.push(s);
+    const target = { importedCap: await bootstrapExport(s.peer) };
+    const wait = (questionId: number) =>
+      s.peer.send(build.call({
+        questionId,
+        target,
+        interfaceId: TESTER,
+        methodId: METHOD.wait,
+        params: (content) => initStruct(Tester_Wait$Params, content).ms = 60_000,
+      }));
+    // One at a time, so that each arrives in a buffer of its own.
+    for (let questionId = 1; questionId <= runs; questionId++) {
+      await wait(questionId);
+      await waitFor(() => s.signals.length === questionId, 20_000, `wait ${questionId} to run`);
+    }
+    await wait(runs + 1);
+    const refused = (await s.peer.expect(RpcMessage.RETURN)).return;
+    assertEquals([refused.answerId, refused.which()], [runs + 1, RpcReturn.EXCEPTION]);
+    const { type, reason } = exceptionOf(refused.exception);
+    assertEquals([type, reason], [
+      OVERLOADED,
+      `Too many bytes held by calls in progress in this process: ${total * unit} and ${unit} ` +
+      `more; the limit is ${limit} (maxProcessRunningCallBytes), and ${refusal}`,
+    ]);
+  }
+});
+
 /** Content: a chain of `levels` structs of a zero data word, each holding the next in its pointer. */
 function nestedContent(levels: number): (content: capnp.Pointer) => void {
   return (content) => {
