@@ -24,21 +24,24 @@ export interface ReadLimits {
   /** Deepest nesting of structs and lists (Text and Data not counted, as in C++). Default 64. */
   nestingLimit: number;
   /**
-   * Words that may be reached per word the message holds, on top of
-   * {@linkcode TRAVERSAL_ALLOWANCE_WORDS}: with pointers that share what
-   * they point at, a message of a few hundred bytes would cost as much to
-   * check as one of 64 MiB, so a peer could spend this side's CPU a
-   * hundred thousand times faster than its own bandwidth. Writers never
-   * share, so honest messages reach each word once. C++ has no such limit.
-   * Default 4.
+   * Words that may be reached per word the message holds: with pointers
+   * that share what they point at, a message of a few hundred bytes would
+   * cost as much to check as one of 64 MiB, so a peer could spend this
+   * side's CPU a hundred thousand times faster than its own bandwidth.
+   * Writers never share, so honest messages reach each word once. Objects
+   * of no size (empty structs, the elements of lists of voids or of empty
+   * structs) are charged a word each against `traversalLimitWords` alone,
+   * as in C++: checking them costs nothing per element. C++ has no such
+   * limit. Default 4.
    */
   traversalPerMessageWord: number;
 }
 
 /**
  * Words any message may reach beyond `traversalPerMessageWord` times its
- * size: lists of voids or empty structs are charged a word per element
- * (as in C++) though they take none.
+ * size, a few microseconds of checking: a small message whose pointers
+ * loop is then walked to the nesting limit and fails only the call that
+ * holds it, as in C++, instead of the connection.
  */
 export const TRAVERSAL_ALLOWANCE_WORDS = 8192;
 
@@ -95,8 +98,12 @@ export const TOO_DEEP = "Message is too deeply-nested or contains cycles.";
 
 /** What {@linkcode validateFrame} found in a message it accepted. */
 export interface FrameCheck {
-  /** Words counted against the traversal budget. */
+  /** Words counted against `traversalLimitWords`, objects of no size a word each (as in C++). */
   readonly words: number;
+  /** Of those, the words charged for objects of no size, which the message does not hold. */
+  readonly emptyWords: number;
+  /** Words the message holds, its segments' sum. */
+  readonly messageWords: number;
   /** Far pointers followed: a message without any can be read at any offset in its buffer. */
   readonly farPointers: number;
   /**
@@ -142,17 +149,15 @@ export function validateFrame(
   if (frame.count === 0 || frame.lengths[0]! < 8) {
     throw new MessageValidationError("Message ends prematurely in first segment.");
   }
-  let words = 0;
-  for (let i = 0; i < frame.count; i++) words += frame.lengths[i]! / 8;
+  let messageWords = 0;
+  for (let i = 0; i < frame.count; i++) messageWords += frame.lengths[i]! / 8;
   // Limits written before this one existed leave it out: they get its default.
   const perWord = limits.traversalPerMessageWord ?? DEFAULT_READ_LIMITS.traversalPerMessageWord;
-  const forSize = words * perWord + TRAVERSAL_ALLOWANCE_WORDS;
   const walker = new Walker(
     frame,
-    Math.min(limits.traversalLimitWords, forSize),
-    forSize < limits.traversalLimitWords
-      ? ` of ${forSize} words for a message of ${words} (traversalPerMessageWord)`
-      : "",
+    limits.traversalLimitWords,
+    messageWords,
+    messageWords * perWord + TRAVERSAL_ALLOWANCE_WORDS,
   );
   walker.pointer(0, 0, limits.nestingLimit);
   return walker;
@@ -161,23 +166,35 @@ export function validateFrame(
 /** Walks a frame: positions are (segment, word in the segment). */
 class Walker {
   readonly frame: FrameView;
-  readonly budget: number;
-  /** What the error adds when the budget is not `traversalLimitWords`. */
-  readonly budgetName: string;
+  /** `traversalLimitWords`. */
+  readonly limit: number;
+  readonly messageWords: number;
+  /** Words of objects with a size that may be reached, for `traversalPerMessageWord`. */
+  readonly sizedBudget: number;
   words = 0;
+  emptyWords = 0;
   farPointers = 0;
   tooDeep = false;
 
-  constructor(frame: FrameView, budget: number, budgetName: string) {
+  constructor(frame: FrameView, limit: number, messageWords: number, sizedBudget: number) {
     this.frame = frame;
-    this.budget = budget;
-    this.budgetName = budgetName;
+    this.limit = limit;
+    this.messageWords = messageWords;
+    this.sizedBudget = sizedBudget;
   }
 
-  charge(words: number): void {
-    this.words += words;
-    if (this.words > this.budget) {
-      throw new MessageValidationError(`Exceeded message traversal limit${this.budgetName}.`);
+  /** Charges `words` of objects the message holds and `empties` objects of no size, a word each. */
+  charge(words: number, empties = 0): void {
+    this.words += words + empties;
+    this.emptyWords += empties;
+    if (this.words > this.limit) {
+      throw new MessageValidationError("Exceeded message traversal limit.");
+    }
+    if (this.words - this.emptyWords > this.sizedBudget) {
+      throw new MessageValidationError(
+        `Exceeded message traversal limit of ${this.sizedBudget} words for a message of ` +
+          `${this.messageWords} (traversalPerMessageWord).`,
+      );
     }
   }
 
@@ -265,7 +282,8 @@ class Walker {
     const size = dataWords + ptrCount;
     this.bounds(seg, word, size);
     // C++ charges at least one word for an empty struct against amplification.
-    this.charge(size === 0 ? 1 : size);
+    if (size === 0) this.charge(0, 1);
+    else this.charge(size);
     for (let i = 0; i < ptrCount; i++) this.pointer(seg, word + dataWords + i, depth);
   }
 
@@ -289,7 +307,8 @@ class Walker {
         );
       }
       // Zero-sized elements still cost a word each, as in C++.
-      this.charge(stride === 0 ? elements + 1 : count + 1);
+      if (stride === 0) this.charge(1, elements);
+      else this.charge(count + 1);
       if (ptrCount === 0) return;
       for (let e = 0; e < elements; e++) {
         const base = word + 1 + e * stride + dataWords;
@@ -305,6 +324,7 @@ class Walker {
     }
     const words = Math.ceil((count * ELEMENT_BITS[elementSize]!) / 64);
     this.bounds(seg, word, words);
-    this.charge(elementSize === 0 ? count : words);
+    if (elementSize === 0) this.charge(0, count);
+    else this.charge(words);
   }
 }

@@ -1437,13 +1437,12 @@ export class RpcConnection implements AsyncDisposable {
   #replyUnimplemented(frame: FrameView, check: FrameCheck): void {
     // The echo is a deep copy: pointers that share what they point at would
     // each get their own copy, a few hundred bytes growing to megabytes.
-    // Empty structs are charged a word each though they take none: twice
-    // the message and 8 KiB leave room for those.
-    let bytes = 0;
-    for (let i = 0; i < frame.count; i++) bytes += frame.lengths[i]!;
-    if (check.tooDeep || check.words * 8 > 2 * bytes + 8192) {
+    // Without sharing, the copy is no larger than the message.
+    const bytes = check.messageWords * 8;
+    const copied = (check.words - check.emptyWords) * 8;
+    if (check.tooDeep || copied > bytes) {
       throw new ProtocolError(
-        `Unknown message whose echo would copy ${check.words * 8} bytes out of ${bytes}: ` +
+        `Unknown message whose echo would copy ${copied} bytes out of ${bytes}: ` +
           "its pointers share what they point at" + (check.tooDeep ? ", or loop." : "."),
       );
     }

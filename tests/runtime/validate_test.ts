@@ -515,17 +515,17 @@ Deno.test("validateMessage: aliasing is counted each time it is reached", () => 
 });
 
 Deno.test("validateMessage: a message may reach traversalPerMessageWord words per word it holds, and 8192 more", () => {
-  // The root pointer and a struct of one pointer: 2 words, so 2 * 4 + 8192 may be reached, the
-  // struct's word and the void list's elements, each charged a word.
+  // 5 pointers to one list of w words: a message of 6 + w words reaching 5 + 5w. At the edge,
+  // 5 + 5w = 4 (6 + w) + 8192, so w = 8211.
   assertEquals(DEFAULT_READ_LIMITS.traversalPerMessageWord, 4);
-  const voids = (count: number) => [seg(structPtr(0, 0, 1), listPtr(0, 0, count))];
-  const budget = 2 * 4 + TRAVERSAL_ALLOWANCE_WORDS;
-  assertEquals(validateMessage(voids(budget - 1)), budget);
+  const budget = 4 * (6 + 8211) + TRAVERSAL_ALLOWANCE_WORDS;
+  assertEquals(validateMessage(aliased(5, 8211)), budget);
   assertRefused(
-    () => validateMessage(voids(budget)),
-    `Exceeded message traversal limit of ${budget} words for a message of 2 (traversalPerMessageWord).`,
+    () => validateMessage(aliased(5, 8212)),
+    `Exceeded message traversal limit of ${budget + 4} words for a message of ${6 + 8212} ` +
+      "(traversalPerMessageWord).",
   );
-  assertEquals(validateMessage(voids(budget), CXX), budget + 1);
+  assertEquals(validateMessage(aliased(5, 8212), CXX), budget + 5);
   // 100 pointers to one 1000-word list: 1101 words reaching 100,100, which C++ accepts.
   assertEquals(validateMessage(aliased(100, 1000), CXX), 100_100);
   assertRefused(() => validateMessage(aliased(100, 1000)), "for a message of 1101 (");
@@ -534,6 +534,24 @@ Deno.test("validateMessage: a message may reach traversalPerMessageWord words pe
   assertRefused(() => validateMessage(aliased(100, 1000), older), "for a message of 1101 (");
   // Without aliases a message reaches at most its own words: any size passes.
   assertEquals(validateMessage(aliased(1, 1 << 20)), 1 + (1 << 20));
+});
+
+Deno.test("validateMessage: objects of no size count against traversalLimitWords alone, as in C++", () => {
+  // Three words holding a void list of a million elements, a composite list of as many empty
+  // structs, a struct of 1000 pointers to one empty struct: far past 4 words per word held.
+  const million = 1_000_000;
+  const voids = [seg(structPtr(0, 0, 1), listPtr(0, 0, million))];
+  const check = validateFrame(FrameView.of(voids));
+  assertEquals([check.words, check.emptyWords, check.messageWords], [1 + million, million, 2]);
+  const empties = [seg(structPtr(0, 0, 1), listPtr(0, 7, 0), compositeTag(million, 0, 0))];
+  assertEquals(validateMessage(empties), 1 + 1 + million);
+  const pointers = Array.from({ length: 1000 }, () => structPtr(-1, 0, 0));
+  assertEquals(validateMessage([seg(structPtr(0, 0, 1000), ...pointers)]), 2000);
+  // traversalLimitWords still counts them.
+  assertRefused(
+    () => validateMessage(voids, { ...DEFAULT_READ_LIMITS, traversalLimitWords: million }),
+    "Exceeded message traversal limit.",
+  );
 });
 
 Deno.test("validateMessage: a void list of 2^29 - 1 elements counts as that many words", () => {

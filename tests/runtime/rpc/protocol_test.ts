@@ -1245,6 +1245,31 @@ Deno.test("a message with a null root pointer aborts the connection; nothing of 
   await expectAbort(s, "Message has a null root pointer.");
 });
 
+Deno.test("a call whose params hold a million voids, as C++ allows, is served", async () => {
+  // Add's params with a pointer past its schema's to a void list: a few words on the wire,
+  // charged a word per element against traversalLimitWords alone.
+  await using s = await serverSession();
+  const target = { importedCap: await bootstrapExport(s.peer) };
+  const ret = await callEngine(s.peer, {
+    questionId: 1,
+    target,
+    interfaceId: TESTER,
+    methodId: METHOD.add,
+    params: (content) => {
+      const params = new capnp.Struct(content.segment, content.byteOffset);
+      capnp.utils.initStruct(new capnp.ObjectSize(8, 1), params);
+      capnp.utils.setInt32(0, 2, params);
+      capnp.utils.setInt32(4, 3, params);
+      const voids = capnp.utils.getPointer(0, params);
+      voids.segment.setUint32(voids.byteOffset, 1); // a list right after the pointer
+      voids.segment.setUint32(voids.byteOffset + 4, (1_000_000 << 3) | 0); // of a million voids
+    },
+  });
+  assertEquals(ret.which(), RpcReturn.RESULTS);
+  assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 5);
+  assert(!s.rpc.isClosed);
+});
+
 Deno.test("maxRunningCallBytes: calls keeping more params alive than allowed are refused as overloaded", async () => {
   // Each small call arrives in (and keeps) a 16 KiB receive buffer: one runs, the next is over.
   await using s = await serverSession({ maxRunningCallBytes: 20_000 });
