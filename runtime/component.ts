@@ -137,71 +137,7 @@ export async function serveComponent<T>(
   console.log("READY");
 }
 
-/**
- * Writes `text` to `path` so that a reader sees the old or the new content,
- * never a mix: a private temporary file next to it, flushed to disk, then
- * renamed over it. Temporary files that writers killed mid-write left next
- * to `path` are removed once they are {@linkcode STALE_TEMP_MS} old.
- */
-export function writeFileAtomic(path: string, text: string): void {
-  removeStaleTemps(path);
-  const temp = `${path}.${Deno.pid}.tmp`;
-  try {
-    const bytes = new TextEncoder().encode(text);
-    using file = Deno.openSync(temp, { write: true, create: true, truncate: true, mode: 0o600 });
-    for (let written = 0; written < bytes.length;) {
-      written += file.writeSync(bytes.subarray(written));
-    }
-    file.syncSync();
-    Deno.renameSync(temp, path);
-  } catch (error) {
-    try {
-      Deno.removeSync(temp);
-    } catch { /* not created */ }
-    throw error;
-  }
-}
-
-/**
- * Age past which a writer's temporary file is one a killed writer left (a
- * write takes milliseconds); leftovers are looked for at most once a minute
- * per path.
- */
-const STALE_TEMP_MS = 10 * 60_000;
-const SWEEP_INTERVAL_MS = 60_000;
-const lastSweep = new Map<string, number>();
-
-/** Removes `<path>.<pid>.tmp` files older than {@linkcode STALE_TEMP_MS}; best effort. */
-function removeStaleTemps(path: string): void {
-  const now = Date.now();
-  if (now - (lastSweep.get(path) ?? -Infinity) < SWEEP_INTERVAL_MS) return;
-  lastSweep.set(path, now);
-  const slash = path.lastIndexOf("/");
-  const dir = slash < 0 ? "." : path.slice(0, slash) || "/";
-  const prefix = `${path.slice(slash + 1)}.`;
-  // Asked first, so that a run in a terminal without the grant is not prompted.
-  if (Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted") return;
-  try {
-    for (const entry of Deno.readDirSync(dir)) {
-      const { name } = entry;
-      if (!entry.isFile || !name.startsWith(prefix)) continue;
-      if (!/^\d+\.tmp$/.test(name.slice(prefix.length))) continue;
-      const temp = `${dir}/${name}`;
-      const modified = Deno.statSync(temp).mtime;
-      if (modified !== null && now - modified.getTime() > STALE_TEMP_MS) Deno.removeSync(temp);
-    }
-  } catch { /* no permission to list the folder, or a leftover went meanwhile: try next time */ }
-}
-
-/** The text of `path`, or null when there is no such file. */
-export function readFileIfExists(path: string): string | null {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw error;
-  }
-}
+export { readFileIfExists, writeFileAtomic } from "./files.ts";
 
 /**
  * Drops a reference an implementation kept (a `dup()` of a capability

@@ -30,6 +30,7 @@
  * @module
  */
 import { join } from "node:path";
+import { writeFileAtomic } from "../runtime/files.ts";
 
 /** First id of the range reserved for components. */
 export const COMPONENT_ID_BASE = 1_900_000_000;
@@ -105,9 +106,7 @@ export function componentIdentity(stateDir: string, name: string): Identity {
     const id = COMPONENT_ID_BASE + (start + step) % COMPONENT_ID_COUNT;
     if (taken.has(id)) continue;
     registry[name] = id;
-    const temporary = `${path}.${crypto.randomUUID()}`;
-    Deno.writeTextFileSync(temporary, JSON.stringify(registry, null, 2) + "\n", { mode: 0o600 });
-    Deno.renameSync(temporary, path);
+    writeFileAtomic(path, JSON.stringify(registry, null, 2) + "\n");
     return { uid: id, gid: id };
   }
   throw new Error(`no free id left in the component range for ${name}`);

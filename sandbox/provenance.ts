@@ -51,7 +51,7 @@
  */
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { writeFileAtomic } from "../runtime/component.ts";
+import { removeStaleTemps, writeFileAtomic } from "../runtime/files.ts";
 
 /** A module graph that may not be run. */
 export class ProvenanceError extends Error {
@@ -342,6 +342,9 @@ async function rememberedGraph(entry: string, policy: CodePolicy): Promise<Prepa
   }
 }
 
+/** The name of a folder a bundle is built in: `<hash>.<uuid>.tmp`. */
+const BUILDING_FOLDER = /^[0-9a-f]{64}\.[0-9a-f-]{36}\.tmp$/;
+
 /**
  * Checks `entry`'s graph and returns the bundle built from it, reusing one
  * built from identical files, and a listing of the graph whose files and
@@ -362,6 +365,7 @@ export async function prepareCode(entry: string, policy: CodePolicy): Promise<Pr
   } catch {
     // Built under its final name in a folder of its own, so the bundle's
     // link to its source map (`<hash>.js.map`) holds once both are moved.
+    removeStaleTemps(policy.cacheDir, "", BUILDING_FOLDER);
     const building = join(policy.cacheDir, `${hash}.${crypto.randomUUID()}.tmp`);
     Deno.mkdirSync(building, { mode: 0o755 });
     try {

@@ -39,6 +39,7 @@
 import { basename, dirname, join } from "node:path";
 import type { Identity } from "./identity.ts";
 import { every } from "./ticker.ts";
+import { removeStaleTemps } from "../runtime/files.ts";
 
 const MIB = 1 << 20;
 
@@ -217,6 +218,8 @@ export async function mountDataImage(
   } catch { /* first use */ }
   if (size === null) {
     Deno.mkdirSync(dirname(image), { recursive: true, mode: 0o700 });
+    // A supervisor killed while it made an image leaves it at its full size.
+    removeStaleTemps(dirname(image), `${basename(image)}.`, /^[0-9a-f-]{36}\.tmp$/);
     const making = `${image}.${crypto.randomUUID()}.tmp`;
     Deno.writeFileSync(making, new Uint8Array(), { mode: 0o600 });
     Deno.truncateSync(making, bytes);

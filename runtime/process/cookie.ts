@@ -24,6 +24,7 @@
  * @module
  */
 import { newToken, sameToken, TOKEN_BYTES } from "./lifeline.ts";
+import { writeFileAtomic } from "../files.ts";
 
 /** A cookie written by a listener. */
 export interface Cookie extends Disposable {
@@ -36,9 +37,7 @@ export interface Cookie extends Disposable {
 /** Writes a fresh cookie to `path` (mode 0600, replacing an old one); dispose removes it. */
 export function writeCookie(path: string): Cookie {
   const token = newToken();
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-  Deno.writeTextFileSync(temporary, `${token.hex}\n`, { mode: 0o600 });
-  Deno.renameSync(temporary, path);
+  writeFileAtomic(path, `${token.hex}\n`);
   return {
     path,
     accepts: (presented) => presented.length === TOKEN_BYTES && sameToken(presented, token.bytes),

@@ -51,6 +51,28 @@ Deno.test("provenance: an unchanged graph is remembered, an edit reaching outsid
   });
 });
 
+Deno.test("provenance: a bundle build removes the folders that builders killed mid-build left", async () => {
+  await inProject(async ({ entry, policy }) => {
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const left = (name: string, old: boolean) => {
+      Deno.mkdirSync(`${policy.cacheDir}/${name}`, { recursive: true });
+      Deno.writeTextFileSync(`${policy.cacheDir}/${name}/main.js`, "partial");
+      if (old) Deno.utimeSync(`${policy.cacheDir}/${name}`, hourAgo, hourAgo);
+    };
+    const building = (n: number) =>
+      `${"ab".repeat(32)}.${crypto.randomUUID().slice(0, -1)}${n}.tmp`;
+    const killed = building(1), live = building(2);
+    left(killed, true); // killed an hour ago
+    left(live, false); // another spawner bundling now
+    left("notes.tmp", true); // not a builder's name
+    const code = await prepareCode(entry, policy);
+    const names = [...Deno.readDirSync(policy.cacheDir)].map((entry) => entry.name);
+    assert(names.includes(live) && names.includes("notes.tmp"), names.join(" "));
+    assert(!names.includes(killed), names.join(" "));
+    assertEquals(Deno.readTextFileSync(code.bundle).includes("console.log"), true);
+  });
+});
+
 Deno.test("provenance: a graph that grows, or a changed configuration, is listed again", async () => {
   await inProject(async ({ dir, entry, policy }) => {
     const first = await prepareCode(entry, policy);

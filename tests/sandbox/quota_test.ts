@@ -71,10 +71,24 @@ Deno.test({
     const owner = { uid: 1_900_065_000, gid: 1_900_065_000 };
     Deno.mkdirSync(data);
     Deno.writeTextFileSync(`${data}/kept.txt`, "from before the image");
+    // A supervisor killed while it made an image an hour ago left it; one making one now, not yet.
+    Deno.mkdirSync(`${state}/disks`);
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const killed = `${image}.${crypto.randomUUID()}.tmp`,
+      making = `${image}.${crypto.randomUUID()}.tmp`;
+    for (const leftover of [killed, making]) {
+      Deno.writeFileSync(leftover, new Uint8Array());
+      Deno.truncateSync(leftover, 8 * MIB);
+    }
+    Deno.utimeSync(killed, hourAgo, hourAgo);
     await mountDataImage(data, image, 8, owner);
     try {
       assert(isMountPoint(data));
       assertEquals(Deno.statSync(image).size, imageMb(8) * MIB);
+      assertEquals(
+        [...Deno.readDirSync(`${state}/disks`)].map((e) => e.name).sort(),
+        ["data.ext4", making.slice(making.lastIndexOf("/") + 1)],
+      );
       // What was there moved in; the file system's root is the component's.
       assertEquals([...Deno.readDirSync(data)].map((e) => e.name), ["kept.txt"]);
       assertEquals(Deno.readTextFileSync(`${data}/kept.txt`), "from before the image");
