@@ -425,6 +425,32 @@ Deno.test("Calls pipelined on promisedAnswer before Finish: bootstrap and a resu
   await waitFor(() => s.rpc.stats.answers === 0 && s.state.live === 0, 20_000, "all retired");
 });
 
+Deno.test("a Call whose cap table is refused aborts, and leaves its target unretained", async () => {
+  await using s = await serverSession({ maxCapTableEntries: 1 });
+  const tester = await bootstrapExport(s.peer);
+  const made = await callEngine(s.peer, {
+    questionId: 1,
+    target: { importedCap: tester },
+    interfaceId: TESTER,
+    methodId: METHOD.makeCounter,
+    params: (content) => initStruct(Tester_MakeCounter$Params, content).start = 1n,
+  });
+  const [counter] = capTableOf(made.results);
+  assert("senderHosted" in counter, JSON.stringify(counter));
+  await s.peer.send(build.finish(1, false));
+  assertEquals(s.state.live, 1);
+  await s.peer.send(build.call({
+    questionId: 2,
+    target: { importedCap: counter.senderHosted },
+    interfaceId: Counter$Client.interfaceId,
+    methodId: 0,
+    capTable: [{ none: true }, { none: true }],
+  }));
+  await expectAbort(s, "maxCapTableEntries");
+  // The connection released what it exported: nothing else holds the counter.
+  await waitFor(() => s.state.live === 0, 20_000, "the counter to be released");
+});
+
 Deno.test("Call to an unknown method or interface → Return exception unimplemented", async () => {
   await using s = await serverSession();
   const tester = await bootstrapExport(s.peer);
