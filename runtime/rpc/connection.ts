@@ -116,6 +116,13 @@ export interface RpcLimits extends TransportLimits, ReadLimits {
    */
   maxUnfinishedResultBytes: number;
   /**
+   * The same, summed over every connection of this process (each checks
+   * the total against its own value). Over it, the connection whose peer
+   * left the most is aborted: many peers that never finish cannot add up
+   * past it. C++ has no such limit. Default 256 MiB.
+   */
+  maxProcessUnfinishedResultBytes: number;
+  /**
    * Bytes that calls running here keep alive: their params messages
    * (counted as `maxUnfinishedResultBytes` counts results) and their
    * capability tables. A call that would take them over this gets an
@@ -151,6 +158,7 @@ export const DEFAULT_RPC_LIMITS: Readonly<RpcLimits> = Object.freeze({
   maxAnswers: 1024,
   maxUnfinishedAnswers: 8192,
   maxUnfinishedResultBytes: 64 * 1024 * 1024,
+  maxProcessUnfinishedResultBytes: 256 * 1024 * 1024,
   maxRunningCallBytes: 256 * 1024 * 1024,
   maxProcessRunningCallBytes: 512 * 1024 * 1024,
   maxCapTableEntries: 65536,
@@ -170,6 +178,9 @@ export interface ConnectionOptions {
  * measured with V8's heap statistics for 65536 new imports).
  */
 const CAP_ENTRY_BYTES = 256;
+
+/** Results held for unfinished answers by every connection of this process, and the connections holding any. */
+const processHeld = { bytes: 0, connections: new Set<RpcConnection>() };
 
 /** The calls running in every connection of this process: their bytes, and the connections running any. */
 const processRunning = { bytes: 0, connections: 0 };
@@ -1095,14 +1106,34 @@ export class RpcConnection implements AsyncDisposable {
   /** Counts the results `answer` keeps until its Finish; aborts when they are too many bytes. */
   #holdResults(answer: Answer, message: capnp.Message): void {
     answer.heldBytes = retainedBytes(message);
-    const others = this.#heldResultBytes;
-    this.#heldResultBytes += answer.heldBytes;
+    const others = this.#heldResultBytes, othersInProcess = processHeld.bytes;
+    this.#changeHeldResults(answer.heldBytes);
     if (others > 0 && this.#heldResultBytes > this.#limits.maxUnfinishedResultBytes) {
-      this.#abort(
+      return this.#abort(
         `Too many results held: the peer left ${this.#heldResultBytes} bytes of results ` +
           `without a Finish (maxUnfinishedResultBytes).`,
       );
     }
+    const limit = this.#limits.maxProcessUnfinishedResultBytes;
+    if (othersInProcess === 0 || processHeld.bytes <= limit) return;
+    let most: RpcConnection | null = null;
+    for (const holder of processHeld.connections) {
+      if (most === null || holder.#heldResultBytes > most.#heldResultBytes) most = holder;
+    }
+    if (most === null) return;
+    most.#abort(
+      `Too many results held: the peer left ${most.#heldResultBytes} bytes of results without ` +
+        `a Finish, the most of any connection, and ${processHeld.bytes} in all of this process; ` +
+        `the limit is ${limit} (maxProcessUnfinishedResultBytes).`,
+    );
+  }
+
+  /** Adds `bytes` (or takes them away) from the results held here and in the process. */
+  #changeHeldResults(bytes: number): void {
+    this.#heldResultBytes += bytes;
+    processHeld.bytes += bytes;
+    if (this.#heldResultBytes > 0) processHeld.connections.add(this);
+    else processHeld.connections.delete(this);
   }
 
   /** The (retained) hook the `MessageTarget` at pointer `index` of `s` names. */
@@ -1310,7 +1341,7 @@ export class RpcConnection implements AsyncDisposable {
     const answer = this.#answers.get(questionId);
     if (answer === undefined) throw new ProtocolError("Finish for unknown answer ID.");
     this.#answers.delete(questionId);
-    this.#heldResultBytes -= answer.heldBytes;
+    this.#changeHeldResults(-answer.heldBytes);
     if (!answer.returned) {
       // Early Finish: cancel the call and retire the question now.
       answer.abort(new RpcError("failed", "Call canceled by the caller."));
@@ -1487,7 +1518,7 @@ export class RpcConnection implements AsyncDisposable {
       answer.response?.dispose();
     }
     this.#answers.clear();
-    this.#heldResultBytes = 0;
+    this.#changeHeldResults(-this.#heldResultBytes);
     for (const lift of this.#embargoes.values()) lift();
     this.#embargoes.clear();
     const exports = [...this.#exports.values()];

@@ -1223,6 +1223,34 @@ Deno.test("maxUnfinishedResultBytes: a small result counts the whole buffer it s
   await expectAbort(s, "Too many results held");
 });
 
+Deno.test("maxProcessUnfinishedResultBytes: over the total, the connection holding the most is aborted", async () => {
+  // Each small result keeps 4 KiB: two on the first connection, then one on the second is over.
+  const limits = { maxProcessUnfinishedResultBytes: 10_000 };
+  const first = await testerSession(limits);
+  await using _first = first.s;
+  const second = await testerSession(limits);
+  await using _second = second.s;
+  await first.call(1, METHOD.add, addParams(1, 1));
+  await first.call(2, METHOD.add, addParams(2, 1));
+  const ret = await second.call(1, METHOD.add, addParams(3, 1));
+  assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 4);
+  await expectAbort(
+    first.s,
+    "Too many results held: the peer left 8192 bytes of results without a Finish, the most of " +
+      "any connection, and 12288 in all of this process; the limit is 10000 " +
+      "(maxProcessUnfinishedResultBytes).",
+  );
+  // What the first held was given back: the second holds all there is in the process.
+  const again = await second.call(2, METHOD.add, addParams(4, 1));
+  assertEquals(readStruct(Tester_Add$Results, again.results.content).result, 5);
+  assert(!second.s.rpc.isClosed);
+  await second.call(3, METHOD.add, addParams(5, 1));
+  await expectAbort(
+    second.s,
+    "left 12288 bytes of results without a Finish, the most of any connection, and 12288 in all",
+  );
+});
+
 // ===================== Hostile resolutions and budgets =====================
 
 for (
