@@ -40,7 +40,7 @@ import type {
 } from "../schema/descriptor.ts";
 import type { Capability } from "../rpc/capability.ts";
 import { newMessage, setData } from "../rpc/message.ts";
-import { DEFAULT_READ_LIMITS } from "../validate.ts";
+import { DEFAULT_READ_LIMITS, TRAVERSAL_ALLOWANCE_WORDS } from "../validate.ts";
 
 /** A value that does not fit the schema type it is written as. */
 export class TypeMappingError extends TypeError {
@@ -266,12 +266,9 @@ const POINTERS: ListLayout = {
 function pointerAt(holder: Holder, slot: Slot): capnp.Pointer {
   if (typeof slot === "number") return (holder as capnp.List<capnp.Pointer>).get(slot);
   const s = holder as capnp.Struct;
-  try {
-    return capnp.utils.getPointer(slot.offset, s);
-  } catch (error) {
-    if (slot.offset < capnp.utils.getSize(s).pointerLength) throw error;
-    return NULL_POINTER;
-  }
+  // Checked here: capnp-es throws past the pointers, and formats a message to do so.
+  if (slot.offset >= capnp.utils.getSize(s).pointerLength) return NULL_POINTER;
+  return capnp.utils.getPointer(slot.offset, s);
 }
 
 /**
@@ -314,6 +311,40 @@ function initListAt(p: capnp.Pointer, layout: ListLayout, length: number): capnp
   return new List(p.segment, p.byteOffset);
 }
 
+/** What is left of each message's budget of elements of no size (see {@linkcode chargeEmptyElements}). */
+type EmptyElementBudgets = WeakMap<capnp.Message, number>;
+const readBudgets: EmptyElementBudgets = new WeakMap();
+const formatBudgets: EmptyElementBudgets = new WeakMap();
+
+/**
+ * Counts `length` elements of no size (Voids, empty structs) against what
+ * `message` may make here: validation counts them against
+ * `traversalLimitWords` alone, as C++ does, since C++ never builds anything
+ * per element; here each becomes a value, so a message may make no more of
+ * them than `traversalPerMessageWord` words per word it holds allow.
+ * Reading and formatting a message count apart.
+ */
+function chargeEmptyElements(
+  message: capnp.Message,
+  length: number,
+  at: string,
+  budgets: EmptyElementBudgets,
+): void {
+  let left = budgets.get(message);
+  if (left === undefined) {
+    let words = 0;
+    for (const segment of message._capnp.segments) words += segment.byteLength / 8;
+    left = words * DEFAULT_READ_LIMITS.traversalPerMessageWord + TRAVERSAL_ALLOWANCE_WORDS;
+  }
+  if (length > left) {
+    throw new TypeMappingError(
+      `${at}: ${length} elements of no size on the wire, more than this message may still make ` +
+        `(${left}, for traversalPerMessageWord)`,
+    );
+  }
+  budgets.set(message, left - length);
+}
+
 /** A list's elements on the wire, each read as the schema's element type. */
 interface ListElements {
   readonly length: number;
@@ -333,11 +364,21 @@ interface ListElements {
  * @throws {TypeMappingError} for any other change of element type, which
  * read as this side's layout would misread every element without a word.
  */
-function elementsAt(p: capnp.Pointer, type: TypeDescriptor, at: string): ListElements {
+function elementsAt(
+  p: capnp.Pointer,
+  type: TypeDescriptor,
+  at: string,
+  budgets: EmptyElementBudgets,
+): ListElements {
   const codec = codecOf(type);
   const layout = codec.layout(type);
   const size = capnp.utils.getTargetListElementSize(p);
   const length = capnp.utils.getTargetListLength(p);
+  if (
+    size === E.VOID ||
+    size === E.COMPOSITE && capnp.utils.getTargetCompositeListSize(p).dataByteLength === 0 &&
+      capnp.utils.getTargetCompositeListSize(p).pointerLength === 0
+  ) chargeEmptyElements(p.segment.message, length, at, budgets);
   /** Element `i` read as `type` from `slot(i)` of `holderOf(i)`. */
   const elements = (holderOf: (i: number) => Holder, slot: (i: number) => Slot) => ({
     length,
@@ -585,14 +626,13 @@ function getScalar(kind: ScalarKind, holder: Holder, slot: Slot): unknown {
  * zero past the data of an older peer's smaller struct.
  */
 function storedAt(kind: ScalarKind, offset: number, s: capnp.Struct): number | bigint | boolean {
-  try {
-    return SCALARS[kind].get(offset, s) as number | bigint | boolean;
-  } catch (error) {
-    const bytes = kind === "bool" ? 1 : capnp.utils.getListElementByteLength(SCALARS[kind].size);
-    const start = kind === "bool" ? Math.floor(offset / 8) : offset;
-    if (start + bytes <= capnp.utils.getSize(s).dataByteLength) throw error;
+  // Checked here: capnp-es throws past the data, and formats a message to do so (tens of µs).
+  const bytes = kind === "bool" ? 1 : capnp.utils.getListElementByteLength(SCALARS[kind].size);
+  const start = kind === "bool" ? Math.floor(offset / 8) : offset;
+  if (start + bytes > capnp.utils.getSize(s).dataByteLength) {
     return kind === "bool" ? false : kind === "int64" || kind === "uint64" ? 0n : 0;
   }
+  return SCALARS[kind].get(offset, s) as number | bigint | boolean;
 }
 
 const scratch = new DataView(new ArrayBuffer(8));
@@ -796,7 +836,7 @@ const listCodec: KindCodec<ListType> = {
     const p = pointerAt(holder, slot);
     const items: unknown[] = [];
     if (!capnp.utils.isNull(p)) {
-      const elements = elementsAt(p, type.element, at);
+      const elements = elementsAt(p, type.element, at, readBudgets);
       for (let i = 0; i < elements.length; i++) {
         items.push(elements.read(i, context, `${at}[${i}]`));
       }
@@ -808,7 +848,7 @@ const listCodec: KindCodec<ListType> = {
     if (capnp.utils.isNull(p)) return undefined;
     let elements: ListElements;
     try {
-      elements = elementsAt(p, type.element, "list");
+      elements = elementsAt(p, type.element, "list", formatBudgets);
     } catch (error) {
       return `<${(error as Error).message}>`;
     }
