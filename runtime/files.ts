@@ -46,9 +46,9 @@ export function writeFileAtomic(path: string, text: string): void {
 }
 
 /**
- * Age past which a writer's temporary file or folder is one a killed writer
- * left (a write takes milliseconds, a bundle seconds); leftovers are looked
- * for at most once a minute per folder and name.
+ * Age past which a writer's temporary file is one a killed writer left (a
+ * write takes milliseconds); leftovers are looked for at most once a minute
+ * per folder and name.
  */
 export const STALE_TEMP_MS = 10 * 60_000;
 const SWEEP_INTERVAL_MS = 60_000;
@@ -56,8 +56,9 @@ const lastSweep = new Map<string, number>();
 
 /**
  * Removes the entries of `dir` named `prefix` followed by a match of
- * `rest` (folders with what they hold) last modified more than
- * {@linkcode STALE_TEMP_MS} ago: what writers killed mid-write left. Best
+ * `rest` (folders with what they hold) last modified more than `staleMs`
+ * ago (default {@linkcode STALE_TEMP_MS}): what writers killed mid-write
+ * left. Best
  * effort, and silent: a folder this process may not read is left alone
  * without a permission prompt.
  *
@@ -76,7 +77,12 @@ const lastSweep = new Map<string, number>();
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
-export function removeStaleTemps(dir: string, prefix: string, rest: RegExp): void {
+export function removeStaleTemps(
+  dir: string,
+  prefix: string,
+  rest: RegExp,
+  staleMs: number = STALE_TEMP_MS,
+): void {
   const now = Date.now();
   const key = `${dir}\0${prefix}`;
   if (now - (lastSweep.get(key) ?? -Infinity) < SWEEP_INTERVAL_MS) return;
@@ -88,7 +94,7 @@ export function removeStaleTemps(dir: string, prefix: string, rest: RegExp): voi
       if (!name.startsWith(prefix) || !rest.test(name.slice(prefix.length))) continue;
       const temp = `${dir}/${name}`;
       const modified = Deno.lstatSync(temp).mtime;
-      if (modified !== null && now - modified.getTime() > STALE_TEMP_MS) {
+      if (modified !== null && now - modified.getTime() > staleMs) {
         Deno.removeSync(temp, { recursive: true });
       }
     }

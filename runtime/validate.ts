@@ -24,7 +24,8 @@ export interface ReadLimits {
   /** Deepest nesting of structs and lists (Text and Data not counted, as in C++). Default 64. */
   nestingLimit: number;
   /**
-   * Words that may be reached per word the message holds: with pointers
+   * Words that may be reached per word the message holds, on top of
+   * {@linkcode TRAVERSAL_ALLOWANCE_WORDS}: with pointers
    * that share what they point at, a message of a few hundred bytes would
    * cost as much to check as one of 64 MiB, so a peer could spend this
    * side's CPU a hundred thousand times faster than its own bandwidth.

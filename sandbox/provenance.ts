@@ -344,6 +344,11 @@ async function rememberedGraph(entry: string, policy: CodePolicy): Promise<Prepa
 
 /** The name of a folder a bundle is built in: `<hash>.<uuid>.tmp`. */
 const BUILDING_FOLDER = /^[0-9a-f]{64}\.[0-9a-f-]{36}\.tmp$/;
+/**
+ * Age past which such a folder is one a killed builder left: its time is
+ * that of its making until the bundle is written, a minute or so at worst.
+ */
+const BUILDING_STALE_MS = 60 * 60_000;
 
 /**
  * Checks `entry`'s graph and returns the bundle built from it, reusing one
@@ -365,7 +370,7 @@ export async function prepareCode(entry: string, policy: CodePolicy): Promise<Pr
   } catch {
     // Built under its final name in a folder of its own, so the bundle's
     // link to its source map (`<hash>.js.map`) holds once both are moved.
-    removeStaleTemps(policy.cacheDir, "", BUILDING_FOLDER);
+    removeStaleTemps(policy.cacheDir, "", BUILDING_FOLDER, BUILDING_STALE_MS);
     const building = join(policy.cacheDir, `${hash}.${crypto.randomUUID()}.tmp`);
     Deno.mkdirSync(building, { mode: 0o755 });
     try {

@@ -116,10 +116,11 @@ export interface RpcLimits extends TransportLimits, ReadLimits {
    */
   maxUnfinishedResultBytes: number;
   /**
-   * The same, summed over every connection of this process (each checks
-   * the total against its own value). Over it, the connection whose peer
-   * left the most is aborted: many peers that never finish cannot add up
-   * past it. C++ has no such limit. Default 256 MiB.
+   * The same, summed over every connection of this process. Over it, of
+   * the connections whose own value the total is over, the one whose peer
+   * left the most (not counting a result just returned, which no Finish
+   * could have followed yet) is aborted: many peers that never finish
+   * cannot add up past it. C++ has no such limit. Default 256 MiB.
    */
   maxProcessUnfinishedResultBytes: number;
   /**
@@ -216,7 +217,7 @@ function processRunningRefusal(
       `the limit is ${limit} (maxProcessRunningCallBytes), and ` +
       (underShare
         ? "connections under their share may take no more than twice that."
-        : `this connection holds ${held} of its share of ${share}.`),
+        : `this connection would hold ${held + more}, more than its share of ${share}.`),
   );
 }
 
@@ -1114,17 +1115,22 @@ export class RpcConnection implements AsyncDisposable {
           `without a Finish (maxUnfinishedResultBytes).`,
       );
     }
-    const limit = this.#limits.maxProcessUnfinishedResultBytes;
-    if (othersInProcess === 0 || processHeld.bytes <= limit) return;
+    if (othersInProcess === 0) return;
+    // Of the connections whose own limit the total is over, the one whose peer left the most,
+    // the result just held aside: every result is held a round trip before its Finish can come.
     let most: RpcConnection | null = null;
+    let mostBytes = -1;
     for (const holder of processHeld.connections) {
-      if (most === null || holder.#heldResultBytes > most.#heldResultBytes) most = holder;
+      if (processHeld.bytes <= holder.#limits.maxProcessUnfinishedResultBytes) continue;
+      const bytes = holder.#heldResultBytes - (holder === this ? answer.heldBytes : 0);
+      if (bytes > mostBytes) [most, mostBytes] = [holder, bytes];
     }
     if (most === null) return;
     most.#abort(
       `Too many results held: the peer left ${most.#heldResultBytes} bytes of results without ` +
         `a Finish, the most of any connection, and ${processHeld.bytes} in all of this process; ` +
-        `the limit is ${limit} (maxProcessUnfinishedResultBytes).`,
+        `the limit is ${most.#limits.maxProcessUnfinishedResultBytes} ` +
+        "(maxProcessUnfinishedResultBytes).",
     );
   }
 

@@ -1251,6 +1251,51 @@ Deno.test("maxProcessUnfinishedResultBytes: over the total, the connection holdi
   );
 });
 
+Deno.test("maxProcessUnfinishedResultBytes: a result just returned does not make its connection the one aborted", async () => {
+  // Two peers hold 4 KiB each and never finish; a third's echo of 6000 bytes, returned a moment
+  // ago, takes the total over: counted, it would be the most, but no Finish could have come yet.
+  const limits = { maxProcessUnfinishedResultBytes: 10_000 };
+  const echoed = await testerSession(limits);
+  await using _echoed = echoed.s;
+  const holders = [await testerSession(limits), await testerSession(limits)] as const;
+  await using _first = holders[0].s;
+  await using _second = holders[1].s;
+  await holders[0].call(1, METHOD.add, addParams(1, 1));
+  await holders[1].call(1, METHOD.add, addParams(1, 1));
+  const ret = await echoed.call(1, METHOD.echo, (content) => {
+    initStruct(Tester_Echo$Params, content)._initData(6000).toUint8Array().fill(7);
+  });
+  assertEquals(
+    readStruct(Tester_Echo$Results, ret.results.content).data.toUint8Array().byteLength,
+    6000,
+  );
+  await expectAbort(
+    holders[0].s,
+    "the peer left 4096 bytes of results without a Finish, the most of any connection",
+  );
+  await echoed.s.peer.send(build.finish(1, false));
+  await tick();
+  assert(!echoed.s.rpc.isClosed && !holders[1].s.rpc.isClosed);
+});
+
+Deno.test("maxProcessUnfinishedResultBytes: a connection allowed more is not aborted for one allowed less", async () => {
+  const lenient = await testerSession({ maxProcessUnfinishedResultBytes: 1 << 30 });
+  await using _lenient = lenient.s;
+  const strict = await testerSession({ maxProcessUnfinishedResultBytes: 10_000 });
+  await using _strict = strict.s;
+  await lenient.call(1, METHOD.add, addParams(1, 1));
+  await lenient.call(2, METHOD.add, addParams(1, 1));
+  // 12 KiB in all: over the strict connection's value, which is the one aborted.
+  await strict.call(1, METHOD.add, addParams(1, 1));
+  await expectAbort(
+    strict.s,
+    "the peer left 4096 bytes of results without a Finish, the most of any connection, and " +
+      "12288 in all of this process; the limit is 10000",
+  );
+  const ret = await lenient.call(3, METHOD.add, addParams(2, 2));
+  assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 4);
+});
+
 // ===================== Hostile resolutions and budgets =====================
 
 for (
@@ -1399,9 +1444,13 @@ Deno.test("maxProcessRunningCallBytes: a connection under its share still runs c
   };
   for (
     const [runs, total, refusal] of [
-      [16, 16, `this connection holds ${16 * unit} of its share of ${limit}.`],
-      [8, 24, `this connection holds ${8 * unit} of its share of ${limit / 2}.`],
-      [5, 29, `this connection holds ${5 * unit} of its share of ${Math.floor(limit / 3)}.`],
+      [16, 16, `this connection would hold ${17 * unit}, more than its share of ${limit}.`],
+      [8, 24, `this connection would hold ${9 * unit}, more than its share of ${limit / 2}.`],
+      [
+        5,
+        29,
+        `this connection would hold ${6 * unit}, more than its share of ${Math.floor(limit / 3)}.`,
+      ],
       [3, 32, "connections under their share may take no more than twice that."],
     ] as const
   ) {
