@@ -39,7 +39,7 @@ import type {
   TypeDescriptor,
 } from "../schema/descriptor.ts";
 import type { Capability } from "../rpc/capability.ts";
-import { newMessage, setData } from "../rpc/message.ts";
+import { messageBytes, newMessage, setData } from "../rpc/message.ts";
 import { DEFAULT_READ_LIMITS, TRAVERSAL_ALLOWANCE_WORDS } from "../validate.ts";
 
 /** A value that does not fit the schema type it is written as. */
@@ -332,8 +332,8 @@ function chargeEmptyElements(
 ): void {
   let left = budgets.get(message);
   if (left === undefined) {
-    let words = 0;
-    for (const segment of message._capnp.segments) words += segment.byteLength / 8;
+    // Its own bytes: read in place, its segment starts where earlier messages in the buffer end.
+    const words = messageBytes(message) / 8;
     left = words * DEFAULT_READ_LIMITS.traversalPerMessageWord + TRAVERSAL_ALLOWANCE_WORDS;
   }
   if (length > left) {

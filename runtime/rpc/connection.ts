@@ -1119,7 +1119,7 @@ export class RpcConnection implements AsyncDisposable {
     // Of the connections whose own limit the total is over, the one whose peer left the most,
     // the result just held aside: every result is held a round trip before its Finish can come.
     let most: RpcConnection | null = null;
-    let mostBytes = -1;
+    let mostBytes = 0; // a connection holding only what it just returned is never chosen
     for (const holder of processHeld.connections) {
       if (processHeld.bytes <= holder.#limits.maxProcessUnfinishedResultBytes) continue;
       const bytes = holder.#heldResultBytes - (holder === this ? answer.heldBytes : 0);
