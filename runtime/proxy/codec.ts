@@ -374,10 +374,10 @@ function elementsAt(
   const layout = codec.layout(type);
   const size = capnp.utils.getTargetListElementSize(p);
   const length = capnp.utils.getTargetListLength(p);
+  const composite = size === E.COMPOSITE ? capnp.utils.getTargetCompositeListSize(p) : undefined;
   if (
     size === E.VOID ||
-    size === E.COMPOSITE && capnp.utils.getTargetCompositeListSize(p).dataByteLength === 0 &&
-      capnp.utils.getTargetCompositeListSize(p).pointerLength === 0
+    composite !== undefined && composite.dataByteLength === 0 && composite.pointerLength === 0
   ) chargeEmptyElements(p.segment.message, length, at, budgets);
   /** Element `i` read as `type` from `slot(i)` of `holderOf(i)`. */
   const elements = (holderOf: (i: number) => Holder, slot: (i: number) => Slot) => ({
@@ -390,9 +390,9 @@ function elementsAt(
     const list = new layout.List(p.segment, p.byteOffset);
     return elements(() => list, (i) => i);
   }
-  if (size === E.COMPOSITE && layout.size !== E.BIT) {
+  if (composite !== undefined && layout.size !== E.BIT) {
     // A newer schema's structs, of which this side knows the first field.
-    const { dataByteLength, pointerLength } = capnp.utils.getTargetCompositeListSize(p);
+    const { dataByteLength, pointerLength } = composite;
     const holds = layout.size === E.VOID ||
       (layout.size === E.POINTER ? pointerLength > 0 : dataByteLength > 0);
     if (holds) {
@@ -1320,7 +1320,7 @@ export function readField(
     const [holder, slot] = placeOf(field, source);
     if (holder !== source) return codecOf(field.type).read(field.type, holder, slot, context, at);
   }
-  if (field.presence !== undefined && !capnp.utils.getBit(field.presence, source)) {
+  if (field.presence !== undefined && !storedAt("bool", field.presence, source)) {
     return undefined;
   }
   return codecOf(field.type).read(field.type, source, field, context, at);
