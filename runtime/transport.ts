@@ -20,6 +20,7 @@ import {
   writeFrameHeader,
   writeSegment,
 } from "./framing.ts";
+import { overSharedLimit, overSharedLimitText } from "./shared_limit.ts";
 
 /** The byte-level channel a transport runs over; `Deno.Conn` is one. */
 export interface ByteChannel {
@@ -103,17 +104,18 @@ export interface TransportLimits extends FrameLimits {
    */
   maxOutgoingBytes: number;
   /**
-   * Bytes queued by all the transports of this process together (each
-   * checks the total against its own value). Over it, the transport with
-   * the most queued is closed: many peers that do not read cannot add up
-   * past it. Default 256 MiB.
+   * Bytes queued by the transports of this process whose value of this is
+   * the same or less, together (one allowed more does not use up a
+   * stricter one's total). Over it, of those transports, the one with the
+   * most queued is closed: many peers that do not read cannot add up past
+   * it. Default 256 MiB.
    */
   maxProcessOutgoingBytes: number;
   /**
-   * Bytes of frames still arriving, summed over every transport of this
-   * process (each checks the total against its own value). Over it, the
-   * transport receiving the most is closed: many peers each sending most
-   * of a large frame cannot add up past it. What they hold is at most
+   * Bytes of frames still arriving, summed over the transports of this
+   * process whose value of this is the same or less. Over it, of those
+   * transports, the one receiving the most is closed: many peers each
+   * sending most of a large frame cannot add up past it. What they hold is at most
    * twice this and 1 MiB per connection (see `FrameDecoder`). C++ has no
    * such limit. Default 256 MiB.
    */
@@ -286,7 +288,11 @@ export class FrameTransport {
     }
     processQueue.bytes += bytes;
     if (processQueue.bytes > this.#limits.maxProcessOutgoingBytes) {
-      FrameTransport.#shutLargestQueue(this.#limits.maxProcessOutgoingBytes);
+      FrameTransport.#shutOver(
+        (t) => t.#queuedBytes,
+        "maxProcessOutgoingBytes",
+        (held) => `Peer is not reading: ${held} bytes are queued for it`,
+      );
       if (this.#closed) return;
     }
     if (this.#writing) return;
@@ -328,38 +334,27 @@ export class FrameTransport {
     if (this.#closed) return;
     processQueue.receiving += bytes - this.#receiving;
     this.#receiving = bytes;
-    const limit = this.#limits.maxProcessReceivingBytes;
-    if (processQueue.receiving <= limit) return;
-    FrameTransport.#shutLargest(
+    if (processQueue.receiving <= this.#limits.maxProcessReceivingBytes) return;
+    FrameTransport.#shutOver(
       (t) => t.#receiving,
-      (most) =>
-        `Too many bytes of messages still arriving: ${most} from this peer, the most of any ` +
-        `connection, and ${processQueue.receiving} in all of this process; the limit is ` +
-        `${limit} (maxProcessReceivingBytes).`,
+      "maxProcessReceivingBytes",
+      (held) => `Too many bytes of messages still arriving: ${held} from this peer`,
     );
   }
 
-  /** Closes the transport of this process with the most bytes queued. */
-  static #shutLargestQueue(limit: number): void {
-    FrameTransport.#shutLargest(
-      (t) => t.#queuedBytes,
-      (most) =>
-        `Peer is not reading: ${most} bytes are queued for it, the most of any connection, and ` +
-        `${processQueue.bytes} for all of this process's; the limit is ${limit} ` +
-        "(maxProcessOutgoingBytes).",
-    );
-  }
-
-  /** Closes the transport of this process with the most `bytes`, saying `why`. */
-  static #shutLargest(
-    bytes: (transport: FrameTransport) => number,
-    why: (most: number) => string,
+  /**
+   * Closes the transport holding the most of a process-wide total over its
+   * limit (only totals counting the caller grew: each is within its value
+   * when the process's total is within the caller's), saying `why`.
+   */
+  static #shutOver(
+    held: (transport: FrameTransport) => number,
+    name: "maxProcessOutgoingBytes" | "maxProcessReceivingBytes",
+    why: (held: number) => string,
   ): void {
-    let largest: FrameTransport | null = null;
-    for (const holder of processQueue.transports) {
-      if (largest === null || bytes(holder) > bytes(largest)) largest = holder;
-    }
-    if (largest !== null) largest.#shut(new PeerLimitError(why(bytes(largest))));
+    const over = overSharedLimit(processQueue.transports, held, (t) => t.#limits[name]);
+    if (over === undefined) return;
+    over.member.#shut(new PeerLimitError(`${why(over.held)}, ${overSharedLimitText(over, name)}.`));
   }
 
   #shut(reason: Error | undefined): void {

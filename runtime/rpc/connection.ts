@@ -13,6 +13,7 @@
 import * as capnp from "capnp-es";
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
 import { frameBytes, type FrameView, FramingError, headerBytes } from "../framing.ts";
+import { overSharedLimit, overSharedLimitText } from "../shared_limit.ts";
 import {
   type ByteChannel,
   DEFAULT_TRANSPORT_LIMITS,
@@ -116,11 +117,12 @@ export interface RpcLimits extends TransportLimits, ReadLimits {
    */
   maxUnfinishedResultBytes: number;
   /**
-   * The same, summed over every connection of this process. Over it, of
-   * the connections whose own value the total is over, the one whose peer
-   * left the most (not counting a result just returned, which no Finish
-   * could have followed yet) is aborted: many peers that never finish
-   * cannot add up past it. C++ has no such limit. Default 256 MiB.
+   * The same, summed over the connections of this process whose value of
+   * this is the same or less (one allowed more does not use up a stricter
+   * one's total). Over it, of those connections, the one whose peer left
+   * the most (not counting a result just returned, which no Finish could
+   * have followed yet) is aborted: many peers that never finish cannot add
+   * up past it. C++ has no such limit. Default 256 MiB.
    */
   maxProcessUnfinishedResultBytes: number;
   /**
@@ -1107,7 +1109,7 @@ export class RpcConnection implements AsyncDisposable {
   /** Counts the results `answer` keeps until its Finish; aborts when they are too many bytes. */
   #holdResults(answer: Answer, message: capnp.Message): void {
     answer.heldBytes = retainedBytes(message);
-    const others = this.#heldResultBytes, othersInProcess = processHeld.bytes;
+    const others = this.#heldResultBytes;
     this.#changeHeldResults(answer.heldBytes);
     if (others > 0 && this.#heldResultBytes > this.#limits.maxUnfinishedResultBytes) {
       return this.#abort(
@@ -1115,22 +1117,19 @@ export class RpcConnection implements AsyncDisposable {
           `without a Finish (maxUnfinishedResultBytes).`,
       );
     }
-    if (othersInProcess === 0) return;
-    // Of the connections whose own limit the total is over, the one whose peer left the most,
-    // the result just held aside: every result is held a round trip before its Finish can come.
-    let most: RpcConnection | null = null;
-    let mostBytes = 0; // a connection holding only what it just returned is never chosen
-    for (const holder of processHeld.connections) {
-      if (processHeld.bytes <= holder.#limits.maxProcessUnfinishedResultBytes) continue;
-      const bytes = holder.#heldResultBytes - (holder === this ? answer.heldBytes : 0);
-      if (bytes > mostBytes) [most, mostBytes] = [holder, bytes];
-    }
-    if (most === null) return;
-    most.#abort(
-      `Too many results held: the peer left ${most.#heldResultBytes} bytes of results without ` +
-        `a Finish, the most of any connection, and ${processHeld.bytes} in all of this process; ` +
-        `the limit is ${most.#limits.maxProcessUnfinishedResultBytes} ` +
-        "(maxProcessUnfinishedResultBytes).",
+    // Only totals counting this connection grew, each within its value if the process's is.
+    if (processHeld.bytes <= this.#limits.maxProcessUnfinishedResultBytes) return;
+    // A result just returned is not blamed on its peer: no Finish could have come yet.
+    const over = overSharedLimit(
+      processHeld.connections,
+      (holder) => holder.#heldResultBytes,
+      (holder) => holder.#limits.maxProcessUnfinishedResultBytes,
+      (holder) => holder.#heldResultBytes - (holder === this ? answer.heldBytes : 0),
+    );
+    if (over === undefined) return;
+    over.member.#abort(
+      `Too many results held: the peer left ${over.held} bytes of results without a Finish, ` +
+        `${overSharedLimitText(over, "maxProcessUnfinishedResultBytes")}.`,
     );
   }
 

@@ -467,6 +467,30 @@ Deno.test("FrameTransport: over maxProcessOutgoingBytes, the transport with the 
   assertEquals(await b.closed, undefined);
 });
 
+Deno.test("FrameTransport: a transport allowed more queued is not closed for one allowed less", async () => {
+  const strictLimits = { maxOutgoingBytes: 1024 * 1024, maxProcessOutgoingBytes: 50_000 };
+  const lenientLimits = { ...strictLimits, maxProcessOutgoingBytes: 1024 * 1024 };
+  const [channelA, channelB] = [stalledChannel(), stalledChannel()];
+  const lenient = new FrameTransport(channelA, () => {}, lenientLimits);
+  const strict = new FrameTransport(channelB, () => {}, strictLimits);
+  for (let i = 0; i < 35; i++) lenient.send(frameOf(i, 127)); // 35 × 1 KiB
+  // 55 KiB in all, over the strict value; but only its own 20 KiB count against it.
+  for (let i = 0; i < 20; i++) strict.send(frameOf(i, 127));
+  assert(!lenient.isClosed && !strict.isClosed, "closed under their own totals");
+  // Its own 50 KiB are over: the strict transport goes, not the one holding the most.
+  for (let i = 0; i < 30; i++) strict.send(frameOf(i, 127));
+  const reason = await withTimeout(strict.closed, 20_000, "the strict transport closed");
+  assert(reason instanceof PeerLimitError, `expected a PeerLimitError, got ${reason}`);
+  assertEquals(
+    reason.message,
+    "Peer is not reading: 50176 bytes are queued for it, the most of any connection of this " +
+      "process whose maxProcessOutgoingBytes is 50000 or less, which hold 50176 in all.",
+  );
+  assert(!lenient.isClosed, "the lenient transport was closed");
+  lenient.close();
+  assertEquals(await lenient.closed, undefined);
+});
+
 Deno.test("FrameTransport: over maxProcessReceivingBytes, the transport receiving the most is closed", async () => {
   const limits = { maxProcessReceivingBytes: 1024 * 1024 };
   const [[connA, peerA], [connB, peerB]] = [await socketPair(), await socketPair()];
@@ -490,7 +514,7 @@ Deno.test("FrameTransport: over maxProcessReceivingBytes, the transport receivin
   assert(reason instanceof PeerLimitError, `expected a PeerLimitError, got ${reason}`);
   assertMatch(
     reason.message,
-    /^Too many bytes of messages still arriving: 614408 from this peer, the most of any connection, and \d+ in all of this process; the limit is 1048576 \(maxProcessReceivingBytes\)\.$/,
+    /^Too many bytes of messages still arriving: 614408 from this peer, the most of any connection of this process whose maxProcessReceivingBytes is 1048576 or less, which hold \d+ in all\.$/,
   );
   // B goes on, and its frame arrives whole.
   await send(peerB, frame.subarray(8 + 500 * 1024));

@@ -1237,8 +1237,8 @@ Deno.test("maxProcessUnfinishedResultBytes: over the total, the connection holdi
   await expectAbort(
     first.s,
     "Too many results held: the peer left 8192 bytes of results without a Finish, the most of " +
-      "any connection, and 12288 in all of this process; the limit is 10000 " +
-      "(maxProcessUnfinishedResultBytes).",
+      "any connection of this process whose maxProcessUnfinishedResultBytes is 10000 or less, " +
+      "which hold 12288 in all.",
   );
   // What the first held was given back: the second holds all there is in the process.
   const again = await second.call(2, METHOD.add, addParams(4, 1));
@@ -1247,7 +1247,8 @@ Deno.test("maxProcessUnfinishedResultBytes: over the total, the connection holdi
   await second.call(3, METHOD.add, addParams(5, 1));
   await expectAbort(
     second.s,
-    "left 12288 bytes of results without a Finish, the most of any connection, and 12288 in all",
+    "left 12288 bytes of results without a Finish, the most of any connection of this process " +
+      "whose maxProcessUnfinishedResultBytes is 10000 or less, which hold 12288 in all.",
   );
 });
 
@@ -1278,26 +1279,60 @@ Deno.test("maxProcessUnfinishedResultBytes: a result just returned does not make
   assert(!echoed.s.rpc.isClosed && !holders[1].s.rpc.isClosed);
 });
 
-Deno.test("maxProcessUnfinishedResultBytes: a connection allowed more is not aborted for one allowed less", async () => {
-  const lenient = await testerSession({ maxProcessUnfinishedResultBytes: 1 << 30 });
-  await using _lenient = lenient.s;
-  const strict = await testerSession({ maxProcessUnfinishedResultBytes: 10_000 });
-  await using _strict = strict.s;
-  await lenient.call(1, METHOD.add, addParams(1, 1));
-  await lenient.call(2, METHOD.add, addParams(1, 1));
-  // 12 KiB in all, over the strict connection's value only; but it holds just what it returned.
-  await strict.call(1, METHOD.add, addParams(1, 1));
+type TesterSession = Awaited<ReturnType<typeof testerSession>>;
+
+/** Tester sessions, each allowed its own `maxProcessUnfinishedResultBytes`, closed together. */
+async function sessionsAllowing(...values: number[]) {
+  const sessions: TesterSession[] = [];
+  for (const value of values) {
+    sessions.push(await testerSession({ maxProcessUnfinishedResultBytes: value }));
+  }
+  return Object.assign(sessions, {
+    async [Symbol.asyncDispose]() {
+      for (const { s } of sessions) await s[Symbol.asyncDispose]();
+    },
+  });
+}
+
+/** Leaves a small result (4 KiB kept) unfinished on `session` for each question id. */
+async function holdResults(session: TesterSession, ...ids: number[]) {
+  for (const id of ids) await session.call(id, METHOD.add, addParams(1, 1));
+}
+
+Deno.test("maxProcessUnfinishedResultBytes: a connection allowed more neither is aborted for one allowed less nor uses up its total", async () => {
+  await using sessions = await sessionsAllowing(1 << 30, 10_000);
+  const [lenient, strict] = sessions;
+  await holdResults(lenient, 1, 2);
+  // 16 KiB in all, over the strict connection's value; but what counts against it is its own
+  // 8 KiB: the lenient connection's do not.
+  await holdResults(strict, 1, 2);
   await tick();
   assert(!strict.s.rpc.isClosed && !lenient.s.rpc.isClosed);
-  // A second result unfinished there: it is the one aborted.
-  await strict.call(2, METHOD.add, addParams(1, 1));
+  // A third result unfinished on the strict connection takes its own total over: it is aborted.
+  await holdResults(strict, 3);
   await expectAbort(
     strict.s,
-    "the peer left 8192 bytes of results without a Finish, the most of any connection, and " +
-      "16384 in all of this process; the limit is 10000",
+    "the peer left 12288 bytes of results without a Finish, the most of any connection of " +
+      "this process whose maxProcessUnfinishedResultBytes is 10000 or less, which hold 12288 in all.",
   );
   const ret = await lenient.call(3, METHOD.add, addParams(2, 2));
   assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 4);
+  assert(!lenient.s.rpc.isClosed);
+});
+
+Deno.test("maxProcessUnfinishedResultBytes: a stricter connection counts against a more lenient one's total", async () => {
+  await using sessions = await sessionsAllowing(10_000, 9000);
+  const [lenient, strict] = sessions;
+  await holdResults(strict, 1, 2);
+  // The strict connection's 8 KiB are within its value, and with the lenient one's first result
+  // over that one's: the strict connection holds the most of it.
+  await holdResults(lenient, 1);
+  await expectAbort(
+    strict.s,
+    "the peer left 8192 bytes of results without a Finish, the most of any connection of this " +
+      "process whose maxProcessUnfinishedResultBytes is 10000 or less, which hold 12288 in all.",
+  );
+  assert(!lenient.s.rpc.isClosed);
 });
 
 // ===================== Hostile resolutions and budgets =====================
