@@ -73,6 +73,34 @@ export function overSharedLimit<T>(
   return undefined;
 }
 
+/**
+ * What the members whose value is `value` or less hold in all, and how many
+ * of them there are: the total a member of that value is held to.
+ *
+ * @example
+ * ```ts
+ * import { sharedTotal } from "./shared_limit.ts";
+ * const members = [{ held: 5, limit: 10 }, { held: 50, limit: 100 }];
+ * const { total, count } = sharedTotal(members, (m) => m.held, (m) => m.limit, 10);
+ * if (total !== 5 || count !== 1) throw new Error("counted the lenient member");
+ * ```
+ */
+export function sharedTotal<T>(
+  members: Iterable<T>,
+  held: (member: T) => number,
+  limit: (member: T) => number,
+  value: number,
+): { total: number; count: number } {
+  let total = 0;
+  let count = 0;
+  for (const member of members) {
+    if (limit(member) > value) continue;
+    total += held(member);
+    count++;
+  }
+  return { total, count };
+}
+
 /** The end of a closing error: `over` says what `name`'s total went over. */
 export function overSharedLimitText(over: OverSharedLimit<unknown>, name: string): string {
   return `the most of any connection of this process whose ${name} is ${over.limit} or less, ` +

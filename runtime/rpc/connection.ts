@@ -13,7 +13,7 @@
 import * as capnp from "capnp-es";
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
 import { frameBytes, type FrameView, FramingError, headerBytes } from "../framing.ts";
-import { overSharedLimit, overSharedLimitText } from "../shared_limit.ts";
+import { overSharedLimit, overSharedLimitText, sharedTotal } from "../shared_limit.ts";
 import {
   type ByteChannel,
   DEFAULT_TRANSPORT_LIMITS,
@@ -135,13 +135,14 @@ export interface RpcLimits extends TransportLimits, ReadLimits {
    */
   maxRunningCallBytes: number;
   /**
-   * The same, summed over every connection of this process (each checks
-   * the total against its own value): many connections cannot add up past
-   * it. Over it, a connection holding less than its share (this limit
-   * divided among the connections running calls) may still run calls, up
-   * to twice the limit in all, so that one connection holding much cannot
-   * starve the others. One call of any size may always run when none runs
-   * in the process. C++ has no such limit. Default 512 MiB.
+   * The same, summed over the connections of this process whose value of
+   * this is the same or less (one allowed more does not use up a stricter
+   * one's total): many connections cannot add up past it. Over it, a
+   * connection holding less than its share (this limit divided among those
+   * connections running calls) may still run calls, up to twice the limit
+   * in all, so that one connection holding much cannot starve the others.
+   * One call of any size may always run when none of them runs one. C++
+   * has no such limit. Default 512 MiB.
    */
   maxProcessRunningCallBytes: number;
   /**
@@ -186,7 +187,7 @@ const CAP_ENTRY_BYTES = 256;
 const processHeld = { bytes: 0, connections: new Set<RpcConnection>() };
 
 /** The calls running in every connection of this process: their bytes, and the connections running any. */
-const processRunning = { bytes: 0, connections: 0 };
+const processRunning = { bytes: 0, connections: new Set<RpcConnection>() };
 
 /** The `overloaded` refusal of a call over the running bytes of its connection. */
 function runningBytesError(held: number, more: number, limit: number): RpcError {
@@ -199,24 +200,25 @@ function runningBytesError(held: number, more: number, limit: number): RpcError 
 
 /**
  * The refusal of a call of `more` bytes over `maxProcessRunningCallBytes`, or
- * null: a connection holding `held` in `calls` may go over the limit while it
- * holds less than its share, and never past twice the limit.
+ * null. `total` is what the `connections` of the process whose value is
+ * `limit` or less hold; one holding `held` in `calls` may go over the limit
+ * while it holds less than its share of it, and never past twice the limit.
  */
 function processRunningRefusal(
   held: number,
   calls: number,
   more: number,
   limit: number,
+  { total, count }: { total: number; count: number },
 ): RpcError | null {
-  const total = processRunning.bytes;
   if (total === 0 || total + more <= limit) return null;
-  const share = Math.floor(limit / (processRunning.connections + (calls === 0 ? 1 : 0)));
+  const share = Math.floor(limit / (count + (calls === 0 ? 1 : 0)));
   const underShare = held + more <= share;
   if (underShare && total + more <= 2 * limit) return null;
   return new RpcError(
     "overloaded",
-    `Too many bytes held by calls in progress in this process: ${total} and ${more} more; ` +
-      `the limit is ${limit} (maxProcessRunningCallBytes), and ` +
+    `Too many bytes held by calls in progress in this process: ${total} and ${more} more ` +
+      `on the connections whose maxProcessRunningCallBytes is ${limit} or less, and ` +
       (underShare
         ? "connections under their share may take no more than twice that."
         : `this connection would hold ${held + more}, more than its share of ${share}.`),
@@ -1026,11 +1028,19 @@ export class RpcConnection implements AsyncDisposable {
       ? new RpcError("overloaded", "Too many calls in progress.")
       : this.#runningAnswers > 0 && this.#runningBytes + bytes > this.#limits.maxRunningCallBytes
       ? runningBytesError(this.#runningBytes, bytes, this.#limits.maxRunningCallBytes)
+      : processRunning.bytes + bytes <= this.#limits.maxProcessRunningCallBytes
+      ? null // within every total this connection counts in
       : processRunningRefusal(
         this.#runningBytes,
         this.#runningAnswers,
         bytes,
         this.#limits.maxProcessRunningCallBytes,
+        sharedTotal(
+          processRunning.connections,
+          (running) => running.#runningBytes,
+          (running) => running.#limits.maxProcessRunningCallBytes,
+          this.#limits.maxProcessRunningCallBytes,
+        ),
       );
     // Set for a refused call too: a tail call's Return takes the refusal from it.
     answer.keepResults = sendTo === SendResultsTo.yourself;
@@ -1043,7 +1053,7 @@ export class RpcConnection implements AsyncDisposable {
     }
     answer.running = true;
     answer.runningBytes = bytes;
-    if (this.#runningAnswers++ === 0) processRunning.connections++;
+    if (this.#runningAnswers++ === 0) processRunning.connections.add(this);
     this.#runningBytes += bytes;
     processRunning.bytes += bytes;
     let sent: Sent;
@@ -1206,7 +1216,7 @@ export class RpcConnection implements AsyncDisposable {
   #stopRunning(answer: Answer): void {
     if (!answer.running) return;
     answer.running = false;
-    if (--this.#runningAnswers === 0) processRunning.connections--;
+    if (--this.#runningAnswers === 0) processRunning.connections.delete(this);
     this.#runningBytes -= answer.runningBytes;
     processRunning.bytes -= answer.runningBytes;
   }

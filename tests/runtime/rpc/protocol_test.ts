@@ -1441,34 +1441,56 @@ Deno.test("maxRunningCallBytes: calls keeping more params alive than allowed are
   assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 2);
 });
 
-Deno.test("maxProcessRunningCallBytes: calls on other connections count; over the total, overloaded", async () => {
-  // Each small call keeps a 16 KiB receive buffer: one runs on the first connection, then a call
-  // on the second is over the process total though its own connection runs nothing.
-  const limits = { maxProcessRunningCallBytes: 20_000 };
-  await using first = await serverSession(limits);
-  await using second = await serverSession(limits);
-  const call = (s: Session, questionId: number, methodId: number, params: Params) =>
-    s.peer.send(build.call({ questionId, target, interfaceId: TESTER, methodId, params }));
-  type Params = Parameters<typeof build.call>[0]["params"];
-  const target = { importedCap: await bootstrapExport(first.peer) };
-  assertEquals(await bootstrapExport(second.peer), target.importedCap, "the same first export id");
-  await call(first, 1, METHOD.wait, (content) => initStruct(Tester_Wait$Params, content).ms = 300);
-  await waitFor(() => first.signals.length > 0, 20_000, "the wait to run");
-  await call(second, 1, METHOD.add, addParams(1, 1));
-  const refused = (await second.peer.expect(RpcMessage.RETURN)).return;
-  assertEquals([refused.answerId, refused.which()], [1, RpcReturn.EXCEPTION]);
-  const { type, reason } = exceptionOf(refused.exception);
-  assertEquals(type, OVERLOADED);
-  assertMatch(
-    reason,
-    /in this process: \d+ and \d+ more; the limit is 20000 \(maxProcessRunningCallBytes\)/,
-  );
-  const waited = (await first.peer.expect(RpcMessage.RETURN)).return;
-  assertEquals([waited.answerId, waited.which()], [1, RpcReturn.RESULTS]);
-  // The first call's bytes are back: the second connection's calls run.
-  const ret = await callAdd(second.peer, 2, target, 1, 1);
-  assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 2);
-});
+for (
+  const [label, firstValue, refused] of [
+    ["calls on other connections count; over the total, overloaded", 20_000, true],
+    ["a connection allowed more does not use up a stricter one's total", 1 << 30, false],
+    ["a stricter connection counts against a more lenient one's total", 10_000, true],
+  ] as const
+) {
+  Deno.test(`maxProcessRunningCallBytes: ${label}`, async () => {
+    // Each small call keeps a 16 KiB receive buffer: one runs on the first connection, then a
+    // call on the second (allowed 20 000 bytes) is over what its value counts, though its own
+    // connection runs nothing, unless the first is allowed more.
+    await using first = await serverSession({ maxProcessRunningCallBytes: firstValue });
+    await using second = await serverSession({ maxProcessRunningCallBytes: 20_000 });
+    const call = (s: Session, questionId: number, methodId: number, params: Params) =>
+      s.peer.send(build.call({ questionId, target, interfaceId: TESTER, methodId, params }));
+    type Params = Parameters<typeof build.call>[0]["params"];
+    const target = { importedCap: await bootstrapExport(first.peer) };
+    assertEquals(
+      await bootstrapExport(second.peer),
+      target.importedCap,
+      "the same first export id",
+    );
+    // Long enough to be running still when the second call arrives, on a loaded machine too.
+    await call(
+      first,
+      1,
+      METHOD.wait,
+      (content) => initStruct(Tester_Wait$Params, content).ms = 1000,
+    );
+    await waitFor(() => first.signals.length > 0, 20_000, "the wait to run");
+    await call(second, 1, METHOD.add, addParams(1, 1));
+    const ret = (await second.peer.expect(RpcMessage.RETURN)).return;
+    if (refused) {
+      assertEquals([ret.answerId, ret.which()], [1, RpcReturn.EXCEPTION]);
+      const { type, reason } = exceptionOf(ret.exception);
+      assertEquals(type, OVERLOADED);
+      assertMatch(
+        reason,
+        /in this process: \d+ and \d+ more on the connections whose maxProcessRunningCallBytes is 20000 or less, and this connection would hold \d+, more than its share of 10000\.$/,
+      );
+    } else {
+      assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 2);
+    }
+    const waited = (await first.peer.expect(RpcMessage.RETURN)).return;
+    assertEquals([waited.answerId, waited.which()], [1, RpcReturn.RESULTS]);
+    // The first call's bytes are back: the second connection's calls run.
+    const again = await callAdd(second.peer, 2, target, 1, 1);
+    assertEquals(readStruct(Tester_Add$Results, again.results.content).result, 2);
+  });
+}
 
 Deno.test("maxProcessRunningCallBytes: a connection under its share still runs calls, to twice the limit in all", async () => {
   // Each wait keeps a 16 KiB receive buffer (a unit); the limit is 16 units. The first connection
@@ -1516,7 +1538,8 @@ Deno.test("maxProcessRunningCallBytes: a connection under its share still runs c
     assertEquals([type, reason], [
       OVERLOADED,
       `Too many bytes held by calls in progress in this process: ${total * unit} and ${unit} ` +
-      `more; the limit is ${limit} (maxProcessRunningCallBytes), and ${refusal}`,
+      `more on the connections whose maxProcessRunningCallBytes is ${limit} or less, and ` +
+      refusal,
     ]);
   }
 });
