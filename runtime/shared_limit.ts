@@ -8,97 +8,129 @@
  * @module
  */
 
-/** A total over its limit, and the connection to close for it. */
+/** A total over its limit, and the member to close for it. */
 export interface OverSharedLimit<T> {
-  /** The connection to close: of those counted in `total`, the one holding the most. */
+  /** The member to close: of those counted in `total`, the one blamed for the most. */
   readonly member: T;
-  /** What `member` holds. */
+  /** What `member` is blamed for: what it holds, less what no peer could have given back yet. */
   readonly held: number;
-  /** What the connections whose value is `limit` or less hold in all. */
+  /** What the members whose value is `limit` or less hold in all. */
   readonly total: number;
-  /** The smallest value whose connections hold more than it. */
+  /** The value whose members hold more than it. */
   readonly limit: number;
 }
 
-/**
- * What to close when the members hold more than a shared limit allows:
- * the first value, from the smallest, whose connections (those with that
- * value or less) hold more than it, and the one of them holding the most by
- * `blamed` (by default what it holds; less what no peer could have given
- * back yet). `undefined` when every such total is within its value, or no
- * connection of one over it has anything to be blamed for.
- *
- * @example
- * ```ts
- * import { overSharedLimit } from "./shared_limit.ts";
- * const held = new Map([["strict", 6], ["lenient", 90]]);
- * const limit = new Map([["strict", 10], ["lenient", 100]]);
- * const over = (names: string[]) =>
- *   overSharedLimit(names, (n) => held.get(n)!, (n) => limit.get(n)!);
- * // 96 in all is over the strict value, but the lenient connection's 90 is not counted in it.
- * if (over(["strict", "lenient"]) !== undefined) throw new Error("closed one");
- * held.set("strict", 12);
- * if (over(["strict", "lenient"])?.member !== "strict") throw new Error("not the strict one");
- * held.set("strict", 6).set("lenient", 99);
- * if (over(["strict", "lenient"])?.member !== "lenient") throw new Error("not the largest");
- * ```
- */
-export function overSharedLimit<T>(
-  members: Iterable<T>,
-  held: (member: T) => number,
-  limit: (member: T) => number,
-  blamed: (member: T) => number = held,
-): OverSharedLimit<T> | undefined {
-  let all = 0;
-  let least = Infinity;
-  for (const member of members) {
-    all += held(member);
-    least = Math.min(least, limit(member));
-  }
-  if (all <= least) return undefined;
-  const sorted = [...members].sort((a, b) => limit(a) - limit(b));
-  let total = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    total += held(sorted[i]);
-    const value = limit(sorted[i]);
-    if (i + 1 < sorted.length && limit(sorted[i + 1]) === value) continue;
-    if (total <= value) continue;
-    let most: T | undefined;
-    let mostBlamed = 0;
-    for (const member of sorted.slice(0, i + 1)) {
-      if (blamed(member) > mostBlamed) [most, mostBlamed] = [member, blamed(member)];
-    }
-    if (most !== undefined) return { member: most, held: held(most), total, limit: value };
-  }
-  return undefined;
+/** What the members whose value is `value` or less hold in all, and how many hold anything. */
+export interface SharedTotal {
+  readonly value: number;
+  readonly total: number;
+  readonly count: number;
 }
 
 /**
- * What the members whose value is `value` or less hold in all, and how many
- * of them there are: the total a member of that value is held to.
+ * The totals of one shared limit, kept per value as what members hold
+ * changes: checking them costs a step per distinct value, not per member.
  *
  * @example
  * ```ts
- * import { sharedTotal } from "./shared_limit.ts";
- * const members = [{ held: 5, limit: 10 }, { held: 50, limit: 100 }];
- * const { total, count } = sharedTotal(members, (m) => m.held, (m) => m.limit, 10);
- * if (total !== 5 || count !== 1) throw new Error("counted the lenient member");
+ * import { SharedLimit } from "./shared_limit.ts";
+ * const held = new Map([["strict", 6], ["lenient", 90]]);
+ * const value = new Map([["strict", 10], ["lenient", 100]]);
+ * const limit = new SharedLimit<string>((n) => held.get(n)!, (n) => value.get(n)!);
+ * limit.change("strict", 6);
+ * limit.change("lenient", 90);
+ * // 96 in all is over the strict value, but the lenient member's 90 is not counted in it.
+ * if (limit.over(10) !== undefined) throw new Error("closed one");
+ * held.set("strict", 12);
+ * limit.change("strict", 6);
+ * if (limit.over(10)?.member !== "strict") throw new Error("not the strict one");
+ * held.set("strict", 0);
+ * limit.change("strict", -12);
+ * held.set("lenient", 101);
+ * limit.change("lenient", 11);
+ * if (limit.over(100)?.member !== "lenient") throw new Error("not the largest");
  * ```
  */
-export function sharedTotal<T>(
-  members: Iterable<T>,
-  held: (member: T) => number,
-  limit: (member: T) => number,
-  value: number,
-): { total: number; count: number } {
-  let total = 0;
-  let count = 0;
-  for (const member of members) {
-    if (limit(member) > value) continue;
-    total += held(member);
-    count++;
+export class SharedLimit<T> {
+  readonly #held: (member: T) => number;
+  readonly #value: (member: T) => number;
+  /** Per value: what its members hold, and those holding anything. */
+  readonly #classes = new Map<number, { bytes: number; members: Set<T> }>();
+  #total = 0;
+
+  /** A limit on what `held` gives, each member allowed its `value`. */
+  constructor(held: (member: T) => number, value: (member: T) => number) {
+    this.#held = held;
+    this.#value = value;
   }
-  return { total, count };
+
+  /** What every member holds. */
+  get total(): number {
+    return this.#total;
+  }
+
+  /** Counts `bytes` more (fewer when negative) that `member` holds; `held` already says so. */
+  change(member: T, bytes: number): void {
+    if (bytes === 0) return;
+    const value = this.#value(member);
+    let entry = this.#classes.get(value);
+    if (entry === undefined) this.#classes.set(value, entry = { bytes: 0, members: new Set() });
+    entry.bytes += bytes;
+    this.#total += bytes;
+    if (this.#held(member) > 0) entry.members.add(member);
+    else entry.members.delete(member);
+    if (entry.members.size === 0) this.#classes.delete(value);
+  }
+
+  /**
+   * The totals a member of value `from` counts in: those of `from` and of
+   * each larger value held, smallest first.
+   */
+  totals(from: number): [SharedTotal, ...SharedTotal[]] {
+    let total = 0;
+    let count = 0;
+    for (const [value, entry] of this.#classes) {
+      if (value > from) continue;
+      total += entry.bytes;
+      count += entry.members.size;
+    }
+    const totals: [SharedTotal, ...SharedTotal[]] = [{ value: from, total, count }];
+    const larger = [...this.#classes.keys()].filter((value) => value > from).sort((a, b) => a - b);
+    for (const value of larger) {
+      const entry = this.#classes.get(value)!;
+      total += entry.bytes;
+      count += entry.members.size;
+      totals.push({ value, total, count });
+    }
+    return totals;
+  }
+
+  /**
+   * What to close after a member of value `from` grew: of the totals it
+   * counts in, the first over its value with a member blamed for anything,
+   * and of its members the one blamed for the most by `blamed` (by default
+   * what it holds; less what no peer could have given back yet). Closing
+   * that one takes every total back within its value when it is blamed for
+   * at least what the total grew by; else the total stays over until a
+   * member counted in it grows again. `undefined` when nothing is to close.
+   */
+  over(from: number, blamed: (member: T) => number = this.#held): OverSharedLimit<T> | undefined {
+    if (this.#total <= from) return undefined;
+    for (const { value: limit, total } of this.totals(from)) {
+      if (total <= limit) continue;
+      let most: T | undefined;
+      let mostBlamed = 0;
+      for (const [value, { members }] of this.#classes) {
+        if (value > limit) continue;
+        for (const member of members) {
+          const bytes = blamed(member);
+          if (bytes > mostBlamed) [most, mostBlamed] = [member, bytes];
+        }
+      }
+      if (most !== undefined) return { member: most, held: mostBlamed, total, limit };
+    }
+    return undefined;
+  }
 }
 
 /** The end of a closing error: `over` says what `name`'s total went over. */

@@ -20,7 +20,7 @@ import {
   writeFrameHeader,
   writeSegment,
 } from "./framing.ts";
-import { overSharedLimit, overSharedLimitText } from "./shared_limit.ts";
+import { overSharedLimitText, SharedLimit } from "./shared_limit.ts";
 
 /** The byte-level channel a transport runs over; `Deno.Conn` is one. */
 export interface ByteChannel {
@@ -130,12 +130,6 @@ export const DEFAULT_TRANSPORT_LIMITS: Readonly<TransportLimits> = Object.freeze
   maxProcessReceivingBytes: 256 * 1024 * 1024,
 });
 
-/**
- * Bytes queued by every transport of this process, bytes of the frames they
- * are receiving, and the transports open in it.
- */
-const processQueue = { bytes: 0, receiving: 0, transports: new Set<FrameTransport>() };
-
 /** Size of the buffers small frames are copied into when sent, and written from together. */
 const STAGING_BYTES = 64 * 1024;
 /** How long a lazy frame may wait for company before it is written alone. */
@@ -208,7 +202,7 @@ export class FrameTransport {
   /** Fires at the deadline of the frame being received, or of a flushing close. */
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   #deadlineAt = 0;
-  /** Bytes of the frame being received that have arrived (counted in `processQueue`). */
+  /** Bytes of the frame being received that have arrived (counted in `#arriving`). */
   #receiving = 0;
   /** When a flushing close gives up on the peer taking its last messages. */
   #flushBy: number | null = null;
@@ -229,7 +223,6 @@ export class FrameTransport {
     this.#limits = { ...DEFAULT_TRANSPORT_LIMITS, ...limits };
     this.#decoder = new FrameDecoder(this.#limits);
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
-    processQueue.transports.add(this);
     this.#readLoop();
   }
 
@@ -286,10 +279,12 @@ export class FrameTransport {
       this.#seal(this.#filled < STAGING_BYTES / 2);
       this.#queue.push(new LargeWrite(segments, bytes, written));
     }
-    processQueue.bytes += bytes;
-    if (processQueue.bytes > this.#limits.maxProcessOutgoingBytes) {
+    const outgoing = FrameTransport.#outgoing;
+    outgoing.change(this, bytes);
+    if (outgoing.total > this.#limits.maxProcessOutgoingBytes) {
       FrameTransport.#shutOver(
-        (t) => t.#queuedBytes,
+        outgoing,
+        this.#limits.maxProcessOutgoingBytes,
         "maxProcessOutgoingBytes",
         (held) => `Peer is not reading: ${held} bytes are queued for it`,
       );
@@ -332,27 +327,43 @@ export class FrameTransport {
   #noteReceiving(bytes: number): void {
     // A frame delivered in the same read may have closed it: it counts nothing any more.
     if (this.#closed) return;
-    processQueue.receiving += bytes - this.#receiving;
+    const arriving = FrameTransport.#arriving;
+    const more = bytes - this.#receiving;
     this.#receiving = bytes;
-    if (processQueue.receiving <= this.#limits.maxProcessReceivingBytes) return;
+    arriving.change(this, more);
+    if (arriving.total <= this.#limits.maxProcessReceivingBytes) return;
     FrameTransport.#shutOver(
-      (t) => t.#receiving,
+      arriving,
+      this.#limits.maxProcessReceivingBytes,
       "maxProcessReceivingBytes",
       (held) => `Too many bytes of messages still arriving: ${held} from this peer`,
     );
   }
 
+  /** Bytes queued by the transports of this process. */
+  static readonly #outgoing = new SharedLimit<FrameTransport>(
+    (t) => t.#queuedBytes,
+    (t) => t.#limits.maxProcessOutgoingBytes,
+  );
+  /** Bytes of the frames the transports of this process are receiving. */
+  static readonly #arriving = new SharedLimit<FrameTransport>(
+    (t) => t.#receiving,
+    (t) => t.#limits.maxProcessReceivingBytes,
+  );
+
   /**
-   * Closes the transport holding the most of a process-wide total over its
-   * limit (only totals counting the caller grew: each is within its value
-   * when the process's total is within the caller's), saying `why`.
+   * After a transport whose value of `limit` is `value` grew its part of
+   * it, closes the one the shared limit blames, saying `why`. (Only totals
+   * counting the grown one changed: each is within its value when the
+   * process's total is within `value`, the callers' quick test.)
    */
   static #shutOver(
-    held: (transport: FrameTransport) => number,
+    limit: SharedLimit<FrameTransport>,
+    value: number,
     name: "maxProcessOutgoingBytes" | "maxProcessReceivingBytes",
     why: (held: number) => string,
   ): void {
-    const over = overSharedLimit(processQueue.transports, held, (t) => t.#limits[name]);
+    const over = limit.over(value);
     if (over === undefined) return;
     over.member.#shut(new PeerLimitError(`${why(over.held)}, ${overSharedLimitText(over, name)}.`));
   }
@@ -367,11 +378,12 @@ export class FrameTransport {
     this.#queue = [];
     this.#head = 0;
     this.#filled = 0;
-    processQueue.bytes -= this.#queuedBytes;
-    processQueue.receiving -= this.#receiving;
-    this.#receiving = 0;
-    processQueue.transports.delete(this);
+    const queued = this.#queuedBytes;
+    const receiving = this.#receiving;
     this.#queuedBytes = 0;
+    this.#receiving = 0;
+    FrameTransport.#outgoing.change(this, -queued);
+    FrameTransport.#arriving.change(this, -receiving);
     clearTimeout(this.#lazyTimer);
     clearTimeout(this.#deadlineTimer);
     try {
@@ -536,7 +548,7 @@ export class FrameTransport {
   #written(bytes: number): void {
     if (this.#closed) return;
     this.#queuedBytes -= bytes;
-    processQueue.bytes -= bytes;
+    FrameTransport.#outgoing.change(this, -bytes);
     if (this.#head === this.#queue.length) {
       this.#queue.length = 0;
       this.#head = 0;

@@ -13,7 +13,7 @@
 import * as capnp from "capnp-es";
 import { Message as RpcMessage } from "capnp-es/capnp/rpc";
 import { frameBytes, type FrameView, FramingError, headerBytes } from "../framing.ts";
-import { overSharedLimit, overSharedLimitText, sharedTotal } from "../shared_limit.ts";
+import { overSharedLimitText, SharedLimit, type SharedTotal } from "../shared_limit.ts";
 import {
   type ByteChannel,
   DEFAULT_TRANSPORT_LIMITS,
@@ -183,12 +183,6 @@ export interface ConnectionOptions {
  */
 const CAP_ENTRY_BYTES = 256;
 
-/** Results held for unfinished answers by every connection of this process, and the connections holding any. */
-const processHeld = { bytes: 0, connections: new Set<RpcConnection>() };
-
-/** The calls running in every connection of this process: their bytes, and the connections running any. */
-const processRunning = { bytes: 0, connections: new Set<RpcConnection>() };
-
 /** The `overloaded` refusal of a call over the running bytes of its connection. */
 function runningBytesError(held: number, more: number, limit: number): RpcError {
   return new RpcError(
@@ -200,29 +194,35 @@ function runningBytesError(held: number, more: number, limit: number): RpcError 
 
 /**
  * The refusal of a call of `more` bytes over `maxProcessRunningCallBytes`, or
- * null. `total` is what the `connections` of the process whose value is
- * `limit` or less hold; one holding `held` in `calls` may go over the limit
- * while it holds less than its share of it, and never past twice the limit.
+ * null, given the `totals` the caller counts in (its value's first). Over
+ * its value, a connection holding `held` in `calls` may still run calls
+ * while it holds less than its share of it; no call takes a total past
+ * twice its value.
  */
 function processRunningRefusal(
   held: number,
   calls: number,
   more: number,
-  limit: number,
-  { total, count }: { total: number; count: number },
+  totals: readonly [SharedTotal, ...SharedTotal[]],
 ): RpcError | null {
-  if (total === 0 || total + more <= limit) return null;
-  const share = Math.floor(limit / (count + (calls === 0 ? 1 : 0)));
-  const underShare = held + more <= share;
-  if (underShare && total + more <= 2 * limit) return null;
-  return new RpcError(
-    "overloaded",
-    `Too many bytes held by calls in progress in this process: ${total} and ${more} more ` +
-      `on the connections whose maxProcessRunningCallBytes is ${limit} or less, and ` +
-      (underShare
-        ? "connections under their share may take no more than twice that."
-        : `this connection would hold ${held + more}, more than its share of ${share}.`),
-  );
+  const refusal = ({ total, value }: SharedTotal, why: string) =>
+    new RpcError(
+      "overloaded",
+      `Too many bytes held by calls in progress in this process: ${total} and ${more} more ` +
+        `on the connections whose maxProcessRunningCallBytes is ${value} or less, and ${why}`,
+    );
+  const own = totals[0];
+  if (own.total > 0 && own.total + more > own.value) {
+    const share = Math.floor(own.value / (own.count + (calls === 0 ? 1 : 0)));
+    if (held + more > share) {
+      return refusal(
+        own,
+        `this connection would hold ${held + more}, more than its share of ${share}.`,
+      );
+    }
+  }
+  const past = totals.find(({ total, value }) => total > 0 && total + more > 2 * value);
+  return past === undefined ? null : refusal(past, "no call may take them past twice that.");
 }
 
 /** The most bytes queued for a peer that is still sent an Abort (see `#abort`). */
@@ -512,6 +512,16 @@ export class RpcConnection implements AsyncDisposable {
   #runningBytes = 0;
   /** Bytes of results held for unfinished answers. */
   #heldResultBytes = 0;
+  /** Results held for unfinished answers by the connections of this process. */
+  static readonly #held = new SharedLimit<RpcConnection>(
+    (c) => c.#heldResultBytes,
+    (c) => c.#limits.maxProcessUnfinishedResultBytes,
+  );
+  /** What the calls running in the connections of this process keep alive. */
+  static readonly #running = new SharedLimit<RpcConnection>(
+    (c) => c.#runningBytes,
+    (c) => c.#limits.maxProcessRunningCallBytes,
+  );
   readonly #imports = new Map<number, ImportHook>();
   readonly #exports = new Map<number, Export>();
   readonly #exportIds = new Map<Hook, number>();
@@ -1028,19 +1038,13 @@ export class RpcConnection implements AsyncDisposable {
       ? new RpcError("overloaded", "Too many calls in progress.")
       : this.#runningAnswers > 0 && this.#runningBytes + bytes > this.#limits.maxRunningCallBytes
       ? runningBytesError(this.#runningBytes, bytes, this.#limits.maxRunningCallBytes)
-      : processRunning.bytes + bytes <= this.#limits.maxProcessRunningCallBytes
+      : RpcConnection.#running.total + bytes <= this.#limits.maxProcessRunningCallBytes
       ? null // within every total this connection counts in
       : processRunningRefusal(
         this.#runningBytes,
         this.#runningAnswers,
         bytes,
-        this.#limits.maxProcessRunningCallBytes,
-        sharedTotal(
-          processRunning.connections,
-          (running) => running.#runningBytes,
-          (running) => running.#limits.maxProcessRunningCallBytes,
-          this.#limits.maxProcessRunningCallBytes,
-        ),
+        RpcConnection.#running.totals(this.#limits.maxProcessRunningCallBytes),
       );
     // Set for a refused call too: a tail call's Return takes the refusal from it.
     answer.keepResults = sendTo === SendResultsTo.yourself;
@@ -1053,9 +1057,9 @@ export class RpcConnection implements AsyncDisposable {
     }
     answer.running = true;
     answer.runningBytes = bytes;
-    if (this.#runningAnswers++ === 0) processRunning.connections.add(this);
+    this.#runningAnswers++;
     this.#runningBytes += bytes;
-    processRunning.bytes += bytes;
+    RpcConnection.#running.change(this, bytes);
     let sent: Sent;
     try {
       sent = target.send(
@@ -1128,12 +1132,11 @@ export class RpcConnection implements AsyncDisposable {
       );
     }
     // Only totals counting this connection grew, each within its value if the process's is.
-    if (processHeld.bytes <= this.#limits.maxProcessUnfinishedResultBytes) return;
+    const value = this.#limits.maxProcessUnfinishedResultBytes;
+    if (RpcConnection.#held.total <= value) return;
     // A result just returned is not blamed on its peer: no Finish could have come yet.
-    const over = overSharedLimit(
-      processHeld.connections,
-      (holder) => holder.#heldResultBytes,
-      (holder) => holder.#limits.maxProcessUnfinishedResultBytes,
+    const over = RpcConnection.#held.over(
+      value,
       (holder) => holder.#heldResultBytes - (holder === this ? answer.heldBytes : 0),
     );
     if (over === undefined) return;
@@ -1146,9 +1149,7 @@ export class RpcConnection implements AsyncDisposable {
   /** Adds `bytes` (or takes them away) from the results held here and in the process. */
   #changeHeldResults(bytes: number): void {
     this.#heldResultBytes += bytes;
-    processHeld.bytes += bytes;
-    if (this.#heldResultBytes > 0) processHeld.connections.add(this);
-    else processHeld.connections.delete(this);
+    RpcConnection.#held.change(this, bytes);
   }
 
   /** The (retained) hook the `MessageTarget` at pointer `index` of `s` names. */
@@ -1216,9 +1217,9 @@ export class RpcConnection implements AsyncDisposable {
   #stopRunning(answer: Answer): void {
     if (!answer.running) return;
     answer.running = false;
-    if (--this.#runningAnswers === 0) processRunning.connections.delete(this);
+    this.#runningAnswers--;
     this.#runningBytes -= answer.runningBytes;
-    processRunning.bytes -= answer.runningBytes;
+    RpcConnection.#running.change(this, -answer.runningBytes);
   }
 
   #returnError(answer: Answer, error: RpcError): void {

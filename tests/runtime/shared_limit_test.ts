@@ -1,42 +1,67 @@
 /**
  * runtime/shared_limit.ts: which connection a process-wide total over its
- * limit closes, when connections have values of their own.
+ * limit closes, and what a connection counts in, when connections have
+ * values of their own.
  *
  * @module
  */
 import { assertEquals } from "../assert.ts";
-import { overSharedLimit } from "../../runtime/shared_limit.ts";
+import { SharedLimit } from "../../runtime/shared_limit.ts";
+
+type Member = [name: string, held: number, value: number, blamed?: number];
+
+/** A shared limit whose members, given as [name, held, value, blamed?], hold what they say. */
+function limitOf(...members: Member[]) {
+  const limit = new SharedLimit<Member>(([, held]) => held, ([, , value]) => value);
+  for (const member of members) limit.change(member, member[1]);
+  return limit;
+}
 
 /**
- * `overSharedLimit` over members given as [name, held, limit, blamed?]:
- * the name of the one to close, what it holds, the total and its limit.
+ * What the limit closes after the last member grew: the name of the one to
+ * close, what it is blamed for, the total and its value.
  */
-function over(...members: [string, number, number, number?][]) {
-  const found = overSharedLimit(
-    members,
-    ([, held]) => held,
-    ([, , limit]) => limit,
+function over(...members: Member[]) {
+  const found = limitOf(...members).over(
+    members.at(-1)![2],
     ([, held, , blamed]) => blamed ?? held,
   );
   return found && [found.member[0], found.held, found.total, found.limit];
 }
 
-Deno.test("overSharedLimit: with one value, the total of all is checked and the largest closed", () => {
+Deno.test("SharedLimit: with one value, the total of all is checked and the largest closed", () => {
   assertEquals(over(["a", 40, 100], ["b", 60, 100]), undefined);
-  assertEquals(over(["a", 41, 100], ["b", 60, 100]), ["b", 60, 101, 100]);
+  assertEquals(over(["b", 60, 100], ["a", 41, 100]), ["b", 60, 101, 100]);
 });
 
-Deno.test("overSharedLimit: a lenient connection's holdings do not count against a stricter value", () => {
-  assertEquals(over(["strict", 10, 10], ["lenient", 500, 1000]), undefined);
-  assertEquals(over(["strict", 11, 10], ["lenient", 500, 1000])?.[0], "strict");
+Deno.test("SharedLimit: a lenient member's holdings do not count against a stricter value", () => {
+  assertEquals(over(["lenient", 500, 1000], ["strict", 10, 10]), undefined);
+  assertEquals(over(["lenient", 500, 1000], ["strict", 11, 10])?.[0], "strict");
   // The stricter one counts against the lenient value, and may be the one closed for it.
   assertEquals(over(["strict", 10, 10], ["lenient", 5, 12]), ["strict", 10, 15, 12]);
 });
 
-Deno.test("overSharedLimit: what is not blamed on a connection does not make it the one closed", () => {
+Deno.test("SharedLimit: what is not blamed on a member does not make it the one closed", () => {
   // The strict value is over only by what cannot be blamed; the next value's total is over too.
-  assertEquals(over(["strict", 20, 10, 0], ["lenient", 5, 20]), ["lenient", 5, 25, 20]);
+  assertEquals(over(["lenient", 5, 20], ["strict", 20, 10, 0]), ["lenient", 5, 25, 20]);
   assertEquals(over(["only", 20, 10, 0]), undefined);
-  // Of equal blame, the strictest goes.
-  assertEquals(over(["lenient", 6, 11], ["strict", 6, 10])?.[0], "strict");
+});
+
+Deno.test("SharedLimit: totals are kept as members change, per value a member counts in", () => {
+  const strict: Member = ["strict", 0, 10];
+  const lenient: Member = ["lenient", 30, 100];
+  const limit = limitOf(strict, lenient);
+  assertEquals(limit.totals(10), [
+    { value: 10, total: 0, count: 0 },
+    { value: 100, total: 30, count: 1 },
+  ]);
+  strict[1] = 4;
+  limit.change(strict, 4);
+  assertEquals(limit.totals(50), [
+    { value: 50, total: 4, count: 1 },
+    { value: 100, total: 34, count: 2 },
+  ]);
+  lenient[1] = 0;
+  limit.change(lenient, -30);
+  assertEquals([limit.total, limit.totals(100)], [4, [{ value: 100, total: 4, count: 1 }]]);
 });

@@ -1247,7 +1247,7 @@ Deno.test("maxProcessUnfinishedResultBytes: over the total, the connection holdi
   await second.call(3, METHOD.add, addParams(5, 1));
   await expectAbort(
     second.s,
-    "left 12288 bytes of results without a Finish, the most of any connection of this process " +
+    "left 8192 bytes of results without a Finish, the most of any connection of this process " +
       "whose maxProcessUnfinishedResultBytes is 10000 or less, which hold 12288 in all.",
   );
 });
@@ -1281,17 +1281,23 @@ Deno.test("maxProcessUnfinishedResultBytes: a result just returned does not make
 
 type TesterSession = Awaited<ReturnType<typeof testerSession>>;
 
+/** A list of sessions, or of what holds one (`session` gives it), closed when it is disposed. */
+function closedTogether<T>(session: (item: T) => AsyncDisposable): T[] & AsyncDisposable {
+  const items: T[] = [];
+  return Object.assign(items, {
+    async [Symbol.asyncDispose]() {
+      for (const item of items) await session(item)[Symbol.asyncDispose]();
+    },
+  });
+}
+
 /** Tester sessions, each allowed its own `maxProcessUnfinishedResultBytes`, closed together. */
 async function sessionsAllowing(...values: number[]) {
-  const sessions: TesterSession[] = [];
+  const sessions = closedTogether<TesterSession>(({ s }) => s);
   for (const value of values) {
     sessions.push(await testerSession({ maxProcessUnfinishedResultBytes: value }));
   }
-  return Object.assign(sessions, {
-    async [Symbol.asyncDispose]() {
-      for (const { s } of sessions) await s[Symbol.asyncDispose]();
-    },
-  });
+  return sessions;
 }
 
 /** Leaves a small result (4 KiB kept) unfinished on `session` for each question id. */
@@ -1312,7 +1318,7 @@ Deno.test("maxProcessUnfinishedResultBytes: a connection allowed more neither is
   await holdResults(strict, 3);
   await expectAbort(
     strict.s,
-    "the peer left 12288 bytes of results without a Finish, the most of any connection of " +
+    "the peer left 8192 bytes of results without a Finish, the most of any connection of " +
       "this process whose maxProcessUnfinishedResultBytes is 10000 or less, which hold 12288 in all.",
   );
   const ret = await lenient.call(3, METHOD.add, addParams(2, 2));
@@ -1463,13 +1469,10 @@ for (
       target.importedCap,
       "the same first export id",
     );
-    // Long enough to be running still when the second call arrives, on a loaded machine too.
-    await call(
-      first,
-      1,
-      METHOD.wait,
-      (content) => initStruct(Tester_Wait$Params, content).ms = 1000,
-    );
+    // Running until its Finish below.
+    await call(first, 1, METHOD.wait, (content) => {
+      initStruct(Tester_Wait$Params, content).ms = 600_000;
+    });
     await waitFor(() => first.signals.length > 0, 20_000, "the wait to run");
     await call(second, 1, METHOD.add, addParams(1, 1));
     const ret = (await second.peer.expect(RpcMessage.RETURN)).return;
@@ -1484,38 +1487,31 @@ for (
     } else {
       assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 2);
     }
+    await first.peer.send(build.finish(1, true));
     const waited = (await first.peer.expect(RpcMessage.RETURN)).return;
-    assertEquals([waited.answerId, waited.which()], [1, RpcReturn.RESULTS]);
+    assertEquals([waited.answerId, waited.which()], [1, RpcReturn.CANCELED]);
     // The first call's bytes are back: the second connection's calls run.
     const again = await callAdd(second.peer, 2, target, 1, 1);
     assertEquals(readStruct(Tester_Add$Results, again.results.content).result, 2);
   });
 }
 
-Deno.test("maxProcessRunningCallBytes: a connection under its share still runs calls, to twice the limit in all", async () => {
-  // Each wait keeps a 16 KiB receive buffer (a unit); the limit is 16 units. The first connection
-  // takes all of it, the second its share of two (8), the third of three (5), and the fourth
-  // 3 of its 4 before the total is at twice the limit.
-  const unit = 16 * 1024, limit = 16 * unit;
-  const sessions: Awaited<ReturnType<typeof serverSession>>[] = [];
-  await using _ = {
-    async [Symbol.asyncDispose]() {
-      for (const s of sessions) await s[Symbol.asyncDispose]();
-    },
-  };
-  for (
-    const [runs, total, refusal] of [
-      [16, 16, `this connection would hold ${17 * unit}, more than its share of ${limit}.`],
-      [8, 24, `this connection would hold ${9 * unit}, more than its share of ${limit / 2}.`],
-      [
-        5,
-        29,
-        `this connection would hold ${6 * unit}, more than its share of ${Math.floor(limit / 3)}.`,
-      ],
-      [3, 32, "connections under their share may take no more than twice that."],
-    ] as const
-  ) {
-    const s = await serverSession({ maxProcessRunningCallBytes: limit });
+/** Each wait keeps a 16 KiB receive buffer: a unit of running bytes. */
+const RUNNING_UNIT = 16 * 1024;
+
+/**
+ * Opens a connection per row, allowed `value` bytes of
+ * `maxProcessRunningCallBytes`, which runs `runs` waits of a unit one at a
+ * time and then has one more refused: the connections whose value is
+ * `over` or less run `total` units, and the refusal says `why`.
+ */
+async function assertRunningRefusals(
+  rows:
+    readonly (readonly [value: number, runs: number, total: number, over: number, why: string])[],
+) {
+  await using sessions = closedTogether<Session>((s) => s);
+  for (const [value, runs, total, over, why] of rows) {
+    const s = await serverSession({ maxProcessRunningCallBytes: value });
     sessions.push(s);
     const target = { importedCap: await bootstrapExport(s.peer) };
     const wait = (questionId: number) =>
@@ -1524,7 +1520,7 @@ Deno.test("maxProcessRunningCallBytes: a connection under its share still runs c
         target,
         interfaceId: TESTER,
         methodId: METHOD.wait,
-        params: (content) => initStruct(Tester_Wait$Params, content).ms = 60_000,
+        params: (content) => initStruct(Tester_Wait$Params, content).ms = 600_000,
       }));
     // One at a time, so that each arrives in a buffer of its own.
     for (let questionId = 1; questionId <= runs; questionId++) {
@@ -1537,11 +1533,49 @@ Deno.test("maxProcessRunningCallBytes: a connection under its share still runs c
     const { type, reason } = exceptionOf(refused.exception);
     assertEquals([type, reason], [
       OVERLOADED,
-      `Too many bytes held by calls in progress in this process: ${total * unit} and ${unit} ` +
-      `more on the connections whose maxProcessRunningCallBytes is ${limit} or less, and ` +
-      refusal,
+      `Too many bytes held by calls in progress in this process: ${total * RUNNING_UNIT} and ` +
+      `${RUNNING_UNIT} more on the connections whose maxProcessRunningCallBytes is ${over} or ` +
+      `less, and ${why}`,
     ]);
   }
+}
+
+Deno.test("maxProcessRunningCallBytes: a connection under its share still runs calls, to twice the limit in all", async () => {
+  // The limit is 16 units. The first connection takes all of it, the second its share of two
+  // (8), the third of three (5), and the fourth 3 of its 4 before the total is at twice the limit.
+  const unit = RUNNING_UNIT, limit = 16 * unit;
+  const share = (runs: number, of: number) =>
+    `this connection would hold ${(runs + 1) * unit}, more than its share of ${of}.`;
+  await assertRunningRefusals([
+    [limit, 16, 16, limit, share(16, limit)],
+    [limit, 8, 24, limit, share(8, limit / 2)],
+    [limit, 5, 29, limit, share(5, Math.floor(limit / 3))],
+    [limit, 3, 32, limit, "no call may take them past twice that."],
+  ]);
+});
+
+Deno.test("maxProcessRunningCallBytes: no call takes a more lenient value's total past twice it", async () => {
+  // A connection allowed two units runs two. One allowed a unit less one byte runs one, which
+  // the lenient total has room for; one allowed a unit less two bytes may not take the total of
+  // the one before past twice its value, though its own connections run nothing.
+  const unit = RUNNING_UNIT;
+  await assertRunningRefusals([
+    [
+      2 * unit,
+      2,
+      2,
+      2 * unit,
+      `this connection would hold ${3 * unit}, more than its share of ${2 * unit}.`,
+    ],
+    [
+      unit - 1,
+      1,
+      1,
+      unit - 1,
+      `this connection would hold ${2 * unit}, more than its share of ${unit - 1}.`,
+    ],
+    [unit - 2, 0, 1, unit - 1, "no call may take them past twice that."],
+  ]);
 });
 
 /** Content: a chain of `levels` structs of a zero data word, each holding the next in its pointer. */
