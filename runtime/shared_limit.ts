@@ -37,8 +37,10 @@ export interface SharedTotal {
  * const held = new Map([["strict", 6], ["lenient", 90]]);
  * const value = new Map([["strict", 10], ["lenient", 100]]);
  * const limit = new SharedLimit<string>((n) => held.get(n)!, (n) => value.get(n)!);
- * limit.change("strict", 6);
- * limit.change("lenient", 90);
+ * for (const [name, bytes] of held) {
+ *   limit.join(name);
+ *   limit.change(name, bytes);
+ * }
  * // 96 in all is over the strict value, but the lenient member's 90 is not counted in it.
  * if (limit.over(10) !== undefined) throw new Error("closed one");
  * held.set("strict", 12);
@@ -54,8 +56,11 @@ export interface SharedTotal {
 export class SharedLimit<T> {
   readonly #held: (member: T) => number;
   readonly #value: (member: T) => number;
-  /** Per value: what its members hold, and those holding anything. */
-  readonly #classes = new Map<number, { bytes: number; members: Set<T> }>();
+  /**
+   * Per value in use: what its members hold, how many hold anything, and the
+   * members open (who may be closed for it).
+   */
+  readonly #classes = new Map<number, { bytes: number; holding: number; members: Set<T> }>();
   #total = 0;
 
   /** A limit on what `held` gives, each member allowed its `value`. */
@@ -69,17 +74,45 @@ export class SharedLimit<T> {
     return this.#total;
   }
 
-  /** Counts `bytes` more (fewer when negative) that `member` holds; `held` already says so. */
+  /** Counts `member` in, before it holds anything: from now on it may be closed for the limit. */
+  join(member: T): void {
+    this.#entry(this.#value(member)).members.add(member);
+  }
+
+  /** Counts `member` out once it is closed; what it still holds counts until it is given back. */
+  leave(member: T): void {
+    const value = this.#value(member);
+    const entry = this.#classes.get(value);
+    entry?.members.delete(member);
+    if (entry !== undefined) this.#dropIfUnused(value, entry);
+  }
+
+  /**
+   * Counts `bytes` more (fewer when negative) that `member` holds; `held`
+   * already says so. (Allocates nothing: it runs for every message.)
+   */
   change(member: T, bytes: number): void {
     if (bytes === 0) return;
     const value = this.#value(member);
-    let entry = this.#classes.get(value);
-    if (entry === undefined) this.#classes.set(value, entry = { bytes: 0, members: new Set() });
+    const entry = this.#entry(value);
+    const after = this.#held(member);
+    if (after > 0 && after - bytes <= 0) entry.holding++;
+    else if (after <= 0 && after - bytes > 0) entry.holding--;
     entry.bytes += bytes;
     this.#total += bytes;
-    if (this.#held(member) > 0) entry.members.add(member);
-    else entry.members.delete(member);
-    if (entry.members.size === 0) this.#classes.delete(value);
+    if (entry.members.size === 0) this.#dropIfUnused(value, entry);
+  }
+
+  #entry(value: number) {
+    let entry = this.#classes.get(value);
+    if (entry === undefined) {
+      this.#classes.set(value, entry = { bytes: 0, holding: 0, members: new Set<T>() });
+    }
+    return entry;
+  }
+
+  #dropIfUnused(value: number, entry: { holding: number; members: Set<T> }): void {
+    if (entry.members.size === 0 && entry.holding === 0) this.#classes.delete(value);
   }
 
   /**
@@ -92,14 +125,14 @@ export class SharedLimit<T> {
     for (const [value, entry] of this.#classes) {
       if (value > from) continue;
       total += entry.bytes;
-      count += entry.members.size;
+      count += entry.holding;
     }
     const totals: [SharedTotal, ...SharedTotal[]] = [{ value: from, total, count }];
     const larger = [...this.#classes.keys()].filter((value) => value > from).sort((a, b) => a - b);
     for (const value of larger) {
       const entry = this.#classes.get(value)!;
       total += entry.bytes;
-      count += entry.members.size;
+      count += entry.holding;
       totals.push({ value, total, count });
     }
     return totals;

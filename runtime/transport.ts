@@ -223,6 +223,8 @@ export class FrameTransport {
     this.#limits = { ...DEFAULT_TRANSPORT_LIMITS, ...limits };
     this.#decoder = new FrameDecoder(this.#limits);
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    FrameTransport.#outgoing.join(this);
+    FrameTransport.#arriving.join(this);
     this.#readLoop();
   }
 
@@ -384,6 +386,8 @@ export class FrameTransport {
     this.#receiving = 0;
     FrameTransport.#outgoing.change(this, -queued);
     FrameTransport.#arriving.change(this, -receiving);
+    FrameTransport.#outgoing.leave(this);
+    FrameTransport.#arriving.leave(this);
     clearTimeout(this.#lazyTimer);
     clearTimeout(this.#deadlineTimer);
     try {

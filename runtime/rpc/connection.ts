@@ -563,6 +563,8 @@ export class RpcConnection implements AsyncDisposable {
     this.#limits = { ...DEFAULT_RPC_LIMITS, ...options.limits };
     this.#bootstrap = options.bootstrap?.dup() ?? null;
     this.#closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    RpcConnection.#held.join(this);
+    RpcConnection.#running.join(this);
     this.#transport = new FrameTransport(channel, (frame) => this.#receive(frame), this.#limits);
     this.#transport.closed.then((reason) => {
       const overLimit = reason instanceof PeerLimitError || reason instanceof FramingError;
@@ -1535,6 +1537,9 @@ export class RpcConnection implements AsyncDisposable {
     }
     this.#answers.clear();
     this.#changeHeldResults(-this.#heldResultBytes);
+    RpcConnection.#held.leave(this);
+    // Its calls still running give their bytes back as they end.
+    RpcConnection.#running.leave(this);
     for (const lift of this.#embargoes.values()) lift();
     this.#embargoes.clear();
     const exports = [...this.#exports.values()];

@@ -13,7 +13,10 @@ type Member = [name: string, held: number, value: number, blamed?: number];
 /** A shared limit whose members, given as [name, held, value, blamed?], hold what they say. */
 function limitOf(...members: Member[]) {
   const limit = new SharedLimit<Member>(([, held]) => held, ([, , value]) => value);
-  for (const member of members) limit.change(member, member[1]);
+  for (const member of members) {
+    limit.join(member);
+    limit.change(member, member[1]);
+  }
   return limit;
 }
 
@@ -64,4 +67,22 @@ Deno.test("SharedLimit: totals are kept as members change, per value a member co
   lenient[1] = 0;
   limit.change(lenient, -30);
   assertEquals([limit.total, limit.totals(100)], [4, [{ value: 100, total: 4, count: 1 }]]);
+});
+
+Deno.test("SharedLimit: a member that left counts what it holds until given back, and is not closed", () => {
+  const closed: Member = ["closed", 15, 10];
+  const open: Member = ["open", 1, 10];
+  const limit = limitOf(closed);
+  limit.leave(closed);
+  limit.join(open);
+  limit.change(open, 1);
+  assertEquals(limit.totals(10), [{ value: 10, total: 16, count: 2 }]);
+  assertEquals(limit.over(10)?.member, open);
+  closed[1] = 0;
+  limit.change(closed, -15);
+  assertEquals([limit.total, limit.over(10)], [1, undefined]);
+  open[1] = 0;
+  limit.change(open, -1);
+  limit.leave(open);
+  assertEquals(limit.totals(10), [{ value: 10, total: 0, count: 0 }]);
 });
