@@ -61,6 +61,8 @@ export class SharedLimit<T> {
    * members open (who may be closed for it).
    */
   readonly #classes = new Map<number, { bytes: number; holding: number; members: Set<T> }>();
+  /** The values of `#classes`, smallest first. */
+  readonly #values: number[] = [];
   #total = 0;
 
   /** A limit on what `held` gives, each member allowed its `value`. */
@@ -107,12 +109,16 @@ export class SharedLimit<T> {
     let entry = this.#classes.get(value);
     if (entry === undefined) {
       this.#classes.set(value, entry = { bytes: 0, holding: 0, members: new Set<T>() });
+      const at = this.#values.findIndex((other) => other > value);
+      this.#values.splice(at < 0 ? this.#values.length : at, 0, value);
     }
     return entry;
   }
 
   #dropIfUnused(value: number, entry: { holding: number; members: Set<T> }): void {
-    if (entry.members.size === 0 && entry.holding === 0) this.#classes.delete(value);
+    if (entry.members.size > 0 || entry.holding > 0) return;
+    this.#classes.delete(value);
+    this.#values.splice(this.#values.indexOf(value), 1);
   }
 
   /**
@@ -122,14 +128,15 @@ export class SharedLimit<T> {
   totals(from: number): [SharedTotal, ...SharedTotal[]] {
     let total = 0;
     let count = 0;
-    for (const [value, entry] of this.#classes) {
-      if (value > from) continue;
+    let i = 0;
+    for (; i < this.#values.length && this.#values[i]! <= from; i++) {
+      const entry = this.#classes.get(this.#values[i]!)!;
       total += entry.bytes;
       count += entry.holding;
     }
     const totals: [SharedTotal, ...SharedTotal[]] = [{ value: from, total, count }];
-    const larger = [...this.#classes.keys()].filter((value) => value > from).sort((a, b) => a - b);
-    for (const value of larger) {
+    for (; i < this.#values.length; i++) {
+      const value = this.#values[i]!;
       const entry = this.#classes.get(value)!;
       total += entry.bytes;
       count += entry.holding;
@@ -141,8 +148,9 @@ export class SharedLimit<T> {
   /**
    * What to close after a member of value `from` grew: of the totals it
    * counts in, the first over its value with a member blamed for anything,
-   * and of its members the one blamed for the most by `blamed` (by default
-   * what it holds; less what no peer could have given back yet). Closing
+   * and of its members the one blamed for the most (any one of equal
+   * blame) by `blamed` (by default what it holds; less what no peer could
+   * have given back yet). Closing
    * that one takes every total back within its value when it is blamed for
    * at least what the total grew by; else the total stays over until a
    * member counted in it grows again. `undefined` when nothing is to close.
@@ -157,7 +165,9 @@ export class SharedLimit<T> {
         if (value > limit) continue;
         for (const member of members) {
           const bytes = blamed(member);
-          if (bytes > mostBlamed) [most, mostBlamed] = [member, bytes];
+          if (bytes <= mostBlamed) continue;
+          most = member;
+          mostBlamed = bytes;
         }
       }
       if (most !== undefined) return { member: most, held: mostBlamed, total, limit };

@@ -272,6 +272,9 @@ export class FrameTransport {
       );
     }
     this.#queuedBytes += bytes;
+    // Counted before `written` runs: it may send or close in turn.
+    const outgoing = FrameTransport.#outgoing;
+    outgoing.change(this, bytes);
     if (bytes <= STAGING_BYTES) {
       if (this.#filled + bytes > this.#fill.byteLength) this.#seal();
       this.#filled = writeFrame(this.#fill, this.#fillView, this.#filled, segments);
@@ -281,8 +284,6 @@ export class FrameTransport {
       this.#seal(this.#filled < STAGING_BYTES / 2);
       this.#queue.push(new LargeWrite(segments, bytes, written));
     }
-    const outgoing = FrameTransport.#outgoing;
-    outgoing.change(this, bytes);
     if (outgoing.total > this.#limits.maxProcessOutgoingBytes) {
       FrameTransport.#shutOver(
         outgoing,
@@ -373,13 +374,7 @@ export class FrameTransport {
   #shut(reason: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (let i = this.#head; i < this.#queue.length; i++) {
-      const entry = this.#queue[i];
-      if (entry instanceof LargeWrite) entry.done();
-    }
-    this.#queue = [];
-    this.#head = 0;
-    this.#filled = 0;
+    // Given back first: the senders told below run code of their own.
     const queued = this.#queuedBytes;
     const receiving = this.#receiving;
     this.#queuedBytes = 0;
@@ -388,6 +383,15 @@ export class FrameTransport {
     FrameTransport.#arriving.change(this, -receiving);
     FrameTransport.#outgoing.leave(this);
     FrameTransport.#arriving.leave(this);
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const entry = this.#queue[i];
+      try {
+        if (entry instanceof LargeWrite) entry.done();
+      } catch { /* a sender's failure; the transport closes all the same */ }
+    }
+    this.#queue = [];
+    this.#head = 0;
+    this.#filled = 0;
     clearTimeout(this.#lazyTimer);
     clearTimeout(this.#deadlineTimer);
     try {

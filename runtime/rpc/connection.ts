@@ -196,8 +196,8 @@ function runningBytesError(held: number, more: number, limit: number): RpcError 
  * The refusal of a call of `more` bytes over `maxProcessRunningCallBytes`, or
  * null, given the `totals` the caller counts in (its value's first). Over
  * its value, a connection holding `held` in `calls` may still run calls
- * while it holds less than its share of it; no call takes a total past
- * twice its value.
+ * while it holds less than its share of it; no call takes a total other
+ * than 0 past twice its value.
  */
 function processRunningRefusal(
   held: number,
@@ -1526,20 +1526,21 @@ export class RpcConnection implements AsyncDisposable {
   #shutdown(error: RpcError): void {
     if (this.#error) return;
     this.#error = error;
+    // Given back first: what follows runs servers' code, which may throw.
+    this.#changeHeldResults(-this.#heldResultBytes);
+    RpcConnection.#held.leave(this);
+    // Its calls still running give their bytes back as they end.
+    RpcConnection.#running.leave(this);
     for (const question of this.#questions.values()) {
       if (!question.settled && !question.canceled) this.#failQuestion(question, error);
       question.returned = true; // nothing more will come
     }
     this.#questions.clear();
     for (const answer of this.#answers.values()) {
-      answer.abort(error);
-      answer.response?.dispose();
+      ignoringFailure(() => answer.abort(error));
+      ignoringFailure(() => answer.response?.dispose());
     }
     this.#answers.clear();
-    this.#changeHeldResults(-this.#heldResultBytes);
-    RpcConnection.#held.leave(this);
-    // Its calls still running give their bytes back as they end.
-    RpcConnection.#running.leave(this);
     for (const lift of this.#embargoes.values()) lift();
     this.#embargoes.clear();
     const exports = [...this.#exports.values()];

@@ -467,6 +467,23 @@ Deno.test("FrameTransport: over maxProcessOutgoingBytes, the transport with the 
   assertEquals(await b.closed, undefined);
 });
 
+Deno.test("FrameTransport: a sender's callback that throws at close leaves nothing counted for the process", async () => {
+  const limits = { maxOutgoingBytes: 1024 * 1024, maxProcessOutgoingBytes: 150_000 };
+  const first = new FrameTransport(stalledChannel(), () => {}, limits);
+  // Larger than the staging buffer: queued as it is, its sender told at close that it is done.
+  first.send(frameOf(0, 100_000 / 8), false, () => {
+    throw new Error("the sender failed");
+  });
+  first.close();
+  assertEquals(await first.closed, undefined);
+  // None of its 100 KiB is left counted: 140 KiB queued on another stay under 150 000 bytes.
+  const second = new FrameTransport(stalledChannel(), () => {}, limits);
+  for (let i = 0; i < 140; i++) second.send(frameOf(i, 127));
+  assert(!second.isClosed, "closed for what the first one left counted");
+  second.close();
+  assertEquals(await second.closed, undefined);
+});
+
 Deno.test("FrameTransport: a transport allowed more queued is not closed for one allowed less", async () => {
   const strictLimits = { maxOutgoingBytes: 1024 * 1024, maxProcessOutgoingBytes: 50_000 };
   const lenientLimits = { ...strictLimits, maxProcessOutgoingBytes: 1024 * 1024 };

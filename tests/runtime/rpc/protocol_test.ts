@@ -1305,6 +1305,39 @@ async function holdResults(session: TesterSession, ...ids: number[]) {
   for (const id of ids) await session.call(id, METHOD.add, addParams(1, 1));
 }
 
+Deno.test("maxProcessUnfinishedResultBytes: a server whose dispose throws at the close leaves nothing counted", async () => {
+  // A counter whose dispose throws, held only by the results of a makeCounter never finished.
+  let live = 0, disposeFailed = false;
+  const state = {
+    get live() {
+      return live;
+    },
+    set live(count: number) {
+      disposeFailed ||= count < live;
+      if (count < live) throw new Error("the counter's dispose failed");
+      live = count;
+    },
+    canceled: 0,
+    held: [],
+  };
+  const { tester } = newTester(state);
+  const limits = { maxProcessUnfinishedResultBytes: 10_000 };
+  {
+    await using s = await session({ bootstrap: tester, limits });
+    const counter = await makeCounter(s, await bootstrapExport(s.peer), 1, 0n);
+    await s.peer.send(build.release(counter, 1));
+    await waitFor(() => s.rpc.stats.exports === 1, 20_000, "the counter's export to go");
+  } // the close disposes the results, and the counter with them
+  assert(disposeFailed, "the counter's dispose did not run at the close");
+  tester.dispose();
+  // None of the 4 KiB it held is left counted: a connection allowed 10 000 bytes holds 8 KiB.
+  const { s, call } = await testerSession(limits);
+  await using _s = s;
+  await holdResults({ s, call }, 1, 2);
+  await tick();
+  assert(!s.rpc.isClosed, "aborted for what the closed connection left counted");
+});
+
 Deno.test("maxProcessUnfinishedResultBytes: a connection allowed more neither is aborted for one allowed less nor uses up its total", async () => {
   await using sessions = await sessionsAllowing(1 << 30, 10_000);
   const [lenient, strict] = sessions;
