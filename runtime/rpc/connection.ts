@@ -140,9 +140,10 @@ export interface RpcLimits extends TransportLimits, ReadLimits {
    * one's total): many connections cannot add up past it. Over it, a
    * connection holding less than its share (this limit divided among those
    * connections running calls) may still run calls, up to twice the limit
-   * in all, so that one connection holding much cannot starve the others.
-   * One call of any size may always run when none of them runs one. C++
-   * has no such limit. Default 512 MiB.
+   * in all, so that one connection holding much cannot starve the others;
+   * no call takes the total of a larger value past twice that value either.
+   * One call of any size may always run when no connection counted in any
+   * of these totals runs one. C++ has no such limit. Default 512 MiB.
    */
   maxProcessRunningCallBytes: number;
   /**
