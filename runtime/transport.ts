@@ -385,9 +385,7 @@ export class FrameTransport {
     FrameTransport.#arriving.leave(this);
     for (let i = this.#head; i < this.#queue.length; i++) {
       const entry = this.#queue[i];
-      try {
-        if (entry instanceof LargeWrite) entry.done();
-      } catch { /* a sender's failure; the transport closes all the same */ }
+      if (entry instanceof LargeWrite) entry.done();
     }
     this.#queue = [];
     this.#head = 0;
@@ -643,11 +641,17 @@ class LargeWrite {
     this.#written = written;
   }
 
-  /** Tells the sender, once, that the bytes are no longer needed. */
+  /**
+   * Tells the sender, once, that the bytes are no longer needed. A sender
+   * that fails at it fails alone: the transport's own accounting and the
+   * writes after this one go on.
+   */
   done(): void {
     const written = this.#written;
     this.#written = undefined;
-    written?.();
+    try {
+      written?.();
+    } catch { /* the sender's failure, which nobody here could handle */ }
   }
 }
 

@@ -281,7 +281,11 @@ export class ProxyServer implements Server {
   [Symbol.dispose](): void {
     if (this.#ended) return;
     this.#end();
-    if (this.#owned) Promise.resolve(release(this.#impl)).catch(() => {});
+    if (!this.#owned) return;
+    // Its holders are gone: a dispose that fails, at once or later, has no one to tell.
+    try {
+      Promise.resolve(release(this.#impl)).catch(() => {});
+    } catch { /* it has ended all the same */ }
   }
 }
 

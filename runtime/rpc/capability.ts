@@ -174,7 +174,8 @@ export abstract class Hook {
   protected unreferenced(): void {}
 }
 
-const finalizer = new FinalizationRegistry<Hook>((hook) => hook.release());
+// Nobody is left to tell of a failure: the object has ended all the same.
+const finalizer = new FinalizationRegistry<Hook>((hook) => ignoringFailure(() => hook.release()));
 
 /**
  * A reference to an object that may live in this process or another.
@@ -399,8 +400,11 @@ export class Response implements Disposable {
    * be read afterwards.
    */
   dispose(): void {
-    releaseCaps(this.caps);
-    if (!this.writable) releaseBuffers(this.message);
+    try {
+      releaseCaps(this.caps);
+    } finally {
+      if (!this.writable) releaseBuffers(this.message);
+    }
   }
 
   /** The same as `dispose()`, for `using`. */
@@ -409,10 +413,28 @@ export class Response implements Disposable {
   }
 }
 
-/** Disposes every handle in a capability table and empties it. */
+/**
+ * Disposes every handle in a capability table and empties it; throws the
+ * first failure of a server's dispose once all are disposed.
+ */
 export function releaseCaps(caps: (Capability | null)[]): void {
   if (caps.length === 0) return;
-  for (const cap of caps.splice(0)) cap?.dispose();
+  let failure: { error: unknown } | null = null;
+  for (const cap of caps.splice(0)) {
+    try {
+      cap?.dispose();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure !== null) throw failure.error;
+}
+
+/** Runs `end`, a release at teardown, which nobody is left to tell of a failure. */
+export function ignoringFailure(end: () => void): void {
+  try {
+    end();
+  } catch { /* a server's dispose failed; it is gone all the same */ }
 }
 
 /** An object that answers calls: what a {@linkcode LocalHook} delivers to. */
@@ -514,14 +536,13 @@ export class LocalHook extends Hook {
       queueMicrotask(() => {
         const context = new CallContext(call);
         const settle = (failed: boolean, error?: unknown) => {
-          if (failed) {
-            context.toResponse().dispose();
-            reject(outcome = RpcError.from(error));
-          } else {
-            resolve(outcome = context.toResponse());
-          }
-          releaseCaps(call.caps);
+          if (failed) reject(outcome = RpcError.from(error));
+          else resolve(outcome = context.toResponse());
           if (pipelines !== null) pipelines.resolve(hooksOf(outcome));
+          // Released once the call is answered: a server whose dispose throws has ended all
+          // the same, and its failure is nobody's to handle here.
+          if (failed) ignoringFailure(() => context.toResponse().dispose());
+          ignoringFailure(() => releaseCaps(call.caps));
         };
         let running: void | PromiseLike<void>;
         try {

@@ -36,6 +36,7 @@ import {
   failedSent,
   Hook,
   hooksOf,
+  ignoringFailure,
   PipelineSet,
   PromiseHook,
   releaseCaps,
@@ -801,7 +802,8 @@ export class RpcConnection implements AsyncDisposable {
     this.#exports.delete(id);
     this.#exportIds.delete(entry.hook);
     this.#freeExportIds.push(id);
-    entry.hook.release();
+    // The peer's to release; a server whose dispose throws has ended all the same.
+    ignoringFailure(() => entry.hook.release());
   }
 
   /** Reads the received cap table of `payload` into handles owned by `message`. */
@@ -1369,7 +1371,9 @@ export class RpcConnection implements AsyncDisposable {
       return;
     }
     if (releaseResultCaps) this.#unexport(answer.resultExports);
-    answer.response?.dispose();
+    try {
+      answer.response?.dispose();
+    } catch { /* a server's dispose failed; it has ended all the same */ }
   }
 
   #onBootstrap(questionId: number): void {
@@ -1553,13 +1557,6 @@ export class RpcConnection implements AsyncDisposable {
     ignoringFailure(() => this.#bootstrap?.dispose());
     this.#resolveClosed(error);
   }
-}
-
-/** Runs `end`, a release at teardown, which nobody is left to tell of a failure. */
-function ignoringFailure(end: () => void): void {
-  try {
-    end();
-  } catch { /* a server's dispose failed; it is gone all the same */ }
 }
 
 /** An error as the fields of a wire `Exception`. */

@@ -467,6 +467,29 @@ Deno.test("FrameTransport: over maxProcessOutgoingBytes, the transport with the 
   assertEquals(await b.closed, undefined);
 });
 
+Deno.test("FrameTransport: a sender's callback that throws after a large write leaves the transport writing", async () => {
+  const [conn, peerConn] = await socketPair();
+  const transport = new FrameTransport(conn, () => {});
+  const inbox = new Inbox();
+  const peer = new FrameTransport(peerConn, inbox.onFrame);
+  // Larger than the staging buffer: written as it lies, its sender told once it is written.
+  transport.send(frameOf(1, 100_000 / 8), false, () => {
+    throw new Error("the sender failed");
+  });
+  await inbox.wait(1, 20_000);
+  await waitFor(() => transport.queuedBytes === 0, 20_000, "the write to be counted");
+  transport.send(frameOf(2));
+  await inbox.wait(2, 20_000);
+  assertEquals(inbox.frames.map((frame) => new DataView(frame[0]!).getUint32(0, true)), [
+    1,
+    2,
+  ]);
+  transport.close();
+  peer.close();
+  assertEquals(await transport.closed, undefined);
+  assertEquals(await peer.closed, undefined);
+});
+
 Deno.test("FrameTransport: a sender's callback that throws at close leaves nothing counted for the process", async () => {
   const limits = { maxOutgoingBytes: 1024 * 1024, maxProcessOutgoingBytes: 150_000 };
   const first = new FrameTransport(stalledChannel(), () => {}, limits);

@@ -1305,22 +1305,49 @@ async function holdResults(session: TesterSession, ...ids: number[]) {
   for (const id of ids) await session.call(id, METHOD.add, addParams(1, 1));
 }
 
-Deno.test("maxProcessUnfinishedResultBytes: a server whose dispose throws at the close leaves nothing counted", async () => {
-  // A counter whose dispose throws, held only by the results of a makeCounter never finished.
-  let live = 0, disposeFailed = false;
-  const state = {
+/** A Tester whose counters' dispose throws, and how many times one did. */
+function testerOfFailingCounters(): { tester: Capability; failures: () => number } {
+  let live = 0, failures = 0;
+  const { tester } = newTester({
     get live() {
       return live;
     },
     set live(count: number) {
-      disposeFailed ||= count < live;
-      if (count < live) throw new Error("the counter's dispose failed");
+      if (count < live) {
+        failures++;
+        throw new Error("the counter's dispose failed");
+      }
       live = count;
     },
     canceled: 0,
     held: [],
-  };
-  const { tester } = newTester(state);
+  });
+  return { tester, failures: () => failures };
+}
+
+Deno.test("a server whose dispose throws, ended by the peer's Release or Finish, leaves the connection open", async () => {
+  const { tester, failures } = testerOfFailingCounters();
+  await using s = await session({ bootstrap: tester });
+  tester.dispose(); // the connection holds its own reference
+  const bootstrap = await bootstrapExport(s.peer);
+  // The Finish drops the results' reference, then the Release the last one.
+  const first = await makeCounter(s, bootstrap, 1, 0n);
+  await s.peer.send(build.finish(1, false));
+  await s.peer.send(build.release(first, 1));
+  await waitFor(() => failures() === 1, 20_000, "the first counter's dispose");
+  // The Release drops the export's reference, then the Finish the last one.
+  const second = await makeCounter(s, bootstrap, 2, 0n);
+  await s.peer.send(build.release(second, 1));
+  await s.peer.send(build.finish(2, false));
+  await waitFor(() => failures() === 2, 20_000, "the second counter's dispose");
+  const ret = await callAdd(s.peer, 3, { importedCap: bootstrap }, 2, 3);
+  assertEquals(readStruct(Tester_Add$Results, ret.results.content).result, 5);
+  assert(!s.rpc.isClosed);
+});
+
+Deno.test("maxProcessUnfinishedResultBytes: a server whose dispose throws at the close leaves nothing counted", async () => {
+  // A counter whose dispose throws, held only by the results of a makeCounter never finished.
+  const { tester, failures } = testerOfFailingCounters();
   const limits = { maxProcessUnfinishedResultBytes: 10_000 };
   {
     await using s = await session({ bootstrap: tester, limits });
@@ -1328,7 +1355,7 @@ Deno.test("maxProcessUnfinishedResultBytes: a server whose dispose throws at the
     await s.peer.send(build.release(counter, 1));
     await waitFor(() => s.rpc.stats.exports === 1, 20_000, "the counter's export to go");
   } // the close disposes the results, and the counter with them
-  assert(disposeFailed, "the counter's dispose did not run at the close");
+  assertEquals(failures(), 1, "the counter's dispose did not run at the close");
   tester.dispose();
   // None of the 4 KiB it held is left counted: a connection allowed 10 000 bytes holds 8 KiB.
   const { s, call } = await testerSession(limits);

@@ -1,6 +1,6 @@
 /** The engine against itself: a Deno client and a Deno server, in separate processes or one. */
 import * as capnp from "capnp-es";
-import { assert, assertEquals } from "../../assert.ts";
+import { assert, assertEquals, assertThrows } from "../../assert.ts";
 import { newTester, TesterClient } from "../../../examples/tester.ts";
 import {
   BrokenHook,
@@ -9,6 +9,7 @@ import {
   LocalHook,
   PipelineSet,
   PromiseHook,
+  releaseCaps,
   type Server,
 } from "../../../runtime/rpc/capability.ts";
 import { RpcConnection } from "../../../runtime/rpc/connection.ts";
@@ -216,6 +217,59 @@ Deno.test("a server whose dispose throws still answers the call that held it las
   cap.dispose(); // the call's hold is now the last reference
   using _ = await pending;
   assertEquals(disposed, 1);
+});
+
+/** A capability to a server whose dispose counts its runs in `ends`, then throws. */
+function failingToEnd(ends: { count: number }): Capability {
+  return Capability.fromServer({
+    dispatch() {},
+    [Symbol.dispose]() {
+      ends.count++;
+      throw new Error("dispose failed");
+    },
+  });
+}
+
+Deno.test("a local call whose params hold the last reference to a server whose dispose throws is answered, and so are calls pipelined on it", async () => {
+  const ends = { count: 0 };
+  const throwing = failingToEnd(ends);
+  using cap = Capability.fromServer({
+    dispatch(call) {
+      call.results(Tester_Echo$Results); // empty results
+    },
+  });
+  const request = cap.request(Tester$Client.methods[0]);
+  request.addCap(throwing);
+  throwing.dispose(); // the call's params hold the last reference
+  const pending = request.send();
+  using pipelined = pending.pipeline(0);
+  const onPipeline = pipelined.request(Tester$Client.methods[0]).send();
+  using _ = await withTimeout(pending.response, undefined, "the call to be answered");
+  const failure = await withTimeout(
+    onPipeline.response.then(() => null, (error) => error),
+    undefined,
+    "the pipelined call to settle",
+  );
+  assert(failure instanceof RpcError, String(failure));
+  assertEquals(ends.count, 1);
+});
+
+Deno.test("releasing a capability table disposes every handle, and throws the first failure after", () => {
+  const ends = { count: 0 };
+  let later = 0;
+  const table: (Capability | null)[] = [
+    failingToEnd(ends),
+    null,
+    failingToEnd(ends),
+    Capability.fromServer({
+      dispatch() {},
+      [Symbol.dispose]() {
+        later++;
+      },
+    }),
+  ];
+  assertThrows(() => releaseCaps(table), Error, "dispose failed");
+  assertEquals([ends.count, later, table.length], [2, 1, 0]);
 });
 
 Deno.test("a call given up while it waits on an unresolved promise leaves the queue and never runs", async () => {
