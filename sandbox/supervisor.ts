@@ -97,8 +97,9 @@ export interface Supervised<T> {
   /** Stops it for good: no restart; `current` rejects from now on. */
   stop(): Promise<void>;
   /**
-   * Calls `listener` after each exit, once the restart is decided; returns
-   * a function that removes it.
+   * Calls `listener` after each exit, once the restart is decided. A
+   * listener that throws is reported and skipped. Returns a function that
+   * removes it.
    */
   onExit(listener: (record: ExitRecord) => void): () => void;
   /**
@@ -314,7 +315,13 @@ export class Supervisor implements AsyncDisposable {
   ): Promise<Supervised<T>> {
     const { manifest } = component;
     const { restart } = manifest;
-    const report = this.#options.report ?? (() => {});
+    const given = this.#options.report;
+    // A report that throws is the caller's own failure: supervision goes on.
+    const report = (line: string) => {
+      try {
+        given?.(line);
+      } catch { /* nobody else to tell */ }
+    };
     const exits: ExitRecord[] = [];
     let instance: SandboxedComponent<T> | null = null;
     /** Whether the instance's process runs (it ends a moment before its exit is handled). */
@@ -474,7 +481,13 @@ export class Supervisor implements AsyncDisposable {
       );
     };
     const exited = (record: ExitRecord) => {
-      for (const listener of exitListeners) listener(record);
+      for (const listener of exitListeners) {
+        try {
+          listener(record);
+        } catch (error) {
+          report(`${manifest.name}: an exit listener failed: ${(error as Error).message}`);
+        }
+      }
     };
     /** The name of the first dependency whose exit is handled within `ms`, if any. */
     const dependencyExit = (ms: number) =>

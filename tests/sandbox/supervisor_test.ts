@@ -210,6 +210,12 @@ Deno.test("supervisor: on-failure restarts a killed component after the backoff"
   // What a launcher hands every run: the running one at once, then each new one.
   const handed: number[] = [];
   supervised.onStart(() => handed.push(supervised.instance!.pid));
+  // An exit listener that throws is reported, and the ones after it still run.
+  supervised.onExit(() => {
+    throw new Error("the listener failed");
+  });
+  const told: string[] = [];
+  supervised.onExit(({ reason }) => told.push(reason.kind));
   await (await supervised.current()).spin(0);
   supervised.instance!.kill("SIGKILL");
   await waitFor(() => supervised.exits.length === 1, 20_000, "the exit");
@@ -218,6 +224,7 @@ Deno.test("supervisor: on-failure restarts a killed component after the backoff"
   const second = supervised.instance!.pid;
   assert(second !== first, `a new process (${first} → ${second})`);
   assertEquals(handed, [first, second]);
+  assertEquals(told, ["killed"]);
   assert(processGone(first));
   assertEquals(supervised.exits.map(({ reason, restarted }) => ({ reason, restarted })), [
     { reason: { kind: "killed", text: "killed (SIGKILL)" }, restarted: true },
@@ -226,6 +233,7 @@ Deno.test("supervisor: on-failure restarts a killed component after the backoff"
     `hog: started (pid ${first})`,
     "hog: killed (SIGKILL)",
     "hog: restarting in 50 ms",
+    "hog: an exit listener failed: the listener failed",
     `hog: started (pid ${second})`,
   ]);
 });
