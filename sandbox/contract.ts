@@ -402,7 +402,11 @@ export function sandboxCommand(
  */
 const CARRIED_CACHE = /^(v8_code_cache|node_analysis_cache|dep_analysis_cache)_v\d+(-wal|-shm)?$/;
 
-/** Copies the carried caches from `from` into `to` (each file replaced atomically). */
+/**
+ * Copies the carried caches from `from` into `to` (each file replaced
+ * atomically). One that cannot be is left out: it costs a run its warm
+ * start, never the run.
+ */
 function carryCaches(from: string, to: string): void {
   let entries: Deno.DirEntry[];
   try {
@@ -413,8 +417,15 @@ function carryCaches(from: string, to: string): void {
   for (const entry of entries) {
     if (!entry.isFile || !CARRIED_CACHE.test(entry.name)) continue;
     const copy = join(to, `.${entry.name}.${crypto.randomUUID()}`);
-    Deno.copyFileSync(join(from, entry.name), copy);
-    Deno.renameSync(copy, join(to, entry.name));
+    try {
+      Deno.copyFileSync(join(from, entry.name), copy);
+      Deno.renameSync(copy, join(to, entry.name));
+    } catch {
+      // Left out (a full disk, or something else at its name); its copy, if made, goes.
+      try {
+        Deno.removeSync(copy);
+      } catch { /* never made */ }
+    }
   }
 }
 
@@ -815,8 +826,11 @@ export async function spawnComponent<T>(
       explainRemote: (message) => grantHint(message, component.folder),
     });
   } catch (error) {
-    await audit.finish();
-    await run.release();
+    try {
+      await audit.finish();
+    } finally {
+      await run.release();
+    }
     // Deno's own words tell a plain `deno run` user to pass a flag; here the manifest grants.
     if (!(error instanceof SpawnError)) throw error;
     const hint = grantHint(error.message, component.folder);
@@ -844,11 +858,15 @@ export async function spawnComponent<T>(
         (await diskUsage([paths.dataDir, paths.denoDir], entryLimit(manifest.limits.diskMb)))
             .largestFile >= limitBytes,
     };
-    usage[Symbol.dispose]();
-    await disk[Symbol.asyncDispose]();
-    await audit.finish();
-    carryCaches(paths.denoDir, run.caches);
-    await run.release();
+    try {
+      usage[Symbol.dispose]();
+      await disk[Symbol.asyncDispose]();
+      await audit.finish();
+      carryCaches(paths.denoDir, run.caches);
+    } finally {
+      // Whatever failed above, the next run may start.
+      await run.release();
+    }
     if (diskKill) return { kind: "disk-quota", text: `disk quota exceeded (${diskKill})` };
     return exitReason(status, evidence);
   });

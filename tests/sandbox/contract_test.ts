@@ -266,6 +266,31 @@ function fooListening(): Component {
   return { ...components.foo, manifest: { ...components.foo.manifest, listens: true } };
 }
 
+Deno.test("contract: caches that cannot be carried back cost a run its warm start, never the next run", async () => {
+  using state = tempDir();
+  const stateDir = state.path;
+  const run = async (a: number) => {
+    await using child = await spawnComponent(FooInit, components.foo, { stateDir });
+    assertEquals(await (await child.init.makeFoo())!.add(a, 1), a + 1);
+  };
+  await run(1);
+  const caches = `${stateDir}/caches/foo`;
+  const carried = [...Deno.readDirSync(caches)].filter((entry) => entry.isFile);
+  assert(carried.length > 0, "the first run carried no caches back: nothing is tested");
+  // Something else at each cache's name: carrying the next run's back fails for every one.
+  for (const { name } of carried) {
+    Deno.removeSync(`${caches}/${name}`);
+    Deno.mkdirSync(`${caches}/${name}/taken`, { recursive: true });
+  }
+  await run(2);
+  // That run ended whole: the next one starts, and nothing half-copied was left behind.
+  await run(3);
+  assertEquals(
+    [...Deno.readDirSync(caches)].map((entry) => entry.name).sort(),
+    carried.map((entry) => entry.name).sort(),
+  );
+});
+
 Deno.test("contract: a second run of a component on one state directory is refused and leaves the first alone", async () => {
   using state = tempDir();
   const stateDir = Deno.realPathSync(state.path);
