@@ -226,6 +226,11 @@ async function checkChannel(
   }
 }
 
+/** What a listener threw, as a line: an `Error`'s message, or anything else as text. */
+function messageOf(thrown: unknown): string {
+  return thrown instanceof Error ? thrown.message : String(thrown);
+}
+
 /**
  * Checks `instance` every `health.intervalMs`, one check at a time, through
  * its listener when it has one, else over the channel it serves its parent
@@ -404,7 +409,7 @@ export class Supervisor implements AsyncDisposable {
         try {
           listener(started.init);
         } catch (error) {
-          report(`${manifest.name}: a start listener failed: ${(error as Error).message}`);
+          report(`${manifest.name}: a start listener failed: ${messageOf(error)}`);
         }
       }
       for (const waiter of waiting) waiter.resolve(started.init);
@@ -485,7 +490,7 @@ export class Supervisor implements AsyncDisposable {
         try {
           listener(record);
         } catch (error) {
-          report(`${manifest.name}: an exit listener failed: ${(error as Error).message}`);
+          report(`${manifest.name}: an exit listener failed: ${messageOf(error)}`);
         }
       }
     };

@@ -538,11 +538,14 @@ export class LocalHook extends Hook {
         const settle = (failed: boolean, error?: unknown) => {
           if (failed) reject(outcome = RpcError.from(error));
           else resolve(outcome = context.toResponse());
-          if (pipelines !== null) pipelines.resolve(hooksOf(outcome));
-          // Released once the call is answered: a server whose dispose throws has ended all
-          // the same, and its failure is nobody's to handle here.
-          if (failed) ignoringFailure(() => context.toResponse().dispose());
-          ignoringFailure(() => releaseCaps(call.caps));
+          try {
+            if (pipelines !== null) pipelines.resolve(hooksOf(outcome));
+          } finally {
+            // Released once the call is answered: a server whose dispose throws has ended all
+            // the same, and its failure is nobody's to handle here.
+            if (failed) ignoringFailure(() => context.toResponse().dispose());
+            ignoringFailure(() => releaseCaps(call.caps));
+          }
         };
         let running: void | PromiseLike<void>;
         try {
@@ -595,7 +598,8 @@ export class BrokenHook extends Hook {
   }
 
   send(call: CallMessage): Sent {
-    releaseCaps(call.caps);
+    // The call fails all the same; a server's dispose failing here is nobody's to handle.
+    ignoringFailure(() => releaseCaps(call.caps));
     return failedSent(this.error);
   }
 }

@@ -214,6 +214,9 @@ Deno.test("supervisor: on-failure restarts a killed component after the backoff"
   supervised.onExit(() => {
     throw new Error("the listener failed");
   });
+  supervised.onExit(() => {
+    throw undefined; // not even an Error
+  });
   const told: string[] = [];
   supervised.onExit(({ reason }) => told.push(reason.kind));
   await (await supervised.current()).spin(0);
@@ -234,6 +237,7 @@ Deno.test("supervisor: on-failure restarts a killed component after the backoff"
     "hog: killed (SIGKILL)",
     "hog: restarting in 50 ms",
     "hog: an exit listener failed: the listener failed",
+    "hog: an exit listener failed: undefined",
     `hog: started (pid ${second})`,
   ]);
 });

@@ -254,6 +254,39 @@ Deno.test("a local call whose params hold the last reference to a server whose d
   assertEquals(ends.count, 1);
 });
 
+Deno.test("calls pipelined on a failed local call fail, and its params are released, though a pipelined call's params hold a server whose dispose throws", async () => {
+  const ends = { count: 0 };
+  let paramEnded = 0;
+  const param = Capability.fromServer({
+    dispatch() {},
+    [Symbol.dispose]() {
+      paramEnded++;
+    },
+  });
+  using cap = Capability.fromServer({
+    dispatch() {
+      throw new Error("boom");
+    },
+  });
+  const request = cap.request(Tester$Client.methods[0]);
+  request.addCap(param);
+  param.dispose(); // the failing call's params hold the last reference
+  const pending = request.send();
+  using pipelined = pending.pipeline(0);
+  const carrying = pipelined.request(Tester$Client.methods[0]);
+  const throwing = failingToEnd(ends);
+  carrying.addCap(throwing);
+  throwing.dispose(); // the pipelined call's params hold the last reference
+  const calls = [carrying.send(), pipelined.request(Tester$Client.methods[0]).send()];
+  const failures = await withTimeout(
+    Promise.all([pending, ...calls].map((call) => call.response.then(() => null, (e) => e))),
+    undefined,
+    "every call to settle",
+  );
+  assertEquals(failures.map((error) => (error as RpcError).message), ["boom", "boom", "boom"]);
+  assertEquals([ends.count, paramEnded], [1, 1]);
+});
+
 Deno.test("releasing a capability table disposes every handle, and throws the first failure after", () => {
   const ends = { count: 0 };
   let later = 0;
