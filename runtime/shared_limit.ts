@@ -22,8 +22,11 @@ export interface OverSharedLimit<T> {
 
 /** What the members whose value is `value` or less hold in all, and how many hold anything. */
 export interface SharedTotal {
+  /** The value whose members, and those of every smaller value, are counted. */
   readonly value: number;
+  /** What they hold in all. */
   readonly total: number;
+  /** How many of them hold anything. */
   readonly count: number;
 }
 
@@ -150,10 +153,10 @@ export class SharedLimit<T> {
    * counts in, the first over its value with a member blamed for anything,
    * and of its members the one blamed for the most (any one of equal
    * blame) by `blamed` (by default what it holds; less what no peer could
-   * have given back yet). Closing
-   * that one takes every total back within its value when it is blamed for
-   * at least what the total grew by; else the total stays over until a
-   * member counted in it grows again. `undefined` when nothing is to close.
+   * have given back yet). Closing that one takes every total back within
+   * its value when it is blamed for at least what the total grew by; else
+   * the total stays over until a member counted in it grows again.
+   * `undefined` when nothing is to close.
    */
   over(from: number, blamed: (member: T) => number = this.#held): OverSharedLimit<T> | undefined {
     if (this.#total <= from) return undefined;
