@@ -11,7 +11,7 @@ import {
   RpcConnection,
   type RpcLimits,
 } from "../../../runtime/rpc/connection.ts";
-import { Capability, type LocalHook } from "../../../runtime/rpc/capability.ts";
+import { Capability, Hook, type LocalHook, type Sent } from "../../../runtime/rpc/capability.ts";
 import { encodeFrame } from "../../../runtime/framing.ts";
 import { RpcError } from "../../../runtime/rpc/errors.ts";
 import { capIndexAt, initStruct, readStruct, setData } from "../../../runtime/rpc/message.ts";
@@ -1611,6 +1611,43 @@ Deno.test("maxProcessRunningCallBytes: a connection under its share still runs c
     [limit, 8, 24, limit, share(8, limit / 2)],
     [limit, 5, 29, limit, share(5, Math.floor(limit / 3))],
     [limit, 3, 32, limit, "no call may take them past twice that."],
+  ]);
+});
+
+Deno.test("maxProcessRunningCallBytes: a call whose target throws as it is delivered aborts and leaves nothing counted", async () => {
+  // A hook of the engine's users that fails to deliver: the call had been counted as running.
+  class UndeliverableHook extends Hook {
+    send(): Sent {
+      throw new Error("the hook cannot deliver");
+    }
+  }
+  const value = 2 * RUNNING_UNIT;
+  {
+    const undeliverable = new Capability(new UndeliverableHook().retain());
+    await using s = await session({
+      bootstrap: undeliverable,
+      limits: { maxProcessRunningCallBytes: value },
+    });
+    undeliverable.dispose(); // the connection holds its own reference
+    const target = { importedCap: await bootstrapExport(s.peer) };
+    await s.peer.send(build.call({
+      questionId: 1,
+      target,
+      interfaceId: TESTER,
+      methodId: METHOD.add,
+      params: addParams(1, 1),
+    }));
+    await expectAbort(s, "the hook cannot deliver");
+  }
+  // None of its unit is left counted: a connection of the same value runs two, as alone.
+  await assertRunningRefusals([
+    [
+      value,
+      2,
+      2,
+      value,
+      `this connection would hold ${3 * RUNNING_UNIT}, more than its share of ${value}.`,
+    ],
   ]);
 });
 
