@@ -65,6 +65,38 @@ export function datadirOf(args: readonly string[]): string {
  * it closes, and listeners serve only clients presenting a token announced
  * on it. Logs go to stderr (`-debug=ipc` for the IPC lines). Any error is
  * printed as `<name>: <message>` and ends the process with exit code 1.
+ *
+ * @example A component started on its own (examples/notes/main.ts), as `bitcoin-node -ipcbind=unix`
+ * ```ts
+ * import { connect } from "./process/process.ts";
+ * import { NotesInit } from "../examples/notes/gen/notes.mp.ts";
+ * // examples/notes/main.ts is
+ * // `await runComponent(NotesInit, "notes", (datadir) => new FileNotesInit(datadir))`.
+ * const entry = new URL("../examples/notes/main.ts", import.meta.url).pathname;
+ * const datadir = await Deno.makeTempDir();
+ * // Its socket, <datadir>/notes.sock, is a path it writes and an address it listens on.
+ * const grants = [`--allow-read=${datadir}`, `--allow-write=${datadir}`]
+ *   .concat(`--allow-net=unix:${datadir}/notes.sock`);
+ * const child = new Deno.Command(Deno.execPath(), {
+ *   args: ["run", ...grants, entry, `-datadir=${datadir}`, "-ipcbind=unix"],
+ *   stdout: "piped",
+ * }).spawn();
+ * const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+ * let printed = "";
+ * while (!printed.includes("\n")) printed += (await stdout.read()).value ?? "\n";
+ * if (printed !== "READY\n") throw new Error(`printed ${JSON.stringify(printed)}`);
+ * {
+ *   // It keeps its notes in its data directory.
+ *   await using init = await connect(NotesInit, "unix", { datadir, component: "notes" });
+ *   await using notes = (await init.makeNotes())!;
+ *   await notes.write("todo", "milk");
+ *   if (await notes.read("todo") !== "milk") throw new Error("read back");
+ * }
+ * child.kill();
+ * await child.status;
+ * await stdout.cancel();
+ * await Deno.remove(datadir, { recursive: true });
+ * ```
  */
 export async function runComponent<T>(
   iface: InterfaceDescriptor<T>,

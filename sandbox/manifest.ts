@@ -209,20 +209,56 @@ export class ManifestError extends Error {
   override name = "ManifestError";
 }
 
-/** Formats zod issues as `source: field: problem` lines. */
-function explain(source: string, error: z.ZodError): ManifestError {
-  const lines = error.issues.map((issue) => {
+/**
+ * Zod's issues with a file as `source: field: problem` lines, `whole`
+ * naming the field of an issue with the whole value.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { issuesText } from "./manifest.ts";
+ * const result = z.object({ a: z.array(z.number()) }).safeParse({ a: [1, "2"] });
+ * if (result.success) throw new Error("a string is not a number");
+ * const text = issuesText("f.json", result.error, "(file)");
+ * if (!text.startsWith("f.json: a[1]: ")) throw new Error(text);
+ * ```
+ */
+export function issuesText(source: string, error: z.ZodError, whole: string): string {
+  return error.issues.map((issue) => {
     const field = issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${String(p)}`)
       .join("").replace(/^\./, "");
-    return `${source}: ${field || "(manifest)"}: ${issue.message}`;
-  });
-  return new ManifestError(lines.join("\n"));
+    return `${source}: ${field || whole}: ${issue.message}`;
+  }).join("\n");
 }
 
-/** Validates `value` as a manifest read from `source` (named in errors). */
+/**
+ * Validates `value` as a manifest read from `source` (named in errors),
+ * filling in the defaults.
+ *
+ * @example Defaults filled in; a bad field named with its file, and nothing else accepted
+ * ```ts
+ * import { ManifestError, parseManifest } from "./manifest.ts";
+ * const manifest = parseManifest(
+ *   { name: "greeter", entry: "main.ts", serves: ["GreeterInit"] },
+ *   "greeter/manifest.json",
+ * );
+ * if (manifest.limits.heapMb !== 256 || manifest.permissions.read.length !== 0) {
+ *   throw new Error("defaults: a 256 MB heap, nothing to read");
+ * }
+ * try {
+ *   parseManifest({ ...manifest, permissions: { read: ["../../etc"] } }, "greeter/manifest.json");
+ *   throw new Error("a path outside the data directory was accepted");
+ * } catch (error) {
+ *   if (!(error instanceof ManifestError)) throw error;
+ *   if (!error.message.startsWith("greeter/manifest.json: permissions.read[0]: ")) {
+ *     throw new Error(error.message);
+ *   }
+ * }
+ * ```
+ */
 export function parseManifest(value: unknown, source: string): Manifest {
   const result = ManifestSchema.safeParse(value);
-  if (!result.success) throw explain(source, result.error);
+  if (!result.success) throw new ManifestError(issuesText(source, result.error, "(manifest)"));
   return result.data satisfies Manifest;
 }
 

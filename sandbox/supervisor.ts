@@ -274,7 +274,36 @@ export type StopSignal = "SIGHUP" | "SIGINT" | "SIGTERM";
 
 const STOP_SIGNAL_NUMBERS: Record<StopSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
-/** Starts components under the spawn contract and restarts them by policy. */
+/**
+ * Starts components under the spawn contract and restarts them by policy.
+ *
+ * @example A component killed from outside is started again, its data directory kept
+ * ```ts
+ * import { Supervisor } from "./supervisor.ts";
+ * import { loadComponent } from "./manifest.ts";
+ * import { NotesInit } from "../examples/notes/gen/notes.mp.ts";
+ * const stateDir = await Deno.makeTempDir(); // bundles, data directories, logs, sockets
+ * {
+ *   await using supervisor = new Supervisor({ stateDir });
+ *   // examples/notes/manifest.json: read and write notes/ in its data directory, restart on failure.
+ *   const folder = new URL("../examples/notes/", import.meta.url).pathname;
+ *   const notes = await supervisor.start(NotesInit, await loadComponent(folder));
+ *   {
+ *     await using store = (await (await notes.current()).makeNotes())!;
+ *     await store.write("todo", "milk");
+ *   }
+ *   const run = notes.instance!;
+ *   run.kill("SIGKILL");
+ *   await run.exited;
+ *   // From its process's end, current() waits while it restarts, and gives the new run's Init.
+ *   await using store = (await (await notes.current()).makeNotes())!;
+ *   if (await store.read("todo") !== "milk") throw new Error("the data directory outlives a run");
+ *   const [exit] = notes.exits;
+ *   if (exit?.reason.kind !== "killed" || !exit.restarted) throw new Error(JSON.stringify(exit));
+ * } // stops the component
+ * await Deno.remove(stateDir, { recursive: true });
+ * ```
+ */
 export class Supervisor implements AsyncDisposable {
   readonly #options: SupervisorOptions;
   readonly #stops: (() => Promise<void>)[] = [];

@@ -40,7 +40,7 @@
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import type { InterfaceDescriptor } from "../runtime/schema/descriptor.ts";
-import { type Component, loadComponent } from "./manifest.ts";
+import { type Component, issuesText, loadComponent } from "./manifest.ts";
 import type { Supervised, Supervisor } from "./supervisor.ts";
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
@@ -106,18 +106,31 @@ export class TopologyError extends Error {
   override name = "TopologyError";
 }
 
-/** Validates `value` as a topology read from `source`; folders resolve beside it. */
+/**
+ * Validates `value` as a topology read from `source`; folders resolve beside it.
+ *
+ * @example Folders resolved beside the file; an unknown strategy named with its entry
+ * ```ts
+ * import { parseTopology, TopologyError } from "./topology.ts";
+ * const topology = parseTopology({
+ *   components: [
+ *     { name: "shop", folder: "shop", strategy: "rest_for_one" },
+ *     { name: "till", folder: "till", connectTo: "shop" },
+ *   ],
+ * }, "/app/topology.json");
+ * if (topology.entries[1]?.folder !== "/app/till") throw new Error("resolved beside the file");
+ * try {
+ *   parseTopology({ components: [{ name: "shop", folder: "shop", strategy: "all" }] }, "t.json");
+ *   throw new Error("an unknown strategy was accepted");
+ * } catch (error) {
+ *   if (!(error instanceof TopologyError)) throw error;
+ *   if (!error.message.startsWith("t.json: components[0].strategy: ")) throw new Error(error.message);
+ * }
+ * ```
+ */
 export function parseTopology(value: unknown, source: string): Topology {
   const result = TopologySchema.safeParse(value);
-  if (!result.success) {
-    throw new TopologyError(
-      result.error.issues.map((issue) => {
-        const field = issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${String(p)}`)
-          .join("").replace(/^\./, "");
-        return `${source}: ${field || "(topology)"}: ${issue.message}`;
-      }).join("\n"),
-    );
-  }
+  if (!result.success) throw new TopologyError(issuesText(source, result.error, "(topology)"));
   const base = dirname(resolve(source));
   return {
     entries: result.data.components.map((entry) => ({

@@ -135,7 +135,24 @@ const STACK_FRAME = /^\s+at /;
 /** How long {@linkcode spawn} waits for a child to serve, by default. */
 export const DEFAULT_START_TIMEOUT_MS = 60_000;
 
-/** A spawned child ended, or did not serve in time, before it served. */
+/**
+ * A spawned child ended, or did not serve in time, before it served.
+ *
+ * @example A child that fails at start: how it ended, and the last lines it printed
+ * ```ts
+ * import { denoCommand, spawn, SpawnError } from "./process.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+ * const failing = `data:text/javascript,${encodeURIComponent('throw new Error("no config")')}`;
+ * const printed: string[] = []; // the child's lines; by default they go to our stderr
+ * const error = await spawn(FooInit, denoCommand(failing, { permissions: ["--deny-net"] }), {
+ *   output: (line) => printed.push(line),
+ * }).then(() => null, (thrown: unknown) => thrown);
+ * if (!(error instanceof SpawnError)) throw new Error(`started: ${error}`);
+ * if (!/exited with status 1 before serving/.test(error.message)) throw new Error(error.message);
+ * if (!error.message.includes("no config")) throw new Error("its last lines are in the message");
+ * if (!printed.some((line) => line.includes("no config"))) throw new Error(printed.join("\n"));
+ * ```
+ */
 export class SpawnError extends Error {
   /** Always `"SpawnError"`. */
   override name = "SpawnError";
@@ -321,6 +338,26 @@ export function childArgv(
  * a missing grant is a one-line {@linkcode SpawnError}. With unscoped
  * `--allow-run`, signals are sent with `Deno.kill` and the exit status is
  * the wait status.
+ *
+ * @example A child serves its Init to the parent; a command granting everything is refused
+ * ```ts
+ * import { denoCommand, spawn } from "./process.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+ * const entry = new URL("../../examples/foo/main.ts", import.meta.url);
+ * {
+ *   // The child may do what its flags grant (here: no network), and nothing else.
+ *   await using child = await spawn(FooInit, denoCommand(entry, { permissions: ["--deny-net"] }));
+ *   await using foo = (await child.init.makeFoo())!;
+ *   if (await foo.add(2, 3) !== 5) throw new Error("a call across processes");
+ * } // the proxies go first, then the child, which exits once its parent is gone
+ * const refused = await spawn(FooInit, denoCommand(entry, { permissions: ["-A"] })).then(
+ *   () => null,
+ *   (error: unknown) => error,
+ * );
+ * if (!(refused instanceof Error) || !refused.message.includes("never granted")) {
+ *   throw new Error(`-A was not refused: ${refused}`);
+ * }
+ * ```
  */
 export async function spawn<T>(
   iface: InterfaceDescriptor<T>,
@@ -598,7 +635,26 @@ async function connectUnix(path: string, waitMs: number): Promise<Deno.UnixConn>
   }
 }
 
-/** Connects to the Init object listening at `address` (`unix` or `unix:<path>`). */
+/**
+ * Connects to the Init object listening at `address` (`unix` or `unix:<path>`).
+ *
+ * @example Nothing listening there: an `AddressError` naming the address, with the system's reason
+ * ```ts
+ * import { AddressError } from "./address.ts";
+ * import { connect } from "./process.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+ * const datadir = await Deno.makeTempDir();
+ * const failure = await connect(FooInit, "unix", { datadir, component: "foo" }).then(
+ *   () => null,
+ *   (error: unknown) => error,
+ * );
+ * await Deno.remove(datadir);
+ * if (!(failure instanceof AddressError)) throw new Error(`connected to nothing: ${failure}`);
+ * if (!failure.message.startsWith("Unable to connect to IPC address 'unix'.")) {
+ *   throw new Error(failure.message);
+ * }
+ * ```
+ */
 export async function connect<T>(
   iface: InterfaceDescriptor<T>,
   address: string,
@@ -701,6 +757,23 @@ function closeQuietly(conn: Deno.Conn): void {
  * Accept failures (out of descriptors included) are retried, never fatal
  * (`accept.ts`); with `authenticate`, clients without a valid token are
  * bounded in number and time (see {@linkcode ListenOptions}).
+ *
+ * @example A listener in the data directory, its socket named after the component, and a client
+ * ```ts
+ * import { connect, listen } from "./process.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "../../examples/foo/foo.ts";
+ * const datadir = await Deno.makeTempDir();
+ * {
+ *   await using listener = listen(FooInit, "unix", fooInit(), { datadir, component: "foo" });
+ *   if (listener.path !== `${datadir}/foo.sock`) throw new Error(listener.path);
+ *   await using init = await connect(FooInit, "unix", { datadir, component: "foo" });
+ *   await using foo = (await init.makeFoo())!;
+ *   if (await foo.add(1, 2) !== 3) throw new Error("served");
+ *   if (listener.connections !== 1) throw new Error(`${listener.connections} connections`);
+ * }
+ * await Deno.remove(datadir, { recursive: true });
+ * ```
  */
 export function listen<T>(
   iface: InterfaceDescriptor<T>,
