@@ -36,7 +36,22 @@ function stderrSink(line: string): void {
   Deno.stderr.writeSync(encoder.encode(line + "\n"));
 }
 
-/** A leveled log; check {@linkcode IpcLog.debug} / {@linkcode IpcLog.trace} before formatting. */
+/**
+ * A leveled log; check {@linkcode IpcLog.debug} / {@linkcode IpcLog.trace} before formatting.
+ *
+ * @example `-debug=ipc` asks for request lines; the sink takes each line
+ * ```ts
+ * import { IpcLog } from "./log.ts";
+ * const quiet = IpcLog.fromArgs([]);
+ * const lines: string[] = [];
+ * const debugging = IpcLog.fromArgs(["-debug=ipc"], (line) => lines.push(line));
+ * if (quiet.debug || !quiet.info || !debugging.debug || debugging.trace) {
+ *   throw new Error("info by default; -debug=ipc adds request lines, not message dumps");
+ * }
+ * if (debugging.debug) debugging.write("{foo-1/main} IPC client send Foo.add$Params");
+ * if (lines.length !== 1) throw new Error("written to its sink");
+ * ```
+ */
 export class IpcLog {
   /** Request/response lines are wanted. */
   readonly debug: boolean;

@@ -766,6 +766,28 @@ async function prepareRun(
  * else at once, as {@linkcode spawn}). One that ends first or is late is
  * refused with how it ended and what it printed last; `signal` ends the
  * wait at once, killing it.
+ *
+ * @example Two runs under the contract: the notes outlive the first, its flags are its manifest's
+ * ```ts
+ * import { spawnComponent } from "./contract.ts";
+ * import { loadComponent } from "./manifest.ts";
+ * import { NotesInit } from "../examples/notes/gen/notes.mp.ts";
+ * const notes = await loadComponent(new URL("../examples/notes/", import.meta.url).pathname);
+ * const stateDir = await Deno.makeTempDir();
+ * for (const before of [undefined, "milk"]) {
+ *   await using run = await spawnComponent(NotesInit, notes, { stateDir });
+ *   await using store = (await run.init.makeNotes())!;
+ *   if (await store.read("todo") !== before) throw new Error("its data directory is kept");
+ *   await store.write("todo", "milk");
+ *   // Granted read and write of notes/ in the view of its data directory, and no network.
+ *   const flags = run.command.args;
+ *   if (!flags.some((flag) => flag.startsWith("--allow-write=") && flag.includes("/notes"))) {
+ *     throw new Error(flags.join(" "));
+ *   }
+ *   if (flags.some((flag) => /^--allow-(net|run|ffi|all)/.test(flag))) throw new Error("granted");
+ * } // each run ends here: its process, then its run directory
+ * await Deno.remove(stateDir, { recursive: true });
+ * ```
  */
 export async function spawnComponent<T>(
   iface: InterfaceDescriptor<T>,

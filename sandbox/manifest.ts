@@ -384,6 +384,27 @@ export function parseGrant(text: string, source = "--grant"): Grant {
 /**
  * The manifest with `grants` for its component added; a grant naming a
  * component that does not exist is an error, not silently dropped.
+ *
+ * @example A launcher's `--grant notes:env=TZ`, and one for a component it does not run
+ * ```ts
+ * import { applyGrants, ManifestError, parseGrant, parseManifest } from "./manifest.ts";
+ * const notes = parseManifest(
+ *   { name: "notes", entry: "main.ts", serves: ["NotesInit"], permissions: { read: ["notes"] } },
+ *   "notes/manifest.json",
+ * );
+ * const [granted] = applyGrants([notes], [parseGrant("notes:env=TZ")]);
+ * if (granted?.permissions.env.join() !== "TZ" || granted.permissions.read.join() !== "notes") {
+ *   throw new Error(JSON.stringify(granted?.permissions));
+ * }
+ * try {
+ *   applyGrants([notes], [parseGrant("wallet:net=127.0.0.1:18443")]);
+ *   throw new Error("a grant for no component was dropped silently");
+ * } catch (error) {
+ *   if (!(error instanceof ManifestError) || !error.message.endsWith('no component named "wallet"')) {
+ *     throw error;
+ *   }
+ * }
+ * ```
  */
 export function applyGrants(
   manifests: readonly Manifest[],

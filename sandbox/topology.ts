@@ -248,6 +248,34 @@ export class StartedTopology extends Map<string, Supervised<unknown>> {
  * the interface its manifest serves first (looked up in `interfaces`) and
  * wired as the topology says; resolves with them by name once each runs
  * (`started.serving("shop", ShopInit)` is a `Supervised<ShopInit>`).
+ *
+ * @example Two instances of one component, each its own process, data directory and notes
+ * ```ts
+ * import { parseTopology, startTopology } from "./topology.ts";
+ * import { Supervisor } from "./supervisor.ts";
+ * import { NotesInit } from "../examples/notes/gen/notes.mp.ts";
+ * const folder = new URL("../examples/notes/", import.meta.url).pathname;
+ * const topology = parseTopology(
+ *   { components: [{ name: "work", folder }, { name: "home", folder }] },
+ *   "/apps/notes/topology.json",
+ * );
+ * const stateDir = await Deno.makeTempDir();
+ * {
+ *   await using supervisor = new Supervisor({ stateDir });
+ *   // The manifest's "serves": ["NotesInit"] is looked up by name.
+ *   const started = await startTopology(supervisor, topology, { NotesInit });
+ *   const notesOf = async (name: string) =>
+ *     (await (await started.serving(name, NotesInit).current()).makeNotes())!;
+ *   await using work = await notesOf("work");
+ *   await using home = await notesOf("home");
+ *   await work.write("todo", "report");
+ *   if ((await home.titles()).length !== 0) throw new Error("home keeps notes of its own");
+ *   if (started.get("work")!.instance!.pid === started.get("home")!.instance!.pid) {
+ *     throw new Error("one process each");
+ *   }
+ * }
+ * await Deno.remove(stateDir, { recursive: true });
+ * ```
  */
 export async function startTopology(
   supervisor: Supervisor,

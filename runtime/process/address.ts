@@ -45,7 +45,26 @@ export class AddressError extends Error {
 /** Longest socket path Linux accepts (108 bytes with the terminating NUL). */
 const MAX_PATH_BYTES = 107;
 
-/** Parses `address`; throws {@linkcode AddressError} with Bitcoin Core's wording. */
+/**
+ * Parses `address`; throws {@linkcode AddressError} with Bitcoin Core's wording.
+ *
+ * @example `unix` is the component's socket in its data directory; relative paths resolve there
+ * ```ts
+ * import { AddressError, parseAddress } from "./address.ts";
+ * const context = { datadir: "/var/lib/app/", component: "node" };
+ * if (parseAddress("unix", context).path !== "/var/lib/app/node.sock") throw new Error("default");
+ * if (parseAddress("unix:ipc/n.sock", context).path !== "/var/lib/app/ipc/n.sock") {
+ *   throw new Error("relative to the data directory");
+ * }
+ * try {
+ *   parseAddress("tcp:127.0.0.1:8332", context);
+ *   throw new Error("only unix addresses exist");
+ * } catch (error) {
+ *   if (!(error instanceof AddressError)) throw error;
+ *   if (error.message !== "Unrecognized address 'tcp:127.0.0.1:8332'") throw error;
+ * }
+ * ```
+ */
 export function parseAddress(address: string, context: AddressContext): UnixAddress {
   let path: string;
   if (address === "unix" || address === "unix:") path = `${context.component}.sock`;

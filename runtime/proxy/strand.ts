@@ -176,6 +176,34 @@ function endedError(strand: Strand): RpcError {
 /**
  * A logical thread: an async context whose posted calls run in order and
  * whose calls go one at a time. Disposing it ends it (see the module doc).
+ *
+ * @example Each strand's calls run on a server thread of its own, and go there one at a time
+ * ```ts
+ * import { Strand } from "./strand.ts";
+ * import { connect, listen } from "../process/process.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "../../examples/foo/foo.ts";
+ * const datadir = await Deno.makeTempDir();
+ * {
+ *   await using _listener = listen(FooInit, "unix", fooInit(), { datadir, component: "foo" });
+ *   await using init = await connect(FooInit, "unix", { datadir, component: "foo" });
+ *   await using foo = (await init.makeFoo())!;
+ *   using a = new Strand("a");
+ *   using b = new Strand("b");
+ *   // Foo.threadName answers with the name of the server thread that runs the call.
+ *   const [onA, onB, again] = await Promise.all([
+ *     a.run(() => foo.threadName()),
+ *     b.run(() => foo.threadName()),
+ *     a.run(() => foo.threadName()),
+ *   ]);
+ *   if (onA === onB || onA !== again) throw new Error(`threads ${onA}, ${onB}, ${again}`);
+ *   // Two calls made at once on one strand: the second goes once the first has returned.
+ *   await a.run(() => Promise.all([foo.wait(50, 1), foo.wait(0, 2)]));
+ *   const log = await foo.waitLog();
+ *   if (log.join() !== "1,2") throw new Error(`completed as ${log}`);
+ * } // a and b end first: the server's threads made for them end with them
+ * await Deno.remove(datadir, { recursive: true });
+ * ```
  */
 export class Strand implements Disposable {
   /** Shown in logs and by `Thread.getName()`. */
