@@ -42,7 +42,37 @@ import type { Capability } from "../rpc/capability.ts";
 import { messageBytes, newMessage, setData } from "../rpc/message.ts";
 import { DEFAULT_READ_LIMITS, TRAVERSAL_ALLOWANCE_WORDS } from "../validate.ts";
 
-/** A value that does not fit the schema type it is written as. */
+/**
+ * A value that does not fit the schema type it is written as. A call whose
+ * arguments do not fit fails with it before anything is sent.
+ *
+ * @example Arguments that do not fit an `Int32`, named by method and parameter
+ * ```ts
+ * import { TypeMappingError } from "./codec.ts";
+ * import { connect, listen } from "../process/process.ts";
+ * import { IpcLog } from "../log.ts";
+ * import { FooInit } from "../../examples/schemas/gen/conformance.mp.ts";
+ * import { fooInit } from "../../examples/foo/foo.ts";
+ * const datadir = await Deno.makeTempDir();
+ * const log = new IpcLog({ level: "off" });
+ * {
+ *   await using _listener = listen(FooInit, "unix", fooInit(), { datadir, component: "foo", log });
+ *   await using init = await connect(FooInit, "unix", { datadir, component: "foo", log });
+ *   await using foo = (await init.makeFoo())!;
+ *   const failures = [];
+ *   for (const a of [2 ** 40, 1.5]) failures.push(await foo.add(a, 1).catch((error) => error));
+ *   const [tooLarge, fraction] = failures;
+ *   if (!(tooLarge instanceof TypeMappingError) || !(fraction instanceof TypeMappingError)) {
+ *     throw new Error(`${failures}`);
+ *   }
+ *   if (tooLarge.message !== "Foo.add$Params.a: 1099511627776 is out of range for Int32") {
+ *     throw new Error(tooLarge.message);
+ *   }
+ *   if (await foo.add(2, 1) !== 3) throw new Error("the connection goes on");
+ * }
+ * await Deno.remove(datadir, { recursive: true });
+ * ```
+ */
 export class TypeMappingError extends TypeError {
   /** Always `"TypeMappingError"`. */
   override name = "TypeMappingError";

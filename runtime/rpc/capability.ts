@@ -112,7 +112,49 @@ function ignore(): void {}
 /** Hooks whose last reference went while another hook was ending (see `Hook.release`). */
 let ending: Hook[] | null = null;
 
-/** Where calls on a capability go. Reference counted by its holders. */
+/**
+ * Where calls on a capability go. Reference counted by its holders.
+ *
+ * @example A hook of one's own: counts the calls it forwards, and ends its target with itself
+ * ```ts
+ * import { Capability, type CallMessage, Hook, type Sent } from "./capability.ts";
+ * import { serverFromMethods } from "./server.ts";
+ * import { Tester$Client } from "../../examples/schemas/gen/testing.ts";
+ * const add = Tester$Client.methods[0];
+ * class CountingHook extends Hook {
+ *   calls = 0;
+ *   constructor(readonly target: Hook) {
+ *     super();
+ *   }
+ *   send(call: CallMessage): Sent {
+ *     this.calls++;
+ *     return this.target.send(call);
+ *   }
+ *   protected override unreferenced(): void {
+ *     this.target.release();
+ *   }
+ * }
+ * let ended = false;
+ * const adder = Capability.fromServer(serverFromMethods(new Map([[Tester$Client.interfaceId, [
+ *   (call) => {
+ *     const { a, b } = call.params(add.ParamsClass);
+ *     call.results(add.ResultsClass).result = a + b;
+ *   },
+ * ]]]), () => ended = true));
+ * const counting = new CountingHook(adder.hook.retain()).retain();
+ * adder.dispose(); // the counting hook holds the adder now
+ * {
+ *   using counted = new Capability(counting);
+ *   for (const [a, b] of [[1, 2], [3, 4]]) {
+ *     const request = counted.request(add);
+ *     request.params.a = a!;
+ *     request.params.b = b!;
+ *     using _response = await request.send();
+ *   }
+ * }
+ * if (counting.calls !== 2 || !ended) throw new Error("two calls, then the adder ends");
+ * ```
+ */
 export abstract class Hook {
   #refs = 0;
   /** Waiting in `ending` to be ended. */
@@ -307,7 +349,38 @@ export class Request<P extends CapnpStruct> implements Disposable {
   }
 }
 
-/** A call in flight: await it for the {@linkcode Response}, or pipeline on it. */
+/**
+ * A call in flight: await it for the {@linkcode Response}, or pipeline on it.
+ *
+ * @example Pipelining: calling the capability the results will hold, without waiting for them
+ * ```ts
+ * import { RpcConnection } from "./connection.ts";
+ * import { newTester } from "../../examples/tester.ts";
+ * import { Counter$Client, Tester$Client } from "../../examples/schemas/gen/testing.ts";
+ * const dir = await Deno.makeTempDir();
+ * {
+ *   const path = `${dir}/tester.sock`;
+ *   using listener = Deno.listen({ transport: "unix", path });
+ *   const { tester } = newTester();
+ *   const accepting = listener.accept().then((conn) => new RpcConnection(conn, { bootstrap: tester }));
+ *   await using client = new RpcConnection(await Deno.connect({ transport: "unix", path }));
+ *   await using _server = await accepting;
+ *   tester.dispose(); // the server's connection holds its own reference
+ *   using remote = client.bootstrap();
+ *   const makeCounter = Tester$Client.methods[3];
+ *   const next = Counter$Client.methods[0];
+ *   const request = remote.request(makeCounter);
+ *   request.params.start = 10n;
+ *   const made = request.send();
+ *   // The results' pointer field 0 (`counter`), called now: both calls go in one round trip.
+ *   using counter = made.pipeline(0);
+ *   using first = await counter.request(next).send();
+ *   if (first.results(next.ResultsClass).value !== 11n) throw new Error("counted from 10");
+ *   using _made = await made;
+ * }
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export class PendingCall implements PromiseLike<Response> {
   readonly #sent: Sent;
 
