@@ -42,7 +42,25 @@ export const DEFAULT_FRAME_LIMITS: Readonly<FrameLimits> = Object.freeze({
   minFrameBytesPerSecond: 1024 * 1024,
 });
 
-/** Thrown when a peer's framing breaks a limit or is malformed. */
+/**
+ * Thrown when a peer's framing breaks a limit or is malformed.
+ *
+ * @example A header declaring more segments than `maxSegments`: refused before any arrive
+ * ```ts
+ * import { FrameDecoder, FramingError } from "./framing.ts";
+ * const header = new Uint8Array(8);
+ * new DataView(header.buffer).setUint32(0, 999, true); // segment count less one: 1000
+ * const decoder = new FrameDecoder({ maxSegments: 512 });
+ * const refusal = (() => {
+ *   try {
+ *     decoder.push(header);
+ *   } catch (error) {
+ *     return error;
+ *   }
+ * })();
+ * if (!(refusal instanceof FramingError)) throw new Error(`accepted: ${refusal}`);
+ * ```
+ */
 export class FramingError extends Error {
   /** Always `"FramingError"`. */
   override name = "FramingError";

@@ -118,6 +118,23 @@ function seconds(value: number): string {
  * Explains an exit from its wait status and `evidence`. A signal is taken
  * from the status itself; under a status-only wrapper, 128 + n counts as
  * signal n only when the evidence shows it.
+ *
+ * @example A SIGKILL told apart by what the supervisor saw
+ * ```ts
+ * import { exitReason } from "./limits.ts";
+ * const killed = { code: null, signal: "SIGKILL" };
+ * const byWatchdog = exitReason(killed, { residentKill: "resident 600 MB, over 512" });
+ * const overCpu = exitReason(killed, { cpu: { usedAtMost: 61, limit: 60 } });
+ * const byHand = exitReason(killed, { signalsSent: ["SIGKILL"] });
+ * const kinds = [byWatchdog, overCpu, byHand].map((reason) => reason.kind).join();
+ * if (kinds !== "out-of-memory,cpu-limit,killed") throw new Error(kinds);
+ * if (byWatchdog.text !== "out of memory (resident 600 MB, over 512)") {
+ *   throw new Error(byWatchdog.text);
+ * }
+ * if (exitReason({ code: 3, signal: null }).text !== "exited with status 3") {
+ *   throw new Error("a status is a status");
+ * }
+ * ```
  */
 export function exitReason(status: ExitStatus, evidence: ExitEvidence = {}): ExitReason {
   let signal = status.signal;

@@ -154,6 +154,27 @@ export async function loadTopology(path: string): Promise<Topology> {
 /**
  * The entries of `topology` whose names are in `names`, in topology order;
  * every name must be an entry, and an entry's `connectTo` must be kept.
+ *
+ * @example Starting part of an application: what an entry connects to must come along
+ * ```ts
+ * import { parseTopology, selectEntries, TopologyError } from "./topology.ts";
+ * const topology = parseTopology({
+ *   components: [
+ *     { name: "node", folder: "node" },
+ *     { name: "wallet", folder: "wallet", connectTo: "node" },
+ *     { name: "gui", folder: "gui", connectTo: "node" },
+ *   ],
+ * }, "/app/topology.json");
+ * const picked = selectEntries(topology, ["gui", "node"]).entries.map((entry) => entry.name);
+ * if (picked.join() !== "node,gui") throw new Error(`in topology order: ${picked}`);
+ * try {
+ *   selectEntries(topology, ["wallet"]);
+ *   throw new Error("a wallet without its node was accepted");
+ * } catch (error) {
+ *   if (!(error instanceof TopologyError)) throw error;
+ *   if (error.message !== '"wallet" connects to "node", which is left out') throw error;
+ * }
+ * ```
  */
 export function selectEntries(topology: Topology, names: readonly string[]): Topology {
   for (const name of names) entryOf(topology, name);
