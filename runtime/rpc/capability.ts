@@ -622,6 +622,10 @@ export class LocalHook extends Hook {
         };
         let running: void | PromiseLike<void>;
         try {
+          // Canceled after it was sent and before it was delivered (a peer's Call and its
+          // early Finish read together): it never runs. Its signal fired before the server
+          // could listen, so a server waiting on it would run on, holding the call, unseen.
+          if (call.signal?.aborted) return settle(true, canceledError(call.signal.reason));
           running = this.server.dispatch(context);
         } catch (error) {
           return settle(true, error);

@@ -1,0 +1,198 @@
+/**
+ * A long fuzzing campaign from the command line:
+ *
+ *   deno run -A tests/fuzz_campaign.ts server <first seed> <cases>
+ *   deno run -A tests/fuzz_campaign.ts one <seed>        # one case, verbose
+ *
+ * Prints every failing seed (server died or wrote to stderr, probe hung, the
+ * connection opened before stopped answering) and the memory and
+ * descriptor trend of the server process.
+ *
+ * @module
+ */
+import {
+  connectTester,
+  descriptorsOf,
+  memoryOf,
+  startDenoTester,
+  tempSocket,
+  withTimeout,
+} from "./helpers.ts";
+import { runServerCase, serverCase } from "./rpc_fuzz.ts";
+
+const [mode, firstArg, countArg] = Deno.args;
+
+const valid = Deno.env.get("VALID") === "1";
+if (mode === "server" || mode === "one") {
+  const first = Number(firstArg ?? 1);
+  const count = mode === "one" ? 1 : Number(countArg ?? 1000);
+  using socket = tempSocket("fuzz");
+  const heapMb = Deno.env.get("HEAP_MB");
+  await using server = await startDenoTester(socket.path, {
+    collectStderr: true,
+    denoFlags: heapMb ? [`--v8-flags=--max-old-space-size=${heapMb}`] : [],
+  });
+  const pid = server.child.pid;
+  let exited = false;
+  server.child.status.then(() => exited = true);
+  await using before = await connectTester(socket.path);
+  const failures: string[] = [];
+  const ends: Record<string, number> = {};
+  const aborts: Record<string, number> = {};
+  let stderrSeen = 0;
+  const started = performance.now();
+  const sample = () => ({ rss: memoryOf(pid).rss, fds: descriptorsOf(pid).size });
+  let baseline: { rss: number; fds: number } | null = null;
+  let lastCheck = first;
+  for (let seed = first; seed < first + count; seed++) {
+    const fuzzCase = serverCase(seed, !valid);
+    if (mode === "one") {
+      console.log(JSON.stringify(fuzzCase.notes), fuzzCase.framed);
+      for (const op of fuzzCase.ops) {
+        console.log(
+          JSON.stringify(
+            op,
+            (_, v) =>
+              typeof v === "bigint"
+                ? `${v}n`
+                : v instanceof Uint8Array
+                ? `<${v.byteLength} bytes>`
+                : v,
+          ),
+        );
+      }
+    }
+    let outcome;
+    try {
+      outcome = await withTimeout(runServerCase(socket.path, fuzzCase), 30_000, `case ${seed}`);
+    } catch (error) {
+      failures.push(`seed ${seed}: case failed: ${error}`);
+      console.log(`FAIL seed ${seed}: ${error}`);
+      continue;
+    }
+    if (mode === "one") console.log(JSON.stringify(outcome));
+    ends[outcome.end] = (ends[outcome.end] ?? 0) + 1;
+    if (outcome.abort !== undefined) {
+      const key = outcome.abort.replace(/\d+/g, "N").slice(0, 70);
+      aborts[key] = (aborts[key] ?? 0) + 1;
+    }
+    if (outcome.end === "unanswered") {
+      failures.push(
+        `seed ${seed}: unanswered ${outcome.unanswered} ${JSON.stringify(fuzzCase.notes)}`,
+      );
+      console.log(`FAIL seed ${seed}: unanswered ${outcome.unanswered}`, fuzzCase.notes);
+    }
+    if (outcome.end === "probe-hung") {
+      failures.push(`seed ${seed}: probe hung ${JSON.stringify(fuzzCase.notes)}`);
+      console.log(`FAIL seed ${seed}: probe hung`, fuzzCase.notes);
+    }
+    if (server.errors.length > stderrSeen) {
+      const lines = server.errors.slice(stderrSeen);
+      stderrSeen = server.errors.length;
+      failures.push(`seed ${seed}: server stderr: ${lines.join(" | ").slice(0, 500)}`);
+      console.log(`FAIL seed ${seed}: server stderr:\n${lines.join("\n")}`);
+    }
+    if (exited) {
+      failures.push(`seed ${seed}: server exited`);
+      console.log(`FAIL seed ${seed}: server exited`);
+      break;
+    }
+    if ((seed - first) % 50 === 49 || seed === first + count - 1) {
+      try {
+        const sum = await withTimeout(
+          before.tester.add(seed, 1),
+          10_000,
+          "add on the connection before",
+        );
+        if (sum !== seed + 1) throw new Error(`add gave ${sum}`);
+        await withTimeout(before.tester.releaseHeld(), 10_000, "releaseHeld");
+        // Every Counter made on a connection that has closed is released: none is left alive.
+        let live = await before.tester.liveObjects();
+        for (let i = 0; i < 20 && live !== 0; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          await before.tester.releaseHeld();
+          live = await before.tester.liveObjects();
+        }
+        if (live !== 0) {
+          throw new Error(`${live} server objects alive after cases ${lastCheck}..${seed}`);
+        }
+        lastCheck = seed + 1;
+      } catch (error) {
+        failures.push(`seed ${seed}: connection before: ${error}`);
+        console.log(`FAIL seed ${seed}: connection before: ${error}`);
+      }
+      const now = sample();
+      if (baseline === null && seed - first >= 199) baseline = now;
+      console.log(
+        `${seed - first + 1} cases, ${((performance.now() - started) / 1000).toFixed(0)} s, ` +
+          `rss ${(now.rss / 2 ** 20).toFixed(1)} MiB, fds ${now.fds}, ends ${JSON.stringify(ends)}`,
+      );
+    }
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const end = sample();
+  console.log("aborts:", JSON.stringify(aborts, null, 1));
+  console.log(`baseline ${JSON.stringify(baseline)}, end ${JSON.stringify(end)}`);
+  console.log(`${failures.length} failures`);
+  for (const f of failures) console.log(f);
+}
+
+if (mode === "client" || mode === "client-one") {
+  const { runClientCase } = await import("./rpc_fuzz.ts");
+  const first = Number(firstArg ?? 1);
+  const count = mode === "client-one" ? 1 : Number(countArg ?? 1000);
+  const uncaught: string[] = [];
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    uncaught.push(`unhandled rejection: ${event.reason?.stack ?? event.reason}`);
+  });
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    uncaught.push(`uncaught: ${event.error?.stack ?? event.message}`);
+  });
+  const failures: string[] = [];
+  const totals: Record<string, number> = {};
+  const fds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+  const fdsBefore = fds();
+  const started = performance.now();
+  for (let seed = first; seed < first + count; seed++) {
+    const seen = uncaught.length;
+    let outcome;
+    try {
+      outcome = await runClientCase(seed, { mutate: !valid });
+    } catch (error) {
+      failures.push(`seed ${seed}: case threw ${error}`);
+      console.log(`FAIL seed ${seed}: case threw ${(error as Error)?.stack ?? error}`);
+      continue;
+    }
+    await new Promise((r) => setTimeout(r, 0));
+    if (mode === "client-one") console.log(JSON.stringify(outcome, null, 1));
+    for (const [k, v] of Object.entries(outcome.results)) totals[k] = (totals[k] ?? 0) + v;
+    if (outcome.unsettled.length > 0 || !outcome.closed) {
+      failures.push(
+        `seed ${seed}: unsettled ${outcome.unsettled} closed ${outcome.closed} ${outcome.notes}`,
+      );
+      console.log(
+        `FAIL seed ${seed}: unsettled ${
+          JSON.stringify(outcome.unsettled)
+        } closed ${outcome.closed}`,
+        outcome.notes,
+      );
+    }
+    if (uncaught.length > seen) {
+      failures.push(`seed ${seed}: ${uncaught.slice(seen).join(" | ").slice(0, 800)}`);
+      console.log(`FAIL seed ${seed}: ${uncaught.slice(seen).join("\n")}`);
+    }
+    if ((seed - first) % 100 === 99) {
+      console.log(
+        `${seed - first + 1} cases, ${((performance.now() - started) / 1000).toFixed(0)} s, ` +
+          `rss ${
+            (Deno.memoryUsage().rss / 2 ** 20).toFixed(1)
+          } MiB, fds ${fds()} (${fdsBefore} before)`,
+      );
+    }
+  }
+  console.log(JSON.stringify(totals, null, 1));
+  console.log(`${failures.length} failures`);
+  for (const f of failures) console.log(f);
+}
