@@ -2,23 +2,37 @@
  * A long fuzzing campaign from the command line:
  *
  *   deno run -A tests/fuzz_campaign.ts server <first seed> <cases>
- *   deno run -A tests/fuzz_campaign.ts one <seed>        # one case, verbose
+ *   deno run -A tests/fuzz_campaign.ts one <seed>          # one server case, verbose
+ *   deno run -A tests/fuzz_campaign.ts client <first seed> <cases>
+ *   deno run -A tests/fuzz_campaign.ts client-one <seed>   # one client case, verbose
  *
- * Prints every failing seed (server died or wrote to stderr, probe hung, the
- * connection opened before stopped answering) and the memory and
- * descriptor trend of the server process.
+ * With `VALID=1` nothing is mutated (a check of the generator itself);
+ * `HEAP_MB` caps the server's heap. Prints every failing seed, by the
+ * checks of `rpc_fuzz.ts` (the server died or wrote to stderr, a probe
+ * hung, the connection opened before stopped answering; calls left
+ * pending, something uncaught), and how the server's (or this process's)
+ * memory and descriptors went.
  *
  * @module
  */
 import {
   connectTester,
+  DEFAULT_TIMEOUT_MS,
   descriptorsOf,
   memoryOf,
   startDenoTester,
   tempSocket,
   withTimeout,
 } from "./helpers.ts";
-import { runServerCase, serverCase } from "./rpc_fuzz.ts";
+import {
+  assertStillServing,
+  clientCaseFailure,
+  collectUncaught,
+  runClientCase,
+  runServerCase,
+  serverCase,
+  serverCaseFailure,
+} from "./rpc_fuzz.ts";
 
 const [mode, firstArg, countArg] = Deno.args;
 
@@ -64,7 +78,11 @@ if (mode === "server" || mode === "one") {
     }
     let outcome;
     try {
-      outcome = await withTimeout(runServerCase(socket.path, fuzzCase), 30_000, `case ${seed}`);
+      outcome = await withTimeout(
+        runServerCase(socket.path, fuzzCase),
+        3 * DEFAULT_TIMEOUT_MS,
+        `case ${seed}`,
+      );
     } catch (error) {
       failures.push(`seed ${seed}: case failed: ${error}`);
       console.log(`FAIL seed ${seed}: ${error}`);
@@ -76,15 +94,10 @@ if (mode === "server" || mode === "one") {
       const key = outcome.abort.replace(/\d+/g, "N").slice(0, 70);
       aborts[key] = (aborts[key] ?? 0) + 1;
     }
-    if (outcome.end === "unanswered") {
-      failures.push(
-        `seed ${seed}: unanswered ${outcome.unanswered} ${JSON.stringify(fuzzCase.notes)}`,
-      );
-      console.log(`FAIL seed ${seed}: unanswered ${outcome.unanswered}`, fuzzCase.notes);
-    }
-    if (outcome.end === "probe-hung") {
-      failures.push(`seed ${seed}: probe hung ${JSON.stringify(fuzzCase.notes)}`);
-      console.log(`FAIL seed ${seed}: probe hung`, fuzzCase.notes);
+    const failure = serverCaseFailure(outcome);
+    if (failure !== null) {
+      failures.push(`seed ${seed}: ${failure} ${JSON.stringify(fuzzCase.notes)}`);
+      console.log(`FAIL seed ${seed}: ${failure}`, fuzzCase.notes);
     }
     if (server.errors.length > stderrSeen) {
       const lines = server.errors.slice(stderrSeen);
@@ -99,23 +112,7 @@ if (mode === "server" || mode === "one") {
     }
     if ((seed - first) % 50 === 49 || seed === first + count - 1) {
       try {
-        const sum = await withTimeout(
-          before.tester.add(seed, 1),
-          10_000,
-          "add on the connection before",
-        );
-        if (sum !== seed + 1) throw new Error(`add gave ${sum}`);
-        await withTimeout(before.tester.releaseHeld(), 10_000, "releaseHeld");
-        // Every Counter made on a connection that has closed is released: none is left alive.
-        let live = await before.tester.liveObjects();
-        for (let i = 0; i < 20 && live !== 0; i++) {
-          await new Promise((r) => setTimeout(r, 100));
-          await before.tester.releaseHeld();
-          live = await before.tester.liveObjects();
-        }
-        if (live !== 0) {
-          throw new Error(`${live} server objects alive after cases ${lastCheck}..${seed}`);
-        }
+        await assertStillServing(before.tester, `cases ${lastCheck}..${seed}`);
         lastCheck = seed + 1;
       } catch (error) {
         failures.push(`seed ${seed}: connection before: ${error}`);
@@ -138,18 +135,10 @@ if (mode === "server" || mode === "one") {
 }
 
 if (mode === "client" || mode === "client-one") {
-  const { runClientCase } = await import("./rpc_fuzz.ts");
   const first = Number(firstArg ?? 1);
   const count = mode === "client-one" ? 1 : Number(countArg ?? 1000);
-  const uncaught: string[] = [];
-  globalThis.addEventListener("unhandledrejection", (event) => {
-    event.preventDefault();
-    uncaught.push(`unhandled rejection: ${event.reason?.stack ?? event.reason}`);
-  });
-  globalThis.addEventListener("error", (event) => {
-    event.preventDefault();
-    uncaught.push(`uncaught: ${event.error?.stack ?? event.message}`);
-  });
+  using collected = collectUncaught();
+  const { uncaught } = collected;
   const failures: string[] = [];
   const totals: Record<string, number> = {};
   const fds = () => [...Deno.readDirSync("/proc/self/fd")].length;
@@ -168,16 +157,10 @@ if (mode === "client" || mode === "client-one") {
     await new Promise((r) => setTimeout(r, 0));
     if (mode === "client-one") console.log(JSON.stringify(outcome, null, 1));
     for (const [k, v] of Object.entries(outcome.results)) totals[k] = (totals[k] ?? 0) + v;
-    if (outcome.unsettled.length > 0 || !outcome.closed) {
-      failures.push(
-        `seed ${seed}: unsettled ${outcome.unsettled} closed ${outcome.closed} ${outcome.notes}`,
-      );
-      console.log(
-        `FAIL seed ${seed}: unsettled ${
-          JSON.stringify(outcome.unsettled)
-        } closed ${outcome.closed}`,
-        outcome.notes,
-      );
+    const failure = clientCaseFailure(outcome);
+    if (failure !== null) {
+      failures.push(`seed ${seed}: ${failure} ${outcome.notes}`);
+      console.log(`FAIL seed ${seed}: ${failure}`, outcome.notes);
     }
     if (uncaught.length > seen) {
       failures.push(`seed ${seed}: ${uncaught.slice(seen).join(" | ").slice(0, 800)}`);

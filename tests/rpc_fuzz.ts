@@ -34,18 +34,17 @@ import {
 } from "../examples/schemas/gen/testing.ts";
 import {
   build,
-  buildMessage,
   type DescriptorSpec,
   type ExceptionSpec,
   type TargetSpec,
+  TESTER_METHOD,
   WirePeer,
-  writeDescriptor,
-  writeTarget,
 } from "./wire_peer.ts";
 import { RpcConnection } from "../runtime/rpc/connection.ts";
+import { initStruct } from "../runtime/rpc/message.ts";
 import { Capability, PromiseHook } from "../runtime/rpc/capability.ts";
 import { callbackOf, callCallback, TesterClient } from "../examples/tester.ts";
-import { tempSocket } from "./helpers.ts";
+import { DEFAULT_TIMEOUT_MS, tempSocket, waitFor, withTimeout } from "./helpers.ts";
 
 // ---- A seeded PRNG ----
 
@@ -90,20 +89,7 @@ export class Rng {
 // ---- Message specs ----
 
 /** Methods of the Tester interface, by ordinal. */
-export const M = {
-  add: 0,
-  echo: 1,
-  echoText: 2,
-  makeCounter: 3,
-  callBack: 4,
-  fail: 5,
-  wait: 6,
-  liveObjects: 7,
-  canceledCount: 8,
-  hold: 9,
-  releaseHeld: 10,
-  echoCap: 11,
-} as const;
+const M = TESTER_METHOD;
 
 /** A call's params, as plain data (built by {@linkcode writeParams}). */
 export type ParamsSpec =
@@ -152,11 +138,6 @@ export type Op =
   | { k: "abort"; reason: string }
   | { k: "unimplemented"; inner: Op }
   | { k: "raw"; bytes: Uint8Array };
-
-function initStruct<T extends capnp.Struct>(Ctor: capnp.StructCtor<T>, content: capnp.Pointer): T {
-  capnp.utils.initStruct(Ctor._capnp.size, content);
-  return capnp.utils.getAs(Ctor, content);
-}
 
 function setCap(struct: capnp.Struct, field: number, cap: number | null): void {
   if (cap !== null) capnp.utils.setInterfacePointer(cap, capnp.utils.getPointer(field, struct));
@@ -220,54 +201,31 @@ function writeContent(
   }
 }
 
-function writePayload(
-  payload: capnp.Struct & { content: capnp.Pointer; _initCapTable(n: number): capnp.List<never> },
-  spec: ParamsSpec | undefined,
-  caps: DescriptorSpec[] | undefined,
-): void {
-  if (spec) writeContent(payload.content, spec);
-  if (caps && caps.length > 0) {
-    const table = payload._initCapTable(caps.length);
-    // deno-lint-ignore no-explicit-any
-    caps.forEach((d, i) => writeDescriptor((table as any).get(i), d));
-  }
-}
-
 /** Builds `op` into one RPC message. */
 export function buildOp(op: Op): capnp.Message {
   switch (op.k) {
     case "bootstrap":
       return build.bootstrap(op.q);
     case "call":
-      return buildMessage((root) => {
-        const call = root._initCall();
-        call.questionId = op.q;
-        writeTarget(call._initTarget(), op.target);
-        call.interfaceId = op.iface;
-        call.methodId = op.method;
-        // deno-lint-ignore no-explicit-any
-        writePayload(call._initParams() as any, op.params, op.caps);
-        if (op.yourself) call.sendResultsTo.yourself = true;
+      return build.call({
+        questionId: op.q,
+        target: op.target,
+        interfaceId: op.iface,
+        methodId: op.method,
+        params: (content) => writeContent(content, op.params),
+        capTable: op.caps,
+        toYourself: op.yourself,
       });
     case "return":
-      return buildMessage((root) => {
-        const ret = root._initReturn();
-        ret.answerId = op.answerId;
-        if (op.releaseParamCaps !== undefined) ret.releaseParamCaps = op.releaseParamCaps;
-        if (op.takeFromOtherQuestion !== undefined) {
-          ret.takeFromOtherQuestion = op.takeFromOtherQuestion;
-        } else if (op.exception) {
-          const e = ret._initException();
-          e.type = op.exception.type as never;
-          e.reason = op.exception.reason;
-        } else if (op.canceled) {
-          ret.canceled = true;
-        } else if (op.resultsSentElsewhere) {
-          ret.resultsSentElsewhere = true;
-        } else {
-          // deno-lint-ignore no-explicit-any
-          writePayload(ret._initResults() as any, op.results, op.caps);
-        }
+      return build.return({
+        answerId: op.answerId,
+        releaseParamCaps: op.releaseParamCaps,
+        results: op.results && ((content) => writeContent(content, op.results!)),
+        capTable: op.caps,
+        exception: op.exception,
+        canceled: op.canceled,
+        takeFromOtherQuestion: op.takeFromOtherQuestion,
+        resultsSentElsewhere: op.resultsSentElsewhere,
       });
     case "finish":
       return build.finish(op.q, op.release);
@@ -276,19 +234,11 @@ export function buildOp(op: Op): capnp.Message {
     case "resolve":
       return build.resolve(op.promiseId, op.to);
     case "disembargo":
-      return buildMessage((root) => {
-        const d = root._initDisembargo();
-        writeTarget(d._initTarget(), op.target);
-        const c = d._initContext();
-        if ("senderLoopback" in op.context) c.senderLoopback = op.context.senderLoopback;
-        else if ("receiverLoopback" in op.context) c.receiverLoopback = op.context.receiverLoopback;
-        else c.accept = true;
-      });
+      return build.disembargo(op.target, op.context);
     case "abort":
       return build.abort({ type: 0, reason: op.reason });
     case "unimplemented": {
-      const inner = buildOp(op.inner);
-      return buildMessage((root) => root.unimplemented = inner.getRoot(RpcMessage));
+      return build.unimplemented(buildOp(op.inner).getRoot(RpcMessage));
     }
     case "raw":
       throw new Error("raw ops are bytes already");
@@ -972,6 +922,64 @@ export interface CaseOutcome {
   kinds: Record<string, number>;
 }
 
+/** What a server case's outcome breaks of the fuzzer's promises, or null when nothing. */
+export function serverCaseFailure(outcome: CaseOutcome): string | null {
+  if (outcome.end === "probe-hung") return "the connection stopped answering";
+  if (outcome.end === "unanswered") return `questions ${outcome.unanswered} never got a Return`;
+  return null;
+}
+
+/**
+ * Checks, through `before` (a connection opened before the cases), that
+ * the server still answers and that every object it made for the cases'
+ * connections has ended; throws saying which does not hold after `what`.
+ */
+export async function assertStillServing(before: TesterClient, what: string): Promise<void> {
+  const sum = await withTimeout(before.add(2, 3), DEFAULT_TIMEOUT_MS, `add after ${what}`);
+  if (sum !== 5) throw new Error(`add gave ${sum} after ${what}`);
+  // Objects end as their connections' shutdowns run, which the server may not have reached.
+  await waitFor(
+    async () => {
+      await before.releaseHeld();
+      return await before.liveObjects() === 0;
+    },
+    DEFAULT_TIMEOUT_MS,
+    `server objects made by the cases to end after ${what}`,
+  );
+}
+
+/** What a client case's outcome breaks of the fuzzer's promises, or null when nothing. */
+export function clientCaseFailure(outcome: ClientOutcome): string | null {
+  if (outcome.unsettled.length > 0) return `calls left pending: ${outcome.unsettled}`;
+  if (!outcome.closed) return "the connection never closed";
+  return null;
+}
+
+/**
+ * Collects what this process leaves uncaught (errors and unhandled
+ * rejections, which would otherwise end it) until disposed.
+ */
+export function collectUncaught(): { readonly uncaught: string[] } & Disposable {
+  const uncaught: string[] = [];
+  const onRejection = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    uncaught.push(`unhandled rejection: ${event.reason?.stack ?? event.reason}`);
+  };
+  const onError = (event: ErrorEvent) => {
+    event.preventDefault();
+    uncaught.push(`uncaught: ${event.error?.stack ?? event.message}`);
+  };
+  globalThis.addEventListener("unhandledrejection", onRejection);
+  globalThis.addEventListener("error", onError);
+  return {
+    uncaught,
+    [Symbol.dispose]() {
+      globalThis.removeEventListener("unhandledrejection", onRejection);
+      globalThis.removeEventListener("error", onError);
+    },
+  };
+}
+
 const KIND_NAMES = [
   "unimplemented",
   "abort",
@@ -1130,7 +1138,7 @@ async function drain(
 export async function runServerCase(
   path: string,
   fuzzCase: FuzzCase,
-  { quietMs = 15, probeMs = 10_000 } = {},
+  { quietMs = 15, probeMs = DEFAULT_TIMEOUT_MS } = {},
 ): Promise<CaseOutcome> {
   const outcome: CaseOutcome = { end: "open", received: 0, kinds: {}, returned: new Set() };
   const replies: Uint8Array[] = [];
@@ -1390,7 +1398,7 @@ function hostileReply(h: HostileState, root: RpcMessage): Op[] {
  */
 export async function runClientCase(
   seed: number,
-  { settleMs = 5_000, mutate = true } = {},
+  { settleMs = DEFAULT_TIMEOUT_MS, mutate = true } = {},
 ): Promise<ClientOutcome> {
   const rng = new Rng(seed ^ 0x5a5a5a5a);
   const h: HostileState = {

@@ -32,6 +32,22 @@ export async function socketPair(): Promise<[Deno.UnixConn, Deno.UnixConn]> {
   return [await accepted, connected];
 }
 
+/** The Tester interface's method ordinals (`examples/schemas/testing.capnp`), for hand-built calls. */
+export const TESTER_METHOD = {
+  add: 0,
+  echo: 1,
+  echoText: 2,
+  makeCounter: 3,
+  callBack: 4,
+  fail: 5,
+  wait: 6,
+  liveObjects: 7,
+  canceledCount: 8,
+  hold: 9,
+  releaseHeld: 10,
+  echoCap: 11,
+} as const;
+
 /** Builds one RPC message with `fill`. */
 export function buildMessage(fill: (root: RpcMessage) => void): capnp.Message {
   const message = new capnp.Message();
@@ -388,6 +404,8 @@ export const build = {
     methodId: number;
     params?: (content: capnp.Pointer) => void;
     capTable?: DescriptorSpec[];
+    /** Results kept at the callee for a later `takeFromOtherQuestion` (`sendResultsTo.yourself`). */
+    toYourself?: boolean;
   }): capnp.Message {
     return buildMessage((root) => {
       const call = root._initCall();
@@ -396,6 +414,7 @@ export const build = {
       call.interfaceId = options.interfaceId;
       call.methodId = options.methodId;
       writePayload(call._initParams(), options.params, options.capTable);
+      if (options.toYourself) call.sendResultsTo.yourself = true;
     });
   },
 
@@ -409,6 +428,8 @@ export const build = {
     canceled?: boolean;
     /** The results are those of this answer of the receiver's (a tail call back into it). */
     takeFromOtherQuestion?: number;
+    /** The results went to a third party (`resultsSentElsewhere`). */
+    resultsSentElsewhere?: boolean;
   }): capnp.Message {
     return buildMessage((root) => {
       const ret = root._initReturn();
@@ -422,6 +443,8 @@ export const build = {
         exception.reason = options.exception.reason;
       } else if (options.canceled) {
         ret.canceled = true;
+      } else if (options.resultsSentElsewhere) {
+        ret.resultsSentElsewhere = true;
       } else {
         writePayload(ret._initResults(), options.results, options.capTable);
       }
@@ -460,16 +483,15 @@ export const build = {
 
   disembargo(
     target: TargetSpec,
-    context: { senderLoopback: number } | { receiverLoopback: number },
+    context: { senderLoopback: number } | { receiverLoopback: number } | { accept: true },
   ): capnp.Message {
     return buildMessage((root) => {
       const disembargo = root._initDisembargo();
       writeTarget(disembargo._initTarget(), target);
-      if ("senderLoopback" in context) {
-        disembargo._initContext().senderLoopback = context.senderLoopback;
-      } else {
-        disembargo._initContext().receiverLoopback = context.receiverLoopback;
-      }
+      const written = disembargo._initContext();
+      if ("senderLoopback" in context) written.senderLoopback = context.senderLoopback;
+      else if ("receiverLoopback" in context) written.receiverLoopback = context.receiverLoopback;
+      else written.accept = true; // for a three-party handoff this side never makes
     });
   },
 

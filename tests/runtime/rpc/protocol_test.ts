@@ -56,20 +56,12 @@ import {
   socketPair,
   targetOf,
   type TargetSpec,
+  TESTER_METHOD,
   WirePeer,
 } from "../../wire_peer.ts";
 
 const TESTER = Tester$Client.interfaceId;
-const METHOD = {
-  add: 0,
-  echo: 1,
-  makeCounter: 3,
-  callBack: 4,
-  fail: 5,
-  wait: 6,
-  canceledCount: 8,
-  echoCap: 11,
-} as const;
+const METHOD = TESTER_METHOD;
 const FAILED = 0, OVERLOADED = 1, DISCONNECTED = 2, UNIMPLEMENTED = 3;
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
