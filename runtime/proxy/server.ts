@@ -214,7 +214,12 @@ export class ProxyServer implements Server {
         value = await runInContext(
           session,
           threads,
-          run,
+          () => {
+            // Given up (or its connection gone) while it waited for its strand: it never
+            // starts. Its signal has fired already, so the method would not see it fire.
+            call.signal.throwIfAborted();
+            return run();
+          },
           log?.debug
             ? (strand) =>
               log.write(`IPC server post request  #${request} {${session.threadName(strand)}}`)
@@ -222,6 +227,8 @@ export class ProxyServer implements Server {
         );
       }
     } catch (error) {
+      // Nobody waits for the results of a call given up: no exception field is written.
+      if (call.signal.aborted) throw RpcError.from(error);
       const field = method.results.fields.find((f) => f.exception);
       if (field === undefined || !(error instanceof RaisedError || field.type.kind === "text")) {
         throw error instanceof RpcError ? error : RpcError.from(error);

@@ -345,6 +345,53 @@ Deno.test("threads: a call queued on a server thread when its object ends fails 
   await assertRejects(() => queued, RpcError, "Foo was destroyed.");
 });
 
+Deno.test("threads: a call given up while it waits on its server thread never runs", async () => {
+  // As a raw peer that queues calls on one thread does: a wait runs on the thread, a
+  // saveCallback queued behind it is given up, then callbackSaved queues behind that.
+  await using pair = await fooPair();
+  using threadMapCap = sendPipelined(capabilityOf(pair.init)!, FooInit, "construct", {
+    threadMap: null,
+  }).pipeline(0);
+  using thread = sendPipelined(threadMapCap, ThreadMap, "makeThread", { name: "t" }).pipeline(0);
+  /** A request of Foo's `name` whose Context names `thread`. */
+  const onThread = (name: string) => {
+    const method = Foo.methods.find((m) => m.name === name)!;
+    const request = capabilityOf(pair.foo)!.request({
+      interfaceId: Foo.id,
+      methodId: method.ordinal,
+      ParamsClass: structClass(method.params),
+    });
+    const context = capnp.utils.initStructAt(0, structClass(Context), request.params);
+    capnp.utils.setInterfacePointer(
+      request.addCap(thread.dup()),
+      capnp.utils.getPointer(0, context),
+    );
+    return request;
+  };
+  const waiting = new AbortController();
+  const wait = onThread("wait");
+  capnp.utils.setUint32(0, 600_000, wait.params);
+  const waited = wait.send({ signal: waiting.signal });
+  const save = onThread("saveCallback");
+  using callback = Capability.fromServer(serverOf(FooCallback, (x: number) => x));
+  capnp.utils.setInterfacePointer(
+    save.addCap(callback.dup()),
+    capnp.utils.getPointer(1, save.params),
+  );
+  const giveUp = new AbortController();
+  const saved = save.send({ signal: giveUp.signal });
+  // Usually read by the server before the Finish below: then it waits on the thread when given up.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  giveUp.abort();
+  await assertRejects(() => saved.response, RpcError);
+  const use = onThread("callbackSaved");
+  capnp.utils.setInt32(0, 3, use.params);
+  const used = use.send();
+  waiting.abort();
+  await assertRejects(() => waited.response, RpcError);
+  await assertRejects(() => used.response, RpcError, "no saved callback");
+});
+
 Deno.test("threads: once its code gave up a call, a strand runs posted calls one at a time again", async () => {
   // An implementation that keeps running a call its caller gave up on, as a
   // libmultiprocess thread does.
