@@ -31,6 +31,31 @@ import { FooImpl } from "../../../examples/foo/foo.ts";
 import { fooPair } from "./helpers.ts";
 
 /**
+ * A request of Foo's method `name` on `foo` with a hand-made Context
+ * naming `thread` and `callbackThread` (each may be null), as a raw peer
+ * makes one.
+ */
+function contextRequest(
+  foo: unknown,
+  name: string,
+  thread: Capability | null,
+  callbackThread: Capability | null = null,
+) {
+  const method = Foo.methods.find((m) => m.name === name)!;
+  const request = capabilityOf(foo)!.request({
+    interfaceId: Foo.id,
+    methodId: method.ordinal,
+    ParamsClass: structClass(method.params),
+  });
+  const context = capnp.utils.initStructAt(0, structClass(Context), request.params);
+  for (const [field, cap] of [thread, callbackThread].entries()) {
+    if (cap === null) continue;
+    capnp.utils.setInterfacePointer(request.addCap(cap), capnp.utils.getPointer(field, context));
+  }
+  return { request, results: structClass(method.results) };
+}
+
+/**
  * Calls `threadName` (or `wait(ms)`) on `foo` with a hand-made Context
  * naming `thread` (or none); returns the thread name (or "").
  */
@@ -40,20 +65,11 @@ async function callWithThread(
   thread: Capability | null,
   ms = 0,
 ): Promise<string> {
-  const descriptor = Foo.methods.find((m) => m.name === method)!;
-  const request = capabilityOf(foo)!.request({
-    interfaceId: Foo.id,
-    methodId: descriptor.ordinal,
-    ParamsClass: structClass(descriptor.params),
-  });
+  const { request, results } = contextRequest(foo, method, thread);
   if (method === "wait") capnp.utils.setUint32(0, ms, request.params);
-  const context = capnp.utils.initStructAt(0, structClass(Context), request.params);
-  if (thread !== null) {
-    capnp.utils.setInterfacePointer(request.addCap(thread), capnp.utils.getPointer(0, context));
-  }
   using response = await request.send();
   if (method === "wait") return "";
-  return capnp.utils.getText(0, response.results(structClass(descriptor.results)));
+  return capnp.utils.getText(0, response.results(results));
 }
 
 Deno.test("threads: calls from one strand run in order on one server strand", async () => {
@@ -204,18 +220,13 @@ Deno.test("threads: pool calls share no strand at once, so each calls its own ca
   }).pipeline(0);
   await using threadMap = clientOf(ThreadMap, threadMapCap.dup(), session);
   await threadMap.makePool(1);
-  const method = Foo.methods.find((m) => m.name === "callback")!;
   /** `foo.callback` through the pool (no thread named), calling back on `strand`'s thread. */
   const poolCallback = async (strand: Strand, callback: (x: number) => Promise<number>) => {
-    const request = capabilityOf(pair.foo)!.request({
-      interfaceId: Foo.id,
-      methodId: method.ordinal,
-      ParamsClass: structClass(method.params),
-    });
-    const context = capnp.utils.initStructAt(0, structClass(Context), request.params);
-    capnp.utils.setInterfacePointer(
-      request.addCap(session.localThread(strand).dup()),
-      capnp.utils.getPointer(1, context),
+    const { request, results } = contextRequest(
+      pair.foo,
+      "callback",
+      null,
+      session.localThread(strand),
     );
     using cap = Capability.fromServer(serverOf(FooCallback, callback));
     capnp.utils.setInterfacePointer(
@@ -223,7 +234,7 @@ Deno.test("threads: pool calls share no strand at once, so each calls its own ca
       capnp.utils.getPointer(1, request.params),
     );
     using response = await request.send();
-    return capnp.utils.getInt32(0, response.results(structClass(method.results)));
+    return capnp.utils.getInt32(0, response.results(results));
   };
   const ran: string[] = [];
   const first = new Strand("first");
@@ -353,21 +364,7 @@ Deno.test("threads: a call given up while it waits on its server thread never ru
     threadMap: null,
   }).pipeline(0);
   using thread = sendPipelined(threadMapCap, ThreadMap, "makeThread", { name: "t" }).pipeline(0);
-  /** A request of Foo's `name` whose Context names `thread`. */
-  const onThread = (name: string) => {
-    const method = Foo.methods.find((m) => m.name === name)!;
-    const request = capabilityOf(pair.foo)!.request({
-      interfaceId: Foo.id,
-      methodId: method.ordinal,
-      ParamsClass: structClass(method.params),
-    });
-    const context = capnp.utils.initStructAt(0, structClass(Context), request.params);
-    capnp.utils.setInterfacePointer(
-      request.addCap(thread.dup()),
-      capnp.utils.getPointer(0, context),
-    );
-    return request;
-  };
+  const onThread = (name: string) => contextRequest(pair.foo, name, thread).request;
   const waiting = new AbortController();
   const wait = onThread("wait");
   capnp.utils.setUint32(0, 600_000, wait.params);
