@@ -3,6 +3,8 @@
  *
  *   deno run -A tests/fuzz_campaign.ts server <first seed> <cases>
  *   deno run -A tests/fuzz_campaign.ts one <seed>          # one server case, verbose
+ *   deno run -A tests/fuzz_campaign.ts foo <first seed> <cases>   # the Foo component (proxies)
+ *   deno run -A tests/fuzz_campaign.ts foo-one <seed>
  *   deno run -A tests/fuzz_campaign.ts client <first seed> <cases>
  *   deno run -A tests/fuzz_campaign.ts client-one <seed>   # one client case, verbose
  *
@@ -21,6 +23,7 @@ import {
   descriptorsOf,
   memoryOf,
   startDenoTester,
+  startFooComponent,
   tempSocket,
   withTimeout,
 } from "./helpers.ts";
@@ -32,35 +35,42 @@ import {
   runServerCase,
   serverCase,
   serverCaseFailure,
+  TESTER_GRAMMAR,
 } from "./rpc_fuzz.ts";
+import { FOO_GRAMMAR, fooBefore, unexpectedStderr } from "./proxy_fuzz.ts";
 
 const [mode, firstArg, countArg] = Deno.args;
 
 const valid = Deno.env.get("VALID") === "1";
-if (mode === "server" || mode === "one") {
+const foo = mode === "foo" || mode === "foo-one";
+if (mode === "server" || mode === "one" || foo) {
   const first = Number(firstArg ?? 1);
-  const count = mode === "one" ? 1 : Number(countArg ?? 1000);
+  const count = mode === "one" || mode === "foo-one" ? 1 : Number(countArg ?? 1000);
   using socket = tempSocket("fuzz");
   const heapMb = Deno.env.get("HEAP_MB");
-  await using server = await startDenoTester(socket.path, {
+  await using server = await (foo ? startFooComponent : startDenoTester)(socket.path, {
     collectStderr: true,
     denoFlags: heapMb ? [`--v8-flags=--max-old-space-size=${heapMb}`] : [],
   });
   const pid = server.child.pid;
   let exited = false;
   server.child.status.then(() => exited = true);
-  await using before = await connectTester(socket.path);
+  await using before = foo ? null : await connectTester(socket.path);
+  await using fooClient = foo ? await fooBefore(socket.path) : null;
+  const stillServing = (what: string) =>
+    fooClient ? fooClient.check(what) : assertStillServing(before!.tester, what);
   const failures: string[] = [];
   const ends: Record<string, number> = {};
   const aborts: Record<string, number> = {};
-  let stderrSeen = 0;
+  // What the server printed while starting (a component says where it listens).
+  let stderrSeen = server.errors.length;
   const started = performance.now();
   const sample = () => ({ rss: memoryOf(pid).rss, fds: descriptorsOf(pid).size });
   let baseline: { rss: number; fds: number } | null = null;
   let lastCheck = first;
   for (let seed = first; seed < first + count; seed++) {
-    const fuzzCase = serverCase(seed, !valid);
-    if (mode === "one") {
+    const fuzzCase = serverCase(seed, !valid, foo ? FOO_GRAMMAR : TESTER_GRAMMAR);
+    if (mode === "one" || mode === "foo-one") {
       console.log(JSON.stringify(fuzzCase.notes), fuzzCase.framed);
       for (const op of fuzzCase.ops) {
         console.log(
@@ -88,7 +98,7 @@ if (mode === "server" || mode === "one") {
       console.log(`FAIL seed ${seed}: ${error}`);
       continue;
     }
-    if (mode === "one") console.log(JSON.stringify(outcome));
+    if (mode === "one" || mode === "foo-one") console.log(JSON.stringify(outcome));
     ends[outcome.end] = (ends[outcome.end] ?? 0) + 1;
     if (outcome.abort !== undefined) {
       const key = outcome.abort.replace(/\d+/g, "N").slice(0, 70);
@@ -99,9 +109,10 @@ if (mode === "server" || mode === "one") {
       failures.push(`seed ${seed}: ${failure} ${JSON.stringify(fuzzCase.notes)}`);
       console.log(`FAIL seed ${seed}: ${failure}`, fuzzCase.notes);
     }
-    if (server.errors.length > stderrSeen) {
-      const lines = server.errors.slice(stderrSeen);
-      stderrSeen = server.errors.length;
+    const printed = server.errors.slice(stderrSeen);
+    stderrSeen = server.errors.length;
+    const lines = foo ? unexpectedStderr(printed) : printed;
+    if (lines.length > 0) {
       failures.push(`seed ${seed}: server stderr: ${lines.join(" | ").slice(0, 500)}`);
       console.log(`FAIL seed ${seed}: server stderr:\n${lines.join("\n")}`);
     }
@@ -112,7 +123,7 @@ if (mode === "server" || mode === "one") {
     }
     if ((seed - first) % 50 === 49 || seed === first + count - 1) {
       try {
-        await assertStillServing(before.tester, `cases ${lastCheck}..${seed}`);
+        await stillServing(`cases ${lastCheck}..${seed}`);
         lastCheck = seed + 1;
       } catch (error) {
         failures.push(`seed ${seed}: connection before: ${error}`);

@@ -45,6 +45,16 @@ import { initStruct } from "../runtime/rpc/message.ts";
 import { Capability, PromiseHook } from "../runtime/rpc/capability.ts";
 import { callbackOf, callCallback, TesterClient } from "../examples/tester.ts";
 import { DEFAULT_TIMEOUT_MS, tempSocket, waitFor, withTimeout } from "./helpers.ts";
+import {
+  ExtendedCallback,
+  Foo,
+  FooCallback,
+  FooFn,
+  FooInit,
+} from "../examples/schemas/gen/conformance.mp.ts";
+import { Context, Thread, ThreadMap } from "../runtime/schema/gen/mp/proxy.mp.ts";
+import type { InterfaceDescriptor, MethodSignature } from "../runtime/schema/descriptor.ts";
+import { type CodecContext, structClass, writeField } from "../runtime/proxy/codec.ts";
 
 // ---- A seeded PRNG ----
 
@@ -101,7 +111,78 @@ export type ParamsSpec =
   | { kind: "callBack"; cap: number | null; n: number }
   | { kind: "fail"; type: number; message: string }
   | { kind: "wait"; ms: number }
-  | { kind: "cap"; cap: number | null };
+  | { kind: "cap"; cap: number | null }
+  | ProxyParamsSpec
+  /** A struct of one data word (`value`, an Int32) and one pointer (`cap`): any proxy result. */
+  | { kind: "reply"; value: number; cap: number | null };
+
+/**
+ * The params of a method of a generated interface (see `PROXY_INTERFACES`),
+ * written in its layout: `values` by field name (custom types as their wire
+ * value), interface fields as cap table indexes, and the Context's threads.
+ */
+export interface ProxyParamsSpec {
+  kind: "proxy";
+  /** The interface and method whose params layout is written. */
+  iface: bigint;
+  method: number;
+  values: Record<string, unknown>;
+  caps: Record<string, number | null>;
+  /** Cap table indexes of `Context.thread` and `Context.callbackThread`; null: no Context. */
+  context: { thread: number | null; callbackThread: number | null } | null;
+}
+
+/** Interfaces whose params `ProxyParamsSpec` writes. */
+const PROXY_INTERFACES: readonly InterfaceDescriptor[] = [
+  FooInit,
+  Foo,
+  FooCallback,
+  ExtendedCallback,
+  FooFn,
+  ThreadMap,
+  Thread,
+];
+
+/** The method `iface`/`ordinal` of `PROXY_INTERFACES`. */
+export function proxyMethod(iface: bigint, ordinal: number): MethodSignature {
+  const method = PROXY_INTERFACES.find((d) => d.id === iface)?.methods.find((m) =>
+    m.ordinal === ordinal
+  );
+  if (method === undefined) throw new Error(`no method ${iface}/${ordinal}`);
+  return method;
+}
+
+/** Writing plain values needs no capabilities. */
+const NO_CAPS: CodecContext = {
+  caps: { add: () => -1, get: () => null },
+  bridge: {
+    toCapability: () => {
+      throw new Error("interface fields are written as cap indexes");
+    },
+    fromCapability: () => null,
+  },
+};
+
+const REPLY_STRUCT = structClass({ name: "reply", id: 0n, dataWords: 1, pointers: 1, fields: [] });
+
+/** Writes `spec` in the layout of its method's params. */
+function writeProxyParams(content: capnp.Pointer, spec: ProxyParamsSpec): void {
+  const method = proxyMethod(spec.iface, spec.method);
+  const params = initStruct(structClass(method.params), content);
+  for (const field of method.params.fields) {
+    if (field.name === method.context) {
+      if (spec.context === null) continue;
+      const context = capnp.utils.initStructAt(field.offset, structClass(Context), params);
+      setCap(context, 0, spec.context.thread);
+      setCap(context, 1, spec.context.callbackThread);
+    } else if (field.type.kind === "interface") {
+      setCap(params, field.offset, spec.caps[field.name] ?? null);
+    } else if (!field.hidden) {
+      const type = field.type.kind === "custom" ? field.type.wire : field.type;
+      writeField({ ...field, type }, spec.values[field.name], params, NO_CAPS, field.name);
+    }
+  }
+}
 
 /** One message, as plain data; `raw` is already framed bytes. */
 export type Op =
@@ -195,6 +276,14 @@ function writeContent(
     }
     case "cap": {
       const s = initStruct(Ctor ?? Tester_Hold$Params, content);
+      setCap(s, 0, spec.cap);
+      return;
+    }
+    case "proxy":
+      return writeProxyParams(content, spec);
+    case "reply": {
+      const s = initStruct(REPLY_STRUCT, content);
+      capnp.utils.setInt32(0, spec.value, s);
       setCap(s, 0, spec.cap);
       return;
     }
@@ -748,13 +837,38 @@ export interface FuzzCase {
   exact: boolean;
   /** When set, the replies to the engine's own calls are mutated with this seed. */
   replySeed: number | null;
+  /** What the case speaks. */
+  grammar: CaseGrammar;
 }
 
+/** What a kind of case speaks: how its valid sequences are made, mutated, answered and probed. */
+export interface CaseGrammar {
+  /** A sequence of valid messages on a fresh connection (`{k: "sync"}` asks for a pause). */
+  generate(rng: Rng): Op[];
+  /** A spec-level mutation of its own for `op`, or null for the generic ones. */
+  mutate?(rng: Rng, op: Op, ids: number[]): Op | null;
+  /** The unmutated Return to the server's call `answerId` (default: an Int64 of 2). */
+  reply?(answerId: number): Op;
+  /** The probe: a Bootstrap as PROBE_Q and a call as PROBE_Q + 1 (default: Tester's add). */
+  probe?(): Uint8Array;
+  /** Whether a call of `op` may wait for long (its Return may not come within a case). */
+  waitsLong?(op: Op): boolean;
+  /** The share of cases whose bytes are mutated too (default 0.6). */
+  byteMutations?: number;
+}
+
+/** The Tester's grammar: {@linkcode clientSequence}. */
+export const TESTER_GRAMMAR: CaseGrammar = { generate: clientSequence };
+
 /** The case of `seed`: a valid client sequence, mutated. */
-export function serverCase(seed: number, mutate = true): FuzzCase {
+export function serverCase(
+  seed: number,
+  mutate = true,
+  grammar: CaseGrammar = TESTER_GRAMMAR,
+): FuzzCase {
   const rng = new Rng(seed);
   const notes: string[] = [];
-  let ops = clientSequence(rng);
+  let ops = grammar.generate(rng);
   const ids = ops.flatMap((op) => (op.k === "call" || op.k === "bootstrap" ? [op.q] : []));
   const pauses = new Set<number>();
   // A pause before op i where the generator asked for one (it waits for answers there).
@@ -790,14 +904,15 @@ export function serverCase(seed: number, mutate = true): FuzzCase {
         }
         break;
       default:
-        ops[at] = mutateOp(rng, ops[at], ids);
+        ops[at] = grammar.mutate?.(rng, ops[at], ids) ?? mutateOp(rng, ops[at], ids);
         notes.push(`mutate #${at} (${ops[at].k})`);
     }
   }
   const frames = ops.map(frameOf);
   let framed = true;
   // Byte-level mutations of the built frames.
-  const byteMutations = !mutate || rng.chance(0.4) ? 0 : 1 + rng.int(4);
+  const skipBytes = 1 - (grammar.byteMutations ?? 0.6);
+  const byteMutations = !mutate || rng.chance(skipBytes) ? 0 : 1 + rng.int(4);
   const exact = byteMutations === 0;
   for (let m = 0; m < byteMutations && frames.length > 0; m++) {
     const at = rng.int(frames.length);
@@ -883,7 +998,16 @@ export function serverCase(seed: number, mutate = true): FuzzCase {
     flush();
   }
   const replySeed = mutate && rng.chance(0.3) ? rng.u32() : null;
-  return { seed, ops, chunks: concatAll ? merged : chunks, framed, notes, exact, replySeed };
+  return {
+    seed,
+    ops,
+    chunks: concatAll ? merged : chunks,
+    framed,
+    notes,
+    exact,
+    replySeed,
+    grammar,
+  };
 }
 
 // ---- Running a case against a server ----
@@ -998,12 +1122,18 @@ const KIND_NAMES = [
 ];
 
 /** Replies a real peer would give to what the engine sends: Returns to its calls, loopbacks. */
-function answerEngine(replies: Uint8Array[], root: RpcMessage, rng: Rng | null, ops: Op[]): void {
+function answerEngine(
+  replies: Uint8Array[],
+  root: RpcMessage,
+  rng: Rng | null,
+  ops: Op[],
+  grammar: CaseGrammar,
+): void {
   const which = root.which();
   if (which === RpcMessage.CALL) {
     const call = root.call;
     const answerId = call.questionId;
-    let reply: Op = {
+    let reply: Op = grammar.reply?.(answerId) ?? {
       k: "return",
       answerId,
       releaseParamCaps: false,
@@ -1095,6 +1225,7 @@ async function drain(
   until?: (root: RpcMessage) => boolean,
   rng: Rng | null = null,
   ops: Op[] = [],
+  grammar: CaseGrammar = TESTER_GRAMMAR,
   afterEach: () => Promise<unknown> = () => Promise.resolve(),
 ): Promise<boolean> {
   const deadline = performance.now() + maxMs;
@@ -1123,7 +1254,7 @@ async function drain(
       outcome.end = "aborted";
       outcome.abort = root.abort.reason;
     }
-    answerEngine(replies, root, rng, ops);
+    answerEngine(replies, root, rng, ops, grammar);
     await afterEach();
     if (until?.(root)) return true;
   }
@@ -1163,6 +1294,7 @@ export async function runServerCase(
       until,
       rng,
       fuzzCase.ops,
+      fuzzCase.grammar,
       () => atBoundary ? flush() : Promise.resolve(),
     );
   for (const chunk of fuzzCase.chunks) {
@@ -1181,7 +1313,8 @@ export async function runServerCase(
     if (!(await flush())) break;
   }
   if (fuzzCase.framed && outcome.end === "open" && !raw.eof) {
-    if ((await flush()) && (await raw.trySendBytes(probeBytes()))) {
+    const probe = fuzzCase.grammar.probe?.() ?? probeBytes();
+    if ((await flush()) && (await raw.trySendBytes(probe))) {
       const answered = await d(
         probeMs,
         probeMs,
@@ -1194,7 +1327,7 @@ export async function runServerCase(
   // when the bytes are what the ops say and no call waits for long.
   if (
     outcome.end === "probe-answered" && fuzzCase.exact && fuzzCase.replySeed === null &&
-    !waitsLong(fuzzCase.ops)
+    !waitsLong(fuzzCase.ops, fuzzCase.grammar)
   ) {
     const asked = fuzzCase.ops.flatMap((op) =>
       op.k === "call" || op.k === "bootstrap" ? [op.q] : []
@@ -1214,8 +1347,11 @@ export async function runServerCase(
 }
 
 /** Whether a call of `ops` waits for long (its Return may not come within a case). */
-function waitsLong(ops: Op[]): boolean {
-  return ops.some((op) => op.k === "call" && op.params.kind === "wait" && op.params.ms > 1000);
+function waitsLong(ops: Op[], grammar: CaseGrammar): boolean {
+  return ops.some((op) =>
+    grammar.waitsLong?.(op) ??
+      (op.k === "call" && op.params.kind === "wait" && op.params.ms > 1000)
+  );
 }
 
 /** Reads what a Return's results say, for checks. */
