@@ -322,6 +322,25 @@ export async function loadComponent(folder: string): Promise<Component> {
 /**
  * Checks that every component a manifest `connects` to is present and
  * listens.
+ *
+ * @example A wallet connecting to a node that does not listen, refused before anything starts
+ * ```ts
+ * import { checkConnections, ManifestError, parseManifest } from "./manifest.ts";
+ * const component = (manifest: object) => ({
+ *   manifest: parseManifest({ entry: "main.ts", ...manifest }, "manifest.json"),
+ *   folder: "/app",
+ * });
+ * const wallet = component({ name: "wallet", serves: ["WalletInit"], connects: ["node"] });
+ * const node = component({ name: "node", serves: ["NodeInit"] });
+ * try {
+ *   checkConnections([node, wallet]);
+ *   throw new Error("a connection to a node that does not listen was accepted");
+ * } catch (error) {
+ *   if (!(error instanceof ManifestError)) throw error;
+ *   if (error.message !== 'wallet: connects: "node" is not a component that listens') throw error;
+ * }
+ * checkConnections([component({ ...node.manifest, listens: true }), wallet]);
+ * ```
  */
 export function checkConnections(components: readonly Component[]): void {
   const byName = new Map(components.map((c) => [c.manifest.name, c.manifest]));

@@ -189,7 +189,23 @@ export function selectEntries(topology: Topology, names: readonly string[]): Top
   return { entries };
 }
 
-/** The entry named `name`; a {@linkcode TopologyError} when there is none. */
+/**
+ * The entry named `name`; a {@linkcode TopologyError} when there is none.
+ *
+ * @example
+ * ```ts
+ * import { entryOf, parseTopology, TopologyError } from "./topology.ts";
+ * const topology = parseTopology({ components: [{ name: "node", folder: "node" }] }, "/app/t.json");
+ * if (entryOf(topology, "node").folder !== "/app/node") throw new Error("the node's folder");
+ * try {
+ *   entryOf(topology, "wallet");
+ *   throw new Error("no wallet, yet one was found");
+ * } catch (error) {
+ *   if (!(error instanceof TopologyError)) throw error;
+ *   if (error.message !== 'no component "wallet" in the topology (it has node)') throw error;
+ * }
+ * ```
+ */
 export function entryOf(topology: Topology, name: string): TopologyEntry {
   const entry = topology.entries.find((e) => e.name === name);
   if (entry === undefined) {

@@ -531,7 +531,24 @@ function describeExit({ code, signal }: ExitStatus): string {
 const nodeNet = () => import("node:net");
 const nodeChildProcess = () => import("node:child_process");
 
-/** The descriptor of `-ipcfd=<n>` / `-ipcfd <n>`, or null when absent. */
+/**
+ * The descriptor of `-ipcfd=<n>` / `-ipcfd <n>`, or null when absent.
+ *
+ * @example As Bitcoin Core reads it, with its error for a bad number
+ * ```ts
+ * import { ipcFdOf } from "./process.ts";
+ * if (ipcFdOf(["-datadir=/d", "-ipcfd=3"]) !== 3 || ipcFdOf(["-ipcfd", "7"]) !== 7) {
+ *   throw new Error("both spellings");
+ * }
+ * if (ipcFdOf(["-ipcbind=unix"]) !== null) throw new Error("not spawned");
+ * try {
+ *   ipcFdOf(["-ipcfd=x"]);
+ *   throw new Error("x is no descriptor");
+ * } catch (error) {
+ *   if ((error as Error).message !== "Invalid -ipcfd number 'x'") throw error;
+ * }
+ * ```
+ */
 export function ipcFdOf(args: readonly string[]): number | null {
   for (let i = 0; i < args.length; i++) {
     const match = /^--?ipcfd(?:=(.*))?$/.exec(args[i]!);
