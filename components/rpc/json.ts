@@ -216,20 +216,27 @@ const lenientUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
  * Parses JSON as `UniValue::read` does, or throws {@linkcode JsonParseError}.
  * Strings passed in are read as their UTF-8 bytes.
  *
+ * With `maxValues`, a text of more values than that (object keys count)
+ * fails as it reaches the next one: each value read costs tens of bytes of
+ * heap, so a request body of a few bytes per value could otherwise take
+ * the process past its heap before anything looks at it.
+ *
  * One deliberate difference: a string holding a code point above U+10FFFF
  * (which UniValue's filter lets through from 4-byte sequences starting
  * F4 90 or F5–F7) cannot be a JS string, so it fails to parse here.
  */
-export function parseJson(input: Uint8Array | string): Json {
+export function parseJson(input: Uint8Array | string, maxValues = Infinity): Json {
   const bytes = typeof input === "string" ? utf8.encode(input) : input;
-  return new Reader(bytes).read();
+  return new Reader(bytes, maxValues).read();
 }
 
 class Reader {
   #pos = 0;
   #value: Json = null;
+  /** Values (object keys included) read so far, against `maxValues`. */
+  #values = 0;
 
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(readonly bytes: Uint8Array, readonly maxValues: number) {}
 
   read(): Json {
     let expect = 0;
@@ -243,6 +250,9 @@ class Reader {
       if (tok === Tok.None || tok === Tok.Err) this.#fail("unexpected end or character");
       const isValueOpen = tok === Tok.Null || tok === Tok.True || tok === Tok.False ||
         tok === Tok.Number || tok === Tok.String || tok === Tok.ObjOpen || tok === Tok.ArrOpen;
+      if (isValueOpen && ++this.#values > this.maxValues) {
+        this.#fail(`more than ${this.maxValues} values`);
+      }
 
       if (expect & EXP_VALUE) {
         if (!isValueOpen) this.#fail("expected a value");

@@ -43,3 +43,24 @@ Deno.test("a chunked body of 1-byte chunks costs its bytes, not a buffer per chu
   assert(memoryOf(s.peer.child.pid).rss < 400 * 2 ** 20, "resident memory stays small");
   assertEquals(unexpectedStderr(s.peer.errors), []);
 });
+
+Deno.test("a body of more JSON values than a request may hold is a parse error before anything runs", async () => {
+  // 10 million `{}` (about 30 MB, under the 32 MiB body limit) took a 512 MB heap out of memory
+  // while being parsed; the parse now stops at MAX_REQUEST_VALUES, so a 128 MB heap is plenty.
+  await using s = await startFuzzServer({ heapMb: 128 });
+  using c = await RawConnection.open(s.port);
+  const body = new TextEncoder().encode("[" + "{},".repeat(10_000_000) + "{}]");
+  await c.send(
+    `POST / HTTP/1.1\r\nAuthorization: ${s.auth}\r\nContent-Length: ${body.length}\r\n\r\n`,
+  );
+  await c.send(body);
+  const reply = await c.response();
+  assertEquals(reply.status, 500);
+  assertEquals(
+    JSON.parse(reply.body),
+    { result: null, error: { code: -32700, message: "Parse error" }, id: null },
+  );
+  using sentinel = await Sentinel.open(s.port, s.auth);
+  assertEquals(await sentinel.check(), null);
+  assertEquals(unexpectedStderr(s.peer.errors), []);
+});

@@ -117,6 +117,15 @@ Deno.test("nesting: 512 levels parse, 513 do not", () => {
   assertThrows(() => parseJson("[".repeat(513) + "]".repeat(513)), JsonParseError);
 });
 
+Deno.test("maxValues: a text of more values fails as it reaches the next one; keys count", () => {
+  assertEquals(writeJson(parseJson("[1,2,3]", 4)), "[1,2,3]");
+  assertThrows(() => parseJson("[1,2,3,4]", 4), JsonParseError, "more than 4 values at byte");
+  // {"a":1}: the object, its key and its value.
+  assertThrows(() => parseJson('{"a":1}', 2), JsonParseError, "more than 2 values");
+  const many = parseJson("[" + "1,".repeat(99_999) + "1]") as Json[];
+  assertEquals(many.length, 100_000, "no limit by default");
+});
+
 Deno.test("strings: escapes, surrogate pairs and UniValue's UTF-8 filter", () => {
   const s = (bytes: number[]) => parseJson(new Uint8Array([0x22, ...bytes, 0x22])) as string;
   assertEquals(parseJson('"\\u00fc\\/\\b\\f\\n\\r\\t\\"\\\\"'), 'ü/\b\f\n\r\t"\\');
