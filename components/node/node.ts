@@ -68,6 +68,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
       threads: options.rpc.threads,
       workQueue: options.rpc.workQueue,
       serverTimeout: options.rpc.serverTimeout,
+      docCheck: options.rpc.docCheck,
       warmup: LOADING_BLOCK_INDEX,
       logPath: options.log.file ?? join(options.netDir, "debug.log"),
       onStopRequest: () => node.requestStop(),

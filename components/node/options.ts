@@ -197,6 +197,8 @@ export interface RpcOptions {
   workQueue: number;
   /** `-rpcservertimeout` in seconds. */
   serverTimeout: number;
+  /** `-rpcdoccheck`: every result is checked against its method's documented shape. */
+  docCheck: boolean;
 }
 
 /** The IPC side: Bitcoin Core's `-ipcbind`, and the runtime's spawn options. */
@@ -459,6 +461,13 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     help:
       "Set permissions on the RPC auth cookie file so that it is readable by [owner|group|all] (default: owner [via umask 0077])",
     category: "rpc",
+  },
+  {
+    name: "rpcdoccheck",
+    help:
+      "Throw a non-fatal error at runtime if the documentation for an RPC is incorrect (default: 0)",
+    category: "rpc",
+    debugOnly: true,
   },
   {
     name: "rpcpassword",
@@ -808,6 +817,7 @@ function rpcOptions(args: Args, netDir: string, notices: Notice[]): RpcOptions {
     threads: Math.max(args.getInt("rpcthreads", 16), 1),
     workQueue: Math.max(args.getInt("rpcworkqueue", 64), 1),
     serverTimeout: args.getInt("rpcservertimeout", 30),
+    docCheck: args.getBool("rpcdoccheck", false),
   };
 }
 

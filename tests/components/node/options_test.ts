@@ -74,6 +74,7 @@ Deno.test("options: bitcoind's defaults for regtest", () => {
     threads: 16,
     workQueue: 64,
     serverTimeout: 30,
+    docCheck: false,
   });
   assertEquals(options.ipc, { bind: [], fd: null, connect: null, lifeline: false });
   assertEquals([options.wallets, options.fallbackFee, options.listen, options.txindex], [
@@ -107,6 +108,7 @@ Deno.test("options: every supported option reaches the typed result", () => {
     "-rpcthreads=0",
     "-rpcworkqueue=8",
     "-rpcservertimeout=5",
+    "-rpcdoccheck",
     "-server=0",
     "-debug=ipc",
     "-debug=rpc",
@@ -133,6 +135,7 @@ Deno.test("options: every supported option reaches the typed result", () => {
   assertEquals(options.rpc.cookieFile, `${datadir}/regtest/auth/cookie`);
   assertEquals(options.rpc.cookieMode, 0o640);
   assertEquals([options.rpc.threads, options.rpc.workQueue, options.rpc.serverTimeout], [1, 8, 5]);
+  assertEquals(options.rpc.docCheck, true);
   assertEquals([options.server, options.listen, options.txindex], [false, false, true]);
   assertEquals([...options.logSettings.categories].sort(), ["ipc", "rpc"]);
   assertEquals(options.log.console, false);
@@ -289,6 +292,7 @@ Deno.test("options: -help, -h, -? and -version print; help lists the node's opti
   assert(!help.text.includes("-ipcfd"), "the spawn contract's options are not listed");
   const debug = parseNodeArgs(["-help-debug"]);
   assert(debug.kind === "print" && debug.text.includes("\n  -rpcservertimeout=<n>\n"));
+  assert(debug.text.includes("\n  -rpcdoccheck\n       Throw a non-fatal error at runtime"));
   // bitcoind: "Bitcoin Core daemon version v30.0.0", then a paragraph wrapped at 79 columns.
   const version = parseNodeArgs(["-version"]);
   assert(version.kind === "print");
