@@ -5,7 +5,8 @@
  * routed to the wallet process holding the wallet the request means
  * (`wallet_router.ts`), which runs it (`components/wallet/rpc.ts`). Amounts
  * are read here exactly from their text (`AmountFromValue`: BTC to
- * satoshis, `fee_rate` in sat/vB to sat/kvB) and cross as integers.
+ * satoshis, `fee_rate` in sat/vB to sat/kvB) and cross as integers, as do
+ * number arguments (read as Core's `getInt`).
  *
  * @example
  * ```ts
@@ -30,7 +31,7 @@ import {
   type RpcMethod,
 } from "./mod.ts";
 import { amountFromValue } from "./params.ts";
-import { asArr, asObj, asStr, type Json, JsonNumber, JsonObject } from "./json.ts";
+import { asArr, asInt, asInt64, asObj, asStr, type Json, JsonNumber, JsonObject } from "./json.ts";
 
 /**
  * How a method finds its wallet: the one the request means, the process
@@ -56,6 +57,11 @@ function crossingArgs(args: readonly ArgSpec[], params: Params): Json[] {
   return args.map((arg, i) => {
     const value = params.positional[i] ?? null;
     if (value === null) return null;
+    // Core reads every wallet number argument as getInt<int>, walletpassphrase's timeout as
+    // getInt<int64_t>: 1.5, 1.0 and 1e400 are -1 `JSON integer out of range`.
+    if (arg.type === "num") {
+      return new JsonNumber(String(arg.name === "timeout" ? asInt64(value) : asInt(value)));
+    }
     if (arg.name === "fee_rate") return sats(amountFromValue(value, 3));
     if (arg.type === "amount") return sats(amountFromValue(value));
     if (arg.name === "amounts" && value instanceof JsonObject) {

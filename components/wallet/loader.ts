@@ -41,7 +41,7 @@ import { walletMethods, type WalletRpcOptions } from "./rpc.ts";
 import { WALLET_FILE } from "./store.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { walletForRequest } from "../rpc/wallet_choice.ts";
-import { Code, Wallet, WalletError } from "./wallet.ts";
+import { Code, NOTHING_TO_ENCRYPT, Wallet, WalletError } from "./wallet.ts";
 
 /** Wallet names that would leave `wallets/` or confuse a path. */
 function checkName(name: string): void {
@@ -52,6 +52,15 @@ function checkName(name: string): void {
     );
   }
 }
+
+/** createwallet's refusals and warning, as Core words them. */
+const LEGACY_REFUSED =
+  'descriptors argument must be set to "true"; it is no longer possible to create a legacy wallet.';
+const NO_SIGNER_SUPPORT =
+  "Compiled without external signing support (required for external signing)";
+const NO_KEYS_TO_SEAL =
+  "Passphrase provided but private keys are disabled. A passphrase is only used to encrypt private keys, so cannot be used for wallets with private keys disabled.";
+const EMPTY_PASSPHRASE = "Empty string given as passphrase, wallet will not be encrypted.";
 
 /** bitcoind's warning when `load_on_startup` could not be saved. */
 const STARTUP_NOT_UPDATED =
@@ -277,13 +286,30 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   async #run(method: string, args: unknown[], name: string | undefined): Promise<Reply> {
     switch (method) {
       case "createwallet": {
-        const [walletName, disablePrivateKeys, blank, passphrase] = args;
+        const [walletName, disablePrivateKeys, blank, passphrase, , descriptors, , signer] = args;
+        const secret = typeof passphrase === "string" && passphrase !== "" ? passphrase : undefined;
+        // Core's checks, all before anything is made.
+        const refusal = descriptors === false
+          ? new WalletError(Code.WALLET, LEGACY_REFUSED)
+          : signer === true
+          ? new WalletError(Code.WALLET, NO_SIGNER_SUPPORT)
+          : secret !== undefined && disablePrivateKeys === true
+          ? new WalletError(Code.WALLET, NO_KEYS_TO_SEAL)
+          : secret !== undefined && blank === true
+          // A blank wallet has no keys here to seal (Core would seal keys imported later).
+          ? new WalletError(Code.ENCRYPTION_FAILED, NOTHING_TO_ENCRYPT)
+          : undefined;
+        if (refusal) throw refusal;
         const wallet = await this.create(String(walletName), {
           disablePrivateKeys: disablePrivateKeys === true,
           blank: blank === true,
-          passphrase: typeof passphrase === "string" && passphrase !== "" ? passphrase : undefined,
+          passphrase: secret,
         });
-        return { name: wallet.name, ...this.#rememberOnStartup(wallet.name, args[6]) };
+        const warnings = [
+          ...(passphrase === "" ? [EMPTY_PASSPHRASE] : []),
+          ...(this.#rememberOnStartup(wallet.name, args[6]).warnings ?? []),
+        ];
+        return { name: wallet.name, ...(warnings.length > 0 ? { warnings } : {}) };
       }
       case "loadwallet": {
         const wallet = await this.load(String(args[0]));

@@ -17,7 +17,14 @@ import type { DescriptorKind } from "./descriptor.ts";
 import type { DerivedKey } from "./keys.ts";
 import { fingerprintHex } from "./descriptor.ts";
 import { Btc, type Reply } from "./json.ts";
-import { Code, KEYPOOL_SIZE, type Wallet, WalletError, type WalletTx } from "./wallet.ts";
+import {
+  Code,
+  KEYPOOL_SIZE,
+  NOTHING_TO_ENCRYPT,
+  type Wallet,
+  WalletError,
+  type WalletTx,
+} from "./wallet.ts";
 import { REGTEST } from "./network.ts";
 import { internalBytes, parseTx } from "./tx.ts";
 
@@ -95,6 +102,39 @@ function hashArg(value: unknown, name: string): string {
     fail(Code.INVALID_PARAMETER, `${name} must be hexadecimal string (not '${text}')`);
   }
   return text.toLowerCase();
+}
+
+/** Core's name of a JSON value's type (`uvTypeName`). */
+function jsonTypeName(value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value === "boolean" ? "bool" : typeof value;
+}
+
+/**
+ * An array element read as Core's `get_obj` and `RPCTypeCheckObj`: an object
+ * whose `expected` fields are present and of their JSON type (-3 otherwise).
+ */
+function typedFields(
+  value: unknown,
+  expected: Record<string, "string" | "number">,
+): Record<string, unknown> {
+  const actual = jsonTypeName(value);
+  if (actual !== "object") {
+    fail(Code.TYPE, `JSON value of type ${actual} is not of expected type object`);
+  }
+  const fields = value as Record<string, unknown>;
+  for (const [key, type] of Object.entries(expected)) {
+    const field = jsonTypeName(fields[key]);
+    if (field === "null") fail(Code.TYPE, `Missing ${key}`);
+    if (field !== type) {
+      fail(
+        Code.TYPE,
+        `JSON value of type ${field} for field ${key} is not of expected type ${type}`,
+      );
+    }
+  }
+  return fields;
 }
 
 /** Core's `LabelFromValue`: "" when absent; `*` is -11 `Invalid label name`. */
@@ -438,9 +478,14 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       return true;
     }
     // Every output checked before any changes, as Core does.
-    const outpoints = (transactions as { txid?: unknown; vout?: unknown }[]).map((output) => {
-      const txid = hashArg(output.txid, "txid");
-      const vout = Number(output.vout);
+    const outpoints = (transactions as unknown[]).map((output) => {
+      const fields = typedFields(output, { txid: "string", vout: "number" });
+      const txid = hashArg(fields.txid, "txid");
+      const vout = fields.vout as number;
+      // getInt<int>: an integer that fits 32 bits.
+      if (!Number.isInteger(vout) || vout < -(2 ** 31) || vout >= 2 ** 31) {
+        fail(Code.MISC, "JSON integer out of range");
+      }
       if (vout < 0) fail(Code.INVALID_PARAMETER, "Invalid parameter, vout cannot be negative");
       const known = wallet.transaction(txid);
       if (known === undefined) {
@@ -732,14 +777,15 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   async encryptwallet(wallet, [passphrase]) {
+    // In Core's order: a wallet without private keys first (-16), then one already encrypted.
+    if (wallet.flags.disablePrivateKeys || !wallet.hasKeys) {
+      fail(Code.ENCRYPTION_FAILED, NOTHING_TO_ENCRYPT);
+    }
     if (wallet.encrypted) {
       fail(
         Code.WRONG_ENC_STATE,
         "Error: running with an encrypted wallet, but encryptwallet was called.",
       );
-    }
-    if (wallet.flags.disablePrivateKeys || !wallet.hasKeys) {
-      fail(Code.WALLET, "Error: wallet does not contain private keys, nothing to encrypt.");
     }
     await wallet.encrypt(str(passphrase));
     return "wallet encrypted; The keypool has been flushed and a new HD seed was generated. " +

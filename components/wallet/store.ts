@@ -256,6 +256,18 @@ export class WalletStore implements Disposable {
     if (this.#db.isOpen) this.#db.close();
   }
 
+  /** Closes the database and removes its files (a wallet whose creation failed). */
+  destroy(): void {
+    this.close();
+    for (const suffix of ["", "-wal", "-shm"]) {
+      try {
+        Deno.removeSync(this.path + suffix);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+    }
+  }
+
   [Symbol.dispose](): void {
     this.close();
   }

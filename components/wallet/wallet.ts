@@ -57,6 +57,8 @@ const RESCAN_BATCH = 50;
 const WALLET_SEQUENCE = 0xfffffffd;
 /** Core's `walletpassphrase` cap on the timeout (about three years). */
 const MAX_UNLOCK_SECONDS = 100_000_000;
+/** The longest delay `setTimeout` keeps (a signed 32-bit count of milliseconds). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A wallet error with a JSON-RPC code and Core's text. */
 export class WalletError extends Error {
@@ -78,6 +80,7 @@ export const Code = {
   UNLOCK_NEEDED: -13,
   PASSPHRASE_INCORRECT: -14,
   WRONG_ENC_STATE: -15,
+  ENCRYPTION_FAILED: -16,
   NOT_FOUND: -18,
   NOT_SPECIFIED: -19,
   ALREADY_LOADED: -35,
@@ -86,6 +89,9 @@ export const Code = {
 export const UNLOCK_NEEDED =
   "Error: Please enter the wallet passphrase with walletpassphrase first.";
 export const NO_KEYS = "Error: This wallet has no available keys";
+/** Core's answer to encrypting a wallet without private keys (-16). */
+export const NOTHING_TO_ENCRYPT =
+  "Error: wallet does not contain private keys, nothing to encrypt.";
 
 /** How a wallet is made. */
 export interface CreateOptions {
@@ -253,42 +259,48 @@ export class Wallet implements Disposable {
   ): Promise<Wallet> {
     Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const store = WalletStore.create(`${dir}/${WALLET_FILE}`);
-    const tip = await chain.getTip();
-    const now = Math.floor(Date.now() / 1000);
-    const withKeys = !options.blank && !options.disablePrivateKeys;
-    const secret = withKeys
-      ? options.mnemonic ? HdSecret.fromMnemonic(options.mnemonic) : HdSecret.generate()
-      : null;
-    store.atomically(() => {
-      store.setMeta("name", name);
-      store.setMeta("birthtime", String(now));
-      store.setMeta(
-        "flags",
-        JSON.stringify({
-          blank: options.blank === true,
-          disablePrivateKeys: options.disablePrivateKeys === true,
-        }),
-      );
-      if (tip !== undefined) {
-        store.setMeta("tip_hash", displayHex(tip.hash));
-        store.setMeta("tip_height", String(tip.height));
-        store.setBlock(tip.height, displayHex(tip.hash));
-      }
-      if (secret !== null) {
-        store.setMeta("secret", secret.mnemonic);
-        store.setMeta("fingerprint", String(secret.fingerprint));
-        for (const kind of KINDS) {
-          const account = Account.fromSecret(secret, kind);
-          store.setMeta(`xpub_${kind}`, account.xpub);
-          for (const internal of [false, true]) store.setMeta(nextKey(kind, internal), "0");
+    try {
+      const tip = await chain.getTip();
+      const now = Math.floor(Date.now() / 1000);
+      const withKeys = !options.blank && !options.disablePrivateKeys;
+      const secret = withKeys
+        ? options.mnemonic ? HdSecret.fromMnemonic(options.mnemonic) : HdSecret.generate()
+        : null;
+      store.atomically(() => {
+        store.setMeta("name", name);
+        store.setMeta("birthtime", String(now));
+        store.setMeta(
+          "flags",
+          JSON.stringify({
+            blank: options.blank === true,
+            disablePrivateKeys: options.disablePrivateKeys === true,
+          }),
+        );
+        if (tip !== undefined) {
+          store.setMeta("tip_hash", displayHex(tip.hash));
+          store.setMeta("tip_height", String(tip.height));
+          store.setBlock(tip.height, displayHex(tip.hash));
         }
-      }
-    });
-    const wallet = new Wallet(dir, name, store, chain);
-    wallet.#loadKeys();
-    if (options.passphrase !== undefined) await wallet.encrypt(options.passphrase);
-    await wallet.#attach();
-    return wallet;
+        if (secret !== null) {
+          store.setMeta("secret", secret.mnemonic);
+          store.setMeta("fingerprint", String(secret.fingerprint));
+          for (const kind of KINDS) {
+            const account = Account.fromSecret(secret, kind);
+            store.setMeta(`xpub_${kind}`, account.xpub);
+            for (const internal of [false, true]) store.setMeta(nextKey(kind, internal), "0");
+          }
+        }
+      });
+      const wallet = new Wallet(dir, name, store, chain);
+      wallet.#loadKeys();
+      if (options.passphrase !== undefined) await wallet.encrypt(options.passphrase);
+      await wallet.#attach();
+      return wallet;
+    } catch (error) {
+      // Nothing half made stays behind: the name is free for the next createwallet.
+      store.destroy();
+      throw error;
+    }
   }
 
   /** Opens the wallet in `dir`, catches up with the chain from its last block, and follows it. */
@@ -876,7 +888,16 @@ export class Wallet implements Disposable {
     this.#secret = HdSecret.fromMnemonic(mnemonic);
     this.#unlockedUntil = Math.floor(Date.now() / 1000) + seconds;
     clearTimeout(this.#lockTimer);
-    const timer = setTimeout(() => this.lock(), seconds * 1000);
+    this.#lockAfter(seconds * 1000);
+  }
+
+  /**
+   * Locks after `ms`, in steps a timer can hold: a delay past 2^31-1 ms (some
+   * 25 days; Core allows 10^8 s) would fire at once.
+   */
+  #lockAfter(ms: number): void {
+    const step = Math.min(ms, MAX_TIMER_MS);
+    const timer = setTimeout(() => ms > step ? this.#lockAfter(ms - step) : this.lock(), step);
     Deno.unrefTimer(timer);
     this.#lockTimer = timer;
   }

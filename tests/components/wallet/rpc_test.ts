@@ -7,6 +7,7 @@
  */
 import { assert, assertEquals } from "../../assert.ts";
 import { loadOrCreateWallets, WalletLoaderImpl } from "../../../components/wallet/loader.ts";
+import { NOTHING_TO_ENCRYPT } from "../../../components/wallet/wallet.ts";
 import { testNode } from "./chain_fixture.ts";
 import {
   NO_WALLET_LOADED,
@@ -192,8 +193,47 @@ Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
   assertEquals(await call("walletpassphrasechange", ["pw2", "pw"], "w"), { result: null });
   assertEquals(await call("walletpassphrase", ["pw", 60], "w"), { result: null });
   assert((await call("getwalletinfo", [], "w")).result.unlocked_until > 0);
+  // Past 2^31-1 ms (about 25 days) a plain timer fired at once, and the wallet locked again.
+  assertEquals(await call("walletpassphrase", ["pw", 3_000_000], "w"), { result: null });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const until = (await call("getwalletinfo", [], "w")).result.unlocked_until;
+  assert(until > Date.now() / 1000 + 2_999_000, `unlocked until ${until}`);
   assert((await call("listdescriptors", [true], "w")).result.descriptors[0].desc.includes("tprv"));
+  // Core's refusals come before anything is made: each name is free afterwards.
+  const refusals: [unknown[], number, string][] = [
+    [
+      ["blank", true, true, "pw"],
+      -4,
+      "Passphrase provided but private keys are disabled. A passphrase is only used to encrypt private keys, so cannot be used for wallets with private keys disabled.",
+    ],
+    [["blank", false, true, "pw"], -16, NOTHING_TO_ENCRYPT],
+    [
+      ["blank", false, false, null, false, false],
+      -4,
+      'descriptors argument must be set to "true"; it is no longer possible to create a legacy wallet.',
+    ],
+    [
+      ["blank", true, false, null, false, true, null, true],
+      -4,
+      "Compiled without external signing support (required for external signing)",
+    ],
+  ];
+  for (const [params, code, message] of refusals) {
+    assertEquals(await error("createwallet", params), { code, message });
+  }
   assertEquals(await call("createwallet", ["blank", true, true]), { result: { name: "blank" } });
+  // Core's -16 for a wallet without private keys comes before any other check.
+  assertEquals(await error("encryptwallet", ["pw"], "blank"), {
+    code: -16,
+    message: NOTHING_TO_ENCRYPT,
+  });
+  assertEquals(await call("createwallet", ["open", false, false, ""]), {
+    result: {
+      name: "open",
+      warnings: ["Empty string given as passphrase, wallet will not be encrypted."],
+    },
+  });
+  assertEquals(await call("unloadwallet", [], "open"), { result: {} });
   // In load order, as bitcoind lists them (not sorted: "blank" < "w").
   assertEquals(await call("listwallets"), { result: ["w", "blank"] });
   assertEquals(await error("getbalance", []), { code: -19, message: WALLET_NOT_SPECIFIED });
@@ -205,7 +245,7 @@ Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
   assertEquals(await call("listwallets"), { result: ["w"] });
   // On disk, loaded or not.
   assertEquals(await call("listwalletdir"), {
-    result: { wallets: [{ name: "blank" }, { name: "w" }] },
+    result: { wallets: [{ name: "blank" }, { name: "open" }, { name: "w" }] },
   });
 });
 
@@ -588,6 +628,30 @@ Deno.test("wallet rpc: getreceivedbyaddress, getreceivedbylabel, lockunspent and
       -8,
       "txid must be of length 64 (not 3, for 'xyz')",
     ]);
+    // Each output as Core's get_obj, RPCTypeCheckObj and getInt<int> read it. A vout of "x" or
+    // 1.5 used to lock `<txid>:NaN` or `<txid>:1.5`, which listlockunspent then gave as null.
+    const typeErrors: [unknown, number, string][] = [
+      [5, -3, "JSON value of type number is not of expected type object"],
+      [{ vout: 0 }, -3, "Missing txid"],
+      [
+        { txid: 7, vout: 0 },
+        -3,
+        "JSON value of type number for field txid is not of expected type string",
+      ],
+      [{ txid: coin.txid }, -3, "Missing vout"],
+      [
+        { ...outpoint, vout: "x" },
+        -3,
+        "JSON value of type string for field vout is not of expected type number",
+      ],
+      [{ ...outpoint, vout: 1.5 }, -1, "JSON integer out of range"],
+      [{ ...outpoint, vout: 2 ** 31 }, -1, "JSON integer out of range"],
+      [{ ...outpoint, vout: -1 }, -8, "Invalid parameter, vout cannot be negative"],
+    ];
+    for (const [output, code, message] of typeErrors) {
+      assertEquals(await error("lockunspent", [false, [output]]), [code, message]);
+    }
+    assertEquals(await call("listlockunspent"), [outpoint]);
     // The persistent lock outlives a restart of the wallet.
     await loader[Symbol.asyncDispose]();
     loader = open();
