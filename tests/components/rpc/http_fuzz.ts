@@ -883,7 +883,7 @@ function statusOfReply(reply: Record<string, unknown>): number | string {
 }
 
 /** Checks one response on its own: status, headers, JSON body consistent with its status. */
-function responseProblem(r: RawResponse): string | null {
+export function responseProblem(r: RawResponse): string | null {
   if (!STATUSES.has(r.status)) return `unexpected status ${r.status}`;
   if (r.status === 204) return r.body === "" ? null : "204 with a body";
   if (header(r, "Content-Type") !== "application/json") return null;

@@ -12,31 +12,7 @@ import { assert, assertEquals, assertRejects } from "../../assert.ts";
 import { tempDir, waitFor } from "../../helpers.ts";
 import { type RealNode, RpcCallError, startRealNode } from "../node/real_node.ts";
 import { WALLET_NOT_FOUND, WALLET_NOT_SPECIFIED } from "../../../components/rpc/wallet_choice.ts";
-
-const WALLET_MAIN = new URL("../../../components/wallet/main.ts", import.meta.url).pathname;
-
-/** Starts the wallet process attached to `node`, granted its wallets folder and the socket only. */
-function startWallet(node: RealNode, walletDir: string, args: string[]): Deno.ChildProcess {
-  const socket = `${node.datadir}/regtest/node.sock`;
-  const paths = `${walletDir}/wallets,${walletDir}/settings,${socket}`;
-  Deno.mkdirSync(`${walletDir}/wallets`, { recursive: true });
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      `--allow-read=${paths}`,
-      `--allow-write=${paths}`,
-      `--allow-net=unix:${socket}`,
-      WALLET_MAIN,
-      `-datadir=${walletDir}`,
-      `-ipcconnect=unix:${socket}`,
-      ...args,
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-}
+import { startWallet } from "./wallet_process.ts";
 
 /** Calls `method` on `/wallet/<wallet>`. */
 async function walletCall(node: RealNode, wallet: string, method: string, params: unknown[] = []) {
