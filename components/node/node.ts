@@ -15,7 +15,7 @@
  * (`shell.ts`).
  * @module
  */
-import { type BlockEntry, ChainState, hashToHex } from "./chain/mod.ts";
+import { type BlockEntry, ChainState, hashToHex, TxIndex } from "./chain/mod.ts";
 import { join } from "node:path";
 import { Mempool, MEMPOOL_FILE } from "./mempool/mod.ts";
 import { nodeMethods, NodeServices } from "./methods/mod.ts";
@@ -91,10 +91,14 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
       log.info(`Dumped mempool: ${mempool.size} transactions to ${file}`);
     });
   }
+  // Core's -txindex: opened with the chain, caught up in the background once RPC answers.
+  const txindex = options.txindex
+    ? node.use(TxIndex.open(join(options.netDir, "indexes", "txindex"), chain, (m) => log.info(m)))
+    : undefined;
   const services = new NodeServices({
     chain,
     mempool,
-    txindex: options.txindex,
+    txindex,
     mempoolFile: join(options.netDir, MEMPOOL_FILE),
     log: (message) => log.info(message),
     logCategories: log,
@@ -107,6 +111,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
   log.info(
     `Loaded best chain: hashBestChain=${hashToHex(chain.tip.hash)} height=${chain.height}`,
   );
+  txindex?.sync().catch((error) => log.info(`txindex: ${(error as Error).message}`));
   if (rpc) {
     const methods = nodeMethods(services, {
       ipcLog: node.ipcLog,

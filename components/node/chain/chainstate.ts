@@ -34,7 +34,7 @@
  * @module
  */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import * as P from "micro-packed";
 import { sha256 } from "@noble/hashes/sha2.js";
@@ -277,13 +277,9 @@ export class ChainState implements CoinsView, Disposable {
    * `Corrupted block database detected: …` when they do not agree.
    */
   static open(dir: string, options: ChainStateOptions = {}): ChainState {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, CHAINSTATE_FILE);
-    createPrivateFile(path);
-    const db = new DatabaseSync(path);
+    const db = openPrivateDatabase(path, SCHEMA);
     try {
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-      db.exec(SCHEMA);
       const chain = new ChainState(db, path, options.now ?? (() => Math.floor(Date.now() / 1000)));
       chain.#load();
       chain.#activateBestChain();
@@ -1133,15 +1129,26 @@ function rejectReason(error: unknown): string {
 }
 
 /**
- * Creates `path` empty with mode 0600 unless it exists: bitcoind's files are
- * its owner's only (umask 077), and SQLite gives the `-wal` and `-shm` files
- * it makes beside a database the database file's mode.
+ * Opens the SQLite database at `path` (in write-ahead mode), creating its
+ * directory and the file as their owner's only (0700, 0600: bitcoind's
+ * umask 077; SQLite gives the `-wal` and `-shm` files it makes beside a
+ * database the database's mode), and runs `schema`.
  */
-function createPrivateFile(path: string): void {
+export function openPrivateDatabase(path: string, schema: string): DatabaseSync {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   try {
     Deno.openSync(path, { write: true, createNew: true, mode: 0o600 }).close();
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+  const db = new DatabaseSync(path);
+  try {
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    db.exec(schema);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
   }
 }
 

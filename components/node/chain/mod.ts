@@ -35,4 +35,5 @@ export * from "./pow.ts";
 export * from "./script.ts";
 export * from "./solver.ts";
 export * from "./tx.ts";
+export * from "./txindex.ts";
 export * from "./validation.ts";

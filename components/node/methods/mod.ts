@@ -50,7 +50,7 @@ export function nodeMethods(
     ...mempoolMethods(node),
     ...rawTransactionMethods(node),
     ...miningMethods(node),
-    ...utilMethods(),
+    ...utilMethods(node),
     ...networkMethods(node),
     ...controlMethods(node),
     echoIpcMethod(options.ipcLog),

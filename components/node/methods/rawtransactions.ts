@@ -257,33 +257,49 @@ function addOutputs(tx: Tx, outputsIn: Json): void {
   }
 }
 
-/** `getrawtransaction`'s lookup: the transaction and the block it was found in, or Core's -5. */
+/**
+ * `getrawtransaction`'s lookup (Core's `GetTransaction`): in the block given,
+ * else in the mempool, else through the transaction index; the transaction,
+ * the block it was found in and whether that block was given, or Core's -5.
+ */
 function findTransaction(
   node: NodeServices,
   hash: Uint8Array,
   blockHashArg: Json,
-): { tx: Tx; blockHash?: Uint8Array; index?: number } {
+): { tx: Tx; blockHash?: Uint8Array; index?: number; given?: boolean } {
+  const inBlock = (blockHash: Uint8Array) => {
+    const block = node.chain.readBlock(blockHash);
+    const index = block?.txs.findIndex((tx) => bytesEqual(txid(tx), hash)) ?? -1;
+    return index < 0 ? undefined : { tx: block!.txs[index], blockHash, index };
+  };
   if (blockHashArg !== null) {
     const entry = node.chain.entry(hashFromHex(parseHashV(blockHashArg, "parameter 3")));
     if (!entry) throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Block hash not found");
-    const block = node.chain.readBlock(entry.hash);
-    if (!block) throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not available");
-    const index = block.txs.findIndex((tx) => bytesEqual(txid(tx), hash));
-    if (index < 0) {
+    if (!node.chain.readBlock(entry.hash)) {
+      throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not available");
+    }
+    const found = inBlock(entry.hash);
+    if (!found) {
       throw new RpcError(
         RpcErrorCode.INVALID_ADDRESS_OR_KEY,
         "No such transaction found in the provided block. Use gettransaction for wallet transactions.",
       );
     }
-    return { tx: block.txs[index], blockHash: entry.hash, index };
+    return { ...found, given: true };
   }
   const entry = node.mempool.get(hash);
   if (entry) return { tx: entry.tx };
+  // The index is read while it still catches up too, as Core's is.
+  const indexed = node.txindex?.find(hash);
+  const found = indexed && inBlock(indexed);
+  if (found) return found;
   throw new RpcError(
     RpcErrorCode.INVALID_ADDRESS_OR_KEY,
-    (node.txindex
+    (node.txindex === undefined
+      ? "No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries"
+      : node.txindex.synced
       ? "No such mempool or blockchain transaction"
-      : "No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries") +
+      : "No such mempool transaction. Blockchain transactions are still in the process of being indexed") +
       ". Use gettransaction for wallet transactions.",
   );
 }
@@ -377,7 +393,7 @@ export function rawTransactionMethods(node: NodeServices): RpcMethod[] {
         if (verbosity <= 0) return encodeTxHex(found.tx);
         const result = new Map<string, JsonInput>();
         const entry = found.blockHash && chain.entry(found.blockHash);
-        if (entry) result.set("in_active_chain", chain.isActive(entry));
+        if (entry && found.given) result.set("in_active_chain", chain.isActive(entry));
         let undo;
         if (verbosity >= 2 && entry && found.index !== undefined && !isCoinbase(found.tx)) {
           undo = chain.readUndo(entry.hash)?.[found.index - 1];

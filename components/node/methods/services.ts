@@ -30,6 +30,7 @@ import {
   type ChainState,
   type Hash,
   hashToHex,
+  type TxIndex,
 } from "../chain/mod.ts";
 import { initialBlockDownload } from "../ipc/ibd.ts";
 import { WalletRouter } from "../../rpc/wallet_router.ts";
@@ -59,8 +60,8 @@ export interface LogCategories {
 export interface NodeParts {
   readonly chain: ChainState;
   readonly mempool: Mempool;
-  /** `-txindex` was given (accepted; this node keeps no transaction index). */
-  readonly txindex?: boolean;
+  /** The transaction index (`-txindex`), if kept. */
+  readonly txindex?: TxIndex;
   /** The clock in UNIX seconds; the chain's by default. */
   readonly now?: () => number;
   /** Where `savemempool` writes (`<datadir>/regtest/mempool.dat`); none: it refuses. */
@@ -75,7 +76,7 @@ export interface NodeParts {
 export class NodeServices {
   readonly chain: ChainState;
   readonly mempool: Mempool;
-  readonly txindex: boolean;
+  readonly txindex: TxIndex | undefined;
   readonly mempoolFile: string | undefined;
   readonly log: (message: string) => void;
   readonly logCategories: LogCategories | undefined;
@@ -92,7 +93,7 @@ export class NodeServices {
   constructor(parts: NodeParts) {
     this.chain = parts.chain;
     this.mempool = parts.mempool;
-    this.txindex = parts.txindex ?? false;
+    this.txindex = parts.txindex;
     this.mempoolFile = parts.mempoolFile;
     this.log = parts.log ?? (() => {});
     this.logCategories = parts.logCategories;

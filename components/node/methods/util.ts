@@ -23,6 +23,7 @@ import {
   scriptToAddress,
   signMessage,
   solver,
+  type TxIndex,
   verifyMessage,
 } from "../chain/mod.ts";
 import {
@@ -64,8 +65,8 @@ const DESCRIPTOR_KEYS_NOTE =
   'or more path elements separated by "/", where "h" represents a hardened child key.\n' +
   "For more information on output descriptors, see the documentation in the doc/descriptors.md file.\n";
 
-/** The util methods. */
-export function utilMethods(): RpcMethod[] {
+/** The util methods; `getindexinfo` reports the indexes in `indexes` (none by default). */
+export function utilMethods(indexes: { readonly txindex?: TxIndex } = {}): RpcMethod[] {
   return [
     defineMethod({
       name: "getdescriptorinfo",
@@ -285,9 +286,19 @@ export function utilMethods(): RpcMethod[] {
       examples: helpExampleCli("getindexinfo", "") + helpExampleRpc("getindexinfo", "") +
         helpExampleCli("getindexinfo", "txindex") + helpExampleRpc("getindexinfo", "txindex"),
       handler(params) {
-        if (params.has("index_name")) params.arg("index_name", asStr);
-        // No index runs here (-txindex is accepted without building one).
-        return new Map<string, JsonInput>();
+        const name = params.has("index_name") ? params.arg("index_name", asStr) : undefined;
+        const result = new Map<string, JsonInput>();
+        const index = indexes.txindex;
+        if (index && (name === undefined || name === "txindex")) {
+          result.set(
+            "txindex",
+            new Map<string, JsonInput>([
+              ["synced", index.synced],
+              ["best_block_height", index.bestHeight],
+            ]),
+          );
+        }
+        return result;
       },
     }),
     defineMethod({

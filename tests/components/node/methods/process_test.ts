@@ -136,6 +136,53 @@ Deno.test("the mempool survives a clean restart (mempool.dat), and not with -per
   }
 });
 
+Deno.test("-txindex: getrawtransaction finds confirmed transactions without their block, across a restart", async () => {
+  using temp = tempDir("node_txindex_");
+  const datadir = temp.path;
+  const [first] = await (async () => {
+    await using node = await startRealNode({ datadir });
+    return await node.call("generatetoaddress", [3, ADDRESS]) as string[];
+  })();
+  const coinbaseOf = async (node: RealNode, hash: string) =>
+    (await node.call("getblock", [hash])).tx[0] as string;
+  await using node = await startRealNode({ datadir, args: ["-txindex"] });
+  // Blocks mined before the index existed are caught up with; blocks mined after, followed.
+  const [later] = await node.call("generatetoaddress", [1, ADDRESS]);
+  for (const [hash, confirmations] of [[first, 4], [later, 1]] as const) {
+    const txid = await coinbaseOf(node, hash);
+    const found = await node.call("getrawtransaction", [txid, 1]);
+    assertEquals([found.txid, found.blockhash, found.confirmations], [txid, hash, confirmations]);
+    assert(!("in_active_chain" in found), "only with a block hash given");
+    assertEquals(
+      await node.call("getrawtransaction", [txid]),
+      await node.call("getrawtransaction", [txid, 0, hash]),
+    );
+  }
+  const synced = { txindex: { synced: true, best_block_height: 4 } };
+  assertEquals(await node.call("getindexinfo"), synced);
+  assertEquals(await node.call("getindexinfo", ["txindex"]), synced);
+  assertEquals(await node.call("getindexinfo", ["coinstatsindex"]), {});
+  const missing = await node.raw(
+    JSON.stringify({ method: "getrawtransaction", params: ["11".repeat(32)], id: 1 }),
+  );
+  assertEquals(missing.body.error, {
+    code: -5,
+    message:
+      "No such mempool or blockchain transaction. Use gettransaction for wallet transactions.",
+  });
+  assertEquals(await node.stop(), 0);
+  {
+    // Restarted: the index resumes at its block; without -txindex none is reported.
+    await using again = await startRealNode({ datadir, args: ["-txindex"] });
+    assertEquals(await again.call("getindexinfo"), synced);
+    const txid = await coinbaseOf(again, later);
+    assertEquals((await again.call("getrawtransaction", [txid, 1])).blockhash, later);
+    assertEquals(await again.stop(), 0);
+  }
+  await using plain = await startRealNode({ datadir });
+  assertEquals(await plain.call("getindexinfo"), {});
+});
+
 Deno.test("a damaged mempool.dat is logged as Core logs it and the node starts with an empty mempool", async () => {
   using temp = tempDir("node_mempool_");
   const datadir = temp.path;
