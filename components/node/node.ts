@@ -111,7 +111,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
   log.info(
     `Loaded best chain: hashBestChain=${hashToHex(chain.tip.hash)} height=${chain.height}`,
   );
-  txindex?.sync().catch((error) => log.info(`txindex: ${(error as Error).message}`));
+  txindex?.catchUp();
   if (rpc) {
     const methods = nodeMethods(services, {
       ipcLog: node.ipcLog,

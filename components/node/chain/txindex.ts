@@ -77,9 +77,16 @@ export class TxIndex implements Disposable {
     this.#find = db.prepare("SELECT block FROM tx WHERE txid = ?");
     this.#setBest = db.prepare("INSERT OR REPLACE INTO meta VALUES ('best', ?)");
     // Until caught up, the catch-up reads what connects; afterwards each block as it connects.
+    // A block the index missed (its write failed) sends it back to catching up.
     this.#following = chain.subscribe({
       blockConnected: ({ entry, txids }) => {
-        if (this.#synced && entry.prev === this.#best) this.#append([[entry, txids]]);
+        if (!this.#synced) return;
+        if (entry.prev === this.#best) {
+          this.#append([[entry, txids]]);
+        } else {
+          this.#synced = false;
+          this.catchUp();
+        }
       },
       blockDisconnected: ({ entry }) => {
         if (this.#synced && entry === this.#best) this.#moveBest(entry.prev!);
@@ -90,7 +97,7 @@ export class TxIndex implements Disposable {
   /**
    * Opens (creating it if needed) the index in `dir` over `chain`, resuming
    * from its last block, or from where that block's branch leaves the active
-   * chain. Call {@linkcode sync} to catch up.
+   * chain. Call {@linkcode sync} or {@linkcode catchUp} to catch up.
    */
   static open(dir: string, chain: ChainState, log: (message: string) => void = () => {}): TxIndex {
     const db = openPrivateDatabase(join(dir, TXINDEX_FILE), SCHEMA);
@@ -144,6 +151,11 @@ export class TxIndex implements Disposable {
       }
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
+  }
+
+  /** Starts {@linkcode sync} in the background; a failure is logged, and the index stays behind. */
+  catchUp(): void {
+    this.sync().catch((error) => this.#log(`txindex: ${(error as Error).message}`));
   }
 
   /** The hash of the block `hash`'s transaction was indexed in, if any. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { assertEquals } from "../../../assert.ts";
+import { DatabaseSync } from "node:sqlite";
 import { tempDir } from "../../../helpers.ts";
 import {
   type Block,
@@ -13,6 +14,7 @@ import {
   hashToHex,
   txid,
   TxIndex,
+  TXINDEX_FILE,
 } from "../../../../components/node/chain/mod.ts";
 import { mine, openTempChain, TestKey } from "./chain_helpers.ts";
 
@@ -87,4 +89,33 @@ Deno.test("txindex: reopened, it resumes where it stopped, from the fork after a
   for (const [i, block] of branch.entries()) {
     assertEquals(indexedIn(index, block), hashToHex(chain.entryAtHeight(i + 4)!.hash));
   }
+});
+
+Deno.test("txindex: a block whose entries could not be written is indexed by catching up again", async () => {
+  using chain = openTempChain();
+  using dir = tempDir("txindex_test_");
+  using index = TxIndex.open(dir.path, chain);
+  await index.sync();
+  // Another connection holds the index's database: the write of the next block fails.
+  const holder = new DatabaseSync(`${dir.path}/${TXINDEX_FILE}`);
+  holder.exec("BEGIN EXCLUSIVE");
+  const failed = console.error;
+  const errors: unknown[] = [];
+  console.error = (...args: unknown[]) => errors.push(args);
+  let missed: Block;
+  try {
+    [missed] = mine(chain, 1, key);
+  } finally {
+    console.error = failed;
+  }
+  assertEquals(errors.length, 1, "the chain logged its listener's failure");
+  assertEquals([index.bestHeight, indexedIn(index, missed)], [0, undefined]);
+  holder.exec("COMMIT");
+  holder.close();
+  const [next] = mine(chain, 1, key);
+  // The next block shows the gap; the catch-up's first batch runs as that block connects.
+  assertEquals(index.synced, true);
+  assertEquals(index.bestHeight, 2);
+  assertEquals(indexedIn(index, missed), hashToHex(chain.entryAtHeight(1)!.hash));
+  assertEquals(indexedIn(index, next), hashToHex(chain.tip.hash));
 });
