@@ -24,11 +24,25 @@
  *
  * @module
  */
-import type { StructDescriptor, TypeDescriptor } from "../runtime/schema/descriptor.ts";
-import { Foo, FooInit } from "../examples/schemas/gen/conformance.mp.ts";
-import { ThreadMap } from "../runtime/schema/gen/mp/proxy.mp.ts";
+import * as capnp from "capnp-es";
+import type {
+  InterfaceDescriptor,
+  MethodSignature,
+  StructDescriptor,
+  TypeDescriptor,
+} from "../runtime/schema/descriptor.ts";
+import { initStruct } from "../runtime/rpc/message.ts";
+import { type CodecContext, structClass, writeField } from "../runtime/proxy/codec.ts";
+import {
+  ExtendedCallback,
+  Foo,
+  FooCallback,
+  FooFn,
+  FooInit,
+} from "../examples/schemas/gen/conformance.mp.ts";
+import { Context, Thread, ThreadMap } from "../runtime/schema/gen/mp/proxy.mp.ts";
 import type { DescriptorSpec, TargetSpec } from "./wire_peer.ts";
-import { type CaseGrammar, frameOf, type Op, PROBE_Q, proxyMethod, type Rng } from "./rpc_fuzz.ts";
+import { type CaseGrammar, frameOf, type Op, PROBE_Q, type Rng, setCap } from "./rpc_fuzz.ts";
 import { concatBytes, DEFAULT_TIMEOUT_MS, waitFor, withTimeout } from "./helpers.ts";
 import { connect } from "../component.ts";
 
@@ -139,6 +153,73 @@ function ask(s: FooState, op: Op & { k: "call" | "bootstrap" }): void {
   s.questions.push(op.q);
 }
 
+/**
+ * The params of a method of a generated interface (see `PROXY_INTERFACES`),
+ * written in its layout: `values` by field name (custom types as their wire
+ * value), interface fields as cap table indexes, and the Context's threads.
+ * A call carries it as its params' `data` (`{kind: "grammar"}`).
+ */
+interface ProxyParams {
+  /** The interface and method whose params layout is written. */
+  iface: bigint;
+  method: number;
+  values: Record<string, unknown>;
+  caps: Record<string, number | null>;
+  /** Cap table indexes of `Context.thread` and `Context.callbackThread`; null: no Context. */
+  context: { thread: number | null; callbackThread: number | null } | null;
+}
+
+/** Interfaces whose params `ProxyParams` writes. */
+const PROXY_INTERFACES: readonly InterfaceDescriptor[] = [
+  FooInit,
+  Foo,
+  FooCallback,
+  ExtendedCallback,
+  FooFn,
+  ThreadMap,
+  Thread,
+];
+
+/** The method `iface`/`ordinal` of `PROXY_INTERFACES`. */
+function proxyMethod(iface: bigint, ordinal: number): MethodSignature {
+  const method = PROXY_INTERFACES.find((d) => d.id === iface)?.methods.find((m) =>
+    m.ordinal === ordinal
+  );
+  if (method === undefined) throw new Error(`no method ${iface}/${ordinal}`);
+  return method;
+}
+
+/** Writing plain values needs no capabilities. */
+const NO_CAPS: CodecContext = {
+  caps: { add: () => -1, get: () => null },
+  bridge: {
+    toCapability: () => {
+      throw new Error("interface fields are written as cap indexes");
+    },
+    fromCapability: () => null,
+  },
+};
+
+/** Writes `data` (a {@linkcode ProxyParams}) in the layout of its method's params. */
+function writeProxyParams(content: capnp.Pointer, data: Record<string, unknown>): void {
+  const spec = data as unknown as ProxyParams;
+  const method = proxyMethod(spec.iface, spec.method);
+  const params = initStruct(structClass(method.params), content);
+  for (const field of method.params.fields) {
+    if (field.name === method.context) {
+      if (spec.context === null) continue;
+      const context = capnp.utils.initStructAt(field.offset, structClass(Context), params);
+      setCap(context, 0, spec.context.thread);
+      setCap(context, 1, spec.context.callbackThread);
+    } else if (field.type.kind === "interface") {
+      setCap(params, field.offset, spec.caps[field.name] ?? null);
+    } else if (!field.hidden) {
+      const type = field.type.kind === "custom" ? field.type.wire : field.type;
+      writeField({ ...field, type }, spec.values[field.name], params, NO_CAPS, field.name);
+    }
+  }
+}
+
 /** A call of `iface`/`method` on `target`, its params from values and descriptors. */
 function proxyCall(
   s: FooState,
@@ -169,7 +250,10 @@ function proxyCall(
     target,
     iface,
     method,
-    params: { kind: "proxy", iface, method, values, caps: capIndexes, context },
+    params: {
+      kind: "grammar",
+      data: { iface, method, values, caps: capIndexes, context } satisfies ProxyParams,
+    },
     caps: table,
   });
   return q;
@@ -276,9 +360,9 @@ function foreignThread(rng: Rng, ids: number[]): DescriptorSpec {
 
 /** Mutations of a proxy call's params: contexts, threads, values. */
 function mutateFooOp(rng: Rng, op: Op, ids: number[]): Op | null {
-  if (op.k !== "call" || op.params.kind !== "proxy" || rng.chance(0.3)) return null;
+  if (op.k !== "call" || op.params.kind !== "grammar" || rng.chance(0.3)) return null;
   const copy = structuredClone(op) as Op & { k: "call" };
-  const params = copy.params as Extract<Op & { k: "call" }, unknown>["params"] & { kind: "proxy" };
+  const params = (copy.params as { data: Record<string, unknown> }).data as unknown as ProxyParams;
   const context = params.context;
   switch (rng.int(8)) {
     case 0:
@@ -339,6 +423,7 @@ function fooProbe(): Uint8Array {
 export const FOO_GRAMMAR: CaseGrammar = {
   generate: fooSequence,
   mutate: mutateFooOp,
+  writeParams: writeProxyParams,
   // Any result the server may ask for: an Int32 first, a capability (a Thread) at pointer 0.
   reply: (answerId) => ({
     k: "return",
@@ -350,9 +435,12 @@ export const FOO_GRAMMAR: CaseGrammar = {
   probe: fooProbe,
   // Most cases keep the envelope whole, so that what they break is the proxy layer's to take.
   byteMutations: 0.35,
-  waitsLong: (op) =>
-    op.k === "call" && op.params.kind === "proxy" && op.params.iface === FOO &&
-    op.params.method === FOO_METHOD["wait"] && Number(op.params.values["ms"]) > 1000,
+  waitsLong: (op) => {
+    if (op.k !== "call" || op.params.kind !== "grammar") return false;
+    const params = op.params.data as unknown as ProxyParams;
+    return params.iface === FOO && params.method === FOO_METHOD["wait"] &&
+      Number(params.values["ms"]) > 1000;
+  },
 };
 
 /** A Foo client connected before the cases, with the checks it makes. */

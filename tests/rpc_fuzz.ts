@@ -45,16 +45,7 @@ import { initStruct } from "../runtime/rpc/message.ts";
 import { Capability, PromiseHook } from "../runtime/rpc/capability.ts";
 import { callbackOf, callCallback, TesterClient } from "../examples/tester.ts";
 import { DEFAULT_TIMEOUT_MS, tempSocket, waitFor, withTimeout } from "./helpers.ts";
-import {
-  ExtendedCallback,
-  Foo,
-  FooCallback,
-  FooFn,
-  FooInit,
-} from "../examples/schemas/gen/conformance.mp.ts";
-import { Context, Thread, ThreadMap } from "../runtime/schema/gen/mp/proxy.mp.ts";
-import type { InterfaceDescriptor, MethodSignature } from "../runtime/schema/descriptor.ts";
-import { type CodecContext, structClass, writeField } from "../runtime/proxy/codec.ts";
+import { structClass } from "../runtime/proxy/codec.ts";
 
 // ---- A seeded PRNG ----
 
@@ -112,77 +103,20 @@ export type ParamsSpec =
   | { kind: "fail"; type: number; message: string }
   | { kind: "wait"; ms: number }
   | { kind: "cap"; cap: number | null }
-  | ProxyParamsSpec
+  | GrammarParamsSpec
   /** A struct of one data word (`value`, an Int32) and one pointer (`cap`): any proxy result. */
   | { kind: "reply"; value: number; cap: number | null };
 
 /**
- * The params of a method of a generated interface (see `PROXY_INTERFACES`),
- * written in its layout: `values` by field name (custom types as their wire
- * value), interface fields as cap table indexes, and the Context's threads.
+ * Params the case's grammar writes itself ({@linkcode CaseGrammar.writeParams}):
+ * plain data, as every spec is, so that mutations may clone and change it.
  */
-export interface ProxyParamsSpec {
-  kind: "proxy";
-  /** The interface and method whose params layout is written. */
-  iface: bigint;
-  method: number;
-  values: Record<string, unknown>;
-  caps: Record<string, number | null>;
-  /** Cap table indexes of `Context.thread` and `Context.callbackThread`; null: no Context. */
-  context: { thread: number | null; callbackThread: number | null } | null;
+export interface GrammarParamsSpec {
+  kind: "grammar";
+  data: Record<string, unknown>;
 }
-
-/** Interfaces whose params `ProxyParamsSpec` writes. */
-const PROXY_INTERFACES: readonly InterfaceDescriptor[] = [
-  FooInit,
-  Foo,
-  FooCallback,
-  ExtendedCallback,
-  FooFn,
-  ThreadMap,
-  Thread,
-];
-
-/** The method `iface`/`ordinal` of `PROXY_INTERFACES`. */
-export function proxyMethod(iface: bigint, ordinal: number): MethodSignature {
-  const method = PROXY_INTERFACES.find((d) => d.id === iface)?.methods.find((m) =>
-    m.ordinal === ordinal
-  );
-  if (method === undefined) throw new Error(`no method ${iface}/${ordinal}`);
-  return method;
-}
-
-/** Writing plain values needs no capabilities. */
-const NO_CAPS: CodecContext = {
-  caps: { add: () => -1, get: () => null },
-  bridge: {
-    toCapability: () => {
-      throw new Error("interface fields are written as cap indexes");
-    },
-    fromCapability: () => null,
-  },
-};
 
 const REPLY_STRUCT = structClass({ name: "reply", id: 0n, dataWords: 1, pointers: 1, fields: [] });
-
-/** Writes `spec` in the layout of its method's params. */
-function writeProxyParams(content: capnp.Pointer, spec: ProxyParamsSpec): void {
-  const method = proxyMethod(spec.iface, spec.method);
-  const params = initStruct(structClass(method.params), content);
-  for (const field of method.params.fields) {
-    if (field.name === method.context) {
-      if (spec.context === null) continue;
-      const context = capnp.utils.initStructAt(field.offset, structClass(Context), params);
-      setCap(context, 0, spec.context.thread);
-      setCap(context, 1, spec.context.callbackThread);
-    } else if (field.type.kind === "interface") {
-      setCap(params, field.offset, spec.caps[field.name] ?? null);
-    } else if (!field.hidden) {
-      const type = field.type.kind === "custom" ? field.type.wire : field.type;
-      writeField({ ...field, type }, spec.values[field.name], params, NO_CAPS, field.name);
-    }
-  }
-}
 
 /** One message, as plain data; `raw` is already framed bytes. */
 export type Op =
@@ -220,22 +154,18 @@ export type Op =
   | { k: "unimplemented"; inner: Op }
   | { k: "raw"; bytes: Uint8Array };
 
-function setCap(struct: capnp.Struct, field: number, cap: number | null): void {
+/** Sets pointer `field` of `struct` to cap table index `cap` (null leaves it null). */
+export function setCap(struct: capnp.Struct, field: number, cap: number | null): void {
   if (cap !== null) capnp.utils.setInterfacePointer(cap, capnp.utils.getPointer(field, struct));
 }
 
-/** Writes `spec` as the content at `content`, in the struct class of `Ctor`. */
-function writeContent(
-  content: capnp.Pointer,
-  spec: ParamsSpec,
-  Ctor?: capnp.StructCtor<capnp.Struct>,
-): void {
+/** Writes `spec` as the content at `content` (the params `grammar` writes, through it). */
+function writeContent(content: capnp.Pointer, spec: ParamsSpec, grammar?: CaseGrammar): void {
   switch (spec.kind) {
     case "none":
-      if (Ctor) initStruct(Ctor, content);
       return;
     case "add": {
-      const p = initStruct(Ctor ?? Tester_Add$Params, content) as Tester_Add$Params;
+      const p = initStruct(Tester_Add$Params, content) as Tester_Add$Params;
       if ("a" in p) {
         p.a = spec.a;
         p.b = spec.b;
@@ -243,18 +173,18 @@ function writeContent(
       return;
     }
     case "data": {
-      const s = initStruct(Ctor ?? Tester_Echo$Params, content);
+      const s = initStruct(Tester_Echo$Params, content);
       const bytes = new Uint8Array(spec.bytes).map((_, i) => (i * spec.fill + 1) & 0xff);
       (s as Tester_Echo$Params)._initData(bytes.byteLength).copyBuffer(bytes);
       return;
     }
     case "text": {
-      const s = initStruct(Ctor ?? Tester_EchoText$Params, content) as Tester_EchoText$Params;
+      const s = initStruct(Tester_EchoText$Params, content) as Tester_EchoText$Params;
       s.text = spec.text;
       return;
     }
     case "int64": {
-      const s = initStruct(Ctor ?? Tester_MakeCounter$Params, content);
+      const s = initStruct(Tester_MakeCounter$Params, content);
       capnp.utils.setInt64(0, spec.value, s);
       return;
     }
@@ -275,12 +205,13 @@ function writeContent(
       return;
     }
     case "cap": {
-      const s = initStruct(Ctor ?? Tester_Hold$Params, content);
+      const s = initStruct(Tester_Hold$Params, content);
       setCap(s, 0, spec.cap);
       return;
     }
-    case "proxy":
-      return writeProxyParams(content, spec);
+    case "grammar":
+      if (grammar?.writeParams === undefined) throw new Error("grammar params without a writer");
+      return grammar.writeParams(content, spec.data);
     case "reply": {
       const s = initStruct(REPLY_STRUCT, content);
       capnp.utils.setInt32(0, spec.value, s);
@@ -290,8 +221,8 @@ function writeContent(
   }
 }
 
-/** Builds `op` into one RPC message. */
-export function buildOp(op: Op): capnp.Message {
+/** Builds `op` into one RPC message (params of `grammar`'s own written by it). */
+export function buildOp(op: Op, grammar?: CaseGrammar): capnp.Message {
   switch (op.k) {
     case "bootstrap":
       return build.bootstrap(op.q);
@@ -301,7 +232,7 @@ export function buildOp(op: Op): capnp.Message {
         target: op.target,
         interfaceId: op.iface,
         methodId: op.method,
-        params: (content) => writeContent(content, op.params),
+        params: (content) => writeContent(content, op.params, grammar),
         capTable: op.caps,
         toYourself: op.yourself,
       });
@@ -309,7 +240,7 @@ export function buildOp(op: Op): capnp.Message {
       return build.return({
         answerId: op.answerId,
         releaseParamCaps: op.releaseParamCaps,
-        results: op.results && ((content) => writeContent(content, op.results!)),
+        results: op.results && ((content) => writeContent(content, op.results!, grammar)),
         capTable: op.caps,
         exception: op.exception,
         canceled: op.canceled,
@@ -327,17 +258,17 @@ export function buildOp(op: Op): capnp.Message {
     case "abort":
       return build.abort({ type: 0, reason: op.reason });
     case "unimplemented": {
-      return build.unimplemented(buildOp(op.inner).getRoot(RpcMessage));
+      return build.unimplemented(buildOp(op.inner, grammar).getRoot(RpcMessage));
     }
     case "raw":
       throw new Error("raw ops are bytes already");
   }
 }
 
-/** The framed bytes of `op`. */
-export function frameOf(op: Op): Uint8Array {
+/** The framed bytes of `op` (see {@linkcode buildOp}). */
+export function frameOf(op: Op, grammar?: CaseGrammar): Uint8Array {
   if (op.k === "raw") return op.bytes;
-  return new Uint8Array(buildOp(op).toArrayBuffer());
+  return new Uint8Array(buildOp(op, grammar).toArrayBuffer());
 }
 
 // ---- Generating what a real client sends a Tester server ----
@@ -855,6 +786,8 @@ export interface CaseGrammar {
   waitsLong?(op: Op): boolean;
   /** The share of cases whose bytes are mutated too (default 0.6). */
   byteMutations?: number;
+  /** Writes the params of its own calls ({@linkcode GrammarParamsSpec}) at `content`. */
+  writeParams?(content: capnp.Pointer, data: Record<string, unknown>): void;
 }
 
 /** The Tester's grammar: {@linkcode clientSequence}. */
@@ -908,7 +841,7 @@ export function serverCase(
         notes.push(`mutate #${at} (${ops[at].k})`);
     }
   }
-  const frames = ops.map(frameOf);
+  const frames = ops.map((op) => frameOf(op, grammar));
   let framed = true;
   // Byte-level mutations of the built frames.
   const skipBytes = 1 - (grammar.byteMutations ?? 0.6);
@@ -1188,13 +1121,13 @@ function answerEngine(
           };
           break;
         case 7:
-          replies.push(frameOf(reply)); // answered twice
+          replies.push(frameOf(reply, grammar)); // answered twice
           break;
         default:
           break;
       }
     }
-    replies.push(frameOf(reply));
+    replies.push(frameOf(reply, grammar));
     if (rng !== null && rng.chance(0.2)) {
       replies.push(
         frameOf({

@@ -54,7 +54,7 @@ const CHECK_EVERY = 50;
 
 /** The frames of `ops` back to back, for one write (read by the server together). */
 function together(ops: Op[]): Uint8Array {
-  return concatBytes(...ops.map(frameOf));
+  return concatBytes(...ops.map((op) => frameOf(op)));
 }
 
 /** wait(1 h) on the bootstrap capability as question `q`, with `caps` in its cap table. */
