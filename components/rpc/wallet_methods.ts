@@ -116,6 +116,26 @@ const immatureCoinbase: ArgSpec = {
   default: false,
   description: "Include immature coinbase transactions.",
 };
+/** listreceivedbyaddress' and listreceivedbylabel's result: an array of objects of `fields`. */
+const receivedList = (fields: ResultSpec[]): ResultSpec => ({
+  type: "arr",
+  description: "",
+  inner: [{ type: "obj", description: "", inner: fields }],
+});
+const receivedMinconf: ArgSpec = {
+  ...minconfOne,
+  description: "The minimum number of confirmations before payments are included.",
+};
+const receivedConfirmations: ResultSpec = {
+  type: "num",
+  key: "confirmations",
+  description: "The number of confirmations of the most recent transaction included",
+};
+const receivedLabel: ResultSpec = {
+  type: "str",
+  key: "label",
+  description: 'The label of the receiving address. The default label is ""',
+};
 /** The outputs Core's lockunspent examples name, as the shell argument reads. */
 const LOCK_EXAMPLE =
   '[{\\"txid\\":\\"a08e6907dbbd3d809776dbfc5d82e371b764ed838b5655e72f463568df1aadf0\\",\\"vout\\":1}]';
@@ -496,6 +516,79 @@ const SPECS: readonly WalletMethodSpec[] = [
       "\nLock the transaction persistently in the wallet database\n" +
       helpExampleCli("lockunspent", `false "${LOCK_EXAMPLE}" true`) +
       "\nAs a JSON-RPC call\n" + helpExampleRpc("lockunspent", `false, "${LOCK_EXAMPLE}"`),
+  },
+  {
+    name: "listreceivedbyaddress",
+    description: "List balances by receiving address.\n",
+    args: [
+      receivedMinconf,
+      {
+        name: "include_empty",
+        type: "bool",
+        default: false,
+        description: "Whether to include addresses that haven't received any payments.",
+      },
+      { name: "include_watchonly", type: "bool", default: true, description: "No longer used" },
+      {
+        name: "address_filter",
+        type: "str",
+        optional: true,
+        description: "If present and non-empty, only return information on this address.",
+      },
+      immatureCoinbase,
+    ],
+    result: receivedList([
+      { type: "str", key: "address", description: "The receiving address" },
+      {
+        type: "amount",
+        key: "amount",
+        description: "The total amount in BTC received by the address",
+      },
+      receivedConfirmations,
+      receivedLabel,
+      {
+        type: "arr",
+        key: "txids",
+        description: "",
+        inner: [{
+          type: "hex",
+          key: "txid",
+          description: "The ids of transactions received with the address",
+        }],
+      },
+    ]),
+    examples: helpExampleCli("listreceivedbyaddress", "") +
+      helpExampleCli("listreceivedbyaddress", "6 true") +
+      helpExampleCli("listreceivedbyaddress", '6 true true "" true') +
+      helpExampleRpc("listreceivedbyaddress", "6, true, true") +
+      helpExampleRpc("listreceivedbyaddress", `6, true, true, "${EXAMPLE_ADDRESS}", true`),
+  },
+  {
+    name: "listreceivedbylabel",
+    description: "List received transactions by label.\n",
+    args: [
+      receivedMinconf,
+      {
+        name: "include_empty",
+        type: "bool",
+        default: false,
+        description: "Whether to include labels that haven't received any payments.",
+      },
+      { name: "include_watchonly", type: "bool", default: true, description: "No longer used" },
+      immatureCoinbase,
+    ],
+    result: receivedList([
+      {
+        type: "amount",
+        key: "amount",
+        description: "The total amount received by addresses with this label",
+      },
+      receivedConfirmations,
+      receivedLabel,
+    ]),
+    examples: helpExampleCli("listreceivedbylabel", "") +
+      helpExampleCli("listreceivedbylabel", "6 true") +
+      helpExampleRpc("listreceivedbylabel", "6, true, true, true"),
   },
   {
     name: "listlockunspent",

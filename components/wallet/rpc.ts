@@ -62,15 +62,19 @@ function int(value: unknown, fallback: number): number {
   return value === null || value === undefined ? fallback : Number(value);
 }
 
-/** An address's output script, or -5 with `message` (by default `Invalid Bitcoin address: <text>`). */
+/**
+ * An address's output script, or `code` (-5 by default) with `message` (by
+ * default `Invalid Bitcoin address: <text>`).
+ */
 export function addressScript(
   address: string,
   message = `Invalid Bitcoin address: ${address}`,
+  code: number = Code.INVALID_ADDRESS_OR_KEY,
 ): Uint8Array {
   try {
     return OutScript.encode(Address(REGTEST).decode(address));
   } catch {
-    return fail(Code.INVALID_ADDRESS_OR_KEY, message);
+    return fail(code, message);
   }
 }
 
@@ -87,6 +91,80 @@ function receivedBy(
   const own = new Set(scripts.filter((s) => wallet.isMine(s)).map((s) => hex.encode(s)));
   if (own.size === 0) fail(Code.WALLET, "Address not found in wallet");
   return new Btc(wallet.received(own, int(minconf, 1), bool(immature, false)));
+}
+
+/** What `listReceived` reads: the arguments both methods share, and the address filter. */
+interface ReceivedQuery {
+  minconf: unknown;
+  includeEmpty: unknown;
+  immature: unknown;
+  filter?: unknown;
+}
+
+/**
+ * Core's `ListReceived`: for each address of the address book (in its
+ * order), or summed per label (in byte order), what the wallet's
+ * transactions of at least `minconf` confirmations paid it. Addresses paid
+ * nothing are left out unless `includeEmpty`.
+ */
+function listReceived(wallet: Wallet, query: ReceivedQuery, byLabel: boolean): Reply {
+  const minDepth = int(query.minconf, 1);
+  const withImmature = bool(query.immature, false);
+  const filterText = str(query.filter);
+  const filter = filterText === ""
+    ? undefined
+    : hex.encode(addressScript(filterText, "address_filter parameter was invalid", Code.WALLET));
+  const tally = new Map<string, { amount: bigint; depth: number; txids: string[] }>();
+  for (const { tx, row } of wallet.transactions()) {
+    const depth = wallet.confirmations(row);
+    if (depth < minDepth || (tx.coinbase && depth < 1)) continue;
+    if (!withImmature && wallet.immature({ coinbase: tx.coinbase, confirmations: depth })) continue;
+    for (const output of tx.outputs) {
+      const script = hex.encode(output.script);
+      if (
+        (filter !== undefined && script !== filter) || wallet.keyOf(output.script) === undefined
+      ) {
+        continue;
+      }
+      const item = tally.get(script) ?? { amount: 0n, depth: Infinity, txids: [] };
+      item.amount += output.amount;
+      item.depth = Math.min(item.depth, depth);
+      item.txids.push(tx.txid);
+      tally.set(script, item);
+    }
+  }
+  // Core's "no transaction" depth is INT_MAX, answered as 0.
+  const confirmations = (depth: number) => depth === Infinity ? 0 : depth;
+  const book = [...wallet.addressBook]
+    .filter(([script]) => filter === undefined || script === filter)
+    .map(([script, entry]) => [hex.decode(script), entry.label] as const)
+    .sort(([a], [b]) => destinationOrder(a, b));
+  const rows: Reply[] = [];
+  const labels = new Map<string, { amount: bigint; depth: number }>();
+  for (const [script, label] of book) {
+    const item = tally.get(hex.encode(script));
+    if (item === undefined && !bool(query.includeEmpty, false)) continue;
+    const amount = item?.amount ?? 0n;
+    const depth = item?.depth ?? Infinity;
+    if (byLabel) {
+      const sum = labels.get(label) ?? { amount: 0n, depth: Infinity };
+      labels.set(label, { amount: sum.amount + amount, depth: Math.min(sum.depth, depth) });
+    } else {
+      rows.push({
+        address: scriptAddress(script),
+        amount: new Btc(amount),
+        confirmations: confirmations(depth),
+        label,
+        txids: item?.txids ?? [],
+      });
+    }
+  }
+  if (!byLabel) return rows;
+  return [...labels].sort(([a], [b]) => byBytes(a, b)).map(([label, sum]) => ({
+    amount: new Btc(sum.amount),
+    confirmations: confirmations(sum.depth),
+    label,
+  }));
 }
 
 /** Core's `ParseHashO`: 64 hex digits, or -8 with its text. */
@@ -509,6 +587,14 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     });
     wallet.setLocked(outpoints, !unlocking, keep);
     return true;
+  },
+
+  listreceivedbyaddress(wallet, [minconf, includeEmpty, , filter, immature]) {
+    return listReceived(wallet, { minconf, includeEmpty, immature, filter }, false);
+  },
+
+  listreceivedbylabel(wallet, [minconf, includeEmpty, , immature]) {
+    return listReceived(wallet, { minconf, includeEmpty, immature }, true);
   },
 
   listlockunspent(wallet) {

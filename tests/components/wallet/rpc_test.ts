@@ -9,6 +9,7 @@ import { assert, assertEquals } from "../../assert.ts";
 import { loadOrCreateWallets, WalletLoaderImpl } from "../../../components/wallet/loader.ts";
 import { NOTHING_TO_ENCRYPT } from "../../../components/wallet/wallet.ts";
 import { testNode } from "./chain_fixture.ts";
+import { hashToHex, txid } from "../../../components/node/chain/mod.ts";
 import {
   NO_WALLET_LOADED,
   WALLET_NOT_FOUND,
@@ -667,4 +668,86 @@ Deno.test("wallet rpc: getreceivedbyaddress, getreceivedbylabel, lockunspent and
   } finally {
     await loader[Symbol.asyncDispose]();
   }
+});
+
+Deno.test("wallet rpc: listreceivedbyaddress and listreceivedbylabel as Core's ListReceived", async () => {
+  using node = testNode();
+  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {
+    fallbackFee: 0n,
+  });
+  const call = (method: string, params: unknown[] = [], wallet = "w") =>
+    walletCall(loader, method, params, wallet);
+  await call("createwallet", ["w"]);
+  await call("createwallet", ["other"]);
+  const tabby = await call("getnewaddress", ["tabby"]);
+  const plain = await call("getnewaddress");
+  const unused = await call("getnewaddress", ["tabby"]);
+  const friend = await call("getnewaddress", [], "other");
+  await call("setlabel", [friend, "friend"]);
+  const scriptOf = async (address: string) =>
+    hexBytes((await call("getaddressinfo", [address])).scriptPubKey);
+  node.mine(1, await scriptOf(tabby));
+  node.mine(100, await scriptOf(plain));
+  const tabbyCoinbase = (await call("listunspent"))[0].txid;
+  // A payment to `unused`, still in the mempool (fee_rate 2000 sat/kvB); its change is no address.
+  const fee = [null, null, false, null, null, null, null, 2000];
+  const paid = await call("sendtoaddress", [unused, 100_000_000, ...fee]);
+
+  const row = (
+    address: string,
+    amount: number,
+    confirmations: number,
+    label: string,
+    txids: string[],
+  ) => ({ address, amount, confirmations, label, txids });
+  // In the address book's order: by script type, then program.
+  const order = async (...addresses: string[]) => {
+    const keyed = await Promise.all(addresses.map(async (a) => [hex.encode(await scriptOf(a)), a]));
+    return keyed.sort(([a], [b]) => (a < b ? -1 : 1)).map(([, a]) => a);
+  };
+  // The matured coinbase only: the other 100 are immature, the payment unconfirmed.
+  assertEquals(await call("listreceivedbyaddress"), [
+    row(tabby, 50, 101, "tabby", [tabbyCoinbase]),
+  ]);
+  // The coinbases of blocks 2 to 101, in the order the wallet saw them.
+  const coinbases = Array.from({ length: 100 }, (_, i) => {
+    const block = node.chain.readBlock(node.chain.entryAtHeight(i + 2)!.hash)!;
+    return hashToHex(txid(block.txs[0]));
+  });
+  const expected = new Map([
+    [tabby, row(tabby, 50, 101, "tabby", [tabbyCoinbase])],
+    [plain, row(plain, 5000, 1, "", coinbases)],
+    [unused, row(unused, 1, 0, "tabby", [paid])],
+  ]);
+  assertEquals(
+    await call("listreceivedbyaddress", [0, false, true, "", true]),
+    (await order(tabby, plain, unused)).map((a) => expected.get(a)),
+  );
+  // Every address of the book with include_empty, another wallet's labelled one too.
+  assertEquals(
+    (await call("listreceivedbyaddress", [1, true])).map((
+      r: { address: string; amount: number },
+    ) => [r.address, r.amount]),
+    (await order(tabby, plain, unused, friend)).map((a) => [a, a === tabby ? 50 : 0]),
+  );
+  assertEquals(await call("listreceivedbyaddress", [0, false, true, unused]), [
+    row(unused, 1, 0, "tabby", [paid]),
+  ]);
+  assertEquals(await call("listreceivedbyaddress", [1, false, true, friend]), []);
+  const invalid = await loader.executeRpc("listreceivedbyaddress", '[1, false, true, "nope"]', "w");
+  assertEquals(JSON.parse(invalid).error, {
+    code: -4,
+    message: "address_filter parameter was invalid",
+  });
+
+  assertEquals(await call("listreceivedbylabel"), [{
+    amount: 50,
+    confirmations: 101,
+    label: "tabby",
+  }]);
+  assertEquals(await call("listreceivedbylabel", [0, true, true, true]), [
+    { amount: 5000, confirmations: 1, label: "" },
+    { amount: 0, confirmations: 0, label: "friend" },
+    { amount: 51, confirmations: 0, label: "tabby" },
+  ]);
 });
