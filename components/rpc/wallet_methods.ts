@@ -83,13 +83,15 @@ const feeRate: ArgSpec = {
   defaultHint: "not set, falls back to wallet fee estimation",
   description: "Specify a fee rate in sat/vB.",
 };
-const confTarget: ArgSpec = {
+/** `conf_target`, as the wallet's sends (and fundrawtransaction's options) take it. */
+export const confTarget: ArgSpec = {
   name: "conf_target",
   type: "num",
   defaultHint: "wallet -txconfirmtarget",
   description: "Confirmation target in blocks",
 };
-const estimateMode: ArgSpec = {
+/** `estimate_mode`, as the wallet's sends (and fundrawtransaction's options) take it. */
+export const estimateMode: ArgSpec = {
   name: "estimate_mode",
   type: "str",
   default: "unset",

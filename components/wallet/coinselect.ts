@@ -6,7 +6,8 @@
  * signatures, as a wallet grinding low R makes them; the segwit marker and
  * an empty witness per legacy input only when some input has a witness).
  * With `subtractFee`, the payments so marked pay the fee between them,
- * equally, the first of them any remainder, as Core does.
+ * equally, the first of them any remainder, as Core does. Preselected
+ * coins (`preset`) are always spent, and may be the only ones.
  *
  * @example
  * ```ts
@@ -49,6 +50,10 @@ export interface SelectionRequest {
   /** Satoshis per 1000 virtual bytes. */
   readonly feeRate: bigint;
   readonly changeScript: Uint8Array;
+  /** Coins chosen already, spent whatever else is chosen (Core's preselected inputs). */
+  readonly preset?: readonly Coin[];
+  /** Whether `coins` may be added to `preset` (false: only `preset` pays); true by default. */
+  readonly addInputs?: boolean;
 }
 
 /** The chosen coins and the outputs to make. */
@@ -68,6 +73,9 @@ export class SelectionError extends Error {
 
 /** Core's message when the coins cannot pay. */
 export const INSUFFICIENT_FUNDS = "Insufficient funds";
+/** Core's message when only the preselected coins may pay, and they cannot. */
+export const PRESET_TOO_SMALL =
+  "The preselected coins total amount does not cover the transaction target. Please allow other inputs to be automatically selected or include more coins manually";
 /** Core's message when a payment cannot carry its share of the fee. */
 export const AMOUNT_TOO_SMALL_FOR_FEE = "The transaction amount is too small to pay the fee";
 
@@ -112,14 +120,23 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
   const subtracting = payments.filter((p) => p.subtractFee).length;
   const paymentsWeight = payments.reduce((sum, p) => sum + outputWeight(p.script), BASE_WEIGHT);
   const changeWeight = outputWeight(changeScript);
-  const coins = [...request.coins].sort((a, b) =>
-    a.amount > b.amount ? -1 : a.amount < b.amount ? 1 : 0
-  );
-  const chosen: Coin[] = [];
-  let total = 0n;
-  for (const coin of coins) {
-    chosen.push(coin);
-    total += coin.amount;
+  const preset = request.preset ?? [];
+  const addInputs = request.addInputs ?? true;
+  const presetKeys = new Set(preset.map((coin) => coin.key));
+  const coins = addInputs
+    ? request.coins.filter((coin) => !presetKeys.has(coin.key)).sort((a, b) =>
+      a.amount > b.amount ? -1 : a.amount < b.amount ? 1 : 0
+    )
+    : [];
+  const chosen: Coin[] = [...preset];
+  let total = preset.reduce((sum, coin) => sum + coin.amount, 0n);
+  // The preset coins alone first, then one more of the largest at a time.
+  for (let next = 0; next <= coins.length; next++) {
+    if (next > 0) {
+      chosen.push(coins[next - 1]);
+      total += coins[next - 1].amount;
+    }
+    if (chosen.length === 0) continue;
     const weight = paymentsWeight + inputsWeight(chosen);
     const feeNoChange = feeFor(weight, feeRate);
     const needed = subtracting > 0 ? target : target + feeNoChange;
@@ -134,7 +151,7 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
     const paid = amounts.reduce((sum, a) => sum + a, 0n) + (change ?? 0n);
     return { inputs: chosen, amounts, change, fee: total - paid };
   }
-  throw new SelectionError(INSUFFICIENT_FUNDS);
+  throw new SelectionError(addInputs ? INSUFFICIENT_FUNDS : PRESET_TOO_SMALL);
 }
 
 /** The payments' amounts once those marked pay `fee` between them. */

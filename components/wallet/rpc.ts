@@ -93,6 +93,33 @@ function receivedBy(
   return new Btc(wallet.received(own, int(minconf, 1), bool(immature, false)));
 }
 
+/** What the node hands `fundrawtransaction` (see `components/node/methods/funding.ts`). */
+interface FundrawRequest {
+  version: number;
+  locktime: number;
+  inputs: {
+    txid: string;
+    vout: number;
+    sequence: number;
+    scriptSig: string;
+    witness: string[];
+    inUtxoSet: boolean;
+  }[];
+  /** Amounts as decimal text of the 64 bits the node read. */
+  outputs: { script: string; amount: string; subtractFee: boolean }[];
+  addInputs: boolean;
+  includeUnsafe: boolean;
+  lockUnspents: boolean;
+  minconf: number;
+  maxconf: number | null;
+  changeScript: string | null;
+  changeType: string | null;
+  changePosition: number | null;
+  /** Satoshis per 1000 vB; null: the wallet's choice. */
+  feeRate: number | null;
+  replaceable: boolean;
+}
+
 /** What `listReceived` reads: the arguments both methods share, and the address filter. */
 interface ReceivedQuery {
   minconf: unknown;
@@ -690,6 +717,58 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       subtractFee: bool(subtract, false),
     }];
     return send(wallet, payments, fee, bool(verbose, false), options);
+  },
+
+  async fundrawtransaction(wallet, [request], options) {
+    // The node decoded the transaction and checked the options (components/node/methods/funding.ts).
+    const r = request as FundrawRequest;
+    const payments = r.outputs.map((output): Payment => ({
+      script: hex.decode(output.script),
+      // A CAmount: the 64 bits read as signed.
+      amount: BigInt.asIntN(64, BigInt(output.amount)),
+      subtractFee: output.subtractFee,
+    }));
+    if (payments.some((payment) => payment.amount < 0n)) {
+      fail(Code.WALLET, "Transaction amounts must not be negative");
+    }
+    // Core's CreateTransaction: a spendable output worth less than spending it, unless its
+    // share of the fee is taken from it (checked once that share is known).
+    for (const payment of payments) {
+      const unspendable = payment.script[0] === 0x6a;
+      if (!unspendable && !payment.subtractFee && payment.amount < dustThreshold(payment.script)) {
+        fail(Code.WALLET, "Transaction amount too small");
+      }
+    }
+    if (r.feeRate === null && options.fallbackFee === 0n) fail(Code.WALLET, FEE_ESTIMATION_FAILED);
+    try {
+      const funded = await wallet.fund({
+        version: r.version,
+        lockTime: r.locktime,
+        inputs: r.inputs.map((input) => ({
+          ...input,
+          scriptSig: hex.decode(input.scriptSig),
+          witness: input.witness.map((item) => hex.decode(item)),
+        })),
+        payments,
+        feeRate: r.feeRate === null ? options.fallbackFee : BigInt(r.feeRate),
+        addInputs: r.addInputs,
+        includeUnsafe: r.includeUnsafe,
+        minDepth: r.minconf,
+        maxDepth: r.maxconf ?? undefined,
+        changeScript: r.changeScript === null ? undefined : hex.decode(r.changeScript),
+        changeKind: r.changeType === null ? undefined : ADDRESS_TYPES[r.changeType],
+        changePosition: r.changePosition ?? undefined,
+        replaceable: r.replaceable,
+        lockUnspents: r.lockUnspents,
+      });
+      return { hex: hex.encode(funded.raw), fee: new Btc(funded.fee), changepos: funded.changePos };
+    } catch (error) {
+      // FundTransaction's failures are all RPC_WALLET_ERROR.
+      if (error instanceof SelectionError || error instanceof WalletError) {
+        fail(Code.WALLET, error.message);
+      }
+      throw error;
+    }
   },
 
   sendmany(wallet, params, options) {

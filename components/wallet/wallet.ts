@@ -31,7 +31,7 @@
  * @module
  */
 import { hex } from "@scure/base";
-import { OutScript, Script, Transaction } from "@scure/btc-signer";
+import { OutScript, RawTx, Script, Transaction } from "@scure/btc-signer";
 import type {
   BlockInfo,
   Chain,
@@ -124,6 +124,44 @@ export interface WalletCoin {
   readonly trusted: boolean;
 }
 
+/** An input a transaction to fund has already (Core's preselected input), kept as it is. */
+export interface PresetInput {
+  readonly txid: string;
+  readonly vout: number;
+  readonly sequence: number;
+  readonly scriptSig: Uint8Array;
+  readonly witness: readonly Uint8Array[];
+  /** Whether the coin it spends is in the node's UTXO set (asked for a coin not the wallet's). */
+  readonly inUtxoSet: boolean;
+}
+
+/** What {@linkcode Wallet.fund} makes of a transaction (Core's `FundTransaction` and coin control). */
+export interface FundRequest {
+  readonly version: number;
+  readonly lockTime: number;
+  readonly inputs: readonly PresetInput[];
+  /** Its outputs, in order, those marked paying the fee between them. */
+  readonly payments: readonly Payment[];
+  /** Satoshis per 1000 vB. */
+  readonly feeRate: bigint;
+  /** Whether coins may be added to `inputs` (`add_inputs`). */
+  readonly addInputs: boolean;
+  /** Whether unconfirmed coins from others may be added (`include_unsafe`). */
+  readonly includeUnsafe: boolean;
+  /** Confirmations a coin added needs (`minconf`), and may have at most (`maxconf`). */
+  readonly minDepth: number;
+  readonly maxDepth?: number;
+  /** Where change goes: this script, or a new address of `changeKind` (by default as sends pick). */
+  readonly changeScript?: Uint8Array;
+  readonly changeKind?: DescriptorKind;
+  /** The change output's index; random by default. */
+  readonly changePosition?: number;
+  /** BIP 125 signalling on the inputs added. */
+  readonly replaceable: boolean;
+  /** Lock every input of the result (`lockUnspents`, not persisted). */
+  readonly lockUnspents: boolean;
+}
+
 /** An address book entry. */
 export interface AddressBookEntry {
   readonly label: string;
@@ -203,6 +241,25 @@ function inputWeight(kind: DescriptorKind): number {
   if (kind === "pkh") return (41 + SIGNATURE_AND_KEY) * 4;
   if (kind === "sh_wpkh") return (41 + 23) * 4 + 1 + SIGNATURE_AND_KEY;
   return 41 * 4 + (kind === "wpkh" ? 1 + SIGNATURE_AND_KEY : 1 + 1 + 64);
+}
+
+/**
+ * `tx`'s bytes with the scriptSig and witness `preset` had put back on its
+ * first inputs (written here: scure's Transaction refuses outputs after
+ * inputs that look signed).
+ */
+function withPresetScripts(tx: Transaction, preset: readonly PresetInput[]): Uint8Array {
+  const raw = RawTx.decode(tx.toBytes(true, false));
+  const inputs = raw.inputs.map((input, i) =>
+    i < preset.length ? { ...input, finalScriptSig: preset[i].scriptSig } : input
+  );
+  const witnessed = preset.some((input) => input.witness.length > 0);
+  return RawTx.encode({
+    ...raw,
+    inputs,
+    segwitFlag: witnessed,
+    witnesses: witnessed ? inputs.map((_, i) => [...(preset[i]?.witness ?? [])]) : undefined,
+  });
 }
 
 /** A payment's script type as the change type follows it (Core's `TransactionChangeType`). */
@@ -974,44 +1031,141 @@ export class Wallet implements Disposable {
   send(payments: readonly Payment[], feeRate: bigint): Promise<{ tx: ParsedTx; fee: bigint }> {
     return this.#serial(async () => {
       this.#unlocked();
-      const coins = this.coins().filter((c) =>
-        c.trusted && !this.immature(c) && !this.#locked.has(`${c.txid}:${c.vout}`)
-      );
-      const byKey = new Map(coins.map((c) => [`${c.txid}:${c.vout}`, c]));
-      const changeKind = this.#changeKind(payments);
-      const changeAccount = this.#accounts.get(changeKind);
-      if (changeAccount === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
-      const changePreview = changeAccount.derive(true, this.nextIndex(changeKind, true));
-      const plan = selectCoins({
-        coins: coins.map((c): Coin => ({
-          key: `${c.txid}:${c.vout}`,
-          amount: c.amount,
-          inputWeight: inputWeight(c.key.kind),
-          legacy: c.key.kind === "pkh",
-        })),
+      const { tx } = this.#build({
         payments,
         feeRate,
-        changeScript: changePreview.script,
-      });
-      const outputs = payments.map((p, i) => ({ script: p.script, amount: plan.amounts[i] }));
-      if (plan.change !== null) {
-        const change = this.newAddress(changeKind, true);
-        // Core places the change at a random position.
-        const at = Math.floor(Math.random() * (outputs.length + 1));
-        outputs.splice(at, 0, { script: change.script, amount: plan.change });
-      }
-      const tx = new Transaction({
+        preset: [],
+        available: this.#spendable((c) => c.trusted),
         version: 2,
         lockTime: Math.max(this.#tip.height, 0),
-        lowR: true, // as Core grinds its ECDSA signatures: 71-byte signatures, smaller fees
+        sequence: WALLET_SEQUENCE,
       });
-      for (const chosen of plan.inputs) {
-        const coin = byKey.get(chosen.key)!;
-        tx.addInput({ txid: coin.txid, index: coin.vout, sequence: WALLET_SEQUENCE });
-      }
-      for (const output of outputs) tx.addOutput(output);
       return await this.#commit(tx);
     });
+  }
+
+  /**
+   * Core's `FundTransaction`: adds coins (unless `request.addInputs` is
+   * false) and at most one change output so that the transaction's inputs
+   * pay its outputs and the fee at `request.feeRate`; signs nothing. The
+   * inputs it has already are kept as they are; each must spend a coin of
+   * the wallet (this wallet takes no solving data for others').
+   */
+  fund(request: FundRequest): Promise<{ raw: Uint8Array; fee: bigint; changePos: number }> {
+    return this.#serial(() => {
+      for (const input of request.inputs) {
+        if (this.#ownOutput(input.txid, input.vout) === undefined && !input.inUtxoSet) {
+          throw new WalletError(Code.WALLET, "Unable to find UTXO for external input");
+        }
+      }
+      const preset = request.inputs.map((input) => {
+        const output = this.#ownOutput(input.txid, input.vout);
+        if (output === undefined) {
+          throw new WalletError(
+            Code.WALLET,
+            `Not solvable pre-selected input COutPoint(${input.txid.slice(0, 10)}, ${input.vout})`,
+          );
+        }
+        return { ...input, amount: output.amount, key: this.keyOf(output.script)! };
+      });
+      const depthOk = (c: WalletCoin) =>
+        c.confirmations >= request.minDepth &&
+        (request.maxDepth === undefined || c.confirmations <= request.maxDepth);
+      const built = this.#build({
+        payments: request.payments,
+        feeRate: request.feeRate,
+        preset,
+        available: request.addInputs
+          ? this.#spendable((c) => (c.trusted || request.includeUnsafe) && depthOk(c))
+          : [],
+        addInputs: request.addInputs,
+        changeScript: request.changeScript,
+        changeKind: request.changeKind,
+        changePosition: request.changePosition,
+        version: request.version,
+        lockTime: request.lockTime,
+        // Core's: BIP 125 signalled, else final locktime semantics kept on (MAX_SEQUENCE_NONFINAL).
+        sequence: request.replaceable ? WALLET_SEQUENCE : 0xfffffffe,
+      });
+      if (request.lockUnspents) this.setLocked(built.inputs, true, false);
+      return {
+        raw: withPresetScripts(built.tx, request.inputs),
+        fee: built.fee,
+        changePos: built.changePos,
+      };
+    });
+  }
+
+  /** The coins coin selection may add: mature, not locked, and passing `accept`. */
+  #spendable(accept: (coin: WalletCoin) => boolean): WalletCoin[] {
+    return this.coins().filter((c) =>
+      !this.immature(c) && !this.#locked.has(`${c.txid}:${c.vout}`) && accept(c)
+    );
+  }
+
+  /**
+   * Core's `CreateTransaction`: `preset` (kept as they are) and coins of
+   * `available` to pay `payments` and the fee at `feeRate`, and change to
+   * `changeScript` or to a new address of the wallet, at `changePosition`
+   * (random by default, as Core places it). Signs nothing.
+   */
+  #build(spec: {
+    payments: readonly Payment[];
+    feeRate: bigint;
+    preset: readonly (PresetInput & { amount: bigint; key: DerivedKey })[];
+    available: readonly WalletCoin[];
+    addInputs?: boolean;
+    changeScript?: Uint8Array;
+    changeKind?: DescriptorKind;
+    changePosition?: number;
+    version: number;
+    lockTime: number;
+    sequence: number;
+  }): { tx: Transaction; fee: bigint; changePos: number; inputs: string[] } {
+    const asCoin = (c: { txid: string; vout: number; amount: bigint; key: DerivedKey }): Coin => ({
+      key: `${c.txid}:${c.vout}`,
+      amount: c.amount,
+      inputWeight: inputWeight(c.key.kind),
+      legacy: c.key.kind === "pkh",
+    });
+    const byKey = new Map(spec.available.map((c) => [`${c.txid}:${c.vout}`, c]));
+    const changeKind = spec.changeKind ?? this.#changeKind(spec.payments);
+    let changeScript = spec.changeScript;
+    if (changeScript === undefined) {
+      const changeAccount = this.#accounts.get(changeKind);
+      if (changeAccount === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
+      changeScript = changeAccount.derive(true, this.nextIndex(changeKind, true)).script;
+    }
+    const plan = selectCoins({
+      coins: spec.available.map(asCoin),
+      preset: spec.preset.map(asCoin),
+      addInputs: spec.addInputs,
+      payments: spec.payments,
+      feeRate: spec.feeRate,
+      changeScript,
+    });
+    const outputs = spec.payments.map((p, i) => ({ script: p.script, amount: plan.amounts[i] }));
+    let changePos = -1;
+    if (plan.change !== null) {
+      const script = spec.changeScript ?? this.newAddress(changeKind, true).script;
+      changePos = spec.changePosition ?? Math.floor(Math.random() * (outputs.length + 1));
+      outputs.splice(changePos, 0, { script, amount: plan.change });
+    }
+    const tx = new Transaction({
+      version: spec.version,
+      lockTime: spec.lockTime,
+      allowUnknownOutputs: true,
+      lowR: true, // as Core grinds its ECDSA signatures: 71-byte signatures, smaller fees
+    });
+    for (const input of spec.preset) {
+      tx.addInput({ txid: input.txid, index: input.vout, sequence: input.sequence });
+    }
+    for (const chosen of plan.inputs.slice(spec.preset.length)) {
+      const coin = byKey.get(chosen.key)!;
+      tx.addInput({ txid: coin.txid, index: coin.vout, sequence: spec.sequence });
+    }
+    for (const output of outputs) tx.addOutput(output);
+    return { tx, fee: plan.fee, changePos, inputs: plan.inputs.map((coin) => coin.key) };
   }
 
   /**

@@ -36,7 +36,7 @@ import {
   txSizes,
   wtxid,
 } from "../chain/mod.ts";
-import { Amount, isHex, type JsonInput } from "../../rpc/mod.ts";
+import { Amount, type ArgSpec, isHex, type JsonInput } from "../../rpc/mod.ts";
 
 const OP_NAMES: Record<number, string> = {
   0x4c: "OP_PUSHDATA1",
@@ -315,6 +315,25 @@ function decodeWith(decode: () => Tx): Tx | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The `iswitness` argument of the methods that decode a transaction with
+ * {@linkcode decodeHexTx}; `end` closes its description (Core's texts differ
+ * by a final newline).
+ */
+export function isWitnessArg(end: "" | "\n"): ArgSpec {
+  return {
+    name: "iswitness",
+    type: "bool",
+    defaultHint: "depends on heuristic tests",
+    description: "Whether the transaction hex is a serialized witness transaction.\n" +
+      "If iswitness is not present, heuristic tests will be used in decoding.\n" +
+      "If true, only witness deserialization will be tried.\n" +
+      "If false, only non-witness deserialization will be tried.\n" +
+      "This boolean should reflect whether the transaction has inputs\n" +
+      "(e.g. fully valid, or on-chain transactions), if known by the caller." + end,
+  };
 }
 
 /**

@@ -27,6 +27,7 @@ import type { RpcMethod } from "../../rpc/mod.ts";
 import { blockchainMethods } from "./blockchain.ts";
 import { controlMethods } from "./control.ts";
 import { echoIpcMethod } from "./echoipc.ts";
+import { fundingMethods } from "./funding.ts";
 import { mempoolMethods } from "./mempool.ts";
 import { miningMethods } from "./mining.ts";
 import { networkMethods } from "./network.ts";
@@ -54,6 +55,6 @@ export function nodeMethods(
     ...networkMethods(node),
     ...controlMethods(node),
     echoIpcMethod(options.ipcLog),
-    ...(options.disableWallet ? [] : walletRpcMethods(node.wallets)),
+    ...(options.disableWallet ? [] : [...walletRpcMethods(node.wallets), ...fundingMethods(node)]),
   ];
 }

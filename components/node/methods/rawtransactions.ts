@@ -68,7 +68,7 @@ import {
   time,
   when,
 } from "./docs.ts";
-import { decodeHexTx, encodeTxHex, scriptPubKeyJson, txToJson } from "./encoding.ts";
+import { decodeHexTx, encodeTxHex, isWitnessArg, scriptPubKeyJson, txToJson } from "./encoding.ts";
 import type { NodeServices } from "./services.ts";
 import {
   combineSignatures,
@@ -420,17 +420,7 @@ export function rawTransactionMethods(node: NodeServices): RpcMethod[] {
       description: "Return a JSON object representing the serialized, hex-encoded transaction.",
       args: [
         { name: "hexstring", type: "hex", description: "The transaction hex string" },
-        {
-          name: "iswitness",
-          type: "bool",
-          defaultHint: "depends on heuristic tests",
-          description: "Whether the transaction hex is a serialized witness transaction.\n" +
-            "If iswitness is not present, heuristic tests will be used in decoding.\n" +
-            "If true, only witness deserialization will be tried.\n" +
-            "If false, only non-witness deserialization will be tried.\n" +
-            "This boolean should reflect whether the transaction has inputs\n" +
-            "(e.g. fully valid, or on-chain transactions), if known by the caller.\n",
-        },
+        isWitnessArg("\n"),
       ],
       result: obj("", "", decodeTxDoc("The transaction id")),
       examples: helpExampleCli("decoderawtransaction", '"hexstring"') +

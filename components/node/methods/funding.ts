@@ -1,0 +1,445 @@
+/**
+ * `fundrawtransaction`, as Bitcoin Core's (`wallet/rpc/spend.cpp`): the node
+ * reads the transaction (Core's `DecodeHexTx` heuristics, which a
+ * transaction without inputs needs), checks the options with Core's codes
+ * and texts, finds which inputs spend coins of the UTXO set or the mempool,
+ * and hands the wallet process the request means a plain description of
+ * it; the wallet selects the coins and the change (`Wallet.fund`) and signs
+ * nothing.
+ *
+ * Not taken here: `solving_data`, `input_weights` and `max_tx_weight` (this
+ * wallet funds with its own coins only, whose sizes it knows), each refused
+ * with a line saying so.
+ *
+ * @example
+ * ```ts
+ * import { ChainState } from "../chain/mod.ts";
+ * import { Mempool } from "../mempool/mod.ts";
+ * import { fundingMethods } from "./funding.ts";
+ * import { NodeServices } from "./services.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using chain = ChainState.open(dir);
+ *   using mempool = new Mempool(chain);
+ *   const [fund] = fundingMethods(new NodeServices({ chain, mempool }));
+ *   if (fund.name !== "fundrawtransaction" || !fund.help.includes("changePosition")) {
+ *     throw new Error(fund.help);
+ *   }
+ * }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ * @module
+ */
+import { hex } from "@scure/base";
+import { decodeDestination, hashToHex, outpointKey, prevout } from "../chain/mod.ts";
+import {
+  amountFromValue,
+  type ArgSpec,
+  asArr,
+  asBool,
+  asInt,
+  asStr,
+  defineMethod,
+  helpExampleCli,
+  type Json,
+  JsonNumber,
+  JsonObject,
+  RpcError,
+  RpcErrorCode,
+  type RpcMethod,
+  typeName,
+} from "../../rpc/mod.ts";
+import { confTarget, estimateMode } from "../../rpc/wallet_methods.ts";
+import { amount, hexStr, num, obj } from "./docs.ts";
+import { decodeHexTx, isWitnessArg } from "./encoding.ts";
+import type { NodeServices } from "./services.ts";
+import { findCoins } from "./signing.ts";
+
+const FEE_MODES = ["unset", "economical", "conservative"];
+const OUTPUT_TYPES = ["legacy", "p2sh-segwit", "bech32", "bech32m"];
+const NOT_SUPPORTED = ["solving_data", "input_weights", "max_tx_weight"];
+
+/** The options `RPCTypeCheckObj` checks (strictly: any other key is -3 `Unexpected key`). */
+const OPTION_TYPES: Readonly<Record<string, string | null>> = {
+  add_inputs: "bool",
+  include_unsafe: "bool",
+  add_to_wallet: "bool",
+  changeAddress: "string",
+  change_address: "string",
+  changePosition: "number",
+  change_position: "number",
+  change_type: "string",
+  includeWatching: "bool",
+  include_watching: "bool",
+  inputs: "array",
+  lockUnspents: "bool",
+  lock_unspents: "bool",
+  locktime: "number",
+  fee_rate: null, // read by AmountFromValue
+  feeRate: null,
+  psbt: "bool",
+  solving_data: "object",
+  subtractFeeFromOutputs: "array",
+  subtract_fee_from_outputs: "array",
+  replaceable: "bool",
+  conf_target: "number",
+  estimate_mode: "string",
+  minconf: "number",
+  maxconf: "number",
+  input_weights: "array",
+  max_tx_weight: "number",
+};
+
+function invalid(message: string): never {
+  throw new RpcError(RpcErrorCode.INVALID_PARAMETER, message);
+}
+
+/** The options object after Core's strict type check. */
+function checkedOptions(value: Json): JsonObject {
+  if (value === null) return new JsonObject();
+  if (!(value instanceof JsonObject)) {
+    throw new RpcError(
+      RpcErrorCode.TYPE_ERROR,
+      `JSON value of type ${typeName(value)} is not of expected type object`,
+    );
+  }
+  for (const [key, expected] of Object.entries(OPTION_TYPES)) {
+    const field = value.get(key) ?? null;
+    if (field === null || expected === null || typeName(field) === expected) continue;
+    throw new RpcError(
+      RpcErrorCode.TYPE_ERROR,
+      `JSON value of type ${typeName(field)} for field ${key} is not of expected type ${expected}`,
+    );
+  }
+  for (const key of value.keys) {
+    if (!(key in OPTION_TYPES)) {
+      throw new RpcError(RpcErrorCode.TYPE_ERROR, `Unexpected key ${key}`);
+    }
+  }
+  for (const key of NOT_SUPPORTED) {
+    if (value.has(key)) invalid(`${key} is not supported by this node's wallet`);
+  }
+  return value;
+}
+
+/** The first of `names` the options hold (Core reads the snake_case one first). */
+function option(options: JsonObject, ...names: string[]): Json {
+  for (const name of names) if (options.has(name)) return options.get(name)!;
+  return null;
+}
+
+/** Core's `InterpretSubtractFeeFromOutputInstructions` over `outputs` outputs (named "dummy"). */
+function subtractFrom(value: Json, outputs: number): Set<number> {
+  const positions = new Set<number>();
+  if (value === null) return positions;
+  for (const item of asArr(value)) {
+    let pos: number;
+    if (typeof item === "string") {
+      // fundrawtransaction names its outputs "dummy": a string finds the first, or none.
+      if (item !== "dummy" || outputs === 0) {
+        invalid(
+          `Invalid parameter 'subtract fee from output', destination ${item} not found in tx outputs`,
+        );
+      }
+      pos = 0;
+    } else if (item instanceof JsonNumber) {
+      pos = asInt(item);
+    } else {
+      invalid(
+        `Invalid parameter 'subtract fee from output', invalid value type: ${typeName(item)}`,
+      );
+    }
+    if (positions.has(pos)) {
+      invalid(`Invalid parameter 'subtract fee from output', duplicated position: ${pos}`);
+    }
+    if (pos < 0) invalid(`Invalid parameter 'subtract fee from output', negative position: ${pos}`);
+    if (pos >= outputs) {
+      invalid(`Invalid parameter 'subtract fee from output', position too large: ${pos}`);
+    }
+    positions.add(pos);
+  }
+  return positions;
+}
+
+/**
+ * Core's fee options of `FundTransaction` and `SetFeeEstimateMode`: the
+ * explicit rate in sat/kvB (`fee_rate` in sat/vB, `feeRate` in BTC/kvB), or
+ * null to let the wallet choose.
+ */
+function explicitFeeRate(options: JsonObject): bigint | null {
+  const confTargetValue = options.get("conf_target") ?? null;
+  const modeValue = options.get("estimate_mode") ?? null;
+  if (options.has("feeRate")) {
+    if (options.has("fee_rate")) {
+      invalid("Cannot specify both fee_rate (sat/vB) and feeRate (BTC/kvB)");
+    }
+    if (options.has("conf_target")) {
+      invalid(
+        "Cannot specify both conf_target and feeRate. Please provide either a confirmation target in blocks for automatic fee estimation, or an explicit fee rate.",
+      );
+    }
+    if (options.has("estimate_mode")) invalid("Cannot specify both estimate_mode and feeRate");
+    return amountFromValue(options.get("feeRate")!);
+  }
+  const feeRate = options.get("fee_rate") ?? null;
+  if (feeRate !== null) {
+    if (confTargetValue !== null) {
+      invalid(
+        "Cannot specify both conf_target and fee_rate. Please provide either a confirmation target in blocks for automatic fee estimation, or an explicit fee rate.",
+      );
+    }
+    if (modeValue !== null && asStr(modeValue) !== "unset") {
+      invalid("Cannot specify both estimate_mode and fee_rate");
+    }
+    // sat/vB with at most 3 decimals: exactly sat/kvB.
+    return amountFromValue(feeRate, 3);
+  }
+  if (modeValue !== null && !FEE_MODES.includes(asStr(modeValue).toLowerCase())) {
+    invalid(
+      `Invalid estimate_mode parameter, must be one of: ${
+        FEE_MODES.map((m) => `"${m}"`).join(", ")
+      }`,
+    );
+  }
+  if (confTargetValue !== null) {
+    const target = asInt(confTargetValue);
+    if (target < 1 || target > 1008) invalid("Invalid conf_target, must be between 1 and 1008");
+  }
+  return null;
+}
+
+const OPTION_ARGS: readonly ArgSpec[] = [
+  {
+    name: "add_inputs",
+    type: "bool",
+    default: true,
+    description:
+      "For a transaction with existing inputs, automatically include more if they are not enough.",
+  },
+  {
+    name: "include_unsafe",
+    type: "bool",
+    default: false,
+    description:
+      "Include inputs that are not safe to spend (unconfirmed transactions from outside keys and unconfirmed replacement transactions).\n" +
+      "Warning: the resulting transaction may become invalid if one of the unsafe inputs disappears.\n" +
+      "If that happens, you will need to fund the transaction with different inputs and republish it.",
+  },
+  {
+    name: "minconf",
+    type: "num",
+    default: 0,
+    description:
+      "If add_inputs is specified, require inputs with at least this many confirmations.",
+  },
+  {
+    name: "maxconf",
+    type: "num",
+    optional: true,
+    description: "If add_inputs is specified, require inputs with at most this many confirmations.",
+  },
+  {
+    name: "changeAddress",
+    type: "str",
+    defaultHint: "automatic",
+    description: "The bitcoin address to receive the change",
+  },
+  {
+    name: "changePosition",
+    type: "num",
+    defaultHint: "random",
+    description: "The index of the change output",
+  },
+  {
+    name: "change_type",
+    type: "str",
+    defaultHint: "set by -changetype",
+    description:
+      'The output type to use. Only valid if changeAddress is not specified. Options are "legacy", "p2sh-segwit", "bech32", and "bech32m".',
+  },
+  { name: "includeWatching", type: "bool", default: true, description: "No longer used" },
+  {
+    name: "lockUnspents",
+    type: "bool",
+    default: false,
+    description: "Lock selected unspent outputs",
+  },
+  {
+    name: "fee_rate",
+    type: "amount",
+    defaultHint: "not set, fall back to wallet fee estimation",
+    description: "Specify a fee rate in sat/vB.",
+  },
+  {
+    name: "feeRate",
+    type: "amount",
+    defaultHint: "not set, fall back to wallet fee estimation",
+    description: "Specify a fee rate in BTC/kvB.",
+  },
+  {
+    name: "subtractFeeFromOutputs",
+    type: "arr",
+    default: [],
+    description: "The integers.\n" +
+      "The fee will be equally deducted from the amount of each specified output.\n" +
+      "Those recipients will receive less bitcoins than you enter in their corresponding amount field.\n" +
+      "If no outputs are specified here, the sender pays the fee.",
+    inner: [{
+      name: "vout_index",
+      type: "num",
+      optional: true,
+      description: "The zero-based output index, before a change output is added.",
+    }],
+  },
+  { ...confTarget, alsoPositional: true },
+  { ...estimateMode, alsoPositional: true },
+  {
+    name: "replaceable",
+    type: "bool",
+    defaultHint: "wallet default",
+    description: "Marks this transaction as BIP125-replaceable.\n" +
+      "Allows this transaction to be replaced by a transaction with higher fees",
+  },
+];
+
+/** `fundrawtransaction`, routed to the wallet the request means. */
+export function fundingMethods(node: NodeServices): RpcMethod[] {
+  return [defineMethod({
+    name: "fundrawtransaction",
+    category: "rawtransactions",
+    description:
+      "If the transaction has no inputs, they will be automatically selected to meet its out value.\n" +
+      "It will add at most one change output to the outputs.\n" +
+      'No existing outputs will be modified unless "subtractFeeFromOutputs" is specified.\n' +
+      "Note that inputs which were signed may need to be resigned after completion since in/outputs have been added.\n" +
+      "The inputs added will not be signed, use signrawtransactionwithkey\n" +
+      "or signrawtransactionwithwallet for that.\n" +
+      "All existing inputs must either have their previous output transaction be in the wallet\n" +
+      "or be in the UTXO set. Solving data must be provided for non-wallet inputs.\n" +
+      "Note that all inputs selected must be of standard form and P2SH scripts must be\n" +
+      "in the wallet using importdescriptors (to calculate fees).\n" +
+      'You can see whether this is the case by checking the "solvable" field in the listunspent output.\n' +
+      "Note that if specifying an exact fee rate, the resulting transaction may have a higher fee rate\n" +
+      "if the transaction has unconfirmed inputs. This is because the wallet will attempt to make the\n" +
+      "entire package have the given fee rate, not the resulting transaction.\n",
+    args: [
+      { name: "hexstring", type: "hex", description: "The hex string of the raw transaction" },
+      {
+        name: "options",
+        type: "obj_named_params",
+        optional: true,
+        description: "",
+        inner: OPTION_ARGS,
+        onelineDescription: "options",
+      },
+      isWitnessArg(""),
+    ],
+    result: obj("", "", [
+      hexStr("hex", "The resulting raw transaction (hex-encoded string)"),
+      amount("fee", "Fee in BTC the resulting transaction pays"),
+      num("changepos", "The position of the added change output, or -1"),
+    ]),
+    examples: "\nCreate a transaction with no inputs\n" +
+      helpExampleCli("createrawtransaction", '"[]" "{\\"myaddress\\":0.01}"') +
+      "\nAdd sufficient unsigned inputs to meet the output value\n" +
+      helpExampleCli("fundrawtransaction", '"rawtransactionhex"') +
+      "\nSign the transaction\n" +
+      helpExampleCli("signrawtransactionwithwallet", '"fundedtransactionhex"') +
+      "\nSend the transaction\n" +
+      helpExampleCli("sendrawtransaction", '"signedtransactionhex"'),
+    async handler(params, ctx) {
+      const witness = params.has("iswitness") ? params.arg("iswitness", asBool) : undefined;
+      const tx = decodeHexTx(params.arg("hexstring", asStr), {
+        tryNoWitness: witness !== true,
+        tryWitness: witness !== false,
+      });
+      if (tx === undefined) {
+        throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "TX decode failed");
+      }
+      const options = checkedOptions(params.raw("options"));
+      const subtract = subtractFrom(
+        option(options, "subtractFeeFromOutputs", "subtract_fee_from_outputs"),
+        tx.outputs.length,
+      );
+      const changeAddress = option(options, "change_address", "changeAddress");
+      let changeScript: string | null = null;
+      if (changeAddress !== null) {
+        const dest = decodeDestination(asStr(changeAddress));
+        if (!dest.ok) {
+          throw new RpcError(
+            RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+            "Change address must be a valid bitcoin address",
+          );
+        }
+        changeScript = hex.encode(dest.script);
+      }
+      const positionValue = option(options, "change_position", "changePosition");
+      const changePosition = positionValue === null ? null : asInt(positionValue);
+      if (changePosition !== null && (changePosition < 0 || changePosition > tx.outputs.length)) {
+        invalid("changePosition out of bounds");
+      }
+      const changeTypeValue = options.get("change_type") ?? null;
+      if (changeTypeValue !== null) {
+        if (changeAddress !== null) {
+          invalid("Cannot specify both change address and address type options");
+        }
+        if (!OUTPUT_TYPES.includes(asStr(changeTypeValue))) {
+          throw new RpcError(
+            RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+            `Unknown change type '${asStr(changeTypeValue)}'`,
+          );
+        }
+      }
+      const feeRate = explicitFeeRate(options);
+      const minconf = options.has("minconf") ? asInt(options.get("minconf")!) : 0;
+      if (minconf < 0) invalid("Negative minconf");
+      const maxconf = options.has("maxconf") ? asInt(options.get("maxconf")!) : null;
+      if (maxconf !== null && maxconf < minconf) {
+        invalid(`maxconf can't be lower than minconf: ${maxconf} < ${minconf}`);
+      }
+      if (tx.outputs.length === 0) invalid("TX must have at least one output");
+      const coins = findCoins(tx, node.mempool.coins({ includeSpent: true }));
+      const flag = (name: string, fallback: boolean) =>
+        options.has(name) ? asBool(options.get(name)!) : fallback;
+      const request = new JsonObject([
+        ["version", new JsonNumber(String(tx.version))],
+        ["locktime", new JsonNumber(String(tx.lockTime))],
+        [
+          "inputs",
+          tx.inputs.map((input, i) =>
+            new JsonObject([
+              ["txid", hashToHex(prevout(input).txid)],
+              ["vout", new JsonNumber(String(input.index))],
+              ["sequence", new JsonNumber(String(input.sequence))],
+              ["scriptSig", hex.encode(input.finalScriptSig)],
+              ["witness", (tx.witnesses?.[i] ?? []).map((item) => hex.encode(item))],
+              ["inUtxoSet", coins.has(outpointKey(prevout(input)))],
+            ])
+          ),
+        ],
+        [
+          "outputs",
+          tx.outputs.map((output, i) =>
+            new JsonObject([
+              ["script", hex.encode(output.script)],
+              // As text: the decoder reads 64 bits unsigned, past what a JSON number keeps exactly.
+              ["amount", output.amount.toString()],
+              ["subtractFee", subtract.has(i)],
+            ])
+          ),
+        ],
+        ["addInputs", flag("add_inputs", true)],
+        ["includeUnsafe", flag("include_unsafe", false)],
+        ["lockUnspents", flag("lock_unspents", flag("lockUnspents", false))],
+        ["minconf", new JsonNumber(String(minconf))],
+        ["maxconf", maxconf === null ? null : new JsonNumber(String(maxconf))],
+        ["changeScript", changeScript],
+        ["changeType", changeTypeValue === null ? null : asStr(changeTypeValue)],
+        ["changePosition", changePosition === null ? null : new JsonNumber(String(changePosition))],
+        ["feeRate", feeRate === null ? null : new JsonNumber(feeRate.toString())],
+        ["replaceable", flag("replaceable", true)],
+      ]);
+      return await node.wallets.callWallet("fundrawtransaction", [request], ctx.walletName);
+    },
+  })];
+}
