@@ -370,8 +370,9 @@ export function methodCase(
       } else if (kind === 1 && values.length > 0) {
         notes.push("the last argument dropped");
         values.pop();
-      } else if (kind === 2 && numbers.length > 0) {
-        const i = rng.pick(numbers);
+      } else if (kind === 2 && numbers.some((i) => i < values.length)) {
+        // Among those not dropped: an index past the end would leave a hole.
+        const i = rng.pick(numbers.filter((i) => i < values.length));
         notes.push(`argument ${i + 1} not an integer`);
         values[i] = rng.pick(FRACTIONS);
       } else if (values.length > 0) {
