@@ -49,13 +49,13 @@ import {
   type RpcMethod,
   typeName,
 } from "../../rpc/mod.ts";
-import { confTarget, estimateMode } from "../../rpc/wallet_methods.ts";
+import { confTarget, estimateMode as estimateModeArg } from "../../rpc/wallet_methods.ts";
 import { amount, hexStr, num, obj } from "./docs.ts";
 import { decodeHexTx, isWitnessArg } from "./encoding.ts";
 import type { NodeServices } from "./services.ts";
 import { findCoins } from "./signing.ts";
+import { confirmTarget, estimateMode } from "./util.ts";
 
-const FEE_MODES = ["unset", "economical", "conservative"];
 const OUTPUT_TYPES = ["legacy", "p2sh-segwit", "bech32", "bech32m"];
 const NOT_SUPPORTED = ["solving_data", "input_weights", "max_tx_weight"];
 
@@ -194,17 +194,8 @@ function explicitFeeRate(options: JsonObject): bigint | null {
     // sat/vB with at most 3 decimals: exactly sat/kvB.
     return amountFromValue(feeRate, 3);
   }
-  if (modeValue !== null && !FEE_MODES.includes(asStr(modeValue).toLowerCase())) {
-    invalid(
-      `Invalid estimate_mode parameter, must be one of: ${
-        FEE_MODES.map((m) => `"${m}"`).join(", ")
-      }`,
-    );
-  }
-  if (confTargetValue !== null) {
-    const target = asInt(confTargetValue);
-    if (target < 1 || target > 1008) invalid("Invalid conf_target, must be between 1 and 1008");
-  }
+  if (modeValue !== null) estimateMode(modeValue);
+  if (confTargetValue !== null) confirmTarget(confTargetValue);
   return null;
 }
 
@@ -292,7 +283,7 @@ const OPTION_ARGS: readonly ArgSpec[] = [
     }],
   },
   { ...confTarget, alsoPositional: true },
-  { ...estimateMode, alsoPositional: true },
+  { ...estimateModeArg, alsoPositional: true },
   {
     name: "replaceable",
     type: "bool",

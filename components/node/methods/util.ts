@@ -33,6 +33,7 @@ import {
   EXAMPLE_ADDRESS,
   helpExampleCli,
   helpExampleRpc,
+  type Json,
   type JsonInput,
   RpcError,
   RpcErrorCode,
@@ -44,6 +45,32 @@ import { expandDescriptor, parseDescriptorArg, parseDescriptorRange } from "./de
 /** `HighestTargetTracked(FeeEstimateHorizon::LONG_HALFLIFE)`. */
 const MAX_CONF_TARGET = 1008;
 const FEE_MODES = ["unset", "economical", "conservative"];
+
+/** Core's `ParseConfirmTarget`: a target of 1 to 1008 blocks, else -8. */
+export function confirmTarget(value: Json): number {
+  const target = asInt(value);
+  if (target < 1 || target > MAX_CONF_TARGET) {
+    throw new RpcError(
+      RpcErrorCode.INVALID_PARAMETER,
+      `Invalid conf_target, must be between 1 and ${MAX_CONF_TARGET}`,
+    );
+  }
+  return target;
+}
+
+/** Core's `FeeModeFromString` (case insensitive), lower-cased; -8 for another mode. */
+export function estimateMode(value: Json): string {
+  const mode = asStr(value).toLowerCase();
+  if (!FEE_MODES.includes(mode)) {
+    throw new RpcError(
+      RpcErrorCode.INVALID_PARAMETER,
+      `Invalid estimate_mode parameter, must be one of: ${
+        FEE_MODES.map((m) => `"${m}"`).join(", ")
+      }`,
+    );
+  }
+  return mode;
+}
 
 /** Core's `FeeModesDetail`. */
 function feeModesDetail(defaultInfo: string): string {
@@ -399,24 +426,8 @@ export function utilMethods(indexes: { readonly txindex?: TxIndex } = {}): RpcMe
       ]),
       examples: helpExampleCli("estimatesmartfee", "6") + helpExampleRpc("estimatesmartfee", "6"),
       handler(params) {
-        const target = params.arg("conf_target", asInt);
-        if (target < 1 || target > MAX_CONF_TARGET) {
-          throw new RpcError(
-            RpcErrorCode.INVALID_PARAMETER,
-            `Invalid conf_target, must be between 1 and ${MAX_CONF_TARGET}`,
-          );
-        }
-        if (params.has("estimate_mode")) {
-          const mode = params.arg("estimate_mode", asStr).toLowerCase();
-          if (!FEE_MODES.includes(mode)) {
-            throw new RpcError(
-              RpcErrorCode.INVALID_PARAMETER,
-              `Invalid estimate_mode parameter, must be one of: ${
-                FEE_MODES.map((m) => `"${m}"`).join(", ")
-              }`,
-            );
-          }
-        }
+        params.arg("conf_target", confirmTarget);
+        if (params.has("estimate_mode")) params.arg("estimate_mode", estimateMode);
         // No fee history is kept: Core answers the same until it has observed enough blocks.
         return new Map<string, JsonInput>([
           ["errors", ["Insufficient data or no feerate found"]],

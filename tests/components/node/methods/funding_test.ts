@@ -142,6 +142,12 @@ Deno.test("fundrawtransaction: createrawtransaction, fund, sign with the wallet,
       -8,
       "Invalid parameter 'subtract fee from output', duplicated position: 0",
     ],
+    [
+      [raw, { estimate_mode: "fast" }],
+      -8,
+      'Invalid estimate_mode parameter, must be one of: "unset", "economical", "conservative"',
+    ],
+    [[raw, { conf_target: 1009 }], -8, "Invalid conf_target, must be between 1 and 1008"],
     [[raw, { minconf: -1 }], -8, "Negative minconf"],
     [[raw, { minconf: 2, maxconf: 1 }], -8, "maxconf can't be lower than minconf: 1 < 2"],
     [
@@ -163,5 +169,10 @@ Deno.test("fundrawtransaction: createrawtransaction, fund, sign with the wallet,
     changePosition: 1,
   });
   assertEquals(named.changepos, 1);
+  // The same checks serve estimatesmartfee.
+  assertEquals((await call("estimatesmartfee", [0], "/")).error, {
+    code: -8,
+    message: "Invalid conf_target, must be between 1 and 1008",
+  });
   assertEquals(await target.health(), null);
 });
