@@ -32,6 +32,7 @@ export {
   serveComponent,
   writeFileAtomic,
 } from "./runtime/component.ts";
+export { Timer, type TimerOptions } from "./runtime/timer.ts";
 export {
   type AddressOptions,
   bashPath,

@@ -23,7 +23,7 @@ export interface FrameLimits {
   /**
    * Milliseconds a frame may take from its first byte to its last, on top
    * of the allowance for its size (see `minFrameBytesPerSecond`). C++ has
-   * no such deadline. Default 10 000.
+   * no such deadline. Default 10 000; `Infinity` for none.
    */
   frameTimeoutMs: number;
   /**

@@ -21,6 +21,7 @@ import {
   writeSegment,
 } from "./framing.ts";
 import { overSharedLimitText, SharedLimit } from "./shared_limit.ts";
+import { delayOption, Timer } from "./timer.ts";
 
 /** The byte-level channel a transport runs over; `Deno.Conn` is one. */
 export interface ByteChannel {
@@ -200,7 +201,7 @@ export class FrameTransport {
   readonly #writeFailed = (error: unknown) => this.#stopWriting(asError(error));
   #lazyTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Fires at the deadline of the frame being received, or of a flushing close. */
-  #deadlineTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  #deadlineTimer: Timer | undefined = undefined;
   #deadlineAt = 0;
   /** Bytes of the frame being received that have arrived (counted in `#arriving`). */
   #receiving = 0;
@@ -221,6 +222,7 @@ export class FrameTransport {
     this.#channel = channel;
     this.#onFrame = onFrame;
     this.#limits = { ...DEFAULT_TRANSPORT_LIMITS, ...limits };
+    delayOption("frameTimeoutMs", this.#limits.frameTimeoutMs, 0);
     this.#decoder = new FrameDecoder(this.#limits);
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     FrameTransport.#outgoing.join(this);
@@ -391,7 +393,7 @@ export class FrameTransport {
     this.#head = 0;
     this.#filled = 0;
     clearTimeout(this.#lazyTimer);
-    clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer?.clear();
     try {
       this.#channel.close();
     } catch { /* already closed */ }
@@ -434,12 +436,13 @@ export class FrameTransport {
    */
   #armDeadline(at: number): void {
     if (this.#deadlineTimer !== undefined && this.#deadlineAt <= at) return;
-    clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer?.clear();
     this.#deadlineAt = at;
-    this.#deadlineTimer = setTimeout(() => {
+    // A Timer: an infinite or weeks-long frameTimeoutMs would make setTimeout fire at once, and spin.
+    this.#deadlineTimer = new Timer(Math.max(0, at - performance.now()), () => {
       this.#deadlineTimer = undefined;
       this.#onDeadline();
-    }, Math.max(0, at - performance.now()));
+    });
   }
 
   #onDeadline(): void {

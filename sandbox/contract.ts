@@ -73,6 +73,7 @@ import {
   type SpawnOptions,
 } from "../runtime/process/process.ts";
 import { printedLast } from "../runtime/process/output.ts";
+import { delayOption } from "../runtime/timer.ts";
 import { type ExitReason, exitReason, rlimitArgs, watchUsage } from "./limits.ts";
 import { bwrapArgs, bwrapPath } from "./hardened.ts";
 import { type Component, grantHint } from "./manifest.ts";
@@ -795,6 +796,11 @@ export async function spawnComponent<T>(
   options: SpawnComponentOptions,
 ): Promise<SandboxedComponent<T>> {
   const { manifest, folder } = component;
+  const startTimeoutMs = delayOption(
+    "startTimeoutMs",
+    options.startTimeoutMs,
+    DEFAULT_START_TIMEOUT_MS,
+  );
   if (!manifest.serves.includes(iface.name)) {
     throw new SandboxError(
       `${manifest.name}: its manifest serves ${manifest.serves.join(", ")}, not ${iface.name}`,
@@ -841,7 +847,7 @@ export async function spawnComponent<T>(
       label: manifest.name,
       ...options,
       // A listener is ready once its socket appears (below); anything else once it serves us.
-      startTimeoutMs: paths.listenSocket ? 0 : options.startTimeoutMs,
+      startTimeoutMs: paths.listenSocket ? 0 : startTimeoutMs,
       // The token for its listener comes first: it may connect before it serves.
       control: options.connect?.tokenHex ? [`token ${options.connect.tokenHex}`] : [],
       // A permission Deno refused during a call: which grant of the manifest it needs.
@@ -893,10 +899,9 @@ export async function spawnComponent<T>(
     return exitReason(status, evidence);
   });
   if (paths.listenSocket) {
-    const timeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     let outcome: Awaited<ReturnType<typeof appeared>>;
     try {
-      outcome = await appeared(paths.listenSocket, child.exited, timeoutMs, options.signal);
+      outcome = await appeared(paths.listenSocket, child.exited, startTimeoutMs, options.signal);
     } catch (aborted) {
       await child[Symbol.asyncDispose]();
       await reason;
@@ -907,7 +912,7 @@ export async function spawnComponent<T>(
       await child[Symbol.asyncDispose]();
       const ended = await reason;
       const how = outcome === "late"
-        ? `did not listen within ${timeoutMs} ms (startTimeoutMs); killed`
+        ? `did not listen within ${startTimeoutMs} ms (startTimeoutMs); killed`
         : `${ended.text} before it listened`;
       throw new SpawnError(
         `${manifest.name} ${how}${printedLast(child.lastLines)}` +

@@ -44,6 +44,7 @@ import { every } from "./ticker.ts";
 import { newToken } from "../runtime/process/lifeline.ts";
 import { type OutputStream, printedLast } from "../runtime/process/output.ts";
 import { capnpProtocol } from "../runtime/process/protocol.ts";
+import { Timer } from "../runtime/timer.ts";
 
 /** A component that stays down: its crash budget is spent, or its policy says so. */
 export class SupervisionError extends Error {
@@ -175,9 +176,9 @@ async function checkListener(
   const token = newToken();
   instance.sendControl(`accept ${token.hex}`);
   const giveUp = new AbortController();
-  const timer = setTimeout(
-    () => giveUp.abort(new Error(`no answer within ${timeoutMs} ms`)),
+  const timer = new Timer(
     timeoutMs,
+    () => giveUp.abort(new Error(`no answer within ${timeoutMs} ms`)),
   );
   const stop = () => giveUp.abort(new Error("stopped"));
   signal.addEventListener("abort", stop, { once: true });
@@ -197,7 +198,7 @@ async function checkListener(
   } catch (error) {
     throw giveUp.signal.aborted ? giveUp.signal.reason : error;
   } finally {
-    clearTimeout(timer);
+    timer.clear();
     signal.removeEventListener("abort", stop);
     giveUp.signal.removeEventListener("abort", hangUp);
   }
@@ -215,13 +216,13 @@ async function checkChannel(
   signal: AbortSignal,
 ): Promise<void> {
   const { promise: givenUp, reject } = Promise.withResolvers<never>();
-  const timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  const timer = new Timer(timeoutMs, () => reject(new Error(`no answer within ${timeoutMs} ms`)));
   const stop = () => reject(new Error("stopped"));
   signal.addEventListener("abort", stop, { once: true });
   try {
     await Promise.race([capnpProtocol.probe(instance.init), givenUp]);
   } finally {
-    clearTimeout(timer);
+    timer.clear();
     signal.removeEventListener("abort", stop);
   }
 }
@@ -366,7 +367,7 @@ export class Supervisor implements AsyncDisposable {
     const failed = new Promise<SupervisionError>((resolve) => failWith = resolve);
     let failure: SupervisionError | null = null;
     let waiting: { resolve: (init: Remote<T>) => void; reject: (e: Error) => void }[] = [];
-    let backoff: ReturnType<typeof setTimeout> | undefined;
+    let backoff: Timer | undefined;
     const exitListeners = new Set<(record: ExitRecord) => void>();
     const startListeners = new Set<(init: Remote<T>) => void>();
     const restartWith = extra.restartWith ?? [];
@@ -504,7 +505,7 @@ export class Supervisor implements AsyncDisposable {
         record.restarted = true;
         const delay = restart.backoffMs * 2 ** recent.length;
         report(`${manifest.name}: restarting in ${delay} ms`);
-        backoff = setTimeout(rerun, delay);
+        backoff = new Timer(delay, rerun);
         exited(record);
       });
     };
@@ -527,18 +528,18 @@ export class Supervisor implements AsyncDisposable {
     const dependencyExit = (ms: number) =>
       new Promise<string | undefined>((resolve) => {
         const finish = (name: string | undefined) => {
-          clearTimeout(timer);
+          timer.clear();
           for (const remove of removers) remove();
           resolve(name);
         };
-        const timer = setTimeout(() => finish(undefined), ms);
+        const timer = new Timer(ms, () => finish(undefined));
         const removers = restartWith.map((dependency) =>
           dependency.onExit(() => finish(dependency.name))
         );
       });
     /** Restarts at once (when `dependency` runs again), spending no budget. */
     const restartWithDependency = (record: ExitRecord, dependency: string) => {
-      clearTimeout(backoff);
+      backoff?.clear();
       record.restarted = true;
       record.cause = `restarted with ${dependency}`;
       report(`${manifest.name}: restarting with ${dependency}`);
@@ -556,7 +557,7 @@ export class Supervisor implements AsyncDisposable {
             ),
           );
           stopping = true;
-          clearTimeout(backoff);
+          backoff?.clear();
           void instance?.[Symbol.asyncDispose]();
           return;
         }
@@ -587,7 +588,7 @@ export class Supervisor implements AsyncDisposable {
         stopping = true;
         stoppedStarting.abort(stopped);
         unwatchDependencies();
-        clearTimeout(backoff);
+        backoff?.clear();
         for (const waiter of waiting) waiter.reject(stopped);
         waiting = [];
         await starting.catch(() => {}); // a run starting ends once it has started

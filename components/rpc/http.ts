@@ -34,6 +34,7 @@ import {
   type RequestInfo,
   responseHead,
 } from "./http_message.ts";
+import { Timer } from "../../component.ts";
 
 /** A complete request, as a handler sees it. */
 export interface HttpRequest extends RequestInfo {
@@ -152,6 +153,11 @@ export class HttpServer implements AsyncDisposable {
   /** The bound addresses (after start). */
   get addresses(): Deno.NetAddr[] {
     return this.#listeners.map((l) => l.addr);
+  }
+
+  /** Body bytes reserved now for requests being read, and requests waiting for some (see `bodyBudgetBytes`). */
+  get bodyBudget(): { held: number; waiting: number } {
+    return { held: this.#budget.held, waiting: this.#budget.waiting };
   }
 
   /** Reply bytes waiting for their clients now (see `replyBudgetBytes`). */
@@ -759,6 +765,16 @@ class ByteBudget {
     this.#available = total;
   }
 
+  /** Bytes reserved now. */
+  get held(): number {
+    return this.total - this.#available;
+  }
+
+  /** Reservations waiting for bytes. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
   /** Reserves `bytes`, waiting up to `timeoutMs`; false on timeout or abort. */
   acquire(bytes: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> {
     if (this.#waiting.length === 0 && bytes <= this.#available) {
@@ -768,7 +784,7 @@ class ByteBudget {
     if (signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const giveUp = () => {
-        clearTimeout(timer);
+        timer.clear();
         signal.removeEventListener("abort", giveUp);
         this.#waiting.splice(this.#waiting.indexOf(entry), 1);
         resolve(false);
@@ -777,12 +793,13 @@ class ByteBudget {
       const entry = {
         bytes,
         grant: () => {
-          clearTimeout(timer);
+          timer.clear();
           signal.removeEventListener("abort", giveUp);
           resolve(true);
         },
       };
-      const timer = setTimeout(giveUp, timeoutMs);
+      // A Timer: -rpcservertimeout may be weeks, far past what setTimeout holds.
+      const timer = new Timer(Math.max(0, timeoutMs), giveUp);
       signal.addEventListener("abort", giveUp);
       this.#waiting.push(entry);
     });

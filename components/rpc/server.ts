@@ -246,6 +246,11 @@ export class RpcServer implements AsyncDisposable {
     return this.#http?.workQueue ?? { running: 0, queued: 0 };
   }
 
+  /** Body bytes reserved for requests being read, and requests waiting for some (zeros before start). */
+  get bodyBudget(): { held: number; waiting: number } {
+    return this.#http?.bodyBudget ?? { held: 0, waiting: 0 };
+  }
+
   /** Reply bytes waiting for their clients now (0 before start). */
   get replyBytesHeld(): number {
     return this.#http?.replyBytesHeld ?? 0;

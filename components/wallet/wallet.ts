@@ -31,6 +31,7 @@
  * @module
  */
 import { hex } from "@scure/base";
+import { Timer } from "../../component.ts";
 import { OutScript, RawTx, Script, Transaction } from "@scure/btc-signer";
 import type {
   BlockInfo,
@@ -57,8 +58,6 @@ const RESCAN_BATCH = 50;
 const WALLET_SEQUENCE = 0xfffffffd;
 /** Core's `walletpassphrase` cap on the timeout (about three years). */
 const MAX_UNLOCK_SECONDS = 100_000_000;
-/** The longest delay `setTimeout` keeps (a signed 32-bit count of milliseconds). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A wallet error with a JSON-RPC code and Core's text. */
 export class WalletError extends Error {
@@ -288,7 +287,7 @@ export class Wallet implements Disposable {
   #secret: HdSecret | null = null;
   #sealed: SealedSecret | null = null;
   #unlockedUntil = 0;
-  #lockTimer: ReturnType<typeof setTimeout> | undefined;
+  #lockTimer: Timer | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #handler: Handler | null = null;
   #seq = 0;
@@ -944,19 +943,9 @@ export class Wallet implements Disposable {
     const seconds = Math.min(timeout, MAX_UNLOCK_SECONDS);
     this.#secret = HdSecret.fromMnemonic(mnemonic);
     this.#unlockedUntil = Math.floor(Date.now() / 1000) + seconds;
-    clearTimeout(this.#lockTimer);
-    this.#lockAfter(seconds * 1000);
-  }
-
-  /**
-   * Locks after `ms`, in steps a timer can hold: a delay past 2^31-1 ms (some
-   * 25 days; Core allows 10^8 s) would fire at once.
-   */
-  #lockAfter(ms: number): void {
-    const step = Math.min(ms, MAX_TIMER_MS);
-    const timer = setTimeout(() => ms > step ? this.#lockAfter(ms - step) : this.lock(), step);
-    Deno.unrefTimer(timer);
-    this.#lockTimer = timer;
+    this.#lockTimer?.clear();
+    // A Timer: Core allows 10^8 s, far past what setTimeout holds.
+    this.#lockTimer = new Timer(seconds * 1000, () => this.lock(), { persistent: false });
   }
 
   /** Forgets the secret (of an encrypted wallet). */
@@ -967,7 +956,7 @@ export class Wallet implements Disposable {
         "Error: running with an unencrypted wallet, but walletlock was called.",
       );
     }
-    clearTimeout(this.#lockTimer);
+    this.#lockTimer?.clear();
     this.#secret = null;
     this.#unlockedUntil = 0;
   }
@@ -1224,7 +1213,7 @@ export class Wallet implements Disposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#lockTimer);
+    this.#lockTimer?.clear();
     const handler = this.#handler;
     this.#handler = null;
     try {
@@ -1235,7 +1224,7 @@ export class Wallet implements Disposable {
   }
 
   [Symbol.dispose](): void {
-    clearTimeout(this.#lockTimer);
+    this.#lockTimer?.clear();
     this.#closed = true;
     this.store.close();
   }

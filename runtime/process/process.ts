@@ -44,6 +44,7 @@ import {
   stderrLines,
 } from "./output.ts";
 import { capnpProtocol, type IpcProtocol, type ProtocolOptions } from "./protocol.ts";
+import { delayOption, Timer } from "../timer.ts";
 
 /** Options every entry point shares. */
 export interface IpcOptions extends ProtocolOptions {
@@ -99,7 +100,7 @@ export interface SpawnedComponent<T> extends AsyncDisposable {
 
 /** How to run a spawned child. */
 export interface SpawnOptions extends IpcOptions {
-  /** Milliseconds to wait for a clean exit on dispose before SIGKILL. */
+  /** Milliseconds to wait for a clean exit on dispose before SIGKILL; 5000 by default, `Infinity` for ever. */
   exitTimeoutMs?: number | undefined;
   /**
    * Receives each line the child prints, sanitized and capped
@@ -115,8 +116,8 @@ export interface SpawnOptions extends IpcOptions {
   /**
    * Milliseconds {@linkcode spawn} waits for the child to serve (to answer
    * on its channel) before it kills the child and rejects; 60 000 by
-   * default. With 0 it resolves at once: calls then wait for the child, and
-   * fail with a disconnect if it ends first.
+   * default, `Infinity` for ever. With 0 it resolves at once: calls then
+   * wait for the child, and fail with a disconnect if it ends first.
    */
   startTimeoutMs?: number | undefined;
   /** Aborting it before the child serves kills the child; {@linkcode spawn} rejects with its reason. */
@@ -366,6 +367,12 @@ export async function spawn<T>(
 ): Promise<SpawnedComponent<T>> {
   const refused = refusal(command);
   if (refused !== null) throw new Error(`spawn: ${refused}`);
+  const startTimeout = delayOption(
+    "spawn: startTimeoutMs",
+    options.startTimeoutMs,
+    DEFAULT_START_TIMEOUT_MS,
+  );
+  const exitTimeout = delayOption("spawn: exitTimeoutMs", options.exitTimeoutMs, 5000);
   const { program, args } = childArgv(command);
   const { spawn: spawnChild } = await nodeChildProcess();
   let child: ReturnType<typeof spawnChild>;
@@ -425,7 +432,6 @@ export async function spawn<T>(
     child.once("spawn", () => {
       const channel = channelFromNodeSocket(child.stdio[3] as Socket);
       const init = protocol.connect(iface, channel, options);
-      const timeout = options.exitTimeoutMs ?? 5000;
       resolve({
         init,
         pid: child.pid!,
@@ -439,10 +445,10 @@ export async function spawn<T>(
           const connection = sessionOf(init)?.connection;
           await init[Symbol.asyncDispose]();
           await connection?.close();
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const late = new Promise<void>((r) => timer = setTimeout(r, timeout));
+          let timer: Timer | undefined;
+          const late = new Promise<void>((r) => timer = new Timer(exitTimeout, r));
           await Promise.race([exited, late]);
-          clearTimeout(timer);
+          timer!.clear();
           kill("SIGKILL");
           await exited;
           child.stdin!.destroy();
@@ -451,7 +457,6 @@ export async function spawn<T>(
       });
     });
   });
-  const startTimeout = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   if (startTimeout === 0) return spawned;
   const { signal } = options;
   const abort = () => spawned.kill("SIGKILL");
@@ -490,9 +495,9 @@ async function untilServing(
   timeoutMs: number,
   label: string,
 ): Promise<void> {
-  const timers: ReturnType<typeof setTimeout>[] = [];
+  const timers: Timer[] = [];
   const after = <V>(ms: number, value: V) =>
-    new Promise<V>((resolve) => timers.push(setTimeout(() => resolve(value), ms)));
+    new Promise<V>((resolve) => timers.push(new Timer(ms, () => resolve(value))));
   try {
     const outcome = await Promise.race([
       // A channel usually closes just before the exit it announces: that says more.
@@ -513,7 +518,7 @@ async function untilServing(
         printedLast(child.lastLines),
     );
   } finally {
-    timers.forEach(clearTimeout);
+    for (const timer of timers) timer.clear();
   }
 }
 
@@ -722,7 +727,7 @@ export interface ListenOptions extends AddressOptions {
   authenticate?:
     | ((token: Uint8Array, signal: AbortSignal) => boolean | Promise<boolean>)
     | undefined;
-  /** Milliseconds a client has to present its token; 1000 by default. */
+  /** Milliseconds a client has to present its token; 1000 by default, `Infinity` for ever. */
   tokenTimeoutMs?: number | undefined;
   /**
    * Clients waiting to present their token at once; 16 by default. When
@@ -798,6 +803,7 @@ export function listen<T>(
   init: T,
   options: ListenOptions = {},
 ): IpcListener {
+  const tokenTimeoutMs = delayOption("tokenTimeoutMs", options.tokenTimeoutMs, 1000);
   const parsed = parseAddress(address, addressContext(options));
   prepareSocketPath(parsed);
   let listener: Deno.UnixListener;
@@ -814,7 +820,6 @@ export function listen<T>(
   if (log.info) log.write(`Listening for IPC requests on address unix:${parsed.path}`);
   const maxServed = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const maxWaiting = options.maxUnauthenticated ?? 16;
-  const tokenTimeoutMs = options.tokenTimeoutMs ?? 1000;
   const served = new Set<Deno.UnixConn>();
   /** Clients still to present their token, oldest first, with when they came and how to drop them. */
   const waiting = new Map<Deno.UnixConn, { since: number; drop: AbortController }>();
@@ -843,7 +848,7 @@ export function listen<T>(
   ) => {
     const drop = new AbortController();
     waiting.set(conn, { since: performance.now(), drop });
-    const timer = setTimeout(() => drop.abort(), tokenTimeoutMs);
+    const timer = new Timer(tokenTimeoutMs, () => drop.abort());
     const giveUp = AbortSignal.any([drop.signal, closing.signal]);
     try {
       const token = await readPrelude(conn, TOKEN_BYTES, giveUp);
@@ -852,7 +857,7 @@ export function listen<T>(
       if (!valid) refuse(conn);
       return valid;
     } finally {
-      clearTimeout(timer);
+      timer.clear();
       waiting.delete(conn);
       change();
     }

@@ -2,7 +2,7 @@
  * Unit tests of FrameTransport and channelFromStreams over real UNIX socket
  * pairs and stream pairs.
  */
-import { assert, assertEquals, assertMatch } from "../assert.ts";
+import { assert, assertEquals, assertMatch, assertThrows } from "../assert.ts";
 import { encodeFrame, type Frame, FrameDecoder, type FrameView } from "../../runtime/framing.ts";
 import {
   type ByteChannel,
@@ -681,6 +681,38 @@ Deno.test("FrameTransport: a frame completed in time is not cut off by its deadl
   assert(!transport.isClosed, "closed after its frame had arrived");
   transport.close();
   assertEquals(await transport.closed, undefined);
+});
+
+Deno.test("FrameTransport: frameTimeoutMs Infinity is no deadline, and no timer spinning in its place", async () => {
+  const realSetTimeout = globalThis.setTimeout;
+  let timers = 0;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    timers++;
+    return realSetTimeout(...args);
+  }) as typeof setTimeout;
+  try {
+    const [connA, connB] = await socketPair();
+    const inbox = new Inbox();
+    const a = new FrameTransport(connA, inbox.onFrame, { frameTimeoutMs: Infinity });
+    const frame = encodeFrame(frameOf(7, 1000));
+    await connB.write(frame.subarray(0, 3000));
+    await new Promise((resolve) => realSetTimeout(resolve, 200));
+    // setTimeout fires an infinite delay after 1 ms: the deadline re-armed itself ~100 times.
+    assertEquals(timers, 0, "timers set while the frame waited");
+    assert(!a.isClosed);
+    await connB.write(frame.subarray(3000));
+    await inbox.wait(1);
+    assertEquals(idOf(inbox.frames[0], 1000), 7);
+    a.close();
+    connB.close();
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+  assertThrows(
+    () => new FrameTransport(stalledChannel(), () => {}, { frameTimeoutMs: Number.NaN }),
+    RangeError,
+    "frameTimeoutMs is a number of milliseconds",
+  );
 });
 
 Deno.test("FrameTransport: a flushing close gives up on a peer that does not read", async () => {

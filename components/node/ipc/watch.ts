@@ -20,10 +20,8 @@
  * ```
  * @module
  */
+import { Timer } from "../../../component.ts";
 import type { ChainState } from "../chain/mod.ts";
-
-/** The longest delay `setTimeout` keeps (a longer one fires at once). */
-const MAX_TIMER_MS = 0x7fffffff;
 
 /** Wakes waiters when the active tip changes. */
 export class TipWatch implements Disposable {
@@ -40,20 +38,19 @@ export class TipWatch implements Disposable {
   }
 
   /**
-   * Settles on the next tip change, after `ms` milliseconds (capped at
-   * `setTimeout`'s limit: callers loop until their own deadline), or when
-   * `signal` aborts. Never rejects.
+   * Settles on the next tip change, after `ms` milliseconds (any number:
+   * below 0 is 0), or when `signal` aborts. Never rejects.
    */
   nextChange(ms: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        timer.clear();
         this.#waiters.delete(done);
         signal.removeEventListener("abort", done);
         resolve();
       };
-      const timer = setTimeout(done, Math.min(Math.max(ms, 0), MAX_TIMER_MS));
+      const timer = new Timer(Math.max(ms, 0), done);
       this.#waiters.add(done);
       signal.addEventListener("abort", done, { once: true });
     });

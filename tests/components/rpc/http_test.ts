@@ -213,6 +213,26 @@ Deno.test("-rpcservertimeout: an idle connection is closed without a reply", asy
   assertEquals(partial.text(), "");
 });
 
+Deno.test("-rpcservertimeout of weeks: a request waits that long for body budget, not 1 ms", async () => {
+  await using s = await startServer({ serverTimeout: 3_000_000 }); // some 35 days
+  // Four requests announce 32 MiB bodies and send none: the 128 MiB budget is reserved.
+  const holders: RawConnection[] = [];
+  for (let i = 0; i < 4; i++) {
+    const holder = await RawConnection.open(s.port);
+    await holder.send(`POST / HTTP/1.1\r\nContent-Length: ${32 * 1024 * 1024}\r\n\r\n`);
+    holders.push(holder);
+  }
+  await waitFor(() => s.server.bodyBudget.held === 128 * 1024 * 1024, "the budget to be reserved");
+  const answer = exchange(s.port, cliRequest('{"method":"getblockcount","id":1}', s.auth));
+  await waitFor(() => s.server.bodyBudget.waiting === 1, "the request to wait for budget");
+  // setTimeout fired the 35-day wait after 1 ms: the request was dropped unanswered.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assertEquals(s.server.bodyBudget.waiting, 1, "still waiting");
+  holders[0]![Symbol.dispose]();
+  assertEquals((await answer).body, '{"result":1,"error":null,"id":1}\n');
+  for (const holder of holders) holder[Symbol.dispose]();
+});
+
 Deno.test("warm-up: every call answers -28 with the status until finished", async () => {
   await using s = await startServer({ warmup: "Loading block index…" });
   const v2 = await exchange(s.port, cliRequest('{"jsonrpc":"2.0","method":"help","id":1}', s.auth));

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../../assert.ts";
 import {
   AddressError,
   connect,
@@ -208,6 +208,28 @@ Deno.test("listen: an idle client is closed after the token deadline, and counts
   idle.close();
   await waitFor(() => listener.unauthenticated === 0, 20_000, "the idle client to be gone");
   assertEquals(listener.connections, 0);
+});
+
+Deno.test("listen: a tokenTimeoutMs past 2^31-1 ms lets a client take its time", async () => {
+  using dir = tempDir();
+  await using listener = listen(FooInit, "unix", fooInit(), {
+    datadir: dir.path,
+    log: quiet,
+    authenticate: () => true,
+    tokenTimeoutMs: 2 ** 31, // setTimeout fired it after 1 ms: the client was dropped
+  });
+  const conn = await Deno.connect({ transport: "unix", path: listener.path });
+  await waitFor(() => listener.unauthenticated === 1, 20_000, "the client to be waiting");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assertEquals(listener.unauthenticated, 1, "still waiting for its token");
+  await conn.write(new Uint8Array(TOKEN_BYTES));
+  await waitFor(() => listener.connections === 1, 20_000, "the client served");
+  conn.close();
+  assertThrows(
+    () => listen(FooInit, "unix", fooInit(), { datadir: dir.path, tokenTimeoutMs: -1 }),
+    RangeError,
+    "tokenTimeoutMs is a number of milliseconds",
+  );
 });
 
 Deno.test("listen: with tokens, clients presenting them at once are served no more than maxConnections", async () => {

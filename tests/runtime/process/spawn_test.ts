@@ -98,6 +98,28 @@ Deno.test("spawn: a child that does not serve in time is killed, and spawn says 
   assert(pid > 0 && processGone(pid));
 });
 
+Deno.test("spawn: startTimeoutMs and exitTimeoutMs wait as long as given, past 2^31-1 ms and Infinity too", async () => {
+  // setTimeout fires such delays after 1 ms: the child was killed as late, then on dispose.
+  const child = await spawn(FooInit, denoCommand(component), {
+    startTimeoutMs: Infinity,
+    exitTimeoutMs: 2 ** 31,
+  });
+  assertEquals(await (await child.init.makeFoo())!.add(2, 2), 4);
+  await child[Symbol.asyncDispose]();
+  assertEquals(await child.exited, { code: 0, signal: null });
+  assertEquals(child.signalsSent, []);
+});
+
+Deno.test("spawn: a negative or NaN timeout is refused before anything starts", async () => {
+  for (const options of [{ startTimeoutMs: -1 }, { exitTimeoutMs: Number.NaN }]) {
+    const error = await assertRejects(
+      () => spawn(FooInit, denoCommand(component), options),
+      RangeError,
+    );
+    assertMatch(error.message, /^spawn: (start|exit)TimeoutMs is a number of milliseconds/);
+  }
+});
+
 Deno.test("spawn: with startTimeoutMs 0 it resolves at once; a call then fails when the child ends", async () => {
   await using child = await spawn(FooInit, notServing("setTimeout(() => Deno.exit(1), 300);"), {
     startTimeoutMs: 0,
