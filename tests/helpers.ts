@@ -388,6 +388,11 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: field("VmRSS"), peak: field("VmHWM") };
 }
 
+/** Process `pid`'s resident memory and open descriptors, as a line for a campaign's log. */
+export function usageLine(pid: number): string {
+  return `rss ${(memoryOf(pid).rss / 2 ** 20).toFixed(0)} MiB fds ${descriptorsOf(pid).size}`;
+}
+
 /** The bytes of `parts`, one after another, in one new array. */
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));

@@ -70,11 +70,16 @@ export interface OutPoint {
 export const SEQUENCE_FINAL = 0xffffffff;
 
 /**
- * Decodes a serialized transaction (with or without witness data); trailing
- * bytes, a superfluous witness flag or truncation throw.
+ * Decodes a serialized transaction (with or without witness data); a
+ * superfluous witness flag or truncation throw, and so do trailing bytes
+ * unless `allowTrailingBytes` (a stream that reads one object, as Core's
+ * `SpanReader` does, leaves them).
  */
-export function decodeTx(bytes: Uint8Array): Tx {
-  return RawTx.decode(bytes) as Tx;
+export function decodeTx(
+  bytes: Uint8Array,
+  { allowTrailingBytes = false }: { allowTrailingBytes?: boolean } = {},
+): Tx {
+  return RawTx.decode(bytes, { allowUnreadBytes: allowTrailingBytes }) as Tx;
 }
 
 /** Whether any input carries witness data (`CTransaction::HasWitness`). */

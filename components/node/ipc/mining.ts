@@ -68,7 +68,6 @@ import {
   MAX_BLOCK_SIGOPS_COST,
   MAX_BLOCK_WEIGHT,
   MAX_MONEY,
-  type Tx,
   witnessCommitmentIndex,
 } from "../chain/mod.ts";
 import type {
@@ -109,6 +108,31 @@ function waitMs(timeout: number): number {
 
 function clamp(value: bigint, low: number, high: number): number {
   return value < BigInt(low) ? low : value > BigInt(high) ? high : Number(value);
+}
+
+/**
+ * The object serialized at the start of `bytes`, read as v30.0's IPC layer
+ * reads a `Data` param into one (a `SpanReader`): bytes after it are left
+ * unread, and a failure says what the stream says (`SpanReader::read():
+ * end of data`, `ReadCompactSize(): size too large`) in one bounded line,
+ * never the bytes themselves.
+ */
+function readSerialized<T>(
+  what: string,
+  bytes: Uint8Array,
+  decode: (bytes: Uint8Array, options: { allowTrailingBytes: boolean }) => T,
+): T {
+  try {
+    return decode(bytes, { allowTrailingBytes: true });
+  } catch (error) {
+    const text = firstLine(error);
+    const reason = /Unexpected end of buffer/.test(text)
+      ? "SpanReader::read(): end of data"
+      : /Wrong length/.test(text)
+      ? "ReadCompactSize(): size too large"
+      : text.slice(0, 200);
+    throw new Error(`${what} does not deserialize: ${reason}: iostream error`);
+  }
 }
 
 function firstLine(error: unknown): string {
@@ -236,12 +260,7 @@ class BlockTemplateImpl implements BlockTemplate, Disposable {
 
   submitSolution(version: number, timestamp: number, nonce: number, coinbase: Uint8Array): boolean {
     if (coinbase.length === 0) throw new Error("submitSolution: the coinbase is empty");
-    let tx: Tx;
-    try {
-      tx = decodeTx(coinbase);
-    } catch (error) {
-      throw new Error(`submitSolution: the coinbase does not deserialize: ${firstLine(error)}`);
-    }
+    const tx = readSerialized("submitSolution: the coinbase", coinbase, decodeTx);
     // v30.0's AddMerkleRootAndCoinbase: the template's block becomes the
     // submitted one. A new object, since the chain hands it to listeners.
     const { header, txs } = this.#assembly.block;
@@ -351,12 +370,7 @@ export class MiningImpl implements Mining, Disposable {
     block: Uint8Array,
     options: BlockCheckOptions,
   ): { reason: string; debug: string; result: boolean } {
-    let decoded: Block;
-    try {
-      decoded = decodeBlock(block);
-    } catch (error) {
-      throw new Error(`checkBlock: the block does not deserialize: ${firstLine(error)}`);
-    }
+    const decoded = readSerialized("checkBlock: the block", block, decodeBlock);
     const invalid = this.#node.chain.testBlockValidity(decoded, {
       checkPow: options.checkPow,
       checkMerkleRoot: options.checkMerkleRoot,

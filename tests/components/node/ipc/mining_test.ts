@@ -219,6 +219,39 @@ Deno.test("mining: checkBlock gives Core's reasons", async () => {
   );
 });
 
+Deno.test("mining: a Data param is read as v30.0's SpanReader reads it: bytes after the object are left", async () => {
+  await using node = await serveNode();
+  const { fixture } = node;
+  const client = await node.connect();
+  await using mining = (await client.makeMining())!;
+  await using template = await createTemplate(mining);
+  const options = { checkPow: false, checkMerkleRoot: true };
+  const block = await template.getBlock();
+  const padded = Uint8Array.of(...block, 0xde, 0xad, 0xbe, 0xef);
+  assertEquals(await mining.checkBlock(padded, options), { reason: "", debug: "", result: true });
+  // A cut one fails as Core's stream does, in one line without the bytes.
+  const cut = await assertRejects(
+    () => mining.checkBlock(block.subarray(0, block.length - 1), options),
+    RpcError,
+  );
+  assertEquals(
+    cut.message,
+    "checkBlock: the block does not deserialize: SpanReader::read(): end of data: iostream error",
+  );
+  const good = await solveTemplate(template, fixture.chain.height + 1, fixture.key.wpkh);
+  const coinbase = Uint8Array.of(...good.coinbase, ...new Uint8Array(5000).fill(0xab));
+  const oversized = await assertRejects(
+    () => template.submitSolution(good.version, good.timestamp, good.nonce, coinbase.subarray(1)),
+    RpcError,
+  );
+  assert(oversized.message.length < 200, oversized.message);
+  assertEquals(
+    await template.submitSolution(good.version, good.timestamp, good.nonce, coinbase),
+    true,
+  );
+  assertEquals(hex(fixture.chain.tip.hash), hex(good.hash));
+});
+
 Deno.test("mining: waitNext wakes on a block mined through another path", async () => {
   await using node = await serveNode();
   const { fixture } = node;

@@ -432,7 +432,7 @@ export function methodCase(
 const CODES = new Set<number>(Object.values(RpcErrorCode));
 
 /** Messages a JavaScript engine writes, never Bitcoin Core: a method threw by accident. */
-const ENGINE_TEXT =
+export const ENGINE_TEXT: RegExp =
   /\bundefined\b|\bNaN\b|\[object |is not a function|is not iterable|Cannot read prop|Cannot convert|Maximum call stack|Invalid array length|Invalid typed array|BigInt|Unexpected token|\bat (async )?file:|\.ts:\d+|os error \d+/;
 
 /** The node and wallet processes under test, and the chain's values. */

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { descriptorsOf, memoryOf } from "../../../helpers.ts";
+import { usageLine } from "../../../helpers.ts";
 import { RawConnection } from "../../rpc/raw_http.ts";
 import {
   cookieAuth,
@@ -29,10 +29,7 @@ await using target = await startMethodFuzzTarget();
 const methods = methodShapes();
 const auth = cookieAuth(target.node);
 let conn = await RawConnection.open(target.node.port);
-const sample = () => {
-  const pid = target.node.child.pid;
-  return `node rss ${(memoryOf(pid).rss / 2 ** 20).toFixed(0)} MiB fds ${descriptorsOf(pid).size}`;
-};
+const sample = () => `node ${usageLine(target.node.child.pid)}`;
 console.log(`start: ${sample()}`);
 const messages = new Map<string, { count: number; seed: number }>();
 let failures = 0;
