@@ -102,6 +102,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     mempoolFile: join(options.netDir, MEMPOOL_FILE),
     log: (message) => log.info(message),
     logCategories: log,
+    deprecatedRpc: options.rpc.deprecated,
   });
   // Core logs UpdateTip for every block connected or disconnected, each time with the new tip.
   node.use(chain.subscribe({

@@ -199,6 +199,8 @@ export interface RpcOptions {
   serverTimeout: number;
   /** `-rpcdoccheck`: every result is checked against its method's documented shape. */
   docCheck: boolean;
+  /** `-deprecatedrpc` values: deprecated behaviours turned back on (any name is accepted, as Core's). */
+  deprecated: string[];
 }
 
 /** The IPC side: Bitcoin Core's `-ipcbind`, and the runtime's spawn options. */
@@ -461,6 +463,13 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     help:
       "Set permissions on the RPC auth cookie file so that it is readable by [owner|group|all] (default: owner [via umask 0077])",
     category: "rpc",
+  },
+  {
+    name: "deprecatedrpc",
+    param: "=<method>",
+    help: "Allows deprecated RPC method(s) to be used",
+    category: "rpc",
+    debugOnly: true,
   },
   {
     name: "rpcdoccheck",
@@ -818,6 +827,7 @@ function rpcOptions(args: Args, netDir: string, notices: Notice[]): RpcOptions {
     workQueue: Math.max(args.getInt("rpcworkqueue", 64), 1),
     serverTimeout: args.getInt("rpcservertimeout", 30),
     docCheck: args.getBool("rpcdoccheck", false),
+    deprecated: args.getAll("deprecatedrpc"),
   };
 }
 

@@ -70,6 +70,7 @@ import {
   str,
   time,
   warningsDoc,
+  warningsValue,
   when,
 } from "./docs.ts";
 import { scriptPubKeyJson, txToJson, type TxVerbosity } from "./encoding.ts";
@@ -452,7 +453,7 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
           "the block challenge (aka. block script), in hexadecimal (only present if the current network is a signet)",
           true,
         ),
-        warningsDoc(),
+        warningsDoc(node.deprecatedRpc),
       ]),
       examples: helpExampleCli("getblockchaininfo", "") + helpExampleRpc("getblockchaininfo", ""),
       handler() {
@@ -472,7 +473,7 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
           ["chainwork", uint256Hex(tip.chainWork)],
           ["size_on_disk", chain.blockFilesSize()],
           ["pruned", false],
-          ["warnings", []],
+          ["warnings", warningsValue(node.deprecatedRpc)],
         ]);
       },
     }),

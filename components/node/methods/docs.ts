@@ -217,11 +217,27 @@ export function mempoolEntryDoc(): ResultSpec[] {
   ];
 }
 
-/** The `warnings` field as v30 documents it (the array form). */
-export function warningsDoc(): ResultSpec {
+/**
+ * The `warnings` field of getblockchaininfo, getmininginfo and
+ * getnetworkinfo as v30 documents it: an array, or with
+ * `-deprecatedrpc=warnings` (`deprecated`) the latest warning as one string.
+ */
+export function warningsDoc(deprecated: ReadonlySet<string>): ResultSpec {
+  if (deprecated.has("warnings")) {
+    return str("warnings", "any network and blockchain warnings (DEPRECATED)");
+  }
   return arr(
     "warnings",
     "any network and blockchain warnings (run with `-deprecatedrpc=warnings` to return the latest warning as a single string)",
     [str("", "warning")],
   );
+}
+
+/**
+ * The node's warnings in the field {@linkcode warningsDoc} documents
+ * (`GetWarningsForRpc`): this node raises none, so `[]`, or `""` with
+ * `-deprecatedrpc=warnings`.
+ */
+export function warningsValue(deprecated: ReadonlySet<string>): [] | "" {
+  return deprecated.has("warnings") ? "" : [];
 }

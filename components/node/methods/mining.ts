@@ -79,6 +79,7 @@ import {
   str,
   time,
   warningsDoc,
+  warningsValue,
   when,
 } from "./docs.ts";
 import { decodeHexTx, encodeTxHex } from "./encoding.ts";
@@ -445,7 +446,7 @@ export function miningMethods(node: NodeServices): RpcMethod[] {
           num("difficulty", "The next difficulty"),
           hexStr("target", "The next target"),
         ]),
-        warningsDoc(),
+        warningsDoc(node.deprecatedRpc),
       ]),
       examples: helpExampleCli("getmininginfo", "") + helpExampleRpc("getmininginfo", ""),
       handler() {
@@ -472,7 +473,7 @@ export function miningMethods(node: NodeServices): RpcMethod[] {
             ["target", targetHex(bits)],
           ]),
         );
-        out.set("warnings", []);
+        out.set("warnings", warningsValue(node.deprecatedRpc));
         return out;
       },
     }),

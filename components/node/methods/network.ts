@@ -33,6 +33,7 @@ import {
   str,
   time,
   warningsDoc,
+  warningsValue,
 } from "./docs.ts";
 import type { NodeServices } from "./services.ts";
 
@@ -313,7 +314,7 @@ export function networkMethods(node: NodeServices): RpcMethod[] {
             num("score", "relative score"),
           ]),
         ]),
-        warningsDoc(),
+        warningsDoc(node.deprecatedRpc),
       ]),
       examples: helpExampleCli("getnetworkinfo", "") + helpExampleRpc("getnetworkinfo", ""),
       handler() {
@@ -345,7 +346,7 @@ export function networkMethods(node: NodeServices): RpcMethod[] {
           ["relayfee", new Amount(policy.minRelayFeeRate)],
           ["incrementalfee", new Amount(policy.incrementalRelayFeeRate)],
           ["localaddresses", []],
-          ["warnings", []],
+          ["warnings", warningsValue(node.deprecatedRpc)],
         ]);
       },
     }),

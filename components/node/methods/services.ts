@@ -70,6 +70,8 @@ export interface NodeParts {
   readonly log?: (message: string) => void;
   /** The log's categories, for `logging`; none: it refuses. */
   readonly logCategories?: LogCategories;
+  /** The deprecated behaviours `-deprecatedrpc` turns back on (`warnings`); none by default. */
+  readonly deprecatedRpc?: readonly string[];
 }
 
 /** The node as the RPC methods see it. */
@@ -80,6 +82,8 @@ export class NodeServices {
   readonly mempoolFile: string | undefined;
   readonly log: (message: string) => void;
   readonly logCategories: LogCategories | undefined;
+  /** `-deprecatedrpc`: the deprecated behaviours turned back on. */
+  readonly deprecatedRpc: ReadonlySet<string>;
   /** The attached wallet processes: the wallet methods route to them, `Chain.handleWalletLoader` adds them. */
   readonly wallets: WalletRouter = new WalletRouter();
   /** Set by every block assembly (`generate*`, `generateblock`, `getblocktemplate`). */
@@ -97,6 +101,7 @@ export class NodeServices {
     this.mempoolFile = parts.mempoolFile;
     this.log = parts.log ?? (() => {});
     this.logCategories = parts.logCategories;
+    this.deprecatedRpc = new Set(parts.deprecatedRpc);
     this.#now = parts.now ?? (() => parts.chain.now());
     this.isInitialBlockDownload = initialBlockDownload(parts.chain);
   }

@@ -75,6 +75,7 @@ Deno.test("options: bitcoind's defaults for regtest", () => {
     workQueue: 64,
     serverTimeout: 30,
     docCheck: false,
+    deprecated: [],
   });
   assertEquals(options.ipc, { bind: [], fd: null, connect: null, lifeline: false });
   assertEquals([options.wallets, options.fallbackFee, options.listen, options.txindex], [

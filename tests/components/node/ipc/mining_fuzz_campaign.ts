@@ -17,8 +17,10 @@ const first = Number(Deno.args[0] ?? 1);
 const count = Number(Deno.args[1] ?? 1000);
 
 await using target = await startMiningFuzzTarget();
-const sample = () => `node ${usageLine(target.node.child.pid)}`;
-console.log(`start: ${sample()}`);
+// The chain grows with the cases (blocks mined and solved), and the node's memory with it.
+const sample = async () =>
+  `node ${usageLine(target.node.child.pid)}, ${await target.node.call("getblockcount")} blocks`;
+console.log(`start: ${await sample()}`);
 const outcomes = new Map<string, { count: number; seed: number }>();
 let failures = 0;
 const started = performance.now();
@@ -35,10 +37,12 @@ for (let seed = first; seed < first + count; seed++) {
     failures++;
     console.log(`seed ${seed}: ${problems.join("; ").slice(0, 2000)}`);
   }
-  if ((seed - first + 1) % 500 === 0) console.log(`${seed - first + 1} cases: ${sample()}`);
+  if ((seed - first + 1) % 500 === 0) console.log(`${seed - first + 1} cases: ${await sample()}`);
 }
 const seconds = (performance.now() - started) / 1000;
-console.log(`${count} cases in ${seconds.toFixed(0)} s, ${failures} failing; end: ${sample()}`);
+console.log(
+  `${count} cases in ${seconds.toFixed(0)} s, ${failures} failing; end: ${await sample()}`,
+);
 for (const [key, { count, seed }] of [...outcomes].sort()) {
   console.log(`${count}\t${key} (seed ${seed})`);
 }

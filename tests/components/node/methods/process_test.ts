@@ -9,7 +9,7 @@
  * @module
  */
 import { hex } from "@scure/base";
-import { assert, assertEquals } from "../../../assert.ts";
+import { assert, assertEquals, assertMatch } from "../../../assert.ts";
 import { flagsFor, NODE_MAIN, type RealNode, startRealNode } from "../real_node.ts";
 import { freePort } from "../node_process.ts";
 import { tempDir, waitFor } from "../../../helpers.ts";
@@ -312,6 +312,24 @@ Deno.test("the RPC server's start: Core's Binding lines, and Core's stderr and l
   const allowIp = await run(["-rpcallowip=zz"]);
   assertEquals([allowIp.code, allowIp.stderr], [1, `Error: ${subnet}\n${failed}`]);
   assert(allowIp.log.includes(`[error] ${subnet}`));
+});
+
+Deno.test("-deprecatedrpc=warnings: the warnings of three methods as one string, as v30 gives them", async () => {
+  // The node refused to start with it ("Invalid parameter -deprecatedrpc=warnings").
+  await using node = await startRealNode({
+    args: ["-deprecatedrpc=warnings", "-deprecatedrpc=anything", "-rpcdoccheck"],
+  });
+  for (const method of ["getblockchaininfo", "getnetworkinfo", "getmininginfo"]) {
+    assertEquals((await node.call(method)).warnings, "", method);
+  }
+  assertMatch(
+    await node.call("help", ["getnetworkinfo"]),
+    /"warnings" : "str" +\(string\) any network and blockchain warnings \(DEPRECATED\)/,
+  );
+  await using plain = await startRealNode({ args: ["-rpcdoccheck"] });
+  for (const method of ["getblockchaininfo", "getnetworkinfo", "getmininginfo"]) {
+    assertEquals((await plain.call(method)).warnings, [], method);
+  }
 });
 
 Deno.test("echoipc: through a spawned process's Echo when the node may run Deno", async () => {
