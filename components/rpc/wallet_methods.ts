@@ -38,7 +38,12 @@ import { asArr, asInt, asInt64, asObj, asStr, type Json, JsonNumber, JsonObject 
  * new wallets go to, the one to unload, or every process's answer
  * gathered (the loaded wallets, the wallets on disk).
  */
-type Route = "wallet" | "load" | "unload" | "list" | "dir";
+/**
+ * How a method reaches a wallet: `deprecated` is `wallet` for a method
+ * v30 deprecated, which answers -32 unless `-deprecatedrpc=<name>` (once
+ * the wallet is found, before its arguments are read, as Core checks).
+ */
+type Route = "wallet" | "load" | "unload" | "list" | "dir" | "deprecated";
 
 /** A method's spec and how its arguments cross. */
 interface WalletMethodSpec {
@@ -1128,6 +1133,15 @@ const SPECS: readonly WalletMethodSpec[] = [
       helpExampleRpc("backupwallet", '"backup.dat"'),
   },
   {
+    name: "settxfee",
+    description:
+      "\nSet the transaction fee rate in BTC/kvB for this wallet. Overrides the global -paytxfee command line parameter.\nCan be deactivated by passing 0 as the fee. In that case automatic fee selection will be used by default.\n",
+    args: [{ name: "amount", type: "amount", description: "The transaction fee rate in BTC/kvB" }],
+    result: { type: "bool", description: "Returns true if successful" },
+    examples: helpExampleCli("settxfee", "0.00001") + helpExampleRpc("settxfee", "0.00001"),
+    route: "deprecated",
+  },
+  {
     name: "listdescriptors",
     description: "List all descriptors present in a wallet.\n",
     args: [{
@@ -1148,7 +1162,24 @@ async function route(
   spec: WalletMethodSpec,
   params: Params,
   named: string | undefined,
+  deprecated: ReadonlySet<string>,
 ): Promise<Json> {
+  if (spec.route === "deprecated") {
+    const wallet = await router.resolve(named);
+    if (!deprecated.has(spec.name)) {
+      throw new RpcError(
+        RpcErrorCode.METHOD_DEPRECATED,
+        `${spec.name} is deprecated and will be fully removed in v31.0.\n` +
+          `To use ${spec.name} restart bitcoind with -deprecatedrpc=${spec.name}.`,
+      );
+    }
+    return await router.call(
+      wallet.loader,
+      spec.name,
+      crossingArgs(spec.args ?? [], params),
+      wallet.name,
+    );
+  }
   const args = crossingArgs(spec.args ?? [], params);
   switch (spec.route ?? "wallet") {
     // In load order (each wallet process's, in the order they attached), as bitcoind lists them.
@@ -1199,8 +1230,14 @@ async function route(
   }
 }
 
-/** The wallet methods, routed through `router`. */
-export function walletRpcMethods(router: WalletRouter): RpcMethod[] {
+/**
+ * The wallet methods, routed through `router`; `deprecated` names the
+ * deprecated ones `-deprecatedrpc` turns back on.
+ */
+export function walletRpcMethods(
+  router: WalletRouter,
+  deprecated: ReadonlySet<string> = new Set(),
+): RpcMethod[] {
   return SPECS.map((spec) =>
     defineMethod({
       name: spec.name,
@@ -1209,7 +1246,7 @@ export function walletRpcMethods(router: WalletRouter): RpcMethod[] {
       args: spec.args,
       result: spec.result,
       examples: spec.examples,
-      handler: (params, ctx) => route(router, spec, params, ctx.walletName),
+      handler: (params, ctx) => route(router, spec, params, ctx.walletName, deprecated),
     })
   );
 }

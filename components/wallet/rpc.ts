@@ -20,6 +20,8 @@ import { Btc, type Reply } from "./json.ts";
 import {
   Code,
   KEYPOOL_SIZE,
+  MAX_TX_FEE,
+  MIN_RELAY_TX_FEE,
   NOTHING_TO_ENCRYPT,
   type Wallet,
   WalletError,
@@ -343,14 +345,20 @@ function lastProcessedBlock(wallet: Wallet): Reply {
   return { hash: wallet.tip.hash, height: wallet.tip.height };
 }
 
-/** The fee rate for a send: `fee_rate` (sat/kvB) when given, else the fallback fee. */
+/**
+ * The fee rate for a send: `fee_rate` (sat/kvB) when given, else the
+ * wallet's `settxfee` rate, else the fallback fee (Core's
+ * `GetMinimumFeeRate`, which gives the first two the same reason).
+ */
 function feeRate(
+  wallet: Wallet,
   given: unknown,
   options: WalletRpcOptions,
 ): { rate: bigint; reason: string } {
   if (given !== null && given !== undefined) {
     return { rate: BigInt(given as number), reason: "PayTxFee set" };
   }
+  if (wallet.payTxFee > 0n) return { rate: wallet.payTxFee, reason: "PayTxFee set" };
   // The node keeps no fee estimates (estimatesmartfee has no data on regtest).
   if (options.fallbackFee === 0n) fail(Code.INSUFFICIENT_FUNDS, FEE_ESTIMATION_FAILED);
   return { rate: options.fallbackFee, reason: "Fallback fee" };
@@ -370,7 +378,7 @@ async function send(
       fail(Code.INSUFFICIENT_FUNDS, "Transaction amount too small");
     }
   }
-  const { rate, reason } = feeRate(fee, options);
+  const { rate, reason } = feeRate(wallet, fee, options);
   try {
     const { tx } = await wallet.send(payments, rate);
     return verbose ? { txid: tx.txid, fee_reason: reason } : tx.txid;
@@ -502,7 +510,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       keypoolsize: wallet.keypoolSize(false),
       keypoolsize_hd_internal: wallet.keypoolSize(true),
       unlocked_until: wallet.encrypted ? wallet.unlockedUntil : undefined,
-      paytxfee: new Btc(0n),
+      paytxfee: new Btc(wallet.payTxFee),
       private_keys_enabled: !flags.disablePrivateKeys,
       avoid_reuse: false,
       scanning: false,
@@ -739,7 +747,12 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         fail(Code.WALLET, "Transaction amount too small");
       }
     }
-    if (r.feeRate === null && options.fallbackFee === 0n) fail(Code.WALLET, FEE_ESTIMATION_FAILED);
+    const rate = r.feeRate !== null
+      ? BigInt(r.feeRate)
+      : wallet.payTxFee > 0n
+      ? wallet.payTxFee
+      : options.fallbackFee;
+    if (rate === 0n) fail(Code.WALLET, FEE_ESTIMATION_FAILED);
     try {
       const funded = await wallet.fund({
         version: r.version,
@@ -750,7 +763,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
           witness: input.witness.map((item) => hex.decode(item)),
         })),
         payments,
-        feeRate: r.feeRate === null ? options.fallbackFee : BigInt(r.feeRate),
+        feeRate: rate,
         addInputs: r.addInputs,
         includeUnsafe: r.includeUnsafe,
         minDepth: r.minconf,
@@ -934,6 +947,26 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   async walletpassphrasechange(wallet, [current, next]) {
     await wallet.changePassphrase(str(current), str(next));
     return null;
+  },
+
+  settxfee(wallet, [amount]) {
+    // Core's checks (the node let the call through only with -deprecatedrpc=settxfee).
+    const rate = BigInt(String(amount));
+    const perKvb = (sats: bigint) => `${new Btc(sats)} BTC/kvB`;
+    if (rate !== 0n && rate < MIN_RELAY_TX_FEE) {
+      fail(
+        Code.INVALID_PARAMETER,
+        `txfee cannot be less than min relay tx fee (${perKvb(MIN_RELAY_TX_FEE)})`,
+      );
+    }
+    if (rate > MAX_TX_FEE) {
+      fail(
+        Code.INVALID_PARAMETER,
+        `txfee cannot be more than wallet max tx fee (${perKvb(MAX_TX_FEE)})`,
+      );
+    }
+    wallet.payTxFee = rate;
+    return true;
   },
 
   walletlock(wallet) {

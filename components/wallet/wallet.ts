@@ -52,6 +52,8 @@ import { displayHex, internalBytes, outpointKey, type ParsedTx, parseTx } from "
 export const KEYPOOL_SIZE = 100;
 /** Core's `-maxtxfee` default: a send paying more is refused by the node. */
 export const MAX_TX_FEE = 10_000_000n;
+/** Core's `-minrelaytxfee` default in sat/kvB, the node's (which takes no other). */
+export const MIN_RELAY_TX_FEE = 1000n;
 /** Blocks fetched per `getBlocksSince` during a rescan. */
 const RESCAN_BATCH = 50;
 /** Sequence of the wallet's inputs: final locktime semantics off, RBF signalled (Core's default). */
@@ -288,6 +290,11 @@ export class Wallet implements Disposable {
   #sealed: SealedSecret | null = null;
   #unlockedUntil = 0;
   #lockTimer: Timer | undefined;
+  /**
+   * The fee rate `settxfee` set (sat/kvB; 0: none), which sends use when
+   * not given one (Core's `m_pay_tx_fee`). Not kept: a reload forgets it.
+   */
+  payTxFee = 0n;
   #queue: Promise<unknown> = Promise.resolve();
   #handler: Handler | null = null;
   #seq = 0;

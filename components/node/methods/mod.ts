@@ -55,6 +55,8 @@ export function nodeMethods(
     ...networkMethods(node),
     ...controlMethods(node),
     echoIpcMethod(options.ipcLog),
-    ...(options.disableWallet ? [] : [...walletRpcMethods(node.wallets), ...fundingMethods(node)]),
+    ...(options.disableWallet
+      ? []
+      : [...walletRpcMethods(node.wallets, node.deprecatedRpc), ...fundingMethods(node)]),
   ];
 }

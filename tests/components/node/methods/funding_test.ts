@@ -190,3 +190,61 @@ Deno.test("fundrawtransaction: createrawtransaction, fund, sign with the wallet,
   });
   assertEquals(await target.health(), null);
 });
+
+Deno.test("settxfee: -32 as v30 answers it; with -deprecatedrpc=settxfee Core's checks, and sends pay the rate", async () => {
+  const deprecated = {
+    code: -32,
+    message: "settxfee is deprecated and will be fully removed in v31.0.\n" +
+      "To use settxfee restart bitcoind with -deprecatedrpc=settxfee.",
+  };
+  {
+    await using target = await startMethodFuzzTarget();
+    const reply = await target.node.raw(
+      '{"id":1,"method":"settxfee","params":[0.0001]}',
+      "/wallet/w",
+    );
+    assertEquals(reply.body.error, deprecated);
+    // The wallet is looked for first, as Core does.
+    const missing = await target.node.raw('{"id":1,"method":"settxfee","params":[1]}', "/wallet/x");
+    assertEquals(missing.body.error.code, -18);
+  }
+  await using target = await startMethodFuzzTarget(["-deprecatedrpc=settxfee"]);
+  const call = async (method: string, params: unknown) => {
+    const reply = await target.node.raw(JSON.stringify({ id: 1, method, params }), "/wallet/w");
+    return reply.body.error ? { error: reply.body.error } : reply.body.result;
+  };
+  assertEquals(await call("settxfee", [0.000009]), {
+    error: { code: -8, message: "txfee cannot be less than min relay tx fee (0.00001000 BTC/kvB)" },
+  });
+  assertEquals(await call("settxfee", [0.11]), {
+    error: {
+      code: -8,
+      message: "txfee cannot be more than wallet max tx fee (0.10000000 BTC/kvB)",
+    },
+  });
+  assertEquals((await call("settxfee", [-1])).error.code, -3);
+  assertEquals(await call("settxfee", [0.0005]), true);
+  assertEquals((await call("getwalletinfo", [])).paytxfee, 0.0005);
+  // A send without a rate pays it (50 sat/vB), not the fallback fee (20).
+  const sent = await call("sendtoaddress", {
+    address: target.context.addresses[4],
+    amount: 1,
+    verbose: true,
+  });
+  assertEquals(sent.fee_reason, "PayTxFee set");
+  const entry = await target.node.call("getmempoolentry", [sent.txid]);
+  assertFeeFor(entry.fees.base, entry.vsize, 50);
+  const raw = await call("createrawtransaction", [[], { [target.context.addresses[4]]: 1 }]);
+  const funded = await call("fundrawtransaction", [raw]);
+  // 50 sat/vB on its 140-odd vB is more than 5,000 sat; the fallback rate (20) would pay less.
+  assert(funded.fee > satVb(50) * 0.1, JSON.stringify(funded));
+  // 0 goes back to the automatic choice (the fallback fee here).
+  assertEquals(await call("settxfee", [0]), true);
+  assertEquals((await call("getwalletinfo", [])).paytxfee, 0);
+  const again = await call("sendtoaddress", {
+    address: target.context.addresses[4],
+    amount: 1,
+    verbose: true,
+  });
+  assertEquals(again.fee_reason, "Fallback fee");
+});

@@ -448,11 +448,14 @@ export interface MethodFuzzTarget extends AsyncDisposable {
   restoreWallet(): Promise<void>;
 }
 
-/** The node (`-rpcdoccheck`) and a wallet process with wallet `w`, a chain of 103 blocks, and its values. */
-export async function startMethodFuzzTarget(): Promise<MethodFuzzTarget> {
+/**
+ * The node (`-rpcdoccheck`, and `nodeArgs`) and a wallet process with
+ * wallet `w`, a chain of 103 blocks, and its values.
+ */
+export async function startMethodFuzzTarget(nodeArgs: string[] = []): Promise<MethodFuzzTarget> {
   const walletTemp = tempDir("method_fuzz_wallet_");
   const node = await startRealNode({
-    args: ["-ipcbind=unix", "-rpcdoccheck", "-txindex", "-fallbackfee=0.0002"],
+    args: ["-ipcbind=unix", "-rpcdoccheck", "-txindex", "-fallbackfee=0.0002", ...nodeArgs],
   });
   const wallet = startWallet(node, walletTemp.path, ["-wallet=w", "-fallbackfee=0.0002"], {
     stderr: "piped",
