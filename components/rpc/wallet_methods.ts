@@ -57,6 +57,9 @@ interface WalletMethodSpec {
 
 const sats = (value: bigint) => new JsonNumber(value.toString());
 
+/** The txid Core's wallet help examples show. */
+const EXAMPLE_TXID = "1075db55d416d3ca199f55b6084e2115b9345e16c5cf302fc80e9d5fbf5d48d";
+
 /** The positional arguments, amounts as satoshis (and `fee_rate` as sat/kvB). */
 function crossingArgs(args: readonly ArgSpec[], params: Params): Json[] {
   return args.map((arg, i) => {
@@ -988,14 +991,8 @@ const SPECS: readonly WalletMethodSpec[] = [
       },
     ],
     result: anyObject,
-    examples: helpExampleCli(
-      "gettransaction",
-      '"1075db55d416d3ca199f55b6084e2115b9345e16c5cf302fc80e9d5fbf5d48d"',
-    ) +
-      helpExampleRpc(
-        "gettransaction",
-        '"1075db55d416d3ca199f55b6084e2115b9345e16c5cf302fc80e9d5fbf5d48d"',
-      ),
+    examples: helpExampleCli("gettransaction", `"${EXAMPLE_TXID}"`) +
+      helpExampleRpc("gettransaction", `"${EXAMPLE_TXID}"`),
   },
   {
     name: "signrawtransactionwithwallet",
@@ -1131,6 +1128,15 @@ const SPECS: readonly WalletMethodSpec[] = [
     result: { type: "none", description: "" },
     examples: helpExampleCli("backupwallet", '"backup.dat"') +
       helpExampleRpc("backupwallet", '"backup.dat"'),
+  },
+  {
+    name: "abandontransaction",
+    description:
+      '\nMark in-wallet transaction <txid> as abandoned\nThis will mark this transaction and all its in-wallet descendants as abandoned which will allow\nfor their inputs to be respent.  It can be used to replace "stuck" or evicted transactions.\nIt only works on transactions which are not included in a block and are not currently in the mempool.\nIt has no effect on transactions which are already abandoned.\n',
+    args: [{ name: "txid", type: "hex", description: "The transaction id" }],
+    result: { type: "none", description: "" },
+    examples: helpExampleCli("abandontransaction", `"${EXAMPLE_TXID}"`) +
+      helpExampleRpc("abandontransaction", `"${EXAMPLE_TXID}"`),
   },
   {
     name: "settxfee",

@@ -17,6 +17,8 @@ import type { DescriptorKind } from "./descriptor.ts";
 import type { DerivedKey } from "./keys.ts";
 import { fingerprintHex } from "./descriptor.ts";
 import { Btc, type Reply } from "./json.ts";
+import { parseHashV } from "../rpc/params.ts";
+import type { Json } from "../rpc/json.ts";
 import {
   Code,
   KEYPOOL_SIZE,
@@ -419,7 +421,7 @@ function entries(
         label,
         vout,
         fee,
-        abandoned: false,
+        abandoned: wallet.isAbandoned(tx.txid),
       });
     }
     if (key !== undefined) {
@@ -437,7 +439,7 @@ function entries(
         amount: new Btc(output.amount),
         label,
         vout,
-        abandoned: false,
+        abandoned: wallet.isAbandoned(tx.txid),
       });
     }
   });
@@ -877,7 +879,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   gettransaction(wallet, [txid, , verbose]) {
-    const wtx = wallet.transaction(str(txid));
+    const wtx = wallet.transaction(parseHashV(txid as Json, "txid"));
     if (wtx === undefined) {
       fail(Code.INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id");
     }
@@ -967,6 +969,11 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     }
     wallet.payTxFee = rate;
     return true;
+  },
+
+  abandontransaction(wallet, [txid]) {
+    wallet.abandon(parseHashV(txid as Json, "txid"));
+    return null;
   },
 
   walletlock(wallet) {

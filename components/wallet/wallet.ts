@@ -283,6 +283,8 @@ export class Wallet implements Disposable {
   readonly #labels = new Map<string, AddressBookEntry>();
   /** Locked coins (`lockunspent`), `txid:vout`; the persistent ones are kept in the database. */
   readonly #locked = new Set<string>();
+  /** Transactions `abandontransaction` marked (and their descendants), kept in the database. */
+  readonly #abandoned = new Set<string>();
   readonly #txs = new Map<string, WalletTx>();
   #blocks: Map<number, string>;
   #tip: BlockRef;
@@ -423,6 +425,7 @@ export class Wallet implements Disposable {
     for (const outpoint of JSON.parse(store.meta("locked_coins") ?? "[]")) {
       this.#locked.add(outpoint);
     }
+    for (const txid of JSON.parse(store.meta("abandoned_txs") ?? "[]")) this.#abandoned.add(txid);
   }
 
   /** Derives and watches scripts up to the keypool's size past the next index. */
@@ -636,6 +639,55 @@ export class Wallet implements Disposable {
     return [...this.#locked];
   }
 
+  /** Whether `abandontransaction` marked `txid` (or an ancestor of it), and nothing brought it back since. */
+  isAbandoned(txid: string): boolean {
+    return this.#abandoned.has(txid);
+  }
+
+  /**
+   * Core's `AbandonTransaction`: marks `txid`, neither confirmed nor in the
+   * mempool nor conflicted by a confirmed spend of one of its inputs, and
+   * every unconfirmed wallet transaction spending its outputs, as
+   * abandoned. Returning to the mempool or a block unmarks one. (Here a
+   * transaction out of the mempool already leaves its inputs spendable, so
+   * the mark is what listtransactions and gettransaction say.)
+   */
+  abandon(txid: string): void {
+    const wtx = this.#txs.get(txid);
+    if (wtx === undefined) {
+      throw new WalletError(Code.INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id");
+    }
+    if (this.#active(wtx.row) || this.#conflicted(wtx)) {
+      throw new WalletError(
+        Code.INVALID_ADDRESS_OR_KEY,
+        "Transaction not eligible for abandonment",
+      );
+    }
+    const marked = new Set<string>([txid]);
+    for (const current of marked) {
+      for (const { tx, row } of this.#txs.values()) {
+        if (row.blockHeight !== null || marked.has(tx.txid)) continue;
+        if (tx.inputs.some((input) => input.txid === current)) marked.add(tx.txid);
+      }
+    }
+    for (const id of marked) this.#abandoned.add(id);
+    this.store.atomically(() => this.#saveAbandoned());
+  }
+
+  /** Whether a confirmed wallet transaction other than `wtx` spends one of its inputs. */
+  #conflicted({ tx }: WalletTx): boolean {
+    const inputs = new Set(tx.inputs.map(outpointKey));
+    for (const other of this.#txs.values()) {
+      if (other.tx.txid === tx.txid || other.row.blockHeight === null) continue;
+      if (other.tx.inputs.some((input) => inputs.has(outpointKey(input)))) return true;
+    }
+    return false;
+  }
+
+  #saveAbandoned(): void {
+    this.store.setMeta("abandoned_txs", JSON.stringify([...this.#abandoned]));
+  }
+
   /** Locks `outpoints` (in the database too when `persistent`), or unlocks them (both kinds). */
   setLocked(outpoints: readonly string[], lock: boolean, persistent: boolean): void {
     const kept = new Set<string>(JSON.parse(this.store.meta("locked_coins") ?? "[]"));
@@ -738,6 +790,8 @@ export class Wallet implements Disposable {
     }
     this.store.putTx(row);
     this.#txs.set(tx.txid, { tx, row });
+    // Seen again in the mempool or a block: no longer abandoned (Core's states are not permanent).
+    if (this.#active(row) && this.#abandoned.delete(tx.txid)) this.#saveAbandoned();
   }
 
   #mempoolAdded(raw: Uint8Array): void {
