@@ -797,7 +797,7 @@ export async function spawnComponent<T>(
 ): Promise<SandboxedComponent<T>> {
   const { manifest, folder } = component;
   const startTimeoutMs = delayOption(
-    "startTimeoutMs",
+    "spawnComponent: startTimeoutMs",
     options.startTimeoutMs,
     DEFAULT_START_TIMEOUT_MS,
   );

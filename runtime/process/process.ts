@@ -803,7 +803,7 @@ export function listen<T>(
   init: T,
   options: ListenOptions = {},
 ): IpcListener {
-  const tokenTimeoutMs = delayOption("tokenTimeoutMs", options.tokenTimeoutMs, 1000);
+  const tokenTimeoutMs = delayOption("listen: tokenTimeoutMs", options.tokenTimeoutMs, 1000);
   const parsed = parseAddress(address, addressContext(options));
   prepareSocketPath(parsed);
   let listener: Deno.UnixListener;

@@ -594,3 +594,14 @@ Deno.test("contract: a component's permission audits are kept for its latest run
   assert(audits.includes(`other.0000-00${AUDIT_SUFFIX}`), "another component's stay");
   assert(!existsSync(`${logs}/foo.${earlier[0]}${GRANTS_SUFFIX}`), "with their grants");
 });
+
+Deno.test("spawnComponent: a negative or NaN startTimeoutMs is refused before anything starts", async () => {
+  for (const startTimeoutMs of [-1, Number.NaN]) {
+    await assertRejects(
+      // A state directory that does not exist: nothing may have been made there.
+      () => spawnComponent(FooInit, components.foo, { stateDir: "/nonexistent", startTimeoutMs }),
+      RangeError,
+      "spawnComponent: startTimeoutMs is a number of milliseconds",
+    );
+  }
+});
