@@ -350,19 +350,21 @@ function lastProcessedBlock(wallet: Wallet): Reply {
 /**
  * The fee rate for a send: `fee_rate` (sat/kvB) when given, else the
  * wallet's `settxfee` rate, else the fallback fee (Core's
- * `GetMinimumFeeRate`, which gives the first two the same reason).
+ * `GetMinimumFeeRate`, which gives the first two the same reason); with
+ * none of them, Core's "Fee estimation failed" as `noEstimateCode`.
  */
 function feeRate(
   wallet: Wallet,
   given: unknown,
   options: WalletRpcOptions,
+  noEstimateCode: number,
 ): { rate: bigint; reason: string } {
   if (given !== null && given !== undefined) {
     return { rate: BigInt(given as number), reason: "PayTxFee set" };
   }
   if (wallet.payTxFee > 0n) return { rate: wallet.payTxFee, reason: "PayTxFee set" };
   // The node keeps no fee estimates (estimatesmartfee has no data on regtest).
-  if (options.fallbackFee === 0n) fail(Code.INSUFFICIENT_FUNDS, FEE_ESTIMATION_FAILED);
+  if (options.fallbackFee === 0n) fail(noEstimateCode, FEE_ESTIMATION_FAILED);
   return { rate: options.fallbackFee, reason: "Fallback fee" };
 }
 
@@ -380,7 +382,7 @@ async function send(
       fail(Code.INSUFFICIENT_FUNDS, "Transaction amount too small");
     }
   }
-  const { rate, reason } = feeRate(wallet, fee, options);
+  const { rate, reason } = feeRate(wallet, fee, options, Code.INSUFFICIENT_FUNDS);
   try {
     const { tx } = await wallet.send(payments, rate);
     return verbose ? { txid: tx.txid, fee_reason: reason } : tx.txid;
@@ -749,12 +751,8 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         fail(Code.WALLET, "Transaction amount too small");
       }
     }
-    const rate = r.feeRate !== null
-      ? BigInt(r.feeRate)
-      : wallet.payTxFee > 0n
-      ? wallet.payTxFee
-      : options.fallbackFee;
-    if (rate === 0n) fail(Code.WALLET, FEE_ESTIMATION_FAILED);
+    // Core's fundrawtransaction says so with -4 where a send says -6.
+    const { rate } = feeRate(wallet, r.feeRate, options, Code.WALLET);
     try {
       const funded = await wallet.fund({
         version: r.version,
