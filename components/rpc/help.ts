@@ -378,6 +378,30 @@ export function helpExampleRpc(method: string, args: string): string {
   return curlExample(method, `[${args}]`);
 }
 
+/** The legacy address of Core's message examples (a mainnet P2PKH address). */
+export const MESSAGE_EXAMPLE_ADDRESS = "1D1ZrZNe3JUo7ZycKEYQQiQAWd9y54F4XX";
+
+/**
+ * The examples `signmessage` and `verifymessage` share in Core's help:
+ * unlock, sign, verify, then `method` as a JSON-RPC call.
+ */
+export function messageExamples(method: "signmessage" | "verifymessage"): string {
+  const address = `"${MESSAGE_EXAMPLE_ADDRESS}"`;
+  return "\nUnlock the wallet for 30 seconds\n" +
+    helpExampleCli("walletpassphrase", '"mypassphrase" 30') +
+    "\nCreate the signature\n" +
+    helpExampleCli("signmessage", `${address} "my message"`) +
+    "\nVerify the signature\n" +
+    helpExampleCli("verifymessage", `${address} "signature" "my message"`) +
+    "\nAs a JSON-RPC call\n" +
+    helpExampleRpc(
+      method,
+      method === "signmessage"
+        ? `${address}, "my message"`
+        : `${address}, "signature", "my message"`,
+    );
+}
+
 /** `HelpExampleRpcNamed`: the curl line with the arguments as a params object. */
 export function helpExampleRpcNamed(
   method: string,

@@ -86,4 +86,6 @@ export {
   helpExampleCliNamed,
   helpExampleRpc,
   helpExampleRpcNamed,
+  MESSAGE_EXAMPLE_ADDRESS,
+  messageExamples,
 } from "./help.ts";

@@ -24,6 +24,7 @@ import {
   EXAMPLE_ADDRESS,
   helpExampleCli,
   helpExampleRpc,
+  messageExamples,
   type Params,
   type ResultSpec,
   RpcError,
@@ -993,6 +994,25 @@ const SPECS: readonly WalletMethodSpec[] = [
     result: anyObject,
     examples: helpExampleCli("gettransaction", `"${EXAMPLE_TXID}"`) +
       helpExampleRpc("gettransaction", `"${EXAMPLE_TXID}"`),
+  },
+  {
+    name: "signmessage",
+    description:
+      "Sign a message with the private key of an address\nRequires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.\n",
+    args: [
+      {
+        name: "address",
+        type: "str",
+        description: "The bitcoin address to use for the private key.",
+      },
+      { name: "message", type: "str", description: "The message to create a signature of." },
+    ],
+    result: {
+      type: "str",
+      key: "signature",
+      description: "The signature of the message encoded in base 64",
+    },
+    examples: messageExamples("signmessage"),
   },
   {
     name: "signrawtransactionwithwallet",

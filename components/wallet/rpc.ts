@@ -538,6 +538,13 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return wallet.newAddress(addressKind(wallet, str(type, "bech32")), false, name).address;
   },
 
+  signmessage(wallet, [address, message]) {
+    wallet.ensureUnlocked();
+    const script = addressScript(str(address), "Invalid address");
+    if (OutScript.decode(script).type !== "pkh") fail(Code.TYPE, "Address does not refer to key");
+    return wallet.signMessage(script, str(message));
+  },
+
   setlabel(wallet, [address, label]) {
     const script = addressScript(str(address), "Invalid Bitcoin address");
     wallet.setLabel(script, labelName(label));

@@ -31,6 +31,7 @@
  * @module
  */
 import { hex } from "@scure/base";
+import { signMessage } from "../bitcoin/message.ts";
 import { Timer } from "../../component.ts";
 import { OutScript, RawTx, Script, Transaction } from "@scure/btc-signer";
 import type {
@@ -916,11 +917,33 @@ export class Wallet implements Disposable {
 
   // --- keys at rest ---
 
+  /** Core's `EnsureWalletIsUnlocked`: -13 when the wallet is encrypted and locked. */
+  ensureUnlocked(): void {
+    if (this.#sealed !== null && this.#secret === null) {
+      throw new WalletError(Code.UNLOCK_NEEDED, UNLOCK_NEEDED);
+    }
+  }
+
   /** The secret, or -13 when locked, or -4 when the wallet has none. */
   #unlocked(): HdSecret {
+    this.ensureUnlocked();
     if (this.#secret !== null) return this.#secret;
-    if (this.#sealed !== null) throw new WalletError(Code.UNLOCK_NEEDED, UNLOCK_NEEDED);
     throw new WalletError(Code.WALLET, "Error: Private keys are disabled for this wallet");
+  }
+
+  /**
+   * Core's `SignMessage`: `message` signed (`components/bitcoin/message.ts`)
+   * by the key of `script`, a P2PKH script; -13 when locked, -4 `Private
+   * key not available` when the wallet holds no private key for it.
+   */
+  signMessage(script: Uint8Array, message: string): string {
+    this.ensureUnlocked();
+    const key = this.keyOf(script);
+    if (key === undefined || this.#secret === null) {
+      throw new WalletError(Code.WALLET, "Private key not available");
+    }
+    // The wallet's keys are all used compressed, as Core's descriptor wallets' are.
+    return signMessage({ key: this.#secret.privateKey(key.path), compressed: true }, message);
   }
 
   /** The private-key descriptors (`listdescriptors true`). */

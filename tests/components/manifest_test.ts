@@ -23,14 +23,14 @@ const expected = {
     read: ["regtest"],
     write: ["regtest"],
     net: ["[::1]:18443", "127.0.0.1:18443"],
-    code: ["../rpc"],
+    code: ["../bitcoin", "../rpc"],
   },
   wallet: {
     serves: ["Init"],
     read: ["wallets", "settings"],
     write: ["wallets", "settings"],
     net: [],
-    code: ["../rpc"],
+    code: ["../bitcoin", "../rpc"],
   },
   gui: { serves: ["GuiInit"], read: [], write: [], net: ["127.0.0.1:18480"], code: [] },
 };
@@ -52,7 +52,7 @@ for (const [name, want] of Object.entries(expected)) {
     });
     assertEquals(manifest.code, want.code);
     const { codeFolders = [] } = await loadComponent(folder);
-    assertEquals(codeFolders, want.code.map(() => `${project}/components/rpc`));
+    assertEquals(codeFolders, want.code.map((code) => `${project}/components/${code.slice(3)}`));
     using temp = tempDir();
     const cache = temp.path;
     const code = await checkProvenance(

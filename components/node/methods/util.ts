@@ -15,13 +15,13 @@
  * ```
  * @module
  */
+import { signMessage } from "../../bitcoin/message.ts";
 import { hex } from "@scure/base";
 import {
   decodeDestination,
   decodeSecret,
   descriptorChecksum,
   scriptToAddress,
-  signMessage,
   solver,
   type TxIndex,
   verifyMessage,
@@ -35,6 +35,8 @@ import {
   helpExampleRpc,
   type Json,
   type JsonInput,
+  MESSAGE_EXAMPLE_ADDRESS,
+  messageExamples,
   RpcError,
   RpcErrorCode,
   type RpcMethod,
@@ -83,9 +85,6 @@ function feeModesDetail(defaultInfo: string): string {
     "less responsive to short-term drops in the prevailing fee market. This mode\n" +
     "potentially returns a higher fee rate estimate.\n";
 }
-
-/** Core's `EXAMPLE_ADDRESS` of the message examples (a mainnet P2PKH address). */
-const MESSAGE_EXAMPLE_ADDRESS = "1D1ZrZNe3JUo7ZycKEYQQiQAWd9y54F4XX";
 
 const DESCRIPTOR_KEYS_NOTE =
   "\nIn the above, <pubkey> either refers to a fixed public key in hexadecimal notation, or to an xpub/xprv optionally followed by one\n" +
@@ -267,14 +266,7 @@ export function utilMethods(indexes: { readonly txindex?: TxIndex } = {}): RpcMe
         { name: "message", type: "str", description: "The message that was signed." },
       ],
       result: { type: "bool", description: "If the signature is verified or not." },
-      examples: "\nUnlock the wallet for 30 seconds\n" +
-        helpExampleCli("walletpassphrase", '"mypassphrase" 30') +
-        "\nCreate the signature\n" +
-        helpExampleCli("signmessage", `"${MESSAGE_EXAMPLE_ADDRESS}" "my message"`) +
-        "\nVerify the signature\n" +
-        helpExampleCli("verifymessage", `"${MESSAGE_EXAMPLE_ADDRESS}" "signature" "my message"`) +
-        "\nAs a JSON-RPC call\n" +
-        helpExampleRpc("verifymessage", `"${MESSAGE_EXAMPLE_ADDRESS}", "signature", "my message"`),
+      examples: messageExamples("verifymessage"),
       handler(params) {
         const result = verifyMessage(
           params.arg("address", asStr),

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { signMessage } from "../../../../components/bitcoin/message.ts";
 import { hex } from "@scure/base";
 import { p2tr } from "@scure/btc-signer";
 import {
@@ -17,7 +18,6 @@ import {
   inferDescriptor,
   parseDescriptor,
   scriptToAddress,
-  signMessage,
   verifyMessage,
 } from "../../../../components/node/chain/mod.ts";
 import { assert, assertEquals, assertThrows } from "../../../assert.ts";
