@@ -996,6 +996,20 @@ const SPECS: readonly WalletMethodSpec[] = [
       helpExampleRpc("gettransaction", `"${EXAMPLE_TXID}"`),
   },
   {
+    name: "keypoolrefill",
+    description:
+      // Core's text, with this wallet's keypool of 100 (Core's is 1000, or -keypool, not taken here).
+      'Refills each descriptor keypool in the wallet up to the specified number of new keys.\nBy default, descriptor wallets have 4 active ranged descriptors ("legacy", "p2sh-segwit", "bech32", "bech32m"), each with 100 entries.\n\nRequires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.\n',
+    args: [{
+      name: "newsize",
+      type: "num",
+      defaultHint: "100",
+      description: "The new keypool size",
+    }],
+    result: { type: "none", description: "" },
+    examples: helpExampleCli("keypoolrefill", "") + helpExampleRpc("keypoolrefill", ""),
+  },
+  {
     name: "signmessage",
     description:
       "Sign a message with the private key of an address\nRequires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.\n",

@@ -21,7 +21,7 @@ import { parseHashV } from "../rpc/params.ts";
 import type { Json } from "../rpc/json.ts";
 import {
   Code,
-  KEYPOOL_SIZE,
+  MAX_KEYPOOL_REFILL,
   MAX_TX_FEE,
   MIN_RELAY_TX_FEE,
   NOTHING_TO_ENCRYPT,
@@ -545,6 +545,20 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return wallet.signMessage(script, str(message));
   },
 
+  async keypoolrefill(wallet, [newsize]) {
+    const size = int(newsize, 0);
+    if (size < 0) fail(Code.INVALID_PARAMETER, "Invalid parameter, expected valid size.");
+    // Not Core's: a bound on what one call may derive (see MAX_KEYPOOL_REFILL).
+    if (size > MAX_KEYPOOL_REFILL) {
+      fail(
+        Code.INVALID_PARAMETER,
+        `Invalid parameter, expected a size of at most ${MAX_KEYPOOL_REFILL}.`,
+      );
+    }
+    if (await wallet.refillKeypool(size) < size) fail(Code.WALLET, "Error refreshing keypool.");
+    return null;
+  },
+
   setlabel(wallet, [address, label]) {
     const script = addressScript(str(address), "Invalid Bitcoin address");
     wallet.setLabel(script, labelName(label));
@@ -1036,7 +1050,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
           timestamp: wallet.birthtime,
           active: true,
           internal,
-          range: [0, next + KEYPOOL_SIZE - 1],
+          range: [0, wallet.derivedCount(account.kind, internal) - 1],
           next,
           next_index: next,
         };

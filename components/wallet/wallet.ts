@@ -51,6 +51,10 @@ import { displayHex, internalBytes, outpointKey, type ParsedTx, parseTx } from "
 
 /** Scripts derived ahead of the next unused index on each chain (Core's `-keypool`). */
 export const KEYPOOL_SIZE = 100;
+/** The largest `keypoolrefill` size: 8 chains of 10,000 keys take about 40 s to derive here. */
+export const MAX_KEYPOOL_REFILL = 10_000;
+/** Keys per chain a refill derives before it lets other calls run. */
+const REFILL_STEP = 50;
 /** Core's `-maxtxfee` default: a send paying more is refused by the node. */
 export const MAX_TX_FEE = 10_000_000n;
 /** Core's `-minrelaytxfee` default in sat/kvB, the node's (which takes no other). */
@@ -406,9 +410,7 @@ export class Wallet implements Disposable {
       });
     }
     store.atomically(() => {
-      for (const kind of this.#accounts.keys()) {
-        for (const internal of [false, true]) this.#topUp(kind, internal);
-      }
+      this.#topUpAll(KEYPOOL_SIZE);
       // A wallet older than its address book: the addresses it handed out were labelled "" (in
       // the same transaction as the table, so an interrupted upgrade is done again in full).
       if (!store.hasAddressBook) {
@@ -429,19 +431,56 @@ export class Wallet implements Disposable {
     for (const txid of JSON.parse(store.meta("abandoned_txs") ?? "[]")) this.#abandoned.add(txid);
   }
 
-  /** Derives and watches scripts up to the keypool's size past the next index. */
-  #topUp(kind: DescriptorKind, internal: boolean): void {
+  /**
+   * Derives and watches scripts up to `size` (the keypool's) past the next
+   * index, at most `limit` of them; never fewer than it already watches.
+   * Whether it stopped at `limit`.
+   */
+  #topUp(kind: DescriptorKind, internal: boolean, size = KEYPOOL_SIZE, limit = Infinity): boolean {
     const account = this.#accounts.get(kind)!;
-    const next = Number(this.store.meta(nextKey(kind, internal)) ?? 0);
-    const end = next + KEYPOOL_SIZE;
-    const derivedKey = `derived_${kind}_${internal ? 1 : 0}`;
-    let derived = Number(this.store.meta(derivedKey) ?? 0);
+    const wanted = this.nextIndex(kind, internal) + size;
+    let derived = this.derivedCount(kind, internal);
+    const end = Math.min(wanted, derived + limit);
     for (; derived < end; derived++) {
       const key = account.derive(internal, derived);
       this.store.addScript({ script: key.script, kind, internal, index: derived });
       this.#scripts.set(hex.encode(key.script), { kind, internal, index: derived });
     }
-    this.store.setMeta(derivedKey, String(derived));
+    this.store.setMeta(derivedCountKey(kind, internal), String(derived));
+    return derived < wanted;
+  }
+
+  /** {@linkcode #topUp} on every chain, in the caller's transaction; whether one stopped at `limit`. */
+  #topUpAll(size: number, limit = Infinity): boolean {
+    let more = false;
+    for (const kind of this.#accounts.keys()) {
+      for (const internal of [false, true]) more = this.#topUp(kind, internal, size, limit) || more;
+    }
+    return more;
+  }
+
+  /**
+   * Core's `TopUpKeyPool` (`keypoolrefill`): every chain watches `size`
+   * scripts past its next index (the keypool's size when 0), or as many
+   * as it already does when that is more; -13 when locked, as Core asks.
+   * Resolves to the scripts watched past the next indexes, in all.
+   *
+   * It holds the chain's notifications back, as Core's holds its wallet
+   * lock. A key takes about half a millisecond to derive, so it goes in
+   * steps, each its own transaction, and other calls run between them; an
+   * unload stops it there.
+   */
+  refillKeypool(size: number): Promise<number> {
+    this.ensureUnlocked();
+    return this.#serial(async () => {
+      while (
+        !this.#closed &&
+        this.store.atomically(() => this.#topUpAll(size || KEYPOOL_SIZE, REFILL_STEP))
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      return this.keypoolSize(false) + this.keypoolSize(true);
+    });
   }
 
   /** Runs `change` after every change queued before it. */
@@ -513,27 +552,32 @@ export class Wallet implements Disposable {
     return Number(this.store.meta(nextKey(kind, internal)) ?? 0);
   }
 
+  /** Scripts a chain watches: indexes below it are derived (`listdescriptors`' range). */
+  derivedCount(kind: DescriptorKind, internal: boolean): number {
+    return Number(this.store.meta(derivedCountKey(kind, internal)) ?? 0);
+  }
+
   /** Scripts watched beyond the next index (`keypoolsize`). */
   keypoolSize(internal: boolean): number {
     let size = 0;
     for (const kind of this.#accounts.keys()) {
-      size += Number(this.store.meta(`derived_${kind}_${internal ? 1 : 0}`)) -
-        this.nextIndex(kind, internal);
+      size += this.derivedCount(kind, internal) - this.nextIndex(kind, internal);
     }
     return size;
   }
 
   /**
    * Hands out the next address of `kind`'s external chain, entered in the
-   * address book with `label`, or of its change chain (never entered).
+   * address book with `label`, or of its change chain (never entered). As
+   * Core's, it tops the pool up first, so handing one out leaves one fewer.
    */
   newAddress(kind: DescriptorKind, internal: boolean, label = ""): DerivedKey {
     const account = this.#accounts.get(kind);
     if (account === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
     return this.store.atomically(() => {
+      this.#topUp(kind, internal);
       const index = this.nextIndex(kind, internal);
       this.store.setMeta(nextKey(kind, internal), String(index + 1));
-      this.#topUp(kind, internal);
       const key = account.derive(internal, index);
       if (!internal) this.setLabel(key.script, label);
       return key;
@@ -769,6 +813,31 @@ export class Wallet implements Disposable {
       tx.inputs.some((i) => this.#ownOutput(i.txid, i.vout) !== undefined);
   }
 
+  /**
+   * Core's `MarkUnusedAddresses`: an output to a script at or past its
+   * chain's next index (a restored backup, an address derived elsewhere)
+   * moves that index past it, so it is never handed out again, and the
+   * pool tops up behind it. The external addresses passed over enter the
+   * address book with the label "" when not in it, as Core enters them:
+   * they are received to, not change.
+   */
+  #markUsed(tx: ParsedTx): void {
+    for (const { script } of tx.outputs) {
+      const origin = this.#scripts.get(hex.encode(script));
+      if (origin === undefined) continue;
+      const { kind, internal, index } = origin;
+      const next = this.nextIndex(kind, internal);
+      if (index < next) continue;
+      const account = this.#accounts.get(kind)!;
+      for (let skipped = next; skipped <= index && !internal; skipped++) {
+        const key = account.derive(false, skipped);
+        if (this.addressBookEntry(key.script) === undefined) this.setLabel(key.script, "");
+      }
+      this.store.setMeta(nextKey(kind, internal), String(index + 1));
+      this.#topUp(kind, internal);
+    }
+  }
+
   /** Adds or updates `tx` (already known to be relevant or known). */
   #record(tx: ParsedTx, update: Partial<TxRow>): void {
     const known = this.#txs.get(tx.txid);
@@ -791,6 +860,7 @@ export class Wallet implements Disposable {
     }
     this.store.putTx(row);
     this.#txs.set(tx.txid, { tx, row });
+    this.#markUsed(tx);
     // Seen again in the mempool or a block: no longer abandoned (Core's states are not permanent).
     if (this.#active(row) && this.#abandoned.delete(tx.txid)) this.#saveAbandoned();
   }
@@ -1314,6 +1384,12 @@ export class Wallet implements Disposable {
   }
 }
 
+/** The meta key of a chain's next unused index. */
 function nextKey(kind: DescriptorKind, internal: boolean): string {
   return `next_${kind}_${internal ? 1 : 0}`;
+}
+
+/** The meta key of how many scripts a chain has derived. */
+function derivedCountKey(kind: DescriptorKind, internal: boolean): string {
+  return `derived_${kind}_${internal ? 1 : 0}`;
 }

@@ -11,11 +11,7 @@ import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
 
 Deno.test("signmessage: the wallet's key signs as signmessagewithprivkey does; Core's refusals in Core's order", async () => {
   await using target = await startMethodFuzzTarget();
-  const { node } = target;
-  const call = async (method: string, params: unknown, wallet = "w") => {
-    const reply = await node.raw(JSON.stringify({ id: 1, method, params }), `/wallet/${wallet}`);
-    return reply.body.error ? { error: reply.body.error } : reply.body.result;
-  };
+  const call = target.walletCall;
   const message = "Stratum v2 says hello ✓";
 
   const legacy: string = await call("getnewaddress", ["", "legacy"]);

@@ -9,10 +9,7 @@ import { startMethodFuzzTarget } from "./method_fuzz.ts";
 Deno.test("abandontransaction: Core's refusals; a replaced transaction and its child marked, unmarked once mined", async () => {
   await using target = await startMethodFuzzTarget();
   const { node } = target;
-  const call = async (method: string, params: unknown) => {
-    const reply = await node.raw(JSON.stringify({ id: 1, method, params }), "/wallet/w");
-    return reply.body.error ? { error: reply.body.error } : reply.body.result;
-  };
+  const call = target.walletCall;
   const external = target.context.addresses[4]; // not the wallet's
   const abandoned = async (txid: string) =>
     ((await call("listtransactions", ["*", 1000])) as { txid: string; abandoned: boolean }[])

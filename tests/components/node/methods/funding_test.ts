@@ -209,10 +209,7 @@ Deno.test("settxfee: -32 as v30 answers it; with -deprecatedrpc=settxfee Core's 
     assertEquals(missing.body.error.code, -18);
   }
   await using target = await startMethodFuzzTarget(["-deprecatedrpc=settxfee"]);
-  const call = async (method: string, params: unknown) => {
-    const reply = await target.node.raw(JSON.stringify({ id: 1, method, params }), "/wallet/w");
-    return reply.body.error ? { error: reply.body.error } : reply.body.result;
-  };
+  const call = target.walletCall;
   assertEquals(await call("settxfee", [0.000009]), {
     error: { code: -8, message: "txfee cannot be less than min relay tx fee (0.00001000 BTC/kvB)" },
   });

@@ -446,6 +446,12 @@ export interface MethodFuzzTarget extends AsyncDisposable {
   walletStderr(): string;
   /** Loads `w` again when a case unloaded it (so that later cases reach a wallet). */
   restoreWallet(): Promise<void>;
+  /**
+   * A JSON-RPC call at `/wallet/<wallet>` (`w` by default): its result, or
+   * `{ error }` with the node's error object.
+   */
+  // deno-lint-ignore no-explicit-any
+  walletCall(method: string, params?: unknown, wallet?: string): Promise<any>;
 }
 
 /**
@@ -503,6 +509,11 @@ export async function startMethodFuzzTarget(nodeArgs: string[] = []): Promise<Me
       async restoreWallet() {
         const loaded: string[] = await node.call("listwallets");
         if (!loaded.includes("w")) await node.call("loadwallet", ["w"]);
+      },
+      async walletCall(method, params = [], wallet = "w") {
+        const body = JSON.stringify({ id: 1, method, params });
+        const reply = await node.raw(body, `/wallet/${wallet}`);
+        return reply.body.error ? { error: reply.body.error } : reply.body.result;
       },
       [Symbol.asyncDispose]: dispose,
     };
