@@ -97,6 +97,12 @@ function inputsWeight(inputs: readonly Coin[]): number {
   return legacy === inputs.length ? own : own + 2 + legacy;
 }
 
+/** The weight of a signed transaction spending `inputs` to outputs paying `scripts`. */
+export function transactionWeight(inputs: readonly Coin[], scripts: readonly Uint8Array[]): number {
+  return scripts.reduce((sum, script) => sum + outputWeight(script), BASE_WEIGHT) +
+    inputsWeight(inputs);
+}
+
 /**
  * Core's dust threshold at 3 sat/vB (`GetDustThreshold`): the output and
  * the input spending it, 67 vB for a witness program, 148 for another.
@@ -118,7 +124,7 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
   const { payments, feeRate, changeScript } = request;
   const target = payments.reduce((sum, p) => sum + p.amount, 0n);
   const subtracting = payments.filter((p) => p.subtractFee).length;
-  const paymentsWeight = payments.reduce((sum, p) => sum + outputWeight(p.script), BASE_WEIGHT);
+  const scripts = payments.map((p) => p.script);
   const changeWeight = outputWeight(changeScript);
   const preset = request.preset ?? [];
   const addInputs = request.addInputs ?? true;
@@ -137,7 +143,7 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
       total += coins[next - 1].amount;
     }
     if (chosen.length === 0) continue;
-    const weight = paymentsWeight + inputsWeight(chosen);
+    const weight = transactionWeight(chosen, scripts);
     const feeNoChange = feeFor(weight, feeRate);
     const needed = subtracting > 0 ? target : target + feeNoChange;
     if (total < needed) continue;

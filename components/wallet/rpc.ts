@@ -124,6 +124,17 @@ interface FundrawRequest {
   replaceable: boolean;
 }
 
+/** What the node hands `bumpfee` (see `components/node/methods/funding.ts`). */
+interface BumpfeeRequest {
+  txid: string;
+  /** Satoshis per 1000 vB; null: Core's choice (`EstimateFeeRate`). */
+  feeRate: number | null;
+  replaceable: boolean;
+  /** Amounts as decimal text. */
+  outputs: { script: string; amount: string }[] | null;
+  originalChangeIndex: number | null;
+}
+
 /** What `listReceived` reads: the arguments both methods share, and the address filter. */
 interface ReceivedQuery {
   minconf: unknown;
@@ -372,8 +383,7 @@ function feeRate(
 async function send(
   wallet: Wallet,
   payments: Payment[],
-  fee: unknown,
-  verbose: boolean,
+  { fee, verbose, replaceable }: { fee: unknown; verbose: unknown; replaceable: unknown },
   options: WalletRpcOptions,
 ): Promise<Reply> {
   for (const payment of payments) {
@@ -384,8 +394,9 @@ async function send(
   }
   const { rate, reason } = feeRate(wallet, fee, options, Code.INSUFFICIENT_FUNDS);
   try {
-    const { tx } = await wallet.send(payments, rate);
-    return verbose ? { txid: tx.txid, fee_reason: reason } : tx.txid;
+    // Core signals BIP 125 unless told not to (an explicit fee_rate keeps an explicit false).
+    const { tx } = await wallet.send(payments, rate, bool(replaceable, true));
+    return bool(verbose, false) ? { txid: tx.txid, fee_reason: reason } : tx.txid;
   } catch (error) {
     if (error instanceof SelectionError) {
       fail(
@@ -490,6 +501,9 @@ function txFields(wallet: Wallet, { tx, row }: WalletTx): Record<string, Reply |
       : tx.inputs.some((i) => i.sequence < 0xfffffffe)
       ? "yes"
       : "no",
+    // Core's mapValue entries, in their (sorted) order.
+    replaced_by_txid: wallet.replacedBy(tx.txid),
+    replaces_txid: wallet.replaces(tx.txid),
   };
 }
 
@@ -742,14 +756,44 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   sendtoaddress(wallet, params, options) {
-    const [address, amount, , , subtract, , , , , fee, verbose] = params;
+    const [address, amount, , , subtract, replaceable, , , , fee, verbose] = params;
     const script = addressScript(str(address));
     const payments = [{
       script,
       amount: BigInt(amount as number),
       subtractFee: bool(subtract, false),
     }];
-    return send(wallet, payments, fee, bool(verbose, false), options);
+    return send(wallet, payments, { fee, verbose, replaceable }, options);
+  },
+
+  async bumpfee(wallet, [request], options) {
+    // The node read the txid and the options (components/node/methods/funding.ts).
+    if (wallet.flags.disablePrivateKeys) {
+      fail(
+        Code.WALLET,
+        "bumpfee is not available with wallets that have private keys disabled. Use psbtbumpfee instead.",
+      );
+    }
+    wallet.ensureUnlocked();
+    const r = request as BumpfeeRequest;
+    const bumped = await wallet.bumpFee({
+      txid: r.txid,
+      feeRate: r.feeRate === null ? null : BigInt(r.feeRate),
+      // Core's GetMinimumFeeRate, which is 0 when there is no estimate and no fallback fee.
+      walletFeeRate: wallet.payTxFee > 0n ? wallet.payTxFee : options.fallbackFee,
+      replaceable: r.replaceable,
+      outputs: r.outputs?.map((output) => ({
+        script: hex.decode(output.script),
+        amount: BigInt(output.amount),
+      })) ?? null,
+      originalChangeIndex: r.originalChangeIndex,
+    });
+    return {
+      txid: bumped.txid,
+      origfee: new Btc(bumped.oldFee),
+      fee: new Btc(bumped.fee),
+      errors: [],
+    };
   },
 
   async fundrawtransaction(wallet, [request], options) {
@@ -806,7 +850,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   sendmany(wallet, params, options) {
-    const [dummy, amounts, , , subtractFrom, , , , fee, verbose] = params;
+    const [dummy, amounts, , , subtractFrom, replaceable, , , fee, verbose] = params;
     if (str(dummy) !== "") fail(Code.INVALID_PARAMETER, 'Dummy value must be set to ""');
     const subtract = new Set((subtractFrom as string[] | null) ?? []);
     const seen = new Set<string>();
@@ -827,7 +871,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         );
       }
     }
-    return send(wallet, payments, fee, bool(verbose, false), options);
+    return send(wallet, payments, { fee, verbose, replaceable }, options);
   },
 
   listunspent(wallet, [minconf, maxconf, addresses, includeUnsafe]) {
@@ -842,7 +886,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     const unsafe = bool(includeUnsafe, true);
     return wallet.coins()
       .filter((c) => !wallet.immature(c) && c.confirmations >= least && c.confirmations <= most)
-      .filter((c) => (unsafe || c.trusted) && !wallet.isLocked(`${c.txid}:${c.vout}`))
+      .filter((c) => (unsafe || c.safe) && !wallet.isLocked(`${c.txid}:${c.vout}`))
       .filter((c) => wanted === null || wanted.has(c.key.address))
       .map((coin) => ({
         txid: coin.txid,
@@ -857,7 +901,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         solvable: true,
         desc: coin.key.descriptor,
         parent_descs: [wallet.accounts.get(coin.key.kind)!.descriptor(coin.key.internal)],
-        safe: coin.trusted,
+        safe: coin.safe,
       }));
   },
 

@@ -41,13 +41,28 @@ import type {
   MempoolRemovalReason,
 } from "../../schemas/gen/ipc/chain.mp.ts";
 import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
-import { type Coin, type Payment, selectCoins } from "./coinselect.ts";
+import { formatMoney } from "../bitcoin/amount.ts";
+import {
+  type Coin,
+  feeFor,
+  type Payment,
+  selectCoins,
+  SelectionError,
+  transactionWeight,
+} from "./coinselect.ts";
 import { decryptSecret, encryptSecret, type SealedSecret } from "./crypter.ts";
 import type { DescriptorKind } from "./descriptor.ts";
 import { Account, type DerivedKey, HdSecret } from "./keys.ts";
 import { COINBASE_MATURITY } from "./network.ts";
 import { type TxRow, WALLET_FILE, WalletStore } from "./store.ts";
-import { displayHex, internalBytes, outpointKey, type ParsedTx, parseTx } from "./tx.ts";
+import {
+  displayHex,
+  internalBytes,
+  outpointKey,
+  type ParsedTx,
+  parseTx,
+  type TxOut,
+} from "./tx.ts";
 
 /** Scripts derived ahead of the next unused index on each chain (Core's `-keypool`). */
 export const KEYPOOL_SIZE = 100;
@@ -55,6 +70,8 @@ export const KEYPOOL_SIZE = 100;
 export const MAX_KEYPOOL_REFILL = 10_000;
 /** Keys per chain a refill derives before it lets other calls run. */
 const REFILL_STEP = 50;
+/** Core's `WALLET_INCREMENTAL_RELAY_FEE` (sat/kvB): the least a bump adds to the fee rate. */
+const WALLET_INCREMENTAL_RELAY_FEE = 5000n;
 /** Core's `-maxtxfee` default: a send paying more is refused by the node. */
 export const MAX_TX_FEE = 10_000_000n;
 /** Core's `-minrelaytxfee` default in sat/kvB, the node's (which takes no other). */
@@ -63,6 +80,8 @@ export const MIN_RELAY_TX_FEE = 1000n;
 const RESCAN_BATCH = 50;
 /** Sequence of the wallet's inputs: final locktime semantics off, RBF signalled (Core's default). */
 const WALLET_SEQUENCE = 0xfffffffd;
+/** Sequence of an input not signalling BIP 125, its locktime still enforced (Core's `MAX_SEQUENCE_NONFINAL`). */
+const MAX_SEQUENCE_NONFINAL = 0xfffffffe;
 /** Core's `walletpassphrase` cap on the timeout (about three years). */
 const MAX_UNLOCK_SECONDS = 100_000_000;
 
@@ -126,8 +145,13 @@ export interface WalletCoin {
   readonly key: DerivedKey;
   readonly confirmations: number;
   readonly coinbase: boolean;
-  /** Spendable now: mature, and confirmed or the wallet's own change. */
+  /** Counted as the wallet's own: confirmed, or spending only the wallet's coins. */
   readonly trusted: boolean;
+  /**
+   * Spent by default (Core's `safe`): trusted, and not from an unconfirmed
+   * `bumpfee` replacement or a transaction one replaced.
+   */
+  readonly safe: boolean;
 }
 
 /** An input a transaction to fund has already (Core's preselected input), kept as it is. */
@@ -166,6 +190,25 @@ export interface FundRequest {
   readonly replaceable: boolean;
   /** Lock every input of the result (`lockUnspents`, not persisted). */
   readonly lockUnspents: boolean;
+}
+
+/** What `bumpfee` asks for (read by the node, `components/node/methods/funding.ts`). */
+export interface BumpRequest {
+  readonly txid: string;
+  /**
+   * The new fee rate (sat/kvB), or null for Core's `EstimateFeeRate`: the
+   * original's, plus 1 sat/kvB and the wallet's incremental relay fee, at
+   * least `walletFeeRate`.
+   */
+  readonly feeRate: bigint | null;
+  /** The rate a send would pay (`settxfee`'s or the fallback fee; 0 when there is none). */
+  readonly walletFeeRate: bigint;
+  /** BIP 125 signalling on every input of the replacement. */
+  readonly replaceable: boolean;
+  /** Outputs to pay instead of the original's. */
+  readonly outputs: readonly TxOut[] | null;
+  /** Which of the original's outputs is the change (else: those `isChange` says). */
+  readonly originalChangeIndex: number | null;
 }
 
 /** An address book entry. */
@@ -249,6 +292,16 @@ function inputWeight(kind: DescriptorKind): number {
   return 41 * 4 + (kind === "wpkh" ? 1 + SIGNATURE_AND_KEY : 1 + 1 + 64);
 }
 
+/** A coin of the wallet as coin selection weighs it. */
+function asCoin(c: { txid: string; vout: number; amount: bigint; key: DerivedKey }): Coin {
+  return {
+    key: `${c.txid}:${c.vout}`,
+    amount: c.amount,
+    inputWeight: inputWeight(c.key.kind),
+    legacy: c.key.kind === "pkh",
+  };
+}
+
 /**
  * `tx`'s bytes with the scriptSig and witness `preset` had put back on its
  * first inputs (written here: scure's Transaction refuses outputs after
@@ -290,6 +343,8 @@ export class Wallet implements Disposable {
   readonly #locked = new Set<string>();
   /** Transactions `abandontransaction` marked (and their descendants), kept in the database. */
   readonly #abandoned = new Set<string>();
+  /** Transactions `bumpfee` replaced, and their replacements (Core's `replaced_by_txid`), kept. */
+  readonly #replacedBy = new Map<string, string>();
   readonly #txs = new Map<string, WalletTx>();
   #blocks: Map<number, string>;
   #tip: BlockRef;
@@ -429,6 +484,9 @@ export class Wallet implements Disposable {
       this.#locked.add(outpoint);
     }
     for (const txid of JSON.parse(store.meta("abandoned_txs") ?? "[]")) this.#abandoned.add(txid);
+    for (const [txid, by] of JSON.parse(store.meta("replaced_txs") ?? "[]")) {
+      this.#replacedBy.set(txid, by);
+    }
   }
 
   /**
@@ -684,6 +742,17 @@ export class Wallet implements Disposable {
     return [...this.#locked];
   }
 
+  /** The transaction `bumpfee` replaced `txid` with (Core's `replaced_by_txid`). */
+  replacedBy(txid: string): string | undefined {
+    return this.#replacedBy.get(txid);
+  }
+
+  /** The transaction `txid` was made by `bumpfee` to replace (Core's `replaces_txid`). */
+  replaces(txid: string): string | undefined {
+    for (const [old, by] of this.#replacedBy) if (by === txid) return old;
+    return undefined;
+  }
+
   /** Whether `abandontransaction` marked `txid` (or an ancestor of it), and nothing brought it back since. */
   isAbandoned(txid: string): boolean {
     return this.#abandoned.has(txid);
@@ -771,6 +840,8 @@ export class Wallet implements Disposable {
       if (!this.#active(row)) continue;
       const confirmations = this.confirmations(row);
       const trusted = confirmations > 0 || this.allFromMe(tx);
+      const safe = trusted &&
+        !(confirmations === 0 && (this.#replacedBy.has(tx.txid) || this.replaces(tx.txid)));
       tx.outputs.forEach((output, vout) => {
         if (spent.has(`${tx.txid}:${vout}`)) return;
         const key = this.keyOf(output.script);
@@ -784,6 +855,7 @@ export class Wallet implements Disposable {
           confirmations,
           coinbase: tx.coinbase,
           trusted,
+          safe,
         });
       });
     }
@@ -1169,19 +1241,24 @@ export class Wallet implements Disposable {
   /**
    * Builds, signs and broadcasts a transaction paying `payments` at
    * `feeRate` (sat/kvB) from the wallet's trusted coins, change to a new
-   * address of the wallet; records it and returns it.
+   * address of the wallet, BIP 125 signalled unless not `replaceable`;
+   * records it and returns it.
    */
-  send(payments: readonly Payment[], feeRate: bigint): Promise<{ tx: ParsedTx; fee: bigint }> {
+  send(
+    payments: readonly Payment[],
+    feeRate: bigint,
+    replaceable = true,
+  ): Promise<{ tx: ParsedTx; fee: bigint }> {
     return this.#serial(async () => {
       this.#unlocked();
       const { tx } = this.#build({
         payments,
         feeRate,
         preset: [],
-        available: this.#spendable((c) => c.trusted),
+        available: this.#spendable((c) => c.safe),
         version: 2,
         lockTime: Math.max(this.#tip.height, 0),
-        sequence: WALLET_SEQUENCE,
+        sequence: replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
       });
       return await this.#commit(tx);
     });
@@ -1219,7 +1296,7 @@ export class Wallet implements Disposable {
         feeRate: request.feeRate,
         preset,
         available: request.addInputs
-          ? this.#spendable((c) => (c.trusted || request.includeUnsafe) && depthOk(c))
+          ? this.#spendable((c) => (c.safe || request.includeUnsafe) && depthOk(c))
           : [],
         addInputs: request.addInputs,
         changeScript: request.changeScript,
@@ -1228,7 +1305,7 @@ export class Wallet implements Disposable {
         version: request.version,
         lockTime: request.lockTime,
         // Core's: BIP 125 signalled, else final locktime semantics kept on (MAX_SEQUENCE_NONFINAL).
-        sequence: request.replaceable ? WALLET_SEQUENCE : 0xfffffffe,
+        sequence: request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
       });
       if (request.lockUnspents) this.setLocked(built.inputs, true, false);
       return {
@@ -1255,7 +1332,13 @@ export class Wallet implements Disposable {
   #build(spec: {
     payments: readonly Payment[];
     feeRate: bigint;
-    preset: readonly (PresetInput & { amount: bigint; key: DerivedKey })[];
+    preset: readonly {
+      txid: string;
+      vout: number;
+      sequence: number;
+      amount: bigint;
+      key: DerivedKey;
+    }[];
     available: readonly WalletCoin[];
     addInputs?: boolean;
     changeScript?: Uint8Array;
@@ -1265,12 +1348,6 @@ export class Wallet implements Disposable {
     lockTime: number;
     sequence: number;
   }): { tx: Transaction; fee: bigint; changePos: number; inputs: string[] } {
-    const asCoin = (c: { txid: string; vout: number; amount: bigint; key: DerivedKey }): Coin => ({
-      key: `${c.txid}:${c.vout}`,
-      amount: c.amount,
-      inputWeight: inputWeight(c.key.kind),
-      legacy: c.key.kind === "pkh",
-    });
     const byKey = new Map(spec.available.map((c) => [`${c.txid}:${c.vout}`, c]));
     const changeKind = spec.changeKind ?? this.#changeKind(spec.payments);
     let changeScript = spec.changeScript;
@@ -1341,6 +1418,209 @@ export class Wallet implements Disposable {
     this.store.atomically(() => this.#record(parsed, { inMempool: true }));
     const fee = this.#txs.get(parsed.txid)!.row.fee ?? 0n;
     return { tx: parsed, fee };
+  }
+
+  /**
+   * Core's `bumpfee` (`CreateRateBumpTransaction`, then signing and
+   * `CommitTransaction`): replaces wallet transaction `request.txid` by one
+   * spending the same inputs (and confirmed coins more when they do not
+   * cover the new fee), paying its recipients (or `request.outputs`) and
+   * change to its change script, at a higher fee rate; broadcasts it and
+   * records the replacement. Refuses with Core's codes and texts.
+   */
+  bumpFee(request: BumpRequest): Promise<{ txid: string; oldFee: bigint; fee: bigint }> {
+    return this.#serial(async () => {
+      this.#unlocked();
+      if (request.outputs !== null && request.originalChangeIndex !== null) {
+        throw new WalletError(
+          Code.INVALID_PARAMETER,
+          "The options 'outputs' and 'original_change_index' are incompatible. You can only either specify a new set of outputs, or designate a change output to be recycled.",
+        );
+      }
+      const wtx = this.#txs.get(request.txid);
+      if (wtx === undefined) {
+        throw new WalletError(Code.INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id");
+      }
+      const { tx } = wtx;
+      const changeIndex = request.originalChangeIndex;
+      if (changeIndex !== null && changeIndex >= tx.outputs.length) {
+        throw new WalletError(Code.INVALID_PARAMETER, "Change position is out of range");
+      }
+      const spentInChain = this.#spentInChain();
+      for (const input of tx.inputs) {
+        if (spentInChain.has(outpointKey(input))) {
+          throw new WalletError(Code.MISC, `${input.txid}:${input.vout} is already spent`);
+        }
+      }
+      await this.#checkBumpable(wtx);
+      const preset = tx.inputs.map((input) => {
+        const coin = this.#ownOutput(input.txid, input.vout)!;
+        const sequence = request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL;
+        return { ...input, sequence, amount: coin.amount, key: this.keyOf(coin.script)! };
+      });
+      const sum = (amounts: readonly { amount: bigint }[]) =>
+        amounts.reduce((total, { amount }) => total + amount, 0n);
+      const oldFee = sum(preset) - sum(tx.outputs);
+
+      // The recipients, and the change script kept (Core's OutputIsChange, or the index given).
+      const txouts = request.outputs ?? tx.outputs;
+      let changeScript: Uint8Array | undefined;
+      let payments: Payment[] = [];
+      txouts.forEach((output, i) => {
+        if (changeIndex !== null ? i === changeIndex : this.isChange(output.script)) {
+          changeScript = output.script;
+        } else {
+          payments.push({ script: output.script, amount: output.amount, subtractFee: false });
+        }
+      });
+      if (payments.length === 0) {
+        if (changeScript === undefined) {
+          throw new WalletError(
+            Code.INVALID_PARAMETER,
+            "Unable to create transaction. Transaction must have at least one recipient",
+          );
+        }
+        // Only change: it pays the fee, and any change left goes to a new address.
+        payments = [{ script: changeScript, amount: sum(txouts), subtractFee: true }];
+        changeScript = undefined;
+      }
+
+      let feeRate: bigint;
+      if (request.feeRate !== null) {
+        feeRate = request.feeRate;
+        const weight = transactionWeight(preset.map(asCoin), txouts.map((o) => o.script));
+        await this.#checkFeeRate(feeRate, weight, oldFee);
+      } else {
+        // The original's rate (rounded down, so 1 sat/kvB more) and the incremental step.
+        feeRate = (oldFee * 1000n) / BigInt(tx.vsize) + 1n + await this.#incrementalFeeRate();
+        if (request.walletFeeRate > feeRate) feeRate = request.walletFeeRate;
+      }
+      let built;
+      try {
+        built = this.#build({
+          payments,
+          feeRate,
+          preset,
+          // Confirmed coins only: a replacement may not add unconfirmed inputs (BIP 125 rule 2).
+          available: this.#spendable((c) => c.confirmations >= 1),
+          addInputs: true,
+          changeScript,
+          version: 2,
+          lockTime: Math.max(this.#tip.height, 0),
+          sequence: request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
+        });
+      } catch (error) {
+        if (!(error instanceof SelectionError)) throw error;
+        throw new WalletError(Code.WALLET, `Unable to create transaction. ${error.message}`);
+      }
+      if (this.#sign(built.tx).length > 0) {
+        throw new WalletError(Code.WALLET, "Can't sign transaction.");
+      }
+      // Checked again, as Core's CommitTransaction does: nothing may have spent or mined it since.
+      await this.#checkBumpable(this.#txs.get(request.txid)!);
+      const { tx: replacement } = await this.#commit(built.tx);
+      this.#replacedBy.set(request.txid, replacement.txid);
+      this.store.atomically(() =>
+        this.store.setMeta("replaced_txs", JSON.stringify([...this.#replacedBy]))
+      );
+      return { txid: replacement.txid, oldFee, fee: built.fee };
+    });
+  }
+
+  /** The step a bump adds: the node's incremental relay fee, at least the wallet's. */
+  async #incrementalFeeRate(): Promise<bigint> {
+    const node = await this.#chain.relayIncrementalFee();
+    return node > WALLET_INCREMENTAL_RELAY_FEE ? node : WALLET_INCREMENTAL_RELAY_FEE;
+  }
+
+  /** Outpoints a confirmed wallet transaction spends: gone from the UTXO set. */
+  #spentInChain(): Set<string> {
+    const spent = new Set<string>();
+    for (const { tx, row } of this.#txs.values()) {
+      if (row.blockHeight === null) continue;
+      for (const input of tx.inputs) spent.add(outpointKey(input));
+    }
+    return spent;
+  }
+
+  /** Core's `PreconditionChecks` of a bump (`require_mine`). */
+  async #checkBumpable({ tx, row }: WalletTx): Promise<void> {
+    for (const other of this.#txs.values()) {
+      if (other.tx.inputs.some((input) => input.txid === tx.txid)) {
+        throw new WalletError(Code.INVALID_PARAMETER, "Transaction has descendants in the wallet");
+      }
+    }
+    if (await this.#chain.hasDescendantsInMempool(internalBytes(tx.txid))) {
+      throw new WalletError(Code.INVALID_PARAMETER, "Transaction has descendants in the mempool");
+    }
+    if (row.blockHeight !== null || this.#conflicted({ tx, row })) {
+      throw new WalletError(
+        Code.WALLET,
+        "Transaction has been mined, or is conflicted with a mined transaction",
+      );
+    }
+    if (!tx.inputs.some((input) => input.sequence < MAX_SEQUENCE_NONFINAL)) {
+      throw new WalletError(Code.WALLET, "Transaction is not BIP 125 replaceable");
+    }
+    const by = this.#replacedBy.get(tx.txid);
+    if (by !== undefined) {
+      throw new WalletError(
+        Code.WALLET,
+        `Cannot bump transaction ${tx.txid} which was already bumped by transaction ${by}`,
+      );
+    }
+    if (!this.allFromMe(tx)) {
+      throw new WalletError(
+        Code.WALLET,
+        "Transaction contains inputs that don't belong to this wallet",
+      );
+    }
+  }
+
+  /**
+   * Core's `CheckFeeRate` of a rate the caller gave, for a replacement
+   * weighing at most `weight`: at least the mempool's minimum, its fee at
+   * least the old one plus the incremental relay fee for its size and the
+   * required fee, at most `-maxtxfee`. (Core adds what unconfirmed parents
+   * need to reach the rate, `calculateCombinedBumpFee`; this node has no
+   * such query, so none is added.)
+   */
+  async #checkFeeRate(feeRate: bigint, weight: number, oldFee: bigint): Promise<void> {
+    const btc = (sats: bigint) => formatMoney(sats);
+    const mempoolMin = await this.#chain.mempoolMinFee();
+    if (feeRate < mempoolMin) {
+      throw new WalletError(
+        Code.WALLET,
+        `New fee rate (${btc(feeRate)}) is lower than the minimum fee rate (${
+          btc(mempoolMin)
+        }) to get into the mempool -- `,
+      );
+    }
+    const newFee = feeFor(weight, feeRate);
+    const incremental = feeFor(weight, await this.#incrementalFeeRate());
+    if (newFee < oldFee + incremental) {
+      throw new WalletError(
+        Code.INVALID_PARAMETER,
+        `Insufficient total fee ${btc(newFee)}, must be at least ${
+          btc(oldFee + incremental)
+        } (oldFee ${btc(oldFee)} + incrementalFee ${btc(incremental)})`,
+      );
+    }
+    const required = feeFor(weight, MIN_RELAY_TX_FEE);
+    if (newFee < required) {
+      throw new WalletError(
+        Code.INVALID_PARAMETER,
+        `Insufficient total fee (cannot be less than required fee ${btc(required)})`,
+      );
+    }
+    if (newFee > MAX_TX_FEE) {
+      throw new WalletError(
+        Code.WALLET,
+        `Specified or calculated fee ${btc(newFee)} is too high (cannot be higher than -maxtxfee ${
+          btc(MAX_TX_FEE)
+        })`,
+      );
+    }
   }
 
   /**

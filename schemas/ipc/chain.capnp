@@ -80,6 +80,16 @@ interface Chain {
   # is disconnected or released, or the loader's process goes (Core's
   # handleRpc, for a whole wallet process at once; see wallet.capnp).
   handleWalletLoader @18 (context :Proxy.Context, loader :Wallet.WalletLoader) -> (result :Handler.Handler);
+  # Whether a transaction in the mempool spends an output of mempool
+  # transaction `txid` (Core's hasDescendantsInMempool; false when `txid` is
+  # not in the mempool).
+  hasDescendantsInMempool @19 (context :Proxy.Context, txid :Data) -> (result :Bool);
+  # The lowest fee rate the mempool now takes (sat/kvB): the min relay fee,
+  # or higher after evictions (Core's mempoolMinFee).
+  mempoolMinFee @20 (context :Proxy.Context) -> (result :Int64);
+  # The fee rate (sat/kvB) a replacement must add for its own size
+  # (-incrementalrelayfee; Core's relayIncrementalFee).
+  relayIncrementalFee @21 (context :Proxy.Context) -> (result :Int64);
 }
 
 # Chain and mempool events, implemented by the client (a wallet) and called

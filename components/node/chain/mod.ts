@@ -20,7 +20,7 @@
  * @module
  */
 export * from "./address.ts";
-export * from "./amount.ts";
+export * from "../../bitcoin/amount.ts";
 export * from "./block.ts";
 export * from "./chainstate.ts";
 export * from "./coins.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 import { Address, OutScript } from "@scure/btc-signer";
-import { COIN } from "./amount.ts";
+import { COIN } from "../../bitcoin/amount.ts";
 import { type Block, blockHash, decodeBlock } from "./block.ts";
 import { bech32, bech32m, hex } from "@scure/base";
 import type { Hash } from "./hash.ts";

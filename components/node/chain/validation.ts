@@ -22,7 +22,7 @@
  * @module
  */
 import { Script } from "@scure/btc-signer";
-import { formatMoney, MAX_MONEY, moneyRange } from "./amount.ts";
+import { formatMoney, MAX_MONEY, moneyRange } from "../../bitcoin/amount.ts";
 import {
   type Block,
   blockHash,

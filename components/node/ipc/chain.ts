@@ -139,6 +139,20 @@ export class ChainImpl implements Chain, Disposable {
     return this.#node.mempool.policy.minRelayFeeRate;
   }
 
+  hasDescendantsInMempool(txid: Uint8Array): boolean {
+    // The entry counts itself among its descendants.
+    return (this.#node.mempool.get(hashParam(txid, "hasDescendantsInMempool: txid"))
+      ?.descendantCount ?? 1) > 1;
+  }
+
+  mempoolMinFee(): bigint {
+    return this.#node.mempool.minFeeRate();
+  }
+
+  relayIncrementalFee(): bigint {
+    return this.#node.mempool.policy.incrementalRelayFeeRate;
+  }
+
   handleNotifications(notifications: ChainNotifications | null): Handler {
     if (notifications === null) throw new Error("handleNotifications: notifications is null");
     this.#forgetClosed();

@@ -1,11 +1,17 @@
 /**
- * `fundrawtransaction`, as Bitcoin Core's (`wallet/rpc/spend.cpp`): the node
- * reads the transaction (Core's `DecodeHexTx` heuristics, which a
- * transaction without inputs needs), checks the options with Core's codes
- * and texts, finds which inputs spend coins of the UTXO set or the mempool,
- * and hands the wallet process the request means a plain description of
- * it; the wallet selects the coins and the change (`Wallet.fund`) and signs
- * nothing.
+ * `fundrawtransaction` and `bumpfee`, as Bitcoin Core's
+ * (`wallet/rpc/spend.cpp`): the node reads what needs the node's own
+ * parsers, and hands the wallet process the request means a plain
+ * description of it.
+ *
+ * - `fundrawtransaction`: the node reads the transaction (Core's
+ *   `DecodeHexTx` heuristics, which a transaction without inputs needs),
+ *   checks the options with Core's codes and texts and finds which inputs
+ *   spend coins of the UTXO set or the mempool; the wallet selects the
+ *   coins and the change (`Wallet.fund`) and signs nothing.
+ * - `bumpfee`: the node reads the txid and the options (the fee rate, the
+ *   outputs as `createrawtransaction` reads them); the wallet checks and
+ *   replaces the transaction (`Wallet.bumpFee`).
  *
  * Not taken here: `solving_data`, `input_weights` and `max_tx_weight` (this
  * wallet funds with its own coins only, whose sizes it knows), each refused
@@ -39,19 +45,22 @@ import {
   asBool,
   asInt,
   asStr,
+  asUint32,
   defineMethod,
   helpExampleCli,
   type Json,
   JsonNumber,
   JsonObject,
+  parseHashV,
   RpcError,
   RpcErrorCode,
   type RpcMethod,
   typeName,
 } from "../../rpc/mod.ts";
 import { confTarget, estimateMode as estimateModeArg } from "../../rpc/wallet_methods.ts";
-import { amount, hexStr, num, obj } from "./docs.ts";
+import { amount, arr, hexStr, num, obj, str } from "./docs.ts";
 import { decodeHexTx, isWitnessArg } from "./encoding.ts";
+import { addOutputs, outputsDoc } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { findCoins } from "./signing.ts";
 import { confirmTarget, estimateMode } from "./util.ts";
@@ -94,8 +103,26 @@ function invalid(message: string): never {
   throw new RpcError(RpcErrorCode.INVALID_PARAMETER, message);
 }
 
-/** The options object after Core's strict type check. */
-function checkedOptions(value: Json): JsonObject {
+/** The options a bumpfee takes, as its `RPCTypeCheckObj` checks them. */
+const BUMP_OPTION_TYPES: Readonly<Record<string, string | null>> = {
+  confTarget: "number",
+  conf_target: "number",
+  fee_rate: null, // read by AmountFromValue
+  replaceable: "bool",
+  estimate_mode: "string",
+  outputs: null, // read by AddOutputs
+  original_change_index: "number",
+};
+
+/**
+ * The options object after Core's strict type check against `types` (any
+ * other key is -3 `Unexpected key`); the keys of `notSupported` refused.
+ */
+function checkedOptions(
+  value: Json,
+  types: Readonly<Record<string, string | null>>,
+  notSupported: readonly string[] = [],
+): JsonObject {
   if (value === null) return new JsonObject();
   if (!(value instanceof JsonObject)) {
     throw new RpcError(
@@ -103,7 +130,7 @@ function checkedOptions(value: Json): JsonObject {
       `JSON value of type ${typeName(value)} is not of expected type object`,
     );
   }
-  for (const [key, expected] of Object.entries(OPTION_TYPES)) {
+  for (const [key, expected] of Object.entries(types)) {
     const field = value.get(key) ?? null;
     if (field === null || expected === null || typeName(field) === expected) continue;
     throw new RpcError(
@@ -112,11 +139,11 @@ function checkedOptions(value: Json): JsonObject {
     );
   }
   for (const key of value.keys) {
-    if (!(key in OPTION_TYPES)) {
+    if (!(key in types)) {
       throw new RpcError(RpcErrorCode.TYPE_ERROR, `Unexpected key ${key}`);
     }
   }
-  for (const key of NOT_SUPPORTED) {
+  for (const key of notSupported) {
     if (value.has(key)) invalid(`${key} is not supported by this node's wallet`);
   }
   return value;
@@ -293,144 +320,295 @@ const OPTION_ARGS: readonly ArgSpec[] = [
   },
 ];
 
-/** `fundrawtransaction`, routed to the wallet the request means. */
-export function fundingMethods(node: NodeServices): RpcMethod[] {
-  return [defineMethod({
-    name: "fundrawtransaction",
-    category: "rawtransactions",
+/** bumpfee's options, with Core's help. */
+const BUMP_OPTION_ARGS: readonly ArgSpec[] = [
+  {
+    name: "conf_target",
+    type: "num",
+    defaultHint: "wallet -txconfirmtarget",
+    description: "Confirmation target in blocks\n",
+  },
+  {
+    name: "fee_rate",
+    type: "amount",
+    defaultHint: "not set, fall back to wallet fee estimation",
     description:
-      "If the transaction has no inputs, they will be automatically selected to meet its out value.\n" +
-      "It will add at most one change output to the outputs.\n" +
-      'No existing outputs will be modified unless "subtractFeeFromOutputs" is specified.\n' +
-      "Note that inputs which were signed may need to be resigned after completion since in/outputs have been added.\n" +
-      "The inputs added will not be signed, use signrawtransactionwithkey\n" +
-      "or signrawtransactionwithwallet for that.\n" +
-      "All existing inputs must either have their previous output transaction be in the wallet\n" +
-      "or be in the UTXO set. Solving data must be provided for non-wallet inputs.\n" +
-      "Note that all inputs selected must be of standard form and P2SH scripts must be\n" +
-      "in the wallet using importdescriptors (to calculate fees).\n" +
-      'You can see whether this is the case by checking the "solvable" field in the listunspent output.\n' +
-      "Note that if specifying an exact fee rate, the resulting transaction may have a higher fee rate\n" +
-      "if the transaction has unconfirmed inputs. This is because the wallet will attempt to make the\n" +
-      "entire package have the given fee rate, not the resulting transaction.\n",
+      "\nSpecify a fee rate in sat/vB instead of relying on the built-in fee estimator.\n" +
+      "Must be at least 0.100 sat/vB higher than the current transaction fee rate.\n" +
+      "WARNING: before version 0.21, fee_rate was in BTC/kvB. As of 0.21, fee_rate is in sat/vB.\n",
+  },
+  {
+    name: "replaceable",
+    type: "bool",
+    default: true,
+    description: "Whether the new transaction should be\n" +
+      "marked bip-125 replaceable. If true, the sequence numbers in the transaction will\n" +
+      "be set to 0xfffffffd. If false, any input sequence numbers in the\n" +
+      "transaction will be set to 0xfffffffe\n" +
+      "so the new transaction will not be explicitly bip-125 replaceable (though it may\n" +
+      "still be replaceable in practice, for example if it has unconfirmed ancestors which\n" +
+      "are replaceable).\n",
+  },
+  estimateModeArg,
+  {
+    name: "outputs",
+    type: "arr",
+    default: [],
+    description: "The outputs specified as key-value pairs.\n" +
+      "Each key may only appear once, i.e. there can only be one 'data' output, and no address may be duplicated.\n" +
+      "At least one output of either type must be specified.\n" +
+      "Cannot be provided if 'original_change_index' is specified.",
+    skipTypeCheck: true,
+    inner: outputsDoc(),
+  },
+  {
+    name: "original_change_index",
+    type: "num",
+    defaultHint: "not set, detect change automatically",
+    description: "The 0-based index of the change output on the original transaction. " +
+      "The indicated output will be recycled into the new change output on the bumped transaction. " +
+      "The remainder after paying the recipients and fees will be sent to the output script of the " +
+      "original change output. The change output\u2019s amount can increase if bumping the transaction " +
+      "adds new inputs, otherwise it will decrease. Cannot be used in combination with the 'outputs' option.",
+  },
+];
+
+/**
+ * `bumpfee`, as Core's (`wallet/rpc/spend.cpp`, `wallet/feebumper.cpp`):
+ * the node reads the txid and the options with Core's codes and texts and
+ * hands the wallet process the request means a plain description (the new
+ * rate or none, the outputs, the change index); the wallet checks the
+ * transaction as Core's `PreconditionChecks` does, builds the replacement
+ * (`Wallet.bumpFee`), signs and broadcasts it.
+ */
+function bumpFeeMethod(node: NodeServices): RpcMethod {
+  return defineMethod({
+    name: "bumpfee",
+    category: "wallet",
+    description: "Bumps the fee of a transaction T, replacing it with a new transaction B.\n" +
+      "A transaction with the given txid must be in the wallet.\n" +
+      "The command will pay the additional fee by reducing change outputs or adding inputs when necessary.\n" +
+      "It may add a new change output if one does not already exist.\n" +
+      "All inputs in the original transaction will be included in the replacement transaction.\n" +
+      "The command will fail if the wallet or mempool contains a transaction that spends one of T's outputs.\n" +
+      "By default, the new fee will be calculated automatically using the estimatesmartfee RPC.\n" +
+      "The user can specify a confirmation target for estimatesmartfee.\n" +
+      "Alternatively, the user can specify a fee rate in sat/vB for the new transaction.\n" +
+      "At a minimum, the new fee rate must be high enough to pay an additional new relay fee (incrementalfee\n" +
+      "returned by getnetworkinfo) to enter the node's mempool.\n" +
+      "* WARNING: before version 0.21, fee_rate was in BTC/kvB. As of 0.21, fee_rate is in sat/vB. *\n",
     args: [
-      { name: "hexstring", type: "hex", description: "The hex string of the raw transaction" },
+      { name: "txid", type: "hex", description: "The txid to be bumped" },
       {
         name: "options",
         type: "obj_named_params",
         optional: true,
         description: "",
-        inner: OPTION_ARGS,
+        inner: BUMP_OPTION_ARGS,
         onelineDescription: "options",
       },
-      isWitnessArg(""),
     ],
     result: obj("", "", [
-      hexStr("hex", "The resulting raw transaction (hex-encoded string)"),
-      amount("fee", "Fee in BTC the resulting transaction pays"),
-      num("changepos", "The position of the added change output, or -1"),
+      hexStr("txid", "The id of the new transaction."),
+      amount("origfee", "The fee of the replaced transaction."),
+      amount("fee", "The fee of the new transaction."),
+      arr("errors", "Errors encountered during processing (may be empty).", [str("", "")]),
     ]),
-    examples: "\nCreate a transaction with no inputs\n" +
-      helpExampleCli("createrawtransaction", '"[]" "{\\"myaddress\\":0.01}"') +
-      "\nAdd sufficient unsigned inputs to meet the output value\n" +
-      helpExampleCli("fundrawtransaction", '"rawtransactionhex"') +
-      "\nSign the transaction\n" +
-      helpExampleCli("signrawtransactionwithwallet", '"fundedtransactionhex"') +
-      "\nSend the transaction\n" +
-      helpExampleCli("sendrawtransaction", '"signedtransactionhex"'),
+    examples: "\nBump the fee, get the new transaction's txid\n" +
+      helpExampleCli("bumpfee", "<txid>"),
     async handler(params, ctx) {
-      const witness = params.has("iswitness") ? params.arg("iswitness", asBool) : undefined;
-      const tx = decodeHexTx(params.arg("hexstring", asStr), {
-        tryNoWitness: witness !== true,
-        tryWitness: witness !== false,
-      });
-      if (tx === undefined) {
-        throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "TX decode failed");
-      }
-      const options = checkedOptions(params.raw("options"));
-      const subtract = subtractFrom(
-        option(options, "subtractFeeFromOutputs", "subtract_fee_from_outputs"),
-        tx.outputs.length,
-      );
-      const changeAddress = option(options, "change_address", "changeAddress");
-      let changeScript: string | null = null;
-      if (changeAddress !== null) {
-        const dest = decodeDestination(asStr(changeAddress));
-        if (!dest.ok) {
-          throw new RpcError(
-            RpcErrorCode.INVALID_ADDRESS_OR_KEY,
-            "Change address must be a valid bitcoin address",
+      const txid = parseHashV(params.raw("txid"), "txid");
+      let options = checkedOptions(params.raw("options"), BUMP_OPTION_TYPES);
+      if (options.has("confTarget")) {
+        if (options.has("conf_target")) {
+          invalid(
+            "confTarget and conf_target options should not both be set. Use conf_target (confTarget is deprecated).",
           );
         }
-        changeScript = hex.encode(dest.script);
+        // The deprecated name, read as conf_target.
+        options = new JsonObject(
+          options.keys.map((
+            key,
+            i,
+          ) => [key === "confTarget" ? "conf_target" : key, options.values[i]]),
+        );
       }
-      const positionValue = option(options, "change_position", "changePosition");
-      const changePosition = positionValue === null ? null : asInt(positionValue);
-      if (changePosition !== null && (changePosition < 0 || changePosition > tx.outputs.length)) {
-        invalid("changePosition out of bounds");
-      }
-      const changeTypeValue = options.get("change_type") ?? null;
-      if (changeTypeValue !== null) {
-        if (changeAddress !== null) {
-          invalid("Cannot specify both change address and address type options");
-        }
-        if (!OUTPUT_TYPES.includes(asStr(changeTypeValue))) {
-          throw new RpcError(
-            RpcErrorCode.INVALID_ADDRESS_OR_KEY,
-            `Unknown change type '${asStr(changeTypeValue)}'`,
-          );
-        }
-      }
+      const replaceable = options.has("replaceable") ? asBool(options.get("replaceable")!) : true;
       const feeRate = explicitFeeRate(options);
-      const minconf = options.has("minconf") ? asInt(options.get("minconf")!) : 0;
-      if (minconf < 0) invalid("Negative minconf");
-      const maxconf = options.has("maxconf") ? asInt(options.get("maxconf")!) : null;
-      if (maxconf !== null && maxconf < minconf) {
-        invalid(`maxconf can't be lower than minconf: ${maxconf} < ${minconf}`);
+      const outputsValue = options.get("outputs") ?? null;
+      let outputs: Json = null;
+      if (outputsValue !== null) {
+        if (Array.isArray(outputsValue) && outputsValue.length === 0) {
+          invalid("Invalid parameter, output argument cannot be an empty array");
+        }
+        const parsed: { amount: bigint; script: Uint8Array }[] = [];
+        addOutputs(parsed, outputsValue);
+        outputs = parsed.map((output) =>
+          new JsonObject([["script", hex.encode(output.script)], [
+            "amount",
+            output.amount.toString(),
+          ]])
+        );
       }
-      if (tx.outputs.length === 0) invalid("TX must have at least one output");
-      const coins = findCoins(tx, node.mempool.coins({ includeSpent: true }));
-      const flag = (name: string, fallback: boolean) =>
-        options.has(name) ? asBool(options.get(name)!) : fallback;
+      const changeIndex = options.has("original_change_index")
+        ? asUint32(options.get("original_change_index")!)
+        : null;
       const request = new JsonObject([
-        ["version", new JsonNumber(String(tx.version))],
-        ["locktime", new JsonNumber(String(tx.lockTime))],
-        [
-          "inputs",
-          tx.inputs.map((input, i) =>
-            new JsonObject([
-              ["txid", hashToHex(prevout(input).txid)],
-              ["vout", new JsonNumber(String(input.index))],
-              ["sequence", new JsonNumber(String(input.sequence))],
-              ["scriptSig", hex.encode(input.finalScriptSig)],
-              ["witness", (tx.witnesses?.[i] ?? []).map((item) => hex.encode(item))],
-              ["inUtxoSet", coins.has(outpointKey(prevout(input)))],
-            ])
-          ),
-        ],
-        [
-          "outputs",
-          tx.outputs.map((output, i) =>
-            new JsonObject([
-              ["script", hex.encode(output.script)],
-              // As text: the decoder reads 64 bits unsigned, past what a JSON number keeps exactly.
-              ["amount", output.amount.toString()],
-              ["subtractFee", subtract.has(i)],
-            ])
-          ),
-        ],
-        ["addInputs", flag("add_inputs", true)],
-        ["includeUnsafe", flag("include_unsafe", false)],
-        ["lockUnspents", flag("lock_unspents", flag("lockUnspents", false))],
-        ["minconf", new JsonNumber(String(minconf))],
-        ["maxconf", maxconf === null ? null : new JsonNumber(String(maxconf))],
-        ["changeScript", changeScript],
-        ["changeType", changeTypeValue === null ? null : asStr(changeTypeValue)],
-        ["changePosition", changePosition === null ? null : new JsonNumber(String(changePosition))],
+        ["txid", txid],
         ["feeRate", feeRate === null ? null : new JsonNumber(feeRate.toString())],
-        ["replaceable", flag("replaceable", true)],
+        ["replaceable", replaceable],
+        ["outputs", outputs],
+        ["originalChangeIndex", changeIndex === null ? null : new JsonNumber(String(changeIndex))],
       ]);
-      return await node.wallets.callWallet("fundrawtransaction", [request], ctx.walletName);
+      return await node.wallets.callWallet("bumpfee", [request], ctx.walletName);
     },
-  })];
+  });
+}
+
+/** `fundrawtransaction`, routed to the wallet the request means. */
+export function fundingMethods(node: NodeServices): RpcMethod[] {
+  return [
+    defineMethod({
+      name: "fundrawtransaction",
+      category: "rawtransactions",
+      description:
+        "If the transaction has no inputs, they will be automatically selected to meet its out value.\n" +
+        "It will add at most one change output to the outputs.\n" +
+        'No existing outputs will be modified unless "subtractFeeFromOutputs" is specified.\n' +
+        "Note that inputs which were signed may need to be resigned after completion since in/outputs have been added.\n" +
+        "The inputs added will not be signed, use signrawtransactionwithkey\n" +
+        "or signrawtransactionwithwallet for that.\n" +
+        "All existing inputs must either have their previous output transaction be in the wallet\n" +
+        "or be in the UTXO set. Solving data must be provided for non-wallet inputs.\n" +
+        "Note that all inputs selected must be of standard form and P2SH scripts must be\n" +
+        "in the wallet using importdescriptors (to calculate fees).\n" +
+        'You can see whether this is the case by checking the "solvable" field in the listunspent output.\n' +
+        "Note that if specifying an exact fee rate, the resulting transaction may have a higher fee rate\n" +
+        "if the transaction has unconfirmed inputs. This is because the wallet will attempt to make the\n" +
+        "entire package have the given fee rate, not the resulting transaction.\n",
+      args: [
+        { name: "hexstring", type: "hex", description: "The hex string of the raw transaction" },
+        {
+          name: "options",
+          type: "obj_named_params",
+          optional: true,
+          description: "",
+          inner: OPTION_ARGS,
+          onelineDescription: "options",
+        },
+        isWitnessArg(""),
+      ],
+      result: obj("", "", [
+        hexStr("hex", "The resulting raw transaction (hex-encoded string)"),
+        amount("fee", "Fee in BTC the resulting transaction pays"),
+        num("changepos", "The position of the added change output, or -1"),
+      ]),
+      examples: "\nCreate a transaction with no inputs\n" +
+        helpExampleCli("createrawtransaction", '"[]" "{\\"myaddress\\":0.01}"') +
+        "\nAdd sufficient unsigned inputs to meet the output value\n" +
+        helpExampleCli("fundrawtransaction", '"rawtransactionhex"') +
+        "\nSign the transaction\n" +
+        helpExampleCli("signrawtransactionwithwallet", '"fundedtransactionhex"') +
+        "\nSend the transaction\n" +
+        helpExampleCli("sendrawtransaction", '"signedtransactionhex"'),
+      async handler(params, ctx) {
+        const witness = params.has("iswitness") ? params.arg("iswitness", asBool) : undefined;
+        const tx = decodeHexTx(params.arg("hexstring", asStr), {
+          tryNoWitness: witness !== true,
+          tryWitness: witness !== false,
+        });
+        if (tx === undefined) {
+          throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "TX decode failed");
+        }
+        const options = checkedOptions(params.raw("options"), OPTION_TYPES, NOT_SUPPORTED);
+        const subtract = subtractFrom(
+          option(options, "subtractFeeFromOutputs", "subtract_fee_from_outputs"),
+          tx.outputs.length,
+        );
+        const changeAddress = option(options, "change_address", "changeAddress");
+        let changeScript: string | null = null;
+        if (changeAddress !== null) {
+          const dest = decodeDestination(asStr(changeAddress));
+          if (!dest.ok) {
+            throw new RpcError(
+              RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+              "Change address must be a valid bitcoin address",
+            );
+          }
+          changeScript = hex.encode(dest.script);
+        }
+        const positionValue = option(options, "change_position", "changePosition");
+        const changePosition = positionValue === null ? null : asInt(positionValue);
+        if (changePosition !== null && (changePosition < 0 || changePosition > tx.outputs.length)) {
+          invalid("changePosition out of bounds");
+        }
+        const changeTypeValue = options.get("change_type") ?? null;
+        if (changeTypeValue !== null) {
+          if (changeAddress !== null) {
+            invalid("Cannot specify both change address and address type options");
+          }
+          if (!OUTPUT_TYPES.includes(asStr(changeTypeValue))) {
+            throw new RpcError(
+              RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+              `Unknown change type '${asStr(changeTypeValue)}'`,
+            );
+          }
+        }
+        const feeRate = explicitFeeRate(options);
+        const minconf = options.has("minconf") ? asInt(options.get("minconf")!) : 0;
+        if (minconf < 0) invalid("Negative minconf");
+        const maxconf = options.has("maxconf") ? asInt(options.get("maxconf")!) : null;
+        if (maxconf !== null && maxconf < minconf) {
+          invalid(`maxconf can't be lower than minconf: ${maxconf} < ${minconf}`);
+        }
+        if (tx.outputs.length === 0) invalid("TX must have at least one output");
+        const coins = findCoins(tx, node.mempool.coins({ includeSpent: true }));
+        const flag = (name: string, fallback: boolean) =>
+          options.has(name) ? asBool(options.get(name)!) : fallback;
+        const request = new JsonObject([
+          ["version", new JsonNumber(String(tx.version))],
+          ["locktime", new JsonNumber(String(tx.lockTime))],
+          [
+            "inputs",
+            tx.inputs.map((input, i) =>
+              new JsonObject([
+                ["txid", hashToHex(prevout(input).txid)],
+                ["vout", new JsonNumber(String(input.index))],
+                ["sequence", new JsonNumber(String(input.sequence))],
+                ["scriptSig", hex.encode(input.finalScriptSig)],
+                ["witness", (tx.witnesses?.[i] ?? []).map((item) => hex.encode(item))],
+                ["inUtxoSet", coins.has(outpointKey(prevout(input)))],
+              ])
+            ),
+          ],
+          [
+            "outputs",
+            tx.outputs.map((output, i) =>
+              new JsonObject([
+                ["script", hex.encode(output.script)],
+                // As text: the decoder reads 64 bits unsigned, past what a JSON number keeps exactly.
+                ["amount", output.amount.toString()],
+                ["subtractFee", subtract.has(i)],
+              ])
+            ),
+          ],
+          ["addInputs", flag("add_inputs", true)],
+          ["includeUnsafe", flag("include_unsafe", false)],
+          ["lockUnspents", flag("lock_unspents", flag("lockUnspents", false))],
+          ["minconf", new JsonNumber(String(minconf))],
+          ["maxconf", maxconf === null ? null : new JsonNumber(String(maxconf))],
+          ["changeScript", changeScript],
+          ["changeType", changeTypeValue === null ? null : asStr(changeTypeValue)],
+          [
+            "changePosition",
+            changePosition === null ? null : new JsonNumber(String(changePosition)),
+          ],
+          ["feeRate", feeRate === null ? null : new JsonNumber(feeRate.toString())],
+          ["replaceable", flag("replaceable", true)],
+        ]);
+        return await node.wallets.callWallet("fundrawtransaction", [request], ctx.walletName);
+      },
+    }),
+    bumpFeeMethod(node),
+  ];
 }

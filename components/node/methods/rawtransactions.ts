@@ -33,6 +33,7 @@ import {
 } from "../chain/mod.ts";
 import {
   amountFromValue,
+  type ArgSpec,
   asArr,
   asBool,
   asInt,
@@ -202,7 +203,7 @@ function constructTransaction(
       sequence,
     });
   }
-  addOutputs(tx, outputsIn);
+  addOutputs(tx.outputs, outputsIn);
   if (replaceable === true && tx.inputs.length > 0 && !signalsOptInRbf(tx)) {
     invalidParameter(
       "Invalid parameter combination: Sequence number(s) contradict replaceable option",
@@ -211,14 +212,14 @@ function constructTransaction(
   return tx;
 }
 
-/** `NormalizeOutputs` + `ParseOutputs` + `AddOutputs`. */
-function addOutputs(tx: Tx, outputsIn: Json): void {
+/** `NormalizeOutputs` + `ParseOutputs` + `AddOutputs`: onto `outputs`. */
+export function addOutputs(outputs: Tx["outputs"], outputsIn: Json): void {
   if (outputsIn === null) invalidParameter("Invalid parameter, output argument must be non-null");
-  let outputs: JsonObject;
+  let pairs: JsonObject;
   if (outputsIn instanceof JsonObject) {
-    outputs = outputsIn;
+    pairs = outputsIn;
   } else {
-    outputs = new JsonObject();
+    pairs = new JsonObject();
     for (const output of asArr(outputsIn)) {
       if (!(output instanceof JsonObject)) {
         invalidParameter("Invalid parameter, key-value pair not an object as expected");
@@ -226,13 +227,13 @@ function addOutputs(tx: Tx, outputsIn: Json): void {
       if (output.size !== 1) {
         invalidParameter("Invalid parameter, key-value pair must contain exactly one key");
       }
-      outputs.push(output.keys[0], output.values[0]);
+      pairs.push(output.keys[0], output.values[0]);
     }
   }
   const seen = new Set<string>();
   let hasData = false;
-  for (const name of outputs.keys) {
-    const value = outputs.get(name)!;
+  for (const name of pairs.keys) {
+    const value = pairs.get(name)!;
     if (name === "data") {
       if (hasData) invalidParameter("Invalid parameter, duplicate key: data");
       hasData = true;
@@ -242,7 +243,7 @@ function addOutputs(tx: Tx, outputsIn: Json): void {
         ? value
         : "";
       const data = parseHexV(text, "Data");
-      tx.outputs.push({ amount: 0n, script: Uint8Array.of(0x6a, ...pushScript(data)) });
+      outputs.push({ amount: 0n, script: Uint8Array.of(0x6a, ...pushScript(data)) });
       continue;
     }
     const dest = decodeDestination(name);
@@ -253,7 +254,7 @@ function addOutputs(tx: Tx, outputsIn: Json): void {
     const key = hex.encode(dest.script);
     if (seen.has(key)) invalidParameter(`Invalid parameter, duplicated address: ${name}`);
     seen.add(key);
-    tx.outputs.push({ amount: satoshis, script: dest.script });
+    outputs.push({ amount: satoshis, script: dest.script });
   }
 }
 
@@ -649,6 +650,36 @@ export function rawTransactionMethods(node: NodeServices): RpcMethod[] {
 }
 
 /** `CreateTxDoc()`. */
+/** Core's `OutputsDoc`: an output is an address and its amount, or `data`. */
+export function outputsDoc(): ArgSpec[] {
+  return [
+    {
+      name: "",
+      type: "obj_user_keys",
+      optional: true,
+      description: "",
+      inner: [{
+        name: "address",
+        type: "amount",
+        description:
+          `A key-value pair. The key (string) is the bitcoin address, the value (float or string) is the amount in ${CURRENCY_UNIT}`,
+      }],
+    },
+    {
+      name: "",
+      type: "obj",
+      optional: true,
+      description: "",
+      inner: [{
+        name: "data",
+        type: "hex",
+        description:
+          'A key-value pair. The key must be "data", the value is hex-encoded data that becomes a part of an OP_RETURN output',
+      }],
+    },
+  ];
+}
+
 function createTxArgs() {
   return [
     {
@@ -681,32 +712,7 @@ function createTxArgs() {
         "For compatibility reasons, a dictionary, which holds the key-value pairs directly, is also\n" +
         "                             accepted as second parameter.",
       skipTypeCheck: true,
-      inner: [
-        {
-          name: "",
-          type: "obj_user_keys",
-          optional: true,
-          description: "",
-          inner: [{
-            name: "address",
-            type: "amount",
-            description:
-              `A key-value pair. The key (string) is the bitcoin address, the value (float or string) is the amount in ${CURRENCY_UNIT}`,
-          }],
-        },
-        {
-          name: "",
-          type: "obj",
-          optional: true,
-          description: "",
-          inner: [{
-            name: "data",
-            type: "hex",
-            description:
-              'A key-value pair. The key must be "data", the value is hex-encoded data that becomes a part of an OP_RETURN output',
-          }],
-        },
-      ],
+      inner: outputsDoc(),
     },
     {
       name: "locktime",

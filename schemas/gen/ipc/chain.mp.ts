@@ -44,6 +44,12 @@ export interface Chain {
   waitForNotificationsIfTipChanged(oldTip: Uint8Array, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Chain.handleWalletLoader @18`. */
   handleWalletLoader(loader: $.Lent<WalletLoader> | null, options?: $.CallOptions): $.Awaitable<$.Owned<Handler> | null>;
+  /** Method `Chain.hasDescendantsInMempool @19`. */
+  hasDescendantsInMempool(txid: Uint8Array, options?: $.CallOptions): $.Awaitable<boolean>;
+  /** Method `Chain.mempoolMinFee @20`. */
+  mempoolMinFee(options?: $.CallOptions): $.Awaitable<bigint>;
+  /** Method `Chain.relayIncrementalFee @21`. */
+  relayIncrementalFee(options?: $.CallOptions): $.Awaitable<bigint>;
 }
 
 /** Interface `ChainNotifications`. */
@@ -114,6 +120,9 @@ export const Chain: $.InterfaceDescriptor<Chain> = { name: "Chain", id: 0xa10631
   { name: "waitForNotifications", ordinal: 16, context: "context", returns: "void", params: { name: "Chain.waitForNotifications$Params", id: 0xa890133581d5fb1en, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.waitForNotifications$Results", id: 0xc6615b79b36155e5n, dataWords: 0, pointers: 0, fields: [] } },
   { name: "waitForNotificationsIfTipChanged", ordinal: 17, context: "context", returns: "void", params: { name: "Chain.waitForNotificationsIfTipChanged$Params", id: 0xbd9a8a4c98964191n, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "oldTip", type: { kind: "data" }, offset: 1 }] }, results: { name: "Chain.waitForNotificationsIfTipChanged$Results", id: 0xc24a2fa747fd9307n, dataWords: 0, pointers: 0, fields: [] } },
   { name: "handleWalletLoader", ordinal: 18, context: "context", returns: "result", params: { name: "Chain.handleWalletLoader$Params", id: 0xfb682f5174793a5an, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "loader", type: { kind: "interface", iface: () => WalletLoader }, offset: 1 }] }, results: { name: "Chain.handleWalletLoader$Results", id: 0xef5f3ef77458843bn, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "interface", iface: () => Handler }, offset: 0 }] } },
+  { name: "hasDescendantsInMempool", ordinal: 19, context: "context", returns: "result", params: { name: "Chain.hasDescendantsInMempool$Params", id: 0xf4b62bd453e22f8cn, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "txid", type: { kind: "data" }, offset: 1 }] }, results: { name: "Chain.hasDescendantsInMempool$Results", id: 0xb0cb6e7f26f0d22bn, dataWords: 1, pointers: 0, fields: [{ name: "result", type: { kind: "bool" }, offset: 0 }] } },
+  { name: "mempoolMinFee", ordinal: 20, context: "context", returns: "result", params: { name: "Chain.mempoolMinFee$Params", id: 0xd5ab8bb8d8be2933n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.mempoolMinFee$Results", id: 0xf74aacc921f5c0afn, dataWords: 1, pointers: 0, fields: [{ name: "result", type: { kind: "int64" }, offset: 0 }] } },
+  { name: "relayIncrementalFee", ordinal: 21, context: "context", returns: "result", params: { name: "Chain.relayIncrementalFee$Params", id: 0x911e34f3d5ac06a1n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.relayIncrementalFee$Results", id: 0xe87982de65b18bean, dataWords: 1, pointers: 0, fields: [{ name: "result", type: { kind: "int64" }, offset: 0 }] } },
 ] };
 
 /** Descriptor of `ChainNotifications`: pass it to the runtime's proxy functions. */

@@ -1,5 +1,5 @@
 /**
- * Amounts: bigint satoshis, as Bitcoin Core's `CAmount`.
+ * Amounts: bigint satoshis, as Bitcoin Core's `CAmount` (the node's and the wallet's).
  *
  * @example
  * ```ts
