@@ -492,7 +492,7 @@ function txFields(wallet: Wallet, { tx, row }: WalletTx): Record<string, Reply |
     blocktime: row.blockTime ?? undefined,
     txid: tx.txid,
     wtxid: tx.wtxid,
-    walletconflicts: [],
+    walletconflicts: wallet.conflicts(tx.txid),
     mempoolconflicts: [],
     time: row.time,
     timereceived: row.time,

@@ -346,6 +346,8 @@ export class Wallet implements Disposable {
   /** Transactions `bumpfee` replaced, and their replacements (Core's `replaced_by_txid`), kept. */
   readonly #replacedBy = new Map<string, string>();
   readonly #txs = new Map<string, WalletTx>();
+  /** The wallet transactions spending each outpoint (Core's `mapTxSpends`; coinbases spend none). */
+  readonly #spends = new Map<string, string[]>();
   #blocks: Map<number, string>;
   #tip: BlockRef;
   #secret: HdSecret | null = null;
@@ -435,7 +437,7 @@ export class Wallet implements Disposable {
     try {
       wallet.#loadKeys();
       for (const row of store.txs()) {
-        wallet.#txs.set(row.txid, { tx: parseTx(row.raw), row });
+        wallet.#remember(parseTx(row.raw), row);
         wallet.#seq = Math.max(wallet.#seq, row.seq + 1);
       }
       await wallet.#attach();
@@ -742,6 +744,24 @@ export class Wallet implements Disposable {
     return [...this.#locked];
   }
 
+  /**
+   * Core's `GetTxConflicts`: the other wallet transactions spending an
+   * outpoint `txid` spends, whatever their state, in Core's order (by the
+   * txid's bytes as stored, the reverse of the hex shown).
+   */
+  conflicts(txid: string): string[] {
+    const wtx = this.#txs.get(txid);
+    if (wtx === undefined) return [];
+    const found = new Set<string>();
+    for (const input of wtx.tx.inputs) {
+      for (const spender of this.#spends.get(outpointKey(input)) ?? []) {
+        if (spender !== txid) found.add(spender);
+      }
+    }
+    const stored = (id: string) => hex.encode(internalBytes(id));
+    return [...found].sort((a, b) => stored(a) < stored(b) ? -1 : stored(a) > stored(b) ? 1 : 0);
+  }
+
   /** The transaction `bumpfee` replaced `txid` with (Core's `replaced_by_txid`). */
   replacedBy(txid: string): string | undefined {
     return this.#replacedBy.get(txid);
@@ -910,6 +930,20 @@ export class Wallet implements Disposable {
     }
   }
 
+  /** Holds `tx` in memory, indexing its inputs' outpoints the first time (Core's `AddToSpends`). */
+  #remember(tx: ParsedTx, row: TxRow): void {
+    // A coinbase spends nothing (all of them name the same null outpoint).
+    if (!this.#txs.has(tx.txid) && !tx.coinbase) {
+      for (const input of tx.inputs) {
+        const key = outpointKey(input);
+        const spenders = this.#spends.get(key);
+        if (spenders === undefined) this.#spends.set(key, [tx.txid]);
+        else spenders.push(tx.txid);
+      }
+    }
+    this.#txs.set(tx.txid, { tx, row });
+  }
+
   /** Adds or updates `tx` (already known to be relevant or known). */
   #record(tx: ParsedTx, update: Partial<TxRow>): void {
     const known = this.#txs.get(tx.txid);
@@ -931,7 +965,7 @@ export class Wallet implements Disposable {
       row.fee = this.debit(tx) - tx.outputs.reduce((sum, o) => sum + o.amount, 0n);
     }
     this.store.putTx(row);
-    this.#txs.set(tx.txid, { tx, row });
+    this.#remember(tx, row);
     this.#markUsed(tx);
     // Seen again in the mempool or a block: no longer abandoned (Core's states are not permanent).
     if (this.#active(row) && this.#abandoned.delete(tx.txid)) this.#saveAbandoned();
@@ -1545,10 +1579,8 @@ export class Wallet implements Disposable {
 
   /** Core's `PreconditionChecks` of a bump (`require_mine`). */
   async #checkBumpable({ tx, row }: WalletTx): Promise<void> {
-    for (const other of this.#txs.values()) {
-      if (other.tx.inputs.some((input) => input.txid === tx.txid)) {
-        throw new WalletError(Code.INVALID_PARAMETER, "Transaction has descendants in the wallet");
-      }
+    if (tx.outputs.some((_, vout) => this.#spends.has(outpointKey({ txid: tx.txid, vout })))) {
+      throw new WalletError(Code.INVALID_PARAMETER, "Transaction has descendants in the wallet");
     }
     if (await this.#chain.hasDescendantsInMempool(internalBytes(tx.txid))) {
       throw new WalletError(Code.INVALID_PARAMETER, "Transaction has descendants in the mempool");

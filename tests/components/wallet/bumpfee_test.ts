@@ -62,6 +62,9 @@ Deno.test("bumpfee: replaces a wallet transaction at a higher rate, recorded as 
   const infoB = await call("gettransaction", [b]);
   assertEquals(infoA.replaced_by_txid, b);
   assertEquals(infoB.replaces_txid, a);
+  // Each spends the other's inputs: Core's walletconflicts.
+  assertEquals(infoA.walletconflicts, [b]);
+  assertEquals(infoB.walletconflicts, [a]);
   const keys = Object.keys(infoB);
   assertEquals(keys.indexOf("replaces_txid"), keys.indexOf("bip125-replaceable") + 1);
   assertEquals(
@@ -89,6 +92,12 @@ Deno.test("bumpfee: replaces a wallet transaction at a higher rate, recorded as 
   );
   const c = await call("bumpfee", [b, { fee_rate: 60, replaceable: false }]);
   const txC = await decoded(c.txid);
+  // In Core's order: by the txid's bytes as stored, the reverse of the hex shown.
+  const stored = (id: string) => id.match(/../g)!.reverse().join("");
+  assertEquals(
+    (await call("gettransaction", [b])).walletconflicts,
+    [a, c.txid].sort((x, y) => stored(x) < stored(y) ? -1 : 1),
+  );
   assertEquals(txC.vin.every((input) => input.sequence === 0xfffffffe), true);
   assert(sats(c.fee) * 1000 >= 60_000 * txC.vsize, `${c.fee} for ${txC.vsize} vB`);
   assertEquals(
