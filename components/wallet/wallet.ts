@@ -562,7 +562,33 @@ export class Wallet implements Disposable {
     };
     this.#handler = await this.#chain.handleNotifications(notifications);
     await this.#serial(() => this.#catchUp());
+    // What is in the mempool now is the node's to say (it may have restarted without its mempool).
+    await this.#serial(() => this.#forgetMempool());
     await this.#chain.requestMempoolTransactions(notifications);
+    await this.#serial(() => this.#resubmit());
+    await this.#chain.waitForNotifications();
+  }
+
+  /** Marks every unconfirmed transaction out of the mempool until the node says otherwise. */
+  #forgetMempool(): void {
+    this.store.atomically(() => {
+      for (const { tx, row } of this.#txs.values()) {
+        if (row.inMempool) this.#record(tx, { inMempool: false });
+      }
+    });
+  }
+
+  /**
+   * Core's `ResubmitWalletTransactions` at load: offers the node every
+   * unconfirmed transaction that still holds its inputs (neither abandoned
+   * nor conflicted) and is not in its mempool, oldest first. A refusal
+   * leaves it as it was, for `abandontransaction` to free.
+   */
+  async #resubmit(): Promise<void> {
+    for (const wtx of this.transactions()) {
+      if (wtx.row.blockHeight !== null || wtx.row.inMempool || !this.#holdsInputs(wtx)) continue;
+      await this.#chain.broadcastTransaction(wtx.tx.raw, MAX_TX_FEE);
+    }
   }
 
   /** The wallet's last processed block. */
@@ -719,14 +745,26 @@ export class Wallet implements Disposable {
     return !tx.coinbase && tx.inputs.every((i) => this.#ownOutput(i.txid, i.vout) !== undefined);
   }
 
-  /** Outpoints spent by the wallet's counted transactions. */
+  /**
+   * Outpoints the wallet's transactions hold spent (Core's `IsSpent`): those
+   * of transactions confirmed or in the mempool, and of those out of the
+   * mempool (evicted, expired, a node restarted without its mempool) unless
+   * abandoned or conflicted by one that is confirmed or in the mempool.
+   */
   #spent(): Set<string> {
     const spent = new Set<string>();
-    for (const { tx, row } of this.#txs.values()) {
-      if (!this.#active(row)) continue;
-      for (const input of tx.inputs) spent.add(outpointKey(input));
+    for (const wtx of this.#txs.values()) {
+      if (!this.#holdsInputs(wtx)) continue;
+      for (const input of wtx.tx.inputs) spent.add(outpointKey(input));
     }
     return spent;
+  }
+
+  /** Whether `wtx` holds its inputs spent: see {@linkcode #spent}. */
+  #holdsInputs(wtx: WalletTx): boolean {
+    if (wtx.tx.coinbase) return false;
+    if (this.#active(wtx.row)) return true;
+    return !this.#abandoned.has(wtx.tx.txid) && !this.#conflicted(wtx, (row) => this.#active(row));
   }
 
   /** Whether one of the wallet's counted transactions spends `outpoint` (`txid:vout`). */
@@ -782,9 +820,8 @@ export class Wallet implements Disposable {
    * Core's `AbandonTransaction`: marks `txid`, neither confirmed nor in the
    * mempool nor conflicted by a confirmed spend of one of its inputs, and
    * every unconfirmed wallet transaction spending its outputs, as
-   * abandoned. Returning to the mempool or a block unmarks one. (Here a
-   * transaction out of the mempool already leaves its inputs spendable, so
-   * the mark is what listtransactions and gettransaction say.)
+   * abandoned, which frees the inputs they held. Returning to the mempool
+   * or a block unmarks one.
    */
   abandon(txid: string): void {
     const wtx = this.#txs.get(txid);
@@ -808,12 +845,25 @@ export class Wallet implements Disposable {
     this.store.atomically(() => this.#saveAbandoned());
   }
 
-  /** Whether a confirmed wallet transaction other than `wtx` spends one of its inputs. */
-  #conflicted({ tx }: WalletTx): boolean {
-    const inputs = new Set(tx.inputs.map(outpointKey));
-    for (const other of this.#txs.values()) {
-      if (other.tx.txid === tx.txid || other.row.blockHeight === null) continue;
-      if (other.tx.inputs.some((input) => inputs.has(outpointKey(input)))) return true;
+  /**
+   * Core's conflicted states: whether another wallet transaction that
+   * `counts` (confirmed, by default: a block conflict) spends an input of
+   * `wtx`, or of one of its unconfirmed ancestors in the wallet (Core marks
+   * the descendants of a conflicted transaction conflicted too).
+   */
+  #conflicted(
+    { tx }: WalletTx,
+    counts: (row: TxRow) => boolean = (row) => row.blockHeight !== null,
+    seen = new Set<string>([tx.txid]),
+  ): boolean {
+    for (const input of tx.inputs) {
+      for (const spender of this.#spends.get(outpointKey(input)) ?? []) {
+        if (spender !== tx.txid && counts(this.#txs.get(spender)!.row)) return true;
+      }
+      const parent = this.#txs.get(input.txid);
+      if (parent === undefined || parent.row.blockHeight !== null || seen.has(input.txid)) continue;
+      seen.add(input.txid);
+      if (this.#conflicted(parent, counts, seen)) return true;
     }
     return false;
   }
