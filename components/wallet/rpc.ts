@@ -135,6 +135,23 @@ interface BumpfeeRequest {
   originalChangeIndex: number | null;
 }
 
+/** What the node hands `sendall` (see `components/node/methods/funding.ts`). */
+interface SendallRequest {
+  inputs: { txid: string; vout: number; sequence: number }[] | null;
+  /** Amounts as decimal text; `remainder` outputs share what is left. */
+  outputs: { script: string; amount: string; remainder: boolean }[];
+  /** Satoshis per 1000 vB; null: the wallet's choice. */
+  feeRate: number | null;
+  replaceable: boolean;
+  locktime: number | null;
+  sendMax: boolean;
+  minconf: number;
+  maxconf: number | null;
+  lockUnspents: boolean;
+  addToWallet: boolean;
+  psbt: boolean;
+}
+
 /** What `listReceived` reads: the arguments both methods share, and the address filter. */
 interface ReceivedQuery {
   minconf: unknown;
@@ -794,6 +811,32 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       fee: new Btc(bumped.fee),
       errors: [],
     };
+  },
+
+  async sendall(wallet, [request], options) {
+    // The node read the recipients and the options (components/node/methods/funding.ts).
+    const r = request as SendallRequest;
+    const { rate } = feeRate(wallet, r.feeRate, options, Code.WALLET);
+    const sent = await wallet.sendAll({
+      inputs: r.inputs,
+      outputs: r.outputs.map((output) => ({
+        script: hex.decode(output.script),
+        amount: BigInt(output.amount),
+        remainder: output.remainder,
+      })),
+      feeRate: rate,
+      explicitFeeRate: r.feeRate !== null,
+      replaceable: r.replaceable,
+      lockTime: r.locktime,
+      sendMax: r.sendMax,
+      minDepth: r.minconf,
+      maxDepth: r.maxconf,
+      lockUnspents: r.lockUnspents,
+      addToWallet: r.addToWallet,
+      psbt: r.psbt,
+    });
+    // Core's order of the fields (FinishTransaction).
+    return { psbt: sent.psbt, txid: sent.txid, hex: sent.hex, complete: sent.complete };
   },
 
   async fundrawtransaction(wallet, [request], options) {

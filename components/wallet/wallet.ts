@@ -30,10 +30,10 @@
  * ```
  * @module
  */
-import { hex } from "@scure/base";
+import { base64, hex } from "@scure/base";
 import { signMessage } from "../bitcoin/message.ts";
 import { Timer } from "../../component.ts";
-import { OutScript, RawTx, Script, Transaction } from "@scure/btc-signer";
+import { Address, OutScript, RawTx, Script, Transaction } from "@scure/btc-signer";
 import type {
   BlockInfo,
   Chain,
@@ -44,6 +44,7 @@ import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
 import { formatMoney } from "../bitcoin/amount.ts";
 import {
   type Coin,
+  dustThreshold,
   feeFor,
   type Payment,
   selectCoins,
@@ -53,11 +54,12 @@ import {
 import { decryptSecret, encryptSecret, type SealedSecret } from "./crypter.ts";
 import type { DescriptorKind } from "./descriptor.ts";
 import { Account, type DerivedKey, HdSecret } from "./keys.ts";
-import { COINBASE_MATURITY } from "./network.ts";
+import { COINBASE_MATURITY, REGTEST } from "./network.ts";
 import { type TxRow, WALLET_FILE, WalletStore } from "./store.ts";
 import {
   displayHex,
   internalBytes,
+  type OutPoint,
   outpointKey,
   type ParsedTx,
   parseTx,
@@ -211,6 +213,29 @@ export interface BumpRequest {
   readonly originalChangeIndex: number | null;
 }
 
+/** What `sendall` asks for (read by the node, `components/node/methods/funding.ts`). */
+export interface SendAllRequest {
+  /** The inputs to spend, or null for every coin the wallet may spend. */
+  readonly inputs: readonly { txid: string; vout: number; sequence: number }[] | null;
+  /** The outputs in order: payments, and recipients of an equal share of what is left. */
+  readonly outputs: readonly (TxOut & { readonly remainder: boolean })[];
+  /** The fee rate (sat/kvB), and whether the caller gave it (else it is the wallet's). */
+  readonly feeRate: bigint;
+  readonly explicitFeeRate: boolean;
+  readonly replaceable: boolean;
+  /** The locktime given, or null for one at the tip's height (against fee sniping). */
+  readonly lockTime: number | null;
+  /** Leave out coins worth less than the fee to spend them. */
+  readonly sendMax: boolean;
+  readonly minDepth: number;
+  readonly maxDepth: number | null;
+  readonly lockUnspents: boolean;
+  /** Broadcast and record it (else return it). */
+  readonly addToWallet: boolean;
+  /** Return a PSBT (and do not broadcast). */
+  readonly psbt: boolean;
+}
+
 /** An address book entry. */
 export interface AddressBookEntry {
   readonly label: string;
@@ -290,6 +315,18 @@ function inputWeight(kind: DescriptorKind): number {
   if (kind === "pkh") return (41 + SIGNATURE_AND_KEY) * 4;
   if (kind === "sh_wpkh") return (41 + 23) * 4 + 1 + SIGNATURE_AND_KEY;
   return 41 * 4 + (kind === "wpkh" ? 1 + SIGNATURE_AND_KEY : 1 + 1 + 64);
+}
+
+/** Core's `MAX_STANDARD_TX_WEIGHT`: the node relays nothing heavier. */
+const MAX_STANDARD_TX_WEIGHT = 400_000;
+
+/** The address of an output script, or its hex when it has none. */
+function scriptAddress(script: Uint8Array): string {
+  try {
+    return Address(REGTEST).encode(OutScript.decode(script));
+  } catch {
+    return hex.encode(script);
+  }
 }
 
 /** A coin of the wallet as coin selection weighs it. */
@@ -1496,6 +1533,11 @@ export class Wallet implements Disposable {
   async #commit(tx: Transaction): Promise<{ tx: ParsedTx; fee: bigint }> {
     const unsigned = this.#sign(tx);
     if (unsigned.length > 0) throw new WalletError(Code.WALLET, "Signing transaction failed");
+    return await this.#publish(tx);
+  }
+
+  /** Broadcasts signed `tx` and records it (Core's `CommitTransaction`). */
+  async #publish(tx: Transaction): Promise<{ tx: ParsedTx; fee: bigint }> {
     const parsed = parseTx(tx.extract());
     const { result, error } = await this.#chain.broadcastTransaction(parsed.raw, MAX_TX_FEE);
     if (!result) throw new WalletError(Code.WALLET, error);
@@ -1602,7 +1644,7 @@ export class Wallet implements Disposable {
       }
       // Checked again, as Core's CommitTransaction does: nothing may have spent or mined it since.
       await this.#checkBumpable(this.#txs.get(request.txid)!);
-      const { tx: replacement } = await this.#commit(built.tx);
+      const { tx: replacement } = await this.#publish(built.tx);
       this.#replacedBy.set(request.txid, replacement.txid);
       this.store.atomically(() =>
         this.store.setMeta("replaced_txs", JSON.stringify([...this.#replacedBy]))
@@ -1615,6 +1657,148 @@ export class Wallet implements Disposable {
   async #incrementalFeeRate(): Promise<bigint> {
     const node = await this.#chain.relayIncrementalFee();
     return node > WALLET_INCREMENTAL_RELAY_FEE ? node : WALLET_INCREMENTAL_RELAY_FEE;
+  }
+
+  /**
+   * Core's `sendall`: spends `request.inputs`, or every coin the wallet may
+   * spend (mature, unlocked, confirmed or its own unconfirmed change,
+   * within the depths asked), pays the outputs with amounts, and shares
+   * what is left after the fee equally among the others, the first taking
+   * the rounding. Refuses with Core's codes and texts; signs, then
+   * broadcasts and records it, or returns it (and a PSBT) unsent.
+   */
+  sendAll(
+    request: SendAllRequest,
+  ): Promise<{ psbt?: string; txid?: string; hex?: string; complete: boolean }> {
+    return this.#serial(async () => {
+      this.#unlocked();
+      const rate = request.feeRate;
+      const relayMin = await this.#chain.relayMinFee();
+      const required = relayMin > MIN_RELAY_TX_FEE ? relayMin : MIN_RELAY_TX_FEE;
+      if (request.explicitFeeRate && rate < required) {
+        const satVb = (r: bigint) => `${r / 1000n}.${String(r % 1000n).padStart(3, "0")} sat/vB`;
+        throw new WalletError(
+          Code.INVALID_PARAMETER,
+          `Fee rate (${satVb(rate)}) is lower than the minimum fee rate setting (${
+            satVb(required)
+          }).\nConsider modifying -mintxfee (${satVb(MIN_RELAY_TX_FEE)}) or -minrelaytxfee (${
+            satVb(relayMin)
+          }).`,
+        );
+      }
+      const feeRate = rate < required ? required : rate;
+      const sequence = request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL;
+      let coins: (OutPoint & { sequence: number; amount: bigint; key: DerivedKey })[];
+      if (request.inputs !== null) {
+        const spent = this.#spent();
+        coins = request.inputs.map((input) => {
+          const outpoint = `${input.txid}:${input.vout}`;
+          if (spent.has(outpoint)) {
+            throw new WalletError(
+              Code.INVALID_PARAMETER,
+              `Input not available. UTXO (${outpoint}) was already spent.`,
+            );
+          }
+          const output = this.#ownOutput(input.txid, input.vout);
+          if (output === undefined) {
+            throw new WalletError(
+              Code.INVALID_PARAMETER,
+              `Input not found. UTXO (${outpoint}) is not part of wallet.`,
+            );
+          }
+          return { ...input, amount: output.amount, key: this.keyOf(output.script)! };
+        });
+      } else {
+        coins = this.#spendable((c) =>
+          c.safe && c.confirmations >= request.minDepth &&
+          (request.maxDepth === null || c.confirmations <= request.maxDepth)
+        ).filter((c) => !request.sendMax || feeFor(asCoin(c).inputWeight, feeRate) <= c.amount)
+          .map((c) => ({ txid: c.txid, vout: c.vout, sequence, amount: c.amount, key: c.key }));
+      }
+      const weight = transactionWeight(coins.map(asCoin), request.outputs.map((o) => o.script));
+      const fee = feeFor(weight, feeRate);
+      if (fee > MAX_TX_FEE) {
+        throw new WalletError(
+          Code.WALLET,
+          "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
+        );
+      }
+      const total = coins.reduce((sum, coin) => sum + coin.amount, 0n);
+      const effective = total - fee;
+      if (effective <= 0n) {
+        throw new WalletError(
+          Code.INSUFFICIENT_FUNDS,
+          request.sendMax
+            ? "Total value of UTXO pool too low to pay for transaction, try using lower feerate."
+            : "Total value of UTXO pool too low to pay for transaction. Try using lower feerate or excluding uneconomic UTXOs with 'send_max' option.",
+        );
+      }
+      if (weight > MAX_STANDARD_TX_WEIGHT) {
+        throw new WalletError(Code.WALLET, "Transaction too large.");
+      }
+      const claimed = request.outputs.reduce((sum, o) => sum + (o.remainder ? 0n : o.amount), 0n);
+      if (claimed > total) {
+        throw new WalletError(
+          Code.INSUFFICIENT_FUNDS,
+          "Assigned more value to outputs than available funds.",
+        );
+      }
+      const left = effective - claimed;
+      if (left < 0n) {
+        throw new WalletError(
+          Code.INSUFFICIENT_FUNDS,
+          "Insufficient funds for fees after creating specified outputs.",
+        );
+      }
+      const sharing = BigInt(request.outputs.filter((o) => o.remainder).length);
+      let rounding = left % sharing;
+      const outputs = request.outputs.map((output) => {
+        // An OP_RETURN output is never dust (it cannot be spent).
+        const dust = output.script[0] !== 0x6a && output.amount < dustThreshold(output.script);
+        if (!output.remainder) {
+          if (dust) {
+            throw new WalletError(
+              Code.INVALID_PARAMETER,
+              `Specified output amount to ${scriptAddress(output.script)} is below dust threshold.`,
+            );
+          }
+          return output;
+        }
+        const amount = left / sharing + rounding;
+        rounding = 0n;
+        if (output.script[0] !== 0x6a && amount < dustThreshold(output.script)) {
+          throw new WalletError(
+            Code.INSUFFICIENT_FUNDS,
+            "Dynamically assigned remainder results in dust output.",
+          );
+        }
+        return { script: output.script, amount };
+      });
+      if (request.lockUnspents) {
+        this.setLocked(coins.map((c) => `${c.txid}:${c.vout}`), true, false);
+      }
+      const tx = new Transaction({
+        version: 2,
+        lockTime: request.lockTime ?? Math.max(this.#tip.height, 0),
+        allowUnknownOutputs: true,
+        lowR: true,
+      });
+      for (const coin of coins) {
+        tx.addInput({ txid: coin.txid, index: coin.vout, sequence: coin.sequence });
+      }
+      for (const output of outputs) tx.addOutput(output);
+      const complete = this.#sign(tx).length === 0;
+      const psbt = request.psbt || !complete || !request.addToWallet
+        ? base64.encode(tx.toPSBT())
+        : undefined;
+      if (!complete) return { psbt, complete };
+      if (request.addToWallet && !request.psbt) {
+        const { tx: sent } = await this.#publish(tx);
+        return { txid: sent.txid, complete };
+      }
+      const raw = tx.extract();
+      return { psbt, txid: parseTx(raw).txid, hex: hex.encode(raw), complete };
+    });
   }
 
   /** Outpoints a confirmed wallet transaction spends: gone from the UTXO set. */

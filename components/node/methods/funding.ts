@@ -1,5 +1,5 @@
 /**
- * `fundrawtransaction` and `bumpfee`, as Bitcoin Core's
+ * `fundrawtransaction`, `bumpfee` and `sendall`, as Bitcoin Core's
  * (`wallet/rpc/spend.cpp`): the node reads what needs the node's own
  * parsers, and hands the wallet process the request means a plain
  * description of it.
@@ -12,6 +12,9 @@
  * - `bumpfee`: the node reads the txid and the options (the fee rate, the
  *   outputs as `createrawtransaction` reads them); the wallet checks and
  *   replaces the transaction (`Wallet.bumpFee`).
+ * - `sendall`: the node reads the recipients, the fee arguments and the
+ *   options (inputs and outputs as `createrawtransaction` reads them); the
+ *   wallet sweeps its coins to them (`Wallet.sendAll`).
  *
  * Not taken here: `solving_data`, `input_weights` and `max_tx_weight` (this
  * wallet funds with its own coins only, whose sizes it knows), each refused
@@ -44,9 +47,11 @@ import {
   asArr,
   asBool,
   asInt,
+  asObj,
   asStr,
   asUint32,
   defineMethod,
+  EXAMPLE_ADDRESS,
   helpExampleCli,
   type Json,
   JsonNumber,
@@ -58,9 +63,9 @@ import {
   typeName,
 } from "../../rpc/mod.ts";
 import { confTarget, estimateMode as estimateModeArg } from "../../rpc/wallet_methods.ts";
-import { amount, arr, hexStr, num, obj, str } from "./docs.ts";
+import { amount, arr, bool, hexStr, num, obj, str } from "./docs.ts";
 import { decodeHexTx, isWitnessArg } from "./encoding.ts";
-import { addOutputs, outputsDoc } from "./rawtransactions.ts";
+import { addOutputs, constructTransaction, inputDoc, outputsDoc } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { findCoins } from "./signing.ts";
 import { confirmTarget, estimateMode } from "./util.ts";
@@ -226,6 +231,15 @@ function explicitFeeRate(options: JsonObject): bigint | null {
   return null;
 }
 
+/** `FundTxDoc`'s `replaceable`, which fundrawtransaction's and sendall's options share. */
+const REPLACEABLE_OPTION: ArgSpec = {
+  name: "replaceable",
+  type: "bool",
+  defaultHint: "wallet default",
+  description: "Marks this transaction as BIP125-replaceable.\n" +
+    "Allows this transaction to be replaced by a transaction with higher fees",
+};
+
 const OPTION_ARGS: readonly ArgSpec[] = [
   {
     name: "add_inputs",
@@ -311,13 +325,7 @@ const OPTION_ARGS: readonly ArgSpec[] = [
   },
   { ...confTarget, alsoPositional: true },
   { ...estimateModeArg, alsoPositional: true },
-  {
-    name: "replaceable",
-    type: "bool",
-    defaultHint: "wallet default",
-    description: "Marks this transaction as BIP125-replaceable.\n" +
-      "Allows this transaction to be replaced by a transaction with higher fees",
-  },
+  REPLACEABLE_OPTION,
 ];
 
 /** bumpfee's options, with Core's help. */
@@ -461,6 +469,309 @@ function bumpFeeMethod(node: NodeServices): RpcMethod {
         ["originalChangeIndex", changeIndex === null ? null : new JsonNumber(String(changeIndex))],
       ]);
       return await node.wallets.callWallet("bumpfee", [request], ctx.walletName);
+    },
+  });
+}
+
+/** Core's `EXAMPLE_ADDRESS[1]`. */
+const SECOND_EXAMPLE_ADDRESS = "bc1q02ad21edsxd23d32dfgqqsz4vv4nmtfzuklhy3";
+
+/** Core's `PreventOutdatedOptions`: the old spellings `send` and `sendall` refuse. */
+const OUTDATED_OPTIONS: readonly [string, string][] = [
+  ["feeRate", "Use fee_rate (sat/vB) instead of feeRate"],
+  ["changeAddress", "Use change_address instead of changeAddress"],
+  ["changePosition", "Use change_position instead of changePosition"],
+  ["lockUnspents", "Use lock_unspents instead of lockUnspents"],
+  ["subtractFeeFromOutputs", "Use subtract_fee_from_outputs instead of subtractFeeFromOutputs"],
+];
+
+/**
+ * Core's `InterpretFeeEstimationInstructions`: the fee arguments given
+ * positionally go into the options, which must not hold them too.
+ */
+function feeInstructions(
+  options: JsonObject,
+  confTargetValue: Json,
+  modeValue: Json,
+  feeRateValue: Json,
+): JsonObject {
+  const merged = new JsonObject(options.keys.map((key, i) => [key, options.values[i]]));
+  if (options.has("conf_target") || options.has("estimate_mode")) {
+    if (confTargetValue !== null || modeValue !== null) {
+      invalid(
+        "Pass conf_target and estimate_mode either as arguments or in the options object, but not both",
+      );
+    }
+  } else {
+    if (confTargetValue !== null) merged.push("conf_target", confTargetValue);
+    if (modeValue !== null) merged.push("estimate_mode", modeValue);
+  }
+  if (options.has("fee_rate")) {
+    if (feeRateValue !== null) {
+      invalid("Pass the fee_rate either as an argument, or in the options object, but not both");
+    }
+  } else if (feeRateValue !== null) {
+    merged.push("fee_rate", feeRateValue);
+  }
+  const mode = merged.get("estimate_mode") ?? null;
+  if ((merged.get("conf_target") ?? null) !== null && (mode === null || mode === "unset")) {
+    invalid("Specify estimate_mode");
+  }
+  return merged;
+}
+
+/** sendall's options, with Core's help (`FundTxDoc`'s fee options among them). */
+const SENDALL_OPTION_ARGS: readonly ArgSpec[] = [
+  {
+    name: "add_to_wallet",
+    type: "bool",
+    default: true,
+    description:
+      "When false, returns the serialized transaction without broadcasting or adding it to the wallet",
+  },
+  {
+    name: "fee_rate",
+    type: "amount",
+    defaultHint: "not set, fall back to wallet fee estimation",
+    description: "Specify a fee rate in sat/vB.",
+    alsoPositional: true,
+  },
+  {
+    name: "include_watching",
+    type: "bool",
+    default: false,
+    description: "(DEPRECATED) No longer used",
+  },
+  {
+    name: "inputs",
+    type: "arr",
+    default: [],
+    description:
+      "Use exactly the specified inputs to build the transaction. Specifying inputs is incompatible with the send_max, minconf, and maxconf options.",
+    inner: [inputDoc()],
+  },
+  {
+    name: "locktime",
+    type: "num",
+    defaultHint: "locktime close to block height to prevent fee sniping",
+    description: "Raw locktime. Non-0 value also locktime-activates inputs",
+  },
+  {
+    name: "lock_unspents",
+    type: "bool",
+    default: false,
+    description: "Lock selected unspent outputs",
+  },
+  {
+    name: "psbt",
+    type: "bool",
+    defaultHint: "automatic",
+    description: "Always return a PSBT, implies add_to_wallet=false.",
+  },
+  {
+    name: "send_max",
+    type: "bool",
+    default: false,
+    description:
+      "When true, only use UTXOs that can pay for their own fees to maximize the output amount. When 'false' (default), no UTXO is left behind. send_max is incompatible with providing specific inputs.",
+  },
+  {
+    name: "minconf",
+    type: "num",
+    default: 0,
+    description: "Require inputs with at least this many confirmations.",
+  },
+  {
+    name: "maxconf",
+    type: "num",
+    optional: true,
+    description: "Require inputs with at most this many confirmations.",
+  },
+  { ...confTarget, alsoPositional: true },
+  { ...estimateModeArg, alsoPositional: true },
+  REPLACEABLE_OPTION,
+];
+
+/**
+ * `sendall`, as Core's: the node reads the recipients, the fee arguments
+ * and the options (the inputs and outputs as `createrawtransaction` reads
+ * them); the wallet takes its coins (or the inputs given), shares what is
+ * left after the fee among the recipients without an amount, signs, and
+ * broadcasts or returns the transaction (`Wallet.sendAll`).
+ */
+function sendAllMethod(node: NodeServices): RpcMethod {
+  return defineMethod({
+    name: "sendall",
+    category: "wallet",
+    description: "EXPERIMENTAL warning: this call may be changed in future releases.\n\n" +
+      "Spend the value of all (or specific) confirmed UTXOs and unconfirmed change in the wallet to one or more recipients.\n" +
+      "Unconfirmed inbound UTXOs and locked UTXOs will not be spent. Sendall will respect the avoid_reuse wallet flag.\n" +
+      "If your wallet contains many small inputs, either because it received tiny payments or as a result of accumulating change, consider using `send_max` to exclude inputs that are worth less than the fees needed to spend them.\n",
+    args: [
+      {
+        name: "recipients",
+        type: "arr",
+        description: "The sendall destinations. Each address may only appear once.\n" +
+          "Optionally some recipients can be specified with an amount to perform payments, but at least one address must appear without a specified amount.\n",
+        inner: [
+          {
+            name: "address",
+            type: "str",
+            description:
+              "A bitcoin address which receives an equal share of the unspecified amount.",
+          },
+          outputsDoc()[0],
+        ],
+      },
+      confTarget,
+      estimateModeArg,
+      {
+        name: "fee_rate",
+        type: "amount",
+        defaultHint: "not set, fall back to wallet fee estimation",
+        description: "Specify a fee rate in sat/vB.",
+      },
+      {
+        name: "options",
+        type: "obj_named_params",
+        optional: true,
+        description: "",
+        inner: SENDALL_OPTION_ARGS,
+        onelineDescription: "options",
+      },
+    ],
+    result: obj("", "", [
+      bool("complete", "If the transaction has a complete set of signatures"),
+      {
+        ...hexStr(
+          "txid",
+          "The transaction id for the send. Only 1 transaction is created regardless of the number of addresses.",
+        ),
+        optional: true,
+      },
+      {
+        ...hexStr(
+          "hex",
+          "If add_to_wallet is false, the hex-encoded raw transaction with signature(s)",
+        ),
+        optional: true,
+      },
+      {
+        ...str(
+          "psbt",
+          "If more signatures are needed, or if add_to_wallet is false, the base64-encoded (partially) signed transaction",
+        ),
+        optional: true,
+      },
+    ]),
+    examples:
+      "\nSpend all UTXOs from the wallet with a fee rate of 1 sat/vB using named arguments\n" +
+      helpExampleCli("-named sendall", `recipients='["${EXAMPLE_ADDRESS}"]' fee_rate=1\n`) +
+      "Spend all UTXOs with a fee rate of 1.1 sat/vB using positional arguments\n" +
+      helpExampleCli("sendall", `'["${EXAMPLE_ADDRESS}"]' null "unset" 1.1\n`) +
+      "Spend all UTXOs split into equal amounts to two addresses with a fee rate of 1.5 sat/vB using the options argument\n" +
+      helpExampleCli(
+        "sendall",
+        `'["${EXAMPLE_ADDRESS}", "${SECOND_EXAMPLE_ADDRESS}"]' null "unset" null '{"fee_rate": 1.5}'\n`,
+      ) +
+      "Leave dust UTXOs in wallet, spend only UTXOs with positive effective value with a fee rate of 10 sat/vB using the options argument\n" +
+      helpExampleCli(
+        "sendall",
+        `'["${EXAMPLE_ADDRESS}"]' null "unset" null '{"fee_rate": 10, "send_max": true}'\n`,
+      ) +
+      "Spend all UTXOs with a fee rate of 1.3 sat/vB using named arguments and sending a 0.25 BTC to another recipient\n" +
+      helpExampleCli(
+        "-named sendall",
+        `recipients='[{"${SECOND_EXAMPLE_ADDRESS}": 0.25}, "${EXAMPLE_ADDRESS}"]' fee_rate=1.3\n`,
+      ),
+    async handler(params, ctx) {
+      const given = params.raw("options");
+      const options = feeInstructions(
+        given === null ? new JsonObject() : asObj(given),
+        params.raw("conf_target"),
+        params.raw("estimate_mode"),
+        params.raw("fee_rate"),
+      );
+      for (const [key, message] of OUTDATED_OPTIONS) if (options.has(key)) invalid(message);
+      // Strings share what is left; objects are payments (createrawtransaction's outputs).
+      const remainderScripts = new Set<string>();
+      const pairs: Json[] = [];
+      for (const recipient of asArr(params.raw("recipients"))) {
+        if (typeof recipient === "string") {
+          pairs.push(new JsonObject([[recipient, new JsonNumber("0")]]));
+          // As Core's set of destinations: every invalid address is one "no destination", which
+          // counts here and fails when the outputs are read.
+          const dest = decodeDestination(recipient);
+          remainderScripts.add(dest.ok ? hex.encode(dest.script) : "");
+        } else {
+          pairs.push(recipient);
+        }
+      }
+      if (remainderScripts.size === 0) {
+        invalid("Must provide at least one address without a specified amount");
+      }
+      const feeRate = explicitFeeRate(options);
+      const minconf = options.has("minconf") ? asInt(options.get("minconf")!) : null;
+      if (minconf !== null && minconf < 0) {
+        invalid(`Invalid minconf (minconf cannot be negative): ${minconf}`);
+      }
+      const maxconf = options.has("maxconf") ? asInt(options.get("maxconf")!) : null;
+      if (maxconf !== null && maxconf < (minconf ?? 0)) {
+        invalid(`maxconf can't be lower than minconf: ${maxconf} < ${minconf ?? 0}`);
+      }
+      const flag = (name: string, fallback: boolean) =>
+        options.has(name) ? asBool(options.get(name)!) : fallback;
+      const rbf = flag("replaceable", true);
+      const tx = constructTransaction(
+        options.get("inputs") ?? null,
+        pairs,
+        options.get("locktime") ?? null,
+        rbf,
+        2,
+      );
+      if (options.has("inputs") && options.has("send_max")) {
+        invalid("Cannot combine send_max with specific inputs.");
+      }
+      if (options.has("inputs") && (options.has("minconf") || options.has("maxconf"))) {
+        invalid("Cannot combine minconf or maxconf with specific inputs.");
+      }
+      const request = new JsonObject([
+        [
+          "inputs",
+          options.has("inputs")
+            ? tx.inputs.map((input) =>
+              new JsonObject([
+                ["txid", hashToHex(prevout(input).txid)],
+                ["vout", new JsonNumber(String(input.index))],
+                ["sequence", new JsonNumber(String(input.sequence))],
+              ])
+            )
+            : null,
+        ],
+        [
+          "outputs",
+          tx.outputs.map((output) =>
+            new JsonObject([
+              ["script", hex.encode(output.script)],
+              ["amount", output.amount.toString()],
+              ["remainder", remainderScripts.has(hex.encode(output.script))],
+            ])
+          ),
+        ],
+        ["feeRate", feeRate === null ? null : new JsonNumber(feeRate.toString())],
+        ["replaceable", rbf],
+        [
+          "locktime",
+          options.has("locktime") ? new JsonNumber(String(tx.lockTime)) : null,
+        ],
+        ["sendMax", flag("send_max", false)],
+        ["minconf", new JsonNumber(String(minconf ?? 0))],
+        ["maxconf", maxconf === null ? null : new JsonNumber(String(maxconf))],
+        ["lockUnspents", flag("lock_unspents", false)],
+        ["addToWallet", flag("add_to_wallet", true)],
+        ["psbt", flag("psbt", false)],
+      ]);
+      return await node.wallets.callWallet("sendall", [request], ctx.walletName);
     },
   });
 }
@@ -610,5 +921,6 @@ export function fundingMethods(node: NodeServices): RpcMethod[] {
       },
     }),
     bumpFeeMethod(node),
+    sendAllMethod(node),
   ];
 }

@@ -155,7 +155,7 @@ function decodeScriptJson(script: Uint8Array): Map<string, JsonInput> {
 }
 
 /** `ConstructTransaction` (createrawtransaction's checks, in Core's order). */
-function constructTransaction(
+export function constructTransaction(
   inputsIn: Json,
   outputsIn: Json,
   locktime: Json,
@@ -650,6 +650,26 @@ export function rawTransactionMethods(node: NodeServices): RpcMethod[] {
 }
 
 /** `CreateTxDoc()`. */
+/** An input as `createrawtransaction` (and `sendall`'s `inputs`) reads it. */
+export function inputDoc(): ArgSpec {
+  return {
+    name: "",
+    type: "obj",
+    optional: true,
+    description: "",
+    inner: [
+      { name: "txid", type: "hex", description: "The transaction id" },
+      { name: "vout", type: "num", description: "The output number" },
+      {
+        name: "sequence",
+        type: "num",
+        defaultHint: "depends on the value of the 'replaceable' and 'locktime' arguments",
+        description: "The sequence number",
+      },
+    ],
+  };
+}
+
 /** Core's `OutputsDoc`: an output is an address and its amount, or `data`. */
 export function outputsDoc(): ArgSpec[] {
   return [
@@ -686,22 +706,7 @@ function createTxArgs() {
       name: "inputs",
       type: "arr",
       description: "The inputs",
-      inner: [{
-        name: "",
-        type: "obj",
-        optional: true,
-        description: "",
-        inner: [
-          { name: "txid", type: "hex", description: "The transaction id" },
-          { name: "vout", type: "num", description: "The output number" },
-          {
-            name: "sequence",
-            type: "num",
-            defaultHint: "depends on the value of the 'replaceable' and 'locktime' arguments",
-            description: "The sequence number",
-          },
-        ],
-      }],
+      inner: [inputDoc()],
     },
     {
       name: "outputs",

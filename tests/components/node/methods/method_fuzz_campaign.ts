@@ -4,7 +4,8 @@
  *   deno run -A tests/components/node/methods/method_fuzz_campaign.ts <first seed> <cases>
  *
  * One node (`-rpcdoccheck`) and one wallet process for the whole campaign.
- * `VALID=1` sends the cases unmutated. Prints each failing seed with its
+ * `VALID=1` sends the cases unmutated; `METHODS=a,b` fuzzes only those
+ * methods. Prints each failing seed with its
  * request, every 500 cases the node's resident memory and descriptors, and
  * at the end every distinct error message per method and code (with the
  * first seed that got it), for reading by eye against Core's.
@@ -26,7 +27,8 @@ const count = Number(Deno.args[1] ?? 1000);
 const mutate = Deno.env.get("VALID") !== "1";
 
 await using target = await startMethodFuzzTarget();
-const methods = methodShapes();
+const only = Deno.env.get("METHODS")?.split(",");
+const methods = methodShapes().filter((m) => only === undefined || only.includes(m.name));
 const auth = cookieAuth(target.node);
 let conn = await RawConnection.open(target.node.port);
 const sample = () => `node ${usageLine(target.node.child.pid)}`;
