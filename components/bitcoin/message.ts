@@ -37,16 +37,14 @@ export interface MessageKey {
 
 const encoder = new TextEncoder();
 
-function serializeString(text: string): Uint8Array {
-  const bytes = encoder.encode(text);
-  return Uint8Array.of(...CompactSizeLen.encode(bytes.length), ...bytes);
-}
-
-/** `MessageHash`: what a message signature signs. */
+/** `MessageHash`: what a message signature signs (a message of any length). */
 export function messageHash(message: string): Uint8Array {
   const inner = sha256.create();
-  inner.update(serializeString(MESSAGE_MAGIC));
-  inner.update(serializeString(message));
+  for (const text of [MESSAGE_MAGIC, message]) {
+    const bytes = encoder.encode(text);
+    inner.update(CompactSizeLen.encode(bytes.length));
+    inner.update(bytes);
+  }
   return sha256(inner.digest());
 }
 

@@ -382,6 +382,8 @@ export class Wallet implements Disposable {
   readonly #abandoned = new Set<string>();
   /** Transactions `bumpfee` replaced, and their replacements (Core's `replaced_by_txid`), kept. */
   readonly #replacedBy = new Map<string, string>();
+  /** The same, the other way round (Core's `replaces_txid`). */
+  readonly #replaces = new Map<string, string>();
   readonly #txs = new Map<string, WalletTx>();
   /** The wallet transactions spending each outpoint (Core's `mapTxSpends`; coinbases spend none). */
   readonly #spends = new Map<string, string[]>();
@@ -525,6 +527,7 @@ export class Wallet implements Disposable {
     for (const txid of JSON.parse(store.meta("abandoned_txs") ?? "[]")) this.#abandoned.add(txid);
     for (const [txid, by] of JSON.parse(store.meta("replaced_txs") ?? "[]")) {
       this.#replacedBy.set(txid, by);
+      this.#replaces.set(by, txid);
     }
   }
 
@@ -560,24 +563,26 @@ export class Wallet implements Disposable {
    * Core's `TopUpKeyPool` (`keypoolrefill`): every chain watches `size`
    * scripts past its next index (the keypool's size when 0), or as many
    * as it already does when that is more; -13 when locked, as Core asks.
-   * Resolves to the scripts watched past the next indexes, in all.
+   * Resolves to the scripts watched past the next indexes, in all (0 when
+   * the wallet was unloaded meanwhile).
    *
-   * It holds the chain's notifications back, as Core's holds its wallet
-   * lock. A key takes about half a millisecond to derive, so it goes in
-   * steps, each its own transaction, and other calls run between them; an
-   * unload stops it there.
+   * A key takes about half a millisecond to derive, so it goes in steps,
+   * each its own transaction and its own turn among the wallet's changes:
+   * calls (which wait for those) and chain notifications run between
+   * steps, and an unload stops it, keeping what was derived.
    */
-  refillKeypool(size: number): Promise<number> {
+  async refillKeypool(size: number): Promise<number> {
     this.ensureUnlocked();
-    return this.#serial(async () => {
-      while (
-        !this.#closed &&
-        this.store.atomically(() => this.#topUpAll(size || KEYPOOL_SIZE, REFILL_STEP))
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-      }
-      return this.keypoolSize(false) + this.keypoolSize(true);
-    });
+    const step = () =>
+      !this.#closed &&
+      this.store.atomically(() => this.#topUpAll(size || KEYPOOL_SIZE, REFILL_STEP));
+    while (await this.#serial(step)) {
+      // A macrotask between steps, or the steps (chained promises) would starve the event loop.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    return await this.#serial(() =>
+      this.#closed ? 0 : this.keypoolSize(false) + this.keypoolSize(true)
+    );
   }
 
   /** Runs `change` after every change queued before it. */
@@ -844,8 +849,7 @@ export class Wallet implements Disposable {
 
   /** The transaction `txid` was made by `bumpfee` to replace (Core's `replaces_txid`). */
   replaces(txid: string): string | undefined {
-    for (const [old, by] of this.#replacedBy) if (by === txid) return old;
-    return undefined;
+    return this.#replaces.get(txid);
   }
 
   /** Whether `abandontransaction` marked `txid` (or an ancestor of it), and nothing brought it back since. */
@@ -1314,8 +1318,7 @@ export class Wallet implements Disposable {
    * Signs the inputs of `tx` that spend the wallet's coins; the inputs it
    * could not sign, each with Core's reason.
    */
-  #sign(tx: Transaction): UnsignedInput[] {
-    const secret = this.#unlocked();
+  #sign(tx: Transaction, secret: HdSecret | null = this.#unlocked()): UnsignedInput[] {
     const unsigned: UnsignedInput[] = [];
     const signing: [number, DerivedKey][] = [];
     // Every input's spent output first: a taproot signature commits to all of them.
@@ -1344,6 +1347,11 @@ export class Wallet implements Disposable {
       signing.push([i, key]);
     }
     for (const [i, key] of signing) {
+      // Without the secret (locked, or no private keys): the inputs are described, not signed.
+      if (secret === null) {
+        unsigned.push({ index: i, error: MISSING_KEY });
+        continue;
+      }
       try {
         tx.signIdx(secret.privateKey(key.path), i);
       } catch {
@@ -1642,10 +1650,17 @@ export class Wallet implements Disposable {
       if (this.#sign(built.tx).length > 0) {
         throw new WalletError(Code.WALLET, "Can't sign transaction.");
       }
-      // Checked again, as Core's CommitTransaction does: nothing may have spent or mined it since.
-      await this.#checkBumpable(this.#txs.get(request.txid)!);
+      // Checked again, as Core's CommitTransaction does (answering any failure with -4): nothing
+      // may have spent or mined it since.
+      try {
+        await this.#checkBumpable(this.#txs.get(request.txid)!);
+      } catch (error) {
+        if (error instanceof WalletError) throw new WalletError(Code.WALLET, error.message);
+        throw error;
+      }
       const { tx: replacement } = await this.#publish(built.tx);
       this.#replacedBy.set(request.txid, replacement.txid);
+      this.#replaces.set(replacement.txid, request.txid);
       this.store.atomically(() =>
         this.store.setMeta("replaced_txs", JSON.stringify([...this.#replacedBy]))
       );
@@ -1671,7 +1686,6 @@ export class Wallet implements Disposable {
     request: SendAllRequest,
   ): Promise<{ psbt?: string; txid?: string; hex?: string; complete: boolean }> {
     return this.#serial(async () => {
-      this.#unlocked();
       const rate = request.feeRate;
       const relayMin = await this.#chain.relayMinFee();
       const required = relayMin > MIN_RELAY_TX_FEE ? relayMin : MIN_RELAY_TX_FEE;
@@ -1777,9 +1791,14 @@ export class Wallet implements Disposable {
       if (request.lockUnspents) {
         this.setLocked(coins.map((c) => `${c.txid}:${c.vout}`), true, false);
       }
+      // Core's FinishTransaction: against fee sniping only when no locktime was given and every
+      // input keeps locktime semantics on.
+      const antiSnipe = coins.every((c) =>
+        c.sequence === WALLET_SEQUENCE || c.sequence === MAX_SEQUENCE_NONFINAL
+      );
       const tx = new Transaction({
         version: 2,
-        lockTime: request.lockTime ?? Math.max(this.#tip.height, 0),
+        lockTime: request.lockTime ?? (antiSnipe ? Math.max(this.#tip.height, 0) : 0),
         allowUnknownOutputs: true,
         lowR: true,
       });
@@ -1787,7 +1806,8 @@ export class Wallet implements Disposable {
         tx.addInput({ txid: coin.txid, index: coin.vout, sequence: coin.sequence });
       }
       for (const output of outputs) tx.addOutput(output);
-      const complete = this.#sign(tx).length === 0;
+      // Locked, it answers as Core's: the PSBT, unsigned, and not complete.
+      const complete = this.#sign(tx, this.#secret).length === 0;
       const psbt = request.psbt || !complete || !request.addToWallet
         ? base64.encode(tx.toPSBT())
         : undefined;
@@ -1813,7 +1833,11 @@ export class Wallet implements Disposable {
 
   /** Core's `PreconditionChecks` of a bump (`require_mine`). */
   async #checkBumpable({ tx, row }: WalletTx): Promise<void> {
-    if (tx.outputs.some((_, vout) => this.#spends.has(outpointKey({ txid: tx.txid, vout })))) {
+    // Core's HasWalletSpend: a spender abandoned or conflicted does not count (IsSpent).
+    const holding = (spender: string) => this.#holdsInputs(this.#txs.get(spender)!);
+    const spends = (vout: number) =>
+      (this.#spends.get(outpointKey({ txid: tx.txid, vout })) ?? []).some(holding);
+    if (tx.outputs.some((_, vout) => spends(vout))) {
       throw new WalletError(Code.INVALID_PARAMETER, "Transaction has descendants in the wallet");
     }
     if (await this.#chain.hasDescendantsInMempool(internalBytes(tx.txid))) {

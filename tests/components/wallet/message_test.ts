@@ -29,6 +29,11 @@ Deno.test("signmessage: the wallet's key signs as signmessagewithprivkey does; C
     .derive(`m/${path.split("/").slice(4).join("/")}`);
   const wif = encodeSecret({ key: child.privateKey!, compressed: true });
   assertEquals(await call("signmessagewithprivkey", [wif, message]), signature);
+  // Any length, as Core's (a 300 kB message once overflowed the stack building its hash).
+  const long = "x".repeat(300_000);
+  const longSignature: string = await call("signmessage", [legacy, long]);
+  assertEquals(await call("signmessagewithprivkey", [wif, long]), longSignature);
+  assertEquals(await call("verifymessage", [legacy, longSignature, long]), true);
 
   const refused = (code: number, text: string) => ({ error: { code, message: text } });
   assertEquals(

@@ -194,11 +194,28 @@ Deno.test("sendall: sweeps the wallet's spendable coins to its recipients, as Co
     ]),
     refused(-6, "Dynamically assigned remainder results in dust output."),
   );
-  // Locked: refused (Core returns the unsigned PSBT instead).
+  // Against fee sniping, the locktime is the tip's height, unless an input is final.
+  const height = await call("getblockcount");
+  const coin =
+    (await s("listunspent")).sort((a: { amount: number }, b: { amount: number }) =>
+      b.amount - a.amount
+    )[0]; // not the coin worth less than its fee
+  const unsent = { add_to_wallet: false };
+  const sniping = await s("sendall", [[external], null, null, null, unsent]);
+  assertEquals((await decode(sniping.hex) as unknown as { locktime: number }).locktime, height);
+  const finalInput = await s("sendall", [[external], null, null, null, {
+    ...unsent,
+    replaceable: false, // else the final sequence contradicts it, as Core says
+    inputs: [{ txid: coin.txid, vout: coin.vout, sequence: 0xffffffff }],
+  }]);
+  assert(finalInput.hex, JSON.stringify(finalInput));
+  assertEquals((await decode(finalInput.hex) as unknown as { locktime: number }).locktime, 0);
+
+  // Locked: as Core's, the PSBT comes back unsigned, not complete, and nothing is sent.
   await s("encryptwallet", ["secret"]);
-  assertEquals(
-    await s("sendall", [[external]]),
-    refused(-13, "Error: Please enter the wallet passphrase with walletpassphrase first."),
-  );
+  const locked = await s("sendall", [[external]]);
+  assertEquals(Object.keys(locked), ["psbt", "complete"]);
+  assertEquals(locked.complete, false);
+  assert(locked.psbt.startsWith("cHNidP8"), locked.psbt);
   assertEquals(await target.health(), null);
 });
