@@ -25,6 +25,7 @@ import {
   MAX_TX_FEE,
   MIN_RELAY_TX_FEE,
   NOTHING_TO_ENCRYPT,
+  scriptAddress,
   type Wallet,
   WalletError,
   type WalletTx,
@@ -305,15 +306,6 @@ function destinationOrder(a: Uint8Array, b: Uint8Array): number {
     return found < 0 ? ranks.length : found;
   };
   return rank(a) - rank(b) || compareBytes(a, b);
-}
-
-/** The address of an output script, or undefined for one without an address. */
-function scriptAddress(script: Uint8Array): string | undefined {
-  try {
-    return Address(REGTEST).encode(OutScript.decode(script));
-  } catch {
-    return undefined;
-  }
 }
 
 /** `getnewaddress`' address types: Core's names of the descriptor kinds. */

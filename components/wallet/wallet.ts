@@ -320,12 +320,12 @@ function inputWeight(kind: DescriptorKind): number {
 /** Core's `MAX_STANDARD_TX_WEIGHT`: the node relays nothing heavier. */
 const MAX_STANDARD_TX_WEIGHT = 400_000;
 
-/** The address of an output script, or its hex when it has none. */
-function scriptAddress(script: Uint8Array): string {
+/** The address of an output script, or undefined for one without an address. */
+export function scriptAddress(script: Uint8Array): string | undefined {
   try {
     return Address(REGTEST).encode(OutScript.decode(script));
   } catch {
-    return hex.encode(script);
+    return undefined;
   }
 }
 
@@ -1773,7 +1773,9 @@ export class Wallet implements Disposable {
           if (dust) {
             throw new WalletError(
               Code.INVALID_PARAMETER,
-              `Specified output amount to ${scriptAddress(output.script)} is below dust threshold.`,
+              `Specified output amount to ${
+                scriptAddress(output.script) ?? hex.encode(output.script)
+              } is below dust threshold.`,
             );
           }
           return output;

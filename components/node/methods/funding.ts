@@ -231,14 +231,18 @@ function explicitFeeRate(options: JsonObject): bigint | null {
   return null;
 }
 
-/** `FundTxDoc`'s `replaceable`, which fundrawtransaction's and sendall's options share. */
-const REPLACEABLE_OPTION: ArgSpec = {
-  name: "replaceable",
-  type: "bool",
-  defaultHint: "wallet default",
-  description: "Marks this transaction as BIP125-replaceable.\n" +
-    "Allows this transaction to be replaced by a transaction with higher fees",
-};
+/** Core's `FundTxDoc`: the fee and RBF options fundrawtransaction's and sendall's share. */
+const FUND_TX_DOC: readonly ArgSpec[] = [
+  { ...confTarget, alsoPositional: true },
+  { ...estimateModeArg, alsoPositional: true },
+  {
+    name: "replaceable",
+    type: "bool",
+    defaultHint: "wallet default",
+    description: "Marks this transaction as BIP125-replaceable.\n" +
+      "Allows this transaction to be replaced by a transaction with higher fees",
+  },
+];
 
 const OPTION_ARGS: readonly ArgSpec[] = [
   {
@@ -323,9 +327,7 @@ const OPTION_ARGS: readonly ArgSpec[] = [
       description: "The zero-based output index, before a change output is added.",
     }],
   },
-  { ...confTarget, alsoPositional: true },
-  { ...estimateModeArg, alsoPositional: true },
-  REPLACEABLE_OPTION,
+  ...FUND_TX_DOC,
 ];
 
 /** bumpfee's options, with Core's help. */
@@ -587,9 +589,7 @@ const SENDALL_OPTION_ARGS: readonly ArgSpec[] = [
     optional: true,
     description: "Require inputs with at most this many confirmations.",
   },
-  { ...confTarget, alsoPositional: true },
-  { ...estimateModeArg, alsoPositional: true },
-  REPLACEABLE_OPTION,
+  ...FUND_TX_DOC,
 ];
 
 /**
