@@ -9,8 +9,9 @@
  * `walletMethods[method](wallet, args, options)` for each request.
  * @module
  */
-import { hex } from "@scure/base";
+import { base64, hex } from "@scure/base";
 import { Address, OutScript } from "@scure/btc-signer";
+import { psbtOf, readPsbt } from "./psbt.ts";
 import type { Payment } from "./coinselect.ts";
 import { dustThreshold, SelectionError } from "./coinselect.ts";
 import type { DescriptorKind } from "./descriptor.ts";
@@ -123,6 +124,76 @@ interface FundrawRequest {
   /** Satoshis per 1000 vB; null: the wallet's choice. */
   feeRate: number | null;
   replaceable: boolean;
+}
+
+/**
+ * Core's `FundTransaction` of what the node read (`fundrawtransaction`,
+ * `walletcreatefundedpsbt`): the transaction with its inputs and change, its
+ * fee and where the change went.
+ */
+async function fundRequested(
+  wallet: Wallet,
+  r: FundrawRequest,
+  options: WalletRpcOptions,
+): Promise<{ raw: Uint8Array; fee: bigint; changePos: number }> {
+  const payments = r.outputs.map((output): Payment => ({
+    script: hex.decode(output.script),
+    // A CAmount: the 64 bits read as signed.
+    amount: BigInt.asIntN(64, BigInt(output.amount)),
+    subtractFee: output.subtractFee,
+  }));
+  if (payments.some((payment) => payment.amount < 0n)) {
+    fail(Code.WALLET, "Transaction amounts must not be negative");
+  }
+  // Core's CreateTransaction: a spendable output worth less than spending it, unless its
+  // share of the fee is taken from it (checked once that share is known).
+  for (const payment of payments) {
+    const unspendable = payment.script[0] === 0x6a;
+    if (!unspendable && !payment.subtractFee && payment.amount < dustThreshold(payment.script)) {
+      fail(Code.WALLET, "Transaction amount too small");
+    }
+  }
+  // Core's fundrawtransaction says so with -4 where a send says -6.
+  const { rate } = feeRate(wallet, r.feeRate, options, Code.WALLET);
+  try {
+    return await wallet.fund({
+      version: r.version,
+      lockTime: r.locktime,
+      inputs: r.inputs.map((input) => ({
+        ...input,
+        scriptSig: hex.decode(input.scriptSig),
+        witness: input.witness.map((item) => hex.decode(item)),
+      })),
+      payments,
+      feeRate: rate,
+      addInputs: r.addInputs,
+      includeUnsafe: r.includeUnsafe,
+      minDepth: r.minconf,
+      maxDepth: r.maxconf ?? undefined,
+      changeScript: r.changeScript === null ? undefined : hex.decode(r.changeScript),
+      changeKind: r.changeType === null ? undefined : ADDRESS_TYPES[r.changeType],
+      changePosition: r.changePosition ?? undefined,
+      replaceable: r.replaceable,
+      lockUnspents: r.lockUnspents,
+    });
+  } catch (error) {
+    // FundTransaction's failures are all RPC_WALLET_ERROR.
+    if (error instanceof SelectionError || error instanceof WalletError) {
+      fail(Code.WALLET, error.message);
+    }
+    throw error;
+  }
+}
+
+/** What the node hands `walletprocesspsbt` (see `components/node/methods/walletpsbt.ts`). */
+interface ProcessPsbtRequest {
+  /** Base64, as the node read it. */
+  psbt: string;
+  sign: boolean;
+  /** The sighash asked for; null: each input type's default. */
+  sighash: number | null;
+  bip32derivs: boolean;
+  finalize: boolean;
 }
 
 /** What the node hands `bumpfee` (see `components/node/methods/funding.ts`). */
@@ -833,55 +904,37 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
 
   async fundrawtransaction(wallet, [request], options) {
     // The node decoded the transaction and checked the options (components/node/methods/funding.ts).
-    const r = request as FundrawRequest;
-    const payments = r.outputs.map((output): Payment => ({
-      script: hex.decode(output.script),
-      // A CAmount: the 64 bits read as signed.
-      amount: BigInt.asIntN(64, BigInt(output.amount)),
-      subtractFee: output.subtractFee,
-    }));
-    if (payments.some((payment) => payment.amount < 0n)) {
-      fail(Code.WALLET, "Transaction amounts must not be negative");
-    }
-    // Core's CreateTransaction: a spendable output worth less than spending it, unless its
-    // share of the fee is taken from it (checked once that share is known).
-    for (const payment of payments) {
-      const unspendable = payment.script[0] === 0x6a;
-      if (!unspendable && !payment.subtractFee && payment.amount < dustThreshold(payment.script)) {
-        fail(Code.WALLET, "Transaction amount too small");
-      }
-    }
-    // Core's fundrawtransaction says so with -4 where a send says -6.
-    const { rate } = feeRate(wallet, r.feeRate, options, Code.WALLET);
-    try {
-      const funded = await wallet.fund({
-        version: r.version,
-        lockTime: r.locktime,
-        inputs: r.inputs.map((input) => ({
-          ...input,
-          scriptSig: hex.decode(input.scriptSig),
-          witness: input.witness.map((item) => hex.decode(item)),
-        })),
-        payments,
-        feeRate: rate,
-        addInputs: r.addInputs,
-        includeUnsafe: r.includeUnsafe,
-        minDepth: r.minconf,
-        maxDepth: r.maxconf ?? undefined,
-        changeScript: r.changeScript === null ? undefined : hex.decode(r.changeScript),
-        changeKind: r.changeType === null ? undefined : ADDRESS_TYPES[r.changeType],
-        changePosition: r.changePosition ?? undefined,
-        replaceable: r.replaceable,
-        lockUnspents: r.lockUnspents,
-      });
-      return { hex: hex.encode(funded.raw), fee: new Btc(funded.fee), changepos: funded.changePos };
-    } catch (error) {
-      // FundTransaction's failures are all RPC_WALLET_ERROR.
-      if (error instanceof SelectionError || error instanceof WalletError) {
-        fail(Code.WALLET, error.message);
-      }
-      throw error;
-    }
+    const funded = await fundRequested(wallet, request as FundrawRequest, options);
+    return { hex: hex.encode(funded.raw), fee: new Btc(funded.fee), changepos: funded.changePos };
+  },
+
+  async walletcreatefundedpsbt(wallet, [request, bip32derivs], options) {
+    // The node built the transaction and checked the options (components/node/methods/walletpsbt.ts).
+    const funded = await fundRequested(wallet, request as FundrawRequest, options);
+    const tx = psbtOf(funded.raw);
+    wallet.processPsbt(tx, {
+      sign: false,
+      sighash: null,
+      finalize: false,
+      bip32derivs: bip32derivs === true,
+    });
+    return {
+      psbt: base64.encode(tx.toPSBT(0)),
+      fee: new Btc(funded.fee),
+      changepos: funded.changePos,
+    };
+  },
+
+  walletprocesspsbt(wallet, [request]) {
+    // The node read the PSBT and the sighash (components/node/methods/walletpsbt.ts).
+    const r = request as ProcessPsbtRequest;
+    const tx = readPsbt(base64.decode(r.psbt));
+    const complete = wallet.processPsbt(tx, r);
+    return {
+      psbt: base64.encode(tx.toPSBT(0)),
+      complete,
+      hex: complete ? hex.encode(tx.toBytes(true, true)) : undefined,
+    };
   },
 
   sendmany(wallet, params, options) {

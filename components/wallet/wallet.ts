@@ -33,7 +33,7 @@
 import { base64, hex } from "@scure/base";
 import { signMessage } from "../bitcoin/message.ts";
 import { Timer } from "../../component.ts";
-import { Address, OutScript, RawTx, Script, Transaction } from "@scure/btc-signer";
+import { Address, OutScript, RawTx, Transaction } from "@scure/btc-signer";
 import type {
   BlockInfo,
   Chain,
@@ -54,6 +54,17 @@ import {
 import { decryptSecret, encryptSecret, type SealedSecret } from "./crypter.ts";
 import type { DescriptorKind } from "./descriptor.ts";
 import { Account, type DerivedKey, HdSecret } from "./keys.ts";
+import {
+  describeInput,
+  describeOutput,
+  dropPreviousTransactions,
+  finalizeInput,
+  isFinalized,
+  SIGHASH_ALL,
+  SIGHASH_DEFAULT,
+  type SpentCoin,
+  TX_OPTIONS,
+} from "./psbt.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
 import { type TxRow, WALLET_FILE, WalletStore } from "./store.ts";
 import {
@@ -103,6 +114,7 @@ export const Code = {
   INVALID_ADDRESS_OR_KEY: -5,
   INSUFFICIENT_FUNDS: -6,
   INVALID_PARAMETER: -8,
+  DESERIALIZATION: -22,
   INVALID_LABEL_NAME: -11,
   UNLOCK_NEEDED: -13,
   PASSPHRASE_INCORRECT: -14,
@@ -243,26 +255,13 @@ export interface AddressBookEntry {
   readonly purpose: "receive" | "send";
 }
 
-/**
- * Puts input `i`'s signature where its script type wants it. scure's own
- * `finalizeIdx` first checks the fee, which needs every input's coin; a
- * transaction the wallet owns only in part has inputs it does not know.
- */
-function finalize(tx: Transaction, i: number, key: DerivedKey): void {
-  const input = tx.getInput(i);
-  if (key.kind === "tr") {
-    tx.updateInput(i, { finalScriptWitness: [input.tapKeySig!] }, true);
-    return;
-  }
-  const [[publicKey, signature]] = input.partialSig!;
-  tx.updateInput(
-    i,
-    key.kind === "pkh" ? { finalScriptSig: Script.encode([signature, publicKey]) } : {
-      finalScriptWitness: [signature, publicKey],
-      ...(key.kind === "sh_wpkh" ? { finalScriptSig: Script.encode([key.redeemScript!]) } : {}),
-    },
-    true,
-  );
+/** How `walletprocesspsbt` fills a PSBT (Core's `PSBTFillOptions`). */
+export interface PsbtOptions {
+  readonly sign: boolean;
+  /** The sighash to sign with; null: the input type's default. */
+  readonly sighash: number | null;
+  readonly finalize: boolean;
+  readonly bip32derivs: boolean;
 }
 
 /** An input `signrawtransactionwithwallet` could not sign, with Core's reason. */
@@ -1314,6 +1313,16 @@ export class Wallet implements Disposable {
 
   // --- spending ---
 
+  /** The wallet's coin input `i` of `tx` spends, with its key; undefined if not the wallet's. */
+  #spending(tx: Transaction, i: number): { coin: SpentCoin; key: DerivedKey } | undefined {
+    const input = tx.getInput(i);
+    const txid = hex.encode(input.txid!);
+    const output = this.#ownOutput(txid, input.index!);
+    const key = output && this.keyOf(output.script);
+    if (output === undefined || key === undefined) return undefined;
+    return { coin: { ...output, prevTx: this.#txs.get(txid)!.tx.raw }, key };
+  }
+
   /**
    * Signs the inputs of `tx` that spend the wallet's coins; the inputs it
    * could not sign, each with Core's reason.
@@ -1323,28 +1332,13 @@ export class Wallet implements Disposable {
     const signing: [number, DerivedKey][] = [];
     // Every input's spent output first: a taproot signature commits to all of them.
     for (let i = 0; i < tx.inputsLength; i++) {
-      const input = tx.getInput(i);
-      const txid = hex.encode(input.txid!);
-      const output = this.#ownOutput(txid, input.index!);
-      const key = output && this.keyOf(output.script);
-      if (output === undefined || key === undefined) {
+      const own = this.#spending(tx, i);
+      if (own === undefined) {
         unsigned.push({ index: i, error: NOT_FOUND });
         continue;
       }
-      const spent = { script: output.script, amount: output.amount };
-      tx.updateInput(
-        i,
-        key.kind === "pkh"
-          // A legacy spend signs over the whole transaction it spends.
-          ? { nonWitnessUtxo: this.#txs.get(txid)!.tx.raw }
-          : key.kind === "sh_wpkh"
-          ? { witnessUtxo: spent, redeemScript: key.redeemScript }
-          : key.kind === "tr"
-          ? { witnessUtxo: spent, tapInternalKey: key.publicKey.subarray(1) }
-          : { witnessUtxo: spent },
-        true,
-      );
-      signing.push([i, key]);
+      describeInput(tx, i, own.coin, own.key);
+      signing.push([i, own.key]);
     }
     for (const [i, key] of signing) {
       // Without the secret (locked, or no private keys): the inputs are described, not signed.
@@ -1362,9 +1356,65 @@ export class Wallet implements Disposable {
         });
         continue;
       }
-      finalize(tx, i, key);
+      finalizeInput(tx, i, key);
     }
     return unsigned.sort((a, b) => a.index - b.index);
+  }
+
+  /**
+   * Core's `FillPSBT` over the PSBT `tx`: each input not final that spends
+   * a coin of the wallet gets what signing it needs, and each output paying
+   * the wallet its scripts, with the keys' origins if `bip32derivs`; with
+   * `sign`, the wallet's inputs are signed (at `sighash`, by default
+   * taproot's DEFAULT and ALL otherwise), and finalized if `finalize`.
+   * Whether every input is now final.
+   */
+  processPsbt(tx: Transaction, options: PsbtOptions): boolean {
+    const secret = options.sign ? this.#unlocked() : null;
+    const origin = (key: DerivedKey) =>
+      options.bip32derivs ? this.#accounts.get(key.kind)!.fingerprint : undefined;
+    const signing: [number, DerivedKey, number][] = [];
+    for (let i = 0; i < tx.inputsLength; i++) {
+      if (isFinalized(tx, i)) continue;
+      const own = this.#spending(tx, i);
+      if (own === undefined) continue;
+      const { coin, key } = own;
+      const sighash = options.sighash ?? (key.kind === "tr" ? SIGHASH_DEFAULT : SIGHASH_ALL);
+      // For the user's safety, a PSBT asking another sighash must be signed asking it too.
+      const stored = tx.getInput(i).sighashType;
+      if (stored !== undefined && stored !== sighash) {
+        throw new WalletError(
+          Code.DESERIALIZATION,
+          "Specified sighash value does not match value stored in PSBT",
+        );
+      }
+      describeInput(tx, i, coin, key, origin(key));
+      // Recorded unless it is what the input's type signs by default (DEFAULT is ALL for ECDSA).
+      const implicit = sighash === SIGHASH_DEFAULT ||
+        (key.kind !== "tr" && sighash === SIGHASH_ALL);
+      if (!implicit) tx.updateInput(i, { sighashType: sighash }, true);
+      signing.push([
+        i,
+        key,
+        key.kind !== "tr" && sighash === SIGHASH_DEFAULT ? SIGHASH_ALL : sighash,
+      ]);
+    }
+    for (let i = 0; i < tx.outputsLength; i++) {
+      const key = this.keyOf(tx.getOutput(i).script!);
+      if (key !== undefined) describeOutput(tx, i, key, origin(key));
+    }
+    for (const [i, key, sighash] of secret === null ? [] : signing) {
+      try {
+        tx.signIdx(secret!.privateKey(key.path), i, [sighash]);
+      } catch {
+        // A taproot signature commits to every input's spent output, and another's is unknown here.
+        continue;
+      }
+      if (options.finalize) finalizeInput(tx, i, key);
+    }
+    dropPreviousTransactions(tx, options.sighash);
+    for (let i = 0; i < tx.inputsLength; i++) if (!isFinalized(tx, i)) return false;
+    return true;
   }
 
   /**
@@ -1920,12 +1970,7 @@ export class Wallet implements Disposable {
    * the new bytes and, per input it could not sign, its index.
    */
   signRaw(raw: Uint8Array): { raw: Uint8Array; unsigned: UnsignedInput[] } {
-    const tx = Transaction.fromRaw(raw, {
-      allowUnknownOutputs: true,
-      allowUnknownInputs: true,
-      disableScriptCheck: true,
-      lowR: true,
-    });
+    const tx = Transaction.fromRaw(raw, TX_OPTIONS);
     const unsigned = this.#sign(tx);
     return { raw: tx.toBytes(true, true), unsigned };
   }

@@ -40,7 +40,7 @@
  * @module
  */
 import { hex } from "@scure/base";
-import { decodeDestination, hashToHex, outpointKey, prevout } from "../chain/mod.ts";
+import { decodeDestination, hashToHex, outpointKey, prevout, type Tx } from "../chain/mod.ts";
 import {
   amountFromValue,
   type ArgSpec,
@@ -71,10 +71,11 @@ import { findCoins } from "./signing.ts";
 import { confirmTarget, estimateMode } from "./util.ts";
 
 const OUTPUT_TYPES = ["legacy", "p2sh-segwit", "bech32", "bech32m"];
-const NOT_SUPPORTED = ["solving_data", "input_weights", "max_tx_weight"];
+/** The options this node's wallet refuses. */
+export const NOT_SUPPORTED = ["solving_data", "input_weights", "max_tx_weight"];
 
 /** The options `RPCTypeCheckObj` checks (strictly: any other key is -3 `Unexpected key`). */
-const OPTION_TYPES: Readonly<Record<string, string | null>> = {
+export const OPTION_TYPES: Readonly<Record<string, string | null>> = {
   add_inputs: "bool",
   include_unsafe: "bool",
   add_to_wallet: "bool",
@@ -123,7 +124,7 @@ const BUMP_OPTION_TYPES: Readonly<Record<string, string | null>> = {
  * The options object after Core's strict type check against `types` (any
  * other key is -3 `Unexpected key`); the keys of `notSupported` refused.
  */
-function checkedOptions(
+export function checkedOptions(
   value: Json,
   types: Readonly<Record<string, string | null>>,
   notSupported: readonly string[] = [],
@@ -160,20 +161,22 @@ function option(options: JsonObject, ...names: string[]): Json {
   return null;
 }
 
-/** Core's `InterpretSubtractFeeFromOutputInstructions` over `outputs` outputs (named "dummy"). */
-function subtractFrom(value: Json, outputs: number): Set<number> {
+/**
+ * Core's `InterpretSubtractFeeFromOutputInstructions` over outputs named
+ * `destinations` (a string means the first output of that name).
+ */
+function subtractFrom(value: Json, destinations: readonly string[]): Set<number> {
   const positions = new Set<number>();
   if (value === null) return positions;
   for (const item of asArr(value)) {
     let pos: number;
     if (typeof item === "string") {
-      // fundrawtransaction names its outputs "dummy": a string finds the first, or none.
-      if (item !== "dummy" || outputs === 0) {
+      pos = destinations.indexOf(item);
+      if (pos < 0) {
         invalid(
           `Invalid parameter 'subtract fee from output', destination ${item} not found in tx outputs`,
         );
       }
-      pos = 0;
     } else if (item instanceof JsonNumber) {
       pos = asInt(item);
     } else {
@@ -185,7 +188,7 @@ function subtractFrom(value: Json, outputs: number): Set<number> {
       invalid(`Invalid parameter 'subtract fee from output', duplicated position: ${pos}`);
     }
     if (pos < 0) invalid(`Invalid parameter 'subtract fee from output', negative position: ${pos}`);
-    if (pos >= outputs) {
+    if (pos >= destinations.length) {
       invalid(`Invalid parameter 'subtract fee from output', position too large: ${pos}`);
     }
     positions.add(pos);
@@ -231,6 +234,107 @@ function explicitFeeRate(options: JsonObject): bigint | null {
   return null;
 }
 
+/**
+ * What the wallet's `FundTransaction` is handed for `tx` (fundrawtransaction's,
+ * or walletcreatefundedpsbt's): its inputs and outputs, and the options
+ * (already type-checked) read with Core's errors. `destinations` name the
+ * outputs a subtractFeeFromOutputs string may mean; `addInputs` is
+ * add_inputs' default.
+ */
+export function fundRequest(
+  node: NodeServices,
+  tx: Tx,
+  options: JsonObject,
+  destinations: readonly string[],
+  addInputs: boolean,
+): JsonObject {
+  const subtract = subtractFrom(
+    option(options, "subtractFeeFromOutputs", "subtract_fee_from_outputs"),
+    destinations,
+  );
+  const changeAddress = option(options, "change_address", "changeAddress");
+  let changeScript: string | null = null;
+  if (changeAddress !== null) {
+    const dest = decodeDestination(asStr(changeAddress));
+    if (!dest.ok) {
+      throw new RpcError(
+        RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+        "Change address must be a valid bitcoin address",
+      );
+    }
+    changeScript = hex.encode(dest.script);
+  }
+  const positionValue = option(options, "change_position", "changePosition");
+  const changePosition = positionValue === null ? null : asInt(positionValue);
+  if (changePosition !== null && (changePosition < 0 || changePosition > tx.outputs.length)) {
+    invalid("changePosition out of bounds");
+  }
+  const changeTypeValue = options.get("change_type") ?? null;
+  if (changeTypeValue !== null) {
+    if (changeAddress !== null) {
+      invalid("Cannot specify both change address and address type options");
+    }
+    if (!OUTPUT_TYPES.includes(asStr(changeTypeValue))) {
+      throw new RpcError(
+        RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+        `Unknown change type '${asStr(changeTypeValue)}'`,
+      );
+    }
+  }
+  const feeRate = explicitFeeRate(options);
+  const minconf = options.has("minconf") ? asInt(options.get("minconf")!) : 0;
+  if (minconf < 0) invalid("Negative minconf");
+  const maxconf = options.has("maxconf") ? asInt(options.get("maxconf")!) : null;
+  if (maxconf !== null && maxconf < minconf) {
+    invalid(`maxconf can't be lower than minconf: ${maxconf} < ${minconf}`);
+  }
+  if (tx.outputs.length === 0) invalid("TX must have at least one output");
+  const coins = findCoins(tx, node.mempool.coins({ includeSpent: true }));
+  const flag = (name: string, fallback: boolean) =>
+    options.has(name) ? asBool(options.get(name)!) : fallback;
+  return new JsonObject([
+    ["version", new JsonNumber(String(tx.version))],
+    ["locktime", new JsonNumber(String(tx.lockTime))],
+    [
+      "inputs",
+      tx.inputs.map((input, i) =>
+        new JsonObject([
+          ["txid", hashToHex(prevout(input).txid)],
+          ["vout", new JsonNumber(String(input.index))],
+          ["sequence", new JsonNumber(String(input.sequence))],
+          ["scriptSig", hex.encode(input.finalScriptSig)],
+          ["witness", (tx.witnesses?.[i] ?? []).map((item) => hex.encode(item))],
+          ["inUtxoSet", coins.has(outpointKey(prevout(input)))],
+        ])
+      ),
+    ],
+    [
+      "outputs",
+      tx.outputs.map((output, i) =>
+        new JsonObject([
+          ["script", hex.encode(output.script)],
+          // As text: the decoder reads 64 bits unsigned, past what a JSON number keeps exactly.
+          ["amount", output.amount.toString()],
+          ["subtractFee", subtract.has(i)],
+        ])
+      ),
+    ],
+    ["addInputs", flag("add_inputs", addInputs)],
+    ["includeUnsafe", flag("include_unsafe", false)],
+    ["lockUnspents", flag("lock_unspents", flag("lockUnspents", false))],
+    ["minconf", new JsonNumber(String(minconf))],
+    ["maxconf", maxconf === null ? null : new JsonNumber(String(maxconf))],
+    ["changeScript", changeScript],
+    ["changeType", changeTypeValue === null ? null : asStr(changeTypeValue)],
+    [
+      "changePosition",
+      changePosition === null ? null : new JsonNumber(String(changePosition)),
+    ],
+    ["feeRate", feeRate === null ? null : new JsonNumber(feeRate.toString())],
+    ["replaceable", flag("replaceable", true)],
+  ]);
+}
+
 /** Core's `FundTxDoc`: the fee and RBF options fundrawtransaction's and sendall's share. */
 const FUND_TX_DOC: readonly ArgSpec[] = [
   { ...confTarget, alsoPositional: true },
@@ -244,7 +348,8 @@ const FUND_TX_DOC: readonly ArgSpec[] = [
   },
 ];
 
-const OPTION_ARGS: readonly ArgSpec[] = [
+/** fundrawtransaction's options, with Core's help. */
+export const OPTION_ARGS: readonly ArgSpec[] = [
   {
     name: "add_inputs",
     type: "bool",
@@ -832,91 +937,8 @@ export function fundingMethods(node: NodeServices): RpcMethod[] {
           throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "TX decode failed");
         }
         const options = checkedOptions(params.raw("options"), OPTION_TYPES, NOT_SUPPORTED);
-        const subtract = subtractFrom(
-          option(options, "subtractFeeFromOutputs", "subtract_fee_from_outputs"),
-          tx.outputs.length,
-        );
-        const changeAddress = option(options, "change_address", "changeAddress");
-        let changeScript: string | null = null;
-        if (changeAddress !== null) {
-          const dest = decodeDestination(asStr(changeAddress));
-          if (!dest.ok) {
-            throw new RpcError(
-              RpcErrorCode.INVALID_ADDRESS_OR_KEY,
-              "Change address must be a valid bitcoin address",
-            );
-          }
-          changeScript = hex.encode(dest.script);
-        }
-        const positionValue = option(options, "change_position", "changePosition");
-        const changePosition = positionValue === null ? null : asInt(positionValue);
-        if (changePosition !== null && (changePosition < 0 || changePosition > tx.outputs.length)) {
-          invalid("changePosition out of bounds");
-        }
-        const changeTypeValue = options.get("change_type") ?? null;
-        if (changeTypeValue !== null) {
-          if (changeAddress !== null) {
-            invalid("Cannot specify both change address and address type options");
-          }
-          if (!OUTPUT_TYPES.includes(asStr(changeTypeValue))) {
-            throw new RpcError(
-              RpcErrorCode.INVALID_ADDRESS_OR_KEY,
-              `Unknown change type '${asStr(changeTypeValue)}'`,
-            );
-          }
-        }
-        const feeRate = explicitFeeRate(options);
-        const minconf = options.has("minconf") ? asInt(options.get("minconf")!) : 0;
-        if (minconf < 0) invalid("Negative minconf");
-        const maxconf = options.has("maxconf") ? asInt(options.get("maxconf")!) : null;
-        if (maxconf !== null && maxconf < minconf) {
-          invalid(`maxconf can't be lower than minconf: ${maxconf} < ${minconf}`);
-        }
-        if (tx.outputs.length === 0) invalid("TX must have at least one output");
-        const coins = findCoins(tx, node.mempool.coins({ includeSpent: true }));
-        const flag = (name: string, fallback: boolean) =>
-          options.has(name) ? asBool(options.get(name)!) : fallback;
-        const request = new JsonObject([
-          ["version", new JsonNumber(String(tx.version))],
-          ["locktime", new JsonNumber(String(tx.lockTime))],
-          [
-            "inputs",
-            tx.inputs.map((input, i) =>
-              new JsonObject([
-                ["txid", hashToHex(prevout(input).txid)],
-                ["vout", new JsonNumber(String(input.index))],
-                ["sequence", new JsonNumber(String(input.sequence))],
-                ["scriptSig", hex.encode(input.finalScriptSig)],
-                ["witness", (tx.witnesses?.[i] ?? []).map((item) => hex.encode(item))],
-                ["inUtxoSet", coins.has(outpointKey(prevout(input)))],
-              ])
-            ),
-          ],
-          [
-            "outputs",
-            tx.outputs.map((output, i) =>
-              new JsonObject([
-                ["script", hex.encode(output.script)],
-                // As text: the decoder reads 64 bits unsigned, past what a JSON number keeps exactly.
-                ["amount", output.amount.toString()],
-                ["subtractFee", subtract.has(i)],
-              ])
-            ),
-          ],
-          ["addInputs", flag("add_inputs", true)],
-          ["includeUnsafe", flag("include_unsafe", false)],
-          ["lockUnspents", flag("lock_unspents", flag("lockUnspents", false))],
-          ["minconf", new JsonNumber(String(minconf))],
-          ["maxconf", maxconf === null ? null : new JsonNumber(String(maxconf))],
-          ["changeScript", changeScript],
-          ["changeType", changeTypeValue === null ? null : asStr(changeTypeValue)],
-          [
-            "changePosition",
-            changePosition === null ? null : new JsonNumber(String(changePosition)),
-          ],
-          ["feeRate", feeRate === null ? null : new JsonNumber(feeRate.toString())],
-          ["replaceable", flag("replaceable", true)],
-        ]);
+        // Core names fundrawtransaction's outputs "dummy".
+        const request = fundRequest(node, tx, options, tx.outputs.map(() => "dummy"), true);
         return await node.wallets.callWallet("fundrawtransaction", [request], ctx.walletName);
       },
     }),

@@ -34,6 +34,7 @@ import { networkMethods } from "./network.ts";
 import { rawTransactionMethods } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { utilMethods } from "./util.ts";
+import { walletPsbtMethods } from "./walletpsbt.ts";
 import { walletRpcMethods } from "../../rpc/wallet_methods.ts";
 
 export { type AssembledBlock, type NodeParts, NodeServices } from "./services.ts";
@@ -55,8 +56,10 @@ export function nodeMethods(
     ...networkMethods(node),
     ...controlMethods(node),
     echoIpcMethod(options.ipcLog),
-    ...(options.disableWallet
-      ? []
-      : [...walletRpcMethods(node.wallets, node.deprecatedRpc), ...fundingMethods(node)]),
+    ...(options.disableWallet ? [] : [
+      ...walletRpcMethods(node.wallets, node.deprecatedRpc),
+      ...fundingMethods(node),
+      ...walletPsbtMethods(node),
+    ]),
   ];
 }

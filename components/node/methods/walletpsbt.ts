@@ -1,0 +1,258 @@
+/**
+ * The wallet's PSBT methods, as Bitcoin Core's (`wallet/rpc/spend.cpp`):
+ * - `walletcreatefundedpsbt`: the node builds the transaction from the
+ *   inputs and outputs as createpsbt does, reads the options as
+ *   fundrawtransaction's (`fundRequest`), and the wallet funds it and
+ *   describes its inputs and change in a PSBT (Core's `FillPSBT` without
+ *   signing);
+ * - `walletprocesspsbt`: the node reads the PSBT and the sighash with Core's
+ *   errors, and the wallet fills, signs and finalizes what is its own.
+ *
+ * @example
+ * ```ts
+ * import { ChainState } from "../chain/mod.ts";
+ * import { Mempool } from "../mempool/mod.ts";
+ * import { NodeServices } from "./services.ts";
+ * import { walletPsbtMethods } from "./walletpsbt.ts";
+ * const chain = await ChainState.open(await Deno.makeTempDir());
+ * const node = new NodeServices({ chain, mempool: new Mempool(chain) });
+ * const names = walletPsbtMethods(node).map((m) => m.name);
+ * if (names.join() !== "walletcreatefundedpsbt,walletprocesspsbt") throw new Error(names.join());
+ * ```
+ * @module
+ */
+import { base64 } from "@scure/base";
+import { Transaction } from "@scure/btc-signer";
+import {
+  type ArgSpec,
+  asBool,
+  asObj,
+  asStr,
+  asUint32,
+  defineMethod,
+  EXAMPLE_ADDRESS,
+  helpExampleCli,
+  type Json,
+  JsonNumber,
+  JsonObject,
+  RpcError,
+  RpcErrorCode,
+  type RpcMethod,
+} from "../../rpc/mod.ts";
+import { amount, bool, hexStr, num, obj, str } from "./docs.ts";
+import {
+  checkedOptions,
+  fundRequest,
+  NOT_SUPPORTED,
+  OPTION_ARGS,
+  OPTION_TYPES,
+} from "./funding.ts";
+import { constructTransaction, inputDoc, outputsDoc } from "./rawtransactions.ts";
+import type { NodeServices } from "./services.ts";
+import { parseSighash } from "./signing.ts";
+
+/** walletcreatefundedpsbt's options: fundrawtransaction's, two of them worded for inputs given apart. */
+const PSBT_OPTION_ARGS: readonly ArgSpec[] = OPTION_ARGS.map((arg) =>
+  arg.name === "add_inputs"
+    ? {
+      name: "add_inputs",
+      type: "bool",
+      defaultHint: 'false when "inputs" are specified, true otherwise',
+      description: "Automatically include coins from the wallet to cover the target amount.\n",
+    }
+    : arg.name === "subtractFeeFromOutputs"
+    ? {
+      ...arg,
+      description: "The outputs to subtract the fee from.\n" +
+        "The fee will be equally deducted from the amount of each specified output.\n" +
+        "Those recipients will receive less bitcoins than you enter in their corresponding amount field.\n" +
+        "If no outputs are specified here, the sender pays the fee.",
+    }
+    : arg
+);
+
+/** The name of each output createpsbt's `outputs` make, in their order (Core's `NormalizeOutputs`). */
+function outputNames(outputs: Json): string[] {
+  if (outputs instanceof JsonObject) return [...outputs.keys];
+  return (outputs as Json[]).map((pair) => asObj(pair).keys[0]);
+}
+
+/**
+ * The PSBT in `text` (base64), read as Core's `DecodeBase64PSBT` reads it,
+ * or -22 `TX decode failed` with why.
+ */
+function readPsbt(text: string): void {
+  let bytes: Uint8Array;
+  try {
+    bytes = base64.decode(text);
+  } catch {
+    throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "TX decode failed invalid base64");
+  }
+  try {
+    Transaction.fromPSBT(bytes, { allowUnknownInputs: true, allowUnknownOutputs: true });
+  } catch (error) {
+    throw new RpcError(
+      RpcErrorCode.DESERIALIZATION_ERROR,
+      `TX decode failed ${(error as Error).message}`,
+    );
+  }
+}
+
+/** `walletcreatefundedpsbt` and `walletprocesspsbt`, routed to the wallet the request means. */
+export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
+  return [
+    defineMethod({
+      name: "walletcreatefundedpsbt",
+      category: "wallet",
+      description: "Creates and funds a transaction in the Partially Signed Transaction format.\n" +
+        "Implements the Creator and Updater roles.\n" +
+        "All existing inputs must either have their previous output transaction be in the wallet\n" +
+        "or be in the UTXO set. Solving data must be provided for non-wallet inputs.\n",
+      args: [
+        {
+          name: "inputs",
+          type: "arr",
+          optional: true,
+          description: "Leave empty to add inputs automatically. See add_inputs option.",
+          inner: [inputDoc()],
+        },
+        {
+          name: "outputs",
+          type: "arr",
+          description: "The outputs specified as key-value pairs.\n" +
+            "Each key may only appear once, i.e. there can only be one 'data' output, and no address may be duplicated.\n" +
+            "At least one output of either type must be specified.\n" +
+            "For compatibility reasons, a dictionary, which holds the key-value pairs directly, is also\n" +
+            "accepted as second parameter.",
+          skipTypeCheck: true,
+          inner: outputsDoc(),
+        },
+        {
+          name: "locktime",
+          type: "num",
+          default: 0,
+          description: "Raw locktime. Non-0 value also locktime-activates inputs",
+        },
+        {
+          name: "options",
+          type: "obj_named_params",
+          optional: true,
+          description: "",
+          inner: PSBT_OPTION_ARGS,
+          onelineDescription: "options",
+        },
+        {
+          name: "bip32derivs",
+          type: "bool",
+          default: true,
+          description: "Include BIP 32 derivation paths for public keys if we know them",
+        },
+        { name: "version", type: "num", default: 2, description: "Transaction version" },
+      ],
+      result: obj("", "", [
+        str("psbt", "The resulting raw transaction (base64-encoded string)"),
+        amount("fee", "Fee in BTC the resulting transaction pays"),
+        num("changepos", "The position of the added change output, or -1"),
+      ]),
+      examples:
+        "\nCreate a PSBT with automatically picked inputs that sends 0.5 BTC to an address and has a fee rate of 2 sat/vB:\n" +
+        helpExampleCli(
+          "walletcreatefundedpsbt",
+          `"[]" "[{\\"${EXAMPLE_ADDRESS}\\":0.5}]" 0 "{\\"add_inputs\\":true,\\"fee_rate\\":2}"`,
+        ) +
+        "\nCreate the same PSBT as the above one instead using named arguments:\n" +
+        helpExampleCli(
+          "-named walletcreatefundedpsbt",
+          `outputs="[{\\"${EXAMPLE_ADDRESS}\\":0.5}]" add_inputs=true fee_rate=2`,
+        ),
+      async handler(params, ctx) {
+        const given = params.raw("options");
+        const replaceable = given === null ? null : asObj(given).get("replaceable") ?? null;
+        const tx = constructTransaction(
+          params.raw("inputs"),
+          params.raw("outputs"),
+          params.raw("locktime"),
+          replaceable === null ? true : asBool(replaceable),
+          params.arg("version", asUint32),
+        );
+        const options = checkedOptions(given, OPTION_TYPES, NOT_SUPPORTED);
+        // Coins are added unless some are given, or add_inputs says otherwise.
+        const request = fundRequest(
+          node,
+          tx,
+          options,
+          outputNames(params.raw("outputs")),
+          tx.inputs.length === 0,
+        );
+        const bip32derivs = params.has("bip32derivs") ? params.arg("bip32derivs", asBool) : true;
+        return await node.wallets.callWallet(
+          "walletcreatefundedpsbt",
+          [request, bip32derivs],
+          ctx.walletName,
+        );
+      },
+    }),
+    defineMethod({
+      name: "walletprocesspsbt",
+      category: "wallet",
+      description: "Update a PSBT with input information from our wallet and then sign inputs\n" +
+        "that we can sign for.\n" +
+        "Requires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.",
+      args: [
+        { name: "psbt", type: "str", description: "The transaction base64 string" },
+        {
+          name: "sign",
+          type: "bool",
+          default: true,
+          description: "Also sign the transaction when updating (requires wallet to be unlocked)",
+        },
+        {
+          name: "sighashtype",
+          type: "str",
+          defaultHint: "DEFAULT for Taproot, ALL otherwise",
+          description:
+            "The signature hash type to sign with if not specified by the PSBT. Must be one of\n" +
+            '       "DEFAULT"\n' +
+            '       "ALL"\n' +
+            '       "NONE"\n' +
+            '       "SINGLE"\n' +
+            '       "ALL|ANYONECANPAY"\n' +
+            '       "NONE|ANYONECANPAY"\n' +
+            '       "SINGLE|ANYONECANPAY"',
+        },
+        {
+          name: "bip32derivs",
+          type: "bool",
+          default: true,
+          description: "Include BIP 32 derivation paths for public keys if we know them",
+        },
+        {
+          name: "finalize",
+          type: "bool",
+          default: true,
+          description: "Also finalize inputs if possible",
+        },
+      ],
+      result: obj("", "", [
+        str("psbt", "The base64-encoded partially signed transaction"),
+        bool("complete", "If the transaction has a complete set of signatures"),
+        { ...hexStr("hex", "The hex-encoded network transaction if complete"), optional: true },
+      ]),
+      examples: helpExampleCli("walletprocesspsbt", '"psbt"'),
+      async handler(params, ctx) {
+        const psbt = params.arg("psbt", asStr);
+        readPsbt(psbt);
+        const sighash = params.raw("sighashtype");
+        const flag = (name: string) => params.has(name) ? params.arg(name, asBool) : true;
+        const request = new JsonObject([
+          ["psbt", psbt],
+          ["sign", flag("sign")],
+          ["sighash", sighash === null ? null : new JsonNumber(String(parseSighash(sighash)))],
+          ["bip32derivs", flag("bip32derivs")],
+          ["finalize", flag("finalize")],
+        ]);
+        return await node.wallets.callWallet("walletprocesspsbt", [request], ctx.walletName);
+      },
+    }),
+  ];
+}

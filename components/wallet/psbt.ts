@@ -1,0 +1,218 @@
+/**
+ * What the wallet writes into a transaction it signs or describes, as
+ * Bitcoin Core's `FillPSBT` and `SignPSBTInput` write a PSBT's fields: an
+ * input spending one of its coins gets the transaction that made the coin
+ * (`non_witness_utxo`), the coin itself when the spend is segwit
+ * (`witness_utxo`), the scripts and the taproot internal key it needs, and
+ * where its key comes from (BIP 32 derivations) when asked; an output paying
+ * the wallet gets the same scripts and derivations. A signed input is
+ * finalized as Core's `FromSignatureData` does it.
+ *
+ * @example
+ * ```ts
+ * import { hex } from "@scure/base";
+ * import { Transaction } from "@scure/btc-signer";
+ * import { Account, HdSecret } from "./keys.ts";
+ * import { describeOutput, pathIndexes } from "./psbt.ts";
+ * const secret = HdSecret.fromMnemonic(
+ *   "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
+ * );
+ * const key = Account.fromSecret(secret, "wpkh").derive(true, 0);
+ * const tx = new Transaction();
+ * tx.addOutput({ script: key.script, amount: 1000n });
+ * describeOutput(tx, 0, key, secret.fingerprint);
+ * const [[publicKey, origin]] = tx.getOutput(0).bip32Derivation!;
+ * if (origin.path.join() !== pathIndexes(key.path).join()) throw new Error("wrong path");
+ * const path = pathIndexes(key.path); // m/84h/1h/0h/1/0
+ * if (hex.encode(publicKey) !== hex.encode(key.publicKey) || path[0] !== 0x80000054) {
+ *   throw new Error("no derivation");
+ * }
+ * ```
+ * @module
+ */
+import { Script, Transaction, type TxOpts } from "@scure/btc-signer";
+import type { DerivedKey } from "./keys.ts";
+
+/**
+ * How the wallet reads a transaction or PSBT others made: any script, any
+ * version and any field kept, signatures low-R as Core grinds them.
+ */
+export const TX_OPTIONS: TxOpts = {
+  allowUnknownInputs: true,
+  allowUnknownOutputs: true,
+  allowUnknownVersion: true,
+  disableScriptCheck: true,
+  unknown: "ignore",
+  lowR: true,
+};
+
+/** The transaction of a PSBT (v0 or v2), read with `TX_OPTIONS`. */
+export function readPsbt(bytes: Uint8Array): Transaction {
+  return Transaction.fromPSBT(bytes, TX_OPTIONS);
+}
+
+/**
+ * The unsigned transaction `raw` as a PSBT to fill (Core's
+ * `PartiallySignedTransaction(tx)`): its inputs' empty scriptSigs are no
+ * final scripts.
+ */
+export function psbtOf(raw: Uint8Array): Transaction {
+  const tx = Transaction.fromRaw(raw, TX_OPTIONS);
+  for (let i = 0; i < tx.inputsLength; i++) {
+    if (!isFinalized(tx, i)) {
+      tx.updateInput(i, { finalScriptSig: undefined, finalScriptWitness: undefined }, true);
+    }
+  }
+  return tx;
+}
+
+/** BIP 32's mark of a hardened step. */
+const HARDENED = 0x80000000;
+
+/** `SIGHASH_DEFAULT`, taproot's implicit `ALL`. */
+export const SIGHASH_DEFAULT = 0;
+/** `SIGHASH_ALL`. */
+export const SIGHASH_ALL = 1;
+/** The flag that signs one input alone. */
+const SIGHASH_ANYONECANPAY = 0x80;
+
+/** The steps of `m/84h/1h/0h/0/3` as BIP 32 numbers them (a PSBT's key origin). */
+export function pathIndexes(path: string): number[] {
+  return path.split("/").slice(1).map((step) =>
+    step.endsWith("h") ? (Number(step.slice(0, -1)) + HARDENED) >>> 0 : Number(step)
+  );
+}
+
+/** The origin fields a PSBT gives `key` (taproot's name its x-only key and no leaves). */
+function derivation(key: DerivedKey, fingerprint: number): {
+  bip32Derivation?: [Uint8Array, { fingerprint: number; path: number[] }][];
+  tapBip32Derivation?: [
+    Uint8Array,
+    { hashes: Uint8Array[]; der: { fingerprint: number; path: number[] } },
+  ][];
+} {
+  const der = { fingerprint, path: pathIndexes(key.path) };
+  return key.kind === "tr"
+    ? { tapBip32Derivation: [[key.publicKey.subarray(1), { hashes: [], der }]] }
+    : { bip32Derivation: [[key.publicKey, der]] };
+}
+
+/** The scripts a spend or payment of `key`'s script needs beside the script itself. */
+function scripts(key: DerivedKey) {
+  return key.kind === "sh_wpkh"
+    ? { redeemScript: key.redeemScript! }
+    : key.kind === "tr"
+    ? { tapInternalKey: key.publicKey.subarray(1) }
+    : {};
+}
+
+/** The coin an input spends: its output and the transaction that made it. */
+export interface SpentCoin {
+  readonly script: Uint8Array;
+  readonly amount: bigint;
+  /** The whole transaction that made the coin (`non_witness_utxo`). */
+  readonly prevTx: Uint8Array;
+}
+
+/**
+ * Describes input `i` of `tx`, which spends `coin` with `key`: what signing
+ * it needs, and `key`'s origin when `fingerprint` is given (Core's
+ * `bip32derivs`).
+ */
+export function describeInput(
+  tx: Transaction,
+  i: number,
+  coin: SpentCoin,
+  key: DerivedKey,
+  fingerprint?: number,
+): void {
+  tx.updateInput(
+    i,
+    {
+      nonWitnessUtxo: coin.prevTx,
+      ...(key.kind === "pkh" ? {} : { witnessUtxo: { script: coin.script, amount: coin.amount } }),
+      ...scripts(key),
+      ...(fingerprint === undefined ? {} : derivation(key, fingerprint)),
+    },
+    true,
+  );
+}
+
+/** Describes output `i` of `tx`, which pays `key`'s script (Core's `UpdatePSBTOutput`). */
+export function describeOutput(
+  tx: Transaction,
+  i: number,
+  key: DerivedKey,
+  fingerprint?: number,
+): void {
+  tx.updateOutput(
+    i,
+    { ...scripts(key), ...(fingerprint === undefined ? {} : derivation(key, fingerprint)) },
+    true,
+  );
+}
+
+/** Whether input `i` of `tx` is final: its scriptSig or witness written (`PSBTInputSigned`). */
+export function isFinalized(tx: Transaction, i: number): boolean {
+  const input = tx.getInput(i);
+  return (input.finalScriptSig?.length ?? 0) > 0 || (input.finalScriptWitness?.length ?? 0) > 0;
+}
+
+/**
+ * Puts input `i`'s signature where its script type wants it, and drops what
+ * only signing needed, as Core's `FromSignatureData` does (the taproot
+ * fields stay, as there). scure's own `finalizeIdx` first checks the fee,
+ * which needs every input's coin; a transaction the wallet owns only in
+ * part has inputs it does not know.
+ */
+export function finalizeInput(tx: Transaction, i: number, key: DerivedKey): void {
+  const input = tx.getInput(i);
+  const cleared = {
+    partialSig: undefined,
+    bip32Derivation: undefined,
+    redeemScript: undefined,
+    witnessScript: undefined,
+  };
+  if (key.kind === "tr") {
+    tx.updateInput(i, { ...cleared, finalScriptWitness: [input.tapKeySig!] }, true);
+    return;
+  }
+  const [[publicKey, signature]] = input.partialSig!;
+  tx.updateInput(
+    i,
+    {
+      ...cleared,
+      ...(key.kind === "pkh" ? { finalScriptSig: Script.encode([signature, publicKey]) } : {
+        finalScriptWitness: [signature, publicKey],
+        ...(key.kind === "sh_wpkh" ? { finalScriptSig: Script.encode([key.redeemScript!]) } : {}),
+      }),
+    },
+    true,
+  );
+}
+
+/**
+ * Core's `RemoveUnnecessaryTransactions`: when every input spends a segwit
+ * v1+ output, whose signatures commit to every spent amount, the whole
+ * previous transactions are dropped, unless inputs sign alone
+ * (`ANYONECANPAY`).
+ */
+export function dropPreviousTransactions(tx: Transaction, sighash: number | null): void {
+  if (sighash !== null && (sighash & SIGHASH_ANYONECANPAY) !== 0) return;
+  for (let i = 0; i < tx.inputsLength; i++) {
+    const spent = tx.getInput(i).witnessUtxo;
+    if (spent === undefined || !(witnessVersion(spent.script) ?? 0)) return;
+  }
+  for (let i = 0; i < tx.inputsLength; i++) {
+    if (tx.getInput(i).nonWitnessUtxo !== undefined) {
+      tx.updateInput(i, { nonWitnessUtxo: undefined }, true);
+    }
+  }
+}
+
+/** The witness version of a witness program (`IsWitnessProgram`), else null. */
+function witnessVersion(script: Uint8Array): number | null {
+  if (script.length < 4 || script.length > 42 || script[1] !== script.length - 2) return null;
+  if (script[0] === 0) return 0;
+  return script[0] >= 0x51 && script[0] <= 0x60 ? script[0] - 0x50 : null;
+}
