@@ -38,3 +38,18 @@ export function formatMoney(value: bigint): string {
   const text = `${magnitude / COIN}.${fraction.padEnd(2, "0")}`;
   return value < 0n ? "-" + text : text;
 }
+
+/**
+ * A fee rate in satoshis per 1000 vB as Core's `CFeeRate::ToString(SAT_VB)`
+ * writes it in wallet errors: sat/vB with three decimals.
+ *
+ * @example
+ * ```ts
+ * import { formatSatPerVbyte } from "./amount.ts";
+ * if (formatSatPerVbyte(1000n) !== "1.000 sat/vB") throw new Error(formatSatPerVbyte(1000n));
+ * if (formatSatPerVbyte(25n) !== "0.025 sat/vB") throw new Error("fraction");
+ * ```
+ */
+export function formatSatPerVbyte(perKvb: bigint): string {
+  return `${perKvb / 1000n}.${String(perKvb % 1000n).padStart(3, "0")} sat/vB`;
+}

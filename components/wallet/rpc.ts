@@ -18,10 +18,13 @@ import type { DescriptorKind } from "./descriptor.ts";
 import type { DerivedKey } from "./keys.ts";
 import { fingerprintHex } from "./descriptor.ts";
 import { Btc, type Reply } from "./json.ts";
+import { formatSatPerVbyte } from "../bitcoin/amount.ts";
 import { parseHashV } from "../rpc/params.ts";
 import type { Json } from "../rpc/json.ts";
 import {
   Code,
+  type FinishOptions,
+  type FundRequest,
   MAX_KEYPOOL_REFILL,
   MAX_TX_FEE,
   MIN_RELAY_TX_FEE,
@@ -124,18 +127,21 @@ interface FundrawRequest {
   /** Satoshis per 1000 vB; null: the wallet's choice. */
   feeRate: number | null;
   replaceable: boolean;
+  /** Whether the locktime is to be the tip's height (`send` with none given). */
+  antiFeeSniping: boolean;
 }
 
 /**
  * Core's `FundTransaction` of what the node read (`fundrawtransaction`,
- * `walletcreatefundedpsbt`): the transaction with its inputs and change, its
- * fee and where the change went.
+ * `walletcreatefundedpsbt`, `send`): the wallet's request built from it and
+ * handed to `fund`, whose failures are all RPC_WALLET_ERROR.
  */
-async function fundRequested(
+async function fundRequested<T>(
   wallet: Wallet,
   r: FundrawRequest,
   options: WalletRpcOptions,
-): Promise<{ raw: Uint8Array; fee: bigint; changePos: number }> {
+  fund: (request: FundRequest) => Promise<T>,
+): Promise<T> {
   const payments = r.outputs.map((output): Payment => ({
     script: hex.decode(output.script),
     // A CAmount: the 64 bits read as signed.
@@ -156,9 +162,10 @@ async function fundRequested(
   // Core's fundrawtransaction says so with -4 where a send says -6.
   const { rate } = feeRate(wallet, r.feeRate, options, Code.WALLET);
   try {
-    return await wallet.fund({
+    return await fund({
       version: r.version,
-      lockTime: r.locktime,
+      // Against fee sniping, as the tip's height (Core's DiscourageFeeSniping).
+      lockTime: r.antiFeeSniping ? Math.max(wallet.tip.height, 0) : r.locktime,
       inputs: r.inputs.map((input) => ({
         ...input,
         scriptSig: hex.decode(input.scriptSig),
@@ -177,7 +184,6 @@ async function fundRequested(
       lockUnspents: r.lockUnspents,
     });
   } catch (error) {
-    // FundTransaction's failures are all RPC_WALLET_ERROR.
     if (error instanceof SelectionError || error instanceof WalletError) {
       fail(Code.WALLET, error.message);
     }
@@ -898,19 +904,28 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       addToWallet: r.addToWallet,
       psbt: r.psbt,
     });
-    // Core's order of the fields (FinishTransaction).
-    return { psbt: sent.psbt, txid: sent.txid, hex: sent.hex, complete: sent.complete };
+    return sent;
   },
 
   async fundrawtransaction(wallet, [request], options) {
     // The node decoded the transaction and checked the options (components/node/methods/funding.ts).
-    const funded = await fundRequested(wallet, request as FundrawRequest, options);
+    const funded = await fundRequested(
+      wallet,
+      request as FundrawRequest,
+      options,
+      (r) => wallet.fund(r),
+    );
     return { hex: hex.encode(funded.raw), fee: new Btc(funded.fee), changepos: funded.changePos };
   },
 
   async walletcreatefundedpsbt(wallet, [request, bip32derivs], options) {
     // The node built the transaction and checked the options (components/node/methods/walletpsbt.ts).
-    const funded = await fundRequested(wallet, request as FundrawRequest, options);
+    const funded = await fundRequested(
+      wallet,
+      request as FundrawRequest,
+      options,
+      (r) => wallet.fund(r),
+    );
     const tx = psbtOf(funded.raw);
     wallet.processPsbt(tx, {
       sign: false,
@@ -925,9 +940,34 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     };
   },
 
+  async send(wallet, [request, finish], options) {
+    // The node built the transaction and read the options (components/node/methods/funding.ts).
+    const r = request as FundrawRequest;
+    // Core's send does not override the minimum with the rate given (FundTransaction's
+    // override_min_fee), so CreateTransaction refuses a lower one.
+    if (r.feeRate !== null) {
+      const required = await wallet.requiredFeeRate();
+      if (BigInt(r.feeRate) < required) {
+        fail(
+          Code.WALLET,
+          `Fee rate (${
+            formatSatPerVbyte(BigInt(r.feeRate))
+          }) is lower than the minimum fee rate setting (${formatSatPerVbyte(required)})`,
+        );
+      }
+    }
+    return await fundRequested(
+      wallet,
+      r,
+      options,
+      (funding) => wallet.fundAndFinish(funding, finish as FinishOptions),
+    );
+  },
+
   walletprocesspsbt(wallet, [request]) {
     // The node read the PSBT and the sighash (components/node/methods/walletpsbt.ts).
     const r = request as ProcessPsbtRequest;
+    if (r.sign) wallet.ensureUnlocked();
     const tx = readPsbt(base64.decode(r.psbt));
     const complete = wallet.processPsbt(tx, r);
     return {

@@ -41,7 +41,7 @@ import type {
   MempoolRemovalReason,
 } from "../../schemas/gen/ipc/chain.mp.ts";
 import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
-import { formatMoney } from "../bitcoin/amount.ts";
+import { formatMoney, formatSatPerVbyte } from "../bitcoin/amount.ts";
 import {
   type Coin,
   dustThreshold,
@@ -60,6 +60,7 @@ import {
   dropPreviousTransactions,
   finalizeInput,
   isFinalized,
+  psbtOf,
   SIGHASH_ALL,
   SIGHASH_DEFAULT,
   type SpentCoin,
@@ -206,6 +207,29 @@ export interface FundRequest {
   readonly lockUnspents: boolean;
 }
 
+/** A funded transaction (`fund`): its bytes, its fee, and where its change went (-1: none). */
+export interface Funded {
+  readonly raw: Uint8Array;
+  readonly fee: bigint;
+  readonly changePos: number;
+}
+
+/** What becomes of a transaction once built (Core's `add_to_wallet` and `psbt` options). */
+export interface FinishOptions {
+  /** Broadcast and record it when complete. */
+  readonly addToWallet: boolean;
+  /** Return it as a PSBT, never broadcast. */
+  readonly psbt: boolean;
+}
+
+/** What `FinishTransaction` answers, in Core's order (a JSON reply as it is). */
+export type Finished = {
+  readonly psbt?: string;
+  readonly txid?: string;
+  readonly hex?: string;
+  readonly complete: boolean;
+};
+
 /** What `bumpfee` asks for (read by the node, `components/node/methods/funding.ts`). */
 export interface BumpRequest {
   readonly txid: string;
@@ -226,7 +250,7 @@ export interface BumpRequest {
 }
 
 /** What `sendall` asks for (read by the node, `components/node/methods/funding.ts`). */
-export interface SendAllRequest {
+export interface SendAllRequest extends FinishOptions {
   /** The inputs to spend, or null for every coin the wallet may spend. */
   readonly inputs: readonly { txid: string; vout: number; sequence: number }[] | null;
   /** The outputs in order: payments, and recipients of an equal share of what is left. */
@@ -242,10 +266,6 @@ export interface SendAllRequest {
   readonly minDepth: number;
   readonly maxDepth: number | null;
   readonly lockUnspents: boolean;
-  /** Broadcast and record it (else return it). */
-  readonly addToWallet: boolean;
-  /** Return a PSBT (and do not broadcast). */
-  readonly psbt: boolean;
 }
 
 /** An address book entry. */
@@ -1367,10 +1387,11 @@ export class Wallet implements Disposable {
    * the wallet its scripts, with the keys' origins if `bip32derivs`; with
    * `sign`, the wallet's inputs are signed (at `sighash`, by default
    * taproot's DEFAULT and ALL otherwise), and finalized if `finalize`.
-   * Whether every input is now final.
+   * Whether every input is now final. Locked, or without private keys, it
+   * signs nothing, as Core's (walletprocesspsbt checks the lock first).
    */
   processPsbt(tx: Transaction, options: PsbtOptions): boolean {
-    const secret = options.sign ? this.#unlocked() : null;
+    const secret = options.sign ? this.#secret : null;
     const origin = (key: DerivedKey) =>
       options.bip32derivs ? this.#accounts.get(key.kind)!.fingerprint : undefined;
     const signing: [number, DerivedKey, number][] = [];
@@ -1450,49 +1471,88 @@ export class Wallet implements Disposable {
    * inputs it has already are kept as they are; each must spend a coin of
    * the wallet (this wallet takes no solving data for others').
    */
-  fund(request: FundRequest): Promise<{ raw: Uint8Array; fee: bigint; changePos: number }> {
-    return this.#serial(() => {
-      for (const input of request.inputs) {
-        if (this.#ownOutput(input.txid, input.vout) === undefined && !input.inUtxoSet) {
-          throw new WalletError(Code.WALLET, "Unable to find UTXO for external input");
-        }
-      }
-      const preset = request.inputs.map((input) => {
-        const output = this.#ownOutput(input.txid, input.vout);
-        if (output === undefined) {
-          throw new WalletError(
-            Code.WALLET,
-            `Not solvable pre-selected input COutPoint(${input.txid.slice(0, 10)}, ${input.vout})`,
-          );
-        }
-        return { ...input, amount: output.amount, key: this.keyOf(output.script)! };
-      });
-      const depthOk = (c: WalletCoin) =>
-        c.confirmations >= request.minDepth &&
-        (request.maxDepth === undefined || c.confirmations <= request.maxDepth);
-      const built = this.#build({
-        payments: request.payments,
-        feeRate: request.feeRate,
-        preset,
-        available: request.addInputs
-          ? this.#spendable((c) => (c.safe || request.includeUnsafe) && depthOk(c))
-          : [],
-        addInputs: request.addInputs,
-        changeScript: request.changeScript,
-        changeKind: request.changeKind,
-        changePosition: request.changePosition,
-        version: request.version,
-        lockTime: request.lockTime,
-        // Core's: BIP 125 signalled, else final locktime semantics kept on (MAX_SEQUENCE_NONFINAL).
-        sequence: request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
-      });
-      if (request.lockUnspents) this.setLocked(built.inputs, true, false);
-      return {
-        raw: withPresetScripts(built.tx, request.inputs),
-        fee: built.fee,
-        changePos: built.changePos,
-      };
+  fund(request: FundRequest): Promise<Funded> {
+    return this.#serial(() => this.#fund(request));
+  }
+
+  /**
+   * Core's `send`: funds `request` as `fund` does, then finishes it as
+   * `#finish` does, in one turn of the wallet's queue (no other send takes
+   * the same coins in between).
+   */
+  fundAndFinish(request: FundRequest, options: FinishOptions): Promise<Finished> {
+    return this.#serial(() => this.#finish(psbtOf(this.#fund(request).raw), options));
+  }
+
+  /**
+   * Core's `FinishTransaction` once the locktime is set: the PSBT filled with
+   * its keys' origins and signed as far as the wallet can (locked, not at
+   * all), each signed input finalized; broadcast and recorded when complete
+   * unless `psbt` or not `addToWallet`. The PSBT comes back when it is
+   * asked for, incomplete, or not added; the hex whenever complete and not
+   * broadcast.
+   */
+  async #finish(tx: Transaction, options: FinishOptions): Promise<Finished> {
+    const complete = this.processPsbt(tx, {
+      sign: true,
+      sighash: null,
+      finalize: true,
+      bip32derivs: true,
     });
+    const psbt = options.psbt || !complete || !options.addToWallet
+      ? base64.encode(tx.toPSBT(0))
+      : undefined;
+    if (!complete) return { psbt, complete };
+    if (options.addToWallet && !options.psbt) {
+      const { tx: sent } = await this.#publish(tx);
+      return { txid: sent.txid, complete };
+    }
+    const raw = tx.toBytes(true, true);
+    return { psbt, txid: parseTx(raw).txid, hex: hex.encode(raw), complete };
+  }
+
+  /** `fund`'s work, inside a turn of the queue. */
+  #fund(request: FundRequest): Funded {
+    for (const input of request.inputs) {
+      if (this.#ownOutput(input.txid, input.vout) === undefined && !input.inUtxoSet) {
+        throw new WalletError(Code.WALLET, "Unable to find UTXO for external input");
+      }
+    }
+    const preset = request.inputs.map((input) => {
+      const output = this.#ownOutput(input.txid, input.vout);
+      if (output === undefined) {
+        throw new WalletError(
+          Code.WALLET,
+          `Not solvable pre-selected input COutPoint(${input.txid.slice(0, 10)}, ${input.vout})`,
+        );
+      }
+      return { ...input, amount: output.amount, key: this.keyOf(output.script)! };
+    });
+    const depthOk = (c: WalletCoin) =>
+      c.confirmations >= request.minDepth &&
+      (request.maxDepth === undefined || c.confirmations <= request.maxDepth);
+    const built = this.#build({
+      payments: request.payments,
+      feeRate: request.feeRate,
+      preset,
+      available: request.addInputs
+        ? this.#spendable((c) => (c.safe || request.includeUnsafe) && depthOk(c))
+        : [],
+      addInputs: request.addInputs,
+      changeScript: request.changeScript,
+      changeKind: request.changeKind,
+      changePosition: request.changePosition,
+      version: request.version,
+      lockTime: request.lockTime,
+      // Core's: BIP 125 signalled, else final locktime semantics kept on (MAX_SEQUENCE_NONFINAL).
+      sequence: request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
+    });
+    if (request.lockUnspents) this.setLocked(built.inputs, true, false);
+    return {
+      raw: withPresetScripts(built.tx, request.inputs),
+      fee: built.fee,
+      changePos: built.changePos,
+    };
   }
 
   /** The coins coin selection may add: mature, not locked, and passing `accept`. */
@@ -1724,6 +1784,12 @@ export class Wallet implements Disposable {
     return node > WALLET_INCREMENTAL_RELAY_FEE ? node : WALLET_INCREMENTAL_RELAY_FEE;
   }
 
+  /** Core's `GetRequiredFeeRate`: the higher of `-mintxfee` and the node's relay minimum. */
+  async requiredFeeRate(): Promise<bigint> {
+    const relayMin = await this.#chain.relayMinFee();
+    return relayMin > MIN_RELAY_TX_FEE ? relayMin : MIN_RELAY_TX_FEE;
+  }
+
   /**
    * Core's `sendall`: spends `request.inputs`, or every coin the wallet may
    * spend (mature, unlocked, confirmed or its own unconfirmed change,
@@ -1732,22 +1798,18 @@ export class Wallet implements Disposable {
    * the rounding. Refuses with Core's codes and texts; signs, then
    * broadcasts and records it, or returns it (and a PSBT) unsent.
    */
-  sendAll(
-    request: SendAllRequest,
-  ): Promise<{ psbt?: string; txid?: string; hex?: string; complete: boolean }> {
+  sendAll(request: SendAllRequest): Promise<Finished> {
     return this.#serial(async () => {
       const rate = request.feeRate;
-      const relayMin = await this.#chain.relayMinFee();
-      const required = relayMin > MIN_RELAY_TX_FEE ? relayMin : MIN_RELAY_TX_FEE;
+      const required = await this.requiredFeeRate();
       if (request.explicitFeeRate && rate < required) {
-        const satVb = (r: bigint) => `${r / 1000n}.${String(r % 1000n).padStart(3, "0")} sat/vB`;
         throw new WalletError(
           Code.INVALID_PARAMETER,
-          `Fee rate (${satVb(rate)}) is lower than the minimum fee rate setting (${
-            satVb(required)
-          }).\nConsider modifying -mintxfee (${satVb(MIN_RELAY_TX_FEE)}) or -minrelaytxfee (${
-            satVb(relayMin)
-          }).`,
+          `Fee rate (${formatSatPerVbyte(rate)}) is lower than the minimum fee rate setting (${
+            formatSatPerVbyte(required)
+          }).\nConsider modifying -mintxfee (${
+            formatSatPerVbyte(MIN_RELAY_TX_FEE)
+          }) or -minrelaytxfee (${formatSatPerVbyte(await this.#chain.relayMinFee())}).`,
         );
       }
       const feeRate = rate < required ? required : rate;
@@ -1859,17 +1921,7 @@ export class Wallet implements Disposable {
       }
       for (const output of outputs) tx.addOutput(output);
       // Locked, it answers as Core's: the PSBT, unsigned, and not complete.
-      const complete = this.#sign(tx, this.#secret).length === 0;
-      const psbt = request.psbt || !complete || !request.addToWallet
-        ? base64.encode(tx.toPSBT())
-        : undefined;
-      if (!complete) return { psbt, complete };
-      if (request.addToWallet && !request.psbt) {
-        const { tx: sent } = await this.#publish(tx);
-        return { txid: sent.txid, complete };
-      }
-      const raw = tx.extract();
-      return { psbt, txid: parseTx(raw).txid, hex: hex.encode(raw), complete };
+      return await this.#finish(tx, request);
     });
   }
 

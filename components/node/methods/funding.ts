@@ -234,19 +234,26 @@ function explicitFeeRate(options: JsonObject): bigint | null {
   return null;
 }
 
+/** How a method funds its transaction (`fundRequest`). */
+export interface Funding {
+  /** The outputs' names, which a subtractFeeFromOutputs string may mean. */
+  readonly destinations: readonly string[];
+  /** add_inputs' default. */
+  readonly addInputs: boolean;
+  /** Whether the wallet sets the locktime to the tip's height (`send`'s FinishTransaction). */
+  readonly antiFeeSniping?: boolean;
+}
+
 /**
  * What the wallet's `FundTransaction` is handed for `tx` (fundrawtransaction's,
- * or walletcreatefundedpsbt's): its inputs and outputs, and the options
- * (already type-checked) read with Core's errors. `destinations` name the
- * outputs a subtractFeeFromOutputs string may mean; `addInputs` is
- * add_inputs' default.
+ * walletcreatefundedpsbt's or send's): its inputs and outputs, and the
+ * options (already type-checked) read with Core's errors.
  */
 export function fundRequest(
   node: NodeServices,
   tx: Tx,
   options: JsonObject,
-  destinations: readonly string[],
-  addInputs: boolean,
+  { destinations, addInputs, antiFeeSniping = false }: Funding,
 ): JsonObject {
   const subtract = subtractFrom(
     option(options, "subtractFeeFromOutputs", "subtract_fee_from_outputs"),
@@ -332,7 +339,14 @@ export function fundRequest(
     ],
     ["feeRate", feeRate === null ? null : new JsonNumber(feeRate.toString())],
     ["replaceable", flag("replaceable", true)],
+    ["antiFeeSniping", antiFeeSniping],
   ]);
+}
+
+/** The name of each output createpsbt's `outputs` make, in their order (Core's `NormalizeOutputs`). */
+export function outputNames(outputs: Json): string[] {
+  if (outputs instanceof JsonObject) return [...outputs.keys];
+  return asArr(outputs).map((pair) => asObj(pair).keys[0]);
 }
 
 /** Core's `FundTxDoc`: the fee and RBF options fundrawtransaction's and sendall's share. */
@@ -347,6 +361,14 @@ const FUND_TX_DOC: readonly ArgSpec[] = [
       "Allows this transaction to be replaced by a transaction with higher fees",
   },
 ];
+
+/** add_inputs as the methods that take the inputs apart word it (walletcreatefundedpsbt, send). */
+export const ADD_INPUTS_ARG: ArgSpec = {
+  name: "add_inputs",
+  type: "bool",
+  defaultHint: 'false when "inputs" are specified, true otherwise',
+  description: "Automatically include coins from the wallet to cover the target amount.\n",
+};
 
 /** fundrawtransaction's options, with Core's help. */
 export const OPTION_ARGS: readonly ArgSpec[] = [
@@ -697,6 +719,32 @@ const SENDALL_OPTION_ARGS: readonly ArgSpec[] = [
   ...FUND_TX_DOC,
 ];
 
+/** What Core's `FinishTransaction` answers (sendall's and send's result). */
+const FINISH_RESULT = obj("", "", [
+  bool("complete", "If the transaction has a complete set of signatures"),
+  {
+    ...hexStr(
+      "txid",
+      "The transaction id for the send. Only 1 transaction is created regardless of the number of addresses.",
+    ),
+    optional: true,
+  },
+  {
+    ...hexStr(
+      "hex",
+      "If add_to_wallet is false, the hex-encoded raw transaction with signature(s)",
+    ),
+    optional: true,
+  },
+  {
+    ...str(
+      "psbt",
+      "If more signatures are needed, or if add_to_wallet is false, the base64-encoded (partially) signed transaction",
+    ),
+    optional: true,
+  },
+]);
+
 /**
  * `sendall`, as Core's: the node reads the recipients, the fee arguments
  * and the options (the inputs and outputs as `createrawtransaction` reads
@@ -745,30 +793,7 @@ function sendAllMethod(node: NodeServices): RpcMethod {
         onelineDescription: "options",
       },
     ],
-    result: obj("", "", [
-      bool("complete", "If the transaction has a complete set of signatures"),
-      {
-        ...hexStr(
-          "txid",
-          "The transaction id for the send. Only 1 transaction is created regardless of the number of addresses.",
-        ),
-        optional: true,
-      },
-      {
-        ...hexStr(
-          "hex",
-          "If add_to_wallet is false, the hex-encoded raw transaction with signature(s)",
-        ),
-        optional: true,
-      },
-      {
-        ...str(
-          "psbt",
-          "If more signatures are needed, or if add_to_wallet is false, the base64-encoded (partially) signed transaction",
-        ),
-        optional: true,
-      },
-    ]),
+    result: FINISH_RESULT,
     examples:
       "\nSpend all UTXOs from the wallet with a fee rate of 1 sat/vB using named arguments\n" +
       helpExampleCli("-named sendall", `recipients='["${EXAMPLE_ADDRESS}"]' fee_rate=1\n`) +
@@ -881,7 +906,149 @@ function sendAllMethod(node: NodeServices): RpcMethod {
   });
 }
 
-/** `fundrawtransaction`, routed to the wallet the request means. */
+/** An option of `args` by name. */
+function argNamed(args: readonly ArgSpec[], name: string): ArgSpec {
+  return args.find((arg) => arg.name === name)!;
+}
+
+/** send's options, with Core's help (fundrawtransaction's and sendall's where Core shares them). */
+const SEND_OPTION_ARGS: readonly ArgSpec[] = [
+  ADD_INPUTS_ARG,
+  argNamed(OPTION_ARGS, "include_unsafe"),
+  argNamed(OPTION_ARGS, "minconf"),
+  argNamed(OPTION_ARGS, "maxconf"),
+  {
+    name: "add_to_wallet",
+    type: "bool",
+    default: true,
+    description:
+      "When false, returns a serialized transaction which will not be added to the wallet or broadcast",
+  },
+  { ...argNamed(OPTION_ARGS, "changeAddress"), name: "change_address" },
+  { ...argNamed(OPTION_ARGS, "changePosition"), name: "change_position" },
+  {
+    ...argNamed(OPTION_ARGS, "change_type"),
+    description:
+      'The output type to use. Only valid if change_address is not specified. Options are "legacy", "p2sh-segwit", "bech32" and "bech32m".',
+  },
+  argNamed(SENDALL_OPTION_ARGS, "fee_rate"),
+  argNamed(SENDALL_OPTION_ARGS, "include_watching"),
+  {
+    name: "inputs",
+    type: "arr",
+    default: [],
+    description:
+      "Specify inputs instead of adding them automatically. A JSON array of JSON objects",
+    inner: [inputDoc()],
+  },
+  {
+    name: "locktime",
+    type: "num",
+    default: 0,
+    description: "Raw locktime. Non-0 value also locktime-activates inputs",
+  },
+  argNamed(SENDALL_OPTION_ARGS, "lock_unspents"),
+  argNamed(SENDALL_OPTION_ARGS, "psbt"),
+  {
+    ...argNamed(OPTION_ARGS, "subtractFeeFromOutputs"),
+    name: "subtract_fee_from_outputs",
+    description: "Outputs to subtract the fee from, specified as integer indices.\n" +
+      "The fee will be equally deducted from the amount of each specified output.\n" +
+      "Those recipients will receive less bitcoins than you enter in their corresponding amount field.\n" +
+      "If no outputs are specified here, the sender pays the fee.",
+  },
+  ...FUND_TX_DOC,
+];
+
+/** Whether a sequence leaves the locktime in force: RBF signalled or not (DiscourageFeeSniping's). */
+const LOCKTIME_SEQUENCES = new Set([0xfffffffd, 0xfffffffe]);
+
+/**
+ * `send`, as Core's: the node reads the outputs, the fee arguments
+ * positional or in the options, and the options as fundrawtransaction's; the
+ * wallet funds the transaction, sets a locktime against fee sniping when
+ * none was given, signs, and broadcasts it or returns it (and a PSBT)
+ * unsent (`Wallet.fundAndFinish`).
+ */
+function sendMethod(node: NodeServices): RpcMethod {
+  const example = (args: string) => helpExampleCli("send", `'{"${EXAMPLE_ADDRESS}": ${args}`);
+  return defineMethod({
+    name: "send",
+    category: "wallet",
+    description: "EXPERIMENTAL warning: this call may be changed in future releases.\n\n" +
+      "Send a transaction.\n",
+    args: [
+      {
+        name: "outputs",
+        type: "arr",
+        description: "The outputs specified as key-value pairs.\n" +
+          "Each key may only appear once, i.e. there can only be one 'data' output, and no address may be duplicated.\n" +
+          "At least one output of either type must be specified.\n" +
+          "For convenience, a dictionary, which holds the key-value pairs directly, is also accepted.",
+        skipTypeCheck: true,
+        inner: outputsDoc(),
+      },
+      confTarget,
+      estimateModeArg,
+      argNamed(SENDALL_OPTION_ARGS, "fee_rate"),
+      {
+        name: "options",
+        type: "obj_named_params",
+        optional: true,
+        description: "",
+        inner: SEND_OPTION_ARGS,
+        onelineDescription: "options",
+      },
+    ],
+    result: FINISH_RESULT,
+    examples:
+      "\nSend 0.1 BTC with a confirmation target of 6 blocks in economical fee estimate mode\n" +
+      example("0.1}' 6 economical\n") +
+      "Send 0.2 BTC with a fee rate of 1.1 sat/vB using positional arguments\n" +
+      example('0.2}\' null "unset" 1.1\n') +
+      "Send 0.2 BTC with a fee rate of 1 sat/vB using the options argument\n" +
+      example('0.2}\' null "unset" null \'{"fee_rate": 1}\'\n') +
+      "Send 0.3 BTC with a fee rate of 25 sat/vB using named arguments\n" +
+      helpExampleCli("-named send", `outputs='{"${EXAMPLE_ADDRESS}": 0.3}' fee_rate=25\n`) +
+      "Create a transaction that should confirm the next block, with a specific input, and return result without adding to wallet or broadcasting to the network\n" +
+      example(
+        `0.1}' 1 economical '{"add_to_wallet": false, "inputs": [{"txid":"a08e6907dbbd3d809776dbfc5d82e371b764ed838b5655e72f463568df1aadf0", "vout":1}]}'`,
+      ),
+    async handler(params, ctx) {
+      const given = params.raw("options");
+      const options = feeInstructions(
+        given === null ? new JsonObject() : asObj(given),
+        params.raw("conf_target"),
+        params.raw("estimate_mode"),
+        params.raw("fee_rate"),
+      );
+      for (const [key, message] of OUTDATED_OPTIONS) if (options.has(key)) invalid(message);
+      const flag = (name: string, fallback: boolean) =>
+        options.has(name) ? asBool(options.get(name)!) : fallback;
+      const outputs = params.raw("outputs");
+      const tx = constructTransaction(
+        options.get("inputs") ?? null,
+        outputs,
+        options.get("locktime") ?? null,
+        flag("replaceable", true),
+        2,
+      );
+      const request = fundRequest(node, tx, checkedOptions(options, OPTION_TYPES, NOT_SUPPORTED), {
+        destinations: outputNames(outputs),
+        addInputs: tx.inputs.length === 0,
+        antiFeeSniping: !options.has("locktime") &&
+          tx.inputs.every((input) => LOCKTIME_SEQUENCES.has(input.sequence)),
+      });
+      const finish = new JsonObject([
+        ["addToWallet", flag("add_to_wallet", true)],
+        ["psbt", flag("psbt", false)],
+      ]);
+      return await node.wallets.callWallet("send", [request, finish], ctx.walletName);
+    },
+  });
+}
+
+/** `fundrawtransaction`, `bumpfee`, `sendall` and `send`, routed to the wallet the request means. */
 export function fundingMethods(node: NodeServices): RpcMethod[] {
   return [
     defineMethod({
@@ -938,11 +1105,15 @@ export function fundingMethods(node: NodeServices): RpcMethod[] {
         }
         const options = checkedOptions(params.raw("options"), OPTION_TYPES, NOT_SUPPORTED);
         // Core names fundrawtransaction's outputs "dummy".
-        const request = fundRequest(node, tx, options, tx.outputs.map(() => "dummy"), true);
+        const request = fundRequest(node, tx, options, {
+          destinations: tx.outputs.map(() => "dummy"),
+          addInputs: true,
+        });
         return await node.wallets.callWallet("fundrawtransaction", [request], ctx.walletName);
       },
     }),
     bumpFeeMethod(node),
     sendAllMethod(node),
+    sendMethod(node),
   ];
 }

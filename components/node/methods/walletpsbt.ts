@@ -32,7 +32,6 @@ import {
   defineMethod,
   EXAMPLE_ADDRESS,
   helpExampleCli,
-  type Json,
   JsonNumber,
   JsonObject,
   RpcError,
@@ -41,11 +40,13 @@ import {
 } from "../../rpc/mod.ts";
 import { amount, bool, hexStr, num, obj, str } from "./docs.ts";
 import {
+  ADD_INPUTS_ARG,
   checkedOptions,
   fundRequest,
   NOT_SUPPORTED,
   OPTION_ARGS,
   OPTION_TYPES,
+  outputNames,
 } from "./funding.ts";
 import { constructTransaction, inputDoc, outputsDoc } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
@@ -53,14 +54,7 @@ import { parseSighash } from "./signing.ts";
 
 /** walletcreatefundedpsbt's options: fundrawtransaction's, two of them worded for inputs given apart. */
 const PSBT_OPTION_ARGS: readonly ArgSpec[] = OPTION_ARGS.map((arg) =>
-  arg.name === "add_inputs"
-    ? {
-      name: "add_inputs",
-      type: "bool",
-      defaultHint: 'false when "inputs" are specified, true otherwise',
-      description: "Automatically include coins from the wallet to cover the target amount.\n",
-    }
-    : arg.name === "subtractFeeFromOutputs"
+  arg.name === "add_inputs" ? ADD_INPUTS_ARG : arg.name === "subtractFeeFromOutputs"
     ? {
       ...arg,
       description: "The outputs to subtract the fee from.\n" +
@@ -70,12 +64,6 @@ const PSBT_OPTION_ARGS: readonly ArgSpec[] = OPTION_ARGS.map((arg) =>
     }
     : arg
 );
-
-/** The name of each output createpsbt's `outputs` make, in their order (Core's `NormalizeOutputs`). */
-function outputNames(outputs: Json): string[] {
-  if (outputs instanceof JsonObject) return [...outputs.keys];
-  return (outputs as Json[]).map((pair) => asObj(pair).keys[0]);
-}
 
 /**
  * The PSBT in `text` (base64), read as Core's `DecodeBase64PSBT` reads it,
@@ -177,13 +165,11 @@ export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
         );
         const options = checkedOptions(given, OPTION_TYPES, NOT_SUPPORTED);
         // Coins are added unless some are given, or add_inputs says otherwise.
-        const request = fundRequest(
-          node,
-          tx,
-          options,
-          outputNames(params.raw("outputs")),
-          tx.inputs.length === 0,
-        );
+        const request = fundRequest(node, tx, options, {
+          destinations: outputNames(params.raw("outputs")),
+          // Coins are added unless some are given, or add_inputs says otherwise.
+          addInputs: tx.inputs.length === 0,
+        });
         const bip32derivs = params.has("bip32derivs") ? params.arg("bip32derivs", asBool) : true;
         return await node.wallets.callWallet(
           "walletcreatefundedpsbt",

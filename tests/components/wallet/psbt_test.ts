@@ -209,6 +209,11 @@ Deno.test("walletcreatefundedpsbt and walletprocesspsbt: funded, described, sign
     hex.encode(o.script!) === hex.encode(payment.script!)
   )!;
   assertEquals(paid.amount, sats(0.1) - sats(sffo.fee));
+  // A wallet without private keys signs nothing, and says so by complete alone.
+  assertEquals(await call("createwallet", ["watching", true]), { name: "watching" });
+  const watched = await call("walletprocesspsbt", [funded.psbt], "watching");
+  assertEquals([watched.complete, watched.psbt], [false, funded.psbt]);
+
   // Encrypted, hence locked: signing needs the passphrase, describing does not.
   assertEquals(typeof await p("encryptwallet", ["secret"]), "string");
   assertEquals(

@@ -1,0 +1,111 @@
+/**
+ * send end to end: a node and a wallet process over HTTP. A payment is
+ * funded, signed and broadcast, with a locktime against fee sniping unless
+ * one is given; it comes back unsent (hex and PSBT) when asked; a locked
+ * wallet answers with the PSBT, incomplete; Core's refusals with Core's
+ * codes and texts.
+ */
+import { base64 } from "@scure/base";
+import { assert, assertEquals } from "../../assert.ts";
+import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
+import { readPsbt } from "../../../components/wallet/psbt.ts";
+
+const refused = (code: number, message: string) => ({ error: { code, message } });
+
+type Decoded = {
+  txid: string;
+  locktime: number;
+  vsize: number;
+  vin: { txid: string; vout: number; sequence: number }[];
+  vout: { value: number; scriptPubKey: { address?: string } }[];
+};
+
+Deno.test("send: funds, signs and broadcasts as Core's, or returns the transaction unsent; Core's refusals", async () => {
+  await using target = await startMethodFuzzTarget();
+  const call = target.walletCall;
+  const external = target.context.addresses[4]; // not the wallet's
+  const mined = async () => await call("generatetoaddress", [1, external]);
+  assertEquals(await call("createwallet", ["s"]), { name: "s" });
+  const s = (method: string, params: unknown[] = []) => call(method, params, "s");
+  for (const btc of [1, 2]) await call("sendtoaddress", [await s("getnewaddress"), btc]);
+  await mined();
+  const decode = async (hex: string): Promise<Decoded> => await call("decoderawtransaction", [hex]);
+  const height = await call("getblockcount");
+
+  // Sent: the locktime at the tip against fee sniping, BIP 125 signalled, at the rate given.
+  const sent = await s("send", [{ [external]: 0.5 }, null, "unset", 3]);
+  assertEquals(Object.keys(sent), ["txid", "complete"]);
+  assertEquals(sent.complete, true);
+  const tx = await decode((await s("gettransaction", [sent.txid])).hex);
+  assertEquals(tx.locktime, height);
+  assertEquals(tx.vin.every((input) => input.sequence === 0xfffffffd), true);
+  const fee = Math.round((await call("getmempoolentry", [sent.txid])).fees.base * 1e8);
+  assert(fee >= 3 * tx.vsize && fee < 4 * tx.vsize, `${fee} sat for ${tx.vsize} vB at 3 sat/vB`);
+
+  // The fee taken from the payment, and the locktime given kept.
+  const net = await s("send", [{ [external]: 0.25 }, null, "unset", null, {
+    subtract_fee_from_outputs: [0],
+    locktime: 7,
+  }]);
+  const netTx = await decode((await s("gettransaction", [net.txid])).hex);
+  assertEquals(netTx.locktime, 7);
+  const paid = netTx.vout.find((o) => o.scriptPubKey.address === external)!;
+  const netFee = (await call("getmempoolentry", [net.txid])).fees.base;
+  assertEquals(Math.round(paid.value * 1e8), Math.round((0.25 - netFee) * 1e8));
+
+  // Unsent when asked: the signed hex and a PSBT; the mempool does not have it until it is sent.
+  for (const options of [{ add_to_wallet: false }, { psbt: true }]) {
+    const kept = await s("send", [{ [external]: 0.1 }, null, "unset", null, options]);
+    assertEquals(Object.keys(kept), ["psbt", "txid", "hex", "complete"]);
+    assertEquals(kept.complete, true);
+    assertEquals((await decode(kept.hex)).txid, kept.txid);
+    const psbt = readPsbt(base64.decode(kept.psbt));
+    assertEquals(psbt.isFinal, true, "the PSBT holds the final scripts");
+    assertEquals(
+      await call("getmempoolentry", [kept.txid]),
+      refused(-5, "Transaction not in mempool"),
+    );
+    // Its coins are not marked spent: the next one may take them; send this one first.
+    assertEquals(await call("sendrawtransaction", [kept.hex]), kept.txid);
+    await mined();
+  }
+
+  // Core's refusals.
+  assertEquals(
+    await s("send", [{ [external]: 0.1 }, null, "unset", 0.5]),
+    refused(
+      -4,
+      "Fee rate (0.500 sat/vB) is lower than the minimum fee rate setting (1.000 sat/vB)",
+    ),
+  );
+  assertEquals(
+    await s("send", [{ [external]: 0.1 }, null, "unset", null, { feeRate: 0.0001 }]),
+    refused(-8, "Use fee_rate (sat/vB) instead of feeRate"),
+  );
+  assertEquals(
+    await s("send", [{ [external]: 0.1 }, 6, "economical", null, { conf_target: 6 }]),
+    refused(
+      -8,
+      "Pass conf_target and estimate_mode either as arguments or in the options object, but not both",
+    ),
+  );
+  assertEquals(await s("send", [{ [external]: 100 }]), refused(-4, "Insufficient funds"));
+  assertEquals(
+    await s("send", [{ [external]: 0.1 }, null, "unset", null, { subtract_fee_from_outputs: [1] }]),
+    refused(-8, "Invalid parameter 'subtract fee from output', position too large: 1"),
+  );
+  assertEquals(
+    await s("send", [{ [external]: 0.1 }, null, "unset", null, { bogus: 1 }]),
+    refused(-3, "Unexpected key bogus"),
+  );
+
+  // Locked: the PSBT, unsigned, not complete, nothing sent.
+  await s("encryptwallet", ["secret"]);
+  const locked = await s("send", [{ [external]: 0.1 }]);
+  assertEquals(Object.keys(locked), ["psbt", "complete"]);
+  assertEquals(locked.complete, false);
+  const unsigned = readPsbt(base64.decode(locked.psbt));
+  assertEquals(unsigned.getInput(0).finalScriptWitness, undefined);
+  assert(unsigned.getInput(0).bip32Derivation !== undefined, "described for a signer");
+  assertEquals(await target.health(), null);
+});
