@@ -228,8 +228,8 @@ interface DerivedKey {
   readonly secret?: Uint8Array;
 }
 
-/** Core's `FormatHDKeypath`. */
-function formatPath(path: readonly number[], apostrophe: boolean): string {
+/** Core's `FormatHDKeypath`: `/0h/1` (`/0'/1` with `apostrophe`). */
+export function formatPath(path: readonly number[], apostrophe: boolean): string {
   return path.map((i) => i >= HARDENED ? `/${i - HARDENED}${apostrophe ? "'" : "h"}` : `/${i}`)
     .join("");
 }

@@ -36,7 +36,17 @@ import {
   txSizes,
   wtxid,
 } from "../chain/mod.ts";
-import { Amount, type ArgSpec, isHex, type JsonInput } from "../../rpc/mod.ts";
+import {
+  Amount,
+  type ArgSpec,
+  asBool,
+  asStr,
+  isHex,
+  type JsonInput,
+  type Params,
+  RpcError,
+  RpcErrorCode,
+} from "../../rpc/mod.ts";
 
 const OP_NAMES: Record<number, string> = {
   0x4c: "OP_PUSHDATA1",
@@ -355,4 +365,19 @@ export function decodeHexTx(
     : undefined;
   if (legacy && scriptsSane(legacy)) return legacy;
   return extended ?? legacy;
+}
+
+/**
+ * The transaction of a method's `hexstring` argument, read as its
+ * `iswitness` argument allows (decoderawtransaction, converttopsbt,
+ * fundrawtransaction), or -22 `TX decode failed`.
+ */
+export function decodeTxParam(params: Params): Tx {
+  const isWitness = params.maybe("iswitness", asBool);
+  const tx = decodeHexTx(params.arg("hexstring", asStr), {
+    tryWitness: isWitness !== false,
+    tryNoWitness: isWitness !== true,
+  });
+  if (!tx) throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "TX decode failed");
+  return tx;
 }

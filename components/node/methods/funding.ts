@@ -64,7 +64,7 @@ import {
 } from "../../rpc/mod.ts";
 import { confTarget, estimateMode as estimateModeArg } from "../../rpc/wallet_methods.ts";
 import { amount, arr, bool, hexStr, num, obj, str } from "./docs.ts";
-import { decodeHexTx, isWitnessArg } from "./encoding.ts";
+import { decodeTxParam, isWitnessArg } from "./encoding.ts";
 import { addOutputs, constructTransaction, inputDoc, outputsDoc } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { findCoins } from "./signing.ts";
@@ -1095,14 +1095,7 @@ export function fundingMethods(node: NodeServices): RpcMethod[] {
         "\nSend the transaction\n" +
         helpExampleCli("sendrawtransaction", '"signedtransactionhex"'),
       async handler(params, ctx) {
-        const witness = params.has("iswitness") ? params.arg("iswitness", asBool) : undefined;
-        const tx = decodeHexTx(params.arg("hexstring", asStr), {
-          tryNoWitness: witness !== true,
-          tryWitness: witness !== false,
-        });
-        if (tx === undefined) {
-          throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "TX decode failed");
-        }
+        const tx = decodeTxParam(params);
         const options = checkedOptions(params.raw("options"), OPTION_TYPES, NOT_SUPPORTED);
         // Core names fundrawtransaction's outputs "dummy".
         const request = fundRequest(node, tx, options, {

@@ -1,8 +1,8 @@
 /**
  * Every JSON-RPC method the node serves beyond the server's own control
  * methods, one module per Bitcoin Core category: blockchain, mempool,
- * rawtransactions, mining, util, network, control, the hidden echoipc, and
- * the wallet's (routed to the attached wallet processes).
+ * rawtransactions (with the PSBT methods), mining, util, network, control,
+ * the hidden echoipc, and the wallet's (routed to the attached wallet processes).
  *
  * @example
  * ```ts
@@ -31,6 +31,7 @@ import { fundingMethods } from "./funding.ts";
 import { mempoolMethods } from "./mempool.ts";
 import { miningMethods } from "./mining.ts";
 import { networkMethods } from "./network.ts";
+import { psbtMethods } from "./psbt.ts";
 import { rawTransactionMethods } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { utilMethods } from "./util.ts";
@@ -51,6 +52,7 @@ export function nodeMethods(
     ...blockchainMethods(node),
     ...mempoolMethods(node),
     ...rawTransactionMethods(node),
+    ...psbtMethods(node),
     ...miningMethods(node),
     ...utilMethods(node),
     ...networkMethods(node),

@@ -69,7 +69,14 @@ import {
   time,
   when,
 } from "./docs.ts";
-import { decodeHexTx, encodeTxHex, isWitnessArg, scriptPubKeyJson, txToJson } from "./encoding.ts";
+import {
+  decodeHexTx,
+  decodeTxParam,
+  encodeTxHex,
+  isWitnessArg,
+  scriptPubKeyJson,
+  txToJson,
+} from "./encoding.ts";
 import type { NodeServices } from "./services.ts";
 import {
   combineSignatures,
@@ -427,12 +434,7 @@ export function rawTransactionMethods(node: NodeServices): RpcMethod[] {
       examples: helpExampleCli("decoderawtransaction", '"hexstring"') +
         helpExampleRpc("decoderawtransaction", '"hexstring"'),
       handler(params) {
-        const isWitness = params.maybe("iswitness", asBool);
-        const tx = decodeHexTx(params.arg("hexstring", asStr), {
-          tryWitness: isWitness ?? true,
-          tryNoWitness: isWitness === undefined ? true : !isWitness,
-        });
-        if (!tx) throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "TX decode failed");
+        const tx = decodeTxParam(params);
         return txToJson(tx, { includeHex: false });
       },
     }),
@@ -700,7 +702,8 @@ export function outputsDoc(): ArgSpec[] {
   ];
 }
 
-function createTxArgs() {
+/** Core's `CreateTxDoc()`: the arguments of createrawtransaction and createpsbt. */
+export function createTxArgs() {
   return [
     {
       name: "inputs",

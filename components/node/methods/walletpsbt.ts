@@ -5,8 +5,9 @@
  *   fundrawtransaction's (`fundRequest`), and the wallet funds it and
  *   describes its inputs and change in a PSBT (Core's `FillPSBT` without
  *   signing);
- * - `walletprocesspsbt`: the node reads the PSBT and the sighash with Core's
- *   errors, and the wallet fills, signs and finalizes what is its own.
+ * - `walletprocesspsbt`: the node reads the PSBT (`decodePsbt`) and the
+ *   sighash with Core's errors, and the wallet fills, signs and finalizes
+ *   what is its own.
  *
  * @example
  * ```ts
@@ -21,8 +22,6 @@
  * ```
  * @module
  */
-import { base64 } from "@scure/base";
-import { Transaction } from "@scure/btc-signer";
 import {
   type ArgSpec,
   asBool,
@@ -34,8 +33,6 @@ import {
   helpExampleCli,
   JsonNumber,
   JsonObject,
-  RpcError,
-  RpcErrorCode,
   type RpcMethod,
 } from "../../rpc/mod.ts";
 import { amount, bool, hexStr, num, obj, str } from "./docs.ts";
@@ -48,6 +45,7 @@ import {
   OPTION_TYPES,
   outputNames,
 } from "./funding.ts";
+import { decodePsbt } from "./psbt.ts";
 import { constructTransaction, inputDoc, outputsDoc } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { parseSighash } from "./signing.ts";
@@ -64,27 +62,6 @@ const PSBT_OPTION_ARGS: readonly ArgSpec[] = OPTION_ARGS.map((arg) =>
     }
     : arg
 );
-
-/**
- * The PSBT in `text` (base64), read as Core's `DecodeBase64PSBT` reads it,
- * or -22 `TX decode failed` with why.
- */
-function readPsbt(text: string): void {
-  let bytes: Uint8Array;
-  try {
-    bytes = base64.decode(text);
-  } catch {
-    throw new RpcError(RpcErrorCode.DESERIALIZATION_ERROR, "TX decode failed invalid base64");
-  }
-  try {
-    Transaction.fromPSBT(bytes, { allowUnknownInputs: true, allowUnknownOutputs: true });
-  } catch (error) {
-    throw new RpcError(
-      RpcErrorCode.DESERIALIZATION_ERROR,
-      `TX decode failed ${(error as Error).message}`,
-    );
-  }
-}
 
 /** `walletcreatefundedpsbt` and `walletprocesspsbt`, routed to the wallet the request means. */
 export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
@@ -227,7 +204,7 @@ export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
       examples: helpExampleCli("walletprocesspsbt", '"psbt"'),
       async handler(params, ctx) {
         const psbt = params.arg("psbt", asStr);
-        readPsbt(psbt);
+        decodePsbt(psbt);
         const sighash = params.raw("sighashtype");
         const flag = (name: string) => params.has(name) ? params.arg(name, asBool) : true;
         const request = new JsonObject([

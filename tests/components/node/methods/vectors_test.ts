@@ -704,7 +704,10 @@ Deno.test("node RPC vectors: every method against a real node", async (t) => {
       assert(!listing.includes(`\n${hidden}`), hidden);
     }
     assert(listing.startsWith("== Blockchain ==\ngetbestblockhash\n"), listing);
-    assert(listing.includes("\n== Rawtransactions ==\ncombinerawtransaction"), listing);
+    assert(
+      listing.includes('\n== Rawtransactions ==\ncombinepsbt ["psbt",...]\ncombinerawtransaction'),
+      listing,
+    );
     assertEquals(await call("help", ["nosuch"]), "help: unknown command: nosuch");
     const template = await call("getblocktemplate", [{ rules: ["segwit"] }]);
     assertEquals(keys(template), [
