@@ -37,12 +37,10 @@ import { asArr, asInt, asInt64, asObj, asStr, type Json, JsonNumber, JsonObject 
 /**
  * How a method finds its wallet: the one the request means, the process
  * new wallets go to, the one to unload, or every process's answer
- * gathered (the loaded wallets, the wallets on disk).
- */
-/**
- * How a method reaches a wallet: `deprecated` is `wallet` for a method
- * v30 deprecated, which answers -32 unless `-deprecatedrpc=<name>` (once
- * the wallet is found, before its arguments are read, as Core checks).
+ * gathered (the loaded wallets, the wallets on disk). `deprecated` is
+ * `wallet` for a method v30 deprecated, which answers -32 unless
+ * `-deprecatedrpc=<name>` (once the wallet is found, before its arguments
+ * are read, as Core checks).
  */
 type Route = "wallet" | "load" | "unload" | "list" | "dir" | "deprecated";
 

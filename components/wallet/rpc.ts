@@ -191,6 +191,39 @@ async function fundRequested<T>(
   }
 }
 
+/**
+ * Core's `bumpfee` and `psbtbumpfee` (`bumpfee_helper`): the replacement's
+ * txid, or (`psbt`) its unsigned PSBT, then both fees.
+ */
+async function bump(
+  wallet: Wallet,
+  r: BumpfeeRequest,
+  options: WalletRpcOptions,
+  psbt: boolean,
+): Promise<Reply> {
+  wallet.ensureUnlocked();
+  const bumped = await wallet.bumpFee({
+    txid: r.txid,
+    feeRate: r.feeRate === null ? null : BigInt(r.feeRate),
+    // Core's GetMinimumFeeRate, which is 0 when there is no estimate and no fallback fee.
+    walletFeeRate: wallet.payTxFee > 0n ? wallet.payTxFee : options.fallbackFee,
+    replaceable: r.replaceable,
+    outputs: r.outputs?.map((output) => ({
+      script: hex.decode(output.script),
+      amount: BigInt(output.amount),
+    })) ?? null,
+    originalChangeIndex: r.originalChangeIndex,
+    psbt,
+  });
+  return {
+    txid: bumped.txid,
+    psbt: bumped.psbt,
+    origfee: new Btc(bumped.oldFee),
+    fee: new Btc(bumped.fee),
+    errors: [],
+  };
+}
+
 /** What the node hands `walletprocesspsbt` (see `components/node/methods/walletpsbt.ts`). */
 interface ProcessPsbtRequest {
   /** Base64, as the node read it. */
@@ -852,7 +885,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return send(wallet, payments, { fee, verbose, replaceable }, options);
   },
 
-  async bumpfee(wallet, [request], options) {
+  bumpfee(wallet, [request], options) {
     // The node read the txid and the options (components/node/methods/funding.ts).
     if (wallet.flags.disablePrivateKeys) {
       fail(
@@ -860,26 +893,11 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         "bumpfee is not available with wallets that have private keys disabled. Use psbtbumpfee instead.",
       );
     }
-    wallet.ensureUnlocked();
-    const r = request as BumpfeeRequest;
-    const bumped = await wallet.bumpFee({
-      txid: r.txid,
-      feeRate: r.feeRate === null ? null : BigInt(r.feeRate),
-      // Core's GetMinimumFeeRate, which is 0 when there is no estimate and no fallback fee.
-      walletFeeRate: wallet.payTxFee > 0n ? wallet.payTxFee : options.fallbackFee,
-      replaceable: r.replaceable,
-      outputs: r.outputs?.map((output) => ({
-        script: hex.decode(output.script),
-        amount: BigInt(output.amount),
-      })) ?? null,
-      originalChangeIndex: r.originalChangeIndex,
-    });
-    return {
-      txid: bumped.txid,
-      origfee: new Btc(bumped.oldFee),
-      fee: new Btc(bumped.fee),
-      errors: [],
-    };
+    return bump(wallet, request as BumpfeeRequest, options, false);
+  },
+
+  psbtbumpfee(wallet, [request], options) {
+    return bump(wallet, request as BumpfeeRequest, options, true);
   },
 
   async sendall(wallet, [request], options) {

@@ -247,6 +247,8 @@ export interface BumpRequest {
   readonly outputs: readonly TxOut[] | null;
   /** Which of the original's outputs is the change (else: those `isChange` says). */
   readonly originalChangeIndex: number | null;
+  /** Return the replacement as an unsigned PSBT, neither signed nor sent (`psbtbumpfee`). */
+  readonly psbt: boolean;
 }
 
 /** What `sendall` asks for (read by the node, `components/node/methods/funding.ts`). */
@@ -1670,11 +1672,15 @@ export class Wallet implements Disposable {
    * spending the same inputs (and confirmed coins more when they do not
    * cover the new fee), paying its recipients (or `request.outputs`) and
    * change to its change script, at a higher fee rate; broadcasts it and
-   * records the replacement. Refuses with Core's codes and texts.
+   * records the replacement (or, with `request.psbt`, returns it as an
+   * unsigned PSBT). Refuses with Core's codes and texts.
    */
-  bumpFee(request: BumpRequest): Promise<{ txid: string; oldFee: bigint; fee: bigint }> {
+  bumpFee(
+    request: BumpRequest,
+  ): Promise<{ txid?: string; psbt?: string; oldFee: bigint; fee: bigint }> {
     return this.#serial(async () => {
-      this.#unlocked();
+      // Only signing needs the keys.
+      if (!request.psbt) this.#unlocked();
       if (request.outputs !== null && request.originalChangeIndex !== null) {
         throw new WalletError(
           Code.INVALID_PARAMETER,
@@ -1756,6 +1762,15 @@ export class Wallet implements Disposable {
       } catch (error) {
         if (!(error instanceof SelectionError)) throw error;
         throw new WalletError(Code.WALLET, `Unable to create transaction. ${error.message}`);
+      }
+      if (request.psbt) {
+        this.processPsbt(built.tx, {
+          sign: false,
+          sighash: null,
+          finalize: false,
+          bip32derivs: true,
+        });
+        return { psbt: base64.encode(built.tx.toPSBT(0)), oldFee, fee: built.fee };
       }
       if (this.#sign(built.tx).length > 0) {
         throw new WalletError(Code.WALLET, "Can't sign transaction.");

@@ -516,13 +516,16 @@ const BUMP_OPTION_ARGS: readonly ArgSpec[] = [
  * hands the wallet process the request means a plain description (the new
  * rate or none, the outputs, the change index); the wallet checks the
  * transaction as Core's `PreconditionChecks` does, builds the replacement
- * (`Wallet.bumpFee`), signs and broadcasts it.
+ * (`Wallet.bumpFee`), signs and broadcasts it. `psbtbumpfee` is the same
+ * but for its end: the replacement comes back as a PSBT, unsigned.
  */
-function bumpFeeMethod(node: NodeServices): RpcMethod {
+function bumpFeeMethod(node: NodeServices, name: "bumpfee" | "psbtbumpfee"): RpcMethod {
+  const psbt = name === "psbtbumpfee";
   return defineMethod({
-    name: "bumpfee",
+    name,
     category: "wallet",
     description: "Bumps the fee of a transaction T, replacing it with a new transaction B.\n" +
+      (psbt ? "Returns a PSBT instead of creating and signing a new transaction.\n" : "") +
       "A transaction with the given txid must be in the wallet.\n" +
       "The command will pay the additional fee by reducing change outputs or adding inputs when necessary.\n" +
       "It may add a new change output if one does not already exist.\n" +
@@ -546,13 +549,15 @@ function bumpFeeMethod(node: NodeServices): RpcMethod {
       },
     ],
     result: obj("", "", [
-      hexStr("txid", "The id of the new transaction."),
+      psbt
+        ? str("psbt", "The base64-encoded unsigned PSBT of the new transaction.")
+        : hexStr("txid", "The id of the new transaction."),
       amount("origfee", "The fee of the replaced transaction."),
       amount("fee", "The fee of the new transaction."),
       arr("errors", "Errors encountered during processing (may be empty).", [str("", "")]),
     ]),
-    examples: "\nBump the fee, get the new transaction's txid\n" +
-      helpExampleCli("bumpfee", "<txid>"),
+    examples: `\nBump the fee, get the new transaction's ${psbt ? "psbt" : "txid"}\n` +
+      helpExampleCli(name, "<txid>"),
     async handler(params, ctx) {
       const txid = parseHashV(params.raw("txid"), "txid");
       let options = checkedOptions(params.raw("options"), BUMP_OPTION_TYPES);
@@ -597,7 +602,7 @@ function bumpFeeMethod(node: NodeServices): RpcMethod {
         ["outputs", outputs],
         ["originalChangeIndex", changeIndex === null ? null : new JsonNumber(String(changeIndex))],
       ]);
-      return await node.wallets.callWallet("bumpfee", [request], ctx.walletName);
+      return await node.wallets.callWallet(name, [request], ctx.walletName);
     },
   });
 }
@@ -1048,7 +1053,10 @@ function sendMethod(node: NodeServices): RpcMethod {
   });
 }
 
-/** `fundrawtransaction`, `bumpfee`, `sendall` and `send`, routed to the wallet the request means. */
+/**
+ * `fundrawtransaction`, `bumpfee`, `psbtbumpfee`, `sendall` and `send`, routed to the wallet
+ * the request means.
+ */
 export function fundingMethods(node: NodeServices): RpcMethod[] {
   return [
     defineMethod({
@@ -1105,7 +1113,8 @@ export function fundingMethods(node: NodeServices): RpcMethod[] {
         return await node.wallets.callWallet("fundrawtransaction", [request], ctx.walletName);
       },
     }),
-    bumpFeeMethod(node),
+    bumpFeeMethod(node, "bumpfee"),
+    bumpFeeMethod(node, "psbtbumpfee"),
     sendAllMethod(node),
     sendMethod(node),
   ];

@@ -276,3 +276,54 @@ Deno.test("bumpfee: replaces a wallet transaction at a higher rate, recorded as 
   );
   assertEquals(await target.health(), null);
 });
+
+Deno.test("psbtbumpfee: the replacement comes back as an unsigned PSBT, which signed replaces the original", async () => {
+  await using target = await startMethodFuzzTarget();
+  const call = target.walletCall;
+  const external = target.context.addresses[4]; // not the wallet's
+  const original = await call("sendtoaddress", [external, 1]);
+  const origfee = -(await call("gettransaction", [original])).fee;
+  const bumped = await call("psbtbumpfee", [original, { fee_rate: 50 }]);
+  assertEquals(Object.keys(bumped), ["psbt", "origfee", "fee", "errors"]);
+  assertEquals([bumped.origfee, bumped.errors], [origfee, []]);
+  assert(bumped.fee > origfee, `${bumped.fee} over ${origfee}`);
+
+  // Described for a signer, not signed, not sent: the original stays.
+  const decoded = await call("decodepsbt", [bumped.psbt]);
+  assertEquals(decoded.fee, bumped.fee);
+  const spent = (await call("decoderawtransaction", [
+    (await call("gettransaction", [original])).hex,
+  ])).vin.map((i: { txid: string; vout: number }) => `${i.txid}:${i.vout}`);
+  assertEquals(
+    decoded.tx.vin.slice(0, spent.length).map((i: { txid: string; vout: number }) =>
+      `${i.txid}:${i.vout}`
+    ),
+    spent,
+    "the same inputs first",
+  );
+  for (const input of decoded.inputs) {
+    assertEquals(input.partial_signatures, undefined);
+    assertEquals(input.final_scriptwitness, undefined);
+    assertEquals(input.bip32_derivs.length, 1);
+  }
+  const inMempool = async (txid: string) =>
+    ((await call("getrawmempool")) as string[]).includes(txid);
+  assertEquals(await inMempool(original), true);
+
+  // Signed by the wallet and sent, it replaces the original at the new fee.
+  const signed = await call("walletprocesspsbt", [bumped.psbt]);
+  assertEquals(signed.complete, true);
+  const replacement = await call("sendrawtransaction", [signed.hex]);
+  assertEquals([await inMempool(replacement), await inMempool(original)], [true, false]);
+  assertEquals((await call("getmempoolentry", [replacement])).fees.base, bumped.fee);
+
+  // Locked, it refuses as bumpfee does.
+  await call("encryptwallet", ["secret"]);
+  assertEquals(await call("psbtbumpfee", [replacement]), {
+    error: {
+      code: -13,
+      message: "Error: Please enter the wallet passphrase with walletpassphrase first.",
+    },
+  });
+  assertEquals(await target.health(), null);
+});
