@@ -498,6 +498,23 @@ function feeRate(
   return { rate: options.fallbackFee, reason: "Fallback fee" };
 }
 
+/**
+ * A rate the caller gave, as CreateTransaction takes it when the minimum
+ * is not overridden (sendtoaddress, sendmany, send; not fundrawtransaction
+ * nor walletcreatefundedpsbt): at least the required rate, else `code`.
+ */
+async function requireFeeRate(wallet: Wallet, rate: bigint, code: number): Promise<void> {
+  const required = await wallet.requiredFeeRate();
+  if (rate < required) {
+    fail(
+      code,
+      `Fee rate (${formatSatPerVbyte(rate)}) is lower than the minimum fee rate setting (${
+        formatSatPerVbyte(required)
+      })`,
+    );
+  }
+}
+
 /** Sends `payments`, answering the txid (or `{txid, fee_reason}` when `verbose`). */
 async function send(
   wallet: Wallet,
@@ -512,6 +529,11 @@ async function send(
     }
   }
   const { rate, reason } = feeRate(wallet, fee, options, Code.INSUFFICIENT_FUNDS);
+  if (fee !== null && fee !== undefined) {
+    // SendMoney checks the lock before CreateTransaction the rate.
+    wallet.ensureUnlocked();
+    await requireFeeRate(wallet, rate, Code.INSUFFICIENT_FUNDS);
+  }
   try {
     // Core signals BIP 125 unless told not to (an explicit fee_rate keeps an explicit false).
     const { tx } = await wallet.send(payments, rate, bool(replaceable, true));
@@ -961,19 +983,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   async send(wallet, [request, finish], options) {
     // The node built the transaction and read the options (components/node/methods/funding.ts).
     const r = request as FundrawRequest;
-    // Core's send does not override the minimum with the rate given (FundTransaction's
-    // override_min_fee), so CreateTransaction refuses a lower one.
-    if (r.feeRate !== null) {
-      const required = await wallet.requiredFeeRate();
-      if (BigInt(r.feeRate) < required) {
-        fail(
-          Code.WALLET,
-          `Fee rate (${
-            formatSatPerVbyte(BigInt(r.feeRate))
-          }) is lower than the minimum fee rate setting (${formatSatPerVbyte(required)})`,
-        );
-      }
-    }
+    if (r.feeRate !== null) await requireFeeRate(wallet, BigInt(r.feeRate), Code.WALLET);
     return await fundRequested(
       wallet,
       r,

@@ -78,6 +78,21 @@ Deno.test("send: funds, signs and broadcasts as Core's, or returns the transacti
       "Fee rate (0.500 sat/vB) is lower than the minimum fee rate setting (1.000 sat/vB)",
     ),
   );
+  // As sendtoaddress and sendmany refuse it (with their -6), unlike fundrawtransaction.
+  for (
+    const [method, params] of [
+      ["sendtoaddress", [external, 0.1, "", "", false, true, null, "unset", false, 0.5]],
+      ["sendmany", ["", { [external]: 0.1 }, 0, "", [], true, null, "unset", 0.5]],
+    ] as const
+  ) {
+    assertEquals(
+      await s(method, [...params]),
+      refused(
+        -6,
+        "Fee rate (0.500 sat/vB) is lower than the minimum fee rate setting (1.000 sat/vB)",
+      ),
+    );
+  }
   assertEquals(
     await s("send", [{ [external]: 0.1 }, null, "unset", null, { feeRate: 0.0001 }]),
     refused(-8, "Use fee_rate (sat/vB) instead of feeRate"),
