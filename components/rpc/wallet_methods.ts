@@ -403,6 +403,31 @@ const SPECS: readonly WalletMethodSpec[] = [
       "\nAs a JSON-RPC call\n" + helpExampleRpc("listlabels", "receive"),
   },
   {
+    name: "listaddressgroupings",
+    description: "Lists groups of addresses which have had their common ownership\n" +
+      "made public by common use as inputs or as the resulting change\n" +
+      "in past transactions\n",
+    result: {
+      type: "arr",
+      description: "",
+      inner: [{
+        type: "arr",
+        description: "",
+        inner: [{
+          type: "arr_fixed",
+          description: "",
+          inner: [
+            { type: "str", key: "address", description: "The bitcoin address" },
+            { type: "amount", key: "amount", description: "The amount in BTC" },
+            { type: "str", key: "label", optional: true, description: "The label" },
+          ],
+        }],
+      }],
+    },
+    examples: helpExampleCli("listaddressgroupings", "") +
+      helpExampleRpc("listaddressgroupings", ""),
+  },
+  {
     name: "getaddressesbylabel",
     description: "Returns the list of addresses assigned the specified label.\n",
     args: [{ name: "label", type: "str", description: "The label." }],

@@ -736,6 +736,69 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return [...labels].sort(byBytes);
   },
 
+  listaddressgroupings(wallet) {
+    // Core's GetAddressGroupings: the wallet's scripts each transaction spends, with the change it
+    // pays, are one group; every script it pays the wallet is a group by itself.
+    const groups: Set<string>[] = [];
+    for (const { tx } of wallet.transactions()) {
+      const spent = new Set<string>();
+      for (const input of tx.inputs) {
+        const script = wallet.transaction(input.txid)?.tx.outputs[input.vout]?.script;
+        if (script !== undefined && wallet.isMine(script)) spent.add(hex.encode(script));
+      }
+      if (spent.size > 0) {
+        for (const output of tx.outputs) {
+          if (wallet.isChange(output.script)) spent.add(hex.encode(output.script));
+        }
+        groups.push(spent);
+      }
+      for (const output of tx.outputs) {
+        if (wallet.isMine(output.script)) groups.push(new Set([hex.encode(output.script)]));
+      }
+    }
+    // Groups sharing a script merge.
+    const merged: Set<string>[] = [];
+    const groupOf = new Map<string, Set<string>>();
+    for (const group of groups) {
+      const joined = new Set(group);
+      for (const script of group) {
+        const other = groupOf.get(script);
+        if (other === undefined || other === joined) continue;
+        for (const s of other) joined.add(s);
+        merged.splice(merged.indexOf(other), 1);
+      }
+      for (const script of joined) groupOf.set(script, joined);
+      merged.push(joined);
+    }
+    // GetAddressBalances: the unspent, trusted, mature coins of each script.
+    const balances = new Map<string, bigint>();
+    for (const coin of wallet.coins()) {
+      if (!coin.trusted || wallet.immature(coin)) continue;
+      const script = hex.encode(coin.script);
+      balances.set(script, (balances.get(script) ?? 0n) + coin.amount);
+    }
+    // A set of sets of destinations, as Core's: each group in destination order, the groups
+    // compared element by element.
+    const sorted = merged.map((group) =>
+      [...group].map((script) => hex.decode(script)).sort(destinationOrder)
+    );
+    sorted.sort((a, b) => {
+      for (let i = 0; i < Math.min(a.length, b.length); i++) {
+        const order = destinationOrder(a[i], b[i]);
+        if (order !== 0) return order;
+      }
+      return a.length - b.length;
+    });
+    return sorted.map((group) =>
+      group.map((script) => {
+        const entry = wallet.addressBookEntry(script);
+        const balance = new Btc(balances.get(hex.encode(script)) ?? 0n);
+        const address = scriptAddress(script) ?? "";
+        return entry === undefined ? [address, balance] : [address, balance, entry.label];
+      })
+    );
+  },
+
   getaddressesbylabel(wallet, [label]) {
     const name = labelName(label);
     const found: [Uint8Array, string][] = [];
