@@ -634,7 +634,7 @@ function txFields(wallet: Wallet, { tx, row }: WalletTx): Record<string, Reply |
     txid: tx.txid,
     wtxid: tx.wtxid,
     walletconflicts: wallet.conflicts(tx.txid),
-    mempoolconflicts: [],
+    mempoolconflicts: wallet.mempoolConflicts(tx.txid),
     time: row.time,
     timereceived: row.time,
     "bip125-replaceable": confirmed

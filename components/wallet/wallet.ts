@@ -379,6 +379,12 @@ function withPresetScripts(tx: Transaction, preset: readonly PresetInput[]): Uin
   });
 }
 
+/** Txids in the order of Core's `std::set<Txid>`: by their bytes as stored, the reverse of the hex. */
+function byStoredTxid(txids: Iterable<string>): string[] {
+  const stored = (id: string) => hex.encode(internalBytes(id));
+  return [...txids].sort((a, b) => stored(a) < stored(b) ? -1 : stored(a) > stored(b) ? 1 : 0);
+}
+
 /** A payment's script type as the change type follows it (Core's `TransactionChangeType`). */
 const CHANGE_FOR: readonly [string, DescriptorKind][] = [
   ["tr", "tr"],
@@ -859,8 +865,28 @@ export class Wallet implements Disposable {
         if (spender !== txid) found.add(spender);
       }
     }
-    const stored = (id: string) => hex.encode(internalBytes(id));
-    return [...found].sort((a, b) => stored(a) < stored(b) ? -1 : stored(a) > stored(b) ? 1 : 0);
+    return byStoredTxid(found);
+  }
+
+  /**
+   * Core's `mempool_conflicts`: the wallet's transactions in the mempool
+   * that spend an outpoint `txid` spends, or one of its unconfirmed
+   * ancestors in the wallet (Core marks the conflict on each descendant of
+   * the transaction conflicted), in Core's order.
+   */
+  mempoolConflicts(txid: string): string[] {
+    const found = new Set<string>();
+    const seen = new Set<string>([txid]);
+    for (const id of seen) {
+      for (const input of this.#txs.get(id)?.tx.inputs ?? []) {
+        for (const spender of this.#spends.get(outpointKey(input)) ?? []) {
+          if (spender !== id && this.#txs.get(spender)!.row.inMempool) found.add(spender);
+        }
+        const parent = this.#txs.get(input.txid);
+        if (parent !== undefined && parent.row.blockHeight === null) seen.add(input.txid);
+      }
+    }
+    return byStoredTxid(found);
   }
 
   /** The transaction `bumpfee` replaced `txid` with (Core's `replaced_by_txid`). */

@@ -65,6 +65,8 @@ Deno.test("bumpfee: replaces a wallet transaction at a higher rate, recorded as 
   // Each spends the other's inputs: Core's walletconflicts.
   assertEquals(infoA.walletconflicts, [b]);
   assertEquals(infoB.walletconflicts, [a]);
+  // B, in the mempool, spends A's inputs: Core's mempoolconflicts of A, not of B.
+  assertEquals([infoA.mempoolconflicts, infoB.mempoolconflicts], [[b], []]);
   const keys = Object.keys(infoB);
   assertEquals(keys.indexOf("replaces_txid"), keys.indexOf("bip125-replaceable") + 1);
   assertEquals(
@@ -162,6 +164,8 @@ Deno.test("bumpfee: replaces a wallet transaction at a higher rate, recorded as 
 
   // Once mined, its inputs are gone: Core answers with the first of them.
   await call("generatetoaddress", [1, external]);
+  // And B, mined, left the mempool: no longer a mempool conflict of A.
+  assertEquals((await call("gettransaction", [a])).mempoolconflicts, []);
   const [first] = txC.vin;
   assertEquals(
     await call("bumpfee", [c.txid]),
