@@ -5,7 +5,9 @@
  * knows, in Core's order, and the fee once every UTXO is known),
  * combinepsbt, finalizepsbt (finalized inputs checked with the node's
  * script interpreter, as Core's signature producer checks them),
- * utxoupdatepsbt and joinpsbts, with Core's help texts, key order and
+ * utxoupdatepsbt, joinpsbts and analyzepsbt (Core's `AnalyzePSBT`: what
+ * each input lacks, found by signing it without keys, and the size and
+ * fee rate with dummy signatures), with Core's help texts, key order and
  * errors. `@scure/btc-signer` parses, serializes, combines and finalizes;
  * this module maps its failures onto the reasons Core's deserializer gives
  * (`TX decode failed <reason>`, -22).
@@ -14,6 +16,7 @@
  * the server's table next to the raw transaction methods.
  * @module
  */
+import { ripemd160 } from "@noble/hashes/legacy.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { base64, createBase58check, hex } from "@scure/base";
 import { Transaction } from "@scure/btc-signer";
@@ -29,18 +32,24 @@ import {
   formatPath,
   hash160,
   isPayToScriptHash,
+  isUnspendable,
   type KeyOrigin,
   MAX_MONEY,
   moneyRange,
   outpointKey,
   prevout,
+  pushScript,
   signedAmount,
   SigningProvider,
   solver,
+  type SpentOutput,
   STANDARD_SCRIPT_VERIFY_FLAGS,
   type Tx,
   txid,
+  type TxoutType,
   TxScriptChecker,
+  txSigOpCost,
+  txSizes,
   witnessProgram,
 } from "../chain/mod.ts";
 import {
@@ -57,6 +66,7 @@ import {
   RpcErrorCode,
   type RpcMethod,
 } from "../../rpc/mod.ts";
+import { feeRatePerKvB, virtualSize } from "../mempool/mod.ts";
 import { evalScanObject } from "./descriptors.ts";
 import {
   amount,
@@ -79,7 +89,7 @@ import {
 } from "./encoding.ts";
 import { constructTransaction, createTxArgs } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
-import { findCoins, SIGHASH_NAMES } from "./signing.ts";
+import { findCoins, SIGHASH_DEFAULT, SIGHASH_NAMES } from "./signing.ts";
 
 /** A PSBT's maps as `RawPSBTV0` decodes them. */
 type RawPsbt = ReturnType<typeof RawPSBTV0.decode>;
@@ -520,15 +530,24 @@ function psbtToJson(raw: RawPsbt): Map<string, JsonInput> {
     if (value === undefined || !moneyRange(value) || !moneyRange(totalIn + value)) return out;
     totalIn += value;
   }
-  let totalOut = 0n;
-  for (const output of tx.outputs) {
-    const value = signedAmount(output.amount);
-    if (!moneyRange(value) || !moneyRange(totalOut + value)) return out;
-    totalOut += value;
-  }
-  out.set("fee", new Amount(totalIn - totalOut));
+  const totalOut = outputTotal(tx);
+  if (totalOut !== undefined) out.set("fee", new Amount(totalIn - totalOut));
   return out;
 }
+
+/** What the outputs pay in all; undefined when an amount or the sum leaves the money range. */
+function outputTotal(tx: Tx): bigint | undefined {
+  let total = 0n;
+  for (const output of tx.outputs) {
+    const value = signedAmount(output.amount);
+    if (!moneyRange(value) || !moneyRange(total + value)) return undefined;
+    total += value;
+  }
+  return total;
+}
+
+/** Stands for an unknown spent output where the script checker needs one for every input. */
+const UNKNOWN_UTXO: SpentOutput = { amount: MAX_MONEY, script: new Uint8Array() };
 
 /** Whether an input is already finalized (`PSBTInputSigned`). */
 function inputFinalized(input: { finalScriptSig?: Uint8Array; finalScriptWitness?: Uint8Array[] }) {
@@ -554,9 +573,7 @@ function finalizePsbt(psbt: Psbt): { tx: Transaction; complete: boolean } {
       return false; // not enough signatures, or no UTXO: left for later
     }
   });
-  const spent = inputs.map((input) =>
-    utxoOf(input as RawInput, input.index!) ?? { amount: MAX_MONEY, script: new Uint8Array() }
-  );
+  const spent = inputs.map((input) => utxoOf(input as RawInput, input.index!) ?? UNKNOWN_UTXO);
   // Only built when something was finalized: a transaction without inputs does not decode.
   const checker = finalized.some(Boolean) &&
     new TxScriptChecker(decodeTx(trial.toBytes(true, true)), spent);
@@ -776,6 +793,400 @@ function updatePsbt(node: NodeServices, raw: RawPsbt, provider: SigningProvider)
   if (droppable) { for (const input of raw.inputs) delete input.nonWitnessUtxo; }
 }
 
+/** Core's `PSBTRole`, earliest first: a PSBT goes next to the earliest role any input needs. */
+const ROLES = ["creator", "updater", "signer", "finalizer", "extractor"] as const;
+type Role = (typeof ROLES)[number];
+
+/** An input's final scripts: the PSBT's own, or those signing completed (`FromSignatureData`). */
+interface FinalScripts {
+  readonly finalScriptSig: Uint8Array;
+  readonly finalScriptWitness: Uint8Array[];
+}
+
+/**
+ * A PSBT under `analyzepsbt`: its maps and unsigned transaction, the output
+ * each input spends where known, and each input's final scripts, which
+ * signing fills in as Core's `SignPSBTInput` fills its copy of the PSBT.
+ */
+interface Analysis {
+  readonly raw: RawPsbt;
+  readonly tx: Tx;
+  readonly utxos: readonly (SpentOutput | undefined)[];
+  readonly finals: FinalScripts[];
+}
+
+/** What signing an input found missing (`SignatureData`'s `missing_*`). */
+interface Missing {
+  /** Key ids of public keys no field names (a P2PKH or P2WPKH key). */
+  readonly pubkeys: Uint8Array[];
+  /** Key ids of keys without a signature. */
+  readonly signatures: Uint8Array[];
+  /** The hash160 of an unknown redeem script. */
+  redeemScript?: Uint8Array;
+  /** The SHA-256 of an unknown witness script. */
+  witnessScript?: Uint8Array;
+}
+
+/** One input of `analyzepsbt` (`PSBTInputAnalysis`). */
+interface InputAnalysis {
+  readonly hasUtxo: boolean;
+  readonly isFinal: boolean;
+  readonly missing?: Missing;
+  readonly next: Role;
+}
+
+/** The hash type `SignPSBTInput` signs with off taproot, unless told otherwise. */
+const SIGHASH_ALL = 1;
+
+/** `DUMMY_SIGNATURE_CREATOR`'s signature: DER of a 32-byte R and S, then SIGHASH_ALL (71 bytes). */
+const DUMMY_SIGNATURE = Uint8Array.of(
+  ...[0x30, 68, 0x02, 32, 0x01, ...new Uint8Array(31)],
+  ...[0x02, 32, 0x01, ...new Uint8Array(31)],
+  SIGHASH_ALL,
+);
+
+/** Its Schnorr signature: 64 zero bytes. */
+const DUMMY_SCHNORR_SIGNATURE = new Uint8Array(64);
+
+/** The unsigned transaction with each input's final scripts. */
+function withFinals(tx: Tx, finals: readonly FinalScripts[]): Tx {
+  return {
+    ...tx,
+    inputs: tx.inputs.map((input, i) => ({ ...input, finalScriptSig: finals[i].finalScriptSig })),
+    witnesses: finals.map((final) => final.finalScriptWitness),
+  };
+}
+
+/**
+ * `VerifyScript` of input `i` with `scripts` under the standard flags:
+ * `unknown` where the node's interpreter cannot evaluate the spend (P2WSH,
+ * bare multisig, taproot script paths…). A Schnorr signature is checked
+ * only with every spent output at hand (`precomputed`, Core's
+ * `PrecomputedTransactionData`), as Core fails it without them.
+ */
+function verdict(
+  analysis: Analysis,
+  i: number,
+  scripts: FinalScripts,
+  precomputed: boolean,
+): "valid" | "invalid" | "unknown" {
+  const spent = analysis.utxos[i]!;
+  const program = witnessProgram(spent.script);
+  const taproot = program?.version === 1 && program.program.length === 32;
+  if (taproot && !(precomputed && analysis.utxos.every(Boolean))) return "invalid";
+  const tx = withFinals(analysis.tx, analysis.finals.with(i, scripts));
+  const checker = new TxScriptChecker(tx, analysis.utxos.map((utxo) => utxo ?? UNKNOWN_UTXO));
+  const error = checker.verifyInput(i, STANDARD_SCRIPT_VERIFY_FLAGS);
+  return error === null ? "valid" : error === "UNSUPPORTED" ? "unknown" : "invalid";
+}
+
+/**
+ * `PSBTInputSignedAndVerified`: the input's final scripts verify against
+ * the output it spends. Final scripts the interpreter cannot evaluate are
+ * taken as they are, as `finalizepsbt` takes them.
+ */
+function signedAndVerified(analysis: Analysis, i: number, precomputed: boolean): boolean {
+  if (!analysis.utxos[i]) return false;
+  const final = analysis.finals[i];
+  const result = verdict(analysis, i, final, precomputed);
+  return result === "valid" || (result === "unknown" && inputFinalized(final));
+}
+
+/**
+ * Whether the input's sighash field or signatures disagree with the hash
+ * type `SignPSBTInput` defaults to (taproot's DEFAULT, else ALL), which
+ * stops it before signing.
+ */
+function sighashMismatch(input: RawInput, script: Uint8Array): boolean {
+  const sighash = solver(script).type === "witness_v1_taproot" ? SIGHASH_DEFAULT : SIGHASH_ALL;
+  if (input.sighashType !== undefined && input.sighashType !== sighash) return true;
+  const schnorr = [
+    ...(input.tapKeySig?.length ? [input.tapKeySig] : []),
+    ...(input.tapScriptSig ?? []).map(([, sig]) => sig),
+  ];
+  if (sighash === SIGHASH_DEFAULT) return schnorr.some((sig) => sig.length !== 64);
+  const typed = (sig: Uint8Array) => sig[sig.length - 1] === sighash;
+  return schnorr.some((sig) => sig.length !== 65 || !typed(sig)) ||
+    (input.partialSig ?? []).some(([, sig]) => !typed(sig));
+}
+
+/**
+ * Core's `SignatureData` as `FillSignatureData` fills it from an input (the
+ * public keys its partial signatures and key origins name, its redeem and
+ * witness scripts) and what signing finds missing. `dummy` signs for every
+ * key it knows (`DUMMY_SIGNATURE_CREATOR`, for the size estimate); else the
+ * input's own signatures are all there is, as for a signer without keys.
+ */
+interface Signing {
+  readonly input: RawInput;
+  readonly known: SigningProvider;
+  readonly dummy: boolean;
+  readonly missing: Missing;
+}
+
+/** A {@linkcode Signing} for `input` (`FillSignatureData`). */
+function signingFor(input: RawInput, dummy: boolean): Signing {
+  const known = new SigningProvider();
+  for (const [pubkey] of [...(input.partialSig ?? []), ...(input.bip32Derivation ?? [])]) {
+    known.addKey(pubkey);
+  }
+  // A witness script is found by its hash160 too (`CScriptID`), as P2WSH looks it up.
+  for (const script of [input.redeemScript, input.witnessScript]) {
+    if (script?.length) known.addScript(script);
+  }
+  return { input, known, dummy, missing: { pubkeys: [], signatures: [] } };
+}
+
+/** `CreateSig`: the input's signature by `pubkey`, else a dummy one, else recorded missing. */
+function createSig(signing: Signing, pubkey: Uint8Array): Uint8Array | undefined {
+  const keyId = hash160(pubkey);
+  const own = signing.input.partialSig?.find(([key]) => bytesEqual(hash160(key), keyId));
+  if (own) return own[1];
+  if (signing.dummy) return DUMMY_SIGNATURE;
+  signing.missing.signatures.push(keyId);
+  return undefined;
+}
+
+/** One `SignStep`: whether `script` is satisfied, its type, and the stack satisfying it. */
+interface Step {
+  readonly solved: boolean;
+  readonly type: TxoutType;
+  readonly stack: Uint8Array[];
+}
+
+/**
+ * `SignStep` for the templates Core's legacy signer knows; a taproot
+ * output by its key path only (the node's interpreter verifies no script
+ * path), and without Core's miniscript satisfier for other witness scripts.
+ */
+function signStep(signing: Signing, script: Uint8Array): Step {
+  const { type, solutions } = solver(script);
+  const step = (stack?: Uint8Array[]): Step => ({ solved: !!stack, type, stack: stack ?? [] });
+  switch (type) {
+    case "pubkey": {
+      const sig = createSig(signing, solutions[0]);
+      return step(sig && [sig]);
+    }
+    case "pubkeyhash": {
+      const pubkey = signing.known.publicKey(solutions[0]);
+      if (!pubkey) signing.missing.pubkeys.push(solutions[0]);
+      const sig = pubkey && createSig(signing, pubkey);
+      return step(sig && [sig, pubkey!]);
+    }
+    case "scripthash": {
+      const redeemScript = signing.known.script(solutions[0]);
+      if (!redeemScript) signing.missing.redeemScript = solutions[0];
+      return step(redeemScript && [redeemScript]);
+    }
+    case "witness_v0_scripthash": {
+      const witnessScript = signing.known.script(ripemd160(solutions[0]));
+      if (!witnessScript) signing.missing.witnessScript = solutions[0];
+      return step(witnessScript && [witnessScript]);
+    }
+    case "multisig": {
+      const required = solutions[0][0];
+      // Every key is tried, so that each missing signature is recorded.
+      const sigs = solutions.slice(1, -1).map((pubkey) => createSig(signing, pubkey))
+        .filter((sig) => sig !== undefined).slice(0, required);
+      // CHECKMULTISIG pops one item too many; signatures still missing stay empty pushes.
+      const empty = Array.from({ length: 1 + required - sigs.length }, () => new Uint8Array());
+      return {
+        solved: sigs.length === required,
+        type,
+        stack: [empty[0], ...sigs, ...empty.slice(1)],
+      };
+    }
+    case "witness_v0_keyhash":
+      return step([solutions[0]]);
+    case "witness_v1_taproot": {
+      const own = signing.input.tapKeySig?.length ? signing.input.tapKeySig : undefined;
+      const sig = own ?? (signing.dummy ? DUMMY_SCHNORR_SIGNATURE : undefined);
+      return step(sig && [sig]);
+    }
+    default:
+      return step();
+  }
+}
+
+/** Types a witness script cannot take. */
+const NOT_IN_WITNESS_SCRIPT: readonly TxoutType[] = [
+  "scripthash",
+  "witness_v0_scripthash",
+  "witness_v0_keyhash",
+];
+
+/** What `ProduceSignature` made of an input: solved or not, a witness spend or not, its scripts. */
+interface Produced {
+  readonly solved: boolean;
+  readonly witness: boolean;
+  readonly scripts: FinalScripts;
+}
+
+/** `ProduceSignature`: through P2SH and segwit v0 down to the keys, then the final scripts. */
+function produceSignature(signing: Signing, scriptPubKey: Uint8Array): Produced {
+  let { solved, type, stack } = signStep(signing, scriptPubKey);
+  let redeemScript: Uint8Array | undefined;
+  if (solved && type === "scripthash") {
+    redeemScript = stack[0];
+    ({ solved, type, stack } = signStep(signing, redeemScript));
+    solved &&= type !== "scripthash";
+  }
+  let witness: Uint8Array[] | undefined;
+  if (solved && type === "witness_v0_keyhash") {
+    const keyHash = Uint8Array.of(0x76, 0xa9, 0x14, ...stack[0], 0x88, 0xac);
+    ({ solved, stack: witness } = signStep(signing, keyHash));
+  } else if (solved && type === "witness_v0_scripthash") {
+    const inner = signStep(signing, stack[0]);
+    solved = inner.solved && !NOT_IN_WITNESS_SCRIPT.includes(inner.type);
+    witness = [...inner.stack, stack[0]];
+  } else if (type === "witness_v1_taproot" && !redeemScript) {
+    witness = solved ? stack : [];
+  }
+  const pushes = [...(witness ? [] : stack), ...(redeemScript ? [redeemScript] : [])];
+  return {
+    solved,
+    witness: witness !== undefined,
+    scripts: {
+      finalScriptSig: concatBytes(...pushes.map(pushScript)),
+      finalScriptWitness: witness ?? [],
+    },
+  };
+}
+
+/**
+ * Core's `SignPSBTInput` with no keys (`DUMMY_SIGNING_PROVIDER`), on a
+ * transaction whose data is precomputed unless `dummy`: complete when the
+ * input already verifies, or its final scripts are there, or its own
+ * signatures (dummy ones for known keys when `dummy`) satisfy its script;
+ * a completed input gets its final scripts. `missing` is what signing
+ * found missing, when it got that far.
+ */
+function signInput(
+  analysis: Analysis,
+  i: number,
+  dummy: boolean,
+): { complete: boolean; missing?: Missing } {
+  if (signedAndVerified(analysis, i, !dummy)) return { complete: true };
+  const utxo = analysis.utxos[i];
+  const input = analysis.raw.inputs[i];
+  if (!utxo || sighashMismatch(input, utxo.script)) return { complete: false };
+  // A witness UTXO may lie about the output it stands for: only a witness signature commits to it.
+  const needsWitness = !input.nonWitnessUtxo;
+  if (inputFinalized(analysis.finals[i])) return { complete: !needsWitness };
+  const signing = signingFor(input, dummy);
+  const produced = produceSignature(signing, utxo.script);
+  if (needsWitness && !produced.witness) return { complete: false };
+  // A spend the interpreter cannot evaluate is taken as its signatures make it, as Core would
+  // verify it when they are valid.
+  const complete = produced.solved &&
+    (dummy || verdict(analysis, i, produced.scripts, true) !== "invalid");
+  if (complete) analysis.finals[i] = produced.scripts;
+  return { complete, missing: signing.missing };
+}
+
+/** `AnalyzePSBT`'s look at one input whose UTXO, if any, is valid. */
+function analyzeInput(analysis: Analysis, i: number): InputAnalysis {
+  const hasUtxo = analysis.utxos[i] !== undefined;
+  if (signedAndVerified(analysis, i, true)) return { hasUtxo, isFinal: true, next: "extractor" };
+  const { complete, missing } = signInput(analysis, i, false);
+  if (complete) return { hasUtxo, isFinal: false, next: "finalizer" };
+  const onlySignatures = missing !== undefined && missing.pubkeys.length === 0 &&
+    !missing.redeemScript && !missing.witnessScript && missing.signatures.length > 0;
+  return { hasUtxo, isFinal: false, missing, next: onlySignatures ? "signer" : "updater" };
+}
+
+/**
+ * The virtual size of the finished transaction (`GetVirtualTransactionSize`
+ * with its sigop cost): each input signed with dummy signatures where its
+ * keys are known; undefined when some input cannot be solved so.
+ */
+function estimateVsize(analysis: Analysis, bytesPerSigop: number): number | undefined {
+  for (let i = 0; i < analysis.finals.length; i++) {
+    if (!signInput(analysis, i, true).complete) return undefined;
+  }
+  const tx = withFinals(analysis.tx, analysis.finals);
+  const sigOpCost = txSigOpCost(tx, analysis.utxos as SpentOutput[]);
+  return virtualSize(txSizes(tx).weight, sigOpCost, bytesPerSigop);
+}
+
+/** `analyzepsbt`'s `missing`, in the order Core pushes its keys. */
+function missingJson(missing: Missing): Map<string, JsonInput> {
+  const out = new Map<string, JsonInput>();
+  if (missing.pubkeys.length > 0) out.set("pubkeys", missing.pubkeys.map((id) => hex.encode(id)));
+  if (missing.redeemScript) out.set("redeemscript", hex.encode(missing.redeemScript));
+  if (missing.witnessScript) out.set("witnessscript", hex.encode(missing.witnessScript));
+  if (missing.signatures.length > 0) {
+    out.set("signatures", missing.signatures.map((id) => hex.encode(id)));
+  }
+  return out;
+}
+
+/** One input of `analyzepsbt`: `next` before `missing`, as Core pushes them. */
+function inputAnalysisJson(input: InputAnalysis): Map<string, JsonInput> {
+  const out = new Map<string, JsonInput>([
+    ["has_utxo", input.hasUtxo],
+    ["is_final", input.isFinal],
+    ["next", input.next],
+  ]);
+  const missing = input.missing && missingJson(input.missing);
+  if (missing?.size) out.set("missing", missing);
+  return out;
+}
+
+/**
+ * Core's `AnalyzePSBT` and `analyzepsbt`'s result: each input's state and
+ * the role it waits for; with every UTXO known, the fee and (when every
+ * input can be solved) the estimated size and fee rate; the role the PSBT
+ * waits for. An invalid UTXO or output amount gives only `next: creator`
+ * and Core's `error`.
+ */
+function analyzePsbt(raw: RawPsbt, bytesPerSigop: number): Map<string, JsonInput> {
+  const tx = unsignedTx(raw);
+  const analysis: Analysis = {
+    raw,
+    tx,
+    utxos: raw.inputs.map((input, i) => utxoOf(input, tx.inputs[i].index)),
+    finals: raw.inputs.map((input) => ({
+      finalScriptSig: input.finalScriptSig ?? new Uint8Array(),
+      finalScriptWitness: input.finalScriptWitness ?? [],
+    })),
+  };
+  const invalid = (error: string) =>
+    new Map<string, JsonInput>([["next", "creator"], ["error", `PSBT is not valid. ${error}`]]);
+  const inputs: InputAnalysis[] = [];
+  let totalIn = 0n;
+  for (const [i, utxo] of analysis.utxos.entries()) {
+    if (utxo) {
+      const value = signedAmount(utxo.amount);
+      if (!moneyRange(value) || !moneyRange(totalIn + value)) {
+        return invalid(`Input ${i} has invalid value`);
+      }
+      totalIn += value;
+      if (isUnspendable(utxo.script)) return invalid(`Input ${i} spends unspendable output`);
+    }
+    inputs.push(analyzeInput(analysis, i));
+  }
+  const out = new Map<string, JsonInput>();
+  if (inputs.length > 0) out.set("inputs", inputs.map(inputAnalysisJson));
+  if (analysis.utxos.every(Boolean)) {
+    const totalOut = outputTotal(tx);
+    if (totalOut === undefined) return invalid("Output amount invalid");
+    const fee = totalIn - totalOut;
+    const vsize = estimateVsize(analysis, bytesPerSigop);
+    if (vsize !== undefined) {
+      out.set("estimated_vsize", vsize);
+      out.set("estimated_feerate", new Amount(feeRatePerKvB(fee, vsize)));
+    }
+    out.set("fee", new Amount(fee));
+  }
+  const next = inputs.reduce<Role>(
+    (role, input) => ROLES.indexOf(input.next) < ROLES.indexOf(role) ? input.next : role,
+    "extractor",
+  );
+  out.set("next", next);
+  return out;
+}
+
 /** `decodepsbt`'s documentation of a proprietary map. */
 function proprietaryDoc(description: string, optional: boolean): ResultSpec {
   return arr("proprietary", description, [
@@ -969,6 +1380,16 @@ function outputsDoc(): ResultSpec {
       proprietaryDoc("The output proprietary map", true),
     ]),
   ]);
+}
+
+/** `analyzepsbt`'s lists of key ids: those of keys whose `what` is missing. */
+function keyIdsDoc(key: string, what: string): ResultSpec {
+  return arr(key, "", [
+    hexStr(
+      "keyid",
+      `Public key ID, hash160 of the public key, of a public key whose ${what} is missing`,
+    ),
+  ], true);
 }
 
 const PSBT_ARG = { name: "psbt", type: "str", description: "A base64 string of a PSBT" } as const;
@@ -1205,6 +1626,47 @@ export function psbtMethods(node: NodeServices): RpcMethod[] {
           );
         }
         return joinPsbts(txs.map((tx) => decodePsbt(asStr(tx))));
+      },
+    }),
+    defineMethod({
+      name: "analyzepsbt",
+      category: "rawtransactions",
+      description:
+        "Analyzes and provides information about the current status of a PSBT and its inputs\n",
+      args: [PSBT_ARG],
+      result: obj("", "", [
+        arr("inputs", "", [
+          obj("", "", [
+            bool("has_utxo", "Whether a UTXO is provided"),
+            bool("is_final", "Whether the input is finalized"),
+            obj("missing", "Things that are missing that are required to complete this input", [
+              keyIdsDoc("pubkeys", "BIP 32 derivation path"),
+              keyIdsDoc("signatures", "signature"),
+              hexStr("redeemscript", "Hash160 of the redeem script that is missing", true),
+              hexStr("witnessscript", "SHA256 of the witness script that is missing", true),
+            ], true),
+            str("next", "Role of the next person that this input needs to go to", true),
+          ]),
+        ], true),
+        num("estimated_vsize", "Estimated vsize of the final signed transaction", true),
+        amount(
+          "estimated_feerate",
+          `Estimated feerate of the final signed transaction in ${CURRENCY_UNIT}/kvB. ` +
+            "Shown only if all UTXO slots in the PSBT have been filled",
+          true,
+        ),
+        amount(
+          "fee",
+          "The transaction fee paid. Shown only if all UTXO slots in the PSBT have been filled",
+          true,
+        ),
+        str("next", "Role of the next person that this psbt needs to go to"),
+        str("error", "Error message (if there is one)", true),
+      ]),
+      examples: helpExampleCli("analyzepsbt", '"psbt"'),
+      handler(params) {
+        const { raw } = decodePsbt(params.arg("psbt", asStr));
+        return analyzePsbt(raw, node.mempool.policy.bytesPerSigop);
       },
     }),
   ];

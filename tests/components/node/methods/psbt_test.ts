@@ -5,11 +5,13 @@
  * sighash, key paths and unknown fields decoded with the fee;
  * utxoupdatepsbt from the UTXO set, the mempool and a descriptor;
  * combinepsbt of two half-signed copies, finalizepsbt into a transaction
- * the mempool accepts and a block mines; converttopsbt and joinpsbts; and
- * every error these methods raise.
+ * the mempool accepts and a block mines; converttopsbt and joinpsbts;
+ * analyzepsbt through every role, with its estimate, what inputs lack and
+ * Core's own vectors; and every error these methods raise.
  *
  * @module
  */
+import { sha256 } from "@noble/hashes/sha2.js";
 import { base64, hex } from "@scure/base";
 import { Transaction } from "@scure/btc-signer";
 import { assert, assertEquals } from "../../../assert.ts";
@@ -17,6 +19,7 @@ import { RpcCallError, startRealNode } from "../real_node.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
 import {
   encodeTx,
+  hash160,
   hashFromHex,
   scriptToAddress,
   txid,
@@ -47,8 +50,56 @@ function blankPsbtHex(rawTx: string, inputs: number, outputs: number): string {
 const psbtOf = (tx: Transaction) => base64.encode(tx.toPSBT(0));
 const load = (psbt: string) => Transaction.fromPSBT(base64.decode(psbt), OPTIONS);
 
+/**
+ * A PSBT spending output 0 of a made-up transaction paying 1 BTC to
+ * `script`, with that transaction as the non-witness UTXO when
+ * `nonWitness`, else as the witness UTXO only; 0.0001 BTC of fee.
+ */
+function spending(script: Uint8Array, nonWitness: boolean): string {
+  const previous = new Transaction(OPTIONS);
+  previous.addInput({ txid: new Uint8Array(32).fill(7), index: 0 });
+  previous.addOutput({ script, amount: 1_0000_0000n });
+  const tx = new Transaction({ ...OPTIONS, allowUnknownInputs: true, disableScriptCheck: true });
+  tx.addInput({
+    txid: previous.id,
+    index: 0,
+    ...(nonWitness
+      ? { nonWitnessUtxo: previous.toBytes(true, false) }
+      : { witnessUtxo: { script, amount: 1_0000_0000n } }),
+  });
+  tx.addOutput({ script: other.wpkh, amount: 9999_0000n });
+  return psbtOf(tx);
+}
+
+/**
+ * PSBTs of Core's `rpc_psbt.py` (version 0) and what it says of them: an
+ * unspendable UTXO, an amount past MAX_MONEY in a UTXO and in an output,
+ * and an input signed but not finalized.
+ */
+const CORE_VECTORS = {
+  unspendable: "cHNidP8BAJoCAAAAAljoeiG1ba8MI76OcHBFbDNvfLqlyHV5JPVFiHuyq911AAAAAAD/////g40EJ9Ds" +
+    "ZQpoqka7CwmK6kQiwHGyyng1Kgd5WdB86h0BAAAAAP////8CcKrwCAAAAAAWAEHYXCtx0AYLCcmIauuBXlCZ" +
+    "HdoSTQDh9QUAAAAAFv8/wADXYP/7//////8JxOh0LR2HAI8AAAAAAAEBIADC6wsAAAAAF2oUt/X69ELjeX2n" +
+    "Tof+fZ10l+OyAokDAQcJAwEHEAABAACAAAEBIADC6wsAAAAAF2oUt/X69ELjeX2nTof+fZ10l+OyAokDAQcJ" +
+    "AwEHENkMak8AAAAA",
+  inputValue: "cHNidP8BAHECAAAAAfA00BFgAm6tp86RowwH6BMImQNL5zXUcTT97XoLGz0BAAAAAAD/////AgD5ApUA" +
+    "AAAAFgAUKNw0x8HRctAgmvoevm4u1SbN7XL87QKVAAAAABYAFPck4gF7iL4NL4wtfRAKgQbghiTUAAAAAAAB" +
+    "AR8AgIFq49AHABYAFJUDtxf2PHo641HEOBOAIvFMNTr2AAAA",
+  outputValue: "cHNidP8BAHECAAAAAfA00BFgAm6tp86RowwH6BMImQNL5zXUcTT97XoLGz0BAAAAAAD/////AgCAgWrj" +
+    "0AcAFgAUKNw0x8HRctAgmvoevm4u1SbN7XL87QKVAAAAABYAFPck4gF7iL4NL4wtfRAKgQbghiTUAAAAAAAB" +
+    "AR8A8gUqAQAAABYAFJUDtxf2PHo641HEOBOAIvFMNTr2AAAA",
+  finalizer: "cHNidP8BAHECAAAAAZYezcxdnbXoQCmrD79t/LzDgtUo9ERqixk8wgioAobrAAAAAAD9////AlDDAAAA" +
+    "AAAAFgAUy/UxxZuzZswcmFnN/E9DGSiHLUsuGPUFAAAAABYAFLsH5o0R38wXx+X2cCosTMCZnQ4baAAAAAAB" +
+    "AR8A4fUFAAAAABYAFOBI2h5thf3+Lflb2LGCsVSZwsltIgIC/i4dtVARCRWtROG0HHoGcaVklzJUcwo5homg" +
+    "GkSNAnJHMEQCIGx7zKcMIGr7cEES9BR4Kdt/pzPTK3fKWcGyCJXb7MVnAiALOBgqlMH4GbC1HDh/HmylmO54" +
+    "fyEy4lKde7/BT/PWxwEBAwQBAAAAIgYC/i4dtVARCRWtROG0HHoGcaVklzJUcwo5homgGkSNAnIYDwVpQ1QA" +
+    "AIABAACAAAAAgAAAAAAAAAAAAAAiAgL+CIiB59NSCssOJRGiMYQK1chahgAaaJpIXE41Cyir+xgPBWlDVAAA" +
+    "gAEAAIAAAACAAQAAAAAAAAAA",
+};
+
 Deno.test("PSBT methods: create, decode, update, combine, finalize, convert, join", async (t) => {
-  await using node = await startRealNode();
+  // Every result is checked against its documented shape, as Core's -rpcdoccheck checks it.
+  await using node = await startRealNode({ args: ["-rpcdoccheck"] });
   const call = node.call;
   const blocks: string[] = await call("generatetoaddress", [10, ADDRESS]);
   await call("generatetoaddress", [1, OTHER]);
@@ -293,6 +344,135 @@ Deno.test("PSBT methods: create, decode, update, combine, finalize, convert, joi
       -8,
       `Input ${id}:0 exists in multiple PSBTs`,
     );
+  });
+
+  await t.step("analyzepsbt: creator to extractor, the estimate, what inputs lack", async () => {
+    const id = await coinbase(10);
+    const analyze = (psbt: string) => call("analyzepsbt", [psbt]);
+    const unsigned = await call("createpsbt", [[{ txid: id, vout: 0 }], [{ [OTHER]: 49.9999 }]]);
+    assertEquals(await analyze(unsigned), {
+      inputs: [{ has_utxo: false, is_final: false, next: "updater" }],
+      next: "updater",
+    });
+    // Core names keys by key id: hash160 of the public key, a P2WPKH output's program.
+    const keyId = hex.encode(hash160(key.publicKey));
+    assertEquals(keyId, hex.encode(key.wpkh.subarray(2)));
+    // The UTXO alone names no public key: none to sign with, nor to size a dummy signature.
+    assertEquals(await analyze(await call("utxoupdatepsbt", [unsigned])), {
+      inputs: [{ has_utxo: true, is_final: false, next: "updater", missing: { pubkeys: [keyId] } }],
+      fee: 0.0001,
+      next: "updater",
+    });
+    const descriptor = `wpkh([deadbeef/84h/1h/0h]${hex.encode(key.publicKey)})`;
+    const updated = await call("utxoupdatepsbt", [unsigned, [descriptor]]);
+    // 110 vB: a 71-byte dummy signature and the key as witness; 10000 sat over 110 vB.
+    const estimate = { estimated_vsize: 110, estimated_feerate: 0.00090909, fee: 0.0001 };
+    const toSign = await analyze(updated);
+    assertEquals(toSign, {
+      inputs: [{
+        has_utxo: true,
+        is_final: false,
+        next: "signer",
+        missing: { signatures: [keyId] },
+      }],
+      ...estimate,
+      next: "signer",
+    });
+    assertEquals(Object.keys(toSign), [
+      "inputs",
+      "estimated_vsize",
+      "estimated_feerate",
+      "fee",
+      "next",
+    ]);
+    assertEquals(Object.keys(toSign.inputs[0]), ["has_utxo", "is_final", "next", "missing"]);
+
+    const tx = load(updated);
+    tx.signIdx(key.secret, 0);
+    const signed = psbtOf(tx);
+    assertEquals(await analyze(signed), {
+      inputs: [{ has_utxo: true, is_final: false, next: "finalizer" }],
+      ...estimate,
+      next: "finalizer",
+    });
+    const finalized = (await call("finalizepsbt", [signed, false])).psbt;
+    assertEquals(await analyze(finalized), {
+      inputs: [{ has_utxo: true, is_final: true, next: "extractor" }],
+      ...estimate,
+      next: "extractor",
+    });
+    const extracted = (await call("finalizepsbt", [signed])).hex;
+    assertEquals((await call("decoderawtransaction", [extracted])).vsize, 110);
+
+    // The PSBT waits for its earliest input: here one whose UTXO is unknown.
+    const unknown = "11".repeat(32);
+    const two = await call("createpsbt", [
+      [{ txid: id, vout: 0 }, { txid: unknown, vout: 1 }],
+      [{ [OTHER]: 49.9999 }],
+    ]);
+    assertEquals(await analyze(await call("utxoupdatepsbt", [two, [descriptor]])), {
+      inputs: [
+        { has_utxo: true, is_final: false, next: "signer", missing: { signatures: [keyId] } },
+        { has_utxo: false, is_final: false, next: "updater" },
+      ],
+      next: "updater",
+    });
+    // Without inputs there is nothing to wait for; outputs beyond the inputs make a negative fee,
+    // its rate rounded down.
+    assertEquals(await analyze(await call("createpsbt", [[], [{ [OTHER]: 1 }]])), {
+      estimated_vsize: 41,
+      estimated_feerate: -24.39024391,
+      fee: -1,
+      next: "extractor",
+    });
+  });
+
+  await t.step("analyzepsbt: scripts, taproot and witness UTXOs, Core's vectors", async () => {
+    const analyze = (psbt: string) => call("analyzepsbt", [psbt]);
+    const updater = (missing?: object) => ({
+      inputs: [{ has_utxo: true, is_final: false, next: "updater", ...(missing && { missing }) }],
+      fee: 0.0001,
+      next: "updater",
+    });
+    // A script known only by its hash is missing, when the UTXO is the whole previous transaction.
+    const witnessScript = Uint8Array.of(0x21, ...key.publicKey, 0xac);
+    const wsh = Uint8Array.of(0x00, 0x20, ...sha256(witnessScript));
+    assertEquals(
+      await analyze(spending(wsh, true)),
+      updater({ witnessscript: hex.encode(sha256(witnessScript)) }),
+    );
+    const sh = Uint8Array.of(0xa9, 0x14, ...hash160(key.wpkh), 0x87);
+    assertEquals(
+      await analyze(spending(sh, true)),
+      updater({ redeemscript: hex.encode(hash160(key.wpkh)) }),
+    );
+    // With a witness UTXO only, a spend that does not reach a witness stops before that.
+    assertEquals(await analyze(spending(wsh, false)), updater());
+    assertEquals(await analyze(spending(sh, false)), updater());
+    // A taproot key path: no key gives a signature, yet a 64-byte dummy sizes it (99 vB).
+    assertEquals(await analyze(spending(key.tr, false)), {
+      ...updater(),
+      estimated_vsize: 99,
+      estimated_feerate: 0.0010101,
+      fee: 0.0001,
+    });
+
+    const invalid = (error: string) => ({ next: "creator", error: `PSBT is not valid. ${error}` });
+    assertEquals(
+      await analyze(CORE_VECTORS.unspendable),
+      invalid("Input 0 spends unspendable output"),
+    );
+    assertEquals(await analyze(CORE_VECTORS.inputValue), invalid("Input 0 has invalid value"));
+    assertEquals(await analyze(CORE_VECTORS.outputValue), invalid("Output amount invalid"));
+    // 141 vB with its 71-byte signature; 1410 sat of fee.
+    assertEquals(await analyze(CORE_VECTORS.finalizer), {
+      inputs: [{ has_utxo: true, is_final: false, next: "finalizer" }],
+      estimated_vsize: 141,
+      estimated_feerate: 0.0001,
+      fee: 0.0000141,
+      next: "finalizer",
+    });
+    await rejects(call("analyzepsbt", ["not base64!"]), -22, "TX decode failed invalid base64");
   });
 
   await t.step("errors", async () => {

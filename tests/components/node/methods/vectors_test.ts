@@ -705,7 +705,9 @@ Deno.test("node RPC vectors: every method against a real node", async (t) => {
     }
     assert(listing.startsWith("== Blockchain ==\ngetbestblockhash\n"), listing);
     assert(
-      listing.includes('\n== Rawtransactions ==\ncombinepsbt ["psbt",...]\ncombinerawtransaction'),
+      listing.includes(
+        '\n== Rawtransactions ==\nanalyzepsbt "psbt"\ncombinepsbt ["psbt",...]\ncombinerawtransaction',
+      ),
       listing,
     );
     assertEquals(await call("help", ["nosuch"]), "help: unknown command: nosuch");
