@@ -158,14 +158,28 @@ export function isFinalized(tx: Transaction, i: number): boolean {
   return (input.finalScriptSig?.length ?? 0) > 0 || (input.finalScriptWitness?.length ?? 0) > 0;
 }
 
+/** Taproot fields a finalized input keeps only if it had them before (`FromSignatureData`). */
+export type TaprootFields = Pick<
+  ReturnType<Transaction["getInput"]>,
+  "tapInternalKey" | "tapBip32Derivation"
+>;
+
 /**
- * Puts input `i`'s signature where its script type wants it, and drops what
- * only signing needed, as Core's `FromSignatureData` does (the taproot
- * fields stay, as there). scure's own `finalizeIdx` first checks the fee,
- * which needs every input's coin; a transaction the wallet owns only in
- * part has inputs it does not know.
+ * Puts the signature of `key` in input `i` where its script type wants it
+ * and drops what only signing needed, as Core's `FromSignatureData` does
+ * for a complete input: the partial signatures, key origins and scripts
+ * go; of the taproot fields only those in `taproot` (what the input had
+ * before this wallet described it) stay, the key-path signature not. False
+ * when the input holds no signature by `key`. scure's own `finalizeIdx`
+ * first checks the fee, which needs every input's coin; a transaction the
+ * wallet owns only in part has inputs it does not know.
  */
-export function finalizeInput(tx: Transaction, i: number, key: DerivedKey): void {
+export function finalizeInput(
+  tx: Transaction,
+  i: number,
+  key: DerivedKey,
+  taproot: TaprootFields = {},
+): boolean {
   const input = tx.getInput(i);
   const cleared = {
     partialSig: undefined,
@@ -174,34 +188,62 @@ export function finalizeInput(tx: Transaction, i: number, key: DerivedKey): void
     witnessScript: undefined,
   };
   if (key.kind === "tr") {
-    tx.updateInput(i, { ...cleared, finalScriptWitness: [input.tapKeySig!] }, true);
-    return;
+    if (input.tapKeySig === undefined) return false;
+    tx.updateInput(i, {
+      ...cleared,
+      tapKeySig: undefined,
+      tapInternalKey: taproot.tapInternalKey,
+      tapBip32Derivation: taproot.tapBip32Derivation,
+      finalScriptWitness: [input.tapKeySig],
+    }, true);
+    return true;
   }
-  const [[publicKey, signature]] = input.partialSig!;
+  const signature = input.partialSig?.find(([publicKey]) => equal(publicKey, key.publicKey))?.[1];
+  if (signature === undefined) return false;
   tx.updateInput(
     i,
     {
       ...cleared,
-      ...(key.kind === "pkh" ? { finalScriptSig: Script.encode([signature, publicKey]) } : {
-        finalScriptWitness: [signature, publicKey],
+      ...(key.kind === "pkh" ? { finalScriptSig: Script.encode([signature, key.publicKey]) } : {
+        finalScriptWitness: [signature, key.publicKey],
         ...(key.kind === "sh_wpkh" ? { finalScriptSig: Script.encode([key.redeemScript!]) } : {}),
       }),
     },
     true,
   );
+  return true;
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+/** The output input `i` spends, as the PSBT tells it (`non_witness_utxo` or `witness_utxo`). */
+export function spentOutput(
+  tx: Transaction,
+  i: number,
+): { script: Uint8Array; amount: bigint } | undefined {
+  const input = tx.getInput(i);
+  const previous = input.nonWitnessUtxo?.outputs[input.index!];
+  return previous === undefined ? input.witnessUtxo : previous;
+}
+
+/** Whether `script` is a witness program: a segwit spend, whose signature commits to its coin. */
+export function isWitnessProgram(script: Uint8Array): boolean {
+  return witnessVersion(script) !== null;
 }
 
 /**
  * Core's `RemoveUnnecessaryTransactions`: when every input spends a segwit
  * v1+ output, whose signatures commit to every spent amount, the whole
- * previous transactions are dropped, unless inputs sign alone
- * (`ANYONECANPAY`).
+ * previous transactions are dropped, unless an input signs alone
+ * (`ANYONECANPAY` recorded in it).
  */
-export function dropPreviousTransactions(tx: Transaction, sighash: number | null): void {
-  if (sighash !== null && (sighash & SIGHASH_ANYONECANPAY) !== 0) return;
+export function dropPreviousTransactions(tx: Transaction): void {
   for (let i = 0; i < tx.inputsLength; i++) {
-    const spent = tx.getInput(i).witnessUtxo;
-    if (spent === undefined || !(witnessVersion(spent.script) ?? 0)) return;
+    const { witnessUtxo, sighashType } = tx.getInput(i);
+    if (witnessUtxo === undefined || !(witnessVersion(witnessUtxo.script) ?? 0)) return;
+    if (sighashType !== undefined && (sighashType & SIGHASH_ANYONECANPAY) !== 0) return;
   }
   for (let i = 0; i < tx.inputsLength; i++) {
     if (tx.getInput(i).nonWitnessUtxo !== undefined) {

@@ -60,10 +60,13 @@ import {
   dropPreviousTransactions,
   finalizeInput,
   isFinalized,
+  isWitnessProgram,
   psbtOf,
   SIGHASH_ALL,
   SIGHASH_DEFAULT,
   type SpentCoin,
+  spentOutput,
+  type TaprootFields,
   TX_OPTIONS,
 } from "./psbt.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
@@ -296,6 +299,8 @@ export interface UnsignedInput {
 const NOT_FOUND = "Input not found or already spent";
 /** Core's reason for a script left unsatisfied (`SCRIPT_ERR_INVALID_STACK_OPERATION`). */
 const MISSING_KEY = "Unable to sign input, invalid stack size (possibly missing key)";
+/** Core's reason for a witness program left unsatisfied (`SCRIPT_ERR_WITNESS_PROGRAM_WITNESS_EMPTY`). */
+const WITNESS_EMPTY = "Witness program was passed an empty witness";
 
 /** `getbalances`' `mine`. */
 export interface Balances {
@@ -1372,97 +1377,147 @@ export class Wallet implements Disposable {
   }
 
   /**
-   * Signs the inputs of `tx` that spend the wallet's coins; the inputs it
-   * could not sign, each with Core's reason.
+   * Signs the inputs of `tx` that spend the wallet's coins
+   * (`signrawtransactionwithwallet`); the inputs it could not sign, each
+   * with Core's reason.
    */
   #sign(tx: Transaction, secret: HdSecret | null = this.#unlocked()): UnsignedInput[] {
+    this.#signInputs(tx, { secret, sighash: null, finalize: true, bip32derivs: false });
     const unsigned: UnsignedInput[] = [];
-    const signing: [number, DerivedKey][] = [];
-    // Every input's spent output first: a taproot signature commits to all of them.
     for (let i = 0; i < tx.inputsLength; i++) {
       const own = this.#spending(tx, i);
-      if (own === undefined) {
-        unsigned.push({ index: i, error: NOT_FOUND });
-        continue;
-      }
-      describeInput(tx, i, own.coin, own.key);
-      signing.push([i, own.key]);
-    }
-    for (const [i, key] of signing) {
-      // Without the secret (locked, or no private keys): the inputs are described, not signed.
-      if (secret === null) {
-        unsigned.push({ index: i, error: MISSING_KEY });
-        continue;
-      }
-      try {
-        tx.signIdx(secret.privateKey(key.path), i);
-      } catch {
-        // A taproot signature commits to every input's spent output, and another's is unknown here.
+      if (own === undefined) unsigned.push({ index: i, error: NOT_FOUND });
+      else if (!isFinalized(tx, i)) {
         unsigned.push({
           index: i,
-          error: key.kind === "pkh" ? MISSING_KEY : "Witness program was passed an empty witness",
+          // Without the key, or (taproot) without every spent output to commit to.
+          error: secret === null || own.key.kind === "pkh" ? MISSING_KEY : WITNESS_EMPTY,
         });
-        continue;
       }
-      finalizeInput(tx, i, key);
     }
-    return unsigned.sort((a, b) => a.index - b.index);
+    return unsigned;
   }
 
   /**
-   * Core's `FillPSBT` over the PSBT `tx`: each input not final that spends
-   * a coin of the wallet gets what signing it needs, and each output paying
-   * the wallet its scripts, with the keys' origins if `bip32derivs`; with
-   * `sign`, the wallet's inputs are signed (at `sighash`, by default
-   * taproot's DEFAULT and ALL otherwise), and finalized if `finalize`.
-   * Whether every input is now final. Locked, or without private keys, it
-   * signs nothing, as Core's (walletprocesspsbt checks the lock first).
+   * Core's `SignPSBTInput` over the inputs of `tx` not final that spend the
+   * wallet's coins: each described (with its key's origin if
+   * `bip32derivs`), signed with `secret` (none: described only) at its
+   * sighash (see {@linkcode #sighashFor}), and with `finalize` finalized
+   * with its key's signature, one an earlier pass left too. The wallet's
+   * inputs, each with its key.
    */
-  processPsbt(tx: Transaction, options: PsbtOptions): boolean {
-    const secret = options.sign ? this.#secret : null;
-    const origin = (key: DerivedKey) =>
-      options.bip32derivs ? this.#accounts.get(key.kind)!.fingerprint : undefined;
-    const signing: [number, DerivedKey, number][] = [];
+  #signInputs(
+    tx: Transaction,
+    options: Omit<PsbtOptions, "sign"> & { secret: HdSecret | null },
+  ): Map<number, DerivedKey> {
+    const own = new Map<number, { key: DerivedKey; sighash: number; taproot: TaprootFields }>();
+    // Every input's spent output first: a taproot signature commits to all of them.
     for (let i = 0; i < tx.inputsLength; i++) {
       if (isFinalized(tx, i)) continue;
-      const own = this.#spending(tx, i);
-      if (own === undefined) continue;
-      const { coin, key } = own;
-      const sighash = options.sighash ?? (key.kind === "tr" ? SIGHASH_DEFAULT : SIGHASH_ALL);
-      // For the user's safety, a PSBT asking another sighash must be signed asking it too.
-      const stored = tx.getInput(i).sighashType;
-      if (stored !== undefined && stored !== sighash) {
-        throw new WalletError(
-          Code.DESERIALIZATION,
-          "Specified sighash value does not match value stored in PSBT",
-        );
+      const spending = this.#spending(tx, i);
+      if (spending === undefined) continue;
+      const { coin, key } = spending;
+      const sighash = this.#sighashFor(tx, i, coin.script, options.sighash);
+      const { tapInternalKey, tapBip32Derivation } = tx.getInput(i);
+      const fingerprint = options.bip32derivs
+        ? this.#accounts.get(key.kind)!.fingerprint
+        : undefined;
+      try {
+        describeInput(tx, i, coin, key, fingerprint);
+      } catch {
+        // The PSBT tells another coin for this input: Core leaves it unsigned, as here.
+        continue;
       }
-      describeInput(tx, i, coin, key, origin(key));
-      // Recorded unless it is what the input's type signs by default (DEFAULT is ALL for ECDSA).
-      const implicit = sighash === SIGHASH_DEFAULT ||
-        (key.kind !== "tr" && sighash === SIGHASH_ALL);
-      if (!implicit) tx.updateInput(i, { sighashType: sighash }, true);
-      signing.push([
-        i,
-        key,
-        key.kind !== "tr" && sighash === SIGHASH_DEFAULT ? SIGHASH_ALL : sighash,
-      ]);
+      own.set(i, { key, sighash, taproot: { tapInternalKey, tapBip32Derivation } });
+    }
+    for (const [i, { key, sighash, taproot }] of own) {
+      if (options.secret !== null) {
+        try {
+          tx.signIdx(options.secret.privateKey(key.path), i, [sighash]);
+        } catch {
+          // Unsignable here: a taproot spend with another input's coin unknown, SINGLE without
+          // its output. The input stays as it is, which says so.
+        }
+      }
+      if (options.finalize) finalizeInput(tx, i, key, taproot);
+    }
+    return new Map([...own].map(([i, { key }]) => [i, key]));
+  }
+
+  /**
+   * The sighash input `i` (spending `script`) is signed with: `requested`,
+   * else taproot's DEFAULT or ALL. A PSBT asking for another is refused
+   * (Core's check for the user's safety, -22); one other than the input
+   * type's default is recorded in it. The hash type to sign with (DEFAULT
+   * is ALL for ECDSA).
+   */
+  #sighashFor(tx: Transaction, i: number, script: Uint8Array, requested: number | null): number {
+    const taproot = script.length === 34 && script[0] === 0x51 && script[1] === 0x20;
+    const sighash = requested ?? (taproot ? SIGHASH_DEFAULT : SIGHASH_ALL);
+    const stored = tx.getInput(i).sighashType;
+    if (stored !== undefined && stored !== sighash) {
+      throw new WalletError(
+        Code.DESERIALIZATION,
+        "Specified sighash value does not match value stored in PSBT",
+      );
+    }
+    if (sighash !== SIGHASH_DEFAULT && (taproot || sighash !== SIGHASH_ALL)) {
+      tx.updateInput(i, { sighashType: sighash }, true);
+    }
+    return !taproot && sighash === SIGHASH_DEFAULT ? SIGHASH_ALL : sighash;
+  }
+
+  /**
+   * Core's `FillPSBT` over the PSBT `tx`: each input not final gets the
+   * transaction it spends when the wallet has it; the wallet's inputs are
+   * described and signed ({@linkcode #signInputs}); any other input whose
+   * coin the PSBT tells is held to its sighash, gets the coin as a witness
+   * UTXO when it is a segwit spend, and is finalized with the signatures it
+   * holds; each output paying the wallet gets its scripts and key origins.
+   * Whether every input is now final, its coin known (Core verifies the
+   * scripts too). Locked, or without private keys, it signs nothing, as
+   * Core's (walletprocesspsbt checks the lock first).
+   */
+  processPsbt(tx: Transaction, options: PsbtOptions): boolean {
+    for (let i = 0; i < tx.inputsLength; i++) {
+      const input = tx.getInput(i);
+      const previous = this.#txs.get(hex.encode(input.txid!));
+      if (isFinalized(tx, i) || input.nonWitnessUtxo !== undefined || !previous) continue;
+      try {
+        tx.updateInput(i, { nonWitnessUtxo: previous.tx.raw }, true);
+      } catch {
+        // The PSBT tells another coin for this input; it is left as it is.
+      }
+    }
+    const own = this.#signInputs(tx, { ...options, secret: options.sign ? this.#secret : null });
+    for (let i = 0; i < tx.inputsLength; i++) {
+      const spent = spentOutput(tx, i);
+      if (own.has(i) || isFinalized(tx, i) || spent === undefined) continue;
+      this.#sighashFor(tx, i, spent.script, options.sighash);
+      if (isWitnessProgram(spent.script) && tx.getInput(i).witnessUtxo === undefined) {
+        tx.updateInput(i, { witnessUtxo: spent }, true);
+      }
+      if (!options.finalize) continue;
+      try {
+        tx.finalizeIdx(i);
+      } catch {
+        // Not all its signatures, or another input's coin unknown (scure checks the fee first).
+      }
     }
     for (let i = 0; i < tx.outputsLength; i++) {
       const key = this.keyOf(tx.getOutput(i).script!);
-      if (key !== undefined) describeOutput(tx, i, key, origin(key));
+      if (key === undefined) continue;
+      describeOutput(
+        tx,
+        i,
+        key,
+        options.bip32derivs ? this.#accounts.get(key.kind)!.fingerprint : undefined,
+      );
     }
-    for (const [i, key, sighash] of secret === null ? [] : signing) {
-      try {
-        tx.signIdx(secret!.privateKey(key.path), i, [sighash]);
-      } catch {
-        // A taproot signature commits to every input's spent output, and another's is unknown here.
-        continue;
-      }
-      if (options.finalize) finalizeInput(tx, i, key);
+    dropPreviousTransactions(tx);
+    for (let i = 0; i < tx.inputsLength; i++) {
+      if (!isFinalized(tx, i) || spentOutput(tx, i) === undefined) return false;
     }
-    dropPreviousTransactions(tx, options.sighash);
-    for (let i = 0; i < tx.inputsLength; i++) if (!isFinalized(tx, i)) return false;
     return true;
   }
 

@@ -236,7 +236,12 @@ function explicitFeeRate(options: JsonObject): bigint | null {
 
 /** How a method funds its transaction (`fundRequest`). */
 export interface Funding {
-  /** The outputs' names, which a subtractFeeFromOutputs string may mean. */
+  /**
+   * The option naming the outputs that pay the fee: each method reads one
+   * spelling (send the new, the others the old) and ignores the other.
+   */
+  readonly subtractKey: "subtractFeeFromOutputs" | "subtract_fee_from_outputs";
+  /** The outputs' names, which a string among them may mean. */
   readonly destinations: readonly string[];
   /** add_inputs' default. */
   readonly addInputs: boolean;
@@ -253,10 +258,10 @@ export function fundRequest(
   node: NodeServices,
   tx: Tx,
   options: JsonObject,
-  { destinations, addInputs, antiFeeSniping = false }: Funding,
+  { subtractKey, destinations, addInputs, antiFeeSniping = false }: Funding,
 ): JsonObject {
   const subtract = subtractFrom(
-    option(options, "subtractFeeFromOutputs", "subtract_fee_from_outputs"),
+    options.get(subtractKey) ?? null,
     destinations,
   );
   const changeAddress = option(options, "change_address", "changeAddress");
@@ -1039,6 +1044,7 @@ function sendMethod(node: NodeServices): RpcMethod {
         2,
       );
       const request = fundRequest(node, tx, checkedOptions(options, OPTION_TYPES, NOT_SUPPORTED), {
+        subtractKey: "subtract_fee_from_outputs",
         destinations: outputNames(outputs),
         addInputs: tx.inputs.length === 0,
         antiFeeSniping: !options.has("locktime") &&
@@ -1107,6 +1113,7 @@ export function fundingMethods(node: NodeServices): RpcMethod[] {
         const options = checkedOptions(params.raw("options"), OPTION_TYPES, NOT_SUPPORTED);
         // Core names fundrawtransaction's outputs "dummy".
         const request = fundRequest(node, tx, options, {
+          subtractKey: "subtractFeeFromOutputs",
           destinations: tx.outputs.map(() => "dummy"),
           addInputs: true,
         });

@@ -141,8 +141,8 @@ export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
           params.arg("version", asUint32),
         );
         const options = checkedOptions(given, OPTION_TYPES, NOT_SUPPORTED);
-        // Coins are added unless some are given, or add_inputs says otherwise.
         const request = fundRequest(node, tx, options, {
+          subtractKey: "subtractFeeFromOutputs",
           destinations: outputNames(params.raw("outputs")),
           // Coins are added unless some are given, or add_inputs says otherwise.
           addInputs: tx.inputs.length === 0,

@@ -106,6 +106,23 @@ Deno.test("walletcreatefundedpsbt and walletprocesspsbt: funded, described, sign
     assert(input.partialSig !== undefined || input.tapKeySig !== undefined, `input ${i} signed`);
     assertEquals(input.finalScriptWitness, undefined);
   }
+  // Signatures an earlier pass left are finalized by a pass that signs nothing.
+  const twoPasses = await p("walletprocesspsbt", [
+    (await p("walletprocesspsbt", [funded.psbt, true, "DEFAULT", true, false])).psbt,
+    false,
+  ]);
+  assertEquals(twoPasses.complete, true);
+  assertEquals((await call("testmempoolaccept", [[twoPasses.hex]]))[0].allowed, true);
+  // Another key's signature in the wallet's input is not taken for the wallet's own.
+  const stranger = read(funded.psbt);
+  const segwitInput = hex.encode(stranger.getInput(0).txid!) === fromSegwit ? 0 : 1;
+  const otherKey = hex.decode((await q("getaddressinfo", [await q("getnewaddress")])).pubkey);
+  const bogus = hex.decode("3044" + "0220" + "11".repeat(32) + "0220" + "22".repeat(32) + "01");
+  stranger.updateInput(segwitInput, { partialSig: [[otherKey, bogus]] }, true);
+  const sorted = await p("walletprocesspsbt", [base64.encode(stranger.toPSBT(0))]);
+  assertEquals(sorted.complete, true);
+  assertEquals((await call("testmempoolaccept", [[sorted.hex]]))[0].allowed, true);
+
   const signed = await p("walletprocesspsbt", [funded.psbt]);
   assertEquals(Object.keys(signed), ["psbt", "complete", "hex"]);
   assertEquals(signed.complete, true);
@@ -114,6 +131,9 @@ Deno.test("walletcreatefundedpsbt and walletprocesspsbt: funded, described, sign
     const input = final.getInput(i);
     assert(input.finalScriptWitness !== undefined, `input ${i} final`);
     assertEquals([input.partialSig, input.bip32Derivation], [undefined, undefined]);
+    // Core's FromSignatureData: no key-path signature kept; the taproot fields it had stay.
+    assertEquals(input.tapKeySig, undefined);
+    assertEquals(input.tapInternalKey !== undefined, i !== segwitInput);
   }
   const txid = await call("sendrawtransaction", [signed.hex]);
   assertEquals((await call("decoderawtransaction", [signed.hex])).txid, txid);
@@ -146,6 +166,17 @@ Deno.test("walletcreatefundedpsbt and walletprocesspsbt: funded, described, sign
     script: hex.decode((await q("getaddressinfo", [await q("getnewaddress")])).scriptPubKey),
     amount: sats(0.2999),
   });
+  // q's input, its coin told and ANYONECANPAY asked: p holds it to that sighash too, as Core's.
+  const qCoin = (await call("getrawtransaction", [toQ, true])).vout[await vout(toQ, qAddress)];
+  const asked = read(base64.encode(shared.toPSBT(0)));
+  asked.updateInput(1, {
+    witnessUtxo: { script: hex.decode(qCoin.scriptPubKey.hex), amount: sats(qCoin.value) },
+    sighashType: 0x81,
+  }, true);
+  assertEquals(
+    await p("walletprocesspsbt", [base64.encode(asked.toPSBT(0)), false]),
+    refused(-22, "Specified sighash value does not match value stored in PSBT"),
+  );
   const byP = await p("walletprocesspsbt", [base64.encode(shared.toPSBT(0))]);
   assertEquals(byP.complete, false, "q's input is not p's");
   const byQ = await q("walletprocesspsbt", [byP.psbt]);
@@ -163,6 +194,19 @@ Deno.test("walletcreatefundedpsbt and walletprocesspsbt: funded, described, sign
   );
   assertEquals(trOnly.getInput(0).nonWitnessUtxo, undefined);
   assert(trOnly.getInput(0).witnessUtxo !== undefined);
+  // A bare PSBT finalized in one pass gets no taproot fields beside its witness, as Core's.
+  const blank = read(
+    await call("createpsbt", [
+      [{ txid: fromTaproot, vout: await vout(fromTaproot, taproot) }],
+      [{ [external]: 1.99 }],
+    ]),
+  );
+  const onePass = await p("walletprocesspsbt", [base64.encode(blank.toPSBT(0))]);
+  assertEquals(onePass.complete, true);
+  const { tapInternalKey, tapBip32Derivation, tapKeySig, finalScriptWitness } = read(onePass.psbt)
+    .getInput(0);
+  assertEquals([tapInternalKey, tapBip32Derivation, tapKeySig], [undefined, undefined, undefined]);
+  assertEquals(finalScriptWitness!.length, 1);
 
   // A sighash the PSBT does not ask for is refused; the one it asks for is recorded and used.
   const single = read(
@@ -176,7 +220,10 @@ Deno.test("walletcreatefundedpsbt and walletprocesspsbt: funded, described, sign
     refused(-22, "Specified sighash value does not match value stored in PSBT"),
   );
   const withIt = await p("walletprocesspsbt", [asking, true, "ALL|ANYONECANPAY", true, false]);
-  assertEquals(read(withIt.psbt).getInput(0).sighashType, 0x81);
+  const signedAlone = read(withIt.psbt).getInput(0);
+  assertEquals(signedAlone.sighashType, 0x81);
+  const signature = signedAlone.partialSig?.[0][1] ?? signedAlone.tapKeySig!;
+  assertEquals(signature.at(-1), 0x81, "signed ALL|ANYONECANPAY");
 
   // Core's refusals.
   assertEquals(
@@ -209,6 +256,17 @@ Deno.test("walletcreatefundedpsbt and walletprocesspsbt: funded, described, sign
     hex.encode(o.script!) === hex.encode(payment.script!)
   )!;
   assertEquals(paid.amount, sats(0.1) - sats(sffo.fee));
+  // send's spelling is not walletcreatefundedpsbt's: Core ignores it there, and so does this.
+  const ignored = read(
+    (await p("walletcreatefundedpsbt", [[], [{ [external]: 0.1 }], 0, {
+      subtract_fee_from_outputs: [0],
+    }])).psbt,
+  );
+  assertEquals(
+    [0, 1].map((i) => ignored.getOutput(i).amount).includes(sats(0.1)),
+    true,
+    "the payment whole",
+  );
   // A wallet without private keys signs nothing, and says so by complete alone.
   assertEquals(await call("createwallet", ["watching", true]), { name: "watching" });
   const watched = await call("walletprocesspsbt", [funded.psbt], "watching");
