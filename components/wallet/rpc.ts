@@ -105,7 +105,8 @@ function receivedBy(
 /** What the node hands `fundrawtransaction` (see `components/node/methods/funding.ts`). */
 interface FundrawRequest {
   version: number;
-  locktime: number;
+  /** null: none was given (`send`), for the wallet to set one against fee sniping. */
+  locktime: number | null;
   inputs: {
     txid: string;
     vout: number;
@@ -127,8 +128,6 @@ interface FundrawRequest {
   /** Satoshis per 1000 vB; null: the wallet's choice. */
   feeRate: number | null;
   replaceable: boolean;
-  /** Whether the locktime is to be the tip's height (`send` with none given). */
-  antiFeeSniping: boolean;
 }
 
 /**
@@ -164,8 +163,7 @@ async function fundRequested<T>(
   try {
     return await fund({
       version: r.version,
-      // Against fee sniping, as the tip's height (Core's DiscourageFeeSniping).
-      lockTime: r.antiFeeSniping ? Math.max(wallet.tip.height, 0) : r.locktime,
+      lockTime: r.locktime,
       inputs: r.inputs.map((input) => ({
         ...input,
         scriptSig: hex.decode(input.scriptSig),

@@ -186,7 +186,8 @@ export interface PresetInput {
 /** What {@linkcode Wallet.fund} makes of a transaction (Core's `FundTransaction` and coin control). */
 export interface FundRequest {
   readonly version: number;
-  readonly lockTime: number;
+  /** The locktime; null: none was given, and one is set against fee sniping (`send`). */
+  readonly lockTime: number | null;
   readonly inputs: readonly PresetInput[];
   /** Its outputs, in order, those marked paying the fee between them. */
   readonly payments: readonly Payment[];
@@ -1626,7 +1627,8 @@ export class Wallet implements Disposable {
       changeKind: request.changeKind,
       changePosition: request.changePosition,
       version: request.version,
-      lockTime: request.lockTime,
+      // The inputs added keep locktime semantics on: the given ones decide.
+      lockTime: request.lockTime ?? this.#antiFeeSniping(request.inputs),
       // Core's: BIP 125 signalled, else final locktime semantics kept on (MAX_SEQUENCE_NONFINAL).
       sequence: request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
     });
@@ -1737,12 +1739,17 @@ export class Wallet implements Disposable {
     return await this.#publish(tx);
   }
 
-  /** Broadcasts signed `tx` and records it (Core's `CommitTransaction`). */
+  /**
+   * Core's `CommitTransaction`: records signed `tx`, then offers it to the
+   * node's mempool. One the mempool refuses (a locktime still in the
+   * future, say) stays in the wallet, holding its inputs, to be offered
+   * again when the wallet loads: as Core's, the send succeeds all the same.
+   */
   async #publish(tx: Transaction): Promise<{ tx: ParsedTx; fee: bigint }> {
-    const parsed = parseTx(tx.extract());
-    const { result, error } = await this.#chain.broadcastTransaction(parsed.raw, MAX_TX_FEE);
-    if (!result) throw new WalletError(Code.WALLET, error);
-    this.store.atomically(() => this.#record(parsed, { inMempool: true }));
+    const parsed = parseTx(tx.toBytes(true, true));
+    this.store.atomically(() => this.#record(parsed, {}));
+    const { result } = await this.#chain.broadcastTransaction(parsed.raw, MAX_TX_FEE);
+    if (result) this.store.atomically(() => this.#record(parsed, { inMempool: true }));
     const fee = this.#txs.get(parsed.txid)!.row.fee ?? 0n;
     return { tx: parsed, fee };
   }
@@ -1880,6 +1887,18 @@ export class Wallet implements Disposable {
     return node > WALLET_INCREMENTAL_RELAY_FEE ? node : WALLET_INCREMENTAL_RELAY_FEE;
   }
 
+  /**
+   * The locktime Core's `FinishTransaction` gives a send that was given
+   * none: the tip's height against fee sniping (`DiscourageFeeSniping`),
+   * when every input keeps locktime semantics on; else 0.
+   */
+  #antiFeeSniping(inputs: readonly { sequence: number }[]): number {
+    const kept = inputs.every((input) =>
+      input.sequence === WALLET_SEQUENCE || input.sequence === MAX_SEQUENCE_NONFINAL
+    );
+    return kept ? Math.max(this.#tip.height, 0) : 0;
+  }
+
   /** Core's `GetRequiredFeeRate`: the higher of `-mintxfee` and the node's relay minimum. */
   async requiredFeeRate(): Promise<bigint> {
     const relayMin = await this.#chain.relayMinFee();
@@ -2001,14 +2020,9 @@ export class Wallet implements Disposable {
       if (request.lockUnspents) {
         this.setLocked(coins.map((c) => `${c.txid}:${c.vout}`), true, false);
       }
-      // Core's FinishTransaction: against fee sniping only when no locktime was given and every
-      // input keeps locktime semantics on.
-      const antiSnipe = coins.every((c) =>
-        c.sequence === WALLET_SEQUENCE || c.sequence === MAX_SEQUENCE_NONFINAL
-      );
       const tx = new Transaction({
         version: 2,
-        lockTime: request.lockTime ?? (antiSnipe ? Math.max(this.#tip.height, 0) : 0),
+        lockTime: request.lockTime ?? this.#antiFeeSniping(coins),
         allowUnknownOutputs: true,
         lowR: true,
       });

@@ -245,7 +245,7 @@ export interface Funding {
   readonly destinations: readonly string[];
   /** add_inputs' default. */
   readonly addInputs: boolean;
-  /** Whether the wallet sets the locktime to the tip's height (`send`'s FinishTransaction). */
+  /** Whether no locktime was given, for the wallet to set one against fee sniping (`send`). */
   readonly antiFeeSniping?: boolean;
 }
 
@@ -306,7 +306,7 @@ export function fundRequest(
     options.has(name) ? asBool(options.get(name)!) : fallback;
   return new JsonObject([
     ["version", new JsonNumber(String(tx.version))],
-    ["locktime", new JsonNumber(String(tx.lockTime))],
+    ["locktime", antiFeeSniping ? null : new JsonNumber(String(tx.lockTime))],
     [
       "inputs",
       tx.inputs.map((input, i) =>
@@ -344,7 +344,6 @@ export function fundRequest(
     ],
     ["feeRate", feeRate === null ? null : new JsonNumber(feeRate.toString())],
     ["replaceable", flag("replaceable", true)],
-    ["antiFeeSniping", antiFeeSniping],
   ]);
 }
 
@@ -970,9 +969,6 @@ const SEND_OPTION_ARGS: readonly ArgSpec[] = [
   ...FUND_TX_DOC,
 ];
 
-/** Whether a sequence leaves the locktime in force: RBF signalled or not (DiscourageFeeSniping's). */
-const LOCKTIME_SEQUENCES = new Set([0xfffffffd, 0xfffffffe]);
-
 /**
  * `send`, as Core's: the node reads the outputs, the fee arguments
  * positional or in the options, and the options as fundrawtransaction's; the
@@ -1047,8 +1043,7 @@ function sendMethod(node: NodeServices): RpcMethod {
         subtractKey: "subtract_fee_from_outputs",
         destinations: outputNames(outputs),
         addInputs: tx.inputs.length === 0,
-        antiFeeSniping: !options.has("locktime") &&
-          tx.inputs.every((input) => LOCKTIME_SEQUENCES.has(input.sequence)),
+        antiFeeSniping: !options.has("locktime"),
       });
       const finish = new JsonObject([
         ["addToWallet", flag("add_to_wallet", true)],

@@ -53,6 +53,15 @@ Deno.test("send: funds, signs and broadcasts as Core's, or returns the transacti
   const netFee = (await call("getmempoolentry", [net.txid])).fees.base;
   assertEquals(Math.round(paid.value * 1e8), Math.round((0.25 - netFee) * 1e8));
 
+  // An input given as final (its sequence) leaves no locktime to discourage fee sniping with.
+  const [coin] = await s("listunspent");
+  const final = await s("send", [{ [external]: 0.01 }, null, "unset", null, {
+    inputs: [{ txid: coin.txid, vout: coin.vout, sequence: 0xffffffff }],
+    replaceable: false,
+  }]);
+  assert(final.txid, JSON.stringify(final));
+  assertEquals((await decode((await s("gettransaction", [final.txid])).hex)).locktime, 0);
+
   // Unsent when asked: the signed hex and a PSBT; the mempool does not have it until it is sent.
   for (const options of [{ add_to_wallet: false }, { psbt: true }]) {
     const kept = await s("send", [{ [external]: 0.1 }, null, "unset", null, options]);
@@ -69,6 +78,26 @@ Deno.test("send: funds, signs and broadcasts as Core's, or returns the transacti
     assertEquals(await call("sendrawtransaction", [kept.hex]), kept.txid);
     await mined();
   }
+
+  // A locktime still to come: the mempool refuses it, and as Core's the wallet keeps it all the
+  // same (its inputs held), to be sent once final.
+  const early = await s("send", [{ [external]: 0.1 }, null, "unset", null, {
+    locktime: (await call("getblockcount")) + 1,
+  }]);
+  assertEquals(Object.keys(early), ["txid", "complete"]);
+  assertEquals(
+    await call("getmempoolentry", [early.txid]),
+    refused(-5, "Transaction not in mempool"),
+  );
+  const kept = await s("gettransaction", [early.txid]);
+  assertEquals(kept.confirmations, 0);
+  const heldInputs = (await decode(kept.hex)).vin.map((i) => `${i.txid}:${i.vout}`);
+  const unspent = (await s("listunspent", [0])).map((u: { txid: string; vout: number }) =>
+    `${u.txid}:${u.vout}`
+  );
+  assertEquals(heldInputs.filter((o) => unspent.includes(o)), [], "its inputs held");
+  await mined();
+  assertEquals(await call("sendrawtransaction", [kept.hex]), early.txid);
 
   // Core's refusals.
   assertEquals(
