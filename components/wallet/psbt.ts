@@ -41,6 +41,9 @@ export const TX_OPTIONS: TxOpts = {
   allowUnknownInputs: true,
   allowUnknownOutputs: true,
   allowUnknownVersion: true,
+  // A legacy input told by its coin alone: Core reads it (and signs it only with the whole
+  // previous transaction).
+  allowLegacyWitnessUtxo: true,
   disableScriptCheck: true,
   unknown: "ignore",
   lowR: true,
