@@ -38,6 +38,7 @@ export interface TxOut {
 export interface ParsedTx {
   readonly txid: string;
   readonly wtxid: string;
+  readonly version: number;
   /** Wire bytes with witness. */
   readonly raw: Uint8Array;
   readonly inputs: readonly (OutPoint & { readonly sequence: number })[];
@@ -82,6 +83,7 @@ export function parseTx(raw: Uint8Array): ParsedTx {
   return {
     txid,
     wtxid: decoded.segwitFlag ? displayHex(sha256x2(raw)) : txid,
+    version: decoded.version,
     raw,
     inputs,
     outputs: decoded.outputs.map(({ amount, script }) => ({ amount, script })),

@@ -99,6 +99,8 @@ const RESCAN_BATCH = 50;
 const WALLET_SEQUENCE = 0xfffffffd;
 /** Sequence of an input not signalling BIP 125, its locktime still enforced (Core's `MAX_SEQUENCE_NONFINAL`). */
 const MAX_SEQUENCE_NONFINAL = 0xfffffffe;
+/** BIP 431's version: topologically restricted until confirmation (TRUC). */
+const TRUC_VERSION = 3;
 /** Core's `walletpassphrase` cap on the timeout (about three years). */
 const MAX_UNLOCK_SECONDS = 100_000_000;
 
@@ -1565,7 +1567,7 @@ export class Wallet implements Disposable {
    * the same coins in between).
    */
   fundAndFinish(request: FundRequest, options: FinishOptions): Promise<Finished> {
-    return this.#serial(() => this.#finish(psbtOf(this.#fund(request).raw), options));
+    return this.#serial(async () => this.#finish(psbtOf((await this.#fund(request)).raw), options));
   }
 
   /**
@@ -1596,7 +1598,7 @@ export class Wallet implements Disposable {
   }
 
   /** `fund`'s work, inside a turn of the queue. */
-  #fund(request: FundRequest): Funded {
+  async #fund(request: FundRequest): Promise<Funded> {
     for (const input of request.inputs) {
       if (this.#ownOutput(input.txid, input.vout) === undefined && !input.inUtxoSet) {
         throw new WalletError(Code.WALLET, "Unable to find UTXO for external input");
@@ -1610,6 +1612,17 @@ export class Wallet implements Disposable {
           `Not solvable pre-selected input COutPoint(${input.txid.slice(0, 10)}, ${input.vout})`,
         );
       }
+      const { tx, row } = this.#txs.get(input.txid)!;
+      // BIP 431 (TRUC): an unconfirmed parent and its child are both version 3, or neither.
+      if (
+        this.confirmations(row) === 0 &&
+        (tx.version === TRUC_VERSION) !== (request.version === TRUC_VERSION)
+      ) {
+        throw new WalletError(
+          Code.WALLET,
+          `Can't spend unconfirmed version ${tx.version} pre-selected input with a version ${request.version} tx`,
+        );
+      }
       return { ...input, amount: output.amount, key: this.keyOf(output.script)! };
     });
     const depthOk = (c: WalletCoin) =>
@@ -1620,7 +1633,12 @@ export class Wallet implements Disposable {
       feeRate: request.feeRate,
       preset,
       available: request.addInputs
-        ? this.#spendable((c) => (c.safe || request.includeUnsafe) && depthOk(c))
+        ? await this.#trucChildless(
+          this.#spendable(
+            (c) => (c.safe || request.includeUnsafe) && depthOk(c),
+            request.version,
+          ),
+        )
         : [],
       addInputs: request.addInputs,
       changeScript: request.changeScript,
@@ -1641,10 +1659,34 @@ export class Wallet implements Disposable {
   }
 
   /** The coins coin selection may add: mature, not locked, and passing `accept`. */
-  #spendable(accept: (coin: WalletCoin) => boolean): WalletCoin[] {
+  #spendable(accept: (coin: WalletCoin) => boolean, version = 2): WalletCoin[] {
     return this.coins().filter((c) =>
-      !this.immature(c) && !this.#locked.has(`${c.txid}:${c.vout}`) && accept(c)
+      !this.immature(c) && !this.#locked.has(`${c.txid}:${c.vout}`) && accept(c) &&
+      // BIP 431 (TRUC), as Core's AvailableCoins: a version 3 transaction spends unconfirmed coins
+      // of version 3 transactions only, any other never one of theirs.
+      (c.confirmations > 0 ||
+        (this.#txs.get(c.txid)!.tx.version === TRUC_VERSION) === (version === TRUC_VERSION))
     );
+  }
+
+  /**
+   * Of `coins`, those a version 3 child may spend as Core's AvailableCoins
+   * lets it: an unconfirmed version 3 parent takes one child (none in the
+   * mempool yet) and has no unconfirmed parent of its own (the wallet's).
+   */
+  async #trucChildless(coins: WalletCoin[]): Promise<WalletCoin[]> {
+    const kept: WalletCoin[] = [];
+    for (const coin of coins) {
+      const { tx } = this.#txs.get(coin.txid)!;
+      if (coin.confirmations === 0 && tx.version === TRUC_VERSION) {
+        if (await this.#chain.hasDescendantsInMempool(internalBytes(coin.txid))) continue;
+        if (tx.inputs.some((input) => this.#txs.get(input.txid)?.row.blockHeight === null)) {
+          continue;
+        }
+      }
+      kept.push(coin);
+    }
+    return kept;
   }
 
   /**

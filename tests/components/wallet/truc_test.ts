@@ -1,0 +1,62 @@
+/**
+ * Version 3 (TRUC, BIP 431) funding end to end: a node and a wallet process
+ * over HTTP. As Core v30's wallet: a version 3 transaction spends
+ * unconfirmed coins of version 3 transactions only, any other transaction
+ * never one of theirs; an unconfirmed version 3 parent takes one child; a
+ * given input breaking the rule is refused with Core's text. What the
+ * wallet funds, the mempool accepts.
+ */
+import { assertEquals } from "../../assert.ts";
+import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
+
+const refused = (code: number, message: string) => ({ error: { code, message } });
+
+Deno.test("version 3 funding: the wallet keeps BIP 431's rules, as Core's", async () => {
+  await using target = await startMethodFuzzTarget();
+  const call = target.walletCall;
+  const external = target.context.addresses[4]; // not the wallet's
+  assertEquals(await call("createwallet", ["t"]), { name: "t" });
+  const t = (method: string, params: unknown[] = []) => call(method, params, "t");
+  await call("sendtoaddress", [await t("getnewaddress"), 1]);
+  await call("generatetoaddress", [1, external]);
+  const fund = async (outputs: unknown, version: number) =>
+    await t("walletcreatefundedpsbt", [[], outputs, 0, {}, true, version]);
+  const send = async (psbt: string) => {
+    const signed = await t("walletprocesspsbt", [psbt]);
+    return await call("sendrawtransaction", [signed.hex]);
+  };
+
+  // Version 2 spends the confirmed coin; its unconfirmed change is no version 3 coin.
+  const parent = await send((await fund([{ [external]: 0.1 }], 2)).psbt);
+  const change = (await t("listunspent", [0])).find((u: { txid: string }) => u.txid === parent);
+  assertEquals(await fund([{ [external]: 0.1 }], 3), refused(-4, "Insufficient funds"));
+  assertEquals(
+    await t("walletcreatefundedpsbt", [
+      [{ txid: change.txid, vout: change.vout }],
+      [{ [external]: 0.1 }],
+      0,
+      {},
+      true,
+      3,
+    ]),
+    refused(-4, "Can't spend unconfirmed version 2 pre-selected input with a version 3 tx"),
+  );
+  await call("generatetoaddress", [1, external]);
+
+  // A version 3 parent paying the wallet twice: version 2 spends neither of its coins, one version
+  // 3 child takes one of them, and no second child the other.
+  const own = await t("getnewaddress");
+  const v3 = await send((await fund([{ [external]: 0.1 }, { [own]: 0.3 }], 3)).psbt);
+  assertEquals((await call("getrawtransaction", [v3, true])).version, 3);
+  assertEquals(await fund([{ [external]: 0.2 }], 2), refused(-4, "Insufficient funds"));
+  const child = await send((await fund([{ [external]: 0.2 }], 3)).psbt);
+  assertEquals(
+    (await call("getmempoolentry", [child])).depends,
+    [v3],
+    "the child spends the version 3 parent",
+  );
+  assertEquals(await fund([{ [external]: 0.05 }], 3), refused(-4, "Insufficient funds"));
+  await call("generatetoaddress", [1, external]);
+  assertEquals((await fund([{ [external]: 0.05 }], 3)).changepos >= 0, true, "once confirmed");
+  assertEquals(await target.health(), null);
+});
