@@ -1,0 +1,290 @@
+/**
+ * The PSBT methods that change a PSBT, as Bitcoin Core's
+ * `rpc/rawtransaction.cpp` and `psbt.cpp` do: `combinePsbts`
+ * (`CombinePSBTs`), `finalizePsbt` (`FinalizePSBT`, each finalized input
+ * checked with the node's script interpreter, as Core's signature producer
+ * checks it), `joinPsbts` (`joinpsbts`: inputs and outputs shuffled into
+ * one) and `updatePsbt` (`utxoupdatepsbt`'s `ProcessPSBT`: UTXOs from the
+ * transaction index, the mempool and the UTXO set, key origins and scripts
+ * from descriptors). `@scure/btc-signer` combines and finalizes.
+ *
+ * The methods in `psbt.ts` call them on PSBTs `decodePsbt`
+ * (`psbt_codec.ts`) read.
+ * @module
+ */
+import { hex } from "@scure/base";
+import { Transaction } from "@scure/btc-signer";
+import { RawTx } from "@scure/btc-signer/script.js";
+import {
+  bytesEqual,
+  decodeTx,
+  encodeTx,
+  isPayToScriptHash,
+  type KeyOrigin,
+  outpointKey,
+  prevout,
+  type SigningProvider,
+  solver,
+  STANDARD_SCRIPT_VERIFY_FLAGS,
+  type Tx,
+  txid,
+  TxScriptChecker,
+  witnessProgram,
+} from "../chain/mod.ts";
+import { RpcError, RpcErrorCode } from "../../rpc/mod.ts";
+import {
+  encodeRaw,
+  inputFinalized,
+  type KeyPath,
+  type Psbt,
+  psbtTx,
+  type RawInput,
+  type RawOutput,
+  type RawPsbt,
+  TX_OPTIONS,
+  UNKNOWN_UTXO,
+  unknownKey,
+  unsignedTx,
+  utxoOf,
+} from "./psbt_codec.ts";
+import type { NodeServices } from "./services.ts";
+import { findCoins } from "./signing.ts";
+
+/**
+ * Core's `FinalizePSBT`: every input the library can finalize from its
+ * partial signatures and whose final scripts then verify against the UTXO
+ * it spends (Core's signature producer checks the same), the others left
+ * as they were; complete when every input is finalized.
+ */
+export function finalizePsbt(psbt: Psbt): { tx: Transaction; complete: boolean } {
+  const bytes = psbt.tx.toPSBT(0);
+  const trial = Transaction.fromPSBT(bytes, TX_OPTIONS);
+  const inputs = Array.from({ length: trial.inputsLength }, (_, i) => trial.getInput(i));
+  const finalized = inputs.map((input, i) => {
+    if (inputFinalized(input)) return false;
+    try {
+      trial.finalizeIdx(i);
+      return true;
+    } catch {
+      return false; // not enough signatures, or no UTXO: left for later
+    }
+  });
+  const spent = inputs.map((input) => utxoOf(input as RawInput, input.index!) ?? UNKNOWN_UTXO);
+  // Only built when something was finalized: a transaction without inputs does not decode.
+  const checker = finalized.some(Boolean) &&
+    new TxScriptChecker(decodeTx(trial.toBytes(true, true)), spent);
+  const result = Transaction.fromPSBT(bytes, TX_OPTIONS);
+  let complete = true;
+  for (const [i, input] of inputs.entries()) {
+    if (checker && finalized[i] && checker.verifyInput(i, STANDARD_SCRIPT_VERIFY_FLAGS) === null) {
+      result.finalizeIdx(i);
+    } else if (!inputFinalized(input)) {
+      complete = false;
+    }
+  }
+  return { tx: result, complete };
+}
+
+/** Core's `CombinePSBTs`: the first PSBT with every other one merged in. */
+export function combinePsbts(psbts: readonly Psbt[]): Transaction {
+  const [first, ...rest] = psbts;
+  const id = txid(unsignedTx(first.raw));
+  for (const other of rest) {
+    if (!bytesEqual(txid(unsignedTx(other.raw)), id)) {
+      throw new RpcError(
+        RpcErrorCode.INVALID_PARAMETER,
+        "PSBTs not compatible (different transactions)",
+      );
+    }
+    first.tx.combine(other.tx);
+  }
+  return first.tx;
+}
+
+/** Fisher–Yates with a strong random source (`std::shuffle` with `FastRandomContext`). */
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  const random = crypto.getRandomValues(new Uint32Array(out.length));
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = random[i] % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/**
+ * `joinpsbts`: the inputs and outputs of every PSBT in one (shuffled), the
+ * highest transaction version and the lowest lock time, each input's
+ * partial signatures and final scripts dropped (`AddInput`), and the global
+ * unknown fields of all (the first of a key kept). As in Core, the global
+ * xpubs do not survive the shuffle.
+ */
+export function joinPsbts(psbts: readonly Psbt[]): string {
+  let version = 1;
+  let lockTime = 0xffffffff;
+  const inputs: { txin: Tx["inputs"][number]; map: RawInput }[] = [];
+  const outputs: { txout: Tx["outputs"][number]; map: RawOutput }[] = [];
+  const unknown = new Map<string, NonNullable<RawPsbt["global"]["unknown"]>[number]>();
+  for (const { raw } of psbts) {
+    const tx = unsignedTx(raw);
+    version = Math.max(version, tx.version >>> 0);
+    lockTime = Math.min(lockTime, tx.lockTime >>> 0);
+    for (const [i, txin] of tx.inputs.entries()) {
+      const key = outpointKey(prevout(txin));
+      // `AddInput` compares whole inputs: the outpoint again with another sequence passes.
+      if (
+        inputs.some((e) =>
+          outpointKey(prevout(e.txin)) === key && e.txin.sequence === txin.sequence
+        )
+      ) {
+        throw new RpcError(
+          RpcErrorCode.INVALID_PARAMETER,
+          `Input ${key} exists in multiple PSBTs`,
+        );
+      }
+      const { partialSig: _s, finalScriptSig: _f, finalScriptWitness: _w, ...map } = raw.inputs[i];
+      inputs.push({ txin, map });
+    }
+    tx.outputs.forEach((txout, i) => outputs.push({ txout, map: raw.outputs[i] }));
+    for (const entry of raw.global.unknown ?? []) {
+      const id = hex.encode(unknownKey(entry[0]));
+      if (!unknown.has(id)) unknown.set(id, entry);
+    }
+  }
+  const ins = shuffled(inputs);
+  const outs = shuffled(outputs);
+  return encodeRaw({
+    global: {
+      unsignedTx: psbtTx({
+        version,
+        segwitFlag: false,
+        lockTime,
+        inputs: ins.map((e) => e.txin),
+        outputs: outs.map((e) => e.txout),
+      }),
+      ...(unknown.size > 0 ? { unknown: [...unknown.values()] } : {}),
+    },
+    inputs: ins.map((e) => e.map),
+    outputs: outs.map((e) => e.map),
+  });
+}
+
+/** A previous transaction from the transaction index, else the mempool (`ProcessPSBT`). */
+function previousTransaction(node: NodeServices, hash: Uint8Array): Tx | undefined {
+  const block = node.txindex?.find(hash);
+  const indexed = block &&
+    node.chain.readBlock(block)?.txs.find((tx) => bytesEqual(txid(tx), hash));
+  return indexed ?? node.mempool.get(hash)?.tx;
+}
+
+/** Core's `IsSegWitOutput`: a witness program, or P2SH of one whose redeem script is known. */
+function isSegwitOutput(provider: SigningProvider, script: Uint8Array): boolean {
+  if (witnessProgram(script)) return true;
+  if (!isPayToScriptHash(script)) return false;
+  const redeem = provider.script(script.subarray(2, 22));
+  return redeem !== undefined && witnessProgram(redeem) !== undefined;
+}
+
+/** What Core's signature producer learns about spending `script` without keys. */
+interface SpendInfo {
+  redeemScript?: Uint8Array;
+  /** Whether the spend is segwit v0 (the producer then records the witness UTXO). */
+  witness: boolean;
+  keyPaths: [Uint8Array, KeyPath][];
+  tapInternalKey?: Uint8Array;
+  tapKeyPaths: [Uint8Array, { hashes: Uint8Array[]; der: KeyPath }][];
+}
+
+/** A key origin as the PSBT field holds it. */
+function keyPath(origin: KeyOrigin): KeyPath {
+  const fingerprint = new DataView(origin.fingerprint.buffer, origin.fingerprint.byteOffset);
+  return { fingerprint: fingerprint.getUint32(0), path: [...origin.path] };
+}
+
+/**
+ * `ProduceSignature` with a provider that hides private keys: the P2SH
+ * redeem script, the origins of the keys a P2PK, P2PKH or P2WPKH spend
+ * needs, and a key-path taproot output's internal key and its origin.
+ */
+function spendInfo(provider: SigningProvider, script: Uint8Array): SpendInfo {
+  const info: SpendInfo = { witness: false, keyPaths: [], tapKeyPaths: [] };
+  let inner = script;
+  if (isPayToScriptHash(script)) {
+    const redeem = provider.script(script.subarray(2, 22));
+    if (!redeem) return info;
+    info.redeemScript = inner = redeem;
+  }
+  const { type, solutions } = solver(inner);
+  if (type === "pubkey" || type === "pubkeyhash" || type === "witness_v0_keyhash") {
+    info.witness = type === "witness_v0_keyhash";
+    const pubkey = type === "pubkey" ? solutions[0] : provider.publicKey(solutions[0]);
+    const origin = pubkey && provider.keyOrigin(pubkey);
+    if (origin) info.keyPaths.push([pubkey, keyPath(origin)]);
+  } else if (type === "witness_v1_taproot" && !info.redeemScript) {
+    const internal = provider.taprootInternalKey(solutions[0]);
+    const origin = internal && provider.keyOrigin(internal);
+    if (internal) info.tapInternalKey = internal;
+    if (origin) info.tapKeyPaths.push([internal, { hashes: [], der: keyPath(origin) }]);
+  }
+  return info;
+}
+
+/** `FromSignatureData`: adds what `info` learned to an input's or output's map. */
+function addSpendInfo(map: RawInput | RawOutput, info: SpendInfo): void {
+  if (info.redeemScript) map.redeemScript ??= info.redeemScript.slice();
+  const known = (list: [Uint8Array, unknown][] | undefined, key: Uint8Array) =>
+    list?.some(([k]) => bytesEqual(k, key)) ?? false;
+  for (const entry of info.keyPaths) {
+    if (!known(map.bip32Derivation, entry[0])) (map.bip32Derivation ??= []).push(entry);
+  }
+  if (info.tapInternalKey) map.tapInternalKey ??= info.tapInternalKey.slice();
+  for (const entry of info.tapKeyPaths) {
+    if (!known(map.tapBip32Derivation, entry[0])) (map.tapBip32Derivation ??= []).push(entry);
+  }
+}
+
+/**
+ * Core's `ProcessPSBT` for `utxoupdatepsbt`: each input without a
+ * non-witness UTXO gets its previous transaction from the transaction index
+ * or the mempool, else (segwit outputs only) its witness UTXO from the UTXO
+ * set; each unfinalized input and each output then gets what the
+ * descriptors tell about spending it ({@linkcode spendInfo}), a segwit v0
+ * input its witness UTXO too; the non-witness UTXOs are dropped when every
+ * input is segwit v1+ (`RemoveUnnecessaryTransactions`).
+ */
+export function updatePsbt(node: NodeServices, raw: RawPsbt, provider: SigningProvider): void {
+  const tx = unsignedTx(raw);
+  const missing: number[] = [];
+  for (const [i, input] of raw.inputs.entries()) {
+    if (input.nonWitnessUtxo) continue;
+    const previous = previousTransaction(node, prevout(tx.inputs[i]).txid);
+    if (!previous) {
+      missing.push(i);
+      continue;
+    }
+    // Core keeps non-witness UTXOs without their witnesses.
+    input.nonWitnessUtxo = RawTx.decode(encodeTx(previous, false)) as RawInput["nonWitnessUtxo"];
+  }
+  const coins = findCoins(tx, node.mempool.coins({ includeSpent: true }));
+  for (const i of missing) {
+    const coin = coins.get(outpointKey(prevout(tx.inputs[i])));
+    if (coin && isSegwitOutput(provider, coin.script)) {
+      raw.inputs[i].witnessUtxo = { amount: coin.amount, script: coin.script.slice() };
+    }
+  }
+  for (const [i, input] of raw.inputs.entries()) {
+    const utxo = utxoOf(input, tx.inputs[i].index);
+    if (!utxo || inputFinalized(input)) continue;
+    const info = spendInfo(provider, utxo.script);
+    addSpendInfo(input, info);
+    if (info.witness) input.witnessUtxo = { amount: utxo.amount, script: utxo.script.slice() };
+  }
+  tx.outputs.forEach((output, i) =>
+    addSpendInfo(raw.outputs[i], spendInfo(provider, output.script))
+  );
+  const droppable = raw.inputs.every((input) => {
+    const program = input.witnessUtxo && witnessProgram(input.witnessUtxo.script);
+    return program !== undefined && program.version > 0;
+  });
+  if (droppable) { for (const input of raw.inputs) delete input.nonWitnessUtxo; }
+}
