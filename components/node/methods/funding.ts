@@ -56,6 +56,8 @@ import {
   type Json,
   JsonNumber,
   JsonObject,
+  type MethodHandler,
+  type Params,
   parseHashV,
   RpcError,
   RpcErrorCode,
@@ -104,6 +106,30 @@ export const OPTION_TYPES: Readonly<Record<string, string | null>> = {
   input_weights: "array",
   max_tx_weight: "number",
 };
+
+/**
+ * The handler of a wallet method whose arguments the node reads: `read`
+ * makes of them what the wallet process is handed, which runs `method` on
+ * the wallet the request means. Core finds that wallet before reading
+ * anything, so a request for a wallet not loaded that also has a bad
+ * argument answers -18 (or -19), not the argument's error.
+ */
+export function routed(
+  node: NodeServices,
+  method: string,
+  read: (params: Params) => Json[],
+): MethodHandler {
+  return async (params, ctx) => {
+    let request: Json[];
+    try {
+      request = read(params);
+    } catch (error) {
+      await node.wallets.resolve(ctx.walletName);
+      throw error;
+    }
+    return await node.wallets.callWallet(method, request, ctx.walletName);
+  };
+}
 
 function invalid(message: string): never {
   throw new RpcError(RpcErrorCode.INVALID_PARAMETER, message);
@@ -562,7 +588,7 @@ function bumpFeeMethod(node: NodeServices, name: "bumpfee" | "psbtbumpfee"): Rpc
     ]),
     examples: `\nBump the fee, get the new transaction's ${psbt ? "psbt" : "txid"}\n` +
       helpExampleCli(name, "<txid>"),
-    async handler(params, ctx) {
+    handler: routed(node, name, (params) => {
       const txid = parseHashV(params.raw("txid"), "txid");
       let options = checkedOptions(params.raw("options"), BUMP_OPTION_TYPES);
       if (options.has("confTarget")) {
@@ -606,8 +632,8 @@ function bumpFeeMethod(node: NodeServices, name: "bumpfee" | "psbtbumpfee"): Rpc
         ["outputs", outputs],
         ["originalChangeIndex", changeIndex === null ? null : new JsonNumber(String(changeIndex))],
       ]);
-      return await node.wallets.callWallet(name, [request], ctx.walletName);
-    },
+      return [request];
+    }),
   });
 }
 
@@ -823,7 +849,7 @@ function sendAllMethod(node: NodeServices): RpcMethod {
         "-named sendall",
         `recipients='[{"${SECOND_EXAMPLE_ADDRESS}": 0.25}, "${EXAMPLE_ADDRESS}"]' fee_rate=1.3\n`,
       ),
-    async handler(params, ctx) {
+    handler: routed(node, "sendall", (params) => {
       const given = params.raw("options");
       const options = feeInstructions(
         given === null ? new JsonObject() : asObj(given),
@@ -910,8 +936,8 @@ function sendAllMethod(node: NodeServices): RpcMethod {
         ["addToWallet", flag("add_to_wallet", true)],
         ["psbt", flag("psbt", false)],
       ]);
-      return await node.wallets.callWallet("sendall", [request], ctx.walletName);
-    },
+      return [request];
+    }),
   });
 }
 
@@ -1020,7 +1046,7 @@ function sendMethod(node: NodeServices): RpcMethod {
       example(
         `0.1}' 1 economical '{"add_to_wallet": false, "inputs": [{"txid":"a08e6907dbbd3d809776dbfc5d82e371b764ed838b5655e72f463568df1aadf0", "vout":1}]}'`,
       ),
-    async handler(params, ctx) {
+    handler: routed(node, "send", (params) => {
       const given = params.raw("options");
       const options = feeInstructions(
         given === null ? new JsonObject() : asObj(given),
@@ -1049,8 +1075,8 @@ function sendMethod(node: NodeServices): RpcMethod {
         ["addToWallet", flag("add_to_wallet", true)],
         ["psbt", flag("psbt", false)],
       ]);
-      return await node.wallets.callWallet("send", [request, finish], ctx.walletName);
-    },
+      return [request, finish];
+    }),
   });
 }
 
@@ -1103,7 +1129,7 @@ export function fundingMethods(node: NodeServices): RpcMethod[] {
         helpExampleCli("signrawtransactionwithwallet", '"fundedtransactionhex"') +
         "\nSend the transaction\n" +
         helpExampleCli("sendrawtransaction", '"signedtransactionhex"'),
-      async handler(params, ctx) {
+      handler: routed(node, "fundrawtransaction", (params) => {
         const tx = decodeTxParam(params);
         const options = checkedOptions(params.raw("options"), OPTION_TYPES, NOT_SUPPORTED);
         // Core names fundrawtransaction's outputs "dummy".
@@ -1112,8 +1138,8 @@ export function fundingMethods(node: NodeServices): RpcMethod[] {
           destinations: tx.outputs.map(() => "dummy"),
           addInputs: true,
         });
-        return await node.wallets.callWallet("fundrawtransaction", [request], ctx.walletName);
-      },
+        return [request];
+      }),
     }),
     bumpFeeMethod(node, "bumpfee"),
     bumpFeeMethod(node, "psbtbumpfee"),

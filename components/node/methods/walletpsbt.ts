@@ -44,8 +44,9 @@ import {
   OPTION_ARGS,
   OPTION_TYPES,
   outputNames,
+  routed,
 } from "./funding.ts";
-import { decodePsbt } from "./psbt.ts";
+import { decodePsbt } from "./psbt_codec.ts";
 import { constructTransaction, inputDoc, outputsDoc } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { parseSighash } from "./signing.ts";
@@ -130,7 +131,7 @@ export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
           "-named walletcreatefundedpsbt",
           `outputs="[{\\"${EXAMPLE_ADDRESS}\\":0.5}]" add_inputs=true fee_rate=2`,
         ),
-      async handler(params, ctx) {
+      handler: routed(node, "walletcreatefundedpsbt", (params) => {
         const given = params.raw("options");
         const replaceable = given === null ? null : asObj(given).get("replaceable") ?? null;
         const tx = constructTransaction(
@@ -148,12 +149,8 @@ export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
           addInputs: tx.inputs.length === 0,
         });
         const bip32derivs = params.has("bip32derivs") ? params.arg("bip32derivs", asBool) : true;
-        return await node.wallets.callWallet(
-          "walletcreatefundedpsbt",
-          [request, bip32derivs],
-          ctx.walletName,
-        );
-      },
+        return [request, bip32derivs];
+      }),
     }),
     defineMethod({
       name: "walletprocesspsbt",
@@ -202,7 +199,7 @@ export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
         { ...hexStr("hex", "The hex-encoded network transaction if complete"), optional: true },
       ]),
       examples: helpExampleCli("walletprocesspsbt", '"psbt"'),
-      async handler(params, ctx) {
+      handler: routed(node, "walletprocesspsbt", (params) => {
         const psbt = params.arg("psbt", asStr);
         decodePsbt(psbt);
         const sighash = params.raw("sighashtype");
@@ -214,8 +211,8 @@ export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
           ["bip32derivs", flag("bip32derivs")],
           ["finalize", flag("finalize")],
         ]);
-        return await node.wallets.callWallet("walletprocesspsbt", [request], ctx.walletName);
-      },
+        return [request];
+      }),
     }),
   ];
 }

@@ -143,6 +143,21 @@ Deno.test("send: funds, signs and broadcasts as Core's, or returns the transacti
     refused(-3, "Unexpected key bogus"),
   );
 
+  // Core finds the wallet before it reads the arguments: a missing one answers first.
+  const missing = refused(-18, "Requested wallet does not exist or is not loaded");
+  for (
+    const [method, params] of [
+      ["send", [{ [external]: 0.1 }, null, "unset", null, { bogus: 1 }]],
+      ["walletprocesspsbt", ["not base64!"]],
+      ["walletcreatefundedpsbt", [[], [{ [external]: 0.1 }], 0, { bogus: 1 }]],
+      ["fundrawtransaction", ["00"]],
+      ["bumpfee", ["00".repeat(32), { bogus: 1 }]],
+      ["sendall", [[external], null, "unset", null, { bogus: 1 }]],
+    ] as const
+  ) {
+    assertEquals(await call(method, [...params], "nosuch"), missing, method);
+  }
+
   // Locked: the PSBT, unsigned, not complete, nothing sent.
   await s("encryptwallet", ["secret"]);
   const locked = await s("send", [{ [external]: 0.1 }]);
