@@ -263,6 +263,8 @@ export interface NodeOptions {
   disableWallet: boolean;
   /** `-fallbackfee` in satoshis per 1000 virtual bytes. */
   fallbackFee: number;
+  /** `-keypool`'s text, for the wallets to read (`components/wallet/options.ts`). */
+  keypool: string | undefined;
   /** `-listen`: accepted; this node has no peer-to-peer network either way. */
   listen: boolean;
   /** `-txindex`: getrawtransaction finds confirmed transactions without a block hash. */
@@ -346,6 +348,13 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     param: "=<amt>",
     help:
       "A fee rate (in BTC/kvB) that will be used when fee estimation has insufficient data. 0 to entirely disable the fallbackfee feature. (default: 0.00)",
+    category: "wallet",
+  },
+  {
+    name: "keypool",
+    param: "=<n>",
+    help:
+      "Set key pool size to <n> (default: 100; at most 10000). Warning: Smaller sizes may increase the risk of losing funds when restoring from an old backup, if none of the addresses in the original keypool have been used.",
     category: "wallet",
   },
   {
@@ -760,6 +769,7 @@ function nodeOptions(
     monolithic: args.getBool("monolithic", false),
     disableWallet: args.getBool("disablewallet", false),
     fallbackFee,
+    keypool: args.get("keypool"),
     listen: args.getBool("listen", true),
     txindex: args.getBool("txindex", false),
     persistMempool: args.getBool("persistmempool", true),

@@ -150,7 +150,9 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
           `Wallet file verification failed. Failed to load database path '${dir}'. Path does not exist.`,
         );
       }
-      const wallet = await Wallet.load(dir, name, this.#chain);
+      const wallet = await Wallet.load(dir, name, this.#chain, {
+        keypool: this.#options.keypool,
+      });
       this.#wallets.set(name, wallet);
       return wallet;
     });
@@ -175,7 +177,10 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
           `Wallet file verification failed. Failed to create database path '${dir}'. Database already exists.`,
         );
       }
-      const wallet = await Wallet.create(dir, name, this.#chain, options);
+      const wallet = await Wallet.create(dir, name, this.#chain, {
+        ...options,
+        keypool: this.#options.keypool,
+      });
       this.#wallets.set(name, wallet);
       return wallet;
     });

@@ -1,7 +1,8 @@
 /**
  * The wallet process's options, bitcoind's names: `-wallet=<name>`
  * (repeatable: the wallets to load at start, created when missing),
- * `-fallbackfee=<BTC/kvB>` (0, regtest's default, disables it), and
+ * `-fallbackfee=<BTC/kvB>` (0, regtest's default, disables it),
+ * `-keypool=<n>` (the scripts each chain watches past its next index), and
  * `-ipcconnect=unix[:path]`, the node to attach to, `-ipccookiefile=<path>`,
  * the node's IPC cookie to present there, and `-ipcreattach`: when the node
  * goes, wait for it and attach again (without it the process exits, for
@@ -28,6 +29,8 @@ export interface WalletOptions {
   readonly wallets: string[];
   /** Satoshis per 1000 virtual bytes. */
   readonly fallbackFee: bigint;
+  /** `-keypool`, or undefined for the wallet's default. */
+  readonly keypool?: number;
   /** `-ipcconnect`'s address, or null. */
   readonly connect: string | null;
   /** `-ipccookiefile`: the node's IPC cookie to present, or null (beside its socket). */
@@ -62,10 +65,35 @@ export function parseBtc(text: string): bigint | undefined {
   return BigInt(match[1]) * 100_000_000n + BigInt((match[2] ?? "").padEnd(8, "0"));
 }
 
+/**
+ * The most keys per chain `-keypool` and `keypoolrefill` take (not Core's
+ * bound): a key takes about half a millisecond to derive here, and 8 chains
+ * of 10,000 about 40 s.
+ */
+export const MAX_KEYPOOL = 10_000;
+
+/**
+ * `-keypool=<n>`'s value: at least 1, as Core takes it (`max(n, 1)`), and
+ * at most {@linkcode MAX_KEYPOOL}; a one-line error for anything else.
+ *
+ * @example
+ * ```ts
+ * import { parseKeypool } from "./options.ts";
+ * if (parseKeypool("0") !== 1 || parseKeypool("250") !== 250) throw new Error();
+ * ```
+ */
+export function parseKeypool(text: string): number {
+  if (!/^\d{1,9}$/.test(text) || Number(text) > MAX_KEYPOOL) {
+    throw new Error(`Invalid -keypool=<n>: '${text}' (a number of keys, at most ${MAX_KEYPOOL})`);
+  }
+  return Math.max(Number(text), 1);
+}
+
 /** Reads the wallet options from `args`; throws a one-line error for a bad value. */
 export function parseWalletArgs(args: readonly string[]): WalletOptions {
   const wallets: string[] = [];
   let fallbackFee = 0n;
+  let keypool: number | undefined;
   let connect: string | null = null;
   let cookieFile: string | null = null;
   let reattach = false;
@@ -89,7 +117,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     const refused = /^--?(rpcbind|rpcallowip)(=|$)/.exec(arg);
     if (refused !== null) throw new Error(`-${refused[1]}: ${LOOPBACK_ONLY}`);
     const match =
-      /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile)=(.*)$/
+      /^--?(wallet|fallbackfee|keypool|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile)=(.*)$/
         .exec(arg);
     if (match === null) continue;
     const [, name, value] = match;
@@ -105,6 +133,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     else if (name === "wallet") wallets.push(value);
     else if (name === "ipcconnect") connect = value;
     else if (name === "ipccookiefile") cookieFile = value;
+    else if (name === "keypool") keypool = parseKeypool(value);
     else {
       const fee = parseBtc(value);
       if (fee === undefined) {
@@ -116,6 +145,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
   return {
     wallets,
     fallbackFee,
+    keypool,
     connect,
     cookieFile,
     reattach,

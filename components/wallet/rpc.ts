@@ -25,7 +25,6 @@ import {
   Code,
   type FinishOptions,
   type FundRequest,
-  MAX_KEYPOOL_REFILL,
   MAX_TX_FEE,
   MIN_RELAY_TX_FEE,
   NOTHING_TO_ENCRYPT,
@@ -35,12 +34,15 @@ import {
   type WalletTx,
 } from "./wallet.ts";
 import { REGTEST } from "./network.ts";
+import { MAX_KEYPOOL } from "./options.ts";
 import { internalBytes, parseTx } from "./tx.ts";
 
 /** Options of the wallet process that methods read. */
 export interface WalletRpcOptions {
   /** `-fallbackfee` in satoshis per 1000 vB; 0 disables it (regtest's default). */
   readonly fallbackFee: bigint;
+  /** `-keypool`: scripts each chain watches past its next index; `KEYPOOL_SIZE` when not given. */
+  readonly keypool?: number;
 }
 
 /** A wallet method: the wallet, its positional arguments (JSON values), the options. */
@@ -701,11 +703,11 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   async keypoolrefill(wallet, [newsize]) {
     const size = int(newsize, 0);
     if (size < 0) fail(Code.INVALID_PARAMETER, "Invalid parameter, expected valid size.");
-    // Not Core's: a bound on what one call may derive (see MAX_KEYPOOL_REFILL).
-    if (size > MAX_KEYPOOL_REFILL) {
+    // Not Core's: a bound on what one call may derive (see MAX_KEYPOOL).
+    if (size > MAX_KEYPOOL) {
       fail(
         Code.INVALID_PARAMETER,
-        `Invalid parameter, expected a size of at most ${MAX_KEYPOOL_REFILL}.`,
+        `Invalid parameter, expected a size of at most ${MAX_KEYPOOL}.`,
       );
     }
     if (await wallet.refillKeypool(size) < size) fail(Code.WALLET, "Error refreshing keypool.");

@@ -8,8 +8,8 @@
  * @example
  * ```ts
  * import { walletArgs } from "./spawned.ts";
- * const args = walletArgs(["-rpcport=1", "-wallet=w", "-fallbackfee=0.0002"]);
- * if (args.join(" ") !== "-wallet=w -fallbackfee=0.0002") throw new Error(args.join(" "));
+ * const args = walletArgs(["-rpcport=1", "-wallet=w", "-fallbackfee=0.0002", "-keypool=20"]);
+ * if (args.join(" ") !== "-wallet=w -fallbackfee=0.0002 -keypool=20") throw new Error(args.join(" "));
  * ```
  * @module
  */
@@ -20,7 +20,7 @@ import { callRpc, type RpcAccess } from "../node/sandboxed.ts";
 import { parseWalletArgs } from "./options.ts";
 
 /** The options the wallet process reads too (bitcoind's wallet options, and its IPC log's). */
-const WALLET_OPTIONS = /^--?(wallet|fallbackfee|debug|loglevel)=/;
+const WALLET_OPTIONS = /^--?(wallet|fallbackfee|keypool|debug|loglevel)=/;
 
 /** Of the node's options, those the wallet process takes. */
 export function walletArgs(nodeArgs: readonly string[]): string[] {
@@ -29,7 +29,7 @@ export function walletArgs(nodeArgs: readonly string[]): string[] {
 
 /** What an attached wallet process takes besides the node's wallet options: its RPC port's. */
 const ATTACHED_OPTIONS =
-  /^--?(no)?(wallet|fallbackfee|debug|loglevel|ipcreattach|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|rpcbind|rpcallowip)(=|$)/;
+  /^--?(no)?(wallet|fallbackfee|keypool|debug|loglevel|ipcreattach|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|rpcbind|rpcallowip)(=|$)/;
 
 /**
  * Of `spawn-wallet`'s options, those the wallet process takes (the
@@ -55,7 +55,7 @@ export function attachedWalletArgs(args: readonly string[]): string[] {
   const other = taken.find((arg) => !ATTACHED_OPTIONS.test(arg));
   if (other !== undefined) {
     throw new Error(
-      `${other}: not an option of an attached wallet (-wallet, -fallbackfee, -rpcport, ` +
+      `${other}: not an option of an attached wallet (-wallet, -fallbackfee, -keypool, -rpcport, ` +
         "-rpcuser, -rpcpassword, -rpcauth, -rpccookiefile, -ipcreattach, -debug, -loglevel)",
     );
   }

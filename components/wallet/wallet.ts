@@ -83,8 +83,6 @@ import {
 
 /** Scripts derived ahead of the next unused index on each chain (Core's `-keypool`). */
 export const KEYPOOL_SIZE = 100;
-/** The largest `keypoolrefill` size: 8 chains of 10,000 keys take about 40 s to derive here. */
-export const MAX_KEYPOOL_REFILL = 10_000;
 /** Keys per chain a refill derives before it lets other calls run. */
 const REFILL_STEP = 50;
 /** Core's `WALLET_INCREMENTAL_RELAY_FEE` (sat/kvB): the least a bump adds to the fee rate. */
@@ -139,7 +137,14 @@ export const NOTHING_TO_ENCRYPT =
   "Error: wallet does not contain private keys, nothing to encrypt.";
 
 /** How a wallet is made. */
-export interface CreateOptions {
+/** What a wallet is opened with (the process's options). */
+export interface OpenOptions {
+  /** Scripts each chain watches past its next index (`-keypool`; `KEYPOOL_SIZE` by default). */
+  readonly keypool?: number;
+}
+
+/** How a wallet is created. */
+export interface CreateOptions extends OpenOptions {
   /** No keys at all (`disable_private_keys`). */
   readonly disablePrivateKeys?: boolean;
   /** No descriptors (`blank`). */
@@ -437,8 +442,16 @@ export class Wallet implements Disposable {
   #handler: Handler | null = null;
   #seq = 0;
   #closed = false;
+  readonly #keypool: number;
 
-  private constructor(dir: string, name: string, store: WalletStore, chain: Chain) {
+  private constructor(
+    dir: string,
+    name: string,
+    store: WalletStore,
+    chain: Chain,
+    { keypool = KEYPOOL_SIZE }: OpenOptions,
+  ) {
+    this.#keypool = keypool;
     this.dir = dir;
     this.name = name;
     this.store = store;
@@ -492,7 +505,7 @@ export class Wallet implements Disposable {
           }
         }
       });
-      const wallet = new Wallet(dir, name, store, chain);
+      const wallet = new Wallet(dir, name, store, chain, options);
       wallet.#loadKeys();
       if (options.passphrase !== undefined) await wallet.encrypt(options.passphrase);
       await wallet.#attach();
@@ -505,9 +518,14 @@ export class Wallet implements Disposable {
   }
 
   /** Opens the wallet in `dir`, catches up with the chain from its last block, and follows it. */
-  static async load(dir: string, name: string, chain: Chain): Promise<Wallet> {
+  static async load(
+    dir: string,
+    name: string,
+    chain: Chain,
+    options: OpenOptions = {},
+  ): Promise<Wallet> {
     const store = WalletStore.open(`${dir}/${WALLET_FILE}`);
-    const wallet = new Wallet(dir, name, store, chain);
+    const wallet = new Wallet(dir, name, store, chain, options);
     try {
       wallet.#loadKeys();
       for (const row of store.txs()) {
@@ -541,7 +559,7 @@ export class Wallet implements Disposable {
       });
     }
     store.atomically(() => {
-      this.#topUpAll(KEYPOOL_SIZE);
+      this.#topUpAll(this.#keypool);
       // A wallet older than its address book: the addresses it handed out were labelled "" (in
       // the same transaction as the table, so an interrupted upgrade is done again in full).
       if (!store.hasAddressBook) {
@@ -571,7 +589,7 @@ export class Wallet implements Disposable {
    * index, at most `limit` of them; never fewer than it already watches.
    * Whether it stopped at `limit`.
    */
-  #topUp(kind: DescriptorKind, internal: boolean, size = KEYPOOL_SIZE, limit = Infinity): boolean {
+  #topUp(kind: DescriptorKind, internal: boolean, size = this.#keypool, limit = Infinity): boolean {
     const account = this.#accounts.get(kind)!;
     const wanted = this.nextIndex(kind, internal) + size;
     let derived = this.derivedCount(kind, internal);
@@ -610,7 +628,7 @@ export class Wallet implements Disposable {
     this.ensureUnlocked();
     const step = () =>
       !this.#closed &&
-      this.store.atomically(() => this.#topUpAll(size || KEYPOOL_SIZE, REFILL_STEP));
+      this.store.atomically(() => this.#topUpAll(size || this.#keypool, REFILL_STEP));
     while (await this.#serial(step)) {
       // A macrotask between steps, or the steps (chained promises) would starve the event loop.
       await new Promise((resolve) => setTimeout(resolve, 0));

@@ -49,7 +49,9 @@ const NODE_METHODS = new Set([
   "getblockcount",
 ]);
 
+/** The wallet options every topology is given, whichever process reads them. */
 const FEE = "-fallbackfee=0.0002";
+const KEYPOOL = "-keypool=30";
 
 async function started(args: string[], ready: RegExp): Promise<Task> {
   const running = new Task(args);
@@ -67,7 +69,15 @@ const TOPOLOGIES: readonly Topology[] = [
     name: "monolithic",
     start: async (state, port) => [
       await started(
-        ["spawn-node", "-monolithic", `--state=${state}`, `-rpcport=${port}`, FEE, "-wallet=A"],
+        [
+          "spawn-node",
+          "-monolithic",
+          `--state=${state}`,
+          `-rpcport=${port}`,
+          FEE,
+          KEYPOOL,
+          "-wallet=A",
+        ],
         /^node: running/m,
       ),
     ],
@@ -76,7 +86,7 @@ const TOPOLOGIES: readonly Topology[] = [
     name: "spawned",
     start: async (state, port) => [
       await started(
-        ["spawn-node", `--state=${state}`, `-rpcport=${port}`, FEE, "-wallet=A"],
+        ["spawn-node", `--state=${state}`, `-rpcport=${port}`, FEE, KEYPOOL, "-wallet=A"],
         /^node: running/m,
       ),
     ],
@@ -90,7 +100,7 @@ const TOPOLOGIES: readonly Topology[] = [
       );
       try {
         const wallet = await started(
-          ["spawn-wallet", `--state=${state}`, "-ipcconnect=unix", FEE, "-wallet=A"],
+          ["spawn-wallet", `--state=${state}`, "-ipcconnect=unix", FEE, KEYPOOL, "-wallet=A"],
           /^wallet: running/m,
         );
         return [wallet, node];
@@ -127,6 +137,7 @@ const TOPOLOGIES: readonly Topology[] = [
             `--topology=${file}`,
             `-rpcport=${port}`,
             FEE,
+            KEYPOOL,
             "-wallet=A",
           ],
           /^node: running/m,
@@ -294,6 +305,10 @@ Deno.test("topologies: the same JSON-RPC session gives identical results monolit
   const balances = monolithic.filter(([label]) => label === "B balances").map(([, value]) => value);
   assertEquals(balances.map((b) => (b as { mine: { trusted: number } }).mine.trusted), [1.5, 3.5]);
   assert(monolithic.length > 30, `${monolithic.length} observations`);
+  // -keypool reached the wallets (A handed out addresses of one kind: one fewer there).
+  const pools = monolithic.filter(([label]) => label === "A info")
+    .map(([, info]) => (info as { keypoolsize_hd_internal: number }).keypoolsize_hd_internal);
+  assert(pools.length > 0 && pools.every((size) => size <= 4 * 30), `${pools}`);
   assertEquals(results.get("spawned"), monolithic);
   assertEquals(results.get("attached"), monolithic);
   assertEquals(results.get("own port"), monolithic);

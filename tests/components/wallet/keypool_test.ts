@@ -4,8 +4,11 @@
  * shows in getwalletinfo and listdescriptors, survives a reload, never
  * shrinks the pool, and is refused where Core refuses it.
  */
-import { assertEquals } from "../../assert.ts";
+import { assert, assertEquals } from "../../assert.ts";
 import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
+import { startRealNode } from "../node/real_node.ts";
+import { startWallet } from "./wallet_process.ts";
+import { tempDir } from "../../helpers.ts";
 
 Deno.test("keypoolrefill: every chain watches the new size past its next index, kept across a reload; Core's refusals", async () => {
   await using target = await startMethodFuzzTarget();
@@ -119,4 +122,39 @@ Deno.test("keypoolrefill: every chain watches the new size past its next index, 
     refused(-4, "Error refreshing keypool."),
   );
   assertEquals(await target.health(), null);
+});
+
+Deno.test("-keypool: the pool each chain watches, and keypoolrefill's default; a bad value refused", async () => {
+  await using target = await startMethodFuzzTarget([], ["-keypool=20"]);
+  const call = target.walletCall;
+  assertEquals(await call("createwallet", ["k"]), { name: "k" });
+  const info = async () => {
+    const { keypoolsize, keypoolsize_hd_internal } = await call("getwalletinfo", [], "k");
+    return [keypoolsize, keypoolsize_hd_internal];
+  };
+  assertEquals(await info(), [4 * 20, 4 * 20]);
+  // The wallet loaded at start too (a few of its addresses were handed out since).
+  const atStart = (await call("getwalletinfo", [], "w")).keypoolsize;
+  assert(atStart >= 4 * 19 && atStart <= 4 * 20, `${atStart}`);
+  await call("getnewaddress", [], "k");
+  assertEquals(await info(), [4 * 20 - 1, 4 * 20], "as Core's, one fewer once one is handed out");
+  assertEquals(await call("keypoolrefill", [30], "k"), null);
+  assertEquals(await info(), [4 * 30, 4 * 30]);
+  assertEquals(await target.health(), null);
+
+  // A value that is no number of keys stops the process with one line.
+  await using node = await startRealNode({ args: ["-ipcbind=unix"] });
+  using dir = tempDir();
+  for (const bad of ["abc", "10001", "-1"]) {
+    const wallet = startWallet(node, dir.path, [`-keypool=${bad}`], { stderr: "piped" });
+    const [status, stderr] = await Promise.all([
+      wallet.status,
+      new Response(wallet.stderr).text(),
+    ]);
+    assert(!status.success, bad);
+    assert(
+      stderr.includes(`Invalid -keypool=<n>: '${bad}' (a number of keys, at most 10000)`),
+      stderr,
+    );
+  }
 });

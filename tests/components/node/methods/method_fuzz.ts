@@ -456,16 +456,22 @@ export interface MethodFuzzTarget extends AsyncDisposable {
 
 /**
  * The node (`-rpcdoccheck`, and `nodeArgs`) and a wallet process with
- * wallet `w`, a chain of 103 blocks, and its values.
+ * wallet `w` (and `walletArgs`), a chain of 103 blocks, and its values.
  */
-export async function startMethodFuzzTarget(nodeArgs: string[] = []): Promise<MethodFuzzTarget> {
+export async function startMethodFuzzTarget(
+  nodeArgs: string[] = [],
+  walletArgs: string[] = [],
+): Promise<MethodFuzzTarget> {
   const walletTemp = tempDir("method_fuzz_wallet_");
   const node = await startRealNode({
     args: ["-ipcbind=unix", "-rpcdoccheck", "-txindex", "-fallbackfee=0.0002", ...nodeArgs],
   });
-  const wallet = startWallet(node, walletTemp.path, ["-wallet=w", "-fallbackfee=0.0002"], {
-    stderr: "piped",
-  });
+  const wallet = startWallet(
+    node,
+    walletTemp.path,
+    ["-wallet=w", "-fallbackfee=0.0002", ...walletArgs],
+    { stderr: "piped" },
+  );
   let walletErrors = "";
   const walletStderr = (async () => {
     for await (const chunk of wallet.stderr.pipeThrough(new TextDecoderStream())) {
