@@ -21,12 +21,21 @@ import { Btc, type Reply } from "./json.ts";
 import { formatSatPerVbyte } from "../bitcoin/amount.ts";
 import { parseHashV } from "../rpc/params.ts";
 import type { Json } from "../rpc/json.ts";
+import { processPsbt, signRaw } from "./sign.ts";
+import {
+  bumpFee,
+  type FinishOptions,
+  fundAndFinish,
+  type FundRequest,
+  fundTransaction,
+  MIN_RELAY_TX_FEE,
+  requiredFeeRate,
+  sendAll,
+  sendMoney,
+} from "./spend.ts";
 import {
   Code,
-  type FinishOptions,
-  type FundRequest,
   MAX_TX_FEE,
-  MIN_RELAY_TX_FEE,
   NOTHING_TO_ENCRYPT,
   scriptAddress,
   type Wallet,
@@ -202,7 +211,7 @@ async function bump(
   psbt: boolean,
 ): Promise<Reply> {
   wallet.ensureUnlocked();
-  const bumped = await wallet.bumpFee({
+  const bumped = await bumpFee(wallet, {
     txid: r.txid,
     feeRate: r.feeRate === null ? null : BigInt(r.feeRate),
     // Core's GetMinimumFeeRate, which is 0 when there is no estimate and no fallback fee.
@@ -504,7 +513,7 @@ function feeRate(
  * nor walletcreatefundedpsbt): at least the required rate, else `code`.
  */
 async function requireFeeRate(wallet: Wallet, rate: bigint, code: number): Promise<void> {
-  const required = await wallet.requiredFeeRate();
+  const required = await requiredFeeRate(wallet);
   if (rate < required) {
     fail(
       code,
@@ -536,7 +545,7 @@ async function send(
   }
   try {
     // Core signals BIP 125 unless told not to (an explicit fee_rate keeps an explicit false).
-    const { tx } = await wallet.send(payments, rate, bool(replaceable, true));
+    const { tx } = await sendMoney(wallet, payments, rate, bool(replaceable, true));
     return bool(verbose, false) ? { txid: tx.txid, fee_reason: reason } : tx.txid;
   } catch (error) {
     if (error instanceof SelectionError) {
@@ -851,7 +860,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         fail(Code.INVALID_PARAMETER, "Invalid parameter, vout index out of bounds");
       }
       const outpoint = `${txid}:${vout}`;
-      if (wallet.isSpent(outpoint)) {
+      if (wallet.spent().has(outpoint)) {
         fail(Code.INVALID_PARAMETER, "Invalid parameter, expected unspent output");
       }
       const locked = wallet.isLocked(outpoint);
@@ -989,7 +998,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     // The node read the recipients and the options (components/node/methods/funding.ts).
     const r = request as SendallRequest;
     const { rate } = feeRate(wallet, r.feeRate, options, Code.WALLET);
-    const sent = await wallet.sendAll({
+    const sent = await sendAll(wallet, {
       inputs: r.inputs,
       outputs: r.outputs.map((output) => ({
         script: hex.decode(output.script),
@@ -1016,7 +1025,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       wallet,
       request as FundrawRequest,
       options,
-      (r) => wallet.fund(r),
+      (r) => fundTransaction(wallet, r),
     );
     return { hex: hex.encode(funded.raw), fee: new Btc(funded.fee), changepos: funded.changePos };
   },
@@ -1027,10 +1036,10 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       wallet,
       request as FundrawRequest,
       options,
-      (r) => wallet.fund(r),
+      (r) => fundTransaction(wallet, r),
     );
     const tx = psbtOf(funded.raw);
-    wallet.processPsbt(tx, {
+    processPsbt(wallet, tx, {
       sign: false,
       sighash: null,
       finalize: false,
@@ -1051,7 +1060,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       wallet,
       r,
       options,
-      (funding) => wallet.fundAndFinish(funding, finish as FinishOptions),
+      (funding) => fundAndFinish(wallet, funding, finish as FinishOptions),
     );
   },
 
@@ -1060,7 +1069,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     const r = request as ProcessPsbtRequest;
     if (r.sign) wallet.ensureUnlocked();
     const tx = readPsbt(base64.decode(r.psbt));
-    const complete = wallet.processPsbt(tx, r);
+    const complete = processPsbt(wallet, tx, r);
     return {
       psbt: base64.encode(tx.toPSBT(0)),
       complete,
@@ -1199,7 +1208,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     } catch {
       return fail(-22, "TX decode failed. Make sure the tx has at least one input.");
     }
-    const signed = wallet.signRaw(raw);
+    const signed = signRaw(wallet, raw);
     const tx = parseTx(signed.raw);
     const errors = signed.unsigned.map(({ index, error }) => ({
       txid: tx.inputs[index].txid,

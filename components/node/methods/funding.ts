@@ -8,13 +8,14 @@
  *   `DecodeHexTx` heuristics, which a transaction without inputs needs),
  *   checks the options with Core's codes and texts and finds which inputs
  *   spend coins of the UTXO set or the mempool; the wallet selects the
- *   coins and the change (`Wallet.fund`) and signs nothing.
+ *   coins and the change (`fundTransaction`, `components/wallet/spend.ts`)
+ *   and signs nothing.
  * - `bumpfee`: the node reads the txid and the options (the fee rate, the
  *   outputs as `createrawtransaction` reads them); the wallet checks and
- *   replaces the transaction (`Wallet.bumpFee`).
+ *   replaces the transaction (`bumpFee`, `components/wallet/spend.ts`).
  * - `sendall`: the node reads the recipients, the fee arguments and the
  *   options (inputs and outputs as `createrawtransaction` reads them); the
- *   wallet sweeps its coins to them (`Wallet.sendAll`).
+ *   wallet sweeps its coins to them (`sendAll`, `components/wallet/spend.ts`).
  *
  * Not taken here: `solving_data`, `input_weights` and `max_tx_weight` (this
  * wallet funds with its own coins only, whose sizes it knows), each refused
@@ -546,7 +547,7 @@ const BUMP_OPTION_ARGS: readonly ArgSpec[] = [
  * hands the wallet process the request means a plain description (the new
  * rate or none, the outputs, the change index); the wallet checks the
  * transaction as Core's `PreconditionChecks` does, builds the replacement
- * (`Wallet.bumpFee`), signs and broadcasts it. `psbtbumpfee` is the same
+ * (`bumpFee`, `components/wallet/spend.ts`), signs and broadcasts it. `psbtbumpfee` is the same
  * but for its end: the replacement comes back as a PSBT, unsigned.
  */
 function bumpFeeMethod(node: NodeServices, name: "bumpfee" | "psbtbumpfee"): RpcMethod {
@@ -785,7 +786,7 @@ const FINISH_RESULT = obj("", "", [
  * and the options (the inputs and outputs as `createrawtransaction` reads
  * them); the wallet takes its coins (or the inputs given), shares what is
  * left after the fee among the recipients without an amount, signs, and
- * broadcasts or returns the transaction (`Wallet.sendAll`).
+ * broadcasts or returns the transaction (`sendAll`, `components/wallet/spend.ts`).
  */
 function sendAllMethod(node: NodeServices): RpcMethod {
   return defineMethod({
@@ -1000,7 +1001,7 @@ const SEND_OPTION_ARGS: readonly ArgSpec[] = [
  * positional or in the options, and the options as fundrawtransaction's; the
  * wallet funds the transaction, sets a locktime against fee sniping when
  * none was given, signs, and broadcasts it or returns it (and a PSBT)
- * unsent (`Wallet.fundAndFinish`).
+ * unsent (`fundAndFinish`, `components/wallet/spend.ts`).
  */
 function sendMethod(node: NodeServices): RpcMethod {
   const example = (args: string) => helpExampleCli("send", `'{"${EXAMPLE_ADDRESS}": ${args}`);

@@ -8,6 +8,7 @@
  */
 import { assert, assertEquals, assertRejects } from "../../assert.ts";
 import { Wallet, WalletError } from "../../../components/wallet/wallet.ts";
+import { sendMoney } from "../../../components/wallet/spend.ts";
 import { descriptorChecksum } from "../../../components/node/chain/descriptor.ts";
 import { decodeDestination } from "../../../components/node/chain/address.ts";
 import { internalBytes } from "../../../components/wallet/tx.ts";
@@ -64,7 +65,7 @@ Deno.test("wallet: balances, a send, encryption and a reload", async () => {
 
     // A taproot recipient: the send spends a P2WPKH coinbase; the mempool checks the signature.
     const to = b.newAddress("tr", false);
-    const { tx, fee } = await a.send([{
+    const { tx, fee } = await sendMoney(a, [{
       script: to.script,
       amount: 10n * COIN,
       subtractFee: false,
@@ -84,10 +85,11 @@ Deno.test("wallet: balances, a send, encryption and a reload", async () => {
 
     // b spends its taproot coin (key-path signature), subtracting the fee from the amount.
     const back = a.newAddress("wpkh", false);
-    const spent = await b.send(
-      [{ script: back.script, amount: 10n * COIN, subtractFee: true }],
-      1000n,
-    );
+    const spent = await sendMoney(b, [{
+      script: back.script,
+      amount: 10n * COIN,
+      subtractFee: true,
+    }], 1000n);
     assert(node.mempool.has(internalBytes(spent.tx.txid)));
     assertEquals(spent.tx.outputs.length, 1, "no change");
     assertEquals(spent.tx.outputs[0].amount, 10n * COIN - spent.fee);
@@ -96,7 +98,7 @@ Deno.test("wallet: balances, a send, encryption and a reload", async () => {
     await a.encrypt("secret");
     assert(a.encrypted && a.unlockedUntil === 0);
     const error = await assertRejects(
-      () => a.send([{ script: to.script, amount: COIN, subtractFee: false }], 1000n),
+      () => sendMoney(a, [{ script: to.script, amount: COIN, subtractFee: false }], 1000n),
       WalletError,
     );
     assertEquals(error.code, -13);
@@ -107,7 +109,7 @@ Deno.test("wallet: balances, a send, encryption and a reload", async () => {
     );
     await a.unlock("secret", 60);
     assert(a.unlockedUntil > Date.now() / 1000);
-    await a.send([{ script: to.script, amount: COIN, subtractFee: false }], 1000n);
+    await sendMoney(a, [{ script: to.script, amount: COIN, subtractFee: false }], 1000n);
     a.lock();
     const dbText = new TextDecoder("latin1").decode(Deno.readFileSync(`${a.dir}/wallet.dat`));
     assert(
@@ -148,7 +150,7 @@ Deno.test("wallet: ECDSA signatures are low-R, as Core grinds them (71 bytes wit
     // Ten sends of ten coinbases: without grinding, half the signatures would be 72 bytes.
     const lengths: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const { tx } = await a.send([{
+      const { tx } = await sendMoney(a, [{
         script: a.newAddress("wpkh", false).script,
         amount: 49n * COIN,
         subtractFee: false,

@@ -1,0 +1,932 @@
+/**
+ * The wallet's spending, as Bitcoin Core's `spend.cpp`, `feebumper.cpp`
+ * and the send RPCs: which coins may be spent, coin selection
+ * (`coinselect.ts`) turned into a transaction with its change, and the
+ * sends built on it: `sendtoaddress` and `sendmany` (`SendMoney`),
+ * funding (`FundTransaction`, and `send`'s fund then finish), `bumpfee`
+ * and `sendall`, with Core's fee checks and locktime against fee sniping.
+ *
+ * It holds no state: it reads and drives the wallet through
+ * {@linkcode SpendingWallet}, signs through `sign.ts`, and runs each call
+ * in one turn of the wallet's queue, so that no two spends take the same
+ * coins and the chain moves on only between them.
+ *
+ * @example
+ * ```ts
+ * import { ChainState } from "../node/chain/mod.ts";
+ * import { Mempool } from "../node/mempool/mod.ts";
+ * import { nodeInit } from "../node/ipc/init.ts";
+ * import { Wallet } from "./wallet.ts";
+ * import { requiredFeeRate, sendMoney } from "./spend.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using chain = ChainState.open(`${dir}/node`);
+ *   using mempool = new Mempool(chain);
+ *   using init = nodeInit({ chain, mempool, requestShutdown() {} });
+ *   const wallet = await Wallet.create(`${dir}/w`, "w", init.makeChain(), {});
+ *   const feeRate = await requiredFeeRate(wallet); // 1 sat/vB, the relay minimum
+ *   const script = wallet.newAddress("wpkh", false).script;
+ *   // No coins yet: coin selection says so, in Core's words.
+ *   const sent = await sendMoney(wallet, [{ script, amount: 1000n, subtractFee: false }], feeRate)
+ *     .then(() => "sent", (error) => error.message);
+ *   if (feeRate !== 1000n || sent !== "Insufficient funds") throw new Error(sent);
+ *   await wallet.close();
+ * }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ * @module
+ */
+import { base64, hex } from "@scure/base";
+import { OutScript, RawTx, Transaction } from "@scure/btc-signer";
+import type { Chain } from "../../schemas/gen/ipc/chain.mp.ts";
+import { formatMoney, formatSatPerVbyte } from "../bitcoin/amount.ts";
+import {
+  type Coin,
+  dustThreshold,
+  feeFor,
+  type Payment,
+  selectCoins,
+  SelectionError,
+  transactionWeight,
+} from "./coinselect.ts";
+import type { DescriptorKind } from "./descriptor.ts";
+import type { DerivedKey } from "./keys.ts";
+import { psbtOf } from "./psbt.ts";
+import { processPsbt, type SigningWallet, signTransaction } from "./sign.ts";
+import {
+  internalBytes,
+  type OutPoint,
+  outpointKey,
+  type ParsedTx,
+  parseTx,
+  type TxOut,
+} from "./tx.ts";
+import {
+  Code,
+  MAX_TX_FEE,
+  NO_KEYS,
+  scriptAddress,
+  type Wallet,
+  type WalletCoin,
+  WalletError,
+  type WalletTx,
+} from "./wallet.ts";
+
+/** Core's `WALLET_INCREMENTAL_RELAY_FEE` (sat/kvB): the least a bump adds to the fee rate. */
+const WALLET_INCREMENTAL_RELAY_FEE = 5000n;
+/** Core's `-minrelaytxfee` default in sat/kvB, the node's (which takes no other). */
+export const MIN_RELAY_TX_FEE = 1000n;
+/** Sequence of the wallet's inputs: final locktime semantics off, RBF signalled (Core's default). */
+const WALLET_SEQUENCE = 0xfffffffd;
+/** Sequence of an input not signalling BIP 125, its locktime still enforced (Core's `MAX_SEQUENCE_NONFINAL`). */
+const MAX_SEQUENCE_NONFINAL = 0xfffffffe;
+/** BIP 431's version: topologically restricted until confirmation (TRUC). */
+const TRUC_VERSION = 3;
+/** Core's `MAX_STANDARD_TX_WEIGHT`: the node relays nothing heavier. */
+const MAX_STANDARD_TX_WEIGHT = 400_000;
+
+/**
+ * What spending needs of the wallet beside signing. It reads the coins,
+ * keys, own outputs and transactions, the tip, the locks and the bumps
+ * made; it takes a turn of the queue (`serial`), hands out change
+ * addresses, locks coins, records a replacement and publishes a signed
+ * transaction; and it asks the node for fee floors and whether a
+ * transaction has children in the mempool (`chain`).
+ */
+export type SpendingWallet =
+  & SigningWallet
+  & Pick<
+    Wallet,
+    | "serial"
+    | "tip"
+    | "coins"
+    | "immature"
+    | "spent"
+    | "isLocked"
+    | "setLocked"
+    | "transaction"
+    | "transactions"
+    | "confirmations"
+    | "allFromMe"
+    | "isChange"
+    | "isConflicted"
+    | "replacedBy"
+    | "recordReplacement"
+    | "nextIndex"
+    | "newAddress"
+    | "publish"
+  >
+  & {
+    readonly chain: Pick<
+      Chain,
+      "relayMinFee" | "relayIncrementalFee" | "mempoolMinFee" | "hasDescendantsInMempool"
+    >;
+  };
+
+/** An input a transaction to fund has already (Core's preselected input), kept as it is. */
+export interface PresetInput {
+  readonly txid: string;
+  readonly vout: number;
+  readonly sequence: number;
+  readonly scriptSig: Uint8Array;
+  readonly witness: readonly Uint8Array[];
+  /** Whether the coin it spends is in the node's UTXO set (asked for a coin not the wallet's). */
+  readonly inUtxoSet: boolean;
+}
+
+/** What {@linkcode fundTransaction} makes of a transaction (Core's `FundTransaction` and coin control). */
+export interface FundRequest {
+  readonly version: number;
+  /** The locktime; null: none was given, and one is set against fee sniping (`send`). */
+  readonly lockTime: number | null;
+  readonly inputs: readonly PresetInput[];
+  /** Its outputs, in order, those marked paying the fee between them. */
+  readonly payments: readonly Payment[];
+  /** Satoshis per 1000 vB. */
+  readonly feeRate: bigint;
+  /** Whether coins may be added to `inputs` (`add_inputs`). */
+  readonly addInputs: boolean;
+  /** Whether unconfirmed coins from others may be added (`include_unsafe`). */
+  readonly includeUnsafe: boolean;
+  /** Confirmations a coin added needs (`minconf`), and may have at most (`maxconf`). */
+  readonly minDepth: number;
+  readonly maxDepth?: number;
+  /** Where change goes: this script, or a new address of `changeKind` (by default as sends pick). */
+  readonly changeScript?: Uint8Array;
+  readonly changeKind?: DescriptorKind;
+  /** The change output's index; random by default. */
+  readonly changePosition?: number;
+  /** BIP 125 signalling on the inputs added. */
+  readonly replaceable: boolean;
+  /** Lock every input of the result (`lockUnspents`, not persisted). */
+  readonly lockUnspents: boolean;
+}
+
+/** A funded transaction (`fundTransaction`): its bytes, its fee, and where its change went (-1: none). */
+export interface Funded {
+  readonly raw: Uint8Array;
+  readonly fee: bigint;
+  readonly changePos: number;
+}
+
+/** What becomes of a transaction once built (Core's `add_to_wallet` and `psbt` options). */
+export interface FinishOptions {
+  /** Broadcast and record it when complete. */
+  readonly addToWallet: boolean;
+  /** Return it as a PSBT, never broadcast. */
+  readonly psbt: boolean;
+}
+
+/** What `FinishTransaction` answers, in Core's order (a JSON reply as it is). */
+export type Finished = {
+  readonly psbt?: string;
+  readonly txid?: string;
+  readonly hex?: string;
+  readonly complete: boolean;
+};
+
+/** What `bumpfee` asks for (read by the node, `components/node/methods/funding.ts`). */
+export interface BumpRequest {
+  readonly txid: string;
+  /**
+   * The new fee rate (sat/kvB), or null for Core's `EstimateFeeRate`: the
+   * original's, plus 1 sat/kvB and the wallet's incremental relay fee, at
+   * least `walletFeeRate`.
+   */
+  readonly feeRate: bigint | null;
+  /** The rate a send would pay (`settxfee`'s or the fallback fee; 0 when there is none). */
+  readonly walletFeeRate: bigint;
+  /** BIP 125 signalling on every input of the replacement. */
+  readonly replaceable: boolean;
+  /** Outputs to pay instead of the original's. */
+  readonly outputs: readonly TxOut[] | null;
+  /** Which of the original's outputs is the change (else: those `isChange` says). */
+  readonly originalChangeIndex: number | null;
+  /** Return the replacement as an unsigned PSBT, neither signed nor sent (`psbtbumpfee`). */
+  readonly psbt: boolean;
+}
+
+/** What `sendall` asks for (read by the node, `components/node/methods/funding.ts`). */
+export interface SendAllRequest extends FinishOptions {
+  /** The inputs to spend, or null for every coin the wallet may spend. */
+  readonly inputs: readonly { txid: string; vout: number; sequence: number }[] | null;
+  /** The outputs in order: payments, and recipients of an equal share of what is left. */
+  readonly outputs: readonly (TxOut & { readonly remainder: boolean })[];
+  /** The fee rate (sat/kvB), and whether the caller gave it (else it is the wallet's). */
+  readonly feeRate: bigint;
+  readonly explicitFeeRate: boolean;
+  readonly replaceable: boolean;
+  /** The locktime given, or null for one at the tip's height (against fee sniping). */
+  readonly lockTime: number | null;
+  /** Leave out coins worth less than the fee to spend them. */
+  readonly sendMax: boolean;
+  readonly minDepth: number;
+  readonly maxDepth: number | null;
+  readonly lockUnspents: boolean;
+}
+
+/**
+ * A 71-byte signature (hash type included: Core's estimate for a wallet
+ * grinding low R) and a 33-byte key, each with its length byte.
+ */
+const SIGNATURE_AND_KEY = 1 + 71 + 1 + 33;
+
+/**
+ * Input weight once signed: outpoint, sequence and the script's length
+ * byte (41 bytes), the script (×4) and the witness: pkh signs in its
+ * script, sh(wpkh) pushes its redeem script there and signs in the
+ * witness, wpkh signs in the witness, tr with a 64-byte signature.
+ */
+function inputWeight(kind: DescriptorKind): number {
+  if (kind === "pkh") return (41 + SIGNATURE_AND_KEY) * 4;
+  if (kind === "sh_wpkh") return (41 + 23) * 4 + 1 + SIGNATURE_AND_KEY;
+  return 41 * 4 + (kind === "wpkh" ? 1 + SIGNATURE_AND_KEY : 1 + 1 + 64);
+}
+
+/** A coin of the wallet as coin selection weighs it. */
+function asCoin(c: { txid: string; vout: number; amount: bigint; key: DerivedKey }): Coin {
+  return {
+    key: `${c.txid}:${c.vout}`,
+    amount: c.amount,
+    inputWeight: inputWeight(c.key.kind),
+    legacy: c.key.kind === "pkh",
+  };
+}
+
+/**
+ * `tx`'s bytes with the scriptSig and witness `preset` had put back on its
+ * first inputs (written here: scure's Transaction refuses outputs after
+ * inputs that look signed).
+ */
+function withPresetScripts(tx: Transaction, preset: readonly PresetInput[]): Uint8Array {
+  const raw = RawTx.decode(tx.toBytes(true, false));
+  const inputs = raw.inputs.map((input, i) =>
+    i < preset.length ? { ...input, finalScriptSig: preset[i].scriptSig } : input
+  );
+  const witnessed = preset.some((input) => input.witness.length > 0);
+  return RawTx.encode({
+    ...raw,
+    inputs,
+    segwitFlag: witnessed,
+    witnesses: witnessed ? inputs.map((_, i) => [...(preset[i]?.witness ?? [])]) : undefined,
+  });
+}
+
+/** A payment's script type as the change type follows it (Core's `TransactionChangeType`). */
+const CHANGE_FOR: readonly [string, DescriptorKind][] = [
+  ["tr", "tr"],
+  ["wpkh", "wpkh"],
+  ["sh", "sh_wpkh"],
+  ["pkh", "pkh"],
+];
+
+/**
+ * Builds, signs and broadcasts a transaction paying `payments` at
+ * `feeRate` (sat/kvB) from the wallet's trusted coins, change to a new
+ * address of the wallet, BIP 125 signalled unless not `replaceable`;
+ * records it and returns it (Core's `SendMoney`).
+ */
+export function sendMoney(
+  wallet: SpendingWallet,
+  payments: readonly Payment[],
+  feeRate: bigint,
+  replaceable = true,
+): Promise<{ tx: ParsedTx; fee: bigint }> {
+  return wallet.serial(async () => {
+    wallet.ensureCanSign();
+    const { tx } = build(wallet, {
+      payments,
+      feeRate,
+      preset: [],
+      available: spendable(wallet, (c) => c.safe),
+      version: 2,
+      lockTime: Math.max(wallet.tip.height, 0),
+      sequence: replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
+    });
+    return await commit(wallet, tx);
+  });
+}
+
+/**
+ * Core's `FundTransaction`: adds coins (unless `request.addInputs` is
+ * false) and at most one change output so that the transaction's inputs
+ * pay its outputs and the fee at `request.feeRate`; signs nothing. The
+ * inputs it has already are kept as they are; each must spend a coin of
+ * the wallet (this wallet takes no solving data for others').
+ */
+export function fundTransaction(wallet: SpendingWallet, request: FundRequest): Promise<Funded> {
+  return wallet.serial(() => fundInTurn(wallet, request));
+}
+
+/**
+ * Core's `send`: funds `request` as {@linkcode fundTransaction} does, then
+ * finishes it as {@linkcode finish} does, in one turn of the wallet's queue
+ * (no other send takes the same coins in between).
+ */
+export function fundAndFinish(
+  wallet: SpendingWallet,
+  request: FundRequest,
+  options: FinishOptions,
+): Promise<Finished> {
+  return wallet.serial(async () =>
+    finish(wallet, psbtOf((await fundInTurn(wallet, request)).raw), options)
+  );
+}
+
+/**
+ * Core's `FinishTransaction` once the locktime is set: the PSBT filled with
+ * its keys' origins and signed as far as the wallet can (locked, not at
+ * all), each signed input finalized; broadcast and recorded when complete
+ * unless `psbt` or not `addToWallet`. The PSBT comes back when it is
+ * asked for, incomplete, or not added; the hex whenever complete and not
+ * broadcast.
+ */
+async function finish(
+  wallet: SpendingWallet,
+  tx: Transaction,
+  options: FinishOptions,
+): Promise<Finished> {
+  const complete = processPsbt(wallet, tx, {
+    sign: true,
+    sighash: null,
+    finalize: true,
+    bip32derivs: true,
+  });
+  const psbt = options.psbt || !complete || !options.addToWallet
+    ? base64.encode(tx.toPSBT(0))
+    : undefined;
+  if (!complete) return { psbt, complete };
+  const raw = tx.toBytes(true, true);
+  if (options.addToWallet && !options.psbt) {
+    const { tx: sent } = await wallet.publish(raw);
+    return { txid: sent.txid, complete };
+  }
+  return { psbt, txid: parseTx(raw).txid, hex: hex.encode(raw), complete };
+}
+
+/** {@linkcode fundTransaction}'s work, inside a turn of the queue. */
+async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise<Funded> {
+  for (const input of request.inputs) {
+    if (wallet.ownOutput(input.txid, input.vout) === undefined && !input.inUtxoSet) {
+      throw new WalletError(Code.WALLET, "Unable to find UTXO for external input");
+    }
+  }
+  const preset = request.inputs.map((input) => {
+    const output = wallet.ownOutput(input.txid, input.vout);
+    if (output === undefined) {
+      throw new WalletError(
+        Code.WALLET,
+        `Not solvable pre-selected input COutPoint(${input.txid.slice(0, 10)}, ${input.vout})`,
+      );
+    }
+    const { tx, row } = wallet.transaction(input.txid)!;
+    // BIP 431 (TRUC): an unconfirmed parent and its child are both version 3, or neither.
+    if (
+      wallet.confirmations(row) === 0 &&
+      (tx.version === TRUC_VERSION) !== (request.version === TRUC_VERSION)
+    ) {
+      throw new WalletError(
+        Code.WALLET,
+        `Can't spend unconfirmed version ${tx.version} pre-selected input with a version ${request.version} tx`,
+      );
+    }
+    return { ...input, amount: output.amount, key: wallet.keyOf(output.script)! };
+  });
+  const depthOk = (c: WalletCoin) =>
+    c.confirmations >= request.minDepth &&
+    (request.maxDepth === undefined || c.confirmations <= request.maxDepth);
+  const built = build(wallet, {
+    payments: request.payments,
+    feeRate: request.feeRate,
+    preset,
+    available: request.addInputs
+      ? await trucChildless(
+        wallet,
+        spendable(
+          wallet,
+          (c) => (c.safe || request.includeUnsafe) && depthOk(c),
+          request.version,
+        ),
+      )
+      : [],
+    addInputs: request.addInputs,
+    changeScript: request.changeScript,
+    changeKind: request.changeKind,
+    changePosition: request.changePosition,
+    version: request.version,
+    // The inputs added keep locktime semantics on: the given ones decide.
+    lockTime: request.lockTime ?? antiFeeSniping(wallet, request.inputs),
+    // Core's: BIP 125 signalled, else final locktime semantics kept on (MAX_SEQUENCE_NONFINAL).
+    sequence: request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
+  });
+  if (request.lockUnspents) wallet.setLocked(built.inputs, true, false);
+  return {
+    raw: withPresetScripts(built.tx, request.inputs),
+    fee: built.fee,
+    changePos: built.changePos,
+  };
+}
+
+/** The coins coin selection may add: mature, not locked, and passing `accept`. */
+function spendable(
+  wallet: SpendingWallet,
+  accept: (coin: WalletCoin) => boolean,
+  version = 2,
+): WalletCoin[] {
+  return wallet.coins().filter((c) =>
+    !wallet.immature(c) && !wallet.isLocked(`${c.txid}:${c.vout}`) && accept(c) &&
+    // BIP 431 (TRUC), as Core's AvailableCoins: a version 3 transaction spends unconfirmed coins
+    // of version 3 transactions only, any other never one of theirs.
+    (c.confirmations > 0 ||
+      (wallet.transaction(c.txid)!.tx.version === TRUC_VERSION) === (version === TRUC_VERSION))
+  );
+}
+
+/**
+ * Of `coins`, those a version 3 child may spend as Core's AvailableCoins
+ * lets it: an unconfirmed version 3 parent takes one child (none in the
+ * mempool yet) and has no unconfirmed parent of its own (the wallet's).
+ */
+async function trucChildless(wallet: SpendingWallet, coins: WalletCoin[]): Promise<WalletCoin[]> {
+  const kept: WalletCoin[] = [];
+  for (const coin of coins) {
+    const { tx } = wallet.transaction(coin.txid)!;
+    if (coin.confirmations === 0 && tx.version === TRUC_VERSION) {
+      if (await wallet.chain.hasDescendantsInMempool(internalBytes(coin.txid))) continue;
+      if (tx.inputs.some((input) => wallet.transaction(input.txid)?.row.blockHeight === null)) {
+        continue;
+      }
+    }
+    kept.push(coin);
+  }
+  return kept;
+}
+
+/**
+ * Core's `CreateTransaction`: `preset` (kept as they are) and coins of
+ * `available` to pay `payments` and the fee at `feeRate`, and change to
+ * `changeScript` or to a new address of the wallet, at `changePosition`
+ * (random by default, as Core places it). Signs nothing.
+ */
+function build(wallet: SpendingWallet, spec: {
+  payments: readonly Payment[];
+  feeRate: bigint;
+  preset: readonly {
+    txid: string;
+    vout: number;
+    sequence: number;
+    amount: bigint;
+    key: DerivedKey;
+  }[];
+  available: readonly WalletCoin[];
+  addInputs?: boolean;
+  changeScript?: Uint8Array;
+  changeKind?: DescriptorKind;
+  changePosition?: number;
+  version: number;
+  lockTime: number;
+  sequence: number;
+}): { tx: Transaction; fee: bigint; changePos: number; inputs: string[] } {
+  const byKey = new Map(spec.available.map((c) => [`${c.txid}:${c.vout}`, c]));
+  const changeKind = spec.changeKind ?? changeKindFor(wallet, spec.payments);
+  let changeScript = spec.changeScript;
+  if (changeScript === undefined) {
+    const changeAccount = wallet.accounts.get(changeKind);
+    if (changeAccount === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
+    changeScript = changeAccount.derive(true, wallet.nextIndex(changeKind, true)).script;
+  }
+  const plan = selectCoins({
+    coins: spec.available.map(asCoin),
+    preset: spec.preset.map(asCoin),
+    addInputs: spec.addInputs,
+    payments: spec.payments,
+    feeRate: spec.feeRate,
+    changeScript,
+  });
+  const outputs = spec.payments.map((p, i) => ({ script: p.script, amount: plan.amounts[i] }));
+  let changePos = -1;
+  if (plan.change !== null) {
+    const script = spec.changeScript ?? wallet.newAddress(changeKind, true).script;
+    changePos = spec.changePosition ?? Math.floor(Math.random() * (outputs.length + 1));
+    outputs.splice(changePos, 0, { script, amount: plan.change });
+  }
+  const tx = new Transaction({
+    version: spec.version,
+    lockTime: spec.lockTime,
+    allowUnknownOutputs: true,
+    lowR: true, // as Core grinds its ECDSA signatures: 71-byte signatures, smaller fees
+  });
+  for (const input of spec.preset) {
+    tx.addInput({ txid: input.txid, index: input.vout, sequence: input.sequence });
+  }
+  for (const chosen of plan.inputs.slice(spec.preset.length)) {
+    const coin = byKey.get(chosen.key)!;
+    tx.addInput({ txid: coin.txid, index: coin.vout, sequence: spec.sequence });
+  }
+  for (const output of outputs) tx.addOutput(output);
+  return { tx, fee: plan.fee, changePos, inputs: plan.inputs.map((coin) => coin.key) };
+}
+
+/**
+ * The change's kind, as Core's `TransactionChangeType` chooses it: the
+ * type of a payment the wallet has a descriptor for (taproot first), else
+ * taproot, else segwit v0, else any it has.
+ */
+function changeKindFor(wallet: SpendingWallet, payments: readonly Payment[]): DescriptorKind {
+  const types = new Set(payments.map((payment) => {
+    try {
+      return OutScript.decode(payment.script).type as string;
+    } catch {
+      return "unknown";
+    }
+  }));
+  const { accounts } = wallet;
+  for (const [type, kind] of CHANGE_FOR) {
+    if (types.has(type) && accounts.has(kind)) return kind;
+  }
+  const [first] = accounts.keys();
+  return accounts.has("tr") ? "tr" : accounts.has("wpkh") ? "wpkh" : first ?? "wpkh";
+}
+
+/** Signs `tx` fully, broadcasts it, records it. */
+async function commit(
+  wallet: SpendingWallet,
+  tx: Transaction,
+): Promise<{ tx: ParsedTx; fee: bigint }> {
+  const unsigned = signTransaction(wallet, tx);
+  if (unsigned.length > 0) throw new WalletError(Code.WALLET, "Signing transaction failed");
+  return await wallet.publish(tx.toBytes(true, true));
+}
+
+/**
+ * Core's `bumpfee` (`CreateRateBumpTransaction`, then signing and
+ * `CommitTransaction`): replaces wallet transaction `request.txid` by one
+ * spending the same inputs (and confirmed coins more when they do not
+ * cover the new fee), paying its recipients (or `request.outputs`) and
+ * change to its change script, at a higher fee rate; broadcasts it and
+ * records the replacement (or, with `request.psbt`, returns it as an
+ * unsigned PSBT). Refuses with Core's codes and texts.
+ */
+export function bumpFee(
+  wallet: SpendingWallet,
+  request: BumpRequest,
+): Promise<{ txid?: string; psbt?: string; oldFee: bigint; fee: bigint }> {
+  return wallet.serial(async () => {
+    // Only signing needs the keys.
+    if (!request.psbt) wallet.ensureCanSign();
+    if (request.outputs !== null && request.originalChangeIndex !== null) {
+      throw new WalletError(
+        Code.INVALID_PARAMETER,
+        "The options 'outputs' and 'original_change_index' are incompatible. You can only either specify a new set of outputs, or designate a change output to be recycled.",
+      );
+    }
+    const wtx = wallet.transaction(request.txid);
+    if (wtx === undefined) {
+      throw new WalletError(Code.INVALID_ADDRESS_OR_KEY, "Invalid or non-wallet transaction id");
+    }
+    const { tx } = wtx;
+    const changeIndex = request.originalChangeIndex;
+    if (changeIndex !== null && changeIndex >= tx.outputs.length) {
+      throw new WalletError(Code.INVALID_PARAMETER, "Change position is out of range");
+    }
+    const inChain = spentInChain(wallet);
+    for (const input of tx.inputs) {
+      if (inChain.has(outpointKey(input))) {
+        throw new WalletError(Code.MISC, `${input.txid}:${input.vout} is already spent`);
+      }
+    }
+    await checkBumpable(wallet, wtx);
+    const preset = tx.inputs.map((input) => {
+      const coin = wallet.ownOutput(input.txid, input.vout)!;
+      const sequence = request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL;
+      return { ...input, sequence, amount: coin.amount, key: wallet.keyOf(coin.script)! };
+    });
+    const sum = (amounts: readonly { amount: bigint }[]) =>
+      amounts.reduce((total, { amount }) => total + amount, 0n);
+    const oldFee = sum(preset) - sum(tx.outputs);
+
+    // The recipients, and the change script kept (Core's OutputIsChange, or the index given).
+    const txouts = request.outputs ?? tx.outputs;
+    let changeScript: Uint8Array | undefined;
+    let payments: Payment[] = [];
+    txouts.forEach((output, i) => {
+      if (changeIndex !== null ? i === changeIndex : wallet.isChange(output.script)) {
+        changeScript = output.script;
+      } else {
+        payments.push({ script: output.script, amount: output.amount, subtractFee: false });
+      }
+    });
+    if (payments.length === 0) {
+      if (changeScript === undefined) {
+        throw new WalletError(
+          Code.INVALID_PARAMETER,
+          "Unable to create transaction. Transaction must have at least one recipient",
+        );
+      }
+      // Only change: it pays the fee, and any change left goes to a new address.
+      payments = [{ script: changeScript, amount: sum(txouts), subtractFee: true }];
+      changeScript = undefined;
+    }
+
+    let feeRate: bigint;
+    if (request.feeRate !== null) {
+      feeRate = request.feeRate;
+      const weight = transactionWeight(preset.map(asCoin), txouts.map((o) => o.script));
+      await checkFeeRate(wallet, feeRate, weight, oldFee);
+    } else {
+      // The original's rate (rounded down, so 1 sat/kvB more) and the incremental step.
+      feeRate = (oldFee * 1000n) / BigInt(tx.vsize) + 1n + await incrementalFeeRate(wallet);
+      if (request.walletFeeRate > feeRate) feeRate = request.walletFeeRate;
+    }
+    let built;
+    try {
+      built = build(wallet, {
+        payments,
+        feeRate,
+        preset,
+        // Confirmed coins only: a replacement may not add unconfirmed inputs (BIP 125 rule 2).
+        available: spendable(wallet, (c) => c.confirmations >= 1),
+        addInputs: true,
+        changeScript,
+        version: 2,
+        lockTime: Math.max(wallet.tip.height, 0),
+        sequence: request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
+      });
+    } catch (error) {
+      if (!(error instanceof SelectionError)) throw error;
+      throw new WalletError(Code.WALLET, `Unable to create transaction. ${error.message}`);
+    }
+    if (request.psbt) {
+      processPsbt(wallet, built.tx, {
+        sign: false,
+        sighash: null,
+        finalize: false,
+        bip32derivs: true,
+      });
+      return { psbt: base64.encode(built.tx.toPSBT(0)), oldFee, fee: built.fee };
+    }
+    if (signTransaction(wallet, built.tx).length > 0) {
+      throw new WalletError(Code.WALLET, "Can't sign transaction.");
+    }
+    // Checked again, as Core's CommitTransaction does (answering any failure with -4): nothing
+    // may have spent or mined it since.
+    try {
+      await checkBumpable(wallet, wallet.transaction(request.txid)!);
+    } catch (error) {
+      if (error instanceof WalletError) throw new WalletError(Code.WALLET, error.message);
+      throw error;
+    }
+    const { tx: replacement } = await wallet.publish(built.tx.toBytes(true, true));
+    wallet.recordReplacement(request.txid, replacement.txid);
+    return { txid: replacement.txid, oldFee, fee: built.fee };
+  });
+}
+
+/** The step a bump adds: the node's incremental relay fee, at least the wallet's. */
+async function incrementalFeeRate(wallet: SpendingWallet): Promise<bigint> {
+  const node = await wallet.chain.relayIncrementalFee();
+  return node > WALLET_INCREMENTAL_RELAY_FEE ? node : WALLET_INCREMENTAL_RELAY_FEE;
+}
+
+/**
+ * The locktime Core's `FinishTransaction` gives a send that was given
+ * none: the tip's height against fee sniping (`DiscourageFeeSniping`),
+ * when every input keeps locktime semantics on; else 0.
+ */
+function antiFeeSniping(wallet: SpendingWallet, inputs: readonly { sequence: number }[]): number {
+  const kept = inputs.every((input) =>
+    input.sequence === WALLET_SEQUENCE || input.sequence === MAX_SEQUENCE_NONFINAL
+  );
+  return kept ? Math.max(wallet.tip.height, 0) : 0;
+}
+
+/** Core's `GetRequiredFeeRate`: the higher of `-mintxfee` and the node's relay minimum. */
+export async function requiredFeeRate(wallet: SpendingWallet): Promise<bigint> {
+  const relayMin = await wallet.chain.relayMinFee();
+  return relayMin > MIN_RELAY_TX_FEE ? relayMin : MIN_RELAY_TX_FEE;
+}
+
+/**
+ * Core's `sendall`: spends `request.inputs`, or every coin the wallet may
+ * spend (mature, unlocked, confirmed or its own unconfirmed change,
+ * within the depths asked), pays the outputs with amounts, and shares
+ * what is left after the fee equally among the others, the first taking
+ * the rounding. Refuses with Core's codes and texts; signs, then
+ * broadcasts and records it, or returns it (and a PSBT) unsent.
+ */
+export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promise<Finished> {
+  return wallet.serial(async () => {
+    const rate = request.feeRate;
+    const required = await requiredFeeRate(wallet);
+    if (request.explicitFeeRate && rate < required) {
+      throw new WalletError(
+        Code.INVALID_PARAMETER,
+        `Fee rate (${formatSatPerVbyte(rate)}) is lower than the minimum fee rate setting (${
+          formatSatPerVbyte(required)
+        }).\nConsider modifying -mintxfee (${
+          formatSatPerVbyte(MIN_RELAY_TX_FEE)
+        }) or -minrelaytxfee (${formatSatPerVbyte(await wallet.chain.relayMinFee())}).`,
+      );
+    }
+    const feeRate = rate < required ? required : rate;
+    const sequence = request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL;
+    let coins: (OutPoint & { sequence: number; amount: bigint; key: DerivedKey })[];
+    if (request.inputs !== null) {
+      const spent = wallet.spent();
+      coins = request.inputs.map((input) => {
+        const outpoint = `${input.txid}:${input.vout}`;
+        if (spent.has(outpoint)) {
+          throw new WalletError(
+            Code.INVALID_PARAMETER,
+            `Input not available. UTXO (${outpoint}) was already spent.`,
+          );
+        }
+        const output = wallet.ownOutput(input.txid, input.vout);
+        if (output === undefined) {
+          throw new WalletError(
+            Code.INVALID_PARAMETER,
+            `Input not found. UTXO (${outpoint}) is not part of wallet.`,
+          );
+        }
+        return { ...input, amount: output.amount, key: wallet.keyOf(output.script)! };
+      });
+    } else {
+      coins = spendable(wallet, (c) =>
+        c.safe && c.confirmations >= request.minDepth &&
+        (request.maxDepth === null || c.confirmations <= request.maxDepth))
+        .filter((c) => !request.sendMax || feeFor(asCoin(c).inputWeight, feeRate) <= c.amount)
+        .map((c) => ({ txid: c.txid, vout: c.vout, sequence, amount: c.amount, key: c.key }));
+    }
+    const weight = transactionWeight(coins.map(asCoin), request.outputs.map((o) => o.script));
+    const fee = feeFor(weight, feeRate);
+    if (fee > MAX_TX_FEE) {
+      throw new WalletError(
+        Code.WALLET,
+        "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
+      );
+    }
+    const total = coins.reduce((sum, coin) => sum + coin.amount, 0n);
+    const effective = total - fee;
+    if (effective <= 0n) {
+      throw new WalletError(
+        Code.INSUFFICIENT_FUNDS,
+        request.sendMax
+          ? "Total value of UTXO pool too low to pay for transaction, try using lower feerate."
+          : "Total value of UTXO pool too low to pay for transaction. Try using lower feerate or excluding uneconomic UTXOs with 'send_max' option.",
+      );
+    }
+    if (weight > MAX_STANDARD_TX_WEIGHT) {
+      throw new WalletError(Code.WALLET, "Transaction too large.");
+    }
+    const claimed = request.outputs.reduce((sum, o) => sum + (o.remainder ? 0n : o.amount), 0n);
+    if (claimed > total) {
+      throw new WalletError(
+        Code.INSUFFICIENT_FUNDS,
+        "Assigned more value to outputs than available funds.",
+      );
+    }
+    const left = effective - claimed;
+    if (left < 0n) {
+      throw new WalletError(
+        Code.INSUFFICIENT_FUNDS,
+        "Insufficient funds for fees after creating specified outputs.",
+      );
+    }
+    const sharing = BigInt(request.outputs.filter((o) => o.remainder).length);
+    let rounding = left % sharing;
+    const outputs = request.outputs.map((output) => {
+      // An OP_RETURN output is never dust (it cannot be spent).
+      const dust = output.script[0] !== 0x6a && output.amount < dustThreshold(output.script);
+      if (!output.remainder) {
+        if (dust) {
+          throw new WalletError(
+            Code.INVALID_PARAMETER,
+            `Specified output amount to ${
+              scriptAddress(output.script) ?? hex.encode(output.script)
+            } is below dust threshold.`,
+          );
+        }
+        return output;
+      }
+      const amount = left / sharing + rounding;
+      rounding = 0n;
+      if (output.script[0] !== 0x6a && amount < dustThreshold(output.script)) {
+        throw new WalletError(
+          Code.INSUFFICIENT_FUNDS,
+          "Dynamically assigned remainder results in dust output.",
+        );
+      }
+      return { script: output.script, amount };
+    });
+    if (request.lockUnspents) {
+      wallet.setLocked(coins.map((c) => `${c.txid}:${c.vout}`), true, false);
+    }
+    const tx = new Transaction({
+      version: 2,
+      lockTime: request.lockTime ?? antiFeeSniping(wallet, coins),
+      allowUnknownOutputs: true,
+      lowR: true,
+    });
+    for (const coin of coins) {
+      tx.addInput({ txid: coin.txid, index: coin.vout, sequence: coin.sequence });
+    }
+    for (const output of outputs) tx.addOutput(output);
+    // Locked, it answers as Core's: the PSBT, unsigned, and not complete.
+    return await finish(wallet, tx, request);
+  });
+}
+
+/** Outpoints a confirmed wallet transaction spends: gone from the UTXO set. */
+function spentInChain(wallet: SpendingWallet): Set<string> {
+  const spent = new Set<string>();
+  for (const { tx, row } of wallet.transactions()) {
+    if (row.blockHeight === null) continue;
+    for (const input of tx.inputs) spent.add(outpointKey(input));
+  }
+  return spent;
+}
+
+/** Core's `PreconditionChecks` of a bump (`require_mine`). */
+async function checkBumpable(wallet: SpendingWallet, { tx, row }: WalletTx): Promise<void> {
+  // Core's HasWalletSpend: a spender abandoned or conflicted does not count (IsSpent).
+  const spent = wallet.spent();
+  if (tx.outputs.some((_, vout) => spent.has(outpointKey({ txid: tx.txid, vout })))) {
+    throw new WalletError(Code.INVALID_PARAMETER, "Transaction has descendants in the wallet");
+  }
+  if (await wallet.chain.hasDescendantsInMempool(internalBytes(tx.txid))) {
+    throw new WalletError(Code.INVALID_PARAMETER, "Transaction has descendants in the mempool");
+  }
+  if (row.blockHeight !== null || wallet.isConflicted(tx.txid)) {
+    throw new WalletError(
+      Code.WALLET,
+      "Transaction has been mined, or is conflicted with a mined transaction",
+    );
+  }
+  if (!tx.inputs.some((input) => input.sequence < MAX_SEQUENCE_NONFINAL)) {
+    throw new WalletError(Code.WALLET, "Transaction is not BIP 125 replaceable");
+  }
+  const by = wallet.replacedBy(tx.txid);
+  if (by !== undefined) {
+    throw new WalletError(
+      Code.WALLET,
+      `Cannot bump transaction ${tx.txid} which was already bumped by transaction ${by}`,
+    );
+  }
+  if (!wallet.allFromMe(tx)) {
+    throw new WalletError(
+      Code.WALLET,
+      "Transaction contains inputs that don't belong to this wallet",
+    );
+  }
+}
+
+/**
+ * Core's `CheckFeeRate` of a rate the caller gave, for a replacement
+ * weighing at most `weight`: at least the mempool's minimum, its fee at
+ * least the old one plus the incremental relay fee for its size and the
+ * required fee, at most `-maxtxfee`. (Core adds what unconfirmed parents
+ * need to reach the rate, `calculateCombinedBumpFee`; this node has no
+ * such query, so none is added.)
+ */
+async function checkFeeRate(
+  wallet: SpendingWallet,
+  feeRate: bigint,
+  weight: number,
+  oldFee: bigint,
+): Promise<void> {
+  const btc = (sats: bigint) => formatMoney(sats);
+  const mempoolMin = await wallet.chain.mempoolMinFee();
+  if (feeRate < mempoolMin) {
+    throw new WalletError(
+      Code.WALLET,
+      `New fee rate (${btc(feeRate)}) is lower than the minimum fee rate (${
+        btc(mempoolMin)
+      }) to get into the mempool -- `,
+    );
+  }
+  const newFee = feeFor(weight, feeRate);
+  const incremental = feeFor(weight, await incrementalFeeRate(wallet));
+  if (newFee < oldFee + incremental) {
+    throw new WalletError(
+      Code.INVALID_PARAMETER,
+      `Insufficient total fee ${btc(newFee)}, must be at least ${
+        btc(oldFee + incremental)
+      } (oldFee ${btc(oldFee)} + incrementalFee ${btc(incremental)})`,
+    );
+  }
+  const required = feeFor(weight, MIN_RELAY_TX_FEE);
+  if (newFee < required) {
+    throw new WalletError(
+      Code.INVALID_PARAMETER,
+      `Insufficient total fee (cannot be less than required fee ${btc(required)})`,
+    );
+  }
+  if (newFee > MAX_TX_FEE) {
+    throw new WalletError(
+      Code.WALLET,
+      `Specified or calculated fee ${btc(newFee)} is too high (cannot be higher than -maxtxfee ${
+        btc(MAX_TX_FEE)
+      })`,
+    );
+  }
+}
