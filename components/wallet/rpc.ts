@@ -233,6 +233,15 @@ async function bump(
   };
 }
 
+/** What the node hands `simulaterawtransaction` of each transaction (null: hex not decoded). */
+type SimulatedTx = {
+  txid: string;
+  /** `known`: the coin is in the node's UTXO set or the mempool (Core's `findCoins`). */
+  inputs: { txid: string; vout: number; known: boolean }[];
+  /** Amounts as decimal text. */
+  outputs: { script: string; amount: string }[];
+} | null;
+
 /** What the node hands `walletprocesspsbt` (see `components/node/methods/walletpsbt.ts`). */
 interface ProcessPsbtRequest {
   /** Base64, as the node read it. */
@@ -1062,6 +1071,44 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       options,
       (funding) => fundAndFinish(wallet, funding, finish as FinishOptions),
     );
+  },
+
+  simulaterawtransaction(wallet, [txs]) {
+    // Core's: what the transactions, in order, would take from the wallet and pay it.
+    let change = 0n;
+    const made = new Map<string, bigint>(); // outputs of the transactions before, and what each pays
+    const spent = new Set<string>();
+    for (const tx of txs as SimulatedTx[]) {
+      if (tx === null) fail(Code.DESERIALIZATION, "Transaction hex string decoding failure.");
+      for (const input of tx.inputs) {
+        const outpoint = `${input.txid}:${input.vout}`;
+        if (spent.has(outpoint)) {
+          fail(
+            Code.INVALID_PARAMETER,
+            "Transaction(s) are spending the same output more than once",
+          );
+        }
+        if (made.has(outpoint)) {
+          change -= made.get(outpoint)!;
+          made.delete(outpoint);
+        } else {
+          if (!input.known) {
+            fail(
+              Code.INVALID_PARAMETER,
+              "One or more transaction inputs are missing or have been spent already",
+            );
+          }
+          change -= wallet.ownOutput(input.txid, input.vout)?.amount ?? 0n;
+        }
+        spent.add(outpoint);
+      }
+      tx.outputs.forEach((output, vout) => {
+        const paid = wallet.isMine(hex.decode(output.script)) ? BigInt(output.amount) : 0n;
+        made.set(`${tx.txid}:${vout}`, paid);
+        change += paid;
+      });
+    }
+    return { balance_change: new Btc(change) };
   },
 
   walletprocesspsbt(wallet, [request]) {

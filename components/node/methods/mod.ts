@@ -33,6 +33,7 @@ import { miningMethods } from "./mining.ts";
 import { networkMethods } from "./network.ts";
 import { psbtMethods } from "./psbt.ts";
 import { rawTransactionMethods } from "./rawtransactions.ts";
+import { simulateMethod } from "./simulate.ts";
 import type { NodeServices } from "./services.ts";
 import { utilMethods } from "./util.ts";
 import { walletPsbtMethods } from "./walletpsbt.ts";
@@ -62,6 +63,7 @@ export function nodeMethods(
       ...walletRpcMethods(node.wallets, node.deprecatedRpc),
       ...fundingMethods(node),
       ...walletPsbtMethods(node),
+      simulateMethod(node),
     ]),
   ];
 }
