@@ -23,6 +23,7 @@
  * ```
  * @module
  */
+import { atoi } from "../bitcoin/options.ts";
 
 /** The help group of an option; `hidden` options are accepted but not listed. */
 export type ArgCategory =
@@ -106,32 +107,6 @@ function interpretKey(key: string): KeyInfo {
   }
   const negated = key.startsWith("no");
   return { section, name: negated ? key.slice(2) : key, negated };
-}
-
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
-
-/**
- * Core's `LocaleIndependentAtoi<int64_t>`: surrounding white space and a
- * leading `+` allowed, digits up to the first other character, 0 when there
- * are none, saturated at the 64-bit range (then rounded to a JS number).
- *
- * @example
- * ```ts
- * import { atoi } from "./args.ts";
- * if (atoi(" 12abc") !== 12 || atoi("true") !== 0 || atoi("+-1") !== 0) throw new Error();
- * ```
- */
-export function atoi(text: string): number {
-  let s = text.replace(/^[ \f\n\r\t\v]+|[ \f\n\r\t\v]+$/g, "");
-  if (s.startsWith("+")) {
-    if (s[1] === "-") return 0;
-    s = s.slice(1);
-  }
-  const match = /^-?\d+/.exec(s);
-  if (match === null) return 0;
-  const value = BigInt(match[0]);
-  return Number(value > INT64_MAX ? INT64_MAX : value < INT64_MIN ? INT64_MIN : value);
 }
 
 /** Core's `InterpretBool`: empty is true, otherwise a non-zero leading integer. */

@@ -15,7 +15,6 @@
  */
 import { release } from "../../component.ts";
 import { loadOrCreateWallets, WalletLoaderImpl } from "../wallet/loader.ts";
-import { parseKeypool } from "../wallet/options.ts";
 import { startServing } from "./main.ts";
 import { runNode } from "./shell.ts";
 
@@ -26,9 +25,7 @@ if (import.meta.main) {
       const chain = (await init.makeChain())!;
       const loader = new WalletLoaderImpl(node.options.netDir, chain, {
         fallbackFee: BigInt(node.options.fallbackFee),
-        keypool: node.options.keypool === undefined
-          ? undefined
-          : parseKeypool(node.options.keypool),
+        keypool: node.options.keypool,
       });
       node.defer(async () => {
         await loader[Symbol.asyncDispose]();

@@ -21,6 +21,7 @@
  * ```
  * @module
  */
+import { keypoolSize } from "../bitcoin/options.ts";
 import { absolutePath, Args, ArgsError, type ArgSpec } from "./args.ts";
 import {
   HIDDEN,
@@ -263,8 +264,8 @@ export interface NodeOptions {
   disableWallet: boolean;
   /** `-fallbackfee` in satoshis per 1000 virtual bytes. */
   fallbackFee: number;
-  /** `-keypool`'s text, for the wallets to read (`components/wallet/options.ts`). */
-  keypool: string | undefined;
+  /** `-keypool`, read as the wallets read it (`keypoolSize`); undefined when not given. */
+  keypool: number | undefined;
   /** `-listen`: accepted; this node has no peer-to-peer network either way. */
   listen: boolean;
   /** `-txindex`: getrawtransaction finds confirmed transactions without a block hash. */
@@ -743,6 +744,14 @@ function nodeOptions(
   if (fallbackFee === null) {
     throw new StartupError(`Invalid amount for -fallbackfee=<amount>: '${fallbackFeeText}'`);
   }
+  let keypool: number | undefined;
+  if (args.isSet("keypool")) {
+    try {
+      keypool = keypoolSize(args.isNegated("keypool") ? false : args.get("keypool")!);
+    } catch (error) {
+      throw new StartupError((error as Error).message);
+    }
+  }
   const inNetDir = (path: string) => absolutePath(path, netDir);
   const pid = args.getPath("pid", "bitcoind.pid");
   const logFile = args.getPath("debuglogfile", "debug.log");
@@ -769,7 +778,7 @@ function nodeOptions(
     monolithic: args.getBool("monolithic", false),
     disableWallet: args.getBool("disablewallet", false),
     fallbackFee,
-    keypool: args.get("keypool"),
+    keypool,
     listen: args.getBool("listen", true),
     txindex: args.getBool("txindex", false),
     persistMempool: args.getBool("persistmempool", true),

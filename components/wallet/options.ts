@@ -20,9 +20,12 @@
  * import { parseWalletArgs } from "./options.ts";
  * const options = parseWalletArgs(["-wallet=a", "-wallet=b", "-fallbackfee=0.0002"]);
  * if (options.wallets.join() !== "a,b" || options.fallbackFee !== 20_000n) throw new Error();
+ * // Core's reading of -keypool: a negation is 0, and the pool at least 1.
+ * if (parseWalletArgs(["-nokeypool"]).keypool !== 1) throw new Error("-nokeypool");
  * ```
  * @module
  */
+import { keypoolSize } from "../bitcoin/options.ts";
 
 /** What the wallet process was asked for. */
 export interface WalletOptions {
@@ -65,30 +68,6 @@ export function parseBtc(text: string): bigint | undefined {
   return BigInt(match[1]) * 100_000_000n + BigInt((match[2] ?? "").padEnd(8, "0"));
 }
 
-/**
- * The most keys per chain `-keypool` and `keypoolrefill` take (not Core's
- * bound): a key takes about half a millisecond to derive here, and 8 chains
- * of 10,000 about 40 s.
- */
-export const MAX_KEYPOOL = 10_000;
-
-/**
- * `-keypool=<n>`'s value: at least 1, as Core takes it (`max(n, 1)`), and
- * at most {@linkcode MAX_KEYPOOL}; a one-line error for anything else.
- *
- * @example
- * ```ts
- * import { parseKeypool } from "./options.ts";
- * if (parseKeypool("0") !== 1 || parseKeypool("250") !== 250) throw new Error();
- * ```
- */
-export function parseKeypool(text: string): number {
-  if (!/^\d{1,9}$/.test(text) || Number(text) > MAX_KEYPOOL) {
-    throw new Error(`Invalid -keypool=<n>: '${text}' (a number of keys, at most ${MAX_KEYPOOL})`);
-  }
-  return Math.max(Number(text), 1);
-}
-
 /** Reads the wallet options from `args`; throws a one-line error for a bad value. */
 export function parseWalletArgs(args: readonly string[]): WalletOptions {
   const wallets: string[] = [];
@@ -105,6 +84,12 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     cookieFile: ".cookie" as string | false,
   };
   for (const arg of args) {
+    // Core reads any -keypool as a number: a negation or no value is 0, hence 1.
+    const pool = /^--?(no)?keypool(?:=(.*))?$/.exec(arg);
+    if (pool !== null) {
+      keypool = keypoolSize(pool[1] === undefined ? pool[2] ?? "" : false);
+      continue;
+    }
     const flag = /^--?(no)?ipcreattach(?:=([01]))?$/.exec(arg);
     if (flag !== null) {
       reattach = (flag[1] === undefined) === (flag[2] !== "0");
@@ -117,7 +102,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     const refused = /^--?(rpcbind|rpcallowip)(=|$)/.exec(arg);
     if (refused !== null) throw new Error(`-${refused[1]}: ${LOOPBACK_ONLY}`);
     const match =
-      /^--?(wallet|fallbackfee|keypool|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile)=(.*)$/
+      /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile)=(.*)$/
         .exec(arg);
     if (match === null) continue;
     const [, name, value] = match;
@@ -133,7 +118,6 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     else if (name === "wallet") wallets.push(value);
     else if (name === "ipcconnect") connect = value;
     else if (name === "ipccookiefile") cookieFile = value;
-    else if (name === "keypool") keypool = parseKeypool(value);
     else {
       const fee = parseBtc(value);
       if (fee === undefined) {

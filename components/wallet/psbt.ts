@@ -164,7 +164,7 @@ export function isFinalized(tx: Transaction, i: number): boolean {
 /** Taproot fields a finalized input keeps only if it had them before (`FromSignatureData`). */
 export type TaprootFields = Pick<
   ReturnType<Transaction["getInput"]>,
-  "tapInternalKey" | "tapBip32Derivation"
+  "tapInternalKey" | "tapBip32Derivation" | "tapKeySig"
 >;
 
 /**
@@ -172,7 +172,8 @@ export type TaprootFields = Pick<
  * and drops what only signing needed, as Core's `FromSignatureData` does
  * for a complete input: the partial signatures, key origins and scripts
  * go; of the taproot fields only those in `taproot` (what the input had
- * before this wallet described it) stay, the key-path signature not. False
+ * before this wallet described and signed it, a key-path signature an
+ * earlier pass left among them) stay. False
  * when the input holds no signature by `key`. scure's own `finalizeIdx`
  * first checks the fee, which needs every input's coin; a transaction the
  * wallet owns only in part has inputs it does not know.
@@ -194,7 +195,7 @@ export function finalizeInput(
     if (input.tapKeySig === undefined) return false;
     tx.updateInput(i, {
       ...cleared,
-      tapKeySig: undefined,
+      tapKeySig: taproot.tapKeySig,
       tapInternalKey: taproot.tapInternalKey,
       tapBip32Derivation: taproot.tapBip32Derivation,
       finalScriptWitness: [input.tapKeySig],
@@ -229,6 +230,11 @@ export function spentOutput(
   const input = tx.getInput(i);
   const previous = input.nonWitnessUtxo?.outputs[input.index!];
   return previous === undefined ? input.witnessUtxo : previous;
+}
+
+/** Whether `script` pays a taproot output (a witness v1 program of 32 bytes). */
+export function isTaproot(script: Uint8Array): boolean {
+  return witnessVersion(script) === 1 && script.length === 34;
 }
 
 /** Whether `script` is a witness program: a segwit spend, whose signature commits to its coin. */

@@ -43,14 +43,17 @@ import {
   type WalletTx,
 } from "./wallet.ts";
 import { REGTEST } from "./network.ts";
-import { MAX_KEYPOOL } from "./options.ts";
+import { MAX_KEYPOOL } from "../bitcoin/options.ts";
 import { internalBytes, parseTx } from "./tx.ts";
 
 /** Options of the wallet process that methods read. */
 export interface WalletRpcOptions {
   /** `-fallbackfee` in satoshis per 1000 vB; 0 disables it (regtest's default). */
   readonly fallbackFee: bigint;
-  /** `-keypool`: scripts each chain watches past its next index; `KEYPOOL_SIZE` when not given. */
+  /**
+   * `-keypool`: scripts each chain watches past its next index, which the
+   * loader opens each wallet with; `KEYPOOL_SIZE` when not given.
+   */
   readonly keypool?: number;
 }
 
@@ -557,12 +560,8 @@ async function send(
     const { tx } = await sendMoney(wallet, payments, rate, bool(replaceable, true));
     return bool(verbose, false) ? { txid: tx.txid, fee_reason: reason } : tx.txid;
   } catch (error) {
-    if (error instanceof SelectionError) {
-      fail(
-        error.message.startsWith("Insufficient") ? Code.INSUFFICIENT_FUNDS : Code.WALLET,
-        error.message,
-      );
-    }
+    // SendMoney answers every CreateTransaction failure with RPC_WALLET_INSUFFICIENT_FUNDS.
+    if (error instanceof SelectionError) fail(Code.INSUFFICIENT_FUNDS, error.message);
     throw error;
   }
 }

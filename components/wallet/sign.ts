@@ -43,6 +43,7 @@ import {
   dropPreviousTransactions,
   finalizeInput,
   isFinalized,
+  isTaproot,
   isWitnessProgram,
   SIGHASH_ALL,
   SIGHASH_DEFAULT,
@@ -142,8 +143,7 @@ function signInputs(
     const found = spending(wallet, tx, i);
     if (found === undefined) continue;
     const { coin, key } = found;
-    const sighash = sighashFor(tx, i, coin.script, options.sighash);
-    const { tapInternalKey, tapBip32Derivation } = tx.getInput(i);
+    const { tapInternalKey, tapBip32Derivation, tapKeySig } = tx.getInput(i);
     const fingerprint = options.bip32derivs
       ? wallet.accounts.get(key.kind)!.fingerprint
       : undefined;
@@ -153,7 +153,9 @@ function signInputs(
       // The PSBT tells another coin for this input: Core leaves it unsigned, as here.
       continue;
     }
-    own.set(i, { key, sighash, taproot: { tapInternalKey, tapBip32Derivation } });
+    // The coin first, then the sighash, as Core's SignPSBTInput reads them.
+    const sighash = sighashFor(tx, i, coin.script, options.sighash);
+    own.set(i, { key, sighash, taproot: { tapInternalKey, tapBip32Derivation, tapKeySig } });
   }
   for (const [i, { key, sighash, taproot }] of own) {
     if (options.sign) {
@@ -182,7 +184,7 @@ function sighashFor(
   script: Uint8Array,
   requested: number | null,
 ): number {
-  const taproot = script.length === 34 && script[0] === 0x51 && script[1] === 0x20;
+  const taproot = isTaproot(script);
   const sighash = requested ?? (taproot ? SIGHASH_DEFAULT : SIGHASH_ALL);
   const stored = tx.getInput(i).sighashType;
   if (stored !== undefined && stored !== sighash) {

@@ -20,7 +20,7 @@ import { callRpc, type RpcAccess } from "../node/sandboxed.ts";
 import { parseWalletArgs } from "./options.ts";
 
 /** The options the wallet process reads too (bitcoind's wallet options, and its IPC log's). */
-const WALLET_OPTIONS = /^--?(wallet|fallbackfee|keypool|debug|loglevel)=/;
+const WALLET_OPTIONS = /^--?((wallet|fallbackfee|debug|loglevel)=|(no)?keypool(=|$))/;
 
 /** Of the node's options, those the wallet process takes. */
 export function walletArgs(nodeArgs: readonly string[]): string[] {

@@ -104,7 +104,6 @@ export type SpendingWallet =
     | "spent"
     | "isLocked"
     | "setLocked"
-    | "transaction"
     | "transactions"
     | "confirmations"
     | "allFromMe"
@@ -380,9 +379,10 @@ async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise
       );
     }
     const { tx, row } = wallet.transaction(input.txid)!;
-    // BIP 431 (TRUC): an unconfirmed parent and its child are both version 3, or neither.
+    // BIP 431 (TRUC): an unconfirmed parent and its child are both version 3, or neither (one
+    // out of the mempool too, as Core's depth 0).
     if (
-      wallet.confirmations(row) === 0 &&
+      row.blockHeight === null && !wallet.isConflicted(input.txid) &&
       (tx.version === TRUC_VERSION) !== (request.version === TRUC_VERSION)
     ) {
       throw new WalletError(
@@ -445,21 +445,31 @@ function spendable(
 /**
  * Of `coins`, those a version 3 child may spend as Core's AvailableCoins
  * lets it: an unconfirmed version 3 parent takes one child (none in the
- * mempool yet) and has no unconfirmed parent of its own (the wallet's).
+ * mempool yet) and has no unconfirmed parent of its own (the wallet's),
+ * and a child has one unconfirmed parent: of several, the one whose coins
+ * are worth most. Coins locked while it asked the node stay out.
  */
 async function trucChildless(wallet: SpendingWallet, coins: WalletCoin[]): Promise<WalletCoin[]> {
   const kept: WalletCoin[] = [];
+  // Each unconfirmed version 3 parent's coins, or null when it may take no child.
+  const byParent = new Map<string, WalletCoin[] | null>();
   for (const coin of coins) {
     const { tx } = wallet.transaction(coin.txid)!;
-    if (coin.confirmations === 0 && tx.version === TRUC_VERSION) {
-      if (await wallet.chain.hasDescendantsInMempool(internalBytes(coin.txid))) continue;
-      if (tx.inputs.some((input) => wallet.transaction(input.txid)?.row.blockHeight === null)) {
-        continue;
-      }
+    if (coin.confirmations > 0 || tx.version !== TRUC_VERSION) {
+      kept.push(coin);
+      continue;
     }
-    kept.push(coin);
+    if (!byParent.has(coin.txid)) {
+      const childless = !await wallet.chain.hasDescendantsInMempool(internalBytes(coin.txid)) &&
+        !tx.inputs.some((input) => wallet.transaction(input.txid)?.row.blockHeight === null);
+      byParent.set(coin.txid, childless ? [] : null);
+    }
+    byParent.get(coin.txid)?.push(coin);
   }
-  return kept;
+  const worth = (group: readonly WalletCoin[]) => group.reduce((sum, c) => sum + c.amount, 0n);
+  let parent: WalletCoin[] = [];
+  for (const group of byParent.values()) if (group && worth(group) > worth(parent)) parent = group;
+  return [...kept, ...parent].filter((c) => !wallet.isLocked(`${c.txid}:${c.vout}`));
 }
 
 /**
@@ -503,6 +513,10 @@ function build(wallet: SpendingWallet, spec: {
     feeRate: spec.feeRate,
     changeScript,
   });
+  // Core's CreateTransaction: the fee itself is bounded, before anything is signed or sent.
+  if (plan.fee > MAX_TX_FEE) {
+    throw new SelectionError("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");
+  }
   const outputs = spec.payments.map((p, i) => ({ script: p.script, amount: plan.amounts[i] }));
   let changePos = -1;
   if (plan.change !== null) {

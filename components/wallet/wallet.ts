@@ -64,7 +64,7 @@ import {
 export const KEYPOOL_SIZE = 100;
 /** Keys per chain a refill derives before it lets other calls run. */
 const REFILL_STEP = 50;
-/** Core's `-maxtxfee` default: a send paying more is refused by the node. */
+/** Core's `-maxtxfee` default: the most a transaction the wallet makes may pay (and the node takes). */
 export const MAX_TX_FEE = 10_000_000n;
 /** Blocks fetched per `getBlocksSince` during a rescan. */
 const RESCAN_BATCH = 50;

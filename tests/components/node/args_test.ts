@@ -12,11 +12,11 @@ import {
   Args,
   ArgsError,
   type ArgSpec,
-  atoi,
   formatParagraph,
   interpretBool,
   normalPath,
 } from "../../../components/node/args.ts";
+import { atoi } from "../../../components/bitcoin/options.ts";
 
 const SPECS: ArgSpec[] = [
   { name: "datadir", help: "", category: "options", noNegation: true },

@@ -245,6 +245,7 @@ Deno.test("options: the startup errors' texts (Core's words)", () => {
     [["-regtest", d, "-debug=foo"], "Unsupported logging category -debug=foo."],
     [["-regtest", d, "-debugexclude=foo"], "Unsupported logging category -debugexclude=foo."],
     [["-regtest", d, "-fallbackfee=abc"], "Invalid amount for -fallbackfee=<amount>: 'abc'"],
+    [["-regtest", d, "-keypool=20000"], "Invalid -keypool=20000: at most 10000 keys here"],
     [
       ["-regtest", d, "-rpccookieperms=x"],
       "Invalid -rpccookieperms=x; must be one of 'owner', 'group', or 'all'.",

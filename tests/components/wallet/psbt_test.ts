@@ -112,6 +112,10 @@ Deno.test("walletcreatefundedpsbt and walletprocesspsbt: funded, described, sign
     false,
   ]);
   assertEquals(twoPasses.complete, true);
+  // As Core's FromSignatureData: the key-path signature the first pass left stays.
+  const twoPassed = read(twoPasses.psbt);
+  const taprootInput = hex.encode(twoPassed.getInput(0).txid!) === fromTaproot ? 0 : 1;
+  assert(twoPassed.getInput(taprootInput).tapKeySig !== undefined, "tapKeySig kept");
   assertEquals((await call("testmempoolaccept", [[twoPasses.hex]]))[0].allowed, true);
   // Another key's signature in the wallet's input is not taken for the wallet's own.
   const stranger = read(funded.psbt);

@@ -134,6 +134,19 @@ Deno.test("send: funds, signs and broadcasts as Core's, or returns the transacti
     ),
   );
   assertEquals(await s("send", [{ [external]: 100 }]), refused(-4, "Insufficient funds"));
+  // A fee over -maxtxfee (0.1 BTC) is refused before anything is signed or kept: -6 from
+  // sendtoaddress (SendMoney), -4 from send (FundTransaction); the coins stay spendable.
+  const before = (await s("getbalances")).mine.trusted;
+  const tooMuch = "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)";
+  assertEquals(
+    await s("sendtoaddress", [external, 0.1, "", "", false, true, null, "unset", false, 100_000]),
+    refused(-6, tooMuch),
+  );
+  assertEquals(
+    await s("send", [{ [external]: 0.1 }, null, "unset", 100_000]),
+    refused(-4, tooMuch),
+  );
+  assertEquals((await s("getbalances")).mine.trusted, before);
   assertEquals(
     await s("send", [{ [external]: 0.1 }, null, "unset", null, { subtract_fee_from_outputs: [1] }]),
     refused(-8, "Invalid parameter 'subtract fee from output', position too large: 1"),
@@ -153,6 +166,7 @@ Deno.test("send: funds, signs and broadcasts as Core's, or returns the transacti
       ["fundrawtransaction", ["00"]],
       ["bumpfee", ["00".repeat(32), { bogus: 1 }]],
       ["sendall", [[external], null, "unset", null, { bogus: 1 }]],
+      ["psbtbumpfee", ["00".repeat(32), { bogus: 1 }]],
     ] as const
   ) {
     assertEquals(await call(method, [...params], "nosuch"), missing, method);

@@ -58,5 +58,43 @@ Deno.test("version 3 funding: the wallet keeps BIP 431's rules, as Core's", asyn
   assertEquals(await fund([{ [external]: 0.05 }], 3), refused(-4, "Insufficient funds"));
   await call("generatetoaddress", [1, external]);
   assertEquals((await fund([{ [external]: 0.05 }], 3)).changepos >= 0, true, "once confirmed");
+
+  // Two unconfirmed version 3 parents, from two confirmed coins: a child has one of them.
+  await call("sendtoaddress", [await t("getnewaddress"), 1]);
+  await call("generatetoaddress", [1, external]);
+  const confirmed = (await t("listunspent", [1])).slice(0, 2);
+  assertEquals(confirmed.length, 2);
+  for (const coin of confirmed) {
+    const to = await t("getnewaddress");
+    await send(
+      (await t("walletcreatefundedpsbt", [
+        [{ txid: coin.txid, vout: coin.vout }],
+        [{ [to]: Math.round(coin.amount * 0.9 * 1e8) / 1e8 }],
+        0,
+        {},
+        true,
+        3,
+      ])).psbt,
+    );
+  }
+  // Only the parents' coins left to spend.
+  const rest = (await t("listunspent", [1])).map((u: { txid: string; vout: number }) => ({
+    txid: u.txid,
+    vout: u.vout,
+  }));
+  assertEquals(await t("lockunspent", [false, rest]), true);
+  const totals = new Map<string, number>();
+  for (const { txid, amount } of await t("listunspent", [0, 0])) {
+    totals.set(txid, (totals.get(txid) ?? 0) + Math.round(amount * 1e8));
+  }
+  assertEquals(totals.size, 2, "two unconfirmed parents");
+  // More than the richest holds, less than both: Core's AvailableCoins keeps one parent's coins.
+  const needed = (Math.max(...totals.values()) + 100_000) / 1e8;
+  const both = [...totals.values()].reduce((a, b) => a + b);
+  assertEquals(both > needed * 1e8 + 100_000, true, "both parents together would pay it");
+  assertEquals(await fund([{ [external]: needed }], 3), refused(-4, "Insufficient funds"));
+  const one = await t("walletprocesspsbt", [(await fund([{ [external]: 0.01 }], 3)).psbt]);
+  assertEquals((await call("decoderawtransaction", [one.hex])).vin.length, 1);
+  assertEquals((await call("testmempoolaccept", [[one.hex]]))[0].allowed, true);
   assertEquals(await target.health(), null);
 });
