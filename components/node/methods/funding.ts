@@ -68,7 +68,13 @@ import {
 import { confTarget, estimateMode as estimateModeArg } from "../../rpc/wallet_methods.ts";
 import { amount, arr, bool, hexStr, num, obj, str } from "./docs.ts";
 import { decodeTxParam, isWitnessArg } from "./encoding.ts";
-import { addOutputs, constructTransaction, inputDoc, outputsDoc } from "./rawtransactions.ts";
+import {
+  addOutputs,
+  constructTransaction,
+  inputDoc,
+  outputsArg,
+  outputsDoc,
+} from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { findCoins } from "./signing.ts";
 import { confirmTarget, estimateMode } from "./util.ts";
@@ -329,8 +335,6 @@ export function fundRequest(
   }
   if (tx.outputs.length === 0) invalid("TX must have at least one output");
   const coins = findCoins(tx, node.mempool.coins({ includeSpent: true }));
-  const flag = (name: string, fallback: boolean) =>
-    options.has(name) ? asBool(options.get(name)!) : fallback;
   return new JsonObject([
     ["version", new JsonNumber(String(tx.version))],
     ["locktime", antiFeeSniping ? null : new JsonNumber(String(tx.lockTime))],
@@ -358,9 +362,9 @@ export function fundRequest(
         ])
       ),
     ],
-    ["addInputs", flag("add_inputs", addInputs)],
-    ["includeUnsafe", flag("include_unsafe", false)],
-    ["lockUnspents", flag("lock_unspents", flag("lockUnspents", false))],
+    ["addInputs", flag(options, "add_inputs", addInputs)],
+    ["includeUnsafe", flag(options, "include_unsafe", false)],
+    ["lockUnspents", flag(options, "lock_unspents", flag(options, "lockUnspents", false))],
     ["minconf", new JsonNumber(String(minconf))],
     ["maxconf", maxconf === null ? null : new JsonNumber(String(maxconf))],
     ["changeScript", changeScript],
@@ -370,7 +374,7 @@ export function fundRequest(
       changePosition === null ? null : new JsonNumber(String(changePosition)),
     ],
     ["feeRate", feeRate === null ? null : new JsonNumber(feeRate.toString())],
-    ["replaceable", flag("replaceable", true)],
+    ["replaceable", flag(options, "replaceable", true)],
   ]);
 }
 
@@ -519,15 +523,8 @@ const BUMP_OPTION_ARGS: readonly ArgSpec[] = [
   },
   estimateModeArg,
   {
-    name: "outputs",
-    type: "arr",
+    ...outputsArg("Cannot be provided if 'original_change_index' is specified."),
     default: [],
-    description: "The outputs specified as key-value pairs.\n" +
-      "Each key may only appear once, i.e. there can only be one 'data' output, and no address may be duplicated.\n" +
-      "At least one output of either type must be specified.\n" +
-      "Cannot be provided if 'original_change_index' is specified.",
-    skipTypeCheck: true,
-    inner: outputsDoc(),
   },
   {
     name: "original_change_index",
@@ -649,6 +646,28 @@ const OUTDATED_OPTIONS: readonly [string, string][] = [
   ["lockUnspents", "Use lock_unspents instead of lockUnspents"],
   ["subtractFeeFromOutputs", "Use subtract_fee_from_outputs instead of subtractFeeFromOutputs"],
 ];
+
+/** Boolean option `name` of `options`, or `fallback` when it is not given. */
+function flag(options: JsonObject, name: string, fallback: boolean): boolean {
+  return options.has(name) ? asBool(options.get(name)!) : fallback;
+}
+
+/**
+ * The options of `send` and `sendall`: the object given, with the fee
+ * arguments given positionally moved in (`feeInstructions`) and the old
+ * spellings refused (Core's `PreventOutdatedOptions`).
+ */
+function sendOptions(params: Params): JsonObject {
+  const given = params.raw("options");
+  const options = feeInstructions(
+    given === null ? new JsonObject() : asObj(given),
+    params.raw("conf_target"),
+    params.raw("estimate_mode"),
+    params.raw("fee_rate"),
+  );
+  for (const [key, message] of OUTDATED_OPTIONS) if (options.has(key)) invalid(message);
+  return options;
+}
 
 /**
  * Core's `InterpretFeeEstimationInstructions`: the fee arguments given
@@ -851,14 +870,7 @@ function sendAllMethod(node: NodeServices): RpcMethod {
         `recipients='[{"${SECOND_EXAMPLE_ADDRESS}": 0.25}, "${EXAMPLE_ADDRESS}"]' fee_rate=1.3\n`,
       ),
     handler: routed(node, "sendall", (params) => {
-      const given = params.raw("options");
-      const options = feeInstructions(
-        given === null ? new JsonObject() : asObj(given),
-        params.raw("conf_target"),
-        params.raw("estimate_mode"),
-        params.raw("fee_rate"),
-      );
-      for (const [key, message] of OUTDATED_OPTIONS) if (options.has(key)) invalid(message);
+      const options = sendOptions(params);
       // Strings share what is left; objects are payments (createrawtransaction's outputs).
       const remainderScripts = new Set<string>();
       const pairs: Json[] = [];
@@ -885,9 +897,7 @@ function sendAllMethod(node: NodeServices): RpcMethod {
       if (maxconf !== null && maxconf < (minconf ?? 0)) {
         invalid(`maxconf can't be lower than minconf: ${maxconf} < ${minconf ?? 0}`);
       }
-      const flag = (name: string, fallback: boolean) =>
-        options.has(name) ? asBool(options.get(name)!) : fallback;
-      const rbf = flag("replaceable", true);
+      const rbf = flag(options, "replaceable", true);
       const tx = constructTransaction(
         options.get("inputs") ?? null,
         pairs,
@@ -930,12 +940,12 @@ function sendAllMethod(node: NodeServices): RpcMethod {
           "locktime",
           options.has("locktime") ? new JsonNumber(String(tx.lockTime)) : null,
         ],
-        ["sendMax", flag("send_max", false)],
+        ["sendMax", flag(options, "send_max", false)],
         ["minconf", new JsonNumber(String(minconf ?? 0))],
         ["maxconf", maxconf === null ? null : new JsonNumber(String(maxconf))],
-        ["lockUnspents", flag("lock_unspents", false)],
-        ["addToWallet", flag("add_to_wallet", true)],
-        ["psbt", flag("psbt", false)],
+        ["lockUnspents", flag(options, "lock_unspents", false)],
+        ["addToWallet", flag(options, "add_to_wallet", true)],
+        ["psbt", flag(options, "psbt", false)],
       ]);
       return [request];
     }),
@@ -1011,16 +1021,9 @@ function sendMethod(node: NodeServices): RpcMethod {
     description: "EXPERIMENTAL warning: this call may be changed in future releases.\n\n" +
       "Send a transaction.\n",
     args: [
-      {
-        name: "outputs",
-        type: "arr",
-        description: "The outputs specified as key-value pairs.\n" +
-          "Each key may only appear once, i.e. there can only be one 'data' output, and no address may be duplicated.\n" +
-          "At least one output of either type must be specified.\n" +
-          "For convenience, a dictionary, which holds the key-value pairs directly, is also accepted.",
-        skipTypeCheck: true,
-        inner: outputsDoc(),
-      },
+      outputsArg(
+        "For convenience, a dictionary, which holds the key-value pairs directly, is also accepted.",
+      ),
       confTarget,
       estimateModeArg,
       argNamed(SENDALL_OPTION_ARGS, "fee_rate"),
@@ -1048,22 +1051,13 @@ function sendMethod(node: NodeServices): RpcMethod {
         `0.1}' 1 economical '{"add_to_wallet": false, "inputs": [{"txid":"a08e6907dbbd3d809776dbfc5d82e371b764ed838b5655e72f463568df1aadf0", "vout":1}]}'`,
       ),
     handler: routed(node, "send", (params) => {
-      const given = params.raw("options");
-      const options = feeInstructions(
-        given === null ? new JsonObject() : asObj(given),
-        params.raw("conf_target"),
-        params.raw("estimate_mode"),
-        params.raw("fee_rate"),
-      );
-      for (const [key, message] of OUTDATED_OPTIONS) if (options.has(key)) invalid(message);
-      const flag = (name: string, fallback: boolean) =>
-        options.has(name) ? asBool(options.get(name)!) : fallback;
+      const options = sendOptions(params);
       const outputs = params.raw("outputs");
       const tx = constructTransaction(
         options.get("inputs") ?? null,
         outputs,
         options.get("locktime") ?? null,
-        flag("replaceable", true),
+        flag(options, "replaceable", true),
         2,
       );
       const request = fundRequest(node, tx, checkedOptions(options, OPTION_TYPES, NOT_SUPPORTED), {
@@ -1073,8 +1067,8 @@ function sendMethod(node: NodeServices): RpcMethod {
         antiFeeSniping: !options.has("locktime"),
       });
       const finish = new JsonObject([
-        ["addToWallet", flag("add_to_wallet", true)],
-        ["psbt", flag("psbt", false)],
+        ["addToWallet", flag(options, "add_to_wallet", true)],
+        ["psbt", flag(options, "psbt", false)],
       ]);
       return [request, finish];
     }),

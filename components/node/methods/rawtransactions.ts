@@ -702,6 +702,22 @@ export function outputsDoc(): ArgSpec[] {
   ];
 }
 
+/**
+ * The `outputs` argument as Core's methods document it: the same key-value
+ * pairs, each method ending the text with its own `note`.
+ */
+export function outputsArg(note: string): ArgSpec {
+  return {
+    name: "outputs",
+    type: "arr",
+    description: "The outputs specified as key-value pairs.\n" +
+      "Each key may only appear once, i.e. there can only be one 'data' output, and no address may be duplicated.\n" +
+      "At least one output of either type must be specified.\n" + note,
+    skipTypeCheck: true,
+    inner: outputsDoc(),
+  };
+}
+
 /** Core's `CreateTxDoc()`: the arguments of createrawtransaction and createpsbt. */
 export function createTxArgs() {
   return [
@@ -711,17 +727,10 @@ export function createTxArgs() {
       description: "The inputs",
       inner: [inputDoc()],
     },
-    {
-      name: "outputs",
-      type: "arr",
-      description: "The outputs specified as key-value pairs.\n" +
-        "Each key may only appear once, i.e. there can only be one 'data' output, and no address may be duplicated.\n" +
-        "At least one output of either type must be specified.\n" +
-        "For compatibility reasons, a dictionary, which holds the key-value pairs directly, is also\n" +
+    outputsArg(
+      "For compatibility reasons, a dictionary, which holds the key-value pairs directly, is also\n" +
         "                             accepted as second parameter.",
-      skipTypeCheck: true,
-      inner: outputsDoc(),
-    },
+    ),
     {
       name: "locktime",
       type: "num",

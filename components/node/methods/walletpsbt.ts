@@ -47,7 +47,7 @@ import {
   routed,
 } from "./funding.ts";
 import { decodePsbt } from "./psbt_codec.ts";
-import { constructTransaction, inputDoc, outputsDoc } from "./rawtransactions.ts";
+import { constructTransaction, inputDoc, outputsArg } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
 import { parseSighash } from "./signing.ts";
 
@@ -82,17 +82,10 @@ export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
           description: "Leave empty to add inputs automatically. See add_inputs option.",
           inner: [inputDoc()],
         },
-        {
-          name: "outputs",
-          type: "arr",
-          description: "The outputs specified as key-value pairs.\n" +
-            "Each key may only appear once, i.e. there can only be one 'data' output, and no address may be duplicated.\n" +
-            "At least one output of either type must be specified.\n" +
-            "For compatibility reasons, a dictionary, which holds the key-value pairs directly, is also\n" +
+        outputsArg(
+          "For compatibility reasons, a dictionary, which holds the key-value pairs directly, is also\n" +
             "accepted as second parameter.",
-          skipTypeCheck: true,
-          inner: outputsDoc(),
-        },
+        ),
         {
           name: "locktime",
           type: "num",
