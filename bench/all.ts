@@ -21,6 +21,7 @@ const BENCHMARKS = [
   "rpc_http_bench.ts", // the JSON-RPC HTTP server on a stub method table
   "chain_bench.ts", // block assembly and validation in-process
   "mempool_bench.ts", // mempool acceptance in-process
+  "sighash_bench.ts", // signing and checking 1,000 inputs: kept sighash hashes vs scure's
   "mining_ipc_bench.ts", // Bitcoin Core's Mining interface over IPC
   "hostile_bench.ts", // server memory under a peer that never reads
   "gui_bench.ts", // deno task gui to first paint in Chromium; block to screen

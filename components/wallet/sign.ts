@@ -36,6 +36,7 @@
  */
 import { hex } from "@scure/base";
 import { Transaction } from "@scure/btc-signer";
+import { cachedSighashes } from "../bitcoin/sighash.ts";
 import type { DerivedKey } from "./keys.ts";
 import {
   describeInput,
@@ -157,6 +158,8 @@ function signInputs(
     const sighash = sighashFor(tx, i, coin.script, options.sighash);
     own.set(i, { key, sighash, taproot: { tapInternalKey, tapBip32Derivation, tapKeySig } });
   }
+  // Signing only adds signatures, so the transaction-wide hashes hold throughout.
+  using _sighashes = cachedSighashes(tx);
   for (const [i, { key, sighash, taproot }] of own) {
     if (options.sign) {
       try {

@@ -40,6 +40,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { Transaction } from "@scure/btc-signer";
 import { bytesEqual } from "./hash.ts";
 import { encodeTx, type Tx } from "./tx.ts";
+import { SighashCache } from "../../bitcoin/sighash.ts";
 
 /** Script verification flags, with Bitcoin Core's bit values. */
 export const ScriptVerify = Object.freeze({
@@ -382,27 +383,6 @@ function parsablePubKey(pubkey: Uint8Array): Uint8Array | undefined {
   return undefined;
 }
 
-/** The sighash preimage methods this module calls on scure's `Transaction`. */
-interface SighashTransaction {
-  preimageLegacy(index: number, scriptCode: Uint8Array, hashType: number): Uint8Array;
-  preimageWitnessV0(
-    index: number,
-    scriptCode: Uint8Array,
-    hashType: number,
-    amount: bigint,
-  ): Uint8Array;
-  preimageWitnessV1(
-    index: number,
-    scripts: Uint8Array[],
-    hashType: number,
-    amounts: bigint[],
-    codeSeparator?: number,
-    leafScript?: Uint8Array,
-    leafVersion?: number,
-    annex?: Uint8Array,
-  ): Uint8Array;
-}
-
 /** Which signature digest an ECDSA check uses. */
 export type SigVersion = "base" | "witness_v0";
 
@@ -423,7 +403,9 @@ function fail(code: ScriptErrorCode): never {
 export class TxScriptChecker {
   readonly #tx: Tx;
   readonly #spent: readonly SpentOutput[];
-  #sighash?: SighashTransaction;
+  #sighash?: SighashCache;
+  #spentScripts?: Uint8Array[];
+  #spentAmounts?: bigint[];
 
   /** `spent[i]` is the output input `i` spends. */
   constructor(tx: Tx, spent: readonly SpentOutput[]) {
@@ -675,11 +657,13 @@ export class TxScriptChecker {
     if (version === "witness_v0") {
       return tx.preimageWitnessV0(index, scriptCode, hashType, this.#spent[index].amount);
     }
+    this.#spentScripts ??= this.#spent.map((output) => output.script);
+    this.#spentAmounts ??= this.#spent.map((output) => output.amount);
     return tx.preimageWitnessV1(
       index,
-      this.#spent.map((output) => output.script),
+      this.#spentScripts,
       hashType,
-      this.#spent.map((output) => output.amount),
+      this.#spentAmounts,
       -1,
       undefined,
       0xc0,
@@ -687,15 +671,18 @@ export class TxScriptChecker {
     );
   }
 
-  /** scure's view of the transaction, for its sighash preimages. */
-  #transaction(): SighashTransaction {
+  /**
+   * The transaction's sighash preimages, its transaction-wide hashes kept
+   * for every input it checks.
+   */
+  #transaction(): SighashCache {
     try {
-      this.#sighash ??= Transaction.fromRaw(encodeTx(this.#tx), {
+      this.#sighash ??= new SighashCache(Transaction.fromRaw(encodeTx(this.#tx), {
         allowUnknownOutputs: true,
         allowUnknownVersion: true,
         allowUnknownInputs: true,
         disableScriptCheck: true,
-      }) as unknown as SighashTransaction;
+      }));
     } catch {
       // A transaction scure cannot take apart has no digest this node can check.
       fail("UNSUPPORTED");
