@@ -23,7 +23,10 @@ import {
   defineMethod,
   EXAMPLE_ADDRESS,
   helpExampleCli,
+  helpExampleCliNamed,
   helpExampleRpc,
+  helpExampleRpcNamed,
+  type JsonInput,
   messageExamples,
   type Params,
   type ResultSpec,
@@ -149,6 +152,34 @@ const receivedLabel: ResultSpec = {
 const LOCK_EXAMPLE =
   '[{\\"txid\\":\\"a08e6907dbbd3d809776dbfc5d82e371b764ed838b5655e72f463568df1aadf0\\",\\"vout\\":1}]';
 const txidResult: ResultSpec = { type: "hex", description: "The transaction id." };
+/** `load_on_startup`, as createwallet, loadwallet, restorewallet and unloadwallet take it. */
+const loadOnStartupArg: ArgSpec = {
+  name: "load_on_startup",
+  type: "bool",
+  optional: true,
+  description:
+    "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged.",
+};
+
+/** The optional `warnings` of a wallet's creating, loading or unloading. */
+function warningsResult(doing: string): ResultSpec {
+  return {
+    type: "arr",
+    key: "warnings",
+    optional: true,
+    description: `Warning messages, if any, related to ${doing} the wallet.`,
+    inner: [{ type: "str", description: "" }],
+  };
+}
+
+/** restorewallet's examples, as Core's (the stray quote in the named ones is Core's too). */
+const RESTORE_EXAMPLE = '"testwallet" "home\\backups\\backup-file.bak"';
+const RESTORE_EXAMPLE_NAMED: [string, JsonInput][] = [
+  ["wallet_name", "testwallet"],
+  ["backup_file", 'home\\backups\\backup-file.bak"'],
+  ["load_on_startup", true],
+];
+
 const nameResult: ResultSpec = {
   type: "obj",
   inner: [
@@ -158,13 +189,7 @@ const nameResult: ResultSpec = {
       description:
         "The wallet name if created successfully. If the wallet was created using a full path, the wallet_name will be the full path.",
     },
-    {
-      type: "arr",
-      key: "warnings",
-      optional: true,
-      description: "Warning messages, if any, related to creating and loading the wallet.",
-      inner: [{ type: "str", description: "" }],
-    },
+    warningsResult("creating and loading"),
   ],
 };
 const anyObject: ResultSpec = {
@@ -224,13 +249,7 @@ const SPECS: readonly WalletMethodSpec[] = [
           "Keep track of coin reuse, and treat dirty and clean coins differently with privacy considerations in mind.",
       },
       { name: "descriptors", type: "bool", default: true, description: 'If set, must be "true"' },
-      {
-        name: "load_on_startup",
-        type: "bool",
-        optional: true,
-        description:
-          "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged.",
-      },
+      loadOnStartupArg,
       {
         name: "external_signer",
         type: "bool",
@@ -255,17 +274,41 @@ const SPECS: readonly WalletMethodSpec[] = [
         description:
           'The path to the directory of the wallet to be loaded, either absolute or relative to the "wallets" directory. The "wallets" directory is set by the -walletdir option and defaults to the "wallets" folder within the data directory.',
       },
-      {
-        name: "load_on_startup",
-        type: "bool",
-        optional: true,
-        description:
-          "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged.",
-      },
+      loadOnStartupArg,
     ],
     result: nameResult,
     examples: helpExampleCli("loadwallet", '"test.dat"') +
       helpExampleRpc("loadwallet", '"test.dat"'),
+  },
+  {
+    name: "restorewallet",
+    route: "load",
+    description:
+      'Restores and loads a wallet from backup.\n\nThe rescan is significantly faster if block filters are available\n(using startup option "-blockfilterindex=1").\n',
+    args: [
+      {
+        name: "wallet_name",
+        type: "str",
+        description: "The name that will be applied to the restored wallet",
+      },
+      {
+        name: "backup_file",
+        type: "str",
+        description: "The backup file that will be used to restore the wallet.",
+      },
+      loadOnStartupArg,
+    ],
+    result: {
+      type: "obj",
+      inner: [
+        { type: "str", key: "name", description: "The wallet name if restored successfully." },
+        warningsResult("restoring and loading"),
+      ],
+    },
+    examples: helpExampleCli("restorewallet", RESTORE_EXAMPLE) +
+      helpExampleRpc("restorewallet", RESTORE_EXAMPLE) +
+      helpExampleCliNamed("restorewallet", RESTORE_EXAMPLE_NAMED) +
+      helpExampleRpcNamed("restorewallet", RESTORE_EXAMPLE_NAMED),
   },
   {
     name: "unloadwallet",
@@ -280,24 +323,12 @@ const SPECS: readonly WalletMethodSpec[] = [
         description:
           "The name of the wallet to unload. If provided both here and in the RPC endpoint, the two must be identical.",
       },
-      {
-        name: "load_on_startup",
-        type: "bool",
-        optional: true,
-        description:
-          "Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged.",
-      },
+      loadOnStartupArg,
     ],
     result: {
       type: "obj",
       description: "",
-      inner: [{
-        type: "arr",
-        key: "warnings",
-        optional: true,
-        description: "Warning messages, if any, related to unloading the wallet.",
-        inner: [{ type: "str", description: "" }],
-      }],
+      inner: [warningsResult("unloading")],
     },
     examples: helpExampleCli("unloadwallet", "wallet_name") +
       helpExampleRpc("unloadwallet", "wallet_name"),
@@ -330,13 +361,7 @@ const SPECS: readonly WalletMethodSpec[] = [
           description: "",
           inner: [
             { type: "str", key: "name", description: "The wallet name" },
-            {
-              type: "arr",
-              key: "warnings",
-              optional: true,
-              description: "Warning messages, if any, related to loading the wallet.",
-              inner: [{ type: "str", description: "" }],
-            },
+            warningsResult("loading"),
           ],
         }],
       }],

@@ -4,11 +4,11 @@
  * wallet named "" in `wallets/` itself, as bitcoind keeps its default
  * wallet), all following the node's chain through the one `Chain` the
  * loader was made with. `executeRpc` runs the loader's methods
- * (createwallet, loadwallet, unloadwallet, listwallets, listwalletdir) and, on the
+ * (createwallet, loadwallet, restorewallet, unloadwallet, listwallets, listwalletdir) and, on the
  * wallet named (else the only one loaded, as bitcoind picks it), the wallet's
  * (`rpc.ts`), answering with JSON text.
  *
- * As bitcoind, `load_on_startup` (of createwallet, loadwallet and
+ * As bitcoind, `load_on_startup` (of createwallet, loadwallet, restorewallet and
  * unloadwallet) keeps the list of wallets to load at start in the data
  * directory's `settings/settings.json`: a restarted wallet process brings
  * them back.
@@ -51,6 +51,25 @@ function checkName(name: string): void {
       `Wallet file verification failed. Invalid wallet name '${name}'.`,
     );
   }
+}
+
+/** What is at `path`, or null when nothing is. */
+function statOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** Whether `path` begins as an SQLite database does (Core's `IsSQLiteFile`, its header). */
+function isSqliteFile(path: string): boolean {
+  const header = new TextEncoder().encode("SQLite format 3\0");
+  using file = Deno.openSync(path);
+  const start = new Uint8Array(header.length);
+  const read = file.readSync(start);
+  return read === header.length && start.every((byte, i) => byte === header[i]);
 }
 
 /** createwallet's refusals and warning, as Core words them. */
@@ -150,12 +169,93 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
           `Wallet file verification failed. Failed to load database path '${dir}'. Path does not exist.`,
         );
       }
-      const wallet = await Wallet.load(dir, name, this.#chain, {
-        keypool: this.#options.keypool,
-      });
-      this.#wallets.set(name, wallet);
-      return wallet;
+      return await this.#open(name);
     });
+  }
+
+  /**
+   * Restores wallet `name` from the backup file `backup` and loads it
+   * (bitcoind's `restorewallet`, with its refusals): the file becomes the
+   * wallet's `wallet.dat`, never over an existing one, and goes again, with
+   * the folder made for it, when it does not load. The wallet then catches
+   * up with the chain from the block the backup last saw. A sandboxed
+   * wallet reads only its own directories: a backup elsewhere is refused,
+   * naming the folder to keep backups in.
+   */
+  async restore(name: string, backup: string): Promise<Wallet> {
+    return await this.#once(name, async () => {
+      checkName(name);
+      try {
+        Deno.statSync(backup);
+      } catch (error) {
+        throw new WalletError(
+          Code.INVALID_PARAMETER,
+          error instanceof Deno.errors.NotCapable
+            ? `Backup file '${backup}' is outside what the wallet's sandbox lets it read; keep backups under '${this.#walletsDir}'`
+            : "Backup file does not exist",
+        );
+      }
+      const dir = this.#dir(name);
+      const file = `${dir}/${WALLET_FILE}`;
+      const existing = statOrNull(dir);
+      if (existing !== null && !existing.isDirectory) {
+        throw new WalletError(
+          Code.ALREADY_EXISTS,
+          `Failed to restore wallet. Database file exists '${dir}'.`,
+        );
+      }
+      if (existing !== null && statOrNull(file) !== null) {
+        throw new WalletError(
+          Code.ALREADY_EXISTS,
+          `Failed to restore wallet. Database file exists in '${file}'.`,
+        );
+      }
+      if (existing === null) {
+        try {
+          Deno.mkdirSync(dir, { mode: 0o700 });
+        } catch {
+          throw new WalletError(
+            Code.ALREADY_EXISTS,
+            `Failed to restore database path '${dir}'.`,
+          );
+        }
+      }
+      try {
+        Deno.copyFileSync(backup, file);
+        Deno.chmodSync(file, 0o600);
+        return await this.#open(name);
+      } catch (error) {
+        // Nothing of a failed restore stays: not the copy, its journal, nor a folder made for it.
+        for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+          try {
+            Deno.removeSync(path);
+          } catch { /* not there */ }
+        }
+        if (existing === null) Deno.removeSync(dir, { recursive: true });
+        throw error instanceof WalletError
+          ? error
+          : new WalletError(Code.WALLET, `Unexpected exception: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  /**
+   * Opens the wallet file of `name` and adds it to the loaded wallets; a
+   * file that is no SQLite database is refused as Core refuses it.
+   */
+  async #open(name: string): Promise<Wallet> {
+    const dir = this.#dir(name);
+    if (!isSqliteFile(`${dir}/${WALLET_FILE}`)) {
+      throw new WalletError(
+        Code.WALLET,
+        `Wallet file verification failed. Failed to load database path '${dir}'. Data is not in recognized format.`,
+      );
+    }
+    const wallet = await Wallet.load(dir, name, this.#chain, {
+      keypool: this.#options.keypool,
+    });
+    this.#wallets.set(name, wallet);
+    return wallet;
   }
 
   /** Creates wallet `name` (bitcoind's `createwallet`). */
@@ -319,6 +419,10 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       case "loadwallet": {
         const wallet = await this.load(String(args[0]));
         return { name: wallet.name, ...this.#rememberOnStartup(wallet.name, args[1]) };
+      }
+      case "restorewallet": {
+        const wallet = await this.restore(String(args[0]), String(args[1]));
+        return { name: wallet.name, ...this.#rememberOnStartup(wallet.name, args[2]) };
       }
       case "unloadwallet": {
         const unloaded = name ?? String(args[0]);

@@ -1347,10 +1347,19 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   backupwallet(wallet, [destination]) {
+    const path = str(destination);
     try {
-      wallet.backup(str(destination));
-    } catch {
-      fail(Code.WALLET, "Error: Wallet backup failed!");
+      wallet.backup(path);
+    } catch (error) {
+      // Core says no more; a path the sandbox does not grant deserves saying which it does.
+      const denied = error instanceof Deno.errors.NotCapable;
+      fail(
+        Code.WALLET,
+        "Error: Wallet backup failed!" +
+          (denied
+            ? ` The wallet's sandbox does not let it write '${path}'; back up under '${wallet.dir}'.`
+            : ""),
+      );
     }
     return null;
   },

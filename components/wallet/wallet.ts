@@ -96,6 +96,7 @@ export const Code = {
   NOT_FOUND: -18,
   NOT_SPECIFIED: -19,
   ALREADY_LOADED: -35,
+  ALREADY_EXISTS: -36,
 } as const;
 
 export const UNLOCK_NEEDED =

@@ -439,6 +439,8 @@ export const ENGINE_TEXT: RegExp =
 export interface MethodFuzzTarget extends AsyncDisposable {
   readonly node: RealNode;
   readonly wallet: Deno.ChildProcess;
+  /** The wallet process's data directory (its wallets in `wallets/`). */
+  readonly walletDir: string;
   readonly context: FuzzContext;
   /** Checks both processes and a plain call after a case: a problem, or null. */
   health(): Promise<string | null>;
@@ -497,6 +499,7 @@ export async function startMethodFuzzTarget(
     return {
       node,
       wallet,
+      walletDir: walletTemp.path,
       context,
       walletStderr: () => walletErrors,
       async health() {
