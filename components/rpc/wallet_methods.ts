@@ -1242,6 +1242,69 @@ const SPECS: readonly WalletMethodSpec[] = [
     examples: helpExampleCli("listdescriptors", "") + helpExampleCli("listdescriptors", "true") +
       helpExampleRpc("listdescriptors", "true"),
   },
+  {
+    name: "gethdkeys",
+    description: "List all BIP 32 HD keys in the wallet and which descriptors use them.\n",
+    args: [{
+      name: "options",
+      type: "obj_named_params",
+      optional: true,
+      description: "",
+      inner: [
+        {
+          name: "active_only",
+          type: "bool",
+          default: false,
+          description: "Show the keys for only active descriptors",
+        },
+        { name: "private", type: "bool", default: false, description: "Show private keys" },
+      ],
+    }],
+    result: {
+      type: "arr",
+      description: "",
+      inner: [{
+        type: "obj",
+        description: "",
+        inner: [
+          { type: "str", key: "xpub", description: "The extended public key" },
+          {
+            type: "bool",
+            key: "has_private",
+            description: "Whether the wallet has the private key for this xpub",
+          },
+          {
+            type: "str",
+            key: "xprv",
+            optional: true,
+            description: 'The extended private key if "private" is true',
+          },
+          {
+            type: "arr",
+            key: "descriptors",
+            description: "Array of descriptor objects that use this HD key",
+            inner: [{
+              type: "obj",
+              description: "",
+              inner: [
+                { type: "str", key: "desc", description: "Descriptor string representation" },
+                {
+                  type: "bool",
+                  key: "active",
+                  description:
+                    "Whether this descriptor is currently used to generate new addresses",
+                },
+              ],
+            }],
+          },
+        ],
+      }],
+    },
+    examples: helpExampleCli("gethdkeys", "") + helpExampleRpc("gethdkeys", "") +
+      // Core's named examples give the booleans as strings.
+      helpExampleCliNamed("gethdkeys", [["active_only", "true"], ["private", "true"]]) +
+      helpExampleRpcNamed("gethdkeys", [["active_only", "true"], ["private", "true"]]),
+  },
 ];
 
 /** Runs `spec`'s method through `router`. */

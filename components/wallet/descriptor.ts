@@ -94,7 +94,7 @@ function origin(fingerprint: number, path: string): string {
 /**
  * The ranged descriptor of an account, as `listdescriptors` shows it:
  * `wpkh([fp/84h/1h/0h]tpub…/0/*)#checksum`, the internal (change) chain
- * ending in `/1/*`. Pass the `tprv` for `listdescriptors true`.
+ * ending in `/1/*`.
  */
 export function rangedDescriptor(
   kind: DescriptorKind,
@@ -106,6 +106,21 @@ export function rangedDescriptor(
   return withChecksum(
     around(kind, `${origin(fingerprint, path)}${extendedKey}/${internal ? 1 : 0}/*`),
   );
+}
+
+/**
+ * An account's ranged descriptor with its private key, as Core's
+ * `listdescriptors true` shows it: the master `tprv` and the whole path
+ * (`wpkh(tprv…/84h/1h/0h/0/*)#checksum`), so that no child private key is
+ * shown beside its parent's public one.
+ */
+export function privateRangedDescriptor(
+  kind: DescriptorKind,
+  masterKey: string,
+  path: string,
+  internal: boolean,
+): string {
+  return withChecksum(around(kind, `${masterKey}${path.slice(1)}/${internal ? 1 : 0}/*`));
 }
 
 /** The descriptor of one derived key: `wpkh([fp/84h/1h/0h/0/3]<pubkey hex>)#checksum`. */

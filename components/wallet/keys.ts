@@ -27,7 +27,13 @@ import { wordlist } from "@scure/bip39/wordlists/english.js";
 import { p2pkh, p2sh, p2tr, p2wpkh } from "@scure/btc-signer";
 import { hex } from "@scure/base";
 import { REGTEST, TEST_VERSIONS } from "./network.ts";
-import { accountPath, type DescriptorKind, keyDescriptor, rangedDescriptor } from "./descriptor.ts";
+import {
+  accountPath,
+  type DescriptorKind,
+  keyDescriptor,
+  privateRangedDescriptor,
+  rangedDescriptor,
+} from "./descriptor.ts";
 
 /** `m/84h/1h/0h` in the notation `@scure/bip32` reads. */
 function scurePath(path: string): string {
@@ -65,11 +71,6 @@ export class HdSecret {
     const key = this.master.derive(scurePath(path)).privateKey;
     if (key === null) throw new Error(`no private key at ${path}`);
     return key;
-  }
-
-  /** The extended private key (`tprv…`) at `path`. */
-  extendedPrivateKey(path: string): string {
-    return this.master.derive(scurePath(path)).privateExtendedKey;
   }
 }
 
@@ -123,8 +124,9 @@ export class Account {
 
   /** The ranged descriptor (`listdescriptors`), public or, given `secret`, private. */
   descriptor(internal: boolean, secret?: HdSecret): string {
-    const key = secret ? secret.extendedPrivateKey(this.path) : this.xpub;
-    return rangedDescriptor(this.kind, this.fingerprint, this.path, key, internal);
+    return secret
+      ? privateRangedDescriptor(this.kind, secret.master.privateExtendedKey, this.path, internal)
+      : rangedDescriptor(this.kind, this.fingerprint, this.path, this.xpub, internal);
   }
 
   /** The key, script and address at `index` of the external or change chain. */

@@ -1364,6 +1364,29 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return null;
   },
 
+  gethdkeys(wallet, [options]) {
+    const given = (options ?? {}) as Record<string, unknown>;
+    // Core's options["…"].get_bool(): a field given must be a boolean, null included.
+    const option = (key: string): boolean => {
+      const value = given[key];
+      if (value === undefined || typeof value === "boolean") return value === true;
+      return fail(
+        Code.TYPE,
+        `JSON value of type ${jsonTypeName(value)} is not of expected type bool`,
+      );
+    };
+    // Every descriptor this wallet holds is active: active_only leaves the same list.
+    option("active_only");
+    const master = wallet.masterKey(option("private"));
+    if (master === null) return [];
+    const descriptors = [...wallet.accounts.values()]
+      .flatMap((account) => [false, true].map((internal) => account.descriptor(internal)))
+      .sort()
+      .map((desc) => ({ desc, active: true }));
+    const { xpub, xprv } = master;
+    return [{ xpub, has_private: true, ...(xprv === undefined ? {} : { xprv }), descriptors }];
+  },
+
   listdescriptors(wallet, [privateKeys]) {
     const withPrivate = bool(privateKeys, false);
     const privates = withPrivate ? wallet.privateDescriptors() : null;

@@ -221,6 +221,8 @@ export class Wallet implements Disposable {
   #blocks: Map<number, string>;
   #tip: BlockRef;
   #secret: HdSecret | null = null;
+  /** The master key's xpub (`gethdkeys`), kept outside the sealed secret. */
+  #masterXpub: string | undefined;
   #sealed: SealedSecret | null = null;
   #unlockedUntil = 0;
   #lockTimer: Timer | undefined;
@@ -289,6 +291,7 @@ export class Wallet implements Disposable {
         if (secret !== null) {
           store.setMeta("secret", secret.mnemonic);
           store.setMeta("fingerprint", String(secret.fingerprint));
+          store.setMeta("master_xpub", secret.master.publicExtendedKey);
           for (const kind of KINDS) {
             const account = Account.fromSecret(secret, kind);
             store.setMeta(`xpub_${kind}`, account.xpub);
@@ -342,6 +345,8 @@ export class Wallet implements Disposable {
     this.#sealed = sealed === undefined ? null : JSON.parse(sealed);
     const plain = store.meta("secret");
     if (plain !== undefined) this.#secret = HdSecret.fromMnemonic(plain);
+    this.#masterXpub = store.meta("master_xpub");
+    this.#keepMasterXpub();
     for (const row of store.scripts()) {
       this.#scripts.set(hex.encode(row.script), {
         kind: row.kind as DescriptorKind,
@@ -1096,6 +1101,31 @@ export class Wallet implements Disposable {
     throw new WalletError(Code.WALLET, "Error: Private keys are disabled for this wallet");
   }
 
+  /**
+   * A wallet made before the master xpub was kept learns it once its
+   * secret is at hand (at load, or when an encrypted one is unlocked).
+   */
+  #keepMasterXpub(): void {
+    if (this.#masterXpub !== undefined || this.#secret === null) return;
+    this.#masterXpub = this.#secret.master.publicExtendedKey;
+    this.store.setMeta("master_xpub", this.#masterXpub);
+  }
+
+  /**
+   * The wallet's BIP 32 master key (`gethdkeys`): its xpub and, with
+   * `withPrivate`, its xprv (-13 when locked); null for a wallet without
+   * keys. An encrypted wallet made before its xpub was kept must be
+   * unlocked once first (-13).
+   */
+  masterKey(withPrivate: boolean): { xpub: string; xprv?: string } | null {
+    if (withPrivate) this.ensureUnlocked();
+    if (this.#accounts.size === 0) return null;
+    if (this.#masterXpub === undefined) throw new WalletError(Code.UNLOCK_NEEDED, UNLOCK_NEEDED);
+    return withPrivate
+      ? { xpub: this.#masterXpub, xprv: this.#unlocked().master.privateExtendedKey }
+      : { xpub: this.#masterXpub };
+  }
+
   /** What signing needs: -13 when the wallet is locked, -4 when it has no private keys. */
   ensureCanSign(): void {
     this.#unlocked();
@@ -1211,6 +1241,7 @@ export class Wallet implements Disposable {
     }
     const seconds = Math.min(timeout, MAX_UNLOCK_SECONDS);
     this.#secret = HdSecret.fromMnemonic(mnemonic);
+    this.#keepMasterXpub();
     this.#unlockedUntil = Math.floor(Date.now() / 1000) + seconds;
     this.#lockTimer?.clear();
     // A Timer: Core allows 10^8 s, far past what setTimeout holds.

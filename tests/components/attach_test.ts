@@ -193,9 +193,9 @@ Deno.test("attach: the wallet's grants hold no network address, the node's user 
     );
     const secrets = [
       ...words.slice(0, -2).map((_, i) => words.slice(i, i + 3).join(" ")),
-      secret.extendedPrivateKey("m"),
-      secret.extendedPrivateKey("m/84h/1h/0h"),
-      secret.extendedPrivateKey("m/86h/1h/0h"),
+      secret.master.privateExtendedKey,
+      secret.master.derive("m/84'/1'/0'").privateExtendedKey,
+      secret.master.derive("m/86'/1'/0'").privateExtendedKey,
       ...keys.map((key) => hex.encode(key)),
       ...keys.map((key) => WIF(TEST_NETWORK).encode(key)),
     ];
