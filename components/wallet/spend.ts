@@ -118,7 +118,12 @@ export type SpendingWallet =
   & {
     readonly chain: Pick<
       Chain,
-      "relayMinFee" | "relayIncrementalFee" | "mempoolMinFee" | "hasDescendantsInMempool"
+      | "relayMinFee"
+      | "relayIncrementalFee"
+      | "mempoolMinFee"
+      | "hasDescendantsInMempool"
+      | "isInitialBlockDownload"
+      | "findBlock"
     >;
   };
 
@@ -299,7 +304,7 @@ export function sendMoney(
       preset: [],
       available: spendable(wallet, (c) => c.safe),
       version: 2,
-      lockTime: Math.max(wallet.tip.height, 0),
+      lockTime: await antiFeeSniping(wallet, []),
       sequence: replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
     });
     return await commit(wallet, tx);
@@ -415,7 +420,7 @@ async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise
     changePosition: request.changePosition,
     version: request.version,
     // The inputs added keep locktime semantics on: the given ones decide.
-    lockTime: request.lockTime ?? antiFeeSniping(wallet, request.inputs),
+    lockTime: request.lockTime ?? await antiFeeSniping(wallet, request.inputs),
     // Core's: BIP 125 signalled, else final locktime semantics kept on (MAX_SEQUENCE_NONFINAL).
     sequence: request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
   });
@@ -663,7 +668,7 @@ export function bumpFee(
         addInputs: true,
         changeScript,
         version: 2,
-        lockTime: Math.max(wallet.tip.height, 0),
+        lockTime: await antiFeeSniping(wallet, preset),
         sequence: request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
       });
     } catch (error) {
@@ -702,16 +707,36 @@ async function incrementalFeeRate(wallet: SpendingWallet): Promise<bigint> {
   return node > WALLET_INCREMENTAL_RELAY_FEE ? node : WALLET_INCREMENTAL_RELAY_FEE;
 }
 
+/** Core's `MAX_ANTI_FEE_SNIPING_TIP_AGE`: a tip older than this (seconds) is lagging. */
+const MAX_ANTI_FEE_SNIPING_TIP_AGE = 8 * 60 * 60;
+
 /**
- * The locktime Core's `FinishTransaction` gives a send that was given
- * none: the tip's height against fee sniping (`DiscourageFeeSniping`),
- * when every input keeps locktime semantics on; else 0.
+ * The locktime Core gives a send that was given none
+ * (`DiscourageFeeSniping`), when every input keeps locktime semantics on
+ * (else 0): the tip's height, so that only the next block may take it, and
+ * one time in ten up to 99 blocks lower, so that a transaction signed
+ * earlier and sent late does not stand out. A wallet whose chain lags (the
+ * node catching up, or its tip over 8 hours old) sets 0, a locktime that
+ * tells nothing about it.
  */
-function antiFeeSniping(wallet: SpendingWallet, inputs: readonly { sequence: number }[]): number {
+async function antiFeeSniping(
+  wallet: SpendingWallet,
+  inputs: readonly { sequence: number }[],
+): Promise<number> {
   const kept = inputs.every((input) =>
     input.sequence === WALLET_SEQUENCE || input.sequence === MAX_SEQUENCE_NONFINAL
   );
-  return kept ? Math.max(wallet.tip.height, 0) : 0;
+  if (!kept || wallet.tip.height < 0 || await wallet.chain.isInitialBlockDownload()) return 0;
+  const tip = await wallet.chain.findBlock(internalBytes(wallet.tip.hash));
+  const now = Math.floor(Date.now() / 1000);
+  if (tip === undefined || tip.time < now - MAX_ANTI_FEE_SNIPING_TIP_AGE) return 0;
+  const height = wallet.tip.height;
+  return randomBelow(10) === 0 ? Math.max(0, height - randomBelow(100)) : height;
+}
+
+/** A uniform random integer in [0, n) (Core's `randrange`). */
+function randomBelow(n: number): number {
+  return Math.floor(Math.random() * n);
 }
 
 /** Core's `GetRequiredFeeRate`: the higher of `-mintxfee` and the node's relay minimum. */
@@ -837,7 +862,7 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
     }
     const tx = new Transaction({
       version: 2,
-      lockTime: request.lockTime ?? antiFeeSniping(wallet, coins),
+      lockTime: request.lockTime ?? await antiFeeSniping(wallet, coins),
       allowUnknownOutputs: true,
       lowR: true,
     });

@@ -24,9 +24,9 @@ Deno.test("signmessage: the wallet's key signs as signmessagewithprivkey does; C
   const descriptors: { desc: string; internal: boolean }[] =
     (await call("listdescriptors", [true])).descriptors;
   const pkh = descriptors.find((d) => d.desc.startsWith("pkh(") && !d.internal)!.desc;
-  const tprv = pkh.match(/\](tprv[1-9A-HJ-NP-Za-km-z]+)\//)![1];
-  const child = HDKey.fromExtendedKey(tprv, EXT_KEY_VERSIONS)
-    .derive(`m/${path.split("/").slice(4).join("/")}`);
+  // The master tprv with the whole path, as Core shows it: pkh(tprv…/44h/1h/0h/0/*).
+  const tprv = pkh.match(/^pkh\((tprv[1-9A-HJ-NP-Za-km-z]+)\/44h\/1h\/0h\/0\/\*\)/)![1];
+  const child = HDKey.fromExtendedKey(tprv, EXT_KEY_VERSIONS).derive(path.replaceAll("h", "'"));
   const wif = encodeSecret({ key: child.privateKey!, compressed: true });
   assertEquals(await call("signmessagewithprivkey", [wif, message]), signature);
   // Any length, as Core's (a 300 kB message once overflowed the stack building its hash).
