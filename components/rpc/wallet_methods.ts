@@ -1203,6 +1203,15 @@ const SPECS: readonly WalletMethodSpec[] = [
       helpExampleRpc("rescanblockchain", "100000, 120000"),
   },
   {
+    name: "abortrescan",
+    description:
+      'Stops current wallet rescan triggered by an RPC call, e.g. by a rescanblockchain call.\nNote: Use "getwalletinfo" to query the scanning progress.\n',
+    result: { type: "bool", description: "Whether the abort was successful" },
+    examples: "\nImport a private key\n" + helpExampleCli("rescanblockchain", "") +
+      "\nAbort the running wallet rescan\n" + helpExampleCli("abortrescan", "") +
+      "\nAs a JSON-RPC call\n" + helpExampleRpc("abortrescan", ""),
+  },
+  {
     name: "backupwallet",
     description:
       "\nSafely copies the current wallet file to the specified destination, which can either be a directory or a path with a filename.\n",

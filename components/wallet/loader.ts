@@ -439,7 +439,12 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     // Unnamed when the node routes to this process alone: the only wallet loaded here.
     const [, wallet] = walletForRequest(this.#wallets, name);
     // As Core's BlockUntilSyncedToCurrentChain: answers reflect every block the node announced.
-    await wallet.sync();
+    // Not while a rescan holds the wallet's turns: abortrescan must reach it, getwalletinfo
+    // tells its progress (Core's rescan holds no lock between blocks), and a second
+    // rescanblockchain is refused at once.
+    const rescanning = wallet.scanning !== false &&
+      ["abortrescan", "getwalletinfo", "rescanblockchain"].includes(method);
+    if (!rescanning) await wallet.sync();
     return await run(wallet, args, this.#options);
   }
 

@@ -37,6 +37,7 @@ import {
   Code,
   MAX_TX_FEE,
   NOTHING_TO_ENCRYPT,
+  RESCAN_RUNNING,
   scriptAddress,
   type Wallet,
   WalletError,
@@ -689,7 +690,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       paytxfee: new Btc(wallet.payTxFee),
       private_keys_enabled: !flags.disablePrivateKeys,
       avoid_reuse: false,
-      scanning: false,
+      scanning: wallet.scanning,
       descriptors: true,
       external_signer: false,
       blank: flags.blank,
@@ -1335,6 +1336,8 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   async rescanblockchain(wallet, [startHeight, stopHeight]) {
+    // Refused at once while one runs: waiting for the wallet's turn would wait for it.
+    if (wallet.scanning !== false) fail(Code.WALLET, RESCAN_RUNNING);
     await wallet.sync();
     const tip = wallet.tip.height;
     const start = int(startHeight, 0);
@@ -1344,6 +1347,10 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     if (stop < start) fail(Code.INVALID_PARAMETER, "stop_height must be greater than start_height");
     await wallet.rescan(start, stop);
     return { start_height: start, stop_height: stop };
+  },
+
+  abortrescan(wallet) {
+    return wallet.abortRescan();
   },
 
   backupwallet(wallet, [destination]) {

@@ -102,6 +102,8 @@ export const Code = {
 export const UNLOCK_NEEDED =
   "Error: Please enter the wallet passphrase with walletpassphrase first.";
 export const NO_KEYS = "Error: This wallet has no available keys";
+/** Core's answer to a rescan asked for while one runs (-4). */
+export const RESCAN_RUNNING = "Wallet is currently rescanning. Abort existing rescan or wait.";
 /** Core's answer to encrypting a wallet without private keys (-16). */
 export const NOTHING_TO_ENCRYPT =
   "Error: wallet does not contain private keys, nothing to encrypt.";
@@ -220,6 +222,8 @@ export class Wallet implements Disposable {
   readonly #spends = new Map<string, string[]>();
   #blocks: Map<number, string>;
   #tip: BlockRef;
+  /** The rescan running: when it started, the share done, whether it was told to stop. */
+  #scan: { started: number; progress: number; aborting: boolean } | null = null;
   #secret: HdSecret | null = null;
   /** The master key's xpub (`gethdkeys`), kept outside the sealed secret. */
   #masterXpub: string | undefined;
@@ -1047,19 +1051,55 @@ export class Wallet implements Disposable {
     }
   }
 
-  /** Scans the active chain's blocks `start`..`stop` for the wallet's transactions. */
-  rescan(start: number, stop: number): Promise<void> {
-    return this.serial(async () => {
-      for (let height = start - 1; height < stop;) {
-        const blocks = await this.chain.getBlocksSince(
-          height,
-          Math.min(RESCAN_BATCH, stop - height),
-        );
-        if (blocks.length === 0) return;
-        for (const block of blocks) this.#applyBlock(block, false);
-        height = blocks.at(-1)!.height;
-      }
-    });
+  /**
+   * Scans the active chain's blocks `start`..`stop` for the wallet's
+   * transactions. One rescan at a time, as Core's `WalletRescanReserver`
+   * (-4 for a second); {@linkcode abortRescan} stops it before its next
+   * block (-1 `Rescan aborted.`), what it found so far kept.
+   */
+  async rescan(start: number, stop: number): Promise<void> {
+    if (this.#scan !== null) throw new WalletError(Code.WALLET, RESCAN_RUNNING);
+    const scan = this.#scan = { started: Date.now(), progress: 0, aborting: false };
+    const aborted = () => {
+      if (scan.aborting) throw new WalletError(Code.MISC, "Rescan aborted.");
+    };
+    try {
+      await this.serial(async () => {
+        for (let height = start - 1; height < stop;) {
+          aborted();
+          const blocks = await this.chain.getBlocksSince(
+            height,
+            Math.min(RESCAN_BATCH, stop - height),
+          );
+          if (blocks.length === 0) return;
+          for (const block of blocks) {
+            aborted();
+            this.#applyBlock(block, false);
+            scan.progress = (block.height - start + 1) / (stop - start + 1);
+          }
+          height = blocks.at(-1)!.height;
+        }
+      });
+    } finally {
+      this.#scan = null;
+    }
+  }
+
+  /**
+   * The rescan running (`getwalletinfo`'s `scanning`): whole seconds since
+   * it started and the share of its blocks done; false when none runs.
+   */
+  get scanning(): { duration: number; progress: number } | false {
+    const scan = this.#scan;
+    if (scan === null) return false;
+    return { duration: Math.floor((Date.now() - scan.started) / 1000), progress: scan.progress };
+  }
+
+  /** Core's `abortrescan`: true when a rescan runs and was not already told to stop. */
+  abortRescan(): boolean {
+    if (this.#scan === null || this.#scan.aborting) return false;
+    this.#scan.aborting = true;
+    return true;
   }
 
   /** Waits until every notification the node sent so far has been applied. */
