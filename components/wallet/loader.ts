@@ -253,6 +253,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     }
     const wallet = await Wallet.load(dir, name, this.#chain, {
       keypool: this.#options.keypool,
+      log: this.#options.log,
     });
     this.#wallets.set(name, wallet);
     return wallet;
@@ -280,6 +281,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       const wallet = await Wallet.create(dir, name, this.#chain, {
         ...options,
         keypool: this.#options.keypool,
+        log: this.#options.log,
       });
       this.#wallets.set(name, wallet);
       return wallet;

@@ -192,7 +192,8 @@ if (import.meta.main) {
   let options: WalletOptions;
   try {
     datadir = datadirOf(Deno.args);
-    options = parseWalletArgs(Deno.args);
+    // The wallets' log lines (a send the mempool refused, say) go where this process's go.
+    options = { ...parseWalletArgs(Deno.args), log: (line) => console.error(`wallet: ${line}`) };
   } catch (error) {
     console.error(`wallet: ${error instanceof Error ? error.message : String(error)}`);
     Deno.exit(1);

@@ -42,6 +42,8 @@ export interface WalletOptions {
   readonly reattach: boolean;
   /** The wallet's own JSON-RPC server (`-rpcport`), or null: no network socket. */
   readonly rpc: WalletRpcServerOptions | null;
+  /** Where the wallets' log lines go (set by the process, not an option). */
+  readonly log?: (line: string) => void;
 }
 
 /** The wallet's own JSON-RPC server, bitcoind's option names. */

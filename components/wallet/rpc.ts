@@ -56,6 +56,8 @@ export interface WalletRpcOptions {
    * loader opens each wallet with; `KEYPOOL_SIZE` when not given.
    */
   readonly keypool?: number;
+  /** Where the wallets' log lines go; nowhere when not given. */
+  readonly log?: (line: string) => void;
 }
 
 /** A wallet method: the wallet, its positional arguments (JSON values), the options. */

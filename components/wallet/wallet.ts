@@ -112,6 +112,8 @@ export const NOTHING_TO_ENCRYPT =
 export interface OpenOptions {
   /** Scripts each chain watches past its next index (`-keypool`; `KEYPOOL_SIZE` by default). */
   readonly keypool?: number;
+  /** Where the wallet's log lines go (Core's `WalletLogPrintf`); nowhere by default. */
+  readonly log?: (line: string) => void;
 }
 
 /** How a wallet is created. */
@@ -240,15 +242,18 @@ export class Wallet implements Disposable {
   #seq = 0;
   #closed = false;
   readonly #keypool: number;
+  /** Writes a line to the log, after the wallet's name as Core's do. */
+  readonly #log: (line: string) => void;
 
   private constructor(
     dir: string,
     name: string,
     store: WalletStore,
     chain: Chain,
-    { keypool = KEYPOOL_SIZE }: OpenOptions,
+    { keypool = KEYPOOL_SIZE, log = () => {} }: OpenOptions,
   ) {
     this.#keypool = keypool;
+    this.#log = (line) => log(`[${name}] ${line}`);
     this.dir = dir;
     this.name = name;
     this.store = store;
@@ -1119,8 +1124,13 @@ export class Wallet implements Disposable {
   async publish(raw: Uint8Array): Promise<{ tx: ParsedTx; fee: bigint }> {
     const parsed = parseTx(raw);
     this.store.atomically(() => this.#record(parsed, {}));
-    const { result } = await this.chain.broadcastTransaction(parsed.raw, MAX_TX_FEE);
+    const { result, error } = await this.chain.broadcastTransaction(parsed.raw, MAX_TX_FEE);
     if (result) this.store.atomically(() => this.#record(parsed, { inMempool: true }));
+    else {
+      this.#log(
+        `CommitTransaction(): Transaction cannot be broadcast immediately, ${error} (${parsed.txid})`,
+      );
+    }
     const fee = this.#txs.get(parsed.txid)!.row.fee ?? 0n;
     return { tx: parsed, fee };
   }

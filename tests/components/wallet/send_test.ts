@@ -91,6 +91,13 @@ Deno.test("send: funds, signs and broadcasts as Core's, or returns the transacti
   );
   const kept = await s("gettransaction", [early.txid]);
   assertEquals(kept.confirmations, 0);
+  // Logged as Core logs it, with the mempool's reason.
+  assert(
+    target.walletStderr().includes(
+      `wallet: [s] CommitTransaction(): Transaction cannot be broadcast immediately, non-final (${early.txid})`,
+    ),
+    target.walletStderr(),
+  );
   const heldInputs = (await decode(kept.hex)).vin.map((i) => `${i.txid}:${i.vout}`);
   const unspent = (await s("listunspent", [0])).map((u: { txid: string; vout: number }) =>
     `${u.txid}:${u.vout}`
