@@ -221,6 +221,18 @@ const keyOf = (hash: Hash) => hex.encode(hash);
 const bogoSize = (script: Uint8Array) => 32 + 4 + 4 + 8 + 2 + script.length;
 
 /** The chain state: block index, blocks, undo data and UTXO set in SQLite. */
+/** A `utxo` row as a coin; undefined when there is none. */
+function coinOfRow(row: unknown): Coin | undefined {
+  if (row === undefined) return undefined;
+  const { amount, script, height, coinbase } = row as {
+    amount: bigint;
+    script: Uint8Array;
+    height: bigint;
+    coinbase: bigint;
+  };
+  return { amount, script, height: Number(height), coinbase: coinbase === 1n };
+}
+
 export class ChainState implements CoinsView, Disposable {
   readonly #db: DatabaseSync;
   /** The database file, for the readers that open connections of their own. */
@@ -238,6 +250,7 @@ export class ChainState implements CoinsView, Disposable {
   #busy = false;
   readonly #sql: {
     getCoin: StatementSync;
+    firstCoinOf: StatementSync;
     addCoin: StatementSync;
     deleteCoin: StatementSync;
     putEntry: StatementSync;
@@ -256,6 +269,9 @@ export class ChainState implements CoinsView, Disposable {
     this.#sql = {
       getCoin: db.prepare(
         "SELECT amount, script, height, coinbase FROM utxo WHERE txid = ? AND vout = ?",
+      ),
+      firstCoinOf: db.prepare(
+        "SELECT amount, script, height, coinbase FROM utxo WHERE txid = ? ORDER BY vout LIMIT 1",
       ),
       addCoin: db.prepare("INSERT INTO utxo VALUES (?, ?, ?, ?, ?, ?)"),
       deleteCoin: db.prepare("DELETE FROM utxo WHERE txid = ? AND vout = ?"),
@@ -379,16 +395,16 @@ export class ChainState implements CoinsView, Disposable {
 
   /** The unspent output at `outpoint` in the active chain's UTXO set. */
   getCoin(outpoint: OutPoint): Coin | undefined {
-    const row = this.#sql.getCoin.get(outpoint.txid, outpoint.index) as
-      | { amount: bigint; script: Uint8Array; height: bigint; coinbase: bigint }
-      | undefined;
-    if (!row) return undefined;
-    return {
-      amount: row.amount,
-      script: row.script,
-      height: Number(row.height),
-      coinbase: row.coinbase === 1n,
-    };
+    return coinOfRow(this.#sql.getCoin.get(outpoint.txid, outpoint.index));
+  }
+
+  /**
+   * The unspent output of transaction `txid` with the lowest index, if any
+   * is left (Core's `AccessByTxid`): where a transaction still has coins,
+   * the height of its block.
+   */
+  firstCoinOf(txid: Hash): Coin | undefined {
+    return coinOfRow(this.#sql.firstCoinOf.get(txid));
   }
 
   /**

@@ -27,6 +27,7 @@ export * from "./coins.ts";
 export * from "./descriptor.ts";
 export * from "./hash.ts";
 export * from "./keys.ts";
+export * from "./merkleblock.ts";
 export * from "./message.ts";
 export * from "./deployments.ts";
 export * from "./miner.ts";

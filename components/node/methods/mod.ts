@@ -34,6 +34,7 @@ import { networkMethods } from "./network.ts";
 import { psbtMethods } from "./psbt.ts";
 import { rawTransactionMethods } from "./rawtransactions.ts";
 import { simulateMethod } from "./simulate.ts";
+import { txOutProofMethods } from "./txoutproof.ts";
 import type { NodeServices } from "./services.ts";
 import { utilMethods } from "./util.ts";
 import { walletPsbtMethods } from "./walletpsbt.ts";
@@ -51,6 +52,7 @@ export function nodeMethods(
 ): RpcMethod[] {
   return [
     ...blockchainMethods(node),
+    ...txOutProofMethods(node),
     ...mempoolMethods(node),
     ...rawTransactionMethods(node),
     ...psbtMethods(node),

@@ -8,7 +8,11 @@
  */
 import { parseNodeArgs } from "../../../components/node/options.ts";
 import { nodePermissions } from "../../../components/node/permissions.ts";
+import { hex } from "@scure/base";
+import { hashFromHex } from "../../../components/node/chain/mod.ts";
+import { assertEquals } from "../../assert.ts";
 import { tempDir, waitFor } from "../../helpers.ts";
+import type { TestKey, Utxo } from "./chain/chain_helpers.ts";
 import { freePort } from "./node_process.ts";
 
 /** The node's entry point. */
@@ -151,5 +155,28 @@ export async function startRealNode(options: StartOptions = {}): Promise<RealNod
       await stderrDone;
       made?.[Symbol.dispose]();
     },
+  };
+}
+
+/** Expects `promise` to fail with exactly the RPC error `code` and `message`. */
+export async function rejects(promise: Promise<unknown>, code: number, message: string) {
+  const error = await promise.then(() => undefined, (e) => e);
+  if (!(error instanceof RpcCallError)) throw error ?? new Error(`expected ${code} ${message}`);
+  assertEquals([error.code, error.message], [code, message]);
+}
+
+/** The coinbase output of the block at `hash` as a spendable UTXO of `owner`. */
+export async function coinbaseUtxo(
+  call: RealNode["call"],
+  hash: string,
+  owner: TestKey,
+): Promise<Utxo> {
+  const block = await call("getblock", [hash, 2]);
+  const out = block.tx[0].vout[0];
+  return {
+    outpoint: { txid: hashFromHex(block.tx[0].txid), index: 0 },
+    amount: BigInt(Math.round(out.value * 1e8)),
+    script: hex.decode(out.scriptPubKey.hex),
+    key: owner,
   };
 }

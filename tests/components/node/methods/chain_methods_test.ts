@@ -16,8 +16,8 @@ import { hex } from "@scure/base";
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals } from "../../../assert.ts";
 import { tempDir, waitFor } from "../../../helpers.ts";
-import { type RealNode, RpcCallError, startRealNode } from "../real_node.ts";
-import { signTx, TestKey, type Utxo } from "../chain/chain_helpers.ts";
+import { coinbaseUtxo, rejects, startRealNode } from "../real_node.ts";
+import { signTx, TestKey } from "../chain/chain_helpers.ts";
 import {
   addressToScript,
   CHAINSTATE_FILE,
@@ -35,29 +35,6 @@ const ADDRESS = scriptToAddress(key.wpkh)!;
 const OTHER = scriptToAddress(other.wpkh)!;
 const TPUB =
   "tpubD6NzVbkrYhZ4WaWSyoBvQwbpLkojyoTZPRsgXELWz3Popb3qkjcJyJUGLnL4qHHoQvao8ESaAstxYSnhyswJ76uZPStJRJCTKvosUCJZL5B";
-
-/** Expects an RPC error with exactly this code and message. */
-async function rejects(promise: Promise<unknown>, code: number, message: string) {
-  const error = await promise.then(() => undefined, (e) => e);
-  if (!(error instanceof RpcCallError)) throw error ?? new Error(`expected ${code} ${message}`);
-  assertEquals([error.code, error.message], [code, message]);
-}
-
-/** The coinbase output of the block at `hash` as a spendable UTXO of `owner`. */
-async function coinbaseUtxo(
-  call: RealNode["call"],
-  hash: string,
-  owner: TestKey,
-): Promise<Utxo> {
-  const block = await call("getblock", [hash, 2]);
-  const out = block.tx[0].vout[0];
-  return {
-    outpoint: { txid: hashFromHex(block.tx[0].txid), index: 0 },
-    amount: BigInt(Math.round(out.value * 1e8)),
-    script: hex.decode(out.scriptPubKey.hex),
-    key: owner,
-  };
-}
 
 /** `GetSerializeSize(CTxOut)` + Core's `PER_UTXO_OVERHEAD` (41). */
 const utxoSize = (scriptHex: string) => 8 + 1 + scriptHex.length / 2 + 41;

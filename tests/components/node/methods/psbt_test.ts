@@ -15,7 +15,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { base64, hex } from "@scure/base";
 import { Transaction } from "@scure/btc-signer";
 import { assert, assertEquals } from "../../../assert.ts";
-import { RpcCallError, startRealNode } from "../real_node.ts";
+import { rejects, startRealNode } from "../real_node.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
 import {
   encodeTx,
@@ -31,13 +31,6 @@ const ADDRESS = scriptToAddress(key.wpkh)!;
 const OTHER = scriptToAddress(other.wpkh)!;
 /** How the tests read and write PSBTs with the library: every field kept. */
 const OPTIONS = { unknown: "ignore", allowUnknownOutputs: true } as const;
-
-/** Expects an RPC error with exactly this code and message. */
-async function rejects(promise: Promise<unknown>, code: number, message: string) {
-  const error = await promise.then(() => undefined, (e) => e);
-  if (!(error instanceof RpcCallError)) throw error ?? new Error(`expected ${code} ${message}`);
-  assertEquals([error.code, error.message], [code, message]);
-}
 
 /** BIP 174 framing of an unsigned transaction with empty input and output maps. */
 function blankPsbtHex(rawTx: string, inputs: number, outputs: number): string {

@@ -12,7 +12,7 @@
  */
 import { hex } from "@scure/base";
 import { assert, assertEquals } from "../../../assert.ts";
-import { RpcCallError, startRealNode } from "../real_node.ts";
+import { rejects, startRealNode } from "../real_node.ts";
 import { signTx, TestKey, type Utxo } from "../chain/chain_helpers.ts";
 import {
   decodeTx,
@@ -30,13 +30,6 @@ const WIF = encodeSecret({ key: key.secret, compressed: true });
 const OTHER_WIF = encodeSecret({ key: other.secret, compressed: true });
 const ADDRESS = scriptToAddress(key.wpkh)!;
 const OTHER = scriptToAddress(other.wpkh)!;
-
-/** Expects an RPC error with exactly this code and message. */
-async function rejects(promise: Promise<unknown>, code: number, message: string) {
-  const error = await promise.then(() => undefined, (e) => e);
-  if (!(error instanceof RpcCallError)) throw error ?? new Error(`expected ${code} ${message}`);
-  assertEquals([error.code, error.message], [code, message]);
-}
 
 /** The display txid of a transaction. */
 const idOf = (tx: ReturnType<typeof decodeTx>) => hex.encode(txid(tx).slice().reverse());

@@ -12,7 +12,7 @@
  */
 import { hex } from "@scure/base";
 import { assertEquals } from "../../../assert.ts";
-import { RpcCallError, startRealNode } from "../real_node.ts";
+import { rejects, startRealNode } from "../real_node.ts";
 import { signTx, TestKey, type Utxo, utxosOf } from "../chain/chain_helpers.ts";
 import {
   COIN,
@@ -27,13 +27,6 @@ import {
 
 const key = new TestKey(21);
 const ADDRESS = scriptToAddress(key.wpkh)!;
-
-/** Expects an RPC error with exactly this code and message. */
-async function rejects(promise: Promise<unknown>, code: number, message: string) {
-  const error = await promise.then(() => undefined, (e) => e);
-  if (!(error instanceof RpcCallError)) throw error ?? new Error(`expected ${code} ${message}`);
-  assertEquals([error.code, error.message], [code, message]);
-}
 
 const hexOf = (tx: Tx) => hex.encode(encodeTx(tx));
 const idOf = (tx: Tx) => hashToHex(txid(tx));

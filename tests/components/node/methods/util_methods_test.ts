@@ -12,7 +12,7 @@
  * @module
  */
 import { assert, assertEquals } from "../../../assert.ts";
-import { RpcCallError, startRealNode } from "../real_node.ts";
+import { rejects, startRealNode } from "../real_node.ts";
 import { TestKey } from "../chain/chain_helpers.ts";
 import { encodeSecret, hash160, scriptToAddress } from "../../../../components/node/chain/mod.ts";
 
@@ -26,13 +26,6 @@ const TPRV =
   "tprv8ZgxMBicQKsPd7Uf69XL1XwhmjHopUGep8GuEiJDZmbQz6o58LninorQAfcKZWARbtRtfnLcJ5MQ2AtHcQJCCRUcMRvmDUjyEmNUWwx8UbK";
 const TPUB =
   "tpubD6NzVbkrYhZ4WaWSyoBvQwbpLkojyoTZPRsgXELWz3Popb3qkjcJyJUGLnL4qHHoQvao8ESaAstxYSnhyswJ76uZPStJRJCTKvosUCJZL5B";
-
-/** Expects an RPC error with exactly this code and message. */
-async function rejects(promise: Promise<unknown>, code: number, message: string) {
-  const error = await promise.then(() => undefined, (e) => e);
-  if (!(error instanceof RpcCallError)) throw error ?? new Error(`expected ${code} ${message}`);
-  assertEquals([error.code, error.message], [code, message]);
-}
 
 Deno.test("network, util and control methods of a node without peers", async (t) => {
   await using node = await startRealNode();

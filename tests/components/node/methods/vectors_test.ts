@@ -9,7 +9,7 @@
  */
 import { hex } from "@scure/base";
 import { assert, assertEquals } from "../../../assert.ts";
-import { RpcCallError, startRealNode } from "../real_node.ts";
+import { rejects, startRealNode } from "../real_node.ts";
 import { signTx, TestKey, type Utxo } from "../chain/chain_helpers.ts";
 import {
   blockHash,
@@ -35,18 +35,6 @@ const other = new TestKey(2);
 const ADDRESS = scriptToAddress(key.wpkh)!;
 const TAPROOT = scriptToAddress(key.tr)!;
 const LEGACY = scriptToAddress(key.pkh)!;
-
-/** Expects an RPC error with exactly this code and message. */
-async function rejects(promise: Promise<unknown>, code: number, message: string) {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof RpcCallError)) throw error;
-    assertEquals([error.code, error.message], [code, message]);
-    return;
-  }
-  throw new Error(`expected error ${code} ${message}`);
-}
 
 const keys = (value: Record<string, unknown>) => Object.keys(value);
 

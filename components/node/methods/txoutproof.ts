@@ -1,0 +1,177 @@
+/**
+ * `gettxoutproof` and `verifytxoutproof` (Core's `rpc/txoutproof.cpp`):
+ * a BIP 37 merkle block proving transactions are in a block, and its
+ * check against the active chain, with Core's refusals.
+ *
+ * @example
+ * ```ts
+ * import { ChainState } from "../chain/mod.ts";
+ * import { Mempool } from "../mempool/mod.ts";
+ * import { NodeServices } from "./services.ts";
+ * import { txOutProofMethods } from "./txoutproof.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using chain = ChainState.open(dir);
+ *   using mempool = new Mempool(chain);
+ *   const names = txOutProofMethods(new NodeServices({ chain, mempool })).map((m) => m.name);
+ *   if (names.join() !== "gettxoutproof,verifytxoutproof") throw new Error(names.join());
+ * }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ * @module
+ */
+import { hex } from "@scure/base";
+import {
+  type BlockEntry,
+  blockHash,
+  bytesEqual,
+  decodeMerkleBlock,
+  encodeMerkleBlock,
+  extractMatches,
+  hashFromHex,
+  hashToHex,
+  merkleBlock,
+  txid,
+} from "../chain/mod.ts";
+import {
+  asArr,
+  defineMethod,
+  parseHashV,
+  parseHexV,
+  RpcError,
+  RpcErrorCode,
+  type RpcMethod,
+} from "../../rpc/mod.ts";
+import { arr, hexStr } from "./docs.ts";
+import type { NodeServices } from "./services.ts";
+
+/** Core's -5 refusals. */
+function notFound(message: string): never {
+  throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, message);
+}
+
+/** The proof methods of the `blockchain` category. */
+export function txOutProofMethods(node: NodeServices): RpcMethod[] {
+  const { chain } = node;
+  return [
+    defineMethod({
+      name: "gettxoutproof",
+      category: "blockchain",
+      description: 'Returns a hex-encoded proof that "txid" was included in a block.\n' +
+        "\nNOTE: By default this function only works sometimes. This is when there is an\n" +
+        "unspent output in the utxo for this transaction. To make it always work,\n" +
+        "you need to maintain a transaction index, using the -txindex command line option or\n" +
+        "specify the block in which the transaction is included manually (by blockhash).\n",
+      args: [
+        {
+          name: "txids",
+          type: "arr",
+          description: "The txids to filter",
+          inner: [{ name: "txid", type: "hex", description: "A transaction hash" }],
+        },
+        {
+          name: "blockhash",
+          type: "hex",
+          optional: true,
+          description: "If specified, looks for txid in the block with this hash",
+        },
+      ],
+      result: hexStr("", "A string that is a serialized, hex-encoded data for the proof."),
+      examples: "",
+      handler(params) {
+        const given = asArr(params.raw("txids"));
+        if (given.length === 0) {
+          throw new RpcError(RpcErrorCode.INVALID_PARAMETER, "Parameter 'txids' cannot be empty");
+        }
+        const wanted = new Set<string>();
+        for (const value of given) {
+          const text = parseHashV(value, "txid");
+          if (wanted.has(text)) {
+            throw new RpcError(
+              RpcErrorCode.INVALID_PARAMETER,
+              `Invalid parameter, duplicated txid: ${text}`,
+            );
+          }
+          wanted.add(text);
+        }
+        let entry: BlockEntry | undefined;
+        const blockHash = params.raw("blockhash");
+        if (blockHash !== null) {
+          entry = chain.entry(hashFromHex(parseHashV(blockHash, "blockhash")));
+          if (entry === undefined) notFound("Block not found");
+        } else {
+          // A transaction with a coin left: the block at that coin's height.
+          for (const text of wanted) {
+            const coin = chain.firstCoinOf(hashFromHex(text));
+            if (coin !== undefined) {
+              entry = chain.entryAtHeight(coin.height);
+              break;
+            }
+          }
+          // Else the transaction index, for the first txid given, as Core's GetTransaction.
+          if (entry === undefined) {
+            const first = hashFromHex(wanted.values().next().value!);
+            const indexed = node.txindex?.find(first);
+            if (indexed === undefined) notFound("Transaction not yet in block");
+            entry = chain.entry(indexed);
+            if (entry === undefined) {
+              throw new RpcError(RpcErrorCode.INTERNAL_ERROR, "Transaction index corrupt");
+            }
+          }
+        }
+        const block = chain.readBlock(entry.hash);
+        if (block === undefined) {
+          throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not available (not fully downloaded)");
+        }
+        const found = block.txs.filter((tx) => wanted.has(hashToHex(txid(tx)))).length;
+        if (found !== wanted.size) {
+          notFound("Not all transactions found in specified or retrieved block");
+        }
+        return hex.encode(
+          encodeMerkleBlock(merkleBlock(block, (hash) => wanted.has(hashToHex(hash)))),
+        );
+      },
+    }),
+    defineMethod({
+      name: "verifytxoutproof",
+      category: "blockchain",
+      description:
+        "Verifies that a proof points to a transaction in a block, returning the transaction it commits to\n" +
+        "and throwing an RPC error if the block is not in our best chain\n",
+      args: [{
+        name: "proof",
+        type: "hex",
+        description: "The hex-encoded proof generated by gettxoutproof",
+      }],
+      result: arr("", "", [
+        hexStr(
+          "",
+          "The txid(s) which the proof commits to, or empty array if the proof cannot be validated.",
+        ),
+      ]),
+      examples: "",
+      handler(params) {
+        const bytes = parseHexV(params.raw("proof"), "proof");
+        let proof;
+        try {
+          proof = decodeMerkleBlock(bytes);
+        } catch (error) {
+          // Core's stream error, as its RPC server reports any exception.
+          throw new RpcError(
+            RpcErrorCode.MISC_ERROR,
+            `${(error as Error).message}: iostream error`,
+          );
+        }
+        const found = extractMatches(proof);
+        if (found === null || !bytesEqual(found.root, proof.header.merkleRoot)) return [];
+        const entry = chain.entry(blockHash(proof.header));
+        if (entry === undefined || !chain.isActive(entry) || entry.txCount === 0) {
+          notFound("Block not found in chain");
+        }
+        // A proof of another size of block shows nothing (a subtree passed off as a block).
+        if (entry.txCount !== proof.transactions) return [];
+        return found.matches.map((match) => hashToHex(match.txid));
+      },
+    }),
+  ];
+}
