@@ -38,7 +38,7 @@ import type { Chain } from "../../schemas/gen/ipc/chain.mp.ts";
 import type { WalletLoader } from "../../schemas/gen/ipc/wallet.mp.ts";
 import { type Reply, writeJson } from "./json.ts";
 import { walletMethods, type WalletRpcOptions } from "./rpc.ts";
-import { WALLET_FILE } from "./store.ts";
+import { NotAWallet, WALLET_FILE } from "./store.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { walletForRequest } from "../rpc/wallet_choice.ts";
 import { Code, NOTHING_TO_ENCRYPT, Wallet, WalletError } from "./wallet.ts";
@@ -53,6 +53,13 @@ function checkName(name: string): void {
   }
 }
 
+/** Removes the file or empty folder at `path`, if there is one and it can be. */
+function removeIfThere(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch { /* not there, or a folder not empty */ }
+}
+
 /** What is at `path`, or null when nothing is. */
 function statOrNull(path: string): Deno.FileInfo | null {
   try {
@@ -63,8 +70,9 @@ function statOrNull(path: string): Deno.FileInfo | null {
   }
 }
 
-/** Whether `path` begins as an SQLite database does (Core's `IsSQLiteFile`, its header). */
+/** Whether `path` is a file that begins as an SQLite database does (Core's `IsSQLiteFile`). */
 function isSqliteFile(path: string): boolean {
+  if (statOrNull(path)?.isFile !== true) return false;
   const header = new TextEncoder().encode("SQLite format 3\0");
   using file = Deno.openSync(path);
   const start = new Uint8Array(header.length);
@@ -161,9 +169,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
         throw new WalletError(Code.ALREADY_LOADED, `Wallet "${name}" is already loaded.`);
       }
       const dir = this.#dir(name);
-      try {
-        Deno.statSync(`${dir}/${WALLET_FILE}`);
-      } catch {
+      if (statOrNull(dir) === null) {
         throw new WalletError(
           Code.NOT_FOUND,
           `Wallet file verification failed. Failed to load database path '${dir}'. Path does not exist.`,
@@ -210,7 +216,10 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
           `Failed to restore wallet. Database file exists in '${file}'.`,
         );
       }
-      if (existing === null) {
+      if (existing !== null) {
+        // A journal left without its database would be replayed onto the backup.
+        for (const journal of [`${file}-wal`, `${file}-shm`]) removeIfThere(journal);
+      } else {
         try {
           Deno.mkdirSync(dir, { mode: 0o700 });
         } catch {
@@ -225,13 +234,10 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
         Deno.chmodSync(file, 0o600);
         return await this.#open(name);
       } catch (error) {
-        // Nothing of a failed restore stays: not the copy, its journal, nor a folder made for it.
-        for (const path of [file, `${file}-wal`, `${file}-shm`]) {
-          try {
-            Deno.removeSync(path);
-          } catch { /* not there */ }
-        }
-        if (existing === null) Deno.removeSync(dir, { recursive: true });
+        // Nothing of a failed restore stays: not the copy, its journal, nor a folder made for it
+        // (left, as Core leaves it, when something else was put in it meanwhile).
+        for (const path of [file, `${file}-wal`, `${file}-shm`]) removeIfThere(path);
+        if (existing === null) removeIfThere(dir);
         throw error instanceof WalletError
           ? error
           : new WalletError(Code.WALLET, `Unexpected exception: ${(error as Error).message}`);
@@ -240,21 +246,28 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   }
 
   /**
-   * Opens the wallet file of `name` and adds it to the loaded wallets; a
-   * file that is no SQLite database is refused as Core refuses it.
+   * Opens the wallet file of `name` and adds it to the loaded wallets; no
+   * file, or one that is not a wallet's database, is refused as Core
+   * refuses data it does not recognise (-18).
    */
   async #open(name: string): Promise<Wallet> {
     const dir = this.#dir(name);
-    if (!isSqliteFile(`${dir}/${WALLET_FILE}`)) {
-      throw new WalletError(
-        Code.WALLET,
+    const unrecognized = () =>
+      new WalletError(
+        Code.NOT_FOUND,
         `Wallet file verification failed. Failed to load database path '${dir}'. Data is not in recognized format.`,
       );
+    if (!isSqliteFile(`${dir}/${WALLET_FILE}`)) throw unrecognized();
+    let wallet: Wallet;
+    try {
+      wallet = await Wallet.load(dir, name, this.#chain, {
+        keypool: this.#options.keypool,
+        log: this.#options.log,
+      });
+    } catch (error) {
+      if (error instanceof NotAWallet) throw unrecognized();
+      throw error;
     }
-    const wallet = await Wallet.load(dir, name, this.#chain, {
-      keypool: this.#options.keypool,
-      log: this.#options.log,
-    });
     this.#wallets.set(name, wallet);
     return wallet;
   }
@@ -436,6 +449,11 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       case "listwalletdir":
         return { wallets: this.walletsOnDisk().map((wallet) => ({ name: wallet })) };
     }
+    // Core's backup fails on a loaded wallet's database (it holds it locked); copying over one
+    // here would replace a live wallet's file.
+    if (method === "backupwallet" && this.#isLoadedWalletFile(String(args[0]))) {
+      throw new WalletError(Code.WALLET, "Error: Wallet backup failed!");
+    }
     const run = walletMethods[method];
     if (run === undefined) throw new WalletError(-32601, "Method not found");
     // Unnamed when the node routes to this process alone: the only wallet loaded here.
@@ -445,9 +463,27 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     // tells its progress (Core's rescan holds no lock between blocks), and a second
     // rescanblockchain is refused at once.
     const rescanning = wallet.scanning !== false &&
-      ["abortrescan", "getwalletinfo", "rescanblockchain"].includes(method);
+      ["abortrescan", "getwalletinfo", "rescanblockchain", "walletlock", "walletpassphrasechange"]
+        .includes(method);
     if (!rescanning) await wallet.sync();
     return await run(wallet, args, this.#options);
+  }
+
+  /** Whether `path` is the database file of a wallet loaded here (links and `..` resolved). */
+  #isLoadedWalletFile(path: string): boolean {
+    let real: string;
+    try {
+      real = Deno.realPathSync(path);
+    } catch {
+      return false; // nothing there yet (or out of reach): no wallet's file
+    }
+    return [...this.#wallets.values()].some((wallet) => {
+      try {
+        return Deno.realPathSync(`${wallet.dir}/${WALLET_FILE}`) === real;
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** Closes every wallet. */

@@ -409,6 +409,19 @@ function typedFields(
   return fields;
 }
 
+/**
+ * Core's refusal to lock the wallet or change its passphrase while a
+ * rescan, which may need the keys, runs (-4).
+ */
+function refuseWhileRescanning(wallet: Wallet, doing: string): void {
+  if (wallet.scanning === false) return;
+  fail(
+    Code.WALLET,
+    "Error: the wallet is currently being used to rescan the blockchain for related transactions. " +
+      `Please call \`abortrescan\` before ${doing}.`,
+  );
+}
+
 /** Core's `LabelFromValue`: "" when absent; `*` is -11 `Invalid label name`. */
 function labelName(value: unknown): string {
   const label = str(value);
@@ -1287,6 +1300,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   async walletpassphrasechange(wallet, [current, next]) {
+    if (wallet.encrypted) refuseWhileRescanning(wallet, "changing the passphrase");
     await wallet.changePassphrase(str(current), str(next));
     return null;
   },
@@ -1317,6 +1331,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   walletlock(wallet) {
+    if (wallet.encrypted) refuseWhileRescanning(wallet, "locking the wallet");
     wallet.lock();
     return null;
   },
@@ -1340,6 +1355,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   async rescanblockchain(wallet, [startHeight, stopHeight]) {
     // Refused at once while one runs: waiting for the wallet's turn would wait for it.
     if (wallet.scanning !== false) fail(Code.WALLET, RESCAN_RUNNING);
+    wallet.ensureUnlocked();
     await wallet.sync();
     const tip = wallet.tip.height;
     const start = int(startHeight, 0);

@@ -81,6 +81,9 @@ export interface ScriptRow {
 }
 
 /** The database of one wallet. */
+/** An SQLite database that is not a wallet this code reads. */
+export class NotAWallet extends Error {}
+
 export class WalletStore implements Disposable {
   readonly path: string;
   readonly #db: DatabaseSync;
@@ -101,17 +104,28 @@ export class WalletStore implements Disposable {
     return new WalletStore(path, db);
   }
 
-  /** Opens the existing database at `path`. */
+  /**
+   * Opens the existing database at `path`; throws {@linkcode NotAWallet}
+   * for an SQLite database that is not a wallet of this version, read
+   * before anything is written to it.
+   */
   static open(path: string): WalletStore {
     Deno.statSync(path);
     const db = new DatabaseSync(path);
-    db.exec(PRAGMAS);
-    const store = new WalletStore(path, db);
-    if (store.meta("version") !== "1") {
+    try {
+      let version: unknown;
+      try {
+        version = db.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value;
+      } catch {
+        // No meta table: another application's database.
+      }
+      if (version !== "1") throw new NotAWallet(`${path} is not a wallet database of this version`);
+      db.exec(PRAGMAS);
+      return new WalletStore(path, db);
+    } catch (error) {
       db.close();
-      throw new Error(`${path} is not a wallet database of this version`);
+      throw error;
     }
-    return store;
   }
 
   /** Whether the database has its address book (one made before labels has none). */

@@ -6,6 +6,7 @@
  * stays. The wallet's sandbox (read and write only its directories) is
  * said when a path lies outside it.
  */
+import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals } from "../../assert.ts";
 import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
 
@@ -82,19 +83,51 @@ Deno.test("backupwallet and restorewallet: the restored wallet is the backup's, 
 
   // A file that is no wallet: refused, and neither it nor a folder for it stays.
   Deno.writeTextFileSync(`${wallets}/garbage.dat`, "this is no SQLite database\n".repeat(200));
-  assertEquals(
-    await call("restorewallet", ["g", `${wallets}/garbage.dat`]),
+  const unrecognized = (name: string) =>
     refused(
-      -4,
-      `Wallet file verification failed. Failed to load database path '${wallets}/g'. Data is not in recognized format.`,
-    ),
-  );
+      -18,
+      `Wallet file verification failed. Failed to load database path '${wallets}/${name}'. Data is not in recognized format.`,
+    );
+  assertEquals(await call("restorewallet", ["g", `${wallets}/garbage.dat`]), unrecognized("g"));
+  // An SQLite database that is no wallet: the same, and nothing of it stays open.
+  const other = new DatabaseSync(`${wallets}/other.db`);
+  other.exec("CREATE TABLE t (x); INSERT INTO t VALUES (1);");
+  other.close();
+  const descriptors = () => [...Deno.readDirSync(`/proc/${target.wallet.pid}/fd`)].length;
+  const before = descriptors();
+  for (let i = 0; i < 10; i++) {
+    assertEquals(await call("restorewallet", ["o", `${wallets}/other.db`]), unrecognized("o"));
+  }
+  assert(descriptors() <= before + 2, `descriptors ${before} → ${descriptors()}`);
+  // loadwallet: a folder without a database, or whose wallet.dat is a folder.
+  Deno.mkdirSync(`${wallets}/hollow/wallet.dat`, { recursive: true });
+  assertEquals(await call("loadwallet", ["hollow"]), unrecognized("hollow"));
+  Deno.mkdirSync(`${wallets}/bare`);
+  assertEquals(await call("loadwallet", ["bare"]), unrecognized("bare"));
+  Deno.removeSync(`${wallets}/bare`);
   assert(!existsSync(`${wallets}/g`), "the folder made for the restore is gone");
   assertEquals(await target.node.call("listwallets"), ["w", "r"]);
 
+  // A loaded wallet's database is no backup destination (Core's is locked while loaded).
+  const rBefore = Deno.readFileSync(`${wallets}/r/wallet.dat`);
+  assertEquals(
+    await call("backupwallet", [`${wallets}/r/wallet.dat`]),
+    refused(-4, "Error: Wallet backup failed!"),
+  );
+  assertEquals(Deno.readFileSync(`${wallets}/r/wallet.dat`), rBefore);
+
+  // A journal left in an existing folder is not replayed onto the backup.
+  Deno.mkdirSync(`${wallets}/stale`);
+  Deno.writeTextFileSync(`${wallets}/stale/wallet.dat-wal`, "a journal of no database".repeat(50));
+  assertEquals(await call("restorewallet", ["stale", backup]), { name: "stale" });
+  assertEquals(await call("getbalance", [], "stale"), balance);
+
   // An existing empty folder is used, and stays when the restore fails.
   Deno.mkdirSync(`${wallets}/empty`);
-  assertEquals((await call("restorewallet", ["empty", `${wallets}/garbage.dat`])).error?.code, -4);
+  assertEquals(
+    await call("restorewallet", ["empty", `${wallets}/garbage.dat`]),
+    unrecognized("empty"),
+  );
   assertEquals([...Deno.readDirSync(`${wallets}/empty`)].length, 0);
   assertEquals(await call("restorewallet", ["empty", backup]), { name: "empty" });
   assertEquals(await call("getbalance", [], "empty"), balance);

@@ -81,4 +81,37 @@ Deno.test("rescanblockchain and abortrescan: a running rescan is told, refused t
     result: { start_height: 0, stop_height: 120 },
   });
   assertEquals((await call("getbalance")).result, balance);
+
+  // An encrypted wallet: no rescan while locked (-13); while one runs, neither walletlock nor
+  // walletpassphrasechange (Core's -4).
+  const sealed = (method: string, params: unknown[] = []) =>
+    loader.executeRpc(method, JSON.stringify(params), "e").then(JSON.parse);
+  await call("createwallet", ["e", false, false, "secret"]);
+  assertEquals(await sealed("rescanblockchain"), {
+    error: {
+      code: -13,
+      message: "Error: Please enter the wallet passphrase with walletpassphrase first.",
+    },
+  });
+  await sealed("walletpassphrase", ["secret", 600]);
+  held.hold();
+  const scanning = sealed("rescanblockchain");
+  await held.fetching();
+  const busy = (doing: string) => ({
+    error: {
+      code: -4,
+      message:
+        "Error: the wallet is currently being used to rescan the blockchain for related transactions. " +
+        `Please call \`abortrescan\` before ${doing}.`,
+    },
+  });
+  assertEquals(await sealed("walletlock"), busy("locking the wallet"));
+  assertEquals(
+    await sealed("walletpassphrasechange", ["secret", "other"]),
+    busy("changing the passphrase"),
+  );
+  assertEquals(await sealed("abortrescan"), { result: true });
+  held.release();
+  assertEquals(await scanning, { error: { code: -1, message: "Rescan aborted." } });
+  assertEquals(await sealed("walletlock"), { result: null });
 });
