@@ -172,6 +172,9 @@ function warningsResult(doing: string): ResultSpec {
   };
 }
 
+/** removeprunedfunds' example txid, Core's. */
+const PRUNED_EXAMPLE_TXID = "a8d0c0184dde994a09ec054286f1ce581bebf46446a512166eae7628734ea0a5";
+
 /** restorewallet's examples, as Core's (the stray quote in the named ones is Core's too). */
 const RESTORE_EXAMPLE = '"testwallet" "home\\backups\\backup-file.bak"';
 const RESTORE_EXAMPLE_NAMED: [string, JsonInput][] = [
@@ -1201,6 +1204,19 @@ const SPECS: readonly WalletMethodSpec[] = [
     },
     examples: helpExampleCli("rescanblockchain", "100000 120000") +
       helpExampleRpc("rescanblockchain", "100000, 120000"),
+  },
+  {
+    name: "removeprunedfunds",
+    description:
+      "Deletes the specified transaction from the wallet. Meant for use with pruned wallets and as a companion to importprunedfunds. This will affect wallet balances.\n",
+    args: [{
+      name: "txid",
+      type: "hex",
+      description: "The hex-encoded id of the transaction you are deleting",
+    }],
+    result: { type: "none", description: "" },
+    examples: helpExampleCli("removeprunedfunds", `"${PRUNED_EXAMPLE_TXID}"`) +
+      "\nAs a JSON-RPC call\n" + helpExampleRpc("removeprunedfunds", `"${PRUNED_EXAMPLE_TXID}"`),
   },
   {
     name: "abortrescan",

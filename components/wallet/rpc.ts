@@ -1367,6 +1367,21 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return { start_height: start, stop_height: stop };
   },
 
+  async importprunedfunds(wallet, [raw, blockHash, index]) {
+    // The node read the transaction and the proof (components/node/methods/txoutproof.ts).
+    await wallet.importPruned(
+      hex.decode(str(raw)),
+      str(blockHash),
+      index === null ? null : int(index, 0),
+    );
+    return null;
+  },
+
+  async removeprunedfunds(wallet, [txid]) {
+    await wallet.removeTransaction(hashArg(txid, "txid"));
+    return null;
+  },
+
   abortrescan(wallet) {
     return wallet.abortRescan();
   },

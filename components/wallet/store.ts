@@ -211,6 +211,10 @@ export class WalletStore implements Disposable {
     );
   }
 
+  deleteTx(txid: string): void {
+    this.#db.prepare("DELETE FROM txs WHERE txid = ?").run(txid);
+  }
+
   txs(): TxRow[] {
     const statement = this.#db.prepare("SELECT * FROM txs ORDER BY seq");
     statement.setReadBigInts(true);

@@ -1107,6 +1107,67 @@ export class Wallet implements Disposable {
     return true;
   }
 
+  /**
+   * Core's `importprunedfunds`: adds `raw`, confirmed at `index` of block
+   * `blockHash`, which must be in the wallet's chain (-5), the transaction
+   * shown by its proof (`index` not null, -5) and paying the wallet (-5).
+   */
+  importPruned(raw: Uint8Array, blockHash: string, index: number | null): Promise<void> {
+    return this.serial(async () => {
+      const refused = (message: string) => new WalletError(Code.INVALID_ADDRESS_OR_KEY, message);
+      const block = await this.chain.findBlock(internalBytes(blockHash));
+      if (block === undefined || this.#blocks.get(block.height) !== blockHash) {
+        throw refused("Block not found in chain");
+      }
+      if (index === null) throw refused("Transaction given doesn't exist in proof");
+      const tx = parseTx(raw);
+      if (!tx.outputs.some((output) => this.isMine(output.script))) {
+        throw refused("No addresses in wallet correspond to included transaction");
+      }
+      this.store.atomically(() =>
+        this.#record(tx, {
+          blockHash,
+          blockHeight: block.height,
+          blockIndex: index,
+          blockTime: block.time,
+          inMempool: false,
+        })
+      );
+    });
+  }
+
+  /**
+   * Core's `removeprunedfunds` (`RemoveTxs`): forgets transaction `txid`
+   * (-4 when the wallet has none), as if it had never been seen.
+   */
+  removeTransaction(txid: string): Promise<void> {
+    return this.serial(() => {
+      const wtx = this.#txs.get(txid);
+      if (wtx === undefined) {
+        throw new WalletError(Code.WALLET, `Transaction ${txid} does not belong to this wallet`);
+      }
+      this.#txs.delete(txid);
+      for (const input of wtx.tx.coinbase ? [] : wtx.tx.inputs) {
+        const key = outpointKey(input);
+        const spenders = this.#spends.get(key)?.filter((id) => id !== txid) ?? [];
+        if (spenders.length === 0) this.#spends.delete(key);
+        else this.#spends.set(key, spenders);
+      }
+      const replaced = this.#replaces.get(txid);
+      if (replaced !== undefined) this.#replacedBy.delete(replaced);
+      const by = this.#replacedBy.get(txid);
+      if (by !== undefined) this.#replaces.delete(by);
+      this.#replacedBy.delete(txid);
+      this.#replaces.delete(txid);
+      this.#abandoned.delete(txid);
+      this.store.atomically(() => {
+        this.store.deleteTx(txid);
+        this.store.setMeta("replaced_txs", JSON.stringify([...this.#replacedBy]));
+        this.#saveAbandoned();
+      });
+    });
+  }
+
   /** Waits until every notification the node sent so far has been applied. */
   async sync(): Promise<void> {
     await this.chain.waitForNotifications();

@@ -34,7 +34,7 @@ import { networkMethods } from "./network.ts";
 import { psbtMethods } from "./psbt.ts";
 import { rawTransactionMethods } from "./rawtransactions.ts";
 import { simulateMethod } from "./simulate.ts";
-import { txOutProofMethods } from "./txoutproof.ts";
+import { importPrunedFundsMethod, txOutProofMethods } from "./txoutproof.ts";
 import type { NodeServices } from "./services.ts";
 import { utilMethods } from "./util.ts";
 import { walletPsbtMethods } from "./walletpsbt.ts";
@@ -66,6 +66,7 @@ export function nodeMethods(
       ...fundingMethods(node),
       ...walletPsbtMethods(node),
       simulateMethod(node),
+      importPrunedFundsMethod(node),
     ]),
   ];
 }

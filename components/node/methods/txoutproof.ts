@@ -1,7 +1,8 @@
 /**
  * `gettxoutproof` and `verifytxoutproof` (Core's `rpc/txoutproof.cpp`):
  * a BIP 37 merkle block proving transactions are in a block, and its
- * check against the active chain, with Core's refusals.
+ * check against the active chain, with Core's refusals; and the wallet's
+ * `importprunedfunds`, whose proof the node reads.
  *
  * @example
  * ```ts
@@ -27,15 +28,21 @@ import {
   bytesEqual,
   decodeMerkleBlock,
   encodeMerkleBlock,
+  encodeTx,
   extractMatches,
   hashFromHex,
   hashToHex,
+  type MatchedTx,
+  type MerkleBlock,
   merkleBlock,
   txid,
 } from "../chain/mod.ts";
 import {
   asArr,
+  asStr,
   defineMethod,
+  type Json,
+  JsonNumber,
   parseHashV,
   parseHexV,
   RpcError,
@@ -43,7 +50,74 @@ import {
   type RpcMethod,
 } from "../../rpc/mod.ts";
 import { arr, hexStr } from "./docs.ts";
+import { decodeHexTx } from "./encoding.ts";
+import { routed } from "./funding.ts";
 import type { NodeServices } from "./services.ts";
+
+/** A method's hex proof as Core's stream reads it (-8 not hex, -1 the stream's error). */
+function readProof(value: Json): MerkleBlock {
+  const bytes = parseHexV(value, "proof");
+  try {
+    return decodeMerkleBlock(bytes);
+  } catch (error) {
+    // Core's RPC server reports any exception as -1 with its text.
+    throw new RpcError(RpcErrorCode.MISC_ERROR, `${(error as Error).message}: iostream error`);
+  }
+}
+
+/** The transactions `proof` shows, or null when it does not lead to its header's merkle root. */
+function provenMatches(proof: MerkleBlock): MatchedTx[] | null {
+  const found = extractMatches(proof);
+  return found !== null && bytesEqual(found.root, proof.header.merkleRoot) ? found.matches : null;
+}
+
+/**
+ * `importprunedfunds`, routed to the wallet the request means: the node
+ * decodes the transaction and the proof and says where in the proven block
+ * the transaction is (null: not shown); the wallet checks the block is in
+ * its chain and that the transaction pays it.
+ */
+export function importPrunedFundsMethod(node: NodeServices): RpcMethod {
+  return defineMethod({
+    name: "importprunedfunds",
+    category: "wallet",
+    description:
+      "Imports funds without rescan. Corresponding address or script must previously be included in wallet. Aimed towards pruned wallets. The end-user is responsible to import additional transactions that subsequently spend the imported outputs or rescan after the point in the blockchain the transaction is included.\n",
+    args: [
+      {
+        name: "rawtransaction",
+        type: "hex",
+        description: "A raw transaction in hex funding an already-existing address in wallet",
+      },
+      {
+        name: "txoutproof",
+        type: "hex",
+        description: "The hex output from gettxoutproof that contains the transaction",
+      },
+    ],
+    result: { type: "none", description: "" },
+    examples: "",
+    handler: routed(node, "importprunedfunds", (params) => {
+      const tx = decodeHexTx(asStr(params.raw("rawtransaction")));
+      if (tx === undefined) {
+        throw new RpcError(
+          RpcErrorCode.DESERIALIZATION_ERROR,
+          "TX decode failed. Make sure the tx has at least one input.",
+        );
+      }
+      const proof = readProof(params.raw("txoutproof"));
+      const matches = provenMatches(proof);
+      if (matches === null) notFound("Something wrong with merkleblock");
+      const id = txid(tx);
+      const match = matches.find((m) => bytesEqual(m.txid, id));
+      return [
+        hex.encode(encodeTx(tx)),
+        hashToHex(blockHash(proof.header)),
+        match === undefined ? null : new JsonNumber(String(match.index)),
+      ];
+    }),
+  });
+}
 
 /** Core's -5 refusals. */
 function notFound(message: string): never {
@@ -151,26 +225,16 @@ export function txOutProofMethods(node: NodeServices): RpcMethod[] {
       ]),
       examples: "",
       handler(params) {
-        const bytes = parseHexV(params.raw("proof"), "proof");
-        let proof;
-        try {
-          proof = decodeMerkleBlock(bytes);
-        } catch (error) {
-          // Core's stream error, as its RPC server reports any exception.
-          throw new RpcError(
-            RpcErrorCode.MISC_ERROR,
-            `${(error as Error).message}: iostream error`,
-          );
-        }
-        const found = extractMatches(proof);
-        if (found === null || !bytesEqual(found.root, proof.header.merkleRoot)) return [];
+        const proof = readProof(params.raw("proof"));
+        const matches = provenMatches(proof);
+        if (matches === null) return [];
         const entry = chain.entry(blockHash(proof.header));
         if (entry === undefined || !chain.isActive(entry) || entry.txCount === 0) {
           notFound("Block not found in chain");
         }
         // A proof of another size of block shows nothing (a subtree passed off as a block).
         if (entry.txCount !== proof.transactions) return [];
-        return found.matches.map((match) => hashToHex(match.txid));
+        return matches.map((match) => hashToHex(match.txid));
       },
     }),
   ];
