@@ -449,15 +449,15 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       case "listwalletdir":
         return { wallets: this.walletsOnDisk().map((wallet) => ({ name: wallet })) };
     }
+    const run = walletMethods[method];
+    if (run === undefined) throw new WalletError(-32601, "Method not found");
+    // Unnamed when the node routes to this process alone: the only wallet loaded here.
+    const [, wallet] = walletForRequest(this.#wallets, name);
     // Core's backup fails on a loaded wallet's database (it holds it locked); copying over one
     // here would replace a live wallet's file.
     if (method === "backupwallet" && this.#isLoadedWalletFile(String(args[0]))) {
       throw new WalletError(Code.WALLET, "Error: Wallet backup failed!");
     }
-    const run = walletMethods[method];
-    if (run === undefined) throw new WalletError(-32601, "Method not found");
-    // Unnamed when the node routes to this process alone: the only wallet loaded here.
-    const [, wallet] = walletForRequest(this.#wallets, name);
     // As Core's BlockUntilSyncedToCurrentChain: answers reflect every block the node announced.
     // Not while a rescan holds the wallet's turns: abortrescan must reach it, getwalletinfo
     // tells its progress (Core's rescan holds no lock between blocks), and a second

@@ -80,10 +80,10 @@ export interface ScriptRow {
   index: number;
 }
 
-/** The database of one wallet. */
 /** An SQLite database that is not a wallet this code reads. */
 export class NotAWallet extends Error {}
 
+/** The database of one wallet. */
 export class WalletStore implements Disposable {
   readonly path: string;
   readonly #db: DatabaseSync;

@@ -1115,10 +1115,13 @@ export class Wallet implements Disposable {
   importPruned(raw: Uint8Array, blockHash: string, index: number | null): Promise<void> {
     return this.serial(async () => {
       const refused = (message: string) => new WalletError(Code.INVALID_ADDRESS_OR_KEY, message);
+      // Core's findAncestorByHash from the wallet's last block: the wallet follows the active
+      // chain, so a block of it at or below the wallet's height (not only blocks it saw itself).
       const block = await this.chain.findBlock(internalBytes(blockHash));
-      if (block === undefined || this.#blocks.get(block.height) !== blockHash) {
-        throw refused("Block not found in chain");
-      }
+      if (
+        block === undefined || !block.inActiveChain || block.height > this.#tip.height ||
+        (this.#blocks.get(block.height) ?? blockHash) !== blockHash
+      ) throw refused("Block not found in chain");
       if (index === null) throw refused("Transaction given doesn't exist in proof");
       const tx = parseTx(raw);
       if (!tx.outputs.some((output) => this.isMine(output.script))) {
@@ -1153,10 +1156,8 @@ export class Wallet implements Disposable {
         if (spenders.length === 0) this.#spends.delete(key);
         else this.#spends.set(key, spenders);
       }
-      const replaced = this.#replaces.get(txid);
-      if (replaced !== undefined) this.#replacedBy.delete(replaced);
-      const by = this.#replacedBy.get(txid);
-      if (by !== undefined) this.#replaces.delete(by);
+      // Its own records only: the transaction it replaced still tells what replaced it, as in
+      // Core, where that is kept in the other transaction's own entry.
       this.#replacedBy.delete(txid);
       this.#replaces.delete(txid);
       this.#abandoned.delete(txid);
@@ -1188,9 +1189,7 @@ export class Wallet implements Disposable {
     const { result, error } = await this.chain.broadcastTransaction(parsed.raw, MAX_TX_FEE);
     if (result) this.store.atomically(() => this.#record(parsed, { inMempool: true }));
     else {
-      this.#log(
-        `CommitTransaction(): Transaction cannot be broadcast immediately, ${error} (${parsed.txid})`,
-      );
+      this.#log(`CommitTransaction(): Transaction cannot be broadcast immediately, ${error}`);
     }
     const fee = this.#txs.get(parsed.txid)!.row.fee ?? 0n;
     return { tx: parsed, fee };

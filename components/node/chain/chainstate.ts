@@ -220,7 +220,6 @@ const keyOf = (hash: Hash) => hex.encode(hash);
 /** Core's `GetBogoSize`: a database-independent size of one coin. */
 const bogoSize = (script: Uint8Array) => 32 + 4 + 4 + 8 + 2 + script.length;
 
-/** The chain state: block index, blocks, undo data and UTXO set in SQLite. */
 /** A `utxo` row as a coin; undefined when there is none. */
 function coinOfRow(row: unknown): Coin | undefined {
   if (row === undefined) return undefined;
@@ -233,6 +232,7 @@ function coinOfRow(row: unknown): Coin | undefined {
   return { amount, script, height: Number(height), coinbase: coinbase === 1n };
 }
 
+/** The chain state: block index, blocks, undo data and UTXO set in SQLite. */
 export class ChainState implements CoinsView, Disposable {
   readonly #db: DatabaseSync;
   /** The database file, for the readers that open connections of their own. */

@@ -28,8 +28,14 @@ export interface MerkleBlock {
   readonly transactions: number;
   /** The hashes of the tree, depth first. */
   readonly hashes: readonly Hash[];
-  /** One bit per node visited, depth first: whether a matched transaction is below it. */
-  readonly bits: readonly boolean[];
+  /**
+   * One bit per node visited, depth first (whether a matched transaction
+   * is below it), eight to a byte from the least significant: kept packed,
+   * as a proof's bytes may hold millions of them.
+   */
+  readonly flags: Uint8Array;
+  /** How many of the flag bits the tree uses (a decoded proof: all of its bytes' bits). */
+  readonly bitCount: number;
 }
 
 /** A transaction the proof shows, and its place in the block. */
@@ -88,7 +94,11 @@ export function merkleBlock(block: Block, matches: (txid: Hash) => boolean): Mer
     if (pos * 2 + 1 < treeWidth(transactions, height - 1)) build(height - 1, pos * 2 + 1);
   };
   build(treeHeight(transactions), 0);
-  return { header: block.header, transactions, hashes, bits };
+  const flags = new Uint8Array(Math.ceil(bits.length / 8));
+  bits.forEach((bit, i) => {
+    if (bit) flags[i >> 3] |= 1 << (i & 7);
+  });
+  return { header: block.header, transactions, hashes, flags, bitCount: bits.length };
 }
 
 /**
@@ -100,19 +110,20 @@ export function merkleBlock(block: Block, matches: (txid: Hash) => boolean): Mer
 export function extractMatches(
   block: MerkleBlock,
 ): { root: Hash; matches: MatchedTx[] } | null {
-  const { transactions, hashes, bits } = block;
+  const { transactions, hashes, flags, bitCount } = block;
   if (transactions === 0 || transactions > MAX_TRANSACTIONS) return null;
-  if (hashes.length > transactions || bits.length < hashes.length) return null;
+  if (hashes.length > transactions || bitCount < hashes.length) return null;
   let bitsUsed = 0;
   let hashesUsed = 0;
   let bad = false;
   const matches: MatchedTx[] = [];
   const extract = (height: number, pos: number): Hash => {
-    if (bitsUsed >= bits.length) {
+    if (bitsUsed >= bitCount) {
       bad = true;
       return new Uint8Array(32);
     }
-    const parentOfMatch = bits[bitsUsed++];
+    const parentOfMatch = (flags[bitsUsed >> 3] >> (bitsUsed & 7) & 1) === 1;
+    bitsUsed++;
     if (height === 0 || !parentOfMatch) {
       if (hashesUsed >= hashes.length) {
         bad = true;
@@ -133,17 +144,14 @@ export function extractMatches(
   const root = extract(treeHeight(transactions), 0);
   if (bad) return null;
   // Every bit in the bytes it came in, and every hash, used.
-  if (Math.ceil(bitsUsed / 8) !== Math.ceil(bits.length / 8)) return null;
+  if (Math.ceil(bitsUsed / 8) !== Math.ceil(bitCount / 8)) return null;
   if (hashesUsed !== hashes.length) return null;
   return { root, matches };
 }
 
 /** Serializes a merkle block as Core's stream does (`gettxoutproof`'s bytes). */
 export function encodeMerkleBlock(block: MerkleBlock): Uint8Array {
-  const flags = new Uint8Array(Math.ceil(block.bits.length / 8));
-  block.bits.forEach((bit, i) => {
-    if (bit) flags[i >> 3] |= 1 << (i & 7);
-  });
+  const flags = block.flags.subarray(0, Math.ceil(block.bitCount / 8));
   const parts = [
     encodeHeader(block.header),
     u32(block.transactions),
@@ -194,12 +202,8 @@ export function decodeMerkleBlock(bytes: Uint8Array): MerkleBlock {
   // Read as they come: a count the bytes cannot hold ends at the data's end, allocating nothing.
   const hashes: Hash[] = [];
   for (let i = 0; i < hashCount; i++) hashes.push(take(32).slice());
-  const flags = take(readSize());
-  const bits = Array.from(
-    { length: flags.length * 8 },
-    (_, i) => (flags[i >> 3] >> (i & 7) & 1) === 1,
-  );
-  return { header, transactions, hashes, bits };
+  const flags = take(readSize()).slice();
+  return { header, transactions, hashes, flags, bitCount: flags.length * 8 };
 }
 
 function u32(value: number): Uint8Array {

@@ -22,6 +22,7 @@
  * @module
  */
 import { hex } from "@scure/base";
+import { compareBytes } from "@scure/btc-signer/utils.js";
 import {
   type BlockEntry,
   blockHash,
@@ -98,7 +99,8 @@ export function importPrunedFundsMethod(node: NodeServices): RpcMethod {
     result: { type: "none", description: "" },
     examples: "",
     handler: routed(node, "importprunedfunds", (params) => {
-      const tx = decodeHexTx(asStr(params.raw("rawtransaction")));
+      // Core's DecodeHexTx with its defaults: the witness serialization only.
+      const tx = decodeHexTx(asStr(params.raw("rawtransaction")), { tryNoWitness: false });
       if (tx === undefined) {
         throw new RpcError(
           RpcErrorCode.DESERIALIZATION_ERROR,
@@ -163,7 +165,7 @@ export function txOutProofMethods(node: NodeServices): RpcMethod[] {
           if (wanted.has(text)) {
             throw new RpcError(
               RpcErrorCode.INVALID_PARAMETER,
-              `Invalid parameter, duplicated txid: ${text}`,
+              `Invalid parameter, duplicated txid: ${asStr(value)}`,
             );
           }
           wanted.add(text);
@@ -174,18 +176,18 @@ export function txOutProofMethods(node: NodeServices): RpcMethod[] {
           entry = chain.entry(hashFromHex(parseHashV(blockHash, "blockhash")));
           if (entry === undefined) notFound("Block not found");
         } else {
-          // A transaction with a coin left: the block at that coin's height.
-          for (const text of wanted) {
-            const coin = chain.firstCoinOf(hashFromHex(text));
+          // In Core's set order (the hashes' stored bytes): the first with a coin left gives
+          // the block at that coin's height; else the transaction index finds the first.
+          const ordered = [...wanted].map(hashFromHex).sort(compareBytes);
+          for (const hash of ordered) {
+            const coin = chain.firstCoinOf(hash);
             if (coin !== undefined) {
               entry = chain.entryAtHeight(coin.height);
               break;
             }
           }
-          // Else the transaction index, for the first txid given, as Core's GetTransaction.
           if (entry === undefined) {
-            const first = hashFromHex(wanted.values().next().value!);
-            const indexed = node.txindex?.find(first);
+            const indexed = node.txindex?.find(ordered[0]);
             if (indexed === undefined) notFound("Transaction not yet in block");
             entry = chain.entry(indexed);
             if (entry === undefined) {

@@ -115,6 +115,11 @@ Deno.test("backupwallet and restorewallet: the restored wallet is the backup's, 
     refused(-4, "Error: Wallet backup failed!"),
   );
   assertEquals(Deno.readFileSync(`${wallets}/r/wallet.dat`), rBefore);
+  // The wallet asked for comes first, as Core's (-18).
+  assertEquals(
+    await call("backupwallet", [`${wallets}/r/wallet.dat`], "nosuch"),
+    refused(-18, "Requested wallet does not exist or is not loaded"),
+  );
 
   // A journal left in an existing folder is not replayed onto the backup.
   Deno.mkdirSync(`${wallets}/stale`);

@@ -49,6 +49,11 @@ Deno.test("importprunedfunds and removeprunedfunds: a transaction forgotten and 
     await call("importprunedfunds", ["zz", proof], "r"),
     refused(-22, "TX decode failed. Make sure the tx has at least one input."),
   );
+  // Core decodes the witness serialization only: a transaction of no inputs does not decode.
+  assertEquals(
+    await call("importprunedfunds", ["01000000000100f2052a01000000015100000000", proof], "r"),
+    refused(-22, "TX decode failed. Make sure the tx has at least one input."),
+  );
   assertEquals(
     await call("importprunedfunds", [raw, "zz"], "r"),
     refused(-8, "proof must be hexadecimal string (not 'zz')"),
@@ -69,6 +74,12 @@ Deno.test("importprunedfunds and removeprunedfunds: a transaction forgotten and 
     await call("importprunedfunds", [coinbaseRaw, coinbaseProof], "r"),
     refused(-5, "No addresses in wallet correspond to included transaction"),
   );
+  // A block before the wallet was made is in its chain too (Core's findAncestorByHash).
+  await node("createwallet", ["late"]);
+  assertEquals(
+    await call("importprunedfunds", [coinbaseRaw, coinbaseProof], "late"),
+    refused(-5, "No addresses in wallet correspond to included transaction"),
+  );
   await node("invalidateblock", [block]);
   assertEquals(
     await call("importprunedfunds", [raw, proof], "r"),
@@ -87,5 +98,12 @@ Deno.test("importprunedfunds and removeprunedfunds: a transaction forgotten and 
     await call("importprunedfunds", ["zz", proof], "nosuch"),
     refused(-18, "Requested wallet does not exist or is not loaded"),
   );
+
+  // Removing a replacement leaves the replaced transaction's record of it, as Core's.
+  const external = target.context.addresses[4];
+  const original = await call("sendtoaddress", [external, 0.5], "r");
+  const { txid: replacement } = await call("bumpfee", [original], "r");
+  assertEquals(await call("removeprunedfunds", [replacement], "r"), null);
+  assertEquals((await call("gettransaction", [original], "r")).replaced_by_txid, replacement);
   assertEquals(await target.health(), null);
 });

@@ -71,8 +71,12 @@ Deno.test("merkle block: a proof that does not hold together shows nothing, as C
   assertEquals(broken({ transactions: 16_667 }), null); // past MAX_BLOCK_WEIGHT / 240
   assertEquals(broken({ hashes: proof.hashes.slice(0, -1) }), null); // a hash missing
   assertEquals(broken({ hashes: [...proof.hashes, ids[0]] }), null); // one left over
-  assertEquals(broken({ bits: proof.bits.slice(0, 3) }), null); // bits missing
-  assertEquals(broken({ bits: [...proof.bits, ...Array(8).fill(false)] }), null); // a byte too many
+  assertEquals(broken({ bitCount: 3 }), null); // bits missing
+  // A byte of flags too many.
+  assertEquals(
+    broken({ flags: Uint8Array.of(...proof.flags, 0), bitCount: proof.bitCount + 8 }),
+    null,
+  );
   // CVE-2012-2459: a block of 6 whose last pair is duplicated has the root of the block of 5.
   const five = blockOf(5);
   const mutated = { ...five, txs: [...five.txs, five.txs[4]] };
@@ -105,4 +109,18 @@ Deno.test("merkle block: Core's stream errors for cut and oversized proofs", () 
   );
   // A count the bytes cannot hold ends at their end, allocating nothing for it.
   assertThrows(() => decodeMerkleBlock(withCount([0xfe, 0, 0, 0, 2])), Error, "end of data");
+  // Flags as many as a request may carry stay packed, a bit each (not an array of booleans).
+  const many = 2 ** 20;
+  const stream = new Uint8Array(84 + 1 + 5 + many);
+  stream.set(bytes.subarray(0, 84));
+  stream.set([0, 0xfe, ...u32(many)], 84); // no hashes; `many` bytes of flags
+  const flagged = decodeMerkleBlock(stream);
+  assertEquals([flagged.flags.length, flagged.bitCount], [many, 8 * many]);
+  assertEquals(extractMatches(flagged), null);
 });
+
+function u32(n: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, n, true);
+  return bytes;
+}
