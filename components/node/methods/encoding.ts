@@ -348,13 +348,15 @@ export function isWitnessArg(end: "" | "\n"): ArgSpec {
 
 /**
  * Core's `DecodeHexTx`: hex to a transaction, trying the witness (BIP 144)
- * and the legacy serialization as allowed, each only when it consumes the
- * whole input, preferring one whose scripts are sane, then the witness
- * form. Undefined when neither decodes.
+ * and the legacy serialization as allowed (by default, as Core's, the
+ * witness one only: a transaction of no inputs does not decode), each only
+ * when it consumes the whole input, preferring one whose scripts are sane,
+ * then the witness form. Undefined when neither decodes.
  */
 export function decodeHexTx(
   text: string,
-  { tryNoWitness = true, tryWitness = true }: { tryNoWitness?: boolean; tryWitness?: boolean } = {},
+  { tryNoWitness = false, tryWitness = true }: { tryNoWitness?: boolean; tryWitness?: boolean } =
+    {},
 ): Tx | undefined {
   if (!isHex(text)) return undefined;
   const bytes = hex.decode(text.toLowerCase());

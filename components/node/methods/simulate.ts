@@ -77,7 +77,8 @@ export function simulateMethod(node: NodeServices): RpcMethod {
       // Each transaction as the wallet needs it, or null where the hex does not decode (Core
       // refuses it when its turn comes, after the transactions before it).
       const txs = asArr(params.raw("rawtxs")).map((value) => {
-        const tx = decodeHexTx(asStr(value));
+        // Core's simulaterawtransaction tries both serializations.
+        const tx = decodeHexTx(asStr(value), { tryNoWitness: true });
         if (tx === undefined) return null;
         const coins = findCoins(tx, mempool);
         return new JsonObject([

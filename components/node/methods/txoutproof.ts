@@ -99,8 +99,7 @@ export function importPrunedFundsMethod(node: NodeServices): RpcMethod {
     result: { type: "none", description: "" },
     examples: "",
     handler: routed(node, "importprunedfunds", (params) => {
-      // Core's DecodeHexTx with its defaults: the witness serialization only.
-      const tx = decodeHexTx(asStr(params.raw("rawtransaction")), { tryNoWitness: false });
+      const tx = decodeHexTx(asStr(params.raw("rawtransaction")));
       if (tx === undefined) {
         throw new RpcError(
           RpcErrorCode.DESERIALIZATION_ERROR,

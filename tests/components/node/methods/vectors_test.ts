@@ -430,6 +430,20 @@ Deno.test("node RPC vectors: every method against a real node", async (t) => {
       -22,
       "TX decode failed. Make sure the tx has at least one input.",
     );
+    // Core's DecodeHexTx default reads the witness form only: a transaction of no inputs in the
+    // legacy form does not decode (its input count reads as the segwit marker).
+    const noInputs = "01000000000100f2052a01000000015100000000";
+    await rejects(
+      call("sendrawtransaction", [noInputs]),
+      -22,
+      "TX decode failed. Make sure the tx has at least one input.",
+    );
+    await rejects(
+      call("testmempoolaccept", [[noInputs]]),
+      -22,
+      `TX decode failed: ${noInputs} Make sure the tx has at least one input.`,
+    );
+    assertEquals((await call("decoderawtransaction", [noInputs])).vin, []);
     assertEquals(await call("sendrawtransaction", [spendHex]), spendId);
     assertEquals(await call("sendrawtransaction", [spendHex]), spendId);
   });
