@@ -32,22 +32,13 @@
  */
 import { Script, Transaction, type TxOpts } from "@scure/btc-signer";
 import type { DerivedKey } from "./keys.ts";
+import { PERMISSIVE_TX_OPTIONS } from "../bitcoin/tx_options.ts";
 
 /**
  * How the wallet reads a transaction or PSBT others made: any script, any
  * version and any field kept, signatures low-R as Core grinds them.
  */
-export const TX_OPTIONS: TxOpts = {
-  allowUnknownInputs: true,
-  allowUnknownOutputs: true,
-  allowUnknownVersion: true,
-  // A legacy input told by its coin alone: Core reads it (and signs it only with the whole
-  // previous transaction).
-  allowLegacyWitnessUtxo: true,
-  disableScriptCheck: true,
-  unknown: "ignore",
-  lowR: true,
-};
+export const TX_OPTIONS: TxOpts = { ...PERMISSIVE_TX_OPTIONS, lowR: true };
 
 /** The transaction of a PSBT (v0 or v2), read with `TX_OPTIONS`. */
 export function readPsbt(bytes: Uint8Array): Transaction {

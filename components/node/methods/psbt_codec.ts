@@ -27,6 +27,7 @@ import {
   type Tx,
 } from "../chain/mod.ts";
 import { RpcError, RpcErrorCode } from "../../rpc/mod.ts";
+import { PERMISSIVE_TX_OPTIONS } from "../../bitcoin/tx_options.ts";
 
 /** A PSBT's maps as `RawPSBTV0` decodes them. */
 export type RawPsbt = ReturnType<typeof RawPSBTV0.decode>;
@@ -38,15 +39,7 @@ export type RawOutput = RawPsbt["outputs"][number];
 export type KeyPath = { fingerprint: number; path: number[] };
 
 /** Scure's options for a PSBT kept as Core keeps it: every field and any script. */
-export const TX_OPTIONS = {
-  allowUnknownInputs: true,
-  allowUnknownOutputs: true,
-  allowUnknownVersion: true,
-  allowLegacyWitnessUtxo: true,
-  disableScriptCheck: true,
-  unknown: "ignore",
-  proprietary: "ignore",
-} as const;
+export const TX_OPTIONS = { ...PERMISSIVE_TX_OPTIONS, proprietary: "ignore" } as const;
 
 const PSBT_MAGIC = Uint8Array.of(0x70, 0x73, 0x62, 0x74, 0xff);
 
