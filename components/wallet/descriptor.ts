@@ -117,10 +117,9 @@ export function rangedDescriptor(
 export function privateRangedDescriptor(
   kind: DescriptorKind,
   masterKey: string,
-  path: string,
-  internal: boolean,
+  chainPath: string,
 ): string {
-  return withChecksum(around(kind, `${masterKey}${path.slice(1)}/${internal ? 1 : 0}/*`));
+  return withChecksum(around(kind, `${masterKey}${chainPath.slice(1)}/*`));
 }
 
 /** The descriptor of one derived key: `wpkh([fp/84h/1h/0h/0/3]<pubkey hex>)#checksum`. */

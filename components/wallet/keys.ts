@@ -4,7 +4,8 @@
  * `m/49h/1h/0h` for `sh(wpkh())`, `m/84h/1h/0h` for `wpkh()`,
  * `m/86h/1h/0h` for `tr()`), and each account's extended public
  * key derives the addresses, external (`/0/i`) and change (`/1/i`), without
- * the secret: a locked wallet still hands out addresses.
+ * the secret: a locked wallet still hands out addresses. A wallet without
+ * private keys derives from the extended public keys it imported instead.
  *
  * @example
  * ```ts
@@ -79,7 +80,9 @@ export interface DerivedKey {
   readonly kind: DescriptorKind;
   readonly internal: boolean;
   readonly index: number;
-  /** Full path from the master (`m/84h/1h/0h/0/3`). */
+  /** The fingerprint of the key its path starts at (the master key's, for the wallet's own). */
+  readonly fingerprint: number;
+  /** Full path from that key (`m/84h/1h/0h/0/3`). */
   readonly path: string;
   /** Compressed public key (33 bytes). */
   readonly publicKey: Uint8Array;
@@ -91,42 +94,99 @@ export interface DerivedKey {
   readonly descriptor: string;
 }
 
-/** One descriptor kind's account: its extended public key and what it derives. */
+/** The `tpub…` of `secret`'s account of `kind` (`m/84h/1h/0h` for `wpkh`). */
+export function accountXpub(secret: HdSecret, kind: DescriptorKind): string {
+  return secret.master.derive(scurePath(accountPath(kind, REGTEST.coinType))).publicExtendedKey;
+}
+
+/**
+ * One chain of addresses (external or change): the extended public key
+ * index `i` derives from, where that key sits, and the ranged descriptor
+ * it stands for.
+ */
+export interface KeyChain {
+  /** The fingerprint of the key {@linkcode path} starts at. */
+  readonly fingerprint: number;
+  /** The path from that key to the chain's key (`m/84h/1h/0h/0`). */
+  readonly path: string;
+  /** The chain's key: address `i` is its child `i`. */
+  readonly key: HDKey;
+  /** Its public ranged descriptor, checksum included (`listdescriptors`). */
+  readonly descriptor: string;
+}
+
+/** A chain from an extended public key: its `tpub…` and the unhardened steps after it. */
+export function importedChain(
+  descriptor: string,
+  xpub: string,
+  steps: readonly number[],
+  fingerprint: number,
+  path: string,
+): KeyChain {
+  let key = HDKey.fromExtendedKey(xpub, TEST_VERSIONS);
+  for (const step of steps) key = key.deriveChild(step);
+  return { fingerprint, path, key, descriptor };
+}
+
+/**
+ * One descriptor kind's account: the chains it derives addresses from,
+ * external and change. The wallet's own come from its secret; a
+ * watch-only wallet's are imported (`importdescriptors`), either chain
+ * possibly missing.
+ */
 export class Account {
   readonly kind: DescriptorKind;
-  readonly fingerprint: number;
-  /** `m/84h/1h/0h`. */
-  readonly path: string;
-  /** The account's `tpub…`. */
-  readonly xpub: string;
-  readonly #chains: [HDKey, HDKey];
+  readonly #chains: [KeyChain | undefined, KeyChain | undefined];
   /**
    * Keys derived so far, by chain and index: a derivation costs elliptic-curve
    * work, and balances look up every coin's key. As many as the wallet watches.
    */
   readonly #derived: [Map<number, DerivedKey>, Map<number, DerivedKey>] = [new Map(), new Map()];
 
-  constructor(kind: DescriptorKind, fingerprint: number, xpub: string) {
+  constructor(kind: DescriptorKind, chains: [KeyChain | undefined, KeyChain | undefined]) {
     this.kind = kind;
-    this.fingerprint = fingerprint;
-    this.path = accountPath(kind, REGTEST.coinType);
-    this.xpub = xpub;
+    this.#chains = chains;
+  }
+
+  /**
+   * The account of `kind` at its BIP 44-style path (`m/84h/1h/0h`) of the
+   * master key whose fingerprint is `fingerprint`, from its `tpub…`.
+   */
+  static fromXpub(kind: DescriptorKind, fingerprint: number, xpub: string): Account {
+    const path = accountPath(kind, REGTEST.coinType);
     const account = HDKey.fromExtendedKey(xpub, TEST_VERSIONS);
-    this.#chains = [account.deriveChild(0), account.deriveChild(1)];
+    const chain = (internal: boolean): KeyChain => ({
+      fingerprint,
+      path: `${path}/${internal ? 1 : 0}`,
+      key: account.deriveChild(internal ? 1 : 0),
+      descriptor: rangedDescriptor(kind, fingerprint, path, xpub, internal),
+    });
+    return new Account(kind, [chain(false), chain(true)]);
   }
 
   /** The account of `kind` under `secret`'s master key. */
   static fromSecret(secret: HdSecret, kind: DescriptorKind): Account {
-    const path = accountPath(kind, REGTEST.coinType);
-    const xpub = secret.master.derive(scurePath(path)).publicExtendedKey;
-    return new Account(kind, secret.fingerprint, xpub);
+    return Account.fromXpub(kind, secret.fingerprint, accountXpub(secret, kind));
+  }
+
+  /** The same account with its external or change chain set to `chain`. */
+  withChain(internal: boolean, chain: KeyChain): Account {
+    const chains = [...this.#chains] as [KeyChain | undefined, KeyChain | undefined];
+    chains[internal ? 1 : 0] = chain;
+    return new Account(this.kind, chains);
+  }
+
+  /** The external or change chain, when the account has it. */
+  chain(internal: boolean): KeyChain | undefined {
+    return this.#chains[internal ? 1 : 0];
   }
 
   /** The ranged descriptor (`listdescriptors`), public or, given `secret`, private. */
   descriptor(internal: boolean, secret?: HdSecret): string {
+    const chain = this.#chain(internal);
     return secret
-      ? privateRangedDescriptor(this.kind, secret.master.privateExtendedKey, this.path, internal)
-      : rangedDescriptor(this.kind, this.fingerprint, this.path, this.xpub, internal);
+      ? privateRangedDescriptor(this.kind, secret.master.privateExtendedKey, chain.path)
+      : chain.descriptor;
   }
 
   /** The key, script and address at `index` of the external or change chain. */
@@ -137,9 +197,18 @@ export class Account {
     return key;
   }
 
+  #chain(internal: boolean): KeyChain {
+    const chain = this.chain(internal);
+    if (chain === undefined) {
+      throw new Error(`the ${this.kind} account has no ${internal ? "change" : "external"} chain`);
+    }
+    return chain;
+  }
+
   #derive(internal: boolean, index: number): DerivedKey {
-    const publicKey = this.#chains[internal ? 1 : 0].deriveChild(index).publicKey!;
-    const path = `${this.path}/${internal ? 1 : 0}/${index}`;
+    const chain = this.#chain(internal);
+    const publicKey = chain.key.deriveChild(index).publicKey!;
+    const path = `${chain.path}/${index}`;
     const payment = this.kind === "pkh"
       ? p2pkh(publicKey, REGTEST)
       : this.kind === "sh_wpkh"
@@ -152,12 +221,13 @@ export class Account {
       kind: this.kind,
       internal,
       index,
+      fingerprint: chain.fingerprint,
       path,
       publicKey,
       script: payment.script,
       ...("redeemScript" in payment ? { redeemScript: payment.redeemScript } : {}),
       address: payment.address!,
-      descriptor: keyDescriptor(this.kind, this.fingerprint, path, keyHex),
+      descriptor: keyDescriptor(this.kind, chain.fingerprint, path, keyHex),
     };
   }
 }

@@ -35,7 +35,9 @@ import {
 } from "./spend.ts";
 import {
   Code,
+  type ImportedDescriptor,
   MAX_TX_FEE,
+  NO_KEYS,
   NOTHING_TO_ENCRYPT,
   RESCAN_RUNNING,
   scriptAddress,
@@ -463,14 +465,16 @@ const ADDRESS_TYPES: Readonly<Record<string, DescriptorKind>> = {
   bech32m: "tr",
 };
 
-/** The kind of address `type` names, when `wallet` has a descriptor of it. */
-function addressKind(wallet: Wallet, type: string): DescriptorKind {
+/** The kind of address `type` names, when `wallet` has an external or change descriptor of it. */
+function addressKind(wallet: Wallet, type: string, internal: boolean): DescriptorKind {
   if (!Object.hasOwn(ADDRESS_TYPES, type)) {
     return fail(Code.INVALID_ADDRESS_OR_KEY, `Unknown address type '${type}'`);
   }
   const kind = ADDRESS_TYPES[type];
   // Core's text when the wallet has no descriptor of the type (one made before it kept all four).
-  if (!wallet.accounts.has(kind)) fail(-12, `Error: No ${type} addresses available.`);
+  if (wallet.accounts.get(kind)?.chain(internal) === undefined) {
+    fail(-12, `Error: No ${type} addresses available.`);
+  }
   return kind;
 }
 
@@ -722,8 +726,8 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
 
   getnewaddress(wallet, [label, type]) {
     const name = labelName(label);
-    if (!wallet.hasKeys) fail(Code.WALLET, "Error: This wallet has no available keys");
-    return wallet.newAddress(addressKind(wallet, str(type, "bech32")), false, name).address;
+    if (!wallet.canGetAddresses(false)) fail(Code.WALLET, NO_KEYS);
+    return wallet.newAddress(addressKind(wallet, str(type, "bech32"), false), false, name).address;
   },
 
   signmessage(wallet, [address, message]) {
@@ -924,8 +928,8 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   getrawchangeaddress(wallet, [type]) {
-    if (!wallet.hasKeys) fail(Code.WALLET, "Error: This wallet has no available keys");
-    return wallet.newAddress(addressKind(wallet, str(type, "bech32")), true).address;
+    if (!wallet.canGetAddresses(true)) fail(Code.WALLET, NO_KEYS);
+    return wallet.newAddress(addressKind(wallet, str(type, "bech32"), true), true).address;
   },
 
   getaddressinfo(wallet, [address]) {
@@ -959,10 +963,10 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       iswatchonly: false,
       ...describeKey(key),
       ischange: wallet.isChange(script),
-      timestamp: wallet.birthtime,
+      timestamp: wallet.chainTime(key.kind, key.internal),
       hdkeypath: key.path,
       hdseedid: "0".repeat(40),
-      hdmasterfingerprint: fingerprintHex(account.fingerprint),
+      hdmasterfingerprint: fingerprintHex(key.fingerprint),
       labels: labelsOf(wallet, script),
     };
   },
@@ -1382,6 +1386,42 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return null;
   },
 
+  async importdescriptors(wallet, [requests, rescanFrom]) {
+    // The node read the requests (components/node/methods/importdescriptors.ts).
+    if (wallet.scanning !== false) fail(Code.WALLET, RESCAN_RUNNING);
+    await wallet.sync();
+    wallet.ensureUnlocked();
+    let imported = false;
+    const results: Reply[] = [];
+    for (const request of requests as DescriptorRequest[]) {
+      const warnings: string[] = [];
+      try {
+        await importDescriptor(wallet, request, warnings);
+        imported = true;
+        results.push({ success: true, ...(warnings.length > 0 ? { warnings } : {}) });
+      } catch (error) {
+        if (!(error instanceof WalletError)) throw error;
+        results.push({
+          success: false,
+          error: { code: error.code, message: error.message },
+          ...(warnings.length > 0 ? { warnings } : {}),
+        });
+      }
+    }
+    if (imported && rescanFrom !== null && Number(rescanFrom) <= wallet.tip.height) {
+      try {
+        await wallet.rescan(Number(rescanFrom), wallet.tip.height);
+      } catch (error) {
+        if (error instanceof WalletError && error.code === Code.MISC) {
+          fail(Code.MISC, "Rescan aborted by user.");
+        }
+        throw error;
+      }
+    }
+    if (imported) await wallet.scanMempool();
+    return results;
+  },
+
   abortrescan(wallet) {
     return wallet.abortRescan();
   },
@@ -1418,7 +1458,18 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     // Every descriptor this wallet holds is active: active_only leaves the same list.
     option("active_only");
     const master = wallet.masterKey(option("private"));
-    if (master === null) return [];
+    if (master === null) {
+      // A watch-only wallet: the extended keys its descriptors were imported with.
+      const byXpub = Map.groupBy(wallet.importedDescriptors, (imported) => imported.xpub);
+      return [...byXpub].sort(([a], [b]) => a < b ? -1 : 1).map(([xpub, imported]) => ({
+        xpub,
+        has_private: false,
+        descriptors: imported.map(({ desc }) => desc).sort().map((desc) => ({
+          desc,
+          active: true,
+        })),
+      }));
+    }
     const descriptors = [...wallet.accounts.values()]
       .flatMap((account) => [false, true].map((internal) => account.descriptor(internal)))
       .sort()
@@ -1429,15 +1480,18 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
 
   listdescriptors(wallet, [privateKeys]) {
     const withPrivate = bool(privateKeys, false);
+    if (withPrivate && wallet.flags.disablePrivateKeys) {
+      fail(Code.WALLET, "Can't get private descriptor string for watch-only wallets");
+    }
     const privates = withPrivate ? wallet.privateDescriptors() : null;
     const descriptors = [...wallet.accounts.values()].flatMap((account) =>
-      [false, true].map((internal) => {
+      [false, true].filter((internal) => account.chain(internal) !== undefined).map((internal) => {
         const next = wallet.nextIndex(account.kind, internal);
         const secret = privates?.find((d) => d.kind === account.kind && d.internal === internal);
         const desc = secret?.desc ?? account.descriptor(internal);
         return {
           desc,
-          timestamp: wallet.birthtime,
+          timestamp: wallet.chainTime(account.kind, internal),
           active: true,
           internal,
           range: [0, wallet.derivedCount(account.kind, internal) - 1],
@@ -1449,6 +1503,105 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return { wallet_name: wallet.name, descriptors };
   },
 };
+
+/** One `importdescriptors` request as the node read it, or its refusal there. */
+type DescriptorRequest =
+  | { error: { code: number; message: string } }
+  | {
+    error?: undefined;
+    /** The public descriptor, checksum included. */
+    desc: string;
+    ranged: boolean;
+    active: boolean;
+    internal: boolean;
+    /** `[begin, end]`, inclusive; null when not given. */
+    range: [number, number] | null;
+    next_index: number | null;
+    timestamp: number;
+    /** Whether it holds private keys; whether it expands without more of them. */
+    private: boolean;
+    expands: boolean;
+    /** What the wallet derives from, when it is a ranged single-key descriptor of an address type. */
+    chain: {
+      kind: DescriptorKind;
+      xpub: string;
+      steps: number[];
+      fingerprint: string;
+      path: number[];
+    } | null;
+  };
+
+/** BIP 32's hardened offset. */
+const HARDENED = 0x80000000;
+
+/**
+ * Core's `ProcessDescriptorImport`, the wallet's part: the default range
+ * (`-keypool`), the checks that depend on the wallet, then the import.
+ * This wallet derives from the active ranged descriptors of its four
+ * address kinds only, so other descriptors (not active, not ranged, of
+ * several keys) are refused with a sentence saying so; and it keeps keys
+ * only from its own mnemonic, so it imports into wallets without private
+ * keys only.
+ */
+async function importDescriptor(
+  wallet: Wallet,
+  request: DescriptorRequest,
+  warnings: string[],
+): Promise<void> {
+  if (request.error !== undefined) fail(request.error.code, request.error.message);
+  let range = request.range;
+  if (request.ranged && range === null) {
+    warnings.push("Range not given, using default keypool range");
+    range = [0, wallet.keypool - 1];
+    const next = request.next_index;
+    if (next !== null && (next < range[0] || next > range[1])) {
+      fail(Code.INVALID_PARAMETER, "next_index is out of range");
+    }
+  }
+  const watchOnly = wallet.flags.disablePrivateKeys;
+  if (watchOnly && request.private) {
+    fail(Code.WALLET, "Cannot import private keys to a wallet with private keys disabled");
+  }
+  if (!request.expands) {
+    fail(
+      Code.WALLET,
+      "Cannot expand descriptor. Probably because of hardened derivations without private keys provided",
+    );
+  }
+  if (!watchOnly) {
+    fail(
+      Code.WALLET,
+      request.private
+        ? "Importing private keys is not supported: this wallet keeps only the keys of its own mnemonic. Import public descriptors into a wallet created with disable_private_keys"
+        : "Cannot import descriptor without private keys to a wallet with private keys enabled",
+    );
+  }
+  const { chain } = request;
+  if (chain === null || range === null) {
+    fail(
+      Code.WALLET,
+      "This wallet imports ranged pkh(), sh(wpkh()), wpkh() and tr() descriptors of an extended public key only",
+    );
+  }
+  if (!request.active) {
+    fail(
+      Code.WALLET,
+      'This wallet imports active descriptors only, which it derives addresses from: set "active": true',
+    );
+  }
+  const path = chain.path.map((i) => i >= HARDENED ? `/${i - HARDENED}h` : `/${i}`).join("");
+  const record: ImportedDescriptor = {
+    desc: request.desc,
+    kind: chain.kind,
+    internal: request.internal,
+    xpub: chain.xpub,
+    steps: chain.steps,
+    fingerprint: parseInt(chain.fingerprint, 16),
+    path: `m${path}`,
+    timestamp: request.timestamp,
+  };
+  await wallet.importDescriptor(record, range[1] + 1, request.next_index ?? range[0]);
+}
 
 /** `decoded` of `gettransaction … true`: the transaction's main fields. */
 function decodedTx(raw: Uint8Array): Reply {

@@ -62,7 +62,7 @@ import { Code, type Wallet, WalletError } from "./wallet.ts";
  */
 export type SigningWallet = Pick<
   Wallet,
-  "accounts" | "keyOf" | "ownOutput" | "transaction" | "canSign" | "ensureCanSign" | "signInput"
+  "keyOf" | "ownOutput" | "transaction" | "canSign" | "ensureCanSign" | "signInput"
 >;
 
 /** How `walletprocesspsbt` fills a PSBT (Core's `PSBTFillOptions`). */
@@ -145,9 +145,7 @@ function signInputs(
     if (found === undefined) continue;
     const { coin, key } = found;
     const { tapInternalKey, tapBip32Derivation, tapKeySig } = tx.getInput(i);
-    const fingerprint = options.bip32derivs
-      ? wallet.accounts.get(key.kind)!.fingerprint
-      : undefined;
+    const fingerprint = options.bip32derivs ? key.fingerprint : undefined;
     try {
       describeInput(tx, i, coin, key, fingerprint);
     } catch {
@@ -246,7 +244,7 @@ export function processPsbt(wallet: SigningWallet, tx: Transaction, options: Psb
       tx,
       i,
       key,
-      options.bip32derivs ? wallet.accounts.get(key.kind)!.fingerprint : undefined,
+      options.bip32derivs ? key.fingerprint : undefined,
     );
   }
   dropPreviousTransactions(tx);

@@ -111,6 +111,7 @@ export type SpendingWallet =
     | "isConflicted"
     | "replacedBy"
     | "recordReplacement"
+    | "accounts"
     | "nextIndex"
     | "newAddress"
     | "publish"
@@ -507,7 +508,7 @@ function build(wallet: SpendingWallet, spec: {
   let changeScript = spec.changeScript;
   if (changeScript === undefined) {
     const changeAccount = wallet.accounts.get(changeKind);
-    if (changeAccount === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
+    if (changeAccount?.chain(true) === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
     changeScript = changeAccount.derive(true, wallet.nextIndex(changeKind, true)).script;
   }
   const plan = selectCoins({
@@ -548,8 +549,8 @@ function build(wallet: SpendingWallet, spec: {
 
 /**
  * The change's kind, as Core's `TransactionChangeType` chooses it: the
- * type of a payment the wallet has a descriptor for (taproot first), else
- * taproot, else segwit v0, else any it has.
+ * type of a payment the wallet has a change descriptor for (taproot
+ * first), else taproot, else segwit v0, else any it has.
  */
 function changeKindFor(wallet: SpendingWallet, payments: readonly Payment[]): DescriptorKind {
   const types = new Set(payments.map((payment) => {
@@ -559,12 +560,12 @@ function changeKindFor(wallet: SpendingWallet, payments: readonly Payment[]): De
       return "unknown";
     }
   }));
-  const { accounts } = wallet;
+  const kinds = [...wallet.accounts].filter(([, account]) => account.chain(true) !== undefined)
+    .map(([kind]) => kind);
   for (const [type, kind] of CHANGE_FOR) {
-    if (types.has(type) && accounts.has(kind)) return kind;
+    if (types.has(type) && kinds.includes(kind)) return kind;
   }
-  const [first] = accounts.keys();
-  return accounts.has("tr") ? "tr" : accounts.has("wpkh") ? "wpkh" : first ?? "wpkh";
+  return kinds.includes("tr") ? "tr" : kinds.includes("wpkh") ? "wpkh" : kinds[0] ?? "wpkh";
 }
 
 /** Signs `tx` fully, broadcasts it, records it. */

@@ -48,7 +48,14 @@ import type {
 import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
 import { decryptSecret, encryptSecret, type SealedSecret } from "./crypter.ts";
 import type { DescriptorKind } from "./descriptor.ts";
-import { Account, type DerivedKey, HdSecret } from "./keys.ts";
+import {
+  Account,
+  accountXpub,
+  type DerivedKey,
+  HdSecret,
+  importedChain,
+  type KeyChain,
+} from "./keys.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
 import { type TxRow, WALLET_FILE, WalletStore } from "./store.ts";
 import {
@@ -179,6 +186,25 @@ interface ScriptOrigin {
   readonly index: number;
 }
 
+/**
+ * A ranged descriptor a wallet without private keys imports and derives
+ * addresses from (`importdescriptors`), as kept in its database.
+ */
+export interface ImportedDescriptor {
+  /** The public descriptor, checksum included. */
+  readonly desc: string;
+  readonly kind: DescriptorKind;
+  readonly internal: boolean;
+  /** Its extended public key, and the unhardened steps from it to the chain's key. */
+  readonly xpub: string;
+  readonly steps: readonly number[];
+  /** The fingerprint the chain's path starts at, and that path (`m/84h/1h/0h/0`). */
+  readonly fingerprint: number;
+  readonly path: string;
+  /** When its keys were made, seconds since the epoch (`listdescriptors`' `timestamp`). */
+  readonly timestamp: number;
+}
+
 /** The descriptor kinds a new wallet gets, as Core's: legacy, p2sh-segwit, bech32, bech32m. */
 const KINDS: readonly DescriptorKind[] = ["pkh", "sh_wpkh", "wpkh", "tr"];
 
@@ -208,6 +234,8 @@ export class Wallet implements Disposable {
    */
   readonly chain: Chain;
   readonly #accounts = new Map<DescriptorKind, Account>();
+  /** The chains `importdescriptors` gave, by {@linkcode importedKey}. */
+  readonly #imported = new Map<string, ImportedDescriptor>();
   readonly #scripts = new Map<string, ScriptOrigin>();
   /** The address book by script (hex): Core's `m_address_book`. */
   readonly #labels = new Map<string, AddressBookEntry>();
@@ -239,6 +267,8 @@ export class Wallet implements Disposable {
   payTxFee = 0n;
   #queue: Promise<unknown> = Promise.resolve();
   #handler: Handler | null = null;
+  /** What the node notifies: the chain's and the mempool's changes, applied in turn. */
+  #notifications: ChainNotifications | null = null;
   #seq = 0;
   #closed = false;
   readonly #keypool: number;
@@ -302,8 +332,7 @@ export class Wallet implements Disposable {
           store.setMeta("fingerprint", String(secret.fingerprint));
           store.setMeta("master_xpub", secret.master.publicExtendedKey);
           for (const kind of KINDS) {
-            const account = Account.fromSecret(secret, kind);
-            store.setMeta(`xpub_${kind}`, account.xpub);
+            store.setMeta(`xpub_${kind}`, accountXpub(secret, kind));
             for (const internal of [false, true]) store.setMeta(nextKey(kind, internal), "0");
           }
         }
@@ -348,7 +377,11 @@ export class Wallet implements Disposable {
     const fingerprint = Number(store.meta("fingerprint") ?? 0);
     for (const kind of KINDS) {
       const xpub = store.meta(`xpub_${kind}`);
-      if (xpub !== undefined) this.#accounts.set(kind, new Account(kind, fingerprint, xpub));
+      if (xpub !== undefined) this.#accounts.set(kind, Account.fromXpub(kind, fingerprint, xpub));
+      for (const internal of [false, true]) {
+        const imported = store.meta(importedKey(kind, internal));
+        if (imported !== undefined) this.#setChain(JSON.parse(imported));
+      }
     }
     const sealed = store.meta("crypted");
     this.#sealed = sealed === undefined ? null : JSON.parse(sealed);
@@ -396,6 +429,7 @@ export class Wallet implements Disposable {
    */
   #topUp(kind: DescriptorKind, internal: boolean, size = this.#keypool, limit = Infinity): boolean {
     const account = this.#accounts.get(kind)!;
+    if (account.chain(internal) === undefined) return false;
     const wanted = this.nextIndex(kind, internal) + size;
     let derived = this.derivedCount(kind, internal);
     const end = Math.min(wanted, derived + limit);
@@ -443,6 +477,70 @@ export class Wallet implements Disposable {
     );
   }
 
+  /** Puts `record`'s chain in its kind's account. */
+  #setChain(record: ImportedDescriptor): void {
+    const { kind, internal } = record;
+    const chain: KeyChain = importedChain(
+      record.desc,
+      record.xpub,
+      record.steps,
+      record.fingerprint,
+      record.path,
+    );
+    const account = this.#accounts.get(kind) ?? new Account(kind, [undefined, undefined]);
+    this.#accounts.set(kind, account.withChain(internal, chain));
+    this.#imported.set(importedKey(kind, internal), record);
+  }
+
+  /**
+   * Imports `record` as the active descriptor of its kind and chain
+   * (`importdescriptors`, into a wallet without private keys): its scripts
+   * watched below `rangeEnd` and a keypool past `nextIndex`, neither ever
+   * moving back. The descriptor already active there, imported again,
+   * takes the new timestamp and a wider range; another one in its place is
+   * refused (-4), as it would stop the wallet watching the first one's
+   * addresses. The caller rescans.
+   */
+  importDescriptor(record: ImportedDescriptor, rangeEnd: number, nextIndex: number): Promise<void> {
+    return this.serial(() =>
+      this.store.atomically(() => {
+        const { kind, internal } = record;
+        const current = this.#accounts.get(kind)?.chain(internal);
+        if (current !== undefined && current.descriptor !== record.desc) {
+          throw new WalletError(
+            Code.WALLET,
+            `This wallet already has an active ${kind} ${
+              internal ? "change" : "receiving"
+            } descriptor, ${current.descriptor}: replacing it is not supported`,
+          );
+        }
+        this.store.setMeta(importedKey(kind, internal), JSON.stringify(record));
+        this.#setChain(record);
+        const next = Math.max(this.nextIndex(kind, internal), nextIndex);
+        this.store.setMeta(nextKey(kind, internal), String(next));
+        this.#topUp(kind, internal, Math.max(this.#keypool, rangeEnd - next));
+        if (record.timestamp < this.birthtime) {
+          this.store.setMeta("birthtime", String(record.timestamp));
+        }
+      })
+    );
+  }
+
+  /** The descriptors `importdescriptors` gave. */
+  get importedDescriptors(): readonly ImportedDescriptor[] {
+    return [...this.#imported.values()];
+  }
+
+  /** When a chain's keys were made: its import's timestamp, else the wallet's birth. */
+  chainTime(kind: DescriptorKind, internal: boolean): number {
+    return this.#imported.get(importedKey(kind, internal))?.timestamp ?? this.birthtime;
+  }
+
+  /** Scripts the keypool holds by default (`-keypool`): an import without a range watches as many. */
+  get keypool(): number {
+    return this.#keypool;
+  }
+
   /**
    * Runs `change` after every change queued before it: chain notifications
    * and the calls that change the wallet (a spend among them) take turns.
@@ -455,7 +553,7 @@ export class Wallet implements Disposable {
 
   /** Registers for notifications, then catches up with the chain and the mempool. */
   async #attach(): Promise<void> {
-    const notifications: ChainNotifications = {
+    const notifications: ChainNotifications = this.#notifications = {
       transactionAddedToMempool: (tx) => this.serial(() => this.#mempoolAdded(tx)),
       transactionRemovedFromMempool: (tx, reason) =>
         this.serial(() => this.#mempoolRemoved(tx, reason)),
@@ -470,6 +568,16 @@ export class Wallet implements Disposable {
     await this.chain.requestMempoolTransactions(notifications);
     await this.serial(() => this.#resubmit());
     await this.chain.waitForNotifications();
+  }
+
+  /**
+   * Asks the node for its mempool again and waits until it was applied:
+   * what pays scripts the wallet just began to watch (`importdescriptors`).
+   */
+  async scanMempool(): Promise<void> {
+    if (this.#notifications === null) return;
+    await this.chain.requestMempoolTransactions(this.#notifications);
+    await this.sync();
   }
 
   /** Marks every unconfirmed transaction out of the mempool until the node says otherwise. */
@@ -532,6 +640,11 @@ export class Wallet implements Disposable {
     return this.#accounts.size > 0;
   }
 
+  /** Whether an account hands out addresses of the external or change chain (Core's `CanGetAddresses`). */
+  canGetAddresses(internal: boolean): boolean {
+    return [...this.#accounts.values()].some((account) => account.chain(internal) !== undefined);
+  }
+
   get accounts(): ReadonlyMap<DescriptorKind, Account> {
     return this.#accounts;
   }
@@ -549,7 +662,8 @@ export class Wallet implements Disposable {
   /** Scripts watched beyond the next index (`keypoolsize`). */
   keypoolSize(internal: boolean): number {
     let size = 0;
-    for (const kind of this.#accounts.keys()) {
+    for (const [kind, account] of this.#accounts) {
+      if (account.chain(internal) === undefined) continue;
       size += this.derivedCount(kind, internal) - this.nextIndex(kind, internal);
     }
     return size;
@@ -562,7 +676,7 @@ export class Wallet implements Disposable {
    */
   newAddress(kind: DescriptorKind, internal: boolean, label = ""): DerivedKey {
     const account = this.#accounts.get(kind);
-    if (account === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
+    if (account?.chain(internal) === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
     return this.store.atomically(() => {
       this.#topUp(kind, internal);
       const index = this.nextIndex(kind, internal);
@@ -1229,7 +1343,7 @@ export class Wallet implements Disposable {
    */
   masterKey(withPrivate: boolean): { xpub: string; xprv?: string } | null {
     if (withPrivate) this.ensureUnlocked();
-    if (this.#accounts.size === 0) return null;
+    if (this.#secret === null && this.#sealed === null) return null;
     if (this.#masterXpub === undefined) throw new WalletError(Code.UNLOCK_NEEDED, UNLOCK_NEEDED);
     return withPrivate
       ? { xpub: this.#masterXpub, xprv: this.#unlocked().master.privateExtendedKey }
@@ -1395,6 +1509,11 @@ export class Wallet implements Disposable {
     this.#closed = true;
     this.store.close();
   }
+}
+
+/** The meta key of a chain imported by `importdescriptors`. */
+function importedKey(kind: DescriptorKind, internal: boolean): string {
+  return `import_${kind}_${internal ? 1 : 0}`;
 }
 
 /** The meta key of a chain's next unused index. */

@@ -382,6 +382,50 @@ export class Descriptor {
     return expr.fn !== "addr" && expr.fn !== "raw";
   }
 
+  /** Whether it stands for one output type (false for `combo()`: Core's `IsSingleType`). */
+  get isSingleType(): boolean {
+    return this.#expr.fn !== "combo";
+  }
+
+  /**
+   * What a wallet deriving addresses from it needs, when it is a ranged
+   * single-key descriptor of an address type — `pkh()`, `sh(wpkh())`,
+   * `wpkh()` or `tr()` around an extended key ending in unhardened steps
+   * and `/*` — else undefined: the type, the extended public key, the
+   * steps from it to the key whose child `i` is address `i`, and that
+   * key's origin (the fingerprint its path starts at, and the path: the
+   * key origin's followed by the steps).
+   */
+  get addressChain():
+    | {
+      type: "pkh" | "sh(wpkh)" | "wpkh" | "tr";
+      xpub: string;
+      steps: readonly number[];
+      origin: KeyOrigin;
+    }
+    | undefined {
+    const expr = this.#expr;
+    const inner = expr.fn === "sh" ? expr.inner : expr;
+    const type = expr.fn === "sh"
+      ? (inner.fn === "wpkh" ? "sh(wpkh)" : undefined)
+      : expr.fn === "pkh" || expr.fn === "wpkh" || expr.fn === "tr"
+      ? expr.fn
+      : undefined;
+    if (type === undefined || !("key" in inner)) return undefined;
+    const { source, origin } = inner.key;
+    if (source.kind !== "bip32" || source.derive !== "unhardened") return undefined;
+    if (source.path.some((step) => step >= HARDENED)) return undefined;
+    return {
+      type,
+      xpub: source.root.publicExtendedKey,
+      steps: source.path,
+      origin: {
+        fingerprint: origin?.fingerprint ?? keyFingerprint(source.root.publicKey!),
+        path: [...(origin?.path ?? []), ...source.path],
+      },
+    };
+  }
+
   /** The canonical public form with its checksum (Core's `ToString`): private keys as public ones. */
   toString(): string {
     return withChecksum(expressionString(this.#expr));

@@ -34,6 +34,7 @@ import { networkMethods } from "./network.ts";
 import { psbtMethods } from "./psbt.ts";
 import { rawTransactionMethods } from "./rawtransactions.ts";
 import { simulateMethod } from "./simulate.ts";
+import { importDescriptorsMethod } from "./importdescriptors.ts";
 import { importPrunedFundsMethod, txOutProofMethods } from "./txoutproof.ts";
 import type { NodeServices } from "./services.ts";
 import { utilMethods } from "./util.ts";
@@ -67,6 +68,7 @@ export function nodeMethods(
       ...walletPsbtMethods(node),
       simulateMethod(node),
       importPrunedFundsMethod(node),
+      importDescriptorsMethod(node),
     ]),
   ];
 }

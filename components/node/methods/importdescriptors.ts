@@ -1,0 +1,330 @@
+/**
+ * `importdescriptors`, routed to the wallet the request means. The node
+ * reads what it knows, as Core's `ProcessDescriptorImport` does up to the
+ * wallet's own checks: each request's descriptor (its checksum required),
+ * range, `next_index`, `active`, `internal` and `label`, and every
+ * timestamp ("now" being the tip's median time past). A request refused
+ * here crosses as its error; the others cross as what the wallet needs to
+ * import them. Core rescans from the earliest timestamp less two hours
+ * (`TIMESTAMP_WINDOW`): the node finds that block's height.
+ *
+ * @example
+ * ```ts
+ * import { ChainState } from "../chain/mod.ts";
+ * import { Mempool } from "../mempool/mod.ts";
+ * import { NodeServices } from "./services.ts";
+ * import { importDescriptorsMethod } from "./importdescriptors.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using chain = ChainState.open(dir);
+ *   using mempool = new Mempool(chain);
+ *   const method = importDescriptorsMethod(new NodeServices({ chain, mempool }));
+ *   if (method.name !== "importdescriptors") throw new Error(method.name);
+ * }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ * @module
+ */
+import { hex } from "@scure/base";
+import type { ChainState, Descriptor } from "../chain/mod.ts";
+import {
+  asArr,
+  asBool,
+  asInt64,
+  asObj,
+  asStr,
+  defineMethod,
+  helpExampleCli,
+  JsonNumber,
+  JsonObject,
+  RpcError,
+  RpcErrorCode,
+  type RpcMethod,
+  typeName,
+} from "../../rpc/mod.ts";
+import { parseDescriptorArg, parseDescriptorRange } from "./descriptors.ts";
+import { routed } from "./funding.ts";
+import type { NodeServices } from "./services.ts";
+
+/** Core's `TIMESTAMP_WINDOW`: blocks this many seconds before a key's time are scanned too. */
+const TIMESTAMP_WINDOW = 2 * 60 * 60;
+
+/** Core's `GetImportTimestamp`: a number, or "now"; anything else fails the whole call (-3). */
+function importTimestamp(request: JsonObject, now: number): number {
+  const value = request.get("timestamp");
+  if (value === undefined) {
+    throw new RpcError(RpcErrorCode.TYPE_ERROR, "Missing required timestamp field for key");
+  }
+  if (value instanceof JsonNumber) return Number(asInt64(value));
+  if (value === "now") return now;
+  throw new RpcError(
+    RpcErrorCode.TYPE_ERROR,
+    `Expected number or "now" timestamp value for key. got type ${typeName(value)}`,
+  );
+}
+
+/** A refusal of one request: it fails alone, in its own result. */
+class RequestError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+function refuse(code: number, message: string): never {
+  throw new RequestError(code, message);
+}
+
+/** Whether `descriptor` expands at index 0 (not when a hardened step needs a private key). */
+function expands(descriptor: Descriptor): boolean {
+  try {
+    descriptor.expand(0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The wallet's name of a descriptor's address type. */
+const KINDS = { "pkh": "pkh", "sh(wpkh)": "sh_wpkh", "wpkh": "wpkh", "tr": "tr" } as const;
+
+/**
+ * One request, read as far as the node can: what the wallet imports, or
+ * a {@linkcode RequestError}. Type errors (a `desc` that is not a string,
+ * a `next_index` that is not a number…) fail the whole call, as in Core.
+ */
+function readRequest(request: JsonObject, timestamp: number): JsonObject {
+  const desc = request.get("desc");
+  if (desc === undefined) refuse(RpcErrorCode.INVALID_PARAMETER, "Descriptor not found.");
+  const text = asStr(desc);
+  const active = request.has("active") ? asBool(request.get("active")) : false;
+  const label = request.get("label") ?? null;
+  if (label !== null && asStr(label) === "*") {
+    refuse(RpcErrorCode.WALLET_INVALID_LABEL_NAME, "Invalid label name");
+  }
+  let descriptor: Descriptor;
+  try {
+    descriptor = parseDescriptorArg(text, true);
+  } catch (error) {
+    if (error instanceof RpcError) refuse(error.code, error.message);
+    throw error;
+  }
+  const internal = request.has("internal") ? asBool(request.get("internal")) : false;
+  const ranged = descriptor.isRange;
+  let range: [number, number] | null = null;
+  let nextIndex: bigint | null = null;
+  if (!ranged && request.has("range")) {
+    refuse(
+      RpcErrorCode.INVALID_PARAMETER,
+      "Range should not be specified for an un-ranged descriptor",
+    );
+  } else if (ranged) {
+    if (request.has("range")) {
+      try {
+        range = parseDescriptorRange(request.get("range")!);
+      } catch (error) {
+        if (error instanceof RpcError) refuse(error.code, error.message);
+        throw error;
+      }
+    }
+    if (request.has("next_index")) {
+      nextIndex = asInt64(request.get("next_index"));
+      // Without a range, the wallet bounds it by its keypool's size, which it alone knows.
+      if (range !== null && (nextIndex < range[0] || nextIndex > range[1])) {
+        refuse(RpcErrorCode.INVALID_PARAMETER, "next_index is out of range");
+      }
+    }
+  }
+  if (active && !ranged) {
+    refuse(RpcErrorCode.INVALID_PARAMETER, "Active descriptors must be ranged");
+  }
+  if (ranged && request.has("label")) {
+    refuse(RpcErrorCode.INVALID_PARAMETER, "Ranged descriptors should not have a label");
+  }
+  if (internal && request.has("label")) {
+    refuse(RpcErrorCode.INVALID_PARAMETER, "Internal addresses should not have a label");
+  }
+  if (active && !descriptor.isSingleType) {
+    refuse(RpcErrorCode.WALLET_ERROR, "Combo descriptors cannot be set to active");
+  }
+  const chain = descriptor.addressChain;
+  return new JsonObject([
+    ["desc", descriptor.toString()],
+    ["ranged", ranged],
+    ["active", active],
+    ["internal", internal],
+    ["label", label],
+    ["range", range === null ? null : range.map(number)],
+    ["next_index", nextIndex === null ? null : number(nextIndex)],
+    ["timestamp", new JsonNumber(String(timestamp))],
+    ["private", descriptor.hasPrivateKeys],
+    ["expands", expands(descriptor)],
+    [
+      "chain",
+      chain === undefined ? null : new JsonObject([
+        ["kind", KINDS[chain.type]],
+        ["xpub", chain.xpub],
+        ["steps", chain.steps.map(number)],
+        ["fingerprint", hex.encode(chain.origin.fingerprint)],
+        ["path", chain.origin.path.map(number)],
+      ]),
+    ],
+  ]);
+}
+
+function number(value: number | bigint): JsonNumber {
+  return new JsonNumber(String(value));
+}
+
+/**
+ * Core's `FindEarliestAtLeast`: the height of the first active block whose
+ * time, or an earlier block's, reaches `time`; null when none does.
+ */
+function earliestAtLeast(chain: ChainState, time: number): number | null {
+  let latest = 0;
+  for (let height = 0; height <= chain.height; height++) {
+    latest = Math.max(latest, chain.entryAtHeight(height)!.header.time);
+    if (latest >= time) return height;
+  }
+  return null;
+}
+
+/** The `importdescriptors` method. */
+export function importDescriptorsMethod(node: NodeServices): RpcMethod {
+  const { chain } = node;
+  return defineMethod({
+    name: "importdescriptors",
+    category: "wallet",
+    description:
+      "Import descriptors. This will trigger a rescan of the blockchain based on the earliest timestamp of all descriptors being imported. Requires a new wallet backup.\n" +
+      "When importing descriptors with multipath key expressions, if the multipath specifier contains exactly two elements, the descriptor produced from the second element will be imported as an internal descriptor.\n" +
+      "\nNote: This call can take over an hour to complete if using an early timestamp; during that time, other rpc calls\n" +
+      "may report that the imported keys, addresses or scripts exist but related transactions are still missing.\n" +
+      'The rescan is significantly faster if block filters are available (using startup option "-blockfilterindex=1").\n',
+    args: [
+      {
+        name: "requests",
+        type: "arr",
+        description: "Data to be imported",
+        onelineDescription: "requests",
+        inner: [
+          {
+            name: "",
+            type: "obj",
+            optional: true,
+            description: "",
+            inner: [
+              { name: "desc", type: "str", description: "Descriptor to import." },
+              {
+                name: "active",
+                type: "bool",
+                default: false,
+                description:
+                  "Set this descriptor to be the active descriptor for the corresponding output type/externality",
+              },
+              {
+                name: "range",
+                type: "range",
+                optional: true,
+                description:
+                  "If a ranged descriptor is used, this specifies the end or the range (in the form [begin,end]) to import",
+              },
+              {
+                name: "next_index",
+                type: "num",
+                optional: true,
+                description:
+                  "If a ranged descriptor is set to active, this specifies the next index to generate addresses from",
+              },
+              {
+                name: "timestamp",
+                type: "num",
+                description:
+                  "Time from which to start rescanning the blockchain for this descriptor, in UNIX epoch time\n" +
+                  'Use the string "now" to substitute the current synced blockchain time.\n' +
+                  '"now" can be specified to bypass scanning, for outputs which are known to never have been used, and\n' +
+                  "0 can be specified to scan the entire blockchain. Blocks up to 2 hours before the earliest timestamp\n" +
+                  "of all descriptors being imported will be scanned as well as the mempool.",
+                typeStr: ['timestamp | "now"', "integer / string"],
+              },
+              {
+                name: "internal",
+                type: "bool",
+                default: false,
+                description:
+                  "Whether matching outputs should be treated as not incoming payments (e.g. change)",
+              },
+              {
+                name: "label",
+                type: "str",
+                default: "",
+                description:
+                  "Label to assign to the address, only allowed with internal=false. Disabled for ranged descriptors",
+              },
+            ],
+          },
+        ],
+      },
+    ],
+    result: {
+      type: "arr",
+      description:
+        "Response is an array with the same size as the input that has the execution result",
+      inner: [
+        {
+          type: "obj",
+          description: "",
+          inner: [
+            { type: "bool", key: "success", description: "" },
+            {
+              type: "arr",
+              key: "warnings",
+              optional: true,
+              description: "",
+              inner: [{ type: "str", description: "" }],
+            },
+            {
+              type: "obj",
+              key: "error",
+              optional: true,
+              description: "",
+              inner: [
+                { type: "num", key: "code", description: "JSONRPC error code" },
+                { type: "str", key: "message", description: "JSONRPC error message" },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+    examples: helpExampleCli(
+      "importdescriptors",
+      `'[{ "desc": "<my descriptor>", "timestamp":1455191478, "internal": true }, { "desc": "<my descriptor 2>", "label": "example 2", "timestamp": 1455191480 }]'`,
+    ) +
+      helpExampleCli(
+        "importdescriptors",
+        `'[{ "desc": "<my descriptor>", "timestamp":1455191478, "active": true, "range": [0,100], "label": "<my bech32 wallet>" }]'`,
+      ),
+    handler: routed(node, "importdescriptors", (params) => {
+      const requests = asArr(params.raw("requests")).map((request) => asObj(request));
+      const tip = chain.tip;
+      const now = chain.medianTimePast(tip);
+      // Every timestamp first: one that fails the call fails it before anything is imported.
+      const timestamps = requests.map((request) => Math.max(importTimestamp(request, now), 1));
+      const lowest = Math.min(tip.header.time, ...timestamps);
+      const read = requests.map((request, i) => {
+        try {
+          return readRequest(request, timestamps[i]);
+        } catch (error) {
+          if (!(error instanceof RequestError)) throw error;
+          const failure = new JsonObject([
+            ["code", number(error.code)],
+            ["message", error.message],
+          ]);
+          return new JsonObject([["error", failure]]);
+        }
+      });
+      const from = earliestAtLeast(chain, lowest - TIMESTAMP_WINDOW);
+      return [read, from === null ? null : number(from)];
+    }),
+  });
+}

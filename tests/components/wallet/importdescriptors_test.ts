@@ -1,0 +1,262 @@
+/**
+ * importdescriptors end to end, as a watch-only setup uses it (a hardware
+ * wallet's or another wallet's public descriptors in a wallet without
+ * private keys): a node and a wallet process over HTTP. The watch-only
+ * wallet finds the coins of the imported descriptors from their timestamp,
+ * hands out the same addresses as the wallet holding the keys, funds a
+ * PSBT that wallet signs, and keeps all of it across a reload. Core's
+ * refusals with Core's codes and texts, each in its own result.
+ *
+ * @module
+ */
+import { assert, assertEquals } from "../../assert.ts";
+import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
+
+interface Listed {
+  desc: string;
+  timestamp: number;
+  active: boolean;
+  internal: boolean;
+  range: [number, number];
+  next_index: number;
+}
+
+Deno.test("importdescriptors: a watch-only wallet of another wallet's descriptors sees its coins and funds PSBTs it signs", async () => {
+  await using target = await startMethodFuzzTarget();
+  const call = target.walletCall;
+  const node = target.node.call;
+  const mine = () => node("generatetoaddress", [1, target.context.addresses[4]]);
+
+  // The wallet holding the keys, paid three times.
+  await node("createwallet", ["keys"]);
+  for (const amount of [1.5, 2.25, 0.75]) {
+    await call("sendtoaddress", [await call("getnewaddress", [], "keys"), amount]);
+  }
+  await mine();
+  const listed: Listed[] = (await call("listdescriptors", [], "keys")).descriptors;
+  const wpkh = (internal: boolean) =>
+    listed.find((d) => d.desc.startsWith("wpkh(") && d.internal === internal)!.desc;
+
+  // The watch-only wallet imports the wpkh pair: the coins come with the rescan.
+  await node("createwallet", ["watch", true, true]);
+  assertEquals(await call("getbalance", [], "watch"), 0);
+  const results = await call("importdescriptors", [[
+    { desc: wpkh(false), timestamp: 0, active: true, range: [0, 20] },
+    { desc: wpkh(true), timestamp: 0, active: true, internal: true },
+  ]], "watch");
+  assertEquals(results, [
+    { success: true },
+    { success: true, warnings: ["Range not given, using default keypool range"] },
+  ]);
+  assertEquals(await call("getbalance", [], "watch"), 4.5);
+  const utxos = (wallet: string) =>
+    call("listunspent", [], wallet).then((coins: { txid: string; vout: number }[]) =>
+      coins.map(({ txid, vout }) => `${txid}:${vout}`).sort()
+    );
+  assertEquals(await utxos("watch"), await utxos("keys"));
+
+  // The same addresses, and what getaddressinfo says of them.
+  const next = await call("getnewaddress", [], "watch");
+  assertEquals(next, await call("getnewaddress", [], "keys"));
+  const info = await call("getaddressinfo", [next], "watch");
+  const own = await call("getaddressinfo", [next], "keys");
+  assertEquals(
+    [info.ismine, info.solvable, info.parent_desc, info.hdkeypath, info.hdmasterfingerprint],
+    [true, true, wpkh(false), own.hdkeypath, own.hdmasterfingerprint],
+  );
+  assertEquals([info.desc, info.timestamp], [own.desc, 1]);
+  assertEquals(
+    await call("getrawchangeaddress", [], "watch"),
+    await call("getrawchangeaddress", [], "keys"),
+  );
+  // No taproot descriptor imported: Core's -12.
+  assertEquals(await call("getnewaddress", ["", "bech32m"], "watch"), {
+    error: { code: -12, message: "Error: No bech32m addresses available." },
+  });
+
+  // A PSBT the watch-only wallet funds (change to its change chain), the other signs.
+  const payee = await call("getnewaddress", [], "w");
+  const funded = await call("walletcreatefundedpsbt", [[], [{ [payee]: 3 }]], "watch");
+  const unsigned = await call("walletprocesspsbt", [funded.psbt], "watch");
+  assertEquals(unsigned.complete, false);
+  const signed = await call("walletprocesspsbt", [funded.psbt], "keys");
+  assertEquals(signed.complete, true);
+  const { hex } = await node("finalizepsbt", [signed.psbt]);
+  const txid = await node("sendrawtransaction", [hex]);
+  await mine();
+  const fee = -(await call("gettransaction", [txid], "keys")).fee;
+  const balance = await call("getbalance", [], "keys");
+  assertEquals(balance, Number((4.5 - 3 - fee).toFixed(8)));
+  assertEquals(await call("getbalance", [], "watch"), balance);
+  assertEquals(await utxos("watch"), await utxos("keys"));
+
+  // listdescriptors and gethdkeys of the imports.
+  const imported: Listed[] = (await call("listdescriptors", [], "watch")).descriptors;
+  assertEquals(
+    imported.map((d) => [d.desc, d.timestamp, d.active, d.internal]),
+    [
+      [wpkh(false), 1, true, false],
+      [wpkh(true), 1, true, true],
+    ].sort((a, b) => a[0] < b[0] ? -1 : 1),
+  );
+  const external = imported.find((d) => !d.internal)!;
+  assert(external.range[1] >= 20, `range ${external.range}`);
+  // Three addresses used, one handed out since.
+  assertEquals(external.next_index, 4);
+  const xpub = /\]([a-zA-Z0-9]+)\//.exec(wpkh(false))![1];
+  assertEquals(await call("gethdkeys", [], "watch"), [{
+    xpub,
+    has_private: false,
+    descriptors: [wpkh(false), wpkh(true)].sort().map((desc) => ({ desc, active: true })),
+  }]);
+  assertEquals(await call("listdescriptors", [true], "watch"), {
+    error: { code: -4, message: "Can't get private descriptor string for watch-only wallets" },
+  });
+
+  // Kept across a reload.
+  await node("unloadwallet", ["watch"]);
+  await node("loadwallet", ["watch"]);
+  // (The keypool tops up at load, as any wallet's: the ranges may have grown.)
+  const summary = (descriptors: Listed[]) =>
+    descriptors.map((d) => [d.desc, d.timestamp, d.active, d.internal, d.next_index]);
+  assertEquals(
+    summary((await call("listdescriptors", [], "watch")).descriptors),
+    summary(imported),
+  );
+  assertEquals(await call("getbalance", [], "watch"), balance);
+  assertEquals(await call("getnewaddress", [], "watch"), await call("getnewaddress", [], "keys"));
+
+  // A taproot pair imported later with "now": no scan needed for unused keys; addresses agree.
+  const tr = (internal: boolean) =>
+    listed.find((d) => d.desc.startsWith("tr(") && d.internal === internal)!.desc;
+  assertEquals(
+    await call("importdescriptors", [[
+      { desc: tr(false), timestamp: "now", active: true },
+      { desc: tr(true), timestamp: "now", active: true, internal: true },
+    ]], "watch"),
+    [0, 1].map(() => ({
+      success: true,
+      warnings: ["Range not given, using default keypool range"],
+    })),
+  );
+  assertEquals(
+    await call("getnewaddress", ["", "bech32m"], "watch"),
+    await call("getnewaddress", ["", "bech32m"], "keys"),
+  );
+});
+
+Deno.test("importdescriptors: Core's refusals, each in its own result, and the ones that fail the call", async () => {
+  await using target = await startMethodFuzzTarget();
+  const call = target.walletCall;
+  const node = target.node.call;
+  await node("createwallet", ["watch", true, true]);
+  const listed: Listed[] = (await call("listdescriptors")).descriptors;
+  const wpkh = listed.find((d) => d.desc.startsWith("wpkh(") && !d.internal)!.desc;
+  const privateWpkh = (await call("listdescriptors", [true])).descriptors
+    .find((d: Listed) => d.desc.startsWith("wpkh(") && d.desc.includes("/84h/1h/0h/0/*"))!.desc;
+  const single = (await call("getaddressinfo", [await call("getnewaddress")])).desc;
+  const checksummed = async (desc: string) =>
+    (await node("getdescriptorinfo", [desc])).descriptor as string;
+  const tpub = /\]([a-zA-Z0-9]+)\//.exec(wpkh)![1];
+  const refused = (code: number, message: string) => ({ success: false, error: { code, message } });
+  const importOne = async (request: Record<string, unknown>, wallet = "watch") =>
+    (await call("importdescriptors", [[{ timestamp: "now", ...request }]], wallet))[0];
+
+  assertEquals(await importOne({}), refused(-8, "Descriptor not found."));
+  assertEquals(
+    await importOne({ desc: wpkh.split("#")[0] }),
+    refused(-5, "Missing checksum"),
+  );
+  assertEquals(
+    await importOne({ desc: `${wpkh.split("#")[0]}#qqqqqqqq` }),
+    refused(
+      -5,
+      `Provided checksum 'qqqqqqqq' does not match computed checksum '${wpkh.split("#")[1]}'`,
+    ),
+  );
+  assertEquals(
+    await importOne({ desc: single, range: [0, 5] }),
+    refused(-8, "Range should not be specified for an un-ranged descriptor"),
+  );
+  assertEquals(
+    await importOne({ desc: wpkh, range: [5, 2], active: true }),
+    refused(-8, "Range specified as [begin,end] must not have begin after end"),
+  );
+  assertEquals(
+    await importOne({ desc: wpkh, range: [0, 5], next_index: 6, active: true }),
+    refused(-8, "next_index is out of range"),
+  );
+  assertEquals(
+    await importOne({ desc: wpkh, next_index: 100, active: true }),
+    {
+      ...refused(-8, "next_index is out of range"),
+      warnings: ["Range not given, using default keypool range"],
+    },
+  );
+  assertEquals(
+    await importOne({ desc: single, active: true }),
+    refused(-8, "Active descriptors must be ranged"),
+  );
+  assertEquals(
+    await importOne({ desc: wpkh, label: "x", range: 3 }),
+    refused(-8, "Ranged descriptors should not have a label"),
+  );
+  assertEquals(
+    await importOne({ desc: single, label: "x", internal: true }),
+    refused(-8, "Internal addresses should not have a label"),
+  );
+  assertEquals(
+    await importOne({ desc: await checksummed(`combo(${tpub}/0/*)`), active: true, range: 2 }),
+    refused(-4, "Combo descriptors cannot be set to active"),
+  );
+  assertEquals(
+    await importOne({ desc: privateWpkh, active: true, range: 2 }),
+    refused(-4, "Cannot import private keys to a wallet with private keys disabled"),
+  );
+  assertEquals(
+    await importOne({ desc: await checksummed(`wpkh(${tpub}/0h/*)`), active: true, range: 2 }),
+    refused(
+      -4,
+      "Cannot expand descriptor. Probably because of hardened derivations without private keys provided",
+    ),
+  );
+  assertEquals(
+    await importOne({ desc: wpkh, active: true, range: 2 }, "w"),
+    refused(
+      -4,
+      "Cannot import descriptor without private keys to a wallet with private keys enabled",
+    ),
+  );
+  // What this wallet does not derive from, said so.
+  const notActive = await importOne({ desc: wpkh, range: 2 });
+  assertEquals(notActive.error.code, -4);
+  assert(notActive.error.message.includes('"active": true'), notActive.error.message);
+  const notRanged = await importOne({ desc: single });
+  assertEquals(notRanged.error.code, -4);
+  assert(notRanged.error.message.includes("ranged"), notRanged.error.message);
+  // One active descriptor per kind and chain: another in its place is refused, the same one is not.
+  assertEquals(await importOne({ desc: wpkh, active: true, range: 2 }), { success: true });
+  const other = await checksummed(`wpkh(${tpub}/7/*)`);
+  const replaced = await importOne({ desc: other, active: true, range: 2 });
+  assertEquals(replaced.error.code, -4);
+  assert(replaced.error.message.includes(wpkh), replaced.error.message);
+  assertEquals(await importOne({ desc: wpkh, active: true, range: 9 }), { success: true });
+  const [kept] = (await call("listdescriptors", [], "watch")).descriptors;
+  assertEquals([kept.desc, kept.range[1] >= 9], [wpkh, true]);
+  // A failed request does not stop the others.
+  assertEquals(
+    await call("importdescriptors", [[
+      { desc: "nonsense", timestamp: "now" },
+      { desc: wpkh, timestamp: "now", active: true, range: 2 },
+    ]], "watch"),
+    [refused(-5, "Missing checksum"), { success: true }],
+  );
+
+  // A missing or mistyped timestamp fails the whole call, before anything is imported.
+  assertEquals(await call("importdescriptors", [[{ desc: wpkh }]], "watch"), {
+    error: { code: -3, message: "Missing required timestamp field for key" },
+  });
+  assertEquals(await call("importdescriptors", [[{ desc: wpkh, timestamp: true }]], "watch"), {
+    error: { code: -3, message: 'Expected number or "now" timestamp value for key. got type bool' },
+  });
+});
