@@ -208,26 +208,41 @@ export class Account {
   #derive(internal: boolean, index: number): DerivedKey {
     const chain = this.#chain(internal);
     const publicKey = chain.key.deriveChild(index).publicKey!;
-    const path = `${chain.path}/${index}`;
-    const payment = this.kind === "pkh"
-      ? p2pkh(publicKey, REGTEST)
-      : this.kind === "sh_wpkh"
-      ? p2sh(p2wpkh(publicKey, REGTEST), REGTEST)
-      : this.kind === "wpkh"
-      ? p2wpkh(publicKey, REGTEST)
-      : p2tr(publicKey.subarray(1), undefined, REGTEST);
-    const keyHex = hex.encode(this.kind === "tr" ? publicKey.subarray(1) : publicKey);
-    return {
-      kind: this.kind,
-      internal,
-      index,
-      fingerprint: chain.fingerprint,
-      path,
-      publicKey,
-      script: payment.script,
-      ...("redeemScript" in payment ? { redeemScript: payment.redeemScript } : {}),
-      address: payment.address!,
-      descriptor: keyDescriptor(this.kind, chain.fingerprint, path, keyHex),
-    };
+    const origin = { fingerprint: chain.fingerprint, path: `${chain.path}/${index}` };
+    return addressKey(this.kind, publicKey, origin, internal, index);
   }
+}
+
+/**
+ * The script and address of `publicKey` (33 bytes) as a `kind` address,
+ * with the key's origin (`path` from the key whose fingerprint is
+ * `fingerprint`) and where a chain has it.
+ */
+export function addressKey(
+  kind: DescriptorKind,
+  publicKey: Uint8Array,
+  origin: { fingerprint: number; path: string },
+  internal: boolean,
+  index: number,
+): DerivedKey {
+  const payment = kind === "pkh"
+    ? p2pkh(publicKey, REGTEST)
+    : kind === "sh_wpkh"
+    ? p2sh(p2wpkh(publicKey, REGTEST), REGTEST)
+    : kind === "wpkh"
+    ? p2wpkh(publicKey, REGTEST)
+    : p2tr(publicKey.subarray(1), undefined, REGTEST);
+  const keyHex = hex.encode(kind === "tr" ? publicKey.subarray(1) : publicKey);
+  return {
+    kind,
+    internal,
+    index,
+    fingerprint: origin.fingerprint,
+    path: origin.path,
+    publicKey,
+    script: payment.script,
+    ...("redeemScript" in payment ? { redeemScript: payment.redeemScript } : {}),
+    address: payment.address!,
+    descriptor: keyDescriptor(kind, origin.fingerprint, origin.path, keyHex),
+  };
 }

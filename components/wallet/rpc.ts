@@ -318,7 +318,7 @@ function listReceived(wallet: Wallet, query: ReceivedQuery, byLabel: boolean): R
     for (const output of tx.outputs) {
       const script = hex.encode(output.script);
       if (
-        (filter !== undefined && script !== filter) || wallet.keyOf(output.script) === undefined
+        (filter !== undefined && script !== filter) || !wallet.isMine(output.script)
       ) {
         continue;
       }
@@ -600,7 +600,7 @@ function entries(
   const sends: Record<string, Reply | undefined>[] = [];
   const receives: Record<string, Reply | undefined>[] = [];
   tx.outputs.forEach((output, vout) => {
-    const key = wallet.keyOf(output.script);
+    const mine = wallet.isMine(output.script);
     if (fromMe && wallet.isChange(output.script)) return;
     const address = scriptAddress(output.script);
     const label = wallet.addressBookEntry(output.script)?.label;
@@ -615,7 +615,7 @@ function entries(
         abandoned: wallet.isAbandoned(tx.txid),
       });
     }
-    if (key !== undefined) {
+    if (mine) {
       const category = !tx.coinbase
         ? "receive"
         : confirmations < 1
@@ -625,7 +625,7 @@ function entries(
         : "generate";
       receives.push({
         address,
-        parent_descs: [wallet.accounts.get(key.kind)!.descriptor(key.internal)],
+        parent_descs: [wallet.descriptorOf(output.script)!.desc],
         category,
         amount: new Btc(output.amount),
         label,
@@ -941,29 +941,32 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     }
     const key = wallet.keyOf(script);
     if (key === undefined) {
+      // Not the wallet's, or a script it watches without its key (an imported addr()).
+      const parent = wallet.descriptorOf(script);
       return {
         address: str(address),
         scriptPubKey: hex.encode(script),
-        ismine: false,
+        ismine: parent !== undefined,
         solvable: false,
+        parent_desc: parent?.desc,
         iswatchonly: false,
         ...describeScript(script),
-        ischange: false,
+        ischange: parent !== undefined && wallet.isChange(script),
         labels: labelsOf(wallet, script),
       };
     }
-    const account = wallet.accounts.get(key.kind)!;
+    const parent = wallet.descriptorOf(script)!;
     return {
       address: str(address),
       scriptPubKey: hex.encode(script),
       ismine: true,
       solvable: true,
       desc: key.descriptor,
-      parent_desc: account.descriptor(key.internal),
+      parent_desc: parent.desc,
       iswatchonly: false,
       ...describeKey(key),
       ischange: wallet.isChange(script),
-      timestamp: wallet.chainTime(key.kind, key.internal),
+      timestamp: parent.timestamp,
       hdkeypath: key.path,
       hdseedid: "0".repeat(40),
       hdmasterfingerprint: fingerprintHex(key.fingerprint),
@@ -1181,20 +1184,21 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return wallet.coins()
       .filter((c) => !wallet.immature(c) && c.confirmations >= least && c.confirmations <= most)
       .filter((c) => (unsafe || c.safe) && !wallet.isLocked(`${c.txid}:${c.vout}`))
-      .filter((c) => wanted === null || wanted.has(c.key.address))
+      .filter((c) => wanted === null || wanted.has(scriptAddress(c.script)!))
       .map((coin) => ({
         txid: coin.txid,
         vout: coin.vout,
-        address: coin.key.address,
+        address: scriptAddress(coin.script),
         label: wallet.addressBookEntry(coin.script)?.label,
-        redeemScript: coin.key.redeemScript && hex.encode(coin.key.redeemScript),
+        redeemScript: coin.key?.redeemScript && hex.encode(coin.key.redeemScript),
         scriptPubKey: hex.encode(coin.script),
         amount: new Btc(coin.amount),
         confirmations: coin.confirmations,
         spendable: true,
-        solvable: true,
-        desc: coin.key.descriptor,
-        parent_descs: [wallet.accounts.get(coin.key.kind)!.descriptor(coin.key.internal)],
+        // A watched addr() or raw() script: the wallet knows no way to spend it.
+        solvable: coin.key !== undefined,
+        desc: coin.key?.descriptor,
+        parent_descs: [wallet.descriptorOf(coin.script)!.desc],
         safe: coin.safe,
       }));
   },
@@ -1245,8 +1249,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     let credit = 0n;
     let change = 0n;
     for (const output of tx.outputs) {
-      const key = wallet.keyOf(output.script);
-      if (key === undefined) continue;
+      if (!wallet.isMine(output.script)) continue;
       credit += output.amount;
       if (debit > 0n && wallet.isChange(output.script)) change += output.amount;
     }
@@ -1455,19 +1458,22 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         `JSON value of type ${jsonTypeName(value)} is not of expected type bool`,
       );
     };
-    // Every descriptor this wallet holds is active: active_only leaves the same list.
-    option("active_only");
+    // Every descriptor of a wallet with keys is active: active_only leaves the same list.
+    const activeOnly = option("active_only");
     const master = wallet.masterKey(option("private"));
     if (master === null) {
       // A watch-only wallet: the extended keys its descriptors were imported with.
-      const byXpub = Map.groupBy(wallet.importedDescriptors, (imported) => imported.xpub);
-      return [...byXpub].sort(([a], [b]) => a < b ? -1 : 1).map(([xpub, imported]) => ({
+      const ranged = wallet.importedDescriptors.flatMap((imported) =>
+        "xpub" in imported.source && (imported.active || !activeOnly)
+          ? [{ xpub: imported.source.xpub, desc: imported.desc, active: imported.active }]
+          : []
+      );
+      const byXpub = Map.groupBy(ranged, ({ xpub }) => xpub);
+      return [...byXpub].sort(([a], [b]) => a < b ? -1 : 1).map(([xpub, descriptors]) => ({
         xpub,
         has_private: false,
-        descriptors: imported.map(({ desc }) => desc).sort().map((desc) => ({
-          desc,
-          active: true,
-        })),
+        descriptors: descriptors.sort((a, b) => a.desc < b.desc ? -1 : 1)
+          .map(({ desc, active }) => ({ desc, active })),
       }));
     }
     const descriptors = [...wallet.accounts.values()]
@@ -1484,22 +1490,40 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       fail(Code.WALLET, "Can't get private descriptor string for watch-only wallets");
     }
     const privates = withPrivate ? wallet.privateDescriptors() : null;
-    const descriptors = [...wallet.accounts.values()].flatMap((account) =>
-      [false, true].filter((internal) => account.chain(internal) !== undefined).map((internal) => {
-        const next = wallet.nextIndex(account.kind, internal);
-        const secret = privates?.find((d) => d.kind === account.kind && d.internal === internal);
-        const desc = secret?.desc ?? account.descriptor(internal);
-        return {
-          desc,
-          timestamp: wallet.chainTime(account.kind, internal),
-          active: true,
-          internal,
-          range: [0, wallet.derivedCount(account.kind, internal) - 1],
-          next,
-          next_index: next,
-        };
-      })
-    ).sort((a, b) => a.desc < b.desc ? -1 : a.desc > b.desc ? 1 : 0);
+    const active: ({ desc: string } & Record<string, Reply>)[] = [...wallet.accounts.values()]
+      .flatMap((account) =>
+        [false, true].filter((internal) => account.chain(internal) !== undefined).map(
+          (internal) => {
+            const next = wallet.nextIndex(account.kind, internal);
+            const secret = privates?.find((d) =>
+              d.kind === account.kind && d.internal === internal
+            );
+            const desc = secret?.desc ?? account.descriptor(internal);
+            return {
+              desc,
+              timestamp: wallet.chainTime(account.kind, internal),
+              active: true,
+              internal,
+              range: [0, wallet.derivedCount(account.kind, internal) - 1],
+              next,
+              next_index: next,
+            };
+          },
+        )
+      );
+    // The watched imports: Core tells `internal` of an active descriptor only.
+    const watched = wallet.importedDescriptors.filter((d) => !d.active).map(({ desc, ...d }) => ({
+      desc,
+      timestamp: d.timestamp,
+      active: false,
+      ...(d.range === undefined ? {} : {
+        range: [d.range.start, d.range.end - 1],
+        next: d.range.next,
+        next_index: d.range.next,
+      }),
+    }));
+    const descriptors = [...active, ...watched]
+      .sort((a, b) => a.desc < b.desc ? -1 : a.desc > b.desc ? 1 : 0);
     return { wallet_name: wallet.name, descriptors };
   },
 };
@@ -1514,6 +1538,8 @@ type DescriptorRequest =
     ranged: boolean;
     active: boolean;
     internal: boolean;
+    /** Null when not given. */
+    label: string | null;
     /** `[begin, end]`, inclusive; null when not given. */
     range: [number, number] | null;
     next_index: number | null;
@@ -1521,14 +1547,15 @@ type DescriptorRequest =
     /** Whether it holds private keys; whether it expands without more of them. */
     private: boolean;
     expands: boolean;
-    /** What the wallet derives from, when it is a ranged single-key descriptor of an address type. */
-    chain: {
-      kind: DescriptorKind;
-      xpub: string;
-      steps: number[];
-      fingerprint: string;
-      path: number[];
-    } | null;
+    /**
+     * What its scripts come from: an extended key's chain or one key, of
+     * an address type; else the scripts of one not ranged; else null.
+     */
+    source:
+      | { kind: DescriptorKind; xpub: string; steps: number[]; fingerprint: string; path: number[] }
+      | { kind: DescriptorKind; pubkey: string; fingerprint: string; path: number[] }
+      | { scripts: string[] }
+      | null;
   };
 
 /** BIP 32's hardened offset. */
@@ -1537,11 +1564,11 @@ const HARDENED = 0x80000000;
 /**
  * Core's `ProcessDescriptorImport`, the wallet's part: the default range
  * (`-keypool`), the checks that depend on the wallet, then the import.
- * This wallet derives from the active ranged descriptors of its four
- * address kinds only, so other descriptors (not active, not ranged, of
- * several keys) are refused with a sentence saying so; and it keeps keys
- * only from its own mnemonic, so it imports into wallets without private
- * keys only.
+ * The wallet keeps keys only from its own mnemonic, so it imports into
+ * wallets without private keys only; and it derives ranges of scripts
+ * from the descriptors of its four address kinds only, so other ranged
+ * ones (`combo()`, `pk()`, `rawtr()` over a range) are refused with a
+ * sentence saying so.
  */
 async function importDescriptor(
   wallet: Wallet,
@@ -1576,31 +1603,32 @@ async function importDescriptor(
         : "Cannot import descriptor without private keys to a wallet with private keys enabled",
     );
   }
-  const { chain } = request;
-  if (chain === null || range === null) {
+  const { source } = request;
+  if (source === null) {
     fail(
       Code.WALLET,
-      "This wallet imports ranged pkh(), sh(wpkh()), wpkh() and tr() descriptors of an extended public key only",
+      "This wallet imports ranged descriptors of pkh(), sh(wpkh()), wpkh() and tr() only",
     );
   }
-  if (!request.active) {
-    fail(
-      Code.WALLET,
-      'This wallet imports active descriptors only, which it derives addresses from: set "active": true',
-    );
-  }
-  const path = chain.path.map((i) => i >= HARDENED ? `/${i - HARDENED}h` : `/${i}`).join("");
+  const path = (steps: readonly number[]) =>
+    "m" + steps.map((i) => i >= HARDENED ? `/${i - HARDENED}h` : `/${i}`).join("");
   const record: ImportedDescriptor = {
     desc: request.desc,
-    kind: chain.kind,
+    active: request.active,
     internal: request.internal,
-    xpub: chain.xpub,
-    steps: chain.steps,
-    fingerprint: parseInt(chain.fingerprint, 16),
-    path: `m${path}`,
     timestamp: request.timestamp,
+    source: "scripts" in source ? source : {
+      ...source,
+      fingerprint: parseInt(source.fingerprint, 16),
+      path: path(source.path),
+    },
   };
-  await wallet.importDescriptor(record, range[1] + 1, request.next_index ?? range[0]);
+  const next = request.next_index ?? range?.[0];
+  await wallet.importDescriptor(
+    record,
+    range === null ? null : { start: range[0], end: range[1] + 1, next: next! },
+    request.label,
+  );
 }
 
 /** `decoded` of `gettransaction … true`: the transaction's main fields. */

@@ -396,7 +396,7 @@ async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise
         `Can't spend unconfirmed version ${tx.version} pre-selected input with a version ${request.version} tx`,
       );
     }
-    return { ...input, amount: output.amount, key: wallet.keyOf(output.script)! };
+    return { ...input, amount: output.amount, key: presetKey(wallet, input, output.script) };
   });
   const depthOk = (c: WalletCoin) =>
     c.confirmations >= request.minDepth &&
@@ -436,15 +436,34 @@ async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise
 /** The coins coin selection may add: mature, not locked, and passing `accept`. */
 function spendable(
   wallet: SpendingWallet,
-  accept: (coin: WalletCoin) => boolean,
+  accept: (coin: SolvableCoin) => boolean,
   version = 2,
-): WalletCoin[] {
-  return wallet.coins().filter((c) =>
-    !wallet.immature(c) && !wallet.isLocked(`${c.txid}:${c.vout}`) && accept(c) &&
+): SolvableCoin[] {
+  return wallet.coins().filter((c): c is SolvableCoin =>
+    // A script watched without its key (an imported addr()) cannot be weighed, as in Core.
+    c.key !== undefined &&
+    !wallet.immature(c) && !wallet.isLocked(`${c.txid}:${c.vout}`) && accept(c as SolvableCoin) &&
     // BIP 431 (TRUC), as Core's AvailableCoins: a version 3 transaction spends unconfirmed coins
     // of version 3 transactions only, any other never one of theirs.
     (c.confirmations > 0 ||
       (wallet.transaction(c.txid)!.tx.version === TRUC_VERSION) === (version === TRUC_VERSION))
+  );
+}
+
+/** A coin whose key the wallet knows: coin selection can weigh its input. */
+type SolvableCoin = WalletCoin & { readonly key: DerivedKey };
+
+/**
+ * The key of the script a pre-selected input spends, which weighing it
+ * needs: -4 for a script the wallet watches without its key, as Core's
+ * `FetchSelectedInputs` refuses an input it cannot solve.
+ */
+function presetKey(wallet: SpendingWallet, input: OutPoint, script: Uint8Array): DerivedKey {
+  const key = wallet.keyOf(script);
+  if (key !== undefined) return key;
+  throw new WalletError(
+    Code.WALLET,
+    `Not solvable pre-selected input COutPoint(${input.txid.slice(0, 10)}, ${input.vout})`,
   );
 }
 
@@ -455,10 +474,13 @@ function spendable(
  * and a child has one unconfirmed parent: of several, the one whose coins
  * are worth most. Coins locked while it asked the node stay out.
  */
-async function trucChildless(wallet: SpendingWallet, coins: WalletCoin[]): Promise<WalletCoin[]> {
-  const kept: WalletCoin[] = [];
+async function trucChildless(
+  wallet: SpendingWallet,
+  coins: SolvableCoin[],
+): Promise<SolvableCoin[]> {
+  const kept: SolvableCoin[] = [];
   // Each unconfirmed version 3 parent's coins, or null when it may take no child.
-  const byParent = new Map<string, WalletCoin[] | null>();
+  const byParent = new Map<string, SolvableCoin[] | null>();
   for (const coin of coins) {
     const { tx } = wallet.transaction(coin.txid)!;
     if (coin.confirmations > 0 || tx.version !== TRUC_VERSION) {
@@ -473,7 +495,7 @@ async function trucChildless(wallet: SpendingWallet, coins: WalletCoin[]): Promi
     byParent.get(coin.txid)?.push(coin);
   }
   const worth = (group: readonly WalletCoin[]) => group.reduce((sum, c) => sum + c.amount, 0n);
-  let parent: WalletCoin[] = [];
+  let parent: SolvableCoin[] = [];
   for (const group of byParent.values()) if (group && worth(group) > worth(parent)) parent = group;
   return [...kept, ...parent].filter((c) => !wallet.isLocked(`${c.txid}:${c.vout}`));
 }
@@ -494,7 +516,7 @@ function build(wallet: SpendingWallet, spec: {
     amount: bigint;
     key: DerivedKey;
   }[];
-  available: readonly WalletCoin[];
+  available: readonly SolvableCoin[];
   addInputs?: boolean;
   changeScript?: Uint8Array;
   changeKind?: DescriptorKind;
@@ -619,7 +641,12 @@ export function bumpFee(
     const preset = tx.inputs.map((input) => {
       const coin = wallet.ownOutput(input.txid, input.vout)!;
       const sequence = request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL;
-      return { ...input, sequence, amount: coin.amount, key: wallet.keyOf(coin.script)! };
+      return {
+        ...input,
+        sequence,
+        amount: coin.amount,
+        key: presetKey(wallet, input, coin.script),
+      };
     });
     const sum = (amounts: readonly { amount: bigint }[]) =>
       amounts.reduce((total, { amount }) => total + amount, 0n);
@@ -788,7 +815,7 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
             `Input not found. UTXO (${outpoint}) is not part of wallet.`,
           );
         }
-        return { ...input, amount: output.amount, key: wallet.keyOf(output.script)! };
+        return { ...input, amount: output.amount, key: presetKey(wallet, input, output.script) };
       });
     } else {
       coins = spendable(wallet, (c) =>

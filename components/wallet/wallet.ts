@@ -51,6 +51,7 @@ import type { DescriptorKind } from "./descriptor.ts";
 import {
   Account,
   accountXpub,
+  addressKey,
   type DerivedKey,
   HdSecret,
   importedChain,
@@ -147,7 +148,8 @@ export interface WalletCoin {
   readonly vout: number;
   readonly amount: bigint;
   readonly script: Uint8Array;
-  readonly key: DerivedKey;
+  /** Its key; none for a script the wallet watches without knowing how to spend it. */
+  readonly key?: DerivedKey;
   readonly confirmations: number;
   readonly coinbase: boolean;
   /** Counted as the wallet's own: confirmed, or spending only the wallet's coins. */
@@ -187,22 +189,49 @@ interface ScriptOrigin {
 }
 
 /**
- * A ranged descriptor a wallet without private keys imports and derives
- * addresses from (`importdescriptors`), as kept in its database.
+ * What an imported descriptor's scripts come from: a chain of addresses of
+ * an extended public key (a ranged descriptor), one key, both of an
+ * address kind and with their origin (the fingerprint `path` starts at);
+ * else the scripts themselves (`addr()`, `raw()`…), which the wallet
+ * watches without knowing how to spend them.
+ */
+export type ImportedSource =
+  | {
+    readonly kind: DescriptorKind;
+    /** The extended public key, and the unhardened steps from it to the chain's key. */
+    readonly xpub: string;
+    readonly steps: readonly number[];
+    readonly fingerprint: number;
+    /** The chain key's path (`m/84h/1h/0h/0`). */
+    readonly path: string;
+  }
+  | {
+    readonly kind: DescriptorKind;
+    /** The key, compressed (hex). */
+    readonly pubkey: string;
+    readonly fingerprint: number;
+    readonly path: string;
+  }
+  | { readonly scripts: readonly string[] };
+
+/**
+ * A descriptor a wallet without private keys imported (`importdescriptors`),
+ * as kept in its database: an active one, which the wallet hands out
+ * addresses of, or one it only watches.
  */
 export interface ImportedDescriptor {
   /** The public descriptor, checksum included. */
   readonly desc: string;
-  readonly kind: DescriptorKind;
+  readonly active: boolean;
   readonly internal: boolean;
-  /** Its extended public key, and the unhardened steps from it to the chain's key. */
-  readonly xpub: string;
-  readonly steps: readonly number[];
-  /** The fingerprint the chain's path starts at, and that path (`m/84h/1h/0h/0`). */
-  readonly fingerprint: number;
-  readonly path: string;
   /** When its keys were made, seconds since the epoch (`listdescriptors`' `timestamp`). */
   readonly timestamp: number;
+  readonly source: ImportedSource;
+  /**
+   * A watched ranged one's range: the scripts from `start` below `end`,
+   * and the index shown next (an active one's live in the chain's meta).
+   */
+  readonly range?: { readonly start: number; readonly end: number; readonly next: number };
 }
 
 /** The descriptor kinds a new wallet gets, as Core's: legacy, p2sh-segwit, bech32, bech32m. */
@@ -234,8 +263,12 @@ export class Wallet implements Disposable {
    */
   readonly chain: Chain;
   readonly #accounts = new Map<DescriptorKind, Account>();
-  /** The chains `importdescriptors` gave, by {@linkcode importedKey}. */
+  /** The active chains `importdescriptors` gave, by {@linkcode importedKey}. */
   readonly #imported = new Map<string, ImportedDescriptor>();
+  /** The descriptors imported to watch only, by descriptor. */
+  readonly #watched = new Map<string, ImportedDescriptor>();
+  /** Their scripts (hex): each one's key, or null when the wallet knows none (`addr()`, `raw()`). */
+  readonly #watchedScripts = new Map<string, { key: DerivedKey | null; desc: string }>();
   readonly #scripts = new Map<string, ScriptOrigin>();
   /** The address book by script (hex): Core's `m_address_book`. */
   readonly #labels = new Map<string, AddressBookEntry>();
@@ -383,6 +416,7 @@ export class Wallet implements Disposable {
         if (imported !== undefined) this.#setChain(JSON.parse(imported));
       }
     }
+    for (const record of JSON.parse(store.meta(WATCHED_KEY) ?? "[]")) this.#watch(record);
     const sealed = store.meta("crypted");
     this.#sealed = sealed === undefined ? null : JSON.parse(sealed);
     const plain = store.meta("secret");
@@ -477,63 +511,171 @@ export class Wallet implements Disposable {
     );
   }
 
-  /** Puts `record`'s chain in its kind's account. */
+  /** Puts `record`'s chain (an active import's) in its kind's account. */
   #setChain(record: ImportedDescriptor): void {
-    const { kind, internal } = record;
-    const chain: KeyChain = importedChain(
+    const { internal, source } = record;
+    if (!("xpub" in source)) throw new Error("an active descriptor is ranged");
+    const chain = importedChain(
       record.desc,
-      record.xpub,
-      record.steps,
-      record.fingerprint,
-      record.path,
+      source.xpub,
+      source.steps,
+      source.fingerprint,
+      source.path,
     );
-    const account = this.#accounts.get(kind) ?? new Account(kind, [undefined, undefined]);
-    this.#accounts.set(kind, account.withChain(internal, chain));
-    this.#imported.set(importedKey(kind, internal), record);
+    const account = this.#accounts.get(source.kind) ??
+      new Account(source.kind, [undefined, undefined]);
+    this.#accounts.set(source.kind, account.withChain(internal, chain));
+    this.#imported.set(importedKey(source.kind, internal), record);
+  }
+
+  /** Watches `record`'s scripts (a watched import's): over its range, when ranged. */
+  #watch(record: ImportedDescriptor): void {
+    const { desc, internal, source } = record;
+    this.#watched.set(desc, record);
+    const add = (script: Uint8Array | string, key: DerivedKey | null) =>
+      this.#watchedScripts.set(typeof script === "string" ? script : hex.encode(script), {
+        key,
+        desc,
+      });
+    if ("scripts" in source) {
+      for (const script of source.scripts) add(script, null);
+    } else if ("pubkey" in source) {
+      const key = addressKey(source.kind, hex.decode(source.pubkey), source, internal, 0);
+      add(key.script, key);
+    } else {
+      const chain = importedChain(desc, source.xpub, source.steps, source.fingerprint, source.path);
+      const account = new Account(source.kind, internal ? [undefined, chain] : [chain, undefined]);
+      for (let index = record.range!.start; index < record.range!.end; index++) {
+        const key = account.derive(internal, index);
+        add(key.script, key);
+      }
+    }
   }
 
   /**
-   * Imports `record` as the active descriptor of its kind and chain
-   * (`importdescriptors`, into a wallet without private keys): its scripts
-   * watched below `rangeEnd` and a keypool past `nextIndex`, neither ever
-   * moving back. The descriptor already active there, imported again,
-   * takes the new timestamp and a wider range; another one in its place is
-   * refused (-4), as it would stop the wallet watching the first one's
-   * addresses. The caller rescans.
+   * Imports `record` (`importdescriptors`, into a wallet without private
+   * keys), over `range` when ranged (the scripts from `start` below `end`,
+   * `next` handed out next); `label` names its address when not ranged.
+   *
+   * - An active one is its kind's chain of addresses: its scripts watched
+   *   below `end` and a keypool past `next`, neither ever moving back. The
+   *   descriptor already active there, imported again, takes the new
+   *   timestamp and a wider range; another one in its place is refused
+   *   (-4), as the wallet would stop watching the first one's addresses.
+   * - Another is watched: its scripts, the range only ever widening.
+   *
+   * The caller rescans.
    */
-  importDescriptor(record: ImportedDescriptor, rangeEnd: number, nextIndex: number): Promise<void> {
+  importDescriptor(
+    record: ImportedDescriptor,
+    range: { start: number; end: number; next: number } | null,
+    label: string | null,
+  ): Promise<void> {
     return this.serial(() =>
       this.store.atomically(() => {
-        const { kind, internal } = record;
-        const current = this.#accounts.get(kind)?.chain(internal);
-        if (current !== undefined && current.descriptor !== record.desc) {
+        const active = [...this.#accounts].flatMap(([kind, account]) =>
+          [false, true].map((internal) => ({ kind, internal, chain: account.chain(internal) }))
+        );
+        if (record.active) {
+          this.#activate(record, range!, active);
+          return;
+        }
+        const running = active.find(({ chain }) => chain?.descriptor === record.desc);
+        if (running !== undefined) {
           throw new WalletError(
             Code.WALLET,
-            `This wallet already has an active ${kind} ${
-              internal ? "change" : "receiving"
-            } descriptor, ${current.descriptor}: replacing it is not supported`,
+            `${record.desc} is this wallet's active ${running.kind} ${
+              running.internal ? "change" : "receiving"
+            } descriptor: making it inactive is not supported`,
           );
         }
-        this.store.setMeta(importedKey(kind, internal), JSON.stringify(record));
-        this.#setChain(record);
-        const next = Math.max(this.nextIndex(kind, internal), nextIndex);
-        this.store.setMeta(nextKey(kind, internal), String(next));
-        this.#topUp(kind, internal, Math.max(this.#keypool, rangeEnd - next));
-        if (record.timestamp < this.birthtime) {
-          this.store.setMeta("birthtime", String(record.timestamp));
+        const known = this.#watched.get(record.desc)?.range;
+        const kept: ImportedDescriptor = range === null ? record : {
+          ...record,
+          range: {
+            start: Math.min(range.start, known?.start ?? Infinity),
+            end: Math.max(range.end, known?.end ?? 0),
+            next: range.next,
+          },
+        };
+        this.#watch(kept);
+        this.store.setMeta(WATCHED_KEY, JSON.stringify([...this.#watched.values()]));
+        if (range === null && !record.internal) {
+          // Core labels the address of a descriptor not ranged, "" when given none.
+          for (const [script, { desc }] of this.#watchedScripts) {
+            const bytes = hex.decode(script);
+            if (desc === record.desc && scriptAddress(bytes) !== undefined) {
+              this.setLabel(bytes, label ?? "");
+            }
+          }
         }
+        this.#bornBy(record.timestamp);
       })
     );
   }
 
-  /** The descriptors `importdescriptors` gave. */
+  /** The active half of {@linkcode importDescriptor}. */
+  #activate(
+    record: ImportedDescriptor,
+    range: { end: number; next: number },
+    active: readonly { kind: DescriptorKind; internal: boolean; chain?: KeyChain }[],
+  ): void {
+    const { internal, source } = record;
+    if (!("xpub" in source)) throw new Error("an active descriptor is ranged");
+    const { kind } = source;
+    const current = active.find((a) => a.kind === kind && a.internal === internal)?.chain;
+    if (current !== undefined && current.descriptor !== record.desc) {
+      throw new WalletError(
+        Code.WALLET,
+        `This wallet already has an active ${kind} ${
+          internal ? "change" : "receiving"
+        } descriptor, ${current.descriptor}: replacing it is not supported`,
+      );
+    }
+    if (this.#watched.delete(record.desc)) {
+      // Watched until now: its scripts are the chain's from here on.
+      for (const [script, { desc }] of this.#watchedScripts) {
+        if (desc === record.desc) this.#watchedScripts.delete(script);
+      }
+      this.store.setMeta(WATCHED_KEY, JSON.stringify([...this.#watched.values()]));
+    }
+    this.store.setMeta(importedKey(kind, internal), JSON.stringify(record));
+    this.#setChain(record);
+    const next = Math.max(this.nextIndex(kind, internal), range.next);
+    this.store.setMeta(nextKey(kind, internal), String(next));
+    this.#topUp(kind, internal, Math.max(this.#keypool, range.end - next));
+    this.#bornBy(record.timestamp);
+  }
+
+  /** Moves the wallet's birth back to `time` (an import's keys older than the wallet). */
+  #bornBy(time: number): void {
+    if (time < this.birthtime) this.store.setMeta("birthtime", String(time));
+  }
+
+  /** The descriptors `importdescriptors` gave: the active ones, then the watched ones. */
   get importedDescriptors(): readonly ImportedDescriptor[] {
-    return [...this.#imported.values()];
+    return [...this.#imported.values(), ...this.#watched.values()];
   }
 
   /** When a chain's keys were made: its import's timestamp, else the wallet's birth. */
   chainTime(kind: DescriptorKind, internal: boolean): number {
     return this.#imported.get(importedKey(kind, internal))?.timestamp ?? this.birthtime;
+  }
+
+  /**
+   * The descriptor `script` is one of (the public one of its chain, or an
+   * import's), and when its keys were made; undefined when not the wallet's.
+   */
+  descriptorOf(script: Uint8Array): { desc: string; timestamp: number } | undefined {
+    const key = hex.encode(script);
+    const origin = this.#scripts.get(key);
+    if (origin !== undefined) {
+      const { kind, internal } = origin;
+      const desc = this.#accounts.get(kind)!.descriptor(internal);
+      return { desc, timestamp: this.chainTime(kind, internal) };
+    }
+    const watched = this.#watchedScripts.get(key);
+    return watched && { desc: watched.desc, timestamp: this.#watched.get(watched.desc)!.timestamp };
   }
 
   /** Scripts the keypool holds by default (`-keypool`): an import without a range watches as many. */
@@ -713,15 +855,21 @@ export class Wallet implements Disposable {
     return this.#labels;
   }
 
-  /** The key that derives `script`, when the wallet watches it. */
+  /**
+   * The key that derives `script`, when the wallet watches it and knows
+   * its key (not for the scripts of an imported `addr()` or `raw()`).
+   */
   keyOf(script: Uint8Array): DerivedKey | undefined {
-    const origin = this.#scripts.get(hex.encode(script));
-    if (origin === undefined) return undefined;
+    const hexScript = hex.encode(script);
+    const origin = this.#scripts.get(hexScript);
+    if (origin === undefined) return this.#watchedScripts.get(hexScript)?.key ?? undefined;
     return this.#accounts.get(origin.kind)!.derive(origin.internal, origin.index);
   }
 
+  /** Whether the wallet watches `script`: its chains' and its imports'. */
   isMine(script: Uint8Array): boolean {
-    return this.#scripts.has(hex.encode(script));
+    const hexScript = hex.encode(script);
+    return this.#scripts.has(hexScript) || this.#watchedScripts.has(hexScript);
   }
 
   /** Every transaction, in the order the wallet first saw them. */
@@ -963,9 +1111,8 @@ export class Wallet implements Disposable {
       const safe = trusted &&
         !(confirmations === 0 && (this.#replacedBy.has(tx.txid) || this.replaces(tx.txid)));
       tx.outputs.forEach((output, vout) => {
-        if (spent.has(`${tx.txid}:${vout}`)) return;
+        if (spent.has(`${tx.txid}:${vout}`) || !this.isMine(output.script)) return;
         const key = this.keyOf(output.script);
-        if (key === undefined) return;
         coins.push({
           txid: tx.txid,
           vout,
@@ -1510,6 +1657,9 @@ export class Wallet implements Disposable {
     this.store.close();
   }
 }
+
+/** The meta key of the descriptors imported to watch only. */
+const WATCHED_KEY = "watched_descriptors";
 
 /** The meta key of a chain imported by `importdescriptors`. */
 function importedKey(kind: DescriptorKind, internal: boolean): string {

@@ -221,6 +221,9 @@ type Expression =
   }
   | { readonly fn: "sh"; readonly inner: Expression };
 
+/** The address types a wallet derives from a key: `pkh()`, `sh(wpkh())`, `wpkh()`, `tr()`. */
+export type AddressType = "pkh" | "sh(wpkh)" | "wpkh" | "tr";
+
 /** A derived key: the public key, where it came from, and its private key when known. */
 interface DerivedKey {
   readonly pubkey: Uint8Array;
@@ -388,21 +391,19 @@ export class Descriptor {
   }
 
   /**
-   * What a wallet deriving addresses from it needs, when it is a ranged
+   * What a wallet deriving addresses from it needs, when it is a
    * single-key descriptor of an address type — `pkh()`, `sh(wpkh())`,
-   * `wpkh()` or `tr()` around an extended key ending in unhardened steps
-   * and `/*` — else undefined: the type, the extended public key, the
-   * steps from it to the key whose child `i` is address `i`, and that
-   * key's origin (the fingerprint its path starts at, and the path: the
-   * key origin's followed by the steps).
+   * `wpkh()` or `tr()` of one compressed (or x-only) key — else undefined:
+   * the type and then, for a ranged one (an extended key ending in
+   * unhardened steps and `/*`), the extended public key, the steps from it
+   * to the key whose child `i` is address `i`, and that key's origin (the
+   * fingerprint its path starts at, and the path: the key origin's
+   * followed by the steps); for one of a single key, the key (33 bytes)
+   * and its origin.
    */
-  get addressChain():
-    | {
-      type: "pkh" | "sh(wpkh)" | "wpkh" | "tr";
-      xpub: string;
-      steps: readonly number[];
-      origin: KeyOrigin;
-    }
+  get addressSource():
+    | { type: AddressType; xpub: string; steps: readonly number[]; origin: KeyOrigin }
+    | { type: AddressType; pubkey: Uint8Array; origin: KeyOrigin }
     | undefined {
     const expr = this.#expr;
     const inner = expr.fn === "sh" ? expr.inner : expr;
@@ -413,17 +414,29 @@ export class Descriptor {
       : undefined;
     if (type === undefined || !("key" in inner)) return undefined;
     const { source, origin } = inner.key;
-    if (source.kind !== "bip32" || source.derive !== "unhardened") return undefined;
-    if (source.path.some((step) => step >= HARDENED)) return undefined;
-    return {
-      type,
-      xpub: source.root.publicExtendedKey,
-      steps: source.path,
-      origin: {
-        fingerprint: origin?.fingerprint ?? keyFingerprint(source.root.publicKey!),
-        path: [...(origin?.path ?? []), ...source.path],
-      },
-    };
+    if (source.kind === "bip32" && source.derive !== "no") {
+      if (source.derive === "hardened" || source.path.some((step) => step >= HARDENED)) {
+        return undefined;
+      }
+      return {
+        type,
+        xpub: source.root.publicExtendedKey,
+        steps: source.path,
+        origin: {
+          fingerprint: origin?.fingerprint ?? keyFingerprint(source.root.publicKey!),
+          path: [...(origin?.path ?? []), ...source.path],
+        },
+      };
+    }
+    let key: DerivedKey;
+    try {
+      key = deriveKey(inner.key, 0);
+    } catch {
+      return undefined;
+    }
+    // An x-only key stands for its even-Y point; an uncompressed one is no address type's.
+    const pubkey = key.pubkey.length === 32 ? Uint8Array.of(0x02, ...key.pubkey) : key.pubkey;
+    return pubkey.length === 33 ? { type, pubkey, origin: key.origin } : undefined;
   }
 
   /** The canonical public form with its checksum (Core's `ToString`): private keys as public ones. */

@@ -35,6 +35,7 @@ import {
   asStr,
   defineMethod,
   helpExampleCli,
+  type Json,
   JsonNumber,
   JsonObject,
   RpcError,
@@ -146,7 +147,6 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
   if (active && !descriptor.isSingleType) {
     refuse(RpcErrorCode.WALLET_ERROR, "Combo descriptors cannot be set to active");
   }
-  const chain = descriptor.addressChain;
   return new JsonObject([
     ["desc", descriptor.toString()],
     ["ranged", ranged],
@@ -158,16 +158,32 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
     ["timestamp", new JsonNumber(String(timestamp))],
     ["private", descriptor.hasPrivateKeys],
     ["expands", expands(descriptor)],
-    [
-      "chain",
-      chain === undefined ? null : new JsonObject([
-        ["kind", KINDS[chain.type]],
-        ["xpub", chain.xpub],
-        ["steps", chain.steps.map(number)],
-        ["fingerprint", hex.encode(chain.origin.fingerprint)],
-        ["path", chain.origin.path.map(number)],
-      ]),
-    ],
+    ["source", addressSource(descriptor)],
+  ]);
+}
+
+/**
+ * What the wallet derives a descriptor's scripts from: an extended key's
+ * chain of addresses, or one key, of an address type; else the scripts of
+ * one not ranged; else null.
+ */
+function addressSource(descriptor: Descriptor): Json {
+  const source = descriptor.addressSource;
+  if (source === undefined) {
+    if (descriptor.isRange || !expands(descriptor)) return null;
+    const { scripts } = descriptor.expand(0);
+    return new JsonObject([["scripts", scripts.map((script) => hex.encode(script))]]);
+  }
+  const origin: [string, Json][] = [
+    ["fingerprint", hex.encode(source.origin.fingerprint)],
+    ["path", source.origin.path.map(number)],
+  ];
+  return new JsonObject([
+    ["kind", KINDS[source.type]],
+    ...("xpub" in source
+      ? [["xpub", source.xpub], ["steps", source.steps.map(number)]] as [string, Json][]
+      : [["pubkey", hex.encode(source.pubkey)]] as [string, Json][]),
+    ...origin,
   ]);
 }
 

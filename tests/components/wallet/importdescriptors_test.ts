@@ -227,15 +227,16 @@ Deno.test("importdescriptors: Core's refusals, each in its own result, and the o
       "Cannot import descriptor without private keys to a wallet with private keys enabled",
     ),
   );
-  // What this wallet does not derive from, said so.
-  const notActive = await importOne({ desc: wpkh, range: 2 });
-  assertEquals(notActive.error.code, -4);
-  assert(notActive.error.message.includes('"active": true'), notActive.error.message);
-  const notRanged = await importOne({ desc: single });
-  assertEquals(notRanged.error.code, -4);
-  assert(notRanged.error.message.includes("ranged"), notRanged.error.message);
-  // One active descriptor per kind and chain: another in its place is refused, the same one is not.
+  // What this wallet does not derive ranges from, said so.
+  const rangedCombo = await importOne({ desc: await checksummed(`combo(${tpub}/0/*)`), range: 2 });
+  assertEquals(rangedCombo.error.code, -4);
+  assert(rangedCombo.error.message.includes("ranged descriptors of"), rangedCombo.error.message);
+  // One active descriptor per kind and chain: another in its place is refused, the same one is not;
+  // the active one is not made inactive.
   assertEquals(await importOne({ desc: wpkh, active: true, range: 2 }), { success: true });
+  const deactivated = await importOne({ desc: wpkh, range: 2 });
+  assertEquals(deactivated.error.code, -4);
+  assert(deactivated.error.message.includes("inactive"), deactivated.error.message);
   const other = await checksummed(`wpkh(${tpub}/7/*)`);
   const replaced = await importOne({ desc: other, active: true, range: 2 });
   assertEquals(replaced.error.code, -4);
@@ -259,4 +260,124 @@ Deno.test("importdescriptors: Core's refusals, each in its own result, and the o
   assertEquals(await call("importdescriptors", [[{ desc: wpkh, timestamp: true }]], "watch"), {
     error: { code: -3, message: 'Expected number or "now" timestamp value for key. got type bool' },
   });
+});
+
+Deno.test("importdescriptors: descriptors watched, not handed out (an address, one key, a range); their coins, and which of them fund a PSBT", async () => {
+  await using target = await startMethodFuzzTarget();
+  const call = target.walletCall;
+  const node = target.node.call;
+  const mine = () => node("generatetoaddress", [1, target.context.addresses[4]]);
+  const checksummed = async (desc: string) =>
+    (await node("getdescriptorinfo", [desc])).descriptor as string;
+  const byDesc = (a: { desc: string }, b: { desc: string }) => a.desc < b.desc ? -1 : 1;
+
+  // The wallet holding the keys: an address to watch as addr(), one as its key, and the first
+  // of a range.
+  await node("createwallet", ["keys"]);
+  const cold = await call("getnewaddress", [], "keys");
+  const single = await call("getnewaddress", [], "keys");
+  const shWpkh = ((await call("listdescriptors", [], "keys")).descriptors as Listed[])
+    .find((d) => d.desc.startsWith("sh(wpkh(") && !d.internal)!.desc;
+  const ranged = await call("getnewaddress", ["", "p2sh-segwit"], "keys");
+  const paid = new Map<string, string>();
+  for (const [address, amount] of [[cold, 1], [single, 2], [ranged, 4]] as const) {
+    paid.set(address, await call("sendtoaddress", [address, amount]));
+  }
+  await mine();
+  const addrDesc = await checksummed(`addr(${cold})`);
+  const keyDesc: string = (await call("getaddressinfo", [single], "keys")).desc;
+
+  await node("createwallet", ["watch", true, true]);
+  assertEquals(
+    await call("importdescriptors", [[
+      { desc: addrDesc, timestamp: 0, label: "cold" },
+      { desc: keyDesc, timestamp: 0 },
+      { desc: shWpkh, timestamp: 0, range: [0, 5] },
+    ]], "watch"),
+    [{ success: true }, { success: true }, { success: true }],
+  );
+  assertEquals(await call("getbalance", [], "watch"), 7);
+  const coins: Record<string, unknown>[] = await call("listunspent", [], "watch");
+  const coin = (address: string) => coins.find((c) => c.address === address)!;
+  const shown = (address: string) => {
+    const { solvable, desc, parent_descs, label } = coin(address);
+    return [solvable, desc, parent_descs, label];
+  };
+  // An addr(): watched and labelled, but not solvable: no descriptor of its own.
+  assertEquals(shown(cold), [false, undefined, [addrDesc], "cold"]);
+  assertEquals(shown(single), [true, keyDesc, [keyDesc], ""]);
+  assertEquals((coin(ranged).parent_descs as string[])[0], shWpkh);
+  const coldInfo = await call("getaddressinfo", [cold], "watch");
+  assertEquals(
+    [coldInfo.ismine, coldInfo.solvable, coldInfo.parent_desc, coldInfo.labels],
+    [true, false, addrDesc, ["cold"]],
+  );
+  const singleInfo = await call("getaddressinfo", [single], "watch");
+  assertEquals([singleInfo.ismine, singleInfo.solvable, singleInfo.desc], [true, true, keyDesc]);
+  // Watched descriptors hand out nothing.
+  assertEquals(await call("getnewaddress", [], "watch"), {
+    error: { code: -4, message: "Error: This wallet has no available keys" },
+  });
+  const expected = [
+    { desc: addrDesc, timestamp: 1, active: false },
+    { desc: keyDesc, timestamp: 1, active: false },
+    { desc: shWpkh, timestamp: 1, active: false, range: [0, 5], next: 0, next_index: 0 },
+  ].sort(byDesc);
+  assertEquals((await call("listdescriptors", [], "watch")).descriptors, expected);
+
+  // A PSBT: the solvable coins fund it, never the addr() one; pre-selected, that one is refused.
+  const payee = await call("getnewaddress", [], "w");
+  const changeAddress = await call("getnewaddress", [], "keys");
+  const coldOutpoint = { txid: coin(cold).txid as string, vout: coin(cold).vout };
+  assertEquals(
+    await call("walletcreatefundedpsbt", [[coldOutpoint], [{ [payee]: 0.5 }]], "watch"),
+    {
+      error: {
+        code: -4,
+        message: `Not solvable pre-selected input COutPoint(${
+          coldOutpoint.txid.slice(0, 10)
+        }, ${coldOutpoint.vout})`,
+      },
+    },
+  );
+  assertEquals(
+    await call("walletcreatefundedpsbt", [[], [{ [payee]: 6.5 }], 0, { changeAddress }], "watch"),
+    { error: { code: -4, message: "Insufficient funds" } },
+  );
+  const funded = await call(
+    "walletcreatefundedpsbt",
+    [[], [{ [payee]: 5.5 }], 0, { changeAddress }],
+    "watch",
+  );
+  const decoded = await node("decodepsbt", [funded.psbt]);
+  assertEquals(
+    decoded.tx.vin.map((input: { txid: string }) => input.txid).sort(),
+    [paid.get(single), paid.get(ranged)].sort(),
+  );
+  const signed = await call("walletprocesspsbt", [funded.psbt], "keys");
+  assertEquals(signed.complete, true);
+  await node("sendrawtransaction", [(await node("finalizepsbt", [signed.psbt])).hex]);
+  await mine();
+  assertEquals(await call("getbalance", [], "watch"), 1);
+
+  // Kept across a reload.
+  await node("unloadwallet", ["watch"]);
+  await node("loadwallet", ["watch"]);
+  assertEquals((await call("listdescriptors", [], "watch")).descriptors, expected);
+  assertEquals(await call("getbalance", [], "watch"), 1);
+
+  // A watched range made active: its addresses are handed out from past the one used.
+  assertEquals(
+    await call("importdescriptors", [[{ desc: shWpkh, timestamp: 0, active: true }]], "watch"),
+    [{ success: true, warnings: ["Range not given, using default keypool range"] }],
+  );
+  assertEquals(
+    await call("getnewaddress", ["", "p2sh-segwit"], "watch"),
+    await call("getnewaddress", ["", "p2sh-segwit"], "keys"),
+  );
+  const listed: Listed[] = (await call("listdescriptors", [], "watch")).descriptors;
+  assertEquals(
+    listed.map((d) => [d.desc, d.active]),
+    [[addrDesc, false], [keyDesc, false], [shWpkh, true]].sort((a, b) => a[0] < b[0] ? -1 : 1),
+  );
 });
