@@ -1533,29 +1533,39 @@ type DescriptorRequest =
   | { error: { code: number; message: string } }
   | {
     error?: undefined;
-    /** The public descriptor, checksum included. */
-    desc: string;
     ranged: boolean;
     active: boolean;
-    internal: boolean;
     /** Null when not given. */
     label: string | null;
     /** `[begin, end]`, inclusive; null when not given. */
     range: [number, number] | null;
     next_index: number | null;
     timestamp: number;
-    /** Whether it holds private keys; whether it expands without more of them. */
+    /** Whether it holds private keys. */
     private: boolean;
-    expands: boolean;
-    /**
-     * What its scripts come from: an extended key's chain or one key, of
-     * an address type; else the scripts of one not ranged; else null.
-     */
-    source:
-      | { kind: DescriptorKind; xpub: string; steps: number[]; fingerprint: string; path: number[] }
-      | { kind: DescriptorKind; pubkey: string; fingerprint: string; path: number[] }
-      | { scripts: string[] }
-      | null;
+    /** What it stands for: one descriptor, or one per path of a multipath one. */
+    descriptors: {
+      /** The public descriptor, checksum included. */
+      desc: string;
+      internal: boolean;
+      /** Whether it expands without more private keys. */
+      expands: boolean;
+      /**
+       * What its scripts come from: an extended key's chain or one key, of
+       * an address type; else the scripts of one not ranged; else null.
+       */
+      source:
+        | {
+          kind: DescriptorKind;
+          xpub: string;
+          steps: number[];
+          fingerprint: string;
+          path: number[];
+        }
+        | { kind: DescriptorKind; pubkey: string; fingerprint: string; path: number[] }
+        | { scripts: string[] }
+        | null;
+    }[];
   };
 
 /** BIP 32's hardened offset. */
@@ -1589,46 +1599,48 @@ async function importDescriptor(
   if (watchOnly && request.private) {
     fail(Code.WALLET, "Cannot import private keys to a wallet with private keys disabled");
   }
-  if (!request.expands) {
-    fail(
-      Code.WALLET,
-      "Cannot expand descriptor. Probably because of hardened derivations without private keys provided",
-    );
-  }
-  if (!watchOnly) {
-    fail(
-      Code.WALLET,
-      request.private
-        ? "Importing private keys is not supported: this wallet keeps only the keys of its own mnemonic. Import public descriptors into a wallet created with disable_private_keys"
-        : "Cannot import descriptor without private keys to a wallet with private keys enabled",
-    );
-  }
-  const { source } = request;
-  if (source === null) {
-    fail(
-      Code.WALLET,
-      "This wallet imports ranged descriptors of pkh(), sh(wpkh()), wpkh() and tr() only",
-    );
-  }
   const path = (steps: readonly number[]) =>
     "m" + steps.map((i) => i >= HARDENED ? `/${i - HARDENED}h` : `/${i}`).join("");
-  const record: ImportedDescriptor = {
-    desc: request.desc,
-    active: request.active,
-    internal: request.internal,
-    timestamp: request.timestamp,
-    source: "scripts" in source ? source : {
-      ...source,
-      fingerprint: parseInt(source.fingerprint, 16),
-      path: path(source.path),
-    },
-  };
   const next = request.next_index ?? range?.[0];
-  await wallet.importDescriptor(
-    record,
-    range === null ? null : { start: range[0], end: range[1] + 1, next: next! },
-    request.label,
-  );
+  // One after the other, as Core's: a later path refused leaves the earlier ones imported.
+  for (const { desc, internal, expands, source } of request.descriptors) {
+    if (!expands) {
+      fail(
+        Code.WALLET,
+        "Cannot expand descriptor. Probably because of hardened derivations without private keys provided",
+      );
+    }
+    if (!watchOnly) {
+      fail(
+        Code.WALLET,
+        request.private
+          ? "Importing private keys is not supported: this wallet keeps only the keys of its own mnemonic. Import public descriptors into a wallet created with disable_private_keys"
+          : "Cannot import descriptor without private keys to a wallet with private keys enabled",
+      );
+    }
+    if (source === null) {
+      fail(
+        Code.WALLET,
+        "This wallet imports ranged descriptors of pkh(), sh(wpkh()), wpkh() and tr() only",
+      );
+    }
+    const record: ImportedDescriptor = {
+      desc,
+      active: request.active,
+      internal,
+      timestamp: request.timestamp,
+      source: "scripts" in source ? source : {
+        ...source,
+        fingerprint: parseInt(source.fingerprint, 16),
+        path: path(source.path),
+      },
+    };
+    await wallet.importDescriptor(
+      record,
+      range === null ? null : { start: range[0], end: range[1] + 1, next: next! },
+      request.label,
+    );
+  }
 }
 
 /** `decoded` of `gettransaction … true`: the transaction's main fields. */

@@ -4,13 +4,14 @@
  * `addr()`, `raw()`, `pk()`, `pkh()`, `wpkh()`, `sh(pk|pkh|wpkh)`,
  * `tr(KEY)`, `rawtr()` and `combo()`; keys as hex, regtest WIF, or BIP 32
  * extended keys (`tpub`/`tprv`) with key origins (`[fingerprint/path]`),
- * derivation paths and ranges (`/*`, `/*h`); the canonical public string
+ * derivation paths, ranges (`/*`, `/*h`) and multipath elements (`<0;1>`,
+ * BIP 389: one descriptor per value); the canonical public string
  * (`getdescriptorinfo`), expansion at an index into scripts plus what
  * Core's signing provider learns (key origins, redeem scripts, taproot
  * internal keys, private keys), and inferring the descriptor Core prints
  * for any output script (`desc` in decoded transactions and scans).
- * Multipath keys (`<0;1>`), `multi()`, `wsh()`, script trees and
- * miniscript are refused with a clear message.
+ * `multi()`, `wsh()`, script trees and miniscript are refused with a
+ * clear message.
  *
  * @example
  * ```ts
@@ -475,15 +476,23 @@ function checkChecksum(text: string, requireChecksum: boolean): string {
   return payload;
 }
 
-/** Parses descriptor text, collecting whether any private key was seen. */
+/**
+ * Parses descriptor text, collecting whether any private key was seen. A
+ * multipath element of a key's path (`<0;1>`, BIP 389) stands for its
+ * value at `branch`; the values are kept in {@linkcode Parser.multipath}.
+ */
 class Parser {
   hasPrivateKeys = false;
+  /** The values of the multipath element met, if one was. */
+  multipath: number[] | null = null;
+
+  constructor(readonly branch = 0) {}
 
   /** Core's `ParseKeyPathNum`; `apostrophe` is updated by hardened steps. */
   #pathElement(text: string, marker: { apostrophe: boolean }): number {
     if (text.startsWith("<") && text.endsWith(">")) {
       throw new DescriptorError(
-        "multipath key paths (<…;…>) are not supported by this node's descriptors",
+        `Key path value '${text}' specifies multipath in a section where multipath is not allowed`,
       );
     }
     let digits = text;
@@ -500,6 +509,35 @@ class Parser {
     const value = Number(digits);
     if (value > 0x7fffffff) throw new DescriptorError(`Key path value ${value} is out of range`);
     return hardened ? value + HARDENED : value;
+  }
+
+  /**
+   * Core's `ParseKeyPath` for the steps after a key, where one multipath
+   * element may stand: its values checked as Core checks them, and the one
+   * at this parse's branch taken.
+   */
+  #keyPath(steps: readonly string[], marker: { apostrophe: boolean }): number[] {
+    const isMultipath = (step: string) => step.startsWith("<") && step.endsWith(">");
+    if (steps.filter(isMultipath).length > 1) {
+      throw new DescriptorError("Multiple multipath key path specifiers found");
+    }
+    return steps.map((step) => {
+      if (!isMultipath(step)) return this.#pathElement(step, marker);
+      const items = step.slice(1, -1).split(";");
+      if (items.length < 2) {
+        throw new DescriptorError("Multipath key path specifiers must have at least two items");
+      }
+      const values: number[] = [];
+      for (const item of items) {
+        const value = this.#pathElement(item, marker);
+        if (values.includes(value)) {
+          throw new DescriptorError(`Duplicated key path value ${value} in multipath specifier`);
+        }
+        values.push(value);
+      }
+      this.multipath = values;
+      return values[this.branch];
+    });
   }
 
   /** Core's `ParsePubkey`: an optional `[fingerprint/path]` origin, then the key. */
@@ -588,7 +626,7 @@ class Parser {
       marker.apostrophe = last === "*'";
     }
     if (derive !== "no") steps = steps.slice(0, -1);
-    const path = steps.map((step) => this.#pathElement(step, marker));
+    const path = this.#keyPath(steps, marker);
     if (root.privateKey) this.hasPrivateKeys = true;
     return { source: { kind: "bip32", root, path, derive }, apostrophe: marker.apostrophe };
   }
@@ -672,18 +710,41 @@ function topLevelComma(text: string): boolean {
 }
 
 /**
- * Parses a descriptor (Core's `Parse`). Throws {@linkcode DescriptorError}
- * with Core's messages, or a clear message for forms this node does not
- * support.
+ * Parses a descriptor (Core's `Parse`): one descriptor, or one per value of
+ * its multipath element (`<0;1>`, BIP 389), in order. Throws
+ * {@linkcode DescriptorError} with Core's messages, or a clear message for
+ * forms this node does not support.
+ */
+export function parseDescriptors(
+  text: string,
+  options: { requireChecksum?: boolean } = {},
+): Descriptor[] {
+  const descriptor = checkChecksum(text, options.requireChecksum ?? false);
+  const parse = (branch: number) => {
+    const parser = new Parser(branch);
+    const expr = parser.script(descriptor, "top");
+    return { parser, parsed: new Descriptor(descriptor, expr, parser.hasPrivateKeys) };
+  };
+  const first = parse(0);
+  const more = (first.parser.multipath?.length ?? 1) - 1;
+  return [first.parsed, ...Array.from({ length: more }, (_, i) => parse(i + 1).parsed)];
+}
+
+/**
+ * {@linkcode parseDescriptors} where one descriptor is wanted: a multipath
+ * one is refused.
  */
 export function parseDescriptor(
   text: string,
   options: { requireChecksum?: boolean } = {},
 ): Descriptor {
-  const descriptor = checkChecksum(text, options.requireChecksum ?? false);
-  const parser = new Parser();
-  const expr = parser.script(descriptor, "top");
-  return new Descriptor(descriptor, expr, parser.hasPrivateKeys);
+  const [descriptor, ...more] = parseDescriptors(text, options);
+  if (more.length > 0) {
+    throw new DescriptorError(
+      "multipath key paths (<…;…>) are not supported here: give one descriptor per path",
+    );
+  }
+  return descriptor;
 }
 
 /** Where an inferred script sits (Core's `ParseScriptContext` for `InferScript`). */

@@ -18,6 +18,7 @@ import {
   type Descriptor,
   DescriptorError,
   parseDescriptor,
+  parseDescriptors,
   type SigningProvider,
 } from "../chain/mod.ts";
 import {
@@ -39,8 +40,21 @@ function invalidParameter(message: string): never {
 
 /** `Parse` for an RPC argument: the descriptor, or -5 with the parser's message. */
 export function parseDescriptorArg(text: string, requireChecksum = false): Descriptor {
+  return asRpcError(() => parseDescriptor(text, { requireChecksum }));
+}
+
+/**
+ * `Parse` for an RPC argument taking multipath descriptors: one descriptor
+ * per path (one when not multipath), or -5 with the parser's message.
+ */
+export function parseDescriptorsArg(text: string, requireChecksum = false): Descriptor[] {
+  return asRpcError(() => parseDescriptors(text, { requireChecksum }));
+}
+
+/** What `parse` returns; its {@linkcode DescriptorError} as -5 with its message. */
+function asRpcError<T>(parse: () => T): T {
   try {
-    return parseDescriptor(text, { requireChecksum });
+    return parse();
   } catch (error) {
     if (!(error instanceof DescriptorError)) throw error;
     throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, error.message);
@@ -52,12 +66,7 @@ export function expandDescriptor(
   descriptor: Descriptor,
   index: number,
 ): { scripts: Uint8Array[]; provider: SigningProvider } {
-  try {
-    return descriptor.expand(index);
-  } catch (error) {
-    if (!(error instanceof DescriptorError)) throw error;
-    throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, error.message);
-  }
+  return asRpcError(() => descriptor.expand(index));
 }
 
 /** Core's `ParseDescriptorRange`: `[begin, end]` from an end or a `[begin,end]` pair. */

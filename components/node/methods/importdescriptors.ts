@@ -1,8 +1,9 @@
 /**
  * `importdescriptors`, routed to the wallet the request means. The node
  * reads what it knows, as Core's `ProcessDescriptorImport` does up to the
- * wallet's own checks: each request's descriptor (its checksum required),
- * range, `next_index`, `active`, `internal` and `label`, and every
+ * wallet's own checks: each request's descriptor (its checksum required;
+ * a multipath one stands for one per path, the second of two being the
+ * change one), range, `next_index`, `active`, `internal` and `label`, and every
  * timestamp ("now" being the tip's median time past). A request refused
  * here crosses as its error; the others cross as what the wallet needs to
  * import them. Core rescans from the earliest timestamp less two hours
@@ -43,7 +44,7 @@ import {
   type RpcMethod,
   typeName,
 } from "../../rpc/mod.ts";
-import { parseDescriptorArg, parseDescriptorRange } from "./descriptors.ts";
+import { parseDescriptorRange, parseDescriptorsArg } from "./descriptors.ts";
 import { routed } from "./funding.ts";
 import type { NodeServices } from "./services.ts";
 
@@ -102,12 +103,14 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
   if (label !== null && asStr(label) === "*") {
     refuse(RpcErrorCode.WALLET_INVALID_LABEL_NAME, "Invalid label name");
   }
-  let descriptor: Descriptor;
-  try {
-    descriptor = parseDescriptorArg(text, true);
-  } catch (error) {
-    if (error instanceof RpcError) refuse(error.code, error.message);
-    throw error;
+  const descriptors = refused(() => parseDescriptorsArg(text, true));
+  const [descriptor] = descriptors;
+  const multipath = descriptors.length > 1;
+  if (multipath && request.has("internal")) {
+    refuse(
+      RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+      "Cannot have multipath descriptor while also specifying 'internal'",
+    );
   }
   const internal = request.has("internal") ? asBool(request.get("internal")) : false;
   const ranged = descriptor.isRange;
@@ -119,14 +122,7 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
       "Range should not be specified for an un-ranged descriptor",
     );
   } else if (ranged) {
-    if (request.has("range")) {
-      try {
-        range = parseDescriptorRange(request.get("range")!);
-      } catch (error) {
-        if (error instanceof RpcError) refuse(error.code, error.message);
-        throw error;
-      }
-    }
+    if (request.has("range")) range = refused(() => parseDescriptorRange(request.get("range")!));
     if (request.has("next_index")) {
       nextIndex = asInt64(request.get("next_index"));
       // Without a range, the wallet bounds it by its keypool's size, which it alone knows.
@@ -138,6 +134,9 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
   if (active && !ranged) {
     refuse(RpcErrorCode.INVALID_PARAMETER, "Active descriptors must be ranged");
   }
+  if (multipath && request.has("label")) {
+    refuse(RpcErrorCode.INVALID_PARAMETER, "Multipath descriptors should not have a label");
+  }
   if (ranged && request.has("label")) {
     refuse(RpcErrorCode.INVALID_PARAMETER, "Ranged descriptors should not have a label");
   }
@@ -148,18 +147,36 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
     refuse(RpcErrorCode.WALLET_ERROR, "Combo descriptors cannot be set to active");
   }
   return new JsonObject([
-    ["desc", descriptor.toString()],
     ["ranged", ranged],
     ["active", active],
-    ["internal", internal],
     ["label", label],
     ["range", range === null ? null : range.map(number)],
     ["next_index", nextIndex === null ? null : number(nextIndex)],
     ["timestamp", new JsonNumber(String(timestamp))],
-    ["private", descriptor.hasPrivateKeys],
-    ["expands", expands(descriptor)],
-    ["source", addressSource(descriptor)],
+    ["private", descriptors.some((d) => d.hasPrivateKeys)],
+    [
+      "descriptors",
+      // A multipath descriptor of two paths is a receiving one and a change one, as in Core.
+      descriptors.map((d, i) =>
+        new JsonObject([
+          ["desc", d.toString()],
+          ["internal", descriptors.length === 2 ? i === 1 : internal],
+          ["expands", expands(d)],
+          ["source", addressSource(d)],
+        ])
+      ),
+    ],
   ]);
+}
+
+/** What `read` returns; its RPC error as this request's refusal. */
+function refused<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof RpcError) refuse(error.code, error.message);
+    throw error;
+  }
 }
 
 /**

@@ -42,7 +42,7 @@ import {
   type RpcMethod,
 } from "../../rpc/mod.ts";
 import { arr, bool, CURRENCY_UNIT, hexStr, num, obj, objDyn, str, when } from "./docs.ts";
-import { expandDescriptor, parseDescriptorArg, parseDescriptorRange } from "./descriptors.ts";
+import { expandDescriptor, parseDescriptorRange, parseDescriptorsArg } from "./descriptors.ts";
 
 /** `HighestTargetTracked(FeeEstimateHorizon::LONG_HALFLIFE)`. */
 const MAX_CONF_TARGET = 1008;
@@ -125,9 +125,12 @@ export function utilMethods(indexes: { readonly txindex?: TxIndex } = {}): RpcMe
           '"wpkh([d34db33f/84h/0h/0h]0279be667ef9dcbbac55a06295Ce870b07029Bfcdb2dce28d959f2815b16f81798)"',
         ),
       handler(params) {
-        const descriptor = parseDescriptorArg(params.arg("descriptor", asStr));
+        const [descriptor, ...more] = parseDescriptorsArg(params.arg("descriptor", asStr));
         return new Map<string, JsonInput>([
           ["descriptor", descriptor.toString()],
+          ...(more.length === 0 ? [] : [
+            ["multipath_expansion", [descriptor, ...more].map(String)] as [string, JsonInput],
+          ]),
           ["checksum", descriptorChecksum(descriptor.descriptor)],
           ["isrange", descriptor.isRange],
           ["issolvable", descriptor.isSolvable],
@@ -188,7 +191,8 @@ export function utilMethods(indexes: { readonly txindex?: TxIndex } = {}): RpcMe
         const [begin, end] = params.has("range")
           ? parseDescriptorRange(params.raw("range"))
           : [0, 0];
-        const descriptor = parseDescriptorArg(text, true);
+        const descriptors = parseDescriptorsArg(text, true);
+        const [descriptor] = descriptors;
         if (!descriptor.isRange && params.positional.length > 1) {
           throw new RpcError(
             RpcErrorCode.INVALID_PARAMETER,
@@ -201,24 +205,28 @@ export function utilMethods(indexes: { readonly txindex?: TxIndex } = {}): RpcMe
             "Range must be specified for a ranged descriptor",
           );
         }
-        const addresses: string[] = [];
-        for (let i = begin; i <= end; i++) {
-          const { scripts } = expandDescriptor(descriptor, i);
-          for (const script of scripts) {
-            const address = scriptToAddress(script);
-            if (address !== undefined) {
-              addresses.push(address);
-              continue;
+        // A multipath descriptor's addresses come one list per path, in its order.
+        const addresses = descriptors.map((descriptor) => {
+          const derived: string[] = [];
+          for (let i = begin; i <= end; i++) {
+            const { scripts } = expandDescriptor(descriptor, i);
+            for (const script of scripts) {
+              const address = scriptToAddress(script);
+              if (address !== undefined) {
+                derived.push(address);
+                continue;
+              }
+              // combo() stands for a P2PK script too, which has no address: skipped.
+              if (scripts.length > 1 && solver(script).type === "pubkey") continue;
+              throw new RpcError(
+                RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+                "Descriptor does not have a corresponding address",
+              );
             }
-            // combo() stands for a P2PK script too, which has no address: skipped.
-            if (scripts.length > 1 && solver(script).type === "pubkey") continue;
-            throw new RpcError(
-              RpcErrorCode.INVALID_ADDRESS_OR_KEY,
-              "Descriptor does not have a corresponding address",
-            );
           }
-        }
-        return addresses;
+          return derived;
+        });
+        return addresses.length === 1 ? addresses[0] : addresses;
       },
     }),
     defineMethod({

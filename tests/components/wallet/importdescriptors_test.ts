@@ -244,6 +244,34 @@ Deno.test("importdescriptors: Core's refusals, each in its own result, and the o
   assertEquals(await importOne({ desc: wpkh, active: true, range: 9 }), { success: true });
   const [kept] = (await call("listdescriptors", [], "watch")).descriptors;
   assertEquals([kept.desc, kept.range[1] >= 9], [wpkh, true]);
+  // A multipath descriptor is a receiving and a change descriptor: no 'internal', no label.
+  const multipathText = wpkh.split("#")[0].replace("/0/*)", "/<0;1>/*)");
+  const multipath = `${multipathText}#${
+    (await node("getdescriptorinfo", [multipathText])).checksum
+  }`;
+  assertEquals(
+    await importOne({ desc: multipath, active: true, internal: false }),
+    refused(-5, "Cannot have multipath descriptor while also specifying 'internal'"),
+  );
+  assertEquals(
+    await importOne({ desc: multipath, label: "x" }),
+    refused(-8, "Multipath descriptors should not have a label"),
+  );
+  await node("createwallet", ["paths", true, true]);
+  assertEquals(await importOne({ desc: multipath, active: true, range: 5 }, "paths"), {
+    success: true,
+  });
+  const change = listed.find((d) => d.desc.startsWith("wpkh(") && d.internal)!.desc;
+  const paths: Listed[] = (await call("listdescriptors", [], "paths")).descriptors;
+  assertEquals(
+    paths.map((d) => [d.desc, d.active, d.internal]),
+    [[wpkh, true, false], [change, true, true]].sort((a, b) => a[0] < b[0] ? -1 : 1),
+  );
+  // (The rescan found "w"'s own use of these addresses: the next ones are past it.)
+  const parentOf = async (address: string) =>
+    (await call("getaddressinfo", [address], "paths")).parent_desc;
+  assertEquals(await parentOf(await call("getnewaddress", [], "paths")), wpkh);
+  assertEquals(await parentOf(await call("getrawchangeaddress", [], "paths")), change);
   // A failed request does not stop the others.
   assertEquals(
     await call("importdescriptors", [[

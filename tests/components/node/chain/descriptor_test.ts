@@ -17,6 +17,7 @@ import {
   encodeSecret,
   inferDescriptor,
   parseDescriptor,
+  parseDescriptors,
   scriptToAddress,
   verifyMessage,
 } from "../../../../components/node/chain/mod.ts";
@@ -73,10 +74,47 @@ Deno.test("descriptor: Core's parse errors", () => {
   refused(`wsh(pk(${KEY}))`, "wsh() descriptors are not supported by this node");
   refused(`multi(1,${KEY})`, "multi() descriptors are not supported by this node");
   refused(`tr(${KEY},pk(${KEY}))`, "tr() with a script tree is not supported by this node");
+  // A multipath descriptor where one is wanted.
   refused(
     `wpkh(${TPUB}/<0;1>/*)`,
-    "wpkh(): multipath key paths (<…;…>) are not supported by this node's descriptors",
+    "multipath key paths (<…;…>) are not supported here: give one descriptor per path",
   );
+});
+
+Deno.test("descriptor: a multipath key path (BIP 389) stands for one descriptor per value, in order", () => {
+  const paths = parseDescriptors(`wpkh([d34db33f/84h/1h/0h]${TPUB}/<0;1;7h>/*)`);
+  assertEquals(
+    paths.map(String),
+    [`/0/*`, `/1/*`, `/7h/*`].map((tail) =>
+      parseDescriptor(`wpkh([d34db33f/84h/1h/0h]${TPUB}${tail})`).toString()
+    ),
+  );
+  // The same key and path otherwise: the first path's first address is the /0/* descriptor's.
+  assertEquals(
+    hex.encode(paths[1].expand(3).scripts[0]),
+    hex.encode(parseDescriptor(`wpkh([d34db33f/84h/1h/0h]${TPUB}/1/*)`).expand(3).scripts[0]),
+  );
+  assertEquals(parseDescriptors(`wpkh(${TPUB}/0/*)`).length, 1);
+  // Core's refusals, with their function's name first.
+  const multipathRefused = (text: string, message: string) =>
+    assertEquals(assertThrows(() => parseDescriptors(text), DescriptorError).message, message);
+  multipathRefused(
+    `wpkh(${TPUB}/<0>/*)`,
+    "wpkh(): Multipath key path specifiers must have at least two items",
+  );
+  multipathRefused(
+    `wpkh(${TPUB}/<0;1;0>/*)`,
+    "wpkh(): Duplicated key path value 0 in multipath specifier",
+  );
+  multipathRefused(
+    `wpkh(${TPUB}/<0;1>/<2;3>/*)`,
+    "wpkh(): Multiple multipath key path specifiers found",
+  );
+  multipathRefused(
+    `wpkh([d34db33f/<0;1>]${TPUB}/0/*)`,
+    "wpkh(): Key path value '<0;1>' specifies multipath in a section where multipath is not allowed",
+  );
+  multipathRefused(`wpkh(${TPUB}/<0;x>/*)`, "wpkh(): Key path value 'x' is not a valid uint32");
 });
 
 Deno.test("descriptor: canonical form, flags and BIP 32 derivation", () => {

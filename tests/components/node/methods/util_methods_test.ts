@@ -102,10 +102,30 @@ Deno.test("network, util and control methods of a node without peers", async (t)
       -5,
       "wpkh(): Uncompressed keys are not allowed",
     );
+    // A multipath descriptor: its first path, each path's descriptor, and the input's checksum.
+    const [external, change] = await Promise.all(
+      ["0", "1"].map(async (path) =>
+        (await call("getdescriptorinfo", [`wpkh(${TPUB}/${path}/*)`])).descriptor
+      ),
+    );
+    const multipath = await call("getdescriptorinfo", [`wpkh(${TPUB}/<0;1>/*)`]);
+    assertEquals(Object.keys(multipath), [
+      "descriptor",
+      "multipath_expansion",
+      "checksum",
+      "isrange",
+      "issolvable",
+      "hasprivatekeys",
+    ]);
+    assertEquals([multipath.descriptor, multipath.multipath_expansion], [external, [
+      external,
+      change,
+    ]]);
+    assert(!external.endsWith(`#${multipath.checksum}`), "the checksum is of the input");
     await rejects(
-      call("getdescriptorinfo", [`wpkh(${TPUB}/<0;1>/*)`]),
+      call("getdescriptorinfo", [`wpkh(${TPUB}/<0>/*)`]),
       -5,
-      "wpkh(): multipath key paths (<…;…>) are not supported by this node's descriptors",
+      "wpkh(): Multipath key path specifiers must have at least two items",
     );
     await rejects(
       call("getdescriptorinfo", [`wsh(multi(1,${TPUB}))`]),
@@ -164,6 +184,12 @@ Deno.test("network, util and control methods of a node without peers", async (t)
       -8,
       "Range should be greater or equal than 0",
     );
+    // A multipath descriptor: one list per path.
+    const multipath = await withChecksum(`wpkh(${TPRV}/1/<1;0>/*)`);
+    assertEquals(await call("deriveaddresses", [multipath, [1, 2]]), [
+      next,
+      await call("deriveaddresses", [await withChecksum(`wpkh(${TPRV}/1/0/*)`), [1, 2]]),
+    ]);
     // combo(): P2PKH, P2WPKH and P2SH-P2WPKH; its P2PK script has no address.
     assertEquals(
       await call("deriveaddresses", [await withChecksum(`combo(${TPRV}/1/1/0)`)]),
