@@ -1375,13 +1375,16 @@ async function route(
     }
     case "load": {
       const name = String(args[0]);
-      if (spec.name === "loadwallet" && (await router.wallets()).has(name)) {
+      const holder = (await router.wallets()).get(name);
+      if (spec.name === "loadwallet" && holder !== undefined) {
         throw new RpcError(
           RpcErrorCode.WALLET_ALREADY_LOADED,
           `Wallet "${name}" is already loaded.`,
         );
       }
-      return await router.call(await router.firstOrSpawned(), spec.name, args);
+      // A name loaded in one wallet process: creating or restoring it goes to that process, which
+      // refuses as Core's one process does, rather than to another that would make a second one.
+      return await router.call(holder ?? await router.firstOrSpawned(), spec.name, args);
     }
     case "unload": {
       const given = args[0] === null ? undefined : String(args[0]);

@@ -129,3 +129,53 @@ Deno.test("wallet process: with -ipcreattach it outlives its node and attaches a
     await wallet?.status;
   }
 });
+
+Deno.test("wallet processes: a wallet loaded in one process is not created or restored again by another", async () => {
+  using data = tempDir("wallet_two_");
+  using first = tempDir("wallet_two_a_");
+  using second = tempDir("wallet_two_b_");
+  await using node = await startRealNode({ datadir: data.path, args: ["-ipcbind=unix"] });
+  const processes = [startWallet(node, first.path, ["-wallet=x"])];
+  try {
+    await waitForWallets(node, ["x"]);
+    processes.push(startWallet(node, second.path, ["-wallet=y"]));
+    await waitFor(
+      async () => (await node.call("listwallets")).length === 2,
+      60_000,
+      "both wallet processes",
+    );
+    // New wallets go to one of the two; each name is answered by the process that holds it.
+    for (const [name, dir] of [["x", first.path], ["y", second.path]]) {
+      const created = await assertRejects(() => node.call("createwallet", [name]), RpcCallError);
+      assertEquals(
+        [created.code, created.message],
+        [
+          -4,
+          `Wallet file verification failed. Failed to create database path '${dir}/wallets/${name}'. Database already exists.`,
+        ],
+      );
+      const backup = `${dir}/wallets/${name}.bak`;
+      assertEquals(await walletCall(node, name, "backupwallet", [backup]), null);
+      const restored = await assertRejects(
+        () => node.call("restorewallet", [name, backup]),
+        RpcCallError,
+      );
+      assertEquals(
+        [restored.code, restored.message],
+        [
+          -36,
+          `Failed to restore wallet. Database file exists in '${dir}/wallets/${name}/wallet.dat'.`,
+        ],
+      );
+    }
+    assertEquals((await node.call("listwallets")).sort(), ["x", "y"]);
+    assertEquals(await node.call("createwallet", ["z"]), { name: "z" });
+  } finally {
+    for (const process of processes) {
+      try {
+        process.kill("SIGKILL");
+      } catch { /* exited */ }
+      await process.status;
+    }
+  }
+});
