@@ -51,9 +51,12 @@ import type { NodeServices } from "./services.ts";
 /** Core's `TIMESTAMP_WINDOW`: blocks this many seconds before a key's time are scanned too. */
 const TIMESTAMP_WINDOW = 2 * 60 * 60;
 
-/** Core's `GetImportTimestamp`: a number, or "now"; anything else fails the whole call (-3). */
-function importTimestamp(request: JsonObject, now: number): number {
-  const value = request.get("timestamp");
+/**
+ * Core's `GetImportTimestamp`: a number, or "now"; anything else fails the
+ * whole call (-3), a request that is no object too (it has no timestamp).
+ */
+function importTimestamp(request: Json, now: number): number {
+  const value = request instanceof JsonObject ? request.get("timestamp") : undefined;
   if (value === undefined) {
     throw new RpcError(RpcErrorCode.TYPE_ERROR, "Missing required timestamp field for key");
   }
@@ -338,7 +341,7 @@ export function importDescriptorsMethod(node: NodeServices): RpcMethod {
         `'[{ "desc": "<my descriptor>", "timestamp":1455191478, "active": true, "range": [0,100], "label": "<my bech32 wallet>" }]'`,
       ),
     handler: routed(node, "importdescriptors", (params) => {
-      const requests = asArr(params.raw("requests")).map((request) => asObj(request));
+      const requests = asArr(params.raw("requests"));
       const tip = chain.tip;
       const now = chain.medianTimePast(tip);
       // Every timestamp first: one that fails the call fails it before anything is imported.
@@ -346,7 +349,7 @@ export function importDescriptorsMethod(node: NodeServices): RpcMethod {
       const lowest = Math.min(tip.header.time, ...timestamps);
       const read = requests.map((request, i) => {
         try {
-          return readRequest(request, timestamps[i]);
+          return readRequest(asObj(request), timestamps[i]);
         } catch (error) {
           if (!(error instanceof RequestError)) throw error;
           const failure = new JsonObject([

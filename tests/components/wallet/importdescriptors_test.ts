@@ -285,6 +285,10 @@ Deno.test("importdescriptors: Core's refusals, each in its own result, and the o
   assertEquals(await call("importdescriptors", [[{ desc: wpkh }]], "watch"), {
     error: { code: -3, message: "Missing required timestamp field for key" },
   });
+  // A request that is no object has no timestamp either.
+  assertEquals(await call("importdescriptors", [[true]], "watch"), {
+    error: { code: -3, message: "Missing required timestamp field for key" },
+  });
   assertEquals(await call("importdescriptors", [[{ desc: wpkh, timestamp: true }]], "watch"), {
     error: { code: -3, message: 'Expected number or "now" timestamp value for key. got type bool' },
   });
