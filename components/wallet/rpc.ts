@@ -1595,6 +1595,13 @@ async function importDescriptor(
       fail(Code.INVALID_PARAMETER, "next_index is out of range");
     }
   }
+  // Not Core's (which takes up to a million): a bound on what one import derives and watches.
+  if (range !== null && range[1] - range[0] >= MAX_KEYPOOL) {
+    fail(
+      Code.INVALID_PARAMETER,
+      `Range is too large for this wallet: at most ${MAX_KEYPOOL} scripts per descriptor`,
+    );
+  }
   const watchOnly = wallet.flags.disablePrivateKeys;
   if (watchOnly && request.private) {
     fail(Code.WALLET, "Cannot import private keys to a wallet with private keys disabled");

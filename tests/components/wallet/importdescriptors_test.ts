@@ -197,6 +197,19 @@ Deno.test("importdescriptors: Core's refusals, each in its own result, and the o
     await importOne({ desc: single, active: true }),
     refused(-8, "Active descriptors must be ranged"),
   );
+  // Not Core's bound: each key takes about half a millisecond to derive here.
+  assertEquals(
+    await importOne({ desc: wpkh, range: [5, 10005], active: true }),
+    refused(-8, "Range is too large for this wallet: at most 10000 scripts per descriptor"),
+  );
+  // (One fewer is within it: this refusal comes later.)
+  assertEquals(
+    await importOne({ desc: wpkh, range: [5, 10004] }, "w"),
+    refused(
+      -4,
+      "Cannot import descriptor without private keys to a wallet with private keys enabled",
+    ),
+  );
   assertEquals(
     await importOne({ desc: wpkh, label: "x", range: 3 }),
     refused(-8, "Ranged descriptors should not have a label"),
