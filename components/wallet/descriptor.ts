@@ -63,6 +63,14 @@ export function withChecksum(descriptor: string): string {
 /** The descriptor types a wallet keeps, Core's four: `pkh`, `sh(wpkh)`, `wpkh` and `tr`. */
 export type DescriptorKind = "pkh" | "sh_wpkh" | "wpkh" | "tr";
 
+/** Core's name of each kind's output type (`getnewaddress`' address types). */
+export const OUTPUT_TYPE: Readonly<Record<DescriptorKind, string>> = {
+  pkh: "legacy",
+  sh_wpkh: "p2sh-segwit",
+  wpkh: "bech32",
+  tr: "bech32m",
+};
+
 /** BIP 44-style purpose of each kind. */
 export const PURPOSE: Readonly<Record<DescriptorKind, number>> = {
   pkh: 44,

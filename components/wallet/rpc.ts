@@ -16,7 +16,7 @@ import type { Payment } from "./coinselect.ts";
 import { dustThreshold, SelectionError } from "./coinselect.ts";
 import type { DescriptorKind } from "./descriptor.ts";
 import type { DerivedKey } from "./keys.ts";
-import { fingerprintHex } from "./descriptor.ts";
+import { fingerprintHex, OUTPUT_TYPE } from "./descriptor.ts";
 import { Btc, type Reply } from "./json.ts";
 import { formatSatPerVbyte } from "../bitcoin/amount.ts";
 import { parseHashV } from "../rpc/params.ts";
@@ -45,7 +45,8 @@ import {
   WalletError,
   type WalletTx,
 } from "./wallet.ts";
-import { REGTEST } from "./network.ts";
+import { REGTEST, TEST_VERSIONS } from "./network.ts";
+import { HDKey } from "@scure/bip32";
 import { MAX_KEYPOOL } from "../bitcoin/options.ts";
 import { internalBytes, parseTx } from "./tx.ts";
 
@@ -457,13 +458,10 @@ function destinationOrder(a: Uint8Array, b: Uint8Array): number {
   return rank(a) - rank(b) || compareBytes(a, b);
 }
 
-/** `getnewaddress`' address types: Core's names of the descriptor kinds. */
-const ADDRESS_TYPES: Readonly<Record<string, DescriptorKind>> = {
-  legacy: "pkh",
-  "p2sh-segwit": "sh_wpkh",
-  bech32: "wpkh",
-  bech32m: "tr",
-};
+/** `getnewaddress`' address types: the descriptor kind of each of Core's names. */
+const ADDRESS_TYPES: Readonly<Record<string, DescriptorKind>> = Object.fromEntries(
+  Object.entries(OUTPUT_TYPE).map(([kind, type]) => [type, kind as DescriptorKind]),
+);
 
 /** The kind of address `type` names, when `wallet` has an external or change descriptor of it. */
 function addressKind(wallet: Wallet, type: string, internal: boolean): DescriptorKind {
@@ -1469,7 +1467,13 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
           : []
       );
       const byXpub = Map.groupBy(ranged, ({ xpub }) => xpub);
-      return [...byXpub].sort(([a], [b]) => a < b ? -1 : 1).map(([xpub, descriptors]) => ({
+      // In Core's order (its std::map of CExtPubKey): by public key, then chain code, as bytes.
+      const order = (xpub: string) => {
+        const key = HDKey.fromExtendedKey(xpub, TEST_VERSIONS);
+        return hex.encode(key.publicKey!) + hex.encode(key.chainCode!);
+      };
+      const sorted = [...byXpub].sort(([a], [b]) => order(a) < order(b) ? -1 : 1);
+      return sorted.map(([xpub, descriptors]) => ({
         xpub,
         has_private: false,
         descriptors: descriptors.sort((a, b) => a.desc < b.desc ? -1 : 1)
@@ -1530,9 +1534,11 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
 
 /** One `importdescriptors` request as the node read it, or its refusal there. */
 type DescriptorRequest =
-  | { error: { code: number; message: string } }
+  | { error: { code: number; message: string }; warnings?: string[] }
   | {
     error?: undefined;
+    /** The descriptor as the request wrote it. */
+    given: string;
     ranged: boolean;
     active: boolean;
     /** Null when not given. */
@@ -1585,7 +1591,10 @@ async function importDescriptor(
   request: DescriptorRequest,
   warnings: string[],
 ): Promise<void> {
-  if (request.error !== undefined) fail(request.error.code, request.error.message);
+  if (request.error !== undefined) {
+    warnings.push(...request.warnings ?? []);
+    fail(request.error.code, request.error.message);
+  }
   let range = request.range;
   if (request.ranged && range === null) {
     warnings.push("Range not given, using default keypool range");
@@ -1646,6 +1655,7 @@ async function importDescriptor(
       record,
       range === null ? null : { start: range[0], end: range[1] + 1, next: next! },
       request.label,
+      request.given,
     );
   }
 }

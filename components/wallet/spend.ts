@@ -49,7 +49,7 @@ import {
   SelectionError,
   transactionWeight,
 } from "./coinselect.ts";
-import type { DescriptorKind } from "./descriptor.ts";
+import { type DescriptorKind, OUTPUT_TYPE } from "./descriptor.ts";
 import type { DerivedKey } from "./keys.ts";
 import { psbtOf } from "./psbt.ts";
 import { processPsbt, type SigningWallet, signTransaction } from "./sign.ts";
@@ -64,7 +64,6 @@ import {
 import {
   Code,
   MAX_TX_FEE,
-  NO_KEYS,
   scriptAddress,
   type Wallet,
   type WalletCoin,
@@ -527,20 +526,29 @@ function build(wallet: SpendingWallet, spec: {
 }): { tx: Transaction; fee: bigint; changePos: number; inputs: string[] } {
   const byKey = new Map(spec.available.map((c) => [`${c.txid}:${c.vout}`, c]));
   const changeKind = spec.changeKind ?? changeKindFor(wallet, spec.payments);
-  let changeScript = spec.changeScript;
-  if (changeScript === undefined) {
-    const changeAccount = wallet.accounts.get(changeKind);
-    if (changeAccount?.chain(true) === undefined) throw new WalletError(Code.WALLET, NO_KEYS);
-    changeScript = changeAccount.derive(true, wallet.nextIndex(changeKind, true)).script;
-  }
+  const changeChain = wallet.accounts.get(changeKind)?.chain(true);
+  // As Core's: with no change address to be had, the change is weighed as an empty script, and
+  // refused only if there is change.
+  const changeScript = spec.changeScript ??
+    (changeChain &&
+      wallet.accounts.get(changeKind)!.derive(true, wallet.nextIndex(changeKind, true))
+        .script);
   const plan = selectCoins({
     coins: spec.available.map(asCoin),
     preset: spec.preset.map(asCoin),
     addInputs: spec.addInputs,
     payments: spec.payments,
     feeRate: spec.feeRate,
-    changeScript,
+    changeScript: changeScript ?? new Uint8Array(),
   });
+  if (plan.change !== null && changeScript === undefined) {
+    throw new WalletError(
+      Code.WALLET,
+      `Transaction needs a change address, but we can't generate it. Error: No ${
+        OUTPUT_TYPE[changeKind]
+      } addresses available.`,
+    );
+  }
   // Core's CreateTransaction: the fee itself is bounded, before anything is signed or sent.
   if (plan.fee > MAX_TX_FEE) {
     throw new SelectionError("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");

@@ -558,72 +558,92 @@ export class Wallet implements Disposable {
    * `next` handed out next); `label` names its address when not ranged.
    *
    * - An active one is its kind's chain of addresses: its scripts watched
-   *   below `end` and a keypool past `next`, neither ever moving back. The
-   *   descriptor already active there, imported again, takes the new
-   *   timestamp and a wider range; another one in its place is refused
-   *   (-4), as the wallet would stop watching the first one's addresses.
-   * - Another is watched: its scripts, the range only ever widening.
+   *   below `end` and a keypool past `next`.
+   * - Another is watched: its scripts.
    *
-   * The caller rescans.
+   * A descriptor the wallet has already is updated, as Core's
+   * `UpdateWalletDescriptor`: a new range must include the current one
+   * (-4, `given` being the descriptor as the request wrote it); a watched
+   * one may become active, not the reverse, and an active one keeps its
+   * side (receiving or change). Another descriptor in an active one's
+   * place is refused (-4), as the wallet would stop watching the first
+   * one's addresses. The caller rescans.
    */
   importDescriptor(
     record: ImportedDescriptor,
     range: { start: number; end: number; next: number } | null,
     label: string | null,
+    given: string,
   ): Promise<void> {
     return this.serial(() =>
       this.store.atomically(() => {
-        const active = [...this.#accounts].flatMap(([kind, account]) =>
-          [false, true].map((internal) => ({ kind, internal, chain: account.chain(internal) }))
-        );
-        if (record.active) {
-          this.#activate(record, range!, active);
-          return;
+        const running = this.#activeChains().find(({ chain }) => chain.descriptor === record.desc);
+        const current = running === undefined
+          ? this.#watched.get(record.desc)?.range
+          : { start: 0, end: this.derivedCount(running.kind, running.internal) };
+        if (current !== undefined && range !== null) {
+          if (range.start > current.start || range.end < current.end) {
+            throw new WalletError(
+              Code.WALLET,
+              `Could not add descriptor '${given}': new range must include current range = [${current.start},${
+                current.end - 1
+              }]`,
+            );
+          }
         }
-        const running = active.find(({ chain }) => chain?.descriptor === record.desc);
-        if (running !== undefined) {
+        if (running !== undefined && (!record.active || running.internal !== record.internal)) {
+          const side = (internal: boolean) => internal ? "change" : "receiving";
           throw new WalletError(
             Code.WALLET,
             `${record.desc} is this wallet's active ${running.kind} ${
-              running.internal ? "change" : "receiving"
-            } descriptor: making it inactive is not supported`,
+              side(running.internal)
+            } descriptor: ${
+              record.active ? `making it the ${side(record.internal)} one` : "making it inactive"
+            } is not supported`,
           );
         }
-        const known = this.#watched.get(record.desc)?.range;
-        const kept: ImportedDescriptor = range === null ? record : {
-          ...record,
-          range: {
-            start: Math.min(range.start, known?.start ?? Infinity),
-            end: Math.max(range.end, known?.end ?? 0),
-            next: range.next,
-          },
-        };
-        this.#watch(kept);
-        this.store.setMeta(WATCHED_KEY, JSON.stringify([...this.#watched.values()]));
-        if (range === null && !record.internal) {
-          // Core labels the address of a descriptor not ranged, "" when given none.
-          for (const [script, { desc }] of this.#watchedScripts) {
-            const bytes = hex.decode(script);
-            if (desc === record.desc && scriptAddress(bytes) !== undefined) {
-              this.setLabel(bytes, label ?? "");
-            }
-          }
-        }
+        if (record.active) this.#activate(record, range!);
+        else this.#watchImport(record, range, label);
         this.#bornBy(record.timestamp);
       })
     );
   }
 
-  /** The active half of {@linkcode importDescriptor}. */
-  #activate(
+  /** The active chains, by kind and side. */
+  #activeChains(): { kind: DescriptorKind; internal: boolean; chain: KeyChain }[] {
+    return [...this.#accounts].flatMap(([kind, account]) =>
+      [false, true].flatMap((internal) => {
+        const chain = account.chain(internal);
+        return chain === undefined ? [] : [{ kind, internal, chain }];
+      })
+    );
+  }
+
+  /** The watched half of {@linkcode importDescriptor}. */
+  #watchImport(
     record: ImportedDescriptor,
-    range: { end: number; next: number },
-    active: readonly { kind: DescriptorKind; internal: boolean; chain?: KeyChain }[],
+    range: { start: number; end: number; next: number } | null,
+    label: string | null,
   ): void {
+    this.#watch(range === null ? record : { ...record, range });
+    this.store.setMeta(WATCHED_KEY, JSON.stringify([...this.#watched.values()]));
+    if (range === null && !record.internal) {
+      // Core labels the address of a descriptor not ranged, "" when given none.
+      for (const [script, { desc }] of this.#watchedScripts) {
+        const bytes = hex.decode(script);
+        if (desc === record.desc && scriptAddress(bytes) !== undefined) {
+          this.setLabel(bytes, label ?? "");
+        }
+      }
+    }
+  }
+
+  /** The active half of {@linkcode importDescriptor}. */
+  #activate(record: ImportedDescriptor, range: { end: number; next: number }): void {
     const { internal, source } = record;
     if (!("xpub" in source)) throw new Error("an active descriptor is ranged");
     const { kind } = source;
-    const current = active.find((a) => a.kind === kind && a.internal === internal)?.chain;
+    const current = this.#accounts.get(kind)?.chain(internal);
     if (current !== undefined && current.descriptor !== record.desc) {
       throw new WalletError(
         Code.WALLET,
@@ -633,7 +653,7 @@ export class Wallet implements Disposable {
       );
     }
     if (this.#watched.delete(record.desc)) {
-      // Watched until now: its scripts are the chain's from here on.
+      // Watched until now: its scripts are the chain's from here on (its range within the new one).
       for (const [script, { desc }] of this.#watchedScripts) {
         if (desc === record.desc) this.#watchedScripts.delete(script);
       }
@@ -641,10 +661,9 @@ export class Wallet implements Disposable {
     }
     this.store.setMeta(importedKey(kind, internal), JSON.stringify(record));
     this.#setChain(record);
-    const next = Math.max(this.nextIndex(kind, internal), range.next);
-    this.store.setMeta(nextKey(kind, internal), String(next));
-    this.#topUp(kind, internal, Math.max(this.#keypool, range.end - next));
-    this.#bornBy(record.timestamp);
+    // As Core's, the next index is the one given (or the range's start), even when lower.
+    this.store.setMeta(nextKey(kind, internal), String(range.next));
+    this.#topUp(kind, internal, Math.max(this.#keypool, range.end - range.next));
   }
 
   /** Moves the wallet's birth back to `time` (an import's keys older than the wallet). */

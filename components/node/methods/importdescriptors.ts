@@ -68,16 +68,15 @@ function importTimestamp(request: Json, now: number): number {
   );
 }
 
-/** A refusal of one request: it fails alone, in its own result. */
+/** A refusal of one request: it fails alone, in its own result, with the warnings given so far. */
 class RequestError extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(readonly code: number, message: string, readonly warnings: readonly string[]) {
     super(message);
   }
 }
 
-function refuse(code: number, message: string): never {
-  throw new RequestError(code, message);
-}
+/** Core's warning for a ranged descriptor given no range, which the wallet's keypool sets. */
+const DEFAULT_RANGE_WARNING = "Range not given, using default keypool range";
 
 /** Whether `descriptor` expands at index 0 (not when a hardened step needs a private key). */
 function expands(descriptor: Descriptor): boolean {
@@ -98,6 +97,19 @@ const KINDS = { "pkh": "pkh", "sh(wpkh)": "sh_wpkh", "wpkh": "wpkh", "tr": "tr" 
  * a `next_index` that is not a number…) fail the whole call, as in Core.
  */
 function readRequest(request: JsonObject, timestamp: number): JsonObject {
+  const warnings: string[] = [];
+  const refuse = (code: number, message: string): never => {
+    throw new RequestError(code, message, warnings);
+  };
+  /** What `read` returns; its RPC error as this request's refusal. */
+  const refused = <T>(read: () => T): T => {
+    try {
+      return read();
+    } catch (error) {
+      if (error instanceof RpcError) refuse(error.code, error.message);
+      throw error;
+    }
+  };
   const desc = request.get("desc");
   if (desc === undefined) refuse(RpcErrorCode.INVALID_PARAMETER, "Descriptor not found.");
   const text = asStr(desc);
@@ -126,6 +138,8 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
     );
   } else if (ranged) {
     if (request.has("range")) range = refused(() => parseDescriptorRange(request.get("range")!));
+    // The wallet adds it again, and bounds next_index by its keypool.
+    else warnings.push(DEFAULT_RANGE_WARNING);
     if (request.has("next_index")) {
       nextIndex = asInt64(request.get("next_index"));
       // Without a range, the wallet bounds it by its keypool's size, which it alone knows.
@@ -150,6 +164,7 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
     refuse(RpcErrorCode.WALLET_ERROR, "Combo descriptors cannot be set to active");
   }
   return new JsonObject([
+    ["given", text],
     ["ranged", ranged],
     ["active", active],
     ["label", label],
@@ -170,16 +185,6 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
       ),
     ],
   ]);
-}
-
-/** What `read` returns; its RPC error as this request's refusal. */
-function refused<T>(read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof RpcError) refuse(error.code, error.message);
-    throw error;
-  }
 }
 
 /**
@@ -356,7 +361,7 @@ export function importDescriptorsMethod(node: NodeServices): RpcMethod {
             ["code", number(error.code)],
             ["message", error.message],
           ]);
-          return new JsonObject([["error", failure]]);
+          return new JsonObject([["error", failure], ["warnings", [...error.warnings]]]);
         }
       });
       const from = earliestAtLeast(chain, lowest - TIMESTAMP_WINDOW);

@@ -9,6 +9,8 @@
  *
  * @module
  */
+import { HDKey } from "@scure/bip32";
+import { hex } from "@scure/base";
 import { assert, assertEquals } from "../../assert.ts";
 import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
 
@@ -247,16 +249,23 @@ Deno.test("importdescriptors: Core's refusals, each in its own result, and the o
   // One active descriptor per kind and chain: another in its place is refused, the same one is not;
   // the active one is not made inactive.
   assertEquals(await importOne({ desc: wpkh, active: true, range: 2 }), { success: true });
-  const deactivated = await importOne({ desc: wpkh, range: 2 });
+  const deactivated = await importOne({ desc: wpkh, range: 999 });
   assertEquals(deactivated.error.code, -4);
   assert(deactivated.error.message.includes("inactive"), deactivated.error.message);
   const other = await checksummed(`wpkh(${tpub}/7/*)`);
   const replaced = await importOne({ desc: other, active: true, range: 2 });
   assertEquals(replaced.error.code, -4);
   assert(replaced.error.message.includes(wpkh), replaced.error.message);
-  assertEquals(await importOne({ desc: wpkh, active: true, range: 9 }), { success: true });
+  // Imported again, its range must include the current one (the keypool's since), as in Core.
+  const again = await importOne({ desc: wpkh, active: true, range: 9 });
+  assertEquals(again.error.code, -4);
+  assert(
+    again.error.message.startsWith(`Could not add descriptor '${wpkh}': new range must include`),
+    again.error.message,
+  );
+  assertEquals(await importOne({ desc: wpkh, active: true, range: 999 }), { success: true });
   const [kept] = (await call("listdescriptors", [], "watch")).descriptors;
-  assertEquals([kept.desc, kept.range[1] >= 9], [wpkh, true]);
+  assertEquals([kept.desc, kept.range[1]], [wpkh, 999]);
   // A multipath descriptor is a receiving and a change descriptor: no 'internal', no label.
   const multipathText = wpkh.split("#")[0].replace("/0/*)", "/<0;1>/*)");
   const multipath = `${multipathText}#${
@@ -266,10 +275,11 @@ Deno.test("importdescriptors: Core's refusals, each in its own result, and the o
     await importOne({ desc: multipath, active: true, internal: false }),
     refused(-5, "Cannot have multipath descriptor while also specifying 'internal'"),
   );
-  assertEquals(
-    await importOne({ desc: multipath, label: "x" }),
-    refused(-8, "Multipath descriptors should not have a label"),
-  );
+  // (Core warns of the default range before it looks at the label.)
+  assertEquals(await importOne({ desc: multipath, label: "x" }), {
+    ...refused(-8, "Multipath descriptors should not have a label"),
+    warnings: ["Range not given, using default keypool range"],
+  });
   await node("createwallet", ["paths", true, true]);
   assertEquals(await importOne({ desc: multipath, active: true, range: 5 }, "paths"), {
     success: true,
@@ -289,7 +299,7 @@ Deno.test("importdescriptors: Core's refusals, each in its own result, and the o
   assertEquals(
     await call("importdescriptors", [[
       { desc: "nonsense", timestamp: "now" },
-      { desc: wpkh, timestamp: "now", active: true, range: 2 },
+      { desc: wpkh, timestamp: "now", active: true, range: 999 },
     ]], "watch"),
     [refused(-5, "Missing checksum"), { success: true }],
   );
@@ -425,4 +435,101 @@ Deno.test("importdescriptors: descriptors watched, not handed out (an address, o
     listed.map((d) => [d.desc, d.active]),
     [[addrDesc, false], [keyDesc, false], [shWpkh, true]].sort((a, b) => a[0] < b[0] ? -1 : 1),
   );
+});
+
+Deno.test("importdescriptors: a descriptor imported again is updated as Core's, and a wallet without change pays what needs none", async () => {
+  await using target = await startMethodFuzzTarget();
+  const call = target.walletCall;
+  const node = target.node.call;
+  const mine = () => node("generatetoaddress", [1, target.context.addresses[4]]);
+  await node("createwallet", ["keys"]);
+  const listed: Listed[] = (await call("listdescriptors", [], "keys")).descriptors;
+  const find = (prefix: string, internal: boolean) =>
+    listed.find((d) => d.desc.startsWith(prefix) && d.internal === internal)!.desc;
+  const shWpkh = find("sh(wpkh(", false);
+  const wpkh = find("wpkh(", false);
+  // A coin at index 150 of the sh(wpkh()) chain, another at index 0 of the wpkh() one.
+  const [far] = await node("deriveaddresses", [shWpkh, [150, 150]]);
+  await call("sendtoaddress", [far, 1]);
+  await call("sendtoaddress", [(await node("deriveaddresses", [wpkh, [0, 0]]))[0], 2]);
+  await mine();
+  const importOne = async (wallet: string, request: Record<string, unknown>) =>
+    (await call("importdescriptors", [[{ timestamp: 0, ...request }]], wallet))[0];
+
+  await node("createwallet", ["watch", true, true]);
+  assertEquals(await importOne("watch", { desc: shWpkh, range: [0, 200] }), { success: true });
+  assertEquals(await call("getbalance", [], "watch"), 1);
+  // A range that does not include the current one is refused, watched or active.
+  const narrower = {
+    success: false,
+    error: {
+      code: -4,
+      message:
+        `Could not add descriptor '${shWpkh}': new range must include current range = [0,200]`,
+    },
+  };
+  assertEquals(await importOne("watch", { desc: shWpkh, range: [10, 300] }), narrower);
+  assertEquals(await importOne("watch", { desc: shWpkh, range: [0, 5], active: true }), narrower);
+  assertEquals(await call("getbalance", [], "watch"), 1);
+  // Made active over its range: the coin stays the wallet's.
+  assertEquals(await importOne("watch", { desc: shWpkh, range: [0, 200], active: true }), {
+    success: true,
+  });
+  assertEquals(await call("getbalance", [], "watch"), 1);
+  // The receiving descriptor does not become the change one.
+  const moved = await importOne("watch", {
+    desc: shWpkh,
+    range: [0, 300],
+    active: true,
+    internal: true,
+  });
+  assertEquals(moved.error.code, -4);
+  assert(moved.error.message.includes("making it the change one"), moved.error.message);
+  // The next index is the one given, lower too, as Core's (on a chain nothing paid yet).
+  const tr = find("tr(", false);
+  const trAt = async (index: number) => (await node("deriveaddresses", [tr, [index, index]]))[0];
+  for (const next of [4, 0]) {
+    assertEquals(
+      await importOne("watch", { desc: tr, range: [0, 200], next_index: next, active: true }),
+      { success: true },
+    );
+    assertEquals(await call("getnewaddress", ["", "bech32m"], "watch"), await trAt(next));
+  }
+  // gethdkeys: each extended key once, with its descriptors, in Core's order (by public key).
+  const hdKeys: { xpub: string; descriptors: { desc: string }[] }[] = await call(
+    "gethdkeys",
+    [],
+    "watch",
+  );
+  const publicKey = (xpub: string) =>
+    hex.encode(HDKey.fromExtendedKey(xpub, { private: 0x04358394, public: 0x043587cf }).publicKey!);
+  assertEquals(hdKeys.map((k) => k.descriptors.map((d) => d.desc)).sort(), [[shWpkh], [tr]].sort());
+  assert(publicKey(hdKeys[0].xpub) < publicKey(hdKeys[1].xpub), "ordered by public key");
+  // Core's warning stands beside a refusal the node gives too.
+  assertEquals(await importOne("watch", { desc: wpkh, label: "x" }), {
+    success: false,
+    error: { code: -8, message: "Ranged descriptors should not have a label" },
+    warnings: ["Range not given, using default keypool range"],
+  });
+
+  // A wallet with a receiving chain only: a payment of everything needs no change; one of less does.
+  await node("createwallet", ["receiving", true, true]);
+  assertEquals(await importOne("receiving", { desc: wpkh, active: true }), {
+    success: true,
+    warnings: ["Range not given, using default keypool range"],
+  });
+  const payee = await call("getnewaddress", [], "w");
+  const all = await call(
+    "walletcreatefundedpsbt",
+    [[], [{ [payee]: 2 }], 0, { subtractFeeFromOutputs: [0] }],
+    "receiving",
+  );
+  assertEquals(all.changepos, -1);
+  assertEquals(await call("walletcreatefundedpsbt", [[], [{ [payee]: 1 }]], "receiving"), {
+    error: {
+      code: -4,
+      message:
+        "Transaction needs a change address, but we can't generate it. Error: No bech32 addresses available.",
+    },
+  });
 });
