@@ -174,6 +174,11 @@ export class WalletStore implements Disposable {
       .run(row.script, row.kind, row.internal ? 1 : 0, row.index);
   }
 
+  /** Forgets the watched scripts of `kind`. */
+  deleteScripts(kind: string): void {
+    this.#db.prepare("DELETE FROM scripts WHERE kind = ?").run(kind);
+  }
+
   scripts(): ScriptRow[] {
     return this.#db.prepare("SELECT * FROM scripts").all().map((row) => ({
       script: new Uint8Array(row.script as Uint8Array),

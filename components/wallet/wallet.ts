@@ -36,6 +36,7 @@
  * @module
  */
 import { hex } from "@scure/base";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { signMessage } from "../bitcoin/message.ts";
 import { Timer } from "../../component.ts";
 import { Address, OutScript, type Transaction } from "@scure/btc-signer";
@@ -267,8 +268,10 @@ export class Wallet implements Disposable {
   readonly #imported = new Map<string, ImportedDescriptor>();
   /** The descriptors imported to watch only, by descriptor. */
   readonly #watched = new Map<string, ImportedDescriptor>();
-  /** Their scripts (hex): each one's key, or null when the wallet knows none (`addr()`, `raw()`). */
-  readonly #watchedScripts = new Map<string, { key: DerivedKey | null; desc: string }>();
+  /** Their scripts (hex), kept in the database: which descriptor, at which index. */
+  readonly #watchedScripts = new Map<string, { desc: string; index: number }>();
+  /** Each watched descriptor's key at an index (none for `addr()`, `raw()`…), made when first asked. */
+  readonly #watchedKeys = new Map<string, (index: number) => DerivedKey | undefined>();
   readonly #scripts = new Map<string, ScriptOrigin>();
   /** The address book by script (hex): Core's `m_address_book`. */
   readonly #labels = new Map<string, AddressBookEntry>();
@@ -416,7 +419,11 @@ export class Wallet implements Disposable {
         if (imported !== undefined) this.#setChain(JSON.parse(imported));
       }
     }
-    for (const record of JSON.parse(store.meta(WATCHED_KEY) ?? "[]")) this.#watch(record);
+    const watched = new Map<string, string>();
+    for (const record of JSON.parse(store.meta(WATCHED_KEY) ?? "[]") as ImportedDescriptor[]) {
+      this.#watched.set(record.desc, record);
+      watched.set(watchedKind(record.desc), record.desc);
+    }
     const sealed = store.meta("crypted");
     this.#sealed = sealed === undefined ? null : JSON.parse(sealed);
     const plain = store.meta("secret");
@@ -424,6 +431,11 @@ export class Wallet implements Disposable {
     this.#masterXpub = store.meta("master_xpub");
     this.#keepMasterXpub();
     for (const row of store.scripts()) {
+      const desc = watched.get(row.kind);
+      if (desc !== undefined) {
+        this.#watchedScripts.set(hex.encode(row.script), { desc, index: row.index });
+        continue;
+      }
       this.#scripts.set(hex.encode(row.script), {
         kind: row.kind as DescriptorKind,
         internal: row.internal,
@@ -528,28 +540,55 @@ export class Wallet implements Disposable {
     this.#imported.set(importedKey(source.kind, internal), record);
   }
 
-  /** Watches `record`'s scripts (a watched import's): over its range, when ranged. */
+  /**
+   * Watches `record`'s scripts (a watched import's), over its range when
+   * ranged: each kept in the database, its key derived when first asked.
+   */
   #watch(record: ImportedDescriptor): void {
     const { desc, internal, source } = record;
     this.#watched.set(desc, record);
-    const add = (script: Uint8Array | string, key: DerivedKey | null) =>
-      this.#watchedScripts.set(typeof script === "string" ? script : hex.encode(script), {
-        key,
-        desc,
-      });
+    this.#watchedKeys.delete(desc);
+    const add = (script: Uint8Array, index: number) => {
+      this.store.addScript({ script, kind: watchedKind(desc), internal, index });
+      this.#watchedScripts.set(hex.encode(script), { desc, index });
+    };
     if ("scripts" in source) {
-      for (const script of source.scripts) add(script, null);
-    } else if ("pubkey" in source) {
-      const key = addressKey(source.kind, hex.decode(source.pubkey), source, internal, 0);
-      add(key.script, key);
+      source.scripts.forEach((script, index) => add(hex.decode(script), index));
     } else {
-      const chain = importedChain(desc, source.xpub, source.steps, source.fingerprint, source.path);
-      const account = new Account(source.kind, internal ? [undefined, chain] : [chain, undefined]);
-      for (let index = record.range!.start; index < record.range!.end; index++) {
-        const key = account.derive(internal, index);
-        add(key.script, key);
+      const { start, end } = record.range ?? { start: 0, end: 1 };
+      for (let index = start; index < end; index++) {
+        add(this.#watchedKey(desc, index)!.script, index);
       }
     }
+  }
+
+  /** A watched descriptor's key at `index`; undefined for one of scripts alone. */
+  #watchedKey(desc: string, index: number): DerivedKey | undefined {
+    let derive = this.#watchedKeys.get(desc);
+    if (derive === undefined) {
+      const { internal, source } = this.#watched.get(desc)!;
+      if ("scripts" in source) {
+        derive = () => undefined;
+      } else if ("pubkey" in source) {
+        const key = addressKey(source.kind, hex.decode(source.pubkey), source, internal, 0);
+        derive = () => key;
+      } else {
+        const chain = importedChain(
+          desc,
+          source.xpub,
+          source.steps,
+          source.fingerprint,
+          source.path,
+        );
+        const account = new Account(
+          source.kind,
+          internal ? [undefined, chain] : [chain, undefined],
+        );
+        derive = (i) => account.derive(internal, i);
+      }
+      this.#watchedKeys.set(desc, derive);
+    }
+    return derive(index);
   }
 
   /**
@@ -657,6 +696,8 @@ export class Wallet implements Disposable {
       for (const [script, { desc }] of this.#watchedScripts) {
         if (desc === record.desc) this.#watchedScripts.delete(script);
       }
+      this.#watchedKeys.delete(record.desc);
+      this.store.deleteScripts(watchedKind(record.desc));
       this.store.setMeta(WATCHED_KEY, JSON.stringify([...this.#watched.values()]));
     }
     this.store.setMeta(importedKey(kind, internal), JSON.stringify(record));
@@ -881,7 +922,10 @@ export class Wallet implements Disposable {
   keyOf(script: Uint8Array): DerivedKey | undefined {
     const hexScript = hex.encode(script);
     const origin = this.#scripts.get(hexScript);
-    if (origin === undefined) return this.#watchedScripts.get(hexScript)?.key ?? undefined;
+    if (origin === undefined) {
+      const watched = this.#watchedScripts.get(hexScript);
+      return watched && this.#watchedKey(watched.desc, watched.index);
+    }
     return this.#accounts.get(origin.kind)!.derive(origin.internal, origin.index);
   }
 
@@ -1679,6 +1723,11 @@ export class Wallet implements Disposable {
 
 /** The meta key of the descriptors imported to watch only. */
 const WATCHED_KEY = "watched_descriptors";
+
+/** The `kind` of a watched descriptor's scripts in the database: its hash, in short. */
+function watchedKind(desc: string): string {
+  return `watched:${hex.encode(sha256(new TextEncoder().encode(desc))).slice(0, 16)}`;
+}
 
 /** The meta key of a chain imported by `importdescriptors`. */
 function importedKey(kind: DescriptorKind, internal: boolean): string {

@@ -420,6 +420,13 @@ Deno.test("importdescriptors: descriptors watched, not handed out (an address, o
   await node("loadwallet", ["watch"]);
   assertEquals((await call("listdescriptors", [], "watch")).descriptors, expected);
   assertEquals(await call("getbalance", [], "watch"), 1);
+  // The watched scripts come back from the database, their keys derived when asked.
+  const reloaded = await call("getaddressinfo", [single], "watch");
+  assertEquals([reloaded.ismine, reloaded.solvable, reloaded.desc], [true, true, keyDesc]);
+  assertEquals(
+    (await call("getaddressinfo", [ranged], "watch")).parent_desc,
+    shWpkh,
+  );
 
   // A watched range made active: its addresses are handed out from past the one used.
   assertEquals(
