@@ -30,6 +30,17 @@ const LABELS = `
   CREATE TABLE labels (script BLOB PRIMARY KEY, label TEXT NOT NULL, purpose TEXT NOT NULL);
 `;
 
+/**
+ * The scripts of descriptors imported to watch (`importdescriptors`): by
+ * descriptor (its hash, `kind`), so that two of them, or one and a chain,
+ * may share a script.
+ */
+const WATCHED_SCRIPTS = `
+  CREATE TABLE watched_scripts (
+    kind TEXT NOT NULL, script BLOB NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (kind, script)
+  );
+`;
+
 const SCHEMA = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE scripts (
@@ -43,6 +54,7 @@ const SCHEMA = `
   CREATE TABLE blocks (height INTEGER PRIMARY KEY, hash TEXT NOT NULL);
   INSERT INTO meta VALUES ('version', '1');
   ${LABELS}
+  ${WATCHED_SCRIPTS}
 `;
 
 /** WAL for atomic commits that survive a crash; deleted content overwritten (the plaintext secret). */
@@ -174,9 +186,33 @@ export class WalletStore implements Disposable {
       .run(row.script, row.kind, row.internal ? 1 : 0, row.index);
   }
 
-  /** Forgets the watched scripts of `kind`. */
-  deleteScripts(kind: string): void {
-    this.#db.prepare("DELETE FROM scripts WHERE kind = ?").run(kind);
+  /** Whether the database has its watched scripts' table (one made before it has not). */
+  #hasWatchedScripts(): boolean {
+    return this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
+      .get("watched_scripts") !== undefined;
+  }
+
+  /** Keeps a script of the watched descriptor `kind`, the table made first if need be. */
+  addWatchedScript(row: Omit<ScriptRow, "internal">): void {
+    if (!this.#hasWatchedScripts()) this.#db.exec(WATCHED_SCRIPTS);
+    this.#db.prepare("INSERT OR IGNORE INTO watched_scripts VALUES (?, ?, ?)")
+      .run(row.kind, row.script, row.index);
+  }
+
+  /** The scripts of the watched descriptors. */
+  watchedScripts(): Omit<ScriptRow, "internal">[] {
+    if (!this.#hasWatchedScripts()) return [];
+    return this.#db.prepare("SELECT * FROM watched_scripts").all().map((row) => ({
+      script: new Uint8Array(row.script as Uint8Array),
+      kind: String(row.kind),
+      index: Number(row.idx),
+    }));
+  }
+
+  /** Forgets the scripts of the watched descriptor `kind`. */
+  deleteWatchedScripts(kind: string): void {
+    if (!this.#hasWatchedScripts()) return;
+    this.#db.prepare("DELETE FROM watched_scripts WHERE kind = ?").run(kind);
   }
 
   scripts(): ScriptRow[] {

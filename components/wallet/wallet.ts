@@ -268,8 +268,11 @@ export class Wallet implements Disposable {
   readonly #imported = new Map<string, ImportedDescriptor>();
   /** The descriptors imported to watch only, by descriptor. */
   readonly #watched = new Map<string, ImportedDescriptor>();
-  /** Their scripts (hex), kept in the database: which descriptor, at which index. */
-  readonly #watchedScripts = new Map<string, { desc: string; index: number }>();
+  /**
+   * Their scripts (hex), kept in the database: which descriptors have each
+   * (two may share one: an `addr()` and the key of its address), at which index.
+   */
+  readonly #watchedScripts = new Map<string, { desc: string; index: number }[]>();
   /** Each watched descriptor's key at an index (none for `addr()`, `raw()`…), made when first asked. */
   readonly #watchedKeys = new Map<string, (index: number) => DerivedKey | undefined>();
   readonly #scripts = new Map<string, ScriptOrigin>();
@@ -430,12 +433,11 @@ export class Wallet implements Disposable {
     if (plain !== undefined) this.#secret = HdSecret.fromMnemonic(plain);
     this.#masterXpub = store.meta("master_xpub");
     this.#keepMasterXpub();
-    for (const row of store.scripts()) {
+    for (const row of store.watchedScripts()) {
       const desc = watched.get(row.kind);
-      if (desc !== undefined) {
-        this.#watchedScripts.set(hex.encode(row.script), { desc, index: row.index });
-        continue;
-      }
+      if (desc !== undefined) this.#addWatched(hex.encode(row.script), desc, row.index);
+    }
+    for (const row of store.scripts()) {
       this.#scripts.set(hex.encode(row.script), {
         kind: row.kind as DescriptorKind,
         internal: row.internal,
@@ -545,12 +547,12 @@ export class Wallet implements Disposable {
    * ranged: each kept in the database, its key derived when first asked.
    */
   #watch(record: ImportedDescriptor): void {
-    const { desc, internal, source } = record;
+    const { desc, source } = record;
     this.#watched.set(desc, record);
     this.#watchedKeys.delete(desc);
     const add = (script: Uint8Array, index: number) => {
-      this.store.addScript({ script, kind: watchedKind(desc), internal, index });
-      this.#watchedScripts.set(hex.encode(script), { desc, index });
+      this.store.addWatchedScript({ script, kind: watchedKind(desc), index });
+      this.#addWatched(hex.encode(script), desc, index);
     };
     if ("scripts" in source) {
       source.scripts.forEach((script, index) => add(hex.decode(script), index));
@@ -560,6 +562,22 @@ export class Wallet implements Disposable {
         add(this.#watchedKey(desc, index)!.script, index);
       }
     }
+  }
+
+  /** Notes that the watched descriptor `desc` has `script` (hex) at `index`. */
+  #addWatched(script: string, desc: string, index: number): void {
+    const owners = this.#watchedScripts.get(script) ?? [];
+    if (!owners.some((owner) => owner.desc === desc)) owners.push({ desc, index });
+    this.#watchedScripts.set(script, owners);
+  }
+
+  /** The key of a watched script: the first of its descriptors' that knows one. */
+  #watchedScriptKey(script: string): DerivedKey | undefined {
+    for (const { desc, index } of this.#watchedScripts.get(script) ?? []) {
+      const key = this.#watchedKey(desc, index);
+      if (key !== undefined) return key;
+    }
+    return undefined;
   }
 
   /** A watched descriptor's key at `index`; undefined for one of scripts alone. */
@@ -668,9 +686,9 @@ export class Wallet implements Disposable {
     this.store.setMeta(WATCHED_KEY, JSON.stringify([...this.#watched.values()]));
     if (range === null && !record.internal) {
       // Core labels the address of a descriptor not ranged, "" when given none.
-      for (const [script, { desc }] of this.#watchedScripts) {
+      for (const [script, owners] of this.#watchedScripts) {
         const bytes = hex.decode(script);
-        if (desc === record.desc && scriptAddress(bytes) !== undefined) {
+        if (owners.some((o) => o.desc === record.desc) && scriptAddress(bytes) !== undefined) {
           this.setLabel(bytes, label ?? "");
         }
       }
@@ -693,11 +711,13 @@ export class Wallet implements Disposable {
     }
     if (this.#watched.delete(record.desc)) {
       // Watched until now: its scripts are the chain's from here on (its range within the new one).
-      for (const [script, { desc }] of this.#watchedScripts) {
-        if (desc === record.desc) this.#watchedScripts.delete(script);
+      for (const [script, owners] of this.#watchedScripts) {
+        const others = owners.filter((owner) => owner.desc !== record.desc);
+        if (others.length > 0) this.#watchedScripts.set(script, others);
+        else this.#watchedScripts.delete(script);
       }
       this.#watchedKeys.delete(record.desc);
-      this.store.deleteScripts(watchedKind(record.desc));
+      this.store.deleteWatchedScripts(watchedKind(record.desc));
       this.store.setMeta(WATCHED_KEY, JSON.stringify([...this.#watched.values()]));
     }
     this.store.setMeta(importedKey(kind, internal), JSON.stringify(record));
@@ -734,8 +754,10 @@ export class Wallet implements Disposable {
       const desc = this.#accounts.get(kind)!.descriptor(internal);
       return { desc, timestamp: this.chainTime(kind, internal) };
     }
-    const watched = this.#watchedScripts.get(key);
-    return watched && { desc: watched.desc, timestamp: this.#watched.get(watched.desc)!.timestamp };
+    // Of the watched descriptors having it, the first that knows its key (whose key keyOf gives).
+    const owners = this.#watchedScripts.get(key) ?? [];
+    const owner = owners.find(({ desc, index }) => this.#watchedKey(desc, index)) ?? owners[0];
+    return owner && { desc: owner.desc, timestamp: this.#watched.get(owner.desc)!.timestamp };
   }
 
   /** Scripts the keypool holds by default (`-keypool`): an import without a range watches as many. */
@@ -922,10 +944,7 @@ export class Wallet implements Disposable {
   keyOf(script: Uint8Array): DerivedKey | undefined {
     const hexScript = hex.encode(script);
     const origin = this.#scripts.get(hexScript);
-    if (origin === undefined) {
-      const watched = this.#watchedScripts.get(hexScript);
-      return watched && this.#watchedKey(watched.desc, watched.index);
-    }
+    if (origin === undefined) return this.#watchedScriptKey(hexScript);
     return this.#accounts.get(origin.kind)!.derive(origin.internal, origin.index);
   }
 

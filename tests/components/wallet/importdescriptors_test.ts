@@ -14,6 +14,21 @@ import { hex } from "@scure/base";
 import { assert, assertEquals } from "../../assert.ts";
 import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
 
+/** A node and its funded wallet "w" over HTTP, and what these tests do with them. */
+async function startTarget() {
+  const target = await startMethodFuzzTarget();
+  const node = target.node.call;
+  return {
+    call: target.walletCall,
+    node,
+    mine: () => node("generatetoaddress", [1, target.context.addresses[4]]),
+    /** `desc` with its checksum, as the node computes it. */
+    checksummed: async (desc: string) =>
+      (await node("getdescriptorinfo", [desc])).descriptor as string,
+    [Symbol.asyncDispose]: () => target[Symbol.asyncDispose](),
+  };
+}
+
 interface Listed {
   desc: string;
   timestamp: number;
@@ -318,12 +333,8 @@ Deno.test("importdescriptors: Core's refusals, each in its own result, and the o
 });
 
 Deno.test("importdescriptors: descriptors watched, not handed out (an address, one key, a range); their coins, and which of them fund a PSBT", async () => {
-  await using target = await startMethodFuzzTarget();
-  const call = target.walletCall;
-  const node = target.node.call;
-  const mine = () => node("generatetoaddress", [1, target.context.addresses[4]]);
-  const checksummed = async (desc: string) =>
-    (await node("getdescriptorinfo", [desc])).descriptor as string;
+  await using target = await startTarget();
+  const { call, node, mine, checksummed } = target;
   const byDesc = (a: { desc: string }, b: { desc: string }) => a.desc < b.desc ? -1 : 1;
 
   // The wallet holding the keys: an address to watch as addr(), one as its key, and the first
@@ -539,4 +550,54 @@ Deno.test("importdescriptors: a descriptor imported again is updated as Core's, 
         "Transaction needs a change address, but we can't generate it. Error: No bech32 addresses available.",
     },
   });
+});
+
+Deno.test("importdescriptors: a script two descriptors share stays right across a reload", async () => {
+  await using target = await startTarget();
+  const { call, node, mine, checksummed } = target;
+  await node("createwallet", ["keys"]);
+  const x = await call("getnewaddress", [], "keys");
+  await call("sendtoaddress", [x, 1]);
+  await mine();
+  const keyDesc: string = (await call("getaddressinfo", [x], "keys")).desc;
+  const shWpkh = ((await call("listdescriptors", [], "keys")).descriptors as Listed[])
+    .find((d) => d.desc.startsWith("sh(wpkh(") && !d.internal)!.desc;
+  const at = async (index: number) => (await node("deriveaddresses", [shWpkh, [index, index]]))[0];
+  const y = await at(3);
+
+  // x watched as an address and as its key; y as an address, then inside an active range.
+  await node("createwallet", ["watch", true, true]);
+  const requests = [await checksummed(`addr(${x})`), keyDesc, await checksummed(`addr(${y})`)]
+    .map((desc) => ({ desc, timestamp: 0 }));
+  assertEquals(
+    await call("importdescriptors", [requests], "watch"),
+    requests.map(() => ({
+      success: true,
+    })),
+  );
+  assertEquals(
+    await call("importdescriptors", [[
+      { desc: shWpkh, timestamp: 0, active: true, range: [0, 10] },
+    ]], "watch"),
+    [{ success: true }],
+  );
+  await node("unloadwallet", ["watch"]);
+  await node("loadwallet", ["watch"]);
+
+  // x is still solvable by its key, and its coin funds a PSBT.
+  const xInfo = await call("getaddressinfo", [x], "watch");
+  assertEquals([xInfo.solvable, xInfo.desc, xInfo.parent_desc], [true, keyDesc, keyDesc]);
+  const payee = await call("getnewaddress", [], "w");
+  const funded = await call(
+    "walletcreatefundedpsbt",
+    [[], [{ [payee]: 1 }], 0, { subtractFeeFromOutputs: [0] }],
+    "watch",
+  );
+  assertEquals(funded.changepos, -1);
+  // y is the active chain's: paid, it moves the next index past it.
+  const yInfo = await call("getaddressinfo", [y], "watch");
+  assertEquals([yInfo.parent_desc, yInfo.hdkeypath?.endsWith("/0/3")], [shWpkh, true]);
+  await call("sendtoaddress", [y, 0.5]);
+  await mine();
+  assertEquals(await call("getnewaddress", ["", "p2sh-segwit"], "watch"), await at(4));
 });
