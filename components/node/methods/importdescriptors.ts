@@ -44,6 +44,7 @@ import {
   type RpcMethod,
   typeName,
 } from "../../rpc/mod.ts";
+import { arr, bool, num, obj, str } from "./docs.ts";
 import { parseDescriptorRange, parseDescriptorsArg } from "./descriptors.ts";
 import { routed } from "./funding.ts";
 import type { NodeServices } from "./services.ts";
@@ -306,37 +307,20 @@ export function importDescriptorsMethod(node: NodeServices): RpcMethod {
         ],
       },
     ],
-    result: {
-      type: "arr",
-      description:
-        "Response is an array with the same size as the input that has the execution result",
-      inner: [
-        {
-          type: "obj",
-          description: "",
-          inner: [
-            { type: "bool", key: "success", description: "" },
-            {
-              type: "arr",
-              key: "warnings",
-              optional: true,
-              description: "",
-              inner: [{ type: "str", description: "" }],
-            },
-            {
-              type: "obj",
-              key: "error",
-              optional: true,
-              description: "",
-              inner: [
-                { type: "num", key: "code", description: "JSONRPC error code" },
-                { type: "str", key: "message", description: "JSONRPC error message" },
-              ],
-            },
-          ],
-        },
+    result: arr(
+      "",
+      "Response is an array with the same size as the input that has the execution result",
+      [
+        obj("", "", [
+          bool("success", ""),
+          arr("warnings", "", [str("", "")], true),
+          obj("error", "", [
+            num("code", "JSONRPC error code"),
+            str("message", "JSONRPC error message"),
+          ], true),
+        ]),
       ],
-    },
+    ),
     examples: helpExampleCli(
       "importdescriptors",
       `'[{ "desc": "<my descriptor>", "timestamp":1455191478, "internal": true }, { "desc": "<my descriptor 2>", "label": "example 2", "timestamp": 1455191480 }]'`,
