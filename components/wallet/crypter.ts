@@ -4,12 +4,19 @@
  * with AES-256-GCM, through WebCrypto. A wrong passphrase fails GCM's
  * authentication; nothing else can tell.
  *
+ * An opened secret keeps the stretched key (never the passphrase), as
+ * Core keeps its master key while unlocked: keys imported meanwhile are
+ * sealed under the same passphrase without asking for it again.
+ *
  * @example
  * ```ts
  * import { decryptSecret, encryptSecret } from "./crypter.ts";
  * const sealed = await encryptSecret("twelve words", "pass", 1000);
- * if (await decryptSecret(sealed, "pass") !== "twelve words") throw new Error("round trip");
+ * const opened = await decryptSecret(sealed, "pass");
+ * if (opened?.secret !== "twelve words") throw new Error("round trip");
  * if (await decryptSecret(sealed, "wrong") !== null) throw new Error("wrong passphrase");
+ * const next = await opened.reseal("thirteen words");
+ * if ((await decryptSecret(next, "pass"))?.secret !== "thirteen words") throw new Error("reseal");
  * ```
  * @module
  */
@@ -44,15 +51,14 @@ async function stretch(passphrase: string, salt: Uint8Array, iterations: number)
   );
 }
 
-/** Encrypts `secret` under `passphrase`. */
-export async function encryptSecret(
+/** Seals `secret` with the stretched `key` of `salt` and `iterations`, under a fresh IV. */
+async function seal(
   secret: string,
-  passphrase: string,
-  iterations = DEFAULT_ITERATIONS,
+  key: CryptoKey,
+  salt: Uint8Array,
+  iterations: number,
 ): Promise<SealedSecret> {
-  const salt = crypto.getRandomValues(new Uint8Array(16));
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const key = await stretch(passphrase, salt, iterations);
   const ciphertext = await crypto.subtle.encrypt(
     { name: "AES-GCM", iv },
     key,
@@ -66,20 +72,42 @@ export async function encryptSecret(
   };
 }
 
+/** Encrypts `secret` under `passphrase`. */
+export async function encryptSecret(
+  secret: string,
+  passphrase: string,
+  iterations = DEFAULT_ITERATIONS,
+): Promise<SealedSecret> {
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  return await seal(secret, await stretch(passphrase, salt, iterations), salt, iterations);
+}
+
+/** A secret opened with its passphrase. */
+export interface OpenedSecret {
+  readonly secret: string;
+  /** Seals another secret under the same passphrase (and salt), without asking for it. */
+  reseal(secret: string): Promise<SealedSecret>;
+}
+
 /** The secret `sealed` holds, or null when `passphrase` is not the one it was sealed with. */
 export async function decryptSecret(
   sealed: SealedSecret,
   passphrase: string,
-): Promise<string | null> {
-  const key = await stretch(passphrase, base64.decode(sealed.salt), sealed.iterations);
+): Promise<OpenedSecret | null> {
+  const salt = base64.decode(sealed.salt);
+  const key = await stretch(passphrase, salt, sealed.iterations);
+  let plain: ArrayBuffer;
   try {
-    const plain = await crypto.subtle.decrypt(
+    plain = await crypto.subtle.decrypt(
       { name: "AES-GCM", iv: base64.decode(sealed.iv) as BufferSource },
       key,
       base64.decode(sealed.ciphertext) as BufferSource,
     );
-    return new TextDecoder().decode(plain);
   } catch {
     return null;
   }
+  return {
+    secret: new TextDecoder().decode(plain),
+    reseal: (secret) => seal(secret, key, salt, sealed.iterations),
+  };
 }

@@ -5,7 +5,9 @@
  * `m/86h/1h/0h` for `tr()`), and each account's extended public
  * key derives the addresses, external (`/0/i`) and change (`/1/i`), without
  * the secret: a locked wallet still hands out addresses. A wallet without
- * private keys derives from the extended public keys it imported instead.
+ * private keys derives from the extended public keys it imported instead,
+ * and a blank one from those of the private keys it imported, which its
+ * {@linkcode Keyring} holds beside its mnemonic (if any).
  *
  * @example
  * ```ts
@@ -73,6 +75,126 @@ export class HdSecret {
     if (key === null) throw new Error(`no private key at ${path}`);
     return key;
   }
+}
+
+/**
+ * The private part of a descriptor `importdescriptors` gave with its
+ * keys: its private form, and the extended private key its chain derives
+ * from (at `path` from the key whose fingerprint is `fingerprint`) or its
+ * one key.
+ */
+export interface ImportedSecret {
+  /** The public descriptor it belongs to, checksum included. */
+  readonly desc: string;
+  /** Its private form, checksum included (`listdescriptors true`). */
+  readonly privateDesc: string;
+  readonly key:
+    | { readonly fingerprint: number; readonly path: string; readonly xprv: string }
+    | { readonly pubkey: string; readonly privkey: string };
+}
+
+/** An extended private key and where it sits, which keys at paths below it derive from. */
+interface PrivateRoot {
+  readonly fingerprint: number;
+  readonly path: string;
+  readonly key: HDKey;
+}
+
+/**
+ * Every private key a wallet holds: its mnemonic's master key, when it
+ * has one (a blank wallet has none), and the keys of the descriptors it
+ * imported with theirs. What the database keeps, sealed when the wallet
+ * is encrypted; a key is found by the origin its address was derived at.
+ *
+ * @example
+ * ```ts
+ * import { Account, HdSecret, Keyring } from "./keys.ts";
+ * const secret = HdSecret.fromMnemonic(
+ *   "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
+ * );
+ * const key = Account.fromSecret(secret, "wpkh").derive(false, 0);
+ * const keyring = Keyring.parse(new Keyring(secret, []).toString());
+ * if (keyring.privateKey(key) === undefined) throw new Error("the mnemonic's key");
+ * if (new Keyring(null, []).privateKey(key) !== undefined) throw new Error("a blank wallet's");
+ * ```
+ */
+export class Keyring {
+  readonly hd: HdSecret | null;
+  readonly imported: readonly ImportedSecret[];
+  #roots: PrivateRoot[] | undefined;
+
+  constructor(hd: HdSecret | null, imported: readonly ImportedSecret[]) {
+    this.hd = hd;
+    this.imported = imported;
+  }
+
+  /** The keyring `text` ({@linkcode toString}) holds; a wallet made before imports kept its bare mnemonic. */
+  static parse(text: string): Keyring {
+    if (!text.startsWith("{")) return new Keyring(HdSecret.fromMnemonic(text), []);
+    const { mnemonic, imported } = JSON.parse(text) as {
+      mnemonic: string | null;
+      imported: ImportedSecret[];
+    };
+    return new Keyring(mnemonic === null ? null : HdSecret.fromMnemonic(mnemonic), imported);
+  }
+
+  /** The text the database keeps (sealed, when encrypted). */
+  toString(): string {
+    return JSON.stringify({ mnemonic: this.hd?.mnemonic ?? null, imported: this.imported });
+  }
+
+  /** The same keyring with `secret`, in place of one for the same descriptor. */
+  with(secret: ImportedSecret): Keyring {
+    const others = this.imported.filter((imported) => imported.desc !== secret.desc);
+    return new Keyring(this.hd, [...others, secret]);
+  }
+
+  /** The private form of the imported descriptor `desc`, if imported with its keys. */
+  privateDescriptor(desc: string): string | undefined {
+    return this.imported.find((imported) => imported.desc === desc)?.privateDesc;
+  }
+
+  /** The extended private key whose public one is `xpub`, if held. */
+  extendedPrivateKey(xpub: string): string | undefined {
+    return this.#privateRoots().find(({ key }) => key.publicExtendedKey === xpub)?.key
+      .privateExtendedKey;
+  }
+
+  /**
+   * The private key of `key`: derived from the extended private key its
+   * origin lies under, or imported as it is; undefined when not held.
+   */
+  privateKey(key: DerivedKey): Uint8Array | undefined {
+    for (const root of this.#privateRoots()) {
+      if (root.fingerprint !== key.fingerprint) continue;
+      if (key.path !== root.path && !key.path.startsWith(`${root.path}/`)) continue;
+      const derived = root.key.derive(scurePath(`m${key.path.slice(root.path.length)}`));
+      // Two keys may share a fingerprint: the public key tells.
+      if (sameKey(derived.publicKey!, key)) return derived.privateKey!;
+    }
+    for (const { key: imported } of this.imported) {
+      if ("privkey" in imported && sameKey(hex.decode(imported.pubkey), key)) {
+        return hex.decode(imported.privkey);
+      }
+    }
+    return undefined;
+  }
+
+  #privateRoots(): PrivateRoot[] {
+    this.#roots ??= [
+      ...(this.hd ? [{ fingerprint: this.hd.fingerprint, path: "m", key: this.hd.master }] : []),
+      ...this.imported.flatMap(({ key }) =>
+        "xprv" in key ? [{ ...key, key: HDKey.fromExtendedKey(key.xprv, TEST_VERSIONS) }] : []
+      ),
+    ];
+    return this.#roots;
+  }
+}
+
+/** Whether `publicKey` (compressed) is `key`'s: as x-only for taproot, which signs either parity. */
+function sameKey(publicKey: Uint8Array, key: DerivedKey): boolean {
+  const from = key.kind === "tr" ? 1 : 0;
+  return hex.encode(publicKey.subarray(from)) === hex.encode(key.publicKey.subarray(from));
 }
 
 /** One address an account derives. */

@@ -41,7 +41,7 @@ import { walletMethods, type WalletRpcOptions } from "./rpc.ts";
 import { NotAWallet, WALLET_FILE } from "./store.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { walletForRequest } from "../rpc/wallet_choice.ts";
-import { Code, NOTHING_TO_ENCRYPT, Wallet, WalletError } from "./wallet.ts";
+import { Code, Wallet, WalletError } from "./wallet.ts";
 
 /** Wallet names that would leave `wallets/` or confuse a path. */
 function checkName(name: string): void {
@@ -415,9 +415,6 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
           ? new WalletError(Code.WALLET, NO_SIGNER_SUPPORT)
           : secret !== undefined && disablePrivateKeys === true
           ? new WalletError(Code.WALLET, NO_KEYS_TO_SEAL)
-          : secret !== undefined && blank === true
-          // A blank wallet has no keys here to seal (Core would seal keys imported later).
-          ? new WalletError(Code.ENCRYPTION_FAILED, NOTHING_TO_ENCRYPT)
           : undefined;
         if (refusal) throw refusal;
         const wallet = await this.create(String(walletName), {

@@ -15,7 +15,7 @@ import { psbtOf, readPsbt } from "./psbt.ts";
 import type { Payment } from "./coinselect.ts";
 import { dustThreshold, SelectionError } from "./coinselect.ts";
 import type { DescriptorKind } from "./descriptor.ts";
-import type { DerivedKey } from "./keys.ts";
+import type { DerivedKey, ImportedSecret } from "./keys.ts";
 import { fingerprintHex, OUTPUT_TYPE } from "./descriptor.ts";
 import { Btc, type Reply } from "./json.ts";
 import { formatSatPerVbyte } from "../bitcoin/amount.ts";
@@ -1343,7 +1343,8 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
 
   async encryptwallet(wallet, [passphrase]) {
     // In Core's order: a wallet without private keys first (-16), then one already encrypted.
-    if (wallet.flags.disablePrivateKeys || !wallet.hasKeys) {
+    // A blank one is encrypted: the keys it imports later are sealed too.
+    if (wallet.flags.disablePrivateKeys) {
       fail(Code.ENCRYPTION_FAILED, NOTHING_TO_ENCRYPT);
     }
     if (wallet.encrypted) {
@@ -1456,36 +1457,46 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         `JSON value of type ${jsonTypeName(value)} is not of expected type bool`,
       );
     };
-    // Every descriptor of a wallet with keys is active: active_only leaves the same list.
     const activeOnly = option("active_only");
-    const master = wallet.masterKey(option("private"));
-    if (master === null) {
-      // A watch-only wallet: the extended keys its descriptors were imported with.
-      const ranged = wallet.importedDescriptors.flatMap((imported) =>
-        "xpub" in imported.source && (imported.active || !activeOnly)
-          ? [{ xpub: imported.source.xpub, desc: imported.desc, active: imported.active }]
-          : []
-      );
-      const byXpub = Map.groupBy(ranged, ({ xpub }) => xpub);
-      // In Core's order (its std::map of CExtPubKey): by public key, then chain code, as bytes.
-      const order = (xpub: string) => {
-        const key = HDKey.fromExtendedKey(xpub, TEST_VERSIONS);
-        return hex.encode(key.publicKey!) + hex.encode(key.chainCode!);
-      };
-      const sorted = [...byXpub].sort(([a], [b]) => order(a) < order(b) ? -1 : 1);
-      return sorted.map(([xpub, descriptors]) => ({
+    const withPrivate = option("private");
+    const master = wallet.masterKey(withPrivate);
+    // Each descriptor of an extended key, under the key as written: the wallet's own chains under
+    // its master key, the imported ones under theirs (private when imported with it).
+    const imported = wallet.importedDescriptors;
+    const importedDescs = new Set(imported.map(({ desc }) => desc));
+    const own = master === null ? [] : [...wallet.accounts.values()]
+      .flatMap((account) => [false, true].map((internal) => account.chain(internal)?.descriptor))
+      .filter((desc) => desc !== undefined && !importedDescs.has(desc))
+      .map((desc) => ({ ...master, hasPrivate: true, desc: desc!, active: true }));
+    const imports = imported.flatMap((d) => {
+      if (!("xpub" in d.source) || (activeOnly && !d.active)) return [];
+      const xpub = d.privateRoot ?? d.source.xpub;
+      const xprv = withPrivate && d.privateRoot ? wallet.extendedPrivateKey(xpub) : undefined;
+      return [{
         xpub,
-        has_private: false,
+        xprv,
+        hasPrivate: d.privateRoot !== undefined,
+        desc: d.desc,
+        active: d.active,
+      }];
+    });
+    const byXpub = Map.groupBy([...own, ...imports], ({ xpub }) => xpub);
+    // In Core's order (its std::map of CExtPubKey): by public key, then chain code, as bytes.
+    const order = (xpub: string) => {
+      const key = HDKey.fromExtendedKey(xpub, TEST_VERSIONS);
+      return hex.encode(key.publicKey!) + hex.encode(key.chainCode!);
+    };
+    const sorted = [...byXpub].sort(([a], [b]) => order(a) < order(b) ? -1 : 1);
+    return sorted.map(([xpub, descriptors]) => {
+      const [{ hasPrivate, xprv }] = descriptors;
+      return {
+        xpub,
+        has_private: hasPrivate,
+        ...(xprv === undefined ? {} : { xprv }),
         descriptors: descriptors.sort((a, b) => a.desc < b.desc ? -1 : 1)
           .map(({ desc, active }) => ({ desc, active })),
-      }));
-    }
-    const descriptors = [...wallet.accounts.values()]
-      .flatMap((account) => [false, true].map((internal) => account.descriptor(internal)))
-      .sort()
-      .map((desc) => ({ desc, active: true }));
-    const { xpub, xprv } = master;
-    return [{ xpub, has_private: true, ...(xprv === undefined ? {} : { xprv }), descriptors }];
+      };
+    });
   },
 
   listdescriptors(wallet, [privateKeys]) {
@@ -1493,18 +1504,15 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     if (withPrivate && wallet.flags.disablePrivateKeys) {
       fail(Code.WALLET, "Can't get private descriptor string for watch-only wallets");
     }
-    const privates = withPrivate ? wallet.privateDescriptors() : null;
+    if (withPrivate) wallet.ensureUnlocked();
+    const shown = (desc: string) => withPrivate ? wallet.privateDescriptor(desc) : desc;
     const active: ({ desc: string } & Record<string, Reply>)[] = [...wallet.accounts.values()]
       .flatMap((account) =>
         [false, true].filter((internal) => account.chain(internal) !== undefined).map(
           (internal) => {
             const next = wallet.nextIndex(account.kind, internal);
-            const secret = privates?.find((d) =>
-              d.kind === account.kind && d.internal === internal
-            );
-            const desc = secret?.desc ?? account.descriptor(internal);
             return {
-              desc,
+              desc: shown(account.descriptor(internal)),
               timestamp: wallet.chainTime(account.kind, internal),
               active: true,
               internal,
@@ -1517,7 +1525,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       );
     // The watched imports: Core tells `internal` of an active descriptor only.
     const watched = wallet.importedDescriptors.filter((d) => !d.active).map(({ desc, ...d }) => ({
-      desc,
+      desc: shown(desc),
       timestamp: d.timestamp,
       active: false,
       ...(d.range === undefined ? {} : {
@@ -1571,6 +1579,18 @@ type DescriptorRequest =
         | { kind: DescriptorKind; pubkey: string; fingerprint: string; path: number[] }
         | { scripts: string[] }
         | null;
+      /**
+       * Given with private keys: its private form, and the extended
+       * private key as written (with its origin) or its one private key;
+       * that key null for a descriptor of another kind.
+       */
+      secret: {
+        desc: string;
+        key:
+          | { xprv: string; fingerprint: string; path: number[] }
+          | { pubkey: string; privkey: string }
+          | null;
+      } | null;
     }[];
   };
 
@@ -1580,11 +1600,11 @@ const HARDENED = 0x80000000;
 /**
  * Core's `ProcessDescriptorImport`, the wallet's part: the default range
  * (`-keypool`), the checks that depend on the wallet, then the import.
- * The wallet keeps keys only from its own mnemonic, so it imports into
- * wallets without private keys only; and it derives ranges of scripts
- * from the descriptors of its four address kinds only, so other ranged
- * ones (`combo()`, `pk()`, `rawtr()` over a range) are refused with a
- * sentence saying so.
+ * A wallet without private keys takes descriptors without them, another
+ * takes them with theirs, which join its keyring. It derives ranges of
+ * scripts from the descriptors of its four address kinds only, and signs
+ * for those only, so other ranged ones (`combo()`, `pk()`, `rawtr()` over
+ * a range) and other private ones are refused with a sentence saying so.
  */
 async function importDescriptor(
   wallet: Wallet,
@@ -1619,27 +1639,44 @@ async function importDescriptor(
     "m" + steps.map((i) => i >= HARDENED ? `/${i - HARDENED}h` : `/${i}`).join("");
   const next = request.next_index ?? range?.[0];
   // One after the other, as Core's: a later path refused leaves the earlier ones imported.
-  for (const { desc, internal, expands, source } of request.descriptors) {
+  for (const { desc, internal, expands, source, secret } of request.descriptors) {
     if (!expands) {
       fail(
         Code.WALLET,
         "Cannot expand descriptor. Probably because of hardened derivations without private keys provided",
       );
     }
-    if (!watchOnly) {
+    if (!watchOnly && !request.private) {
       fail(
         Code.WALLET,
-        request.private
-          ? "Importing private keys is not supported: this wallet keeps only the keys of its own mnemonic. Import public descriptors into a wallet created with disable_private_keys"
-          : "Cannot import descriptor without private keys to a wallet with private keys enabled",
+        "Cannot import descriptor without private keys to a wallet with private keys enabled",
       );
     }
     if (source === null) {
       fail(
         Code.WALLET,
-        "This wallet imports ranged descriptors of pkh(), sh(wpkh()), wpkh() and tr() only",
+        "This wallet imports ranged descriptors of pkh(), sh(wpkh()), wpkh() and tr(), unhardened at their last step, only",
       );
     }
+    if (secret !== null && secret.key === null) {
+      fail(
+        Code.WALLET,
+        "This wallet signs for the keys of pkh(), sh(wpkh()), wpkh() and tr() descriptors only",
+      );
+    }
+    const keys: ImportedSecret | null = secret?.key
+      ? {
+        desc,
+        privateDesc: secret.desc,
+        key: "xprv" in secret.key
+          ? {
+            xprv: secret.key.xprv,
+            fingerprint: parseInt(secret.key.fingerprint, 16),
+            path: path(secret.key.path),
+          }
+          : secret.key,
+      }
+      : null;
     const record: ImportedDescriptor = {
       desc,
       active: request.active,
@@ -1650,12 +1687,16 @@ async function importDescriptor(
         fingerprint: parseInt(source.fingerprint, 16),
         path: path(source.path),
       },
+      ...(keys !== null && "xprv" in keys.key
+        ? { privateRoot: HDKey.fromExtendedKey(keys.key.xprv, TEST_VERSIONS).publicExtendedKey }
+        : {}),
     };
     await wallet.importDescriptor(
       record,
       range === null ? null : { start: range[0], end: range[1] + 1, next: next! },
       request.label,
       request.given,
+      keys,
     );
   }
 }

@@ -2,9 +2,10 @@
  * One descriptor wallet: its keys (`keys.ts`), its database (`store.ts`),
  * the transactions that concern it kept current from the node's chain
  * notifications, its coins, balances and locks, broadcast through the
- * node's `Chain` capability, and passphrase encryption of its secret.
- * The secret (the mnemonic, and every private key derived from it) never
- * leaves this object: the chain sees signed transactions only.
+ * node's `Chain` capability, and passphrase encryption of its keyring.
+ * The keyring (the mnemonic, the keys `importdescriptors` gave, and every
+ * private key derived from them) never leaves this object: the chain
+ * sees signed transactions only.
  *
  * Spending (`spend.ts`) and signing (`sign.ts`) are layers above it, which
  * it does not import: they read what it exposes and drive it through the
@@ -56,7 +57,9 @@ import {
   type DerivedKey,
   HdSecret,
   importedChain,
+  type ImportedSecret,
   type KeyChain,
+  Keyring,
 } from "./keys.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
 import { type TxRow, WALLET_FILE, WalletStore } from "./store.ts";
@@ -229,6 +232,11 @@ export interface ImportedDescriptor {
   readonly timestamp: number;
   readonly source: ImportedSource;
   /**
+   * Given with its extended private key: that key as written, public
+   * (`gethdkeys`); the private one is in the wallet's keyring.
+   */
+  readonly privateRoot?: string;
+  /**
    * A watched ranged one's range: the scripts from `start` below `end`,
    * and the index shown next (an active one's live in the chain's meta).
    */
@@ -293,7 +301,10 @@ export class Wallet implements Disposable {
   #tip: BlockRef;
   /** The rescan running: when it started, the share done, whether it was told to stop. */
   #scan: { started: number; progress: number; aborting: boolean } | null = null;
-  #secret: HdSecret | null = null;
+  /** Its private keys; null when locked, or when it has private keys disabled. */
+  #keyring: Keyring | null = null;
+  /** While an encrypted wallet is unlocked: seals its keyring again, under the same passphrase. */
+  #reseal: ((keyring: string) => Promise<SealedSecret>) | null = null;
   /** The master key's xpub (`gethdkeys`), kept outside the sealed secret. */
   #masterXpub: string | undefined;
   #sealed: SealedSecret | null = null;
@@ -347,10 +358,11 @@ export class Wallet implements Disposable {
     try {
       const tip = await chain.getTip();
       const now = Math.floor(Date.now() / 1000);
-      const withKeys = !options.blank && !options.disablePrivateKeys;
-      const secret = withKeys
-        ? options.mnemonic ? HdSecret.fromMnemonic(options.mnemonic) : HdSecret.generate()
-        : null;
+      const secret = options.blank || options.disablePrivateKeys
+        ? null
+        : options.mnemonic
+        ? HdSecret.fromMnemonic(options.mnemonic)
+        : HdSecret.generate();
       store.atomically(() => {
         store.setMeta("name", name);
         store.setMeta("birthtime", String(now));
@@ -366,8 +378,10 @@ export class Wallet implements Disposable {
           store.setMeta("tip_height", String(tip.height));
           store.setBlock(tip.height, displayHex(tip.hash));
         }
+        if (!options.disablePrivateKeys) {
+          store.setMeta(KEYRING_KEY, new Keyring(secret, []).toString());
+        }
         if (secret !== null) {
-          store.setMeta("secret", secret.mnemonic);
           store.setMeta("fingerprint", String(secret.fingerprint));
           store.setMeta("master_xpub", secret.master.publicExtendedKey);
           for (const kind of KINDS) {
@@ -429,8 +443,12 @@ export class Wallet implements Disposable {
     }
     const sealed = store.meta("crypted");
     this.#sealed = sealed === undefined ? null : JSON.parse(sealed);
-    const plain = store.meta("secret");
-    if (plain !== undefined) this.#secret = HdSecret.fromMnemonic(plain);
+    const plain = store.meta(KEYRING_KEY);
+    if (plain !== undefined) this.#keyring = Keyring.parse(plain);
+    // A blank wallet made before the keyring was kept: an empty one.
+    else if (this.#sealed === null && !this.flags.disablePrivateKeys) {
+      this.#keyring = new Keyring(null, []);
+    }
     this.#masterXpub = store.meta("master_xpub");
     this.#keepMasterXpub();
     for (const row of store.watchedScripts()) {
@@ -610,9 +628,10 @@ export class Wallet implements Disposable {
   }
 
   /**
-   * Imports `record` (`importdescriptors`, into a wallet without private
-   * keys), over `range` when ranged (the scripts from `start` below `end`,
-   * `next` handed out next); `label` names its address when not ranged.
+   * Imports `record` (`importdescriptors`), over `range` when ranged (the
+   * scripts from `start` below `end`, `next` handed out next); `label`
+   * names its address when not ranged. Given with private keys, `keys`
+   * joins the keyring (sealed again when encrypted: -13 when locked).
    *
    * - An active one is its kind's chain of addresses: its scripts watched
    *   below `end` and a keypool past `next`.
@@ -631,8 +650,13 @@ export class Wallet implements Disposable {
     range: { start: number; end: number; next: number } | null,
     label: string | null,
     given: string,
+    keys: ImportedSecret | null,
   ): Promise<void> {
-    return this.serial(() =>
+    return this.serial(async () => {
+      const keyring = keys && this.#unlocked().with(keys);
+      const sealed = keyring && this.#sealed && await this.#reseal!(keyring.toString());
+      // Locked while sealing: the keyring must not come back.
+      if (keyring !== null) this.#unlocked();
       this.store.atomically(() => {
         const running = this.#activeChains().find(({ chain }) => chain.descriptor === record.desc);
         const current = running === undefined
@@ -662,8 +686,12 @@ export class Wallet implements Disposable {
         if (record.active) this.#activate(record, range!);
         else this.#watchImport(record, range, label);
         this.#bornBy(record.timestamp);
-      })
-    );
+        if (sealed) this.store.setMeta("crypted", JSON.stringify(sealed));
+        else if (keyring !== null) this.store.setMeta(KEYRING_KEY, keyring.toString());
+      });
+      if (keyring !== null) this.#keyring = keyring;
+      if (sealed) this.#sealed = sealed;
+    });
   }
 
   /** The active chains, by kind and side. */
@@ -857,11 +885,7 @@ export class Wallet implements Disposable {
 
   /** Epoch seconds until which it is unlocked; 0 when locked (or not encrypted). */
   get unlockedUntil(): number {
-    return this.#secret === null ? 0 : this.#unlockedUntil;
-  }
-
-  get hasKeys(): boolean {
-    return this.#accounts.size > 0;
+    return this.#keyring === null ? 0 : this.#unlockedUntil;
   }
 
   /** Whether an account hands out addresses of the external or change chain (Core's `CanGetAddresses`). */
@@ -1542,15 +1566,15 @@ export class Wallet implements Disposable {
 
   /** Core's `EnsureWalletIsUnlocked`: -13 when the wallet is encrypted and locked. */
   ensureUnlocked(): void {
-    if (this.#sealed !== null && this.#secret === null) {
+    if (this.#sealed !== null && this.#keyring === null) {
       throw new WalletError(Code.UNLOCK_NEEDED, UNLOCK_NEEDED);
     }
   }
 
-  /** The secret, or -13 when locked, or -4 when the wallet has none. */
-  #unlocked(): HdSecret {
+  /** The keyring, or -13 when locked, or -4 when the wallet has private keys disabled. */
+  #unlocked(): Keyring {
     this.ensureUnlocked();
-    if (this.#secret !== null) return this.#secret;
+    if (this.#keyring !== null) return this.#keyring;
     throw new WalletError(Code.WALLET, "Error: Private keys are disabled for this wallet");
   }
 
@@ -1559,8 +1583,9 @@ export class Wallet implements Disposable {
    * secret is at hand (at load, or when an encrypted one is unlocked).
    */
   #keepMasterXpub(): void {
-    if (this.#masterXpub !== undefined || this.#secret === null) return;
-    this.#masterXpub = this.#secret.master.publicExtendedKey;
+    const hd = this.#keyring?.hd;
+    if (this.#masterXpub !== undefined || !hd) return;
+    this.#masterXpub = hd.master.publicExtendedKey;
     this.store.setMeta("master_xpub", this.#masterXpub);
   }
 
@@ -1572,11 +1597,20 @@ export class Wallet implements Disposable {
    */
   masterKey(withPrivate: boolean): { xpub: string; xprv?: string } | null {
     if (withPrivate) this.ensureUnlocked();
-    if (this.#secret === null && this.#sealed === null) return null;
+    // Its fingerprint is kept in the clear from the wallet's creation: a blank wallet has none.
+    if (this.store.meta("fingerprint") === undefined) return null;
     if (this.#masterXpub === undefined) throw new WalletError(Code.UNLOCK_NEEDED, UNLOCK_NEEDED);
     return withPrivate
-      ? { xpub: this.#masterXpub, xprv: this.#unlocked().master.privateExtendedKey }
+      ? { xpub: this.#masterXpub, xprv: this.#unlocked().hd!.master.privateExtendedKey }
       : { xpub: this.#masterXpub };
+  }
+
+  /**
+   * The extended private key of `xpub` (`gethdkeys`' `xprv`): the master
+   * key's or one imported with a descriptor; -13 when locked.
+   */
+  extendedPrivateKey(xpub: string): string | undefined {
+    return this.#unlocked().extendedPrivateKey(xpub);
   }
 
   /** What signing needs: -13 when the wallet is locked, -4 when it has no private keys. */
@@ -1584,19 +1618,22 @@ export class Wallet implements Disposable {
     this.#unlocked();
   }
 
-  /** Whether it can sign now: it holds its secret (unlocked, with private keys). */
+  /** Whether it can sign now: it holds its keyring (unlocked, with private keys). */
   get canSign(): boolean {
-    return this.#secret !== null;
+    return this.#keyring !== null;
   }
 
   /**
    * Signs input `i` of `tx`, which spends a coin of `key`, with hash type
    * `sighash` (scure's `signIdx`, which throws when it cannot): how
    * `sign.ts` signs, the private key never leaving this object. -13 when
-   * locked, -4 without private keys.
+   * locked, -4 without private keys; throws too when it holds no private
+   * key of `key` (a watched one's).
    */
   signInput(tx: Transaction, i: number, key: DerivedKey, sighash: number): void {
-    tx.signIdx(this.#unlocked().privateKey(key.path), i, [sighash]);
+    const privateKey = this.#unlocked().privateKey(key);
+    if (privateKey === undefined) throw new Error(`no private key for ${key.descriptor}`);
+    tx.signIdx(privateKey, i, [sighash]);
   }
 
   /**
@@ -1607,23 +1644,28 @@ export class Wallet implements Disposable {
   signMessage(script: Uint8Array, message: string): string {
     this.ensureUnlocked();
     const key = this.keyOf(script);
-    if (key === undefined || this.#secret === null) {
-      throw new WalletError(Code.WALLET, "Private key not available");
-    }
+    const privateKey = key && this.#keyring?.privateKey(key);
+    if (privateKey === undefined) throw new WalletError(Code.WALLET, "Private key not available");
     // The wallet's keys are all used compressed, as Core's descriptor wallets' are.
-    return signMessage({ key: this.#secret.privateKey(key.path), compressed: true }, message);
+    return signMessage({ key: privateKey, compressed: true }, message);
   }
 
-  /** The private-key descriptors (`listdescriptors true`). */
-  privateDescriptors(): { kind: DescriptorKind; internal: boolean; desc: string }[] {
-    const secret = this.#unlocked();
-    return [...this.#accounts.values()].flatMap((account) =>
-      [false, true].map((internal) => ({
-        kind: account.kind,
-        internal,
-        desc: account.descriptor(internal, secret),
-      }))
-    );
+  /**
+   * The private form of the wallet's descriptor `desc` (`listdescriptors
+   * true`): an import's as given, or its own chain's from its master key.
+   * -13 when locked, -4 when it holds no private key of it (Core's words).
+   */
+  privateDescriptor(desc: string): string {
+    const keyring = this.#unlocked();
+    const imported = keyring.privateDescriptor(desc);
+    if (imported !== undefined) return imported;
+    const hd = keyring.hd;
+    const own = hd &&
+      this.#activeChains().find(({ chain }) =>
+        chain.descriptor === desc && chain.fingerprint === hd.fingerprint
+      );
+    if (!own) throw new WalletError(Code.WALLET, "Can't get descriptor string.");
+    return this.#accounts.get(own.kind)!.descriptor(own.internal, hd);
   }
 
   /** Encrypts the secret under `passphrase` and locks the wallet. */
@@ -1637,11 +1679,11 @@ export class Wallet implements Disposable {
     if (passphrase === "") {
       throw new WalletError(Code.INVALID_PARAMETER, "passphrase cannot be empty");
     }
-    const secret = this.#unlocked();
-    const sealed = await encryptSecret(secret.mnemonic, passphrase);
+    const keyring = this.#unlocked();
+    const sealed = await encryptSecret(keyring.toString(), passphrase);
     this.store.atomically(() => {
       this.store.setMeta("crypted", JSON.stringify(sealed));
-      this.store.deleteMeta("secret");
+      this.store.deleteMeta(KEYRING_KEY);
     });
     // The plaintext's old pages are overwritten (secure_delete) and the journal emptied.
     this.store.scrub();
@@ -1663,17 +1705,20 @@ export class Wallet implements Disposable {
     if (current === "" || next === "") {
       throw new WalletError(Code.INVALID_PARAMETER, "passphrase cannot be empty");
     }
-    const mnemonic = await decryptSecret(this.#sealed, current);
-    if (mnemonic === null) {
+    const opened = await decryptSecret(this.#sealed, current);
+    if (opened === null) {
       throw new WalletError(
         Code.PASSPHRASE_INCORRECT,
         "Error: The wallet passphrase entered was incorrect.",
       );
     }
-    const sealed = await encryptSecret(mnemonic, next);
+    const sealed = await encryptSecret(opened.secret, next);
+    // Unlocked, it seals what it imports under the new passphrase from now on.
+    const reseal = this.#reseal && (await decryptSecret(sealed, next))!.reseal;
     this.store.atomically(() => this.store.setMeta("crypted", JSON.stringify(sealed)));
     this.store.scrub();
     this.#sealed = sealed;
+    if (this.#reseal !== null) this.#reseal = reseal;
   }
 
   /** Unlocks for `timeout` seconds. */
@@ -1685,15 +1730,16 @@ export class Wallet implements Disposable {
       );
     }
     if (timeout < 0) throw new WalletError(Code.INVALID_PARAMETER, "Timeout cannot be negative.");
-    const mnemonic = await decryptSecret(this.#sealed, passphrase);
-    if (mnemonic === null) {
+    const opened = await decryptSecret(this.#sealed, passphrase);
+    if (opened === null) {
       throw new WalletError(
         Code.PASSPHRASE_INCORRECT,
         "Error: The wallet passphrase entered was incorrect.",
       );
     }
     const seconds = Math.min(timeout, MAX_UNLOCK_SECONDS);
-    this.#secret = HdSecret.fromMnemonic(mnemonic);
+    this.#keyring = Keyring.parse(opened.secret);
+    this.#reseal = opened.reseal;
     this.#keepMasterXpub();
     this.#unlockedUntil = Math.floor(Date.now() / 1000) + seconds;
     this.#lockTimer?.clear();
@@ -1710,7 +1756,8 @@ export class Wallet implements Disposable {
       );
     }
     this.#lockTimer?.clear();
-    this.#secret = null;
+    this.#keyring = null;
+    this.#reseal = null;
     this.#unlockedUntil = 0;
   }
 
@@ -1739,6 +1786,9 @@ export class Wallet implements Disposable {
     this.store.close();
   }
 }
+
+/** The meta key of the keyring (`keys.ts` `Keyring`), kept in the clear when not encrypted. */
+const KEYRING_KEY = "secret";
 
 /** The meta key of the descriptors imported to watch only. */
 const WATCHED_KEY = "watched_descriptors";

@@ -19,7 +19,7 @@ import { rpcResults, stoppedNodeFiles, Task } from "./task_fixture.ts";
 import { DatabaseSync } from "node:sqlite";
 import { hex } from "@scure/base";
 import { TEST_NETWORK, WIF } from "@scure/btc-signer";
-import { HdSecret } from "../../components/wallet/keys.ts";
+import { Keyring } from "../../components/wallet/keys.ts";
 import { runCli } from "./cli/cli_fixture.ts";
 import { commandLines, tempDir } from "../helpers.ts";
 
@@ -177,7 +177,7 @@ Deno.test("attach: the wallet's grants hold no network address, the node's user 
     const db = new DatabaseSync(`${state}/data/wallet-w/wallets/w/wallet.dat`, { readOnly: true });
     const row = db.prepare("SELECT value FROM meta WHERE key = 'secret'").get();
     db.close();
-    const secret = HdSecret.fromMnemonic(String(row?.value));
+    const secret = Keyring.parse(String(row?.value)).hd!;
     const nodeTrace = Deno.readTextFileSync(`${state}/data/node/regtest/debug.log`);
     await detach(wallet);
     const walletTrace = wallet.output;

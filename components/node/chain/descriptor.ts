@@ -31,6 +31,7 @@ import { decodeDestination } from "./address.ts";
 import {
   decodeExtendedKey,
   decodeSecret,
+  encodeSecret,
   HARDENED,
   hash160,
   keyFingerprint,
@@ -238,13 +239,19 @@ export function formatPath(path: readonly number[], apostrophe: boolean): string
     .join("");
 }
 
-function keyString(key: KeyExpression): string {
+/** A key expression as written back: its private key (WIF, `tprv`) when `withPrivate` and known. */
+function keyString(key: KeyExpression, withPrivate: boolean): string {
   const { source, apostrophe } = key;
   let inner: string;
   if (source.kind === "const") {
-    inner = hex.encode(source.xonly ? source.pubkey.subarray(1) : source.pubkey);
+    inner = withPrivate && key.secret
+      ? encodeSecret({ key: key.secret, compressed: source.pubkey.length === 33 })
+      : hex.encode(source.xonly ? source.pubkey.subarray(1) : source.pubkey);
   } else {
-    inner = source.root.publicExtendedKey + formatPath(source.path, apostrophe);
+    const root = withPrivate && source.root.privateKey
+      ? source.root.privateExtendedKey
+      : source.root.publicExtendedKey;
+    inner = root + formatPath(source.path, apostrophe);
     if (source.derive !== "no") {
       inner += "/*" + (source.derive === "hardened" ? (apostrophe ? "'" : "h") : "");
     }
@@ -255,16 +262,16 @@ function keyString(key: KeyExpression): string {
   }]${inner}`;
 }
 
-function expressionString(expr: Expression): string {
+function expressionString(expr: Expression, withPrivate: boolean): string {
   switch (expr.fn) {
     case "addr":
       return `addr(${scriptToAddress(expr.script)})`;
     case "raw":
       return `raw(${hex.encode(expr.script)})`;
     case "sh":
-      return `sh(${expressionString(expr.inner)})`;
+      return `sh(${expressionString(expr.inner, withPrivate)})`;
     default:
-      return `${expr.fn}(${keyString(expr.key)})`;
+      return `${expr.fn}(${keyString(expr.key, withPrivate)})`;
   }
 }
 
@@ -401,10 +408,21 @@ export class Descriptor {
    * fingerprint its path starts at, and the path: the key origin's
    * followed by the steps); for one of a single key, the key (33 bytes)
    * and its origin.
+   *
+   * A ranged one written with an extended private key may have hardened
+   * steps: the extended public key is then the one after the last of
+   * them, and `root` is the key as written (`tprv…`) with its origin. One
+   * of a single key written as a private key has it as `secret`.
    */
   get addressSource():
-    | { type: AddressType; xpub: string; steps: readonly number[]; origin: KeyOrigin }
-    | { type: AddressType; pubkey: Uint8Array; origin: KeyOrigin }
+    | {
+      type: AddressType;
+      xpub: string;
+      steps: readonly number[];
+      origin: KeyOrigin;
+      root?: { xprv: string; origin: KeyOrigin };
+    }
+    | { type: AddressType; pubkey: Uint8Array; origin: KeyOrigin; secret?: Uint8Array }
     | undefined {
     const expr = this.#expr;
     const inner = expr.fn === "sh" ? expr.inner : expr;
@@ -416,17 +434,21 @@ export class Descriptor {
     if (type === undefined || !("key" in inner)) return undefined;
     const { source, origin } = inner.key;
     if (source.kind === "bip32" && source.derive !== "no") {
-      if (source.derive === "hardened" || source.path.some((step) => step >= HARDENED)) {
-        return undefined;
-      }
+      const { root, path } = source;
+      const hardened = path.findLastIndex((step) => step >= HARDENED) + 1;
+      if (source.derive === "hardened" || (hardened > 0 && !root.privateKey)) return undefined;
+      const rootOrigin = {
+        fingerprint: origin?.fingerprint ?? keyFingerprint(root.publicKey!),
+        path: origin?.path ?? [],
+      };
+      let chain = root;
+      for (const step of path.slice(0, hardened)) chain = chain.deriveChild(step);
       return {
         type,
-        xpub: source.root.publicExtendedKey,
-        steps: source.path,
-        origin: {
-          fingerprint: origin?.fingerprint ?? keyFingerprint(source.root.publicKey!),
-          path: [...(origin?.path ?? []), ...source.path],
-        },
+        xpub: chain.publicExtendedKey,
+        steps: path.slice(hardened),
+        origin: { fingerprint: rootOrigin.fingerprint, path: [...rootOrigin.path, ...path] },
+        ...(root.privateKey ? { root: { xprv: root.privateExtendedKey, origin: rootOrigin } } : {}),
       };
     }
     let key: DerivedKey;
@@ -437,12 +459,18 @@ export class Descriptor {
     }
     // An x-only key stands for its even-Y point; an uncompressed one is no address type's.
     const pubkey = key.pubkey.length === 32 ? Uint8Array.of(0x02, ...key.pubkey) : key.pubkey;
-    return pubkey.length === 33 ? { type, pubkey, origin: key.origin } : undefined;
+    if (pubkey.length !== 33) return undefined;
+    return { type, pubkey, origin: key.origin, ...(key.secret ? { secret: key.secret } : {}) };
   }
 
   /** The canonical public form with its checksum (Core's `ToString`): private keys as public ones. */
   toString(): string {
-    return withChecksum(expressionString(this.#expr));
+    return withChecksum(expressionString(this.#expr, false));
+  }
+
+  /** The form with its private keys, where it was given them, and its checksum (Core's `ToPrivateString`). */
+  toPrivateString(): string {
+    return withChecksum(expressionString(this.#expr, true));
   }
 
   /**

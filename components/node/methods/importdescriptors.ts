@@ -182,6 +182,7 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
           ["internal", descriptors.length === 2 ? i === 1 : internal],
           ["expands", expands(d)],
           ["source", addressSource(d)],
+          ["secret", secretOf(d)],
         ])
       ),
     ],
@@ -211,6 +212,31 @@ function addressSource(descriptor: Descriptor): Json {
       : [["pubkey", hex.encode(source.pubkey)]] as [string, Json][]),
     ...origin,
   ]);
+}
+
+/**
+ * What the wallet keeps sealed of a descriptor given with private keys:
+ * its private form, and the key its addresses' keys derive from (the
+ * extended private key as written, with its origin) or its one key,
+ * public and private; that key null for a descriptor of another kind. Null without
+ * private keys.
+ */
+function secretOf(descriptor: Descriptor): Json {
+  if (!descriptor.hasPrivateKeys) return null;
+  const source = descriptor.addressSource;
+  const key = source === undefined ? null : "root" in source && source.root
+    ? new JsonObject([
+      ["xprv", source.root.xprv],
+      ["fingerprint", hex.encode(source.root.origin.fingerprint)],
+      ["path", source.root.origin.path.map(number)],
+    ])
+    : "secret" in source && source.secret
+    ? new JsonObject([
+      ["pubkey", hex.encode(source.pubkey)],
+      ["privkey", hex.encode(source.secret)],
+    ])
+    : null;
+  return new JsonObject([["desc", descriptor.toPrivateString()], ["key", key]]);
 }
 
 function number(value: number | bigint): JsonNumber {

@@ -207,7 +207,6 @@ Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
       -4,
       "Passphrase provided but private keys are disabled. A passphrase is only used to encrypt private keys, so cannot be used for wallets with private keys disabled.",
     ],
-    [["blank", false, true, "pw"], -16, NOTHING_TO_ENCRYPT],
     [
       ["blank", false, false, null, false, false],
       -4,

@@ -1,0 +1,239 @@
+/**
+ * importdescriptors with private keys, as a user rebuilds a wallet from
+ * another's `listdescriptors true` or imports keys a test framework made:
+ * a node and a wallet process over HTTP. The imported wallet finds the
+ * coins, hands out the same addresses, signs sends and messages with the
+ * imported keys, shows them back (`listdescriptors true`, `gethdkeys`),
+ * and an encrypted one keeps them sealed across a reload and a passphrase
+ * change. Public descriptors, locked wallets and keys of other kinds are
+ * refused.
+ *
+ * @module
+ */
+import { HDKey } from "@scure/bip32";
+import { WIF } from "@scure/btc-signer";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { assert, assertEquals } from "../../assert.ts";
+import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
+import { REGTEST, TEST_VERSIONS } from "../../../components/wallet/network.ts";
+
+interface Listed {
+  desc: string;
+  active: boolean;
+  internal: boolean;
+  range: [number, number];
+  next_index: number;
+}
+
+/** A node and its funded wallet "w" over HTTP, and what these tests do with them. */
+async function startTarget() {
+  const target = await startMethodFuzzTarget();
+  const node = target.node.call;
+  return {
+    call: target.walletCall,
+    node,
+    walletDir: target.walletDir,
+    mine: () => node("generatetoaddress", [1, target.context.addresses[4]]),
+    /** `text` with the checksum of it as written, private keys included (getdescriptorinfo's `checksum`). */
+    checksummed: async (text: string) =>
+      `${text}#${(await node("getdescriptorinfo", [text])).checksum}`,
+    [Symbol.asyncDispose]: () => target[Symbol.asyncDispose](),
+  };
+}
+
+const UNLOCK_NEEDED = {
+  error: {
+    code: -13,
+    message: "Error: Please enter the wallet passphrase with walletpassphrase first.",
+  },
+};
+
+Deno.test("importdescriptors with private keys: a blank wallet rebuilt from another's listdescriptors true spends and signs as it", async () => {
+  await using target = await startTarget();
+  const { call, node, mine } = target;
+
+  await node("createwallet", ["keys"]);
+  const legacy = await call("getnewaddress", ["", "legacy"], "keys");
+  for (const to of [await call("getnewaddress", [], "keys"), legacy]) {
+    await call("sendtoaddress", [to, 1.25]);
+  }
+  await mine();
+  const privates: Listed[] = (await call("listdescriptors", [true], "keys")).descriptors;
+  assert(privates.every((d) => d.desc.includes("tprv")), "listdescriptors true shows tprv");
+
+  // A blank wallet with private keys takes them, not the public ones (Core's refusal).
+  await node("createwallet", ["copy", false, true]);
+  const publicWpkh = (await call("listdescriptors", [], "keys")).descriptors[0].desc;
+  assertEquals(
+    await call("importdescriptors", [[{ desc: publicWpkh, timestamp: 0 }]], "copy"),
+    [{
+      success: false,
+      error: {
+        code: -4,
+        message:
+          "Cannot import descriptor without private keys to a wallet with private keys enabled",
+      },
+      warnings: ["Range not given, using default keypool range"],
+    }],
+  );
+  const requests = privates.map(({ desc, internal, range, next_index }) => ({
+    desc,
+    timestamp: 0,
+    active: true,
+    internal,
+    range,
+    next_index,
+  }));
+  assertEquals(
+    await call("importdescriptors", [requests], "copy"),
+    requests.map(() => ({ success: true })),
+  );
+  assertEquals(await call("getbalance", [], "copy"), 2.5);
+  assertEquals(await call("getnewaddress", [], "copy"), await call("getnewaddress", [], "keys"));
+  const summary = (listed: Listed[]) => listed.map((d) => [d.desc, d.active, d.internal]);
+  assertEquals(
+    summary((await call("listdescriptors", [true], "copy")).descriptors),
+    summary(privates),
+  );
+  // Its master key is the other's, and it holds the private one.
+  const hdKeys = async (wallet: string) =>
+    (await call("gethdkeys", [{ private: true }], wallet)).map((
+      k: { xpub: string; xprv: string; has_private: boolean; descriptors: unknown[] },
+    ) => [k.xpub, k.xprv, k.has_private, k.descriptors.length]);
+  assertEquals(await hdKeys("copy"), await hdKeys("keys"));
+  assertEquals((await hdKeys("copy"))[0].slice(2), [true, 8]);
+
+  // It signs: a message as the other does, and a send the other sees.
+  assertEquals(
+    await call("signmessage", [legacy, "imported"], "copy"),
+    await call("signmessage", [legacy, "imported"], "keys"),
+  );
+  const payee = await call("getnewaddress", [], "w");
+  const txid = await call("sendtoaddress", [payee, 2], "copy");
+  await mine();
+  assertEquals((await call("gettransaction", [txid], "keys")).confirmations, 1);
+  assertEquals(await call("getbalance", [], "copy"), await call("getbalance", [], "keys"));
+
+  // Kept across a reload.
+  await node("unloadwallet", ["copy"]);
+  await node("loadwallet", ["copy"]);
+  assertEquals(
+    summary((await call("listdescriptors", [true], "copy")).descriptors),
+    summary(privates),
+  );
+  const back = await call("sendall", [[payee]], "copy");
+  assert(back.complete, JSON.stringify(back));
+});
+
+Deno.test("importdescriptors with private keys: an encrypted blank wallet seals an account key and a WIF key, across a reload and a passphrase change", async () => {
+  await using target = await startTarget();
+  const { call, node, mine, checksummed } = target;
+
+  await node("createwallet", ["keys"]);
+  const paid = await call("getnewaddress", ["", "bech32"], "keys");
+  await call("sendtoaddress", [paid, 0.5]);
+  // An account's private key with its origin, as a hardware wallet's export or a test framework has it.
+  const [{ xprv }] = await call("gethdkeys", [{ private: true }], "keys");
+  const master = HDKey.fromExtendedKey(xprv, TEST_VERSIONS);
+  const fingerprint = master.fingerprint.toString(16).padStart(8, "0");
+  const account = master.derive("m/84'/1'/0'").privateExtendedKey;
+  const accountDesc = await checksummed(`wpkh([${fingerprint}/84h/1h/0h]${account}/0/*)`);
+  // A lone key, paid too.
+  const lone = secp256k1.utils.randomSecretKey();
+  const loneDesc = await checksummed(`wpkh(${WIF(REGTEST).encode(lone)})`);
+  const [loneAddress] = await node("deriveaddresses", [loneDesc]);
+  await call("sendtoaddress", [loneAddress, 0.25]);
+  await mine();
+
+  await node("createwallet", ["sealed", false, true, "pass"]);
+  const imports = [
+    { desc: accountDesc, timestamp: 0, active: true, range: [0, 10] },
+    { desc: loneDesc, timestamp: 0 },
+  ];
+  assertEquals(await call("importdescriptors", [imports], "sealed"), UNLOCK_NEEDED);
+  await call("walletpassphrase", ["pass", 600], "sealed");
+  assertEquals(await call("importdescriptors", [imports], "sealed"), [
+    { success: true },
+    { success: true },
+  ]);
+  assertEquals(await call("getbalance", [], "sealed"), 0.75);
+  const listedPrivate = async () =>
+    (await call("listdescriptors", [true], "sealed")).descriptors.map((d: Listed) => d.desc)
+      .sort();
+  assertEquals(await listedPrivate(), [accountDesc, loneDesc].sort());
+  assertEquals((await call("getaddressinfo", [paid], "sealed")).hdkeypath, "m/84h/1h/0h/0/0");
+  // gethdkeys shows the account key as written, with its private key.
+  assertEquals(
+    (await call("gethdkeys", [{ private: true }], "sealed")).map((
+      k: { xpub: string; xprv: string; has_private: boolean },
+    ) => [k.xpub, k.xprv, k.has_private]),
+    [[HDKey.fromExtendedKey(account, TEST_VERSIONS).publicExtendedKey, account, true]],
+  );
+  // Nothing of them in the clear on disk.
+  const file = `${target.walletDir}/wallets/sealed/wallet.dat`;
+  const onDisk = () => new TextDecoder("latin1").decode(Deno.readFileSync(file));
+  assert(!onDisk().includes(account) && !onDisk().includes(loneDesc.slice(5, 30)), "sealed");
+
+  // Reloaded, locked: the keys come back with the passphrase only.
+  await node("unloadwallet", ["sealed"]);
+  await node("loadwallet", ["sealed"]);
+  const payee = await call("getnewaddress", [], "w");
+  // (Core's sendall leaves a locked wallet's PSBT unsigned.)
+  assertEquals((await call("sendall", [[payee]], "sealed")).complete, false);
+  assertEquals(await call("listdescriptors", [true], "sealed"), UNLOCK_NEEDED);
+  await call("walletpassphrase", ["pass", 600], "sealed");
+  // A new passphrase while unlocked: what it imports next is sealed under that one.
+  await call("walletpassphrasechange", ["pass", "next"], "sealed");
+  const taproot = await checksummed(
+    `tr([${fingerprint}/86h/1h/0h]${master.derive("m/86'/1'/0'").privateExtendedKey}/0/*)`,
+  );
+  assertEquals(
+    await call(
+      "importdescriptors",
+      [[{ desc: taproot, timestamp: "now", active: true }]],
+      "sealed",
+    ),
+    [{ success: true, warnings: ["Range not given, using default keypool range"] }],
+  );
+  await call("walletlock", [], "sealed");
+  assertEquals(
+    await call("walletpassphrase", ["pass", 600], "sealed"),
+    { error: { code: -14, message: "Error: The wallet passphrase entered was incorrect." } },
+  );
+  await call("walletpassphrase", ["next", 600], "sealed");
+  assertEquals(await listedPrivate(), [accountDesc, loneDesc, taproot].sort());
+  // Both coins spent with the imported keys: the account's and the lone key's.
+  const spent = await call("sendall", [[payee]], "sealed");
+  assert(spent.complete, JSON.stringify(spent));
+  const tx = await call("gettransaction", [spent.txid, false, true], "sealed");
+  assertEquals(tx.decoded.vin.length, 2);
+  await mine();
+  assertEquals(await call("getbalance", [], "sealed"), 0);
+});
+
+Deno.test("importdescriptors with private keys: keys this wallet cannot sign with are refused, saying so", async () => {
+  await using target = await startTarget();
+  const { call, node, checksummed } = target;
+  const [{ xprv }] = await call("gethdkeys", [{ private: true }], "w");
+  const wif = WIF(REGTEST).encode(secp256k1.utils.randomSecretKey());
+  await node("createwallet", ["blank", false, true]);
+  const importOne = async (desc: string, extra: Record<string, unknown> = {}) =>
+    (await call("importdescriptors", [[{ desc, timestamp: "now", ...extra }]], "blank"))[0];
+  const refusal = async (desc: string, extra?: Record<string, unknown>) => {
+    const result = await importOne(desc, extra);
+    assertEquals([result.success, result.error?.code], [false, -4], JSON.stringify(result));
+    return result.error.message as string;
+  };
+  assert((await refusal(await checksummed(`pk(${wif})`))).includes("signs for the keys of"));
+  assert((await refusal(await checksummed(`combo(${wif})`))).includes("signs for the keys of"));
+  assert(
+    (await refusal(await checksummed(`wpkh(${xprv}/0/*h)`), { range: 2 }))
+      .includes("unhardened at their last step"),
+  );
+  // Nothing was imported by the refusals.
+  assertEquals((await call("listdescriptors", [], "blank")).descriptors, []);
+  // A key of a kind it signs for, with hardened steps after the private key: imported.
+  assertEquals(await importOne(await checksummed(`wpkh(${xprv}/84h/1h/0h/0/*)`), { range: 2 }), {
+    success: true,
+  });
+});
