@@ -14,7 +14,7 @@ import { HDKey } from "@scure/bip32";
 import { WIF } from "@scure/btc-signer";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { assert, assertEquals } from "../../assert.ts";
-import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
+import { startImportTarget } from "./import_target.ts";
 import { REGTEST, TEST_VERSIONS } from "../../../components/wallet/network.ts";
 
 interface Listed {
@@ -25,22 +25,6 @@ interface Listed {
   next_index: number;
 }
 
-/** A node and its funded wallet "w" over HTTP, and what these tests do with them. */
-async function startTarget() {
-  const target = await startMethodFuzzTarget();
-  const node = target.node.call;
-  return {
-    call: target.walletCall,
-    node,
-    walletDir: target.walletDir,
-    mine: () => node("generatetoaddress", [1, target.context.addresses[4]]),
-    /** `text` with the checksum of it as written, private keys included (getdescriptorinfo's `checksum`). */
-    checksummed: async (text: string) =>
-      `${text}#${(await node("getdescriptorinfo", [text])).checksum}`,
-    [Symbol.asyncDispose]: () => target[Symbol.asyncDispose](),
-  };
-}
-
 const UNLOCK_NEEDED = {
   error: {
     code: -13,
@@ -49,7 +33,7 @@ const UNLOCK_NEEDED = {
 };
 
 Deno.test("importdescriptors with private keys: a blank wallet rebuilt from another's listdescriptors true spends and signs as it", async () => {
-  await using target = await startTarget();
+  await using target = await startImportTarget();
   const { call, node, mine } = target;
 
   await node("createwallet", ["keys"]);
@@ -126,7 +110,7 @@ Deno.test("importdescriptors with private keys: a blank wallet rebuilt from anot
 });
 
 Deno.test("importdescriptors with private keys: an encrypted blank wallet seals an account key and a WIF key, across a reload and a passphrase change", async () => {
-  await using target = await startTarget();
+  await using target = await startImportTarget();
   const { call, node, mine, checksummed } = target;
 
   await node("createwallet", ["keys"]);
@@ -212,7 +196,7 @@ Deno.test("importdescriptors with private keys: an encrypted blank wallet seals 
 });
 
 Deno.test("importdescriptors with private keys: keys this wallet cannot sign with are refused, saying so", async () => {
-  await using target = await startTarget();
+  await using target = await startImportTarget();
   const { call, node, checksummed } = target;
   const [{ xprv }] = await call("gethdkeys", [{ private: true }], "w");
   const wif = WIF(REGTEST).encode(secp256k1.utils.randomSecretKey());

@@ -12,22 +12,7 @@
 import { HDKey } from "@scure/bip32";
 import { hex } from "@scure/base";
 import { assert, assertEquals } from "../../assert.ts";
-import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
-
-/** A node and its funded wallet "w" over HTTP, and what these tests do with them. */
-async function startTarget() {
-  const target = await startMethodFuzzTarget();
-  const node = target.node.call;
-  return {
-    call: target.walletCall,
-    node,
-    mine: () => node("generatetoaddress", [1, target.context.addresses[4]]),
-    /** `desc` with its checksum, as the node computes it. */
-    checksummed: async (desc: string) =>
-      (await node("getdescriptorinfo", [desc])).descriptor as string,
-    [Symbol.asyncDispose]: () => target[Symbol.asyncDispose](),
-  };
-}
+import { startImportTarget } from "./import_target.ts";
 
 interface Listed {
   desc: string;
@@ -39,10 +24,8 @@ interface Listed {
 }
 
 Deno.test("importdescriptors: a watch-only wallet of another wallet's descriptors sees its coins and funds PSBTs it signs", async () => {
-  await using target = await startMethodFuzzTarget();
-  const call = target.walletCall;
-  const node = target.node.call;
-  const mine = () => node("generatetoaddress", [1, target.context.addresses[4]]);
+  await using target = await startImportTarget();
+  const { call, node, mine } = target;
 
   // The wallet holding the keys, paid three times.
   await node("createwallet", ["keys"]);
@@ -163,17 +146,14 @@ Deno.test("importdescriptors: a watch-only wallet of another wallet's descriptor
 });
 
 Deno.test("importdescriptors: Core's refusals, each in its own result, and the ones that fail the call", async () => {
-  await using target = await startMethodFuzzTarget();
-  const call = target.walletCall;
-  const node = target.node.call;
+  await using target = await startImportTarget();
+  const { call, node, checksummed } = target;
   await node("createwallet", ["watch", true, true]);
   const listed: Listed[] = (await call("listdescriptors")).descriptors;
   const wpkh = listed.find((d) => d.desc.startsWith("wpkh(") && !d.internal)!.desc;
   const privateWpkh = (await call("listdescriptors", [true])).descriptors
     .find((d: Listed) => d.desc.startsWith("wpkh(") && d.desc.includes("/84h/1h/0h/0/*"))!.desc;
   const single = (await call("getaddressinfo", [await call("getnewaddress")])).desc;
-  const checksummed = async (desc: string) =>
-    (await node("getdescriptorinfo", [desc])).descriptor as string;
   const tpub = /\]([a-zA-Z0-9]+)\//.exec(wpkh)![1];
   const refused = (code: number, message: string) => ({ success: false, error: { code, message } });
   const importOne = async (request: Record<string, unknown>, wallet = "watch") =>
@@ -333,7 +313,7 @@ Deno.test("importdescriptors: Core's refusals, each in its own result, and the o
 });
 
 Deno.test("importdescriptors: descriptors watched, not handed out (an address, one key, a range); their coins, and which of them fund a PSBT", async () => {
-  await using target = await startTarget();
+  await using target = await startImportTarget();
   const { call, node, mine, checksummed } = target;
   const byDesc = (a: { desc: string }, b: { desc: string }) => a.desc < b.desc ? -1 : 1;
 
@@ -456,10 +436,8 @@ Deno.test("importdescriptors: descriptors watched, not handed out (an address, o
 });
 
 Deno.test("importdescriptors: a descriptor imported again is updated as Core's, and a wallet without change pays what needs none", async () => {
-  await using target = await startMethodFuzzTarget();
-  const call = target.walletCall;
-  const node = target.node.call;
-  const mine = () => node("generatetoaddress", [1, target.context.addresses[4]]);
+  await using target = await startImportTarget();
+  const { call, node, mine } = target;
   await node("createwallet", ["keys"]);
   const listed: Listed[] = (await call("listdescriptors", [], "keys")).descriptors;
   const find = (prefix: string, internal: boolean) =>
@@ -553,7 +531,7 @@ Deno.test("importdescriptors: a descriptor imported again is updated as Core's, 
 });
 
 Deno.test("importdescriptors: a script two descriptors share stays right across a reload", async () => {
-  await using target = await startTarget();
+  await using target = await startImportTarget();
   const { call, node, mine, checksummed } = target;
   await node("createwallet", ["keys"]);
   const x = await call("getnewaddress", [], "keys");
