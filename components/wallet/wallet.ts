@@ -568,18 +568,42 @@ export class Wallet implements Disposable {
     const { desc, source } = record;
     this.#watched.set(desc, record);
     this.#watchedKeys.delete(desc);
-    const add = (script: Uint8Array, index: number) => {
-      this.store.addWatchedScript({ script, kind: watchedKind(desc), index });
-      this.#addWatched(hex.encode(script), desc, index);
-    };
     if ("scripts" in source) {
-      source.scripts.forEach((script, index) => add(hex.decode(script), index));
+      source.scripts.forEach((script, index) => this.#keepWatched(hex.decode(script), desc, index));
     } else {
       const { start, end } = record.range ?? { start: 0, end: 1 };
-      for (let index = start; index < end; index++) {
-        add(this.#watchedKey(desc, index)!.script, index);
-      }
+      this.#watchIndexes(desc, start, end);
     }
+  }
+
+  /** Watches the scripts of the watched descriptor `desc` (of a key) from `start` below `end`. */
+  #watchIndexes(desc: string, start: number, end: number): void {
+    for (let index = start; index < end; index++) {
+      this.#keepWatched(this.#watchedKey(desc, index)!.script, desc, index);
+    }
+  }
+
+  /** Keeps `script` as the watched descriptor `desc`'s at `index`, in the database and here. */
+  #keepWatched(script: Uint8Array, desc: string, index: number): void {
+    this.store.addWatchedScript({ script, kind: watchedKind(desc), index });
+    this.#addWatched(hex.encode(script), desc, index);
+  }
+
+  /**
+   * Core's `MarkUnusedAddresses` and `TopUp` for a watched range: a script
+   * used at or past its next index moves that index past it, and the
+   * range grows to the keypool's size past it, so that the addresses after
+   * it are watched too.
+   */
+  #advanceWatched(desc: string, index: number): void {
+    const record = this.#watched.get(desc)!;
+    const { range } = record;
+    if (range === undefined || index < range.next) return;
+    const next = index + 1;
+    const end = Math.max(range.end, next + this.#keypool);
+    this.#watchIndexes(desc, range.end, end);
+    this.#watched.set(desc, { ...record, range: { ...range, next, end } });
+    this.store.setMeta(WATCHED_KEY, JSON.stringify([...this.#watched.values()]));
   }
 
   /** Notes that the watched descriptor `desc` has `script` (hex) at `index`. */
@@ -1264,10 +1288,14 @@ export class Wallet implements Disposable {
    * moves that index past it, so it is never handed out again, and the
    * pool tops up behind it. The external addresses passed over enter the
    * address book with the label "" when not in it, as Core enters them:
-   * they are received to, not change.
+   * they are received to, not change. A watched range moves its own
+   * next index ({@linkcode #advanceWatched}).
    */
   #markUsed(tx: ParsedTx): void {
     for (const { script } of tx.outputs) {
+      for (const { desc, index } of this.#watchedScripts.get(hex.encode(script)) ?? []) {
+        this.#advanceWatched(desc, index);
+      }
       const origin = this.#scripts.get(hex.encode(script));
       if (origin === undefined) continue;
       const { kind, internal, index } = origin;

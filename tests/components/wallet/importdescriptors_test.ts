@@ -364,10 +364,12 @@ Deno.test("importdescriptors: descriptors watched, not handed out (an address, o
   assertEquals(await call("getnewaddress", [], "watch"), {
     error: { code: -4, message: "Error: This wallet has no available keys" },
   });
+  // The range's first address was paid: its next index moved past it, and the range grew to the
+  // keypool's 100 scripts beyond (Core's MarkUnusedAddresses and TopUp).
   const expected = [
     { desc: addrDesc, timestamp: 1, active: false },
     { desc: keyDesc, timestamp: 1, active: false },
-    { desc: shWpkh, timestamp: 1, active: false, range: [0, 5], next: 0, next_index: 0 },
+    { desc: shWpkh, timestamp: 1, active: false, range: [0, 100], next: 1, next_index: 1 },
   ].sort(byDesc);
   assertEquals((await call("listdescriptors", [], "watch")).descriptors, expected);
 
@@ -419,10 +421,25 @@ Deno.test("importdescriptors: descriptors watched, not handed out (an address, o
     shWpkh,
   );
 
-  // A watched range made active: its addresses are handed out from past the one used.
+  // A watched range made active: its addresses are handed out from past the one used. (Over its
+  // range, which grew: the default keypool range no longer includes it, as in Core.)
   assertEquals(
     await call("importdescriptors", [[{ desc: shWpkh, timestamp: 0, active: true }]], "watch"),
-    [{ success: true, warnings: ["Range not given, using default keypool range"] }],
+    [{
+      success: false,
+      error: {
+        code: -4,
+        message:
+          `Could not add descriptor '${shWpkh}': new range must include current range = [0,100]`,
+      },
+      warnings: ["Range not given, using default keypool range"],
+    }],
+  );
+  assertEquals(
+    await call("importdescriptors", [[
+      { desc: shWpkh, timestamp: 0, active: true, range: [0, 100] },
+    ]], "watch"),
+    [{ success: true }],
   );
   assertEquals(
     await call("getnewaddress", ["", "p2sh-segwit"], "watch"),
@@ -455,27 +472,38 @@ Deno.test("importdescriptors: a descriptor imported again is updated as Core's, 
   await node("createwallet", ["watch", true, true]);
   assertEquals(await importOne("watch", { desc: shWpkh, range: [0, 200] }), { success: true });
   assertEquals(await call("getbalance", [], "watch"), 1);
+  // The coin at 150 moved the range's next index past it, and the range grew to the keypool's
+  // 100 scripts beyond (Core's MarkUnusedAddresses and TopUp): a coin at 240 is seen, and moves
+  // them again.
+  const shWpkhRange = async () =>
+    ((await call("listdescriptors", [], "watch")).descriptors as Listed[])
+      .filter((d) => d.desc === shWpkh).map((d) => [d.range, d.next_index]);
+  assertEquals(await shWpkhRange(), [[[0, 250], 151]]);
+  await call("sendtoaddress", [(await node("deriveaddresses", [shWpkh, [240, 240]]))[0], 0.5]);
+  await mine();
+  assertEquals(await call("getbalance", [], "watch"), 1.5);
+  assertEquals(await shWpkhRange(), [[[0, 340], 241]]);
   // A range that does not include the current one is refused, watched or active.
   const narrower = {
     success: false,
     error: {
       code: -4,
       message:
-        `Could not add descriptor '${shWpkh}': new range must include current range = [0,200]`,
+        `Could not add descriptor '${shWpkh}': new range must include current range = [0,340]`,
     },
   };
   assertEquals(await importOne("watch", { desc: shWpkh, range: [10, 300] }), narrower);
   assertEquals(await importOne("watch", { desc: shWpkh, range: [0, 5], active: true }), narrower);
-  assertEquals(await call("getbalance", [], "watch"), 1);
-  // Made active over its range: the coin stays the wallet's.
-  assertEquals(await importOne("watch", { desc: shWpkh, range: [0, 200], active: true }), {
+  assertEquals(await call("getbalance", [], "watch"), 1.5);
+  // Made active over its range: the coins stay the wallet's.
+  assertEquals(await importOne("watch", { desc: shWpkh, range: [0, 340], active: true }), {
     success: true,
   });
-  assertEquals(await call("getbalance", [], "watch"), 1);
+  assertEquals(await call("getbalance", [], "watch"), 1.5);
   // The receiving descriptor does not become the change one.
   const moved = await importOne("watch", {
     desc: shWpkh,
-    range: [0, 300],
+    range: [0, 340],
     active: true,
     internal: true,
   });
