@@ -1219,6 +1219,34 @@ const SPECS: readonly WalletMethodSpec[] = [
       "\nAs a JSON-RPC call\n" + helpExampleRpc("removeprunedfunds", `"${PRUNED_EXAMPLE_TXID}"`),
   },
   {
+    name: "setwalletflag",
+    description: "\nChange the state of the given wallet flag for a wallet.\n",
+    args: [
+      {
+        name: "flag",
+        type: "str",
+        description: "The name of the flag to change. Current available flags: avoid_reuse",
+      },
+      { name: "value", type: "bool", default: true, description: "The new state." },
+    ],
+    result: {
+      type: "obj",
+      description: "",
+      inner: [
+        { type: "str", key: "flag_name", description: "The name of the flag that was modified" },
+        { type: "bool", key: "flag_state", description: "The new state of the flag" },
+        {
+          type: "str",
+          key: "warnings",
+          optional: true,
+          description: "Any warnings associated with the change",
+        },
+      ],
+    },
+    examples: helpExampleCli("setwalletflag", "avoid_reuse") +
+      helpExampleRpc("setwalletflag", '"avoid_reuse"'),
+  },
+  {
     name: "abortrescan",
     description:
       'Stops current wallet rescan triggered by an RPC call, e.g. by a rescanblockchain call.\nNote: Use "getwalletinfo" to query the scanning progress.\n',

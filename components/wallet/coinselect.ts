@@ -7,7 +7,9 @@
  * an empty witness per legacy input only when some input has a witness).
  * With `subtractFee`, the payments so marked pay the fee between them,
  * equally, the first of them any remainder, as Core does. Preselected
- * coins (`preset`) are always spent, and may be the only ones.
+ * coins (`preset`) are always spent, and may be the only ones. Coins of
+ * one `group` (Core's avoided partial spends: the coins of one address)
+ * are spent together, a hundred at most at a time.
  *
  * @example
  * ```ts
@@ -34,6 +36,8 @@ export interface Coin {
   readonly inputWeight: number;
   /** Its input carries no witness (P2PKH); false by default. */
   readonly legacy?: boolean;
+  /** Spent with the other coins of its group, or not at all (Core's `OutputGroup`); alone by default. */
+  readonly group?: string;
 }
 
 /** One payment. */
@@ -129,18 +133,16 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
   const preset = request.preset ?? [];
   const addInputs = request.addInputs ?? true;
   const presetKeys = new Set(preset.map((coin) => coin.key));
-  const coins = addInputs
-    ? request.coins.filter((coin) => !presetKeys.has(coin.key)).sort((a, b) =>
-      a.amount > b.amount ? -1 : a.amount < b.amount ? 1 : 0
-    )
+  const groups = addInputs
+    ? outputGroups(request.coins.filter((coin) => !presetKeys.has(coin.key)))
     : [];
   const chosen: Coin[] = [...preset];
   let total = preset.reduce((sum, coin) => sum + coin.amount, 0n);
-  // The preset coins alone first, then one more of the largest at a time.
-  for (let next = 0; next <= coins.length; next++) {
+  // The preset coins alone first, then one more of the largest groups at a time.
+  for (let next = 0; next <= groups.length; next++) {
     if (next > 0) {
-      chosen.push(coins[next - 1]);
-      total += coins[next - 1].amount;
+      chosen.push(...groups[next - 1].coins);
+      total += groups[next - 1].amount;
     }
     if (chosen.length === 0) continue;
     const weight = transactionWeight(chosen, scripts);
@@ -158,6 +160,26 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
     return { inputs: chosen, amounts, change, fee: total - paid };
   }
   throw new SelectionError(addInputs ? INSUFFICIENT_FUNDS : PRESET_TOO_SMALL);
+}
+
+/** Core's `OUTPUT_GROUP_MAX_ENTRIES`: the most coins of one group spent at once. */
+const GROUP_MAX_ENTRIES = 100;
+
+/** `coins` as the groups they are spent in (each alone when of no group), largest first. */
+function outputGroups(coins: readonly Coin[]): { coins: Coin[]; amount: bigint }[] {
+  const groups: { coins: Coin[]; amount: bigint }[] = [];
+  const open = new Map<string, { coins: Coin[]; amount: bigint }>();
+  for (const coin of coins) {
+    let group = coin.group === undefined ? undefined : open.get(coin.group);
+    if (group === undefined || group.coins.length === GROUP_MAX_ENTRIES) {
+      group = { coins: [], amount: 0n };
+      groups.push(group);
+      if (coin.group !== undefined) open.set(coin.group, group);
+    }
+    group.coins.push(coin);
+    group.amount += coin.amount;
+  }
+  return groups.sort((a, b) => a.amount > b.amount ? -1 : a.amount < b.amount ? 1 : 0);
 }
 
 /** The payments' amounts once those marked pay `fee` between them. */

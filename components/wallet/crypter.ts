@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * import { decryptSecret, encryptSecret } from "./crypter.ts";
- * const sealed = await encryptSecret("twelve words", "pass", 1000);
+ * const { sealed } = await encryptSecret("twelve words", "pass", 1000);
  * const opened = await decryptSecret(sealed, "pass");
  * if (opened?.secret !== "twelve words") throw new Error("round trip");
  * if (await decryptSecret(sealed, "wrong") !== null) throw new Error("wrong passphrase");
@@ -72,21 +72,25 @@ async function seal(
   };
 }
 
-/** Encrypts `secret` under `passphrase`. */
+/** Seals another secret under the passphrase a secret was sealed or opened with (and its salt). */
+export type Resealer = (secret: string) => Promise<SealedSecret>;
+
+/** Encrypts `secret` under `passphrase` (a fresh salt): the sealed secret, and its resealer. */
 export async function encryptSecret(
   secret: string,
   passphrase: string,
   iterations = DEFAULT_ITERATIONS,
-): Promise<SealedSecret> {
+): Promise<{ sealed: SealedSecret; reseal: Resealer }> {
   const salt = crypto.getRandomValues(new Uint8Array(16));
-  return await seal(secret, await stretch(passphrase, salt, iterations), salt, iterations);
+  const key = await stretch(passphrase, salt, iterations);
+  const reseal: Resealer = (next) => seal(next, key, salt, iterations);
+  return { sealed: await reseal(secret), reseal };
 }
 
 /** A secret opened with its passphrase. */
 export interface OpenedSecret {
   readonly secret: string;
-  /** Seals another secret under the same passphrase (and salt), without asking for it. */
-  reseal(secret: string): Promise<SealedSecret>;
+  readonly reseal: Resealer;
 }
 
 /** The secret `sealed` holds, or null when `passphrase` is not the one it was sealed with. */

@@ -68,13 +68,6 @@ export class HdSecret {
   get fingerprint(): number {
     return this.master.fingerprint;
   }
-
-  /** The private key at `path` (`m/84h/1h/0h/0/3`). */
-  privateKey(path: string): Uint8Array {
-    const key = this.master.derive(scurePath(path)).privateKey;
-    if (key === null) throw new Error(`no private key at ${path}`);
-    return key;
-  }
 }
 
 /**

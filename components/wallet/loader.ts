@@ -41,7 +41,7 @@ import { walletMethods, type WalletRpcOptions } from "./rpc.ts";
 import { NotAWallet, WALLET_FILE } from "./store.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { walletForRequest } from "../rpc/wallet_choice.ts";
-import { Code, Wallet, WalletError } from "./wallet.ts";
+import { Code, type CreateOptions, Wallet, WalletError } from "./wallet.ts";
 
 /** Wallet names that would leave `wallets/` or confuse a path. */
 function checkName(name: string): void {
@@ -275,7 +275,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   /** Creates wallet `name` (bitcoind's `createwallet`). */
   async create(
     name: string,
-    options: { disablePrivateKeys?: boolean; blank?: boolean; passphrase?: string } = {},
+    options: Pick<CreateOptions, "disablePrivateKeys" | "blank" | "avoidReuse" | "passphrase"> = {},
   ): Promise<Wallet> {
     return await this.#once(name, async () => {
       checkName(name);
@@ -406,7 +406,16 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   async #run(method: string, args: unknown[], name: string | undefined): Promise<Reply> {
     switch (method) {
       case "createwallet": {
-        const [walletName, disablePrivateKeys, blank, passphrase, , descriptors, , signer] = args;
+        const [
+          walletName,
+          disablePrivateKeys,
+          blank,
+          passphrase,
+          avoidReuse,
+          descriptors,
+          ,
+          signer,
+        ] = args;
         const secret = typeof passphrase === "string" && passphrase !== "" ? passphrase : undefined;
         // Core's checks, all before anything is made.
         const refusal = descriptors === false
@@ -420,6 +429,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
         const wallet = await this.create(String(walletName), {
           disablePrivateKeys: disablePrivateKeys === true,
           blank: blank === true,
+          avoidReuse: avoidReuse === true,
           passphrase: secret,
         });
         const warnings = [

@@ -558,7 +558,12 @@ async function requireFeeRate(wallet: Wallet, rate: bigint, code: number): Promi
 async function send(
   wallet: Wallet,
   payments: Payment[],
-  { fee, verbose, replaceable }: { fee: unknown; verbose: unknown; replaceable: unknown },
+  { fee, verbose, replaceable, avoidReuse = false }: {
+    fee: unknown;
+    verbose: unknown;
+    replaceable: unknown;
+    avoidReuse?: boolean;
+  },
   options: WalletRpcOptions,
 ): Promise<Reply> {
   for (const payment of payments) {
@@ -575,7 +580,7 @@ async function send(
   }
   try {
     // Core signals BIP 125 unless told not to (an explicit fee_rate keeps an explicit false).
-    const { tx } = await sendMoney(wallet, payments, rate, bool(replaceable, true));
+    const { tx } = await sendMoney(wallet, payments, rate, bool(replaceable, true), avoidReuse);
     return bool(verbose, false) ? { txid: tx.txid, fee_reason: reason } : tx.txid;
   } catch (error) {
     // SendMoney answers every CreateTransaction failure with RPC_WALLET_INSUFFICIENT_FUNDS.
@@ -706,13 +711,15 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       unlocked_until: wallet.encrypted ? wallet.unlockedUntil : undefined,
       paytxfee: new Btc(wallet.payTxFee),
       private_keys_enabled: !flags.disablePrivateKeys,
-      avoid_reuse: false,
+      avoid_reuse: flags.avoidReuse,
       scanning: wallet.scanning,
       descriptors: true,
       external_signer: false,
       blank: flags.blank,
       birthtime: wallet.birthtime,
+      // In the order of Core's flag bits.
       flags: [
+        ...(flags.avoidReuse ? ["avoid_reuse"] : []),
         ...(flags.disablePrivateKeys ? ["disable_private_keys"] : []),
         ...(flags.blank ? ["blank_wallet"] : []),
         "last_hardened_xpub_cached",
@@ -972,40 +979,44 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     };
   },
 
-  getbalance(wallet, [dummy, minconf]) {
+  getbalance(wallet, [dummy, minconf, , avoidReuse]) {
     if (dummy !== null && dummy !== undefined && dummy !== "*") {
       fail(Code.INVALID_PARAMETER, 'dummy first argument must be excluded or set to "*".');
     }
     const least = int(minconf, 0);
+    const avoid = avoidReuseArg(wallet, avoidReuse);
     let sum = 0n;
     for (const coin of wallet.coins()) {
       if (wallet.immature(coin) || !coin.trusted || coin.confirmations < least) continue;
+      if (avoid && coin.reused) continue;
       sum += coin.amount;
     }
     return new Btc(sum);
   },
 
   getbalances(wallet) {
-    const { trusted, untrustedPending, immature } = wallet.balances();
+    const { trusted, untrustedPending, immature, used } = wallet.balances();
     return {
       mine: {
         trusted: new Btc(trusted),
         untrusted_pending: new Btc(untrustedPending),
         immature: new Btc(immature),
+        used: wallet.flags.avoidReuse ? new Btc(used) : undefined,
       },
       lastprocessedblock: lastProcessedBlock(wallet),
     };
   },
 
   sendtoaddress(wallet, params, options) {
-    const [address, amount, , , subtract, replaceable, , , , fee, verbose] = params;
+    const [address, amount, , , subtract, replaceable, , , avoidReuse, fee, verbose] = params;
+    const avoid = avoidReuseArg(wallet, avoidReuse);
     const script = addressScript(str(address));
     const payments = [{
       script,
       amount: BigInt(amount as number),
       subtractFee: bool(subtract, false),
     }];
-    return send(wallet, payments, { fee, verbose, replaceable }, options);
+    return send(wallet, payments, { fee, verbose, replaceable, avoidReuse: avoid }, options);
   },
 
   bumpfee(wallet, [request], options) {
@@ -1197,6 +1208,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         solvable: coin.key !== undefined,
         desc: coin.key?.descriptor,
         parent_descs: [wallet.descriptorOf(coin.script)!.desc],
+        reused: wallet.flags.avoidReuse ? coin.reused : undefined,
         safe: coin.safe,
       }));
   },
@@ -1422,6 +1434,24 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     }
     if (imported) await wallet.scanMempool();
     return results;
+  },
+
+  setwalletflag(wallet, [flag, value]) {
+    const name = str(flag);
+    const state = value === null || value === undefined || bool(value, true);
+    if (!Object.hasOwn(WALLET_FLAGS, name)) {
+      fail(Code.INVALID_PARAMETER, `Unknown wallet flag: ${name}`);
+    }
+    if (!WALLET_FLAGS[name]) fail(Code.INVALID_PARAMETER, `Wallet flag is immutable: ${name}`);
+    if (wallet.flags.avoidReuse === state) {
+      fail(Code.INVALID_PARAMETER, `Wallet flag is already set to ${state}: ${name}`);
+    }
+    wallet.setAvoidReuse(state);
+    return {
+      flag_name: name,
+      flag_state: state,
+      warnings: state ? AVOID_REUSE_CAVEAT : undefined,
+    };
   },
 
   abortrescan(wallet) {
@@ -1661,7 +1691,7 @@ async function importDescriptor(
     if (secret !== null && secret.key === null) {
       fail(
         Code.WALLET,
-        "This wallet signs for the keys of pkh(), sh(wpkh()), wpkh() and tr() descriptors only",
+        "This wallet signs for the compressed keys of pkh(), sh(wpkh()), wpkh() and tr() descriptors only",
       );
     }
     const keys: ImportedSecret | null = secret?.key
@@ -1700,6 +1730,34 @@ async function importDescriptor(
     );
   }
 }
+
+/**
+ * Core's `GetAvoidReuseFlag`: an `avoid_reuse` argument, by default the
+ * wallet's flag; -4 when it asks a wallet without the flag to avoid reuse.
+ */
+function avoidReuseArg(wallet: Wallet, value: unknown): boolean {
+  const enabled = wallet.flags.avoidReuse;
+  const avoid = value === null || value === undefined ? enabled : bool(value, false);
+  if (avoid && !enabled) {
+    fail(Code.WALLET, 'wallet does not have the "avoid reuse" feature enabled');
+  }
+  return avoid;
+}
+
+/** The flags `setwalletflag` knows (Core's names), and whether each may be changed. */
+const WALLET_FLAGS: Record<string, boolean> = {
+  avoid_reuse: true,
+  blank_wallet: false,
+  key_origin_metadata: false,
+  last_hardened_xpub_cached: false,
+  disable_private_keys: false,
+  descriptor_wallet: false,
+  external_signer: false,
+};
+
+/** Core's caveat when `avoid_reuse` is set on a wallet that has history. */
+const AVOID_REUSE_CAVEAT =
+  "You need to rescan the blockchain in order to correctly mark used destinations in the past. Until this is done, some destinations may be considered unused, even if the opposite is the case.";
 
 /** `decoded` of `gettransaction … true`: the transaction's main fields. */
 function decodedTx(raw: Uint8Array): Reply {

@@ -288,13 +288,16 @@ const CHANGE_FOR: readonly [string, DescriptorKind][] = [
  * Builds, signs and broadcasts a transaction paying `payments` at
  * `feeRate` (sat/kvB) from the wallet's trusted coins, change to a new
  * address of the wallet, BIP 125 signalled unless not `replaceable`;
- * records it and returns it (Core's `SendMoney`).
+ * records it and returns it (Core's `SendMoney`). With `avoidReuse`
+ * (`sendtoaddress` in a wallet avoiding reuse), coins of addresses spent
+ * from before are left, and each address's coins are spent together.
  */
 export function sendMoney(
   wallet: SpendingWallet,
   payments: readonly Payment[],
   feeRate: bigint,
   replaceable = true,
+  avoidReuse = false,
 ): Promise<{ tx: ParsedTx; fee: bigint }> {
   return wallet.serial(async () => {
     wallet.ensureCanSign();
@@ -302,7 +305,8 @@ export function sendMoney(
       payments,
       feeRate,
       preset: [],
-      available: spendable(wallet, (c) => c.safe),
+      available: spendable(wallet, (c) => c.safe && !(avoidReuse && c.reused)),
+      byAddress: avoidReuse,
       version: 2,
       lockTime: await antiFeeSniping(wallet, []),
       sequence: replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
@@ -516,6 +520,8 @@ function build(wallet: SpendingWallet, spec: {
     key: DerivedKey;
   }[];
   available: readonly SolvableCoin[];
+  /** Whether each address's coins of `available` are spent together (Core's avoided partial spends). */
+  byAddress?: boolean;
   addInputs?: boolean;
   changeScript?: Uint8Array;
   changeKind?: DescriptorKind;
@@ -534,7 +540,9 @@ function build(wallet: SpendingWallet, spec: {
       wallet.accounts.get(changeKind)!.derive(true, wallet.nextIndex(changeKind, true))
         .script);
   const plan = selectCoins({
-    coins: spec.available.map(asCoin),
+    coins: spec.available.map((c) =>
+      spec.byAddress ? { ...asCoin(c), group: hex.encode(c.script) } : asCoin(c)
+    ),
     preset: spec.preset.map(asCoin),
     addInputs: spec.addInputs,
     payments: spec.payments,

@@ -41,6 +41,12 @@ const WATCHED_SCRIPTS = `
   );
 `;
 
+/**
+ * The wallet's scripts spent from while it avoided reuse (Core's
+ * "previously spent" destinations, `avoid_reuse`).
+ */
+const USED_SCRIPTS = `CREATE TABLE used_scripts (script BLOB PRIMARY KEY);`;
+
 const SCHEMA = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE scripts (
@@ -55,6 +61,7 @@ const SCHEMA = `
   INSERT INTO meta VALUES ('version', '1');
   ${LABELS}
   ${WATCHED_SCRIPTS}
+  ${USED_SCRIPTS}
 `;
 
 /** WAL for atomic commits that survive a crash; deleted content overwritten (the plaintext secret). */
@@ -142,8 +149,13 @@ export class WalletStore implements Disposable {
 
   /** Whether the database has its address book (one made before labels has none). */
   get hasAddressBook(): boolean {
+    return this.#hasTable("labels");
+  }
+
+  /** Whether the database has table `name` (one made before the table has none). */
+  #hasTable(name: string): boolean {
     return this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
-      .get("labels") !== undefined;
+      .get(name) !== undefined;
   }
 
   /** Adds the address book to a database made before it (inside the caller's transaction). */
@@ -186,22 +198,16 @@ export class WalletStore implements Disposable {
       .run(row.script, row.kind, row.internal ? 1 : 0, row.index);
   }
 
-  /** Whether the database has its watched scripts' table (one made before it has not). */
-  #hasWatchedScripts(): boolean {
-    return this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
-      .get("watched_scripts") !== undefined;
-  }
-
   /** Keeps a script of the watched descriptor `kind`, the table made first if need be. */
   addWatchedScript(row: Omit<ScriptRow, "internal">): void {
-    if (!this.#hasWatchedScripts()) this.#db.exec(WATCHED_SCRIPTS);
+    if (!this.#hasTable("watched_scripts")) this.#db.exec(WATCHED_SCRIPTS);
     this.#db.prepare("INSERT OR IGNORE INTO watched_scripts VALUES (?, ?, ?)")
       .run(row.kind, row.script, row.index);
   }
 
   /** The scripts of the watched descriptors. */
   watchedScripts(): Omit<ScriptRow, "internal">[] {
-    if (!this.#hasWatchedScripts()) return [];
+    if (!this.#hasTable("watched_scripts")) return [];
     return this.#db.prepare("SELECT * FROM watched_scripts").all().map((row) => ({
       script: new Uint8Array(row.script as Uint8Array),
       kind: String(row.kind),
@@ -211,8 +217,21 @@ export class WalletStore implements Disposable {
 
   /** Forgets the scripts of the watched descriptor `kind`. */
   deleteWatchedScripts(kind: string): void {
-    if (!this.#hasWatchedScripts()) return;
+    if (!this.#hasTable("watched_scripts")) return;
     this.#db.prepare("DELETE FROM watched_scripts WHERE kind = ?").run(kind);
+  }
+
+  /** Marks `script` spent from (`avoid_reuse`), the table made first if need be. */
+  addUsedScript(script: Uint8Array): void {
+    if (!this.#hasTable("used_scripts")) this.#db.exec(USED_SCRIPTS);
+    this.#db.prepare("INSERT OR IGNORE INTO used_scripts VALUES (?)").run(script);
+  }
+
+  /** The scripts marked spent from. */
+  usedScripts(): Uint8Array[] {
+    if (!this.#hasTable("used_scripts")) return [];
+    return this.#db.prepare("SELECT script FROM used_scripts").all()
+      .map((row) => new Uint8Array(row.script as Uint8Array));
   }
 
   scripts(): ScriptRow[] {

@@ -48,7 +48,7 @@ import type {
   MempoolRemovalReason,
 } from "../../schemas/gen/ipc/chain.mp.ts";
 import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
-import { decryptSecret, encryptSecret, type SealedSecret } from "./crypter.ts";
+import { decryptSecret, encryptSecret, type Resealer, type SealedSecret } from "./crypter.ts";
 import type { DescriptorKind } from "./descriptor.ts";
 import {
   Account,
@@ -134,6 +134,8 @@ export interface CreateOptions extends OpenOptions {
   readonly disablePrivateKeys?: boolean;
   /** No descriptors (`blank`). */
   readonly blank?: boolean;
+  /** Keeps track of the addresses spent from, and spends their coins apart (`avoid_reuse`). */
+  readonly avoidReuse?: boolean;
   /** Encrypts the secret at once. */
   readonly passphrase?: string;
   /** A given mnemonic instead of a fresh one (tests, restores). */
@@ -163,6 +165,8 @@ export interface WalletCoin {
    * `bumpfee` replacement or a transaction one replaced.
    */
   readonly safe: boolean;
+  /** Paid to an address spent from before, in a wallet avoiding reuse (Core's `reused`). */
+  readonly reused: boolean;
 }
 
 /** An address book entry. */
@@ -172,11 +176,12 @@ export interface AddressBookEntry {
   readonly purpose: "receive" | "send";
 }
 
-/** `getbalances`' `mine`. */
+/** `getbalances`' `mine`: in a wallet avoiding reuse, the reused coins apart (`used`). */
 export interface Balances {
   trusted: bigint;
   untrustedPending: bigint;
   immature: bigint;
+  used: bigint;
 }
 
 /** A block the wallet has processed. */
@@ -295,6 +300,10 @@ export class Wallet implements Disposable {
   /** The same, the other way round (Core's `replaces_txid`). */
   readonly #replaces = new Map<string, string>();
   readonly #txs = new Map<string, WalletTx>();
+  /** The scripts spent from while avoiding reuse (hex), kept in the database. */
+  readonly #spentFrom = new Set<string>();
+  /** Whether it avoids reuse (the `avoid_reuse` flag), kept in the database's flags. */
+  #avoidReuse = false;
   /** The wallet transactions spending each outpoint (Core's `mapTxSpends`; coinbases spend none). */
   readonly #spends = new Map<string, string[]>();
   #blocks: Map<number, string>;
@@ -304,7 +313,9 @@ export class Wallet implements Disposable {
   /** Its private keys; null when locked, or when it has private keys disabled. */
   #keyring: Keyring | null = null;
   /** While an encrypted wallet is unlocked: seals its keyring again, under the same passphrase. */
-  #reseal: ((keyring: string) => Promise<SealedSecret>) | null = null;
+  #reseal: Resealer | null = null;
+  /** Changes of the keyring or its sealing, one at a time ({@linkcode #keyTurn}). */
+  #keyQueue: Promise<unknown> = Promise.resolve();
   /** The master key's xpub (`gethdkeys`), kept outside the sealed secret. */
   #masterXpub: string | undefined;
   #sealed: SealedSecret | null = null;
@@ -371,6 +382,7 @@ export class Wallet implements Disposable {
           JSON.stringify({
             blank: options.blank === true,
             disablePrivateKeys: options.disablePrivateKeys === true,
+            avoidReuse: options.avoidReuse === true,
           }),
         );
         if (tip !== undefined) {
@@ -427,6 +439,8 @@ export class Wallet implements Disposable {
 
   #loadKeys(): void {
     const { store } = this;
+    this.#avoidReuse = this.flags.avoidReuse;
+    for (const script of store.usedScripts()) this.#spentFrom.add(hex.encode(script));
     const fingerprint = Number(store.meta("fingerprint") ?? 0);
     for (const kind of KINDS) {
       const xpub = store.meta(`xpub_${kind}`);
@@ -676,46 +690,52 @@ export class Wallet implements Disposable {
     given: string,
     keys: ImportedSecret | null,
   ): Promise<void> {
-    return this.serial(async () => {
-      const keyring = keys && this.#unlocked().with(keys);
-      const sealed = keyring && this.#sealed && await this.#reseal!(keyring.toString());
-      // Locked while sealing: the keyring must not come back.
-      if (keyring !== null) this.#unlocked();
-      this.store.atomically(() => {
-        const running = this.#activeChains().find(({ chain }) => chain.descriptor === record.desc);
-        const current = running === undefined
-          ? this.#watched.get(record.desc)?.range
-          : { start: 0, end: this.derivedCount(running.kind, running.internal) };
-        if (current !== undefined && range !== null) {
-          if (range.start > current.start || range.end < current.end) {
+    // Its keyring change takes its turn among the others, which could otherwise seal the keyring
+    // as it was before (an encryptwallet, a walletpassphrasechange, a walletpassphrase).
+    return this.serial(() =>
+      this.#keyTurn(async () => {
+        const keyring = keys && this.#unlocked().with(keys);
+        const sealed = keyring && this.#sealed && await this.#reseal!(keyring.toString());
+        // Locked while sealing: the keyring must not come back.
+        if (keyring !== null) this.#unlocked();
+        this.store.atomically(() => {
+          const running = this.#activeChains().find(({ chain }) =>
+            chain.descriptor === record.desc
+          );
+          const current = running === undefined
+            ? this.#watched.get(record.desc)?.range
+            : { start: 0, end: this.derivedCount(running.kind, running.internal) };
+          if (current !== undefined && range !== null) {
+            if (range.start > current.start || range.end < current.end) {
+              throw new WalletError(
+                Code.WALLET,
+                `Could not add descriptor '${given}': new range must include current range = [${current.start},${
+                  current.end - 1
+                }]`,
+              );
+            }
+          }
+          if (running !== undefined && (!record.active || running.internal !== record.internal)) {
+            const side = (internal: boolean) => internal ? "change" : "receiving";
             throw new WalletError(
               Code.WALLET,
-              `Could not add descriptor '${given}': new range must include current range = [${current.start},${
-                current.end - 1
-              }]`,
+              `${record.desc} is this wallet's active ${running.kind} ${
+                side(running.internal)
+              } descriptor: ${
+                record.active ? `making it the ${side(record.internal)} one` : "making it inactive"
+              } is not supported`,
             );
           }
-        }
-        if (running !== undefined && (!record.active || running.internal !== record.internal)) {
-          const side = (internal: boolean) => internal ? "change" : "receiving";
-          throw new WalletError(
-            Code.WALLET,
-            `${record.desc} is this wallet's active ${running.kind} ${
-              side(running.internal)
-            } descriptor: ${
-              record.active ? `making it the ${side(record.internal)} one` : "making it inactive"
-            } is not supported`,
-          );
-        }
-        if (record.active) this.#activate(record, range!);
-        else this.#watchImport(record, range, label);
-        this.#bornBy(record.timestamp);
-        if (sealed) this.store.setMeta("crypted", JSON.stringify(sealed));
-        else if (keyring !== null) this.store.setMeta(KEYRING_KEY, keyring.toString());
-      });
-      if (keyring !== null) this.#keyring = keyring;
-      if (sealed) this.#sealed = sealed;
-    });
+          if (record.active) this.#activate(record, range!);
+          else this.#watchImport(record, range, label);
+          this.#bornBy(record.timestamp);
+          if (sealed) this.store.setMeta("crypted", JSON.stringify(sealed));
+          else if (keyring !== null) this.store.setMeta(KEYRING_KEY, keyring.toString());
+        });
+        if (keyring !== null) this.#keyring = keyring;
+        if (sealed) this.#sealed = sealed;
+      })
+    );
   }
 
   /** The active chains, by kind and side. */
@@ -899,8 +919,23 @@ export class Wallet implements Disposable {
     return Number(this.store.meta("birthtime") ?? 0);
   }
 
-  get flags(): { blank: boolean; disablePrivateKeys: boolean } {
-    return JSON.parse(this.store.meta("flags") ?? "{}");
+  get flags(): { blank: boolean; disablePrivateKeys: boolean; avoidReuse: boolean } {
+    const flags = JSON.parse(this.store.meta("flags") ?? "{}");
+    return {
+      blank: flags.blank === true,
+      disablePrivateKeys: flags.disablePrivateKeys === true,
+      avoidReuse: flags.avoidReuse === true,
+    };
+  }
+
+  /**
+   * Sets or clears the `avoid_reuse` flag (`setwalletflag`). Set, the
+   * wallet marks the addresses its transactions spend from from then on.
+   */
+  setAvoidReuse(value: boolean): void {
+    const { blank, disablePrivateKeys } = this.flags;
+    this.store.setMeta("flags", JSON.stringify({ blank, disablePrivateKeys, avoidReuse: value }));
+    this.#avoidReuse = value;
   }
 
   get encrypted(): boolean {
@@ -1253,6 +1288,7 @@ export class Wallet implements Disposable {
           coinbase: tx.coinbase,
           trusted,
           safe,
+          reused: this.#avoidReuse && this.#spentFrom.has(hex.encode(output.script)),
         });
       });
     }
@@ -1265,9 +1301,10 @@ export class Wallet implements Disposable {
   }
 
   balances(): Balances {
-    const balances: Balances = { trusted: 0n, untrustedPending: 0n, immature: 0n };
+    const balances: Balances = { trusted: 0n, untrustedPending: 0n, immature: 0n, used: 0n };
     for (const coin of this.coins()) {
       if (this.immature(coin)) balances.immature += coin.amount;
+      else if (coin.reused) balances.used += coin.amount;
       else if (coin.trusted) balances.trusted += coin.amount;
       else balances.untrustedPending += coin.amount;
     }
@@ -1348,8 +1385,24 @@ export class Wallet implements Disposable {
     this.store.putTx(row);
     this.#remember(tx, row);
     this.#markUsed(tx);
+    if (this.#avoidReuse) this.#markSpentFrom(tx);
     // Seen again in the mempool or a block: no longer abandoned (Core's states are not permanent).
     if (this.#active(row) && this.#abandoned.delete(tx.txid)) this.#saveAbandoned();
+  }
+
+  /**
+   * Core's `SetSpentKeyState`: the wallet's addresses `tx` spends coins of
+   * are marked spent from (a script without an address never is).
+   */
+  #markSpentFrom(tx: ParsedTx): void {
+    for (const input of tx.inputs) {
+      const script = this.ownOutput(input.txid, input.vout)?.script;
+      if (script === undefined || scriptAddress(script) === undefined) continue;
+      const key = hex.encode(script);
+      if (this.#spentFrom.has(key)) continue;
+      this.store.addUsedScript(script);
+      this.#spentFrom.add(key);
+    }
   }
 
   #mempoolAdded(raw: Uint8Array): void {
@@ -1696,8 +1749,25 @@ export class Wallet implements Disposable {
     return this.#accounts.get(own.kind)!.descriptor(own.internal, hd);
   }
 
-  /** Encrypts the secret under `passphrase` and locks the wallet. */
-  async encrypt(passphrase: string): Promise<void> {
+  /**
+   * Runs `change`, which changes the keyring or its sealing across awaits
+   * (a key stretched from a passphrase takes a while), after those queued
+   * before it: two such changes never work from the same old state. Its
+   * own queue, not {@linkcode serial}'s, which a rescan holds while a
+   * passphrase change or a lock must get through.
+   */
+  #keyTurn<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.#keyQueue.then(change);
+    this.#keyQueue = run.catch(() => {});
+    return run;
+  }
+
+  /** Encrypts the keyring under `passphrase` and locks the wallet. */
+  encrypt(passphrase: string): Promise<void> {
+    return this.#keyTurn(() => this.#encrypt(passphrase));
+  }
+
+  async #encrypt(passphrase: string): Promise<void> {
     if (this.#sealed !== null) {
       throw new WalletError(
         Code.WRONG_ENC_STATE,
@@ -1708,7 +1778,7 @@ export class Wallet implements Disposable {
       throw new WalletError(Code.INVALID_PARAMETER, "passphrase cannot be empty");
     }
     const keyring = this.#unlocked();
-    const sealed = await encryptSecret(keyring.toString(), passphrase);
+    const { sealed } = await encryptSecret(keyring.toString(), passphrase);
     this.store.atomically(() => {
       this.store.setMeta("crypted", JSON.stringify(sealed));
       this.store.deleteMeta(KEYRING_KEY);
@@ -1723,7 +1793,11 @@ export class Wallet implements Disposable {
    * Seals the secret under `next` instead of `current` (`walletpassphrasechange`);
    * the wallet stays locked or unlocked as it was.
    */
-  async changePassphrase(current: string, next: string): Promise<void> {
+  changePassphrase(current: string, next: string): Promise<void> {
+    return this.#keyTurn(() => this.#changePassphrase(current, next));
+  }
+
+  async #changePassphrase(current: string, next: string): Promise<void> {
     if (this.#sealed === null) {
       throw new WalletError(
         Code.WRONG_ENC_STATE,
@@ -1740,17 +1814,20 @@ export class Wallet implements Disposable {
         "Error: The wallet passphrase entered was incorrect.",
       );
     }
-    const sealed = await encryptSecret(opened.secret, next);
-    // Unlocked, it seals what it imports under the new passphrase from now on.
-    const reseal = this.#reseal && (await decryptSecret(sealed, next))!.reseal;
+    const { sealed, reseal } = await encryptSecret(opened.secret, next);
     this.store.atomically(() => this.store.setMeta("crypted", JSON.stringify(sealed)));
     this.store.scrub();
     this.#sealed = sealed;
+    // Unlocked, it seals what it imports under the new passphrase from now on.
     if (this.#reseal !== null) this.#reseal = reseal;
   }
 
   /** Unlocks for `timeout` seconds. */
-  async unlock(passphrase: string, timeout: number): Promise<void> {
+  unlock(passphrase: string, timeout: number): Promise<void> {
+    return this.#keyTurn(() => this.#unlock(passphrase, timeout));
+  }
+
+  async #unlock(passphrase: string, timeout: number): Promise<void> {
     if (this.#sealed === null) {
       throw new WalletError(
         Code.WRONG_ENC_STATE,

@@ -186,9 +186,9 @@ Deno.test("attach: the wallet's grants hold no network address, the node's user 
       assertMatch(trace, /broadcastTransaction/);
     }
     const words = secret.mnemonic.split(" ");
-    const keys = ["m/84h/1h/0h", "m/86h/1h/0h"].flatMap((account) =>
+    const keys = ["m/84'/1'/0'", "m/86'/1'/0'"].flatMap((account) =>
       [0, 1].flatMap((change) =>
-        [0, 1, 2].map((index) => secret.privateKey(`${account}/${change}/${index}`))
+        [0, 1, 2].map((index) => secret.master.derive(`${account}/${change}/${index}`).privateKey!)
       )
     );
     const secrets = [

@@ -37,10 +37,12 @@ Deno.test("importdescriptors with private keys: a blank wallet rebuilt from anot
   const { call, node, mine } = target;
 
   await node("createwallet", ["keys"]);
+  // A coin of each of its four kinds.
   const legacy = await call("getnewaddress", ["", "legacy"], "keys");
-  for (const to of [await call("getnewaddress", [], "keys"), legacy]) {
-    await call("sendtoaddress", [to, 1.25]);
+  for (const type of ["p2sh-segwit", "bech32", "bech32m"]) {
+    await call("sendtoaddress", [await call("getnewaddress", ["", type], "keys"), 1.25]);
   }
+  await call("sendtoaddress", [legacy, 1.25]);
   await mine();
   const privates: Listed[] = (await call("listdescriptors", [true], "keys")).descriptors;
   assert(privates.every((d) => d.desc.includes("tprv")), "listdescriptors true shows tprv");
@@ -72,7 +74,7 @@ Deno.test("importdescriptors with private keys: a blank wallet rebuilt from anot
     await call("importdescriptors", [requests], "copy"),
     requests.map(() => ({ success: true })),
   );
-  assertEquals(await call("getbalance", [], "copy"), 2.5);
+  assertEquals(await call("getbalance", [], "copy"), 5);
   assertEquals(await call("getnewaddress", [], "copy"), await call("getnewaddress", [], "keys"));
   const summary = (listed: Listed[]) => listed.map((d) => [d.desc, d.active, d.internal]);
   assertEquals(
@@ -98,7 +100,7 @@ Deno.test("importdescriptors with private keys: a blank wallet rebuilt from anot
   assertEquals((await call("gettransaction", [txid], "keys")).confirmations, 1);
   assertEquals(await call("getbalance", [], "copy"), await call("getbalance", [], "keys"));
 
-  // Kept across a reload.
+  // Kept across a reload; every coin left, of whichever kind, spent with the imported keys.
   await node("unloadwallet", ["copy"]);
   await node("loadwallet", ["copy"]);
   assertEquals(
@@ -107,6 +109,8 @@ Deno.test("importdescriptors with private keys: a blank wallet rebuilt from anot
   );
   const back = await call("sendall", [[payee]], "copy");
   assert(back.complete, JSON.stringify(back));
+  const { decoded } = await call("gettransaction", [back.txid, false, true], "copy");
+  assert(decoded.vin.length >= 3, `${decoded.vin.length} inputs`);
 });
 
 Deno.test("importdescriptors with private keys: an encrypted blank wallet seals an account key and a WIF key, across a reload and a passphrase change", async () => {
@@ -122,9 +126,9 @@ Deno.test("importdescriptors with private keys: an encrypted blank wallet seals 
   const fingerprint = master.fingerprint.toString(16).padStart(8, "0");
   const account = master.derive("m/84'/1'/0'").privateExtendedKey;
   const accountDesc = await checksummed(`wpkh([${fingerprint}/84h/1h/0h]${account}/0/*)`);
-  // A lone key, paid too.
+  // A lone key, paid too (a legacy one: it signs messages).
   const lone = secp256k1.utils.randomSecretKey();
-  const loneDesc = await checksummed(`wpkh(${WIF(REGTEST).encode(lone)})`);
+  const loneDesc = await checksummed(`pkh(${WIF(REGTEST).encode(lone)})`);
   const [loneAddress] = await node("deriveaddresses", [loneDesc]);
   await call("sendtoaddress", [loneAddress, 0.25]);
   await mine();
@@ -185,6 +189,9 @@ Deno.test("importdescriptors with private keys: an encrypted blank wallet seals 
     { error: { code: -14, message: "Error: The wallet passphrase entered was incorrect." } },
   );
   await call("walletpassphrase", ["next", 600], "sealed");
+  // The lone key signs a message the node verifies.
+  const signature = await call("signmessage", [loneAddress, "sealed"], "sealed");
+  assertEquals(await node("verifymessage", [loneAddress, signature, "sealed"]), true);
   assertEquals(await listedPrivate(), [accountDesc, loneDesc, taproot].sort());
   // Both coins spent with the imported keys: the account's and the lone key's.
   const spent = await call("sendall", [[payee]], "sealed");
@@ -208,8 +215,14 @@ Deno.test("importdescriptors with private keys: keys this wallet cannot sign wit
     assertEquals([result.success, result.error?.code], [false, -4], JSON.stringify(result));
     return result.error.message as string;
   };
-  assert((await refusal(await checksummed(`pk(${wif})`))).includes("signs for the keys of"));
-  assert((await refusal(await checksummed(`combo(${wif})`))).includes("signs for the keys of"));
+  assert(
+    (await refusal(await checksummed(`pk(${wif})`))).includes("signs for the compressed keys of"),
+  );
+  assert(
+    (await refusal(await checksummed(`combo(${wif})`))).includes(
+      "signs for the compressed keys of",
+    ),
+  );
   assert(
     (await refusal(await checksummed(`wpkh(${xprv}/0/*h)`), { range: 2 }))
       .includes("unhardened at their last step"),
@@ -220,4 +233,45 @@ Deno.test("importdescriptors with private keys: keys this wallet cannot sign wit
   assertEquals(await importOne(await checksummed(`wpkh(${xprv}/84h/1h/0h/0/*)`), { range: 2 }), {
     success: true,
   });
+});
+
+Deno.test("importdescriptors with private keys: an import and a change of the keyring's sealing in flight at once both hold", async () => {
+  await using target = await startImportTarget();
+  const { call, node, checksummed } = target;
+  const [{ xprv }] = await call("gethdkeys", [{ private: true }], "w");
+  const master = HDKey.fromExtendedKey(xprv, TEST_VERSIONS);
+  const imported = async (wallet: string) =>
+    (await call("listdescriptors", [true], wallet)).descriptors.map((d: Listed) => d.desc);
+  const request = async (account: number) => ({
+    desc: await checksummed(
+      `wpkh(${master.derive(`m/84'/1'/${account}'`).privateExtendedKey}/0/*)`,
+    ),
+    timestamp: "now",
+    range: [0, 2],
+  });
+
+  // Each import races a change of the keyring's sealing: whichever goes first, an import that
+  // succeeds is kept, and one that does not says so (the wallet was locked by then).
+  await node("createwallet", ["first", false, true]);
+  const kept: string[] = [];
+  const race = async (change: () => Promise<unknown>, account: number) => {
+    const { desc } = await request(account);
+    const [changed, result] = await Promise.all([
+      change(),
+      call("importdescriptors", [[await request(account)]], "first"),
+    ]);
+    assert(changed === null || typeof changed === "string", JSON.stringify(changed));
+    if (result[0]?.success) kept.push(desc);
+    else assertEquals((result[0] ?? result).error.code, -13, JSON.stringify(result));
+  };
+  await race(() => call("encryptwallet", ["pass"], "first"), 1);
+  await call("walletpassphrase", ["pass", 600], "first");
+  await race(() => call("walletpassphrasechange", ["pass", "next"], "first"), 2);
+  await race(() => call("walletpassphrase", ["next", 600], "first"), 3);
+  await race(() => call("walletpassphrasechange", ["next", "last"], "first"), 4);
+  await race(() => call("walletpassphrase", ["last", 600], "first"), 5);
+  assert(kept.length >= 4, `${kept.length} of 5 imported`);
+  await call("walletlock", [], "first");
+  await call("walletpassphrase", ["last", 600], "first");
+  assertEquals((await imported("first")).sort(), kept.sort());
 });

@@ -53,13 +53,19 @@ Deno.test("wallet: balances, a send, encryption and a reload", async () => {
     const mine = a.newAddress("wpkh", false);
     node.mine(1, mine.script);
     await a.sync();
-    assertEquals(a.balances(), { trusted: 0n, untrustedPending: 0n, immature: 50n * COIN });
+    assertEquals(a.balances(), {
+      trusted: 0n,
+      untrustedPending: 0n,
+      immature: 50n * COIN,
+      used: 0n,
+    });
     node.mine(100, mine.script);
     await a.sync();
     assertEquals(a.balances(), {
       trusted: 50n * COIN,
       untrustedPending: 0n,
       immature: 5000n * COIN,
+      used: 0n,
     });
     assertEquals(a.tip.height, 101);
 
@@ -74,13 +80,23 @@ Deno.test("wallet: balances, a send, encryption and a reload", async () => {
     // The fee is for the largest signatures: at least the rate times the actual size.
     assert(fee >= 2n * BigInt(tx.vsize) && fee <= 2n * BigInt(tx.vsize + 2), `fee ${fee}`);
     await b.sync();
-    assertEquals(b.balances(), { trusted: 0n, untrustedPending: 10n * COIN, immature: 0n });
+    assertEquals(b.balances(), {
+      trusted: 0n,
+      untrustedPending: 10n * COIN,
+      immature: 0n,
+      used: 0n,
+    });
     assertEquals(a.balances().trusted, 40n * COIN - fee, "change is trusted at once");
 
     node.mine(1, mine.script);
     await a.sync();
     await b.sync();
-    assertEquals(b.balances(), { trusted: 10n * COIN, untrustedPending: 0n, immature: 0n });
+    assertEquals(b.balances(), {
+      trusted: 10n * COIN,
+      untrustedPending: 0n,
+      immature: 0n,
+      used: 0n,
+    });
     assertEquals(a.balances().trusted, 90n * COIN - fee);
 
     // b spends its taproot coin (key-path signature), subtracting the fee from the amount.
@@ -133,6 +149,7 @@ Deno.test("wallet: balances, a send, encryption and a reload", async () => {
       trusted: before.trusted + 100n * COIN,
       untrustedPending: 0n,
       immature: before.immature - 100n * COIN,
+      used: 0n,
     });
   } finally {
     await a.close();
