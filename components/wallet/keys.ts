@@ -30,13 +30,7 @@ import { wordlist } from "@scure/bip39/wordlists/english.js";
 import { p2pkh, p2sh, p2tr, p2wpkh } from "@scure/btc-signer";
 import { hex } from "@scure/base";
 import { REGTEST, TEST_VERSIONS } from "./network.ts";
-import {
-  accountPath,
-  type DescriptorKind,
-  keyDescriptor,
-  privateRangedDescriptor,
-  rangedDescriptor,
-} from "./descriptor.ts";
+import { accountPath, type DescriptorKind, keyDescriptor, rangedDescriptor } from "./descriptor.ts";
 
 /** `m/84h/1h/0h` in the notation `@scure/bip32` reads. */
 function scurePath(path: string): string {
@@ -284,8 +278,8 @@ export class Account {
     return Account.fromXpub(kind, secret.fingerprint, accountXpub(secret, kind));
   }
 
-  /** The same account with its external or change chain set to `chain`. */
-  withChain(internal: boolean, chain: KeyChain): Account {
+  /** The same account with its external or change chain set to `chain` (or none). */
+  withChain(internal: boolean, chain: KeyChain | undefined): Account {
     const chains = [...this.#chains] as [KeyChain | undefined, KeyChain | undefined];
     chains[internal ? 1 : 0] = chain;
     return new Account(this.kind, chains);
@@ -296,12 +290,9 @@ export class Account {
     return this.#chains[internal ? 1 : 0];
   }
 
-  /** The ranged descriptor (`listdescriptors`), public or, given `secret`, private. */
-  descriptor(internal: boolean, secret?: HdSecret): string {
-    const chain = this.#chain(internal);
-    return secret
-      ? privateRangedDescriptor(this.kind, secret.master.privateExtendedKey, chain.path)
-      : chain.descriptor;
+  /** The public ranged descriptor of the external or change chain (`listdescriptors`). */
+  descriptor(internal: boolean): string {
+    return this.#chain(internal).descriptor;
   }
 
   /** The key, script and address at `index` of the external or change chain. */

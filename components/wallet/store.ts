@@ -221,6 +221,14 @@ export class WalletStore implements Disposable {
     this.#db.prepare("DELETE FROM watched_scripts WHERE kind = ?").run(kind);
   }
 
+  /** Forgets the scripts of a chain (`kind`, external or change), which is watched instead. */
+  deleteScripts(kind: string, internal: boolean): void {
+    this.#db.prepare("DELETE FROM scripts WHERE kind = ? AND internal = ?").run(
+      kind,
+      internal ? 1 : 0,
+    );
+  }
+
   /** Marks `script` spent from (`avoid_reuse`), the table made first if need be. */
   addUsedScript(script: Uint8Array): void {
     if (!this.#hasTable("used_scripts")) this.#db.exec(USED_SCRIPTS);

@@ -49,7 +49,7 @@ import type {
 } from "../../schemas/gen/ipc/chain.mp.ts";
 import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
 import { decryptSecret, encryptSecret, type Resealer, type SealedSecret } from "./crypter.ts";
-import type { DescriptorKind } from "./descriptor.ts";
+import { type DescriptorKind, privateRangedDescriptor } from "./descriptor.ts";
 import {
   Account,
   accountXpub,
@@ -455,6 +455,12 @@ export class Wallet implements Disposable {
       this.#watched.set(record.desc, record);
       watched.set(watchedKind(record.desc), record.desc);
     }
+    // A chain of the wallet's own made inactive is watched instead.
+    for (const { kind, internal, chain } of this.#activeChains()) {
+      if (this.#watched.has(chain.descriptor)) {
+        this.#accounts.set(kind, this.#accounts.get(kind)!.withChain(internal, undefined));
+      }
+    }
     const sealed = store.meta("crypted");
     this.#sealed = sealed === undefined ? null : JSON.parse(sealed);
     const plain = store.meta(KEYRING_KEY);
@@ -678,10 +684,9 @@ export class Wallet implements Disposable {
    * A descriptor the wallet has already is updated, as Core's
    * `UpdateWalletDescriptor`: a new range must include the current one
    * (-4, `given` being the descriptor as the request wrote it); a watched
-   * one may become active, not the reverse, and an active one keeps its
-   * side (receiving or change). Another descriptor in an active one's
-   * place is refused (-4), as the wallet would stop watching the first
-   * one's addresses. The caller rescans.
+   * one may become active, an active one inactive (watched from then on,
+   * as another active one in its place makes it), and an active one
+   * keeps its side (receiving or change). The caller rescans.
    */
   importDescriptor(
     record: ImportedDescriptor,
@@ -715,16 +720,17 @@ export class Wallet implements Disposable {
               );
             }
           }
-          if (running !== undefined && (!record.active || running.internal !== record.internal)) {
+          if (running !== undefined && record.active && running.internal !== record.internal) {
             const side = (internal: boolean) => internal ? "change" : "receiving";
             throw new WalletError(
               Code.WALLET,
               `${record.desc} is this wallet's active ${running.kind} ${
                 side(running.internal)
-              } descriptor: ${
-                record.active ? `making it the ${side(record.internal)} one` : "making it inactive"
-              } is not supported`,
+              } descriptor: making it the ${side(record.internal)} one is not supported`,
             );
+          }
+          if (running !== undefined && !record.active) {
+            this.#deactivate(running.kind, running.internal);
           }
           if (record.active) this.#activate(record, range!);
           else this.#watchImport(record, range, label);
@@ -774,12 +780,7 @@ export class Wallet implements Disposable {
     const { kind } = source;
     const current = this.#accounts.get(kind)?.chain(internal);
     if (current !== undefined && current.descriptor !== record.desc) {
-      throw new WalletError(
-        Code.WALLET,
-        `This wallet already has an active ${kind} ${
-          internal ? "change" : "receiving"
-        } descriptor, ${current.descriptor}: replacing it is not supported`,
-      );
+      this.#deactivate(kind, internal);
     }
     if (this.#watched.delete(record.desc)) {
       // Watched until now: its scripts are the chain's from here on (its range within the new one).
@@ -797,6 +798,55 @@ export class Wallet implements Disposable {
     // As Core's, the next index is the one given (or the range's start), even when lower.
     this.store.setMeta(nextKey(kind, internal), String(range.next));
     this.#topUp(kind, internal, Math.max(this.#keypool, range.end - range.next));
+  }
+
+  /**
+   * Core's `DeactivateScriptPubKeyMan`: the active chain of `kind` on one
+   * side becomes a watched descriptor, its scripts, range and next index
+   * as they were, its keys where they were (the master key's, or an
+   * import's); the side is left without a chain.
+   */
+  #deactivate(kind: DescriptorKind, internal: boolean): void {
+    const account = this.#accounts.get(kind)!;
+    const chain = account.chain(internal)!;
+    const imported = this.#imported.get(importedKey(kind, internal));
+    const own = imported === undefined &&
+      String(chain.fingerprint) === this.store.meta("fingerprint");
+    const privateRoot = imported?.privateRoot ?? (own ? this.#masterXpub : undefined);
+    const record: ImportedDescriptor = {
+      desc: chain.descriptor,
+      active: false,
+      internal,
+      timestamp: this.chainTime(kind, internal),
+      source: {
+        kind,
+        xpub: chain.key.publicExtendedKey,
+        steps: [],
+        fingerprint: chain.fingerprint,
+        path: chain.path,
+      },
+      ...(privateRoot === undefined ? {} : { privateRoot }),
+      range: {
+        start: 0,
+        end: this.derivedCount(kind, internal),
+        next: this.nextIndex(kind, internal),
+      },
+    };
+    this.#accounts.set(kind, account.withChain(internal, undefined));
+    this.#imported.delete(importedKey(kind, internal));
+    this.store.deleteMeta(importedKey(kind, internal));
+    this.#watched.set(record.desc, record);
+    this.#watchedKeys.delete(record.desc);
+    // Its scripts, known already, move from the chain's table to the watched ones'.
+    for (const [script, origin] of this.#scripts) {
+      if (origin.kind !== kind || origin.internal !== internal) continue;
+      this.#keepWatched(hex.decode(script), record.desc, origin.index);
+      this.#scripts.delete(script);
+    }
+    this.store.deleteScripts(kind, internal);
+    this.store.setMeta(nextKey(kind, internal), "0");
+    this.store.setMeta(derivedCountKey(kind, internal), "0");
+    this.store.setMeta(WATCHED_KEY, JSON.stringify([...this.#watched.values()]));
   }
 
   /** Moves the wallet's birth back to `time` (an import's keys older than the wallet). */
@@ -1740,13 +1790,21 @@ export class Wallet implements Disposable {
     const keyring = this.#unlocked();
     const imported = keyring.privateDescriptor(desc);
     if (imported !== undefined) return imported;
+    // The wallet's own chains, active or not any more: ranged descriptors of its master key.
     const hd = keyring.hd;
-    const own = hd &&
-      this.#activeChains().find(({ chain }) =>
-        chain.descriptor === desc && chain.fingerprint === hd.fingerprint
-      );
+    const chains = [
+      ...this.#activeChains().map(({ kind, chain }) => ({
+        kind,
+        desc: chain.descriptor,
+        ...chain,
+      })),
+      ...[...this.#watched.values()].flatMap(({ desc, source }) =>
+        "xpub" in source ? [{ ...source, desc }] : []
+      ),
+    ];
+    const own = hd && chains.find((c) => c.desc === desc && c.fingerprint === hd.fingerprint);
     if (!own) throw new WalletError(Code.WALLET, "Can't get descriptor string.");
-    return this.#accounts.get(own.kind)!.descriptor(own.internal, hd);
+    return privateRangedDescriptor(own.kind, hd.master.privateExtendedKey, own.path);
   }
 
   /**

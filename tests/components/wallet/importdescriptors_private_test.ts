@@ -275,3 +275,56 @@ Deno.test("importdescriptors with private keys: an import and a change of the ke
   await call("walletpassphrase", ["last", 600], "first");
   assertEquals((await imported("first")).sort(), kept.sort());
 });
+
+Deno.test("importdescriptors with private keys: a wallet with keys of its own takes another's active descriptors, its own watched still, as Core's", async () => {
+  await using target = await startImportTarget();
+  const { call, node, mine } = target;
+
+  await node("createwallet", ["keys"]);
+  await call("sendtoaddress", [await call("getnewaddress", [], "keys"), 1]);
+  // A wallet of its own, paid before it takes the other's descriptors.
+  await node("createwallet", ["restore"]);
+  await call("sendtoaddress", [await call("getnewaddress", [], "restore"), 2]);
+  await mine();
+  const ownBefore: Listed[] = (await call("listdescriptors", [true], "restore")).descriptors;
+  const privates: Listed[] = (await call("listdescriptors", [true], "keys")).descriptors;
+  const requests = privates.map(({ desc, internal }) => ({
+    desc,
+    timestamp: 0,
+    active: true,
+    internal,
+  }));
+  const results = await call("importdescriptors", [requests], "restore");
+  assert(results.every((r: { success: boolean }) => r.success), JSON.stringify(results));
+
+  // The other's hand out addresses now; its own are watched, their coins spent as before.
+  assertEquals(await call("getnewaddress", [], "restore"), await call("getnewaddress", [], "keys"));
+  assertEquals(await call("getbalance", [], "restore"), 3);
+  const summary = (listed: Listed[]) =>
+    listed.map((d) => [d.desc, d.active]).sort((a, b) => a[0] < b[0] ? -1 : 1);
+  const expected = summary([
+    ...privates,
+    ...ownBefore.map((d) => ({ ...d, active: false })),
+  ]);
+  assertEquals(summary((await call("listdescriptors", [true], "restore")).descriptors), expected);
+  const hdKeys: { has_private: boolean; descriptors: { active: boolean }[] }[] = await call(
+    "gethdkeys",
+    [],
+    "restore",
+  );
+  // Two master keys, both private: the other's with the active descriptors, its own with the rest.
+  assertEquals(
+    hdKeys.map((k) => [k.has_private, k.descriptors.filter((d) => d.active).length]).sort(),
+    [[true, 0], [true, 8]],
+  );
+  assertEquals(hdKeys.map((k) => k.descriptors.length), [8, 8]);
+  // Kept across a reload; a send spends the coins of both.
+  await node("unloadwallet", ["restore"]);
+  await node("loadwallet", ["restore"]);
+  assertEquals(summary((await call("listdescriptors", [true], "restore")).descriptors), expected);
+  const payee = await call("getnewaddress", [], "w");
+  const spent = await call("sendall", [[payee]], "restore");
+  assert(spent.complete, JSON.stringify(spent));
+  const { decoded } = await call("gettransaction", [spent.txid, false, true], "restore");
+  assertEquals(decoded.vin.length, 2);
+});
