@@ -9,7 +9,8 @@
  * equally, the first of them any remainder, as Core does. Preselected
  * coins (`preset`) are always spent, and may be the only ones. Coins of
  * one `group` (Core's avoided partial spends: the coins of one address)
- * are spent together, a hundred at most at a time.
+ * are spent together, a hundred at most at a time, and never when they
+ * are worth less than the fee of spending them (dust sent to an address).
  *
  * @example
  * ```ts
@@ -134,7 +135,7 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
   const addInputs = request.addInputs ?? true;
   const presetKeys = new Set(preset.map((coin) => coin.key));
   const groups = addInputs
-    ? outputGroups(request.coins.filter((coin) => !presetKeys.has(coin.key)))
+    ? outputGroups(request.coins.filter((coin) => !presetKeys.has(coin.key)), feeRate)
     : [];
   const chosen: Coin[] = [...preset];
   let total = preset.reduce((sum, coin) => sum + coin.amount, 0n);
@@ -165,21 +166,32 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
 /** Core's `OUTPUT_GROUP_MAX_ENTRIES`: the most coins of one group spent at once. */
 const GROUP_MAX_ENTRIES = 100;
 
-/** `coins` as the groups they are spent in (each alone when of no group), largest first. */
-function outputGroups(coins: readonly Coin[]): { coins: Coin[]; amount: bigint }[] {
-  const groups: { coins: Coin[]; amount: bigint }[] = [];
-  const open = new Map<string, { coins: Coin[]; amount: bigint }>();
+/**
+ * `coins` as the groups they are spent in (each alone when of no group),
+ * largest first; a group worth no more than the fee of spending it at
+ * `feeRate` is left out (as Core leaves out groups of no effective value).
+ */
+function outputGroups(
+  coins: readonly Coin[],
+  feeRate: bigint,
+): { coins: Coin[]; amount: bigint }[] {
+  const groups: { coins: Coin[]; amount: bigint; grouped: boolean }[] = [];
+  const open = new Map<string, { coins: Coin[]; amount: bigint; grouped: boolean }>();
   for (const coin of coins) {
     let group = coin.group === undefined ? undefined : open.get(coin.group);
     if (group === undefined || group.coins.length === GROUP_MAX_ENTRIES) {
-      group = { coins: [], amount: 0n };
+      group = { coins: [], amount: 0n, grouped: coin.group !== undefined };
       groups.push(group);
       if (coin.group !== undefined) open.set(coin.group, group);
     }
     group.coins.push(coin);
     group.amount += coin.amount;
   }
-  return groups.sort((a, b) => a.amount > b.amount ? -1 : a.amount < b.amount ? 1 : 0);
+  const weight = (group: { coins: Coin[] }) =>
+    group.coins.reduce((sum, coin) => sum + coin.inputWeight, 0);
+  return groups
+    .filter((group) => !group.grouped || group.amount > feeFor(weight(group), feeRate))
+    .sort((a, b) => a.amount > b.amount ? -1 : a.amount < b.amount ? 1 : 0);
 }
 
 /** The payments' amounts once those marked pay `fee` between them. */

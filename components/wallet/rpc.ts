@@ -720,9 +720,9 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       // In the order of Core's flag bits.
       flags: [
         ...(flags.avoidReuse ? ["avoid_reuse"] : []),
-        ...(flags.disablePrivateKeys ? ["disable_private_keys"] : []),
-        ...(flags.blank ? ["blank_wallet"] : []),
         "last_hardened_xpub_cached",
+        ...(flags.disablePrivateKeys ? ["disable_private_keys"] : []),
+        ...(flags.blank ? ["blank"] : []),
         "descriptor_wallet",
       ],
       lastprocessedblock: lastProcessedBlock(wallet),
@@ -1747,7 +1747,7 @@ function avoidReuseArg(wallet: Wallet, value: unknown): boolean {
 /** The flags `setwalletflag` knows (Core's names), and whether each may be changed. */
 const WALLET_FLAGS: Record<string, boolean> = {
   avoid_reuse: true,
-  blank_wallet: false,
+  blank: false,
   key_origin_metadata: false,
   last_hardened_xpub_cached: false,
   disable_private_keys: false,

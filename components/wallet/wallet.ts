@@ -1940,6 +1940,7 @@ export class Wallet implements Disposable {
       await handler?.disconnect();
     } catch { /* the node is gone */ }
     await this.#queue;
+    await this.#keyQueue;
     this.store.close();
   }
 

@@ -104,5 +104,21 @@ Deno.test("avoid_reuse: setwalletflag as Core's, its warning and its refusals", 
     await call("setwalletflag", ["disable_private_keys"]),
     refused("Wallet flag is immutable: disable_private_keys"),
   );
-  assertEquals((await call("getwalletinfo")).flags[0], "avoid_reuse");
+  assertEquals(
+    await call("setwalletflag", ["blank", false]),
+    refused("Wallet flag is immutable: blank"),
+  );
+  // getwalletinfo's flags, in the order of Core's flag bits.
+  assertEquals((await call("getwalletinfo")).flags, [
+    "avoid_reuse",
+    "last_hardened_xpub_cached",
+    "descriptor_wallet",
+  ]);
+  await target.node.call("createwallet", ["watch", true, true]);
+  assertEquals((await call("getwalletinfo", [], "watch")).flags, [
+    "last_hardened_xpub_cached",
+    "disable_private_keys",
+    "blank",
+    "descriptor_wallet",
+  ]);
 });
