@@ -1589,7 +1589,10 @@ type DescriptorRequest =
     private: boolean;
     /** What it stands for: one descriptor, or one per path of a multipath one. */
     descriptors: {
-      /** The public descriptor, checksum included. */
+      /**
+       * The public descriptor, checksum included, normalized as Core's
+       * wallet shows it (an extended private key's hardened steps taken).
+       */
       desc: string;
       internal: boolean;
       /** Whether it expands without more private keys. */

@@ -729,10 +729,16 @@ export class Wallet implements Disposable {
               } descriptor: making it the ${side(record.internal)} one is not supported`,
             );
           }
-          if (running !== undefined && !record.active) {
+          // Made inactive on the side the request names, as Core's DeactivateScriptPubKeyMan: named
+          // for the other side, it stays active, updated.
+          const stays = running !== undefined && !record.active &&
+            running.internal !== record.internal;
+          if (running !== undefined && !record.active && !stays) {
             this.#deactivate(running.kind, running.internal);
           }
-          if (record.active) this.#activate(record, range!);
+          if (stays) {
+            this.#activate({ ...record, active: true, internal: running.internal }, range!);
+          } else if (record.active) this.#activate(record, range!);
           else this.#watchImport(record, range, label);
           this.#bornBy(record.timestamp);
           if (sealed) this.store.setMeta("crypted", JSON.stringify(sealed));
@@ -818,10 +824,11 @@ export class Wallet implements Disposable {
       active: false,
       internal,
       timestamp: this.chainTime(kind, internal),
-      source: {
+      // Where its keys come from as the descriptor writes it (gethdkeys groups by that key).
+      source: imported?.source ?? {
         kind,
-        xpub: chain.key.publicExtendedKey,
-        steps: [],
+        xpub: this.store.meta(`xpub_${kind}`)!,
+        steps: [internal ? 1 : 0],
         fingerprint: chain.fingerprint,
         path: chain.path,
       },

@@ -239,9 +239,48 @@ export function formatPath(path: readonly number[], apostrophe: boolean): string
     .join("");
 }
 
-/** A key expression as written back: its private key (WIF, `tprv`) when `withPrivate` and known. */
-function keyString(key: KeyExpression, withPrivate: boolean): string {
+/**
+ * How a descriptor is written back: with public keys (Core's `ToString`),
+ * with its private keys where given (`ToPrivateString`), or public with an
+ * extended private key's hardened steps taken (`ToNormalizedString`: the
+ * extended public key after the last of them, its origin saying where).
+ */
+type Form = "public" | "private" | "normalized";
+
+/** An extended key's path split after its last hardened step, and the key there. */
+interface HardenedSplit {
+  /** The key after the hardened steps (derived with the private key when there are some). */
+  readonly key: HDKey;
+  readonly hardened: readonly number[];
+  readonly rest: readonly number[];
+}
+
+/** `root`'s `path` split after its last hardened step; undefined when no private key derives it. */
+function splitHardened(root: HDKey, path: readonly number[]): HardenedSplit | undefined {
+  const at = path.findLastIndex((step) => step >= HARDENED) + 1;
+  if (at > 0 && !root.privateKey) return undefined;
+  let key = root;
+  for (const step of path.slice(0, at)) key = key.deriveChild(step);
+  return { key, hardened: path.slice(0, at), rest: path.slice(at) };
+}
+
+/** A key expression as written back in `form`. */
+function keyString(key: KeyExpression, form: Form): string {
   const { source, apostrophe } = key;
+  const split = source.kind === "bip32" && source.derive !== "hardened" && form === "normalized"
+    ? splitHardened(source.root, source.path)
+    : undefined;
+  if (source.kind === "bip32" && split !== undefined && split.hardened.length > 0) {
+    const origin = {
+      fingerprint: key.origin?.fingerprint ?? keyFingerprint(source.root.publicKey!),
+      path: [...(key.origin?.path ?? []), ...split.hardened],
+    };
+    return keyString(
+      { ...key, origin, source: { ...source, root: split.key, path: split.rest } },
+      "public",
+    );
+  }
+  const withPrivate = form === "private";
   let inner: string;
   if (source.kind === "const") {
     inner = withPrivate && key.secret
@@ -262,16 +301,16 @@ function keyString(key: KeyExpression, withPrivate: boolean): string {
   }]${inner}`;
 }
 
-function expressionString(expr: Expression, withPrivate: boolean): string {
+function expressionString(expr: Expression, form: Form): string {
   switch (expr.fn) {
     case "addr":
       return `addr(${scriptToAddress(expr.script)})`;
     case "raw":
       return `raw(${hex.encode(expr.script)})`;
     case "sh":
-      return `sh(${expressionString(expr.inner, withPrivate)})`;
+      return `sh(${expressionString(expr.inner, form)})`;
     default:
-      return `${expr.fn}(${keyString(expr.key, withPrivate)})`;
+      return `${expr.fn}(${keyString(expr.key, form)})`;
   }
 }
 
@@ -435,18 +474,16 @@ export class Descriptor {
     const { source, origin } = inner.key;
     if (source.kind === "bip32" && source.derive !== "no") {
       const { root, path } = source;
-      const hardened = path.findLastIndex((step) => step >= HARDENED) + 1;
-      if (source.derive === "hardened" || (hardened > 0 && !root.privateKey)) return undefined;
+      const split = splitHardened(root, path);
+      if (source.derive === "hardened" || split === undefined) return undefined;
       const rootOrigin = {
         fingerprint: origin?.fingerprint ?? keyFingerprint(root.publicKey!),
         path: origin?.path ?? [],
       };
-      let chain = root;
-      for (const step of path.slice(0, hardened)) chain = chain.deriveChild(step);
       return {
         type,
-        xpub: chain.publicExtendedKey,
-        steps: path.slice(hardened),
+        xpub: split.key.publicExtendedKey,
+        steps: split.rest,
         origin: { fingerprint: rootOrigin.fingerprint, path: [...rootOrigin.path, ...path] },
         ...(root.privateKey ? { root: { xprv: root.privateExtendedKey, origin: rootOrigin } } : {}),
       };
@@ -465,12 +502,21 @@ export class Descriptor {
 
   /** The canonical public form with its checksum (Core's `ToString`): private keys as public ones. */
   toString(): string {
-    return withChecksum(expressionString(this.#expr, false));
+    return withChecksum(expressionString(this.#expr, "public"));
+  }
+
+  /**
+   * The public form a wallet shows of it (Core's `ToNormalizedString`):
+   * an extended private key's hardened steps taken, the extended public
+   * key after the last of them written with its origin.
+   */
+  toNormalizedString(): string {
+    return withChecksum(expressionString(this.#expr, "normalized"));
   }
 
   /** The form with its private keys, where it was given them, and its checksum (Core's `ToPrivateString`). */
   toPrivateString(): string {
-    return withChecksum(expressionString(this.#expr, true));
+    return withChecksum(expressionString(this.#expr, "private"));
   }
 
   /**

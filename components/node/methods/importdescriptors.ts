@@ -178,7 +178,8 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
       // A multipath descriptor of two paths is a receiving one and a change one, as in Core.
       descriptors.map((d, i) =>
         new JsonObject([
-          ["desc", d.toString()],
+          // As a wallet shows it, and knows it by: a tprv's hardened steps taken, as Core's.
+          ["desc", d.toNormalizedString()],
           ["internal", descriptors.length === 2 ? i === 1 : internal],
           ["expands", expands(d)],
           ["source", addressSource(d)],

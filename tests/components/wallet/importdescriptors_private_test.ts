@@ -81,6 +81,11 @@ Deno.test("importdescriptors with private keys: a blank wallet rebuilt from anot
     summary((await call("listdescriptors", [true], "copy")).descriptors),
     summary(privates),
   );
+  // Its public descriptors are the other's as Core shows them: the tprv's hardened steps taken.
+  assertEquals(
+    summary((await call("listdescriptors", [], "copy")).descriptors),
+    summary((await call("listdescriptors", [], "keys")).descriptors),
+  );
   // Its master key is the other's, and it holds the private one.
   const hdKeys = async (wallet: string) =>
     (await call("gethdkeys", [{ private: true }], wallet)).map((
@@ -327,4 +332,42 @@ Deno.test("importdescriptors with private keys: a wallet with keys of its own ta
   assert(spent.complete, JSON.stringify(spent));
   const { decoded } = await call("gettransaction", [spent.txid, false, true], "restore");
   assertEquals(decoded.vin.length, 2);
+});
+
+Deno.test("importdescriptors with private keys: a wallet given its own listdescriptors true knows its own descriptors", async () => {
+  await using target = await startImportTarget();
+  const { call, node } = target;
+  await node("createwallet", ["own"]);
+  const own: Listed[] = (await call("listdescriptors", [true], "own")).descriptors;
+  const receiving = own.find((d) => d.desc.startsWith("wpkh(") && !d.internal)!;
+  const count = async () => (await call("listdescriptors", [], "own")).descriptors.length;
+  // Made inactive: no more bech32 addresses, the same eight descriptors.
+  assertEquals(
+    await call("importdescriptors", [[{ desc: receiving.desc, timestamp: "now" }]], "own"),
+    [{ success: true, warnings: ["Range not given, using default keypool range"] }],
+  );
+  assertEquals(await call("getnewaddress", [], "own"), {
+    error: { code: -12, message: "Error: No bech32 addresses available." },
+  });
+  assertEquals(await count(), 8);
+  // Active again: its addresses from the index given, still eight, all under its master key.
+  const again = await call("importdescriptors", [[{
+    desc: receiving.desc,
+    timestamp: "now",
+    active: true,
+    range: [0, 999],
+    next_index: 3,
+  }]], "own");
+  assertEquals(again, [{ success: true }]);
+  const [third] = await node("deriveaddresses", [receiving.desc, [3, 3]]);
+  assertEquals(await call("getnewaddress", [], "own"), third);
+  assertEquals(await count(), 8);
+  const hdKeys = await call("gethdkeys", [], "own");
+  assertEquals(hdKeys.map((k: { descriptors: unknown[] }) => k.descriptors.length), [8]);
+  // Kept across a reload.
+  await node("unloadwallet", ["own"]);
+  await node("loadwallet", ["own"]);
+  assertEquals(await count(), 8);
+  const [fourth] = await node("deriveaddresses", [receiving.desc, [4, 4]]);
+  assertEquals(await call("getnewaddress", [], "own"), fourth);
 });

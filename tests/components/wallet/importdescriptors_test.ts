@@ -269,6 +269,17 @@ Deno.test("importdescriptors: Core's refusals, each in its own result, and the o
     (await watchListed()).sort(byFirst),
     [[wpkh, true, 999], [other, false, 99]].sort(byFirst),
   );
+  // Both under the one extended key they were written with (gethdkeys), active or not.
+  assertEquals(
+    (await call("gethdkeys", [], "watch")).map((k: { xpub: string; descriptors: unknown[] }) => [
+      k.xpub,
+      k.descriptors.length,
+    ]),
+    [[tpub, 2]],
+  );
+  // Imported inactive for the other side, an active descriptor stays active (as Core's).
+  assertEquals(await importOne({ desc: wpkh, range: 999, internal: true }), { success: true });
+  assertEquals(typeof await call("getnewaddress", [], "watch"), "string");
   // A multipath descriptor is a receiving and a change descriptor: no 'internal', no label.
   const multipathText = wpkh.split("#")[0].replace("/0/*)", "/<0;1>/*)");
   const multipath = `${multipathText}#${
