@@ -1219,6 +1219,54 @@ const SPECS: readonly WalletMethodSpec[] = [
       "\nAs a JSON-RPC call\n" + helpExampleRpc("removeprunedfunds", `"${PRUNED_EXAMPLE_TXID}"`),
   },
   {
+    name: "createwalletdescriptor",
+    description:
+      "Creates the wallet's descriptor for the given address type. The address type must be one that the wallet does not already have a descriptor for.\nRequires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.\n",
+    args: [
+      {
+        name: "type",
+        type: "str",
+        description:
+          'The address type the descriptor will produce. Options are "legacy", "p2sh-segwit", "bech32", and "bech32m".',
+      },
+      {
+        name: "options",
+        type: "obj_named_params",
+        optional: true,
+        description: "",
+        inner: [
+          {
+            name: "internal",
+            type: "bool",
+            defaultHint:
+              "Both external and internal will be generated unless this parameter is specified",
+            description:
+              "Whether to only make one descriptor that is internal (if parameter is true) or external (if parameter is false)",
+          },
+          {
+            name: "hdkey",
+            type: "str",
+            defaultHint: "The HD key used by all other active descriptors",
+            description:
+              "The HD key that the wallet knows the private key of, listed using 'gethdkeys', to use for this descriptor's key",
+          },
+        ],
+      },
+    ],
+    result: {
+      type: "obj",
+      description: "",
+      inner: [{
+        type: "arr",
+        key: "descs",
+        description: "The public descriptors that were added to the wallet",
+        inner: [{ type: "str", description: "" }],
+      }],
+    },
+    examples: helpExampleCli("createwalletdescriptor", "bech32m") +
+      helpExampleRpc("createwalletdescriptor", "bech32m"),
+  },
+  {
     name: "setwalletflag",
     description: "\nChange the state of the given wallet flag for a wallet.\n",
     args: [

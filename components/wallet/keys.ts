@@ -203,9 +203,23 @@ export interface DerivedKey {
   readonly descriptor: string;
 }
 
-/** The `tpub…` of `secret`'s account of `kind` (`m/84h/1h/0h` for `wpkh`). */
-export function accountXpub(secret: HdSecret, kind: DescriptorKind): string {
-  return secret.master.derive(scurePath(accountPath(kind, REGTEST.coinType))).publicExtendedKey;
+/** The `tpub…` of the account of `kind` under `master` (`m/84h/1h/0h` for `wpkh`). */
+export function accountXpub(master: HDKey, kind: DescriptorKind): string {
+  return master.derive(scurePath(accountPath(kind, REGTEST.coinType))).publicExtendedKey;
+}
+
+/**
+ * The account of `kind` under the HD key `xprv` (Core's
+ * `GenerateWalletDescriptor`): the key's own fingerprint, the account's
+ * path from it and its `tpub…`.
+ */
+export function hdAccount(
+  xprv: string,
+  kind: DescriptorKind,
+): { fingerprint: number; path: string; xpub: string } {
+  const root = HDKey.fromExtendedKey(xprv, TEST_VERSIONS);
+  const path = accountPath(kind, REGTEST.coinType);
+  return { fingerprint: root.fingerprint, path, xpub: accountXpub(root, kind) };
 }
 
 /**
@@ -275,7 +289,7 @@ export class Account {
 
   /** The account of `kind` under `secret`'s master key. */
   static fromSecret(secret: HdSecret, kind: DescriptorKind): Account {
-    return Account.fromXpub(kind, secret.fingerprint, accountXpub(secret, kind));
+    return Account.fromXpub(kind, secret.fingerprint, accountXpub(secret.master, kind));
   }
 
   /** The same account with its external or change chain set to `chain` (or none). */

@@ -1436,6 +1436,41 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return results;
   },
 
+  async createwalletdescriptor(wallet, [type, options]) {
+    const name = str(type);
+    if (!Object.hasOwn(ADDRESS_TYPES, name)) {
+      fail(Code.INVALID_ADDRESS_OR_KEY, `Unknown address type '${name}'`);
+    }
+    const given = (options ?? {}) as { internal?: unknown; hdkey?: unknown };
+    const sides = given.internal === null || given.internal === undefined
+      ? [false, true]
+      : [bool(given.internal, false)];
+    wallet.ensureUnlocked();
+    let xpub: string;
+    if (given.hdkey === null || given.hdkey === undefined) {
+      const active = wallet.activeHdKeys;
+      if (active.length !== 1) {
+        fail(
+          Code.INVALID_ADDRESS_OR_KEY,
+          "Unable to determine which HD key to use from active descriptors. Please specify with 'hdkey'",
+        );
+      }
+      xpub = active[0];
+    } else {
+      xpub = str(given.hdkey);
+      let parsed: HDKey | undefined;
+      try {
+        parsed = HDKey.fromExtendedKey(xpub, TEST_VERSIONS);
+      } catch { /* not a key */ }
+      if (parsed === undefined || parsed.privateKey) {
+        fail(Code.INVALID_ADDRESS_OR_KEY, "Unable to parse HD key. Please provide a valid xpub");
+      }
+    }
+    const known = !wallet.flags.disablePrivateKeys && wallet.extendedPrivateKey(xpub) !== undefined;
+    if (!known) fail(Code.INVALID_ADDRESS_OR_KEY, `Private key for ${xpub} is not known`);
+    return { descs: await wallet.createDescriptors(ADDRESS_TYPES[name], sides, xpub) };
+  },
+
   setwalletflag(wallet, [flag, value]) {
     const name = str(flag);
     const state = value === null || value === undefined || bool(value, true);

@@ -49,12 +49,13 @@ import type {
 } from "../../schemas/gen/ipc/chain.mp.ts";
 import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
 import { decryptSecret, encryptSecret, type Resealer, type SealedSecret } from "./crypter.ts";
-import { type DescriptorKind, privateRangedDescriptor } from "./descriptor.ts";
+import { type DescriptorKind, privateRangedDescriptor, rangedDescriptor } from "./descriptor.ts";
 import {
   Account,
   accountXpub,
   addressKey,
   type DerivedKey,
+  hdAccount,
   HdSecret,
   importedChain,
   type ImportedSecret,
@@ -397,7 +398,7 @@ export class Wallet implements Disposable {
           store.setMeta("fingerprint", String(secret.fingerprint));
           store.setMeta("master_xpub", secret.master.publicExtendedKey);
           for (const kind of KINDS) {
-            store.setMeta(`xpub_${kind}`, accountXpub(secret, kind));
+            store.setMeta(`xpub_${kind}`, accountXpub(secret.master, kind));
             for (const internal of [false, true]) store.setMeta(nextKey(kind, internal), "0");
           }
         }
@@ -854,6 +855,70 @@ export class Wallet implements Disposable {
     this.store.setMeta(nextKey(kind, internal), "0");
     this.store.setMeta(derivedCountKey(kind, internal), "0");
     this.store.setMeta(WATCHED_KEY, JSON.stringify([...this.#watched.values()]));
+  }
+
+  /**
+   * The extended keys the active descriptors are written with (Core's
+   * `GetActiveHDPubKeys`): the master key's for the wallet's own chains,
+   * an import's key as written for the others.
+   */
+  get activeHdKeys(): string[] {
+    const keys = this.#activeChains().map(({ kind, internal }) => {
+      const imported = this.#imported.get(importedKey(kind, internal));
+      return imported
+        ? imported.privateRoot ?? ("xpub" in imported.source ? imported.source.xpub : "")
+        : this.#masterXpub ?? "";
+    });
+    return [...new Set(keys)];
+  }
+
+  /**
+   * Core's `createwalletdescriptor`: the active descriptors of `kind` (the
+   * receiving and the change one, or the side in `sides`) of the HD key
+   * `xpub`, which the keyring must hold, at their BIP 44-style account
+   * path, as Core's `SetupDescriptorScriptPubKeyMan` makes them (another
+   * active one in their place is watched from then on). The public
+   * descriptors made; -4 when the wallet has them all already.
+   */
+  async createDescriptors(
+    kind: DescriptorKind,
+    sides: readonly boolean[],
+    xpub: string,
+  ): Promise<string[]> {
+    const xprv = this.#unlocked().extendedPrivateKey(xpub)!;
+    const { fingerprint, path, xpub: account } = hdAccount(xprv, kind);
+    const made: string[] = [];
+    for (const internal of sides) {
+      const desc = rangedDescriptor(kind, fingerprint, path, account, internal);
+      const known = this.#watched.has(desc) ||
+        this.#activeChains().some(({ chain }) => chain.descriptor === desc);
+      if (known) continue;
+      const chainPath = `${path}/${internal ? 1 : 0}`;
+      const record: ImportedDescriptor = {
+        desc,
+        active: true,
+        internal,
+        timestamp: Math.floor(Date.now() / 1000),
+        source: {
+          kind,
+          xpub: account,
+          steps: [internal ? 1 : 0],
+          fingerprint,
+          path: chainPath,
+        },
+        privateRoot: xpub,
+      };
+      const keys: ImportedSecret = {
+        desc,
+        privateDesc: privateRangedDescriptor(kind, xprv, chainPath),
+        key: { fingerprint, path: "m", xprv },
+      };
+      const range = { start: 0, end: this.#keypool, next: 0 };
+      await this.importDescriptor(record, range, null, desc, keys);
+      made.push(desc);
+    }
+    if (made.length === 0) throw new WalletError(Code.WALLET, "Descriptor already exists");
+    return made;
   }
 
   /** Moves the wallet's birth back to `time` (an import's keys older than the wallet). */
