@@ -19,6 +19,12 @@ interface Listed {
 
 const error = (code: number, message: string) => ({ error: { code, message } });
 
+/** Core's answer when the wallet's active descriptors are of more than one HD key, or none. */
+const UNDETERMINED = error(
+  -5,
+  "Unable to determine which HD key to use from active descriptors. Please specify with 'hdkey'",
+);
+
 Deno.test("createwalletdescriptor: a blank wallet makes another wallet's descriptors from its HD key", async () => {
   await using target = await startImportTarget();
   const { call, node, checksummed } = target;
@@ -31,10 +37,7 @@ Deno.test("createwalletdescriptor: a blank wallet makes another wallet's descrip
   await node("createwallet", ["blank", false, true]);
   assertEquals(
     await call("createwalletdescriptor", ["bech32"], "blank"),
-    error(
-      -5,
-      "Unable to determine which HD key to use from active descriptors. Please specify with 'hdkey'",
-    ),
+    UNDETERMINED,
   );
   assertEquals(
     await call("createwalletdescriptor", ["bech32", { hdkey: xpub }], "blank"),
@@ -92,10 +95,7 @@ Deno.test("createwalletdescriptor: several HD keys, a named one, and a locked wa
   assertEquals((await call("gethdkeys", [], "multiple")).length, 2);
   assertEquals(
     await call("createwalletdescriptor", ["bech32"], "multiple"),
-    error(
-      -5,
-      "Unable to determine which HD key to use from active descriptors. Please specify with 'hdkey'",
-    ),
+    UNDETERMINED,
   );
   assertEquals(
     await call("createwalletdescriptor", ["bech32m", { hdkey: own }], "multiple"),
