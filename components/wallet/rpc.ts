@@ -1441,13 +1441,13 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     if (!Object.hasOwn(ADDRESS_TYPES, name)) {
       fail(Code.INVALID_ADDRESS_OR_KEY, `Unknown address type '${name}'`);
     }
-    const given = (options ?? {}) as { internal?: unknown; hdkey?: unknown };
-    const sides = given.internal === null || given.internal === undefined
-      ? [false, true]
-      : [bool(given.internal, false)];
+    // In Core's order: `internal` read before the lock is looked at, `hdkey` after.
+    const internal = optionField(options, "internal", "boolean", true);
+    const sides = internal === undefined ? [false, true] : [internal];
     wallet.ensureUnlocked();
+    const hdkey = optionField(options, "hdkey", "string", true);
     let xpub: string;
-    if (given.hdkey === null || given.hdkey === undefined) {
+    if (hdkey === undefined) {
       const active = wallet.activeHdKeys;
       if (active.length !== 1) {
         fail(
@@ -1457,7 +1457,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       }
       xpub = active[0];
     } else {
-      xpub = str(given.hdkey);
+      xpub = hdkey;
       let parsed: HDKey | undefined;
       try {
         parsed = HDKey.fromExtendedKey(xpub, TEST_VERSIONS);
@@ -1512,18 +1512,8 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   gethdkeys(wallet, [options]) {
-    const given = (options ?? {}) as Record<string, unknown>;
-    // Core's options["…"].get_bool(): a field given must be a boolean, null included.
-    const option = (key: string): boolean => {
-      const value = given[key];
-      if (value === undefined || typeof value === "boolean") return value === true;
-      return fail(
-        Code.TYPE,
-        `JSON value of type ${jsonTypeName(value)} is not of expected type bool`,
-      );
-    };
-    const activeOnly = option("active_only");
-    const withPrivate = option("private");
+    const activeOnly = optionField(options, "active_only", "boolean") === true;
+    const withPrivate = optionField(options, "private", "boolean") === true;
     const master = wallet.masterKey(withPrivate);
     // Each descriptor of an extended key, under the key as written: the wallet's own chains under
     // its master key, the imported ones under theirs (private when imported with it).
@@ -1767,6 +1757,29 @@ async function importDescriptor(
       keys,
     );
   }
+}
+
+/**
+ * Field `key` of an options object as Core's `options["…"].get_bool()`
+ * and `get_str()` read it: undefined when absent (or null, with
+ * `nullIsAbsent`), else -3 unless of `type`.
+ */
+function optionField<T extends "boolean" | "string">(
+  options: unknown,
+  key: string,
+  type: T,
+  nullIsAbsent = false,
+): (T extends "boolean" ? boolean : string) | undefined {
+  const value = (options as Record<string, unknown> | null | undefined)?.[key];
+  if (value === undefined || (nullIsAbsent && value === null)) return undefined;
+  const typed = type === "boolean" ? typeof value === "boolean" : typeof value === "string";
+  if (typed) return value as T extends "boolean" ? boolean : string;
+  return fail(
+    Code.TYPE,
+    `JSON value of type ${jsonTypeName(value)} is not of expected type ${
+      type === "boolean" ? "bool" : "string"
+    }`,
+  );
 }
 
 /**

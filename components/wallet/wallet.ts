@@ -249,6 +249,15 @@ export interface ImportedDescriptor {
   readonly range?: { readonly start: number; readonly end: number; readonly next: number };
 }
 
+/** One descriptor to import (`Wallet.importDescriptor`'s arguments). */
+interface DescriptorImport {
+  readonly record: ImportedDescriptor;
+  readonly range: { start: number; end: number; next: number } | null;
+  readonly label: string | null;
+  readonly given: string;
+  readonly keys: ImportedSecret | null;
+}
+
 /** The descriptor kinds a new wallet gets, as Core's: legacy, p2sh-segwit, bech32, bech32m. */
 const KINDS: readonly DescriptorKind[] = ["pkh", "sh_wpkh", "wpkh", "tr"];
 
@@ -696,52 +705,29 @@ export class Wallet implements Disposable {
     given: string,
     keys: ImportedSecret | null,
   ): Promise<void> {
-    // Its keyring change takes its turn among the others, which could otherwise seal the keyring
-    // as it was before (an encryptwallet, a walletpassphrasechange, a walletpassphrase).
+    return this.#importTurn(() => [{ record, range, label, given, keys }]);
+  }
+
+  /**
+   * Imports what `imports` gives, asked in the wallet's turn and its
+   * keyring's (which an encryptwallet, a walletpassphrasechange or a
+   * walletpassphrase could otherwise seal as it was before), in one
+   * database transaction with `also`: all of them or none.
+   */
+  #importTurn(imports: () => readonly DescriptorImport[], also = () => {}): Promise<void> {
     return this.serial(() =>
       this.#keyTurn(async () => {
-        const keyring = keys && this.#unlocked().with(keys);
+        const all = imports();
+        const secrets = all.flatMap(({ keys }) => keys === null ? [] : [keys]);
+        const keyring = secrets.length === 0
+          ? null
+          : secrets.reduce((ring, keys) => ring.with(keys), this.#unlocked());
         const sealed = keyring && this.#sealed && await this.#reseal!(keyring.toString());
         // Locked while sealing: the keyring must not come back.
         if (keyring !== null) this.#unlocked();
         this.store.atomically(() => {
-          const running = this.#activeChains().find(({ chain }) =>
-            chain.descriptor === record.desc
-          );
-          const current = running === undefined
-            ? this.#watched.get(record.desc)?.range
-            : { start: 0, end: this.derivedCount(running.kind, running.internal) };
-          if (current !== undefined && range !== null) {
-            if (range.start > current.start || range.end < current.end) {
-              throw new WalletError(
-                Code.WALLET,
-                `Could not add descriptor '${given}': new range must include current range = [${current.start},${
-                  current.end - 1
-                }]`,
-              );
-            }
-          }
-          if (running !== undefined && record.active && running.internal !== record.internal) {
-            const side = (internal: boolean) => internal ? "change" : "receiving";
-            throw new WalletError(
-              Code.WALLET,
-              `${record.desc} is this wallet's active ${running.kind} ${
-                side(running.internal)
-              } descriptor: making it the ${side(record.internal)} one is not supported`,
-            );
-          }
-          // Made inactive on the side the request names, as Core's DeactivateScriptPubKeyMan: named
-          // for the other side, it stays active, updated.
-          const stays = running !== undefined && !record.active &&
-            running.internal !== record.internal;
-          if (running !== undefined && !record.active && !stays) {
-            this.#deactivate(running.kind, running.internal);
-          }
-          if (stays) {
-            this.#activate({ ...record, active: true, internal: running.internal }, range!);
-          } else if (record.active) this.#activate(record, range!);
-          else this.#watchImport(record, range, label);
-          this.#bornBy(record.timestamp);
+          for (const one of all) this.#import(one);
+          also();
           if (sealed) this.store.setMeta("crypted", JSON.stringify(sealed));
           else if (keyring !== null) this.store.setMeta(KEYRING_KEY, keyring.toString());
         });
@@ -749,6 +735,45 @@ export class Wallet implements Disposable {
         if (sealed) this.#sealed = sealed;
       })
     );
+  }
+
+  /** One import of {@linkcode importDescriptor}, in the caller's transaction. */
+  #import({ record, range, label, given }: DescriptorImport): void {
+    const running = this.#activeChains().find(({ chain }) => chain.descriptor === record.desc);
+    const current = running === undefined
+      ? this.#watched.get(record.desc)?.range
+      : { start: 0, end: this.derivedCount(running.kind, running.internal) };
+    if (current !== undefined && range !== null) {
+      if (range.start > current.start || range.end < current.end) {
+        throw new WalletError(
+          Code.WALLET,
+          `Could not add descriptor '${given}': new range must include current range = [${current.start},${
+            current.end - 1
+          }]`,
+        );
+      }
+    }
+    if (running !== undefined && record.active && running.internal !== record.internal) {
+      const side = (internal: boolean) => internal ? "change" : "receiving";
+      throw new WalletError(
+        Code.WALLET,
+        `${record.desc} is this wallet's active ${running.kind} ${
+          side(running.internal)
+        } descriptor: making it the ${side(record.internal)} one is not supported`,
+      );
+    }
+    // Made inactive on the side the request names, as Core's DeactivateScriptPubKeyMan: named
+    // for the other side, it stays active, updated.
+    const stays = running !== undefined && !record.active &&
+      running.internal !== record.internal;
+    if (running !== undefined && !record.active && !stays) {
+      this.#deactivate(running.kind, running.internal);
+    }
+    if (stays) {
+      this.#activate({ ...record, active: true, internal: running.internal }, range!);
+    } else if (record.active) this.#activate(record, range!);
+    else this.#watchImport(record, range, label);
+    this.#bornBy(record.timestamp);
   }
 
   /** The active chains, by kind and side. */
@@ -863,11 +888,12 @@ export class Wallet implements Disposable {
    * an import's key as written for the others.
    */
   get activeHdKeys(): string[] {
-    const keys = this.#activeChains().map(({ kind, internal }) => {
+    const keys = this.#activeChains().flatMap(({ kind, internal }) => {
       const imported = this.#imported.get(importedKey(kind, internal));
-      return imported
-        ? imported.privateRoot ?? ("xpub" in imported.source ? imported.source.xpub : "")
-        : this.#masterXpub ?? "";
+      const key = imported
+        ? imported.privateRoot ?? ("xpub" in imported.source ? imported.source.xpub : undefined)
+        : this.#masterXpub;
+      return key === undefined ? [] : [key];
     });
     return [...new Set(keys)];
   }
@@ -885,39 +911,38 @@ export class Wallet implements Disposable {
     sides: readonly boolean[],
     xpub: string,
   ): Promise<string[]> {
-    const xprv = this.#unlocked().extendedPrivateKey(xpub)!;
-    const { fingerprint, path, xpub: account } = hdAccount(xprv, kind);
     const made: string[] = [];
-    for (const internal of sides) {
-      const desc = rangedDescriptor(kind, fingerprint, path, account, internal);
-      const known = this.#watched.has(desc) ||
-        this.#activeChains().some(({ chain }) => chain.descriptor === desc);
-      if (known) continue;
-      const chainPath = `${path}/${internal ? 1 : 0}`;
-      const record: ImportedDescriptor = {
-        desc,
-        active: true,
-        internal,
-        timestamp: Math.floor(Date.now() / 1000),
-        source: {
-          kind,
-          xpub: account,
-          steps: [internal ? 1 : 0],
-          fingerprint,
-          path: chainPath,
-        },
-        privateRoot: xpub,
-      };
-      const keys: ImportedSecret = {
-        desc,
-        privateDesc: privateRangedDescriptor(kind, xprv, chainPath),
-        key: { fingerprint, path: "m", xprv },
-      };
-      const range = { start: 0, end: this.#keypool, next: 0 };
-      await this.importDescriptor(record, range, null, desc, keys);
-      made.push(desc);
-    }
-    if (made.length === 0) throw new WalletError(Code.WALLET, "Descriptor already exists");
+    const imports = () => {
+      const xprv = this.#unlocked().extendedPrivateKey(xpub)!;
+      const { fingerprint, path, xpub: account } = hdAccount(xprv, kind);
+      const all = sides.flatMap((internal): DescriptorImport[] => {
+        const desc = rangedDescriptor(kind, fingerprint, path, account, internal);
+        const known = this.#watched.has(desc) ||
+          this.#activeChains().some(({ chain }) => chain.descriptor === desc);
+        if (known) return [];
+        made.push(desc);
+        const chainPath = `${path}/${internal ? 1 : 0}`;
+        const record: ImportedDescriptor = {
+          desc,
+          active: true,
+          internal,
+          timestamp: Math.floor(Date.now() / 1000),
+          source: { kind, xpub: account, steps: [internal ? 1 : 0], fingerprint, path: chainPath },
+          privateRoot: xpub,
+        };
+        const keys: ImportedSecret = {
+          desc,
+          privateDesc: privateRangedDescriptor(kind, xprv, chainPath),
+          key: { fingerprint, path: "m", xprv },
+        };
+        const range = { start: 0, end: this.#keypool, next: 0 };
+        return [{ record, range, label: null, given: desc, keys }];
+      });
+      if (all.length === 0) throw new WalletError(Code.WALLET, "Descriptor already exists");
+      return all;
+    };
+    // As Core's SetupDescriptorGeneration, a blank wallet is blank no more.
+    await this.#importTurn(imports, () => this.#writeFlags({ blank: false }));
     return made;
   }
 
@@ -1055,9 +1080,13 @@ export class Wallet implements Disposable {
    * wallet marks the addresses its transactions spend from from then on.
    */
   setAvoidReuse(value: boolean): void {
-    const { blank, disablePrivateKeys } = this.flags;
-    this.store.setMeta("flags", JSON.stringify({ blank, disablePrivateKeys, avoidReuse: value }));
+    this.#writeFlags({ avoidReuse: value });
     this.#avoidReuse = value;
+  }
+
+  /** Changes the wallet's flags (kept in the database) as `change` says. */
+  #writeFlags(change: Partial<Wallet["flags"]>): void {
+    this.store.setMeta("flags", JSON.stringify({ ...this.flags, ...change }));
   }
 
   get encrypted(): boolean {

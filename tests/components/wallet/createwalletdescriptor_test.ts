@@ -73,10 +73,21 @@ Deno.test("createwalletdescriptor: a blank wallet makes another wallet's descrip
     await call("createwalletdescriptor", ["bech32m", { internal: false }], "blank"),
     error(-4, "Descriptor already exists"),
   );
-  // Kept across a reload.
+  // Options of the wrong type, as Core's get_bool and get_str.
+  assertEquals(
+    await call("createwalletdescriptor", ["bech32m", { internal: "true" }], "blank"),
+    error(-3, "JSON value of type string is not of expected type bool"),
+  );
+  assertEquals(
+    await call("createwalletdescriptor", ["bech32m", { hdkey: 5 }], "blank"),
+    error(-3, "JSON value of type number is not of expected type string"),
+  );
+  // No longer blank (Core's SetupDescriptorGeneration); kept across a reload.
+  assertEquals((await call("getwalletinfo", [], "blank")).blank, false);
   await node("unloadwallet", ["blank"]);
   await node("loadwallet", ["blank"]);
   assertEquals((await listed("blank")).length, 4);
+  assertEquals((await call("getwalletinfo", [], "blank")).flags.includes("blank"), false);
 });
 
 Deno.test("createwalletdescriptor: several HD keys, a named one, and a locked wallet", async () => {
@@ -105,8 +116,13 @@ Deno.test("createwalletdescriptor: several HD keys, a named one, and a locked wa
     await call("createwalletdescriptor", ["bech32m", { hdkey: xprv }], "multiple"),
     error(-5, "Unable to parse HD key. Please provide a valid xpub"),
   );
-  // Named, the other key's taproot descriptors take the place of its own, which are watched still.
+  // Named, the other key's taproot descriptors take the place of its own, which are watched still
+  // (and so exist already).
   const replaced = await call("createwalletdescriptor", ["bech32m", { hdkey: xpub }], "multiple");
+  assertEquals(
+    await call("createwalletdescriptor", ["bech32m", { hdkey: own }], "multiple"),
+    error(-4, "Descriptor already exists"),
+  );
   assertEquals(replaced.descs.length, 2);
   const listed: Listed[] = (await call("listdescriptors", [], "multiple")).descriptors;
   const taproot = listed.filter((d) => d.desc.startsWith("tr("));
