@@ -1190,6 +1190,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         return a;
       }));
     const unsafe = bool(includeUnsafe, true);
+    const { avoidReuse } = wallet.flags;
     return wallet.coins()
       .filter((c) => !wallet.immature(c) && c.confirmations >= least && c.confirmations <= most)
       .filter((c) => (unsafe || c.safe) && !wallet.isLocked(`${c.txid}:${c.vout}`))
@@ -1208,7 +1209,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         solvable: coin.key !== undefined,
         desc: coin.key?.descriptor,
         parent_descs: [wallet.descriptorOf(coin.script)!.desc],
-        reused: wallet.flags.avoidReuse ? coin.reused : undefined,
+        reused: avoidReuse ? coin.reused : undefined,
         safe: coin.safe,
       }));
   },
