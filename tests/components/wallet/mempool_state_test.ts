@@ -46,8 +46,15 @@ Deno.test("wallet: a transaction out of the mempool holds its inputs until aband
       }[]).map((i) => `${i.txid}:${i.vout}`);
 
     // A, locked to the tip's height, is no longer final once the tip is invalidated: the node
-    // drops it (a reorg), the wallet keeps its input spent.
-    const a = await call("sendtoaddress", [EXTERNAL, 1]);
+    // drops it (a reorg), the wallet keeps its input spent. The locktime is given: the one set
+    // against fee sniping is one time in ten lower, and A would stay.
+    const height = await call("getblockcount");
+    const sent = await call("send", [{ [EXTERNAL]: 1 }, null, "unset", null, { locktime: height }]);
+    const a: string = sent.txid;
+    assertEquals(
+      (await call("decoderawtransaction", [(await call("gettransaction", [a])).hex])).locktime,
+      height,
+    );
     const [spentByA] = await inputsOf(a);
     const tip = await call("getbestblockhash");
     await call("invalidateblock", [tip]);
