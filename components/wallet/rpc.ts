@@ -288,6 +288,7 @@ interface SendallRequest {
   lockUnspents: boolean;
   addToWallet: boolean;
   psbt: boolean;
+  version: number;
 }
 
 /** What `listReceived` reads: the arguments both methods share, and the address filter. */
@@ -1055,6 +1056,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       lockUnspents: r.lockUnspents,
       addToWallet: r.addToWallet,
       psbt: r.psbt,
+      version: r.version,
     });
     return sent;
   },

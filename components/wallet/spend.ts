@@ -83,6 +83,9 @@ const MAX_SEQUENCE_NONFINAL = 0xfffffffe;
 const TRUC_VERSION = 3;
 /** Core's `MAX_STANDARD_TX_WEIGHT`: the node relays nothing heavier. */
 const MAX_STANDARD_TX_WEIGHT = 400_000;
+/** BIP 431's bounds: a version 3 transaction's weight, and a child's of an unconfirmed one. */
+const TRUC_MAX_WEIGHT = 40_000;
+const TRUC_CHILD_MAX_WEIGHT = 4_000;
 
 /**
  * What spending needs of the wallet beside signing. It reads the coins,
@@ -227,6 +230,7 @@ export interface SendAllRequest extends FinishOptions {
   readonly minDepth: number;
   readonly maxDepth: number | null;
   readonly lockUnspents: boolean;
+  readonly version: number;
 }
 
 /**
@@ -387,18 +391,7 @@ async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise
         `Not solvable pre-selected input COutPoint(${input.txid.slice(0, 10)}, ${input.vout})`,
       );
     }
-    const { tx, row } = wallet.transaction(input.txid)!;
-    // BIP 431 (TRUC): an unconfirmed parent and its child are both version 3, or neither (one
-    // out of the mempool too, as Core's depth 0).
-    if (
-      row.blockHeight === null && !wallet.isConflicted(input.txid) &&
-      (tx.version === TRUC_VERSION) !== (request.version === TRUC_VERSION)
-    ) {
-      throw new WalletError(
-        Code.WALLET,
-        `Can't spend unconfirmed version ${tx.version} pre-selected input with a version ${request.version} tx`,
-      );
-    }
+    checkTrucParent(wallet, input.txid, request.version, Code.WALLET);
     return { ...input, amount: output.amount, key: presetKey(wallet, input, output.script) };
   });
   const depthOk = (c: WalletCoin) =>
@@ -434,6 +427,30 @@ async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise
     fee: built.fee,
     changePos: built.changePos,
   };
+}
+
+/**
+ * BIP 431 (TRUC) for a given input: an unconfirmed parent and its child
+ * are both version 3, or neither (a parent out of the mempool too, as
+ * Core's depth 0). Refused with `code`: Core's funding answers -4, its
+ * sendall -8.
+ */
+function checkTrucParent(
+  wallet: SpendingWallet,
+  txid: string,
+  version: number,
+  code: number,
+): void {
+  const { tx, row } = wallet.transaction(txid)!;
+  if (
+    row.blockHeight === null && !wallet.isConflicted(txid) &&
+    (tx.version === TRUC_VERSION) !== (version === TRUC_VERSION)
+  ) {
+    throw new WalletError(
+      code,
+      `Can't spend unconfirmed version ${tx.version} pre-selected input with a version ${version} tx`,
+    );
+  }
 }
 
 /** The coins coin selection may add: mature, not locked, and passing `accept`. */
@@ -813,6 +830,7 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
     }
     const feeRate = rate < required ? required : rate;
     const sequence = request.replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL;
+    let maxWeight = request.version === TRUC_VERSION ? TRUC_MAX_WEIGHT : MAX_STANDARD_TX_WEIGHT;
     let coins: (OutPoint & { sequence: number; amount: bigint; key: DerivedKey })[];
     if (request.inputs !== null) {
       const spent = wallet.spent();
@@ -831,14 +849,27 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
             `Input not found. UTXO (${outpoint}) is not part of wallet.`,
           );
         }
+        checkTrucParent(wallet, input.txid, request.version, Code.INVALID_PARAMETER);
         return { ...input, amount: output.amount, key: presetKey(wallet, input, output.script) };
       });
     } else {
-      coins = spendable(wallet, (c) =>
-        c.safe && c.confirmations >= request.minDepth &&
-        (request.maxDepth === null || c.confirmations <= request.maxDepth))
+      const available = await trucChildless(
+        wallet,
+        spendable(
+          wallet,
+          (c) =>
+            c.safe && c.confirmations >= request.minDepth &&
+            (request.maxDepth === null || c.confirmations <= request.maxDepth),
+          request.version,
+        ),
+      );
+      coins = available
         .filter((c) => !request.sendMax || feeFor(asCoin(c).inputWeight, feeRate) <= c.amount)
         .map((c) => ({ txid: c.txid, vout: c.vout, sequence, amount: c.amount, key: c.key }));
+      // A child of an unconfirmed version 3 parent is held to BIP 431's child bound.
+      if (request.version === TRUC_VERSION && available.some((c) => c.confirmations === 0)) {
+        maxWeight = TRUC_CHILD_MAX_WEIGHT;
+      }
     }
     const weight = transactionWeight(coins.map(asCoin), request.outputs.map((o) => o.script));
     const fee = feeFor(weight, feeRate);
@@ -858,7 +889,7 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
           : "Total value of UTXO pool too low to pay for transaction. Try using lower feerate or excluding uneconomic UTXOs with 'send_max' option.",
       );
     }
-    if (weight > MAX_STANDARD_TX_WEIGHT) {
+    if (weight > maxWeight) {
       throw new WalletError(Code.WALLET, "Transaction too large.");
     }
     const claimed = request.outputs.reduce((sum, o) => sum + (o.remainder ? 0n : o.amount), 0n);
@@ -905,7 +936,7 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
       wallet.setLocked(coins.map((c) => `${c.txid}:${c.vout}`), true, false);
     }
     const tx = new Transaction({
-      version: 2,
+      version: request.version,
       lockTime: request.lockTime ?? await antiFeeSniping(wallet, coins),
       allowUnknownOutputs: true,
       lowR: true,

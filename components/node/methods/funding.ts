@@ -704,6 +704,14 @@ function feeInstructions(
   return merged;
 }
 
+/** The version of the transaction `send` and `sendall` make (Core's `DEFAULT_WALLET_TX_VERSION`). */
+const VERSION_ARG: ArgSpec = {
+  name: "version",
+  type: "num",
+  default: 2,
+  description: "Transaction version",
+};
+
 /** sendall's options, with Core's help (`FundTxDoc`'s fee options among them). */
 const SENDALL_OPTION_ARGS: readonly ArgSpec[] = [
   {
@@ -771,6 +779,7 @@ const SENDALL_OPTION_ARGS: readonly ArgSpec[] = [
     optional: true,
     description: "Require inputs with at most this many confirmations.",
   },
+  VERSION_ARG,
   ...FUND_TX_DOC,
 ];
 
@@ -897,13 +906,14 @@ function sendAllMethod(node: NodeServices): RpcMethod {
       if (maxconf !== null && maxconf < (minconf ?? 0)) {
         invalid(`maxconf can't be lower than minconf: ${maxconf} < ${minconf ?? 0}`);
       }
+      const version = options.has("version") ? asUint32(options.get("version")!) : 2;
       const rbf = flag(options, "replaceable", true);
       const tx = constructTransaction(
         options.get("inputs") ?? null,
         pairs,
         options.get("locktime") ?? null,
         rbf,
-        2,
+        version,
       );
       if (options.has("inputs") && options.has("send_max")) {
         invalid("Cannot combine send_max with specific inputs.");
@@ -946,6 +956,7 @@ function sendAllMethod(node: NodeServices): RpcMethod {
         ["lockUnspents", flag(options, "lock_unspents", false)],
         ["addToWallet", flag(options, "add_to_wallet", true)],
         ["psbt", flag(options, "psbt", false)],
+        ["version", new JsonNumber(String(tx.version))],
       ]);
       return [request];
     }),
@@ -1035,6 +1046,8 @@ function sendMethod(node: NodeServices): RpcMethod {
         inner: SEND_OPTION_ARGS,
         onelineDescription: "options",
       },
+      // Core's send takes it after the options, not among them (sendall's is an option).
+      VERSION_ARG,
     ],
     result: FINISH_RESULT,
     examples:
@@ -1058,7 +1071,7 @@ function sendMethod(node: NodeServices): RpcMethod {
         outputs,
         options.get("locktime") ?? null,
         flag(options, "replaceable", true),
-        2,
+        params.arg("version", asUint32),
       );
       const request = fundRequest(node, tx, checkedOptions(options, OPTION_TYPES, NOT_SUPPORTED), {
         subtractKey: "subtract_fee_from_outputs",

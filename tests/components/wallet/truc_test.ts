@@ -98,3 +98,79 @@ Deno.test("version 3 funding: the wallet keeps BIP 431's rules, as Core's", asyn
   assertEquals((await call("testmempoolaccept", [[one.hex]]))[0].allowed, true);
   assertEquals(await target.health(), null);
 });
+
+Deno.test("version 3 send and sendall: the version given, BIP 431's rules and bounds, as Core's", async () => {
+  await using target = await startMethodFuzzTarget();
+  const call = target.walletCall;
+  const external = target.context.addresses[4]; // not the wallet's
+  assertEquals(await call("createwallet", ["v"]), { name: "v" });
+  const v = (method: string, params: unknown = []) => call(method, params, "v");
+  // Fifteen confirmed coins: a sendall of all of them weighs more than BIP 431's child bound.
+  const payments: Record<string, number> = {};
+  for (let i = 0; i < 15; i++) payments[await v("getnewaddress")] = 0.1;
+  await call("sendmany", ["", payments]);
+  await call("generatetoaddress", [1, external]);
+  const decode = async (txid: string) =>
+    await call("decoderawtransaction", [(await v("gettransaction", [txid])).hex]);
+
+  // send: the version is its argument after the options (Core's), positional or named.
+  const parent = await v("send", [{ [external]: 0.01 }, null, "unset", null, {}, 3]);
+  assertEquals((await decode(parent.txid)).version, 3);
+  const named = await v("send", {
+    outputs: { [external]: 0.01 },
+    version: 1,
+    add_to_wallet: false,
+  });
+  assertEquals((await call("decoderawtransaction", [named.hex])).version, 1);
+  assertEquals(
+    await v("send", [{ [external]: 0.01 }, null, "unset", null, {}, 4]),
+    refused(-8, "Invalid parameter, version out of range(1~3)"),
+  );
+  assertEquals(
+    await v("send", [{ [external]: 0.01 }, null, "unset", null, { version: 3 }]),
+    refused(-3, "Unexpected key version"),
+  );
+
+  // sendall: the version is an option. The unconfirmed version 3 change is no version 2 input.
+  const change = (await v("listunspent", [0, 0]))[0];
+  assertEquals(change.txid, parent.txid);
+  assertEquals(
+    await v("sendall", [[external], null, "unset", null, {
+      inputs: [{ txid: change.txid, vout: change.vout }],
+    }]),
+    refused(-8, "Can't spend unconfirmed version 3 pre-selected input with a version 2 tx"),
+  );
+  assertEquals(
+    await v("sendall", [[external], null, "unset", null, { version: 0 }]),
+    refused(-8, "Invalid parameter, version out of range(1~3)"),
+  );
+  assertEquals(
+    await v("sendall", [[external], null, "unset", null, { version: "3" }]),
+    refused(-3, "JSON value of type string is not of expected type number"),
+  );
+  // Every coin, the unconfirmed parent's among them: more than a child of it may weigh.
+  assertEquals(
+    await v("sendall", [[external], null, "unset", null, { version: 3 }]),
+    refused(-4, "Transaction too large."),
+  );
+  // Given, the coins are held to the version 3 bound only, and the mempool takes the child.
+  const confirmed = (await v("listunspent", [1])).slice(0, 3);
+  const inputs = [change, ...confirmed].map((u: { txid: string; vout: number }) => ({
+    txid: u.txid,
+    vout: u.vout,
+  }));
+  const child = await v("sendall", [[external], null, "unset", null, { version: 3, inputs }]);
+  const childTx = await decode(child.txid);
+  assertEquals([childTx.version, childTx.vin.length], [3, 4]);
+  assertEquals((await call("getmempoolentry", [child.txid])).depends, [parent.txid]);
+  // A version 2 sendall leaves the version 3 child's coins alone; it spends all the others.
+  const own = await v("getnewaddress");
+  const grandchildless = await v("sendall", [[own], null, "unset", null, {}]);
+  const rest = await decode(grandchildless.txid);
+  assertEquals([rest.version, rest.vin.length], [2, 11]); // 15, less the parent's and 3 of the child's
+  assertEquals(
+    rest.vin.some((i: { txid: string }) => i.txid === parent.txid || i.txid === child.txid),
+    false,
+  );
+  assertEquals(await target.health(), null);
+});
