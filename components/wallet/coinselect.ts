@@ -39,6 +39,8 @@ export interface Coin {
   readonly legacy?: boolean;
   /** Spent with the other coins of its group, or not at all (Core's `OutputGroup`); alone by default. */
   readonly group?: string;
+  /** The most a transaction adding it may weigh (a child of an unconfirmed TRUC parent); none by default. */
+  readonly maxWeight?: number;
 }
 
 /** One payment. */
@@ -59,6 +61,11 @@ export interface SelectionRequest {
   readonly preset?: readonly Coin[];
   /** Whether `coins` may be added to `preset` (false: only `preset` pays); true by default. */
   readonly addInputs?: boolean;
+  /**
+   * The most a transaction with coins added may weigh (Core's `max_tx_weight`);
+   * {@linkcode MAX_STANDARD_TX_WEIGHT} by default, which `preset` alone is held to.
+   */
+  readonly maxWeight?: number;
 }
 
 /** The chosen coins and the outputs to make. */
@@ -83,6 +90,16 @@ export const PRESET_TOO_SMALL =
   "The preselected coins total amount does not cover the transaction target. Please allow other inputs to be automatically selected or include more coins manually";
 /** Core's message when a payment cannot carry its share of the fee. */
 export const AMOUNT_TOO_SMALL_FOR_FEE = "The transaction amount is too small to pay the fee";
+/** Core's `MAX_STANDARD_TX_WEIGHT`: the node relays nothing heavier. */
+export const MAX_STANDARD_TX_WEIGHT = 400_000;
+/** Core's messages when the coins that pay would weigh too much. */
+export const MAX_WEIGHT_EXCEEDED =
+  "The inputs size exceeds the maximum weight. Please try sending a smaller amount or manually consolidating your wallet's UTXOs";
+export const PRESET_AND_SELECTED_TOO_HEAVY =
+  "The combination of the pre-selected inputs and the wallet automatic inputs selection exceeds the transaction maximum weight. Please try sending a smaller amount or manually consolidating your wallet's UTXOs";
+export const NO_WEIGHT_FOR_INPUTS =
+  "Maximum transaction weight is less than transaction weight without inputs";
+export const TRANSACTION_TOO_LARGE = "Transaction too large";
 
 /** Weight of an output paying `script`. */
 export function outputWeight(script: Uint8Array): number {
@@ -139,10 +156,21 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
     : [];
   const chosen: Coin[] = [...preset];
   let total = preset.reduce((sum, coin) => sum + coin.amount, 0n);
+  // As Core's: the preset coins alone are held to the standard bound only.
+  let maxWeight = MAX_STANDARD_TX_WEIGHT;
   // The preset coins alone first, then one more of the largest groups at a time.
   for (let next = 0; next <= groups.length; next++) {
+    if (next === 1) {
+      maxWeight = request.maxWeight ?? MAX_STANDARD_TX_WEIGHT;
+      if (maxWeight <= transactionWeight([], scripts)) {
+        throw new SelectionError(NO_WEIGHT_FOR_INPUTS);
+      }
+    }
     if (next > 0) {
-      chosen.push(...groups[next - 1].coins);
+      for (const coin of groups[next - 1].coins) {
+        chosen.push(coin);
+        if (coin.maxWeight !== undefined && coin.maxWeight < maxWeight) maxWeight = coin.maxWeight;
+      }
       total += groups[next - 1].amount;
     }
     if (chosen.length === 0) continue;
@@ -156,6 +184,16 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
     const amounts = subtracting > 0
       ? shareFee(payments, keepChange ? feeWithChange : feeNoChange, subtracting)
       : payments.map((p) => p.amount);
+    // The lightest selection that pays: were it too heavy, so would every later one be.
+    if (weight + (keepChange ? changeWeight : 0) > maxWeight) {
+      throw new SelectionError(
+        next === 0
+          ? TRANSACTION_TOO_LARGE
+          : preset.length > 0
+          ? PRESET_AND_SELECTED_TOO_HEAVY
+          : MAX_WEIGHT_EXCEEDED,
+      );
+    }
     const change = keepChange ? changeLeft : null;
     const paid = amounts.reduce((sum, a) => sum + a, 0n) + (change ?? 0n);
     return { inputs: chosen, amounts, change, fee: total - paid };

@@ -148,6 +148,8 @@ interface FundrawRequest {
   /** Satoshis per 1000 vB; null: the wallet's choice. */
   feeRate: number | null;
   replaceable: boolean;
+  /** `max_tx_weight`, or null when not given. */
+  maxTxWeight: number | null;
 }
 
 /**
@@ -200,6 +202,7 @@ async function fundRequested<T>(
       changePosition: r.changePosition ?? undefined,
       replaceable: r.replaceable,
       lockUnspents: r.lockUnspents,
+      maxWeight: r.maxTxWeight ?? undefined,
     });
   } catch (error) {
     if (error instanceof SelectionError || error instanceof WalletError) {

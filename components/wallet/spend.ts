@@ -44,6 +44,7 @@ import {
   type Coin,
   dustThreshold,
   feeFor,
+  MAX_STANDARD_TX_WEIGHT,
   type Payment,
   selectCoins,
   SelectionError,
@@ -81,8 +82,8 @@ const WALLET_SEQUENCE = 0xfffffffd;
 const MAX_SEQUENCE_NONFINAL = 0xfffffffe;
 /** BIP 431's version: topologically restricted until confirmation (TRUC). */
 const TRUC_VERSION = 3;
-/** Core's `MAX_STANDARD_TX_WEIGHT`: the node relays nothing heavier. */
-const MAX_STANDARD_TX_WEIGHT = 400_000;
+/** Core's lightest standard transaction (`MIN_STANDARD_TX_NONWITNESS_SIZE`, as weight). */
+const MIN_STANDARD_TX_WEIGHT = 65 * 4;
 /** BIP 431's bounds: a version 3 transaction's weight, and a child's of an unconfirmed one. */
 const TRUC_MAX_WEIGHT = 40_000;
 const TRUC_CHILD_MAX_WEIGHT = 4_000;
@@ -167,6 +168,8 @@ export interface FundRequest {
   readonly replaceable: boolean;
   /** Lock every input of the result (`lockUnspents`, not persisted). */
   readonly lockUnspents: boolean;
+  /** The most the transaction may weigh once coins are added (`max_tx_weight`). */
+  readonly maxWeight?: number;
 }
 
 /** A funded transaction (`fundTransaction`): its bytes, its fee, and where its change went (-1: none). */
@@ -394,6 +397,17 @@ async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise
     checkTrucParent(wallet, input.txid, request.version, Code.WALLET);
     return { ...input, amount: output.amount, key: presetKey(wallet, input, output.script) };
   });
+  // Core's FundTransaction and CreateTransaction: version 3 is held to BIP 431's bound, and the
+  // bound must leave room for a standard transaction.
+  const maxWeight = request.version === TRUC_VERSION
+    ? Math.min(request.maxWeight ?? TRUC_MAX_WEIGHT, TRUC_MAX_WEIGHT)
+    : request.maxWeight ?? MAX_STANDARD_TX_WEIGHT;
+  if (maxWeight < MIN_STANDARD_TX_WEIGHT || maxWeight > MAX_STANDARD_TX_WEIGHT) {
+    throw new WalletError(
+      Code.WALLET,
+      `Maximum transaction weight must be between ${MIN_STANDARD_TX_WEIGHT} and ${MAX_STANDARD_TX_WEIGHT}`,
+    );
+  }
   const depthOk = (c: WalletCoin) =>
     c.confirmations >= request.minDepth &&
     (request.maxDepth === undefined || c.confirmations <= request.maxDepth);
@@ -416,6 +430,7 @@ async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise
     changeKind: request.changeKind,
     changePosition: request.changePosition,
     version: request.version,
+    maxWeight,
     // The inputs added keep locktime semantics on: the given ones decide.
     lockTime: request.lockTime ?? await antiFeeSniping(wallet, request.inputs),
     // Core's: BIP 125 signalled, else final locktime semantics kept on (MAX_SEQUENCE_NONFINAL).
@@ -544,6 +559,8 @@ function build(wallet: SpendingWallet, spec: {
   changeKind?: DescriptorKind;
   changePosition?: number;
   version: number;
+  /** The most the transaction may weigh once coins of `available` are added. */
+  maxWeight?: number;
   lockTime: number;
   sequence: number;
 }): { tx: Transaction; fee: bigint; changePos: number; inputs: string[] } {
@@ -557,11 +574,17 @@ function build(wallet: SpendingWallet, spec: {
       wallet.accounts.get(changeKind)!.derive(true, wallet.nextIndex(changeKind, true))
         .script);
   const plan = selectCoins({
-    coins: spec.available.map((c) =>
-      spec.byAddress ? { ...asCoin(c), group: hex.encode(c.script) } : asCoin(c)
-    ),
+    coins: spec.available.map((c) => ({
+      ...asCoin(c),
+      group: spec.byAddress ? hex.encode(c.script) : undefined,
+      // BIP 431: a child of an unconfirmed version 3 parent is held to the child's bound.
+      maxWeight: spec.version === TRUC_VERSION && c.confirmations === 0
+        ? TRUC_CHILD_MAX_WEIGHT
+        : undefined,
+    })),
     preset: spec.preset.map(asCoin),
     addInputs: spec.addInputs,
+    maxWeight: spec.maxWeight,
     payments: spec.payments,
     feeRate: spec.feeRate,
     changeScript: changeScript ?? new Uint8Array(),

@@ -17,9 +17,9 @@
  *   options (inputs and outputs as `createrawtransaction` reads them); the
  *   wallet sweeps its coins to them (`sendAll`, `components/wallet/spend.ts`).
  *
- * Not taken here: `solving_data`, `input_weights` and `max_tx_weight` (this
- * wallet funds with its own coins only, whose sizes it knows), each refused
- * with a line saying so.
+ * Not taken here: `solving_data` and `input_weights` (this wallet funds
+ * with its own coins only, whose sizes it knows), each refused with a line
+ * saying so.
  *
  * @example
  * ```ts
@@ -81,7 +81,7 @@ import { confirmTarget, estimateMode } from "./util.ts";
 
 const OUTPUT_TYPES = ["legacy", "p2sh-segwit", "bech32", "bech32m"];
 /** The options this node's wallet refuses. */
-export const NOT_SUPPORTED = ["solving_data", "input_weights", "max_tx_weight"];
+export const NOT_SUPPORTED = ["solving_data", "input_weights"];
 
 /** The options `RPCTypeCheckObj` checks (strictly: any other key is -3 `Unexpected key`). */
 export const OPTION_TYPES: Readonly<Record<string, string | null>> = {
@@ -375,6 +375,12 @@ export function fundRequest(
     ],
     ["feeRate", feeRate === null ? null : new JsonNumber(feeRate.toString())],
     ["replaceable", flag(options, "replaceable", true)],
+    [
+      "maxTxWeight",
+      options.has("max_tx_weight")
+        ? new JsonNumber(String(asInt(options.get("max_tx_weight")!)))
+        : null,
+    ],
   ]);
 }
 

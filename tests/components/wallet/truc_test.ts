@@ -99,7 +99,10 @@ Deno.test("version 3 funding: the wallet keeps BIP 431's rules, as Core's", asyn
   assertEquals(await target.health(), null);
 });
 
-Deno.test("version 3 send and sendall: the version given, BIP 431's rules and bounds, as Core's", async () => {
+const MAX_WEIGHT_EXCEEDED =
+  "The inputs size exceeds the maximum weight. Please try sending a smaller amount or manually consolidating your wallet's UTXOs";
+
+Deno.test("version 3 send and sendall, and weight bounds: the version given, BIP 431's rules and bounds, max_tx_weight, as Core's", async () => {
   await using target = await startMethodFuzzTarget();
   const call = target.walletCall;
   const external = target.context.addresses[4]; // not the wallet's
@@ -112,6 +115,57 @@ Deno.test("version 3 send and sendall: the version given, BIP 431's rules and bo
   await call("generatetoaddress", [1, external]);
   const decode = async (txid: string) =>
     await call("decoderawtransaction", [(await v("gettransaction", [txid])).hex]);
+
+  // max_tx_weight: 1.2 BTC to a P2WPKH address takes 13 coins of 0.1 and P2WPKH change,
+  // 40 + 2 × 124 + 2 + 13 × 271 = 3,813 weight units.
+  const payee = await call("getnewaddress", ["", "bech32"]); // the default wallet's
+  const fund = (inputs: unknown[], amount: number, options: Record<string, unknown>) =>
+    v("walletcreatefundedpsbt", [inputs, [{ [payee]: amount }], 0, options]);
+  assertEquals(
+    (await call("decodepsbt", [(await fund([], 1.2, { max_tx_weight: 3_813 })).psbt])).tx.vin
+      .length,
+    13,
+  );
+  assertEquals(await fund([], 1.2, { max_tx_weight: 3_812 }), refused(-4, MAX_WEIGHT_EXCEEDED));
+  for (const weight of [259, 400_001, -1]) {
+    assertEquals(
+      await fund([], 0.1, { max_tx_weight: weight }),
+      refused(-4, "Maximum transaction weight must be between 260 and 400000"),
+    );
+  }
+  const [first, second] = await v("listunspent");
+  const given = [first, second].map((u: { txid: string; vout: number }) => ({
+    txid: u.txid,
+    vout: u.vout,
+  }));
+  assertEquals(
+    await fund(given.slice(0, 1), 1.2, { max_tx_weight: 3_812, add_inputs: true }),
+    refused(
+      -4,
+      "The combination of the pre-selected inputs and the wallet automatic inputs selection exceeds the transaction maximum weight. Please try sending a smaller amount or manually consolidating your wallet's UTXOs",
+    ),
+  );
+  // As Core's: given inputs that pay alone are held to the standard bound only.
+  assertEquals(typeof (await fund(given, 0.15, { max_tx_weight: 300 })).psbt, "string");
+  assertEquals(
+    await v("walletcreatefundedpsbt", [
+      [],
+      [await call("getnewaddress"), await call("getnewaddress"), payee].map((address) => ({
+        [address]: 0.1,
+      })),
+      0,
+      { max_tx_weight: 300 }, // three outputs and the rest weigh 412
+    ]),
+    refused(-4, "Maximum transaction weight is less than transaction weight without inputs"),
+  );
+  // Version 3 is held to BIP 431's 10 kvB: a data output of 9,950 bytes leaves no room for an input.
+  const bulky = (version: number) =>
+    call("createrawtransaction", [[], [{ data: "00".repeat(9_950) }], 0, true, version]);
+  assertEquals(
+    await v("fundrawtransaction", [await bulky(3)]),
+    refused(-4, MAX_WEIGHT_EXCEEDED),
+  );
+  assertEquals((await v("fundrawtransaction", [await bulky(2)])).changepos, 1);
 
   // send: the version is its argument after the options (Core's), positional or named.
   const parent = await v("send", [{ [external]: 0.01 }, null, "unset", null, {}, 3]);
@@ -134,6 +188,13 @@ Deno.test("version 3 send and sendall: the version given, BIP 431's rules and bo
   // sendall: the version is an option. The unconfirmed version 3 change is no version 2 input.
   const change = (await v("listunspent", [0, 0]))[0];
   assertEquals(change.txid, parent.txid);
+  // Funding: a version 3 child of the unconfirmed parent is held to BIP 431's 1 kvB (every coin
+  // pays 1.45 BTC: 15 inputs); a version 2 transaction does not spend the parent's change at all.
+  assertEquals(await fund([], 1.45, { version: 3 }), refused(-3, "Unexpected key version"));
+  const fundVersion = (version: number) =>
+    v("walletcreatefundedpsbt", [[], [{ [external]: 1.45 }], 0, {}, true, version]);
+  assertEquals(await fundVersion(3), refused(-4, MAX_WEIGHT_EXCEEDED));
+  assertEquals(await fundVersion(2), refused(-4, "Insufficient funds"));
   assertEquals(
     await v("sendall", [[external], null, "unset", null, {
       inputs: [{ txid: change.txid, vout: change.vout }],
