@@ -11,6 +11,8 @@
  * one `group` (Core's avoided partial spends: the coins of one address)
  * are spent together, a hundred at most at a time, and never when they
  * are worth less than the fee of spending them (dust sent to an address).
+ * A coin of an unconfirmed transaction pays besides what its ancestors lack
+ * of the fee rate (its `bumpFee`).
  *
  * @example
  * ```ts
@@ -41,6 +43,11 @@ export interface Coin {
   readonly group?: string;
   /** The most a transaction adding it may weigh (a child of an unconfirmed TRUC parent); none by default. */
   readonly maxWeight?: number;
+  /**
+   * What spending it adds to the fee so that its unconfirmed ancestors reach
+   * the fee rate (Core's ancestor bump fee); 0 by default.
+   */
+  readonly bumpFee?: bigint;
 }
 
 /** One payment. */
@@ -119,6 +126,11 @@ function inputsWeight(inputs: readonly Coin[]): number {
   return legacy === inputs.length ? own : own + 2 + legacy;
 }
 
+/** What `inputs` add to the fee for their unconfirmed ancestors. */
+function bumpFees(inputs: readonly Coin[]): bigint {
+  return inputs.reduce((sum, coin) => sum + (coin.bumpFee ?? 0n), 0n);
+}
+
 /** The weight of a signed transaction spending `inputs` to outputs paying `scripts`. */
 export function transactionWeight(inputs: readonly Coin[], scripts: readonly Uint8Array[]): number {
   return scripts.reduce((sum, script) => sum + outputWeight(script), BASE_WEIGHT) +
@@ -175,10 +187,11 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
     }
     if (chosen.length === 0) continue;
     const weight = transactionWeight(chosen, scripts);
-    const feeNoChange = feeFor(weight, feeRate);
+    const bumps = bumpFees(chosen);
+    const feeNoChange = feeFor(weight, feeRate) + bumps;
     const needed = subtracting > 0 ? target : target + feeNoChange;
     if (total < needed) continue;
-    const feeWithChange = feeFor(weight + changeWeight, feeRate);
+    const feeWithChange = feeFor(weight + changeWeight, feeRate) + bumps;
     const changeLeft = subtracting > 0 ? total - target : total - target - feeWithChange;
     const keepChange = changeLeft >= dustThreshold(changeScript);
     const amounts = subtracting > 0
@@ -228,7 +241,9 @@ function outputGroups(
   const weight = (group: { coins: Coin[] }) =>
     group.coins.reduce((sum, coin) => sum + coin.inputWeight, 0);
   return groups
-    .filter((group) => !group.grouped || group.amount > feeFor(weight(group), feeRate))
+    .filter((group) =>
+      !group.grouped || group.amount > feeFor(weight(group), feeRate) + bumpFees(group.coins)
+    )
     .sort((a, b) => a.amount > b.amount ? -1 : a.amount < b.amount ? 1 : 0);
 }
 

@@ -126,6 +126,8 @@ export type SpendingWallet =
       | "relayIncrementalFee"
       | "mempoolMinFee"
       | "hasDescendantsInMempool"
+      | "calculateIndividualBumpFees"
+      | "calculateCombinedBumpFee"
       | "isInitialBlockDownload"
       | "findBlock"
     >;
@@ -308,7 +310,7 @@ export function sendMoney(
 ): Promise<{ tx: ParsedTx; fee: bigint }> {
   return wallet.serial(async () => {
     wallet.ensureCanSign();
-    const { tx } = build(wallet, {
+    const { tx } = await build(wallet, {
       payments,
       feeRate,
       preset: [],
@@ -411,7 +413,7 @@ async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise
   const depthOk = (c: WalletCoin) =>
     c.confirmations >= request.minDepth &&
     (request.maxDepth === undefined || c.confirmations <= request.maxDepth);
-  const built = build(wallet, {
+  const built = await build(wallet, {
     payments: request.payments,
     feeRate: request.feeRate,
     preset,
@@ -524,7 +526,7 @@ async function trucChildless(
     }
     if (!byParent.has(coin.txid)) {
       const childless = !await wallet.chain.hasDescendantsInMempool(internalBytes(coin.txid)) &&
-        !tx.inputs.some((input) => wallet.transaction(input.txid)?.row.blockHeight === null);
+        !tx.inputs.some((input) => unconfirmed(wallet, input.txid));
       byParent.set(coin.txid, childless ? [] : null);
     }
     byParent.get(coin.txid)?.push(coin);
@@ -541,7 +543,7 @@ async function trucChildless(
  * `changeScript` or to a new address of the wallet, at `changePosition`
  * (random by default, as Core places it). Signs nothing.
  */
-function build(wallet: SpendingWallet, spec: {
+async function build(wallet: SpendingWallet, spec: {
   payments: readonly Payment[];
   feeRate: bigint;
   preset: readonly {
@@ -563,8 +565,12 @@ function build(wallet: SpendingWallet, spec: {
   maxWeight?: number;
   lockTime: number;
   sequence: number;
-}): { tx: Transaction; fee: bigint; changePos: number; inputs: string[] } {
+}): Promise<{ tx: Transaction; fee: bigint; changePos: number; inputs: string[] }> {
   const byKey = new Map(spec.available.map((c) => [`${c.txid}:${c.vout}`, c]));
+  const bumps = await individualBumpFees(wallet, [
+    ...spec.preset.filter((c) => unconfirmed(wallet, c.txid)),
+    ...spec.available.filter((c) => c.confirmations === 0),
+  ], spec.feeRate);
   const changeKind = spec.changeKind ?? changeKindFor(wallet, spec.payments);
   const changeChain = wallet.accounts.get(changeKind)?.chain(true);
   // As Core's: with no change address to be had, the change is weighed as an empty script, and
@@ -581,15 +587,35 @@ function build(wallet: SpendingWallet, spec: {
       maxWeight: spec.version === TRUC_VERSION && c.confirmations === 0
         ? TRUC_CHILD_MAX_WEIGHT
         : undefined,
+      bumpFee: bumps.get(`${c.txid}:${c.vout}`),
     })),
-    preset: spec.preset.map(asCoin),
+    preset: spec.preset.map((c) => ({ ...asCoin(c), bumpFee: bumps.get(`${c.txid}:${c.vout}`) })),
     addInputs: spec.addInputs,
     maxWeight: spec.maxWeight,
     payments: spec.payments,
     feeRate: spec.feeRate,
     changeScript: changeScript ?? new Uint8Array(),
   });
-  if (plan.change !== null && changeScript === undefined) {
+  // Ancestors the chosen coins share are paid for once (Core's bump fee discount), to the change.
+  let { fee, change } = plan;
+  const bumped = plan.inputs.filter((coin) => (coin.bumpFee ?? 0n) > 0n);
+  if (bumped.length > 1 && change !== null) {
+    const outpoints = bumped.map(({ key }) => {
+      const [txid, vout] = key.split(":");
+      return { txid, vout: Number(vout) };
+    });
+    const combined = await wallet.chain.calculateCombinedBumpFee(
+      outpoints.map(chainOutPoint),
+      spec.feeRate,
+    );
+    if (combined === undefined) throw new SelectionError(ENORMOUS_CLUSTER);
+    const discount = bumped.reduce((sum, coin) => sum + coin.bumpFee!, 0n) - combined;
+    if (discount > 0n) {
+      change += discount;
+      fee -= discount;
+    }
+  }
+  if (change !== null && changeScript === undefined) {
     throw new WalletError(
       Code.WALLET,
       `Transaction needs a change address, but we can't generate it. Error: No ${
@@ -598,15 +624,15 @@ function build(wallet: SpendingWallet, spec: {
     );
   }
   // Core's CreateTransaction: the fee itself is bounded, before anything is signed or sent.
-  if (plan.fee > MAX_TX_FEE) {
+  if (fee > MAX_TX_FEE) {
     throw new SelectionError("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");
   }
   const outputs = spec.payments.map((p, i) => ({ script: p.script, amount: plan.amounts[i] }));
   let changePos = -1;
-  if (plan.change !== null) {
+  if (change !== null) {
     const script = spec.changeScript ?? wallet.newAddress(changeKind, true).script;
     changePos = spec.changePosition ?? Math.floor(Math.random() * (outputs.length + 1));
-    outputs.splice(changePos, 0, { script, amount: plan.change });
+    outputs.splice(changePos, 0, { script, amount: change });
   }
   const tx = new Transaction({
     version: spec.version,
@@ -622,7 +648,33 @@ function build(wallet: SpendingWallet, spec: {
     tx.addInput({ txid: coin.txid, index: coin.vout, sequence: spec.sequence });
   }
   for (const output of outputs) tx.addOutput(output);
-  return { tx, fee: plan.fee, changePos, inputs: plan.inputs.map((coin) => coin.key) };
+  return { tx, fee, changePos, inputs: plan.inputs.map((coin) => coin.key) };
+}
+
+/** Core's text when the node cannot reckon what unconfirmed coins' ancestors lack. */
+const ENORMOUS_CLUSTER =
+  "Failed to calculate bump fees, because unconfirmed UTXOs depend on an enormous cluster of unconfirmed transactions.";
+
+/** Each of `coins`' ancestor bump fee at `feeRate` (Core's `calculateIndividualBumpFees`), by key. */
+async function individualBumpFees(
+  wallet: SpendingWallet,
+  coins: readonly OutPoint[],
+  feeRate: bigint,
+): Promise<Map<string, bigint>> {
+  if (coins.length === 0) return new Map();
+  const fees = await wallet.chain.calculateIndividualBumpFees(coins.map(chainOutPoint), feeRate);
+  if (fees.length !== coins.length) throw new SelectionError(ENORMOUS_CLUSTER);
+  return new Map(coins.map((coin, i) => [`${coin.txid}:${coin.vout}`, fees[i]]));
+}
+
+/** Whether wallet transaction `txid` is not in a block (in the mempool, or out of it). */
+function unconfirmed(wallet: SpendingWallet, txid: string): boolean {
+  return wallet.transaction(txid)?.row.blockHeight === null;
+}
+
+/** An outpoint as the Chain interface takes it: the txid in internal byte order. */
+function chainOutPoint({ txid, vout }: OutPoint): { txid: Uint8Array; vout: number } {
+  return { txid: internalBytes(txid), vout };
 }
 
 /**
@@ -735,7 +787,7 @@ export function bumpFee(
     if (request.feeRate !== null) {
       feeRate = request.feeRate;
       const weight = transactionWeight(preset.map(asCoin), txouts.map((o) => o.script));
-      await checkFeeRate(wallet, feeRate, weight, oldFee);
+      await checkFeeRate(wallet, feeRate, preset, weight, oldFee);
     } else {
       // The original's rate (rounded down, so 1 sat/kvB more) and the incremental step.
       feeRate = (oldFee * 1000n) / BigInt(tx.vsize) + 1n + await incrementalFeeRate(wallet);
@@ -743,7 +795,7 @@ export function bumpFee(
     }
     let built;
     try {
-      built = build(wallet, {
+      built = await build(wallet, {
         payments,
         feeRate,
         preset,
@@ -895,7 +947,12 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
       }
     }
     const weight = transactionWeight(coins.map(asCoin), request.outputs.map((o) => o.script));
-    const fee = feeFor(weight, feeRate);
+    // What unconfirmed coins' ancestors lack of the rate, each once; Core's sendall counts none
+    // when the node cannot reckon it.
+    const bump = coins.some((c) => unconfirmed(wallet, c.txid))
+      ? await wallet.chain.calculateCombinedBumpFee(coins.map(chainOutPoint), feeRate) ?? 0n
+      : 0n;
+    const fee = feeFor(weight, feeRate) + bump;
     if (fee > MAX_TX_FEE) {
       throw new WalletError(
         Code.WALLET,
@@ -1019,15 +1076,15 @@ async function checkBumpable(wallet: SpendingWallet, { tx, row }: WalletTx): Pro
 
 /**
  * Core's `CheckFeeRate` of a rate the caller gave, for a replacement
- * weighing at most `weight`: at least the mempool's minimum, its fee at
- * least the old one plus the incremental relay fee for its size and the
- * required fee, at most `-maxtxfee`. (Core adds what unconfirmed parents
- * need to reach the rate, `calculateCombinedBumpFee`; this node has no
- * such query, so none is added.)
+ * spending `inputs` and weighing at most `weight`: at least the mempool's
+ * minimum, its fee (with what unconfirmed parents lack of the rate, each
+ * once) at least the old one plus the incremental relay fee for its size
+ * and the required fee, at most `-maxtxfee`.
  */
 async function checkFeeRate(
   wallet: SpendingWallet,
   feeRate: bigint,
+  inputs: readonly OutPoint[],
   weight: number,
   oldFee: bigint,
 ): Promise<void> {
@@ -1041,7 +1098,9 @@ async function checkFeeRate(
       }) to get into the mempool -- `,
     );
   }
-  const newFee = feeFor(weight, feeRate);
+  const bump = await wallet.chain.calculateCombinedBumpFee(inputs.map(chainOutPoint), feeRate);
+  if (bump === undefined) throw new WalletError(Code.WALLET, ENORMOUS_CLUSTER);
+  const newFee = feeFor(weight, feeRate) + bump;
   const incremental = feeFor(weight, await incrementalFeeRate(wallet));
   if (newFee < oldFee + incremental) {
     throw new WalletError(

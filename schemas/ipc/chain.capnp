@@ -90,6 +90,18 @@ interface Chain {
   # The fee rate (sat/kvB) a replacement must add for its own size
   # (-incrementalrelayfee; Core's relayIncrementalFee).
   relayIncrementalFee @21 (context :Proxy.Context) -> (result :Int64);
+  # What a transaction spending each of `outpoints` must pay on top of its
+  # own fee at `feeRate` for the output's unconfirmed ancestors to reach that
+  # rate, as a miner would pick them (Core's calculateIndividualBumpFees, its
+  # MiniMiner): one amount per outpoint, in order; 0 for a confirmed output,
+  # one whose ancestors reach the rate already, or one a mempool transaction
+  # spends (it is taken to be replaced). Empty when the outputs' mempool
+  # cluster is too large to reckon (over 500 transactions).
+  calculateIndividualBumpFees @22 (context :Proxy.Context, outpoints :List(OutPoint), feeRate :Int64) -> (result :List(Int64));
+  # The same for one transaction spending all of `outpoints`, each ancestor
+  # counted once (Core's calculateCombinedBumpFee); no result when the
+  # cluster is too large.
+  calculateCombinedBumpFee @23 (context :Proxy.Context, outpoints :List(OutPoint), feeRate :Int64) -> (result :Int64, hasResult :Bool);
 }
 
 # Chain and mempool events, implemented by the client (a wallet) and called
@@ -139,6 +151,12 @@ struct FoundBlock {
   mtpTime @4 :UInt32;
   # Part of the active chain (false once reorganised away or invalidated).
   inActiveChain @5 :Bool;
+}
+
+# An output of a transaction: its txid and index.
+struct OutPoint {
+  txid @0 :Data;
+  vout @1 :UInt32;
 }
 
 # A block with its transactions.

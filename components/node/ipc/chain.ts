@@ -10,7 +10,8 @@
  * least one when there is one); `broadcastTransaction` answers with
  * `sendrawtransaction`'s texts; this node keeps no fee estimates, so
  * `estimateSmartFee` answers as Core's estimator does without data (0,
- * target 0 for a target in 1..1008). `waitForNotifications` waits for the
+ * target 0 for a target in 1..1008); the bump fees are the mempool's
+ * (`components/node/mempool/bumpfee.ts`). `waitForNotifications` waits for the
  * subscribers registered through this Chain object: another client's slow
  * subscriber never holds it up.
  *
@@ -23,7 +24,9 @@ import type {
   Chain,
   ChainNotifications,
   FoundBlock,
+  OutPoint as ChainOutPoint,
 } from "../../../schemas/gen/ipc/chain.mp.ts";
+import type { BumpFees } from "../mempool/mod.ts";
 import type { BlockRef } from "../../../schemas/gen/ipc/common.mp.ts";
 import type { Handler } from "../../../schemas/gen/ipc/handler.mp.ts";
 import type { WalletLoader } from "../../../schemas/gen/ipc/wallet.mp.ts";
@@ -153,6 +156,14 @@ export class ChainImpl implements Chain, Disposable {
     return this.#node.mempool.policy.incrementalRelayFeeRate;
   }
 
+  calculateIndividualBumpFees(outpoints: ChainOutPoint[], feeRate: bigint): bigint[] {
+    return this.#bumpFees(outpoints, feeRate)?.individual ?? [];
+  }
+
+  calculateCombinedBumpFee(outpoints: ChainOutPoint[], feeRate: bigint): bigint | undefined {
+    return this.#bumpFees(outpoints, feeRate)?.combined;
+  }
+
   handleNotifications(notifications: ChainNotifications | null): Handler {
     if (notifications === null) throw new Error("handleNotifications: notifications is null");
     this.#forgetClosed();
@@ -188,6 +199,13 @@ export class ChainImpl implements Chain, Disposable {
   /** Released: subscriptions live on with their handlers. */
   [Symbol.dispose](): void {
     this.#queues.clear();
+  }
+
+  #bumpFees(outpoints: readonly ChainOutPoint[], feeRate: bigint): BumpFees | null {
+    return this.#node.mempool.bumpFees(
+      outpoints.map((o) => ({ txid: hashParam(o.txid, "outpoint txid"), index: o.vout })),
+      feeRate,
+    );
   }
 
   #forgetClosed(): void {

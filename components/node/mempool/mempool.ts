@@ -73,6 +73,7 @@ import {
   ValidationError,
   WITNESS_SCALE_FACTOR,
 } from "../chain/mod.ts";
+import { type BumpFees, bumpFees } from "./bumpfee.ts";
 import { dustFeeViolation, unspentDust } from "./ephemeral.ts";
 import {
   compareHashes,
@@ -651,6 +652,22 @@ export class Mempool implements Disposable {
   /** The txid of the mempool transaction spending `outpoint`, if any. */
   spender(outpoint: OutPoint): Hash | undefined {
     return this.#spenders.get(outpointKey(outpoint))?.txid;
+  }
+
+  /**
+   * What a transaction spending each of `outpoints` must add to its fee at
+   * `feeRate` (sat/kvB) for their unconfirmed ancestors to reach that rate,
+   * alone and all together (Core's MiniMiner, `bumpfee.ts`); null when their
+   * cluster is too large to reckon.
+   */
+  bumpFees(outpoints: readonly OutPoint[], feeRate: bigint): BumpFees | null {
+    return bumpFees(
+      outpoints.map((outpoint) => ({
+        parent: this.#entries.get(hashToHex(outpoint.txid)),
+        spender: this.#spenders.get(outpointKey(outpoint)),
+      })),
+      feeRate,
+    );
   }
 
   /**

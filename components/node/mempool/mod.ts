@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+export type { BumpFees } from "./bumpfee.ts";
 export type { MempoolEntry } from "./entry.ts";
 export * from "./feerate.ts";
 export * from "./mempool.ts";

@@ -50,6 +50,10 @@ export interface Chain {
   mempoolMinFee(options?: $.CallOptions): $.Awaitable<bigint>;
   /** Method `Chain.relayIncrementalFee @21`. */
   relayIncrementalFee(options?: $.CallOptions): $.Awaitable<bigint>;
+  /** Method `Chain.calculateIndividualBumpFees @22`. */
+  calculateIndividualBumpFees(outpoints: OutPoint[], feeRate: bigint, options?: $.CallOptions): $.Awaitable<bigint[]>;
+  /** Method `Chain.calculateCombinedBumpFee @23`. */
+  calculateCombinedBumpFee(outpoints: OutPoint[], feeRate: bigint, options?: $.CallOptions): $.Awaitable<bigint | undefined>;
 }
 
 /** Interface `ChainNotifications`. */
@@ -83,6 +87,14 @@ export interface FoundBlock {
   mtpTime: number;
   /** Field `inActiveChain @5`. */
   inActiveChain: boolean;
+}
+
+/** Struct `OutPoint`. */
+export interface OutPoint {
+  /** Field `txid @0`. */
+  txid: Uint8Array;
+  /** Field `vout @1`. */
+  vout: number;
 }
 
 /** Struct `BlockInfo`. */
@@ -123,6 +135,8 @@ export const Chain: $.InterfaceDescriptor<Chain> = { name: "Chain", id: 0xa10631
   { name: "hasDescendantsInMempool", ordinal: 19, context: "context", returns: "result", params: { name: "Chain.hasDescendantsInMempool$Params", id: 0xf4b62bd453e22f8cn, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "txid", type: { kind: "data" }, offset: 1 }] }, results: { name: "Chain.hasDescendantsInMempool$Results", id: 0xb0cb6e7f26f0d22bn, dataWords: 1, pointers: 0, fields: [{ name: "result", type: { kind: "bool" }, offset: 0 }] } },
   { name: "mempoolMinFee", ordinal: 20, context: "context", returns: "result", params: { name: "Chain.mempoolMinFee$Params", id: 0xd5ab8bb8d8be2933n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.mempoolMinFee$Results", id: 0xf74aacc921f5c0afn, dataWords: 1, pointers: 0, fields: [{ name: "result", type: { kind: "int64" }, offset: 0 }] } },
   { name: "relayIncrementalFee", ordinal: 21, context: "context", returns: "result", params: { name: "Chain.relayIncrementalFee$Params", id: 0x911e34f3d5ac06a1n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.relayIncrementalFee$Results", id: 0xe87982de65b18bean, dataWords: 1, pointers: 0, fields: [{ name: "result", type: { kind: "int64" }, offset: 0 }] } },
+  { name: "calculateIndividualBumpFees", ordinal: 22, context: "context", returns: "result", params: { name: "Chain.calculateIndividualBumpFees$Params", id: 0xf1efd3e0010166f9n, dataWords: 1, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "outpoints", type: { kind: "list", element: { kind: "struct", struct: () => OutPoint } }, offset: 1 }, { name: "feeRate", type: { kind: "int64" }, offset: 0 }] }, results: { name: "Chain.calculateIndividualBumpFees$Results", id: 0xc9be2bceb74ec6abn, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "list", element: { kind: "int64" } }, offset: 0 }] } },
+  { name: "calculateCombinedBumpFee", ordinal: 23, context: "context", returns: "result", params: { name: "Chain.calculateCombinedBumpFee$Params", id: 0xaabb35226217f79an, dataWords: 1, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "outpoints", type: { kind: "list", element: { kind: "struct", struct: () => OutPoint } }, offset: 1 }, { name: "feeRate", type: { kind: "int64" }, offset: 0 }] }, results: { name: "Chain.calculateCombinedBumpFee$Results", id: 0x92645ec1b4b524ddn, dataWords: 2, pointers: 0, fields: [{ name: "result", type: { kind: "int64" }, offset: 0, presence: 64 }, { name: "hasResult", type: { kind: "bool" }, offset: 64, hidden: true }] } },
 ] };
 
 /** Descriptor of `ChainNotifications`: pass it to the runtime's proxy functions. */
@@ -137,6 +151,9 @@ export const ChainNotifications: $.InterfaceDescriptor<ChainNotifications> = { n
 
 /** Layout of `FoundBlock`. */
 export const FoundBlock: $.StructDescriptor = { name: "FoundBlock", id: 0xdbc9df53c251ca22n, dataWords: 2, pointers: 2, fields: [{ name: "hash", type: { kind: "data" }, offset: 0 }, { name: "height", type: { kind: "int32" }, offset: 0 }, { name: "prevHash", type: { kind: "data" }, offset: 1 }, { name: "time", type: { kind: "uint32" }, offset: 4 }, { name: "mtpTime", type: { kind: "uint32" }, offset: 8 }, { name: "inActiveChain", type: { kind: "bool" }, offset: 96 }] };
+
+/** Layout of `OutPoint`. */
+export const OutPoint: $.StructDescriptor = { name: "OutPoint", id: 0xdb7bfaeeb3b69f4en, dataWords: 1, pointers: 1, fields: [{ name: "txid", type: { kind: "data" }, offset: 0 }, { name: "vout", type: { kind: "uint32" }, offset: 0 }] };
 
 /** Layout of `BlockInfo`. */
 export const BlockInfo: $.StructDescriptor = { name: "BlockInfo", id: 0x82f2b88037f2a334n, dataWords: 1, pointers: 3, fields: [{ name: "hash", type: { kind: "data" }, offset: 0 }, { name: "height", type: { kind: "int32" }, offset: 0 }, { name: "prevHash", type: { kind: "data" }, offset: 1 }, { name: "time", type: { kind: "uint32" }, offset: 4 }, { name: "transactions", type: { kind: "list", element: { kind: "data" } }, offset: 2 }] };
