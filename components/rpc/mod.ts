@@ -54,7 +54,15 @@ export {
   RpcMethod,
 } from "./methods.ts";
 export type { ArgSpec, ArgType, ResultSpec, ResultType } from "./spec.ts";
-export { amountFromValue, isHex, Params, parseHashV, parseHexV, parseVerbosity } from "./params.ts";
+export {
+  amountFromValue,
+  checkField,
+  isHex,
+  Params,
+  parseHashV,
+  parseHexV,
+  parseVerbosity,
+} from "./params.ts";
 export { internalBug, RpcError, RpcErrorCode } from "./errors.ts";
 export {
   Amount,

@@ -26,7 +26,16 @@
  * @module
  */
 import { RpcError, RpcErrorCode } from "./errors.ts";
-import { asInt, asStr, type Json, JsonNumber, MAX_MONEY, toJson } from "./json.ts";
+import {
+  asInt,
+  asStr,
+  type Json,
+  JsonNumber,
+  type JsonObject,
+  MAX_MONEY,
+  toJson,
+  typeName,
+} from "./json.ts";
 import type { ArgSpec } from "./spec.ts";
 
 /** The arguments of one call, by position and by name. */
@@ -225,4 +234,38 @@ export function parseVerbosity(value: Json, defaultVerbosity: number, allowBool 
 /** The UTF-8 length Core reports for a string (it counts bytes). */
 function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
+}
+
+/**
+ * Core's `RPCTypeCheckObj` for one field of `o`: present (not null) unless
+ * `allowNull`, and of the JSON type `expected`; -3 with Core's text otherwise.
+ *
+ * @example
+ * ```ts
+ * import { checkField } from "./params.ts";
+ * import { parseJson, type JsonObject } from "./json.ts";
+ * const o = parseJson('{"vout":1}') as JsonObject;
+ * checkField(o, "vout", "number");
+ * let message = "";
+ * try { checkField(o, "txid", "string"); } catch (e) { message = (e as Error).message; }
+ * if (message !== "Missing txid") throw new Error(message);
+ * ```
+ */
+export function checkField(
+  o: JsonObject,
+  key: string,
+  expected: "string" | "number",
+  allowNull = false,
+): void {
+  const value = o.get(key) ?? null;
+  if (!allowNull && value === null) {
+    throw new RpcError(RpcErrorCode.TYPE_ERROR, `Missing ${key}`);
+  }
+  const actual = typeName(value);
+  if (actual !== expected && !(allowNull && value === null)) {
+    throw new RpcError(
+      RpcErrorCode.TYPE_ERROR,
+      `JSON value of type ${actual} for field ${key} is not of expected type ${expected}`,
+    );
+  }
 }

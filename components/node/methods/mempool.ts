@@ -2,21 +2,31 @@
  * The mempool methods of Bitcoin Core v30 (`rpc/mempool.cpp`):
  * sendrawtransaction, testmempoolaccept and submitpackage (category `rawtransactions`),
  * getmempoolinfo, getrawmempool, getmempoolentry, getmempoolancestors,
- * getmempooldescendants and savemempool (category `blockchain`), over the node's
+ * getmempooldescendants, gettxspendingprevout and savemempool (category `blockchain`), over the node's
  * {@linkcode Mempool}, with Core's help texts, key order and errors.
  *
  * `nodeMethods` (`mod.ts`, whose example runs it) adds `mempoolMethods(…)` to the
  * server's table with the others.
  * @module
  */
-import { type Hash, hashToHex, hasValidOps, signedAmount, type Tx } from "../chain/mod.ts";
+import {
+  type Hash,
+  hashFromHex,
+  hashToHex,
+  hasValidOps,
+  signedAmount,
+  type Tx,
+} from "../chain/mod.ts";
 import { isChildWithParentsTree, type MempoolEntry } from "../mempool/mod.ts";
 import {
   Amount,
   amountFromValue,
   asArr,
   asBool,
+  asInt,
+  asObj,
   asStr,
+  checkField,
   COIN,
   defineMethod,
   helpExampleCli,
@@ -622,6 +632,78 @@ export function mempoolMethods(node: NodeServices): RpcMethod[] {
     }),
     relativesMethod(node, "getmempoolancestors"),
     relativesMethod(node, "getmempooldescendants"),
+    defineMethod({
+      name: "gettxspendingprevout",
+      category: "blockchain",
+      description: "Scans the mempool to find transactions spending any of the given outputs",
+      args: [{
+        name: "outputs",
+        type: "arr",
+        description:
+          "The transaction outputs that we want to check, and within each, the txid (string) vout (numeric).",
+        inner: [{
+          name: "",
+          type: "obj",
+          optional: true,
+          description: "",
+          inner: [
+            { name: "txid", type: "hex", description: "The transaction id" },
+            { name: "vout", type: "num", description: "The output number" },
+          ],
+        }],
+      }],
+      result: arr("", "", [
+        obj("", "", [
+          hexStr("txid", "the transaction id of the checked output"),
+          num("vout", "the vout value of the checked output"),
+          {
+            ...hexStr(
+              "spendingtxid",
+              "the transaction id of the mempool transaction spending this output (omitted if unspent)",
+            ),
+            optional: true,
+          },
+        ]),
+      ]),
+      examples: helpExampleCli(
+        "gettxspendingprevout",
+        '"[{\\"txid\\":\\"a08e6907dbbd3d809776dbfc5d82e371b764ed838b5655e72f463568df1aadf0\\",\\"vout\\":3}]"',
+      ) +
+        helpExampleRpc(
+          "gettxspendingprevout",
+          '"[{\\"txid\\":\\"a08e6907dbbd3d809776dbfc5d82e371b764ed838b5655e72f463568df1aadf0\\",\\"vout\\":3}]"',
+        ),
+      handler: (params) => {
+        const outputs = asArr(params.raw("outputs"));
+        const invalid = (message: string) => {
+          throw new RpcError(RpcErrorCode.INVALID_PARAMETER, message);
+        };
+        if (outputs.length === 0) invalid("Invalid parameter, outputs are missing");
+        // Every output is read before any is looked up, as Core's.
+        const prevouts = outputs.map((output) => {
+          const o = asObj(output);
+          checkField(o, "txid", "string");
+          checkField(o, "vout", "number");
+          for (const key of o.keys) {
+            if (key !== "txid" && key !== "vout") {
+              throw new RpcError(RpcErrorCode.TYPE_ERROR, `Unexpected key ${key}`);
+            }
+          }
+          const txid = hashFromHex(parseHashV(o.get("txid")!, "txid"));
+          const vout = asInt(o.get("vout")!);
+          if (vout < 0) invalid("Invalid parameter, vout cannot be negative");
+          return { txid, index: vout };
+        });
+        return prevouts.map((prevout) => {
+          const spender = mempool.spender(prevout);
+          return new Map<string, JsonInput>([
+            ["txid", hashToHex(prevout.txid)],
+            ["vout", prevout.index],
+            ...(spender === undefined ? [] : [["spendingtxid", hashToHex(spender)] as const]),
+          ]);
+        });
+      },
+    }),
     defineMethod({
       name: "savemempool",
       category: "blockchain",

@@ -46,6 +46,7 @@ import {
   asInt,
   asObj,
   asStr,
+  checkField,
   type Json,
   type JsonInput,
   JsonObject,
@@ -53,7 +54,6 @@ import {
   parseHexV,
   RpcError,
   RpcErrorCode,
-  typeName,
 } from "../../rpc/mod.ts";
 import { scriptToAsm } from "./encoding.ts";
 
@@ -106,26 +106,6 @@ export function findCoins(tx: Tx, view: CoinsView): SpentCoins {
     if (coin) coins.set(outpointKey(outpoint), { amount: coin.amount, script: coin.script });
   }
   return coins;
-}
-
-/** Core's `RPCTypeCheckObj` for one field: present unless `allowNull`, and of this JSON type. */
-function checkField(
-  o: JsonObject,
-  key: string,
-  expected: "string" | "number",
-  allowNull = false,
-): void {
-  const value = o.get(key) ?? null;
-  if (!allowNull && value === null) {
-    throw new RpcError(RpcErrorCode.TYPE_ERROR, `Missing ${key}`);
-  }
-  const actual = typeName(value);
-  if (actual !== expected && !(allowNull && value === null)) {
-    throw new RpcError(
-      RpcErrorCode.TYPE_ERROR,
-      `JSON value of type ${actual} for field ${key} is not of expected type ${expected}`,
-    );
-  }
 }
 
 /** P2SH/P2WSH output scripts of a script, for the `redeemScript`/`witnessScript` checks. */

@@ -469,6 +469,34 @@ Deno.test("node RPC vectors: every method against a real node", async (t) => {
     await rejects(call("getmempoolentry", ["ab".repeat(32)]), -5, "Transaction not in mempool");
     assertEquals(await call("getmempoolancestors", [spendId]), []);
     assertEquals(await call("getmempooldescendants", [spendId, true]), {});
+    // gettxspendingprevout: the coinbase output the spend spends, and one nothing spends.
+    const spentHex = { txid: hex.encode(spend.inputs[0].txid), vout: spend.inputs[0].index };
+    assertEquals(await call("gettxspendingprevout", [[spentHex, { txid: spendId, vout: 1 }]]), [
+      { ...spentHex, spendingtxid: spendId },
+      { txid: spendId, vout: 1 },
+    ]);
+    assertEquals(
+      await call("gettxspendingprevout", [[{ txid: spendId.toUpperCase(), vout: 0 }]]),
+      [{ txid: spendId, vout: 0 }],
+    );
+    for (
+      const [outputs, code, message] of [
+        [[], -8, "Invalid parameter, outputs are missing"],
+        [[{ ...spentHex, unknown: 42 }], -3, "Unexpected key unknown"],
+        [[{ ...spentHex, vout: -1 }], -8, "Invalid parameter, vout cannot be negative"],
+        [
+          [{ txid: 42, vout: 0 }],
+          -3,
+          "JSON value of type number for field txid is not of expected type string",
+        ],
+        [[{ txid: spentHex.txid }], -3, "Missing vout"],
+        [[{ vout: 3 }], -3, "Missing txid"],
+        [[{ txid: "ab", vout: 0 }], -8, "txid must be of length 64 (not 2, for 'ab')"],
+        [[5], -3, "JSON value of type number is not of expected type object"],
+      ] as const
+    ) {
+      await rejects(call("gettxspendingprevout", [outputs]), code, message);
+    }
     const info = await node.raw('{"jsonrpc":"2.0","id":1,"method":"getmempoolinfo"}');
     assertEquals(keys(info.body.result), [
       "loaded",
