@@ -44,10 +44,12 @@ import {
   type Coin,
   dustThreshold,
   feeFor,
+  INSUFFICIENT_FUNDS,
   MAX_STANDARD_TX_WEIGHT,
   type Payment,
   selectCoins,
   SelectionError,
+  type SelectionPlan,
   transactionWeight,
 } from "./coinselect.ts";
 import { type DescriptorKind, OUTPUT_TYPE } from "./descriptor.ts";
@@ -579,23 +581,56 @@ async function build(wallet: SpendingWallet, spec: {
     (changeChain &&
       wallet.accounts.get(changeKind)!.derive(true, wallet.nextIndex(changeKind, true))
         .script);
-  const plan = selectCoins({
-    coins: spec.available.map((c) => ({
-      ...asCoin(c),
-      group: spec.byAddress ? hex.encode(c.script) : undefined,
-      // BIP 431: a child of an unconfirmed version 3 parent is held to the child's bound.
-      maxWeight: spec.version === TRUC_VERSION && c.confirmations === 0
-        ? TRUC_CHILD_MAX_WEIGHT
-        : undefined,
-      bumpFee: bumps.get(`${c.txid}:${c.vout}`),
-    })),
+  const coins = spec.available.map((c) => ({
+    ...asCoin(c),
+    group: spec.byAddress ? hex.encode(c.script) : undefined,
+    // BIP 431: a child of an unconfirmed version 3 parent is held to the child's bound.
+    maxWeight: spec.version === TRUC_VERSION && c.confirmations === 0
+      ? TRUC_CHILD_MAX_WEIGHT
+      : undefined,
+    bumpFee: bumps.get(`${c.txid}:${c.vout}`),
+  }));
+  const request = {
     preset: spec.preset.map((c) => ({ ...asCoin(c), bumpFee: bumps.get(`${c.txid}:${c.vout}`) })),
     addInputs: spec.addInputs,
     maxWeight: spec.maxWeight,
     payments: spec.payments,
     feeRate: spec.feeRate,
     changeScript: changeScript ?? new Uint8Array(),
-  });
+  };
+  // Core's eligibility filters, in order: confirmed coins (others' with 6 confirmations), then
+  // any confirmed, then unconfirmed ones too; the first that pays is taken. A coin's group (its
+  // address, when spent together) is eligible only as a whole.
+  const fromMe = new Map<string, boolean>();
+  const confirmedEnough = (c: SolvableCoin, theirs: number) => {
+    if (!fromMe.has(c.txid)) fromMe.set(c.txid, wallet.allFromMe(wallet.transaction(c.txid)!.tx));
+    return c.confirmations >= (fromMe.get(c.txid) ? 1 : theirs);
+  };
+  const filters = [
+    (c: SolvableCoin) => confirmedEnough(c, 6),
+    (c: SolvableCoin) => c.confirmations >= 1,
+    () => true,
+  ];
+  const group = (i: number) => coins[i].group ?? coins[i].key;
+  let plan: SelectionPlan | undefined;
+  let failure: SelectionError | undefined;
+  let tried = -1;
+  for (const eligible of spec.addInputs === false ? [() => true] : filters) {
+    const excluded = new Set<string>();
+    spec.available.forEach((c, i) => eligible(c) || excluded.add(group(i)));
+    const kept = coins.filter((_, i) => !excluded.has(group(i)));
+    if (kept.length === tried) continue; // the same coins as the filter before
+    tried = kept.length;
+    try {
+      plan = selectCoins({ ...request, coins: kept });
+      break;
+    } catch (error) {
+      if (!(error instanceof SelectionError)) throw error;
+      // As Core's: a failure saying more than that the coins do not pay is the one reported.
+      if (failure === undefined || failure.message === INSUFFICIENT_FUNDS) failure = error;
+    }
+  }
+  if (plan === undefined) throw failure!;
   // Ancestors the chosen coins share are paid for once (Core's bump fee discount), to the change.
   let { fee, change } = plan;
   const bumped = plan.inputs.filter((coin) => (coin.bumpFee ?? 0n) > 0n);

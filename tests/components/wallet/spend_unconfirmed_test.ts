@@ -4,8 +4,9 @@
  * transaction pays what its unconfirmed ancestors lack, so that together
  * they reach the rate — in send, sendall and bumpfee alike; ancestors the
  * coins share are paid for once; a parent paying more than the rate takes
- * nothing off. A node and a wallet process over HTTP; the rates are read
- * from the node's mempool.
+ * nothing off; and a confirmed coin is spent before unconfirmed change. A
+ * node and a wallet process over HTTP; the rates are read from the node's
+ * mempool.
  */
 import { assert, assertEquals } from "../../assert.ts";
 import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
@@ -69,5 +70,17 @@ Deno.test("spending unconfirmed coins: the package reaches the rate asked, as Co
   await parentAt(20, { [external]: 0.5 });
   const { txid: cheap } = await u("send", [{ [external]: 0.1 }, null, "unset", 10]);
   assert(near(await ownRate(cheap), 10), `${await ownRate(cheap)}`);
+  await mine();
+
+  // A confirmed coin that pays is spent before unconfirmed change, however much larger.
+  await u("sendall", [[external]]);
+  await call("sendtoaddress", [await u("getnewaddress"), 1]);
+  const small = await call("sendtoaddress", [await u("getnewaddress"), 0.2]);
+  await mine();
+  await u("send", [{ [external]: 0.3 }, null, "unset", 1]); // the 1 BTC: 0.7 of change, unconfirmed
+  const { txid: confirmedFirst } = await u("send", [{ [external]: 0.1 }, null, "unset", 10]);
+  const spent = (await call("getrawtransaction", [confirmedFirst, true])).vin;
+  assertEquals(spent.map((i: { txid: string }) => i.txid), [small]);
+  assertEquals((await call("getmempoolentry", [confirmedFirst])).depends, []);
   assertEquals(await target.health(), null);
 });
