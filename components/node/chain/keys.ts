@@ -42,6 +42,19 @@ export function hash160(data: Uint8Array): Uint8Array {
   return ripemd160(sha256(data));
 }
 
+/**
+ * Core's `CPubKey::IsFullyValid`: a compressed (33 bytes, 02/03) or
+ * uncompressed (65 bytes, 04, or hybrid 06/07 whose prefix gives the
+ * parity of y) encoding of a point on the curve.
+ */
+export function isFullyValidPubKey(key: Uint8Array): boolean {
+  if (key.length === 65 && (key[0] === 6 || key[0] === 7)) {
+    if ((key[0] & 1) !== (key[64] & 1)) return false;
+    key = Uint8Array.of(4, ...key.subarray(1));
+  }
+  return (key.length === 33 || key.length === 65) && secp256k1.utils.isValidPublicKey(key);
+}
+
 /** Core's `DecodeSecret`: a regtest WIF key, or undefined when it is not one. */
 export function decodeSecret(text: string): Secret | undefined {
   let data: Uint8Array;

@@ -1,6 +1,6 @@
 /**
  * The `util` methods of Bitcoin Core v30 this node serves: validateaddress,
- * getdescriptorinfo and deriveaddresses (`rpc/output_script.cpp`, with
+ * createmultisig, getdescriptorinfo and deriveaddresses (`rpc/output_script.cpp`, with
  * Core's error texts and bech32 `error_locations`), signmessagewithprivkey
  * and verifymessage (`rpc/signmessage.cpp`), getindexinfo (`rpc/node.cpp`;
  * this node runs no index, so `{}`), and estimatesmartfee
@@ -15,24 +15,29 @@
  * ```
  * @module
  */
+import { sha256 } from "@noble/hashes/sha2.js";
 import { signMessage } from "../../bitcoin/message.ts";
 import { hex } from "@scure/base";
 import {
   decodeDestination,
   decodeSecret,
   descriptorChecksum,
+  hash160,
+  isFullyValidPubKey,
   scriptToAddress,
   solver,
   type TxIndex,
   verifyMessage,
 } from "../chain/mod.ts";
 import {
+  asArr,
   asInt,
   asStr,
   defineMethod,
   EXAMPLE_ADDRESS,
   helpExampleCli,
   helpExampleRpc,
+  isHex,
   type Json,
   type JsonInput,
   MESSAGE_EXAMPLE_ADDRESS,
@@ -90,6 +95,88 @@ const DESCRIPTOR_KEYS_NOTE =
   "\nIn the above, <pubkey> either refers to a fixed public key in hexadecimal notation, or to an xpub/xprv optionally followed by one\n" +
   'or more path elements separated by "/", where "h" represents a hardened child key.\n' +
   "For more information on output descriptors, see the documentation in the doc/descriptors.md file.\n";
+
+/** The keys of Core's createmultisig example. */
+const MULTISIG_KEYS = [
+  "03789ed0bb717d88f7d321a368d905e7430207ebbd82bd342cf11ae157a7ace5fd",
+  "03dbc6764b8884a92e871274b87583e6d5c2a58819473e17e107ef3f6aa5a61626",
+];
+/** The address types createmultisig makes (Core's `ParseOutputType` but bech32m). */
+const MULTISIG_TYPES = ["legacy", "p2sh-segwit", "bech32"];
+/** `MAX_PUBKEYS_PER_MULTISIG` and `MAX_SCRIPT_ELEMENT_SIZE`. */
+const MAX_MULTISIG_KEYS = 20;
+const MAX_REDEEM_SCRIPT_SIZE = 520;
+
+/** Core's `HexToPubKey`: a valid public key in hex, else -5 saying what is wrong with it. */
+function hexToPubKey(text: string): Uint8Array {
+  const fail = (why: string): never => {
+    throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, `Pubkey "${text}" ${why}`);
+  };
+  if (!isHex(text)) fail("must be a hex string");
+  if (text.length !== 66 && text.length !== 130) {
+    fail("must have a length of either 33 or 65 bytes");
+  }
+  const key = hex.decode(text.toLowerCase());
+  if (!isFullyValidPubKey(key)) fail("must be cryptographically valid.");
+  return key;
+}
+
+/** A small number as a script pushes it (`CScript() << n`): OP_1…OP_16, else one byte. */
+function scriptNumber(n: number): number[] {
+  return n <= 16 ? [0x50 + n] : [1, n];
+}
+
+/**
+ * Core's createmultisig after its arguments (`AddAndGetMultisigDestination`,
+ * then `InferDescriptor`): `k <keys> n OP_CHECKMULTISIG` behind P2SH, P2SH of
+ * P2WSH or P2WSH as `type` asks, legacy when a key is uncompressed (with a
+ * warning when another type was asked).
+ */
+function multisig(required: number, keys: Uint8Array[], type: string): Map<string, JsonInput> {
+  const invalid = (message: string): never => {
+    throw new RpcError(RpcErrorCode.INVALID_PARAMETER, message);
+  };
+  if (required < 1) invalid("a multisignature address must require at least one key to redeem");
+  if (keys.length < required) {
+    invalid(
+      `not enough keys supplied (got ${keys.length} keys, but need at least ${required} to redeem)`,
+    );
+  }
+  if (keys.length > MAX_MULTISIG_KEYS) {
+    invalid(
+      `Number of keys involved in the multisignature address creation > ${MAX_MULTISIG_KEYS}\nReduce the number`,
+    );
+  }
+  const script = Uint8Array.from([
+    ...scriptNumber(required),
+    ...keys.flatMap((key) => [key.length, ...key]),
+    ...scriptNumber(keys.length),
+    0xae, // OP_CHECKMULTISIG
+  ]);
+  const made = keys.some((key) => key.length === 65) ? "legacy" : type;
+  if (made === "legacy" && script.length > MAX_REDEEM_SCRIPT_SIZE) {
+    invalid(`redeemScript exceeds size limit: ${script.length} > ${MAX_REDEEM_SCRIPT_SIZE}`);
+  }
+  const p2sh = (inner: Uint8Array) => Uint8Array.of(0xa9, 0x14, ...hash160(inner), 0x87);
+  const p2wsh = Uint8Array.of(0x00, 0x20, ...sha256(script));
+  const multi = `multi(${required},${keys.map((key) => hex.encode(key)).join(",")})`;
+  const [output, descriptor] = made === "legacy"
+    ? [p2sh(script), `sh(${multi})`]
+    : made === "p2sh-segwit"
+    ? [p2sh(p2wsh), `sh(wsh(${multi}))`]
+    : [p2wsh, `wsh(${multi})`];
+  return new Map<string, JsonInput>([
+    ["address", scriptToAddress(output)!],
+    ["redeemScript", hex.encode(script)],
+    ["descriptor", `${descriptor}#${descriptorChecksum(descriptor)}`],
+    ...(made === type ? [] : [[
+      "warnings",
+      [
+        "Unable to make chosen address type, please ensure no uncompressed public keys are present.",
+      ],
+    ] as [string, JsonInput]]),
+  ]);
+}
 
 /** The util methods; `getindexinfo` reports the indexes in `indexes` (none by default). */
 export function utilMethods(indexes: { readonly txindex?: TxIndex } = {}): RpcMethod[] {
@@ -227,6 +314,73 @@ export function utilMethods(indexes: { readonly txindex?: TxIndex } = {}): RpcMe
           return derived;
         });
         return addresses.length === 1 ? addresses[0] : addresses;
+      },
+    }),
+    defineMethod({
+      name: "createmultisig",
+      category: "util",
+      description: "Creates a multi-signature address with n signatures of m keys required.\n" +
+        "It returns a json object with the address and redeemScript.\n",
+      args: [
+        {
+          name: "nrequired",
+          type: "num",
+          description: "The number of required signatures out of the m keys.",
+        },
+        {
+          name: "keys",
+          type: "arr",
+          description: "The hex-encoded public keys.",
+          inner: [{
+            name: "key",
+            type: "hex",
+            optional: true,
+            description: "The hex-encoded public key",
+          }],
+        },
+        {
+          name: "address_type",
+          type: "str",
+          default: "legacy",
+          description:
+            'The address type to use. Options are "legacy", "p2sh-segwit", and "bech32".',
+        },
+      ],
+      result: obj("", "", [
+        str("address", "The value of the new multisig address."),
+        hexStr("redeemScript", "The string value of the hex-encoded redemption script."),
+        str("descriptor", "The descriptor for this multisig"),
+        arr(
+          "warnings",
+          "Any warnings resulting from the creation of this multisig",
+          [str("", "")],
+          true,
+        ),
+      ]),
+      examples: "\nCreate a multisig address from 2 public keys\n" +
+        helpExampleCli(
+          "createmultisig",
+          `2 "[\\"${MULTISIG_KEYS[0]}\\",\\"${MULTISIG_KEYS[1]}\\"]"`,
+        ) +
+        "\nAs a JSON-RPC call\n" +
+        helpExampleRpc("createmultisig", `2, ["${MULTISIG_KEYS[0]}","${MULTISIG_KEYS[1]}"]`),
+      handler(params) {
+        const required = params.arg("nrequired", asInt);
+        const keys = asArr(params.raw("keys")).map((key) => hexToPubKey(asStr(key)));
+        const asked = params.arg("address_type", asStr);
+        if (!MULTISIG_TYPES.includes(asked)) {
+          if (asked === "bech32m") {
+            throw new RpcError(
+              RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+              "createmultisig cannot create bech32m multisig addresses",
+            );
+          }
+          throw new RpcError(
+            RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+            `Unknown address type '${asked}'`,
+          );
+        }
+        return multisig(required, keys, asked);
       },
     }),
     defineMethod({

@@ -4,17 +4,26 @@
  * getaddednodeinfo and ping with no peers; getdescriptorinfo and
  * deriveaddresses on Core's own vectors (single keys, key origins,
  * tprv/tpub ranges, combo), with Core's errors and clear refusals of what
- * this node does not parse; signmessagewithprivkey / verifymessage on
+ * this node does not parse; createmultisig against @scure/btc-signer's
+ * scripts and addresses; signmessagewithprivkey / verifymessage on
  * Core's signature vector; getindexinfo; getmemoryinfo; getrpcinfo seeing
  * itself run; and logging turning a category on and off with the effect
  * visible in debug.log.
  *
  * @module
  */
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { hex } from "@scure/base";
+import { p2ms, p2sh, p2wsh } from "@scure/btc-signer";
 import { assert, assertEquals } from "../../../assert.ts";
 import { rejects, startRealNode } from "../real_node.ts";
 import { TestKey } from "../chain/chain_helpers.ts";
-import { encodeSecret, hash160, scriptToAddress } from "../../../../components/node/chain/mod.ts";
+import {
+  descriptorChecksum,
+  encodeSecret,
+  hash160,
+  scriptToAddress,
+} from "../../../../components/node/chain/mod.ts";
 
 const key = new TestKey(3);
 const WIF = encodeSecret({ key: key.secret, compressed: true });
@@ -219,6 +228,66 @@ Deno.test("network, util and control methods of a node without peers", async (t)
     assert(taproot[0].startsWith("bcrt1p"), taproot[0]);
     assertEquals(await call("deriveaddresses", [await withChecksum(`pkh(${WIF})`)]), [LEGACY]);
   });
+
+  await t.step(
+    "createmultisig: the three address types, the legacy fallback, Core's errors",
+    async () => {
+      // Addresses as @scure/btc-signer makes them for the same script, independently.
+      const regtest = { bech32: "bcrt", pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };
+      const keys = [new TestKey(4), new TestKey(5), new TestKey(6)].map((k) => k.publicKey);
+      const hexKeys = keys.map((k) => hex.encode(k));
+      const ms = p2ms(2, keys);
+      const expected = {
+        legacy: [p2sh(ms, regtest).address!, `sh(multi(2,${hexKeys}))`],
+        "p2sh-segwit": [p2sh(p2wsh(ms, regtest), regtest).address!, `sh(wsh(multi(2,${hexKeys})))`],
+        bech32: [p2wsh(ms, regtest).address!, `wsh(multi(2,${hexKeys}))`],
+      };
+      for (const [type, [address, descriptor]] of Object.entries(expected)) {
+        const made = await call("createmultisig", [2, hexKeys, type]);
+        assertEquals(made, {
+          address,
+          redeemScript: hex.encode(ms.script),
+          descriptor: `${descriptor}#${descriptorChecksum(descriptor)}`,
+        });
+      }
+      assertEquals((await call("createmultisig", [2, hexKeys])).address, expected.legacy[0]);
+      // An uncompressed key makes it legacy, with Core's warning when another type was asked.
+      const uncompressed = hex.encode(secp256k1.getPublicKey(new TestKey(7).secret, false));
+      const fallback = await call("createmultisig", [1, [hexKeys[0], uncompressed], "bech32"]);
+      assertEquals(fallback.address.startsWith("2"), true, fallback.address);
+      assertEquals(fallback.warnings, [
+        "Unable to make chosen address type, please ensure no uncompressed public keys are present.",
+      ]);
+      assertEquals("warnings" in await call("createmultisig", [1, [uncompressed]]), false);
+      // Twenty keys: the count is pushed as a number past OP_16.
+      const twenty = await call("createmultisig", [20, Array(20).fill(hexKeys[0]), "bech32"]);
+      assertEquals(twenty.redeemScript.slice(0, 4), "0114");
+      assertEquals(twenty.redeemScript.slice(-6), "0114ae");
+      const refusals: [unknown[], number, string][] = [
+        [[0, hexKeys], -8, "a multisignature address must require at least one key to redeem"],
+        [[4, hexKeys], -8, "not enough keys supplied (got 3 keys, but need at least 4 to redeem)"],
+        [
+          [1, Array(21).fill(hexKeys[0]), "bech32"],
+          -8,
+          "Number of keys involved in the multisignature address creation > 20\nReduce the number",
+        ],
+        [[1, Array(16).fill(hexKeys[0])], -8, "redeemScript exceeds size limit: 547 > 520"],
+        [[1, hexKeys, "bech32m"], -5, "createmultisig cannot create bech32m multisig addresses"],
+        [[1, hexKeys, "p2tr"], -5, "Unknown address type 'p2tr'"],
+        [[1, ["zz"]], -5, 'Pubkey "zz" must be a hex string'],
+        [[1, ["deadbeef"]], -5, 'Pubkey "deadbeef" must have a length of either 33 or 65 bytes'],
+        [
+          [1, ["02" + "00".repeat(32)]],
+          -5,
+          `Pubkey "02${"00".repeat(32)}" must be cryptographically valid.`,
+        ],
+        [[1, [5]], -3, "JSON value of type number is not of expected type string"],
+      ];
+      for (const [params, code, message] of refusals) {
+        await rejects(call("createmultisig", params), code, message);
+      }
+    },
+  );
 
   await t.step("signmessagewithprivkey and verifymessage", async () => {
     // Core's util_tests message_sign vector (a compressed key).
