@@ -631,11 +631,14 @@ async function build(wallet: SpendingWallet, spec: {
     }
   }
   if (plan === undefined) throw failure!;
-  // Ancestors the chosen coins share are paid for once (Core's bump fee discount), to the change.
+  // What the unconfirmed coins chosen add, their ancestors counted once (Core's bump fee
+  // discount), goes back to the change. Never below nothing: the transaction pays at least its
+  // own size at the rate (Core's could pay less where ancestors overpay; a fee under zero it
+  // refuses).
   let { fee, change } = plan;
-  const bumped = plan.inputs.filter((coin) => (coin.bumpFee ?? 0n) > 0n);
-  if (bumped.length > 1 && change !== null) {
-    const outpoints = bumped.map(({ key }) => {
+  const unconfirmedChosen = plan.inputs.filter((coin) => coin.bumpFee !== undefined);
+  if (unconfirmedChosen.some((coin) => coin.bumpFee! > 0n) && change !== null) {
+    const outpoints = unconfirmedChosen.map(({ key }) => {
       const [txid, vout] = key.split(":");
       return { txid, vout: Number(vout) };
     });
@@ -644,7 +647,8 @@ async function build(wallet: SpendingWallet, spec: {
       spec.feeRate,
     );
     if (combined === undefined) throw new SelectionError(ENORMOUS_CLUSTER);
-    const discount = bumped.reduce((sum, coin) => sum + coin.bumpFee!, 0n) - combined;
+    const paid = unconfirmedChosen.reduce((sum, coin) => sum + coin.bumpFee!, 0n);
+    const discount = paid - (combined > 0n ? combined : 0n);
     if (discount > 0n) {
       change += discount;
       fee -= discount;
@@ -973,11 +977,18 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
           request.version,
         ),
       );
-      coins = available
-        .filter((c) => !request.sendMax || feeFor(asCoin(c).inputWeight, feeRate) <= c.amount)
-        .map((c) => ({ txid: c.txid, vout: c.vout, sequence, amount: c.amount, key: c.key }));
+      const spent = available.filter((c) =>
+        !request.sendMax || feeFor(asCoin(c).inputWeight, feeRate) <= c.amount
+      );
+      coins = spent.map((c) => ({
+        txid: c.txid,
+        vout: c.vout,
+        sequence,
+        amount: c.amount,
+        key: c.key,
+      }));
       // A child of an unconfirmed version 3 parent is held to BIP 431's child bound.
-      if (request.version === TRUC_VERSION && available.some((c) => c.confirmations === 0)) {
+      if (request.version === TRUC_VERSION && spent.some((c) => c.confirmations === 0)) {
         maxWeight = TRUC_CHILD_MAX_WEIGHT;
       }
     }
@@ -987,7 +998,8 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
     const bump = coins.some((c) => unconfirmed(wallet, c.txid))
       ? await wallet.chain.calculateCombinedBumpFee(coins.map(chainOutPoint), feeRate) ?? 0n
       : 0n;
-    const fee = feeFor(weight, feeRate) + bump;
+    // Never under the size's fee at the rate (a negative bump: ancestors overpaying).
+    const fee = feeFor(weight, feeRate) + (bump > 0n ? bump : 0n);
     if (fee > MAX_TX_FEE) {
       throw new WalletError(
         Code.WALLET,

@@ -94,9 +94,11 @@ interface Chain {
   # own fee at `feeRate` for the output's unconfirmed ancestors to reach that
   # rate, as a miner would pick them (Core's calculateIndividualBumpFees, its
   # MiniMiner): one amount per outpoint, in order; 0 for a confirmed output,
-  # one whose ancestors reach the rate already, or one a mempool transaction
-  # spends (it is taken to be replaced). Empty when the outputs' mempool
-  # cluster is too large to reckon (over 500 transactions).
+  # or one whose ancestors reach the rate already. A mempool transaction
+  # spending one of the outputs is taken to be replaced: it and its
+  # descendants are left out, and their own outputs count 0. Empty when the
+  # outputs' mempool cluster is too large to reckon (over 500 transactions);
+  # more than 10,000 outpoints are refused.
   calculateIndividualBumpFees @22 (context :Proxy.Context, outpoints :List(OutPoint), feeRate :Int64) -> (result :List(Int64));
   # The same for one transaction spending all of `outpoints`, each ancestor
   # counted once (Core's calculateCombinedBumpFee); no result when the

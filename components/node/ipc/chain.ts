@@ -38,6 +38,11 @@ import { blockInfo, blockRef, foundBlock, hashParam } from "./views.ts";
 export const MAX_BLOCKS_SINCE_BYTES = 16 * 1024 * 1024;
 /** The fee estimator's longest target (`CBlockPolicyEstimator` long horizon). */
 const MAX_CONFIRMATION_TARGET = 1008;
+/**
+ * The most outpoints a bump fee query takes: more than a standard
+ * transaction (400,000 weight units, 164 at least per input) can spend.
+ */
+export const MAX_BUMP_OUTPOINTS = 10_000;
 /** What `sendrawtransaction` says of a transaction that does not decode. */
 const TX_DECODE_FAILED = "TX decode failed. Make sure the tx has at least one input.";
 
@@ -157,11 +162,11 @@ export class ChainImpl implements Chain, Disposable {
   }
 
   calculateIndividualBumpFees(outpoints: ChainOutPoint[], feeRate: bigint): bigint[] {
-    return this.#bumpFees(outpoints, feeRate)?.individual ?? [];
+    return this.#bumpFees("calculateIndividualBumpFees", outpoints, feeRate)?.individual ?? [];
   }
 
   calculateCombinedBumpFee(outpoints: ChainOutPoint[], feeRate: bigint): bigint | undefined {
-    return this.#bumpFees(outpoints, feeRate)?.combined;
+    return this.#bumpFees("calculateCombinedBumpFee", outpoints, feeRate)?.combined;
   }
 
   handleNotifications(notifications: ChainNotifications | null): Handler {
@@ -201,9 +206,17 @@ export class ChainImpl implements Chain, Disposable {
     this.#queues.clear();
   }
 
-  #bumpFees(outpoints: readonly ChainOutPoint[], feeRate: bigint): BumpFees | null {
+  #bumpFees(
+    method: string,
+    outpoints: readonly ChainOutPoint[],
+    feeRate: bigint,
+  ): BumpFees | null {
+    // More than any standard transaction spends: refused before any work.
+    if (outpoints.length > MAX_BUMP_OUTPOINTS) {
+      throw new Error(`${method}: ${outpoints.length} outpoints, at most ${MAX_BUMP_OUTPOINTS}`);
+    }
     return this.#node.mempool.bumpFees(
-      outpoints.map((o) => ({ txid: hashParam(o.txid, "outpoint txid"), index: o.vout })),
+      outpoints.map((o) => ({ txid: hashParam(o.txid, `${method}: txid`), index: o.vout })),
       feeRate,
     );
   }

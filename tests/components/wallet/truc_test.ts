@@ -165,7 +165,7 @@ Deno.test("version 3 send and sendall, and weight bounds: the version given, BIP
     await v("fundrawtransaction", [await bulky(3)]),
     refused(-4, MAX_WEIGHT_EXCEEDED),
   );
-  assertEquals((await v("fundrawtransaction", [await bulky(2)])).changepos, 1);
+  assertEquals((await v("fundrawtransaction", [await bulky(2)])).changepos >= 0, true);
 
   // send: the version is its argument after the options (Core's), positional or named.
   const parent = await v("send", [{ [external]: 0.01 }, null, "unset", null, {}, 3]);

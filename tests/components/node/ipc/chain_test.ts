@@ -312,6 +312,29 @@ Deno.test("chain: mempool queries, broadcasts and fee rates", async () => {
     RpcError,
     "isInMempool: txid must be 32 bytes, got 3",
   );
+  // Bump fees: the payment (1,000 sat) lacks 10 sat/vB; txids in internal byte order.
+  const outpoint = { txid: txid(payment), vout: 0 };
+  const entry = fixture.mempool.get(txid(payment))!;
+  const short = (BigInt(entry.vsize) * 10_000n + 999n) / 1000n - entry.fee;
+  assertEquals(await chain.calculateIndividualBumpFees([outpoint, outpoint], 10_000n), [
+    short,
+    short,
+  ]);
+  assertEquals(await chain.calculateCombinedBumpFee([outpoint, outpoint], 10_000n), short);
+  assertEquals(await chain.calculateIndividualBumpFees([], 10_000n), []);
+  assertEquals(await chain.calculateCombinedBumpFee([], 10_000n), 0n);
+  const reversed = { txid: txid(payment).slice().reverse(), vout: 0 };
+  assertEquals(await chain.calculateIndividualBumpFees([reversed], 10_000n), [0n], "unknown");
+  await assertRejects(
+    () => chain.calculateCombinedBumpFee([{ txid: new Uint8Array(3), vout: 0 }], 1n),
+    RpcError,
+    "calculateCombinedBumpFee: txid must be 32 bytes, got 3",
+  );
+  await assertRejects(
+    () => chain.calculateIndividualBumpFees(Array(10_001).fill(outpoint), 1n),
+    RpcError,
+    "calculateIndividualBumpFees: 10001 outpoints, at most 10000",
+  );
   assertEquals(await chain.estimateSmartFee(6, true), { result: 0n, returnedTarget: 0 });
   assertEquals(await chain.estimateSmartFee(2000, false), { result: 0n, returnedTarget: 2000 });
   assertEquals(await chain.relayMinFee(), 100n);
