@@ -58,7 +58,7 @@ Deno.test("send: funds, signs and broadcasts as Core's, or returns the transacti
   assertEquals(Math.round(paid.value * 1e8), Math.round((0.25 - netFee) * 1e8));
 
   // An input given as final (its sequence) leaves no locktime to discourage fee sniping with.
-  const [coin] = await s("listunspent");
+  const [coin] = await s("listunspent", [0]); // both confirmed coins are spent: change it is
   const final = await s("send", [{ [external]: 0.01 }, null, "unset", null, {
     inputs: [{ txid: coin.txid, vout: coin.vout, sequence: 0xffffffff }],
     replaceable: false,
