@@ -568,7 +568,7 @@ export function rawTransactionMethods(node: NodeServices): RpcMethod[] {
         }
         const keys = keysProvider(asArr(params.raw("privkeys")));
         const coins = findCoins(tx, node.mempool.coins({ includeSpent: true }));
-        parsePrevouts(params.raw("prevtxs"), coins);
+        parsePrevouts(params.raw("prevtxs"), coins, keys);
         const hashType = parseSighash(params.raw("sighashtype"));
         return signResultJson(signTransaction(tx, keys, coins, hashType), encodeTxHex);
       },

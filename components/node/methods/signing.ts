@@ -6,10 +6,12 @@
  * (`ParsePrevouts`, with Core's checks and texts); every input is then
  * signed where a key fits — P2PKH and P2WPKH with ECDSA (low R, as Core
  * grinds), P2TR by the key path with the tweaked key (Core v30 itself
- * cannot: it finds no taproot spend data for a bare key) — and verified
- * with the node's script interpreter, whose failures become the per-input
- * `errors` in Core's words. Other templates (P2PK, P2SH, P2WSH, script
- * paths) are not signed; their inputs report the interpreter's error.
+ * cannot: it finds no taproot spend data for a bare key), and P2SH-P2WPKH
+ * with the key alone (Core's `ImplicitlyLearnRelatedKeyScripts`) — and
+ * verified with the node's script interpreter, whose failures become the
+ * per-input `errors` in Core's words. Other templates (P2PK, multisig,
+ * P2WSH, script paths) are not signed: the interpreter validates none of
+ * them, and their inputs report its error.
  *
  * @example
  * ```ts
@@ -30,6 +32,7 @@ import {
   hash160,
   MAX_MONEY,
   outpointKey,
+  parseScript,
   prevout,
   pushScript,
   type ScriptErrorCode,
@@ -118,9 +121,10 @@ function scriptHashOutputs(script: Uint8Array) {
 /**
  * Core's `ParsePrevouts`: the `prevtxs` entries added to (or replacing)
  * `coins`, with Core's checks: the fields' types, a scriptPubKey that
- * contradicts a known coin, and the scripts of P2SH and P2WSH outputs.
+ * contradicts a known coin, and the scripts of P2SH and P2WSH outputs,
+ * which go to `keys` for signing.
  */
-export function parsePrevouts(prevtxs: Json, coins: SpentCoins): void {
+export function parsePrevouts(prevtxs: Json, coins: SpentCoins, keys?: SigningProvider): void {
   if (prevtxs === null) return;
   for (const item of prevtxs as Json[]) {
     if (!(item instanceof JsonObject)) {
@@ -159,13 +163,13 @@ export function parsePrevouts(prevtxs: Json, coins: SpentCoins): void {
     });
     const { type } = solver(script);
     if (type === "scripthash" || type === "witness_v0_scripthash") {
-      checkScripts(o, script, type === "scripthash");
+      for (const given of checkScripts(o, script, type === "scripthash")) keys?.addScript(given);
     }
   }
 }
 
-/** The `redeemScript`/`witnessScript` checks of a P2SH or P2WSH prevout. */
-function checkScripts(o: JsonObject, spk: Uint8Array, isP2sh: boolean): void {
+/** The `redeemScript`/`witnessScript` checks of a P2SH or P2WSH prevout; the scripts given. */
+function checkScripts(o: JsonObject, spk: Uint8Array, isP2sh: boolean): Uint8Array[] {
   checkField(o, "redeemScript", "string", true);
   checkField(o, "witnessScript", "string", true);
   const rs = o.get("redeemScript") ?? null;
@@ -192,6 +196,9 @@ function checkScripts(o: JsonObject, spk: Uint8Array, isP2sh: boolean): void {
       "redeemScript/witnessScript does not match scriptPubKey",
     );
   }
+  return [rs, ws].flatMap((given, i) =>
+    given === null ? [] : [parseHexV(given, i === 0 ? "redeemScript" : "witnessScript")]
+  );
 }
 
 /** The signing keys of `privkeys`: -5 `Invalid private key` for one that is not WIF. */
@@ -204,6 +211,8 @@ export function keysProvider(privkeys: readonly Json[]): SigningProvider {
     provider.addKey(pubkey);
     provider.addSecret(pubkey, secret.key);
     if (secret.compressed) {
+      // Its P2WPKH script, for a P2SH-P2WPKH output (Core's ImplicitlyLearnRelatedKeyScripts).
+      provider.addScript(Uint8Array.of(0x00, 0x14, ...hash160(pubkey)));
       // A bare key also signs for its BIP 86 taproot output (no script tree).
       const internal = pubkey.subarray(1);
       provider.addTaproot(p2tr(internal).script.subarray(2), internal);
@@ -226,32 +235,50 @@ function errorText(code: ScriptErrorCode): string {
 /** What signing produced for one input: its scriptSig and witness, when a key fitted. */
 type Produced = { scriptSig: Uint8Array; witness: Uint8Array[] } | undefined;
 
-/** `ProduceSignature` for the templates this node signs. */
+/**
+ * `ProduceSignature` for the templates this node signs (its interpreter
+ * validates no others): P2PKH, P2WPKH, P2WPKH behind P2SH (the script from
+ * `keys`, or the input's last push when it hashes to it), and P2TR by the
+ * key path.
+ */
 function produce(
   checker: TxScriptChecker,
   index: number,
   coin: SpentCoin,
   keys: SigningProvider,
   hashType: number,
+  scriptSig: Uint8Array,
 ): Produced {
-  const { type, solutions } = solver(coin.script);
   const ecdsaType = hashType === SIGHASH_DEFAULT ? SIGHASH_ALL : hashType;
   const ecdsa = (digest: Uint8Array, secret: Uint8Array) =>
     Uint8Array.of(...signECDSA(digest, secret, true), ecdsaType);
+  const keyHash = (witness: boolean, hash: Uint8Array): Produced => {
+    const pubkey = keys.publicKey(hash);
+    const secret = pubkey && keys.secret(pubkey);
+    if (!pubkey || !secret) return undefined;
+    const scriptCode = Uint8Array.of(0x76, 0xa9, 0x14, ...hash, 0x88, 0xac);
+    if (!witness) {
+      const sig = ecdsa(checker.signatureHash(index, "base", ecdsaType, scriptCode), secret);
+      return { scriptSig: Uint8Array.of(...pushScript(sig), ...pushScript(pubkey)), witness: [] };
+    }
+    // Segwit signs only with compressed keys.
+    if (pubkey.length !== 33) return undefined;
+    const digest = checker.signatureHash(index, "witness_v0", ecdsaType, scriptCode);
+    return { scriptSig: new Uint8Array(), witness: [ecdsa(digest, secret), pubkey] };
+  };
   try {
+    const { type, solutions } = solver(coin.script);
     if (type === "pubkeyhash" || type === "witness_v0_keyhash") {
-      const pubkey = keys.publicKey(solutions[0]);
-      const secret = pubkey && keys.secret(pubkey);
-      if (!pubkey || !secret) return undefined;
-      const scriptCode = Uint8Array.of(0x76, 0xa9, 0x14, ...solutions[0], 0x88, 0xac);
-      if (type === "pubkeyhash") {
-        const sig = ecdsa(checker.signatureHash(index, "base", ecdsaType, scriptCode), secret);
-        return { scriptSig: Uint8Array.of(...pushScript(sig), ...pushScript(pubkey)), witness: [] };
-      }
-      // Segwit signs only with compressed keys.
-      if (pubkey.length !== 33) return undefined;
-      const digest = checker.signatureHash(index, "witness_v0", ecdsaType, scriptCode);
-      return { scriptSig: new Uint8Array(), witness: [ecdsa(digest, secret), pubkey] };
+      return keyHash(type === "witness_v0_keyhash", solutions[0]);
+    }
+    if (type === "scripthash") {
+      const last = parseScript(scriptSig).ops.at(-1)?.data;
+      const redeem = keys.script(solutions[0]) ??
+        (last && bytesEqual(hash160(last), solutions[0]) ? last : undefined);
+      const inner = redeem && solver(redeem);
+      if (inner?.type !== "witness_v0_keyhash") return undefined;
+      const nested = keyHash(true, inner.solutions[0]);
+      return nested && { scriptSig: pushScript(redeem!), witness: nested.witness };
     }
     if (type === "witness_v1_taproot") {
       const internal = keys.taprootInternalKey(solutions[0]);
@@ -310,7 +337,14 @@ export function signTransaction(
       continue; // already complete
     }
     const produced = !single || i < tx.outputs.length
-      ? produce(new TxScriptChecker(tx, spent), i, coin, keys, hashType)
+      ? produce(
+        new TxScriptChecker(tx, spent),
+        i,
+        coin,
+        keys,
+        hashType,
+        tx.inputs[i].finalScriptSig,
+      )
       : undefined;
     tx.inputs[i].finalScriptSig = produced?.scriptSig ?? new Uint8Array();
     tx.witnesses![i] = produced?.witness ?? [];

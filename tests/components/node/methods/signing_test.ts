@@ -2,7 +2,8 @@
  * signrawtransactionwithkey, combinerawtransaction, prioritisetransaction
  * and getprioritisedtransactions against a real node process over HTTP:
  * P2PKH, P2WPKH and P2TR (key path) inputs signed with WIF keys and
- * accepted by the mempool; Core's result shape with `complete` and per-input
+ * accepted by the mempool; P2SH-P2WPKH by its key alone (a multisig
+ * input is left unsigned: the interpreter validates none); Core's result shape with `complete` and per-input
  * `errors` for missing keys, unknown inputs and prevtxs problems; two
  * half-signed copies combined into one that is accepted; and fee deltas
  * that change what the mempool accepts, how getblocktemplate orders
@@ -18,6 +19,7 @@ import {
   decodeTx,
   encodeSecret,
   encodeTx,
+  hash160,
   hashFromHex,
   scriptToAddress,
   txid,
@@ -99,6 +101,47 @@ Deno.test("signing raw transactions with keys, and fee deltas", async (t) => {
     const [mined] = await call("generatetoaddress", [1, ADDRESS]);
     assert((await call("getblock", [mined])).tx.includes(sent));
   });
+
+  await t.step(
+    "P2SH-P2WPKH signed with its key alone; a multisig address is not signed",
+    async () => {
+      const shWpkh = Uint8Array.of(0xa9, 0x14, ...hash160(key.wpkh), 0x87);
+      const pubkeys = [key, other].map((k) => hex.encode(k.publicKey));
+      const multisig = await call("createmultisig", [1, pubkeys, "bech32"]);
+      const msScript = hex.decode((await call("validateaddress", [multisig.address])).scriptPubKey);
+      const funding = signTx([{
+        outpoint: { txid: hashFromHex(await coinbase(30)), index: 0 },
+        amount: 50_0000_0000n,
+        script: key.wpkh,
+        key,
+      }], [
+        { script: shWpkh, amount: 1_0000_0000n },
+        { script: msScript, amount: 1_0000_0000n },
+        { script: key.wpkh, amount: 47_9999_0000n },
+      ]);
+      const fundingId = await call("sendrawtransaction", [hex.encode(encodeTx(funding))]);
+      // Its P2WPKH script is learnt from the key, as Core's; the other key does not fit.
+      const nested = await unsigned([{ txid: fundingId, vout: 0 }], 0.999);
+      const signed = await call("signrawtransactionwithkey", [nested, [WIF]]);
+      assertEquals(signed.complete, true);
+      assertEquals((await call("testmempoolaccept", [[signed.hex]]))[0].allowed, true);
+      assertEquals(
+        (await call("signrawtransactionwithkey", [nested, [OTHER_WIF]])).complete,
+        false,
+      );
+      // The interpreter validates no multisig: the input is left unsigned, with Core's reason.
+      const fromMultisig = await unsigned([{ txid: fundingId, vout: 1 }], 0.999);
+      const refused = await call("signrawtransactionwithkey", [fromMultisig, [WIF], [{
+        txid: fundingId,
+        vout: 1,
+        scriptPubKey: hex.encode(msScript),
+        witnessScript: multisig.redeemScript,
+        amount: 1,
+      }]]);
+      assertEquals(refused.complete, false);
+      assertEquals(refused.errors[0].error, "Witness program was passed an empty witness");
+    },
+  );
 
   await t.step("inputs that cannot be signed are reported per input", async () => {
     const p2wpkh = await unsigned([{ txid: await coinbase(3), vout: 0 }], 49.999);
