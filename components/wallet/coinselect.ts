@@ -174,7 +174,8 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
   for (let next = 0; next <= groups.length; next++) {
     if (next === 1) {
       maxWeight = request.maxWeight ?? MAX_STANDARD_TX_WEIGHT;
-      if (maxWeight <= transactionWeight([], scripts)) {
+      // Core's `tx_noinputs_size` counts a whole byte for the segwit marker and flag.
+      if (maxWeight <= transactionWeight([], scripts) + 4) {
         throw new SelectionError(NO_WEIGHT_FOR_INPUTS);
       }
     }

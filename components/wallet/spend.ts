@@ -390,6 +390,17 @@ async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise
       throw new WalletError(Code.WALLET, "Unable to find UTXO for external input");
     }
   }
+  // Core's FundTransaction and CreateTransaction: version 3 is held to BIP 431's bound, and the
+  // bound must leave room for a standard transaction (checked before the inputs given are read).
+  const maxWeight = request.version === TRUC_VERSION
+    ? Math.min(request.maxWeight ?? TRUC_MAX_WEIGHT, TRUC_MAX_WEIGHT)
+    : request.maxWeight ?? MAX_STANDARD_TX_WEIGHT;
+  if (maxWeight < MIN_STANDARD_TX_WEIGHT || maxWeight > MAX_STANDARD_TX_WEIGHT) {
+    throw new WalletError(
+      Code.WALLET,
+      `Maximum transaction weight must be between ${MIN_STANDARD_TX_WEIGHT} and ${MAX_STANDARD_TX_WEIGHT}`,
+    );
+  }
   const preset = request.inputs.map((input) => {
     const output = wallet.ownOutput(input.txid, input.vout);
     if (output === undefined) {
@@ -401,17 +412,6 @@ async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise
     checkTrucParent(wallet, input.txid, request.version, Code.WALLET);
     return { ...input, amount: output.amount, key: presetKey(wallet, input, output.script) };
   });
-  // Core's FundTransaction and CreateTransaction: version 3 is held to BIP 431's bound, and the
-  // bound must leave room for a standard transaction.
-  const maxWeight = request.version === TRUC_VERSION
-    ? Math.min(request.maxWeight ?? TRUC_MAX_WEIGHT, TRUC_MAX_WEIGHT)
-    : request.maxWeight ?? MAX_STANDARD_TX_WEIGHT;
-  if (maxWeight < MIN_STANDARD_TX_WEIGHT || maxWeight > MAX_STANDARD_TX_WEIGHT) {
-    throw new WalletError(
-      Code.WALLET,
-      `Maximum transaction weight must be between ${MIN_STANDARD_TX_WEIGHT} and ${MAX_STANDARD_TX_WEIGHT}`,
-    );
-  }
   const depthOk = (c: WalletCoin) =>
     c.confirmations >= request.minDepth &&
     (request.maxDepth === undefined || c.confirmations <= request.maxDepth);
