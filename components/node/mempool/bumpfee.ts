@@ -48,18 +48,10 @@ interface Candidate {
  * cluster exceeds {@linkcode MAX_CLUSTER_COUNT} transactions.
  */
 export function bumpFees(outputs: readonly SpentOutput[], feeRate: bigint): BumpFees | null {
-  // One walk for all spenders: each transaction is visited once however many outputs are given.
-  const replaced = new Set<PoolEntry>();
-  const stack = outputs.flatMap(({ spender }) => spender ?? []);
-  while (stack.length > 0) {
-    const entry = stack.pop()!;
-    if (replaced.has(entry)) continue;
-    replaced.add(entry);
-    for (const child of entry.children) if (!replaced.has(child)) stack.push(child);
-  }
+  const replaced = reach(outputs.flatMap(({ spender }) => spender ?? []), (e) => e.children)!;
   const requested = new Set<PoolEntry>();
   for (const { parent } of outputs) if (parent && !replaced.has(parent)) requested.add(parent);
-  const cluster = clusterOf(requested);
+  const cluster = reach(requested, (e) => [...e.parents, ...e.children], MAX_CLUSTER_COUNT);
   if (cluster === null) return null;
   // Ancestor totals are the mempool's: no ancestor of a kept transaction is replaced.
   const left = new Map<PoolEntry, Candidate>();
@@ -76,14 +68,10 @@ export function bumpFees(outputs: readonly SpentOutput[], feeRate: bigint): Bump
     return withAncestors > alone ? withAncestors : alone;
   });
   // Together: each ancestor not mined counted once.
-  const unmined = new Set<PoolEntry>();
-  stack.push(...[...requested].filter((entry) => left.has(entry)));
-  while (stack.length > 0) {
-    const entry = stack.pop()!;
-    if (unmined.has(entry)) continue;
-    unmined.add(entry);
-    for (const parent of entry.parents) if (left.has(parent)) stack.push(parent);
-  }
+  const unmined = reach(
+    [...requested].filter((entry) => left.has(entry)),
+    (e) => [...e.parents].filter((parent) => left.has(parent)),
+  )!;
   let size = 0;
   let fees = 0n;
   for (const entry of unmined) {
@@ -93,19 +81,25 @@ export function bumpFees(outputs: readonly SpentOutput[], feeRate: bigint): Bump
   return { individual, combined: feeAtRate(feeRate, size) - fees };
 }
 
-/** Every transaction connected to `start` by spending, or null past the limit. */
-function clusterOf(start: Iterable<PoolEntry>): Set<PoolEntry> | null {
-  const cluster = new Set<PoolEntry>();
+/**
+ * `start` and every transaction reachable from it through `next`, each
+ * visited once; null once there are more than `limit`.
+ */
+function reach(
+  start: Iterable<PoolEntry>,
+  next: (entry: PoolEntry) => Iterable<PoolEntry>,
+  limit = Infinity,
+): Set<PoolEntry> | null {
+  const found = new Set<PoolEntry>();
   const stack = [...start];
   while (stack.length > 0) {
     const entry = stack.pop()!;
-    if (cluster.has(entry)) continue;
-    cluster.add(entry);
-    if (cluster.size > MAX_CLUSTER_COUNT) return null;
-    for (const other of entry.parents) if (!cluster.has(other)) stack.push(other);
-    for (const other of entry.children) if (!cluster.has(other)) stack.push(other);
+    if (found.has(entry)) continue;
+    found.add(entry);
+    if (found.size > limit) return null;
+    for (const other of next(entry)) if (!found.has(other)) stack.push(other);
   }
-  return cluster;
+  return found;
 }
 
 /**
