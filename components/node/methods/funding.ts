@@ -411,6 +411,15 @@ export const ADD_INPUTS_ARG: ArgSpec = {
   description: "Automatically include coins from the wallet to cover the target amount.\n",
 };
 
+/** The `max_tx_weight` option of fundrawtransaction, walletcreatefundedpsbt and send. */
+const MAX_TX_WEIGHT_ARG: ArgSpec = {
+  name: "max_tx_weight",
+  type: "num",
+  default: 400_000,
+  description: "The maximum acceptable transaction weight.\n" +
+    "Transaction building will fail if this can not be satisfied.",
+};
+
 /** fundrawtransaction's options, with Core's help. */
 export const OPTION_ARGS: readonly ArgSpec[] = [
   {
@@ -495,6 +504,7 @@ export const OPTION_ARGS: readonly ArgSpec[] = [
       description: "The zero-based output index, before a change output is added.",
     }],
   },
+  MAX_TX_WEIGHT_ARG,
   ...FUND_TX_DOC,
 ];
 
@@ -1020,6 +1030,7 @@ const SEND_OPTION_ARGS: readonly ArgSpec[] = [
       "Those recipients will receive less bitcoins than you enter in their corresponding amount field.\n" +
       "If no outputs are specified here, the sender pays the fee.",
   },
+  MAX_TX_WEIGHT_ARG,
   ...FUND_TX_DOC,
 ];
 

@@ -127,6 +127,11 @@ Deno.test("version 3 send and sendall, and weight bounds: the version given, BIP
     13,
   );
   assertEquals(await fund([], 1.2, { max_tx_weight: 3_812 }), refused(-4, MAX_WEIGHT_EXCEEDED));
+  // Named, as bitcoin-cli -named passes it: an option of the options object.
+  assertEquals(
+    await v("walletcreatefundedpsbt", { outputs: [{ [payee]: 1.2 }], max_tx_weight: 3_812 }),
+    refused(-4, MAX_WEIGHT_EXCEEDED),
+  );
   for (const weight of [259, 400_001, -1]) {
     assertEquals(
       await fund([], 0.1, { max_tx_weight: weight }),
