@@ -54,6 +54,7 @@ export {
   RpcMethod,
 } from "./methods.ts";
 export type { ArgSpec, ArgType, ResultSpec, ResultType } from "./spec.ts";
+export { outpointArg } from "./spec.ts";
 export {
   amountFromValue,
   checkField,

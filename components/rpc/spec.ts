@@ -113,3 +113,30 @@ export function firstName(arg: ArgSpec): string {
   const bar = arg.name.indexOf("|");
   return bar < 0 ? arg.name : arg.name.slice(0, bar);
 }
+
+/**
+ * An element of an array of outputs, `{"txid": "hex", "vout": n}`, with
+ * `more` fields after those two (Core writes it out in each method that
+ * takes outputs: lockunspent, gettxspendingprevout, the inputs and the
+ * prevtxs of the raw transaction methods).
+ *
+ * @example
+ * ```ts
+ * import { outpointArg } from "./spec.ts";
+ * const arg = outpointArg({ name: "sequence", type: "num", description: "The sequence number" });
+ * if (arg.inner?.map((a) => a.name).join() !== "txid,vout,sequence") throw new Error("fields");
+ * ```
+ */
+export function outpointArg(...more: ArgSpec[]): ArgSpec {
+  return {
+    name: "",
+    type: "obj",
+    optional: true,
+    description: "",
+    inner: [
+      { name: "txid", type: "hex", description: "The transaction id" },
+      { name: "vout", type: "num", description: "The output number" },
+      ...more,
+    ],
+  };
+}

@@ -35,6 +35,7 @@ import {
   type RpcMethod,
 } from "./mod.ts";
 import { amountFromValue } from "./params.ts";
+import { outpointArg } from "./spec.ts";
 import { asArr, asInt, asInt64, asObj, asStr, type Json, JsonNumber, JsonObject } from "./json.ts";
 
 /**
@@ -551,16 +552,7 @@ const SPECS: readonly WalletMethodSpec[] = [
         type: "arr",
         default: [],
         description: "The transaction outputs and within each, the txid (string) vout (numeric).",
-        inner: [{
-          name: "",
-          type: "obj",
-          optional: true,
-          description: "",
-          inner: [
-            { name: "txid", type: "hex", description: "The transaction id" },
-            { name: "vout", type: "num", description: "The output number" },
-          ],
-        }],
+        inner: [outpointArg()],
       },
       {
         name: "persistent",
@@ -1090,18 +1082,10 @@ const SPECS: readonly WalletMethodSpec[] = [
         type: "arr",
         optional: true,
         description: "The previous dependent transaction outputs",
-        inner: [{
-          name: "",
-          type: "obj",
-          optional: true,
-          description: "",
-          inner: [
-            { name: "txid", type: "hex", description: "The transaction id" },
-            { name: "vout", type: "num", description: "The output number" },
-            { name: "scriptPubKey", type: "hex", description: "The output script" },
-            { name: "amount", type: "amount", description: "The amount spent" },
-          ],
-        }],
+        inner: [outpointArg(
+          { name: "scriptPubKey", type: "hex", description: "The output script" },
+          { name: "amount", type: "amount", description: "The amount spent" },
+        )],
       },
       {
         name: "sighashtype",

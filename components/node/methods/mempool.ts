@@ -33,6 +33,7 @@ import {
   helpExampleRpc,
   type Json,
   type JsonInput,
+  outpointArg,
   parseHashV,
   RpcError,
   RpcErrorCode,
@@ -641,16 +642,7 @@ export function mempoolMethods(node: NodeServices): RpcMethod[] {
         type: "arr",
         description:
           "The transaction outputs that we want to check, and within each, the txid (string) vout (numeric).",
-        inner: [{
-          name: "",
-          type: "obj",
-          optional: true,
-          description: "",
-          inner: [
-            { name: "txid", type: "hex", description: "The transaction id" },
-            { name: "vout", type: "num", description: "The output number" },
-          ],
-        }],
+        inner: [outpointArg()],
       }],
       result: arr("", "", [
         obj("", "", [

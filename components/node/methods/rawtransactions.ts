@@ -48,6 +48,7 @@ import {
   type JsonInput,
   JsonNumber,
   JsonObject,
+  outpointArg,
   parseHashV,
   parseHexV,
   parseVerbosity,
@@ -504,35 +505,27 @@ export function rawTransactionMethods(node: NodeServices): RpcMethod[] {
           type: "arr",
           optional: true,
           description: "The previous dependent transaction outputs",
-          inner: [{
-            name: "",
-            type: "obj",
-            optional: true,
-            description: "",
-            inner: [
-              { name: "txid", type: "hex", description: "The transaction id" },
-              { name: "vout", type: "num", description: "The output number" },
-              { name: "scriptPubKey", type: "hex", description: "output script" },
-              {
-                name: "redeemScript",
-                type: "hex",
-                optional: true,
-                description: "(required for P2SH) redeem script",
-              },
-              {
-                name: "witnessScript",
-                type: "hex",
-                optional: true,
-                description: "(required for P2WSH or P2SH-P2WSH) witness script",
-              },
-              {
-                name: "amount",
-                type: "amount",
-                optional: true,
-                description: "(required for Segwit inputs) the amount spent",
-              },
-            ],
-          }],
+          inner: [outpointArg(
+            { name: "scriptPubKey", type: "hex", description: "output script" },
+            {
+              name: "redeemScript",
+              type: "hex",
+              optional: true,
+              description: "(required for P2SH) redeem script",
+            },
+            {
+              name: "witnessScript",
+              type: "hex",
+              optional: true,
+              description: "(required for P2WSH or P2SH-P2WSH) witness script",
+            },
+            {
+              name: "amount",
+              type: "amount",
+              optional: true,
+              description: "(required for Segwit inputs) the amount spent",
+            },
+          )],
         },
         {
           name: "sighashtype",
@@ -654,22 +647,12 @@ export function rawTransactionMethods(node: NodeServices): RpcMethod[] {
 /** `CreateTxDoc()`. */
 /** An input as `createrawtransaction` (and `sendall`'s `inputs`) reads it. */
 export function inputDoc(): ArgSpec {
-  return {
-    name: "",
-    type: "obj",
-    optional: true,
-    description: "",
-    inner: [
-      { name: "txid", type: "hex", description: "The transaction id" },
-      { name: "vout", type: "num", description: "The output number" },
-      {
-        name: "sequence",
-        type: "num",
-        defaultHint: "depends on the value of the 'replaceable' and 'locktime' arguments",
-        description: "The sequence number",
-      },
-    ],
-  };
+  return outpointArg({
+    name: "sequence",
+    type: "num",
+    defaultHint: "depends on the value of the 'replaceable' and 'locktime' arguments",
+    description: "The sequence number",
+  });
 }
 
 /** Core's `OutputsDoc`: an output is an address and its amount, or `data`. */
