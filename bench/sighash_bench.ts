@@ -11,7 +11,8 @@
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { p2tr, p2wpkh, Transaction } from "@scure/btc-signer";
 import { cachedSighashes } from "../components/bitcoin/sighash.ts";
-import { BLOCK_SCRIPT_VERIFY_FLAGS, TxScriptChecker } from "../components/node/chain/script.ts";
+import { BLOCK_SCRIPT_VERIFY_FLAGS } from "../components/node/chain/script.ts";
+import { TxScriptChecker } from "../components/node/chain/interpreter.ts";
 import { decodeTx } from "../components/node/chain/tx.ts";
 import { report } from "./measure.ts";
 

@@ -53,9 +53,9 @@ import {
   scriptErrorText,
   type SpentOutput,
   STANDARD_NOT_MANDATORY_VERIFY_FLAGS,
-  TxScriptChecker,
   witnessProgram,
 } from "./script.ts";
+import { TxScriptChecker } from "./interpreter.ts";
 import {
   encodeTx,
   hasWitness,

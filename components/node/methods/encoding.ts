@@ -147,8 +147,18 @@ const OP_NAMES: Record<number, string> = {
   0xff: "OP_INVALIDOPCODE",
 };
 
-/** Core's `GetOpName`: `0`, `1`…`16`, `-1`, else `OP_…` (`OP_UNKNOWN` for unassigned). */
-function opName(opcode: number): string {
+/**
+ * Core's `GetOpName`: `0`, `1`…`16`, `-1`, else `OP_…` (`OP_UNKNOWN` for unassigned).
+ *
+ * @example
+ * ```ts
+ * import { opName } from "./encoding.ts";
+ * if (opName(0x00) !== "0" || opName(0x60) !== "16" || opName(0xac) !== "OP_CHECKSIG") {
+ *   throw new Error("names");
+ * }
+ * ```
+ */
+export function opName(opcode: number): string {
   if (opcode === 0) return "0";
   if (opcode >= 0x51 && opcode <= 0x60) return String(opcode - 0x50);
   return OP_NAMES[opcode] ?? "OP_UNKNOWN";

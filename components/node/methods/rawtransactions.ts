@@ -22,6 +22,7 @@ import {
   hashFromHex,
   hashToHex,
   isCoinbase,
+  isOpSuccess,
   isUnspendable,
   OUTPUT_TYPES,
   parseScript,
@@ -104,14 +105,6 @@ function invalidParameter(message: string): never {
 /** `SignalsOptInRBF`: some input's sequence is below 0xfffffffe. */
 export function signalsOptInRbf(tx: Tx): boolean {
   return tx.inputs.some((input) => input.sequence >>> 0 <= MAX_BIP125_RBF_SEQUENCE);
-}
-
-/** Core's `IsOpSuccess` (BIP 342's OP_SUCCESSx opcodes). */
-function isOpSuccess(opcode: number): boolean {
-  return opcode === 80 || opcode === 98 || (opcode >= 126 && opcode <= 129) ||
-    (opcode >= 131 && opcode <= 134) || (opcode >= 137 && opcode <= 138) ||
-    (opcode >= 141 && opcode <= 142) || (opcode >= 149 && opcode <= 153) ||
-    (opcode >= 187 && opcode <= 254);
 }
 
 function hash160(data: Uint8Array): Uint8Array {

@@ -21,6 +21,7 @@
  * ```
  * @module
  */
+import { ripemd160 } from "@noble/hashes/legacy.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import { p2tr } from "@scure/btc-signer";
@@ -39,6 +40,7 @@ import {
   scriptErrorText,
   secretPublicKey,
   SigningProvider,
+  type SigVersion,
   solver,
   STANDARD_SCRIPT_VERIFY_FLAGS,
   type Tx,
@@ -168,7 +170,10 @@ export function parsePrevouts(prevtxs: Json, coins: SpentCoins, keys?: SigningPr
   }
 }
 
-/** The `redeemScript`/`witnessScript` checks of a P2SH or P2WSH prevout; the scripts given. */
+/**
+ * The `redeemScript`/`witnessScript` checks of a P2SH or P2WSH prevout; the
+ * scripts to sign with.
+ */
 function checkScripts(o: JsonObject, spk: Uint8Array, isP2sh: boolean): Uint8Array[] {
   checkField(o, "redeemScript", "string", true);
   checkField(o, "witnessScript", "string", true);
@@ -196,9 +201,13 @@ function checkScripts(o: JsonObject, spk: Uint8Array, isP2sh: boolean): Uint8Arr
       "redeemScript/witnessScript does not match scriptPubKey",
     );
   }
-  return [rs, ws].flatMap((given, i) =>
-    given === null ? [] : [parseHexV(given, i === 0 ? "redeemScript" : "witnessScript")]
-  );
+  // As Core's, the script's P2WSH output too: a P2SH-P2WSH output is signed with either field.
+  return [
+    ...[rs, ws].flatMap((given, i) =>
+      given === null ? [] : [parseHexV(given, i === 0 ? "redeemScript" : "witnessScript")]
+    ),
+    outputs.p2wsh,
+  ];
 }
 
 /** The signing keys of `privkeys`: -5 `Invalid private key` for one that is not WIF. */
@@ -232,14 +241,25 @@ function errorText(code: ScriptErrorCode): string {
   return scriptErrorText(code);
 }
 
-/** What signing produced for one input: its scriptSig and witness, when a key fitted. */
+/** What signing produced for one input: its scriptSig and witness, when a key or script fitted. */
 type Produced = { scriptSig: Uint8Array; witness: Uint8Array[] } | undefined;
 
+/** Core's `PushAll`: empty items as OP_0, one byte 1–16 as OP_N, others pushed. */
+function pushAll(items: readonly Uint8Array[]): Uint8Array {
+  return Uint8Array.from(
+    items.flatMap((item) =>
+      item.length === 1 && item[0] >= 1 && item[0] <= 16 ? [0x50 + item[0]] : [...pushScript(item)]
+    ),
+  );
+}
+
 /**
- * `ProduceSignature` for the templates this node signs (its interpreter
- * validates no others): P2PKH, P2WPKH, P2WPKH behind P2SH (the script from
- * `keys`, or the input's last push when it hashes to it), and P2TR by the
- * key path.
+ * `ProduceSignature`: P2PK, P2PKH, multisig (bare, in P2SH, in P2WSH and in
+ * P2SH-P2WSH), P2WPKH (bare or in P2SH) and P2TR by the key path. Redeem
+ * and witness scripts come from `keys`, or from the input as it came when
+ * they hash to what the output commits to; a multisig keeps the
+ * signatures the input already holds for its keys, so several signers can
+ * sign in turn, and an incomplete one is kept with empty slots, as Core's.
  */
 function produce(
   checker: TxScriptChecker,
@@ -248,37 +268,80 @@ function produce(
   keys: SigningProvider,
   hashType: number,
   scriptSig: Uint8Array,
+  witness: readonly Uint8Array[],
 ): Produced {
   const ecdsaType = hashType === SIGHASH_DEFAULT ? SIGHASH_ALL : hashType;
-  const ecdsa = (digest: Uint8Array, secret: Uint8Array) =>
-    Uint8Array.of(...signECDSA(digest, secret, true), ecdsaType);
-  const keyHash = (witness: boolean, hash: Uint8Array): Produced => {
-    const pubkey = keys.publicKey(hash);
-    const secret = pubkey && keys.secret(pubkey);
-    if (!pubkey || !secret) return undefined;
-    const scriptCode = Uint8Array.of(0x76, 0xa9, 0x14, ...hash, 0x88, 0xac);
-    if (!witness) {
-      const sig = ecdsa(checker.signatureHash(index, "base", ecdsaType, scriptCode), secret);
-      return { scriptSig: Uint8Array.of(...pushScript(sig), ...pushScript(pubkey)), witness: [] };
-    }
+  const held = [...parseScript(scriptSig).ops.flatMap((op) => op.data ?? []), ...witness]
+    .filter((item) => item.length > 0);
+  /** `CreateSig`: a signature the input holds for `pubkey`, else one made with its key. */
+  const signature = (pubkey: Uint8Array, scriptCode: Uint8Array, version: SigVersion) => {
+    const found = held.find((sig) =>
+      checker.checkEcdsaSignature(index, sig, pubkey, scriptCode, version)
+    );
+    if (found) return found;
+    const secret = keys.secret(pubkey);
     // Segwit signs only with compressed keys.
-    if (pubkey.length !== 33) return undefined;
-    const digest = checker.signatureHash(index, "witness_v0", ecdsaType, scriptCode);
-    return { scriptSig: new Uint8Array(), witness: [ecdsa(digest, secret), pubkey] };
+    if (!secret || (version === "witness_v0" && pubkey.length !== 33)) return undefined;
+    const digest = checker.signatureHash(index, version, ecdsaType, scriptCode);
+    return Uint8Array.of(...signECDSA(digest, secret, true), ecdsaType);
+  };
+  /** `SignStep` for the scripts that end in signatures: the stack items, and whether complete. */
+  const signStep = (script: Uint8Array, version: SigVersion) => {
+    const { type, solutions } = solver(script);
+    if (type === "pubkey") {
+      const sig = signature(solutions[0], script, version);
+      return { items: sig ? [sig] : [], solved: sig !== undefined };
+    }
+    if (type === "pubkeyhash") {
+      const pubkey = keys.publicKey(solutions[0]);
+      const sig = pubkey && signature(pubkey, script, version);
+      return { items: sig ? [sig, pubkey] : [], solved: sig !== undefined };
+    }
+    if (type === "multisig") {
+      const required = solutions[0][0];
+      const sigs = solutions.slice(1, -1).flatMap((pubkey) =>
+        signature(pubkey, script, version) ?? []
+      )
+        .slice(0, required);
+      const empty = Array.from({ length: required - sigs.length }, () => new Uint8Array());
+      // The leading empty item is what CHECKMULTISIG consumes beyond its arguments.
+      return { items: [new Uint8Array(), ...sigs, ...empty], solved: sigs.length === required };
+    }
+    return undefined;
+  };
+  /** A P2WSH program's witness script: from `keys`, or the input's last witness item. */
+  const witnessScript = (program: Uint8Array) =>
+    keys.script(ripemd160(program)) ??
+      (witness.length > 0 && bytesEqual(sha256(witness[witness.length - 1]), program)
+        ? witness[witness.length - 1]
+        : undefined);
+  /** A witness v0 program's signed witness, or undefined. */
+  const witnessV0 = (type: string, program: Uint8Array): Uint8Array[] | undefined => {
+    if (type === "witness_v0_keyhash") {
+      return signStep(keyHashScript(program), "witness_v0")?.items;
+    }
+    const script = type === "witness_v0_scripthash" ? witnessScript(program) : undefined;
+    const step = script && signStep(script, "witness_v0");
+    return step && [...step.items, script!];
   };
   try {
     const { type, solutions } = solver(coin.script);
-    if (type === "pubkeyhash" || type === "witness_v0_keyhash") {
-      return keyHash(type === "witness_v0_keyhash", solutions[0]);
+    if (type === "witness_v0_keyhash" || type === "witness_v0_scripthash") {
+      const stack = witnessV0(type, solutions[0]);
+      return stack?.length ? { scriptSig: new Uint8Array(), witness: stack } : undefined;
     }
     if (type === "scripthash") {
       const last = parseScript(scriptSig).ops.at(-1)?.data;
       const redeem = keys.script(solutions[0]) ??
         (last && bytesEqual(hash160(last), solutions[0]) ? last : undefined);
-      const inner = redeem && solver(redeem);
-      if (inner?.type !== "witness_v0_keyhash") return undefined;
-      const nested = keyHash(true, inner.solutions[0]);
-      return nested && { scriptSig: pushScript(redeem!), witness: nested.witness };
+      if (!redeem) return undefined;
+      const inner = solver(redeem);
+      if (inner.type === "witness_v0_keyhash" || inner.type === "witness_v0_scripthash") {
+        const stack = witnessV0(inner.type, inner.solutions[0]);
+        return stack?.length ? { scriptSig: pushScript(redeem), witness: stack } : undefined;
+      }
+      const step = signStep(redeem, "base");
+      return step && { scriptSig: pushAll([...step.items, redeem]), witness: [] };
     }
     if (type === "witness_v1_taproot") {
       const internal = keys.taprootInternalKey(solutions[0]);
@@ -291,10 +354,16 @@ function produce(
         witness: [hashType === SIGHASH_DEFAULT ? sig : Uint8Array.of(...sig, hashType)],
       };
     }
+    const step = signStep(coin.script, "base");
+    return step?.items.length ? { scriptSig: pushAll(step.items), witness: [] } : undefined;
   } catch {
     return undefined; // no digest for a transaction the interpreter cannot read
   }
-  return undefined;
+}
+
+/** The P2PKH script a P2WPKH program is signed as. */
+function keyHashScript(keyHash: Uint8Array): Uint8Array {
+  return Uint8Array.of(0x76, 0xa9, 0x14, ...keyHash, 0x88, 0xac);
 }
 
 /** The result of {@linkcode signTransaction}: the transaction and each failing input's text. */
@@ -344,6 +413,7 @@ export function signTransaction(
         keys,
         hashType,
         tx.inputs[i].finalScriptSig,
+        tx.witnesses![i],
       )
       : undefined;
     tx.inputs[i].finalScriptSig = produced?.scriptSig ?? new Uint8Array();

@@ -6,7 +6,7 @@
  * @module
  */
 import { hex } from "@scure/base";
-import { p2sh, p2wpkh, SigHash, Transaction } from "@scure/btc-signer";
+import { p2ms, p2sh, p2tr, p2tr_pk, p2wpkh, p2wsh, SigHash, Transaction } from "@scure/btc-signer";
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ripemd160 } from "@noble/hashes/legacy.js";
@@ -18,6 +18,7 @@ import {
   decodeTx,
   encodeTx,
   hashToHex,
+  pushScript,
   type ScriptErrorCode,
   scriptErrorText,
   type SpentOutput,
@@ -94,11 +95,11 @@ Deno.test("script: every input of BIP 341's signed vector verifies (7 key paths,
   assertEquals(broken.verifyInput(5, STANDARD_SCRIPT_VERIFY_FLAGS), "SIG_NULLFAIL");
 });
 
-Deno.test("script: BIP 143's P2WPKH input verifies; its P2PK input is refused as unsupported", () => {
+Deno.test("script: BIP 143's P2WPKH and P2PK inputs verify", () => {
   const tx = decodeTx(hex.decode(BIP143_P2WPKH_SIGNED));
   const spent = spentOf(BIP143_P2WPKH_SPENT);
   assertEquals(verdicts(tx, spent, 1), [null, null]);
-  assertEquals(verdicts(tx, spent, 0), ["UNSUPPORTED", "UNSUPPORTED"]);
+  assertEquals(verdicts(tx, spent, 0), [null, null]);
   assertEquals(verdicts({ ...tx, lockTime: 0 }, spent, 1), ["EVAL_FALSE", "SIG_NULLFAIL"]);
 });
 
@@ -191,7 +192,7 @@ Deno.test("script: P2SH-wrapped P2WPKH verifies under every sighash type; its sc
     amount: 10_000n,
     script: Uint8Array.of(0xa9, 0x14, ...ripemd160(sha256(v1)), 0x87),
   }];
-  assertEquals(verdicts(tx, v1Spent), ["UNSUPPORTED", "DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM"]);
+  assertEquals(verdicts(tx, v1Spent), [null, "DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM"]);
 });
 
 Deno.test("script: a flipped signature byte fails as Core reports it in blocks and in the mempool", () => {
@@ -322,12 +323,12 @@ Deno.test("script: taproot key-path rules — signature size, hash type, annex, 
   tx.witnesses![0][0] = Uint8Array.of(...tx.witnesses![0][0], 0x03);
   assertEquals(verdicts(tx, spent)[0], "SCHNORR_SIG_HASHTYPE");
 
-  // Script paths: a malformed control block fails, a well-formed one is not validated here.
+  // Script paths: a malformed control block fails, and so does a leaf the output does not commit to.
   ({ tx, spent } = spend(key.tr));
   tx.witnesses = [[Uint8Array.of(1), new Uint8Array(34)]];
   assertEquals(verdicts(tx, spent), ["TAPROOT_WRONG_CONTROL_SIZE", "TAPROOT_WRONG_CONTROL_SIZE"]);
-  tx.witnesses = [[Uint8Array.of(0x51), new Uint8Array(33)]];
-  assertEquals(verdicts(tx, spent), ["UNSUPPORTED", "UNSUPPORTED"]);
+  tx.witnesses = [[Uint8Array.of(0x51), Uint8Array.of(0xc0, ...key.xOnly)]];
+  assertEquals(verdicts(tx, spent), ["WITNESS_PROGRAM_MISMATCH", "WITNESS_PROGRAM_MISMATCH"]);
   tx.witnesses = [[]];
   assertEquals(verdicts(tx, spent), [
     "WITNESS_PROGRAM_WITNESS_EMPTY",
@@ -354,14 +355,13 @@ function taprootDigest(
   );
 }
 
-Deno.test("script: other templates are refused honestly, after the checks Core makes first", () => {
+Deno.test("script: P2WSH, P2SH, bare scripts and future witness versions run as Core runs them", () => {
   const witnessScript = Uint8Array.of(0x51);
-  const p2wsh = Uint8Array.of(0x00, 0x20, ...sha256(witnessScript));
+  const p2wshScript = Uint8Array.of(0x00, 0x20, ...sha256(witnessScript));
   let { tx, spent } = spend(key.wpkh);
-  spent = [{ amount: 100_000n, script: p2wsh }];
+  spent = [{ amount: 100_000n, script: p2wshScript }];
   tx.witnesses = [[witnessScript]];
-  assertEquals(verdicts(tx, spent), ["UNSUPPORTED", "UNSUPPORTED"]);
-  assertEquals(scriptErrorText("UNSUPPORTED"), UNSUPPORTED_SCRIPT_TEXT);
+  assertEquals(verdicts(tx, spent), [null, null]);
   tx.witnesses = [[Uint8Array.of(0x52)]];
   assertEquals(verdicts(tx, spent), ["WITNESS_PROGRAM_MISMATCH", "WITNESS_PROGRAM_MISMATCH"]);
   tx.witnesses = [[]];
@@ -369,19 +369,21 @@ Deno.test("script: other templates are refused honestly, after the checks Core m
     "WITNESS_PROGRAM_WITNESS_EMPTY",
     "WITNESS_PROGRAM_WITNESS_EMPTY",
   ]);
+  // A witness script must leave exactly one true item.
+  tx.witnesses = [[Uint8Array.of(1), witnessScript]];
+  assertEquals(verdicts(tx, spent), ["CLEANSTACK", "CLEANSTACK"]);
 
-  // Witness version 2: anyone can spend it by consensus; this node does not claim to validate it.
+  // Witness version 2: anyone can spend it until a soft fork defines it; policy refuses it.
   spent = [{ amount: 100_000n, script: Uint8Array.of(0x52, 0x02, 0xab, 0xcd) }];
   tx.witnesses = [[]];
-  assertEquals(verdicts(tx, spent), ["UNSUPPORTED", "DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM"]);
+  assertEquals(verdicts(tx, spent), [null, "DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM"]);
   spent = [{ amount: 100_000n, script: Uint8Array.of(0x00, 0x03, 1, 2, 3) }];
   assertEquals(verdicts(tx, spent), [
     "WITNESS_PROGRAM_WRONG_LENGTH",
     "WITNESS_PROGRAM_WRONG_LENGTH",
   ]);
 
-  // P2SH: a wrong redeem script fails its hash; the right one (other than P2WPKH) is not validated.
-  // The "P2SH-wrapped P2WPKH" test covers the one it validates.
+  // P2SH: a wrong redeem script fails its hash; the right one runs.
   const redeem = Uint8Array.of(0x51);
   spent = [{
     amount: 100_000n,
@@ -391,14 +393,116 @@ Deno.test("script: other templates are refused honestly, after the checks Core m
   tx.inputs[0].finalScriptSig = Uint8Array.of(0x01, 0x52);
   assertEquals(verdicts(tx, spent), ["EVAL_FALSE", "EVAL_FALSE"]);
   tx.inputs[0].finalScriptSig = Uint8Array.of(0x01, 0x51);
-  assertEquals(verdicts(tx, spent), ["UNSUPPORTED", "UNSUPPORTED"]);
+  assertEquals(verdicts(tx, spent), [null, null]);
+  // Only pushes may unlock a P2SH output.
+  tx.inputs[0].finalScriptSig = Uint8Array.of(0x61, 0x01, 0x51);
+  assertEquals(verdicts(tx, spent), ["SIG_PUSHONLY", "SIG_PUSHONLY"]);
 
-  // Bare scripts (here OP_TRUE) are refused.
+  // A bare script (here OP_TRUE) runs; one left with two items is not clean for the mempool.
   spent = [{ amount: 100_000n, script: Uint8Array.of(0x51) }];
   tx.inputs[0].finalScriptSig = new Uint8Array();
-  assertEquals(verdicts(tx, spent), ["UNSUPPORTED", "UNSUPPORTED"]);
+  assertEquals(verdicts(tx, spent), [null, null]);
+  tx.inputs[0].finalScriptSig = Uint8Array.of(0x51);
+  assertEquals(verdicts(tx, spent), [null, "CLEANSTACK"]);
   // A witness program of zero bytes reads as false, like Core's stack check.
+  tx.inputs[0].finalScriptSig = new Uint8Array();
   spent = [{ amount: 100_000n, script: Uint8Array.of(0x00, 0x14, ...new Uint8Array(20)) }];
+  assertEquals(verdicts(tx, spent), ["EVAL_FALSE", "EVAL_FALSE"]);
+});
+
+Deno.test("script: 2-of-3 multisig verifies bare, in P2SH, in P2WSH and in P2SH-P2WSH; a changed output, a short or reordered signature list and a non-empty dummy fail as in Core", () => {
+  const keys = [key, other, new TestKey(3)];
+  const multisig = p2ms(2, keys.map((k) => k.publicKey));
+  // scure signs the wrapped forms.
+  const inP2wsh = p2wsh(multisig);
+  const wrapped: Record<
+    string,
+    { script: Uint8Array; redeemScript?: Uint8Array; witnessScript?: Uint8Array }
+  > = {
+    p2sh: p2sh(multisig),
+    p2wsh: inP2wsh,
+    "p2sh-p2wsh": { ...p2sh(inP2wsh), witnessScript: inP2wsh.witnessScript },
+  };
+  for (const [name, payment] of Object.entries(wrapped)) {
+    const spent = [{ amount: 50_000n, script: payment.script }];
+    const signer = new Transaction({ allowUnknownOutputs: true, allowLegacyWitnessUtxo: true });
+    signer.addInput({
+      txid: new Uint8Array(32).fill(9),
+      index: 0,
+      witnessUtxo: spent[0],
+      redeemScript: payment.redeemScript,
+      witnessScript: payment.witnessScript,
+    });
+    signer.addOutput({ script: other.wpkh, amount: 40_000n });
+    signer.sign(keys[0].secret);
+    signer.sign(keys[2].secret);
+    signer.finalize();
+    const tx = decodeTx(signer.toBytes(true, true));
+    assertEquals(verdicts(tx, spent), [null, null], name);
+    // The signatures sign the outputs.
+    const changed = { ...tx, outputs: [{ ...tx.outputs[0], amount: 39_999n }] };
+    assertEquals(verdicts(changed, spent), ["EVAL_FALSE", "SIG_NULLFAIL"], name);
+  }
+  // Bare multisig (which scure does not sign): `<dummy> <sig> <sig>` over the legacy digest.
+  const spent = [{ amount: 50_000n, script: multisig.script }];
+  const tx: Tx = {
+    version: 2,
+    segwitFlag: false,
+    inputs: [{
+      txid: new Uint8Array(32).fill(9),
+      index: 0,
+      finalScriptSig: new Uint8Array(),
+      sequence: 0xfffffffd,
+    }],
+    outputs: [{ script: other.wpkh, amount: 40_000n }],
+    lockTime: 0,
+  };
+  const digest = new TxScriptChecker(tx, spent).signatureHash(
+    0,
+    "base",
+    SigHash.ALL,
+    multisig.script,
+  );
+  const sigs = [keys[0], keys[1]].map((k) =>
+    Uint8Array.of(...secp256k1.sign(digest, k.secret, { prehash: false, format: "der" }), 0x01)
+  );
+  const scriptSig = (dummy: number, list: Uint8Array[]) =>
+    Uint8Array.of(dummy, ...list.flatMap((sig) => [...pushScript(sig)]));
+  tx.inputs[0].finalScriptSig = scriptSig(0x00, sigs);
+  assertEquals(verdicts(tx, spent), [null, null]);
+  // Signatures must come in the keys' order.
+  tx.inputs[0].finalScriptSig = scriptSig(0x00, sigs.toReversed());
+  assertEquals(verdicts(tx, spent), ["EVAL_FALSE", "SIG_NULLFAIL"]);
+  // A dummy other than empty breaks NULLDUMMY, a consensus rule.
+  tx.inputs[0].finalScriptSig = scriptSig(0x51, sigs);
+  assertEquals(verdicts(tx, spent), ["SIG_NULLDUMMY", "SIG_NULLDUMMY"]);
+  assertEquals(scriptErrorText("SIG_NULLDUMMY"), "Dummy CHECKMULTISIG argument must be zero");
+  // One signature for a 2-of-3: the stack runs out.
+  tx.inputs[0].finalScriptSig = scriptSig(0x00, sigs.slice(0, 1));
+  assertEquals(verdicts(tx, spent), ["INVALID_STACK_OPERATION", "INVALID_STACK_OPERATION"]);
+});
+
+Deno.test("script: a taproot script-path spend signed by scure verifies; its leaf signature is checked", () => {
+  const leaf = p2tr_pk(other.xOnly);
+  const payment = p2tr(key.xOnly, { script: leaf.script });
+  const spent = [{ amount: 70_000n, script: payment.script }];
+  const signer = new Transaction({ allowUnknownOutputs: true });
+  signer.addInput({
+    txid: new Uint8Array(32).fill(5),
+    index: 1,
+    witnessUtxo: spent[0],
+    tapLeafScript: payment.tapLeafScript,
+  });
+  signer.addOutput({ script: key.wpkh, amount: 60_000n });
+  signer.sign(other.secret);
+  signer.finalize();
+  const tx = decodeTx(signer.toBytes(true, true));
+  assertEquals(tx.witnesses![0].length, 3); // signature, leaf script, control block
+  assertEquals(verdicts(tx, spent), [null, null]);
+  tx.witnesses![0][0] = tx.witnesses![0][0].map((byte, i) => i === 10 ? byte ^ 1 : byte);
+  assertEquals(verdicts(tx, spent), ["SCHNORR_SIG", "SCHNORR_SIG"]);
+  // An empty signature is a failed check, not an error: the leaf then leaves false.
+  tx.witnesses![0][0] = new Uint8Array();
   assertEquals(verdicts(tx, spent), ["EVAL_FALSE", "EVAL_FALSE"]);
 });
 
@@ -432,13 +536,10 @@ Deno.test("script: checkInputScripts words failures as Core's mempool and block 
       "consensus",
     ],
   );
+  // An output beyond 2^63 - 1 sats (refused earlier by checkTransaction) leaves no digest to check.
+  const unencodable = { ...tx, outputs: [{ ...tx.outputs[0], amount: 1n << 63n }] };
   const unsupported = assertThrows(
-    () =>
-      checkInputScripts(
-        tx,
-        [{ amount: 1n, script: Uint8Array.of(0x51) }],
-        BLOCK_SCRIPT_VERIFY_FLAGS,
-      ),
+    () => checkInputScripts(unencodable, spent, BLOCK_SCRIPT_VERIFY_FLAGS),
     ValidationError,
   );
   assertEquals(unsupported.reason, `block-script-verify-flag-failed (${UNSUPPORTED_SCRIPT_TEXT})`);

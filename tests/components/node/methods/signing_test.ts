@@ -2,8 +2,9 @@
  * signrawtransactionwithkey, combinerawtransaction, prioritisetransaction
  * and getprioritisedtransactions against a real node process over HTTP:
  * P2PKH, P2WPKH and P2TR (key path) inputs signed with WIF keys and
- * accepted by the mempool; P2SH-P2WPKH by its key alone (a multisig
- * input is left unsigned: the interpreter validates none); Core's result shape with `complete` and per-input
+ * accepted by the mempool; P2SH-P2WPKH by its key alone; 2-of-3 multisig
+ * in P2WSH, P2SH and P2SH-P2WSH signed by two signers in turn, sent and
+ * mined; Core's result shape with `complete` and per-input
  * `errors` for missing keys, unknown inputs and prevtxs problems; two
  * half-signed copies combined into one that is accepted; and fee deltas
  * that change what the mempool accepts, how getblocktemplate orders
@@ -103,12 +104,20 @@ Deno.test("signing raw transactions with keys, and fee deltas", async (t) => {
   });
 
   await t.step(
-    "P2SH-P2WPKH signed with its key alone; a multisig address is not signed",
+    "P2SH-P2WPKH signed with its key alone; 2-of-3 multisig (P2WSH, P2SH, P2SH-P2WSH) signed by two signers in turn, accepted and mined",
     async () => {
       const shWpkh = Uint8Array.of(0xa9, 0x14, ...hash160(key.wpkh), 0x87);
-      const pubkeys = [key, other].map((k) => hex.encode(k.publicKey));
-      const multisig = await call("createmultisig", [1, pubkeys, "bech32"]);
-      const msScript = hex.decode((await call("validateaddress", [multisig.address])).scriptPubKey);
+      const third = new TestKey(11);
+      const pubkeys = [key, other, third].map((k) => hex.encode(k.publicKey));
+      const types = ["bech32", "legacy", "p2sh-segwit"] as const;
+      const multisigs = await Promise.all(
+        types.map((type) => call("createmultisig", [2, pubkeys, type])),
+      );
+      const msScripts = await Promise.all(
+        multisigs.map(async ({ address }) =>
+          hex.decode((await call("validateaddress", [address])).scriptPubKey)
+        ),
+      );
       const funding = signTx([{
         outpoint: { txid: hashFromHex(await coinbase(30)), index: 0 },
         amount: 50_0000_0000n,
@@ -116,8 +125,8 @@ Deno.test("signing raw transactions with keys, and fee deltas", async (t) => {
         key,
       }], [
         { script: shWpkh, amount: 1_0000_0000n },
-        { script: msScript, amount: 1_0000_0000n },
-        { script: key.wpkh, amount: 47_9999_0000n },
+        ...msScripts.map((script) => ({ script, amount: 1_0000_0000n })),
+        { script: key.wpkh, amount: 45_9999_0000n },
       ]);
       const fundingId = await call("sendrawtransaction", [hex.encode(encodeTx(funding))]);
       // Its P2WPKH script is learnt from the key, as Core's; the other key does not fit.
@@ -129,17 +138,34 @@ Deno.test("signing raw transactions with keys, and fee deltas", async (t) => {
         (await call("signrawtransactionwithkey", [nested, [OTHER_WIF]])).complete,
         false,
       );
-      // The interpreter validates no multisig: the input is left unsigned, with Core's reason.
-      const fromMultisig = await unsigned([{ txid: fundingId, vout: 1 }], 0.999);
-      const refused = await call("signrawtransactionwithkey", [fromMultisig, [WIF], [{
-        txid: fundingId,
-        vout: 1,
-        scriptPubKey: hex.encode(msScript),
-        witnessScript: multisig.redeemScript,
-        amount: 1,
-      }]]);
-      assertEquals(refused.complete, false);
-      assertEquals(refused.errors[0].error, "Witness program was passed an empty witness");
+      // Each multisig output: the first signer's copy is incomplete, with Core's reason; the
+      // second signer adds the other signature to it (the scripts as createmultisig gave them).
+      const THIRD_WIF = encodeSecret({ key: third.secret, compressed: true });
+      for (const [i, type] of types.entries()) {
+        const vout = i + 1;
+        const script = multisigs[i].redeemScript;
+        const prevtx = {
+          txid: fundingId,
+          vout,
+          scriptPubKey: hex.encode(msScripts[i]),
+          ...(type === "bech32" ? { witnessScript: script } : { redeemScript: script }),
+          amount: 1,
+        };
+        const spend = await unsigned([{ txid: fundingId, vout }], 0.999);
+        const half = await call("signrawtransactionwithkey", [spend, [WIF], [prevtx]]);
+        assertEquals(half.complete, false, type);
+        assertEquals(
+          half.errors[0].error,
+          "CHECK(MULTI)SIG failing with non-zero signature (possibly need more signatures)",
+        );
+        assertEquals((await call("testmempoolaccept", [[half.hex]]))[0].allowed, false);
+        const whole = await call("signrawtransactionwithkey", [half.hex, [THIRD_WIF], [prevtx]]);
+        assertEquals([whole.complete, whole.errors], [true, undefined], type);
+        assertEquals((await call("testmempoolaccept", [[whole.hex]]))[0].allowed, true, type);
+        const sent = await call("sendrawtransaction", [whole.hex]);
+        const [mined] = await call("generatetoaddress", [1, ADDRESS]);
+        assert((await call("getblock", [mined])).tx.includes(sent), type);
+      }
     },
   );
 
