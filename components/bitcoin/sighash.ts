@@ -25,7 +25,6 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { equalBytes } from "@noble/curves/utils.js";
 import type { Transaction } from "@scure/btc-signer";
-import { tapLeafHash } from "@scure/btc-signer/payment.js";
 
 const SIGHASH_DEFAULT = 0x00;
 const SIGHASH_ALL = 0x01;
@@ -34,6 +33,32 @@ const SIGHASH_SINGLE = 0x03;
 const SIGHASH_ANYONECANPAY = 0x80;
 const DEFAULT_SEQUENCE = 0xffffffff;
 const ZERO_HASH = new Uint8Array(32);
+const OP_PUSHDATA1 = 0x4c;
+const OP_PUSHDATA2 = 0x4d;
+const OP_PUSHDATA4 = 0x4e;
+const OP_CODESEPARATOR = 0xab;
+/** What a legacy SINGLE signature without its output signs: the number one (Core's bug, kept). */
+const LEGACY_SINGLE_BUG = Uint8Array.of(1, ...new Uint8Array(31));
+/** `CTxOut()` as the legacy digest writes the outputs SINGLE leaves out: value -1, no script. */
+const NULL_OUTPUT = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00);
+
+/**
+ * BIP 341's leaf hash of `script` under any leaf version (scure's
+ * `tapLeafHash` refuses versions it does not know, which consensus
+ * accepts).
+ *
+ * @example
+ * ```ts
+ * import { tapLeafHash } from "@scure/btc-signer/payment.js";
+ * import { leafHash } from "./sighash.ts";
+ * const script = Uint8Array.of(0x51);
+ * if (leafHash(script, 0xc0).toHex() !== tapLeafHash(script, 0xc0).toHex()) throw new Error();
+ * if (leafHash(script, 0x50).length !== 32) throw new Error("any version");
+ * ```
+ */
+export function leafHash(script: Uint8Array, version: number): Uint8Array {
+  return schnorr.utils.taggedHash("TapLeaf", Uint8Array.of(version), varBytes(script));
+}
 
 /**
  * scure's sighash preimage methods on a `Transaction`: private in its
@@ -84,6 +109,8 @@ interface InputView {
 
 /** The BIP 341 single-SHA256 hashes over every input's spent output. */
 interface SpentHashes {
+  /** The arrays last passed: the same arrays again need no comparing. */
+  readonly given: { scripts: readonly Uint8Array[]; amounts: readonly bigint[] };
   readonly scripts: readonly Uint8Array[];
   readonly amounts: readonly bigint[];
   readonly amountsHash: Uint8Array;
@@ -126,6 +153,7 @@ export class SighashCache implements SighashPreimages {
   #sequencesHash?: Uint8Array;
   #outputsHash?: Uint8Array;
   #spent?: SpentHashes;
+  #leaf?: { script: Uint8Array; version: number; hash: Uint8Array };
 
   /** Reads `tx`'s inputs and outputs; hashes nothing yet. */
   constructor(tx: Transaction) {
@@ -152,11 +180,36 @@ export class SighashCache implements SighashPreimages {
   }
 
   /**
-   * The legacy digest (scure's own: each input's costs the whole
-   * transaction, as in Core, so there is nothing to keep).
+   * The legacy digest (Core's `SignatureHash` before segwit): the
+   * transaction with input `index`'s script replaced by `scriptCode`
+   * without its OP_CODESEPARATORs and the other inputs' emptied, inputs
+   * and outputs trimmed as the hash type says. scure's, except that a
+   * script code ending in an unreadable operation is signed as Core signs
+   * it (separators dropped up to there) where scure throws.
    */
   preimageLegacy(index: number, scriptCode: Uint8Array, hashType: number): Uint8Array {
-    return scurePreimages(this.#tx).preimageLegacy(index, scriptCode, hashType);
+    this.#input(index);
+    const base = hashType & 0x1f;
+    const single = base === SIGHASH_SINGLE;
+    const none = base === SIGHASH_NONE;
+    if (single && index >= this.#outputs.length) return LEGACY_SINGLE_BUG;
+    const signed = hashType & SIGHASH_ANYONECANPAY ? [index] : this.#inputs.map((_, i) => i);
+    const parts = [u32(this.#version), compactSize(signed.length)];
+    for (const i of signed) {
+      const { outpoint, sequence } = this.#inputs[i];
+      parts.push(
+        outpoint,
+        i === index ? varBytes(withoutCodeSeparators(scriptCode)) : Uint8Array.of(0),
+        u32(i !== index && (single || none) ? 0 : sequence),
+      );
+    }
+    const outputs = none
+      ? []
+      : single
+      ? [...Array.from({ length: index }, () => NULL_OUTPUT), this.#outputs[index]]
+      : this.#outputs;
+    parts.push(compactSize(outputs.length), ...outputs, u32(this.#lockTime), u32(hashType));
+    return sha256(sha256(concat(parts)));
   }
 
   /** The BIP 143 digest of input `index` spending `amount` under `scriptCode`. */
@@ -243,7 +296,7 @@ export class SighashCache implements SighashPreimages {
     if (annex) parts.push(sha256(varBytes(annex)));
     if (outType === SIGHASH_SINGLE) parts.push(sha256(this.#outputs[index]));
     if (leafScript) {
-      parts.push(tapLeafHash(leafScript, leafVersion), Uint8Array.of(0), u32(codeSeparator));
+      parts.push(this.#leafHash(leafScript, leafVersion), Uint8Array.of(0), u32(codeSeparator));
     }
     return schnorr.utils.taggedHash("TapSighash", ...parts);
   }
@@ -253,6 +306,14 @@ export class SighashCache implements SighashPreimages {
       throw new Error(`Invalid input idx=${index}`);
     }
     return this.#inputs[index];
+  }
+
+  /** The leaf's hash, kept for the signature checks of one tapscript (BIP 342 allows many). */
+  #leafHash(script: Uint8Array, version: number): Uint8Array {
+    const kept = this.#leaf;
+    if (kept?.script === script && kept.version === version) return kept.hash;
+    this.#leaf = { script, version, hash: leafHash(script, version) };
+    return this.#leaf.hash;
   }
 
   #prevouts(): Uint8Array {
@@ -274,12 +335,14 @@ export class SighashCache implements SighashPreimages {
    */
   #spentHashes(scripts: readonly Uint8Array[], amounts: readonly bigint[]): SpentHashes {
     const kept = this.#spent;
+    if (kept?.given.scripts === scripts && kept.given.amounts === amounts) return kept;
     if (
       kept !== undefined &&
       kept.amounts.every((amount, i) => amount === amounts[i]) &&
       kept.scripts.every((script, i) => script === scripts[i] || equalBytes(script, scripts[i]))
     ) return kept;
     this.#spent = {
+      given: { scripts, amounts },
       scripts: scripts.slice(),
       amounts: amounts.slice(),
       amountsHash: sha256(concat(amounts.map(u64))),
@@ -352,13 +415,66 @@ function u64(value: bigint): Uint8Array {
 
 /** `bytes` after its CompactSize length, as scripts are serialized. */
 function varBytes(bytes: Uint8Array): Uint8Array {
-  const n = bytes.length;
-  const prefix = n < 0xfd
+  return concat([compactSize(bytes.length), bytes]);
+}
+
+function compactSize(n: number): Uint8Array {
+  return n < 0xfd
     ? Uint8Array.of(n)
     : n <= 0xffff
     ? Uint8Array.of(0xfd, n & 0xff, n >> 8)
     : Uint8Array.of(0xfe, ...u32(n));
-  return concat([prefix, bytes]);
+}
+
+/**
+ * Core's `SerializeScriptCode`: the script without its OP_CODESEPARATORs,
+ * up to the first operation that does not parse; the rest as it is.
+ */
+function withoutCodeSeparators(script: Uint8Array): Uint8Array {
+  const kept: Uint8Array[] = [];
+  let start = 0;
+  for (let pc = 0; pc < script.length;) {
+    const end = operationEnd(script, pc);
+    if (end === undefined) break;
+    if (script[pc] === OP_CODESEPARATOR) {
+      kept.push(script.subarray(start, pc));
+      start = end;
+    }
+    pc = end;
+  }
+  if (start === 0) return script;
+  kept.push(script.subarray(start));
+  return concat(kept);
+}
+
+/**
+ * Where the script operation at `pc` ends (Core's `GetOp`: one byte, or a
+ * push with its length and data), or undefined when its push runs past
+ * the script.
+ *
+ * @example
+ * ```ts
+ * import { operationEnd } from "./sighash.ts";
+ * const script = Uint8Array.of(0x51, 0x4c, 0x02, 0xaa, 0xbb, 0x4d, 0xff);
+ * if (operationEnd(script, 0) !== 1 || operationEnd(script, 1) !== 5) throw new Error("ends");
+ * if (operationEnd(script, 5) !== undefined) throw new Error("a cut push");
+ * ```
+ */
+export function operationEnd(script: Uint8Array, pc: number): number | undefined {
+  const opcode = script[pc++];
+  if (opcode > OP_PUSHDATA4) return pc;
+  const width = opcode === OP_PUSHDATA1
+    ? 1
+    : opcode === OP_PUSHDATA2
+    ? 2
+    : opcode === OP_PUSHDATA4
+    ? 4
+    : 0;
+  if (script.length - pc < width) return undefined;
+  let size = width === 0 ? opcode : 0;
+  for (let i = width - 1; i >= 0; i--) size = size * 256 + script[pc + i];
+  pc += width;
+  return script.length - pc < size ? undefined : pc + size;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

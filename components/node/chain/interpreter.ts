@@ -44,9 +44,8 @@ import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { ripemd160, sha1 } from "@noble/hashes/legacy.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { Transaction } from "@scure/btc-signer";
-import { tapLeafHash } from "@scure/btc-signer/payment.js";
 import { taprootTweakPubkey } from "@scure/btc-signer/utils.js";
-import { SighashCache } from "../../bitcoin/sighash.ts";
+import { leafHash, SighashCache } from "../../bitcoin/sighash.ts";
 import { bytesEqual } from "./hash.ts";
 import {
   hasDefinedHashType,
@@ -627,7 +626,7 @@ export class TxScriptChecker {
       fail("TAPROOT_WRONG_CONTROL_SIZE");
     }
     const leafVersion = control[0] & TAPROOT_LEAF_MASK;
-    if (!commitsToLeaf(control, outputKey, tapLeafHash(script, leafVersion))) {
+    if (!commitsToLeaf(control, outputKey, leafHash(script, leafVersion))) {
       fail("WITNESS_PROGRAM_MISMATCH");
     }
     if (leafVersion === TAPROOT_LEAF_TAPSCRIPT) {

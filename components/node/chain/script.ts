@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { operationEnd } from "../../bitcoin/sighash.ts";
 /** Script verification flags, with Bitcoin Core's bit values. */
 export const ScriptVerify = Object.freeze({
   P2SH: 1 << 0,
@@ -201,25 +202,18 @@ export function parseScript(script: Uint8Array): { ops: ScriptOp[]; truncated: b
  * ```
  */
 export function readOp(script: Uint8Array, pc: number): ScriptOp | undefined {
-  const start = pc;
-  const opcode = script[pc++];
-  if (opcode > OP_PUSHDATA4) return { opcode, start, end: pc };
-  let size = opcode;
-  const width = opcode === OP_PUSHDATA1
+  const end = operationEnd(script, pc);
+  if (end === undefined) return undefined;
+  const opcode = script[pc];
+  if (opcode > OP_PUSHDATA4) return { opcode, start: pc, end };
+  const header = opcode < OP_PUSHDATA1
     ? 1
-    : opcode === OP_PUSHDATA2
+    : opcode === OP_PUSHDATA1
     ? 2
-    : opcode === OP_PUSHDATA4
-    ? 4
-    : 0;
-  if (width > 0) {
-    if (script.length - pc < width) return undefined;
-    size = 0;
-    for (let i = width - 1; i >= 0; i--) size = size * 256 + script[pc + i];
-    pc += width;
-  }
-  if (script.length - pc < size) return undefined;
-  return { opcode, data: script.subarray(pc, pc + size), start, end: pc + size };
+    : opcode === OP_PUSHDATA2
+    ? 3
+    : 5;
+  return { opcode, data: script.subarray(pc + header, end), start: pc, end };
 }
 
 /** Whether a script is `OP_DUP OP_HASH160 <20> OP_EQUALVERIFY OP_CHECKSIG`. */

@@ -43,7 +43,20 @@ function outcome(digest: () => Uint8Array): string {
   }
 }
 
-Deno.test("sighash: BIP 143 and BIP 341 digests equal scure's over random transactions", () => {
+/** A readable legacy script code: OP_CODESEPARATORs among pushes and other operations. */
+function legacyScript(rng: ReturnType<typeof random>): Uint8Array {
+  const parts: number[] = [];
+  for (let n = rng.int(8); n > 0; n--) {
+    const choice = rng.int(4);
+    if (choice === 0) parts.push(0xab);
+    else if (choice === 1) parts.push(0x76 + rng.int(0x30));
+    else if (choice === 2) parts.push(20, ...rng.bytes(20));
+    else parts.push(0x4c, 80, ...rng.bytes(80));
+  }
+  return Uint8Array.from(parts);
+}
+
+Deno.test("sighash: legacy, BIP 143 and BIP 341 digests equal scure's over random transactions", () => {
   const rng = random(20261206);
   let compared = 0;
   for (let round = 0; round < 120; round++) {
@@ -68,6 +81,12 @@ Deno.test("sighash: BIP 143 and BIP 341 digests equal scure's over random transa
     const scures = scurePreimages(tx);
     for (let i = 0; i < inputs; i++) {
       for (const hashType of HASH_TYPES) {
+        const legacyCode = legacyScript(rng);
+        assertEquals(
+          outcome(() => cache.preimageLegacy(i, legacyCode, hashType)),
+          outcome(() => scures.preimageLegacy(i, legacyCode, hashType)),
+          `legacy: round ${round}, input ${i}, hash type ${hashType}`,
+        );
         const scriptCode = rng.bytes(rng.scriptLength());
         assertEquals(
           outcome(() => cache.preimageWitnessV0(i, scriptCode, hashType, amounts[i])),
@@ -89,7 +108,7 @@ Deno.test("sighash: BIP 143 and BIP 341 digests equal scure's over random transa
           ),
           `v1: round ${round}, input ${i}, hash type ${hashType}`,
         );
-        compared += 2;
+        compared += 3;
       }
     }
     // An input that is not there is refused, as scure refuses it.
@@ -101,7 +120,28 @@ Deno.test("sighash: BIP 143 and BIP 341 digests equal scure's over random transa
       }
     }
   }
-  assert(compared > 5000, `only ${compared} digests compared`);
+  assert(compared > 7500, `only ${compared} digests compared`);
+});
+
+Deno.test("sighash: a legacy script code ending in an unreadable push is signed as Core signs it, where scure throws", () => {
+  const tx = new Transaction({ allowUnknownOutputs: true });
+  tx.addInput({ txid: new Uint8Array(32).fill(1), index: 0 });
+  tx.addOutput({ script: Uint8Array.of(0x51), amount: 1000n });
+  const cache = new SighashCache(tx);
+  const digest = (code: number[]) => cache.preimageLegacy(0, Uint8Array.from(code), 1).toHex();
+  // Separators before the unreadable operation are dropped; the rest is signed as it is.
+  assertEquals(digest([0xab, 0x51, 0x4c]), digest([0x51, 0x4c]));
+  assert(digest([0x51, 0x4c, 0xab]) !== digest([0x51, 0x4c]), "a separator past it is kept");
+  // A PUSHDATA4 length with its top bit set ends the walk, not loops it.
+  assertEquals(
+    digest([0xab, 0x4e, 0xfb, 0xff, 0xff, 0xff]),
+    digest([0x4e, 0xfb, 0xff, 0xff, 0xff]),
+  );
+  assert(
+    outcome(() => scurePreimages(tx).preimageLegacy(0, Uint8Array.of(0x51, 0x4c), 1))
+      .startsWith("error: "),
+    "scure reads the whole script",
+  );
 });
 
 Deno.test("sighash: the kept spent-output hashes follow the outputs each call passes", () => {

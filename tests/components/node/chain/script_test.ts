@@ -10,7 +10,8 @@ import { p2ms, p2sh, p2tr, p2tr_pk, p2wpkh, p2wsh, SigHash, Transaction } from "
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { ripemd160 } from "@noble/hashes/legacy.js";
-import { taprootTweakPrivKey } from "@scure/btc-signer/utils.js";
+import { taprootTweakPrivKey, taprootTweakPubkey } from "@scure/btc-signer/utils.js";
+import { leafHash } from "../../../../components/bitcoin/sighash.ts";
 import { assertEquals, assertThrows } from "../../../assert.ts";
 import {
   BLOCK_SCRIPT_VERIFY_FLAGS,
@@ -504,6 +505,42 @@ Deno.test("script: a taproot script-path spend signed by scure verifies; its lea
   // An empty signature is a failed check, not an error: the leaf then leaves false.
   tx.witnesses![0][0] = new Uint8Array();
   assertEquals(verdicts(tx, spent), ["EVAL_FALSE", "EVAL_FALSE"]);
+});
+
+Deno.test("script: hostile shapes end in Core's verdicts: an unreadable push after a signature check, and a taproot leaf of an unknown version", () => {
+  // P2SH `<key> CHECKSIG <PUSHDATA4 with a huge length>`: the signature's digest covers the
+  // unreadable tail (Core signs it as it is); the script then fails where the push is read.
+  const redeem = Uint8Array.of(33, ...key.publicKey, 0xac, 0x4e, 0xfb, 0xff, 0xff, 0xff);
+  let { tx } = spend(key.wpkh);
+  const spent = [{
+    amount: 100_000n,
+    script: Uint8Array.of(0xa9, 0x14, ...ripemd160(sha256(redeem)), 0x87),
+  }];
+  const sig = Uint8Array.of(
+    ...secp256k1.sign(new Uint8Array(32), key.secret, {
+      prehash: false,
+      format: "der",
+    }),
+    0x01,
+  );
+  tx = { ...tx, witnesses: undefined };
+  tx.inputs[0].finalScriptSig = Uint8Array.of(...pushScript(sig), ...pushScript(redeem));
+  assertEquals(verdicts(tx, spent), ["BAD_OPCODE", "SIG_NULLFAIL"]);
+
+  // A leaf of version 0x50 the output commits to: valid by consensus (kept for later soft
+  // forks), refused by policy. Its control block starts 0x50, so an annex must follow it.
+  const script = Uint8Array.of(0x51);
+  const [outputKey, parity] = taprootTweakPubkey(key.xOnly, leafHash(script, 0x50));
+  const leafSpent = [{ amount: 100_000n, script: Uint8Array.of(0x51, 0x20, ...outputKey) }];
+  tx.inputs[0].finalScriptSig = new Uint8Array();
+  tx.witnesses = [[script, Uint8Array.of(0x50 | parity, ...key.xOnly), Uint8Array.of(0x50)]];
+  assertEquals(verdicts(tx, leafSpent), [null, "DISCOURAGE_UPGRADABLE_TAPROOT_VERSION"]);
+  tx.witnesses = [[
+    Uint8Array.of(0x52),
+    Uint8Array.of(0x50 | parity, ...key.xOnly),
+    Uint8Array.of(0x50),
+  ]];
+  assertEquals(verdicts(tx, leafSpent), ["WITNESS_PROGRAM_MISMATCH", "WITNESS_PROGRAM_MISMATCH"]);
 });
 
 Deno.test("script: checkInputScripts words failures as Core's mempool and block reasons", () => {
