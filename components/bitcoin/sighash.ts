@@ -353,6 +353,40 @@ export class SighashCache implements SighashPreimages {
 }
 
 /**
+ * Core's `SignPSBTInput` choice of hash type for input `i` of the PSBT
+ * `tx`: `requested`, else taproot's DEFAULT or ALL. One other than the
+ * input type's default is recorded in the PSBT. Undefined when the PSBT
+ * already holds another (Core refuses to sign then, for the user's
+ * safety); else the hash type to sign with (DEFAULT is ALL for ECDSA).
+ *
+ * @example
+ * ```ts
+ * import { Transaction } from "@scure/btc-signer";
+ * import { psbtSighash } from "./sighash.ts";
+ * const tx = new Transaction();
+ * tx.addInput({ txid: new Uint8Array(32).fill(1), index: 0 });
+ * if (psbtSighash(tx, 0, false, null) !== 0x01) throw new Error("ALL by default");
+ * if (psbtSighash(tx, 0, false, 0x03) !== 0x03) throw new Error("SINGLE asked");
+ * if (tx.getInput(0).sighashType !== 0x03) throw new Error("and recorded");
+ * if (psbtSighash(tx, 0, false, null) !== undefined) throw new Error("another one held");
+ * ```
+ */
+export function psbtSighash(
+  tx: Transaction,
+  i: number,
+  taproot: boolean,
+  requested: number | null,
+): number | undefined {
+  const sighash = requested ?? (taproot ? SIGHASH_DEFAULT : SIGHASH_ALL);
+  const stored = tx.getInput(i).sighashType;
+  if (stored !== undefined && stored !== sighash) return undefined;
+  if (sighash !== SIGHASH_DEFAULT && (taproot || sighash !== SIGHASH_ALL)) {
+    tx.updateInput(i, { sighashType: sighash }, true);
+  }
+  return !taproot && sighash === SIGHASH_DEFAULT ? SIGHASH_ALL : sighash;
+}
+
+/**
  * Makes scure's own signing (`signIdx`, `sign`) on `tx` use a
  * {@linkcode SighashCache} until disposed. Within the scope only signatures
  * may be added: the cache does not see inputs or outputs that change.

@@ -63,10 +63,6 @@ export function psbtOf(raw: Uint8Array): Transaction {
 /** BIP 32's mark of a hardened step. */
 const HARDENED = 0x80000000;
 
-/** `SIGHASH_DEFAULT`, taproot's implicit `ALL`. */
-export const SIGHASH_DEFAULT = 0;
-/** `SIGHASH_ALL`. */
-export const SIGHASH_ALL = 1;
 /** The flag that signs one input alone. */
 const SIGHASH_ANYONECANPAY = 0x80;
 

@@ -36,7 +36,7 @@
  */
 import { hex } from "@scure/base";
 import { Transaction } from "@scure/btc-signer";
-import { cachedSighashes } from "../bitcoin/sighash.ts";
+import { cachedSighashes, psbtSighash } from "../bitcoin/sighash.ts";
 import type { DerivedKey } from "./keys.ts";
 import {
   describeInput,
@@ -46,8 +46,6 @@ import {
   isFinalized,
   isTaproot,
   isWitnessProgram,
-  SIGHASH_ALL,
-  SIGHASH_DEFAULT,
   type SpentCoin,
   spentOutput,
   type TaprootFields,
@@ -173,11 +171,9 @@ function signInputs(
 }
 
 /**
- * The sighash input `i` (spending `script`) is signed with: `requested`,
- * else taproot's DEFAULT or ALL. A PSBT asking for another is refused
- * (Core's check for the user's safety, -22); one other than the input
- * type's default is recorded in it. The hash type to sign with (DEFAULT
- * is ALL for ECDSA).
+ * The sighash input `i` (spending `script`) is signed with, as
+ * {@linkcode psbtSighash} chooses it; a PSBT asking for another is refused
+ * (Core's check for the user's safety, -22).
  */
 function sighashFor(
   tx: Transaction,
@@ -185,19 +181,14 @@ function sighashFor(
   script: Uint8Array,
   requested: number | null,
 ): number {
-  const taproot = isTaproot(script);
-  const sighash = requested ?? (taproot ? SIGHASH_DEFAULT : SIGHASH_ALL);
-  const stored = tx.getInput(i).sighashType;
-  if (stored !== undefined && stored !== sighash) {
+  const sighash = psbtSighash(tx, i, isTaproot(script), requested);
+  if (sighash === undefined) {
     throw new WalletError(
       Code.DESERIALIZATION,
       "Specified sighash value does not match value stored in PSBT",
     );
   }
-  if (sighash !== SIGHASH_DEFAULT && (taproot || sighash !== SIGHASH_ALL)) {
-    tx.updateInput(i, { sighashType: sighash }, true);
-  }
-  return !taproot && sighash === SIGHASH_DEFAULT ? SIGHASH_ALL : sighash;
+  return sighash;
 }
 
 /**

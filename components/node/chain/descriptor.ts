@@ -1,8 +1,9 @@
 /**
  * Output script descriptors (BIP 380–386) as Bitcoin Core v30 reads and
  * writes the forms a regtest node and a simple wallet need: the checksum;
- * `addr()`, `raw()`, `pk()`, `pkh()`, `wpkh()`, `sh(pk|pkh|wpkh)`,
- * `tr(KEY)`, `rawtr()` and `combo()`; keys as hex, regtest WIF, or BIP 32
+ * `addr()`, `raw()`, `pk()`, `pkh()`, `wpkh()`, `multi()` and
+ * `sortedmulti()` (BIP 383), `sh()` and `wsh()` of them, `tr(KEY)`,
+ * `rawtr()` and `combo()`; keys as hex, regtest WIF, or BIP 32
  * extended keys (`tpub`/`tprv`) with key origins (`[fingerprint/path]`),
  * derivation paths, ranges (`/*`, `/*h`) and multipath elements (`<0;1>`,
  * BIP 389: one descriptor per value); the canonical public string
@@ -10,8 +11,8 @@
  * Core's signing provider learns (key origins, redeem scripts, taproot
  * internal keys, private keys), and inferring the descriptor Core prints
  * for any output script (`desc` in decoded transactions and scans).
- * `multi()`, `wsh()`, script trees and miniscript are refused with a
- * clear message.
+ * `multi_a()`, script trees and miniscript are refused with a clear
+ * message.
  *
  * @example
  * ```ts
@@ -24,6 +25,8 @@
  * @module
  */
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
+import { ripemd160 } from "@noble/hashes/legacy.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import type { HDKey } from "@scure/bip32";
 import { p2tr } from "@scure/btc-signer";
@@ -38,7 +41,7 @@ import {
   secretPublicKey,
 } from "./keys.ts";
 import { scriptToAddress } from "./params.ts";
-import { pushScript } from "./script.ts";
+import { multisigScript, pushScript } from "./script.ts";
 import { isValidPubKeySize, solver } from "./solver.ts";
 
 const INPUT_CHARSET = "0123456789()[],'/*abcdefgh@:$%{}" +
@@ -147,6 +150,14 @@ export class SigningProvider implements ScriptProvider {
     this.#taproot.set(hex.encode(outputKey), internalKey);
   }
 
+  /** A copy that does not tell where keys came from (Core's `HidingSigningProvider`). */
+  withoutOrigins(): SigningProvider {
+    const copy = new SigningProvider();
+    copy.merge(this);
+    copy.#origins.clear();
+    return copy;
+  }
+
   /** Adds everything `other` knows. */
   merge(other: SigningProvider): void {
     for (const [k, v] of other.#pubkeys) this.#pubkeys.set(k, v);
@@ -158,6 +169,11 @@ export class SigningProvider implements ScriptProvider {
 
   script(hash: Uint8Array): Uint8Array | undefined {
     return this.#scripts.get(hex.encode(hash));
+  }
+
+  /** The witness script of a P2WSH program (kept by its hash160, as Core's `CScriptID`). */
+  witnessScript(hash: Uint8Array): Uint8Array | undefined {
+    return this.script(ripemd160(hash));
   }
 
   publicKey(hash: Uint8Array): Uint8Array | undefined {
@@ -189,7 +205,15 @@ export class SigningProvider implements ScriptProvider {
 }
 
 /** Core's `ParseScriptContext`: where a key or script sits. */
-type Context = "top" | "p2sh" | "p2wpkh" | "p2tr";
+type Context = "top" | "p2sh" | "p2wpkh" | "p2wsh" | "p2tr";
+
+/** Where a script expression may sit. */
+type ScriptContext = "top" | "p2sh" | "p2wsh";
+
+/** Core's `MAX_PUBKEYS_PER_MULTISIG`. */
+const MAX_MULTISIG_KEYS = 20;
+/** Core's `MAX_SCRIPT_ELEMENT_SIZE`: what a P2SH redeem script may weigh. */
+const MAX_REDEEM_SCRIPT_SIZE = 520;
 
 /** How the last step of an extended key derives (Core's `DeriveType`). */
 type Derive = "no" | "unhardened" | "hardened";
@@ -221,7 +245,12 @@ type Expression =
     readonly fn: "pk" | "pkh" | "wpkh" | "combo" | "tr" | "rawtr";
     readonly key: KeyExpression;
   }
-  | { readonly fn: "sh"; readonly inner: Expression };
+  | {
+    readonly fn: "multi" | "sortedmulti";
+    readonly threshold: number;
+    readonly keys: readonly KeyExpression[];
+  }
+  | { readonly fn: "sh" | "wsh"; readonly inner: Expression };
 
 /** The address types a wallet derives from a key: `pkh()`, `sh(wpkh())`, `wpkh()`, `tr()`. */
 export type AddressType = "pkh" | "sh(wpkh)" | "wpkh" | "tr";
@@ -308,7 +337,13 @@ function expressionString(expr: Expression, form: Form): string {
     case "raw":
       return `raw(${hex.encode(expr.script)})`;
     case "sh":
-      return `sh(${expressionString(expr.inner, form)})`;
+    case "wsh":
+      return `${expr.fn}(${expressionString(expr.inner, form)})`;
+    case "multi":
+    case "sortedmulti":
+      return `${expr.fn}(${expr.threshold},${
+        expr.keys.map((key) => keyString(key, form)).join(",")
+      })`;
     default:
       return `${expr.fn}(${keyString(expr.key, form)})`;
   }
@@ -358,7 +393,16 @@ const p2pkhScript = (key: Uint8Array) =>
   Uint8Array.of(0x76, 0xa9, 0x14, ...hash160(key), 0x88, 0xac);
 const p2wpkhScript = (key: Uint8Array) => Uint8Array.of(0x00, 0x14, ...hash160(key));
 const p2shScript = (script: Uint8Array) => Uint8Array.of(0xa9, 0x14, ...hash160(script), 0x87);
+const p2wshScript = (script: Uint8Array) => Uint8Array.of(0x00, 0x20, ...sha256(script));
 const xonlyOf = (key: Uint8Array) => key.length === 32 ? key : key.subarray(1, 33);
+
+/** The key at `index`, recorded in `out` with its origin and private key. */
+function learnKey(expr: KeyExpression, index: number, out: SigningProvider): DerivedKey {
+  const key = deriveKey(expr, index);
+  out.addKey(key.pubkey, key.origin);
+  if (key.secret) out.addSecret(key.pubkey, key.secret);
+  return key;
+}
 
 /** `ExpandHelper`: an expression's scripts at `index`, recording what it learns in `out`. */
 function expandExpression(expr: Expression, index: number, out: SigningProvider): Uint8Array[] {
@@ -366,15 +410,21 @@ function expandExpression(expr: Expression, index: number, out: SigningProvider)
     case "addr":
     case "raw":
       return [expr.script];
-    case "sh": {
+    case "sh":
+    case "wsh": {
       const inner = expandExpression(expr.inner, index, out);
       for (const script of inner) out.addScript(script);
-      return inner.map(p2shScript);
+      return inner.map(expr.fn === "sh" ? p2shScript : p2wshScript);
+    }
+    case "multi":
+    case "sortedmulti": {
+      const pubkeys = expr.keys.map((key) => learnKey(key, index, out).pubkey);
+      // BIP 67: the keys in byte order, after derivation.
+      if (expr.fn === "sortedmulti") pubkeys.sort((a, b) => hex.encode(a) < hex.encode(b) ? -1 : 1);
+      return [multisigScript(expr.threshold, pubkeys)];
     }
   }
-  const key = deriveKey(expr.key, index);
-  out.addKey(key.pubkey, key.origin);
-  if (key.secret) out.addSecret(key.pubkey, key.secret);
+  const key = learnKey(expr.key, index, out);
   switch (expr.fn) {
     case "pk":
       return [p2pkScript(key.pubkey)];
@@ -402,6 +452,12 @@ function expandExpression(expr: Expression, index: number, out: SigningProvider)
   }
 }
 
+/** The expression inside any `sh()` and `wsh()`. */
+function innermost(expr: Expression): Expression {
+  while (expr.fn === "sh" || expr.fn === "wsh") expr = expr.inner;
+  return expr;
+}
+
 /** A parsed descriptor (Core's `Descriptor`). */
 export class Descriptor {
   /** The text parsed, without its checksum. */
@@ -419,16 +475,14 @@ export class Descriptor {
 
   /** Whether it stands for a range of scripts (an extended key ending in `/*`). */
   get isRange(): boolean {
-    for (let expr: Expression = this.#expr;;) {
-      if (expr.fn === "sh") expr = expr.inner;
-      else return "key" in expr && isRangeKey(expr.key);
-    }
+    const expr = innermost(this.#expr);
+    if ("keys" in expr) return expr.keys.some(isRangeKey);
+    return "key" in expr && isRangeKey(expr.key);
   }
 
   /** Whether its scripts can be spent knowing only its keys (false for `addr()`, `raw()`). */
   get isSolvable(): boolean {
-    let expr: Expression = this.#expr;
-    while (expr.fn === "sh") expr = expr.inner;
+    const expr = innermost(this.#expr);
     return expr.fn !== "addr" && expr.fn !== "raw";
   }
 
@@ -559,6 +613,8 @@ class Parser {
   hasPrivateKeys = false;
   /** The values of the multipath element met, if one was. */
   multipath: number[] | null = null;
+  /** How many values each multipath element met had (one length, or a multisig's mismatch). */
+  readonly multipathLengths = new Set<number>();
 
   constructor(readonly branch = 0) {}
 
@@ -609,6 +665,7 @@ class Parser {
         }
         values.push(value);
       }
+      this.multipathLengths.add(values.length);
       this.multipath = values;
       return values[this.branch];
     });
@@ -705,8 +762,59 @@ class Parser {
     return { source: { kind: "bip32", root, path, derive }, apostrophe: marker.apostrophe };
   }
 
+  /**
+   * `multi(k,KEY,…)` and `sortedmulti(…)` (BIP 383), with Core's limits: 1
+   * to 20 keys, at most 3 bare, a P2SH script within 520 bytes, and a
+   * threshold from 1 to the number of keys.
+   */
+  #multisig(fn: "multi" | "sortedmulti", args: string, context: ScriptContext): Expression {
+    const [thresholdText, ...keyTexts] = splitArguments(args);
+    if (!/^[0-9]+$/.test(thresholdText) || Number(thresholdText) > 0xffffffff) {
+      throw new DescriptorError(`Multi threshold '${thresholdText}' is not valid`);
+    }
+    const threshold = Number(thresholdText);
+    const keys = keyTexts.map((text) => {
+      try {
+        return this.key(text, context);
+      } catch (error) {
+        if (!(error instanceof DescriptorError)) throw error;
+        throw new DescriptorError(`Multi: ${error.message}`);
+      }
+    });
+    if (keys.length === 0 || keys.length > MAX_MULTISIG_KEYS) {
+      throw new DescriptorError(
+        `Cannot have ${keys.length} keys in multisig; must have between 1 and ${MAX_MULTISIG_KEYS} keys, inclusive`,
+      );
+    }
+    if (threshold < 1) {
+      throw new DescriptorError(`Multisig threshold cannot be ${threshold}, must be at least 1`);
+    }
+    if (threshold > keys.length) {
+      throw new DescriptorError(
+        `Multisig threshold cannot be larger than the number of keys; threshold is ${threshold} but only ${keys.length} keys specified`,
+      );
+    }
+    if (context === "top" && keys.length > 3) {
+      throw new DescriptorError(
+        `Cannot have ${keys.length} pubkeys in bare multisig; only at most 3 pubkeys`,
+      );
+    }
+    const keySize = ({ source }: KeyExpression) =>
+      source.kind === "const" ? source.pubkey.length : 33;
+    const scriptSize = keys.reduce((size, key) => size + keySize(key) + 1, 0) + 3;
+    if (context === "p2sh" && scriptSize > MAX_REDEEM_SCRIPT_SIZE) {
+      throw new DescriptorError(
+        `P2SH script is too large, ${scriptSize} bytes is larger than ${MAX_REDEEM_SCRIPT_SIZE} bytes`,
+      );
+    }
+    if (this.multipathLengths.size > 1) {
+      throw new DescriptorError("multi(): Multipath derivation paths have mismatched lengths");
+    }
+    return { fn, threshold, keys };
+  }
+
   /** Core's `ParseScript` for the functions this node supports. */
-  script(text: string, context: "top" | "p2sh"): Expression {
+  script(text: string, context: ScriptContext): Expression {
     const parsed = call(text);
     const top = context === "top";
     const keyed = (fn: "pk" | "pkh" | "wpkh" | "combo" | "tr" | "rawtr", keyContext: Context) => {
@@ -726,10 +834,21 @@ class Parser {
         if (!top) throw new DescriptorError("Can only have combo() at top level");
         return keyed("combo", context);
       case "wpkh":
+        if (context === "p2wsh") {
+          throw new DescriptorError("Can only have wpkh() at top level or inside sh()");
+        }
         return keyed("wpkh", "p2wpkh");
       case "sh":
         if (!top) throw new DescriptorError("Can only have sh() at top level");
         return { fn: "sh", inner: this.script(parsed[1], "p2sh") };
+      case "wsh":
+        if (context === "p2wsh") {
+          throw new DescriptorError("Can only have wsh() at top level or inside sh()");
+        }
+        return { fn: "wsh", inner: this.script(parsed[1], "p2wsh") };
+      case "multi":
+      case "sortedmulti":
+        return this.#multisig(parsed[0], parsed[1], context);
       case "addr": {
         if (!top) throw new DescriptorError("Can only have addr() at top level");
         const dest = decodeDestination(parsed[1]);
@@ -753,16 +872,32 @@ class Parser {
         if (!top) throw new DescriptorError("Can only have rawtr at top level");
         if (topLevelComma(parsed[1])) throw new DescriptorError("rawtr(): only one key expected.");
         return keyed("rawtr", "p2tr");
-      case "multi":
-      case "sortedmulti":
       case "multi_a":
       case "sortedmulti_a":
-      case "wsh":
         throw new DescriptorError(`${parsed[0]}() descriptors are not supported by this node`);
     }
     if (context === "p2sh") throw new DescriptorError("A function is needed within P2SH");
+    if (context === "p2wsh") throw new DescriptorError("A function is needed within P2WSH");
     throw new DescriptorError(`'${text}' is not a valid descriptor function`);
   }
+}
+
+/** The arguments of a call, split at the commas outside any brackets. */
+function splitArguments(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "(" || ch === "{" || ch === "[") depth++;
+    else if (ch === ")" || ch === "}" || ch === "]") depth--;
+    else if (ch === "," && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
 }
 
 /** `name(arg)` → [name, arg], or undefined when `text` is not a call. */
@@ -774,13 +909,7 @@ function call(text: string): [string, string] | undefined {
 
 /** Whether `text` has a comma outside any brackets. */
 function topLevelComma(text: string): boolean {
-  let depth = 0;
-  for (const ch of text) {
-    if (ch === "(" || ch === "{" || ch === "[") depth++;
-    else if (ch === ")" || ch === "}" || ch === "]") depth--;
-    else if (ch === "," && depth === 0) return true;
-  }
-  return false;
+  return splitArguments(text).length > 1;
 }
 
 /**

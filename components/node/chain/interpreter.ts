@@ -48,6 +48,7 @@ import { taprootTweakPubkey } from "@scure/btc-signer/utils.js";
 import { leafHash, SighashCache } from "../../bitcoin/sighash.ts";
 import { bytesEqual } from "./hash.ts";
 import {
+  encodeScriptNum,
   hasDefinedHashType,
   isMinimalPush,
   isOpSuccess,
@@ -209,31 +210,6 @@ function scriptNum(bytes: Uint8Array, requireMinimal: boolean, maxSize = 4): num
   let value = last & 0x7f;
   for (let i = size - 2; i >= 0; i--) value = value * 256 + bytes[i];
   return last & 0x80 ? -value : value;
-}
-
-/**
- * `CScriptNum::serialize`: the shortest little-endian sign-magnitude
- * encoding of `value` (exact below 2^53), as scripts push numbers.
- *
- * @example
- * ```ts
- * import { encodeScriptNum } from "./interpreter.ts";
- * const bytes = (n: number) => Array.from(encodeScriptNum(n)).join(",");
- * if (bytes(0) !== "" || bytes(-1) !== "129" || bytes(128) !== "128,0" || bytes(-255) !== "255,128") {
- *   throw new Error("script numbers");
- * }
- * ```
- */
-export function encodeScriptNum(value: number): Uint8Array {
-  if (value === 0) return FALSE;
-  const bytes: number[] = [];
-  for (let magnitude = Math.abs(value); magnitude > 0; magnitude = Math.floor(magnitude / 256)) {
-    bytes.push(magnitude % 256);
-  }
-  const top = bytes.length - 1;
-  if (bytes[top] & 0x80) bytes.push(value < 0 ? 0x80 : 0);
-  else if (value < 0) bytes[top] |= 0x80;
-  return Uint8Array.from(bytes);
 }
 
 /** The VERIFY forms of tests, and the error each fails with. */

@@ -269,6 +269,54 @@ export function isOpSuccess(opcode: number): boolean {
     (opcode >= 187 && opcode <= 254);
 }
 
+/**
+ * `CScriptNum::serialize`: the shortest little-endian sign-magnitude
+ * encoding of `value` (exact below 2^53), as scripts push numbers.
+ *
+ * @example
+ * ```ts
+ * import { encodeScriptNum } from "./script.ts";
+ * const bytes = (n: number) => Array.from(encodeScriptNum(n)).join(",");
+ * if (bytes(0) !== "" || bytes(-1) !== "129" || bytes(128) !== "128,0" || bytes(-255) !== "255,128") {
+ *   throw new Error("script numbers");
+ * }
+ * ```
+ */
+export function encodeScriptNum(value: number): Uint8Array {
+  if (value === 0) return new Uint8Array();
+  const bytes: number[] = [];
+  for (let magnitude = Math.abs(value); magnitude > 0; magnitude = Math.floor(magnitude / 256)) {
+    bytes.push(magnitude % 256);
+  }
+  const top = bytes.length - 1;
+  if (bytes[top] & 0x80) bytes.push(value < 0 ? 0x80 : 0);
+  else if (value < 0) bytes[top] |= 0x80;
+  return Uint8Array.from(bytes);
+}
+
+/**
+ * Core's `GetScriptForMultisig`: `k <key>… n OP_CHECKMULTISIG`, each count
+ * as OP_1…OP_16 or, above 16, a pushed number.
+ *
+ * @example
+ * ```ts
+ * import { multisigScript } from "./script.ts";
+ * const key = new Uint8Array(33).fill(2);
+ * const script = multisigScript(1, [key]);
+ * if (script.length !== 37 || script[0] !== 0x51 || script[35] !== 0x51) throw new Error("1-of-1");
+ * if (multisigScript(17, Array(17).fill(key))[1] !== 17) throw new Error("pushed count");
+ * ```
+ */
+export function multisigScript(required: number, keys: readonly Uint8Array[]): Uint8Array {
+  const count = (n: number) => n >= 1 && n <= 16 ? [0x50 + n] : [...pushScript(encodeScriptNum(n))];
+  return Uint8Array.from([
+    ...count(required),
+    ...keys.flatMap((key) => [...pushScript(key)]),
+    ...count(keys.length),
+    0xae, // OP_CHECKMULTISIG
+  ]);
+}
+
 /** The script `CScript() << data` makes: the minimal push of `data`. */
 export function pushScript(data: Uint8Array): Uint8Array {
   if (data.length === 0) return Uint8Array.of(OP_0);

@@ -23,12 +23,14 @@
 import { base64, hex } from "@scure/base";
 import { SigningProvider } from "../chain/mod.ts";
 import {
+  type ArgSpec,
   asArr,
   asBool,
   asStr,
   asUint32,
   defineMethod,
   helpExampleCli,
+  type Json,
   type JsonInput,
   type ResultSpec,
   RpcError,
@@ -52,8 +54,9 @@ import { decodeTxParam, isWitnessArg } from "./encoding.ts";
 import { analyzePsbt } from "./psbt_analyze.ts";
 import { blankPsbt, decodePsbt, encodeRaw } from "./psbt_codec.ts";
 import { psbtToJson } from "./psbt_json.ts";
-import { combinePsbts, finalizePsbt, joinPsbts, updatePsbt } from "./psbt_update.ts";
+import { combinePsbts, finalizePsbt, joinPsbts, signPsbt, updatePsbt } from "./psbt_update.ts";
 import { constructTransaction, createTxArgs } from "./rawtransactions.ts";
+import { parseSighash, PSBT_SIGNING_ARGS, SIGNED_PSBT_RESULT } from "./signing.ts";
 import type { NodeServices } from "./services.ts";
 
 /** `decodepsbt`'s documentation of a proprietary map. */
@@ -262,6 +265,38 @@ function keyIdsDoc(key: string, what: string): ResultSpec {
 }
 
 const PSBT_ARG = { name: "psbt", type: "str", description: "A base64 string of a PSBT" } as const;
+
+/** The output descriptors `utxoupdatepsbt` and `descriptorprocesspsbt` read, as Core's scan objects. */
+const DESCRIPTORS_ARG: ArgSpec = {
+  name: "descriptors",
+  type: "arr",
+  description: "An array of either strings or objects",
+  inner: [
+    { name: "", type: "str", optional: true, description: "An output descriptor" },
+    {
+      name: "",
+      type: "obj",
+      optional: true,
+      description: "An object with an output descriptor and extra information",
+      inner: [
+        { name: "desc", type: "str", description: "An output descriptor" },
+        {
+          name: "range",
+          type: "range",
+          default: 1000,
+          description: "Up to what index HD chains should be explored (either end or [begin,end])",
+        },
+      ],
+    },
+  ],
+};
+
+/** What the descriptors given tell: their scripts, keys, origins and private keys. */
+function descriptorsProvider(descriptors: readonly Json[]): SigningProvider {
+  const provider = new SigningProvider();
+  for (const descriptor of descriptors) evalScanObject(descriptor, provider);
+  return provider;
+}
 const BASE64_RESULT = "The resulting raw transaction (base64-encoded string)";
 
 /** The PSBT methods of the `rawtransactions` category. */
@@ -434,42 +469,53 @@ export function psbtMethods(node: NodeServices): RpcMethod[] {
         "Updates all segwit inputs and outputs in a PSBT with data from output descriptors, the UTXO set, txindex, or the mempool.\n",
       args: [
         PSBT_ARG,
-        {
-          name: "descriptors",
-          type: "arr",
-          optional: true,
-          description: "An array of either strings or objects",
-          inner: [
-            { name: "", type: "str", optional: true, description: "An output descriptor" },
-            {
-              name: "",
-              type: "obj",
-              optional: true,
-              description: "An object with an output descriptor and extra information",
-              inner: [
-                { name: "desc", type: "str", description: "An output descriptor" },
-                {
-                  name: "range",
-                  type: "range",
-                  default: 1000,
-                  description:
-                    "Up to what index HD chains should be explored (either end or [begin,end])",
-                },
-              ],
-            },
-          ],
-        },
+        { ...DESCRIPTORS_ARG, optional: true },
       ],
       result: str("", "The base64-encoded partially signed transaction with inputs updated"),
       examples: helpExampleCli("utxoupdatepsbt", '"psbt"'),
       handler(params) {
-        const provider = new SigningProvider();
-        for (const descriptor of params.maybe("descriptors", asArr) ?? []) {
-          evalScanObject(descriptor, provider);
-        }
+        const provider = descriptorsProvider(params.maybe("descriptors", asArr) ?? []);
         const { raw } = decodePsbt(params.arg("psbt", asStr));
         updatePsbt(node, raw, provider);
         return encodeRaw(raw);
+      },
+    }),
+    defineMethod({
+      name: "descriptorprocesspsbt",
+      category: "rawtransactions",
+      description:
+        "Update all segwit inputs in a PSBT with information from output descriptors, the UTXO set or the mempool. \n" +
+        "Then, sign the inputs we are able to with information from the output descriptors. ",
+      args: [
+        { name: "psbt", type: "str", description: "The transaction base64 string" },
+        DESCRIPTORS_ARG,
+        ...PSBT_SIGNING_ARGS,
+      ],
+      result: SIGNED_PSBT_RESULT,
+      examples: helpExampleCli(
+        "descriptorprocesspsbt",
+        '"psbt" "[\\"descriptor1\\", \\"descriptor2\\"]"',
+      ) +
+        helpExampleCli(
+          "descriptorprocesspsbt",
+          '"psbt" "[{\\"desc\\":\\"mydescriptor\\", \\"range\\":21}]"',
+        ),
+      handler(params) {
+        const provider = descriptorsProvider(params.arg("descriptors", asArr));
+        const { raw } = decodePsbt(params.arg("psbt", asStr));
+        const sighash = params.raw("sighashtype");
+        const flag = (name: string) => params.has(name) ? params.arg(name, asBool) : true;
+        const { tx, complete } = signPsbt(node, raw, provider, {
+          sighash: sighash === null ? null : parseSighash(sighash),
+          bip32derivs: flag("bip32derivs"),
+          finalize: flag("finalize"),
+        });
+        const out = new Map<string, JsonInput>([
+          ["psbt", base64.encode(tx.toPSBT(0))],
+          ["complete", complete],
+        ]);
+        if (complete) out.set("hex", hex.encode(tx.toBytes(true, true)));
+        return out;
       },
     }),
     defineMethod({

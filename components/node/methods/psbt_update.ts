@@ -6,7 +6,9 @@
  * checks it), `joinPsbts` (`joinpsbts`: inputs and outputs shuffled into
  * one) and `updatePsbt` (`utxoupdatepsbt`'s `ProcessPSBT`: UTXOs from the
  * transaction index, the mempool and the UTXO set, key origins and scripts
- * from descriptors). `@scure/btc-signer` combines and finalizes.
+ * from descriptors) and `signPsbt` (`descriptorprocesspsbt`'s: that, then
+ * the inputs signed with the descriptors' private keys). `@scure/btc-signer`
+ * combines, signs and finalizes.
  *
  * The methods in `psbt.ts` call them on PSBTs `decodePsbt`
  * (`psbt_codec.ts`) read.
@@ -14,7 +16,9 @@
  */
 import { hex } from "@scure/base";
 import { Transaction } from "@scure/btc-signer";
+import { RawPSBTV0 } from "@scure/btc-signer/psbt.js";
 import { RawTx } from "@scure/btc-signer/script.js";
+import { psbtSighash } from "../../bitcoin/sighash.ts";
 import {
   bytesEqual,
   decodeTx,
@@ -187,7 +191,10 @@ function isSegwitOutput(provider: SigningProvider, script: Uint8Array): boolean 
 
 /** What Core's signature producer learns about spending `script` without keys. */
 interface SpendInfo {
+  /** Every key the spend's script names (those of multisig ones included). */
+  keys: Uint8Array[];
   redeemScript?: Uint8Array;
+  witnessScript?: Uint8Array;
   /** Whether the spend is segwit v0 (the producer then records the witness UTXO). */
   witness: boolean;
   keyPaths: [Uint8Array, KeyPath][];
@@ -203,27 +210,40 @@ function keyPath(origin: KeyOrigin): KeyPath {
 
 /**
  * `ProduceSignature` with a provider that hides private keys: the P2SH
- * redeem script, the origins of the keys a P2PK, P2PKH or P2WPKH spend
- * needs, and a key-path taproot output's internal key and its origin.
+ * redeem script and P2WSH witness script, the origins of the keys a P2PK,
+ * P2PKH, P2WPKH or multisig spend needs, and a key-path taproot output's
+ * internal key and its origin.
  */
 function spendInfo(provider: SigningProvider, script: Uint8Array): SpendInfo {
-  const info: SpendInfo = { witness: false, keyPaths: [], tapKeyPaths: [] };
+  const info: SpendInfo = { keys: [], witness: false, keyPaths: [], tapKeyPaths: [] };
   let inner = script;
   if (isPayToScriptHash(script)) {
     const redeem = provider.script(script.subarray(2, 22));
     if (!redeem) return info;
     info.redeemScript = inner = redeem;
   }
-  const { type, solutions } = solver(inner);
-  if (type === "pubkey" || type === "pubkeyhash" || type === "witness_v0_keyhash") {
-    info.witness = type === "witness_v0_keyhash";
-    const pubkey = type === "pubkey" ? solutions[0] : provider.publicKey(solutions[0]);
+  let { type, solutions } = solver(inner);
+  if (type === "witness_v0_scripthash") {
+    info.witness = true;
+    const witnessScript = provider.witnessScript(solutions[0]);
+    if (!witnessScript) return info;
+    info.witnessScript = witnessScript;
+    ({ type, solutions } = solver(witnessScript));
+  }
+  const addKey = (pubkey: Uint8Array | undefined) => {
+    if (pubkey) info.keys.push(pubkey);
     const origin = pubkey && provider.keyOrigin(pubkey);
     if (origin) info.keyPaths.push([pubkey, keyPath(origin)]);
+  };
+  if (type === "pubkey" || type === "pubkeyhash" || type === "witness_v0_keyhash") {
+    info.witness ||= type === "witness_v0_keyhash";
+    addKey(type === "pubkey" ? solutions[0] : provider.publicKey(solutions[0]));
+  } else if (type === "multisig") {
+    solutions.slice(1, -1).forEach(addKey);
   } else if (type === "witness_v1_taproot" && !info.redeemScript) {
     const internal = provider.taprootInternalKey(solutions[0]);
     const origin = internal && provider.keyOrigin(internal);
-    if (internal) info.tapInternalKey = internal;
+    if (internal) info.keys.push(info.tapInternalKey = internal);
     if (origin) info.tapKeyPaths.push([internal, { hashes: [], der: keyPath(origin) }]);
   }
   return info;
@@ -232,6 +252,7 @@ function spendInfo(provider: SigningProvider, script: Uint8Array): SpendInfo {
 /** `FromSignatureData`: adds what `info` learned to an input's or output's map. */
 function addSpendInfo(map: RawInput | RawOutput, info: SpendInfo): void {
   if (info.redeemScript) map.redeemScript ??= info.redeemScript.slice();
+  if (info.witnessScript) map.witnessScript ??= info.witnessScript.slice();
   const known = (list: [Uint8Array, unknown][] | undefined, key: Uint8Array) =>
     list?.some(([k]) => bytesEqual(k, key)) ?? false;
   for (const entry of info.keyPaths) {
@@ -287,4 +308,57 @@ export function updatePsbt(node: NodeServices, raw: RawPsbt, provider: SigningPr
     return program !== undefined && program.version > 0;
   });
   if (droppable) { for (const input of raw.inputs) delete input.nonWitnessUtxo; }
+}
+
+/** What {@linkcode signPsbt} is asked to do besides updating. */
+export interface SignPsbtOptions {
+  /** The sighash to sign with; null: the input type's default (DEFAULT for taproot, else ALL). */
+  readonly sighash: number | null;
+  /** Whether key origins are added from the descriptors. */
+  readonly bip32derivs: boolean;
+  readonly finalize: boolean;
+}
+
+/**
+ * `descriptorprocesspsbt`'s `ProcessPSBT`: the PSBT updated as
+ * {@linkcode updatePsbt} updates it (without the key origins unless
+ * `bip32derivs`), each input not final signed with the private keys
+ * `provider` holds for the keys its script names (at the PSBT's own sighash,
+ * which must be the one asked for: -22 as in Core), and, with `finalize`,
+ * finalized ({@linkcode finalizePsbt}); complete when every input is final.
+ */
+export function signPsbt(
+  node: NodeServices,
+  raw: RawPsbt,
+  provider: SigningProvider,
+  options: SignPsbtOptions,
+): { tx: Transaction; complete: boolean } {
+  updatePsbt(node, raw, options.bip32derivs ? provider : provider.withoutOrigins());
+  const tx = Transaction.fromPSBT(RawPSBTV0.encode(raw), TX_OPTIONS);
+  for (let i = 0; i < tx.inputsLength; i++) {
+    const input = tx.getInput(i);
+    const utxo = utxoOf(input as RawInput, input.index!);
+    if (!utxo || inputFinalized(input)) continue;
+    const taproot = witnessProgram(utxo.script)?.version === 1;
+    const sighash = psbtSighash(tx, i, taproot, options.sighash);
+    if (sighash === undefined) {
+      throw new RpcError(
+        RpcErrorCode.DESERIALIZATION_ERROR,
+        "Specified sighash value does not match value stored in PSBT",
+      );
+    }
+    for (const key of spendInfo(provider, utxo.script).keys) {
+      const secret = provider.secret(key);
+      if (!secret) continue;
+      try {
+        tx.signIdx(secret, i, [sighash]);
+      } catch {
+        // Not this input's key as the library reads the input (or its data is missing).
+      }
+    }
+  }
+  if (options.finalize) return finalizePsbt({ raw, tx });
+  const complete = Array.from({ length: tx.inputsLength }, (_, i) => tx.getInput(i))
+    .every(inputFinalized);
+  return { tx, complete };
 }

@@ -48,6 +48,7 @@ import {
 } from "../chain/mod.ts";
 import {
   amountFromValue,
+  type ArgSpec,
   asInt,
   asObj,
   asStr,
@@ -57,9 +58,11 @@ import {
   JsonObject,
   parseHashV,
   parseHexV,
+  type ResultSpec,
   RpcError,
   RpcErrorCode,
 } from "../../rpc/mod.ts";
+import { bool, hexStr, obj, str } from "./docs.ts";
 import { scriptToAsm } from "./encoding.ts";
 
 /** Taproot's `SIGHASH_DEFAULT` (ALL, signed without a hash type byte). */
@@ -101,6 +104,39 @@ export function parseSighash(value: Json): number {
   }
   return found[1];
 }
+
+/** The `sighashtype` argument of the methods that sign PSBTs, in Core's words. */
+const PSBT_SIGHASH_ARG: ArgSpec = {
+  name: "sighashtype",
+  type: "str",
+  defaultHint: "DEFAULT for Taproot, ALL otherwise",
+  description:
+    "The signature hash type to sign with if not specified by the PSBT. Must be one of\n" +
+    SIGHASH_NAMES.map(([name]) => `       "${name}"`).join("\n"),
+};
+
+/** The `bip32derivs` argument of the methods that make or sign PSBTs. */
+export const BIP32_DERIVS_ARG: ArgSpec = {
+  name: "bip32derivs",
+  type: "bool",
+  default: true,
+  description: "Include BIP 32 derivation paths for public keys if we know them",
+};
+
+/** The last arguments of the methods that sign PSBTs: `sighashtype`, `bip32derivs`, `finalize`. */
+export const PSBT_SIGNING_ARGS: readonly ArgSpec[] = [PSBT_SIGHASH_ARG, BIP32_DERIVS_ARG, {
+  name: "finalize",
+  type: "bool",
+  default: true,
+  description: "Also finalize inputs if possible",
+}];
+
+/** What the methods that sign PSBTs answer: the PSBT, whether complete, and then its transaction. */
+export const SIGNED_PSBT_RESULT: ResultSpec = obj("", "", [
+  str("psbt", "The base64-encoded partially signed transaction"),
+  bool("complete", "If the transaction has a complete set of signatures"),
+  { ...hexStr("hex", "The hex-encoded network transaction if complete"), optional: true },
+]);
 
 /** Core's `FindCoins`: each input's coin in the UTXO set or among mempool outputs. */
 export function findCoins(tx: Tx, view: CoinsView): SpentCoins {

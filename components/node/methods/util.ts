@@ -24,6 +24,7 @@ import {
   descriptorChecksum,
   hash160,
   isFullyValidPubKey,
+  multisigScript,
   scriptToAddress,
   solver,
   type TxIndex,
@@ -122,10 +123,6 @@ function hexToPubKey(text: string): Uint8Array {
 }
 
 /** A small number as a script pushes it (`CScript() << n`): OP_1…OP_16, else one byte. */
-function scriptNumber(n: number): number[] {
-  return n <= 16 ? [0x50 + n] : [1, n];
-}
-
 /**
  * Core's createmultisig after its arguments (`AddAndGetMultisigDestination`,
  * then `InferDescriptor`): `k <keys> n OP_CHECKMULTISIG` behind P2SH, P2SH of
@@ -147,12 +144,7 @@ function multisig(required: number, keys: Uint8Array[], type: string): Map<strin
       `Number of keys involved in the multisignature address creation > ${MAX_MULTISIG_KEYS}\nReduce the number`,
     );
   }
-  const script = Uint8Array.from([
-    ...scriptNumber(required),
-    ...keys.flatMap((key) => [key.length, ...key]),
-    ...scriptNumber(keys.length),
-    0xae, // OP_CHECKMULTISIG
-  ]);
+  const script = multisigScript(required, keys);
   const made = keys.some((key) => key.length === 65) ? "legacy" : type;
   if (made === "legacy" && script.length > MAX_REDEEM_SCRIPT_SIZE) {
     invalid(`redeemScript exceeds size limit: ${script.length} > ${MAX_REDEEM_SCRIPT_SIZE}`);

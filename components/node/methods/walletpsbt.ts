@@ -35,7 +35,7 @@ import {
   JsonObject,
   type RpcMethod,
 } from "../../rpc/mod.ts";
-import { amount, bool, hexStr, num, obj, str } from "./docs.ts";
+import { amount, num, obj, str } from "./docs.ts";
 import {
   ADD_INPUTS_ARG,
   checkedOptions,
@@ -49,7 +49,12 @@ import {
 import { decodePsbt } from "./psbt_codec.ts";
 import { constructTransaction, inputDoc, outputsArg } from "./rawtransactions.ts";
 import type { NodeServices } from "./services.ts";
-import { parseSighash } from "./signing.ts";
+import {
+  BIP32_DERIVS_ARG,
+  parseSighash,
+  PSBT_SIGNING_ARGS,
+  SIGNED_PSBT_RESULT,
+} from "./signing.ts";
 
 /** walletcreatefundedpsbt's options: fundrawtransaction's, two of them worded for inputs given apart. */
 const PSBT_OPTION_ARGS: readonly ArgSpec[] = OPTION_ARGS.map((arg) =>
@@ -100,12 +105,7 @@ export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
           inner: PSBT_OPTION_ARGS,
           onelineDescription: "options",
         },
-        {
-          name: "bip32derivs",
-          type: "bool",
-          default: true,
-          description: "Include BIP 32 derivation paths for public keys if we know them",
-        },
+        BIP32_DERIVS_ARG,
         { name: "version", type: "num", default: 2, description: "Transaction version" },
       ],
       result: obj("", "", [
@@ -159,38 +159,9 @@ export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
           default: true,
           description: "Also sign the transaction when updating (requires wallet to be unlocked)",
         },
-        {
-          name: "sighashtype",
-          type: "str",
-          defaultHint: "DEFAULT for Taproot, ALL otherwise",
-          description:
-            "The signature hash type to sign with if not specified by the PSBT. Must be one of\n" +
-            '       "DEFAULT"\n' +
-            '       "ALL"\n' +
-            '       "NONE"\n' +
-            '       "SINGLE"\n' +
-            '       "ALL|ANYONECANPAY"\n' +
-            '       "NONE|ANYONECANPAY"\n' +
-            '       "SINGLE|ANYONECANPAY"',
-        },
-        {
-          name: "bip32derivs",
-          type: "bool",
-          default: true,
-          description: "Include BIP 32 derivation paths for public keys if we know them",
-        },
-        {
-          name: "finalize",
-          type: "bool",
-          default: true,
-          description: "Also finalize inputs if possible",
-        },
+        ...PSBT_SIGNING_ARGS,
       ],
-      result: obj("", "", [
-        str("psbt", "The base64-encoded partially signed transaction"),
-        bool("complete", "If the transaction has a complete set of signatures"),
-        { ...hexStr("hex", "The hex-encoded network transaction if complete"), optional: true },
-      ]),
+      result: SIGNED_PSBT_RESULT,
       examples: helpExampleCli("walletprocesspsbt", '"psbt"'),
       handler: routed(node, "walletprocesspsbt", (params) => {
         const psbt = params.arg("psbt", asStr);

@@ -9,7 +9,8 @@
  * @module
  */
 import { signMessage } from "../../../../components/bitcoin/message.ts";
-import { hex } from "@scure/base";
+import { createBase58check, hex } from "@scure/base";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { p2tr } from "@scure/btc-signer";
 import {
   decodeSecret,
@@ -70,14 +71,167 @@ Deno.test("descriptor: Core's parse errors", () => {
     "pkh(xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8)",
     "pkh(): key 'xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8' is not valid",
   );
+  refused(`wsh(wsh(pk(${KEY})))`, "Can only have wsh() at top level or inside sh()");
+  refused(`wsh(wpkh(${KEY}))`, "Can only have wpkh() at top level or inside sh()");
+  refused(`wsh(${KEY})`, "A function is needed within P2WSH");
+  refused(
+    `wsh(pk(04${"79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"}${"483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8"}))`,
+    "pk(): Uncompressed keys are not allowed",
+  );
+  refused(
+    `multi(1,${KEY},${KEY},${KEY},${KEY})`,
+    "Cannot have 4 pubkeys in bare multisig; only at most 3 pubkeys",
+  );
+  refused(
+    `sh(multi(1))`,
+    "Cannot have 0 keys in multisig; must have between 1 and 20 keys, inclusive",
+  );
+  refused(`wsh(multi(1,${KEY},00))`, "Multi: Pubkey '00' is invalid");
+  refused(
+    `wsh(multi(1,${TPUB}/<0;1>/*,${TPUB}/<0;1;2>/*))`,
+    "multi(): Multipath derivation paths have mismatched lengths",
+  );
   // What this node does not support is said plainly.
-  refused(`wsh(pk(${KEY}))`, "wsh() descriptors are not supported by this node");
-  refused(`multi(1,${KEY})`, "multi() descriptors are not supported by this node");
+  refused(`multi_a(1,${KEY})`, "multi_a() descriptors are not supported by this node");
   refused(`tr(${KEY},pk(${KEY}))`, "tr() with a script tree is not supported by this node");
   // A multipath descriptor where one is wanted.
   refused(
     `wpkh(${TPUB}/<0;1>/*)`,
     "multipath key paths (<…;…>) are not supported here: give one descriptor per path",
+  );
+});
+
+const base58check = createBase58check(sha256);
+
+/** BIP 383's mainnet keys as regtest ones: the same key material under test versions. */
+function regtestKeys(descriptor: string): string {
+  const version = (prefix: number[]) => (text: string) => {
+    const bytes = base58check.decode(text);
+    bytes.set(prefix);
+    return base58check.encode(bytes);
+  };
+  return descriptor
+    .replace(/xprv[1-9A-HJ-NP-Za-km-z]+/g, version([0x04, 0x35, 0x83, 0x94]))
+    .replace(/xpub[1-9A-HJ-NP-Za-km-z]+/g, version([0x04, 0x35, 0x87, 0xcf]))
+    .replace(/(?<=[(,])[KL5][1-9A-HJ-NP-Za-km-z]{50,51}(?=[),])/g, (wif) => {
+      const bytes = base58check.decode(wif);
+      return encodeSecret({ key: bytes.subarray(1, 33), compressed: bytes.length === 34 });
+    });
+}
+
+const BIP383_KEYS16 = [
+  "03669b8afcec803a0d323e9a17f3ea8e68e8abe5a278020a929adbec52421adbd0",
+  "0260b2003c386519fc9eadf2b5cf124dd8eea4c4e68d5e154050a9346ea98ce600",
+  "0362a74e399c39ed5593852a30147f2959b56bb827dfa3e60e464b02ccf87dc5e8",
+  "0261345b53de74a4d721ef877c255429961b7e43714171ac06168d7e08c542a8b8",
+  "02da72e8b46901a65d4374fe6315538d8f368557dda3a1dcf9ea903f3afe7314c8",
+  "0318c82dd0b53fd3a932d16e0ba9e278fcc937c582d5781be626ff16e201f72286",
+  "0297ccef1ef99f9d73dec9ad37476ddb232f1238aff877af19e72ba04493361009",
+  "02e502cfd5c3f972fe9a3e2a18827820638f96b6f347e54d63deb839011fd5765d",
+  "03e687710f0e3ebe81c1037074da939d409c0025f17eb86adb9427d28f0f7ae0e9",
+  "02c04d3a5274952acdbc76987f3184b346a483d43be40874624b29e3692c1df5af",
+  "02ed06e0f418b5b43a7ec01d1d7d27290fa15f75771cb69b642a51471c29c84acd",
+  "036d46073cbb9ffee90473f3da429abc8de7f8751199da44485682a989a4bebb24",
+  "02f5d1ff7c9029a80a4e36b9a5497027ef7f3e73384a4a94fbfe7c4e9164eec8bc",
+  "02e41deffd1b7cce11cde209a781adcffdabd1b91c0ba0375857a2bfd9302419f3",
+  "02d76625f7956a7fc505ab02556c23ee72d832f1bac391bcd2d3abce5710a13d06",
+  "0399eb0a5487515802dc14544cf10b3666623762fbed2ec38a3975716e2c29c232",
+].join(",");
+const BIP383_WIFS20 = [
+  "KzoAz5CanayRKex3fSLQ2BwJpN7U52gZvxMyk78nDMHuqrUxuSJy",
+  "KwGNz6YCCQtYvFzMtrC6D3tKTKdBBboMrLTsjr2NYVBwapCkn7Mr",
+  "KxogYhiNfwxuswvXV66eFyKcCpm7dZ7TqHVqujHAVUjJxyivxQ9X",
+  "L2BUNduTSyZwZjwNHynQTF14mv2uz2NRq5n5sYWTb4FkkmqgEE9f",
+  "L1okJGHGn1kFjdXHKxXjwVVtmCMR2JA5QsbKCSpSb7ReQjezKeoD",
+  "KxDCNSST75HFPaW5QKpzHtAyaCQC7p9Vo3FYfi2u4dXD1vgMiboK",
+  "L5edQjFtnkcf5UWURn6UuuoFrabgDQUHdheKCziwN42aLwS3KizU",
+  "KzF8UWFcEC7BYTq8Go1xVimMkDmyNYVmXV5PV7RuDicvAocoPB8i",
+  "L3nHUboKG2w4VSJ5jYZ5CBM97oeK6YuKvfZxrefdShECcjEYKMWZ",
+  "KyjHo36dWkYhimKmVVmQTq3gERv3pnqA4xFCpvUgbGDJad7eS8WE",
+  "KwsfyHKRUTZPQtysN7M3tZ4GXTnuov5XRgjdF2XCG8faAPmFruRF",
+  "KzCUbGhN9LJhdeFfL9zQgTJMjqxdBKEekRGZX24hXdgCNCijkkap",
+  "KzgpMBwwsDLwkaC5UrmBgCYaBD2WgZ7PBoGYXR8KT7gCA9UTN5a3",
+  "KyBXTPy4T7YG4q9tcAM3LkvfRpD1ybHMvcJ2ehaWXaSqeGUxEdkP",
+  "KzJDe9iwJRPtKP2F2AoN6zBgzS7uiuAwhWCfGdNeYJ3PC1HNJ8M8",
+  "L1xbHrxynrqLKkoYc4qtoQPx6uy5qYXR5ZDYVYBSRmCV5piU3JG9",
+  "KzRedjSwMggebB3VufhbzpYJnvHfHe9kPJSjCU5QpJdAW3NSZxYS",
+  "Kyjtp5858xL7JfeV4PNRCKy2t6XvgqNNepArGY9F9F1SSPqNEMs3",
+  "L2D4RLHPiHBidkHS8ftx11jJk1hGFELvxh8LoxNQheaGT58dKenW",
+  "KyLPZdwY4td98bKkXqEXTEBX3vwEYTQo1yyLjX2jKXA63GBpmSjv",
+].join(",");
+const BIP383_MULTI =
+  "512103a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd4104a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd5b8dec5235a0fa8722476c7709c02559e3aa73aa03918ba2d492eea75abea23552ae";
+
+Deno.test("descriptor: multi() and sortedmulti(), bare, in sh(), wsh() and sh(wsh()): BIP 383's vectors, with Core's limits", () => {
+  const vectors: [string, string[]][] = [
+    [
+      "multi(1,L4rK1yDtCWekvXuE6oXD9jCYfFNV2cWRpVuPLBcCU2z8TrisoyY1,5KYZdUEo39z3FPrtuX2QbbwGnNP5zTd7yyr2SC1j299sBCnWjss)",
+      [BIP383_MULTI],
+    ],
+    [
+      "multi(1,03a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd,04a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd5b8dec5235a0fa8722476c7709c02559e3aa73aa03918ba2d492eea75abea235)",
+      [BIP383_MULTI],
+    ],
+    [
+      "sortedmulti(1,04a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd5b8dec5235a0fa8722476c7709c02559e3aa73aa03918ba2d492eea75abea235,03a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd)",
+      [BIP383_MULTI],
+    ],
+    [
+      "sh(multi(2,[00000000/111'/222]xprvA1RpRA33e1JQ7ifknakTFpgNXPmW2YvmhqLQYMmrj4xJXXWYpDPS3xz7iAxn8L39njGVyuoseXzU6rcxFLJ8HFsTjSyQbLYnMpCqE2VbFWc,xprv9uPDJpEQgRQfDcW7BkF7eTya6RPxXeJCqCJGHuCJ4GiRVLzkTXBAJMu2qaMWPrS7AANYqdq6vcBcBUdJCVVFceUvJFjaPdGZ2y9WACViL4L/0))",
+      ["a91445a9a622a8b0a1269944be477640eedc447bbd8487"],
+    ],
+    [
+      "sortedmulti(2,xpub6ERApfZwUNrhLCkDtcHTcxd75RbzS1ed54G1LkBUHQVHQKqhMkhgbmJbZRkrgZw4koxb5JaHWkY4ALHY2grBGRjaDMzQLcgJvLJuZZvRcEL/*,xpub68NZiKmJWnxxS6aaHmn81bvJeTESw724CRDs6HbuccFQN9Ku14VQrADWgqbhhTHBaohPX4CjNLf9fq9MYo6oDaPPLPxSb7gwQN3ih19Zm4Y/0/0/*)",
+      [
+        "5221025d5fc65ebb8d44a5274b53bac21ff8307fec2334a32df05553459f8b1f7fe1b62102fbd47cc8034098f0e6a94c6aeee8528abf0a2153a5d8e46d325b7284c046784652ae",
+        "52210264fd4d1f5dea8ded94c61e9641309349b62f27fbffe807291f664e286bfbe6472103f4ece6dfccfa37b211eb3d0af4d0c61dba9ef698622dc17eecdf764beeb005a652ae",
+        "5221022ccabda84c30bad578b13c89eb3b9544ce149787e5b538175b1d1ba259cbb83321024d902e1a2fc7a8755ab5b694c575fce742c48d9ff192e63df5193e4c7afe1f9c52ae",
+      ],
+    ],
+    [
+      "wsh(multi(2,xprv9s21ZrQH143K31xYSDQpPDxsXRTUcvj2iNHm5NUtrGiGG5e2DtALGdso3pGz6ssrdK4PFmM8NSpSBHNqPqm55Qn3LqFtT2emdEXVYsCzC2U/2147483647'/0,xprv9vHkqa6EV4sPZHYqZznhT2NPtPCjKuDKGY38FBWLvgaDx45zo9WQRUT3dKYnjwih2yJD9mkrocEZXo1ex8G81dwSM1fwqWpWkeS3v86pgKt/1/2/*,xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBeJgk33yuGBxrMPHi/10/20/30/40/*'))",
+      [
+        "0020b92623201f3bb7c3771d45b2ad1d0351ea8fbf8cfe0a0e570264e1075fa1948f",
+        "002036a08bbe4923af41cf4316817c93b8d37e2f635dd25cfff06bd50df6ae7ea203",
+        "0020a96e7ab4607ca6b261bfe3245ffda9c746b28d3f59e83d34820ec0e2b36c139c",
+      ],
+    ],
+    [`sh(wsh(multi(16,${BIP383_KEYS16})))`, ["a9147fc63e13dc25e8a95a3cee3d9a714ac3afd96f1e87"]],
+    [
+      `wsh(multi(20,${BIP383_WIFS20}))`,
+      ["0020376bd8344b8b6ebe504ff85ef743eaa1aa9272178223bcb6887e9378efb341ac"],
+    ],
+    [`sh(wsh(multi(20,${BIP383_WIFS20})))`, ["a914c2c9c510e9d7f92fd6131e94803a8d34a8ef675e87"]],
+  ];
+  for (const [text, scripts] of vectors) {
+    const descriptor = parseDescriptor(regtestKeys(text));
+    const indexes = descriptor.isRange ? [0, 1, 2] : [0];
+    assertEquals(
+      indexes.map((i) => hex.encode(descriptor.expand(i).scripts[0])),
+      scripts,
+      text.slice(0, 40),
+    );
+    // Written back (with the private keys given), it parses to the same scripts.
+    const again = parseDescriptor(descriptor.toPrivateString());
+    assertEquals(indexes.map((i) => hex.encode(again.expand(i).scripts[0])), scripts);
+    assertEquals(parseDescriptor(descriptor.toString()).toString(), descriptor.toString());
+  }
+  const p2wsh = parseDescriptor(regtestKeys(vectors[7][0]));
+  assertEquals([p2wsh.isRange, p2wsh.isSolvable, p2wsh.hasPrivateKeys], [false, true, true]);
+  // What the expansion learns lets Core's inference find the multisig behind the output.
+  const { scripts: [output], provider } = p2wsh.expand(0);
+  assert(inferDescriptor(output, provider).startsWith("wsh(multi(20,"), "wsh(multi()) inferred");
+
+  refused(
+    `sh(multi(16,${BIP383_KEYS16}))`,
+    "P2SH script is too large, 547 bytes is larger than 520 bytes",
+  );
+  const twoKeys = BIP383_MULTI.slice(4, 70) + "," + BIP383_MULTI.slice(72, 202);
+  refused(`multi(a,${twoKeys})`, "Multi threshold 'a' is not valid");
+  refused(`multi(0,${twoKeys})`, "Multisig threshold cannot be 0, must be at least 1");
+  refused(
+    `multi(3,${twoKeys})`,
+    "Multisig threshold cannot be larger than the number of keys; threshold is 3 but only 2 keys specified",
   );
 });
 

@@ -19,6 +19,7 @@ import { assert, assertEquals } from "../../../assert.ts";
 import { rejects, startRealNode } from "../real_node.ts";
 import { TestKey } from "../chain/chain_helpers.ts";
 import {
+  decodeExtendedKey,
   descriptorChecksum,
   encodeSecret,
   hash160,
@@ -137,9 +138,9 @@ Deno.test("network, util and control methods of a node without peers", async (t)
       "wpkh(): Multipath key path specifiers must have at least two items",
     );
     await rejects(
-      call("getdescriptorinfo", [`wsh(multi(1,${TPUB}))`]),
+      call("getdescriptorinfo", [`multi_a(1,${TPUB})`]),
       -5,
-      "wsh() descriptors are not supported by this node",
+      "multi_a() descriptors are not supported by this node",
     );
     const computed = (await call("getdescriptorinfo", ["raw(00)"])).checksum;
     await rejects(
@@ -227,6 +228,23 @@ Deno.test("network, util and control methods of a node without peers", async (t)
     ]);
     assert(taproot[0].startsWith("bcrt1p"), taproot[0]);
     assertEquals(await call("deriveaddresses", [await withChecksum(`pkh(${WIF})`)]), [LEGACY]);
+    // A ranged 2-of-2 in P2WSH: each address is createmultisig's of the keys derived at its
+    // index, sorted (BIP 67); getdescriptorinfo writes it with public keys.
+    const other = new TestKey(4);
+    const sorted = `wsh(sortedmulti(2,${TPRV}/7/*,${other.publicKey.toHex()}))`;
+    const info = await call("getdescriptorinfo", [sorted]);
+    assertEquals([info.isrange, info.issolvable, info.hasprivatekeys], [true, true, true]);
+    assert(info.descriptor.startsWith(`wsh(sortedmulti(2,${TPUB}/7/*,`), info.descriptor);
+    const derived = await call("deriveaddresses", [info.descriptor, [0, 2]]);
+    assertEquals(derived.length, 3);
+    for (const [i, derivedAddress] of derived.entries()) {
+      const keys = [
+        hex.encode(decodeExtendedKey(TPUB)!.derive(`m/7/${i}`).publicKey!),
+        other.publicKey.toHex(),
+      ].sort();
+      const made = await call("createmultisig", [2, keys, "bech32"]);
+      assertEquals(derivedAddress, made.address, `index ${i}`);
+    }
   });
 
   await t.step(
