@@ -356,8 +356,9 @@ export class SighashCache implements SighashPreimages {
  * Core's `SignPSBTInput` choice of hash type for input `i` of the PSBT
  * `tx`: `requested`, else taproot's DEFAULT or ALL. One other than the
  * input type's default is recorded in the PSBT. Undefined when the PSBT
- * already holds another (Core refuses to sign then, for the user's
- * safety); else the hash type to sign with (DEFAULT is ALL for ECDSA).
+ * already asks for another, or holds a signature of another (Core refuses
+ * to sign then, for the user's safety); else the hash type to sign with
+ * (DEFAULT is ALL for ECDSA).
  *
  * @example
  * ```ts
@@ -378,8 +379,16 @@ export function psbtSighash(
   requested: number | null,
 ): number | undefined {
   const sighash = requested ?? (taproot ? SIGHASH_DEFAULT : SIGHASH_ALL);
-  const stored = tx.getInput(i).sighashType;
-  if (stored !== undefined && stored !== sighash) return undefined;
+  const input = tx.getInput(i);
+  if (input.sighashType !== undefined && input.sighashType !== sighash) return undefined;
+  // The signatures it already holds must be of that hash type too.
+  const schnorr = [input.tapKeySig ?? [], ...(input.tapScriptSig ?? []).map(([, sig]) => sig)]
+    .filter((sig) => sig.length > 0);
+  const matches = sighash === SIGHASH_DEFAULT
+    ? schnorr.every((sig) => sig.length === 64)
+    : schnorr.every((sig) => sig.length === 65 && sig[64] === sighash) &&
+      (input.partialSig ?? []).every(([, sig]) => sig[sig.length - 1] === sighash);
+  if (!matches) return undefined;
   if (sighash !== SIGHASH_DEFAULT && (taproot || sighash !== SIGHASH_ALL)) {
     tx.updateInput(i, { sighashType: sighash }, true);
   }

@@ -41,7 +41,12 @@ import {
   secretPublicKey,
 } from "./keys.ts";
 import { scriptToAddress } from "./params.ts";
-import { multisigScript, pushScript } from "./script.ts";
+import {
+  MAX_PUBKEYS_PER_MULTISIG,
+  MAX_SCRIPT_ELEMENT_SIZE,
+  multisigScript,
+  pushScript,
+} from "./script.ts";
 import { isValidPubKeySize, solver } from "./solver.ts";
 
 const INPUT_CHARSET = "0123456789()[],'/*abcdefgh@:$%{}" +
@@ -210,11 +215,6 @@ type Context = "top" | "p2sh" | "p2wpkh" | "p2wsh" | "p2tr";
 /** Where a script expression may sit. */
 type ScriptContext = "top" | "p2sh" | "p2wsh";
 
-/** Core's `MAX_PUBKEYS_PER_MULTISIG`. */
-const MAX_MULTISIG_KEYS = 20;
-/** Core's `MAX_SCRIPT_ELEMENT_SIZE`: what a P2SH redeem script may weigh. */
-const MAX_REDEEM_SCRIPT_SIZE = 520;
-
 /** How the last step of an extended key derives (Core's `DeriveType`). */
 type Derive = "no" | "unhardened" | "hardened";
 
@@ -352,6 +352,9 @@ function expressionString(expr: Expression, form: Form): string {
 const isRangeKey = (key: KeyExpression) =>
   key.source.kind === "bip32" && key.source.derive !== "no";
 
+/** Each extended key's node at the end of its fixed path (the parent of a range's keys). */
+const derivedParents = new WeakMap<KeySource, HDKey>();
+
 /** The key at `index` (`GetPubKey`); throws when only private derivation could make it. */
 function deriveKey(key: KeyExpression, index: number): DerivedKey {
   const { source } = key;
@@ -366,9 +369,16 @@ function deriveKey(key: KeyExpression, index: number): DerivedKey {
     const path = [...source.path];
     if (source.derive === "unhardened") path.push(index);
     if (source.derive === "hardened") path.push(index + HARDENED);
-    let node = source.root;
+    let node: HDKey;
     try {
-      for (const step of path) node = node.deriveChild(step);
+      // The key's fixed path is derived once; a range then takes one step per index.
+      let parent = derivedParents.get(source);
+      if (!parent) {
+        parent = source.root;
+        for (const step of source.path) parent = parent.deriveChild(step);
+        derivedParents.set(source, parent);
+      }
+      node = source.derive === "no" ? parent : parent.deriveChild(path[path.length - 1]);
     } catch {
       throw new DescriptorError("Cannot derive script without private keys");
     }
@@ -478,6 +488,12 @@ export class Descriptor {
     const expr = innermost(this.#expr);
     if ("keys" in expr) return expr.keys.some(isRangeKey);
     return "key" in expr && isRangeKey(expr.key);
+  }
+
+  /** How many key expressions it holds (a multisig's keys; none for `addr()`, `raw()`). */
+  get keyCount(): number {
+    const expr = innermost(this.#expr);
+    return "keys" in expr ? expr.keys.length : "key" in expr ? 1 : 0;
   }
 
   /** Whether its scripts can be spent knowing only its keys (false for `addr()`, `raw()`). */
@@ -781,9 +797,9 @@ class Parser {
         throw new DescriptorError(`Multi: ${error.message}`);
       }
     });
-    if (keys.length === 0 || keys.length > MAX_MULTISIG_KEYS) {
+    if (keys.length === 0 || keys.length > MAX_PUBKEYS_PER_MULTISIG) {
       throw new DescriptorError(
-        `Cannot have ${keys.length} keys in multisig; must have between 1 and ${MAX_MULTISIG_KEYS} keys, inclusive`,
+        `Cannot have ${keys.length} keys in multisig; must have between 1 and ${MAX_PUBKEYS_PER_MULTISIG} keys, inclusive`,
       );
     }
     if (threshold < 1) {
@@ -802,9 +818,9 @@ class Parser {
     const keySize = ({ source }: KeyExpression) =>
       source.kind === "const" ? source.pubkey.length : 33;
     const scriptSize = keys.reduce((size, key) => size + keySize(key) + 1, 0) + 3;
-    if (context === "p2sh" && scriptSize > MAX_REDEEM_SCRIPT_SIZE) {
+    if (context === "p2sh" && scriptSize > MAX_SCRIPT_ELEMENT_SIZE) {
       throw new DescriptorError(
-        `P2SH script is too large, ${scriptSize} bytes is larger than ${MAX_REDEEM_SCRIPT_SIZE} bytes`,
+        `P2SH script is too large, ${scriptSize} bytes is larger than ${MAX_SCRIPT_ELEMENT_SIZE} bytes`,
       );
     }
     if (this.multipathLengths.size > 1) {
@@ -877,10 +893,17 @@ class Parser {
         throw new DescriptorError(`${parsed[0]}() descriptors are not supported by this node`);
     }
     if (context === "p2sh") throw new DescriptorError("A function is needed within P2SH");
+    if (context === "p2wsh" && MINISCRIPT_FRAGMENT.test(parsed?.[0] ?? "")) {
+      throw new DescriptorError("Miniscript expressions are not supported by this node");
+    }
     if (context === "p2wsh") throw new DescriptorError("A function is needed within P2WSH");
     throw new DescriptorError(`'${text}' is not a valid descriptor function`);
   }
 }
+
+/** A miniscript fragment's name, with its wrappers (`v:`, `s:`…), as `wsh()` may hold. */
+const MINISCRIPT_FRAGMENT =
+  /^([asctdvjnlu]+:)?(pk|pkh|pk_k|pk_h|older|after|sha256|hash256|ripemd160|hash160|andor|and_v|and_b|and_n|or_b|or_c|or_d|or_i|thresh)$/;
 
 /** The arguments of a call, split at the commas outside any brackets. */
 function splitArguments(text: string): string[] {

@@ -54,6 +54,8 @@ import {
   isOpSuccess,
   isPayToScriptHash,
   isValidSignatureEncoding,
+  MAX_PUBKEYS_PER_MULTISIG,
+  MAX_SCRIPT_ELEMENT_SIZE,
   pushScript,
   readOp,
   type ScriptErrorCode,
@@ -156,10 +158,8 @@ const DISABLED_OPCODES = new Set([
 ]);
 
 const MAX_SCRIPT_SIZE = 10_000;
-const MAX_SCRIPT_ELEMENT_SIZE = 520;
 const MAX_STACK_SIZE = 1000;
 const MAX_OPS_PER_SCRIPT = 201;
-const MAX_PUBKEYS_PER_MULTISIG = 20;
 const LOCKTIME_THRESHOLD = 500_000_000;
 const SEQUENCE_LOCKTIME_DISABLE_FLAG = 1 << 31;
 const SEQUENCE_LOCKTIME_TYPE_FLAG = 1 << 22;

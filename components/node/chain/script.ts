@@ -140,6 +140,12 @@ export function scriptErrorText(code: ScriptErrorCode): string {
   return SCRIPT_ERROR_TEXT[code];
 }
 
+/** Core's `MAX_SCRIPT_ELEMENT_SIZE`: the most a push may hold (and so a P2SH redeem script). */
+export const MAX_SCRIPT_ELEMENT_SIZE = 520;
+
+/** Core's `MAX_PUBKEYS_PER_MULTISIG`. */
+export const MAX_PUBKEYS_PER_MULTISIG = 20;
+
 /** The output an input spends: what its scripts are checked against. */
 export interface SpentOutput {
   readonly amount: bigint;

@@ -18,6 +18,8 @@ import {
   isMinimalPush,
   isPayToPubKeyHash,
   isPayToScriptHash,
+  MAX_PUBKEYS_PER_MULTISIG,
+  MAX_SCRIPT_ELEMENT_SIZE,
   parseScript,
   witnessProgram,
 } from "./script.ts";
@@ -69,8 +71,6 @@ const OP_CHECKSIG = 0xac;
 const OP_CHECKMULTISIG = 0xae;
 /** Core's `MAX_OPCODE` (OP_NOP10): anything above is not a valid operation. */
 const MAX_OPCODE = 0xb9;
-const MAX_SCRIPT_ELEMENT_SIZE = 520;
-const MAX_PUBKEYS_PER_MULTISIG = 20;
 
 /** `CPubKey::ValidSize`: 33 bytes led by 02/03, or 65 led by 04/06/07. */
 export function isValidPubKeySize(data: Uint8Array): boolean {

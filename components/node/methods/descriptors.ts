@@ -92,6 +92,24 @@ export function parseDescriptorRange(value: Json): [number, number] {
   return [Number(low), Number(high)];
 }
 
+/** Keys derived per descriptor over a range at most: Core's million indexes, counted per key. */
+const MAX_RANGE_KEYS = 1_000_000;
+
+/**
+ * Refuses (-8) a range over which `descriptor` would derive more than
+ * {@linkcode MAX_RANGE_KEYS} keys: Core bounds a range at a million indexes;
+ * a multisig of 20 keys derives twenty keys per index, and each takes about
+ * half a millisecond here, on the thread that serves every call.
+ */
+export function checkRangeKeys(descriptor: Descriptor, [low, high]: [number, number]): void {
+  const keys = (high - low + 1) * descriptor.keyCount;
+  if (descriptor.isRange && keys > MAX_RANGE_KEYS) {
+    invalidParameter(
+      `Range is too large for a descriptor of ${descriptor.keyCount} keys: at most ${MAX_RANGE_KEYS} keys are derived per descriptor`,
+    );
+  }
+}
+
 /**
  * Core's `EvalDescriptorStringOrObject`: the scripts of a scan object (a
  * descriptor, or `{"desc", "range"}`), over its range when ranged (0–1000
@@ -113,6 +131,7 @@ export function evalScanObject(scanObject: Json, provider: SigningProvider): Uin
   }
   const descriptor = parseDescriptorArg(text);
   if (!descriptor.isRange) range = [0, 0];
+  checkRangeKeys(descriptor, range);
   const scripts: Uint8Array[] = [];
   for (let i = range[0]; i <= range[1]; i++) {
     let expanded;

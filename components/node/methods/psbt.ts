@@ -501,12 +501,14 @@ export function psbtMethods(node: NodeServices): RpcMethod[] {
           '"psbt" "[{\\"desc\\":\\"mydescriptor\\", \\"range\\":21}]"',
         ),
       handler(params) {
+        // Read in Core's order: the descriptors, the sighash name, then the PSBT.
         const provider = descriptorsProvider(params.arg("descriptors", asArr));
+        const sighashName = params.raw("sighashtype");
+        const sighash = sighashName === null ? null : parseSighash(sighashName);
         const { raw } = decodePsbt(params.arg("psbt", asStr));
-        const sighash = params.raw("sighashtype");
         const flag = (name: string) => params.has(name) ? params.arg(name, asBool) : true;
         const { tx, complete } = signPsbt(node, raw, provider, {
-          sighash: sighash === null ? null : parseSighash(sighash),
+          sighash,
           bip32derivs: flag("bip32derivs"),
           finalize: flag("finalize"),
         });

@@ -14,15 +14,21 @@
  * (`psbt_codec.ts`) read.
  * @module
  */
+import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import { Transaction } from "@scure/btc-signer";
 import { RawPSBTV0 } from "@scure/btc-signer/psbt.js";
 import { RawTx } from "@scure/btc-signer/script.js";
 import { psbtSighash } from "../../bitcoin/sighash.ts";
+
+const SIGHASH_DEFAULT = 0x00;
+const SIGHASH_ALL = 0x01;
+const SIGHASH_ANYONECANPAY = 0x80;
 import {
   bytesEqual,
   decodeTx,
   encodeTx,
+  hash160,
   isPayToScriptHash,
   type KeyOrigin,
   outpointKey,
@@ -214,18 +220,30 @@ function keyPath(origin: KeyOrigin): KeyPath {
  * P2PKH, P2WPKH or multisig spend needs, and a key-path taproot output's
  * internal key and its origin.
  */
-function spendInfo(provider: SigningProvider, script: Uint8Array): SpendInfo {
+function spendInfo(
+  provider: SigningProvider,
+  script: Uint8Array,
+  held: { redeemScript?: Uint8Array; witnessScript?: Uint8Array } = {},
+): SpendInfo {
   const info: SpendInfo = { keys: [], witness: false, keyPaths: [], tapKeyPaths: [] };
   let inner = script;
   if (isPayToScriptHash(script)) {
-    const redeem = provider.script(script.subarray(2, 22));
+    const hash = script.subarray(2, 22);
+    // The descriptors' script, else the one the PSBT holds when it hashes right (`GetCScript`).
+    const redeem = provider.script(hash) ??
+      (held.redeemScript && bytesEqual(hash160(held.redeemScript), hash)
+        ? held.redeemScript
+        : undefined);
     if (!redeem) return info;
     info.redeemScript = inner = redeem;
   }
   let { type, solutions } = solver(inner);
   if (type === "witness_v0_scripthash") {
     info.witness = true;
-    const witnessScript = provider.witnessScript(solutions[0]);
+    const witnessScript = provider.witnessScript(solutions[0]) ??
+      (held.witnessScript && bytesEqual(sha256(held.witnessScript), solutions[0])
+        ? held.witnessScript
+        : undefined);
     if (!witnessScript) return info;
     info.witnessScript = witnessScript;
     ({ type, solutions } = solver(witnessScript));
@@ -270,10 +288,16 @@ function addSpendInfo(map: RawInput | RawOutput, info: SpendInfo): void {
  * or the mempool, else (segwit outputs only) its witness UTXO from the UTXO
  * set; each unfinalized input and each output then gets what the
  * descriptors tell about spending it ({@linkcode spendInfo}), a segwit v0
- * input its witness UTXO too; the non-witness UTXOs are dropped when every
- * input is segwit v1+ (`RemoveUnnecessaryTransactions`).
+ * input its witness UTXO too (scripts the PSBT holds count where they hash
+ * right); then {@linkcode dropUnneededTransactions}.
  */
 export function updatePsbt(node: NodeServices, raw: RawPsbt, provider: SigningProvider): void {
+  fillPsbt(node, raw, provider);
+  dropUnneededTransactions(raw, SIGHASH_ALL);
+}
+
+/** {@linkcode updatePsbt} before the non-witness UTXOs it can do without are dropped. */
+function fillPsbt(node: NodeServices, raw: RawPsbt, provider: SigningProvider): void {
   const tx = unsignedTx(raw);
   const missing: number[] = [];
   for (const [i, input] of raw.inputs.entries()) {
@@ -296,13 +320,22 @@ export function updatePsbt(node: NodeServices, raw: RawPsbt, provider: SigningPr
   for (const [i, input] of raw.inputs.entries()) {
     const utxo = utxoOf(input, tx.inputs[i].index);
     if (!utxo || inputFinalized(input)) continue;
-    const info = spendInfo(provider, utxo.script);
+    const info = spendInfo(provider, utxo.script, input);
     addSpendInfo(input, info);
     if (info.witness) input.witnessUtxo = { amount: utxo.amount, script: utxo.script.slice() };
   }
   tx.outputs.forEach((output, i) =>
-    addSpendInfo(raw.outputs[i], spendInfo(provider, output.script))
+    addSpendInfo(raw.outputs[i], spendInfo(provider, output.script, raw.outputs[i]))
   );
+}
+
+/**
+ * Core's `RemoveUnnecessaryTransactions`: the non-witness UTXOs dropped when
+ * every input is segwit v1+ (their witness UTXOs are then all a signature
+ * commits to), unless `sighash` is ANYONECANPAY.
+ */
+function dropUnneededTransactions(raw: RawPsbt, sighash: number): void {
+  if (sighash & SIGHASH_ANYONECANPAY) return;
   const droppable = raw.inputs.every((input) => {
     const program = input.witnessUtxo && witnessProgram(input.witnessUtxo.script);
     return program !== undefined && program.version > 0;
@@ -320,12 +353,15 @@ export interface SignPsbtOptions {
 }
 
 /**
- * `descriptorprocesspsbt`'s `ProcessPSBT`: the PSBT updated as
- * {@linkcode updatePsbt} updates it (without the key origins unless
- * `bip32derivs`), each input not final signed with the private keys
- * `provider` holds for the keys its script names (at the PSBT's own sighash,
- * which must be the one asked for: -22 as in Core), and, with `finalize`,
- * finalized ({@linkcode finalizePsbt}); complete when every input is final.
+ * `descriptorprocesspsbt`'s `ProcessPSBT`: the PSBT filled as
+ * {@linkcode updatePsbt} fills it (without the key origins unless
+ * `bip32derivs`); each input not final signed (`SignPSBTInput`) with the
+ * private keys `provider` holds for the keys its script names, at the hash
+ * type {@linkcode psbtSighash} chooses (-22 when the PSBT asks for another);
+ * a legacy input told by its witness UTXO alone is not signed (the amount
+ * could lie); with `finalize`, finalized ({@linkcode finalizePsbt}); then the
+ * non-witness UTXOs it can do without dropped. Complete when every input is
+ * final.
  */
 export function signPsbt(
   node: NodeServices,
@@ -333,32 +369,37 @@ export function signPsbt(
   provider: SigningProvider,
   options: SignPsbtOptions,
 ): { tx: Transaction; complete: boolean } {
-  updatePsbt(node, raw, options.bip32derivs ? provider : provider.withoutOrigins());
-  const tx = Transaction.fromPSBT(RawPSBTV0.encode(raw), TX_OPTIONS);
-  for (let i = 0; i < tx.inputsLength; i++) {
-    const input = tx.getInput(i);
+  fillPsbt(node, raw, options.bip32derivs ? provider : provider.withoutOrigins());
+  const signed = Transaction.fromPSBT(RawPSBTV0.encode(raw), TX_OPTIONS);
+  for (let i = 0; i < signed.inputsLength; i++) {
+    const input = signed.getInput(i);
     const utxo = utxoOf(input as RawInput, input.index!);
     if (!utxo || inputFinalized(input)) continue;
-    const taproot = witnessProgram(utxo.script)?.version === 1;
-    const sighash = psbtSighash(tx, i, taproot, options.sighash);
+    const program = witnessProgram(utxo.script);
+    const taproot = program?.version === 1 && program.program.length === 32;
+    const sighash = psbtSighash(signed, i, taproot, options.sighash);
     if (sighash === undefined) {
       throw new RpcError(
         RpcErrorCode.DESERIALIZATION_ERROR,
         "Specified sighash value does not match value stored in PSBT",
       );
     }
-    for (const key of spendInfo(provider, utxo.script).keys) {
+    const info = spendInfo(provider, utxo.script, input);
+    if (!input.nonWitnessUtxo && !info.witness && !taproot) continue;
+    for (const key of info.keys) {
       const secret = provider.secret(key);
       if (!secret) continue;
       try {
-        tx.signIdx(secret, i, [sighash]);
+        signed.signIdx(secret, i, [sighash]);
       } catch {
         // Not this input's key as the library reads the input (or its data is missing).
       }
     }
   }
-  if (options.finalize) return finalizePsbt({ raw, tx });
-  const complete = Array.from({ length: tx.inputsLength }, (_, i) => tx.getInput(i))
-    .every(inputFinalized);
-  return { tx, complete };
+  const tx = options.finalize ? finalizePsbt({ raw, tx: signed }).tx : signed;
+  const out = RawPSBTV0.decode(tx.toPSBT(0));
+  dropUnneededTransactions(out, options.sighash ?? SIGHASH_DEFAULT);
+  const result = Transaction.fromPSBT(RawPSBTV0.encode(out), TX_OPTIONS);
+  const inputs = Array.from({ length: result.inputsLength }, (_, i) => result.getInput(i));
+  return { tx: result, complete: inputs.every(inputFinalized) };
 }

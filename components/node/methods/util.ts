@@ -24,6 +24,8 @@ import {
   descriptorChecksum,
   hash160,
   isFullyValidPubKey,
+  MAX_PUBKEYS_PER_MULTISIG,
+  MAX_SCRIPT_ELEMENT_SIZE,
   multisigScript,
   scriptToAddress,
   solver,
@@ -48,7 +50,12 @@ import {
   type RpcMethod,
 } from "../../rpc/mod.ts";
 import { arr, bool, CURRENCY_UNIT, hexStr, num, obj, objDyn, str, when } from "./docs.ts";
-import { expandDescriptor, parseDescriptorRange, parseDescriptorsArg } from "./descriptors.ts";
+import {
+  checkRangeKeys,
+  expandDescriptor,
+  parseDescriptorRange,
+  parseDescriptorsArg,
+} from "./descriptors.ts";
 
 /** `HighestTargetTracked(FeeEstimateHorizon::LONG_HALFLIFE)`. */
 const MAX_CONF_TARGET = 1008;
@@ -104,9 +111,6 @@ const MULTISIG_KEYS = [
 ];
 /** The address types createmultisig makes (Core's `ParseOutputType` but bech32m). */
 const MULTISIG_TYPES = ["legacy", "p2sh-segwit", "bech32"];
-/** `MAX_PUBKEYS_PER_MULTISIG` and `MAX_SCRIPT_ELEMENT_SIZE`. */
-const MAX_MULTISIG_KEYS = 20;
-const MAX_REDEEM_SCRIPT_SIZE = 520;
 
 /** Core's `HexToPubKey`: a valid public key in hex, else -5 saying what is wrong with it. */
 function hexToPubKey(text: string): Uint8Array {
@@ -122,7 +126,6 @@ function hexToPubKey(text: string): Uint8Array {
   return key;
 }
 
-/** A small number as a script pushes it (`CScript() << n`): OP_1…OP_16, else one byte. */
 /**
  * Core's createmultisig after its arguments (`AddAndGetMultisigDestination`,
  * then `InferDescriptor`): `k <keys> n OP_CHECKMULTISIG` behind P2SH, P2SH of
@@ -139,15 +142,15 @@ function multisig(required: number, keys: Uint8Array[], type: string): Map<strin
       `not enough keys supplied (got ${keys.length} keys, but need at least ${required} to redeem)`,
     );
   }
-  if (keys.length > MAX_MULTISIG_KEYS) {
+  if (keys.length > MAX_PUBKEYS_PER_MULTISIG) {
     invalid(
-      `Number of keys involved in the multisignature address creation > ${MAX_MULTISIG_KEYS}\nReduce the number`,
+      `Number of keys involved in the multisignature address creation > ${MAX_PUBKEYS_PER_MULTISIG}\nReduce the number`,
     );
   }
   const script = multisigScript(required, keys);
   const made = keys.some((key) => key.length === 65) ? "legacy" : type;
-  if (made === "legacy" && script.length > MAX_REDEEM_SCRIPT_SIZE) {
-    invalid(`redeemScript exceeds size limit: ${script.length} > ${MAX_REDEEM_SCRIPT_SIZE}`);
+  if (made === "legacy" && script.length > MAX_SCRIPT_ELEMENT_SIZE) {
+    invalid(`redeemScript exceeds size limit: ${script.length} > ${MAX_SCRIPT_ELEMENT_SIZE}`);
   }
   const p2sh = (inner: Uint8Array) => Uint8Array.of(0xa9, 0x14, ...hash160(inner), 0x87);
   const p2wsh = Uint8Array.of(0x00, 0x20, ...sha256(script));
@@ -284,6 +287,7 @@ export function utilMethods(indexes: { readonly txindex?: TxIndex } = {}): RpcMe
             "Range must be specified for a ranged descriptor",
           );
         }
+        checkRangeKeys(descriptor, [begin, end]);
         // A multipath descriptor's addresses come one list per path, in its order.
         const addresses = descriptors.map((descriptor) => {
           const derived: string[] = [];

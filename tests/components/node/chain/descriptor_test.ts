@@ -75,6 +75,10 @@ Deno.test("descriptor: Core's parse errors", () => {
   refused(`wsh(wpkh(${KEY}))`, "Can only have wpkh() at top level or inside sh()");
   refused(`wsh(${KEY})`, "A function is needed within P2WSH");
   refused(
+    `wsh(and_v(v:pk(${KEY}),older(1)))`,
+    "Miniscript expressions are not supported by this node",
+  );
+  refused(
     `wsh(pk(04${"79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"}${"483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8"}))`,
     "pk(): Uncompressed keys are not allowed",
   );

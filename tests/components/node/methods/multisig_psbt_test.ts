@@ -197,3 +197,69 @@ Deno.test("descriptorprocesspsbt: each signer's private descriptor adds its sign
   const [mined] = await call("generatetoaddress", [1, scriptToAddress(miner.wpkh)]);
   assert((await call("getblock", [mined])).tx.includes(sent), "mined");
 });
+
+Deno.test("descriptorprocesspsbt signs as Core's SignPSBTInput: with the scripts the PSBT holds, never a legacy input told by its witness UTXO alone, never beside a signature of another sighash", async () => {
+  const { node, call, descriptor, unsigned } = await fundedMultisig();
+  await using _node = node;
+  const withChecksum = async (text: string) =>
+    `${text}#${(await call("getdescriptorinfo", [text])).checksum}`;
+  const wifs = signers.map((signer) => encodeSecret({ key: signer.secret, compressed: true }));
+
+  // The witness script from utxoupdatepsbt; the keys alone then sign and complete it.
+  const updated = await call("utxoupdatepsbt", [unsigned, [descriptor]]);
+  const byKeys = await call("descriptorprocesspsbt", [
+    updated,
+    await Promise.all(wifs.map((wif) => withChecksum(`pk(${wif})`))),
+  ]);
+  assertEquals(byKeys.complete, true);
+  assertEquals((await call("testmempoolaccept", [[byKeys.hex]]))[0].allowed, true);
+
+  // A P2PKH input told by a witness UTXO alone: its amount could lie, so it is not signed.
+  const legacy = new Transaction({ ...OPTIONS, allowLegacyWitnessUtxo: true });
+  legacy.addInput({
+    txid: new Uint8Array(32).fill(4),
+    index: 0,
+    witnessUtxo: { script: signers[0].pkh, amount: 1_000_000n },
+  });
+  legacy.addOutput({ script: miner.wpkh, amount: 900_000n });
+  const refused = await call("descriptorprocesspsbt", [
+    base64.encode(legacy.toPSBT(0)),
+    [await withChecksum(`pkh(${wifs[0]})`)],
+  ]);
+  assertEquals(refused.complete, false);
+  assertEquals((await call("decodepsbt", [refused.psbt])).inputs[0].partial_signatures, undefined);
+
+  // A signature of NONE held without the PSBT's sighash field: signing with ALL beside it is refused.
+  const none = await call("descriptorprocesspsbt", [
+    unsigned,
+    [await withChecksum(multisigDescriptor(0))],
+    "NONE",
+    true,
+    false,
+  ]);
+  const stripped = Transaction.fromPSBT(base64.decode(none.psbt), OPTIONS);
+  assertEquals(stripped.getInput(0).sighashType, 2);
+  stripped.updateInput(0, { sighashType: undefined }, true);
+  await rejects(
+    call("descriptorprocesspsbt", [
+      base64.encode(stripped.toPSBT(0)),
+      [await withChecksum(multisigDescriptor(1))],
+    ]),
+    -22,
+    "Specified sighash value does not match value stored in PSBT",
+  );
+
+  // A pay-to-anchor input is no taproot one: its ALL is the default, not a mismatch.
+  const anchor = new Transaction(OPTIONS);
+  anchor.addInput({
+    txid: new Uint8Array(32).fill(5),
+    index: 0,
+    witnessUtxo: { script: Uint8Array.of(0x51, 0x02, 0x4e, 0x73), amount: 240n },
+    sighashType: 1,
+  });
+  anchor.addOutput({ script: miner.wpkh, amount: 200n });
+  assertEquals(
+    (await call("descriptorprocesspsbt", [base64.encode(anchor.toPSBT(0)), []])).complete,
+    false,
+  );
+});

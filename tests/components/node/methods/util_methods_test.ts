@@ -245,6 +245,16 @@ Deno.test("network, util and control methods of a node without peers", async (t)
       const made = await call("createmultisig", [2, keys, "bech32"]);
       assertEquals(derivedAddress, made.address, `index ${i}`);
     }
+    // Twenty keys an index: a range is held to a million keys derived, not a million indexes.
+    const twenty = await withChecksum(
+      `wsh(sortedmulti(1,${Array.from({ length: 20 }, (_, i) => `${TPUB}/${i}/*`).join(",")}))`,
+    );
+    await rejects(
+      call("deriveaddresses", [twenty, [0, 50000]]),
+      -8,
+      "Range is too large for a descriptor of 20 keys: at most 1000000 keys are derived per descriptor",
+    );
+    assertEquals((await call("deriveaddresses", [twenty, [7, 7]])).length, 1);
   });
 
   await t.step(
