@@ -1,7 +1,10 @@
 /**
  * Script verification: BIP 341's and BIP 143's signed vectors, fresh
- * signatures under every sighash type, and each failure with Bitcoin Core's
- * error under consensus (block) and standard (mempool) flags.
+ * signatures under every sighash type, multisig in every wrapping, a
+ * taproot script path, each failure with Bitcoin Core's error under
+ * consensus (block) and standard (mempool) flags, hostile shapes, and
+ * random scripts that must end in a verdict. (Core's own test data is
+ * `script_vectors_test.ts`.)
  *
  * @module
  */
@@ -12,7 +15,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { ripemd160 } from "@noble/hashes/legacy.js";
 import { taprootTweakPrivKey, taprootTweakPubkey } from "@scure/btc-signer/utils.js";
 import { leafHash } from "../../../../components/bitcoin/sighash.ts";
-import { assertEquals, assertThrows } from "../../../assert.ts";
+import { assert, assertEquals, assertThrows } from "../../../assert.ts";
 import {
   BLOCK_SCRIPT_VERIFY_FLAGS,
   checkInputScripts,
@@ -583,4 +586,58 @@ Deno.test("script: checkInputScripts words failures as Core's mempool and block 
   assertEquals(unsupported.kind, "unsupported");
   // The P2WPKH script the spent output has is what the checker needs, not the key.
   assertEquals(p2wpkh(key.publicKey).script, key.wpkh);
+});
+
+Deno.test("script: random scripts, scriptSigs and witnesses end in a verdict under every flag set, never an exception", () => {
+  let state = 2026;
+  const random = (n: number) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state % n;
+  };
+  const bytes = (n: number) => Array.from({ length: n }, () => random(256));
+  /** Pushes, keys and every kind of opcode (disabled, reserved, OP_SUCCESS and beyond). */
+  const script = () => {
+    const out: number[] = [];
+    for (let n = random(30); n > 0; n--) {
+      const pick = random(10);
+      if (pick < 2) out.push(...pushScript(Uint8Array.from(bytes(random(80)))));
+      else if (pick === 2) out.push(0x21, 0x02, ...bytes(32));
+      else out.push(0x4c + random(0xb4));
+    }
+    return Uint8Array.from(out);
+  };
+  const verdicts = new Set<string>();
+  for (let i = 0; i < 3000; i++) {
+    const inner = script();
+    const kind = random(3);
+    const spent = kind === 0
+      ? inner
+      : kind === 1
+      ? Uint8Array.of(0x00, 0x20, ...sha256(inner))
+      : Uint8Array.of(0x51, 0x20, ...bytes(32));
+    const witness = kind === 1
+      ? [script(), inner]
+      : kind === 2
+      ? [script(), script(), Uint8Array.of(0xc0, ...bytes(32))]
+      : [];
+    const tx: Tx = {
+      version: random(3),
+      segwitFlag: witness.length > 0,
+      inputs: [{
+        txid: new Uint8Array(32).fill(1),
+        index: 0,
+        finalScriptSig: kind === 0 ? script() : new Uint8Array(),
+        sequence: random(2) ? 0xffffffff : random(1000),
+      }],
+      outputs: [{ amount: 1000n, script: Uint8Array.of(0x51) }],
+      witnesses: witness.length > 0 ? [witness] : undefined,
+      lockTime: random(1000),
+    };
+    const checker = new TxScriptChecker(tx, [{ amount: 2000n, script: spent }]);
+    for (const flags of [0, BLOCK_SCRIPT_VERIFY_FLAGS, STANDARD_SCRIPT_VERIFY_FLAGS]) {
+      verdicts.add(checker.verifyInput(0, flags) ?? "OK");
+    }
+  }
+  // Many rules were reached, passing scripts among them.
+  assert(verdicts.has("OK") && verdicts.size > 15, [...verdicts].join());
 });
