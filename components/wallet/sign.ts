@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { Transaction } from "@scure/btc-signer";
+ * import { p2pkh, p2sh, p2wpkh, Transaction } from "@scure/btc-signer";
  * import { ChainState } from "../node/chain/mod.ts";
  * import { Mempool } from "../node/mempool/mod.ts";
  * import { nodeInit } from "../node/ipc/init.ts";
@@ -35,7 +35,7 @@
  * @module
  */
 import { hex } from "@scure/base";
-import { Transaction } from "@scure/btc-signer";
+import { p2pkh, p2sh, p2wpkh, Transaction } from "@scure/btc-signer";
 import { cachedSighashes, psbtSighash } from "../bitcoin/sighash.ts";
 import type { DerivedKey } from "./keys.ts";
 import {
@@ -84,6 +84,21 @@ const NOT_FOUND = "Input not found or already spent";
 const MISSING_KEY = "Unable to sign input, invalid stack size (possibly missing key)";
 /** Core's reason for a witness program left unsatisfied (`SCRIPT_ERR_WITNESS_PROGRAM_WITNESS_EMPTY`). */
 const WITNESS_EMPTY = "Witness program was passed an empty witness";
+
+/**
+ * The wallet's key of `pubkey`, found by the scripts of the single-key
+ * address kinds it hands out (Core's descriptor wallet finds it by the key
+ * alone, as `FillPSBT` does for the key origins a PSBT lists).
+ */
+function keyOfPubkey(wallet: SigningWallet, pubkey: Uint8Array): DerivedKey | undefined {
+  if (pubkey.length !== 33) return undefined;
+  const wpkh = p2wpkh(pubkey);
+  for (const script of [wpkh.script, p2pkh(pubkey).script, p2sh(wpkh).script]) {
+    const key = wallet.keyOf(script);
+    if (key !== undefined) return key;
+  }
+  return undefined;
+}
 
 /** The wallet's coin input `i` of `tx` spends, with its key; undefined if not the wallet's. */
 function spending(
@@ -213,13 +228,24 @@ export function processPsbt(wallet: SigningWallet, tx: Transaction, options: Psb
       // The PSBT tells another coin for this input; it is left as it is.
     }
   }
-  const own = signInputs(wallet, tx, { ...options, sign: options.sign && wallet.canSign });
+  const sign = options.sign && wallet.canSign;
+  const own = signInputs(wallet, tx, { ...options, sign });
   for (let i = 0; i < tx.inputsLength; i++) {
     const spent = spentOutput(tx, i);
     if (own.has(i) || isFinalized(tx, i) || spent === undefined) continue;
-    sighashFor(tx, i, spent.script, options.sighash);
+    const sighash = sighashFor(tx, i, spent.script, options.sighash);
     if (isWitnessProgram(spent.script) && tx.getInput(i).witnessUtxo === undefined) {
       tx.updateInput(i, { witnessUtxo: spent }, true);
+    }
+    // Another's coin (a multisig's): signed with the wallet's keys its key origins name.
+    for (const [pubkey] of sign ? tx.getInput(i).bip32Derivation ?? [] : []) {
+      const key = keyOfPubkey(wallet, pubkey);
+      if (key === undefined) continue;
+      try {
+        wallet.signInput(tx, i, key, sighash);
+      } catch {
+        // Not signable as the library reads the input (its scripts or UTXO missing).
+      }
     }
     if (!options.finalize) continue;
     try {
