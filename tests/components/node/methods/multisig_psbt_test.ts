@@ -77,11 +77,20 @@ async function fundedMultisig() {
   const unsigned = await call("createpsbt", [[{ txid: fundingId, vout: 0 }], [{
     [scriptToAddress(miner.wpkh)!]: 9.9999,
   }]]);
-  return { node, call, descriptor, fundingId, unsigned };
+  /** `text` with its checksum. */
+  const withChecksum = async (text: string) =>
+    `${text}#${(await call("getdescriptorinfo", [text])).checksum}`;
+  /** Sends `hex`, mines a block, and checks the block holds it. */
+  const relayAndMine = async (hex: string) => {
+    const sent = await call("sendrawtransaction", [hex]);
+    const [mined] = await call("generatetoaddress", [1, scriptToAddress(miner.wpkh)]);
+    assert((await call("getblock", [mined])).tx.includes(sent), "the transaction is mined");
+  };
+  return { node, call, descriptor, fundingId, unsigned, withChecksum, relayAndMine };
 }
 
 Deno.test("multisig PSBT: a wsh(sortedmulti()) address funded, updated from its descriptor, signed by two signers, combined, finalized and mined", async () => {
-  const { node, call, descriptor, unsigned } = await fundedMultisig();
+  const { node, call, descriptor, unsigned, relayAndMine } = await fundedMultisig();
   await using _node = node;
   const updated = await call("utxoupdatepsbt", [unsigned, [descriptor]]);
   const [input] = (await call("decodepsbt", [updated])).inputs;
@@ -118,16 +127,13 @@ Deno.test("multisig PSBT: a wsh(sortedmulti()) address funded, updated from its 
   const final = await call("finalizepsbt", [combined]);
   assertEquals(final.complete, true);
   assertEquals((await call("testmempoolaccept", [[final.hex]]))[0].allowed, true);
-  const sent = await call("sendrawtransaction", [final.hex]);
-  const [mined] = await call("generatetoaddress", [1, scriptToAddress(miner.wpkh)]);
-  assert((await call("getblock", [mined])).tx.includes(sent), "the multisig spend is mined");
+  await relayAndMine(final.hex);
 });
 
 Deno.test("descriptorprocesspsbt: each signer's private descriptor adds its signature; the second completes, finalizes and extracts the transaction; Core's options and errors", async () => {
-  const { node, call, descriptor, fundingId, unsigned } = await fundedMultisig();
+  const { node, call, descriptor, fundingId, unsigned, withChecksum, relayAndMine } =
+    await fundedMultisig();
   await using _node = node;
-  const withChecksum = async (text: string) =>
-    `${text}#${(await call("getdescriptorinfo", [text])).checksum}`;
   const first = await call("descriptorprocesspsbt", [
     unsigned,
     [await withChecksum(multisigDescriptor(0))],
@@ -193,16 +199,12 @@ Deno.test("descriptorprocesspsbt: each signer's private descriptor adds its sign
   assertEquals(alone.complete, true);
   assertEquals((await call("testmempoolaccept", [[alone.hex]]))[0].allowed, true);
   // The transaction the second signer completed is relayed and mined.
-  const sent = await call("sendrawtransaction", [second.hex]);
-  const [mined] = await call("generatetoaddress", [1, scriptToAddress(miner.wpkh)]);
-  assert((await call("getblock", [mined])).tx.includes(sent), "mined");
+  await relayAndMine(second.hex);
 });
 
 Deno.test("descriptorprocesspsbt signs as Core's SignPSBTInput: with the scripts the PSBT holds, never a legacy input told by its witness UTXO alone, never beside a signature of another sighash", async () => {
-  const { node, call, descriptor, unsigned } = await fundedMultisig();
+  const { node, call, descriptor, unsigned, withChecksum } = await fundedMultisig();
   await using _node = node;
-  const withChecksum = async (text: string) =>
-    `${text}#${(await call("getdescriptorinfo", [text])).checksum}`;
   const wifs = signers.map((signer) => encodeSecret({ key: signer.secret, compressed: true }));
 
   // The witness script from utxoupdatepsbt; the keys alone then sign and complete it.
