@@ -3,7 +3,7 @@
  * BIP 380 checksum, the ranged descriptors of an account — `pkh()` (BIP 44,
  * `legacy`), `sh(wpkh())` (BIP 49, `p2sh-segwit`), `wpkh()` (BIP 84,
  * `bech32`) and `tr()` (BIP 86, `bech32m`) — and the single-key descriptor
- * of one of their addresses (`getaddressinfo`'s `desc`).
+ * of one of their addresses (`getaddressinfo`'s `desc`), a multisig one's too.
  *
  * The checksum is written here rather than shared with the node: the
  * sandbox builds the wallet from its own folder, `runtime/` and `schemas/`.
@@ -138,4 +138,27 @@ export function keyDescriptor(
   keyHex: string,
 ): string {
   return withChecksum(around(kind, `${origin(fingerprint, path)}${keyHex}`));
+}
+
+/**
+ * The descriptor of one multisig address, as Core infers it from the
+ * script (`getaddressinfo`'s `desc`): `multi()` of its keys in the
+ * script's order, each with its origin, in `kind`'s wrapping —
+ * `wsh(multi(2,[fp/48h/1h/0h/2h/0/3]<pubkey hex>,…))#checksum` for `wpkh`,
+ * `sh(wsh(…))` for `sh_wpkh`, `sh(…)` for `pkh`.
+ */
+export function multisigDescriptor(
+  kind: DescriptorKind,
+  threshold: number,
+  keys: readonly { fingerprint: number; path: string; keyHex: string }[],
+): string {
+  const multi = `multi(${threshold},${
+    keys.map((key) => `${origin(key.fingerprint, key.path)}${key.keyHex}`).join(",")
+  })`;
+  const wrapped = kind === "wpkh"
+    ? `wsh(${multi})`
+    : kind === "sh_wpkh"
+    ? `sh(wsh(${multi}))`
+    : `sh(${multi})`;
+  return withChecksum(wrapped);
 }

@@ -27,10 +27,20 @@
 import { HDKey } from "@scure/bip32";
 import { generateMnemonic, mnemonicToSeedSync, validateMnemonic } from "@scure/bip39";
 import { wordlist } from "@scure/bip39/wordlists/english.js";
-import { p2pkh, p2sh, p2tr, p2wpkh } from "@scure/btc-signer";
+import { Address, OutScript, p2pkh, p2sh, p2tr, p2wpkh, Script } from "@scure/btc-signer";
+import { ripemd160 } from "@noble/hashes/legacy.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import { REGTEST, TEST_VERSIONS } from "./network.ts";
-import { accountPath, type DescriptorKind, keyDescriptor, rangedDescriptor } from "./descriptor.ts";
+import {
+  accountPath,
+  type DescriptorKind,
+  keyDescriptor,
+  multisigDescriptor,
+  rangedDescriptor,
+} from "./descriptor.ts";
+
+const hash160 = (bytes: Uint8Array) => ripemd160(sha256(bytes));
 
 /** `m/84h/1h/0h` in the notation `@scure/bip32` reads. */
 function scurePath(path: string): string {
@@ -151,7 +161,7 @@ export class Keyring {
    * The private key of `key`: derived from the extended private key its
    * origin lies under, or imported as it is; undefined when not held.
    */
-  privateKey(key: DerivedKey): Uint8Array | undefined {
+  privateKey(key: SingleKeyAddress): Uint8Array | undefined {
     for (const root of this.#privateRoots()) {
       if (root.fingerprint !== key.fingerprint) continue;
       if (key.path !== root.path && !key.path.startsWith(`${root.path}/`)) continue;
@@ -179,28 +189,55 @@ export class Keyring {
 }
 
 /** Whether `publicKey` (compressed) is `key`'s: as x-only for taproot, which signs either parity. */
-function sameKey(publicKey: Uint8Array, key: DerivedKey): boolean {
+function sameKey(publicKey: Uint8Array, key: SingleKeyAddress): boolean {
   const from = key.kind === "tr" ? 1 : 0;
   return hex.encode(publicKey.subarray(from)) === hex.encode(key.publicKey.subarray(from));
 }
 
-/** One address an account derives. */
-export interface DerivedKey {
-  readonly kind: DescriptorKind;
-  readonly internal: boolean;
-  readonly index: number;
-  /** The fingerprint of the key its path starts at (the master key's, for the wallet's own). */
+/** A public key and its origin: the fingerprint of the key its path starts at, and the path. */
+export interface OriginKey {
   readonly fingerprint: number;
   /** Full path from that key (`m/84h/1h/0h/0/3`). */
   readonly path: string;
   /** Compressed public key (33 bytes). */
   readonly publicKey: Uint8Array;
+}
+
+/** What every address an account derives has. */
+interface AddressFields {
+  /** Its account's kind: its output type. */
+  readonly kind: DescriptorKind;
+  readonly internal: boolean;
+  readonly index: number;
   readonly script: Uint8Array;
-  /** The P2WPKH script a `sh(wpkh())` address wraps. */
+  /** The script a `sh()` address wraps: P2WPKH, P2WSH or the multisig itself. */
   readonly redeemScript?: Uint8Array;
   readonly address: string;
   /** `getaddressinfo`'s `desc`. */
   readonly descriptor: string;
+}
+
+/** An address of one key, which the wallet may hold the private key of. */
+export interface SingleKeyAddress extends AddressFields, OriginKey {}
+
+/**
+ * A multisig address (a watch-only wallet's, `importdescriptors` of
+ * `wsh(sortedmulti(…))` and the like), which others' keys sign for.
+ */
+export interface MultisigAddress extends AddressFields {
+  readonly threshold: number;
+  /** Its keys, in the script's order. */
+  readonly keys: readonly OriginKey[];
+  /** The multisig script of a `wsh()` or `sh(wsh())` address (a `sh()` one's is its redeem script). */
+  readonly witnessScript?: Uint8Array;
+}
+
+/** One address an account derives. */
+export type DerivedKey = SingleKeyAddress | MultisigAddress;
+
+/** Whether `key` is a multisig address. */
+export function isMultisig(key: DerivedKey): key is MultisigAddress {
+  return "keys" in key;
 }
 
 /** The `tpub…` of the account of `kind` under `master` (`m/84h/1h/0h` for `wpkh`). */
@@ -223,32 +260,62 @@ export function hdAccount(
 }
 
 /**
- * One chain of addresses (external or change): the extended public key
- * index `i` derives from, where that key sits, and the ranged descriptor
- * it stands for.
+ * One key of a chain's addresses: address `i`'s is child `i` of the chain
+ * key `key` (at `path` from the key whose fingerprint is `fingerprint`),
+ * or a fixed key, the same at every index.
+ */
+export type ChainKey =
+  | { readonly fingerprint: number; readonly path: string; readonly key: HDKey }
+  | OriginKey;
+
+/**
+ * A chain of addresses: of one key, or of a multisig's keys (as written,
+ * before `sortedmulti()` sorts them).
  */
 export interface KeyChain {
-  /** The fingerprint of the key {@linkcode path} starts at. */
-  readonly fingerprint: number;
-  /** The path from that key to the chain's key (`m/84h/1h/0h/0`). */
-  readonly path: string;
-  /** The chain's key: address `i` is its child `i`. */
-  readonly key: HDKey;
+  readonly keys: readonly ChainKey[];
+  /** A multisig's threshold, and whether its keys are sorted (BIP 67); none for one key. */
+  readonly multisig?: { readonly threshold: number; readonly sorted: boolean };
   /** Its public ranged descriptor, checksum included (`listdescriptors`). */
   readonly descriptor: string;
 }
 
-/** A chain from an extended public key: its `tpub…` and the unhardened steps after it. */
-export function importedChain(
-  descriptor: string,
-  xpub: string,
-  steps: readonly number[],
-  fingerprint: number,
-  path: string,
-): KeyChain {
-  let key = HDKey.fromExtendedKey(xpub, TEST_VERSIONS);
-  for (const step of steps) key = key.deriveChild(step);
-  return { fingerprint, path, key, descriptor };
+/**
+ * Where an imported key comes from: an extended public key (its `tpub…`
+ * and the unhardened steps from it to the chain's key), or one key
+ * (compressed, hex); with its origin (the chain key's, or the key's:
+ * `path` from the key whose fingerprint is `fingerprint`).
+ */
+export type KeySource =
+  | {
+    readonly xpub: string;
+    readonly steps: readonly number[];
+    readonly fingerprint: number;
+    readonly path: string;
+  }
+  | { readonly pubkey: string; readonly fingerprint: number; readonly path: string };
+
+/** A chain of imported keys: one extended key, or a multisig's keys. */
+export type ChainSource =
+  | Extract<KeySource, { xpub: string }>
+  | {
+    readonly threshold: number;
+    readonly sorted: boolean;
+    readonly keys: readonly KeySource[];
+  };
+
+/** The chain of `source`, whose public descriptor is `descriptor`. */
+export function importedChain(descriptor: string, source: ChainSource): KeyChain {
+  const chainKey = (key: KeySource): ChainKey => {
+    const { fingerprint, path } = key;
+    if ("pubkey" in key) return { fingerprint, path, publicKey: hex.decode(key.pubkey) };
+    let chain = HDKey.fromExtendedKey(key.xpub, TEST_VERSIONS);
+    for (const step of key.steps) chain = chain.deriveChild(step);
+    return { fingerprint, path, key: chain };
+  };
+  if (!("keys" in source)) return { keys: [chainKey(source)], descriptor };
+  const { threshold, sorted } = source;
+  return { keys: source.keys.map(chainKey), multisig: { threshold, sorted }, descriptor };
 }
 
 /**
@@ -279,9 +346,7 @@ export class Account {
     const path = accountPath(kind, REGTEST.coinType);
     const account = HDKey.fromExtendedKey(xpub, TEST_VERSIONS);
     const chain = (internal: boolean): KeyChain => ({
-      fingerprint,
-      path: `${path}/${internal ? 1 : 0}`,
-      key: account.deriveChild(internal ? 1 : 0),
+      keys: [{ fingerprint, path: `${path}/${internal ? 1 : 0}`, key: account.deriveChild(internal ? 1 : 0) }],
       descriptor: rangedDescriptor(kind, fingerprint, path, xpub, internal),
     });
     return new Account(kind, [chain(false), chain(true)]);
@@ -327,9 +392,19 @@ export class Account {
 
   #derive(internal: boolean, index: number): DerivedKey {
     const chain = this.#chain(internal);
-    const publicKey = chain.key.deriveChild(index).publicKey!;
-    const origin = { fingerprint: chain.fingerprint, path: `${chain.path}/${index}` };
-    return addressKey(this.kind, publicKey, origin, internal, index);
+    const keys = chain.keys.map((key): OriginKey =>
+      "key" in key
+        ? {
+          fingerprint: key.fingerprint,
+          path: `${key.path}/${index}`,
+          publicKey: key.key.deriveChild(index).publicKey!,
+        }
+        : key
+    );
+    if (chain.multisig === undefined) {
+      return addressKey(this.kind, keys[0].publicKey, keys[0], internal, index);
+    }
+    return multisigAddress(this.kind, chain.multisig, keys, internal, index);
   }
 }
 
@@ -344,7 +419,7 @@ export function addressKey(
   origin: { fingerprint: number; path: string },
   internal: boolean,
   index: number,
-): DerivedKey {
+): SingleKeyAddress {
   const payment = kind === "pkh"
     ? p2pkh(publicKey, REGTEST)
     : kind === "sh_wpkh"
@@ -365,4 +440,62 @@ export function addressKey(
     address: payment.address!,
     descriptor: keyDescriptor(kind, origin.fingerprint, origin.path, keyHex),
   };
+}
+
+/**
+ * The multisig address of `keys` (ordered by their bytes when `sorted`,
+ * BIP 67) in `kind`'s wrapping: `wsh()` for `wpkh` (`bech32`),
+ * `sh(wsh())` for `sh_wpkh` (`p2sh-segwit`), `sh()` for `pkh` (`legacy`),
+ * as Core's `GetOutputType` gives a multisig descriptor's type.
+ */
+export function multisigAddress(
+  kind: DescriptorKind,
+  { threshold, sorted }: { threshold: number; sorted: boolean },
+  keys: readonly OriginKey[],
+  internal: boolean,
+  index: number,
+): MultisigAddress {
+  const ordered = sorted
+    ? [...keys].sort((a, b) => compareBytes(a.publicKey, b.publicKey))
+    : keys;
+  // Script.encode writes 17 to 20 as pushed numbers, as Core's `CScript() << n`.
+  const multisig = Script.encode([
+    threshold,
+    ...ordered.map((key) => key.publicKey),
+    ordered.length,
+    "CHECKMULTISIG",
+  ]);
+  const network = Address(REGTEST);
+  const p2wsh = OutScript.encode({ type: "wsh", hash: sha256(multisig) });
+  const wrapped = kind === "pkh" ? multisig : p2wsh;
+  const script = kind === "wpkh" ? p2wsh : OutScript.encode({ type: "sh", hash: hash160(wrapped) });
+  if (kind === "tr") throw new Error("no multisig address is taproot");
+  return {
+    kind,
+    internal,
+    index,
+    threshold,
+    keys: ordered,
+    script,
+    ...(kind === "wpkh" ? {} : { redeemScript: wrapped }),
+    ...(kind === "pkh" ? {} : { witnessScript: multisig }),
+    address: network.encode(OutScript.decode(script)),
+    descriptor: multisigDescriptor(
+      kind,
+      threshold,
+      ordered.map(({ fingerprint, path, publicKey }) => ({
+        fingerprint,
+        path,
+        keyHex: hex.encode(publicKey),
+      })),
+    ),
+  };
+}
+
+/** The order of two byte strings, as `memcmp` then length. */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
 }

@@ -20,7 +20,7 @@
  * const key = Account.fromSecret(secret, "wpkh").derive(true, 0);
  * const tx = new Transaction();
  * tx.addOutput({ script: key.script, amount: 1000n });
- * describeOutput(tx, 0, key, secret.fingerprint);
+ * describeOutput(tx, 0, key, true);
  * const [[publicKey, origin]] = tx.getOutput(0).bip32Derivation!;
  * if (origin.path.join() !== pathIndexes(key.path).join()) throw new Error("wrong path");
  * const path = pathIndexes(key.path); // m/84h/1h/0h/1/0
@@ -31,7 +31,7 @@
  * @module
  */
 import { Script, Transaction, type TxOpts } from "@scure/btc-signer";
-import type { DerivedKey } from "./keys.ts";
+import { type DerivedKey, isMultisig, type MultisigAddress, type OriginKey } from "./keys.ts";
 import { PERMISSIVE_TX_OPTIONS } from "../bitcoin/tx_options.ts";
 
 /**
@@ -73,27 +73,47 @@ export function pathIndexes(path: string): number[] {
   );
 }
 
-/** The origin fields a PSBT gives `key` (taproot's name its x-only key and no leaves). */
-function derivation(key: DerivedKey, fingerprint: number): {
+/**
+ * The origin fields a PSBT gives `key`: each of a multisig's keys, one
+ * key's (taproot's naming its x-only key and no leaves).
+ */
+function derivation(key: DerivedKey): {
   bip32Derivation?: [Uint8Array, { fingerprint: number; path: number[] }][];
   tapBip32Derivation?: [
     Uint8Array,
     { hashes: Uint8Array[]; der: { fingerprint: number; path: number[] } },
   ][];
 } {
-  const der = { fingerprint, path: pathIndexes(key.path) };
+  const der = (origin: OriginKey) => ({
+    fingerprint: origin.fingerprint,
+    path: pathIndexes(origin.path),
+  });
+  if (isMultisig(key)) {
+    return { bip32Derivation: key.keys.map((origin) => [origin.publicKey, der(origin)]) };
+  }
   return key.kind === "tr"
-    ? { tapBip32Derivation: [[key.publicKey.subarray(1), { hashes: [], der }]] }
-    : { bip32Derivation: [[key.publicKey, der]] };
+    ? { tapBip32Derivation: [[key.publicKey.subarray(1), { hashes: [], der: der(key) }]] }
+    : { bip32Derivation: [[key.publicKey, der(key)]] };
 }
 
 /** The scripts a spend or payment of `key`'s script needs beside the script itself. */
 function scripts(key: DerivedKey) {
+  if (isMultisig(key)) {
+    return {
+      ...(key.redeemScript ? { redeemScript: key.redeemScript } : {}),
+      ...(key.witnessScript ? { witnessScript: key.witnessScript } : {}),
+    };
+  }
   return key.kind === "sh_wpkh"
     ? { redeemScript: key.redeemScript! }
     : key.kind === "tr"
     ? { tapInternalKey: key.publicKey.subarray(1) }
     : {};
+}
+
+/** Whether spending `key`'s script is a segwit spend, whose signature commits to its coin. */
+function segwit(key: DerivedKey): boolean {
+  return key.kind !== "pkh";
 }
 
 /** The coin an input spends: its output and the transaction that made it. */
@@ -106,23 +126,22 @@ export interface SpentCoin {
 
 /**
  * Describes input `i` of `tx`, which spends `coin` with `key`: what signing
- * it needs, and `key`'s origin when `fingerprint` is given (Core's
- * `bip32derivs`).
+ * it needs, and where its keys come from with `bip32derivs`.
  */
 export function describeInput(
   tx: Transaction,
   i: number,
   coin: SpentCoin,
   key: DerivedKey,
-  fingerprint?: number,
+  bip32derivs: boolean,
 ): void {
   tx.updateInput(
     i,
     {
       nonWitnessUtxo: coin.prevTx,
-      ...(key.kind === "pkh" ? {} : { witnessUtxo: { script: coin.script, amount: coin.amount } }),
+      ...(segwit(key) ? { witnessUtxo: { script: coin.script, amount: coin.amount } } : {}),
       ...scripts(key),
-      ...(fingerprint === undefined ? {} : derivation(key, fingerprint)),
+      ...(bip32derivs ? derivation(key) : {}),
     },
     true,
   );
@@ -133,13 +152,9 @@ export function describeOutput(
   tx: Transaction,
   i: number,
   key: DerivedKey,
-  fingerprint?: number,
+  bip32derivs: boolean,
 ): void {
-  tx.updateOutput(
-    i,
-    { ...scripts(key), ...(fingerprint === undefined ? {} : derivation(key, fingerprint)) },
-    true,
-  );
+  tx.updateOutput(i, { ...scripts(key), ...(bip32derivs ? derivation(key) : {}) }, true);
 }
 
 /** Whether input `i` of `tx` is final: its scriptSig or witness written (`PSBTInputSigned`). */
@@ -178,6 +193,7 @@ export function finalizeInput(
     redeemScript: undefined,
     witnessScript: undefined,
   };
+  if (isMultisig(key)) return finalizeMultisig(tx, i, key);
   if (key.kind === "tr") {
     if (input.tapKeySig === undefined) return false;
     tx.updateInput(i, {
@@ -202,6 +218,36 @@ export function finalizeInput(
     },
     true,
   );
+  return true;
+}
+
+/**
+ * A multisig input finalized when it holds signatures of enough of its
+ * keys: the first `threshold` of them in the script's order after the
+ * dummy element, in the scriptSig (`sh()`) or the witness with the
+ * witness script (and the scriptSig pushing the P2WSH script in
+ * `sh(wsh())`), as Core's `ProduceSignature` writes them.
+ */
+function finalizeMultisig(tx: Transaction, i: number, key: MultisigAddress): boolean {
+  const held = tx.getInput(i).partialSig ?? [];
+  const signatures = key.keys.flatMap(({ publicKey }) =>
+    held.filter(([signer]) => equal(signer, publicKey)).map(([, signature]) => signature)
+  ).slice(0, key.threshold);
+  if (signatures.length < key.threshold) return false;
+  const stack = [new Uint8Array(), ...signatures];
+  const push = (items: Uint8Array[]) => Script.encode(items.map((item) => item.length === 0 ? 0 : item));
+  tx.updateInput(i, {
+    partialSig: undefined,
+    bip32Derivation: undefined,
+    redeemScript: undefined,
+    witnessScript: undefined,
+    ...(key.witnessScript === undefined
+      ? { finalScriptSig: push([...stack, key.redeemScript!]) }
+      : {
+        finalScriptWitness: [...stack, key.witnessScript],
+        ...(key.redeemScript === undefined ? {} : { finalScriptSig: push([key.redeemScript]) }),
+      }),
+  }, true);
   return true;
 }
 

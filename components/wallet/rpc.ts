@@ -15,7 +15,7 @@ import { psbtOf, readPsbt } from "./psbt.ts";
 import type { Payment } from "./coinselect.ts";
 import { dustThreshold, SelectionError } from "./coinselect.ts";
 import type { DescriptorKind } from "./descriptor.ts";
-import type { DerivedKey, ImportedSecret } from "./keys.ts";
+import { type DerivedKey, type ImportedSecret, isMultisig, type KeySource } from "./keys.ts";
 import { fingerprintHex, OUTPUT_TYPE } from "./descriptor.ts";
 import { Btc, type Reply } from "./json.ts";
 import { formatSatPerVbyte } from "../bitcoin/amount.ts";
@@ -41,6 +41,7 @@ import {
   NOTHING_TO_ENCRYPT,
   RESCAN_RUNNING,
   scriptAddress,
+  sourceXpubs,
   type Wallet,
   WalletError,
   type WalletTx,
@@ -497,6 +498,30 @@ function describeScript(script: Uint8Array): Record<string, Reply | undefined> {
  * type's fields, then the key (and for `sh(wpkh())` the script it wraps).
  */
 function describeKey(key: DerivedKey): Record<string, Reply | undefined> {
+  if (isMultisig(key)) {
+    const multisig = {
+      script: "multisig",
+      hex: hex.encode(key.witnessScript ?? key.redeemScript!),
+      sigsrequired: key.threshold,
+      pubkeys: key.keys.map(({ publicKey }) => hex.encode(publicKey)),
+    };
+    if (key.witnessScript === undefined || key.redeemScript === undefined) {
+      return { ...describeScript(key.script), ...multisig };
+    }
+    // sh(wsh()): the P2WSH script it wraps, described in turn.
+    const redeem = key.redeemScript;
+    return {
+      ...describeScript(key.script),
+      script: "witness_v0_scripthash",
+      hex: hex.encode(redeem),
+      embedded: {
+        ...describeScript(redeem),
+        ...multisig,
+        address: scriptAddress(redeem),
+        scriptPubKey: hex.encode(redeem),
+      },
+    };
+  }
   const pubkey = hex.encode(key.publicKey);
   if (key.kind === "pkh") return { ...describeScript(key.script), pubkey, iscompressed: true };
   if (key.kind === "wpkh") return { ...describeScript(key.script), pubkey };
@@ -975,10 +1000,13 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       iswatchonly: false,
       ...describeKey(key),
       ischange: wallet.isChange(script),
-      timestamp: parent.timestamp,
-      hdkeypath: key.path,
-      hdseedid: "0".repeat(40),
-      hdmasterfingerprint: fingerprintHex(key.fingerprint),
+      // Core's key metadata: a single key's only.
+      ...(isMultisig(key) ? {} : {
+        timestamp: parent.timestamp,
+        hdkeypath: key.path,
+        hdseedid: "0".repeat(40),
+        hdmasterfingerprint: fingerprintHex(key.fingerprint),
+      }),
       labels: labelsOf(wallet, script),
     };
   },
@@ -1206,6 +1234,9 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         address: scriptAddress(coin.script),
         label: wallet.addressBookEntry(coin.script)?.label,
         redeemScript: coin.key?.redeemScript && hex.encode(coin.key.redeemScript),
+        witnessScript: coin.key && isMultisig(coin.key) && coin.key.witnessScript
+          ? hex.encode(coin.key.witnessScript)
+          : undefined,
         scriptPubKey: hex.encode(coin.script),
         amount: new Btc(coin.amount),
         confirmations: coin.confirmations,
@@ -1529,17 +1560,17 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       .flatMap((account) => [false, true].map((internal) => account.chain(internal)?.descriptor))
       .filter((desc) => desc !== undefined && !importedDescs.has(desc))
       .map((desc) => ({ ...master, hasPrivate: true, desc: desc!, active: true }));
+    // A multisig's under each of its extended keys.
     const imports = imported.flatMap((d) => {
-      if (!("xpub" in d.source) || (activeOnly && !d.active)) return [];
-      const xpub = d.privateRoot ?? d.source.xpub;
-      const xprv = withPrivate && d.privateRoot ? wallet.extendedPrivateKey(xpub) : undefined;
-      return [{
+      if (activeOnly && !d.active) return [];
+      const xpubs = d.privateRoot === undefined ? sourceXpubs(d.source) : [d.privateRoot];
+      return xpubs.map((xpub) => ({
         xpub,
-        xprv,
+        xprv: withPrivate && d.privateRoot ? wallet.extendedPrivateKey(xpub) : undefined,
         hasPrivate: d.privateRoot !== undefined,
         desc: d.desc,
         active: d.active,
-      }];
+      }));
     });
     const byXpub = Map.groupBy([...own, ...imports], ({ xpub }) => xpub);
     // In Core's order (its std::map of CExtPubKey): by public key, then chain code, as bytes.
@@ -1629,18 +1660,13 @@ type DescriptorRequest =
       /** Whether it expands without more private keys. */
       expands: boolean;
       /**
-       * What its scripts come from: an extended key's chain or one key, of
-       * an address type; else the scripts of one not ranged; else null.
+       * What its scripts come from: an extended key's chain or one key, or
+       * a multisig of such keys, of an address type; else the scripts of
+       * one not ranged; else null.
        */
       source:
-        | {
-          kind: DescriptorKind;
-          xpub: string;
-          steps: number[];
-          fingerprint: string;
-          path: number[];
-        }
-        | { kind: DescriptorKind; pubkey: string; fingerprint: string; path: number[] }
+        | ({ kind: DescriptorKind } & RequestKey)
+        | { kind: DescriptorKind; threshold: number; sorted: boolean; keys: RequestKey[] }
         | { scripts: string[] }
         | null;
       /**
@@ -1658,8 +1684,23 @@ type DescriptorRequest =
     }[];
   };
 
+/** A key of an `importdescriptors` request as the node read it, its origin's path in numbers. */
+type RequestKey =
+  | { xpub: string; steps: number[]; fingerprint: string; path: number[] }
+  | { pubkey: string; fingerprint: string; path: number[] };
+
 /** BIP 32's hardened offset. */
 const HARDENED = 0x80000000;
+
+/** `m/84h/1h/0h` for a path's numbers. */
+function pathText(steps: readonly number[]): string {
+  return "m" + steps.map((i) => i >= HARDENED ? `/${i - HARDENED}h` : `/${i}`).join("");
+}
+
+/** A request's key as the wallet keeps it: the fingerprint a number, the path in text. */
+function keySource(key: RequestKey): KeySource {
+  return { ...key, fingerprint: parseInt(key.fingerprint, 16), path: pathText(key.path) };
+}
 
 /**
  * Core's `ProcessDescriptorImport`, the wallet's part: the default range
@@ -1699,8 +1740,6 @@ async function importDescriptor(
   if (watchOnly && request.private) {
     fail(Code.WALLET, "Cannot import private keys to a wallet with private keys disabled");
   }
-  const path = (steps: readonly number[]) =>
-    "m" + steps.map((i) => i >= HARDENED ? `/${i - HARDENED}h` : `/${i}`).join("");
   const next = request.next_index ?? range?.[0];
   // One after the other, as Core's: a later path refused leaves the earlier ones imported.
   for (const { desc, internal, expands, source, secret } of request.descriptors) {
@@ -1719,7 +1758,7 @@ async function importDescriptor(
     if (source === null) {
       fail(
         Code.WALLET,
-        "This wallet imports ranged descriptors of pkh(), sh(wpkh()), wpkh() and tr(), unhardened at their last step, only",
+        "This wallet imports ranged descriptors of pkh(), sh(wpkh()), wpkh(), tr() and of multi() or sortedmulti() in wsh(), sh(wsh()) or sh(), of compressed keys unhardened at their last step, only",
       );
     }
     if (secret !== null && secret.key === null) {
@@ -1736,7 +1775,7 @@ async function importDescriptor(
           ? {
             xprv: secret.key.xprv,
             fingerprint: parseInt(secret.key.fingerprint, 16),
-            path: path(secret.key.path),
+            path: pathText(secret.key.path),
           }
           : secret.key,
       }
@@ -1746,11 +1785,11 @@ async function importDescriptor(
       active: request.active,
       internal,
       timestamp: request.timestamp,
-      source: "scripts" in source ? source : {
-        ...source,
-        fingerprint: parseInt(source.fingerprint, 16),
-        path: path(source.path),
-      },
+      source: "scripts" in source
+        ? source
+        : "keys" in source
+        ? { ...source, keys: source.keys.map(keySource) }
+        : { kind: source.kind, ...keySource(source) },
       ...(keys !== null && "xprv" in keys.key
         ? { privateRoot: HDKey.fromExtendedKey(keys.key.xprv, TEST_VERSIONS).publicExtendedKey }
         : {}),

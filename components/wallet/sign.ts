@@ -37,7 +37,7 @@
 import { hex } from "@scure/base";
 import { p2pkh, p2sh, p2wpkh, Transaction } from "@scure/btc-signer";
 import { cachedSighashes, psbtSighash } from "../bitcoin/sighash.ts";
-import type { DerivedKey } from "./keys.ts";
+import { type DerivedKey, isMultisig, type SingleKeyAddress } from "./keys.ts";
 import {
   describeInput,
   describeOutput,
@@ -90,12 +90,12 @@ const WITNESS_EMPTY = "Witness program was passed an empty witness";
  * address kinds it hands out (Core's descriptor wallet finds it by the key
  * alone, as `FillPSBT` does for the key origins a PSBT lists).
  */
-function keyOfPubkey(wallet: SigningWallet, pubkey: Uint8Array): DerivedKey | undefined {
+function keyOfPubkey(wallet: SigningWallet, pubkey: Uint8Array): SingleKeyAddress | undefined {
   if (pubkey.length !== 33) return undefined;
   const wpkh = p2wpkh(pubkey);
   for (const script of [wpkh.script, p2pkh(pubkey).script, p2sh(wpkh).script]) {
     const key = wallet.keyOf(script);
-    if (key !== undefined) return key;
+    if (key !== undefined && !isMultisig(key)) return key;
   }
   return undefined;
 }
@@ -158,9 +158,8 @@ function signInputs(
     if (found === undefined) continue;
     const { coin, key } = found;
     const { tapInternalKey, tapBip32Derivation, tapKeySig } = tx.getInput(i);
-    const fingerprint = options.bip32derivs ? key.fingerprint : undefined;
     try {
-      describeInput(tx, i, coin, key, fingerprint);
+      describeInput(tx, i, coin, key, options.bip32derivs);
     } catch {
       // The PSBT tells another coin for this input: Core leaves it unsigned, as here.
       continue;
@@ -172,7 +171,8 @@ function signInputs(
   // Signing only adds signatures, so the transaction-wide hashes hold throughout.
   using _sighashes = cachedSighashes(tx);
   for (const [i, { key, sighash, taproot }] of own) {
-    if (options.sign) {
+    // A multisig's keys are others' (the wallet imports it without private keys).
+    if (options.sign && !isMultisig(key)) {
       try {
         wallet.signInput(tx, i, key, sighash);
       } catch {
@@ -257,12 +257,7 @@ export function processPsbt(wallet: SigningWallet, tx: Transaction, options: Psb
   for (let i = 0; i < tx.outputsLength; i++) {
     const key = wallet.keyOf(tx.getOutput(i).script!);
     if (key === undefined) continue;
-    describeOutput(
-      tx,
-      i,
-      key,
-      options.bip32derivs ? key.fingerprint : undefined,
-    );
+    describeOutput(tx, i, key, options.bip32derivs);
   }
   dropPreviousTransactions(tx);
   for (let i = 0; i < tx.inputsLength; i++) {

@@ -53,7 +53,7 @@ import {
   transactionWeight,
 } from "./coinselect.ts";
 import { type DescriptorKind, OUTPUT_TYPE } from "./descriptor.ts";
-import type { DerivedKey } from "./keys.ts";
+import { type DerivedKey, isMultisig, type MultisigAddress } from "./keys.ts";
 import { psbtOf } from "./psbt.ts";
 import { processPsbt, type SigningWallet, signTransaction } from "./sign.ts";
 import {
@@ -250,12 +250,49 @@ const SIGNATURE_AND_KEY = 1 + 71 + 1 + 33;
  * Input weight once signed: outpoint, sequence and the script's length
  * byte (41 bytes), the script (×4) and the witness: pkh signs in its
  * script, sh(wpkh) pushes its redeem script there and signs in the
- * witness, wpkh signs in the witness, tr with a 64-byte signature.
+ * witness, wpkh signs in the witness, tr with a 64-byte signature; a
+ * multisig as {@linkcode multisigInputWeight} weighs it.
  */
-function inputWeight(kind: DescriptorKind): number {
+function inputWeight(key: DerivedKey): number {
+  if (isMultisig(key)) return multisigInputWeight(key);
+  const { kind } = key;
   if (kind === "pkh") return (41 + SIGNATURE_AND_KEY) * 4;
   if (kind === "sh_wpkh") return (41 + 23) * 4 + 1 + SIGNATURE_AND_KEY;
   return 41 * 4 + (kind === "wpkh" ? 1 + SIGNATURE_AND_KEY : 1 + 1 + 64);
+}
+
+/**
+ * Others sign a multisig, and may not grind low R: each signature is
+ * counted at its most, 72 bytes with its hash type (Core's `use_max_sig`,
+ * which a wallet without private keys always has).
+ */
+const MAX_SIGNATURE = 72;
+
+/**
+ * A multisig input's weight once signed: the dummy element, `threshold`
+ * signatures and the multisig script, in the scriptSig for `sh()`, else
+ * in the witness (a `sh(wsh())` one's scriptSig pushing its P2WSH script).
+ */
+function multisigInputWeight(key: MultisigAddress): number {
+  const signatures = key.threshold * (1 + MAX_SIGNATURE);
+  if (key.witnessScript === undefined) {
+    const scriptSig = 1 + signatures + pushSize(key.redeemScript!.length);
+    return (40 + compactSize(scriptSig) + scriptSig) * 4;
+  }
+  const script = key.witnessScript.length;
+  const witness = compactSize(key.threshold + 2) + 1 + signatures + compactSize(script) + script;
+  const scriptSig = key.redeemScript === undefined ? 0 : pushSize(key.redeemScript.length);
+  return (41 + scriptSig) * 4 + witness;
+}
+
+/** The bytes a push of `length` bytes takes in a script (`OP_PUSHDATA1` from 76 bytes on…). */
+function pushSize(length: number): number {
+  return length + (length < 76 ? 1 : length <= 0xff ? 2 : length <= 0xffff ? 3 : 5);
+}
+
+/** The bytes of a length as the serialization writes it (`CompactSize`). */
+function compactSize(length: number): number {
+  return length < 253 ? 1 : length <= 0xffff ? 3 : 5;
 }
 
 /** A coin of the wallet as coin selection weighs it. */
@@ -263,7 +300,7 @@ function asCoin(c: { txid: string; vout: number; amount: bigint; key: DerivedKey
   return {
     key: `${c.txid}:${c.vout}`,
     amount: c.amount,
-    inputWeight: inputWeight(c.key.kind),
+    inputWeight: inputWeight(c.key),
     legacy: c.key.kind === "pkh",
   };
 }

@@ -55,11 +55,15 @@ import {
   accountXpub,
   addressKey,
   type DerivedKey,
+  isMultisig,
   hdAccount,
   HdSecret,
+  type ChainSource,
   importedChain,
   type ImportedSecret,
   type KeyChain,
+  type KeySource,
+  type SingleKeyAddress,
   Keyring,
 } from "./keys.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
@@ -200,28 +204,15 @@ interface ScriptOrigin {
 
 /**
  * What an imported descriptor's scripts come from: a chain of addresses of
- * an extended public key (a ranged descriptor), one key, both of an
- * address kind and with their origin (the fingerprint `path` starts at);
- * else the scripts themselves (`addr()`, `raw()`…), which the wallet
- * watches without knowing how to spend them.
+ * an extended public key (a ranged descriptor), one key, or a multisig of
+ * such keys, of an address type (a multisig's `wpkh` standing for
+ * `wsh()`, `sh_wpkh` for `sh(wsh())`, `pkh` for `sh()`); else the scripts
+ * themselves (`addr()`, `raw()`…), which the wallet watches without
+ * knowing how to spend them.
  */
 export type ImportedSource =
-  | {
-    readonly kind: DescriptorKind;
-    /** The extended public key, and the unhardened steps from it to the chain's key. */
-    readonly xpub: string;
-    readonly steps: readonly number[];
-    readonly fingerprint: number;
-    /** The chain key's path (`m/84h/1h/0h/0`). */
-    readonly path: string;
-  }
-  | {
-    readonly kind: DescriptorKind;
-    /** The key, compressed (hex). */
-    readonly pubkey: string;
-    readonly fingerprint: number;
-    readonly path: string;
-  }
+  | ({ readonly kind: DescriptorKind } & KeySource)
+  | ({ readonly kind: DescriptorKind } & Exclude<ChainSource, KeySource>)
   | { readonly scripts: readonly string[] };
 
 /**
@@ -268,6 +259,19 @@ export function scriptAddress(script: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The chain an active import's source stands for (an active descriptor is ranged). */
+function chainSource(source: ImportedSource): ChainSource & { readonly kind: DescriptorKind } {
+  if ("scripts" in source || "pubkey" in source) throw new Error("an active descriptor is ranged");
+  return source;
+}
+
+/** The extended public keys of an import's source, as written (`gethdkeys`). */
+export function sourceXpubs(source: ImportedSource): string[] {
+  if ("xpub" in source) return [source.xpub];
+  if (!("keys" in source)) return [];
+  return [...new Set(source.keys.flatMap((key) => "xpub" in key ? [key.xpub] : []))];
 }
 
 /** Txids in the order of Core's `std::set<Txid>`: by their bytes as stored, the reverse of the hex. */
@@ -576,18 +580,11 @@ export class Wallet implements Disposable {
   /** Puts `record`'s chain (an active import's) in its kind's account. */
   #setChain(record: ImportedDescriptor): void {
     const { internal, source } = record;
-    if (!("xpub" in source)) throw new Error("an active descriptor is ranged");
-    const chain = importedChain(
-      record.desc,
-      source.xpub,
-      source.steps,
-      source.fingerprint,
-      source.path,
-    );
-    const account = this.#accounts.get(source.kind) ??
-      new Account(source.kind, [undefined, undefined]);
-    this.#accounts.set(source.kind, account.withChain(internal, chain));
-    this.#imported.set(importedKey(source.kind, internal), record);
+    const chain = importedChain(record.desc, chainSource(source));
+    const { kind } = chainSource(source);
+    const account = this.#accounts.get(kind) ?? new Account(kind, [undefined, undefined]);
+    this.#accounts.set(kind, account.withChain(internal, chain));
+    this.#imported.set(importedKey(kind, internal), record);
   }
 
   /**
@@ -663,13 +660,7 @@ export class Wallet implements Disposable {
         const key = addressKey(source.kind, hex.decode(source.pubkey), source, internal, 0);
         derive = () => key;
       } else {
-        const chain = importedChain(
-          desc,
-          source.xpub,
-          source.steps,
-          source.fingerprint,
-          source.path,
-        );
+        const chain = importedChain(desc, source);
         const account = new Account(
           source.kind,
           internal ? [undefined, chain] : [chain, undefined],
@@ -808,8 +799,7 @@ export class Wallet implements Disposable {
   /** The active half of {@linkcode importDescriptor}. */
   #activate(record: ImportedDescriptor, range: { end: number; next: number }): void {
     const { internal, source } = record;
-    if (!("xpub" in source)) throw new Error("an active descriptor is ranged");
-    const { kind } = source;
+    const { kind } = chainSource(source);
     const current = this.#accounts.get(kind)?.chain(internal);
     if (current !== undefined && current.descriptor !== record.desc) {
       this.#deactivate(kind, internal);
@@ -843,7 +833,7 @@ export class Wallet implements Disposable {
     const chain = account.chain(internal)!;
     const imported = this.#imported.get(importedKey(kind, internal));
     const own = imported === undefined &&
-      String(chain.fingerprint) === this.store.meta("fingerprint");
+      String(chain.keys[0].fingerprint) === this.store.meta("fingerprint");
     const privateRoot = imported?.privateRoot ?? (own ? this.#masterXpub : undefined);
     const record: ImportedDescriptor = {
       desc: chain.descriptor,
@@ -855,8 +845,8 @@ export class Wallet implements Disposable {
         kind,
         xpub: this.store.meta(`xpub_${kind}`)!,
         steps: [internal ? 1 : 0],
-        fingerprint: chain.fingerprint,
-        path: chain.path,
+        fingerprint: chain.keys[0].fingerprint,
+        path: chain.keys[0].path,
       },
       ...(privateRoot === undefined ? {} : { privateRoot }),
       range: {
@@ -890,10 +880,10 @@ export class Wallet implements Disposable {
   get activeHdKeys(): string[] {
     const keys = this.#activeChains().flatMap(({ kind, internal }) => {
       const imported = this.#imported.get(importedKey(kind, internal));
-      const key = imported
-        ? imported.privateRoot ?? ("xpub" in imported.source ? imported.source.xpub : undefined)
-        : this.#masterXpub;
-      return key === undefined ? [] : [key];
+      if (imported === undefined) return this.#masterXpub === undefined ? [] : [this.#masterXpub];
+      return imported.privateRoot === undefined
+        ? sourceXpubs(imported.source)
+        : [imported.privateRoot];
     });
     return [...new Set(keys)];
   }
@@ -1862,7 +1852,7 @@ export class Wallet implements Disposable {
    * locked, -4 without private keys; throws too when it holds no private
    * key of `key` (a watched one's).
    */
-  signInput(tx: Transaction, i: number, key: DerivedKey, sighash: number): void {
+  signInput(tx: Transaction, i: number, key: SingleKeyAddress, sighash: number): void {
     const privateKey = this.#unlocked().privateKey(key);
     if (privateKey === undefined) throw new Error(`no private key for ${key.descriptor}`);
     tx.signIdx(privateKey, i, [sighash]);
@@ -1876,7 +1866,7 @@ export class Wallet implements Disposable {
   signMessage(script: Uint8Array, message: string): string {
     this.ensureUnlocked();
     const key = this.keyOf(script);
-    const privateKey = key && this.#keyring?.privateKey(key);
+    const privateKey = key && !isMultisig(key) ? this.#keyring?.privateKey(key) : undefined;
     if (privateKey === undefined) throw new WalletError(Code.WALLET, "Private key not available");
     // The wallet's keys are all used compressed, as Core's descriptor wallets' are.
     return signMessage({ key: privateKey, compressed: true }, message);
@@ -1894,11 +1884,9 @@ export class Wallet implements Disposable {
     // The wallet's own chains, active or not any more: ranged descriptors of its master key.
     const hd = keyring.hd;
     const chains = [
-      ...this.#activeChains().map(({ kind, chain }) => ({
-        kind,
-        desc: chain.descriptor,
-        ...chain,
-      })),
+      ...this.#activeChains().flatMap(({ kind, chain: { descriptor, keys, multisig } }) =>
+        multisig === undefined ? [{ kind, desc: descriptor, ...keys[0] }] : []
+      ),
       ...[...this.#watched.values()].flatMap(({ desc, source }) =>
         "xpub" in source ? [{ ...source, desc }] : []
       ),

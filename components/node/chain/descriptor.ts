@@ -255,6 +255,9 @@ type Expression =
 /** The address types a wallet derives from a key: `pkh()`, `sh(wpkh())`, `wpkh()`, `tr()`. */
 export type AddressType = "pkh" | "sh(wpkh)" | "wpkh" | "tr";
 
+/** Where a wallet's multisig script sits: `wsh()`, `sh(wsh())` or `sh()`. */
+export type MultisigType = "wsh" | "sh(wsh)" | "sh";
+
 /** A derived key: the public key, where it came from, and its private key when known. */
 interface DerivedKey {
   readonly pubkey: Uint8Array;
@@ -468,6 +471,60 @@ function innermost(expr: Expression): Expression {
   return expr;
 }
 
+/**
+ * Where a wallet derives a key of its addresses from: for a ranged key (an
+ * extended key ending in unhardened steps and `/*`), the extended public
+ * key, the steps from it to the key whose child `i` is address `i`'s key,
+ * and that key's origin (the fingerprint its path starts at, and the path:
+ * the key origin's followed by the steps); for a fixed one, the key (33
+ * bytes) and its origin.
+ *
+ * A ranged one written with an extended private key may have hardened
+ * steps: the extended public key is then the one after the last of them,
+ * and `root` is the key as written (`tprv…`) with its origin. A fixed one
+ * written as a private key has it as `secret`.
+ */
+export type AddressKeySource =
+  | {
+    xpub: string;
+    steps: readonly number[];
+    origin: KeyOrigin;
+    root?: { xprv: string; origin: KeyOrigin };
+  }
+  | { pubkey: Uint8Array; origin: KeyOrigin; secret?: Uint8Array };
+
+/** A key expression's {@linkcode AddressKeySource}; undefined for an uncompressed key or one it cannot derive. */
+function keySourceOf(key: KeyExpression): AddressKeySource | undefined {
+  const { source, origin } = key;
+  if (source.kind === "bip32" && source.derive !== "no") {
+    const { root, path } = source;
+    const split = splitHardened(root, path);
+    if (source.derive === "hardened" || split === undefined) return undefined;
+    const rootOrigin = {
+      fingerprint: origin?.fingerprint ?? keyFingerprint(root.publicKey!),
+      path: origin?.path ?? [],
+    };
+    return {
+      xpub: split.key.publicExtendedKey,
+      steps: split.rest,
+      origin: { fingerprint: rootOrigin.fingerprint, path: [...rootOrigin.path, ...path] },
+      ...(root.privateKey ? { root: { xprv: root.privateExtendedKey, origin: rootOrigin } } : {}),
+    };
+  }
+  let derived: DerivedKey;
+  try {
+    derived = deriveKey(key, 0);
+  } catch {
+    return undefined;
+  }
+  // An x-only key stands for its even-Y point; an uncompressed one is no address type's.
+  const pubkey = derived.pubkey.length === 32
+    ? Uint8Array.of(0x02, ...derived.pubkey)
+    : derived.pubkey;
+  if (pubkey.length !== 33) return undefined;
+  return { pubkey, origin: derived.origin, ...(derived.secret ? { secret: derived.secret } : {}) };
+}
+
 /** A parsed descriptor (Core's `Descriptor`). */
 export class Descriptor {
   /** The text parsed, without its checksum. */
@@ -508,66 +565,46 @@ export class Descriptor {
   }
 
   /**
-   * What a wallet deriving addresses from it needs, when it is a
+   * What a wallet deriving addresses from it needs, else undefined. For a
    * single-key descriptor of an address type — `pkh()`, `sh(wpkh())`,
-   * `wpkh()` or `tr()` of one compressed (or x-only) key — else undefined:
-   * the type and then, for a ranged one (an extended key ending in
-   * unhardened steps and `/*`), the extended public key, the steps from it
-   * to the key whose child `i` is address `i`, and that key's origin (the
-   * fingerprint its path starts at, and the path: the key origin's
-   * followed by the steps); for one of a single key, the key (33 bytes)
-   * and its origin.
-   *
-   * A ranged one written with an extended private key may have hardened
-   * steps: the extended public key is then the one after the last of
-   * them, and `root` is the key as written (`tprv…`) with its origin. One
-   * of a single key written as a private key has it as `secret`.
+   * `wpkh()` or `tr()` of one compressed (or x-only) key — the type and
+   * the key's {@linkcode AddressKeySource}. For a multisig — `multi()` or
+   * `sortedmulti()` of compressed keys in `wsh()`, `sh(wsh())` or `sh()`
+   * — the wrapping, the threshold, whether the keys are sorted (BIP 67)
+   * and each key's source, in the order written.
    */
   get addressSource():
+    | (AddressKeySource & { type: AddressType })
     | {
-      type: AddressType;
-      xpub: string;
-      steps: readonly number[];
-      origin: KeyOrigin;
-      root?: { xprv: string; origin: KeyOrigin };
+      type: MultisigType;
+      threshold: number;
+      sorted: boolean;
+      keys: AddressKeySource[];
     }
-    | { type: AddressType; pubkey: Uint8Array; origin: KeyOrigin; secret?: Uint8Array }
     | undefined {
     const expr = this.#expr;
     const inner = expr.fn === "sh" ? expr.inner : expr;
+    const multisig = inner.fn === "wsh" ? inner.inner : inner;
+    if (multisig.fn === "multi" || multisig.fn === "sortedmulti") {
+      if (expr.fn !== "sh" && expr.fn !== "wsh") return undefined;
+      const type = expr.fn === "wsh" ? "wsh" : inner.fn === "wsh" ? "sh(wsh)" : "sh";
+      const keys = multisig.keys.map(keySourceOf);
+      if (keys.some((key) => key === undefined)) return undefined;
+      return {
+        type,
+        threshold: multisig.threshold,
+        sorted: multisig.fn === "sortedmulti",
+        keys: keys as AddressKeySource[],
+      };
+    }
     const type = expr.fn === "sh"
       ? (inner.fn === "wpkh" ? "sh(wpkh)" : undefined)
       : expr.fn === "pkh" || expr.fn === "wpkh" || expr.fn === "tr"
       ? expr.fn
       : undefined;
     if (type === undefined || !("key" in inner)) return undefined;
-    const { source, origin } = inner.key;
-    if (source.kind === "bip32" && source.derive !== "no") {
-      const { root, path } = source;
-      const split = splitHardened(root, path);
-      if (source.derive === "hardened" || split === undefined) return undefined;
-      const rootOrigin = {
-        fingerprint: origin?.fingerprint ?? keyFingerprint(root.publicKey!),
-        path: origin?.path ?? [],
-      };
-      return {
-        type,
-        xpub: split.key.publicExtendedKey,
-        steps: split.rest,
-        origin: { fingerprint: rootOrigin.fingerprint, path: [...rootOrigin.path, ...path] },
-        ...(root.privateKey ? { root: { xprv: root.privateExtendedKey, origin: rootOrigin } } : {}),
-      };
-    }
-    let key: DerivedKey;
-    try {
-      key = deriveKey(inner.key, 0);
-    } catch {
-      return undefined;
-    }
-    // An x-only key stands for its even-Y point; an uncompressed one is no address type's.
-    const pubkey = key.pubkey.length === 32 ? Uint8Array.of(0x02, ...key.pubkey) : key.pubkey;
-    if (pubkey.length !== 33) return undefined;
-    return { type, pubkey, origin: key.origin, ...(key.secret ? { secret: key.secret } : {}) };
+    const source = keySourceOf(inner.key);
+    return source && { type, ...source };
   }
 
   /** The canonical public form with its checksum (Core's `ToString`): private keys as public ones. */

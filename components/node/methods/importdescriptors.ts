@@ -27,7 +27,7 @@
  * @module
  */
 import { hex } from "@scure/base";
-import type { ChainState, Descriptor } from "../chain/mod.ts";
+import type { AddressKeySource, ChainState, Descriptor } from "../chain/mod.ts";
 import {
   asArr,
   asBool,
@@ -91,6 +91,9 @@ function expands(descriptor: Descriptor): boolean {
 
 /** The wallet's name of a descriptor's address type. */
 const KINDS = { "pkh": "pkh", "sh(wpkh)": "sh_wpkh", "wpkh": "wpkh", "tr": "tr" } as const;
+
+/** The wallet's name of a multisig's address type: `bech32`, `p2sh-segwit` or `legacy`. */
+const MULTISIG_KINDS = { "wsh": "wpkh", "sh(wsh)": "sh_wpkh", "sh": "pkh" } as const;
 
 /**
  * One request, read as far as the node can: what the wallet imports, or
@@ -192,8 +195,9 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
 
 /**
  * What the wallet derives a descriptor's scripts from: an extended key's
- * chain of addresses, or one key, of an address type; else the scripts of
- * one not ranged; else null.
+ * chain of addresses, or one key, of an address type; a multisig of such
+ * keys (its address type the one its wrapping has, as Core's
+ * `GetOutputType`); else the scripts of one not ranged; else null.
  */
 function addressSource(descriptor: Descriptor): Json {
   const source = descriptor.addressSource;
@@ -202,30 +206,41 @@ function addressSource(descriptor: Descriptor): Json {
     const { scripts } = descriptor.expand(0);
     return new JsonObject([["scripts", scripts.map((script) => hex.encode(script))]]);
   }
-  const origin: [string, Json][] = [
-    ["fingerprint", hex.encode(source.origin.fingerprint)],
-    ["path", source.origin.path.map(number)],
-  ];
-  return new JsonObject([
-    ["kind", KINDS[source.type]],
+  if ("keys" in source) {
+    return new JsonObject([
+      ["kind", MULTISIG_KINDS[source.type]],
+      ["threshold", number(source.threshold)],
+      ["sorted", source.sorted],
+      ["keys", source.keys.map((key) => new JsonObject(keySource(key)))],
+    ]);
+  }
+  return new JsonObject([["kind", KINDS[source.type]], ...keySource(source)]);
+}
+
+/** A key's source as the wallet reads it: an extended key and its steps, or one key; and its origin. */
+function keySource(source: AddressKeySource): [string, Json][] {
+  return [
     ...("xpub" in source
       ? [["xpub", source.xpub], ["steps", source.steps.map(number)]] as [string, Json][]
       : [["pubkey", hex.encode(source.pubkey)]] as [string, Json][]),
-    ...origin,
-  ]);
+    ["fingerprint", hex.encode(source.origin.fingerprint)],
+    ["path", source.origin.path.map(number)],
+  ];
 }
 
 /**
  * What the wallet keeps sealed of a descriptor given with private keys:
  * its private form, and the key its addresses' keys derive from (the
  * extended private key as written, with its origin) or its one key,
- * public and private; that key null for a descriptor of another kind. Null without
- * private keys.
+ * public and private; that key null for a descriptor of another kind
+ * (a multisig's among them). Null without private keys.
  */
 function secretOf(descriptor: Descriptor): Json {
   if (!descriptor.hasPrivateKeys) return null;
   const source = descriptor.addressSource;
-  const key = source === undefined ? null : "root" in source && source.root
+  const key = source === undefined || "keys" in source
+    ? null
+    : "root" in source && source.root
     ? new JsonObject([
       ["xprv", source.root.xprv],
       ["fingerprint", hex.encode(source.root.origin.fingerprint)],

@@ -1,0 +1,140 @@
+/**
+ * A watch-only multisig wallet, as Bitcoin Core's
+ * `wallet_multisig_descriptor_psbt.py` and its multisig tutorial run it:
+ * three signers' extended keys (`listdescriptors`' `pkh()` ones, with their
+ * origins) make a 2-of-3 `wsh(sortedmulti())` of a receiving and a change
+ * chain, each participant imports both into a wallet without private keys,
+ * and the wallets agree on its addresses. The multisig wallet funds a
+ * PSBT; two signers sign it apart (then `combinepsbt` and `finalizepsbt`)
+ * or one after the other, and the node relays and mines it. A node and
+ * wallet processes over HTTP.
+ *
+ * @module
+ */
+import { assert, assertEquals } from "../../assert.ts";
+import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
+
+/** Satoshis of a BTC amount as the RPCs give it. */
+const sats = (value: number) => Math.round(value * 1e8);
+
+Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, funds a PSBT and spends it with two signers' walletprocesspsbt", async () => {
+  await using target = await startMethodFuzzTarget();
+  const call = target.walletCall;
+  const node = target.node.call;
+  const external = target.context.addresses[4]; // no wallet's
+  const signers = ["s0", "s1", "s2"];
+  const multisigs = ["m0", "m1", "m2"];
+  for (const name of signers) assertEquals(await call("createwallet", [name]), { name });
+  // Each signer's pkh() account key with its origin, and the chain after it (Core's _get_xpub).
+  const xpubs = async (internal: boolean) =>
+    await Promise.all(signers.map(async (signer) => {
+      const { descriptors } = await call("listdescriptors", [], signer);
+      const { desc } = descriptors.find((d: { desc: string; internal: boolean }) =>
+        d.desc.startsWith("pkh(") && d.internal === internal
+      );
+      return desc.slice("pkh(".length, desc.indexOf(")"));
+    }));
+  const receiving = `wsh(sortedmulti(2,${(await xpubs(false)).join(",")}))`;
+  const change = `wsh(sortedmulti(2,${(await xpubs(true)).join(",")}))`;
+  for (const name of multisigs) {
+    assertEquals(await call("createwallet", [name, true, true]), { name });
+    const [outside, inside] = await Promise.all(
+      [receiving, change].map(async (text) =>
+        (await call("getdescriptorinfo", [text], name)).descriptor
+      ),
+    );
+    const imported = await call("importdescriptors", [[
+      { desc: outside, active: true, timestamp: "now" },
+      { desc: inside, active: true, internal: true, timestamp: "now" },
+    ]], name);
+    const warning = "Range not given, using default keypool range";
+    assertEquals(imported, [0, 1].map(() => ({ success: true, warnings: [warning] })));
+    const { descriptors } = await call("listdescriptors", [], name);
+    assertEquals(
+      descriptors.map((d: { desc: string; active: boolean; internal: boolean }) => [
+        d.desc,
+        d.active,
+        d.internal,
+      ]).sort(),
+      [[outside, true, false], [inside, true, true]].sort(),
+    );
+  }
+  const addresses = await Promise.all(multisigs.map((name) => call("getnewaddress", [], name)));
+  assertEquals(new Set(addresses).size, 1, "every participant derives the same address");
+  const [address] = addresses;
+  assert(address.startsWith("bcrt1q") && address.length === 64, address);
+  const info = await call("getaddressinfo", [address], "m0");
+  assertEquals([info.ismine, info.solvable, info.ischange], [true, true, false]);
+  assertEquals([info.script, info.sigsrequired, info.pubkeys.length], ["multisig", 2, 3]);
+  assert(/^wsh\(multi\(2,(\[[0-9a-f]{8}\/44h\/1h\/0h\/0\/0\][0-9a-f]{66},?){3}\)\)#/.test(info.desc));
+  assertEquals(await node("deriveaddresses", [info.desc]), [address]);
+  assertEquals(info.hdkeypath, undefined, "no single key's metadata");
+
+  // Funded from another wallet: every participant's multisig wallet sees it.
+  const deposit = 6.15;
+  await call("sendtoaddress", [address, deposit]);
+  await node("generatetoaddress", [1, external]);
+  for (const name of multisigs) assertEquals(await call("getbalance", [], name), deposit);
+  const [coin] = await call("listunspent", [], "m1");
+  assertEquals([coin.solvable, coin.witnessScript, coin.desc], [true, info.hex, info.desc]);
+
+  /** A PSBT of the multisig wallet paying `value` to signer 2, checked as Core's _check_psbt. */
+  const fundedPsbt = async (to: string, value: number) => {
+    const funded = await call(
+      "walletcreatefundedpsbt",
+      [[], [{ [to]: value }], 0, { feeRate: 0.0001 }],
+      "m0",
+    );
+    const decoded = await node("decodepsbt", [funded.psbt]);
+    for (const output of decoded.tx.vout) {
+      const paid = output.scriptPubKey.address;
+      const { ischange } = await call("getaddressinfo", [paid], "m2");
+      assertEquals(ischange, paid !== to);
+    }
+    for (const input of decoded.inputs) {
+      // The witness script of the coin spent: its P2WSH address is the coin's.
+      const { segwit } = await node("decodescript", [input.witness_script.hex]);
+      assertEquals(segwit.address, input.witness_utxo.scriptPubKey.address);
+      assertEquals(input.bip32_derivs.length, 3, "every key's origin, for the signers");
+    }
+    return { ...funded, decoded };
+  };
+  const to = await call("getnewaddress", [], "s2");
+  const apart = await fundedPsbt(to, 1);
+  const psbts = await Promise.all(
+    ["s0", "s1"].map(async (signer) => {
+      const signed = await call("walletprocesspsbt", [apart.psbt], signer);
+      assertEquals(signed.complete, false);
+      return signed.psbt;
+    }),
+  );
+  const finalized = await node("finalizepsbt", [await node("combinepsbt", [psbts])]);
+  assertEquals(finalized.complete, true);
+  // The fee pays the rate asked for the transaction as signed, within a signature's bytes.
+  const { vsize } = await node("decoderawtransaction", [finalized.hex]);
+  const rate = sats(apart.fee) / vsize;
+  assert(rate >= 10 && rate <= 10.3, `fee rate ${rate} sat/vB for ${vsize} vB`);
+  await node("sendrawtransaction", [finalized.hex]);
+  await node("generatetoaddress", [1, external]);
+  assertEquals(await call("getbalance", [], "s2"), 1);
+  const left = sats(deposit) - sats(1) - sats(apart.fee);
+  for (const name of multisigs) assertEquals(sats(await call("getbalance", [], name)), left);
+  const changeAddress = apart.decoded.tx.vout.find((output: { scriptPubKey: { address: string } }) =>
+    output.scriptPubKey.address !== to
+  ).scriptPubKey.address;
+  const changeInfo = await call("getaddressinfo", [changeAddress], "m1");
+  assertEquals([changeInfo.ischange, changeInfo.solvable], [true, true]);
+  assert(changeInfo.desc.includes("/0h/1/0]"), changeInfo.desc);
+
+  // One signer after the other: the second completes it.
+  const chained = await fundedPsbt(to, 1);
+  const first = await call("walletprocesspsbt", [chained.psbt], "s1");
+  assertEquals(first.complete, false);
+  const second = await call("walletprocesspsbt", [first.psbt], "s2");
+  assertEquals(second.complete, true);
+  await node("sendrawtransaction", [second.hex]);
+  await node("generatetoaddress", [1, external]);
+  assertEquals(await call("getbalance", [], "s2"), 2);
+  const rest = left - sats(1) - sats(chained.fee);
+  assertEquals(sats(await call("getbalance", [], "m2")), rest);
+});
