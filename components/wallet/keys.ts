@@ -7,7 +7,8 @@
  * the secret: a locked wallet still hands out addresses. A wallet without
  * private keys derives from the extended public keys it imported instead,
  * and a blank one from those of the private keys it imported, which its
- * {@linkcode Keyring} holds beside its mnemonic (if any).
+ * {@linkcode Keyring} holds beside its mnemonic (if any); an imported
+ * multisig derives each of its keys so, and its address from them.
  *
  * @example
  * ```ts
@@ -346,7 +347,11 @@ export class Account {
     const path = accountPath(kind, REGTEST.coinType);
     const account = HDKey.fromExtendedKey(xpub, TEST_VERSIONS);
     const chain = (internal: boolean): KeyChain => ({
-      keys: [{ fingerprint, path: `${path}/${internal ? 1 : 0}`, key: account.deriveChild(internal ? 1 : 0) }],
+      keys: [{
+        fingerprint,
+        path: `${path}/${internal ? 1 : 0}`,
+        key: account.deriveChild(internal ? 1 : 0),
+      }],
       descriptor: rangedDescriptor(kind, fingerprint, path, xpub, internal),
     });
     return new Account(kind, [chain(false), chain(true)]);
@@ -455,9 +460,8 @@ export function multisigAddress(
   internal: boolean,
   index: number,
 ): MultisigAddress {
-  const ordered = sorted
-    ? [...keys].sort((a, b) => compareBytes(a.publicKey, b.publicKey))
-    : keys;
+  if (kind === "tr") throw new Error("no multisig address is taproot");
+  const ordered = sorted ? [...keys].sort((a, b) => compareBytes(a.publicKey, b.publicKey)) : keys;
   // Script.encode writes 17 to 20 as pushed numbers, as Core's `CScript() << n`.
   const multisig = Script.encode([
     threshold,
@@ -469,7 +473,6 @@ export function multisigAddress(
   const p2wsh = OutScript.encode({ type: "wsh", hash: sha256(multisig) });
   const wrapped = kind === "pkh" ? multisig : p2wsh;
   const script = kind === "wpkh" ? p2wsh : OutScript.encode({ type: "sh", hash: hash160(wrapped) });
-  if (kind === "tr") throw new Error("no multisig address is taproot");
   return {
     kind,
     internal,

@@ -235,7 +235,8 @@ function finalizeMultisig(tx: Transaction, i: number, key: MultisigAddress): boo
   ).slice(0, key.threshold);
   if (signatures.length < key.threshold) return false;
   const stack = [new Uint8Array(), ...signatures];
-  const push = (items: Uint8Array[]) => Script.encode(items.map((item) => item.length === 0 ? 0 : item));
+  const push = (items: Uint8Array[]) =>
+    Script.encode(items.map((item) => item.length === 0 ? 0 : item));
   tx.updateInput(i, {
     partialSig: undefined,
     bip32Derivation: undefined,

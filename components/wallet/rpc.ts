@@ -1729,11 +1729,18 @@ async function importDescriptor(
       fail(Code.INVALID_PARAMETER, "next_index is out of range");
     }
   }
-  // Not Core's (which takes up to a million): a bound on what one import derives and watches.
-  if (range !== null && range[1] - range[0] >= MAX_KEYPOOL) {
+  // Not Core's (which takes up to a million scripts): a bound on the keys one import derives, at
+  // about half a millisecond each, and the scripts it watches.
+  const keys = Math.max(
+    ...request.descriptors.map(({ source }) => source && "keys" in source ? source.keys.length : 1),
+  );
+  const most = Math.floor(MAX_KEYPOOL / keys);
+  if (range !== null && range[1] - range[0] >= most) {
     fail(
       Code.INVALID_PARAMETER,
-      `Range is too large for this wallet: at most ${MAX_KEYPOOL} scripts per descriptor`,
+      `Range is too large for this wallet: at most ${most} scripts per descriptor${
+        keys > 1 ? ` of ${keys} keys` : ""
+      }`,
     );
   }
   const watchOnly = wallet.flags.disablePrivateKeys;

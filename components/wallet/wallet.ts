@@ -54,17 +54,17 @@ import {
   Account,
   accountXpub,
   addressKey,
+  type ChainSource,
   type DerivedKey,
-  isMultisig,
   hdAccount,
   HdSecret,
-  type ChainSource,
   importedChain,
   type ImportedSecret,
+  isMultisig,
   type KeyChain,
+  Keyring,
   type KeySource,
   type SingleKeyAddress,
-  Keyring,
 } from "./keys.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
 import { type TxRow, WALLET_FILE, WalletStore } from "./store.ts";

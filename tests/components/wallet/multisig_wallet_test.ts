@@ -17,6 +17,22 @@ import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
 /** Satoshis of a BTC amount as the RPCs give it. */
 const sats = (value: number) => Math.round(value * 1e8);
 
+/** A call to the node, as the target makes it. */
+type NodeCall = Awaited<ReturnType<typeof startMethodFuzzTarget>>["node"]["call"];
+
+/**
+ * Relays the signed transaction `hex` and mines it to `miner`, once its
+ * `fee` (BTC) is checked to pay `rate` sat/vB as signed: at least that,
+ * and at most 3% more (the signatures weighed at their most).
+ */
+async function relayPaying(node: NodeCall, miner: string, hex: string, fee: number, rate: number) {
+  const { vsize } = await node("decoderawtransaction", [hex]);
+  const paid = sats(fee) / vsize;
+  assert(paid >= rate && paid <= rate * 1.03, `fee rate ${paid} sat/vB for ${vsize} vB`);
+  await node("sendrawtransaction", [hex]);
+  await node("generatetoaddress", [1, miner]);
+}
+
 Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, funds a PSBT and spends it with two signers' walletprocesspsbt", async () => {
   await using target = await startMethodFuzzTarget();
   const call = target.walletCall;
@@ -43,6 +59,14 @@ Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, fu
         (await call("getdescriptorinfo", [text], name)).descriptor
       ),
     );
+    // Not Core's bound: at most 10,000 keys derived per import, here 3 per script.
+    const tooLong = await call("importdescriptors", [[
+      { desc: outside, active: true, range: [0, 3333], timestamp: "now" },
+    ]], name);
+    assertEquals(tooLong[0].error, {
+      code: -8,
+      message: "Range is too large for this wallet: at most 3333 scripts per descriptor of 3 keys",
+    });
     const imported = await call("importdescriptors", [[
       { desc: outside, active: true, timestamp: "now" },
       { desc: inside, active: true, internal: true, timestamp: "now" },
@@ -66,7 +90,9 @@ Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, fu
   const info = await call("getaddressinfo", [address], "m0");
   assertEquals([info.ismine, info.solvable, info.ischange], [true, true, false]);
   assertEquals([info.script, info.sigsrequired, info.pubkeys.length], ["multisig", 2, 3]);
-  assert(/^wsh\(multi\(2,(\[[0-9a-f]{8}\/44h\/1h\/0h\/0\/0\][0-9a-f]{66},?){3}\)\)#/.test(info.desc));
+  assert(
+    /^wsh\(multi\(2,(\[[0-9a-f]{8}\/44h\/1h\/0h\/0\/0\][0-9a-f]{66},?){3}\)\)#/.test(info.desc),
+  );
   assertEquals(await node("deriveaddresses", [info.desc]), [address]);
   assertEquals(info.hdkeypath, undefined, "no single key's metadata");
 
@@ -110,18 +136,14 @@ Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, fu
   );
   const finalized = await node("finalizepsbt", [await node("combinepsbt", [psbts])]);
   assertEquals(finalized.complete, true);
-  // The fee pays the rate asked for the transaction as signed, within a signature's bytes.
-  const { vsize } = await node("decoderawtransaction", [finalized.hex]);
-  const rate = sats(apart.fee) / vsize;
-  assert(rate >= 10 && rate <= 10.3, `fee rate ${rate} sat/vB for ${vsize} vB`);
-  await node("sendrawtransaction", [finalized.hex]);
-  await node("generatetoaddress", [1, external]);
+  await relayPaying(node, external, finalized.hex, apart.fee, 10);
   assertEquals(await call("getbalance", [], "s2"), 1);
   const left = sats(deposit) - sats(1) - sats(apart.fee);
   for (const name of multisigs) assertEquals(sats(await call("getbalance", [], name)), left);
-  const changeAddress = apart.decoded.tx.vout.find((output: { scriptPubKey: { address: string } }) =>
-    output.scriptPubKey.address !== to
-  ).scriptPubKey.address;
+  const changeAddress =
+    apart.decoded.tx.vout.find((output: { scriptPubKey: { address: string } }) =>
+      output.scriptPubKey.address !== to
+    ).scriptPubKey.address;
   const changeInfo = await call("getaddressinfo", [changeAddress], "m1");
   assertEquals([changeInfo.ischange, changeInfo.solvable], [true, true]);
   assert(changeInfo.desc.includes("/0h/1/0]"), changeInfo.desc);
@@ -132,9 +154,80 @@ Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, fu
   assertEquals(first.complete, false);
   const second = await call("walletprocesspsbt", [first.psbt], "s2");
   assertEquals(second.complete, true);
-  await node("sendrawtransaction", [second.hex]);
-  await node("generatetoaddress", [1, external]);
+  await relayPaying(node, external, second.hex, chained.fee, 10);
   assertEquals(await call("getbalance", [], "s2"), 2);
   const rest = left - sats(1) - sats(chained.fee);
   assertEquals(sats(await call("getbalance", [], "m2")), rest);
+
+  // Kept across a reload: its chains, coins and next address.
+  await call("unloadwallet", ["m0"]);
+  await call("loadwallet", ["m0"]);
+  assertEquals(sats(await call("getbalance", [], "m0")), rest);
+  assertEquals(await call("getnewaddress", [], "m0"), await call("getnewaddress", [], "m1"));
+});
+
+Deno.test("a multisig wallet's legacy sh(), p2sh-segwit sh(wsh()) and bech32 wsh() addresses are Core's, and a spend of all three pays its fee rate", async () => {
+  await using target = await startMethodFuzzTarget();
+  const call = target.walletCall;
+  const node = target.node.call;
+  const external = target.context.addresses[4]; // no wallet's
+  const signers = ["s0", "s1"];
+  for (const name of signers) assertEquals(await call("createwallet", [name]), { name });
+  const keys = await Promise.all(signers.map(async (signer) => {
+    const { descriptors } = await call("listdescriptors", [], signer);
+    const { desc } = descriptors.find((d: { desc: string; internal: boolean }) =>
+      d.desc.startsWith("wpkh(") && !d.internal
+    );
+    return desc.slice("wpkh(".length, desc.indexOf(")"));
+  }));
+  const multi = `multi(2,${keys.join(",")})`;
+  const wrapped = {
+    legacy: `sh(${multi})`,
+    "p2sh-segwit": `sh(wsh(${multi}))`,
+    bech32: `wsh(${multi})`,
+  };
+  assertEquals(await call("createwallet", ["m", true, true]), { name: "m" });
+  const requests = await Promise.all(
+    Object.values(wrapped).map(async (text) => ({
+      desc: (await node("getdescriptorinfo", [text])).descriptor,
+      active: true,
+      range: [0, 4],
+      timestamp: "now",
+    })),
+  );
+  const imported = await call("importdescriptors", [requests], "m");
+  assertEquals(imported.map((result: { success: boolean }) => result.success), [true, true, true]);
+
+  for (const [type, text] of Object.entries(wrapped)) {
+    const address = await call("getnewaddress", ["", type], "m");
+    const desc = (await node("getdescriptorinfo", [text])).descriptor;
+    assertEquals(await node("deriveaddresses", [desc, [0, 0]]), [address], type);
+    const info = await call("getaddressinfo", [address], "m");
+    assertEquals(await node("deriveaddresses", [info.desc]), [address]);
+    const multisig = type === "p2sh-segwit" ? info.embedded : info;
+    assertEquals([multisig.script, multisig.sigsrequired, multisig.pubkeys.length], [
+      "multisig",
+      2,
+      2,
+    ]);
+    if (type === "p2sh-segwit") {
+      assertEquals([info.script, info.embedded.iswitness], ["witness_v0_scripthash", true]);
+    }
+    await call("sendtoaddress", [address, 1]);
+  }
+  await node("generatetoaddress", [1, external]);
+  assertEquals(await call("getbalance", [], "m"), 3);
+
+  // No change chain: all three coins to one payment, the fee taken from it.
+  const funded = await call(
+    "walletcreatefundedpsbt",
+    [[], [{ [external]: 3 }], 0, { feeRate: 0.0002, subtractFeeFromOutputs: [0] }],
+    "m",
+  );
+  assertEquals((await node("decodepsbt", [funded.psbt])).inputs.length, 3);
+  const first = await call("walletprocesspsbt", [funded.psbt], "s0");
+  const second = await call("walletprocesspsbt", [first.psbt], "s1");
+  assertEquals([first.complete, second.complete], [false, true]);
+  await relayPaying(node, external, second.hex, funded.fee, 20);
+  assertEquals(await call("getbalance", [], "m"), 0);
 });
