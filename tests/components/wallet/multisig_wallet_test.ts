@@ -134,8 +134,12 @@ Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, fu
       return signed.psbt;
     }),
   );
-  const finalized = await node("finalizepsbt", [await node("combinepsbt", [psbts])]);
+  const combined = await node("combinepsbt", [psbts]);
+  const finalized = await node("finalizepsbt", [combined]);
   assertEquals(finalized.complete, true);
+  // The multisig wallet finalizes its own input alike once it holds enough signatures.
+  const byWallet = await call("walletprocesspsbt", [combined], "m1");
+  assertEquals([byWallet.complete, byWallet.hex], [true, finalized.hex]);
   await relayPaying(node, external, finalized.hex, apart.fee, 10);
   assertEquals(await call("getbalance", [], "s2"), 1);
   const left = sats(deposit) - sats(1) - sats(apart.fee);
@@ -225,9 +229,15 @@ Deno.test("a multisig wallet's legacy sh(), p2sh-segwit sh(wsh()) and bech32 wsh
     "m",
   );
   assertEquals((await node("decodepsbt", [funded.psbt])).inputs.length, 3);
-  const first = await call("walletprocesspsbt", [funded.psbt], "s0");
-  const second = await call("walletprocesspsbt", [first.psbt], "s1");
-  assertEquals([first.complete, second.complete], [false, true]);
-  await relayPaying(node, external, second.hex, funded.fee, 20);
+  // Signed apart, then finalized by the multisig wallet as the node's finalizepsbt does it.
+  const [first, second] = await Promise.all(
+    ["s0", "s1"].map((signer) => call("walletprocesspsbt", [funded.psbt], signer)),
+  );
+  assertEquals([first.complete, second.complete], [false, false]);
+  const combined = await node("combinepsbt", [[first.psbt, second.psbt]]);
+  const finalized = await call("walletprocesspsbt", [combined], "m");
+  assertEquals(finalized.complete, true);
+  assertEquals(finalized.hex, (await node("finalizepsbt", [combined])).hex);
+  await relayPaying(node, external, finalized.hex, funded.fee, 20);
   assertEquals(await call("getbalance", [], "m"), 0);
 });
