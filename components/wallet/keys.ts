@@ -40,6 +40,7 @@ import {
   multisigDescriptor,
   rangedDescriptor,
 } from "./descriptor.ts";
+import { compareBytes } from "../bitcoin/bytes.ts";
 
 const hash160 = (bytes: Uint8Array) => ripemd160(sha256(bytes));
 
@@ -296,14 +297,15 @@ export type KeySource =
   }
   | { readonly pubkey: string; readonly fingerprint: number; readonly path: string };
 
+/** An imported multisig: its threshold, whether its keys are sorted (BIP 67), its keys as written. */
+export interface MultisigSource {
+  readonly threshold: number;
+  readonly sorted: boolean;
+  readonly keys: readonly KeySource[];
+}
+
 /** A chain of imported keys: one extended key, or a multisig's keys. */
-export type ChainSource =
-  | Extract<KeySource, { xpub: string }>
-  | {
-    readonly threshold: number;
-    readonly sorted: boolean;
-    readonly keys: readonly KeySource[];
-  };
+export type ChainSource = Extract<KeySource, { xpub: string }> | MultisigSource;
 
 /** The chain of `source`, whose public descriptor is `descriptor`. */
 export function importedChain(descriptor: string, source: ChainSource): KeyChain {
@@ -493,12 +495,4 @@ export function multisigAddress(
       })),
     ),
   };
-}
-
-/** The order of two byte strings, as `memcmp` then length. */
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return a[i] - b[i];
-  }
-  return a.length - b.length;
 }

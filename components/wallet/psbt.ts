@@ -32,7 +32,9 @@
  */
 import { Script, Transaction, type TxOpts } from "@scure/btc-signer";
 import { type DerivedKey, isMultisig, type MultisigAddress, type OriginKey } from "./keys.ts";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { PERMISSIVE_TX_OPTIONS } from "../bitcoin/tx_options.ts";
+import { scurePreimages } from "../bitcoin/sighash.ts";
 
 /**
  * How the wallet reads a transaction or PSBT others made: any script, any
@@ -163,6 +165,14 @@ export function isFinalized(tx: Transaction, i: number): boolean {
   return (input.finalScriptSig?.length ?? 0) > 0 || (input.finalScriptWitness?.length ?? 0) > 0;
 }
 
+/** What a finalized input drops: what only signing needed (`FromSignatureData`). */
+const CLEARED = {
+  partialSig: undefined,
+  bip32Derivation: undefined,
+  redeemScript: undefined,
+  witnessScript: undefined,
+} as const;
+
 /** Taproot fields a finalized input keeps only if it had them before (`FromSignatureData`). */
 export type TaprootFields = Pick<
   ReturnType<Transaction["getInput"]>,
@@ -187,17 +197,11 @@ export function finalizeInput(
   taproot: TaprootFields = {},
 ): boolean {
   const input = tx.getInput(i);
-  const cleared = {
-    partialSig: undefined,
-    bip32Derivation: undefined,
-    redeemScript: undefined,
-    witnessScript: undefined,
-  };
   if (isMultisig(key)) return finalizeMultisig(tx, i, key);
   if (key.kind === "tr") {
     if (input.tapKeySig === undefined) return false;
     tx.updateInput(i, {
-      ...cleared,
+      ...CLEARED,
       tapKeySig: taproot.tapKeySig,
       tapInternalKey: taproot.tapInternalKey,
       tapBip32Derivation: taproot.tapBip32Derivation,
@@ -210,7 +214,7 @@ export function finalizeInput(
   tx.updateInput(
     i,
     {
-      ...cleared,
+      ...CLEARED,
       ...(key.kind === "pkh" ? { finalScriptSig: Script.encode([signature, key.publicKey]) } : {
         finalScriptWitness: [signature, key.publicKey],
         ...(key.kind === "sh_wpkh" ? { finalScriptSig: Script.encode([key.redeemScript!]) } : {}),
@@ -222,34 +226,64 @@ export function finalizeInput(
 }
 
 /**
- * A multisig input finalized when it holds signatures of enough of its
- * keys: the first `threshold` of them in the script's order after the
+ * A multisig input finalized when it holds valid signatures of enough of
+ * its keys: the first `threshold` of them in the script's order after the
  * dummy element, in the scriptSig (`sh()`) or the witness with the
  * witness script (and the scriptSig pushing the P2WSH script in
- * `sh(wsh())`), as Core's `ProduceSignature` writes them.
+ * `sh(wsh())`), as Core's `ProduceSignature` writes them. A signature
+ * that does not verify is not counted (Core's finalizer checks the
+ * script), and an input without enough is left as it was.
  */
 function finalizeMultisig(tx: Transaction, i: number, key: MultisigAddress): boolean {
   const held = tx.getInput(i).partialSig ?? [];
+  const signs = signatureCheck(tx, i, key);
   const signatures = key.keys.flatMap(({ publicKey }) =>
-    held.filter(([signer]) => equal(signer, publicKey)).map(([, signature]) => signature)
+    held.filter(([signer, signature]) => equal(signer, publicKey) && signs(signature, publicKey))
+      .map(([, signature]) => signature)
   ).slice(0, key.threshold);
   if (signatures.length < key.threshold) return false;
   const stack = [new Uint8Array(), ...signatures];
-  const push = (items: Uint8Array[]) =>
-    Script.encode(items.map((item) => item.length === 0 ? 0 : item));
   tx.updateInput(i, {
-    partialSig: undefined,
-    bip32Derivation: undefined,
-    redeemScript: undefined,
-    witnessScript: undefined,
+    ...CLEARED,
     ...(key.witnessScript === undefined
-      ? { finalScriptSig: push([...stack, key.redeemScript!]) }
+      ? { finalScriptSig: Script.encode([...stack, key.redeemScript!]) }
       : {
         finalScriptWitness: [...stack, key.witnessScript],
-        ...(key.redeemScript === undefined ? {} : { finalScriptSig: push([key.redeemScript]) }),
+        ...(key.redeemScript === undefined
+          ? {}
+          : { finalScriptSig: Script.encode([key.redeemScript]) }),
       }),
   }, true);
   return true;
+}
+
+/**
+ * Whether a signature (hash type last) is a key's for input `i` spending
+ * `key`'s multisig: over the witness script and the coin's amount, or
+ * the legacy digest of the redeem script.
+ */
+function signatureCheck(
+  tx: Transaction,
+  i: number,
+  key: MultisigAddress,
+): (signature: Uint8Array, publicKey: Uint8Array) => boolean {
+  const preimages = scurePreimages(tx);
+  const amount = spentOutput(tx, i)?.amount;
+  return (signature, publicKey) => {
+    const hashType = signature[signature.length - 1];
+    try {
+      const digest = key.witnessScript === undefined
+        ? preimages.preimageLegacy(i, key.redeemScript!, hashType)
+        : preimages.preimageWitnessV0(i, key.witnessScript, hashType, amount!);
+      return secp256k1.verify(signature.subarray(0, -1), digest, publicKey, {
+        prehash: false,
+        format: "der",
+        lowS: false,
+      });
+    } catch {
+      return false; // Not DER, or no amount to sign for.
+    }
+  };
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

@@ -50,6 +50,7 @@ import { REGTEST, TEST_VERSIONS } from "./network.ts";
 import { HDKey } from "@scure/bip32";
 import { MAX_KEYPOOL } from "../bitcoin/options.ts";
 import { internalBytes, parseTx } from "./tx.ts";
+import { compareBytes } from "../bitcoin/bytes.ts";
 
 /** Options of the wallet process that methods read. */
 export interface WalletRpcOptions {
@@ -446,11 +447,6 @@ function labelsOf(wallet: Wallet, script: Uint8Array): string[] {
 /** Strings in the order of their UTF-8 bytes, as `std::string` compares. */
 function byBytes(a: string, b: string): number {
   return compareBytes(new TextEncoder().encode(a), new TextEncoder().encode(b));
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
 }
 
 /** `CTxDestination`'s order: the variant's rank (pkh, sh, wsh, wpkh, tr), then its bytes. */
@@ -1729,17 +1725,17 @@ async function importDescriptor(
       fail(Code.INVALID_PARAMETER, "next_index is out of range");
     }
   }
-  // Not Core's (which takes up to a million scripts): a bound on the keys one import derives, at
-  // about half a millisecond each, and the scripts it watches.
-  const keys = Math.max(
+  // Not Core's (which takes up to a million scripts): a bound on the keys a range given derives,
+  // at about half a millisecond each, and on the scripts it watches.
+  const keysPerScript = Math.max(
     ...request.descriptors.map(({ source }) => source && "keys" in source ? source.keys.length : 1),
   );
-  const most = Math.floor(MAX_KEYPOOL / keys);
-  if (range !== null && range[1] - range[0] >= most) {
+  const most = Math.floor(MAX_KEYPOOL / keysPerScript);
+  if (request.range !== null && request.range[1] - request.range[0] >= most) {
     fail(
       Code.INVALID_PARAMETER,
       `Range is too large for this wallet: at most ${most} scripts per descriptor${
-        keys > 1 ? ` of ${keys} keys` : ""
+        keysPerScript > 1 ? ` of ${keysPerScript} keys` : ""
       }`,
     );
   }

@@ -53,7 +53,7 @@ import {
   transactionWeight,
 } from "./coinselect.ts";
 import { type DescriptorKind, OUTPUT_TYPE } from "./descriptor.ts";
-import { type DerivedKey, isMultisig, type MultisigAddress } from "./keys.ts";
+import { type DerivedKey, isMultisig } from "./keys.ts";
 import { psbtOf } from "./psbt.ts";
 import { processPsbt, type SigningWallet, signTransaction } from "./sign.ts";
 import {
@@ -120,6 +120,7 @@ export type SpendingWallet =
     | "nextIndex"
     | "newAddress"
     | "publish"
+    | "flags"
   >
   & {
     readonly chain: Pick<
@@ -241,53 +242,48 @@ export interface SendAllRequest extends FinishOptions {
 }
 
 /**
- * A 71-byte signature (hash type included: Core's estimate for a wallet
- * grinding low R) and a 33-byte key, each with its length byte.
+ * Input weight once signed, as Core's `MaxInputWeight` reckons it from its
+ * descriptor's costliest satisfaction: outpoint and sequence (40 bytes),
+ * the scriptSig with its length (×4), and for a segwit spend the witness
+ * with its item count. An ECDSA signature counts 71 bytes with its hash
+ * type in a wallet that grinds low R, else 72 (Core's `use_max_sig`: a
+ * wallet without private keys cannot count on its signers grinding); a
+ * taproot key-path one 65, as Core counts it.
  */
-const SIGNATURE_AND_KEY = 1 + 71 + 1 + 33;
-
-/**
- * Input weight once signed: outpoint, sequence and the script's length
- * byte (41 bytes), the script (×4) and the witness: pkh signs in its
- * script, sh(wpkh) pushes its redeem script there and signs in the
- * witness, wpkh signs in the witness, tr with a 64-byte signature; a
- * multisig as {@linkcode multisigInputWeight} weighs it.
- */
-function inputWeight(key: DerivedKey): number {
-  if (isMultisig(key)) return multisigInputWeight(key);
-  const { kind } = key;
-  if (kind === "pkh") return (41 + SIGNATURE_AND_KEY) * 4;
-  if (kind === "sh_wpkh") return (41 + 23) * 4 + 1 + SIGNATURE_AND_KEY;
-  return 41 * 4 + (kind === "wpkh" ? 1 + SIGNATURE_AND_KEY : 1 + 1 + 64);
+function inputWeight(key: DerivedKey, grindsR: boolean): number {
+  const signature = 1 + (grindsR ? 71 : 72);
+  const { scriptSig, witness } = satisfaction(key, signature);
+  const base = (40 + compactSize(scriptSig) + scriptSig) * 4;
+  if (witness === undefined) return base;
+  return base + compactSize(witness.items) + witness.bytes;
 }
 
 /**
- * Others sign a multisig, and may not grind low R: each signature is
- * counted at its most, 72 bytes with its hash type (Core's `use_max_sig`,
- * which a wallet without private keys always has).
+ * The bytes of `key`'s satisfaction in the scriptSig and in the witness
+ * (none for a legacy spend), each pushed item with its length byte:
+ * `signature` bytes a signature. A `sh()` redeem script counts one length
+ * byte, as Core's `SHDescriptor` counts it.
  */
-const MAX_SIGNATURE = 72;
-
-/**
- * A multisig input's weight once signed: the dummy element, `threshold`
- * signatures and the multisig script, in the scriptSig for `sh()`, else
- * in the witness (a `sh(wsh())` one's scriptSig pushing its P2WSH script).
- */
-function multisigInputWeight(key: MultisigAddress): number {
-  const signatures = key.threshold * (1 + MAX_SIGNATURE);
-  if (key.witnessScript === undefined) {
-    const scriptSig = 1 + signatures + pushSize(key.redeemScript!.length);
-    return (40 + compactSize(scriptSig) + scriptSig) * 4;
+function satisfaction(
+  key: DerivedKey,
+  signature: number,
+): { scriptSig: number; witness?: { items: number; bytes: number } } {
+  const keyed = { items: 2, bytes: signature + 1 + 33 };
+  if (!isMultisig(key)) {
+    if (key.kind === "pkh") return { scriptSig: keyed.bytes };
+    if (key.kind === "sh_wpkh") return { scriptSig: 1 + 22, witness: keyed };
+    if (key.kind === "wpkh") return { scriptSig: 0, witness: keyed };
+    return { scriptSig: 0, witness: { items: 1, bytes: 1 + 65 } };
   }
+  // The dummy element CHECKMULTISIG pops, then `threshold` signatures.
+  const signatures = 1 + key.threshold * signature;
+  const redeem = key.redeemScript === undefined ? 0 : 1 + key.redeemScript.length;
+  if (key.witnessScript === undefined) return { scriptSig: signatures + redeem };
   const script = key.witnessScript.length;
-  const witness = compactSize(key.threshold + 2) + 1 + signatures + compactSize(script) + script;
-  const scriptSig = key.redeemScript === undefined ? 0 : pushSize(key.redeemScript.length);
-  return (41 + scriptSig) * 4 + witness;
-}
-
-/** The bytes a push of `length` bytes takes in a script (`OP_PUSHDATA1` from 76 bytes on…). */
-function pushSize(length: number): number {
-  return length + (length < 76 ? 1 : length <= 0xff ? 2 : length <= 0xffff ? 3 : 5);
+  return {
+    scriptSig: redeem,
+    witness: { items: key.threshold + 2, bytes: signatures + compactSize(script) + script },
+  };
 }
 
 /** The bytes of a length as the serialization writes it (`CompactSize`). */
@@ -295,12 +291,18 @@ function compactSize(length: number): number {
   return length < 253 ? 1 : length <= 0xffff ? 3 : 5;
 }
 
-/** A coin of the wallet as coin selection weighs it. */
-function asCoin(c: { txid: string; vout: number; amount: bigint; key: DerivedKey }): Coin {
+/**
+ * A coin of `wallet` as coin selection weighs it: a wallet with private
+ * keys grinds its signatures low R (Core's `CanGrindR`).
+ */
+function asCoin(
+  wallet: SpendingWallet,
+  c: { txid: string; vout: number; amount: bigint; key: DerivedKey },
+): Coin {
   return {
     key: `${c.txid}:${c.vout}`,
     amount: c.amount,
-    inputWeight: inputWeight(c.key),
+    inputWeight: inputWeight(c.key, !wallet.flags.disablePrivateKeys),
     legacy: c.key.kind === "pkh",
   };
 }
@@ -619,7 +621,7 @@ async function build(wallet: SpendingWallet, spec: {
       wallet.accounts.get(changeKind)!.derive(true, wallet.nextIndex(changeKind, true))
         .script);
   const coins = spec.available.map((c) => ({
-    ...asCoin(c),
+    ...asCoin(wallet, c),
     group: spec.byAddress ? hex.encode(c.script) : undefined,
     // BIP 431: a child of an unconfirmed version 3 parent is held to the child's bound.
     maxWeight: spec.version === TRUC_VERSION && c.confirmations === 0
@@ -628,7 +630,10 @@ async function build(wallet: SpendingWallet, spec: {
     bumpFee: bumps.get(`${c.txid}:${c.vout}`),
   }));
   const request = {
-    preset: spec.preset.map((c) => ({ ...asCoin(c), bumpFee: bumps.get(`${c.txid}:${c.vout}`) })),
+    preset: spec.preset.map((c) => ({
+      ...asCoin(wallet, c),
+      bumpFee: bumps.get(`${c.txid}:${c.vout}`),
+    })),
     addInputs: spec.addInputs,
     maxWeight: spec.maxWeight,
     payments: spec.payments,
@@ -862,7 +867,10 @@ export function bumpFee(
     let feeRate: bigint;
     if (request.feeRate !== null) {
       feeRate = request.feeRate;
-      const weight = transactionWeight(preset.map(asCoin), txouts.map((o) => o.script));
+      const weight = transactionWeight(
+        preset.map((c) => asCoin(wallet, c)),
+        txouts.map((o) => o.script),
+      );
       await checkFeeRate(wallet, feeRate, preset, weight, oldFee);
     } else {
       // The original's rate (rounded down, so 1 sat/kvB more) and the incremental step.
@@ -1015,7 +1023,7 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
         ),
       );
       const spent = available.filter((c) =>
-        !request.sendMax || feeFor(asCoin(c).inputWeight, feeRate) <= c.amount
+        !request.sendMax || feeFor(asCoin(wallet, c).inputWeight, feeRate) <= c.amount
       );
       coins = spent.map((c) => ({
         txid: c.txid,
@@ -1029,7 +1037,10 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
         maxWeight = TRUC_CHILD_MAX_WEIGHT;
       }
     }
-    const weight = transactionWeight(coins.map(asCoin), request.outputs.map((o) => o.script));
+    const weight = transactionWeight(
+      coins.map((c) => asCoin(wallet, c)),
+      request.outputs.map((o) => o.script),
+    );
     // What unconfirmed coins' ancestors lack of the rate, each once; Core's sendall counts none
     // when the node cannot reckon it.
     const bump = coins.some((c) => unconfirmed(wallet, c.txid))

@@ -49,7 +49,12 @@ import type {
 } from "../../schemas/gen/ipc/chain.mp.ts";
 import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
 import { decryptSecret, encryptSecret, type Resealer, type SealedSecret } from "./crypter.ts";
-import { type DescriptorKind, privateRangedDescriptor, rangedDescriptor } from "./descriptor.ts";
+import {
+  type DescriptorKind,
+  OUTPUT_TYPE,
+  privateRangedDescriptor,
+  rangedDescriptor,
+} from "./descriptor.ts";
 import {
   Account,
   accountXpub,
@@ -64,6 +69,7 @@ import {
   type KeyChain,
   Keyring,
   type KeySource,
+  type MultisigSource,
   type SingleKeyAddress,
 } from "./keys.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
@@ -212,7 +218,7 @@ interface ScriptOrigin {
  */
 export type ImportedSource =
   | ({ readonly kind: DescriptorKind } & KeySource)
-  | ({ readonly kind: DescriptorKind } & Exclude<ChainSource, KeySource>)
+  | ({ readonly kind: DescriptorKind } & MultisigSource)
   | { readonly scripts: readonly string[] };
 
 /**
@@ -579,9 +585,10 @@ export class Wallet implements Disposable {
 
   /** Puts `record`'s chain (an active import's) in its kind's account. */
   #setChain(record: ImportedDescriptor): void {
-    const { internal, source } = record;
-    const chain = importedChain(record.desc, chainSource(source));
-    const { kind } = chainSource(source);
+    const source = chainSource(record.source);
+    const chain = importedChain(record.desc, source);
+    const { kind } = source;
+    const { internal } = record;
     const account = this.#accounts.get(kind) ?? new Account(kind, [undefined, undefined]);
     this.#accounts.set(kind, account.withChain(internal, chain));
     this.#imported.set(importedKey(kind, internal), record);
@@ -748,7 +755,7 @@ export class Wallet implements Disposable {
       const side = (internal: boolean) => internal ? "change" : "receiving";
       throw new WalletError(
         Code.WALLET,
-        `${record.desc} is this wallet's active ${running.kind} ${
+        `${record.desc} is this wallet's active ${OUTPUT_TYPE[running.kind]} ${
           side(running.internal)
         } descriptor: making it the ${side(record.internal)} one is not supported`,
       );

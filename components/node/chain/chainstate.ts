@@ -67,6 +67,7 @@ import {
   type ParentInfo,
   ValidationError,
 } from "./validation.ts";
+import { compareBytes } from "../../bitcoin/bytes.ts";
 
 /** Bits of {@linkcode BlockEntry.status}. */
 export const BlockStatus = Object.freeze({
@@ -1219,11 +1220,4 @@ export function summarizeUtxoSet(
   const summary = new UtxoSummary();
   for (const [outpoint, coin] of sorted) summary.add(outpoint, coin);
   return summary.finish();
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return a[i] - b[i];
-  }
-  return a.length - b.length;
 }

@@ -64,6 +64,7 @@ import {
   witnessProgram,
 } from "./script.ts";
 import { encodeTx, SEQUENCE_FINAL, type Tx } from "./tx.ts";
+import { compareBytes } from "../../bitcoin/bytes.ts";
 
 /** Which rules a script runs under and which digest its signatures sign (Core's `SigVersion`). */
 export type SigVersion = "base" | "witness_v0" | "taproot" | "tapscript";
@@ -1220,11 +1221,4 @@ function commitsToLeaf(control: Uint8Array, outputKey: Uint8Array, leafHash: Uin
   } catch {
     return false; // No point with that internal key, or a tweak past the group order.
   }
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length && i < b.length; i++) {
-    if (a[i] !== b[i]) return a[i] - b[i];
-  }
-  return a.length - b.length;
 }

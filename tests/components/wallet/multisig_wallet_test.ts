@@ -11,7 +11,9 @@
  *
  * @module
  */
+import { base64 } from "@scure/base";
 import { assert, assertEquals } from "../../assert.ts";
+import { readPsbt } from "../../../components/wallet/psbt.ts";
 import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
 
 /** Satoshis of a BTC amount as the RPCs give it. */
@@ -134,6 +136,21 @@ Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, fu
       return signed.psbt;
     }),
   );
+  // A signature that does not verify is not counted: the input is not finalized.
+  const forged = readPsbt(base64.decode(psbts[1]));
+  for (let i = 0; i < forged.inputsLength; i++) {
+    const partialSig = forged.getInput(i).partialSig!.map(([key, signature]) => {
+      const bad = signature.slice();
+      bad[10] ^= 1; // within r: still DER
+      return [key, bad] as [Uint8Array, Uint8Array];
+    });
+    forged.updateInput(i, { partialSig: undefined }, true);
+    forged.updateInput(i, { partialSig }, true);
+  }
+  const withForged = await node("combinepsbt", [[psbts[0], base64.encode(forged.toPSBT())]]);
+  assertEquals((await call("walletprocesspsbt", [withForged], "m1")).complete, false);
+  assertEquals((await node("finalizepsbt", [withForged])).complete, false);
+
   const combined = await node("combinepsbt", [psbts]);
   const finalized = await node("finalizepsbt", [combined]);
   assertEquals(finalized.complete, true);
@@ -164,18 +181,18 @@ Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, fu
   assertEquals(sats(await call("getbalance", [], "m2")), rest);
 
   // Kept across a reload: its chains, coins and next address.
-  await call("unloadwallet", ["m0"]);
-  await call("loadwallet", ["m0"]);
+  assertEquals(await call("unloadwallet", [], "m0"), {});
+  assertEquals(await call("loadwallet", ["m0"]), { name: "m0" });
   assertEquals(sats(await call("getbalance", [], "m0")), rest);
   assertEquals(await call("getnewaddress", [], "m0"), await call("getnewaddress", [], "m1"));
 });
 
-Deno.test("a multisig wallet's legacy sh(), p2sh-segwit sh(wsh()) and bech32 wsh() addresses are Core's, and a spend of all three pays its fee rate", async () => {
+Deno.test("a 2-of-3 multisig wallet's legacy sh(), p2sh-segwit sh(wsh()) and bech32 wsh() addresses are Core's, and a spend of all three pays Core's fee", async () => {
   await using target = await startMethodFuzzTarget();
   const call = target.walletCall;
   const node = target.node.call;
   const external = target.context.addresses[4]; // no wallet's
-  const signers = ["s0", "s1"];
+  const signers = ["s0", "s1", "s2"];
   for (const name of signers) assertEquals(await call("createwallet", [name]), { name });
   const keys = await Promise.all(signers.map(async (signer) => {
     const { descriptors } = await call("listdescriptors", [], signer);
@@ -212,7 +229,7 @@ Deno.test("a multisig wallet's legacy sh(), p2sh-segwit sh(wsh()) and bech32 wsh
     assertEquals([multisig.script, multisig.sigsrequired, multisig.pubkeys.length], [
       "multisig",
       2,
-      2,
+      3,
     ]);
     if (type === "p2sh-segwit") {
       assertEquals([info.script, info.embedded.iswitness], ["witness_v0_scripthash", true]);
@@ -228,10 +245,28 @@ Deno.test("a multisig wallet's legacy sh(), p2sh-segwit sh(wsh()) and bech32 wsh
     [[], [{ [external]: 3 }], 0, { feeRate: 0.0002, subtractFeeFromOutputs: [0] }],
     "m",
   );
-  assertEquals((await node("decodepsbt", [funded.psbt])).inputs.length, 3);
+  const decoded = await node("decodepsbt", [funded.psbt]);
+  assertEquals(decoded.inputs.length, 3);
+  // Core's MaxInputWeight with 72-byte signatures (this wallet has no private keys), for a 2-of-3
+  // whose multisig script is 105 bytes: the dummy and two signatures are 1 + 2 × 73 bytes.
+  const satisfaction = 1 + 2 * 73;
+  const inputWeights = {
+    // The scriptSig: satisfaction, the script with one length byte (Core's SHDescriptor), its length
+    // in three bytes (253); one byte for its empty witness in a segwit transaction.
+    legacy: (40 + 3 + satisfaction + 1 + 105) * 4 + 1,
+    // The scriptSig pushes the P2WSH script; the witness: 4 items, satisfaction, the script.
+    "p2sh-segwit": (40 + 1 + 35) * 4 + 1 + satisfaction + 1 + 105,
+    bech32: (40 + 1) * 4 + 1 + satisfaction + 1 + 105,
+  };
+  const output = decoded.tx.vout[0].scriptPubKey.hex.length / 2;
+  // Version, input and output counts and locktime, the segwit marker and flag, the output.
+  const weight = (4 + 1 + 1 + 4) * 4 + 2 + (8 + 1 + output) * 4 +
+    Object.values(inputWeights).reduce((sum, w) => sum + w, 0);
+  assertEquals(sats(funded.fee), 20 * Math.ceil(weight / 4));
+
   // Signed apart, then finalized by the multisig wallet as the node's finalizepsbt does it.
   const [first, second] = await Promise.all(
-    ["s0", "s1"].map((signer) => call("walletprocesspsbt", [funded.psbt], signer)),
+    ["s0", "s2"].map((signer) => call("walletprocesspsbt", [funded.psbt], signer)),
   );
   assertEquals([first.complete, second.complete], [false, false]);
   const combined = await node("combinepsbt", [[first.psbt, second.psbt]]);
