@@ -2,7 +2,8 @@
  * The node's parts put together, as `bitcoind -regtest` starts them: the
  * JSON-RPC server first (answering -28 `Loading block index…` while the
  * chain loads, unless `-server=0`), then the chain state under
- * `<datadir>/regtest`, the mempool following it, and every RPC method;
+ * `<datadir>/regtest`, the mempool following it, the ban list
+ * (`regtest/banlist.json`), and every RPC method;
  * then warm-up ends. On stop the RPC server closes first (in-flight calls
  * answered, cookie removed), then the mempool and the chain.
  *
@@ -19,6 +20,7 @@ import { type BlockEntry, ChainState, hashToHex, TxIndex } from "./chain/mod.ts"
 import { join } from "node:path";
 import { Mempool, MEMPOOL_FILE } from "./mempool/mod.ts";
 import { nodeMethods, NodeServices } from "./methods/mod.ts";
+import { BANLIST_FILE, BanMan } from "./net/mod.ts";
 import { RpcServer } from "../rpc/mod.ts";
 import type { NodeContext } from "./shell.ts";
 
@@ -95,10 +97,20 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
   const txindex = options.txindex
     ? node.use(TxIndex.open(join(options.netDir, "indexes", "txindex"), chain, (m) => log.info(m)))
     : undefined;
+  // Core's BanMan: banlist.json read (and written back swept) at start, written on every
+  // change and once more on stop.
+  const banman = new BanMan({
+    file: join(options.netDir, BANLIST_FILE),
+    defaultBanTime: options.banTime,
+    now: () => chain.now(),
+    log: (message) => log.info(message),
+  });
+  node.defer(() => banman.dump());
   const services = new NodeServices({
     chain,
     mempool,
     txindex,
+    banman,
     mempoolFile: join(options.netDir, MEMPOOL_FILE),
     log: (message) => log.info(message),
     logCategories: log,

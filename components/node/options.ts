@@ -23,6 +23,7 @@
  */
 import { keypoolSize } from "../bitcoin/options.ts";
 import { absolutePath, Args, ArgsError, type ArgSpec } from "./args.ts";
+import { DEFAULT_BAN_TIME } from "./net/banman.ts";
 import {
   HIDDEN,
   KNOWN_CHAINS,
@@ -268,6 +269,8 @@ export interface NodeOptions {
   keypool: number | undefined;
   /** `-listen`: accepted; this node has no peer-to-peer network either way. */
   listen: boolean;
+  /** `-bantime`: the duration in seconds of a `setban` that gives none (86400 by default). */
+  banTime: number;
   /** `-txindex`: getrawtransaction finds confirmed transactions without a block hash. */
   txindex: boolean;
   /** `-persistmempool`: the mempool is saved to `<datadir>/regtest/mempool.dat` on stop and loaded on start. */
@@ -343,6 +346,13 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     category: "options",
   },
   { name: "version", help: "Print version and exit", category: "options" },
+  {
+    name: "bantime",
+    param: "=<n>",
+    help:
+      `Default duration (in seconds) of manually configured bans (default: ${DEFAULT_BAN_TIME})`,
+    category: "connection",
+  },
   { name: "listen", help: LISTEN_HELP, category: "connection" },
   {
     name: "fallbackfee",
@@ -780,6 +790,7 @@ function nodeOptions(
     fallbackFee,
     keypool,
     listen: args.getBool("listen", true),
+    banTime: args.getInt("bantime", DEFAULT_BAN_TIME),
     txindex: args.getBool("txindex", false),
     persistMempool: args.getBool("persistmempool", true),
     notices: [

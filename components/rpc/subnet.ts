@@ -1,8 +1,11 @@
 /**
- * Addresses for the RPC server as bitcoind takes them: `-rpcallowip`
- * subnets (an IP, `IP/CIDR` or `IP/netmask`, IPv4 or IPv6; 127.0.0.0/8 and
- * ::1 are always allowed) and `-rpcbind` endpoints (`addr[:port]`, IPv6 in
- * brackets when a port follows), with Core's error messages.
+ * Numeric network addresses as bitcoind takes them (`netbase.cpp`,
+ * `netaddress.cpp`): IPs (`LookupHost` without name lookup), subnets
+ * (`LookupSubNet`: an IP, `IP/CIDR` or `IP/netmask`, IPv4 or IPv6, written
+ * back as `CSubNet::ToString` writes them), `host[:port]` splitting; used by
+ * the RPC server for `-rpcallowip` (127.0.0.0/8 and ::1 are always allowed)
+ * and `-rpcbind` endpoints (`addr[:port]`, IPv6 in brackets when a port
+ * follows), with Core's error messages, and by the node's ban list.
  *
  * @example
  * ```ts
@@ -13,6 +16,18 @@
  * }
  * const { host, port } = splitHostPort("[::1]:18443", 0);
  * if (host !== "::1" || port !== 18443) throw new Error("wrong");
+ * ```
+ *
+ * @example
+ * ```ts
+ * import { Subnet } from "./subnet.ts";
+ * // Core's CSubNet::ToString: the network masked, the netmask as a prefix length.
+ * if (Subnet.parse("192.168.7.9/255.255.255.0")?.toString() !== "192.168.7.0/24") {
+ *   throw new Error("wrong");
+ * }
+ * if (Subnet.parse("[2001:db8:0:0:1::1]")?.toString() !== "2001:db8::1:0:0:1/128") {
+ *   throw new Error("wrong");
+ * }
  * ```
  *
  * @module
@@ -77,6 +92,73 @@ function parseIpv6(text: string): IpBytes | undefined {
   return out;
 }
 
+function hasPrefix(ip: IpBytes, prefix: readonly number[]): boolean {
+  return prefix.every((b, i) => ip[i] === b);
+}
+
+/** Core's `INTERNAL_IN_IPV6_PREFIX`: fd6b:88c0:8724::/48 holds no IP address. */
+const INTERNAL_IN_IPV6_PREFIX = [0xfd, 0x6b, 0x88, 0xc0, 0x87, 0x24];
+/** Core's `TORV2_IN_IPV6_PREFIX`: fd87:d87e:eb43::/48 reads as `::`. */
+const TORV2_IN_IPV6_PREFIX = [0xfd, 0x87, 0xd8, 0x7e, 0xeb, 0x43];
+
+/**
+ * Core's `LookupHost` without name lookup: a numeric IP as {@linkcode parseIp}
+ * reads it, also in brackets (`[::1]`); as `CNetAddr::SetLegacyIPv6` reads
+ * IPv6, an address in Core's internal range is none and one in the old TORv2
+ * range is `::`. Undefined when not an IP.
+ */
+export function lookupHost(text: string): IpBytes | undefined {
+  const host = text.length >= 2 && text[0] === "[" && text[text.length - 1] === "]"
+    ? text.slice(1, -1)
+    : text;
+  const ip = parseIp(host);
+  if (ip?.length === 16) {
+    if (hasPrefix(ip, INTERNAL_IN_IPV6_PREFIX)) return undefined;
+    if (hasPrefix(ip, TORV2_IN_IPV6_PREFIX)) return new Uint8Array(16);
+  }
+  return ip;
+}
+
+/**
+ * Core's `CNetAddr::IsValid` for an IP: not `0.0.0.0`, `255.255.255.255`,
+ * `::`, nor in the IPv6 documentation range 2001:db8::/32 (RFC 3849).
+ */
+export function isValidIp(ip: IpBytes): boolean {
+  if (ip.length === 4) {
+    return !ip.every((b) => b === 0) && !ip.every((b) => b === 0xff);
+  }
+  return !ip.every((b) => b === 0) && !hasPrefix(ip, [0x20, 0x01, 0x0d, 0xb8]);
+}
+
+/**
+ * Core's `CNetAddr::ToStringAddr` for an IP: dotted IPv4; IPv6 in lower-case
+ * hex groups with the longest run of two or more zero groups (the first of
+ * equal runs) written `::`.
+ */
+export function formatIp(ip: IpBytes): string {
+  if (ip.length === 4) return ip.join(".");
+  const groups = Array.from({ length: 8 }, (_, i) => (ip[2 * i] << 8) | ip[2 * i + 1]);
+  let longest = { start: 0, len: 0 };
+  let current = { start: 0, len: 0 };
+  for (const [i, group] of groups.entries()) {
+    if (group !== 0) {
+      current = { start: i + 1, len: 0 };
+      continue;
+    }
+    current.len += 1;
+    if (current.len > longest.len) longest = { ...current };
+  }
+  let out = "";
+  for (const [i, group] of groups.entries()) {
+    if (longest.len >= 2 && i >= longest.start && i < longest.start + longest.len) {
+      if (i === longest.start) out += "::";
+      continue;
+    }
+    out += `${out !== "" && !out.endsWith(":") ? ":" : ""}${group.toString(16)}`;
+  }
+  return out;
+}
+
 /** A network and its mask (Core's `CSubNet`). */
 export class Subnet {
   /** The network address bytes (masked). */
@@ -101,20 +183,22 @@ export class Subnet {
 
   /**
    * Core's `LookupSubNet`: `1.2.3.4`, `1.2.3.4/24`, `1.2.3.4/255.255.255.0`,
-   * `::1`, `fe80::/10`; undefined when invalid (bad address, prefix out of
-   * range, non-contiguous netmask, mixed families).
+   * `::1`, `[::1]`, `fe80::/10`; undefined when invalid (bad address, prefix
+   * out of range, non-contiguous netmask, mixed families). Each part is read
+   * by {@linkcode lookupHost}.
    */
   static parse(text: string): Subnet | undefined {
-    const slash = text.indexOf("/");
-    const address = parseIp(slash < 0 ? text : text.slice(0, slash));
+    const slash = text.lastIndexOf("/");
+    const address = lookupHost(slash < 0 ? text : text.slice(0, slash));
     if (!address) return undefined;
     if (slash < 0) return Subnet.fromPrefix(address, address.length * 8);
     const suffix = text.slice(slash + 1);
-    if (/^[0-9]+$/.test(suffix)) {
+    // ParseUInt8: a number of 0 to 255, maybe with a leading +.
+    if (/^\+?[0-9]+$/.test(suffix) && Number(suffix) <= 255) {
       const prefix = Number(suffix);
       return prefix <= address.length * 8 ? Subnet.fromPrefix(address, prefix) : undefined;
     }
-    const mask = parseIp(suffix);
+    const mask = lookupHost(suffix);
     if (!mask || mask.length !== address.length) return undefined;
     let prefix = 0;
     while (prefix < mask.length * 8 && mask[prefix >> 3] & (0x80 >> (prefix & 7))) prefix++;
@@ -127,6 +211,33 @@ export class Subnet {
     if (address.length !== this.network.length) return false;
     return address.every((b, i) => (b & this.mask[i]) === this.network[i]);
   }
+
+  /** The number of leading one bits of the mask. */
+  get prefixLength(): number {
+    // Masks are contiguous (fromPrefix makes them): counting the one bits is enough.
+    let bits = 0;
+    for (const b of this.mask) for (let m = b; m !== 0; m &= m - 1) bits++;
+    return bits;
+  }
+
+  /** Core's `CSubNet::ToString`: the network address, `/`, the prefix length (`10.0.0.0/8`). */
+  toString(): string {
+    return `${formatIp(this.network)}/${this.prefixLength}`;
+  }
+
+  /**
+   * Core's `CSubNet` order (`operator<`, the order of its ban map): IPv4
+   * before IPv6, then by network bytes, then by mask bytes.
+   */
+  static compare(a: Subnet, b: Subnet): number {
+    return a.network.length - b.network.length || compareBytes(a.network, b.network) ||
+      compareBytes(a.mask, b.mask);
+  }
+}
+
+function compareBytes(a: IpBytes, b: IpBytes): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
 }
 
 /** Core's RPC allow list: 127.0.0.0/8 and ::1 always, plus the `-rpcallowip` subnets. */
@@ -166,6 +277,20 @@ export class AllowList {
  * `Invalid port specified in -rpcbind: '<text>'` for a bad or zero port.
  */
 export function splitHostPort(text: string, defaultPort: number): { host: string; port: number } {
+  const { host, port, valid } = splitHostPortParts(text, defaultPort);
+  if (!valid) throw new Error(`Invalid port specified in -rpcbind: '${text}'`);
+  return { host, port };
+}
+
+/**
+ * Core's `SplitHostPort` with its result: the host and port as it leaves
+ * them, and whether the port was valid (a port that is not a number up to
+ * 65535 stays part of the host; port 0 is taken but not valid).
+ */
+export function splitHostPortParts(
+  text: string,
+  defaultPort: number,
+): { host: string; port: number; valid: boolean } {
   let rest = text;
   let port = defaultPort;
   let valid = false;
@@ -182,9 +307,8 @@ export function splitHostPort(text: string, defaultPort: number): { host: string
   } else {
     valid = true;
   }
-  if (!valid) throw new Error(`Invalid port specified in -rpcbind: '${text}'`);
   const host = rest.length > 0 && rest[0] === "[" && rest[rest.length - 1] === "]"
     ? rest.slice(1, -1)
     : rest;
-  return { host, port };
+  return { host, port, valid };
 }

@@ -1,10 +1,15 @@
 /**
  * The `network` methods this node serves (`rpc/net.cpp`): getnetworkinfo,
- * getconnectioncount, getpeerinfo, getnettotals, getaddednodeinfo and
- * ping. The node has no peer-to-peer network: it reports no connections,
- * no peers, no traffic, no added nodes, no local services and no local
- * addresses, with bitcoind's shapes and key order; the relay fees are the
- * mempool's.
+ * getconnectioncount, getpeerinfo, getnettotals, addnode, getaddednodeinfo,
+ * disconnectnode, ping, setban, listbanned, clearbanned, setnetworkactive,
+ * getnodeaddresses and getaddrmaninfo. The node has no peer-to-peer
+ * network: it reports no connections, no peers, no traffic, no known
+ * addresses, no local services and no local addresses, with bitcoind's
+ * shapes and key order; the relay fees are the mempool's. What Core keeps
+ * without peers is kept as Core keeps it (`net/mod.ts`): the ban list, in
+ * `banlist.json` across restarts; the `addnode` list (never connected); the
+ * network-active switch. Arguments are checked, and errors raised, as
+ * Core's methods do, with its help texts.
  *
  * `nodeMethods` (`mod.ts`, whose example runs it) adds `networkMethods(…)` to the
  * server's table with the others.
@@ -12,6 +17,9 @@
  */
 import {
   Amount,
+  asBool,
+  asInt,
+  asInt64,
   asStr,
   defineMethod,
   helpExampleCli,
@@ -21,6 +29,7 @@ import {
   RpcErrorCode,
   type RpcMethod,
 } from "../../rpc/mod.ts";
+import { isValidIp, lookupHost, Subnet } from "../../rpc/subnet.ts";
 import {
   amount,
   arr,
@@ -45,6 +54,18 @@ export const PROTOCOL_VERSION = 70016;
 export const SUBVERSION = "/capdeno:0.1.0/";
 
 const NETWORKS = ["ipv4", "ipv6", "onion", "i2p", "cjdns"];
+
+/** Core's `ParseNetwork`: a network name, any case (`tor` is `onion`, deprecated); undefined if unknown. */
+function parseNetwork(name: string, log: (message: string) => void): string | undefined {
+  const net = name.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  if (net === "tor") {
+    log(
+      "Warning: net name 'tor' is deprecated and will be removed in the future. You should use 'onion' instead.",
+    );
+    return "onion";
+  }
+  return NETWORKS.includes(net) ? net : undefined;
+}
 
 /** `NET_PERMISSIONS_DOC`. */
 const NET_PERMISSIONS_DOC = [
@@ -73,6 +94,9 @@ const TRANSPORT_TYPE_DOC = [
   "v1 (plaintext transport protocol)",
   "v2 (BIP324 encrypted transport protocol)",
 ];
+
+/** Core's `MAX_ADDNODE_CONNECTIONS`. */
+const MAX_ADDNODE_CONNECTIONS = 8;
 
 /** Core's `-maxuploadtarget` timeframe: a day. */
 const UPLOAD_TIMEFRAME = 60 * 60 * 24;
@@ -252,15 +276,25 @@ export function networkMethods(node: NodeServices): RpcMethod[] {
       examples: helpExampleCli("getaddednodeinfo", '"192.168.0.201"') +
         helpExampleRpc("getaddednodeinfo", '"192.168.0.201"'),
       handler(params) {
-        // No node was ever added (there is no addnode): a named one was not.
-        if (params.has("node")) {
-          params.arg("node", asStr);
-          throw new RpcError(
-            RpcErrorCode.CLIENT_NODE_NOT_ADDED,
-            "Error: Node has not been added.",
-          );
+        // Every added node, none connected (there are no peers).
+        let added = node.connman.addedNodes();
+        const wanted = params.maybe("node", asStr);
+        if (wanted !== undefined) {
+          added = added.filter((a) => a.node === wanted).slice(0, 1);
+          if (added.length === 0) {
+            throw new RpcError(
+              RpcErrorCode.CLIENT_NODE_NOT_ADDED,
+              "Error: Node has not been added.",
+            );
+          }
         }
-        return [];
+        return added.map((a) =>
+          new Map<string, JsonInput>([
+            ["addednode", a.node],
+            ["connected", false],
+            ["addresses", []],
+          ])
+        );
       },
     }),
     defineMethod({
@@ -327,7 +361,7 @@ export function networkMethods(node: NodeServices): RpcMethod[] {
           ["localservicesnames", []],
           ["localrelay", true],
           ["timeoffset", 0],
-          ["networkactive", true],
+          ["networkactive", node.connman.networkActive],
           ["connections", 0],
           ["connections_in", 0],
           ["connections_out", 0],
@@ -350,5 +384,364 @@ export function networkMethods(node: NodeServices): RpcMethod[] {
         ]);
       },
     }),
+    addnodeMethod(node),
+    disconnectnodeMethod(),
+    setbanMethod(node),
+    listbannedMethod(node),
+    clearbannedMethod(node),
+    setnetworkactiveMethod(node),
+    getnodeaddressesMethod(node),
+    getaddrmaninfoMethod(),
   ];
+}
+
+/** `addnode`: keeps the added-node list; `onetry` has nothing to try (no peer-to-peer network). */
+function addnodeMethod(node: NodeServices): RpcMethod {
+  const method: RpcMethod = defineMethod({
+    name: "addnode",
+    category: "network",
+    description: "Attempts to add or remove a node from the addnode list.\n" +
+      "Or try a connection to a node once.\n" +
+      "Nodes added using addnode (or -connect) are protected from DoS disconnection and are not required to be\n" +
+      "full nodes/support SegWit as other outbound peers are (though such peers will not be synced from).\n" +
+      `Addnode connections are limited to ${MAX_ADDNODE_CONNECTIONS} at a time` +
+      " and are counted separately from the -maxconnections limit.\n",
+    args: [
+      {
+        name: "node",
+        type: "str",
+        description:
+          "The IP address/hostname optionally followed by :port of the peer to connect to",
+      },
+      {
+        name: "command",
+        type: "str",
+        description:
+          "'add' to add a node to the list, 'remove' to remove a node from the list, 'onetry' to try a connection to the node once",
+      },
+      {
+        name: "v2transport",
+        type: "bool",
+        defaultHint: "set by -v2transport",
+        description:
+          "Attempt to connect using BIP324 v2 transport protocol (ignored for 'remove' command)",
+      },
+    ],
+    result: { type: "none", description: "" },
+    examples: helpExampleCli("addnode", '"192.168.0.6:8333" "onetry" true') +
+      // Core's example lacks the comma before `true`; kept as Core prints it.
+      helpExampleRpc("addnode", '"192.168.0.6:8333", "onetry" true'),
+    handler(params) {
+      const command = params.arg("command", asStr);
+      if (command !== "onetry" && command !== "add" && command !== "remove") {
+        throw new RpcError(RpcErrorCode.MISC_ERROR, method.help);
+      }
+      const target = params.arg("node", asStr);
+      // Core defaults to, and only allows, v2 when the node offers NODE_P2P_V2; this node
+      // offers no services (getnetworkinfo's localservices), so v2 is never enabled.
+      const v2Enabled = false;
+      const v2transport = params.maybe("v2transport", asBool) ?? v2Enabled;
+      if (v2transport && !v2Enabled) {
+        throw new RpcError(
+          RpcErrorCode.INVALID_PARAMETER,
+          "Error: v2transport requested but not enabled (see -v2transport)",
+        );
+      }
+      if (command === "onetry") return null; // no peer-to-peer network to try it on
+      if (command === "add") {
+        if (!node.connman.addNode(target, v2transport)) {
+          throw new RpcError(RpcErrorCode.CLIENT_NODE_ALREADY_ADDED, "Error: Node already added");
+        }
+      } else if (!node.connman.removeAddedNode(target)) {
+        throw new RpcError(
+          RpcErrorCode.CLIENT_NODE_NOT_ADDED,
+          "Error: Node could not be removed. It has not been added previously.",
+        );
+      }
+      return null;
+    },
+  });
+  return method;
+}
+
+/** `disconnectnode`: there is never a node to disconnect. */
+function disconnectnodeMethod(): RpcMethod {
+  return defineMethod({
+    name: "disconnectnode",
+    category: "network",
+    description: "Immediately disconnects from the specified peer node.\n" +
+      "\nStrictly one out of 'address' and 'nodeid' can be provided to identify the node.\n" +
+      "\nTo disconnect by nodeid, either set 'address' to the empty string, or call using the named 'nodeid' argument only.\n",
+    args: [
+      {
+        name: "address",
+        type: "str",
+        defaultHint: "fallback to nodeid",
+        description: "The IP address/port of the node",
+      },
+      {
+        name: "nodeid",
+        type: "num",
+        defaultHint: "fallback to address",
+        description: "The node ID (see getpeerinfo for node IDs)",
+      },
+    ],
+    result: { type: "none", description: "" },
+    examples: helpExampleCli("disconnectnode", '"192.168.0.6:8333"') +
+      helpExampleCli("disconnectnode", '"" 1') +
+      helpExampleRpc("disconnectnode", '"192.168.0.6:8333"') +
+      helpExampleRpc("disconnectnode", '"", 1'),
+    handler(params) {
+      const address = params.maybe("address", asStr);
+      if (address !== undefined && !params.has("nodeid")) {
+        // By address: no peer has it.
+      } else if (params.has("nodeid") && (address === undefined || address === "")) {
+        params.arg("nodeid", asInt64); // by id: no peer has it
+      } else {
+        throw new RpcError(
+          RpcErrorCode.INVALID_PARAMS,
+          "Only one of address and nodeid should be provided.",
+        );
+      }
+      throw new RpcError(
+        RpcErrorCode.CLIENT_NODE_NOT_CONNECTED,
+        "Node not found in connected nodes",
+      );
+    },
+  });
+}
+
+/** `setban`: adds to or removes from the ban list (there are no peers to disconnect). */
+function setbanMethod(node: NodeServices): RpcMethod {
+  const method: RpcMethod = defineMethod({
+    name: "setban",
+    category: "network",
+    description: "Attempts to add or remove an IP/Subnet from the banned list.\n",
+    args: [
+      {
+        name: "subnet",
+        type: "str",
+        description:
+          "The IP/Subnet (see getpeerinfo for nodes IP) with an optional netmask (default is /32 = single IP)",
+      },
+      {
+        name: "command",
+        type: "str",
+        description:
+          "'add' to add an IP/Subnet to the list, 'remove' to remove an IP/Subnet from the list",
+      },
+      {
+        name: "bantime",
+        type: "num",
+        default: 0,
+        description:
+          "time in seconds how long (or until when if [absolute] is set) the IP is banned (0 or empty means using the default time of 24h which can also be overwritten by the -bantime startup argument)",
+      },
+      {
+        name: "absolute",
+        type: "bool",
+        default: false,
+        description:
+          "If set, the bantime must be an absolute timestamp expressed in UNIX epoch time",
+      },
+    ],
+    result: { type: "none", description: "" },
+    examples: helpExampleCli("setban", '"192.168.0.6" "add" 86400') +
+      helpExampleCli("setban", '"192.168.0.0/24" "add"') +
+      helpExampleRpc("setban", '"192.168.0.6", "add", 86400'),
+    handler(params) {
+      const command = params.arg("command", asStr);
+      if (command !== "add" && command !== "remove") {
+        throw new RpcError(RpcErrorCode.MISC_ERROR, method.help);
+      }
+      const text = params.arg("subnet", asStr);
+      // A single IP (no "/") must be a valid address; it is banned as its /32 or /128.
+      const isSubnet = text.includes("/");
+      let subnet: Subnet | undefined;
+      let address: Uint8Array | undefined;
+      if (isSubnet) {
+        subnet = Subnet.parse(text);
+      } else {
+        address = lookupHost(text);
+        if (address !== undefined && isValidIp(address)) {
+          subnet = Subnet.fromPrefix(address, address.length * 8);
+        }
+      }
+      if (subnet === undefined) {
+        throw new RpcError(RpcErrorCode.CLIENT_INVALID_IP_OR_SUBNET, "Error: Invalid IP/Subnet");
+      }
+      const banman = node.banman;
+      if (command === "add") {
+        if (banman.isBanned(isSubnet ? subnet : address!)) {
+          throw new RpcError(
+            RpcErrorCode.CLIENT_NODE_ALREADY_ADDED,
+            "Error: IP/Subnet already banned",
+          );
+        }
+        const bantime = params.arg("bantime", asInt64);
+        const absolute = params.arg("absolute", asBool);
+        if (absolute && bantime < BigInt(node.now())) {
+          throw new RpcError(
+            RpcErrorCode.INVALID_PARAMETER,
+            "Error: Absolute timestamp is in the past",
+          );
+        }
+        banman.ban(subnet, bantime, absolute);
+      } else if (!banman.unban(subnet)) {
+        throw new RpcError(
+          RpcErrorCode.CLIENT_INVALID_IP_OR_SUBNET,
+          "Error: Unban failed. Requested address/subnet was not previously manually banned.",
+        );
+      }
+      return null;
+    },
+  });
+  return method;
+}
+
+/** `listbanned`: the bans in force, expired ones swept first. */
+function listbannedMethod(node: NodeServices): RpcMethod {
+  return defineMethod({
+    name: "listbanned",
+    category: "network",
+    description: "List all manually banned IPs/Subnets.\n",
+    result: arr("", "", [
+      obj("", "", [
+        str("address", "The IP/Subnet of the banned node"),
+        time("ban_created", "The UNIX epoch time the ban was created"),
+        time("banned_until", "The UNIX epoch time the ban expires"),
+        time("ban_duration", "The ban duration, in seconds"),
+        time("time_remaining", "The time remaining until the ban expires, in seconds"),
+      ]),
+    ]),
+    examples: helpExampleCli("listbanned", "") + helpExampleRpc("listbanned", ""),
+    handler() {
+      const entries = node.banman.banned();
+      const now = BigInt(node.now());
+      return entries.map((entry) =>
+        new Map<string, JsonInput>([
+          ["address", entry.subnet.toString()],
+          ["ban_created", entry.created],
+          ["banned_until", entry.until],
+          ["ban_duration", entry.until - entry.created],
+          ["time_remaining", entry.until - now],
+        ])
+      );
+    },
+  });
+}
+
+/** `clearbanned`: empties the ban list. */
+function clearbannedMethod(node: NodeServices): RpcMethod {
+  return defineMethod({
+    name: "clearbanned",
+    category: "network",
+    description: "Clear all banned IPs.\n",
+    result: { type: "none", description: "" },
+    examples: helpExampleCli("clearbanned", "") + helpExampleRpc("clearbanned", ""),
+    handler() {
+      node.banman.clear();
+      return null;
+    },
+  });
+}
+
+/** `setnetworkactive`: the switch getnetworkinfo's `networkactive` reports. */
+function setnetworkactiveMethod(node: NodeServices): RpcMethod {
+  return defineMethod({
+    name: "setnetworkactive",
+    category: "network",
+    description: "Disable/enable all p2p network activity.\n",
+    args: [{
+      name: "state",
+      type: "bool",
+      description: "true to enable networking, false to disable",
+    }],
+    result: bool("", "The value that was passed in"),
+    handler(params) {
+      node.connman.setNetworkActive(params.arg("state", asBool));
+      return node.connman.networkActive;
+    },
+  });
+}
+
+/** `getnodeaddresses`: no address is known (no peer-to-peer network, an empty address manager). */
+function getnodeaddressesMethod(node: NodeServices): RpcMethod {
+  const networks = NETWORKS.join(", ");
+  return defineMethod({
+    name: "getnodeaddresses",
+    category: "network",
+    description: "Return known addresses, after filtering for quality and recency.\n" +
+      "These can potentially be used to find new peers in the network.\n" +
+      "The total number of addresses known to the node may be higher.",
+    args: [
+      {
+        name: "count",
+        type: "num",
+        default: 1,
+        description:
+          "The maximum number of addresses to return. Specify 0 to return all known addresses.",
+      },
+      {
+        name: "network",
+        type: "str",
+        defaultHint: "all networks",
+        description: `Return only addresses of the specified network. Can be one of: ${networks}.`,
+      },
+    ],
+    result: arr("", "", [
+      obj("", "", [
+        time("time", "The UNIX epoch time when the node was last seen"),
+        num("services", "The services offered by the node"),
+        str("address", "The address of the node"),
+        num("port", "The port number of the node"),
+        str("network", `The network (${networks}) the node connected through`),
+      ]),
+    ]),
+    examples: helpExampleCli("getnodeaddresses", "8") +
+      helpExampleCli("getnodeaddresses", '4 "i2p"') +
+      helpExampleCli("-named getnodeaddresses", "network=onion count=12") +
+      helpExampleRpc("getnodeaddresses", "8") +
+      helpExampleRpc("getnodeaddresses", '4, "i2p"'),
+    handler(params) {
+      const count = params.arg("count", asInt);
+      if (count < 0) {
+        throw new RpcError(RpcErrorCode.INVALID_PARAMETER, "Address count out of range");
+      }
+      const name = params.maybe("network", asStr);
+      if (name !== undefined && parseNetwork(name, node.log) === undefined) {
+        throw new RpcError(RpcErrorCode.INVALID_PARAMETER, `Network not recognized: ${name}`);
+      }
+      return [];
+    },
+  });
+}
+
+/** `getaddrmaninfo`: an empty address manager, network by network. */
+function getaddrmaninfoMethod(): RpcMethod {
+  return defineMethod({
+    name: "getaddrmaninfo",
+    category: "network",
+    description:
+      "Provides information about the node's address manager by returning the number of " +
+      "addresses in the `new` and `tried` tables and their sum for all networks.\n",
+    result: objDyn("", "json object with network type as keys", [
+      obj("network", `the network (${NETWORKS.join(", ")}, all_networks)`, [
+        num(
+          "new",
+          "number of addresses in the new table, which represent potential peers the node has discovered but hasn't yet successfully connected to.",
+        ),
+        num(
+          "tried",
+          "number of addresses in the tried table, which represent peers the node has successfully connected to in the past.",
+        ),
+        num("total", "total number of addresses in both new/tried tables"),
+      ]),
+    ]),
+    examples: helpExampleCli("getaddrmaninfo", "") + helpExampleRpc("getaddrmaninfo", ""),
+    handler: () =>
+      new Map<string, JsonInput>(
+        [...NETWORKS, "all_networks"].map((name) => [name, { new: 0, tried: 0, total: 0 }]),
+      ),
+  });
 }

@@ -1,6 +1,7 @@
 /**
  * What the node's RPC methods work on: the chain, the mempool, the block
- * assembler's memory of the last block it built, and the state Core derives
+ * assembler's memory of the last block it built, the network state without
+ * peers (the ban list, the `addnode` list), and the state Core derives
  * from the chain for `getblockchaininfo` — whether the node is in initial
  * block download (latched off for good once a block newer than 24 hours is
  * the tip, as `IsInitialBlockDownload` does) and the verification progress
@@ -35,6 +36,7 @@ import {
 import { initialBlockDownload } from "../ipc/ibd.ts";
 import { WalletRouter } from "../../rpc/wallet_router.ts";
 import type { Mempool } from "../mempool/mod.ts";
+import { BanMan, Connman } from "../net/mod.ts";
 /** Regtest's `nPowTargetSpacing`. */
 const TARGET_SPACING = 10 * 60;
 /** Regtest's `ChainTxData`: no reference point, 0.001 transactions per second. */
@@ -72,6 +74,10 @@ export interface NodeParts {
   readonly logCategories?: LogCategories;
   /** The deprecated behaviours `-deprecatedrpc` turns back on (`warnings`); none by default. */
   readonly deprecatedRpc?: readonly string[];
+  /** The ban list (`setban`, `listbanned`); by default one kept in memory only. */
+  readonly banman?: BanMan;
+  /** The `addnode` list and network-active switch; by default a new one. */
+  readonly connman?: Connman;
 }
 
 /** The node as the RPC methods see it. */
@@ -84,6 +90,10 @@ export class NodeServices {
   readonly logCategories: LogCategories | undefined;
   /** `-deprecatedrpc`: the deprecated behaviours turned back on. */
   readonly deprecatedRpc: ReadonlySet<string>;
+  /** The ban list (`setban`, `listbanned`, `clearbanned`). */
+  readonly banman: BanMan;
+  /** The `addnode` list and whether network activity is on (`setnetworkactive`). */
+  readonly connman: Connman;
   /** The attached wallet processes: the wallet methods route to them, `Chain.handleWalletLoader` adds them. */
   readonly wallets: WalletRouter = new WalletRouter();
   /** Set by every block assembly (`generate*`, `generateblock`, `getblocktemplate`). */
@@ -103,6 +113,8 @@ export class NodeServices {
     this.logCategories = parts.logCategories;
     this.deprecatedRpc = new Set(parts.deprecatedRpc);
     this.#now = parts.now ?? (() => parts.chain.now());
+    this.banman = parts.banman ?? new BanMan({ now: () => this.now() });
+    this.connman = parts.connman ?? new Connman({ log: this.log });
     this.isInitialBlockDownload = initialBlockDownload(parts.chain);
   }
 

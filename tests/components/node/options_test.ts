@@ -84,6 +84,7 @@ Deno.test("options: bitcoind's defaults for regtest", () => {
     true,
     false,
   ]);
+  assertEquals(options.banTime, 86400);
   assertEquals(options.logSettings.categories.size, 0);
 });
 
@@ -118,6 +119,7 @@ Deno.test("options: every supported option reaches the typed result", () => {
     "-wallet=a",
     "-wallet=b",
     "-listen=0",
+    "-bantime=60",
     "-txindex",
     "-nopid",
     "-nodebuglogfile",
@@ -138,6 +140,7 @@ Deno.test("options: every supported option reaches the typed result", () => {
   assertEquals([options.rpc.threads, options.rpc.workQueue, options.rpc.serverTimeout], [1, 8, 5]);
   assertEquals(options.rpc.docCheck, true);
   assertEquals([options.server, options.listen, options.txindex], [false, false, true]);
+  assertEquals(options.banTime, 60);
   assertEquals([...options.logSettings.categories].sort(), ["ipc", "rpc"]);
   assertEquals(options.log.console, false);
   assertEquals(options.log.file, null);

@@ -1,8 +1,18 @@
 /**
- * -rpcallowip subnets and -rpcbind endpoints as Core parses them.
+ * -rpcallowip subnets and -rpcbind endpoints as Core parses them, and the
+ * ban list's view of addresses: Core's LookupHost, IsValid, ToString.
  */
 import { assert, assertEquals, assertThrows } from "../../assert.ts";
-import { AllowList, parseIp, splitHostPort, Subnet } from "../../../components/rpc/subnet.ts";
+import {
+  AllowList,
+  formatIp,
+  isValidIp,
+  lookupHost,
+  parseIp,
+  splitHostPort,
+  splitHostPortParts,
+  Subnet,
+} from "../../../components/rpc/subnet.ts";
 
 Deno.test("IP addresses: IPv4, IPv6, IPv4-mapped as IPv4, nothing else", () => {
   assertEquals(parseIp("127.0.0.1"), new Uint8Array([127, 0, 0, 1]));
@@ -85,4 +95,76 @@ Deno.test("-rpcbind: addr[:port] as SplitHostPort", () => {
       `Invalid port specified in -rpcbind: '${bad}'`,
     );
   }
+});
+
+Deno.test("LookupHost: brackets; Core's internal range is no address, the TORv2 range is ::", () => {
+  assertEquals(lookupHost("[::1]"), parseIp("::1"));
+  assertEquals(lookupHost("[1.2.3.4]"), new Uint8Array([1, 2, 3, 4]));
+  assertEquals(lookupHost("fd6b:88c0:8724::1"), undefined);
+  assertEquals(lookupHost("fd87:d87e:eb43::1"), new Uint8Array(16));
+  for (const bad of ["[", "[]", "[::1", "::1]", "host"]) {
+    assertEquals(lookupHost(bad), undefined, bad);
+  }
+});
+
+Deno.test("CNetAddr::IsValid: not any, not broadcast, not ::, not IPv6 documentation", () => {
+  for (const ip of ["1.2.3.4", "127.0.0.1", "::1", "2001:db9::1", "fe80::1"]) {
+    assert(isValidIp(parseIp(ip)!), ip);
+  }
+  for (const ip of ["0.0.0.0", "255.255.255.255", "::", "2001:db8::1", "2001:0DB8:ffff::"]) {
+    assert(!isValidIp(parseIp(ip)!), ip);
+  }
+});
+
+Deno.test("ToStringAddr: dotted IPv4, RFC 5952 IPv6 (the first longest zero run compressed)", () => {
+  for (
+    const [text, written] of [
+      ["1.2.3.4", "1.2.3.4"],
+      ["::ffff:1.2.3.4", "1.2.3.4"],
+      ["::", "::"],
+      ["::1", "::1"],
+      ["1::", "1::"],
+      ["1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"],
+      ["2001:DB8:0:0:1:0:0:1", "2001:db8::1:0:0:1"],
+      ["1:0:2:0:0:0:3:0", "1:0:2::3:0"],
+      ["1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"],
+      ["fe80:0000:0000:0000:0202:b3ff:fe1e:8329", "fe80::202:b3ff:fe1e:8329"],
+    ]
+  ) {
+    assertEquals(formatIp(parseIp(text)!), written, text);
+  }
+});
+
+Deno.test("CSubNet::ToString and order; CIDR and netmask forms", () => {
+  for (
+    const [text, written] of [
+      ["1.2.3.4", "1.2.3.4/32"],
+      ["1.2.3.4/24", "1.2.3.0/24"],
+      ["1.2.3.4/+24", "1.2.3.0/24"],
+      ["1.2.3.4/024", "1.2.3.0/24"],
+      ["1.2.3.4/255.255.128.0", "1.2.0.0/17"],
+      ["1.2.3.4/0", "0.0.0.0/0"],
+      ["[::1]", "::1/128"],
+      ["[fe80::1]/10", "fe80::/10"],
+      ["2001:db8::1/ffff:ffff::", "2001:db8::/32"],
+    ]
+  ) {
+    assertEquals(Subnet.parse(text)?.toString(), written, text);
+  }
+  for (const bad of ["1.2.3.4/256", "1.2.3.4/-1", "1.2.3.4/8/8", "/8", "1.2.3.4/[255.0.0.0"]) {
+    assertEquals(Subnet.parse(bad), undefined, bad);
+  }
+  const sorted = ["::/0", "10.0.0.0/16", "10.0.0.0/8", "9.0.0.0/8", "::1"]
+    .map((t) => Subnet.parse(t)!).sort(Subnet.compare).map(String);
+  assertEquals(sorted, ["9.0.0.0/8", "10.0.0.0/8", "10.0.0.0/16", "::/0", "::1/128"]);
+});
+
+Deno.test("SplitHostPort with its result: a port 0 is taken but not valid", () => {
+  assertEquals(splitHostPortParts("1.2.3.4:0", 18444), { host: "1.2.3.4", port: 0, valid: false });
+  assertEquals(splitHostPortParts("1.2.3.4:99999", 18444), {
+    host: "1.2.3.4:99999",
+    port: 18444,
+    valid: false,
+  });
+  assertEquals(splitHostPortParts("[::1]:8", 18444), { host: "::1", port: 8, valid: true });
 });
