@@ -455,7 +455,7 @@ export function addressKey(
  * `sh(wsh())` for `sh_wpkh` (`p2sh-segwit`), `sh()` for `pkh` (`legacy`),
  * as Core's `GetOutputType` gives a multisig descriptor's type.
  */
-export function multisigAddress(
+function multisigAddress(
   kind: DescriptorKind,
   { threshold, sorted }: { threshold: number; sorted: boolean },
   keys: readonly OriginKey[],
