@@ -87,7 +87,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     // Core's -persistmempool: loaded before RPC answers, saved once RPC has stopped.
     const file = join(options.netDir, MEMPOOL_FILE);
     // A damaged file does not stop the start: Core logs it and goes on (init ignores the result).
-    for (const message of mempool.load(file).messages) log.info(message);
+    await mempool.load(file, { log: (message) => log.info(message) });
     node.defer(() => {
       mempool.save(file);
       log.info(`Dumped mempool: ${mempool.size} transactions to ${file}`);
@@ -112,6 +112,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     txindex,
     banman,
     mempoolFile: join(options.netDir, MEMPOOL_FILE),
+    readableDir: options.netDir,
     log: (message) => log.info(message),
     logCategories: log,
     deprecatedRpc: options.rpc.deprecated,

@@ -16,7 +16,8 @@
  * removed (`reorg`).
  *
  * {@linkcode Mempool.save} and {@linkcode Mempool.load} keep it across
- * restarts in Core's `mempool.dat` format.
+ * restarts in Core's `mempool.dat` format; `importmempool` loads such a
+ * file with its own options.
  *
  * Fee deltas (`prioritisetransaction`) make a transaction's modified fee,
  * which fee policy, replacement, eviction and block selection judge it by
@@ -62,6 +63,7 @@ import {
   isCoinbase,
   isFinalTx,
   MAX_BLOCK_SIGOPS_COST,
+  MAX_BLOCK_WEIGHT,
   type OutPoint,
   outpointKey,
   prevout,
@@ -86,13 +88,14 @@ import {
 } from "./entry.ts";
 import { compareFeeRates, feeAtRate, feeRatePerKvB } from "./feerate.ts";
 import { isChildWithParents, malformedPackageReason } from "./packages.ts";
-import { encodeMempoolDump, readMempoolDump } from "./persist.ts";
+import { encodeMempoolDump, MempoolFileError, MempoolFileReader } from "./persist.ts";
 import {
   areInputsStandard,
   DEFAULT_MEMPOOL_POLICY,
   dustOutputs,
   isWitnessStandard,
   MAX_STANDARD_TX_SIGOPS_COST,
+  MAX_STANDARD_TX_WEIGHT,
   type MempoolPolicy,
   MIN_STANDARD_TX_NONWITNESS_SIZE,
   nonStandardReason,
@@ -212,12 +215,80 @@ export interface MempoolLoadStats {
   unbroadcast: number;
 }
 
-/** What {@linkcode Mempool.load} did, and the lines Core's `LoadMempool` logs about it. */
+/**
+ * How {@linkcode Mempool.load} reads a file: Core's `ImportMempoolOptions`
+ * (defaults as at start: the file's times, deltas and unbroadcast set
+ * taken over), where its log lines go, and when it stops.
+ */
+export interface MempoolLoadOptions {
+  /** `use_current_time`: the transactions arrive now, not at the file's times (default false). */
+  readonly useCurrentTime?: boolean;
+  /** `apply_fee_delta_priority`: the file's fee deltas are added to the mempool's (default true). */
+  readonly applyFeeDeltaPriority?: boolean;
+  /** `apply_unbroadcast_set`: the file's unbroadcast marks are taken over (default true). */
+  readonly applyUnbroadcastSet?: boolean;
+  /** Receives Core's log lines as they happen (none by default). */
+  readonly log?: (line: string) => void;
+  /** Stops the load between transactions (Core's `m_interrupt`): it then fails. */
+  readonly signal?: AbortSignal;
+}
+
+/** What {@linkcode Mempool.load} did. */
 export interface MempoolLoadResult {
+  /** Whether the whole file was read (Core's `LoadMempool` result). */
+  readonly loaded: boolean;
   /** The transactions tried (all zero when the file could not be read). */
   readonly stats: MempoolLoadStats;
-  /** Core's log lines, in its order and words (none for a file of an unknown version). */
-  readonly messages: readonly string[];
+  /** Why it was not `loaded`, in this node's words (Core logs some of it, not all). */
+  readonly failure?: string;
+  /** The path lies outside what this process may read (Deno's `NotCapable`: the sandbox). */
+  readonly outsideSandbox?: boolean;
+}
+
+/** The latest arrival time a loaded transaction keeps (`Number.MAX_SAFE_INTEGER`). */
+const MAX_SAFE_TIME = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** How long a load runs before the event loop gets a turn (milliseconds). */
+const TURN_MS = 20;
+
+/** A file {@linkcode readMempoolFile} refuses to read, and why. */
+class RefusedFile extends Error {}
+
+/**
+ * The bytes of the mempool file at `path`: a regular file (a FIFO or a
+ * device would block or never end) of at most `limit` bytes, read whole —
+ * a file growing past `limit` meanwhile is refused too.
+ */
+async function readMempoolFile(path: string, limit: number): Promise<Uint8Array> {
+  const info = await Deno.stat(path);
+  if (!info.isFile) throw new RefusedFile("not a regular file");
+  const tooLarge = (size: number) =>
+    new RefusedFile(`${size} bytes, more than the ${limit} of this node's -maxmempool`);
+  if (info.size > limit) throw tooLarge(info.size);
+  using file = await Deno.open(path, { read: true });
+  let buffer = new Uint8Array(Math.max(info.size, 4096));
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > limit) throw tooLarge(length);
+      const larger = new Uint8Array(Math.min(limit + 1, buffer.length * 2));
+      larger.set(buffer);
+      buffer = larger;
+    }
+    const read = await file.read(buffer.subarray(length));
+    if (read === null) break;
+    length += read;
+  }
+  if (length > limit) throw tooLarge(length);
+  return buffer.subarray(0, length);
+}
+
+/** Why {@linkcode readMempoolFile} failed, in a few words. */
+function openFailure(error: unknown): string {
+  if (error instanceof RefusedFile) return error.message;
+  if (error instanceof Deno.errors.NotFound) return "no such file";
+  if (error instanceof Deno.errors.NotCapable) return "outside what this process may read";
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** `sendrawtransaction`'s and `testmempoolaccept`'s default `maxfeerate`: 0.10 BTC/kvB. */
@@ -725,79 +796,126 @@ export class Mempool implements Disposable {
   }
 
   /**
-   * `LoadMempool`: accepts the transactions of a `mempool.dat` (version 1
-   * or 2) as they arrived — with their arrival times, skipping those past
-   * expiry — and restores their unbroadcast marks. Never throws: a missing,
-   * unreadable or damaged file is reported in the messages as Core logs it
-   * ("… Continuing anyway."), keeping the transactions read before the
-   * damage, and a file of an unknown version is ignored without a word.
+   * `LoadMempool` with `ImportMempoolOptions` (at start: Core's defaults,
+   * the file's arrival times, fee deltas and unbroadcast set applied;
+   * `importmempool` chooses): accepts the transactions of a `mempool.dat`
+   * (version 1 or 2) one by one as they are read — each fee delta applied
+   * first, those past expiry skipped — then applies the fee-delta map and
+   * marks the unbroadcast transactions. Core's log lines go to `log` as
+   * they happen. Never throws: a file that cannot be read, of an unknown
+   * version (Core says nothing of it), damaged, or interrupted by `signal`
+   * is not `loaded` (Core's `false`), keeping what was accepted before.
+   *
+   * A file is read whole only when it is a regular file of at most
+   * `-maxmempool` bytes (no mempool this node holds serializes to more),
+   * and decoded a transaction at a time ({@linkcode MempoolFileReader}):
+   * a transaction larger than any this mempool accepts is counted as
+   * failed without being built. The event loop gets a turn every few
+   * milliseconds, so the node keeps answering while a large file loads.
    */
-  load(path: string): MempoolLoadResult {
+  async load(path: string, options: MempoolLoadOptions = {}): Promise<MempoolLoadResult> {
+    const log = options.log ?? (() => {});
     const stats = { succeeded: 0, failed: 0, expired: 0, alreadyThere: 0, unbroadcast: 0 };
+    const useCurrentTime = options.useCurrentTime ?? false;
+    const applyDeltas = options.applyFeeDeltaPriority ?? true;
+    const applyUnbroadcast = options.applyUnbroadcastSet ?? true;
     let bytes: Uint8Array;
     try {
-      bytes = Deno.readFileSync(path);
-    } catch {
-      return { stats, messages: ["Failed to open mempool file. Continuing anyway."] };
+      bytes = await readMempoolFile(path, this.policy.maxMempoolBytes);
+    } catch (error) {
+      log("Failed to open mempool file. Continuing anyway.");
+      return {
+        loaded: false,
+        stats,
+        failure: openFailure(error),
+        ...(error instanceof Deno.errors.NotCapable ? { outsideSandbox: true } : {}),
+      };
     }
-    const dump = readMempoolDump(bytes);
-    if (dump === null) return { stats, messages: [] };
-    const messages: string[] = [];
-    const total = dump.announced;
-    if (total !== undefined) messages.push(`Loading ${total} mempool transactions from file...`);
-    // Core reports progress before each read, so a read that fails has its line too.
-    const tried = dump.error !== undefined && total !== undefined && dump.entries.length < total
-      ? dump.entries.length + 1
-      : dump.entries.length;
-    let nextTenth = 0;
-    for (let i = 0; i < tried; i++) {
-      const percentage = Math.floor((100 * i) / Number(total));
-      if (nextTenth < Math.floor(percentage / 10)) {
-        messages.push(
-          `Progress loading mempool transactions from file: ${percentage}% (tried ${i}, ${
-            Number(total) - i
-          } remaining)`,
-        );
-        nextTenth = Math.floor(percentage / 10);
+    let turn = performance.now();
+    const pause = async () => {
+      if (performance.now() - turn < TURN_MS) return;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      turn = performance.now();
+    };
+    const now = this.#chain.now();
+    const cutoff = BigInt(now - this.policy.expirySeconds);
+    const maxTxBytes = this.policy.requireStandard ? MAX_STANDARD_TX_WEIGHT : MAX_BLOCK_WEIGHT;
+    try {
+      const reader = new MempoolFileReader(bytes, { inPlace: true });
+      if (!reader.supported) {
+        return { loaded: false, stats, failure: `unknown mempool file version ${reader.version}` };
       }
-    }
-    this.#notifying(() => {
-      this.#settle();
-      const cutoff = this.#chain.now() - this.policy.expirySeconds;
-      for (const { tx, time, feeDelta } of dump.entries) {
-        const ws = workspace(tx);
-        if (feeDelta !== 0n) this.prioritise(ws.txid, feeDelta);
-        if (Number(time) <= cutoff) {
-          stats.expired++;
-          continue;
+      const total = reader.start();
+      log(`Loading ${total} mempool transactions from file...`);
+      let nextTenth = 0;
+      for (let tried = 0n; tried < total;) {
+        const percentage = Math.floor((100 * Number(tried)) / Number(total));
+        if (nextTenth < Math.floor(percentage / 10)) {
+          log(
+            `Progress loading mempool transactions from file: ${percentage}% (tried ${tried}, ${
+              total - tried
+            } remaining)`,
+          );
+          nextTenth = Math.floor(percentage / 10);
         }
-        const result = this.#acceptSingle(ws, {
-          testOnly: false,
-          bypassLimits: false,
-          allowReplacement: true,
-          allowSiblingEviction: true,
-          allowCarveouts: true,
-          unbroadcast: false,
-          maxFeeRate: 0n,
-          time: Number(time),
-        });
-        if (result.accepted) stats.succeeded++;
-        else if (this.#entries.has(ws.key)) stats.alreadyThere++;
-        else stats.failed++;
+        tried++;
+        const walk = reader.nextEntry(maxTxBytes);
+        let step = walk.next();
+        for (; !step.done; step = walk.next()) await pause();
+        const entry = step.value;
+        const time = useCurrentTime ? BigInt(now) : entry.time;
+        if (entry.feeDelta !== 0n && applyDeltas) log(this.prioritise(entry.txid, entry.feeDelta));
+        if (time > cutoff) {
+          const { tx } = entry;
+          const accepted = tx !== null && this.#notifying(() => {
+            this.#settle();
+            return this.#acceptSingle(workspace(tx), {
+              testOnly: false,
+              bypassLimits: false,
+              allowReplacement: true,
+              allowSiblingEviction: true,
+              allowCarveouts: true,
+              unbroadcast: false,
+              maxFeeRate: 0n,
+              // A time past 2^53 seconds (a file's say) is kept at 2^53 - 1: exact, and saved back
+              // as the 64-bit number it is.
+              time: Number(time > MAX_SAFE_TIME ? MAX_SAFE_TIME : time),
+            }).accepted;
+          });
+          if (accepted) stats.succeeded++;
+          else if (this.#entries.has(hashToHex(entry.txid))) stats.alreadyThere++;
+          else stats.failed++;
+        } else {
+          stats.expired++;
+        }
+        if (options.signal?.aborted) return { loaded: false, stats, failure: "interrupted" };
+        await pause();
       }
-      for (const { txid, delta } of dump.deltas) this.prioritise(txid, delta);
-      stats.unbroadcast = dump.unbroadcast.length;
-      for (const txid of dump.unbroadcast) {
-        const entry = this.#entries.get(hashToHex(txid));
-        if (entry) entry.unbroadcast = true;
+      const deltas = reader.readDeltas();
+      if (applyDeltas) {
+        for (const i of await deltas.distinct(pause)) {
+          log(this.prioritise(deltas.txid(i), deltas.value(i)));
+          await pause();
+        }
       }
-    });
-    messages.push(
-      dump.error !== undefined
-        ? `Failed to deserialize mempool data on file: ${dump.error}. Continuing anyway.`
-        : `Imported mempool transactions from file: ${stats.succeeded} succeeded, ${stats.failed} failed, ${stats.expired} expired, ${stats.alreadyThere} already there, ${stats.unbroadcast} waiting for initial broadcast`,
+      const unbroadcast = reader.readUnbroadcast();
+      if (applyUnbroadcast) {
+        const distinct = await unbroadcast.distinct(pause);
+        stats.unbroadcast = distinct.length;
+        for (const i of distinct) {
+          const entry = this.#entries.get(hashToHex(unbroadcast.txid(i)));
+          if (entry) entry.unbroadcast = true;
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof MempoolFileError)) throw error;
+      log(`Failed to deserialize mempool data on file: ${error.message}. Continuing anyway.`);
+      return { loaded: false, stats, failure: error.message };
+    }
+    log(
+      `Imported mempool transactions from file: ${stats.succeeded} succeeded, ${stats.failed} failed, ${stats.expired} expired, ${stats.alreadyThere} already there, ${stats.unbroadcast} waiting for initial broadcast`,
     );
-    return { stats, messages };
+    return { loaded: true, stats };
   }
 
   /** Registers a listener; dispose the result to remove it. */

@@ -6,8 +6,9 @@
  * getblockstats, getchaintxstats, getdeploymentinfo, the long polls
  * waitfornewblock, waitforblock and waitforblockheight (they end on a new
  * tip, on their timeout, or at shutdown with the tip they started from),
- * verifychain, preciousblock, scantxoutset, and the hidden invalidateblock
- * and reconsiderblock; Core's help texts, key order and errors.
+ * verifychain, preciousblock, scantxoutset, getchainstates (the one
+ * chainstate: no snapshots), and the hidden invalidateblock and
+ * reconsiderblock; Core's help texts, key order and errors.
  *
  * `nodeMethods` (`mod.ts`, whose example runs it) adds `blockchainMethods(…)` to the
  * server's table with the others.
@@ -76,6 +77,38 @@ import {
 import { scriptPubKeyJson, txToJson, type TxVerbosity } from "./encoding.ts";
 import { TxOutSetScan } from "./scan.ts";
 import type { NodeServices } from "./services.ts";
+
+/** Core's `DEFAULT_DB_CACHE` (`-dbcache`, 450 MiB in v30). */
+const DEFAULT_DB_CACHE = 450 * 2 ** 20;
+/** `MAX_TX_INDEX_CACHE` (node/caches.cpp): 1 GiB. */
+const MAX_TX_INDEX_CACHE = 1024 * 2 ** 20;
+/** `MAX_BLOCK_DB_CACHE` (kernel/caches.h): 2 MiB. */
+const MAX_BLOCK_DB_CACHE = 2 * 2 ** 20;
+/** `MAX_COINS_DB_CACHE` (kernel/caches.h): 8 MiB. */
+const MAX_COINS_DB_CACHE = 8 * 2 ** 20;
+
+/**
+ * getchainstates' `coins_db_cache_bytes` and `coins_tip_cache_bytes`. This
+ * node keeps no coins caches: it writes coins straight to its database. It
+ * reports what Bitcoin Core v30 reports for the same options, from
+ * `CalculateCacheSizes` (node/caches.cpp) and `kernel::CacheSizes`: of
+ * `-dbcache` (this node takes none, so Core's default, 450 MiB), the
+ * transaction index takes min(total / 8, 1 GiB) with `-txindex` (block
+ * filter indexes would take their share next; this node has none), then
+ * the block tree database min(rest / 8, 2 MiB), the coins database
+ * min(rest / 2, 8 MiB), and the coins tip cache the rest. With one
+ * chainstate, `MaybeRebalanceCaches` gives it both totals whole.
+ */
+export function coinsCacheSizes(options: { txindex: boolean }): {
+  coinsDb: number;
+  coinsTip: number;
+} {
+  let total = DEFAULT_DB_CACHE;
+  if (options.txindex) total -= Math.min(Math.floor(total / 8), MAX_TX_INDEX_CACHE);
+  total -= Math.min(Math.floor(total / 8), MAX_BLOCK_DB_CACHE);
+  const coinsDb = Math.min(Math.floor(total / 2), MAX_COINS_DB_CACHE);
+  return { coinsDb, coinsTip: total - coinsDb };
+}
 
 /** The hash used in Core's examples. */
 export const EXAMPLE_BLOCKHASH = "00000000c937983704a73af28acdec37b049d214adbda81d7e2a3dd146f6ed09";
@@ -474,6 +507,58 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
           ["size_on_disk", chain.blockFilesSize()],
           ["pruned", false],
           ["warnings", warningsValue(node.deprecatedRpc)],
+        ]);
+      },
+    }),
+    defineMethod({
+      name: "getchainstates",
+      category: "blockchain",
+      description: "Return information about chainstates.\n",
+      result: obj("", "", [
+        num("headers", "the number of headers seen so far"),
+        arr(
+          "chainstates",
+          "list of the chainstates ordered by work, with the most-work (active) chainstate last",
+          [obj("", "", [
+            num("blocks", "number of blocks in this chainstate"),
+            hexStr("bestblockhash", "blockhash of the tip"),
+            hexStr("bits", "nBits: compact representation of the block difficulty target"),
+            hexStr("target", "The difficulty target"),
+            num("difficulty", "difficulty of the tip"),
+            num("verificationprogress", "progress towards the network tip"),
+            hexStr(
+              "snapshot_blockhash",
+              "the base block of the snapshot this chainstate is based on, if any",
+              true,
+            ),
+            num("coins_db_cache_bytes", "size of the coinsdb cache"),
+            num("coins_tip_cache_bytes", "size of the coinstip cache"),
+            bool(
+              "validated",
+              "whether the chainstate is fully validated. True if all blocks in the chainstate were validated, false if the chain is based on a snapshot and the snapshot has not yet been validated.",
+            ),
+          ])],
+        ),
+      ]),
+      examples: helpExampleCli("getchainstates", "") + helpExampleRpc("getchainstates", ""),
+      handler() {
+        const tip = chain.tip;
+        const caches = coinsCacheSizes({ txindex: node.txindex !== undefined });
+        // One chainstate, never from a snapshot: validated, and no snapshot_blockhash.
+        const chainstate = new Map<string, JsonInput>([
+          ["blocks", chain.height],
+          ["bestblockhash", hashToHex(tip.hash)],
+          ["bits", hex32(tip.header.bits)],
+          ["target", targetHex(tip.header.bits)],
+          ["difficulty", difficulty(tip.header.bits)],
+          ["verificationprogress", node.verificationProgress(tip)],
+          ["coins_db_cache_bytes", caches.coinsDb],
+          ["coins_tip_cache_bytes", caches.coinsTip],
+          ["validated", true],
+        ]);
+        return new Map<string, JsonInput>([
+          ["headers", bestHeaderHeight(node)],
+          ["chainstates", [chainstate]],
         ]);
       },
     }),

@@ -2,8 +2,15 @@
  * The mempool methods of Bitcoin Core v30 (`rpc/mempool.cpp`):
  * sendrawtransaction, testmempoolaccept and submitpackage (category `rawtransactions`),
  * getmempoolinfo, getrawmempool, getmempoolentry, getmempoolancestors,
- * getmempooldescendants, gettxspendingprevout and savemempool (category `blockchain`), over the node's
- * {@linkcode Mempool}, with Core's help texts, key order and errors.
+ * getmempooldescendants, gettxspendingprevout, importmempool and savemempool (category
+ * `blockchain`), over the node's {@linkcode Mempool}, with Core's help texts, key order and errors.
+ *
+ * importmempool reads the file with the loader the node starts with
+ * (`Mempool.load`, Core's `LoadMempool`), taking over the file's times,
+ * fee deltas and unbroadcast marks only as its options say. A file the
+ * node cannot read or parse answers Core's -1, the reason in the log; a
+ * file outside what the node's sandbox may read says in the log where to
+ * put it instead.
  *
  * `nodeMethods` (`mod.ts`, whose example runs it) adds `mempoolMethods(…)` to the
  * server's table with the others.
@@ -33,6 +40,7 @@ import {
   helpExampleRpc,
   type Json,
   type JsonInput,
+  JsonObject,
   outpointArg,
   parseHashV,
   RpcError,
@@ -694,6 +702,98 @@ export function mempoolMethods(node: NodeServices): RpcMethod[] {
             ...(spender === undefined ? [] : [["spendingtxid", hashToHex(spender)] as const]),
           ]);
         });
+      },
+    }),
+    defineMethod({
+      name: "importmempool",
+      category: "blockchain",
+      description: "Import a mempool.dat file and attempt to add its contents to the mempool.\n" +
+        "Warning: Importing untrusted files is dangerous, especially if metadata from the file is taken over.",
+      args: [
+        { name: "filepath", type: "str", description: "The mempool file" },
+        {
+          name: "options",
+          type: "obj_named_params",
+          optional: true,
+          description: "",
+          inner: [
+            {
+              name: "use_current_time",
+              type: "bool",
+              default: true,
+              description:
+                "Whether to use the current system time or use the entry time metadata from the mempool file.\n" +
+                "Warning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior.",
+            },
+            {
+              name: "apply_fee_delta_priority",
+              type: "bool",
+              default: false,
+              description: "Whether to apply the fee delta metadata from the mempool file.\n" +
+                "It will be added to any existing fee deltas.\n" +
+                "The fee delta can be set by the prioritisetransaction RPC.\n" +
+                "Warning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior.\n" +
+                "Only set this bool if you understand what it does.",
+            },
+            {
+              name: "apply_unbroadcast_set",
+              type: "bool",
+              default: false,
+              description:
+                "Whether to apply the unbroadcast set metadata from the mempool file.\n" +
+                "Warning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior.",
+            },
+          ],
+          onelineDescription: "options",
+        },
+      ],
+      result: obj("", "", []),
+      // v30's RPC example passes the path unquoted (Core fixed it after v30).
+      examples: helpExampleCli("importmempool", "/path/to/mempool.dat") +
+        helpExampleRpc("importmempool", "/path/to/mempool.dat"),
+      async handler(params, ctx) {
+        if (node.isInitialBlockDownload()) {
+          throw new RpcError(
+            RpcErrorCode.CLIENT_IN_INITIAL_DOWNLOAD,
+            "Can only import the mempool after the block download and sync is done.",
+          );
+        }
+        const path = params.arg("filepath", asStr);
+        // `request.params[1]["…"]`, then `get_bool`: an absent or null option takes its default,
+        // another type is -3, and keys Core does not read are ignored.
+        const options = params.raw("options");
+        const option = (key: string, fallback: boolean) => {
+          const value = options instanceof JsonObject ? options.get(key) ?? null : null;
+          return value === null ? fallback : asBool(value);
+        };
+        const useCurrentTime = option("use_current_time", true);
+        const applyFeeDeltaPriority = option("apply_fee_delta_priority", false);
+        const applyUnbroadcastSet = option("apply_unbroadcast_set", false);
+        const result = await mempool.load(path, {
+          useCurrentTime,
+          applyFeeDeltaPriority,
+          applyUnbroadcastSet,
+          log: node.log,
+          signal: ctx.signal,
+        });
+        if (!result.loaded) {
+          // Core's log says little (nothing at all for a file of another version); this says why,
+          // the path's control characters escaped (one log line per line).
+          const shown = path.replace(
+            /\p{Cc}/gu,
+            (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+          );
+          node.log(
+            result.outsideSandbox && node.readableDir !== undefined
+              ? `importmempool: '${shown}' is outside what the node's sandbox lets it read; keep mempool files to import under '${node.readableDir}'`
+              : `importmempool: '${shown}' not imported: ${result.failure}`,
+          );
+          throw new RpcError(
+            RpcErrorCode.MISC_ERROR,
+            "Unable to import mempool file, see debug.log for details.",
+          );
+        }
+        return new Map<string, JsonInput>();
       },
     }),
     defineMethod({

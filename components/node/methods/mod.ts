@@ -1,8 +1,9 @@
 /**
  * Every JSON-RPC method the node serves beyond the server's own control
  * methods, one module per Bitcoin Core category: blockchain, mempool,
- * rawtransactions (with the PSBT methods), mining, util, network, control,
- * the hidden echoipc, and the wallet's (routed to the attached wallet processes).
+ * rawtransactions (with the PSBT methods), mining, signer, util, network,
+ * control, the hidden echoipc, and the wallet's (routed to the attached
+ * wallet processes).
  *
  * @example
  * ```ts
@@ -33,6 +34,7 @@ import { miningMethods } from "./mining.ts";
 import { networkMethods } from "./network.ts";
 import { psbtMethods } from "./psbt.ts";
 import { rawTransactionMethods } from "./rawtransactions.ts";
+import { signerMethods } from "./signer.ts";
 import { simulateMethod } from "./simulate.ts";
 import { importDescriptorsMethod } from "./importdescriptors.ts";
 import { importPrunedFundsMethod, txOutProofMethods } from "./txoutproof.ts";
@@ -58,6 +60,7 @@ export function nodeMethods(
     ...rawTransactionMethods(node),
     ...psbtMethods(node),
     ...miningMethods(node),
+    ...signerMethods(),
     ...utilMethods(node),
     ...networkMethods(node),
     ...controlMethods(node),

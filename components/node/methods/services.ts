@@ -68,6 +68,12 @@ export interface NodeParts {
   readonly now?: () => number;
   /** Where `savemempool` writes (`<datadir>/regtest/mempool.dat`); none: it refuses. */
   readonly mempoolFile?: string;
+  /**
+   * A directory the node's sandbox lets it read in every mode
+   * (`<datadir>/regtest`), named in the log when `importmempool` is
+   * refused a file outside what it may read.
+   */
+  readonly readableDir?: string;
   /** Writes an unconditional line to the node's log (verifychain, prioritisetransaction). */
   readonly log?: (message: string) => void;
   /** The log's categories, for `logging`; none: it refuses. */
@@ -86,6 +92,7 @@ export class NodeServices {
   readonly mempool: Mempool;
   readonly txindex: TxIndex | undefined;
   readonly mempoolFile: string | undefined;
+  readonly readableDir: string | undefined;
   readonly log: (message: string) => void;
   readonly logCategories: LogCategories | undefined;
   /** `-deprecatedrpc`: the deprecated behaviours turned back on. */
@@ -109,6 +116,7 @@ export class NodeServices {
     this.mempool = parts.mempool;
     this.txindex = parts.txindex;
     this.mempoolFile = parts.mempoolFile;
+    this.readableDir = parts.readableDir;
     this.log = parts.log ?? (() => {});
     this.logCategories = parts.logCategories;
     this.deprecatedRpc = new Set(parts.deprecatedRpc);

@@ -43,7 +43,7 @@ Deno.test("prioritise: totals of the entry, its ancestors and its descendants", 
   assertEquals(f.mempool.prioritisedTransactions(), []);
 });
 
-Deno.test("prioritise: a waiting delta, clearing, replacement by modified fees, mempool.dat", () => {
+Deno.test("prioritise: a waiting delta, clearing, replacement by modified fees, mempool.dat", async () => {
   using f = setup();
   const original = pay([f.coins[0]], f.key, [50n * COIN - 1000n]);
   // A delta for a transaction not yet here applies when it arrives.
@@ -67,7 +67,7 @@ Deno.test("prioritise: a waiting delta, clearing, replacement by modified fees, 
   const file = `${f.chain.dir}/mempool.dat`;
   f.mempool.save(file);
   using fresh = new Mempool(f.chain);
-  assert(fresh.load(file) !== null);
+  assert((await fresh.load(file)).loaded);
   assertEquals(
     fresh.prioritisedTransactions().map((d) => [hashToHex(d.txid), d.delta, d.modifiedFee]),
     f.mempool.prioritisedTransactions().map((d) => [hashToHex(d.txid), d.delta, d.modifiedFee]),
