@@ -29,7 +29,7 @@
  *   using init = nodeInit({ chain, mempool, requestShutdown() {} });
  *   const wallet = await Wallet.create(`${dir}/w`, "w", init.makeChain(), {});
  *   const key = wallet.newAddress("wpkh", false);
- *   if (key.path !== "m/84h/1h/0h/0/0") throw new Error(key.path);
+ *   if (!("path" in key) || key.path !== "m/84h/1h/0h/0/0") throw new Error(key.descriptor);
  *   await wallet.close();
  * }
  * Deno.removeSync(dir, { recursive: true });
