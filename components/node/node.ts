@@ -18,7 +18,7 @@
  */
 import { type BlockEntry, ChainState, hashToHex, TxIndex } from "./chain/mod.ts";
 import { join } from "node:path";
-import { Mempool, MEMPOOL_FILE } from "./mempool/mod.ts";
+import { Mempool, MEMPOOL_FILE, NO_MEMPOOL_FILE } from "./mempool/mod.ts";
 import { nodeMethods, NodeServices } from "./methods/mod.ts";
 import { BANLIST_FILE, BanMan } from "./net/mod.ts";
 import { RpcServer } from "../rpc/mod.ts";
@@ -87,7 +87,14 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     // Core's -persistmempool: loaded before RPC answers, saved once RPC has stopped.
     const file = join(options.netDir, MEMPOOL_FILE);
     // A damaged file does not stop the start: Core logs it and goes on (init ignores the result).
-    await mempool.load(file, { log: (message) => log.info(message) });
+    // Why it was not loaded is logged too (beyond Core's lines), but not a file that is not there.
+    const loaded = await mempool.load(file, {
+      log: (message) => log.info(message),
+      signal: node.stopping,
+    });
+    if (!loaded.loaded && loaded.failure !== undefined && loaded.failure !== NO_MEMPOOL_FILE) {
+      log.info(`Mempool file ${file} not loaded: ${loaded.failure}`);
+    }
     node.defer(() => {
       mempool.save(file);
       log.info(`Dumped mempool: ${mempool.size} transactions to ${file}`);

@@ -33,6 +33,8 @@
  * @module
  */
 
+import { compareBytes } from "../bitcoin/bytes.ts";
+
 /** An IP address as 4 or 16 bytes. */
 export type IpBytes = Uint8Array;
 
@@ -193,8 +195,8 @@ export class Subnet {
     if (!address) return undefined;
     if (slash < 0) return Subnet.fromPrefix(address, address.length * 8);
     const suffix = text.slice(slash + 1);
-    // ParseUInt8: a number of 0 to 255, maybe with a leading +.
-    if (/^\+?[0-9]+$/.test(suffix) && Number(suffix) <= 255) {
+    // ToIntegral<uint8_t>: digits only, 0 to 255.
+    if (/^[0-9]+$/.test(suffix) && Number(suffix) <= 255) {
       const prefix = Number(suffix);
       return prefix <= address.length * 8 ? Subnet.fromPrefix(address, prefix) : undefined;
     }
@@ -233,11 +235,6 @@ export class Subnet {
     return a.network.length - b.network.length || compareBytes(a.network, b.network) ||
       compareBytes(a.mask, b.mask);
   }
-}
-
-function compareBytes(a: IpBytes, b: IpBytes): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return 0;
 }
 
 /** Core's RPC allow list: 127.0.0.0/8 and ::1 always, plus the `-rpcallowip` subnets. */
@@ -299,7 +296,8 @@ export function splitHostPortParts(
   const multiColon = colon > 0 && text.lastIndexOf(":", colon - 1) >= 0;
   if (colon >= 0 && (colon === 0 || bracketed || !multiColon)) {
     const digits = text.slice(colon + 1);
-    if (/^\+?[0-9]+$/.test(digits) && Number(digits) <= 65535) {
+    // ToIntegral<uint16_t>: digits only.
+    if (/^[0-9]+$/.test(digits) && Number(digits) <= 65535) {
       rest = text.slice(0, colon);
       port = Number(digits);
       valid = port !== 0;

@@ -284,9 +284,12 @@ async function readMempoolFile(path: string, limit: number): Promise<Uint8Array>
 }
 
 /** Why {@linkcode readMempoolFile} failed, in a few words. */
+/** The `failure` of a {@linkcode Mempool.load} of a file that is not there. */
+export const NO_MEMPOOL_FILE = "no such file";
+
 function openFailure(error: unknown): string {
   if (error instanceof RefusedFile) return error.message;
-  if (error instanceof Deno.errors.NotFound) return "no such file";
+  if (error instanceof Deno.errors.NotFound) return NO_MEMPOOL_FILE;
   if (error instanceof Deno.errors.NotCapable) return "outside what this process may read";
   return error instanceof Error ? error.message : String(error);
 }

@@ -63,6 +63,8 @@ import {
 import { decodeHexTx } from "./encoding.ts";
 import type { NodeServices } from "./services.ts";
 
+/** How much of a path `importmempool` writes to the log (a request may carry megabytes). */
+const MAX_LOGGED_PATH = 1024;
 /** Core's `MAX_PACKAGE_COUNT`. */
 const MAX_PACKAGE_COUNT = 25;
 /** `FormatMoney(DEFAULT_MAX_RAW_TX_FEE_RATE.GetFeePerK())`. */
@@ -778,8 +780,9 @@ export function mempoolMethods(node: NodeServices): RpcMethod[] {
         });
         if (!result.loaded) {
           // Core's log says little (nothing at all for a file of another version); this says why,
-          // the path's control characters escaped (one log line per line).
-          const shown = path.replace(
+          // the path cut to a line's worth and its control characters escaped (one log line).
+          const cut = path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path;
+          const shown = cut.replace(
             /\p{Cc}/gu,
             (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
           );

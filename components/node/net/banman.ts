@@ -207,7 +207,7 @@ export class BanMan {
     try {
       // Written beside the file and renamed over it: never half a list.
       const staged = `${file}.new`;
-      Deno.writeTextFileSync(staged, writeJson({ [JSON_KEY]: nets }, 4) + "\n");
+      Deno.writeTextFileSync(staged, writeJson({ [JSON_KEY]: nets }, 4) + "\n", { mode: 0o600 });
       Deno.renameSync(staged, file);
       this.#dirty = false;
     } catch (error) {

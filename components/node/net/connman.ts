@@ -35,6 +35,17 @@ export const REGTEST_P2P_PORT = 18444;
  */
 export const MAX_ADDED_NODES = 10_000;
 
+/**
+ * The longest node `addnode` keeps, in characters: a DNS name (253) with
+ * brackets and a port, and some (this node's limit, not Core's), so that
+ * the list's size is bounded in bytes too.
+ */
+export const MAX_NODE_LENGTH = 300;
+
+/** What `addNode` throws for a node longer than {@linkcode MAX_NODE_LENGTH} (not Core's). */
+export const NODE_TOO_LONG =
+  `Error: Node name too long (more than ${MAX_NODE_LENGTH} characters, this node's limit)`;
+
 /** What `addNode` throws when the list already holds {@linkcode MAX_ADDED_NODES} nodes (not Core's). */
 export const ADDED_NODES_FULL =
   `Error: Added node list full (${MAX_ADDED_NODES} nodes, this node's limit); ` +
@@ -84,9 +95,11 @@ export class Connman {
   /**
    * `AddNode`: adds `node` to the list; false when it is there already, as
    * the same text or as the same numeric address and port (`127.0.0.1` and
-   * `127.0.0.1:18444`). Throws {@linkcode ADDED_NODES_FULL} when the list is full.
+   * `127.0.0.1:18444`). Throws {@linkcode NODE_TOO_LONG} for a node no
+   * address is as long as, {@linkcode ADDED_NODES_FULL} when the list is full.
    */
   addNode(node: string, v2transport: boolean): boolean {
+    if (node.length > MAX_NODE_LENGTH) throw new Error(NODE_TOO_LONG);
     const resolved = resolvedKey(node);
     for (const added of this.#added) {
       if (added.node === node || (resolved !== undefined && added.resolved === resolved)) {

@@ -14,6 +14,8 @@ import {
   Connman,
   MAX_ADDED_NODES,
   MAX_BANNED,
+  MAX_NODE_LENGTH,
+  NODE_TOO_LONG,
 } from "../../../../components/node/net/mod.ts";
 
 const T0 = 1_700_000_000;
@@ -242,6 +244,7 @@ Deno.test("Connman: bounded at MAX_ADDED_NODES nodes (not Core's limit)", () => 
   const connman = new Connman();
   for (let i = 0; i < MAX_ADDED_NODES; i++) assert(connman.addNode(`node${i}`, false));
   assertThrows(() => connman.addNode("one more", false), Error, ADDED_NODES_FULL);
+  assertThrows(() => connman.addNode("x".repeat(MAX_NODE_LENGTH + 1), false), Error, NODE_TOO_LONG);
   assert(!connman.addNode("node7", false), "a duplicate is still a duplicate");
   assert(connman.removeAddedNode("node7"));
   assert(connman.addNode("one more", false));
