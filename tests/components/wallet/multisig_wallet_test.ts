@@ -35,25 +35,46 @@ async function relayPaying(node: NodeCall, miner: string, hex: string, fee: numb
   await node("generatetoaddress", [1, miner]);
 }
 
-Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, funds a PSBT and spends it with two signers' walletprocesspsbt", async () => {
-  await using target = await startMethodFuzzTarget();
+/**
+ * A node and wallet processes with three signer wallets, `s0` to `s2`;
+ * `chainKeys` gives each signer's account key of `kind` (`pkh`, `wpkh`)
+ * with its origin and its receiving or change chain, as the signer's
+ * `listdescriptors` shows it (Core's `_get_xpub`).
+ */
+async function startSigners() {
+  const target = await startMethodFuzzTarget();
   const call = target.walletCall;
-  const node = target.node.call;
-  const external = target.context.addresses[4]; // no wallet's
   const signers = ["s0", "s1", "s2"];
-  const multisigs = ["m0", "m1", "m2"];
-  for (const name of signers) assertEquals(await call("createwallet", [name]), { name });
-  // Each signer's pkh() account key with its origin, and the chain after it (Core's _get_xpub).
-  const xpubs = async (internal: boolean) =>
+  try {
+    for (const name of signers) assertEquals(await call("createwallet", [name]), { name });
+  } catch (error) {
+    await target[Symbol.asyncDispose]();
+    throw error;
+  }
+  const chainKeys = async (kind: string, internal: boolean) =>
     await Promise.all(signers.map(async (signer) => {
       const { descriptors } = await call("listdescriptors", [], signer);
       const { desc } = descriptors.find((d: { desc: string; internal: boolean }) =>
-        d.desc.startsWith("pkh(") && d.internal === internal
+        d.desc.startsWith(`${kind}(`) && d.internal === internal
       );
-      return desc.slice("pkh(".length, desc.indexOf(")"));
+      return desc.slice(`${kind}(`.length, desc.indexOf(")")) as string;
     }));
-  const receiving = `wsh(sortedmulti(2,${(await xpubs(false)).join(",")}))`;
-  const change = `wsh(sortedmulti(2,${(await xpubs(true)).join(",")}))`;
+  return {
+    target,
+    call,
+    node: target.node.call,
+    external: target.context.addresses[4], // no wallet's
+    chainKeys,
+  };
+}
+
+Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, funds a PSBT and spends it with two signers' walletprocesspsbt", async () => {
+  const { target, call, node, external, chainKeys } = await startSigners();
+  await using _target = target;
+  const multisigs = ["m0", "m1", "m2"];
+  // Each signer's pkh() account key, as Core's test takes them.
+  const receiving = `wsh(sortedmulti(2,${(await chainKeys("pkh", false)).join(",")}))`;
+  const change = `wsh(sortedmulti(2,${(await chainKeys("pkh", true)).join(",")}))`;
   for (const name of multisigs) {
     assertEquals(await call("createwallet", [name, true, true]), { name });
     const [outside, inside] = await Promise.all(
@@ -188,20 +209,9 @@ Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, fu
 });
 
 Deno.test("a 2-of-3 multisig wallet's legacy sh(), p2sh-segwit sh(wsh()) and bech32 wsh() addresses are Core's, and a spend of all three pays Core's fee", async () => {
-  await using target = await startMethodFuzzTarget();
-  const call = target.walletCall;
-  const node = target.node.call;
-  const external = target.context.addresses[4]; // no wallet's
-  const signers = ["s0", "s1", "s2"];
-  for (const name of signers) assertEquals(await call("createwallet", [name]), { name });
-  const keys = await Promise.all(signers.map(async (signer) => {
-    const { descriptors } = await call("listdescriptors", [], signer);
-    const { desc } = descriptors.find((d: { desc: string; internal: boolean }) =>
-      d.desc.startsWith("wpkh(") && !d.internal
-    );
-    return desc.slice("wpkh(".length, desc.indexOf(")"));
-  }));
-  const multi = `multi(2,${keys.join(",")})`;
+  const { target, call, node, external, chainKeys } = await startSigners();
+  await using _target = target;
+  const multi = `multi(2,${(await chainKeys("wpkh", false)).join(",")})`;
   const wrapped = {
     legacy: `sh(${multi})`,
     "p2sh-segwit": `sh(wsh(${multi}))`,
