@@ -16,7 +16,7 @@
  * (`shell.ts`).
  * @module
  */
-import { type BlockEntry, ChainState, hashToHex, TxIndex } from "./chain/mod.ts";
+import { type BlockEntry, BlockFilterIndex, ChainState, hashToHex, TxIndex } from "./chain/mod.ts";
 import { join } from "node:path";
 import { Mempool, MEMPOOL_FILE, NO_MEMPOOL_FILE } from "./mempool/mod.ts";
 import { nodeMethods, NodeServices } from "./methods/mod.ts";
@@ -104,6 +104,14 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
   const txindex = options.txindex
     ? node.use(TxIndex.open(join(options.netDir, "indexes", "txindex"), chain, (m) => log.info(m)))
     : undefined;
+  // Core's -blockfilterindex, kept where Core keeps it (`indexes/blockfilter/basic`).
+  const blockFilterIndex = options.blockFilterIndex
+    ? node.use(BlockFilterIndex.open(
+      join(options.netDir, "indexes", "blockfilter", "basic"),
+      chain,
+      (m) => log.info(m),
+    ))
+    : undefined;
   // Core's BanMan: banlist.json read (and written back swept) at start, written on every
   // change and once more on stop.
   const banman = new BanMan({
@@ -117,6 +125,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     chain,
     mempool,
     txindex,
+    blockFilterIndex,
     banman,
     mempoolFile: join(options.netDir, MEMPOOL_FILE),
     readableDir: options.netDir,
@@ -133,6 +142,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     `Loaded best chain: hashBestChain=${hashToHex(chain.tip.hash)} height=${chain.height}`,
   );
   txindex?.catchUp();
+  blockFilterIndex?.catchUp();
   if (rpc) {
     const methods = nodeMethods(services, {
       ipcLog: node.ipcLog,

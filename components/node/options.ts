@@ -273,12 +273,29 @@ export interface NodeOptions {
   banTime: number;
   /** `-txindex`: getrawtransaction finds confirmed transactions without a block hash. */
   txindex: boolean;
+  /** `-blockfilterindex`: the basic block filters are kept, for getblockfilter and scanblocks. */
+  blockFilterIndex: boolean;
   /** `-persistmempool`: the mempool is saved to `<datadir>/regtest/mempool.dat` on stop and loaded on start. */
   persistMempool: boolean;
   /** Things to log once the log is open. */
   notices: Notice[];
   /** Every setting, for parts reading options not typed here (Core's accessors). */
   args: Args;
+}
+
+/**
+ * Core's reading of `-blockfilterindex`: "" or 1 enables every filter type
+ * (here `basic`, the only one), 0 (or a negation) none, and otherwise every
+ * value given must name a type.
+ */
+function blockFilterIndexOption(args: Args): boolean {
+  const value = args.get("blockfilterindex") ?? "0";
+  if (value === "" || value === "1") return true;
+  if (value === "0") return false;
+  for (const name of args.getAll("blockfilterindex")) {
+    if (name !== "basic") throw new StartupError(`Unknown -blockfilterindex value ${name}.`);
+  }
+  return true;
 }
 
 /** What starting with a command line comes to. */
@@ -297,6 +314,13 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     name: "allowignoredconf",
     help:
       "For backwards compatibility, treat an unused bitcoin.conf file in the datadir as a warning, not an error.",
+    category: "options",
+  },
+  {
+    name: "blockfilterindex",
+    param: "=<type>",
+    help:
+      "Maintain an index of compact filters by block (default: 0, values: basic). If <type> is not supplied or if <type> = 1, indexes for all known types are enabled.",
     category: "options",
   },
   {
@@ -354,6 +378,12 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     category: "connection",
   },
   { name: "listen", help: LISTEN_HELP, category: "connection" },
+  {
+    name: "peerblockfilters",
+    help:
+      "Serve compact block filters to peers per BIP 157 (default: 0); accepted, as this node has no peers",
+    category: "connection",
+  },
   {
     name: "fallbackfee",
     param: "=<amt>",
@@ -762,6 +792,10 @@ function nodeOptions(
       throw new StartupError((error as Error).message);
     }
   }
+  const blockFilterIndex = blockFilterIndexOption(args);
+  if (args.getBool("peerblockfilters", false) && !blockFilterIndex) {
+    throw new StartupError("Cannot set -peerblockfilters without -blockfilterindex.");
+  }
   const inNetDir = (path: string) => absolutePath(path, netDir);
   const pid = args.getPath("pid", "bitcoind.pid");
   const logFile = args.getPath("debuglogfile", "debug.log");
@@ -792,6 +826,7 @@ function nodeOptions(
     listen: args.getBool("listen", true),
     banTime: args.getInt("bantime", DEFAULT_BAN_TIME),
     txindex: args.getBool("txindex", false),
+    blockFilterIndex,
     persistMempool: args.getBool("persistmempool", true),
     notices: [
       ...args.warnings.map((message) => ({ level: "info" as const, message })),

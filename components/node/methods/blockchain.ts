@@ -75,7 +75,13 @@ import {
   when,
 } from "./docs.ts";
 import { scriptPubKeyJson, txToJson, type TxVerbosity } from "./encoding.ts";
-import { TxOutSetScan } from "./scan.ts";
+import {
+  SCAN_ACTION_ARG,
+  SCAN_OBJECTS_ARG,
+  SCAN_RESULT_ABORT,
+  SCAN_RESULT_STATUS_NONE,
+  TxOutSetScan,
+} from "./scan.ts";
 import type { NodeServices } from "./services.ts";
 
 /** Core's `DEFAULT_DB_CACHE` (`-dbcache`, 450 MiB in v30). */
@@ -1279,48 +1285,7 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
         "unhardened or hardened child keys.\n" +
         "In the latter case, a range needs to be specified by below if different from 1000.\n" +
         "For more information on output descriptors, see the documentation in the doc/descriptors.md file.\n",
-      args: [
-        {
-          name: "action",
-          type: "str",
-          description: "The action to execute\n" +
-            '"start" for starting a scan\n' +
-            '"abort" for aborting the current scan (returns true when abort was successful)\n' +
-            '"status" for progress report (in %) of the current scan',
-        },
-        {
-          name: "scanobjects",
-          type: "arr",
-          optional: true,
-          description: 'Array of scan objects. Required for "start" action\n' +
-            "Every scan object is either a string descriptor or an object:",
-          inner: [
-            {
-              name: "descriptor",
-              type: "str",
-              optional: true,
-              description: "An output descriptor",
-            },
-            {
-              name: "",
-              type: "obj",
-              optional: true,
-              description: "An object with output descriptor and metadata",
-              inner: [
-                { name: "desc", type: "str", description: "An output descriptor" },
-                {
-                  name: "range",
-                  type: "range",
-                  default: 1000,
-                  description:
-                    "The range of HD chain indexes to explore (either end or [begin,end])",
-                },
-              ],
-            },
-          ],
-          onelineDescription: "[scanobjects,...]",
-        },
-      ],
+      args: [SCAN_ACTION_ARG, SCAN_OBJECTS_ARG],
       result: [
         when(
           "when action=='start'; only returns after scan completes",
@@ -1354,19 +1319,12 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
             ),
           ]),
         ),
-        when("when action=='abort'", {
-          type: "bool",
-          description:
-            "True if scan will be aborted (not necessarily before this RPC returns), or false if there is no scan to abort",
-        }),
+        SCAN_RESULT_ABORT,
         when(
           "when action=='status' and a scan is currently in progress",
           obj("", "", [num("progress", "Approximate percent complete")]),
         ),
-        when(
-          "when action=='status' and no scan is in progress - possibly already completed",
-          { type: "none", description: "" },
-        ),
+        SCAN_RESULT_STATUS_NONE,
       ],
       examples: helpExampleCli("scantxoutset", `start '["${EXAMPLE_DESCRIPTOR_RAW}"]'`) +
         helpExampleCli("scantxoutset", "status") +

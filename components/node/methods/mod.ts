@@ -26,6 +26,7 @@
 import type { IpcLog } from "../../../component.ts";
 import type { RpcMethod } from "../../rpc/mod.ts";
 import { blockchainMethods } from "./blockchain.ts";
+import { blockFilterMethods } from "./blockfilters.ts";
 import { controlMethods } from "./control.ts";
 import { echoIpcMethod } from "./echoipc.ts";
 import { fundingMethods } from "./funding.ts";
@@ -55,6 +56,7 @@ export function nodeMethods(
 ): RpcMethod[] {
   return [
     ...blockchainMethods(node),
+    ...blockFilterMethods(node),
     ...txOutProofMethods(node),
     ...mempoolMethods(node),
     ...rawTransactionMethods(node),

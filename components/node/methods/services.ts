@@ -27,6 +27,7 @@
  */
 import {
   type BlockEntry,
+  type BlockFilterIndex,
   bytesEqual,
   type ChainState,
   type Hash,
@@ -64,6 +65,8 @@ export interface NodeParts {
   readonly mempool: Mempool;
   /** The transaction index (`-txindex`), if kept. */
   readonly txindex?: TxIndex;
+  /** The basic block filter index (`-blockfilterindex`), if kept. */
+  readonly blockFilterIndex?: BlockFilterIndex;
   /** The clock in UNIX seconds; the chain's by default. */
   readonly now?: () => number;
   /** Where `savemempool` writes (`<datadir>/regtest/mempool.dat`); none: it refuses. */
@@ -91,6 +94,7 @@ export class NodeServices {
   readonly chain: ChainState;
   readonly mempool: Mempool;
   readonly txindex: TxIndex | undefined;
+  readonly blockFilterIndex: BlockFilterIndex | undefined;
   readonly mempoolFile: string | undefined;
   readonly readableDir: string | undefined;
   readonly log: (message: string) => void;
@@ -115,6 +119,7 @@ export class NodeServices {
     this.chain = parts.chain;
     this.mempool = parts.mempool;
     this.txindex = parts.txindex;
+    this.blockFilterIndex = parts.blockFilterIndex;
     this.mempoolFile = parts.mempoolFile;
     this.readableDir = parts.readableDir;
     this.log = parts.log ?? (() => {});

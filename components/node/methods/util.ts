@@ -19,6 +19,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { signMessage } from "../../bitcoin/message.ts";
 import { hex } from "@scure/base";
 import {
+  type BlockFilterIndex,
   decodeDestination,
   decodeSecret,
   descriptorChecksum,
@@ -174,7 +175,9 @@ function multisig(required: number, keys: Uint8Array[], type: string): Map<strin
 }
 
 /** The util methods; `getindexinfo` reports the indexes in `indexes` (none by default). */
-export function utilMethods(indexes: { readonly txindex?: TxIndex } = {}): RpcMethod[] {
+export function utilMethods(
+  indexes: { readonly txindex?: TxIndex; readonly blockFilterIndex?: BlockFilterIndex } = {},
+): RpcMethod[] {
   return [
     defineMethod({
       name: "getdescriptorinfo",
@@ -465,10 +468,11 @@ export function utilMethods(indexes: { readonly txindex?: TxIndex } = {}): RpcMe
       handler(params) {
         const name = params.has("index_name") ? params.arg("index_name", asStr) : undefined;
         const result = new Map<string, JsonInput>();
-        const index = indexes.txindex;
-        if (index && (name === undefined || name === "txindex")) {
+        // Core's order: the transaction index, then the block filter indexes.
+        for (const index of [indexes.txindex, indexes.blockFilterIndex]) {
+          if (!index || (name !== undefined && name !== index.name)) continue;
           result.set(
-            "txindex",
+            index.name,
             new Map<string, JsonInput>([
               ["synced", index.synced],
               ["best_block_height", index.bestHeight],

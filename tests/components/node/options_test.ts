@@ -280,6 +280,36 @@ Deno.test("options: the startup errors' texts (Core's words)", () => {
   );
 });
 
+Deno.test("options: -blockfilterindex and -peerblockfilters as Core reads them", () => {
+  using temp = datadirWith();
+  const d = `-datadir=${temp.path}`;
+  const cases: [string[], boolean][] = [
+    [[], false],
+    [["-blockfilterindex"], true],
+    [["-blockfilterindex=1"], true],
+    [["-blockfilterindex=basic"], true],
+    [["-blockfilterindex=0"], false],
+    [["-noblockfilterindex"], false],
+    [["-blockfilterindex", "-noblockfilterindex"], false],
+    [["-blockfilterindex=basic", "-peerblockfilters"], true],
+  ];
+  for (const [args, enabled] of cases) {
+    assertEquals(optionsOf(["-regtest", d, ...args]).blockFilterIndex, enabled, args.join(" "));
+  }
+  assertEquals(
+    errorOf(["-regtest", d, "-blockfilterindex=extended"]),
+    "Unknown -blockfilterindex value extended.",
+  );
+  assertEquals(
+    errorOf(["-regtest", d, "-blockfilterindex=basic", "-blockfilterindex=v0"]),
+    "Unknown -blockfilterindex value v0.",
+  );
+  assertEquals(
+    errorOf(["-regtest", d, "-peerblockfilters"]),
+    "Cannot set -peerblockfilters without -blockfilterindex.",
+  );
+});
+
 Deno.test("options: -help, -h, -? and -version print; help lists the node's options", () => {
   using temp = datadirWith();
   const datadir = temp.path;

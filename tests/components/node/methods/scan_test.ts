@@ -1,12 +1,20 @@
 /**
  * scantxoutset's scan: one at a time, its progress readable and its abort
  * honoured while it runs (the coin source here pauses at a gate the test
- * opens, so the order of events is fixed), and -9 at shutdown.
+ * opens, so the order of events is fixed), and -9 at shutdown; scanblocks'
+ * scan over a real block filter index, paused at its first chance.
  *
  * @module
  */
-import type { Coin, OutPoint } from "../../../../components/node/chain/mod.ts";
-import { TxOutSetScan } from "../../../../components/node/methods/scan.ts";
+import {
+  type BlockEntry,
+  BlockFilterIndex,
+  type Coin,
+  type OutPoint,
+} from "../../../../components/node/chain/mod.ts";
+import { BlockFilterScan, TxOutSetScan } from "../../../../components/node/methods/scan.ts";
+import { tempDir } from "../../../helpers.ts";
+import { mine, openTempChain, TestKey } from "../chain/chain_helpers.ts";
 import { RpcError } from "../../../../components/rpc/mod.ts";
 import { assertEquals, assertRejects } from "../../../assert.ts";
 
@@ -69,4 +77,35 @@ Deno.test("scan: shutdown ends a running scan with -9", async () => {
   const error = await running.catch((e) => e);
   assertEquals([error.code, error.message], [-9, "Shutting down"]);
   assertEquals(scan.progress, undefined);
+});
+
+Deno.test("scan: scanblocks' scan reports its height, stops when asked, one at a time", async () => {
+  using chain = openTempChain();
+  using dir = tempDir("scan_test_");
+  const miner = new TestKey(5);
+  mine(chain, 400, miner);
+  using index = BlockFilterIndex.open(dir.path, chain);
+  await index.sync();
+  const scan = new BlockFilterScan();
+  const whole: readonly [BlockEntry, BlockEntry] = [chain.entryAtHeight(0)!, chain.tip];
+  const signal = new AbortController().signal;
+  assertEquals([scan.status, scan.abort()], [undefined, false]);
+  const running = scan.run(chain, index, whole, [miner.wpkh], undefined, signal);
+  // Its first pause comes before any filter is read.
+  assertEquals(scan.status, { progress: 0, currentHeight: 0 });
+  await assertRejects(
+    () => scan.run(chain, index, whole, [], undefined, signal),
+    RpcError,
+    'Scan already in progress, use action "abort" or "status"',
+  );
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  // The first 128 blocks (0 to 127) read: 31% of 400.
+  assertEquals(scan.status, { progress: 31, currentHeight: 127 });
+  assertEquals(scan.abort(), true);
+  const stopped = await running;
+  assertEquals([stopped.fromHeight, stopped.toHeight, stopped.completed], [0, 127, false]);
+  assertEquals(stopped.relevant.length, 127, "blocks 1 to 127 pay the miner");
+  assertEquals(scan.status, undefined);
+  const done = await scan.run(chain, index, whole, [miner.wpkh], undefined, signal);
+  assertEquals([done.toHeight, done.completed, done.relevant.length], [400, true, 400]);
 });
