@@ -17,9 +17,11 @@
 import { hex } from "@scure/base";
 import {
   bip9Info,
+  type Block,
   type BlockEntry,
   blockSizes,
   BlockStatus,
+  type Coin,
   compactToTarget,
   difficulty,
   encodeHeader,
@@ -139,6 +141,25 @@ export function lookupBlock(node: NodeServices, value: Parameters<typeof parseHa
   const entry = node.chain.entry(hashFromHex(parseHashV(value, "blockhash")));
   if (!entry) throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Block not found");
   return entry;
+}
+
+/**
+ * Core's `GetBlockChecked` and `GetUndoChecked`: a block and its undo data
+ * (none for the genesis block), -1 when the block's data or either read is
+ * missing.
+ */
+export function readBlockChecked(
+  node: NodeServices,
+  entry: BlockEntry,
+): { block: Block; undo: Coin[][] } {
+  if (!(entry.status & BlockStatus.HAVE_DATA)) {
+    throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not available (not fully downloaded)");
+  }
+  const block = node.chain.readBlock(entry.hash);
+  if (!block) throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not found on disk");
+  const undo = entry.height === 0 ? [] : node.chain.readUndo(entry.hash);
+  if (!undo) throw new RpcError(RpcErrorCode.MISC_ERROR, "Undo data not available");
+  return { block, undo };
 }
 
 /** `blockheaderToJSON`: the header fields in Core's order. */
@@ -990,13 +1011,7 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
         if (params.has("stats")) {
           for (const stat of asArr(params.raw("stats"))) selected.add(asStr(stat));
         }
-        if (!(entry.status & BlockStatus.HAVE_DATA)) {
-          throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not available (not fully downloaded)");
-        }
-        const block = chain.readBlock(entry.hash);
-        if (!block) throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not found on disk");
-        const undo = entry.height === 0 ? [] : chain.readUndo(entry.hash);
-        if (!undo) throw new RpcError(RpcErrorCode.MISC_ERROR, "Undo data not available");
+        const { block, undo } = readBlockChecked(node, entry);
         const all = blockStats(block, undo, entry, chain.medianTimePast(entry));
         if (selected.size === 0) return all;
         const out = new Map<string, JsonInput>();

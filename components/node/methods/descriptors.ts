@@ -22,6 +22,7 @@ import {
   type SigningProvider,
 } from "../chain/mod.ts";
 import {
+  type ArgSpec,
   asInt64,
   asStr,
   type Json,
@@ -33,6 +34,30 @@ import {
 
 /** The range scanned when a scan object names none (Core's default 1000). */
 const DEFAULT_RANGE_END = 1000;
+
+/**
+ * The elements of a scan objects argument, as Core lists them in
+ * scantxoutset's `scan_objects_arg_desc` and in getdescriptoractivity: a
+ * descriptor string, or `output_descriptor_obj` (`{"desc", "range"}`).
+ */
+export const SCAN_OBJECT_ELEMENTS: readonly ArgSpec[] = [
+  { name: "descriptor", type: "str", optional: true, description: "An output descriptor" },
+  {
+    name: "",
+    type: "obj",
+    optional: true,
+    description: "An object with output descriptor and metadata",
+    inner: [
+      { name: "desc", type: "str", description: "An output descriptor" },
+      {
+        name: "range",
+        type: "range",
+        default: DEFAULT_RANGE_END,
+        description: "The range of HD chain indexes to explore (either end or [begin,end])",
+      },
+    ],
+  },
+];
 
 function invalidParameter(message: string): never {
   throw new RpcError(RpcErrorCode.INVALID_PARAMETER, message);

@@ -28,6 +28,7 @@ import type { RpcMethod } from "../../rpc/mod.ts";
 import { blockchainMethods } from "./blockchain.ts";
 import { blockFilterMethods } from "./blockfilters.ts";
 import { controlMethods } from "./control.ts";
+import { descriptorActivityMethod } from "./descriptoractivity.ts";
 import { echoIpcMethod } from "./echoipc.ts";
 import { fundingMethods } from "./funding.ts";
 import { mempoolMethods } from "./mempool.ts";
@@ -57,6 +58,7 @@ export function nodeMethods(
   return [
     ...blockchainMethods(node),
     ...blockFilterMethods(node),
+    descriptorActivityMethod(node),
     ...txOutProofMethods(node),
     ...mempoolMethods(node),
     ...rawTransactionMethods(node),

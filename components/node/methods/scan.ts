@@ -27,6 +27,7 @@ import type {
 } from "../chain/mod.ts";
 import { hex } from "@scure/base";
 import { type ArgSpec, type ResultSpec, RpcError, RpcErrorCode } from "../../rpc/mod.ts";
+import { SCAN_OBJECT_ELEMENTS } from "./descriptors.ts";
 import { when } from "./docs.ts";
 
 /** Coins between progress updates and chances for other work to run. */
@@ -52,24 +53,7 @@ export const SCAN_OBJECTS_ARG: ArgSpec = {
   optional: true,
   description: 'Array of scan objects. Required for "start" action\n' +
     "Every scan object is either a string descriptor or an object:",
-  inner: [
-    { name: "descriptor", type: "str", optional: true, description: "An output descriptor" },
-    {
-      name: "",
-      type: "obj",
-      optional: true,
-      description: "An object with output descriptor and metadata",
-      inner: [
-        { name: "desc", type: "str", description: "An output descriptor" },
-        {
-          name: "range",
-          type: "range",
-          default: 1000,
-          description: "The range of HD chain indexes to explore (either end or [begin,end])",
-        },
-      ],
-    },
-  ],
+  inner: SCAN_OBJECT_ELEMENTS,
   onelineDescription: "[scanobjects,...]",
 };
 
