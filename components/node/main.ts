@@ -25,6 +25,7 @@ export async function startServing(node: NodeContext): Promise<Init> {
   const init = node.use(nodeInit({
     chain: services.chain,
     mempool: services.mempool,
+    blockFilterIndex: services.blockFilterIndex,
     requestShutdown: node.requestStop,
     stopping: node.stopping,
     log: (line) => node.log.info(line),

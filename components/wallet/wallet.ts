@@ -1654,7 +1654,9 @@ export class Wallet implements Disposable {
 
   /**
    * Scans the active chain's blocks `start`..`stop` for the wallet's
-   * transactions. One rescan at a time, as Core's `WalletRescanReserver`
+   * transactions, reading only the blocks the node's block filters point to
+   * when it keeps them (`-blockfilterindex`), every block otherwise, as
+   * Core's `ScanForWalletTransactions`. One rescan at a time, as Core's `WalletRescanReserver`
    * (-4 for a second); {@linkcode abortRescan} stops it before its next
    * block (-1 `Rescan aborted.`), what it found so far kept.
    */
@@ -1664,26 +1666,76 @@ export class Wallet implements Disposable {
     const aborted = () => {
       if (scan.aborting) throw new WalletError(Code.MISC, "Rescan aborted.");
     };
+    const done = (height: number) => (scan.progress = (height - start + 1) / (stop - start + 1));
     try {
       await this.serial(async () => {
+        // An empty range asks only whether the node keeps filters.
+        const fast = await this.chain.blockFilterMatches(start, start - 1, []) !== undefined;
+        const from = displayHex(await this.chain.getBlockHash(start));
+        this.#log(
+          `Rescan started from block ${from}... (${
+            fast ? "fast variant using block filters" : "slow variant inspecting all blocks"
+          })`,
+        );
         for (let height = start - 1; height < stop;) {
           aborted();
-          const blocks = await this.chain.getBlocksSince(
-            height,
-            Math.min(RESCAN_BATCH, stop - height),
-          );
-          if (blocks.length === 0) return;
-          for (const block of blocks) {
-            aborted();
-            this.#applyBlock(block, false);
-            scan.progress = (block.height - start + 1) / (stop - start + 1);
-          }
-          height = blocks.at(-1)!.height;
+          const reached = fast
+            ? await this.#rescanFiltered(height, stop, aborted, done)
+            : undefined;
+          height = reached ?? await this.#rescanBatch(height, stop, aborted, done);
+          if (height < 0) break;
         }
+        this.#log(`Rescan completed in ${String(Date.now() - scan.started).padStart(15)}ms`);
       });
     } finally {
       this.#scan = null;
     }
+  }
+
+  /**
+   * Core's fast rescan: the node's block filters say which blocks after
+   * `height` (up to `stop`) may hold the wallet's scripts, and only those
+   * are read. A block that adds scripts (the pool topped up past a used
+   * address) ends the stretch, as the filters were asked about the scripts
+   * before it. The height reached, or undefined without filters.
+   */
+  async #rescanFiltered(
+    height: number,
+    stop: number,
+    aborted: () => void,
+    done: (height: number) => void,
+  ): Promise<number | undefined> {
+    const scripts = [...this.#scripts.keys(), ...this.#watchedScripts.keys()];
+    const matches = await this.chain.blockFilterMatches(height + 1, stop, scripts.map(hex.decode));
+    if (matches === undefined) return undefined;
+    if (matches.lastHeight <= height) return -1; // past the tip
+    for (const matched of matches.heights) {
+      aborted();
+      const block = await this.chain.getBlockAtHeight(matched);
+      if (block === undefined) return -1;
+      this.#applyBlock(block, false);
+      done(matched);
+      if (this.#scripts.size + this.#watchedScripts.size !== scripts.length) return matched;
+    }
+    done(matches.lastHeight);
+    return matches.lastHeight;
+  }
+
+  /** Reads the blocks after `height` (up to `stop`), a batch of them; the height reached, or -1 past the tip. */
+  async #rescanBatch(
+    height: number,
+    stop: number,
+    aborted: () => void,
+    done: (height: number) => void,
+  ): Promise<number> {
+    const blocks = await this.chain.getBlocksSince(height, Math.min(RESCAN_BATCH, stop - height));
+    if (blocks.length === 0) return -1;
+    for (const block of blocks) {
+      aborted();
+      this.#applyBlock(block, false);
+      done(block.height);
+    }
+    return blocks.at(-1)!.height;
   }
 
   /**

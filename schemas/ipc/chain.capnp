@@ -104,6 +104,13 @@ interface Chain {
   # counted once (Core's calculateCombinedBumpFee); no result when the
   # cluster is too large.
   calculateCombinedBumpFee @23 (context :Proxy.Context, outpoints :List(OutPoint), feeRate :Int64) -> (result :Int64, hasResult :Bool);
+  # The active-chain blocks from `fromHeight` to `toHeight` (at most 10,000
+  # of them, none past the tip) whose BIP 157 basic filter may hold one of
+  # `scripts` (Core's blockFilterMatchesAny, over a range: a wallet's rescan
+  # reads only those blocks). A filter may match a script it does not hold
+  # (about 1 in 784,931), never miss one. No result without
+  # `-blockfilterindex`, or when a filter of the range is not indexed yet.
+  blockFilterMatches @24 (context :Proxy.Context, fromHeight :Int32, toHeight :Int32, scripts :List(Data)) -> (result :FilterMatches, hasResult :Bool);
 }
 
 # Chain and mempool events, implemented by the client (a wallet) and called
@@ -139,6 +146,14 @@ enum MempoolRemovalReason {
   conflict @4;
   # Replaced by a transaction paying more (RBF).
   replaced @5;
+}
+
+# The blocks whose filters matched, and how far the range was looked at.
+struct FilterMatches {
+  # Heights of the matching blocks, in order.
+  heights @0 :List(Int32);
+  # The last height looked at (the range may end early: 10,000 blocks, the tip).
+  lastHeight @1 :Int32;
 }
 
 # Where a block sits, without its transactions.

@@ -222,30 +222,55 @@ function sipKey(blockHash: Hash): SipKey {
 
 /** Core's `HashToRange`: SipHash-2-4 of `element`, mapped onto `[0, range)` by a 64×64 multiply's high half. */
 function hashToRange(key: SipKey, element: Uint8Array, range: number): number {
-  const [high, low] = sipHash24(key, element);
-  return Number(((BigInt(high) << 32n | BigInt(low)) * BigInt(range)) >> 64n);
+  sipHash24(key, element);
+  return mulHigh(
+    STATE[0] ^ STATE[2] ^ STATE[4] ^ STATE[6],
+    STATE[1] ^ STATE[3] ^ STATE[5] ^ STATE[7],
+    range,
+  );
 }
 
-/**
- * SipHash-2-4 with 64-bit output, on 32-bit halves: the state is
- * v0..v3, each [high, low] in `state` (index 2i and 2i+1).
- */
-function sipHash24(key: SipKey, message: Uint8Array): [number, number] {
+/** The high 64 bits of the 128-bit product of `high:low` and `range` (< 2^53), in exact 16-bit limbs. */
+function mulHigh(high: number, low: number, range: number): number {
+  const x0 = low & 0xffff, x1 = low >>> 16, x2 = high & 0xffff, x3 = high >>> 16;
+  const rangeLow = range % 2 ** 32, rangeHigh = (range - rangeLow) / 2 ** 32;
+  const y0 = rangeLow & 0xffff,
+    y1 = rangeLow >>> 16,
+    y2 = rangeHigh & 0xffff,
+    y3 = rangeHigh >>> 16;
+  // Column sums of the limb products (each under 2^34), carried from the lowest.
+  let carry = Math.floor((x0 * y0) / 0x10000);
+  carry = Math.floor((carry + x0 * y1 + x1 * y0) / 0x10000);
+  carry = Math.floor((carry + x0 * y2 + x1 * y1 + x2 * y0) / 0x10000);
+  carry = Math.floor((carry + x0 * y3 + x1 * y2 + x2 * y1 + x3 * y0) / 0x10000);
+  const c4 = carry + x1 * y3 + x2 * y2 + x3 * y1;
+  const c5 = Math.floor(c4 / 0x10000) + x2 * y3 + x3 * y2;
+  const c6 = Math.floor(c5 / 0x10000) + x3 * y3;
+  return (c4 % 0x10000) + (c5 % 0x10000) * 0x10000 + c6 * 2 ** 32;
+}
+
+/** SipHash's state v0..v3, each [high, low] (index 2i and 2i+1); one hash at a time. */
+const STATE = new Uint32Array(8);
+
+/** SipHash-2-4 of `message`, left in {@linkcode STATE} (the hash is v0 ^ v1 ^ v2 ^ v3). */
+function sipHash24(key: SipKey, message: Uint8Array): void {
   const [k0h, k0l, k1h, k1l] = key;
-  const state = new Uint32Array([
-    k0h ^ 0x736f6d65,
-    k0l ^ 0x70736575,
-    k1h ^ 0x646f7261,
-    k1l ^ 0x6e646f6d,
-    k0h ^ 0x6c796765,
-    k0l ^ 0x6e657261,
-    k1h ^ 0x74656462,
-    k1l ^ 0x79746573,
-  ]);
-  const view = new DataView(message.buffer, message.byteOffset, message.byteLength);
+  const state = STATE;
+  state[0] = k0h ^ 0x736f6d65;
+  state[1] = k0l ^ 0x70736575;
+  state[2] = k1h ^ 0x646f7261;
+  state[3] = k1l ^ 0x6e646f6d;
+  state[4] = k0h ^ 0x6c796765;
+  state[5] = k0l ^ 0x6e657261;
+  state[6] = k1h ^ 0x74656462;
+  state[7] = k1l ^ 0x79746573;
   const whole = message.length - (message.length % 8);
-  for (let offset = 0; offset < whole; offset += 8) {
-    compress(state, view.getUint32(offset + 4, true), view.getUint32(offset, true));
+  for (let i = 0; i < whole; i += 8) {
+    const low = message[i] | (message[i + 1] << 8) | (message[i + 2] << 16) |
+      (message[i + 3] << 24);
+    const high = message[i + 4] | (message[i + 5] << 8) | (message[i + 6] << 16) |
+      (message[i + 7] << 24);
+    compress(state, high >>> 0, low >>> 0);
   }
   // The last word: the remaining bytes, little-endian, with the length's low byte on top.
   let lastHigh = (message.length & 0xff) << 24;
@@ -258,10 +283,6 @@ function sipHash24(key: SipKey, message: Uint8Array): [number, number] {
   compress(state, lastHigh >>> 0, lastLow >>> 0);
   state[5] ^= 0xff;
   for (let i = 0; i < 4; i++) sipRound(state);
-  return [
-    (state[0] ^ state[2] ^ state[4] ^ state[6]) >>> 0,
-    (state[1] ^ state[3] ^ state[5] ^ state[7]) >>> 0,
-  ];
 }
 
 function compress(state: Uint32Array, high: number, low: number): void {

@@ -70,6 +70,20 @@ export class BlockFilterIndex extends ChainIndex {
     return row && { filter: BlockFilter.fromEncoded(hash, row.filter), header: row.header };
   }
 
+  /**
+   * The blocks of `entries` whose filter may hold one of `scripts`, in
+   * order; undefined when a filter of them is not indexed (Core's
+   * `LookupFilterRange` failing).
+   */
+  matching(
+    entries: readonly BlockEntry[],
+    scripts: readonly Uint8Array[],
+  ): BlockEntry[] | undefined {
+    const found = entries.map((entry) => this.lookup(entry.hash));
+    if (found.some((filter) => filter === undefined)) return undefined;
+    return entries.filter((_, i) => found[i]!.filter.matchAny(scripts));
+  }
+
   /** The block's filter over its outputs and the coins it spent, chained to its parent's header. */
   protected writeBlock(entry: BlockEntry, block: Block): void {
     const undo = entry.height === 0 ? [] : this.chain.readUndo(entry.hash);

@@ -23,6 +23,7 @@ import type {
   BlockInfo,
   Chain,
   ChainNotifications,
+  FilterMatches,
   FoundBlock,
   OutPoint as ChainOutPoint,
 } from "../../../schemas/gen/ipc/chain.mp.ts";
@@ -43,6 +44,10 @@ const MAX_CONFIRMATION_TARGET = 1008;
  * transaction (400,000 weight units, 164 at least per input) can spend.
  */
 export const MAX_BUMP_OUTPOINTS = 10_000;
+/** The most blocks one `blockFilterMatches` looks at. */
+export const MAX_FILTER_BLOCKS = 10_000;
+/** The most script hashes one `blockFilterMatches` computes (blocks × scripts). */
+const MAX_FILTER_HASHES = 200_000;
 /** What `sendrawtransaction` says of a transaction that does not decode. */
 const TX_DECODE_FAILED = "TX decode failed. Make sure the tx has at least one input.";
 
@@ -167,6 +172,33 @@ export class ChainImpl implements Chain, Disposable {
 
   calculateCombinedBumpFee(outpoints: ChainOutPoint[], feeRate: bigint): bigint | undefined {
     return this.#bumpFees("calculateCombinedBumpFee", outpoints, feeRate)?.combined;
+  }
+
+  blockFilterMatches(
+    fromHeight: number,
+    toHeight: number,
+    scripts: Uint8Array[],
+  ): FilterMatches | undefined {
+    const { chain, blockFilterIndex } = this.#node;
+    if (!blockFilterIndex) return undefined;
+    if (fromHeight < 0) throw new Error(`blockFilterMatches: fromHeight ${fromHeight} is negative`);
+    // Each block hashes every script: the work of one call is bounded, not just its blocks.
+    const blocks = Math.max(1, Math.floor(MAX_FILTER_HASHES / Math.max(1, scripts.length)));
+    const last = Math.min(
+      toHeight,
+      chain.height,
+      fromHeight + Math.min(blocks, MAX_FILTER_BLOCKS) - 1,
+    );
+    const entries = [];
+    for (let height = fromHeight; height <= last; height++) {
+      entries.push(chain.entryAtHeight(height)!);
+    }
+    const matching = blockFilterIndex.matching(entries, scripts);
+    if (!matching) return undefined;
+    return {
+      heights: matching.map((entry) => entry.height),
+      lastHeight: Math.max(last, fromHeight - 1),
+    };
   }
 
   handleNotifications(notifications: ChainNotifications | null): Handler {

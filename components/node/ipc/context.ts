@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ChainState } from "../chain/mod.ts";
+import type { BlockFilterIndex, ChainState } from "../chain/mod.ts";
 import type { Mempool } from "../mempool/mod.ts";
 import type { NotificationHub } from "./notifications.ts";
 import type { TipWatch } from "./watch.ts";
@@ -15,6 +15,8 @@ import type { WalletRouter } from "../../rpc/wallet_router.ts";
 export interface IpcNode {
   readonly chain: ChainState;
   readonly mempool: Mempool;
+  /** The block filter index (`-blockfilterindex`), if kept. */
+  readonly blockFilterIndex?: BlockFilterIndex;
   /** Wakes long waits when the tip changes. */
   readonly watch: TipWatch;
   /** Delivers chain notifications to subscribers. */

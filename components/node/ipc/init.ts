@@ -37,7 +37,7 @@
  * ```
  * @module
  */
-import type { ChainState } from "../chain/mod.ts";
+import type { BlockFilterIndex, ChainState } from "../chain/mod.ts";
 import type { Mempool } from "../mempool/mod.ts";
 import type { Init } from "../../../schemas/gen/ipc/init.mp.ts";
 import type { Echo } from "../../../schemas/gen/ipc/echo.mp.ts";
@@ -80,6 +80,8 @@ export interface NodeInitOptions {
   readonly chain: ChainState;
   /** The mempool, made on `chain` before this (so its removals for a block come first). */
   readonly mempool: Mempool;
+  /** The block filter index (`-blockfilterindex`), for `Chain.blockFilterMatches`; none without. */
+  readonly blockFilterIndex?: BlockFilterIndex;
   /** Asks the node to stop cleanly (`Node.startShutdown`); main.ts passes its `requestStop`. */
   readonly requestShutdown: () => void;
   /**
@@ -153,6 +155,7 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
   const node: IpcNode = {
     chain,
     mempool,
+    blockFilterIndex: options.blockFilterIndex,
     watch: new TipWatch(chain),
     hub: new NotificationHub(chain, mempool, {
       isInitialBlockDownload,

@@ -33,8 +33,10 @@ import { when } from "./docs.ts";
 /** Coins between progress updates and chances for other work to run. */
 const STEP = 256;
 
-/** Blocks whose filters are read between chances for other work to run. */
+/** Blocks whose filters are read between chances for other work to run, at most. */
 const FILTER_STEP = 128;
+/** Script hashes (blocks × scripts) between chances for other work to run, at most. */
+const FILTER_HASHES_PER_STEP = 200_000;
 
 /** Core's `scan_action_arg_desc`. */
 export const SCAN_ACTION_ARG: ArgSpec = {
@@ -204,16 +206,12 @@ export class BlockFilterScan extends OneScan {
           completed = false;
           break;
         }
-        const end = Math.min(height + FILTER_STEP - 1, stop.height);
+        const step = Math.min(FILTER_STEP, Math.floor(FILTER_HASHES_PER_STEP / needles.length));
+        const end = Math.min(height + Math.max(1, step) - 1, stop.height);
         const entries = [];
         for (let h = height; h <= end; h++) entries.push(chain.ancestor(stop, h)!);
-        const filters = entries.map((entry) => index.lookup(entry.hash));
-        if (filters.every((found) => found !== undefined)) {
-          for (const [i, found] of filters.entries()) {
-            if (found!.filter.matchAny(needles) && (!confirm || confirm(entries[i]))) {
-              relevant.push(entries[i].hash);
-            }
-          }
+        for (const entry of index.matching(entries, needles) ?? []) {
+          if (!confirm || confirm(entry)) relevant.push(entry.hash);
         }
         this.#height = end;
         const total = stop.height - start.height;

@@ -54,6 +54,8 @@ export interface Chain {
   calculateIndividualBumpFees(outpoints: OutPoint[], feeRate: bigint, options?: $.CallOptions): $.Awaitable<bigint[]>;
   /** Method `Chain.calculateCombinedBumpFee @23`. */
   calculateCombinedBumpFee(outpoints: OutPoint[], feeRate: bigint, options?: $.CallOptions): $.Awaitable<bigint | undefined>;
+  /** Method `Chain.blockFilterMatches @24`. */
+  blockFilterMatches(fromHeight: number, toHeight: number, scripts: Uint8Array[], options?: $.CallOptions): $.Awaitable<FilterMatches | undefined>;
 }
 
 /** Interface `ChainNotifications`. */
@@ -72,6 +74,14 @@ export interface ChainNotifications {
 
 /** Enum `MempoolRemovalReason`. */
 export type MempoolRemovalReason = "expiry" | "sizeLimit" | "reorg" | "block" | "conflict" | "replaced" | $.NotInSchema;
+
+/** Struct `FilterMatches`. */
+export interface FilterMatches {
+  /** Field `heights @0`. */
+  heights: number[];
+  /** Field `lastHeight @1`. */
+  lastHeight: number;
+}
 
 /** Struct `FoundBlock`. */
 export interface FoundBlock {
@@ -137,6 +147,7 @@ export const Chain: $.InterfaceDescriptor<Chain> = { name: "Chain", id: 0xa10631
   { name: "relayIncrementalFee", ordinal: 21, context: "context", returns: "result", params: { name: "Chain.relayIncrementalFee$Params", id: 0x911e34f3d5ac06a1n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.relayIncrementalFee$Results", id: 0xe87982de65b18bean, dataWords: 1, pointers: 0, fields: [{ name: "result", type: { kind: "int64" }, offset: 0 }] } },
   { name: "calculateIndividualBumpFees", ordinal: 22, context: "context", returns: "result", params: { name: "Chain.calculateIndividualBumpFees$Params", id: 0xf1efd3e0010166f9n, dataWords: 1, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "outpoints", type: { kind: "list", element: { kind: "struct", struct: () => OutPoint } }, offset: 1 }, { name: "feeRate", type: { kind: "int64" }, offset: 0 }] }, results: { name: "Chain.calculateIndividualBumpFees$Results", id: 0xc9be2bceb74ec6abn, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "list", element: { kind: "int64" } }, offset: 0 }] } },
   { name: "calculateCombinedBumpFee", ordinal: 23, context: "context", returns: "result", params: { name: "Chain.calculateCombinedBumpFee$Params", id: 0xaabb35226217f79an, dataWords: 1, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "outpoints", type: { kind: "list", element: { kind: "struct", struct: () => OutPoint } }, offset: 1 }, { name: "feeRate", type: { kind: "int64" }, offset: 0 }] }, results: { name: "Chain.calculateCombinedBumpFee$Results", id: 0x92645ec1b4b524ddn, dataWords: 2, pointers: 0, fields: [{ name: "result", type: { kind: "int64" }, offset: 0, presence: 64 }, { name: "hasResult", type: { kind: "bool" }, offset: 64, hidden: true }] } },
+  { name: "blockFilterMatches", ordinal: 24, context: "context", returns: "result", params: { name: "Chain.blockFilterMatches$Params", id: 0x94c2a48bd896319bn, dataWords: 1, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "fromHeight", type: { kind: "int32" }, offset: 0 }, { name: "toHeight", type: { kind: "int32" }, offset: 4 }, { name: "scripts", type: { kind: "list", element: { kind: "data" } }, offset: 1 }] }, results: { name: "Chain.blockFilterMatches$Results", id: 0xf00a94dd2b85b545n, dataWords: 1, pointers: 1, fields: [{ name: "result", type: { kind: "struct", struct: () => FilterMatches }, offset: 0, presence: 0 }, { name: "hasResult", type: { kind: "bool" }, offset: 0, hidden: true }] } },
 ] };
 
 /** Descriptor of `ChainNotifications`: pass it to the runtime's proxy functions. */
@@ -148,6 +159,9 @@ export const ChainNotifications: $.InterfaceDescriptor<ChainNotifications> = { n
   { name: "blockDisconnected", ordinal: 4, context: "context", returns: "void", params: { name: "ChainNotifications.blockDisconnected$Params", id: 0xc3a02979c318eecdn, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "block", type: { kind: "struct", struct: () => BlockInfo }, offset: 1 }] }, results: { name: "ChainNotifications.blockDisconnected$Results", id: 0xeb1aaaef7fdff68bn, dataWords: 0, pointers: 0, fields: [] } },
   { name: "updatedBlockTip", ordinal: 5, context: "context", returns: "void", params: { name: "ChainNotifications.updatedBlockTip$Params", id: 0xce6c24f5fb6eac93n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "ChainNotifications.updatedBlockTip$Results", id: 0xee0ca452dc6e7f6dn, dataWords: 0, pointers: 0, fields: [] } },
 ] };
+
+/** Layout of `FilterMatches`. */
+export const FilterMatches: $.StructDescriptor = { name: "FilterMatches", id: 0xa713abe004af51e7n, dataWords: 1, pointers: 1, fields: [{ name: "heights", type: { kind: "list", element: { kind: "int32" } }, offset: 0 }, { name: "lastHeight", type: { kind: "int32" }, offset: 0 }] };
 
 /** Layout of `FoundBlock`. */
 export const FoundBlock: $.StructDescriptor = { name: "FoundBlock", id: 0xdbc9df53c251ca22n, dataWords: 2, pointers: 2, fields: [{ name: "hash", type: { kind: "data" }, offset: 0 }, { name: "height", type: { kind: "int32" }, offset: 0 }, { name: "prevHash", type: { kind: "data" }, offset: 1 }, { name: "time", type: { kind: "uint32" }, offset: 4 }, { name: "mtpTime", type: { kind: "uint32" }, offset: 8 }, { name: "inActiveChain", type: { kind: "bool" }, offset: 96 }] };

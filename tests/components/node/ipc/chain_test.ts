@@ -8,10 +8,11 @@
  * @module
  */
 import { assert, assertEquals, assertRejects } from "../../../assert.ts";
-import { waitFor } from "../../../helpers.ts";
+import { tempDir, waitFor } from "../../../helpers.ts";
 import { release } from "../../../../component.ts";
 import { RpcError } from "../../../../runtime/rpc/errors.ts";
 import {
+  BlockFilterIndex,
   blockHash,
   decodeTx,
   encodeTx,
@@ -27,7 +28,9 @@ import type {
 } from "../../../../schemas/gen/ipc/chain.mp.ts";
 import type { BlockTip, SyncState } from "../../../../schemas/gen/ipc/node.mp.ts";
 import { spend } from "../mempool/mempool_helpers.ts";
-import { serveNode } from "./ipc_helpers.ts";
+import { serveInit, serveNode } from "./ipc_helpers.ts";
+import { setup } from "../mempool/mempool_helpers.ts";
+import { TestKey } from "../chain/chain_helpers.ts";
 
 const hex = (bytes: Uint8Array) => hashToHex(bytes);
 const txidOf = (tx: Tx | Uint8Array) => hex(txid(tx instanceof Uint8Array ? decodeTx(tx) : tx));
@@ -380,4 +383,39 @@ Deno.test("node: counts, tip, block-tip callbacks and shutdown", async () => {
   await gui.startShutdown();
   assertEquals(node.shutdowns, 1);
   assertEquals(await gui.shutdownRequested(), true);
+});
+
+Deno.test("chain: blockFilterMatches over the node's block filter index, bounded per call", async () => {
+  using fixture = setup({ coins: 2 });
+  using dir = tempDir("ipc_filters_");
+  using index = BlockFilterIndex.open(dir.path, fixture.chain);
+  const other = new TestKey(12).wpkh;
+  // The first block pays `other`; the rest pay the fixture's key.
+  await using without = await serveInit(fixture.chain, fixture.mempool);
+  await using chainWithout = (await (await without.connect()).makeChain())!;
+  assertEquals(await chainWithout.blockFilterMatches(0, 10, [other]), undefined, "no index");
+  await using served = await serveInit(fixture.chain, fixture.mempool, { blockFilterIndex: index });
+  await using chain = (await (await served.connect()).makeChain())!;
+  assertEquals(await chain.blockFilterMatches(0, 10, [other]), undefined, "not indexed yet");
+  await index.sync();
+  fixture.mine();
+  const height = fixture.chain.height;
+  const all = await chain.blockFilterMatches(0, height, [fixture.key.wpkh]);
+  assertEquals(all?.lastHeight, height);
+  // Every block but the genesis block pays the key (a false positive there would be 1 in 784931).
+  assertEquals(all?.heights.slice(-height), Array.from({ length: height }, (_, i) => i + 1));
+  assertEquals(await chain.blockFilterMatches(5, 4, []), { heights: [], lastHeight: 4 });
+  assertEquals(await chain.blockFilterMatches(height + 1, height + 9, [other]), {
+    heights: [],
+    lastHeight: height,
+  });
+  // Many scripts: the call stops early, its work bounded (200,000 hashes: 8 blocks of 25,000).
+  const scripts = Array.from({ length: 25_000 }, (_, i) => Uint8Array.of(0x51, i & 0xff, i >> 8));
+  const bounded = await chain.blockFilterMatches(0, height, scripts);
+  assertEquals(bounded?.lastHeight, 7);
+  await assertRejects(
+    () => chain.blockFilterMatches(-1, 3, []),
+    RpcError,
+    "blockFilterMatches: fromHeight -1 is negative",
+  );
 });
