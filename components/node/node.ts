@@ -22,6 +22,7 @@ import { Mempool, MEMPOOL_FILE, NO_MEMPOOL_FILE } from "./mempool/mod.ts";
 import { nodeMethods, NodeServices } from "./methods/mod.ts";
 import { BANLIST_FILE, BanMan } from "./net/mod.ts";
 import { RpcServer } from "../rpc/mod.ts";
+import { restHandlers } from "./rest/mod.ts";
 import type { NodeContext } from "./shell.ts";
 
 /** Core's warm-up status while the block index loads. */
@@ -57,7 +58,10 @@ export interface StartedNode {
 export async function startNode(node: NodeContext): Promise<StartedNode> {
   const { options, log } = node;
   let rpc: RpcServer | undefined;
+  // Set once the chain and mempool are up; the REST handlers answer 503 until warm-up ends.
+  let ready: NodeServices | undefined = undefined;
   if (options.server) {
+    const source = { services: () => ready, warmupStatus: () => rpc?.warmupStatus };
     rpc = new RpcServer({
       datadir: options.datadir,
       port: options.rpc.port,
@@ -71,6 +75,8 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
       workQueue: options.rpc.workQueue,
       serverTimeout: options.rpc.serverTimeout,
       docCheck: options.rpc.docCheck,
+      // Core's StartREST, with -rest: /rest/ served beside JSON-RPC.
+      pathHandlers: options.rest ? restHandlers(source) : [],
       warmup: LOADING_BLOCK_INDEX,
       logPath: options.log.file ?? join(options.netDir, "debug.log"),
       onStopRequest: () => node.requestStop(),
@@ -133,6 +139,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     logCategories: log,
     deprecatedRpc: options.rpc.deprecated,
   });
+  ready = services;
   // Core logs UpdateTip for every block connected or disconnected, each time with the new tip.
   node.use(chain.subscribe({
     blockConnected: ({ entry }) => log.info(updateTipLine(entry, services)),

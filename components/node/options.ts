@@ -253,6 +253,8 @@ export interface NodeOptions {
   logSettings: LogSettings;
   /** `-server` (on by default, as for bitcoind): serve JSON-RPC. */
   server: boolean;
+  /** `-rest` (off by default): serve Core's REST interface under `/rest/` on the RPC port (with `-server`). */
+  rest: boolean;
   /** JSON-RPC settings. */
   rpc: RpcOptions;
   /** IPC settings. */
@@ -485,6 +487,7 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
       "Enter regression test mode, which uses a special chain in which blocks can be solved instantly. This is intended for regression testing tools and app development. Equivalent to -chain=regtest. Required: this node runs only regtest.",
     category: "chain",
   },
+  { name: "rest", help: "Accept public REST requests (default: 0)", category: "rpc" },
   {
     name: "rpcallowip",
     param: "=<ip>",
@@ -816,6 +819,7 @@ function nodeOptions(
     },
     logSettings,
     server: args.getBool("server", true),
+    rest: args.getBool("rest", false),
     rpc: rpcOptions(args, netDir, notices),
     ipc: ipcOptions(args),
     wallets: args.getAll("wallet"),

@@ -43,7 +43,13 @@
  *
  * @module
  */
-export { HTTP_SERVER_FAILED, RpcServer, type RpcServerOptions } from "./server.ts";
+export {
+  HTTP_SERVER_FAILED,
+  type PathHandler,
+  RpcServer,
+  type RpcServerOptions,
+} from "./server.ts";
+export type { HttpReply, HttpRequest } from "./http.ts";
 export {
   type ActiveCommand,
   defineMethod,

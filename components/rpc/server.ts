@@ -43,6 +43,25 @@ const WWW_AUTH = 'Basic realm="jsonrpc"';
 /** Core's brute-force deterrent before answering a wrong password. */
 const WRONG_PASSWORD_DELAY_MS = 250;
 
+/**
+ * A handler of the paths under a prefix, served beside JSON-RPC (Core's
+ * `RegisterHTTPHandler`, as `StartREST` registers its `/rest/` handlers):
+ * without authentication and for any method the server takes, after the
+ * `-rpcallowip` check and in the work queue like every request.
+ */
+export interface PathHandler {
+  /** The path prefix the request target must start with (the whole target when `exact`). */
+  readonly prefix: string;
+  /** Match the whole request target, not a prefix of it. */
+  readonly exact?: boolean;
+  /** Serves a request; `path` is the request target after the prefix (query string included). */
+  readonly handle: (
+    request: HttpRequest,
+    path: string,
+    signal: AbortSignal,
+  ) => HttpReply | Promise<HttpReply>;
+}
+
 /** bitcoind's RPC options, and what the node supplies. */
 export interface RpcServerOptions {
   /** `-datadir`: the cookie lives in `<datadir>/regtest`. */
@@ -79,6 +98,11 @@ export interface RpcServerOptions {
   readonly onStopRequest?: () => void;
   /** Serve `/wallet/<name>` paths (a wallet-enabled bitcoind does). Default true. */
   readonly walletEndpoint?: boolean;
+  /**
+   * Further handlers by path (Core's `RegisterHTTPHandler`), tried in order
+   * after JSON-RPC's `/` and `/wallet/`: the REST interface's with `-rest`.
+   */
+  readonly pathHandlers?: readonly PathHandler[];
   /** `-rpcdoccheck`: check every result against its documented shape (-1 on mismatch). */
   readonly docCheck?: boolean;
   /** Open connections at most (256); when full the one idle longest makes room. */
@@ -114,6 +138,8 @@ export class RpcServer implements AsyncDisposable {
   #warmup: string | undefined;
   #credentials: Credentials | undefined;
   #http: HttpServer | undefined;
+  /** Every handler, in the order Core registers them. */
+  readonly #handlers: readonly PathHandler[];
   #stopping: Promise<void> | undefined;
 
   /** Builds the method table; nothing is bound or written until {@linkcode RpcServer.start}. */
@@ -134,6 +160,13 @@ export class RpcServer implements AsyncDisposable {
       },
     });
     for (const method of [...control, ...(options.methods ?? [])]) this.table.add(method);
+    const jsonRpc = (request: HttpRequest, _path: string, signal: AbortSignal) =>
+      this.#handle(request, signal);
+    this.#handlers = [
+      { prefix: "/", exact: true, handle: jsonRpc },
+      ...(options.walletEndpoint ?? true ? [{ prefix: "/wallet/", handle: jsonRpc }] : []),
+      ...(options.pathHandlers ?? []),
+    ];
   }
 
   /**
@@ -173,11 +206,10 @@ export class RpcServer implements AsyncDisposable {
           "in the source directory for more information.",
       );
     }
-    const walletEndpoint = o.walletEndpoint ?? true;
     this.#http = new HttpServer({
       endpoints,
-      handler: (request, signal) => this.#handle(request, signal),
-      routes: (uri) => uri === "/" || (walletEndpoint && uri.startsWith("/wallet/")),
+      handler: (request, signal) => this.#route(request, signal),
+      routes: (uri) => this.#match(uri) !== undefined,
       allowed: (hostname) => allow.allows(hostname),
       threads: o.threads,
       workQueue: o.workQueue,
@@ -292,6 +324,27 @@ export class RpcServer implements AsyncDisposable {
   /** Same as {@linkcode RpcServer.stop}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
+  }
+
+  /**
+   * Core's `http_request_cb` handler search: the first registered handler
+   * whose prefix the target starts with (or equals, for an exact one) —
+   * JSON-RPC's `/` (exact) and `/wallet/`, then the path handlers.
+   */
+  #match(uri: string): { handler: PathHandler; path: string } | undefined {
+    for (const handler of this.#handlers) {
+      if (handler.exact ? uri === handler.prefix : uri.startsWith(handler.prefix)) {
+        return { handler, path: uri.slice(handler.prefix.length) };
+      }
+    }
+    return undefined;
+  }
+
+  /** Runs the handler the request target matches (the server answered 404 when none does). */
+  #route(request: HttpRequest, signal: AbortSignal): Promise<HttpReply> {
+    const found = this.#match(request.uri);
+    if (!found) return Promise.resolve({ status: 404 });
+    return Promise.resolve(found.handler.handle(request, found.path, signal));
   }
 
   /** Core's `HTTPReq_JSONRPC`. */

@@ -459,6 +459,38 @@ function deploymentsJson(node: NodeServices, entry: BlockEntry): Map<string, Jso
   return out;
 }
 
+/** getdeploymentinfo's result at `entry` (REST's `/rest/deploymentinfo` too). */
+export function deploymentInfoJson(node: NodeServices, entry: BlockEntry): Map<string, JsonInput> {
+  return new Map<string, JsonInput>([
+    ["hash", hashToHex(entry.hash)],
+    ["height", entry.height],
+    ["deployments", deploymentsJson(node, entry)],
+  ]);
+}
+
+/** getblockchaininfo's result (REST's `/rest/chaininfo` too). */
+export function blockchainInfoJson(node: NodeServices): Map<string, JsonInput> {
+  const { chain } = node;
+  const tip = chain.tip;
+  return new Map<string, JsonInput>([
+    ["chain", "regtest"],
+    ["blocks", chain.height],
+    ["headers", bestHeaderHeight(node)],
+    ["bestblockhash", hashToHex(tip.hash)],
+    ["bits", hex32(tip.header.bits)],
+    ["target", targetHex(tip.header.bits)],
+    ["difficulty", difficulty(tip.header.bits)],
+    ["time", tip.header.time],
+    ["mediantime", chain.medianTimePast(tip)],
+    ["verificationprogress", node.verificationProgress(tip)],
+    ["initialblockdownload", node.isInitialBlockDownload()],
+    ["chainwork", uint256Hex(tip.chainWork)],
+    ["size_on_disk", chain.blockFilesSize()],
+    ["pruned", false],
+    ["warnings", warningsValue(node.deprecatedRpc)],
+  ]);
+}
+
 /** Core's raw() descriptor of the scantxoutset examples (mainnet `12cbQLTFMXRnSzktFkuoG3eHoMeFtpTu3S`). */
 const EXAMPLE_DESCRIPTOR_RAW = "raw(76a91411b366edfc0a8b66feebae5c2e25a7b6a5d1cf3188ac)#fm24fxxy";
 
@@ -516,26 +548,7 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
         warningsDoc(node.deprecatedRpc),
       ]),
       examples: helpExampleCli("getblockchaininfo", "") + helpExampleRpc("getblockchaininfo", ""),
-      handler() {
-        const tip = chain.tip;
-        return new Map<string, JsonInput>([
-          ["chain", "regtest"],
-          ["blocks", chain.height],
-          ["headers", bestHeaderHeight(node)],
-          ["bestblockhash", hashToHex(tip.hash)],
-          ["bits", hex32(tip.header.bits)],
-          ["target", targetHex(tip.header.bits)],
-          ["difficulty", difficulty(tip.header.bits)],
-          ["time", tip.header.time],
-          ["mediantime", chain.medianTimePast(tip)],
-          ["verificationprogress", node.verificationProgress(tip)],
-          ["initialblockdownload", node.isInitialBlockDownload()],
-          ["chainwork", uint256Hex(tip.chainWork)],
-          ["size_on_disk", chain.blockFilesSize()],
-          ["pruned", false],
-          ["warnings", warningsValue(node.deprecatedRpc)],
-        ]);
-      },
+      handler: () => blockchainInfoJson(node),
     }),
     defineMethod({
       name: "getchainstates",
@@ -1137,11 +1150,7 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
         const entry = params.has("blockhash")
           ? lookupBlock(node, params.raw("blockhash"))
           : chain.tip;
-        return new Map<string, JsonInput>([
-          ["hash", hashToHex(entry.hash)],
-          ["height", entry.height],
-          ["deployments", deploymentsJson(node, entry)],
-        ]);
+        return deploymentInfoJson(node, entry);
       },
     }),
     defineMethod({

@@ -60,12 +60,12 @@ import {
 import type { NodeServices } from "./services.ts";
 
 /** The one filter type (Core's `BlockFilterTypeName(BlockFilterType::BASIC)`). */
-const BASIC = "basic";
+export const BASIC_FILTER = "basic";
 
 const filtertypeArg = {
   name: "filtertype",
   type: "str",
-  default: BASIC,
+  default: BASIC_FILTER,
   description: "The type name of the filter",
 } as const;
 
@@ -77,11 +77,41 @@ const EXAMPLE_ADDRESS = "addr(bcrt1q4u4nsgk6ug0sqz7r3rj9tykjxrsl0yy4d0wwte)";
  * filtertype` for a name other than basic, then -1 when the index is not kept.
  */
 function filterIndex(node: NodeServices, name: string): BlockFilterIndex {
-  if (name !== BASIC) throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Unknown filtertype");
+  if (name !== BASIC_FILTER) {
+    throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Unknown filtertype");
+  }
   if (!node.blockFilterIndex) {
     throw new RpcError(RpcErrorCode.MISC_ERROR, `Index is not enabled for filtertype ${name}`);
   }
   return node.blockFilterIndex;
+}
+
+/**
+ * Why the index has no filter for `entry`, in Core's words (getblockfilter's
+ * and REST's `/rest/blockfilter` and `/rest/blockfilterheaders`), with the
+ * code getblockfilter answers it with: the block was never connected, the
+ * index still catches up, or (neither) the index is damaged.
+ */
+export function missingFilter(
+  entry: BlockEntry,
+  index: BlockFilterIndex,
+): { code: number; message: string } {
+  if (!(entry.status & BlockStatus.VALID)) {
+    return {
+      code: RpcErrorCode.INVALID_ADDRESS_OR_KEY,
+      message: "Filter not found. Block was not connected to active chain.",
+    };
+  }
+  if (!index.synced) {
+    return {
+      code: RpcErrorCode.MISC_ERROR,
+      message: "Filter not found. Block filters are still in the process of being indexed.",
+    };
+  }
+  return {
+    code: RpcErrorCode.INTERNAL_ERROR,
+    message: "Filter not found. This error is unexpected and indicates index corruption.",
+  };
 }
 
 /** The block filter methods over `node`. */
@@ -133,28 +163,14 @@ export function blockFilterMethods(node: NodeServices): RpcMethod[] {
         ),
       handler(params) {
         const hash = hashFromHex(parseHashV(params.raw("blockhash"), "blockhash"));
-        const name = params.has("filtertype") ? params.arg("filtertype", asStr) : BASIC;
+        const name = params.has("filtertype") ? params.arg("filtertype", asStr) : BASIC_FILTER;
         const index = filterIndex(node, name);
         const entry = chain.entry(hash);
         if (!entry) throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Block not found");
         const found = index.lookup(hash);
         if (!found) {
-          if (!(entry.status & BlockStatus.VALID)) {
-            throw new RpcError(
-              RpcErrorCode.INVALID_ADDRESS_OR_KEY,
-              "Filter not found. Block was not connected to active chain.",
-            );
-          }
-          if (!index.synced) {
-            throw new RpcError(
-              RpcErrorCode.MISC_ERROR,
-              "Filter not found. Block filters are still in the process of being indexed.",
-            );
-          }
-          throw new RpcError(
-            RpcErrorCode.INTERNAL_ERROR,
-            "Filter not found. This error is unexpected and indicates index corruption.",
-          );
+          const { code, message } = missingFilter(entry, index);
+          throw new RpcError(code, message);
         }
         return new Map<string, JsonInput>([
           ["filter", hex.encode(found.filter.encoded)],
@@ -245,8 +261,8 @@ export function blockFilterMethods(node: NodeServices): RpcMethod[] {
             'Scan already in progress, use action "abort" or "status"',
           );
         }
-        const name = params.has("filtertype") ? params.arg("filtertype", asStr) : BASIC;
-        if (name !== BASIC) {
+        const name = params.has("filtertype") ? params.arg("filtertype", asStr) : BASIC_FILTER;
+        if (name !== BASIC_FILTER) {
           throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Unknown filtertype");
         }
         const options = params.raw("options");

@@ -192,6 +192,48 @@ function entryJson(node: NodeServices, entry: MempoolEntry): Map<string, JsonInp
   ]);
 }
 
+/** Core's `MempoolInfoToJSON`: getmempoolinfo's result (REST's `/rest/mempool/info` too). */
+export function mempoolInfoJson(node: NodeServices): Map<string, JsonInput> {
+  const { mempool } = node;
+  const policy = mempool.policy;
+  return new Map<string, JsonInput>([
+    ["loaded", true],
+    ["size", mempool.size],
+    ["bytes", mempool.bytes],
+    ["usage", mempool.usage],
+    ["total_fee", new Amount(mempool.totalFee)],
+    ["maxmempool", policy.maxMempoolBytes],
+    ["mempoolminfee", new Amount(mempool.minFeeRate())],
+    ["minrelaytxfee", new Amount(policy.minRelayFeeRate)],
+    ["incrementalrelayfee", new Amount(policy.incrementalRelayFeeRate)],
+    ["unbroadcastcount", mempool.unbroadcastCount],
+    ["fullrbf", true],
+    ["permitbaremultisig", policy.permitBareMultisig],
+    ["maxdatacarriersize", policy.maxDatacarrierBytes],
+  ]);
+}
+
+/**
+ * Core's `MempoolToJSON`: getrawmempool's result (REST's
+ * `/rest/mempool/contents` too) — the entries by txid when `verbose`, else
+ * the txids, with the mempool sequence when `withSequence`.
+ */
+export function mempoolJson(
+  node: NodeServices,
+  verbose: boolean,
+  withSequence: boolean,
+): JsonInput {
+  const { mempool } = node;
+  const entries = mempool.entries();
+  if (verbose) return new Map(entries.map((e) => [hashToHex(e.txid), entryJson(node, e)]));
+  const txids = entries.map((e) => hashToHex(e.txid));
+  if (!withSequence) return txids;
+  return new Map<string, JsonInput>([
+    ["txids", txids],
+    ["mempool_sequence", mempool.sequence],
+  ]);
+}
+
 /** The mempool entry a `txid` argument names, or -5 `Transaction not in mempool`. */
 function lookupEntry(node: NodeServices, value: Json): MempoolEntry {
   const entry = node.mempool.get(parseHashV(value, "txid"));
@@ -556,24 +598,7 @@ export function mempoolMethods(node: NodeServices): RpcMethod[] {
         ),
       ]),
       examples: helpExampleCli("getmempoolinfo", "") + helpExampleRpc("getmempoolinfo", ""),
-      handler() {
-        const policy = mempool.policy;
-        return new Map<string, JsonInput>([
-          ["loaded", true],
-          ["size", mempool.size],
-          ["bytes", mempool.bytes],
-          ["usage", mempool.usage],
-          ["total_fee", new Amount(mempool.totalFee)],
-          ["maxmempool", policy.maxMempoolBytes],
-          ["mempoolminfee", new Amount(mempool.minFeeRate())],
-          ["minrelaytxfee", new Amount(policy.minRelayFeeRate)],
-          ["incrementalrelayfee", new Amount(policy.incrementalRelayFeeRate)],
-          ["unbroadcastcount", mempool.unbroadcastCount],
-          ["fullrbf", true],
-          ["permitbaremultisig", policy.permitBareMultisig],
-          ["maxdatacarriersize", policy.maxDatacarrierBytes],
-        ]);
-      },
+      handler: () => mempoolInfoJson(node),
     }),
     defineMethod({
       name: "getrawmempool",
@@ -617,14 +642,7 @@ export function mempoolMethods(node: NodeServices): RpcMethod[] {
             "Verbose results cannot contain mempool sequence values.",
           );
         }
-        const entries = mempool.entries();
-        if (verbose) return new Map(entries.map((e) => [hashToHex(e.txid), entryJson(node, e)]));
-        const txids = entries.map((e) => hashToHex(e.txid));
-        if (!withSequence) return txids;
-        return new Map<string, JsonInput>([
-          ["txids", txids],
-          ["mempool_sequence", mempool.sequence],
-        ]);
+        return mempoolJson(node, verbose, withSequence);
       },
     }),
     defineMethod({

@@ -259,6 +259,33 @@ export function addOutputs(outputs: Tx["outputs"], outputsIn: Json): void {
   }
 }
 
+/** The transaction `hash` in the stored block `blockHash`, with its position, if there. */
+function txInBlock(
+  node: NodeServices,
+  blockHash: Uint8Array,
+  hash: Uint8Array,
+): { tx: Tx; blockHash: Uint8Array; index: number } | undefined {
+  const block = node.chain.readBlock(blockHash);
+  const index = block?.txs.findIndex((tx) => bytesEqual(txid(tx), hash)) ?? -1;
+  return index < 0 ? undefined : { tx: block!.txs[index], blockHash, index };
+}
+
+/**
+ * Core's `GetTransaction` without a block (getrawtransaction's, and REST's
+ * `/rest/tx`): the mempool's transaction `hash`, else the one the
+ * transaction index (`-txindex`) finds, with its block and position.
+ */
+export function mempoolOrIndexedTx(
+  node: NodeServices,
+  hash: Uint8Array,
+): { tx: Tx; blockHash?: Uint8Array; index?: number } | undefined {
+  const entry = node.mempool.get(hash);
+  if (entry) return { tx: entry.tx };
+  // The index is read while it still catches up too, as Core's is.
+  const indexed = node.txindex?.find(hash);
+  return indexed && txInBlock(node, indexed, hash);
+}
+
 /**
  * `getrawtransaction`'s lookup (Core's `GetTransaction`): in the block given,
  * else in the mempool, else through the transaction index; the transaction,
@@ -269,11 +296,7 @@ function findTransaction(
   hash: Uint8Array,
   blockHashArg: Json,
 ): { tx: Tx; blockHash?: Uint8Array; index?: number; given?: boolean } {
-  const inBlock = (blockHash: Uint8Array) => {
-    const block = node.chain.readBlock(blockHash);
-    const index = block?.txs.findIndex((tx) => bytesEqual(txid(tx), hash)) ?? -1;
-    return index < 0 ? undefined : { tx: block!.txs[index], blockHash, index };
-  };
+  const inBlock = (blockHash: Uint8Array) => txInBlock(node, blockHash, hash);
   if (blockHashArg !== null) {
     const entry = node.chain.entry(hashFromHex(parseHashV(blockHashArg, "parameter 3")));
     if (!entry) throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Block hash not found");
@@ -289,11 +312,7 @@ function findTransaction(
     }
     return { ...found, given: true };
   }
-  const entry = node.mempool.get(hash);
-  if (entry) return { tx: entry.tx };
-  // The index is read while it still catches up too, as Core's is.
-  const indexed = node.txindex?.find(hash);
-  const found = indexed && inBlock(indexed);
+  const found = mempoolOrIndexedTx(node, hash);
   if (found) return found;
   throw new RpcError(
     RpcErrorCode.INVALID_ADDRESS_OR_KEY,
