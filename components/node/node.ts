@@ -135,6 +135,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     banman,
     mempoolFile: join(options.netDir, MEMPOOL_FILE),
     readableDir: options.netDir,
+    netDir: options.netDir,
     log: (message) => log.info(message),
     logCategories: log,
     deprecatedRpc: options.rpc.deprecated,

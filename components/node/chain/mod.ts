@@ -37,6 +37,7 @@ export * from "./miner.ts";
 export * from "./params.ts";
 export * from "./pow.ts";
 export * from "./script.ts";
+export * from "./snapshot.ts";
 export * from "./interpreter.ts";
 export * from "./solver.ts";
 export * from "./tx.ts";

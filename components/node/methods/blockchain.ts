@@ -269,24 +269,29 @@ const getblockResults = () => {
   ];
 };
 
-/** Core's `ParseHashOrHeight`: a block of the active chain by height, or any block by hash. */
-function blockByHashOrHeight(node: NodeServices, value: Json): BlockEntry {
-  if (value instanceof JsonNumber) {
-    const height = asInt(value);
-    if (height < 0) {
-      throw new RpcError(
-        RpcErrorCode.INVALID_PARAMETER,
-        `Target block height ${height} is negative`,
-      );
-    }
-    if (height > node.chain.height) {
-      throw new RpcError(
-        RpcErrorCode.INVALID_PARAMETER,
-        `Target block height ${height} after current tip ${node.chain.height}`,
-      );
-    }
-    return node.chain.entryAtHeight(height)!;
+/**
+ * The active chain's block at `height`, or Core's `ParseHashOrHeight`
+ * errors: -8 `Target block height <h> is negative` / `… after current tip <tip>`.
+ */
+export function activeBlockAtHeight(node: NodeServices, height: number): BlockEntry {
+  if (height < 0) {
+    throw new RpcError(
+      RpcErrorCode.INVALID_PARAMETER,
+      `Target block height ${height} is negative`,
+    );
   }
+  if (height > node.chain.height) {
+    throw new RpcError(
+      RpcErrorCode.INVALID_PARAMETER,
+      `Target block height ${height} after current tip ${node.chain.height}`,
+    );
+  }
+  return node.chain.entryAtHeight(height)!;
+}
+
+/** Core's `ParseHashOrHeight`: a block of the active chain by height, or any block by hash. */
+export function blockByHashOrHeight(node: NodeServices, value: Json): BlockEntry {
+  if (value instanceof JsonNumber) return activeBlockAtHeight(node, asInt(value));
   const entry = node.chain.entry(hashFromHex(parseHashV(value, "hash_or_height")));
   if (!entry) throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Block not found");
   return entry;
@@ -1462,13 +1467,21 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
 
 /** The height of the most-work header that is not invalid (`m_best_header`). */
 function bestHeaderHeight(node: NodeServices): number {
+  return bestHeader(node).height;
+}
+
+/**
+ * Core's `m_best_header`: the entry with the most work that is not
+ * invalid, headers-only ones included (the active tip on ties).
+ */
+export function bestHeader(node: NodeServices): BlockEntry {
   let best = node.chain.tip;
   for (const tip of node.chain.chainTips()) {
     if (tip.status === "invalid") continue;
     const entry = node.chain.entry(tip.hash);
     if (entry && entry.chainWork > best.chainWork) best = entry;
   }
-  return best.height;
+  return best;
 }
 
 /** `blockToJSON`: the header, sizes and the transactions at the given verbosity (≥ 1). */

@@ -1,6 +1,7 @@
 /**
  * Every JSON-RPC method the node serves beyond the server's own control
- * methods, one module per Bitcoin Core category: blockchain, mempool,
+ * methods, one module per Bitcoin Core category: blockchain (with the
+ * UTXO snapshot methods), mempool,
  * rawtransactions (with the PSBT methods), mining, signer, util, network,
  * control, the hidden echoipc, and the wallet's (routed to the attached
  * wallet processes).
@@ -40,6 +41,7 @@ import { signerMethods } from "./signer.ts";
 import { simulateMethod } from "./simulate.ts";
 import { importDescriptorsMethod } from "./importdescriptors.ts";
 import { importPrunedFundsMethod, txOutProofMethods } from "./txoutproof.ts";
+import { txOutSetMethods } from "./txoutset.ts";
 import type { NodeServices } from "./services.ts";
 import { utilMethods } from "./util.ts";
 import { walletPsbtMethods } from "./walletpsbt.ts";
@@ -60,6 +62,7 @@ export function nodeMethods(
     ...blockFilterMethods(node),
     descriptorActivityMethod(node),
     ...txOutProofMethods(node),
+    ...txOutSetMethods(node),
     ...mempoolMethods(node),
     ...rawTransactionMethods(node),
     ...psbtMethods(node),

@@ -77,6 +77,12 @@ export interface NodeParts {
    * refused a file outside what it may read.
    */
   readonly readableDir?: string;
+  /**
+   * The network data directory (`<datadir>/regtest`, Core's
+   * `GetDataDirNet`), against which `dumptxoutset` and `loadtxoutset`
+   * resolve relative paths; the working directory when none.
+   */
+  readonly netDir?: string;
   /** Writes an unconditional line to the node's log (verifychain, prioritisetransaction). */
   readonly log?: (message: string) => void;
   /** The log's categories, for `logging`; none: it refuses. */
@@ -97,6 +103,8 @@ export class NodeServices {
   readonly blockFilterIndex: BlockFilterIndex | undefined;
   readonly mempoolFile: string | undefined;
   readonly readableDir: string | undefined;
+  /** Where relative `dumptxoutset`/`loadtxoutset` paths resolve (`<datadir>/regtest`); none: the working directory. */
+  readonly netDir: string | undefined;
   readonly log: (message: string) => void;
   readonly logCategories: LogCategories | undefined;
   /** `-deprecatedrpc`: the deprecated behaviours turned back on. */
@@ -122,6 +130,7 @@ export class NodeServices {
     this.blockFilterIndex = parts.blockFilterIndex;
     this.mempoolFile = parts.mempoolFile;
     this.readableDir = parts.readableDir;
+    this.netDir = parts.netDir;
     this.log = parts.log ?? (() => {});
     this.logCategories = parts.logCategories;
     this.deprecatedRpc = new Set(parts.deprecatedRpc);

@@ -63,6 +63,8 @@ export interface SignOptions {
   readonly lockTime?: number;
   readonly sequence?: number;
   readonly version?: number;
+  /** Lets outputs of any script through, bare P2PK and off-curve keys included. */
+  readonly anyOutputs?: boolean;
 }
 
 /** A transaction spending `inputs` to `outputs`, every input signed (SIGHASH_ALL / default). */
@@ -76,6 +78,7 @@ export function signTx(
     lockTime: options.lockTime ?? 0,
     allowLegacyWitnessUtxo: true,
     allowUnknownOutputs: true,
+    disableScriptCheck: options.anyOutputs ?? false,
   });
   for (const input of inputs) {
     const isTaproot = input.script[0] === 0x51;
