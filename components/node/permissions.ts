@@ -30,6 +30,7 @@
  * ```
  * @module
  */
+import { existsSync } from "node:fs";
 import { parseAddress } from "../../component.ts";
 import { netPermission, type NodeOptions } from "./options.ts";
 
@@ -47,16 +48,6 @@ function socketPath(address: string, netDir: string): string | null {
   }
 }
 
-/** Whether `path` exists. */
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The `--allow-*` flags for `options`, in a stable order. Throws when a path
  * holds a comma, which Deno's permission lists cannot express.
@@ -64,7 +55,7 @@ function exists(path: string): boolean {
 export function nodePermissions(options: NodeOptions): string[] {
   const { datadir, netDir } = options;
   const read = [datadir];
-  const write = [exists(datadir) ? netDir : datadir];
+  const write = [existsSync(datadir) ? netDir : datadir];
   const net: string[] = [];
   const env: string[] = options.datadirGiven ? [] : ["HOME"];
   for (const file of options.configFilesRead) {

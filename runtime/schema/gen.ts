@@ -38,6 +38,7 @@
  * ```
  * @module
  */
+import { existsSync } from "node:fs";
 import { posix } from "node:path";
 import { CapnpError, compileSchemas, messageClasses, unusedImports } from "./capnp.ts";
 import { GENERATED_HEADER, generateProxies, importSpecifier, SchemaMappingError } from "./mpgen.ts";
@@ -135,7 +136,7 @@ export async function generate(options: GenerateOptions = {}): Promise<Map<strin
 
 /** capnp-es's classes of `source`, found first in the runtime's folder as capnp finds imports. */
 async function classesOf(source: string, importPath: readonly string[]): Promise<string> {
-  const dir = importPath.find((d) => exists(d + source))!;
+  const dir = importPath.find((d) => existsSync(d + source))!;
   const compile = (files: string[]) => compileSchemas(files, { importPath, srcPrefix: dir });
   // capnp-es needs the nodes of unused imports too: those files are requested
   // as well (until none is missing), and what is generated for them dropped.
@@ -182,21 +183,12 @@ function displayPath(path: string): string {
   return relative.startsWith("../") ? path : `${relative || "."}/`;
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The path of the file that `source` (relative to `dir`) imports as `name`. */
 function imported(importPath: readonly string[], dir: string, source: string, name: string) {
   const path = name.startsWith("/")
-    ? importPath.map((d) => d + name.slice(1)).find(exists)
+    ? importPath.map((d) => d + name.slice(1)).find((path) => existsSync(path))
     : posix.join(posix.dirname(dir + source), name);
-  if (path === undefined || !exists(path)) {
+  if (path === undefined || !existsSync(path)) {
     throw new CapnpError(`${source}: import "${name}" is unused; remove it`);
   }
   return path;
@@ -365,7 +357,7 @@ export function parseArgs(args: readonly string[]): Command {
   for (const path of [schemaDir, outDir].map((dir) => dir.slice(0, -1))) {
     // The folder itself, or one it would be in.
     for (let at = path; at !== "/"; at = posix.dirname(at)) {
-      if (exists(at) && !Deno.statSync(at).isDirectory) {
+      if (existsSync(at) && !Deno.statSync(at).isDirectory) {
         throw new GenError(`${at} is a file, not a folder (${USAGE})`);
       }
     }

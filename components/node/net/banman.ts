@@ -34,6 +34,7 @@
  * ```
  * @module
  */
+import { existsSync } from "node:fs";
 import {
   asInt,
   asInt64,
@@ -233,7 +234,7 @@ export class BanMan {
    */
   #load(file: string): void {
     const legacy = file.replace(/\.json$/, ".dat");
-    if (legacy !== file && exists(legacy)) {
+    if (legacy !== file && existsSync(legacy)) {
       this.#log(
         `banlist.dat ignored because it can only be read by Bitcoin Core version 22.x. ` +
           `Remove "${legacy}" to silence this warning.`,
@@ -250,15 +251,6 @@ export class BanMan {
     this.#log("Recreating the banlist database");
     this.#banned.clear();
     this.#dirty = true;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -6,6 +6,7 @@
  * stays. The wallet's sandbox (read and write only its directories) is
  * said when a path lies outside it.
  */
+import { existsSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals } from "../../assert.ts";
 import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
@@ -138,12 +139,3 @@ Deno.test("backupwallet and restorewallet: the restored wallet is the backup's, 
   assertEquals(await call("getbalance", [], "empty"), balance);
   assertEquals(await target.health(), null);
 });
-
-function existsSync(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -4,6 +4,7 @@
  * Core writes and reads it, its bound) and the connection manager's
  * `addnode` list (`Connman`: Core's duplicate rule, its bound).
  */
+import { existsSync } from "node:fs";
 import { assert, assertEquals, assertThrows } from "../../../assert.ts";
 import { tempDir } from "../../../helpers.ts";
 import { parseIp, Subnet } from "../../../../components/rpc/subnet.ts";
@@ -129,7 +130,7 @@ Deno.test("BanMan: banlist.json in Core's format, written on change, read back",
   const reread = new BanMan({ file, now: () => now });
   assertEquals(listed(reread), [["192.168.0.0/24", T0, T0 + 86400]]);
   assert(!Deno.readTextFileSync(file).includes("fe80"));
-  assert(!exists(`${file}.new`));
+  assert(!existsSync(`${file}.new`));
 });
 
 Deno.test("BanMan: Core's reading of banlist.json: dropped entries, refused files", () => {
@@ -249,12 +250,3 @@ Deno.test("Connman: bounded at MAX_ADDED_NODES nodes (not Core's limit)", () => 
   assert(connman.removeAddedNode("node7"));
   assert(connman.addNode("one more", false));
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
