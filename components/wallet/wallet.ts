@@ -1663,10 +1663,16 @@ export class Wallet implements Disposable {
   async rescan(start: number, stop: number): Promise<void> {
     if (this.#scan !== null) throw new WalletError(Code.WALLET, RESCAN_RUNNING);
     const scan = this.#scan = { started: Date.now(), progress: 0, aborting: false };
+    let at = start;
     const aborted = () => {
-      if (scan.aborting) throw new WalletError(Code.MISC, "Rescan aborted.");
+      if (!scan.aborting) return;
+      this.#log(`Rescan aborted at block ${at}. Progress=${scan.progress.toFixed(6)}`);
+      throw new WalletError(Code.MISC, "Rescan aborted.");
     };
-    const done = (height: number) => (scan.progress = (height - start + 1) / (stop - start + 1));
+    const done = (height: number) => {
+      at = height;
+      scan.progress = (height - start + 1) / (stop - start + 1);
+    };
     try {
       await this.serial(async () => {
         // An empty range asks only whether the node keeps filters.

@@ -104,12 +104,14 @@ interface Chain {
   # counted once (Core's calculateCombinedBumpFee); no result when the
   # cluster is too large.
   calculateCombinedBumpFee @23 (context :Proxy.Context, outpoints :List(OutPoint), feeRate :Int64) -> (result :Int64, hasResult :Bool);
-  # The active-chain blocks from `fromHeight` to `toHeight` (at most 10,000
-  # of them, none past the tip) whose BIP 157 basic filter may hold one of
-  # `scripts` (Core's blockFilterMatchesAny, over a range: a wallet's rescan
-  # reads only those blocks). A filter may match a script it does not hold
-  # (about 1 in 784,931), never miss one. No result without
-  # `-blockfilterindex`, or when a filter of the range is not indexed yet.
+  # The active-chain blocks from `fromHeight` whose BIP 157 basic filter
+  # may hold one of `scripts` (Core's blockFilterMatchesAny, over a range: a
+  # wallet's rescan reads only those blocks). A filter may match a script it
+  # does not hold (about 1 in 784,931), never miss one. The range ends at
+  # `toHeight`, the tip, 10,000 blocks, a block not indexed yet, or when the
+  # call's work (scripts hashed and filter elements read, 200,000) runs out;
+  # `lastHeight` says where. No result without `-blockfilterindex`, when the
+  # first block is not indexed, or for more than 200,000 scripts.
   blockFilterMatches @24 (context :Proxy.Context, fromHeight :Int32, toHeight :Int32, scripts :List(Data)) -> (result :FilterMatches, hasResult :Bool);
 }
 

@@ -38,6 +38,9 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS filter (
   hash BLOB PRIMARY KEY, filter BLOB NOT NULL, header BLOB NOT NULL
 ) WITHOUT ROWID;`;
 
+/** The work one {@linkcode BlockFilterIndex.match} does by default: script hashes and filter elements decoded. */
+export const MATCH_BUDGET = 200_000;
+
 /** A block's filter and filter header. */
 export interface IndexedFilter {
   readonly filter: BlockFilter;
@@ -71,17 +74,30 @@ export class BlockFilterIndex extends ChainIndex {
   }
 
   /**
-   * The blocks of `entries` whose filter may hold one of `scripts`, in
-   * order; undefined when a filter of them is not indexed (Core's
-   * `LookupFilterRange` failing).
+   * The blocks of `entries` (in chain order) whose filter may hold one of
+   * `scripts`, looked at while the work stays within `budget` (each block
+   * costs its scripts hashed and its filter's elements decoded; the first
+   * block is always looked at) and stopping before a block whose filter is
+   * not indexed: the matches, and the last block looked at. Undefined
+   * when the first block's filter is not indexed.
    */
-  matching(
-    entries: readonly BlockEntry[],
+  match(
+    entries: Iterable<BlockEntry>,
     scripts: readonly Uint8Array[],
-  ): BlockEntry[] | undefined {
-    const found = entries.map((entry) => this.lookup(entry.hash));
-    if (found.some((filter) => filter === undefined)) return undefined;
-    return entries.filter((_, i) => found[i]!.filter.matchAny(scripts));
+    budget: number = MATCH_BUDGET,
+  ): { matching: BlockEntry[]; last: BlockEntry } | undefined {
+    const matching: BlockEntry[] = [];
+    let last: BlockEntry | undefined;
+    let work = 0;
+    for (const entry of entries) {
+      const found = this.lookup(entry.hash);
+      if (!found) break;
+      work += scripts.length + found.filter.count;
+      if (last && work > budget) break;
+      if (found.filter.matchAny(scripts)) matching.push(entry);
+      last = entry;
+    }
+    return last && { matching, last };
   }
 
   /** The block's filter over its outputs and the coins it spent, chained to its parent's header. */

@@ -37,10 +37,11 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Block } from "./block.ts";
 import { type BlockEntry, type ChainState, openPrivateDatabase } from "./chainstate.ts";
 import type { Hash } from "./hash.ts";
-import { txid } from "./tx.ts";
 
-/** Blocks indexed per database transaction while catching up. */
+/** Blocks indexed per database transaction while catching up, at most. */
 const SYNC_BATCH = 100;
+/** Transactions indexed per database transaction while catching up, at most (a batch ends past it). */
+const SYNC_BATCH_TXS = 10_000;
 
 const META_SCHEMA =
   "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;";
@@ -59,6 +60,8 @@ export abstract class ChainIndex implements Disposable {
   /** The last block indexed; undefined before the genesis block is. */
   #best: BlockEntry | undefined;
   #synced = false;
+  /** The catch-up running, if one is. */
+  #syncing: Promise<void> | undefined;
   #closed = false;
 
   /**
@@ -93,12 +96,21 @@ export abstract class ChainIndex implements Disposable {
     // A block the index missed (its write failed) sends it back to catching up.
     this.#following = chain.subscribe({
       blockConnected: ({ block, entry, txids }) => {
-        if (!this.#synced) return;
-        if (entry.prev === this.#best) {
-          this.#append([[entry, block, txids]]);
-        } else {
+        // Behind (a write failed, or a catch-up gave up): try again as the chain moves on.
+        if (!this.#synced) {
+          if (this.#syncing === undefined) this.catchUp();
+          return;
+        }
+        if (entry.prev !== this.#best) {
           this.#synced = false;
           this.catchUp();
+          return;
+        }
+        try {
+          this.#append([[entry, block, txids]]);
+        } catch (error) {
+          this.#synced = false;
+          this.#log(`${this.name}: ${(error as Error).message}`);
         }
       },
       blockDisconnected: ({ entry }) => {
@@ -108,11 +120,15 @@ export abstract class ChainIndex implements Disposable {
   }
 
   /**
-   * Writes what the index keeps for `block` (at `entry`, with `txids`),
-   * inside the transaction of its batch; blocks come in chain order, the
-   * genesis block first.
+   * Writes what the index keeps for `block` (at `entry`; its `txids` when
+   * already known), inside the transaction of its batch; blocks come in
+   * chain order, the genesis block first.
    */
-  protected abstract writeBlock(entry: BlockEntry, block: Block, txids: readonly Hash[]): void;
+  protected abstract writeBlock(
+    entry: BlockEntry,
+    block: Block,
+    txids: readonly Hash[] | undefined,
+  ): void;
 
   /** Whether the index has caught up with the chain (Core's `synced`). */
   get synced(): boolean {
@@ -125,28 +141,30 @@ export abstract class ChainIndex implements Disposable {
   }
 
   /**
-   * Catches up with the active chain, `SYNC_BATCH` blocks per database
-   * transaction with the event loop free in between; resolves once synced,
-   * or early when the index closes or `signal` aborts.
+   * Catches up with the active chain, `SYNC_BATCH` blocks (or
+   * `SYNC_BATCH_TXS` transactions) per database transaction with the event
+   * loop free in between; resolves once synced, or early when the index
+   * closes or `signal` aborts. One catch-up runs at a time.
    */
-  async sync(signal?: AbortSignal): Promise<void> {
-    if (this.#synced) return;
+  sync(signal?: AbortSignal): Promise<void> {
+    if (this.#synced) return Promise.resolve();
+    this.#syncing ??= this.#catchUpNow(signal).finally(() => (this.#syncing = undefined));
+    return this.#syncing;
+  }
+
+  /** Starts {@linkcode sync} in the background; a failure is logged, and the index stays behind. */
+  catchUp(): void {
+    this.sync().catch((error) => this.#log(`${this.name}: ${(error as Error).message}`));
+  }
+
+  async #catchUpNow(signal?: AbortSignal): Promise<void> {
     this.#log(`Syncing ${this.name} with block chain from height ${this.bestHeight}`);
     while (!this.#closed && !signal?.aborted) {
       // A reorganisation while catching up: go on from where the branches part.
       if (this.#best && !this.chain.isActive(this.#best)) {
         this.#moveBest(this.chain.findFork(this.#best));
       }
-      const start = this.#best ? this.#best.height + 1 : 0;
-      const stop = Math.min(start + SYNC_BATCH - 1, this.chain.height);
-      const blocks: [BlockEntry, Block, Hash[]][] = [];
-      for (let height = start; height <= stop; height++) {
-        const entry = this.chain.entryAtHeight(height)!;
-        const block = this.chain.readBlock(entry.hash);
-        if (!block) throw new Error(`${this.name}: block at height ${height} has no stored data`);
-        blocks.push([entry, block, block.txs.map(txid)]);
-      }
-      this.#append(blocks);
+      this.#append(this.#batch(this.#best ? this.#best.height + 1 : 0));
       if (this.#best === this.chain.tip) {
         this.#synced = true;
         this.#log(`${this.name} is enabled at height ${this.bestHeight}`);
@@ -156,24 +174,37 @@ export abstract class ChainIndex implements Disposable {
     }
   }
 
-  /** Starts {@linkcode sync} in the background; a failure is logged, and the index stays behind. */
-  catchUp(): void {
-    this.sync().catch((error) => this.#log(`${this.name}: ${(error as Error).message}`));
+  /** The active chain's next blocks from `start`, read one at a time, as many as a batch takes. */
+  *#batch(start: number): Generator<[BlockEntry, Block, undefined]> {
+    const stop = Math.min(start + SYNC_BATCH - 1, this.chain.height);
+    let txs = 0;
+    for (let height = start; height <= stop && txs < SYNC_BATCH_TXS; height++) {
+      const entry = this.chain.entryAtHeight(height)!;
+      const block = this.chain.readBlock(entry.hash);
+      if (!block) throw new Error(`block at height ${height} has no stored data`);
+      txs += block.txs.length;
+      yield [entry, block, undefined];
+    }
   }
 
   /** Indexes consecutive blocks in one transaction. */
-  #append(blocks: readonly (readonly [BlockEntry, Block, readonly Hash[]])[]): void {
-    if (blocks.length === 0) return;
+  #append(
+    blocks: Iterable<readonly [BlockEntry, Block, readonly Hash[] | undefined]>,
+  ): void {
+    let last: BlockEntry | undefined;
     this.db.exec("BEGIN IMMEDIATE");
     try {
-      for (const [entry, block, txids] of blocks) this.writeBlock(entry, block, txids);
-      this.#setBest.run(blocks.at(-1)![0].hash);
+      for (const [entry, block, txids] of blocks) {
+        this.writeBlock(entry, block, txids);
+        last = entry;
+      }
+      if (last) this.#setBest.run(last.hash);
       this.db.exec("COMMIT");
     } catch (error) {
       this.db.exec("ROLLBACK");
       throw error;
     }
-    this.#best = blocks.at(-1)![0];
+    if (last) this.#best = last;
   }
 
   #moveBest(entry: BlockEntry): void {

@@ -36,6 +36,7 @@ import type { BlockEntry, ChainState } from "./chainstate.ts";
 import { ChainIndex } from "./chainindex.ts";
 import type { Hash } from "./hash.ts";
 import type { Block } from "./block.ts";
+import { txid } from "./tx.ts";
 
 /** The index's database inside the directory given to {@linkcode TxIndex.open}. */
 export const TXINDEX_FILE = "txindex.sqlite";
@@ -70,8 +71,8 @@ export class TxIndex extends ChainIndex {
   }
 
   /** Each transaction's block; the genesis coinbase is left out, as its output cannot be spent. */
-  protected writeBlock(entry: BlockEntry, _block: Block, txids: readonly Hash[]): void {
+  protected writeBlock(entry: BlockEntry, block: Block, txids: readonly Hash[] | undefined): void {
     if (entry.height === 0) return;
-    for (const id of txids) this.#put.run(id, entry.hash);
+    for (const id of txids ?? block.txs.map(txid)) this.#put.run(id, entry.hash);
   }
 }

@@ -18,7 +18,16 @@
  * @module
  */
 import { dup } from "../../../component.ts";
-import { bytesEqual, decodeBlock, decodeTx, encodeTx, type Tx } from "../chain/mod.ts";
+import {
+  type BlockEntry,
+  bytesEqual,
+  type ChainState,
+  decodeBlock,
+  decodeTx,
+  encodeTx,
+  MATCH_BUDGET,
+  type Tx,
+} from "../chain/mod.ts";
 import type {
   BlockInfo,
   Chain,
@@ -44,12 +53,15 @@ const MAX_CONFIRMATION_TARGET = 1008;
  * transaction (400,000 weight units, 164 at least per input) can spend.
  */
 export const MAX_BUMP_OUTPOINTS = 10_000;
-/** The most blocks one `blockFilterMatches` looks at. */
-export const MAX_FILTER_BLOCKS = 10_000;
-/** The most script hashes one `blockFilterMatches` computes (blocks × scripts). */
-const MAX_FILTER_HASHES = 200_000;
+/** The most blocks one `blockFilterMatches` looks at (fewer when its work budget runs out). */
+const MAX_FILTER_BLOCKS = 10_000;
 /** What `sendrawtransaction` says of a transaction that does not decode. */
 const TX_DECODE_FAILED = "TX decode failed. Make sure the tx has at least one input.";
+
+/** The active chain's blocks `from`..`to`, lazily. */
+function* activeBlocks(chain: ChainState, from: number, to: number): Generator<BlockEntry> {
+  for (let height = from; height <= to; height++) yield chain.entryAtHeight(height)!;
+}
 
 /** One client's Chain object. */
 export class ChainImpl implements Chain, Disposable {
@@ -180,24 +192,14 @@ export class ChainImpl implements Chain, Disposable {
     scripts: Uint8Array[],
   ): FilterMatches | undefined {
     const { chain, blockFilterIndex } = this.#node;
-    if (!blockFilterIndex) return undefined;
+    if (!blockFilterIndex || scripts.length > MATCH_BUDGET) return undefined;
     if (fromHeight < 0) throw new Error(`blockFilterMatches: fromHeight ${fromHeight} is negative`);
-    // Each block hashes every script: the work of one call is bounded, not just its blocks.
-    const blocks = Math.max(1, Math.floor(MAX_FILTER_HASHES / Math.max(1, scripts.length)));
-    const last = Math.min(
-      toHeight,
-      chain.height,
-      fromHeight + Math.min(blocks, MAX_FILTER_BLOCKS) - 1,
-    );
-    const entries = [];
-    for (let height = fromHeight; height <= last; height++) {
-      entries.push(chain.entryAtHeight(height)!);
-    }
-    const matching = blockFilterIndex.matching(entries, scripts);
-    if (!matching) return undefined;
-    return {
-      heights: matching.map((entry) => entry.height),
-      lastHeight: Math.max(last, fromHeight - 1),
+    const last = Math.min(toHeight, chain.height, fromHeight + MAX_FILTER_BLOCKS - 1);
+    if (last < fromHeight) return { heights: [], lastHeight: fromHeight - 1 };
+    const found = blockFilterIndex.match(activeBlocks(chain, fromHeight, last), scripts);
+    return found && {
+      heights: found.matching.map((entry) => entry.height),
+      lastHeight: found.last.height,
     };
   }
 

@@ -1371,32 +1371,26 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
         if (action !== "start") {
           throw new RpcError(RpcErrorCode.INVALID_PARAMETER, `Invalid action '${action}'`);
         }
-        if (scan.progress !== undefined) {
-          throw new RpcError(
-            RpcErrorCode.INVALID_PARAMETER,
-            'Scan already in progress, use action "abort" or "status"',
-          );
-        }
-        if (params.positional.length < 2) {
-          throw new RpcError(
-            RpcErrorCode.MISC_ERROR,
-            "scanobjects argument is required for the start action",
-          );
-        }
+        // Core evaluates the scan objects with the scan reserved, then reads the coins at the tip.
         const descriptors = new Map<string, string>();
-        for (const scanObject of asArr(params.raw("scanobjects"))) {
-          const provider = new SigningProvider();
-          for (const script of evalScanObject(scanObject, provider)) {
-            const key = hex.encode(script);
-            if (!descriptors.has(key)) descriptors.set(key, inferDescriptor(script, provider));
+        let tip = chain.tip;
+        const result = await scan.run(async () => {
+          if (params.positional.length < 2) {
+            throw new RpcError(
+              RpcErrorCode.MISC_ERROR,
+              "scanobjects argument is required for the start action",
+            );
           }
-        }
-        const tip = chain.tip;
-        const result = await scan.run(
-          chain.snapshotCoins(),
-          new Set(descriptors.keys()),
-          ctx.signal,
-        );
+          for (const scanObject of asArr(params.raw("scanobjects"))) {
+            const provider = new SigningProvider();
+            for (const script of await evalScanObject(scanObject, provider, ctx.signal)) {
+              const key = hex.encode(script);
+              if (!descriptors.has(key)) descriptors.set(key, inferDescriptor(script, provider));
+            }
+          }
+          tip = chain.tip;
+          return { coins: chain.snapshotCoins(), scripts: new Set(descriptors.keys()) };
+        }, ctx.signal);
         let total = 0n;
         const unspents = result.found.map(([outpoint, coin]) => {
           total += coin.amount;

@@ -48,6 +48,7 @@ import {
   RpcErrorCode,
   type RpcMethod,
 } from "../../rpc/mod.ts";
+import { readBlockChecked } from "./blockchain.ts";
 import { evalScanObject } from "./descriptors.ts";
 import { arr, bool, hexStr, num, obj, when } from "./docs.ts";
 import {
@@ -129,11 +130,7 @@ export function blockFilterMethods(node: NodeServices): RpcMethod[] {
 
   /** Core's `CheckBlockFilterMatches`: a script of the block's outputs or of the coins it spent is a needle. */
   const blockMatches = (entry: BlockEntry, needles: ReadonlySet<string>): boolean => {
-    const block = chain.readBlock(entry.hash);
-    const undo = entry.height === 0 ? [] : chain.readUndo(entry.hash);
-    if (!block || !undo) {
-      throw new RpcError(RpcErrorCode.MISC_ERROR, "Block not available (pruned data)");
-    }
+    const { block, undo } = readBlockChecked(node, entry);
     return block.txs.some((tx) =>
       tx.outputs.some((output) => needles.has(hex.encode(output.script)))
     ) ||
@@ -255,42 +252,41 @@ export function blockFilterMethods(node: NodeServices): RpcMethod[] {
         if (action !== "start") {
           throw new RpcError(RpcErrorCode.INVALID_PARAMETER, `Invalid action '${action}'`);
         }
-        if (scan.running) {
-          throw new RpcError(
-            RpcErrorCode.INVALID_PARAMETER,
-            'Scan already in progress, use action "abort" or "status"',
-          );
-        }
-        const name = params.has("filtertype") ? params.arg("filtertype", asStr) : BASIC_FILTER;
-        if (name !== BASIC_FILTER) {
-          throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Unknown filtertype");
-        }
-        const options = params.raw("options");
-        const confirmMatches =
-          options instanceof JsonObject && options.has("filter_false_positives")
-            ? asBool(options.get("filter_false_positives")!)
-            : false;
-        const index = filterIndex(node, name);
-        const start = activeAt(params, "start_height", chain.entryAtHeight(0)!);
-        const stop = activeAt(params, "stop_height", chain.tip);
-        if (stop.height < start.height) {
-          throw new RpcError(RpcErrorCode.MISC_ERROR, "Invalid stop_height");
-        }
-        const needles = new Map<string, Uint8Array>();
-        for (const scanObject of asArr(params.raw("scanobjects"))) {
-          for (const script of evalScanObject(scanObject, new SigningProvider())) {
-            needles.set(hex.encode(script), script);
+        // Core's order: the scan reserved, the filter type, the options, the index, the heights,
+        // then the scan objects.
+        const result = await scan.run(chain, async () => {
+          const name = params.has("filtertype") ? params.arg("filtertype", asStr) : BASIC_FILTER;
+          if (name !== BASIC_FILTER) {
+            throw new RpcError(RpcErrorCode.INVALID_ADDRESS_OR_KEY, "Unknown filtertype");
           }
-        }
-        const needleSet = new Set(needles.keys());
-        const result = await scan.run(
-          chain,
-          index,
-          [start, stop],
-          [...needles.values()],
-          confirmMatches ? (entry) => blockMatches(entry, needleSet) : undefined,
-          ctx.signal,
-        );
+          const options = params.raw("options");
+          const confirmMatches =
+            options instanceof JsonObject && options.has("filter_false_positives")
+              ? asBool(options.get("filter_false_positives")!)
+              : false;
+          const index = filterIndex(node, name);
+          const start = activeAt(params, "start_height", chain.entryAtHeight(0)!);
+          const stop = activeAt(params, "stop_height", chain.tip);
+          if (stop.height < start.height) {
+            throw new RpcError(RpcErrorCode.MISC_ERROR, "Invalid stop_height");
+          }
+          const needles = new Map<string, Uint8Array>();
+          for (const scanObject of asArr(params.raw("scanobjects"))) {
+            const provider = new SigningProvider();
+            for (const script of await evalScanObject(scanObject, provider, ctx.signal)) {
+              needles.set(hex.encode(script), script);
+            }
+          }
+          const needleSet = new Set(needles.keys());
+          return {
+            index,
+            range: [start, stop] as const,
+            needles: [...needles.values()],
+            confirm: confirmMatches
+              ? (entry: BlockEntry) => blockMatches(entry, needleSet)
+              : undefined,
+          };
+        }, ctx.signal);
         return new Map<string, JsonInput>([
           ["from_height", result.fromHeight],
           ["to_height", result.toHeight],

@@ -185,7 +185,7 @@ export function descriptorActivityMethod(node: NodeServices): RpcMethod {
       }
       const watched = new Set<string>();
       for (const scanObject of asArr(params.raw("scanobjects"))) {
-        for (const script of evalScanObject(scanObject, new SigningProvider())) {
+        for (const script of await evalScanObject(scanObject, new SigningProvider(), ctx.signal)) {
           watched.add(hex.encode(script));
         }
       }

@@ -135,12 +135,21 @@ export function checkRangeKeys(descriptor: Descriptor, [low, high]: [number, num
   }
 }
 
+/** Expansions of a ranged descriptor between chances for other work to run. */
+const EXPANSIONS_PER_PAUSE = 64;
+
 /**
  * Core's `EvalDescriptorStringOrObject`: the scripts of a scan object (a
  * descriptor, or `{"desc", "range"}`), over its range when ranged (0–1000
  * by default), with what their expansion learned merged into `provider`.
+ * A range (up to a million keys) lets other work in as it is derived; a
+ * node stopping (`signal`) ends it with -9 `Shutting down`.
  */
-export function evalScanObject(scanObject: Json, provider: SigningProvider): Uint8Array[] {
+export async function evalScanObject(
+  scanObject: Json,
+  provider: SigningProvider,
+  signal?: AbortSignal,
+): Promise<Uint8Array[]> {
   let text: string;
   let range: [number, number] = [0, DEFAULT_RANGE_END];
   if (typeof scanObject === "string") {
@@ -159,6 +168,10 @@ export function evalScanObject(scanObject: Json, provider: SigningProvider): Uin
   checkRangeKeys(descriptor, range);
   const scripts: Uint8Array[] = [];
   for (let i = range[0]; i <= range[1]; i++) {
+    if ((i - range[0] + 1) % EXPANSIONS_PER_PAUSE === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (signal?.aborted) throw new RpcError(RpcErrorCode.CLIENT_NOT_CONNECTED, "Shutting down");
+    }
     let expanded;
     try {
       expanded = descriptor.expand(i);

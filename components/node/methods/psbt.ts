@@ -292,9 +292,12 @@ const DESCRIPTORS_ARG: ArgSpec = {
 };
 
 /** What the descriptors given tell: their scripts, keys, origins and private keys. */
-function descriptorsProvider(descriptors: readonly Json[]): SigningProvider {
+async function descriptorsProvider(
+  descriptors: readonly Json[],
+  signal: AbortSignal,
+): Promise<SigningProvider> {
   const provider = new SigningProvider();
-  for (const descriptor of descriptors) evalScanObject(descriptor, provider);
+  for (const descriptor of descriptors) await evalScanObject(descriptor, provider, signal);
   return provider;
 }
 const BASE64_RESULT = "The resulting raw transaction (base64-encoded string)";
@@ -473,8 +476,11 @@ export function psbtMethods(node: NodeServices): RpcMethod[] {
       ],
       result: str("", "The base64-encoded partially signed transaction with inputs updated"),
       examples: helpExampleCli("utxoupdatepsbt", '"psbt"'),
-      handler(params) {
-        const provider = descriptorsProvider(params.maybe("descriptors", asArr) ?? []);
+      async handler(params, ctx) {
+        const provider = await descriptorsProvider(
+          params.maybe("descriptors", asArr) ?? [],
+          ctx.signal,
+        );
         const { raw } = decodePsbt(params.arg("psbt", asStr));
         updatePsbt(node, raw, provider);
         return encodeRaw(raw);
@@ -500,9 +506,9 @@ export function psbtMethods(node: NodeServices): RpcMethod[] {
           "descriptorprocesspsbt",
           '"psbt" "[{\\"desc\\":\\"mydescriptor\\", \\"range\\":21}]"',
         ),
-      handler(params) {
+      async handler(params, ctx) {
         // Read in Core's order: the descriptors, the sighash name, then the PSBT.
-        const provider = descriptorsProvider(params.arg("descriptors", asArr));
+        const provider = await descriptorsProvider(params.arg("descriptors", asArr), ctx.signal);
         const sighashName = params.raw("sighashtype");
         const sighash = sighashName === null ? null : parseSighash(sighashName);
         const { raw } = decodePsbt(params.arg("psbt", asStr));

@@ -12,7 +12,7 @@
  * ```ts
  * import { TxOutSetScan } from "./scan.ts";
  * const scan = new TxOutSetScan();
- * const result = await scan.run([], new Set(), new AbortController().signal);
+ * const result = await scan.run(() => ({ coins: [], scripts: new Set() }), new AbortController().signal);
  * if (!result.success || result.count !== 0 || scan.progress !== undefined) throw new Error("idle");
  * ```
  * @module
@@ -32,11 +32,6 @@ import { when } from "./docs.ts";
 
 /** Coins between progress updates and chances for other work to run. */
 const STEP = 256;
-
-/** Blocks whose filters are read between chances for other work to run, at most. */
-const FILTER_STEP = 128;
-/** Script hashes (blocks × scripts) between chances for other work to run, at most. */
-const FILTER_HASHES_PER_STEP = 200_000;
 
 /** Core's `scan_action_arg_desc`. */
 export const SCAN_ACTION_ARG: ArgSpec = {
@@ -128,6 +123,12 @@ export interface ScanResult {
   readonly found: (readonly [OutPoint, Coin])[];
 }
 
+/** What a `scantxoutset` scan reads: the coins, and the scripts (hex) it looks for. */
+export interface TxOutSetScanInput {
+  readonly coins: Iterable<readonly [OutPoint, Coin]> | AsyncIterable<readonly [OutPoint, Coin]>;
+  readonly scripts: ReadonlySet<string>;
+}
+
 /** `scantxoutset`'s scan. */
 export class TxOutSetScan extends OneScan {
   /** The running scan's progress in percent, or undefined when none runs. */
@@ -136,15 +137,17 @@ export class TxOutSetScan extends OneScan {
   }
 
   /**
-   * Scans `coins` for outputs paying one of `scripts` (hex). -8 when a scan
-   * is already running; -9 `Shutting down` when `signal` aborts.
+   * Scans the coins `prepare` gives for outputs paying one of its `scripts`
+   * (hex); `prepare` runs with the scan already reserved (Core evaluates
+   * the scan objects under its reserver). -8 when a scan is already
+   * running; -9 `Shutting down` when `signal` aborts.
    */
   run(
-    coins: Iterable<readonly [OutPoint, Coin]> | AsyncIterable<readonly [OutPoint, Coin]>,
-    scripts: ReadonlySet<string>,
+    prepare: () => Promise<TxOutSetScanInput> | TxOutSetScanInput,
     signal: AbortSignal,
   ): Promise<ScanResult> {
     return this.reserve(async () => {
+      const { coins, scripts } = await prepare();
       const found: (readonly [OutPoint, Coin])[] = [];
       let count = 0;
       for await (const item of coins) {
@@ -161,6 +164,11 @@ export class TxOutSetScan extends OneScan {
   }
 }
 
+/** The blocks of `tip`'s branch from `height` up to `tip`, lazily. */
+function* ancestors(chain: ChainState, tip: BlockEntry, height: number): Generator<BlockEntry> {
+  for (let h = height; h <= tip.height; h++) yield chain.ancestor(tip, h)!;
+}
+
 /** What a finished `scanblocks` scan found. */
 export interface BlockScanResult {
   readonly fromHeight: number;
@@ -170,6 +178,16 @@ export interface BlockScanResult {
   readonly relevant: readonly Hash[];
   /** False when it was aborted. */
   readonly completed: boolean;
+}
+
+/** What a `scanblocks` scan reads: its blocks, the scripts it looks for, and its double check. */
+export interface BlockFilterScanInput {
+  readonly index: BlockFilterIndex;
+  /** The first and last blocks, of the last one's branch. */
+  readonly range: readonly [BlockEntry, BlockEntry];
+  readonly needles: readonly Uint8Array[];
+  /** Reads a matching block to rule out a false positive (`filter_false_positives`). */
+  readonly confirm?: (entry: BlockEntry) => boolean;
 }
 
 /** `scanblocks`' scan through the block filters. */
@@ -182,21 +200,22 @@ export class BlockFilterScan extends OneScan {
   }
 
   /**
-   * Scans the filters of the active chain's blocks `start`..`stop` for any
-   * of `needles`; `confirm` (for `filter_false_positives`) reads a matching
-   * block to rule out a false positive. As Core's `LookupFilterRange`, a
-   * stretch with a filter missing (the index still catching up) yields no
-   * blocks. -8 when a scan is already running; -9 when `signal` aborts.
+   * Scans the filters of the blocks `prepare` gives (`start`..`stop` of
+   * `stop`'s branch) for any of its `needles`; its `confirm` (for
+   * `filter_false_positives`) reads a matching block to rule out a false
+   * positive. `prepare` runs with the scan already reserved, as Core's
+   * reserver is taken first. A block whose filter is not indexed yet (the
+   * index catching up) yields nothing, as in Core. It lets other work in
+   * after each match's worth of blocks. -8 when a scan is already running;
+   * -9 when `signal` aborts.
    */
   run(
     chain: ChainState,
-    index: BlockFilterIndex,
-    [start, stop]: readonly [BlockEntry, BlockEntry],
-    needles: readonly Uint8Array[],
-    confirm: ((entry: BlockEntry) => boolean) | undefined,
+    prepare: () => Promise<BlockFilterScanInput> | BlockFilterScanInput,
     signal: AbortSignal,
   ): Promise<BlockScanResult> {
     return this.reserve(async () => {
+      const { index, range: [start, stop], needles, confirm } = await prepare();
       this.#height = start.height;
       const relevant: Hash[] = [];
       let height = start.height;
@@ -206,13 +225,12 @@ export class BlockFilterScan extends OneScan {
           completed = false;
           break;
         }
-        const step = Math.min(FILTER_STEP, Math.floor(FILTER_HASHES_PER_STEP / needles.length));
-        const end = Math.min(height + Math.max(1, step) - 1, stop.height);
-        const entries = [];
-        for (let h = height; h <= end; h++) entries.push(chain.ancestor(stop, h)!);
-        for (const entry of index.matching(entries, needles) ?? []) {
+        // A step is as many blocks as one match's work allows; a filter not indexed is skipped.
+        const step = index.match(ancestors(chain, stop, height), needles);
+        for (const entry of step?.matching ?? []) {
           if (!confirm || confirm(entry)) relevant.push(entry.hash);
         }
+        const end = step?.last.height ?? height;
         this.#height = end;
         const total = stop.height - start.height;
         this.done = total > 0 ? Math.floor((100 / total) * (end - start.height)) : 100;

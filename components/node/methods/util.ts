@@ -470,7 +470,7 @@ export function utilMethods(
         const result = new Map<string, JsonInput>();
         // Core's order: the transaction index, then the block filter indexes.
         for (const index of [indexes.txindex, indexes.blockFilterIndex]) {
-          if (!index || (name !== undefined && name !== index.name)) continue;
+          if (!index || (name !== undefined && name !== "" && name !== index.name)) continue;
           result.set(
             index.name,
             new Map<string, JsonInput>([

@@ -11,6 +11,7 @@
  */
 import { assert, assertEquals } from "../../assert.ts";
 import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
+import { waitFor } from "../../helpers.ts";
 
 Deno.test("filter rescan: a restored wallet finds payments past its first pool through the node's block filters", async () => {
   await using target = await startMethodFuzzTarget(["-blockfilterindex"], ["-keypool=3"]);
@@ -43,13 +44,15 @@ Deno.test("filter rescan: a restored wallet finds payments past its first pool t
       .sort();
   assertEquals(await txids("restored"), await txids("keys"));
 
+  // The log reaches the test through a pipe: wait for the lines.
   const genesis = await node("getblockhash", [0]);
-  const log = target.walletStderr();
-  assert(
-    log.includes(
-      `wallet: [restored] Rescan started from block ${genesis}... (fast variant using block filters)`,
-    ),
-    log,
+  const started =
+    `wallet: [restored] Rescan started from block ${genesis}... (fast variant using block filters)`;
+  await waitFor(
+    () =>
+      target.walletStderr().includes(started) &&
+      /wallet: \[restored\] Rescan completed in +\d+ms/.test(target.walletStderr()),
+    undefined,
+    "the rescan's log lines",
   );
-  assert(/wallet: \[restored\] Rescan completed in +\d+ms/.test(log), log);
 });

@@ -152,6 +152,11 @@ Deno.test("blockfilters: getblockfilter and scanblocks over -blockfilterindex, c
   await t.step("getindexinfo lists the index, synced at the tip", async () => {
     const info = { "basic block filter index": { synced: true, best_block_height: 102 } };
     assertEquals(await node.call("getindexinfo"), info);
+    assertEquals(
+      await node.call("getindexinfo", [""]),
+      info,
+      "an empty name is no filter, as in Core",
+    );
     assertEquals(await node.call("getindexinfo", ["basic block filter index"]), info);
     assertEquals(await node.call("getindexinfo", ["txindex"]), {});
   });

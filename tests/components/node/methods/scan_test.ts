@@ -44,11 +44,14 @@ Deno.test("scan: progress and abort while running, one scan at a time", async ()
   assertEquals([scan.progress, scan.abort()], [undefined, false]);
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
-  const running = scan.run(coins(1000, 10, gate), new Set(["51"]), new AbortController().signal);
+  const running = scan.run(
+    () => ({ coins: coins(1000, 10, gate), scripts: new Set(["51"]) }),
+    new AbortController().signal,
+  );
   await Promise.resolve();
   assertEquals(scan.progress, 0);
   await assertRejects(
-    () => scan.run([], new Set(), new AbortController().signal),
+    () => scan.run(() => ({ coins: [], scripts: new Set() }), new AbortController().signal),
     RpcError,
     'Scan already in progress, use action "abort" or "status"',
   );
@@ -59,8 +62,7 @@ Deno.test("scan: progress and abort while running, one scan at a time", async ()
   assertEquals([result.success, result.count, result.found.length], [false, 256, 128]);
   assertEquals(scan.progress, undefined);
   const complete = await scan.run(
-    coins(600, 0, gate),
-    new Set(["51"]),
+    () => ({ coins: coins(600, 0, gate), scripts: new Set(["51"]) }),
     new AbortController().signal,
   );
   assertEquals([complete.success, complete.count, complete.found.length], [true, 600, 300]);
@@ -71,7 +73,10 @@ Deno.test("scan: shutdown ends a running scan with -9", async () => {
   const stop = new AbortController();
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
-  const running = scan.run(coins(1000, 1, gate), new Set(), stop.signal);
+  const running = scan.run(
+    () => ({ coins: coins(1000, 1, gate), scripts: new Set() }),
+    stop.signal,
+  );
   stop.abort();
   open();
   const error = await running.catch((e) => e);
@@ -89,23 +94,28 @@ Deno.test("scan: scanblocks' scan reports its height, stops when asked, one at a
   const scan = new BlockFilterScan();
   const whole: readonly [BlockEntry, BlockEntry] = [chain.entryAtHeight(0)!, chain.tip];
   const signal = new AbortController().signal;
+  // 1,000 scripts: a step of 199 blocks (each costs 1,000 hashes and its filter's one element).
+  const needles = [
+    miner.wpkh,
+    ...Array.from({ length: 999 }, (_, i) => Uint8Array.of(0x51, i & 0xff, i >> 8)),
+  ];
   assertEquals([scan.status, scan.abort()], [undefined, false]);
-  const running = scan.run(chain, index, whole, [miner.wpkh], undefined, signal);
+  const running = scan.run(chain, () => ({ index, range: whole, needles }), signal);
   // Its first pause comes before any filter is read.
   assertEquals(scan.status, { progress: 0, currentHeight: 0 });
   await assertRejects(
-    () => scan.run(chain, index, whole, [], undefined, signal),
+    () => scan.run(chain, () => ({ index, range: whole, needles: [] }), signal),
     RpcError,
     'Scan already in progress, use action "abort" or "status"',
   );
   await new Promise((resolve) => setTimeout(resolve, 0));
-  // The first 128 blocks (0 to 127) read: 31% of 400.
-  assertEquals(scan.status, { progress: 31, currentHeight: 127 });
+  // The first step read: blocks 0 to 198, 49% of the 400 after the start.
+  assertEquals(scan.status, { progress: 49, currentHeight: 198 });
   assertEquals(scan.abort(), true);
   const stopped = await running;
-  assertEquals([stopped.fromHeight, stopped.toHeight, stopped.completed], [0, 127, false]);
-  assertEquals(stopped.relevant.length, 127, "blocks 1 to 127 pay the miner");
+  assertEquals([stopped.fromHeight, stopped.toHeight, stopped.completed], [0, 198, false]);
+  assertEquals(stopped.relevant.length, 198, "blocks 1 to 198 pay the miner");
   assertEquals(scan.status, undefined);
-  const done = await scan.run(chain, index, whole, [miner.wpkh], undefined, signal);
+  const done = await scan.run(chain, () => ({ index, range: whole, needles }), signal);
   assertEquals([done.toHeight, done.completed, done.relevant.length], [400, true, 400]);
 });
