@@ -50,6 +50,7 @@ export {
   type RpcServerOptions,
 } from "./server.ts";
 export type { HttpReply, HttpRequest } from "./http.ts";
+export { latin1ToBytes } from "./http_message.ts";
 export {
   type ActiveCommand,
   defineMethod,

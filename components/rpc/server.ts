@@ -100,7 +100,7 @@ export interface RpcServerOptions {
   readonly walletEndpoint?: boolean;
   /**
    * Further handlers by path (Core's `RegisterHTTPHandler`), tried in order
-   * after JSON-RPC's `/` and `/wallet/`: the REST interface's with `-rest`.
+   * after JSON-RPC's `/` and `/wallet/`.
    */
   readonly pathHandlers?: readonly PathHandler[];
   /** `-rpcdoccheck`: check every result against its documented shape (-1 on mismatch). */

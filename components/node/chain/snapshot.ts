@@ -36,6 +36,7 @@
  * ```
  * @module
  */
+import { compareBytes } from "../../bitcoin/bytes.ts";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { concatBytes } from "@noble/hashes/utils.js";
 import { CompactSizeLen } from "@scure/btc-signer/script.js";
@@ -262,7 +263,7 @@ export class SnapshotWriter {
     this.#write(encodeSnapshotMetadata(metadata));
   }
 
-  /** Adds the next coin. */
+  /** Adds the next coin (a transaction's coins together, in any order). */
   add(outpoint: OutPoint, coin: Coin): void {
     if (this.#txid && !bytesEqual(this.#txid, outpoint.txid)) this.#flushCoins();
     this.#txid = outpoint.txid;
@@ -278,6 +279,9 @@ export class SnapshotWriter {
 
   #flushCoins(): void {
     if (!this.#txid || this.#coins.length === 0) return;
+    // Core writes a transaction's coins in its database's key order, which sorts the encoded
+    // VARINT of each index: not numeric order (16512, 80 80 00, comes before 256, 81 00).
+    this.#coins.sort(([a], [b]) => compareBytes(encodeVarInt(a), encodeVarInt(b)));
     this.#write(this.#txid);
     this.#write(CompactSizeLen.encode(this.#coins.length));
     for (const [index, coin] of this.#coins) {

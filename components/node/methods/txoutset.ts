@@ -203,8 +203,11 @@ function withRollback<T>(node: NodeServices, target: BlockEntry, write: () => T)
     }
     return write();
   } finally {
-    if (invalidated) chain.reconsiderBlock(invalidated.hash);
-    if (networkSuspended) connman.setNetworkActive(true);
+    try {
+      if (invalidated) chain.reconsiderBlock(invalidated.hash);
+    } finally {
+      if (networkSuspended) connman.setNetworkActive(true);
+    }
   }
 }
 

@@ -70,10 +70,10 @@ import {
   type HttpReply,
   type HttpRequest,
   type JsonInput,
+  latin1ToBytes,
   type PathHandler,
   writeJson,
 } from "../../rpc/mod.ts";
-import { latin1ToBytes } from "../../rpc/http_message.ts";
 import {
   blockchainInfoJson,
   blockJson,

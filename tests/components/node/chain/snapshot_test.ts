@@ -215,6 +215,29 @@ Deno.test("decodeSnapshot: grouping per txid, and the refusals of bad files", ()
   );
 });
 
+Deno.test("SnapshotWriter: a transaction's coins in Core's database key order (its VARINT bytes)", () => {
+  const txid = new Uint8Array(32).fill(3);
+  const key = new TestKey(9);
+  const indexes = [256, 1, 16512, 127, 128];
+  const written: number[] = [];
+  const file: Uint8Array[] = [];
+  const writer = new SnapshotWriter((bytes) => file.push(bytes.slice()));
+  writer.writeMetadata({
+    networkMagic: REGTEST_MAGIC,
+    baseBlockHash: new Uint8Array(32),
+    coinsCount: BigInt(indexes.length),
+  });
+  for (const index of indexes) writer.add({ txid, index }, coin(key.wpkh));
+  writer.finish();
+  const { coins } = decodeSnapshot(
+    new Uint8Array(file.flatMap((chunk) => [...chunk])),
+    REGTEST_MAGIC,
+  );
+  for (const [outpoint] of coins) written.push(outpoint.index);
+  // 01, 7f, 80 00 (128), 80 80 00 (16512), 81 00 (256).
+  assertEquals(written, [1, 127, 128, 16512, 256]);
+});
+
 Deno.test("SnapshotWriter: bounded chunks, however many coins", () => {
   const sizes: number[] = [];
   const writer = new SnapshotWriter((bytes) => sizes.push(bytes.length));
