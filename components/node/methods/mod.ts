@@ -35,6 +35,7 @@ import { fundingMethods } from "./funding.ts";
 import { mempoolMethods } from "./mempool.ts";
 import { miningMethods } from "./mining.ts";
 import { networkMethods } from "./network.ts";
+import { peerBlockMethods } from "./peerblocks.ts";
 import { psbtMethods } from "./psbt.ts";
 import { rawTransactionMethods } from "./rawtransactions.ts";
 import { signerMethods } from "./signer.ts";
@@ -60,6 +61,7 @@ export function nodeMethods(
   return [
     ...blockchainMethods(node),
     ...blockFilterMethods(node),
+    ...peerBlockMethods(node),
     descriptorActivityMethod(node),
     ...txOutProofMethods(node),
     ...txOutSetMethods(node),
