@@ -41,12 +41,14 @@ import { asArr, asInt, asInt64, asObj, asStr, type Json, JsonNumber, JsonObject 
 /**
  * How a method finds its wallet: the one the request means, the process
  * new wallets go to, the one to unload, or every process's answer
- * gathered (the loaded wallets, the wallets on disk). `deprecated` is
+ * gathered (the loaded wallets, the wallets on disk); `migrate` is
+ * migratewallet's (the name Core's `EnsureUniqueWalletName` settles on,
+ * then the processes' directories). `deprecated` is
  * `wallet` for a method v30 deprecated, which answers -32 unless
  * `-deprecatedrpc=<name>` (once the wallet is found, before its arguments
  * are read, as Core checks).
  */
-type Route = "wallet" | "load" | "unload" | "list" | "dir" | "deprecated";
+type Route = "wallet" | "load" | "unload" | "migrate" | "list" | "dir" | "deprecated";
 
 /** A method's spec and how its arguments cross. */
 interface WalletMethodSpec {
@@ -336,6 +338,53 @@ const SPECS: readonly WalletMethodSpec[] = [
     },
     examples: helpExampleCli("unloadwallet", "wallet_name") +
       helpExampleRpc("unloadwallet", "wallet_name"),
+  },
+  {
+    name: "migratewallet",
+    route: "migrate",
+    description: "Migrate the wallet to a descriptor wallet.\n" +
+      "A new wallet backup will need to be made.\n" +
+      "\nThe migration process will create a backup of the wallet before migrating. This backup\n" +
+      "file will be named <wallet name>-<timestamp>.legacy.bak and can be found in the directory\n" +
+      "for this wallet. In the event of an incorrect migration, the backup can be restored using restorewallet." +
+      "\nEncrypted wallets must have the passphrase provided as an argument to this call.\n" +
+      "\nThis RPC may take a long time to complete. Increasing the RPC client timeout is recommended.",
+    args: [
+      {
+        name: "wallet_name",
+        type: "str",
+        defaultHint: "the wallet name from the RPC endpoint",
+        description:
+          "The name of the wallet to migrate. If provided both here and in the RPC endpoint, the two must be identical.",
+      },
+      { name: "passphrase", type: "str", optional: true, description: "The wallet passphrase" },
+    ],
+    result: {
+      type: "obj",
+      description: "",
+      inner: [
+        { type: "str", key: "wallet_name", description: "The name of the primary migrated wallet" },
+        {
+          type: "str",
+          key: "watchonly_name",
+          optional: true,
+          description: "The name of the migrated wallet containing the watchonly scripts",
+        },
+        {
+          type: "str",
+          key: "solvables_name",
+          optional: true,
+          description:
+            "The name of the migrated wallet containing solvable but not watched scripts",
+        },
+        {
+          type: "str",
+          key: "backup_path",
+          description: "The location of the backup of the original wallet",
+        },
+      ],
+    },
+    examples: helpExampleCli("migratewallet", "") + helpExampleRpc("migratewallet", ""),
   },
   {
     name: "listwallets",
@@ -1072,6 +1121,22 @@ const SPECS: readonly WalletMethodSpec[] = [
     examples: messageExamples("signmessage"),
   },
   {
+    name: "walletdisplayaddress",
+    description: "Display address on an external signer for verification.",
+    args: [{ name: "address", type: "str", description: "bitcoin address to display" }],
+    result: {
+      type: "obj",
+      description: "",
+      inner: [{
+        type: "str",
+        key: "address",
+        description: "The address as confirmed by the signer",
+      }],
+    },
+    // Core's RPCExamples{""}: no Examples section.
+    examples: "",
+  },
+  {
     name: "signrawtransactionwithwallet",
     description:
       "\nSign inputs for raw transaction (serialized, hex-encoded).\nThe second optional argument (may be null) is an array of previous transaction outputs that\nthis transaction depends on but may not yet be in the block chain.\nRequires wallet passphrase to be set with walletpassphrase call if wallet is encrypted.\n",
@@ -1392,6 +1457,60 @@ const SPECS: readonly WalletMethodSpec[] = [
   },
 ];
 
+/**
+ * Core's `EnsureUniqueWalletName`: the endpoint's wallet, which a
+ * `wallet_name` given too must name; else `wallet_name`, which must then
+ * be given (-8 otherwise, whatever wallets are loaded).
+ */
+function uniqueWalletName(named: string | undefined, given: Json): string {
+  const name = given === null ? undefined : String(given);
+  if (named !== undefined) {
+    if (name !== undefined && name !== named) {
+      throw new RpcError(
+        RpcErrorCode.INVALID_PARAMETER,
+        "The RPC endpoint wallet and the wallet name parameter specify different wallets",
+      );
+    }
+    return named;
+  }
+  if (name === undefined) {
+    throw new RpcError(
+      RpcErrorCode.INVALID_PARAMETER,
+      "Either the RPC endpoint wallet or the wallet name parameter must be provided",
+    );
+  }
+  return name;
+}
+
+/** Core's text for a wallet migratewallet finds nothing to migrate in. */
+const ALREADY_DESCRIPTOR = "Error: This wallet is already a descriptor wallet";
+/** Core's text for a wallet migratewallet finds no path of. */
+const NO_SUCH_WALLET = "Error: Wallet does not exist";
+
+/**
+ * migratewallet on wallet `name` (Core's `MigrateLegacyToDescriptor`): a
+ * loaded wallet is a descriptor wallet (only those load, here as in Core
+ * v30), so -4 `Error: This wallet is already a descriptor wallet`; one
+ * not loaded is looked for in each wallet process's directory, the first
+ * that finds a path answering (`Error: Wallet does not exist` from none).
+ */
+async function migrate(router: WalletRouter, name: string, passphrase: Json): Promise<Json> {
+  if ((await router.wallets()).has(name)) {
+    throw new RpcError(RpcErrorCode.WALLET_ERROR, ALREADY_DESCRIPTOR);
+  }
+  const loaders = router.loaders.length > 0 ? router.loaders : [await router.firstOrSpawned()];
+  let missing: unknown;
+  for (const loader of loaders) {
+    try {
+      return await router.call(loader, "migratewallet", [name, passphrase]);
+    } catch (error) {
+      if (!(error instanceof RpcError && error.message === NO_SUCH_WALLET)) throw error;
+      missing = error;
+    }
+  }
+  throw missing;
+}
+
 /** Runs `spec`'s method through `router`. */
 async function route(
   router: WalletRouter,
@@ -1464,6 +1583,8 @@ async function route(
       const wallet = await router.resolve(name);
       return await router.call(wallet.loader, spec.name, args, wallet.name);
     }
+    case "migrate":
+      return await migrate(router, uniqueWalletName(named, args[0]), args[1]);
     case "wallet":
       return await router.callWallet(spec.name, args, named);
   }

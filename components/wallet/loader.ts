@@ -4,7 +4,8 @@
  * wallet named "" in `wallets/` itself, as bitcoind keeps its default
  * wallet), all following the node's chain through the one `Chain` the
  * loader was made with. `executeRpc` runs the loader's methods
- * (createwallet, loadwallet, restorewallet, unloadwallet, listwallets, listwalletdir) and, on the
+ * (createwallet, loadwallet, restorewallet, unloadwallet, listwallets, listwalletdir,
+ * migratewallet's look at the wallets directory) and, on the
  * wallet named (else the only one loaded, as bitcoind picks it), the wallet's
  * (`rpc.ts`), answering with JSON text.
  *
@@ -70,6 +71,21 @@ function statOrNull(path: string): Deno.FileInfo | null {
   }
 }
 
+/** What is at `path` itself (a link not followed), or null when nothing is. */
+function lstatOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** `path` as C++'s `std::quoted` writes it (Core's `fs::quoted`). */
+function quoted(path: string): string {
+  return `"${path.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
+
 /** Whether `path` is a file that begins as an SQLite database does (Core's `IsSQLiteFile`). */
 function isSqliteFile(path: string): boolean {
   if (statOrNull(path)?.isFile !== true) return false;
@@ -79,6 +95,26 @@ function isSqliteFile(path: string): boolean {
   const read = file.readSync(start);
   return read === header.length && start.every((byte, i) => byte === header[i]);
 }
+
+/** Whether `path` is a Berkeley DB B-tree file, as Core's `IsBDBFile` reads one. */
+function isBdbFile(path: string): boolean {
+  const info = statOrNull(path);
+  // A B-tree file has at least 4 KiB; the size check also leaves lock files out.
+  if (info === null || !info.isFile || info.size < 4096) return false;
+  using file = Deno.openSync(path);
+  const head = new Uint8Array(16);
+  if (file.readSync(head) !== head.length) return false;
+  // The magic at offset 12, in either byte order.
+  const magic = new DataView(head.buffer).getUint32(12, true);
+  return magic === 0x00053162 || magic === 0x62310500;
+}
+
+/** migratewallet's answers, as Core's `MigrateLegacyToDescriptor` words them. */
+const ALREADY_DESCRIPTOR = "Error: This wallet is already a descriptor wallet";
+const NO_SUCH_WALLET = "Error: Wallet does not exist";
+/** This wallet's refusal of a legacy wallet, which it cannot read. */
+const CANNOT_READ_BDB =
+  "Error: This wallet is a legacy (Berkeley DB) wallet, which this wallet process cannot read, so it cannot migrate it; migrate it with Bitcoin Core";
 
 /** createwallet's refusals and warning, as Core words them. */
 const LEGACY_REFUSED =
@@ -301,6 +337,65 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     });
   }
 
+  /**
+   * migratewallet for wallet `name`, as Core v30's `MigrateLegacyToDescriptor`
+   * checks it: a loaded wallet is a descriptor wallet (-4 `Error: This
+   * wallet is already a descriptor wallet`); else its path (Core's
+   * `GetWalletPath`: a directory, a link to one, nothing yet, or the name
+   * of a data file in the wallets directory, else Core's `Invalid -wallet
+   * path` text), -4 `Error: Wallet does not exist` when nothing is there,
+   * and the same "already a descriptor wallet" for anything but a Berkeley
+   * DB data file. A legacy BDB wallet, the one thing Core would migrate, is
+   * refused: this wallet cannot read BDB files.
+   */
+  checkMigration(name: string): never {
+    if (this.#wallets.has(name)) throw new WalletError(Code.WALLET, ALREADY_DESCRIPTOR);
+    // No file's path holds a NUL.
+    if (name.includes("\0")) throw new WalletError(Code.WALLET, NO_SUCH_WALLET);
+    const path = name.startsWith("/")
+      ? name
+      : name === ""
+      ? this.#walletsDir
+      : `${this.#walletsDir}/${name}`;
+    let link: Deno.FileInfo | null = null;
+    let target: Deno.FileInfo | null = null;
+    let readable = true;
+    try {
+      link = lstatOrNull(path);
+      target = statOrNull(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) {
+        throw new WalletError(
+          Code.WALLET,
+          `Wallet path '${path}' is outside what the wallet's sandbox lets it read; keep wallets under '${this.#walletsDir}'`,
+        );
+      }
+      readable = false; // a path that cannot be looked at is no wallet path
+    }
+    const acceptable = readable && link === null || link?.isDirectory === true ||
+      (link?.isSymlink === true && target?.isDirectory === true) ||
+      (link?.isFile === true && !name.includes("/"));
+    if (!acceptable) {
+      throw new WalletError(
+        Code.WALLET,
+        `Invalid -wallet path '${name}'. -wallet path should point to a directory where wallet.dat and ` +
+          "database/log.?????????? files can be stored, a location where such a directory could be created, " +
+          "or (for backwards compatibility) the name of an existing data file in -walletdir " +
+          `(${quoted(this.#walletsDir)})`,
+      );
+    }
+    if (target === null) throw new WalletError(Code.WALLET, NO_SUCH_WALLET);
+    // Core's BDBDataFile: a file is the data file itself, a directory holds wallet.dat.
+    const dataFile = target.isFile ? path : `${path}/${WALLET_FILE}`;
+    let legacy: boolean;
+    try {
+      legacy = isBdbFile(dataFile);
+    } catch {
+      legacy = false; // unreadable: Core's ifstream fails to open, not a BDB file
+    }
+    throw new WalletError(Code.WALLET, legacy ? CANNOT_READ_BDB : ALREADY_DESCRIPTOR);
+  }
+
   /** Unloads wallet `name`: it stops following the chain and its database closes. */
   async unload(name: string): Promise<void> {
     const wallet = this.#wallets.get(name);
@@ -451,6 +546,8 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
         await this.unload(unloaded);
         return this.#rememberOnStartup(unloaded, args[1]);
       }
+      case "migratewallet":
+        return this.checkMigration(String(args[0]));
       case "listwallets":
         return this.listWallets();
       case "listwalletdir":

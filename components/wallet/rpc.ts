@@ -767,6 +767,13 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return wallet.signMessage(script, str(message));
   },
 
+  walletdisplayaddress(_wallet, [address]) {
+    addressScript(str(address), "Invalid address");
+    // Core's CWallet::DisplayAddress: only an external signer's ScriptPubKeyMan displays an
+    // address, and this wallet has none (it holds descriptor wallets without external signers).
+    return fail(Code.MISC, "There is no ScriptPubKeyManager for this address");
+  },
+
   async keypoolrefill(wallet, [newsize]) {
     const size = int(newsize, 0);
     if (size < 0) fail(Code.INVALID_PARAMETER, "Invalid parameter, expected valid size.");
