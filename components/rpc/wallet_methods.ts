@@ -1566,20 +1566,7 @@ async function route(
       return await router.call(holder ?? await router.firstOrSpawned(), spec.name, args);
     }
     case "unload": {
-      const given = args[0] === null ? undefined : String(args[0]);
-      if (named !== undefined && given !== undefined && given !== named) {
-        throw new RpcError(
-          RpcErrorCode.INVALID_PARAMETER,
-          "RPC endpoint wallet and wallet_name parameter specify different wallets",
-        );
-      }
-      const name = named ?? given;
-      if (name === undefined) {
-        throw new RpcError(
-          RpcErrorCode.INVALID_PARAMETER,
-          "Either the RPC endpoint wallet or the wallet name parameter must be provided",
-        );
-      }
+      const name = uniqueWalletName(named, args[0]);
       const wallet = await router.resolve(name);
       return await router.call(wallet.loader, spec.name, args, wallet.name);
     }

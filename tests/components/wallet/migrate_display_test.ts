@@ -135,6 +135,11 @@ Deno.test("migratewallet and walletdisplayaddress as Core v30 answers them for d
       await walletCall("migratewallet", ["other"]),
       err(-8, "The RPC endpoint wallet and the wallet name parameter specify different wallets"),
     );
+    // unloadwallet checks the two names as Core v30's shared EnsureUniqueWalletName does.
+    assertEquals(
+      await walletCall("unloadwallet", ["other"]),
+      err(-8, "The RPC endpoint wallet and the wallet name parameter specify different wallets"),
+    );
     assertEquals(
       await walletCall("migratewallet", [5]),
       err(
