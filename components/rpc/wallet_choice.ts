@@ -20,6 +20,11 @@
  */
 import { RpcError, RpcErrorCode } from "./errors.ts";
 
+/** migratewallet's -4 for a descriptor wallet (Core's `MigrateLegacyToDescriptor`). */
+export const ALREADY_DESCRIPTOR = "Error: This wallet is already a descriptor wallet";
+/** migratewallet's -4 for a name no wallet has. */
+export const NO_SUCH_WALLET = "Error: Wallet does not exist";
+
 /** Core's -18 for a wallet path naming no loaded wallet. */
 export const WALLET_NOT_FOUND = "Requested wallet does not exist or is not loaded";
 /** Core's -18 when no wallet is loaded and none is named. */

@@ -18,6 +18,7 @@
  * @module
  */
 import type { WalletRouter } from "./wallet_router.ts";
+import { ALREADY_DESCRIPTOR, NO_SUCH_WALLET } from "./wallet_choice.ts";
 import {
   type ArgSpec,
   defineMethod,
@@ -1482,11 +1483,6 @@ function uniqueWalletName(named: string | undefined, given: Json): string {
   return name;
 }
 
-/** Core's text for a wallet migratewallet finds nothing to migrate in. */
-const ALREADY_DESCRIPTOR = "Error: This wallet is already a descriptor wallet";
-/** Core's text for a wallet migratewallet finds no path of. */
-const NO_SUCH_WALLET = "Error: Wallet does not exist";
-
 /**
  * migratewallet on wallet `name` (Core's `MigrateLegacyToDescriptor`): a
  * loaded wallet is a descriptor wallet (only those load, here as in Core
@@ -1494,7 +1490,7 @@ const NO_SUCH_WALLET = "Error: Wallet does not exist";
  * not loaded is looked for in each wallet process's directory, the first
  * that finds a path answering (`Error: Wallet does not exist` from none).
  */
-async function migrate(router: WalletRouter, name: string, passphrase: Json): Promise<Json> {
+async function migrate(router: WalletRouter, name: string): Promise<Json> {
   if ((await router.wallets()).has(name)) {
     throw new RpcError(RpcErrorCode.WALLET_ERROR, ALREADY_DESCRIPTOR);
   }
@@ -1502,7 +1498,8 @@ async function migrate(router: WalletRouter, name: string, passphrase: Json): Pr
   let missing: unknown;
   for (const loader of loaders) {
     try {
-      return await router.call(loader, "migratewallet", [name, passphrase]);
+      // The passphrase stays here: it would open a legacy wallet, which no wallet process reads.
+      return await router.call(loader, "migratewallet", [name]);
     } catch (error) {
       if (!(error instanceof RpcError && error.message === NO_SUCH_WALLET)) throw error;
       missing = error;
@@ -1571,7 +1568,7 @@ async function route(
       return await router.call(wallet.loader, spec.name, args, wallet.name);
     }
     case "migrate":
-      return await migrate(router, uniqueWalletName(named, args[0]), args[1]);
+      return await migrate(router, uniqueWalletName(named, args[0]));
     case "wallet":
       return await router.callWallet(spec.name, args, named);
   }

@@ -41,7 +41,7 @@ import { type Reply, writeJson } from "./json.ts";
 import { walletMethods, type WalletRpcOptions } from "./rpc.ts";
 import { NotAWallet, WALLET_FILE } from "./store.ts";
 import { RpcError } from "../rpc/errors.ts";
-import { walletForRequest } from "../rpc/wallet_choice.ts";
+import { ALREADY_DESCRIPTOR, NO_SUCH_WALLET, walletForRequest } from "../rpc/wallet_choice.ts";
 import { Code, type CreateOptions, Wallet, WalletError } from "./wallet.ts";
 
 /** Wallet names that would leave `wallets/` or confuse a path. */
@@ -66,7 +66,10 @@ function statOrNull(path: string): Deno.FileInfo | null {
   try {
     return Deno.statSync(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
+    // A path through a file is "not found", as libstdc++'s status() reads it.
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return null;
+    }
     throw error;
   }
 }
@@ -76,7 +79,9 @@ function lstatOrNull(path: string): Deno.FileInfo | null {
   try {
     return Deno.lstatSync(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return null;
+    }
     throw error;
   }
 }
@@ -109,9 +114,6 @@ function isBdbFile(path: string): boolean {
   return magic === 0x00053162 || magic === 0x62310500;
 }
 
-/** migratewallet's answers, as Core's `MigrateLegacyToDescriptor` words them. */
-const ALREADY_DESCRIPTOR = "Error: This wallet is already a descriptor wallet";
-const NO_SUCH_WALLET = "Error: Wallet does not exist";
 /** This wallet's refusal of a legacy wallet, which it cannot read. */
 const CANNOT_READ_BDB =
   "Error: This wallet is a legacy (Berkeley DB) wallet, which this wallet process cannot read, so it cannot migrate it; migrate it with Bitcoin Core";

@@ -9,6 +9,7 @@
  * `walletMethods[method](wallet, args, options)` for each request.
  * @module
  */
+import { addressToScript } from "../bitcoin/address.ts";
 import { base64, hex } from "@scure/base";
 import { Address, OutScript } from "@scure/btc-signer";
 import { psbtOf, readPsbt } from "./psbt.ts";
@@ -768,7 +769,12 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   },
 
   walletdisplayaddress(_wallet, [address]) {
-    addressScript(str(address), "Invalid address");
+    // Any destination Core decodes, witness versions no rule spends yet included.
+    try {
+      addressToScript(str(address));
+    } catch {
+      fail(Code.INVALID_ADDRESS_OR_KEY, "Invalid address");
+    }
     // Core's CWallet::DisplayAddress: only an external signer's ScriptPubKeyMan displays an
     // address, and this wallet has none (it holds descriptor wallets without external signers).
     return fail(Code.MISC, "There is no ScriptPubKeyManager for this address");

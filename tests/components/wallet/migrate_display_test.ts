@@ -87,8 +87,13 @@ Deno.test("migratewallet and walletdisplayaddress as Core v30 answers them for d
     async () => {
       const noSpkm = err(-1, "There is no ScriptPubKeyManager for this address");
       assertEquals(await walletCall("walletdisplayaddress", [own]), noSpkm);
-      // Any valid address: the wallet's own or not, every type.
-      for (const address of target.context.addresses) {
+      // Any valid address: the wallet's own, another's (a key outside it), P2A, and a witness
+      // version no rule spends yet.
+      const others = [
+        "bcrt1pfeesnyr2tx",
+        "bcrt1zqurswpc8qurswpc8qurswpc8qurswpc8qurswpc8qurswpc8qurszqtpkz",
+      ];
+      for (const address of [...target.context.addresses, ...others]) {
         assertEquals(await walletCall("walletdisplayaddress", [address]), noSpkm);
       }
       assertEquals(await walletCall("walletdisplayaddress", { address: own }), noSpkm);

@@ -11,6 +11,7 @@ import { assert, assertEquals } from "../../../assert.ts";
 import { NODE_MAIN, rejects, startRealNode } from "../real_node.ts";
 import { scriptToAddress } from "../../../../components/node/chain/mod.ts";
 import { TestKey } from "../chain/chain_helpers.ts";
+import { DEFAULT_TIMEOUT_MS, tempDir, withTimeout } from "../../../helpers.ts";
 
 const ADDRESS = scriptToAddress(new TestKey(23).wpkh)!;
 const HASH = "00000000c937983704a73af28acdec37b049d214adbda81d7e2a3dd146f6ed09";
@@ -169,11 +170,16 @@ Deno.test("pruneblockchain: argument checks, then Core's answer for a node not i
 });
 
 Deno.test("-prune is not an option of this node", async () => {
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", NODE_MAIN, "-regtest", "-prune=550"],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
+  using datadir = tempDir("prune_test_");
+  const { code, stderr } = await withTimeout(
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", NODE_MAIN, "-regtest", `-datadir=${datadir.path}`, "-prune=550"],
+      stdout: "null",
+      stderr: "piped",
+    }).output(),
+    DEFAULT_TIMEOUT_MS,
+    "the node's refusal of -prune",
+  );
   assertEquals(code, 1);
   assertEquals(
     new TextDecoder().decode(stderr),
