@@ -1774,7 +1774,7 @@ async function importDescriptor(
     if (source === null) {
       fail(
         Code.WALLET,
-        "This wallet imports ranged descriptors of pkh(), sh(wpkh()), wpkh(), tr() and of multi() or sortedmulti() in wsh(), sh(wsh()) or sh(), of compressed keys unhardened at their last step, only",
+        "This wallet imports ranged descriptors of pkh(), sh(wpkh()), wpkh(), tr() without a script tree and of multi() or sortedmulti() in wsh(), sh(wsh()) or sh(), of compressed keys unhardened at their last step, only",
       );
     }
     if (secret !== null && secret.key === null) {

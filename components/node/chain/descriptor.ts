@@ -3,7 +3,9 @@
  * writes the forms a regtest node and a simple wallet need: the checksum;
  * `addr()`, `raw()`, `pk()`, `pkh()`, `wpkh()`, `multi()` and
  * `sortedmulti()` (BIP 383), `sh()` and `wsh()` of them, `tr(KEY)`,
- * `rawtr()` and `combo()`; keys as hex, regtest WIF, or BIP 32
+ * `rawtr()` and `combo()`; `tr(KEY,TREE)` with a script tree (BIP 386) whose
+ * leaves are `pk()`, `pkh()`, `multi_a()` or `sortedmulti_a()` (BIP 387),
+ * built as Core's `TaprootBuilder` builds it; keys as hex, regtest WIF, or BIP 32
  * extended keys (`tpub`/`tprv`) with key origins (`[fingerprint/path]`),
  * derivation paths, ranges (`/*`, `/*h`) and multipath elements (`<0;1>`,
  * BIP 389: one descriptor per value); the canonical public string
@@ -11,7 +13,7 @@
  * Core's signing provider learns (key origins, redeem scripts, taproot
  * internal keys, private keys), and inferring the descriptor Core prints
  * for any output script (`desc` in decoded transactions and scans).
- * `multi_a()`, script trees and miniscript are refused with a clear
+ * Other miniscript (in `wsh()` or as a tree leaf) is refused with a clear
  * message.
  *
  * @example
@@ -42,12 +44,20 @@ import {
 } from "./keys.ts";
 import { scriptToAddress } from "./params.ts";
 import {
+  encodeScriptNum,
   MAX_PUBKEYS_PER_MULTISIG,
   MAX_SCRIPT_ELEMENT_SIZE,
   multisigScript,
+  parseScript,
   pushScript,
 } from "./script.ts";
 import { isValidPubKeySize, solver } from "./solver.ts";
+import {
+  buildTaprootTree,
+  inferTaprootTree,
+  TAPROOT_CONTROL_MAX_NODE_COUNT,
+  type TaprootTree,
+} from "./taptree.ts";
 
 const INPUT_CHARSET = "0123456789()[],'/*abcdefgh@:$%{}" +
   "IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~" +
@@ -118,19 +128,22 @@ export interface ScriptProvider {
   keyOrigin?(key: Uint8Array): KeyOrigin | undefined;
   /** The internal key of a taproot output key (key-path only), if known. */
   taprootInternalKey?(outputKey: Uint8Array): Uint8Array | undefined;
+  /** The script tree (internal key, merkle root, leaves) behind a taproot output key, if known. */
+  taprootTree?(outputKey: Uint8Array): TaprootTree | undefined;
 }
 
 /**
  * What expanding a descriptor learned besides its scripts (Core's
  * `FlatSigningProvider`): public keys, their origins, redeem scripts,
- * taproot internal keys and private keys. Serves {@linkcode inferDescriptor}
- * and signing.
+ * taproot internal keys, taproot script trees and private keys. Serves
+ * {@linkcode inferDescriptor} and signing.
  */
 export class SigningProvider implements ScriptProvider {
   readonly #pubkeys = new Map<string, Uint8Array>();
   readonly #origins = new Map<string, KeyOrigin>();
   readonly #scripts = new Map<string, Uint8Array>();
   readonly #taproot = new Map<string, Uint8Array>();
+  readonly #trees = new Map<string, TaprootTree>();
   readonly #secrets = new Map<string, Uint8Array>();
 
   /** Records a public key (and where it came from). */
@@ -138,6 +151,14 @@ export class SigningProvider implements ScriptProvider {
     const id = hex.encode(hash160(pubkey));
     this.#pubkeys.set(id, pubkey);
     if (origin) this.#origins.set(id, origin);
+  }
+
+  /**
+   * Records a public key under the hash160 of its x-only form, as a
+   * tapscript `pkh()` leaf commits to it (Core's miniscript expansion).
+   */
+  addXOnlyKeyHash(pubkey: Uint8Array): void {
+    this.#pubkeys.set(hex.encode(hash160(xonlyOf(pubkey))), pubkey);
   }
 
   /** Records a private key for the public key hashing to `keyId`'s key. */
@@ -155,6 +176,11 @@ export class SigningProvider implements ScriptProvider {
     this.#taproot.set(hex.encode(outputKey), internalKey);
   }
 
+  /** Records the script tree of a taproot output (Core's `tr_trees`). */
+  addTaprootTree(tree: TaprootTree): void {
+    this.#trees.set(hex.encode(tree.outputKey), tree);
+  }
+
   /** A copy that does not tell where keys came from (Core's `HidingSigningProvider`). */
   withoutOrigins(): SigningProvider {
     const copy = new SigningProvider();
@@ -169,6 +195,7 @@ export class SigningProvider implements ScriptProvider {
     for (const [k, v] of other.#origins) this.#origins.set(k, v);
     for (const [k, v] of other.#scripts) this.#scripts.set(k, v);
     for (const [k, v] of other.#taproot) this.#taproot.set(k, v);
+    for (const [k, v] of other.#trees) this.#trees.set(k, v);
     for (const [k, v] of other.#secrets) this.#secrets.set(k, v);
   }
 
@@ -193,6 +220,10 @@ export class SigningProvider implements ScriptProvider {
     return this.#taproot.get(hex.encode(outputKey));
   }
 
+  taprootTree(outputKey: Uint8Array): TaprootTree | undefined {
+    return this.#trees.get(hex.encode(outputKey));
+  }
+
   /** The private key of a public key (33/65 bytes, or 32 x-only), if known. */
   secret(key: Uint8Array): Uint8Array | undefined {
     return this.#byKey(this.#secrets, key);
@@ -212,8 +243,8 @@ export class SigningProvider implements ScriptProvider {
 /** Core's `ParseScriptContext`: where a key or script sits. */
 type Context = "top" | "p2sh" | "p2wpkh" | "p2wsh" | "p2tr";
 
-/** Where a script expression may sit. */
-type ScriptContext = "top" | "p2sh" | "p2wsh";
+/** Where a script expression may sit (`p2tr`: a leaf of a `tr()` script tree). */
+type ScriptContext = "top" | "p2sh" | "p2wsh" | "p2tr";
 
 /** How the last step of an extended key derives (Core's `DeriveType`). */
 type Derive = "no" | "unhardened" | "hardened";
@@ -242,11 +273,19 @@ interface KeyExpression {
 type Expression =
   | { readonly fn: "addr" | "raw"; readonly script: Uint8Array }
   | {
-    readonly fn: "pk" | "pkh" | "wpkh" | "combo" | "tr" | "rawtr";
+    readonly fn: "pk" | "pkh" | "wpkh" | "combo" | "rawtr";
     readonly key: KeyExpression;
+    /** A `pk()` or `pkh()` leaf of a script tree: its key written x-only in the script. */
+    readonly tapscript?: boolean;
   }
   | {
-    readonly fn: "multi" | "sortedmulti";
+    readonly fn: "tr";
+    readonly key: KeyExpression;
+    /** The script tree's leaves, depth-first, with their depths (none for key path only). */
+    readonly tree?: { readonly leaves: readonly Expression[]; readonly depths: readonly number[] };
+  }
+  | {
+    readonly fn: "multi" | "sortedmulti" | "multi_a" | "sortedmulti_a";
     readonly threshold: number;
     readonly keys: readonly KeyExpression[];
   }
@@ -344,11 +383,45 @@ function expressionString(expr: Expression, form: Form): string {
       return `${expr.fn}(${expressionString(expr.inner, form)})`;
     case "multi":
     case "sortedmulti":
+    case "multi_a":
+    case "sortedmulti_a":
       return `${expr.fn}(${expr.threshold},${
         expr.keys.map((key) => keyString(key, form)).join(",")
       })`;
+    case "tr":
+      if (expr.tree) return `tr(${keyString(expr.key, form)},${treeString(expr.tree, form)})`;
+      return `tr(${keyString(expr.key, form)})`;
     default:
       return `${expr.fn}(${keyString(expr.key, form)})`;
+  }
+}
+
+/** A script tree written back: its leaves in `form`, with their braces. */
+function treeString(
+  tree: { readonly leaves: readonly Expression[]; readonly depths: readonly number[] },
+  form: Form,
+): string {
+  return treeText(tree.leaves.map((leaf) => expressionString(leaf, form)), tree.depths);
+}
+
+/** Every key expression of an expression, leaves of a script tree included. */
+function allKeys(expr: Expression): KeyExpression[] {
+  switch (expr.fn) {
+    case "addr":
+    case "raw":
+      return [];
+    case "sh":
+    case "wsh":
+      return allKeys(expr.inner);
+    case "multi":
+    case "sortedmulti":
+    case "multi_a":
+    case "sortedmulti_a":
+      return [...expr.keys];
+    case "tr":
+      return [expr.key, ...(expr.tree?.leaves.flatMap(allKeys) ?? [])];
+    default:
+      return [expr.key];
   }
 }
 
@@ -408,6 +481,22 @@ const p2wpkhScript = (key: Uint8Array) => Uint8Array.of(0x00, 0x14, ...hash160(k
 const p2shScript = (script: Uint8Array) => Uint8Array.of(0xa9, 0x14, ...hash160(script), 0x87);
 const p2wshScript = (script: Uint8Array) => Uint8Array.of(0x00, 0x20, ...sha256(script));
 const xonlyOf = (key: Uint8Array) => key.length === 32 ? key : key.subarray(1, 33);
+/** `CScript() << n` for a count or threshold: `OP_n` for 1 to 16, else a minimal number push. */
+const pushNumber = (n: number) =>
+  n >= 1 && n <= 16 ? Uint8Array.of(0x50 + n) : pushScript(encodeScriptNum(n));
+
+/** `multi_a()`'s tapscript: `<k1> CHECKSIG <k2> CHECKSIGADD … <k> NUMEQUAL`. */
+function multiAScript(threshold: number, keys: readonly Uint8Array[]): Uint8Array {
+  return Uint8Array.from([
+    ...keys.flatMap((key, i) => [...pushScript(key), i === 0 ? 0xac : 0xba]),
+    ...pushNumber(threshold),
+    0x9c, // OP_NUMEQUAL
+  ]);
+}
+
+/** A tapscript `pkh()` leaf (miniscript's `pkh`): `DUP HASH160 <hash160(x-only)> EQUALVERIFY CHECKSIG`. */
+const tapPkhScript = (key: Uint8Array) =>
+  Uint8Array.of(0x76, 0xa9, 0x14, ...hash160(xonlyOf(key)), 0x88, 0xac);
 
 /** The key at `index`, recorded in `out` with its origin and private key. */
 function learnKey(expr: KeyExpression, index: number, out: SigningProvider): DerivedKey {
@@ -436,12 +525,26 @@ function expandExpression(expr: Expression, index: number, out: SigningProvider)
       if (expr.fn === "sortedmulti") pubkeys.sort((a, b) => hex.encode(a) < hex.encode(b) ? -1 : 1);
       return [multisigScript(expr.threshold, pubkeys)];
     }
+    case "multi_a":
+    case "sortedmulti_a": {
+      const xonly = expr.keys.map((key) => xonlyOf(learnKey(key, index, out).pubkey));
+      // BIP 387: sortedmulti_a sorts the x-only keys, after derivation.
+      if (expr.fn === "sortedmulti_a") xonly.sort((a, b) => hex.encode(a) < hex.encode(b) ? -1 : 1);
+      return [multiAScript(expr.threshold, xonly)];
+    }
+    case "tr":
+      return [expandTaproot(expr, index, out)];
   }
   const key = learnKey(expr.key, index, out);
   switch (expr.fn) {
     case "pk":
+      if (expr.tapscript) return [Uint8Array.of(0x20, ...xonlyOf(key.pubkey), 0xac)];
       return [p2pkScript(key.pubkey)];
     case "pkh":
+      if (expr.tapscript) {
+        out.addXOnlyKeyHash(key.pubkey);
+        return [tapPkhScript(key.pubkey)];
+      }
       return [p2pkhScript(key.pubkey)];
     case "wpkh":
       return [p2wpkhScript(key.pubkey)];
@@ -454,15 +557,35 @@ function expandExpression(expr: Expression, index: number, out: SigningProvider)
       }
       return scripts;
     }
-    case "tr": {
-      const internal = xonlyOf(key.pubkey);
-      const output = p2tr(internal).script;
-      out.addTaproot(output.subarray(2), internal);
-      return [output];
-    }
     case "rawtr":
       return [Uint8Array.of(0x51, 0x20, ...xonlyOf(key.pubkey))];
   }
+}
+
+/**
+ * A `tr()` output at `index`: the internal key, then each leaf's script,
+ * built into the tree (`TRDescriptor::MakeScripts`). A key-path-only one
+ * records its internal key; one with a tree records the tree.
+ */
+function expandTaproot(
+  expr: Extract<Expression, { fn: "tr" }>,
+  index: number,
+  out: SigningProvider,
+): Uint8Array {
+  const internal = xonlyOf(learnKey(expr.key, index, out).pubkey);
+  if (!expr.tree) {
+    const output = p2tr(internal).script;
+    out.addTaproot(output.subarray(2), internal);
+    return output;
+  }
+  const { leaves, depths } = expr.tree;
+  const scripts = leaves.map((leaf) => expandExpression(leaf, index, out)[0]);
+  const tree = buildTaprootTree(
+    internal,
+    scripts.map((script, i) => ({ depth: depths[i], script })),
+  );
+  out.addTaprootTree(tree);
+  return Uint8Array.of(0x51, 0x20, ...tree.outputKey);
 }
 
 /** The expression inside any `sh()` and `wsh()`. */
@@ -542,15 +665,20 @@ export class Descriptor {
 
   /** Whether it stands for a range of scripts (an extended key ending in `/*`). */
   get isRange(): boolean {
-    const expr = innermost(this.#expr);
-    if ("keys" in expr) return expr.keys.some(isRangeKey);
-    return "key" in expr && isRangeKey(expr.key);
+    return allKeys(this.#expr).some(isRangeKey);
   }
 
-  /** How many key expressions it holds (a multisig's keys; none for `addr()`, `raw()`). */
+  /**
+   * How many key expressions it holds (a multisig's keys, a script tree's
+   * internal and leaf keys; none for `addr()`, `raw()`).
+   */
   get keyCount(): number {
-    const expr = innermost(this.#expr);
-    return "keys" in expr ? expr.keys.length : "key" in expr ? 1 : 0;
+    return allKeys(this.#expr).length;
+  }
+
+  /** Whether it is `tr()` with a script tree (its outputs are not single-key ones). */
+  get hasScriptTree(): boolean {
+    return this.#expr.fn === "tr" && this.#expr.tree !== undefined;
   }
 
   /** Whether its scripts can be spent knowing only its keys (false for `addr()`, `raw()`). */
@@ -567,7 +695,8 @@ export class Descriptor {
   /**
    * What a wallet deriving addresses from it needs, else undefined. For a
    * single-key descriptor of an address type — `pkh()`, `sh(wpkh())`,
-   * `wpkh()` or `tr()` of one compressed (or x-only) key — the type and
+   * `wpkh()` or `tr()` of one compressed (or x-only) key and no script
+   * tree — the type and
    * the key's {@linkcode AddressKeySource}. For a multisig — `multi()` or
    * `sortedmulti()` of compressed keys in `wsh()`, `sh(wsh())` or `sh()`
    * — the wrapping, the threshold, whether the keys are sorted (BIP 67)
@@ -599,7 +728,7 @@ export class Descriptor {
     }
     const type = expr.fn === "sh"
       ? (inner.fn === "wpkh" ? "sh(wpkh)" : undefined)
-      : expr.fn === "pkh" || expr.fn === "wpkh" || expr.fn === "tr"
+      : expr.fn === "pkh" || expr.fn === "wpkh" || (expr.fn === "tr" && !expr.tree)
       ? expr.fn
       : undefined;
     if (type === undefined || !("key" in inner)) return undefined;
@@ -666,8 +795,12 @@ class Parser {
   hasPrivateKeys = false;
   /** The values of the multipath element met, if one was. */
   multipath: number[] | null = null;
-  /** How many values each multipath element met had (one length, or a multisig's mismatch). */
-  readonly multipathLengths = new Set<number>();
+  /**
+   * How many values each multipath element met had (one length, or a
+   * multisig's mismatch); a `tr()` tree counts its internal key and each
+   * leaf apart.
+   */
+  multipathLengths = new Set<number>();
 
   constructor(readonly branch = 0) {}
 
@@ -818,9 +951,14 @@ class Parser {
   /**
    * `multi(k,KEY,…)` and `sortedmulti(…)` (BIP 383), with Core's limits: 1
    * to 20 keys, at most 3 bare, a P2SH script within 520 bytes, and a
-   * threshold from 1 to the number of keys.
+   * threshold from 1 to the number of keys; `multi_a()` and
+   * `sortedmulti_a()` (BIP 387, tapscript leaves) with 1 to 999 x-only keys.
    */
-  #multisig(fn: "multi" | "sortedmulti", args: string, context: ScriptContext): Expression {
+  #multisig(
+    fn: "multi" | "sortedmulti" | "multi_a" | "sortedmulti_a",
+    args: string,
+    context: ScriptContext,
+  ): Expression {
     const [thresholdText, ...keyTexts] = splitArguments(args);
     if (!/^[0-9]+$/.test(thresholdText) || Number(thresholdText) > 0xffffffff) {
       throw new DescriptorError(`Multi threshold '${thresholdText}' is not valid`);
@@ -834,7 +972,13 @@ class Parser {
         throw new DescriptorError(`Multi: ${error.message}`);
       }
     });
-    if (keys.length === 0 || keys.length > MAX_PUBKEYS_PER_MULTISIG) {
+    const tapscript = fn === "multi_a" || fn === "sortedmulti_a";
+    if (tapscript && (keys.length === 0 || keys.length > MAX_PUBKEYS_PER_MULTI_A)) {
+      throw new DescriptorError(
+        `Cannot have ${keys.length} keys in multi_a; must have between 1 and ${MAX_PUBKEYS_PER_MULTI_A} keys, inclusive`,
+      );
+    }
+    if (!tapscript && (keys.length === 0 || keys.length > MAX_PUBKEYS_PER_MULTISIG)) {
       throw new DescriptorError(
         `Cannot have ${keys.length} keys in multisig; must have between 1 and ${MAX_PUBKEYS_PER_MULTISIG} keys, inclusive`,
       );
@@ -851,6 +995,12 @@ class Parser {
       throw new DescriptorError(
         `Cannot have ${keys.length} pubkeys in bare multisig; only at most 3 pubkeys`,
       );
+    }
+    if (tapscript) {
+      if (this.multipathLengths.size > 1) {
+        throw new DescriptorError("multi(): Multipath derivation paths have mismatched lengths");
+      }
+      return { fn, threshold, keys };
     }
     const keySize = ({ source }: KeyExpression) =>
       source.kind === "const" ? source.pubkey.length : 33;
@@ -870,9 +1020,10 @@ class Parser {
   script(text: string, context: ScriptContext): Expression {
     const parsed = call(text);
     const top = context === "top";
-    const keyed = (fn: "pk" | "pkh" | "wpkh" | "combo" | "tr" | "rawtr", keyContext: Context) => {
+    const tapscript = context === "p2tr";
+    const keyed = (fn: "pk" | "pkh" | "wpkh" | "combo" | "rawtr", keyContext: Context) => {
       try {
-        return { fn, key: this.key(parsed![1], keyContext) };
+        return { fn, key: this.key(parsed![1], keyContext), ...(tapscript ? { tapscript } : {}) };
       } catch (error) {
         if (!(error instanceof DescriptorError)) throw error;
         throw new DescriptorError(`${fn}(): ${error.message}`);
@@ -882,12 +1033,14 @@ class Parser {
       case "pk":
         return keyed("pk", context);
       case "pkh":
+        // In a tree, pkh() is miniscript's: Core reports its key's errors without a prefix.
+        if (tapscript) return { fn: "pkh", key: this.key(parsed[1], "p2tr"), tapscript };
         return keyed("pkh", context);
       case "combo":
         if (!top) throw new DescriptorError("Can only have combo() at top level");
         return keyed("combo", context);
       case "wpkh":
-        if (context === "p2wsh") {
+        if (context === "p2wsh" || tapscript) {
           throw new DescriptorError("Can only have wpkh() at top level or inside sh()");
         }
         return keyed("wpkh", "p2wpkh");
@@ -895,12 +1048,23 @@ class Parser {
         if (!top) throw new DescriptorError("Can only have sh() at top level");
         return { fn: "sh", inner: this.script(parsed[1], "p2sh") };
       case "wsh":
-        if (context === "p2wsh") {
+        if (context === "p2wsh" || tapscript) {
           throw new DescriptorError("Can only have wsh() at top level or inside sh()");
         }
         return { fn: "wsh", inner: this.script(parsed[1], "p2wsh") };
       case "multi":
       case "sortedmulti":
+        if (tapscript) {
+          throw new DescriptorError(
+            "Can only have multi/sortedmulti at top level, in sh(), or in wsh()",
+          );
+        }
+        return this.#multisig(parsed[0], parsed[1], context);
+      case "multi_a":
+      case "sortedmulti_a":
+        if (!tapscript) {
+          throw new DescriptorError("Can only have multi_a/sortedmulti_a inside tr()");
+        }
         return this.#multisig(parsed[0], parsed[1], context);
       case "addr": {
         if (!top) throw new DescriptorError("Can only have addr() at top level");
@@ -917,30 +1081,131 @@ class Parser {
       }
       case "tr":
         if (!top) throw new DescriptorError("Can only have tr at top level");
-        if (topLevelComma(parsed[1])) {
-          throw new DescriptorError("tr() with a script tree is not supported by this node");
-        }
-        return keyed("tr", "p2tr");
+        return this.#taproot(parsed[1]);
       case "rawtr":
         if (!top) throw new DescriptorError("Can only have rawtr at top level");
         if (topLevelComma(parsed[1])) throw new DescriptorError("rawtr(): only one key expected.");
         return keyed("rawtr", "p2tr");
-      case "multi_a":
-      case "sortedmulti_a":
-        throw new DescriptorError(`${parsed[0]}() descriptors are not supported by this node`);
     }
     if (context === "p2sh") throw new DescriptorError("A function is needed within P2SH");
-    if (context === "p2wsh" && MINISCRIPT_FRAGMENT.test(parsed?.[0] ?? "")) {
+    const fragment = MINISCRIPT_FRAGMENT.test(parsed?.[0] ?? "") ||
+      MINISCRIPT_WRAPPED.test(text);
+    if (context === "p2wsh" && fragment) {
       throw new DescriptorError("Miniscript expressions are not supported by this node");
+    }
+    if (tapscript && fragment) {
+      throw new DescriptorError(
+        "Miniscript expressions other than pk() and pkh() are not supported in tr() leaves by this node",
+      );
     }
     if (context === "p2wsh") throw new DescriptorError("A function is needed within P2WSH");
     throw new DescriptorError(`'${text}' is not a valid descriptor function`);
   }
+
+  /**
+   * Core's `tr()` parsing: the internal key, then (after a comma) a tree —
+   * a leaf script, or `{TREE,TREE}` — read as Core reads it, braces
+   * opening left branches, at most 128 levels deep; each leaf and the
+   * internal key may have a multipath element of one same length.
+   */
+  #taproot(args: string): Expression {
+    const outer = this.multipathLengths;
+    const lengthOf = (lengths: Set<number>) => Math.max(1, ...lengths);
+    this.multipathLengths = new Set();
+    let pos = exprEnd(args, 0);
+    let key: KeyExpression;
+    try {
+      key = this.key(args.slice(0, pos), "p2tr");
+    } catch (error) {
+      if (!(error instanceof DescriptorError)) throw error;
+      throw new DescriptorError(`tr(): ${error.message}`);
+    }
+    const keyLength = lengthOf(this.multipathLengths);
+    const lengths = [...this.multipathLengths];
+    const leaves: Expression[] = [];
+    const depths: number[] = [];
+    const leafLengths: number[] = [];
+    if (pos < args.length) {
+      if (args[pos] !== ",") throw new DescriptorError(`tr: expected ',', got '${args[pos]}'`);
+      pos++;
+      // The path from the top to the leaf being read: false for a left branch, true for a right one.
+      const branches: boolean[] = [];
+      do {
+        while (args[pos] === "{") {
+          pos++;
+          branches.push(false);
+          if (branches.length > TAPROOT_CONTROL_MAX_NODE_COUNT) {
+            throw new DescriptorError(
+              `tr() supports at most ${TAPROOT_CONTROL_MAX_NODE_COUNT} nesting levels`,
+            );
+          }
+        }
+        const end = exprEnd(args, pos);
+        this.multipathLengths = new Set();
+        leaves.push(this.script(args.slice(pos, end), "p2tr"));
+        leafLengths.push(lengthOf(this.multipathLengths));
+        lengths.push(...this.multipathLengths);
+        depths.push(branches.length);
+        pos = end;
+        while (branches.length > 0 && branches[branches.length - 1]) {
+          if (args[pos] !== "}") {
+            throw new DescriptorError("tr(): expected '}' after script expression");
+          }
+          pos++;
+          branches.pop();
+        }
+        if (branches.length > 0 && !branches[branches.length - 1]) {
+          if (args[pos] !== ",") {
+            throw new DescriptorError("tr(): expected ',' after script expression");
+          }
+          pos++;
+          branches[branches.length - 1] = true;
+        }
+      } while (branches.length > 0);
+      if (pos !== args.length) {
+        throw new DescriptorError("tr(): expected ')' after script expression");
+      }
+    }
+    const most = Math.max(keyLength, ...leafLengths);
+    if (leafLengths.some((length) => length !== 1 && length !== most)) {
+      throw new DescriptorError("tr(): Multipath subscripts have mismatched lengths");
+    }
+    if (keyLength > 1 && keyLength !== most) {
+      throw new DescriptorError(
+        "tr(): Multipath internal key mismatches multipath subscripts lengths",
+      );
+    }
+    this.multipathLengths = outer;
+    for (const length of lengths) outer.add(length);
+    return leaves.length > 0 ? { fn: "tr", key, tree: { leaves, depths } } : { fn: "tr", key };
+  }
+}
+
+/** Core's `MAX_PUBKEYS_PER_MULTI_A`. */
+const MAX_PUBKEYS_PER_MULTI_A = 999;
+
+/**
+ * Core's `script::Expr`: where the expression starting at `from` ends — at
+ * the first `,`, `)` or `}` outside any `(…)` or `{…}`.
+ */
+function exprEnd(text: string, from: number): number {
+  let level = 0;
+  let i = from;
+  for (; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "(" || ch === "{") level++;
+    else if (level && (ch === ")" || ch === "}")) level--;
+    else if (level === 0 && (ch === ")" || ch === "}" || ch === ",")) break;
+  }
+  return i;
 }
 
 /** A miniscript fragment's name, with its wrappers (`v:`, `s:`…), as `wsh()` may hold. */
 const MINISCRIPT_FRAGMENT =
-  /^([asctdvjnlu]+:)?(pk|pkh|pk_k|pk_h|older|after|sha256|hash256|ripemd160|hash160|andor|and_v|and_b|and_n|or_b|or_c|or_d|or_i|thresh)$/;
+  /^([asctdvjnlu]+:)?(pk|pkh|pk_k|pk_h|older|after|sha256|hash256|ripemd160|hash160|andor|and_v|and_b|and_n|or_b|or_c|or_d|or_i|thresh|multi_a)$/;
+
+/** A miniscript fragment without arguments (`0`, `1`), or any fragment behind wrappers. */
+const MINISCRIPT_WRAPPED = /^(([asctdvjnlu]+:)?[01]|[asctdvjnlu]+:.*)$/;
 
 /** The arguments of a call, split at the commas outside any brackets. */
 function splitArguments(text: string): string[] {
@@ -1076,6 +1341,16 @@ function inferScript(
     if (inner) return `wsh(${inner})`;
   }
   if (type === "witness_v1_taproot" && context === "top") {
+    const tree = provider.taprootTree?.(solutions[0]);
+    const leaves = tree && inferTaprootTree(tree, solutions[0]);
+    const inferred = leaves?.map((leaf) =>
+      leaf.leafVersion === 0xc0 ? inferTapscript(leaf.script, provider) : undefined
+    );
+    if (tree && leaves && inferred?.every((leaf) => leaf !== undefined)) {
+      const key = originString(tree.internalKey, hex.encode(tree.internalKey), provider);
+      if (leaves.length === 0) return `tr(${key})`;
+      return `tr(${key},${treeText(inferred as string[], leaves.map((leaf) => leaf.depth))})`;
+    }
     const internal = provider.taprootInternalKey?.(solutions[0]);
     if (internal) return `tr(${originString(internal, hex.encode(internal), provider)})`;
     if (isValidXOnly(solutions[0])) {
@@ -1084,6 +1359,82 @@ function inferScript(
   }
   const address = scriptToAddress(script);
   return address !== undefined ? `addr(${address})` : `raw(${hex.encode(script)})`;
+}
+
+/** Core's `TRDescriptor::ToStringSubScriptHelper`: leaves already written, with their braces. */
+function treeText(leaves: readonly string[], depths: readonly number[]): string {
+  let out = "";
+  const path: boolean[] = [];
+  leaves.forEach((leaf, pos) => {
+    if (pos) out += ",";
+    while (path.length <= depths[pos]) {
+      if (path.length) out += "{";
+      path.push(false);
+    }
+    out += leaf;
+    while (path.length && path[path.length - 1]) {
+      if (path.length > 1) out += "}";
+      path.pop();
+    }
+    if (path.length) path[path.length - 1] = true;
+  });
+  return out;
+}
+
+/**
+ * Core's `InferScript` in a tapscript leaf, for the leaves this node
+ * writes: `pk()` of an x-only key, `multi_a()` (`InferMultiA`), and
+ * miniscript's `pkh()` when the provider knows the key; else undefined.
+ */
+function inferTapscript(script: Uint8Array, provider: ScriptProvider): string | undefined {
+  const xonly = (key: Uint8Array) => originString(key, hex.encode(key), provider);
+  if (script.length === 34 && script[0] === 32 && script[33] === 0xac) {
+    return `pk(${xonly(script.subarray(1, 33))})`;
+  }
+  const multi = matchMultiA(script);
+  if (multi) return `multi_a(${multi.threshold},${multi.keys.map(xonly).join(",")})`;
+  if (
+    script.length === 25 && script[0] === 0x76 && script[1] === 0xa9 && script[2] === 0x14 &&
+    script[23] === 0x88 && script[24] === 0xac
+  ) {
+    const pubkey = provider.publicKey?.(script.subarray(3, 23));
+    // Miniscript infers the full key it was given, compressed only.
+    if (pubkey?.length === 33) return `pkh(${originString(pubkey, hex.encode(pubkey), provider)})`;
+  }
+  return undefined;
+}
+
+/** Core's `MatchMultiA`: the threshold and keys of a `multi_a()` script. */
+function matchMultiA(script: Uint8Array): { threshold: number; keys: Uint8Array[] } | undefined {
+  if (script.length === 0 || script[0] !== 32 || script[script.length - 1] !== 0x9c) {
+    return undefined;
+  }
+  const keys: Uint8Array[] = [];
+  let at = 0;
+  while (script.length - at >= 34) {
+    if (script[at] !== 32) return undefined;
+    keys.push(script.subarray(at + 1, at + 33));
+    if (script[at + 33] !== (keys.length === 1 ? 0xac : 0xba)) return undefined;
+    at += 34;
+  }
+  if (keys.length === 0 || keys.length > MAX_PUBKEYS_PER_MULTI_A) return undefined;
+  const { ops, truncated } = parseScript(script.subarray(at));
+  if (truncated || ops.length !== 2 || ops[1].opcode !== 0x9c) return undefined;
+  const [op] = ops;
+  let threshold: number | undefined;
+  if (op.opcode >= 0x51 && op.opcode <= 0x60) threshold = op.opcode - 0x50;
+  else if (op.data && op.data.length <= 4 && op.data.length > 0) {
+    // A minimally encoded script number (`GetScriptNumber`).
+    const value = op.data.reduce((n, byte, i) => n + byte * 2 ** (8 * i), 0);
+    const negative = (op.data[op.data.length - 1] & 0x80) !== 0;
+    if (
+      !negative && hex.encode(pushScript(encodeScriptNum(value))) === hex.encode(
+          script.subarray(at, script.length - 1),
+        )
+    ) threshold = value;
+  }
+  if (threshold === undefined || threshold < 1 || threshold > keys.length) return undefined;
+  return { threshold, keys };
 }
 
 /**

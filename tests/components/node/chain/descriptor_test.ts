@@ -21,6 +21,7 @@ import {
   parseDescriptors,
   scriptToAddress,
   verifyMessage,
+  withChecksum,
 } from "../../../../components/node/chain/mod.ts";
 import { assert, assertEquals, assertThrows } from "../../../assert.ts";
 import { TestKey } from "./chain_helpers.ts";
@@ -96,8 +97,11 @@ Deno.test("descriptor: Core's parse errors", () => {
     "multi(): Multipath derivation paths have mismatched lengths",
   );
   // What this node does not support is said plainly.
-  refused(`multi_a(1,${KEY})`, "multi_a() descriptors are not supported by this node");
-  refused(`tr(${KEY},pk(${KEY}))`, "tr() with a script tree is not supported by this node");
+  refused(`multi_a(1,${KEY})`, "Can only have multi_a/sortedmulti_a inside tr()");
+  refused(
+    `tr(${KEY},and_v(v:pk(${KEY}),older(1)))`,
+    "Miniscript expressions other than pk() and pkh() are not supported in tr() leaves by this node",
+  );
   // A multipath descriptor where one is wanted.
   refused(
     `wpkh(${TPUB}/<0;1>/*)`,
@@ -376,4 +380,206 @@ Deno.test("keys and messages: WIF secrets, compact signatures", () => {
   // Signed as uncompressed, it verifies against the uncompressed key's address only.
   const loose = signMessage({ key: key.secret, compressed: false }, "message");
   assertEquals(verifyMessage(legacy, loose, "message"), "not-signed");
+});
+
+// Core's descriptor_tests.cpp (v29/v30) vectors for tr() script trees and multi_a(), as data:
+// [private form, public form, expected scripts at 0, 1, 2 (one when not ranged)].
+const L4RK = "L4rK1yDtCWekvXuE6oXD9jCYfFNV2cWRpVuPLBcCU2z8TrisoyY1";
+const XA34B = "a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd";
+const X03A3 = "03a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5";
+const XPRV_A1RP =
+  "xprvA1RpRA33e1JQ7ifknakTFpgNXPmW2YvmhqLQYMmrj4xJXXWYpDPS3xz7iAxn8L39njGVyuoseXzU6rcxFLJ8HFsTjSyQbLYnMpCqE2VbFWc";
+const XPUB_6ERA =
+  "xpub6ERApfZwUNrhLCkDtcHTcxd75RbzS1ed54G1LkBUHQVHQKqhMkhgbmJbZRkrgZw4koxb5JaHWkY4ALHY2grBGRjaDMzQLcgJvLJuZZvRcEL";
+const TAPROOT_VECTORS: [string, string, string[]][] = [
+  [
+    `tr(${X03A3},{pk(${X03A3}),{pk(${L4RK}),pk(${X03A3})}})`,
+    `tr(${X03A3},{pk(${X03A3}),{pk(${XA34B}),pk(${X03A3})}})`,
+    ["51201497ae16f30dacb88523ed9301bff17773b609e8a90518a3f96ea328a47d1500"],
+  ],
+  [
+    `tr(${XPRV_A1RP}/0/*,pk(${XPRV_A1RP}/1/*))`,
+    `tr(${XPUB_6ERA}/0/*,pk(${XPUB_6ERA}/1/*))`,
+    [
+      "512078bc707124daa551b65af74de2ec128b7525e10f374dc67b64e00ce0ab8b3e12",
+      "512001f0a02a17808c20134b78faab80ef93ffba82261ccef0a2314f5d62b6438f11",
+      "512021024954fcec88237a9386fce80ef2ced5f1e91b422b26c59ccfc174c8d1ad25",
+    ],
+  ],
+  [
+    `tr(${L4RK},pk(KzoAz5CanayRKex3fSLQ2BwJpN7U52gZvxMyk78nDMHuqrUxuSJy))`,
+    `tr(${XA34B},pk(669b8afcec803a0d323e9a17f3ea8e68e8abe5a278020a929adbec52421adbd0))`,
+    ["512017cf18db381d836d8923b1bdb246cfcd818da1a9f0e6e7907f187f0b2f937754"],
+  ],
+  [
+    `tr(${L4RK},multi_a(1,KzoAz5CanayRKex3fSLQ2BwJpN7U52gZvxMyk78nDMHuqrUxuSJy))`,
+    `tr(${XA34B},multi_a(1,669b8afcec803a0d323e9a17f3ea8e68e8abe5a278020a929adbec52421adbd0))`,
+    ["5120eb5bd3894327d75093891cc3a62506df7d58ec137fcd104cdd285d67816074f3"],
+  ],
+  // pkh() alone as a leaf: valid miniscript in tapscript.
+  [
+    `tr(${XA34B},pkh(L1NKM8dVA1h52mwDrmk1YreTWkAZZTu2vmKLpmLEbFRqGQYjHeEV))`,
+    `tr(${XA34B},pkh(30a6069f344fb784a2b4c99540a91ee727c91e3a25ef6aae867d9c65b5f23529))`,
+    ["51201e9875f690f5847404e4c5951e2f029887df0525691ee11a682afd37b608aad4"],
+  ],
+];
+
+Deno.test("descriptor: tr() script trees and multi_a(): Core's vectors (scripts, public and private forms)", () => {
+  for (const [prv, pub, scripts] of TAPROOT_VECTORS) {
+    const fromPrivate = parseDescriptor(regtestKeys(prv));
+    const fromPublic = parseDescriptor(regtestKeys(pub));
+    const indexes = fromPublic.isRange ? [0, 1, 2] : [0];
+    assertEquals(fromPublic.isRange, scripts.length > 1);
+    for (const descriptor of [fromPrivate, fromPublic]) {
+      assertEquals(
+        indexes.map((i) => hex.encode(descriptor.expand(i).scripts[0])),
+        scripts,
+        pub.slice(0, 60),
+      );
+      assert(descriptor.hasScriptTree && descriptor.isSolvable);
+    }
+    // Both write back to Core's public form; the private one to the private form given.
+    assertEquals(fromPrivate.toString(), withChecksum(regtestKeys(pub)));
+    assertEquals(fromPublic.toString(), withChecksum(regtestKeys(pub)));
+    assertEquals(fromPrivate.toPrivateString(), withChecksum(regtestKeys(prv)));
+    assertEquals([fromPrivate.hasPrivateKeys, fromPublic.hasPrivateKeys], [true, false]);
+    // A tree's outputs are no single-key address type a wallet derives.
+    assertEquals(fromPublic.addressSource, undefined);
+  }
+});
+
+Deno.test("descriptor: a multipath tr() tree stands for one descriptor per value (Core's vectors)", () => {
+  const root =
+    "xpub661MyMwAqRbcF3yVrV2KyYetLMYA5mCbv4BhrKwUrFE9LZM6JRR1AEt8Jq4V4C8LwtTke6YEEdCZqgXp85YRk2j74EfJKhe3QybQ9kcUjs4";
+  const other =
+    "xpub661MyMwAqRbcGDZQUKLqmWodYLcoBQnQH33yYkkF3jjxeLvY8qr2wWGEWkiKFaaQfJCoi3HeEq3Dc5DptfbCyjD38fNhSqtKc1UHaP4ba3t";
+  const tree = (internal: string) =>
+    regtestKeys(
+      `tr(${root}/${internal}/*,{pk(${XPUB_6ERA}/<1;2;3>/0/*),pk(${other}/0/0/<3;4;5>/*)})`,
+    );
+  const first = [
+    "5120993e5b1d71d14cbb0a90c57ea0fed1d5bf77d5804cee206c3dbd7e4d2c67d869",
+    "51207b8f629f6d406b92ffa6284f5545085eafb837c469018b715755f619b587163b",
+    "512061f52925826e51e4615007557ddbea55b22c817909d7ebcfd3c454c634643ece",
+  ];
+  const expected: [string, string[][]][] = [
+    ["<6;7;8>", [first, [
+      "5120633808b2156d0a6597e8b07f59c387bb4c2d5c02c4cb98f1802748e64c6abf5f",
+      "5120fc5f06ded29328c170bf7e49e71c9cc8699befa2bf0a2a80802a1f32ab72d291",
+      "5120fd05e2227e0dac972dff9941e332db8461bedc320c2a74def44e469ddbad9d21",
+    ], [
+      "51205d19538c7c0901520eb712d079ae6eebed4f691021da466dc24e9575d9815ad0",
+      "5120b9fc348ede2b7b9fb1f84c21741bb36bb3fa0905d0bc9417e07145d3142673f7",
+      "51203a655bc5181b12efac82a5a5d1d0969b2ceb92c6fc37f505fdf00ee8afa09b33",
+    ]]],
+    ["6", [first, [
+      "5120c481a8ada38d1070094f62af526d4f8aae2eb1e44d1fd961be6a25198b4da77b",
+      "512034a2d31c091905e62def62b575b88beff41723d83acb02dfada2e73d9c529b40",
+      "5120e0ecc278655b092962ded92a5781bd8e86e8408055de05f121e107fa211e5dfb",
+    ], [
+      "51206052cff5efc848e4b38a947803943eb1eb0076523eec1041969851ebcd265555",
+      "512009ed83d758c0bdd36e225c961810761c7a360533434a41a17bba709e331e6cd1",
+      "5120fcd77851ebaac37564b87e9b351c54492a8fbb1d6afdf7f3a9317703a002b22b",
+    ]]],
+  ];
+  for (const [internal, branches] of expected) {
+    const descriptors = parseDescriptors(tree(internal));
+    assertEquals(
+      descriptors.map((d) => [0, 1, 2].map((i) => hex.encode(d.expand(i).scripts[0]))),
+      branches,
+    );
+  }
+  const mismatch = (text: string, message: string) =>
+    assertEquals(assertThrows(() => parseDescriptors(text), DescriptorError).message, message);
+  mismatch(
+    `tr(${TPUB}/<0;1>/*,{pk(${TPUB}/<0;1;2>/*),pk(${TPUB}/9/*)})`,
+    "tr(): Multipath internal key mismatches multipath subscripts lengths",
+  );
+  mismatch(
+    `tr(${TPUB}/0/*,{pk(${TPUB}/<0;1;2>/*),pk(${TPUB}/<3;4>/*)})`,
+    "tr(): Multipath subscripts have mismatched lengths",
+  );
+  mismatch(
+    `tr(${TPUB}/0/*,multi_a(1,${TPUB}/<0;1;2>/*,${TPUB}/<3;4>/*))`,
+    "multi(): Multipath derivation paths have mismatched lengths",
+  );
+});
+
+Deno.test("descriptor: tr() trees and multi_a(): Core's errors and limits", () => {
+  const X = XA34B;
+  refused(
+    `tr(${X},multi_a(1))`,
+    "Cannot have 0 keys in multi_a; must have between 1 and 999 keys, inclusive",
+  );
+  refused(`tr(${X},{pk(${X})})`, "tr(): expected ',' after script expression");
+  refused(`tr(${X},{pk(${X}),pk(${X}))`, "tr(): expected '}' after script expression");
+  refused(`tr(${X},{pk(${X}),pk(${X})},pk(${X}))`, "tr(): expected ')' after script expression");
+  refused(`tr(${X}},pk(${X}))`, "tr: expected ',', got '}'");
+  refused(
+    `tr(${X},multi(1,${X}))`,
+    "Can only have multi/sortedmulti at top level, in sh(), or in wsh()",
+  );
+  refused(`wsh(multi_a(1,${KEY}))`, "Can only have multi_a/sortedmulti_a inside tr()");
+  refused(`sh(sortedmulti_a(1,${KEY}))`, "Can only have multi_a/sortedmulti_a inside tr()");
+  refused(`tr(${X},wpkh(${KEY}))`, "Can only have wpkh() at top level or inside sh()");
+  refused(`tr(${X},tr(${X}))`, "Can only have tr at top level");
+  refused(`tr(${X},raw(51))`, "Can only have raw() at top level");
+  refused(`tr(${X},foo(1))`, "'foo(1)' is not a valid descriptor function");
+  refused(`tr(${X},multi_a(0,${X}))`, "Multisig threshold cannot be 0, must be at least 1");
+  refused(
+    `tr(${X},multi_a(3,${X},${KEY}))`,
+    "Multisig threshold cannot be larger than the number of keys; threshold is 3 but only 2 keys specified",
+  );
+  refused(`tr(${X},sortedmulti_a(x,${X}))`, "Multi threshold 'x' is not valid");
+  refused(`tr(${X},multi_a(1,${X},00))`, "Multi: Pubkey '00' is invalid");
+  refused(
+    `tr(${X},pk(04${"a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd"}${"5b8dec5235a0fa8722476c7709c02559e3aa73aa03918ba2d492eea75abea235"}))`,
+    "pk(): Uncompressed keys are not allowed",
+  );
+  // Core's vector: a miniscript where the internal key goes is read as a key.
+  refused(
+    "tr(and_v(vc:andor(pk(03cdabb7f2dce7bfbd8a0b9570c6fd1e712e5d64045e9d6b517b3d5072251dc204),pk_k(032707170c71d8f75e4ca4e3fce870b9409dcaf12b051d3bcadff74747fa7619c0),and_v(v:older(1),pk_k(02aa27e5eb2c185e87cd1dbc3e0efc9cb1175235e0259df1713424941c3cb40402))),after(10)))",
+    "tr(): key 'and_v(vc:andor(pk(03cdabb7f2dce7bfbd8a0b9570c6fd1e712e5d64045e9d6b517b3d5072251dc204),pk_k(032707170c71d8f75e4ca4e3fce870b9409dcaf12b051d3bcadff74747fa7619c0),and_v(v:older(1),pk_k(02aa27e5eb2c185e87cd1dbc3e0efc9cb1175235e0259df1713424941c3cb40402))),after(10))' is not valid",
+  );
+  // 999 keys in multi_a, not 1000; a leaf 128 deep, not 129.
+  const keys = (n: number) => Array.from({ length: n }, () => X).join(",");
+  assertEquals(parseDescriptor(`tr(${X},multi_a(1,${keys(999)}))`).keyCount, 1000);
+  refused(
+    `tr(${X},multi_a(1,${keys(1000)}))`,
+    "Cannot have 1000 keys in multi_a; must have between 1 and 999 keys, inclusive",
+  );
+  const deep = (depth: number) =>
+    `tr(${X},${"{".repeat(depth)}pk(${X})${`,pk(${X})}`.repeat(depth)})`;
+  assertEquals(parseDescriptor(deep(128)).keyCount, 130);
+  refused(deep(129), "tr() supports at most 128 nesting levels");
+});
+
+Deno.test("descriptor: multi_a() and sortedmulti_a() leaves: scripts, key order and inference", () => {
+  const a = new TestKey(21).xOnly;
+  const b = new TestKey(22).xOnly;
+  const [low, high] = hex.encode(a) < hex.encode(b) ? [a, b] : [b, a];
+  const leaf = (fn: string, keys: Uint8Array[]) =>
+    parseDescriptor(`tr(${XA34B},${fn}(2,${keys.map((k) => hex.encode(k)).join(",")}))`);
+  const multiA = (keys: Uint8Array[]) =>
+    Uint8Array.of(0x20, ...keys[0], 0xac, 0x20, ...keys[1], 0xba, 0x52, 0x9c);
+  // multi_a keeps the keys' order; sortedmulti_a sorts the x-only keys (BIP 387).
+  const sorted = leaf("sortedmulti_a", [high, low]).expand(0);
+  assertEquals(
+    hex.encode(sorted.scripts[0]),
+    hex.encode(leaf("multi_a", [low, high]).expand(0).scripts[0]),
+  );
+  const tree = sorted.provider.taprootTree(sorted.scripts[0].subarray(2))!;
+  assertEquals(hex.encode(tree.leaves[0].script), hex.encode(multiA([low, high])));
+  // Core infers the leaf back as multi_a() in script order, keys with their origins.
+  const inferred = inferDescriptor(sorted.scripts[0], sorted.provider);
+  assert(inferred.startsWith(`tr([`) && inferred.includes(",multi_a(2,["), inferred);
+  assertEquals(parseDescriptor(inferred).expand(0).scripts, sorted.scripts);
+  // A threshold above 16 is a number push: 17 keys, 17 of them.
+  const many = Array.from({ length: 17 }, (_, i) => new TestKey(30 + i).xOnly);
+  const big = parseDescriptor(
+    `tr(${XA34B},multi_a(17,${many.map((k) => hex.encode(k)).join(",")}))`,
+  ).expand(0);
+  const script = big.provider.taprootTree(big.scripts[0].subarray(2))!.leaves[0].script;
+  assertEquals(hex.encode(script.subarray(-3)), "01119c");
+  assert(inferDescriptor(big.scripts[0], big.provider).includes("multi_a(17,"));
 });
