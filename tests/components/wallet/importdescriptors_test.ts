@@ -639,3 +639,43 @@ Deno.test("importdescriptors: a script two descriptors share stays right across 
   await mine();
   assertEquals(await call("getnewaddress", ["", "p2sh-segwit"], "watch"), await at(4));
 });
+
+Deno.test("importdescriptors: a tr() script tree is watched when not ranged, its coins unsolvable; a ranged one is refused", async () => {
+  await using target = await startImportTarget();
+  const { call, node, mine, checksummed } = target;
+  const xonly = (seed: number) =>
+    hex.encode(HDKey.fromMasterSeed(new Uint8Array(32).fill(seed)).publicKey!.subarray(1));
+  const tree = await checksummed(
+    `tr(${xonly(1)},{pk(${xonly(2)}),multi_a(1,${xonly(3)},${xonly(4)})})`,
+  );
+  const [address] = await node("deriveaddresses", [tree]);
+  const txid = await call("sendtoaddress", [address, 1.25]);
+  await mine();
+  await node("createwallet", ["watch", true, true]);
+  assertEquals(
+    await call("importdescriptors", [[{ desc: tree, timestamp: 0, label: "tree" }]], "watch"),
+    [{ success: true }],
+  );
+  assertEquals(await call("getbalance", [], "watch"), 1.25);
+  const [coin] = await call("listunspent", [], "watch");
+  assertEquals([coin.txid, coin.address, coin.solvable, coin.label], [
+    txid,
+    address,
+    false,
+    "tree",
+  ]);
+  // Not solvable: no PSBT is funded from it.
+  const funded = await call("walletcreatefundedpsbt", [[], [{ [address]: 0.5 }]], "watch");
+  assertEquals(funded.error?.code, -4);
+
+  const listed: Listed[] = (await call("listdescriptors")).descriptors;
+  const tpub = /\]([a-zA-Z0-9]+)\//.exec(listed.find((d) => d.desc.startsWith("wpkh("))!.desc)![1];
+  const ranged = await checksummed(`tr(${tpub}/0/*,pk(${tpub}/1/*))`);
+  const [refused] = await call(
+    "importdescriptors",
+    [[{ desc: ranged, timestamp: "now" }]],
+    "watch",
+  );
+  assertEquals(refused.success, false);
+  assert(refused.error.message.includes("tr() without a script tree"), refused.error.message);
+});
