@@ -1780,7 +1780,7 @@ async function importDescriptor(
     if (secret !== null && secret.key === null) {
       fail(
         Code.WALLET,
-        "This wallet signs for the compressed keys of pkh(), sh(wpkh()), wpkh() and tr() descriptors only",
+        "This wallet signs for the compressed keys of pkh(), sh(wpkh()), wpkh() and tr() descriptors without a script tree only",
       );
     }
     const keys: ImportedSecret | null = secret?.key

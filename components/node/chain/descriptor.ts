@@ -1125,6 +1125,7 @@ class Parser {
     const leaves: Expression[] = [];
     const depths: number[] = [];
     const leafLengths: number[] = [];
+    let treeKeys = 0;
     if (pos < args.length) {
       if (args[pos] !== ",") throw new DescriptorError(`tr: expected ',', got '${args[pos]}'`);
       pos++;
@@ -1142,7 +1143,14 @@ class Parser {
         }
         const end = exprEnd(args, pos);
         this.multipathLengths = new Set();
-        leaves.push(this.script(args.slice(pos, end), "p2tr"));
+        const leaf = this.script(args.slice(pos, end), "p2tr");
+        treeKeys += allKeys(leaf).length;
+        if (treeKeys > MAX_TREE_KEYS) {
+          throw new DescriptorError(
+            `tr(): at most ${MAX_TREE_KEYS} keys in a script tree here (not Core's limit: each is derived in turn)`,
+          );
+        }
+        leaves.push(leaf);
         leafLengths.push(lengthOf(this.multipathLengths));
         lengths.push(...this.multipathLengths);
         depths.push(branches.length);
@@ -1166,7 +1174,9 @@ class Parser {
         throw new DescriptorError("tr(): expected ')' after script expression");
       }
     }
-    const most = Math.max(keyLength, ...leafLengths);
+    // A loop, not a spread: a tree may have more leaves than a call takes arguments.
+    let most = keyLength;
+    for (const length of leafLengths) most = Math.max(most, length);
     if (leafLengths.some((length) => length !== 1 && length !== most)) {
       throw new DescriptorError("tr(): Multipath subscripts have mismatched lengths");
     }
@@ -1183,6 +1193,8 @@ class Parser {
 
 /** Core's `MAX_PUBKEYS_PER_MULTI_A`. */
 const MAX_PUBKEYS_PER_MULTI_A = 999;
+/** The most keys a script tree holds here (Core has no such limit). */
+const MAX_TREE_KEYS = 1000;
 
 /**
  * Core's `script::Expr`: where the expression starting at `from` ends — at

@@ -197,7 +197,8 @@ export function inferTaprootTree(
   });
   const root = newNode(tree.merkleRoot);
   for (const record of ordered) {
-    record.controls.sort(compareBytes);
+    // Core's ShortestVectorFirstComparator: a script's shallowest occurrence first.
+    record.controls.sort((a, b) => a.length - b.length || compareBytes(a, b));
     for (const control of record.controls) {
       const { leafVersion, script } = record;
       if (leafVersion < 0 || leafVersion >= 0x100 || leafVersion & 1) continue;

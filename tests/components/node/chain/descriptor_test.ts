@@ -583,3 +583,36 @@ Deno.test("descriptor: multi_a() and sortedmulti_a() leaves: scripts, key order 
   assertEquals(hex.encode(script.subarray(-3)), "01119c");
   assert(inferDescriptor(big.scripts[0], big.provider).includes("multi_a(17,"));
 });
+
+Deno.test("descriptor: tree inference takes a script's shallowest occurrence first, as Core's; a tree's keys are bounded here", () => {
+  const a = "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+  const b = "c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5";
+  const internal = "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9";
+  // Trees whose inference differs from the written tree only when a repeated leaf is placed
+  // by its deeper occurrence first.
+  for (
+    const [written, inferred] of [
+      [`{pk(${a}),{pk(${a}),{pk(${a}),pk(${a})}}}`, `{pk(${a}),{pk(${a}),{pk(${a}),pk(${a})}}}`],
+      [`{{pk(${a}),{pk(${b}),pk(${b})}},pk(${a})}`, `{pk(${a}),{pk(${a}),{pk(${b}),pk(${b})}}}`],
+    ]
+  ) {
+    const descriptor = parseDescriptor(`tr(${internal},${written})`);
+    const { scripts, provider } = descriptor.expand(0);
+    assertEquals(
+      // Each hex key comes back with its own fingerprint as origin, as in Core.
+      inferDescriptor(scripts[0], provider).split("#")[0].replaceAll(/\[[0-9a-f]{8}\]/g, ""),
+      `tr(${internal},${inferred})`,
+      written,
+    );
+  }
+  const leaves = Array.from({ length: 1001 }, () => `pk(${a})`);
+  let tree = leaves[0];
+  for (const leaf of leaves.slice(1, 128)) tree = `{${leaf},${tree}}`;
+  const big = `tr(${internal},{multi_a(1,${Array(999).fill(a).join(",")}),multi_a(1,${a},${a})})`;
+  assertThrows(
+    () => parseDescriptor(big),
+    DescriptorError,
+    "tr(): at most 1000 keys in a script tree here (not Core's limit: each is derived in turn)",
+  );
+  assertEquals(parseDescriptor(`tr(${internal},${tree})`).keyCount, 129);
+});
