@@ -140,7 +140,7 @@ Deno.test("network, util and control methods of a node without peers", async (t)
     await rejects(
       call("getdescriptorinfo", [`multi_a(1,${TPUB})`]),
       -5,
-      "multi_a() descriptors are not supported by this node",
+      "Can only have multi_a/sortedmulti_a inside tr()",
     );
     const computed = (await call("getdescriptorinfo", ["raw(00)"])).checksum;
     await rejects(
