@@ -416,9 +416,14 @@ export function methodCase(
     ? `/wallet/${encodeURIComponent(rng.pick(ctx.walletNames))}`
     : rng.pick(["/wallet/", "/wallet/%zz", "/wallet/w/x", "/x"]);
   // prioritisetransaction's dummy is read with get_real: the one number argument that is no integer.
-  const fraction = [...given].find(([arg, v]) =>
-    arg.type === "num" && firstName(arg) !== "dummy" && v instanceof RawJson && /[.eE]/.test(v.text)
-  );
+  // scanblocks reads its heights only to start a scan (`status` and `abort` leave them unread).
+  const action = [...given].find(([arg]) => arg.name === "action")?.[1];
+  const heightsRead = shape.name !== "scanblocks" || action === "start";
+  const fraction = heightsRead &&
+    [...given].find(([arg, v]) =>
+      arg.type === "num" && firstName(arg) !== "dummy" && v instanceof RawJson &&
+      /[.eE]/.test(v.text)
+    );
   return {
     seed,
     method: shape.name,
