@@ -620,6 +620,7 @@ function entries(
   wallet: Wallet,
   { tx, row }: WalletTx,
   forDetails = false,
+  includeChange = false,
 ): Record<string, Reply | undefined>[] {
   const debit = wallet.debit(tx);
   const confirmations = wallet.confirmations(row);
@@ -630,7 +631,7 @@ function entries(
   const receives: Record<string, Reply | undefined>[] = [];
   tx.outputs.forEach((output, vout) => {
     const mine = wallet.isMine(output.script);
-    if (fromMe && wallet.isChange(output.script)) return;
+    if (fromMe && !includeChange && wallet.isChange(output.script)) return;
     const address = scriptAddress(output.script);
     const label = wallet.addressBookEntry(output.script)?.label;
     if (fromMe) {
@@ -715,8 +716,13 @@ function txFields(wallet: Wallet, { tx, row }: WalletTx): Record<string, Reply |
 }
 
 /** A transaction entry with the order Core gives `trusted` (mempool only). */
-function listEntries(wallet: Wallet, selected: WalletTx[], label?: string): Reply[] {
-  const all = selected.flatMap((wtx) => entries(wallet, wtx));
+function listEntries(
+  wallet: Wallet,
+  selected: WalletTx[],
+  label?: string,
+  includeChange = false,
+): Reply[] {
+  const all = selected.flatMap((wtx) => entries(wallet, wtx, false, includeChange));
   // Core: with a label, only the receives to addresses carrying it.
   return label === undefined
     ? all
@@ -1275,23 +1281,30 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return all.slice(Math.max(all.length - from - n, 0), all.length - from);
   },
 
-  listsinceblock(wallet, [blockhash, targetConfirmations]) {
+  async listsinceblock(
+    wallet,
+    [blockhash, targetConfirmations, , includeRemoved, includeChange, label],
+  ) {
     let since = -1;
+    let removed: WalletTx[] = [];
     if (blockhash !== null && blockhash !== undefined && blockhash !== "") {
-      const height = wallet.heightOf(str(blockhash));
-      if (height === undefined) fail(Code.INVALID_ADDRESS_OR_KEY, "Block not found");
-      since = height;
+      const hash = parseHashV(blockhash as Json, "blockhash");
+      const fork = await wallet.commonAncestor(hash, bool(includeRemoved, true));
+      if (fork === undefined) fail(Code.INVALID_ADDRESS_OR_KEY, "Block not found");
+      ({ height: since, detached: removed } = fork);
     }
     const target = int(targetConfirmations, 1);
     if (target < 1) fail(Code.INVALID_PARAMETER, "Invalid parameter");
+    const change = bool(includeChange, false);
+    const only = label === null || label === undefined ? undefined : labelName(label);
     const selected = wallet.transactions().filter(({ row }) =>
       row.blockHeight === null ? row.inMempool : row.blockHeight > since
     );
-    const lastHeight = wallet.tip.height + 1 - target;
+    const tip = wallet.tip.height;
     return {
-      transactions: listEntries(wallet, selected),
-      removed: [],
-      lastblock: wallet.hashAt(lastHeight) ?? wallet.tip.hash,
+      transactions: listEntries(wallet, selected, only, change),
+      removed: listEntries(wallet, removed, only, change),
+      lastblock: await wallet.blockHashAt(tip + 1 - Math.min(target, tip + 1)),
     };
   },
 

@@ -64,6 +64,16 @@ const SCHEMA = `
   ${USED_SCRIPTS}
 `;
 
+/**
+ * The wallet keeps the hashes of its last processed blocks, and every
+ * 1,024th below them: enough to find where a reorganisation forked (a
+ * deeper one is found at the next kept block, and what lies between is
+ * read again), without a row per block of the chain.
+ */
+const LOCATOR_RECENT = 100;
+/** Every how many heights a block stays kept below the recent ones. */
+const LOCATOR_SPACING = 1024;
+
 /** WAL for atomic commits that survive a crash; deleted content overwritten (the plaintext secret). */
 const PRAGMAS = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;";
 
@@ -300,21 +310,39 @@ export class WalletStore implements Disposable {
     }));
   }
 
-  /** Records that the block at `height` is `hash` (and forgets those above it). */
-  setBlock(height: number, hash: string): void {
+  /**
+   * Makes the block `hash` at `height` the wallet's last processed one (no
+   * block for height -1): forgets the blocks above it, and below it those
+   * the locator no longer needs: it keeps the last 100, and every 1,024th
+   * below them.
+   */
+  setTip(height: number, hash: string): void {
     this.#db.prepare("DELETE FROM blocks WHERE height >= ?").run(height);
-    this.#db.prepare("INSERT INTO blocks VALUES (?, ?)").run(height, hash);
+    if (height >= 0) this.#db.prepare("INSERT INTO blocks VALUES (?, ?)").run(height, hash);
+    this.#db.prepare("DELETE FROM blocks WHERE height <= ? AND height % ? != 0")
+      .run(height - LOCATOR_RECENT, LOCATOR_SPACING);
+    this.setMeta("tip_hash", hash);
+    this.setMeta("tip_height", String(height));
   }
 
-  /** Forgets the blocks from `height` up. */
-  dropBlocksFrom(height: number): void {
-    this.#db.prepare("DELETE FROM blocks WHERE height >= ?").run(height);
+  /** The last processed block; height -1 before any. */
+  tip(): { hash: string; height: number } {
+    return { hash: this.meta("tip_hash") ?? "", height: Number(this.meta("tip_height") ?? -1) };
   }
 
-  /** The processed blocks, hashes by height. */
-  blocks(): Map<number, string> {
-    const rows = this.#db.prepare("SELECT height, hash FROM blocks").all();
-    return new Map(rows.map((row) => [Number(row.height), String(row.hash)]));
+  /** The hash kept of the processed block at `height`, if kept. */
+  blockAt(height: number): string | undefined {
+    const row = this.#db.prepare("SELECT hash FROM blocks WHERE height = ?").get(height);
+    return row === undefined ? undefined : String(row.hash);
+  }
+
+  /**
+   * The processed blocks kept, newest first, with their heights: Core's
+   * block locator, which finds where the wallet's view and the node's fork.
+   */
+  locator(): { height: number; hash: string }[] {
+    const rows = this.#db.prepare("SELECT height, hash FROM blocks ORDER BY height DESC").all();
+    return rows.map((row) => ({ height: Number(row.height), hash: String(row.hash) }));
   }
 
   /**

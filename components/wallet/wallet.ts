@@ -91,6 +91,26 @@ const REFILL_STEP = 50;
 export const MAX_TX_FEE = 10_000_000n;
 /** Blocks fetched per `getBlocksSince` during a rescan. */
 const RESCAN_BATCH = 50;
+/** The highest height a catch-up reads to: the tip, wherever it is. */
+const MAX_HEIGHT = 2 ** 31 - 1;
+
+/** Where a scan step ended: the height reached, the tip, or the chain moved under it. */
+type ScanStep = number | "tip" | "moved";
+
+/** How {@linkcode Wallet}'s block scans read blocks. */
+interface BlockScan {
+  /** Whether the wallet's tip follows the blocks read (a catch-up), else blocks it had processed are read again. */
+  readonly advance: boolean;
+  /** Whether the node's block filters are asked first. */
+  readonly filters: boolean;
+  /** Throws to stop the scan. */
+  aborted(): void;
+  /** Called with each height read or passed over. */
+  done(height: number): void;
+}
+
+/** A catch-up: the tip follows, filters first, never stopped. */
+const FOLLOW: BlockScan = { advance: true, filters: true, aborted: () => {}, done: () => {} };
 /** Core's `walletpassphrase` cap on the timeout (about three years). */
 const MAX_UNLOCK_SECONDS = 100_000_000;
 
@@ -106,6 +126,7 @@ export class WalletError extends Error {
 export const Code = {
   MISC: -1,
   TYPE: -3,
+  INTERNAL_ERROR: -32603,
   WALLET: -4,
   INVALID_ADDRESS_OR_KEY: -5,
   INSUFFICIENT_FUNDS: -6,
@@ -326,7 +347,7 @@ export class Wallet implements Disposable {
   #avoidReuse = false;
   /** The wallet transactions spending each outpoint (Core's `mapTxSpends`; coinbases spend none). */
   readonly #spends = new Map<string, string[]>();
-  #blocks: Map<number, string>;
+  /** The last processed block, as the store keeps it. */
   #tip: BlockRef;
   /** The rescan running: when it started, the share done, whether it was told to stop. */
   #scan: { started: number; progress: number; aborting: boolean } | null = null;
@@ -369,9 +390,7 @@ export class Wallet implements Disposable {
     this.name = name;
     this.store = store;
     this.chain = chain;
-    this.#blocks = store.blocks();
-    const hash = store.meta("tip_hash") ?? "";
-    this.#tip = { hash, height: Number(store.meta("tip_height") ?? -1) };
+    this.#tip = store.tip();
   }
 
   /**
@@ -405,11 +424,7 @@ export class Wallet implements Disposable {
             avoidReuse: options.avoidReuse === true,
           }),
         );
-        if (tip !== undefined) {
-          store.setMeta("tip_hash", displayHex(tip.hash));
-          store.setMeta("tip_height", String(tip.height));
-          store.setBlock(tip.height, displayHex(tip.hash));
-        }
+        if (tip !== undefined) store.setTip(tip.height, displayHex(tip.hash));
         if (!options.disablePrivateKeys) {
           store.setMeta(KEYRING_KEY, new Keyring(secret, []).toString());
         }
@@ -1002,7 +1017,7 @@ export class Wallet implements Disposable {
       updatedBlockTip: () => {},
     };
     this.#handler = await this.chain.handleNotifications(notifications);
-    await this.serial(() => this.#catchUp());
+    await this.serial(() => this.#catchUp(true));
     // What is in the mempool now is the node's to say (it may have restarted without its mempool).
     await this.serial(() => this.#forgetMempool());
     await this.chain.requestMempoolTransactions(notifications);
@@ -1047,15 +1062,38 @@ export class Wallet implements Disposable {
     return this.#tip;
   }
 
-  /** Height of the processed block `hash`, if it is on the wallet's chain. */
-  heightOf(hash: string): number | undefined {
-    for (const [height, known] of this.#blocks) if (known === hash) return height;
-    return undefined;
+  /**
+   * Core's `findCommonAncestor` of the block `hash` and the wallet's tip:
+   * the height where the block's branch meets the wallet's chain, and, with
+   * `readDetached`, the wallet's transactions in the blocks of that branch
+   * above it, which the node's chain left (newest block first). Undefined
+   * when the node does not know the block.
+   */
+  async commonAncestor(
+    hash: string,
+    readDetached: boolean,
+  ): Promise<{ height: number; detached: WalletTx[] } | undefined> {
+    let found = await this.chain.findBlock(internalBytes(hash));
+    const detached: WalletTx[] = [];
+    while (found !== undefined && !found.inActiveChain) {
+      if (readDetached) {
+        const block = await this.chain.getBlock(found.hash);
+        if (block === undefined) {
+          throw new WalletError(Code.INTERNAL_ERROR, "Can't read block from disk");
+        }
+        for (const raw of block.transactions) {
+          const wtx = this.#txs.get(parseTx(raw).txid);
+          if (wtx !== undefined) detached.push(wtx);
+        }
+      }
+      found = await this.chain.findBlock(found.prevHash);
+    }
+    return found && { height: Math.min(found.height, this.#tip.height), detached };
   }
 
-  /** Hash of the processed block at `height`. */
-  hashAt(height: number): string | undefined {
-    return this.#blocks.get(height);
+  /** Hash of the block at `height` of the wallet's chain, at most its tip's. */
+  async blockHashAt(height: number): Promise<string> {
+    return this.store.blockAt(height) ?? displayHex(await this.chain.getBlockHash(height));
   }
 
   /** Epoch seconds of the wallet's creation. */
@@ -1585,21 +1623,19 @@ export class Wallet implements Disposable {
           inMempool: false,
         });
       });
-      if (!advance) return;
-      this.store.setBlock(block.height, hash);
-      this.store.setMeta("tip_hash", hash);
-      this.store.setMeta("tip_height", String(block.height));
-      this.#blocks.set(block.height, hash);
-      for (const height of this.#blocks.keys()) {
-        if (height > block.height) this.#blocks.delete(height);
-      }
-      this.#tip = { hash, height: block.height };
+      if (advance) this.#setTip(block.height, hash);
     });
+  }
+
+  /** Makes the block `hash` at `height` the last processed one (-1: none). */
+  #setTip(height: number, hash: string): void {
+    this.store.setTip(height, hash);
+    this.#tip = { hash, height };
   }
 
   async #blockConnected(block: BlockInfo): Promise<void> {
     const hash = displayHex(block.hash);
-    if (this.#blocks.get(block.height) === hash) return; // seen during a catch-up
+    if (this.store.blockAt(block.height) === hash) return; // seen during a catch-up
     if (displayHex(block.prevHash) !== this.#tip.hash) {
       await this.#catchUp(); // a gap: this block comes with the rest
       return;
@@ -1609,7 +1645,7 @@ export class Wallet implements Disposable {
 
   #blockDisconnected(block: BlockInfo): void {
     const hash = displayHex(block.hash);
-    if (this.#blocks.get(block.height) !== hash) return;
+    if (this.store.blockAt(block.height) !== hash) return;
     this.#unwindTo(block.height - 1, displayHex(block.prevHash));
   }
 
@@ -1626,30 +1662,60 @@ export class Wallet implements Disposable {
           });
         }
       }
-      this.store.dropBlocksFrom(height + 1);
-      for (const h of [...this.#blocks.keys()]) if (h > height) this.#blocks.delete(h);
-      this.store.setMeta("tip_hash", hash);
-      this.store.setMeta("tip_height", String(height));
-      this.#tip = { hash, height };
+      this.#setTip(height, hash);
     });
   }
 
-  /** Catches up with the node's active chain from where the wallet's view forks from it. */
-  async #catchUp(): Promise<void> {
-    const heights = [...this.#blocks.keys()].sort((a, b) => b - a);
-    const locator = heights.map((h) => internalBytes(this.#blocks.get(h)!));
-    const fork = locator.length === 0 ? undefined : await this.chain.findLocatorFork(locator);
-    let height = fork ?? -1;
-    if (height < this.#tip.height) {
-      const hash = height < 0 ? "" : this.#blocks.get(height)!;
-      this.#unwindTo(height, hash);
-    }
-    for (;;) {
-      const blocks = await this.chain.getBlocksSince(height, RESCAN_BATCH);
-      if (blocks.length === 0) return;
-      for (const block of blocks) this.#applyBlock(block, true);
-      height = blocks.at(-1)!.height;
-    }
+  /**
+   * Catches up with the node's active chain from where the wallet's view
+   * forks from it, through the node's block filters where it keeps them,
+   * as Core's `AttachChain` rescans; from the fork again when the chain
+   * moves under the catch-up. `logged`: with Core's log lines (at load).
+   */
+  async #catchUp(logged = false): Promise<void> {
+    let step: ScanStep;
+    do {
+      const locator = this.store.locator();
+      const fork = locator.length === 0
+        ? undefined
+        : await this.chain.findLocatorFork(locator.map(({ hash }) => internalBytes(hash)));
+      if ((fork ?? -1) < this.#tip.height) {
+        const at = locator.find(({ height }) => height === fork);
+        this.#unwindTo(at?.height ?? -1, at?.hash ?? "");
+      }
+      const height = this.#tip.height;
+      const behind = logged ? (await this.chain.getHeight() ?? height) - height : 0;
+      const started = Date.now();
+      if (behind > 0) {
+        // Core's words: from the fork, or from genesis when its view and the node's share no block.
+        const from = Math.max(height, 0);
+        this.#log(`Rescanning last ${behind + height - from} blocks (from block ${from})...`);
+        await this.#logScanStart(height + 1);
+      }
+      step = await this.#scanBlocks(height, MAX_HEIGHT, FOLLOW);
+      if (behind > 0) this.#logScanEnd(started);
+    } while (step === "moved");
+  }
+
+  /**
+   * Core's first line of a scan from `start`, saying whether the node's
+   * block filters will serve it; whether they will.
+   */
+  async #logScanStart(start: number): Promise<boolean> {
+    // An empty range asks only whether the node keeps filters.
+    const filters = await this.chain.blockFilterMatches(start, start - 1, []) !== undefined;
+    const from = displayHex(await this.chain.getBlockHash(start));
+    this.#log(
+      `Rescan started from block ${from}... (${
+        filters ? "fast variant using block filters" : "slow variant inspecting all blocks"
+      })`,
+    );
+    return filters;
+  }
+
+  /** Core's last line of a scan `started` then (epoch milliseconds). */
+  #logScanEnd(started: number): void {
+    this.#log(`Rescan completed in ${String(Date.now() - started).padStart(15)}ms`);
   }
 
   /**
@@ -1664,34 +1730,22 @@ export class Wallet implements Disposable {
     if (this.#scan !== null) throw new WalletError(Code.WALLET, RESCAN_RUNNING);
     const scan = this.#scan = { started: Date.now(), progress: 0, aborting: false };
     let at = start;
-    const aborted = () => {
-      if (!scan.aborting) return;
-      this.#log(`Rescan aborted at block ${at}. Progress=${scan.progress.toFixed(6)}`);
-      throw new WalletError(Code.MISC, "Rescan aborted.");
-    };
-    const done = (height: number) => {
-      at = height;
-      scan.progress = (height - start + 1) / (stop - start + 1);
-    };
     try {
       await this.serial(async () => {
-        // An empty range asks only whether the node keeps filters.
-        const fast = await this.chain.blockFilterMatches(start, start - 1, []) !== undefined;
-        const from = displayHex(await this.chain.getBlockHash(start));
-        this.#log(
-          `Rescan started from block ${from}... (${
-            fast ? "fast variant using block filters" : "slow variant inspecting all blocks"
-          })`,
-        );
-        for (let height = start - 1; height < stop;) {
-          aborted();
-          const reached = fast
-            ? await this.#rescanFiltered(height, stop, aborted, done)
-            : undefined;
-          height = reached ?? await this.#rescanBatch(height, stop, aborted, done);
-          if (height < 0) break;
-        }
-        this.#log(`Rescan completed in ${String(Date.now() - scan.started).padStart(15)}ms`);
+        await this.#scanBlocks(start - 1, stop, {
+          advance: false,
+          filters: await this.#logScanStart(start),
+          aborted: () => {
+            if (!scan.aborting) return;
+            this.#log(`Rescan aborted at block ${at}. Progress=${scan.progress.toFixed(6)}`);
+            throw new WalletError(Code.MISC, "Rescan aborted.");
+          },
+          done: (height) => {
+            at = height;
+            scan.progress = (height - start + 1) / (stop - start + 1);
+          },
+        });
+        this.#logScanEnd(scan.started);
       });
     } finally {
       this.#scan = null;
@@ -1699,49 +1753,74 @@ export class Wallet implements Disposable {
   }
 
   /**
+   * Reads the active chain's blocks after `height` up to `stop`: through
+   * the node's block filters while it has them for the blocks asked (and
+   * `scan.filters`), every block otherwise. Ends at `stop` or the tip, or
+   * "moved" when, following the chain (`scan.advance`), what it reads no
+   * longer extends the wallet's tip.
+   */
+  async #scanBlocks(height: number, stop: number, scan: BlockScan): Promise<ScanStep> {
+    let reached: ScanStep = height;
+    while (typeof reached === "number" && reached < stop) {
+      scan.aborted();
+      const filtered: ScanStep | undefined = scan.filters
+        ? await this.#scanFiltered(reached, stop, scan)
+        : undefined;
+      reached = filtered ?? await this.#scanBatch(reached, stop, scan);
+    }
+    return reached;
+  }
+
+  /**
    * Core's fast rescan: the node's block filters say which blocks after
    * `height` (up to `stop`) may hold the wallet's scripts, and only those
    * are read. A block that adds scripts (the pool topped up past a used
    * address) ends the stretch, as the filters were asked about the scripts
-   * before it. The height reached, or undefined without filters.
+   * before it. Undefined when the node has no filters for the blocks.
    */
-  async #rescanFiltered(
+  async #scanFiltered(
     height: number,
     stop: number,
-    aborted: () => void,
-    done: (height: number) => void,
-  ): Promise<number | undefined> {
+    scan: BlockScan,
+  ): Promise<ScanStep | undefined> {
     const scripts = [...this.#scripts.keys(), ...this.#watchedScripts.keys()];
     const matches = await this.chain.blockFilterMatches(height + 1, stop, scripts.map(hex.decode));
     if (matches === undefined) return undefined;
-    if (matches.lastHeight <= height) return -1; // past the tip
-    for (const matched of matches.heights) {
-      aborted();
-      const block = await this.chain.getBlockAtHeight(matched);
-      if (block === undefined) return -1;
-      this.#applyBlock(block, false);
-      done(matched);
+    if (scan.advance && !this.#extendsTip(height + 1, matches.previousHash)) return "moved";
+    if (matches.lastHeight <= height) return "tip";
+    for (const [i, matched] of matches.heights.entries()) {
+      scan.aborted();
+      // By hash: the blocks of the chain the filters were read on, which the tip below follows.
+      const block = await this.chain.getBlock(matches.hashes[i]);
+      if (block === undefined) return "tip"; // a block the node no longer has
+      this.#applyBlock(block, scan.advance);
+      scan.done(matched);
       if (this.#scripts.size + this.#watchedScripts.size !== scripts.length) return matched;
     }
-    done(matches.lastHeight);
+    if (scan.advance) {
+      this.store.atomically(() => this.#setTip(matches.lastHeight, displayHex(matches.lastHash)));
+    }
+    scan.done(matches.lastHeight);
     return matches.lastHeight;
   }
 
-  /** Reads the blocks after `height` (up to `stop`), a batch of them; the height reached, or -1 past the tip. */
-  async #rescanBatch(
-    height: number,
-    stop: number,
-    aborted: () => void,
-    done: (height: number) => void,
-  ): Promise<number> {
+  /** Reads the blocks after `height` (up to `stop`), a batch of them. */
+  async #scanBatch(height: number, stop: number, scan: BlockScan): Promise<ScanStep> {
     const blocks = await this.chain.getBlocksSince(height, Math.min(RESCAN_BATCH, stop - height));
-    if (blocks.length === 0) return -1;
+    if (blocks.length === 0) return "tip";
     for (const block of blocks) {
-      aborted();
-      this.#applyBlock(block, false);
-      done(block.height);
+      scan.aborted();
+      if (scan.advance && !this.#extendsTip(block.height, block.prevHash)) return "moved";
+      this.#applyBlock(block, scan.advance);
+      scan.done(block.height);
     }
     return blocks.at(-1)!.height;
+  }
+
+  /** Whether a block at `height` whose parent is `prevHash` comes right after the wallet's tip. */
+  #extendsTip(height: number, prevHash: Uint8Array): boolean {
+    if (height !== this.#tip.height + 1) return false;
+    return height === 0 || displayHex(prevHash) === this.#tip.hash;
   }
 
   /**
@@ -1774,7 +1853,7 @@ export class Wallet implements Disposable {
       const block = await this.chain.findBlock(internalBytes(blockHash));
       if (
         block === undefined || !block.inActiveChain || block.height > this.#tip.height ||
-        (this.#blocks.get(block.height) ?? blockHash) !== blockHash
+        (this.store.blockAt(block.height) ?? blockHash) !== blockHash
       ) throw refused("Block not found in chain");
       if (index === null) throw refused("Transaction given doesn't exist in proof");
       const tx = parseTx(raw);

@@ -156,6 +156,14 @@ struct FilterMatches {
   heights @0 :List(Int32);
   # The last height looked at (the range may end early: 10,000 blocks, the tip).
   lastHeight @1 :Int32;
+  # The matching blocks' hashes, in the order of `heights`: the blocks of
+  # the chain the filters were read on, even if it has changed since.
+  hashes @2 :List(Data);
+  # Hash of the block at `lastHeight` (empty when no block was looked at).
+  lastHash @3 :Data;
+  # Hash of the block before `fromHeight` on that chain (empty for height
+  # 0): a caller that followed another chain up to there sees it moved.
+  previousHash @4 :Data;
 }
 
 # Where a block sits, without its transactions.

@@ -195,11 +195,23 @@ export class ChainImpl implements Chain, Disposable {
     if (!blockFilterIndex || scripts.length > MATCH_BUDGET) return undefined;
     if (fromHeight < 0) throw new Error(`blockFilterMatches: fromHeight ${fromHeight} is negative`);
     const last = Math.min(toHeight, chain.height, fromHeight + MAX_FILTER_BLOCKS - 1);
-    if (last < fromHeight) return { heights: [], lastHeight: fromHeight - 1 };
+    const previousHash = chain.entryAtHeight(fromHeight - 1)?.hash ?? new Uint8Array();
+    if (last < fromHeight) {
+      return {
+        heights: [],
+        lastHeight: fromHeight - 1,
+        hashes: [],
+        lastHash: previousHash,
+        previousHash,
+      };
+    }
     const found = blockFilterIndex.match(activeBlocks(chain, fromHeight, last), scripts);
     return found && {
       heights: found.matching.map((entry) => entry.height),
       lastHeight: found.last.height,
+      hashes: found.matching.map((entry) => entry.hash),
+      lastHash: found.last.hash,
+      previousHash,
     };
   }
 

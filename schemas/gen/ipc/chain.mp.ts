@@ -81,6 +81,12 @@ export interface FilterMatches {
   heights: number[];
   /** Field `lastHeight @1`. */
   lastHeight: number;
+  /** Field `hashes @2`. */
+  hashes: Uint8Array[];
+  /** Field `lastHash @3`. */
+  lastHash: Uint8Array;
+  /** Field `previousHash @4`. */
+  previousHash: Uint8Array;
 }
 
 /** Struct `FoundBlock`. */
@@ -161,7 +167,7 @@ export const ChainNotifications: $.InterfaceDescriptor<ChainNotifications> = { n
 ] };
 
 /** Layout of `FilterMatches`. */
-export const FilterMatches: $.StructDescriptor = { name: "FilterMatches", id: 0xa713abe004af51e7n, dataWords: 1, pointers: 1, fields: [{ name: "heights", type: { kind: "list", element: { kind: "int32" } }, offset: 0 }, { name: "lastHeight", type: { kind: "int32" }, offset: 0 }] };
+export const FilterMatches: $.StructDescriptor = { name: "FilterMatches", id: 0xa713abe004af51e7n, dataWords: 1, pointers: 4, fields: [{ name: "heights", type: { kind: "list", element: { kind: "int32" } }, offset: 0 }, { name: "lastHeight", type: { kind: "int32" }, offset: 0 }, { name: "hashes", type: { kind: "list", element: { kind: "data" } }, offset: 1 }, { name: "lastHash", type: { kind: "data" }, offset: 2 }, { name: "previousHash", type: { kind: "data" }, offset: 3 }] };
 
 /** Layout of `FoundBlock`. */
 export const FoundBlock: $.StructDescriptor = { name: "FoundBlock", id: 0xdbc9df53c251ca22n, dataWords: 2, pointers: 2, fields: [{ name: "hash", type: { kind: "data" }, offset: 0 }, { name: "height", type: { kind: "int32" }, offset: 0 }, { name: "prevHash", type: { kind: "data" }, offset: 1 }, { name: "time", type: { kind: "uint32" }, offset: 4 }, { name: "mtpTime", type: { kind: "uint32" }, offset: 8 }, { name: "inActiveChain", type: { kind: "bool" }, offset: 96 }] };

@@ -56,3 +56,140 @@ Deno.test("filter rescan: a restored wallet finds payments past its first pool t
     "the rescan's log lines",
   );
 });
+
+Deno.test("filter catch-up: a wallet loaded behind the chain catches up through the filters, over a reorganisation made while it was away", async () => {
+  await using target = await startMethodFuzzTarget(["-blockfilterindex"]);
+  const node = target.node.call;
+  const call = target.walletCall;
+  const filler = target.context.addresses[4];
+  await node("createwallet", ["away"]);
+  const addresses = [
+    await call("getnewaddress", [], "away"),
+    await call("getnewaddress", [], "away"),
+    await call("getnewaddress", [], "away"),
+  ];
+  const first = await call("sendtoaddress", [addresses[0], 1]);
+  await node("generatetoaddress", [1, filler]);
+  const seen = await node("getbestblockhash");
+  const seenHeight = await node("getblockcount");
+  await call("unloadwallet", [], "away");
+  assertEquals(await call("listwallets"), ["w"]);
+
+  // Away: the block it saw is replaced (its payment confirmed again in another), and the
+  // chain grows by 300 blocks, two of them paying it.
+  await node("invalidateblock", [seen]);
+  await node("generatetoaddress", [1, target.context.addresses[3]]);
+  const replaced = await node("getbestblockhash");
+  assert(replaced !== seen);
+  const later = [];
+  for (const [blocks, address, amount] of [[120, addresses[1], 2], [178, addresses[2], 3]]) {
+    await node("generatetoaddress", [blocks, filler]);
+    later.push(await call("sendtoaddress", [address, amount]));
+    await node("generatetoaddress", [1, filler]);
+  }
+  const tip = await node("getblockcount");
+  assertEquals(tip, seenHeight + 300);
+
+  await call("loadwallet", ["away"]);
+  assertEquals(await call("getbalance", [], "away"), 6);
+  assertEquals((await call("gettransaction", [first], "away")).blockhash, replaced);
+  for (const txid of later) {
+    assertEquals((await call("gettransaction", [txid], "away")).confirmations > 0, true);
+  }
+  assertEquals((await call("getwalletinfo", [], "away")).lastprocessedblock, {
+    hash: await node("getbestblockhash"),
+    height: tip,
+  });
+  // From the block below the one replaced, where its view and the node's fork.
+  const fork = seenHeight - 1;
+  const lines = [
+    `wallet: [away] Rescanning last ${tip - fork} blocks (from block ${fork})...`,
+    `wallet: [away] Rescan started from block ${await node("getblockhash", [seenHeight])}... ` +
+    "(fast variant using block filters)",
+  ];
+  await waitFor(
+    () => lines.every((line) => target.walletStderr().includes(line)),
+    undefined,
+    "the catch-up's log lines",
+  );
+
+  // Core's listsinceblock of the block replaced: from the fork on, and its payment as removed.
+  const since = await call("listsinceblock", [seen], "away");
+  assertEquals(
+    since.transactions.map((t: { txid: string }) => t.txid).sort(),
+    [first, ...later].sort(),
+  );
+  assertEquals(since.removed.map((t: { txid: string }) => t.txid), [first]);
+  assertEquals((await call("listsinceblock", [seen, 1, true, false], "away")).removed, []);
+  assertEquals(
+    (await call("listsinceblock", [replaced], "away")).transactions.map((t: { txid: string }) =>
+      t.txid
+    ).sort(),
+    [...later].sort(),
+  );
+  // Change shows with include_change only, as a send and a receive; a label keeps its receives.
+  const spent = await call("sendtoaddress", [target.context.addresses[3], 0.5], "away");
+  const entriesOf = async (params: unknown[]) =>
+    (await call("listsinceblock", params, "away")).transactions
+      .filter((t: { txid: string }) => t.txid === spent)
+      .map((t: { category: string }) => t.category).sort();
+  assertEquals(await entriesOf([]), ["send"]);
+  assertEquals(await entriesOf(["", 1, true, true, true]), ["receive", "send", "send"]);
+  await call("setlabel", [addresses[1], "second"], "away");
+  assertEquals(
+    (await call("listsinceblock", ["", 1, true, true, false, "second"], "away")).transactions
+      .map((t: { txid: string; category: string }) => [t.txid, t.category]),
+    [[later[0], "receive"]],
+  );
+  assertEquals(
+    (await call("listsinceblock", ["", 1000], "away")).lastblock,
+    await node("getblockhash", [0]),
+  );
+  assertEquals(
+    (await call("listsinceblock", ["", 3], "away")).lastblock,
+    await node("getblockhash", [tip - 2]),
+  );
+});
+
+for (const [variant, nodeArgs] of [["fast", ["-blockfilterindex"]], ["slow", []]] as const) {
+  Deno.test(`${variant} catch-up: a reorganisation deeper than the wallet's recent blocks makes it read the chain again from where its view and the node's meet`, async () => {
+    await using target = await startMethodFuzzTarget([...nodeArgs]);
+    const node = target.node.call;
+    const call = target.walletCall;
+    const filler = target.context.addresses[4];
+    await node("createwallet", ["deep"]);
+    const paid = await call("sendtoaddress", [await call("getnewaddress", [], "deep"), 1]);
+    await node("generatetoaddress", [1, filler]);
+    const paidHeight = await node("getblockcount");
+    await node("generatetoaddress", [150, filler]);
+    await waitFor(async () =>
+      (await call("getwalletinfo", [], "deep")).lastprocessedblock.height === paidHeight + 150
+    );
+    await call("unloadwallet", [], "deep");
+
+    // 150 blocks below its tip, beyond the 100 it keeps (made at height 103, it has no 1,024th):
+    // it shares no block with the node's chain, and reads it all again.
+    await node("invalidateblock", [await node("getblockhash", [paidHeight])]);
+    await node("generatetoaddress", [160, target.context.addresses[3]]);
+    const reconfirmed = await node("getblockhash", [paidHeight]);
+    const tip = await node("getblockcount");
+
+    await call("loadwallet", ["deep"]);
+    assertEquals((await call("gettransaction", [paid], "deep")).blockhash, reconfirmed);
+    assertEquals(await call("getbalance", [], "deep"), 1);
+    assertEquals((await call("getwalletinfo", [], "deep")).lastprocessedblock, {
+      hash: await node("getbestblockhash"),
+      height: tip,
+    });
+    const line = `wallet: [deep] Rescanning last ${tip} blocks (from block 0)...`;
+    const genesis = await node("getblockhash", [0]);
+    const started = `wallet: [deep] Rescan started from block ${genesis}... (${
+      variant === "fast" ? "fast variant using block filters" : "slow variant inspecting all blocks"
+    })`;
+    await waitFor(
+      () => target.walletStderr().includes(line) && target.walletStderr().includes(started),
+      undefined,
+      "the catch-up's log lines",
+    );
+  });
+}

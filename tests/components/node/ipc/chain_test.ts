@@ -404,10 +404,32 @@ Deno.test("chain: blockFilterMatches over the node's block filter index, bounded
   assertEquals(all?.lastHeight, height);
   // Every block but the genesis block pays the key (a false positive there would be 1 in 784931).
   assertEquals(all?.heights.slice(-height), Array.from({ length: height }, (_, i) => i + 1));
-  assertEquals(await chain.blockFilterMatches(5, 4, []), { heights: [], lastHeight: 4 });
+  // The blocks read are named by hash, the chain's at the time, and so is the one before them.
+  const hashAt = (h: number) => fixture.chain.entryAtHeight(h)!.hash;
+  assertEquals(all?.hashes, all?.heights.map(hashAt));
+  assertEquals(all?.lastHash, hashAt(height));
+  assertEquals(all?.previousHash, new Uint8Array());
+  const from3 = await chain.blockFilterMatches(3, 4, [fixture.key.wpkh]);
+  assertEquals(from3, {
+    heights: [3, 4],
+    lastHeight: 4,
+    hashes: [hashAt(3), hashAt(4)],
+    lastHash: hashAt(4),
+    previousHash: hashAt(2),
+  });
+  assertEquals(await chain.blockFilterMatches(5, 4, []), {
+    heights: [],
+    lastHeight: 4,
+    hashes: [],
+    lastHash: hashAt(4),
+    previousHash: hashAt(4),
+  });
   assertEquals(await chain.blockFilterMatches(height + 1, height + 9, [other]), {
     heights: [],
     lastHeight: height,
+    hashes: [],
+    lastHash: hashAt(height),
+    previousHash: hashAt(height),
   });
   // Many scripts: the call stops early, its work bounded (200,000 hashes and elements: 7
   // blocks of 25,000 scripts and one element each); more than 200,000 scripts get no answer.
