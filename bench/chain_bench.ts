@@ -7,6 +7,9 @@
  * - `connect_block_tx_per_s`: `processBlock` of blocks holding 1,000 signed
  *   one-in-one-out P2WPKH spends each — every check, script verification and
  *   the SQLite commit included.
+ * - `filter_match_scripts_per_s`: a BIP 158 filter's `matchAny` of 800
+ *   22-byte scripts (a wallet's pool), per script: SipHash, range mapping
+ *   and the sorted walk — what a wallet's fast rescan pays per block.
  * - References: noble's ECDSA verifications per second (one per P2WPKH spend)
  *   and double SHA-256 of 80-byte headers per second.
  *
@@ -16,6 +19,7 @@
  */
 import { perSecond, report } from "./measure.ts";
 import { P2wpkhKey } from "./p2wpkh.ts";
+import { BlockFilter } from "../components/node/chain/blockfilter.ts";
 import {
   ChainState,
   createBlockTemplate,
@@ -65,6 +69,19 @@ try {
   const header = new Uint8Array(80);
   const hashes = report("ref_sha256d_header_per_s", perSecond(() => sha256d(header)), "hash/s");
   console.log(`RATIO connect_tx_vs_ecdsa_verify ${(txPerSecond / verifies).toFixed(2)}`);
+  // P2WPKH-shaped scripts, none of them in the filter (a match would end the walk early).
+  const scripts = Array.from({ length: 800 }, (_, i) => {
+    const script = new Uint8Array(22);
+    script.set([0, 20, i >> 8, i & 0xff]);
+    return script;
+  });
+  const filter = BlockFilter.fromElements(sha256d(header), [scripts[0].map((b) => b ^ 1)]);
+  const matches = report(
+    "filter_match_scripts_per_s",
+    perSecond(() => filter.matchAny(scripts)) * scripts.length,
+    "script/s",
+  );
+  console.log(`RATIO filter_match_vs_sha256d ${(matches / hashes).toFixed(2)}`);
   console.log(
     `RATIO generate_block_vs_sha256d ${((generateMs / 100) / (1000 / hashes)).toFixed(0)}`,
   );

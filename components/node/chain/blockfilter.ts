@@ -108,8 +108,11 @@ export class BlockFilter {
    */
   matchAny(elements: Iterable<Uint8Array>): boolean {
     const range = this.count * BASIC_FILTER_M;
-    const queries = Array.from(elements, (element) => hashToRange(this.#key, element, range))
-      .sort((a, b) => a - b);
+    const scripts = Array.isArray(elements) ? elements : [...elements];
+    // A typed array sorts numerically, and fast.
+    const queries = new Float64Array(scripts.length);
+    for (let i = 0; i < scripts.length; i++) queries[i] = hashToRange(this.#key, scripts[i], range);
+    queries.sort();
     const reader = new BitReader(this.encoded, this.#start);
     let value = 0;
     let next = 0;
@@ -223,115 +226,118 @@ function sipKey(blockHash: Hash): SipKey {
 /** Core's `HashToRange`: SipHash-2-4 of `element`, mapped onto `[0, range)` by a 64×64 multiply's high half. */
 function hashToRange(key: SipKey, element: Uint8Array, range: number): number {
   sipHash24(key, element);
-  return mulHigh(
-    STATE[0] ^ STATE[2] ^ STATE[4] ^ STATE[6],
-    STATE[1] ^ STATE[3] ^ STATE[5] ^ STATE[7],
-    range,
-  );
+  return mulHigh(HASH[0], HASH[1], range);
 }
 
-/** The high 64 bits of the 128-bit product of `high:low` and `range` (< 2^53), in exact 16-bit limbs. */
+/**
+ * The high 64 bits of the 128-bit product of `high:low` and `range` (<
+ * 2^53), in exact 16-bit limbs: column sums stay under 2^35, and only
+ * floor divisions carry (a float `%` costs more than the rest).
+ */
 function mulHigh(high: number, low: number, range: number): number {
   const x0 = low & 0xffff, x1 = low >>> 16, x2 = high & 0xffff, x3 = high >>> 16;
-  const rangeLow = range % 2 ** 32, rangeHigh = (range - rangeLow) / 2 ** 32;
+  const rangeHigh = Math.floor(range / 2 ** 32);
+  const rangeLow = range - rangeHigh * 2 ** 32;
   const y0 = rangeLow & 0xffff,
     y1 = rangeLow >>> 16,
     y2 = rangeHigh & 0xffff,
     y3 = rangeHigh >>> 16;
-  // Column sums of the limb products (each under 2^34), carried from the lowest.
   let carry = Math.floor((x0 * y0) / 0x10000);
   carry = Math.floor((carry + x0 * y1 + x1 * y0) / 0x10000);
   carry = Math.floor((carry + x0 * y2 + x1 * y1 + x2 * y0) / 0x10000);
   carry = Math.floor((carry + x0 * y3 + x1 * y2 + x2 * y1 + x3 * y0) / 0x10000);
   const c4 = carry + x1 * y3 + x2 * y2 + x3 * y1;
-  const c5 = Math.floor(c4 / 0x10000) + x2 * y3 + x3 * y2;
-  const c6 = Math.floor(c5 / 0x10000) + x3 * y3;
-  return (c4 % 0x10000) + (c5 % 0x10000) * 0x10000 + c6 * 2 ** 32;
+  const c4High = Math.floor(c4 / 0x10000);
+  const c5 = c4High + x2 * y3 + x3 * y2;
+  const c5High = Math.floor(c5 / 0x10000);
+  const c6 = c5High + x3 * y3;
+  return (c4 - c4High * 0x10000) + (c5 - c5High * 0x10000) * 0x10000 + c6 * 2 ** 32;
 }
 
-/** SipHash's state v0..v3, each [high, low] (index 2i and 2i+1); one hash at a time. */
-const STATE = new Uint32Array(8);
+/** The last SipHash: [high, low]. */
+const HASH = new Uint32Array(2);
 
-/** SipHash-2-4 of `message`, left in {@linkcode STATE} (the hash is v0 ^ v1 ^ v2 ^ v3). */
+/**
+ * SipHash-2-4 of `message` into {@linkcode HASH}. Its 64-bit words are kept
+ * as 32-bit halves in locals, so that a round is plain integer arithmetic
+ * (this runs once per script per block a wallet's filter scan reads).
+ */
 function sipHash24(key: SipKey, message: Uint8Array): void {
   const [k0h, k0l, k1h, k1l] = key;
-  const state = STATE;
-  state[0] = k0h ^ 0x736f6d65;
-  state[1] = k0l ^ 0x70736575;
-  state[2] = k1h ^ 0x646f7261;
-  state[3] = k1l ^ 0x6e646f6d;
-  state[4] = k0h ^ 0x6c796765;
-  state[5] = k0l ^ 0x6e657261;
-  state[6] = k1h ^ 0x74656462;
-  state[7] = k1l ^ 0x79746573;
-  const whole = message.length - (message.length % 8);
-  for (let i = 0; i < whole; i += 8) {
-    const low = message[i] | (message[i + 1] << 8) | (message[i + 2] << 16) |
-      (message[i + 3] << 24);
-    const high = message[i + 4] | (message[i + 5] << 8) | (message[i + 6] << 16) |
-      (message[i + 7] << 24);
-    compress(state, high >>> 0, low >>> 0);
+  let v0h = (k0h ^ 0x736f6d65) >>> 0, v0l = (k0l ^ 0x70736575) >>> 0;
+  let v1h = (k1h ^ 0x646f7261) >>> 0, v1l = (k1l ^ 0x6e646f6d) >>> 0;
+  let v2h = (k0h ^ 0x6c796765) >>> 0, v2l = (k0l ^ 0x6e657261) >>> 0;
+  let v3h = (k1h ^ 0x74656462) >>> 0, v3l = (k1l ^ 0x79746573) >>> 0;
+  const length = message.length;
+  const whole = length >>> 3;
+  // Each message word (the last: the remaining bytes with the length's low byte on top) takes
+  // two rounds; then the finalization four.
+  for (let word = 0; word <= whole + 1; word++) {
+    let mh = 0, ml = 0, rounds = 2;
+    if (word < whole) {
+      const i = word * 8;
+      ml = message[i] | (message[i + 1] << 8) | (message[i + 2] << 16) | (message[i + 3] << 24);
+      mh = message[i + 4] | (message[i + 5] << 8) | (message[i + 6] << 16) |
+        (message[i + 7] << 24);
+    } else if (word === whole) {
+      mh = (length & 0xff) << 24;
+      for (let i = whole * 8; i < length; i++) {
+        const shift = (i & 7) * 8;
+        if (shift < 32) ml |= message[i] << shift;
+        else mh |= message[i] << (shift - 32);
+      }
+    } else {
+      v2l = (v2l ^ 0xff) >>> 0;
+      rounds = 4;
+    }
+    mh >>>= 0;
+    ml >>>= 0;
+    v3h = (v3h ^ mh) >>> 0;
+    v3l = (v3l ^ ml) >>> 0;
+    for (let round = 0; round < rounds; round++) {
+      let t: number;
+      // v0 += v1; v1 = rotl(v1, 13) ^ v0; v0 = rotl(v0, 32)
+      t = (v0l + v1l) >>> 0;
+      v0h = (v0h + v1h + (t < v0l ? 1 : 0)) >>> 0;
+      v0l = t;
+      t = v1h;
+      v1h = ((v1h << 13) | (v1l >>> 19)) ^ v0h;
+      v1l = ((v1l << 13) | (t >>> 19)) ^ v0l;
+      t = v0h;
+      v0h = v0l;
+      v0l = t;
+      // v2 += v3; v3 = rotl(v3, 16) ^ v2
+      t = (v2l + v3l) >>> 0;
+      v2h = (v2h + v3h + (t < v2l ? 1 : 0)) >>> 0;
+      v2l = t;
+      t = v3h;
+      v3h = ((v3h << 16) | (v3l >>> 16)) ^ v2h;
+      v3l = ((v3l << 16) | (t >>> 16)) ^ v2l;
+      // v0 += v3; v3 = rotl(v3, 21) ^ v0
+      v3h >>>= 0;
+      v3l >>>= 0;
+      t = (v0l + v3l) >>> 0;
+      v0h = (v0h + v3h + (t < v0l ? 1 : 0)) >>> 0;
+      v0l = t;
+      t = v3h;
+      v3h = (((v3h << 21) | (v3l >>> 11)) ^ v0h) >>> 0;
+      v3l = (((v3l << 21) | (t >>> 11)) ^ v0l) >>> 0;
+      // v2 += v1; v1 = rotl(v1, 17) ^ v2; v2 = rotl(v2, 32)
+      v1h >>>= 0;
+      v1l >>>= 0;
+      t = (v2l + v1l) >>> 0;
+      v2h = (v2h + v1h + (t < v2l ? 1 : 0)) >>> 0;
+      v2l = t;
+      t = v1h;
+      v1h = (((v1h << 17) | (v1l >>> 15)) ^ v2h) >>> 0;
+      v1l = (((v1l << 17) | (t >>> 15)) ^ v2l) >>> 0;
+      t = v2h;
+      v2h = v2l;
+      v2l = t;
+    }
+    v0h = (v0h ^ mh) >>> 0;
+    v0l = (v0l ^ ml) >>> 0;
   }
-  // The last word: the remaining bytes, little-endian, with the length's low byte on top.
-  let lastHigh = (message.length & 0xff) << 24;
-  let lastLow = 0;
-  for (let i = whole; i < message.length; i++) {
-    const shift = (i - whole) * 8;
-    if (shift < 32) lastLow |= message[i] << shift;
-    else lastHigh |= message[i] << (shift - 32);
-  }
-  compress(state, lastHigh >>> 0, lastLow >>> 0);
-  state[5] ^= 0xff;
-  for (let i = 0; i < 4; i++) sipRound(state);
-}
-
-function compress(state: Uint32Array, high: number, low: number): void {
-  state[6] ^= high;
-  state[7] ^= low;
-  sipRound(state);
-  sipRound(state);
-  state[0] ^= high;
-  state[1] ^= low;
-}
-
-/** v[a] += v[b], modulo 2^64. */
-function add(state: Uint32Array, a: number, b: number): void {
-  const low = state[2 * a + 1] + state[2 * b + 1];
-  state[2 * a] = state[2 * a] + state[2 * b] + (low > 0xffffffff ? 1 : 0);
-  state[2 * a + 1] = low;
-}
-
-/** v[a] = rotl(v[a], bits), 0 < bits < 32, or a swap of the halves for 32. */
-function rotate(state: Uint32Array, a: number, bits: number): void {
-  const high = state[2 * a], low = state[2 * a + 1];
-  if (bits === 32) {
-    state[2 * a] = low;
-    state[2 * a + 1] = high;
-    return;
-  }
-  state[2 * a] = (high << bits) | (low >>> (32 - bits));
-  state[2 * a + 1] = (low << bits) | (high >>> (32 - bits));
-}
-
-/** v[a] ^= v[b]. */
-function xor(state: Uint32Array, a: number, b: number): void {
-  state[2 * a] ^= state[2 * b];
-  state[2 * a + 1] ^= state[2 * b + 1];
-}
-
-function sipRound(state: Uint32Array): void {
-  add(state, 0, 1);
-  rotate(state, 1, 13);
-  xor(state, 1, 0);
-  rotate(state, 0, 32);
-  add(state, 2, 3);
-  rotate(state, 3, 16);
-  xor(state, 3, 2);
-  add(state, 0, 3);
-  rotate(state, 3, 21);
-  xor(state, 3, 0);
-  add(state, 2, 1);
-  rotate(state, 1, 17);
-  xor(state, 1, 2);
-  rotate(state, 2, 32);
+  HASH[0] = v0h ^ v1h ^ v2h ^ v3h;
+  HASH[1] = v0l ^ v1l ^ v2l ^ v3l;
 }
