@@ -1286,24 +1286,27 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     [blockhash, targetConfirmations, , includeRemoved, includeChange, label],
   ) {
     let since = -1;
-    let removed: WalletTx[] = [];
+    let detached: Uint8Array[] = [];
     if (blockhash !== null && blockhash !== undefined && blockhash !== "") {
-      const hash = parseHashV(blockhash as Json, "blockhash");
-      const fork = await wallet.commonAncestor(hash, bool(includeRemoved, true));
+      const fork = await wallet.commonAncestor(parseHashV(blockhash as Json, "blockhash"));
       if (fork === undefined) fail(Code.INVALID_ADDRESS_OR_KEY, "Block not found");
-      ({ height: since, detached: removed } = fork);
+      ({ height: since, detached } = fork);
     }
     const target = int(targetConfirmations, 1);
     if (target < 1) fail(Code.INVALID_PARAMETER, "Invalid parameter");
     const change = bool(includeChange, false);
     const only = label === null || label === undefined ? undefined : labelName(label);
+    // Core's: every transaction not confirmed at or below the block (unconfirmed ones too).
     const selected = wallet.transactions().filter(({ row }) =>
-      row.blockHeight === null ? row.inMempool : row.blockHeight > since
+      row.blockHeight === null || row.blockHeight > since
     );
     const tip = wallet.tip.height;
     return {
       transactions: listEntries(wallet, selected, only, change),
-      removed: listEntries(wallet, removed, only, change),
+      // Core's: the wallet's transactions in the blocks the chain left, as they are now.
+      removed: bool(includeRemoved, true)
+        ? listEntries(wallet, await wallet.transactionsIn(detached), only, change)
+        : undefined,
       lastblock: await wallet.blockHashAt(tip + 1 - Math.min(target, tip + 1)),
     };
   },

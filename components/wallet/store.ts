@@ -70,9 +70,9 @@ const SCHEMA = `
  * deeper one is found at the next kept block, and what lies between is
  * read again), without a row per block of the chain.
  */
-const LOCATOR_RECENT = 100;
+export const LOCATOR_RECENT = 100;
 /** Every how many heights a block stays kept below the recent ones. */
-const LOCATOR_SPACING = 1024;
+export const LOCATOR_SPACING = 1024;
 
 /** WAL for atomic commits that survive a crash; deleted content overwritten (the plaintext secret). */
 const PRAGMAS = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;";

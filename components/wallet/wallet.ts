@@ -73,7 +73,7 @@ import {
   type SingleKeyAddress,
 } from "./keys.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
-import { type TxRow, WALLET_FILE, WalletStore } from "./store.ts";
+import { LOCATOR_RECENT, LOCATOR_SPACING, type TxRow, WALLET_FILE, WalletStore } from "./store.ts";
 import {
   displayHex,
   internalBytes,
@@ -103,14 +103,33 @@ interface BlockScan {
   readonly advance: boolean;
   /** Whether the node's block filters are asked first. */
   readonly filters: boolean;
+  /** The last height a filtered stretch after `height` may reach (none past `height`: read whole). */
+  filterStop?(height: number): number;
   /** Throws to stop the scan. */
   aborted(): void;
   /** Called with each height read or passed over. */
   done(height: number): void;
 }
 
-/** A catch-up: the tip follows, filters first, never stopped. */
-const FOLLOW: BlockScan = { advance: true, filters: true, aborted: () => {}, done: () => {} };
+/**
+ * A catch-up to a chain of `chainHeight` blocks: the tip follows, never
+ * stopped, filters first; but every block the locator keeps is read or
+ * passed as a stretch's last (whose hash the filters name): each 1,024th,
+ * and the recent ones, which are read whole.
+ */
+function follow(chainHeight: number): BlockScan {
+  return {
+    advance: true,
+    filters: true,
+    filterStop: (height) =>
+      Math.min(
+        (Math.floor(height / LOCATOR_SPACING) + 1) * LOCATOR_SPACING,
+        chainHeight - LOCATOR_RECENT,
+      ),
+    aborted: () => {},
+    done: () => {},
+  };
+}
 /** Core's `walletpassphrase` cap on the timeout (about three years). */
 const MAX_UNLOCK_SECONDS = 100_000_000;
 
@@ -126,7 +145,6 @@ export class WalletError extends Error {
 export const Code = {
   MISC: -1,
   TYPE: -3,
-  INTERNAL_ERROR: -32603,
   WALLET: -4,
   INVALID_ADDRESS_OR_KEY: -5,
   INSUFFICIENT_FUNDS: -6,
@@ -141,6 +159,7 @@ export const Code = {
   NOT_SPECIFIED: -19,
   ALREADY_LOADED: -35,
   ALREADY_EXISTS: -36,
+  INTERNAL_ERROR: -32603,
 } as const;
 
 export const UNLOCK_NEEDED =
@@ -1064,31 +1083,37 @@ export class Wallet implements Disposable {
 
   /**
    * Core's `findCommonAncestor` of the block `hash` and the wallet's tip:
-   * the height where the block's branch meets the wallet's chain, and, with
-   * `readDetached`, the wallet's transactions in the blocks of that branch
-   * above it, which the node's chain left (newest block first). Undefined
-   * when the node does not know the block.
+   * the height where the block's branch meets the node's active chain (at
+   * most the wallet's tip), and the blocks of that branch above it, which
+   * the chain left (newest first). Undefined when the node does not know
+   * the block.
    */
   async commonAncestor(
     hash: string,
-    readDetached: boolean,
-  ): Promise<{ height: number; detached: WalletTx[] } | undefined> {
+  ): Promise<{ height: number; detached: Uint8Array[] } | undefined> {
     let found = await this.chain.findBlock(internalBytes(hash));
-    const detached: WalletTx[] = [];
+    const detached: Uint8Array[] = [];
     while (found !== undefined && !found.inActiveChain) {
-      if (readDetached) {
-        const block = await this.chain.getBlock(found.hash);
-        if (block === undefined) {
-          throw new WalletError(Code.INTERNAL_ERROR, "Can't read block from disk");
-        }
-        for (const raw of block.transactions) {
-          const wtx = this.#txs.get(parseTx(raw).txid);
-          if (wtx !== undefined) detached.push(wtx);
-        }
-      }
+      detached.push(found.hash);
       found = await this.chain.findBlock(found.prevHash);
     }
     return found && { height: Math.min(found.height, this.#tip.height), detached };
+  }
+
+  /** The wallet's transactions in the blocks `hashes`, block by block (Core's `removed`). */
+  async transactionsIn(hashes: readonly Uint8Array[]): Promise<WalletTx[]> {
+    const found: WalletTx[] = [];
+    for (const hash of hashes) {
+      const block = await this.chain.getBlock(hash);
+      if (block === undefined) {
+        throw new WalletError(Code.INTERNAL_ERROR, "Can't read block from disk");
+      }
+      for (const raw of block.transactions) {
+        const wtx = this.#txs.get(parseTx(raw).txid);
+        if (wtx !== undefined) found.push(wtx);
+      }
+    }
+    return found;
   }
 
   /** Hash of the block at `height` of the wallet's chain, at most its tip's. */
@@ -1634,8 +1659,8 @@ export class Wallet implements Disposable {
   }
 
   async #blockConnected(block: BlockInfo): Promise<void> {
-    const hash = displayHex(block.hash);
-    if (this.store.blockAt(block.height) === hash) return; // seen during a catch-up
+    // Not above the tip: seen during a catch-up (a reorganisation's disconnections come first).
+    if (block.height <= this.#tip.height) return;
     if (displayHex(block.prevHash) !== this.#tip.hash) {
       await this.#catchUp(); // a gap: this block comes with the rest
       return;
@@ -1673,6 +1698,8 @@ export class Wallet implements Disposable {
    * moves under the catch-up. `logged`: with Core's log lines (at load).
    */
   async #catchUp(logged = false): Promise<void> {
+    const started = Date.now();
+    let announced = false;
     let step: ScanStep;
     do {
       const locator = this.store.locator();
@@ -1684,17 +1711,18 @@ export class Wallet implements Disposable {
         this.#unwindTo(at?.height ?? -1, at?.hash ?? "");
       }
       const height = this.#tip.height;
-      const behind = logged ? (await this.chain.getHeight() ?? height) - height : 0;
-      const started = Date.now();
-      if (behind > 0) {
-        // Core's words: from the fork, or from genesis when its view and the node's share no block.
+      const chainHeight = await this.chain.getHeight() ?? height;
+      if (logged && !announced && chainHeight > height) {
+        // Core's words, once: from the fork (read from the block after it), or from genesis when
+        // the wallet's view and the node's share no block.
         const from = Math.max(height, 0);
-        this.#log(`Rescanning last ${behind + height - from} blocks (from block ${from})...`);
-        await this.#logScanStart(height + 1);
+        this.#log(`Rescanning last ${chainHeight - from} blocks (from block ${from})...`);
+        await this.#logScanStart(from);
+        announced = true;
       }
-      step = await this.#scanBlocks(height, MAX_HEIGHT, FOLLOW);
-      if (behind > 0) this.#logScanEnd(started);
+      step = await this.#scanBlocks(height, MAX_HEIGHT, follow(chainHeight));
     } while (step === "moved");
+    if (announced) this.#logScanEnd(started);
   }
 
   /**
@@ -1763,8 +1791,9 @@ export class Wallet implements Disposable {
     let reached: ScanStep = height;
     while (typeof reached === "number" && reached < stop) {
       scan.aborted();
-      const filtered: ScanStep | undefined = scan.filters
-        ? await this.#scanFiltered(reached, stop, scan)
+      const filterStop = Math.min(stop, scan.filterStop?.(reached) ?? stop);
+      const filtered: ScanStep | undefined = scan.filters && filterStop > reached
+        ? await this.#scanFiltered(reached, filterStop, scan)
         : undefined;
       reached = filtered ?? await this.#scanBatch(reached, stop, scan);
     }

@@ -295,6 +295,8 @@ function sipHash24(key: SipKey, message: Uint8Array): void {
     v3h = (v3h ^ mh) >>> 0;
     v3l = (v3l ^ ml) >>> 0;
     for (let round = 0; round < rounds; round++) {
+      // Each add's carry test (`t < low`) needs both operands unsigned: a half left signed by an
+      // xor is made unsigned (`>>>= 0`) before its next add.
       let t: number;
       // v0 += v1; v1 = rotl(v1, 13) ^ v0; v0 = rotl(v0, 32)
       t = (v0l + v1l) >>> 0;
