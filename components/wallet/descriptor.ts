@@ -17,6 +17,7 @@
  * ```
  * @module
  */
+import { treeText } from "../bitcoin/taptree.ts";
 
 const INPUT_CHARSET = "0123456789()[],'/*abcdefgh@:$%{}IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~" +
   'ijklmnopqrstuvwxyzABCDEFGH`#"\\ ';
@@ -161,4 +162,39 @@ export function multisigDescriptor(
     ? `sh(wsh(${multi}))`
     : `sh(${multi})`;
   return withChecksum(wrapped);
+}
+
+/** A key as a descriptor writes it with its origin: `[fp/path]<key hex>`. */
+interface WrittenKey {
+  readonly fingerprint: number;
+  readonly path: string;
+  readonly keyHex: string;
+}
+
+/** A tapscript leaf as Core infers it from its script: `pk()`, `pkh()`, or `multi_a()` in the script's order. */
+export interface WrittenLeaf {
+  readonly depth: number;
+  readonly leaf: "pk" | "pkh" | "multi_a";
+  readonly threshold: number;
+  readonly keys: readonly WrittenKey[];
+}
+
+/**
+ * The descriptor of one `tr(KEY,TREE)` address, as Core infers it from
+ * what its signing provider knows (`getaddressinfo`'s `desc`): x-only
+ * keys with their origins, the leaves in the order Core's
+ * `InferTaprootTree` finds them, a `sortedmulti_a()` one as the
+ * `multi_a()` its script is.
+ */
+export function taprootTreeDescriptor(
+  internal: WrittenKey,
+  leaves: readonly WrittenLeaf[],
+): string {
+  const key = (k: WrittenKey) => `${origin(k.fingerprint, k.path)}${k.keyHex}`;
+  const texts = leaves.map(({ leaf, threshold, keys }) =>
+    leaf === "multi_a"
+      ? `multi_a(${threshold},${keys.map(key).join(",")})`
+      : `${leaf}(${key(keys[0])})`
+  );
+  return withChecksum(`tr(${key(internal)},${treeText(texts, leaves.map((l) => l.depth))})`);
 }

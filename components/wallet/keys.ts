@@ -39,8 +39,11 @@ import {
   keyDescriptor,
   multisigDescriptor,
   rangedDescriptor,
+  taprootTreeDescriptor,
+  type WrittenLeaf,
 } from "./descriptor.ts";
 import { compareBytes } from "../bitcoin/bytes.ts";
+import { buildTaprootTree, inferTaprootTree, type TaprootTree } from "../bitcoin/taptree.ts";
 
 const hash160 = (bytes: Uint8Array) => ripemd160(sha256(bytes));
 
@@ -235,12 +238,43 @@ export interface MultisigAddress extends AddressFields {
   readonly witnessScript?: Uint8Array;
 }
 
+/** A leaf of a script tree an address commits to, its keys in its script's order. */
+export interface TreeLeaf {
+  readonly leaf: TreeLeafKind;
+  readonly threshold: number;
+  readonly keys: readonly OriginKey[];
+}
+
+/**
+ * A `tr(KEY,TREE)` address (a watch-only wallet's, `importdescriptors`
+ * of a taproot multisig and the like): its internal key and its tree,
+ * which others' keys sign for.
+ */
+export interface TaprootTreeAddress extends AddressFields {
+  /** The internal key (33 bytes; its x-only part is the one committed to). */
+  readonly internalKey: OriginKey;
+  /** The tree as Core's `TaprootBuilder` builds it: merkle root, leaf scripts, control blocks. */
+  readonly tree: TaprootTree;
+  /** Each leaf's keys, in the order of `tree.leaves`. */
+  readonly leaves: readonly TreeLeaf[];
+}
+
 /** One address an account derives. */
-export type DerivedKey = SingleKeyAddress | MultisigAddress;
+export type DerivedKey = SingleKeyAddress | MultisigAddress | TaprootTreeAddress;
 
 /** Whether `key` is a multisig address. */
 export function isMultisig(key: DerivedKey): key is MultisigAddress {
   return "keys" in key;
+}
+
+/** Whether `key` is a `tr(KEY,TREE)` address. */
+export function isTaprootTree(key: DerivedKey): key is TaprootTreeAddress {
+  return "tree" in key;
+}
+
+/** Whether `key` is of one key, which the wallet may hold the private key of. */
+export function isSingleKey(key: DerivedKey): key is SingleKeyAddress {
+  return !isMultisig(key) && !isTaprootTree(key);
 }
 
 /** The `tpub…` of the account of `kind` under `master` (`m/84h/1h/0h` for `wpkh`). */
@@ -272,13 +306,17 @@ export type ChainKey =
   | OriginKey;
 
 /**
- * A chain of addresses: of one key, or of a multisig's keys (as written,
- * before `sortedmulti()` sorts them).
+ * A chain of addresses: of one key, of a multisig's keys (as written,
+ * before `sortedmulti()` sorts them), or of a taproot internal key and
+ * its script tree.
  */
 export interface KeyChain {
+  /** The one key, a multisig's keys, or a script tree's internal key. */
   readonly keys: readonly ChainKey[];
   /** A multisig's threshold, and whether its keys are sorted (BIP 67); none for one key. */
   readonly multisig?: { readonly threshold: number; readonly sorted: boolean };
+  /** A `tr(KEY,TREE)`'s leaves, depth-first, their keys as written. */
+  readonly tree?: readonly TreeLeafOf<ChainKey>[];
   /** Its public ranged descriptor, checksum included (`listdescriptors`). */
   readonly descriptor: string;
 }
@@ -305,8 +343,25 @@ export interface MultisigSource {
   readonly keys: readonly KeySource[];
 }
 
-/** A chain of imported keys: one extended key, or a multisig's keys. */
-export type ChainSource = Extract<KeySource, { xpub: string }> | MultisigSource;
+/** The leaves a script tree the wallet imports has (Core's `multi_a()` family, `pk()`, `pkh()`). */
+export type TreeLeafKind = "pk" | "pkh" | "multi_a" | "sortedmulti_a";
+
+/** A script tree's leaf: its depth, kind, threshold (1 for `pk()`, `pkh()`) and keys as written. */
+export interface TreeLeafOf<Key> {
+  readonly depth: number;
+  readonly leaf: TreeLeafKind;
+  readonly threshold: number;
+  readonly keys: readonly Key[];
+}
+
+/** An imported ranged `tr(KEY,TREE)`: its internal key and its leaves, depth-first. */
+export interface TreeSource {
+  readonly internal: KeySource;
+  readonly leaves: readonly TreeLeafOf<KeySource>[];
+}
+
+/** A chain of imported keys: one extended key, a multisig's keys, or a script tree's. */
+export type ChainSource = Extract<KeySource, { xpub: string }> | MultisigSource | TreeSource;
 
 /** The chain of `source`, whose public descriptor is `descriptor`. */
 export function importedChain(descriptor: string, source: ChainSource): KeyChain {
@@ -317,6 +372,10 @@ export function importedChain(descriptor: string, source: ChainSource): KeyChain
     for (const step of key.steps) chain = chain.deriveChild(step);
     return { fingerprint, path, key: chain };
   };
+  if ("leaves" in source) {
+    const tree = source.leaves.map((leaf) => ({ ...leaf, keys: leaf.keys.map(chainKey) }));
+    return { keys: [chainKey(source.internal)], tree, descriptor };
+  }
   if (!("keys" in source)) return { keys: [chainKey(source)], descriptor };
   const { threshold, sorted } = source;
   return { keys: source.keys.map(chainKey), multisig: { threshold, sorted }, descriptor };
@@ -400,15 +459,14 @@ export class Account {
 
   #derive(internal: boolean, index: number): DerivedKey {
     const chain = this.#chain(internal);
-    const keys = chain.keys.map((key): OriginKey =>
-      "key" in key
-        ? {
-          fingerprint: key.fingerprint,
-          path: `${key.path}/${index}`,
-          publicKey: key.key.deriveChild(index).publicKey!,
-        }
-        : key
-    );
+    const keys = chain.keys.map((key) => keyAt(key, index));
+    if (chain.tree !== undefined) {
+      const leaves = chain.tree.map((leaf) => ({
+        ...leaf,
+        keys: leaf.keys.map((key) => keyAt(key, index)),
+      }));
+      return taprootTreeAddress(keys[0], leaves, internal, index);
+    }
     if (chain.multisig === undefined) {
       return addressKey(this.kind, keys[0].publicKey, keys[0], internal, index);
     }
@@ -495,5 +553,85 @@ function multisigAddress(
         keyHex: hex.encode(publicKey),
       })),
     ),
+  };
+}
+
+/** A chain key's key at `index`, with its origin: a fixed key is the same at every index. */
+function keyAt(key: ChainKey, index: number): OriginKey {
+  if (!("key" in key)) return key;
+  return {
+    fingerprint: key.fingerprint,
+    path: `${key.path}/${index}`,
+    publicKey: key.key.deriveChild(index).publicKey!,
+  };
+}
+
+const xonly = (key: OriginKey) => key.publicKey.subarray(1);
+
+/**
+ * A leaf's keys in its script's order and its tapscript, as Core's
+ * descriptors write them: `<x> CHECKSIG` for `pk()`, miniscript's
+ * `DUP HASH160 <hash160(x)> EQUALVERIFY CHECKSIG` for `pkh()`, and
+ * `<x1> CHECKSIG <x2> CHECKSIGADD … <k> NUMEQUAL` for `multi_a()`
+ * (`sortedmulti_a()` ordering the x-only keys by their bytes, BIP 387).
+ */
+function leafScript(leaf: TreeLeafOf<OriginKey>): { script: Uint8Array; keys: OriginKey[] } {
+  const keys = leaf.leaf === "sortedmulti_a"
+    ? [...leaf.keys].sort((a, b) => compareBytes(xonly(a), xonly(b)))
+    : [...leaf.keys];
+  if (leaf.leaf === "pk") return { script: Script.encode([xonly(keys[0]), "CHECKSIG"]), keys };
+  if (leaf.leaf === "pkh") {
+    const hash = hash160(xonly(keys[0]));
+    return { script: Script.encode(["DUP", "HASH160", hash, "EQUALVERIFY", "CHECKSIG"]), keys };
+  }
+  const checks = keys.flatMap((
+    key,
+    i,
+  ) => [xonly(key), i === 0 ? "CHECKSIG" as const : "CHECKSIGADD" as const]);
+  return { script: Script.encode([...checks, leaf.threshold, "NUMEQUAL"]), keys };
+}
+
+/**
+ * The `tr(KEY,TREE)` address of `internalKey` and `leaves` (depth-first,
+ * their keys at this index): the tree built as Core's `TaprootBuilder`
+ * builds it, and its `getaddressinfo` descriptor as Core infers it.
+ */
+function taprootTreeAddress(
+  internalKey: OriginKey,
+  leaves: readonly TreeLeafOf<OriginKey>[],
+  internal: boolean,
+  index: number,
+): TaprootTreeAddress {
+  const scripts = leaves.map(leafScript);
+  const tree = buildTaprootTree(
+    xonly(internalKey),
+    scripts.map(({ script }, i) => ({ depth: leaves[i].depth, script })),
+  );
+  const script = OutScript.encode({ type: "tr", pubkey: tree.outputKey });
+  const written = (key: OriginKey) => ({ ...key, keyHex: hex.encode(xonly(key)) });
+  const byScript = new Map(scripts.map(({ script, keys }, i): [string, WrittenLeaf] => [
+    hex.encode(script),
+    {
+      depth: 0,
+      leaf: leaves[i].leaf === "sortedmulti_a" ? "multi_a" : leaves[i].leaf,
+      threshold: leaves[i].threshold,
+      keys: keys.map(written),
+    },
+  ]));
+  // Core's InferDescriptor: the leaves in the order its InferTaprootTree finds them.
+  const inferred = inferTaprootTree(tree, tree.outputKey)!.map((leaf) => ({
+    ...byScript.get(hex.encode(leaf.script))!,
+    depth: leaf.depth,
+  }));
+  return {
+    kind: "tr",
+    internal,
+    index,
+    internalKey,
+    tree,
+    leaves: scripts.map(({ keys }, i) => ({ ...leaves[i], keys })),
+    script,
+    address: Address(REGTEST).encode(OutScript.decode(script)),
+    descriptor: taprootTreeDescriptor(written(internalKey), inferred),
   };
 }

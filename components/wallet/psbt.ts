@@ -32,7 +32,16 @@
  * @module
  */
 import { Script, Transaction, type TxOpts } from "@scure/btc-signer";
-import { type DerivedKey, isMultisig, type MultisigAddress, type OriginKey } from "./keys.ts";
+import {
+  type DerivedKey,
+  isMultisig,
+  isTaprootTree,
+  type MultisigAddress,
+  type OriginKey,
+  type TaprootTreeAddress,
+} from "./keys.ts";
+import { TaprootControlBlock } from "@scure/btc-signer/psbt.js";
+import { hex } from "@scure/base";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { PERMISSIVE_TX_OPTIONS } from "../bitcoin/tx_options.ts";
 import { scurePreimages } from "../bitcoin/sighash.ts";
@@ -94,13 +103,73 @@ function derivation(key: DerivedKey): {
   if (isMultisig(key)) {
     return { bip32Derivation: key.keys.map((origin) => [origin.publicKey, der(origin)]) };
   }
+  if (isTaprootTree(key)) return { tapBip32Derivation: treeDerivation(key, der) };
   return key.kind === "tr"
     ? { tapBip32Derivation: [[key.publicKey.subarray(1), { hashes: [], der: der(key) }]] }
     : { bip32Derivation: [[key.publicKey, der(key)]] };
 }
 
+/**
+ * A tree address's key origins as Core's `SignTaproot` gathers them: the
+ * internal key with no leaves, then each leaf's keys with the hashes of
+ * the leaves they sit in (a key in several leaves once, with all of them).
+ */
+function treeDerivation(
+  key: TaprootTreeAddress,
+  der: (origin: OriginKey) => { fingerprint: number; path: number[] },
+): [Uint8Array, { hashes: Uint8Array[]; der: { fingerprint: number; path: number[] } }][] {
+  const byKey = new Map<string, { key: OriginKey; hashes: Uint8Array[] }>();
+  const note = (origin: OriginKey, hashes: Uint8Array[]) => {
+    const xonly = hex.encode(origin.publicKey.subarray(1));
+    const entry = byKey.get(xonly) ?? { key: origin, hashes: [] };
+    for (const hash of hashes) {
+      if (!entry.hashes.some((held) => equal(held, hash))) entry.hashes.push(hash);
+    }
+    byKey.set(xonly, entry);
+  };
+  note(key.internalKey, []);
+  key.leaves.forEach((leaf, i) => {
+    for (const origin of leaf.keys) note(origin, [key.tree.leaves[i].leafHash]);
+  });
+  return [...byKey.values()].map(({ key: origin, hashes }) => [
+    origin.publicKey.subarray(1),
+    { hashes, der: der(origin) },
+  ]);
+}
+
+/**
+ * What a spend of a tree address needs (Core's `tap_internal_key`,
+ * `tap_merkle_root`, `tap_scripts`): each leaf's script with its control
+ * block, by which a signer finds the leaves it signs.
+ */
+function treeInputFields(key: TaprootTreeAddress) {
+  return {
+    tapInternalKey: key.tree.internalKey,
+    tapMerkleRoot: key.tree.merkleRoot,
+    tapLeafScript: key.tree.leaves.map((leaf): [
+      ReturnType<typeof TaprootControlBlock.decode>,
+      Uint8Array,
+    ] => [
+      TaprootControlBlock.decode(leaf.controlBlock),
+      Uint8Array.of(...leaf.script, leaf.leafVersion),
+    ]),
+  };
+}
+
+/** What an output paying a tree address gets (Core's `tap_internal_key`, `tap_tree`). */
+function treeOutputFields(key: TaprootTreeAddress) {
+  return {
+    tapInternalKey: key.tree.internalKey,
+    tapTree: key.tree.leaves.map(({ depth, leafVersion, script }) => ({
+      depth,
+      version: leafVersion,
+      script,
+    })),
+  };
+}
+
 /** The scripts a spend or payment of `key`'s script needs beside the script itself. */
-function scripts(key: DerivedKey) {
+function scripts(key: Exclude<DerivedKey, TaprootTreeAddress>) {
   if (isMultisig(key)) {
     return {
       ...(key.redeemScript ? { redeemScript: key.redeemScript } : {}),
@@ -143,7 +212,7 @@ export function describeInput(
     {
       nonWitnessUtxo: coin.prevTx,
       ...(segwit(key) ? { witnessUtxo: { script: coin.script, amount: coin.amount } } : {}),
-      ...scripts(key),
+      ...(isTaprootTree(key) ? treeInputFields(key) : scripts(key)),
       ...(bip32derivs ? derivation(key) : {}),
     },
     true,
@@ -157,7 +226,8 @@ export function describeOutput(
   key: DerivedKey,
   bip32derivs: boolean,
 ): void {
-  tx.updateOutput(i, { ...scripts(key), ...(bip32derivs ? derivation(key) : {}) }, true);
+  const fields = isTaprootTree(key) ? treeOutputFields(key) : scripts(key);
+  tx.updateOutput(i, { ...fields, ...(bip32derivs ? derivation(key) : {}) }, true);
 }
 
 /** Whether input `i` of `tx` is final: its scriptSig or witness written (`PSBTInputSigned`). */
@@ -199,6 +269,8 @@ export function finalizeInput(
 ): boolean {
   const input = tx.getInput(i);
   if (isMultisig(key)) return finalizeMultisig(tx, i, key);
+  // Signed by others' keys through its leaves, which this watch-only wallet neither signs nor finalizes.
+  if (isTaprootTree(key)) return false;
   if (key.kind === "tr") {
     if (input.tapKeySig === undefined) return false;
     tx.updateInput(i, {

@@ -16,7 +16,15 @@ import { psbtOf, readPsbt } from "./psbt.ts";
 import type { Payment } from "./coinselect.ts";
 import { dustThreshold, SelectionError } from "./coinselect.ts";
 import type { DescriptorKind } from "./descriptor.ts";
-import { type DerivedKey, type ImportedSecret, isMultisig, type KeySource } from "./keys.ts";
+import {
+  type DerivedKey,
+  type ImportedSecret,
+  isMultisig,
+  isSingleKey,
+  isTaprootTree,
+  type KeySource,
+  type TreeLeafKind,
+} from "./keys.ts";
 import { fingerprintHex, OUTPUT_TYPE } from "./descriptor.ts";
 import { Btc, type Reply } from "./json.ts";
 import { formatSatPerVbyte } from "../bitcoin/amount.ts";
@@ -519,6 +527,8 @@ function describeKey(key: DerivedKey): Record<string, Reply | undefined> {
       },
     };
   }
+  // A tree's output key is no key of the wallet's: Core describes the script alone.
+  if (isTaprootTree(key)) return describeScript(key.script);
   const pubkey = hex.encode(key.publicKey);
   if (key.kind === "pkh") return { ...describeScript(key.script), pubkey, iscompressed: true };
   if (key.kind === "wpkh") return { ...describeScript(key.script), pubkey };
@@ -1016,12 +1026,14 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
       ...describeKey(key),
       ischange: wallet.isChange(script),
       // Core's key metadata: a single key's only.
-      ...(isMultisig(key) ? {} : {
-        timestamp: parent.timestamp,
-        hdkeypath: key.path,
-        hdseedid: "0".repeat(40),
-        hdmasterfingerprint: fingerprintHex(key.fingerprint),
-      }),
+      ...(isSingleKey(key)
+        ? {
+          timestamp: parent.timestamp,
+          hdkeypath: key.path,
+          hdseedid: "0".repeat(40),
+          hdmasterfingerprint: fingerprintHex(key.fingerprint),
+        }
+        : {}),
       labels: labelsOf(wallet, script),
     };
   },
@@ -1686,12 +1698,18 @@ type DescriptorRequest =
       expands: boolean;
       /**
        * What its scripts come from: an extended key's chain or one key, or
-       * a multisig of such keys, of an address type; else the scripts of
-       * one not ranged; else null.
+       * a multisig of such keys, of an address type; a ranged
+       * `tr(KEY,TREE)`'s internal key and leaves (depth-first); else the
+       * scripts of one not ranged; else null.
        */
       source:
         | ({ kind: DescriptorKind } & RequestKey)
         | { kind: DescriptorKind; threshold: number; sorted: boolean; keys: RequestKey[] }
+        | {
+          kind: "tr";
+          internal: RequestKey;
+          leaves: { depth: number; leaf: TreeLeafKind; threshold: number; keys: RequestKey[] }[];
+        }
         | { scripts: string[] }
         | null;
       /**
@@ -1757,7 +1775,15 @@ async function importDescriptor(
   // Not Core's (which takes up to a million scripts): a bound on the keys a range given derives,
   // at about half a millisecond each, and on the scripts it watches.
   const keysPerScript = Math.max(
-    ...request.descriptors.map(({ source }) => source && "keys" in source ? source.keys.length : 1),
+    ...request.descriptors.map(({ source }) =>
+      source === null
+        ? 1
+        : "keys" in source
+        ? source.keys.length
+        : "leaves" in source
+        ? 1 + source.leaves.reduce((sum, leaf) => sum + leaf.keys.length, 0)
+        : 1
+    ),
   );
   const most = Math.floor(MAX_KEYPOOL / keysPerScript);
   if (request.range !== null && request.range[1] - request.range[0] >= most) {
@@ -1790,7 +1816,7 @@ async function importDescriptor(
     if (source === null) {
       fail(
         Code.WALLET,
-        "This wallet imports ranged descriptors of pkh(), sh(wpkh()), wpkh(), tr() without a script tree and of multi() or sortedmulti() in wsh(), sh(wsh()) or sh(), of compressed keys unhardened at their last step, only",
+        "This wallet imports ranged descriptors of pkh(), sh(wpkh()), wpkh(), tr() (its script tree, if any, of pk(), pkh(), multi_a() or sortedmulti_a() leaves) and of multi() or sortedmulti() in wsh(), sh(wsh()) or sh(), of compressed keys unhardened at their last step, only",
       );
     }
     if (secret !== null && secret.key === null) {
@@ -1821,6 +1847,12 @@ async function importDescriptor(
         ? source
         : "keys" in source
         ? { ...source, keys: source.keys.map(keySource) }
+        : "leaves" in source
+        ? {
+          kind: source.kind,
+          internal: keySource(source.internal),
+          leaves: source.leaves.map((leaf) => ({ ...leaf, keys: leaf.keys.map(keySource) })),
+        }
         : { kind: source.kind, ...keySource(source) },
       ...(keys !== null && "xprv" in keys.key
         ? { privateRoot: HDKey.fromExtendedKey(keys.key.xprv, TEST_VERSIONS).publicExtendedKey }

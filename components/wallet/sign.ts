@@ -37,7 +37,7 @@
 import { hex } from "@scure/base";
 import { p2pkh, p2sh, p2wpkh, Transaction } from "@scure/btc-signer";
 import { cachedSighashes, psbtSighash } from "../bitcoin/sighash.ts";
-import { type DerivedKey, isMultisig, type SingleKeyAddress } from "./keys.ts";
+import { type DerivedKey, isSingleKey, type SingleKeyAddress } from "./keys.ts";
 import {
   describeInput,
   describeOutput,
@@ -95,7 +95,7 @@ function keyOfPubkey(wallet: SigningWallet, pubkey: Uint8Array): SingleKeyAddres
   const wpkh = p2wpkh(pubkey);
   for (const script of [wpkh.script, p2pkh(pubkey).script, p2sh(wpkh).script]) {
     const key = wallet.keyOf(script);
-    if (key !== undefined && !isMultisig(key)) return key;
+    if (key !== undefined && isSingleKey(key)) return key;
   }
   return undefined;
 }
@@ -171,8 +171,8 @@ function signInputs(
   // Signing only adds signatures, so the transaction-wide hashes hold throughout.
   using _sighashes = cachedSighashes(tx);
   for (const [i, { key, sighash, taproot }] of own) {
-    // A multisig's keys are others' (the wallet imports it without private keys).
-    if (options.sign && !isMultisig(key)) {
+    // A multisig's or a tree's keys are others' (the wallet imports them without private keys).
+    if (options.sign && isSingleKey(key)) {
       try {
         wallet.signInput(tx, i, key, sighash);
       } catch {

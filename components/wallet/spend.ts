@@ -248,7 +248,10 @@ export interface SendAllRequest extends FinishOptions {
  * with its item count. An ECDSA signature counts 71 bytes with its hash
  * type in a wallet that grinds low R, else 72 (Core's `use_max_sig`: a
  * wallet without private keys cannot count on its signers grinding); a
- * taproot key-path one 65, as Core counts it.
+ * taproot key-path one 65, as Core counts it. A `tr()` output with a
+ * script tree counts as a key-path spend too, as Core's `TRDescriptor`
+ * counts it (its `MaxSatisfactionWeight` says so, a FIXME there): a
+ * spend through a leaf weighs more, and pays a lower rate than asked.
  */
 function inputWeight(key: DerivedKey, grindsR: boolean): number {
   const signature = 1 + (grindsR ? 71 : 72);
@@ -273,6 +276,7 @@ function satisfaction(
     if (key.kind === "pkh") return { scriptSig: keyed.bytes };
     if (key.kind === "sh_wpkh") return { scriptSig: 1 + 22, witness: keyed };
     if (key.kind === "wpkh") return { scriptSig: 0, witness: keyed };
+    // Taproot, with a script tree or without: the key path.
     return { scriptSig: 0, witness: { items: 1, bytes: 1 + 65 } };
   }
   // The dummy element CHECKMULTISIG pops, then `threshold` signatures.

@@ -65,12 +65,13 @@ import {
   HdSecret,
   importedChain,
   type ImportedSecret,
-  isMultisig,
+  isSingleKey,
   type KeyChain,
   Keyring,
   type KeySource,
   type MultisigSource,
   type SingleKeyAddress,
+  type TreeSource,
 } from "./keys.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
 import { LOCATOR_RECENT, LOCATOR_SPACING, type TxRow, WALLET_FILE, WalletStore } from "./store.ts";
@@ -252,13 +253,15 @@ interface ScriptOrigin {
  * What an imported descriptor's scripts come from: a chain of addresses of
  * an extended public key (a ranged descriptor), one key, or a multisig of
  * such keys, of an address type (a multisig's `wpkh` standing for
- * `wsh()`, `sh_wpkh` for `sh(wsh())`, `pkh` for `sh()`); else the scripts
+ * `wsh()`, `sh_wpkh` for `sh(wsh())`, `pkh` for `sh()`), or a ranged
+ * `tr(KEY,TREE)`'s internal key and script tree; else the scripts
  * themselves (`addr()`, `raw()`…), which the wallet watches without
  * knowing how to spend them.
  */
 export type ImportedSource =
   | ({ readonly kind: DescriptorKind } & KeySource)
   | ({ readonly kind: DescriptorKind } & MultisigSource)
+  | ({ readonly kind: "tr" } & TreeSource)
   | { readonly scripts: readonly string[] };
 
 /**
@@ -316,8 +319,12 @@ function chainSource(source: ImportedSource): ChainSource & { readonly kind: Des
 /** The extended public keys of an import's source, as written (`gethdkeys`). */
 export function sourceXpubs(source: ImportedSource): string[] {
   if ("xpub" in source) return [source.xpub];
-  if (!("keys" in source)) return [];
-  return [...new Set(source.keys.flatMap((key) => "xpub" in key ? [key.xpub] : []))];
+  const keys = "keys" in source
+    ? source.keys
+    : "leaves" in source
+    ? [source.internal, ...source.leaves.flatMap((leaf) => leaf.keys)]
+    : [];
+  return [...new Set(keys.flatMap((key) => "xpub" in key ? [key.xpub] : []))];
 }
 
 /** Txids in the order of Core's `std::set<Txid>`: by their bytes as stored, the reverse of the hex. */
@@ -2039,7 +2046,7 @@ export class Wallet implements Disposable {
   signMessage(script: Uint8Array, message: string): string {
     this.ensureUnlocked();
     const key = this.keyOf(script);
-    const privateKey = key && !isMultisig(key) ? this.#keyring?.privateKey(key) : undefined;
+    const privateKey = key && isSingleKey(key) ? this.#keyring?.privateKey(key) : undefined;
     if (privateKey === undefined) throw new WalletError(Code.WALLET, "Private key not available");
     // The wallet's keys are all used compressed, as Core's descriptor wallets' are.
     return signMessage({ key: privateKey, compressed: true }, message);
@@ -2057,8 +2064,8 @@ export class Wallet implements Disposable {
     // The wallet's own chains, active or not any more: ranged descriptors of its master key.
     const hd = keyring.hd;
     const chains = [
-      ...this.#activeChains().flatMap(({ kind, chain: { descriptor, keys, multisig } }) =>
-        multisig === undefined ? [{ kind, desc: descriptor, ...keys[0] }] : []
+      ...this.#activeChains().flatMap(({ kind, chain: { descriptor, keys, multisig, tree } }) =>
+        multisig === undefined && tree === undefined ? [{ kind, desc: descriptor, ...keys[0] }] : []
       ),
       ...[...this.#watched.values()].flatMap(({ desc, source }) =>
         "xpub" in source ? [{ ...source, desc }] : []

@@ -57,7 +57,8 @@ import {
   inferTaprootTree,
   TAPROOT_CONTROL_MAX_NODE_COUNT,
   type TaprootTree,
-} from "./taptree.ts";
+  treeText,
+} from "../../bitcoin/taptree.ts";
 
 const INPUT_CHARSET = "0123456789()[],'/*abcdefgh@:$%{}" +
   "IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~" +
@@ -648,6 +649,39 @@ function keySourceOf(key: KeyExpression): AddressKeySource | undefined {
   return { pubkey, origin: derived.origin, ...(derived.secret ? { secret: derived.secret } : {}) };
 }
 
+/** A leaf of a script tree as a wallet derives it: see {@linkcode Descriptor.taprootTreeSource}. */
+export interface TaprootLeafSource {
+  depth: number;
+  leaf: "pk" | "pkh" | "multi_a" | "sortedmulti_a";
+  /** A `multi_a()`'s threshold; 1 for a `pk()` or `pkh()` leaf. */
+  threshold: number;
+  keys: AddressKeySource[];
+}
+
+/** A `tr(KEY,TREE)` descriptor as a wallet derives it: see {@linkcode Descriptor.taprootTreeSource}. */
+export interface TaprootTreeSource {
+  internal: AddressKeySource;
+  leaves: TaprootLeafSource[];
+}
+
+/** `leaf` (at `depth`) as a wallet derives it; undefined for another leaf or a key not derivable. */
+function treeLeafSource(leaf: Expression, depth: number): TaprootLeafSource | undefined {
+  const described = leaf.fn === "pk" || leaf.fn === "pkh"
+    ? { leaf: leaf.fn, threshold: 1, keys: [leaf.key] }
+    : leaf.fn === "multi_a" || leaf.fn === "sortedmulti_a"
+    ? { leaf: leaf.fn, threshold: leaf.threshold, keys: leaf.keys }
+    : undefined;
+  if (described === undefined) return undefined;
+  const keys = described.keys.map(keySourceOf);
+  if (keys.some((key) => key === undefined)) return undefined;
+  return {
+    depth,
+    leaf: described.leaf,
+    threshold: described.threshold,
+    keys: keys as AddressKeySource[],
+  };
+}
+
 /** A parsed descriptor (Core's `Descriptor`). */
 export class Descriptor {
   /** The text parsed, without its checksum. */
@@ -734,6 +768,23 @@ export class Descriptor {
     if (type === undefined || !("key" in inner)) return undefined;
     const source = keySourceOf(inner.key);
     return source && { type, ...source };
+  }
+
+  /**
+   * What a wallet deriving a `tr(KEY,TREE)` descriptor's outputs needs,
+   * else undefined: the internal key's {@linkcode AddressKeySource} and
+   * the tree's leaves depth-first, each with its depth, its kind (`pk()`,
+   * `pkh()`, `multi_a()` or `sortedmulti_a()`, the leaves a wallet here
+   * describes) and its keys' sources as written. Undefined for another
+   * leaf or a key it cannot derive.
+   */
+  get taprootTreeSource(): TaprootTreeSource | undefined {
+    const expr = this.#expr;
+    if (expr.fn !== "tr" || expr.tree === undefined) return undefined;
+    const internal = keySourceOf(expr.key);
+    const leaves = expr.tree.leaves.map((leaf, i) => treeLeafSource(leaf, expr.tree!.depths[i]));
+    if (internal === undefined || leaves.some((leaf) => leaf === undefined)) return undefined;
+    return { internal, leaves: leaves as TaprootLeafSource[] };
   }
 
   /** The canonical public form with its checksum (Core's `ToString`): private keys as public ones. */
@@ -1371,26 +1422,6 @@ function inferScript(
   }
   const address = scriptToAddress(script);
   return address !== undefined ? `addr(${address})` : `raw(${hex.encode(script)})`;
-}
-
-/** Core's `TRDescriptor::ToStringSubScriptHelper`: leaves already written, with their braces. */
-function treeText(leaves: readonly string[], depths: readonly number[]): string {
-  let out = "";
-  const path: boolean[] = [];
-  leaves.forEach((leaf, pos) => {
-    if (pos) out += ",";
-    while (path.length <= depths[pos]) {
-      if (path.length) out += "{";
-      path.push(false);
-    }
-    out += leaf;
-    while (path.length && path[path.length - 1]) {
-      if (path.length > 1) out += "}";
-      path.pop();
-    }
-    if (path.length) path[path.length - 1] = true;
-  });
-  return out;
 }
 
 /**

@@ -27,7 +27,7 @@
  * @module
  */
 import { hex } from "@scure/base";
-import type { AddressKeySource, ChainState, Descriptor } from "../chain/mod.ts";
+import type { AddressKeySource, ChainState, Descriptor, TaprootTreeSource } from "../chain/mod.ts";
 import {
   asArr,
   asBool,
@@ -197,11 +197,14 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
  * What the wallet derives a descriptor's scripts from: an extended key's
  * chain of addresses, or one key, of an address type; a multisig of such
  * keys (its address type the one its wrapping has, as Core's
- * `GetOutputType`); else the scripts of one not ranged; else null.
+ * `GetOutputType`); a ranged `tr(KEY,TREE)`'s internal key and leaves;
+ * else the scripts of one not ranged; else null.
  */
 function addressSource(descriptor: Descriptor): Json {
   const source = descriptor.addressSource;
   if (source === undefined) {
+    const tree = descriptor.isRange ? descriptor.taprootTreeSource : undefined;
+    if (tree !== undefined) return treeSource(tree);
     if (descriptor.isRange || !expands(descriptor)) return null;
     const { scripts } = descriptor.expand(0);
     return new JsonObject([["scripts", scripts.map((script) => hex.encode(script))]]);
@@ -215,6 +218,29 @@ function addressSource(descriptor: Descriptor): Json {
     ]);
   }
   return new JsonObject([["kind", KINDS[source.type]], ...keySource(source)]);
+}
+
+/**
+ * A ranged `tr(KEY,TREE)`'s source as the wallet reads it: the internal
+ * key, and the leaves depth-first with their depths, kinds, thresholds
+ * and keys as written.
+ */
+function treeSource(tree: TaprootTreeSource): Json {
+  return new JsonObject([
+    ["kind", "tr"],
+    ["internal", new JsonObject(keySource(tree.internal))],
+    [
+      "leaves",
+      tree.leaves.map((leaf) =>
+        new JsonObject([
+          ["depth", number(leaf.depth)],
+          ["leaf", leaf.leaf],
+          ["threshold", number(leaf.threshold)],
+          ["keys", leaf.keys.map((key) => new JsonObject(keySource(key)))],
+        ])
+      ),
+    ],
+  ]);
 }
 
 /** A key's source as the wallet reads it: an extended key and its steps, or one key; and its origin. */

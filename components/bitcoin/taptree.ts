@@ -3,9 +3,11 @@
  * a descriptor's leaves (each with its depth, in depth-first order): the
  * tapleaf and tapbranch hashes (BIP 341, through @scure/btc-signer's
  * tagged-hash helpers), the merkle root, the tweaked output key and each
- * leaf's control block; and Core's `InferTaprootTree`, which turns what a
+ * leaf's control block; Core's `InferTaprootTree`, which turns what a
  * signing provider knows of an output (internal key, merkle root, leaf
- * scripts with their control blocks) back into depth-first leaves.
+ * scripts with their control blocks) back into depth-first leaves; and the
+ * braces a descriptor writes such leaves with. Shared by the node and the
+ * wallet (whose sandbox cannot import the node's modules).
  *
  * @example
  * ```ts
@@ -27,6 +29,7 @@
  */
 import { tapLeafHash } from "@scure/btc-signer/payment.js";
 import { tagSchnorr, taprootTweakPubkey } from "@scure/btc-signer/utils.js";
+import { compareBytes } from "./bytes.ts";
 
 /** Core's `TAPROOT_CONTROL_MAX_NODE_COUNT`: how deep a leaf may sit. */
 export const TAPROOT_CONTROL_MAX_NODE_COUNT = 128;
@@ -62,12 +65,6 @@ export interface TaprootTree {
   /** In the depth-first order given. */
   readonly leaves: readonly TapLeaf[];
 }
-
-const compareBytes = (a: Uint8Array, b: Uint8Array): number => {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
-};
 
 const equalBytes = (a: Uint8Array, b: Uint8Array) => compareBytes(a, b) === 0;
 
@@ -275,5 +272,25 @@ export function inferTaprootTree(
       stack.push(right);
     }
   }
+  return out;
+}
+
+/** Core's `TRDescriptor::ToStringSubScriptHelper`: leaves already written, with their braces. */
+export function treeText(leaves: readonly string[], depths: readonly number[]): string {
+  let out = "";
+  const path: boolean[] = [];
+  leaves.forEach((leaf, pos) => {
+    if (pos) out += ",";
+    while (path.length <= depths[pos]) {
+      if (path.length) out += "{";
+      path.push(false);
+    }
+    out += leaf;
+    while (path.length && path[path.length - 1]) {
+      if (path.length > 1) out += "}";
+      path.pop();
+    }
+    if (path.length) path[path.length - 1] = true;
+  });
   return out;
 }

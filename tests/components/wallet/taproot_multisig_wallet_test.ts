@@ -1,0 +1,254 @@
+/**
+ * A watch-only taproot multisig wallet, as Bitcoin Core's multisig
+ * tutorial runs it with `tr()`: three signers' account keys make a tree of
+ * a `pk()` leaf and a 2-of-3 `multi_a()` leaf under an unspendable
+ * internal key (BIP 341's NUMS point), a receiving and a change chain,
+ * which a wallet without private keys imports active; another such
+ * descriptor is imported to be watched over its range. The wallet hands
+ * out the addresses, lists their coins as solvable, funds a PSBT whose
+ * input and change output carry the tree's taproot fields, which are
+ * checked against @scure/btc-signer's `p2tr` of the same tree; two
+ * signers sign through the `multi_a()` leaf (with btc-signer, given their
+ * private keys), the node combines the PSBTs and relays and mines the
+ * spend. A node and wallet processes over HTTP.
+ *
+ * @module
+ */
+import { HDKey } from "@scure/bip32";
+import { base64, hex } from "@scure/base";
+import { p2tr, p2tr_ms, p2tr_pk } from "@scure/btc-signer";
+import { tapLeafHash } from "@scure/btc-signer/payment.js";
+import { assert, assertEquals } from "../../assert.ts";
+import { readPsbt } from "../../../components/wallet/psbt.ts";
+import { REGTEST, TEST_VERSIONS } from "../../../components/wallet/network.ts";
+import { sats, startSigners } from "./signers.ts";
+
+/** BIP 341's unspendable internal key (`H`): a tree spent by its leaves alone. */
+const NUMS = "50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0";
+
+/** `[fp/86h/1h/0h]tpub…/0/*` → the x-only key at `index` of that chain. */
+function chainXonly(chainKey: string, index: number): Uint8Array {
+  const [, tpub, step] = /\]([a-zA-Z0-9]+)\/(\d)\/\*$/.exec(chainKey)!;
+  const key = HDKey.fromExtendedKey(tpub, TEST_VERSIONS).deriveChild(Number(step));
+  return key.deriveChild(index).publicKey!.subarray(1);
+}
+
+/** btc-signer's `p2tr` of the test's tree at `index`: `{pk(P),multi_a(2,A,B,C)}` under NUMS. */
+function expectedTree(pkKey: string, multiKeys: string[], index: number) {
+  const pk = p2tr_pk(chainXonly(pkKey, index)).script;
+  const multi = p2tr_ms(2, multiKeys.map((key) => chainXonly(key, index))).script;
+  return {
+    pk,
+    multi,
+    payment: p2tr(hex.decode(NUMS), [{ script: pk }, { script: multi }], REGTEST),
+  };
+}
+
+/** Hex strings of byte arrays, sorted: a comparison that ignores order. */
+const sortedHex = (items: Uint8Array[]) => items.map((item) => hex.encode(item)).sort();
+
+Deno.test("a watch-only tr(NUMS,{pk(),multi_a(2,…)}) wallet hands out bech32m addresses, funds a PSBT with the tree's taproot fields, and two signers' spend through the leaf is mined", async () => {
+  const { target, call, node, external, chainKeys } = await startSigners();
+  await using _target = target;
+  const [trOut, trIn] = [await chainKeys("tr", false), await chainKeys("tr", true)];
+  const [pkhOut, pkhIn] = [await chainKeys("pkh", false), await chainKeys("pkh", true)];
+  const text = (pk: string, keys: string[]) =>
+    `tr(${NUMS},{pk(${pk}),multi_a(2,${keys.join(",")})})`;
+  const info = async (descriptor: string) =>
+    (await node("getdescriptorinfo", [descriptor])).descriptor as string;
+  const receiving = await info(text(pkhOut[0], trOut));
+  const change = await info(text(pkhIn[0], trIn));
+  // Watched only: signer 1's pkh() chain in the pk() leaf.
+  const watched = await info(text(pkhOut[1], trOut));
+
+  assertEquals(await call("createwallet", ["m", true, true]), { name: "m" });
+  const imported = await call("importdescriptors", [[
+    { desc: receiving, active: true, timestamp: "now" },
+    { desc: change, active: true, internal: true, timestamp: "now" },
+    { desc: watched, range: [0, 5], timestamp: "now" },
+  ]], "m");
+  const warning = "Range not given, using default keypool range";
+  assertEquals(imported, [
+    { success: true, warnings: [warning] },
+    { success: true, warnings: [warning] },
+    { success: true },
+  ]);
+  const { descriptors } = await call("listdescriptors", [], "m");
+  assertEquals(
+    descriptors.map((d: { desc: string; active: boolean; internal?: boolean; range: number[] }) => [
+      d.desc,
+      d.active,
+      d.internal,
+      d.range,
+    ]).sort(),
+    [
+      [receiving, true, false, [0, 99]],
+      [change, true, true, [0, 99]],
+      [watched, false, undefined, [0, 5]],
+    ].sort(),
+  );
+
+  // The receiving chain is the bech32m one; its address is the descriptor's, btc-signer's too.
+  const address = await call("getnewaddress", ["", "bech32m"], "m");
+  assertEquals(await node("deriveaddresses", [receiving, [0, 0]]), [address]);
+  const expected = expectedTree(pkhOut[0], trOut, 0);
+  assertEquals(address, expected.payment.address);
+  const addressInfo = await call("getaddressinfo", [address], "m");
+  assertEquals(
+    [addressInfo.ismine, addressInfo.solvable, addressInfo.ischange, addressInfo.parent_desc],
+    [true, true, false, receiving],
+  );
+  assertEquals([addressInfo.iswitness, addressInfo.witness_version], [true, 1]);
+  assertEquals(addressInfo.hdkeypath, undefined, "no single key's metadata");
+  // Core's inferred descriptor: x-only keys with their origins (NUMS's own fingerprint).
+  const origin = String.raw`\[[0-9a-f]{8}\/(44|86)h\/1h\/0h\/0\/0\][0-9a-f]{64}`;
+  assert(
+    new RegExp(
+      `^tr\\(\\[[0-9a-f]{8}\\]${NUMS},\\{(pk\\(${origin}\\),multi_a\\(2(,${origin}){3}\\)|multi_a\\(2(,${origin}){3}\\),pk\\(${origin}\\))\\}\\)#`,
+    )
+      .test(addressInfo.desc),
+    addressInfo.desc,
+  );
+  assertEquals(await node("deriveaddresses", [addressInfo.desc]), [address]);
+
+  // Paid, and a payment to the watched range's index 3: both listed solvable, with their descriptors.
+  const [watchedAddress] = await node("deriveaddresses", [watched, [3, 3]]);
+  await call("sendtoaddress", [address, 4]);
+  await call("sendtoaddress", [watchedAddress, 0.5]);
+  await node("generatetoaddress", [1, external]);
+  assertEquals(await call("getbalance", [], "m"), 4.5);
+  const coins = await call("listunspent", [], "m");
+  const byAddress = (paid: string) => coins.find((c: { address: string }) => c.address === paid);
+  assertEquals([byAddress(address).solvable, byAddress(address).desc], [true, addressInfo.desc]);
+  const watchedInfo = await call("getaddressinfo", [watchedAddress], "m");
+  assertEquals([watchedInfo.solvable, watchedInfo.parent_desc], [true, watched]);
+  assertEquals(byAddress(watchedAddress).desc, watchedInfo.desc);
+
+  // A PSBT from the receiving coin, change to the change chain.
+  const to = await call("getnewaddress", [], "s2");
+  const rate = 10;
+  const funded = await call("walletcreatefundedpsbt", [
+    [{ txid: byAddress(address).txid, vout: byAddress(address).vout }],
+    [{ [to]: 1 }],
+    0,
+    { feeRate: rate / 1e5, add_inputs: false },
+  ], "m");
+  const psbt = readPsbt(base64.decode(funded.psbt));
+  const input = psbt.getInput(0);
+  assertEquals(hex.encode(input.tapInternalKey!), NUMS);
+  assertEquals(hex.encode(input.tapMerkleRoot!), hex.encode(expected.payment.tapMerkleRoot));
+  /** Leaves as comparable text: control block's version, internal key, path (sorted), script. */
+  const leafScripts = (
+    leaves: readonly [
+      { version: number; internalKey: Uint8Array; merklePath: Uint8Array[] },
+      Uint8Array,
+    ][],
+  ) =>
+    leaves.map(([control, script]) =>
+      JSON.stringify([
+        control.version,
+        hex.encode(control.internalKey),
+        sortedHex(control.merklePath),
+        hex.encode(script),
+      ])
+    ).sort();
+  assertEquals(leafScripts(input.tapLeafScript!), leafScripts(expected.payment.tapLeafScript!));
+  // Every key's origin, each leaf key with the leaf it sits in; NUMS with its own fingerprint.
+  const [pkHash, multiHash] = [tapLeafHash(expected.pk), tapLeafHash(expected.multi)];
+  const derivs = new Map(input.tapBip32Derivation!.map(([key, value]) => [hex.encode(key), value]));
+  assertEquals(derivs.size, 5);
+  assertEquals([derivs.get(NUMS)!.hashes.length, derivs.get(NUMS)!.der.path], [0, []]);
+  const pkDeriv = derivs.get(hex.encode(chainXonly(pkhOut[0], 0)))!;
+  assertEquals(sortedHex(pkDeriv.hashes), sortedHex([pkHash]));
+  assertEquals(pkDeriv.der.path.slice(-2), [0, 0]);
+  for (const key of trOut) {
+    const deriv = derivs.get(hex.encode(chainXonly(key, 0)))!;
+    assertEquals(sortedHex(deriv.hashes), sortedHex([multiHash]));
+    assertEquals(deriv.der.fingerprint, parseInt(/^\[([0-9a-f]{8})/.exec(key)![1], 16));
+    assertEquals(deriv.der.path, [0x80000056, 0x80000001, 0x80000000, 0, 0]);
+  }
+  // The change output: the change chain's tree at index 0.
+  const changeTree = expectedTree(pkhIn[0], trIn, 0);
+  const changeAt = funded.changepos as number;
+  assertEquals(hex.encode(psbt.getOutput(changeAt).script!), hex.encode(changeTree.payment.script));
+  const changeOutput = psbt.getOutput(changeAt);
+  assertEquals(hex.encode(changeOutput.tapInternalKey!), NUMS);
+  assertEquals(
+    changeOutput.tapTree!.map(({ depth, version, script }) => [depth, version, hex.encode(script)])
+      .sort(),
+    [[1, 0xc0, hex.encode(changeTree.pk)], [1, 0xc0, hex.encode(changeTree.multi)]].sort(),
+  );
+  assertEquals(changeOutput.tapBip32Derivation!.length, 5);
+  const changeInfo = await call("getaddressinfo", [changeTree.payment.address], "m");
+  assertEquals([changeInfo.ischange, changeInfo.solvable, changeInfo.parent_desc], [
+    true,
+    true,
+    change,
+  ]);
+
+  // Signers 0 and 1 sign through the multi_a() leaf with their private keys, apart.
+  const signed = await Promise.all(["s0", "s1"].map(async (signer) => {
+    const { descriptors } = await call("listdescriptors", [true], signer);
+    const { desc } = descriptors.find((d: { desc: string; internal: boolean }) =>
+      d.desc.startsWith("tr(") && !d.internal
+    );
+    const tprv = /^tr\((tprv[a-zA-Z0-9]+)\//.exec(desc)![1];
+    const key = HDKey.fromExtendedKey(tprv, TEST_VERSIONS).derive("m/86'/1'/0'/0/0");
+    const own = readPsbt(base64.decode(funded.psbt));
+    own.signIdx(key.privateKey!, 0);
+    assertEquals(own.getInput(0).tapScriptSig?.length, 1);
+    return base64.encode(own.toPSBT());
+  }));
+  const combined = readPsbt(base64.decode(await node("combinepsbt", [signed])));
+  assertEquals(combined.getInput(0).tapScriptSig?.length, 2);
+  combined.finalizeIdx(0);
+  const final = hex.encode(combined.extract());
+
+  // Core's estimate weighs a key-path spend (TRDescriptor's MaxSatisfactionWeight): the fee pays
+  // `rate` on that size; the leaf's witness (two signatures, a skipped key, script and control
+  // block) is larger, so the spend pays less than `rate` as signed, as Core's would.
+  const decoded = await node("decoderawtransaction", [final]);
+  const witness = decoded.vin[0].txinwitness as string[];
+  const witnessBytes = (items: string[]) =>
+    1 + items.reduce((n, item) => n + 1 + item.length / 2, 0);
+  const keyPathWeight = decoded.weight - witnessBytes(witness) + witnessBytes(["00".repeat(65)]);
+  const estimated = sats(funded.fee) / Math.ceil(keyPathWeight / 4);
+  assert(
+    estimated >= rate && estimated <= rate * 1.03,
+    `fee rate ${estimated} sat/vB as estimated`,
+  );
+  assert(sats(funded.fee) / decoded.vsize < rate, "a leaf's spend is larger than the key path's");
+  assertEquals(witness.length, 5, "three signature slots, the script, the control block");
+  await node("sendrawtransaction", [final]);
+  await node("generatetoaddress", [1, external]);
+  assertEquals(await call("getbalance", [], "s2"), 1);
+  assertEquals(sats(await call("getbalance", [], "m")), sats(3.5) - sats(funded.fee));
+  // The change is the wallet's: listed solvable, and it funds the next PSBT.
+  const next = await call(
+    "walletcreatefundedpsbt",
+    [[], [{ [to]: 3 }], 0, { feeRate: rate / 1e5 }],
+    "m",
+  );
+  assertEquals(readPsbt(base64.decode(next.psbt)).inputsLength >= 1, true);
+});
+
+Deno.test("importdescriptors: a ranged tr() tree with private keys is refused by a wallet with private keys, honestly", async () => {
+  const { target, call } = await startSigners();
+  await using _target = target;
+  const { descriptors } = await call("listdescriptors", [true], "s0");
+  const { desc } = descriptors.find((d: { desc: string; internal: boolean }) =>
+    d.desc.startsWith("tr(") && !d.internal
+  );
+  const tprv = /^tr\((tprv[a-zA-Z0-9]+\/[^)]*)\)/.exec(desc)![1];
+  const privateTree = `tr(${NUMS},pk(${tprv}))`;
+  assertEquals(await call("createwallet", ["p", false, true]), { name: "p" });
+  const [refused] = await call("importdescriptors", [[
+    {
+      desc: `${privateTree}#${(await call("getdescriptorinfo", [privateTree])).checksum}`,
+      timestamp: "now",
+    },
+  ]], "p");
+  assertEquals(refused.success, false);
+  assertEquals(refused.error.code, -4);
+  assert(refused.error.message.includes("without a script tree only"), refused.error.message);
+});
