@@ -181,8 +181,8 @@ export interface WrittenLeaf {
 
 /**
  * The descriptor of one `tr(KEY,TREE)` address, as Core infers it from
- * what its signing provider knows (`getaddressinfo`'s `desc`): x-only
- * keys with their origins, the leaves in the order Core's
+ * what its signing provider knows (`getaddressinfo`'s `desc`): keys with
+ * their origins (x-only but a `pkh()` leaf's), the leaves in the order Core's
  * `InferTaprootTree` finds them, a `sortedmulti_a()` one as the
  * `multi_a()` its script is.
  */

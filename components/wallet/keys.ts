@@ -609,13 +609,15 @@ function taprootTreeAddress(
   );
   const script = OutScript.encode({ type: "tr", pubkey: tree.outputKey });
   const written = (key: OriginKey) => ({ ...key, keyHex: hex.encode(xonly(key)) });
+  // Core's miniscript keeps a `pkh()` leaf's key whole, and infers it so.
+  const whole = (key: OriginKey) => ({ ...key, keyHex: hex.encode(key.publicKey) });
   const byScript = new Map(scripts.map(({ script, keys }, i): [string, WrittenLeaf] => [
     hex.encode(script),
     {
       depth: 0,
       leaf: leaves[i].leaf === "sortedmulti_a" ? "multi_a" : leaves[i].leaf,
       threshold: leaves[i].threshold,
-      keys: keys.map(written),
+      keys: keys.map(leaves[i].leaf === "pkh" ? whole : written),
     },
   ]));
   // Core's InferDescriptor: the leaves in the order its InferTaprootTree finds them.

@@ -11,6 +11,9 @@ import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
 /** Satoshis of a BTC amount as the RPCs give it. */
 export const sats = (value: number) => Math.round(value * 1e8);
 
+/** A call to a wallet (the node's wallet RPCs), as the target makes it. */
+export type WalletCall = Awaited<ReturnType<typeof startMethodFuzzTarget>>["walletCall"];
+
 /** A call to the node, as the target makes it. */
 export type NodeCall = Awaited<ReturnType<typeof startMethodFuzzTarget>>["node"]["call"];
 

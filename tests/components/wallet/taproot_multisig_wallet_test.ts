@@ -21,7 +21,7 @@ import { tapLeafHash } from "@scure/btc-signer/payment.js";
 import { assert, assertEquals } from "../../assert.ts";
 import { readPsbt } from "../../../components/wallet/psbt.ts";
 import { REGTEST, TEST_VERSIONS } from "../../../components/wallet/network.ts";
-import { sats, startSigners } from "./signers.ts";
+import { sats, startSigners, type WalletCall } from "./signers.ts";
 
 /** BIP 341's unspendable internal key (`H`): a tree spent by its leaves alone. */
 const NUMS = "50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0";
@@ -123,6 +123,15 @@ Deno.test("a watch-only tr(NUMS,{pk(),multi_a(2,…)}) wallet hands out bech32m 
   const watchedInfo = await call("getaddressinfo", [watchedAddress], "m");
   assertEquals([watchedInfo.solvable, watchedInfo.parent_desc], [true, watched]);
   assertEquals(byAddress(watchedAddress).desc, watchedInfo.desc);
+  // The descriptors inferred are the node's (scantxoutset infers them as Core's InferDescriptor).
+  const scanned = await node("scantxoutset", ["start", [
+    { desc: receiving, range: 2 },
+    { desc: watched, range: 5 },
+  ]]);
+  assertEquals(
+    scanned.unspents.map((u: { desc: string }) => u.desc).sort(),
+    [addressInfo.desc, watchedInfo.desc].sort(),
+  );
 
   // A PSBT from the receiving coin, change to the change chain.
   const to = await call("getnewaddress", [], "s2");
@@ -188,14 +197,8 @@ Deno.test("a watch-only tr(NUMS,{pk(),multi_a(2,…)}) wallet hands out bech32m 
 
   // Signers 0 and 1 sign through the multi_a() leaf with their private keys, apart.
   const signed = await Promise.all(["s0", "s1"].map(async (signer) => {
-    const { descriptors } = await call("listdescriptors", [true], signer);
-    const { desc } = descriptors.find((d: { desc: string; internal: boolean }) =>
-      d.desc.startsWith("tr(") && !d.internal
-    );
-    const tprv = /^tr\((tprv[a-zA-Z0-9]+)\//.exec(desc)![1];
-    const key = HDKey.fromExtendedKey(tprv, TEST_VERSIONS).derive("m/86'/1'/0'/0/0");
     const own = readPsbt(base64.decode(funded.psbt));
-    own.signIdx(key.privateKey!, 0);
+    own.signIdx(await signerKey(call, signer, 0), 0);
     assertEquals(own.getInput(0).tapScriptSig?.length, 1);
     return base64.encode(own.toPSBT());
   }));
@@ -230,6 +233,86 @@ Deno.test("a watch-only tr(NUMS,{pk(),multi_a(2,…)}) wallet hands out bech32m 
     "m",
   );
   assertEquals(readPsbt(base64.decode(next.psbt)).inputsLength >= 1, true);
+});
+
+/** The x-only key at `index` of signer `signer`'s chain key, with its private key. */
+async function signerKey(call: WalletCall, signer: string, index: number): Promise<Uint8Array> {
+  const { descriptors } = await call("listdescriptors", [true], signer);
+  const { desc } = descriptors.find((d: { desc: string; internal: boolean }) =>
+    d.desc.startsWith("tr(") && !d.internal
+  );
+  const tprv = /^tr\((tprv[a-zA-Z0-9]+)\//.exec(desc)![1];
+  return HDKey.fromExtendedKey(tprv, TEST_VERSIONS).derive(`m/86'/1'/0'/0/${index}`).privateKey!;
+}
+
+Deno.test("a watch-only tr(tpub…/0/*,{pkh(),{sortedmulti_a(1,…),pk()}}) chain: addresses and descriptors as the node's, the internal key's origin in the PSBT, kept across a reload, spent through the sortedmulti_a() leaf", async () => {
+  const { target, call, node, external, chainKeys } = await startSigners();
+  await using _target = target;
+  const [tr, pkh, wpkh] = [
+    await chainKeys("tr", false),
+    await chainKeys("pkh", false),
+    await chainKeys("wpkh", false),
+  ];
+  const receiving = (await node("getdescriptorinfo", [
+    `tr(${tr[2]},{pkh(${pkh[0]}),{sortedmulti_a(1,${tr[0]},${tr[1]}),pk(${wpkh[2]})}})`,
+  ])).descriptor;
+  assertEquals(await call("createwallet", ["m", true, true]), { name: "m" });
+  const [imported] = await call("importdescriptors", [[
+    { desc: receiving, active: true, range: [0, 9], timestamp: "now" },
+  ]], "m");
+  assertEquals(imported, { success: true });
+  const addresses = [
+    await call("getnewaddress", ["", "bech32m"], "m"),
+    await call("getnewaddress", ["", "bech32m"], "m"),
+  ];
+  assertEquals(await node("deriveaddresses", [receiving, [0, 1]]), addresses);
+  await call("sendtoaddress", [addresses[1], 2]);
+  await node("generatetoaddress", [1, external]);
+
+  // Kept across a reload: the chain, its coin and its next address.
+  assertEquals(await call("unloadwallet", [], "m"), {});
+  assertEquals(await call("loadwallet", ["m"]), { name: "m" });
+  assertEquals(await call("getbalance", [], "m"), 2);
+  assertEquals(
+    await call("getnewaddress", ["", "bech32m"], "m"),
+    (await node("deriveaddresses", [receiving, [2, 2]]))[0],
+  );
+  const info = await call("getaddressinfo", [addresses[1]], "m");
+  const scanned = await node("scantxoutset", ["start", [{ desc: receiving, range: 3 }]]);
+  assertEquals(scanned.unspents.map((u: { desc: string }) => u.desc), [info.desc]);
+  const [coin] = await call("listunspent", [], "m");
+  assertEquals([coin.solvable, coin.desc], [true, info.desc]);
+
+  const to = await call("getnewaddress", [], "s2");
+  // No change chain: the whole coin to one payment, the fee taken from it.
+  const funded = await call(
+    "walletcreatefundedpsbt",
+    [[], [{ [to]: 2 }], 0, { feeRate: 0.0001, subtractFeeFromOutputs: [0] }],
+    "m",
+  );
+  const described = await call("walletprocesspsbt", [funded.psbt], "m");
+  assertEquals(described.complete, false, "a watch-only wallet signs no leaf");
+  const psbt = readPsbt(base64.decode(described.psbt));
+  const input = psbt.getInput(0);
+  assertEquals(
+    input.tapLeafScript!.map(([control]) => control.merklePath.length).sort(),
+    [1, 2, 2],
+  );
+  // The internal key: signer 2's, with its origin and no leaf.
+  const internal = input.tapBip32Derivation!.find(([key]) =>
+    hex.encode(key) === hex.encode(chainXonly(tr[2], 1))
+  )!;
+  assertEquals([internal[1].hashes.length, internal[1].der.path.slice(-2)], [0, [0, 1]]);
+  assertEquals(input.tapBip32Derivation!.length, 5);
+
+  // Signer 0 alone completes the 1-of-2 leaf.
+  psbt.signIdx(await signerKey(call, "s0", 1), 0);
+  psbt.finalizeIdx(0);
+  const spend = hex.encode(psbt.extract());
+  await node("sendrawtransaction", [spend]);
+  await node("generatetoaddress", [1, external]);
+  assertEquals(sats(await call("getbalance", [], "s2")), sats(2) - sats(funded.fee));
+  assertEquals(await call("getbalance", [], "m"), 0);
 });
 
 Deno.test("importdescriptors: a ranged tr() tree with private keys is refused by a wallet with private keys, honestly", async () => {
