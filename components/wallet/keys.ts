@@ -110,12 +110,12 @@ interface PrivateRoot {
  *
  * @example
  * ```ts
- * import { Account, HdSecret, isMultisig, Keyring } from "./keys.ts";
+ * import { Account, HdSecret, isSingleKey, Keyring } from "./keys.ts";
  * const secret = HdSecret.fromMnemonic(
  *   "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
  * );
  * const key = Account.fromSecret(secret, "wpkh").derive(false, 0);
- * if (isMultisig(key)) throw new Error("an account of the wallet's own is of single keys");
+ * if (!isSingleKey(key)) throw new Error("an account of the wallet's own is of single keys");
  * const keyring = Keyring.parse(new Keyring(secret, []).toString());
  * if (keyring.privateKey(key) === undefined) throw new Error("the mnemonic's key");
  * if (new Keyring(null, []).privateKey(key) !== undefined) throw new Error("a blank wallet's");

@@ -12,13 +12,13 @@
  * ```ts
  * import { hex } from "@scure/base";
  * import { Transaction } from "@scure/btc-signer";
- * import { Account, HdSecret, isMultisig } from "./keys.ts";
+ * import { Account, HdSecret, isSingleKey } from "./keys.ts";
  * import { describeOutput, pathIndexes } from "./psbt.ts";
  * const secret = HdSecret.fromMnemonic(
  *   "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
  * );
  * const key = Account.fromSecret(secret, "wpkh").derive(true, 0);
- * if (isMultisig(key)) throw new Error("an account of the wallet's own is of single keys");
+ * if (!isSingleKey(key)) throw new Error("an account of the wallet's own is of single keys");
  * const tx = new Transaction();
  * tx.addOutput({ script: key.script, amount: 1000n });
  * describeOutput(tx, 0, key, true);

@@ -282,6 +282,16 @@ Deno.test("a watch-only tr(tpub…/0/*,{pkh(),{sortedmulti_a(1,…),pk()}}) chai
   assertEquals(scanned.unspents.map((u: { desc: string }) => u.desc), [info.desc]);
   const [coin] = await call("listunspent", [], "m");
   assertEquals([coin.solvable, coin.desc], [true, info.desc]);
+  // gethdkeys: each extended key of the tree, internal and leaves', with the descriptor.
+  const tpub = (chainKey: string) => /\]([a-zA-Z0-9]+)\//.exec(chainKey)![1];
+  const hdkeys = await call("gethdkeys", [], "m");
+  assertEquals(
+    hdkeys.map((k: { xpub: string }) => k.xpub).sort(),
+    [tr[2], pkh[0], tr[0], tr[1], wpkh[2]].map(tpub).sort(),
+  );
+  for (const key of hdkeys) {
+    assertEquals([key.has_private, key.descriptors], [false, [{ desc: receiving, active: true }]]);
+  }
 
   const to = await call("getnewaddress", [], "s2");
   // No change chain: the whole coin to one payment, the fee taken from it.
