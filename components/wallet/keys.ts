@@ -8,7 +8,9 @@
  * private keys derives from the extended public keys it imported instead,
  * and a blank one from those of the private keys it imported, which its
  * {@linkcode Keyring} holds beside its mnemonic (if any); an imported
- * multisig derives each of its keys so, and its address from them.
+ * multisig derives each of its keys so, and its address from them, and an
+ * imported taproot script tree its internal and leaf keys, and its output
+ * from the tree they make.
  *
  * @example
  * ```ts
@@ -238,13 +240,6 @@ export interface MultisigAddress extends AddressFields {
   readonly witnessScript?: Uint8Array;
 }
 
-/** A leaf of a script tree an address commits to, its keys in its script's order. */
-export interface TreeLeaf {
-  readonly leaf: TreeLeafKind;
-  readonly threshold: number;
-  readonly keys: readonly OriginKey[];
-}
-
 /**
  * A `tr(KEY,TREE)` address (a watch-only wallet's, `importdescriptors`
  * of a taproot multisig and the like): its internal key and its tree,
@@ -255,8 +250,8 @@ export interface TaprootTreeAddress extends AddressFields {
   readonly internalKey: OriginKey;
   /** The tree as Core's `TaprootBuilder` builds it: merkle root, leaf scripts, control blocks. */
   readonly tree: TaprootTree;
-  /** Each leaf's keys, in the order of `tree.leaves`. */
-  readonly leaves: readonly TreeLeaf[];
+  /** Its leaves in the order of `tree.leaves`, each one's keys in its script's order. */
+  readonly leaves: readonly TreeLeafOf<OriginKey>[];
 }
 
 /** One address an account derives. */

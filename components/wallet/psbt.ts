@@ -3,10 +3,11 @@
  * Bitcoin Core's `FillPSBT` and `SignPSBTInput` write a PSBT's fields: an
  * input spending one of its coins gets the transaction that made the coin
  * (`non_witness_utxo`), the coin itself when the spend is segwit
- * (`witness_utxo`), the scripts and the taproot internal key it needs, and
- * where its key comes from (BIP 32 derivations) when asked; an output paying
- * the wallet gets the same scripts and derivations. A signed input is
- * finalized as Core's `FromSignatureData` does it.
+ * (`witness_utxo`), the scripts and the taproot internal key it needs (a
+ * script tree's merkle root and leaves with their control blocks too), and
+ * where its keys come from (BIP 32 derivations) when asked; an output paying
+ * the wallet gets the same scripts (a tree's leaves) and derivations. A
+ * signed input is finalized as Core's `FromSignatureData` does it.
  *
  * @example
  * ```ts
