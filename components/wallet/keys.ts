@@ -349,7 +349,7 @@ export interface TreeLeafOf<Key> {
   readonly keys: readonly Key[];
 }
 
-/** An imported ranged `tr(KEY,TREE)`: its internal key and its leaves, depth-first. */
+/** An imported `tr(KEY,TREE)`: its internal key and its leaves, depth-first. */
 export interface TreeSource {
   readonly internal: KeySource;
   readonly leaves: readonly TreeLeafOf<KeySource>[];

@@ -1698,7 +1698,7 @@ type DescriptorRequest =
       expands: boolean;
       /**
        * What its scripts come from: an extended key's chain or one key, or
-       * a multisig of such keys, of an address type; a ranged
+       * a multisig of such keys, of an address type; a
        * `tr(KEY,TREE)`'s internal key and leaves (depth-first); else the
        * scripts of one not ranged; else null.
        */

@@ -253,7 +253,7 @@ interface ScriptOrigin {
  * What an imported descriptor's scripts come from: a chain of addresses of
  * an extended public key (a ranged descriptor), one key, or a multisig of
  * such keys, of an address type (a multisig's `wpkh` standing for
- * `wsh()`, `sh_wpkh` for `sh(wsh())`, `pkh` for `sh()`), or a ranged
+ * `wsh()`, `sh_wpkh` for `sh(wsh())`, `pkh` for `sh()`), or a
  * `tr(KEY,TREE)`'s internal key and script tree; else the scripts
  * themselves (`addr()`, `raw()`…), which the wallet watches without
  * knowing how to spend them.

@@ -197,14 +197,14 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
  * What the wallet derives a descriptor's scripts from: an extended key's
  * chain of addresses, or one key, of an address type; a multisig of such
  * keys (its address type the one its wrapping has, as Core's
- * `GetOutputType`); a ranged `tr(KEY,TREE)`'s internal key and leaves;
- * else the scripts of one not ranged; else null.
+ * `GetOutputType`); a `tr(KEY,TREE)`'s internal key and leaves; else
+ * the scripts of one not ranged; else null.
  */
 function addressSource(descriptor: Descriptor): Json {
   const source = descriptor.addressSource;
   if (source === undefined) {
-    const tree = descriptor.isRange ? descriptor.taprootTreeSource : undefined;
-    if (tree !== undefined) return treeSource(tree);
+    const tree = descriptor.taprootTreeSource;
+    if (tree !== undefined && expands(descriptor)) return treeSource(tree);
     if (descriptor.isRange || !expands(descriptor)) return null;
     const { scripts } = descriptor.expand(0);
     return new JsonObject([["scripts", scripts.map((script) => hex.encode(script))]]);
@@ -221,7 +221,7 @@ function addressSource(descriptor: Descriptor): Json {
 }
 
 /**
- * A ranged `tr(KEY,TREE)`'s source as the wallet reads it: the internal
+ * A `tr(KEY,TREE)`'s source as the wallet reads it: the internal
  * key, and the leaves depth-first with their depths, kinds, thresholds
  * and keys as written.
  */

@@ -640,7 +640,7 @@ Deno.test("importdescriptors: a script two descriptors share stays right across 
   assertEquals(await call("getnewaddress", ["", "p2sh-segwit"], "watch"), await at(4));
 });
 
-Deno.test("importdescriptors: a tr() script tree is watched when not ranged, its coins unsolvable; a ranged one is imported", async () => {
+Deno.test("importdescriptors: a tr() script tree of keys is solvable, ranged or not, as in Core", async () => {
   await using target = await startImportTarget();
   const { call, node, mine, checksummed } = target;
   const xonly = (seed: number) =>
@@ -661,12 +661,21 @@ Deno.test("importdescriptors: a tr() script tree is watched when not ranged, its
   assertEquals([coin.txid, coin.address, coin.solvable, coin.label], [
     txid,
     address,
-    false,
+    true,
     "tree",
   ]);
-  // Not solvable: no PSBT is funded from it.
-  const funded = await call("walletcreatefundedpsbt", [[], [{ [address]: 0.5 }]], "watch");
-  assertEquals(funded.error?.code, -4);
+  // Core's inferred descriptor: each x-only key with its own fingerprint as its origin.
+  const info = await call("getaddressinfo", [address], "watch");
+  assertEquals([coin.desc, info.parent_desc], [info.desc, tree]);
+  assertEquals(await node("deriveaddresses", [info.desc]), [address]);
+  // Solvable: it funds a PSBT, whose input says how the tree is spent.
+  const funded = await call(
+    "walletcreatefundedpsbt",
+    [[], [{ [address]: 1.25 }], 0, { subtractFeeFromOutputs: [0] }],
+    "watch",
+  );
+  const [input] = (await node("decodepsbt", [funded.psbt])).inputs;
+  assertEquals([input.taproot_internal_key, input.taproot_scripts.length], [xonly(1), 2]);
 
   const listed: Listed[] = (await call("listdescriptors")).descriptors;
   const tpub = /\]([a-zA-Z0-9]+)\//.exec(listed.find((d) => d.desc.startsWith("wpkh("))!.desc)![1];
