@@ -190,6 +190,18 @@ export class SigningProvider implements ScriptProvider {
     return copy;
   }
 
+  /**
+   * A copy without private keys (Core's `HidingSigningProvider` with
+   * `hide_secret`): what updating a PSBT may learn must not depend on
+   * whether it could sign.
+   */
+  withoutSecrets(): SigningProvider {
+    const copy = new SigningProvider();
+    copy.merge(this);
+    copy.#secrets.clear();
+    return copy;
+  }
+
   /** Adds everything `other` knows. */
   merge(other: SigningProvider): void {
     for (const [k, v] of other.#pubkeys) this.#pubkeys.set(k, v);
@@ -1431,20 +1443,44 @@ function inferScript(
  */
 function inferTapscript(script: Uint8Array, provider: ScriptProvider): string | undefined {
   const xonly = (key: Uint8Array) => originString(key, hex.encode(key), provider);
-  if (script.length === 34 && script[0] === 32 && script[33] === 0xac) {
-    return `pk(${xonly(script.subarray(1, 33))})`;
-  }
+  const key = tapPkKey(script);
+  if (key) return `pk(${xonly(key)})`;
   const multi = matchMultiA(script);
   if (multi) return `multi_a(${multi.threshold},${multi.keys.map(xonly).join(",")})`;
-  if (
-    script.length === 25 && script[0] === 0x76 && script[1] === 0xa9 && script[2] === 0x14 &&
-    script[23] === 0x88 && script[24] === 0xac
-  ) {
-    const pubkey = provider.publicKey?.(script.subarray(3, 23));
-    // Miniscript infers the full key it was given, compressed only.
-    if (pubkey?.length === 33) return `pkh(${originString(pubkey, hex.encode(pubkey), provider)})`;
-  }
+  const hash = tapPkhHash(script);
+  const pubkey = hash && provider.publicKey?.(hash);
+  // Miniscript infers the full key it was given, compressed only.
+  if (pubkey?.length === 33) return `pkh(${originString(pubkey, hex.encode(pubkey), provider)})`;
   return undefined;
+}
+
+/** The x-only key of a tapscript `pk()` leaf (`<key> CHECKSIG`), else undefined. */
+function tapPkKey(script: Uint8Array): Uint8Array | undefined {
+  const matches = script.length === 34 && script[0] === 32 && script[33] === 0xac;
+  return matches ? script.subarray(1, 33) : undefined;
+}
+
+/** The key hash of a tapscript `pkh()` leaf ({@linkcode tapPkhScript}), else undefined. */
+function tapPkhHash(script: Uint8Array): Uint8Array | undefined {
+  const matches = script.length === 25 && script[0] === 0x76 && script[1] === 0xa9 &&
+    script[2] === 0x14 && script[23] === 0x88 && script[24] === 0xac;
+  return matches ? script.subarray(3, 23) : undefined;
+}
+
+/**
+ * The x-only keys a tapscript leaf of the kinds this node writes needs
+ * signatures from (the keys Core's miniscript satisfier asks to sign for):
+ * a `pk()` leaf's key, a `multi_a()` leaf's keys in script order, a `pkh()`
+ * leaf's key when `provider` knows it; none for any other leaf.
+ */
+export function tapscriptKeys(script: Uint8Array, provider: ScriptProvider): Uint8Array[] {
+  const key = tapPkKey(script);
+  if (key) return [key];
+  const multi = matchMultiA(script);
+  if (multi) return multi.keys;
+  const hash = tapPkhHash(script);
+  const pubkey = hash && provider.publicKey?.(hash);
+  return pubkey ? [xonlyOf(pubkey)] : [];
 }
 
 /** Core's `MatchMultiA`: the threshold and keys of a `multi_a()` script. */

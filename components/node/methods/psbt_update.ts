@@ -17,7 +17,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import { Transaction } from "@scure/btc-signer";
-import { RawPSBTV0 } from "@scure/btc-signer/psbt.js";
+import { RawPSBTV0, TaprootControlBlock } from "@scure/btc-signer/psbt.js";
 import { RawTx } from "@scure/btc-signer/script.js";
 import { psbtSighash } from "../../bitcoin/sighash.ts";
 
@@ -36,11 +36,13 @@ import {
   type SigningProvider,
   solver,
   STANDARD_SCRIPT_VERIFY_FLAGS,
+  tapscriptKeys,
   type Tx,
   txid,
   TxScriptChecker,
   witnessProgram,
 } from "../chain/mod.ts";
+import type { TaprootTree } from "../chain/taptree.ts";
 import { RpcError, RpcErrorCode } from "../../rpc/mod.ts";
 import {
   encodeRaw,
@@ -205,6 +207,9 @@ interface SpendInfo {
   witness: boolean;
   keyPaths: [Uint8Array, KeyPath][];
   tapInternalKey?: Uint8Array;
+  /** The script tree of a taproot output with one. */
+  tapTree?: TaprootTree;
+  /** Taproot key origins, each with the hashes of the leaves the key is in (byte order). */
   tapKeyPaths: [Uint8Array, { hashes: Uint8Array[]; der: KeyPath }][];
 }
 
@@ -217,13 +222,13 @@ function keyPath(origin: KeyOrigin): KeyPath {
 /**
  * `ProduceSignature` with a provider that hides private keys: the P2SH
  * redeem script and P2WSH witness script, the origins of the keys a P2PK,
- * P2PKH, P2WPKH or multisig spend needs, and a key-path taproot output's
- * internal key and its origin.
+ * P2PKH, P2WPKH or multisig spend needs, and what {@linkcode addTaprootInfo}
+ * learns of a taproot output.
  */
 function spendInfo(
   provider: SigningProvider,
   script: Uint8Array,
-  held: { redeemScript?: Uint8Array; witnessScript?: Uint8Array } = {},
+  held: { redeemScript?: Uint8Array; witnessScript?: Uint8Array; tapKeySig?: Uint8Array } = {},
 ): SpendInfo {
   const info: SpendInfo = { keys: [], witness: false, keyPaths: [], tapKeyPaths: [] };
   let inner = script;
@@ -259,15 +264,97 @@ function spendInfo(
   } else if (type === "multisig") {
     solutions.slice(1, -1).forEach(addKey);
   } else if (type === "witness_v1_taproot" && !info.redeemScript) {
-    const internal = provider.taprootInternalKey(solutions[0]);
-    const origin = internal && provider.keyOrigin(internal);
-    if (internal) info.keys.push(info.tapInternalKey = internal);
-    if (origin) info.tapKeyPaths.push([internal, { hashes: [], der: keyPath(origin) }]);
+    addTaprootInfo(info, provider, solutions[0], held.tapKeySig !== undefined);
   }
   return info;
 }
 
-/** `FromSignatureData`: adds what `info` learned to an input's or output's map. */
+/**
+ * Core's `SignTaproot` without signing: the internal key of the output
+ * `outputKey` and its origin (no leaf hashes); for one with a script tree,
+ * the tree, and — unless the key path signs (a key-path signature held or
+ * the internal key's private key known), where Core stops before the
+ * script path — each key its leaves name ({@linkcode tapscriptKeys}), with
+ * its origin and the hashes of the leaves it is in (`CreateTaprootScriptSig`).
+ */
+function addTaprootInfo(
+  info: SpendInfo,
+  provider: SigningProvider,
+  outputKey: Uint8Array,
+  keyPathSigned: boolean,
+): void {
+  const tree = provider.taprootTree(outputKey);
+  const internal = tree?.internalKey ?? provider.taprootInternalKey(outputKey);
+  if (!internal) return;
+  info.tapInternalKey = internal;
+  addTapKey(info, provider, internal);
+  if (!tree) return;
+  info.tapTree = tree;
+  if (keyPathSigned || provider.secret(internal)) return;
+  for (const leaf of tree.leaves) {
+    for (const key of tapscriptKeys(leaf.script, provider)) addTapKey(info, provider, key, leaf);
+  }
+}
+
+/** Records a taproot key to sign with and its origin, in `leaf` when given. */
+function addTapKey(
+  info: SpendInfo,
+  provider: SigningProvider,
+  key: Uint8Array,
+  leaf?: { leafHash: Uint8Array },
+): void {
+  if (!info.keys.some((k) => bytesEqual(k, key))) info.keys.push(key);
+  const origin = provider.keyOrigin(key);
+  if (!origin) return;
+  let entry = info.tapKeyPaths.find(([k]) => bytesEqual(k, key));
+  if (!entry) info.tapKeyPaths.push(entry = [key, { hashes: [], der: keyPath(origin) }]);
+  const { hashes } = entry[1];
+  if (leaf && !hashes.some((h) => bytesEqual(h, leaf.leafHash))) {
+    hashes.push(leaf.leafHash);
+    hashes.sort((a, b) => hex.encode(a) < hex.encode(b) ? -1 : 1);
+  }
+}
+
+/**
+ * `PSBTInput::FromSignatureData`: adds what `info` learned to an input's
+ * map, a script tree as its merkle root and its leaves (`tap_scripts`: each
+ * leaf's control block, script and leaf version).
+ */
+function addInputInfo(input: RawInput, info: SpendInfo): void {
+  addSpendInfo(input, info);
+  if (!info.tapTree) return;
+  const { merkleRoot, leaves } = info.tapTree;
+  input.tapMerkleRoot ??= merkleRoot.slice();
+  const scripts = input.tapLeafScript ??= [];
+  for (const leaf of leaves) {
+    const held = scripts.some(([block]) =>
+      bytesEqual(TaprootControlBlock.encode(block), leaf.controlBlock)
+    );
+    if (!held) {
+      scripts.push([
+        TaprootControlBlock.decode(leaf.controlBlock),
+        Uint8Array.of(...leaf.script, leaf.leafVersion),
+      ]);
+    }
+  }
+}
+
+/**
+ * `PSBTOutput::FromSignatureData`: adds what `info` learned to an output's
+ * map, a script tree as its leaves' depths, leaf versions and scripts
+ * (`GetTreeTuples`, depth first).
+ */
+function addOutputInfo(output: RawOutput, info: SpendInfo): void {
+  addSpendInfo(output, info);
+  if (!info.tapTree) return;
+  output.tapTree = info.tapTree.leaves.map((leaf) => ({
+    depth: leaf.depth,
+    version: leaf.leafVersion,
+    script: leaf.script.slice(),
+  }));
+}
+
+/** What inputs and outputs share of `FromSignatureData`: scripts and key origins. */
 function addSpendInfo(map: RawInput | RawOutput, info: SpendInfo): void {
   if (info.redeemScript) map.redeemScript ??= info.redeemScript.slice();
   if (info.witnessScript) map.witnessScript ??= info.witnessScript.slice();
@@ -292,7 +379,7 @@ function addSpendInfo(map: RawInput | RawOutput, info: SpendInfo): void {
  * right); then {@linkcode dropUnneededTransactions}.
  */
 export function updatePsbt(node: NodeServices, raw: RawPsbt, provider: SigningProvider): void {
-  fillPsbt(node, raw, provider);
+  fillPsbt(node, raw, provider.withoutSecrets());
   dropUnneededTransactions(raw, SIGHASH_ALL);
 }
 
@@ -321,11 +408,13 @@ function fillPsbt(node: NodeServices, raw: RawPsbt, provider: SigningProvider): 
     const utxo = utxoOf(input, tx.inputs[i].index);
     if (!utxo || inputFinalized(input)) continue;
     const info = spendInfo(provider, utxo.script, input);
-    addSpendInfo(input, info);
+    addInputInfo(input, info);
     if (info.witness) input.witnessUtxo = { amount: utxo.amount, script: utxo.script.slice() };
   }
+  // Outputs are described as by a provider without private keys (`UpdatePSBTOutput`).
+  const hiding = provider.withoutSecrets();
   tx.outputs.forEach((output, i) =>
-    addSpendInfo(raw.outputs[i], spendInfo(provider, output.script, raw.outputs[i]))
+    addOutputInfo(raw.outputs[i], spendInfo(hiding, output.script, raw.outputs[i]))
   );
 }
 

@@ -7,14 +7,25 @@
  * the signatures still missing; each signer's partial signature (made with `@scure/btc-signer` from what the PSBT holds);
  * `combinepsbt`, `finalizepsbt`, and the transaction relayed and mined;
  * then the same with `descriptorprocesspsbt`, each signer giving its
- * private descriptor.
+ * private descriptor. Then taproot script trees,
+ * `tr(KEY,{pk(A),multi_a(2,B,C,D)})`, as Core's `SignTaproot` handles
+ * them: `utxoupdatepsbt` describing the input and an output paying to one
+ * (merkle root, control blocks and address checked against
+ * `@scure/btc-signer`'s own tree), a key-path spend with the internal key's
+ * private key, and with the NUMS point inside, script-path signatures of
+ * two `multi_a()` signers combined, finalized and mined, and a signer of
+ * both leaves finalizing the smaller.
  *
  * @module
  */
 import { base64, hex } from "@scure/base";
-import { Transaction } from "@scure/btc-signer";
+import { HDKey } from "@scure/bip32";
+import { p2tr, p2tr_ms, p2tr_pk, Transaction } from "@scure/btc-signer";
+import { tapLeafHash } from "@scure/btc-signer/payment.js";
+import { TaprootControlBlock } from "@scure/btc-signer/psbt.js";
+import { taprootTweakPubkey } from "@scure/btc-signer/utils.js";
 import { assert, assertEquals } from "../../../assert.ts";
-import { rejects, startRealNode } from "../real_node.ts";
+import { type RealNode, rejects, startRealNode } from "../real_node.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
 import {
   decodeDestination,
@@ -51,41 +62,59 @@ function multisigDescriptor(secret?: number): string {
 }
 
 /**
+ * Mines a spendable coinbase to `miner`, pays 10 BTC from it to each of
+ * `scripts` (in order, `miner`'s change last) and confirms the payment.
+ * Returns its txid.
+ */
+async function payTo(call: RealNode["call"], scripts: readonly Uint8Array[]): Promise<string> {
+  const [first] = await call("generatetoaddress", [1, scriptToAddress(miner.wpkh)]);
+  await call("generatetoaddress", [100, scriptToAddress(miner.wpkh)]);
+  const coinbase = (await call("getblock", [first])).tx[0];
+  const funding = signTx([{
+    outpoint: { txid: hashFromHex(coinbase), index: 0 },
+    amount: 50_0000_0000n,
+    script: miner.wpkh,
+    key: miner,
+  }], [
+    ...scripts.map((script) => ({ script, amount: 10_0000_0000n })),
+    {
+      script: miner.wpkh,
+      amount: 50_0000_0000n - 10_0000_0000n * BigInt(scripts.length) - 10_000n,
+    },
+  ]);
+  const fundingId = await call("sendrawtransaction", [hex.encode(encodeTx(funding))]);
+  await call("generatetoaddress", [1, scriptToAddress(miner.wpkh)]);
+  return fundingId;
+}
+
+/** `text` with its checksum. */
+async function checksummed(call: RealNode["call"], text: string): Promise<string> {
+  return `${text}#${(await call("getdescriptorinfo", [text])).checksum}`;
+}
+
+/** Sends `hex`, mines a block, and checks the block holds it. */
+async function relayedAndMined(call: RealNode["call"], hex: string): Promise<void> {
+  const sent = await call("sendrawtransaction", [hex]);
+  const [mined] = await call("generatetoaddress", [1, scriptToAddress(miner.wpkh)]);
+  assert((await call("getblock", [mined])).tx.includes(sent), "the transaction is mined");
+}
+
+/**
  * A node whose chain pays 10 BTC to the 2-of-2 and 1 BTC to `miner`'s P2WPKH,
  * both confirmed, and a PSBT spending the 2-of-2.
  */
 async function fundedMultisig() {
   const node = await startRealNode();
   const call = node.call;
-  const [first] = await call("generatetoaddress", [1, scriptToAddress(miner.wpkh)]);
-  await call("generatetoaddress", [100, scriptToAddress(miner.wpkh)]);
-  const coinbase = (await call("getblock", [first])).tx[0];
   const { descriptor } = await call("getdescriptorinfo", [multisigDescriptor()]);
   const [address] = await call("deriveaddresses", [descriptor]);
   assert(address.startsWith("bcrt1q") && address.length === 64, address);
-  const funding = signTx([{
-    outpoint: { txid: hashFromHex(coinbase), index: 0 },
-    amount: 50_0000_0000n,
-    script: miner.wpkh,
-    key: miner,
-  }], [{ script: destination(address), amount: 10_0000_0000n }, {
-    script: miner.wpkh,
-    amount: 39_9999_0000n,
-  }]);
-  const fundingId = await call("sendrawtransaction", [hex.encode(encodeTx(funding))]);
-  await call("generatetoaddress", [1, scriptToAddress(miner.wpkh)]);
+  const fundingId = await payTo(call, [destination(address)]);
   const unsigned = await call("createpsbt", [[{ txid: fundingId, vout: 0 }], [{
     [scriptToAddress(miner.wpkh)!]: 9.9999,
   }]]);
-  /** `text` with its checksum. */
-  const withChecksum = async (text: string) =>
-    `${text}#${(await call("getdescriptorinfo", [text])).checksum}`;
-  /** Sends `hex`, mines a block, and checks the block holds it. */
-  const relayAndMine = async (hex: string) => {
-    const sent = await call("sendrawtransaction", [hex]);
-    const [mined] = await call("generatetoaddress", [1, scriptToAddress(miner.wpkh)]);
-    assert((await call("getblock", [mined])).tx.includes(sent), "the transaction is mined");
-  };
+  const withChecksum = (text: string) => checksummed(call, text);
+  const relayAndMine = (hex: string) => relayedAndMined(call, hex);
   return { node, call, descriptor, fundingId, unsigned, withChecksum, relayAndMine };
 }
 
@@ -264,4 +293,189 @@ Deno.test("descriptorprocesspsbt signs as Core's SignPSBTInput: with the scripts
     (await call("descriptorprocesspsbt", [base64.encode(anchor.toPSBT(0)), []])).complete,
     false,
   );
+});
+
+const VERSIONS = { private: 0x04358394, public: 0x043587cf };
+const REGTEST = { bech32: "bcrt", pubKeyHash: 0x6f, scriptHash: 0xc4, wif: 0xef };
+/** The extended keys of a script tree: the internal key, A (a `pk()` leaf), B, C, D (`multi_a(2,…)`). */
+const [INTERNAL, A, B, C, D] = [41, 42, 43, 44, 45].map((n) =>
+  HDKey.fromMasterSeed(new Uint8Array(32).fill(n), VERSIONS)
+);
+/** BIP 341's NUMS point H: an internal key with no private key. */
+const NUMS = "50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0";
+
+/** The x-only key a tree uses of `root`: its child 0. */
+const xonlyKey = (root: HDKey) => root.deriveChild(0).publicKey!.subarray(1);
+
+/**
+ * `tr(INTERNAL,{pk(A),multi_a(2,B,C,D)})`, each key `ROOT/0` (origin: the
+ * root's fingerprint, `m/0`), an xprv for the roots in `secrets`, else an
+ * xpub; `internal` as text is written as it is.
+ */
+function treeDescriptor(internal: HDKey | string, secrets: readonly HDKey[] = []): string {
+  const key = (root: HDKey) =>
+    `${secrets.includes(root) ? root.privateExtendedKey : root.publicExtendedKey}/0`;
+  const top = typeof internal === "string" ? internal : key(internal);
+  return `tr(${top},{pk(${key(A)}),multi_a(2,${[B, C, D].map(key).join(",")})})`;
+}
+
+/** The tree @scure/btc-signer builds from its own leaf scripts, with each leaf's hash and control block. */
+function expectedTree(internal: Uint8Array) {
+  const pk = p2tr_pk(xonlyKey(A)).script;
+  const multiA = p2tr_ms(2, [B, C, D].map(xonlyKey)).script;
+  const output = p2tr(internal, [{ script: pk }, { script: multiA }], REGTEST, true);
+  const leaf = (script: Uint8Array) => {
+    const [block] = output.tapLeafScript!.find(([, withVersion]) =>
+      hex.encode(withVersion) === hex.encode(script) + "c0"
+    )!;
+    return { script, hash: tapLeafHash(script), controlBlock: TaprootControlBlock.encode(block) };
+  };
+  return { ...output, pk: leaf(pk), multiA: leaf(multiA) };
+}
+
+/** `taproot_bip32_derivs` as decodepsbt shows them: each root's key `m/0` with its leaf hashes. */
+function tapDerivs(entries: readonly [HDKey, Uint8Array[]][]) {
+  return entries.map(([root, hashes]) => ({
+    pubkey: hex.encode(xonlyKey(root)),
+    master_fingerprint: root.fingerprint.toString(16).padStart(8, "0"),
+    path: "m/0",
+    leaf_hashes: hashes.map((h) => hex.encode(h)),
+  })).sort((a, b) => a.pubkey < b.pubkey ? -1 : 1);
+}
+
+Deno.test("tr(KEY,TREE) PSBTs: utxoupdatepsbt describes the tree's input and output as Core; the internal key's private key spends by the key path", async () => {
+  await using node = await startRealNode({ args: ["-rpcdoccheck"] });
+  const { call } = node;
+  const tree = expectedTree(xonlyKey(INTERNAL));
+  const descriptor = await checksummed(call, treeDescriptor(INTERNAL));
+  assertEquals(await call("deriveaddresses", [descriptor]), [tree.address]);
+  const fundingId = await payTo(call, [tree.script]);
+  const unsigned = await call("createpsbt", [[{ txid: fundingId, vout: 0 }], [
+    { [tree.address]: 4 },
+    { [scriptToAddress(miner.wpkh)!]: 5.9999 },
+  ]]);
+  const updated = await call("decodepsbt", [
+    await call("utxoupdatepsbt", [unsigned, [descriptor]]),
+  ]);
+  const [input] = updated.inputs;
+  const derivs = tapDerivs([
+    [INTERNAL, []],
+    [A, [tree.pk.hash]],
+    ...[B, C, D].map((root): [HDKey, Uint8Array[]] => [root, [tree.multiA.hash]]),
+  ]);
+  assertEquals(input.witness_utxo.scriptPubKey.hex, hex.encode(tree.script));
+  assertEquals(input.taproot_internal_key, hex.encode(xonlyKey(INTERNAL)));
+  assertEquals(input.taproot_merkle_root, hex.encode(tree.tapMerkleRoot));
+  // The internal key tweaked by that merkle root is the output key the address pays to.
+  const [outputKey] = taprootTweakPubkey(xonlyKey(INTERNAL), hex.decode(input.taproot_merkle_root));
+  assertEquals(hex.encode(outputKey), hex.encode(tree.script.subarray(2)));
+  // Shorter script first, as Core's map of `CScript`s orders them.
+  assertEquals(
+    input.taproot_scripts,
+    [tree.pk, tree.multiA].map((leaf) => ({
+      script: hex.encode(leaf.script),
+      leaf_ver: 0xc0,
+      control_blocks: [hex.encode(leaf.controlBlock)],
+    })),
+  );
+  assertEquals(input.taproot_bip32_derivs, derivs);
+  const [output, change] = updated.outputs;
+  assertEquals(output.taproot_internal_key, hex.encode(xonlyKey(INTERNAL)));
+  assertEquals(
+    output.taproot_tree,
+    [tree.pk, tree.multiA].map((leaf) => ({
+      depth: 1,
+      leaf_ver: 0xc0,
+      script: hex.encode(leaf.script),
+    })),
+  );
+  assertEquals(output.taproot_bip32_derivs, derivs);
+  assertEquals(change, {});
+
+  // The internal key's private key signs by the key path, and Core then tries no leaf.
+  const keyPath = await checksummed(call, treeDescriptor(INTERNAL, [INTERNAL]));
+  const held = await call("descriptorprocesspsbt", [unsigned, [keyPath], "DEFAULT", true, false]);
+  assertEquals(held.complete, false);
+  const [signed] = (await call("decodepsbt", [held.psbt])).inputs;
+  assertEquals(signed.taproot_key_path_sig.length, 128);
+  assertEquals(signed.taproot_script_path_sigs, undefined);
+  assertEquals(signed.taproot_bip32_derivs, tapDerivs([[INTERNAL, []]]));
+  const final = await call("finalizepsbt", [held.psbt]);
+  assertEquals(final.complete, true);
+  const witness = (await call("decoderawtransaction", [final.hex])).vin[0].txinwitness;
+  assertEquals(witness, [signed.taproot_key_path_sig]);
+  // Finalizing in the same call gives the same spend.
+  const done = await call("descriptorprocesspsbt", [unsigned, [keyPath]]);
+  assertEquals(done.complete, true);
+  await relayedAndMined(call, done.hex);
+});
+
+Deno.test("tr(NUMS,TREE) PSBTs: the leaf keys sign by the script path; two multi_a signers combined and finalized, one signer of both leaves finalizing the smaller", async () => {
+  await using node = await startRealNode({ args: ["-rpcdoccheck"] });
+  const { call } = node;
+  const tree = expectedTree(hex.decode(NUMS));
+  const descriptor = await checksummed(call, treeDescriptor(NUMS));
+  assertEquals(await call("deriveaddresses", [descriptor]), [tree.address]);
+  const fundingId = await payTo(call, [tree.script, tree.script]);
+  const spend = (vout: number) =>
+    call("createpsbt", [[{ txid: fundingId, vout }], [{ [scriptToAddress(miner.wpkh)!]: 9.9999 }]]);
+
+  // The public descriptor signs nothing.
+  const unsigned = await spend(0);
+  assertEquals((await call("descriptorprocesspsbt", [unsigned, [descriptor]])).complete, false);
+  // B and C each sign the multi_a() leaf. A key without origin shows as its own (Core's
+  // `ConstPubkeyProvider`): its id's first bytes, path m.
+  const numsOrigin = {
+    pubkey: NUMS,
+    master_fingerprint: hex.encode(hash160(hex.decode(`02${NUMS}`)).subarray(0, 4)),
+    path: "m",
+    leaf_hashes: [],
+  };
+  const halves = [];
+  for (const signer of [B, C]) {
+    const text = await checksummed(call, treeDescriptor(NUMS, [signer]));
+    const half = await call("descriptorprocesspsbt", [unsigned, [text]]);
+    assertEquals(half.complete, false);
+    const [input] = (await call("decodepsbt", [half.psbt])).inputs;
+    assertEquals(input.taproot_key_path_sig, undefined);
+    assertEquals(
+      input.taproot_script_path_sigs.map((s: { pubkey: string; leaf_hash: string }) => [
+        s.pubkey,
+        s.leaf_hash,
+      ]),
+      [[hex.encode(xonlyKey(signer)), hex.encode(tree.multiA.hash)]],
+    );
+    assertEquals(
+      input.taproot_bip32_derivs,
+      [
+        numsOrigin,
+        ...tapDerivs([
+          [A, [tree.pk.hash]],
+          ...[B, C, D].map((root): [HDKey, Uint8Array[]] => [root, [tree.multiA.hash]]),
+        ]),
+      ].sort((a, b) => a.pubkey < b.pubkey ? -1 : 1),
+    );
+    halves.push({ psbt: half.psbt, sig: input.taproot_script_path_sigs[0].sig });
+  }
+  const combined = await call("combinepsbt", [halves.map((h) => h.psbt)]);
+  const final = await call("finalizepsbt", [combined]);
+  assertEquals(final.complete, true);
+  // Stack from the bottom: D's empty signature, C's, B's, the leaf script, its control block.
+  assertEquals((await call("decoderawtransaction", [final.hex])).vin[0].txinwitness, [
+    "",
+    halves[1].sig,
+    halves[0].sig,
+    hex.encode(tree.multiA.script),
+    hex.encode(tree.multiA.controlBlock),
+  ]);
+  await relayedAndMined(call, final.hex);
+
+  // A signer of both leaves finalizes with the smaller witness: the pk() leaf.
+  const both = await checksummed(call, treeDescriptor(NUMS, [A, B, C]));
+  const alone = await call("descriptorprocesspsbt", [await spend(1), [both]]);
+  assertEquals(alone.complete, true);
+  const witness = (await call("decoderawtransaction", [alone.hex])).vin[0].txinwitness;
+  assertEquals(witness.slice(1), [hex.encode(tree.pk.script), hex.encode(tree.pk.controlBlock)]);
+  assertEquals(witness[0].length, 128);
+  await relayedAndMined(call, alone.hex);
 });
