@@ -1461,7 +1461,7 @@ function tapPkKey(script: Uint8Array): Uint8Array | undefined {
 }
 
 /** The key hash of a tapscript `pkh()` leaf ({@linkcode tapPkhScript}), else undefined. */
-function tapPkhHash(script: Uint8Array): Uint8Array | undefined {
+export function tapPkhHash(script: Uint8Array): Uint8Array | undefined {
   const matches = script.length === 25 && script[0] === 0x76 && script[1] === 0xa9 &&
     script[2] === 0x14 && script[23] === 0x88 && script[24] === 0xac;
   return matches ? script.subarray(3, 23) : undefined;

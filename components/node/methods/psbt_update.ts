@@ -14,9 +14,10 @@
  * (`psbt_codec.ts`) read.
  * @module
  */
+import { schnorr } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
-import { Transaction } from "@scure/btc-signer";
+import { type CustomScript, Script, Transaction } from "@scure/btc-signer";
 import { RawPSBTV0, TaprootControlBlock } from "@scure/btc-signer/psbt.js";
 import { RawTx } from "@scure/btc-signer/script.js";
 import { psbtSighash } from "../../bitcoin/sighash.ts";
@@ -36,6 +37,7 @@ import {
   type SigningProvider,
   solver,
   STANDARD_SCRIPT_VERIFY_FLAGS,
+  tapPkhHash,
   tapscriptKeys,
   type Tx,
   txid,
@@ -63,6 +65,28 @@ import type { NodeServices } from "./services.ts";
 import { findCoins } from "./signing.ts";
 
 /**
+ * A tapscript `pkh()` leaf for @scure/btc-signer's finalizer, which knows
+ * only leaves that name their keys: satisfied, as miniscript's `pkh`, by
+ * the signature of the x-only key hashing to the leaf's hash, then that key
+ * (the library adds the control block after the script returned).
+ */
+const TAP_PKH: CustomScript = {
+  encode(script) {
+    const hash = script && tapPkhHash(Script.encode(script));
+    return hash && { type: "tr_pkh", hash };
+  },
+  decode: (out) =>
+    out?.type === "tr_pkh" ? ["DUP", "HASH160", out.hash, "EQUALVERIFY", "CHECKSIG"] : undefined,
+  finalizeTaproot(script, parsed, signatures) {
+    const found = signatures.find(([{ pubKey }]) => bytesEqual(hash160(pubKey), parsed.hash));
+    return found && [found[1], found[0].pubKey, script];
+  },
+};
+
+/** The PSBT options to finalize with: {@linkcode TAP_PKH} leaves known. */
+const FINALIZE_OPTIONS = { ...TX_OPTIONS, customScripts: [TAP_PKH] };
+
+/**
  * Core's `FinalizePSBT`: every input the library can finalize from its
  * partial signatures and whose final scripts then verify against the UTXO
  * it spends (Core's signature producer checks the same), the others left
@@ -70,7 +94,7 @@ import { findCoins } from "./signing.ts";
  */
 export function finalizePsbt(psbt: Psbt): { tx: Transaction; complete: boolean } {
   const bytes = psbt.tx.toPSBT(0);
-  const trial = Transaction.fromPSBT(bytes, TX_OPTIONS);
+  const trial = Transaction.fromPSBT(bytes, FINALIZE_OPTIONS);
   const inputs = Array.from({ length: trial.inputsLength }, (_, i) => trial.getInput(i));
   const finalized = inputs.map((input, i) => {
     if (inputFinalized(input)) return false;
@@ -85,7 +109,7 @@ export function finalizePsbt(psbt: Psbt): { tx: Transaction; complete: boolean }
   // Only built when something was finalized: a transaction without inputs does not decode.
   const checker = finalized.some(Boolean) &&
     new TxScriptChecker(decodeTx(trial.toBytes(true, true)), spent);
-  const result = Transaction.fromPSBT(bytes, TX_OPTIONS);
+  const result = Transaction.fromPSBT(bytes, FINALIZE_OPTIONS);
   let complete = true;
   for (const [i, input] of inputs.entries()) {
     if (checker && finalized[i] && checker.verifyInput(i, STANDARD_SCRIPT_VERIFY_FLAGS) === null) {
@@ -432,6 +456,50 @@ function dropUnneededTransactions(raw: RawPsbt, sighash: number): void {
   if (droppable) { for (const input of raw.inputs) delete input.nonWitnessUtxo; }
 }
 
+/**
+ * Script-path signatures for the `pkh()` leaves of input `i`'s tree whose
+ * keys `provider` has private keys for: @scure/btc-signer signs only the
+ * leaves that name a key, and a `pkh()` leaf names its key's hash. The
+ * digest is BIP 342's for the leaf (the library's), signed as Core's
+ * `CreateSchnorrSig` signs, with fresh auxiliary randomness.
+ */
+function signPkhLeaves(
+  tx: Transaction,
+  i: number,
+  info: SpendInfo,
+  provider: SigningProvider,
+  sighash: number,
+): void {
+  const spent = Array.from({ length: tx.inputsLength }, (_, j) => {
+    const input = tx.getInput(j);
+    return utxoOf(input as RawInput, input.index!);
+  });
+  if (spent.some((utxo) => utxo === undefined)) return; // a taproot digest commits to them all
+  for (const leaf of info.tapTree?.leaves ?? []) {
+    if (!tapPkhHash(leaf.script)) continue;
+    const [key] = tapscriptKeys(leaf.script, provider);
+    // Its key is among those to sign with unless the key path signs.
+    const secret = key && info.keys.some((k) => bytesEqual(k, key)) && provider.secret(key);
+    if (!secret) continue;
+    const digest = tx.preimageWitnessV1(
+      i,
+      spent.map((utxo) => utxo!.script),
+      sighash,
+      spent.map((utxo) => utxo!.amount),
+      undefined,
+      leaf.script,
+      leaf.leafVersion,
+    );
+    const signature = schnorr.sign(digest, secret);
+    tx.updateInput(i, {
+      tapScriptSig: [[
+        { pubKey: key, leafHash: leaf.leafHash },
+        sighash === SIGHASH_DEFAULT ? signature : Uint8Array.of(...signature, sighash),
+      ]],
+    }, true);
+  }
+}
+
 /** What {@linkcode signPsbt} is asked to do besides updating. */
 export interface SignPsbtOptions {
   /** The sighash to sign with; null: the input type's default (DEFAULT for taproot, else ALL). */
@@ -484,6 +552,7 @@ export function signPsbt(
         // Not this input's key as the library reads the input (or its data is missing).
       }
     }
+    signPkhLeaves(signed, i, info, provider, sighash);
   }
   const tx = options.finalize ? finalizePsbt({ raw, tx: signed }).tx : signed;
   const out = RawPSBTV0.decode(tx.toPSBT(0));

@@ -13,17 +13,18 @@
  * (merkle root, control blocks and address checked against
  * `@scure/btc-signer`'s own tree), a key-path spend with the internal key's
  * private key, and with the NUMS point inside, script-path signatures of
- * two `multi_a()` signers combined, finalized and mined, and a signer of
- * both leaves finalizing the smaller.
+ * two `multi_a()` signers combined, finalized and mined, a signer of
+ * both leaves finalizing the smaller, and a `pkh()` leaf signed, finalized
+ * and mined.
  *
  * @module
  */
 import { base64, hex } from "@scure/base";
 import { HDKey } from "@scure/bip32";
-import { p2tr, p2tr_ms, p2tr_pk, Transaction } from "@scure/btc-signer";
+import { OutScript, p2tr, p2tr_ms, p2tr_pk, Transaction } from "@scure/btc-signer";
 import { tapLeafHash } from "@scure/btc-signer/payment.js";
 import { TaprootControlBlock } from "@scure/btc-signer/psbt.js";
-import { taprootTweakPubkey } from "@scure/btc-signer/utils.js";
+import { compareBytes, tagSchnorr, taprootTweakPubkey } from "@scure/btc-signer/utils.js";
 import { assert, assertEquals } from "../../../assert.ts";
 import { type RealNode, rejects, startRealNode } from "../real_node.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
@@ -478,4 +479,51 @@ Deno.test("tr(NUMS,TREE) PSBTs: the leaf keys sign by the script path; two multi
   assertEquals(witness.slice(1), [hex.encode(tree.pk.script), hex.encode(tree.pk.controlBlock)]);
   assertEquals(witness[0].length, 128);
   await relayedAndMined(call, alone.hex);
+});
+
+Deno.test("tr(KEY,{pkh(E),pk(A)}) PSBTs: a pkh() leaf's key described with its leaf, signed and finalized with its x-only key, and mined", async () => {
+  await using node = await startRealNode({ args: ["-rpcdoccheck"] });
+  const { call } = node;
+  const E = HDKey.fromMasterSeed(new Uint8Array(32).fill(46), VERSIONS);
+  const text = (secrets: readonly HDKey[]) => {
+    const key = (root: HDKey) =>
+      `${secrets.includes(root) ? root.privateExtendedKey : root.publicExtendedKey}/0`;
+    return `tr(${key(INTERNAL)},{pkh(${key(E)}),pk(${key(A)})})`;
+  };
+  // btc-signer's p2tr() takes no pkh() leaf: BIP 341's two-leaf tree built here from its parts.
+  const pkh = OutScript.encode({ type: "pkh", hash: hash160(xonlyKey(E)) });
+  const [pkhHash, pkHash] = [pkh, p2tr_pk(xonlyKey(A)).script].map((leaf) => tapLeafHash(leaf));
+  const root = tagSchnorr("TapBranch", ...[pkhHash, pkHash].sort(compareBytes));
+  const [outputKey, parity] = taprootTweakPubkey(xonlyKey(INTERNAL), root);
+  const output = { script: Uint8Array.of(0x51, 0x20, ...outputKey) };
+  const controlBlock = Uint8Array.of(0xc0 | parity, ...xonlyKey(INTERNAL), ...pkHash);
+  const descriptor = await checksummed(call, text([]));
+  assertEquals(await call("deriveaddresses", [descriptor]), [scriptToAddress(output.script)]);
+  const fundingId = await payTo(call, [output.script]);
+  const unsigned = await call("createpsbt", [[{ txid: fundingId, vout: 0 }], [{
+    [scriptToAddress(miner.wpkh)!]: 9.9999,
+  }]]);
+  const [input] =
+    (await call("decodepsbt", [await call("utxoupdatepsbt", [unsigned, [descriptor]])])).inputs;
+  const derivs = input.taproot_bip32_derivs.map((
+    d: { pubkey: string; leaf_hashes: string[] },
+  ) => [d.pubkey, d.leaf_hashes]);
+  assert(
+    derivs.some(([key, hashes]: [string, string[]]) =>
+      key === hex.encode(xonlyKey(E)) && hashes.join() === hex.encode(tapLeafHash(pkh))
+    ),
+    "E's key with the pkh() leaf's hash",
+  );
+
+  const signedBy = await call("descriptorprocesspsbt", [unsigned, [
+    await checksummed(call, text([E])),
+  ]]);
+  assertEquals(signedBy.complete, true);
+  const witness = (await call("decoderawtransaction", [signedBy.hex])).vin[0].txinwitness;
+  assertEquals(witness.slice(1), [
+    hex.encode(xonlyKey(E)),
+    hex.encode(pkh),
+    hex.encode(controlBlock),
+  ]);
+  await relayedAndMined(call, signedBy.hex);
 });
