@@ -6,9 +6,11 @@
  * checks it), `joinPsbts` (`joinpsbts`: inputs and outputs shuffled into
  * one) and `updatePsbt` (`utxoupdatepsbt`'s `ProcessPSBT`: UTXOs from the
  * transaction index, the mempool and the UTXO set, key origins and scripts
- * from descriptors) and `signPsbt` (`descriptorprocesspsbt`'s: that, then
- * the inputs signed with the descriptors' private keys). `@scure/btc-signer`
- * combines, signs and finalizes.
+ * from descriptors, taproot script trees as Core's `SignTaproot` learns
+ * them) and `signPsbt` (`descriptorprocesspsbt`'s: that, then the inputs
+ * signed with the descriptors' private keys). `@scure/btc-signer`
+ * combines, signs and finalizes (taproot `pkh()` leaves, which it does not
+ * know, signed and finalized here).
  *
  * The methods in `psbt.ts` call them on PSBTs `decodePsbt`
  * (`psbt_codec.ts`) read.
@@ -512,8 +514,11 @@ export interface SignPsbtOptions {
 /**
  * `descriptorprocesspsbt`'s `ProcessPSBT`: the PSBT filled as
  * {@linkcode updatePsbt} fills it (without the key origins unless
- * `bip32derivs`); each input not final signed (`SignPSBTInput`) with the
- * private keys `provider` holds for the keys its script names, at the hash
+ * `bip32derivs`; its inputs with the private keys known, so that a tree
+ * whose key path signs gets no leaf keys, as in Core); each input not final
+ * signed (`SignPSBTInput`) with the private keys `provider` holds for the
+ * keys its script names (a tree's: its internal key's by the key path, else
+ * its leaves' keys), at the hash
  * type {@linkcode psbtSighash} chooses (-22 when the PSBT asks for another);
  * a legacy input told by its witness UTXO alone is not signed (the amount
  * could lie); with `finalize`, finalized ({@linkcode finalizePsbt}); then the
