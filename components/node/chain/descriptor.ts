@@ -182,23 +182,16 @@ export class SigningProvider implements ScriptProvider {
     this.#trees.set(hex.encode(tree.outputKey), tree);
   }
 
-  /** A copy that does not tell where keys came from (Core's `HidingSigningProvider`). */
-  withoutOrigins(): SigningProvider {
-    const copy = new SigningProvider();
-    copy.merge(this);
-    copy.#origins.clear();
-    return copy;
-  }
-
   /**
-   * A copy without private keys (Core's `HidingSigningProvider` with
-   * `hide_secret`): what updating a PSBT may learn must not depend on
-   * whether it could sign.
+   * A copy hiding what `hide` asks (Core's `HidingSigningProvider`): with
+   * `secrets`, no private keys (what updating a PSBT learns must not depend
+   * on whether it could sign); with `origins`, no key origins.
    */
-  withoutSecrets(): SigningProvider {
+  hiding(hide: { secrets?: boolean; origins?: boolean }): SigningProvider {
     const copy = new SigningProvider();
     copy.merge(this);
-    copy.#secrets.clear();
+    if (hide.secrets) copy.#secrets.clear();
+    if (hide.origins) copy.#origins.clear();
     return copy;
   }
 

@@ -20,13 +20,22 @@ import { schnorr } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
 import { type CustomScript, Script, Transaction } from "@scure/btc-signer";
-import { RawPSBTV0, TaprootControlBlock } from "@scure/btc-signer/psbt.js";
+import { RawPSBTV0, TaprootControlBlock, type TransactionInput } from "@scure/btc-signer/psbt.js";
 import { RawTx } from "@scure/btc-signer/script.js";
-import { psbtSighash } from "../../bitcoin/sighash.ts";
+import { concatBytes } from "@scure/btc-signer/utils.js";
+import { compareBytes } from "../../bitcoin/bytes.ts";
+import { cachedSighashes, psbtSighash } from "../../bitcoin/sighash.ts";
 
 const SIGHASH_DEFAULT = 0x00;
 const SIGHASH_ALL = 0x01;
+const SIGHASH_SINGLE = 0x03;
 const SIGHASH_ANYONECANPAY = 0x80;
+/**
+ * The auxiliary randomness BIP 340 signatures are made with: none, as
+ * Core's `CreateSchnorrSig` signs (`uint256{}`), so signing twice gives the
+ * same signature.
+ */
+const ZERO_AUX = new Uint8Array(32);
 import {
   bytesEqual,
   decodeTx,
@@ -39,14 +48,15 @@ import {
   type SigningProvider,
   solver,
   STANDARD_SCRIPT_VERIFY_FLAGS,
+  type TapLeaf,
   tapPkhHash,
+  type TaprootTree,
   tapscriptKeys,
   type Tx,
   txid,
   TxScriptChecker,
   witnessProgram,
 } from "../chain/mod.ts";
-import type { TaprootTree } from "../chain/taptree.ts";
 import { RpcError, RpcErrorCode } from "../../rpc/mod.ts";
 import {
   encodeRaw,
@@ -74,7 +84,8 @@ import { findCoins } from "./signing.ts";
  */
 const TAP_PKH: CustomScript = {
   encode(script) {
-    const hash = script && tapPkhHash(Script.encode(script));
+    // The library hands over a script it decoded.
+    const hash = tapPkhHash(Script.encode(script!));
     return hash && { type: "tr_pkh", hash };
   },
   decode: (out) =>
@@ -225,7 +236,10 @@ function isSegwitOutput(provider: SigningProvider, script: Uint8Array): boolean 
 
 /** What Core's signature producer learns about spending `script` without keys. */
 interface SpendInfo {
-  /** Every key the spend's script names (those of multisig ones included). */
+  /**
+   * Every key a non-taproot spend's script names (those of multisig ones
+   * included); none for a taproot spend ({@linkcode signTaproot} signs it).
+   */
   keys: Uint8Array[];
   redeemScript?: Uint8Array;
   witnessScript?: Uint8Array;
@@ -249,12 +263,14 @@ function keyPath(origin: KeyOrigin): KeyPath {
  * `ProduceSignature` with a provider that hides private keys: the P2SH
  * redeem script and P2WSH witness script, the origins of the keys a P2PK,
  * P2PKH, P2WPKH or multisig spend needs, and what {@linkcode addTaprootInfo}
- * learns of a taproot output.
+ * learns of a taproot output, whose keys are described as `keyPathSigns`
+ * says.
  */
 function spendInfo(
   provider: SigningProvider,
   script: Uint8Array,
-  held: { redeemScript?: Uint8Array; witnessScript?: Uint8Array; tapKeySig?: Uint8Array } = {},
+  held: { redeemScript?: Uint8Array; witnessScript?: Uint8Array } = {},
+  keyPathSigns?: boolean,
 ): SpendInfo {
   const info: SpendInfo = { keys: [], witness: false, keyPaths: [], tapKeyPaths: [] };
   let inner = script;
@@ -290,61 +306,63 @@ function spendInfo(
   } else if (type === "multisig") {
     solutions.slice(1, -1).forEach(addKey);
   } else if (type === "witness_v1_taproot" && !info.redeemScript) {
-    addTaprootInfo(info, provider, solutions[0], held.tapKeySig !== undefined);
+    addTaprootInfo(info, provider, solutions[0], keyPathSigns);
   }
   return info;
 }
 
 /**
  * Core's `SignTaproot` without signing: the internal key of the output
- * `outputKey` and its origin (no leaf hashes); for one with a script tree,
- * the tree, and — unless the key path signs (a key-path signature held or
- * the internal key's private key known), where Core stops before the
- * script path — each key its leaves name ({@linkcode tapscriptKeys}), with
- * its origin and the hashes of the leaves it is in (`CreateTaprootScriptSig`).
+ * `outputKey` and, for one with a script tree, the tree; then the taproot
+ * key origins as `keyPathSigns` says. Core records the internal key's
+ * origin (no leaf hashes) before trying the key path; only when no key-path
+ * signature was made or held does it go on to the script path, recording
+ * each key a leaf names ({@linkcode tapscriptKeys}) with its origin and the
+ * hashes of the leaves it is in (`CreateTaprootScriptSig`). Undefined
+ * `keyPathSigns`: not known yet, no origins recorded (the signer records
+ * them after signing).
  */
 function addTaprootInfo(
   info: SpendInfo,
   provider: SigningProvider,
   outputKey: Uint8Array,
-  keyPathSigned: boolean,
+  keyPathSigns: boolean | undefined,
 ): void {
   const tree = provider.taprootTree(outputKey);
   const internal = tree?.internalKey ?? provider.taprootInternalKey(outputKey);
   if (!internal) return;
   info.tapInternalKey = internal;
-  addTapKey(info, provider, internal);
-  if (!tree) return;
-  info.tapTree = tree;
-  if (keyPathSigned || provider.secret(internal)) return;
-  for (const leaf of tree.leaves) {
-    for (const key of tapscriptKeys(leaf.script, provider)) addTapKey(info, provider, key, leaf);
+  if (tree) info.tapTree = tree;
+  if (keyPathSigns === undefined) return;
+  const origins = new Map<string, [Uint8Array, { hashes: Uint8Array[]; der: KeyPath }]>();
+  const add = (key: Uint8Array, leafHash?: Uint8Array) => {
+    const id = hex.encode(key);
+    let entry = origins.get(id);
+    if (!entry) {
+      const origin = provider.keyOrigin(key);
+      if (!origin) return;
+      origins.set(id, entry = [key, { hashes: [], der: keyPath(origin) }]);
+    }
+    if (leafHash) entry[1].hashes.push(leafHash);
+  };
+  add(internal);
+  if (tree && !keyPathSigns) {
+    for (const leaf of tree.leaves) {
+      for (const key of tapscriptKeys(leaf.script, provider)) add(key, leaf.leafHash);
+    }
   }
-}
-
-/** Records a taproot key to sign with and its origin, in `leaf` when given. */
-function addTapKey(
-  info: SpendInfo,
-  provider: SigningProvider,
-  key: Uint8Array,
-  leaf?: { leafHash: Uint8Array },
-): void {
-  if (!info.keys.some((k) => bytesEqual(k, key))) info.keys.push(key);
-  const origin = provider.keyOrigin(key);
-  if (!origin) return;
-  let entry = info.tapKeyPaths.find(([k]) => bytesEqual(k, key));
-  if (!entry) info.tapKeyPaths.push(entry = [key, { hashes: [], der: keyPath(origin) }]);
-  const { hashes } = entry[1];
-  if (leaf && !hashes.some((h) => bytesEqual(h, leaf.leafHash))) {
-    hashes.push(leaf.leafHash);
-    hashes.sort((a, b) => hex.encode(a) < hex.encode(b) ? -1 : 1);
+  for (const entry of origins.values()) {
+    // A set of hashes in byte order, as Core's `std::set<uint256>`.
+    const hashes = entry[1].hashes.sort(compareBytes);
+    entry[1].hashes = hashes.filter((h, j) => j === 0 || compareBytes(hashes[j - 1], h) !== 0);
+    info.tapKeyPaths.push(entry);
   }
 }
 
 /**
  * `PSBTInput::FromSignatureData`: adds what `info` learned to an input's
  * map, a script tree as its merkle root and its leaves (`tap_scripts`: each
- * leaf's control block, script and leaf version).
+ * leaf's control block, script and leaf version) not held yet.
  */
 function addInputInfo(input: RawInput, info: SpendInfo): void {
   addSpendInfo(input, info);
@@ -352,26 +370,37 @@ function addInputInfo(input: RawInput, info: SpendInfo): void {
   const { merkleRoot, leaves } = info.tapTree;
   input.tapMerkleRoot ??= merkleRoot.slice();
   const scripts = input.tapLeafScript ??= [];
+  const held = new Set(scripts.map(([block]) => hex.encode(TaprootControlBlock.encode(block))));
   for (const leaf of leaves) {
-    const held = scripts.some(([block]) =>
-      bytesEqual(TaprootControlBlock.encode(block), leaf.controlBlock)
-    );
-    if (!held) {
-      scripts.push([
-        TaprootControlBlock.decode(leaf.controlBlock),
-        Uint8Array.of(...leaf.script, leaf.leafVersion),
-      ]);
-    }
+    const id = hex.encode(leaf.controlBlock);
+    if (held.has(id)) continue;
+    held.add(id);
+    scripts.push(leafScriptEntry(leaf));
   }
 }
+
+/** A leaf as a PSBT's `tap_scripts` entry: its control block, then its script and leaf version. */
+function leafScriptEntry(leaf: TapLeaf): LeafScript {
+  return [
+    TaprootControlBlock.decode(leaf.controlBlock),
+    concatBytes(leaf.script, Uint8Array.of(leaf.leafVersion)),
+  ];
+}
+
+/** A `tap_scripts` entry as @scure/btc-signer reads it. */
+type LeafScript = [ReturnType<typeof TaprootControlBlock.decode>, Uint8Array];
 
 /**
  * `PSBTOutput::FromSignatureData`: adds what `info` learned to an output's
  * map, a script tree as its leaves' depths, leaf versions and scripts
- * (`GetTreeTuples`, depth first).
+ * (`GetTreeTuples`, depth first). Core reads the output's internal key only
+ * beside its tree (`PSBTOutput::FillSignatureData`), so the internal key
+ * learned replaces one held without a tree.
  */
 function addOutputInfo(output: RawOutput, info: SpendInfo): void {
+  const heldKey = output.tapTree && output.tapInternalKey;
   addSpendInfo(output, info);
+  if (!heldKey && info.tapInternalKey) output.tapInternalKey = info.tapInternalKey.slice();
   if (!info.tapTree) return;
   output.tapTree = info.tapTree.leaves.map((leaf) => ({
     depth: leaf.depth,
@@ -405,12 +434,25 @@ function addSpendInfo(map: RawInput | RawOutput, info: SpendInfo): void {
  * right); then {@linkcode dropUnneededTransactions}.
  */
 export function updatePsbt(node: NodeServices, raw: RawPsbt, provider: SigningProvider): void {
-  fillPsbt(node, raw, provider.withoutSecrets());
+  const hiding = provider.hiding({ secrets: true });
+  fillPsbt(node, raw, hiding, hiding, false);
   dropUnneededTransactions(raw, SIGHASH_ALL);
 }
 
-/** {@linkcode updatePsbt} before the non-witness UTXOs it can do without are dropped. */
-function fillPsbt(node: NodeServices, raw: RawPsbt, provider: SigningProvider): void {
+/**
+ * {@linkcode updatePsbt} before the non-witness UTXOs it can do without are
+ * dropped: the inputs described with `provider`, the outputs with
+ * `outputs` (one without private keys, as Core's `UpdatePSBTOutput`); when
+ * `signing`, a taproot input's key origins are left to
+ * {@linkcode signTaproot}, which knows whether the key path signed.
+ */
+function fillPsbt(
+  node: NodeServices,
+  raw: RawPsbt,
+  provider: SigningProvider,
+  outputs: SigningProvider,
+  signing: boolean,
+): void {
   const tx = unsignedTx(raw);
   const missing: number[] = [];
   for (const [i, input] of raw.inputs.entries()) {
@@ -433,14 +475,13 @@ function fillPsbt(node: NodeServices, raw: RawPsbt, provider: SigningProvider): 
   for (const [i, input] of raw.inputs.entries()) {
     const utxo = utxoOf(input, tx.inputs[i].index);
     if (!utxo || inputFinalized(input)) continue;
-    const info = spendInfo(provider, utxo.script, input);
+    const keyPathSigns = signing ? undefined : input.tapKeySig !== undefined;
+    const info = spendInfo(provider, utxo.script, input, keyPathSigns);
     addInputInfo(input, info);
     if (info.witness) input.witnessUtxo = { amount: utxo.amount, script: utxo.script.slice() };
   }
-  // Outputs are described as by a provider without private keys (`UpdatePSBTOutput`).
-  const hiding = provider.withoutSecrets();
   tx.outputs.forEach((output, i) =>
-    addOutputInfo(raw.outputs[i], spendInfo(hiding, output.script, raw.outputs[i]))
+    addOutputInfo(raw.outputs[i], spendInfo(outputs, output.script, raw.outputs[i], false))
   );
 }
 
@@ -458,47 +499,137 @@ function dropUnneededTransactions(raw: RawPsbt, sighash: number): void {
   if (droppable) { for (const input of raw.inputs) delete input.nonWitnessUtxo; }
 }
 
+/** The outputs every input spends, which a taproot digest commits to. */
+interface SpentOutputs {
+  scripts: Uint8Array[];
+  amounts: bigint[];
+}
+
 /**
- * Script-path signatures for the `pkh()` leaves of input `i`'s tree whose
- * keys `provider` has private keys for: @scure/btc-signer signs only the
- * leaves that name a key, and a `pkh()` leaf names its key's hash. The
- * digest is BIP 342's for the leaf (the library's), signed as Core's
- * `CreateSchnorrSig` signs, with fresh auxiliary randomness.
+ * Core's `SignTaproot` for input `i` (`input` as it was before), spending
+ * `script`, with the private keys `provider` holds: the key path first,
+ * with the internal key's private key (a key-path signature the PSBT holds
+ * counts as made); only when none was made or held, the script path, each
+ * leaf of the tree signed with each of its keys not yet signed with there
+ * ({@linkcode signLeaves}). Then the key origins the attempt recorded
+ * ({@linkcode addTaprootInfo}) are added, those of keys the input holds
+ * kept (`FromSignatureData`). A digest that cannot be made (a spent output
+ * unknown, SINGLE without its output) leaves the input unsigned.
  */
-function signPkhLeaves(
+function signTaproot(
   tx: Transaction,
   i: number,
-  info: SpendInfo,
+  input: TransactionInput,
+  script: Uint8Array,
   provider: SigningProvider,
   sighash: number,
+  spent: SpentOutputs | undefined,
 ): void {
-  const spent = Array.from({ length: tx.inputsLength }, (_, j) => {
-    const input = tx.getInput(j);
-    return utxoOf(input as RawInput, input.index!);
-  });
-  if (spent.some((utxo) => utxo === undefined)) return; // a taproot digest commits to them all
-  for (const leaf of info.tapTree?.leaves ?? []) {
-    if (!tapPkhHash(leaf.script)) continue;
-    const [key] = tapscriptKeys(leaf.script, provider);
-    // Its key is among those to sign with unless the key path signs.
-    const secret = key && info.keys.some((k) => bytesEqual(k, key)) && provider.secret(key);
-    if (!secret) continue;
-    const digest = tx.preimageWitnessV1(
-      i,
-      spent.map((utxo) => utxo!.script),
-      sighash,
-      spent.map((utxo) => utxo!.amount),
-      undefined,
-      leaf.script,
-      leaf.leafVersion,
-    );
-    const signature = schnorr.sign(digest, secret);
-    tx.updateInput(i, {
-      tapScriptSig: [[
-        { pubKey: key, leafHash: leaf.leafHash },
-        sighash === SIGHASH_DEFAULT ? signature : Uint8Array.of(...signature, sighash),
-      ]],
-    }, true);
+  let keyPathSigns = input.tapKeySig !== undefined;
+  const secret = input.tapInternalKey && provider.secret(input.tapInternalKey);
+  if (!keyPathSigns && secret) {
+    // btc-signer goes on to the leaves naming the key; Core stops at the key path.
+    keyPathSigns = withLeaves(tx, i, input, [], () => tx.signIdx(secret, i, [sighash], ZERO_AUX));
+  }
+  const info = spendInfo(provider, script, {}, keyPathSigns);
+  const fresh = info.tapKeyPaths.filter(([key]) =>
+    !input.tapBip32Derivation?.some(([held]) => bytesEqual(held, key))
+  );
+  if (fresh.length > 0) tx.updateInput(i, { tapBip32Derivation: fresh }, true);
+  if (!keyPathSigns && info.tapTree && spent) {
+    signLeaves(tx, i, input, info.tapTree, provider, sighash, spent);
+  }
+}
+
+/**
+ * Runs `sign` (true when it signed; a throw is taken as not signed) on `tx`
+ * with input `i`'s `tap_scripts` held to `leaves`, then puts back those
+ * `input` held: @scure/btc-signer signs every leaf its key is in.
+ */
+function withLeaves(
+  tx: Transaction,
+  i: number,
+  input: TransactionInput,
+  leaves: LeafScript[],
+  sign: () => boolean,
+): boolean {
+  tx.updateInput(i, { tapLeafScript: leaves.length > 0 ? leaves : undefined }, true);
+  try {
+    return sign();
+  } catch {
+    return false; // no digest, or not this input's key as the library reads it
+  } finally {
+    tx.updateInput(i, { tapLeafScript: input.tapLeafScript }, true);
+  }
+}
+
+/**
+ * Script-path signatures for input `i` in each leaf of `tree` with each of
+ * its keys ({@linkcode tapscriptKeys}) `provider` has the private key of,
+ * except where the input holds that key's signature for that leaf (Core's
+ * `CreateTaprootScriptSig` keeps it): `pk()` and `multi_a()` leaves by
+ * @scure/btc-signer, `pkh()` leaves, which the library does not know (it
+ * signs only leaves naming a key), here: BIP 342's digest for the leaf
+ * (the library's), signed as Core's `CreateSchnorrSig` signs, without
+ * auxiliary randomness. Nothing is signed without a digest (SINGLE without
+ * its output).
+ */
+function signLeaves(
+  tx: Transaction,
+  i: number,
+  input: TransactionInput,
+  tree: TaprootTree,
+  provider: SigningProvider,
+  sighash: number,
+  spent: SpentOutputs,
+): void {
+  if ((sighash & 0x03) === SIGHASH_SINGLE && i >= tx.outputsLength) return;
+  const held = new Set(
+    (input.tapScriptSig ?? []).map(([{ pubKey, leafHash }]) =>
+      hex.encode(pubKey) + hex.encode(leafHash)
+    ),
+  );
+  const signers = new Map<string, { key: Uint8Array; secret: Uint8Array; leaves: TapLeaf[] }>();
+  const noSecret = new Set<string>();
+  for (const leaf of tree.leaves) {
+    for (const key of tapscriptKeys(leaf.script, provider)) {
+      const id = hex.encode(key);
+      if (noSecret.has(id) || held.has(id + hex.encode(leaf.leafHash))) continue;
+      let signer = signers.get(id);
+      if (!signer) {
+        const secret = provider.secret(key);
+        if (!secret) {
+          noSecret.add(id);
+          continue;
+        }
+        signers.set(id, signer = { key, secret, leaves: [] });
+      }
+      signer.leaves.push(leaf);
+    }
+  }
+  for (const { key, secret, leaves } of signers.values()) {
+    const named = leaves.filter((leaf) => !tapPkhHash(leaf.script)).map(leafScriptEntry);
+    if (named.length > 0) {
+      withLeaves(tx, i, input, named, () => tx.signIdx(secret, i, [sighash], ZERO_AUX));
+    }
+    for (const leaf of leaves.filter((leaf) => tapPkhHash(leaf.script))) {
+      const digest = tx.preimageWitnessV1(
+        i,
+        spent.scripts,
+        sighash,
+        spent.amounts,
+        undefined,
+        leaf.script,
+        leaf.leafVersion,
+      );
+      const signature = schnorr.sign(digest, secret, ZERO_AUX);
+      tx.updateInput(i, {
+        tapScriptSig: [[
+          { pubKey: key, leafHash: leaf.leafHash },
+          sighash === SIGHASH_DEFAULT ? signature : concatBytes(signature, Uint8Array.of(sighash)),
+        ]],
+      }, true);
+    }
   }
 }
 
@@ -531,33 +662,48 @@ export function signPsbt(
   provider: SigningProvider,
   options: SignPsbtOptions,
 ): { tx: Transaction; complete: boolean } {
-  fillPsbt(node, raw, options.bip32derivs ? provider : provider.withoutOrigins());
+  const shown = options.bip32derivs ? provider : provider.hiding({ origins: true });
+  fillPsbt(node, raw, shown, shown.hiding({ secrets: true }), true);
+  const unsigned = unsignedTx(raw);
+  const utxos = raw.inputs.map((input, i) => utxoOf(input, unsigned.inputs[i].index));
+  // A taproot digest commits to every spent output: with one unknown there is none (Core's
+  // `PrecomputePSBTData`).
+  const spent = utxos.every((utxo) => utxo !== undefined)
+    ? { scripts: utxos.map((utxo) => utxo!.script), amounts: utxos.map((utxo) => utxo!.amount) }
+    : undefined;
   const signed = Transaction.fromPSBT(RawPSBTV0.encode(raw), TX_OPTIONS);
-  for (let i = 0; i < signed.inputsLength; i++) {
-    const input = signed.getInput(i);
-    const utxo = utxoOf(input as RawInput, input.index!);
-    if (!utxo || inputFinalized(input)) continue;
-    const program = witnessProgram(utxo.script);
-    const taproot = program?.version === 1 && program.program.length === 32;
-    const sighash = psbtSighash(signed, i, taproot, options.sighash);
-    if (sighash === undefined) {
-      throw new RpcError(
-        RpcErrorCode.DESERIALIZATION_ERROR,
-        "Specified sighash value does not match value stored in PSBT",
-      );
-    }
-    const info = spendInfo(provider, utxo.script, input);
-    if (!input.nonWitnessUtxo && !info.witness && !taproot) continue;
-    for (const key of info.keys) {
-      const secret = provider.secret(key);
-      if (!secret) continue;
-      try {
-        signed.signIdx(secret, i, [sighash]);
-      } catch {
-        // Not this input's key as the library reads the input (or its data is missing).
+  {
+    // Signing adds signatures and key origins only: the transaction-wide hashes hold throughout.
+    using _sighashes = cachedSighashes(signed);
+    for (let i = 0; i < signed.inputsLength; i++) {
+      const input = signed.getInput(i);
+      const utxo = utxos[i];
+      if (!utxo || inputFinalized(input)) continue;
+      const program = witnessProgram(utxo.script);
+      const taproot = program?.version === 1 && program.program.length === 32;
+      const sighash = psbtSighash(signed, i, taproot, options.sighash);
+      if (sighash === undefined) {
+        throw new RpcError(
+          RpcErrorCode.DESERIALIZATION_ERROR,
+          "Specified sighash value does not match value stored in PSBT",
+        );
+      }
+      if (taproot) {
+        signTaproot(signed, i, input, utxo.script, shown, sighash, spent);
+        continue;
+      }
+      const info = spendInfo(shown, utxo.script, input);
+      if (!input.nonWitnessUtxo && !info.witness) continue;
+      for (const key of info.keys) {
+        const secret = shown.secret(key);
+        if (!secret) continue;
+        try {
+          signed.signIdx(secret, i, [sighash], ZERO_AUX);
+        } catch {
+          // Not this input's key as the library reads the input (or its data is missing).
+        }
       }
     }
-    signPkhLeaves(signed, i, info, provider, sighash);
   }
   const tx = options.finalize ? finalizePsbt({ raw, tx: signed }).tx : signed;
   const out = RawPSBTV0.decode(tx.toPSBT(0));

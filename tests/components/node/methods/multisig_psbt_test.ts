@@ -309,13 +309,19 @@ const NUMS = "50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0";
 const xonlyKey = (root: HDKey) => root.deriveChild(0).publicKey!.subarray(1);
 
 /**
- * `tr(INTERNAL,{pk(A),multi_a(2,B,C,D)})`, each key `ROOT/0` (origin: the
- * root's fingerprint, `m/0`), an xprv for the roots in `secrets`, else an
- * xpub; `internal` as text is written as it is.
+ * `root`'s key `ROOT/0` as a descriptor writes it (origin: the root's
+ * fingerprint, `m/0`): an xprv when `root` is in `secrets`, else an xpub.
+ */
+function keyText(root: HDKey, secrets: readonly HDKey[]): string {
+  return `${secrets.includes(root) ? root.privateExtendedKey : root.publicExtendedKey}/0`;
+}
+
+/**
+ * `tr(INTERNAL,{pk(A),multi_a(2,B,C,D)})`, each key {@linkcode keyText};
+ * `internal` as text is written as it is.
  */
 function treeDescriptor(internal: HDKey | string, secrets: readonly HDKey[] = []): string {
-  const key = (root: HDKey) =>
-    `${secrets.includes(root) ? root.privateExtendedKey : root.publicExtendedKey}/0`;
+  const key = (root: HDKey) => keyText(root, secrets);
   const top = typeof internal === "string" ? internal : key(internal);
   return `tr(${top},{pk(${key(A)}),multi_a(2,${[B, C, D].map(key).join(",")})})`;
 }
@@ -332,6 +338,38 @@ function expectedTree(internal: Uint8Array) {
     return { script, hash: tapLeafHash(script), controlBlock: TaprootControlBlock.encode(block) };
   };
   return { ...output, pk: leaf(pk), multiA: leaf(multiA) };
+}
+
+/** The key of the `pkh()` leaf in {@linkcode pkhTree}. */
+const E = HDKey.fromMasterSeed(new Uint8Array(32).fill(46), VERSIONS);
+
+/**
+ * `tr(INTERNAL,{pkh(E),pk(A)})` ({@linkcode keyText} keys) as text, its
+ * leaves, their hashes, its output script, and the `pk()` leaf's control
+ * block; btc-signer's p2tr() takes no pkh() leaf: BIP 341's two-leaf tree
+ * built here from its parts.
+ */
+function pkhTree() {
+  const text = (secrets: readonly HDKey[]) => {
+    const key = (root: HDKey) => keyText(root, secrets);
+    return `tr(${key(INTERNAL)},{pkh(${key(E)}),pk(${key(A)})})`;
+  };
+  const pkh = OutScript.encode({ type: "pkh", hash: hash160(xonlyKey(E)) });
+  const [pkhHash, pkHash] = [pkh, p2tr_pk(xonlyKey(A)).script].map((leaf) => tapLeafHash(leaf));
+  const root = tagSchnorr("TapBranch", ...[pkhHash, pkHash].sort(compareBytes));
+  const [outputKey, parity] = taprootTweakPubkey(xonlyKey(INTERNAL), root);
+  const output = { script: Uint8Array.of(0x51, 0x20, ...outputKey) };
+  const controlBlock = Uint8Array.of(0xc0 | parity, ...xonlyKey(INTERNAL), ...pkHash);
+  return { text, pkh, pkhHash, pkHash, output, controlBlock };
+}
+
+/** `taproot_scripts` as decodepsbt shows them: each leaf with its one control block. */
+function tapScripts(leaves: readonly { script: Uint8Array; controlBlock: Uint8Array }[]) {
+  return leaves.map((leaf) => ({
+    script: hex.encode(leaf.script),
+    leaf_ver: 0xc0,
+    control_blocks: [hex.encode(leaf.controlBlock)],
+  }));
 }
 
 /** `taproot_bip32_derivs` as decodepsbt shows them: each root's key `m/0` with its leaf hashes. */
@@ -373,11 +411,7 @@ Deno.test("tr(KEY,TREE) PSBTs: utxoupdatepsbt describes the tree's input and out
   // Shorter script first, as Core's map of `CScript`s orders them.
   assertEquals(
     input.taproot_scripts,
-    [tree.pk, tree.multiA].map((leaf) => ({
-      script: hex.encode(leaf.script),
-      leaf_ver: 0xc0,
-      control_blocks: [hex.encode(leaf.controlBlock)],
-    })),
+    tapScripts([tree.pk, tree.multiA]),
   );
   assertEquals(input.taproot_bip32_derivs, derivs);
   const [output, change] = updated.outputs;
@@ -401,6 +435,9 @@ Deno.test("tr(KEY,TREE) PSBTs: utxoupdatepsbt describes the tree's input and out
   assertEquals(signed.taproot_key_path_sig.length, 128);
   assertEquals(signed.taproot_script_path_sigs, undefined);
   assertEquals(signed.taproot_bip32_derivs, tapDerivs([[INTERNAL, []]]));
+  // The tree is described all the same, for another signer.
+  assertEquals(signed.taproot_scripts, input.taproot_scripts);
+  assertEquals(signed.taproot_merkle_root, input.taproot_merkle_root);
   const final = await call("finalizepsbt", [held.psbt]);
   assertEquals(final.complete, true);
   const witness = (await call("decoderawtransaction", [final.hex])).vin[0].txinwitness;
@@ -484,19 +521,7 @@ Deno.test("tr(NUMS,TREE) PSBTs: the leaf keys sign by the script path; two multi
 Deno.test("tr(KEY,{pkh(E),pk(A)}) PSBTs: a pkh() leaf's key described with its leaf, signed and finalized with its x-only key, and mined", async () => {
   await using node = await startRealNode({ args: ["-rpcdoccheck"] });
   const { call } = node;
-  const E = HDKey.fromMasterSeed(new Uint8Array(32).fill(46), VERSIONS);
-  const text = (secrets: readonly HDKey[]) => {
-    const key = (root: HDKey) =>
-      `${secrets.includes(root) ? root.privateExtendedKey : root.publicExtendedKey}/0`;
-    return `tr(${key(INTERNAL)},{pkh(${key(E)}),pk(${key(A)})})`;
-  };
-  // btc-signer's p2tr() takes no pkh() leaf: BIP 341's two-leaf tree built here from its parts.
-  const pkh = OutScript.encode({ type: "pkh", hash: hash160(xonlyKey(E)) });
-  const [pkhHash, pkHash] = [pkh, p2tr_pk(xonlyKey(A)).script].map((leaf) => tapLeafHash(leaf));
-  const root = tagSchnorr("TapBranch", ...[pkhHash, pkHash].sort(compareBytes));
-  const [outputKey, parity] = taprootTweakPubkey(xonlyKey(INTERNAL), root);
-  const output = { script: Uint8Array.of(0x51, 0x20, ...outputKey) };
-  const controlBlock = Uint8Array.of(0xc0 | parity, ...xonlyKey(INTERNAL), ...pkHash);
+  const { text, pkh, pkhHash, pkHash, output, controlBlock } = pkhTree();
   const descriptor = await checksummed(call, text([]));
   assertEquals(await call("deriveaddresses", [descriptor]), [scriptToAddress(output.script)]);
   const fundingId = await payTo(call, [output.script]);
@@ -505,14 +530,9 @@ Deno.test("tr(KEY,{pkh(E),pk(A)}) PSBTs: a pkh() leaf's key described with its l
   }]]);
   const [input] =
     (await call("decodepsbt", [await call("utxoupdatepsbt", [unsigned, [descriptor]])])).inputs;
-  const derivs = input.taproot_bip32_derivs.map((
-    d: { pubkey: string; leaf_hashes: string[] },
-  ) => [d.pubkey, d.leaf_hashes]);
-  assert(
-    derivs.some(([key, hashes]: [string, string[]]) =>
-      key === hex.encode(xonlyKey(E)) && hashes.join() === hex.encode(tapLeafHash(pkh))
-    ),
-    "E's key with the pkh() leaf's hash",
+  assertEquals(
+    input.taproot_bip32_derivs,
+    tapDerivs([[INTERNAL, []], [E, [pkhHash]], [A, [pkHash]]]),
   );
 
   const signedBy = await call("descriptorprocesspsbt", [unsigned, [
@@ -526,4 +546,166 @@ Deno.test("tr(KEY,{pkh(E),pk(A)}) PSBTs: a pkh() leaf's key described with its l
     hex.encode(controlBlock),
   ]);
   await relayedAndMined(call, signedBy.hex);
+});
+
+/** `taproot_script_path_sigs` as decodepsbt shows them. */
+interface ScriptPathSig {
+  pubkey: string;
+  leaf_hash: string;
+  sig: string;
+}
+
+Deno.test("tr(KEY,{pkh(E),pk(A)}) descriptorprocesspsbt signs as Core's CreateSchnorrSig: no aux randomness, so twice the same; signatures held kept; SINGLE signs the input with an output and leaves the other", async () => {
+  await using node = await startRealNode();
+  const { call } = node;
+  const { text, pkhHash, pkHash, output } = pkhTree();
+  const fundingId = await payTo(call, [output.script, output.script]);
+  const signer = await checksummed(call, text([E, A]));
+  const unsigned = await call("createpsbt", [[0, 1].map((vout) => ({ txid: fundingId, vout })), [{
+    [scriptToAddress(miner.wpkh)!]: 19.9999,
+  }]]);
+  const sigs = async (psbt: string) =>
+    (await call("decodepsbt", [psbt])).inputs.map((input: {
+      taproot_script_path_sigs?: ScriptPathSig[];
+    }) => input.taproot_script_path_sigs);
+  const first = await call("descriptorprocesspsbt", [unsigned, [signer], "DEFAULT", true, false]);
+  const [held] = await sigs(first.psbt);
+  assertEquals(
+    held.map((s: ScriptPathSig) => [s.pubkey, s.leaf_hash, s.sig.length]),
+    [[hex.encode(xonlyKey(E)), hex.encode(pkhHash), 128], [
+      hex.encode(xonlyKey(A)),
+      hex.encode(pkHash),
+      128,
+    ]].sort((a, b) => `${a[0]}${a[1]}` < `${b[0]}${b[1]}` ? -1 : 1),
+  );
+  const second = await call("descriptorprocesspsbt", [unsigned, [signer], "DEFAULT", true, false]);
+  assertEquals(await sigs(second.psbt), await sigs(first.psbt));
+  // Signing a PSBT that holds the signatures keeps them.
+  const again = await call("descriptorprocesspsbt", [first.psbt, [signer], "DEFAULT", true, false]);
+  assertEquals(await sigs(again.psbt), await sigs(first.psbt));
+
+  // SINGLE: the second input has no output of its index, so no digest: Core leaves it unsigned.
+  const single = await call("descriptorprocesspsbt", [unsigned, [signer], "SINGLE", true, false]);
+  assertEquals(single.complete, false);
+  const [signedSingle, unsignedSingle] = await sigs(single.psbt);
+  assertEquals(signedSingle.length, 2);
+  for (const sig of signedSingle) {
+    assertEquals(sig.sig.length, 130);
+    assertEquals(sig.sig.slice(-2), "03");
+  }
+  assertEquals(unsignedSingle, undefined);
+});
+
+Deno.test("tr(KEY,TREE) descriptorprocesspsbt: the leaf keys described when the key path cannot sign (a spent output unknown); an internal key also in a leaf signs by the key path alone", async () => {
+  await using node = await startRealNode();
+  const { call } = node;
+  const tree = expectedTree(xonlyKey(INTERNAL));
+  // tr(INTERNAL,{pk(INTERNAL),multi_a(2,B,C,D)}), built by btc-signer.
+  const twice = p2tr(
+    xonlyKey(INTERNAL),
+    [
+      { script: p2tr_pk(xonlyKey(INTERNAL)).script },
+      { script: tree.multiA.script },
+    ],
+    REGTEST,
+    true,
+  );
+  const fundingId = await payTo(call, [tree.script, twice.script]);
+  const keyPath = await checksummed(call, treeDescriptor(INTERNAL, [INTERNAL, A]));
+  const blind = await call("createpsbt", [[{ txid: fundingId, vout: 0 }, {
+    txid: "11".repeat(32),
+    vout: 0,
+  }], [{ [scriptToAddress(miner.wpkh)!]: 9.9999 }]]);
+  const result = await call("descriptorprocesspsbt", [blind, [keyPath], "DEFAULT", true, false]);
+  assertEquals(result.complete, false);
+  const [input, other] = (await call("decodepsbt", [result.psbt])).inputs;
+  assertEquals(input.taproot_key_path_sig, undefined);
+  assertEquals(input.taproot_script_path_sigs, undefined);
+  assertEquals(
+    input.taproot_bip32_derivs,
+    tapDerivs([
+      [INTERNAL, []],
+      [A, [tree.pk.hash]],
+      ...[B, C, D].map((root): [HDKey, Uint8Array[]] => [root, [tree.multiA.hash]]),
+    ]),
+  );
+  assertEquals(other, {});
+
+  const k = (root: HDKey) => keyText(root, [INTERNAL]);
+  const both = await checksummed(
+    call,
+    `tr(${k(INTERNAL)},{pk(${k(INTERNAL)}),multi_a(2,${[B, C, D].map(k).join(",")})})`,
+  );
+  assertEquals(await call("deriveaddresses", [both]), [twice.address]);
+  const spend = await call("createpsbt", [[{ txid: fundingId, vout: 1 }], [{
+    [scriptToAddress(miner.wpkh)!]: 9.9999,
+  }]]);
+  const signed = await call("descriptorprocesspsbt", [spend, [both], "DEFAULT", true, false]);
+  const [keyOnly] = (await call("decodepsbt", [signed.psbt])).inputs;
+  assertEquals(keyOnly.taproot_key_path_sig.length, 128);
+  assertEquals(keyOnly.taproot_script_path_sigs, undefined);
+  assertEquals(keyOnly.taproot_bip32_derivs, tapDerivs([[INTERNAL, []]]));
+});
+
+Deno.test("tr(NUMS,TREE) PSBTs already carrying taproot fields: held key origins and leaves kept, a stale output internal key without a tree replaced; bip32derivs=false describes the tree without origins", async () => {
+  await using node = await startRealNode();
+  const { call } = node;
+  const tree = expectedTree(hex.decode(NUMS));
+  const descriptor = await checksummed(call, treeDescriptor(NUMS));
+  const fundingId = await payTo(call, [tree.script]);
+  const unsigned = await call("createpsbt", [[{ txid: fundingId, vout: 0 }], [
+    { [tree.address]: 4 },
+    { [scriptToAddress(miner.wpkh)!]: 5.9999 },
+  ]]);
+  const tx = Transaction.fromPSBT(base64.decode(unsigned), OPTIONS);
+  const heldOrigin = { fingerprint: 0xdeadbeef, path: [7] };
+  tx.updateInput(0, {
+    witnessUtxo: { script: tree.script, amount: 10_0000_0000n },
+    tapLeafScript: [[
+      TaprootControlBlock.decode(tree.pk.controlBlock),
+      Uint8Array.of(...tree.pk.script, 0xc0),
+    ]],
+    tapBip32Derivation: [[xonlyKey(B), { hashes: [], der: heldOrigin }]],
+  });
+  tx.updateOutput(0, { tapInternalKey: xonlyKey(A) });
+  const carrying = base64.encode(tx.toPSBT(0));
+  const updated = await call("decodepsbt", [
+    await call("utxoupdatepsbt", [carrying, [descriptor]]),
+  ]);
+  const [input] = updated.inputs;
+  assertEquals(
+    input.taproot_scripts,
+    tapScripts([tree.pk, tree.multiA]),
+  );
+  const bDeriv = input.taproot_bip32_derivs.find((d: { pubkey: string }) =>
+    d.pubkey === hex.encode(xonlyKey(B))
+  );
+  assertEquals(bDeriv, {
+    pubkey: hex.encode(xonlyKey(B)),
+    master_fingerprint: "deadbeef",
+    path: "m/7",
+    leaf_hashes: [],
+  });
+  assertEquals(updated.outputs[0].taproot_internal_key, NUMS);
+
+  const noOrigins = await call("descriptorprocesspsbt", [
+    unsigned,
+    [await checksummed(call, treeDescriptor(NUMS, [B]))],
+    "DEFAULT",
+    false,
+    false,
+  ]);
+  const decoded = await call("decodepsbt", [noOrigins.psbt]);
+  const [signed] = decoded.inputs;
+  assertEquals(signed.taproot_bip32_derivs, undefined);
+  assertEquals(signed.taproot_internal_key, NUMS);
+  assertEquals(signed.taproot_merkle_root, hex.encode(tree.tapMerkleRoot));
+  assertEquals(signed.taproot_scripts.length, 2);
+  assertEquals(
+    signed.taproot_script_path_sigs.map((s: ScriptPathSig) => [s.pubkey, s.leaf_hash]),
+    [[hex.encode(xonlyKey(B)), hex.encode(tree.multiA.hash)]],
+  );
+  assertEquals(decoded.outputs[0].taproot_internal_key, NUMS);
+  assertEquals(decoded.outputs[0].taproot_tree.length, 2);
+  assertEquals(decoded.outputs[0].taproot_bip32_derivs, undefined);
 });
