@@ -645,11 +645,11 @@ export interface SignPsbtOptions {
 /**
  * `descriptorprocesspsbt`'s `ProcessPSBT`: the PSBT filled as
  * {@linkcode updatePsbt} fills it (without the key origins unless
- * `bip32derivs`; its inputs with the private keys known, so that a tree
- * whose key path signs gets no leaf keys, as in Core); each input not final
- * signed (`SignPSBTInput`) with the private keys `provider` holds for the
- * keys its script names (a tree's: its internal key's by the key path, else
- * its leaves' keys), at the hash
+ * `bip32derivs`; a taproot input's key origins as {@linkcode signTaproot}
+ * records them); each input not final signed (`SignPSBTInput`) with the
+ * private keys `provider` holds for the keys its script names (a taproot
+ * input's as {@linkcode signTaproot} signs), without auxiliary randomness
+ * ({@linkcode ZERO_AUX}), at the hash
  * type {@linkcode psbtSighash} chooses (-22 when the PSBT asks for another);
  * a legacy input told by its witness UTXO alone is not signed (the amount
  * could lie); with `finalize`, finalized ({@linkcode finalizePsbt}); then the

@@ -583,6 +583,31 @@ Deno.test("tr(KEY,{pkh(E),pk(A)}) descriptorprocesspsbt signs as Core's CreateSc
   // Signing a PSBT that holds the signatures keeps them.
   const again = await call("descriptorprocesspsbt", [first.psbt, [signer], "DEFAULT", true, false]);
   assertEquals(await sigs(again.psbt), await sigs(first.psbt));
+  // Signatures held are not made again, even ones this signer would not make (Core does not
+  // check them here).
+  const described = Transaction.fromPSBT(
+    base64.decode(await call("utxoupdatepsbt", [unsigned, [await checksummed(call, text([]))]])),
+    OPTIONS,
+  );
+  const foreign = [[E, pkhHash, 1], [A, pkHash, 2]] as const;
+  described.updateInput(0, {
+    tapScriptSig: foreign.map(([root, leafHash, fill]) => [
+      { pubKey: xonlyKey(root), leafHash },
+      new Uint8Array(64).fill(fill),
+    ]),
+  });
+  const resigned = await call("descriptorprocesspsbt", [
+    base64.encode(described.toPSBT(0)),
+    [signer],
+    "DEFAULT",
+    true,
+    false,
+  ]);
+  const [kept] = await sigs(resigned.psbt);
+  assertEquals(
+    kept.map((s: ScriptPathSig) => s.sig).sort(),
+    ["01".repeat(64), "02".repeat(64)],
+  );
 
   // SINGLE: the second input has no output of its index, so no digest: Core leaves it unsigned.
   const single = await call("descriptorprocesspsbt", [unsigned, [signer], "SINGLE", true, false]);
