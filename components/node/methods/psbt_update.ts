@@ -80,38 +80,53 @@ import { findCoins } from "./signing.ts";
  * A tapscript `pkh()` leaf for @scure/btc-signer's finalizer, which knows
  * only leaves that name their keys: satisfied, as miniscript's `pkh`, by
  * the signature of the x-only key hashing to the leaf's hash, then that key
- * (the library adds the control block after the script returned).
+ * (the library adds the control block after the script returned) — when
+ * `knows` the key: Core's satisfier finds a key by its hash only among the
+ * input's taproot key origins and the signing provider's keys.
  */
-const TAP_PKH: CustomScript = {
-  encode(script) {
-    // The library hands over a script it decoded.
-    const hash = tapPkhHash(Script.encode(script!));
-    return hash && { type: "tr_pkh", hash };
-  },
-  decode: (out) =>
-    out?.type === "tr_pkh" ? ["DUP", "HASH160", out.hash, "EQUALVERIFY", "CHECKSIG"] : undefined,
-  finalizeTaproot(script, parsed, signatures) {
-    const found = signatures.find(([{ pubKey }]) => bytesEqual(hash160(pubKey), parsed.hash));
-    return found && [found[1], found[0].pubKey, script];
-  },
-};
-
-/** The PSBT options to finalize with: {@linkcode TAP_PKH} leaves known. */
-const FINALIZE_OPTIONS = { ...TX_OPTIONS, customScripts: [TAP_PKH] };
+function tapPkh(knows: (pubKey: Uint8Array) => boolean): CustomScript {
+  return {
+    encode(script) {
+      // The library hands over a script it decoded.
+      const hash = tapPkhHash(Script.encode(script!));
+      return hash && { type: "tr_pkh", hash };
+    },
+    decode: (out) =>
+      out?.type === "tr_pkh" ? ["DUP", "HASH160", out.hash, "EQUALVERIFY", "CHECKSIG"] : undefined,
+    finalizeTaproot(script, parsed, signatures) {
+      const found = signatures.find(([{ pubKey }]) =>
+        bytesEqual(hash160(pubKey), parsed.hash) && knows(pubKey)
+      );
+      return found && [found[1], found[0].pubKey, script];
+    },
+  };
+}
 
 /**
  * Core's `FinalizePSBT`: every input the library can finalize from its
  * partial signatures and whose final scripts then verify against the UTXO
  * it spends (Core's signature producer checks the same), the others left
- * as they were; complete when every input is finalized.
+ * as they were; complete when every input is finalized. A `pkh()` leaf's
+ * key is found among the input's taproot key origins, else `provider`'s
+ * keys (`descriptorprocesspsbt`'s; `finalizepsbt` has none).
  */
-export function finalizePsbt(psbt: Psbt): { tx: Transaction; complete: boolean } {
+export function finalizePsbt(
+  psbt: Psbt,
+  provider?: SigningProvider,
+): { tx: Transaction; complete: boolean } {
   const bytes = psbt.tx.toPSBT(0);
-  const trial = Transaction.fromPSBT(bytes, FINALIZE_OPTIONS);
+  // The input being finalized, whose taproot key origins tell the keys of its pkh() leaves.
+  let current: TransactionInput | undefined;
+  const knows = (pubKey: Uint8Array) =>
+    current?.tapBip32Derivation?.some(([key]) => bytesEqual(key, pubKey)) === true ||
+    provider?.publicKey(hash160(pubKey)) !== undefined;
+  const options = { ...TX_OPTIONS, customScripts: [tapPkh(knows)] };
+  const trial = Transaction.fromPSBT(bytes, options);
   const inputs = Array.from({ length: trial.inputsLength }, (_, i) => trial.getInput(i));
   const finalized = inputs.map((input, i) => {
     if (inputFinalized(input)) return false;
     try {
+      current = input;
       trial.finalizeIdx(i);
       return true;
     } catch {
@@ -122,10 +137,11 @@ export function finalizePsbt(psbt: Psbt): { tx: Transaction; complete: boolean }
   // Only built when something was finalized: a transaction without inputs does not decode.
   const checker = finalized.some(Boolean) &&
     new TxScriptChecker(decodeTx(trial.toBytes(true, true)), spent);
-  const result = Transaction.fromPSBT(bytes, FINALIZE_OPTIONS);
+  const result = Transaction.fromPSBT(bytes, options);
   let complete = true;
   for (const [i, input] of inputs.entries()) {
     if (checker && finalized[i] && checker.verifyInput(i, STANDARD_SCRIPT_VERIFY_FLAGS) === null) {
+      current = input;
       result.finalizeIdx(i);
     } else if (!inputFinalized(input)) {
       complete = false;
@@ -705,7 +721,7 @@ export function signPsbt(
       }
     }
   }
-  const tx = options.finalize ? finalizePsbt({ raw, tx: signed }).tx : signed;
+  const tx = options.finalize ? finalizePsbt({ raw, tx: signed }, shown).tx : signed;
   const out = RawPSBTV0.decode(tx.toPSBT(0));
   dropUnneededTransactions(out, options.sighash ?? SIGHASH_DEFAULT);
   const result = Transaction.fromPSBT(RawPSBTV0.encode(out), TX_OPTIONS);

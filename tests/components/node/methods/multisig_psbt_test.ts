@@ -535,9 +535,27 @@ Deno.test("tr(KEY,{pkh(E),pk(A)}) PSBTs: a pkh() leaf's key described with its l
     tapDerivs([[INTERNAL, []], [E, [pkhHash]], [A, [pkHash]]]),
   );
 
-  const signedBy = await call("descriptorprocesspsbt", [unsigned, [
-    await checksummed(call, text([E])),
-  ]]);
+  const signer = await checksummed(call, text([E]));
+  // Without key origins finalizepsbt cannot tell the pkh() leaf's key from its hash (Core's
+  // satisfier looks among them), where descriptorprocesspsbt has the descriptor's keys.
+  const bare = await call("descriptorprocesspsbt", [unsigned, [signer], "DEFAULT", false, false]);
+  assertEquals(
+    (await call("decodepsbt", [bare.psbt])).inputs[0].taproot_script_path_sigs.length,
+    1,
+  );
+  assertEquals((await call("finalizepsbt", [bare.psbt])).complete, false);
+  const finalized = await call("descriptorprocesspsbt", [unsigned, [signer], "DEFAULT", false]);
+  assertEquals(finalized.complete, true);
+  const described = await call("descriptorprocesspsbt", [
+    unsigned,
+    [signer],
+    "DEFAULT",
+    true,
+    false,
+  ]);
+  assertEquals((await call("finalizepsbt", [described.psbt])).hex, finalized.hex);
+
+  const signedBy = await call("descriptorprocesspsbt", [unsigned, [signer]]);
   assertEquals(signedBy.complete, true);
   const witness = (await call("decoderawtransaction", [signedBy.hex])).vin[0].txinwitness;
   assertEquals(witness.slice(1), [
