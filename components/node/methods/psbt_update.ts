@@ -24,7 +24,7 @@ import { RawPSBTV0, TaprootControlBlock, type TransactionInput } from "@scure/bt
 import { RawTx } from "@scure/btc-signer/script.js";
 import { concatBytes } from "@scure/btc-signer/utils.js";
 import { compareBytes } from "../../bitcoin/bytes.ts";
-import { cachedSighashes, psbtSighash } from "../../bitcoin/sighash.ts";
+import { cachedSighashes, leafHash, psbtSighash } from "../../bitcoin/sighash.ts";
 
 const SIGHASH_DEFAULT = 0x00;
 const SIGHASH_ALL = 0x01;
@@ -263,10 +263,24 @@ interface SpendInfo {
   witness: boolean;
   keyPaths: [Uint8Array, KeyPath][];
   tapInternalKey?: Uint8Array;
-  /** The script tree of a taproot output with one. */
+  /** The script tree of a taproot output with one, as the descriptors tell it. */
   tapTree?: TaprootTree;
+  /**
+   * The leaves a taproot spend may use: the tree's, then those only the
+   * input holds (Core merges both into `TaprootSpendData`).
+   */
+  tapLeaves: Leaf[];
   /** Taproot key origins, each with the hashes of the leaves the key is in (byte order). */
   tapKeyPaths: [Uint8Array, { hashes: Uint8Array[]; der: KeyPath }][];
+}
+
+/** A taproot leaf as signing needs it, from a tree or a PSBT's `tap_scripts`. */
+type Leaf = Pick<TapLeaf, "script" | "leafVersion" | "leafHash" | "controlBlock">;
+
+/** What a PSBT input holds of a taproot spend, read as Core's `FillSignatureData`. */
+interface HeldTaproot {
+  tapInternalKey?: Uint8Array;
+  tapLeafScript?: LeafScript[];
 }
 
 /** A key origin as the PSBT field holds it. */
@@ -285,10 +299,16 @@ function keyPath(origin: KeyOrigin): KeyPath {
 function spendInfo(
   provider: SigningProvider,
   script: Uint8Array,
-  held: { redeemScript?: Uint8Array; witnessScript?: Uint8Array } = {},
+  held: { redeemScript?: Uint8Array; witnessScript?: Uint8Array } & HeldTaproot = {},
   keyPathSigns?: boolean,
 ): SpendInfo {
-  const info: SpendInfo = { keys: [], witness: false, keyPaths: [], tapKeyPaths: [] };
+  const info: SpendInfo = {
+    keys: [],
+    witness: false,
+    keyPaths: [],
+    tapKeyPaths: [],
+    tapLeaves: [],
+  };
   let inner = script;
   if (isPayToScriptHash(script)) {
     const hash = script.subarray(2, 22);
@@ -322,15 +342,16 @@ function spendInfo(
   } else if (type === "multisig") {
     solutions.slice(1, -1).forEach(addKey);
   } else if (type === "witness_v1_taproot" && !info.redeemScript) {
-    addTaprootInfo(info, provider, solutions[0], keyPathSigns);
+    addTaprootInfo(info, provider, solutions[0], held, keyPathSigns);
   }
   return info;
 }
 
 /**
  * Core's `SignTaproot` without signing: the internal key of the output
- * `outputKey` and, for one with a script tree, the tree; then the taproot
- * key origins as `keyPathSigns` says. Core records the internal key's
+ * `outputKey` (the one the input holds, else the descriptors'), for one
+ * with a script tree the tree, and the leaves to try (the tree's and those
+ * the input holds); then the taproot key origins as `keyPathSigns` says. Core records the internal key's
  * origin (no leaf hashes) before trying the key path; only when no key-path
  * signature was made or held does it go on to the script path, recording
  * each key a leaf names ({@linkcode tapscriptKeys}) with its origin and the
@@ -342,13 +363,22 @@ function addTaprootInfo(
   info: SpendInfo,
   provider: SigningProvider,
   outputKey: Uint8Array,
+  held: HeldTaproot,
   keyPathSigns: boolean | undefined,
 ): void {
   const tree = provider.taprootTree(outputKey);
-  const internal = tree?.internalKey ?? provider.taprootInternalKey(outputKey);
-  if (!internal) return;
-  info.tapInternalKey = internal;
+  const internal = held.tapInternalKey ?? tree?.internalKey ??
+    provider.taprootInternalKey(outputKey);
+  if (internal) info.tapInternalKey = internal;
   if (tree) info.tapTree = tree;
+  info.tapLeaves = [...tree?.leaves ?? []];
+  if (held.tapLeafScript?.length) {
+    const known = new Set(info.tapLeaves.map((leaf) => hex.encode(leaf.controlBlock)));
+    for (const entry of held.tapLeafScript) {
+      const leaf = heldLeaf(entry);
+      if (!known.has(hex.encode(leaf.controlBlock))) info.tapLeaves.push(leaf);
+    }
+  }
   if (keyPathSigns === undefined) return;
   const origins = new Map<string, [Uint8Array, { hashes: Uint8Array[]; der: KeyPath }]>();
   const add = (key: Uint8Array, leafHash?: Uint8Array) => {
@@ -361,9 +391,9 @@ function addTaprootInfo(
     }
     if (leafHash) entry[1].hashes.push(leafHash);
   };
-  add(internal);
-  if (tree && !keyPathSigns) {
-    for (const leaf of tree.leaves) {
+  if (internal) add(internal);
+  if (!keyPathSigns) {
+    for (const leaf of info.tapLeaves) {
       for (const key of tapscriptKeys(leaf.script, provider)) add(key, leaf.leafHash);
     }
   }
@@ -373,6 +403,18 @@ function addTaprootInfo(
     entry[1].hashes = hashes.filter((h, j) => j === 0 || compareBytes(hashes[j - 1], h) !== 0);
     info.tapKeyPaths.push(entry);
   }
+}
+
+/** A leaf a PSBT's `tap_scripts` entry tells. */
+function heldLeaf([block, scriptAndVersion]: LeafScript): Leaf {
+  const script = scriptAndVersion.subarray(0, -1);
+  const leafVersion = scriptAndVersion[scriptAndVersion.length - 1];
+  return {
+    script,
+    leafVersion,
+    leafHash: leafHash(script, leafVersion),
+    controlBlock: TaprootControlBlock.encode(block),
+  };
 }
 
 /**
@@ -396,7 +438,7 @@ function addInputInfo(input: RawInput, info: SpendInfo): void {
 }
 
 /** A leaf as a PSBT's `tap_scripts` entry: its control block, then its script and leaf version. */
-function leafScriptEntry(leaf: TapLeaf): LeafScript {
+function leafScriptEntry(leaf: Leaf): LeafScript {
   return [
     TaprootControlBlock.decode(leaf.controlBlock),
     concatBytes(leaf.script, Uint8Array.of(leaf.leafVersion)),
@@ -497,8 +539,19 @@ function fillPsbt(
     if (info.witness) input.witnessUtxo = { amount: utxo.amount, script: utxo.script.slice() };
   }
   tx.outputs.forEach((output, i) =>
-    addOutputInfo(raw.outputs[i], spendInfo(outputs, output.script, raw.outputs[i], false))
+    addOutputInfo(
+      raw.outputs[i],
+      spendInfo(outputs, output.script, scriptsOf(raw.outputs[i]), false),
+    )
   );
+}
+
+/**
+ * The scripts an output's map holds: an output's taproot fields are not
+ * read as an input's ({@linkcode addOutputInfo}).
+ */
+function scriptsOf(output: RawOutput): { redeemScript?: Uint8Array; witnessScript?: Uint8Array } {
+  return { redeemScript: output.redeemScript, witnessScript: output.witnessScript };
 }
 
 /**
@@ -547,13 +600,13 @@ function signTaproot(
     // btc-signer goes on to the leaves naming the key; Core stops at the key path.
     keyPathSigns = withLeaves(tx, i, input, [], () => tx.signIdx(secret, i, [sighash], ZERO_AUX));
   }
-  const info = spendInfo(provider, script, {}, keyPathSigns);
+  const info = spendInfo(provider, script, input as HeldTaproot, keyPathSigns);
   const fresh = info.tapKeyPaths.filter(([key]) =>
     !input.tapBip32Derivation?.some(([held]) => bytesEqual(held, key))
   );
   if (fresh.length > 0) tx.updateInput(i, { tapBip32Derivation: fresh }, true);
-  if (!keyPathSigns && info.tapTree && spent) {
-    signLeaves(tx, i, input, info.tapTree, provider, sighash, spent);
+  if (!keyPathSigns && info.tapLeaves.length > 0 && spent) {
+    signLeaves(tx, i, input, info.tapLeaves, provider, sighash, spent);
   }
 }
 
@@ -594,7 +647,7 @@ function signLeaves(
   tx: Transaction,
   i: number,
   input: TransactionInput,
-  tree: TaprootTree,
+  leaves: readonly Leaf[],
   provider: SigningProvider,
   sighash: number,
   spent: SpentOutputs,
@@ -605,9 +658,9 @@ function signLeaves(
       hex.encode(pubKey) + hex.encode(leafHash)
     ),
   );
-  const signers = new Map<string, { key: Uint8Array; secret: Uint8Array; leaves: TapLeaf[] }>();
+  const signers = new Map<string, { key: Uint8Array; secret: Uint8Array; leaves: Leaf[] }>();
   const noSecret = new Set<string>();
-  for (const leaf of tree.leaves) {
+  for (const leaf of leaves) {
     for (const key of tapscriptKeys(leaf.script, provider)) {
       const id = hex.encode(key);
       if (noSecret.has(id) || held.has(id + hex.encode(leaf.leafHash))) continue;
@@ -623,12 +676,12 @@ function signLeaves(
       signer.leaves.push(leaf);
     }
   }
-  for (const { key, secret, leaves } of signers.values()) {
-    const named = leaves.filter((leaf) => !tapPkhHash(leaf.script)).map(leafScriptEntry);
+  for (const { key, secret, leaves: own } of signers.values()) {
+    const named = own.filter((leaf) => !tapPkhHash(leaf.script)).map(leafScriptEntry);
     if (named.length > 0) {
       withLeaves(tx, i, input, named, () => tx.signIdx(secret, i, [sighash], ZERO_AUX));
     }
-    for (const leaf of leaves.filter((leaf) => tapPkhHash(leaf.script))) {
+    for (const leaf of own.filter((leaf) => tapPkhHash(leaf.script))) {
       const digest = tx.preimageWitnessV1(
         i,
         spent.scripts,

@@ -690,7 +690,7 @@ Deno.test("tr(KEY,TREE) descriptorprocesspsbt: the leaf keys described when the 
   assertEquals(keyOnly.taproot_bip32_derivs, tapDerivs([[INTERNAL, []]]));
 });
 
-Deno.test("tr(NUMS,TREE) PSBTs already carrying taproot fields: held key origins and leaves kept, a stale output internal key without a tree replaced; bip32derivs=false describes the tree without origins", async () => {
+Deno.test("tr(NUMS,TREE) PSBTs already carrying taproot fields: held key origins and leaves kept, a stale output internal key without a tree replaced; bip32derivs=false describes the tree without origins; a leaf the PSBT alone holds signed", async () => {
   await using node = await startRealNode();
   const { call } = node;
   const tree = expectedTree(hex.decode(NUMS));
@@ -751,4 +751,14 @@ Deno.test("tr(NUMS,TREE) PSBTs already carrying taproot fields: held key origins
   assertEquals(decoded.outputs[0].taproot_internal_key, NUMS);
   assertEquals(decoded.outputs[0].taproot_tree.length, 2);
   assertEquals(decoded.outputs[0].taproot_bip32_derivs, undefined);
+
+  // A tree known only from the PSBT's tap_scripts: a key given alone, tr(A), signs its leaf
+  // (Core's SignTaproot tries the leaves the input holds).
+  const described = await call("utxoupdatepsbt", [unsigned, [descriptor]]);
+  const alone = await checksummed(call, `tr(${keyText(A, [A])})`);
+  const byA = await call("descriptorprocesspsbt", [described, [alone]]);
+  assertEquals(byA.complete, true);
+  const witness = (await call("decoderawtransaction", [byA.hex])).vin[0].txinwitness;
+  assertEquals(witness.slice(1), [hex.encode(tree.pk.script), hex.encode(tree.pk.controlBlock)]);
+  await relayedAndMined(call, byA.hex);
 });
