@@ -40,7 +40,7 @@ export * from "./script.ts";
 export * from "./snapshot.ts";
 export * from "./interpreter.ts";
 export * from "./solver.ts";
-export type { TapLeaf, TaprootTree } from "./taptree.ts";
+export type { TapLeaf, TaprootTree } from "../../bitcoin/taptree.ts";
 export * from "./tx.ts";
 export * from "./txindex.ts";
 export * from "./validation.ts";
