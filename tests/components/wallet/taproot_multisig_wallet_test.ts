@@ -8,9 +8,11 @@
  * out the addresses, lists their coins as solvable, funds a PSBT whose
  * input and change output carry the tree's taproot fields, which are
  * checked against @scure/btc-signer's `p2tr` of the same tree; two
- * signers sign through the `multi_a()` leaf (with btc-signer, given their
- * private keys), the node combines the PSBTs and relays and mines the
- * spend. A node and wallet processes over HTTP.
+ * signers sign through the `multi_a()` leaf (with the node's
+ * descriptorprocesspsbt and their private descriptors), the node combines
+ * and finalizes the PSBTs and relays and mines the spend; another tree is
+ * signed by btc-signer, as an outside tool would. A node and wallet
+ * processes over HTTP.
  *
  * @module
  */
@@ -195,17 +197,22 @@ Deno.test("a watch-only tr(NUMS,{pk(),multi_a(2,…)}) wallet hands out bech32m 
     change,
   ]);
 
-  // Signers 0 and 1 sign through the multi_a() leaf with their private keys, apart.
+  // Signers 0 and 1 sign through the multi_a() leaf apart, each with the node's
+  // descriptorprocesspsbt and its own private descriptor (the PSBT's origins name its keys).
   const signed = await Promise.all(["s0", "s1"].map(async (signer) => {
-    const own = readPsbt(base64.decode(funded.psbt));
-    own.signIdx(await signerKey(call, signer, 0), 0);
-    assertEquals(own.getInput(0).tapScriptSig?.length, 1);
-    return base64.encode(own.toPSBT());
+    const processed = await node("descriptorprocesspsbt", [
+      funded.psbt,
+      [await signerDescriptor(call, signer)],
+    ]);
+    assertEquals(processed.complete, false);
+    assertEquals(readPsbt(base64.decode(processed.psbt)).getInput(0).tapScriptSig?.length, 1);
+    return processed.psbt;
   }));
-  const combined = readPsbt(base64.decode(await node("combinepsbt", [signed])));
-  assertEquals(combined.getInput(0).tapScriptSig?.length, 2);
-  combined.finalizeIdx(0);
-  const final = hex.encode(combined.extract());
+  const combined = await node("combinepsbt", [signed]);
+  assertEquals(readPsbt(base64.decode(combined)).getInput(0).tapScriptSig?.length, 2);
+  const finalized = await node("finalizepsbt", [combined]);
+  assertEquals(finalized.complete, true);
+  const final = finalized.hex;
 
   // Core's estimate weighs a key-path spend (TRDescriptor's MaxSatisfactionWeight): the fee pays
   // `rate` on that size; the leaf's witness (two signatures, a skipped key, script and control
@@ -235,13 +242,17 @@ Deno.test("a watch-only tr(NUMS,{pk(),multi_a(2,…)}) wallet hands out bech32m 
   assertEquals(readPsbt(base64.decode(next.psbt)).inputsLength >= 1, true);
 });
 
+/** Signer `signer`'s private receiving `tr()` descriptor, as listdescriptors shows it. */
+async function signerDescriptor(call: WalletCall, signer: string): Promise<string> {
+  const { descriptors } = await call("listdescriptors", [true], signer);
+  return descriptors.find((d: { desc: string; internal: boolean }) =>
+    d.desc.startsWith("tr(") && !d.internal
+  ).desc;
+}
+
 /** The x-only key at `index` of signer `signer`'s chain key, with its private key. */
 async function signerKey(call: WalletCall, signer: string, index: number): Promise<Uint8Array> {
-  const { descriptors } = await call("listdescriptors", [true], signer);
-  const { desc } = descriptors.find((d: { desc: string; internal: boolean }) =>
-    d.desc.startsWith("tr(") && !d.internal
-  );
-  const tprv = /^tr\((tprv[a-zA-Z0-9]+)\//.exec(desc)![1];
+  const tprv = /^tr\((tprv[a-zA-Z0-9]+)\//.exec(await signerDescriptor(call, signer))![1];
   return HDKey.fromExtendedKey(tprv, TEST_VERSIONS).derive(`m/86'/1'/0'/0/${index}`).privateKey!;
 }
 
