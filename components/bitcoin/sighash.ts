@@ -26,6 +26,13 @@ import { schnorr } from "@noble/curves/secp256k1.js";
 import { equalBytes } from "@noble/curves/utils.js";
 import type { Transaction } from "@scure/btc-signer";
 
+/**
+ * The auxiliary randomness BIP 340 signatures are made with: none, as
+ * Core's `CreateSchnorrSig` signs (`uint256{}`), so signing twice gives the
+ * same signature.
+ */
+export const SCHNORR_AUX: Uint8Array = new Uint8Array(32);
+
 const SIGHASH_DEFAULT = 0x00;
 const SIGHASH_ALL = 0x01;
 const SIGHASH_NONE = 0x02;

@@ -35,7 +35,7 @@
  * @module
  */
 import { hex } from "@scure/base";
-import { p2pkh, p2sh, p2wpkh, Transaction } from "@scure/btc-signer";
+import { p2pkh, p2sh, p2tr, p2wpkh, Transaction } from "@scure/btc-signer";
 import { cachedSighashes, psbtSighash } from "../bitcoin/sighash.ts";
 import { type DerivedKey, isSingleKey, type SingleKeyAddress } from "./keys.ts";
 import {
@@ -93,11 +93,39 @@ const WITNESS_EMPTY = "Witness program was passed an empty witness";
 function keyOfPubkey(wallet: SigningWallet, pubkey: Uint8Array): SingleKeyAddress | undefined {
   if (pubkey.length !== 33) return undefined;
   const wpkh = p2wpkh(pubkey);
-  for (const script of [wpkh.script, p2pkh(pubkey).script, p2sh(wpkh).script]) {
+  return singleKeyOf(wallet, [wpkh.script, p2pkh(pubkey).script, p2sh(wpkh).script]);
+}
+
+/** The wallet's key of the x-only `xonly`, found by its `tr()` (BIP 86) address's script. */
+function keyOfXonly(wallet: SigningWallet, xonly: Uint8Array): SingleKeyAddress | undefined {
+  return xonly.length === 32 ? singleKeyOf(wallet, [p2tr(xonly).script]) : undefined;
+}
+
+/** The first single key among the wallet's keys of `scripts`. */
+function singleKeyOf(
+  wallet: SigningWallet,
+  scripts: readonly Uint8Array[],
+): SingleKeyAddress | undefined {
+  for (const script of scripts) {
     const key = wallet.keyOf(script);
     if (key !== undefined && isSingleKey(key)) return key;
   }
   return undefined;
+}
+
+/**
+ * The wallet's keys among the key origins input `i` lists (Core's
+ * `FillPSBT` asks its keys of each `bip32_derivs` and `taproot_bip32_derivs`
+ * entry): how it signs another's multisig or script tree.
+ */
+function originKeys(wallet: SigningWallet, tx: Transaction, i: number): SingleKeyAddress[] {
+  const { bip32Derivation = [], tapBip32Derivation = [] } = tx.getInput(i);
+  const keys = [
+    ...bip32Derivation.map(([pubkey]) => keyOfPubkey(wallet, pubkey)),
+    ...tapBip32Derivation.map(([xonly]) => keyOfXonly(wallet, xonly)),
+  ];
+  // A key listed twice (in both lists, or in several leaves) signs once.
+  return [...new Map(keys.flatMap((key) => key ? [[key.descriptor, key]] : [])).values()];
 }
 
 /** The wallet's coin input `i` of `tx` spends, with its key; undefined if not the wallet's. */
@@ -237,10 +265,9 @@ export function processPsbt(wallet: SigningWallet, tx: Transaction, options: Psb
     if (isWitnessProgram(spent.script) && tx.getInput(i).witnessUtxo === undefined) {
       tx.updateInput(i, { witnessUtxo: spent }, true);
     }
-    // Another's coin (a multisig's): signed with the wallet's keys its key origins name.
-    for (const [pubkey] of sign ? tx.getInput(i).bip32Derivation ?? [] : []) {
-      const key = keyOfPubkey(wallet, pubkey);
-      if (key === undefined) continue;
+    // Another's coin (a multisig's or a script tree's): signed with the wallet's keys its key
+    // origins name (a tree's leaves that hold them, or its key path for its internal key).
+    for (const key of sign ? originKeys(wallet, tx, i) : []) {
       try {
         wallet.signInput(tx, i, key, sighash);
       } catch {

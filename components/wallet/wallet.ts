@@ -39,6 +39,7 @@
 import { hex } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { signMessage } from "../bitcoin/message.ts";
+import { SCHNORR_AUX } from "../bitcoin/sighash.ts";
 import { Timer } from "../../component.ts";
 import { Address, OutScript, type Transaction } from "@scure/btc-signer";
 import type {
@@ -2035,7 +2036,7 @@ export class Wallet implements Disposable {
   signInput(tx: Transaction, i: number, key: SingleKeyAddress, sighash: number): void {
     const privateKey = this.#unlocked().privateKey(key);
     if (privateKey === undefined) throw new Error(`no private key for ${key.descriptor}`);
-    tx.signIdx(privateKey, i, [sighash]);
+    tx.signIdx(privateKey, i, [sighash], SCHNORR_AUX);
   }
 
   /**

@@ -24,18 +24,12 @@ import { RawPSBTV0, TaprootControlBlock, type TransactionInput } from "@scure/bt
 import { RawTx } from "@scure/btc-signer/script.js";
 import { concatBytes } from "@scure/btc-signer/utils.js";
 import { compareBytes } from "../../bitcoin/bytes.ts";
-import { cachedSighashes, leafHash, psbtSighash } from "../../bitcoin/sighash.ts";
+import { cachedSighashes, leafHash, psbtSighash, SCHNORR_AUX } from "../../bitcoin/sighash.ts";
 
 const SIGHASH_DEFAULT = 0x00;
 const SIGHASH_ALL = 0x01;
 const SIGHASH_SINGLE = 0x03;
 const SIGHASH_ANYONECANPAY = 0x80;
-/**
- * The auxiliary randomness BIP 340 signatures are made with: none, as
- * Core's `CreateSchnorrSig` signs (`uint256{}`), so signing twice gives the
- * same signature.
- */
-const ZERO_AUX = new Uint8Array(32);
 import {
   bytesEqual,
   decodeTx,
@@ -598,7 +592,13 @@ function signTaproot(
   const secret = input.tapInternalKey && provider.secret(input.tapInternalKey);
   if (!keyPathSigns && secret) {
     // btc-signer goes on to the leaves naming the key; Core stops at the key path.
-    keyPathSigns = withLeaves(tx, i, input, [], () => tx.signIdx(secret, i, [sighash], ZERO_AUX));
+    keyPathSigns = withLeaves(
+      tx,
+      i,
+      input,
+      [],
+      () => tx.signIdx(secret, i, [sighash], SCHNORR_AUX),
+    );
   }
   const info = spendInfo(provider, script, input as HeldTaproot, keyPathSigns);
   const fresh = info.tapKeyPaths.filter(([key]) =>
@@ -679,7 +679,7 @@ function signLeaves(
   for (const { key, secret, leaves: own } of signers.values()) {
     const named = own.filter((leaf) => !tapPkhHash(leaf.script)).map(leafScriptEntry);
     if (named.length > 0) {
-      withLeaves(tx, i, input, named, () => tx.signIdx(secret, i, [sighash], ZERO_AUX));
+      withLeaves(tx, i, input, named, () => tx.signIdx(secret, i, [sighash], SCHNORR_AUX));
     }
     for (const leaf of own.filter((leaf) => tapPkhHash(leaf.script))) {
       const digest = tx.preimageWitnessV1(
@@ -691,7 +691,7 @@ function signLeaves(
         leaf.script,
         leaf.leafVersion,
       );
-      const signature = schnorr.sign(digest, secret, ZERO_AUX);
+      const signature = schnorr.sign(digest, secret, SCHNORR_AUX);
       tx.updateInput(i, {
         tapScriptSig: [[
           { pubKey: key, leafHash: leaf.leafHash },
@@ -718,7 +718,7 @@ export interface SignPsbtOptions {
  * records them); each input not final signed (`SignPSBTInput`) with the
  * private keys `provider` holds for the keys its script names (a taproot
  * input's as {@linkcode signTaproot} signs), without auxiliary randomness
- * ({@linkcode ZERO_AUX}), at the hash
+ * ({@linkcode SCHNORR_AUX}), at the hash
  * type {@linkcode psbtSighash} chooses (-22 when the PSBT asks for another);
  * a legacy input told by its witness UTXO alone is not signed (the amount
  * could lie); with `finalize`, finalized ({@linkcode finalizePsbt}); then the
@@ -767,7 +767,7 @@ export function signPsbt(
         const secret = shown.secret(key);
         if (!secret) continue;
         try {
-          signed.signIdx(secret, i, [sighash], ZERO_AUX);
+          signed.signIdx(secret, i, [sighash], SCHNORR_AUX);
         } catch {
           // Not this input's key as the library reads the input (or its data is missing).
         }

@@ -8,8 +8,9 @@
  * out the addresses, lists their coins as solvable, funds a PSBT whose
  * input and change output carry the tree's taproot fields, which are
  * checked against @scure/btc-signer's `p2tr` of the same tree; two
- * signers sign through the `multi_a()` leaf (with the node's
- * descriptorprocesspsbt and their private descriptors), the node combines
+ * signers sign through the `multi_a()` leaf (one with its wallet's
+ * walletprocesspsbt, one with the node's descriptorprocesspsbt and its
+ * private descriptor), the node combines
  * and finalizes the PSBTs and relays and mines the spend; another tree is
  * signed by btc-signer, as an outside tool would. A node and wallet
  * processes over HTTP.
@@ -197,17 +198,20 @@ Deno.test("a watch-only tr(NUMS,{pk(),multi_a(2,…)}) wallet hands out bech32m 
     change,
   ]);
 
-  // Signers 0 and 1 sign through the multi_a() leaf apart, each with the node's
-  // descriptorprocesspsbt and its own private descriptor (the PSBT's origins name its keys).
-  const signed = await Promise.all(["s0", "s1"].map(async (signer) => {
-    const processed = await node("descriptorprocesspsbt", [
-      funded.psbt,
-      [await signerDescriptor(call, signer)],
-    ]);
-    assertEquals(processed.complete, false);
-    assertEquals(readPsbt(base64.decode(processed.psbt)).getInput(0).tapScriptSig?.length, 1);
-    return processed.psbt;
-  }));
+  // Signers 0 and 1 sign through the multi_a() leaf apart, as Core's tutorial has them: signer 0
+  // with its wallet (walletprocesspsbt finds its key by the PSBT's taproot key origins), signer 1
+  // with the node's descriptorprocesspsbt and its private descriptor.
+  const processed = [
+    await call("walletprocesspsbt", [funded.psbt], "s0"),
+    await node("descriptorprocesspsbt", [funded.psbt, [await signerDescriptor(call, "s1")]]),
+  ];
+  const signed = processed.map(({ psbt, complete }) => {
+    assertEquals(complete, false);
+    assertEquals(readPsbt(base64.decode(psbt)).getInput(0).tapScriptSig?.length, 1);
+    return psbt;
+  });
+  // Deterministic, as Core's (no auxiliary randomness): signing again gives the same signature.
+  assertEquals((await call("walletprocesspsbt", [funded.psbt], "s0")).psbt, signed[0]);
   const combined = await node("combinepsbt", [signed]);
   assertEquals(readPsbt(base64.decode(combined)).getInput(0).tapScriptSig?.length, 2);
   const finalized = await node("finalizepsbt", [combined]);
