@@ -294,6 +294,14 @@ Deno.test("tasks: spawn-node -wallet=w starts the sandboxed wallet process; cli 
     assert(/^[0-9a-f]{64}$/.test(txid), txid);
     await cli([...options, "generatetoaddress", "1", address]);
     assertEquals((await cli([...options, "-rpcwallet=w2", "getbalance"])).trim(), "1.25000000");
+    // Forty wallets in the one sandboxed process (each holds its database's three files open):
+    // within its descriptor limit, which 64 was not.
+    const { call } = nodeRpc(port, `${state}/data/node/regtest/.cookie`, () => node.output);
+    for (let i = 0; i < 40; i++) {
+      const created = await call("createwallet", [`m${i}`]);
+      assertEquals(created.result, { name: `m${i}` }, JSON.stringify(created.error));
+    }
+    assertEquals(((await call("listwallets")).result as string[]).length, 42);
     node.interrupt();
     assertEquals(await node.exited, 0, node.output);
   }

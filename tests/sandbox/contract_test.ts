@@ -115,7 +115,7 @@ Deno.test("contract: the exact command of each component", () => {
       "-ipcbind=unix:/s/sockets/node/node.sock",
     ],
     wallet: [
-      ...prefix("wallet", { cpu: 3600, files: 64, heap: 256, diskMb: 256 }),
+      ...prefix("wallet", { cpu: 3600, files: 512, heap: 256, diskMb: 256 }),
       "--allow-read=/s/view/wallet/wallets,/s/view/wallet/settings",
       "--allow-write=/s/view/wallet/wallets,/s/view/wallet/settings",
       "--deny-run",
