@@ -98,7 +98,13 @@ function keyOfPubkey(wallet: SigningWallet, pubkey: Uint8Array): SingleKeyAddres
 
 /** The wallet's key of the x-only `xonly`, found by its `tr()` (BIP 86) address's script. */
 function keyOfXonly(wallet: SigningWallet, xonly: Uint8Array): SingleKeyAddress | undefined {
-  return xonly.length === 32 ? singleKeyOf(wallet, [p2tr(xonly).script]) : undefined;
+  let script: Uint8Array;
+  try {
+    script = p2tr(xonly).script;
+  } catch {
+    return undefined; // not a key (a PSBT may list any 32 bytes)
+  }
+  return singleKeyOf(wallet, [script]);
 }
 
 /** The first single key among the wallet's keys of `scripts`. */
