@@ -46,6 +46,7 @@ import {
 } from "./descriptor.ts";
 import { compareBytes } from "../bitcoin/bytes.ts";
 import { buildTaprootTree, inferTaprootTree, type TaprootTree } from "../bitcoin/taptree.ts";
+import { MAX_KEYPOOL } from "../bitcoin/options.ts";
 
 const hash160 = (bytes: Uint8Array) => ripemd160(sha256(bytes));
 
@@ -357,6 +358,42 @@ export interface TreeSource {
 
 /** A chain of imported keys: one extended key, a multisig's keys, or a script tree's. */
 export type ChainSource = Extract<KeySource, { xpub: string }> | MultisigSource | TreeSource;
+
+/**
+ * The keys one index of an imported source derives: a multisig's keys, a
+ * script tree's internal key and its leaves' keys, else one.
+ */
+export function sourceKeyCount(source: object | null): number {
+  if (source === null) return 1;
+  if ("leaves" in source) {
+    const { leaves } = source as { leaves: readonly { keys: readonly unknown[] }[] };
+    return 1 + leaves.reduce((sum, leaf) => sum + leaf.keys.length, 0);
+  }
+  if ("keys" in source) return (source as { keys: readonly unknown[] }).keys.length;
+  return 1;
+}
+
+/** The keys one index of `chain` derives, as {@linkcode sourceKeyCount} counts them. */
+export function chainKeyCount(chain: KeyChain): number {
+  return chain.keys.length + (chain.tree ?? []).reduce((sum, leaf) => sum + leaf.keys.length, 0);
+}
+
+/**
+ * The most scripts of `keys` keys each a chain derives at once (a default
+ * range, a top-up, a watched range's growth): {@linkcode MAX_KEYPOOL} keys'
+ * worth, at least one script.
+ *
+ * @example
+ * ```ts
+ * import { scriptsWithin } from "./keys.ts";
+ * if (scriptsWithin(1) !== 10_000 || scriptsWithin(201) !== 49 || scriptsWithin(20_000) !== 1) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function scriptsWithin(keys: number, most = MAX_KEYPOOL): number {
+  return Math.max(1, Math.floor(most / keys));
+}
 
 /** The chain of `source`, whose public descriptor is `descriptor`. */
 export function importedChain(descriptor: string, source: ChainSource): KeyChain {

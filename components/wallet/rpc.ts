@@ -23,6 +23,8 @@ import {
   isSingleKey,
   isTaprootTree,
   type KeySource,
+  scriptsWithin,
+  sourceKeyCount,
   type TreeLeafKind,
 } from "./keys.ts";
 import { fingerprintHex, OUTPUT_TYPE } from "./descriptor.ts";
@@ -806,7 +808,11 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
         `Invalid parameter, expected a size of at most ${MAX_KEYPOOL}.`,
       );
     }
-    if (await wallet.refillKeypool(size) < size) fail(Code.WALLET, "Error refreshing keypool.");
+    // Core's check, of the size within what the chains may watch (MAX_KEYPOOL keys each); a
+    // wallet without chains has no pool, and any size falls short.
+    const { watched, most } = await wallet.refillKeypool(size);
+    const reachable = most === 0 ? size : Math.min(size, most);
+    if (watched < reachable) fail(Code.WALLET, "Error refreshing keypool.");
     return null;
   },
 
@@ -1763,29 +1769,28 @@ async function importDescriptor(
     warnings.push(...request.warnings ?? []);
     fail(request.error.code, request.error.message);
   }
+  // Not Core's (which takes up to a million scripts): at most MAX_KEYPOOL keys derived per
+  // descriptor, at about half a millisecond each, whether a range is given or not.
+  const keysPerScript = Math.max(
+    ...request.descriptors.map(({ source }) => sourceKeyCount(source)),
+  );
+  const most = scriptsWithin(keysPerScript);
   let range = request.range;
   if (request.ranged && range === null) {
     warnings.push("Range not given, using default keypool range");
-    range = [0, wallet.keypool - 1];
+    if (most < wallet.keypool) {
+      warnings.push(
+        `Range bounded to [0,${
+          most - 1
+        }]: at most ${MAX_KEYPOOL} keys per descriptor, ${most} scripts of ${keysPerScript} keys, below -keypool=${wallet.keypool}`,
+      );
+    }
+    range = [0, Math.min(wallet.keypool, most) - 1];
     const next = request.next_index;
     if (next !== null && (next < range[0] || next > range[1])) {
       fail(Code.INVALID_PARAMETER, "next_index is out of range");
     }
   }
-  // Not Core's (which takes up to a million scripts): a bound on the keys a range given derives,
-  // at about half a millisecond each, and on the scripts it watches.
-  const keysPerScript = Math.max(
-    ...request.descriptors.map(({ source }) =>
-      source === null
-        ? 1
-        : "keys" in source
-        ? source.keys.length
-        : "leaves" in source
-        ? 1 + source.leaves.reduce((sum, leaf) => sum + leaf.keys.length, 0)
-        : 1
-    ),
-  );
-  const most = Math.floor(MAX_KEYPOOL / keysPerScript);
   if (request.range !== null && request.range[1] - request.range[0] >= most) {
     fail(
       Code.INVALID_PARAMETER,

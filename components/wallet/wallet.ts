@@ -60,6 +60,7 @@ import {
   Account,
   accountXpub,
   addressKey,
+  chainKeyCount,
   type ChainSource,
   type DerivedKey,
   hdAccount,
@@ -71,7 +72,9 @@ import {
   Keyring,
   type KeySource,
   type MultisigSource,
+  scriptsWithin,
   type SingleKeyAddress,
+  sourceKeyCount,
   type TreeSource,
 } from "./keys.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
@@ -87,7 +90,7 @@ import {
 
 /** Scripts derived ahead of the next unused index on each chain (Core's `-keypool`). */
 export const KEYPOOL_SIZE = 100;
-/** Keys per chain a refill derives before it lets other calls run. */
+/** Keys per chain a refill derives before it lets other calls run (at least one script's). */
 const REFILL_STEP = 50;
 /** Core's `-maxtxfee` default: the most a transaction the wallet makes may pay (and the node takes). */
 export const MAX_TX_FEE = 10_000_000n;
@@ -572,15 +575,19 @@ export class Wallet implements Disposable {
 
   /**
    * Derives and watches scripts up to `size` (the keypool's) past the next
-   * index, at most `limit` of them; never fewer than it already watches.
-   * Whether it stopped at `limit`.
+   * index, but no more than `MAX_KEYPOOL` keys' worth of them
+   * ({@linkcode scriptsWithin}), the scripts of at most `limit` keys (at
+   * least one script); never fewer than it already watches. Whether it
+   * stopped at `limit`.
    */
   #topUp(kind: DescriptorKind, internal: boolean, size = this.#keypool, limit = Infinity): boolean {
     const account = this.#accounts.get(kind)!;
-    if (account.chain(internal) === undefined) return false;
-    const wanted = this.nextIndex(kind, internal) + size;
+    const chain = account.chain(internal);
+    if (chain === undefined) return false;
+    const keys = chainKeyCount(chain);
+    const wanted = this.nextIndex(kind, internal) + Math.min(size, scriptsWithin(keys));
     let derived = this.derivedCount(kind, internal);
-    const end = Math.min(wanted, derived + limit);
+    const end = Math.min(wanted, derived + scriptsWithin(keys, limit));
     for (; derived < end; derived++) {
       const key = account.derive(internal, derived);
       this.store.addScript({ script: key.script, kind, internal, index: derived });
@@ -604,14 +611,15 @@ export class Wallet implements Disposable {
    * scripts past its next index (the keypool's size when 0), or as many
    * as it already does when that is more; -13 when locked, as Core asks.
    * Resolves to the scripts watched past the next indexes, in all (0 when
-   * the wallet was unloaded meanwhile).
+   * the wallet was unloaded meanwhile), and the most its chains may watch
+   * at once (each `MAX_KEYPOOL` keys' worth, {@linkcode scriptsWithin}).
    *
    * A key takes about half a millisecond to derive, so it goes in steps,
    * each its own transaction and its own turn among the wallet's changes:
    * calls (which wait for those) and chain notifications run between
    * steps, and an unload stops it, keeping what was derived.
    */
-  async refillKeypool(size: number): Promise<number> {
+  async refillKeypool(size: number): Promise<{ watched: number; most: number }> {
     this.ensureUnlocked();
     const step = () =>
       !this.#closed &&
@@ -620,9 +628,13 @@ export class Wallet implements Disposable {
       // A macrotask between steps, or the steps (chained promises) would starve the event loop.
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
-    return await this.serial(() =>
-      this.#closed ? 0 : this.keypoolSize(false) + this.keypoolSize(true)
-    );
+    return await this.serial(() => ({
+      watched: this.#closed ? 0 : this.keypoolSize(false) + this.keypoolSize(true),
+      most: this.#activeChains().reduce(
+        (sum, { chain }) => sum + scriptsWithin(chainKeyCount(chain)),
+        0,
+      ),
+    }));
   }
 
   /** Puts `record`'s chain (an active import's) in its kind's account. */
@@ -676,7 +688,10 @@ export class Wallet implements Disposable {
     const { range } = record;
     if (range === undefined || index < range.next) return;
     const next = index + 1;
-    const end = Math.max(range.end, next + this.#keypool);
+    const end = Math.max(
+      range.end,
+      next + Math.min(this.#keypool, scriptsWithin(sourceKeyCount(record.source))),
+    );
     this.#watchIndexes(desc, range.end, end);
     this.#watched.set(desc, { ...record, range: { ...range, next, end } });
     this.store.setMeta(WATCHED_KEY, JSON.stringify([...this.#watched.values()]));

@@ -360,3 +360,61 @@ Deno.test("importdescriptors: a ranged tr() tree with private keys is refused by
   assertEquals(refused.error.code, -4);
   assert(refused.error.message.includes("without a script tree only"), refused.error.message);
 });
+
+Deno.test("importdescriptors: a tree of 201 keys without a range derives MAX_KEYPOOL keys' worth of scripts (49), for its default range, its top-ups, keypoolrefill and a watched range", async () => {
+  const { target, call, node, external, chainKeys } = await startSigners();
+  await using _target = target;
+  const [trOut] = await chainKeys("tr", false);
+  // 200 leaf keys: children 0 to 199 of signer 0's receiving chain key, each ranged below.
+  const keys = Array.from({ length: 200 }, (_, k) => trOut.replace(/\/\*$/, `/${k}/*`));
+  const text = (threshold: number) => `tr(${NUMS},multi_a(${threshold},${keys.join(",")}))`;
+  const info = async (descriptor: string) =>
+    (await node("getdescriptorinfo", [descriptor])).descriptor as string;
+  const [active, watched] = [await info(text(1)), await info(text(2))];
+  assertEquals(await call("createwallet", ["big", true, true]), { name: "big" });
+  const bounded =
+    "Range bounded to [0,48]: at most 10000 keys per descriptor, 49 scripts of 201 keys, below -keypool=100";
+  assertEquals(
+    await call("importdescriptors", [[
+      { desc: active, active: true, timestamp: "now" },
+      { desc: watched, timestamp: "now" },
+    ]], "big"),
+    [
+      { success: true, warnings: ["Range not given, using default keypool range", bounded] },
+      { success: true, warnings: ["Range not given, using default keypool range", bounded] },
+    ],
+  );
+  const ranges = async () =>
+    Object.fromEntries(
+      (await call("listdescriptors", [], "big")).descriptors.map((
+        d: { desc: string; range: number[] },
+      ) => [d.desc, d.range]),
+    );
+  assertEquals(await ranges(), { [active]: [0, 48], [watched]: [0, 48] });
+  assertEquals((await call("getwalletinfo", [], "big")).keypoolsize, 49);
+
+  // An address handed out (topped up first, as Core's: one fewer), then a refill asking for
+  // more: 49 past the next index.
+  const address = await call("getnewaddress", ["", "bech32m"], "big");
+  assertEquals(await node("deriveaddresses", [active, [0, 0]]), [address]);
+  assertEquals((await call("getwalletinfo", [], "big")).keypoolsize, 48);
+  assertEquals(await call("keypoolrefill", [200], "big"), null);
+  assertEquals((await call("getwalletinfo", [], "big")).keypoolsize, 49);
+  assertEquals((await ranges())[active], [0, 49]);
+
+  // A coin to the watched range's index 0 moves its next index to 1, and its range to 49 past it.
+  const [watchedAddress] = await node("deriveaddresses", [watched, [0, 0]]);
+  await call("sendtoaddress", [watchedAddress, 1]);
+  await node("generatetoaddress", [1, external]);
+  assertEquals(await call("getbalance", [], "big"), 1);
+  assertEquals((await ranges())[watched], [0, 49]);
+
+  // A range given past the bound is refused, naming it.
+  const [refused] = await call("importdescriptors", [[
+    { desc: watched, range: [0, 49], timestamp: "now" },
+  ]], "big");
+  assertEquals(refused.error, {
+    code: -8,
+    message: "Range is too large for this wallet: at most 49 scripts per descriptor of 201 keys",
+  });
+});
