@@ -47,6 +47,7 @@ import {
 import { compareBytes } from "../bitcoin/bytes.ts";
 import { buildTaprootTree, inferTaprootTree, type TaprootTree } from "../bitcoin/taptree.ts";
 import { MAX_KEYPOOL } from "../bitcoin/options.ts";
+import { multiALeaf, pkhLeaf, pkLeaf, sortedMultiA } from "../bitcoin/tapscript.ts";
 
 const hash160 = (bytes: Uint8Array) => ripemd160(sha256(bytes));
 
@@ -602,25 +603,17 @@ const xonly = (key: OriginKey) => key.publicKey.subarray(1);
 
 /**
  * A leaf's keys in its script's order and its tapscript, as Core's
- * descriptors write them: `<x> CHECKSIG` for `pk()`, miniscript's
- * `DUP HASH160 <hash160(x)> EQUALVERIFY CHECKSIG` for `pkh()`, and
- * `<x1> CHECKSIG <x2> CHECKSIGADD … <k> NUMEQUAL` for `multi_a()`
- * (`sortedmulti_a()` ordering the x-only keys by their bytes, BIP 387).
+ * descriptors write them ({@linkcode pkLeaf}, {@linkcode pkhLeaf},
+ * {@linkcode multiALeaf}; `sortedmulti_a()` ordering the x-only keys by
+ * their bytes, BIP 387).
  */
 function leafScript(leaf: TreeLeafOf<OriginKey>): { script: Uint8Array; keys: OriginKey[] } {
   const keys = leaf.leaf === "sortedmulti_a"
-    ? [...leaf.keys].sort((a, b) => compareBytes(xonly(a), xonly(b)))
+    ? sortedMultiA(leaf.keys, (key) => key.publicKey)
     : [...leaf.keys];
-  if (leaf.leaf === "pk") return { script: Script.encode([xonly(keys[0]), "CHECKSIG"]), keys };
-  if (leaf.leaf === "pkh") {
-    const hash = hash160(xonly(keys[0]));
-    return { script: Script.encode(["DUP", "HASH160", hash, "EQUALVERIFY", "CHECKSIG"]), keys };
-  }
-  const checks = keys.flatMap((
-    key,
-    i,
-  ) => [xonly(key), i === 0 ? "CHECKSIG" as const : "CHECKSIGADD" as const]);
-  return { script: Script.encode([...checks, leaf.threshold, "NUMEQUAL"]), keys };
+  if (leaf.leaf === "pk") return { script: pkLeaf(keys[0].publicKey), keys };
+  if (leaf.leaf === "pkh") return { script: pkhLeaf(keys[0].publicKey), keys };
+  return { script: multiALeaf(leaf.threshold, keys.map((key) => key.publicKey)), keys };
 }
 
 /**

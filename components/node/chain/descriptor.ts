@@ -53,6 +53,13 @@ import {
 } from "./script.ts";
 import { isValidPubKeySize, solver } from "./solver.ts";
 import {
+  multiALeaf,
+  pkhLeaf,
+  pkLeaf,
+  sortedMultiA,
+  xonlyKey as xonlyOf,
+} from "../../bitcoin/tapscript.ts";
+import {
   buildTaprootTree,
   inferTaprootTree,
   TAPROOT_CONTROL_MAX_NODE_COUNT,
@@ -486,24 +493,6 @@ const p2pkhScript = (key: Uint8Array) =>
 const p2wpkhScript = (key: Uint8Array) => Uint8Array.of(0x00, 0x14, ...hash160(key));
 const p2shScript = (script: Uint8Array) => Uint8Array.of(0xa9, 0x14, ...hash160(script), 0x87);
 const p2wshScript = (script: Uint8Array) => Uint8Array.of(0x00, 0x20, ...sha256(script));
-const xonlyOf = (key: Uint8Array) => key.length === 32 ? key : key.subarray(1, 33);
-/** `CScript() << n` for a count or threshold: `OP_n` for 1 to 16, else a minimal number push. */
-const pushNumber = (n: number) =>
-  n >= 1 && n <= 16 ? Uint8Array.of(0x50 + n) : pushScript(encodeScriptNum(n));
-
-/** `multi_a()`'s tapscript: `<k1> CHECKSIG <k2> CHECKSIGADD … <k> NUMEQUAL`. */
-function multiAScript(threshold: number, keys: readonly Uint8Array[]): Uint8Array {
-  return Uint8Array.from([
-    ...keys.flatMap((key, i) => [...pushScript(key), i === 0 ? 0xac : 0xba]),
-    ...pushNumber(threshold),
-    0x9c, // OP_NUMEQUAL
-  ]);
-}
-
-/** A tapscript `pkh()` leaf (miniscript's `pkh`): `DUP HASH160 <hash160(x-only)> EQUALVERIFY CHECKSIG`. */
-const tapPkhScript = (key: Uint8Array) =>
-  Uint8Array.of(0x76, 0xa9, 0x14, ...hash160(xonlyOf(key)), 0x88, 0xac);
-
 /** The key at `index`, recorded in `out` with its origin and private key. */
 function learnKey(expr: KeyExpression, index: number, out: SigningProvider): DerivedKey {
   const key = deriveKey(expr, index);
@@ -533,10 +522,14 @@ function expandExpression(expr: Expression, index: number, out: SigningProvider)
     }
     case "multi_a":
     case "sortedmulti_a": {
-      const xonly = expr.keys.map((key) => xonlyOf(learnKey(key, index, out).pubkey));
+      const keys = expr.keys.map((key) => xonlyOf(learnKey(key, index, out).pubkey));
       // BIP 387: sortedmulti_a sorts the x-only keys, after derivation.
-      if (expr.fn === "sortedmulti_a") xonly.sort((a, b) => hex.encode(a) < hex.encode(b) ? -1 : 1);
-      return [multiAScript(expr.threshold, xonly)];
+      return [
+        multiALeaf(
+          expr.threshold,
+          expr.fn === "sortedmulti_a" ? sortedMultiA(keys, (k) => k) : keys,
+        ),
+      ];
     }
     case "tr":
       return [expandTaproot(expr, index, out)];
@@ -544,12 +537,12 @@ function expandExpression(expr: Expression, index: number, out: SigningProvider)
   const key = learnKey(expr.key, index, out);
   switch (expr.fn) {
     case "pk":
-      if (expr.tapscript) return [Uint8Array.of(0x20, ...xonlyOf(key.pubkey), 0xac)];
+      if (expr.tapscript) return [pkLeaf(key.pubkey)];
       return [p2pkScript(key.pubkey)];
     case "pkh":
       if (expr.tapscript) {
         out.addXOnlyKeyHash(key.pubkey);
-        return [tapPkhScript(key.pubkey)];
+        return [pkhLeaf(key.pubkey)];
       }
       return [p2pkhScript(key.pubkey)];
     case "wpkh":
@@ -1453,7 +1446,7 @@ function tapPkKey(script: Uint8Array): Uint8Array | undefined {
   return matches ? script.subarray(1, 33) : undefined;
 }
 
-/** The key hash of a tapscript `pkh()` leaf ({@linkcode tapPkhScript}), else undefined. */
+/** The key hash of a tapscript `pkh()` leaf (`pkhLeaf` of ../../bitcoin/tapscript.ts), else undefined. */
 export function tapPkhHash(script: Uint8Array): Uint8Array | undefined {
   const matches = script.length === 25 && script[0] === 0x76 && script[1] === 0xa9 &&
     script[2] === 0x14 && script[23] === 0x88 && script[24] === 0xac;
