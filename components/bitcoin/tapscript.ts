@@ -3,7 +3,8 @@
  * Core's descriptors and miniscript build them: `pk()` (`<x> CHECKSIG`),
  * `pkh()` (`DUP HASH160 <hash160(x)> EQUALVERIFY CHECKSIG`) and `multi_a()`
  * (`<x1> CHECKSIG <x2> CHECKSIGADD … <k> NUMEQUAL`), with `sortedmulti_a()`'s
- * order of the x-only keys (BIP 387). Consensus-relevant: an output's key
+ * order of the x-only keys (BIP 387); and a `pkh()` leaf's finalizer for
+ * @scure/btc-signer, which knows the others. Consensus-relevant: an output's key
  * commits to these bytes. Shared by the node and the wallet (whose sandbox
  * cannot import the node's modules).
  *
@@ -23,6 +24,7 @@
  */
 import { ripemd160 } from "@noble/hashes/legacy.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { type CustomScript, Script } from "@scure/btc-signer";
 import { compareBytes } from "./bytes.ts";
 
 /** A key's x-only form: a compressed key without its parity byte, an x-only key itself. */
@@ -51,7 +53,7 @@ export function pkLeaf(key: Uint8Array): Uint8Array {
 /** A tapscript `pkh()` leaf (miniscript's `pkh`) of `key`: `DUP HASH160 <hash160(x)> EQUALVERIFY CHECKSIG`. */
 export function pkhLeaf(key: Uint8Array): Uint8Array {
   const script = Uint8Array.of(0x76, 0xa9, 0x14, ...new Uint8Array(20), 0x88, 0xac);
-  script.set(ripemd160(sha256(xonlyKey(key))), 3);
+  script.set(hash160(xonlyKey(key)), 3);
   return script;
 }
 
@@ -72,3 +74,40 @@ export function multiALeaf(threshold: number, keys: readonly Uint8Array[]): Uint
 export function sortedMultiA<Key>(keys: readonly Key[], xonly: (key: Key) => Uint8Array): Key[] {
   return [...keys].sort((a, b) => compareBytes(xonlyKey(xonly(a)), xonlyKey(xonly(b))));
 }
+
+const hash160 = (bytes: Uint8Array) => ripemd160(sha256(bytes));
+
+/** The key hash of a tapscript `pkh()` leaf ({@linkcode pkhLeaf}), else undefined. */
+export function tapPkhHash(script: Uint8Array): Uint8Array | undefined {
+  const matches = script.length === 25 && script[0] === 0x76 && script[1] === 0xa9 &&
+    script[2] === 0x14 && script[23] === 0x88 && script[24] === 0xac;
+  return matches ? script.subarray(3, 23) : undefined;
+}
+
+/**
+ * A tapscript `pkh()` leaf for @scure/btc-signer's finalizer, which knows
+ * only leaves that name their keys: satisfied, as miniscript's `pkh`, by
+ * the signature of the x-only key hashing to the leaf's hash, then that key
+ * (the library adds the control block after the script returned) — when
+ * `knows` the key: Core's satisfier finds a key by its hash only among the
+ * input's taproot key origins and the signing provider's keys.
+ */
+export function tapPkhFinalizer(knows: (pubKey: Uint8Array) => boolean): CustomScript {
+  return {
+    encode(script) {
+      // The library hands over a script it decoded.
+      const hash = tapPkhHash(Script.encode(script!));
+      return hash && { type: "tr_pkh", hash };
+    },
+    decode: (out) =>
+      out?.type === "tr_pkh" ? ["DUP", "HASH160", out.hash, "EQUALVERIFY", "CHECKSIG"] : undefined,
+    finalizeTaproot(script, parsed, signatures) {
+      const found = signatures.find(([{ pubKey }]) =>
+        equalBytes(hash160(pubKey), parsed.hash) && knows(pubKey)
+      );
+      return found && [found[1], found[0].pubKey, script];
+    },
+  };
+}
+
+const equalBytes = (a: Uint8Array, b: Uint8Array) => compareBytes(a, b) === 0;

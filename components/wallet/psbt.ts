@@ -43,9 +43,10 @@ import {
 } from "./keys.ts";
 import { TaprootControlBlock } from "@scure/btc-signer/psbt.js";
 import { hex } from "@scure/base";
-import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { PERMISSIVE_TX_OPTIONS } from "../bitcoin/tx_options.ts";
 import { scurePreimages } from "../bitcoin/sighash.ts";
+import { tapPkhFinalizer } from "../bitcoin/tapscript.ts";
 
 /**
  * How the wallet reads a transaction or PSBT others made: any script, any
@@ -245,11 +246,29 @@ const CLEARED = {
   witnessScript: undefined,
 } as const;
 
+/** The taproot fields a finalized input keeps only if it had them before (`FromSignatureData`), cleared. */
+const TAPROOT_CLEARED = {
+  tapInternalKey: undefined,
+  tapBip32Derivation: undefined,
+  tapKeySig: undefined,
+  tapScriptSig: undefined,
+  tapLeafScript: undefined,
+  tapMerkleRoot: undefined,
+} as const;
+
 /** Taproot fields a finalized input keeps only if it had them before (`FromSignatureData`). */
 export type TaprootFields = Pick<
   ReturnType<Transaction["getInput"]>,
-  "tapInternalKey" | "tapBip32Derivation" | "tapKeySig"
+  keyof typeof TAPROOT_CLEARED
 >;
+
+/** The taproot fields of input `i` as they are, for {@linkcode finalizeInput} to keep. */
+export function taprootFields(tx: Transaction, i: number): TaprootFields {
+  const input = tx.getInput(i);
+  return Object.fromEntries(
+    Object.keys(TAPROOT_CLEARED).map((field) => [field, input[field as keyof TaprootFields]]),
+  );
+}
 
 /**
  * Puts the signature of `key` in input `i` where its script type wants it
@@ -270,15 +289,14 @@ export function finalizeInput(
 ): boolean {
   const input = tx.getInput(i);
   if (isMultisig(key)) return finalizeMultisig(tx, i, key);
-  // Signed by others' keys through its leaves, which this watch-only wallet neither signs nor finalizes.
-  if (isTaprootTree(key)) return false;
+  // Signed by others' keys through its leaves, which this watch-only wallet does not sign.
+  if (isTaprootTree(key)) return finalizeTree(tx, i, key, taproot);
   if (key.kind === "tr") {
     if (input.tapKeySig === undefined) return false;
     tx.updateInput(i, {
       ...CLEARED,
-      tapKeySig: taproot.tapKeySig,
-      tapInternalKey: taproot.tapInternalKey,
-      tapBip32Derivation: taproot.tapBip32Derivation,
+      ...TAPROOT_CLEARED,
+      ...taproot,
       finalScriptWitness: [input.tapKeySig],
     }, true);
     return true;
@@ -296,6 +314,71 @@ export function finalizeInput(
     },
     true,
   );
+  return true;
+}
+
+/**
+ * A tree input finalized, as Core's `SignTaproot` satisfies it, through
+ * its smallest leaf the valid script signatures it holds satisfy (`pk()`,
+ * `multi_a()` by @scure/btc-signer's finalizer, `pkh()` by the shared
+ * {@linkcode tapPkhFinalizer}, its key the leaf's); a signature that does
+ * not verify is not counted, and an input without enough is left as it
+ * was. The key path is others' (this wallet holds no private key).
+ */
+function finalizeTree(
+  tx: Transaction,
+  i: number,
+  key: TaprootTreeAddress,
+  taproot: TaprootFields,
+): boolean {
+  const held = tx.getInput(i).tapScriptSig ?? [];
+  const spent = Array.from({ length: tx.inputsLength }, (_, j) => spentOutput(tx, j));
+  if (held.length === 0 || spent.some((output) => output === undefined)) return false;
+  const scripts = spent.map((output) => output!.script);
+  const amounts = spent.map((output) => output!.amount);
+  const preimages = scurePreimages(tx);
+  const leaves = new Map(key.tree.leaves.map((leaf) => [hex.encode(leaf.leafHash), leaf]));
+  const valid = held.filter(([{ pubKey, leafHash }, signature]) => {
+    const leaf = leaves.get(hex.encode(leafHash));
+    if (leaf === undefined || (signature.length !== 64 && signature.length !== 65)) return false;
+    const hashType = signature.length === 65 ? signature[64] : 0; // SIGHASH_DEFAULT
+    try {
+      const digest = preimages.preimageWitnessV1(
+        i,
+        scripts,
+        hashType,
+        amounts,
+        undefined,
+        leaf.script,
+        leaf.leafVersion,
+      );
+      return schnorr.verify(signature.subarray(0, 64), digest, pubKey);
+    } catch {
+      return false; // A hash type not defined, SINGLE without its output.
+    }
+  });
+  if (valid.length === 0) return false;
+  const pkhKeys = key.leaves.flatMap((leaf) => leaf.leaf === "pkh" ? leaf.keys : []);
+  const knows = (pubKey: Uint8Array) =>
+    pkhKeys.some((origin) => equal(origin.publicKey.subarray(1), pubKey));
+  // A copy to finalize: scure's finalizer writes only the smallest satisfied leaf's witness.
+  const trial = Transaction.fromPSBT(tx.toPSBT(), {
+    ...TX_OPTIONS,
+    customScripts: [tapPkhFinalizer(knows)],
+  });
+  trial.updateInput(i, { tapScriptSig: undefined }, true);
+  trial.updateInput(i, { tapScriptSig: valid }, true);
+  try {
+    trial.finalizeIdx(i);
+  } catch {
+    return false; // Not enough signatures for any leaf.
+  }
+  tx.updateInput(i, {
+    ...CLEARED,
+    ...TAPROOT_CLEARED,
+    ...taproot,
+    finalScriptWitness: trial.getInput(i).finalScriptWitness,
+  }, true);
   return true;
 }
 

@@ -49,6 +49,7 @@ import {
   type SpentCoin,
   spentOutput,
   type TaprootFields,
+  taprootFields,
   TX_OPTIONS,
 } from "./psbt.ts";
 import { Code, type Wallet, WalletError } from "./wallet.ts";
@@ -191,7 +192,7 @@ function signInputs(
     const found = spending(wallet, tx, i);
     if (found === undefined) continue;
     const { coin, key } = found;
-    const { tapInternalKey, tapBip32Derivation, tapKeySig } = tx.getInput(i);
+    const taproot = taprootFields(tx, i);
     try {
       describeInput(tx, i, coin, key, options.bip32derivs);
     } catch {
@@ -200,7 +201,7 @@ function signInputs(
     }
     // The coin first, then the sighash, as Core's SignPSBTInput reads them.
     const sighash = sighashFor(tx, i, coin.script, options.sighash);
-    own.set(i, { key, sighash, taproot: { tapInternalKey, tapBip32Derivation, tapKeySig } });
+    own.set(i, { key, sighash, taproot });
   }
   // Signing only adds signatures, so the transaction-wide hashes hold throughout.
   using _sighashes = cachedSighashes(tx);

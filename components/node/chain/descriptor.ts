@@ -57,6 +57,7 @@ import {
   pkhLeaf,
   pkLeaf,
   sortedMultiA,
+  tapPkhHash,
   xonlyKey as xonlyOf,
 } from "../../bitcoin/tapscript.ts";
 import {
@@ -1446,12 +1447,7 @@ function tapPkKey(script: Uint8Array): Uint8Array | undefined {
   return matches ? script.subarray(1, 33) : undefined;
 }
 
-/** The key hash of a tapscript `pkh()` leaf (`pkhLeaf` of ../../bitcoin/tapscript.ts), else undefined. */
-export function tapPkhHash(script: Uint8Array): Uint8Array | undefined {
-  const matches = script.length === 25 && script[0] === 0x76 && script[1] === 0xa9 &&
-    script[2] === 0x14 && script[23] === 0x88 && script[24] === 0xac;
-  return matches ? script.subarray(3, 23) : undefined;
-}
+export { tapPkhHash } from "../../bitcoin/tapscript.ts";
 
 /**
  * The x-only keys a tapscript leaf of the kinds this node writes needs

@@ -10,7 +10,8 @@
  * them) and `signPsbt` (`descriptorprocesspsbt`'s: that, then the inputs
  * signed with the descriptors' private keys). `@scure/btc-signer`
  * combines, signs and finalizes (taproot `pkh()` leaves, which it does not
- * know, signed and finalized here).
+ * know, signed here and finalized by `tapPkhFinalizer`, shared with the
+ * wallet in `components/bitcoin/tapscript.ts`).
  *
  * The methods in `psbt.ts` call them on PSBTs `decodePsbt`
  * (`psbt_codec.ts`) read.
@@ -19,11 +20,12 @@
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { hex } from "@scure/base";
-import { type CustomScript, Script, Transaction } from "@scure/btc-signer";
+import { Transaction } from "@scure/btc-signer";
 import { RawPSBTV0, TaprootControlBlock, type TransactionInput } from "@scure/btc-signer/psbt.js";
 import { RawTx } from "@scure/btc-signer/script.js";
 import { concatBytes } from "@scure/btc-signer/utils.js";
 import { compareBytes } from "../../bitcoin/bytes.ts";
+import { tapPkhFinalizer } from "../../bitcoin/tapscript.ts";
 import { cachedSighashes, leafHash, psbtSighash, SCHNORR_AUX } from "../../bitcoin/sighash.ts";
 
 const SIGHASH_DEFAULT = 0x00;
@@ -71,32 +73,6 @@ import type { NodeServices } from "./services.ts";
 import { findCoins } from "./signing.ts";
 
 /**
- * A tapscript `pkh()` leaf for @scure/btc-signer's finalizer, which knows
- * only leaves that name their keys: satisfied, as miniscript's `pkh`, by
- * the signature of the x-only key hashing to the leaf's hash, then that key
- * (the library adds the control block after the script returned) — when
- * `knows` the key: Core's satisfier finds a key by its hash only among the
- * input's taproot key origins and the signing provider's keys.
- */
-function tapPkh(knows: (pubKey: Uint8Array) => boolean): CustomScript {
-  return {
-    encode(script) {
-      // The library hands over a script it decoded.
-      const hash = tapPkhHash(Script.encode(script!));
-      return hash && { type: "tr_pkh", hash };
-    },
-    decode: (out) =>
-      out?.type === "tr_pkh" ? ["DUP", "HASH160", out.hash, "EQUALVERIFY", "CHECKSIG"] : undefined,
-    finalizeTaproot(script, parsed, signatures) {
-      const found = signatures.find(([{ pubKey }]) =>
-        bytesEqual(hash160(pubKey), parsed.hash) && knows(pubKey)
-      );
-      return found && [found[1], found[0].pubKey, script];
-    },
-  };
-}
-
-/**
  * Core's `FinalizePSBT`: every input the library can finalize from its
  * partial signatures and whose final scripts then verify against the UTXO
  * it spends (Core's signature producer checks the same), the others left
@@ -114,7 +90,7 @@ export function finalizePsbt(
   const knows = (pubKey: Uint8Array) =>
     current?.tapBip32Derivation?.some(([key]) => bytesEqual(key, pubKey)) === true ||
     provider?.publicKey(hash160(pubKey)) !== undefined;
-  const options = { ...TX_OPTIONS, customScripts: [tapPkh(knows)] };
+  const options = { ...TX_OPTIONS, customScripts: [tapPkhFinalizer(knows)] };
   const trial = Transaction.fromPSBT(bytes, options);
   const inputs = Array.from({ length: trial.inputsLength }, (_, i) => trial.getInput(i));
   const finalized = inputs.map((input, i) => {

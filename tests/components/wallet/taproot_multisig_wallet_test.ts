@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { schnorr } from "@noble/curves/secp256k1.js";
 import { HDKey } from "@scure/bip32";
 import { base64, hex } from "@scure/base";
 import { p2tr, p2tr_ms, p2tr_pk } from "@scure/btc-signer";
@@ -216,7 +217,14 @@ Deno.test("a watch-only tr(NUMS,{pk(),multi_a(2,…)}) wallet hands out bech32m 
   assertEquals(readPsbt(base64.decode(combined)).getInput(0).tapScriptSig?.length, 2);
   const finalized = await node("finalizepsbt", [combined]);
   assertEquals(finalized.complete, true);
-  const final = finalized.hex;
+  // The watch-only wallet finalizes it too, as Core's: through the multi_a() leaf, the two
+  // signatures it holds (the pk() leaf has none), the same transaction as the node's.
+  const byWallet = await call("walletprocesspsbt", [combined], "m");
+  assertEquals(byWallet.complete, true);
+  assertEquals(byWallet.hex, finalized.hex);
+  const walletInput = readPsbt(base64.decode(byWallet.psbt)).getInput(0);
+  assertEquals(walletInput.finalScriptWitness?.length, 5);
+  const final = byWallet.hex;
 
   // Core's estimate weighs a key-path spend (TRDescriptor's MaxSatisfactionWeight): the fee pays
   // `rate` on that size; the leaf's witness (two signatures, a skipped key, script and control
@@ -329,6 +337,49 @@ Deno.test("a watch-only tr(tpub…/0/*,{pkh(),{sortedmulti_a(1,…),pk()}}) chai
   )!;
   assertEquals([internal[1].hashes.length, internal[1].der.path.slice(-2)], [0, [0, 1]]);
   assertEquals(input.tapBip32Derivation!.length, 5);
+
+  // Signer 0's pkh() leaf, signed alone (as Core's signer would, the key its wallet's pkh() one):
+  // the watch-only wallet finalizes it as the node does, the leaf's key being the wallet's to know.
+  const byPkh = readPsbt(base64.decode(described.psbt));
+  const pkhLeaf = byPkh.getInput(0).tapLeafScript!.find(([, script]) => script.length === 26)!;
+  const pkhScript = pkhLeaf[1].subarray(0, -1);
+  const spent = byPkh.getInput(0).witnessUtxo!;
+  const digest = byPkh.preimageWitnessV1(
+    0,
+    [spent.script],
+    0,
+    [spent.amount],
+    undefined,
+    pkhScript,
+    0xc0,
+  );
+  const tprv0 = /^tr\((tprv[a-zA-Z0-9]+)\//.exec(await signerDescriptor(call, "s0"))![1];
+  const pkhSecret = HDKey.fromExtendedKey(tprv0, TEST_VERSIONS).derive("m/44'/1'/0'/0/1")
+    .privateKey!;
+  const pkhXonly = schnorr.getPublicKey(pkhSecret);
+  assertEquals(hex.encode(pkhXonly), hex.encode(chainXonly(pkh[0], 1)));
+  byPkh.updateInput(0, {
+    tapScriptSig: [[
+      { pubKey: pkhXonly, leafHash: tapLeafHash(pkhScript) },
+      schnorr.sign(digest, pkhSecret),
+    ]],
+  });
+  const pkhSigned = base64.encode(byPkh.toPSBT());
+  // A signature that does not verify is not counted: not finalized.
+  const forged = readPsbt(byPkh.toPSBT());
+  forged.updateInput(0, { tapScriptSig: undefined }, true);
+  forged.updateInput(0, {
+    tapScriptSig: [[{ pubKey: pkhXonly, leafHash: tapLeafHash(pkhScript) }, new Uint8Array(64)]],
+  });
+  const refused = await call("walletprocesspsbt", [base64.encode(forged.toPSBT())], "m");
+  assertEquals([refused.complete, refused.hex], [false, undefined]);
+  const pkhFinal = await call("walletprocesspsbt", [pkhSigned], "m");
+  assertEquals(pkhFinal.complete, true);
+  assertEquals(pkhFinal.hex, (await node("finalizepsbt", [pkhSigned])).hex);
+  const pkhWitness = (await node("decoderawtransaction", [pkhFinal.hex])).vin[0].txinwitness;
+  assertEquals(pkhWitness.length, 4, "signature, key, pkh() script, control block");
+  const [accepted] = await node("testmempoolaccept", [[pkhFinal.hex]]);
+  assertEquals(accepted.allowed, true, accepted["reject-reason"]);
 
   // Signer 0 alone completes the 1-of-2 leaf.
   psbt.signIdx(await signerKey(call, "s0", 1), 0);
