@@ -79,13 +79,12 @@ class RequestError extends Error {
 /** Core's warning for a ranged descriptor given no range, which the wallet's keypool sets. */
 const DEFAULT_RANGE_WARNING = "Range not given, using default keypool range";
 
-/** Whether `descriptor` expands at index 0 (not when a hardened step needs a private key). */
-function expands(descriptor: Descriptor): boolean {
+/** `descriptor`'s expansion at index 0; undefined when it does not expand (a hardened step needs a private key). */
+function expansion(descriptor: Descriptor): ReturnType<Descriptor["expand"]> | undefined {
   try {
-    descriptor.expand(0);
-    return true;
+    return descriptor.expand(0);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -179,35 +178,40 @@ function readRequest(request: JsonObject, timestamp: number): JsonObject {
     [
       "descriptors",
       // A multipath descriptor of two paths is a receiving one and a change one, as in Core.
-      descriptors.map((d, i) =>
-        new JsonObject([
+      descriptors.map((d, i) => {
+        // Expanded once: a big tree's expansion is costly.
+        const expanded = expansion(d);
+        return new JsonObject([
           // As a wallet shows it, and knows it by: a tprv's hardened steps taken, as Core's.
           ["desc", d.toNormalizedString()],
           ["internal", descriptors.length === 2 ? i === 1 : internal],
-          ["expands", expands(d)],
-          ["source", addressSource(d)],
+          ["expands", expanded !== undefined],
+          ["source", addressSource(d, expanded)],
           ["secret", secretOf(d)],
-        ])
-      ),
+        ]);
+      }),
     ],
   ]);
 }
 
 /**
- * What the wallet derives a descriptor's scripts from: an extended key's
+ * What the wallet derives a descriptor's scripts from (`expanded` its
+ * expansion at index 0, if it expands): an extended key's
  * chain of addresses, or one key, of an address type; a multisig of such
  * keys (its address type the one its wrapping has, as Core's
  * `GetOutputType`); a `tr(KEY,TREE)`'s internal key and leaves; else
  * the scripts of one not ranged; else null.
  */
-function addressSource(descriptor: Descriptor): Json {
+function addressSource(
+  descriptor: Descriptor,
+  expanded: ReturnType<Descriptor["expand"]> | undefined,
+): Json {
   const source = descriptor.addressSource;
   if (source === undefined) {
     const tree = descriptor.taprootTreeSource;
-    if (tree !== undefined && expands(descriptor)) return treeSource(tree);
-    if (descriptor.isRange || !expands(descriptor)) return null;
-    const { scripts } = descriptor.expand(0);
-    return new JsonObject([["scripts", scripts.map((script) => hex.encode(script))]]);
+    if (tree !== undefined && expanded !== undefined) return treeSource(tree);
+    if (descriptor.isRange || expanded === undefined) return null;
+    return new JsonObject([["scripts", expanded.scripts.map((script) => hex.encode(script))]]);
   }
   if ("keys" in source) {
     return new JsonObject([
