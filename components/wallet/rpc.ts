@@ -529,12 +529,12 @@ function describeKey(key: DerivedKey): Record<string, Reply | undefined> {
       },
     };
   }
-  // A tree's output key is no key of the wallet's: Core describes the script alone.
-  if (isTaprootTree(key)) return describeScript(key.script);
+  // Core describes a taproot output by its script alone, a tree's (whose output key is no key of
+  // the wallet's) as a single key's.
+  if (isTaprootTree(key) || key.kind === "tr") return describeScript(key.script);
   const pubkey = hex.encode(key.publicKey);
   if (key.kind === "pkh") return { ...describeScript(key.script), pubkey, iscompressed: true };
   if (key.kind === "wpkh") return { ...describeScript(key.script), pubkey };
-  if (key.kind === "tr") return describeScript(key.script);
   const redeem = key.redeemScript!;
   return {
     ...describeScript(key.script),
