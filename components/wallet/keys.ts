@@ -633,23 +633,26 @@ function taprootTreeAddress(
     scripts.map(({ script }, i) => ({ depth: leaves[i].depth, script })),
   );
   const script = OutScript.encode({ type: "tr", pubkey: tree.outputKey });
-  const written = (key: OriginKey) => ({ ...key, keyHex: hex.encode(xonly(key)) });
-  // Core's miniscript keeps a `pkh()` leaf's key whole, and infers it so.
-  const whole = (key: OriginKey) => ({ ...key, keyHex: hex.encode(key.publicKey) });
-  const byScript = new Map(scripts.map(({ script, keys }, i): [string, WrittenLeaf] => [
-    hex.encode(script),
-    {
-      depth: 0,
-      leaf: leaves[i].leaf === "sortedmulti_a" ? "multi_a" : leaves[i].leaf,
-      threshold: leaves[i].threshold,
-      keys: keys.map(leaves[i].leaf === "pkh" ? whole : written),
-    },
-  ]));
-  // Core's InferDescriptor: the leaves in the order its InferTaprootTree finds them.
-  const inferred = inferTaprootTree(tree, tree.outputKey)!.map((leaf) => ({
-    ...byScript.get(hex.encode(leaf.script))!,
-    depth: leaf.depth,
-  }));
+  // Core's InferDescriptor, written when first asked (most derived addresses never are): the
+  // leaves in the order its InferTaprootTree finds them, each found by its script.
+  const inferredDescriptor = () => {
+    const written = (key: OriginKey) => ({ ...key, keyHex: hex.encode(xonly(key)) });
+    // Core's miniscript keeps a `pkh()` leaf's key whole, and infers it so.
+    const whole = (key: OriginKey) => ({ ...key, keyHex: hex.encode(key.publicKey) });
+    const byScript = new Map(scripts.map(({ script }, i) => [hex.encode(script), i]));
+    const inferred = inferTaprootTree(tree, tree.outputKey)!.map((found): WrittenLeaf => {
+      const i = byScript.get(hex.encode(found.script))!;
+      const { leaf, threshold } = leaves[i];
+      return {
+        depth: found.depth,
+        leaf: leaf === "sortedmulti_a" ? "multi_a" : leaf,
+        threshold,
+        keys: scripts[i].keys.map(leaf === "pkh" ? whole : written),
+      };
+    });
+    return taprootTreeDescriptor(written(internalKey), inferred);
+  };
+  let descriptor: string | undefined;
   return {
     kind: "tr",
     internal,
@@ -659,6 +662,8 @@ function taprootTreeAddress(
     leaves: scripts.map(({ keys }, i) => ({ ...leaves[i], keys })),
     script,
     address: Address(REGTEST).encode(OutScript.decode(script)),
-    descriptor: taprootTreeDescriptor(written(internalKey), inferred),
+    get descriptor() {
+      return descriptor ??= inferredDescriptor();
+    },
   };
 }
