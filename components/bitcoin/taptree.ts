@@ -53,6 +53,8 @@ export interface TapLeaf {
   readonly leafHash: Uint8Array;
   /** Leaf version with the output key's parity, internal key, sibling hashes from the leaf up. */
   readonly controlBlock: Uint8Array;
+  /** The control block's sibling hashes, from the leaf up. */
+  readonly merklePath: readonly Uint8Array[];
 }
 
 /** What Core's `TaprootSpendData` holds, with the output it makes. */
@@ -132,6 +134,7 @@ export function buildTaprootTree(
         leafVersion,
         leafHash: hashes[i],
         controlBlock,
+        merklePath: path,
       };
     }),
   };

@@ -41,7 +41,7 @@ import {
   type OriginKey,
   type TaprootTreeAddress,
 } from "./keys.ts";
-import { TaprootControlBlock } from "@scure/btc-signer/psbt.js";
+import type { TaprootControlBlock } from "@scure/btc-signer/psbt.js";
 import { hex } from "@scure/base";
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { PERMISSIVE_TX_OPTIONS } from "../bitcoin/tx_options.ts";
@@ -151,10 +151,18 @@ function treeInputFields(key: TaprootTreeAddress) {
     tapLeafScript: key.tree.leaves.map((leaf): [
       ReturnType<typeof TaprootControlBlock.decode>,
       Uint8Array,
-    ] => [
-      TaprootControlBlock.decode(leaf.controlBlock),
-      Uint8Array.of(...leaf.script, leaf.leafVersion),
-    ]),
+    ] => {
+      // The script with its leaf version last, as the PSBT field holds it.
+      const versioned = new Uint8Array(leaf.script.length + 1);
+      versioned.set(leaf.script);
+      versioned[leaf.script.length] = leaf.leafVersion;
+      const control = {
+        version: leaf.controlBlock[0],
+        internalKey: key.tree.internalKey,
+        merklePath: [...leaf.merklePath],
+      };
+      return [control, versioned];
+    }),
   };
 }
 
