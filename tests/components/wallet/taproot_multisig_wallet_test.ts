@@ -186,10 +186,10 @@ Deno.test("a watch-only tr(NUMS,{pk(),multi_a(2,…)}) wallet hands out bech32m 
   assertEquals(hex.encode(psbt.getOutput(changeAt).script!), hex.encode(changeTree.payment.script));
   const changeOutput = psbt.getOutput(changeAt);
   assertEquals(hex.encode(changeOutput.tapInternalKey!), NUMS);
+  // In the descriptor's depth-first order, as Core's tap_tree writes the builder's leaves.
   assertEquals(
-    changeOutput.tapTree!.map(({ depth, version, script }) => [depth, version, hex.encode(script)])
-      .sort(),
-    [[1, 0xc0, hex.encode(changeTree.pk)], [1, 0xc0, hex.encode(changeTree.multi)]].sort(),
+    changeOutput.tapTree!.map(({ depth, version, script }) => [depth, version, hex.encode(script)]),
+    [[1, 0xc0, hex.encode(changeTree.pk)], [1, 0xc0, hex.encode(changeTree.multi)]],
   );
   assertEquals(changeOutput.tapBip32Derivation!.length, 5);
   const changeInfo = await call("getaddressinfo", [changeTree.payment.address], "m");
@@ -468,4 +468,57 @@ Deno.test("importdescriptors: a tree of 201 keys without a range derives MAX_KEY
     code: -8,
     message: "Range is too large for this wallet: at most 49 scripts per descriptor of 201 keys",
   });
+});
+
+Deno.test("importdescriptors: a multipath tr(NUMS,{pk(A/<0;1>/*),multi_a(1,A/<0;1>/*,B/<0;1>/*)}) is a receiving and a change chain, as the node derives them; A's origin in a PSBT names both its leaves", async () => {
+  const { target, call, node, external, chainKeys } = await startSigners();
+  await using _target = target;
+  const [a, b] = await chainKeys("tr", false);
+  const multipath = (key: string) => key.replace(/\/0\/\*$/, "/<0;1>/*");
+  const [A, B] = [multipath(a), multipath(b)];
+  const text = `tr(${NUMS},{pk(${A}),multi_a(1,${A},${B})})`;
+  // getdescriptorinfo's descriptor is the first path's, as Core's; its checksum the text's.
+  const descriptor = `${text}#${(await node("getdescriptorinfo", [text])).checksum}`;
+  assertEquals(await call("createwallet", ["mp", true, true]), { name: "mp" });
+  const [imported] = await call("importdescriptors", [[
+    { desc: descriptor, active: true, range: [0, 4], timestamp: "now" },
+  ]], "mp");
+  assertEquals(imported, { success: true });
+  const { descriptors } = await call("listdescriptors", [], "mp");
+  const [receiving, change] = [false, true].map((internal) =>
+    descriptors.find((d: { internal: boolean }) => d.internal === internal)
+  );
+  assertEquals([receiving.active, change.active], [true, true]);
+  const derived = await node("deriveaddresses", [descriptor, [0, 1]]);
+  assertEquals(derived.length, 2, "the node's two paths");
+  const address = await call("getnewaddress", ["", "bech32m"], "mp");
+  const changeAddress = await call("getrawchangeaddress", ["bech32m"], "mp");
+  assertEquals([address, changeAddress], [derived[0][0], derived[1][0]]);
+  assertEquals(await node("deriveaddresses", [receiving.desc, [0, 0]]), [address]);
+  assertEquals(await node("deriveaddresses", [change.desc, [0, 0]]), [changeAddress]);
+
+  await call("sendtoaddress", [address, 1]);
+  await node("generatetoaddress", [1, external]);
+  const to = await call("getnewaddress", [], "s2");
+  const funded = await call(
+    "walletcreatefundedpsbt",
+    [[], [{ [to]: 0.5 }], 0, { feeRate: 0.0001 }],
+    "mp",
+  );
+  const input = readPsbt(base64.decode(funded.psbt)).getInput(0);
+  const leafHashes = input.tapLeafScript!.map(([, script]) =>
+    hex.encode(tapLeafHash(script.subarray(0, -1), script[script.length - 1]))
+  );
+  assertEquals(leafHashes.length, 2);
+  const origins = new Map(
+    input.tapBip32Derivation!.map(([key, { hashes }]) => [hex.encode(key), sortedHex(hashes)]),
+  );
+  // A, in both leaves, once with both leaf hashes; B in the multi_a() leaf alone; NUMS in none.
+  assertEquals(origins.get(hex.encode(chainXonly(a, 0))), [...leafHashes].sort());
+  const multiHash = hex.encode(
+    tapLeafHash(p2tr_ms(1, [chainXonly(a, 0), chainXonly(b, 0)]).script),
+  );
+  assertEquals(origins.get(hex.encode(chainXonly(b, 0))), [multiHash]);
+  assertEquals(origins.get(NUMS), []);
+  assertEquals(origins.size, 3);
 });
