@@ -47,6 +47,7 @@ import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { PERMISSIVE_TX_OPTIONS } from "../bitcoin/tx_options.ts";
 import { scurePreimages } from "../bitcoin/sighash.ts";
 import { tapPkhFinalizer } from "../bitcoin/tapscript.ts";
+import { compareBytes } from "../bitcoin/bytes.ts";
 
 /**
  * How the wallet reads a transaction or PSBT others made: any script, any
@@ -325,6 +326,9 @@ export function finalizeInput(
   return true;
 }
 
+/** The hash types a 65-byte BIP 342 signature may name. */
+const SCHNORR_HASH_TYPES = new Set([0x01, 0x02, 0x03, 0x81, 0x82, 0x83]);
+
 /**
  * A tree input finalized, as Core's `SignTaproot` satisfies it, through
  * its smallest leaf the valid script signatures it holds satisfy (`pk()`,
@@ -349,6 +353,8 @@ function finalizeTree(
   const valid = held.filter(([{ pubKey, leafHash }, signature]) => {
     const leaf = leaves.get(hex.encode(leafHash));
     if (leaf === undefined || (signature.length !== 64 && signature.length !== 65)) return false;
+    // BIP 342: a 65-byte signature names a defined hash type other than DEFAULT.
+    if (signature.length === 65 && !SCHNORR_HASH_TYPES.has(signature[64])) return false;
     const hashType = signature.length === 65 ? signature[64] : 0; // SIGHASH_DEFAULT
     try {
       const digest = preimages.preimageWitnessV1(
@@ -374,8 +380,16 @@ function finalizeTree(
     ...TX_OPTIONS,
     customScripts: [tapPkhFinalizer(knows)],
   });
-  trial.updateInput(i, { tapScriptSig: undefined }, true);
-  trial.updateInput(i, { tapScriptSig: valid }, true);
+  // Only verified leaf signatures and the tree's own leaves, in script order (Core's choice among
+  // equal witnesses): no key-path signature left unchecked, no control block the PSBT brought.
+  const ownLeaves = treeInputFields(key).tapLeafScript
+    .sort(([, a], [, b]) => compareBytes(a, b));
+  trial.updateInput(
+    i,
+    { tapScriptSig: undefined, tapKeySig: undefined, tapLeafScript: undefined },
+    true,
+  );
+  trial.updateInput(i, { tapScriptSig: valid, tapLeafScript: ownLeaves }, true);
   try {
     trial.finalizeIdx(i);
   } catch {

@@ -1791,12 +1791,18 @@ async function importDescriptor(
       fail(Code.INVALID_PARAMETER, "next_index is out of range");
     }
   }
-  if (request.range !== null && request.range[1] - request.range[0] >= most) {
+  // An active chain derives from index 0 to its range's end: the end is what it costs.
+  const derived = request.range === null
+    ? 0
+    : request.active
+    ? request.range[1] + 1
+    : request.range[1] - request.range[0] + 1;
+  if (derived > most) {
     fail(
       Code.INVALID_PARAMETER,
       `Range is too large for this wallet: at most ${most} scripts per descriptor${
         keysPerScript > 1 ? ` of ${keysPerScript} keys` : ""
-      }`,
+      }${request.active ? ", an active one's from index 0" : ""}`,
     );
   }
   const watchOnly = wallet.flags.disablePrivateKeys;

@@ -195,9 +195,16 @@ Deno.test("importdescriptors: Core's refusals, each in its own result, and the o
     refused(-8, "Active descriptors must be ranged"),
   );
   // Not Core's bound: each key takes about half a millisecond to derive here.
+  const tooLarge = "Range is too large for this wallet: at most 10000 scripts per descriptor" +
+    ", an active one's from index 0";
   assertEquals(
     await importOne({ desc: wpkh, range: [5, 10005], active: true }),
-    refused(-8, "Range is too large for this wallet: at most 10000 scripts per descriptor"),
+    refused(-8, tooLarge),
+  );
+  // An active chain derives from index 0: a narrow range far out costs its end, and is refused.
+  assertEquals(
+    await importOne({ desc: wpkh, range: [2_000_000, 2_000_099], active: true }),
+    refused(-8, tooLarge),
   );
   // (One fewer is within it: this refusal comes later.)
   assertEquals(

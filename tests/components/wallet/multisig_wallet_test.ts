@@ -36,7 +36,8 @@ Deno.test("a 2-of-3 wsh(sortedmulti()) watch-only wallet hands out addresses, fu
     ]], name);
     assertEquals(tooLong[0].error, {
       code: -8,
-      message: "Range is too large for this wallet: at most 3333 scripts per descriptor of 3 keys",
+      message: "Range is too large for this wallet: at most 3333 scripts per descriptor of 3 keys" +
+        ", an active one's from index 0",
     });
     const imported = await call("importdescriptors", [[
       { desc: outside, active: true, timestamp: "now" },

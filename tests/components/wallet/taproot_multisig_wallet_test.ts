@@ -375,6 +375,11 @@ Deno.test("a watch-only tr(tpub…/0/*,{pkh(),{sortedmulti_a(1,…),pk()}}) chai
   assertEquals([refused.complete, refused.hex], [false, undefined]);
   const pkhFinal = await call("walletprocesspsbt", [pkhSigned], "m");
   assertEquals(pkhFinal.complete, true);
+  // A key-path signature that does not verify, beside the leaf's: the leaf finalizes it.
+  const withKeySig = readPsbt(byPkh.toPSBT());
+  withKeySig.updateInput(0, { tapKeySig: new Uint8Array(64).fill(1) });
+  const throughLeaf = await call("walletprocesspsbt", [base64.encode(withKeySig.toPSBT())], "m");
+  assertEquals([throughLeaf.complete, throughLeaf.hex], [true, pkhFinal.hex]);
   assertEquals(pkhFinal.hex, (await node("finalizepsbt", [pkhSigned])).hex);
   const pkhWitness = (await node("decoderawtransaction", [pkhFinal.hex])).vin[0].txinwitness;
   assertEquals(pkhWitness.length, 4, "signature, key, pkh() script, control block");
