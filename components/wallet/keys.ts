@@ -393,7 +393,7 @@ export function chainKeyCount(chain: KeyChain): number {
  * ```
  */
 export function scriptsWithin(keys: number, most = MAX_KEYPOOL): number {
-  return Math.max(1, Math.floor(most / keys));
+  return Math.max(1, Math.floor(most / Math.max(1, keys)));
 }
 
 /** The chain of `source`, whose public descriptor is `descriptor`. */

@@ -47,6 +47,7 @@ import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js";
 import { PERMISSIVE_TX_OPTIONS } from "../bitcoin/tx_options.ts";
 import { scurePreimages } from "../bitcoin/sighash.ts";
 import { tapPkhFinalizer } from "../bitcoin/tapscript.ts";
+import type { TapLeaf } from "../bitcoin/taptree.ts";
 import { compareBytes } from "../bitcoin/bytes.ts";
 
 /**
@@ -330,12 +331,13 @@ export function finalizeInput(
 const SCHNORR_HASH_TYPES = new Set([0x01, 0x02, 0x03, 0x81, 0x82, 0x83]);
 
 /**
- * A tree input finalized, as Core's `SignTaproot` satisfies it, through
- * its smallest leaf the valid script signatures it holds satisfy (`pk()`,
- * `multi_a()` by @scure/btc-signer's finalizer, `pkh()` by the shared
+ * A tree input finalized, as Core's `SignTaproot` satisfies it: by a
+ * key-path signature it holds that verifies, else through its smallest leaf
+ * the valid script signatures it holds satisfy (`pk()`, `multi_a()` by
+ * @scure/btc-signer's finalizer, `pkh()` by the shared
  * {@linkcode tapPkhFinalizer}, its key the leaf's); a signature that does
  * not verify is not counted, and an input without enough is left as it
- * was. The key path is others' (this wallet holds no private key).
+ * was.
  */
 function finalizeTree(
   tx: Transaction,
@@ -343,17 +345,16 @@ function finalizeTree(
   key: TaprootTreeAddress,
   taproot: TaprootFields,
 ): boolean {
-  const held = tx.getInput(i).tapScriptSig ?? [];
+  const { tapKeySig, tapScriptSig: held = [] } = tx.getInput(i);
   const spent = Array.from({ length: tx.inputsLength }, (_, j) => spentOutput(tx, j));
-  if (held.length === 0 || spent.some((output) => output === undefined)) return false;
+  if (spent.some((output) => output === undefined)) return false;
   const scripts = spent.map((output) => output!.script);
   const amounts = spent.map((output) => output!.amount);
   const preimages = scurePreimages(tx);
-  const leaves = new Map(key.tree.leaves.map((leaf) => [hex.encode(leaf.leafHash), leaf]));
-  const valid = held.filter(([{ pubKey, leafHash }, signature]) => {
-    const leaf = leaves.get(hex.encode(leafHash));
-    if (leaf === undefined || (signature.length !== 64 && signature.length !== 65)) return false;
-    // BIP 342: a 65-byte signature names a defined hash type other than DEFAULT.
+  /** Whether `signature` by `pubKey` verifies, over the key path or `leaf`'s script. */
+  const verifies = (signature: Uint8Array, pubKey: Uint8Array, leaf?: TapLeaf) => {
+    if (signature.length !== 64 && signature.length !== 65) return false;
+    // BIP 341/342: a 65-byte signature names a defined hash type other than DEFAULT.
     if (signature.length === 65 && !SCHNORR_HASH_TYPES.has(signature[64])) return false;
     const hashType = signature.length === 65 ? signature[64] : 0; // SIGHASH_DEFAULT
     try {
@@ -363,13 +364,27 @@ function finalizeTree(
         hashType,
         amounts,
         undefined,
-        leaf.script,
-        leaf.leafVersion,
+        leaf?.script,
+        leaf?.leafVersion,
       );
       return schnorr.verify(signature.subarray(0, 64), digest, pubKey);
     } catch {
-      return false; // A hash type not defined, SINGLE without its output.
+      return false; // SINGLE without its output.
     }
+  };
+  if (tapKeySig !== undefined && verifies(tapKeySig, key.tree.outputKey)) {
+    tx.updateInput(i, {
+      ...CLEARED,
+      ...TAPROOT_CLEARED,
+      ...taproot,
+      finalScriptWitness: [tapKeySig],
+    }, true);
+    return true;
+  }
+  const leaves = new Map(key.tree.leaves.map((leaf) => [hex.encode(leaf.leafHash), leaf]));
+  const valid = held.filter(([{ pubKey, leafHash }, signature]) => {
+    const leaf = leaves.get(hex.encode(leafHash));
+    return leaf !== undefined && verifies(signature, pubKey, leaf);
   });
   if (valid.length === 0) return false;
   const pkhKeys = key.leaves.flatMap((leaf) => leaf.leaf === "pkh" ? leaf.keys : []);

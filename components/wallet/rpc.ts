@@ -1772,6 +1772,7 @@ async function importDescriptor(
   // Not Core's (which takes up to a million scripts): at most MAX_KEYPOOL keys derived per
   // descriptor, at about half a millisecond each, whether a range is given or not.
   const keysPerScript = Math.max(
+    1,
     ...request.descriptors.map(({ source }) => sourceKeyCount(source)),
   );
   const most = scriptsWithin(keysPerScript);

@@ -386,6 +386,20 @@ Deno.test("a watch-only tr(tpub…/0/*,{pkh(),{sortedmulti_a(1,…),pk()}}) chai
   const [accepted] = await node("testmempoolaccept", [[pkhFinal.hex]]);
   assertEquals(accepted.allowed, true, accepted["reject-reason"]);
 
+  // Signer 2 holds the internal key: its wallet signs the key path (not finalizing), and the
+  // watch-only wallet finalizes through it, a one-signature witness.
+  const byKey = await call(
+    "walletprocesspsbt",
+    [described.psbt, true, "DEFAULT", true, false],
+    "s2",
+  );
+  assertEquals(readPsbt(base64.decode(byKey.psbt)).getInput(0).tapKeySig?.length, 64);
+  const keyFinal = await call("walletprocesspsbt", [byKey.psbt], "m");
+  assertEquals(keyFinal.complete, true);
+  assertEquals((await node("decoderawtransaction", [keyFinal.hex])).vin[0].txinwitness.length, 1);
+  const [keyAccepted] = await node("testmempoolaccept", [[keyFinal.hex]]);
+  assertEquals(keyAccepted.allowed, true, keyAccepted["reject-reason"]);
+
   // Signer 0 alone completes the 1-of-2 leaf.
   psbt.signIdx(await signerKey(call, "s0", 1), 0);
   psbt.finalizeIdx(0);
