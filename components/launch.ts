@@ -56,6 +56,8 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
 import type { WalletSpawner } from "../schemas/gen/ipc/wallet.mp.ts";
+import type { Notifier } from "../schemas/gen/ipc/notify.mp.ts";
+import { CommandRunner, hasCommands, NO_COMMANDS, type NotifyCommands } from "./notify/commands.ts";
 import {
   applyGrants,
   entryComponent,
@@ -313,6 +315,8 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   });
   started.set("node", node);
   launcher.service.add(plan.component.manifest, node);
+  const notifier = commandRunner(plan.options.notify);
+  handNotifier(node, notifier);
   const access = rpcAccess(plan);
   const stopped = Promise.race([
     node.failed,
@@ -366,6 +370,7 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
         stopped,
       );
       started.set("wallet", wallet);
+      handNotifier(wallet, notifier);
       launcher.service.add(walletComponent.manifest, wallet);
       wallet.failed.then((error) => walletFailure = error);
       return walletProcess = wallet;
@@ -561,6 +566,7 @@ async function spawnWallet(flags: Flags): Promise<number> {
     return { socket: target.socket, tokenHex: toHex(token) };
   };
   credential(); // a missing cookie is said at once, before anything starts
+  const notifier = commandRunner({ ...NO_COMMANDS, wallet: parseWalletArgs(args).walletNotify });
   const attached = Promise.withResolvers<string>();
   await using supervisor = newSupervisor(stateDir, flags.hardened, (line) => {
     const match = /^wallet: attached to the node at .*; wallets: (.*)$/.exec(line);
@@ -573,6 +579,7 @@ async function spawnWallet(flags: Flags): Promise<number> {
     args,
     connectTo: credential,
   });
+  handNotifier(wallet, notifier);
   const ended = await Promise.race([
     attached.promise,
     wallet.failed,
@@ -604,6 +611,35 @@ async function spawnWallet(flags: Flags): Promise<number> {
   }
   // It stopped by itself (`stop` on its own JSON-RPC) or failed past its restart budget.
   return wallet.exits.at(-1)?.reason.kind === "clean" ? 0 : 1;
+}
+
+/**
+ * The launcher's runner of the user's notification commands, or null when
+ * none is given: the sandboxed components may not start processes, so they
+ * tell it their events (`Init.setNotifier`) and it runs the commands in the
+ * directory the task was called from, as bitcoind would in its own.
+ */
+function commandRunner(commands: NotifyCommands): CommandRunner | null {
+  if (!hasCommands(commands)) return null;
+  return new CommandRunner({
+    commands,
+    cwd: Deno.env.get("INIT_CWD") ?? Deno.cwd(),
+    log: (line) => console.error(`[notify] ${line}`),
+  });
+}
+
+/** Hands every run of `component` the launcher's `notifier` (none: nothing to hand). */
+function handNotifier(component: Supervised<Init>, notifier: Notifier | null): void {
+  if (notifier === null) return;
+  component.onStart((init) =>
+    void Promise.resolve(init.setNotifier(notifier)).catch((error) =>
+      console.error(
+        `[notify] ${component.name}: setNotifier failed: ${
+          error instanceof Error ? error.message : error
+        }`,
+      )
+    )
+  );
 }
 
 /** `bytes` in lower-case hex. */

@@ -30,6 +30,7 @@ export function echoInit(): Init {
     makeNode: notServed("makeNode"),
     makeWalletLoader: notServed("makeWalletLoader"),
     setWalletSpawner: notServed("setWalletSpawner"),
+    setNotifier: notServed("setNotifier"),
   };
 }
 

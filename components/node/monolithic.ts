@@ -27,6 +27,7 @@ if (import.meta.main) {
         fallbackFee: BigInt(node.options.fallbackFee),
         keypool: node.options.keypool,
         log: (line) => node.log.info(`wallet: ${line}`),
+        notifications: node.notifications,
       });
       node.defer(async () => {
         await loader[Symbol.asyncDispose]();

@@ -145,6 +145,11 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
   node.use(chain.subscribe({
     blockConnected: ({ entry }) => log.info(updateTipLine(entry, services)),
     blockDisconnected: ({ entry }) => log.info(updateTipLine(entry.prev!, services)),
+    // -blocknotify: once the chain settles on a new tip, not in initial block download (Core's
+    // NotifyBlockTip with SynchronizationState::POST_INIT).
+    tipChanged: (tip) => {
+      if (!services.isInitialBlockDownload()) node.notifications.blockTip(tip.hash);
+    },
   }));
   log.info(
     `Loaded best chain: hashBestChain=${hashToHex(chain.tip.hash)} height=${chain.height}`,

@@ -22,6 +22,7 @@
  * @module
  */
 import { keypoolSize } from "../bitcoin/options.ts";
+import { type NotifyCommands, notifyCommandsOf } from "../notify/commands.ts";
 import { absolutePath, Args, ArgsError, type ArgSpec } from "./args.ts";
 import { DEFAULT_BAN_TIME } from "./net/banman.ts";
 import {
@@ -279,6 +280,8 @@ export interface NodeOptions {
   blockFilterIndex: boolean;
   /** `-persistmempool`: the mempool is saved to `<datadir>/regtest/mempool.dat` on stop and loaded on start. */
   persistMempool: boolean;
+  /** `-startupnotify`, `-blocknotify`, `-walletnotify`, `-shutdownnotify`: commands to run. */
+  notify: NotifyCommands;
   /** Things to log once the log is open. */
   notices: Notice[];
   /** Every setting, for parts reading options not typed here (Core's accessors). */
@@ -326,6 +329,12 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     category: "options",
   },
   {
+    name: "blocknotify",
+    param: "=<cmd>",
+    help: "Execute command when the best block changes (%s in cmd is replaced by block hash)",
+    category: "options",
+  },
+  {
     name: "conf",
     param: "=<file>",
     help:
@@ -364,6 +373,19 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
   {
     name: "persistmempool",
     help: "Whether to save the mempool on shutdown and load on restart (default: 1)",
+    category: "options",
+  },
+  {
+    name: "shutdownnotify",
+    param: "=<cmd>",
+    help:
+      "Execute command immediately before beginning shutdown. The need for shutdown may be urgent, so be careful not to delay it long (if the command doesn't require interaction with the server, consider having it fork into the background).",
+    category: "options",
+  },
+  {
+    name: "startupnotify",
+    param: "=<cmd>",
+    help: "Execute command on startup.",
     category: "options",
   },
   {
@@ -418,6 +440,13 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
       "Specify wallet path to load at startup. Can be used multiple times to load multiple wallets. Path is to a directory containing wallet data and log files. If the path is not absolute, it is interpreted relative to <walletdir>. This only loads existing wallets and does not create new ones. For backwards compatibility this also accepts names of existing top-level data files in <walletdir>.",
     category: "wallet",
     networkOnly: true,
+  },
+  {
+    name: "walletnotify",
+    param: "=<cmd>",
+    help:
+      "Execute command when a wallet transaction changes. %s in cmd is replaced by TxID, %w is replaced by wallet name, %b is replaced by the hash of the block including the transaction (set to 'unconfirmed' if the transaction is not included) and %h is replaced by the block height (-1 if not included). %w is not currently implemented on windows. On systems where %w is supported, it should NOT be quoted because this would break shell escaping used to invoke the command.",
+    category: "wallet",
   },
   {
     name: "debug",
@@ -832,6 +861,7 @@ function nodeOptions(
     txindex: args.getBool("txindex", false),
     blockFilterIndex,
     persistMempool: args.getBool("persistmempool", true),
+    notify: notifyCommandsOf(args),
     notices: [
       ...args.warnings.map((message) => ({ level: "info" as const, message })),
       ...notices,

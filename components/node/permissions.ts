@@ -10,7 +10,13 @@
  * - net on each JSON-RPC address (`127.0.0.1:18443` and `[::1]:18443` by
  *   default; none with `-server=0`) and on each IPC socket, which Deno
  *   names by absolute path only (`unix:/abs/…/node.sock`);
- * - env `HOME` only when no `-datadir` is given (the default `~/.bitcoin`).
+ * - env `HOME` only when no `-datadir` is given (the default `~/.bitcoin`);
+ * - run `/bin/sh` only when a notification command is given
+ *   (`-startupnotify`, `-blocknotify`, `-walletnotify`, `-shutdownnotify`):
+ *   the node then runs it, as bitcoind does, and a shell may run anything,
+ *   so such a node is confined by nothing but the user's own rights. Under
+ *   the sandboxes (`deno task start`, `spawn-node`) the launcher runs the
+ *   commands and the node gets no such grant.
  *
  * `node:sqlite` needs nothing beyond read and write on the database's
  * directory. `echoipc` spawns a process only when the node may run Deno
@@ -33,6 +39,7 @@
 import { existsSync } from "node:fs";
 import { parseAddress } from "../../component.ts";
 import { netPermission, type NodeOptions } from "./options.ts";
+import { hasCommands, NOTIFY_SHELL } from "../notify/commands.ts";
 
 /** Whether `path` is `dir` or lies under it. */
 export function isWithin(path: string, dir: string): boolean {
@@ -76,7 +83,8 @@ export function nodePermissions(options: NodeOptions): string[] {
     read.push(path);
     write.push(path);
   }
-  return permissionFlags({ read, write, net, env });
+  const run = hasCommands(options.notify) ? [NOTIFY_SHELL] : [];
+  return permissionFlags({ read, write, net, env, run });
 }
 
 /**

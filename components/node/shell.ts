@@ -32,6 +32,8 @@ import { join } from "node:path";
 import { DataDirLock, PidFile, prepareDataDir } from "./datadir.ts";
 import { NodeLog } from "./logging.ts";
 import { NODE_NAME, NODE_VERSION, type NodeOptions, parseNodeArgs } from "./options.ts";
+import { CommandRunner, hasCommands } from "../notify/commands.ts";
+import { NotifierOutbox } from "../notify/outbox.ts";
 
 /**
  * The IPC cookie a supervised node (`-lifeline`) listening on `-ipcbind`
@@ -50,6 +52,12 @@ export interface NodeContext {
   readonly log: NodeLog;
   /** The runtime's IPC log, routed into {@linkcode NodeContext.log}. */
   readonly ipcLog: IpcLog;
+  /**
+   * Where the node's and its in-process wallets' events go for the
+   * notification commands: run by the node itself, or, when spawned, by the
+   * notifier its parent hands it (`Init.setNotifier`).
+   */
+  readonly notifications: NotifierOutbox;
   /** Aborted once the node is stopping. */
   readonly stopping: AbortSignal;
   /** Whether it is stopping because of a failure (it then exits with status 1). */
@@ -134,6 +142,10 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
   log.info(`${NODE_NAME} version v${NODE_VERSION}`);
   for (const { level, message } of options.notices) log[level](message);
 
+  using notifications = new NotifierOutbox({
+    commands: options.notify,
+    log: (line) => log.info(line),
+  });
   const parts = new AsyncDisposableStack();
   const stop = Promise.withResolvers<number>();
   const stopping = new AbortController();
@@ -168,7 +180,14 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
     for (const line of startupLines(options)) log.info(line);
     watchProcess(log, requestStop, fail);
     const ipcLog = log.ipcLog();
-    if (options.ipc.lifeline || options.ipc.fd !== null) {
+    const spawned = options.ipc.lifeline || options.ipc.fd !== null;
+    // A spawned node may not start processes: its parent runs the commands (Init.setNotifier).
+    if (!spawned && hasCommands(options.notify)) {
+      notifications.use(
+        new CommandRunner({ commands: options.notify, log: (line) => log.info(line) }),
+      );
+    }
+    if (spawned) {
       onLifelineClosed(() => {
         log.info("The control line (stdin) closed; shutting down");
         requestStop();
@@ -180,6 +199,7 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
       options,
       log,
       ipcLog,
+      notifications,
       stopping: stopping.signal,
       get failing() {
         return failing;
@@ -201,6 +221,7 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
         log.warning("-ipcbind or -ipcfd was given, but this node serves no IPC interface");
       }
       log.info("init message: Done loading");
+      notifications.startup();
     }
     code = await stop.promise;
   } catch (error) {
@@ -208,6 +229,8 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
     failing = true;
     code = 1;
   }
+  // Core's Interrupt: -shutdownnotify runs, and is waited for, before the shutdown begins.
+  await notifications.shutdown();
   log.info("Shutdown: In progress...");
   try {
     await parts.disposeAsync();

@@ -301,6 +301,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       wallet = await Wallet.load(dir, name, this.#chain, {
         keypool: this.#options.keypool,
         log: this.#options.log,
+        notifications: this.#options.notifications,
       });
     } catch (error) {
       if (error instanceof NotAWallet) throw unrecognized();
@@ -333,6 +334,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
         ...options,
         keypool: this.#options.keypool,
         log: this.#options.log,
+        notifications: this.#options.notifications,
       });
       this.#wallets.set(name, wallet);
       return wallet;

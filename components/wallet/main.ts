@@ -37,14 +37,22 @@ import {
 import { loadOrCreateWallets, WalletLoaderImpl } from "./loader.ts";
 import { parseWalletArgs, type WalletOptions } from "./options.ts";
 import { WalletRpcPort } from "./rpc_port.ts";
+import type { Notifier } from "../../schemas/gen/ipc/notify.mp.ts";
+import { CommandRunner, hasCommands, NO_COMMANDS } from "../notify/commands.ts";
+import { NotifierOutbox } from "../notify/outbox.ts";
 
 const SERVES_ONLY = "the wallet process serves makeWalletLoader only";
 
 /**
  * The wallet process's Init: a loader on a chain the caller hands over
- * (the newest also served on `port`).
+ * (the newest also served on `port`), and the notifier for `-walletnotify`.
  */
-function walletInit(datadir: string, options: WalletOptions, port: WalletRpcPort | null): Init {
+function walletInit(
+  datadir: string,
+  options: WalletOptions & { notifications: NotifierOutbox },
+  port: WalletRpcPort | null,
+): Init {
+  const { notifications } = options;
   const refuse = () => {
     throw new Error(SERVES_ONLY);
   };
@@ -57,6 +65,10 @@ function walletInit(datadir: string, options: WalletOptions, port: WalletRpcPort
     makeChain: refuse,
     makeNode: refuse,
     setWalletSpawner: refuse,
+    setNotifier(notifier: Notifier | null) {
+      if (notifier === null) throw new Error("setNotifier: notifier is null");
+      notifications.use(notifier);
+    },
     makeWalletLoader(chain: Chain | null) {
       if (chain === null) throw new Error("makeWalletLoader: chain is null");
       const loader = new WalletLoaderImpl(datadir, chain, options);
@@ -198,6 +210,14 @@ if (import.meta.main) {
     console.error(`wallet: ${error instanceof Error ? error.message : String(error)}`);
     Deno.exit(1);
   }
+  // -walletnotify: run here, or, spawned (no process may be started), by the parent's notifier.
+  const commands = { ...NO_COMMANDS, wallet: options.walletNotify };
+  const notifications = new NotifierOutbox({ commands, log: options.log! });
+  const spawned = ipcFdOf(Deno.args) !== null || wantsLifeline(Deno.args);
+  if (!spawned && hasCommands(commands)) {
+    notifications.use(new CommandRunner({ commands, log: options.log! }));
+  }
+  options = { ...options, notifications };
   const log = IpcLog.fromArgs(Deno.args, (line) => console.error(line));
   // Its parent or supervisor closing the control line, or a signal: a clean end.
   onLifelineClosed(() => void end(0));
@@ -215,7 +235,9 @@ if (import.meta.main) {
   }
   // Spawned (-ipcfd) or listening (-ipcbind): serve Init too; attached only: the attachment runs.
   if (ipcFdOf(Deno.args) !== null || parseIpcArgs(Deno.args).bind.length > 0) {
-    await serveComponent(Init, "wallet", walletInit(datadir, options, port), { datadir });
+    await serveComponent(Init, "wallet", walletInit(datadir, { ...options, notifications }, port), {
+      datadir,
+    });
   } else if (options.connect === null) {
     await end(1, "nothing to do: give -ipcconnect=unix[:path], or spawn it (-ipcfd)");
   }

@@ -6,7 +6,8 @@
  * `-ipcconnect=unix[:path]`, the node to attach to, `-ipccookiefile=<path>`,
  * the node's IPC cookie to present there, and `-ipcreattach`: when the node
  * goes, wait for it and attach again (without it the process exits, for
- * its supervisor to decide).
+ * its supervisor to decide). `-walletnotify=<cmd>` is run as bitcoind runs
+ * it, by the process itself, or by its launcher when it is sandboxed.
  *
  * With `-rpcport=<port>` the process also serves the wallet's JSON-RPC
  * itself, on 127.0.0.1 and ::1 only, with its own credentials: a cookie
@@ -26,6 +27,7 @@
  * @module
  */
 import { keypoolSize } from "../bitcoin/options.ts";
+import type { NotifierOutbox } from "../notify/outbox.ts";
 
 /** What the wallet process was asked for. */
 export interface WalletOptions {
@@ -42,8 +44,12 @@ export interface WalletOptions {
   readonly reattach: boolean;
   /** The wallet's own JSON-RPC server (`-rpcport`), or null: no network socket. */
   readonly rpc: WalletRpcServerOptions | null;
+  /** `-walletnotify`: the command run when a wallet transaction is added or changes; null: none. */
+  readonly walletNotify: string | null;
   /** Where the wallets' log lines go (set by the process, not an option). */
   readonly log?: (line: string) => void;
+  /** Where the wallets tell of their transactions (set by the process, not an option). */
+  readonly notifications?: NotifierOutbox;
 }
 
 /** The wallet's own JSON-RPC server, bitcoind's option names. */
@@ -78,6 +84,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
   let connect: string | null = null;
   let cookieFile: string | null = null;
   let reattach = false;
+  let walletNotify: string | null = null;
   let port: number | null = null;
   const rpc = {
     user: "",
@@ -104,7 +111,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     const refused = /^--?(rpcbind|rpcallowip)(=|$)/.exec(arg);
     if (refused !== null) throw new Error(`-${refused[1]}: ${LOOPBACK_ONLY}`);
     const match =
-      /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile)=(.*)$/
+      /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|walletnotify)=(.*)$/
         .exec(arg);
     if (match === null) continue;
     const [, name, value] = match;
@@ -120,6 +127,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     else if (name === "wallet") wallets.push(value);
     else if (name === "ipcconnect") connect = value;
     else if (name === "ipccookiefile") cookieFile = value;
+    else if (name === "walletnotify") walletNotify = value === "" ? null : value;
     else {
       const fee = parseBtc(value);
       if (fee === undefined) {
@@ -130,6 +138,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
   }
   return {
     wallets,
+    walletNotify,
     fallbackFee,
     keypool,
     connect,

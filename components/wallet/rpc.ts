@@ -9,6 +9,7 @@
  * `walletMethods[method](wallet, args, options)` for each request.
  * @module
  */
+import type { NotifierOutbox } from "../notify/outbox.ts";
 import { addressToScript } from "../bitcoin/address.ts";
 import { base64, hex } from "@scure/base";
 import { Address, OutScript } from "@scure/btc-signer";
@@ -74,6 +75,8 @@ export interface WalletRpcOptions {
   readonly keypool?: number;
   /** Where the wallets' log lines go; nowhere when not given. */
   readonly log?: (line: string) => void;
+  /** Where the wallets tell of their transactions (`-walletnotify`); nowhere when not given. */
+  readonly notifications?: NotifierOutbox;
 }
 
 /** A wallet method: the wallet, its positional arguments (JSON values), the options. */

@@ -20,7 +20,7 @@ import { callRpc, type RpcAccess } from "../node/sandboxed.ts";
 import { parseWalletArgs } from "./options.ts";
 
 /** The options the wallet process reads too (bitcoind's wallet options, and its IPC log's). */
-const WALLET_OPTIONS = /^--?((wallet|fallbackfee|debug|loglevel)=|(no)?keypool(=|$))/;
+const WALLET_OPTIONS = /^--?((wallet|walletnotify|fallbackfee|debug|loglevel)=|(no)?keypool(=|$))/;
 
 /** Of the node's options, those the wallet process takes. */
 export function walletArgs(nodeArgs: readonly string[]): string[] {
@@ -29,7 +29,7 @@ export function walletArgs(nodeArgs: readonly string[]): string[] {
 
 /** What an attached wallet process takes besides the node's wallet options: its RPC port's. */
 const ATTACHED_OPTIONS =
-  /^--?(no)?(wallet|fallbackfee|keypool|debug|loglevel|ipcreattach|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|rpcbind|rpcallowip)(=|$)/;
+  /^--?(no)?(wallet|walletnotify|fallbackfee|keypool|debug|loglevel|ipcreattach|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|rpcbind|rpcallowip)(=|$)/;
 
 /**
  * Of `spawn-wallet`'s options, those the wallet process takes (the
@@ -55,8 +55,9 @@ export function attachedWalletArgs(args: readonly string[]): string[] {
   const other = taken.find((arg) => !ATTACHED_OPTIONS.test(arg));
   if (other !== undefined) {
     throw new Error(
-      `${other}: not an option of an attached wallet (-wallet, -fallbackfee, -keypool, -rpcport, ` +
-        "-rpcuser, -rpcpassword, -rpcauth, -rpccookiefile, -ipcreattach, -debug, -loglevel)",
+      `${other}: not an option of an attached wallet (-wallet, -walletnotify, -fallbackfee, ` +
+        "-keypool, -rpcport, -rpcuser, -rpcpassword, -rpcauth, -rpccookiefile, -ipcreattach, " +
+        "-debug, -loglevel)",
     );
   }
   return taken;

@@ -78,6 +78,7 @@ import {
   type TreeSource,
 } from "./keys.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
+import type { NotifierOutbox } from "../notify/outbox.ts";
 import { LOCATOR_RECENT, LOCATOR_SPACING, type TxRow, WALLET_FILE, WalletStore } from "./store.ts";
 import {
   displayHex,
@@ -182,6 +183,8 @@ export interface OpenOptions {
   readonly keypool?: number;
   /** Where the wallet's log lines go (Core's `WalletLogPrintf`); nowhere by default. */
   readonly log?: (line: string) => void;
+  /** Where a transaction added or changed is told, for `-walletnotify`; nowhere by default. */
+  readonly notifications?: NotifierOutbox;
 }
 
 /** How a wallet is created. */
@@ -406,15 +409,17 @@ export class Wallet implements Disposable {
   readonly #keypool: number;
   /** Writes a line to the log, after the wallet's name as Core's do. */
   readonly #log: (line: string) => void;
+  readonly #notify: NotifierOutbox | undefined;
 
   private constructor(
     dir: string,
     name: string,
     store: WalletStore,
     chain: Chain,
-    { keypool = KEYPOOL_SIZE, log = () => {} }: OpenOptions,
+    { keypool = KEYPOOL_SIZE, log = () => {}, notifications }: OpenOptions,
   ) {
     this.#keypool = keypool;
+    this.#notify = notifications;
     this.#log = (line) => log(`[${name}] ${line}`);
     this.dir = dir;
     this.name = name;
@@ -1081,7 +1086,7 @@ export class Wallet implements Disposable {
   #forgetMempool(): void {
     this.store.atomically(() => {
       for (const { tx, row } of this.#txs.values()) {
-        if (row.inMempool) this.#record(tx, { inMempool: false });
+        if (row.inMempool) this.#record(tx, { inMempool: false }, false);
       }
     });
   }
@@ -1596,8 +1601,12 @@ export class Wallet implements Disposable {
     this.#txs.set(tx.txid, { tx, row });
   }
 
-  /** Adds or updates `tx` (already known to be relevant or known). */
-  #record(tx: ParsedTx, update: Partial<TxRow>): void {
+  /**
+   * Adds or updates `tx` (already known to be relevant or known), Core's
+   * `AddToWallet`; `notify`: told to `-walletnotify` as Core's is, each
+   * time (an update changing nothing too), with its block or none.
+   */
+  #record(tx: ParsedTx, update: Partial<TxRow>, notify = true): void {
     const known = this.#txs.get(tx.txid);
     const row: TxRow = {
       txid: tx.txid,
@@ -1617,6 +1626,14 @@ export class Wallet implements Disposable {
       row.fee = this.debit(tx) - tx.outputs.reduce((sum, o) => sum + o.amount, 0n);
     }
     this.store.putTx(row);
+    if (notify) {
+      this.#notify?.walletTransaction(
+        this.name,
+        internalBytes(tx.txid),
+        row.blockHash === null ? null : internalBytes(row.blockHash),
+        row.blockHeight ?? -1,
+      );
+    }
     this.#remember(tx, row);
     this.#markUsed(tx);
     if (this.#avoidReuse) this.#markSpentFrom(tx);
@@ -1644,7 +1661,9 @@ export class Wallet implements Disposable {
     const known = this.#txs.get(tx.txid);
     if (known === undefined && !this.#relevant(tx)) return;
     if (known?.row.blockHeight != null) return;
-    this.store.atomically(() => this.#record(tx, { inMempool: true }));
+    // Told once its commit found it in the mempool (`publish`), as Core tells it twice in all.
+    const told = known?.row.inMempool === true;
+    this.store.atomically(() => this.#record(tx, { inMempool: true }, !told));
   }
 
   #mempoolRemoved(raw: Uint8Array, reason: MempoolRemovalReason): void {
@@ -1653,7 +1672,8 @@ export class Wallet implements Disposable {
     const tx = parseTx(raw);
     const known = this.#txs.get(tx.txid);
     if (known === undefined || !known.row.inMempool) return;
-    this.store.atomically(() => this.#record(tx, { inMempool: false }));
+    // Core tells -walletnotify of those a block's conflict removed only.
+    this.store.atomically(() => this.#record(tx, { inMempool: false }, reason === "conflict"));
   }
 
   /** Applies a block's transactions; `advance` also moves the wallet's tip to it. */
@@ -1972,7 +1992,11 @@ export class Wallet implements Disposable {
     const parsed = parseTx(raw);
     this.store.atomically(() => this.#record(parsed, {}));
     const { result, error } = await this.chain.broadcastTransaction(parsed.raw, MAX_TX_FEE);
-    if (result) this.store.atomically(() => this.#record(parsed, { inMempool: true }));
+    if (result) {
+      // The node's mempool notification may have recorded it already (and told -walletnotify).
+      const told = this.#txs.get(parsed.txid)?.row.inMempool === true;
+      this.store.atomically(() => this.#record(parsed, { inMempool: true }, !told));
+    }
     else {
       this.#log(`CommitTransaction(): Transaction cannot be broadcast immediately, ${error}`);
     }

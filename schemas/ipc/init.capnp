@@ -21,6 +21,7 @@ using Rpc = import "rpc.capnp";
 using Chain = import "chain.capnp";
 using Node = import "node.capnp";
 using Wallet = import "wallet.capnp";
+using Notify = import "notify.capnp";
 
 interface Init {
   # Exchanges ThreadMaps (libmultiprocess' special method; no Context).
@@ -51,4 +52,8 @@ interface Init {
   # `createwallet`/`loadwallet` with none attached); a later call replaces
   # it. Served by the node; a wallet process answers it with an error.
   setWalletSpawner @8 (context :Proxy.Context, spawner :Wallet.WalletSpawner) -> ();
+  # Hands a node or wallet process the launcher's `Notifier`, which runs the
+  # user's notification commands for it; a later call replaces it. Events
+  # before the first wait for it (a bounded number).
+  setNotifier @9 (context :Proxy.Context, notifier :Notify.Notifier) -> ();
 }

@@ -19,6 +19,9 @@
  *   through `Chain.handleWalletLoader` (`components/rpc/wallet_router.ts`).
  * - `setWalletSpawner` @8: keeps the launcher's way to start a wallet
  *   process when `createwallet`/`loadwallet` find none (`components/rpc/wallet_router.ts`).
+ * - `setNotifier` @9: the launcher's notifier, which runs the user's
+ *   notification commands for the node (`components/notify/`); refused
+ *   when the node was given no place for it (`notifications`).
  *
  * @example
  * ```ts
@@ -46,6 +49,8 @@ import type { Mining } from "../../../schemas/gen/ipc/mining.mp.ts";
 import type { Chain } from "../../../schemas/gen/ipc/chain.mp.ts";
 import type { Node } from "../../../schemas/gen/ipc/node.mp.ts";
 import type { WalletSpawner } from "../../../schemas/gen/ipc/wallet.mp.ts";
+import type { Notifier } from "../../../schemas/gen/ipc/notify.mp.ts";
+import type { NotifierOutbox } from "../../notify/outbox.ts";
 import { ChainImpl } from "./chain.ts";
 import { LocalEcho } from "./echo.ts";
 import { type IpcNode, TemplateAllowance } from "./context.ts";
@@ -104,11 +109,16 @@ export interface NodeInitOptions {
    * let go when the node stops.
    */
   readonly wallets?: WalletRouter;
+  /** Where the node's events wait for the notifier `setNotifier` hands it. */
+  readonly notifications?: NotifierOutbox;
 }
 
 /** The error `makeWalletLoader` (@7) answers with: the node serves no wallets itself. */
 export const WALLET_LOADER_UNSUPPORTED =
   "makeWalletLoader: a node serves no wallets; a wallet process serves it (components/wallet)";
+
+/** The error `setNotifier` (@9) answers with when the node keeps no notifications. */
+export const NOTIFIER_UNSUPPORTED = "setNotifier: this node runs no notification commands";
 
 /** The node's Init: serve it with `listen`/`serve`; dispose it when the node stops. */
 export interface NodeInit extends Init, Disposable {
@@ -120,6 +130,7 @@ export interface NodeInit extends Init, Disposable {
   makeNode(): Node;
   makeWalletLoader(): never;
   setWalletSpawner(spawner: WalletSpawner | null): void;
+  setNotifier(notifier: Notifier | null): void;
   /** Long waits (`waitTipChanged`, `waitNext` ticks) in progress. */
   readonly waits: number;
   /** Block templates alive (bounded by {@linkcode MAX_LIVE_TEMPLATES}). */
@@ -198,6 +209,11 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
     setWalletSpawner: (spawner) => {
       if (spawner === null) throw new Error("setWalletSpawner: spawner is null");
       node.wallets.useSpawner(spawner);
+    },
+    setNotifier: (notifier) => {
+      if (notifier === null) throw new Error("setNotifier: notifier is null");
+      if (options.notifications === undefined) throw new Error(NOTIFIER_UNSUPPORTED);
+      options.notifications.use(notifier);
     },
     get waits() {
       return node.watch.waiting;

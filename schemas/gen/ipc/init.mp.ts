@@ -6,6 +6,7 @@ import { Chain } from "./chain.mp.ts";
 import { Echo } from "./echo.mp.ts";
 import { Mining } from "./mining.mp.ts";
 import { Node } from "./node.mp.ts";
+import { Notifier } from "./notify.mp.ts";
 import { Rpc } from "./rpc.mp.ts";
 import { WalletLoader, WalletSpawner } from "./wallet.mp.ts";
 
@@ -27,6 +28,8 @@ export interface Init {
   makeWalletLoader(chain: $.Lent<Chain> | null, options?: $.CallOptions): $.Awaitable<$.Owned<WalletLoader> | null>;
   /** Method `Init.setWalletSpawner @8`. */
   setWalletSpawner(spawner: $.Lent<WalletSpawner> | null, options?: $.CallOptions): $.Awaitable<void>;
+  /** Method `Init.setNotifier @9`. */
+  setNotifier(notifier: $.Lent<Notifier> | null, options?: $.CallOptions): $.Awaitable<void>;
 }
 
 /** Descriptor of `Init`: pass it to the runtime's proxy functions. */
@@ -40,4 +43,5 @@ export const Init: $.InterfaceDescriptor<Init> = { name: "Init", id: 0x8838c700b
   { name: "makeNode", ordinal: 6, context: "context", returns: "result", params: { name: "Init.makeNode$Params", id: 0xe7a3f6db5ae1913bn, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Init.makeNode$Results", id: 0xe6e6847e55ed19c0n, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "interface", iface: () => Node }, offset: 0 }] } },
   { name: "makeWalletLoader", ordinal: 7, context: "context", returns: "result", params: { name: "Init.makeWalletLoader$Params", id: 0xa75f9d5ce4b38731n, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "chain", type: { kind: "interface", iface: () => Chain }, offset: 1 }] }, results: { name: "Init.makeWalletLoader$Results", id: 0xbe87330e75bf2c0an, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "interface", iface: () => WalletLoader }, offset: 0 }] } },
   { name: "setWalletSpawner", ordinal: 8, context: "context", returns: "void", params: { name: "Init.setWalletSpawner$Params", id: 0xae4208acd6b699abn, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "spawner", type: { kind: "interface", iface: () => WalletSpawner }, offset: 1 }] }, results: { name: "Init.setWalletSpawner$Results", id: 0x8f38b88bb97d81ben, dataWords: 0, pointers: 0, fields: [] } },
+  { name: "setNotifier", ordinal: 9, context: "context", returns: "void", params: { name: "Init.setNotifier$Params", id: 0xf3342e170e6b9917n, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "notifier", type: { kind: "interface", iface: () => Notifier }, offset: 1 }] }, results: { name: "Init.setNotifier$Results", id: 0xfdecb3bfa5dc77e0n, dataWords: 0, pointers: 0, fields: [] } },
 ] };

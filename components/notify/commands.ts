@@ -1,0 +1,274 @@
+/**
+ * Bitcoin Core's notification commands, run: `-startupnotify`,
+ * `-blocknotify` (`%s`: the block hash), `-walletnotify` (`%s`: the txid,
+ * `%b`: the block hash or `unconfirmed`, `%h`: the height or -1, `%w`: the
+ * wallet name, shell-escaped) and `-shutdownnotify` (every one given, run
+ * at once and waited for), each through `/bin/sh -c` in the caller's
+ * directory, as bitcoind's `runCommand` calls `system()`; a command that
+ * fails is logged as bitcoind logs it.
+ *
+ * {@linkcode CommandRunner} is a {@linkcode Notifier}: a process that may
+ * start processes (the launcher, or a node run with `deno task node`) runs
+ * the commands itself, and a sandboxed component reaches the launcher's
+ * through IPC (`Init.setNotifier`). It checks and formats every value
+ * itself, so a component can trigger the user's command only with a
+ * well-formed hash, height and quoted name. Unlike bitcoind, which starts
+ * a thread per event, it runs at most {@linkcode CommandRunnerOptions.maxRunning}
+ * commands at a time and keeps at most
+ * {@linkcode CommandRunnerOptions.maxWaiting} waiting (later ones are
+ * dropped and logged): a flood of events cannot exhaust the machine.
+ *
+ * @example
+ * ```ts
+ * import { CommandRunner } from "./commands.ts";
+ * const dir = Deno.makeTempDirSync();
+ * const runner = new CommandRunner({
+ *   commands: { startup: null, block: `echo %s > ${dir}/tip`, wallet: null, shutdown: [] },
+ *   log: (line) => console.error(line),
+ * });
+ * runner.blockTip(new Uint8Array(32).fill(1));
+ * await runner.idle();
+ * if (Deno.readTextFileSync(`${dir}/tip`) !== `${"01".repeat(32)}\n`) throw new Error("not run");
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ * @module
+ */
+import type { Notifier } from "../../schemas/gen/ipc/notify.mp.ts";
+
+/** The command lines, as the options give them (null or empty: none). */
+export interface NotifyCommands {
+  /** `-startupnotify`: run once the component has started. */
+  readonly startup: string | null;
+  /** `-blocknotify`: run when the best block changes. */
+  readonly block: string | null;
+  /** `-walletnotify`: run when a wallet transaction is added or changes. */
+  readonly wallet: string | null;
+  /** `-shutdownnotify`, every one given: run before shutting down, waited for. */
+  readonly shutdown: readonly string[];
+}
+
+/** No commands at all. */
+export const NO_COMMANDS: NotifyCommands = { startup: null, block: null, wallet: null, shutdown: [] };
+
+/** The settings a component's options give (the node's `Args` is one). */
+export interface NotifySettings {
+  /** The last value given for `name`. */
+  get(name: string): string | undefined;
+  /** Every value given for `name`. */
+  getAll(name: string): string[];
+  /** Whether the last one given is `-no<name>`. */
+  isNegated(name: string): boolean;
+}
+
+/**
+ * The commands `args` set, as bitcoind reads them (`GetArg`: the last
+ * one given; `GetArgs` for `-shutdownnotify`); an empty or negated one is
+ * none.
+ */
+export function notifyCommandsOf(args: NotifySettings): NotifyCommands {
+  const one = (name: string) => args.isNegated(name) ? null : args.get(name) || null;
+  return {
+    startup: one("startupnotify"),
+    block: one("blocknotify"),
+    wallet: one("walletnotify"),
+    shutdown: args.isNegated("shutdownnotify")
+      ? []
+      : args.getAll("shutdownnotify").filter((command) => command !== ""),
+  };
+}
+
+/** Whether `commands` holds any command. */
+export function hasCommands(commands: NotifyCommands): boolean {
+  return commands.startup !== null || commands.block !== null || commands.wallet !== null ||
+    commands.shutdown.length > 0;
+}
+
+/** The shell the commands run in, as `system()` runs them. */
+export const NOTIFY_SHELL = "/bin/sh";
+
+/** Bitcoin Core's `ShellEscape`: `value` in single quotes, each `'` as `'"'"'`. */
+export function shellEscape(value: string): string {
+  return `'${value.replaceAll("'", `'"'"'`)}'`;
+}
+
+/** A 32-byte hash in internal byte order, as bitcoind prints it (reversed hex). */
+function hashHex(hash: Uint8Array, what: string): string {
+  if (!(hash instanceof Uint8Array) || hash.length !== 32) {
+    throw new Error(`${what}: expected 32 bytes, got ${hash?.length ?? 0}`);
+  }
+  return Array.from(hash, (byte) => byte.toString(16).padStart(2, "0")).reverse().join("");
+}
+
+/** How a {@linkcode CommandRunner} runs commands. */
+export interface CommandRunnerOptions {
+  /** The command lines. */
+  commands: NotifyCommands;
+  /** Where a failing command is reported (bitcoind's `runCommand error: …` line). */
+  log: (line: string) => void;
+  /** The commands' working directory; this process's by default. */
+  cwd?: string;
+  /** The shell ({@linkcode NOTIFY_SHELL}). */
+  shell?: string;
+  /** At most this many commands run at once (8). */
+  maxRunning?: number;
+  /** At most this many wait to run; later ones are dropped (10,000). */
+  maxWaiting?: number;
+}
+
+/** Runs the user's notification commands for the events it is told of. */
+export class CommandRunner implements Notifier {
+  readonly #commands: NotifyCommands;
+  readonly #log: (line: string) => void;
+  readonly #cwd: string | undefined;
+  readonly #shell: string;
+  readonly #maxRunning: number;
+  readonly #maxWaiting: number;
+  readonly #waiting: string[] = [];
+  #running = 0;
+  #dropping = false;
+  #idle: PromiseWithResolvers<void> | null = null;
+
+  constructor(options: CommandRunnerOptions) {
+    this.#commands = options.commands;
+    this.#log = options.log;
+    this.#cwd = options.cwd;
+    this.#shell = options.shell ?? NOTIFY_SHELL;
+    this.#maxRunning = options.maxRunning ?? 8;
+    this.#maxWaiting = options.maxWaiting ?? 10_000;
+  }
+
+  /** The command lines it runs. */
+  get commands(): NotifyCommands {
+    return this.#commands;
+  }
+
+  /** Runs `-startupnotify`. */
+  startup(): void {
+    this.#queue(this.#commands.startup);
+  }
+
+  /** Runs `-blocknotify` for the block `hash` (internal byte order). */
+  blockTip(hash: Uint8Array): void {
+    const hex = hashHex(hash, "blockTip hash");
+    this.#queue(this.#commands.block?.replaceAll("%s", hex) ?? null);
+  }
+
+  /**
+   * Runs `-walletnotify` for transaction `txid` of wallet `wallet`, in the
+   * block `blockHash` at `height`, or in none (an empty hash and -1).
+   */
+  walletTransaction(wallet: string, txid: Uint8Array, blockHash: Uint8Array, height: number): void {
+    const id = hashHex(txid, "walletTransaction txid");
+    const confirmed = blockHash.length > 0;
+    if (confirmed ? !(Number.isInteger(height) && height >= 0) : height !== -1) {
+      throw new Error(
+        `walletTransaction: height ${height} does not go with ${
+          confirmed ? "a block" : "no block"
+        }`,
+      );
+    }
+    if (typeof wallet !== "string") throw new Error("walletTransaction: the wallet name is not text");
+    const block = confirmed ? hashHex(blockHash, "walletTransaction blockHash") : "unconfirmed";
+    const command = this.#commands.wallet;
+    if (command === null) return;
+    // Core's order: %s, then %b and %h, then %w (a name holding "%s" stays as it is).
+    this.#queue(
+      command.replaceAll("%s", id)
+        .replaceAll("%b", block)
+        .replaceAll("%h", String(height))
+        .replaceAll("%w", shellEscape(wallet)),
+    );
+  }
+
+  /** Runs every `-shutdownnotify` command at once; resolves when all have ended. */
+  async shutdown(): Promise<void> {
+    await Promise.all(this.#commands.shutdown.map((command) => this.#run(command)));
+  }
+
+  /** Commands running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Commands waiting to run. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Resolves once no command runs or waits. */
+  idle(): Promise<void> {
+    if (this.#running === 0 && this.#waiting.length === 0) return Promise.resolve();
+    this.#idle ??= Promise.withResolvers();
+    return this.#idle.promise;
+  }
+
+  #queue(command: string | null): void {
+    if (command === null) return;
+    if (this.#running < this.#maxRunning) {
+      this.#start(command);
+      return;
+    }
+    if (this.#waiting.length >= this.#maxWaiting) {
+      if (!this.#dropping) {
+        this.#log(
+          `runCommand: ${this.#maxWaiting} notification commands are waiting; dropping more until they run`,
+        );
+      }
+      this.#dropping = true;
+      return;
+    }
+    this.#waiting.push(command);
+  }
+
+  #start(command: string): void {
+    this.#running++;
+    this.#run(command).finally(() => {
+      this.#running--;
+      const next = this.#waiting.shift();
+      if (next !== undefined) this.#start(next);
+      else if (this.#running === 0) {
+        this.#dropping = false;
+        this.#idle?.resolve();
+        this.#idle = null;
+      }
+    });
+  }
+
+  /** `system(command)`; never rejects. */
+  async #run(command: string): Promise<void> {
+    let status: number;
+    let reason = "";
+    try {
+      const child = new Deno.Command(this.#shell, {
+        args: ["-c", command],
+        cwd: this.#cwd,
+        stdin: "null",
+        stdout: "inherit",
+        stderr: "inherit",
+      }).spawn();
+      const ended = await child.status;
+      // system()'s wait status: the exit code in the high byte, or the signal number.
+      status = ended.signal === null ? ended.code * 256 : signalNumber(ended.signal);
+    } catch (error) {
+      status = -1;
+      reason = ` (${error instanceof Error ? error.message : error})`;
+    }
+    if (status !== 0) this.#log(`runCommand error: system(${command}) returned ${status}${reason}`);
+  }
+}
+
+const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGABRT: 6,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
+
+function signalNumber(signal: Deno.Signal): number {
+  return SIGNAL_NUMBERS[signal] ?? 128;
+}
