@@ -469,3 +469,13 @@ export function commandLines(): { pid: number; argv: string[] }[] {
 export function processesWith(arg: string): number[] {
   return commandLines().filter(({ argv }) => argv.includes(arg)).map(({ pid }) => pid);
 }
+
+/** The non-empty lines of the text file at `path`; none while it does not exist. */
+export function fileLines(path: string): string[] {
+  try {
+    return Deno.readTextFileSync(path).split("\n").filter((line) => line !== "");
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
+}

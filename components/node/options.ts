@@ -303,6 +303,18 @@ function blockFilterIndexOption(args: Args): boolean {
   return true;
 }
 
+/**
+ * Whether the node itself runs notification commands (when not spawned):
+ * its own (`-startupnotify`, `-blocknotify`, `-shutdownnotify`), and
+ * `-walletnotify` when its wallets run in its process (`-monolithic`);
+ * wallet processes run theirs.
+ */
+export function needsShell(options: NodeOptions): boolean {
+  const { notify } = options;
+  return notify.startup !== null || notify.block !== null || notify.shutdown.length > 0 ||
+    (notify.wallet !== null && options.monolithic);
+}
+
 /** What starting with a command line comes to. */
 export type NodeStartup =
   | { kind: "run"; options: NodeOptions }

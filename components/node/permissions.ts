@@ -12,7 +12,8 @@
  *   names by absolute path only (`unix:/abs/…/node.sock`);
  * - env `HOME` only when no `-datadir` is given (the default `~/.bitcoin`);
  * - run `/bin/sh` only when a notification command is given
- *   (`-startupnotify`, `-blocknotify`, `-walletnotify`, `-shutdownnotify`):
+ *   (`-startupnotify`, `-blocknotify`, `-shutdownnotify`, and
+ *   `-walletnotify` with `-monolithic`; {@linkcode needsShell}):
  *   the node then runs it, as bitcoind does, and a shell may run anything,
  *   so such a node is confined by nothing but the user's own rights. Under
  *   the sandboxes (`deno task start`, `spawn-node`) the launcher runs the
@@ -38,8 +39,8 @@
  */
 import { existsSync } from "node:fs";
 import { parseAddress } from "../../component.ts";
-import { netPermission, type NodeOptions } from "./options.ts";
-import { hasCommands, NOTIFY_SHELL } from "../notify/commands.ts";
+import { needsShell, netPermission, type NodeOptions } from "./options.ts";
+import { NOTIFY_SHELL } from "../notify/commands.ts";
 
 /** Whether `path` is `dir` or lies under it. */
 export function isWithin(path: string, dir: string): boolean {
@@ -83,7 +84,7 @@ export function nodePermissions(options: NodeOptions): string[] {
     read.push(path);
     write.push(path);
   }
-  const run = hasCommands(options.notify) ? [NOTIFY_SHELL] : [];
+  const run = needsShell(options) ? [NOTIFY_SHELL] : [];
   return permissionFlags({ read, write, net, env, run });
 }
 

@@ -31,8 +31,8 @@ import {
 import { join } from "node:path";
 import { DataDirLock, PidFile, prepareDataDir } from "./datadir.ts";
 import { NodeLog } from "./logging.ts";
-import { NODE_NAME, NODE_VERSION, type NodeOptions, parseNodeArgs } from "./options.ts";
-import { CommandRunner, hasCommands } from "../notify/commands.ts";
+import { needsShell, NODE_NAME, NODE_VERSION, type NodeOptions, parseNodeArgs } from "./options.ts";
+import { checkMayRunCommands, CommandRunner } from "../notify/commands.ts";
 import { NotifierOutbox } from "../notify/outbox.ts";
 
 /**
@@ -182,7 +182,8 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
     const ipcLog = log.ipcLog();
     const spawned = options.ipc.lifeline || options.ipc.fd !== null;
     // A spawned node may not start processes: its parent runs the commands (Init.setNotifier).
-    if (!spawned && hasCommands(options.notify)) {
+    if (!spawned && needsShell(options)) {
+      checkMayRunCommands(options.notify);
       notifications.use(
         new CommandRunner({ commands: options.notify, log: (line) => log.info(line) }),
       );

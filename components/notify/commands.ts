@@ -48,7 +48,12 @@ export interface NotifyCommands {
 }
 
 /** No commands at all. */
-export const NO_COMMANDS: NotifyCommands = { startup: null, block: null, wallet: null, shutdown: [] };
+export const NO_COMMANDS: NotifyCommands = {
+  startup: null,
+  block: null,
+  wallet: null,
+  shutdown: [],
+};
 
 /** The settings a component's options give (the node's `Args` is one). */
 export interface NotifySettings {
@@ -85,6 +90,22 @@ export function hasCommands(commands: NotifyCommands): boolean {
 
 /** The shell the commands run in, as `system()` runs them. */
 export const NOTIFY_SHELL = "/bin/sh";
+
+/**
+ * Whether this process may run the commands (start {@linkcode NOTIFY_SHELL});
+ * throws a one-line error naming the grant when it may not, so that a
+ * process run without it says so at start instead of at each event.
+ */
+export function checkMayRunCommands(commands: NotifyCommands): void {
+  if (!hasCommands(commands)) return;
+  if (Deno.permissions.querySync({ name: "run", command: NOTIFY_SHELL }).state === "granted") {
+    return;
+  }
+  throw new Error(
+    `the notification commands (-startupnotify, -blocknotify, -walletnotify, -shutdownnotify) ` +
+      `run ${NOTIFY_SHELL}: run this process with --allow-run=${NOTIFY_SHELL}`,
+  );
+}
 
 /** Bitcoin Core's `ShellEscape`: `value` in single quotes, each `'` as `'"'"'`. */
 export function shellEscape(value: string): string {
@@ -167,7 +188,9 @@ export class CommandRunner implements Notifier {
         }`,
       );
     }
-    if (typeof wallet !== "string") throw new Error("walletTransaction: the wallet name is not text");
+    if (typeof wallet !== "string") {
+      throw new Error("walletTransaction: the wallet name is not text");
+    }
     const block = confirmed ? hashHex(blockHash, "walletTransaction blockHash") : "unconfirmed";
     const command = this.#commands.wallet;
     if (command === null) return;

@@ -38,7 +38,12 @@ import { loadOrCreateWallets, WalletLoaderImpl } from "./loader.ts";
 import { parseWalletArgs, type WalletOptions } from "./options.ts";
 import { WalletRpcPort } from "./rpc_port.ts";
 import type { Notifier } from "../../schemas/gen/ipc/notify.mp.ts";
-import { CommandRunner, hasCommands, NO_COMMANDS } from "../notify/commands.ts";
+import {
+  checkMayRunCommands,
+  CommandRunner,
+  hasCommands,
+  NO_COMMANDS,
+} from "../notify/commands.ts";
 import { NotifierOutbox } from "../notify/outbox.ts";
 
 const SERVES_ONLY = "the wallet process serves makeWalletLoader only";
@@ -215,6 +220,12 @@ if (import.meta.main) {
   const notifications = new NotifierOutbox({ commands, log: options.log! });
   const spawned = ipcFdOf(Deno.args) !== null || wantsLifeline(Deno.args);
   if (!spawned && hasCommands(commands)) {
+    try {
+      checkMayRunCommands(commands);
+    } catch (error) {
+      console.error(`wallet: ${(error as Error).message}`);
+      Deno.exit(1);
+    }
     notifications.use(new CommandRunner({ commands, log: options.log! }));
   }
   options = { ...options, notifications };

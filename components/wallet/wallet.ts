@@ -1996,8 +1996,7 @@ export class Wallet implements Disposable {
       // The node's mempool notification may have recorded it already (and told -walletnotify).
       const told = this.#txs.get(parsed.txid)?.row.inMempool === true;
       this.store.atomically(() => this.#record(parsed, { inMempool: true }, !told));
-    }
-    else {
+    } else {
       this.#log(`CommitTransaction(): Transaction cannot be broadcast immediately, ${error}`);
     }
     const fee = this.#txs.get(parsed.txid)!.row.fee ?? 0n;

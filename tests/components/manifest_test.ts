@@ -23,14 +23,14 @@ const expected = {
     read: ["regtest"],
     write: ["regtest"],
     net: ["[::1]:18443", "127.0.0.1:18443"],
-    code: ["../bitcoin", "../rpc"],
+    code: ["../bitcoin", "../notify", "../rpc"],
   },
   wallet: {
     serves: ["Init"],
     read: ["wallets", "settings"],
     write: ["wallets", "settings"],
     net: [],
-    code: ["../bitcoin", "../rpc"],
+    code: ["../bitcoin", "../notify", "../rpc"],
   },
   gui: { serves: ["GuiInit"], read: [], write: [], net: ["127.0.0.1:18480"], code: [] },
 };

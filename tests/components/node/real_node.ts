@@ -44,6 +44,8 @@ export interface StartOptions {
   extraFlags?: string[];
   /** The RPC port (a free one by default). */
   port?: number;
+  /** The entry point ({@linkcode NODE_MAIN} by default; `monolithic.ts` runs the wallets too). */
+  module?: string;
 }
 
 /** A running node. */
@@ -85,7 +87,7 @@ export async function startRealNode(options: StartOptions = {}): Promise<RealNod
   ];
   const flags = [...flagsFor(argv), ...(options.extraFlags ?? [])];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...flags, NODE_MAIN, ...argv],
+    args: ["run", "--no-prompt", ...flags, options.module ?? NODE_MAIN, ...argv],
     stdin: "null",
     stdout: "null",
     stderr: "piped",

@@ -32,7 +32,11 @@ function recorder(seen: string[], failing = false): Notifier {
 
 Deno.test("notify outbox: events wait for a notifier, in order, at most its capacity (the oldest dropped, said once)", async () => {
   const logged: string[] = [];
-  using outbox = new NotifierOutbox({ commands: ALL, log: (line) => logged.push(line), capacity: 3 });
+  using outbox = new NotifierOutbox({
+    commands: ALL,
+    log: (line) => logged.push(line),
+    capacity: 3,
+  });
   outbox.startup();
   for (let i = 1; i <= 4; i++) outbox.blockTip(new Uint8Array(32).fill(i));
   assertEquals(outbox.pending, 3);

@@ -9,12 +9,15 @@ import type { RealNode } from "../node/real_node.ts";
 
 const WALLET_MAIN = new URL("../../../components/wallet/main.ts", import.meta.url).pathname;
 
-/** Starts the wallet process attached to `node`, its data in `walletDir`, with `args`. */
+/**
+ * Starts the wallet process attached to `node`, its data in `walletDir`,
+ * with `args` (and more permission `flags`).
+ */
 export function startWallet(
   node: RealNode,
   walletDir: string,
   args: string[],
-  { stderr = "inherit" }: { stderr?: "inherit" | "piped" } = {},
+  { stderr = "inherit", flags = [] }: { stderr?: "inherit" | "piped"; flags?: string[] } = {},
 ): Deno.ChildProcess {
   const socket = `${node.datadir}/regtest/node.sock`;
   const paths = `${walletDir}/wallets,${walletDir}/settings,${socket}`;
@@ -26,6 +29,7 @@ export function startWallet(
       `--allow-read=${paths}`,
       `--allow-write=${paths}`,
       `--allow-net=unix:${socket}`,
+      ...flags,
       WALLET_MAIN,
       `-datadir=${walletDir}`,
       `-ipcconnect=unix:${socket}`,

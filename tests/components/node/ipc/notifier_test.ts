@@ -38,7 +38,10 @@ Deno.test("node IPC: setNotifier hands the launcher's runner to the node; its ev
   outbox.blockTip(new Uint8Array(32).fill(0x02));
   await outbox.shutdown();
   await runner.idle();
-  assertEquals(Deno.readTextFileSync(`${dir.path}/tips`), `${"01".repeat(32)}\n${"02".repeat(32)}\n`);
+  assertEquals(
+    Deno.readTextFileSync(`${dir.path}/tips`),
+    `${"01".repeat(32)}\n${"02".repeat(32)}\n`,
+  );
   assertEquals(Deno.readTextFileSync(`${dir.path}/bye`), "bye\n");
   assertEquals(nodeLog.length, 1, nodeLog.join("\n"));
   assert(nodeLog[0].includes("blockTip hash: expected 32 bytes, got 31"), nodeLog[0]);
@@ -49,5 +52,9 @@ Deno.test("node IPC: a node given no outbox refuses setNotifier with a one-line 
   await using node = await serveNode();
   const client = await node.connect("launcher");
   const runner = new CommandRunner({ commands: NO_COMMANDS, log: () => {} });
-  await assertRejects(() => Promise.resolve(client.setNotifier(runner)), Error, NOTIFIER_UNSUPPORTED);
+  await assertRejects(
+    () => Promise.resolve(client.setNotifier(runner)),
+    Error,
+    NOTIFIER_UNSUPPORTED,
+  );
 });
