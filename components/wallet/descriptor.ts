@@ -3,63 +3,20 @@
  * BIP 380 checksum, the ranged descriptors of an account — `pkh()` (BIP 44,
  * `legacy`), `sh(wpkh())` (BIP 49, `p2sh-segwit`), `wpkh()` (BIP 84,
  * `bech32`) and `tr()` (BIP 86, `bech32m`) — and the single-key descriptor
- * of one of their addresses (`getaddressinfo`'s `desc`), a multisig one's too.
- *
- * The checksum is written here rather than shared with the node: the
- * sandbox builds the wallet from its own folder, `runtime/` and `schemas/`.
+ * of one of their addresses (`getaddressinfo`'s `desc`), a multisig one's too,
+ * each with its checksum (`components/bitcoin/descriptor_checksum.ts`).
  *
  * @example
  * ```ts
- * import { descriptorChecksum } from "./descriptor.ts";
- * // The example of Core's doc/descriptors.md.
- * const desc = "pkh(02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5)";
- * if (descriptorChecksum(desc) !== "8fhd9pwu") throw new Error(descriptorChecksum(desc));
+ * import { keyDescriptor } from "./descriptor.ts";
+ * const key = "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5";
+ * const desc = keyDescriptor("wpkh", 0x12345678, "m/84h/1h/0h/0/3", key);
+ * if (!desc.startsWith(`wpkh([12345678/84h/1h/0h/0/3]${key})#`)) throw new Error(desc);
  * ```
  * @module
  */
+import { withChecksum } from "../bitcoin/descriptor_checksum.ts";
 import { treeText } from "../bitcoin/taptree.ts";
-
-const INPUT_CHARSET = "0123456789()[],'/*abcdefgh@:$%{}IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~" +
-  'ijklmnopqrstuvwxyzABCDEFGH`#"\\ ';
-const CHECKSUM_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
-/** The BCH code's generator, one term per bit of the top five. */
-const GENERATOR = [0xf5dee51989n, 0xa9fdca3312n, 0x1bab10e32dn, 0x3706b1677an, 0x644d626ffdn];
-
-function step(state: bigint, value: number): bigint {
-  const top = state >> 35n;
-  let next = ((state & 0x7ffffffffn) << 5n) ^ BigInt(value);
-  GENERATOR.forEach((term, bit) => {
-    if ((top >> BigInt(bit)) & 1n) next ^= term;
-  });
-  return next;
-}
-
-/** The 8-character BIP 380 checksum of `descriptor` (without `#`); throws on a foreign character. */
-export function descriptorChecksum(descriptor: string): string {
-  let state = 1n;
-  const groups: number[] = [];
-  for (const ch of descriptor) {
-    const position = INPUT_CHARSET.indexOf(ch);
-    if (position < 0) throw new Error(`descriptor holds an invalid character: ${ch}`);
-    state = step(state, position & 31);
-    groups.push(position >> 5);
-    if (groups.length === 3) {
-      state = step(state, groups[0] * 9 + groups[1] * 3 + groups[2]);
-      groups.length = 0;
-    }
-  }
-  if (groups.length > 0) state = step(state, groups.reduce((sum, g) => sum * 3 + g, 0));
-  for (let i = 0; i < 8; i++) state = step(state, 0);
-  state ^= 1n;
-  let out = "";
-  for (let i = 0; i < 8; i++) out += CHECKSUM_CHARSET[Number((state >> BigInt(5 * (7 - i))) & 31n)];
-  return out;
-}
-
-/** `descriptor#checksum`. */
-export function withChecksum(descriptor: string): string {
-  return `${descriptor}#${descriptorChecksum(descriptor)}`;
-}
 
 /** The descriptor types a wallet keeps, Core's four: `pkh`, `sh(wpkh)`, `wpkh` and `tr`. */
 export type DescriptorKind = "pkh" | "sh_wpkh" | "wpkh" | "tr";
