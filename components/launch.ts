@@ -56,7 +56,6 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import { Init } from "../schemas/gen/ipc/init.mp.ts";
 import type { WalletSpawner } from "../schemas/gen/ipc/wallet.mp.ts";
-import type { Notifier } from "../schemas/gen/ipc/notify.mp.ts";
 import { CommandRunner, hasCommands, NO_COMMANDS, type NotifyCommands } from "./notify/commands.ts";
 import {
   applyGrants,
@@ -315,8 +314,12 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   });
   started.set("node", node);
   launcher.service.add(plan.component.manifest, node);
-  const notifier = commandRunner(plan.options.notify);
-  handNotifier(node, notifier);
+  // Each component gets a runner of its own commands only: a compromised wallet process cannot
+  // run the node's, nor crowd out its events.
+  const { notify } = plan.options;
+  const nodeNotifier = commandRunner({ ...notify, wallet: monolithic ? notify.wallet : null });
+  const walletNotifier = commandRunner({ ...NO_COMMANDS, wallet: notify.wallet });
+  handNotifier(node, nodeNotifier);
   const access = rpcAccess(plan);
   const stopped = Promise.race([
     node.failed,
@@ -370,7 +373,7 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
         stopped,
       );
       started.set("wallet", wallet);
-      handNotifier(wallet, notifier);
+      handNotifier(wallet, walletNotifier);
       launcher.service.add(walletComponent.manifest, wallet);
       wallet.failed.then((error) => walletFailure = error);
       return walletProcess = wallet;
@@ -424,11 +427,16 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
     launcher.service.add(gui.component.manifest, running.supervised);
     console.log(`gui: ${running.url}`);
   }
-  if (flags.once) return 0;
+  // Stopping the node itself, the launcher runs its -shutdownnotify first (the node's own call,
+  // if it comes, joins it): the node's connection closes before the node has stopped.
+  if (flags.once) {
+    await nodeNotifier?.shutdown();
+    return 0;
+  }
   console.log(
     `${withGui ? "node and gui" : "node"}: running; Ctrl-C stops ${withGui ? "them" : "it"}`,
   );
-  return await finished(node, interrupted.signal);
+  return await finished(node, interrupted.signal, () => nodeNotifier?.shutdown());
 }
 
 /**
@@ -628,29 +636,41 @@ function commandRunner(commands: NotifyCommands): CommandRunner | null {
   });
 }
 
-/** Hands every run of `component` the launcher's `notifier` (none: nothing to hand). */
-function handNotifier(component: Supervised<Init>, notifier: Notifier | null): void {
+/**
+ * Hands every run of `component` the launcher's `notifier` (none: nothing
+ * to hand), its startup and shutdown commands armed again for each.
+ */
+function handNotifier(component: Supervised<Init>, notifier: CommandRunner | null): void {
   if (notifier === null) return;
-  component.onStart((init) =>
+  component.onStart((init) => {
+    notifier.rearm();
     void Promise.resolve(init.setNotifier(notifier)).catch((error) =>
       console.error(
         `[notify] ${component.name}: setNotifier failed: ${
           error instanceof Error ? error.message : error
         }`,
       )
-    )
-  );
+    );
+  });
 }
 
 /** `bytes` in lower-case hex. */
 const toHex = (bytes: Uint8Array) =>
   Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
-/** Waits for a signal (then stops the node) or the node's end; the exit status. */
-async function finished(node: Supervised<Init>, signal: Promise<string>): Promise<number> {
+/**
+ * Waits for a signal (then runs `beforeStop` and stops the node) or the
+ * node's end; the exit status.
+ */
+async function finished(
+  node: Supervised<Init>,
+  signal: Promise<string>,
+  beforeStop: () => Promise<void> | undefined,
+): Promise<number> {
   const ended = await Promise.race([signal, node.failed]);
   if (typeof ended === "string") {
     console.log(`node: stopping (${ended})`);
+    await beforeStop();
     return 0;
   }
   // It stopped by itself (RPC stop) or failed past its restart budget.

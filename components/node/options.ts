@@ -308,6 +308,20 @@ function blockFilterIndexOption(args: Args): boolean {
  * its own (`-startupnotify`, `-blocknotify`, `-shutdownnotify`), and
  * `-walletnotify` when its wallets run in its process (`-monolithic`);
  * wallet processes run theirs.
+ *
+ * @example
+ * ```ts
+ * import { needsShell, parseNodeArgs } from "./options.ts";
+ * const datadir = Deno.makeTempDirSync();
+ * const run = (argv: string[]) => {
+ *   const started = parseNodeArgs(["-regtest", `-datadir=${datadir}`, ...argv]);
+ *   if (started.kind !== "run") throw new Error("expected options");
+ *   return needsShell(started.options);
+ * };
+ * if (!run(["-blocknotify=true"]) || run(["-walletnotify=true"])) throw new Error();
+ * if (!run(["-walletnotify=true", "-monolithic"])) throw new Error("-monolithic runs the wallets");
+ * Deno.removeSync(datadir, { recursive: true });
+ * ```
  */
 export function needsShell(options: NodeOptions): boolean {
   const { notify } = options;

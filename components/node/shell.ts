@@ -44,6 +44,9 @@ import { NotifierOutbox } from "../notify/outbox.ts";
  */
 export const IPC_COOKIE_FILE = "node.cookie";
 
+/** How long a spawned node waits for its parent to run `-shutdownnotify` before shutting down. */
+export const SPAWNED_SHUTDOWN_WAIT_MS = 60_000;
+
 /** What `start` gets to build the node's parts with. */
 export interface NodeContext {
   /** The node's options, checked. */
@@ -142,9 +145,12 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
   log.info(`${NODE_NAME} version v${NODE_VERSION}`);
   for (const { level, message } of options.notices) log[level](message);
 
+  const spawned = options.ipc.lifeline || options.ipc.fd !== null;
   using notifications = new NotifierOutbox({
     commands: options.notify,
     log: (line) => log.info(line),
+    // Its parent's notifier is not let hold the node's shutdown for ever.
+    shutdownWaitMs: spawned ? SPAWNED_SHUTDOWN_WAIT_MS : Infinity,
   });
   const parts = new AsyncDisposableStack();
   const stop = Promise.withResolvers<number>();
@@ -180,7 +186,6 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
     for (const line of startupLines(options)) log.info(line);
     watchProcess(log, requestStop, fail);
     const ipcLog = log.ipcLog();
-    const spawned = options.ipc.lifeline || options.ipc.fd !== null;
     // A spawned node may not start processes: its parent runs the commands (Init.setNotifier).
     if (!spawned && needsShell(options)) {
       checkMayRunCommands(options.notify);

@@ -33,6 +33,7 @@
  * ```
  * @module
  */
+import { constants as osConstants } from "node:os";
 import type { Notifier } from "../../schemas/gen/ipc/notify.mp.ts";
 
 /** The command lines, as the options give them (null or empty: none). */
@@ -69,6 +70,18 @@ export interface NotifySettings {
  * The commands `args` set, as bitcoind reads them (`GetArg`: the last
  * one given; `GetArgs` for `-shutdownnotify`); an empty or negated one is
  * none.
+ *
+ * @example
+ * ```ts
+ * import { notifyCommandsOf } from "./commands.ts";
+ * const given: Record<string, string[]> = { blocknotify: ["a %s", "b %s"], shutdownnotify: ["x", "y"] };
+ * const commands = notifyCommandsOf({
+ *   get: (name) => given[name]?.at(-1),
+ *   getAll: (name) => given[name] ?? [],
+ *   isNegated: () => false,
+ * });
+ * if (commands.block !== "b %s" || commands.shutdown.join() !== "x,y") throw new Error();
+ * ```
  */
 export function notifyCommandsOf(args: NotifySettings): NotifyCommands {
   const one = (name: string) => args.isNegated(name) ? null : args.get(name) || null;
@@ -82,11 +95,22 @@ export function notifyCommandsOf(args: NotifySettings): NotifyCommands {
   };
 }
 
-/** Whether `commands` holds any command. */
+/**
+ * Whether `commands` holds any command.
+ *
+ * @example
+ * ```ts
+ * import { hasCommands, NO_COMMANDS } from "./commands.ts";
+ * if (hasCommands(NO_COMMANDS) || !hasCommands({ ...NO_COMMANDS, shutdown: ["x"] })) throw new Error();
+ * ```
+ */
 export function hasCommands(commands: NotifyCommands): boolean {
   return commands.startup !== null || commands.block !== null || commands.wallet !== null ||
     commands.shutdown.length > 0;
 }
+
+/** The longest wallet name a runner substitutes: what a component may make it copy is bounded. */
+export const MAX_WALLET_NAME = 4096;
 
 /** The shell the commands run in, as `system()` runs them. */
 export const NOTIFY_SHELL = "/bin/sh";
@@ -95,6 +119,12 @@ export const NOTIFY_SHELL = "/bin/sh";
  * Whether this process may run the commands (start {@linkcode NOTIFY_SHELL});
  * throws a one-line error naming the grant when it may not, so that a
  * process run without it says so at start instead of at each event.
+ *
+ * @example
+ * ```ts
+ * import { checkMayRunCommands, NO_COMMANDS } from "./commands.ts";
+ * checkMayRunCommands(NO_COMMANDS); // nothing to run: nothing needed
+ * ```
  */
 export function checkMayRunCommands(commands: NotifyCommands): void {
   if (!hasCommands(commands)) return;
@@ -107,7 +137,15 @@ export function checkMayRunCommands(commands: NotifyCommands): void {
   );
 }
 
-/** Bitcoin Core's `ShellEscape`: `value` in single quotes, each `'` as `'"'"'`. */
+/**
+ * Bitcoin Core's `ShellEscape`: `value` in single quotes, each `'` as `'"'"'`.
+ *
+ * @example
+ * ```ts
+ * import { shellEscape } from "./commands.ts";
+ * if (shellEscape("it's") !== `'it'"'"'s'`) throw new Error(shellEscape("it's"));
+ * ```
+ */
 export function shellEscape(value: string): string {
   return `'${value.replaceAll("'", `'"'"'`)}'`;
 }
@@ -148,6 +186,10 @@ export class CommandRunner implements Notifier {
   #running = 0;
   #dropping = false;
   #idle: PromiseWithResolvers<void> | null = null;
+  /** Whether `-startupnotify` ran for this run of the component ({@linkcode CommandRunner.rearm}). */
+  #startedUp = false;
+  /** The `-shutdownnotify` commands of this run of the component, once asked for. */
+  #shuttingDown: Promise<void> | null = null;
 
   constructor(options: CommandRunnerOptions) {
     this.#commands = options.commands;
@@ -163,8 +205,10 @@ export class CommandRunner implements Notifier {
     return this.#commands;
   }
 
-  /** Runs `-startupnotify`. */
+  /** Runs `-startupnotify`, once per run of the component. */
   startup(): void {
+    if (this.#startedUp) return;
+    this.#startedUp = true;
     this.#queue(this.#commands.startup);
   }
 
@@ -188,8 +232,10 @@ export class CommandRunner implements Notifier {
         }`,
       );
     }
-    if (typeof wallet !== "string") {
-      throw new Error("walletTransaction: the wallet name is not text");
+    if (typeof wallet !== "string" || wallet.length > MAX_WALLET_NAME || wallet.includes("\0")) {
+      throw new Error(
+        `walletTransaction: a wallet name is text of at most ${MAX_WALLET_NAME} characters, no NUL`,
+      );
     }
     const block = confirmed ? hashHex(blockHash, "walletTransaction blockHash") : "unconfirmed";
     const command = this.#commands.wallet;
@@ -203,9 +249,25 @@ export class CommandRunner implements Notifier {
     );
   }
 
-  /** Runs every `-shutdownnotify` command at once; resolves when all have ended. */
-  async shutdown(): Promise<void> {
-    await Promise.all(this.#commands.shutdown.map((command) => this.#run(command)));
+  /**
+   * Runs every `-shutdownnotify` command at once, once per run of the
+   * component (a second call waits for the first's); resolves when all
+   * have ended.
+   */
+  shutdown(): Promise<void> {
+    this.#shuttingDown ??= Promise.all(
+      this.#commands.shutdown.map((command) => this.#run(command)),
+    ).then(() => {});
+    return this.#shuttingDown;
+  }
+
+  /**
+   * A new run of the component begins (its supervisor restarted it):
+   * `-startupnotify` and `-shutdownnotify` run again for it.
+   */
+  rearm(): void {
+    this.#startedUp = false;
+    this.#shuttingDown = null;
   }
 
   /** Commands running now. */
@@ -280,18 +342,7 @@ export class CommandRunner implements Notifier {
   }
 }
 
-const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGABRT: 6,
-  SIGKILL: 9,
-  SIGSEGV: 11,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-};
-
+/** The number of `signal`, as system()'s wait status holds it. */
 function signalNumber(signal: Deno.Signal): number {
-  return SIGNAL_NUMBERS[signal] ?? 128;
+  return (osConstants.signals as Record<string, number>)[signal] ?? 0;
 }

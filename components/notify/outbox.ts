@@ -6,8 +6,8 @@
  * (`Init.setNotifier`) when it is sandboxed. Only events the component's
  * own options name a command for are sent. Events before a notifier is
  * given wait for it, at most {@linkcode OutboxOptions.capacity} of them
- * (the oldest are dropped, and said so once); a notifier that fails is
- * logged and the events go on to the next one given.
+ * (the oldest are dropped, and said so once); an event the notifier
+ * refuses is logged and dropped, and the next one goes on.
  *
  * @example
  * ```ts
@@ -40,18 +40,28 @@ export interface OutboxOptions {
   commands: NotifyCommands;
   /** Where a dropped event or a failing notifier is reported. */
   log: (line: string) => void;
-  /** At most this many events wait for a notifier (1,000). */
+  /** At most this many events wait for a notifier (1,000); the shutdown event always waits. */
   capacity?: number;
+  /**
+   * How long {@linkcode NotifierOutbox.shutdown} waits for the notifier
+   * (without end by default, as bitcoind waits for its commands; a
+   * component whose notifier is another process's bounds it).
+   */
+  shutdownWaitMs?: number;
 }
 
-type Event = (notifier: Notifier) => unknown;
+/** An event's sending; `kept`: never dropped for room. */
+type Event = ((notifier: Notifier) => unknown) & { kept?: boolean };
 
-/** The events of one component, on their way to a notifier. */
+/** The events of one component, on their way to its notifier. */
 export class NotifierOutbox implements Disposable {
   readonly #commands: NotifyCommands;
   readonly #log: (line: string) => void;
   readonly #capacity: number;
+  readonly #shutdownWaitMs: number;
   readonly #pending: Event[] = [];
+  /** Shutdowns waiting for their event to be sent: resolved however it ends. */
+  readonly #waiting = new Set<() => void>();
   #notifier: Notifier | null = null;
   #sending: Promise<void> | null = null;
   #dropped = false;
@@ -60,20 +70,22 @@ export class NotifierOutbox implements Disposable {
     this.#commands = options.commands;
     this.#log = options.log;
     this.#capacity = options.capacity ?? 1000;
+    this.#shutdownWaitMs = options.shutdownWaitMs ?? Infinity;
   }
 
   /**
-   * Sends the events to `notifier` (kept: a reference of its own), from
-   * now on and those waiting; replaces the one before.
+   * Sends the events to `notifier` (kept: a reference of its own), those
+   * waiting first. Only one is taken: a component is handed its notifier
+   * once (a later one, from another peer, is refused).
    */
   use(notifier: Lent<Notifier>): void {
-    if (this.#notifier !== null) release(this.#notifier);
+    if (this.#notifier !== null) throw new Error("setNotifier: a notifier was handed already");
     this.#notifier = dup(notifier);
     this.#dropped = false;
     this.#flush();
   }
 
-  /** Events waiting for a notifier or for the one before them. */
+  /** Events waiting for the notifier or for the one before them. */
   get pending(): number {
     return this.#pending.length;
   }
@@ -106,25 +118,41 @@ export class NotifierOutbox implements Disposable {
 
   /**
    * The component is about to stop (`-shutdownnotify`): resolves once the
-   * events before it and the shutdown commands are done; at once when
-   * there is none, or no notifier to run them.
+   * events before it and the shutdown commands are done (or
+   * {@linkcode OutboxOptions.shutdownWaitMs} passed); at once when there
+   * is no such command, or no notifier to run it.
    */
   async shutdown(): Promise<void> {
     if (this.#commands.shutdown.length === 0 || this.#notifier === null) return;
     const done = Promise.withResolvers<void>();
-    this.#add(async (notifier) => {
+    this.#waiting.add(done.resolve);
+    this.#pending.push(Object.assign(async (notifier: Notifier) => {
       try {
         await notifier.shutdown();
       } finally {
         done.resolve();
       }
-    });
+    }, { kept: true }));
+    this.#flush();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (Number.isFinite(this.#shutdownWaitMs)) {
+      timer = setTimeout(() => {
+        this.#log(
+          `notifications: -shutdownnotify did not finish within ${this.#shutdownWaitMs / 1000} s`,
+        );
+        done.resolve();
+      }, this.#shutdownWaitMs);
+    }
     await done.promise;
+    clearTimeout(timer);
+    this.#waiting.delete(done.resolve);
   }
 
   #add(event: Event): void {
     if (this.#pending.length >= this.#capacity) {
-      this.#pending.shift();
+      // The oldest but a shutdown, which the component waits for.
+      const oldest = this.#pending.findIndex((pending) => !pending.kept);
+      if (oldest >= 0) this.#pending.splice(oldest, 1);
       if (!this.#dropped) {
         this.#log(
           `notifications: ${this.#capacity} events wait for a notifier; dropping the oldest`,
@@ -154,9 +182,12 @@ export class NotifierOutbox implements Disposable {
     });
   }
 
-  /** Releases the notifier; events wait (up to the capacity) for another. */
+  /** Releases the notifier and drops what waits (a waiting shutdown returns). */
   [Symbol.dispose](): void {
     if (this.#notifier !== null) release(this.#notifier);
     this.#notifier = null;
+    this.#pending.length = 0;
+    for (const resolve of this.#waiting) resolve();
+    this.#waiting.clear();
   }
 }

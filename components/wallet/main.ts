@@ -54,10 +54,10 @@ const SERVES_ONLY = "the wallet process serves makeWalletLoader only";
  */
 function walletInit(
   datadir: string,
-  options: WalletOptions & { notifications: NotifierOutbox },
+  options: WalletOptions,
   port: WalletRpcPort | null,
+  notifications: NotifierOutbox,
 ): Init {
-  const { notifications } = options;
   const refuse = () => {
     throw new Error(SERVES_ONLY);
   };
@@ -246,7 +246,7 @@ if (import.meta.main) {
   }
   // Spawned (-ipcfd) or listening (-ipcbind): serve Init too; attached only: the attachment runs.
   if (ipcFdOf(Deno.args) !== null || parseIpcArgs(Deno.args).bind.length > 0) {
-    await serveComponent(Init, "wallet", walletInit(datadir, { ...options, notifications }, port), {
+    await serveComponent(Init, "wallet", walletInit(datadir, options, port, notifications), {
       datadir,
     });
   } else if (options.connect === null) {

@@ -104,6 +104,10 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
       reattach = (flag[1] === undefined) === (flag[2] !== "0");
       continue;
     }
+    if (/^--?nowalletnotify(=1)?$/.test(arg)) {
+      walletNotify = null;
+      continue;
+    }
     if (/^--?norpccookiefile(=1)?$/.test(arg)) {
       rpc.cookieFile = false;
       continue;

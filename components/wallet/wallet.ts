@@ -410,6 +410,13 @@ export class Wallet implements Disposable {
   /** Writes a line to the log, after the wallet's name as Core's do. */
   readonly #log: (line: string) => void;
   readonly #notify: NotifierOutbox | undefined;
+  /**
+   * Sends between their commit and the mempool's word of them, by txid:
+   * `pending` (broadcast, neither seen), `seen` (the mempool's notification
+   * came first) or `recorded` (the broadcast's answer came first), so that
+   * each is told to `-walletnotify` in the mempool once.
+   */
+  readonly #committing = new Map<string, "pending" | "seen" | "recorded">();
 
   private constructor(
     dir: string,
@@ -1661,9 +1668,12 @@ export class Wallet implements Disposable {
     const known = this.#txs.get(tx.txid);
     if (known === undefined && !this.#relevant(tx)) return;
     if (known?.row.blockHeight != null) return;
-    // Told once its commit found it in the mempool (`publish`), as Core tells it twice in all.
-    const told = known?.row.inMempool === true;
-    this.store.atomically(() => this.#record(tx, { inMempool: true }, !told));
+    // A send is told twice, as Core tells it: committed, then in the mempool, whichever of
+    // `publish` and this notification records the latter.
+    const committed = this.#committing.get(tx.txid);
+    if (committed === "pending") this.#committing.set(tx.txid, "seen");
+    else if (committed === "recorded") this.#committing.delete(tx.txid);
+    this.store.atomically(() => this.#record(tx, { inMempool: true }, committed !== "recorded"));
   }
 
   #mempoolRemoved(raw: Uint8Array, reason: MempoolRemovalReason): void {
@@ -1671,9 +1681,13 @@ export class Wallet implements Disposable {
     if (reason === "block") return;
     const tx = parseTx(raw);
     const known = this.#txs.get(tx.txid);
-    if (known === undefined || !known.row.inMempool) return;
-    // Core tells -walletnotify of those a block's conflict removed only.
-    this.store.atomically(() => this.#record(tx, { inMempool: false }, reason === "conflict"));
+    if (known === undefined) return;
+    this.#committing.delete(tx.txid);
+    // Core tells -walletnotify of those a block's conflict removed (known ones, in the mempool
+    // or not), and of no other removal.
+    const conflict = reason === "conflict";
+    if (!known.row.inMempool && !conflict) return;
+    this.store.atomically(() => this.#record(tx, { inMempool: false }, conflict));
   }
 
   /** Applies a block's transactions; `advance` also moves the wallet's tip to it. */
@@ -1717,8 +1731,12 @@ export class Wallet implements Disposable {
     this.#unwindTo(block.height - 1, displayHex(block.prevHash));
   }
 
-  /** Forgets the blocks above `height` (their transactions become unconfirmed). */
-  #unwindTo(height: number, hash: string): void {
+  /**
+   * Forgets the blocks above `height` (their transactions become
+   * unconfirmed); `notify`: told to `-walletnotify`, as a disconnected
+   * block's are (not a catch-up's, as Core's load is silent).
+   */
+  #unwindTo(height: number, hash: string, notify = true): void {
     this.store.atomically(() => {
       for (const { tx, row } of this.#txs.values()) {
         if (row.blockHeight !== null && row.blockHeight > height) {
@@ -1727,7 +1745,7 @@ export class Wallet implements Disposable {
             blockHeight: null,
             blockIndex: null,
             blockTime: null,
-          });
+          }, notify);
         }
       }
       this.#setTip(height, hash);
@@ -1751,7 +1769,8 @@ export class Wallet implements Disposable {
         : await this.chain.findLocatorFork(locator.map(({ hash }) => internalBytes(hash)));
       if ((fork ?? -1) < this.#tip.height) {
         const at = locator.find(({ height }) => height === fork);
-        this.#unwindTo(at?.height ?? -1, at?.hash ?? "");
+        // At load silent, as Core's; a gap met while attached stands for the disconnections missed.
+        this.#unwindTo(at?.height ?? -1, at?.hash ?? "", !logged);
       }
       const height = this.#tip.height;
       const chainHeight = await this.chain.getHeight() ?? height;
@@ -1991,12 +2010,16 @@ export class Wallet implements Disposable {
   async publish(raw: Uint8Array): Promise<{ tx: ParsedTx; fee: bigint }> {
     const parsed = parseTx(raw);
     this.store.atomically(() => this.#record(parsed, {}));
+    this.#committing.set(parsed.txid, "pending");
     const { result, error } = await this.chain.broadcastTransaction(parsed.raw, MAX_TX_FEE);
     if (result) {
-      // The node's mempool notification may have recorded it already (and told -walletnotify).
-      const told = this.#txs.get(parsed.txid)?.row.inMempool === true;
-      this.store.atomically(() => this.#record(parsed, { inMempool: true }, !told));
+      // The node's mempool notification may have come first, and told -walletnotify.
+      const seen = this.#committing.get(parsed.txid) === "seen";
+      if (seen) this.#committing.delete(parsed.txid);
+      else this.#committing.set(parsed.txid, "recorded");
+      this.store.atomically(() => this.#record(parsed, { inMempool: true }, !seen));
     } else {
+      this.#committing.delete(parsed.txid);
       this.#log(`CommitTransaction(): Transaction cannot be broadcast immediately, ${error}`);
     }
     const fee = this.#txs.get(parsed.txid)!.row.fee ?? 0n;

@@ -56,3 +56,26 @@ Deno.test("tasks: spawn-node's notification commands are run by the launcher; th
   assertEquals(lines(file("bye")), ["bye"]);
   assert(!node.output.includes("[notify]"), node.output);
 });
+
+Deno.test("tasks: a signal to the launcher (SIGTERM to it alone, or Ctrl-C to the group) runs -shutdownnotify before the node stops", async () => {
+  using state = tempDir("capdeno-notify-");
+  using out = tempDir("notify_out_");
+  for (
+    const [how, stop] of [
+      ["term", (task: Task) => Deno.kill(task.pid, "SIGTERM")],
+      ["int", (task: Task) => task.interrupt()],
+    ] as const
+  ) {
+    const bye = join(out.path, how);
+    await using node = new Task([
+      "spawn-node",
+      `--state=${state.path}`,
+      `-rpcport=${freePort()}`,
+      `-shutdownnotify=sleep 0.5; echo bye > ${bye}`,
+    ]);
+    await node.match(/^node: running/m);
+    stop(node);
+    assertEquals(await node.exited, 0, node.output);
+    assertEquals(lines(bye), ["bye"], node.output);
+  }
+});

@@ -115,12 +115,17 @@ Deno.test("node -monolithic: -walletnotify runs for each wallet transaction adde
       `${txid} ${mined} 102 my 'w'`,
     ].sort(),
   );
-  // Disconnected, the transaction is unconfirmed again: told so.
+  // Disconnected: its coinbase and the send unconfirmed, then the send back in the mempool, as
+  // Core's blockDisconnected and transactionAddedToMempool tell them.
   await node.call("invalidateblock", [mined]);
-  await waitFor(
-    () => lines(file).some((line, i) => i >= 105 && line.startsWith(`${txid} unconfirmed`)),
-    30_000,
-    "the disconnection's line",
+  await waitFor(() => lines(file).length === 108, 30_000, "the disconnection's three lines");
+  assertEquals(
+    lines(file).slice(105).sort(),
+    [
+      `${block.tx[0]} unconfirmed -1 my 'w'`,
+      `${txid} unconfirmed -1 my 'w'`,
+      `${txid} unconfirmed -1 my 'w'`,
+    ].sort(),
   );
   assertEquals(await node.stop(), 0);
 });

@@ -8,6 +8,7 @@
  */
 import {
   CommandRunner,
+  MAX_WALLET_NAME,
   NO_COMMANDS,
   notifyCommandsOf,
   shellEscape,
@@ -170,4 +171,43 @@ Deno.test("notify: the commands are read from the options as bitcoind reads them
     wallet: null,
     shutdown: ["x", "y"],
   });
+});
+
+Deno.test("notify: -startupnotify and -shutdownnotify run once per run of the component, however often asked; rearm starts a new run", async () => {
+  using dir = tempDir("notify_");
+  const runner = new CommandRunner({
+    commands: {
+      ...NO_COMMANDS,
+      startup: `echo up >> ${dir.path}/up`,
+      shutdown: [`sleep 0.1; echo bye >> ${dir.path}/bye`],
+    },
+    log: () => {},
+  });
+  for (let i = 0; i < 5; i++) runner.startup();
+  // A peer asking twenty times starts one set of commands, and every caller waits for it.
+  await Promise.all(Array.from({ length: 20 }, () => runner.shutdown()));
+  await runner.idle();
+  assertEquals(Deno.readTextFileSync(`${dir.path}/up`), "up\n");
+  assertEquals(Deno.readTextFileSync(`${dir.path}/bye`), "bye\n");
+  runner.rearm();
+  runner.startup();
+  await runner.shutdown();
+  await runner.idle();
+  assertEquals(Deno.readTextFileSync(`${dir.path}/up`), "up\nup\n");
+  assertEquals(Deno.readTextFileSync(`${dir.path}/bye`), "bye\nbye\n");
+});
+
+Deno.test("notify: a wallet name past the bound, or holding NUL, is refused", () => {
+  const runner = new CommandRunner({
+    commands: { ...NO_COMMANDS, wallet: "true %w" },
+    log: () => {},
+  });
+  for (const name of ["x".repeat(MAX_WALLET_NAME + 1), "a\0b"]) {
+    assertThrows(
+      () => runner.walletTransaction(name, TXID, HASH, 1),
+      Error,
+      `at most ${MAX_WALLET_NAME} characters`,
+    );
+  }
+  assertEquals(runner.waiting + runner.running, 0);
 });

@@ -1,8 +1,9 @@
 /**
  * A component's outbox: events wait for a notifier (a bounded number, the
  * oldest dropped and said once), go in order, only those the component's
- * options name a command for; a failing notifier is logged and the next
- * one given takes over; shutdown waits for the notifier's answer.
+ * options name a command for; a refused event is logged and dropped; one
+ * notifier only; shutdown waits for the notifier's answer, never dropped,
+ * at most its bound.
  * `tests/components/node/ipc/notifier_test.ts` hands it one over IPC.
  *
  * @module
@@ -10,7 +11,7 @@
 import { NotifierOutbox } from "../../../components/notify/outbox.ts";
 import { NO_COMMANDS } from "../../../components/notify/commands.ts";
 import type { Notifier } from "../../../schemas/gen/ipc/notify.mp.ts";
-import { assertEquals } from "../../assert.ts";
+import { assert, assertEquals, assertThrows } from "../../assert.ts";
 import { waitFor } from "../../helpers.ts";
 
 const ALL = { startup: "s", block: "b", wallet: "w", shutdown: ["x"] };
@@ -65,16 +66,57 @@ Deno.test("notify outbox: only events the component has a command for are sent; 
   assertEquals(seen, ["tx a 0 32 3"]);
 });
 
-Deno.test("notify outbox: a failing notifier is logged, events go on to the next one given", async () => {
+Deno.test("notify outbox: an event the notifier refuses is logged and dropped, the next goes on; a second notifier is refused", async () => {
   const logged: string[] = [];
   using outbox = new NotifierOutbox({ commands: ALL, log: (line) => logged.push(line) });
-  outbox.use(recorder([], true));
-  outbox.startup();
-  await waitFor(() => logged.length === 1);
-  assertEquals(logged, ["notifications: refused startup"]);
   const seen: string[] = [];
-  outbox.use(recorder(seen));
+  const notifier = recorder(seen);
+  outbox.use({ ...notifier, startup: () => Promise.reject(new Error("refused startup")) });
+  outbox.startup();
   outbox.blockTip(new Uint8Array(32).fill(5));
   await outbox.shutdown();
+  assertEquals(logged, ["notifications: refused startup"]);
   assertEquals(seen, ["tip 5", "shutdown"]);
+  assertThrows(() => outbox.use(recorder([])), Error, "a notifier was handed already");
+});
+
+Deno.test("notify outbox: the shutdown event is never dropped, a bounded wait ends, and disposing releases a waiting shutdown", async () => {
+  const logged: string[] = [];
+  {
+    using outbox = new NotifierOutbox({
+      commands: ALL,
+      log: (line) => logged.push(line),
+      capacity: 2,
+    });
+    const seen: string[] = [];
+    const gate = Promise.withResolvers<void>();
+    outbox.use({
+      ...recorder(seen),
+      blockTip: async (hash) => {
+        await gate.promise;
+        seen.push(`tip ${hash[0]}`);
+      },
+    });
+    outbox.blockTip(new Uint8Array(32).fill(1)); // in flight
+    const stopping = outbox.shutdown();
+    for (let i = 2; i <= 4; i++) outbox.blockTip(new Uint8Array(32).fill(i));
+    gate.resolve();
+    await stopping;
+    assert(seen.includes("shutdown"), seen.join());
+  }
+  {
+    using outbox = new NotifierOutbox({
+      commands: ALL,
+      log: (line) => logged.push(line),
+      shutdownWaitMs: 50,
+    });
+    outbox.use({ ...recorder([]), shutdown: () => new Promise<void>(() => {}) });
+    await outbox.shutdown();
+    assertEquals(logged.at(-1), "notifications: -shutdownnotify did not finish within 0.05 s");
+  }
+  const outbox = new NotifierOutbox({ commands: ALL, log: () => {} });
+  outbox.use({ ...recorder([]), shutdown: () => new Promise<void>(() => {}) });
+  const stopping = outbox.shutdown();
+  outbox[Symbol.dispose]();
+  await stopping;
 });

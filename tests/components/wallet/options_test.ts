@@ -52,3 +52,9 @@ Deno.test("wallet options: a bad port, -rpcbind and -rpcallowip are one-line err
     assertThrows(() => parseWalletArgs([arg]), Error, message);
   }
 });
+
+Deno.test("wallet options: -walletnotify, the last given, and -nowalletnotify turning it off", () => {
+  assertEquals(parseWalletArgs(["-walletnotify=a %s", "-walletnotify=b %s"]).walletNotify, "b %s");
+  assertEquals(parseWalletArgs(["-walletnotify=a %s", "-nowalletnotify"]).walletNotify, null);
+  assertEquals(parseWalletArgs(["-walletnotify="]).walletNotify, null);
+});
