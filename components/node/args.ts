@@ -30,6 +30,7 @@ export type ArgCategory =
   | "options"
   | "connection"
   | "wallet"
+  | "zmq"
   | "debug"
   | "chain"
   | "rpc"
@@ -42,6 +43,7 @@ const CATEGORIES: Record<ArgCategory, string> = {
   options: "Options:",
   connection: "Connection options:",
   wallet: "Wallet options:",
+  zmq: "ZeroMQ notification options:",
   debug: "Debugging/Testing options:",
   chain: "Chain selection options:",
   rpc: "RPC server options:",

@@ -24,6 +24,8 @@ import { BANLIST_FILE, BanMan } from "./net/mod.ts";
 import { RpcServer } from "../rpc/mod.ts";
 import { restHandlers } from "./rest/mod.ts";
 import type { NodeContext } from "./shell.ts";
+import { initialBlockDownload } from "./ipc/ibd.ts";
+import { ZmqNotifications } from "./zmq/notifications.ts";
 
 /** Core's warm-up status while the block index loads. */
 export const LOADING_BLOCK_INDEX = "Loading block index…";
@@ -118,6 +120,14 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
       (m) => log.info(m),
     ))
     : undefined;
+  // Core's ZMQ notifications (-zmqpub*), following the chain after the mempool (its removals
+  // for a block come before the block's own messages, as Core's).
+  const zmq = options.zmq.length === 0 ? undefined : node.use(ZmqNotifications.start(options.zmq, {
+    chain,
+    mempool,
+    isInitialBlockDownload: initialBlockDownload(chain),
+    log: (message) => log.info(message),
+  }));
   // Core's BanMan: banlist.json read (and written back swept) at start, written on every
   // change and once more on stop.
   const banman = new BanMan({
@@ -130,6 +140,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
   const services = new NodeServices({
     chain,
     mempool,
+    zmq,
     txindex,
     blockFilterIndex,
     banman,

@@ -23,6 +23,12 @@
  */
 import { keypoolSize } from "../bitcoin/options.ts";
 import { type NotifyCommands, notifyCommandsOf } from "../notify/commands.ts";
+import {
+  DEFAULT_ZMQ_SNDHWM,
+  zmqEndpoint,
+  type ZmqNotifier,
+  zmqNotifiersOf,
+} from "./zmq/options.ts";
 import { absolutePath, Args, ArgsError, type ArgSpec } from "./args.ts";
 import { DEFAULT_BAN_TIME } from "./net/banman.ts";
 import {
@@ -282,6 +288,8 @@ export interface NodeOptions {
   persistMempool: boolean;
   /** `-startupnotify`, `-blocknotify`, `-walletnotify`, `-shutdownnotify`: commands to run. */
   notify: NotifyCommands;
+  /** `-zmqpub<type>=<address>` and their `…hwm`: the ZMQ notifiers, in Core's order. */
+  zmq: ZmqNotifier[];
   /** Things to log once the log is open. */
   notices: Notice[];
   /** Every setting, for parts reading options not typed here (Core's accessors). */
@@ -473,6 +481,69 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     help:
       "Execute command when a wallet transaction changes. %s in cmd is replaced by TxID, %w is replaced by wallet name, %b is replaced by the hash of the block including the transaction (set to 'unconfirmed' if the transaction is not included) and %h is replaced by the block height (-1 if not included). %w is not currently implemented on windows. On systems where %w is supported, it should NOT be quoted because this would break shell escaping used to invoke the command.",
     category: "wallet",
+  },
+  {
+    name: "zmqpubhashblock",
+    param: "=<address>",
+    help: "Enable publish hash block in <address>",
+    category: "zmq",
+  },
+  {
+    name: "zmqpubhashtx",
+    param: "=<address>",
+    help: "Enable publish hash transaction in <address>",
+    category: "zmq",
+  },
+  {
+    name: "zmqpubrawblock",
+    param: "=<address>",
+    help: "Enable publish raw block in <address>",
+    category: "zmq",
+  },
+  {
+    name: "zmqpubrawtx",
+    param: "=<address>",
+    help: "Enable publish raw transaction in <address>",
+    category: "zmq",
+  },
+  {
+    name: "zmqpubsequence",
+    param: "=<address>",
+    help: "Enable publish hash block and tx sequence in <address>",
+    category: "zmq",
+  },
+  {
+    name: "zmqpubhashblockhwm",
+    param: "=<n>",
+    help:
+      `Set publish hash block outbound message high water mark (default: ${DEFAULT_ZMQ_SNDHWM})`,
+    category: "zmq",
+  },
+  {
+    name: "zmqpubhashtxhwm",
+    param: "=<n>",
+    help:
+      `Set publish hash transaction outbound message high water mark (default: ${DEFAULT_ZMQ_SNDHWM})`,
+    category: "zmq",
+  },
+  {
+    name: "zmqpubrawblockhwm",
+    param: "=<n>",
+    help: `Set publish raw block outbound message high water mark (default: ${DEFAULT_ZMQ_SNDHWM})`,
+    category: "zmq",
+  },
+  {
+    name: "zmqpubrawtxhwm",
+    param: "=<n>",
+    help:
+      `Set publish raw transaction outbound message high water mark (default: ${DEFAULT_ZMQ_SNDHWM})`,
+    category: "zmq",
+  },
+  {
+    name: "zmqpubsequencehwm",
+    param: "=<n>",
+    help: `Set publish hash sequence message high water mark (default: ${DEFAULT_ZMQ_SNDHWM})`,
+    category: "zmq",
   },
   {
     name: "debug",
@@ -888,6 +959,7 @@ function nodeOptions(
     blockFilterIndex,
     persistMempool: args.getBool("persistmempool", true),
     notify: notifyCommandsOf(args),
+    zmq: zmqOptions(args),
     notices: [
       ...args.warnings.map((message) => ({ level: "info" as const, message })),
       ...notices,
@@ -900,6 +972,24 @@ function nodeOptions(
     ],
     args,
   };
+}
+
+/**
+ * The ZMQ notifiers, each address one this node serves (`tcp://host:port`)
+ * and each high-water mark a count: a startup error otherwise, where Core
+ * would start without its notifications and say so only with `-debug=zmq`.
+ */
+function zmqOptions(args: Args): ZmqNotifier[] {
+  const notifiers = zmqNotifiersOf(args);
+  for (const { type, address, hwm } of notifiers) {
+    try {
+      zmqEndpoint(address);
+    } catch (error) {
+      throw new StartupError(`-zmq${type}=${(error as Error).message}`);
+    }
+    if (hwm < 0) throw new StartupError(`-zmq${type}hwm=${hwm}: a high water mark is 0 or more`);
+  }
+  return notifiers;
 }
 
 /** The JSON-RPC settings, ports checked as Core's `CheckHostPortOptions`. */

@@ -8,7 +8,8 @@
  *   configuration, pid, log and cookie files placed elsewhere by options
  *   are added one by one;
  * - net on each JSON-RPC address (`127.0.0.1:18443` and `[::1]:18443` by
- *   default; none with `-server=0`) and on each IPC socket, which Deno
+ *   default; none with `-server=0`), on each ZMQ publishing address
+ *   (`-zmqpub…=tcp://host:port`) and on each IPC socket, which Deno
  *   names by absolute path only (`unix:/abs/…/node.sock`);
  * - env `HOME` only when no `-datadir` is given (the default `~/.bitcoin`);
  * - run `/bin/sh` only when a notification command is given
@@ -40,6 +41,7 @@
 import { existsSync } from "node:fs";
 import { parseAddress } from "../../component.ts";
 import { needsShell, netPermission, type NodeOptions } from "./options.ts";
+import { zmqEndpoint } from "./zmq/options.ts";
 import { NOTIFY_SHELL } from "../notify/commands.ts";
 
 /** Whether `path` is `dir` or lies under it. */
@@ -74,7 +76,7 @@ export function nodePermissions(options: NodeOptions): string[] {
     read.push(file);
     write.push(file);
   }
-  net.push(...rpcNetGrants(options));
+  net.push(...rpcNetGrants(options), ...zmqNetGrants(options));
   const { bind, connect } = options.ipc;
   for (const address of connect === null ? bind : [...bind, connect]) {
     const path = socketPath(address, netDir);
@@ -107,6 +109,36 @@ export function nodePermissions(options: NodeOptions): string[] {
  */
 export function rpcNetGrants(options: NodeOptions): string[] {
   return options.server ? options.rpc.endpoints.map(netPermission) : [];
+}
+
+/**
+ * The `--allow-net` entries of the node's ZMQ publishing sockets
+ * (`-zmqpub<type>=tcp://host:port`), each address once.
+ *
+ * @example
+ * ```ts
+ * import { parseNodeArgs } from "./options.ts";
+ * import { zmqNetGrants } from "./permissions.ts";
+ * const datadir = Deno.makeTempDirSync();
+ * const started = parseNodeArgs([
+ *   "-regtest",
+ *   `-datadir=${datadir}`,
+ *   "-zmqpubrawblock=tcp://127.0.0.1:28332",
+ *   "-zmqpubrawtx=tcp://127.0.0.1:28332",
+ *   "-zmqpubhashtx=tcp://[::1]:28333",
+ * ]);
+ * if (started.kind !== "run") throw new Error("expected options");
+ * const grants = zmqNetGrants(started.options).join(",");
+ * if (grants !== "[::1]:28333,127.0.0.1:28332") throw new Error(grants);
+ * Deno.removeSync(datadir, { recursive: true });
+ * ```
+ */
+export function zmqNetGrants(options: NodeOptions): string[] {
+  const grants = options.zmq.map(({ address }) => {
+    const { hostname, port } = zmqEndpoint(address);
+    return netPermission({ host: hostname, port });
+  });
+  return [...new Set(grants)];
 }
 
 /**

@@ -13,8 +13,9 @@
  * reads the node's argument list exactly as the node will
  * ({@linkcode parseNodeArgs}) and takes the endpoints' grants from
  * {@linkcode rpcNetGrants}, the function `deno task node` computes its
- * flags with, in place of the default ones. Other net grants of the
- * manifest (or of `--grant`) stay.
+ * flags with, in place of the default ones, and those of its ZMQ sockets
+ * from {@linkcode zmqNetGrants}. Other net grants of the manifest (or of
+ * `--grant`) stay.
  *
  * **The sandbox's own options** (`-datadir`, `-conf`, `-ipcbind`,
  * `-ipcconnect`, `-ipcfd`, `-lifeline`) are refused on the command line:
@@ -45,7 +46,7 @@ import type { Remote } from "../../component.ts";
 import type { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { hashToHex } from "./chain/hash.ts";
 import { DEFAULT_RPC_PORT, type NodeOptions, parseNodeArgs, type RpcEndpoint } from "./options.ts";
-import { isWithin, placedFiles, rpcNetGrants } from "./permissions.ts";
+import { isWithin, placedFiles, rpcNetGrants, zmqNetGrants } from "./permissions.ts";
 
 /** What the launcher gives the node before the user's options (and the port, unless they give it). */
 export const NODE_BASE_ARGS: readonly string[] = ["-regtest", "-noconf", "-printtoconsole=0"];
@@ -123,6 +124,7 @@ export function planNode(
   const net = [
     ...manifest.permissions.net.filter((grant) => !defaultRpc.includes(grant)),
     ...rpcNetGrants(options),
+    ...zmqNetGrants(options),
   ];
   return {
     kind: "run",

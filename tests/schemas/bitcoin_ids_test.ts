@@ -126,6 +126,7 @@ Deno.test("bitcoin ids: Init's ordinals are v30.0's, then master's, then this pr
     [6, "makeNode", true],
     [7, "makeWalletLoader", true],
     [8, "setWalletSpawner", true],
+    [9, "setNotifier", true],
   ]);
   const result = (name: string) =>
     Init.methods.find((m) => m.name === name)!.results.fields[0].type as {

@@ -126,9 +126,13 @@ export type RemovalReason = "expiry" | "sizelimit" | "reorg" | "block" | "confli
 
 /** Receives mempool changes, synchronously, after the operation that made them. */
 export interface MempoolListener {
-  added?(entry: MempoolEntry): void;
-  /** Called for every removal, `block` included (Core's own notification skips `block`). */
-  removed?(tx: Tx, reason: RemovalReason): void;
+  /** `sequence`: the mempool sequence the addition took (Core's `GetAndIncrementSequence`). */
+  added?(entry: MempoolEntry, sequence: number): void;
+  /**
+   * Called for every removal, `block` included (Core's own notification
+   * skips `block`), with the sequence the removal took.
+   */
+  removed?(tx: Tx, reason: RemovalReason, sequence: number): void;
 }
 
 /** The outcome for one transaction. */
@@ -365,8 +369,8 @@ interface Limits {
 
 /** A pending listener notification. */
 type MempoolEvent =
-  | { kind: "added"; entry: PoolEntry }
-  | { kind: "removed"; entry: PoolEntry; reason: RemovalReason };
+  | { kind: "added"; entry: PoolEntry; sequence: number }
+  | { kind: "removed"; entry: PoolEntry; reason: RemovalReason; sequence: number };
 
 /** The identity and sizes of a transaction, from one serialization each way. */
 function workspace(tx: Tx): Workspace {
@@ -971,8 +975,7 @@ export class Mempool implements Disposable {
         };
       }
     }
-    this.#sequence++;
-    this.#events.push({ kind: "added", entry });
+    this.#events.push({ kind: "added", entry, sequence: this.#sequence++ });
     return success;
   }
 
@@ -1369,8 +1372,7 @@ export class Mempool implements Disposable {
     };
     const entry = this.#newEntry(ws, { unbroadcast: false });
     this.#addEntry(entry, this.#calculateAncestors(ws.tx, ws.vsize, unlimited) as PoolEntry[]);
-    this.#sequence++;
-    this.#events.push({ kind: "added", entry });
+    this.#events.push({ kind: "added", entry, sequence: this.#sequence++ });
   }
 
   /**
@@ -1602,8 +1604,7 @@ export class Mempool implements Disposable {
       this.#bytes -= entry.vsize;
       this.#usage -= entry.usage;
       this.#totalFee -= entry.fee;
-      this.#sequence++;
-      this.#events.push({ kind: "removed", entry, reason });
+      this.#events.push({ kind: "removed", entry, reason, sequence: this.#sequence++ });
     }
   }
 
@@ -1834,8 +1835,8 @@ export class Mempool implements Disposable {
       for (const event of events) {
         for (const listener of this.#listeners) {
           try {
-            if (event.kind === "added") listener.added?.(event.entry);
-            else listener.removed?.(event.entry.tx, event.reason);
+            if (event.kind === "added") listener.added?.(event.entry, event.sequence);
+            else listener.removed?.(event.entry.tx, event.reason, event.sequence);
           } catch (error) {
             console.error("mempool listener failed:", error);
           }

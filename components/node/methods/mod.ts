@@ -3,7 +3,7 @@
  * methods, one module per Bitcoin Core category: blockchain (with the
  * UTXO snapshot methods), mempool,
  * rawtransactions (with the PSBT methods), mining, signer, util, network,
- * control, the hidden echoipc, and the wallet's (routed to the attached
+ * control, zmq, the hidden echoipc, and the wallet's (routed to the attached
  * wallet processes).
  *
  * @example
@@ -46,6 +46,7 @@ import { txOutSetMethods } from "./txoutset.ts";
 import type { NodeServices } from "./services.ts";
 import { utilMethods } from "./util.ts";
 import { walletPsbtMethods } from "./walletpsbt.ts";
+import { zmqMethods } from "./zmq.ts";
 import { walletRpcMethods } from "../../rpc/wallet_methods.ts";
 
 export { type AssembledBlock, type NodeParts, NodeServices } from "./services.ts";
@@ -73,6 +74,7 @@ export function nodeMethods(
     ...utilMethods(node),
     ...networkMethods(node),
     ...controlMethods(node),
+    ...zmqMethods(node),
     echoIpcMethod(options.ipcLog),
     ...(options.disableWallet ? [] : [
       ...walletRpcMethods(node.wallets, node.deprecatedRpc),

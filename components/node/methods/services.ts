@@ -35,6 +35,7 @@ import {
   type TxIndex,
 } from "../chain/mod.ts";
 import { initialBlockDownload } from "../ipc/ibd.ts";
+import type { ZmqNotifier } from "../zmq/options.ts";
 import { WalletRouter } from "../../rpc/wallet_router.ts";
 import type { Mempool } from "../mempool/mod.ts";
 import { BanMan, Connman } from "../net/mod.ts";
@@ -93,6 +94,8 @@ export interface NodeParts {
   readonly banman?: BanMan;
   /** The `addnode` list and network-active switch; by default a new one. */
   readonly connman?: Connman;
+  /** The ZMQ notifications publishing (`getzmqnotifications`); none without `-zmqpub…`. */
+  readonly zmq?: { readonly active: readonly ZmqNotifier[] };
 }
 
 /** The node as the RPC methods see it. */
@@ -113,6 +116,8 @@ export class NodeServices {
   readonly banman: BanMan;
   /** The `addnode` list and whether network activity is on (`setnetworkactive`). */
   readonly connman: Connman;
+  /** The ZMQ notifiers publishing. */
+  readonly zmqNotifiers: () => readonly ZmqNotifier[];
   /** The attached wallet processes: the wallet methods route to them, `Chain.handleWalletLoader` adds them. */
   readonly wallets: WalletRouter = new WalletRouter();
   /** Set by every block assembly (`generate*`, `generateblock`, `getblocktemplate`). */
@@ -137,6 +142,7 @@ export class NodeServices {
     this.#now = parts.now ?? (() => parts.chain.now());
     this.banman = parts.banman ?? new BanMan({ now: () => this.now() });
     this.connman = parts.connman ?? new Connman({ log: this.log });
+    this.zmqNotifiers = () => parts.zmq?.active ?? [];
     this.isInitialBlockDownload = initialBlockDownload(parts.chain);
   }
 

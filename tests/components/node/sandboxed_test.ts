@@ -52,6 +52,18 @@ Deno.test("sandboxed node: arguments and net grants follow the options", () => {
   assertEquals(net(bound), ["127.0.0.1:18600"]);
 
   assertEquals(net(plan(state, ["-server=0"])), []);
+  // Each ZMQ publishing address is granted too, once however many notifiers share it.
+  const zmq = plan(state, [
+    "-zmqpubrawblock=tcp://127.0.0.1:28332",
+    "-zmqpubrawtx=tcp://127.0.0.1:28332",
+    "-zmqpubsequence=tcp://[::1]:28333",
+  ]);
+  assertEquals(net(zmq), [
+    "[::1]:18443",
+    "127.0.0.1:18443",
+    "127.0.0.1:28332",
+    "[::1]:28333",
+  ]);
   // Grants of other kinds and hosts the manifest (or --grant) adds stay.
   const extra = planNode(
     {
@@ -102,6 +114,17 @@ Deno.test("sandboxed node: the sandbox's options, files outside regtest/ and bad
   // Inside regtest/ they are fine.
   plan(state, ["-pid=n.pid", "-debuglogfile=d.log", "-rpccookiefile=c"]);
   assertThrows(() => planNode(node, state, ["-foo"]), StartupError, "Invalid parameter -foo");
+  // A ZMQ address this node does not serve, or a negative mark, is a startup error.
+  assertThrows(
+    () => planNode(node, state, ["-zmqpubrawtx=ipc:///tmp/z"]),
+    StartupError,
+    "-zmqpubrawtx=ipc:///tmp/z: a ZMQ address here is tcp://<host>:<port>",
+  );
+  assertThrows(
+    () => planNode(node, state, ["-zmqpubrawtx=tcp://127.0.0.1:1", "-zmqpubrawtxhwm=-1"]),
+    StartupError,
+    "-zmqpubrawtxhwm=-1: a high water mark is 0 or more",
+  );
   assertEquals(planNode(node, state, ["-version"]).kind, "print");
 });
 

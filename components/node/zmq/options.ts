@@ -1,0 +1,85 @@
+/**
+ * The ZMQ notification options, as Bitcoin Core reads them:
+ * `-zmqpub<type>=<address>` (each type given any number of times, `unix:`
+ * written as libzmq's `ipc://`) and `-zmqpub<type>hwm=<n>`, in Core's
+ * order of types. This node publishes on TCP addresses only
+ * ({@linkcode zmqEndpoint}).
+ *
+ * @example
+ * ```ts
+ * import { Args } from "../args.ts";
+ * import { NODE_OPTIONS } from "../options.ts";
+ * import { zmqNotifiersOf } from "./options.ts";
+ * const args = new Args(NODE_OPTIONS);
+ * args.parseCommandLine(["-zmqpubrawtx=tcp://127.0.0.1:28333", "-zmqpubhashblock=unix:/tmp/z"]);
+ * const notifiers = zmqNotifiersOf(args);
+ * if (JSON.stringify(notifiers) !== JSON.stringify([
+ *   { type: "pubhashblock", address: "ipc:///tmp/z", hwm: 1000 },
+ *   { type: "pubrawtx", address: "tcp://127.0.0.1:28333", hwm: 1000 },
+ * ])) throw new Error(JSON.stringify(notifiers));
+ * ```
+ * @module
+ */
+
+/** The notifier types, in Core's order (its factories' map). */
+export const ZMQ_TYPES = [
+  "pubhashblock",
+  "pubhashtx",
+  "pubrawblock",
+  "pubrawtx",
+  "pubsequence",
+] as const;
+
+/** A notifier type. */
+export type ZmqType = typeof ZMQ_TYPES[number];
+
+/** Core's `DEFAULT_ZMQ_SNDHWM`. */
+export const DEFAULT_ZMQ_SNDHWM = 1000;
+
+/** One notifier, as `getzmqnotifications` shows it. */
+export interface ZmqNotifier {
+  readonly type: ZmqType;
+  readonly address: string;
+  readonly hwm: number;
+}
+
+/** The settings the notifiers are read from (the node's `Args` is one). */
+export interface ZmqSettings {
+  getAll(name: string): string[];
+  getInt(name: string, fallback: number): number;
+}
+
+/**
+ * The notifiers `args` ask for, in Core's order, every address given for
+ * each (`unix:` written as libzmq's `ipc://`), each with its high-water
+ * mark.
+ */
+export function zmqNotifiersOf(args: ZmqSettings): ZmqNotifier[] {
+  return ZMQ_TYPES.flatMap((type) =>
+    args.getAll(`zmq${type}`).map((given) => ({
+      type,
+      address: given.startsWith("unix:") ? `ipc://${given.slice(5)}` : given,
+      hwm: args.getInt(`zmq${type}hwm`, DEFAULT_ZMQ_SNDHWM),
+    }))
+  );
+}
+
+/**
+ * The TCP endpoint of a `tcp://host:port` address (`*` is every IPv4
+ * address, `[::1]` an IPv6 one); throws a one-line error for any other,
+ * `ipc://` included, which this node does not serve.
+ */
+export function zmqEndpoint(address: string): { hostname: string; port: number } {
+  const match = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\[\]]+):(\d{1,5})$/.exec(address);
+  const port = Number(match?.[2]);
+  if (match === null || port < 1 || port > 65535) {
+    throw new Error(
+      `${address}: a ZMQ address here is tcp://<host>:<port> (ipc:// and unix: are not served)`,
+    );
+  }
+  const host = match[1];
+  return {
+    hostname: host === "*" ? "0.0.0.0" : host.replace(/^\[(.*)\]$/, "$1"),
+    port,
+  };
+}

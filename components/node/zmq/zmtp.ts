@@ -1,0 +1,415 @@
+/**
+ * A ZeroMQ PUB socket over TCP, speaking ZMTP 3.0 (RFC 23) with the NULL
+ * security mechanism, as bitcoind's `-zmqpub*` sockets do through libzmq:
+ * {@linkcode ZmtpPublisher.bind} listens, each subscriber (a libzmq SUB or
+ * XSUB socket) completes the greeting and `READY` handshake, says which
+ * topic prefixes it wants (ZMTP 3.0 subscription messages, or 3.1's
+ * `SUBSCRIBE`/`CANCEL` commands), and {@linkcode ZmtpPublisher.publish}
+ * sends a multipart message to every subscriber whose prefixes match its
+ * first frame.
+ *
+ * As libzmq's PUB, a subscriber that does not keep up loses messages
+ * rather than slowing the publisher: past its high-water mark (`hwm`
+ * messages queued) new ones are dropped for it. Unlike libzmq, a hostile
+ * peer is bounded everywhere: the queued bytes per subscriber, the
+ * subscribers per socket, the subscriptions per subscriber, the size of
+ * what a subscriber may send, and the time it has to finish the handshake.
+ *
+ * @example
+ * ```ts
+ * import { ZmtpPublisher } from "./zmtp.ts";
+ * await using publisher = ZmtpPublisher.bind({ hostname: "127.0.0.1", port: 0 }, { hwm: 10 });
+ * if (publisher.port === 0 || publisher.subscribers !== 0) throw new Error("bound, no subscriber");
+ * publisher.publish([new TextEncoder().encode("topic"), new Uint8Array([1])]); // nobody: dropped
+ * ```
+ * @module
+ */
+
+/** Where a publisher listens. */
+export interface ZmtpAddress {
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/** How a publisher treats its subscribers. */
+export interface ZmtpOptions {
+  /**
+   * Messages queued per subscriber before new ones are dropped for it
+   * (libzmq's `ZMQ_SNDHWM`; 0: no limit but {@linkcode ZmtpOptions.maxQueuedBytes}).
+   */
+  readonly hwm: number;
+  /** Bytes queued per subscriber before new messages are dropped for it (64 MiB). */
+  readonly maxQueuedBytes?: number;
+  /** Subscribers at once; later connections are closed at once (256). */
+  readonly maxSubscribers?: number;
+  /** Where a refused or failed subscriber is told of (nowhere by default). */
+  readonly log?: (line: string) => void;
+  /** Milliseconds a peer has to finish the handshake (10 s). */
+  readonly handshakeMs?: number;
+}
+
+/** The most a subscriber may send in one frame: subscriptions and commands are small. */
+const MAX_INCOMING_FRAME = 4096;
+/** The most prefixes one subscriber may hold. */
+const MAX_SUBSCRIPTIONS = 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** RFC 23's greeting: signature, version 3.0, mechanism NULL, as-server 0, filler. */
+function greeting(): Uint8Array {
+  const bytes = new Uint8Array(64);
+  bytes[0] = 0xff;
+  bytes[9] = 0x7f;
+  bytes[10] = 3;
+  bytes[11] = 0;
+  bytes.set(encoder.encode("NULL"), 12);
+  return bytes;
+}
+
+/** One frame: flags (MORE, LONG, COMMAND) and size, then the body. */
+function frame(body: Uint8Array, more: boolean, command = false): Uint8Array {
+  const long = body.length > 255;
+  const head = long ? 9 : 2;
+  const out = new Uint8Array(head + body.length);
+  out[0] = (more ? 1 : 0) | (long ? 2 : 0) | (command ? 4 : 0);
+  if (long) new DataView(out.buffer).setBigUint64(1, BigInt(body.length));
+  else out[1] = body.length;
+  out.set(body, head);
+  return out;
+}
+
+/** A command's body: its name's length, its name, its data. */
+function commandBody(name: string, data: Uint8Array): Uint8Array {
+  const nameBytes = encoder.encode(name);
+  const out = new Uint8Array(1 + nameBytes.length + data.length);
+  out[0] = nameBytes.length;
+  out.set(nameBytes, 1);
+  out.set(data, 1 + nameBytes.length);
+  return out;
+}
+
+/** `READY` with the property `Socket-Type: PUB`. */
+function readyCommand(): Uint8Array {
+  const name = encoder.encode("Socket-Type");
+  const value = encoder.encode("PUB");
+  const data = new Uint8Array(1 + name.length + 4 + value.length);
+  data[0] = name.length;
+  data.set(name, 1);
+  new DataView(data.buffer).setUint32(1 + name.length, value.length);
+  data.set(value, 5 + name.length);
+  return frame(commandBody("READY", data), false, true);
+}
+
+/** The properties of a `READY` command's data; throws on a malformed one. */
+function readyProperties(data: Uint8Array): Map<string, string> {
+  const properties = new Map<string, string>();
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  for (let at = 0; at < data.length;) {
+    const nameLength = data[at];
+    const valueAt = at + 1 + nameLength + 4;
+    if (valueAt > data.length) throw new Error("malformed READY property");
+    const name = decoder.decode(data.subarray(at + 1, at + 1 + nameLength));
+    const valueLength = view.getUint32(at + 1 + nameLength);
+    if (valueAt + valueLength > data.length) throw new Error("malformed READY property");
+    properties.set(
+      name.toLowerCase(),
+      decoder.decode(data.subarray(valueAt, valueAt + valueLength)),
+    );
+    at = valueAt + valueLength;
+  }
+  return properties;
+}
+
+/** Bytes read from a connection, taken as they are needed. */
+class Incoming {
+  #buffer = new Uint8Array(0);
+  readonly #conn: Deno.Conn;
+  readonly #chunk = new Uint8Array(8192);
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  /** The next `n` bytes; throws when the peer closes first. */
+  async take(n: number): Promise<Uint8Array> {
+    while (this.#buffer.length < n) {
+      const read = await this.#conn.read(this.#chunk);
+      if (read === null) throw new Error("the subscriber closed the connection");
+      const grown = new Uint8Array(this.#buffer.length + read);
+      grown.set(this.#buffer);
+      grown.set(this.#chunk.subarray(0, read), this.#buffer.length);
+      this.#buffer = grown;
+    }
+    const taken = this.#buffer.slice(0, n);
+    this.#buffer = this.#buffer.subarray(n);
+    return taken;
+  }
+
+  /** The next frame: its flags and body; throws on one past {@linkcode MAX_INCOMING_FRAME}. */
+  async frame(): Promise<{ more: boolean; command: boolean; body: Uint8Array }> {
+    const [flags] = await this.take(1);
+    if ((flags & 0xf8) !== 0) throw new Error(`invalid frame flags 0x${flags.toString(16)}`);
+    const size = flags & 2
+      ? new DataView((await this.take(8)).buffer).getBigUint64(0)
+      : BigInt((await this.take(1))[0]);
+    if (size > BigInt(MAX_INCOMING_FRAME)) {
+      throw new Error(`a frame of ${size} bytes (at most ${MAX_INCOMING_FRAME} are taken)`);
+    }
+    return {
+      more: (flags & 1) !== 0,
+      command: (flags & 4) !== 0,
+      body: await this.take(Number(size)),
+    };
+  }
+}
+
+/** A connected subscriber: its prefixes and its queue of messages to send. */
+class Subscriber {
+  readonly #conn: Deno.Conn;
+  readonly #options: Required<Omit<ZmtpOptions, "log">>;
+  /** Prefixes (as latin-1 text of their bytes) with how often each was subscribed. */
+  readonly prefixes = new Map<string, number>();
+  #queue: Uint8Array[][] = [];
+  #queuedBytes = 0;
+  #writing = false;
+  #closed = false;
+  ready = false;
+
+  constructor(conn: Deno.Conn, options: Required<Omit<ZmtpOptions, "log">>) {
+    this.#conn = conn;
+    this.#options = options;
+  }
+
+  /** Whether `topic` starts with one of its prefixes. */
+  /** Messages waiting to be written. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  wants(topic: string): boolean {
+    for (const prefix of this.prefixes.keys()) if (topic.startsWith(prefix)) return true;
+    return false;
+  }
+
+  /** Queues `frames` (already encoded), unless its marks are reached: then they are dropped. */
+  send(frames: Uint8Array[], bytes: number): void {
+    if (this.#closed) return;
+    // A mark of 0 is libzmq's "no limit": the bound on bytes still holds.
+    const { hwm, maxQueuedBytes } = this.#options;
+    if (
+      (hwm > 0 && this.#queue.length >= hwm) || this.#queuedBytes + bytes > maxQueuedBytes
+    ) return;
+    this.#queue.push(frames);
+    this.#queuedBytes += bytes;
+    if (!this.#writing) this.#drain();
+  }
+
+  /** Writes what is queued, one message after another. */
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        const frames = this.#queue.shift()!;
+        for (const part of frames) {
+          this.#queuedBytes -= part.length;
+          for (let written = 0; written < part.length;) {
+            written += await this.#conn.write(part.subarray(written));
+          }
+        }
+      }
+    } catch {
+      this.close();
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** Writes `bytes` ahead of the queue (the handshake's own). */
+  async write(bytes: Uint8Array): Promise<void> {
+    for (let written = 0; written < bytes.length;) {
+      written += await this.#conn.write(bytes.subarray(written));
+    }
+  }
+
+  subscribe(prefix: Uint8Array, on: boolean): void {
+    const key = String.fromCharCode(...prefix);
+    const count = this.prefixes.get(key) ?? 0;
+    if (on) {
+      if (count === 0 && this.prefixes.size >= MAX_SUBSCRIPTIONS) {
+        throw new Error(`more than ${MAX_SUBSCRIPTIONS} subscriptions`);
+      }
+      this.prefixes.set(key, count + 1);
+    } else if (count <= 1) this.prefixes.delete(key);
+    else this.prefixes.set(key, count - 1);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    try {
+      this.#conn.close();
+    } catch { /* closed already */ }
+  }
+}
+
+/** A PUB socket listening on one TCP address. */
+export class ZmtpPublisher implements AsyncDisposable {
+  readonly #listener: Deno.TcpListener;
+  readonly #options: Required<Omit<ZmtpOptions, "log">>;
+  readonly #log: (line: string) => void;
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #accepting: Promise<void>;
+  readonly #serving = new Set<Promise<void>>();
+
+  private constructor(listener: Deno.TcpListener, options: ZmtpOptions) {
+    this.#listener = listener;
+    this.#options = {
+      hwm: options.hwm,
+      maxQueuedBytes: options.maxQueuedBytes ?? 64 * 1024 * 1024,
+      maxSubscribers: options.maxSubscribers ?? 256,
+      handshakeMs: options.handshakeMs ?? 10_000,
+    };
+    this.#log = options.log ?? (() => {});
+    this.#accepting = this.#accept();
+  }
+
+  /** Listens on `address` (port 0: any free one); throws as `Deno.listen` does. */
+  static bind(address: ZmtpAddress, options: ZmtpOptions): ZmtpPublisher {
+    return new ZmtpPublisher(
+      Deno.listen({ hostname: address.hostname, port: address.port }),
+      options,
+    );
+  }
+
+  /** The port it listens on. */
+  get port(): number {
+    return this.#listener.addr.port;
+  }
+
+  /** Subscribers past the handshake. */
+  get subscribers(): number {
+    let count = 0;
+    for (const subscriber of this.#subscribers) if (subscriber.ready) count++;
+    return count;
+  }
+
+  /** Messages waiting to be written, over all subscribers (each bounded by its marks). */
+  get queued(): number {
+    let count = 0;
+    for (const subscriber of this.#subscribers) count += subscriber.queued;
+    return count;
+  }
+
+  /**
+   * Sends the multipart message `parts` to every subscriber past the
+   * handshake whose prefixes match its first part (as libzmq, by bytes).
+   */
+  publish(parts: readonly Uint8Array[]): void {
+    const topic = String.fromCharCode(...parts[0]);
+    let frames: Uint8Array[] | null = null;
+    let bytes = 0;
+    for (const subscriber of this.#subscribers) {
+      if (!subscriber.ready || !subscriber.wants(topic)) continue;
+      if (frames === null) {
+        frames = parts.map((part, i) => frame(part, i < parts.length - 1));
+        bytes = frames.reduce((sum, f) => sum + f.length, 0);
+      }
+      subscriber.send(frames, bytes);
+    }
+  }
+
+  async #accept(): Promise<void> {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch {
+        return; // closed
+      }
+      if (this.#subscribers.size >= this.#options.maxSubscribers) {
+        this.#log(`zmq: refusing a subscriber: ${this.#options.maxSubscribers} are connected`);
+        conn.close();
+        continue;
+      }
+      const subscriber = new Subscriber(conn, this.#options);
+      this.#subscribers.add(subscriber);
+      const serving = this.#serve(conn, subscriber).finally(() => {
+        this.#subscribers.delete(subscriber);
+        subscriber.close();
+        this.#serving.delete(serving);
+      });
+      this.#serving.add(serving);
+    }
+  }
+
+  /** The handshake, then the subscriber's subscriptions, until it goes or misbehaves. */
+  async #serve(conn: Deno.Conn, subscriber: Subscriber): Promise<void> {
+    const incoming = new Incoming(conn);
+    try {
+      const late = setTimeout(() => subscriber.close(), this.#options.handshakeMs);
+      try {
+        await subscriber.write(greeting());
+        const theirs = await incoming.take(64);
+        if (theirs[0] !== 0xff || theirs[9] !== 0x7f) throw new Error("not a ZMTP peer");
+        if (theirs[10] < 3) throw new Error(`ZMTP ${theirs[10]}.x is not served (3.0 is)`);
+        const mechanism = decoder.decode(theirs.subarray(12, 32)).replace(/\0+$/, "");
+        if (mechanism !== "NULL") throw new Error(`security mechanism ${mechanism} is not served`);
+        await subscriber.write(readyCommand());
+        const ready = await incoming.frame();
+        const name = ready.command ? commandName(ready.body) : null;
+        if (name?.name !== "READY") throw new Error("expected READY");
+        const type = readyProperties(name.data).get("socket-type");
+        if (type !== "SUB" && type !== "XSUB") {
+          throw new Error(`a ${type ?? "typeless"} socket cannot subscribe to a PUB socket`);
+        }
+      } finally {
+        clearTimeout(late);
+      }
+      subscriber.ready = true;
+      for (;;) {
+        const next = await incoming.frame();
+        if (next.command) {
+          const { name, data } = commandName(next.body);
+          if (name === "SUBSCRIBE") subscriber.subscribe(data, true);
+          else if (name === "CANCEL") subscriber.subscribe(data, false);
+          else if (name === "PING") {
+            // PONG carries the ping's context (after its 2-byte TTL).
+            await subscriber.write(frame(commandBody("PONG", data.subarray(2)), false, true));
+          }
+          continue;
+        }
+        // ZMTP 3.0: a message whose first byte is 1 subscribes, 0 unsubscribes; others are ignored.
+        if (!next.more && next.body.length > 0 && next.body[0] <= 1) {
+          subscriber.subscribe(next.body.subarray(1), next.body[0] === 1);
+        }
+      }
+    } catch (error) {
+      if (subscriber.ready || !/closed the connection/.test(String(error))) {
+        this.#log(`zmq: subscriber dropped: ${error instanceof Error ? error.message : error}`);
+      }
+    }
+  }
+
+  /** Stops listening and closes every subscriber. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.#listener.close();
+    } catch { /* closed */ }
+    await this.#accepting;
+    for (const subscriber of this.#subscribers) subscriber.close();
+    await Promise.allSettled([...this.#serving]);
+  }
+}
+
+/** A command frame's name and data; throws on a malformed one. */
+function commandName(body: Uint8Array): { name: string; data: Uint8Array } {
+  const length = body[0] ?? 0;
+  if (body.length < 1 + length) throw new Error("malformed command");
+  return {
+    name: decoder.decode(body.subarray(1, 1 + length)),
+    data: body.subarray(1 + length),
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * The node's ZMQ notifications as a Bitcoin tool receives them: the real
+ * node with `-zmqpub…` options and libzmq's own SUB sockets (pyzmq, from
+ * Debian's `python3-zmq`) connected to it, and for each event the messages,
+ * bodies and counts bitcoind sends: a block (`hashblock`, `rawblock` on a
+ * shared socket; its transactions' `hashtx`, `rawtx`; `sequence` `C`), a
+ * transaction the mempool takes (`A` with its mempool sequence), one a
+ * replacement removes (`R`), a reorganisation (`D`, then the new tip), and
+ * `getzmqnotifications`. Skipped, saying so, without python3-zmq.
+ *
+ * @module
+ */
+import { hex } from "@scure/base";
+import { encodeTx, scriptToAddress } from "../../../../components/node/chain/mod.ts";
+import { assertEquals } from "../../../assert.ts";
+import { waitFor } from "../../../helpers.ts";
+import { signTx, TestKey } from "../chain/chain_helpers.ts";
+import { freePort } from "../node_process.ts";
+import { coinbaseUtxo, startRealNode } from "../real_node.ts";
+
+const PYTHON = "/usr/bin/python3";
+const SUBSCRIBER = new URL("./subscriber.py", import.meta.url).pathname;
+
+/** Whether Debian's python3 has pyzmq (`python3-zmq`). */
+function hasPyzmq(): boolean {
+  try {
+    return new Deno.Command(PYTHON, { args: ["-c", "import zmq"], stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+/** One message as the subscriber printed it. */
+interface Received {
+  readonly address: string;
+  readonly topic: string;
+  readonly body: string;
+  readonly count: number;
+  readonly parts: number;
+}
+
+/** The libzmq subscriber process, its messages gathered as they come. */
+class Subscriber implements AsyncDisposable {
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly received: Received[] = [];
+  #ready = false;
+  readonly #reading: Promise<void>;
+
+  constructor(addresses: string[]) {
+    const child = this.#child = new Deno.Command(PYTHON, {
+      args: [SUBSCRIBER, ...addresses],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#stdin = this.#child.stdin.getWriter();
+    this.#reading = (async () => {
+      let rest = "";
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+        rest += chunk;
+        const lines = rest.split("\n");
+        rest = lines.pop()!;
+        for (const line of lines) {
+          const value = JSON.parse(line);
+          if (value.ready) this.#ready = true;
+          else this.received.push(value);
+        }
+      }
+    })();
+  }
+
+  async ready(): Promise<void> {
+    await waitFor(() => this.#ready, 20_000, "the subscriber to connect");
+  }
+
+  /** The messages from `address`, taken out of those gathered. */
+  take(address: string): Received[] {
+    const taken = this.received.filter((m) => m.address === address);
+    this.received.splice(
+      0,
+      this.received.length,
+      ...this.received.filter((m) => m.address !== address),
+    );
+    return taken;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#stdin.close().catch(() => {});
+    await this.#child.status;
+    await this.#reading;
+  }
+}
+
+const key = new TestKey(7);
+const ADDRESS = scriptToAddress(key.wpkh)!;
+
+Deno.test({
+  name:
+    "zmq: libzmq subscribers get bitcoind's hashblock, rawblock, hashtx, rawtx and sequence messages, with their counts",
+  ignore: !hasPyzmq(),
+}, async () => {
+  const [blockPort, txPort, sequencePort] = [freePort(), freePort(), freePort()];
+  const blocks = `tcp://127.0.0.1:${blockPort}`;
+  const txs = `tcp://127.0.0.1:${txPort}`;
+  const sequence = `tcp://127.0.0.1:${sequencePort}`;
+  await using node = await startRealNode({
+    args: [
+      `-zmqpubrawblock=${blocks}`,
+      `-zmqpubhashblock=${blocks}`,
+      `-zmqpubhashtx=${txs}`,
+      `-zmqpubrawtx=${txs}`,
+      `-zmqpubrawtxhwm=5000`,
+      `-zmqpubsequence=${sequence}`,
+    ],
+  });
+  assertEquals(await node.call("getzmqnotifications"), [
+    { type: "pubhashblock", address: blocks, hwm: 1000 },
+    { type: "pubhashtx", address: txs, hwm: 1000 },
+    { type: "pubrawblock", address: blocks, hwm: 1000 },
+    { type: "pubrawtx", address: txs, hwm: 5000 },
+    { type: "pubsequence", address: sequence, hwm: 1000 },
+  ]);
+  await using subscriber = new Subscriber([blocks, txs, sequence]);
+  await subscriber.ready();
+  // libzmq's subscriptions arrive a moment after the connection: mine until each socket has
+  // delivered (the first block also ends initial block download).
+  const mined: string[] = [];
+  await waitFor(
+    async () => {
+      mined.push(...await node.call("generatetoaddress", [1, ADDRESS]));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return [blocks, txs, sequence].every((a) => subscriber.received.some((m) => m.address === a));
+    },
+    30_000,
+    "every socket's first message",
+  );
+  mined.push(...await node.call("generatetoaddress", [100, ADDRESS]));
+  // Each socket delivers in order: once the last block's last message is in on each, no
+  // earlier one is still on its way.
+  const last = await node.call("getblock", [mined.at(-1), 2]);
+  const lastRaw: string = await node.call("getblock", [mined.at(-1), 0]);
+  await waitFor(
+    () =>
+      subscriber.received.some((m) => m.topic === "rawblock" && m.body === lastRaw) &&
+      subscriber.received.some((m) => m.topic === "rawtx" && m.body === last.tx[0].hex) &&
+      subscriber.received.some((m) => m.topic === "sequence" && m.body.startsWith(last.hash)),
+    30_000,
+    "the last block's messages on every socket",
+  );
+  subscriber.received.length = 0;
+  /** Waits until each socket has delivered at least its count of messages. */
+  const delivered = (counts: [string, number][], what: string) =>
+    waitFor(
+      () =>
+        counts.every(([a, n]) => subscriber.received.filter((m) => m.address === a).length >= n),
+      20_000,
+      what,
+    );
+
+  // A block: its hash and its bytes on the shared socket, its transactions, its connection.
+  const [hash] = await node.call("generatetoaddress", [1, ADDRESS]);
+  const block = await node.call("getblock", [hash, 2]);
+  await delivered([[blocks, 2], [txs, 2], [sequence, 1]], "a block's five messages");
+  const atBlocks = subscriber.take(blocks);
+  assertEquals(atBlocks.map((m) => [m.topic, m.body, m.parts]), [
+    ["hashblock", hash, 3],
+    ["rawblock", await node.call("getblock", [hash, 0]), 3],
+  ]);
+  // Each notifier counts its own messages: one hashblock and one rawblock per block so far.
+  assertEquals(atBlocks.map((m) => m.count), [mined.length, mined.length]);
+  const coinbase = block.tx[0];
+  assertEquals(subscriber.take(txs).map((m) => [m.topic, m.body]), [
+    ["hashtx", coinbase.txid],
+    ["rawtx", coinbase.hex],
+  ]);
+  assertEquals(subscriber.take(sequence).map((m) => [m.topic, m.body]), [
+    ["sequence", `${hash}${hex.encode(new TextEncoder().encode("C"))}`],
+  ]);
+
+  // The mempool takes a transaction: hashtx, rawtx, and A with its mempool sequence.
+  const funding = await coinbaseUtxo(node.call, mined[0], key);
+  const first = signTx([funding], [{ script: key.wpkh, amount: funding.amount - 1_000n }]);
+  const mempoolSequence = (await node.call("getrawmempool", [false, true])).mempool_sequence;
+  const firstTxid: string = await node.call("sendrawtransaction", [hex.encode(encodeTx(first))]);
+  await delivered([[txs, 2], [sequence, 1]], "a transaction's three messages");
+  assertEquals(subscriber.take(txs).map((m) => [m.topic, m.body]), [
+    ["hashtx", firstTxid],
+    ["rawtx", hex.encode(encodeTx(first))],
+  ]);
+  const sequenceBody = (txid: string, label: string, n: number) => {
+    const number = new Uint8Array(8);
+    new DataView(number.buffer).setBigUint64(0, BigInt(n), true);
+    return `${txid}${hex.encode(new TextEncoder().encode(label))}${hex.encode(number)}`;
+  };
+  assertEquals(subscriber.take(sequence).map((m) => m.body), [
+    sequenceBody(firstTxid, "A", mempoolSequence),
+  ]);
+
+  // A replacement: the first removed (R), the second taken (A), each with its own number.
+  const second = signTx([funding], [{ script: key.wpkh, amount: funding.amount - 10_000n }]);
+  const secondTxid: string = await node.call("sendrawtransaction", [hex.encode(encodeTx(second))]);
+  await delivered([[txs, 2], [sequence, 2]], "a replacement's four messages");
+  assertEquals(subscriber.take(txs).map((m) => m.body), [secondTxid, hex.encode(encodeTx(second))]);
+  const replaced = subscriber.take(sequence).map((m) => m.body);
+  assertEquals(replaced, [
+    sequenceBody(firstTxid, "R", mempoolSequence + 1),
+    sequenceBody(secondTxid, "A", mempoolSequence + 2),
+  ]);
+
+  // Two blocks (the first takes the replacement): a hashblock for each new tip.
+  const [a1, a2] = await node.call("generatetoaddress", [2, ADDRESS]);
+  // Two coinbases and the replacement; two hashblocks and rawblocks; two C.
+  await delivered([[blocks, 4], [txs, 6], [sequence, 2]], "two blocks' messages");
+  assertEquals(
+    subscriber.take(blocks).filter((m) => m.topic === "hashblock").map((m) => m.body),
+    [a1, a2],
+  );
+  subscriber.take(txs);
+  subscriber.take(sequence);
+  // Both disconnected (D, D; their transactions told again), the replacement back in the
+  // mempool (A); no hashblock for a tip that only went back.
+  await node.call("invalidateblock", [a1]);
+  await delivered([[txs, 8], [sequence, 3]], "the disconnections");
+  const label = (m: Received) =>
+    `${m.body.slice(0, 64)} ${String.fromCharCode(parseInt(m.body.slice(64, 66), 16))}`;
+  assertEquals(subscriber.take(sequence).map(label), [`${a2} D`, `${a1} D`, `${secondTxid} A`]);
+  assertEquals(subscriber.take(blocks), []);
+  subscriber.take(txs);
+  // Reconnected in one step: C, C, and one hashblock and rawblock, for the tip.
+  await node.call("reconsiderblock", [a1]);
+  await delivered([[blocks, 2], [txs, 6], [sequence, 2]], "the reconnections");
+  assertEquals(subscriber.take(sequence).map(label), [`${a1} C`, `${a2} C`]);
+  assertEquals(subscriber.take(blocks).map((m) => [m.topic, m.body.slice(0, 64)]), [
+    ["hashblock", a2],
+    ["rawblock", (await node.call("getblock", [a2, 0])).slice(0, 64)],
+  ]);
+});

@@ -1,0 +1,144 @@
+/**
+ * The ZMTP publisher against peers that are not well-behaved subscribers,
+ * over real TCP: a peer that is not ZMTP, a socket type that may not
+ * subscribe, an oversized frame, silence during the handshake, one
+ * connection too many, and a subscriber that never reads (its queue stays
+ * within its high-water mark while others get every message). Libzmq's
+ * own subscribers are in `zmq_test.ts`.
+ *
+ * @module
+ */
+import { ZmtpPublisher } from "../../../../components/node/zmq/zmtp.ts";
+import { assert, assertEquals } from "../../../assert.ts";
+import { waitFor } from "../../../helpers.ts";
+
+const encoder = new TextEncoder();
+
+/** Our side of RFC 23's greeting: version 3.0, NULL. */
+function greeting(): Uint8Array {
+  const bytes = new Uint8Array(64);
+  bytes[0] = 0xff;
+  bytes[9] = 0x7f;
+  bytes[10] = 3;
+  bytes.set(encoder.encode("NULL"), 12);
+  return bytes;
+}
+
+/** A short frame. */
+function frame(flags: number, body: Uint8Array): Uint8Array {
+  return Uint8Array.of(flags, body.length, ...body);
+}
+
+/** `READY` with `Socket-Type: type`. */
+function ready(type: string): Uint8Array {
+  const name = encoder.encode("Socket-Type");
+  const value = encoder.encode(type);
+  return frame(
+    4,
+    Uint8Array.of(
+      5,
+      ...encoder.encode("READY"),
+      name.length,
+      ...name,
+      0,
+      0,
+      0,
+      value.length,
+      ...value,
+    ),
+  );
+}
+
+/** Reads until the peer closes; resolves with the bytes read. */
+async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const chunk = new Uint8Array(65536);
+  for (;;) {
+    const n = await conn.read(chunk).catch(() => null);
+    if (n === null) break;
+    parts.push(chunk.slice(0, n));
+  }
+  return Uint8Array.from(parts.flatMap((p) => [...p]));
+}
+
+/** A raw client through the handshake as `type`, subscribed to everything. */
+async function subscribed(port: number, type = "SUB"): Promise<Deno.Conn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(greeting());
+  await conn.write(ready(type));
+  await conn.write(frame(0, Uint8Array.of(1))); // ZMTP 3.0: subscribe to ""
+  return conn;
+}
+
+Deno.test("zmtp: a peer that is not ZMTP, a PUSH socket, an oversized frame and a silent peer are dropped, each logged", async () => {
+  const logged: string[] = [];
+  await using publisher = ZmtpPublisher.bind({ hostname: "127.0.0.1", port: 0 }, {
+    hwm: 10,
+    log: (line) => logged.push(line),
+    handshakeMs: 200,
+  });
+  const { port } = publisher;
+  const http = await Deno.connect({ hostname: "127.0.0.1", port });
+  await http.write(encoder.encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n".padEnd(64, " ")));
+  await readAll(http);
+  http.close();
+  const push = await subscribed(port, "PUSH");
+  await readAll(push);
+  push.close();
+  const big = await subscribed(port);
+  await big.write(Uint8Array.of(2, 0, 0, 0, 0, 0, 1, 0, 0)); // a 65,536-byte frame announced
+  await readAll(big);
+  big.close();
+  const silent = await Deno.connect({ hostname: "127.0.0.1", port });
+  await readAll(silent); // closed by the publisher after handshakeMs
+  silent.close();
+  await waitFor(() => logged.length === 4, 5_000, "four lines");
+  assert(logged[0].includes("not a ZMTP peer"), logged[0]);
+  assert(logged[1].includes("a PUSH socket cannot subscribe to a PUB socket"), logged[1]);
+  assert(logged[2].includes("a frame of 65536 bytes"), logged[2]);
+  assert(logged[3].includes("subscriber dropped"), logged[3]);
+  assertEquals(publisher.subscribers, 0);
+});
+
+Deno.test("zmtp: one connection past the bound is closed at once; a subscriber that never reads keeps at most its high-water mark queued", async () => {
+  const logged: string[] = [];
+  await using publisher = ZmtpPublisher.bind({ hostname: "127.0.0.1", port: 0 }, {
+    hwm: 3,
+    maxSubscribers: 2,
+    log: (line) => logged.push(line),
+  });
+  const { port } = publisher;
+  const stalled = await subscribed(port);
+  const reader = await subscribed(port);
+  const refused = await Deno.connect({ hostname: "127.0.0.1", port });
+  assertEquals((await readAll(refused)).length, 0);
+  refused.close();
+  assert(logged.some((line) => line.includes("2 are connected")), logged.join("\n"));
+  await waitFor(() => publisher.subscribers === 2, 5_000, "two subscribers");
+  // The reader reads everything; the stalled one reads nothing (its socket buffers fill).
+  const topic = encoder.encode("rawblock");
+  const payload = new Uint8Array(128 * 1024);
+  let received = 0;
+  const reading = (async () => {
+    const chunk = new Uint8Array(1 << 20);
+    for (;;) {
+      const n = await reader.read(chunk).catch(() => null);
+      if (n === null) return;
+      received += n;
+    }
+  })();
+  // The publisher's greeting (64 bytes) and READY (27) first.
+  await waitFor(() => received === 91, 5_000, "the handshake");
+  const perMessage = (2 + topic.length) + (9 + payload.length) + (2 + 4);
+  for (let i = 1; i <= 200; i++) {
+    publisher.publish([topic, payload, Uint8Array.of(i, 0, 0, 0)]);
+    assert(publisher.queued <= 3 + 1, `${publisher.queued} queued`);
+    // Paced by the reader, which so never reaches its mark: it gets every message whole.
+    await waitFor(() => received === 91 + i * perMessage, 10_000, `message ${i}`);
+  }
+  // The stalled one holds its mark, no more: 25.6 MB were published past it, more than its socket buffers hold.
+  assertEquals(publisher.queued, 3);
+  stalled.close();
+  reader.close();
+  await reading;
+});
