@@ -8,10 +8,12 @@
  * that is all there is to do, and otherwise runs
  * `deno run <flags> components/node/main.ts <options>` in the directory
  * `deno task` was called from (so a relative `-datadir` means what the user
- * meant), passes signals on, and exits with the node's status.
+ * meant), passes signals on, and exits with the node's status; with
+ * `-daemon` or `-daemonwait` it leaves the node running in the background
+ * ({@linkcode startDaemon}).
  *
  * The task line: `deno run --allow-read --allow-env=INIT_CWD,HOME
- * --allow-run=deno components/node/launcher.ts`.
+ * --allow-run=deno,setsid components/node/launcher.ts`.
  *
  * @module
  */
@@ -40,6 +42,7 @@ export async function launchNode(
 ): Promise<number> {
   const cwd = options.cwd ?? callerDirectory();
   let flags: string[];
+  let daemon: { wait: boolean } | null;
   try {
     const startup = parseNodeArgs(argv, { cwd });
     if (startup.kind === "print") {
@@ -47,11 +50,48 @@ export async function launchNode(
       return 0;
     }
     flags = nodePermissions(startup.options);
+    daemon = startup.options.daemon ? { wait: startup.options.daemonWait } : null;
   } catch (error) {
     console.error(`Error: ${error instanceof Error ? error.message : error}`);
     return 1;
   }
+  if (daemon !== null) return await startDaemon(module, flags, argv, cwd, daemon.wait);
   return await runDenoModule(module, flags, argv, cwd);
+}
+
+/**
+ * `-daemon`: starts the node in the background, in a session of its own
+ * (`setsid`: no terminal whose hangup reaches it) with its standard streams
+ * on `/dev/null`, as bitcoind forks, printing Core's `Bitcoin Core
+ * starting`; resolves with 0 at once, or with `-daemonwait` (`wait`) once
+ * the node has started, or with 1 and Core's line when it stopped first.
+ * The node (`-daemonized`) says it has started with `1` on its standard
+ * output, as bitcoind's child sends its parent a token.
+ */
+export async function startDaemon(
+  module: string | URL,
+  flags: readonly string[],
+  argv: readonly string[],
+  cwd: string,
+  wait: boolean,
+): Promise<number> {
+  await Deno.stdout.write(new TextEncoder().encode("Bitcoin Core starting\n"));
+  const path = module instanceof URL ? module.pathname : module;
+  const child = new Deno.Command("setsid", {
+    args: ["deno", "run", "--no-prompt", ...flags, path, ...argv, "-daemonized"],
+    cwd,
+    stdin: "null",
+    stdout: wait ? "piped" : "null",
+    stderr: "null",
+  }).spawn();
+  if (!wait) return 0;
+  let said = "";
+  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+    said += chunk;
+    if (said === "1") return 0;
+  }
+  console.error("Error during initialization - check debug.log for details");
+  return 1;
 }
 
 /**

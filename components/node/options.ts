@@ -286,6 +286,15 @@ export interface NodeOptions {
   blockFilterIndex: boolean;
   /** `-persistmempool`: the mempool is saved to `<datadir>/regtest/mempool.dat` on stop and loaded on start. */
   persistMempool: boolean;
+  /** `-daemon` (or `-daemonwait`): run in the background, as `deno task node` starts it. */
+  daemon: boolean;
+  /** `-daemonwait`: the launcher returns once the node has started, with its outcome. */
+  daemonWait: boolean;
+  /**
+   * `-daemonized` (set by `deno task node -daemon`): this node runs in the
+   * background, and writes `1` on its standard output once started.
+   */
+  daemonized: boolean;
   /** `-startupnotify`, `-blocknotify`, `-walletnotify`, `-shutdownnotify`: commands to run. */
   notify: NotifyCommands;
   /** `-zmqpub<type>=<address>` and their `…hwm`: the ZMQ notifiers, in Core's order. */
@@ -381,6 +390,17 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     help: "Specify data directory",
     category: "options",
     noNegation: true,
+  },
+  {
+    name: "daemon",
+    help: "Run in the background as a daemon and accept commands (default: 0)",
+    category: "options",
+  },
+  {
+    name: "daemonwait",
+    help:
+      "Wait for initialization to be finished before exiting. This implies -daemon (default: 0)",
+    category: "options",
   },
   {
     name: "debuglogfile",
@@ -592,7 +612,7 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
   {
     name: "printtoconsole",
     help:
-      "Send trace/debug info to console (default: 1. To disable logging to file, set -nodebuglogfile)",
+      "Send trace/debug info to console (default: 1 when no -daemon. To disable logging to file, set -nodebuglogfile)",
     category: "debug",
   },
   {
@@ -708,7 +728,19 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
   },
   // Accepted but not listed: -h and -?, the chains other than regtest (so that
   // combinations get bitcoind's error), and the spawn contract's arguments.
-  ...["h", "?", "testnet", "testnet4", "signet", "ipcfd", "ipcconnect", "lifeline"].map((name) => ({
+  // daemonized: `deno task node -daemon` started this node in the background (it says `1` on its
+  // standard output once it has started).
+  ...[
+    "h",
+    "?",
+    "testnet",
+    "testnet4",
+    "signet",
+    "ipcfd",
+    "ipcconnect",
+    "lifeline",
+    "daemonized",
+  ].map((name) => ({
     name,
     help: "",
     category: "hidden" as const,
@@ -925,6 +957,8 @@ function nodeOptions(
   if (args.getBool("peerblockfilters", false) && !blockFilterIndex) {
     throw new StartupError("Cannot set -peerblockfilters without -blockfilterindex.");
   }
+  const daemonWait = args.getBool("daemonwait", false);
+  const daemon = daemonWait || args.getBool("daemon", false);
   const inNetDir = (path: string) => absolutePath(path, netDir);
   const pid = args.getPath("pid", "bitcoind.pid");
   const logFile = args.getPath("debuglogfile", "debug.log");
@@ -938,7 +972,7 @@ function nodeOptions(
     pidFile: pid === "" ? null : inNetDir(pid),
     log: {
       file: args.isNegated("debuglogfile") ? null : inNetDir(logFile),
-      console: args.getBool("printtoconsole", true),
+      console: args.getBool("printtoconsole", !daemon),
       timestamps: args.getBool("logtimestamps", true),
       micros: args.getBool("logtimemicros", false),
       shrinkOnStart: args.getBool("shrinkdebugfile", logSettings.categories.size === 0),
@@ -958,6 +992,9 @@ function nodeOptions(
     txindex: args.getBool("txindex", false),
     blockFilterIndex,
     persistMempool: args.getBool("persistmempool", true),
+    daemon,
+    daemonWait,
+    daemonized: args.getBool("daemonized", false),
     notify: notifyCommandsOf(args),
     zmq: zmqOptions(args),
     notices: [

@@ -19,7 +19,8 @@
  *
  * **The sandbox's own options** (`-datadir`, `-conf`, `-ipcbind`,
  * `-ipcconnect`, `-ipcfd`, `-lifeline`) are refused on the command line:
- * the contract sets them. The node is given `-regtest`, `-noconf` (its
+ * the contract sets them; so are `-daemon` and `-daemonwait`: the
+ * supervisor keeps the node running. The node is given `-regtest`, `-noconf` (its
  * grants do not reach a `bitcoin.conf`; the launcher and the node must read
  * the same options), `-printtoconsole=0` (its log is
  * `<data>/regtest/debug.log`; `-printtoconsole` brings it back), the RPC
@@ -92,6 +93,11 @@ export function planNode(
 ): PlannedNode {
   for (const arg of userArgs) {
     const name = /^--?(?:no)?([a-z]+)(?:=|$)/.exec(arg)?.[1];
+    if (name === "daemon" || name === "daemonwait" || name === "daemonized") {
+      throw new SpawnNodeError(
+        `${arg}: the supervisor keeps the node running; run the launcher itself in the background`,
+      );
+    }
     if (name !== undefined && SANDBOX_OPTIONS.includes(name)) {
       throw new SpawnNodeError(
         `${arg}: the sandbox sets -${name} itself (the node's data directory is ` +

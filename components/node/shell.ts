@@ -139,6 +139,14 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
     write(Deno.stderr, `Error: ${messageOf(error)}\n`);
     return 1;
   }
+  if (options.daemon && !options.daemonized) {
+    write(
+      Deno.stderr,
+      "Error: -daemon: a Deno process cannot fork itself; start the node with deno task node, " +
+        "which runs it in the background\n",
+    );
+    return 1;
+  }
   for (const notice of options.notices) if (notice.stderr) write(Deno.stderr, notice.stderr);
   const log = new NodeLog();
   log.configure(options.logSettings);
@@ -227,6 +235,8 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
         log.warning("-ipcbind or -ipcfd was given, but this node serves no IPC interface");
       }
       log.info("init message: Done loading");
+      // The launcher of `-daemonwait` waits for this on the node's standard output.
+      if (options.daemonized) write(Deno.stdout, "1");
       notifications.startup();
     }
     code = await stop.promise;

@@ -114,6 +114,13 @@ Deno.test("sandboxed node: the sandbox's options, files outside regtest/ and bad
   // Inside regtest/ they are fine.
   plan(state, ["-pid=n.pid", "-debuglogfile=d.log", "-rpccookiefile=c"]);
   assertThrows(() => planNode(node, state, ["-foo"]), StartupError, "Invalid parameter -foo");
+  for (const option of ["-daemon", "-daemonwait=1"]) {
+    assertThrows(
+      () => planNode(node, state, [option]),
+      SpawnNodeError,
+      `${option}: the supervisor keeps the node running`,
+    );
+  }
   // A ZMQ address this node does not serve, or a negative mark, is a startup error.
   assertThrows(
     () => planNode(node, state, ["-zmqpubrawtx=ipc:///tmp/z"]),

@@ -1,0 +1,147 @@
+/**
+ * `deno task node -daemon` and `-daemonwait`, as `bitcoind -daemon` runs:
+ * the launcher prints `Bitcoin Core starting` and returns while the node
+ * goes on in the background, in a session of its own (no terminal to lose);
+ * with `-daemonwait` it returns once the node answers, or with status 1
+ * and Core's line when the node could not start (here: its data directory
+ * locked by another). The node run directly with `-daemon` says it cannot
+ * fork itself.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "../../assert.ts";
+import { processGone, tempDir, waitFor } from "../../helpers.ts";
+import { freePort } from "./node_process.ts";
+import { NODE_MAIN } from "./real_node.ts";
+
+const LAUNCHER = new URL("../../../components/node/launcher.ts", import.meta.url).pathname;
+
+/** `deno task node -regtest -datadir=<datadir> -rpcport=<port> <option>`, to the launcher's end. */
+async function taskNode(datadir: string, port: number, option: string) {
+  const argv = ["-regtest", `-datadir=${datadir}`, `-rpcport=${port}`, option];
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-env=INIT_CWD,HOME",
+      "--allow-run=deno,setsid",
+      LAUNCHER,
+      ...argv,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+}
+
+/** JSON-RPC to the node of `datadir` on `port`, with its cookie; throws until it answers. */
+async function rpc(datadir: string, port: number, method: string): Promise<unknown> {
+  const cookie = Deno.readTextFileSync(join(datadir, "regtest", ".cookie"));
+  const response = await fetch(`http://127.0.0.1:${port}/`, {
+    method: "POST",
+    headers: { authorization: `Basic ${btoa(cookie)}` },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: [] }),
+  });
+  const reply = await response.json();
+  if (reply.error) throw new Error(reply.error.message);
+  return reply.result;
+}
+
+/** The session of process `pid` (field 6 of `/proc/<pid>/stat`). */
+function sessionOf(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+}
+
+/** Stops the node of `datadir` (RPC `stop`, SIGKILL if it stays) and waits until it is gone. */
+async function stopDaemon(datadir: string, port: number): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(Deno.readTextFileSync(join(datadir, "regtest", "bitcoind.pid")).trim());
+  } catch {
+    return; // never started
+  }
+  await rpc(datadir, port, "stop").catch(() => {});
+  try {
+    await waitFor(() => processGone(pid), 30_000, "the daemon to stop");
+  } catch (error) {
+    Deno.kill(pid, "SIGKILL");
+    throw error;
+  }
+}
+
+Deno.test("node: -daemon leaves the node running in a session of its own; the launcher returns at once", async () => {
+  using data = tempDir("daemon_");
+  const port = freePort();
+  try {
+    const started = await taskNode(data.path, port, "-daemon");
+    assertEquals([started.code, started.stdout, started.stderr], [
+      0,
+      "Bitcoin Core starting\n",
+      "",
+    ]);
+    let count: unknown;
+    await waitFor(
+      async () => {
+        count = await rpc(data.path, port, "getblockcount").catch(() => undefined);
+        return count !== undefined;
+      },
+      60_000,
+      "the daemon's RPC",
+    );
+    assertEquals(count, 0);
+    const pid = Number(Deno.readTextFileSync(join(data.path, "regtest", "bitcoind.pid")).trim());
+    assert(sessionOf(pid) === pid, "the node leads a session of its own");
+    assert(sessionOf(pid) !== sessionOf(Deno.pid), "not the test's session");
+  } finally {
+    await stopDaemon(data.path, port);
+  }
+});
+
+Deno.test("node: -daemonwait returns once the node answers, or with 1 and Core's line when it cannot start", async () => {
+  using data = tempDir("daemon_");
+  const port = freePort();
+  try {
+    const started = await taskNode(data.path, port, "-daemonwait");
+    assertEquals([started.code, started.stdout], [0, "Bitcoin Core starting\n"]);
+    // Started: it answers now, without waiting.
+    assertEquals(await rpc(data.path, port, "getblockcount"), 0);
+    // A second node on the same data directory stops at its lock: the launcher says so.
+    const second = await taskNode(data.path, freePort(), "-daemonwait");
+    assertEquals([second.code, second.stdout, second.stderr], [
+      1,
+      "Bitcoin Core starting\n",
+      "Error during initialization - check debug.log for details\n",
+    ]);
+    // The first goes on.
+    assertEquals(await rpc(data.path, port, "getblockcount"), 0);
+  } finally {
+    await stopDaemon(data.path, port);
+  }
+});
+
+Deno.test("node: run directly with -daemon, the node says it cannot fork itself", async () => {
+  using data = tempDir("daemon_");
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      `--allow-read=${data.path}`,
+      `--allow-write=${data.path}`,
+      NODE_MAIN,
+      "-regtest",
+      `-datadir=${data.path}`,
+      "-daemon",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assertEquals(code, 1);
+  assertEquals(
+    new TextDecoder().decode(stderr),
+    "Error: -daemon: a Deno process cannot fork itself; start the node with deno task node, " +
+      "which runs it in the background\n",
+  );
+});
