@@ -40,6 +40,28 @@ export function formatMoney(value: bigint): string {
 }
 
 /**
+ * Bitcoin Core's `ParseMoney`: the satoshis `text` (bitcoin, up to eight
+ * decimals, blanks around it allowed) stands for, or null when it is not an
+ * amount or exceeds 21 million bitcoin.
+ *
+ * @example
+ * ```ts
+ * import { parseMoney } from "./amount.ts";
+ * if (parseMoney(" 0.0002 ") !== 20_000n) throw new Error("amount");
+ * if (parseMoney("1e5") !== null || parseMoney("0.000000001") !== null) throw new Error("bad");
+ * ```
+ */
+export function parseMoney(text: string): bigint | null {
+  const match = /^[ \f\n\r\t\v]*(\d*)(?:\.(\d{0,8}))?[ \f\n\r\t\v]*$/.exec(text);
+  if (match === null || text.includes("\0")) return null;
+  const [, whole, fraction = ""] = match;
+  if (whole === "" && fraction === "" && !text.includes(".")) return null;
+  if (whole.length > 10) return null;
+  const value = BigInt(whole || "0") * COIN + BigInt(fraction.padEnd(8, "0"));
+  return moneyRange(value) ? value : null;
+}
+
+/**
  * A fee rate in satoshis per 1000 vB as Core's `CFeeRate::ToString(SAT_VB)`
  * writes it in wallet errors: sat/vB with three decimals.
  *

@@ -33,6 +33,8 @@ export type ArgCategory =
   | "zmq"
   | "debug"
   | "chain"
+  | "relay"
+  | "blockcreation"
   | "rpc"
   | "cli"
   | "ipc"
@@ -46,6 +48,8 @@ const CATEGORIES: Record<ArgCategory, string> = {
   zmq: "ZeroMQ notification options:",
   debug: "Debugging/Testing options:",
   chain: "Chain selection options:",
+  relay: "Node relay options:",
+  blockcreation: "Block creation options:",
   rpc: "RPC server options:",
   cli: "CLI Commands:",
   ipc: "IPC interprocess connection options:",

@@ -34,6 +34,7 @@
  * @module
  */
 import { absolutePath, type Args, ArgsError } from "./args.ts";
+import { parseMoney } from "../bitcoin/amount.ts";
 
 /**
  * A start-up failure: printed as `Error: <message>` on stderr, exit status 1.
@@ -51,6 +52,36 @@ export class StartupError extends Error {
 export class ConfigFileError extends StartupError {
   /** The error's name. */
   override name = "ConfigFileError";
+}
+
+/**
+ * The satoshis of amount option `-name` (Core's `ParseMoney`, a negation
+ * reading as 0), or undefined when unset; throws {@linkcode StartupError}
+ * with Core's `AmountErrMsg` when it is no amount.
+ *
+ * @example
+ * ```ts
+ * import { Args } from "./args.ts";
+ * import { amountArg, StartupError } from "./config.ts";
+ * const args = new Args([{ name: "minrelaytxfee", help: "", category: "relay" }]);
+ * args.parseCommandLine(["-minrelaytxfee=0.0001"]);
+ * if (amountArg(args, "minrelaytxfee") !== 10_000n) throw new Error("amount");
+ * args.parseCommandLine(["-minrelaytxfee=x"]);
+ * try {
+ *   amountArg(args, "minrelaytxfee");
+ *   throw new Error("accepted");
+ * } catch (error) {
+ *   if (!(error instanceof StartupError)) throw error;
+ *   if (error.message !== "Invalid amount for -minrelaytxfee=<amount>: 'x'") throw error;
+ * }
+ * ```
+ */
+export function amountArg(args: Args, name: string): bigint | undefined {
+  const text = args.get(name);
+  if (text === undefined) return undefined;
+  const value = parseMoney(text);
+  if (value === null) throw new StartupError(`Invalid amount for -${name}=<amount>: '${text}'`);
+  return value;
 }
 
 /** A line to log once the log is open, and maybe to print on stderr at once. */

@@ -90,7 +90,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     await rpc.start();
   }
   const chain = node.use(ChainState.open(options.netDir));
-  const mempool = node.use(new Mempool(chain));
+  const mempool = node.use(new Mempool(chain, options.mempoolPolicy));
   if (options.persistMempool) {
     // Core's -persistmempool: loaded before RPC answers, saved once RPC has stopped.
     const file = join(options.netDir, MEMPOOL_FILE);

@@ -31,7 +31,10 @@ import {
 } from "./zmq/options.ts";
 import { absolutePath, Args, ArgsError, type ArgSpec } from "./args.ts";
 import { DEFAULT_BAN_TIME } from "./net/banman.ts";
+import { MEMPOOL_OPTIONS, mempoolPolicyOf } from "./mempool/options.ts";
+import type { MempoolPolicy } from "./mempool/policy.ts";
 import {
+  amountArg,
   HIDDEN,
   KNOWN_CHAINS,
   loadConfig,
@@ -284,6 +287,8 @@ export interface NodeOptions {
   txindex: boolean;
   /** `-blockfilterindex`: the basic block filters are kept, for getblockfilter and scanblocks. */
   blockFilterIndex: boolean;
+  /** The mempool's policy: `-maxmempool`, `-minrelaytxfee`, `-datacarriersize`, … (Core's defaults otherwise). */
+  mempoolPolicy: MempoolPolicy;
   /** `-persistmempool`: the mempool is saved to `<datadir>/regtest/mempool.dat` on stop and loaded on start. */
   persistMempool: boolean;
   /** `-daemon` (or `-daemonwait`): run in the background, as `deno task node` starts it. */
@@ -726,6 +731,7 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
       'Bind to Unix socket address and listen for incoming connections. Valid address values are "unix" to listen on the default path, <datadir>/regtest/node.sock, or "unix:/custom/path" to specify a custom path. Can be specified multiple times to listen on multiple paths. Default behavior is not to listen on any path. If relative paths are specified, they are interpreted relative to the network data directory. If paths include any parent directory components and the parent directories do not exist, they will be created.',
     category: "ipc",
   },
+  ...MEMPOOL_OPTIONS,
   // Accepted but not listed: -h and -?, the chains other than regtest (so that
   // combinations get bitcoind's error), and the spawn contract's arguments.
   // daemonized: `deno task node -daemon` started this node in the background (it says `1` on its
@@ -776,17 +782,6 @@ export function splitHostPort(
   if (!valid) return null;
   const host = rest.startsWith("[") && rest.endsWith("]") ? rest.slice(1, -1) : rest;
   return { host, port };
-}
-
-/** Core's `ParseMoney`: satoshis, or null. */
-export function parseMoney(text: string): number | null {
-  const match = /^[ \f\n\r\t\v]*(\d*)(?:\.(\d{0,8}))?[ \f\n\r\t\v]*$/.exec(text);
-  if (match === null || text.includes("\0")) return null;
-  const [, whole, fraction = ""] = match;
-  if (whole === "" && fraction === "" && !text.includes(".")) return null;
-  if (whole.length > 10) return null;
-  const value = Number(whole || "0") * 1e8 + Number(fraction.padEnd(8, "0"));
-  return value <= 21_000_000 * 1e8 ? value : null;
 }
 
 const COOKIE_MODES: Record<string, number> = { owner: 0o600, group: 0o640, all: 0o644 };
@@ -940,11 +935,8 @@ function nodeOptions(
     args.getAll("debugexclude"),
     args.getAll("loglevel"),
   );
-  const fallbackFeeText = args.get("fallbackfee");
-  const fallbackFee = fallbackFeeText === undefined ? 0 : parseMoney(fallbackFeeText);
-  if (fallbackFee === null) {
-    throw new StartupError(`Invalid amount for -fallbackfee=<amount>: '${fallbackFeeText}'`);
-  }
+  const mempoolPolicy = mempoolPolicyOf(args, notices);
+  const fallbackFee = Number(amountArg(args, "fallbackfee") ?? 0n);
   let keypool: number | undefined;
   if (args.isSet("keypool")) {
     try {
@@ -991,6 +983,7 @@ function nodeOptions(
     banTime: args.getInt("bantime", DEFAULT_BAN_TIME),
     txindex: args.getBool("txindex", false),
     blockFilterIndex,
+    mempoolPolicy,
     persistMempool: args.getBool("persistmempool", true),
     daemon,
     daemonWait,

@@ -12,12 +12,13 @@ import { assert, assertEquals, assertThrows } from "../../assert.ts";
 import {
   type NodeOptions,
   parseLogSettings,
-  parseMoney,
   parseNodeArgs,
   splitHostPort,
   StartupError,
 } from "../../../components/node/options.ts";
 import { nodePermissions } from "../../../components/node/permissions.ts";
+import { parseMoney } from "../../../components/bitcoin/amount.ts";
+import { DEFAULT_MEMPOOL_POLICY } from "../../../components/node/mempool/policy.ts";
 import { tempDir, type TempPath } from "../../helpers.ts";
 
 /** A fresh data directory holding `config` as bitcoin.conf (when given), removed on dispose. */
@@ -310,6 +311,93 @@ Deno.test("options: -blockfilterindex and -peerblockfilters as Core reads them",
   );
 });
 
+Deno.test("options: the mempool's relay options as bitcoind reads them", () => {
+  using temp = datadirWith("[regtest]\nblockmintxfee=0.00002\n");
+  const d = `-datadir=${temp.path}`;
+  assertEquals(optionsOf(["-regtest", d, "-noconf"]).mempoolPolicy, DEFAULT_MEMPOOL_POLICY);
+  const options = optionsOf([
+    "-regtest",
+    d,
+    "-maxmempool=50",
+    "-mempoolexpiry=2",
+    "-minrelaytxfee=0.0001",
+    "-incrementalrelayfee=0.00002",
+    "-dustrelayfee=0.0001",
+    "-datacarriersize=10",
+    "-nopermitbaremultisig",
+    "-acceptnonstdtxn",
+    "-bytespersigop=-1",
+    "-limitancestorcount=2",
+    "-limitancestorsize=10",
+    "-limitdescendantcount=3",
+    "-limitdescendantsize=20",
+  ]);
+  assertEquals(options.mempoolPolicy, {
+    minRelayFeeRate: 10_000n,
+    incrementalRelayFeeRate: 2_000n,
+    dustRelayFeeRate: 10_000n,
+    blockMinFeeRate: 2_000n,
+    maxMempoolBytes: 50_000_000,
+    expirySeconds: 7200,
+    maxDatacarrierBytes: 10,
+    permitBareMultisig: false,
+    requireStandard: false,
+    ancestorCount: 2,
+    ancestorSizeVbytes: 10_000,
+    descendantCount: 3,
+    descendantSizeVbytes: 20_000,
+    bytesPerSigop: 4_294_967_295, // Core's unsigned int
+  });
+  const deprecated = "Options '-datacarrier' or '-datacarriersize' are set but are marked as " +
+    "deprecated. They will be removed in a future version.";
+  assert(options.notices.some((n) => n.level === "warning" && n.message === deprecated));
+  // -nodatacarrier: no OP_RETURN output at all, whatever -datacarriersize says.
+  const none = optionsOf(["-regtest", d, "-nodatacarrier", "-datacarriersize=80"]);
+  assertEquals(none.mempoolPolicy.maxDatacarrierBytes, 0);
+  // -incrementalrelayfee alone raises -minrelaytxfee to it, and Core logs that.
+  const raised = optionsOf(["-regtest", d, "-incrementalrelayfee=0.00003"]);
+  assertEquals(raised.mempoolPolicy.minRelayFeeRate, 3_000n);
+  assert(
+    raised.notices.some((n) =>
+      n.message === "Increasing minrelaytxfee to 0.00003000 BTC/kvB to match incrementalrelayfee"
+    ),
+  );
+  assertEquals(optionsOf(["-regtest", d, "-nominrelaytxfee"]).mempoolPolicy.minRelayFeeRate, 0n);
+  const table: [string[], string][] = [
+    [["-maxmempool=4"], "-maxmempool must be at least 5 MB"],
+    [["-maxmempool=1"], "-maxmempool must be at least 5 MB"],
+    [["-maxmempool=-1"], "-maxmempool must be at least 5 MB"],
+    [["-maxmempool=10", "-limitdescendantsize=300"], "-maxmempool must be at least 12 MB"],
+    [["-minrelaytxfee=abc"], "Invalid amount for -minrelaytxfee=<amount>: 'abc'"],
+    [["-incrementalrelayfee=-1"], "Invalid amount for -incrementalrelayfee=<amount>: '-1'"],
+    [["-dustrelayfee=1e-5"], "Invalid amount for -dustrelayfee=<amount>: '1e-5'"],
+    [["-blockmintxfee=x"], "Invalid amount for -blockmintxfee=<amount>: 'x'"],
+  ];
+  for (const [argv, message] of table) {
+    assertEquals(errorOf(["-regtest", d, "-noconf", ...argv]), message, argv.join(" "));
+  }
+});
+
+Deno.test("options: the mempool options' help, as Core lists them", () => {
+  const help = parseNodeArgs(["-help"]);
+  const debug = parseNodeArgs(["-help-debug"]);
+  if (help.kind !== "print" || debug.kind !== "print") throw new Error("help");
+  const relay = help.text.indexOf("Node relay options:\n");
+  const creation = help.text.indexOf("Block creation options:\n");
+  assert(help.text.indexOf("Chain selection options:") < relay && relay < creation);
+  assert(creation < help.text.indexOf("RPC server options:"));
+  assert(
+    help.text.includes("\n  -maxmempool=<n>\n       Keep the transaction memory pool below <n>"),
+  );
+  assert(help.text.includes("\n  -minrelaytxfee=<amt>\n       Fees (in BTC/kvB) smaller than"));
+  assert(help.text.includes("mining and transaction creation (default: 0.000001)"));
+  assert(help.text.includes("\n  -blockmintxfee=<amt>\n       Set lowest fee rate (in BTC/kvB)"));
+  for (const hidden of ["-limitancestorcount", "-incrementalrelayfee", "-acceptnonstdtxn"]) {
+    assert(!help.text.includes(hidden), `${hidden} is debug-only`);
+    assert(debug.text.includes(`\n  ${hidden}`), hidden);
+  }
+});
+
 Deno.test("options: -help, -h, -? and -version print; help lists the node's options", () => {
   using temp = datadirWith();
   const datadir = temp.path;
@@ -357,10 +445,10 @@ Deno.test("options: log settings, money and host:port as Core reads them", () =>
     "Expected -loglevel=<category>:<loglevel>.",
   );
   assertEquals([parseMoney("0.0002"), parseMoney("1"), parseMoney("."), parseMoney(" 2.5 ")], [
-    20_000,
-    100_000_000,
-    0,
-    250_000_000,
+    20_000n,
+    100_000_000n,
+    0n,
+    250_000_000n,
   ]);
   for (const bad of ["", "abc", "-1", "1e5", "0.000000001", "21000001", "1 0"]) {
     assertEquals(parseMoney(bad), null, bad);
