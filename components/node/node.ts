@@ -24,7 +24,7 @@ import { BANLIST_FILE, BanMan } from "./net/mod.ts";
 import { RpcServer } from "../rpc/mod.ts";
 import { restHandlers } from "./rest/mod.ts";
 import type { NodeContext } from "./shell.ts";
-import { initialBlockDownload } from "./ipc/ibd.ts";
+import { subscribeTipSteps } from "./chain/tip_steps.ts";
 import { ZmqNotifications } from "./zmq/notifications.ts";
 
 /** Core's warm-up status while the block index loads. */
@@ -120,14 +120,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
       (m) => log.info(m),
     ))
     : undefined;
-  // Core's ZMQ notifications (-zmqpub*), following the chain after the mempool (its removals
-  // for a block come before the block's own messages, as Core's).
-  const zmq = options.zmq.length === 0 ? undefined : node.use(ZmqNotifications.start(options.zmq, {
-    chain,
-    mempool,
-    isInitialBlockDownload: initialBlockDownload(chain),
-    log: (message) => log.info(message),
-  }));
+  let zmq: ZmqNotifications | undefined;
   // Core's BanMan: banlist.json read (and written back swept) at start, written on every
   // change and once more on stop.
   const banman = new BanMan({
@@ -140,7 +133,11 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
   const services = new NodeServices({
     chain,
     mempool,
-    zmq,
+    zmq: {
+      get active() {
+        return zmq?.active ?? [];
+      },
+    },
     txindex,
     blockFilterIndex,
     banman,
@@ -152,14 +149,32 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     deprecatedRpc: options.rpc.deprecated,
   });
   ready = services;
+  // Core's ZMQ notifications (-zmqpub*), following the chain after the mempool (its removals
+  // for a block come before the block's own messages, as Core's); its lines are -debug=zmq's.
+  if (options.zmq.length > 0) {
+    zmq = node.use(ZmqNotifications.start(options.zmq, {
+      chain,
+      mempool,
+      isInitialBlockDownload: services.isInitialBlockDownload,
+      log: (message) => log.debug("zmq", message),
+      warn: (message) => log.warning(message),
+    }));
+  }
   // Core logs UpdateTip for every block connected or disconnected, each time with the new tip.
   node.use(chain.subscribe({
     blockConnected: ({ entry }) => log.info(updateTipLine(entry, services)),
     blockDisconnected: ({ entry }) => log.info(updateTipLine(entry.prev!, services)),
-    // -blocknotify: once the chain settles on a new tip, not in initial block download (Core's
-    // NotifyBlockTip with SynchronizationState::POST_INIT).
-    tipChanged: (tip) => {
-      if (!services.isInitialBlockDownload()) node.notifications.blockTip(tip.hash);
+  }));
+  // -blocknotify: each step of an activation, not in initial block download (Core's blockTip
+  // notification with SynchronizationState::POST_INIT), and the tip an invalidateblock leaves
+  // (Core's InvalidateBlock tells it too).
+  const notifyTip = (hash: Uint8Array) => {
+    if (!services.isInitialBlockDownload()) node.notifications.blockTip(hash);
+  };
+  node.use(subscribeTipSteps(chain, {
+    step: (entry) => notifyTip(entry.hash),
+    settled: (tip, stepped) => {
+      if (!stepped) notifyTip(tip.hash);
     },
   }));
   log.info(

@@ -1005,19 +1005,18 @@ function nodeOptions(
 }
 
 /**
- * The ZMQ notifiers, each address one this node serves (`tcp://host:port`)
- * and each high-water mark a count: a startup error otherwise, where Core
- * would start without its notifications and say so only with `-debug=zmq`.
+ * The ZMQ notifiers, each address one this node serves (`tcp://host:port`):
+ * a startup error otherwise, where Core would start without its
+ * notifications and say so only with `-debug=zmq`.
  */
 function zmqOptions(args: Args): ZmqNotifier[] {
   const notifiers = zmqNotifiersOf(args);
-  for (const { type, address, hwm } of notifiers) {
+  for (const { type, address } of notifiers) {
     try {
       zmqEndpoint(address);
     } catch (error) {
       throw new StartupError(`-zmq${type}=${(error as Error).message}`);
     }
-    if (hwm < 0) throw new StartupError(`-zmq${type}hwm=${hwm}: a high water mark is 0 or more`);
   }
   return notifiers;
 }

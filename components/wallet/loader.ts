@@ -61,7 +61,11 @@ function removeIfThere(path: string): void {
   } catch { /* not there, or a folder not empty */ }
 }
 
-/** What is at `path`, or null when nothing is. */
+/**
+ * What is at `path`, or null when nothing is; a path that cannot be looked
+ * at (a name too long, a folder not searchable) fails as Core's
+ * `MakeWalletDatabase` does (-4 `Failed to access database path …`).
+ */
 function statOrNull(path: string): Deno.FileInfo | null {
   try {
     return Deno.statSync(path);
@@ -70,7 +74,11 @@ function statOrNull(path: string): Deno.FileInfo | null {
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
       return null;
     }
-    throw error;
+    const reason = (error as Error).message.replace(/ \(os error \d+\).*$/s, "");
+    throw new WalletError(
+      Code.WALLET,
+      `Failed to access database path '${path}': filesystem error: cannot get symlink status: ${reason} [${path}]`,
+    );
   }
 }
 
@@ -319,6 +327,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     return await this.#once(name, async () => {
       checkName(name);
       const dir = this.#dir(name);
+      statOrNull(dir); // a path that cannot be looked at fails first, as Core's
       let exists = this.#wallets.has(name);
       try {
         Deno.statSync(`${dir}/${WALLET_FILE}`);

@@ -32,7 +32,8 @@
  * {
  *   using chain = ChainState.open(dir);
  *   using mempool = new Mempool(chain);
- *   const sources = { chain, mempool, isInitialBlockDownload: () => false, log: () => {} };
+ *   const quiet = () => {};
+ *   const sources = { chain, mempool, isInitialBlockDownload: () => false, log: quiet, warn: quiet };
  *   await using zmq = ZmqNotifications.start([{ type: "pubhashblock", address, hwm: 1000 }], sources);
  *   if (zmq.active.length !== 1) throw new Error("one notifier publishing");
  * }
@@ -42,7 +43,8 @@
  */
 import type { Block } from "../chain/block.ts";
 import { encodeBlock } from "../chain/block.ts";
-import type { BlockEntry, ChainState } from "../chain/chainstate.ts";
+import type { ChainState } from "../chain/chainstate.ts";
+import { subscribeTipSteps } from "../chain/tip_steps.ts";
 import type { Hash } from "../chain/hash.ts";
 import { encodeTx, type Tx, txid } from "../chain/tx.ts";
 import type { Mempool } from "../mempool/mod.ts";
@@ -76,8 +78,10 @@ export interface ZmqSources {
   readonly mempool: Mempool;
   /** Whether the node is in initial block download (no `hashblock` then). */
   readonly isInitialBlockDownload: () => boolean;
-  /** Where a failed bind or a dropped subscriber is told of. */
+  /** Where what Core logs under `-debug=zmq` goes (notifiers ready, subscribers dropped). */
   readonly log: (line: string) => void;
+  /** Where an address that cannot be bound is told of (Core only logs it under `-debug=zmq`). */
+  readonly warn: (line: string) => void;
 }
 
 /** The node's ZMQ notifications: its sockets and what feeds them. */
@@ -85,8 +89,6 @@ export class ZmqNotifications implements AsyncDisposable {
   readonly #publishers: Publisher[];
   readonly #sockets: ZmtpPublisher[];
   readonly #subscriptions: Disposable[] = [];
-  /** The last block connected since the tip last settled, for `hashblock` and `rawblock`. */
-  #connected: { entry: BlockEntry; block: Block } | null = null;
 
   private constructor(publishers: Publisher[], sockets: ZmtpPublisher[], sources: ZmqSources) {
     this.#publishers = publishers;
@@ -97,19 +99,17 @@ export class ZmqNotifications implements AsyncDisposable {
         blockConnected: ({ block, entry, txids }) => {
           block.txs.forEach((tx, i) => this.#transaction(tx, txids[i]));
           this.#sequence(entry.hash, "C");
-          this.#connected = { entry, block };
         },
         blockDisconnected: ({ block, entry, txids }) => {
           block.txs.forEach((tx, i) => this.#transaction(tx, txids[i]));
           this.#sequence(entry.hash, "D");
         },
-        tipChanged: (tip) => {
-          const connected = this.#connected;
-          this.#connected = null;
-          // Core's UpdatedBlockTip: not in initial block download, nor for a tip that only went back.
-          if (connected === null || sources.isInitialBlockDownload()) return;
-          if (connected.entry.hash !== tip.hash) return;
-          this.#block(tip.hash, connected.block);
+      }),
+      // Core's UpdatedBlockTip: each step of an activation, not in initial block download, none
+      // for a tip that only went back.
+      subscribeTipSteps(sources.chain, {
+        step: (entry, block) => {
+          if (!sources.isInitialBlockDownload()) this.#block(entry.hash, block);
         },
       }),
       sources.mempool.subscribe({
@@ -142,7 +142,7 @@ export class ZmqNotifications implements AsyncDisposable {
         );
       }
     } catch (error) {
-      sources.log(
+      sources.warn(
         `zmq: Error: Failed to bind address, msg: ${
           error instanceof Error ? error.message : error
         }`,
@@ -154,7 +154,7 @@ export class ZmqNotifications implements AsyncDisposable {
       new Publisher(notifier, sockets.get(notifier.address)!)
     );
     for (const { notifier } of publishers) {
-      sources.log(`zmq: Notifier ${notifier.type} ready (address = ${notifier.address})`);
+      sources.log(`Notifier ${notifier.type} ready (address = ${notifier.address})`);
     }
     return new ZmqNotifications(publishers, [...sockets.values()], sources);
   }

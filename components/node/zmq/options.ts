@@ -55,13 +55,15 @@ export interface ZmqSettings {
  * mark.
  */
 export function zmqNotifiersOf(args: ZmqSettings): ZmqNotifier[] {
-  return ZMQ_TYPES.flatMap((type) =>
-    args.getAll(`zmq${type}`).map((given) => ({
+  return ZMQ_TYPES.flatMap((type) => {
+    const hwm = args.getInt(`zmq${type}hwm`, DEFAULT_ZMQ_SNDHWM);
+    return args.getAll(`zmq${type}`).map((given) => ({
       type,
       address: given.startsWith("unix:") ? `ipc://${given.slice(5)}` : given,
-      hwm: args.getInt(`zmq${type}hwm`, DEFAULT_ZMQ_SNDHWM),
-    }))
-  );
+      // Core's SetOutboundMessageHighWaterMark keeps the default for a negative one.
+      hwm: hwm < 0 ? DEFAULT_ZMQ_SNDHWM : hwm,
+    }));
+  });
 }
 
 /**

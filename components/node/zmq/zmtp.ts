@@ -40,6 +40,8 @@ export interface ZmtpOptions {
   readonly hwm: number;
   /** Bytes queued per subscriber before new messages are dropped for it (64 MiB). */
   readonly maxQueuedBytes?: number;
+  /** Bytes queued for all subscribers together before new messages are dropped (256 MiB). */
+  readonly maxPublisherBytes?: number;
   /** Subscribers at once; later connections are closed at once (256). */
   readonly maxSubscribers?: number;
   /** Where a refused or failed subscriber is told of (nowhere by default). */
@@ -52,6 +54,8 @@ export interface ZmtpOptions {
 const MAX_INCOMING_FRAME = 4096;
 /** The most prefixes one subscriber may hold. */
 const MAX_SUBSCRIPTIONS = 1024;
+/** The most bytes of prefixes one subscriber may hold (the topics here are a few bytes each). */
+const MAX_PREFIX_BYTES = 64 * 1024;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -164,58 +168,101 @@ class Incoming {
   }
 }
 
+/** Bytes the queued messages of all of one publisher's subscribers hold, against its budget. */
+interface ByteBudget {
+  used: number;
+  readonly limit: number;
+}
+
 /** A connected subscriber: its prefixes and its queue of messages to send. */
 class Subscriber {
   readonly #conn: Deno.Conn;
-  readonly #options: Required<Omit<ZmtpOptions, "log">>;
+  readonly #hwm: number;
+  readonly #maxQueuedBytes: number;
+  readonly #budget: ByteBudget;
   /** Prefixes (as latin-1 text of their bytes) with how often each was subscribed. */
-  readonly prefixes = new Map<string, number>();
+  readonly #prefixes = new Map<string, number>();
+  #prefixBytes = 0;
+  /** What {@linkcode Subscriber.wants} answered per topic, until the prefixes change. */
+  readonly #wanted = new Map<string, boolean>();
   #queue: Uint8Array[][] = [];
   #queuedBytes = 0;
+  /** A PONG to write between two messages (at most one waits). */
+  #pong: Uint8Array | null = null;
   #writing = false;
   #closed = false;
   ready = false;
 
-  constructor(conn: Deno.Conn, options: Required<Omit<ZmtpOptions, "log">>) {
+  constructor(conn: Deno.Conn, hwm: number, maxQueuedBytes: number, budget: ByteBudget) {
     this.#conn = conn;
-    this.#options = options;
+    this.#hwm = hwm;
+    this.#maxQueuedBytes = maxQueuedBytes;
+    this.#budget = budget;
   }
 
-  /** Whether `topic` starts with one of its prefixes. */
   /** Messages waiting to be written. */
   get queued(): number {
     return this.#queue.length;
   }
 
-  wants(topic: string): boolean {
-    for (const prefix of this.prefixes.keys()) if (topic.startsWith(prefix)) return true;
-    return false;
+  /** Distinct prefixes subscribed. */
+  get prefixCount(): number {
+    return this.#prefixes.size;
   }
 
-  /** Queues `frames` (already encoded), unless its marks are reached: then they are dropped. */
+  /** Whether `topic` starts with one of its prefixes. */
+  wants(topic: string): boolean {
+    let wanted = this.#wanted.get(topic);
+    if (wanted === undefined) {
+      wanted = false;
+      for (const prefix of this.#prefixes.keys()) if (topic.startsWith(prefix)) wanted = true;
+      this.#wanted.set(topic, wanted);
+    }
+    return wanted;
+  }
+
+  /**
+   * Queues `frames` (already encoded), unless a mark is reached (its
+   * messages, its bytes, or the publisher's bytes): then they are dropped.
+   */
   send(frames: Uint8Array[], bytes: number): void {
     if (this.#closed) return;
-    // A mark of 0 is libzmq's "no limit": the bound on bytes still holds.
-    const { hwm, maxQueuedBytes } = this.#options;
+    // A mark of 0 is libzmq's "no limit": the bounds on bytes still hold.
     if (
-      (hwm > 0 && this.#queue.length >= hwm) || this.#queuedBytes + bytes > maxQueuedBytes
+      (this.#hwm > 0 && this.#queue.length >= this.#hwm) ||
+      this.#queuedBytes + bytes > this.#maxQueuedBytes ||
+      this.#budget.used + bytes > this.#budget.limit
     ) return;
     this.#queue.push(frames);
     this.#queuedBytes += bytes;
-    if (!this.#writing) this.#drain();
+    this.#budget.used += bytes;
+    this.#drain();
   }
 
-  /** Writes what is queued, one message after another. */
+  /** Answers a PING, between two messages (one PONG waits at most: a later replaces it). */
+  pong(context: Uint8Array): void {
+    this.#pong = frame(commandBody("PONG", context), false, true);
+    this.#drain();
+  }
+
+  /** Writes what is queued, one message after another, a PONG only between two. */
   async #drain(): Promise<void> {
+    if (this.#writing) return;
     this.#writing = true;
     try {
-      while (this.#queue.length > 0 && !this.#closed) {
-        const frames = this.#queue.shift()!;
+      while (!this.#closed) {
+        const pong = this.#pong;
+        this.#pong = null;
+        if (pong !== null) await this.write(pong);
+        const frames = this.#queue.shift();
+        if (frames === undefined) {
+          if (this.#pong === null) break;
+          continue;
+        }
         for (const part of frames) {
           this.#queuedBytes -= part.length;
-          for (let written = 0; written < part.length;) {
-            written += await this.#conn.write(part.subarray(written));
-          }
+          this.#budget.used -= part.length;
+          await this.write(part);
         }
       }
     } catch {
@@ -225,28 +272,48 @@ class Subscriber {
     }
   }
 
-  /** Writes `bytes` ahead of the queue (the handshake's own). */
+  /** Writes `bytes` whole (the handshake's, or a message's part). */
   async write(bytes: Uint8Array): Promise<void> {
     for (let written = 0; written < bytes.length;) {
       written += await this.#conn.write(bytes.subarray(written));
     }
   }
 
-  subscribe(prefix: Uint8Array, on: boolean): void {
+  /** Adds `prefix` (a prefix subscribed twice needs two cancels, as libzmq's). */
+  subscribe(prefix: Uint8Array): void {
     const key = String.fromCharCode(...prefix);
-    const count = this.prefixes.get(key) ?? 0;
-    if (on) {
-      if (count === 0 && this.prefixes.size >= MAX_SUBSCRIPTIONS) {
+    const count = this.#prefixes.get(key) ?? 0;
+    if (count === 0) {
+      if (this.#prefixes.size >= MAX_SUBSCRIPTIONS) {
         throw new Error(`more than ${MAX_SUBSCRIPTIONS} subscriptions`);
       }
-      this.prefixes.set(key, count + 1);
-    } else if (count <= 1) this.prefixes.delete(key);
-    else this.prefixes.set(key, count - 1);
+      if (this.#prefixBytes + prefix.length > MAX_PREFIX_BYTES) {
+        throw new Error(`subscriptions of more than ${MAX_PREFIX_BYTES} bytes in all`);
+      }
+      this.#prefixBytes += prefix.length;
+      this.#wanted.clear();
+    }
+    this.#prefixes.set(key, count + 1);
+  }
+
+  /** Takes one subscription of `prefix` back. */
+  cancel(prefix: Uint8Array): void {
+    const key = String.fromCharCode(...prefix);
+    const count = this.#prefixes.get(key) ?? 0;
+    if (count > 1) this.#prefixes.set(key, count - 1);
+    else if (count === 1) {
+      this.#prefixes.delete(key);
+      this.#prefixBytes -= prefix.length;
+      this.#wanted.clear();
+    }
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const frames of this.#queue) {
+      for (const part of frames) this.#budget.used -= part.length;
+    }
     this.#queue = [];
     this.#queuedBytes = 0;
     try {
@@ -258,7 +325,8 @@ class Subscriber {
 /** A PUB socket listening on one TCP address. */
 export class ZmtpPublisher implements AsyncDisposable {
   readonly #listener: Deno.TcpListener;
-  readonly #options: Required<Omit<ZmtpOptions, "log">>;
+  readonly #options: Required<Omit<ZmtpOptions, "log" | "maxPublisherBytes">>;
+  readonly #budget: ByteBudget;
   readonly #log: (line: string) => void;
   readonly #subscribers = new Set<Subscriber>();
   readonly #accepting: Promise<void>;
@@ -272,6 +340,7 @@ export class ZmtpPublisher implements AsyncDisposable {
       maxSubscribers: options.maxSubscribers ?? 256,
       handshakeMs: options.handshakeMs ?? 10_000,
     };
+    this.#budget = { used: 0, limit: options.maxPublisherBytes ?? 256 * 1024 * 1024 };
     this.#log = options.log ?? (() => {});
     this.#accepting = this.#accept();
   }
@@ -293,6 +362,13 @@ export class ZmtpPublisher implements AsyncDisposable {
   get subscribers(): number {
     let count = 0;
     for (const subscriber of this.#subscribers) if (subscriber.ready) count++;
+    return count;
+  }
+
+  /** Prefixes subscribed, over all subscribers (a prefix subscribed twice counts once). */
+  get subscriptions(): number {
+    let count = 0;
+    for (const subscriber of this.#subscribers) count += subscriber.prefixCount;
     return count;
   }
 
@@ -326,15 +402,22 @@ export class ZmtpPublisher implements AsyncDisposable {
       let conn: Deno.Conn;
       try {
         conn = await this.#listener.accept();
-      } catch {
-        return; // closed
+      } catch (error) {
+        if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+          return; // closed
+        }
+        // Out of descriptors, a connection aborted: the socket goes on, after a breath.
+        this.#log(`accepting a subscriber failed: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
       }
       if (this.#subscribers.size >= this.#options.maxSubscribers) {
-        this.#log(`zmq: refusing a subscriber: ${this.#options.maxSubscribers} are connected`);
+        this.#log(`refusing a subscriber: ${this.#options.maxSubscribers} are connected`);
         conn.close();
         continue;
       }
-      const subscriber = new Subscriber(conn, this.#options);
+      const { hwm, maxQueuedBytes } = this.#options;
+      const subscriber = new Subscriber(conn, hwm, maxQueuedBytes, this.#budget);
       this.#subscribers.add(subscriber);
       const serving = this.#serve(conn, subscriber).finally(() => {
         this.#subscribers.delete(subscriber);
@@ -369,26 +452,26 @@ export class ZmtpPublisher implements AsyncDisposable {
         clearTimeout(late);
       }
       subscriber.ready = true;
+      // Whether the next data frame begins a message (libzmq reads a subscription from it).
+      let first = true;
       for (;;) {
         const next = await incoming.frame();
         if (next.command) {
           const { name, data } = commandName(next.body);
-          if (name === "SUBSCRIBE") subscriber.subscribe(data, true);
-          else if (name === "CANCEL") subscriber.subscribe(data, false);
-          else if (name === "PING") {
-            // PONG carries the ping's context (after its 2-byte TTL).
-            await subscriber.write(frame(commandBody("PONG", data.subarray(2)), false, true));
-          }
+          if (name === "SUBSCRIBE") subscriber.subscribe(data);
+          else if (name === "CANCEL") subscriber.cancel(data);
+          // PONG carries the ping's context (after its 2-byte TTL).
+          else if (name === "PING") subscriber.pong(data.subarray(2));
           continue;
         }
-        // ZMTP 3.0: a message whose first byte is 1 subscribes, 0 unsubscribes; others are ignored.
-        if (!next.more && next.body.length > 0 && next.body[0] <= 1) {
-          subscriber.subscribe(next.body.subarray(1), next.body[0] === 1);
-        }
+        // ZMTP 3.0: a message whose first byte is 1 subscribes, 0 cancels; others are ignored.
+        if (first && next.body[0] === 1) subscriber.subscribe(next.body.subarray(1));
+        else if (first && next.body[0] === 0) subscriber.cancel(next.body.subarray(1));
+        first = !next.more;
       }
     } catch (error) {
       if (subscriber.ready || !/closed the connection/.test(String(error))) {
-        this.#log(`zmq: subscriber dropped: ${error instanceof Error ? error.message : error}`);
+        this.#log(`subscriber dropped: ${error instanceof Error ? error.message : error}`);
       }
     }
   }

@@ -38,10 +38,14 @@ Deno.test("node: -startupnotify, -blocknotify and -shutdownnotify run as bitcoin
   const hashes: string[] = await node.call("generatetoaddress", [3, address]);
   await waitFor(() => lines(file("tips")).length === 3, 20_000, "three -blocknotify runs");
   assertEquals(lines(file("tips")).sort(), [...hashes].sort());
-  // A reorganisation: the tip goes back and forward again, each settled tip once.
-  await node.call("invalidateblock", [hashes[2]]);
+  // The tip taken back (Core's InvalidateBlock tells the tip it leaves), then forward again by
+  // two blocks at once: each step of the activation told, as Core's.
+  await node.call("invalidateblock", [hashes[1]]);
   await waitFor(() => lines(file("tips")).length === 4, 20_000, "the tip after invalidateblock");
-  assertEquals(lines(file("tips"))[3], hashes[1]);
+  assertEquals(lines(file("tips"))[3], hashes[0]);
+  await node.call("reconsiderblock", [hashes[1]]);
+  await waitFor(() => lines(file("tips")).length === 6, 20_000, "the two steps");
+  assertEquals(lines(file("tips")).slice(4).sort(), [hashes[1], hashes[2]].sort());
   assertEquals(await node.stop(), 0);
   assertEquals(lines(file("bye1")), ["one"]);
   assertEquals(lines(file("bye2")), ["two"]);

@@ -121,17 +121,17 @@ Deno.test("sandboxed node: the sandbox's options, files outside regtest/ and bad
       `${option}: the supervisor keeps the node running`,
     );
   }
-  // A ZMQ address this node does not serve, or a negative mark, is a startup error.
+  // A ZMQ address this node does not serve is a startup error.
   assertThrows(
     () => planNode(node, state, ["-zmqpubrawtx=ipc:///tmp/z"]),
     StartupError,
     "-zmqpubrawtx=ipc:///tmp/z: a ZMQ address here is tcp://<host>:<port>",
   );
-  assertThrows(
-    () => planNode(node, state, ["-zmqpubrawtx=tcp://127.0.0.1:1", "-zmqpubrawtxhwm=-1"]),
-    StartupError,
-    "-zmqpubrawtxhwm=-1: a high water mark is 0 or more",
-  );
+  // A negative mark keeps the default, as Core's.
+  const negative = plan(state, ["-zmqpubrawtx=tcp://127.0.0.1:1", "-zmqpubrawtxhwm=-1"]);
+  assertEquals(negative.options.zmq, [
+    { type: "pubrawtx", address: "tcp://127.0.0.1:1", hwm: 1000 },
+  ]);
   assertEquals(planNode(node, state, ["-version"]).kind, "print");
 });
 

@@ -192,6 +192,7 @@ Deno.test("enumeratesigners without -signer, and help's Signer section in Core's
     "== Signer ==",
     "== Util ==",
     "== Wallet ==",
+    "== Zmq ==",
   ]);
   assertEquals(sections[5], "== Signer ==\nenumeratesigners");
   const blockchain = sections[0].split("\n");

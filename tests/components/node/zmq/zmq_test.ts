@@ -228,12 +228,25 @@ Deno.test({
   assertEquals(subscriber.take(sequence).map(label), [`${a2} D`, `${a1} D`, `${secondTxid} A`]);
   assertEquals(subscriber.take(blocks), []);
   subscriber.take(txs);
-  // Reconnected in one step: C, C, and one hashblock and rawblock, for the tip.
+  // Reconnected: C, C, and a hashblock and rawblock for each step of the activation (Core's
+  // ActivateBestChainStep ends as soon as the tip beats where it began: here, each block).
   await node.call("reconsiderblock", [a1]);
-  await delivered([[blocks, 2], [txs, 6], [sequence, 2]], "the reconnections");
+  await delivered([[blocks, 4], [txs, 6], [sequence, 2]], "the reconnections");
   assertEquals(subscriber.take(sequence).map(label), [`${a1} C`, `${a2} C`]);
   assertEquals(subscriber.take(blocks).map((m) => [m.topic, m.body.slice(0, 64)]), [
+    ["hashblock", a1],
+    ["rawblock", (await node.call("getblock", [a1, 0])).slice(0, 64)],
     ["hashblock", a2],
     ["rawblock", (await node.call("getblock", [a2, 0])).slice(0, 64)],
   ]);
+});
+
+Deno.test("zmq: an address that cannot be bound leaves the node without ZMQ notifications, said in its log, as Core", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const address = `tcp://127.0.0.1:${taken.addr.port}`;
+  await using node = await startRealNode({ args: [`-zmqpubhashblock=${address}`] });
+  assertEquals(await node.call("getzmqnotifications"), []);
+  await node.call("generatetoaddress", [1, ADDRESS]);
+  const log = Deno.readTextFileSync(`${node.datadir}/regtest/debug.log`);
+  assertEquals(log.includes("zmq: Error: Failed to bind address, msg: "), true, log);
 });

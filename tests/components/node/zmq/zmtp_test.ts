@@ -75,7 +75,6 @@ Deno.test("zmtp: a peer that is not ZMTP, a PUSH socket, an oversized frame and 
   await using publisher = ZmtpPublisher.bind({ hostname: "127.0.0.1", port: 0 }, {
     hwm: 10,
     log: (line) => logged.push(line),
-    handshakeMs: 200,
   });
   const { port } = publisher;
   const http = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -89,10 +88,19 @@ Deno.test("zmtp: a peer that is not ZMTP, a PUSH socket, an oversized frame and 
   await big.write(Uint8Array.of(2, 0, 0, 0, 0, 0, 1, 0, 0)); // a 65,536-byte frame announced
   await readAll(big);
   big.close();
-  const silent = await Deno.connect({ hostname: "127.0.0.1", port });
-  await readAll(silent); // closed by the publisher after handshakeMs
-  silent.close();
-  await waitFor(() => logged.length === 4, 5_000, "four lines");
+  await waitFor(() => logged.length === 3, 5_000, "three lines");
+  // A peer that says nothing is closed once its time to finish the handshake is up.
+  {
+    await using quick = ZmtpPublisher.bind({ hostname: "127.0.0.1", port: 0 }, {
+      hwm: 10,
+      log: (line) => logged.push(line),
+      handshakeMs: 200,
+    });
+    const silent = await Deno.connect({ hostname: "127.0.0.1", port: quick.port });
+    await readAll(silent);
+    silent.close();
+    await waitFor(() => logged.length === 4, 5_000, "the silent peer's line");
+  }
   assert(logged[0].includes("not a ZMTP peer"), logged[0]);
   assert(logged[1].includes("a PUSH socket cannot subscribe to a PUB socket"), logged[1]);
   assert(logged[2].includes("a frame of 65536 bytes"), logged[2]);
@@ -114,7 +122,8 @@ Deno.test("zmtp: one connection past the bound is closed at once; a subscriber t
   assertEquals((await readAll(refused)).length, 0);
   refused.close();
   assert(logged.some((line) => line.includes("2 are connected")), logged.join("\n"));
-  await waitFor(() => publisher.subscribers === 2, 5_000, "two subscribers");
+  // Both subscribed to everything (the subscription is read after the handshake).
+  await waitFor(() => publisher.subscriptions === 2, 5_000, "two subscriptions");
   // The reader reads everything; the stalled one reads nothing (its socket buffers fill).
   const topic = encoder.encode("rawblock");
   const payload = new Uint8Array(128 * 1024);
@@ -141,4 +150,84 @@ Deno.test("zmtp: one connection past the bound is closed at once; a subscriber t
   stalled.close();
   reader.close();
   await reading;
+});
+
+/** The complete frames of a ZMTP stream after the greeting: their flags and bodies. */
+function complete(bytes: Uint8Array): { flags: number; body: Uint8Array }[] {
+  const frames: { flags: number; body: Uint8Array }[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let at = 64; at + 2 <= bytes.length;) {
+    const flags = bytes[at];
+    const long = (flags & 2) !== 0;
+    if (long && at + 9 > bytes.length) break;
+    const size = long ? Number(view.getBigUint64(at + 1)) : bytes[at + 1];
+    const start = at + (long ? 9 : 2);
+    if (start + size > bytes.length) break;
+    frames.push({ flags, body: bytes.subarray(start, start + size) });
+    at = start + size;
+  }
+  return frames;
+}
+
+/**
+ * The whole messages and the PONGs' contexts among `frames` (the first,
+ * the publisher's READY, left out); fails on a command inside a message.
+ */
+function check(frames: { flags: number; body: Uint8Array }[]) {
+  let inMessage = false;
+  let messages = 0;
+  const contexts: string[] = [];
+  for (const { flags, body } of frames.slice(1)) {
+    if ((flags & 4) !== 0) {
+      assert(!inMessage, "a command inside a multipart message");
+      assertEquals(new TextDecoder().decode(body.subarray(1, 5)), "PONG");
+      contexts.push(new TextDecoder().decode(body.subarray(5)));
+      continue;
+    }
+    inMessage = (flags & 1) !== 0;
+    if (!inMessage) messages++;
+  }
+  return { messages, contexts };
+}
+
+Deno.test("zmtp: a PONG goes between two messages, never inside one, however large the messages in flight", async () => {
+  await using publisher = ZmtpPublisher.bind({ hostname: "127.0.0.1", port: 0 }, { hwm: 1000 });
+  const conn = await subscribed(publisher.port);
+  await waitFor(() => publisher.subscriptions === 1, 5_000, "the subscription");
+  const payload = new Uint8Array(512 * 1024).fill(7);
+  for (let i = 0; i < 20; i++) {
+    publisher.publish([encoder.encode("rawblock"), payload, Uint8Array.of(i, 0, 0, 0)]);
+  }
+  // PINGs (TTL 0, context "ctx<i>") while those are being written.
+  for (let i = 0; i < 5; i++) {
+    await conn.write(
+      frame(4, Uint8Array.of(4, ...encoder.encode("PING"), 0, 0, ...encoder.encode(`ctx${i}`))),
+    );
+  }
+  // Read until all 20 messages are in, then one more PING ("end"), whose PONG closes the stream.
+  let bytes = new Uint8Array(0);
+  const chunk = new Uint8Array(1 << 20);
+  let messages = 0;
+  let contexts: string[] = [];
+  let sentEnd = false;
+  while (!contexts.includes("end")) {
+    const n = await conn.read(chunk);
+    assert(n !== null, "the publisher closed the connection");
+    const grown = new Uint8Array(bytes.length + n);
+    grown.set(bytes);
+    grown.set(chunk.subarray(0, n), bytes.length);
+    bytes = grown;
+    ({ messages, contexts } = check(complete(bytes)));
+    if (messages === 20 && !sentEnd) {
+      sentEnd = true;
+      await conn.write(
+        frame(4, Uint8Array.of(4, ...encoder.encode("PING"), 0, 0, ...encoder.encode("end"))),
+      );
+    }
+  }
+  conn.close();
+  assertEquals(messages, 20);
+  // Some of the five early PINGs may share a PONG (one waits at most): each answered is whole.
+  const early = contexts.filter((c) => c !== "end");
+  assert(early.length >= 1 && early.every((c) => /^ctx[0-4]$/.test(c)), contexts.join());
 });
