@@ -78,7 +78,17 @@ export async function startDaemon(
   await Deno.stdout.write(new TextEncoder().encode("Bitcoin Core starting\n"));
   const path = module instanceof URL ? module.pathname : module;
   const child = new Deno.Command("setsid", {
-    args: ["deno", "run", "--no-prompt", ...flags, path, ...argv, "-daemonized"],
+    // Its console is /dev/null, as bitcoind's once forked: its stdout carries the token alone.
+    args: [
+      "deno",
+      "run",
+      "--no-prompt",
+      ...flags,
+      path,
+      ...argv,
+      "-printtoconsole=0",
+      "-daemonized",
+    ],
     cwd,
     stdin: "null",
     stdout: wait ? "piped" : "null",

@@ -17,9 +17,9 @@ import { NODE_MAIN } from "./real_node.ts";
 
 const LAUNCHER = new URL("../../../components/node/launcher.ts", import.meta.url).pathname;
 
-/** `deno task node -regtest -datadir=<datadir> -rpcport=<port> <option>`, to the launcher's end. */
-async function taskNode(datadir: string, port: number, option: string) {
-  const argv = ["-regtest", `-datadir=${datadir}`, `-rpcport=${port}`, option];
+/** `deno task node -regtest -datadir=<datadir> -rpcport=<port> <options>`, to the launcher's end. */
+async function taskNode(datadir: string, port: number, ...options: string[]) {
+  const argv = ["-regtest", `-datadir=${datadir}`, `-rpcport=${port}`, ...options];
   const output = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -105,7 +105,8 @@ Deno.test("node: -daemonwait returns once the node answers, or with 1 and Core's
   using data = tempDir("daemon_");
   const port = freePort();
   try {
-    const started = await taskNode(data.path, port, "-daemonwait");
+    // -printtoconsole as well: the daemon's console is /dev/null, as bitcoind's.
+    const started = await taskNode(data.path, port, "-daemonwait", "-printtoconsole");
     assertEquals([started.code, started.stdout], [0, "Bitcoin Core starting\n"]);
     // Started: it answers now, without waiting.
     assertEquals(await rpc(data.path, port, "getblockcount"), 0);
