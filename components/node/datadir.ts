@@ -59,6 +59,13 @@ export function prepareDataDir(options: Pick<NodeOptions, "datadir" | "netDir">)
   }
 }
 
+/** bitcoind's error for a data directory another process has locked. */
+function alreadyRunning(dir: string): StartupError {
+  return new StartupError(
+    `Cannot obtain a lock on directory ${dir}. Bitcoin Core is probably already running.`,
+  );
+}
+
 /** The exclusive lock on a network data directory (`<dir>/.lock`). */
 export class DataDirLock implements Disposable {
   readonly #file: Deno.FsFile;
@@ -88,12 +95,49 @@ export class DataDirLock implements Disposable {
     } finally {
       if (!locked) file.close();
     }
-    if (!locked) {
-      throw new StartupError(
-        `Cannot obtain a lock on directory ${dir}. Bitcoin Core is probably already running.`,
-      );
-    }
+    if (!locked) throw alreadyRunning(dir);
     return new DataDirLock(dir, file);
+  }
+
+  /**
+   * Throws {@linkcode DataDirLock.acquire}'s error when another process
+   * holds `dir`'s lock, else returns, holding nothing: Core's
+   * `LockDirectories(probe_only)`, run before `-daemon` forks. Needs only
+   * read access (a lock on a `.lock` opened for reading); no `.lock` yet
+   * means no node has run there.
+   *
+   * @example
+   * ```ts
+   * import { DataDirLock } from "./datadir.ts";
+   * const dir = Deno.makeTempDirSync();
+   * DataDirLock.probe(dir); // never locked
+   * {
+   *   using _held = DataDirLock.acquire(dir);
+   *   let refused = "";
+   *   try {
+   *     DataDirLock.probe(dir);
+   *   } catch (error) {
+   *     refused = (error as Error).message;
+   *   }
+   *   if (!refused.startsWith("Cannot obtain a lock on directory")) throw new Error(refused);
+   * }
+   * DataDirLock.probe(dir); // released
+   * Deno.removeSync(dir, { recursive: true });
+   * ```
+   */
+  static probe(dir: string): void {
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(`${dir}/.lock`, { read: true });
+    } catch {
+      return;
+    }
+    try {
+      if (!file.tryLockSync(false)) throw alreadyRunning(dir);
+      file.unlockSync();
+    } finally {
+      file.close();
+    }
   }
 
   /** Releases the lock; the `.lock` file stays, as bitcoind leaves it. */

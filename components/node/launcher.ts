@@ -17,6 +17,8 @@
  *
  * @module
  */
+import { fileURLToPath } from "node:url";
+import { DataDirLock } from "./datadir.ts";
 import { nodePermissions } from "./permissions.ts";
 import { parseNodeArgs } from "./options.ts";
 
@@ -51,6 +53,8 @@ export async function launchNode(
     }
     flags = nodePermissions(startup.options);
     daemon = startup.options.daemon ? { wait: startup.options.daemonWait } : null;
+    // Core probes the lock before it forks: a node running there is said here, not lost.
+    if (daemon !== null) DataDirLock.probe(startup.options.netDir);
   } catch (error) {
     console.error(`Error: ${error instanceof Error ? error.message : error}`);
     return 1;
@@ -75,33 +79,47 @@ export async function startDaemon(
   cwd: string,
   wait: boolean,
 ): Promise<number> {
-  await Deno.stdout.write(new TextEncoder().encode("Bitcoin Core starting\n"));
-  const path = module instanceof URL ? module.pathname : module;
-  const child = new Deno.Command("setsid", {
-    // Its console is /dev/null, as bitcoind's once forked: its stdout carries the token alone.
-    args: [
-      "deno",
-      "run",
-      "--no-prompt",
-      ...flags,
-      path,
-      ...argv,
-      "-printtoconsole=0",
-      "-daemonized",
-    ],
-    cwd,
-    stdin: "null",
-    stdout: wait ? "piped" : "null",
-    stderr: "null",
-  }).spawn();
-  if (!wait) return 0;
-  let said = "";
-  for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
-    said += chunk;
-    if (said === "1") return 0;
+  try {
+    await Deno.stdout.write(new TextEncoder().encode("Bitcoin Core starting\n"));
+  } catch { /* a closed stdout does not stop the start, as bitcoind's std::cout */ }
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("setsid", {
+      // Its console is /dev/null, as bitcoind's once forked: its stdout carries the token alone.
+      args: [
+        "deno",
+        "run",
+        "--no-prompt",
+        ...flags,
+        modulePath(module),
+        ...argv,
+        "-printtoconsole=0",
+        "-daemonized",
+      ],
+      cwd,
+      stdin: "null",
+      stdout: wait ? "piped" : "null",
+      stderr: "null",
+    }).spawn();
+  } catch (error) {
+    console.error(`Error: fork_daemon() failed: ${error instanceof Error ? error.message : error}`);
+    return 1;
   }
+  child.unref();
+  if (!wait) return 0;
+  // The first byte decides: the token, or the node's end without it.
+  const reader = child.stdout.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  await child.stdout.cancel();
+  if (value?.[0] === 0x31) return 0;
   console.error("Error during initialization - check debug.log for details");
   return 1;
+}
+
+/** The file path of `module` (a URL's percent-escapes decoded). */
+function modulePath(module: string | URL): string {
+  return module instanceof URL ? fileURLToPath(module) : module;
 }
 
 /**
@@ -115,10 +133,9 @@ export async function runDenoModule(
   argv: readonly string[],
   cwd: string,
 ): Promise<number> {
-  const path = module instanceof URL ? module.pathname : module;
   // By name, as `--allow-run=deno` grants it (Deno.execPath() is the resolved binary).
   const child = new Deno.Command("deno", {
-    args: ["run", "--no-prompt", ...flags, path, ...argv],
+    args: ["run", "--no-prompt", ...flags, modulePath(module), ...argv],
     cwd,
     stdin: "inherit",
     stdout: "inherit",

@@ -19,6 +19,7 @@
 import { type BlockEntry, BlockFilterIndex, ChainState, hashToHex, TxIndex } from "./chain/mod.ts";
 import { join } from "node:path";
 import { Mempool, MEMPOOL_FILE, NO_MEMPOOL_FILE } from "./mempool/mod.ts";
+import { checkMempoolSize } from "./mempool/options.ts";
 import { nodeMethods, NodeServices } from "./methods/mod.ts";
 import { BANLIST_FILE, BanMan } from "./net/mod.ts";
 import { RpcServer } from "../rpc/mod.ts";
@@ -90,6 +91,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     await rpc.start();
   }
   const chain = node.use(ChainState.open(options.netDir));
+  checkMempoolSize(options.mempoolPolicy);
   const mempool = node.use(new Mempool(chain, options.mempoolPolicy));
   if (options.persistMempool) {
     // Core's -persistmempool: loaded before RPC answers, saved once RPC has stopped.

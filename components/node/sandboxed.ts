@@ -93,7 +93,8 @@ export function planNode(
 ): PlannedNode {
   for (const arg of userArgs) {
     const name = /^--?(?:no)?([a-z]+)(?:=|$)/.exec(arg)?.[1];
-    if (name === "daemon" || name === "daemonwait" || name === "daemonized") {
+    // -nodaemon and -daemon=0 change nothing: only asking for the background is refused.
+    if (/^--?(daemon|daemonwait|daemonized)(=1)?$/.test(arg)) {
       throw new SpawnNodeError(
         `${arg}: the supervisor keeps the node running; run the launcher itself in the background`,
       );

@@ -198,7 +198,12 @@ async function nodeProcess({ argv = Deno.args, start }: RunNodeOptions): Promise
     if (!spawned && needsShell(options)) {
       checkMayRunCommands(options.notify);
       notifications.use(
-        new CommandRunner({ commands: options.notify, log: (line) => log.info(line) }),
+        new CommandRunner({
+          commands: options.notify,
+          log: (line) => log.info(line),
+          // A daemon's stdout is the launcher's token pipe, then nobody's.
+          output: options.daemonized ? "null" : "inherit",
+        }),
       );
     }
     if (spawned) {

@@ -172,6 +172,11 @@ export interface CommandRunnerOptions {
   maxRunning?: number;
   /** At most this many wait to run; later ones are dropped (10,000). */
   maxWaiting?: number;
+  /**
+   * The commands' stdout and stderr: this process's (`inherit`, the
+   * default) or `/dev/null` (`null`: a daemon's, as bitcoind's once forked).
+   */
+  output?: "inherit" | "null";
 }
 
 /** Runs the user's notification commands for the events it is told of. */
@@ -182,6 +187,7 @@ export class CommandRunner implements Notifier {
   readonly #shell: string;
   readonly #maxRunning: number;
   readonly #maxWaiting: number;
+  readonly #output: "inherit" | "null";
   readonly #waiting: string[] = [];
   #running = 0;
   #dropping = false;
@@ -198,6 +204,7 @@ export class CommandRunner implements Notifier {
     this.#shell = options.shell ?? NOTIFY_SHELL;
     this.#maxRunning = options.maxRunning ?? 8;
     this.#maxWaiting = options.maxWaiting ?? 10_000;
+    this.#output = options.output ?? "inherit";
   }
 
   /** The command lines it runs. */
@@ -328,8 +335,8 @@ export class CommandRunner implements Notifier {
         args: ["-c", command],
         cwd: this.#cwd,
         stdin: "null",
-        stdout: "inherit",
-        stderr: "inherit",
+        stdout: this.#output,
+        stderr: this.#output,
       }).spawn();
       const ended = await child.status;
       // system()'s wait status: the exit code in the high byte, or the signal number.

@@ -61,11 +61,7 @@ function removeIfThere(path: string): void {
   } catch { /* not there, or a folder not empty */ }
 }
 
-/**
- * What is at `path`, or null when nothing is; a path that cannot be looked
- * at (a name too long, a folder not searchable) fails as Core's
- * `MakeWalletDatabase` does (-4 `Failed to access database path …`).
- */
+/** What is at `path`, or null when nothing is. */
 function statOrNull(path: string): Deno.FileInfo | null {
   try {
     return Deno.statSync(path);
@@ -74,10 +70,24 @@ function statOrNull(path: string): Deno.FileInfo | null {
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
       return null;
     }
+    throw error;
+  }
+}
+
+/**
+ * Core's `MakeWalletDatabase` first looks at the wallet's path
+ * (`fs::symlink_status`, which throws): a path that cannot be looked at (a
+ * name too long) fails with libstdc++'s `filesystem_error` text, answered
+ * with `code` (-4 by `loadwallet`'s catch, -1 by `createwallet`'s none).
+ */
+function checkWalletPath(path: string, code: number): void {
+  try {
+    lstatOrNull(path);
+  } catch (error) {
     const reason = (error as Error).message.replace(/ \(os error \d+\).*$/s, "");
     throw new WalletError(
-      Code.WALLET,
-      `Failed to access database path '${path}': filesystem error: cannot get symlink status: ${reason} [${path}]`,
+      code,
+      `filesystem error: cannot get symlink status: ${reason} [${path}]`,
     );
   }
 }
@@ -215,6 +225,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
         throw new WalletError(Code.ALREADY_LOADED, `Wallet "${name}" is already loaded.`);
       }
       const dir = this.#dir(name);
+      checkWalletPath(dir, Code.WALLET);
       if (statOrNull(dir) === null) {
         throw new WalletError(
           Code.NOT_FOUND,
@@ -327,7 +338,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     return await this.#once(name, async () => {
       checkName(name);
       const dir = this.#dir(name);
-      statOrNull(dir); // a path that cannot be looked at fails first, as Core's
+      checkWalletPath(dir, Code.MISC);
       let exists = this.#wallets.has(name);
       try {
         Deno.statSync(`${dir}/${WALLET_FILE}`);

@@ -167,8 +167,8 @@ function unsignedInt(args: Args, name: string, fallback: number): number {
  * Core's order: `-blockmintxfee`'s check, the amounts (an unset
  * `-minrelaytxfee` raised to a higher `-incrementalrelayfee`, logged as
  * Core logs it), `-datacarrier`/`-datacarriersize` (their deprecation
- * warned of), standardness, the package limits (sizes in kvB), then
- * `-maxmempool` against the descendant size limit. Lines to log go to
+ * warned of), standardness, the package limits (sizes in kvB); the size
+ * check is {@linkcode checkMempoolSize}'s. Lines to log go to
  * `notices`; a bad value throws {@linkcode StartupError} with Core's text.
  *
  * @example
@@ -226,12 +226,34 @@ export function mempoolPolicyOf(args: Args, notices: Notice[]): MempoolPolicy {
   if (args.isSet("limitdescendantsize")) {
     policy.descendantSizeVbytes = args.getInt("limitdescendantsize", 0) * 1000;
   }
-  // CTxMemPool's check: the mempool must hold 40 descendant packages of the largest size.
+  return policy;
+}
+
+/**
+ * `CTxMemPool`'s own check, made when the node builds its mempool (after
+ * `-daemon` forks, the data directory locked and the log open, as Core's):
+ * the mempool must hold 40 descendant packages of the largest size;
+ * {@linkcode StartupError} with Core's text otherwise.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MEMPOOL_POLICY } from "./policy.ts";
+ * import { checkMempoolSize } from "./options.ts";
+ * checkMempoolSize(DEFAULT_MEMPOOL_POLICY);
+ * let refused = "";
+ * try {
+ *   checkMempoolSize({ ...DEFAULT_MEMPOOL_POLICY, maxMempoolBytes: 1_000_000 });
+ * } catch (error) {
+ *   refused = (error as Error).message;
+ * }
+ * if (refused !== "-maxmempool must be at least 5 MB") throw new Error(refused);
+ * ```
+ */
+export function checkMempoolSize(policy: MempoolPolicy): void {
   const descendantLimitBytes = policy.descendantSizeVbytes * 40;
   if (policy.maxMempoolBytes < 0 || policy.maxMempoolBytes < descendantLimitBytes) {
     throw new StartupError(
       `-maxmempool must be at least ${Math.ceil(descendantLimitBytes / 1_000_000)} MB`,
     );
   }
-  return policy;
 }

@@ -19,6 +19,7 @@ import {
 import { nodePermissions } from "../../../components/node/permissions.ts";
 import { parseMoney } from "../../../components/bitcoin/amount.ts";
 import { DEFAULT_MEMPOOL_POLICY } from "../../../components/node/mempool/policy.ts";
+import { checkMempoolSize } from "../../../components/node/mempool/options.ts";
 import { tempDir, type TempPath } from "../../helpers.ts";
 
 /** A fresh data directory holding `config` as bitcoin.conf (when given), removed on dispose. */
@@ -364,10 +365,6 @@ Deno.test("options: the mempool's relay options as bitcoind reads them", () => {
   );
   assertEquals(optionsOf(["-regtest", d, "-nominrelaytxfee"]).mempoolPolicy.minRelayFeeRate, 0n);
   const table: [string[], string][] = [
-    [["-maxmempool=4"], "-maxmempool must be at least 5 MB"],
-    [["-maxmempool=1"], "-maxmempool must be at least 5 MB"],
-    [["-maxmempool=-1"], "-maxmempool must be at least 5 MB"],
-    [["-maxmempool=10", "-limitdescendantsize=300"], "-maxmempool must be at least 12 MB"],
     [["-minrelaytxfee=abc"], "Invalid amount for -minrelaytxfee=<amount>: 'abc'"],
     [["-incrementalrelayfee=-1"], "Invalid amount for -incrementalrelayfee=<amount>: '-1'"],
     [["-dustrelayfee=1e-5"], "Invalid amount for -dustrelayfee=<amount>: '1e-5'"],
@@ -375,6 +372,17 @@ Deno.test("options: the mempool's relay options as bitcoind reads them", () => {
   ];
   for (const [argv, message] of table) {
     assertEquals(errorOf(["-regtest", d, "-noconf", ...argv]), message, argv.join(" "));
+  }
+  // The size is checked when the mempool is made (as Core's CTxMemPool), not while reading.
+  const sizes: [string[], string][] = [
+    [["-maxmempool=4"], "-maxmempool must be at least 5 MB"],
+    [["-maxmempool=1"], "-maxmempool must be at least 5 MB"],
+    [["-maxmempool=-1"], "-maxmempool must be at least 5 MB"],
+    [["-maxmempool=10", "-limitdescendantsize=300"], "-maxmempool must be at least 12 MB"],
+  ];
+  for (const [argv, message] of sizes) {
+    const policy = optionsOf(["-regtest", d, "-noconf", ...argv]).mempoolPolicy;
+    assertThrows(() => checkMempoolSize(policy), StartupError, message);
   }
 });
 
