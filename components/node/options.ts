@@ -32,7 +32,7 @@ import {
 import { absolutePath, Args, ArgsError, type ArgSpec } from "./args.ts";
 import { DEFAULT_BAN_TIME } from "./net/banman.ts";
 import { MEMPOOL_OPTIONS, mempoolPolicyOf } from "./mempool/options.ts";
-import type { MempoolPolicy } from "./mempool/policy.ts";
+import type { MempoolPolicy } from "./mempool/defaults.ts";
 import {
   amountArg,
   HIDDEN,

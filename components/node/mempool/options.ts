@@ -21,7 +21,7 @@
 import type { Args, ArgSpec } from "../args.ts";
 import { amountArg, type Notice, StartupError } from "../config.ts";
 import { COIN, formatMoney } from "../../bitcoin/amount.ts";
-import { DEFAULT_MEMPOOL_POLICY, type MempoolPolicy } from "./policy.ts";
+import { DEFAULT_MEMPOOL_POLICY, type MempoolPolicy } from "./defaults.ts";
 
 const DEFAULTS = DEFAULT_MEMPOOL_POLICY;
 
@@ -237,7 +237,7 @@ export function mempoolPolicyOf(args: Args, notices: Notice[]): MempoolPolicy {
  *
  * @example
  * ```ts
- * import { DEFAULT_MEMPOOL_POLICY } from "./policy.ts";
+ * import { DEFAULT_MEMPOOL_POLICY } from "./defaults.ts";
  * import { checkMempoolSize } from "./options.ts";
  * checkMempoolSize(DEFAULT_MEMPOOL_POLICY);
  * let refused = "";
