@@ -146,8 +146,14 @@ Deno.test("cli: -rpcclienttimeout gives up on a server that never answers", asyn
   using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr;
   const run = runCli(regtest(datadir.path, port, "-rpcclienttimeout=1", "getblockcount"));
-  // Accepted, never read from, never answered: only the client's timeout ends the call.
-  using _silent = await listener.accept();
+  // Accepted, never read from, never answered: only the client's timeout ends the call. A cli
+  // that ends without connecting fails the test, rather than leaving it waiting.
+  using _silent = await Promise.race([
+    listener.accept(),
+    run.then((outcome) => {
+      throw new Error(`the cli ended without connecting: ${JSON.stringify(outcome)}`);
+    }),
+  ]);
   assertEquals(await run, unreachable(port, ' (error code 0 - "timeout reached")'));
 });
 
