@@ -12,29 +12,18 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../../assert.ts";
 import { fileLines, processGone, tempDir, waitFor } from "../../helpers.ts";
-import { freePort } from "./node_process.ts";
+import { freePort, runOnce } from "./node_process.ts";
 import { NODE_MAIN } from "./real_node.ts";
 
 const LAUNCHER = new URL("../../../components/node/launcher.ts", import.meta.url).pathname;
 
 /** `deno task node -regtest -datadir=<datadir> -rpcport=<port> <options>`, to the launcher's end. */
-async function taskNode(datadir: string, port: number, ...options: string[]) {
-  const argv = ["-regtest", `-datadir=${datadir}`, `-rpcport=${port}`, ...options];
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-env=INIT_CWD,HOME",
-      "--allow-run=deno,setsid",
-      LAUNCHER,
-      ...argv,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+function taskNode(datadir: string, port: number, ...options: string[]) {
+  return runOnce(
+    ["-regtest", `-datadir=${datadir}`, `-rpcport=${port}`, ...options],
+    ["--allow-read", "--allow-env=INIT_CWD,HOME", "--allow-run=deno,setsid"],
+    { module: LAUNCHER },
+  );
 }
 
 /** JSON-RPC to the node of `datadir` on `port`, with its cookie; throws until it answers. */
@@ -174,22 +163,14 @@ Deno.test("node: -daemonwait says a node that stopped while starting failed, as 
 
 Deno.test("node: run directly with -daemon, the node says it cannot fork itself", async () => {
   using data = tempDir("daemon_");
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      `--allow-read=${data.path}`,
-      `--allow-write=${data.path}`,
-      NODE_MAIN,
-      "-regtest",
-      `-datadir=${data.path}`,
-      "-daemon",
-    ],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
+  const { code, stderr } = await runOnce(
+    ["-regtest", `-datadir=${data.path}`, "-daemon"],
+    [`--allow-read=${data.path}`, `--allow-write=${data.path}`],
+    { module: NODE_MAIN },
+  );
   assertEquals(code, 1);
   assertEquals(
-    new TextDecoder().decode(stderr),
+    stderr,
     "Error: -daemon: a Deno process cannot fork itself; start the node with deno task node, " +
       "which runs it in the background\n",
   );
