@@ -38,6 +38,19 @@ export function atoi(text: string): number {
 }
 
 /**
+ * Core's `InterpretBool`: empty is true, otherwise a non-zero leading integer.
+ *
+ * @example
+ * ```ts
+ * import { interpretBool } from "./options.ts";
+ * if (!interpretBool("") || interpretBool("0") || interpretBool("no")) throw new Error();
+ * ```
+ */
+export function interpretBool(text: string): boolean {
+  return text === "" || atoi(text) !== 0;
+}
+
+/**
  * The most keys per chain `-keypool` and `keypoolrefill` take (not Core's
  * bound): a key takes about half a millisecond to derive here, and 8 chains
  * of 10,000 about 40 s.

@@ -23,7 +23,7 @@
  * ```
  * @module
  */
-import { atoi } from "../bitcoin/options.ts";
+import { atoi, interpretBool } from "../bitcoin/options.ts";
 
 /** The help group of an option; `hidden` options are accepted but not listed. */
 export type ArgCategory =
@@ -113,11 +113,6 @@ function interpretKey(key: string): KeyInfo {
   }
   const negated = key.startsWith("no");
   return { section, name: negated ? key.slice(2) : key, negated };
-}
-
-/** Core's `InterpretBool`: empty is true, otherwise a non-zero leading integer. */
-export function interpretBool(text: string): boolean {
-  return text === "" || atoi(text) !== 0;
 }
 
 /** The count of values up to and including the last negation (Core's `SettingsSpan::negated`). */

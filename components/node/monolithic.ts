@@ -26,6 +26,7 @@ if (import.meta.main) {
       const loader = new WalletLoaderImpl(node.options.netDir, chain, {
         fallbackFee: BigInt(node.options.fallbackFee),
         keypool: node.options.keypool,
+        policy: node.options.walletPolicy,
         log: (line) => node.log.info(`wallet: ${line}`),
         notifications: node.notifications,
       });

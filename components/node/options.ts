@@ -22,6 +22,7 @@
  * @module
  */
 import { keypoolSize } from "../bitcoin/options.ts";
+import { WALLET_POLICY_OPTIONS, type WalletPolicy, walletPolicyOf } from "../wallet/policy.ts";
 import { type NotifyCommands, notifyCommandsOf } from "../notify/commands.ts";
 import {
   DEFAULT_ZMQ_SNDHWM,
@@ -279,6 +280,8 @@ export interface NodeOptions {
   fallbackFee: number;
   /** `-keypool`, read as the wallets read it (`keypoolSize`); undefined when not given. */
   keypool: number | undefined;
+  /** `-addresstype`, `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`: the wallets'. */
+  walletPolicy: WalletPolicy;
   /** `-listen`: accepted; this node has no peer-to-peer network either way. */
   listen: boolean;
   /** `-bantime`: the duration in seconds of a `setban` that gives none (86400 by default). */
@@ -732,6 +735,10 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     category: "ipc",
   },
   ...MEMPOOL_OPTIONS,
+  ...WALLET_POLICY_OPTIONS.map((option) => ({
+    ...option,
+    category: option.debugOnly ? "debug" as const : "wallet" as const,
+  })),
   // Accepted but not listed: -h and -?, the chains other than regtest (so that
   // combinations get bitcoind's error), and the spawn contract's arguments.
   // daemonized: `deno task node -daemon` started this node in the background (it says `1` on its
@@ -945,6 +952,15 @@ function nodeOptions(
       throw new StartupError((error as Error).message);
     }
   }
+  let walletPolicy: WalletPolicy;
+  try {
+    walletPolicy = walletPolicyOf(
+      (name) => args.isNegated(name) ? false : args.get(name),
+      mempoolPolicy.minRelayFeeRate,
+    );
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
   const blockFilterIndex = blockFilterIndexOption(args);
   if (args.getBool("peerblockfilters", false) && !blockFilterIndex) {
     throw new StartupError("Cannot set -peerblockfilters without -blockfilterindex.");
@@ -979,6 +995,7 @@ function nodeOptions(
     disableWallet: args.getBool("disablewallet", false),
     fallbackFee,
     keypool,
+    walletPolicy,
     listen: args.getBool("listen", true),
     banTime: args.getInt("bantime", DEFAULT_BAN_TIME),
     txindex: args.getBool("txindex", false),

@@ -23,6 +23,7 @@
  *   payments: [{ script, amount: 100_000_000n, subtractFee: false }],
  *   feeRate: 1000n,
  *   changeScript: script,
+ *   dustRelayFee: 3000n,
  * });
  * if (plan.inputs.length !== 1 || plan.change === null) throw new Error("one coin, change");
  * if (plan.fee !== 141n) throw new Error(`fee ${plan.fee}`);
@@ -64,6 +65,8 @@ export interface SelectionRequest {
   /** Satoshis per 1000 virtual bytes. */
   readonly feeRate: bigint;
   readonly changeScript: Uint8Array;
+  /** The node's `-dustrelayfee` (sat/kvB): change worth less than its dust threshold is dropped. */
+  readonly dustRelayFee: bigint;
   /** Coins chosen already, spent whatever else is chosen (Core's preselected inputs). */
   readonly preset?: readonly Coin[];
   /** Whether `coins` may be added to `preset` (false: only `preset` pays); true by default. */
@@ -138,13 +141,14 @@ export function transactionWeight(inputs: readonly Coin[], scripts: readonly Uin
 }
 
 /**
- * Core's dust threshold at 3 sat/vB (`GetDustThreshold`): the output and
- * the input spending it, 67 vB for a witness program, 148 for another.
+ * Core's dust threshold (`GetDustThreshold`) at `dustRelayFee` (sat/kvB,
+ * the node's `-dustrelayfee`): the fee of the output and the input
+ * spending it, 67 vB for a witness program, 148 for another.
  */
-export function dustThreshold(script: Uint8Array): bigint {
+export function dustThreshold(script: Uint8Array, dustRelayFee: bigint): bigint {
   const witness = script.length >= 4 && script.length <= 42 && script[1] === script.length - 2 &&
     (script[0] === 0x00 || (script[0] >= 0x51 && script[0] <= 0x60));
-  return BigInt(outputWeight(script) / 4 + (witness ? 67 : 148)) * 3n;
+  return feeFor(outputWeight(script) + (witness ? 67 : 148) * 4, dustRelayFee);
 }
 
 /** The fee for `weight` at `feeRate` (sat/kvB), rounded up as Core's CFeeRate::GetFee. */
@@ -155,7 +159,7 @@ export function feeFor(weight: number, feeRate: bigint): bigint {
 
 /** Selects coins for `request`; throws {@linkcode SelectionError}. */
 export function selectCoins(request: SelectionRequest): SelectionPlan {
-  const { payments, feeRate, changeScript } = request;
+  const { payments, feeRate, changeScript, dustRelayFee } = request;
   const target = payments.reduce((sum, p) => sum + p.amount, 0n);
   const subtracting = payments.filter((p) => p.subtractFee).length;
   const scripts = payments.map((p) => p.script);
@@ -194,9 +198,9 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
     if (total < needed) continue;
     const feeWithChange = feeFor(weight + changeWeight, feeRate) + bumps;
     const changeLeft = subtracting > 0 ? total - target : total - target - feeWithChange;
-    const keepChange = changeLeft >= dustThreshold(changeScript);
+    const keepChange = changeLeft >= dustThreshold(changeScript, dustRelayFee);
     const amounts = subtracting > 0
-      ? shareFee(payments, keepChange ? feeWithChange : feeNoChange, subtracting)
+      ? shareFee(payments, keepChange ? feeWithChange : feeNoChange, subtracting, dustRelayFee)
       : payments.map((p) => p.amount);
     // The lightest selection that pays: were it too heavy, so would every later one be.
     if (weight + (keepChange ? changeWeight : 0) > maxWeight) {
@@ -249,14 +253,21 @@ function outputGroups(
 }
 
 /** The payments' amounts once those marked pay `fee` between them. */
-function shareFee(payments: readonly Payment[], fee: bigint, subtracting: number): bigint[] {
+function shareFee(
+  payments: readonly Payment[],
+  fee: bigint,
+  subtracting: number,
+  dustRelayFee: bigint,
+): bigint[] {
   const share = fee / BigInt(subtracting);
   let remainder = fee % BigInt(subtracting);
   return payments.map((p) => {
     if (!p.subtractFee) return p.amount;
     const amount = p.amount - share - remainder;
     remainder = 0n;
-    if (amount < dustThreshold(p.script)) throw new SelectionError(AMOUNT_TOO_SMALL_FOR_FEE);
+    if (amount < dustThreshold(p.script, dustRelayFee)) {
+      throw new SelectionError(AMOUNT_TOO_SMALL_FOR_FEE);
+    }
     return amount;
   });
 }

@@ -29,6 +29,11 @@ export const OUTPUT_TYPE: Readonly<Record<DescriptorKind, string>> = {
   tr: "bech32m",
 };
 
+/** `getnewaddress`' address types: the descriptor kind of each of Core's names. */
+export const ADDRESS_TYPES: Readonly<Record<string, DescriptorKind>> = Object.fromEntries(
+  Object.entries(OUTPUT_TYPE).map(([kind, type]) => [type, kind as DescriptorKind]),
+);
+
 /** BIP 44-style purpose of each kind. */
 export const PURPOSE: Readonly<Record<DescriptorKind, number>> = {
   pkh: 44,

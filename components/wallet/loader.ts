@@ -42,7 +42,7 @@ import { walletMethods, type WalletRpcOptions } from "./rpc.ts";
 import { NotAWallet, WALLET_FILE } from "./store.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { ALREADY_DESCRIPTOR, NO_SUCH_WALLET, walletForRequest } from "../rpc/wallet_choice.ts";
-import { Code, type CreateOptions, Wallet, WalletError } from "./wallet.ts";
+import { Code, type CreateOptions, type OpenOptions, Wallet, WalletError } from "./wallet.ts";
 
 /** Wallet names that would leave `wallets/` or confuse a path. */
 function checkName(name: string): void {
@@ -307,6 +307,12 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
    * file, or one that is not a wallet's database, is refused as Core
    * refuses data it does not recognise (-18).
    */
+  /** What each wallet is opened with: the process's options. */
+  #openOptions(): OpenOptions {
+    const { keypool, log, notifications, policy } = this.#options;
+    return { keypool, log, notifications, policy };
+  }
+
   async #open(name: string): Promise<Wallet> {
     const dir = this.#dir(name);
     const unrecognized = () =>
@@ -317,11 +323,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     if (!isSqliteFile(`${dir}/${WALLET_FILE}`)) throw unrecognized();
     let wallet: Wallet;
     try {
-      wallet = await Wallet.load(dir, name, this.#chain, {
-        keypool: this.#options.keypool,
-        log: this.#options.log,
-        notifications: this.#options.notifications,
-      });
+      wallet = await Wallet.load(dir, name, this.#chain, this.#openOptions());
     } catch (error) {
       if (error instanceof NotAWallet) throw unrecognized();
       throw error;
@@ -352,9 +354,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       }
       const wallet = await Wallet.create(dir, name, this.#chain, {
         ...options,
-        keypool: this.#options.keypool,
-        log: this.#options.log,
-        notifications: this.#options.notifications,
+        ...this.#openOptions(),
       });
       this.#wallets.set(name, wallet);
       return wallet;

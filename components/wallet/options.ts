@@ -26,8 +26,9 @@
  * ```
  * @module
  */
-import { keypoolSize } from "../bitcoin/options.ts";
+import { interpretBool, keypoolSize } from "../bitcoin/options.ts";
 import type { NotifierOutbox } from "../notify/outbox.ts";
+import { WALLET_POLICY_OPTIONS, type WalletPolicy, walletPolicyOf } from "./policy.ts";
 
 /** What the wallet process was asked for. */
 export interface WalletOptions {
@@ -36,6 +37,8 @@ export interface WalletOptions {
   readonly fallbackFee: bigint;
   /** `-keypool`, or undefined for the wallet's default. */
   readonly keypool?: number;
+  /** `-addresstype`, `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`. */
+  readonly policy: WalletPolicy;
   /** `-ipcconnect`'s address, or null. */
   readonly connect: string | null;
   /** `-ipccookiefile`: the node's IPC cookie to present, or null (beside its socket). */
@@ -66,6 +69,11 @@ export interface WalletRpcServerOptions {
   readonly cookieFile: string | false;
 }
 
+/** A wallet policy option (`policy.ts`): its negation, name and value. */
+const POLICY_ARG = new RegExp(
+  `^--?(no)?(${WALLET_POLICY_OPTIONS.map((option) => option.name).join("|")})(?:=(.*))?$`,
+);
+
 /** Why the wallet refuses `-rpcbind` and `-rpcallowip`. */
 const LOOPBACK_ONLY = "the wallet's JSON-RPC listens on 127.0.0.1 and ::1 only";
 
@@ -92,7 +100,15 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     rpcauth: [] as string[],
     cookieFile: ".cookie" as string | false,
   };
+  const policyValues = new Map<string, string | false>();
   for (const arg of args) {
+    const policyArg = POLICY_ARG.exec(arg);
+    if (policyArg !== null) {
+      const [, negated, name, value = ""] = policyArg;
+      // Core's -noname=0 reads as name=1.
+      policyValues.set(name, negated === undefined ? value : interpretBool(value) ? false : "1");
+      continue;
+    }
     // Core reads any -keypool as a number: a negation or no value is 0, hence 1.
     const pool = /^--?(no)?keypool(?:=(.*))?$/.exec(arg);
     if (pool !== null) {
@@ -145,6 +161,8 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     walletNotify,
     fallbackFee,
     keypool,
+    // The node checks -maxtxfee against its -minrelaytxfee; this process does not know it yet.
+    policy: walletPolicyOf((name) => policyValues.get(name), 0n),
     connect,
     cookieFile,
     reattach,

@@ -10,6 +10,7 @@
  * @module
  */
 import type { NotifierOutbox } from "../notify/outbox.ts";
+import type { WalletPolicy } from "./policy.ts";
 import { addressToScript } from "../bitcoin/address.ts";
 import { base64, hex } from "@scure/base";
 import { Address, OutScript } from "@scure/btc-signer";
@@ -28,7 +29,7 @@ import {
   sourceKeyCount,
   type TreeLeafKind,
 } from "./keys.ts";
-import { fingerprintHex, OUTPUT_TYPE } from "./descriptor.ts";
+import { ADDRESS_TYPES, fingerprintHex } from "./descriptor.ts";
 import { Btc, type Reply } from "./json.ts";
 import { formatSatPerVbyte } from "../bitcoin/amount.ts";
 import { parseHashV } from "../rpc/params.ts";
@@ -40,7 +41,6 @@ import {
   fundAndFinish,
   type FundRequest,
   fundTransaction,
-  MIN_RELAY_TX_FEE,
   requiredFeeRate,
   sendAll,
   sendMoney,
@@ -48,7 +48,6 @@ import {
 import {
   Code,
   type ImportedDescriptor,
-  MAX_TX_FEE,
   NO_KEYS,
   NOTHING_TO_ENCRYPT,
   RESCAN_RUNNING,
@@ -73,6 +72,8 @@ export interface WalletRpcOptions {
    * loader opens each wallet with; `KEYPOOL_SIZE` when not given.
    */
   readonly keypool?: number;
+  /** `-addresstype`, `-maxtxfee`, ...: what the loader opens each wallet with; Core's defaults when not given. */
+  readonly policy?: WalletPolicy;
   /** Where the wallets' log lines go; nowhere when not given. */
   readonly log?: (line: string) => void;
   /** Where the wallets tell of their transactions (`-walletnotify`); nowhere when not given. */
@@ -190,9 +191,13 @@ async function fundRequested<T>(
   }
   // Core's CreateTransaction: a spendable output worth less than spending it, unless its
   // share of the fee is taken from it (checked once that share is known).
+  const dustRelayFee = await wallet.chain.relayDustFee();
   for (const payment of payments) {
     const unspendable = payment.script[0] === 0x6a;
-    if (!unspendable && !payment.subtractFee && payment.amount < dustThreshold(payment.script)) {
+    if (
+      !unspendable && !payment.subtractFee &&
+      payment.amount < dustThreshold(payment.script, dustRelayFee)
+    ) {
       fail(Code.WALLET, "Transaction amount too small");
     }
   }
@@ -473,11 +478,6 @@ function destinationOrder(a: Uint8Array, b: Uint8Array): number {
   return rank(a) - rank(b) || compareBytes(a, b);
 }
 
-/** `getnewaddress`' address types: the descriptor kind of each of Core's names. */
-const ADDRESS_TYPES: Readonly<Record<string, DescriptorKind>> = Object.fromEntries(
-  Object.entries(OUTPUT_TYPE).map(([kind, type]) => [type, kind as DescriptorKind]),
-);
-
 /** The kind of address `type` names, when `wallet` has an external or change descriptor of it. */
 function addressKind(wallet: Wallet, type: string, internal: boolean): DescriptorKind {
   if (!Object.hasOwn(ADDRESS_TYPES, type)) {
@@ -607,9 +607,10 @@ async function send(
   },
   options: WalletRpcOptions,
 ): Promise<Reply> {
+  const dustRelayFee = await wallet.chain.relayDustFee();
   for (const payment of payments) {
     if (payment.amount <= 0n) fail(Code.TYPE, "Invalid amount for send");
-    if (payment.amount < dustThreshold(payment.script)) {
+    if (payment.amount < dustThreshold(payment.script, dustRelayFee)) {
       fail(Code.INSUFFICIENT_FUNDS, "Transaction amount too small");
     }
   }
@@ -779,7 +780,11 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   getnewaddress(wallet, [label, type]) {
     const name = labelName(label);
     if (!wallet.canGetAddresses(false)) fail(Code.WALLET, NO_KEYS);
-    return wallet.newAddress(addressKind(wallet, str(type, "bech32"), false), false, name).address;
+    return wallet.newAddress(
+      addressKind(wallet, str(type, wallet.policy.addressType), false),
+      false,
+      name,
+    ).address;
   },
 
   signmessage(wallet, [address, message]) {
@@ -997,7 +1002,10 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
 
   getrawchangeaddress(wallet, [type]) {
     if (!wallet.canGetAddresses(true)) fail(Code.WALLET, NO_KEYS);
-    return wallet.newAddress(addressKind(wallet, str(type, "bech32"), true), true).address;
+    return wallet.newAddress(
+      addressKind(wallet, str(type, wallet.policy.changeType ?? wallet.policy.addressType), true),
+      true,
+    ).address;
   },
 
   getaddressinfo(wallet, [address]) {
@@ -1405,20 +1413,28 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return null;
   },
 
-  settxfee(wallet, [amount]) {
+  async settxfee(wallet, [amount]) {
     // Core's checks (the node let the call through only with -deprecatedrpc=settxfee).
     const rate = BigInt(String(amount));
     const perKvb = (sats: bigint) => `${new Btc(sats)} BTC/kvB`;
-    if (rate !== 0n && rate < MIN_RELAY_TX_FEE) {
+    const relayMin = await wallet.chain.relayMinFee();
+    const { minTxFee, maxTxFee } = wallet.policy;
+    if (rate !== 0n && rate < relayMin) {
       fail(
         Code.INVALID_PARAMETER,
-        `txfee cannot be less than min relay tx fee (${perKvb(MIN_RELAY_TX_FEE)})`,
+        `txfee cannot be less than min relay tx fee (${perKvb(relayMin)})`,
       );
     }
-    if (rate > MAX_TX_FEE) {
+    if (rate !== 0n && rate < minTxFee) {
       fail(
         Code.INVALID_PARAMETER,
-        `txfee cannot be more than wallet max tx fee (${perKvb(MAX_TX_FEE)})`,
+        `txfee cannot be less than wallet min fee (${perKvb(minTxFee)})`,
+      );
+    }
+    if (rate > maxTxFee) {
+      fail(
+        Code.INVALID_PARAMETER,
+        `txfee cannot be more than wallet max tx fee (${perKvb(maxTxFee)})`,
       );
     }
     wallet.payTxFee = rate;

@@ -18,9 +18,17 @@ import { type Component, projectRoot, type Supervised, type Supervisor } from ".
 import { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { callRpc, type RpcAccess } from "../node/sandboxed.ts";
 import { parseWalletArgs } from "./options.ts";
+import { WALLET_POLICY_OPTIONS } from "./policy.ts";
+
+/** The wallet policy options (`policy.ts`), negated or not. */
+const POLICY_OPTIONS = `(no)?(${
+  WALLET_POLICY_OPTIONS.map((option) => option.name).join("|")
+})(=|$)`;
 
 /** The options the wallet process reads too (bitcoind's wallet options, and its IPC log's). */
-const WALLET_OPTIONS = /^--?((wallet|walletnotify|fallbackfee|debug|loglevel)=|(no)?keypool(=|$))/;
+const WALLET_OPTIONS = new RegExp(
+  `^--?((wallet|walletnotify|fallbackfee|debug|loglevel)=|(no)?keypool(=|$)|${POLICY_OPTIONS})`,
+);
 
 /** Of the node's options, those the wallet process takes. */
 export function walletArgs(nodeArgs: readonly string[]): string[] {
@@ -28,8 +36,10 @@ export function walletArgs(nodeArgs: readonly string[]): string[] {
 }
 
 /** What an attached wallet process takes besides the node's wallet options: its RPC port's. */
-const ATTACHED_OPTIONS =
-  /^--?(no)?(wallet|walletnotify|fallbackfee|keypool|debug|loglevel|ipcreattach|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|rpcbind|rpcallowip)(=|$)/;
+const ATTACHED_OPTIONS = new RegExp(
+  "^--?((no)?(wallet|walletnotify|fallbackfee|keypool|debug|loglevel|ipcreattach|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|rpcbind|rpcallowip)(=|$)|" +
+    `${POLICY_OPTIONS})`,
+);
 
 /**
  * Of `spawn-wallet`'s options, those the wallet process takes (the
@@ -56,8 +66,8 @@ export function attachedWalletArgs(args: readonly string[]): string[] {
   if (other !== undefined) {
     throw new Error(
       `${other}: not an option of an attached wallet (-wallet, -walletnotify, -fallbackfee, ` +
-        "-keypool, -rpcport, -rpcuser, -rpcpassword, -rpcauth, -rpccookiefile, -ipcreattach, " +
-        "-debug, -loglevel)",
+        "-keypool, -addresstype, -changetype, -mintxfee, -maxtxfee, -spendzeroconfchange, " +
+        "-rpcport, -rpcuser, -rpcpassword, -rpcauth, -rpccookiefile, -ipcreattach, -debug, -loglevel)",
     );
   }
   return taken;

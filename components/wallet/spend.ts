@@ -52,7 +52,7 @@ import {
   type SelectionPlan,
   transactionWeight,
 } from "./coinselect.ts";
-import { type DescriptorKind, OUTPUT_TYPE } from "./descriptor.ts";
+import { ADDRESS_TYPES, type DescriptorKind, OUTPUT_TYPE } from "./descriptor.ts";
 import { type DerivedKey, isMultisig } from "./keys.ts";
 import { psbtOf } from "./psbt.ts";
 import { processPsbt, type SigningWallet, signTransaction } from "./sign.ts";
@@ -66,7 +66,6 @@ import {
 } from "./tx.ts";
 import {
   Code,
-  MAX_TX_FEE,
   scriptAddress,
   type Wallet,
   type WalletCoin,
@@ -76,8 +75,6 @@ import {
 
 /** Core's `WALLET_INCREMENTAL_RELAY_FEE` (sat/kvB): the least a bump adds to the fee rate. */
 const WALLET_INCREMENTAL_RELAY_FEE = 5000n;
-/** Core's `-minrelaytxfee` default in sat/kvB, the node's (which takes no other). */
-export const MIN_RELAY_TX_FEE = 1000n;
 /** Sequence of the wallet's inputs: final locktime semantics off, RBF signalled (Core's default). */
 const WALLET_SEQUENCE = 0xfffffffd;
 /** Sequence of an input not signalling BIP 125, its locktime still enforced (Core's `MAX_SEQUENCE_NONFINAL`). */
@@ -103,6 +100,7 @@ export type SpendingWallet =
   & Pick<
     Wallet,
     | "serial"
+    | "policy"
     | "tip"
     | "coins"
     | "immature"
@@ -127,6 +125,7 @@ export type SpendingWallet =
       Chain,
       | "relayMinFee"
       | "relayIncrementalFee"
+      | "relayDustFee"
       | "mempoolMinFee"
       | "hasDescendantsInMempool"
       | "calculateIndividualBumpFees"
@@ -359,7 +358,10 @@ export function sendMoney(
       payments,
       feeRate,
       preset: [],
-      available: spendable(wallet, (c) => c.safe && !(avoidReuse && c.reused)),
+      available: spendable(
+        wallet,
+        (c) => c.safe && !(avoidReuse && c.reused) && selectableDepth(wallet, c),
+      ),
       byAddress: avoidReuse,
       version: 2,
       lockTime: await antiFeeSniping(wallet, []),
@@ -467,7 +469,7 @@ async function fundInTurn(wallet: SpendingWallet, request: FundRequest): Promise
         wallet,
         spendable(
           wallet,
-          (c) => (c.safe || request.includeUnsafe) && depthOk(c),
+          (c) => (c.safe || request.includeUnsafe) && depthOk(c) && selectableDepth(wallet, c),
           request.version,
         ),
       )
@@ -513,6 +515,15 @@ function checkTrucParent(
       `Can't spend unconfirmed version ${tx.version} pre-selected input with a version ${version} tx`,
     );
   }
+}
+
+/**
+ * Whether coin selection may add `coin` for its depth: without
+ * -spendzeroconfchange, Core's selection tries confirmed coins only
+ * (`sendall` takes them all the same).
+ */
+function selectableDepth(wallet: SpendingWallet, coin: { confirmations: number }): boolean {
+  return coin.confirmations > 0 || wallet.policy.spendZeroConfChange;
 }
 
 /** The coins coin selection may add: mature, not locked, and passing `accept`. */
@@ -643,6 +654,7 @@ async function build(wallet: SpendingWallet, spec: {
     payments: spec.payments,
     feeRate: spec.feeRate,
     changeScript: changeScript ?? new Uint8Array(),
+    dustRelayFee: await wallet.chain.relayDustFee(),
   };
   // Core's eligibility filters, in order: confirmed coins (others' with 6 confirmations), then
   // any confirmed, then unconfirmed ones too; the first that pays is taken. A coin's group (its
@@ -709,7 +721,7 @@ async function build(wallet: SpendingWallet, spec: {
     );
   }
   // Core's CreateTransaction: the fee itself is bounded, before anything is signed or sent.
-  if (fee > MAX_TX_FEE) {
+  if (fee > wallet.policy.maxTxFee) {
     throw new SelectionError("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");
   }
   const outputs = spec.payments.map((p, i) => ({ script: p.script, amount: plan.amounts[i] }));
@@ -763,11 +775,15 @@ function chainOutPoint({ txid, vout }: OutPoint): { txid: Uint8Array; vout: numb
 }
 
 /**
- * The change's kind, as Core's `TransactionChangeType` chooses it: the
+ * The change's kind, as Core's `TransactionChangeType` chooses it:
+ * `-changetype` when given, legacy with `-addresstype=legacy`; else the
  * type of a payment the wallet has a change descriptor for (taproot
- * first), else taproot, else segwit v0, else any it has.
+ * first), else taproot, else segwit v0, else `-addresstype`'s.
  */
 function changeKindFor(wallet: SpendingWallet, payments: readonly Payment[]): DescriptorKind {
+  const { changeType, addressType } = wallet.policy;
+  if (changeType !== null) return ADDRESS_TYPES[changeType];
+  if (addressType === "legacy") return "pkh";
   const types = new Set(payments.map((payment) => {
     try {
       return OutScript.decode(payment.script).type as string;
@@ -780,7 +796,7 @@ function changeKindFor(wallet: SpendingWallet, payments: readonly Payment[]): De
   for (const [type, kind] of CHANGE_FOR) {
     if (types.has(type) && kinds.includes(kind)) return kind;
   }
-  return kinds.includes("tr") ? "tr" : kinds.includes("wpkh") ? "wpkh" : kinds[0] ?? "wpkh";
+  return kinds.includes("tr") ? "tr" : kinds.includes("wpkh") ? "wpkh" : ADDRESS_TYPES[addressType];
 }
 
 /** Signs `tx` fully, broadcasts it, records it. */
@@ -966,7 +982,8 @@ function randomBelow(n: number): number {
 /** Core's `GetRequiredFeeRate`: the higher of `-mintxfee` and the node's relay minimum. */
 export async function requiredFeeRate(wallet: SpendingWallet): Promise<bigint> {
   const relayMin = await wallet.chain.relayMinFee();
-  return relayMin > MIN_RELAY_TX_FEE ? relayMin : MIN_RELAY_TX_FEE;
+  const { minTxFee } = wallet.policy;
+  return relayMin > minTxFee ? relayMin : minTxFee;
 }
 
 /**
@@ -987,7 +1004,7 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
         `Fee rate (${formatSatPerVbyte(rate)}) is lower than the minimum fee rate setting (${
           formatSatPerVbyte(required)
         }).\nConsider modifying -mintxfee (${
-          formatSatPerVbyte(MIN_RELAY_TX_FEE)
+          formatSatPerVbyte(wallet.policy.minTxFee)
         }) or -minrelaytxfee (${formatSatPerVbyte(await wallet.chain.relayMinFee())}).`,
       );
     }
@@ -1052,7 +1069,7 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
       : 0n;
     // Never under the size's fee at the rate (a negative bump: ancestors overpaying).
     const fee = feeFor(weight, feeRate) + (bump > 0n ? bump : 0n);
-    if (fee > MAX_TX_FEE) {
+    if (fee > wallet.policy.maxTxFee) {
       throw new WalletError(
         Code.WALLET,
         "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
@@ -1086,10 +1103,12 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
       );
     }
     const sharing = BigInt(request.outputs.filter((o) => o.remainder).length);
+    const dustRelayFee = await wallet.chain.relayDustFee();
     let rounding = left % sharing;
     const outputs = request.outputs.map((output) => {
       // An OP_RETURN output is never dust (it cannot be spent).
-      const dust = output.script[0] !== 0x6a && output.amount < dustThreshold(output.script);
+      const dust = output.script[0] !== 0x6a &&
+        output.amount < dustThreshold(output.script, dustRelayFee);
       if (!output.remainder) {
         if (dust) {
           throw new WalletError(
@@ -1103,7 +1122,7 @@ export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promis
       }
       const amount = left / sharing + rounding;
       rounding = 0n;
-      if (output.script[0] !== 0x6a && amount < dustThreshold(output.script)) {
+      if (output.script[0] !== 0x6a && amount < dustThreshold(output.script, dustRelayFee)) {
         throw new WalletError(
           Code.INSUFFICIENT_FUNDS,
           "Dynamically assigned remainder results in dust output.",
@@ -1209,18 +1228,18 @@ async function checkFeeRate(
       } (oldFee ${btc(oldFee)} + incrementalFee ${btc(incremental)})`,
     );
   }
-  const required = feeFor(weight, MIN_RELAY_TX_FEE);
+  const required = feeFor(weight, await requiredFeeRate(wallet));
   if (newFee < required) {
     throw new WalletError(
       Code.INVALID_PARAMETER,
       `Insufficient total fee (cannot be less than required fee ${btc(required)})`,
     );
   }
-  if (newFee > MAX_TX_FEE) {
+  if (newFee > wallet.policy.maxTxFee) {
     throw new WalletError(
       Code.WALLET,
       `Specified or calculated fee ${btc(newFee)} is too high (cannot be higher than -maxtxfee ${
-        btc(MAX_TX_FEE)
+        btc(wallet.policy.maxTxFee)
       })`,
     );
   }

@@ -79,6 +79,7 @@ import {
 } from "./keys.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
 import type { NotifierOutbox } from "../notify/outbox.ts";
+import { DEFAULT_WALLET_POLICY, type WalletPolicy } from "./policy.ts";
 import { LOCATOR_RECENT, LOCATOR_SPACING, type TxRow, WALLET_FILE, WalletStore } from "./store.ts";
 import {
   displayHex,
@@ -93,8 +94,6 @@ import {
 export const KEYPOOL_SIZE = 100;
 /** Keys per chain a refill derives before it lets other calls run (at least one script's). */
 const REFILL_STEP = 50;
-/** Core's `-maxtxfee` default: the most a transaction the wallet makes may pay (and the node takes). */
-export const MAX_TX_FEE = 10_000_000n;
 /** Blocks fetched per `getBlocksSince` during a rescan. */
 const RESCAN_BATCH = 50;
 /** The highest height a catch-up reads to: the tip, wherever it is. */
@@ -185,6 +184,8 @@ export interface OpenOptions {
   readonly log?: (line: string) => void;
   /** Where a transaction added or changed is told, for `-walletnotify`; nowhere by default. */
   readonly notifications?: NotifierOutbox;
+  /** What the options say of the transactions it makes; Core's defaults when not given. */
+  readonly policy?: WalletPolicy;
 }
 
 /** How a wallet is created. */
@@ -350,6 +351,8 @@ export class Wallet implements Disposable {
    * through; spending (`spend.ts`) asks it for fee floors too.
    */
   readonly chain: Chain;
+  /** What the options say of the transactions it makes (`-addresstype`, `-maxtxfee`, ...). */
+  readonly policy: WalletPolicy;
   readonly #accounts = new Map<DescriptorKind, Account>();
   /** The active chains `importdescriptors` gave, by {@linkcode importedKey}. */
   readonly #imported = new Map<string, ImportedDescriptor>();
@@ -423,9 +426,11 @@ export class Wallet implements Disposable {
     name: string,
     store: WalletStore,
     chain: Chain,
-    { keypool = KEYPOOL_SIZE, log = () => {}, notifications }: OpenOptions,
+    { keypool = KEYPOOL_SIZE, log = () => {}, notifications, policy = DEFAULT_WALLET_POLICY }:
+      OpenOptions,
   ) {
     this.#keypool = keypool;
+    this.policy = policy;
     this.#notify = notifications;
     this.#log = (line) => log(`[${name}] ${line}`);
     this.dir = dir;
@@ -1107,7 +1112,7 @@ export class Wallet implements Disposable {
   async #resubmit(): Promise<void> {
     for (const wtx of this.transactions()) {
       if (wtx.row.blockHeight !== null || wtx.row.inMempool || !this.#holdsInputs(wtx)) continue;
-      await this.chain.broadcastTransaction(wtx.tx.raw, MAX_TX_FEE);
+      await this.chain.broadcastTransaction(wtx.tx.raw, this.policy.maxTxFee);
     }
   }
 
@@ -2011,7 +2016,10 @@ export class Wallet implements Disposable {
     const parsed = parseTx(raw);
     this.store.atomically(() => this.#record(parsed, {}));
     this.#committing.set(parsed.txid, "pending");
-    const { result, error } = await this.chain.broadcastTransaction(parsed.raw, MAX_TX_FEE);
+    const { result, error } = await this.chain.broadcastTransaction(
+      parsed.raw,
+      this.policy.maxTxFee,
+    );
     if (result) {
       // The node's mempool notification may have come first, and told -walletnotify.
       const seen = this.#committing.get(parsed.txid) === "seen";

@@ -113,6 +113,9 @@ interface Chain {
   # `lastHeight` says where. No result without `-blockfilterindex`, when the
   # first block is not indexed, or for more than 200,000 scripts.
   blockFilterMatches @24 (context :Proxy.Context, fromHeight :Int32, toHeight :Int32, scripts :List(Data)) -> (result :FilterMatches, hasResult :Bool);
+  # The fee rate (sat/kvB) below whose cost of spending an output is dust
+  # (-dustrelayfee; Core's relayDustFee): a wallet makes no such output.
+  relayDustFee @25 (context :Proxy.Context) -> (result :Int64);
 }
 
 # Chain and mempool events, implemented by the client (a wallet) and called

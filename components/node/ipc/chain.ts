@@ -178,6 +178,10 @@ export class ChainImpl implements Chain, Disposable {
     return this.#node.mempool.policy.incrementalRelayFeeRate;
   }
 
+  relayDustFee(): bigint {
+    return this.#node.mempool.policy.dustRelayFeeRate;
+  }
+
   calculateIndividualBumpFees(outpoints: ChainOutPoint[], feeRate: bigint): bigint[] {
     return this.#bumpFees("calculateIndividualBumpFees", outpoints, feeRate)?.individual ?? [];
   }

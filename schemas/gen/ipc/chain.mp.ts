@@ -56,6 +56,8 @@ export interface Chain {
   calculateCombinedBumpFee(outpoints: OutPoint[], feeRate: bigint, options?: $.CallOptions): $.Awaitable<bigint | undefined>;
   /** Method `Chain.blockFilterMatches @24`. */
   blockFilterMatches(fromHeight: number, toHeight: number, scripts: Uint8Array[], options?: $.CallOptions): $.Awaitable<FilterMatches | undefined>;
+  /** Method `Chain.relayDustFee @25`. */
+  relayDustFee(options?: $.CallOptions): $.Awaitable<bigint>;
 }
 
 /** Interface `ChainNotifications`. */
@@ -154,6 +156,7 @@ export const Chain: $.InterfaceDescriptor<Chain> = { name: "Chain", id: 0xa10631
   { name: "calculateIndividualBumpFees", ordinal: 22, context: "context", returns: "result", params: { name: "Chain.calculateIndividualBumpFees$Params", id: 0xf1efd3e0010166f9n, dataWords: 1, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "outpoints", type: { kind: "list", element: { kind: "struct", struct: () => OutPoint } }, offset: 1 }, { name: "feeRate", type: { kind: "int64" }, offset: 0 }] }, results: { name: "Chain.calculateIndividualBumpFees$Results", id: 0xc9be2bceb74ec6abn, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "list", element: { kind: "int64" } }, offset: 0 }] } },
   { name: "calculateCombinedBumpFee", ordinal: 23, context: "context", returns: "result", params: { name: "Chain.calculateCombinedBumpFee$Params", id: 0xaabb35226217f79an, dataWords: 1, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "outpoints", type: { kind: "list", element: { kind: "struct", struct: () => OutPoint } }, offset: 1 }, { name: "feeRate", type: { kind: "int64" }, offset: 0 }] }, results: { name: "Chain.calculateCombinedBumpFee$Results", id: 0x92645ec1b4b524ddn, dataWords: 2, pointers: 0, fields: [{ name: "result", type: { kind: "int64" }, offset: 0, presence: 64 }, { name: "hasResult", type: { kind: "bool" }, offset: 64, hidden: true }] } },
   { name: "blockFilterMatches", ordinal: 24, context: "context", returns: "result", params: { name: "Chain.blockFilterMatches$Params", id: 0x94c2a48bd896319bn, dataWords: 1, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "fromHeight", type: { kind: "int32" }, offset: 0 }, { name: "toHeight", type: { kind: "int32" }, offset: 4 }, { name: "scripts", type: { kind: "list", element: { kind: "data" } }, offset: 1 }] }, results: { name: "Chain.blockFilterMatches$Results", id: 0xf00a94dd2b85b545n, dataWords: 1, pointers: 1, fields: [{ name: "result", type: { kind: "struct", struct: () => FilterMatches }, offset: 0, presence: 0 }, { name: "hasResult", type: { kind: "bool" }, offset: 0, hidden: true }] } },
+  { name: "relayDustFee", ordinal: 25, context: "context", returns: "result", params: { name: "Chain.relayDustFee$Params", id: 0x9846d28148f8ce8cn, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.relayDustFee$Results", id: 0xd5a0512906c643c5n, dataWords: 1, pointers: 0, fields: [{ name: "result", type: { kind: "int64" }, offset: 0 }] } },
 ] };
 
 /** Descriptor of `ChainNotifications`: pass it to the runtime's proxy functions. */

@@ -13,10 +13,9 @@ import {
   ArgsError,
   type ArgSpec,
   formatParagraph,
-  interpretBool,
   normalPath,
 } from "../../../components/node/args.ts";
-import { atoi } from "../../../components/bitcoin/options.ts";
+import { atoi, interpretBool } from "../../../components/bitcoin/options.ts";
 
 const SPECS: ArgSpec[] = [
   { name: "datadir", help: "", category: "options", noNegation: true },

@@ -36,6 +36,7 @@ const pay = (amount: bigint, coins: Coin[], feeRate = 1000n) =>
     payments: [{ script, amount, subtractFee: false }],
     feeRate,
     changeScript: script,
+    dustRelayFee: 3000n,
   }).inputs.map((c) => c.key).sort();
 
 Deno.test("coin selection: an address's coins are spent together, a hundred at most at a time", () => {
@@ -66,6 +67,7 @@ Deno.test("coin selection: the weight bounds, as Core's", () => {
       payments: [{ script, amount, subtractFee: false }],
       feeRate: 1000n,
       changeScript: script,
+      dustRelayFee: 3000n,
       ...options,
     }).inputs.length;
   // Five coins pay 45,000 sat with change: 40 + 2 × 124 + 2 (the segwit marker) + 5 × 272 = 1,650.
@@ -97,6 +99,7 @@ Deno.test("coin selection: the weight bounds, as Core's", () => {
       payments: [{ script, amount, subtractFee: false }],
       feeRate: 1000n,
       changeScript: script,
+      dustRelayFee: 3000n,
     }).inputs.map((c) => c.key);
   assertEquals(pay(15_000n), ["u:0"]);
   assertThrows(() => pay(45_000n), SelectionError, MAX_WEIGHT_EXCEEDED);

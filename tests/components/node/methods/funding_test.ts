@@ -212,8 +212,12 @@ Deno.test("settxfee: -32 as v30 answers it; with -deprecatedrpc=settxfee Core's 
   }
   await using target = await startMethodFuzzTarget(["-deprecatedrpc=settxfee"]);
   const call = target.walletCall;
+  // Below the node's relay floor (v30: 100 sat/kvB), then below the wallet's -mintxfee (1000).
+  assertEquals(await call("settxfee", [0.0000009]), {
+    error: { code: -8, message: "txfee cannot be less than min relay tx fee (0.00000100 BTC/kvB)" },
+  });
   assertEquals(await call("settxfee", [0.000009]), {
-    error: { code: -8, message: "txfee cannot be less than min relay tx fee (0.00001000 BTC/kvB)" },
+    error: { code: -8, message: "txfee cannot be less than wallet min fee (0.00001000 BTC/kvB)" },
   });
   assertEquals(await call("settxfee", [0.11]), {
     error: {
