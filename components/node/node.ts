@@ -149,6 +149,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     log: (message) => log.info(message),
     logCategories: log,
     deprecatedRpc: options.rpc.deprecated,
+    walletRbf: options.walletPolicy.rbf,
   });
   ready = services;
   // Core's ZMQ notifications (-zmqpub*), following the chain after the mempool (its removals

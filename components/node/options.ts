@@ -22,7 +22,11 @@
  * @module
  */
 import { keypoolSize } from "../bitcoin/options.ts";
-import { WALLET_POLICY_OPTIONS, type WalletPolicy, walletPolicyOf } from "../wallet/policy.ts";
+import {
+  WALLET_POLICY_OPTIONS,
+  type WalletPolicy,
+  walletPolicyOf,
+} from "../bitcoin/wallet_policy.ts";
 import { type NotifyCommands, notifyCommandsOf } from "../notify/commands.ts";
 import {
   DEFAULT_ZMQ_SNDHWM,

@@ -28,7 +28,11 @@
  */
 import { interpretBool, keypoolSize } from "../bitcoin/options.ts";
 import type { NotifierOutbox } from "../notify/outbox.ts";
-import { WALLET_POLICY_OPTIONS, type WalletPolicy, walletPolicyOf } from "./policy.ts";
+import {
+  WALLET_POLICY_OPTIONS,
+  type WalletPolicy,
+  walletPolicyOf,
+} from "../bitcoin/wallet_policy.ts";
 
 /** What the wallet process was asked for. */
 export interface WalletOptions {
@@ -69,7 +73,7 @@ export interface WalletRpcServerOptions {
   readonly cookieFile: string | false;
 }
 
-/** A wallet policy option (`policy.ts`): its negation, name and value. */
+/** A wallet policy option (`components/bitcoin/wallet_policy.ts`): its negation, name and value. */
 const POLICY_ARG = new RegExp(
   `^--?(no)?(${WALLET_POLICY_OPTIONS.map((option) => option.name).join("|")})(?:=(.*))?$`,
 );

@@ -10,7 +10,7 @@
  * @module
  */
 import type { NotifierOutbox } from "../notify/outbox.ts";
-import type { WalletPolicy } from "./policy.ts";
+import type { WalletPolicy } from "../bitcoin/wallet_policy.ts";
 import { addressToScript } from "../bitcoin/address.ts";
 import { base64, hex } from "@scure/base";
 import { Address, OutScript } from "@scure/btc-signer";
@@ -622,7 +622,13 @@ async function send(
   }
   try {
     // Core signals BIP 125 unless told not to (an explicit fee_rate keeps an explicit false).
-    const { tx } = await sendMoney(wallet, payments, rate, bool(replaceable, true), avoidReuse);
+    const { tx } = await sendMoney(
+      wallet,
+      payments,
+      rate,
+      bool(replaceable, wallet.policy.rbf),
+      avoidReuse,
+    );
     return bool(verbose, false) ? { txid: tx.txid, fee_reason: reason } : tx.txid;
   } catch (error) {
     // SendMoney answers every CreateTransaction failure with RPC_WALLET_INSUFFICIENT_FUNDS.

@@ -18,16 +18,18 @@ import { type Component, projectRoot, type Supervised, type Supervisor } from ".
 import { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { callRpc, type RpcAccess } from "../node/sandboxed.ts";
 import { parseWalletArgs } from "./options.ts";
-import { WALLET_POLICY_OPTIONS } from "./policy.ts";
+import { WALLET_POLICY_OPTIONS } from "../bitcoin/wallet_policy.ts";
 
-/** The wallet policy options (`policy.ts`), negated or not. */
-const POLICY_OPTIONS = `(no)?(${
-  WALLET_POLICY_OPTIONS.map((option) => option.name).join("|")
-})(=|$)`;
+/** The wallet policy options (`components/bitcoin/wallet_policy.ts`) among `options`, negated or not. */
+function policyPattern(options: typeof WALLET_POLICY_OPTIONS): string {
+  return `(no)?(${options.map((option) => option.name).join("|")})(=|$)`;
+}
 
 /** The options the wallet process reads too (bitcoind's wallet options, and its IPC log's). */
 const WALLET_OPTIONS = new RegExp(
-  `^--?((wallet|walletnotify|fallbackfee|debug|loglevel)=|(no)?keypool(=|$)|${POLICY_OPTIONS})`,
+  `^--?((wallet|walletnotify|fallbackfee|debug|loglevel)=|(no)?keypool(=|$)|${
+    policyPattern(WALLET_POLICY_OPTIONS)
+  })`,
 );
 
 /** Of the node's options, those the wallet process takes. */
@@ -38,7 +40,7 @@ export function walletArgs(nodeArgs: readonly string[]): string[] {
 /** What an attached wallet process takes besides the node's wallet options: its RPC port's. */
 const ATTACHED_OPTIONS = new RegExp(
   "^--?((no)?(wallet|walletnotify|fallbackfee|keypool|debug|loglevel|ipcreattach|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|rpcbind|rpcallowip)(=|$)|" +
-    `${POLICY_OPTIONS})`,
+    `${policyPattern(WALLET_POLICY_OPTIONS.filter((option) => !option.nodeApplies))})`,
 );
 
 /**

@@ -79,7 +79,7 @@ import {
 } from "./keys.ts";
 import { COINBASE_MATURITY, REGTEST } from "./network.ts";
 import type { NotifierOutbox } from "../notify/outbox.ts";
-import { DEFAULT_WALLET_POLICY, type WalletPolicy } from "./policy.ts";
+import { DEFAULT_WALLET_POLICY, type WalletPolicy } from "../bitcoin/wallet_policy.ts";
 import { LOCATOR_RECENT, LOCATOR_SPACING, type TxRow, WALLET_FILE, WalletStore } from "./store.ts";
 import {
   displayHex,

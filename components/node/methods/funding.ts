@@ -374,7 +374,8 @@ export function fundRequest(
       changePosition === null ? null : new JsonNumber(String(changePosition)),
     ],
     ["feeRate", feeRate === null ? null : new JsonNumber(feeRate.toString())],
-    ["replaceable", flag(options, "replaceable", true)],
+    // Core's FundTransaction: the inputs it adds signal as the call says, else as -walletrbf.
+    ["replaceable", flag(options, "replaceable", node.walletRbf)],
     [
       "maxTxWeight",
       options.has("max_tx_weight")
@@ -923,7 +924,7 @@ function sendAllMethod(node: NodeServices): RpcMethod {
         invalid(`maxconf can't be lower than minconf: ${maxconf} < ${minconf ?? 0}`);
       }
       const version = options.has("version") ? asUint32(options.get("version")!) : 2;
-      const rbf = flag(options, "replaceable", true);
+      const rbf = flag(options, "replaceable", node.walletRbf);
       const tx = constructTransaction(
         options.get("inputs") ?? null,
         pairs,

@@ -90,6 +90,8 @@ export interface NodeParts {
   readonly logCategories?: LogCategories;
   /** The deprecated behaviours `-deprecatedrpc` turns back on (`warnings`); none by default. */
   readonly deprecatedRpc?: readonly string[];
+  /** `-walletrbf`: whether wallet sends signal BIP 125 when the call does not say; true by default. */
+  readonly walletRbf?: boolean;
   /** The ban list (`setban`, `listbanned`); by default one kept in memory only. */
   readonly banman?: BanMan;
   /** The `addnode` list and network-active switch; by default a new one. */
@@ -112,6 +114,8 @@ export class NodeServices {
   readonly logCategories: LogCategories | undefined;
   /** `-deprecatedrpc`: the deprecated behaviours turned back on. */
   readonly deprecatedRpc: ReadonlySet<string>;
+  /** `-walletrbf`, for the wallet requests the node builds (fundrawtransaction's, sendall's, ...). */
+  readonly walletRbf: boolean;
   /** The ban list (`setban`, `listbanned`, `clearbanned`). */
   readonly banman: BanMan;
   /** The `addnode` list and whether network activity is on (`setnetworkactive`). */
@@ -139,6 +143,7 @@ export class NodeServices {
     this.log = parts.log ?? (() => {});
     this.logCategories = parts.logCategories;
     this.deprecatedRpc = new Set(parts.deprecatedRpc);
+    this.walletRbf = parts.walletRbf ?? true;
     this.#now = parts.now ?? (() => parts.chain.now());
     this.banman = parts.banman ?? new BanMan({ now: () => this.now() });
     this.connman = parts.connman ?? new Connman({ log: this.log });

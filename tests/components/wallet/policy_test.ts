@@ -1,13 +1,14 @@
 /**
  * The wallet options that shape what a wallet makes (`-addresstype`,
- * `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`) and the
+ * `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`,
+ * `-walletrbf`) and the
  * node's `-dustrelayfee`, which the wallet asks the node for: on the real
  * node running its wallet, as bitcoind's are; bad values refuse to start
  * with Core's one-line errors; a wallet process reads the same options.
  *
  * @module
  */
-import { assertEquals } from "../../assert.ts";
+import { assertEquals, assertThrows } from "../../assert.ts";
 import { tempDir } from "../../helpers.ts";
 import { dataGrants, runOnce } from "../node/node_process.ts";
 import { NODE_MAIN, rejects, startRealNode } from "../node/real_node.ts";
@@ -19,7 +20,7 @@ const MONOLITHIC = new URL("../../../components/node/monolithic.ts", import.meta
 /** An address of no wallet's: P2WPKH of an all-zero key hash. */
 const ELSEWHERE = "bcrt1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqdku202";
 
-Deno.test("wallet policy: the real node's wallet takes -addresstype, -changetype, -mintxfee, -maxtxfee, -spendzeroconfchange and the node's -dustrelayfee", async () => {
+Deno.test("wallet policy: the real node's wallet takes -addresstype, -changetype, -mintxfee, -maxtxfee, -spendzeroconfchange, -walletrbf and the node's -dustrelayfee", async () => {
   await using node = await startRealNode({
     module: MONOLITHIC,
     args: [
@@ -32,6 +33,7 @@ Deno.test("wallet policy: the real node's wallet takes -addresstype, -changetype
       "-maxtxfee=0.0001",
       "-nospendzeroconfchange",
       "-dustrelayfee=0.0001",
+      "-walletrbf=0",
     ],
   });
   const address: string = await node.call("getnewaddress");
@@ -73,11 +75,32 @@ Deno.test("wallet policy: the real node's wallet takes -addresstype, -changetype
     .sort();
   // The change is legacy, as -changetype says, whatever the payment's type.
   assertEquals(types, ["pubkeyhash", "witness_v0_keyhash"]);
+  // -walletrbf=0: no BIP 125 signal unless the call asks for it.
+  assertEquals(tx.vin.map((input: { sequence: number }) => input.sequence), [0xfffffffe]);
+  const funded = await node.call("fundrawtransaction", [
+    await node.call("createrawtransaction", [[], { [ELSEWHERE]: 1 }]),
+    { add_inputs: true, include_unsafe: true },
+  ]).catch((error) => error);
+  // Every coin is unconfirmed change now: even include_unsafe takes none without it.
+  assertEquals(funded.message, "Insufficient funds");
 
   // Without -spendzeroconfchange the unconfirmed change is not spent: the only coin is.
   await rejects(node.call("sendtoaddress", [ELSEWHERE, 1]), -6, "Insufficient funds");
   await node.call("generatetoaddress", [1, ELSEWHERE]);
-  await node.call("sendtoaddress", [ELSEWHERE, 1]);
+  const signalled: string = await node.call("sendtoaddress", {
+    address: ELSEWHERE,
+    amount: 1,
+    replaceable: true,
+  });
+  assertEquals(
+    (await node.call("getrawtransaction", [signalled, true])).vin[0].sequence,
+    0xfffffffd,
+  );
+  await node.call("generatetoaddress", [1, ELSEWHERE]);
+  const raw = await node.call("createrawtransaction", [[], { [ELSEWHERE]: 1 }]);
+  const { hex } = await node.call("fundrawtransaction", [raw]);
+  const { vin } = await node.call("decoderawtransaction", [hex]);
+  assertEquals(vin.map((input: { sequence: number }) => input.sequence), [0xfffffffe]);
 });
 
 Deno.test("wallet policy: a bad value refuses to start with Core's one-line error", async () => {
@@ -113,6 +136,7 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
     minTxFee: 1000n,
     maxTxFee: 50_000_000n,
     spendZeroConfChange: false,
+    rbf: true,
   });
   assertEquals(attachedWalletArgs(["-changetype=bech32m", "-mintxfee=0.00003"]), [
     "-changetype=bech32m",
@@ -120,4 +144,11 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
   ]);
   // Core's -noname=0 is name=1.
   assertEquals(parseWalletArgs(["-nospendzeroconfchange=0"]).policy.spendZeroConfChange, true);
+  assertEquals(parseWalletArgs(["-walletrbf=0"]).policy.rbf, false);
+  // The node builds the requests -walletrbf applies to: an attached wallet cannot take it alone.
+  assertThrows(
+    () => attachedWalletArgs(["-walletrbf=0"]),
+    Error,
+    "-walletrbf=0: not an option of an attached wallet",
+  );
 });

@@ -1,7 +1,8 @@
 /**
  * The wallet options that shape the transactions a wallet makes, read as
  * Bitcoin Core's `CWallet::Create` reads them: `-addresstype`,
- * `-changetype`, `-mintxfee`, `-maxtxfee` and `-spendzeroconfchange`.
+ * `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange` and
+ * `-walletrbf`.
  * The node reads them (to refuse a bad one at startup, and for the wallets
  * it runs itself) and so does a wallet process (for its own wallets); both
  * go through {@linkcode walletPolicyOf}, so they agree on every value and
@@ -9,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { walletPolicyOf } from "./policy.ts";
+ * import { walletPolicyOf } from "./wallet_policy.ts";
  * const given = new Map<string, string | false>([["addresstype", "bech32m"], ["maxtxfee", "0.5"]]);
  * const policy = walletPolicyOf((name) => given.get(name), 100n);
  * if (policy.addressType !== "bech32m" || policy.maxTxFee !== 50_000_000n) throw new Error();
@@ -17,8 +18,8 @@
  * ```
  * @module
  */
-import { interpretBool } from "../bitcoin/options.ts";
-import { formatMoney, parseMoney } from "../bitcoin/amount.ts";
+import { interpretBool } from "./options.ts";
+import { formatMoney, parseMoney } from "./amount.ts";
 
 /** Core's output type names, as `getnewaddress` and `-addresstype` take them. */
 export const OUTPUT_TYPE_NAMES: readonly string[] = ["legacy", "p2sh-segwit", "bech32", "bech32m"];
@@ -35,6 +36,8 @@ export interface WalletPolicy {
   readonly maxTxFee: bigint;
   /** `-spendzeroconfchange`: whether coin selection spends the wallet's unconfirmed change. */
   readonly spendZeroConfChange: boolean;
+  /** `-walletrbf`: whether the inputs a send adds signal BIP 125 when the call does not say. */
+  readonly rbf: boolean;
 }
 
 /** Core's defaults (`DEFAULT_TRANSACTION_MINFEE`, `DEFAULT_TRANSACTION_MAXFEE`, ...). */
@@ -44,6 +47,7 @@ export const DEFAULT_WALLET_POLICY: WalletPolicy = {
   minTxFee: 1000n,
   maxTxFee: 10_000_000n,
   spendZeroConfChange: true,
+  rbf: true,
 };
 
 /** The options {@linkcode walletPolicyOf} reads, with Core's help texts. */
@@ -53,6 +57,11 @@ export const WALLET_POLICY_OPTIONS: readonly {
   help: string;
   /** Listed by `-help-debug` only, among the debugging options (Core's `DEBUG_TEST`). */
   debugOnly?: boolean;
+  /**
+   * The node applies it too, to the requests it builds for its wallet
+   * processes, so a wallet process attached on its own cannot take it.
+   */
+  nodeApplies?: boolean;
 }[] = [
   {
     name: "addresstype",
@@ -87,6 +96,11 @@ export const WALLET_POLICY_OPTIONS: readonly {
     name: "spendzeroconfchange",
     help: "Spend unconfirmed change when sending transactions (default: 1)",
   },
+  {
+    name: "walletrbf",
+    help: "Send transactions with full-RBF opt-in enabled (RPC only, default: 1)",
+    nodeApplies: true,
+  },
 ];
 
 /** Core's `CFeeRate::ToString()`: BTC/kvB with eight decimals. */
@@ -102,7 +116,7 @@ function btcPerKvb(rate: bigint): string {
  *
  * @example
  * ```ts
- * import { walletPolicyOf } from "./policy.ts";
+ * import { walletPolicyOf } from "./wallet_policy.ts";
  * let refused = "";
  * try {
  *   walletPolicyOf((name) => name === "changetype" ? "p2wpkh" : undefined, 100n);
@@ -147,12 +161,16 @@ export function walletPolicyOf(
       } to prevent stuck transactions)`,
     );
   }
-  const spend = read("spendzeroconfchange");
+  const flag = (name: string): boolean => {
+    const value = read(name);
+    return value === undefined || (value !== false && interpretBool(value));
+  };
   return {
     addressType,
     changeType,
     minTxFee: minTxFee ?? DEFAULT_WALLET_POLICY.minTxFee,
     maxTxFee: maxTxFee ?? DEFAULT_WALLET_POLICY.maxTxFee,
-    spendZeroConfChange: spend === undefined || (spend !== false && interpretBool(spend)),
+    spendZeroConfChange: flag("spendzeroconfchange"),
+    rbf: flag("walletrbf"),
   };
 }
