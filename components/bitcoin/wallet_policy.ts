@@ -1,8 +1,8 @@
 /**
  * The wallet options that shape the transactions a wallet makes, read as
  * Bitcoin Core's `CWallet::Create` reads them: `-addresstype`,
- * `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange` and
- * `-walletrbf`.
+ * `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`,
+ * `-walletrbf` and `-walletbroadcast`.
  * The node reads them (to refuse a bad one at startup, and for the wallets
  * it runs itself) and so does a wallet process (for its own wallets); both
  * go through {@linkcode walletPolicyOf}, so they agree on every value and
@@ -38,6 +38,8 @@ export interface WalletPolicy {
   readonly spendZeroConfChange: boolean;
   /** `-walletrbf`: whether the inputs a send adds signal BIP 125 when the call does not say. */
   readonly rbf: boolean;
+  /** `-walletbroadcast`: whether the wallet offers what it sends to the node's mempool. */
+  readonly broadcast: boolean;
 }
 
 /** Core's defaults (`DEFAULT_TRANSACTION_MINFEE`, `DEFAULT_TRANSACTION_MAXFEE`, ...). */
@@ -48,6 +50,7 @@ export const DEFAULT_WALLET_POLICY: WalletPolicy = {
   maxTxFee: 10_000_000n,
   spendZeroConfChange: true,
   rbf: true,
+  broadcast: true,
 };
 
 /** The options {@linkcode walletPolicyOf} reads, with Core's help texts. */
@@ -100,6 +103,10 @@ export const WALLET_POLICY_OPTIONS: readonly {
     name: "walletrbf",
     help: "Send transactions with full-RBF opt-in enabled (RPC only, default: 1)",
     nodeApplies: true,
+  },
+  {
+    name: "walletbroadcast",
+    help: "Make the wallet broadcast transactions (default: 1)",
   },
 ];
 
@@ -172,5 +179,6 @@ export function walletPolicyOf(
     maxTxFee: maxTxFee ?? DEFAULT_WALLET_POLICY.maxTxFee,
     spendZeroConfChange: flag("spendzeroconfchange"),
     rbf: flag("walletrbf"),
+    broadcast: flag("walletbroadcast"),
   };
 }

@@ -1110,6 +1110,8 @@ export class Wallet implements Disposable {
    * leaves it as it was, for `abandontransaction` to free.
    */
   async #resubmit(): Promise<void> {
+    // As Core's: never with -walletbroadcast=0.
+    if (!this.policy.broadcast) return;
     for (const wtx of this.transactions()) {
       if (wtx.row.blockHeight !== null || wtx.row.inMempool || !this.#holdsInputs(wtx)) continue;
       await this.chain.broadcastTransaction(wtx.tx.raw, this.policy.maxTxFee);
@@ -2009,12 +2011,15 @@ export class Wallet implements Disposable {
    * the signed transaction `raw`, then offers it to the node's mempool. One
    * the mempool refuses (a locktime still in the future, say) stays in the
    * wallet, holding its inputs, to be offered again when the wallet loads:
-   * as Core's, the send succeeds all the same. The transaction, and its
-   * fee as the wallet counts it (0 unless all its inputs are the wallet's).
+   * as Core's, the send succeeds all the same. With `-walletbroadcast=0`
+   * it is only recorded, for the user to broadcast. The transaction, and
+   * its fee as the wallet counts it (0 unless all its inputs are the wallet's).
    */
   async publish(raw: Uint8Array): Promise<{ tx: ParsedTx; fee: bigint }> {
     const parsed = parseTx(raw);
     this.store.atomically(() => this.#record(parsed, {}));
+    const fee = () => this.#txs.get(parsed.txid)!.row.fee ?? 0n;
+    if (!this.policy.broadcast) return { tx: parsed, fee: fee() };
     this.#committing.set(parsed.txid, "pending");
     const { result, error } = await this.chain.broadcastTransaction(
       parsed.raw,
@@ -2030,8 +2035,7 @@ export class Wallet implements Disposable {
       this.#committing.delete(parsed.txid);
       this.#log(`CommitTransaction(): Transaction cannot be broadcast immediately, ${error}`);
     }
-    const fee = this.#txs.get(parsed.txid)!.row.fee ?? 0n;
-    return { tx: parsed, fee };
+    return { tx: parsed, fee: fee() };
   }
 
   // --- keys at rest ---

@@ -1,7 +1,7 @@
 /**
  * The wallet options that shape what a wallet makes (`-addresstype`,
  * `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`,
- * `-walletrbf`) and the
+ * `-walletrbf`, `-walletbroadcast`) and the
  * node's `-dustrelayfee`, which the wallet asks the node for: on the real
  * node running its wallet, as bitcoind's are; bad values refuse to start
  * with Core's one-line errors; a wallet process reads the same options.
@@ -103,6 +103,27 @@ Deno.test("wallet policy: the real node's wallet takes -addresstype, -changetype
   assertEquals(vin.map((input: { sequence: number }) => input.sequence), [0xfffffffe]);
 });
 
+Deno.test("wallet policy: -walletbroadcast=0 records what the wallet sends without offering it to the mempool, at the send or at load", async () => {
+  await using node = await startRealNode({
+    module: MONOLITHIC,
+    args: ["-monolithic", "-wallet=w", "-fallbackfee=0.0002", "-walletbroadcast=0"],
+  });
+  await node.call("generatetoaddress", [101, await node.call("getnewaddress")]);
+  const txid: string = await node.call("sendtoaddress", [ELSEWHERE, 1]);
+  assertEquals(await node.call("getrawmempool"), []);
+  const { hex, confirmations } = await node.call("gettransaction", [txid]);
+  assertEquals(confirmations, 0);
+  // Loading the wallet again does not offer it either (Core's resubmission is off too).
+  await node.call("unloadwallet", ["w"]);
+  await node.call("loadwallet", ["w"]);
+  assertEquals(await node.call("getrawmempool"), []);
+  // The user broadcasts it; the wallet follows.
+  assertEquals(await node.call("sendrawtransaction", [hex]), txid);
+  assertEquals(await node.call("getrawmempool"), [txid]);
+  await node.call("generatetoaddress", [1, ELSEWHERE]);
+  assertEquals((await node.call("gettransaction", [txid])).confirmations, 1);
+});
+
 Deno.test("wallet policy: a bad value refuses to start with Core's one-line error", async () => {
   using temp = tempDir("wallet_policy_");
   for (
@@ -137,6 +158,7 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
     maxTxFee: 50_000_000n,
     spendZeroConfChange: false,
     rbf: true,
+    broadcast: true,
   });
   assertEquals(attachedWalletArgs(["-changetype=bech32m", "-mintxfee=0.00003"]), [
     "-changetype=bech32m",
