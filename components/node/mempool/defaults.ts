@@ -42,6 +42,8 @@ export interface MempoolPolicy {
   descendantSizeVbytes: number;
   /** `-bytespersigop` (20): virtual bytes each sigop counts as, when sigops outweigh size. */
   bytesPerSigop: number;
+  /** `-persistmempoolv1` (false): `mempool.dat` is written as version 1, without obfuscation. */
+  persistV1Dat: boolean;
 }
 
 /** Bitcoin Core v30's defaults. */
@@ -60,4 +62,5 @@ export const DEFAULT_MEMPOOL_POLICY: Readonly<MempoolPolicy> = Object.freeze({
   descendantCount: 25,
   descendantSizeVbytes: 101_000,
   bytesPerSigop: 20,
+  persistV1Dat: false,
 });

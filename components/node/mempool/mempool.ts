@@ -770,7 +770,8 @@ export class Mempool implements Disposable {
   /**
    * `DumpMempool`: writes every transaction (parents first) with its
    * arrival time, and the unbroadcast txids, to `path` as Core's
-   * `mempool.dat` version 2 — through `<path>.new`, synced, then renamed.
+   * `mempool.dat` version 2 (version 1 with `-persistmempoolv1`) — through
+   * `<path>.new`, synced, then renamed.
    */
   save(path: string): void {
     const entries = this.entries();
@@ -784,7 +785,7 @@ export class Mempool implements Disposable {
         .map(([key, delta]) => ({ txid: hashFromHex(key), delta })),
       unbroadcast: entries.filter((entry) => entry.unbroadcast).map((entry) => entry.txid)
         .sort(compareHashes),
-    });
+    }, this.policy.persistV1Dat ? null : undefined);
     const partial = `${path}.new`;
     {
       // The owner's only, as bitcoind's files are (umask 077).

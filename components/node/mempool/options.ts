@@ -36,6 +36,12 @@ export const MEMPOOL_OPTIONS: readonly ArgSpec[] = [
     category: "options",
   },
   {
+    name: "persistmempoolv1",
+    help:
+      "Whether a mempool.dat file created by -persistmempool or the savemempool RPC will be written in the legacy format (version 1) or the current format (version 2). This temporary option will be removed in the future. (default: 0)",
+    category: "options",
+  },
+  {
     name: "mempoolexpiry",
     param: "=<n>",
     help: `Do not keep transactions in the mempool longer than <n> hours (default: ${
@@ -218,6 +224,7 @@ export function mempoolPolicyOf(args: Args, notices: Notice[]): MempoolPolicy {
   // Regtest is a test chain: -acceptnonstdtxn is allowed.
   policy.requireStandard = !args.getBool("acceptnonstdtxn", !DEFAULTS.requireStandard);
   policy.bytesPerSigop = unsignedInt(args, "bytespersigop", DEFAULTS.bytesPerSigop);
+  policy.persistV1Dat = args.getBool("persistmempoolv1", DEFAULTS.persistV1Dat);
   policy.ancestorCount = args.getInt("limitancestorcount", DEFAULTS.ancestorCount);
   if (args.isSet("limitancestorsize")) {
     policy.ancestorSizeVbytes = args.getInt("limitancestorsize", 0) * 1000;

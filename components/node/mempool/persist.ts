@@ -86,15 +86,21 @@ function obfuscate(bytes: Uint8Array, key: Uint8Array, offset: number): void {
   for (let i = 0; i < bytes.length; i++) bytes[i] ^= key[(offset + i) % KEY_SIZE];
 }
 
-/** Serializes a dump as version 2, obfuscated with `key` (random by default), as v30 does. */
+/**
+ * Serializes a dump as version 2, obfuscated with `key` (random by
+ * default), as v30 does; with a null key, as version 1, in the clear
+ * (`-persistmempoolv1`).
+ */
 export function encodeMempoolDump(
   dump: MempoolDump,
-  key: Uint8Array = crypto.getRandomValues(new Uint8Array(KEY_SIZE)),
+  key: Uint8Array | null = crypto.getRandomValues(new Uint8Array(KEY_SIZE)),
 ): Uint8Array {
-  const header = P.struct({ version: P.U64LE, key: P.bytes(CompactSizeLen) })
-    .encode({ version: VERSION_XOR_KEY, key });
+  const header = key === null
+    ? P.U64LE.encode(VERSION_NO_XOR_KEY)
+    : P.struct({ version: P.U64LE, key: P.bytes(CompactSizeLen) })
+      .encode({ version: VERSION_XOR_KEY, key });
   const body = encodeBody(dump);
-  obfuscate(body, key, header.length);
+  if (key !== null) obfuscate(body, key, header.length);
   const file = new Uint8Array(header.length + body.length);
   file.set(header);
   file.set(body, header.length);

@@ -332,6 +332,7 @@ Deno.test("options: the mempool's relay options as bitcoind reads them", () => {
     "-limitancestorsize=10",
     "-limitdescendantcount=3",
     "-limitdescendantsize=20",
+    "-persistmempoolv1",
   ]);
   assertEquals(options.mempoolPolicy, {
     minRelayFeeRate: 10_000n,
@@ -348,6 +349,7 @@ Deno.test("options: the mempool's relay options as bitcoind reads them", () => {
     descendantCount: 3,
     descendantSizeVbytes: 20_000,
     bytesPerSigop: 4_294_967_295, // Core's unsigned int
+    persistV1Dat: true,
   });
   const deprecated = "Options '-datacarrier' or '-datacarriersize' are set but are marked as " +
     "deprecated. They will be removed in a future version.";

@@ -1,7 +1,8 @@
 /**
  * `mempool.dat` as Bitcoin Core writes and reads it: the byte layout of
  * versions 1 and 2 (with its XOR obfuscation), and a mempool saved and
- * loaded back with arrival times, links and unbroadcast marks intact.
+ * loaded back with arrival times, links and unbroadcast marks intact;
+ * `-persistmempoolv1` on the real node.
  *
  * @module
  */
@@ -20,7 +21,11 @@ import {
 } from "../../../../components/node/mempool/persist.ts";
 import { assert, assertEquals } from "../../../assert.ts";
 import { acceptAll, chainOf, setup, spend } from "./mempool_helpers.ts";
-import { concatBytes } from "../../../helpers.ts";
+import { concatBytes, tempDir } from "../../../helpers.ts";
+import { hex } from "@scure/base";
+import { scriptToAddress } from "../../../../components/node/chain/mod.ts";
+import { signTx, TestKey } from "../chain/chain_helpers.ts";
+import { coinbaseUtxo, startRealNode } from "../real_node.ts";
 
 const le64 = (value: bigint) => {
   const bytes = new Uint8Array(8);
@@ -380,4 +385,26 @@ Deno.test("persist: a time far in the future is kept at 2^53 - 1, and saves back
   assertEquals(f.mempool.get(txid(tx))!.time, Number.MAX_SAFE_INTEGER);
   f.mempool.save(path);
   assertEquals(readMempoolDump(Deno.readFileSync(path))!.entries[0].time, 2n ** 53n - 1n);
+});
+
+Deno.test("persist: -persistmempoolv1 writes version 1 in the clear; the node reads it back without the option", async () => {
+  using dir = tempDir("persist_v1_");
+  const key = new TestKey(52);
+  const address = scriptToAddress(key.wpkh)!;
+  let sent: string;
+  {
+    await using node = await startRealNode({ datadir: dir.path, args: ["-persistmempoolv1"] });
+    const [first] = await node.call("generatetoaddress", [101, address]);
+    const utxo = await coinbaseUtxo(node.call, first, key);
+    const tx = signTx([utxo], [{ script: key.wpkh, amount: utxo.amount - 1000n }]);
+    sent = await node.call("sendrawtransaction", [hex.encode(encodeTx(tx))]);
+    const { filename } = await node.call("savemempool");
+    const file = Deno.readFileSync(filename);
+    assertEquals(file.subarray(0, 8), le64(1n));
+    // In the clear: the transaction's own bytes stand in the file.
+    assert(hex.encode(file).includes(hex.encode(encodeTx(tx))));
+    assertEquals(readMempoolDump(file)!.entries.map((entry) => hashToHex(txid(entry.tx))), [sent]);
+  }
+  await using again = await startRealNode({ datadir: dir.path });
+  assertEquals(await again.call("getrawmempool"), [sent]);
 });
