@@ -152,8 +152,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     walletRbf: options.walletPolicy.rbf,
   });
   ready = services;
-  // Core's ZMQ notifications (-zmqpub*), following the chain after the mempool (its removals
-  // for a block come before the block's own messages, as Core's); its lines are -debug=zmq's.
+  // Core's ZMQ notifications (-zmqpub*); its lines are -debug=zmq's.
   if (options.zmq.length > 0) {
     zmq = node.use(ZmqNotifications.start(options.zmq, {
       chain,

@@ -145,14 +145,31 @@ export interface BlockEvent {
 }
 
 /**
- * Receives chain events, synchronously, after each change is committed:
- * `blockDisconnected`/`blockConnected` per block (disconnections of a
- * reorganisation first), then `tipChanged` once the active chain settles.
- * A listener that throws is reported on stderr; the others still run.
+ * Receives chain events, synchronously, after each change is committed, in
+ * the order of Core's validation interface. The chain moves in Core's
+ * activation steps (`ActivateBestChainStep`: back to the fork, then forward
+ * until the tip has more work than the step began with); in each,
+ * `blockDisconnected` per block as it goes, `tipConnected` per block as it
+ * comes, `reorganized` once if it disconnected any, and only then
+ * `blockConnected` per block it connected (Core signals `BlockConnected`
+ * after the step, so a reorganisation's mempool re-additions come before
+ * the new blocks). `tipChanged` once the active chain settles. A listener
+ * that throws is reported on stderr; the others still run.
  */
 export interface ChainListener {
+  /** A block became the tip, told inside its step (what Core's `ConnectTip` does itself). */
+  tipConnected?(event: BlockEvent): void;
+  /** Core's `BlockConnected` signal: after the step that connected the block. */
   blockConnected?(event: BlockEvent): void;
   blockDisconnected?(event: BlockEvent): void;
+  /**
+   * Core's `MaybeUpdateMempoolForReorg`: the blocks disconnected since the
+   * last call stay disconnected (the end of a step that disconnected, or
+   * each block `invalidateblock` takes off); `readd`: whether their
+   * transactions may go back to the mempool (Core's InvalidateBlock
+   * re-adds those of its first ten blocks only).
+   */
+  reorganized?(readd: boolean): void;
   tipChanged?(tip: BlockEntry): void;
 }
 
@@ -917,7 +934,8 @@ export class ChainState implements CoinsView, Disposable {
 
   /**
    * Moves the active chain to the best valid chain (most work, earliest
-   * received), disconnecting and connecting block by block. A block that
+   * received), disconnecting and connecting block by block in Core's steps
+   * (see {@linkcode ChainListener} for what is told when). A block that
    * fails to connect is marked invalid with its descendants, and the search
    * starts again. Returns what became of block `watch` if it was connected
    * or failed: `"valid"` or its error.
@@ -928,18 +946,26 @@ export class ChainState implements CoinsView, Disposable {
   ): "valid" | ValidationError | undefined {
     const startTip = this.#tipEntry();
     let outcome: "valid" | ValidationError | undefined;
+    // Core's InvalidateBlock: an invalid tip goes block by block, the mempool made consistent after each.
+    for (let gone = 1; this.#tipEntry().status & FAILED_ANY; gone++) {
+      this.#disconnectTip();
+      this.#notify((listener) => listener.reorganized?.(gone <= 10));
+    }
     for (;;) {
-      while (this.#tipEntry().status & FAILED_ANY) this.#disconnectTip();
       const best = this.#bestCandidate();
-      const fork = this.findFork(best) as IndexEntry;
       if (best === this.#tipEntry()) break;
+      // One step: back to the fork, forward until the tip has more work than the step began with.
+      const stepStart = this.#tipEntry();
+      const fork = this.findFork(best) as IndexEntry;
+      const disconnects = stepStart !== fork;
       while (this.#tipEntry() !== fork) this.#disconnectTip();
       const path: IndexEntry[] = [];
       for (let cursor = best; cursor !== fork; cursor = cursor.prev!) path.push(cursor);
+      const connected: BlockEvent[] = [];
       for (const entry of path.reverse()) {
         const watched = watch !== undefined && bytesEqual(entry.hash, watch);
         try {
-          this.#connectTip(entry, watched ? known : undefined);
+          connected.push(this.#connectTip(entry, watched ? known : undefined));
           if (watched) outcome = "valid";
         } catch (error) {
           if (!(error instanceof ValidationError)) throw error;
@@ -947,7 +973,10 @@ export class ChainState implements CoinsView, Disposable {
           if (watched) outcome = error;
           break;
         }
+        if (entry.chainWork > stepStart.chainWork) break;
       }
+      if (disconnects) this.#notify((listener) => listener.reorganized?.(true));
+      for (const event of connected) this.#notify((listener) => listener.blockConnected?.(event));
     }
     const tip = this.#tipEntry();
     if (tip !== startTip) this.#notify((listener) => listener.tipChanged?.(tip));
@@ -983,8 +1012,8 @@ export class ChainState implements CoinsView, Disposable {
     this.#setStatus(changes);
   }
 
-  /** Validates and connects `entry` on top of the tip, in one transaction. */
-  #connectTip(entry: IndexEntry, known?: { block: Block; txids: Hash[] }): void {
+  /** Validates and connects `entry` on top of the tip, in one transaction; its event, for after the step. */
+  #connectTip(entry: IndexEntry, known?: { block: Block; txids: Hash[] }): BlockEvent {
     const block = known?.block ?? this.readBlock(entry.hash);
     if (!block) throw new Error(`block ${hashToHex(entry.hash)} has no stored data`);
     const txids = known?.txids ?? block.txs.map(txid);
@@ -1004,7 +1033,9 @@ export class ChainState implements CoinsView, Disposable {
     });
     entry.status = status;
     this.#active.push(entry);
-    this.#notify((listener) => listener.blockConnected?.({ block, entry, txids }));
+    const event = { block, entry, txids };
+    this.#notify((listener) => listener.tipConnected?.(event));
+    return event;
   }
 
   /** Disconnects the tip through its undo data, in one transaction. */

@@ -241,8 +241,8 @@ export class NotificationHub implements Disposable {
 
   constructor(chain: ChainState, mempool: Mempool, options: HubOptions) {
     this.#options = options;
-    // The mempool follows the chain too, and subscribed first: its removals
-    // for a connected block reach subscribers before the block, as in Core.
+    // The chain tells blocks connected after the mempool's removals for them and, in a
+    // reorganisation, after its re-additions: Core's validation-interface order.
     this.#subscriptions = [
       chain.subscribe({
         blockConnected: ({ block, entry }) =>

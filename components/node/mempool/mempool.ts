@@ -10,8 +10,9 @@
  *
  * The pool follows the chain through `ChainState.subscribe`: a connected
  * block removes its transactions (`block`) and what conflicts with them
- * (`conflict`); disconnected blocks' transactions are re-accepted once the
- * new tip is settled, and whatever became invalid — spends of vanished or
+ * (`conflict`); disconnected blocks' transactions are re-accepted at the
+ * end of the chain's step (Core's `MaybeUpdateMempoolForReorg`, told
+ * before the step's new blocks), and whatever became invalid — spends of vanished or
  * immature coinbases, non-final transactions and their descendants — is
  * removed (`reorg`).
  *
@@ -500,7 +501,7 @@ export class Mempool implements Disposable {
   readonly #listeners = new Set<MempoolListener>();
   readonly #subscription: Disposable;
   #events: MempoolEvent[] = [];
-  /** Transactions of disconnected blocks, oldest block first, awaiting the settled tip. */
+  /** Transactions of disconnected blocks, oldest block first, awaiting the end of the step. */
   #disconnected: { tx: Tx; key: string; usage: number }[] = [];
   #disconnectedUsage = 0;
   #bytes = 0;
@@ -520,10 +521,10 @@ export class Mempool implements Disposable {
     this.#chain = chain;
     this.#lastRollingFeeUpdate = chain.now();
     this.#subscription = chain.subscribe({
-      blockConnected: ({ block, txids }) =>
+      tipConnected: ({ block, txids }) =>
         this.#notifying(() => this.#blockConnected(block.txs, txids)),
       blockDisconnected: ({ block, txids }) => this.#blockDisconnected(block.txs, txids),
-      tipChanged: () => this.#notifying(() => this.#settle()),
+      reorganized: (readd) => this.#notifying(() => this.#settle(readd)),
     });
   }
 
@@ -1713,7 +1714,7 @@ export class Mempool implements Disposable {
     this.#blockSinceLastRollingFeeBump = true;
   }
 
-  /** Queues a disconnected block's transactions for re-adding once the tip settles. */
+  /** Queues a disconnected block's transactions for re-adding once the reorganisation's step ends. */
   #blockDisconnected(txs: readonly Tx[], txids: readonly Hash[]): void {
     const queued = txs.map((tx, i) => ({ tx, key: hashToHex(txids[i]), usage: entryUsage(tx) }));
     this.#disconnected = [...queued, ...this.#disconnected];
@@ -1727,20 +1728,20 @@ export class Mempool implements Disposable {
   }
 
   /**
-   * `MaybeUpdateMempoolForReorg`, once the chain has settled: re-accepts
-   * the disconnected transactions (oldest first, without fee floors),
-   * removes the descendants of those that fail, links re-added parents to
-   * the children already here, and removes whatever is no longer final or
-   * mature on the new tip.
+   * `MaybeUpdateMempoolForReorg`, at the end of the chain's step: re-accepts
+   * the disconnected transactions (oldest first, without fee floors; none
+   * without `readd`), removes the descendants of those that fail, links
+   * re-added parents to the children already here, and removes whatever is
+   * no longer final or mature on the new tip.
    */
-  #settle(): void {
+  #settle(readd = true): void {
     if (this.#disconnected.length === 0) return;
     const queued = this.#disconnected;
     this.#disconnected = [];
     this.#disconnectedUsage = 0;
     const readded: PoolEntry[] = [];
     for (const { tx, key } of queued) {
-      const result = isCoinbase(tx) ? undefined : this.#acceptSingle(workspace(tx), {
+      const result = !readd || isCoinbase(tx) ? undefined : this.#acceptSingle(workspace(tx), {
         testOnly: false,
         bypassLimits: true,
         allowReplacement: true,

@@ -16,6 +16,10 @@
  *   `A` with its mempool sequence; one it lets go other than by a block:
  *   `sequence` `R` with its mempool sequence.
  *
+ * In a reorganisation the chain's order is Core's (see `ChainListener`):
+ * the disconnections, then the mempool's re-additions, then the new
+ * blocks' `C`, then their `hashblock`.
+ *
  * Notifiers on the same address share its socket, as Core's do. An
  * address that cannot be bound leaves the node without ZMQ notifications,
  * as Core's failed `Initialize` does, and says so in the log.

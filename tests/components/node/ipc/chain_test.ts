@@ -30,7 +30,7 @@ import type { BlockTip, SyncState } from "../../../../schemas/gen/ipc/node.mp.ts
 import { spend } from "../mempool/mempool_helpers.ts";
 import { serveInit, serveNode } from "./ipc_helpers.ts";
 import { setup } from "../mempool/mempool_helpers.ts";
-import { TestKey } from "../chain/chain_helpers.ts";
+import { craftBlock, TestKey } from "../chain/chain_helpers.ts";
 
 const hex = (bytes: Uint8Array) => hashToHex(bytes);
 const txidOf = (tx: Tx | Uint8Array) => hex(txid(tx instanceof Uint8Array ? decodeTx(tx) : tx));
@@ -70,13 +70,27 @@ class Recorder implements ChainNotifications {
   }
 }
 
-Deno.test("chain: notifications arrive in event order through blocks, a reorg and the mempool", async () => {
-  await using node = await serveNode();
-  const { fixture } = node;
-  const client = await node.connect();
-  await using chain = (await client.makeChain())!;
+/** A served node's `Chain` with a {@linkcode Recorder} subscribed to its notifications. */
+async function recording() {
+  const node = await serveNode();
+  const chain = (await (await node.connect()).makeChain())!;
   const recorder = new Recorder();
-  await using _handler = (await chain.handleNotifications(recorder))!;
+  const handler = (await chain.handleNotifications(recorder))!;
+  return {
+    fixture: node.fixture,
+    chain,
+    recorder,
+    async [Symbol.asyncDispose]() {
+      await handler[Symbol.asyncDispose]();
+      await chain[Symbol.asyncDispose]();
+      await node[Symbol.asyncDispose]();
+    },
+  };
+}
+
+Deno.test("chain: notifications arrive in event order through blocks, a reorg and the mempool", async () => {
+  await using recorded = await recording();
+  const { fixture, chain, recorder } = recorded;
   const start = fixture.chain.height;
 
   const first = fixture.mine();
@@ -113,6 +127,32 @@ Deno.test("chain: notifications arrive in event order through blocks, a reorg an
   ]);
   const disconnected = recorder.blocks.at(-1)!;
   assertEquals(disconnected.transactions.map(txidOf), withPayment.txs.map(txidOf));
+});
+
+Deno.test("chain: a reorganisation's mempool re-additions arrive before its new blocks, as Core's validation interface", async () => {
+  await using recorded = await recording();
+  const { fixture, chain, recorder } = recorded;
+  const fork = fixture.chain.tip;
+  const payment = spend(fixture.coins[0], 1000n);
+  fixture.mine([{ tx: payment, fee: 1000n }]);
+  const side1 = craftBlock(fixture.chain, fixture.key, { parent: fork });
+  assertEquals(fixture.chain.processBlock(side1), "inconclusive");
+  const side2 = craftBlock(fixture.chain, fixture.key, {
+    parent: fixture.chain.entry(blockHash(side1.header))!,
+  });
+  await chain.waitForNotifications();
+  recorder.lines.length = 0;
+  // One step: the payment's block off, both side blocks on; the payment back in the mempool
+  // (MaybeUpdateMempoolForReorg) before BlockConnected is signalled for either.
+  assertEquals(fixture.chain.processBlock(side2), null);
+  await chain.waitForNotifications();
+  assertEquals(recorder.lines, [
+    `disconnected ${fork.height + 1}`,
+    `added ${txidOf(payment)}`,
+    `connected ${fork.height + 1}`,
+    `connected ${fork.height + 2}`,
+    "tip",
+  ]);
 });
 
 Deno.test("chain: a disconnected or released handler stops delivery", async () => {

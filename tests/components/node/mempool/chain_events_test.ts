@@ -96,14 +96,18 @@ Deno.test("reorg: a block's transaction that no longer fits is dropped with its 
   const waiting = spend(utxosOf(confirmed, f.key)[0], 1000n);
   const onCoinbase5 = spend(f.coins[4], 1000n);
   acceptAll(f.mempool, waiting, onCoinbase5);
-  // Without block 5 and above, block 1's coinbase is immature and block 5's gone.
+  // Without block 5 and above, block 1's coinbase is immature and block 5's gone. As Core's
+  // InvalidateBlock, the mempool is made consistent after each block: without block 6, its
+  // transaction is back and block 5's coinbase immature; without block 5, block 1's too.
   f.chain.invalidateBlock(f.chain.entryAtHeight(5)!.hash);
   assertEquals(f.chain.height, 4);
   assertEquals(f.mempool.size, 0);
-  assertEquals(
-    f.events.slice(2).sort(),
-    [`reorg ${txidOf(onCoinbase5)}`, `reorg ${txidOf(waiting)}`].sort(),
-  );
+  assertEquals(f.events.slice(2), [
+    `added ${txidOf(confirmed)}`,
+    `reorg ${txidOf(onCoinbase5)}`,
+    `reorg ${txidOf(confirmed)}`,
+    `reorg ${txidOf(waiting)}`,
+  ]);
 });
 
 Deno.test("reorg: a longer competing branch gives back the transactions of the blocks it replaces", () => {

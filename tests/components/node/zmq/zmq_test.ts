@@ -16,7 +16,7 @@ import { assertEquals } from "../../../assert.ts";
 import { waitFor } from "../../../helpers.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
 import { freePort } from "../node_process.ts";
-import { coinbaseUtxo, startRealNode } from "../real_node.ts";
+import { coinbaseUtxo, type RealNode, startRealNode } from "../real_node.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SUBSCRIBER = new URL("./subscriber.py", import.meta.url).pathname;
@@ -48,7 +48,7 @@ class Subscriber implements AsyncDisposable {
   #ready = false;
   readonly #reading: Promise<void>;
 
-  constructor(addresses: string[]) {
+  constructor(readonly addresses: string[]) {
     const child = this.#child = new Deno.Command(PYTHON, {
       args: [SUBSCRIBER, ...addresses],
       stdin: "piped",
@@ -96,6 +96,35 @@ class Subscriber implements AsyncDisposable {
 const key = new TestKey(7);
 const ADDRESS = scriptToAddress(key.wpkh)!;
 
+/**
+ * Mines until each of the subscriber's sockets has delivered (libzmq's
+ * subscriptions arrive a moment after the connection; the first block also
+ * ends initial block download); the blocks mined.
+ */
+async function mineUntilSubscribed(node: RealNode, subscriber: Subscriber): Promise<string[]> {
+  await subscriber.ready();
+  const mined: string[] = [];
+  await waitFor(
+    async () => {
+      mined.push(...await node.call("generatetoaddress", [1, ADDRESS]));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return subscriber.addresses.every((a) => subscriber.received.some((m) => m.address === a));
+    },
+    30_000,
+    "every socket's first message",
+  );
+  return mined;
+}
+
+/** A `sequence` body: the hash, the label, and for `A`/`R` the mempool sequence (8 bytes LE). */
+function sequenceBody(hash: string, label: string, n?: number): string {
+  const number = new Uint8Array(8);
+  new DataView(number.buffer).setBigUint64(0, BigInt(n ?? 0), true);
+  return `${hash}${hex.encode(new TextEncoder().encode(label))}${
+    n === undefined ? "" : hex.encode(number)
+  }`;
+}
+
 Deno.test({
   name:
     "zmq: libzmq subscribers get bitcoind's hashblock, rawblock, hashtx, rawtx and sequence messages, with their counts",
@@ -123,19 +152,7 @@ Deno.test({
     { type: "pubsequence", address: sequence, hwm: 1000 },
   ]);
   await using subscriber = new Subscriber([blocks, txs, sequence]);
-  await subscriber.ready();
-  // libzmq's subscriptions arrive a moment after the connection: mine until each socket has
-  // delivered (the first block also ends initial block download).
-  const mined: string[] = [];
-  await waitFor(
-    async () => {
-      mined.push(...await node.call("generatetoaddress", [1, ADDRESS]));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      return [blocks, txs, sequence].every((a) => subscriber.received.some((m) => m.address === a));
-    },
-    30_000,
-    "every socket's first message",
-  );
+  const mined = await mineUntilSubscribed(node, subscriber);
   mined.push(...await node.call("generatetoaddress", [100, ADDRESS]));
   // Each socket delivers in order: once the last block's last message is in on each, no
   // earlier one is still on its way.
@@ -176,7 +193,7 @@ Deno.test({
     ["rawtx", coinbase.hex],
   ]);
   assertEquals(subscriber.take(sequence).map((m) => [m.topic, m.body]), [
-    ["sequence", `${hash}${hex.encode(new TextEncoder().encode("C"))}`],
+    ["sequence", sequenceBody(hash, "C")],
   ]);
 
   // The mempool takes a transaction: hashtx, rawtx, and A with its mempool sequence.
@@ -189,11 +206,6 @@ Deno.test({
     ["hashtx", firstTxid],
     ["rawtx", hex.encode(encodeTx(first))],
   ]);
-  const sequenceBody = (txid: string, label: string, n: number) => {
-    const number = new Uint8Array(8);
-    new DataView(number.buffer).setBigUint64(0, BigInt(n), true);
-    return `${txid}${hex.encode(new TextEncoder().encode(label))}${hex.encode(number)}`;
-  };
   assertEquals(subscriber.take(sequence).map((m) => m.body), [
     sequenceBody(firstTxid, "A", mempoolSequence),
   ]);
@@ -239,6 +251,58 @@ Deno.test({
     ["hashblock", a2],
     ["rawblock", (await node.call("getblock", [a2, 0])).slice(0, 64)],
   ]);
+});
+
+Deno.test({
+  name:
+    "zmq: a reorganisation tells the disconnection, then the mempool's re-addition, then the new blocks, as Core's ActivateBestChainStep",
+  ignore: !hasPyzmq(),
+}, async () => {
+  // One socket for every topic: the exact interleaving is what a single subscriber sees.
+  const address = `tcp://127.0.0.1:${freePort()}`;
+  await using node = await startRealNode({
+    args: [`-zmqpubhashtx=${address}`, `-zmqpubhashblock=${address}`, `-zmqpubsequence=${address}`],
+  });
+  await using subscriber = new Subscriber([address]);
+  const mined = await mineUntilSubscribed(node, subscriber);
+  await node.call("generatetoaddress", [100, ADDRESS]);
+  const funding = await coinbaseUtxo(node.call, mined[0], key);
+  const tx = signTx([funding], [{ script: key.wpkh, amount: funding.amount - 1_000n }]);
+  const txid: string = await node.call("sendrawtransaction", [hex.encode(encodeTx(tx))]);
+  // Branch a: a1 confirms the transaction. Branch b, one block longer, does not: mined while
+  // a1 is invalid, then set aside so that a1 is the tip again.
+  const [a1] = await node.call("generatetoaddress", [1, ADDRESS]);
+  await node.call("invalidateblock", [a1]);
+  const { hash: b1 } = await node.call("generateblock", [ADDRESS, []]);
+  const { hash: b2 } = await node.call("generateblock", [ADDRESS, []]);
+  await node.call("invalidateblock", [b1]);
+  await node.call("reconsiderblock", [a1]);
+  await waitFor(
+    () => subscriber.received.some((m) => m.topic === "hashblock" && m.body === a1),
+    20_000,
+    "a1 the tip again",
+  );
+  subscriber.received.length = 0;
+  const mempoolSequence = (await node.call("getrawmempool", [false, true])).mempool_sequence;
+  const coinbase = async (hash: string) => (await node.call("getblock", [hash, 1])).tx[0];
+
+  // One activation: a1 off, b1 and b2 on. Core re-adds a1's transaction at the end of the step
+  // (MaybeUpdateMempoolForReorg) and signals BlockConnected after it, UpdatedBlockTip last.
+  await node.call("reconsiderblock", [b1]);
+  await waitFor(() => subscriber.received.length >= 10, 20_000, "the reorganisation's messages");
+  assertEquals(subscriber.take(address).map((m) => [m.topic, m.body]), [
+    ["hashtx", await coinbase(a1)],
+    ["hashtx", txid],
+    ["sequence", sequenceBody(a1, "D")],
+    ["hashtx", txid],
+    ["sequence", sequenceBody(txid, "A", mempoolSequence)],
+    ["hashtx", await coinbase(b1)],
+    ["sequence", sequenceBody(b1, "C")],
+    ["hashtx", await coinbase(b2)],
+    ["sequence", sequenceBody(b2, "C")],
+    ["hashblock", b2],
+  ]);
+  assertEquals(await node.call("getrawmempool"), [txid]);
 });
 
 Deno.test("zmq: an address that cannot be bound leaves the node without ZMQ notifications, said in its log, as Core", async () => {
