@@ -311,6 +311,8 @@ export interface NodeOptions {
   notify: NotifyCommands;
   /** `-zmqpub<type>=<address>` and their `…hwm`: the ZMQ notifiers, in Core's order. */
   zmq: ZmqNotifier[];
+  /** The working directory the options were read in (a relative `ipc://` path is against it). */
+  workingDirectory: string;
   /** Things to log once the log is open. */
   notices: Notice[];
   /** Every setting, for parts reading options not typed here (Core's accessors). */
@@ -873,7 +875,7 @@ export function parseNodeArgs(
   }
   return {
     kind: "run",
-    options: nodeOptions(args, datadir, originalConf, configFilesRead, notices),
+    options: nodeOptions(args, datadir, originalConf, configFilesRead, notices, cwd),
   };
 }
 
@@ -925,6 +927,7 @@ function nodeOptions(
   configFile: string,
   configFilesRead: string[],
   notices: Notice[],
+  cwd: string,
 ): NodeOptions {
   const netDir = `${datadir}/${CHAIN}`;
   const unsuitable = args.unsuitableSectionOnly();
@@ -1010,7 +1013,8 @@ function nodeOptions(
     daemonWait,
     daemonized: args.getBool("daemonized", false),
     notify: notifyCommandsOf(args),
-    zmq: zmqOptions(args),
+    zmq: zmqOptions(args, cwd),
+    workingDirectory: cwd,
     notices: [
       ...args.warnings.map((message) => ({ level: "info" as const, message })),
       ...notices,
@@ -1026,15 +1030,15 @@ function nodeOptions(
 }
 
 /**
- * The ZMQ notifiers, each address one this node serves (`tcp://host:port`):
+ * The ZMQ notifiers, each address one this node serves (`tcp://host:port`, `ipc://path`):
  * a startup error otherwise, where Core would start without its
  * notifications and say so only with `-debug=zmq`.
  */
-function zmqOptions(args: Args): ZmqNotifier[] {
+function zmqOptions(args: Args, cwd: string): ZmqNotifier[] {
   const notifiers = zmqNotifiersOf(args);
   for (const { type, address } of notifiers) {
     try {
-      zmqEndpoint(address);
+      zmqEndpoint(address, cwd);
     } catch (error) {
       throw new StartupError(`-zmq${type}=${(error as Error).message}`);
     }

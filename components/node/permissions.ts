@@ -9,7 +9,8 @@
  *   are added one by one;
  * - net on each JSON-RPC address (`127.0.0.1:18443` and `[::1]:18443` by
  *   default; none with `-server=0`), on each ZMQ publishing address
- *   (`-zmqpub…=tcp://host:port`) and on each IPC socket, which Deno
+ *   (`-zmqpub…=tcp://host:port`, and `ipc://path` with read and write on
+ *   that socket file alone) and on each IPC socket, which Deno
  *   names by absolute path only (`unix:/abs/…/node.sock`);
  * - env `HOME` only when no `-datadir` is given (the default `~/.bitcoin`);
  * - run `/bin/sh` only when a notification command is given
@@ -77,6 +78,11 @@ export function nodePermissions(options: NodeOptions): string[] {
     write.push(file);
   }
   net.push(...rpcNetGrants(options), ...zmqNetGrants(options));
+  for (const path of zmqSocketPaths(options)) {
+    if (isWithin(path, netDir)) continue;
+    read.push(path);
+    write.push(path);
+  }
   const { bind, connect } = options.ipc;
   for (const address of connect === null ? bind : [...bind, connect]) {
     const path = socketPath(address, netDir);
@@ -113,7 +119,8 @@ export function rpcNetGrants(options: NodeOptions): string[] {
 
 /**
  * The `--allow-net` entries of the node's ZMQ publishing sockets
- * (`-zmqpub<type>=tcp://host:port`), each address once.
+ * (`-zmqpub<type>=tcp://host:port`; `unix:/abs/path` for `ipc://path`),
+ * each address once.
  *
  * @example
  * ```ts
@@ -135,10 +142,18 @@ export function rpcNetGrants(options: NodeOptions): string[] {
  */
 export function zmqNetGrants(options: NodeOptions): string[] {
   const grants = options.zmq.map(({ address }) => {
-    const { hostname, port } = zmqEndpoint(address);
-    return netPermission({ host: hostname, port });
+    const endpoint = zmqEndpoint(address, options.workingDirectory);
+    if ("path" in endpoint) return `unix:${endpoint.path}`;
+    return netPermission({ host: endpoint.hostname, port: endpoint.port });
   });
   return [...new Set(grants)];
+}
+
+/** The absolute paths of the node's `ipc://` ZMQ sockets, each once. */
+export function zmqSocketPaths(options: NodeOptions): string[] {
+  const paths = options.zmq.map(({ address }) => zmqEndpoint(address, options.workingDirectory))
+    .flatMap((endpoint) => "path" in endpoint ? [endpoint.path] : []);
+  return [...new Set(paths)];
 }
 
 /**

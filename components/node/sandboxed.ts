@@ -15,7 +15,9 @@
  * {@linkcode rpcNetGrants}, the function `deno task node` computes its
  * flags with, in place of the default ones, and those of its ZMQ sockets
  * from {@linkcode zmqNetGrants}. Other net grants of the manifest (or of
- * `--grant`) stay.
+ * `--grant`) stay. An `ipc://` ZMQ socket must lie where the node may
+ * write, reached through its data directory's view
+ * (`<state>/view/node/regtest/…`).
  *
  * **The sandbox's own options** (`-datadir`, `-conf`, `-ipcbind`,
  * `-ipcconnect`, `-ipcfd`, `-lifeline`) are refused on the command line:
@@ -42,12 +44,19 @@
  * ```
  * @module
  */
+import { join } from "node:path";
 import { type Component, stateLayout } from "../../host.ts";
 import type { Remote } from "../../component.ts";
 import type { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { hashToHex } from "./chain/hash.ts";
 import { DEFAULT_RPC_PORT, type NodeOptions, parseNodeArgs, type RpcEndpoint } from "./options.ts";
-import { isWithin, placedFiles, rpcNetGrants, zmqNetGrants } from "./permissions.ts";
+import {
+  isWithin,
+  placedFiles,
+  rpcNetGrants,
+  zmqNetGrants,
+  zmqSocketPaths,
+} from "./permissions.ts";
 
 /** What the launcher gives the node before the user's options (and the port, unless they give it). */
 export const NODE_BASE_ARGS: readonly string[] = ["-regtest", "-noconf", "-printtoconsole=0"];
@@ -77,7 +86,8 @@ export type PlannedNode = { kind: "run"; plan: NodePlan } | { kind: "print"; tex
 
 /** The options of `args` for a node whose data directory is `dataDir`. */
 function readOptions(dataDir: string, args: readonly string[]) {
-  return parseNodeArgs([`-datadir=${dataDir}`, ...args]);
+  // The sandbox runs the node in its data directory (a relative ipc:// path is against it).
+  return parseNodeArgs([`-datadir=${dataDir}`, ...args], { cwd: dataDir });
 }
 
 /**
@@ -122,6 +132,16 @@ export function planNode(
     if (!isWithin(file, options.netDir)) {
       throw new SpawnNodeError(
         `${file}: the sandbox grants the node ${options.netDir} only; leave the file there`,
+      );
+    }
+  }
+  // The node reaches its files through its data directory's view, where its grants are.
+  const view = stateLayout(stateDir).view(component.manifest.name);
+  const granted = component.manifest.permissions.write.map((path) => join(view, path));
+  for (const path of zmqSocketPaths(options)) {
+    if (!granted.some((dir) => isWithin(path, dir))) {
+      throw new SpawnNodeError(
+        `${path}: the sandbox grants the node ${granted.join(", ")} only; put the ZMQ socket there`,
       );
     }
   }

@@ -139,7 +139,8 @@ export class ZmqNotifications implements AsyncDisposable {
         if (sockets.has(notifier.address)) continue;
         sockets.set(
           notifier.address,
-          ZmtpPublisher.bind(zmqEndpoint(notifier.address), {
+          // The node runs where its options were read: a relative ipc:// path is against it.
+          ZmtpPublisher.bind(zmqEndpoint(notifier.address, Deno.cwd()), {
             hwm: notifier.hwm,
             log: sources.log,
           }),

@@ -2,8 +2,9 @@
  * The ZMQ notification options, as Bitcoin Core reads them:
  * `-zmqpub<type>=<address>` (each type given any number of times, `unix:`
  * written as libzmq's `ipc://`) and `-zmqpub<type>hwm=<n>`, in Core's
- * order of types. This node publishes on TCP addresses only
- * ({@linkcode zmqEndpoint}).
+ * order of types. This node publishes on `tcp://host:port` and on
+ * `ipc://path` (a UNIX socket; a relative path is libzmq's, against the
+ * working directory): {@linkcode zmqEndpoint}.
  *
  * @example
  * ```ts
@@ -20,6 +21,7 @@
  * ```
  * @module
  */
+import { resolve } from "node:path";
 
 /** The notifier types, in Core's order (its factories' map). */
 export const ZMQ_TYPES = [
@@ -66,17 +68,40 @@ export function zmqNotifiersOf(args: ZmqSettings): ZmqNotifier[] {
   });
 }
 
+/** Where a notifier's socket listens: a TCP endpoint, or a UNIX socket's absolute path. */
+export type ZmqEndpoint =
+  | { readonly hostname: string; readonly port: number }
+  | { readonly path: string };
+
 /**
- * The TCP endpoint of a `tcp://host:port` address (`*` is every IPv4
- * address, `[::1]` an IPv6 one); throws a one-line error for any other,
- * `ipc://` included, which this node does not serve.
+ * The endpoint of a `tcp://host:port` address (`*` is every IPv4
+ * address, `[::1]` an IPv6 one) or of an `ipc://path` one (relative to
+ * `cwd`, the node's working directory, as libzmq takes it); throws a
+ * one-line error for any other, libzmq's `ipc://*` (a temporary name) and
+ * abstract `ipc://@name` included, which this node does not serve.
+ *
+ * @example
+ * ```ts
+ * import { zmqEndpoint } from "./options.ts";
+ * const endpoint = zmqEndpoint("ipc://zmq/../pub.sock", "/var/run");
+ * if (!("path" in endpoint) || endpoint.path !== "/var/run/pub.sock") throw new Error();
+ * ```
  */
-export function zmqEndpoint(address: string): { hostname: string; port: number } {
+export function zmqEndpoint(address: string, cwd: string): ZmqEndpoint {
+  if (address.startsWith("ipc://")) {
+    const path = address.slice("ipc://".length);
+    if (path === "" || path === "*" || path.startsWith("@")) {
+      throw new Error(
+        `${address}: an ipc:// address here names a socket file (not a temporary or abstract one)`,
+      );
+    }
+    return { path: resolve(cwd, path) };
+  }
   const match = /^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\[\]]+):(\d{1,5})$/.exec(address);
   const port = Number(match?.[2]);
   if (match === null || port < 1 || port > 65535) {
     throw new Error(
-      `${address}: a ZMQ address here is tcp://<host>:<port> (ipc:// and unix: are not served)`,
+      `${address}: a ZMQ address here is tcp://<host>:<port> or ipc://<path> (or unix:<path>)`,
     );
   }
   const host = match[1];

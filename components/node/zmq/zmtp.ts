@@ -1,5 +1,5 @@
 /**
- * A ZeroMQ PUB socket over TCP, speaking ZMTP 3.0 (RFC 23) with the NULL
+ * A ZeroMQ PUB socket over TCP or a UNIX socket (libzmq's `ipc://`), speaking ZMTP 3.0 (RFC 23) with the NULL
  * security mechanism, as bitcoind's `-zmqpub*` sockets do through libzmq:
  * {@linkcode ZmtpPublisher.bind} listens, each subscriber (a libzmq SUB or
  * XSUB socket) completes the greeting and `READY` handshake, says which
@@ -25,11 +25,10 @@
  * @module
  */
 
-/** Where a publisher listens. */
-export interface ZmtpAddress {
-  readonly hostname: string;
-  readonly port: number;
-}
+/** Where a publisher listens: a TCP host and port, or a UNIX socket's path. */
+export type ZmtpAddress =
+  | { readonly hostname: string; readonly port: number }
+  | { readonly path: string };
 
 /** How a publisher treats its subscribers. */
 export interface ZmtpOptions {
@@ -322,9 +321,22 @@ class Subscriber {
   }
 }
 
-/** A PUB socket listening on one TCP address. */
+/**
+ * Removes what a previous run left at `path` if it is a socket, as libzmq
+ * unlinks the path before binding (anything else there is left alone: the
+ * bind then fails).
+ */
+function removeStaleSocket(path: string): void {
+  try {
+    if (Deno.lstatSync(path).isSocket) Deno.removeSync(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+/** A PUB socket listening on one TCP address or UNIX socket. */
 export class ZmtpPublisher implements AsyncDisposable {
-  readonly #listener: Deno.TcpListener;
+  readonly #listener: Deno.Listener;
   readonly #options: Required<Omit<ZmtpOptions, "log" | "maxPublisherBytes">>;
   readonly #budget: ByteBudget;
   readonly #log: (line: string) => void;
@@ -332,7 +344,7 @@ export class ZmtpPublisher implements AsyncDisposable {
   readonly #accepting: Promise<void>;
   readonly #serving = new Set<Promise<void>>();
 
-  private constructor(listener: Deno.TcpListener, options: ZmtpOptions) {
+  private constructor(listener: Deno.Listener, options: ZmtpOptions) {
     this.#listener = listener;
     this.#options = {
       hwm: options.hwm,
@@ -345,17 +357,25 @@ export class ZmtpPublisher implements AsyncDisposable {
     this.#accepting = this.#accept();
   }
 
-  /** Listens on `address` (port 0: any free one); throws as `Deno.listen` does. */
+  /**
+   * Listens on `address` (port 0: any free one; a socket left at a path
+   * replaced); throws as `Deno.listen` does.
+   */
   static bind(address: ZmtpAddress, options: ZmtpOptions): ZmtpPublisher {
+    if ("path" in address) {
+      removeStaleSocket(address.path);
+      return new ZmtpPublisher(Deno.listen({ transport: "unix", path: address.path }), options);
+    }
     return new ZmtpPublisher(
       Deno.listen({ hostname: address.hostname, port: address.port }),
       options,
     );
   }
 
-  /** The port it listens on. */
+  /** The TCP port it listens on (0 on a UNIX socket). */
   get port(): number {
-    return this.#listener.addr.port;
+    const { addr } = this.#listener;
+    return addr.transport === "tcp" ? addr.port : 0;
   }
 
   /** Subscribers past the handshake. */

@@ -494,6 +494,21 @@ Deno.test("options: the permission flags follow the options", () => {
     `--allow-write=${datadir}/regtest,${outside}/n.pid,${outside}/n.sock`,
     `--allow-net=unix:${outside}/n.sock`,
   ]);
+  // A ZMQ UNIX socket: that file alone (a relative path against the working directory, as
+  // libzmq's); one in regtest/ needs only its net grant.
+  const zmq = optionsOf([
+    "-regtest",
+    `-datadir=${datadir}`,
+    "-server=0",
+    "-zmqpubrawtx=ipc://z/../zmq.sock",
+    "-zmqpubhashtx=unix:zmq.sock",
+    `-zmqpubsequence=ipc://${datadir}/regtest/seq.sock`,
+  ], outside);
+  assertEquals(nodePermissions(zmq), [
+    `--allow-read=${datadir},${outside}/zmq.sock`,
+    `--allow-write=${datadir}/regtest,${outside}/zmq.sock`,
+    `--allow-net=unix:${outside}/zmq.sock,unix:${datadir}/regtest/seq.sock`,
+  ]);
   const home = optionsOf(["-regtest", "-server=0"]);
   assertEquals(nodePermissions(home), [
     "--allow-read=/nonexistent-home/.bitcoin",

@@ -64,6 +64,11 @@ Deno.test("sandboxed node: arguments and net grants follow the options", () => {
     "127.0.0.1:28332",
     "[::1]:28333",
   ]);
+  // An ipc:// socket (unix: is its other spelling) in the node's view of regtest/: its path.
+  const socket = `${state}/view/node/regtest/zmq.sock`;
+  const ipc = plan(state, [`-zmqpubsequence=ipc://${socket}`, `-zmqpubhashtx=unix:${socket}`]);
+  assertEquals(net(ipc), [...node.manifest.permissions.net, `unix:${socket}`]);
+  assertEquals(ipc.options.zmq.map((n) => n.address), [`ipc://${socket}`, `ipc://${socket}`]);
   // Grants of other kinds and hosts the manifest (or --grant) adds stay.
   const extra = planNode(
     {
@@ -123,10 +128,24 @@ Deno.test("sandboxed node: the sandbox's options, files outside regtest/ and bad
   }
   // A ZMQ address this node does not serve is a startup error.
   assertThrows(
-    () => planNode(node, state, ["-zmqpubrawtx=ipc:///tmp/z"]),
+    () => planNode(node, state, ["-zmqpubrawtx=udp://127.0.0.1:1"]),
     StartupError,
-    "-zmqpubrawtx=ipc:///tmp/z: a ZMQ address here is tcp://<host>:<port>",
+    "-zmqpubrawtx=udp://127.0.0.1:1: a ZMQ address here is tcp://<host>:<port> or ipc://<path>",
   );
+  assertThrows(
+    () => planNode(node, state, ["-zmqpubrawtx=ipc://*"]),
+    StartupError,
+    "-zmqpubrawtx=ipc://*: an ipc:// address here names a socket file",
+  );
+  // A UNIX socket outside what the node may write (through its data directory's view), or
+  // relative (to the data directory itself, where the node runs), is refused.
+  for (const path of ["/tmp/z", "z.sock", `${state}/data/node/regtest/z.sock`]) {
+    assertThrows(
+      () => planNode(node, state, [`-zmqpubrawtx=ipc://${path}`]),
+      SpawnNodeError,
+      `: the sandbox grants the node ${state}/view/node/regtest only; put the ZMQ socket there`,
+    );
+  }
   // A negative mark keeps the default, as Core's.
   const negative = plan(state, ["-zmqpubrawtx=tcp://127.0.0.1:1", "-zmqpubrawtxhwm=-1"]);
   assertEquals(negative.options.zmq, [

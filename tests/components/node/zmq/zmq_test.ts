@@ -12,8 +12,8 @@
  */
 import { hex } from "@scure/base";
 import { encodeTx, scriptToAddress } from "../../../../components/node/chain/mod.ts";
-import { assertEquals } from "../../../assert.ts";
-import { waitFor } from "../../../helpers.ts";
+import { assert, assertEquals, assertThrows } from "../../../assert.ts";
+import { tempSocket, waitFor } from "../../../helpers.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
 import { freePort } from "../node_process.ts";
 import { coinbaseUtxo, type RealNode, startRealNode } from "../real_node.ts";
@@ -276,9 +276,14 @@ Deno.test({
   const { hash: b1 } = await node.call("generateblock", [ADDRESS, []]);
   const { hash: b2 } = await node.call("generateblock", [ADDRESS, []]);
   await node.call("invalidateblock", [b1]);
+  // One socket delivers in order: once b1's D is in, nothing earlier is on its way.
+  const received = (topic: string, body: string) =>
+    subscriber.received.some((m) => m.topic === topic && m.body === body);
+  await waitFor(() => received("sequence", sequenceBody(b1, "D")), 20_000, "b1 disconnected");
+  subscriber.received.length = 0;
   await node.call("reconsiderblock", [a1]);
   await waitFor(
-    () => subscriber.received.some((m) => m.topic === "hashblock" && m.body === a1),
+    () => received("hashblock", a1),
     20_000,
     "a1 the tip again",
   );
@@ -303,6 +308,62 @@ Deno.test({
     ["hashblock", b2],
   ]);
   assertEquals(await node.call("getrawmempool"), [txid]);
+});
+
+Deno.test({
+  name:
+    "zmq: ipc:// and unix: addresses publish on a UNIX socket, granted alone; a stale socket file is replaced and the node removes its own",
+  ignore: !hasPyzmq(),
+}, async () => {
+  using socket = tempSocket("zmq");
+  // What a killed publisher leaves: a socket file nobody listens on (libzmq unlinks it on bind).
+  new Deno.Command(PYTHON, {
+    args: [
+      "-c",
+      "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+      socket.path,
+    ],
+  }).outputSync();
+  assertEquals(Deno.lstatSync(socket.path).isSocket, true);
+  const address = `ipc://${socket.path}`;
+  const node = await startRealNode({
+    args: [`-zmqpubhashblock=unix:${socket.path}`, `-zmqpubsequence=${address}`],
+  });
+  try {
+    // The node may read and write that socket file and connect to it, nothing else there.
+    for (const kind of ["read", "write"]) {
+      const flag = node.flags.find((f) => f.startsWith(`--allow-${kind}=`))!;
+      assertEquals(flag.split("=")[1].split(",").includes(socket.path), true, flag);
+      assertEquals(flag.includes(`${socket.path.slice(0, -"/zmq.sock".length)},`), false, flag);
+    }
+    assert(
+      node.flags.some((f) => f.startsWith("--allow-net=") && f.includes(`unix:${socket.path}`)),
+    );
+    assertEquals(await node.call("getzmqnotifications"), [
+      { type: "pubhashblock", address, hwm: 1000 },
+      { type: "pubsequence", address, hwm: 1000 },
+    ]);
+    await using subscriber = new Subscriber([address]);
+    const mined = await mineUntilSubscribed(node, subscriber);
+    // In order on one socket: the last block's hashblock in, nothing earlier is on its way.
+    await waitFor(
+      () => subscriber.received.some((m) => m.topic === "hashblock" && m.body === mined.at(-1)),
+      20_000,
+      "the last block's hashblock",
+    );
+    subscriber.received.length = 0;
+    const [hash] = await node.call("generatetoaddress", [1, ADDRESS]);
+    await waitFor(() => subscriber.received.length >= 2, 20_000, "the block's messages");
+    assertEquals(subscriber.take(address).map((m) => [m.topic, m.body, m.count]), [
+      ["sequence", sequenceBody(hash, "C"), mined.length],
+      ["hashblock", hash, mined.length],
+    ]);
+    assertEquals(await node.stop(), 0);
+  } finally {
+    await node[Symbol.asyncDispose]();
+  }
+  // As libzmq's close, the socket file goes with the node.
+  assertThrows(() => Deno.lstatSync(socket.path), Deno.errors.NotFound);
 });
 
 Deno.test("zmq: an address that cannot be bound leaves the node without ZMQ notifications, said in its log, as Core", async () => {

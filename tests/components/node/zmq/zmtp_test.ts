@@ -9,8 +9,8 @@
  * @module
  */
 import { ZmtpPublisher } from "../../../../components/node/zmq/zmtp.ts";
-import { assert, assertEquals } from "../../../assert.ts";
-import { waitFor } from "../../../helpers.ts";
+import { assert, assertEquals, assertThrows } from "../../../assert.ts";
+import { tempSocket, waitFor } from "../../../helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -230,4 +230,11 @@ Deno.test("zmtp: a PONG goes between two messages, never inside one, however lar
   // Some of the five early PINGs may share a PONG (one waits at most): each answered is whole.
   const early = contexts.filter((c) => c !== "end");
   assert(early.length >= 1 && early.every((c) => /^ctx[0-4]$/.test(c)), contexts.join());
+});
+
+Deno.test("zmtp: on a UNIX socket path, a file that is not a socket is left alone and the bind fails", () => {
+  using socket = tempSocket("zmq");
+  Deno.writeTextFileSync(socket.path, "not a socket");
+  assertThrows(() => ZmtpPublisher.bind({ path: socket.path }, { hwm: 10 }), Deno.errors.AddrInUse);
+  assertEquals(Deno.readTextFileSync(socket.path), "not a socket");
 });
