@@ -12,8 +12,10 @@
  * rather than slowing the publisher: past its high-water mark (`hwm`
  * messages queued) new ones are dropped for it. Unlike libzmq, a hostile
  * peer is bounded everywhere: the queued bytes per subscriber, the
- * subscribers per socket, the subscriptions per subscriber, the size of
- * what a subscriber may send, and the time it has to finish the handshake.
+ * subscribers per socket, the handshakes in progress (apart from them: the
+ * oldest unfinished one gives way to a new connection), the subscriptions
+ * per subscriber, the size of what a subscriber may send, and the time it
+ * has to finish the handshake.
  *
  * @example
  * ```ts
@@ -41,8 +43,14 @@ export interface ZmtpOptions {
   readonly maxQueuedBytes?: number;
   /** Bytes queued for all subscribers together before new messages are dropped (256 MiB). */
   readonly maxPublisherBytes?: number;
-  /** Subscribers at once; later connections are closed at once (256). */
+  /** Subscribers past the handshake at once; later connections are closed at once (256). */
   readonly maxSubscribers?: number;
+  /**
+   * Handshakes in progress at once, apart from the subscribers: a connection
+   * past it closes the oldest unfinished one, so idle peers cannot keep
+   * real subscribers out (32).
+   */
+  readonly maxHandshakes?: number;
   /** Where a refused or failed subscriber is told of (nowhere by default). */
   readonly log?: (line: string) => void;
   /** Milliseconds a peer has to finish the handshake (10 s). */
@@ -341,6 +349,8 @@ export class ZmtpPublisher implements AsyncDisposable {
   readonly #budget: ByteBudget;
   readonly #log: (line: string) => void;
   readonly #subscribers = new Set<Subscriber>();
+  /** Those still in the handshake, oldest first. */
+  readonly #handshaking = new Set<Subscriber>();
   readonly #accepting: Promise<void>;
   readonly #serving = new Set<Promise<void>>();
 
@@ -350,6 +360,7 @@ export class ZmtpPublisher implements AsyncDisposable {
       hwm: options.hwm,
       maxQueuedBytes: options.maxQueuedBytes ?? 64 * 1024 * 1024,
       maxSubscribers: options.maxSubscribers ?? 256,
+      maxHandshakes: options.maxHandshakes ?? 32,
       handshakeMs: options.handshakeMs ?? 10_000,
     };
     this.#budget = { used: 0, limit: options.maxPublisherBytes ?? 256 * 1024 * 1024 };
@@ -431,16 +442,24 @@ export class ZmtpPublisher implements AsyncDisposable {
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
-      if (this.#subscribers.size >= this.#options.maxSubscribers) {
-        this.#log(`refusing a subscriber: ${this.#options.maxSubscribers} are connected`);
+      const { hwm, maxQueuedBytes, maxSubscribers, maxHandshakes } = this.#options;
+      if (this.subscribers >= maxSubscribers) {
+        this.#log(`refusing a subscriber: ${maxSubscribers} are connected`);
         conn.close();
         continue;
       }
-      const { hwm, maxQueuedBytes } = this.#options;
+      if (this.#handshaking.size >= maxHandshakes) {
+        const [oldest] = this.#handshaking;
+        this.#handshaking.delete(oldest);
+        oldest.close();
+        this.#log(`closing the oldest unfinished handshake: ${maxHandshakes} are in progress`);
+      }
       const subscriber = new Subscriber(conn, hwm, maxQueuedBytes, this.#budget);
       this.#subscribers.add(subscriber);
+      this.#handshaking.add(subscriber);
       const serving = this.#serve(conn, subscriber).finally(() => {
         this.#subscribers.delete(subscriber);
+        this.#handshaking.delete(subscriber);
         subscriber.close();
         this.#serving.delete(serving);
       });
@@ -470,6 +489,11 @@ export class ZmtpPublisher implements AsyncDisposable {
         }
       } finally {
         clearTimeout(late);
+        this.#handshaking.delete(subscriber);
+      }
+      // Others may have finished theirs meanwhile: the bound holds for those past it.
+      if (this.subscribers >= this.#options.maxSubscribers) {
+        throw new Error(`${this.#options.maxSubscribers} subscribers are connected`);
       }
       subscriber.ready = true;
       // Whether the next data frame begins a message (libzmq reads a subscription from it).

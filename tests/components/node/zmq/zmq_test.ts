@@ -5,8 +5,10 @@
  * bodies and counts bitcoind sends: a block (`hashblock`, `rawblock` on a
  * shared socket; its transactions' `hashtx`, `rawtx`; `sequence` `C`), a
  * transaction the mempool takes (`A` with its mempool sequence), one a
- * replacement removes (`R`), a reorganisation (`D`, then the new tip), and
- * `getzmqnotifications`. Skipped, saying so, without python3-zmq.
+ * replacement removes (`R`), a reorganisation (`D`, the mempool's `A`,
+ * then the new blocks), and `getzmqnotifications`; `ipc://` sockets; a
+ * subscriber getting in past peers that never finish the handshake.
+ * Skipped, saying so, without python3-zmq.
  *
  * @module
  */
@@ -16,6 +18,7 @@ import { assert, assertEquals, assertThrows } from "../../../assert.ts";
 import { tempSocket, waitFor } from "../../../helpers.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
 import { freePort } from "../node_process.ts";
+import { ZmtpPublisher } from "../../../../components/node/zmq/zmtp.ts";
 import { coinbaseUtxo, type RealNode, startRealNode } from "../real_node.ts";
 
 const PYTHON = "/usr/bin/python3";
@@ -364,6 +367,52 @@ Deno.test({
   }
   // As libzmq's close, the socket file goes with the node.
   assertThrows(() => Deno.lstatSync(socket.path), Deno.errors.NotFound);
+});
+
+Deno.test({
+  name:
+    "zmq: peers that never finish the handshake cannot keep a libzmq subscriber out, however many",
+  ignore: !hasPyzmq(),
+}, async () => {
+  // The default bounds, and handshakes that would never time out here: only the separate
+  // bound on unfinished handshakes lets the subscriber in.
+  const logged: string[] = [];
+  await using publisher = ZmtpPublisher.bind({ hostname: "127.0.0.1", port: 0 }, {
+    hwm: 1000,
+    handshakeMs: 3_600_000,
+    log: (line) => logged.push(line),
+  });
+  const { port } = publisher;
+  // More idle connections than subscribers are allowed: silent ones, and ones that stop
+  // halfway through the greeting.
+  const idle: Deno.Conn[] = [];
+  for (let i = 0; i < 300; i++) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    if (i % 2 === 1) await conn.write(Uint8Array.of(0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f));
+    idle.push(conn);
+  }
+  try {
+    const address = `tcp://127.0.0.1:${port}`;
+    await using subscriber = new Subscriber([address]);
+    await subscriber.ready();
+    const topic = new TextEncoder().encode("hashblock");
+    // Its subscription arrives a moment after its handshake: publish until it has one.
+    await waitFor(
+      async () => {
+        publisher.publish([topic, Uint8Array.of(1, 2, 3), Uint8Array.of(0, 0, 0, 0)]);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return subscriber.received.length > 0;
+      },
+      30_000,
+      "a message past the idle peers",
+    );
+    assertEquals(subscriber.received[0].topic, "hashblock");
+    assertEquals(subscriber.received[0].body, "010203");
+    assertEquals(publisher.subscribers, 1);
+    assert(logged.some((line) => line.includes("closing the oldest unfinished handshake")));
+  } finally {
+    for (const conn of idle) conn.close();
+  }
 });
 
 Deno.test("zmq: an address that cannot be bound leaves the node without ZMQ notifications, said in its log, as Core", async () => {

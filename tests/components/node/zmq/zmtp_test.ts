@@ -2,9 +2,10 @@
  * The ZMTP publisher against peers that are not well-behaved subscribers,
  * over real TCP: a peer that is not ZMTP, a socket type that may not
  * subscribe, an oversized frame, silence during the handshake, one
- * connection too many, and a subscriber that never reads (its queue stays
- * within its high-water mark while others get every message). Libzmq's
- * own subscribers are in `zmq_test.ts`.
+ * connection too many, handshakes left unfinished (the oldest gives way),
+ * a subscriber that never reads (its queue stays within its high-water
+ * mark while others get every message), and a file in the way of a UNIX
+ * socket. Libzmq's own subscribers are in `zmq_test.ts`.
  *
  * @module
  */
@@ -118,6 +119,8 @@ Deno.test("zmtp: one connection past the bound is closed at once; a subscriber t
   const { port } = publisher;
   const stalled = await subscribed(port);
   const reader = await subscribed(port);
+  // The bound counts subscribers past the handshake.
+  await waitFor(() => publisher.subscribers === 2, 5_000, "two subscribers");
   const refused = await Deno.connect({ hostname: "127.0.0.1", port });
   assertEquals((await readAll(refused)).length, 0);
   refused.close();
@@ -237,4 +240,30 @@ Deno.test("zmtp: on a UNIX socket path, a file that is not a socket is left alon
   Deno.writeTextFileSync(socket.path, "not a socket");
   assertThrows(() => ZmtpPublisher.bind({ path: socket.path }, { hwm: 10 }), Deno.errors.AddrInUse);
   assertEquals(Deno.readTextFileSync(socket.path), "not a socket");
+});
+
+Deno.test("zmtp: unfinished handshakes are bounded apart from subscribers: a new connection closes the oldest", async () => {
+  const logged: string[] = [];
+  await using publisher = ZmtpPublisher.bind({ hostname: "127.0.0.1", port: 0 }, {
+    hwm: 10,
+    maxSubscribers: 1,
+    maxHandshakes: 2,
+    handshakeMs: 3_600_000,
+    log: (line) => logged.push(line),
+  });
+  const { port } = publisher;
+  const first = await Deno.connect({ hostname: "127.0.0.1", port });
+  const second = await Deno.connect({ hostname: "127.0.0.1", port });
+  await second.write(greeting()); // halfway: no READY
+  // A third in progress: the first, the oldest, gives way (it got the greeting, then the end).
+  const third = await Deno.connect({ hostname: "127.0.0.1", port });
+  assertEquals((await readAll(first)).length, 64);
+  assert(logged.some((line) => line.includes("2 are in progress")), logged.join("\n"));
+  // A subscriber still gets in, closing the second; then the bound on subscribers holds.
+  const reader = await subscribed(port);
+  await waitFor(() => publisher.subscribers === 1, 5_000, "the subscriber");
+  assertEquals((await readAll(second)).length, 64 + 27); // its greeting answered: READY too
+  const refused = await Deno.connect({ hostname: "127.0.0.1", port });
+  assertEquals((await readAll(refused)).length, 0);
+  for (const conn of [first, second, third, reader, refused]) conn.close();
 });
