@@ -164,7 +164,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
   }
   // Core logs UpdateTip for every block connected or disconnected, each time with the new tip.
   node.use(chain.subscribe({
-    blockConnected: ({ entry }) => log.info(updateTipLine(entry, services)),
+    tipConnected: ({ entry }) => log.info(updateTipLine(entry, services)),
     blockDisconnected: ({ entry }) => log.info(updateTipLine(entry.prev!, services)),
   }));
   // -blocknotify: each step of an activation, not in initial block download (Core's blockTip
