@@ -73,6 +73,20 @@ Deno.test("reorg: invalidateblock re-adds the block's transactions, parents befo
   assertEquals(f.mempool.entries().map((entry) => txid(entry.tx)), [txid(child)]);
 });
 
+Deno.test("reorg: invalidateblock re-adds the transactions of the first ten blocks it takes off only, as Core's InvalidateBlock", () => {
+  using f = setup();
+  const deep = spend(f.coins[0], 1000n);
+  f.mine([{ tx: deep, fee: 1000n }]);
+  const deepBlock = f.chain.tip.hash;
+  for (let i = 0; i < 9; i++) f.mine();
+  const top = spend(f.coins[1], 1000n);
+  f.mine([{ tx: top, fee: 1000n }]);
+  f.chain.invalidateBlock(deepBlock);
+  // The top block is the first taken off, the deep one the eleventh.
+  assertEquals(f.mempool.entries().map((entry) => txidOf(entry.tx)), [txidOf(top)]);
+  assertEquals(f.events, [`added ${txidOf(top)}`]);
+});
+
 Deno.test("reorg: spends of coinbases that became immature leave with their descendants", () => {
   using f = setup();
   const [early, earlyChild] = chainOf(f.coins[0], 1000n, 1000n);
