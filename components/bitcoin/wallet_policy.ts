@@ -60,11 +60,6 @@ export const WALLET_POLICY_OPTIONS: readonly {
   help: string;
   /** Listed by `-help-debug` only, among the debugging options (Core's `DEBUG_TEST`). */
   debugOnly?: boolean;
-  /**
-   * The node applies it too, to the requests it builds for its wallet
-   * processes, so a wallet process attached on its own cannot take it.
-   */
-  nodeApplies?: boolean;
 }[] = [
   {
     name: "addresstype",
@@ -102,7 +97,6 @@ export const WALLET_POLICY_OPTIONS: readonly {
   {
     name: "walletrbf",
     help: "Send transactions with full-RBF opt-in enabled (RPC only, default: 1)",
-    nodeApplies: true,
   },
   {
     name: "walletbroadcast",
@@ -137,32 +131,35 @@ export function walletPolicyOf(
   read: (name: string) => string | false | undefined,
   relayMinFee: bigint,
 ): WalletPolicy {
-  // Core's GetArg(name, ""): a negated type reads as "", the default.
+  // Core's GetArg(name, ""): a negation reads as "0" (no type, no amount), no value as "".
+  const text = (name: string): string | undefined => {
+    const value = read(name);
+    return value === false ? "0" : value;
+  };
   const type = (name: string, what: string): string | null => {
-    const value = read(name) || "";
+    const value = text(name) ?? "";
     if (value === "") return null;
     if (!OUTPUT_TYPE_NAMES.includes(value)) throw new Error(`Unknown ${what} type '${value}'`);
     return value;
   };
-  // Core's ParseMoney of GetArg: a negation reads as "0".
+  const badAmount = (name: string) =>
+    new Error(`Invalid amount for -${name}=<amount>: '${text(name)}'`);
   const amount = (name: string): bigint | undefined => {
-    const value = read(name);
+    const value = text(name);
     if (value === undefined) return undefined;
-    const parsed = parseMoney(value === false ? "0" : value);
-    if (parsed === null) throw new Error(`Invalid amount for -${name}=<amount>: '${value || 0}'`);
+    const parsed = parseMoney(value);
+    if (parsed === null) throw badAmount(name);
     return parsed;
   };
   const addressType = type("addresstype", "address") ?? DEFAULT_WALLET_POLICY.addressType;
   const changeType = type("changetype", "change");
   const minTxFee = amount("mintxfee");
-  if (minTxFee === 0n) {
-    throw new Error(`Invalid amount for -mintxfee=<amount>: '${read("mintxfee") || 0}'`);
-  }
+  if (minTxFee === 0n) throw badAmount("mintxfee");
   const maxTxFee = amount("maxtxfee");
   if (maxTxFee !== undefined && maxTxFee < relayMinFee) {
     throw new Error(
       `Invalid amount for -maxtxfee=<amount>: '${
-        read("maxtxfee") || 0
+        text("maxtxfee")
       }' (must be at least the minrelay fee of ${
         btcPerKvb(relayMinFee)
       } to prevent stuck transactions)`,

@@ -202,7 +202,7 @@ async function fundRequested<T>(
     }
   }
   // Core's fundrawtransaction says so with -4 where a send says -6.
-  const { rate } = feeRate(wallet, r.feeRate, options, Code.WALLET);
+  const { rate } = await feeRate(wallet, r.feeRate, options, Code.WALLET);
   try {
     return await fund({
       version: r.version,
@@ -248,7 +248,7 @@ async function bump(
     txid: r.txid,
     feeRate: r.feeRate === null ? null : BigInt(r.feeRate),
     // Core's GetMinimumFeeRate, which is 0 when there is no estimate and no fallback fee.
-    walletFeeRate: wallet.payTxFee > 0n ? wallet.payTxFee : options.fallbackFee,
+    walletFeeRate: (await minimumFeeRate(wallet, options)).rate,
     replaceable: r.replaceable,
     outputs: r.outputs?.map((output) => ({
       script: hex.decode(output.script),
@@ -558,24 +558,46 @@ function lastProcessedBlock(wallet: Wallet): Reply {
 }
 
 /**
- * The fee rate for a send: `fee_rate` (sat/kvB) when given, else the
- * wallet's `settxfee` rate, else the fallback fee (Core's
- * `GetMinimumFeeRate`, which gives the first two the same reason); with
- * none of them, Core's "Fee estimation failed" as `noEstimateCode`.
+ * Core's `GetMinimumFeeRate` for a call that gives no rate: the wallet's
+ * `settxfee` rate, else the fallback fee (the node keeps no estimates) at
+ * least the mempool's minimum, and either at least the required rate
+ * (`-mintxfee`, the relay minimum); 0 when neither rate is set.
  */
-function feeRate(
+async function minimumFeeRate(
+  wallet: Wallet,
+  options: WalletRpcOptions,
+): Promise<{ rate: bigint; reason: string }> {
+  let rate = wallet.payTxFee;
+  let reason = "PayTxFee set";
+  if (rate === 0n) {
+    if (options.fallbackFee === 0n) return { rate: 0n, reason: "Fallback fee" };
+    rate = options.fallbackFee;
+    reason = "Fallback fee";
+    const mempoolMin = await wallet.chain.mempoolMinFee();
+    if (rate < mempoolMin) [rate, reason] = [mempoolMin, "Mempool Min Fee"];
+  }
+  const required = await requiredFeeRate(wallet);
+  if (rate < required) [rate, reason] = [required, "Minimum Required Fee"];
+  return { rate, reason };
+}
+
+/**
+ * The fee rate for a send: `fee_rate` (sat/kvB) when given, else
+ * {@linkcode minimumFeeRate}'s; with neither `settxfee` nor a fallback
+ * fee, Core's "Fee estimation failed" as `noEstimateCode`.
+ */
+async function feeRate(
   wallet: Wallet,
   given: unknown,
   options: WalletRpcOptions,
   noEstimateCode: number,
-): { rate: bigint; reason: string } {
+): Promise<{ rate: bigint; reason: string }> {
   if (given !== null && given !== undefined) {
     return { rate: BigInt(given as number), reason: "PayTxFee set" };
   }
-  if (wallet.payTxFee > 0n) return { rate: wallet.payTxFee, reason: "PayTxFee set" };
-  // The node keeps no fee estimates (estimatesmartfee has no data on regtest).
-  if (options.fallbackFee === 0n) fail(noEstimateCode, FEE_ESTIMATION_FAILED);
-  return { rate: options.fallbackFee, reason: "Fallback fee" };
+  const minimum = await minimumFeeRate(wallet, options);
+  if (minimum.rate === 0n) fail(noEstimateCode, FEE_ESTIMATION_FAILED);
+  return minimum;
 }
 
 /**
@@ -614,7 +636,7 @@ async function send(
       fail(Code.INSUFFICIENT_FUNDS, "Transaction amount too small");
     }
   }
-  const { rate, reason } = feeRate(wallet, fee, options, Code.INSUFFICIENT_FUNDS);
+  const { rate, reason } = await feeRate(wallet, fee, options, Code.INSUFFICIENT_FUNDS);
   if (fee !== null && fee !== undefined) {
     // SendMoney checks the lock before CreateTransaction the rate.
     wallet.ensureUnlocked();
@@ -1119,7 +1141,7 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
   async sendall(wallet, [request], options) {
     // The node read the recipients and the options (components/node/methods/funding.ts).
     const r = request as SendallRequest;
-    const { rate } = feeRate(wallet, r.feeRate, options, Code.WALLET);
+    const { rate } = await feeRate(wallet, r.feeRate, options, Code.WALLET);
     const sent = await sendAll(wallet, {
       inputs: r.inputs,
       outputs: r.outputs.map((output) => ({

@@ -20,16 +20,14 @@ import { callRpc, type RpcAccess } from "../node/sandboxed.ts";
 import { parseWalletArgs } from "./options.ts";
 import { WALLET_POLICY_OPTIONS } from "../bitcoin/wallet_policy.ts";
 
-/** The wallet policy options (`components/bitcoin/wallet_policy.ts`) among `options`, negated or not. */
-function policyPattern(options: typeof WALLET_POLICY_OPTIONS): string {
-  return `(no)?(${options.map((option) => option.name).join("|")})(=|$)`;
-}
+/** The wallet policy options' names (`components/bitcoin/wallet_policy.ts`). */
+const POLICY_NAMES = WALLET_POLICY_OPTIONS.map((option) => option.name);
 
 /** The options the wallet process reads too (bitcoind's wallet options, and its IPC log's). */
 const WALLET_OPTIONS = new RegExp(
-  `^--?((wallet|walletnotify|fallbackfee|debug|loglevel)=|(no)?keypool(=|$)|${
-    policyPattern(WALLET_POLICY_OPTIONS)
-  })`,
+  `^--?((wallet|walletnotify|fallbackfee|debug|loglevel)=|(no)?(keypool|${
+    POLICY_NAMES.join("|")
+  })(=|$))`,
 );
 
 /** Of the node's options, those the wallet process takes. */
@@ -37,10 +35,26 @@ export function walletArgs(nodeArgs: readonly string[]): string[] {
   return nodeArgs.filter((arg) => WALLET_OPTIONS.test(arg));
 }
 
-/** What an attached wallet process takes besides the node's wallet options: its RPC port's. */
+/** What an attached wallet process takes: the node's wallet options and its RPC port's. */
+const ATTACHED_NAMES = [
+  "wallet",
+  "walletnotify",
+  "fallbackfee",
+  "keypool",
+  ...POLICY_NAMES,
+  "rpcport",
+  "rpcuser",
+  "rpcpassword",
+  "rpcauth",
+  "rpccookiefile",
+  "ipcreattach",
+  "debug",
+  "loglevel",
+];
+
+/** {@linkcode ATTACHED_NAMES}, and the two the wallet refuses with its own words. */
 const ATTACHED_OPTIONS = new RegExp(
-  "^--?((no)?(wallet|walletnotify|fallbackfee|keypool|debug|loglevel|ipcreattach|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|rpcbind|rpcallowip)(=|$)|" +
-    `${policyPattern(WALLET_POLICY_OPTIONS.filter((option) => !option.nodeApplies))})`,
+  `^--?(no)?(${[...ATTACHED_NAMES, "rpcbind", "rpcallowip"].join("|")})(=|$)`,
 );
 
 /**
@@ -67,9 +81,9 @@ export function attachedWalletArgs(args: readonly string[]): string[] {
   const other = taken.find((arg) => !ATTACHED_OPTIONS.test(arg));
   if (other !== undefined) {
     throw new Error(
-      `${other}: not an option of an attached wallet (-wallet, -walletnotify, -fallbackfee, ` +
-        "-keypool, -addresstype, -changetype, -mintxfee, -maxtxfee, -spendzeroconfchange, " +
-        "-rpcport, -rpcuser, -rpcpassword, -rpcauth, -rpccookiefile, -ipcreattach, -debug, -loglevel)",
+      `${other}: not an option of an attached wallet (${
+        ATTACHED_NAMES.map((name) => `-${name}`).join(", ")
+      })`,
     );
   }
   return taken;

@@ -410,7 +410,8 @@ async function receive(event: Event): Promise<void> {
   try {
     const label = ($("receive-label") as HTMLInputElement).value;
     const type = ($("receive-type") as HTMLSelectElement).value;
-    const address = await rpc("getnewaddress", [label, type], wallet()) as string;
+    // "": the wallet's own default, as -addresstype sets it.
+    const address = await rpc("getnewaddress", [label, type || null], wallet()) as string;
     $("receive-address").textContent = address;
     const qr = qrcode(0, "M");
     qr.addData(`bitcoin:${address}`);

@@ -1088,7 +1088,7 @@ function sendMethod(node: NodeServices): RpcMethod {
         options.get("inputs") ?? null,
         outputs,
         options.get("locktime") ?? null,
-        flag(options, "replaceable", true),
+        flag(options, "replaceable", node.walletRbf),
         params.arg("version", asUint32),
       );
       const request = fundRequest(node, tx, checkedOptions(options, OPTION_TYPES, NOT_SUPPORTED), {

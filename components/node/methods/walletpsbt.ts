@@ -131,7 +131,8 @@ export function walletPsbtMethods(node: NodeServices): RpcMethod[] {
           params.raw("inputs"),
           params.raw("outputs"),
           params.raw("locktime"),
-          replaceable === null ? true : asBool(replaceable),
+          // Core's: the given inputs signal as the call says, else as -walletrbf.
+          replaceable === null ? node.walletRbf : asBool(replaceable),
           params.arg("version", asUint32),
         );
         const options = checkedOptions(given, OPTION_TYPES, NOT_SUPPORTED);

@@ -101,6 +101,28 @@ Deno.test("wallet policy: the real node's wallet takes -addresstype, -changetype
   const { hex } = await node.call("fundrawtransaction", [raw]);
   const { vin } = await node.call("decoderawtransaction", [hex]);
   assertEquals(vin.map((input: { sequence: number }) => input.sequence), [0xfffffffe]);
+  // A given input too (Core's ConstructTransaction with the wallet's rbf): final, no locktime.
+  await node.call("generatetoaddress", [1, ELSEWHERE]);
+  const [coin] = await node.call("listunspent");
+  const { psbt } = await node.call("walletcreatefundedpsbt", [
+    [{ txid: coin.txid, vout: coin.vout }],
+    [{ [ELSEWHERE]: 0.1 }],
+  ]);
+  const decoded = await node.call("decodepsbt", [psbt]);
+  assertEquals(decoded.tx.vin[0].sequence, 0xffffffff);
+});
+
+Deno.test("wallet policy: -mintxfee raises a fallback fee below it, as Core's GetMinimumFeeRate", async () => {
+  await using node = await startRealNode({
+    module: MONOLITHIC,
+    args: ["-monolithic", "-wallet=w", "-fallbackfee=0.00001", "-mintxfee=0.00005"],
+  });
+  await node.call("generatetoaddress", [101, await node.call("getnewaddress")]);
+  const sent = await node.call("sendtoaddress", { address: ELSEWHERE, amount: 1, verbose: true });
+  assertEquals(sent.fee_reason, "Minimum Required Fee");
+  const { vsize } = await node.call("getrawtransaction", [sent.txid, true]);
+  const { fee } = await node.call("gettransaction", [sent.txid]);
+  assertEquals(Math.round(-fee * 1e8), 5 * vsize);
 });
 
 Deno.test("wallet policy: -walletbroadcast=0 records what the wallet sends without offering it to the mempool, at the send or at load", async () => {
@@ -130,6 +152,9 @@ Deno.test("wallet policy: a bad value refuses to start with Core's one-line erro
     const [arg, message] of [
       ["-addresstype=p2wpkh", "Unknown address type 'p2wpkh'"],
       ["-changetype=segwit", "Unknown change type 'segwit'"],
+      // Core's GetArg: a negation reads as "0", no value as "".
+      ["-noaddresstype", "Unknown address type '0'"],
+      ["-mintxfee", "Invalid amount for -mintxfee=<amount>: ''"],
       ["-mintxfee=0", "Invalid amount for -mintxfee=<amount>: '0'"],
       ["-maxtxfee=abc", "Invalid amount for -maxtxfee=<amount>: 'abc'"],
       [
@@ -167,10 +192,13 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
   // Core's -noname=0 is name=1.
   assertEquals(parseWalletArgs(["-nospendzeroconfchange=0"]).policy.spendZeroConfChange, true);
   assertEquals(parseWalletArgs(["-walletrbf=0"]).policy.rbf, false);
-  // The node builds the requests -walletrbf applies to: an attached wallet cannot take it alone.
+  assertEquals(attachedWalletArgs(["-walletrbf=0", "-nowalletbroadcast"]), [
+    "-walletrbf=0",
+    "-nowalletbroadcast",
+  ]);
   assertThrows(
-    () => attachedWalletArgs(["-walletrbf=0"]),
+    () => attachedWalletArgs(["-datadir=x"]),
     Error,
-    "-walletrbf=0: not an option of an attached wallet",
+    "-datadir=x: not an option of an attached wallet (-wallet, -walletnotify, -fallbackfee, -keypool, -addresstype, -changetype, -maxtxfee, -mintxfee, -spendzeroconfchange, -walletrbf, -walletbroadcast, -rpcport,",
   );
 });
