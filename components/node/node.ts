@@ -25,7 +25,6 @@ import { BANLIST_FILE, BanMan } from "./net/mod.ts";
 import { RpcServer } from "../rpc/mod.ts";
 import { restHandlers } from "./rest/mod.ts";
 import type { NodeContext } from "./shell.ts";
-import { subscribeTipSteps } from "./chain/tip_steps.ts";
 import { ZmqNotifications } from "./zmq/notifications.ts";
 
 /** Core's warm-up status while the block index loads. */
@@ -167,17 +166,15 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     tipConnected: ({ entry }) => log.info(updateTipLine(entry, services)),
     blockDisconnected: ({ entry }) => log.info(updateTipLine(entry.prev!, services)),
   }));
-  // -blocknotify: each step of an activation, not in initial block download (Core's blockTip
-  // notification with SynchronizationState::POST_INIT), and the tip an invalidateblock leaves
-  // (Core's InvalidateBlock tells it too).
+  // -blocknotify: Core's blockTip notification with SynchronizationState::POST_INIT (not in
+  // initial block download), told with each UpdatedBlockTip and for the tip an invalidateblock
+  // leaves (Core's InvalidateBlock tells it too).
   const notifyTip = (hash: Uint8Array) => {
     if (!services.isInitialBlockDownload()) node.notifications.blockTip(hash);
   };
-  node.use(subscribeTipSteps(chain, {
-    step: (entry) => notifyTip(entry.hash),
-    settled: (tip, stepped) => {
-      if (!stepped) notifyTip(tip.hash);
-    },
+  node.use(chain.subscribe({
+    updatedBlockTip: ({ entry }) => notifyTip(entry.hash),
+    tipInvalidated: (tip) => notifyTip(tip.hash),
   }));
   log.info(
     `Loaded best chain: hashBestChain=${hashToHex(chain.tip.hash)} height=${chain.height}`,

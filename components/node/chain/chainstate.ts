@@ -153,8 +153,12 @@ export interface BlockEvent {
  * comes, `reorganized` once if it disconnected any, and only then
  * `blockConnected` per block it connected (Core signals `BlockConnected`
  * after the step, so a reorganisation's mempool re-additions come before
- * the new blocks). `tipChanged` once the active chain settles. A listener
- * that throws is reported on stderr; the others still run.
+ * the new blocks). An iteration of Core's `ActivateBestChain` takes steps
+ * until the tip is no worse than where the iteration began, then tells
+ * `updatedBlockTip` unless the tip only went back. `invalidateblock` first
+ * takes the active chain off the block (`reorganized` after each block,
+ * then `tipInvalidated`). `tipChanged` once the active chain settles. A
+ * listener that throws is reported on stderr; the others still run.
  */
 export interface ChainListener {
   /** A block became the tip, told inside its step (what Core's `ConnectTip` does itself). */
@@ -170,6 +174,21 @@ export interface ChainListener {
    * re-adds those of its first ten blocks only).
    */
   reorganized?(readd: boolean): void;
+  /**
+   * Core's `UpdatedBlockTip` (and the `blockTip` notification
+   * `-blocknotify` hears): an iteration of the activation left the tip at
+   * `tip` (the event of its connection), off `fork`, the last block the
+   * chain kept of where the iteration began. Told after the iteration's
+   * `blockConnected`, and not for an iteration that only went back.
+   */
+  updatedBlockTip?(tip: BlockEvent, fork: BlockEntry): void;
+  /**
+   * `invalidateblock` took the active chain back to `tip`, before the
+   * activation that follows: Core's `InvalidateBlock` tells the `blockTip`
+   * notification (`-blocknotify`) of it, not `UpdatedBlockTip` (ZMQ).
+   */
+  tipInvalidated?(tip: BlockEntry): void;
+  /** The activation is over and the tip is not where it began. */
   tipChanged?(tip: BlockEntry): void;
 }
 
@@ -946,37 +965,59 @@ export class ChainState implements CoinsView, Disposable {
   ): "valid" | ValidationError | undefined {
     const startTip = this.#tipEntry();
     let outcome: "valid" | ValidationError | undefined;
-    // Core's InvalidateBlock: an invalid tip goes block by block, the mempool made consistent after each.
-    for (let gone = 1; this.#tipEntry().status & FAILED_ANY; gone++) {
+    // Core's InvalidateBlock: an invalid tip goes block by block, the mempool made consistent
+    // after each; the tip it leaves is told to -blocknotify.
+    let gone = 0;
+    while (this.#tipEntry().status & FAILED_ANY) {
       this.#disconnectTip();
+      gone++;
       this.#notify((listener) => listener.reorganized?.(gone <= 10));
     }
+    const left = this.#tipEntry();
+    if (gone > 0) this.#notify((listener) => listener.tipInvalidated?.(left));
+    // Core's ActivateBestChain: each iteration takes steps until the tip is no worse than where
+    // it began, then tells UpdatedBlockTip unless the tip only went back.
     for (;;) {
-      const best = this.#bestCandidate();
-      if (best === this.#tipEntry()) break;
-      // One step: back to the fork, forward until the tip has more work than the step began with.
-      const stepStart = this.#tipEntry();
-      const fork = this.findFork(best) as IndexEntry;
-      const disconnects = stepStart !== fork;
-      while (this.#tipEntry() !== fork) this.#disconnectTip();
-      const path: IndexEntry[] = [];
-      for (let cursor = best; cursor !== fork; cursor = cursor.prev!) path.push(cursor);
-      const connected: BlockEvent[] = [];
-      for (const entry of path.reverse()) {
-        const watched = watch !== undefined && bytesEqual(entry.hash, watch);
-        try {
-          connected.push(this.#connectTip(entry, watched ? known : undefined));
-          if (watched) outcome = "valid";
-        } catch (error) {
-          if (!(error instanceof ValidationError)) throw error;
-          this.#markInvalid(entry);
-          if (watched) outcome = error;
-          break;
+      const iterationStart = this.#tipEntry();
+      const told: BlockEvent[] = [];
+      let stepped = false;
+      do {
+        const best = this.#bestCandidate();
+        if (best === this.#tipEntry()) break;
+        // One step: back to the fork, forward until the tip has more work than the step began with.
+        const stepStart = this.#tipEntry();
+        const fork = this.findFork(best) as IndexEntry;
+        const disconnects = stepStart !== fork;
+        while (this.#tipEntry() !== fork) this.#disconnectTip();
+        const path: IndexEntry[] = [];
+        for (let cursor = best; cursor !== fork; cursor = cursor.prev!) path.push(cursor);
+        const connected: BlockEvent[] = [];
+        for (const entry of path.reverse()) {
+          const watched = watch !== undefined && bytesEqual(entry.hash, watch);
+          try {
+            connected.push(this.#connectTip(entry, watched ? known : undefined));
+            if (watched) outcome = "valid";
+          } catch (error) {
+            if (!(error instanceof ValidationError)) throw error;
+            this.#markInvalid(entry);
+            if (watched) outcome = error;
+            break;
+          }
+          if (entry.chainWork > stepStart.chainWork) break;
         }
-        if (entry.chainWork > stepStart.chainWork) break;
+        if (disconnects) this.#notify((listener) => listener.reorganized?.(true));
+        for (const event of connected) this.#notify((listener) => listener.blockConnected?.(event));
+        told.push(...connected);
+        stepped = true;
+      } while (this.#worse(this.#tipEntry(), iterationStart));
+      if (!stepped) break;
+      const tip = this.#tipEntry();
+      const fork = this.findFork(iterationStart);
+      // A tip off the iteration's start was connected in it: its last connection is in force.
+      const event = told.findLast((connection) => connection.entry === tip);
+      if (tip !== fork && event) {
+        this.#notify((listener) => listener.updatedBlockTip?.(event, fork));
       }
-      if (disconnects) this.#notify((listener) => listener.reorganized?.(true));
-      for (const event of connected) this.#notify((listener) => listener.blockConnected?.(event));
     }
     const tip = this.#tipEntry();
     if (tip !== startTip) this.#notify((listener) => listener.tipChanged?.(tip));
@@ -987,13 +1028,20 @@ export class ChainState implements CoinsView, Disposable {
   #bestCandidate(): IndexEntry {
     let best = this.#tipEntry();
     for (const entry of this.#index.values()) {
-      const better = entry.chainWork > best.chainWork ||
-        (entry.chainWork === best.chainWork && this.#rank(entry) < this.#rank(best));
       const usable = (e: IndexEntry) =>
         !(e.status & FAILED_ANY) && (e.status & BlockStatus.HAVE_DATA) !== 0;
-      if (better && this.#branchAll(entry, usable)) best = entry;
+      if (this.#worse(best, entry) && this.#branchAll(entry, usable)) best = entry;
     }
     return best;
+  }
+
+  /**
+   * Core's `CBlockIndexWorkComparator`: whether `a` is a worse tip than `b`
+   * (less work, or as much and ranked after it).
+   */
+  #worse(a: IndexEntry, b: IndexEntry): boolean {
+    return a.chainWork < b.chainWork ||
+      (a.chainWork === b.chainWork && this.#rank(a) > this.#rank(b));
   }
 
   /** The order among equal-work candidates: `preciousblock` first, then arrival. */

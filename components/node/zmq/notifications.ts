@@ -8,8 +8,9 @@
  * bitcoind prints them (reversed), raw blocks and transactions with their
  * witnesses. The events and their order are Core's:
  *
- * - a new tip outside initial block download (not a tip that only went
- *   back): `hashblock` and `rawblock`;
+ * - each new tip of an activation outside initial block download (Core's
+ *   `UpdatedBlockTip`: once per iteration of `ActivateBestChain`, none
+ *   for a tip that only went back): `hashblock` and `rawblock`;
  * - each transaction of a connected or disconnected block, then the
  *   block's `sequence` `C` or `D`;
  * - each transaction the mempool takes: `hashtx`, `rawtx` and `sequence`
@@ -48,7 +49,6 @@
 import type { Block } from "../chain/block.ts";
 import { encodeBlock } from "../chain/block.ts";
 import type { ChainState } from "../chain/chainstate.ts";
-import { subscribeTipSteps } from "../chain/tip_steps.ts";
 import type { Hash } from "../chain/hash.ts";
 import { encodeTx, type Tx, txid } from "../chain/tx.ts";
 import type { Mempool } from "../mempool/mod.ts";
@@ -108,11 +108,8 @@ export class ZmqNotifications implements AsyncDisposable {
           block.txs.forEach((tx, i) => this.#transaction(tx, txids[i]));
           this.#sequence(entry.hash, "D");
         },
-      }),
-      // Core's UpdatedBlockTip: each step of an activation, not in initial block download, none
-      // for a tip that only went back.
-      subscribeTipSteps(sources.chain, {
-        step: (entry, block) => {
+        // Core's UpdatedBlockTip, not in initial block download.
+        updatedBlockTip: ({ block, entry }) => {
           if (!sources.isInitialBlockDownload()) this.#block(entry.hash, block);
         },
       }),

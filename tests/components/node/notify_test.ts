@@ -54,6 +54,35 @@ Deno.test("node: -startupnotify, -blocknotify and -shutdownnotify run as bitcoin
   assert(!log.includes("runCommand error"), log);
 });
 
+Deno.test("node: -blocknotify after invalidateblock, reconsiderblock and preciousblock to a branch of no more work: the tip invalidateblock leaves, then each iteration's new tip, as bitcoind", async () => {
+  using out = tempDir("notify_out_");
+  const file = join(out.path, "tips");
+  await using node = await startRealNode({ args: [`-blocknotify=echo %s >> ${file}`] });
+  const generate = (count: number, address: string): Promise<string[]> =>
+    node.call("generatetoaddress", [count, address]);
+  /** Runs `method`; the tips told for it, once `count` of them are in (their order is the shell's). */
+  const told = async (method: string, hash: string, count: number) => {
+    const before = lines(file).length;
+    await node.call(method, [hash]);
+    await waitFor(() => lines(file).length >= before + count, 20_000, `${count} after ${method}`);
+    return lines(file).slice(before).sort();
+  };
+  const [a5] = await generate(1, "bcrt1qjqmxmkpmxt80xz4y3746zgt0q3u3ferr34acd5");
+  const [a6, a7] = await generate(2, "bcrt1qjqmxmkpmxt80xz4y3746zgt0q3u3ferr34acd5");
+  await waitFor(() => lines(file).length === 3, 20_000, "a5, a6, a7");
+  // Branch b mined while a6 is invalid; a6 reconsidered, a7 is the tip again (received first).
+  assertEquals(await told("invalidateblock", a6, 1), [a5]);
+  const [b6, b7] = await generate(2, "bcrt1q6rz28mcfaxtmd6v789l9rrlrusdprr9pz3cppk");
+  await waitFor(() => lines(file).length === 6, 20_000, "b6, b7");
+  assertEquals(await told("reconsiderblock", a6, 1), [a7]);
+  // Core's InvalidateBlock tells a5; ActivateBestChain then b6 and b7, one iteration each.
+  assertEquals(await told("invalidateblock", a6, 3), [a5, b6, b7].sort());
+  assertEquals(await told("reconsiderblock", a6, 1), [a7]);
+  assertEquals(await told("preciousblock", b7, 1), [b7]);
+  assertEquals(await node.stop(), 0);
+  assertEquals(lines(file).length, 12);
+});
+
 Deno.test("node: a failing notification command is logged as bitcoind logs it, and the node goes on", async () => {
   await using node = await startRealNode({ args: ["-blocknotify=exit 7"] });
   const [hash] = await node.call("generatetoaddress", [

@@ -437,6 +437,72 @@ Deno.test("chainstate: invalidateblock and reconsiderblock move the tip as bitco
   assertEquals(chain.entry(GENESIS_HASH)!.status, BlockStatus.HAVE_DATA | BlockStatus.VALID);
 });
 
+Deno.test("chainstate: each iteration of the activation tells its new tip, whatever its work, and invalidateblock the tip it leaves, as Core's ActivateBestChain and InvalidateBlock", () => {
+  using chain = openTempChain();
+  mine(chain, 5, key);
+  const a5 = chain.tip;
+  mine(chain, 2, key);
+  const [a6, a7] = [chain.entryAtHeight(6)!, chain.tip];
+  const b6 = craftBlock(chain, other, { parent: a5 });
+  assertEquals(chain.processBlock(b6), "inconclusive");
+  const b6Entry = chain.entry(blockHash(b6.header))!;
+  const b7 = craftBlock(chain, other, { parent: b6Entry });
+  assertEquals(chain.processBlock(b7), "inconclusive", "as much work as a7, which came first");
+  const b7Entry = chain.entry(blockHash(b7.header))!;
+  const names = new Map(
+    Object.entries({ a5, a6, a7, b6: b6Entry, b7: b7Entry }).map(([name, entry]) => [
+      hashToHex(entry.hash),
+      name,
+    ]),
+  );
+  const name = (entry: BlockEntry) => names.get(hashToHex(entry.hash));
+  const events: string[] = [];
+  using _ = chain.subscribe({
+    blockConnected: ({ entry }) => events.push(`+${name(entry)}`),
+    blockDisconnected: ({ entry }) => events.push(`-${name(entry)}`),
+    reorganized: (readd) => events.push(`reorganized ${readd}`),
+    updatedBlockTip: ({ entry, block }, fork) => {
+      assertEquals(blockHash(block.header), entry.hash);
+      events.push(`updated ${name(entry)} off ${name(fork)}`);
+    },
+    tipInvalidated: (tip) => events.push(`invalidated ${name(tip)}`),
+    tipChanged: (tip) => events.push(`tip ${name(tip)}`),
+  });
+
+  // Back to a5 (told as InvalidateBlock tells it), then up the lower branch: b6 beats a5 and
+  // ends the first iteration, b7 the second.
+  chain.invalidateBlock(a6.hash);
+  assertEquals(events, [
+    "-a7",
+    "reorganized true",
+    "-a6",
+    "reorganized true",
+    "invalidated a5",
+    "+b6",
+    "updated b6 off a5",
+    "+b7",
+    "updated b7 off b6",
+    "tip b7",
+  ]);
+  // Equal work, a6 and a7 came first: one step, one iteration, one new tip.
+  events.length = 0;
+  chain.reconsiderBlock(a6.hash);
+  assertEquals(
+    events.join(", "),
+    "-b7, -b6, reorganized true, +a6, +a7, updated a7 off a5, tip a7",
+  );
+  events.length = 0;
+  chain.preciousBlock(b7Entry.hash);
+  assertEquals(
+    events.join(", "),
+    "-a7, -a6, reorganized true, +b6, +b7, updated b7 off a5, tip b7",
+  );
+  // A block off the active chain: nothing moves, nothing is told.
+  events.length = 0;
+  chain.invalidateBlock(a7.hash);
+  assertEquals(events, []);
+});
+
 Deno.test("chainstate: an invalid block on a better branch is marked with its descendants; the chain falls back", () => {
   using funded = fundedChain();
   const { chain } = funded;
@@ -449,9 +515,14 @@ Deno.test("chainstate: an invalid block on a better branch is marked with its de
     edit: (block) => block.txs[0].outputs[0].amount += 1n,
   });
   const events: string[] = [];
-  using _ = chain.subscribe({ tipChanged: (entry) => events.push(`tip ${entry.height}`) });
+  using _ = chain.subscribe({
+    tipChanged: (entry) => events.push(`tip ${entry.height}`),
+    updatedBlockTip: ({ entry }) => events.push(`updated ${entry.height}`),
+  });
   assertEquals(chain.processBlock(side2), "bad-cb-amount");
   assertEquals(chain.tip, tip, "back on the original branch");
+  // Core's ActivateBestChain steps on while the tip is worse than where it began (side1, of
+  // equal work, came later), and tells no UpdatedBlockTip for a tip back where it started.
   assertEquals(events, [], "the tip ended where it started");
   const side3 = craftBlock(chain, key, { parent: chain.entry(blockHash(side2.header))! });
   assertEquals(chain.processBlock(side3), "bad-prevblk");

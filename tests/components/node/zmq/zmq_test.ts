@@ -315,6 +315,71 @@ Deno.test({
 
 Deno.test({
   name:
+    "zmq: a hashblock for each iteration of the activation, also when invalidateblock, reconsiderblock or preciousblock moves to a branch of no more work, as Core's UpdatedBlockTip",
+  ignore: !hasPyzmq(),
+}, async () => {
+  const address = `tcp://127.0.0.1:${freePort()}`;
+  await using node = await startRealNode({
+    args: [`-zmqpubhashblock=${address}`, `-zmqpubsequence=${address}`],
+  });
+  await using subscriber = new Subscriber([address]);
+  await mineUntilSubscribed(node, subscriber);
+  // Branch a (a6, a7) first, then branch b (b6, b7, paying elsewhere) mined while a6 is
+  // invalid; a6 reconsidered, a7 is the tip again: as much work as b7, and received first.
+  const [a6, a7] = await node.call("generatetoaddress", [2, ADDRESS]);
+  await node.call("invalidateblock", [a6]);
+  const elsewhere = scriptToAddress(new TestKey(8).wpkh)!;
+  const [b6, b7] = await node.call("generatetoaddress", [2, elsewhere]);
+  const shown = (m: Received) =>
+    m.topic === "hashblock"
+      ? `hashblock ${m.body}`
+      : `${String.fromCharCode(parseInt(m.body.slice(64, 66), 16))} ${m.body.slice(0, 64)}`;
+  /** Runs `method` and returns what the socket told until `last` (in order on one socket). */
+  const told = async (method: string, hash: string, last: string) => {
+    subscriber.received.length = 0;
+    await node.call(method, [hash]);
+    await waitFor(
+      () => subscriber.received.some((m) => shown(m) === last),
+      20_000,
+      `${last} after ${method}`,
+    );
+    return subscriber.take(address).map(shown);
+  };
+  await waitFor(
+    () => subscriber.received.some((m) => shown(m) === `hashblock ${b7}`),
+    20_000,
+    "b7 the tip",
+  );
+
+  // One step and one iteration: a7 beats b7 on arrival, not on work.
+  assertEquals(await told("reconsiderblock", a6, `hashblock ${a7}`), [
+    `D ${b7}`,
+    `D ${b6}`,
+    `C ${a6}`,
+    `C ${a7}`,
+    `hashblock ${a7}`,
+  ]);
+  // Back to a5, then two iterations up branch b, each telling its tip.
+  assertEquals(await told("invalidateblock", a6, `hashblock ${b7}`), [
+    `D ${a7}`,
+    `D ${a6}`,
+    `C ${b6}`,
+    `hashblock ${b6}`,
+    `C ${b7}`,
+    `hashblock ${b7}`,
+  ]);
+  await told("reconsiderblock", a6, `hashblock ${a7}`);
+  assertEquals(await told("preciousblock", b7, `hashblock ${b7}`), [
+    `D ${a7}`,
+    `D ${a6}`,
+    `C ${b6}`,
+    `C ${b7}`,
+    `hashblock ${b7}`,
+  ]);
+});
+
+Deno.test({
+  name:
     "zmq: ipc:// and unix: addresses publish on a UNIX socket, granted alone; a stale socket file is replaced and the node removes its own",
   ignore: !hasPyzmq(),
 }, async () => {
