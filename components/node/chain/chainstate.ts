@@ -158,7 +158,11 @@ export interface BlockEvent {
  * `updatedBlockTip` unless the tip only went back. `invalidateblock` first
  * takes the active chain off the block (`reorganized` after each block,
  * then `tipInvalidated`). `tipChanged` once the active chain settles. A
- * listener that throws is reported on stderr; the others still run.
+ * failure that is no block's fault (the database, missing block or undo
+ * data) ends the activation where it is, with the step's `reorganized`
+ * (re-adding nothing), its `blockConnected` and `tipChanged` told before
+ * the error is thrown, but no `updatedBlockTip` (Core returns before it).
+ * A listener that throws is reported on stderr; the others still run.
  */
 export interface ChainListener {
   /** A block became the tip, told inside its step (what Core's `ConnectTip` does itself). */
@@ -957,7 +961,8 @@ export class ChainState implements CoinsView, Disposable {
    * (see {@linkcode ChainListener} for what is told when). A block that
    * fails to connect is marked invalid with its descendants, and the search
    * starts again. Returns what became of block `watch` if it was connected
-   * or failed: `"valid"` or its error.
+   * or failed: `"valid"` or its error. Any other error is thrown once the
+   * events of what was done are told.
    */
   #activateBestChain(
     watch?: Hash,
@@ -965,62 +970,79 @@ export class ChainState implements CoinsView, Disposable {
   ): "valid" | ValidationError | undefined {
     const startTip = this.#tipEntry();
     let outcome: "valid" | ValidationError | undefined;
-    // Core's InvalidateBlock: an invalid tip goes block by block, the mempool made consistent
-    // after each; the tip it leaves is told to -blocknotify.
-    let gone = 0;
-    while (this.#tipEntry().status & FAILED_ANY) {
-      this.#disconnectTip();
-      gone++;
-      this.#notify((listener) => listener.reorganized?.(gone <= 10));
-    }
-    const left = this.#tipEntry();
-    if (gone > 0) this.#notify((listener) => listener.tipInvalidated?.(left));
-    // Core's ActivateBestChain: each iteration takes steps until the tip is no worse than where
-    // it began, then tells UpdatedBlockTip unless the tip only went back.
-    for (;;) {
-      const iterationStart = this.#tipEntry();
-      const told: BlockEvent[] = [];
-      let stepped = false;
-      do {
-        const best = this.#bestCandidate();
-        if (best === this.#tipEntry()) break;
-        // One step: back to the fork, forward until the tip has more work than the step began with.
-        const stepStart = this.#tipEntry();
-        const fork = this.findFork(best) as IndexEntry;
-        const disconnects = stepStart !== fork;
-        while (this.#tipEntry() !== fork) this.#disconnectTip();
-        const path: IndexEntry[] = [];
-        for (let cursor = best; cursor !== fork; cursor = cursor.prev!) path.push(cursor);
-        const connected: BlockEvent[] = [];
-        for (const entry of path.reverse()) {
-          const watched = watch !== undefined && bytesEqual(entry.hash, watch);
-          try {
-            connected.push(this.#connectTip(entry, watched ? known : undefined));
-            if (watched) outcome = "valid";
-          } catch (error) {
-            if (!(error instanceof ValidationError)) throw error;
-            this.#markInvalid(entry);
-            if (watched) outcome = error;
-            break;
-          }
-          if (entry.chainWork > stepStart.chainWork) break;
-        }
-        if (disconnects) this.#notify((listener) => listener.reorganized?.(true));
-        for (const event of connected) this.#notify((listener) => listener.blockConnected?.(event));
-        told.push(...connected);
-        stepped = true;
-      } while (this.#worse(this.#tipEntry(), iterationStart));
-      if (!stepped) break;
-      const tip = this.#tipEntry();
-      const fork = this.findFork(iterationStart);
-      // A tip off the iteration's start was connected in it: its last connection is in force.
-      const event = told.findLast((connection) => connection.entry === tip);
-      if (tip !== fork && event) {
-        this.#notify((listener) => listener.updatedBlockTip?.(event, fork));
+    /** Blocks connected in the current step, told after it (Core's `ConnectTrace`). */
+    let connected: BlockEvent[] = [];
+    /** Whether the current step disconnected blocks the mempool has not settled yet. */
+    let unsettled = false;
+    try {
+      // Core's InvalidateBlock: an invalid tip goes block by block, the mempool made consistent
+      // after each; the tip it leaves is told to -blocknotify.
+      let gone = 0;
+      while (this.#tipEntry().status & FAILED_ANY) {
+        this.#disconnectTip();
+        gone++;
+        this.#notify((listener) => listener.reorganized?.(gone <= 10));
       }
+      const left = this.#tipEntry();
+      if (gone > 0) this.#notify((listener) => listener.tipInvalidated?.(left));
+      // Core's ActivateBestChain: each iteration takes steps until the tip is no worse than where
+      // it began, then tells UpdatedBlockTip unless the tip only went back.
+      for (;;) {
+        const iterationStart = this.#tipEntry();
+        const told: BlockEvent[] = [];
+        let stepped = false;
+        do {
+          const best = this.#bestCandidate();
+          if (best === this.#tipEntry()) break;
+          // One step: back to the fork, forward until the tip has more work than the step began with.
+          const stepStart = this.#tipEntry();
+          const fork = this.findFork(best) as IndexEntry;
+          while (this.#tipEntry() !== fork) {
+            this.#disconnectTip();
+            unsettled = true;
+          }
+          const path: IndexEntry[] = [];
+          for (let cursor = best; cursor !== fork; cursor = cursor.prev!) path.push(cursor);
+          for (const entry of path.reverse()) {
+            const watched = watch !== undefined && bytesEqual(entry.hash, watch);
+            try {
+              connected.push(this.#connectTip(entry, watched ? known : undefined));
+              if (watched) outcome = "valid";
+            } catch (error) {
+              if (!(error instanceof ValidationError)) throw error;
+              this.#markInvalid(entry);
+              if (watched) outcome = error;
+              break;
+            }
+            if (entry.chainWork > stepStart.chainWork) break;
+          }
+          if (unsettled) {
+            unsettled = false;
+            this.#notify((listener) => listener.reorganized?.(true));
+          }
+          const events = connected;
+          connected = [];
+          for (const event of events) this.#notify((listener) => listener.blockConnected?.(event));
+          told.push(...events);
+          stepped = true;
+        } while (this.#worse(this.#tipEntry(), iterationStart));
+        if (!stepped) break;
+        const tip = this.#tipEntry();
+        const fork = this.findFork(iterationStart);
+        // A tip off the iteration's start was connected in it: its last connection is in force.
+        const event = told.findLast((connection) => connection.entry === tip);
+        if (tip !== fork && event) {
+          this.#notify((listener) => listener.updatedBlockTip?.(event, fork));
+        }
+      }
+    } finally {
+      // After a failure that is no block's: Core's MaybeUpdateMempoolForReorg(disconnectpool,
+      // false) for the step's disconnections; the blocks connected and stored are told all the same.
+      if (unsettled) this.#notify((listener) => listener.reorganized?.(false));
+      for (const event of connected) this.#notify((listener) => listener.blockConnected?.(event));
+      const tip = this.#tipEntry();
+      if (tip !== startTip) this.#notify((listener) => listener.tipChanged?.(tip));
     }
-    const tip = this.#tipEntry();
-    if (tip !== startTip) this.#notify((listener) => listener.tipChanged?.(tip));
     return outcome;
   }
 

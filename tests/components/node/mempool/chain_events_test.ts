@@ -3,22 +3,38 @@
  * transactions and conflicts; disconnected blocks (`invalidateblock`, a
  * longer competing branch) give their transactions back, linked again to
  * the children waiting in the mempool, while spends of coinbases that
- * vanished or became immature leave with their descendants.
+ * vanished or became immature leave with their descendants. A reorganisation
+ * that fails for want of stored data settles the mempool and tells what it
+ * connected before the error is thrown.
  *
  * @module
  */
-import { blockHash, COIN, hashToHex, txid, wtxid } from "../../../../components/node/chain/mod.ts";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import {
+  type BlockEntry,
+  blockHash,
+  CHAINSTATE_FILE,
+  COIN,
+  type Hash,
+  hashToHex,
+  txid,
+  wtxid,
+} from "../../../../components/node/chain/mod.ts";
+import { TipWatch } from "../../../../components/node/ipc/watch.ts";
 import { craftBlock } from "../chain/chain_helpers.ts";
-import { assert, assertEquals } from "../../../assert.ts";
+import { assert, assertEquals, assertThrows } from "../../../assert.ts";
 import {
   acceptAll,
   accepted,
   chainOf,
+  type Fixture,
   pay,
   refused,
   setup,
   signTx,
   spend,
+  TestKey,
   txidOf,
   utxosOf,
 } from "./mempool_helpers.ts";
@@ -155,4 +171,116 @@ Deno.test("reorg: a re-added fee-less parent's dust must be spent by its childre
   }) did not spend parent's ephemeral dust`;
   refused(f.mempool.accept(leavesDust), `missing-ephemeral-spends, ${detail}`);
   accepted(f.mempool.accept(pay([main, dust], f.key, [50n * COIN - 5000n])));
+});
+
+/** Deletes `hash`'s row of `table` behind the chain's back: block or undo data lost on disk. */
+function lose(f: Fixture, table: "block_data" | "block_undo", hash: Hash): void {
+  const db = new DatabaseSync(join(f.chain.dir, CHAINSTATE_FILE));
+  try {
+    assertEquals(db.prepare(`DELETE FROM ${table} WHERE hash = ?`).run(hash).changes, 1);
+  } finally {
+    db.close();
+  }
+}
+
+/** Side blocks on `parent`, `count` of them, paying another key, each stored and not active. */
+function sideBranch(f: Fixture, parent: BlockEntry, count: number): Hash[] {
+  const other = new TestKey(12);
+  const hashes: Hash[] = [];
+  for (let i = 0; i < count; i++) {
+    const block = craftBlock(f.chain, other, { parent });
+    assertEquals(f.chain.processBlock(block), "inconclusive");
+    hashes.push(blockHash(block.header));
+    parent = f.chain.entry(hashes[i])!;
+  }
+  return hashes;
+}
+
+/** Records the chain's events by the names given to block hashes. */
+function recordChain(f: Fixture, names: Map<string, string>): { events: string[] } & Disposable {
+  const events: string[] = [];
+  const name = (entry: BlockEntry) => names.get(hashToHex(entry.hash)) ?? `${entry.height}`;
+  const subscription = f.chain.subscribe({
+    blockConnected: ({ entry }) => events.push(`+${name(entry)}`),
+    blockDisconnected: ({ entry }) => events.push(`-${name(entry)}`),
+    reorganized: (readd) => events.push(`reorganized ${readd}`),
+    updatedBlockTip: ({ entry }) => events.push(`updated ${name(entry)}`),
+    tipChanged: (tip) => events.push(`tip ${name(tip)}`),
+  });
+  return { events, [Symbol.dispose]: () => subscription[Symbol.dispose]() };
+}
+
+Deno.test("reorg: block data missing in the middle of a step: the blocks connected are told, the mempool settled without re-adding, waiters woken, then the error thrown", async () => {
+  using f = setup();
+  const fork = f.chain.tip;
+  const parent = spend(f.coins[0], 1000n);
+  const a1 = blockHash(f.mine([{ tx: parent, fee: 1000n }]).header);
+  const [a2, a3] = [f.mine(), f.mine()].map((block) => blockHash(block.header));
+  const child = spend(utxosOf(parent, f.key)[0], 1000n);
+  accepted(f.mempool.accept(child));
+  const [b1, b2, b3] = sideBranch(f, fork, 3);
+  lose(f, "block_data", b3);
+  const names = new Map(
+    Object.entries({ a1, a2, a3, b1, b2, b3 }).map(([n, h]) => [hashToHex(h), n]),
+  );
+  using recorded = recordChain(f, names);
+  using watch = new TipWatch(f.chain);
+  const woken = watch.nextChange(3_600_000, new AbortController().signal);
+  f.events.length = 0;
+  // Equal work: preciousblock makes b3 the best. One step: a3, a2, a1 off, b1, b2 on, b3 unread.
+  assertThrows(
+    () => f.chain.preciousBlock(b3),
+    Error,
+    `block ${hashToHex(b3)} has no stored data`,
+  );
+  assertEquals(hashToHex(f.chain.tip.hash), hashToHex(b2));
+  assertEquals(recorded.events, [
+    "-a3",
+    "-a2",
+    "-a1",
+    "reorganized false",
+    "+b1",
+    "+b2",
+    "tip b2",
+  ]);
+  assertEquals(watch.waiting, 0);
+  await woken;
+  // Core's MaybeUpdateMempoolForReorg(disconnectpool, false): nothing re-added, and the child
+  // of a1's transaction leaves with it.
+  assertEquals(f.mempool.size, 0);
+  assertEquals(f.events, [`reorg ${txidOf(child)}`]);
+  // The next transaction finds no disconnected block left to settle.
+  const later = spend(f.coins[1], 1000n);
+  accepted(f.mempool.accept(later));
+  assertEquals(f.mempool.entries().map((entry) => txidOf(entry.tx)), [txidOf(later)]);
+});
+
+Deno.test("reorg: undo data missing in the middle of a step: the mempool settled for the blocks taken off, waiters woken, then the error thrown", async () => {
+  using f = setup();
+  const fork = f.chain.tip;
+  const a1 = blockHash(f.mine().header);
+  const parent = spend(f.coins[0], 1000n);
+  const a2 = blockHash(f.mine([{ tx: parent, fee: 1000n }]).header);
+  const child = spend(utxosOf(parent, f.key)[0], 1000n);
+  accepted(f.mempool.accept(child));
+  const [b1, b2] = sideBranch(f, fork, 2);
+  lose(f, "block_undo", a1);
+  const names = new Map(Object.entries({ a1, a2, b1, b2 }).map(([n, h]) => [hashToHex(h), n]));
+  using recorded = recordChain(f, names);
+  using watch = new TipWatch(f.chain);
+  const woken = watch.nextChange(3_600_000, new AbortController().signal);
+  f.events.length = 0;
+  // A third block makes branch b the best: a2 comes off, a1 cannot.
+  const b3 = craftBlock(f.chain, new TestKey(12), { parent: f.chain.entry(b2)! });
+  assertThrows(
+    () => f.chain.processBlock(b3),
+    Error,
+    `block ${hashToHex(a1)} lacks its data or undo data`,
+  );
+  assertEquals(hashToHex(f.chain.tip.hash), hashToHex(a1));
+  assertEquals(recorded.events, ["-a2", "reorganized false", "tip a1"]);
+  assertEquals(watch.waiting, 0);
+  await woken;
+  assertEquals(f.mempool.size, 0);
+  assertEquals(f.events, [`reorg ${txidOf(child)}`]);
 });
