@@ -159,7 +159,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
       isInitialBlockDownload: services.isInitialBlockDownload,
       log: (message) => log.debug("zmq", message),
       warn: (message) => log.warning(message),
-    }));
+    }, options.workingDirectory));
   }
   // Core logs UpdateTip for every block connected or disconnected, each time with the new tip.
   node.use(chain.subscribe({

@@ -139,6 +139,12 @@ export function planNode(
   const view = stateLayout(stateDir).view(component.manifest.name);
   const granted = component.manifest.permissions.write.map((path) => join(view, path));
   for (const path of zmqSocketPaths(options)) {
+    // Its net grant joins a comma-separated list: a comma would grant what follows it.
+    if (path.includes(",")) {
+      throw new SpawnNodeError(
+        `${path}: a path with ',' cannot be granted to Deno; choose another`,
+      );
+    }
     if (!granted.some((dir) => isWithin(path, dir))) {
       throw new SpawnNodeError(
         `${path}: the sandbox grants the node ${granted.join(", ")} only; put the ZMQ socket there`,

@@ -39,7 +39,8 @@
  *   using mempool = new Mempool(chain);
  *   const quiet = () => {};
  *   const sources = { chain, mempool, isInitialBlockDownload: () => false, log: quiet, warn: quiet };
- *   await using zmq = ZmqNotifications.start([{ type: "pubhashblock", address, hwm: 1000 }], sources);
+ *   const notifiers = [{ type: "pubhashblock" as const, address, hwm: 1000 }];
+ *   await using zmq = ZmqNotifications.start(notifiers, sources, Deno.cwd());
  *   if (zmq.active.length !== 1) throw new Error("one notifier publishing");
  * }
  * Deno.removeSync(dir, { recursive: true });
@@ -126,18 +127,23 @@ export class ZmqNotifications implements AsyncDisposable {
   }
 
   /**
-   * Binds a socket per address of `notifiers` and follows `sources`; with
-   * an address that cannot be bound, none (logged, as Core's).
+   * Binds a socket per address of `notifiers` (a relative `ipc://` path
+   * against `workingDirectory`, where the options were read and the grants
+   * computed) and follows `sources`; with an address that cannot be bound,
+   * none (logged, as Core's).
    */
-  static start(notifiers: readonly ZmqNotifier[], sources: ZmqSources): ZmqNotifications {
+  static start(
+    notifiers: readonly ZmqNotifier[],
+    sources: ZmqSources,
+    workingDirectory: string,
+  ): ZmqNotifications {
     const sockets = new Map<string, ZmtpPublisher>();
     try {
       for (const notifier of notifiers) {
         if (sockets.has(notifier.address)) continue;
         sockets.set(
           notifier.address,
-          // The node runs where its options were read: a relative ipc:// path is against it.
-          ZmtpPublisher.bind(zmqEndpoint(notifier.address, Deno.cwd()), {
+          ZmtpPublisher.bind(zmqEndpoint(notifier.address, workingDirectory), {
             hwm: notifier.hwm,
             log: sources.log,
           }),

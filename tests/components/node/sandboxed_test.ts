@@ -146,6 +146,14 @@ Deno.test("sandboxed node: the sandbox's options, files outside regtest/ and bad
       `: the sandbox grants the node ${state}/view/node/regtest only; put the ZMQ socket there`,
     );
   }
+  // A comma would end the socket's grant in the comma-joined --allow-net list and grant what
+  // follows it: refused, as the plain node's grants refuse it.
+  const comma = `${state}/view/node/regtest/x,unix:/other.sock`;
+  assertThrows(
+    () => planNode(node, state, [`-zmqpubrawtx=ipc://${comma}`]),
+    SpawnNodeError,
+    `${comma}: a path with ',' cannot be granted to Deno; choose another`,
+  );
   // A negative mark keeps the default, as Core's.
   const negative = plan(state, ["-zmqpubrawtx=tcp://127.0.0.1:1", "-zmqpubrawtxhwm=-1"]);
   assertEquals(negative.options.zmq, [

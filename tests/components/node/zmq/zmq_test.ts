@@ -12,13 +12,17 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { hex } from "@scure/base";
 import { encodeTx, scriptToAddress } from "../../../../components/node/chain/mod.ts";
 import { assert, assertEquals, assertThrows } from "../../../assert.ts";
-import { tempSocket, waitFor } from "../../../helpers.ts";
+import { tempDir, tempSocket, waitFor } from "../../../helpers.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
 import { freePort } from "../node_process.ts";
 import { ZmtpPublisher } from "../../../../components/node/zmq/zmtp.ts";
+import { ZmqNotifications } from "../../../../components/node/zmq/notifications.ts";
+import { Mempool } from "../../../../components/node/mempool/mod.ts";
+import { openTempChain } from "../chain/chain_helpers.ts";
 import { coinbaseUtxo, type RealNode, startRealNode } from "../real_node.ts";
 
 const PYTHON = "/usr/bin/python3";
@@ -488,4 +492,32 @@ Deno.test("zmq: an address that cannot be bound leaves the node without ZMQ noti
   await node.call("generatetoaddress", [1, ADDRESS]);
   const log = Deno.readTextFileSync(`${node.datadir}/regtest/debug.log`);
   assertEquals(log.includes("zmq: Error: Failed to bind address, msg: "), true, log);
+});
+
+Deno.test("zmq: a relative ipc:// path is bound against the working directory the options were read in, where its grants are, not the process's", async () => {
+  using dir = tempDir("zmq_cwd_");
+  using chain = openTempChain();
+  using mempool = new Mempool(chain);
+  const warned: string[] = [];
+  const sources = {
+    chain,
+    mempool,
+    isInitialBlockDownload: () => false,
+    log: () => {},
+    warn: (line: string) => void warned.push(line),
+  };
+  const notifiers = [{
+    type: "pubhashblock" as const,
+    address: "ipc://zmq/../pub.sock",
+    hwm: 1000,
+  }];
+  assert(dir.path !== Deno.cwd());
+  {
+    await using zmq = ZmqNotifications.start(notifiers, sources, dir.path);
+    assertEquals([zmq.active.length, warned], [1, []]);
+    const socket = join(dir.path, "pub.sock");
+    assertEquals(Deno.lstatSync(socket).isSocket, true);
+    (await Deno.connect({ transport: "unix", path: socket })).close();
+    assertThrows(() => Deno.lstatSync(join(Deno.cwd(), "pub.sock")), Deno.errors.NotFound);
+  }
 });
