@@ -171,6 +171,10 @@ for (const [variant, nodeArgs] of [["fast", ["-blockfilterindex"]], ["slow", []]
     // 150 blocks below its tip, beyond the 100 it keeps (made at height 103, it has no 1,024th):
     // it shares no block with the node's chain, and reads it all again.
     await node("invalidateblock", [await node("getblockhash", [paidHeight])]);
+    // Core's InvalidateBlock puts back the transactions of the ten blocks it disconnects first
+    // only: the payment, 151 blocks down, is offered again by its sender.
+    const { hex: paidHex } = await call("gettransaction", [paid]);
+    await node("sendrawtransaction", [paidHex]);
     await node("generatetoaddress", [160, target.context.addresses[3]]);
     const reconfirmed = await node("getblockhash", [paidHeight]);
     const tip = await node("getblockcount");
