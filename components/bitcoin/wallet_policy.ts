@@ -1,8 +1,10 @@
 /**
  * The wallet options that shape the transactions a wallet makes, read as
  * Bitcoin Core's `CWallet::Create` reads them: `-addresstype`,
- * `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`,
- * `-walletrbf` and `-walletbroadcast`.
+ * `-avoidpartialspends`, `-changetype`, `-discardfee`, `-maxapsfee`,
+ * `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`, `-walletrbf` and
+ * `-walletbroadcast`; {@linkcode walletPolicyWarnings} gives the warnings
+ * Core's wallet loads answer with for values set very high.
  * The node reads them (to refuse a bad one at startup, and for the wallets
  * it runs itself) and so does a wallet process (for its own wallets); both
  * go through {@linkcode walletPolicyOf}, so they agree on every value and
@@ -34,6 +36,19 @@ export interface WalletPolicy {
   readonly minTxFee: bigint;
   /** `-maxtxfee` in satoshis: the most fee one transaction may pay (0.1 BTC). */
   readonly maxTxFee: bigint;
+  /**
+   * `-discardfee` in sat/kvB (10000): change worth less than spending it
+   * at this rate costs goes to the fee (Core's discard rate; never below
+   * the node's dust relay fee).
+   */
+  readonly discardFee: bigint;
+  /** `-avoidpartialspends`: each address's coins are always spent together, or not at all. */
+  readonly avoidPartialSpends: boolean;
+  /**
+   * `-maxapsfee` in satoshis (0): what more a transaction spending each
+   * address's coins together may pay and still be preferred; -1: never tried.
+   */
+  readonly maxApsFee: bigint;
   /** `-spendzeroconfchange`: whether coin selection spends the wallet's unconfirmed change. */
   readonly spendZeroConfChange: boolean;
   /** `-walletrbf`: whether the inputs a send adds signal BIP 125 when the call does not say. */
@@ -48,6 +63,9 @@ export const DEFAULT_WALLET_POLICY: WalletPolicy = {
   changeType: null,
   minTxFee: 1000n,
   maxTxFee: 10_000_000n,
+  discardFee: 10_000n,
+  avoidPartialSpends: false,
+  maxApsFee: 0n,
   spendZeroConfChange: true,
   rbf: true,
   broadcast: true,
@@ -68,10 +86,31 @@ export const WALLET_POLICY_OPTIONS: readonly {
       'What type of addresses to use ("legacy", "p2sh-segwit", "bech32", "bech32m", default: "bech32")',
   },
   {
+    name: "avoidpartialspends",
+    help:
+      'Group outputs by address, selecting many (possibly all) or none, instead of selecting on a per-output basis. Privacy is improved as addresses are mostly swept with fewer transactions and outputs are aggregated in clean change addresses. It may result in higher fees due to less optimal coin selection caused by this added limitation and possibly a larger-than-necessary number of inputs being used. Always enabled for wallets with "avoid_reuse" enabled, otherwise default: 0.',
+  },
+  {
     name: "changetype",
     param: "=<type>",
     help:
       'What type of change to use ("legacy", "p2sh-segwit", "bech32", "bech32m"). Default is "legacy" when -addresstype=legacy, else it is an implementation detail.',
+  },
+  {
+    name: "discardfee",
+    param: "=<amt>",
+    help:
+      `The fee rate (in BTC/kvB) that indicates your tolerance for discarding change by adding it to the fee (default: ${
+        formatMoney(DEFAULT_WALLET_POLICY.discardFee)
+      }). Note: An output is discarded if it is dust at this rate, but we will always discard up to the dust relay fee and a discard fee above that is limited by the fee estimate for the longest target`,
+  },
+  {
+    name: "maxapsfee",
+    param: "=<n>",
+    help:
+      `Spend up to this amount in additional (absolute) fees (in BTC) if it allows the use of partial spend avoidance (default: ${
+        formatMoney(DEFAULT_WALLET_POLICY.maxApsFee)
+      })`,
   },
   {
     name: "maxtxfee",
@@ -156,26 +195,100 @@ export function walletPolicyOf(
   const minTxFee = amount("mintxfee");
   if (minTxFee === 0n) throw badAmount("mintxfee");
   const maxTxFee = amount("maxtxfee");
-  if (maxTxFee !== undefined && maxTxFee < relayMinFee) {
-    throw new Error(
-      `Invalid amount for -maxtxfee=<amount>: '${
-        text("maxtxfee")
-      }' (must be at least the minrelay fee of ${
-        btcPerKvb(relayMinFee)
-      } to prevent stuck transactions)`,
-    );
-  }
-  const flag = (name: string): boolean => {
+  if (maxTxFee !== undefined) checkMaxTxFee(maxTxFee, text("maxtxfee")!, relayMinFee);
+  // Core takes "-1" as "never", and any amount; a negation reads as "0".
+  const maxApsFee = text("maxapsfee") === "-1" ? -1n : amount("maxapsfee");
+  const flag = (name: string, byDefault: boolean): boolean => {
     const value = read(name);
-    return value === undefined || (value !== false && interpretBool(value));
+    return value === undefined ? byDefault : value !== false && interpretBool(value);
   };
+  const defaults = DEFAULT_WALLET_POLICY;
   return {
     addressType,
     changeType,
-    minTxFee: minTxFee ?? DEFAULT_WALLET_POLICY.minTxFee,
-    maxTxFee: maxTxFee ?? DEFAULT_WALLET_POLICY.maxTxFee,
-    spendZeroConfChange: flag("spendzeroconfchange"),
-    rbf: flag("walletrbf"),
-    broadcast: flag("walletbroadcast"),
+    minTxFee: minTxFee ?? defaults.minTxFee,
+    maxTxFee: maxTxFee ?? defaults.maxTxFee,
+    discardFee: amount("discardfee") ?? defaults.discardFee,
+    avoidPartialSpends: flag("avoidpartialspends", defaults.avoidPartialSpends),
+    maxApsFee: maxApsFee ?? defaults.maxApsFee,
+    spendZeroConfChange: flag("spendzeroconfchange", defaults.spendZeroConfChange),
+    rbf: flag("walletrbf", defaults.rbf),
+    broadcast: flag("walletbroadcast", defaults.broadcast),
   };
+}
+
+/**
+ * Throws Core's one-line refusal of a `-maxtxfee` (`given` as written)
+ * under the node's `-minrelaytxfee` (`relayMinFee`, sat/kvB): a wallet
+ * paying no more could make nothing the node relays.
+ *
+ * @example
+ * ```ts
+ * import { checkMaxTxFee } from "./wallet_policy.ts";
+ * checkMaxTxFee(1000n, "0.00001", 1000n);
+ * let refused = "";
+ * try {
+ *   checkMaxTxFee(999n, "0.00000999", 1000n);
+ * } catch (error) {
+ *   refused = (error as Error).message;
+ * }
+ * if (!refused.startsWith("Invalid amount for -maxtxfee=<amount>: '0.00000999'")) throw new Error();
+ * ```
+ */
+export function checkMaxTxFee(maxTxFee: bigint, given: string, relayMinFee: bigint): void {
+  if (maxTxFee >= relayMinFee) return;
+  throw new Error(
+    `Invalid amount for -maxtxfee=<amount>: '${given}' (must be at least the minrelay fee of ${
+      btcPerKvb(relayMinFee)
+    } to prevent stuck transactions)`,
+  );
+}
+
+/** Core's `HIGH_TX_FEE_PER_KB` (sat/kvB): a fee rate option above it is warned about. */
+const HIGH_TX_FEE_PER_KB = 1_000_000n;
+/** Core's `HIGH_MAX_TX_FEE`, `HIGH_APS_FEE` (satoshis). */
+const HIGH_MAX_TX_FEE = 100n * HIGH_TX_FEE_PER_KB;
+const HIGH_APS_FEE = 10_000n;
+
+/**
+ * The warnings Core's `CWallet::Create` answers a wallet load or creation
+ * with, in its order, for `policy`, the wallet's `-fallbackfee`
+ * (`fallbackFee`, sat/kvB) and the node's `-minrelaytxfee` (`relayMinFee`)
+ * when set very high. The defaults give none.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_WALLET_POLICY, walletPolicyWarnings } from "./wallet_policy.ts";
+ * const policy = { ...DEFAULT_WALLET_POLICY, maxTxFee: 200_000_000n };
+ * const [warning] = walletPolicyWarnings(policy, 0n, 1000n);
+ * if (!warning.startsWith("-maxtxfee is set very high!")) throw new Error(warning);
+ * if (walletPolicyWarnings(DEFAULT_WALLET_POLICY, 0n, 1000n).length !== 0) throw new Error();
+ * ```
+ */
+export function walletPolicyWarnings(
+  policy: WalletPolicy,
+  fallbackFee: bigint,
+  relayMinFee: bigint,
+): string[] {
+  const high = (option: string, why: string) => `-${option} is set very high! ${why}`;
+  return [
+    policy.minTxFee > HIGH_TX_FEE_PER_KB &&
+    high("mintxfee", "This is the minimum transaction fee you pay on every transaction."),
+    policy.maxApsFee > HIGH_APS_FEE && high(
+      "maxapsfee",
+      "This is the maximum transaction fee you pay (in addition to the normal fee) to prioritize partial spend avoidance over regular coin selection.",
+    ),
+    fallbackFee > HIGH_TX_FEE_PER_KB && high(
+      "fallbackfee",
+      "This is the transaction fee you may pay when fee estimates are not available.",
+    ),
+    policy.discardFee > HIGH_TX_FEE_PER_KB && high(
+      "discardfee",
+      "This is the transaction fee you may discard if change is smaller than dust at this level",
+    ),
+    policy.maxTxFee > HIGH_MAX_TX_FEE &&
+    high("maxtxfee", "Fees this large could be paid on a single transaction."),
+    relayMinFee > HIGH_TX_FEE_PER_KB &&
+    high("minrelaytxfee", "The wallet will avoid paying less than the minimum relay fee."),
+  ].filter((warning): warning is string => warning !== false);
 }

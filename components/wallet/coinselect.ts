@@ -24,6 +24,8 @@
  *   feeRate: 1000n,
  *   changeScript: script,
  *   dustRelayFee: 3000n,
+ *   discardFeeRate: 10_000n,
+ *   changeSpendWeight: 271,
  * });
  * if (plan.inputs.length !== 1 || plan.change === null) throw new Error("one coin, change");
  * if (plan.fee !== 141n) throw new Error(`fee ${plan.fee}`);
@@ -65,8 +67,16 @@ export interface SelectionRequest {
   /** Satoshis per 1000 virtual bytes. */
   readonly feeRate: bigint;
   readonly changeScript: Uint8Array;
-  /** The node's `-dustrelayfee` (sat/kvB): change worth less than its dust threshold is dropped. */
+  /** The node's `-dustrelayfee` (sat/kvB): a payment the fee leaves under its dust threshold is refused. */
   readonly dustRelayFee: bigint;
+  /**
+   * Core's discard rate (sat/kvB, at least `dustRelayFee`): change worth
+   * less than its dust threshold at this rate, or than the fee of spending
+   * it at this rate, goes to the fee instead (Core's `min_viable_change`).
+   */
+  readonly discardFeeRate: bigint;
+  /** The weight of the input that will spend the change (Core's `change_spend_size`). */
+  readonly changeSpendWeight: number;
   /** Coins chosen already, spent whatever else is chosen (Core's preselected inputs). */
   readonly preset?: readonly Coin[];
   /** Whether `coins` may be added to `preset` (false: only `preset` pays); true by default. */
@@ -157,9 +167,29 @@ export function feeFor(weight: number, feeRate: bigint): bigint {
   return (feeRate * vsize + 999n) / 1000n;
 }
 
+/**
+ * The least change worth keeping (Core's `min_viable_change`): at least
+ * the change's dust threshold at the discard rate, and more than the fee
+ * of spending it at that rate.
+ */
+export function minViableChange(
+  changeScript: Uint8Array,
+  changeSpendWeight: number,
+  discardFeeRate: bigint,
+): bigint {
+  const spendFee = feeFor(changeSpendWeight, discardFeeRate) + 1n;
+  const dust = dustThreshold(changeScript, discardFeeRate);
+  return spendFee > dust ? spendFee : dust;
+}
+
 /** Selects coins for `request`; throws {@linkcode SelectionError}. */
 export function selectCoins(request: SelectionRequest): SelectionPlan {
   const { payments, feeRate, changeScript, dustRelayFee } = request;
+  const leastChange = minViableChange(
+    changeScript,
+    request.changeSpendWeight,
+    request.discardFeeRate,
+  );
   const target = payments.reduce((sum, p) => sum + p.amount, 0n);
   const subtracting = payments.filter((p) => p.subtractFee).length;
   const scripts = payments.map((p) => p.script);
@@ -198,7 +228,7 @@ export function selectCoins(request: SelectionRequest): SelectionPlan {
     if (total < needed) continue;
     const feeWithChange = feeFor(weight + changeWeight, feeRate) + bumps;
     const changeLeft = subtracting > 0 ? total - target : total - target - feeWithChange;
-    const keepChange = changeLeft >= dustThreshold(changeScript, dustRelayFee);
+    const keepChange = changeLeft >= leastChange;
     const amounts = subtracting > 0
       ? shareFee(payments, keepChange ? feeWithChange : feeNoChange, subtracting, dustRelayFee)
       : payments.map((p) => p.amount);

@@ -43,6 +43,12 @@ import { NotAWallet, WALLET_FILE } from "./store.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { ALREADY_DESCRIPTOR, NO_SUCH_WALLET, walletForRequest } from "../rpc/wallet_choice.ts";
 import { Code, type CreateOptions, type OpenOptions, Wallet, WalletError } from "./wallet.ts";
+import {
+  checkMaxTxFee,
+  DEFAULT_WALLET_POLICY,
+  walletPolicyWarnings,
+} from "../bitcoin/wallet_policy.ts";
+import { formatMoney } from "../bitcoin/amount.ts";
 
 /** Wallet names that would leave `wallets/` or confuse a path. */
 function checkName(name: string): void {
@@ -149,6 +155,17 @@ const EMPTY_PASSPHRASE = "Empty string given as passphrase, wallet will not be e
 const STARTUP_NOT_UPDATED =
   "Wallet load on startup setting could not be updated, so wallet may not be loaded next node startup.";
 
+/** A wallet just loaded or created, and the warnings its loading answers with. */
+export interface Loaded {
+  readonly wallet: Wallet;
+  readonly warnings: readonly string[];
+}
+
+/** What createwallet, loadwallet and restorewallet answer: the name, and the warnings if any. */
+function loadedReply(wallet: Wallet, warnings: readonly string[]): Reply {
+  return { name: wallet.name, ...(warnings.length > 0 ? { warnings: [...warnings] } : {}) };
+}
+
 /** The loader: the loaded wallets by name. */
 export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   readonly #walletsDir: string;
@@ -218,7 +235,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   }
 
   /** Loads wallet `name` (bitcoind's `loadwallet` errors). */
-  async load(name: string): Promise<Wallet> {
+  async load(name: string): Promise<Loaded> {
     return await this.#once(name, async () => {
       checkName(name);
       if (this.#wallets.has(name)) {
@@ -232,8 +249,26 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
           `Wallet file verification failed. Failed to load database path '${dir}'. Path does not exist.`,
         );
       }
-      return await this.#open(name);
+      const warnings = await this.#policyWarnings("Wallet loading failed.");
+      return { wallet: await this.#open(name), warnings };
     });
+  }
+
+  /**
+   * Core's `CWallet::Create` checks of the wallet options against the
+   * node, made at every load and creation: a `-maxtxfee` under the node's
+   * relay minimum refuses it (-4, after `failure`), values set very high
+   * are warned about ({@linkcode walletPolicyWarnings}).
+   */
+  async #policyWarnings(failure: string): Promise<string[]> {
+    const relayMinFee = await this.#chain.relayMinFee();
+    const { policy = DEFAULT_WALLET_POLICY, fallbackFee } = this.#options;
+    try {
+      checkMaxTxFee(policy.maxTxFee, formatMoney(policy.maxTxFee), relayMinFee);
+    } catch (error) {
+      throw new WalletError(Code.WALLET, `${failure} ${(error as Error).message}`);
+    }
+    return walletPolicyWarnings(policy, fallbackFee, relayMinFee);
   }
 
   /**
@@ -245,9 +280,10 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
    * wallet reads only its own directories: a backup elsewhere is refused,
    * naming the folder to keep backups in.
    */
-  async restore(name: string, backup: string): Promise<Wallet> {
+  async restore(name: string, backup: string): Promise<Loaded> {
     return await this.#once(name, async () => {
       checkName(name);
+      const warnings = await this.#policyWarnings("Wallet loading failed.");
       try {
         Deno.statSync(backup);
       } catch (error) {
@@ -289,7 +325,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       try {
         Deno.copyFileSync(backup, file);
         Deno.chmodSync(file, 0o600);
-        return await this.#open(name);
+        return { wallet: await this.#open(name), warnings };
       } catch (error) {
         // Nothing of a failed restore stays: not the copy, its journal, nor a folder made for it
         // (left, as Core leaves it, when something else was put in it meanwhile).
@@ -336,7 +372,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   async create(
     name: string,
     options: Pick<CreateOptions, "disablePrivateKeys" | "blank" | "avoidReuse" | "passphrase"> = {},
-  ): Promise<Wallet> {
+  ): Promise<Loaded> {
     return await this.#once(name, async () => {
       checkName(name);
       const dir = this.#dir(name);
@@ -352,12 +388,13 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
           `Wallet file verification failed. Failed to create database path '${dir}'. Database already exists.`,
         );
       }
+      const warnings = await this.#policyWarnings("Wallet creation failed.");
       const wallet = await Wallet.create(dir, name, this.#chain, {
         ...options,
         ...this.#openOptions(),
       });
       this.#wallets.set(name, wallet);
-      return wallet;
+      return { wallet, warnings };
     });
   }
 
@@ -479,8 +516,8 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
    * cannot be written, the wallet stays loaded and bitcoind's warning is
    * returned.
    */
-  #rememberOnStartup(name: string, loadOnStartup: unknown): { warnings?: string[] } {
-    if (typeof loadOnStartup !== "boolean") return {};
+  #rememberOnStartup(name: string, loadOnStartup: unknown): string[] {
+    if (typeof loadOnStartup !== "boolean") return [];
     const read = this.#readSettings();
     try {
       if ("problem" in read) throw new Error(read.problem);
@@ -490,10 +527,10 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       Deno.mkdirSync(dirname(this.#settingsFile), { recursive: true, mode: 0o700 });
       Deno.writeTextFileSync(staged, JSON.stringify(settings, null, 2) + "\n", { mode: 0o600 });
       Deno.renameSync(staged, this.#settingsFile);
-      return {};
+      return [];
     } catch (error) {
       console.error(`wallet: ${this.#settingsFile} not updated: ${(error as Error).message}`);
-      return { warnings: [STARTUP_NOT_UPDATED] };
+      return [STARTUP_NOT_UPDATED];
     }
   }
 
@@ -545,30 +582,31 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
           ? new WalletError(Code.WALLET, NO_KEYS_TO_SEAL)
           : undefined;
         if (refusal) throw refusal;
-        const wallet = await this.create(String(walletName), {
+        const { wallet, warnings: loading } = await this.create(String(walletName), {
           disablePrivateKeys: disablePrivateKeys === true,
           blank: blank === true,
           avoidReuse: avoidReuse === true,
           passphrase: secret,
         });
-        const warnings = [
+        return loadedReply(wallet, [
           ...(passphrase === "" ? [EMPTY_PASSPHRASE] : []),
-          ...(this.#rememberOnStartup(wallet.name, args[6]).warnings ?? []),
-        ];
-        return { name: wallet.name, ...(warnings.length > 0 ? { warnings } : {}) };
+          ...loading,
+          ...this.#rememberOnStartup(wallet.name, args[6]),
+        ]);
       }
       case "loadwallet": {
-        const wallet = await this.load(String(args[0]));
-        return { name: wallet.name, ...this.#rememberOnStartup(wallet.name, args[1]) };
+        const { wallet, warnings } = await this.load(String(args[0]));
+        return loadedReply(wallet, [...warnings, ...this.#rememberOnStartup(wallet.name, args[1])]);
       }
       case "restorewallet": {
-        const wallet = await this.restore(String(args[0]), String(args[1]));
-        return { name: wallet.name, ...this.#rememberOnStartup(wallet.name, args[2]) };
+        const { wallet, warnings } = await this.restore(String(args[0]), String(args[1]));
+        return loadedReply(wallet, [...warnings, ...this.#rememberOnStartup(wallet.name, args[2])]);
       }
       case "unloadwallet": {
         const unloaded = name ?? String(args[0]);
         await this.unload(unloaded);
-        return this.#rememberOnStartup(unloaded, args[1]);
+        const warnings = this.#rememberOnStartup(unloaded, args[1]);
+        return warnings.length > 0 ? { warnings } : {};
       }
       case "migratewallet":
         return this.checkMigration(String(args[0]));
@@ -633,13 +671,17 @@ export async function loadOrCreateWallets(
   names: readonly string[],
 ): Promise<string[]> {
   const lines: string[] = [];
+  // As bitcoind's init warnings: each wallet loaded says its own.
+  const warn = ({ wallet, warnings }: Loaded) =>
+    lines.push(...warnings.map((warning) => `wallet: "${wallet.name}": Warning: ${warning}`));
   for (const name of names) {
     try {
-      await loader.load(name);
+      warn(await loader.load(name));
     } catch (error) {
       if (!(error instanceof WalletError) || error.code !== Code.NOT_FOUND) throw error;
-      await loader.create(name);
+      const created = await loader.create(name);
       lines.push(`wallet: created wallet "${name}"`);
+      warn(created);
     }
   }
   const startup = loader.startupWallets();
@@ -647,7 +689,7 @@ export async function loadOrCreateWallets(
   for (const name of startup.names) {
     if (loader.wallet(name) !== undefined) continue;
     try {
-      await loader.load(name);
+      warn(await loader.load(name));
     } catch (error) {
       lines.push(`wallet: "${name}" (settings.json) not loaded: ${(error as Error).message}`);
     }

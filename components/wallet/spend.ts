@@ -117,6 +117,7 @@ export type SpendingWallet =
     | "accounts"
     | "nextIndex"
     | "newAddress"
+    | "keyOf"
     | "publish"
     | "flags"
   >
@@ -239,6 +240,9 @@ export interface SendAllRequest extends FinishOptions {
   readonly lockUnspents: boolean;
   readonly version: number;
 }
+
+/** Core's `DUMMY_NESTED_P2WPKH_INPUT_SIZE` (91 vB), as weight. */
+const DUMMY_NESTED_P2WPKH_INPUT_WEIGHT = 91 * 4;
 
 /**
  * Input weight once signed, as Core's `MaxInputWeight` reckons it from its
@@ -593,13 +597,41 @@ async function trucChildless(
   return [...kept, ...parent].filter((c) => !wallet.isLocked(`${c.txid}:${c.vout}`));
 }
 
+/** What {@linkcode build} makes a transaction of. */
+type BuildSpec = Parameters<typeof createInternal>[1];
+
 /**
- * Core's `CreateTransaction`: `preset` (kept as they are) and coins of
+ * Core's `CreateTransaction`: {@linkcode createInternal}'s transaction;
+ * unless each address's coins are spent together already (`byAddress`,
+ * `-avoidpartialspends`), it is built again so, its change going where the
+ * first one's went, and that one is taken when its fee is at most
+ * `-maxapsfee` more (Core's avoided partial spends; -1 never tries it).
+ */
+async function build(wallet: SpendingWallet, spec: BuildSpec): ReturnType<typeof createInternal> {
+  const { avoidPartialSpends, maxApsFee } = wallet.policy;
+  const byAddress = spec.byAddress === true || avoidPartialSpends;
+  const ungrouped = await createInternal(wallet, { ...spec, byAddress });
+  // A fee of 0: no working fee rate, nothing to weigh (Core's words).
+  if (byAddress || ungrouped.fee <= 0n || maxApsFee < 0n) return ungrouped;
+  const changeScript = ungrouped.changePos < 0
+    ? spec.changeScript
+    : ungrouped.tx.getOutput(ungrouped.changePos).script;
+  try {
+    const grouped = await createInternal(wallet, { ...spec, byAddress: true, changeScript });
+    return grouped.fee <= ungrouped.fee + maxApsFee ? grouped : ungrouped;
+  } catch (error) {
+    if (error instanceof SelectionError || error instanceof WalletError) return ungrouped;
+    throw error;
+  }
+}
+
+/**
+ * Core's `CreateTransactionInternal`: `preset` (kept as they are) and coins of
  * `available` to pay `payments` and the fee at `feeRate`, and change to
  * `changeScript` or to a new address of the wallet, at `changePosition`
  * (random by default, as Core places it). Signs nothing.
  */
-async function build(wallet: SpendingWallet, spec: {
+async function createInternal(wallet: SpendingWallet, spec: {
   payments: readonly Payment[];
   feeRate: bigint;
   preset: readonly {
@@ -631,10 +663,12 @@ async function build(wallet: SpendingWallet, spec: {
   const changeChain = wallet.accounts.get(changeKind)?.chain(true);
   // As Core's: with no change address to be had, the change is weighed as an empty script, and
   // refused only if there is change.
-  const changeScript = spec.changeScript ??
-    (changeChain &&
-      wallet.accounts.get(changeKind)!.derive(true, wallet.nextIndex(changeKind, true))
-        .script);
+  const changeKey = spec.changeScript !== undefined
+    ? wallet.keyOf(spec.changeScript)
+    : changeChain &&
+      wallet.accounts.get(changeKind)!.derive(true, wallet.nextIndex(changeKind, true));
+  const changeScript = spec.changeScript ?? changeKey?.script;
+  const dustRelayFee = await wallet.chain.relayDustFee();
   const coins = spec.available.map((c) => ({
     ...asCoin(wallet, c),
     group: spec.byAddress ? hex.encode(c.script) : undefined,
@@ -654,7 +688,17 @@ async function build(wallet: SpendingWallet, spec: {
     payments: spec.payments,
     feeRate: spec.feeRate,
     changeScript: changeScript ?? new Uint8Array(),
-    dustRelayFee: await wallet.chain.relayDustFee(),
+    dustRelayFee,
+    // Core's GetDiscardRate: -discardfee, held under the longest fee estimate (this node keeps
+    // none) and never below the dust relay fee.
+    discardFeeRate: wallet.policy.discardFee > dustRelayFee
+      ? wallet.policy.discardFee
+      : dustRelayFee,
+    // Core's change_spend_size: a change the wallet cannot sign for is weighed as a nested
+    // segwit key's input (DUMMY_NESTED_P2WPKH_INPUT_SIZE).
+    changeSpendWeight: changeKey === undefined
+      ? DUMMY_NESTED_P2WPKH_INPUT_WEIGHT
+      : inputWeight(changeKey, !wallet.flags.disablePrivateKeys),
   };
   // Core's eligibility filters, in order: confirmed coins (others' with 6 confirmations), then
   // any confirmed, then unconfirmed ones too; the first that pays is taken. A coin's group (its

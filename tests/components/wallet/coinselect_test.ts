@@ -11,6 +11,7 @@ import { assertEquals, assertThrows } from "../../assert.ts";
 import {
   type Coin,
   MAX_WEIGHT_EXCEEDED,
+  minViableChange,
   NO_WEIGHT_FOR_INPUTS,
   PRESET_AND_SELECTED_TOO_HEAVY,
   selectCoins,
@@ -18,10 +19,18 @@ import {
   TRANSACTION_TOO_LARGE,
 } from "../../../components/wallet/coinselect.ts";
 
-/** A P2WPKH output script (the payee's and the change's: only its length counts). */
-const script = new Uint8Array(22);
+/** A P2WPKH output script: the payee's and the change's. */
+const script = new Uint8Array([0x00, 0x14, ...new Uint8Array(20)]);
 /** The weight of a signed P2WPKH input. */
 const INPUT_WEIGHT = 272;
+
+/** Change to a P2WPKH script at Core's default rates: 3 sat/vB dust relay, 10 sat/vB discard. */
+const CHANGE = {
+  changeScript: script,
+  dustRelayFee: 3000n,
+  discardFeeRate: 10_000n,
+  changeSpendWeight: INPUT_WEIGHT,
+};
 
 const coin = (key: string, amount: bigint, group?: string): Coin => ({
   key,
@@ -35,8 +44,7 @@ const pay = (amount: bigint, coins: Coin[], feeRate = 1000n) =>
     coins,
     payments: [{ script, amount, subtractFee: false }],
     feeRate,
-    changeScript: script,
-    dustRelayFee: 3000n,
+    ...CHANGE,
   }).inputs.map((c) => c.key).sort();
 
 Deno.test("coin selection: an address's coins are spent together, a hundred at most at a time", () => {
@@ -66,8 +74,7 @@ Deno.test("coin selection: the weight bounds, as Core's", () => {
       coins,
       payments: [{ script, amount, subtractFee: false }],
       feeRate: 1000n,
-      changeScript: script,
-      dustRelayFee: 3000n,
+      ...CHANGE,
       ...options,
     }).inputs.length;
   // Five coins pay 45,000 sat with change: 40 + 2 × 124 + 2 (the segwit marker) + 5 × 272 = 1,650.
@@ -98,9 +105,31 @@ Deno.test("coin selection: the weight bounds, as Core's", () => {
       coins: bounded,
       payments: [{ script, amount, subtractFee: false }],
       feeRate: 1000n,
-      changeScript: script,
-      dustRelayFee: 3000n,
+      ...CHANGE,
     }).inputs.map((c) => c.key);
   assertEquals(pay(15_000n), ["u:0"]);
   assertThrows(() => pay(45_000n), SelectionError, MAX_WEIGHT_EXCEEDED);
+});
+
+Deno.test("coin selection: change worth less than Core's min_viable_change goes to the fee", () => {
+  // P2WPKH change at the 10 sat/vB discard rate: its dust threshold, (31 + 67) vB × 10 = 980 sat,
+  // is more than spending it costs, 68 vB × 10 + 1 = 681 sat.
+  assertEquals(minViableChange(script, INPUT_WEIGHT, 10_000n), 980n);
+  // At a discard rate of the dust relay fee's 3 sat/vB: 294 sat (dust), over 205 (spending).
+  assertEquals(minViableChange(script, INPUT_WEIGHT, 3000n), 294n);
+  // A spend weighing more than its dust: 1,000 vB at 1 sat/vB costs 1,000 sat, dust is 98 sat.
+  assertEquals(minViableChange(script, 4000, 1000n), 1001n);
+  // One coin of 100,000 sat; with change the transaction is 141 vB: 141 sat at 1 sat/vB.
+  const plan = (amount: bigint, discardFeeRate: bigint) =>
+    selectCoins({
+      coins: [coin("c:0", 100_000n)],
+      payments: [{ script, amount, subtractFee: false }],
+      feeRate: 1000n,
+      ...CHANGE,
+      discardFeeRate,
+    });
+  assertEquals([plan(98_879n, 10_000n).change, plan(98_879n, 10_000n).fee], [980n, 141n]);
+  assertEquals([plan(98_880n, 10_000n).change, plan(98_880n, 10_000n).fee], [null, 1120n]);
+  assertEquals(plan(99_565n, 3000n).change, 294n);
+  assertEquals(plan(99_566n, 3000n).change, null);
 });

@@ -1,17 +1,20 @@
 /**
  * The wallet options that shape what a wallet makes (`-addresstype`,
- * `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`,
- * `-walletrbf`, `-walletbroadcast`) and the
- * node's `-dustrelayfee`, which the wallet asks the node for: on the real
- * node running its wallet, as bitcoind's are; bad values refuse to start
- * with Core's one-line errors; a wallet process reads the same options.
+ * `-avoidpartialspends`, `-changetype`, `-discardfee`, `-maxapsfee`,
+ * `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`, `-walletrbf`,
+ * `-walletbroadcast`) and the node's `-dustrelayfee`, which the wallet
+ * asks the node for: on the real node running its wallet, as bitcoind's
+ * are; bad values refuse to start with Core's one-line errors, values set
+ * very high are warned about at each load; a wallet process reads the
+ * same options, and checks them against its node at each load.
  *
  * @module
  */
 import { assertEquals, assertThrows } from "../../assert.ts";
-import { tempDir } from "../../helpers.ts";
+import { tempDir, waitFor } from "../../helpers.ts";
 import { dataGrants, runOnce } from "../node/node_process.ts";
-import { NODE_MAIN, rejects, startRealNode } from "../node/real_node.ts";
+import { NODE_MAIN, rejects, RpcCallError, startRealNode } from "../node/real_node.ts";
+import { startWallet } from "./wallet_process.ts";
 import { parseWalletArgs } from "../../../components/wallet/options.ts";
 import { attachedWalletArgs, walletArgs } from "../../../components/wallet/spawned.ts";
 
@@ -157,6 +160,9 @@ Deno.test("wallet policy: a bad value refuses to start with Core's one-line erro
       ["-mintxfee", "Invalid amount for -mintxfee=<amount>: ''"],
       ["-mintxfee=0", "Invalid amount for -mintxfee=<amount>: '0'"],
       ["-maxtxfee=abc", "Invalid amount for -maxtxfee=<amount>: 'abc'"],
+      ["-discardfee=abc", "Invalid amount for -discardfee=<amount>: 'abc'"],
+      // -1 is "never"; no other amount below 0 is one.
+      ["-maxapsfee=-2", "Invalid amount for -maxapsfee=<amount>: '-2'"],
       [
         "-maxtxfee=0.00000099",
         "Invalid amount for -maxtxfee=<amount>: '0.00000099' (must be at least the minrelay fee of 0.00000100 BTC/kvB to prevent stuck transactions)",
@@ -181,6 +187,9 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
     changeType: null,
     minTxFee: 1000n,
     maxTxFee: 50_000_000n,
+    discardFee: 10_000n,
+    avoidPartialSpends: false,
+    maxApsFee: 0n,
     spendZeroConfChange: false,
     rbf: true,
     broadcast: true,
@@ -199,6 +208,173 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
   assertThrows(
     () => attachedWalletArgs(["-datadir=x"]),
     Error,
-    "-datadir=x: not an option of an attached wallet (-wallet, -walletnotify, -fallbackfee, -keypool, -addresstype, -changetype, -maxtxfee, -mintxfee, -spendzeroconfchange, -walletrbf, -walletbroadcast, -rpcport,",
+    "-datadir=x: not an option of an attached wallet (-wallet, -walletnotify, -fallbackfee, -keypool, -addresstype, -avoidpartialspends, -changetype, -discardfee, -maxapsfee, -maxtxfee, -mintxfee, -spendzeroconfchange, -walletrbf, -walletbroadcast, -rpcport,",
   );
+});
+
+/** Calls `method` of wallet `wallet` on `node` (its `/wallet/<name>` endpoint). */
+async function walletCall(
+  node: {
+    raw(body: string, path?: string): Promise<{ body: { result: unknown; error: unknown } }>;
+  },
+  wallet: string,
+  method: string,
+  params: unknown[] | Record<string, unknown> = [],
+  // deno-lint-ignore no-explicit-any
+): Promise<any> {
+  const { body } = await node.raw(
+    JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    `/wallet/${wallet}`,
+  );
+  if (body.error) throw new Error(JSON.stringify(body.error));
+  return body.result;
+}
+
+/**
+ * A wallet "r" on `node` holding three coins: 3 and 1 BTC paid to one
+ * address, 2 BTC to another (from wallet "w", which mined them).
+ */
+async function threeCoins(node: Awaited<ReturnType<typeof startRealNode>>) {
+  await node.call("generatetoaddress", [101, await walletCall(node, "w", "getnewaddress")]);
+  await node.call("createwallet", ["r"]);
+  const shared: string = await walletCall(node, "r", "getnewaddress");
+  const other: string = await walletCall(node, "r", "getnewaddress");
+  await walletCall(node, "w", "sendmany", ["", { [shared]: 3, [other]: 2 }]);
+  await walletCall(node, "w", "sendtoaddress", [shared, 1]);
+  await node.call("generatetoaddress", [1, ELSEWHERE]);
+  /** The addresses the inputs of `txid` spent coins of. */
+  const spentFrom = async (txid: string) => {
+    const { vin } = await node.call("getrawtransaction", [txid, true]);
+    const from = [];
+    for (const input of vin) {
+      const { decoded } = await walletCall(node, "r", "gettransaction", [input.txid, false, true]);
+      from.push(decoded.vout[input.vout].scriptPubKey.address);
+    }
+    return from.sort();
+  };
+  return { shared, other, spentFrom };
+}
+
+Deno.test("wallet policy: avoided partial spends, as Core's CreateTransaction weighs them, and -maxapsfee", async () => {
+  await using node = await startRealNode({
+    module: MONOLITHIC,
+    args: ["-monolithic", "-wallet=w", "-fallbackfee=0.0002"],
+  });
+  const { shared, other, spentFrom } = await threeCoins(node);
+  // 3.5 BTC: the largest coins (3 and 2) pay, and so do the shared address's (3 and 1) for the
+  // same fee: those are spent together.
+  const together = await walletCall(node, "r", "sendtoaddress", [ELSEWHERE, 3.5]);
+  assertEquals(await spentFrom(together), [shared, shared]);
+  await node.call("generatetoaddress", [1, ELSEWHERE]);
+  // Paid again: 2.5 BTC. The 3 BTC coin pays alone; with the 1 BTC one beside it, the fee is an
+  // input more, which -maxapsfee (0) does not allow: the partial spend is made.
+  await walletCall(node, "w", "sendmany", ["", { [shared]: 3 }]);
+  await walletCall(node, "w", "sendtoaddress", [shared, 1]);
+  await node.call("generatetoaddress", [1, ELSEWHERE]);
+  const alone = await walletCall(node, "r", "sendtoaddress", [ELSEWHERE, 2.5]);
+  assertEquals(await spentFrom(alone), [shared]);
+  void other;
+  // Core's default discard rate, 10 sat/vB: 700 sat of P2WPKH change is dust at it (980 sat).
+  assertEquals(await changeOf700(node), { outputs: 1, fee: 841 });
+});
+
+Deno.test("wallet policy: -avoidpartialspends spends an address's coins together whatever it costs; -maxapsfee allows what it may cost more; -discardfee", async () => {
+  const cases: [string[], { outputs: number; fee: number }][] = [
+    [["-avoidpartialspends", "-maxapsfee=-1", "-discardfee=0.00003"], { outputs: 2, fee: 141 }],
+    // A discard rate under the dust relay fee (3 sat/vB) is taken as that.
+    [["-maxapsfee=0.0001", "-discardfee=0.00001"], { outputs: 2, fee: 141 }],
+  ];
+  for (const [args, discard] of cases) {
+    await using node = await startRealNode({
+      module: MONOLITHIC,
+      args: ["-monolithic", "-wallet=w", "-fallbackfee=0.0002", ...args],
+    });
+    const { shared, spentFrom } = await threeCoins(node);
+    // 2.5 BTC: the 3 BTC coin would pay alone; its address's other coin is spent with it.
+    const txid = await walletCall(node, "r", "sendtoaddress", [ELSEWHERE, 2.5]);
+    assertEquals(await spentFrom(txid), [shared, shared], args.join(" "));
+    assertEquals(await changeOf700(node), discard, args.join(" "));
+  }
+});
+
+/**
+ * Pays from a new wallet "d" holding one coin of 1 BTC what leaves 700 sat
+ * of change at 1 sat/vB (a 141 vB transaction with change; 110 vB without),
+ * and tells how many outputs it made and its fee in satoshis.
+ */
+async function changeOf700(node: Awaited<ReturnType<typeof startRealNode>>) {
+  await node.call("createwallet", ["d"]);
+  await walletCall(node, "w", "sendtoaddress", [await walletCall(node, "d", "getnewaddress"), 1]);
+  await node.call("generatetoaddress", [1, ELSEWHERE]);
+  const txid = await walletCall(node, "d", "sendtoaddress", {
+    address: ELSEWHERE,
+    amount: 0.99999159,
+    fee_rate: 1,
+  });
+  const { vout } = await node.call("getrawtransaction", [txid, true]);
+  const { fee } = await walletCall(node, "d", "gettransaction", [txid]);
+  return { outputs: vout.length, fee: Math.round(-fee * 1e8) };
+}
+
+Deno.test("wallet policy: values set very high are warned about at each wallet load, in Core's words and order", async () => {
+  await using node = await startRealNode({
+    module: MONOLITHIC,
+    args: [
+      "-monolithic",
+      "-wallet=w",
+      "-maxtxfee=2",
+      "-discardfee=0.02",
+      "-maxapsfee=0.001",
+      "-fallbackfee=0.02",
+    ],
+  });
+  const warnings = [
+    "-maxapsfee is set very high! This is the maximum transaction fee you pay (in addition to the normal fee) to prioritize partial spend avoidance over regular coin selection.",
+    "-fallbackfee is set very high! This is the transaction fee you may pay when fee estimates are not available.",
+    "-discardfee is set very high! This is the transaction fee you may discard if change is smaller than dust at this level",
+    "-maxtxfee is set very high! Fees this large could be paid on a single transaction.",
+  ];
+  assertEquals(await node.call("createwallet", ["x", false, false, ""]), {
+    name: "x",
+    warnings: ["Empty string given as passphrase, wallet will not be encrypted.", ...warnings],
+  });
+  await node.call("unloadwallet", ["x"]);
+  assertEquals(await node.call("loadwallet", ["x"]), { name: "x", warnings });
+  // The wallet loaded at startup said them in the log.
+  const log = Deno.readTextFileSync(`${node.datadir}/regtest/debug.log`);
+  for (const warning of warnings) assertEquals(log.includes(`"w": Warning: ${warning}`), true);
+});
+
+Deno.test("wallet policy: an attached wallet process refuses a -maxtxfee under its node's relay minimum at each load, as Core's CWallet::Create", async () => {
+  using wallets = tempDir("wallet_policy_w_");
+  await using node = await startRealNode({ args: ["-ipcbind=unix", "-minrelaytxfee=0.0001"] });
+  const wallet = startWallet(node, wallets.path, ["-maxtxfee=0.00005"]);
+  try {
+    const refusal =
+      "Invalid amount for -maxtxfee=<amount>: '0.00005' (must be at least the minrelay fee of 0.00010000 BTC/kvB to prevent stuck transactions)";
+    // Until the wallet process attaches, the node has no wallet loader to ask.
+    let error = new RpcCallError(0, "");
+    await waitFor(
+      async () => {
+        error = await node.call("createwallet", ["x"]).catch((e) => e);
+        return !error.message.startsWith("No wallet");
+      },
+      60_000,
+      "the wallet process",
+    );
+    assertEquals([error.code, error.message], [-4, `Wallet creation failed. ${refusal}`]);
+    // Nothing was made.
+    assertEquals((await node.call("listwalletdir")).wallets, []);
+  } finally {
+    wallet.kill("SIGKILL");
+    await wallet.status;
+  }
+  // Given a wallet to load at start, it stops with the same refusal.
+  const started = startWallet(node, wallets.path, ["-maxtxfee=0.00005", "-wallet=w"], {
+    stderr: "piped",
+  });
+  const { code, stderr } = await started.output();
+  assertEquals(code !== 0, true);
+  const text = new TextDecoder().decode(stderr);
+  assertEquals(text.includes("Wallet creation failed. Invalid amount for -maxtxfee"), true, text);
 });
