@@ -26,6 +26,7 @@ import { RpcServer } from "../rpc/mod.ts";
 import { restHandlers } from "./rest/mod.ts";
 import type { NodeContext } from "./shell.ts";
 import { ZmqNotifications } from "./zmq/notifications.ts";
+import { MockableClock } from "../bitcoin/clock.ts";
 
 /** Core's warm-up status while the block index loads. */
 export const LOADING_BLOCK_INDEX = "Loading block index…";
@@ -89,7 +90,9 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     node.use(rpc);
     await rpc.start();
   }
-  const chain = node.use(ChainState.open(options.netDir));
+  // Core's GetTime, which setmocktime holds: the chain's, the mempool's and the bans' time.
+  const clock = new MockableClock();
+  const chain = node.use(ChainState.open(options.netDir, { now: () => clock.now() }));
   checkMempoolSize(options.mempoolPolicy);
   const mempool = node.use(new Mempool(chain, options.mempoolPolicy));
   if (options.persistMempool) {
@@ -149,6 +152,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     logCategories: log,
     deprecatedRpc: options.rpc.deprecated,
     walletRbf: options.walletPolicy.rbf,
+    clock,
   });
   ready = services;
   // Core's ZMQ notifications (-zmqpub*); its lines are -debug=zmq's.

@@ -49,6 +49,7 @@ import {
   walletPolicyWarnings,
 } from "../bitcoin/wallet_policy.ts";
 import { formatMoney } from "../bitcoin/amount.ts";
+import { MockableClock } from "../bitcoin/clock.ts";
 
 /** Wallet names that would leave `wallets/` or confuse a path. */
 function checkName(name: string): void {
@@ -176,6 +177,8 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   /** Names being loaded or created now: a second request for one waits for it. */
   readonly #pending = new Map<string, Promise<unknown>>();
   #nodeStopping = false;
+  /** The wallets' time (Core's `GetTime`), which the node's `setmocktime` may hold. */
+  readonly #clock = new MockableClock();
 
   constructor(datadir: string, chain: Chain, options: WalletRpcOptions) {
     this.#walletsDir = `${datadir}/wallets`;
@@ -346,7 +349,16 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   /** What each wallet is opened with: the process's options. */
   #openOptions(): OpenOptions {
     const { keypool, log, notifications, policy } = this.#options;
-    return { keypool, log, notifications, policy };
+    return { keypool, log, notifications, policy, now: () => this.#clock.now() };
+  }
+
+  /**
+   * Holds the process's clock at `time` (UNIX seconds; 0: the system's
+   * again), as the node's `setmocktime` told it (Core's
+   * `ChainClient::setMockTime`).
+   */
+  setMockTime(time: bigint): void {
+    this.#clock.setMockTime(Number(time));
   }
 
   async #open(name: string): Promise<Wallet> {

@@ -118,6 +118,7 @@ export type SpendingWallet =
     | "nextIndex"
     | "newAddress"
     | "keyOf"
+    | "now"
     | "publish"
     | "flags"
   >
@@ -1012,8 +1013,7 @@ async function antiFeeSniping(
   );
   if (!kept || wallet.tip.height < 0 || await wallet.chain.isInitialBlockDownload()) return 0;
   const tip = await wallet.chain.findBlock(internalBytes(wallet.tip.hash));
-  const now = Math.floor(Date.now() / 1000);
-  if (tip === undefined || tip.time < now - MAX_ANTI_FEE_SNIPING_TIP_AGE) return 0;
+  if (tip === undefined || tip.time < wallet.now() - MAX_ANTI_FEE_SNIPING_TIP_AGE) return 0;
   const height = wallet.tip.height;
   return randomBelow(10) === 0 ? Math.max(0, height - randomBelow(100)) : height;
 }

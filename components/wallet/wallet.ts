@@ -176,6 +176,11 @@ export const RESCAN_RUNNING = "Wallet is currently rescanning. Abort existing re
 export const NOTHING_TO_ENCRYPT =
   "Error: wallet does not contain private keys, nothing to encrypt.";
 
+/** The system's time in UNIX seconds. */
+function systemTime(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
 /** What a wallet is opened with (the process's options). */
 export interface OpenOptions {
   /** Scripts each chain watches past its next index (`-keypool`; `KEYPOOL_SIZE` by default). */
@@ -186,6 +191,8 @@ export interface OpenOptions {
   readonly notifications?: NotifierOutbox;
   /** What the options say of the transactions it makes; Core's defaults when not given. */
   readonly policy?: WalletPolicy;
+  /** The time, in UNIX seconds (the process's, which `setmocktime` may hold); the system's by default. */
+  readonly now?: () => number;
 }
 
 /** How a wallet is created. */
@@ -353,6 +360,8 @@ export class Wallet implements Disposable {
   readonly chain: Chain;
   /** What the options say of the transactions it makes (`-addresstype`, `-maxtxfee`, ...). */
   readonly policy: WalletPolicy;
+  /** The time, in UNIX seconds: when a transaction is received, a key made, an unlock ends. */
+  readonly now: () => number;
   readonly #accounts = new Map<DescriptorKind, Account>();
   /** The active chains `importdescriptors` gave, by {@linkcode importedKey}. */
   readonly #imported = new Map<string, ImportedDescriptor>();
@@ -426,11 +435,17 @@ export class Wallet implements Disposable {
     name: string,
     store: WalletStore,
     chain: Chain,
-    { keypool = KEYPOOL_SIZE, log = () => {}, notifications, policy = DEFAULT_WALLET_POLICY }:
-      OpenOptions,
+    {
+      keypool = KEYPOOL_SIZE,
+      log = () => {},
+      notifications,
+      policy = DEFAULT_WALLET_POLICY,
+      now = systemTime,
+    }: OpenOptions,
   ) {
     this.#keypool = keypool;
     this.policy = policy;
+    this.now = now;
     this.#notify = notifications;
     this.#log = (line) => log(`[${name}] ${line}`);
     this.dir = dir;
@@ -454,7 +469,7 @@ export class Wallet implements Disposable {
     const store = WalletStore.create(`${dir}/${WALLET_FILE}`);
     try {
       const tip = await chain.getTip();
-      const now = Math.floor(Date.now() / 1000);
+      const now = (options.now ?? systemTime)();
       const secret = options.blank || options.disablePrivateKeys
         ? null
         : options.mnemonic
@@ -997,7 +1012,7 @@ export class Wallet implements Disposable {
           desc,
           active: true,
           internal,
-          timestamp: Math.floor(Date.now() / 1000),
+          timestamp: this.now(),
           source: { kind, xpub: account, steps: [internal ? 1 : 0], fingerprint, path: chainPath },
           privateRoot: xpub,
         };
@@ -1630,7 +1645,7 @@ export class Wallet implements Disposable {
       blockHeight: null,
       blockIndex: null,
       blockTime: null,
-      time: Math.floor(Date.now() / 1000),
+      time: this.now(),
       inMempool: false,
       fee: null,
       ...known?.row,
@@ -2247,7 +2262,7 @@ export class Wallet implements Disposable {
     this.#keyring = Keyring.parse(opened.secret);
     this.#reseal = opened.reseal;
     this.#keepMasterXpub();
-    this.#unlockedUntil = Math.floor(Date.now() / 1000) + seconds;
+    this.#unlockedUntil = this.now() + seconds;
     this.#lockTimer?.clear();
     // A Timer: Core allows 10^8 s, far past what setTimeout holds.
     this.#lockTimer = new Timer(seconds * 1000, () => this.lock(), { persistent: false });

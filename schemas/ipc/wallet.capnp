@@ -38,6 +38,10 @@ interface WalletLoader {
   # when it does, or waits for the next node (`-ipcreattach`), instead of
   # taking the node's going as a failure.
   stop @3 (context :Proxy.Context) -> ();
+  # Holds the wallet process's clock at `time` (UNIX seconds; 0: the
+  # system's time again), as the node's `setmocktime` holds its own
+  # (Bitcoin Core's `ChainClient::setMockTime`).
+  setMockTime @4 (context :Proxy.Context, time :Int64) -> ();
 }
 
 interface WalletSpawner {

@@ -2,7 +2,9 @@
  * The node's `control` methods beside the server's own (`rpc/node.cpp`):
  * getmemoryinfo — this node has no locked memory manager (no wallet keys
  * live in its process), so every count is 0, and no `mallocinfo` — and
- * logging, which reads and sets the debug categories of the node's log.
+ * logging, which reads and sets the debug categories of the node's log;
+ * and the hidden setmocktime, which holds the node's clock, and its wallet
+ * processes', at a given time.
  *
  * `nodeMethods` (`mod.ts`, whose example runs it) adds `controlMethods(…)` to the
  * server's table with the others.
@@ -10,6 +12,7 @@
  */
 import {
   asArr,
+  asInt64,
   asStr,
   defineMethod,
   helpExampleCli,
@@ -21,6 +24,7 @@ import {
   type RpcMethod,
 } from "../../rpc/mod.ts";
 import { LOG_CATEGORIES } from "../options.ts";
+import { MAX_MOCK_TIME } from "../../bitcoin/clock.ts";
 import { bool, num, obj, objDyn, when } from "./docs.ts";
 import type { NodeServices } from "./services.ts";
 
@@ -133,6 +137,31 @@ export function controlMethods(node: NodeServices): RpcMethod[] {
         apply(params.raw("include"), true);
         apply(params.raw("exclude"), false);
         return new Map<string, JsonInput>(log.categories());
+      },
+    }),
+    defineMethod({
+      name: "setmocktime",
+      category: "hidden",
+      description: "Set the local time to given timestamp (-regtest only)\n",
+      args: [{
+        name: "timestamp",
+        type: "num",
+        description: "UNIX epoch time\nPass 0 to go back to using the system time.",
+      }],
+      result: { type: "none", description: "" },
+      async handler(params) {
+        const time = params.arg("timestamp", asInt64);
+        if (time < 0n || time > BigInt(MAX_MOCK_TIME)) {
+          throw new RpcError(
+            RpcErrorCode.INVALID_PARAMETER,
+            `Mocktime must be in the range [0, ${MAX_MOCK_TIME}], not ${time}.`,
+          );
+        }
+        try {
+          await node.setMockTime(Number(time));
+        } catch (error) {
+          throw new RpcError(RpcErrorCode.MISC_ERROR, (error as Error).message);
+        }
       },
     }),
   ];

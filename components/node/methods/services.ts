@@ -37,6 +37,7 @@ import {
 import { initialBlockDownload } from "../ipc/ibd.ts";
 import type { ZmqNotifier } from "../zmq/options.ts";
 import { WalletRouter } from "../../rpc/wallet_router.ts";
+import type { MockableClock } from "../../bitcoin/clock.ts";
 import type { Mempool } from "../mempool/mod.ts";
 import { BanMan, Connman } from "../net/mod.ts";
 /** Regtest's `nPowTargetSpacing`. */
@@ -68,8 +69,12 @@ export interface NodeParts {
   readonly txindex?: TxIndex;
   /** The basic block filter index (`-blockfilterindex`), if kept. */
   readonly blockFilterIndex?: BlockFilterIndex;
-  /** The clock in UNIX seconds; the chain's by default. */
-  readonly now?: () => number;
+  /**
+   * The clock the chain was opened with, which `setmocktime` holds (and
+   * tells the wallet processes of); without it, `setmocktime` is refused
+   * and the time is the chain's.
+   */
+  readonly clock?: MockableClock;
   /** Where `savemempool` writes (`<datadir>/regtest/mempool.dat`); none: it refuses. */
   readonly mempoolFile?: string;
   /**
@@ -128,7 +133,7 @@ export class NodeServices {
   lastAssembled: AssembledBlock | undefined;
   /** `IsInitialBlockDownload`: true until a tip within 24 hours of now; then false for good. */
   readonly isInitialBlockDownload: () => boolean;
-  readonly #now: () => number;
+  readonly #clock: MockableClock | undefined;
   readonly #txCounts = new Map<string, number>();
 
   /** Wraps the parts. */
@@ -144,7 +149,7 @@ export class NodeServices {
     this.logCategories = parts.logCategories;
     this.deprecatedRpc = new Set(parts.deprecatedRpc);
     this.walletRbf = parts.walletRbf ?? true;
-    this.#now = parts.now ?? (() => parts.chain.now());
+    this.#clock = parts.clock;
     this.banman = parts.banman ?? new BanMan({ now: () => this.now() });
     this.connman = parts.connman ?? new Connman({ log: this.log });
     this.zmqNotifiers = () => parts.zmq?.active ?? [];
@@ -153,7 +158,25 @@ export class NodeServices {
 
   /** The current time in UNIX seconds. */
   now(): number {
-    return this.#now();
+    return this.chain.now();
+  }
+
+  /**
+   * Core's `setmocktime`: holds the node's clock at `seconds` (0: the
+   * system's time again) and tells each attached wallet process's (Core's
+   * `ChainClient::setMockTime`); a wallet process that cannot be told is
+   * logged, not failed on. Throws a RangeError outside Core's range.
+   */
+  async setMockTime(seconds: number): Promise<void> {
+    if (this.#clock === undefined) throw new Error("this node's clock cannot be mocked");
+    this.#clock.setMockTime(seconds);
+    await Promise.all(this.wallets.loaders.map(async (loader) => {
+      try {
+        await loader.setMockTime(BigInt(seconds));
+      } catch (error) {
+        this.log(`setmocktime: a wallet process was not told: ${(error as Error).message}`);
+      }
+    }));
   }
 
   /**

@@ -11,6 +11,8 @@ export interface WalletLoader {
   executeRpc(method: string, params: string, wallet?: string, options?: $.CallOptions): $.Awaitable<string>;
   /** Method `WalletLoader.stop @3`. */
   stop(options?: $.CallOptions): $.Awaitable<void>;
+  /** Method `WalletLoader.setMockTime @4`. */
+  setMockTime(time: bigint, options?: $.CallOptions): $.Awaitable<void>;
 }
 
 /** Interface `WalletSpawner`. */
@@ -25,6 +27,7 @@ export const WalletLoader: $.InterfaceDescriptor<WalletLoader> = { name: "Wallet
   { name: "listWallets", ordinal: 1, context: "context", returns: "result", params: { name: "WalletLoader.listWallets$Params", id: 0xe16e754ddf3a8122n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "WalletLoader.listWallets$Results", id: 0xae972b479c97e567n, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "list", element: { kind: "text" } }, offset: 0 }] } },
   { name: "executeRpc", ordinal: 2, context: "context", returns: "result", params: { name: "WalletLoader.executeRpc$Params", id: 0xe0f04a3a2848f169n, dataWords: 1, pointers: 4, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "method", type: { kind: "text" }, offset: 1 }, { name: "params", type: { kind: "text" }, offset: 2 }, { name: "wallet", type: { kind: "text" }, offset: 3, presence: 0 }, { name: "hasWallet", type: { kind: "bool" }, offset: 0, hidden: true }] }, results: { name: "WalletLoader.executeRpc$Results", id: 0xb185b92b482b3345n, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "text" }, offset: 0 }] } },
   { name: "stop", ordinal: 3, context: "context", returns: "void", params: { name: "WalletLoader.stop$Params", id: 0xa85811870e978354n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "WalletLoader.stop$Results", id: 0x930c519f01ed0010n, dataWords: 0, pointers: 0, fields: [] } },
+  { name: "setMockTime", ordinal: 4, context: "context", returns: "void", params: { name: "WalletLoader.setMockTime$Params", id: 0xe794ab922fa212e5n, dataWords: 1, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "time", type: { kind: "int64" }, offset: 0 }] }, results: { name: "WalletLoader.setMockTime$Results", id: 0xe16051eee48006e0n, dataWords: 0, pointers: 0, fields: [] } },
 ] };
 
 /** Descriptor of `WalletSpawner`: pass it to the runtime's proxy functions. */

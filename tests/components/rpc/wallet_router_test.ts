@@ -34,6 +34,7 @@ Deno.test("wallet router: a slow call to a wallet process holds up no other rout
       return JSON.stringify({ result: method });
     },
     stop() {},
+    setMockTime() {},
   };
   using _handler = (await chain.handleWalletLoader(loader))!;
   const routed = (await wallets.resolve("w")).loader;
@@ -63,6 +64,7 @@ Deno.test("wallet router: with one wallet process, it picks the wallet; with non
     executeRpc: (method, _params, wallet) =>
       JSON.stringify({ result: `${process}:${method}:${wallet ?? "(unnamed)"}` }),
     stop() {},
+    setMockTime() {},
   });
   using _first = (await chain.handleWalletLoader(loaderOf("a", ["w1", "w2"])))!;
   // One process: the request goes to it as it came, in one call; it applies Core's rule itself.
@@ -110,6 +112,7 @@ Deno.test("wallet router: a wallet process from before it picked the wallet itse
           : { error: { code: -18, message: WALLET_NOT_FOUND } },
       ),
     stop() {},
+    setMockTime() {},
   };
   using _handler = (await chain.handleWalletLoader(older))!;
   assertEquals(await wallets.callWallet("getbalance", [], undefined), "getbalance:w");

@@ -1,0 +1,91 @@
+/**
+ * `setmocktime` on the real node with a wallet process attached over IPC:
+ * the node's clock (block times, mempool entry times) and the wallet
+ * process's (a transaction's time received) both hold at the time given,
+ * and both follow the system's again after 0; Core's refusals.
+ *
+ * @module
+ */
+import { assertEquals } from "../../../assert.ts";
+import { tempDir, waitFor } from "../../../helpers.ts";
+import { RpcCallError, startRealNode } from "../real_node.ts";
+import { startWallet } from "../../wallet/wallet_process.ts";
+
+/** Past every block a new regtest chain has, and far from the system's time. */
+const MOCKED = 2_000_000_000;
+
+Deno.test("setmocktime holds the node's clock and its wallet process's; 0 lets the system's run again", async () => {
+  using wallets = tempDir("mocktime_w_");
+  await using node = await startRealNode({ args: ["-ipcbind=unix"] });
+  const wallet = startWallet(node, wallets.path, ["-wallet=w", "-fallbackfee=0.0002"]);
+  try {
+    await waitFor(
+      async () => (await node.call("listwallets")).includes("w"),
+      60_000,
+      "the wallet process's wallet",
+    );
+    const call = async (method: string, params: unknown[] = []) => {
+      const { body } = await node.raw(
+        JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+        "/wallet/w",
+      );
+      if (body.error) throw new RpcCallError(body.error.code, body.error.message);
+      return body.result;
+    };
+    const address = await call("getnewaddress");
+    await node.call("generatetoaddress", [101, address]);
+
+    assertEquals(await node.call("setmocktime", [MOCKED]), null);
+    // A block assembled now takes the node's time (past its parents' median).
+    const [hash] = await node.call("generatetoaddress", [1, address]);
+    assertEquals((await node.call("getblockheader", [hash])).time, MOCKED);
+    // A transaction: the mempool's arrival time and the wallet process's time received.
+    const txid = await call("sendtoaddress", [address, 1]);
+    assertEquals((await node.call("getmempoolentry", [txid])).time, MOCKED);
+    const received = await call("gettransaction", [txid]);
+    assertEquals([received.time, received.timereceived], [MOCKED, MOCKED]);
+
+    // 0: the system's time again, in the node and in the wallet process.
+    await node.call("setmocktime", [0]);
+    const again = await call("sendtoaddress", [address, 1]);
+    const now = Math.floor(Date.now() / 1000);
+    const entered = (await node.call("getmempoolentry", [again])).time;
+    assertEquals(Math.abs(entered - now) < 600, true, `${entered} vs ${now}`);
+    const { timereceived } = await call("gettransaction", [again]);
+    assertEquals(Math.abs(timereceived - now) < 600, true, `${timereceived} vs ${now}`);
+  } finally {
+    wallet.kill("SIGKILL");
+    await wallet.status;
+  }
+});
+
+Deno.test("setmocktime: Core's refusals; hidden from help's list, its own help as Core's", async () => {
+  await using node = await startRealNode();
+  const refused = async (params: unknown[]) => {
+    const error = await node.call("setmocktime", params).catch((e) => e);
+    return [error.code, error.message];
+  };
+  assertEquals(await refused([-1]), [
+    -8,
+    "Mocktime must be in the range [0, 9223372036], not -1.",
+  ]);
+  assertEquals(await refused([9_223_372_037]), [
+    -8,
+    "Mocktime must be in the range [0, 9223372036], not 9223372037.",
+  ]);
+  assertEquals(await refused(["1"]), [
+    -3,
+    'Wrong type passed:\n{\n    "Position 1 (timestamp)": "JSON value of type string is not of expected type number"\n}',
+  ]);
+  assertEquals(await refused([]), [-1, await node.call("help", ["setmocktime"])]);
+  assertEquals((await node.call("help")).includes("setmocktime"), false);
+  assertEquals(
+    await node.call("help", ["setmocktime"]),
+    "setmocktime timestamp\n\nSet the local time to given timestamp (-regtest only)\n\n" +
+      "Arguments:\n" +
+      "1. timestamp    (numeric, required) UNIX epoch time\n" +
+      "                Pass 0 to go back to using the system time.\n\n" +
+      // Core's RPCExamples{""}: no examples section.
+      "Result:\nnull    (json null)\n",
+  );
+});
