@@ -477,6 +477,13 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     category: "connection",
   },
   {
+    name: "txconfirmtarget",
+    param: "=<n>",
+    help:
+      "If paytxfee is not set, include enough fee so transactions begin confirmation on average within n blocks (default: 6); accepted, as this node keeps no fee estimates for it to choose among",
+    category: "wallet",
+  },
+  {
     name: "fallbackfee",
     param: "=<amt>",
     help:

@@ -312,6 +312,17 @@ Deno.test("options: -blockfilterindex and -peerblockfilters as Core reads them",
   );
 });
 
+Deno.test("options: -txconfirmtarget is taken from the command line and bitcoin.conf, as bitcoind takes it", () => {
+  using temp = datadirWith("[regtest]\ntxconfirmtarget=2\n");
+  const d = `-datadir=${temp.path}`;
+  assertEquals(optionsOf(["-regtest", d]).chain, "regtest");
+  assertEquals(optionsOf(["-regtest", d, "-noconf", "-txconfirmtarget=12"]).chain, "regtest");
+  assertEquals(
+    errorOf(["-regtest", d, "-noconf", "-txconfirmtargets=12"]),
+    "Error parsing command line arguments: Invalid parameter -txconfirmtargets=12",
+  );
+});
+
 Deno.test("options: the mempool's relay options as bitcoind reads them", () => {
   using temp = datadirWith("[regtest]\nblockmintxfee=0.00002\n");
   const d = `-datadir=${temp.path}`;
