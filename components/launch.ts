@@ -361,7 +361,7 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
     }
     walletStarting ??= (async () => {
       const entry = entryOf(topology, "wallet");
-      const args = [...entry.args, ...walletArgs(flags.node)];
+      const args = [...entry.args, ...walletArgs(flags.node, plan.options.walletPolicy)];
       const walletComponent = withRpcGrants(await entryComponent(entry), args);
       const wallet = await startWallets(
         supervisor,

@@ -131,7 +131,7 @@ function settingText(value: SettingValue): string {
   return value === false ? "0" : value === true ? "1" : value;
 }
 
-type Source = "commandLine" | "networkSection" | "defaultSection";
+type Source = "forced" | "commandLine" | "networkSection" | "defaultSection";
 
 /**
  * The lexically normal form of a path, without a trailing slash: what Core's
@@ -171,6 +171,8 @@ export function absolutePath(path: string, base: string): string {
 export class Args {
   readonly #specs: Map<string, ArgSpec>;
   readonly #commandLine = new Map<string, SettingValue[]>();
+  /** What a parameter interaction set (Core's forced settings, above every other source). */
+  readonly #forced = new Map<string, SettingValue>();
   /** Section ("" for the top of the file) → name → values in file order. */
   readonly #config = new Map<string, Map<string, SettingValue[]>>();
   readonly #sections: SectionInfo[] = [];
@@ -335,6 +337,8 @@ export class Args {
   /** Each source holding `name`, highest precedence first (Core's `MergeSettings`). */
   #sources(name: string, section: string): [Source, SettingValue[]][] {
     const out: [Source, SettingValue[]][] = [];
+    const forced = this.#forced.get(name);
+    if (forced !== undefined) out.push(["forced", [forced]]);
     const line = this.#commandLine.get(name);
     if (line !== undefined) out.push(["commandLine", line]);
     const network = section === "" ? undefined : this.#config.get(section)?.get(name);
@@ -357,7 +361,7 @@ export class Args {
     chainType: boolean,
   ): SettingValue | undefined {
     for (const [source, values] of this.#sources(name, section)) {
-      const fromConfig = source !== "commandLine";
+      const fromConfig = source === "networkSection" || source === "defaultSection";
       // A negation at the top of the file applies even to network-only options.
       if (ignoreDefaultSection && source === "defaultSection" && !lastNegated(values)) continue;
       // A negated -regtest or -testnet is ignored, whatever its source.
@@ -396,13 +400,25 @@ export class Args {
     const ignoreDefault = this.#ignoresDefaultSection(name);
     for (const [source, values] of this.#sources(name, this.#network)) {
       // Config values come back after a negation that a later command-line value followed.
-      const zombies = source !== "commandLine" && !previousNegatedEmpty;
+      const zombies = (source === "networkSection" || source === "defaultSection") &&
+        !previousNegatedEmpty;
       if (ignoreDefault && source === "defaultSection") continue;
       if (!done || zombies) result.push(...values.slice(negatedCount(values)));
       done ||= negatedCount(values) > 0;
       previousNegatedEmpty ||= lastNegated(values) && result.length === 0;
     }
     return result.map(settingText);
+  }
+
+  /**
+   * Core's `SoftSetArg`: sets `-name` to `value` unless it is set already
+   * (a parameter interaction: `-blocksonly` lowers `-maxmempool`'s
+   * default); true when it did.
+   */
+  softSet(name: string, value: string): boolean {
+    if (this.isSet(name)) return false;
+    this.#forced.set(name, value);
+    return true;
   }
 
   /** Whether `-name` is set at all, a negation included. */

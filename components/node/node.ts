@@ -153,6 +153,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     deprecatedRpc: options.rpc.deprecated,
     walletRbf: options.walletPolicy.rbf,
     clock,
+    blocksOnly: options.blocksOnly,
   });
   ready = services;
   // Core's ZMQ notifications (-zmqpub*); its lines are -debug=zmq's.

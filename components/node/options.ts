@@ -286,6 +286,12 @@ export interface NodeOptions {
   keypool: number | undefined;
   /** `-addresstype`, `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`: the wallets'. */
   walletPolicy: WalletPolicy;
+  /**
+   * `-blocksonly`: transactions from peers would be refused (this node has
+   * none); `getnetworkinfo`'s `localrelay` is false, and by Core's parameter
+   * interactions `-maxmempool` defaults to 5 MB and `-walletbroadcast` to 0.
+   */
+  blocksOnly: boolean;
   /** `-listen`: accepted; this node has no peer-to-peer network either way. */
   listen: boolean;
   /** `-bantime`: the duration in seconds of a `setban` that gives none (86400 by default). */
@@ -470,6 +476,12 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     category: "connection",
   },
   { name: "listen", help: LISTEN_HELP, category: "connection" },
+  {
+    name: "blocksonly",
+    help:
+      "Whether to reject transactions from network peers. Disables automatic broadcast and rebroadcast of transactions, unless the source peer has the 'forcerelay' permission. RPC transactions are not affected. (default: 0)",
+    category: "options",
+  },
   {
     name: "peerblockfilters",
     help:
@@ -804,6 +816,9 @@ export function splitHostPort(
   return { host, port };
 }
 
+/** Core's `DEFAULT_BLOCKSONLY_MAX_MEMPOOL_SIZE_MB`: `-blocksonly`'s default `-maxmempool`. */
+const BLOCKSONLY_MAX_MEMPOOL_MB = 5;
+
 const COOKIE_MODES: Record<string, number> = { owner: 0o600, group: 0o640, all: 0o644 };
 
 /** The first line of `-help` and `-version`, as bitcoind's (`<name> daemon version v<version>`). */
@@ -956,6 +971,25 @@ function nodeOptions(
     args.getAll("debugexclude"),
     args.getAll("loglevel"),
   );
+  // Core's parameter interactions of -blocksonly (InitParameterInteraction, then the wallet's):
+  // a smaller mempool, and wallets that do not broadcast, unless the options say otherwise.
+  const blocksOnly = args.getBool("blocksonly", false);
+  if (blocksOnly && args.softSet("maxmempool", String(BLOCKSONLY_MAX_MEMPOOL_MB))) {
+    notices.push({
+      level: "info",
+      message:
+        `parameter interaction: -blocksonly=1 -> setting -maxmempool=${BLOCKSONLY_MAX_MEMPOOL_MB}`,
+    });
+  }
+  if (
+    blocksOnly && !args.getBool("disablewallet", false) && args.softSet("walletbroadcast", "0")
+  ) {
+    notices.push({
+      level: "info",
+      message:
+        "ParameterInteraction: parameter interaction: -blocksonly=1 -> setting -walletbroadcast=0",
+    });
+  }
   const mempoolPolicy = mempoolPolicyOf(args, notices);
   const fallbackFee = Number(amountArg(args, "fallbackfee") ?? 0n);
   let keypool: number | undefined;
@@ -1011,6 +1045,7 @@ function nodeOptions(
     keypool,
     walletPolicy,
     listen: args.getBool("listen", true),
+    blocksOnly,
     banTime: args.getInt("bantime", DEFAULT_BAN_TIME),
     txindex: args.getBool("txindex", false),
     blockFilterIndex,

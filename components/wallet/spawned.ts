@@ -18,7 +18,11 @@ import { type Component, projectRoot, type Supervised, type Supervisor } from ".
 import { Init } from "../../schemas/gen/ipc/init.mp.ts";
 import { callRpc, type RpcAccess } from "../node/sandboxed.ts";
 import { parseWalletArgs } from "./options.ts";
-import { WALLET_POLICY_OPTIONS } from "../bitcoin/wallet_policy.ts";
+import {
+  DEFAULT_WALLET_POLICY,
+  WALLET_POLICY_OPTIONS,
+  type WalletPolicy,
+} from "../bitcoin/wallet_policy.ts";
 
 /** The wallet policy options' names (`components/bitcoin/wallet_policy.ts`). */
 const POLICY_NAMES = WALLET_POLICY_OPTIONS.map((option) => option.name);
@@ -30,9 +34,18 @@ const WALLET_OPTIONS = new RegExp(
   })(=|$))`,
 );
 
-/** Of the node's options, those the wallet process takes. */
-export function walletArgs(nodeArgs: readonly string[]): string[] {
-  return nodeArgs.filter((arg) => WALLET_OPTIONS.test(arg));
+/**
+ * Of the node's options, those the wallet process takes, and what the
+ * node's parameter interactions made of them: its `policy` not
+ * broadcasting without `-walletbroadcast` given (`-blocksonly`) hands
+ * `-walletbroadcast=0` on.
+ */
+export function walletArgs(
+  nodeArgs: readonly string[],
+  policy: Pick<WalletPolicy, "broadcast"> = DEFAULT_WALLET_POLICY,
+): string[] {
+  const taken = nodeArgs.filter((arg) => WALLET_OPTIONS.test(arg));
+  return policy.broadcast ? taken : [...taken, "-walletbroadcast=0"];
 }
 
 /** What an attached wallet process takes: the node's wallet options and its RPC port's. */

@@ -359,7 +359,7 @@ export function networkMethods(node: NodeServices): RpcMethod[] {
           ["protocolversion", PROTOCOL_VERSION],
           ["localservices", "0000000000000000"],
           ["localservicesnames", []],
-          ["localrelay", true],
+          ["localrelay", !node.blocksOnly],
           ["timeoffset", 0],
           ["networkactive", node.connman.networkActive],
           ["connections", 0],

@@ -75,6 +75,8 @@ export interface NodeParts {
    * and the time is the chain's.
    */
   readonly clock?: MockableClock;
+  /** `-blocksonly`: transactions from peers are not asked for (`getnetworkinfo`'s `localrelay`). */
+  readonly blocksOnly?: boolean;
   /** Where `savemempool` writes (`<datadir>/regtest/mempool.dat`); none: it refuses. */
   readonly mempoolFile?: string;
   /**
@@ -134,6 +136,8 @@ export class NodeServices {
   /** `IsInitialBlockDownload`: true until a tip within 24 hours of now; then false for good. */
   readonly isInitialBlockDownload: () => boolean;
   readonly #clock: MockableClock | undefined;
+  /** `-blocksonly`: transactions from peers are not asked for. */
+  readonly blocksOnly: boolean;
   readonly #txCounts = new Map<string, number>();
 
   /** Wraps the parts. */
@@ -150,6 +154,7 @@ export class NodeServices {
     this.deprecatedRpc = new Set(parts.deprecatedRpc);
     this.walletRbf = parts.walletRbf ?? true;
     this.#clock = parts.clock;
+    this.blocksOnly = parts.blocksOnly ?? false;
     this.banman = parts.banman ?? new BanMan({ now: () => this.now() });
     this.connman = parts.connman ?? new Connman({ log: this.log });
     this.zmqNotifiers = () => parts.zmq?.active ?? [];

@@ -323,6 +323,48 @@ Deno.test("options: -txconfirmtarget is taken from the command line and bitcoin.
   );
 });
 
+Deno.test("options: -blocksonly and its parameter interactions, as Core's", () => {
+  using temp = datadirWith();
+  const d = `-datadir=${temp.path}`;
+  const of = (...args: string[]) => optionsOf(["-regtest", d, ...args]);
+  const plain = of();
+  assertEquals(
+    [plain.blocksOnly, plain.mempoolPolicy.maxMempoolBytes, plain.walletPolicy.broadcast],
+    [false, 300_000_000, true],
+  );
+  const blocksOnly = of("-blocksonly");
+  assertEquals(
+    [
+      blocksOnly.blocksOnly,
+      blocksOnly.mempoolPolicy.maxMempoolBytes,
+      blocksOnly.walletPolicy.broadcast,
+    ],
+    [true, 5_000_000, false],
+  );
+  assertEquals(
+    blocksOnly.notices.map((notice) => notice.message).filter((m) => m.includes("blocksonly")),
+    [
+      "parameter interaction: -blocksonly=1 -> setting -maxmempool=5",
+      "ParameterInteraction: parameter interaction: -blocksonly=1 -> setting -walletbroadcast=0",
+    ],
+  );
+  // What the options say stands (Core's SoftSetArg).
+  const given = of("-blocksonly", "-maxmempool=50", "-walletbroadcast");
+  assertEquals([given.mempoolPolicy.maxMempoolBytes, given.walletPolicy.broadcast], [
+    50_000_000,
+    true,
+  ]);
+  assertEquals(given.notices.some((notice) => notice.message.includes("blocksonly")), false);
+  assertEquals(of("-blocksonly=0").mempoolPolicy.maxMempoolBytes, 300_000_000);
+  // Without wallets, none is told not to broadcast.
+  assertEquals(
+    of("-blocksonly", "-disablewallet").notices.filter((n) =>
+      n.message.includes("walletbroadcast")
+    ),
+    [],
+  );
+});
+
 Deno.test("options: the mempool's relay options as bitcoind reads them", () => {
   using temp = datadirWith("[regtest]\nblockmintxfee=0.00002\n");
   const d = `-datadir=${temp.path}`;

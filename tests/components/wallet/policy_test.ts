@@ -182,6 +182,8 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
   const node = ["-rpcport=1", "-addresstype=legacy", "-nospendzeroconfchange", "-maxtxfee=0.5"];
   const handed = walletArgs(node);
   assertEquals(handed, ["-addresstype=legacy", "-nospendzeroconfchange", "-maxtxfee=0.5"]);
+  // -blocksonly's parameter interaction: the node's wallets do not broadcast.
+  assertEquals(walletArgs(["-blocksonly"], { broadcast: false }), ["-walletbroadcast=0"]);
   assertEquals(parseWalletArgs(handed).policy, {
     addressType: "legacy",
     changeType: null,
@@ -377,4 +379,21 @@ Deno.test("wallet policy: an attached wallet process refuses a -maxtxfee under i
   assertEquals(code !== 0, true);
   const text = new TextDecoder().decode(stderr);
   assertEquals(text.includes("Wallet creation failed. Invalid amount for -maxtxfee"), true, text);
+});
+
+Deno.test("wallet policy: -blocksonly, as Core's parameter interactions: the wallet does not broadcast, a 5 MB mempool, no local relay", async () => {
+  await using node = await startRealNode({
+    module: MONOLITHIC,
+    args: ["-monolithic", "-wallet=w", "-fallbackfee=0.0002", "-blocksonly"],
+  });
+  assertEquals((await node.call("getnetworkinfo")).localrelay, false);
+  assertEquals((await node.call("getmempoolinfo")).maxmempool, 5_000_000);
+  await node.call("generatetoaddress", [101, await node.call("getnewaddress")]);
+  const txid: string = await node.call("sendtoaddress", [ELSEWHERE, 1]);
+  assertEquals(await node.call("getrawmempool"), []);
+  // The transaction is the wallet's all the same; the node takes it from RPC (Core's "RPC
+  // transactions are not affected").
+  const { hex } = await node.call("gettransaction", [txid]);
+  assertEquals(await node.call("sendrawtransaction", [hex]), txid);
+  assertEquals(await node.call("getrawmempool"), [txid]);
 });
