@@ -29,6 +29,11 @@ export class MockableClock {
     return this.#mocked !== 0 ? this.#mocked : Math.floor(Date.now() / 1000);
   }
 
+  /** The time the clock is held at, or 0 when it follows the system's. */
+  get mocked(): number {
+    return this.#mocked;
+  }
+
   /** Holds the clock at `seconds`; 0 lets the system's time run again. */
   setMockTime(seconds: number): void {
     if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > MAX_MOCK_TIME) {

@@ -31,6 +31,7 @@ export async function startServing(node: NodeContext): Promise<Init> {
     log: (line) => node.log.info(line),
     isInitialBlockDownload: services.isInitialBlockDownload,
     wallets: services.wallets,
+    mockTime: () => services.mockTime(),
     notifications: node.notifications,
     executeRpc,
   }));

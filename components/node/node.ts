@@ -92,6 +92,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
   }
   // Core's GetTime, which setmocktime holds: the chain's, the mempool's and the bans' time.
   const clock = new MockableClock();
+  if (options.mockTime !== 0) clock.setMockTime(options.mockTime);
   const chain = node.use(ChainState.open(options.netDir, { now: () => clock.now() }));
   checkMempoolSize(options.mempoolPolicy);
   const mempool = node.use(new Mempool(chain, options.mempoolPolicy));

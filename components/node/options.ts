@@ -27,6 +27,7 @@ import {
   type WalletPolicy,
   walletPolicyOf,
 } from "../bitcoin/wallet_policy.ts";
+import { MAX_MOCK_TIME } from "../bitcoin/clock.ts";
 import { type NotifyCommands, notifyCommandsOf } from "../notify/commands.ts";
 import {
   DEFAULT_ZMQ_SNDHWM,
@@ -292,6 +293,8 @@ export interface NodeOptions {
    * interactions `-maxmempool` defaults to 5 MB and `-walletbroadcast` to 0.
    */
   blocksOnly: boolean;
+  /** `-mocktime`: the time the node's clock is held at from the start (0: the system's). */
+  mockTime: number;
   /** `-listen`: accepted; this node has no peer-to-peer network either way. */
   listen: boolean;
   /** `-bantime`: the duration in seconds of a `setban` that gives none (86400 by default). */
@@ -629,6 +632,13 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     category: "debug",
     noNegation: true,
     needsValue: true,
+    debugOnly: true,
+  },
+  {
+    name: "mocktime",
+    param: "=<n>",
+    help: "Replace actual time with UNIX epoch time (default: 0)",
+    category: "debug",
     debugOnly: true,
   },
   {
@@ -991,6 +1001,11 @@ function nodeOptions(
     });
   }
   const mempoolPolicy = mempoolPolicyOf(args, notices);
+  // Core's SetMockTime(-mocktime) at startup; its range is setmocktime's.
+  const mockTime = args.getInt("mocktime", 0);
+  if (mockTime < 0 || mockTime > MAX_MOCK_TIME) {
+    throw new StartupError(`Mocktime must be in the range [0, ${MAX_MOCK_TIME}], not ${mockTime}.`);
+  }
   const fallbackFee = Number(amountArg(args, "fallbackfee") ?? 0n);
   let keypool: number | undefined;
   if (args.isSet("keypool")) {
@@ -1046,6 +1061,7 @@ function nodeOptions(
     walletPolicy,
     listen: args.getBool("listen", true),
     blocksOnly,
+    mockTime,
     banTime: args.getInt("bantime", DEFAULT_BAN_TIME),
     txindex: args.getBool("txindex", false),
     blockFilterIndex,

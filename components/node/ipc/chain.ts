@@ -246,8 +246,12 @@ export class ChainImpl implements Chain, Disposable {
     await this.waitForNotifications();
   }
 
-  handleWalletLoader(loader: WalletLoader | null): Handler {
+  async handleWalletLoader(loader: WalletLoader | null): Promise<Handler> {
     if (loader === null) throw new Error("handleWalletLoader: loader is null");
+    // As Core's setmocktime holds every chain client's clock: a wallet process attaching while
+    // the node's is held is told so before any call is routed to it.
+    const mocked = this.#node.mockTime();
+    if (mocked !== 0) await loader.setMockTime(BigInt(mocked));
     return this.#node.wallets.add(dup(loader));
   }
 

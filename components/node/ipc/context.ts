@@ -26,6 +26,8 @@ export interface IpcNode {
   /** The attached wallet processes, for the node's JSON-RPC. */
   readonly wallets: WalletRouter;
   readonly isInitialBlockDownload: () => boolean;
+  /** The time `setmocktime` holds the node's clock at, or 0 when it follows the system's. */
+  readonly mockTime: () => number;
   /** Aborted when the node stops: every long wait ends. */
   readonly stopping: AbortSignal;
   /** Writes one line to the node's log. */

@@ -111,6 +111,11 @@ export interface NodeInitOptions {
   readonly wallets?: WalletRouter;
   /** Where the node's events wait for the notifier `setNotifier` hands it. */
   readonly notifications?: NotifierOutbox;
+  /**
+   * The time `setmocktime` holds the node's clock at (0: none), which a
+   * wallet process attaching is told first; none by default.
+   */
+  readonly mockTime?: () => number;
 }
 
 /** The error `makeWalletLoader` (@7) answers with: the node serves no wallets itself. */
@@ -176,6 +181,7 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
     templates: new TemplateAllowance(MAX_LIVE_TEMPLATES),
     wallets: ownWallets ?? options.wallets!,
     isInitialBlockDownload,
+    mockTime: options.mockTime ?? (() => 0),
     stopping,
     log,
     requestShutdown() {

@@ -166,6 +166,11 @@ export class NodeServices {
     return this.chain.now();
   }
 
+  /** The time `setmocktime` holds the node's clock at, or 0 when it follows the system's. */
+  mockTime(): number {
+    return this.#clock?.mocked ?? 0;
+  }
+
   /**
    * Core's `setmocktime`: holds the node's clock at `seconds` (0: the
    * system's time again) and tells each attached wallet process's (Core's

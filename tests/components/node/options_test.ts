@@ -323,6 +323,17 @@ Deno.test("options: -txconfirmtarget is taken from the command line and bitcoin.
   );
 });
 
+Deno.test("options: -mocktime, the node's clock held from the start, in setmocktime's range", () => {
+  using temp = datadirWith();
+  const d = `-datadir=${temp.path}`;
+  assertEquals(optionsOf(["-regtest", d]).mockTime, 0);
+  assertEquals(optionsOf(["-regtest", d, "-mocktime=1700000000"]).mockTime, 1_700_000_000);
+  assertEquals(
+    errorOf(["-regtest", d, "-mocktime=-1"]),
+    "Mocktime must be in the range [0, 9223372036], not -1.",
+  );
+});
+
 Deno.test("options: -blocksonly and its parameter interactions, as Core's", () => {
   using temp = datadirWith();
   const d = `-datadir=${temp.path}`;

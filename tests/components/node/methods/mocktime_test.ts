@@ -1,8 +1,9 @@
 /**
- * `setmocktime` on the real node with a wallet process attached over IPC:
- * the node's clock (block times, mempool entry times) and the wallet
- * process's (a transaction's time received) both hold at the time given,
- * and both follow the system's again after 0; Core's refusals.
+ * `-mocktime` and `setmocktime` on the real node with a wallet process
+ * attached over IPC: the node's clock (block times, mempool entry times)
+ * and the wallet process's (a transaction's time received) both hold at
+ * the time given, a wallet process attaching later is told it first, and
+ * both follow the system's again after 0; Core's refusals.
  *
  * @module
  */
@@ -14,9 +15,10 @@ import { startWallet } from "../../wallet/wallet_process.ts";
 /** Past every block a new regtest chain has, and far from the system's time. */
 const MOCKED = 2_000_000_000;
 
-Deno.test("setmocktime holds the node's clock and its wallet process's; 0 lets the system's run again", async () => {
+Deno.test("-mocktime and setmocktime hold the node's clock and its wallet processes', one attaching later too; 0 lets the system's run again", async () => {
   using wallets = tempDir("mocktime_w_");
-  await using node = await startRealNode({ args: ["-ipcbind=unix"] });
+  await using node = await startRealNode({ args: ["-ipcbind=unix", `-mocktime=${MOCKED}`] });
+  // Attached once the node's clock is held: told so before any call reaches it.
   const wallet = startWallet(node, wallets.path, ["-wallet=w", "-fallbackfee=0.0002"]);
   try {
     await waitFor(
@@ -33,26 +35,26 @@ Deno.test("setmocktime holds the node's clock and its wallet process's; 0 lets t
       return body.result;
     };
     const address = await call("getnewaddress");
-    await node.call("generatetoaddress", [101, address]);
-
-    assertEquals(await node.call("setmocktime", [MOCKED]), null);
+    const hashes = await node.call("generatetoaddress", [101, address]);
     // A block assembled now takes the node's time (past its parents' median).
-    const [hash] = await node.call("generatetoaddress", [1, address]);
-    assertEquals((await node.call("getblockheader", [hash])).time, MOCKED);
-    // A transaction: the mempool's arrival time and the wallet process's time received.
-    const txid = await call("sendtoaddress", [address, 1]);
-    assertEquals((await node.call("getmempoolentry", [txid])).time, MOCKED);
-    const received = await call("gettransaction", [txid]);
-    assertEquals([received.time, received.timereceived], [MOCKED, MOCKED]);
+    assertEquals((await node.call("getblockheader", [hashes[0]])).time, MOCKED);
+    /** A payment's mempool arrival time, and the wallet process's time received. */
+    const times = async () => {
+      const txid = await call("sendtoaddress", [address, 1]);
+      const { time } = await node.call("getmempoolentry", [txid]);
+      const { timereceived } = await call("gettransaction", [txid]);
+      return [time, timereceived];
+    };
+    assertEquals(await times(), [MOCKED, MOCKED]);
+
+    // setmocktime moves both clocks, the attached wallet process's over IPC.
+    assertEquals(await node.call("setmocktime", [MOCKED + 1000]), null);
+    assertEquals(await times(), [MOCKED + 1000, MOCKED + 1000]);
 
     // 0: the system's time again, in the node and in the wallet process.
     await node.call("setmocktime", [0]);
-    const again = await call("sendtoaddress", [address, 1]);
     const now = Math.floor(Date.now() / 1000);
-    const entered = (await node.call("getmempoolentry", [again])).time;
-    assertEquals(Math.abs(entered - now) < 600, true, `${entered} vs ${now}`);
-    const { timereceived } = await call("gettransaction", [again]);
-    assertEquals(Math.abs(timereceived - now) < 600, true, `${timereceived} vs ${now}`);
+    for (const time of await times()) assertEquals(Math.abs(time - now) < 600, true, `${time}`);
   } finally {
     wallet.kill("SIGKILL");
     await wallet.status;
