@@ -16,7 +16,14 @@
  * (`shell.ts`).
  * @module
  */
-import { type BlockEntry, BlockFilterIndex, ChainState, hashToHex, TxIndex } from "./chain/mod.ts";
+import {
+  type BlockEntry,
+  BlockFilterIndex,
+  blockTipListener,
+  ChainState,
+  hashToHex,
+  TxIndex,
+} from "./chain/mod.ts";
 import { join } from "node:path";
 import { Mempool, MEMPOOL_FILE, NO_MEMPOOL_FILE } from "./mempool/mod.ts";
 import { checkMempoolSize } from "./mempool/options.ts";
@@ -175,13 +182,9 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
   // -blocknotify: Core's blockTip notification with SynchronizationState::POST_INIT (not in
   // initial block download), told with each UpdatedBlockTip and for the tip an invalidateblock
   // leaves (Core's InvalidateBlock tells it too).
-  const notifyTip = (hash: Uint8Array) => {
-    if (!services.isInitialBlockDownload()) node.notifications.blockTip(hash);
-  };
-  node.use(chain.subscribe({
-    updatedBlockTip: ({ entry }) => notifyTip(entry.hash),
-    tipInvalidated: (tip) => notifyTip(tip.hash),
-  }));
+  node.use(chain.subscribe(blockTipListener((tip) => {
+    if (!services.isInitialBlockDownload()) node.notifications.blockTip(tip.hash);
+  })));
   log.info(
     `Loaded best chain: hashBestChain=${hashToHex(chain.tip.hash)} height=${chain.height}`,
   );

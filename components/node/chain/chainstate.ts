@@ -196,6 +196,24 @@ export interface ChainListener {
   tipChanged?(tip: BlockEntry): void;
 }
 
+/**
+ * A listener for Core's kernel `blockTip` notification (what sets
+ * `g_best_block`/`m_tip_block` for `waitTipChanged`, and is
+ * `uiInterface.NotifyBlockTip`, which `-blocknotify` and
+ * `Node.handleNotifyBlockTip` hear): each {@linkcode ChainListener.updatedBlockTip}'s
+ * new tip, and the tip `invalidateblock` leaves
+ * ({@linkcode ChainListener.tipInvalidated}). Subscribe the result on its
+ * own, or spread it into a listener that defines neither of those two.
+ */
+export function blockTipListener(
+  onTip: (tip: BlockEntry) => void,
+): Pick<ChainListener, "updatedBlockTip" | "tipInvalidated"> {
+  return {
+    updatedBlockTip: ({ entry }) => onTip(entry),
+    tipInvalidated: (tip) => onTip(tip),
+  };
+}
+
 /** Options of {@linkcode ChainState.open}. */
 export interface ChainStateOptions {
   /** The clock, in UNIX seconds, for the two-hour future limit on headers. */

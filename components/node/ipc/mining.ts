@@ -22,8 +22,10 @@
  *   template; so does a tip older than 20 minutes (the test-chain rule for
  *   minimum-difficulty blocks); with `feeThreshold` below MAX_MONEY, a
  *   template whose fees reach the current ones + `feeThreshold`; null when
- *   `timeout` (ms) passes. `waitTipChanged` returns the tip once it differs
- *   from `currentTip`, or after `timeout` ms.
+ *   `timeout` (ms) passes. `waitTipChanged` returns the tip once the
+ *   kernel's last `blockTip` (`TipWatch`: each activation iteration's new
+ *   tip, and the tip `invalidateblock` leaves) differs from `currentTip`,
+ *   or after `timeout` ms.
  * - Long waits end when the object is destroyed or released (which is what
  *   a client's disconnect does), when their caller gives up on them (its
  *   `CallOptions.signal`) and when the node stops.
@@ -291,11 +293,11 @@ class BlockTemplateImpl implements BlockTemplate, Disposable {
     let now = performance.now();
     const deadline = now + waitMs(options.timeout);
     do {
-      if (bytesEqual(chain.tip.hash, prevHash)) {
+      if (bytesEqual(watch.tipBlock, prevHash)) {
         await watch.nextChange(Math.min(WAIT_NEXT_TICK_MS, deadline - now), signal);
       }
       if (signal.aborted) return null;
-      const tipChanged = !bytesEqual(chain.tip.hash, prevHash) ||
+      const tipChanged = !bytesEqual(watch.tipBlock, prevHash) ||
         chain.now() > chain.tip.header.time + MIN_DIFFICULTY_DELAY;
       if (tipChanged) return openTemplate(this.#node, this.#options);
       if (checkFees && mempool.sequence !== checkedSequence) {
@@ -352,7 +354,9 @@ export class MiningImpl implements Mining, Disposable {
     const { chain, watch, stopping } = this.#node;
     const signal = waitSignal(this.#closed.signal, stopping, call);
     const deadline = performance.now() + waitMs(timeout);
-    while (!signal.aborted && bytesEqual(chain.tip.hash, currentTip)) {
+    // Core's MinerImpl: waits until the kernel's last blockTip is not `currentTip`, then
+    // answers the active tip.
+    while (!signal.aborted && bytesEqual(watch.tipBlock, currentTip)) {
       const left = deadline - performance.now();
       if (left <= 0) break;
       await watch.nextChange(left, signal);

@@ -12,6 +12,14 @@
  * each subscriber's connection sees them on one thread of its own, as
  * Bitcoin Core's validation interface calls from its scheduler thread.
  *
+ * As in Core, `ChainNotifications.updatedBlockTip` follows the validation
+ * interface's `UpdatedBlockTip`: once per iteration of `ActivateBestChain`
+ * that moved the tip on (a reconnection of two blocks tells it twice, a
+ * reorganisation of one step once), during initial block download too,
+ * and not for the tip `invalidateblock` leaves. A `NotifyBlockTipCallback`
+ * follows the kernel's `blockTip` (`uiInterface.NotifyBlockTip`): the same
+ * iterations, and the tip `invalidateblock` leaves.
+ *
  * @example
  * ```ts
  * import { DeliveryQueue } from "./notifications.ts";
@@ -27,7 +35,7 @@
  * @module
  */
 import { release, Strand } from "../../../component.ts";
-import { type ChainState, encodeTx } from "../chain/mod.ts";
+import { blockTipListener, type ChainState, encodeTx } from "../chain/mod.ts";
 import type { Mempool, RemovalReason } from "../mempool/mod.ts";
 import type {
   BlockInfo,
@@ -242,7 +250,8 @@ export class NotificationHub implements Disposable {
   constructor(chain: ChainState, mempool: Mempool, options: HubOptions) {
     this.#options = options;
     // The chain tells blocks connected after the mempool's removals for them and, in a
-    // reorganisation, after its re-additions: Core's validation-interface order.
+    // reorganisation, after its re-additions, and each iteration's new tip after its blocks:
+    // Core's validation-interface order.
     this.#subscriptions = [
       chain.subscribe({
         blockConnected: ({ block, entry }) =>
@@ -255,19 +264,24 @@ export class NotificationHub implements Disposable {
             const info = blockInfo(entry, block);
             return [{ kind: "disconnected", block: info }, blockInfoBytes(info)];
           }),
-        tipChanged: (tip) => {
-          this.#toChain(() => [{ kind: "tip" }, 0]);
-          if (this.#tipQueues.size === 0) return;
-          const event: TipEvent = {
-            syncState: options.isInitialBlockDownload() ? "initDownload" : "postInit",
-            tip: blockTip(tip),
-            // What Core's GuessVerificationProgress gives on regtest (no chain
-            // transaction statistics): every block known is verified.
-            verificationProgress: 1,
-          };
-          for (const queue of this.#tipQueues) queue.push(event, 0);
-        },
+        // Core's NotificationsProxy: updatedBlockTip from each UpdatedBlockTip (an iteration of
+        // ActivateBestChain that moved the tip on), in initial block download too; nothing for
+        // the tip invalidateblock leaves.
+        updatedBlockTip: () => this.#toChain(() => [{ kind: "tip" }, 0]),
       }),
+      // Node.handleNotifyBlockTip: Core's uiInterface.NotifyBlockTip, told by the kernel's
+      // blockTip, which invalidateblock tells as well.
+      chain.subscribe(blockTipListener((tip) => {
+        if (this.#tipQueues.size === 0) return;
+        const event: TipEvent = {
+          syncState: options.isInitialBlockDownload() ? "initDownload" : "postInit",
+          tip: blockTip(tip),
+          // What Core's GuessVerificationProgress gives on regtest (no chain
+          // transaction statistics): every block known is verified.
+          verificationProgress: 1,
+        };
+        for (const queue of this.#tipQueues) queue.push(event, 0);
+      })),
       mempool.subscribe({
         added: (entry) =>
           this.#toChain(() => {

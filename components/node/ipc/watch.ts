@@ -1,9 +1,20 @@
 /**
  * Waiting for the chain to move, for the long mining calls
- * (`waitTipChanged`, `waitNext`): a promise that settles on the next tip
- * change, after a time, or when an `AbortSignal` fires, whichever comes
- * first, and leaves nothing behind (timer, listener) once settled. One
- * subscription to the chain serves every waiter.
+ * (`waitTipChanged`, `waitNext`): Core's `m_tip_block` and
+ * `m_tip_block_cv`. The watch keeps the tip of the kernel's last
+ * `blockTip` notification (each iteration of the activation that moved
+ * the tip on, and the tip `invalidateblock` leaves, before the activation
+ * that follows it) and wakes its waiters with each. A wait is a promise
+ * that settles on the next such tip, after a time, or when an
+ * `AbortSignal` fires, whichever comes first, and leaves nothing behind
+ * (timer, listener) once settled. One subscription to the chain serves
+ * every waiter.
+ *
+ * An activation that fails for no block's fault (the database, missing
+ * block or undo data) may leave the tip where no `blockTip` told it: Core
+ * stops the node on such a failure, which ends every wait; this node goes
+ * on, so the watch takes the tip the activation left and wakes its waiters
+ * instead of letting them sleep on a tip that is gone.
  *
  * @example
  * ```ts
@@ -21,15 +32,27 @@
  * @module
  */
 import { Timer } from "../../../component.ts";
-import type { ChainState } from "../chain/mod.ts";
+import { blockTipListener, bytesEqual, type ChainState, type Hash } from "../chain/mod.ts";
 
-/** Wakes waiters when the active tip changes. */
+/** Wakes waiters when the kernel's `blockTip` tells a new tip. */
 export class TipWatch implements Disposable {
   readonly #waiters = new Set<() => void>();
   readonly #subscription: Disposable;
+  #tipBlock: Hash;
 
   constructor(chain: ChainState) {
-    this.#subscription = chain.subscribe({ tipChanged: () => this.#wakeAll() });
+    this.#tipBlock = chain.tip.hash;
+    this.#subscription = chain.subscribe({
+      ...blockTipListener((tip) => this.#told(tip.hash)),
+      tipChanged: (tip) => {
+        if (!bytesEqual(tip.hash, this.#tipBlock)) this.#told(tip.hash);
+      },
+    });
+  }
+
+  /** The hash of the tip last told (Core's `KernelNotifications::TipBlock()`). */
+  get tipBlock(): Hash {
+    return this.#tipBlock;
   }
 
   /** Waits in progress. */
@@ -38,7 +61,7 @@ export class TipWatch implements Disposable {
   }
 
   /**
-   * Settles on the next tip change, after `ms` milliseconds (any number:
+   * Settles on the next tip told, after `ms` milliseconds (any number:
    * below 0 is 0), or when `signal` aborts. Never rejects.
    */
   nextChange(ms: number, signal: AbortSignal): Promise<void> {
@@ -59,6 +82,11 @@ export class TipWatch implements Disposable {
   /** Stops watching the chain and releases every waiter. */
   [Symbol.dispose](): void {
     this.#subscription[Symbol.dispose]();
+    this.#wakeAll();
+  }
+
+  #told(hash: Hash): void {
+    this.#tipBlock = hash;
     this.#wakeAll();
   }
 
