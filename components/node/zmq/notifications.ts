@@ -21,7 +21,10 @@
  * the disconnections, then the mempool's re-additions, then the new
  * blocks' `C`, then their `hashblock`.
  *
- * Notifiers on the same address share its socket, as Core's do. An
+ * Notifiers on the same address share its socket, as Core's do; so do
+ * notifiers whose `ipc://` addresses name one socket file in different
+ * spellings (`a.sock`, `./x/../a.sock`, its absolute path), which Core
+ * would bind twice, the second taking the file from the first. An
  * address that cannot be bound leaves the node without ZMQ notifications,
  * as Core's failed `Initialize` does, and says so in the log.
  *
@@ -53,7 +56,7 @@ import type { ChainState } from "../chain/chainstate.ts";
 import type { Hash } from "../chain/hash.ts";
 import { encodeTx, type Tx, txid } from "../chain/tx.ts";
 import type { Mempool } from "../mempool/mod.ts";
-import { zmqEndpoint, type ZmqNotifier, type ZmqType } from "./options.ts";
+import { zmqEndpoint, zmqEndpointKey, type ZmqNotifier, type ZmqType } from "./options.ts";
 import { ZmtpPublisher } from "./zmtp.ts";
 
 const encoder = new TextEncoder();
@@ -127,10 +130,12 @@ export class ZmqNotifications implements AsyncDisposable {
   }
 
   /**
-   * Binds a socket per address of `notifiers` (a relative `ipc://` path
+   * Binds a socket per endpoint of `notifiers` (a relative `ipc://` path
    * against `workingDirectory`, where the options were read and the grants
-   * computed) and follows `sources`; with an address that cannot be bound,
-   * none (logged, as Core's).
+   * computed; notifiers whose addresses name one endpoint, however spelt,
+   * share its socket, with the first one's high-water mark, as Core's
+   * notifiers of one address do) and follows `sources`; with an address
+   * that cannot be bound, none (logged, as Core's).
    */
   static start(
     notifiers: readonly ZmqNotifier[],
@@ -138,16 +143,19 @@ export class ZmqNotifications implements AsyncDisposable {
     workingDirectory: string,
   ): ZmqNotifications {
     const sockets = new Map<string, ZmtpPublisher>();
+    const socketOf: ZmtpPublisher[] = [];
     try {
       for (const notifier of notifiers) {
-        if (sockets.has(notifier.address)) continue;
-        sockets.set(
-          notifier.address,
-          ZmtpPublisher.bind(zmqEndpoint(notifier.address, workingDirectory), {
-            hwm: notifier.hwm,
-            log: sources.log,
-          }),
-        );
+        const endpoint = zmqEndpoint(notifier.address, workingDirectory);
+        const key = zmqEndpointKey(endpoint);
+        let socket = sockets.get(key);
+        if (socket === undefined) {
+          socket = ZmtpPublisher.bind(endpoint, { hwm: notifier.hwm, log: sources.log });
+          sockets.set(key, socket);
+        } else {
+          sources.log(`Reusing socket for address ${notifier.address}`);
+        }
+        socketOf.push(socket);
       }
     } catch (error) {
       sources.warn(
@@ -158,9 +166,7 @@ export class ZmqNotifications implements AsyncDisposable {
       for (const socket of sockets.values()) void socket[Symbol.asyncDispose]();
       return new ZmqNotifications([], [], sources);
     }
-    const publishers = notifiers.map((notifier) =>
-      new Publisher(notifier, sockets.get(notifier.address)!)
-    );
+    const publishers = notifiers.map((notifier, i) => new Publisher(notifier, socketOf[i]));
     for (const { notifier } of publishers) {
       sources.log(`Notifier ${notifier.type} ready (address = ${notifier.address})`);
     }

@@ -110,3 +110,25 @@ export function zmqEndpoint(address: string, cwd: string): ZmqEndpoint {
     port,
   };
 }
+
+/**
+ * What tells two endpoints apart: the absolute path of a UNIX socket
+ * (`..` and `.` resolved, as {@linkcode zmqEndpoint} gives it), or a TCP
+ * host and port. Two addresses of one key are one socket: Core's
+ * notifiers on one address share a socket, and a second bind of the same
+ * path would take the file from the first (libzmq unlinks it), of the
+ * same TCP port fail.
+ *
+ * @example
+ * ```ts
+ * import { zmqEndpoint, zmqEndpointKey } from "./options.ts";
+ * const a = zmqEndpointKey(zmqEndpoint("ipc:///run/x/pub.sock", "/"));
+ * const b = zmqEndpointKey(zmqEndpoint("ipc://x/../x/pub.sock", "/run"));
+ * if (a !== b) throw new Error("one socket");
+ * ```
+ */
+export function zmqEndpointKey(endpoint: ZmqEndpoint): string {
+  return "path" in endpoint
+    ? `ipc://${endpoint.path}`
+    : `tcp://[${endpoint.hostname}]:${endpoint.port}`;
+}

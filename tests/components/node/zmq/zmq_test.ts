@@ -6,15 +6,22 @@
  * shared socket; its transactions' `hashtx`, `rawtx`; `sequence` `C`), a
  * transaction the mempool takes (`A` with its mempool sequence), one a
  * replacement removes (`R`), a reorganisation (`D`, the mempool's `A`,
- * then the new blocks), and `getzmqnotifications`; `ipc://` sockets; a
- * subscriber getting in past peers that never finish the handshake.
+ * then the new blocks), and `getzmqnotifications`; `ipc://` sockets, one
+ * socket for the spellings of one path; a subscriber getting in past peers
+ * that never finish the handshake.
  * Skipped, saying so, without python3-zmq.
  *
  * @module
  */
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { hex } from "@scure/base";
-import { encodeTx, scriptToAddress } from "../../../../components/node/chain/mod.ts";
+import {
+  encodeBlock,
+  encodeTx,
+  generateBlock,
+  hashToHex,
+  scriptToAddress,
+} from "../../../../components/node/chain/mod.ts";
 import { assert, assertEquals, assertThrows } from "../../../assert.ts";
 import { tempDir, tempSocket, waitFor } from "../../../helpers.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
@@ -520,4 +527,96 @@ Deno.test("zmq: a relative ipc:// path is bound against the working directory th
     (await Deno.connect({ transport: "unix", path: socket })).close();
     assertThrows(() => Deno.lstatSync(join(Deno.cwd(), "pub.sock")), Deno.errors.NotFound);
   }
+});
+
+Deno.test({
+  name:
+    "zmq: two spellings of one ipc:// path are one socket: a libzmq subscriber of either hears both notifiers",
+  ignore: !hasPyzmq(),
+}, async () => {
+  using socket = tempSocket("zmq");
+  const dir = dirname(socket.path);
+  const plain = `ipc://${socket.path}`;
+  const roundabout = `ipc://${dir}/../${basename(dir)}/./zmq.sock`;
+  await using node = await startRealNode({
+    args: [`-zmqpubhashblock=${plain}`, `-zmqpubsequence=${roundabout}`, "-debug=zmq"],
+  });
+  // Each notifier as given, as Core's getzmqnotifications shows them.
+  assertEquals(await node.call("getzmqnotifications"), [
+    { type: "pubhashblock", address: plain, hwm: 1000 },
+    { type: "pubsequence", address: roundabout, hwm: 1000 },
+  ]);
+  const log = Deno.readTextFileSync(`${node.datadir}/regtest/debug.log`);
+  assert(log.includes(`Reusing socket for address ${roundabout}`), log);
+  // Two subscribers, one per spelling: both reach the one socket, and hear both notifiers.
+  await using subscriber = new Subscriber([plain, roundabout]);
+  const mined = await mineUntilSubscribed(node, subscriber);
+  await waitFor(
+    () =>
+      [plain, roundabout].every((address) =>
+        subscriber.received.some((m) =>
+          m.address === address && m.topic === "hashblock" && m.body === mined.at(-1)
+        )
+      ),
+    20_000,
+    "the last block's hashblock on both",
+  );
+  subscriber.received.length = 0;
+  const [hash] = await node.call("generatetoaddress", [1, ADDRESS]);
+  await waitFor(() => subscriber.received.length >= 4, 20_000, "the block's messages");
+  for (const address of [plain, roundabout]) {
+    assertEquals(subscriber.take(address).map((m) => [m.topic, m.body, m.count]), [
+      ["sequence", sequenceBody(hash, "C"), mined.length],
+      ["hashblock", hash, mined.length],
+    ]);
+  }
+});
+
+Deno.test({
+  name:
+    "zmq: a relative ipc:// path and the absolute one it names share one socket, which serves both notifiers",
+  ignore: !hasPyzmq(),
+}, async () => {
+  using dir = tempDir("zmq_cwd_");
+  using chain = openTempChain();
+  using mempool = new Mempool(chain);
+  const logged: string[] = [];
+  const warned: string[] = [];
+  const sources = {
+    chain,
+    mempool,
+    isInitialBlockDownload: () => false,
+    log: (line: string) => void logged.push(line),
+    warn: (line: string) => void warned.push(line),
+  };
+  const absolute = `ipc://${join(dir.path, "pub.sock")}`;
+  const notifiers = [
+    { type: "pubhashblock" as const, address: "ipc://pub.sock", hwm: 1000 },
+    { type: "pubrawblock" as const, address: absolute, hwm: 1000 },
+  ];
+  await using zmq = ZmqNotifications.start(notifiers, sources, dir.path);
+  assertEquals([zmq.active.length, warned], [2, []]);
+  assert(logged.includes(`Reusing socket for address ${absolute}`), logged.join("\n"));
+  await using subscriber = new Subscriber([absolute]);
+  await subscriber.ready();
+  // Its subscription arrives a moment after it connects: mine until a block's messages come.
+  const payoutScript = key.wpkh;
+  await waitFor(
+    async () => {
+      generateBlock(chain, { payoutScript });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return subscriber.received.some((m) => m.topic === "rawblock");
+    },
+    30_000,
+    "a block's messages",
+  );
+  subscriber.received.length = 0;
+  const block = generateBlock(chain, { payoutScript });
+  await waitFor(() => subscriber.received.length >= 2, 20_000, "the block's two messages");
+  const messages = subscriber.take(absolute);
+  assertEquals(messages.map((m) => m.topic), ["hashblock", "rawblock"]);
+  assertEquals(messages[0].body, hashToHex(chain.tip.hash));
+  assertEquals(messages[1].body, hex.encode(encodeBlock(block)));
+  // Each notifier counts its own messages.
+  assertEquals(messages[0].count, messages[1].count);
 });
