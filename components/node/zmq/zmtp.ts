@@ -10,12 +10,22 @@
  *
  * As libzmq's PUB, a subscriber that does not keep up loses messages
  * rather than slowing the publisher: past its high-water mark (`hwm`
- * messages queued) new ones are dropped for it. Unlike libzmq, a hostile
- * peer is bounded everywhere: the queued bytes per subscriber, the
- * subscribers per socket, the handshakes in progress (apart from them: the
- * oldest unfinished one gives way to a new connection), the subscriptions
- * per subscriber, the size of what a subscriber may send, and the time it
- * has to finish the handshake.
+ * messages queued) new ones are dropped for it, and a subscriber that
+ * never subscribes is kept and sent nothing. Unlike libzmq, a hostile
+ * peer is bounded everywhere: the queued bytes per subscriber and per
+ * publisher, the subscribers per socket, the handshakes in progress (apart
+ * from them: the oldest unfinished one gives way to a new connection), the
+ * subscriptions per subscriber, the size of what a subscriber may send,
+ * and the time it has to finish the handshake (libzmq's is 30 s). So that
+ * peers that never read cannot crowd out one that does:
+ *
+ * - when the publisher's bytes would pass their bound, the subscriber
+ *   holding the most (if more than the one being sent to) drops its
+ *   newest messages, and is closed if all it holds is a message it stopped
+ *   reading in the middle of;
+ * - when every subscriber place is taken, a new subscriber that completes
+ *   its handshake takes the place of the one that lost the most messages,
+ *   if any lost one (with none, new connections are refused).
  *
  * @example
  * ```ts
@@ -41,9 +51,16 @@ export interface ZmtpOptions {
   readonly hwm: number;
   /** Bytes queued per subscriber before new messages are dropped for it (64 MiB). */
   readonly maxQueuedBytes?: number;
-  /** Bytes queued for all subscribers together before new messages are dropped (256 MiB). */
+  /**
+   * Bytes queued for all subscribers together (256 MiB): past it, those
+   * that hold the most give way (see above).
+   */
   readonly maxPublisherBytes?: number;
-  /** Subscribers past the handshake at once; later connections are closed at once (256). */
+  /**
+   * Subscribers past the handshake at once; past it, a new one takes the
+   * place of the one that lost the most messages, or, when none lost any,
+   * is closed at once (256).
+   */
   readonly maxSubscribers?: number;
   /**
    * Handshakes in progress at once, apart from the subscribers: a connection
@@ -192,8 +209,13 @@ class Subscriber {
   #prefixBytes = 0;
   /** What {@linkcode Subscriber.wants} answered per topic, until the prefixes change. */
   readonly #wanted = new Map<string, boolean>();
-  #queue: Uint8Array[][] = [];
+  #queue: { frames: Uint8Array[]; bytes: number }[] = [];
+  /** Bytes of the queued messages, the one being written included (until written). */
   #queuedBytes = 0;
+  /** Bytes of the queued messages not yet begun (those that may still be dropped). */
+  #waitingBytes = 0;
+  /** Messages it has lost: dropped at its marks, or taken back for others. */
+  #lost = 0;
   /** A PONG to write between two messages (at most one waits). */
   #pong: Uint8Array | null = null;
   #writing = false;
@@ -210,6 +232,21 @@ class Subscriber {
   /** Messages waiting to be written. */
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /** Bytes queued, the message being written included. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** Bytes of the messages not yet begun: what {@linkcode Subscriber.dropNewest} can take back. */
+  get waitingBytes(): number {
+    return this.#waitingBytes;
+  }
+
+  /** Messages it has lost so far. */
+  get lost(): number {
+    return this.#lost;
   }
 
   /** Distinct prefixes subscribed. */
@@ -229,21 +266,38 @@ class Subscriber {
   }
 
   /**
-   * Queues `frames` (already encoded), unless a mark is reached (its
-   * messages, its bytes, or the publisher's bytes): then they are dropped.
+   * Whether a message of `bytes` stays within its own marks (its
+   * messages, as libzmq's `ZMQ_SNDHWM`, and its bytes). A mark of 0 is
+   * libzmq's "no limit": the bound on bytes still holds.
    */
-  send(frames: Uint8Array[], bytes: number): void {
+  admits(bytes: number): boolean {
+    return !this.#closed && (this.#hwm === 0 || this.#queue.length < this.#hwm) &&
+      this.#queuedBytes + bytes <= this.#maxQueuedBytes;
+  }
+
+  /** Queues `frames` (already encoded, `bytes` long) and writes them in turn. */
+  enqueue(frames: Uint8Array[], bytes: number): void {
     if (this.#closed) return;
-    // A mark of 0 is libzmq's "no limit": the bounds on bytes still hold.
-    if (
-      (this.#hwm > 0 && this.#queue.length >= this.#hwm) ||
-      this.#queuedBytes + bytes > this.#maxQueuedBytes ||
-      this.#budget.used + bytes > this.#budget.limit
-    ) return;
-    this.#queue.push(frames);
+    this.#queue.push({ frames, bytes });
     this.#queuedBytes += bytes;
+    this.#waitingBytes += bytes;
     this.#budget.used += bytes;
     this.#drain();
+  }
+
+  /** Counts a message it did not get. */
+  lose(): void {
+    this.#lost++;
+  }
+
+  /** Drops its newest message not yet begun (a message lost, as past its mark). */
+  dropNewest(): void {
+    const dropped = this.#queue.pop();
+    if (dropped === undefined) return;
+    this.#queuedBytes -= dropped.bytes;
+    this.#waitingBytes -= dropped.bytes;
+    this.#budget.used -= dropped.bytes;
+    this.#lost++;
   }
 
   /** Answers a PING, between two messages (one PONG waits at most: a later replaces it). */
@@ -261,12 +315,15 @@ class Subscriber {
         const pong = this.#pong;
         this.#pong = null;
         if (pong !== null) await this.write(pong);
-        const frames = this.#queue.shift();
-        if (frames === undefined) {
+        const message = this.#queue.shift();
+        if (message === undefined) {
           if (this.#pong === null) break;
           continue;
         }
-        for (const part of frames) {
+        this.#waitingBytes -= message.bytes;
+        for (const part of message.frames) {
+          // Closed meanwhile: close() took back what was left.
+          if (this.#closed) return;
           this.#queuedBytes -= part.length;
           this.#budget.used -= part.length;
           await this.write(part);
@@ -315,14 +372,16 @@ class Subscriber {
     }
   }
 
+  /** Closes the connection and lets go of what it had queued; it no longer counts as ready. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const frames of this.#queue) {
-      for (const part of frames) this.#budget.used -= part.length;
-    }
+    this.ready = false;
+    // What is still counted: the messages waiting and what is left of the one being written.
+    this.#budget.used -= this.#queuedBytes;
     this.#queue = [];
     this.#queuedBytes = 0;
+    this.#waitingBytes = 0;
     try {
       this.#conn.close();
     } catch { /* closed already */ }
@@ -410,9 +469,18 @@ export class ZmtpPublisher implements AsyncDisposable {
     return count;
   }
 
+  /** Bytes queued, over all subscribers (at most `maxPublisherBytes`). */
+  get queuedBytes(): number {
+    return this.#budget.used;
+  }
+
   /**
    * Sends the multipart message `parts` to every subscriber past the
    * handshake whose prefixes match its first part (as libzmq, by bytes).
+   * A subscriber at its marks loses it (as libzmq's PUB past `ZMQ_SNDHWM`);
+   * when the publisher's bytes would pass their bound, the subscribers
+   * that have the most waiting give back their newest messages first, so
+   * peers that never read cannot take the budget from one that keeps up.
    */
   publish(parts: readonly Uint8Array[]): void {
     const topic = String.fromCharCode(...parts[0]);
@@ -424,8 +492,50 @@ export class ZmtpPublisher implements AsyncDisposable {
         frames = parts.map((part, i) => frame(part, i < parts.length - 1));
         bytes = frames.reduce((sum, f) => sum + f.length, 0);
       }
-      subscriber.send(frames, bytes);
+      if (subscriber.admits(bytes) && this.#makeRoom(subscriber, bytes)) {
+        subscriber.enqueue(frames, bytes);
+      } else {
+        subscriber.lose();
+      }
     }
+  }
+
+  /**
+   * Brings the publisher's queued bytes to where `bytes` more for `to` fit,
+   * taking from the subscriber that holds the most, as long as it holds
+   * more than `to`: its newest message not yet begun is dropped, or, when
+   * all it holds is the message being written (it stopped reading in the
+   * middle of it), it is closed. False (nothing fits) when `to` holds the
+   * most.
+   */
+  #makeRoom(to: Subscriber, bytes: number): boolean {
+    const budget = this.#budget;
+    if (bytes > budget.limit) return false;
+    while (budget.used + bytes > budget.limit) {
+      let largest = to;
+      for (const subscriber of this.#subscribers) {
+        if (subscriber.queuedBytes > largest.queuedBytes) largest = subscriber;
+      }
+      if (largest.queuedBytes <= to.queuedBytes) return false;
+      if (largest.waitingBytes > 0) {
+        largest.dropNewest();
+      } else {
+        this.#log(
+          `closing a subscriber that stopped reading: ${largest.queuedBytes} bytes of a message unsent`,
+        );
+        largest.close();
+      }
+    }
+    return true;
+  }
+
+  /** The subscriber past the handshake that lost the most messages, if any lost one. */
+  #mostLossy(): Subscriber | null {
+    let lossy: Subscriber | null = null;
+    for (const subscriber of this.#subscribers) {
+      if (subscriber.ready && subscriber.lost > (lossy?.lost ?? 0)) lossy = subscriber;
+    }
+    return lossy;
   }
 
   async #accept(): Promise<void> {
@@ -443,7 +553,9 @@ export class ZmtpPublisher implements AsyncDisposable {
         continue;
       }
       const { hwm, maxQueuedBytes, maxSubscribers, maxHandshakes } = this.#options;
-      if (this.subscribers >= maxSubscribers) {
+      // Full: a subscriber that has been losing messages may give way (once this one is
+      // through its handshake); with none, the connection is refused at once.
+      if (this.subscribers >= maxSubscribers && this.#mostLossy() === null) {
         this.#log(`refusing a subscriber: ${maxSubscribers} are connected`);
         conn.close();
         continue;
@@ -491,9 +603,17 @@ export class ZmtpPublisher implements AsyncDisposable {
         clearTimeout(late);
         this.#handshaking.delete(subscriber);
       }
-      // Others may have finished theirs meanwhile: the bound holds for those past it.
+      // Others may have finished theirs meanwhile: the bound holds for those past it. The one
+      // that lost the most messages (one that does not read, most likely) gives way, if any.
       if (this.subscribers >= this.#options.maxSubscribers) {
-        throw new Error(`${this.#options.maxSubscribers} subscribers are connected`);
+        const lossy = this.#mostLossy();
+        if (lossy === null) {
+          throw new Error(`${this.#options.maxSubscribers} subscribers are connected`);
+        }
+        this.#log(
+          `closing a subscriber that lost ${lossy.lost} messages: ${this.#options.maxSubscribers} are connected`,
+        );
+        lossy.close();
       }
       subscriber.ready = true;
       // Whether the next data frame begins a message (libzmq reads a subscription from it).

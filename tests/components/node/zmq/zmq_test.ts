@@ -8,7 +8,8 @@
  * replacement removes (`R`), a reorganisation (`D`, the mempool's `A`,
  * then the new blocks), and `getzmqnotifications`; `ipc://` sockets, one
  * socket for the spellings of one path; a subscriber getting in past peers
- * that never finish the handshake.
+ * that never finish the handshake, and getting every message, then a place,
+ * past peers that never read.
  * Skipped, saying so, without python3-zmq.
  *
  * @module
@@ -27,6 +28,7 @@ import { tempDir, tempSocket, waitFor } from "../../../helpers.ts";
 import { signTx, TestKey } from "../chain/chain_helpers.ts";
 import { freePort } from "../node_process.ts";
 import { ZmtpPublisher } from "../../../../components/node/zmq/zmtp.ts";
+import { subscribed } from "./zmtp_peer.ts";
 import { ZmqNotifications } from "../../../../components/node/zmq/notifications.ts";
 import { Mempool } from "../../../../components/node/mempool/mod.ts";
 import { openTempChain } from "../chain/chain_helpers.ts";
@@ -87,6 +89,26 @@ class Subscriber implements AsyncDisposable {
 
   async ready(): Promise<void> {
     await waitFor(() => this.#ready, 20_000, "the subscriber to connect");
+  }
+
+  /**
+   * Calls `send` every 100 ms until `arrived` holds of the messages
+   * gathered: libzmq sends its subscription a moment after it connects.
+   */
+  async hear(
+    send: () => void,
+    what: string,
+    arrived: (m: Received) => boolean = () => true,
+  ): Promise<void> {
+    await waitFor(
+      async () => {
+        send();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return this.received.some(arrived);
+      },
+      30_000,
+      what,
+    );
   }
 
   /** The messages from `address`, taken out of those gathered. */
@@ -473,13 +495,8 @@ Deno.test({
     await subscriber.ready();
     const topic = new TextEncoder().encode("hashblock");
     // Its subscription arrives a moment after its handshake: publish until it has one.
-    await waitFor(
-      async () => {
-        publisher.publish([topic, Uint8Array.of(1, 2, 3), Uint8Array.of(0, 0, 0, 0)]);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        return subscriber.received.length > 0;
-      },
-      30_000,
+    await subscriber.hear(
+      () => publisher.publish([topic, Uint8Array.of(1, 2, 3), Uint8Array.of(0, 0, 0, 0)]),
       "a message past the idle peers",
     );
     assertEquals(subscriber.received[0].topic, "hashblock");
@@ -601,14 +618,10 @@ Deno.test({
   await subscriber.ready();
   // Its subscription arrives a moment after it connects: mine until a block's messages come.
   const payoutScript = key.wpkh;
-  await waitFor(
-    async () => {
-      generateBlock(chain, { payoutScript });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      return subscriber.received.some((m) => m.topic === "rawblock");
-    },
-    30_000,
+  await subscriber.hear(
+    () => generateBlock(chain, { payoutScript }),
     "a block's messages",
+    (m) => m.topic === "rawblock",
   );
   subscriber.received.length = 0;
   const block = generateBlock(chain, { payoutScript });
@@ -619,4 +632,72 @@ Deno.test({
   assertEquals(messages[1].body, hex.encode(encodeBlock(block)));
   // Each notifier counts its own messages.
   assertEquals(messages[0].count, messages[1].count);
+});
+
+Deno.test({
+  name:
+    "zmq: subscribers that never read hold no more than the publisher's bound, starve no libzmq subscriber, and give way to a new one",
+  ignore: !hasPyzmq(),
+}, async () => {
+  const logged: string[] = [];
+  const budget = 1024 * 1024;
+  await using publisher = ZmtpPublisher.bind({ hostname: "127.0.0.1", port: 0 }, {
+    hwm: 1000,
+    maxPublisherBytes: budget,
+    maxSubscribers: 5,
+    log: (line) => logged.push(line),
+  });
+  const { port } = publisher;
+  const address = `tcp://127.0.0.1:${port}`;
+  // Four peers through the handshake, subscribed to everything, that never read.
+  const stalled: Deno.Conn[] = [];
+  for (let i = 0; i < 4; i++) stalled.push(await subscribed(port));
+  try {
+    await using reader = new Subscriber([address]);
+    await reader.ready();
+    await waitFor(
+      () => publisher.subscribers === 5 && publisher.subscriptions === 5,
+      20_000,
+      "five subscribers, each subscribed",
+    );
+    // 400 messages of 64 KiB (26 MB): far past what the stalled peers' socket buffers take
+    // and the publisher's 1 MiB, each published once the reader has the one before.
+    const topic = new TextEncoder().encode("rawblock");
+    const body = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 400; i++) {
+      new DataView(body.buffer).setUint32(0, i);
+      publisher.publish([topic, body, Uint8Array.of(i & 0xff, i >> 8, 0, 0)]);
+      assert(publisher.queuedBytes <= budget, `${publisher.queuedBytes} bytes queued`);
+      await waitFor(() => reader.received.length > 0, 20_000, `message ${i}`);
+      const message = reader.received.shift()!;
+      assertEquals([message.topic, message.count, message.body.slice(0, 8)], [
+        "rawblock",
+        i,
+        i.toString(16).padStart(8, "0"),
+      ]);
+    }
+    // The places are all taken; a new subscriber takes that of a peer that lost messages.
+    await using late = new Subscriber([address]);
+    await late.ready();
+    const small = Uint8Array.of(1, 2, 3);
+    await late.hear(
+      () => publisher.publish([topic, small, Uint8Array.of(0, 0, 0, 0)]),
+      "a message to the late subscriber",
+    );
+    assertEquals(late.received[0].body, "010203");
+    assertEquals(publisher.subscribers, 5);
+    assert(
+      logged.some((line) => /closing a subscriber that lost \d+ messages/.test(line)),
+      logged.join("\n"),
+    );
+    // The reader lost nothing meanwhile.
+    await waitFor(
+      () => reader.received.length > 0 && reader.received.every((m) => m.body === "010203"),
+      20_000,
+      "the reader's small messages",
+    );
+    assert(publisher.queuedBytes <= budget, `${publisher.queuedBytes} bytes queued`);
+  } finally {
+    for (const conn of stalled) conn.close();
+  }
 });

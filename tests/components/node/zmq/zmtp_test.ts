@@ -4,72 +4,19 @@
  * subscribe, an oversized frame, silence during the handshake, one
  * connection too many, handshakes left unfinished (the oldest gives way),
  * a subscriber that never reads (its queue stays within its high-water
- * mark while others get every message), and a file in the way of a UNIX
- * socket. Libzmq's own subscribers are in `zmq_test.ts`.
+ * mark while others get every message; stuck in the middle of a message,
+ * it is closed when the publisher's bytes are needed for a reader), and a
+ * file in the way of a UNIX socket. Libzmq's own subscribers are in
+ * `zmq_test.ts`.
  *
  * @module
  */
 import { ZmtpPublisher } from "../../../../components/node/zmq/zmtp.ts";
 import { assert, assertEquals, assertThrows } from "../../../assert.ts";
 import { tempSocket, waitFor } from "../../../helpers.ts";
+import { countReads, frame, greeting, readAll, ready, subscribed } from "./zmtp_peer.ts";
 
 const encoder = new TextEncoder();
-
-/** Our side of RFC 23's greeting: version 3.0, NULL. */
-function greeting(): Uint8Array {
-  const bytes = new Uint8Array(64);
-  bytes[0] = 0xff;
-  bytes[9] = 0x7f;
-  bytes[10] = 3;
-  bytes.set(encoder.encode("NULL"), 12);
-  return bytes;
-}
-
-/** A short frame. */
-function frame(flags: number, body: Uint8Array): Uint8Array {
-  return Uint8Array.of(flags, body.length, ...body);
-}
-
-/** `READY` with `Socket-Type: type`. */
-function ready(type: string): Uint8Array {
-  const name = encoder.encode("Socket-Type");
-  const value = encoder.encode(type);
-  return frame(
-    4,
-    Uint8Array.of(
-      5,
-      ...encoder.encode("READY"),
-      name.length,
-      ...name,
-      0,
-      0,
-      0,
-      value.length,
-      ...value,
-    ),
-  );
-}
-
-/** Reads until the peer closes; resolves with the bytes read. */
-async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  const chunk = new Uint8Array(65536);
-  for (;;) {
-    const n = await conn.read(chunk).catch(() => null);
-    if (n === null) break;
-    parts.push(chunk.slice(0, n));
-  }
-  return Uint8Array.from(parts.flatMap((p) => [...p]));
-}
-
-/** A raw client through the handshake as `type`, subscribed to everything. */
-async function subscribed(port: number, type = "SUB"): Promise<Deno.Conn> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  await conn.write(greeting());
-  await conn.write(ready(type));
-  await conn.write(frame(0, Uint8Array.of(1))); // ZMTP 3.0: subscribe to ""
-  return conn;
-}
 
 Deno.test("zmtp: a peer that is not ZMTP, a PUSH socket, an oversized frame and a silent peer are dropped, each logged", async () => {
   const logged: string[] = [];
@@ -130,29 +77,21 @@ Deno.test("zmtp: one connection past the bound is closed at once; a subscriber t
   // The reader reads everything; the stalled one reads nothing (its socket buffers fill).
   const topic = encoder.encode("rawblock");
   const payload = new Uint8Array(128 * 1024);
-  let received = 0;
-  const reading = (async () => {
-    const chunk = new Uint8Array(1 << 20);
-    for (;;) {
-      const n = await reader.read(chunk).catch(() => null);
-      if (n === null) return;
-      received += n;
-    }
-  })();
+  const reading = countReads(reader);
   // The publisher's greeting (64 bytes) and READY (27) first.
-  await waitFor(() => received === 91, 5_000, "the handshake");
+  await waitFor(() => reading.received === 91, 5_000, "the handshake");
   const perMessage = (2 + topic.length) + (9 + payload.length) + (2 + 4);
   for (let i = 1; i <= 200; i++) {
     publisher.publish([topic, payload, Uint8Array.of(i, 0, 0, 0)]);
     assert(publisher.queued <= 3 + 1, `${publisher.queued} queued`);
     // Paced by the reader, which so never reaches its mark: it gets every message whole.
-    await waitFor(() => received === 91 + i * perMessage, 10_000, `message ${i}`);
+    await waitFor(() => reading.received === 91 + i * perMessage, 10_000, `message ${i}`);
   }
   // The stalled one holds its mark, no more: 25.6 MB were published past it, more than its socket buffers hold.
   assertEquals(publisher.queued, 3);
   stalled.close();
   reader.close();
-  await reading;
+  await reading.done;
 });
 
 /** The complete frames of a ZMTP stream after the greeting: their flags and bodies. */
@@ -266,4 +205,38 @@ Deno.test("zmtp: unfinished handshakes are bounded apart from subscribers: a new
   const refused = await Deno.connect({ hostname: "127.0.0.1", port });
   assertEquals((await readAll(refused)).length, 0);
   for (const conn of [first, second, third, reader, refused]) conn.close();
+});
+
+Deno.test("zmtp: a subscriber that stops reading in the middle of a message is closed when the publisher's bytes are needed for one that reads", async () => {
+  const logged: string[] = [];
+  const payload = new Uint8Array(200 * 1024);
+  const topic = encoder.encode("rawblock");
+  const perMessage = (2 + topic.length) + (9 + payload.length) + (2 + 4);
+  // Room for one message in all: a message stuck half-written leaves none for the reader.
+  await using publisher = ZmtpPublisher.bind({ hostname: "127.0.0.1", port: 0 }, {
+    hwm: 1000,
+    maxPublisherBytes: perMessage,
+    log: (line) => logged.push(line),
+  });
+  const { port } = publisher;
+  const stalled = await subscribed(port);
+  const reader = await subscribed(port);
+  await waitFor(() => publisher.subscriptions === 2, 5_000, "two subscriptions");
+  const reading = countReads(reader);
+  await waitFor(() => reading.received === 91, 5_000, "the handshake");
+  // 200 messages (40 MB), each once the reader has the one before: the stalled peer's socket
+  // buffers fill, a message of its stays half-written, and it must go for the reader's next.
+  for (let i = 1; i <= 200; i++) {
+    publisher.publish([topic, payload, Uint8Array.of(i, 0, 0, 0)]);
+    assert(publisher.queuedBytes <= perMessage, `${publisher.queuedBytes} bytes queued`);
+    await waitFor(() => reading.received === 91 + i * perMessage, 10_000, `message ${i}`);
+  }
+  assert(
+    logged.some((line) => line.includes("closing a subscriber that stopped reading")),
+    logged.join("\n"),
+  );
+  await waitFor(() => publisher.subscribers === 1, 5_000, "the stalled peer gone");
+  stalled.close();
+  reader.close();
+  await reading.done;
 });
