@@ -24,8 +24,11 @@
  *   newest messages, and is closed if all it holds is a message it stopped
  *   reading in the middle of;
  * - when every subscriber place is taken, a new subscriber that completes
- *   its handshake takes the place of the one that lost the most messages,
- *   if any lost one (with none, new connections are refused).
+ *   its handshake takes the place of the oldest one subscribed to nothing
+ *   (libzmq keeps those, sending them nothing, but has no bound for them
+ *   to fill), or else of the one that lost the most messages, if any lost
+ *   one; with neither, new connections are refused. A peer that
+ *   subscribes to a topic never sent and never reads keeps its place.
  *
  * @example
  * ```ts
@@ -58,8 +61,8 @@ export interface ZmtpOptions {
   readonly maxPublisherBytes?: number;
   /**
    * Subscribers past the handshake at once; past it, a new one takes the
-   * place of the one that lost the most messages, or, when none lost any,
-   * is closed at once (256).
+   * place of the oldest one subscribed to nothing or else of the one that
+   * lost the most messages, or, with neither, is closed at once (256).
    */
   readonly maxSubscribers?: number;
   /**
@@ -479,8 +482,8 @@ export class ZmtpPublisher implements AsyncDisposable {
    * handshake whose prefixes match its first part (as libzmq, by bytes).
    * A subscriber at its marks loses it (as libzmq's PUB past `ZMQ_SNDHWM`);
    * when the publisher's bytes would pass their bound, the subscribers
-   * that have the most waiting give back their newest messages first, so
-   * peers that never read cannot take the budget from one that keeps up.
+   * that hold the most give back their newest messages first, so peers
+   * that never read cannot take the budget from one that keeps up.
    */
   publish(parts: readonly Uint8Array[]): void {
     const topic = String.fromCharCode(...parts[0]);
@@ -529,13 +532,24 @@ export class ZmtpPublisher implements AsyncDisposable {
     return true;
   }
 
-  /** The subscriber past the handshake that lost the most messages, if any lost one. */
-  #mostLossy(): Subscriber | null {
+  /**
+   * The subscriber past the handshake that gives way to a new one when
+   * every place is taken: the oldest one subscribed to nothing (it is sent
+   * nothing, so it loses nothing), else the one that lost the most
+   * messages, if any lost one (most likely it does not read), else none.
+   */
+  #givingWay(): { subscriber: Subscriber; why: string } | null {
     let lossy: Subscriber | null = null;
+    let idle: Subscriber | null = null;
+    // The set keeps the order of connection: the first idle one is the oldest.
     for (const subscriber of this.#subscribers) {
-      if (subscriber.ready && subscriber.lost > (lossy?.lost ?? 0)) lossy = subscriber;
+      if (!subscriber.ready) continue;
+      if (subscriber.lost > (lossy?.lost ?? 0)) lossy = subscriber;
+      if (idle === null && subscriber.prefixCount === 0) idle = subscriber;
     }
-    return lossy;
+    if (idle !== null) return { subscriber: idle, why: "is subscribed to nothing" };
+    if (lossy !== null) return { subscriber: lossy, why: `lost ${lossy.lost} messages` };
+    return null;
   }
 
   async #accept(): Promise<void> {
@@ -553,9 +567,9 @@ export class ZmtpPublisher implements AsyncDisposable {
         continue;
       }
       const { hwm, maxQueuedBytes, maxSubscribers, maxHandshakes } = this.#options;
-      // Full: a subscriber that has been losing messages may give way (once this one is
-      // through its handshake); with none, the connection is refused at once.
-      if (this.subscribers >= maxSubscribers && this.#mostLossy() === null) {
+      // Full: a subscriber may give way (once this one is through its handshake); with none
+      // that would, the connection is refused at once.
+      if (this.subscribers >= maxSubscribers && this.#givingWay() === null) {
         this.#log(`refusing a subscriber: ${maxSubscribers} are connected`);
         conn.close();
         continue;
@@ -603,17 +617,17 @@ export class ZmtpPublisher implements AsyncDisposable {
         clearTimeout(late);
         this.#handshaking.delete(subscriber);
       }
-      // Others may have finished theirs meanwhile: the bound holds for those past it. The one
-      // that lost the most messages (one that does not read, most likely) gives way, if any.
+      // Others may have finished theirs meanwhile: the bound holds for those past it. One
+      // that does not read or asked for nothing gives way, if any.
       if (this.subscribers >= this.#options.maxSubscribers) {
-        const lossy = this.#mostLossy();
-        if (lossy === null) {
+        const giving = this.#givingWay();
+        if (giving === null) {
           throw new Error(`${this.#options.maxSubscribers} subscribers are connected`);
         }
         this.#log(
-          `closing a subscriber that lost ${lossy.lost} messages: ${this.#options.maxSubscribers} are connected`,
+          `closing a subscriber that ${giving.why}: ${this.#options.maxSubscribers} are connected`,
         );
-        lossy.close();
+        giving.subscriber.close();
       }
       subscriber.ready = true;
       // Whether the next data frame begins a message (libzmq reads a subscription from it).

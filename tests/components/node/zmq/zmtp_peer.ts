@@ -80,11 +80,17 @@ export function countReads(conn: Deno.Conn): ReadCount {
   };
 }
 
-/** A raw client through the handshake as `type`, subscribed to everything. */
-export async function subscribed(port: number, type = "SUB"): Promise<Deno.Conn> {
+/** A raw client through the handshake as `type`, subscribed to nothing. */
+export async function handshaken(port: number, type = "SUB"): Promise<Deno.Conn> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   await conn.write(greeting());
   await conn.write(ready(type));
+  return conn;
+}
+
+/** A raw client through the handshake as `type`, subscribed to everything. */
+export async function subscribed(port: number, type = "SUB"): Promise<Deno.Conn> {
+  const conn = await handshaken(port, type);
   await conn.write(frame(0, Uint8Array.of(1))); // ZMTP 3.0: subscribe to ""
   return conn;
 }

@@ -14,7 +14,15 @@
 import { ZmtpPublisher } from "../../../../components/node/zmq/zmtp.ts";
 import { assert, assertEquals, assertThrows } from "../../../assert.ts";
 import { tempSocket, waitFor } from "../../../helpers.ts";
-import { countReads, frame, greeting, readAll, ready, subscribed } from "./zmtp_peer.ts";
+import {
+  countReads,
+  frame,
+  greeting,
+  handshaken,
+  readAll,
+  ready,
+  subscribed,
+} from "./zmtp_peer.ts";
 
 const encoder = new TextEncoder();
 
@@ -66,14 +74,14 @@ Deno.test("zmtp: one connection past the bound is closed at once; a subscriber t
   const { port } = publisher;
   const stalled = await subscribed(port);
   const reader = await subscribed(port);
-  // The bound counts subscribers past the handshake.
+  // The bound counts subscribers past the handshake; both subscribed to everything (the
+  // subscription is read after the handshake), neither lost a message: none gives way.
   await waitFor(() => publisher.subscribers === 2, 5_000, "two subscribers");
+  await waitFor(() => publisher.subscriptions === 2, 5_000, "two subscriptions");
   const refused = await Deno.connect({ hostname: "127.0.0.1", port });
   assertEquals((await readAll(refused)).length, 0);
   refused.close();
   assert(logged.some((line) => line.includes("2 are connected")), logged.join("\n"));
-  // Both subscribed to everything (the subscription is read after the handshake).
-  await waitFor(() => publisher.subscriptions === 2, 5_000, "two subscriptions");
   // The reader reads everything; the stalled one reads nothing (its socket buffers fill).
   const topic = encoder.encode("rawblock");
   const payload = new Uint8Array(128 * 1024);
@@ -202,6 +210,8 @@ Deno.test("zmtp: unfinished handshakes are bounded apart from subscribers: a new
   const reader = await subscribed(port);
   await waitFor(() => publisher.subscribers === 1, 5_000, "the subscriber");
   assertEquals((await readAll(second)).length, 64 + 27); // its greeting answered: READY too
+  // Subscribed, it does not give way (a peer subscribed to nothing would).
+  await waitFor(() => publisher.subscriptions === 1, 5_000, "its subscription");
   const refused = await Deno.connect({ hostname: "127.0.0.1", port });
   assertEquals((await readAll(refused)).length, 0);
   for (const conn of [first, second, third, reader, refused]) conn.close();
@@ -238,5 +248,85 @@ Deno.test("zmtp: a subscriber that stops reading in the middle of a message is c
   await waitFor(() => publisher.subscribers === 1, 5_000, "the stalled peer gone");
   stalled.close();
   reader.close();
+  await reading.done;
+});
+
+Deno.test("zmtp: with every place taken, a new subscriber takes that of the oldest peer subscribed to nothing", async () => {
+  const logged: string[] = [];
+  await using publisher = ZmtpPublisher.bind({ hostname: "127.0.0.1", port: 0 }, {
+    hwm: 10,
+    maxSubscribers: 2,
+    log: (line) => logged.push(line),
+  });
+  const { port } = publisher;
+  // Two peers through the handshake that never subscribe (libzmq would keep them, sending
+  // nothing), the older one first.
+  const older = await handshaken(port);
+  await waitFor(() => publisher.subscribers === 1, 5_000, "the older peer");
+  const newer = await handshaken(port);
+  await waitFor(() => publisher.subscribers === 2, 5_000, "both peers");
+  const reader = await subscribed(port);
+  // The older one goes (the publisher's greeting and READY, then the end); the reader is in.
+  assertEquals((await readAll(older)).length, 91);
+  await waitFor(() => publisher.subscriptions === 1, 5_000, "the reader's subscription");
+  assertEquals(publisher.subscribers, 2);
+  assert(
+    logged.some((line) => line.includes("closing a subscriber that is subscribed to nothing")),
+    logged.join("\n"),
+  );
+  const reading = countReads(reader);
+  publisher.publish([encoder.encode("hashtx"), Uint8Array.of(7), Uint8Array.of(0, 0, 0, 0)]);
+  const message = (2 + 6) + (2 + 1) + (2 + 4);
+  await waitFor(() => reading.received === 91 + message, 5_000, "the message");
+  // Now the place of the newer one, still subscribed to nothing, goes to the next.
+  const next = await subscribed(port);
+  assertEquals((await readAll(newer)).length, 91);
+  for (const conn of [older, newer, reader, next]) conn.close();
+  await reading.done;
+});
+
+Deno.test("zmtp: with every place taken, a peer subscribed to nothing gives way before one that loses messages, and that one before a reader", async () => {
+  const logged: string[] = [];
+  await using publisher = ZmtpPublisher.bind({ hostname: "127.0.0.1", port: 0 }, {
+    hwm: 1,
+    maxSubscribers: 3,
+    log: (line) => logged.push(line),
+  });
+  const { port } = publisher;
+  const lossy = await subscribed(port);
+  const reader = await subscribed(port);
+  const reading = countReads(reader);
+  await waitFor(() => publisher.subscriptions === 2, 5_000, "two subscriptions");
+  const idle = await handshaken(port);
+  await waitFor(() => publisher.subscribers === 3, 5_000, "three peers");
+  // 200 messages (25 MB), each once the reader has the one before: the peer that never reads
+  // loses messages past its mark of one once its socket buffers are full; the reader none.
+  const topic = encoder.encode("rawblock");
+  const payload = new Uint8Array(128 * 1024);
+  const perMessage = (2 + topic.length) + (9 + payload.length) + (2 + 4);
+  for (let i = 1; i <= 200; i++) {
+    publisher.publish([topic, payload, Uint8Array.of(i, 0, 0, 0)]);
+    await waitFor(() => reading.received === 91 + i * perMessage, 10_000, `message ${i}`);
+  }
+  // The first newcomer takes the idle peer's place, the second the lossy one's.
+  const first = await subscribed(port);
+  assertEquals((await readAll(idle)).length, 91);
+  await waitFor(() => publisher.subscriptions === 3, 5_000, "the first newcomer's subscription");
+  const second = await subscribed(port);
+  await waitFor(
+    () => logged.some((line) => /closing a subscriber that lost \d+ messages/.test(line)),
+    5_000,
+    "the lossy peer closed",
+  );
+  await waitFor(() => publisher.subscriptions === 3, 5_000, "the second newcomer's subscription");
+  assert(
+    logged.some((line) => line.includes("closing a subscriber that is subscribed to nothing")),
+    logged.join("\n"),
+  );
+  assertEquals(publisher.subscribers, 3);
+  // The reader kept its place.
+  publisher.publish([topic, payload, Uint8Array.of(0, 1, 0, 0)]);
+  await waitFor(() => reading.received === 91 + 201 * perMessage, 10_000, "one more message");
+  for (const conn of [lossy, reader, idle, first, second]) conn.close();
   await reading.done;
 });
