@@ -352,15 +352,13 @@ export class MiningImpl implements Mining, Disposable {
     call?: CallOptions,
   ): Promise<BlockRef> {
     const { chain, watch, stopping } = this.#node;
-    const signal = waitSignal(this.#closed.signal, stopping, call);
-    const deadline = performance.now() + waitMs(timeout);
     // Core's MinerImpl: waits until the kernel's last blockTip is not `currentTip`, then
     // answers the active tip.
-    while (!signal.aborted && bytesEqual(watch.tipBlock, currentTip)) {
-      const left = deadline - performance.now();
-      if (left <= 0) break;
-      await watch.nextChange(left, signal);
-    }
+    await watch.changedFrom(
+      currentTip,
+      waitMs(timeout),
+      waitSignal(this.#closed.signal, stopping, call),
+    );
     return stopping.aborted ? NO_TIP : blockRef(chain.tip);
   }
 

@@ -79,6 +79,20 @@ export class TipWatch implements Disposable {
     });
   }
 
+  /**
+   * Core's wait in `waitTipChanged`: settles once the tip told is not
+   * `current` (at once when it already is not), after `ms` milliseconds
+   * (`Infinity`: no time limit), or when `signal` aborts. Never rejects.
+   */
+  async changedFrom(current: Hash, ms: number, signal: AbortSignal): Promise<void> {
+    const deadline = performance.now() + Math.max(ms, 0);
+    while (!signal.aborted && bytesEqual(this.#tipBlock, current)) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      await this.nextChange(left, signal);
+    }
+  }
+
   /** Stops watching the chain and releases every waiter. */
   [Symbol.dispose](): void {
     this.#subscription[Symbol.dispose]();

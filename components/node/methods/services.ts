@@ -28,13 +28,13 @@
 import {
   type BlockEntry,
   type BlockFilterIndex,
-  bytesEqual,
   type ChainState,
   type Hash,
   hashToHex,
   type TxIndex,
 } from "../chain/mod.ts";
 import { initialBlockDownload } from "../ipc/ibd.ts";
+import { TipWatch } from "../ipc/watch.ts";
 import type { ZmqNotifier } from "../zmq/options.ts";
 import { WalletRouter } from "../../rpc/wallet_router.ts";
 import type { MockableClock } from "../../bitcoin/clock.ts";
@@ -190,33 +190,19 @@ export class NodeServices {
   }
 
   /**
-   * Core's `Mining::waitTipChanged`: the tip once it is not `current` (at
-   * once when it already is not), the tip when `timeoutMs` passes (0: no
+   * Core's `Mining::waitTipChanged`, which its RPC waits use: the tip once
+   * the kernel's last `blockTip` is not `current` (at once when it already
+   * is not; {@linkcode TipWatch}), the tip when `timeoutMs` passes (0: no
    * timeout), or undefined when `signal` aborts (shutdown).
    */
-  waitTipChanged(
+  async waitTipChanged(
     current: Hash,
     timeoutMs: number,
     signal: AbortSignal,
   ): Promise<BlockEntry | undefined> {
-    if (signal.aborted) return Promise.resolve(undefined);
-    if (!bytesEqual(this.chain.tip.hash, current)) return Promise.resolve(this.chain.tip);
-    return new Promise((resolve) => {
-      const finish = (tip: BlockEntry | undefined) => {
-        subscription[Symbol.dispose]();
-        clearTimeout(timer);
-        signal.removeEventListener("abort", onAbort);
-        resolve(tip);
-      };
-      const onAbort = () => finish(undefined);
-      const subscription = this.chain.subscribe({
-        tipChanged: (tip) => {
-          if (!bytesEqual(tip.hash, current)) finish(tip);
-        },
-      });
-      const timer = timeoutMs > 0 ? setTimeout(() => finish(this.chain.tip), timeoutMs) : undefined;
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
+    using watch = new TipWatch(this.chain);
+    await watch.changedFrom(current, timeoutMs > 0 ? timeoutMs : Infinity, signal);
+    return signal.aborted ? undefined : this.chain.tip;
   }
 
   /** Transactions in the chain up to and including `entry` (`m_chain_tx_count`). */

@@ -5,8 +5,8 @@
  * `ActivateBestChain` that moved the tip on (Core's `UpdatedBlockTip`,
  * never for the tip `invalidateblock` leaves), the `Node` block-tip
  * callbacks for each of those and for the tip `invalidateblock` leaves
- * (the kernel's `blockTip`), and `Mining.waitTipChanged` woken by an
- * `invalidateblock`.
+ * (the kernel's `blockTip`), and `Mining.waitTipChanged` and the RPC's
+ * `waitfornewblock` woken by an `invalidateblock`.
  *
  * @module
  */
@@ -159,7 +159,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "ipc tips: Mining.waitTipChanged wakes on invalidateblock with the tip it leaves",
+  name:
+    "ipc tips: Mining.waitTipChanged and the RPC's waitfornewblock wake on invalidateblock with the tip it leaves",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -168,16 +169,22 @@ Deno.test({
     await using ipc = await subscribed(node);
     const hour = 3_600_000;
     const woken = ipc.mining.waitTipChanged(hashFromHex(a2), hour);
-    // The node has the call (its -debug=ipc line) before the chain moves.
+    const rpcWoken = node.call("waitfornewblock", [hour]);
+    // The node has both calls (the -debug=ipc line, getrpcinfo) before the chain moves.
     const debugLog = `${node.datadir}/regtest/debug.log`;
     await waitFor(
-      () => Deno.readTextFileSync(debugLog).includes("Mining.waitTipChanged"),
+      async () =>
+        Deno.readTextFileSync(debugLog).includes("Mining.waitTipChanged") &&
+        (await node.call("getrpcinfo")).active_commands.some((c: { method: string }) =>
+          c.method === "waitfornewblock"
+        ),
       30_000,
-      "the node to receive waitTipChanged",
+      "the node to be waiting",
     );
     await node.call("invalidateblock", [a2]);
     const tip = await woken;
     assertEquals([tip.height, hashToHex(tip.hash)], [1, a1]);
+    assertEquals(await rpcWoken, { hash: a1, height: 1 });
     // A wait on a tip already gone answers at once.
     const stale = await ipc.mining.waitTipChanged(hashFromHex(a2), hour);
     assertEquals([stale.height, hashToHex(stale.hash)], [1, a1]);
