@@ -35,6 +35,7 @@ export async function startServing(node: NodeContext): Promise<Init> {
     notifications: node.notifications,
     executeRpc,
   }));
+  node.use(services.addNotificationQueue(() => init.notificationsFlushed()));
   node.serveIpc(Init, init);
   // First at shutdown (parts end in reverse), before IPC closes: a node stopping cleanly tells its
   // wallet processes, which then end cleanly too; a failing one lets them go untold (their

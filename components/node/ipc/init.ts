@@ -142,6 +142,8 @@ export interface NodeInit extends Init, Disposable {
   readonly liveTemplates: number;
   /** Notification subscribers registered (chain and tip). */
   readonly subscribers: number;
+  /** Settles once every subscriber has the notifications queued for it before the call. */
+  notificationsFlushed(): Promise<void>;
 }
 
 class RpcImpl implements Rpc {
@@ -230,6 +232,7 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
     get subscribers() {
       return node.hub.subscribers;
     },
+    notificationsFlushed: () => node.hub.flushed(),
     [Symbol.dispose]: () => stopped.abort(),
   };
 }

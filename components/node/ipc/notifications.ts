@@ -323,6 +323,15 @@ export class NotificationHub implements Disposable {
     );
   }
 
+  /**
+   * Settles once every subscriber has been delivered each event queued for
+   * it before the call (or was dropped): Core's
+   * `SyncWithValidationInterfaceQueue`.
+   */
+  async flushed(): Promise<void> {
+    await Promise.all([...this.#chainQueues, ...this.#tipQueues].map((queue) => queue.flushed()));
+  }
+
   /** Subscribers now registered (chain and tip). */
   get subscribers(): number {
     return this.#chainQueues.size + this.#tipQueues.size;

@@ -189,6 +189,12 @@ export function headerJson(node: NodeServices, entry: BlockEntry): Map<string, J
   return out;
 }
 
+/**
+ * How long syncwithvalidationinterfacequeue waits for the notification
+ * subscribers (a wallet process that stopped reading must not hold it).
+ */
+const SYNC_NOTIFICATIONS_MS = 60_000;
+
 const blockhashArg = { name: "blockhash", type: "hex", description: "The block hash" } as const;
 
 const getblockheaderResults = () => {
@@ -1434,6 +1440,26 @@ export function blockchainMethods(node: NodeServices): RpcMethod[] {
           chain.invalidateBlock(entry.hash);
         } catch (error) {
           throw new RpcError(RpcErrorCode.DATABASE_ERROR, (error as Error).message);
+        }
+      },
+    }),
+    defineMethod({
+      name: "syncwithvalidationinterfacequeue",
+      category: "hidden",
+      description:
+        "Waits for the validation interface queue to catch up on everything that was there when we entered this function.\n",
+      args: [],
+      result: { type: "none", description: "" },
+      examples: helpExampleCli("syncwithvalidationinterfacequeue", "") +
+        helpExampleRpc("syncwithvalidationinterfacequeue", ""),
+      async handler() {
+        if (!await node.syncNotifications(SYNC_NOTIFICATIONS_MS)) {
+          throw new RpcError(
+            RpcErrorCode.MISC_ERROR,
+            `Notifications not delivered within ${
+              SYNC_NOTIFICATIONS_MS / 1000
+            } s: a subscriber is not taking them`,
+          );
         }
       },
     }),

@@ -136,6 +136,8 @@ export class NodeServices {
   /** `IsInitialBlockDownload`: true until a tip within 24 hours of now; then false for good. */
   readonly isInitialBlockDownload: () => boolean;
   readonly #clock: MockableClock | undefined;
+  /** What syncwithvalidationinterfacequeue waits for (the IPC subscribers' queues). */
+  readonly #notificationQueues = new Set<() => Promise<void>>();
   /** `-blocksonly`: transactions from peers are not asked for. */
   readonly blocksOnly: boolean;
   readonly #txCounts = new Map<string, number>();
@@ -164,6 +166,35 @@ export class NodeServices {
   /** The current time in UNIX seconds. */
   now(): number {
     return this.chain.now();
+  }
+
+  /**
+   * Registers a queue of notifications that {@linkcode syncNotifications}
+   * waits for (`flushed` settles once what it held is delivered); disposing
+   * the result takes it back.
+   */
+  addNotificationQueue(flushed: () => Promise<void>): Disposable {
+    this.#notificationQueues.add(flushed);
+    return { [Symbol.dispose]: () => void this.#notificationQueues.delete(flushed) };
+  }
+
+  /**
+   * Core's `SyncWithValidationInterfaceQueue`: true once each queue
+   * registered has delivered what it held at the call; false when that
+   * takes longer than `timeoutMs` (a subscriber not taking them: unlike
+   * Core's, the caller is not held for good).
+   */
+  async syncNotifications(timeoutMs: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<false>((resolve) =>
+      timer = setTimeout(() => resolve(false), timeoutMs)
+    );
+    try {
+      const flushed = Promise.all([...this.#notificationQueues].map((flushed) => flushed()));
+      return await Promise.race([flushed.then(() => true), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The time `setmocktime` holds the node's clock at, or 0 when it follows the system's. */
