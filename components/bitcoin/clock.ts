@@ -20,6 +20,29 @@
 /** Core's largest mock time: the seconds `std::chrono::nanoseconds` holds. */
 export const MAX_MOCK_TIME = 9_223_372_036;
 
+/**
+ * Throws a one-line RangeError for a mock time outside Core's range
+ * (`setmocktime`'s text; `-mocktime` is held to it too).
+ *
+ * @example
+ * ```ts
+ * import { checkMockTime } from "./clock.ts";
+ * checkMockTime(0);
+ * let refused = "";
+ * try {
+ *   checkMockTime(-1);
+ * } catch (error) {
+ *   refused = (error as Error).message;
+ * }
+ * if (refused !== "Mocktime must be in the range [0, 9223372036], not -1.") throw new Error(refused);
+ * ```
+ */
+export function checkMockTime(seconds: number): void {
+  if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > MAX_MOCK_TIME) {
+    throw new RangeError(`Mocktime must be in the range [0, ${MAX_MOCK_TIME}], not ${seconds}.`);
+  }
+}
+
 /** A clock in UNIX seconds that `setmocktime` can hold at a given time. */
 export class MockableClock {
   #mocked = 0;
@@ -36,9 +59,7 @@ export class MockableClock {
 
   /** Holds the clock at `seconds`; 0 lets the system's time run again. */
   setMockTime(seconds: number): void {
-    if (!Number.isSafeInteger(seconds) || seconds < 0 || seconds > MAX_MOCK_TIME) {
-      throw new RangeError(`Mocktime must be in the range [0, ${MAX_MOCK_TIME}], not ${seconds}.`);
-    }
+    checkMockTime(seconds);
     this.#mocked = seconds;
   }
 }

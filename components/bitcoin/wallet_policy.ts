@@ -37,6 +37,11 @@ export interface WalletPolicy {
   /** `-maxtxfee` in satoshis: the most fee one transaction may pay (0.1 BTC). */
   readonly maxTxFee: bigint;
   /**
+   * `-maxtxfee` as written, when given: each wallet load checks it against
+   * the node's relay minimum again (Core's `CWallet::Create`), quoting it.
+   */
+  readonly maxTxFeeGiven?: string;
+  /**
    * `-discardfee` in sat/kvB (10000): change worth less than spending it
    * at this rate costs goes to the fee (Core's discard rate; never below
    * the node's dust relay fee).
@@ -208,6 +213,7 @@ export function walletPolicyOf(
     changeType,
     minTxFee: minTxFee ?? defaults.minTxFee,
     maxTxFee: maxTxFee ?? defaults.maxTxFee,
+    ...(maxTxFee === undefined ? {} : { maxTxFeeGiven: text("maxtxfee") }),
     discardFee: amount("discardfee") ?? defaults.discardFee,
     avoidPartialSpends: flag("avoidpartialspends", defaults.avoidPartialSpends),
     maxApsFee: maxApsFee ?? defaults.maxApsFee,

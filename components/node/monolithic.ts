@@ -27,6 +27,7 @@ if (import.meta.main) {
         fallbackFee: BigInt(node.options.fallbackFee),
         keypool: node.options.keypool,
         policy: node.options.walletPolicy,
+        mockTime: node.options.mockTime,
         log: (line) => node.log.info(`wallet: ${line}`),
         notifications: node.notifications,
       });

@@ -27,7 +27,7 @@ import {
   type WalletPolicy,
   walletPolicyOf,
 } from "../bitcoin/wallet_policy.ts";
-import { MAX_MOCK_TIME } from "../bitcoin/clock.ts";
+import { checkMockTime } from "../bitcoin/clock.ts";
 import { type NotifyCommands, notifyCommandsOf } from "../notify/commands.ts";
 import {
   DEFAULT_ZMQ_SNDHWM,
@@ -1003,8 +1003,10 @@ function nodeOptions(
   const mempoolPolicy = mempoolPolicyOf(args, notices);
   // Core's SetMockTime(-mocktime) at startup; its range is setmocktime's.
   const mockTime = args.getInt("mocktime", 0);
-  if (mockTime < 0 || mockTime > MAX_MOCK_TIME) {
-    throw new StartupError(`Mocktime must be in the range [0, ${MAX_MOCK_TIME}], not ${mockTime}.`);
+  try {
+    checkMockTime(mockTime);
+  } catch (error) {
+    throw new StartupError((error as Error).message);
   }
   const fallbackFee = Number(amountArg(args, "fallbackfee") ?? 0n);
   let keypool: number | undefined;

@@ -22,6 +22,7 @@ import { disconnected, dup, type Lent, release, Strand } from "../../component.t
 import type { WalletLoader, WalletSpawner } from "../../schemas/gen/ipc/wallet.mp.ts";
 import type { Handler } from "../../schemas/gen/ipc/handler.mp.ts";
 import { RpcError, RpcErrorCode } from "./errors.ts";
+import { expiry } from "./expiry.ts";
 import { WALLET_NOT_FOUND, walletForRequest } from "./wallet_choice.ts";
 import { type Json, JsonObject, parseJson, writeJson } from "./json.ts";
 
@@ -269,19 +270,6 @@ export class WalletRouter implements Disposable {
     if (this.#spawner !== null) release(this.#spawner);
     this.#spawner = null;
   }
-}
-
-/**
- * A deadline: `expired` settles after `ms`, rejected with `error` when one
- * is given, else resolved; disposing it clears the timer.
- */
-function expiry(ms: number, error?: Error): { expired: Promise<void> } & Disposable {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<void>((resolve, reject) => {
-    timer = setTimeout(() => error === undefined ? resolve() : reject(error), ms);
-  });
-  expired.catch(() => {});
-  return { expired, [Symbol.dispose]: () => clearTimeout(timer) };
 }
 
 /** A promise to wake waiters with, never an unhandled rejection. */

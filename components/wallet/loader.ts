@@ -48,7 +48,6 @@ import {
   DEFAULT_WALLET_POLICY,
   walletPolicyWarnings,
 } from "../bitcoin/wallet_policy.ts";
-import { formatMoney } from "../bitcoin/amount.ts";
 import { MockableClock } from "../bitcoin/clock.ts";
 
 /** Wallet names that would leave `wallets/` or confuse a path. */
@@ -187,6 +186,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     Deno.mkdirSync(this.#walletsDir, { recursive: true, mode: 0o700 });
     this.#chain = chain;
     this.#options = options;
+    this.#clock.setMockTime(options.mockTime ?? 0);
   }
 
   /** The directory of wallet `name`. */
@@ -267,7 +267,9 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     const relayMinFee = await this.#chain.relayMinFee();
     const { policy = DEFAULT_WALLET_POLICY, fallbackFee } = this.#options;
     try {
-      checkMaxTxFee(policy.maxTxFee, formatMoney(policy.maxTxFee), relayMinFee);
+      if (policy.maxTxFeeGiven !== undefined) {
+        checkMaxTxFee(policy.maxTxFee, policy.maxTxFeeGiven, relayMinFee);
+      }
     } catch (error) {
       throw new WalletError(Code.WALLET, `${failure} ${(error as Error).message}`);
     }
@@ -286,7 +288,6 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   async restore(name: string, backup: string): Promise<Loaded> {
     return await this.#once(name, async () => {
       checkName(name);
-      const warnings = await this.#policyWarnings("Wallet loading failed.");
       try {
         Deno.statSync(backup);
       } catch (error) {
@@ -312,6 +313,9 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
           `Failed to restore wallet. Database file exists in '${file}'.`,
         );
       }
+      // Core's CWallet::Create checks, once the backup and the place are known to be fit (before
+      // anything is copied: a refusal leaves nothing behind).
+      const warnings = await this.#policyWarnings("Wallet loading failed.");
       if (existing !== null) {
         // A journal left without its database would be replayed onto the backup.
         for (const journal of [`${file}-wal`, `${file}-shm`]) removeIfThere(journal);

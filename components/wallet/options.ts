@@ -2,7 +2,9 @@
  * The wallet process's options, bitcoind's names: `-wallet=<name>`
  * (repeatable: the wallets to load at start, created when missing),
  * `-fallbackfee=<BTC/kvB>` (0, regtest's default, disables it),
- * `-keypool=<n>` (the scripts each chain watches past its next index), and
+ * `-keypool=<n>` (the scripts each chain watches past its next index),
+ * `-mocktime=<n>` (the wallets' clock held from the start, as the node's
+ * `-mocktime` holds its own), and
  * `-ipcconnect=unix[:path]`, the node to attach to, `-ipccookiefile=<path>`,
  * the node's IPC cookie to present there, and `-ipcreattach`: when the node
  * goes, wait for it and attach again (without it the process exits, for
@@ -26,7 +28,8 @@
  * ```
  * @module
  */
-import { interpretBool, keypoolSize } from "../bitcoin/options.ts";
+import { atoi, interpretBool, keypoolSize } from "../bitcoin/options.ts";
+import { checkMockTime } from "../bitcoin/clock.ts";
 import type { NotifierOutbox } from "../notify/outbox.ts";
 import {
   WALLET_POLICY_OPTIONS,
@@ -41,6 +44,8 @@ export interface WalletOptions {
   readonly fallbackFee: bigint;
   /** `-keypool`, or undefined for the wallet's default. */
   readonly keypool?: number;
+  /** `-mocktime`: the time the wallets' clock is held at from the start (0: the system's). */
+  readonly mockTime: number;
   /** `-addresstype`, `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`. */
   readonly policy: WalletPolicy;
   /** `-ipcconnect`'s address, or null. */
@@ -97,6 +102,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
   let cookieFile: string | null = null;
   let reattach = false;
   let walletNotify: string | null = null;
+  let mockTime = 0;
   let port: number | null = null;
   const rpc = {
     user: "",
@@ -135,7 +141,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     const refused = /^--?(rpcbind|rpcallowip)(=|$)/.exec(arg);
     if (refused !== null) throw new Error(`-${refused[1]}: ${LOOPBACK_ONLY}`);
     const match =
-      /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|walletnotify)=(.*)$/
+      /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|walletnotify|mocktime)=(.*)$/
         .exec(arg);
     if (match === null) continue;
     const [, name, value] = match;
@@ -152,7 +158,11 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     else if (name === "ipcconnect") connect = value;
     else if (name === "ipccookiefile") cookieFile = value;
     else if (name === "walletnotify") walletNotify = value === "" ? null : value;
-    else {
+    else if (name === "mocktime") {
+      // Core's GetIntArg, held to setmocktime's range.
+      mockTime = atoi(value);
+      checkMockTime(mockTime);
+    } else {
       const fee = parseBtc(value);
       if (fee === undefined) {
         throw new Error(`Invalid amount for -fallbackfee=<amount>: '${value}'`);
@@ -165,6 +175,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     walletNotify,
     fallbackFee,
     keypool,
+    mockTime,
     // The node checks -maxtxfee against its -minrelaytxfee; this process does not know it yet.
     policy: walletPolicyOf((name) => policyValues.get(name), 0n),
     connect,

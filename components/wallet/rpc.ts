@@ -72,6 +72,11 @@ export interface WalletRpcOptions {
    * loader opens each wallet with; `KEYPOOL_SIZE` when not given.
    */
   readonly keypool?: number;
+  /**
+   * `-mocktime`: the time the wallets' clock is held at from the start
+   * (0 or none: the system's), until the node's `setmocktime` says otherwise.
+   */
+  readonly mockTime?: number;
   /** `-addresstype`, `-maxtxfee`, ...: what the loader opens each wallet with; Core's defaults when not given. */
   readonly policy?: WalletPolicy;
   /** Where the wallets' log lines go; nowhere when not given. */

@@ -29,7 +29,7 @@ const POLICY_NAMES = WALLET_POLICY_OPTIONS.map((option) => option.name);
 
 /** The options the wallet process reads too (bitcoind's wallet options, and its IPC log's). */
 const WALLET_OPTIONS = new RegExp(
-  `^--?((wallet|walletnotify|fallbackfee|debug|loglevel)=|(no)?(keypool|${
+  `^--?((wallet|walletnotify|fallbackfee|mocktime|debug|loglevel)=|(no)?(keypool|${
     POLICY_NAMES.join("|")
   })(=|$))`,
 );
@@ -54,6 +54,7 @@ const ATTACHED_NAMES = [
   "walletnotify",
   "fallbackfee",
   "keypool",
+  "mocktime",
   ...POLICY_NAMES,
   "rpcport",
   "rpcuser",

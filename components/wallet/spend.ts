@@ -770,11 +770,14 @@ async function createInternal(wallet: SpendingWallet, spec: {
     throw new SelectionError("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");
   }
   const outputs = spec.payments.map((p, i) => ({ script: p.script, amount: plan.amounts[i] }));
+  // As Core's: the change address reserved is kept once the transaction is made, change or not
+  // (no later transaction gets an address this one's inputs may already be linked to).
+  const changeOut = spec.changeScript ??
+    (changeChain && wallet.newAddress(changeKind, true).script);
   let changePos = -1;
   if (change !== null) {
-    const script = spec.changeScript ?? wallet.newAddress(changeKind, true).script;
     changePos = spec.changePosition ?? Math.floor(Math.random() * (outputs.length + 1));
-    outputs.splice(changePos, 0, { script, amount: change });
+    outputs.splice(changePos, 0, { script: changeOut!, amount: change });
   }
   const tx = new Transaction({
     version: spec.version,

@@ -43,6 +43,7 @@ import type { WalletLoader } from "../../../schemas/gen/ipc/wallet.mp.ts";
 import type { IpcNode } from "./context.ts";
 import { type ChainEvent, type DeliveryQueue, SubscriptionHandler } from "./notifications.ts";
 import { blockInfo, blockRef, foundBlock, hashParam } from "./views.ts";
+import { tellMockTime } from "./mock_time.ts";
 
 /** `getBlocksSince` stops before its blocks exceed this many bytes. */
 export const MAX_BLOCKS_SINCE_BYTES = 16 * 1024 * 1024;
@@ -249,9 +250,13 @@ export class ChainImpl implements Chain, Disposable {
   async handleWalletLoader(loader: WalletLoader | null): Promise<Handler> {
     if (loader === null) throw new Error("handleWalletLoader: loader is null");
     // As Core's setmocktime holds every chain client's clock: a wallet process attaching while
-    // the node's is held is told so before any call is routed to it.
-    const mocked = this.#node.mockTime();
-    if (mocked !== 0) await loader.setMockTime(BigInt(mocked));
+    // the node's is held is told so before any call is routed to it, again if a setmocktime came
+    // meanwhile (checked and added in one turn: none can slip in between).
+    let told = 0;
+    for (let mocked = this.#node.mockTime(); mocked !== told; mocked = this.#node.mockTime()) {
+      await tellMockTime(loader, mocked, this.#node.log);
+      told = mocked;
+    }
     return this.#node.wallets.add(dup(loader));
   }
 

@@ -38,6 +38,8 @@ import { TipWatch } from "../ipc/watch.ts";
 import type { ZmqNotifier } from "../zmq/options.ts";
 import { WalletRouter } from "../../rpc/wallet_router.ts";
 import type { MockableClock } from "../../bitcoin/clock.ts";
+import { expiry } from "../../rpc/expiry.ts";
+import { tellMockTime } from "../ipc/mock_time.ts";
 import type { Mempool } from "../mempool/mod.ts";
 import { BanMan, Connman } from "../net/mod.ts";
 /** Regtest's `nPowTargetSpacing`. */
@@ -185,16 +187,9 @@ export class NodeServices {
    * Core's, the caller is not held for good).
    */
   async syncNotifications(timeoutMs: number): Promise<boolean> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<false>((resolve) =>
-      timer = setTimeout(() => resolve(false), timeoutMs)
-    );
-    try {
-      const flushed = Promise.all([...this.#notificationQueues].map((flushed) => flushed()));
-      return await Promise.race([flushed.then(() => true), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    using late = expiry(timeoutMs);
+    const flushed = Promise.all([...this.#notificationQueues].map((flushed) => flushed()));
+    return await Promise.race([flushed.then(() => true), late.expired.then(() => false)]);
   }
 
   /** The time `setmocktime` holds the node's clock at, or 0 when it follows the system's. */
@@ -211,13 +206,9 @@ export class NodeServices {
   async setMockTime(seconds: number): Promise<void> {
     if (this.#clock === undefined) throw new Error("this node's clock cannot be mocked");
     this.#clock.setMockTime(seconds);
-    await Promise.all(this.wallets.loaders.map(async (loader) => {
-      try {
-        await loader.setMockTime(BigInt(seconds));
-      } catch (error) {
-        this.log(`setmocktime: a wallet process was not told: ${(error as Error).message}`);
-      }
-    }));
+    await Promise.all(
+      this.wallets.loaders.map((loader) => tellMockTime(loader, seconds, this.log)),
+    );
   }
 
   /**

@@ -182,6 +182,14 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
   const node = ["-rpcport=1", "-addresstype=legacy", "-nospendzeroconfchange", "-maxtxfee=0.5"];
   const handed = walletArgs(node);
   assertEquals(handed, ["-addresstype=legacy", "-nospendzeroconfchange", "-maxtxfee=0.5"]);
+  // The node's -mocktime goes to its wallet processes too; an attached one takes its own.
+  assertEquals(walletArgs(["-mocktime=1700000000"]), ["-mocktime=1700000000"]);
+  assertEquals(parseWalletArgs(["-mocktime=1700000000"]).mockTime, 1_700_000_000);
+  assertThrows(
+    () => parseWalletArgs(["-mocktime=-1"]),
+    RangeError,
+    "Mocktime must be in the range [0, 9223372036], not -1.",
+  );
   // -blocksonly's parameter interaction: the node's wallets do not broadcast.
   assertEquals(walletArgs(["-blocksonly"], { broadcast: false }), ["-walletbroadcast=0"]);
   assertEquals(parseWalletArgs(handed).policy, {
@@ -189,6 +197,7 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
     changeType: null,
     minTxFee: 1000n,
     maxTxFee: 50_000_000n,
+    maxTxFeeGiven: "0.5",
     discardFee: 10_000n,
     avoidPartialSpends: false,
     maxApsFee: 0n,
@@ -210,7 +219,7 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
   assertThrows(
     () => attachedWalletArgs(["-datadir=x"]),
     Error,
-    "-datadir=x: not an option of an attached wallet (-wallet, -walletnotify, -fallbackfee, -keypool, -addresstype, -avoidpartialspends, -changetype, -discardfee, -maxapsfee, -maxtxfee, -mintxfee, -spendzeroconfchange, -walletrbf, -walletbroadcast, -rpcport,",
+    "-datadir=x: not an option of an attached wallet (-wallet, -walletnotify, -fallbackfee, -keypool, -mocktime, -addresstype, -avoidpartialspends, -changetype, -discardfee, -maxapsfee, -maxtxfee, -mintxfee, -spendzeroconfchange, -walletrbf, -walletbroadcast, -rpcport,",
   );
 });
 
@@ -281,20 +290,30 @@ Deno.test("wallet policy: avoided partial spends, as Core's CreateTransaction we
 });
 
 Deno.test("wallet policy: -avoidpartialspends spends an address's coins together whatever it costs; -maxapsfee allows what it may cost more; -discardfee", async () => {
-  const cases: [string[], { outputs: number; fee: number }][] = [
-    [["-avoidpartialspends", "-maxapsfee=-1", "-discardfee=0.00003"], { outputs: 2, fee: 141 }],
+  // 2.5 BTC: the 3 BTC coin would pay alone; its address's other coin is spent with it. 3.5 BTC:
+  // the 3 and 2 BTC coins, or the shared address's 3 and 1 for the same fee.
+  const cases: [string[], number, "together" | "apart", { outputs: number; fee: number }][] = [
+    [["-avoidpartialspends", "-maxapsfee=-1", "-discardfee=0.00003"], 2.5, "together", {
+      outputs: 2,
+      fee: 141,
+    }],
     // A discard rate under the dust relay fee (3 sat/vB) is taken as that.
-    [["-maxapsfee=0.0001", "-discardfee=0.00001"], { outputs: 2, fee: 141 }],
+    [["-maxapsfee=0.0001", "-discardfee=0.00001"], 2.5, "together", { outputs: 2, fee: 141 }],
+    // -1: never built the other way, even when it costs no more; negated: Core's default.
+    [["-maxapsfee=-1", "-nodiscardfee"], 3.5, "apart", { outputs: 2, fee: 141 }],
   ];
-  for (const [args, discard] of cases) {
+  for (const [args, amount, spent, discard] of cases) {
     await using node = await startRealNode({
       module: MONOLITHIC,
       args: ["-monolithic", "-wallet=w", "-fallbackfee=0.0002", ...args],
     });
-    const { shared, spentFrom } = await threeCoins(node);
-    // 2.5 BTC: the 3 BTC coin would pay alone; its address's other coin is spent with it.
-    const txid = await walletCall(node, "r", "sendtoaddress", [ELSEWHERE, 2.5]);
-    assertEquals(await spentFrom(txid), [shared, shared], args.join(" "));
+    const { shared, other, spentFrom } = await threeCoins(node);
+    const txid = await walletCall(node, "r", "sendtoaddress", [ELSEWHERE, amount]);
+    assertEquals(
+      await spentFrom(txid),
+      spent === "together" ? [shared, shared] : [other, shared].sort(),
+      args.join(" "),
+    );
     assertEquals(await changeOf700(node), discard, args.join(" "));
   }
 });
@@ -345,6 +364,20 @@ Deno.test("wallet policy: values set very high are warned about at each wallet l
   // The wallet loaded at startup said them in the log.
   const log = Deno.readTextFileSync(`${node.datadir}/regtest/debug.log`);
   for (const warning of warnings) assertEquals(log.includes(`"w": Warning: ${warning}`), true);
+});
+
+Deno.test("wallet policy: a relay minimum over the default -maxtxfee only warns, as Core checks a -maxtxfee given", async () => {
+  await using node = await startRealNode({
+    module: MONOLITHIC,
+    args: ["-monolithic", "-wallet=w", "-minrelaytxfee=0.2"],
+  });
+  assertEquals(await node.call("listwallets"), ["w"]);
+  assertEquals(await node.call("createwallet", ["x"]), {
+    name: "x",
+    warnings: [
+      "-minrelaytxfee is set very high! The wallet will avoid paying less than the minimum relay fee.",
+    ],
+  });
 });
 
 Deno.test("wallet policy: an attached wallet process refuses a -maxtxfee under its node's relay minimum at each load, as Core's CWallet::Create", async () => {

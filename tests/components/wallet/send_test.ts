@@ -193,3 +193,26 @@ Deno.test("send: funds, signs and broadcasts as Core's, or returns the transacti
   assert(unsigned.getInput(0).bip32Derivation !== undefined, "described for a signer");
   assertEquals(await target.health(), null);
 });
+
+Deno.test("send: a transaction made without change keeps the change addresses its attempts reserved, as Core's", async () => {
+  await using target = await startMethodFuzzTarget();
+  const call = target.walletCall;
+  const external = target.context.addresses[4]; // not the wallet's
+  assertEquals(await call("createwallet", ["c"]), { name: "c" });
+  const c = (method: string, params: unknown[] | Record<string, unknown> = []) =>
+    call(method, params, "c");
+  await call("sendtoaddress", [await c("getnewaddress"), 1]);
+  await call("generatetoaddress", [1, external]);
+  // All of it, the fee taken from the payment: no change.
+  const txid = await c("sendtoaddress", {
+    address: external,
+    amount: 1,
+    subtractfeefromamount: true,
+  });
+  assertEquals((await call("getrawtransaction", [txid, true])).vout.length, 1);
+  // Core's CreateTransaction keeps the change address each successful attempt reserved, of the
+  // payment's type (legacy, as it pays a P2PKH address): the plain one's (/1/0) and the one
+  // spending each address's coins together (/1/1).
+  const next = await c("getrawchangeaddress", ["legacy"]);
+  assertEquals((await c("getaddressinfo", [next])).hdkeypath, "m/44h/1h/0h/1/2");
+});
