@@ -1,7 +1,7 @@
 /**
  * How Bitcoin Core reads option values, for the node's and the wallet's
- * option parsers alike: `atoi` (`LocaleIndependentAtoi`), and `-keypool`'s
- * size.
+ * option parsers alike: `atoi` (`LocaleIndependentAtoi`), `-keypool`'s
+ * size, and `-walletdir`.
  *
  * @example
  * ```ts
@@ -10,6 +10,8 @@
  * ```
  * @module
  */
+
+import { isAbsolute, resolve } from "node:path";
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
@@ -76,4 +78,43 @@ export function keypoolSize(value: string | false): number {
     throw new Error(`Invalid -keypool=${value}: at most ${MAX_KEYPOOL} keys here`);
   }
   return size;
+}
+
+/**
+ * `-walletdir` (`given`, relative paths against `cwd`) as Core's
+ * `VerifyWallets` takes it: an existing directory, given as an absolute
+ * path, each refused with Core's one-line text; the directory, resolved.
+ *
+ * @example
+ * ```ts
+ * import { walletDirOf } from "./options.ts";
+ * const dir = Deno.realPathSync(Deno.makeTempDirSync());
+ * if (walletDirOf(dir, "/") !== dir) throw new Error("taken");
+ * let refused = "";
+ * try {
+ *   walletDirOf(`${dir}/missing`, "/");
+ * } catch (error) {
+ *   refused = (error as Error).message;
+ * }
+ * if (refused !== `Specified -walletdir "${dir}/missing" does not exist`) throw new Error(refused);
+ * Deno.removeSync(dir);
+ * ```
+ */
+export function walletDirOf(given: string, cwd: string): string {
+  let resolved: string;
+  try {
+    resolved = Deno.realPathSync(resolve(cwd, given));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new Error(
+        `Specified -walletdir "${given}" is outside what this process may read (grant it read and write)`,
+      );
+    }
+    throw new Error(`Specified -walletdir "${given}" does not exist`);
+  }
+  if (!Deno.statSync(resolved).isDirectory) {
+    throw new Error(`Specified -walletdir "${given}" is not a directory`);
+  }
+  if (!isAbsolute(given)) throw new Error(`Specified -walletdir "${given}" is a relative path`);
+  return resolved;
 }

@@ -28,6 +28,7 @@ if (import.meta.main) {
         keypool: node.options.keypool,
         policy: node.options.walletPolicy,
         mockTime: node.options.mockTime,
+        walletDir: node.options.walletDir ?? undefined,
         log: (line) => node.log.info(`wallet: ${line}`),
         notifications: node.notifications,
       });

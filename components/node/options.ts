@@ -21,7 +21,7 @@
  * ```
  * @module
  */
-import { keypoolSize } from "../bitcoin/options.ts";
+import { keypoolSize, walletDirOf } from "../bitcoin/options.ts";
 import {
   WALLET_POLICY_OPTIONS,
   type WalletPolicy,
@@ -295,6 +295,12 @@ export interface NodeOptions {
   blocksOnly: boolean;
   /** `-mocktime`: the time the node's clock is held at from the start (0: the system's). */
   mockTime: number;
+  /**
+   * `-walletdir`: where the wallets the node runs itself (`-monolithic`)
+   * live, checked as Core's `VerifyWallets` checks it (an existing
+   * directory, given absolute) and resolved; null: `<datadir>/regtest/wallets`.
+   */
+  walletDir: string | null;
   /** `-listen`: accepted; this node has no peer-to-peer network either way. */
   listen: boolean;
   /** `-bantime`: the duration in seconds of a `setban` that gives none (86400 by default). */
@@ -528,6 +534,14 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     param: "=<path>",
     help:
       "Specify wallet path to load at startup. Can be used multiple times to load multiple wallets. Path is to a directory containing wallet data and log files. If the path is not absolute, it is interpreted relative to <walletdir>. This only loads existing wallets and does not create new ones. For backwards compatibility this also accepts names of existing top-level data files in <walletdir>.",
+    category: "wallet",
+    networkOnly: true,
+  },
+  {
+    name: "walletdir",
+    param: "=<dir>",
+    help:
+      "Specify directory to hold wallets (default: <datadir>/wallets if it exists, otherwise <datadir>)",
     category: "wallet",
     networkOnly: true,
   },
@@ -826,6 +840,17 @@ export function splitHostPort(
   return { host, port };
 }
 
+/** `-walletdir` as {@linkcode walletDirOf} reads it; null when not given. */
+function walletDirOption(args: Args, cwd: string): string | null {
+  const given = args.getPath("walletdir");
+  if (given === "") return null;
+  try {
+    return walletDirOf(given, cwd);
+  } catch (error) {
+    throw new StartupError((error as Error).message);
+  }
+}
+
 /** Core's `DEFAULT_BLOCKSONLY_MAX_MEMPOOL_SIZE_MB`: `-blocksonly`'s default `-maxmempool`. */
 const BLOCKSONLY_MAX_MEMPOOL_MB = 5;
 
@@ -1001,6 +1026,7 @@ function nodeOptions(
     });
   }
   const mempoolPolicy = mempoolPolicyOf(args, notices);
+  const walletDir = walletDirOption(args, cwd);
   // Core's SetMockTime(-mocktime) at startup; its range is setmocktime's.
   const mockTime = args.getInt("mocktime", 0);
   try {
@@ -1064,6 +1090,7 @@ function nodeOptions(
     listen: args.getBool("listen", true),
     blocksOnly,
     mockTime,
+    walletDir,
     banTime: args.getInt("bantime", DEFAULT_BAN_TIME),
     txindex: args.getBool("txindex", false),
     blockFilterIndex,

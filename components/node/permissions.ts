@@ -12,6 +12,8 @@
  *   (`-zmqpub…=tcp://host:port`, and `ipc://path` with read and write on
  *   that socket file alone) and on each IPC socket, which Deno
  *   names by absolute path only (`unix:/abs/…/node.sock`);
+ * - read on `-walletdir` when it lies outside, and write too when the node
+ *   runs its wallets itself (`-monolithic`);
  * - env `HOME` only when no `-datadir` is given (the default `~/.bitcoin`);
  * - run `/bin/sh` only when a notification command is given
  *   (`-startupnotify`, `-blocknotify`, `-shutdownnotify`, and
@@ -91,6 +93,12 @@ export function nodePermissions(options: NodeOptions): string[] {
     if (isWithin(path, netDir)) continue;
     read.push(path);
     write.push(path);
+  }
+  // -walletdir: checked by every node, written by one that runs its wallets (-monolithic).
+  const { walletDir } = options;
+  if (walletDir !== null && !isWithin(walletDir, netDir)) {
+    read.push(walletDir);
+    if (options.monolithic) write.push(walletDir);
   }
   const run = needsShell(options) ? [NOTIFY_SHELL] : [];
   return permissionFlags({ read, write, net, env, run });

@@ -22,7 +22,8 @@
  * **The sandbox's own options** (`-datadir`, `-conf`, `-ipcbind`,
  * `-ipcconnect`, `-ipcfd`, `-lifeline`) are refused on the command line:
  * the contract sets them; so are `-daemon` and `-daemonwait`: the
- * supervisor keeps the node running. The node is given `-regtest`, `-noconf` (its
+ * supervisor keeps the node running, and `-walletdir`: the wallet process
+ * keeps its wallets in its own data directory. The node is given `-regtest`, `-noconf` (its
  * grants do not reach a `bitcoin.conf`; the launcher and the node must read
  * the same options), `-printtoconsole=0` (its log is
  * `<data>/regtest/debug.log`; `-printtoconsole` brings it back), the RPC
@@ -128,6 +129,13 @@ export function planNode(
   const startup = readOptions(dataDir, args);
   if (startup.kind === "print") return startup;
   const { options } = startup;
+  if (options.walletDir !== null) {
+    throw new SpawnNodeError(
+      `-walletdir: a sandboxed wallet process keeps its wallets in its own data directory (${
+        join(stateLayout(stateDir).data("wallet"), "wallets")
+      }); -walletdir is for a node run with -monolithic, or a wallet process run by hand`,
+    );
+  }
   for (const file of placedFiles(options)) {
     if (!isWithin(file, options.netDir)) {
       throw new SpawnNodeError(

@@ -180,10 +180,13 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   readonly #clock = new MockableClock();
 
   constructor(datadir: string, chain: Chain, options: WalletRpcOptions) {
-    this.#walletsDir = `${datadir}/wallets`;
+    // -walletdir must exist (Core's VerifyWallets); the default one is made when missing.
+    this.#walletsDir = options.walletDir ?? `${datadir}/wallets`;
     // A folder of its own: the sandbox grants folders, and every name in wallets/ may be a wallet's.
     this.#settingsFile = `${datadir}/settings/settings.json`;
-    Deno.mkdirSync(this.#walletsDir, { recursive: true, mode: 0o700 });
+    if (options.walletDir === undefined) {
+      Deno.mkdirSync(this.#walletsDir, { recursive: true, mode: 0o700 });
+    }
     this.#chain = chain;
     this.#options = options;
     this.#clock.setMockTime(options.mockTime ?? 0);

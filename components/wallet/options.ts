@@ -4,7 +4,8 @@
  * `-fallbackfee=<BTC/kvB>` (0, regtest's default, disables it),
  * `-keypool=<n>` (the scripts each chain watches past its next index),
  * `-mocktime=<n>` (the wallets' clock held from the start, as the node's
- * `-mocktime` holds its own), and
+ * `-mocktime` holds its own), `-walletdir=<dir>` (where the wallets live,
+ * as Core checks it; the process must be granted it), and
  * `-ipcconnect=unix[:path]`, the node to attach to, `-ipccookiefile=<path>`,
  * the node's IPC cookie to present there, and `-ipcreattach`: when the node
  * goes, wait for it and attach again (without it the process exits, for
@@ -28,7 +29,8 @@
  * ```
  * @module
  */
-import { atoi, interpretBool, keypoolSize } from "../bitcoin/options.ts";
+import { isAbsolute } from "node:path";
+import { atoi, interpretBool, keypoolSize, walletDirOf } from "../bitcoin/options.ts";
 import { checkMockTime } from "../bitcoin/clock.ts";
 import type { NotifierOutbox } from "../notify/outbox.ts";
 import {
@@ -46,6 +48,8 @@ export interface WalletOptions {
   readonly keypool?: number;
   /** `-mocktime`: the time the wallets' clock is held at from the start (0: the system's). */
   readonly mockTime: number;
+  /** `-walletdir`: where the wallets live (an existing directory); `<datadir>/wallets` by default. */
+  readonly walletDir?: string;
   /** `-addresstype`, `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`. */
   readonly policy: WalletPolicy;
   /** `-ipcconnect`'s address, or null. */
@@ -103,6 +107,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
   let reattach = false;
   let walletNotify: string | null = null;
   let mockTime = 0;
+  let walletDir: string | undefined;
   let port: number | null = null;
   const rpc = {
     user: "",
@@ -141,7 +146,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     const refused = /^--?(rpcbind|rpcallowip)(=|$)/.exec(arg);
     if (refused !== null) throw new Error(`-${refused[1]}: ${LOOPBACK_ONLY}`);
     const match =
-      /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|walletnotify|mocktime)=(.*)$/
+      /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|walletnotify|mocktime|walletdir)=(.*)$/
         .exec(arg);
     if (match === null) continue;
     const [, name, value] = match;
@@ -158,7 +163,12 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     else if (name === "ipcconnect") connect = value;
     else if (name === "ipccookiefile") cookieFile = value;
     else if (name === "walletnotify") walletNotify = value === "" ? null : value;
-    else if (name === "mocktime") {
+    else if (name === "walletdir") {
+      // Core's checks; a relative path is refused before it is looked for (this process may not
+      // read its working directory).
+      if (!isAbsolute(value)) throw new Error(`Specified -walletdir "${value}" is a relative path`);
+      walletDir = walletDirOf(value, "/");
+    } else if (name === "mocktime") {
       // Core's GetIntArg, held to setmocktime's range.
       mockTime = atoi(value);
       checkMockTime(mockTime);
@@ -176,6 +186,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     fallbackFee,
     keypool,
     mockTime,
+    walletDir,
     // The node checks -maxtxfee against its -minrelaytxfee; this process does not know it yet.
     policy: walletPolicyOf((name) => policyValues.get(name), 0n),
     connect,

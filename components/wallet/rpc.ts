@@ -77,6 +77,8 @@ export interface WalletRpcOptions {
    * (0 or none: the system's), until the node's `setmocktime` says otherwise.
    */
   readonly mockTime?: number;
+  /** `-walletdir`: where the wallets live, an existing directory; `<datadir>/wallets` by default. */
+  readonly walletDir?: string;
   /** `-addresstype`, `-maxtxfee`, ...: what the loader opens each wallet with; Core's defaults when not given. */
   readonly policy?: WalletPolicy;
   /** Where the wallets' log lines go; nowhere when not given. */

@@ -334,6 +334,26 @@ Deno.test("options: -mocktime, the node's clock held from the start, in setmockt
   );
 });
 
+Deno.test("options: -walletdir as Core's VerifyWallets checks it", () => {
+  using temp = datadirWith();
+  const d = `-datadir=${temp.path}`;
+  const real = Deno.realPathSync(temp.path);
+  assertEquals(optionsOf(["-regtest", d]).walletDir, null);
+  assertEquals(optionsOf(["-regtest", d, `-walletdir=${temp.path}/`]).walletDir, real);
+  Deno.writeTextFileSync(`${temp.path}/file`, "");
+  const cases: [string, string][] = [
+    [`${temp.path}/missing`, "does not exist"],
+    [`${temp.path}/file`, "is not a directory"],
+    [".", "is a relative path"],
+  ];
+  for (const [dir, problem] of cases) {
+    assertEquals(
+      errorOf(["-regtest", d, `-walletdir=${dir}`]),
+      `Specified -walletdir "${dir}" ${problem}`,
+    );
+  }
+});
+
 Deno.test("options: -blocksonly and its parameter interactions, as Core's", () => {
   using temp = datadirWith();
   const d = `-datadir=${temp.path}`;

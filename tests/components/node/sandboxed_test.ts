@@ -118,6 +118,12 @@ Deno.test("sandboxed node: the sandbox's options, files outside regtest/ and bad
   }
   // Inside regtest/ they are fine.
   plan(state, ["-pid=n.pid", "-debuglogfile=d.log", "-rpccookiefile=c"]);
+  // -walletdir: the sandboxed wallet process's wallets are in its own data directory.
+  assertThrows(
+    () => planNode(node, state, [`-walletdir=${state}`]),
+    SpawnNodeError,
+    `-walletdir: a sandboxed wallet process keeps its wallets in its own data directory (${state}/data/wallet/wallets)`,
+  );
   assertThrows(() => planNode(node, state, ["-foo"]), StartupError, "Invalid parameter -foo");
   for (const option of ["-daemon", "-daemonwait=1"]) {
     assertThrows(
