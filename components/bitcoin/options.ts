@@ -101,6 +101,8 @@ export function keypoolSize(value: string | false): number {
  * ```
  */
 export function walletDirOf(given: string, cwd: string): string {
+  // Core's fs::canonical("") fails: an empty path names nothing.
+  if (given === "") throw new Error(`Specified -walletdir "" does not exist`);
   let resolved: string;
   try {
     resolved = Deno.realPathSync(resolve(cwd, given));

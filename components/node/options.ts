@@ -842,8 +842,9 @@ export function splitHostPort(
 
 /** `-walletdir` as {@linkcode walletDirOf} reads it; null when not given. */
 function walletDirOption(args: Args, cwd: string): string | null {
+  // Core's VerifyWallets: not run without wallets; an empty or negated one is looked for too.
+  if (!args.isSet("walletdir") || args.getBool("disablewallet", false)) return null;
   const given = args.getPath("walletdir");
-  if (given === "") return null;
   try {
     return walletDirOf(given, cwd);
   } catch (error) {
@@ -1026,7 +1027,6 @@ function nodeOptions(
     });
   }
   const mempoolPolicy = mempoolPolicyOf(args, notices);
-  const walletDir = walletDirOption(args, cwd);
   // Core's SetMockTime(-mocktime) at startup; its range is setmocktime's.
   const mockTime = args.getInt("mocktime", 0);
   try {
@@ -1052,6 +1052,8 @@ function nodeOptions(
   } catch (error) {
     throw new StartupError((error as Error).message);
   }
+  // Checked last, as Core's VerifyWallets runs after the parameter checks.
+  const walletDir = walletDirOption(args, cwd);
   const blockFilterIndex = blockFilterIndexOption(args);
   if (args.getBool("peerblockfilters", false) && !blockFilterIndex) {
     throw new StartupError("Cannot set -peerblockfilters without -blockfilterindex.");

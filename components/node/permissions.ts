@@ -44,6 +44,7 @@
 import { existsSync } from "node:fs";
 import { parseAddress } from "../../component.ts";
 import { needsShell, netPermission, type NodeOptions } from "./options.ts";
+import { absolutePath } from "./args.ts";
 import { zmqEndpoint } from "./zmq/options.ts";
 import { NOTIFY_SHELL } from "../notify/commands.ts";
 
@@ -95,10 +96,14 @@ export function nodePermissions(options: NodeOptions): string[] {
     write.push(path);
   }
   // -walletdir: checked by every node, written by one that runs its wallets (-monolithic).
-  const { walletDir } = options;
-  if (walletDir !== null && !isWithin(walletDir, netDir)) {
-    read.push(walletDir);
-    if (options.monolithic) write.push(walletDir);
+  // Deno checks a path as written: the one given (it may pass through a link) and the resolved one.
+  if (options.walletDir !== null) {
+    const given = absolutePath(options.args.getPath("walletdir"), options.workingDirectory);
+    for (const path of new Set([given, options.walletDir])) {
+      if (isWithin(path, netDir)) continue;
+      read.push(path);
+      if (options.monolithic) write.push(path);
+    }
   }
   const run = needsShell(options) ? [NOTIFY_SHELL] : [];
   return permissionFlags({ read, write, net, env, run });

@@ -131,9 +131,10 @@ export function planNode(
   const { options } = startup;
   if (options.walletDir !== null) {
     throw new SpawnNodeError(
-      `-walletdir: a sandboxed wallet process keeps its wallets in its own data directory (${
-        join(stateLayout(stateDir).data("wallet"), "wallets")
-      }); -walletdir is for a node run with -monolithic, or a wallet process run by hand`,
+      "-walletdir: under the sandbox the wallets stay in the data directories it grants (a " +
+        `wallet process's own, as ${join(stateLayout(stateDir).data("wallet"), "wallets")}, or ` +
+        "the node's regtest/wallets when it runs them); -walletdir is for a node or a wallet " +
+        "process run by hand",
     );
   }
   for (const file of placedFiles(options)) {

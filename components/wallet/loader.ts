@@ -39,7 +39,7 @@ import type { Chain } from "../../schemas/gen/ipc/chain.mp.ts";
 import type { WalletLoader } from "../../schemas/gen/ipc/wallet.mp.ts";
 import { type Reply, writeJson } from "./json.ts";
 import { walletMethods, type WalletRpcOptions } from "./rpc.ts";
-import { NotAWallet, WALLET_FILE } from "./store.ts";
+import { NotAWallet, WALLET_FILE, WalletInUse } from "./store.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { ALREADY_DESCRIPTOR, NO_SUCH_WALLET, walletForRequest } from "../rpc/wallet_choice.ts";
 import { Code, type CreateOptions, type OpenOptions, Wallet, WalletError } from "./wallet.ts";
@@ -381,6 +381,9 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       wallet = await Wallet.load(dir, name, this.#chain, this.#openOptions());
     } catch (error) {
       if (error instanceof NotAWallet) throw unrecognized();
+      if (error instanceof WalletInUse) {
+        throw new WalletError(Code.WALLET, `Wallet file verification failed. ${error.message}`);
+      }
       throw error;
     }
     this.#wallets.set(name, wallet);
@@ -467,6 +470,8 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     if (target === null) throw new WalletError(Code.WALLET, NO_SUCH_WALLET);
     // Core's BDBDataFile: a file is the data file itself, a directory holds wallet.dat.
     const dataFile = target.isFile ? path : `${path}/${WALLET_FILE}`;
+    // A loaded wallet's file is not read here: closing a descriptor of it would drop its lock.
+    if (this.#isLoadedWalletFile(dataFile)) throw new WalletError(Code.WALLET, ALREADY_DESCRIPTOR);
     let legacy: boolean;
     try {
       legacy = isBdbFile(dataFile);

@@ -1627,10 +1627,10 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return wallet.abortRescan();
   },
 
-  backupwallet(wallet, [destination]) {
+  async backupwallet(wallet, [destination]) {
     const path = str(destination);
     try {
-      wallet.backup(path);
+      await wallet.backup(path);
     } catch (error) {
       // Core says no more; a path the sandbox does not grant deserves saying which it does.
       const denied = error instanceof Deno.errors.NotCapable;

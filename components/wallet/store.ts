@@ -20,7 +20,7 @@
  * ```
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
+import { backup as backupDatabase, DatabaseSync } from "node:sqlite";
 
 /** The file name of a wallet's database inside its directory. */
 export const WALLET_FILE = "wallet.dat";
@@ -112,6 +112,29 @@ export interface ScriptRow {
 /** An SQLite database that is not a wallet this code reads. */
 export class NotAWallet extends Error {}
 
+/** Core's text when another process (or connection) has the wallet's database open. */
+export const WALLET_IN_USE =
+  "SQLiteDatabase: Unable to obtain an exclusive lock on the database, is it being used by another instance of Bitcoin Core?";
+
+/** The database is open elsewhere: two processes never keep one wallet. */
+export class WalletInUse extends Error {
+  override name = "WalletInUse";
+}
+
+/**
+ * Core's exclusive lock (`locking_mode=exclusive`, then an exclusive
+ * transaction): held while `db` stays open, so no other process or
+ * connection opens the wallet meanwhile; throws {@linkcode WalletInUse}.
+ */
+function lockExclusively(db: DatabaseSync): void {
+  db.exec("PRAGMA locking_mode = EXCLUSIVE;");
+  try {
+    db.exec("BEGIN EXCLUSIVE; COMMIT;");
+  } catch {
+    throw new WalletInUse(WALLET_IN_USE);
+  }
+}
+
 /** The database of one wallet. */
 export class WalletStore implements Disposable {
   readonly path: string;
@@ -125,11 +148,17 @@ export class WalletStore implements Disposable {
 
   /** Creates the database at `path`; throws when the file exists. */
   static create(path: string): WalletStore {
-    using file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
-    void file;
+    // Closed before SQLite opens it: a descriptor closed later would drop SQLite's lock.
+    Deno.openSync(path, { write: true, createNew: true, mode: 0o600 }).close();
     const db = new DatabaseSync(path);
-    db.exec(PRAGMAS);
-    db.exec(`BEGIN; ${SCHEMA} COMMIT;`);
+    try {
+      lockExclusively(db);
+      db.exec(PRAGMAS);
+      db.exec(`BEGIN; ${SCHEMA} COMMIT;`);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
     return new WalletStore(path, db);
   }
 
@@ -142,6 +171,8 @@ export class WalletStore implements Disposable {
     Deno.statSync(path);
     const db = new DatabaseSync(path);
     try {
+      // Locked before anything is read: the version of a database in use is no answer.
+      lockExclusively(db);
       let version: unknown;
       try {
         version = db.prepare("SELECT value FROM meta WHERE key = 'version'").get()?.value;
@@ -346,15 +377,16 @@ export class WalletStore implements Disposable {
   }
 
   /**
-   * Writes a consistent copy of the database to `path`: the journal folded
-   * into the file, then the file copied, with no write in between (this
-   * connection is the only writer and the copy is synchronous). `VACUUM
-   * INTO` would attach a database, which Deno refuses without every
-   * permission, as a sandboxed wallet runs.
+   * Writes a consistent copy of the database to `path` through SQLite's
+   * online backup (as Core's `SQLiteDatabase::Backup`), a new file private
+   * to its owner. Never through a descriptor of the database's own file:
+   * closing one would drop the lock this connection holds (POSIX locks are
+   * the process's). `VACUUM INTO` would attach a database, which Deno
+   * refuses without every permission, as a sandboxed wallet runs.
    */
-  backup(path: string): void {
-    this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE);");
-    Deno.copyFileSync(this.path, path);
+  async backup(path: string): Promise<void> {
+    Deno.openSync(path, { write: true, create: true, truncate: true, mode: 0o600 }).close();
+    await backupDatabase(this.#db, path);
   }
 
   /**

@@ -2283,8 +2283,8 @@ export class Wallet implements Disposable {
   }
 
   /** Writes a copy of the database to `path`. */
-  backup(path: string): void {
-    this.store.backup(path);
+  async backup(path: string): Promise<void> {
+    await this.store.backup(path);
   }
 
   /** Stops following the chain and closes the database. */

@@ -249,10 +249,10 @@ export class ChainImpl implements Chain, Disposable {
 
   async handleWalletLoader(loader: WalletLoader | null): Promise<Handler> {
     if (loader === null) throw new Error("handleWalletLoader: loader is null");
-    // As Core's setmocktime holds every chain client's clock: a wallet process attaching while
-    // the node's is held is told so before any call is routed to it, again if a setmocktime came
-    // meanwhile (checked and added in one turn: none can slip in between).
-    let told = 0;
+    // As Core's setmocktime holds every chain client's clock: a wallet process attaching takes
+    // the node's time (held, or the system's) before any call is routed to it, again if a
+    // setmocktime came meanwhile (checked and added in one turn: none can slip in between).
+    let told: number | undefined;
     for (let mocked = this.#node.mockTime(); mocked !== told; mocked = this.#node.mockTime()) {
       await tellMockTime(loader, mocked, this.#node.log);
       told = mocked;

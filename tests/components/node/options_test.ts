@@ -352,6 +352,15 @@ Deno.test("options: -walletdir as Core's VerifyWallets checks it", () => {
       `Specified -walletdir "${dir}" ${problem}`,
     );
   }
+  // Set empty, or negated: looked for as "" (Core's GetPathArg).
+  for (const arg of ["-walletdir=", "-nowalletdir"]) {
+    assertEquals(errorOf(["-regtest", d, arg]), 'Specified -walletdir "" does not exist');
+  }
+  // Without wallets it is not looked at.
+  assertEquals(
+    optionsOf(["-regtest", d, "-disablewallet", `-walletdir=${temp.path}/missing`]).walletDir,
+    null,
+  );
 });
 
 Deno.test("options: -blocksonly and its parameter interactions, as Core's", () => {

@@ -122,7 +122,7 @@ Deno.test("sandboxed node: the sandbox's options, files outside regtest/ and bad
   assertThrows(
     () => planNode(node, state, [`-walletdir=${state}`]),
     SpawnNodeError,
-    `-walletdir: a sandboxed wallet process keeps its wallets in its own data directory (${state}/data/wallet/wallets)`,
+    `-walletdir: under the sandbox the wallets stay in the data directories it grants (a wallet process's own, as ${state}/data/wallet/wallets,`,
   );
   assertThrows(() => planNode(node, state, ["-foo"]), StartupError, "Invalid parameter -foo");
   for (const option of ["-daemon", "-daemonwait=1"]) {
