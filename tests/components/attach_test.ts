@@ -173,14 +173,18 @@ Deno.test("attach: the wallet's grants hold no network address, the node's user 
     const txid = await rpc("sendtoaddress", [to, 1], "w");
     await rpc("generatetoaddress", [1, to]);
     assertEquals((await rpc("gettransaction", [txid], "w")).confirmations, 1);
-    const nodeTrace = Deno.readTextFileSync(`${state}/data/node/regtest/debug.log`);
-    await detach(wallet);
-    // The secret, read from the wallet's database once the wallet process let it go (it holds
-    // it exclusively while it runs, as Core's wallet does).
-    const db = new DatabaseSync(`${state}/data/wallet-w/wallets/w/wallet.dat`, { readOnly: true });
+    // The secret, read from a copy of the wallet's database (its disk is mounted while it runs,
+    // and it holds the database exclusively, as Core's wallet does): the file and its journal.
+    using copy = tempDir("attach_wallet_copy_");
+    for (const file of ["wallet.dat", "wallet.dat-wal"]) {
+      Deno.copyFileSync(`${state}/data/wallet-w/wallets/w/${file}`, `${copy.path}/${file}`);
+    }
+    const db = new DatabaseSync(`${copy.path}/wallet.dat`);
     const row = db.prepare("SELECT value FROM meta WHERE key = 'secret'").get();
     db.close();
     const secret = Keyring.parse(String(row?.value)).hd!;
+    const nodeTrace = Deno.readTextFileSync(`${state}/data/node/regtest/debug.log`);
+    await detach(wallet);
     const walletTrace = wallet.output;
     // Both sides traced the send's calls (the trace is on, and it carries the transaction).
     for (const trace of [nodeTrace, walletTrace]) {
