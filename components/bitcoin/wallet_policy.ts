@@ -1,7 +1,8 @@
 /**
  * The wallet options that shape the transactions a wallet makes, read as
  * Bitcoin Core's `CWallet::Create` reads them: `-addresstype`,
- * `-avoidpartialspends`, `-changetype`, `-discardfee`, `-maxapsfee`,
+ * `-avoidpartialspends`, `-changetype`, `-consolidatefeerate`,
+ * `-discardfee`, `-maxapsfee`,
  * `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`, `-walletrbf` and
  * `-walletbroadcast`; {@linkcode walletPolicyWarnings} gives the warnings
  * Core's wallet loads answer with for values set very high.
@@ -47,6 +48,12 @@ export interface WalletPolicy {
    * the node's dust relay fee).
    */
   readonly discardFee: bigint;
+  /**
+   * `-consolidatefeerate` in sat/kvB (10000): the rate the wallet expects
+   * to pay in the long run; below it coin selection spends more coins than
+   * it needs, so that fewer are left to spend at higher rates.
+   */
+  readonly consolidateFeeRate: bigint;
   /** `-avoidpartialspends`: each address's coins are always spent together, or not at all. */
   readonly avoidPartialSpends: boolean;
   /**
@@ -69,6 +76,7 @@ export const DEFAULT_WALLET_POLICY: WalletPolicy = {
   minTxFee: 1000n,
   maxTxFee: 10_000_000n,
   discardFee: 10_000n,
+  consolidateFeeRate: 10_000n,
   avoidPartialSpends: false,
   maxApsFee: 0n,
   spendZeroConfChange: true,
@@ -100,6 +108,14 @@ export const WALLET_POLICY_OPTIONS: readonly {
     param: "=<type>",
     help:
       'What type of change to use ("legacy", "p2sh-segwit", "bech32", "bech32m"). Default is "legacy" when -addresstype=legacy, else it is an implementation detail.',
+  },
+  {
+    name: "consolidatefeerate",
+    param: "=<amt>",
+    help:
+      `The maximum feerate (in BTC/kvB) at which transaction building may use more inputs than strictly necessary so that the wallet's UTXO pool can be reduced (default: ${
+        formatMoney(DEFAULT_WALLET_POLICY.consolidateFeeRate)
+      }).`,
   },
   {
     name: "discardfee",
@@ -215,6 +231,7 @@ export function walletPolicyOf(
     maxTxFee: maxTxFee ?? defaults.maxTxFee,
     ...(maxTxFee === undefined ? {} : { maxTxFeeGiven: text("maxtxfee") }),
     discardFee: amount("discardfee") ?? defaults.discardFee,
+    consolidateFeeRate: amount("consolidatefeerate") ?? defaults.consolidateFeeRate,
     avoidPartialSpends: flag("avoidpartialspends", defaults.avoidPartialSpends),
     maxApsFee: maxApsFee ?? defaults.maxApsFee,
     spendZeroConfChange: flag("spendzeroconfchange", defaults.spendZeroConfChange),

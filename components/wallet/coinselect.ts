@@ -1,37 +1,67 @@
 /**
- * Coin selection: which of the wallet's coins pay for a set of payments at
- * a fee rate, with a change output when what is left is worth keeping.
- * Largest coins first; the fee is the rate times the virtual size the
- * signed transaction will have, as Core estimates it (71-byte ECDSA
- * signatures, as a wallet grinding low R makes them; the segwit marker and
- * an empty witness per legacy input only when some input has a witness).
- * With `subtractFee`, the payments so marked pay the fee between them,
- * equally, the first of them any remainder, as Core does. Preselected
- * coins (`preset`) are always spent, and may be the only ones. Coins of
- * one `group` (Core's avoided partial spends: the coins of one address)
- * are spent together, a hundred at most at a time, and never when they
- * are worth less than the fee of spending them (dust sent to an address).
- * A coin of an unconfirmed transaction pays besides what its ancestors lack
- * of the fee rate (its `bumpFee`).
+ * Coin selection as Bitcoin Core's `SelectCoins`: which of the wallet's
+ * coins pay for a set of payments at a fee rate, and whether change is
+ * kept. Coins are valued at what they add once the fee of spending them is
+ * paid (their effective value); the preselected ones (`preset`) are always
+ * spent. The others are tried under Core's eligibility filters in turn
+ * (confirmed coins, others' with 6 confirmations, of one output type;
+ * then any confirmed; then unconfirmed change; then anything given), and
+ * under each, Core's algorithms (`selection_algorithms.ts`) each propose a
+ * set: Branch and Bound a changeless one (not when the payments pay the
+ * fee), Knapsack, CoinGrinder above three times the long-term fee rate
+ * (`-consolidatefeerate`), and Single Random Draw. The set of least waste
+ * is taken (the fee paid now above the long-term rate, plus the change's
+ * cost or the excess given to the fee), the one spending more coins on a
+ * tie: at low fee rates that consolidates coins, at high ones it spends
+ * few. Coins of one `group` (Core's avoided partial spends: the coins of
+ * one address) are spent together, a hundred at most at a time. A coin of
+ * an unconfirmed transaction pays besides what its ancestors lack of the
+ * fee rate (its `bumpFee`), ancestors shared counted once.
+ *
+ * Fees are the rate times the virtual size the signed transaction will
+ * have, as Core estimates it (71-byte ECDSA signatures, as a wallet
+ * grinding low R makes them). With `subtractFee`, the payments so marked
+ * pay the fee between them, equally, the first of them any remainder, and
+ * get what the change would have been when it is not kept, as in Core.
  *
  * @example
  * ```ts
  * import { selectCoins } from "./coinselect.ts";
- * const script = new Uint8Array(22);
- * const plan = selectCoins({
- *   coins: [{ key: "a:0", amount: 5_000_000_000n, inputWeight: 271 }],
- *   payments: [{ script, amount: 100_000_000n, subtractFee: false }],
+ * const script = new Uint8Array([0x00, 0x14, ...new Uint8Array(20)]);
+ * const coin = (key: string, amount: bigint) => ({ key, amount, inputWeight: 271 });
+ * const request = {
+ *   payments: [{ script, amount: 3_000_000n, subtractFee: false }],
  *   feeRate: 1000n,
  *   changeScript: script,
  *   dustRelayFee: 3000n,
  *   discardFeeRate: 10_000n,
  *   changeSpendWeight: 271,
- * });
- * if (plan.inputs.length !== 1 || plan.change === null) throw new Error("one coin, change");
- * if (plan.fee !== 141n) throw new Error(`fee ${plan.fee}`);
+ *   longTermFeeRate: 10_000n,
+ * };
+ * // Two coins meet the payment and the fee within what change would cost: no change.
+ * const coins = [coin("a:0", 1_000_000n), coin("b:0", 2_000_200n), coin("c:0", 50_000_000n)];
+ * const plan = await selectCoins({ ...request, coins });
+ * if (plan.change !== null || plan.algorithm !== "bnb") throw new Error(plan.algorithm);
+ * if (plan.inputs.map((c) => c.key).sort().join() !== "a:0,b:0") throw new Error("inputs");
+ * if (plan.fee !== 200n) throw new Error(`fee ${plan.fee}`);
  * ```
  * @module
  */
+import {
+  type Attempt,
+  branchAndBound,
+  CHANGE_LOWER,
+  coinGrinder,
+  knapsack,
+  MAX_WEIGHT_EXCEEDED,
+  type Random,
+  shuffle,
+  singleRandomDraw,
+  type ValuedGroup,
+} from "./selection_algorithms.ts";
+
+/** Core's message when the coins that would pay weigh more than the transaction may. */
+export { MAX_WEIGHT_EXCEEDED };
 
 /** A spendable coin. */
 export interface Coin {
@@ -44,8 +74,12 @@ export interface Coin {
   readonly legacy?: boolean;
   /** Spent with the other coins of its group, or not at all (Core's `OutputGroup`); alone by default. */
   readonly group?: string;
-  /** The most a transaction adding it may weigh (a child of an unconfirmed TRUC parent); none by default. */
-  readonly maxWeight?: number;
+  /** Its output type: coins of one type are tried alone first (Core's `OutputType`); one type by default. */
+  readonly type?: string;
+  /** Its confirmations (0: unconfirmed); confirmed deep enough for every filter by default. */
+  readonly depth?: number;
+  /** Whether its transaction was the wallet's own (change: 1 confirmation is enough, or none); false by default. */
+  readonly fromMe?: boolean;
   /**
    * What spending it adds to the fee so that its unconfirmed ancestors reach
    * the fee rate (Core's ancestor bump fee); 0 by default.
@@ -77,6 +111,12 @@ export interface SelectionRequest {
   readonly discardFeeRate: bigint;
   /** The weight of the input that will spend the change (Core's `change_spend_size`). */
   readonly changeSpendWeight: number;
+  /**
+   * The rate the wallet expects to pay in the long run (sat/kvB, the
+   * wallet's `-consolidatefeerate`): below it spending more coins now is
+   * cheaper than later, above it dearer.
+   */
+  readonly longTermFeeRate: bigint;
   /** Coins chosen already, spent whatever else is chosen (Core's preselected inputs). */
   readonly preset?: readonly Coin[];
   /** Whether `coins` may be added to `preset` (false: only `preset` pays); true by default. */
@@ -86,16 +126,36 @@ export interface SelectionRequest {
    * {@linkcode MAX_STANDARD_TX_WEIGHT} by default, which `preset` alone is held to.
    */
   readonly maxWeight?: number;
+  /**
+   * The most it may weigh once unconfirmed coins may be added (BIP 431's
+   * bound on a child of an unconfirmed TRUC transaction); none by default.
+   */
+  readonly unconfirmedMaxWeight?: number;
+  /**
+   * What the unconfirmed coins of `keys` add to the fee together, their
+   * ancestors counted once (Core's `calculateCombinedBumpFee`), or
+   * undefined when the node cannot tell. Without it, each coin's own.
+   */
+  readonly combinedBumpFee?: (keys: readonly string[]) => Promise<bigint | undefined>;
+  /** Draws for the shuffles and the random algorithms; `Math.random` by default. */
+  readonly random?: Random;
 }
+
+/** Which of Core's algorithms chose the coins ("manual": the preset ones alone). */
+export type SelectionAlgorithm = "bnb" | "knapsack" | "cg" | "srd" | "manual";
 
 /** The chosen coins and the outputs to make. */
 export interface SelectionPlan {
+  /** The preset coins first, in their order, then the coins added, shuffled (as Core's). */
   readonly inputs: readonly Coin[];
   /** The payments' amounts after subtracting the fee where asked. */
   readonly amounts: readonly bigint[];
   /** The change amount, or null when it would be dust (the rest goes to the fee). */
   readonly change: bigint | null;
   readonly fee: bigint;
+  readonly algorithm: SelectionAlgorithm;
+  /** Core's waste metric of the selection (satoshis). */
+  readonly waste: bigint;
 }
 
 /** Why no selection is possible, with Core's texts. */
@@ -110,20 +170,32 @@ export const PRESET_TOO_SMALL =
   "The preselected coins total amount does not cover the transaction target. Please allow other inputs to be automatically selected or include more coins manually";
 /** Core's message when a payment cannot carry its share of the fee. */
 export const AMOUNT_TOO_SMALL_FOR_FEE = "The transaction amount is too small to pay the fee";
+/** Core's message when a payment carries its share of the fee and what is left is dust. */
+export const AMOUNT_TOO_SMALL_AFTER_FEE =
+  "The transaction amount is too small to send after the fee has been deducted";
 /** Core's `MAX_STANDARD_TX_WEIGHT`: the node relays nothing heavier. */
 export const MAX_STANDARD_TX_WEIGHT = 400_000;
-/** Core's messages when the coins that pay would weigh too much. */
-export const MAX_WEIGHT_EXCEEDED =
-  "The inputs size exceeds the maximum weight. Please try sending a smaller amount or manually consolidating your wallet's UTXOs";
+/** Core's message when the preselected coins and those added weigh more than inputs may. */
 export const PRESET_AND_SELECTED_TOO_HEAVY =
   "The combination of the pre-selected inputs and the wallet automatic inputs selection exceeds the transaction maximum weight. Please try sending a smaller amount or manually consolidating your wallet's UTXOs";
+/** Core's message when the outputs alone leave no weight for an input. */
 export const NO_WEIGHT_FOR_INPUTS =
   "Maximum transaction weight is less than transaction weight without inputs";
+/** Core's message when the outputs leave no weight for a change output, and no changeless set pays. */
+export const NO_WEIGHT_FOR_CHANGE =
+  "Maximum transaction weight is too low, can not accommodate change output";
+/** Core's message when the transaction made would weigh more than the node relays. */
 export const TRANSACTION_TOO_LARGE = "Transaction too large";
+/** Core's message when nothing would be paid: no payment of value, no fee, no coin given. */
+export const NOTHING_TO_PAY =
+  "Transaction requires one destination of non-0 value, a non-0 feerate, or a pre-selected input";
+/** Core's message when the node cannot reckon what unconfirmed coins' ancestors lack. */
+export const ENORMOUS_CLUSTER =
+  "Failed to calculate bump fees, because unconfirmed UTXOs depend on an enormous cluster of unconfirmed transactions.";
 
 /** Weight of an output paying `script`. */
 export function outputWeight(script: Uint8Array): number {
-  return (8 + 1 + script.length) * 4;
+  return (8 + compactSize(script.length) + script.length) * 4;
 }
 
 /** Version, locktime and counts. */
@@ -137,11 +209,6 @@ function inputsWeight(inputs: readonly Coin[]): number {
   const own = inputs.reduce((sum, coin) => sum + coin.inputWeight, 0);
   const legacy = inputs.filter((coin) => coin.legacy).length;
   return legacy === inputs.length ? own : own + 2 + legacy;
-}
-
-/** What `inputs` add to the fee for their unconfirmed ancestors. */
-function bumpFees(inputs: readonly Coin[]): bigint {
-  return inputs.reduce((sum, coin) => sum + (coin.bumpFee ?? 0n), 0n);
 }
 
 /** The weight of a signed transaction spending `inputs` to outputs paying `scripts`. */
@@ -182,122 +249,438 @@ export function minViableChange(
   return spendFee > dust ? spendFee : dust;
 }
 
-/** Selects coins for `request`; throws {@linkcode SelectionError}. */
-export function selectCoins(request: SelectionRequest): SelectionPlan {
-  const { payments, feeRate, changeScript, dustRelayFee } = request;
-  const leastChange = minViableChange(
-    changeScript,
-    request.changeSpendWeight,
-    request.discardFeeRate,
-  );
-  const target = payments.reduce((sum, p) => sum + p.amount, 0n);
-  const subtracting = payments.filter((p) => p.subtractFee).length;
-  const scripts = payments.map((p) => p.script);
-  const changeWeight = outputWeight(changeScript);
-  const preset = request.preset ?? [];
-  const addInputs = request.addInputs ?? true;
-  const presetKeys = new Set(preset.map((coin) => coin.key));
-  const groups = addInputs
-    ? outputGroups(request.coins.filter((coin) => !presetKeys.has(coin.key)), feeRate)
-    : [];
-  const chosen: Coin[] = [...preset];
-  let total = preset.reduce((sum, coin) => sum + coin.amount, 0n);
-  // As Core's: the preset coins alone are held to the standard bound only.
-  let maxWeight = MAX_STANDARD_TX_WEIGHT;
-  // The preset coins alone first, then one more of the largest groups at a time.
-  for (let next = 0; next <= groups.length; next++) {
-    if (next === 1) {
-      maxWeight = request.maxWeight ?? MAX_STANDARD_TX_WEIGHT;
-      // Core's `tx_noinputs_size` counts a whole byte for the segwit marker and flag.
-      if (maxWeight <= transactionWeight([], scripts) + 4) {
-        throw new SelectionError(NO_WEIGHT_FOR_INPUTS);
-      }
-    }
-    if (next > 0) {
-      for (const coin of groups[next - 1].coins) {
-        chosen.push(coin);
-        if (coin.maxWeight !== undefined && coin.maxWeight < maxWeight) maxWeight = coin.maxWeight;
-      }
-      total += groups[next - 1].amount;
-    }
-    if (chosen.length === 0) continue;
-    const weight = transactionWeight(chosen, scripts);
-    const bumps = bumpFees(chosen);
-    const feeNoChange = feeFor(weight, feeRate) + bumps;
-    const needed = subtracting > 0 ? target : target + feeNoChange;
-    if (total < needed) continue;
-    const feeWithChange = feeFor(weight + changeWeight, feeRate) + bumps;
-    const changeLeft = subtracting > 0 ? total - target : total - target - feeWithChange;
-    const keepChange = changeLeft >= leastChange;
-    const amounts = subtracting > 0
-      ? shareFee(payments, keepChange ? feeWithChange : feeNoChange, subtracting, dustRelayFee)
-      : payments.map((p) => p.amount);
-    // The lightest selection that pays: were it too heavy, so would every later one be.
-    if (weight + (keepChange ? changeWeight : 0) > maxWeight) {
-      throw new SelectionError(
-        next === 0
-          ? TRANSACTION_TOO_LARGE
-          : preset.length > 0
-          ? PRESET_AND_SELECTED_TOO_HEAVY
-          : MAX_WEIGHT_EXCEEDED,
-      );
-    }
-    const change = keepChange ? changeLeft : null;
-    const paid = amounts.reduce((sum, a) => sum + a, 0n) + (change ?? 0n);
-    return { inputs: chosen, amounts, change, fee: total - paid };
-  }
-  throw new SelectionError(addInputs ? INSUFFICIENT_FUNDS : PRESET_TOO_SMALL);
-}
-
+/** Core's `CHANGE_UPPER`: the most the random change target reaches (satoshis). */
+const CHANGE_UPPER = 1_000_000n;
 /** Core's `OUTPUT_GROUP_MAX_ENTRIES`: the most coins of one group spent at once. */
 const GROUP_MAX_ENTRIES = 100;
+/** A depth every filter accepts: a coin given no depth is taken as confirmed. */
+const DEEP = Number.MAX_SAFE_INTEGER;
 
 /**
- * `coins` as the groups they are spent in (each alone when of no group),
- * largest first; a group worth no more than the fee of spending it at
- * `feeRate` is left out (as Core leaves out groups of no effective value).
+ * Core's `GenerateChangeTarget`: the change aimed at beside the change's
+ * fee, random between 50,000 sat and twice the average payment (at most
+ * 1,000,000 sat), so that the change does not give itself away.
  */
-function outputGroups(
-  coins: readonly Coin[],
-  feeRate: bigint,
-): { coins: Coin[]; amount: bigint }[] {
-  const groups: { coins: Coin[]; amount: bigint; grouped: boolean }[] = [];
-  const open = new Map<string, { coins: Coin[]; amount: bigint; grouped: boolean }>();
-  for (const coin of coins) {
-    let group = coin.group === undefined ? undefined : open.get(coin.group);
-    if (group === undefined || group.coins.length === GROUP_MAX_ENTRIES) {
-      group = { coins: [], amount: 0n, grouped: coin.group !== undefined };
-      groups.push(group);
-      if (coin.group !== undefined) open.set(coin.group, group);
-    }
-    group.coins.push(coin);
-    group.amount += coin.amount;
-  }
-  const weight = (group: { coins: Coin[] }) =>
-    group.coins.reduce((sum, coin) => sum + coin.inputWeight, 0);
-  return groups
-    .filter((group) =>
-      !group.grouped || group.amount > feeFor(weight(group), feeRate) + bumpFees(group.coins)
-    )
-    .sort((a, b) => a.amount > b.amount ? -1 : a.amount < b.amount ? 1 : 0);
+function changeTarget(payment: bigint, changeFee: bigint, random: Random): bigint {
+  if (payment <= CHANGE_LOWER / 2n) return changeFee + CHANGE_LOWER;
+  const upper = payment * 2n < CHANGE_UPPER ? payment * 2n : CHANGE_UPPER;
+  return changeFee + BigInt(Math.floor(random() * Number(upper - CHANGE_LOWER))) + CHANGE_LOWER;
 }
 
-/** The payments' amounts once those marked pay `fee` between them. */
-function shareFee(
-  payments: readonly Payment[],
-  fee: bigint,
-  subtracting: number,
-  dustRelayFee: bigint,
-): bigint[] {
-  const share = fee / BigInt(subtracting);
-  let remainder = fee % BigInt(subtracting);
+/** A group of coins spent together, valued (Core's `OutputGroup`). */
+interface Group extends ValuedGroup {
+  readonly coins: readonly Coin[];
+  readonly type: string;
+  /** The shallowest of its coins, and whether every one is the wallet's own. */
+  readonly depth: number;
+  readonly fromMe: boolean;
+  /** The last of an address's groups when it has several (Core's partial group). */
+  readonly partial: boolean;
+}
+
+/** A proposed selection: its groups and which algorithm proposed them. */
+interface Candidate {
+  readonly groups: readonly Group[];
+  readonly algorithm: SelectionAlgorithm;
+}
+
+/** Core's coin eligibility filter: the confirmations asked of the wallet's own coins and of others'. */
+interface Filter {
+  readonly confMine: number;
+  readonly confTheirs: number;
+  /** Whether a set may mix output types when no single type pays. */
+  readonly mixTypes: boolean;
+  /** Whether an address's last, partial group is eligible beside its full ones. */
+  readonly partialGroups: boolean;
+}
+
+/**
+ * Core's filters, in order. Its others differ only in the ancestors they
+ * allow, which the node enforces itself; an unconfirmed coin of others
+ * reaches selection only when the caller allows it (`include_unsafe`).
+ */
+const FILTERS: readonly Filter[] = [
+  { confMine: 1, confTheirs: 6, mixTypes: false, partialGroups: false },
+  { confMine: 1, confTheirs: 1, mixTypes: true, partialGroups: false },
+  { confMine: 0, confTheirs: 1, mixTypes: true, partialGroups: false },
+  { confMine: 0, confTheirs: 1, mixTypes: true, partialGroups: true },
+  { confMine: 0, confTheirs: 0, mixTypes: true, partialGroups: true },
+];
+
+/** Everything a selection is weighed by, fixed for one request. */
+interface Params {
+  readonly target: bigint;
+  readonly subtractFee: boolean;
+  readonly changeFee: bigint;
+  readonly costOfChange: bigint;
+  readonly minChangeTarget: bigint;
+  readonly leastChange: bigint;
+  readonly feeRate: bigint;
+  readonly longTermFeeRate: bigint;
+  /** The transaction's weight without inputs, as Core's `tx_noinputs_size` counts it. */
+  readonly noInputsWeight: number;
+  readonly changeWeight: number;
+  readonly random: Random;
+  readonly combinedBumpFee?: SelectionRequest["combinedBumpFee"];
+}
+
+/** Selects coins for `request`; throws {@linkcode SelectionError} with Core's texts. */
+export async function selectCoins(request: SelectionRequest): Promise<SelectionPlan> {
+  const { payments, feeRate, changeScript } = request;
+  const random = request.random ?? Math.random;
+  const subtractFee = payments.some((p) => p.subtractFee);
+  const recipients = payments.reduce((sum, p) => sum + p.amount, 0n);
+  const changeWeight = outputWeight(changeScript);
+  const changeFee = feeFor(changeWeight, feeRate);
+  // Version, locktime, input count and a whole byte for the segwit marker, the output count, and
+  // the outputs unless they pay the fee themselves.
+  const noInputsWeight = (10 + compactSize(payments.length) +
+    (subtractFee ? 0 : payments.reduce((sum, p) => sum + outputWeight(p.script) / 4, 0))) * 4;
+  const params: Params = {
+    target: recipients + (subtractFee ? 0n : feeFor(noInputsWeight, feeRate)),
+    subtractFee,
+    changeFee,
+    costOfChange: feeFor(request.changeSpendWeight, request.discardFeeRate) + changeFee,
+    minChangeTarget: changeTarget(recipients / BigInt(payments.length || 1), changeFee, random),
+    leastChange: minViableChange(changeScript, request.changeSpendWeight, request.discardFeeRate),
+    feeRate,
+    longTermFeeRate: request.longTermFeeRate,
+    noInputsWeight,
+    changeWeight,
+    random,
+    combinedBumpFee: request.combinedBumpFee,
+  };
+  const preset = request.preset ?? [];
+  if (params.target === 0n && preset.length === 0) throw new SelectionError(NOTHING_TO_PAY);
+  const presetGroups = preset.map((coin) => valued([coin], params, false));
+  const remaining = params.target - presetGroups.reduce((sum, g) => sum + g.amount, 0n);
+  let chosen: readonly Group[] = presetGroups;
+  let algorithm: SelectionAlgorithm = "manual";
+  if (remaining > 0n) {
+    if (request.addInputs === false) throw new SelectionError(PRESET_TOO_SMALL);
+    const presetKeys = new Set(preset.map((coin) => coin.key));
+    const coins = request.coins.filter((coin) => !presetKeys.has(coin.key));
+    const worth = coins.reduce(
+      (sum, c) => sum + (subtractFee ? c.amount : effective(c, feeRate)),
+      0n,
+    );
+    if (worth < remaining) throw new SelectionError(INSUFFICIENT_FUNDS);
+    const found = await automatic(coins, { ...params, target: remaining }, request);
+    chosen = [...presetGroups, ...found.groups];
+    algorithm = found.algorithm;
+    const maxInputsWeight = (request.maxWeight ?? MAX_STANDARD_TX_WEIGHT) - noInputsWeight;
+    if (preset.length > 0 && weightOf(chosen) > maxInputsWeight) {
+      throw new SelectionError(PRESET_AND_SELECTED_TOO_HEAVY);
+    }
+  }
+  return await plan({ groups: chosen, algorithm }, params, request, preset.length);
+}
+
+/** Core's `AutomaticCoinSelection`: the filters in turn, the first that pays taken. */
+async function automatic(
+  coins: readonly Coin[],
+  params: Params,
+  request: SelectionRequest,
+): Promise<Candidate> {
+  const { positive, all } = outputGroups(coins, params);
+  let maxWeight = request.maxWeight ?? MAX_STANDARD_TX_WEIGHT;
+  let detailed: string | undefined;
+  let tried = "";
+  for (const filter of FILTERS) {
+    const eligible = (group: Group) =>
+      group.depth >= (group.fromMe ? filter.confMine : filter.confTheirs) &&
+      (!group.partial || filter.partialGroups);
+    const pool = { positive: positive.filter(eligible), all: all.filter(eligible) };
+    // As Core's: once unconfirmed coins may be spent, a TRUC child's bound holds from then on.
+    if (
+      request.unconfirmedMaxWeight !== undefined && request.unconfirmedMaxWeight < maxWeight &&
+      (filter.confMine === 0 || filter.confTheirs === 0)
+    ) {
+      maxWeight = request.unconfirmedMaxWeight;
+    }
+    // The same groups under the same bound as a filter before: the same answer.
+    const key = `${pool.all.length}:${pool.positive.length}:${maxWeight}:${filter.mixTypes}`;
+    if (pool.all.length === 0 || key === tried) continue;
+    tried = key;
+    const result = await attempt(pool, filter.mixTypes, params, maxWeight);
+    if ("groups" in result) return result;
+    detailed ??= result.error ?? undefined;
+  }
+  throw new SelectionError(detailed ?? INSUFFICIENT_FUNDS);
+}
+
+/**
+ * Core's `AttemptSelection`: each output type's coins alone, the set of
+ * least waste among them taken; when none pays, all types together (if
+ * `mixTypes`).
+ */
+async function attempt(
+  pool: { positive: readonly Group[]; all: readonly Group[] },
+  mixTypes: boolean,
+  params: Params,
+  maxWeight: number,
+): Promise<Candidate | { error: string | null }> {
+  const types = [...new Set(pool.all.map((group) => group.type))];
+  const found: (Candidate & { waste: bigint })[] = [];
+  for (const type of types) {
+    const ofType = (group: Group) => group.type === type;
+    const result = await choose(
+      { positive: pool.positive.filter(ofType), all: pool.all.filter(ofType) },
+      params,
+      maxWeight,
+    );
+    if ("error" in result) {
+      if (result.error !== null) return result;
+    } else {
+      found.push(result);
+    }
+  }
+  if (found.length > 0) return leastWaste(found);
+  if (mixTypes && types.length > 1) return await choose(pool, params, maxWeight);
+  return { error: null };
+}
+
+/** Core's `ChooseSelectionResult`: every algorithm's set, the one of least waste taken. */
+async function choose(
+  pool: { positive: readonly Group[]; all: readonly Group[] },
+  params: Params,
+  maxWeight: number,
+): Promise<(Candidate & { waste: bigint }) | { error: string | null }> {
+  const { target } = params;
+  let maxSelectionWeight = maxWeight - params.noInputsWeight;
+  if (maxSelectionWeight <= 0) return { error: NO_WEIGHT_FOR_INPUTS };
+  const candidates: Candidate[] = [];
+  const errors: string[] = [];
+  const take = (algorithm: SelectionAlgorithm, result: Attempt<Group>) => {
+    if ("chosen" in result) candidates.push({ groups: result.chosen, algorithm });
+    else if (result.error !== null) errors.push(result.error);
+  };
+  // Core skips Branch and Bound when the payments pay the fee: a changeless set then often fails.
+  if (!params.subtractFee) {
+    take("bnb", branchAndBound(pool.positive, target, params.costOfChange, maxSelectionWeight));
+  }
+  // The others may make change: its weight is kept free.
+  maxSelectionWeight -= params.changeWeight;
+  if (maxSelectionWeight < 0 && candidates.length === 0) return { error: NO_WEIGHT_FOR_CHANGE };
+  const { minChangeTarget, random } = params;
+  take("knapsack", knapsack(pool.all, target, minChangeTarget, random, maxSelectionWeight));
+  if (params.feeRate > 3n * params.longTermFeeRate) {
+    take("cg", coinGrinder(pool.positive, target, minChangeTarget, maxSelectionWeight));
+  }
+  take(
+    "srd",
+    singleRandomDraw(pool.positive, target, params.changeFee, random, maxSelectionWeight),
+  );
+  if (candidates.length === 0) return { error: errors[0] ?? null };
+  const weighed: (Candidate & { waste: bigint })[] = [];
+  for (const candidate of candidates) {
+    const discount = await bumpDiscount(candidate.groups, params);
+    weighed.push({ ...candidate, waste: waste(candidate.groups, discount, params) });
+  }
+  return leastWaste(weighed);
+}
+
+/** The candidate of least waste; of equal waste, the one spending more coins (Core's `operator<`). */
+function leastWaste<C extends Candidate & { waste: bigint }>(candidates: readonly C[]): C {
+  const count = (c: Candidate) => c.groups.reduce((sum, g) => sum + g.coins.length, 0);
+  return candidates.reduce((best, c) =>
+    c.waste < best.waste || (c.waste === best.waste && count(c) > count(best)) ? c : best
+  );
+}
+
+/**
+ * What `groups`' unconfirmed coins' bump fees overstate, their ancestors
+ * shared counted once (Core's bump fee discount); 0 without a way to ask.
+ */
+async function bumpDiscount(groups: readonly Group[], params: Params): Promise<bigint> {
+  const bumped = groups.flatMap((g) => g.coins).filter((coin) => (coin.bumpFee ?? 0n) > 0n);
+  if (bumped.length === 0 || params.combinedBumpFee === undefined) return 0n;
+  const combined = await params.combinedBumpFee(bumped.map((coin) => coin.key));
+  if (combined === undefined) throw new SelectionError(ENORMOUS_CLUSTER);
+  const summed = bumped.reduce((sum, coin) => sum + coin.bumpFee!, 0n);
+  return summed > combined ? summed - (combined > 0n ? combined : 0n) : 0n;
+}
+
+/** Core's `GetChange`: what is left for change, or 0 when less than is worth keeping. */
+function changeOf(groups: readonly Group[], discount: bigint, params: Params): bigint {
+  const change = params.subtractFee
+    ? valueOf(groups) - params.target
+    : amountOf(groups) + discount - params.target - params.changeFee;
+  return change < params.leastChange ? 0n : change;
+}
+
+/**
+ * Core's waste metric: each input's fee now less its fee at the long-term
+ * rate, less the bump fee discount; plus the cost of making and spending
+ * the change, or, without change, the excess given to the fee.
+ */
+function waste(groups: readonly Group[], discount: bigint, params: Params): bigint {
+  const inputs = groups.reduce((sum, g) => sum + g.fee - g.longTermFee, 0n) - discount;
+  if (changeOf(groups, discount, params) > 0n) return inputs + params.costOfChange;
+  const selected = params.subtractFee ? valueOf(groups) : amountOf(groups) + discount;
+  return inputs + selected - params.target;
+}
+
+/**
+ * The outputs of `candidate` (Core's `CreateTransactionInternal` after
+ * `SelectCoins`): the fee is the rate times the signed transaction's
+ * size with the ancestors' bumps; change, when kept, takes what the
+ * estimates overpaid, and payments paying the fee share it.
+ */
+async function plan(
+  candidate: Candidate,
+  params: Params,
+  request: SelectionRequest,
+  presetCount: number,
+): Promise<SelectionPlan> {
+  const { groups } = candidate;
+  const { payments, feeRate, changeScript, dustRelayFee } = request;
+  const coins = groups.flatMap((g) => g.coins);
+  const inputs = [
+    ...coins.slice(0, presetCount),
+    ...shuffle(coins.slice(presetCount), params.random),
+  ];
+  const discount = await bumpDiscount(groups, params);
+  const kept = changeOf(groups, discount, params);
+  const scripts = payments.map((p) => p.script);
+  const weight = transactionWeight(inputs, kept > 0n ? [...scripts, changeScript] : scripts);
+  if (weight > MAX_STANDARD_TX_WEIGHT) throw new SelectionError(TRANSACTION_TOO_LARGE);
+  const bumps = inputs.reduce((sum, coin) => sum + (coin.bumpFee ?? 0n), 0n) - discount;
+  const feeNeeded = feeFor(weight, feeRate) + bumps;
+  const selected = valueOf(groups);
+  const recipients = payments.reduce((sum, p) => sum + p.amount, 0n);
+  let change = kept;
+  let fee = selected - recipients - change;
+  if (kept > 0n && feeNeeded < fee) {
+    change += fee - feeNeeded;
+    fee = feeNeeded;
+  }
+  let amounts = payments.map((p) => p.amount);
+  if (params.subtractFee) {
+    amounts = shareFee(payments, feeNeeded - fee, dustRelayFee);
+    fee = feeNeeded;
+  }
+  return {
+    inputs,
+    amounts,
+    change: kept > 0n ? change : null,
+    fee,
+    algorithm: candidate.algorithm,
+    waste: waste(groups, discount, params),
+  };
+}
+
+/**
+ * The payments' amounts once those marked pay `toReduce` between them,
+ * equally, the first any remainder (negative: they share what change was
+ * not kept), as Core's; refused when one is left dust.
+ */
+function shareFee(payments: readonly Payment[], toReduce: bigint, dustRelayFee: bigint): bigint[] {
+  const subtracting = BigInt(payments.filter((p) => p.subtractFee).length);
+  let remainder = toReduce % subtracting;
   return payments.map((p) => {
     if (!p.subtractFee) return p.amount;
-    const amount = p.amount - share - remainder;
+    const amount = p.amount - toReduce / subtracting - remainder;
     remainder = 0n;
     if (amount < dustThreshold(p.script, dustRelayFee)) {
-      throw new SelectionError(AMOUNT_TOO_SMALL_FOR_FEE);
+      throw new SelectionError(amount < 0n ? AMOUNT_TOO_SMALL_FOR_FEE : AMOUNT_TOO_SMALL_AFTER_FEE);
     }
     return amount;
   });
+}
+
+/** A coin's value less the fee of spending it and what its ancestors lack (Core's effective value). */
+function effective(coin: Coin, feeRate: bigint): bigint {
+  return coin.amount - feeFor(selectionWeight(coin), feeRate) - (coin.bumpFee ?? 0n);
+}
+
+/**
+ * The weight a coin is valued at: its input's, and for a legacy input the
+ * empty witness it carries in a segwit transaction, so that the estimate
+ * never falls short of the signed size.
+ */
+function selectionWeight(coin: Coin): number {
+  return coin.inputWeight + (coin.legacy ? 1 : 0);
+}
+
+/** `coins` as one group, valued for `params`. */
+function valued(coins: readonly Coin[], params: Params, partial: boolean): Group {
+  let amount = 0n;
+  let fee = 0n;
+  let longTermFee = 0n;
+  let weight = 0;
+  for (const coin of coins) {
+    const spend = feeFor(selectionWeight(coin), params.feeRate) + (coin.bumpFee ?? 0n);
+    amount += params.subtractFee ? coin.amount : coin.amount - spend;
+    fee += spend;
+    longTermFee += feeFor(selectionWeight(coin), params.longTermFeeRate);
+    weight += Math.ceil(selectionWeight(coin) / 4) * 4;
+  }
+  return {
+    coins,
+    amount,
+    fee,
+    longTermFee,
+    weight,
+    type: coins[0].type ?? "",
+    depth: Math.min(...coins.map((coin) => coin.depth ?? DEEP)),
+    fromMe: coins.every((coin) => coin.fromMe === true),
+    partial,
+  };
+}
+
+/**
+ * `coins` as Core's `GroupOutputs` groups them: each alone, or with the
+ * coins of its `group` in groups of a hundred at most; the groups of
+ * positive selection amount (which all but Knapsack choose among), those
+ * of a `group` formed of coins of positive effective value only. More than a hundred coins grouped are shuffled first,
+ * as Core's, so that which of them go together is not foreseeable.
+ */
+function outputGroups(
+  coins: readonly Coin[],
+  params: Params,
+): { positive: Group[]; all: Group[] } {
+  const grouped = coins.some((coin) => coin.group !== undefined);
+  const ordered = grouped && coins.length > GROUP_MAX_ENTRIES
+    ? shuffle([...coins], params.random)
+    : coins;
+  // A grouped coin of no positive effective value is left out of the groups all but Knapsack
+  // choose among (a group alone is judged by its selection amount).
+  const positiveCoin = (coin: Coin) =>
+    coin.group === undefined || effective(coin, params.feeRate) > 0n;
+  const form = (from: readonly Coin[]) => {
+    const lists = new Map<string, Coin[][]>();
+    const groups: Group[] = [];
+    for (const coin of from) {
+      if (coin.group === undefined) {
+        groups.push(valued([coin], params, false));
+        continue;
+      }
+      const key = `${coin.group}\0${coin.type ?? ""}`;
+      const list = lists.get(key) ?? [];
+      lists.set(key, list);
+      if (list.length === 0 || list[list.length - 1].length === GROUP_MAX_ENTRIES) list.push([]);
+      list[list.length - 1].push(coin);
+    }
+    for (const list of lists.values()) {
+      list.forEach((members, i) =>
+        groups.push(valued(members, params, list.length > 1 && i === list.length - 1))
+      );
+    }
+    return groups;
+  };
+  return {
+    positive: form(ordered.filter(positiveCoin)).filter((g) => g.amount > 0n),
+    all: form(ordered),
+  };
+}
+
+const amountOf = (groups: readonly Group[]) => groups.reduce((sum, g) => sum + g.amount, 0n);
+const weightOf = (groups: readonly Group[]) => groups.reduce((sum, g) => sum + g.weight, 0);
+const valueOf = (groups: readonly Group[]) =>
+  groups.reduce((sum, g) => sum + g.coins.reduce((s, coin) => s + coin.amount, 0n), 0n);
+
+/** The bytes of a count or length as the serialization writes it (`CompactSize`). */
+export function compactSize(count: number): number {
+  return count < 253 ? 1 : count <= 0xffff ? 3 : 5;
 }

@@ -42,14 +42,14 @@ import type { Chain } from "../../schemas/gen/ipc/chain.mp.ts";
 import { formatMoney, formatSatPerVbyte } from "../bitcoin/amount.ts";
 import {
   type Coin,
+  compactSize,
   dustThreshold,
+  ENORMOUS_CLUSTER,
   feeFor,
-  INSUFFICIENT_FUNDS,
   MAX_STANDARD_TX_WEIGHT,
   type Payment,
   selectCoins,
   SelectionError,
-  type SelectionPlan,
   transactionWeight,
 } from "./coinselect.ts";
 import { ADDRESS_TYPES, type DescriptorKind, OUTPUT_TYPE } from "./descriptor.ts";
@@ -294,11 +294,6 @@ function satisfaction(
   };
 }
 
-/** The bytes of a length as the serialization writes it (`CompactSize`). */
-function compactSize(length: number): number {
-  return length < 253 ? 1 : length <= 0xffff ? 3 : 5;
-}
-
 /**
  * A coin of `wallet` as coin selection weighs it: a wallet with private
  * keys grinds its signatures low R (Core's `CanGrindR`).
@@ -312,6 +307,7 @@ function asCoin(
     amount: c.amount,
     inputWeight: inputWeight(c.key, !wallet.flags.disablePrivateKeys),
     legacy: c.key.kind === "pkh",
+    type: c.key.kind,
   };
 }
 
@@ -669,23 +665,31 @@ async function createInternal(wallet: SpendingWallet, spec: {
     : changeChain &&
       wallet.accounts.get(changeKind)!.derive(true, wallet.nextIndex(changeKind, true));
   const changeScript = spec.changeScript ?? changeKey?.script;
-  const dustRelayFee = await wallet.chain.relayDustFee();
+  // Core's eligibility filters ask how deep each coin is and whether its transaction was the
+  // wallet's own (unconfirmed change may be spent, others' coins need confirmations).
+  const fromMe = new Map<string, boolean>();
+  const ownTransaction = (txid: string) => {
+    if (!fromMe.has(txid)) fromMe.set(txid, wallet.allFromMe(wallet.transaction(txid)!.tx));
+    return fromMe.get(txid)!;
+  };
   const coins = spec.available.map((c) => ({
     ...asCoin(wallet, c),
     group: spec.byAddress ? hex.encode(c.script) : undefined,
-    // BIP 431: a child of an unconfirmed version 3 parent is held to the child's bound.
-    maxWeight: spec.version === TRUC_VERSION && c.confirmations === 0
-      ? TRUC_CHILD_MAX_WEIGHT
-      : undefined,
+    depth: c.confirmations,
+    fromMe: ownTransaction(c.txid),
     bumpFee: bumps.get(`${c.txid}:${c.vout}`),
   }));
-  const request = {
+  const dustRelayFee = await wallet.chain.relayDustFee();
+  const plan = await selectCoins({
+    coins,
     preset: spec.preset.map((c) => ({
       ...asCoin(wallet, c),
       bumpFee: bumps.get(`${c.txid}:${c.vout}`),
     })),
     addInputs: spec.addInputs,
     maxWeight: spec.maxWeight,
+    // BIP 431: a child of an unconfirmed version 3 parent is held to the child's bound.
+    unconfirmedMaxWeight: spec.version === TRUC_VERSION ? TRUC_CHILD_MAX_WEIGHT : undefined,
     payments: spec.payments,
     feeRate: spec.feeRate,
     changeScript: changeScript ?? new Uint8Array(),
@@ -700,63 +704,17 @@ async function createInternal(wallet: SpendingWallet, spec: {
     changeSpendWeight: changeKey === undefined
       ? DUMMY_NESTED_P2WPKH_INPUT_WEIGHT
       : inputWeight(changeKey, !wallet.flags.disablePrivateKeys),
-  };
-  // Core's eligibility filters, in order: confirmed coins (others' with 6 confirmations), then
-  // any confirmed, then unconfirmed ones too; the first that pays is taken. A coin's group (its
-  // address, when spent together) is eligible only as a whole.
-  const fromMe = new Map<string, boolean>();
-  const confirmedEnough = (c: SolvableCoin, theirs: number) => {
-    if (!fromMe.has(c.txid)) fromMe.set(c.txid, wallet.allFromMe(wallet.transaction(c.txid)!.tx));
-    return c.confirmations >= (fromMe.get(c.txid) ? 1 : theirs);
-  };
-  const filters = [
-    (c: SolvableCoin) => confirmedEnough(c, 6),
-    (c: SolvableCoin) => c.confirmations >= 1,
-    () => true,
-  ];
-  const group = (i: number) => coins[i].group ?? coins[i].key;
-  let plan: SelectionPlan | undefined;
-  let failure: SelectionError | undefined;
-  let tried = -1;
-  for (const eligible of spec.addInputs === false ? [() => true] : filters) {
-    const excluded = new Set<string>();
-    spec.available.forEach((c, i) => eligible(c) || excluded.add(group(i)));
-    const kept = coins.filter((_, i) => !excluded.has(group(i)));
-    if (kept.length === tried) continue; // the same coins as the filter before
-    tried = kept.length;
-    try {
-      plan = selectCoins({ ...request, coins: kept });
-      break;
-    } catch (error) {
-      if (!(error instanceof SelectionError)) throw error;
-      // As Core's: a failure saying more than that the coins do not pay is the one reported.
-      if (failure === undefined || failure.message === INSUFFICIENT_FUNDS) failure = error;
-    }
-  }
-  if (plan === undefined) throw failure!;
-  // What the unconfirmed coins chosen add, their ancestors counted once (Core's bump fee
-  // discount), goes back to the change. Never below nothing: the transaction pays at least its
-  // own size at the rate (Core's could pay less where ancestors overpay; a fee under zero it
-  // refuses).
-  let { fee, change } = plan;
-  const unconfirmedChosen = plan.inputs.filter((coin) => coin.bumpFee !== undefined);
-  if (unconfirmedChosen.some((coin) => coin.bumpFee! > 0n) && change !== null) {
-    const outpoints = unconfirmedChosen.map(({ key }) => {
-      const [txid, vout] = key.split(":");
-      return { txid, vout: Number(vout) };
-    });
-    const combined = await wallet.chain.calculateCombinedBumpFee(
-      outpoints.map(chainOutPoint),
-      spec.feeRate,
-    );
-    if (combined === undefined) throw new SelectionError(ENORMOUS_CLUSTER);
-    const paid = unconfirmedChosen.reduce((sum, coin) => sum + coin.bumpFee!, 0n);
-    const discount = paid - (combined > 0n ? combined : 0n);
-    if (discount > 0n) {
-      change += discount;
-      fee -= discount;
-    }
-  }
+    longTermFeeRate: wallet.policy.consolidateFeeRate,
+    combinedBumpFee: async (keys) =>
+      await wallet.chain.calculateCombinedBumpFee(
+        keys.map((key) => {
+          const [txid, vout] = key.split(":");
+          return chainOutPoint({ txid, vout: Number(vout) });
+        }),
+        spec.feeRate,
+      ),
+  });
+  const { fee, change } = plan;
   if (change !== null && changeScript === undefined) {
     throw new WalletError(
       Code.WALLET,
@@ -795,10 +753,6 @@ async function createInternal(wallet: SpendingWallet, spec: {
   for (const output of outputs) tx.addOutput(output);
   return { tx, fee, changePos, inputs: plan.inputs.map((coin) => coin.key) };
 }
-
-/** Core's text when the node cannot reckon what unconfirmed coins' ancestors lack. */
-const ENORMOUS_CLUSTER =
-  "Failed to calculate bump fees, because unconfirmed UTXOs depend on an enormous cluster of unconfirmed transactions.";
 
 /** Each of `coins`' ancestor bump fee at `feeRate` (Core's `calculateIndividualBumpFees`), by key. */
 async function individualBumpFees(

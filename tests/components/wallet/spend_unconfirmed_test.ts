@@ -77,7 +77,9 @@ Deno.test("spending unconfirmed coins: the package reaches the rate asked, as Co
   await call("sendtoaddress", [await u("getnewaddress"), 1]);
   const small = await call("sendtoaddress", [await u("getnewaddress"), 0.2]);
   await mine();
-  await u("send", [{ [external]: 0.3 }, null, "unset", 1]); // the 1 BTC: 0.7 of change, unconfirmed
+  // At 20 sat/vB, twice the long-term rate, the fewest inputs waste least: the 1 BTC coin alone,
+  // leaving 0.7 of change, unconfirmed.
+  await u("send", [{ [external]: 0.3 }, null, "unset", 20]);
   const { txid: confirmedFirst } = await u("send", [{ [external]: 0.1 }, null, "unset", 10]);
   const spent = (await call("getrawtransaction", [confirmedFirst, true])).vin;
   assertEquals(spent.map((i: { txid: string }) => i.txid), [small]);

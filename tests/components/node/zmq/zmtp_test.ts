@@ -14,15 +14,7 @@
 import { ZmtpPublisher } from "../../../../components/node/zmq/zmtp.ts";
 import { assert, assertEquals, assertThrows } from "../../../assert.ts";
 import { tempSocket, waitFor } from "../../../helpers.ts";
-import {
-  countReads,
-  frame,
-  greeting,
-  handshaken,
-  readAll,
-  ready,
-  subscribed,
-} from "./zmtp_peer.ts";
+import { countReads, frame, greeting, handshaken, readAll, subscribed } from "./zmtp_peer.ts";
 
 const encoder = new TextEncoder();
 
