@@ -84,19 +84,25 @@ export class HdSecret {
 }
 
 /**
+ * A private key a descriptor was given with: an extended private key (at
+ * `path` from the key whose fingerprint is `fingerprint`) its chain's keys
+ * derive from, or one key, public and private (hex).
+ */
+export type SecretKey =
+  | { readonly fingerprint: number; readonly path: string; readonly xprv: string }
+  | { readonly pubkey: string; readonly privkey: string };
+
+/**
  * The private part of a descriptor `importdescriptors` gave with its
- * keys: its private form, and the extended private key its chain derives
- * from (at `path` from the key whose fingerprint is `fingerprint`) or its
- * one key.
+ * keys: its private form, and the private keys it was given with (a
+ * multisig's or a script tree's may be some of its keys only).
  */
 export interface ImportedSecret {
   /** The public descriptor it belongs to, checksum included. */
   readonly desc: string;
   /** Its private form, checksum included (`listdescriptors true`). */
   readonly privateDesc: string;
-  readonly key:
-    | { readonly fingerprint: number; readonly path: string; readonly xprv: string }
-    | { readonly pubkey: string; readonly privkey: string };
+  readonly keys: readonly SecretKey[];
 }
 
 /** An extended private key and where it sits, which keys at paths below it derive from. */
@@ -121,8 +127,8 @@ interface PrivateRoot {
  * const key = Account.fromSecret(secret, "wpkh").derive(false, 0);
  * if (!isSingleKey(key)) throw new Error("an account of the wallet's own is of single keys");
  * const keyring = Keyring.parse(new Keyring(secret, []).toString());
- * if (keyring.privateKey(key) === undefined) throw new Error("the mnemonic's key");
- * if (new Keyring(null, []).privateKey(key) !== undefined) throw new Error("a blank wallet's");
+ * if (keyring.privateKey(key, false) === undefined) throw new Error("the mnemonic's key");
+ * if (new Keyring(null, []).privateKey(key, false) !== undefined) throw new Error("a blank");
  * ```
  */
 export class Keyring {
@@ -140,9 +146,17 @@ export class Keyring {
     if (!text.startsWith("{")) return new Keyring(HdSecret.fromMnemonic(text), []);
     const { mnemonic, imported } = JSON.parse(text) as {
       mnemonic: string | null;
-      imported: ImportedSecret[];
+      // Kept before multisig imports: one key each.
+      imported: (Omit<ImportedSecret, "keys"> & { keys?: SecretKey[]; key?: SecretKey })[];
     };
-    return new Keyring(mnemonic === null ? null : HdSecret.fromMnemonic(mnemonic), imported);
+    return new Keyring(
+      mnemonic === null ? null : HdSecret.fromMnemonic(mnemonic),
+      imported.map(({ desc, privateDesc, keys, key }) => ({
+        desc,
+        privateDesc,
+        keys: keys ?? [key!],
+      })),
+    );
   }
 
   /** The text the database keeps (sealed, when encrypted). */
@@ -170,17 +184,18 @@ export class Keyring {
   /**
    * The private key of `key`: derived from the extended private key its
    * origin lies under, or imported as it is; undefined when not held.
+   * An `xonly` key (taproot's) is held whichever parity its point has.
    */
-  privateKey(key: SingleKeyAddress): Uint8Array | undefined {
+  privateKey(key: OriginKey, xonly: boolean): Uint8Array | undefined {
     for (const root of this.#privateRoots()) {
       if (root.fingerprint !== key.fingerprint) continue;
       if (key.path !== root.path && !key.path.startsWith(`${root.path}/`)) continue;
       const derived = root.key.derive(scurePath(`m${key.path.slice(root.path.length)}`));
       // Two keys may share a fingerprint: the public key tells.
-      if (sameKey(derived.publicKey!, key)) return derived.privateKey!;
+      if (sameKey(derived.publicKey!, key, xonly)) return derived.privateKey!;
     }
-    for (const { key: imported } of this.imported) {
-      if ("privkey" in imported && sameKey(hex.decode(imported.pubkey), key)) {
+    for (const imported of this.imported.flatMap(({ keys }) => keys)) {
+      if ("privkey" in imported && sameKey(hex.decode(imported.pubkey), key, xonly)) {
         return hex.decode(imported.privkey);
       }
     }
@@ -190,7 +205,7 @@ export class Keyring {
   #privateRoots(): PrivateRoot[] {
     this.#roots ??= [
       ...(this.hd ? [{ fingerprint: this.hd.fingerprint, path: "m", key: this.hd.master }] : []),
-      ...this.imported.flatMap(({ key }) =>
+      ...this.imported.flatMap(({ keys }) => keys).flatMap((key) =>
         "xprv" in key ? [{ ...key, key: HDKey.fromExtendedKey(key.xprv, TEST_VERSIONS) }] : []
       ),
     ];
@@ -199,8 +214,8 @@ export class Keyring {
 }
 
 /** Whether `publicKey` (compressed) is `key`'s: as x-only for taproot, which signs either parity. */
-function sameKey(publicKey: Uint8Array, key: SingleKeyAddress): boolean {
-  const from = key.kind === "tr" ? 1 : 0;
+function sameKey(publicKey: Uint8Array, key: OriginKey, xonly: boolean): boolean {
+  const from = xonly ? 1 : 0;
   return hex.encode(publicKey.subarray(from)) === hex.encode(key.publicKey.subarray(from));
 }
 
@@ -272,6 +287,20 @@ export function isTaprootTree(key: DerivedKey): key is TaprootTreeAddress {
 /** Whether `key` is of one key, which the wallet may hold the private key of. */
 export function isSingleKey(key: DerivedKey): key is SingleKeyAddress {
   return !isMultisig(key) && !isTaprootTree(key);
+}
+
+/**
+ * The keys whose signatures spend `key`'s output: its one key, a
+ * multisig's keys, or a script tree's internal key and its leaves' keys
+ * (these x-only, as taproot signs with either parity of a point).
+ */
+export function signingKeys(key: DerivedKey): { key: OriginKey; xonly: boolean }[] {
+  if (isMultisig(key)) return key.keys.map((one) => ({ key: one, xonly: false }));
+  if (isTaprootTree(key)) {
+    return [key.internalKey, ...key.leaves.flatMap((leaf) => leaf.keys)]
+      .map((one) => ({ key: one, xonly: true }));
+  }
+  return [{ key, xonly: key.kind === "tr" }];
 }
 
 /** The `tpub…` of the account of `kind` under `master` (`m/84h/1h/0h` for `wpkh`). */

@@ -1773,16 +1773,18 @@ type DescriptorRequest =
         | { scripts: string[] }
         | null;
       /**
-       * Given with private keys: its private form, and the extended
-       * private key as written (with its origin) or its one private key;
-       * that key null for a descriptor of another kind.
+       * Given with private keys: its private form, the private keys among
+       * its keys (each an extended private key as written, with its
+       * origin, or one key), none for a descriptor of another kind; and
+       * whether all its keys are private.
        */
       secret: {
         desc: string;
-        key:
+        keys: (
           | { xprv: string; fingerprint: string; path: number[] }
           | { pubkey: string; privkey: string }
-          | null;
+        )[];
+        all: boolean;
       } | null;
     }[];
   };
@@ -1885,25 +1887,31 @@ async function importDescriptor(
         "This wallet imports ranged descriptors of pkh(), sh(wpkh()), wpkh(), tr() (its script tree, if any, of pk(), pkh(), multi_a() or sortedmulti_a() leaves) and of multi() or sortedmulti() in wsh(), sh(wsh()) or sh(), of compressed keys unhardened at their last step, only",
       );
     }
-    if (secret !== null && secret.key === null) {
+    if (secret !== null && secret.keys.length === 0) {
       fail(
         Code.WALLET,
-        "This wallet signs for the compressed keys of pkh(), sh(wpkh()), wpkh() and tr() descriptors without a script tree only",
+        "This wallet signs for the compressed keys of pkh(), sh(wpkh()), wpkh() and tr() descriptors (their script trees' too) and of multisig ones only",
       );
     }
-    const keys: ImportedSecret | null = secret?.key
-      ? {
-        desc,
-        privateDesc: secret.desc,
-        key: "xprv" in secret.key
-          ? {
-            xprv: secret.key.xprv,
-            fingerprint: parseInt(secret.key.fingerprint, 16),
-            path: pathText(secret.key.path),
-          }
-          : secret.key,
-      }
-      : null;
+    // Core's: a multisig or a tree the wallet holds some keys of is imported, signed for in part.
+    if (secret !== null && !secret.all) {
+      warnings.push(
+        "Not all private keys provided. Some wallet functionality may return unexpected errors",
+      );
+    }
+    const keys: ImportedSecret | null = secret && {
+      desc,
+      privateDesc: secret.desc,
+      keys: secret.keys.map((key) =>
+        "xprv" in key
+          ? { xprv: key.xprv, fingerprint: parseInt(key.fingerprint, 16), path: pathText(key.path) }
+          : key
+      ),
+    };
+    // The extended key a single-key chain derives from, as written (gethdkeys).
+    const [root] = keys?.keys ?? [];
+    const singleRoot = root !== undefined && "xprv" in root && !("keys" in source) &&
+      !("leaves" in source);
     const record: ImportedDescriptor = {
       desc,
       active: request.active,
@@ -1920,8 +1928,8 @@ async function importDescriptor(
           leaves: source.leaves.map((leaf) => ({ ...leaf, keys: leaf.keys.map(keySource) })),
         }
         : { kind: source.kind, ...keySource(source) },
-      ...(keys !== null && "xprv" in keys.key
-        ? { privateRoot: HDKey.fromExtendedKey(keys.key.xprv, TEST_VERSIONS).publicExtendedKey }
+      ...(singleRoot
+        ? { privateRoot: HDKey.fromExtendedKey(root.xprv, TEST_VERSIONS).publicExtendedKey }
         : {}),
     };
     await wallet.importDescriptor(

@@ -206,8 +206,8 @@ function signInputs(
   // Signing only adds signatures, so the transaction-wide hashes hold throughout.
   using _sighashes = cachedSighashes(tx);
   for (const [i, { key, sighash, taproot }] of own) {
-    // A multisig's or a tree's keys are others' (the wallet imports them without private keys).
-    if (options.sign && isSingleKey(key)) {
+    // A multisig's or a tree's: signed with those of its keys the wallet holds, if any.
+    if (options.sign) {
       try {
         wallet.signInput(tx, i, key, sighash);
       } catch {

@@ -73,7 +73,7 @@ import {
   type KeySource,
   type MultisigSource,
   scriptsWithin,
-  type SingleKeyAddress,
+  signingKeys,
   sourceKeyCount,
   type TreeSource,
 } from "./keys.ts";
@@ -1019,7 +1019,7 @@ export class Wallet implements Disposable {
         const keys: ImportedSecret = {
           desc,
           privateDesc: privateRangedDescriptor(kind, xprv, chainPath),
-          key: { fingerprint, path: "m", xprv },
+          keys: [{ fingerprint, path: "m", xprv }],
         };
         const range = { start: 0, end: this.#keypool, next: 0 };
         return [{ record, range, label: null, given: desc, keys }];
@@ -2117,14 +2117,28 @@ export class Wallet implements Disposable {
   /**
    * Signs input `i` of `tx`, which spends a coin of `key`, with hash type
    * `sighash` (scure's `signIdx`, which throws when it cannot): how
-   * `sign.ts` signs, the private key never leaving this object. -13 when
-   * locked, -4 without private keys; throws too when it holds no private
-   * key of `key` (a watched one's).
+   * `sign.ts` signs, the private key never leaving this object. A
+   * multisig's or a script tree's coin is signed with each of its keys
+   * the wallet holds (a partial signature, or several). -13 when locked,
+   * -4 without private keys; throws too when it signs with none of them
+   * (it holds none, as for a watched one's, or the input is not signable).
    */
-  signInput(tx: Transaction, i: number, key: SingleKeyAddress, sighash: number): void {
-    const privateKey = this.#unlocked().privateKey(key);
-    if (privateKey === undefined) throw new Error(`no private key for ${key.descriptor}`);
-    tx.signIdx(privateKey, i, [sighash], SCHNORR_AUX);
+  signInput(tx: Transaction, i: number, key: DerivedKey, sighash: number): void {
+    const keyring = this.#unlocked();
+    const held = signingKeys(key).flatMap(({ key, xonly }) => keyring.privateKey(key, xonly) ?? []);
+    if (held.length === 0) throw new Error(`no private key for ${key.descriptor}`);
+    let signed = 0;
+    let failure: unknown;
+    // A key listed twice (in several leaves) signs once: scure signs every leaf it is in.
+    for (const privateKey of new Map(held.map((k) => [hex.encode(k), k])).values()) {
+      try {
+        tx.signIdx(privateKey, i, [sighash], SCHNORR_AUX);
+        signed++;
+      } catch (error) {
+        failure = error;
+      }
+    }
+    if (signed === 0) throw failure;
   }
 
   /**
@@ -2135,7 +2149,9 @@ export class Wallet implements Disposable {
   signMessage(script: Uint8Array, message: string): string {
     this.ensureUnlocked();
     const key = this.keyOf(script);
-    const privateKey = key && isSingleKey(key) ? this.#keyring?.privateKey(key) : undefined;
+    const privateKey = key && isSingleKey(key)
+      ? this.#keyring?.privateKey(key, key.kind === "tr")
+      : undefined;
     if (privateKey === undefined) throw new WalletError(Code.WALLET, "Private key not available");
     // The wallet's keys are all used compressed, as Core's descriptor wallets' are.
     return signMessage({ key: privateKey, compressed: true }, message);

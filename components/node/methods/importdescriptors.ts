@@ -260,29 +260,40 @@ function keySource(source: AddressKeySource): [string, Json][] {
 
 /**
  * What the wallet keeps sealed of a descriptor given with private keys:
- * its private form, and the key its addresses' keys derive from (the
- * extended private key as written, with its origin) or its one key,
- * public and private; that key null for a descriptor of another kind
- * (a multisig's among them). Null without private keys.
+ * its private form, the private keys among those its addresses' keys
+ * derive from — each an extended private key as written (with its
+ * origin) or one key, public and private — and whether every key is
+ * private (Core warns when not). The keys of a single-key descriptor, a
+ * multisig or a `tr(KEY,TREE)`; none for a descriptor of another kind.
+ * Null without private keys.
  */
 function secretOf(descriptor: Descriptor): Json {
   if (!descriptor.hasPrivateKeys) return null;
   const source = descriptor.addressSource;
-  const key = source === undefined || "keys" in source
-    ? null
-    : "root" in source && source.root
-    ? new JsonObject([
-      ["xprv", source.root.xprv],
-      ["fingerprint", hex.encode(source.root.origin.fingerprint)],
-      ["path", source.root.origin.path.map(number)],
-    ])
-    : "secret" in source && source.secret
-    ? new JsonObject([
-      ["pubkey", hex.encode(source.pubkey)],
-      ["privkey", hex.encode(source.secret)],
-    ])
-    : null;
-  return new JsonObject([["desc", descriptor.toPrivateString()], ["key", key]]);
+  const tree = descriptor.taprootTreeSource;
+  const keys: AddressKeySource[] = source === undefined
+    ? tree === undefined ? [] : [tree.internal, ...tree.leaves.flatMap((leaf) => leaf.keys)]
+    : "keys" in source
+    ? source.keys
+    : [source];
+  const held = keys.flatMap((key): Json[] =>
+    "root" in key && key.root
+      ? [
+        new JsonObject([
+          ["xprv", key.root.xprv],
+          ["fingerprint", hex.encode(key.root.origin.fingerprint)],
+          ["path", key.root.origin.path.map(number)],
+        ]),
+      ]
+      : "secret" in key && key.secret
+      ? [new JsonObject([["pubkey", hex.encode(key.pubkey)], ["privkey", hex.encode(key.secret)]])]
+      : []
+  );
+  return new JsonObject([
+    ["desc", descriptor.toPrivateString()],
+    ["keys", held],
+    ["all", keys.length > 0 && held.length === keys.length],
+  ]);
 }
 
 function number(value: number | bigint): JsonNumber {
