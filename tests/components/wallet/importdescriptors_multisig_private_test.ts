@@ -132,3 +132,92 @@ Deno.test("importdescriptors of a 2-of-3 wsh(sortedmulti()) into three wallets w
   await mine();
   assertEquals(await call("getbalance", [], "m0"), await call("getbalance", [], "m2"));
 });
+
+/** BIP 341's unspendable internal key: a tree spent by its leaves alone. */
+const NUMS = "50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0";
+
+const UNLOCK_NEEDED = {
+  error: {
+    code: -13,
+    message: "Error: Please enter the wallet passphrase with walletpassphrase first.",
+  },
+};
+
+Deno.test("importdescriptors of tr(NUMS,{pk(C),sortedmulti_a(2,A,B)}) into wallets with keys, one encrypted: two sign through the multi_a() leaf, the pk() leaf's holder alone, and locked it signs nothing", async () => {
+  await using target = await startImportTarget();
+  const { call, node, mine, checksummed } = target;
+  const participants = [participant(), participant(), participant()];
+  const wallets = ["t0", "t1", "t2"];
+  const tree = ([a, b, c]: string[]) => `tr(${NUMS},{pk(${c}),sortedmulti_a(2,${a},${b})})`;
+  const given: string[] = [];
+  for (const [holder, name] of wallets.entries()) {
+    // t1 encrypted: it takes its key unlocked only, and seals it.
+    await node("createwallet", holder === 1 ? [name, false, true, "pass"] : [name, false, true]);
+    const [desc, change] = await Promise.all(
+      [0, 1].map((chain) => checksummed(written(tree, participants, chain, holder))),
+    );
+    given.push(desc);
+    const request = [
+      { desc, timestamp: "now", active: true, range: [0, 5] },
+      { desc: change, timestamp: "now", active: true, internal: true, range: [0, 5] },
+    ];
+    if (holder === 1) {
+      assertEquals(await call("importdescriptors", [request], name), UNLOCK_NEEDED);
+      await call("walletpassphrase", ["pass", 600], name);
+    }
+    assertEquals(
+      await call("importdescriptors", [request], name),
+      [0, 1].map(() => ({ success: true, warnings: [NOT_ALL] })),
+    );
+  }
+  const { descriptors } = await call("listdescriptors", [true], "t1");
+  assert(descriptors.some((d: { desc: string }) => d.desc === given[1]), given[1]);
+  await call("walletlock", [], "t1");
+  // Its key sealed: nothing of it in the clear on disk.
+  const file = `${target.walletDir}/wallets/t1/wallet.dat`;
+  const tprv = participants[1].key(0, true).split("/")[0];
+  assert(!new TextDecoder("latin1").decode(Deno.readFileSync(file)).includes(tprv), "sealed");
+  const addresses = await Promise.all(
+    wallets.map((name) => call("getnewaddress", ["", "bech32m"], name)),
+  );
+  assertEquals(new Set(addresses).size, 1, addresses.join());
+  const [address] = addresses;
+  assertEquals(await node("deriveaddresses", [given[0], [0, 0]]), [address]);
+  await call("sendtoaddress", [address, 2]);
+  await call("sendtoaddress", [address, 2]);
+  await mine();
+  for (const name of wallets) assertEquals(await call("getbalance", [], name), 4);
+
+  // t0 signs in part; t1, locked, refuses to sign, then unlocked completes it.
+  const payee = await call("getnewaddress", [], "w");
+  const pay = async (from: string) => {
+    // Change to the tree's change chain (bech32m), the wallet having no other.
+    const options = { change_type: "bech32m" };
+    const funded = await call("walletcreatefundedpsbt", [[], [{ [payee]: 1 }], 0, options], from);
+    assert(typeof funded.psbt === "string", JSON.stringify(funded));
+    return funded.psbt;
+  };
+  const first = await call("walletprocesspsbt", [await pay("t0")], "t0");
+  assertEquals(first.complete, false, JSON.stringify(first));
+  assertEquals(await call("walletprocesspsbt", [first.psbt], "t1"), UNLOCK_NEEDED);
+  assertEquals(
+    (await call("walletprocesspsbt", [first.psbt, false], "t1")).complete,
+    false,
+    "not signing, a locked wallet still fills the PSBT",
+  );
+  await call("walletpassphrase", ["pass", 600], "t1");
+  const second = await call("walletprocesspsbt", [first.psbt], "t1");
+  assertEquals(second.complete, true);
+  await node("sendrawtransaction", [second.hex]);
+  await mine();
+
+  // The pk() leaf's key holder spends alone; kept across a reload.
+  await node("unloadwallet", ["t2"]);
+  await node("loadwallet", ["t2"]);
+  const alone = await call("walletprocesspsbt", [await pay("t2")], "t2");
+  assertEquals(alone.complete, true);
+  const txid = await node("sendrawtransaction", [alone.hex]);
+  await mine();
+  assertEquals((await call("gettransaction", [txid], "t0")).confirmations, 1);
+  assertEquals(await call("getbalance", [], "t0"), await call("getbalance", [], "t1"));
+});
