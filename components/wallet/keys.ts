@@ -359,6 +359,8 @@ export type KeySource =
     readonly steps: readonly number[];
     readonly fingerprint: number;
     readonly path: string;
+    /** Written as an extended private key: that key, public (`gethdkeys` lists it). */
+    readonly root?: string;
   }
   | { readonly pubkey: string; readonly fingerprint: number; readonly path: string };
 

@@ -1660,11 +1660,13 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     // A multisig's under each of its extended keys.
     const imports = imported.flatMap((d) => {
       if (activeOnly && !d.active) return [];
-      const xpubs = d.privateRoot === undefined ? sourceXpubs(d.source) : [d.privateRoot];
-      return xpubs.map((xpub) => ({
+      const keys = d.privateRoot === undefined
+        ? sourceXpubs(d.source)
+        : [{ xpub: d.privateRoot, hasPrivate: true }];
+      return keys.map(({ xpub, hasPrivate }) => ({
         xpub,
-        xprv: withPrivate && d.privateRoot ? wallet.extendedPrivateKey(xpub) : undefined,
-        hasPrivate: d.privateRoot !== undefined,
+        xprv: withPrivate && hasPrivate ? wallet.extendedPrivateKey(xpub) : undefined,
+        hasPrivate,
         desc: d.desc,
         active: d.active,
       }));
@@ -1791,7 +1793,7 @@ type DescriptorRequest =
 
 /** A key of an `importdescriptors` request as the node read it, its origin's path in numbers. */
 type RequestKey =
-  | { xpub: string; steps: number[]; fingerprint: string; path: number[] }
+  | { xpub: string; steps: number[]; fingerprint: string; path: number[]; root?: string }
   | { pubkey: string; fingerprint: string; path: number[] };
 
 /** BIP 32's hardened offset. */

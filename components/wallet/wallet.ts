@@ -331,15 +331,22 @@ function chainSource(source: ImportedSource): ChainSource & { readonly kind: Des
   return source;
 }
 
-/** The extended public keys of an import's source, as written (`gethdkeys`). */
-export function sourceXpubs(source: ImportedSource): string[] {
-  if ("xpub" in source) return [source.xpub];
-  const keys = "keys" in source
+/**
+ * The extended keys of an import's source as written, public (`gethdkeys`;
+ * one written private as that key, which the wallet holds), each once.
+ */
+export function sourceXpubs(source: ImportedSource): { xpub: string; hasPrivate: boolean }[] {
+  const keys = "xpub" in source
+    ? [source]
+    : "keys" in source
     ? source.keys
     : "leaves" in source
     ? [source.internal, ...source.leaves.flatMap((leaf) => leaf.keys)]
     : [];
-  return [...new Set(keys.flatMap((key) => "xpub" in key ? [key.xpub] : []))];
+  const written = keys.flatMap((key) =>
+    "xpub" in key ? [{ xpub: key.root ?? key.xpub, hasPrivate: key.root !== undefined }] : []
+  );
+  return [...new Map(written.map((key) => [key.xpub, key])).values()];
 }
 
 /** Txids in the order of Core's `std::set<Txid>`: by their bytes as stored, the reverse of the hex. */
@@ -978,7 +985,7 @@ export class Wallet implements Disposable {
       const imported = this.#imported.get(importedKey(kind, internal));
       if (imported === undefined) return this.#masterXpub === undefined ? [] : [this.#masterXpub];
       return imported.privateRoot === undefined
-        ? sourceXpubs(imported.source)
+        ? sourceXpubs(imported.source).map(({ xpub }) => xpub)
         : [imported.privateRoot];
     });
     return [...new Set(keys)];

@@ -573,7 +573,7 @@ export type AddressKeySource =
     xpub: string;
     steps: readonly number[];
     origin: KeyOrigin;
-    root?: { xprv: string; origin: KeyOrigin };
+    root?: { xprv: string; xpub: string; origin: KeyOrigin };
   }
   | { pubkey: Uint8Array; origin: KeyOrigin; secret?: Uint8Array };
 
@@ -592,7 +592,11 @@ function keySourceOf(key: KeyExpression): AddressKeySource | undefined {
       xpub: split.key.publicExtendedKey,
       steps: split.rest,
       origin: { fingerprint: rootOrigin.fingerprint, path: [...rootOrigin.path, ...path] },
-      ...(root.privateKey ? { root: { xprv: root.privateExtendedKey, origin: rootOrigin } } : {}),
+      ...(root.privateKey
+        ? {
+          root: { xprv: root.privateExtendedKey, xpub: root.publicExtendedKey, origin: rootOrigin },
+        }
+        : {}),
     };
   }
   let derived: DerivedKey;

@@ -247,11 +247,19 @@ function treeSource(tree: TaprootTreeSource): Json {
   ]);
 }
 
-/** A key's source as the wallet reads it: an extended key and its steps, or one key; and its origin. */
+/**
+ * A key's source as the wallet reads it: an extended key and its steps
+ * (and, written private, the key as written, public: `gethdkeys` lists
+ * that one), or one key; and its origin.
+ */
 function keySource(source: AddressKeySource): [string, Json][] {
   return [
     ...("xpub" in source
-      ? [["xpub", source.xpub], ["steps", source.steps.map(number)]] as [string, Json][]
+      ? [
+        ["xpub", source.xpub],
+        ["steps", source.steps.map(number)],
+        ...(source.root ? [["root", source.root.xpub]] : []),
+      ] as [string, Json][]
       : [["pubkey", hex.encode(source.pubkey)]] as [string, Json][]),
     ["fingerprint", hex.encode(source.origin.fingerprint)],
     ["path", source.origin.path.map(number)],

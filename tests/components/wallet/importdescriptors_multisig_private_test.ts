@@ -26,6 +26,8 @@ function participant() {
   const path = "48h/1h/0h/2h";
   const account = master.derive(`m/${path.replaceAll("h", "'")}`);
   return {
+    master,
+    account,
     /** The key on chain `chain`, private (the master's, the path written out) or public (with its origin). */
     key: (chain: number, priv: boolean) =>
       priv
@@ -84,6 +86,26 @@ Deno.test("importdescriptors of a 2-of-3 wsh(sortedmulti()) into three wallets w
   ) => d.desc).sort();
   assertEquals(privates, [...given[1]].sort());
 
+  // Each key as written, once per descriptor: its own master key with its private one.
+  const hdKeys = await call("gethdkeys", [{ private: true }], "m1");
+  assertEquals(
+    hdKeys.map((k: { xpub: string; has_private: boolean; xprv?: string; descriptors: [] }) => [
+      k.xpub,
+      k.has_private,
+      k.xprv,
+      k.descriptors.length,
+    ]).sort(),
+    [
+      [participants[0].account.publicExtendedKey, false, undefined, 2],
+      [
+        participants[1].master.publicExtendedKey,
+        true,
+        participants[1].master.privateExtendedKey,
+        2,
+      ],
+      [participants[2].account.publicExtendedKey, false, undefined, 2],
+    ].sort(),
+  );
   await call("sendtoaddress", [address, 3]);
   await mine();
   for (const name of wallets) {
