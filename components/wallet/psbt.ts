@@ -429,14 +429,35 @@ function finalizeTree(
  * script), and an input without enough is left as it was.
  */
 function finalizeMultisig(tx: Transaction, i: number, key: MultisigAddress): boolean {
+  const signatures = validSignatures(tx, i, key);
+  if (signatures.length < key.threshold) return false;
+  writeMultisig(tx, i, key, signatures);
+  return true;
+}
+
+/** The valid signatures among input `i`'s partial ones, in the script's order, `threshold` at most. */
+function validSignatures(tx: Transaction, i: number, key: MultisigAddress): Uint8Array[] {
   const held = tx.getInput(i).partialSig ?? [];
   const signs = signatureCheck(tx, i, key);
-  const signatures = key.keys.flatMap(({ publicKey }) =>
+  return key.keys.flatMap(({ publicKey }) =>
     held.filter(([signer, signature]) => equal(signer, publicKey) && signs(signature, publicKey))
       .map(([, signature]) => signature)
   ).slice(0, key.threshold);
-  if (signatures.length < key.threshold) return false;
-  const stack = [new Uint8Array(), ...signatures];
+}
+
+/**
+ * `signatures` of `key`'s multisig written to input `i` after the dummy
+ * element, as Core's `ProduceSignature` writes them: padded with empty
+ * ones up to the threshold when fewer (a raw transaction signed in part).
+ */
+function writeMultisig(
+  tx: Transaction,
+  i: number,
+  key: MultisigAddress,
+  signatures: readonly Uint8Array[],
+): void {
+  const missing = Math.max(0, key.threshold - signatures.length);
+  const stack = [new Uint8Array(), ...signatures, ...Array(missing).fill(new Uint8Array())];
   tx.updateInput(i, {
     ...CLEARED,
     ...(key.witnessScript === undefined
@@ -448,7 +469,39 @@ function finalizeMultisig(tx: Transaction, i: number, key: MultisigAddress): boo
           : { finalScriptSig: Script.encode([key.redeemScript]) }),
       }),
   }, true);
-  return true;
+}
+
+/**
+ * A raw transaction's multisig input `i` left signed in part
+ * (`signrawtransactionwithwallet`): its valid signatures written as Core
+ * leaves them, for another wallet to add its own. How many it holds.
+ */
+export function writePartialMultisig(tx: Transaction, i: number, key: MultisigAddress): number {
+  const signatures = validSignatures(tx, i, key);
+  writeMultisig(tx, i, key, signatures);
+  return signatures.length;
+}
+
+/**
+ * The signatures a raw transaction's multisig input `i` carries (another
+ * wallet's partial signing), moved to its partial signatures as Core's
+ * `DataFromTransaction` reads them, each matched to the key it verifies
+ * with; its scriptSig and witness cleared, for signing to complete. The
+ * coin it spends must be described first (its amount is signed).
+ */
+export function readPartialMultisig(tx: Transaction, i: number, key: MultisigAddress): void {
+  const input = tx.getInput(i);
+  const stack: unknown[] = key.witnessScript === undefined
+    ? Script.decode(input.finalScriptSig ?? new Uint8Array())
+    : input.finalScriptWitness ?? [];
+  const signs = signatureCheck(tx, i, key);
+  const partialSig = stack.flatMap((item) => {
+    if (!(item instanceof Uint8Array) || item.length === 0) return [];
+    const signer = key.keys.find(({ publicKey }) => signs(item, publicKey));
+    return signer === undefined ? [] : [[signer.publicKey, item] as [Uint8Array, Uint8Array]];
+  });
+  tx.updateInput(i, { finalScriptSig: undefined, finalScriptWitness: undefined }, true);
+  if (partialSig.length > 0) tx.updateInput(i, { partialSig }, true);
 }
 
 /**

@@ -37,7 +37,7 @@
 import { hex } from "@scure/base";
 import { p2pkh, p2sh, p2tr, p2wpkh, Transaction } from "@scure/btc-signer";
 import { cachedSighashes, psbtSighash } from "../bitcoin/sighash.ts";
-import { type DerivedKey, isSingleKey, type SingleKeyAddress } from "./keys.ts";
+import { type DerivedKey, isMultisig, isSingleKey, type SingleKeyAddress } from "./keys.ts";
 import {
   describeInput,
   describeOutput,
@@ -46,11 +46,13 @@ import {
   isFinalized,
   isTaproot,
   isWitnessProgram,
+  readPartialMultisig,
   type SpentCoin,
   spentOutput,
   type TaprootFields,
   taprootFields,
   TX_OPTIONS,
+  writePartialMultisig,
 } from "./psbt.ts";
 import { Code, type Wallet, WalletError } from "./wallet.ts";
 
@@ -83,6 +85,9 @@ export interface UnsignedInput {
 const NOT_FOUND = "Input not found or already spent";
 /** Core's reason for a script left unsatisfied (`SCRIPT_ERR_INVALID_STACK_OPERATION`). */
 const MISSING_KEY = "Unable to sign input, invalid stack size (possibly missing key)";
+/** Core's reason for a multisig signed in part (`SCRIPT_ERR_SIG_NULLFAIL`). */
+const MORE_SIGNATURES =
+  "CHECK(MULTI)SIG failing with non-zero signature (possibly need more signatures)";
 /** Core's reason for a witness program left unsatisfied (`SCRIPT_ERR_WITNESS_PROGRAM_WITNESS_EMPTY`). */
 const WITNESS_EMPTY = "Witness program was passed an empty witness";
 
@@ -157,16 +162,25 @@ function spending(
  */
 export function signTransaction(wallet: SigningWallet, tx: Transaction): UnsignedInput[] {
   wallet.ensureCanSign();
+  // A multisig input another wallet signed in part: its signatures read back, for ours to join.
+  for (let i = 0; i < tx.inputsLength; i++) {
+    const own = spending(wallet, tx, i);
+    if (own === undefined || !isMultisig(own.key) || !isFinalized(tx, i)) continue;
+    describeInput(tx, i, own.coin, own.key, false);
+    readPartialMultisig(tx, i, own.key);
+  }
   signInputs(wallet, tx, { sign: true, sighash: null, finalize: true, bip32derivs: false });
   const unsigned: UnsignedInput[] = [];
   for (let i = 0; i < tx.inputsLength; i++) {
     const own = spending(wallet, tx, i);
     if (own === undefined) unsigned.push({ index: i, error: NOT_FOUND });
     else if (!isFinalized(tx, i)) {
+      // A multisig signed in part carries its signatures, as Core's raw transactions do.
+      const partial = isMultisig(own.key) && writePartialMultisig(tx, i, own.key) > 0;
       unsigned.push({
         index: i,
         // Signing failed (a taproot input needs every spent output to commit to): Core's reason.
-        error: own.key.kind === "pkh" ? MISSING_KEY : WITNESS_EMPTY,
+        error: partial ? MORE_SIGNATURES : own.key.kind === "pkh" ? MISSING_KEY : WITNESS_EMPTY,
       });
     }
   }

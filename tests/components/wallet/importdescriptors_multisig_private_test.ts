@@ -131,6 +131,29 @@ Deno.test("importdescriptors of a 2-of-3 wsh(sortedmulti()) into three wallets w
   assertEquals((await call("gettransaction", [txid], "m1")).confirmations, 1);
   assertEquals(await call("getbalance", [], "m1"), await call("getbalance", [], "m2"));
 
+  // A raw transaction alike (signrawtransactionwithwallet): the first signature in its witness,
+  // with Core's reason, the second completing it.
+  const [change] = await call("listunspent", [], "m0");
+  const raw = await node("createrawtransaction", [
+    [{ txid: change.txid, vout: change.vout }],
+    [{ [payee]: Math.round((change.amount - 0.0001) * 1e8) / 1e8 }],
+  ]);
+  const half = await call("signrawtransactionwithwallet", [raw], "m2");
+  assertEquals(half.complete, false);
+  assertEquals(
+    half.errors.map((e: { error: string }) => e.error),
+    ["CHECK(MULTI)SIG failing with non-zero signature (possibly need more signatures)"],
+  );
+  // Core's stack: the dummy, the signature, an empty one in place of the missing, the script.
+  const [{ txinwitness }] = (await node("decoderawtransaction", [half.hex])).vin;
+  assertEquals([txinwitness.length, txinwitness[0], txinwitness[2]], [4, "", ""]);
+  const whole = await call("signrawtransactionwithwallet", [half.hex], "m0");
+  assertEquals([whole.complete, whole.errors], [true, undefined]);
+  await node("sendrawtransaction", [whole.hex]);
+  await mine();
+  await call("sendtoaddress", [address, 2]);
+  await mine();
+
   // Signed apart, combined: the same. Kept across a reload, keys and all.
   await node("unloadwallet", ["m1"]);
   await node("loadwallet", ["m1"]);
