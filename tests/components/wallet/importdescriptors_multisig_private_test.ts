@@ -266,3 +266,46 @@ Deno.test("importdescriptors of tr(NUMS,{pk(C),sortedmulti_a(2,A,B)}) into walle
   assertEquals((await call("gettransaction", [txid], "t0")).confirmations, 1);
   assertEquals(await call("getbalance", [], "t0"), await call("getbalance", [], "t1"));
 });
+
+Deno.test("importdescriptors of 1-of-2 sh(multi()) and sh(wsh(multi())) of fixed keys, one private: a wallet with keys spends both coins alone; a hardened step after a public key is refused as Core's", async () => {
+  await using target = await startImportTarget();
+  const { call, node, mine, checksummed } = target;
+  const [mine0, other] = [participant(), participant()];
+  await node("createwallet", ["one", false, true]);
+  // Fixed keys (no range): the private one's key is kept as it is, not its extended key.
+  const fixed = (p: ReturnType<typeof participant>, priv: boolean, index: number) =>
+    p.key(0, priv).replace("/*", `/${index}`);
+  const descs = await Promise.all([
+    checksummed(`sh(multi(1,${fixed(mine0, true, 0)},${fixed(other, false, 0)}))`),
+    checksummed(`sh(wsh(multi(1,${fixed(other, false, 1)},${fixed(mine0, true, 1)})))`),
+  ]);
+  assertEquals(
+    await call("importdescriptors", [descs.map((desc) => ({ desc, timestamp: "now" }))], "one"),
+    [0, 1].map(() => ({ success: true, warnings: [NOT_ALL] })),
+  );
+  for (const desc of descs) {
+    const [address] = await node("deriveaddresses", [desc]);
+    await call("sendtoaddress", [address, 1]);
+  }
+  await mine();
+  assertEquals(await call("getbalance", [], "one"), 2);
+  const spent = await call("sendall", [[await call("getnewaddress", [], "w")]], "one");
+  assertEquals(spent.complete, true, JSON.stringify(spent));
+  await mine();
+  assertEquals(await call("getbalance", [], "one"), 0);
+
+  // Hardened steps after a public key: Core cannot expand it, whatever key is private.
+  const hardened = await checksummed(
+    `wsh(multi(1,${mine0.key(0, true)},${other.key(0, false).replace("/0/*", "/0h/*")}))`,
+  );
+  const [refused] = await call(
+    "importdescriptors",
+    [[{ desc: hardened, timestamp: "now", range: 2 }]],
+    "one",
+  );
+  assertEquals(refused.error, {
+    code: -4,
+    message:
+      "Cannot expand descriptor. Probably because of hardened derivations without private keys provided",
+  });
+});
