@@ -246,8 +246,9 @@ interface AddressFields {
 export interface SingleKeyAddress extends AddressFields, OriginKey {}
 
 /**
- * A multisig address (a watch-only wallet's, `importdescriptors` of
- * `wsh(sortedmulti(…))` and the like), which others' keys sign for.
+ * A multisig address (`importdescriptors` of `wsh(sortedmulti(…))` and
+ * the like), which its keys sign for: others', and the wallet's if it
+ * holds some.
  */
 export interface MultisigAddress extends AddressFields {
   readonly threshold: number;
@@ -258,9 +259,9 @@ export interface MultisigAddress extends AddressFields {
 }
 
 /**
- * A `tr(KEY,TREE)` address (a watch-only wallet's, `importdescriptors`
- * of a taproot multisig and the like): its internal key and its tree,
- * which others' keys sign for.
+ * A `tr(KEY,TREE)` address (`importdescriptors` of a taproot multisig
+ * and the like): its internal key and its tree, which its keys sign for
+ * (others', and the wallet's if it holds some).
  */
 export interface TaprootTreeAddress extends AddressFields {
   /** The internal key (33 bytes; its x-only part is the one committed to). */

@@ -299,7 +299,7 @@ export function finalizeInput(
 ): boolean {
   const input = tx.getInput(i);
   if (isMultisig(key)) return finalizeMultisig(tx, i, key);
-  // Signed by others' keys through its leaves, which this watch-only wallet does not sign.
+  // Signed through its leaves or its key path, by this wallet's keys of it or others'.
   if (isTaprootTree(key)) return finalizeTree(tx, i, key, taproot);
   if (key.kind === "tr") {
     if (input.tapKeySig === undefined) return false;

@@ -1813,10 +1813,12 @@ function keySource(key: RequestKey): KeySource {
  * Core's `ProcessDescriptorImport`, the wallet's part: the default range
  * (`-keypool`), the checks that depend on the wallet, then the import.
  * A wallet without private keys takes descriptors without them, another
- * takes them with theirs, which join its keyring. It derives ranges of
- * scripts from the descriptors of its four address kinds only, and signs
- * for those only, so other ranged ones (`combo()`, `pk()`, `rawtr()` over
- * a range) and other private ones are refused with a sentence saying so.
+ * takes them with theirs, which join its keyring: a multisig's or a
+ * tree's with some of them at least (Core's warning when not all). It
+ * derives ranges of scripts from the descriptors of its four address
+ * kinds, multisigs and trees only, and signs for those only, so other
+ * ranged ones (`combo()`, `pk()`, `rawtr()` over a range) and other
+ * private ones are refused with a sentence saying so.
  */
 async function importDescriptor(
   wallet: Wallet,

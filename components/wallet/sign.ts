@@ -157,8 +157,9 @@ function spending(
 /**
  * Signs the inputs of `tx` that spend the wallet's coins (Core's
  * `SignTransaction`, for `signrawtransactionwithwallet` and the sends);
- * -13 when locked, -4 without private keys. The inputs it could not sign,
- * each with Core's reason.
+ * -13 when locked, -4 without private keys. A multisig input it signs in
+ * part keeps its signatures (and another's it carried) in its scriptSig or
+ * witness, as Core's. The inputs it could not sign, each with Core's reason.
  */
 export function signTransaction(wallet: SigningWallet, tx: Transaction): UnsignedInput[] {
   wallet.ensureCanSign();

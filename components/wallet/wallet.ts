@@ -280,8 +280,8 @@ export type ImportedSource =
   | { readonly scripts: readonly string[] };
 
 /**
- * A descriptor a wallet without private keys imported (`importdescriptors`),
- * as kept in its database: an active one, which the wallet hands out
+ * A descriptor the wallet imported (`importdescriptors`; its private
+ * keys, if given any, in its keyring), as kept in its database: an active one, which the wallet hands out
  * addresses of, or one it only watches.
  */
 export interface ImportedDescriptor {
