@@ -271,7 +271,7 @@ Deno.test("importdescriptors of tr(NUMS,{pk(C),sortedmulti_a(2,A,B)}) into walle
   assertEquals(await call("getbalance", [], "t0"), await call("getbalance", [], "t1"));
 });
 
-Deno.test("importdescriptors of 1-of-2 sh(multi()) and sh(wsh(multi())) of fixed keys, one private: a wallet with keys spends both coins alone; a hardened step after a public key is refused as Core's", async () => {
+Deno.test("importdescriptors of 1-of-2 sh(multi()) and sh(wsh(multi())) of fixed keys, one private, and of a tree whose internal key is private: a wallet with keys spends them alone; a hardened step after a public key is refused as Core's", async () => {
   await using target = await startImportTarget();
   const { call, node, mine, checksummed } = target;
   const [mine0, other] = [participant(), participant()];
@@ -297,6 +297,20 @@ Deno.test("importdescriptors of 1-of-2 sh(multi()) and sh(wsh(multi())) of fixed
   assertEquals(spent.complete, true, JSON.stringify(spent));
   await mine();
   assertEquals(await call("getbalance", [], "one"), 0);
+
+  // A tree whose internal key it holds: spent alone by its key path, one signature.
+  const keyPath = await checksummed(`tr(${mine0.key(1, true)},pk(${other.key(1, false)}))`);
+  assertEquals(
+    await call("importdescriptors", [[{ desc: keyPath, timestamp: "now", range: [0, 0] }]], "one"),
+    [{ success: true, warnings: [NOT_ALL] }],
+  );
+  const [treeAddress] = await node("deriveaddresses", [keyPath, [0, 0]]);
+  await call("sendtoaddress", [treeAddress, 1]);
+  await mine();
+  const byKeyPath = await call("sendall", [[await call("getnewaddress", [], "w")]], "one");
+  assertEquals(byKeyPath.complete, true, JSON.stringify(byKeyPath));
+  const { vin } = await node("getrawtransaction", [byKeyPath.txid, true]);
+  assertEquals(vin.map((v: { txinwitness: string[] }) => v.txinwitness.length), [1]);
 
   // Hardened steps after a public key: Core cannot expand it, whatever key is private.
   const hardened = await checksummed(
