@@ -2,10 +2,12 @@
  * importdescriptors of a multisig or a taproot script tree into wallets
  * with private keys, each holding one of its keys (Core takes them, with a
  * warning): the wallets derive the same addresses, see the same coins,
- * show their own key private in `listdescriptors true`, and sign a PSBT
- * each in part; two signatures spend it, and the node mines the spend. An
- * encrypted one seals its key: locked, it signs nothing. A node and a
- * wallet process over HTTP.
+ * show their own key private in `listdescriptors true` and `gethdkeys`,
+ * and sign a PSBT or a raw transaction each in part; two signatures spend
+ * it, and the node mines the spend. A wallet holding enough keys (a 1-of-2,
+ * a tree's internal key or its pk() leaf's) spends alone. An encrypted one
+ * seals its key: locked, it signs nothing. A node and a wallet process
+ * over HTTP.
  *
  * @module
  */
