@@ -7,6 +7,14 @@
  */
 import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
 
+/** Core's answer to a call that needs an encrypted wallet unlocked (-13). */
+export const UNLOCK_NEEDED = {
+  error: {
+    code: -13,
+    message: "Error: Please enter the wallet passphrase with walletpassphrase first.",
+  },
+};
+
 /** A node and its funded wallet "w" over HTTP, and what these tests do with them. */
 export async function startImportTarget() {
   const target = await startMethodFuzzTarget();

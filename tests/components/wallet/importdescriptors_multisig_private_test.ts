@@ -13,7 +13,7 @@
  */
 import { HDKey } from "@scure/bip32";
 import { assert, assertEquals } from "../../assert.ts";
-import { startImportTarget } from "./import_target.ts";
+import { startImportTarget, UNLOCK_NEEDED } from "./import_target.ts";
 import { TEST_VERSIONS } from "../../../components/wallet/network.ts";
 import { fingerprintHex } from "../../../components/wallet/descriptor.ts";
 
@@ -186,13 +186,6 @@ Deno.test("importdescriptors of a 2-of-3 wsh(sortedmulti()) into three wallets w
 
 /** BIP 341's unspendable internal key: a tree spent by its leaves alone. */
 const NUMS = "50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0";
-
-const UNLOCK_NEEDED = {
-  error: {
-    code: -13,
-    message: "Error: Please enter the wallet passphrase with walletpassphrase first.",
-  },
-};
 
 Deno.test("importdescriptors of tr(NUMS,{pk(C),sortedmulti_a(2,A,B)}) into wallets with keys, one encrypted: two sign through the multi_a() leaf, the pk() leaf's holder alone, and locked it signs nothing", async () => {
   await using target = await startImportTarget();

@@ -14,7 +14,7 @@ import { HDKey } from "@scure/bip32";
 import { WIF } from "@scure/btc-signer";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { assert, assertEquals } from "../../assert.ts";
-import { startImportTarget } from "./import_target.ts";
+import { startImportTarget, UNLOCK_NEEDED } from "./import_target.ts";
 import { REGTEST, TEST_VERSIONS } from "../../../components/wallet/network.ts";
 
 interface Listed {
@@ -24,13 +24,6 @@ interface Listed {
   range: [number, number];
   next_index: number;
 }
-
-const UNLOCK_NEEDED = {
-  error: {
-    code: -13,
-    message: "Error: Please enter the wallet passphrase with walletpassphrase first.",
-  },
-};
 
 Deno.test("importdescriptors with private keys: a blank wallet rebuilt from another's listdescriptors true spends and signs as it", async () => {
   await using target = await startImportTarget();
