@@ -81,6 +81,13 @@ export interface Coin {
   /** Whether its transaction was the wallet's own (change: 1 confirmation is enough, or none); false by default. */
   readonly fromMe?: boolean;
   /**
+   * Unconfirmed, its transaction's mempool chain (the node's
+   * `getTransactionAncestry`): its ancestors, itself included, and the
+   * most descendants of one of them; 0 by default (confirmed).
+   */
+  readonly ancestors?: number;
+  readonly descendants?: number;
+  /**
    * What spending it adds to the fee so that its unconfirmed ancestors reach
    * the fee rate (Core's ancestor bump fee); 0 by default.
    */
@@ -137,9 +144,30 @@ export interface SelectionRequest {
    * undefined when the node cannot tell. Without it, each coin's own.
    */
   readonly combinedBumpFee?: (keys: readonly string[]) => Promise<bigint | undefined>;
+  /**
+   * The node's mempool limits (`-limitancestorcount`,
+   * `-limitdescendantcount`): unconfirmed coins on shorter chains are
+   * tried first, and none whose child the mempool would refuse; 25 and 25
+   * by default.
+   */
+  readonly packageLimits?: PackageLimits;
+  /**
+   * Whether unconfirmed coins may be spent (the wallet's `-spendzeroconfchange`):
+   * without, only Core's two confirmed filters are tried; true by default.
+   */
+  readonly spendZeroConfChange?: boolean;
   /** Draws for the shuffles and the random algorithms; `Math.random` by default. */
   readonly random?: Random;
 }
+
+/** A mempool's limits on a transaction's chain: its ancestors and descendants, itself included. */
+export interface PackageLimits {
+  readonly ancestors: number;
+  readonly descendants: number;
+}
+
+/** Core's `DEFAULT_ANCESTOR_LIMIT` and `DEFAULT_DESCENDANT_LIMIT`. */
+const DEFAULT_PACKAGE_LIMITS: PackageLimits = { ancestors: 25, descendants: 25 };
 
 /** Which of Core's algorithms chose the coins ("manual": the preset ones alone). */
 export type SelectionAlgorithm = "bnb" | "knapsack" | "cg" | "srd" | "manual";
@@ -156,6 +184,12 @@ export interface SelectionPlan {
   readonly algorithm: SelectionAlgorithm;
   /** Core's waste metric of the selection (satoshis). */
   readonly waste: bigint;
+  /**
+   * The signed transaction's weight as estimated; over
+   * {@linkcode MAX_STANDARD_TX_WEIGHT} the caller refuses it with
+   * {@linkcode TRANSACTION_TOO_LARGE} (once it knows there is a change address).
+   */
+  readonly weight: number;
 }
 
 /** Why no selection is possible, with Core's texts. */
@@ -189,6 +223,9 @@ export const TRANSACTION_TOO_LARGE = "Transaction too large";
 /** Core's message when nothing would be paid: no payment of value, no fee, no coin given. */
 export const NOTHING_TO_PAY =
   "Transaction requires one destination of non-0 value, a non-0 feerate, or a pre-selected input";
+/** Core's message when only coins on too long a mempool chain would pay. */
+export const LONG_MEMPOOL_CHAIN =
+  "Unconfirmed UTXOs are available, but spending them creates a chain of transactions that will be rejected by the mempool";
 /** Core's message when the node cannot reckon what unconfirmed coins' ancestors lack. */
 export const ENORMOUS_CLUSTER =
   "Failed to calculate bump fees, because unconfirmed UTXOs depend on an enormous cluster of unconfirmed transactions.";
@@ -197,9 +234,6 @@ export const ENORMOUS_CLUSTER =
 export function outputWeight(script: Uint8Array): number {
   return (8 + compactSize(script.length) + script.length) * 4;
 }
-
-/** Version, locktime and counts. */
-const BASE_WEIGHT = (4 + 4 + 1 + 1) * 4;
 
 /**
  * The weight `inputs` add: their own, and when any has a witness, the
@@ -213,16 +247,20 @@ function inputsWeight(inputs: readonly Coin[]): number {
 
 /** The weight of a signed transaction spending `inputs` to outputs paying `scripts`. */
 export function transactionWeight(inputs: readonly Coin[], scripts: readonly Uint8Array[]): number {
-  return scripts.reduce((sum, script) => sum + outputWeight(script), BASE_WEIGHT) +
-    inputsWeight(inputs);
+  // Version, locktime, and the input and output counts.
+  const base = (4 + 4 + compactSize(inputs.length) + compactSize(scripts.length)) * 4;
+  return scripts.reduce((sum, script) => sum + outputWeight(script), base) + inputsWeight(inputs);
 }
 
 /**
  * Core's dust threshold (`GetDustThreshold`) at `dustRelayFee` (sat/kvB,
  * the node's `-dustrelayfee`): the fee of the output and the input
- * spending it, 67 vB for a witness program, 148 for another.
+ * spending it, 67 vB for a witness program, 148 for another; none for an
+ * output no one can spend.
  */
 export function dustThreshold(script: Uint8Array, dustRelayFee: bigint): bigint {
+  // An output no one can spend (OP_RETURN, or a script over 10,000 bytes) is never dust.
+  if (script[0] === 0x6a || script.length > 10_000) return 0n;
   const witness = script.length >= 4 && script.length <= 42 && script[1] === script.length - 2 &&
     (script[0] === 0x00 || (script[0] >= 0x51 && script[0] <= 0x60));
   return feeFor(outputWeight(script) + (witness ? 67 : 148) * 4, dustRelayFee);
@@ -274,38 +312,79 @@ interface Group extends ValuedGroup {
   /** The shallowest of its coins, and whether every one is the wallet's own. */
   readonly depth: number;
   readonly fromMe: boolean;
+  /**
+   * Its coins' mempool ancestors, summed (a child of them all would have
+   * as many, or fewer when they share some), and the most descendants
+   * above any of them.
+   */
+  readonly ancestors: number;
+  readonly descendants: number;
   /** The last of an address's groups when it has several (Core's partial group). */
   readonly partial: boolean;
 }
 
-/** A proposed selection: its groups and which algorithm proposed them. */
+/**
+ * A proposed selection: its groups, which algorithm proposed them, and
+ * what its unconfirmed coins' bump fees overstate (ancestors they share).
+ */
 interface Candidate {
   readonly groups: readonly Group[];
   readonly algorithm: SelectionAlgorithm;
-}
-
-/** Core's coin eligibility filter: the confirmations asked of the wallet's own coins and of others'. */
-interface Filter {
-  readonly confMine: number;
-  readonly confTheirs: number;
-  /** Whether a set may mix output types when no single type pays. */
-  readonly mixTypes: boolean;
-  /** Whether an address's last, partial group is eligible beside its full ones. */
-  readonly partialGroups: boolean;
+  readonly discount: bigint;
 }
 
 /**
- * Core's filters, in order. Its others differ only in the ancestors they
- * allow, which the node enforces itself; an unconfirmed coin of others
- * reaches selection only when the caller allows it (`include_unsafe`).
+ * Core's coin eligibility filter: the confirmations asked of the wallet's
+ * own coins and of others', and the longest mempool chain a group may
+ * stand on.
  */
-const FILTERS: readonly Filter[] = [
-  { confMine: 1, confTheirs: 6, mixTypes: false, partialGroups: false },
-  { confMine: 1, confTheirs: 1, mixTypes: true, partialGroups: false },
-  { confMine: 0, confTheirs: 1, mixTypes: true, partialGroups: false },
-  { confMine: 0, confTheirs: 1, mixTypes: true, partialGroups: true },
-  { confMine: 0, confTheirs: 0, mixTypes: true, partialGroups: true },
-];
+interface Filter {
+  readonly confMine: number;
+  readonly confTheirs: number;
+  readonly maxAncestors: number;
+  readonly maxDescendants: number;
+  /** Whether an address's last, partial group is eligible beside its full ones. */
+  readonly partialGroups: boolean;
+  /** Whether a set may mix output types when no single type pays. */
+  readonly mixTypes: boolean;
+}
+
+/**
+ * Core's filters, in order: confirmed coins (others' with 6
+ * confirmations, of one output type; then any); then, with
+ * `-spendzeroconfchange`, unconfirmed change on ever longer mempool chains
+ * (`limits`, the node's ancestor and descendant limits), an address's
+ * partial group, and others' unconfirmed coins (which reach selection only
+ * when the caller allows them, `include_unsafe`).
+ */
+function eligibilityFilters(limits: PackageLimits, spendZeroConfChange: boolean): Filter[] {
+  const filter = (
+    confMine: number,
+    confTheirs: number,
+    maxAncestors: number,
+    maxDescendants = maxAncestors,
+    partialGroups = false,
+  ): Filter => ({
+    confMine,
+    confTheirs,
+    maxAncestors,
+    maxDescendants,
+    partialGroups,
+    mixTypes: true,
+  });
+  const confirmed = [{ ...filter(1, 6, 0), mixTypes: false }, filter(1, 1, 0)];
+  if (!spendZeroConfChange) return confirmed;
+  const ancestors = Math.max(1, limits.ancestors);
+  const descendants = Math.max(1, limits.descendants);
+  return [
+    ...confirmed,
+    filter(0, 1, 2),
+    filter(0, 1, Math.min(4, Math.floor(ancestors / 3)), Math.min(4, Math.floor(descendants / 3))),
+    filter(0, 1, Math.floor(ancestors / 2), Math.floor(descendants / 2)),
+    filter(0, 1, ancestors - 1, descendants - 1, true),
+    filter(0, 0, ancestors - 1, descendants - 1, true),
+  ];
+}
 
 /** Everything a selection is weighed by, fixed for one request. */
 interface Params {
@@ -332,10 +411,10 @@ export async function selectCoins(request: SelectionRequest): Promise<SelectionP
   const recipients = payments.reduce((sum, p) => sum + p.amount, 0n);
   const changeWeight = outputWeight(changeScript);
   const changeFee = feeFor(changeWeight, feeRate);
-  // Version, locktime, input count and a whole byte for the segwit marker, the output count, and
-  // the outputs unless they pay the fee themselves.
+  // Version, locktime, input count, a whole byte for the segwit marker, the output count and the
+  // outputs: what the inputs leave room for (their fee is the payments' own when they pay it).
   const noInputsWeight = (10 + compactSize(payments.length) +
-    (subtractFee ? 0 : payments.reduce((sum, p) => sum + outputWeight(p.script) / 4, 0))) * 4;
+    payments.reduce((sum, p) => sum + outputWeight(p.script) / 4, 0)) * 4;
   const params: Params = {
     target: recipients + (subtractFee ? 0n : feeFor(noInputsWeight, feeRate)),
     subtractFee,
@@ -354,8 +433,8 @@ export async function selectCoins(request: SelectionRequest): Promise<SelectionP
   if (params.target === 0n && preset.length === 0) throw new SelectionError(NOTHING_TO_PAY);
   const presetGroups = preset.map((coin) => valued([coin], params, false));
   const remaining = params.target - presetGroups.reduce((sum, g) => sum + g.amount, 0n);
-  let chosen: readonly Group[] = presetGroups;
-  let algorithm: SelectionAlgorithm = "manual";
+  // As Core's: the preset coins' ancestors are paid for coin by coin, none shared.
+  let chosen: Candidate = { groups: presetGroups, algorithm: "manual", discount: 0n };
   if (remaining > 0n) {
     if (request.addInputs === false) throw new SelectionError(PRESET_TOO_SMALL);
     const presetKeys = new Set(preset.map((coin) => coin.key));
@@ -366,14 +445,13 @@ export async function selectCoins(request: SelectionRequest): Promise<SelectionP
     );
     if (worth < remaining) throw new SelectionError(INSUFFICIENT_FUNDS);
     const found = await automatic(coins, { ...params, target: remaining }, request);
-    chosen = [...presetGroups, ...found.groups];
-    algorithm = found.algorithm;
+    chosen = { ...found, groups: [...presetGroups, ...found.groups] };
     const maxInputsWeight = (request.maxWeight ?? MAX_STANDARD_TX_WEIGHT) - noInputsWeight;
-    if (preset.length > 0 && weightOf(chosen) > maxInputsWeight) {
+    if (preset.length > 0 && weightOf(chosen.groups) > maxInputsWeight) {
       throw new SelectionError(PRESET_AND_SELECTED_TOO_HEAVY);
     }
   }
-  return await plan({ groups: chosen, algorithm }, params, request, preset.length);
+  return plan(chosen, params, request, preset.length);
 }
 
 /** Core's `AutomaticCoinSelection`: the filters in turn, the first that pays taken. */
@@ -383,14 +461,33 @@ async function automatic(
   request: SelectionRequest,
 ): Promise<Candidate> {
   const { positive, all } = outputGroups(coins, params);
+  const limits = request.packageLimits ?? DEFAULT_PACKAGE_LIMITS;
+  const filters = eligibilityFilters(limits, request.spendZeroConfChange ?? true);
+  const eligible = (group: Group, filter: Filter) =>
+    group.depth >= (group.fromMe ? filter.confMine : filter.confTheirs) &&
+    group.ancestors <= filter.maxAncestors && group.descendants <= filter.maxDescendants &&
+    (!group.partial || filter.partialGroups);
+  // Groups no filter takes leave less to pay with; as Core's, when what they leave falls short
+  // and the groups on too long a mempool chain would pay, that is said.
+  const discarded = all.filter((group) => !filters.some((filter) => eligible(group, filter)));
+  const left = coins.reduce((sum, coin) => sum + coin.amount, 0n) - amountOf(discarded);
+  if (left < params.target) {
+    const longChains = discarded.filter((group) =>
+      group.ancestors >= Math.max(1, limits.ancestors) ||
+      group.descendants >= Math.max(1, limits.descendants)
+    );
+    throw new SelectionError(
+      amountOf(longChains) >= params.target ? LONG_MEMPOOL_CHAIN : INSUFFICIENT_FUNDS,
+    );
+  }
   let maxWeight = request.maxWeight ?? MAX_STANDARD_TX_WEIGHT;
   let detailed: string | undefined;
   let tried = "";
-  for (const filter of FILTERS) {
-    const eligible = (group: Group) =>
-      group.depth >= (group.fromMe ? filter.confMine : filter.confTheirs) &&
-      (!group.partial || filter.partialGroups);
-    const pool = { positive: positive.filter(eligible), all: all.filter(eligible) };
+  for (const filter of filters) {
+    const pool = {
+      positive: positive.filter((group) => eligible(group, filter)),
+      all: all.filter((group) => eligible(group, filter)),
+    };
     // As Core's: once unconfirmed coins may be spent, a TRUC child's bound holds from then on.
     if (
       request.unconfirmedMaxWeight !== undefined && request.unconfirmedMaxWeight < maxWeight &&
@@ -399,7 +496,13 @@ async function automatic(
       maxWeight = request.unconfirmedMaxWeight;
     }
     // The same groups under the same bound as a filter before: the same answer.
-    const key = `${pool.all.length}:${pool.positive.length}:${maxWeight}:${filter.mixTypes}`;
+    const key = [
+      ...pool.all.map((group) => all.indexOf(group)),
+      "",
+      ...pool.positive.map((group) => positive.indexOf(group)),
+      maxWeight,
+      filter.mixTypes,
+    ].join();
     if (pool.all.length === 0 || key === tried) continue;
     tried = key;
     const result = await attempt(pool, filter.mixTypes, params, maxWeight);
@@ -449,8 +552,8 @@ async function choose(
   const { target } = params;
   let maxSelectionWeight = maxWeight - params.noInputsWeight;
   if (maxSelectionWeight <= 0) return { error: NO_WEIGHT_FOR_INPUTS };
-  const candidates: Candidate[] = [];
   const errors: string[] = [];
+  const candidates: Omit<Candidate, "discount">[] = [];
   const take = (algorithm: SelectionAlgorithm, result: Attempt<Group>) => {
     if ("chosen" in result) candidates.push({ groups: result.chosen, algorithm });
     else if (result.error !== null) errors.push(result.error);
@@ -475,7 +578,8 @@ async function choose(
   const weighed: (Candidate & { waste: bigint })[] = [];
   for (const candidate of candidates) {
     const discount = await bumpDiscount(candidate.groups, params);
-    weighed.push({ ...candidate, waste: waste(candidate.groups, discount, params) });
+    if (discount === undefined) return { error: ENORMOUS_CLUSTER };
+    weighed.push({ ...candidate, discount, waste: waste(candidate.groups, discount, params) });
   }
   return leastWaste(weighed);
 }
@@ -490,13 +594,14 @@ function leastWaste<C extends Candidate & { waste: bigint }>(candidates: readonl
 
 /**
  * What `groups`' unconfirmed coins' bump fees overstate, their ancestors
- * shared counted once (Core's bump fee discount); 0 without a way to ask.
+ * shared counted once (Core's bump fee discount); 0 without a way to ask;
+ * undefined when the node cannot tell.
  */
-async function bumpDiscount(groups: readonly Group[], params: Params): Promise<bigint> {
+async function bumpDiscount(groups: readonly Group[], params: Params): Promise<bigint | undefined> {
   const bumped = groups.flatMap((g) => g.coins).filter((coin) => (coin.bumpFee ?? 0n) > 0n);
   if (bumped.length === 0 || params.combinedBumpFee === undefined) return 0n;
   const combined = await params.combinedBumpFee(bumped.map((coin) => coin.key));
-  if (combined === undefined) throw new SelectionError(ENORMOUS_CLUSTER);
+  if (combined === undefined) return undefined;
   const summed = bumped.reduce((sum, coin) => sum + coin.bumpFee!, 0n);
   return summed > combined ? summed - (combined > 0n ? combined : 0n) : 0n;
 }
@@ -527,24 +632,22 @@ function waste(groups: readonly Group[], discount: bigint, params: Params): bigi
  * size with the ancestors' bumps; change, when kept, takes what the
  * estimates overpaid, and payments paying the fee share it.
  */
-async function plan(
+function plan(
   candidate: Candidate,
   params: Params,
   request: SelectionRequest,
   presetCount: number,
-): Promise<SelectionPlan> {
-  const { groups } = candidate;
+): SelectionPlan {
+  const { groups, discount } = candidate;
   const { payments, feeRate, changeScript, dustRelayFee } = request;
   const coins = groups.flatMap((g) => g.coins);
   const inputs = [
     ...coins.slice(0, presetCount),
     ...shuffle(coins.slice(presetCount), params.random),
   ];
-  const discount = await bumpDiscount(groups, params);
   const kept = changeOf(groups, discount, params);
   const scripts = payments.map((p) => p.script);
   const weight = transactionWeight(inputs, kept > 0n ? [...scripts, changeScript] : scripts);
-  if (weight > MAX_STANDARD_TX_WEIGHT) throw new SelectionError(TRANSACTION_TOO_LARGE);
   const bumps = inputs.reduce((sum, coin) => sum + (coin.bumpFee ?? 0n), 0n) - discount;
   const feeNeeded = feeFor(weight, feeRate) + bumps;
   const selected = valueOf(groups);
@@ -567,6 +670,7 @@ async function plan(
     fee,
     algorithm: candidate.algorithm,
     waste: waste(groups, discount, params),
+    weight,
   };
 }
 
@@ -625,6 +729,8 @@ function valued(coins: readonly Coin[], params: Params, partial: boolean): Group
     type: coins[0].type ?? "",
     depth: Math.min(...coins.map((coin) => coin.depth ?? DEEP)),
     fromMe: coins.every((coin) => coin.fromMe === true),
+    ancestors: coins.reduce((sum, coin) => sum + (coin.ancestors ?? 0), 0),
+    descendants: Math.max(...coins.map((coin) => coin.descendants ?? 0)),
     partial,
   };
 }

@@ -50,6 +50,7 @@ import {
   type Payment,
   selectCoins,
   SelectionError,
+  TRANSACTION_TOO_LARGE,
   transactionWeight,
 } from "./coinselect.ts";
 import { ADDRESS_TYPES, type DescriptorKind, OUTPUT_TYPE } from "./descriptor.ts";
@@ -110,6 +111,7 @@ export type SpendingWallet =
     | "transactions"
     | "confirmations"
     | "allFromMe"
+    | "debit"
     | "isChange"
     | "isConflicted"
     | "replacedBy"
@@ -132,6 +134,8 @@ export type SpendingWallet =
       | "hasDescendantsInMempool"
       | "calculateIndividualBumpFees"
       | "calculateCombinedBumpFee"
+      | "getTransactionAncestry"
+      | "getPackageLimits"
       | "isInitialBlockDownload"
       | "findBlock"
     >;
@@ -294,6 +298,11 @@ function satisfaction(
   };
 }
 
+/** Whether spending `key`'s output takes no witness (a legacy spend: P2PKH, bare P2SH). */
+function witnessless(key: DerivedKey): boolean {
+  return satisfaction(key, 0).witness === undefined;
+}
+
 /**
  * A coin of `wallet` as coin selection weighs it: a wallet with private
  * keys grinds its signatures low R (Core's `CanGrindR`).
@@ -306,7 +315,7 @@ function asCoin(
     key: `${c.txid}:${c.vout}`,
     amount: c.amount,
     inputWeight: inputWeight(c.key, !wallet.flags.disablePrivateKeys),
-    legacy: c.key.kind === "pkh",
+    legacy: witnessless(c.key),
     type: c.key.kind,
   };
 }
@@ -665,18 +674,30 @@ async function createInternal(wallet: SpendingWallet, spec: {
     : changeChain &&
       wallet.accounts.get(changeKind)!.derive(true, wallet.nextIndex(changeKind, true));
   const changeScript = spec.changeScript ?? changeKey?.script;
-  // Core's eligibility filters ask how deep each coin is and whether its transaction was the
-  // wallet's own (unconfirmed change may be spent, others' coins need confirmations).
+  // Core's eligibility filters ask how deep each coin is and whether its transaction spent any
+  // coin of the wallet's (Core's CachedTxIsFromMe: its change, which fewer confirmations do for).
   const fromMe = new Map<string, boolean>();
   const ownTransaction = (txid: string) => {
-    if (!fromMe.has(txid)) fromMe.set(txid, wallet.allFromMe(wallet.transaction(txid)!.tx));
+    if (!fromMe.has(txid)) fromMe.set(txid, wallet.debit(wallet.transaction(txid)!.tx) > 0n);
     return fromMe.get(txid)!;
   };
+  // And, for unconfirmed ones, how long a mempool chain they stand on.
+  const unconfirmedTxids = [
+    ...new Set(spec.available.filter((c) => c.confirmations === 0).map((c) => c.txid)),
+  ];
+  const ancestry = new Map<string, { ancestors: number; descendants: number }>();
+  let packageLimits;
+  if (unconfirmedTxids.length > 0) {
+    const found = await wallet.chain.getTransactionAncestry(unconfirmedTxids.map(internalBytes));
+    unconfirmedTxids.forEach((txid, i) => ancestry.set(txid, found[i]));
+    packageLimits = await wallet.chain.getPackageLimits();
+  }
   const coins = spec.available.map((c) => ({
     ...asCoin(wallet, c),
     group: spec.byAddress ? hex.encode(c.script) : undefined,
     depth: c.confirmations,
     fromMe: ownTransaction(c.txid),
+    ...ancestry.get(c.txid),
     bumpFee: bumps.get(`${c.txid}:${c.vout}`),
   }));
   const dustRelayFee = await wallet.chain.relayDustFee();
@@ -699,11 +720,15 @@ async function createInternal(wallet: SpendingWallet, spec: {
     discardFeeRate: wallet.policy.discardFee > dustRelayFee
       ? wallet.policy.discardFee
       : dustRelayFee,
-    // Core's change_spend_size: a change the wallet cannot sign for is weighed as a nested
-    // segwit key's input (DUMMY_NESTED_P2WPKH_INPUT_SIZE).
+    // Core's change_spend_size: weighed in a segwit transaction (a legacy input's empty witness
+    // counted); a change the wallet cannot sign for as a nested segwit key's input
+    // (DUMMY_NESTED_P2WPKH_INPUT_SIZE).
     changeSpendWeight: changeKey === undefined
       ? DUMMY_NESTED_P2WPKH_INPUT_WEIGHT
-      : inputWeight(changeKey, !wallet.flags.disablePrivateKeys),
+      : inputWeight(changeKey, !wallet.flags.disablePrivateKeys) +
+        (witnessless(changeKey) ? 1 : 0),
+    spendZeroConfChange: wallet.policy.spendZeroConfChange,
+    packageLimits,
     longTermFeeRate: wallet.policy.consolidateFeeRate,
     combinedBumpFee: async (keys) =>
       await wallet.chain.calculateCombinedBumpFee(
@@ -723,6 +748,7 @@ async function createInternal(wallet: SpendingWallet, spec: {
       } addresses available.`,
     );
   }
+  if (plan.weight > MAX_STANDARD_TX_WEIGHT) throw new SelectionError(TRANSACTION_TOO_LARGE);
   // Core's CreateTransaction: the fee itself is bounded, before anything is signed or sent.
   if (fee > wallet.policy.maxTxFee) {
     throw new SelectionError("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");

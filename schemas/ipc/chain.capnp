@@ -116,6 +116,14 @@ interface Chain {
   # The fee rate (sat/kvB) below whose cost of spending an output is dust
   # (-dustrelayfee; Core's relayDustFee): a wallet makes no such output.
   relayDustFee @25 (context :Proxy.Context) -> (result :Int64);
+  # For each of `txids`, its in-mempool ancestors (itself included) and the
+  # most descendants one of its ancestors without in-mempool parents has
+  # (Core's getTransactionAncestry: the chain a child of it would lengthen);
+  # 0 and 0 for one not in the mempool. More than 10,000 txids are refused.
+  getTransactionAncestry @26 (context :Proxy.Context, txids :List(Data)) -> (result :List(Ancestry));
+  # The mempool's -limitancestorcount and -limitdescendantcount (Core's
+  # getPackageLimits): a wallet spends no coin whose chain would break them.
+  getPackageLimits @27 (context :Proxy.Context) -> (ancestors :UInt32, descendants :UInt32);
 }
 
 # Chain and mempool events, implemented by the client (a wallet) and called
@@ -187,6 +195,12 @@ struct FoundBlock {
 struct OutPoint {
   txid @0 :Data;
   vout @1 :UInt32;
+}
+
+# A mempool transaction's chain (getTransactionAncestry).
+struct Ancestry {
+  ancestors @0 :UInt32;
+  descendants @1 :UInt32;
 }
 
 # A block with its transactions.

@@ -50,8 +50,9 @@ export const MAX_BLOCKS_SINCE_BYTES = 16 * 1024 * 1024;
 /** The fee estimator's longest target (`CBlockPolicyEstimator` long horizon). */
 const MAX_CONFIRMATION_TARGET = 1008;
 /**
- * The most outpoints a bump fee query takes: more than a standard
- * transaction (400,000 weight units, 164 at least per input) can spend.
+ * The most outpoints a bump fee query takes (and txids an ancestry one):
+ * more than a standard transaction (400,000 weight units, 164 at least
+ * per input) can spend.
  */
 export const MAX_BUMP_OUTPOINTS = 10_000;
 /** The most blocks one `blockFilterMatches` looks at (fewer when its work budget runs out). */
@@ -181,6 +182,21 @@ export class ChainImpl implements Chain, Disposable {
 
   relayDustFee(): bigint {
     return this.#node.mempool.policy.dustRelayFeeRate;
+  }
+
+  getTransactionAncestry(txids: Uint8Array[]): { ancestors: number; descendants: number }[] {
+    if (txids.length > MAX_BUMP_OUTPOINTS) {
+      throw new Error(
+        `getTransactionAncestry: ${txids.length} txids, at most ${MAX_BUMP_OUTPOINTS}`,
+      );
+    }
+    const { mempool } = this.#node;
+    return txids.map((txid) => mempool.ancestry(hashParam(txid, "getTransactionAncestry: txid")));
+  }
+
+  getPackageLimits(): { ancestors: number; descendants: number } {
+    const { policy } = this.#node.mempool;
+    return { ancestors: policy.ancestorCount, descendants: policy.descendantCount };
   }
 
   calculateIndividualBumpFees(outpoints: ChainOutPoint[], feeRate: bigint): bigint[] {

@@ -650,6 +650,24 @@ export class Mempool implements Disposable {
     return this.#entries.get(typeof txid === "string" ? txid : hashToHex(txid));
   }
 
+  /**
+   * Core's `GetTransactionAncestry`: the in-mempool ancestors of `txid`,
+   * itself included, and the most descendants one of its ancestors
+   * without in-mempool parents has (the chain a child of it would
+   * lengthen); 0 and 0 when it is not here.
+   */
+  ancestry(txid: Hash | string): { ancestors: number; descendants: number } {
+    const entry = this.#entries.get(typeof txid === "string" ? txid : hashToHex(txid));
+    if (entry === undefined) return { ancestors: 0, descendants: 0 };
+    let descendants = 0;
+    for (const ancestor of [entry, ...entry.ancestors()]) {
+      if (ancestor.parents.size === 0) {
+        descendants = Math.max(descendants, ancestor.descendantCount);
+      }
+    }
+    return { ancestors: entry.ancestorCount, descendants };
+  }
+
   /** Whether a transaction with this txid is in the mempool. */
   has(txid: Hash | string): boolean {
     return this.get(txid) !== undefined;

@@ -58,6 +58,10 @@ export interface Chain {
   blockFilterMatches(fromHeight: number, toHeight: number, scripts: Uint8Array[], options?: $.CallOptions): $.Awaitable<FilterMatches | undefined>;
   /** Method `Chain.relayDustFee @25`. */
   relayDustFee(options?: $.CallOptions): $.Awaitable<bigint>;
+  /** Method `Chain.getTransactionAncestry @26`. */
+  getTransactionAncestry(txids: Uint8Array[], options?: $.CallOptions): $.Awaitable<Ancestry[]>;
+  /** Method `Chain.getPackageLimits @27`. */
+  getPackageLimits(options?: $.CallOptions): $.Awaitable<{ ancestors: number; descendants: number }>;
 }
 
 /** Interface `ChainNotifications`. */
@@ -115,6 +119,14 @@ export interface OutPoint {
   vout: number;
 }
 
+/** Struct `Ancestry`. */
+export interface Ancestry {
+  /** Field `ancestors @0`. */
+  ancestors: number;
+  /** Field `descendants @1`. */
+  descendants: number;
+}
+
 /** Struct `BlockInfo`. */
 export interface BlockInfo {
   /** Field `hash @0`. */
@@ -157,6 +169,8 @@ export const Chain: $.InterfaceDescriptor<Chain> = { name: "Chain", id: 0xa10631
   { name: "calculateCombinedBumpFee", ordinal: 23, context: "context", returns: "result", params: { name: "Chain.calculateCombinedBumpFee$Params", id: 0xaabb35226217f79an, dataWords: 1, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "outpoints", type: { kind: "list", element: { kind: "struct", struct: () => OutPoint } }, offset: 1 }, { name: "feeRate", type: { kind: "int64" }, offset: 0 }] }, results: { name: "Chain.calculateCombinedBumpFee$Results", id: 0x92645ec1b4b524ddn, dataWords: 2, pointers: 0, fields: [{ name: "result", type: { kind: "int64" }, offset: 0, presence: 64 }, { name: "hasResult", type: { kind: "bool" }, offset: 64, hidden: true }] } },
   { name: "blockFilterMatches", ordinal: 24, context: "context", returns: "result", params: { name: "Chain.blockFilterMatches$Params", id: 0x94c2a48bd896319bn, dataWords: 1, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "fromHeight", type: { kind: "int32" }, offset: 0 }, { name: "toHeight", type: { kind: "int32" }, offset: 4 }, { name: "scripts", type: { kind: "list", element: { kind: "data" } }, offset: 1 }] }, results: { name: "Chain.blockFilterMatches$Results", id: 0xf00a94dd2b85b545n, dataWords: 1, pointers: 1, fields: [{ name: "result", type: { kind: "struct", struct: () => FilterMatches }, offset: 0, presence: 0 }, { name: "hasResult", type: { kind: "bool" }, offset: 0, hidden: true }] } },
   { name: "relayDustFee", ordinal: 25, context: "context", returns: "result", params: { name: "Chain.relayDustFee$Params", id: 0x9846d28148f8ce8cn, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.relayDustFee$Results", id: 0xd5a0512906c643c5n, dataWords: 1, pointers: 0, fields: [{ name: "result", type: { kind: "int64" }, offset: 0 }] } },
+  { name: "getTransactionAncestry", ordinal: 26, context: "context", returns: "result", params: { name: "Chain.getTransactionAncestry$Params", id: 0xb4347ec6ed125265n, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "txids", type: { kind: "list", element: { kind: "data" } }, offset: 1 }] }, results: { name: "Chain.getTransactionAncestry$Results", id: 0xc28a2663ae8c707dn, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "list", element: { kind: "struct", struct: () => Ancestry } }, offset: 0 }] } },
+  { name: "getPackageLimits", ordinal: 27, context: "context", returns: "object", params: { name: "Chain.getPackageLimits$Params", id: 0xbc05298b47ca8aa1n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.getPackageLimits$Results", id: 0x9221ad12be1db938n, dataWords: 1, pointers: 0, fields: [{ name: "ancestors", type: { kind: "uint32" }, offset: 0 }, { name: "descendants", type: { kind: "uint32" }, offset: 4 }] } },
 ] };
 
 /** Descriptor of `ChainNotifications`: pass it to the runtime's proxy functions. */
@@ -177,6 +191,9 @@ export const FoundBlock: $.StructDescriptor = { name: "FoundBlock", id: 0xdbc9df
 
 /** Layout of `OutPoint`. */
 export const OutPoint: $.StructDescriptor = { name: "OutPoint", id: 0xdb7bfaeeb3b69f4en, dataWords: 1, pointers: 1, fields: [{ name: "txid", type: { kind: "data" }, offset: 0 }, { name: "vout", type: { kind: "uint32" }, offset: 0 }] };
+
+/** Layout of `Ancestry`. */
+export const Ancestry: $.StructDescriptor = { name: "Ancestry", id: 0xf39968259fbf8b82n, dataWords: 1, pointers: 0, fields: [{ name: "ancestors", type: { kind: "uint32" }, offset: 0 }, { name: "descendants", type: { kind: "uint32" }, offset: 4 }] };
 
 /** Layout of `BlockInfo`. */
 export const BlockInfo: $.StructDescriptor = { name: "BlockInfo", id: 0x82f2b88037f2a334n, dataWords: 1, pointers: 3, fields: [{ name: "hash", type: { kind: "data" }, offset: 0 }, { name: "height", type: { kind: "int32" }, offset: 0 }, { name: "prevHash", type: { kind: "data" }, offset: 1 }, { name: "time", type: { kind: "uint32" }, offset: 4 }, { name: "transactions", type: { kind: "list", element: { kind: "data" } }, offset: 2 }] };

@@ -14,8 +14,11 @@ import {
   AMOUNT_TOO_SMALL_AFTER_FEE,
   AMOUNT_TOO_SMALL_FOR_FEE,
   type Coin,
+  dustThreshold,
   ENORMOUS_CLUSTER,
   INSUFFICIENT_FUNDS,
+  LONG_MEMPOOL_CHAIN,
+  MAX_STANDARD_TX_WEIGHT,
   MAX_WEIGHT_EXCEEDED,
   minViableChange,
   NO_WEIGHT_FOR_INPUTS,
@@ -25,7 +28,7 @@ import {
   selectCoins,
   SelectionError,
   type SelectionRequest,
-  TRANSACTION_TOO_LARGE,
+  transactionWeight,
 } from "../../../components/wallet/coinselect.ts";
 import { seeded } from "./seeded_random.ts";
 
@@ -127,6 +130,23 @@ Deno.test("coin selection: Core's eligibility filters, confirmed and single-type
   ];
   assertEquals(await keys(select(50_000n, change)), ["confirmed"]);
   assert((await keys(select(80_000n, change))).includes("change"));
+  // Unconfirmed change on a shorter mempool chain first; none whose child the mempool refuses.
+  const chained = [
+    coin("long", 100_000n, { depth: 0, fromMe: true, ancestors: 3, descendants: 3 }),
+    coin("short", 100_000n, { depth: 0, fromMe: true, ancestors: 1, descendants: 1 }),
+  ];
+  assertEquals(await keys(select(50_000n, chained)), ["short"]);
+  assertEquals(await keys(select(150_000n, chained)), ["long", "short"]);
+  const tooLong = [coin("c", 100_000n, { depth: 0, fromMe: true, ancestors: 25, descendants: 25 })];
+  await assertRejects(() => select(50_000n, tooLong), SelectionError, LONG_MEMPOOL_CHAIN);
+  const limits = { packageLimits: { ancestors: 50, descendants: 50 } };
+  assertEquals(await keys(select(50_000n, tooLong, limits)), ["c"]);
+  // Without -spendzeroconfchange, never.
+  await assertRejects(
+    () => select(80_000n, change, { spendZeroConfChange: false }),
+    SelectionError,
+    INSUFFICIENT_FUNDS,
+  );
   // Others' unconfirmed coins come last of all.
   const unsafe = [...change, coin("unsafe", 500_000n, { depth: 0 })];
   assertEquals((await keys(select(150_000n, unsafe))).sort(), ["change", "confirmed"]);
@@ -194,11 +214,14 @@ Deno.test("coin selection: the weight bounds, as Core's", async () => {
   );
   // The preset coins that pay alone are held to the standard bound only.
   assertEquals(await count(45_000n, { maxWeight: 300, preset: coins.slice(0, 5) }), 5);
+  // 1,500 of them weigh more than the node relays: the plan says so, and its caller refuses it.
   const heavy = Array.from({ length: 1_500 }, (_, i) => coin(`h:${i}`, 10_000n));
+  assert((await select(1_000_000n, coins, { preset: heavy })).weight > MAX_STANDARD_TX_WEIGHT);
+  // Payments paying the fee still take their room: 168 + 124 (change) + 272 is more than 500.
   await assertRejects(
-    () => count(1_000_000n, { preset: heavy }),
+    () => count(5_000n, { maxWeight: 500, subtractFee: true } as Partial<SelectionRequest>),
     SelectionError,
-    TRANSACTION_TOO_LARGE,
+    MAX_WEIGHT_EXCEEDED,
   );
   // Only the preset coins may pay, and they fall short.
   await assertRejects(
@@ -225,6 +248,9 @@ Deno.test("coin selection: the weight bounds, as Core's", async () => {
     MAX_WEIGHT_EXCEEDED,
   );
   assertEquals((await select(45_000n, unconfirmed)).inputs.length >= 5, true);
+  // Counts of 253 or more take three bytes, as the serialization writes them.
+  const outputs = (n: number) => transactionWeight([], Array.from({ length: n }, () => script));
+  assertEquals([outputs(253) - outputs(252), outputs(252) - outputs(251)], [31 * 4 + 8, 31 * 4]);
   // Nothing to pay for: no value, no fee, no coin given.
   await assertRejects(() => select(0n, coins, { feeRate: 0n }), SelectionError, NOTHING_TO_PAY);
 });
@@ -274,6 +300,9 @@ Deno.test("coin selection: payments that pay the fee share it, and get the chang
     19_000n,
     203n,
   ]);
+  // A data output is never dust: what is left of it after its share is sent.
+  const data = new Uint8Array([0x6a, 0x01, 0x00]);
+  assertEquals(dustThreshold(data, 3000n), 0n);
   // Left dust by its share, or below nothing: Core's two texts.
   await assertRejects(
     () => select(400n, one, { subtractFee: true }),
@@ -306,6 +335,10 @@ Deno.test("coin selection: unconfirmed coins pay for their ancestors, shared one
   // Without the node's answer, each pays its own, as the bumps said.
   const alone = await select(100_000n, coins);
   assertEquals(alone.fee, 1_208n);
+  // Preset coins pay their ancestors' shortfall each, as Core's: the node is not asked.
+  asked.length = 0;
+  const preset = await select(100_000n, [], { preset: coins, combinedBumpFee });
+  assertEquals([preset.fee, asked.length], [1_208n, 0]);
   // The node cannot tell: Core's text.
   await assertRejects(
     () => select(100_000n, coins, { combinedBumpFee: () => Promise.resolve(undefined) }),

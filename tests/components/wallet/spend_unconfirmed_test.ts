@@ -86,3 +86,36 @@ Deno.test("spending unconfirmed coins: the package reaches the rate asked, as Co
   assertEquals((await call("getmempoolentry", [confirmedFirst])).depends, []);
   assertEquals(await target.health(), null);
 });
+
+Deno.test("spending unconfirmed coins: change on a shorter mempool chain first, and none the mempool's chain limit would refuse, in Core's words", async () => {
+  await using target = await startMethodFuzzTarget();
+  const call = target.walletCall;
+  const external = target.context.addresses[4]; // not the wallet's
+  assertEquals(await call("createwallet", ["chain"]), { name: "chain" });
+  const c = (method: string, params: unknown = []) => call(method, params, "chain");
+  await call("sendtoaddress", [await c("getnewaddress"), 1]);
+  await call("generatetoaddress", [1, external]);
+  // Each send spends the last one's change: 24 sends make a mempool chain of 24 transactions.
+  let last = "";
+  for (let i = 0; i < 24; i++) last = await c("sendtoaddress", [external, 0.001]);
+  assertEquals((await call("getmempoolentry", [last])).ancestorcount, 24);
+  // The 25th: a child of all 24, the most -limitancestorcount (25) allows.
+  const full = await c("sendtoaddress", [external, 0.001]);
+  assertEquals((await call("getmempoolentry", [full])).ancestorcount, 25);
+  // The 26th would be refused by the mempool: the wallet says so before building it.
+  assertEquals(await c("sendtoaddress", [external, 0.001]), {
+    error: {
+      code: -6,
+      message:
+        "Unconfirmed UTXOs are available, but spending them creates a chain of transactions that will be rejected by the mempool",
+    },
+  });
+  // A coin on a shorter chain is spent instead: one just received from another wallet (spent
+  // unconfirmed with include_unsafe), its chain of one.
+  const fresh = await call("sendtoaddress", [await c("getnewaddress"), 0.01]);
+  const { txid } = await c("send", [{ [external]: 0.001 }, null, "unset", null, {
+    include_unsafe: true,
+  }]);
+  assertEquals((await call("getmempoolentry", [txid])).depends, [fresh]);
+  assertEquals(await target.health(), null);
+});
