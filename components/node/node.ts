@@ -23,6 +23,7 @@ import {
   ChainState,
   hashToHex,
   TxIndex,
+  UnknownActivations,
 } from "./chain/mod.ts";
 import { join } from "node:path";
 import { Mempool, MEMPOOL_FILE, NO_MEMPOOL_FILE } from "./mempool/mod.ts";
@@ -34,23 +35,25 @@ import { restHandlers } from "./rest/mod.ts";
 import type { NodeContext } from "./shell.ts";
 import { ZmqNotifications } from "./zmq/notifications.ts";
 import { MockableClock } from "../bitcoin/clock.ts";
+import { unknownRulesWarning } from "./warnings.ts";
 
 /** Core's warm-up status while the block index loads. */
 export const LOADING_BLOCK_INDEX = "Loading block index…";
 
 /**
- * Core's `UpdateTipLog` line for a new tip. Its `cache=` is the size of
- * Core's in-memory coins cache: this node writes coins straight to its
- * database and caches none, hence `0.0MiB(0txo)`.
+ * Core's `UpdateTipLog` line for a new tip, ending in ` warning='…'` when
+ * `warning` (the unknown rules locked in) is not empty. Its `cache=` is the
+ * size of Core's in-memory coins cache: this node writes coins straight to
+ * its database and caches none, hence `0.0MiB(0txo)`.
  */
-export function updateTipLine(tip: BlockEntry, services: NodeServices): string {
+export function updateTipLine(tip: BlockEntry, services: NodeServices, warning: string): string {
   const version = (tip.header.version >>> 0).toString(16).padStart(8, "0");
   const log2Work = (Math.log(Number(tip.chainWork)) / Math.log(2)).toFixed(6);
   const date = `${new Date(tip.header.time * 1000).toISOString().slice(0, 19)}Z`;
   const progress = services.verificationProgress(tip).toFixed(6);
   return `UpdateTip: new best=${hashToHex(tip.hash)} height=${tip.height} version=0x${version} ` +
     `log2_work=${log2Work} tx=${services.chainTxCount(tip)} date='${date}' ` +
-    `progress=${progress} cache=0.0MiB(0txo)`;
+    `progress=${progress} cache=0.0MiB(0txo)${warning === "" ? "" : ` warning='${warning}'`}`;
 }
 
 /** What {@linkcode startNode} started. */
@@ -174,10 +177,26 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
       warn: (message) => log.warning(message),
     }, options.workingDirectory));
   }
-  // Core logs UpdateTip for every block connected or disconnected, each time with the new tip.
+  // Core's UpdateTip, for every block connected or disconnected, each time with the new tip:
+  // outside initial block download, a version bit no deployment here uses that is active is
+  // warned of (-alertnotify once, when first set), and one locked in is said in the log line.
+  const unknownActivations = new UnknownActivations(chain);
+  const updateTip = (tip: BlockEntry) => {
+    const lockedIn: string[] = [];
+    if (!services.isInitialBlockDownload()) {
+      for (const { bit, active } of unknownActivations.check(tip)) {
+        const message = unknownRulesWarning(bit);
+        if (!active) lockedIn.push(message);
+        else if (services.warnings.set("UNKNOWN_NEW_RULES_ACTIVATED", message)) {
+          node.notifications.alert(message);
+        }
+      }
+    }
+    log.info(updateTipLine(tip, services, lockedIn.join(", ")));
+  };
   node.use(chain.subscribe({
-    tipConnected: ({ entry }) => log.info(updateTipLine(entry, services)),
-    blockDisconnected: ({ entry }) => log.info(updateTipLine(entry.prev!, services)),
+    tipConnected: ({ entry }) => updateTip(entry),
+    blockDisconnected: ({ entry }) => updateTip(entry.prev!),
   }));
   // -blocknotify: Core's blockTip notification with SynchronizationState::POST_INIT (not in
   // initial block download), told with each UpdatedBlockTip and for the tip an invalidateblock

@@ -322,7 +322,7 @@ export interface NodeOptions {
    * background, and writes `1` on its standard output once started.
    */
   daemonized: boolean;
-  /** `-startupnotify`, `-blocknotify`, `-walletnotify`, `-shutdownnotify`: commands to run. */
+  /** `-startupnotify`, `-blocknotify`, `-walletnotify`, `-shutdownnotify`, `-alertnotify`: commands to run. */
   notify: NotifyCommands;
   /** `-zmqpub<type>=<address>` and their `…hwm`: the ZMQ notifiers, in Core's order. */
   zmq: ZmqNotifier[];
@@ -351,7 +351,8 @@ function blockFilterIndexOption(args: Args): boolean {
 
 /**
  * Whether the node itself runs notification commands (when not spawned):
- * its own (`-startupnotify`, `-blocknotify`, `-shutdownnotify`), and
+ * its own (`-startupnotify`, `-blocknotify`, `-shutdownnotify`,
+ * `-alertnotify`), and
  * `-walletnotify` when its wallets run in its process (`-monolithic`);
  * wallet processes run theirs.
  *
@@ -372,7 +373,7 @@ function blockFilterIndexOption(args: Args): boolean {
 export function needsShell(options: NodeOptions): boolean {
   const { notify } = options;
   return notify.startup !== null || notify.block !== null || notify.shutdown.length > 0 ||
-    (notify.wallet !== null && options.monolithic);
+    notify.alert !== null || (notify.wallet !== null && options.monolithic);
 }
 
 /** What starting with a command line comes to. */
@@ -387,6 +388,12 @@ const LISTEN_HELP =
 
 /** The options this node accepts; their help is bitcoind's where they behave as bitcoind's. */
 export const NODE_OPTIONS: readonly ArgSpec[] = [
+  {
+    name: "alertnotify",
+    param: "=<cmd>",
+    help: "Execute command when an alert is raised (%s in cmd is replaced by message)",
+    category: "options",
+  },
   {
     name: "allowignoredconf",
     help:

@@ -16,7 +16,7 @@
  *   runs its wallets itself (`-monolithic`);
  * - env `HOME` only when no `-datadir` is given (the default `~/.bitcoin`);
  * - run `/bin/sh` only when a notification command is given
- *   (`-startupnotify`, `-blocknotify`, `-shutdownnotify`, and
+ *   (`-startupnotify`, `-blocknotify`, `-shutdownnotify`, `-alertnotify`, and
  *   `-walletnotify` with `-monolithic`; {@linkcode needsShell}):
  *   the node then runs it, as bitcoind does, and a shell may run anything,
  *   so such a node is confined by nothing but the user's own rights. Under

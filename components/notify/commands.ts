@@ -2,7 +2,8 @@
  * Bitcoin Core's notification commands, run: `-startupnotify`,
  * `-blocknotify` (`%s`: the block hash), `-walletnotify` (`%s`: the txid,
  * `%b`: the block hash or `unconfirmed`, `%h`: the height or -1, `%w`: the
- * wallet name, shell-escaped) and `-shutdownnotify` (every one given, run
+ * wallet name, shell-escaped), `-alertnotify` (`%s`: the warning,
+ * sanitized and single-quoted) and `-shutdownnotify` (every one given, run
  * at once and waited for), each through `/bin/sh -c` in the caller's
  * directory, as bitcoind's `runCommand` calls `system()`; a command that
  * fails is logged as bitcoind logs it.
@@ -12,7 +13,7 @@
  * the commands itself, and a sandboxed component reaches the launcher's
  * through IPC (`Init.setNotifier`). It checks and formats every value
  * itself, so a component can trigger the user's command only with a
- * well-formed hash, height and quoted name. Unlike bitcoind, which starts
+ * well-formed hash, height, quoted name and sanitized message. Unlike bitcoind, which starts
  * a thread per event, it runs at most {@linkcode CommandRunnerOptions.maxRunning}
  * commands at a time and keeps at most
  * {@linkcode CommandRunnerOptions.maxWaiting} waiting (later ones are
@@ -20,10 +21,10 @@
  *
  * @example
  * ```ts
- * import { CommandRunner } from "./commands.ts";
+ * import { CommandRunner, NO_COMMANDS } from "./commands.ts";
  * const dir = Deno.makeTempDirSync();
  * const runner = new CommandRunner({
- *   commands: { startup: null, block: `echo %s > ${dir}/tip`, wallet: null, shutdown: [] },
+ *   commands: { ...NO_COMMANDS, block: `echo %s > ${dir}/tip` },
  *   log: (line) => console.error(line),
  * });
  * runner.blockTip(new Uint8Array(32).fill(1));
@@ -46,6 +47,8 @@ export interface NotifyCommands {
   readonly wallet: string | null;
   /** `-shutdownnotify`, every one given: run before shutting down, waited for. */
   readonly shutdown: readonly string[];
+  /** `-alertnotify`: run when the node raises a warning. */
+  readonly alert: string | null;
 }
 
 /** No commands at all. */
@@ -54,6 +57,7 @@ export const NO_COMMANDS: NotifyCommands = {
   block: null,
   wallet: null,
   shutdown: [],
+  alert: null,
 };
 
 /** The settings a component's options give (the node's `Args` is one). */
@@ -92,6 +96,7 @@ export function notifyCommandsOf(args: NotifySettings): NotifyCommands {
     shutdown: args.isNegated("shutdownnotify")
       ? []
       : args.getAll("shutdownnotify").filter((command) => command !== ""),
+    alert: one("alertnotify"),
   };
 }
 
@@ -106,7 +111,7 @@ export function notifyCommandsOf(args: NotifySettings): NotifyCommands {
  */
 export function hasCommands(commands: NotifyCommands): boolean {
   return commands.startup !== null || commands.block !== null || commands.wallet !== null ||
-    commands.shutdown.length > 0;
+    commands.shutdown.length > 0 || commands.alert !== null;
 }
 
 /** The longest wallet name a runner substitutes: what a component may make it copy is bounded. */
@@ -132,7 +137,8 @@ export function checkMayRunCommands(commands: NotifyCommands): void {
     return;
   }
   throw new Error(
-    `the notification commands (-startupnotify, -blocknotify, -walletnotify, -shutdownnotify) ` +
+    `the notification commands (-startupnotify, -blocknotify, -walletnotify, -shutdownnotify, ` +
+      `-alertnotify) ` +
       `run ${NOTIFY_SHELL}: run this process with --allow-run=${NOTIFY_SHELL}`,
   );
 }
@@ -148,6 +154,27 @@ export function checkMayRunCommands(commands: NotifyCommands): void {
  */
 export function shellEscape(value: string): string {
   return `'${value.replaceAll("'", `'"'"'`)}'`;
+}
+
+/** The longest warning a runner substitutes: what a component may make it copy is bounded. */
+export const MAX_ALERT_MESSAGE = 4096;
+
+/** Core's `SAFE_CHARS_DEFAULT`: the characters `SanitizeString` keeps by default. */
+const SAFE_CHARS_DEFAULT =
+  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;-_/:?@()";
+
+/**
+ * Core's `SanitizeString(text)`: only the characters of `SAFE_CHARS_DEFAULT`
+ * are kept, so no quote or shell character survives.
+ *
+ * @example
+ * ```ts
+ * import { sanitizeString } from "./commands.ts";
+ * if (sanitizeString("it's $(x) `y`") !== "its (x) y") throw new Error();
+ * ```
+ */
+export function sanitizeString(text: string): string {
+  return [...text].filter((c) => SAFE_CHARS_DEFAULT.includes(c)).join("");
 }
 
 /** A 32-byte hash in internal byte order, as bitcoind prints it (reversed hex). */
@@ -254,6 +281,17 @@ export class CommandRunner implements Notifier {
         .replaceAll("%h", String(height))
         .replaceAll("%w", shellEscape(wallet)),
     );
+  }
+
+  /**
+   * Runs `-alertnotify` for the warning `message`: `%s` is replaced by it
+   * sanitized and in single quotes, as Core's `AlertNotify` does.
+   */
+  alert(message: string): void {
+    if (typeof message !== "string" || message.length > MAX_ALERT_MESSAGE) {
+      throw new Error(`alert: a message is text of at most ${MAX_ALERT_MESSAGE} characters`);
+    }
+    this.#queue(this.#commands.alert?.replaceAll("%s", `'${sanitizeString(message)}'`) ?? null);
   }
 
   /**

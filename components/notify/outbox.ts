@@ -11,10 +11,11 @@
  *
  * @example
  * ```ts
+ * import { NO_COMMANDS } from "./commands.ts";
  * import { NotifierOutbox } from "./outbox.ts";
  * const seen: string[] = [];
  * const outbox = new NotifierOutbox({
- *   commands: { startup: null, block: "true", wallet: null, shutdown: ["true"] },
+ *   commands: { ...NO_COMMANDS, block: "true", shutdown: ["true"] },
  *   log: () => {},
  * });
  * outbox.startup(); // no -startupnotify: not sent
@@ -24,6 +25,7 @@
  *   blockTip: (hash) => void seen.push(`tip ${hash.length}`),
  *   walletTransaction: () => {},
  *   shutdown: () => void seen.push("shutdown"),
+ *   alert: () => {},
  * });
  * await outbox.shutdown();
  * if (seen.join() !== "tip 32,shutdown") throw new Error(seen.join());
@@ -114,6 +116,11 @@ export class NotifierOutbox implements Disposable {
     this.#add((notifier) =>
       notifier.walletTransaction(wallet, txid, blockHash ?? new Uint8Array(), height)
     );
+  }
+
+  /** The node raised the warning `message` (`-alertnotify`). */
+  alert(message: string): void {
+    if (this.#commands.alert !== null) this.#add((notifier) => notifier.alert(message));
   }
 
   /**

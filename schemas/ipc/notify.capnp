@@ -1,11 +1,12 @@
 # Bitcoin Core's notification commands (`-startupnotify`, `-blocknotify`,
-# `-walletnotify`, `-shutdownnotify`) for components that may not start
-# processes. A sandboxed node or wallet process reports each event to a
-# `Notifier` its launcher hands it (`Init.setNotifier`); the launcher holds
-# the command lines, read from the user's options, and runs them. A
-# component only says what happened, in values the holder checks and
-# formats itself (hashes as 32 bytes, the wallet name shell-escaped), so a
-# compromised one can neither choose a command nor put words into one.
+# `-walletnotify`, `-shutdownnotify`, `-alertnotify`) for components that
+# may not start processes. A sandboxed node or wallet process reports each
+# event to a `Notifier` its launcher hands it (`Init.setNotifier`); the
+# launcher holds the command lines, read from the user's options, and runs
+# them. A component only says what happened, in values the holder checks
+# and formats itself (hashes as 32 bytes, the wallet name shell-escaped, an
+# alert's message sanitized and quoted), so a compromised one can neither
+# choose a command nor put words into one.
 #
 # This project's own file id: there is no Bitcoin Core counterpart.
 @0xca1ee0992197b5f3;
@@ -25,4 +26,7 @@ interface Notifier {
   # The component is about to shut down (`-shutdownnotify`); returns once
   # the commands have finished, as bitcoind waits for them.
   shutdown @3 (context :Proxy.Context) -> ();
+  # The node raised a warning (`-alertnotify`): `message` is its text,
+  # which the holder sanitizes and quotes (Core's `AlertNotify`).
+  alert @4 (context :Proxy.Context, message :Text) -> ();
 }

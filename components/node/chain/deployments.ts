@@ -40,6 +40,11 @@ export interface Bip9Deployment {
   readonly threshold: number;
 }
 
+/** Regtest's `nMinerConfirmationWindow`: the blocks of a signalling period. */
+const MINER_CONFIRMATION_WINDOW = 144;
+/** Regtest's `nRuleChangeActivationThreshold`: the signalling blocks a period needs. */
+const RULE_CHANGE_ACTIVATION_THRESHOLD = 108;
+
 /** Regtest's BIP 9 deployments, in Core's `DeploymentInfo` order. */
 export const REGTEST_BIP9: readonly Bip9Deployment[] = [
   {
@@ -48,8 +53,8 @@ export const REGTEST_BIP9: readonly Bip9Deployment[] = [
     startTime: 0n,
     timeout: NO_TIMEOUT,
     minActivationHeight: 0,
-    period: 144,
-    threshold: 108,
+    period: MINER_CONFIRMATION_WINDOW,
+    threshold: RULE_CHANGE_ACTIVATION_THRESHOLD,
   },
   {
     name: "taproot",
@@ -57,8 +62,8 @@ export const REGTEST_BIP9: readonly Bip9Deployment[] = [
     startTime: ALWAYS_ACTIVE,
     timeout: NO_TIMEOUT,
     minActivationHeight: 0,
-    period: 144,
-    threshold: 108,
+    period: MINER_CONFIRMATION_WINDOW,
+    threshold: RULE_CHANGE_ACTIVATION_THRESHOLD,
   },
 ];
 
@@ -113,7 +118,16 @@ function signals(entry: BlockEntry, deployment: Bip9Deployment): boolean {
 class VersionBits {
   readonly #cache = new Map<BlockEntry | undefined, ThresholdState>();
 
-  constructor(readonly chain: ChainState, readonly deployment: Bip9Deployment) {}
+  /**
+   * `condition` is `AbstractThresholdConditionChecker::Condition`: whether
+   * a block counts towards the threshold (by default, that it signals the
+   * deployment's bit).
+   */
+  constructor(
+    readonly chain: ChainState,
+    readonly deployment: Bip9Deployment,
+    readonly condition: (entry: BlockEntry) => boolean = (entry) => signals(entry, deployment),
+  ) {}
 
   /** The last block of the period before `prev`'s child's (`pindexPrev` rounded down). */
   #periodStart(prev: BlockEntry | undefined): BlockEntry | undefined {
@@ -147,7 +161,7 @@ class VersionBits {
         let count = 0;
         let cursor: BlockEntry | undefined = entry;
         for (let i = 0; i < d.period && cursor; i++, cursor = cursor.prev) {
-          if (signals(cursor, d)) count++;
+          if (this.condition(cursor)) count++;
         }
         if (count >= d.threshold) state = "locked_in";
         else if (mtp >= d.timeout) state = "failed";
@@ -182,7 +196,7 @@ class VersionBits {
     let count = 0;
     let cursor: BlockEntry | undefined = entry;
     for (let i = inPeriod - 1; i >= 0 && cursor; i--, cursor = cursor.prev) {
-      if (signals(cursor, this.deployment)) {
+      if (this.condition(cursor)) {
         count++;
         signalling[i] = true;
       }
@@ -218,4 +232,86 @@ export function bip9Info(
   if (current === "active") activeSince = since;
   else if (next === "active") activeSince = entry.height + 1;
   return { current, next, since, stats, activeSince };
+}
+
+/** `VERSIONBITS_NUM_BITS`: the version bits 0 to 28 a block may signal. */
+export const VERSIONBITS_NUM_BITS = 29;
+/** Regtest's `MinBIP9WarningHeight`: blocks signal unknown bits from genesis on. */
+export const MIN_BIP9_WARNING_HEIGHT = 0;
+
+/** A version bit no deployment of this node uses, locked in or active (`CheckUnknownActivations`). */
+export interface UnknownActivation {
+  readonly bit: number;
+  /** Active at the tip's child; otherwise locked in. */
+  readonly active: boolean;
+}
+
+/**
+ * Core's `VersionBitsCache::CheckUnknownActivations`: every version bit run
+ * through the BIP 9 state machine with a `WarningBitsConditionChecker` (no
+ * start or timeout, regtest's period and threshold), where a block counts
+ * when it signals the bit although `ComputeBlockVersion` of its parent
+ * would not set it, that is, not for a deployment this node expects then
+ * (testdummy's bit 28 while started or locked in). It keeps its period
+ * states for the chain it was made with, as Core's warning cache.
+ *
+ * @example
+ * ```ts
+ * import { ChainState } from "./chainstate.ts";
+ * import { UnknownActivations } from "./deployments.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using chain = ChainState.open(dir);
+ *   if (new UnknownActivations(chain).check(chain.tip).length !== 0) throw new Error("none");
+ * }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export class UnknownActivations {
+  readonly #deployments: readonly VersionBits[];
+  readonly #bits: readonly VersionBits[];
+
+  constructor(chain: ChainState) {
+    this.#deployments = REGTEST_BIP9.map((deployment) => new VersionBits(chain, deployment));
+    this.#bits = Array.from({ length: VERSIONBITS_NUM_BITS }, (_, bit) => {
+      const watched: Bip9Deployment = {
+        name: `versionbit ${bit}`,
+        bit,
+        startTime: 0n,
+        timeout: NO_TIMEOUT,
+        minActivationHeight: 0,
+        period: MINER_CONFIRMATION_WINDOW,
+        threshold: RULE_CHANGE_ACTIVATION_THRESHOLD,
+      };
+      return new VersionBits(
+        chain,
+        watched,
+        (entry) =>
+          entry.height >= MIN_BIP9_WARNING_HEIGHT && signals(entry, watched) &&
+          (this.#expectedVersion(entry.prev) & (1 << bit)) === 0,
+      );
+    });
+  }
+
+  /** `ComputeBlockVersion(prev)`: the top bits and the bits of deployments started or locked in. */
+  #expectedVersion(prev: BlockEntry | undefined): number {
+    let version = TOP_BITS;
+    for (const deployment of this.#deployments) {
+      const state = deployment.stateFor(prev);
+      if (state === "started" || state === "locked_in") version |= 1 << deployment.deployment.bit;
+    }
+    return version;
+  }
+
+  /** The unknown bits locked in or active at the child of `tip`, lowest bit first. */
+  check(tip: BlockEntry): UnknownActivation[] {
+    const found: UnknownActivation[] = [];
+    for (const bits of this.#bits) {
+      const state = bits.stateFor(tip);
+      if (state === "active" || state === "locked_in") {
+        found.push({ bit: bits.deployment.bit, active: state === "active" });
+      }
+    }
+    return found;
+  }
 }

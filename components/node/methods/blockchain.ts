@@ -73,7 +73,6 @@ import {
   str,
   time,
   warningsDoc,
-  warningsValue,
   when,
 } from "./docs.ts";
 import { scriptPubKeyJson, txToJson, type TxVerbosity } from "./encoding.ts";
@@ -498,7 +497,7 @@ export function blockchainInfoJson(node: NodeServices): Map<string, JsonInput> {
     ["chainwork", uint256Hex(tip.chainWork)],
     ["size_on_disk", chain.blockFilesSize()],
     ["pruned", false],
-    ["warnings", warningsValue(node.deprecatedRpc)],
+    ["warnings", node.warnings.forRpc(node.deprecatedRpc)],
   ]);
 }
 

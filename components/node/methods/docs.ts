@@ -232,12 +232,3 @@ export function warningsDoc(deprecated: ReadonlySet<string>): ResultSpec {
     [str("", "warning")],
   );
 }
-
-/**
- * The node's warnings in the field {@linkcode warningsDoc} documents
- * (`GetWarningsForRpc`): this node raises none, so `[]`, or `""` with
- * `-deprecatedrpc=warnings`.
- */
-export function warningsValue(deprecated: ReadonlySet<string>): [] | "" {
-  return deprecated.has("warnings") ? "" : [];
-}

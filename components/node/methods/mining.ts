@@ -79,7 +79,6 @@ import {
   str,
   time,
   warningsDoc,
-  warningsValue,
   when,
 } from "./docs.ts";
 import { decodeHexTx, encodeTxHex } from "./encoding.ts";
@@ -473,7 +472,7 @@ export function miningMethods(node: NodeServices): RpcMethod[] {
             ["target", targetHex(bits)],
           ]),
         );
-        out.set("warnings", warningsValue(node.deprecatedRpc));
+        out.set("warnings", node.warnings.forRpc(node.deprecatedRpc));
         return out;
       },
     }),

@@ -42,7 +42,6 @@ import {
   str,
   time,
   warningsDoc,
-  warningsValue,
 } from "./docs.ts";
 import type { NodeServices } from "./services.ts";
 
@@ -380,7 +379,7 @@ export function networkMethods(node: NodeServices): RpcMethod[] {
           ["relayfee", new Amount(policy.minRelayFeeRate)],
           ["incrementalfee", new Amount(policy.incrementalRelayFeeRate)],
           ["localaddresses", []],
-          ["warnings", warningsValue(node.deprecatedRpc)],
+          ["warnings", node.warnings.forRpc(node.deprecatedRpc)],
         ]);
       },
     }),

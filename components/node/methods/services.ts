@@ -42,6 +42,7 @@ import { expiry } from "../../rpc/expiry.ts";
 import { tellMockTime } from "../ipc/mock_time.ts";
 import type { Mempool } from "../mempool/mod.ts";
 import { BanMan, Connman } from "../net/mod.ts";
+import { Warnings } from "../warnings.ts";
 /** Regtest's `nPowTargetSpacing`. */
 const TARGET_SPACING = 10 * 60;
 /** Regtest's `ChainTxData`: no reference point, 0.001 transactions per second. */
@@ -133,6 +134,8 @@ export class NodeServices {
   readonly zmqNotifiers: () => readonly ZmqNotifier[];
   /** The attached wallet processes: the wallet methods route to them, `Chain.handleWalletLoader` adds them. */
   readonly wallets: WalletRouter = new WalletRouter();
+  /** The warnings the node raised (the RPCs' `warnings`), kept until it stops. */
+  readonly warnings: Warnings = new Warnings();
   /** Set by every block assembly (`generate*`, `generateblock`, `getblocktemplate`). */
   lastAssembled: AssembledBlock | undefined;
   /** `IsInitialBlockDownload`: true until a tip within 24 hours of now; then false for good. */

@@ -13,6 +13,8 @@ export interface Notifier {
   walletTransaction(wallet: string, txid: Uint8Array, blockHash: Uint8Array, height: number, options?: $.CallOptions): $.Awaitable<void>;
   /** Method `Notifier.shutdown @3`. */
   shutdown(options?: $.CallOptions): $.Awaitable<void>;
+  /** Method `Notifier.alert @4`. */
+  alert(message: string, options?: $.CallOptions): $.Awaitable<void>;
 }
 
 /** Descriptor of `Notifier`: pass it to the runtime's proxy functions. */
@@ -21,4 +23,5 @@ export const Notifier: $.InterfaceDescriptor<Notifier> = { name: "Notifier", id:
   { name: "blockTip", ordinal: 1, context: "context", returns: "void", params: { name: "Notifier.blockTip$Params", id: 0xfe64e18e8e9b3357n, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "hash", type: { kind: "data" }, offset: 1 }] }, results: { name: "Notifier.blockTip$Results", id: 0xd9a29e7ab2e5c242n, dataWords: 0, pointers: 0, fields: [] } },
   { name: "walletTransaction", ordinal: 2, context: "context", returns: "void", params: { name: "Notifier.walletTransaction$Params", id: 0xe7c0454d07ea5020n, dataWords: 1, pointers: 4, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "wallet", type: { kind: "text" }, offset: 1 }, { name: "txid", type: { kind: "data" }, offset: 2 }, { name: "blockHash", type: { kind: "data" }, offset: 3 }, { name: "height", type: { kind: "int32" }, offset: 0 }] }, results: { name: "Notifier.walletTransaction$Results", id: 0xcf52afb47847d126n, dataWords: 0, pointers: 0, fields: [] } },
   { name: "shutdown", ordinal: 3, context: "context", returns: "void", params: { name: "Notifier.shutdown$Params", id: 0x840f0daad766cbe7n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Notifier.shutdown$Results", id: 0x9831017dfbf3b749n, dataWords: 0, pointers: 0, fields: [] } },
+  { name: "alert", ordinal: 4, context: "context", returns: "void", params: { name: "Notifier.alert$Params", id: 0xcd7131362106e2fdn, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "message", type: { kind: "text" }, offset: 1 }] }, results: { name: "Notifier.alert$Results", id: 0xce89e0df2803606bn, dataWords: 0, pointers: 0, fields: [] } },
 ] };

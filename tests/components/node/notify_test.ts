@@ -173,7 +173,7 @@ Deno.test("node: run by hand without the shell its notification options need, th
   assert(
     stderr.includes(
       "Error: the notification commands (-startupnotify, -blocknotify, -walletnotify, " +
-        "-shutdownnotify) run /bin/sh: run this process with --allow-run=/bin/sh",
+        "-shutdownnotify, -alertnotify) run /bin/sh: run this process with --allow-run=/bin/sh",
     ),
     stderr,
   );

@@ -184,7 +184,7 @@ Deno.test("startup: -help, -h, -? and -version print on stdout with status 0", a
     const outcome = await run(datadir, [flag]);
     assertEquals([outcome.code, outcome.stderr], [0, ""], flag);
     assert(outcome.stdout.startsWith("capdeno node daemon version v0.1.0\n\n"), flag);
-    assert(outcome.stdout.includes("\nOptions:\n\n  -allowignoredconf\n"), flag);
+    assert(outcome.stdout.includes("\nOptions:\n\n  -alertnotify=<cmd>\n"), flag);
     assert(outcome.stdout.includes("\n  -regtest\n       Enter regression test mode"), flag);
   }
   const version = await run(datadir, ["-version"]);

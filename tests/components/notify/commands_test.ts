@@ -8,9 +8,11 @@
  */
 import {
   CommandRunner,
+  MAX_ALERT_MESSAGE,
   MAX_WALLET_NAME,
   NO_COMMANDS,
   notifyCommandsOf,
+  sanitizeString,
   shellEscape,
 } from "../../../components/notify/commands.ts";
 import { Args } from "../../../components/node/args.ts";
@@ -62,6 +64,28 @@ Deno.test("notify: -walletnotify's %s, %b, %h and a shell-escaped %w reach the c
   ]);
   assertEquals([...Deno.readDirSync(dir.path)].map((entry) => entry.name), ["tx"]);
   assertEquals(shellEscape("a'b"), `'a'"'"'b'`);
+});
+
+Deno.test("notify: -alertnotify's %s is the warning sanitized as Core's SanitizeString and single-quoted; a message past the bound is refused", async () => {
+  using dir = tempDir("notify_");
+  const out = `${dir.path}/alerts`;
+  const runner = new CommandRunner({
+    commands: { ...NO_COMMANDS, alert: `echo %s >> ${out}` },
+    log: () => {},
+  });
+  runner.alert("Unknown new rules activated (versionbit 27)");
+  await runner.idle();
+  // Quotes, `$` and backquotes are stripped: the message stays one word, nothing is run.
+  runner.alert(`it's $(touch ${dir.path}/pwned) \`x\` "y"`);
+  await runner.idle();
+  assertEquals(Deno.readTextFileSync(out).split("\n"), [
+    "Unknown new rules activated (versionbit 27)",
+    `its (touch ${dir.path}/pwned) x y`,
+    "",
+  ]);
+  assertEquals([...Deno.readDirSync(dir.path)].map((entry) => entry.name), ["alerts"]);
+  assertEquals(sanitizeString("a\tb\n'c'"), "abc");
+  assertThrows(() => runner.alert("x".repeat(MAX_ALERT_MESSAGE + 1)), Error, "at most");
 });
 
 Deno.test("notify: a failing command is logged as bitcoind logs it, with system()'s status", async () => {
@@ -164,12 +188,14 @@ Deno.test("notify: the commands are read from the options as bitcoind reads them
     "-shutdownnotify=y",
     "-walletnotify=w %s",
     "-nowalletnotify",
+    "-alertnotify=echo %s",
   ]);
   assertEquals(notifyCommandsOf(args), {
     startup: null,
     block: "b %s",
     wallet: null,
     shutdown: ["x", "y"],
+    alert: "echo %s",
   });
 });
 

@@ -14,7 +14,7 @@ import type { Notifier } from "../../../schemas/gen/ipc/notify.mp.ts";
 import { assert, assertEquals, assertThrows } from "../../assert.ts";
 import { waitFor } from "../../helpers.ts";
 
-const ALL = { startup: "s", block: "b", wallet: "w", shutdown: ["x"] };
+const ALL = { startup: "s", block: "b", wallet: "w", shutdown: ["x"], alert: "a" };
 
 /** A notifier recording what it is told. */
 function recorder(seen: string[], failing = false): Notifier {
@@ -28,6 +28,7 @@ function recorder(seen: string[], failing = false): Notifier {
     walletTransaction: (wallet, txid, block, height) =>
       record(`tx ${wallet} ${txid[0]} ${block.length} ${height}`),
     shutdown: () => record("shutdown"),
+    alert: (message) => record(`alert ${message}`),
   };
 }
 
@@ -57,6 +58,7 @@ Deno.test("notify outbox: only events the component has a command for are sent; 
   });
   outbox.startup();
   outbox.blockTip(new Uint8Array(32));
+  outbox.alert("Unknown new rules activated (versionbit 27)");
   await outbox.shutdown();
   outbox.walletTransaction("a", new Uint8Array(32), new Uint8Array(32), 3);
   assertEquals(outbox.pending, 1);
@@ -64,6 +66,15 @@ Deno.test("notify outbox: only events the component has a command for are sent; 
   outbox.use(recorder(seen));
   await waitFor(() => seen.length === 1);
   assertEquals(seen, ["tx a 0 32 3"]);
+});
+
+Deno.test("notify outbox: with -alertnotify a warning is sent as its text", async () => {
+  using outbox = new NotifierOutbox({ commands: { ...NO_COMMANDS, alert: "a %s" }, log: () => {} });
+  outbox.alert("Unknown new rules activated (versionbit 27)");
+  const seen: string[] = [];
+  outbox.use(recorder(seen));
+  await waitFor(() => seen.length === 1);
+  assertEquals(seen, ["alert Unknown new rules activated (versionbit 27)"]);
 });
 
 Deno.test("notify outbox: an event the notifier refuses is logged and dropped, the next goes on; a second notifier is refused", async () => {

@@ -2,11 +2,17 @@
  * Version bits as `getdeploymentinfo` reports them, over a real chain whose
  * blocks signal: testdummy (bit 28, 108 of 144) goes defined → started →
  * locked_in → active with Core's `since` heights and statistics, while
- * taproot is active from genesis.
+ * taproot is active from genesis; and Core's `CheckUnknownActivations`
+ * over the same machine: an unknown bit (27) locks in and activates, the
+ * expected testdummy bit raises nothing.
  *
  * @module
  */
-import { bip9Info, REGTEST_BIP9 } from "../../../../components/node/chain/mod.ts";
+import {
+  bip9Info,
+  REGTEST_BIP9,
+  UnknownActivations,
+} from "../../../../components/node/chain/mod.ts";
 import { assertEquals } from "../../../assert.ts";
 import { craftBlock, openTempChain, TestKey } from "./chain_helpers.ts";
 
@@ -79,4 +85,30 @@ Deno.test("version bits: a period short of the threshold stays started", () => {
   assertEquals([info.stats?.elapsed, info.stats?.count], [13, 0]);
   // 107 of 144 signalled in the last full period: one short.
   assertEquals(bip9Info(chain, chain.entryAtHeight(287)!, testdummy).next, "started");
+});
+
+Deno.test("version bits: an unknown bit signalled locks in then activates, testdummy's bit 28 while started counts for nothing (CheckUnknownActivations)", () => {
+  using chain = openTempChain();
+  const unknown = new UnknownActivations(chain);
+  const mineTo = (height: number, version: (h: number) => number) => {
+    while (chain.height < height) {
+      const next = chain.height + 1;
+      const block = craftBlock(chain, key, {
+        edit: (b) => void (b.header.version = version(next)),
+      });
+      assertEquals(chain.processBlock(block), null);
+    }
+  };
+  const at = (height: number) => unknown.check(chain.entryAtHeight(height)!);
+  // Bit 27 and testdummy's 28 in the first 108 blocks of the period 144–287 (Core's
+  // feature_versionbits_warning.py signals 27): testdummy was started then, so 28 was expected.
+  const both = (0x20000000 | (1 << 27) | (1 << 28)) >>> 0;
+  mineTo(143, () => 0x20000000);
+  mineTo(287, (h) => h < 144 + 108 ? both : 0x20000000);
+  assertEquals(at(286), []);
+  assertEquals(at(287), [{ bit: 27, active: false }]);
+  mineTo(431, () => 0x20000000);
+  assertEquals(at(430), [{ bit: 27, active: false }]);
+  assertEquals(at(431), [{ bit: 27, active: true }]);
+  assertEquals(bip9Info(chain, chain.tip, testdummy).next, "active");
 });
