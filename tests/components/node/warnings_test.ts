@@ -1,0 +1,89 @@
+/**
+ * Core's unknown-version-bits warnings on a real node: blocks signal bit
+ * 27 (with testdummy's expected bit 28) for a period; once it is locked in
+ * each UpdateTip line says so (` warning='…'`), and once it is active the
+ * warning is in `getblockchaininfo`, `getmininginfo` and `getnetworkinfo`
+ * (the last one as a string with `-deprecatedrpc=warnings`), kept until
+ * the node stops, and `-alertnotify` runs once with it.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "../../assert.ts";
+import { fileLines as lines, tempDir, waitFor } from "../../helpers.ts";
+import { scriptToAddress } from "../../../components/node/chain/mod.ts";
+import { TestKey } from "./chain/chain_helpers.ts";
+import { type RealNode, startRealNode } from "./real_node.ts";
+import {
+  ACTIVATION_HEIGHT,
+  LOCK_IN_HEIGHT,
+  signalUnknownBit,
+  UNKNOWN_BIT_WARNING,
+} from "./version_bits.ts";
+
+const ADDRESS = scriptToAddress(new TestKey(27).wpkh)!;
+
+/** The `warnings` of the three methods reporting them. */
+async function warningsOf(node: RealNode): Promise<unknown[]> {
+  const methods = ["getblockchaininfo", "getmininginfo", "getnetworkinfo"];
+  return await Promise.all(methods.map(async (method) => (await node.call(method)).warnings));
+}
+
+/** The UpdateTip line of the block at `height` in the node's log (the last one). */
+function updateTipLine(datadir: string, height: number): string {
+  const log = Deno.readTextFileSync(join(datadir, "regtest", "debug.log")).split("\n");
+  const line = log.findLast((l) => l.includes("UpdateTip:") && l.includes(` height=${height} `));
+  assert(line !== undefined, `no UpdateTip line for height ${height}`);
+  return line;
+}
+
+Deno.test("node: an unknown version bit locked in is logged in UpdateTip, once active warned in the three RPCs and told to -alertnotify once; testdummy's bit raises nothing; the warning lasts until restart, then a string with -deprecatedrpc=warnings", async () => {
+  using out = tempDir("alert_out_");
+  using datadir = tempDir("alert_node_");
+  const alerts = join(out.path, "alerts");
+  {
+    await using node = await startRealNode({
+      datadir: datadir.path,
+      args: [`-alertnotify=echo %s >> ${alerts}`],
+    });
+    await signalUnknownBit(node.call, ADDRESS);
+    // Signalled but not yet locked in: nothing said.
+    assert(!updateTipLine(datadir.path, LOCK_IN_HEIGHT - 1).includes("warning="));
+    // Locked in (testdummy's bit 28, signalled by the same blocks, expected then: not named).
+    assert(
+      updateTipLine(datadir.path, LOCK_IN_HEIGHT).endsWith(
+        ` cache=0.0MiB(0txo) warning='${UNKNOWN_BIT_WARNING}'`,
+      ),
+      updateTipLine(datadir.path, LOCK_IN_HEIGHT),
+    );
+    assertEquals(await warningsOf(node), [[], [], []]);
+    await node.call("generatetoaddress", [ACTIVATION_HEIGHT - 1 - LOCK_IN_HEIGHT, ADDRESS]);
+    assert(updateTipLine(datadir.path, ACTIVATION_HEIGHT - 1).endsWith(`'${UNKNOWN_BIT_WARNING}'`));
+    assertEquals(await warningsOf(node), [[], [], []]);
+    // Active from the next block: a warning now, no longer in the log line.
+    await node.call("generatetoaddress", [1, ADDRESS]);
+    assert(!updateTipLine(datadir.path, ACTIVATION_HEIGHT).includes("warning="));
+    const warned = [[UNKNOWN_BIT_WARNING], [UNKNOWN_BIT_WARNING], [UNKNOWN_BIT_WARNING]];
+    assertEquals(await warningsOf(node), warned);
+    await waitFor(() => lines(alerts).length === 1, 20_000, "the -alertnotify run");
+    // Set once: later blocks neither repeat -alertnotify nor add a warning.
+    await node.call("generatetoaddress", [3, ADDRESS]);
+    assertEquals(await warningsOf(node), warned);
+    assertEquals(await node.stop(), 0);
+    assertEquals(lines(alerts), [UNKNOWN_BIT_WARNING]);
+  }
+  {
+    // Core keeps warnings in memory: a restarted node has none until a tip update sets it again.
+    await using node = await startRealNode({
+      datadir: datadir.path,
+      args: ["-deprecatedrpc=warnings"],
+    });
+    assertEquals(await warningsOf(node), ["", "", ""]);
+    await node.call("generatetoaddress", [1, ADDRESS]);
+    assertEquals(await warningsOf(node), [
+      UNKNOWN_BIT_WARNING,
+      UNKNOWN_BIT_WARNING,
+      UNKNOWN_BIT_WARNING,
+    ]);
+  }
+});
