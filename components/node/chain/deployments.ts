@@ -5,7 +5,9 @@
  * version bits state machine of Core's `versionbits.cpp` run over the
  * chain's real block versions — this node's blocks do not signal, so
  * `testdummy` is `started` from height 144 and never locks in unless
- * submitted blocks set its bit.
+ * submitted blocks set its bit. The same machine watches the version bits
+ * no deployment here uses ({@linkcode UnknownActivations}), for the node's
+ * warnings.
  *
  * @example
  * ```ts
@@ -40,10 +42,17 @@ export interface Bip9Deployment {
   readonly threshold: number;
 }
 
-/** Regtest's `nMinerConfirmationWindow`: the blocks of a signalling period. */
-const MINER_CONFIRMATION_WINDOW = 144;
-/** Regtest's `nRuleChangeActivationThreshold`: the signalling blocks a period needs. */
-const RULE_CHANGE_ACTIVATION_THRESHOLD = 108;
+/**
+ * Regtest's signalling period: its deployments' `period`, and its
+ * `DifficultyAdjustmentInterval()` (a day of 10-minute blocks), which
+ * Core's checker of unknown bits takes on a test chain.
+ */
+const REGTEST_PERIOD = 144;
+/**
+ * Regtest's signalling threshold: its deployments' `threshold`, and the
+ * 75% of the period Core's checker of unknown bits takes on a test chain.
+ */
+const REGTEST_THRESHOLD = 108;
 
 /** Regtest's BIP 9 deployments, in Core's `DeploymentInfo` order. */
 export const REGTEST_BIP9: readonly Bip9Deployment[] = [
@@ -53,8 +62,8 @@ export const REGTEST_BIP9: readonly Bip9Deployment[] = [
     startTime: 0n,
     timeout: NO_TIMEOUT,
     minActivationHeight: 0,
-    period: MINER_CONFIRMATION_WINDOW,
-    threshold: RULE_CHANGE_ACTIVATION_THRESHOLD,
+    period: REGTEST_PERIOD,
+    threshold: REGTEST_THRESHOLD,
   },
   {
     name: "taproot",
@@ -62,8 +71,8 @@ export const REGTEST_BIP9: readonly Bip9Deployment[] = [
     startTime: ALWAYS_ACTIVE,
     timeout: NO_TIMEOUT,
     minActivationHeight: 0,
-    period: MINER_CONFIRMATION_WINDOW,
-    threshold: RULE_CHANGE_ACTIVATION_THRESHOLD,
+    period: REGTEST_PERIOD,
+    threshold: REGTEST_THRESHOLD,
   },
 ];
 
@@ -249,7 +258,7 @@ export interface UnknownActivation {
 /**
  * Core's `VersionBitsCache::CheckUnknownActivations`: every version bit run
  * through the BIP 9 state machine with a `WarningBitsConditionChecker` (no
- * start or timeout, regtest's period and threshold), where a block counts
+ * start or timeout, regtest's period of 144 and threshold of 108), where a block counts
  * when it signals the bit although `ComputeBlockVersion` of its parent
  * would not set it, that is, not for a deployment this node expects then
  * (testdummy's bit 28 while started or locked in). It keeps its period
@@ -280,8 +289,8 @@ export class UnknownActivations {
         startTime: 0n,
         timeout: NO_TIMEOUT,
         minActivationHeight: 0,
-        period: MINER_CONFIRMATION_WINDOW,
-        threshold: RULE_CHANGE_ACTIVATION_THRESHOLD,
+        period: REGTEST_PERIOD,
+        threshold: REGTEST_THRESHOLD,
       };
       return new VersionBits(
         chain,
