@@ -6,7 +6,8 @@
 # them. A component only says what happened, in values the holder checks
 # and formats itself (hashes as 32 bytes, the wallet name shell-escaped, an
 # alert's message sanitized and quoted), so a compromised one can neither
-# choose a command nor put words into one.
+# choose a command nor put shell syntax into one (an alert's plain words,
+# quoted, at most).
 #
 # This project's own file id: there is no Bitcoin Core counterpart.
 @0xca1ee0992197b5f3;
