@@ -4,7 +4,8 @@
  * each UpdateTip line says so (` warning='…'`), and once it is active the
  * warning is in `getblockchaininfo`, `getmininginfo` and `getnetworkinfo`
  * (the last one as a string with `-deprecatedrpc=warnings`), kept until
- * the node stops, and `-alertnotify` runs once with it.
+ * the node stops, and `-alertnotify` runs once with it. `-rpcdoccheck`
+ * holds each answer to its documented shape.
  *
  * @module
  */
@@ -44,7 +45,7 @@ Deno.test("node: an unknown version bit locked in is logged in UpdateTip, once a
   {
     await using node = await startRealNode({
       datadir: datadir.path,
-      args: [`-alertnotify=echo %s >> ${alerts}`],
+      args: [`-alertnotify=echo %s >> ${alerts}`, "-rpcdoccheck"],
     });
     await signalUnknownBit(node.call, ADDRESS);
     // Signalled but not yet locked in: nothing said.
@@ -76,7 +77,7 @@ Deno.test("node: an unknown version bit locked in is logged in UpdateTip, once a
     // Core keeps warnings in memory: a restarted node has none until a tip update sets it again.
     await using node = await startRealNode({
       datadir: datadir.path,
-      args: ["-deprecatedrpc=warnings"],
+      args: ["-deprecatedrpc=warnings", "-rpcdoccheck"],
     });
     assertEquals(await warningsOf(node), ["", "", ""]);
     await node.call("generatetoaddress", [1, ADDRESS]);
