@@ -39,8 +39,11 @@ export const POW_LIMIT_BITS = 0x207fffff;
 export const MAX_FUTURE_BLOCK_TIME = 2 * 60 * 60;
 /** Blocks in the median-time-past window. */
 export const MEDIAN_TIME_SPAN = 11;
-/** Blocks per difficulty period (regtest never retargets, but BIP 94 timing uses it). */
-export const DIFFICULTY_ADJUSTMENT_INTERVAL = 2016;
+/**
+ * Blocks per difficulty period: regtest's one-day timespan of 10-minute
+ * blocks (it never retargets, but BIP 94's timing at period starts uses it).
+ */
+export const DIFFICULTY_ADJUSTMENT_INTERVAL = 144;
 /** BIP 94: how far before its parent the first block of a period may be dated. */
 export const MAX_TIMEWARP = 600;
 /** Lock times below this are heights, above it UNIX times. */

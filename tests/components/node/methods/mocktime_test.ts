@@ -91,3 +91,22 @@ Deno.test("setmocktime: Core's refusals; hidden from help's list, its own help a
       "Result:\nnull    (json null)\n",
   );
 });
+
+Deno.test("getblocktemplate: a block starting one of regtest's 144-block periods may be dated no earlier than 600 s before its parent (BIP 94's bound, as Core's GetMinimumTime)", async () => {
+  await using node = await startRealNode({ args: [`-mocktime=${MOCKED}`] });
+  const payee = "bcrt1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqdku202";
+  await node.call("generatetoaddress", [142, payee]);
+  // Block 143 dated two hours ahead; the clock then goes back.
+  await node.call("setmocktime", [MOCKED + 7_200]);
+  const [ahead] = await node.call("generatetoaddress", [1, payee]);
+  await node.call("setmocktime", [MOCKED]);
+  const template = async () => await node.call("getblocktemplate", [{ rules: ["segwit"] }]);
+  // Block 144 starts a period: at least 600 s before its parent, past the median time.
+  const parentTime = (await node.call("getblockheader", [ahead])).time;
+  assertEquals((await template()).mintime, parentTime - 600);
+  assertEquals((await template()).curtime, parentTime - 600);
+  // Block 145 does not: only past the median time of its parents.
+  await node.call("generatetoaddress", [1, payee]);
+  const { mediantime } = await node.call("getblockchaininfo");
+  assertEquals((await template()).mintime, mediantime + 1);
+});
