@@ -156,8 +156,8 @@ export function shellEscape(value: string): string {
   return `'${value.replaceAll("'", `'"'"'`)}'`;
 }
 
-/** The longest warning a runner substitutes: what a component may make it copy is bounded. */
-export const MAX_ALERT_MESSAGE = 4096;
+/** The one warning this node raises, in Core's words (`Unknown new rules activated`). */
+const ALERT_MESSAGE = /^Unknown new rules activated \(versionbit (?:[0-9]|1[0-9]|2[0-8])\)$/;
 
 /** Core's `SAFE_CHARS_DEFAULT`: the characters `SanitizeString` keeps by default. */
 const SAFE_CHARS_DEFAULT =
@@ -223,6 +223,8 @@ export class CommandRunner implements Notifier {
   #startedUp = false;
   /** The `-shutdownnotify` commands of this run of the component, once asked for. */
   #shuttingDown: Promise<void> | null = null;
+  /** Whether `-alertnotify` ran for this run of the component. */
+  #alerted = false;
 
   constructor(options: CommandRunnerOptions) {
     this.#commands = options.commands;
@@ -249,7 +251,7 @@ export class CommandRunner implements Notifier {
   /** Runs `-blocknotify` for the block `hash` (internal byte order). */
   blockTip(hash: Uint8Array): void {
     const hex = hashHex(hash, "blockTip hash");
-    this.#queue(this.#commands.block?.replaceAll("%s", hex) ?? null);
+    this.#queue(this.#commands.block?.replaceAll("%s", () => hex) ?? null);
   }
 
   /**
@@ -274,24 +276,34 @@ export class CommandRunner implements Notifier {
     const block = confirmed ? hashHex(blockHash, "walletTransaction blockHash") : "unconfirmed";
     const command = this.#commands.wallet;
     if (command === null) return;
-    // Core's order: %s, then %b and %h, then %w (a name holding "%s" stays as it is).
+    // Core's order: %s, then %b and %h, then %w (a name holding "%s" stays as it is). Each is
+    // put in by a function: a replacement string would read `$'`, `$&`… in a name as patterns.
     this.#queue(
-      command.replaceAll("%s", id)
-        .replaceAll("%b", block)
-        .replaceAll("%h", String(height))
-        .replaceAll("%w", shellEscape(wallet)),
+      command.replaceAll("%s", () => id)
+        .replaceAll("%b", () => block)
+        .replaceAll("%h", () => String(height))
+        .replaceAll("%w", () => shellEscape(wallet)),
     );
   }
 
   /**
-   * Runs `-alertnotify` for the warning `message`: `%s` is replaced by it
-   * sanitized and in single quotes, as Core's `AlertNotify` does.
+   * Runs `-alertnotify` for the warning `message`, once per run of the
+   * component (Core's `Warnings::Set` tells only a warning newly set, and
+   * this node raises one kind): `%s` is replaced by it sanitized and in
+   * single quotes, as Core's `AlertNotify` does. Only Core's words for that
+   * warning are taken: a component cannot put other text into a command.
    */
   alert(message: string): void {
-    if (typeof message !== "string" || message.length > MAX_ALERT_MESSAGE) {
-      throw new Error(`alert: a message is text of at most ${MAX_ALERT_MESSAGE} characters`);
+    if (typeof message !== "string" || !ALERT_MESSAGE.test(message)) {
+      throw new Error(
+        "alert: not a warning this node raises ('Unknown new rules activated (versionbit N)', N from 0 to 28)",
+      );
     }
-    this.#queue(this.#commands.alert?.replaceAll("%s", `'${sanitizeString(message)}'`) ?? null);
+    if (this.#alerted) return;
+    this.#alerted = true;
+    this.#queue(
+      this.#commands.alert?.replaceAll("%s", () => `'${sanitizeString(message)}'`) ?? null,
+    );
   }
 
   /**
@@ -308,11 +320,12 @@ export class CommandRunner implements Notifier {
 
   /**
    * A new run of the component begins (its supervisor restarted it):
-   * `-startupnotify` and `-shutdownnotify` run again for it.
+   * `-startupnotify`, `-shutdownnotify` and `-alertnotify` run again for it.
    */
   rearm(): void {
     this.#startedUp = false;
     this.#shuttingDown = null;
+    this.#alerted = false;
   }
 
   /** Commands running now. */

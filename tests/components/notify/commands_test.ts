@@ -8,7 +8,6 @@
  */
 import {
   CommandRunner,
-  MAX_ALERT_MESSAGE,
   MAX_WALLET_NAME,
   NO_COMMANDS,
   notifyCommandsOf,
@@ -46,7 +45,8 @@ Deno.test("notify: -walletnotify's %s, %b, %h and a shell-escaped %w reach the c
     commands: { ...NO_COMMANDS, wallet: `for w in %s %b %h %w; do echo "$w"; done >> ${out}` },
     log: () => {},
   });
-  const name = `it's "mine" $(touch ${dir.path}/pwned) %s`;
+  // `$'` and `$&` too: as replacement patterns they would have unquoted the rest of the name.
+  const name = `it's "mine" $(touch ${dir.path}/pwned) %s $'$(touch ${dir.path}/pwned)" ;# $&`;
   runner.walletTransaction(name, TXID, HASH, 7);
   await runner.idle();
   runner.walletTransaction("", TXID, new Uint8Array(), -1);
@@ -66,7 +66,7 @@ Deno.test("notify: -walletnotify's %s, %b, %h and a shell-escaped %w reach the c
   assertEquals(shellEscape("a'b"), `'a'"'"'b'`);
 });
 
-Deno.test("notify: -alertnotify's %s is the warning sanitized as Core's SanitizeString and single-quoted; a message past the bound is refused", async () => {
+Deno.test("notify: -alertnotify runs once per run of the component, with Core's warning sanitized and single-quoted; other text is refused", async () => {
   using dir = tempDir("notify_");
   const out = `${dir.path}/alerts`;
   const runner = new CommandRunner({
@@ -74,18 +74,26 @@ Deno.test("notify: -alertnotify's %s is the warning sanitized as Core's Sanitize
     log: () => {},
   });
   runner.alert("Unknown new rules activated (versionbit 27)");
+  // As Core's Warnings::Set: the warning is set once; another bit's tells nothing more.
+  runner.alert("Unknown new rules activated (versionbit 3)");
   await runner.idle();
-  // Quotes, `$` and backquotes are stripped: the message stays one word, nothing is run.
-  runner.alert(`it's $(touch ${dir.path}/pwned) \`x\` "y"`);
+  // A new run of the component may tell it again.
+  runner.rearm();
+  runner.alert("Unknown new rules activated (versionbit 28)");
   await runner.idle();
   assertEquals(Deno.readTextFileSync(out).split("\n"), [
     "Unknown new rules activated (versionbit 27)",
-    `its (touch ${dir.path}/pwned) x y`,
+    "Unknown new rules activated (versionbit 28)",
     "",
   ]);
+  // A component cannot make the launcher's command carry words of its own.
+  for (
+    const text of [`it's $(touch ${dir.path}/pwned)`, "Unknown new rules activated (versionbit 29)"]
+  ) {
+    assertThrows(() => runner.alert(text), Error, "not a warning this node raises");
+  }
   assertEquals([...Deno.readDirSync(dir.path)].map((entry) => entry.name), ["alerts"]);
-  assertEquals(sanitizeString("a\tb\n'c'"), "abc");
-  assertThrows(() => runner.alert("x".repeat(MAX_ALERT_MESSAGE + 1)), Error, "at most");
+  assertEquals(sanitizeString("a\tb\n'c' $(x)"), "abc (x)");
 });
 
 Deno.test("notify: a failing command is logged as bitcoind logs it, with system()'s status", async () => {
