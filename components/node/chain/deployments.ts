@@ -3,9 +3,11 @@
  * (`getdeploymentinfo`): the buried ones at {@linkcode DEPLOYMENT_HEIGHTS},
  * and the BIP 9 ones (`testdummy`, and `taproot`, always active) with the
  * version bits state machine of Core's `versionbits.cpp` run over the
- * chain's real block versions — this node's blocks do not signal, so
- * `testdummy` is `started` from height 144 and never locks in unless
- * submitted blocks set its bit. The same machine watches the version bits
+ * chain's real block versions. This node mines as Core's does
+ * ({@linkcode computeBlockVersion}): its blocks signal `testdummy` while it
+ * is started or locked in, so on a chain it mined alone `testdummy` is
+ * `started` from height 144, `locked_in` from 288 and `active` from 432.
+ * The same machine watches the version bits
  * no deployment here uses ({@linkcode UnknownActivations}), for the node's
  * warnings.
  *
@@ -222,13 +224,83 @@ class VersionBits {
   }
 }
 
+/**
+ * Each chain's state machines of {@linkcode REGTEST_BIP9}, their period
+ * states remembered for as long as the chain lives (Core's
+ * `VersionBitsCache`): the states of a block's ancestry never change.
+ */
+const chainBits = new WeakMap<ChainState, readonly VersionBits[]>();
+
+function deploymentBits(chain: ChainState): readonly VersionBits[] {
+  let bits = chainBits.get(chain);
+  if (bits === undefined) {
+    bits = REGTEST_BIP9.map((deployment) => new VersionBits(chain, deployment));
+    chainBits.set(chain, bits);
+  }
+  return bits;
+}
+
+/**
+ * Core's `ComputeBlockVersion(prev)`: the version a block mined on `prev`
+ * takes, the top bits and the bits of the deployments started or locked in
+ * for it (testdummy's bit 28 from height 144 until it is active).
+ *
+ * @example
+ * ```ts
+ * import { ChainState } from "./chainstate.ts";
+ * import { computeBlockVersion } from "./deployments.ts";
+ * const dir = Deno.makeTempDirSync();
+ * {
+ *   using chain = ChainState.open(dir);
+ *   // Genesis's child is in testdummy's first period, where it is only defined.
+ *   if (computeBlockVersion(chain, chain.tip) !== 0x20000000) throw new Error("no bit yet");
+ * }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ */
+export function computeBlockVersion(chain: ChainState, prev: BlockEntry | undefined): number {
+  let version = TOP_BITS;
+  for (const bits of deploymentBits(chain)) {
+    const state = bits.stateFor(prev);
+    if (state === "started" || state === "locked_in") version |= 1 << bits.deployment.bit;
+  }
+  return version >>> 0;
+}
+
+/**
+ * Core's `GBTStatus` for a block mined on `prev`: the deployments
+ * signalling (started), locked in and active, by name in Core's
+ * (`std::map`) order, with their bits: `getblocktemplate`'s `vbavailable`
+ * and `rules`.
+ */
+export function gbtStatus(
+  chain: ChainState,
+  prev: BlockEntry | undefined,
+): Record<"signalling" | "lockedIn" | "active", { name: string; bit: number }[]> {
+  const status = {
+    signalling: [] as { name: string; bit: number }[],
+    lockedIn: [] as { name: string; bit: number }[],
+    active: [] as { name: string; bit: number }[],
+  };
+  for (const bits of deploymentBits(chain)) {
+    const { name, bit } = bits.deployment;
+    const state = bits.stateFor(prev);
+    if (state === "started") status.signalling.push({ name, bit });
+    else if (state === "locked_in") status.lockedIn.push({ name, bit });
+    else if (state === "active") status.active.push({ name, bit });
+  }
+  for (const list of Object.values(status)) list.sort((a, b) => a.name < b.name ? -1 : 1);
+  return status;
+}
+
 /** A BIP 9 deployment's state at `entry` (Core's `VersionBitsCache::Info`). */
 export function bip9Info(
   chain: ChainState,
   entry: BlockEntry,
   deployment: Bip9Deployment,
 ): Bip9Info {
-  const bits = new VersionBits(chain, deployment);
+  const bits = deploymentBits(chain).find((bits) => bits.deployment === deployment) ??
+    new VersionBits(chain, deployment);
   const current = bits.stateFor(entry.prev);
   const next = bits.stateFor(entry);
   const since = bits.sinceFor(entry.prev);
@@ -277,11 +349,9 @@ export interface UnknownActivation {
  * ```
  */
 export class UnknownActivations {
-  readonly #deployments: readonly VersionBits[];
   readonly #bits: readonly VersionBits[];
 
   constructor(chain: ChainState) {
-    this.#deployments = REGTEST_BIP9.map((deployment) => new VersionBits(chain, deployment));
     this.#bits = Array.from({ length: VERSIONBITS_NUM_BITS }, (_, bit) => {
       const watched: Bip9Deployment = {
         name: `versionbit ${bit}`,
@@ -297,19 +367,9 @@ export class UnknownActivations {
         watched,
         (entry) =>
           entry.height >= MIN_BIP9_WARNING_HEIGHT && signals(entry, watched) &&
-          (this.#expectedVersion(entry.prev) & (1 << bit)) === 0,
+          (computeBlockVersion(chain, entry.prev) & (1 << bit)) === 0,
       );
     });
-  }
-
-  /** `ComputeBlockVersion(prev)`: the top bits and the bits of deployments started or locked in. */
-  #expectedVersion(prev: BlockEntry | undefined): number {
-    let version = TOP_BITS;
-    for (const deployment of this.#deployments) {
-      const state = deployment.stateFor(prev);
-      if (state === "started" || state === "locked_in") version |= 1 << deployment.deployment.bit;
-    }
-    return version;
   }
 
   /** The unknown bits locked in or active at the child of `tip`, lowest bit first. */

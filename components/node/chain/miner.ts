@@ -1,6 +1,7 @@
 /**
  * Block assembly and proof of work, as Bitcoin Core v30's `BlockAssembler`
- * builds blocks: version 0x20000000; time = max(median time past + 1, now)
+ * builds blocks: the version `ComputeBlockVersion` gives (0x20000000, with
+ * testdummy's bit while it is started or locked in); time = max(median time past + 1, now)
  * (with BIP 94's limit on the first block of a period); a coinbase whose
  * scriptSig is the BIP 34 height push then `OP_0`, sequence 0xfffffffe,
  * lock time height − 1, paying subsidy + fees to the payout script; and —
@@ -36,9 +37,9 @@ import {
   witnessMerkleRoot,
 } from "./block.ts";
 import type { BlockEntry, ChainState } from "./chainstate.ts";
+import { computeBlockVersion } from "./deployments.ts";
 import { type Hash, ZERO_HASH } from "./hash.ts";
 import {
-  BLOCK_VERSION,
   blockSubsidy,
   DIFFICULTY_ADJUSTMENT_INTERVAL,
   MAX_TIMEWARP,
@@ -129,7 +130,7 @@ export function createBlockTemplate(
   );
   const block: Block = {
     header: {
-      version: BLOCK_VERSION,
+      version: computeBlockVersion(chain, parent),
       prevHash: parent.hash,
       merkleRoot: ZERO_HASH,
       time: options.time ?? Math.max(minimumBlockTime(chain, parent), chain.now()),

@@ -48,8 +48,6 @@ export const DIFFICULTY_ADJUSTMENT_INTERVAL = 144;
 export const MAX_TIMEWARP = 600;
 /** Lock times below this are heights, above it UNIX times. */
 export const LOCKTIME_THRESHOLD = 500_000_000;
-/** Version of blocks this node assembles (BIP 9 top bits, no signalling). */
-export const BLOCK_VERSION = 0x20000000;
 
 /** Heights from which soft forks apply on regtest (all from the start, as in v30). */
 export const DEPLOYMENT_HEIGHTS = Object.freeze({

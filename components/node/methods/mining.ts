@@ -30,6 +30,7 @@ import {
   DescriptorError,
   difficulty,
   encodeBlock,
+  gbtStatus,
   grindNonce,
   type GrindOutcome,
   hashFromHex,
@@ -620,6 +621,7 @@ function getBlockTemplate(node: NodeServices, assemble: Assembler): RpcMethod {
       }
       const template = assemble(OP_TRUE_SCRIPT);
       const { block } = template;
+      const versionBits = gbtStatus(chain, chain.entry(block.header.prevHash));
       const position = new Map(template.txs.map((t, i) => [hashToHex(txid(t.tx)), i + 1]));
       const transactions = template.txs.map((t) =>
         new Map<string, JsonInput>([
@@ -639,8 +641,16 @@ function getBlockTemplate(node: NodeServices, assemble: Assembler): RpcMethod {
       return new Map<string, JsonInput>([
         ["capabilities", ["proposal"]],
         ["version", block.header.version],
-        ["rules", ["csv", "!segwit", "taproot"]],
-        ["vbavailable", new Map()],
+        // Core's GBTStatus: both regtest deployments are optional rules (`gbt_optional_rule`), so
+        // no client needs to know them, and a block keeps the bits they signal.
+        ["rules", ["csv", "!segwit", ...versionBits.active.map(({ name }) => name)]],
+        [
+          "vbavailable",
+          new Map([...versionBits.signalling, ...versionBits.lockedIn].map(({ name, bit }) => [
+            name,
+            bit,
+          ])),
+        ],
         ["vbrequired", 0],
         ["previousblockhash", hashToHex(block.header.prevHash)],
         ["transactions", transactions],

@@ -217,8 +217,9 @@ Deno.test("blockchain and mining methods of a regtest node", async (t) => {
         status: "started",
         since: 144,
         status_next: "started",
-        statistics: { period: 144, elapsed: 7, count: 0, threshold: 108, possible: true },
-        signalling: "-------",
+        // This node's blocks signal it while it is started, as Core's miner's.
+        statistics: { period: 144, elapsed: 7, count: 7, threshold: 108, possible: true },
+        signalling: "#######",
       },
     });
     await rejects(call("getdeploymentinfo", ["ab".repeat(32)]), -5, "Block not found");
@@ -421,6 +422,41 @@ Deno.test("blockchain and mining methods of a regtest node", async (t) => {
     assertEquals(await node.stop(), 0);
     assertEquals(await wait, tip);
   });
+});
+
+Deno.test("mined blocks signal testdummy as Core's do (ComputeBlockVersion): locked in at 288, active at 432; getblocktemplate's version, vbavailable and rules follow", async () => {
+  await using node = await startRealNode();
+  const { call } = node;
+  const template = () => call("getblocktemplate", [{ rules: ["segwit"] }]);
+  const versionAt = async (height: number) =>
+    (await call("getblockheader", [await call("getblockhash", [height])])).versionHex;
+  // The first period: testdummy is only defined.
+  await call("generatetoaddress", [143, ADDRESS]);
+  assertEquals((await template()).version, 0x30000000);
+  assertEquals((await template()).vbavailable, { testdummy: 28 });
+  assertEquals(await versionAt(143), "20000000");
+  await call("generatetoaddress", [145, ADDRESS]);
+  assertEquals([await versionAt(144), await versionAt(287)], ["30000000", "30000000"]);
+  const lockedIn = (await call("getdeploymentinfo")).deployments.testdummy;
+  assertEquals([lockedIn.active, lockedIn.bip9.status, lockedIn.bip9.since], [
+    false,
+    "locked_in",
+    288,
+  ]);
+  assertEquals((await template()).vbavailable, { testdummy: 28 });
+  assertEquals((await template()).rules, ["csv", "!segwit", "taproot"]);
+  await call("generatetoaddress", [144, ADDRESS]);
+  assertEquals([await versionAt(431), await versionAt(432)], ["30000000", "20000000"]);
+  const active = (await call("getdeploymentinfo")).deployments.testdummy;
+  assertEquals([active.active, active.bip9.status, active.bip9.since], [true, "active", 432]);
+  const after = await template();
+  assertEquals([after.version, after.vbavailable, after.rules], [
+    0x20000000,
+    {},
+    ["csv", "!segwit", "taproot", "testdummy"],
+  ]);
+  // Its own bit expected until then, the node raised no warning for it.
+  assertEquals((await call("getblockchaininfo")).warnings, []);
 });
 
 Deno.test("verifychain finds a block damaged on disk", async () => {
