@@ -486,8 +486,9 @@ export function writePartialMultisig(tx: Transaction, i: number, key: MultisigAd
  * The signatures a raw transaction's multisig input `i` carries (another
  * wallet's partial signing), moved to its partial signatures as Core's
  * `DataFromTransaction` reads them, each matched to the key it verifies
- * with; its scriptSig and witness cleared, for signing to complete. The
- * coin it spends must be described first (its amount is signed).
+ * with; its scriptSig and witness cleared, for signing to complete (an
+ * input with enough of them is left as it is). The coin it spends must be
+ * described first (its amount is signed).
  */
 export function readPartialMultisig(tx: Transaction, i: number, key: MultisigAddress): void {
   const input = tx.getInput(i);
@@ -500,6 +501,8 @@ export function readPartialMultisig(tx: Transaction, i: number, key: MultisigAdd
     const signer = key.keys.find(({ publicKey }) => signs(item, publicKey));
     return signer === undefined ? [] : [[signer.publicKey, item] as [Uint8Array, Uint8Array]];
   });
+  // Enough signatures already: left as it is, as Core's ProduceSignature leaves a complete input.
+  if (partialSig.length >= key.threshold) return;
   tx.updateInput(i, { finalScriptSig: undefined, finalScriptWitness: undefined }, true);
   if (partialSig.length > 0) tx.updateInput(i, { partialSig }, true);
 }

@@ -13,7 +13,7 @@ import type { NotifierOutbox } from "../notify/outbox.ts";
 import type { WalletPolicy } from "../bitcoin/wallet_policy.ts";
 import { addressToScript } from "../bitcoin/address.ts";
 import { base64, hex } from "@scure/base";
-import { Address, OutScript } from "@scure/btc-signer";
+import { Address, OutScript, RawTx } from "@scure/btc-signer";
 import { psbtOf, readPsbt } from "./psbt.ts";
 import type { Payment } from "./coinselect.ts";
 import { dustThreshold, SelectionError } from "./coinselect.ts";
@@ -1415,11 +1415,13 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     }
     const signed = signRaw(wallet, raw);
     const tx = parseTx(signed.raw);
+    // As Core's TxInErrorToJSON: each input as it is left (a multisig's partial signatures).
+    const { inputs, witnesses } = RawTx.decode(signed.raw);
     const errors = signed.unsigned.map(({ index, error }) => ({
       txid: tx.inputs[index].txid,
       vout: tx.inputs[index].vout,
-      witness: [],
-      scriptSig: "",
+      witness: (witnesses?.[index] ?? []).map((item) => hex.encode(item)),
+      scriptSig: hex.encode(inputs[index].finalScriptSig),
       sequence: tx.inputs[index].sequence,
       error,
     }));
@@ -1679,7 +1681,9 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     };
     const sorted = [...byXpub].sort(([a], [b]) => order(a) < order(b) ? -1 : 1);
     return sorted.map(([xpub, descriptors]) => {
-      const [{ hasPrivate, xprv }] = descriptors;
+      // As Core's: private when any descriptor of it holds its private key.
+      const hasPrivate = descriptors.some((d) => d.hasPrivate);
+      const xprv = descriptors.find((d) => d.xprv !== undefined)?.xprv;
       return {
         xpub,
         has_private: hasPrivate,

@@ -346,7 +346,15 @@ export function sourceXpubs(source: ImportedSource): { xpub: string; hasPrivate:
   const written = keys.flatMap((key) =>
     "xpub" in key ? [{ xpub: key.root ?? key.xpub, hasPrivate: key.root !== undefined }] : []
   );
-  return [...new Map(written.map((key) => [key.xpub, key])).values()];
+  // A key written twice is private when either time was.
+  const byXpub = new Map<string, { xpub: string; hasPrivate: boolean }>();
+  for (const key of written) {
+    byXpub.set(key.xpub, {
+      xpub: key.xpub,
+      hasPrivate: key.hasPrivate || byXpub.get(key.xpub)?.hasPrivate === true,
+    });
+  }
+  return [...byXpub.values()];
 }
 
 /** Txids in the order of Core's `std::set<Txid>`: by their bytes as stored, the reverse of the hex. */

@@ -153,8 +153,13 @@ Deno.test("importdescriptors of a 2-of-3 wsh(sortedmulti()) into three wallets w
   // Core's stack: the dummy, the signature, an empty one in place of the missing, the script.
   const [{ txinwitness }] = (await node("decoderawtransaction", [half.hex])).vin;
   assertEquals([txinwitness.length, txinwitness[0], txinwitness[2]], [4, "", ""]);
+  // The error entry shows the input as it is left, as Core's TxInErrorToJSON.
+  assertEquals([half.errors[0].witness, half.errors[0].scriptSig], [txinwitness, ""]);
   const whole = await call("signrawtransactionwithwallet", [half.hex], "m0");
   assertEquals([whole.complete, whole.errors], [true, undefined]);
+  // Complete already: a third signer leaves it as it is, as Core's.
+  const third = await call("signrawtransactionwithwallet", [whole.hex], "m1");
+  assertEquals([third.complete, third.hex], [true, whole.hex]);
   await node("sendrawtransaction", [whole.hex]);
   await mine();
   await call("sendtoaddress", [address, 2]);
