@@ -30,7 +30,7 @@ Deno.test("wallet process: -walletnotify runs in the plain form given --allow-ru
   assertEquals(
     new TextDecoder().decode(stderr).trim(),
     "wallet: the notification commands (-startupnotify, -blocknotify, -walletnotify, " +
-      "-shutdownnotify) run /bin/sh: run this process with --allow-run=/bin/sh",
+      "-shutdownnotify, -alertnotify) run /bin/sh: run this process with --allow-run=/bin/sh",
   );
   const wallet = startWallet(node, wallets.path, [
     "-wallet=w",
