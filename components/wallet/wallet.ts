@@ -39,7 +39,9 @@
 import { hex } from "@scure/base";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { signMessage } from "../bitcoin/message.ts";
-import { SCHNORR_AUX } from "../bitcoin/sighash.ts";
+import { leafHash, SCHNORR_AUX } from "../bitcoin/sighash.ts";
+import { pkhLeaf } from "../bitcoin/tapscript.ts";
+import { schnorr } from "@noble/curves/secp256k1.js";
 import { Timer } from "../../component.ts";
 import { Address, OutScript, type Transaction } from "@scure/btc-signer";
 import type {
@@ -68,6 +70,7 @@ import {
   importedChain,
   type ImportedSecret,
   isSingleKey,
+  isTaprootTree,
   type KeyChain,
   Keyring,
   type KeySource,
@@ -355,6 +358,50 @@ export function sourceXpubs(source: ImportedSource): { xpub: string; hasPrivate:
     });
   }
   return [...byXpub.values()];
+}
+
+/**
+ * Signs input `i` of `tx` through its taproot leaf `script` with
+ * `privateKey` (BIP 342, as scure signs a leaf that writes the key), when
+ * the input carries the leaf and every input its spent output; whether it
+ * did.
+ */
+function signTapLeaf(
+  tx: Transaction,
+  i: number,
+  script: Uint8Array,
+  privateKey: Uint8Array,
+  sighash: number,
+): boolean {
+  const leaf = tx.getInput(i).tapLeafScript?.find(([, written]) =>
+    hex.encode(written.subarray(0, -1)) === hex.encode(script)
+  );
+  if (leaf === undefined) return false;
+  const version = leaf[1][leaf[1].length - 1];
+  const spent = [];
+  for (let j = 0; j < tx.inputsLength; j++) {
+    const input = tx.getInput(j);
+    const output = input.witnessUtxo ?? input.nonWitnessUtxo?.outputs[input.index!];
+    if (output === undefined) return false;
+    spent.push(output);
+  }
+  const digest = tx.preimageWitnessV1(
+    i,
+    spent.map((output) => output.script),
+    sighash,
+    spent.map((output) => output.amount),
+    undefined,
+    script,
+    version,
+  );
+  const signature = schnorr.sign(digest, privateKey, SCHNORR_AUX);
+  tx.updateInput(i, {
+    tapScriptSig: [[
+      { pubKey: schnorr.getPublicKey(privateKey), leafHash: leafHash(script, version) },
+      sighash === 0 ? signature : Uint8Array.of(...signature, sighash),
+    ]],
+  }, true);
+  return true;
 }
 
 /** Txids in the order of Core's `std::set<Txid>`: by their bytes as stored, the reverse of the hex. */
@@ -2152,6 +2199,12 @@ export class Wallet implements Disposable {
       } catch (error) {
         failure = error;
       }
+    }
+    // scure signs the leaves that write a key; a pkh() leaf writes its hash: signed here.
+    for (const leaf of isTaprootTree(key) ? key.leaves : []) {
+      const privateKey = leaf.leaf === "pkh" ? keyring.privateKey(leaf.keys[0], true) : undefined;
+      if (privateKey === undefined) continue;
+      if (signTapLeaf(tx, i, pkhLeaf(leaf.keys[0].publicKey), privateKey, sighash)) signed++;
     }
     if (signed === 0) throw failure;
   }

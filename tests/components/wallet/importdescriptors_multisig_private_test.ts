@@ -312,6 +312,21 @@ Deno.test("importdescriptors of 1-of-2 sh(multi()) and sh(wsh(multi())) of fixed
   const { vin } = await node("getrawtransaction", [byKeyPath.txid, true]);
   assertEquals(vin.map((v: { txinwitness: string[] }) => v.txinwitness.length), [1]);
 
+  // A tree whose pkh() leaf's key it holds: spent alone through that leaf (signature, key,
+  // script, control block), as Core's miniscript satisfies it.
+  const hashLeaf = await checksummed(`tr(${other.key(2, false)},pkh(${mine0.key(2, true)}))`);
+  assertEquals(
+    await call("importdescriptors", [[{ desc: hashLeaf, timestamp: "now", range: [0, 0] }]], "one"),
+    [{ success: true, warnings: [NOT_ALL] }],
+  );
+  const [hashLeafAddress] = await node("deriveaddresses", [hashLeaf, [0, 0]]);
+  await call("sendtoaddress", [hashLeafAddress, 1]);
+  await mine();
+  const byHashLeaf = await call("sendall", [[await call("getnewaddress", [], "w")]], "one");
+  assertEquals(byHashLeaf.complete, true, JSON.stringify(byHashLeaf));
+  const spentByLeaf = (await node("getrawtransaction", [byHashLeaf.txid, true])).vin;
+  assertEquals(spentByLeaf.map((v: { txinwitness: string[] }) => v.txinwitness.length), [4]);
+
   // Hardened steps after a public key: Core cannot expand it, whatever key is private.
   const hardened = await checksummed(
     `wsh(multi(1,${mine0.key(0, true)},${other.key(0, false).replace("/0/*", "/0h/*")}))`,
