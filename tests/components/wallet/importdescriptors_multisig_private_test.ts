@@ -299,33 +299,25 @@ Deno.test("importdescriptors of 1-of-2 sh(multi()) and sh(wsh(multi())) of fixed
   assertEquals(await call("getbalance", [], "one"), 0);
 
   // A tree whose internal key it holds: spent alone by its key path, one signature.
-  const keyPath = await checksummed(`tr(${mine0.key(1, true)},pk(${other.key(1, false)}))`);
-  assertEquals(
-    await call("importdescriptors", [[{ desc: keyPath, timestamp: "now", range: [0, 0] }]], "one"),
-    [{ success: true, warnings: [NOT_ALL] }],
-  );
-  const [treeAddress] = await node("deriveaddresses", [keyPath, [0, 0]]);
-  await call("sendtoaddress", [treeAddress, 1]);
-  await mine();
-  const byKeyPath = await call("sendall", [[await call("getnewaddress", [], "w")]], "one");
-  assertEquals(byKeyPath.complete, true, JSON.stringify(byKeyPath));
-  const { vin } = await node("getrawtransaction", [byKeyPath.txid, true]);
-  assertEquals(vin.map((v: { txinwitness: string[] }) => v.txinwitness.length), [1]);
-
+  const spendsAlone = async (tree: string, witnessItems: number) => {
+    const desc = await checksummed(tree);
+    assertEquals(
+      await call("importdescriptors", [[{ desc, timestamp: "now", range: [0, 0] }]], "one"),
+      [{ success: true, warnings: [NOT_ALL] }],
+    );
+    const [treeAddress] = await node("deriveaddresses", [desc, [0, 0]]);
+    await call("sendtoaddress", [treeAddress, 1]);
+    await mine();
+    const spent = await call("sendall", [[await call("getnewaddress", [], "w")]], "one");
+    assertEquals(spent.complete, true, JSON.stringify(spent));
+    const { vin } = await node("getrawtransaction", [spent.txid, true]);
+    assertEquals(vin.map((v: { txinwitness: string[] }) => v.txinwitness.length), [witnessItems]);
+    await mine();
+  };
+  await spendsAlone(`tr(${mine0.key(1, true)},pk(${other.key(1, false)}))`, 1);
   // A tree whose pkh() leaf's key it holds: spent alone through that leaf (signature, key,
   // script, control block), as Core's miniscript satisfies it.
-  const hashLeaf = await checksummed(`tr(${other.key(2, false)},pkh(${mine0.key(2, true)}))`);
-  assertEquals(
-    await call("importdescriptors", [[{ desc: hashLeaf, timestamp: "now", range: [0, 0] }]], "one"),
-    [{ success: true, warnings: [NOT_ALL] }],
-  );
-  const [hashLeafAddress] = await node("deriveaddresses", [hashLeaf, [0, 0]]);
-  await call("sendtoaddress", [hashLeafAddress, 1]);
-  await mine();
-  const byHashLeaf = await call("sendall", [[await call("getnewaddress", [], "w")]], "one");
-  assertEquals(byHashLeaf.complete, true, JSON.stringify(byHashLeaf));
-  const spentByLeaf = (await node("getrawtransaction", [byHashLeaf.txid, true])).vin;
-  assertEquals(spentByLeaf.map((v: { txinwitness: string[] }) => v.txinwitness.length), [4]);
+  await spendsAlone(`tr(${other.key(2, false)},pkh(${mine0.key(2, true)}))`, 4);
 
   // Hardened steps after a public key: Core cannot expand it, whatever key is private.
   const hardened = await checksummed(
