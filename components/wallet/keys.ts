@@ -47,6 +47,7 @@ import {
 import { compareBytes } from "../bitcoin/bytes.ts";
 import { buildTaprootTree, inferTaprootTree, type TaprootTree } from "../bitcoin/taptree.ts";
 import { MAX_KEYPOOL } from "../bitcoin/options.ts";
+import { withChecksum } from "../bitcoin/descriptor_checksum.ts";
 import { multiALeaf, pkhLeaf, pkLeaf, sortedMultiA } from "../bitcoin/tapscript.ts";
 
 const hash160 = (bytes: Uint8Array) => ripemd160(sha256(bytes));
@@ -164,10 +165,22 @@ export class Keyring {
     return JSON.stringify({ mnemonic: this.hd?.mnemonic ?? null, imported: this.imported });
   }
 
-  /** The same keyring with `secret`, in place of one for the same descriptor. */
+  /**
+   * The same keyring with `secret`. A descriptor imported again keeps the
+   * private keys it had besides the new ones, as Core's wallet adds an
+   * import's keys to the descriptor's: its private form shows each key
+   * private that either gave private.
+   */
   with(secret: ImportedSecret): Keyring {
-    const others = this.imported.filter((imported) => imported.desc !== secret.desc);
-    return new Keyring(this.hd, [...others, secret]);
+    const held = this.imported.find((imported) => imported.desc === secret.desc);
+    const others = this.imported.filter((imported) => imported !== held);
+    if (held === undefined) return new Keyring(this.hd, [...others, secret]);
+    const keys = new Map([...held.keys, ...secret.keys].map((key) => [JSON.stringify(key), key]));
+    return new Keyring(this.hd, [...others, {
+      desc: secret.desc,
+      privateDesc: mergedPrivateDescriptor(held.privateDesc, secret.privateDesc),
+      keys: [...keys.values()],
+    }]);
   }
 
   /** The private form of the imported descriptor `desc`, if imported with its keys. */
@@ -211,6 +224,29 @@ export class Keyring {
     ];
     return this.#roots;
   }
+}
+
+/**
+ * Two private forms of one descriptor merged: each key as `given` wrote
+ * it if private there, else as `held` wrote it if private there, else as
+ * `given` wrote it; checksum recomputed. Both being of one descriptor,
+ * their keys stand in the same places between `(`, `)`, `,`, `{`, `}`.
+ */
+function mergedPrivateDescriptor(held: string, given: string): string {
+  const parts = (desc: string) => desc.split("#")[0].split(/([(),{}])/);
+  const [heldParts, givenParts] = [parts(held), parts(given)];
+  if (heldParts.length !== givenParts.length) return given;
+  return withChecksum(
+    givenParts.map((part, i) =>
+      !isPrivateKeyText(part) && isPrivateKeyText(heldParts[i]) ? heldParts[i] : part
+    ).join(""),
+  );
+}
+
+/** Whether a descriptor's key expression is private: an extended private key or a WIF one. */
+function isPrivateKeyText(text: string): boolean {
+  const key = text.replace(/^\[[^\]]*\]/, "");
+  return /^[xt]prv/.test(key) || /^[59KLc][1-9A-HJ-NP-Za-km-z]{50,51}$/.test(key);
 }
 
 /** Whether `publicKey` (compressed) is `key`'s: as x-only for taproot, which signs either parity. */

@@ -334,3 +334,56 @@ Deno.test("importdescriptors of 1-of-2 sh(multi()) and sh(wsh(multi())) of fixed
       "Cannot expand descriptor. Probably because of hardened derivations without private keys provided",
   });
 });
+
+Deno.test("importdescriptors of a 2-of-3 wsh(sortedmulti()) again with another of its private keys: the wallet keeps both, as Core adds an import's keys, and spends alone", async () => {
+  await using target = await startImportTarget();
+  const { call, node, mine, checksummed } = target;
+  const participants = [participant(), participant(), participant()];
+  const multisig = (keys: string[]) => `wsh(sortedmulti(2,${keys.join(",")}))`;
+  await node("createwallet", ["two", false, true]);
+  // Key 0 private, then key 1 private; key 1 written the second time at its account, with origin.
+  const first = await checksummed(written(multisig, participants, 0, 0));
+  const account = (p: ReturnType<typeof participant>) =>
+    `[${fingerprintHex(p.master.fingerprint)}/48h/1h/0h/2h]${p.account.privateExtendedKey}/0/*`;
+  const second = await checksummed(
+    multisig([
+      participants[0].key(0, false),
+      account(participants[1]),
+      participants[2].key(0, false),
+    ]),
+  );
+  for (const desc of [first, second]) {
+    assertEquals(
+      await call("importdescriptors", [[{ desc, timestamp: "now", active: true }]], "two"),
+      [{ success: true, warnings: [DEFAULT_RANGE, NOT_ALL] }],
+    );
+  }
+  // One descriptor, each key private that either import gave private.
+  const both = await checksummed(
+    multisig([
+      participants[0].key(0, true),
+      account(participants[1]),
+      participants[2].key(0, false),
+    ]),
+  );
+  const privateForms = async () =>
+    (await call("listdescriptors", [true], "two")).descriptors.map((d: { desc: string }) => d.desc)
+      .filter((desc: string) => desc.startsWith("wsh("));
+  assertEquals(await privateForms(), [both]);
+  const address = await call("getnewaddress", ["", "bech32"], "two");
+  await call("sendtoaddress", [address, 2]);
+  await mine();
+  // Two of its keys held: a send signs twice and completes, kept across a reload.
+  await node("unloadwallet", ["two"]);
+  await node("loadwallet", ["two"]);
+  assertEquals(await privateForms(), [both]);
+  const payee = await call("getnewaddress", [], "w");
+  // No change chain imported: the change back to the multisig address.
+  const options = { changeAddress: address };
+  const funded = await call("walletcreatefundedpsbt", [[], [{ [payee]: 1 }], 0, options], "two");
+  const signed = await call("walletprocesspsbt", [funded.psbt], "two");
+  assertEquals(signed.complete, true, JSON.stringify(signed));
+  await node("sendrawtransaction", [signed.hex]);
+  await mine();
+  assertEquals(await call("getbalance", [], "two") < 1, true);
+});
