@@ -35,7 +35,7 @@ import { restHandlers } from "./rest/mod.ts";
 import type { NodeContext } from "./shell.ts";
 import { ZmqNotifications } from "./zmq/notifications.ts";
 import { MockableClock } from "../bitcoin/clock.ts";
-import { unknownRulesWarning } from "./warnings.ts";
+import { LARGE_WORK_INVALID_CHAIN_WARNING, unknownRulesWarning } from "./warnings.ts";
 
 /** Core's warm-up status while the block index loads. */
 export const LOADING_BLOCK_INDEX = "Loading block index…";
@@ -197,6 +197,21 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
   node.use(chain.subscribe({
     tipConnected: ({ entry }) => updateTip(entry),
     blockDisconnected: ({ entry }) => updateTip(entry.prev!),
+    // Core's CheckForkWarningConditions, which initial block download skips: a chain known
+    // invalid beyond the tip sets the warning (-alertnotify when newly set), else it is unset.
+    forkWarningChecked: (largeWorkInvalidChain) => {
+      if (services.isInitialBlockDownload()) return;
+      if (!largeWorkInvalidChain) {
+        services.warnings.unset("LARGE_WORK_INVALID_CHAIN");
+        return;
+      }
+      log.info(
+        "CheckForkWarningConditions: Warning: Found invalid chain at least ~6 blocks longer than our best chain.\nChain state database corruption likely.",
+      );
+      if (services.warnings.set("LARGE_WORK_INVALID_CHAIN", LARGE_WORK_INVALID_CHAIN_WARNING)) {
+        node.notifications.alert(LARGE_WORK_INVALID_CHAIN_WARNING);
+      }
+    },
   }));
   // -blocknotify: Core's blockTip notification with SynchronizationState::POST_INIT (not in
   // initial block download), told with each UpdatedBlockTip and for the tip an invalidateblock

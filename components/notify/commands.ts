@@ -156,8 +156,11 @@ export function shellEscape(value: string): string {
   return `'${value.replaceAll("'", `'"'"'`)}'`;
 }
 
-/** The one warning this node raises, in Core's words (`Unknown new rules activated`). */
-const ALERT_MESSAGE = /^Unknown new rules activated \(versionbit (?:[0-9]|1[0-9]|2[0-8])\)$/;
+/** Core's words for an unknown version bit active, which stays set until the node stops. */
+const UNKNOWN_RULES = /^Unknown new rules activated \(versionbit (?:[0-9]|1[0-9]|2[0-8])\)$/;
+/** Core's (v30) words for a chain known invalid beyond the tip, which the node sets and unsets. */
+const LARGE_WORK_INVALID_CHAIN =
+  "Warning: We do not appear to fully agree with our peers! You may need to upgrade, or other nodes may need to upgrade.";
 
 /** Core's `SAFE_CHARS_DEFAULT`: the characters `SanitizeString` keeps by default. */
 const SAFE_CHARS_DEFAULT =
@@ -223,8 +226,8 @@ export class CommandRunner implements Notifier {
   #startedUp = false;
   /** The `-shutdownnotify` commands of this run of the component, once asked for. */
   #shuttingDown: Promise<void> | null = null;
-  /** Whether `-alertnotify` ran for this run of the component. */
-  #alerted = false;
+  /** Whether `-alertnotify` ran for an unknown version bit in this run of the component. */
+  #alertedUnknownRules = false;
 
   constructor(options: CommandRunnerOptions) {
     this.#commands = options.commands;
@@ -287,20 +290,25 @@ export class CommandRunner implements Notifier {
   }
 
   /**
-   * Runs `-alertnotify` for the warning `message`, once per run of the
-   * component (Core's `Warnings::Set` tells only a warning newly set, and
-   * this node raises one kind): `%s` is replaced by it sanitized and in
-   * single quotes, as Core's `AlertNotify` does. Only Core's words for that
-   * warning are taken: a component cannot put other text into a command.
+   * Runs `-alertnotify` for the warning `message`: `%s` is replaced by it
+   * sanitized and in single quotes, as Core's `AlertNotify` does. Core's
+   * `Warnings::Set` tells only a warning newly set: an unknown version
+   * bit's is never unset, so it runs once per run of the component; the
+   * invalid chain's runs each time the node sets it again. Only Core's
+   * words for these warnings are taken: a component cannot put other text
+   * into a command.
    */
   alert(message: string): void {
-    if (typeof message !== "string" || !ALERT_MESSAGE.test(message)) {
+    const unknownRules = typeof message === "string" && UNKNOWN_RULES.test(message);
+    if (!unknownRules && message !== LARGE_WORK_INVALID_CHAIN) {
       throw new Error(
-        "alert: not a warning this node raises ('Unknown new rules activated (versionbit N)', N from 0 to 28)",
+        "alert: not a warning this node raises ('Unknown new rules activated (versionbit N)', N from 0 to 28, or the invalid chain's)",
       );
     }
-    if (this.#alerted) return;
-    this.#alerted = true;
+    if (unknownRules) {
+      if (this.#alertedUnknownRules) return;
+      this.#alertedUnknownRules = true;
+    }
     this.#queue(
       this.#commands.alert?.replaceAll("%s", () => `'${sanitizeString(message)}'`) ?? null,
     );
@@ -325,7 +333,7 @@ export class CommandRunner implements Notifier {
   rearm(): void {
     this.#startedUp = false;
     this.#shuttingDown = null;
-    this.#alerted = false;
+    this.#alertedUnknownRules = false;
   }
 
   /** Commands running now. */

@@ -5,8 +5,8 @@
 # launcher holds the command lines, read from the user's options, and runs
 # them. A component only says what happened, in values the holder checks
 # and formats itself (hashes as 32 bytes, the wallet name shell-escaped, an
-# alert only in Core's words for the warning the node raises, once a run,
-# sanitized and quoted), so a compromised one can neither choose a command
+# alert only in Core's words for the warnings the node raises, sanitized
+# and quoted), so a compromised one can neither choose a command
 # nor put shell syntax or words of its own into one.
 #
 # This project's own file id: there is no Bitcoin Core counterpart.
@@ -28,8 +28,9 @@ interface Notifier {
   # the commands have finished, as bitcoind waits for them.
   shutdown @3 (context :Proxy.Context) -> ();
   # The node raised a warning (`-alertnotify`): `message` is its text, which
-  # the holder takes only in Core's words for the warning the node raises
-  # (`Unknown new rules activated (versionbit N)`), once per run of the node,
-  # sanitized and quoted (Core's `AlertNotify`).
+  # the holder takes only in Core's words for the warnings the node raises
+  # (`Unknown new rules activated (versionbit N)`, once per run of the node;
+  # the invalid chain's, each time it is set again), sanitized and quoted
+  # (Core's `AlertNotify`).
   alert @4 (context :Proxy.Context, message :Text) -> ();
 }

@@ -83,6 +83,9 @@ export const BlockStatus = Object.freeze({
 
 const FAILED_ANY = BlockStatus.FAILED | BlockStatus.FAILED_CHILD;
 
+/** Blocks Core's `ActivateBestChainStep` lines up to connect at a time. */
+const BATCH = 32;
+
 /** A block index entry: a header the node accepted, where it sits, and what is known of it. */
 export interface BlockEntry {
   readonly hash: Hash;
@@ -194,6 +197,14 @@ export interface ChainListener {
   tipInvalidated?(tip: BlockEntry): void;
   /** The activation is over and the tip is not where it began. */
   tipChanged?(tip: BlockEntry): void;
+  /**
+   * Core's `CheckForkWarningConditions`: whether the most-work block known
+   * invalid has more than six of the tip's blocks' work beyond the tip
+   * (`LARGE_WORK_INVALID_CHAIN`). Told where Core checks: at the end of
+   * each activation step, and once `invalidateblock` has taken the active
+   * chain off its block.
+   */
+  forkWarningChecked?(largeWorkInvalidChain: boolean): void;
 }
 
 /**
@@ -306,6 +317,12 @@ export class ChainState implements CoinsView, Disposable {
   #nextPrecious = -1;
   #lastPreciousWork = 0n;
   #nextSequence = 0;
+  /**
+   * Core's `m_best_invalid`: the most-work block found invalid (in a
+   * failed connection, the top of the batch it was connected in) or
+   * invalidated, or at startup the most-work block marked invalid.
+   */
+  #bestInvalid: IndexEntry | null = null;
   #busy = false;
   readonly #sql: {
     getCoin: StatementSync;
@@ -597,7 +614,7 @@ export class ChainState implements CoinsView, Disposable {
         }
       }
       this.#setStatus(changes);
-      this.#activateBestChain();
+      this.#activateBestChain(undefined, undefined, entry);
     });
   }
 
@@ -617,6 +634,7 @@ export class ChainState implements CoinsView, Disposable {
         if (related) changes.push([other, other.status & ~FAILED_ANY]);
       }
       this.#setStatus(changes);
+      if (changes.some(([other]) => other === this.#bestInvalid)) this.#bestInvalid = null;
       this.#activateBestChain();
     });
   }
@@ -980,11 +998,13 @@ export class ChainState implements CoinsView, Disposable {
    * fails to connect is marked invalid with its descendants, and the search
    * starts again. Returns what became of block `watch` if it was connected
    * or failed: `"valid"` or its error. Any other error is thrown once the
-   * events of what was done are told.
+   * events of what was done are told. After `invalidateblock` of
+   * `invalidated`, the active chain is first taken off it.
    */
   #activateBestChain(
     watch?: Hash,
     known?: { block: Block; txids: Hash[] },
+    invalidated?: IndexEntry,
   ): "valid" | ValidationError | undefined {
     const startTip = this.#tipEntry();
     let outcome: "valid" | ValidationError | undefined;
@@ -1002,6 +1022,11 @@ export class ChainState implements CoinsView, Disposable {
         this.#notify((listener) => listener.reorganized?.(gone <= 10));
       }
       const left = this.#tipEntry();
+      if (invalidated) {
+        // Core's InvalidateBlock ends in InvalidChainFound, which checks the fork warning.
+        this.#invalidChainFound(invalidated);
+        this.#checkForkWarning();
+      }
       if (gone > 0) this.#notify((listener) => listener.tipInvalidated?.(left));
       // Core's ActivateBestChain: each iteration takes steps until the tip is no worse than where
       // it began, then tells UpdatedBlockTip unless the tip only went back.
@@ -1021,7 +1046,7 @@ export class ChainState implements CoinsView, Disposable {
           }
           const path: IndexEntry[] = [];
           for (let cursor = best; cursor !== fork; cursor = cursor.prev!) path.push(cursor);
-          for (const entry of path.reverse()) {
+          for (const [i, entry] of path.reverse().entries()) {
             const watched = watch !== undefined && bytesEqual(entry.hash, watch);
             try {
               connected.push(this.#connectTip(entry, watched ? known : undefined));
@@ -1029,6 +1054,13 @@ export class ChainState implements CoinsView, Disposable {
             } catch (error) {
               if (!(error instanceof ValidationError)) throw error;
               this.#markInvalid(entry);
+              // Core's InvalidChainFound(vpindexToConnect.front()): the top of the batch of up
+              // to 32 blocks this one was to be connected in.
+              const batchTop = Math.min(
+                fork.height + BATCH * (Math.floor(i / BATCH) + 1),
+                best.height,
+              );
+              this.#invalidChainFound(this.ancestor(best, batchTop) as IndexEntry);
               if (watched) outcome = error;
               break;
             }
@@ -1038,6 +1070,7 @@ export class ChainState implements CoinsView, Disposable {
             unsettled = false;
             this.#notify((listener) => listener.reorganized?.(true));
           }
+          this.#checkForkWarning();
           const events = connected;
           connected = [];
           for (const event of events) this.#notify((listener) => listener.blockConnected?.(event));
@@ -1087,6 +1120,21 @@ export class ChainState implements CoinsView, Disposable {
   /** The order among equal-work candidates: `preciousblock` first, then arrival. */
   #rank(entry: IndexEntry): number {
     return this.#precious.get(entry) ?? entry.sequence;
+  }
+
+  /** Core's `InvalidChainFound`: `entry` becomes the best invalid block if it has more work. */
+  #invalidChainFound(entry: IndexEntry): void {
+    if (this.#bestInvalid === null || entry.chainWork > this.#bestInvalid.chainWork) {
+      this.#bestInvalid = entry;
+    }
+  }
+
+  /** Core's `CheckForkWarningConditions`, told to the listeners. */
+  #checkForkWarning(): void {
+    const tip = this.#tipEntry();
+    const ahead = this.#bestInvalid !== null &&
+      this.#bestInvalid.chainWork > tip.chainWork + blockProof(tip.header.bits) * 6n;
+    this.#notify((listener) => listener.forkWarningChecked?.(ahead));
   }
 
   /** Marks an entry invalid and every entry descending from it invalid-child. */
@@ -1220,6 +1268,7 @@ export class ChainState implements CoinsView, Disposable {
       );
       this.#index.set(keyOf(row.hash), entry);
       this.#nextSequence = Math.max(this.#nextSequence, row.sequence + 1);
+      if (entry.status & FAILED_ANY) this.#invalidChainFound(entry);
     }
     const tip = this.#index.get(keyOf(meta.get("tip")!));
     if (!tip) corrupt("the tip is not in the block index");

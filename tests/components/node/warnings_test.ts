@@ -23,6 +23,8 @@ import {
 } from "./version_bits.ts";
 
 const ADDRESS = scriptToAddress(new TestKey(27).wpkh)!;
+/** Another payee: a block mined again at a height in the same second must differ from the one invalidated. */
+const OTHER_ADDRESS = scriptToAddress(new TestKey(28).wpkh)!;
 
 /** The `warnings` of the three methods reporting them. */
 async function warningsOf(node: RealNode): Promise<unknown[]> {
@@ -86,5 +88,72 @@ Deno.test("node: an unknown version bit locked in is logged in UpdateTip, once a
       UNKNOWN_BIT_WARNING,
       UNKNOWN_BIT_WARNING,
     ]);
+  }
+});
+
+/** Core's v30 warning for a chain known invalid beyond the tip, and -alertnotify's sanitized text. */
+const INVALID_CHAIN_WARNING =
+  "Warning: We do not appear to fully agree with our peers! You may need to upgrade, or other nodes may need to upgrade.";
+const INVALID_CHAIN_ALERT =
+  "Warning: We do not appear to fully agree with our peers You may need to upgrade, or other nodes may need to upgrade.";
+
+Deno.test("node: a chain invalidated with more than six blocks' work beyond the tip is warned of and told to -alertnotify each time it is set; the tip catching up or reconsiderblock unsets it; a restarted node warns again at its next block", async () => {
+  using out = tempDir("alert_out_");
+  using datadir = tempDir("invalid_chain_node_");
+  const alerts = join(out.path, "alerts");
+  const hashAt = (node: RealNode, height: number) => node.call("getblockhash", [height]);
+  {
+    await using node = await startRealNode({
+      datadir: datadir.path,
+      args: [`-alertnotify=echo %s >> ${alerts}`, "-rpcdoccheck"],
+    });
+    await node.call("generatetoaddress", [12, ADDRESS]);
+    // The tip invalidated: one block beyond the new tip, no warning.
+    await node.call("invalidateblock", [await hashAt(node, 12)]);
+    assertEquals(await warningsOf(node), [[], [], []]);
+    // Then block 4: the invalid tip (12) has nine blocks' work beyond the new one (3).
+    await node.call("invalidateblock", [await hashAt(node, 4)]);
+    const warned = [[INVALID_CHAIN_WARNING], [INVALID_CHAIN_WARNING], [INVALID_CHAIN_WARNING]];
+    assertEquals(await warningsOf(node), warned);
+    await waitFor(() => lines(alerts).length === 1, 20_000, "the -alertnotify run");
+    // The tip catches up: at six blocks' work behind, not more, the warning goes.
+    await node.call("generatetoaddress", [2, OTHER_ADDRESS]);
+    assertEquals(await warningsOf(node), warned);
+    await node.call("generatetoaddress", [1, OTHER_ADDRESS]);
+    assertEquals(await warningsOf(node), [[], [], []]);
+    // Set again (block 3 invalidated: the three new blocks go too), -alertnotify runs again.
+    const three = await hashAt(node, 3);
+    await node.call("invalidateblock", [three]);
+    assertEquals(await warningsOf(node), warned);
+    await waitFor(() => lines(alerts).length === 2, 20_000, "the second -alertnotify run");
+    // reconsiderblock of block 3 brings the invalid chain back: no warning, no alert.
+    await node.call("reconsiderblock", [three]);
+    assertEquals(await node.call("getblockcount"), 12);
+    assertEquals(await warningsOf(node), [[], [], []]);
+    await node.call("invalidateblock", [await hashAt(node, 12)]);
+    await node.call("invalidateblock", [await hashAt(node, 3)]);
+    assertEquals(await warningsOf(node), warned);
+    assertEquals(await node.stop(), 0);
+    assertEquals(lines(alerts), [INVALID_CHAIN_ALERT, INVALID_CHAIN_ALERT, INVALID_CHAIN_ALERT]);
+  }
+  {
+    // Kept in memory only: none after a restart until a step checks again (the block index
+    // remembers the invalid chain), then set and told in this run.
+    await using node = await startRealNode({
+      datadir: datadir.path,
+      args: [`-alertnotify=echo %s >> ${alerts}`, "-rpcdoccheck"],
+    });
+    assertEquals(await warningsOf(node), [[], [], []]);
+    await node.call("generatetoaddress", [1, OTHER_ADDRESS]);
+    assertEquals(await warningsOf(node), [
+      [INVALID_CHAIN_WARNING],
+      [INVALID_CHAIN_WARNING],
+      [INVALID_CHAIN_WARNING],
+    ]);
+    await waitFor(
+      () => lines(alerts).length === 4,
+      20_000,
+      "the restarted node's -alertnotify run",
+    );
   }
 });

@@ -66,7 +66,7 @@ Deno.test("notify: -walletnotify's %s, %b, %h and a shell-escaped %w reach the c
   assertEquals(shellEscape("a'b"), `'a'"'"'b'`);
 });
 
-Deno.test("notify: -alertnotify runs once per run of the component, with Core's warning sanitized and single-quoted; other text is refused", async () => {
+Deno.test("notify: -alertnotify runs with Core's warning sanitized and single-quoted: an unknown version bit's once per run of the component, the invalid chain's each time it is set; other text is refused", async () => {
   using dir = tempDir("notify_");
   const out = `${dir.path}/alerts`;
   const runner = new CommandRunner({
@@ -81,9 +81,19 @@ Deno.test("notify: -alertnotify runs once per run of the component, with Core's 
   runner.rearm();
   runner.alert("Unknown new rules activated (versionbit 28)");
   await runner.idle();
+  // The node unsets the invalid chain's warning as Core does: each time it is set again, it runs.
+  const invalidChain =
+    "Warning: We do not appear to fully agree with our peers! You may need to upgrade, or other nodes may need to upgrade.";
+  runner.alert(invalidChain);
+  await runner.idle();
+  runner.alert(invalidChain);
+  await runner.idle();
+  const sanitized = invalidChain.replace("!", "");
   assertEquals(Deno.readTextFileSync(out).split("\n"), [
     "Unknown new rules activated (versionbit 27)",
     "Unknown new rules activated (versionbit 28)",
+    sanitized,
+    sanitized,
     "",
   ]);
   // A component cannot make the launcher's command carry words of its own.

@@ -534,6 +534,36 @@ Deno.test("chainstate: an invalid block on a better branch is marked with its de
   assertUtxoSetMatchesBlocks(chain);
 });
 
+Deno.test("chainstate: a chain known invalid with more than six blocks' work beyond the tip is told at Core's checks: a failed connection counts its batch's top, announced by headers first", () => {
+  using funded = fundedChain();
+  const { chain } = funded;
+  const checks: boolean[] = [];
+  using _ = chain.subscribe({ forkWarningChecked: (ahead) => checks.push(ahead) });
+  // Seven blocks on the tip, the first paying its coinbase too much (found when connected):
+  // headers first, then the blocks from the last, which wait for their parents' data.
+  const blocks: Block[] = [];
+  let parent = chain.tip;
+  for (let i = 0; i < 7; i++) {
+    const edit = i === 0 ? (block: Block) => block.txs[0].outputs[0].amount += 1n : undefined;
+    const block = craftBlock(chain, key, { parent, edit });
+    assertEquals(chain.processHeader(block.header), null);
+    parent = chain.entry(blockHash(block.header))!;
+    blocks.push(block);
+  }
+  for (const block of blocks.slice(1).reverse()) {
+    assertEquals(chain.processBlock(block), "inconclusive");
+  }
+  assertEquals(checks, [], "no step taken");
+  // The first fails to connect: Core's InvalidChainFound counts the top of its batch, seven
+  // blocks of work beyond the tip.
+  const tip = chain.tip;
+  assertEquals(chain.processBlock(blocks[0]), "bad-cb-amount");
+  assertEquals([chain.tip, checks], [tip, [true]]);
+  // One block more on the tip: six blocks' work beyond it is not more than six.
+  mine(chain, 1, key);
+  assertEquals(checks, [true, false]);
+});
+
 Deno.test("chainstate: size_on_disk is what bitcoind's blk and rev files hold for the same blocks", () => {
   using chain = openTempChain();
   const record = (block: Block) => 8 + encodeBlock(block).length;
