@@ -35,6 +35,11 @@ export interface WalletPolicy {
   readonly changeType: string | null;
   /** `-mintxfee` in sat/kvB: the least fee rate the wallet pays (1000). */
   readonly minTxFee: bigint;
+  /**
+   * `-fallbackfee` in sat/kvB: the rate a send pays when the node has no
+   * fee estimate; 0 (regtest's default) disables it, and such a send fails.
+   */
+  readonly fallbackFee: bigint;
   /** `-maxtxfee` in satoshis: the most fee one transaction may pay (0.1 BTC). */
   readonly maxTxFee: bigint;
   /**
@@ -74,6 +79,7 @@ export const DEFAULT_WALLET_POLICY: WalletPolicy = {
   addressType: "bech32",
   changeType: null,
   minTxFee: 1000n,
+  fallbackFee: 0n,
   maxTxFee: 10_000_000n,
   discardFee: 10_000n,
   consolidateFeeRate: 10_000n,
@@ -124,6 +130,12 @@ export const WALLET_POLICY_OPTIONS: readonly {
       `The fee rate (in BTC/kvB) that indicates your tolerance for discarding change by adding it to the fee (default: ${
         formatMoney(DEFAULT_WALLET_POLICY.discardFee)
       }). Note: An output is discarded if it is dust at this rate, but we will always discard up to the dust relay fee and a discard fee above that is limited by the fee estimate for the longest target`,
+  },
+  {
+    name: "fallbackfee",
+    param: "=<amt>",
+    help:
+      "A fee rate (in BTC/kvB) that will be used when fee estimation has insufficient data. 0 to entirely disable the fallbackfee feature. (default: 0.00)",
   },
   {
     name: "maxapsfee",
@@ -211,14 +223,18 @@ export function walletPolicyOf(
     if (parsed === null) throw badAmount(name);
     return parsed;
   };
+  // In Core's order (CWallet::Create): the first bad value is the one refused.
   const addressType = type("addresstype", "address") ?? DEFAULT_WALLET_POLICY.addressType;
   const changeType = type("changetype", "change");
   const minTxFee = amount("mintxfee");
   if (minTxFee === 0n) throw badAmount("mintxfee");
-  const maxTxFee = amount("maxtxfee");
-  if (maxTxFee !== undefined) checkMaxTxFee(maxTxFee, text("maxtxfee")!, relayMinFee);
   // Core takes "-1" as "never", and any amount; a negation reads as "0".
   const maxApsFee = text("maxapsfee") === "-1" ? -1n : amount("maxapsfee");
+  const fallbackFee = amount("fallbackfee");
+  const discardFee = amount("discardfee");
+  const maxTxFee = amount("maxtxfee");
+  if (maxTxFee !== undefined) checkMaxTxFee(maxTxFee, text("maxtxfee")!, relayMinFee);
+  const consolidateFeeRate = amount("consolidatefeerate");
   const flag = (name: string, byDefault: boolean): boolean => {
     const value = read(name);
     return value === undefined ? byDefault : value !== false && interpretBool(value);
@@ -228,16 +244,43 @@ export function walletPolicyOf(
     addressType,
     changeType,
     minTxFee: minTxFee ?? defaults.minTxFee,
+    fallbackFee: fallbackFee ?? defaults.fallbackFee,
     maxTxFee: maxTxFee ?? defaults.maxTxFee,
     ...(maxTxFee === undefined ? {} : { maxTxFeeGiven: text("maxtxfee") }),
-    discardFee: amount("discardfee") ?? defaults.discardFee,
-    consolidateFeeRate: amount("consolidatefeerate") ?? defaults.consolidateFeeRate,
+    discardFee: discardFee ?? defaults.discardFee,
+    consolidateFeeRate: consolidateFeeRate ?? defaults.consolidateFeeRate,
     avoidPartialSpends: flag("avoidpartialspends", defaults.avoidPartialSpends),
     maxApsFee: maxApsFee ?? defaults.maxApsFee,
     spendZeroConfChange: flag("spendzeroconfchange", defaults.spendZeroConfChange),
     rbf: flag("walletrbf", defaults.rbf),
     broadcast: flag("walletbroadcast", defaults.broadcast),
   };
+}
+
+/**
+ * The wallet options as the node or a wallet process reads them at start
+ * ({@linkcode walletPolicyOf}'s arguments): the policy, or, a value being
+ * bad, Core's one-line refusal of it with the defaults in its place. As
+ * Core's `CWallet::Create` checks them, the refusal answers every wallet
+ * load and creation while the process runs on.
+ *
+ * @example
+ * ```ts
+ * import { readWalletPolicy } from "./wallet_policy.ts";
+ * const read = readWalletPolicy((name) => name === "fallbackfee" ? "abc" : undefined, 1000n);
+ * if (read.refusal !== "Invalid amount for -fallbackfee=<amount>: 'abc'") throw new Error();
+ * if (read.policy.fallbackFee !== 0n) throw new Error("the default in its place");
+ * ```
+ */
+export function readWalletPolicy(
+  read: (name: string) => string | false | undefined,
+  relayMinFee: bigint,
+): { policy: WalletPolicy; refusal: string | null } {
+  try {
+    return { policy: walletPolicyOf(read, relayMinFee), refusal: null };
+  } catch (error) {
+    return { policy: DEFAULT_WALLET_POLICY, refusal: (error as Error).message };
+  }
 }
 
 /**
@@ -275,24 +318,19 @@ const HIGH_APS_FEE = 10_000n;
 
 /**
  * The warnings Core's `CWallet::Create` answers a wallet load or creation
- * with, in its order, for `policy`, the wallet's `-fallbackfee`
- * (`fallbackFee`, sat/kvB) and the node's `-minrelaytxfee` (`relayMinFee`)
- * when set very high. The defaults give none.
+ * with, in its order, for `policy` and the node's `-minrelaytxfee`
+ * (`relayMinFee`, sat/kvB) when set very high. The defaults give none.
  *
  * @example
  * ```ts
  * import { DEFAULT_WALLET_POLICY, walletPolicyWarnings } from "./wallet_policy.ts";
  * const policy = { ...DEFAULT_WALLET_POLICY, maxTxFee: 200_000_000n };
- * const [warning] = walletPolicyWarnings(policy, 0n, 1000n);
+ * const [warning] = walletPolicyWarnings(policy, 1000n);
  * if (!warning.startsWith("-maxtxfee is set very high!")) throw new Error(warning);
- * if (walletPolicyWarnings(DEFAULT_WALLET_POLICY, 0n, 1000n).length !== 0) throw new Error();
+ * if (walletPolicyWarnings(DEFAULT_WALLET_POLICY, 1000n).length !== 0) throw new Error();
  * ```
  */
-export function walletPolicyWarnings(
-  policy: WalletPolicy,
-  fallbackFee: bigint,
-  relayMinFee: bigint,
-): string[] {
+export function walletPolicyWarnings(policy: WalletPolicy, relayMinFee: bigint): string[] {
   const high = (option: string, why: string) => `-${option} is set very high! ${why}`;
   return [
     policy.minTxFee > HIGH_TX_FEE_PER_KB &&
@@ -301,7 +339,7 @@ export function walletPolicyWarnings(
       "maxapsfee",
       "This is the maximum transaction fee you pay (in addition to the normal fee) to prioritize partial spend avoidance over regular coin selection.",
     ),
-    fallbackFee > HIGH_TX_FEE_PER_KB && high(
+    policy.fallbackFee > HIGH_TX_FEE_PER_KB && high(
       "fallbackfee",
       "This is the transaction fee you may pay when fee estimates are not available.",
     ),

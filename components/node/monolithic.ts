@@ -24,9 +24,9 @@ if (import.meta.main) {
       const init = await startServing(node);
       const chain = (await init.makeChain())!;
       const loader = new WalletLoaderImpl(node.options.netDir, chain, {
-        fallbackFee: BigInt(node.options.fallbackFee),
         keypool: node.options.keypool,
         policy: node.options.walletPolicy,
+        policyRefusal: node.options.walletRefusal ?? undefined,
         mockTime: node.options.mockTime,
         walletDir: node.options.walletDir ?? undefined,
         log: (line) => node.log.info(`wallet: ${line}`),

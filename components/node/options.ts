@@ -23,9 +23,9 @@
  */
 import { keypoolSize, walletDirOf } from "../bitcoin/options.ts";
 import {
+  readWalletPolicy,
   WALLET_POLICY_OPTIONS,
   type WalletPolicy,
-  walletPolicyOf,
 } from "../bitcoin/wallet_policy.ts";
 import { checkMockTime } from "../bitcoin/clock.ts";
 import { type NotifyCommands, notifyCommandsOf } from "../notify/commands.ts";
@@ -40,7 +40,6 @@ import { DEFAULT_BAN_TIME } from "./net/banman.ts";
 import { MEMPOOL_OPTIONS, mempoolPolicyOf } from "./mempool/options.ts";
 import type { MempoolPolicy } from "./mempool/defaults.ts";
 import {
-  amountArg,
   HIDDEN,
   KNOWN_CHAINS,
   loadConfig,
@@ -281,12 +280,16 @@ export interface NodeOptions {
   monolithic: boolean;
   /** `-disablewallet`: no wallet process, no wallet RPC methods. */
   disableWallet: boolean;
-  /** `-fallbackfee` in satoshis per 1000 virtual bytes. */
-  fallbackFee: number;
   /** `-keypool`, read as the wallets read it (`keypoolSize`); undefined when not given. */
   keypool: number | undefined;
-  /** `-addresstype`, `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`: the wallets'. */
+  /** `-addresstype`, `-changetype`, `-mintxfee`, `-fallbackfee`, `-maxtxfee`, ...: the wallets'. */
   walletPolicy: WalletPolicy;
+  /**
+   * Core's refusal of a bad wallet option (the defaults are in
+   * `walletPolicy` then): the node starts, and every wallet load and
+   * creation fails with it, as Core's `CWallet::Create` checks them.
+   */
+  walletRefusal: string | null;
   /**
    * `-blocksonly`: transactions from peers would be refused (this node has
    * none); `getnetworkinfo`'s `localrelay` is false, and by Core's parameter
@@ -509,13 +512,6 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     param: "=<n>",
     help:
       "If paytxfee is not set, include enough fee so transactions begin confirmation on average within n blocks (default: 6); accepted, as this node keeps no fee estimates for it to choose among",
-    category: "wallet",
-  },
-  {
-    name: "fallbackfee",
-    param: "=<amt>",
-    help:
-      "A fee rate (in BTC/kvB) that will be used when fee estimation has insufficient data. 0 to entirely disable the fallbackfee feature. (default: 0.00)",
     category: "wallet",
   },
   {
@@ -1041,7 +1037,6 @@ function nodeOptions(
   } catch (error) {
     throw new StartupError((error as Error).message);
   }
-  const fallbackFee = Number(amountArg(args, "fallbackfee") ?? 0n);
   let keypool: number | undefined;
   if (args.isSet("keypool")) {
     try {
@@ -1050,15 +1045,10 @@ function nodeOptions(
       throw new StartupError((error as Error).message);
     }
   }
-  let walletPolicy: WalletPolicy;
-  try {
-    walletPolicy = walletPolicyOf(
-      (name) => args.isNegated(name) ? false : args.get(name),
-      mempoolPolicy.minRelayFeeRate,
-    );
-  } catch (error) {
-    throw new StartupError((error as Error).message);
-  }
+  const { policy: walletPolicy, refusal: walletRefusal } = readWalletPolicy(
+    (name) => args.isNegated(name) ? false : args.get(name),
+    mempoolPolicy.minRelayFeeRate,
+  );
   // Checked last, as Core's VerifyWallets runs after the parameter checks.
   const walletDir = walletDirOption(args, cwd);
   const blockFilterIndex = blockFilterIndexOption(args);
@@ -1093,9 +1083,9 @@ function nodeOptions(
     wallets: args.getAll("wallet"),
     monolithic: args.getBool("monolithic", false),
     disableWallet: args.getBool("disablewallet", false),
-    fallbackFee,
     keypool,
     walletPolicy,
+    walletRefusal,
     listen: args.getBool("listen", true),
     blocksOnly,
     mockTime,

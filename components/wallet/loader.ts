@@ -25,7 +25,7 @@
  *   using chain = ChainState.open(`${dir}/node`);
  *   using mempool = new Mempool(chain);
  *   using init = nodeInit({ chain, mempool, requestShutdown() {} });
- *   await using loader = new WalletLoaderImpl(`${dir}/w`, init.makeChain(), { fallbackFee: 0n });
+ *   await using loader = new WalletLoaderImpl(`${dir}/w`, init.makeChain(), {});
  *   const reply = await loader.executeRpc("createwallet", '["w"]');
  *   if (reply !== '{"result":{"name":"w"}}') throw new Error(reply);
  *   if (loader.listWallets().join() !== "w") throw new Error("w is loaded");
@@ -261,22 +261,26 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
   }
 
   /**
-   * Core's `CWallet::Create` checks of the wallet options against the
-   * node, made at every load and creation: a `-maxtxfee` under the node's
-   * relay minimum refuses it (-4, after `failure`), values set very high
+   * Core's `CWallet::Create` checks of the wallet options, made at every
+   * load and creation: a bad value, or a `-maxtxfee` under the node's
+   * relay minimum, refuses it (-4, after `failure`); values set very high
    * are warned about ({@linkcode walletPolicyWarnings}).
    */
   async #policyWarnings(failure: string): Promise<string[]> {
+    const { policy = DEFAULT_WALLET_POLICY, policyRefusal } = this.#options;
+    const refuse = (reason: string): never => {
+      throw new WalletError(Code.WALLET, `${failure} ${reason}`);
+    };
+    if (policyRefusal !== undefined) refuse(policyRefusal);
     const relayMinFee = await this.#chain.relayMinFee();
-    const { policy = DEFAULT_WALLET_POLICY, fallbackFee } = this.#options;
     try {
       if (policy.maxTxFeeGiven !== undefined) {
         checkMaxTxFee(policy.maxTxFee, policy.maxTxFeeGiven, relayMinFee);
       }
     } catch (error) {
-      throw new WalletError(Code.WALLET, `${failure} ${(error as Error).message}`);
+      refuse((error as Error).message);
     }
-    return walletPolicyWarnings(policy, fallbackFee, relayMinFee);
+    return walletPolicyWarnings(policy, relayMinFee);
   }
 
   /**

@@ -23,7 +23,10 @@
  * ```ts
  * import { parseWalletArgs } from "./options.ts";
  * const options = parseWalletArgs(["-wallet=a", "-wallet=b", "-fallbackfee=0.0002"]);
- * if (options.wallets.join() !== "a,b" || options.fallbackFee !== 20_000n) throw new Error();
+ * if (options.wallets.join() !== "a,b" || options.policy.fallbackFee !== 20_000n) throw new Error();
+ * // A bad wallet option refuses each wallet load and creation, not the process's start (Core's).
+ * const refused = parseWalletArgs(["-fallbackfee=abc"]).policyRefusal;
+ * if (refused !== "Invalid amount for -fallbackfee=<amount>: 'abc'") throw new Error(refused);
  * // Core's reading of -keypool: a negation is 0, and the pool at least 1.
  * if (parseWalletArgs(["-nokeypool"]).keypool !== 1) throw new Error("-nokeypool");
  * ```
@@ -34,24 +37,24 @@ import { atoi, interpretBool, keypoolSize, walletDirOf } from "../bitcoin/option
 import { checkMockTime } from "../bitcoin/clock.ts";
 import type { NotifierOutbox } from "../notify/outbox.ts";
 import {
+  readWalletPolicy,
   WALLET_POLICY_OPTIONS,
   type WalletPolicy,
-  walletPolicyOf,
 } from "../bitcoin/wallet_policy.ts";
 
 /** What the wallet process was asked for. */
 export interface WalletOptions {
   readonly wallets: string[];
-  /** Satoshis per 1000 virtual bytes. */
-  readonly fallbackFee: bigint;
   /** `-keypool`, or undefined for the wallet's default. */
   readonly keypool?: number;
   /** `-mocktime`: the time the wallets' clock is held at from the start (0: the system's). */
   readonly mockTime: number;
   /** `-walletdir`: where the wallets live (an existing directory); `<datadir>/wallets` by default. */
   readonly walletDir?: string;
-  /** `-addresstype`, `-changetype`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`. */
+  /** `-addresstype`, `-changetype`, `-mintxfee`, `-fallbackfee`, `-maxtxfee`, ... */
   readonly policy: WalletPolicy;
+  /** Core's refusal of a bad one of those (the defaults are in `policy` then); undefined when none. */
+  readonly policyRefusal?: string;
   /** `-ipcconnect`'s address, or null. */
   readonly connect: string | null;
   /** `-ipccookiefile`: the node's IPC cookie to present, or null (beside its socket). */
@@ -90,17 +93,9 @@ const POLICY_ARG = new RegExp(
 /** Why the wallet refuses `-rpcbind` and `-rpcallowip`. */
 const LOOPBACK_ONLY = "the wallet's JSON-RPC listens on 127.0.0.1 and ::1 only";
 
-/** `text` (BTC with up to 8 decimals) in satoshis; undefined when it is not one. */
-export function parseBtc(text: string): bigint | undefined {
-  const match = /^(\d{1,8})(?:\.(\d{0,8}))?$/.exec(text);
-  if (match === null) return undefined;
-  return BigInt(match[1]) * 100_000_000n + BigInt((match[2] ?? "").padEnd(8, "0"));
-}
-
 /** Reads the wallet options from `args`; throws a one-line error for a bad value. */
 export function parseWalletArgs(args: readonly string[]): WalletOptions {
   const wallets: string[] = [];
-  let fallbackFee = 0n;
   let keypool: number | undefined;
   let connect: string | null = null;
   let cookieFile: string | null = null;
@@ -146,7 +141,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     const refused = /^--?(rpcbind|rpcallowip)(=|$)/.exec(arg);
     if (refused !== null) throw new Error(`-${refused[1]}: ${LOOPBACK_ONLY}`);
     const match =
-      /^--?(wallet|fallbackfee|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|walletnotify|mocktime|walletdir)=(.*)$/
+      /^--?(wallet|ipcconnect|ipccookiefile|rpcport|rpcuser|rpcpassword|rpcauth|rpccookiefile|walletnotify|mocktime|walletdir)=(.*)$/
         .exec(arg);
     if (match === null) continue;
     const [, name, value] = match;
@@ -168,27 +163,23 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
       // read its working directory).
       if (!isAbsolute(value)) throw new Error(`Specified -walletdir "${value}" is a relative path`);
       walletDir = walletDirOf(value, "/");
-    } else if (name === "mocktime") {
-      // Core's GetIntArg, held to setmocktime's range.
+    } else {
+      // -mocktime: Core's GetIntArg, held to setmocktime's range.
       mockTime = atoi(value);
       checkMockTime(mockTime);
-    } else {
-      const fee = parseBtc(value);
-      if (fee === undefined) {
-        throw new Error(`Invalid amount for -fallbackfee=<amount>: '${value}'`);
-      }
-      fallbackFee = fee;
     }
   }
+  // -maxtxfee is checked against the node's -minrelaytxfee at each load; this process does not
+  // know it yet.
+  const { policy, refusal } = readWalletPolicy((name) => policyValues.get(name), 0n);
   return {
     wallets,
     walletNotify,
-    fallbackFee,
     keypool,
     mockTime,
     walletDir,
-    // The node checks -maxtxfee against its -minrelaytxfee; this process does not know it yet.
-    policy: walletPolicyOf((name) => policyValues.get(name), 0n),
+    policy,
+    ...(refusal === null ? {} : { policyRefusal: refusal }),
     connect,
     cookieFile,
     reattach,

@@ -10,7 +10,7 @@
  * @module
  */
 import type { NotifierOutbox } from "../notify/outbox.ts";
-import type { WalletPolicy } from "../bitcoin/wallet_policy.ts";
+import { DEFAULT_WALLET_POLICY, type WalletPolicy } from "../bitcoin/wallet_policy.ts";
 import { addressToScript } from "../bitcoin/address.ts";
 import { base64, hex } from "@scure/base";
 import { Address, OutScript, RawTx } from "@scure/btc-signer";
@@ -65,8 +65,6 @@ import { compareBytes } from "../bitcoin/bytes.ts";
 
 /** Options of the wallet process that methods read. */
 export interface WalletRpcOptions {
-  /** `-fallbackfee` in satoshis per 1000 vB; 0 disables it (regtest's default). */
-  readonly fallbackFee: bigint;
   /**
    * `-keypool`: scripts each chain watches past its next index, which the
    * loader opens each wallet with; `KEYPOOL_SIZE` when not given.
@@ -79,8 +77,14 @@ export interface WalletRpcOptions {
   readonly mockTime?: number;
   /** `-walletdir`: where the wallets live, an existing directory; `<datadir>/wallets` by default. */
   readonly walletDir?: string;
-  /** `-addresstype`, `-maxtxfee`, ...: what the loader opens each wallet with; Core's defaults when not given. */
+  /** `-addresstype`, `-fallbackfee`, ...: what the loader opens each wallet with; Core's defaults when not given. */
   readonly policy?: WalletPolicy;
+  /**
+   * Core's refusal of a bad wallet option (`policy` holds the defaults
+   * then): every wallet load and creation fails with it, as Core's
+   * `CWallet::Create` checks them.
+   */
+  readonly policyRefusal?: string;
   /** Where the wallets' log lines go; nowhere when not given. */
   readonly log?: (line: string) => void;
   /** Where the wallets tell of their transactions (`-walletnotify`); nowhere when not given. */
@@ -577,8 +581,9 @@ async function minimumFeeRate(
   let rate = wallet.payTxFee;
   let reason = "PayTxFee set";
   if (rate === 0n) {
-    if (options.fallbackFee === 0n) return { rate: 0n, reason: "Fallback fee" };
-    rate = options.fallbackFee;
+    const { fallbackFee } = options.policy ?? DEFAULT_WALLET_POLICY;
+    if (fallbackFee === 0n) return { rate: 0n, reason: "Fallback fee" };
+    rate = fallbackFee;
     reason = "Fallback fee";
     const mempoolMin = await wallet.chain.mempoolMinFee();
     if (rate < mempoolMin) [rate, reason] = [mempoolMin, "Mempool Min Fee"];

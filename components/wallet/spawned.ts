@@ -29,7 +29,7 @@ const POLICY_NAMES = WALLET_POLICY_OPTIONS.map((option) => option.name);
 
 /** The options the wallet process reads too (bitcoind's wallet options, and its IPC log's). */
 const WALLET_OPTIONS = new RegExp(
-  `^--?((wallet|walletnotify|fallbackfee|mocktime|debug|loglevel)=|(no)?(keypool|${
+  `^--?((wallet|walletnotify|mocktime|debug|loglevel)=|(no)?(keypool|${
     POLICY_NAMES.join("|")
   })(=|$))`,
 );
@@ -52,7 +52,6 @@ export function walletArgs(
 const ATTACHED_NAMES = [
   "wallet",
   "walletnotify",
-  "fallbackfee",
   "keypool",
   "mocktime",
   ...POLICY_NAMES,

@@ -80,12 +80,16 @@ Deno.test("options: bitcoind's defaults for regtest", () => {
     deprecated: [],
   });
   assertEquals(options.ipc, { bind: [], fd: null, connect: null, lifeline: false });
-  assertEquals([options.wallets, options.fallbackFee, options.listen, options.txindex], [
-    [],
-    0,
-    true,
-    false,
-  ]);
+  assertEquals(
+    [options.wallets, options.walletPolicy.fallbackFee, options.listen, options.txindex],
+    [
+      [],
+      0n,
+      true,
+      false,
+    ],
+  );
+  assertEquals(options.walletRefusal, null);
   assertEquals(options.banTime, 86400);
   assertEquals(options.logSettings.categories.size, 0);
 });
@@ -148,7 +152,7 @@ Deno.test("options: every supported option reaches the typed result", () => {
   assertEquals(options.log.file, null);
   assertEquals(options.log.shrinkOnStart, false);
   assertEquals(options.pidFile, null);
-  assertEquals(options.fallbackFee, 20_000);
+  assertEquals(options.walletPolicy.fallbackFee, 20_000n);
   assertEquals(options.wallets, ["a", "b"]);
 });
 
@@ -249,7 +253,6 @@ Deno.test("options: the startup errors' texts (Core's words)", () => {
     [["-regtest", d, "-rpcbind=127.0.0.1:x"], "Invalid port specified in -rpcbind: '127.0.0.1:x'"],
     [["-regtest", d, "-debug=foo"], "Unsupported logging category -debug=foo."],
     [["-regtest", d, "-debugexclude=foo"], "Unsupported logging category -debugexclude=foo."],
-    [["-regtest", d, "-fallbackfee=abc"], "Invalid amount for -fallbackfee=<amount>: 'abc'"],
     [["-regtest", d, "-keypool=20000"], "Invalid -keypool=20000: at most 10000 keys here"],
     [
       ["-regtest", d, "-rpccookieperms=x"],

@@ -81,11 +81,6 @@ Deno.test("startup: each error is bitcoind's line on stderr, exit status 1", asy
       "Unsupported global logging level -loglevel=foo. Valid values: info, debug, trace.",
     ],
     [
-      "-fallbackfee=abc",
-      ["-regtest", "-fallbackfee=abc"],
-      "Invalid amount for -fallbackfee=<amount>: 'abc'",
-    ],
-    [
       "missing -conf",
       ["-regtest", "-conf=missing.conf"],
       `Error reading configuration file: specified config file "${plain}/missing.conf" could not be opened.`,

@@ -10,13 +10,14 @@
 import { Transaction } from "@scure/btc-signer";
 import { generateBlock } from "../../../components/node/chain/mod.ts";
 import { WalletLoaderImpl } from "../../../components/wallet/loader.ts";
+import { DEFAULT_WALLET_POLICY } from "../../../components/bitcoin/wallet_policy.ts";
 import { assert, assertEquals } from "../../assert.ts";
 import { testNode } from "./chain_fixture.ts";
 
 Deno.test("wallet sends: the anti-fee-sniping locktime follows the tip's age, as Core's", async () => {
   using node = testNode();
   await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {
-    fallbackFee: 20_000n,
+    policy: { ...DEFAULT_WALLET_POLICY, fallbackFee: 20_000n },
   });
   const call = async (method: string, params: unknown[] = []) => {
     const reply = JSON.parse(await loader.executeRpc(method, JSON.stringify(params), "w"));

@@ -4,8 +4,8 @@
  * `-discardfee`, `-maxapsfee`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`, `-walletrbf`,
  * `-walletbroadcast`) and the node's `-dustrelayfee`, which the wallet
  * asks the node for: on the real node running its wallet, as bitcoind's
- * are; bad values refuse to start with Core's one-line errors, values set
- * very high are warned about at each load; a wallet process reads the
+ * are; bad values refuse each wallet load and creation with Core's
+ * one-line errors, values set very high are warned about at each load; a wallet process reads the
  * same options, and checks them against its node at each load.
  *
  * @module
@@ -13,7 +13,7 @@
 import { assert, assertEquals, assertThrows } from "../../assert.ts";
 import { tempDir, waitFor } from "../../helpers.ts";
 import { dataGrants, runOnce } from "../node/node_process.ts";
-import { NODE_MAIN, rejects, RpcCallError, startRealNode } from "../node/real_node.ts";
+import { rejects, RpcCallError, startRealNode } from "../node/real_node.ts";
 import { startWallet } from "./wallet_process.ts";
 import { parseWalletArgs } from "../../../components/wallet/options.ts";
 import { attachedWalletArgs, walletArgs } from "../../../components/wallet/spawned.ts";
@@ -152,8 +152,7 @@ Deno.test("wallet policy: -walletbroadcast=0 records what the wallet sends witho
   assertEquals((await node.call("gettransaction", [txid])).confirmations, 1);
 });
 
-Deno.test("wallet policy: a bad value refuses to start with Core's one-line error", async () => {
-  using temp = tempDir("wallet_policy_");
+Deno.test("wallet policy: a bad value refuses each wallet creation and load with Core's one-line error (the first bad one in Core's order) while the node runs on; a wallet to load at start stops it; -disablewallet reads none", async () => {
   for (
     const [arg, message] of [
       ["-addresstype=p2wpkh", "Unknown address type 'p2wpkh'"],
@@ -162,6 +161,7 @@ Deno.test("wallet policy: a bad value refuses to start with Core's one-line erro
       ["-noaddresstype", "Unknown address type '0'"],
       ["-mintxfee", "Invalid amount for -mintxfee=<amount>: ''"],
       ["-mintxfee=0", "Invalid amount for -mintxfee=<amount>: '0'"],
+      ["-fallbackfee=abc", "Invalid amount for -fallbackfee=<amount>: 'abc'"],
       ["-maxtxfee=abc", "Invalid amount for -maxtxfee=<amount>: 'abc'"],
       ["-discardfee=abc", "Invalid amount for -discardfee=<amount>: 'abc'"],
       ["-consolidatefeerate=1e-3", "Invalid amount for -consolidatefeerate=<amount>: '1e-3'"],
@@ -173,13 +173,43 @@ Deno.test("wallet policy: a bad value refuses to start with Core's one-line erro
       ],
     ]
   ) {
-    const outcome = await runOnce(
-      ["-regtest", `-datadir=${temp.path}`, "-server=0", arg],
-      dataGrants(temp.path),
-      { module: NODE_MAIN },
-    );
-    assertEquals([outcome.code, outcome.stderr], [1, `Error: ${message}\n`], arg);
+    await using node = await startRealNode({ module: MONOLITHIC, args: ["-monolithic", arg] });
+    const error = await node.call("createwallet", ["x"]).catch((e) => e);
+    assertEquals([error.code, error.message], [-4, `Wallet creation failed. ${message}`], arg);
+    assertEquals((await node.call("listwalletdir")).wallets, [], "nothing made");
   }
+  using temp = tempDir("wallet_policy_");
+  {
+    await using node = await startRealNode({
+      datadir: temp.path,
+      module: MONOLITHIC,
+      args: ["-monolithic", "-wallet=w"],
+    });
+  }
+  // Several bad: CWallet::Create's order (address type, change type, -mintxfee, -maxapsfee,
+  // -fallbackfee, -discardfee, -maxtxfee, -consolidatefeerate) says which.
+  const bad = ["-consolidatefeerate=x", "-discardfee=y", "-fallbackfee=z", "-maxapsfee=w"];
+  const first = "Invalid amount for -maxapsfee=<amount>: 'w'";
+  {
+    await using node = await startRealNode({
+      datadir: temp.path,
+      module: MONOLITHIC,
+      args: ["-monolithic", ...bad],
+    });
+    const error = await node.call("loadwallet", ["w"]).catch((e) => e);
+    assertEquals([error.code, error.message], [-4, `Wallet loading failed. ${first}`]);
+    assertEquals(await node.call("listwallets"), []);
+  }
+  const outcome = await runOnce(
+    ["-regtest", `-datadir=${temp.path}`, "-server=0", "-monolithic", "-wallet=w", ...bad],
+    dataGrants(temp.path),
+    { module: MONOLITHIC },
+  );
+  assertEquals(outcome.code, 1);
+  assert(outcome.stderr.includes(first), outcome.stderr);
+  // Without wallets nothing reads them, as Core's WalletInit does not.
+  await using node = await startRealNode({ args: ["-disablewallet", ...bad] });
+  assertEquals(await node.call("getblockcount"), 0);
 });
 
 Deno.test("wallet policy: a wallet process reads the options the node hands it, and an attached one its own", () => {
@@ -211,6 +241,7 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
     addressType: "legacy",
     changeType: null,
     minTxFee: 1000n,
+    fallbackFee: 0n,
     maxTxFee: 50_000_000n,
     maxTxFeeGiven: "0.5",
     discardFee: 10_000n,
@@ -235,7 +266,7 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
   assertThrows(
     () => attachedWalletArgs(["-datadir=x"]),
     Error,
-    "-datadir=x: not an option of an attached wallet (-wallet, -walletnotify, -fallbackfee, -keypool, -mocktime, -addresstype, -avoidpartialspends, -changetype, -consolidatefeerate, -discardfee, -maxapsfee, -maxtxfee, -mintxfee, -spendzeroconfchange, -walletrbf, -walletbroadcast, -rpcport,",
+    "-datadir=x: not an option of an attached wallet (-wallet, -walletnotify, -keypool, -mocktime, -addresstype, -avoidpartialspends, -changetype, -consolidatefeerate, -discardfee, -fallbackfee, -maxapsfee, -maxtxfee, -mintxfee, -spendzeroconfchange, -walletrbf, -walletbroadcast, -rpcport,",
   );
 });
 

@@ -49,7 +49,7 @@ function heldChain(chain: Chain) {
 Deno.test("rescanblockchain and abortrescan: a running rescan is told, refused twice, and stopped as Core's", async () => {
   using node = testNode();
   const held = heldChain(node.makeChain());
-  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, held.chain, { fallbackFee: 0n });
+  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, held.chain, {});
   const call = async (method: string, params: unknown[] = []) =>
     JSON.parse(await loader.executeRpc(method, JSON.stringify(params), "w"));
   await call("createwallet", ["w"]);

@@ -21,9 +21,7 @@ import { Transaction } from "@scure/btc-signer";
 
 Deno.test("wallet rpc: bitcoind's errors and shapes", async () => {
   using node = testNode();
-  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {
-    fallbackFee: 0n,
-  });
+  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {});
   const call = async (method: string, params: unknown[] = [], wallet?: string) =>
     JSON.parse(await loader.executeRpc(method, JSON.stringify(params), wallet));
   const error = async (method: string, params: unknown[], wallet?: string) =>
@@ -283,7 +281,7 @@ Deno.test("wallet rpc: load_on_startup keeps settings.json's list, loaded again 
   using node = testNode();
   const datadir = `${node.dir}/wd`;
   const start = async (names: string[] = []) => {
-    const loader = new WalletLoaderImpl(datadir, node.makeChain(), { fallbackFee: 0n });
+    const loader = new WalletLoaderImpl(datadir, node.makeChain(), {});
     const lines = await loadOrCreateWallets(loader, names);
     return { loader, lines };
   };
@@ -356,7 +354,7 @@ Deno.test("wallet rpc: load_on_startup keeps settings.json's list, loaded again 
 Deno.test("wallet rpc: labels, the address book as bitcoind keeps it", async () => {
   using node = testNode();
   const datadir = `${node.dir}/wd`;
-  const open = () => new WalletLoaderImpl(datadir, node.makeChain(), { fallbackFee: 0n });
+  const open = () => new WalletLoaderImpl(datadir, node.makeChain(), {});
   let loader = open();
   const call = (method: string, params: unknown[] = [], wallet = "w") =>
     walletCall(loader, method, params, wallet);
@@ -459,9 +457,7 @@ Deno.test("wallet rpc: labels, the address book as bitcoind keeps it", async () 
 
 Deno.test("wallet rpc: legacy and p2sh-segwit addresses as Core makes them, received and spent through the node's script checks", async () => {
   using node = testNode();
-  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {
-    fallbackFee: 0n,
-  });
+  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {});
   const call = (method: string, params: unknown[] = []) => walletCall(loader, method, params);
   await call("createwallet", ["w"]);
   const legacy = await call("getnewaddress", ["", "legacy"]);
@@ -535,9 +531,7 @@ Deno.test("wallet rpc: legacy and p2sh-segwit addresses as Core makes them, rece
 
 Deno.test("wallet rpc: signrawtransactionwithwallet on a transaction it owns only in part says per input why", async () => {
   using node = testNode();
-  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {
-    fallbackFee: 0n,
-  });
+  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {});
   const call = (method: string, params: unknown[] = []) => walletCall(loader, method, params);
   await call("createwallet", ["w"]);
   const script = async (type: string) =>
@@ -583,7 +577,7 @@ Deno.test("wallet rpc: signrawtransactionwithwallet on a transaction it owns onl
 
 Deno.test("wallet rpc: getreceivedbyaddress, getreceivedbylabel, lockunspent and listlockunspent as Core's", async () => {
   using node = testNode();
-  const open = () => new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), { fallbackFee: 0n });
+  const open = () => new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {});
   let loader = open();
   const call = (method: string, params: unknown[] = [], wallet = "w") =>
     walletCall(loader, method, params, wallet);
@@ -681,9 +675,7 @@ Deno.test("wallet rpc: getreceivedbyaddress, getreceivedbylabel, lockunspent and
 
 Deno.test("wallet rpc: listreceivedbyaddress and listreceivedbylabel as Core's ListReceived", async () => {
   using node = testNode();
-  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {
-    fallbackFee: 0n,
-  });
+  await using loader = new WalletLoaderImpl(`${node.dir}/wd`, node.makeChain(), {});
   const call = (method: string, params: unknown[] = [], wallet = "w") =>
     walletCall(loader, method, params, wallet);
   await call("createwallet", ["w"]);
