@@ -204,6 +204,12 @@ export interface RpcOptions {
   user: string;
   /** `-rpcpassword`; "" when unset (cookie authentication then). */
   password: string;
+  /** `-rpcauth` entries (`user:salt$hmac`), checked when the server starts. */
+  rpcauth: string[];
+  /** `-rpcwhitelist` entries (`user:method,method`). */
+  whitelist: string[];
+  /** `-rpcwhitelistdefault`; undefined when not given (on once any whitelist is given). */
+  whitelistDefault: boolean | undefined;
   /** Absolute path of the cookie (`<datadir>/regtest/.cookie` by default); null with `-norpccookiefile`. */
   cookieFile: string | null;
   /** The cookie's mode from `-rpccookieperms` (0o600, 0o640, 0o644); null for the default (owner only). */
@@ -738,6 +744,14 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     debugOnly: true,
   },
   {
+    name: "rpcauth",
+    param: "=<userpw>",
+    help:
+      "Username and HMAC-SHA-256 hashed password for JSON-RPC connections. The field <userpw> comes in the format: <USERNAME>:<SALT>$<HASH>. A canonical python script is included in share/rpcauth. The client then connects normally using the rpcuser=<USERNAME>/rpcpassword=<PASSWORD> pair of arguments. This option can be specified multiple times",
+    category: "rpc",
+    sensitive: true,
+  },
+  {
     name: "rpcpassword",
     param: "=<pw>",
     help: "Password for JSON-RPC connections",
@@ -770,6 +784,19 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     help: "Username for JSON-RPC connections",
     category: "rpc",
     sensitive: true,
+  },
+  {
+    name: "rpcwhitelist",
+    param: "=<whitelist>",
+    help:
+      "Set a whitelist to filter incoming RPC calls for a specific user. The field <whitelist> comes in the format: <USERNAME>:<rpc 1>,<rpc 2>,...,<rpc n>. If multiple whitelists are set for a given user, they are set-intersected. See -rpcwhitelistdefault documentation for information on default whitelist behavior.",
+    category: "rpc",
+  },
+  {
+    name: "rpcwhitelistdefault",
+    help:
+      "Sets default behavior for rpc whitelisting. Unless rpcwhitelistdefault is set to 0, if any -rpcwhitelist is set, the rpc server acts as if all rpc users are subject to empty-unless-otherwise-specified whitelists. If rpcwhitelistdefault is set to 1 and no -rpcwhitelist is set, rpc server acts as if all rpc users are subject to empty whitelists.",
+    category: "rpc",
   },
   {
     name: "rpcworkqueue",
@@ -1176,6 +1203,11 @@ function rpcOptions(args: Args, netDir: string, notices: Notice[]): RpcOptions {
     bind,
     user: args.get("rpcuser") ?? "",
     password: args.get("rpcpassword") ?? "",
+    rpcauth: args.getAll("rpcauth"),
+    whitelist: args.getAll("rpcwhitelist"),
+    whitelistDefault: args.isSet("rpcwhitelistdefault")
+      ? args.getBool("rpcwhitelistdefault", false)
+      : undefined,
     cookieFile: cookie === "" ? null : absolutePath(cookie, netDir),
     cookieMode: perms === undefined ? null : COOKIE_MODES[perms],
     threads: Math.max(args.getInt("rpcthreads", 16), 1),

@@ -28,7 +28,8 @@
  * @module
  */
 import { RpcError, RpcErrorCode, toRpcError } from "./errors.ts";
-import { type Json, JsonObject, parseJson, quoteJson, writeJson } from "./json.ts";
+import { asStr, type Json, JsonObject, parseJson, quoteJson, writeJson } from "./json.ts";
+import type { PermittedMethods } from "./whitelist.ts";
 
 /** One parsed call handed to the executor. */
 export interface JsonRpcCall {
@@ -143,12 +144,32 @@ async function exec(
  */
 export const MAX_REQUEST_VALUES = 1_000_000;
 
-/** Answers one HTTP request body (already authenticated) as bitcoind does. */
+/**
+ * What the caller may run (`-rpcwhitelist`): its methods, and what to do
+ * (log) when it asks for another.
+ */
+export interface JsonRpcPermit {
+  readonly methods: PermittedMethods;
+  /** Told the method refused, or nothing when the caller may call none. */
+  readonly refused: (method?: string) => void;
+}
+
+/** The answer to a caller asking for a method it may not call: 403, no body. */
+const FORBIDDEN: JsonRpcReply = { status: 403, body: null };
+
+/**
+ * Answers one HTTP request body (already authenticated) as bitcoind does;
+ * with `permit`, a request for a method the caller may not call is
+ * answered 403 with nothing run, as Core's `-rpcwhitelist` (in a batch,
+ * any element's method refuses the whole).
+ */
 export async function handleJsonRpc(
   body: Uint8Array,
   execute: JsonRpcExecutor,
+  permit: JsonRpcPermit = { methods: "all", refused: () => {} },
 ): Promise<JsonRpcReply> {
   const state = new RequestState();
+  const { methods } = permit;
   try {
     let request: Json;
     try {
@@ -156,13 +177,32 @@ export async function handleJsonRpc(
     } catch {
       throw new RpcError(RpcErrorCode.PARSE_ERROR, "Parse error");
     }
+    if (methods === "none") {
+      permit.refused();
+      return FORBIDDEN;
+    }
     if (request instanceof JsonObject) {
       state.parse(request);
+      if (methods !== "all" && !methods.has(state.method)) {
+        permit.refused(state.method);
+        return FORBIDDEN;
+      }
       const reply = await exec(state, execute, state.version === 2);
       if (state.isNotification) return { status: 204, body: null };
       return { status: 200, body: reply + "\n" };
     }
     if (Array.isArray(request)) {
+      // Core checks every element's method first; get_str's type error is a parse error.
+      if (methods !== "all") {
+        for (const element of request) {
+          if (!(element instanceof JsonObject)) invalidRequest("Invalid Request object");
+          const method = asStr(element.get("method"));
+          if (!methods.has(method)) {
+            permit.refused(method);
+            return FORBIDDEN;
+          }
+        }
+      }
       const replies: string[] = [];
       for (const element of request) {
         let reply: string;

@@ -5,7 +5,7 @@
  * (`wallet_methods.ts`, routed by `wallet_router.ts`).
  *
  * - {@linkcode RpcServer}: start/stop, options named after bitcoind's
- *   (`-rpcport`, `-rpcbind`, `-rpcallowip`, `-rpcuser`, `-rpcpassword`,
+ *   (`-rpcport`, `-rpcbind`, `-rpcallowip`, `-rpcuser`, `-rpcpassword`, `-rpcauth`, `-rpcwhitelist`,
  *   `-rpccookiefile`, `-rpcthreads`, ...), warm-up state, the `stop` hook.
  * - {@linkcode defineMethod}: a method's Core spec (arguments, results,
  *   examples) and its handler. Handlers read arguments through

@@ -29,9 +29,10 @@ import { Credentials } from "./auth.ts";
 import { controlMethods } from "./control.ts";
 import { type Endpoint, type HttpReply, type HttpRequest, HttpServer, peerText } from "./http.ts";
 import { findHeader, urlDecode } from "./http_message.ts";
-import { handleJsonRpc } from "./jsonrpc.ts";
+import { handleJsonRpc, type JsonRpcPermit } from "./jsonrpc.ts";
 import { MethodTable, type RpcMethod } from "./methods.ts";
 import { AllowList, splitHostPort } from "./subnet.ts";
+import { RpcWhitelist } from "./whitelist.ts";
 
 /** What Core's init says on stderr when the HTTP server does not start (`AppInitServers` failed). */
 export const HTTP_SERVER_FAILED = "Unable to start HTTP server. See debug log for details.";
@@ -80,6 +81,10 @@ export interface RpcServerOptions {
   readonly password?: string;
   /** `-rpcauth` (`user:salt$hmac`). */
   readonly rpcauth?: readonly string[];
+  /** `-rpcwhitelist` (`user:method,method`): what each user may call. */
+  readonly rpcWhitelist?: readonly string[];
+  /** `-rpcwhitelistdefault`: users without a whitelist may call nothing (default: when any is given). */
+  readonly rpcWhitelistDefault?: boolean;
   /** `-rpccookiefile` (relative to `<datadir>/regtest`); `false` for `-norpccookiefile`. */
   readonly cookieFile?: string | false;
   /** `-rpccookieperms`: `owner`, `group` or `all`. */
@@ -137,6 +142,7 @@ export class RpcServer implements AsyncDisposable {
   #resolveStopped!: () => void;
   #warmup: string | undefined;
   #credentials: Credentials | undefined;
+  readonly #whitelist: RpcWhitelist;
   #http: HttpServer | undefined;
   /** Every handler, in the order Core registers them. */
   readonly #handlers: readonly PathHandler[];
@@ -147,6 +153,7 @@ export class RpcServer implements AsyncDisposable {
     this.#options = options;
     this.#log = options.log ?? (() => {});
     this.#warmup = options.warmup;
+    this.#whitelist = new RpcWhitelist(options.rpcWhitelist ?? [], options.rpcWhitelistDefault);
     this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
     this.table = new MethodTable();
     const control = controlMethods({
@@ -366,7 +373,16 @@ export class RpcServer implements AsyncDisposable {
         delayMs: WRONG_PASSWORD_DELAY_MS,
       };
     }
-    const reply = await this.#run(request.body, request.uri, authUser, peer, signal);
+    const permit = {
+      methods: this.#whitelist.methodsOf(authUser),
+      refused: (method?: string) =>
+        this.#log(
+          method === undefined
+            ? `RPC User ${authUser} not allowed to call any methods`
+            : `RPC User ${authUser} not allowed to call method ${method}`,
+        ),
+    };
+    const reply = await this.#run(request.body, request.uri, authUser, peer, signal, permit);
     if (reply.body === null) return { status: reply.status };
     return {
       status: reply.status,
@@ -389,7 +405,14 @@ export class RpcServer implements AsyncDisposable {
   }
 
   /** Runs an authenticated request body on `uri` (bitcoind's `HTTPReq_JSONRPC` after its checks). */
-  #run(body: Uint8Array, uri: string, authUser: string, peer: string, signal: AbortSignal) {
+  #run(
+    body: Uint8Array,
+    uri: string,
+    authUser: string,
+    peer: string,
+    signal: AbortSignal,
+    permit?: JsonRpcPermit,
+  ) {
     const walletName = uri.startsWith("/wallet/")
       ? urlDecode(uri.slice("/wallet/".length))
       : undefined;
@@ -401,7 +424,7 @@ export class RpcServer implements AsyncDisposable {
         { method: call.method, uri, walletName, authUser, peer, jsonVersion: call.version, signal },
         { warmupStatus: this.#warmup, docCheck: this.#options.docCheck },
       );
-    });
+    }, permit);
   }
 }
 

@@ -71,6 +71,9 @@ Deno.test("options: bitcoind's defaults for regtest", () => {
     bind: [],
     user: "",
     password: "",
+    rpcauth: [],
+    whitelist: [],
+    whitelistDefault: undefined,
     cookieFile: `${net}/.cookie`,
     cookieMode: null,
     threads: 16,
@@ -111,6 +114,10 @@ Deno.test("options: every supported option reaches the typed result", () => {
     "-rpcallowip=127.0.0.1",
     "-rpcuser=alice",
     "-rpcpassword=secret",
+    "-rpcauth=carol:ab$cd",
+    "-rpcauth=dave:ef$01",
+    "-rpcwhitelist=carol:getblockcount",
+    "-rpcwhitelistdefault=0",
     "-rpccookiefile=auth/cookie",
     "-rpccookieperms=group",
     "-rpcthreads=0",
@@ -136,6 +143,10 @@ Deno.test("options: every supported option reaches the typed result", () => {
     connect: "unix:/run/x.sock",
     lifeline: true,
   });
+  assertEquals(
+    [options.rpc.rpcauth, options.rpc.whitelist, options.rpc.whitelistDefault],
+    [["carol:ab$cd", "dave:ef$01"], ["carol:getblockcount"], false],
+  );
   assertEquals(options.rpc.endpoints, [
     { host: "127.0.0.1", port: 18501 },
     { host: "::1", port: 18500 },
