@@ -226,7 +226,11 @@ export class RpcReplyError extends Error {
   }
 }
 
-/** Calls `method` on the node; throws {@linkcode RpcReplyError} for an error reply. */
+/**
+ * Calls `method` on the node; throws {@linkcode RpcReplyError} for an error
+ * reply, and for a 403 (the node's `-rpcwhitelist` refuses the method to
+ * this user) one with code 403 saying so.
+ */
 export async function callRpc(
   access: RpcAccess,
   method: string,
@@ -247,6 +251,13 @@ export async function callRpc(
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
   });
   const body = await response.text();
+  if (response.status === 403) {
+    const user = access.user?.name ?? "__cookie__";
+    throw new RpcReplyError(
+      403,
+      `the node's -rpcwhitelist does not let ${user} call ${method}; add it to ${user}'s whitelist`,
+    );
+  }
   if (body === "") throw new Error(`HTTP ${response.status} ${response.statusText}`);
   const reply = JSON.parse(body) as { result?: unknown; error?: { code: number; message: string } };
   if (reply.error) throw new RpcReplyError(reply.error.code, reply.error.message);
@@ -271,6 +282,8 @@ export async function waitForRpc(
     try {
       return await callRpc(access, "getblockcount") as number;
     } catch (error) {
+      // Refused for good: waiting would not change the node's whitelist.
+      if (error instanceof RpcReplyError && error.code === 403) throw error;
       last = error instanceof Error ? error.message : String(error);
     }
     if (Date.now() > deadline) {

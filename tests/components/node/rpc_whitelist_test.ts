@@ -11,6 +11,7 @@ import { createHmac } from "node:crypto";
 import { join } from "node:path";
 import { assert, assertEquals } from "../../assert.ts";
 import { startRealNode } from "./real_node.ts";
+import { RpcReplyError, waitForRpc } from "../../../components/node/sandboxed.ts";
 
 /** A `-rpcauth` entry for `user` with `password`, as share/rpcauth/rpcauth.py writes it. */
 function rpcauth(user: string, password: string): string {
@@ -73,6 +74,22 @@ Deno.test("node: -rpcauth users beside the cookie, held to their -rpcwhitelist (
   assertEquals((await post("dave:pw2", "{")).status, 500);
   assertEquals((await post("dave:pw1", call("getblockcount"))).status, 401);
   assertEquals(await node.call("getblockcount"), 0);
+  // The launcher's wait for the node gives up at once, saying why, rather than waiting out.
+  const dave = {
+    endpoints: [`127.0.0.1:${node.port}`],
+    endpoint: { host: "127.0.0.1", port: node.port },
+    cookieFile: null,
+    user: { name: "dave", password: "pw2" },
+  };
+  const refused = await waitForRpc(dave, new Promise(() => {})).catch((error) => error);
+  assert(refused instanceof RpcReplyError, String(refused));
+  assertEquals(
+    [refused.code, refused.message],
+    [
+      403,
+      "the node's -rpcwhitelist does not let dave call getblockcount; add it to dave's whitelist",
+    ],
+  );
   const log = Deno.readTextFileSync(join(node.datadir, "regtest", "debug.log"));
   assert(log.includes("RPC User carol not allowed to call method getbestblockhash"), log);
   assert(log.includes("RPC User dave not allowed to call any methods"), log);
