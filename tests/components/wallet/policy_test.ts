@@ -180,7 +180,8 @@ Deno.test("wallet policy: a bad value refuses each wallet creation and load with
   }
   using temp = tempDir("wallet_policy_");
   {
-    await using node = await startRealNode({
+    // A wallet made with good options, for a load under bad ones.
+    await using _made = await startRealNode({
       datadir: temp.path,
       module: MONOLITHIC,
       args: ["-monolithic", "-wallet=w"],
