@@ -301,6 +301,12 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
     return 0;
   }
   const { plan } = planned;
+  // As bitcoind: -disablewallet ignores -wallet (the node logs each one it ignores).
+  const names = plan.options.disableWallet ? [] : plan.options.wallets;
+  // Core's LoadWallets: a wallet to load at start under a bad wallet option stops the start.
+  if (names.length > 0 && plan.options.walletRefusal !== null) {
+    throw new StartupError(plan.options.walletRefusal);
+  }
   await using launcher = supervisedApplication({
     stateDir,
     hardened: flags.hardened,
@@ -346,8 +352,6 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
       `try: ${denoInvocation()} ${[...cliWords, "getblockchaininfo"].map(shellWord).join(" ")}`,
     );
   }
-  // As bitcoind: -disablewallet ignores -wallet (the node logs each one it ignores).
-  const names = plan.options.disableWallet ? [] : plan.options.wallets;
   /** The wallet process: started once, at start for -wallet, else when the node asks. */
   let walletProcess: Supervised<Init> | null = null;
   let walletStarting: Promise<Supervised<Init>> | null = null;

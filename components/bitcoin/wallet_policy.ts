@@ -2,14 +2,15 @@
  * The wallet options that shape the transactions a wallet makes, read as
  * Bitcoin Core's `CWallet::Create` reads them: `-addresstype`,
  * `-avoidpartialspends`, `-changetype`, `-consolidatefeerate`,
- * `-discardfee`, `-maxapsfee`,
+ * `-discardfee`, `-fallbackfee`, `-maxapsfee`,
  * `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`, `-walletrbf` and
  * `-walletbroadcast`; {@linkcode walletPolicyWarnings} gives the warnings
  * Core's wallet loads answer with for values set very high.
- * The node reads them (to refuse a bad one at startup, and for the wallets
- * it runs itself) and so does a wallet process (for its own wallets); both
- * go through {@linkcode walletPolicyOf}, so they agree on every value and
- * every error.
+ * The node reads them (for the wallets it runs itself) and so does a
+ * wallet process (for its own); both go through
+ * {@linkcode readWalletPolicy}, so they agree on every value and every
+ * error, which refuses each wallet load and creation rather than the
+ * start, as Core's.
  *
  * @example
  * ```ts

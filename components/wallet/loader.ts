@@ -207,6 +207,11 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     return this.#nodeStopping;
   }
 
+  /** Core's refusal of a bad wallet option, which refuses every load and creation; none when good. */
+  get policyRefusal(): string | undefined {
+    return this.#options.policyRefusal;
+  }
+
   /** The loaded wallets in the order they were loaded, as bitcoind's `listwallets` lists them. */
   listWallets(): string[] {
     return [...this.#wallets.keys()];
@@ -692,12 +697,23 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
  * Loads each of `names` (bitcoind's `-wallet`), creating those that do not
  * exist yet, then those `settings.json` lists (a wallet there that fails
  * to load is said and skipped, as bitcoind warns); resolves with a line for
- * each wallet created and each warning.
+ * each wallet created and each warning. A bad wallet option throws its
+ * refusal, in Core's words, when there is a wallet to load (Core's
+ * `LoadWallets` stops the start with `CWallet::Create`'s error; a
+ * `settings.json` wallet not on disk is skipped first).
  */
 export async function loadOrCreateWallets(
   loader: WalletLoaderImpl,
   names: readonly string[],
 ): Promise<string[]> {
+  const startup = loader.startupWallets();
+  const refusal = loader.policyRefusal;
+  if (refusal !== undefined) {
+    const onDisk = new Set(loader.walletsOnDisk());
+    if (names.length > 0 || startup.names.some((name) => onDisk.has(name))) {
+      throw new Error(refusal);
+    }
+  }
   const lines: string[] = [];
   // As bitcoind's init warnings: each wallet loaded says its own.
   const warn = ({ wallet, warnings }: Loaded) =>
@@ -712,7 +728,6 @@ export async function loadOrCreateWallets(
       warn(created);
     }
   }
-  const startup = loader.startupWallets();
   if (startup.warning !== undefined) lines.push(`wallet: ${startup.warning}`);
   for (const name of startup.names) {
     if (loader.wallet(name) !== undefined) continue;

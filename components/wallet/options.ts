@@ -93,7 +93,11 @@ const POLICY_ARG = new RegExp(
 /** Why the wallet refuses `-rpcbind` and `-rpcallowip`. */
 const LOOPBACK_ONLY = "the wallet's JSON-RPC listens on 127.0.0.1 and ::1 only";
 
-/** Reads the wallet options from `args`; throws a one-line error for a bad value. */
+/**
+ * Reads the wallet options from `args`; throws a one-line error for a bad
+ * value, but a bad wallet policy value is kept as `policyRefusal` (each
+ * wallet load and creation is refused with it, as Core's).
+ */
 export function parseWalletArgs(args: readonly string[]): WalletOptions {
   const wallets: string[] = [];
   let keypool: number | undefined;

@@ -364,6 +364,11 @@ Deno.test("tasks: options the sandbox sets, files outside its grants and bad opt
       `launch: /tmp/node.pid: the sandbox grants the node ${state}/data/node/regtest only; leave the file there\n`,
     ],
     [["-foo"], "Error: Error parsing command line arguments: Invalid parameter -foo\n"],
+    // A wallet to load at start under a bad wallet option: Core's LoadWallets stops the start.
+    [
+      ["-wallet=w", "-fallbackfee=abc"],
+      "Error: Invalid amount for -fallbackfee=<amount>: 'abc'\n",
+    ],
     [
       ["--grant", "node:read=/etc"],
       `launch: --grant "node:read=/etc": read: must be a relative path inside the component's data directory (no '..' or ',')\n`,

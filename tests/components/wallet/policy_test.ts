@@ -206,8 +206,34 @@ Deno.test("wallet policy: a bad value refuses each wallet creation and load with
     dataGrants(temp.path),
     { module: MONOLITHIC },
   );
-  assertEquals(outcome.code, 1);
-  assert(outcome.stderr.includes(first), outcome.stderr);
+  // In Core's words, as LoadWallets' init error (no "Wallet loading failed." there).
+  assertEquals([outcome.code, outcome.stderr], [1, `Error: ${first}\n`]);
+  // A wallet settings.json loads at start stops it too; one no longer on disk is skipped.
+  {
+    await using node = await startRealNode({
+      datadir: temp.path,
+      module: MONOLITHIC,
+      args: ["-monolithic"],
+    });
+    await node.call("loadwallet", ["w", true]);
+    await node.call("createwallet", ["gone", false, false, "", false, true, true]);
+  }
+  const settings = await runOnce(
+    ["-regtest", `-datadir=${temp.path}`, "-server=0", "-monolithic", ...bad],
+    dataGrants(temp.path),
+    { module: MONOLITHIC },
+  );
+  assertEquals([settings.code, settings.stderr], [1, `Error: ${first}\n`]);
+  Deno.removeSync(`${temp.path}/regtest/wallets/w`, { recursive: true });
+  Deno.removeSync(`${temp.path}/regtest/wallets/gone`, { recursive: true });
+  {
+    await using node = await startRealNode({
+      datadir: temp.path,
+      module: MONOLITHIC,
+      args: ["-monolithic", ...bad],
+    });
+    assertEquals(await node.call("listwallets"), []);
+  }
   // Without wallets nothing reads them, as Core's WalletInit does not.
   await using node = await startRealNode({ args: ["-disablewallet", ...bad] });
   assertEquals(await node.call("getblockcount"), 0);
