@@ -235,7 +235,9 @@ export class Keyring {
 function mergedPrivateDescriptor(held: string, given: string): string {
   const parts = (desc: string) => desc.split("#")[0].split(/([(),{}])/);
   const [heldParts, givenParts] = [parts(held), parts(given)];
-  if (heldParts.length !== givenParts.length) return given;
+  if (heldParts.length !== givenParts.length) {
+    throw new Error(`not one descriptor's forms: ${held.split("#")[1]}, ${given.split("#")[1]}`);
+  }
   return withChecksum(
     givenParts.map((part, i) =>
       !isPrivateKeyText(part) && isPrivateKeyText(heldParts[i]) ? heldParts[i] : part

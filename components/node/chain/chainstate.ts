@@ -634,7 +634,9 @@ export class ChainState implements CoinsView, Disposable {
         if (related) changes.push([other, other.status & ~FAILED_ANY]);
       }
       this.#setStatus(changes);
-      if (changes.some(([other]) => other === this.#bestInvalid)) this.#bestInvalid = null;
+      // Core's ResetBlockFailureFlags forgets the best invalid block if it is this one or below it.
+      const best = this.#bestInvalid;
+      if (best && this.ancestor(best, entry.height) === entry) this.#bestInvalid = null;
       this.#activateBestChain();
     });
   }
