@@ -124,6 +124,13 @@ interface Chain {
   # The mempool's -limitancestorcount and -limitdescendantcount (Core's
   # getPackageLimits): a wallet spends no coin whose chain would break them.
   getPackageLimits @27 (context :Proxy.Context) -> (ancestors :UInt32, descendants :UInt32);
+  # Whether `tx` would keep to the mempool's ancestor and descendant limits
+  # were it added now (Core's checkChainLimits: the mempool's
+  # CheckPackageLimits of `tx` alone, sized as its virtual size without
+  # sigops). `result` says whether it would; otherwise `error` is why, in
+  # Core's words ("possibly too many unconfirmed ancestors [limit: 25]").
+  # Throws when `tx` does not decode.
+  checkChainLimits @28 (context :Proxy.Context, tx :Data) -> (error :Text, result :Bool);
 }
 
 # Chain and mempool events, implemented by the client (a wallet) and called

@@ -11,7 +11,8 @@
  * `sendrawtransaction`'s texts; this node keeps no fee estimates, so
  * `estimateSmartFee` answers as Core's estimator does without data (0,
  * target 0 for a target in 1..1008); the bump fees are the mempool's
- * (`components/node/mempool/bumpfee.ts`). `waitForNotifications` waits for the
+ * (`components/node/mempool/bumpfee.ts`), and so are `checkChainLimits`'
+ * texts (Core's `CheckPackageLimits`). `waitForNotifications` waits for the
  * subscribers registered through this Chain object: another client's slow
  * subscriber never holds it up.
  *
@@ -197,6 +198,17 @@ export class ChainImpl implements Chain, Disposable {
   getPackageLimits(): { ancestors: number; descendants: number } {
     const { policy } = this.#node.mempool;
     return { ancestors: policy.ancestorCount, descendants: policy.descendantCount };
+  }
+
+  checkChainLimits(tx: Uint8Array): { error: string; result: boolean } {
+    let decoded: Tx;
+    try {
+      decoded = decodeTx(tx);
+    } catch (error) {
+      throw new Error(`checkChainLimits: tx does not decode: ${(error as Error).message}`);
+    }
+    const error = this.#node.mempool.checkChainLimits(decoded);
+    return { error: error ?? "", result: error === null };
   }
 
   calculateIndividualBumpFees(outpoints: ChainOutPoint[], feeRate: bigint): bigint[] {

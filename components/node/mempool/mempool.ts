@@ -668,6 +668,17 @@ export class Mempool implements Disposable {
     return { ancestors: entry.ancestorCount, descendants };
   }
 
+  /**
+   * Core's `checkChainLimits` (v30, before cluster limits): `tx` alone
+   * against the ancestor and descendant limits, as `CheckPackageLimits`
+   * counts a package of one sized as its virtual size without sigops (the
+   * entry Core makes for it has none); null when it keeps to them, else
+   * Core's text (`possibly too many unconfirmed ancestors [limit: 25]`).
+   */
+  checkChainLimits(tx: Tx): string | null {
+    return this.#packageLimits([{ tx, vsize: virtualSize(workspace(tx).weight, 0, 0) }]);
+  }
+
   /** Whether a transaction with this txid is in the mempool. */
   has(txid: Hash | string): boolean {
     return this.get(txid) !== undefined;
@@ -1487,7 +1498,7 @@ export class Mempool implements Disposable {
   }
 
   /** `CheckPackageLimits`: the package's transactions counted together against every limit. */
-  #packageLimits(workspaces: readonly Workspace[]): string | null {
+  #packageLimits(workspaces: readonly Pick<Workspace, "tx" | "vsize">[]): string | null {
     const policy = this.policy;
     const count = workspaces.length;
     const size = workspaces.reduce((sum, ws) => sum + ws.vsize, 0);

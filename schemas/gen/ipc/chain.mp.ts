@@ -62,6 +62,8 @@ export interface Chain {
   getTransactionAncestry(txids: Uint8Array[], options?: $.CallOptions): $.Awaitable<Ancestry[]>;
   /** Method `Chain.getPackageLimits @27`. */
   getPackageLimits(options?: $.CallOptions): $.Awaitable<{ ancestors: number; descendants: number }>;
+  /** Method `Chain.checkChainLimits @28`. */
+  checkChainLimits(tx: Uint8Array, options?: $.CallOptions): $.Awaitable<{ error: string; result: boolean }>;
 }
 
 /** Interface `ChainNotifications`. */
@@ -171,6 +173,7 @@ export const Chain: $.InterfaceDescriptor<Chain> = { name: "Chain", id: 0xa10631
   { name: "relayDustFee", ordinal: 25, context: "context", returns: "result", params: { name: "Chain.relayDustFee$Params", id: 0x9846d28148f8ce8cn, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.relayDustFee$Results", id: 0xd5a0512906c643c5n, dataWords: 1, pointers: 0, fields: [{ name: "result", type: { kind: "int64" }, offset: 0 }] } },
   { name: "getTransactionAncestry", ordinal: 26, context: "context", returns: "result", params: { name: "Chain.getTransactionAncestry$Params", id: 0xb4347ec6ed125265n, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "txids", type: { kind: "list", element: { kind: "data" } }, offset: 1 }] }, results: { name: "Chain.getTransactionAncestry$Results", id: 0xc28a2663ae8c707dn, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "list", element: { kind: "struct", struct: () => Ancestry } }, offset: 0 }] } },
   { name: "getPackageLimits", ordinal: 27, context: "context", returns: "object", params: { name: "Chain.getPackageLimits$Params", id: 0xbc05298b47ca8aa1n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.getPackageLimits$Results", id: 0x9221ad12be1db938n, dataWords: 1, pointers: 0, fields: [{ name: "ancestors", type: { kind: "uint32" }, offset: 0 }, { name: "descendants", type: { kind: "uint32" }, offset: 4 }] } },
+  { name: "checkChainLimits", ordinal: 28, context: "context", returns: "object", params: { name: "Chain.checkChainLimits$Params", id: 0x9a779e727b91faf2n, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "tx", type: { kind: "data" }, offset: 1 }] }, results: { name: "Chain.checkChainLimits$Results", id: 0xa013c0b9ecb18a2bn, dataWords: 1, pointers: 1, fields: [{ name: "error", type: { kind: "text" }, offset: 0 }, { name: "result", type: { kind: "bool" }, offset: 0 }] } },
 ] };
 
 /** Descriptor of `ChainNotifications`: pass it to the runtime's proxy functions. */

@@ -27,7 +27,7 @@ import type {
   MempoolRemovalReason,
 } from "../../../../schemas/gen/ipc/chain.mp.ts";
 import type { BlockTip, SyncState } from "../../../../schemas/gen/ipc/node.mp.ts";
-import { spend } from "../mempool/mempool_helpers.ts";
+import { acceptAll, chainOf, spend, utxosOf } from "../mempool/mempool_helpers.ts";
 import { serveInit, serveNode } from "./ipc_helpers.ts";
 import { setup } from "../mempool/mempool_helpers.ts";
 import { craftBlock, TestKey } from "../chain/chain_helpers.ts";
@@ -384,6 +384,30 @@ Deno.test("chain: mempool queries, broadcasts and fee rates", async () => {
   // waitForNotificationsIfTipChanged returns at once on the same tip, and with no subscribers.
   await chain.waitForNotificationsIfTipChanged(fixture.chain.tip.hash);
   await chain.waitForNotificationsIfTipChanged(new Uint8Array(32));
+});
+
+Deno.test("chain: checkChainLimits, the mempool's limits on a transaction alone in Core's words", async () => {
+  await using node = await serveNode();
+  const { fixture } = node;
+  await using chain = (await (await node.connect()).makeChain())!;
+  // A chain of 24: a child of its last has 25 ancestors, itself counted, the most allowed.
+  const txs = chainOf(fixture.coins[2], ...Array(25).fill(1000n));
+  acceptAll(fixture.mempool, ...txs.slice(0, 24));
+  assertEquals(await chain.checkChainLimits(encodeTx(txs[24])), { error: "", result: true });
+  acceptAll(fixture.mempool, txs[24]);
+  // Its child would have 26: as Core's CheckPackageLimits words a package's excess.
+  const grandchild = spend(utxosOf(txs[24], fixture.key)[0], 1000n);
+  assertEquals(await chain.checkChainLimits(encodeTx(grandchild)), {
+    error: "possibly too many unconfirmed ancestors [limit: 25]",
+    result: false,
+  });
+  // Asked of, never added: the mempool is as it was.
+  assertEquals(fixture.mempool.has(txid(grandchild)), false);
+  await assertRejects(
+    () => chain.checkChainLimits(Uint8Array.of(1, 2, 3)),
+    RpcError,
+    "checkChainLimits: tx does not decode",
+  );
 });
 
 Deno.test("node: counts, tip, block-tip callbacks and shutdown", async () => {
