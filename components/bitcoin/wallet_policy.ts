@@ -3,9 +3,11 @@
  * Bitcoin Core's `CWallet::Create` reads them: `-addresstype`,
  * `-avoidpartialspends`, `-changetype`, `-consolidatefeerate`,
  * `-discardfee`, `-fallbackfee`, `-maxapsfee`,
- * `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`, `-walletrbf` and
- * `-walletbroadcast`; {@linkcode walletPolicyWarnings} gives the warnings
- * Core's wallet loads answer with for values set very high.
+ * `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`, `-walletrbf`,
+ * `-walletbroadcast` and `-walletrejectlongchains` (which Core reads at
+ * each send, not at the load; no value of it is bad);
+ * {@linkcode walletPolicyWarnings} gives the warnings Core's wallet loads
+ * answer with for values set very high.
  * The node reads them (for the wallets it runs itself) and so does a
  * wallet process (for its own); both go through
  * {@linkcode readWalletPolicy}, so they agree on every value and every
@@ -73,6 +75,13 @@ export interface WalletPolicy {
   readonly rbf: boolean;
   /** `-walletbroadcast`: whether the wallet offers what it sends to the node's mempool. */
   readonly broadcast: boolean;
+  /**
+   * `-walletrejectlongchains`: whether a transaction the mempool's chain
+   * limits would refuse is refused when made (Core's `checkChainLimits`);
+   * without, coin selection's last try takes unconfirmed change on a chain
+   * of any length.
+   */
+  readonly rejectLongChains: boolean;
 }
 
 /** Core's defaults (`DEFAULT_TRANSACTION_MINFEE`, `DEFAULT_TRANSACTION_MAXFEE`, ...). */
@@ -89,6 +98,7 @@ export const DEFAULT_WALLET_POLICY: WalletPolicy = {
   spendZeroConfChange: true,
   rbf: true,
   broadcast: true,
+  rejectLongChains: true,
 };
 
 /** The options {@linkcode walletPolicyOf} reads, with Core's help texts. */
@@ -96,8 +106,11 @@ export const WALLET_POLICY_OPTIONS: readonly {
   name: string;
   param?: string;
   help: string;
-  /** Listed by `-help-debug` only, among the debugging options (Core's `DEBUG_TEST`). */
-  debugOnly?: boolean;
+  /**
+   * Listed by `-help-debug` only, in this group: the debugging options
+   * (Core's `DEBUG_TEST`) or the wallet's (`WALLET_DEBUG_TEST`).
+   */
+  debugGroup?: "debug" | "walletdebug";
 }[] = [
   {
     name: "addresstype",
@@ -153,7 +166,7 @@ export const WALLET_POLICY_OPTIONS: readonly {
       `Maximum total fees (in BTC) to use in a single wallet transaction; setting this too low may abort large transactions (default: ${
         formatMoney(DEFAULT_WALLET_POLICY.maxTxFee)
       })`,
-    debugOnly: true,
+    debugGroup: "debug",
   },
   {
     name: "mintxfee",
@@ -174,6 +187,11 @@ export const WALLET_POLICY_OPTIONS: readonly {
   {
     name: "walletbroadcast",
     help: "Make the wallet broadcast transactions (default: 1)",
+  },
+  {
+    name: "walletrejectlongchains",
+    help: "Wallet will not create transactions that violate mempool chain limits (default: 1)",
+    debugGroup: "walletdebug",
   },
 ];
 
@@ -255,6 +273,7 @@ export function walletPolicyOf(
     spendZeroConfChange: flag("spendzeroconfchange", defaults.spendZeroConfChange),
     rbf: flag("walletrbf", defaults.rbf),
     broadcast: flag("walletbroadcast", defaults.broadcast),
+    rejectLongChains: flag("walletrejectlongchains", defaults.rejectLongChains),
   };
 }
 

@@ -30,6 +30,7 @@ export type ArgCategory =
   | "options"
   | "connection"
   | "wallet"
+  | "walletdebug"
   | "zmq"
   | "debug"
   | "chain"
@@ -45,6 +46,7 @@ const CATEGORIES: Record<ArgCategory, string> = {
   options: "Options:",
   connection: "Connection options:",
   wallet: "Wallet options:",
+  walletdebug: "Wallet debugging/testing options:",
   zmq: "ZeroMQ notification options:",
   debug: "Debugging/Testing options:",
   chain: "Chain selection options:",

@@ -814,9 +814,10 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     category: "ipc",
   },
   ...MEMPOOL_OPTIONS,
-  ...WALLET_POLICY_OPTIONS.map((option) => ({
+  ...WALLET_POLICY_OPTIONS.map(({ debugGroup, ...option }) => ({
     ...option,
-    category: option.debugOnly ? "debug" as const : "wallet" as const,
+    category: debugGroup ?? "wallet" as const,
+    debugOnly: debugGroup !== undefined,
   })),
   // Accepted but not listed: -h and -?, the chains other than regtest (so that
   // combinations get bitcoind's error), and the spawn contract's arguments.

@@ -156,6 +156,12 @@ export interface SelectionRequest {
    * without, only Core's two confirmed filters are tried; true by default.
    */
   readonly spendZeroConfChange?: boolean;
+  /**
+   * The wallet's `-walletrejectlongchains`; without, a last filter takes
+   * unconfirmed change on a mempool chain of any length (the node's check
+   * of the transaction made is then what the limits ask). True by default.
+   */
+  readonly rejectLongChains?: boolean;
   /** Draws for the shuffles and the random algorithms; `Math.random` by default. */
   readonly random?: Random;
 }
@@ -355,9 +361,14 @@ interface Filter {
  * `-spendzeroconfchange`, unconfirmed change on ever longer mempool chains
  * (`limits`, the node's ancestor and descendant limits), an address's
  * partial group, and others' unconfirmed coins (which reach selection only
- * when the caller allows them, `include_unsafe`).
+ * when the caller allows them, `include_unsafe`); last, without
+ * `rejectLongChains`, unconfirmed change on a chain of any length.
  */
-function eligibilityFilters(limits: PackageLimits, spendZeroConfChange: boolean): Filter[] {
+function eligibilityFilters(
+  limits: PackageLimits,
+  spendZeroConfChange: boolean,
+  rejectLongChains: boolean,
+): Filter[] {
   const filter = (
     confMine: number,
     confTheirs: number,
@@ -383,6 +394,8 @@ function eligibilityFilters(limits: PackageLimits, spendZeroConfChange: boolean)
     filter(0, 1, Math.floor(ancestors / 2), Math.floor(descendants / 2)),
     filter(0, 1, ancestors - 1, descendants - 1, true),
     filter(0, 0, ancestors - 1, descendants - 1, true),
+    // As Core's: the counts a group is given may overstate its chain, which the mempool judges.
+    ...(rejectLongChains ? [] : [filter(0, 1, Infinity, Infinity, true)]),
   ];
 }
 
@@ -462,7 +475,11 @@ async function automatic(
 ): Promise<Candidate> {
   const { positive, all } = outputGroups(coins, params);
   const limits = request.packageLimits ?? DEFAULT_PACKAGE_LIMITS;
-  const filters = eligibilityFilters(limits, request.spendZeroConfChange ?? true);
+  const filters = eligibilityFilters(
+    limits,
+    request.spendZeroConfChange ?? true,
+    request.rejectLongChains ?? true,
+  );
   const eligible = (group: Group, filter: Filter) =>
     group.depth >= (group.fromMe ? filter.confMine : filter.confTheirs) &&
     group.ancestors <= filter.maxAncestors && group.descendants <= filter.maxDescendants &&

@@ -136,10 +136,14 @@ export type SpendingWallet =
       | "calculateCombinedBumpFee"
       | "getTransactionAncestry"
       | "getPackageLimits"
+      | "checkChainLimits"
       | "isInitialBlockDownload"
       | "findBlock"
     >;
   };
+
+/** The scripts given a preset input, kept in what is made of it (Core's coin control scripts). */
+type PresetScripts = Partial<Pick<PresetInput, "scriptSig" | "witness">>;
 
 /** An input a transaction to fund has already (Core's preselected input), kept as it is. */
 export interface PresetInput {
@@ -325,12 +329,14 @@ function asCoin(
  * first inputs (written here: scure's Transaction refuses outputs after
  * inputs that look signed).
  */
-function withPresetScripts(tx: Transaction, preset: readonly PresetInput[]): Uint8Array {
+function withPresetScripts(tx: Transaction, preset: readonly PresetScripts[]): Uint8Array {
   const raw = RawTx.decode(tx.toBytes(true, false));
   const inputs = raw.inputs.map((input, i) =>
-    i < preset.length ? { ...input, finalScriptSig: preset[i].scriptSig } : input
+    i < preset.length
+      ? { ...input, finalScriptSig: preset[i].scriptSig ?? input.finalScriptSig }
+      : input
   );
-  const witnessed = preset.some((input) => input.witness.length > 0);
+  const witnessed = preset.some((input) => (input.witness?.length ?? 0) > 0);
   return RawTx.encode({
     ...raw,
     inputs,
@@ -365,6 +371,7 @@ export function sendMoney(
   return wallet.serial(async () => {
     wallet.ensureCanSign();
     const { tx } = await build(wallet, {
+      sign: true,
       payments,
       feeRate,
       preset: [],
@@ -377,7 +384,7 @@ export function sendMoney(
       lockTime: await antiFeeSniping(wallet, []),
       sequence: replaceable ? WALLET_SEQUENCE : MAX_SEQUENCE_NONFINAL,
     });
-    return await commit(wallet, tx);
+    return await wallet.publish(tx.toBytes(true, true));
   });
 }
 
@@ -632,21 +639,25 @@ async function build(wallet: SpendingWallet, spec: BuildSpec): ReturnType<typeof
 }
 
 /**
- * Core's `CreateTransactionInternal`: `preset` (kept as they are) and coins of
- * `available` to pay `payments` and the fee at `feeRate`, and change to
- * `changeScript` or to a new address of the wallet, at `changePosition`
- * (random by default, as Core places it). Signs nothing.
+ * Core's `CreateTransactionInternal`: `preset` (kept as they are, with the
+ * scripts given them) and coins of `available` to pay `payments` and the
+ * fee at `feeRate`, and change to `changeScript` or to a new address of the
+ * wallet, at `changePosition` (random by default, as Core places it).
+ * Signed when `sign` says (Core's `SendMoney`); last, with
+ * `-walletrejectlongchains`, the node judges it against its mempool's
+ * chain limits, and a change address is kept only once it passes.
  */
 async function createInternal(wallet: SpendingWallet, spec: {
+  sign?: boolean;
   payments: readonly Payment[];
   feeRate: bigint;
-  preset: readonly {
+  preset: readonly (PresetScripts & {
     txid: string;
     vout: number;
     sequence: number;
     amount: bigint;
     key: DerivedKey;
-  }[];
+  })[];
   available: readonly SolvableCoin[];
   /** Whether each address's coins of `available` are spent together (Core's avoided partial spends). */
   byAddress?: boolean;
@@ -728,6 +739,7 @@ async function createInternal(wallet: SpendingWallet, spec: {
       : inputWeight(changeKey, !wallet.flags.disablePrivateKeys) +
         (witnessless(changeKey) ? 1 : 0),
     spendZeroConfChange: wallet.policy.spendZeroConfChange,
+    rejectLongChains: wallet.policy.rejectLongChains,
     packageLimits,
     longTermFeeRate: wallet.policy.consolidateFeeRate,
     combinedBumpFee: async (keys) =>
@@ -754,14 +766,10 @@ async function createInternal(wallet: SpendingWallet, spec: {
     throw new SelectionError("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");
   }
   const outputs = spec.payments.map((p, i) => ({ script: p.script, amount: plan.amounts[i] }));
-  // As Core's: the change address reserved is kept once the transaction is made, change or not
-  // (no later transaction gets an address this one's inputs may already be linked to).
-  const changeOut = spec.changeScript ??
-    (changeChain && wallet.newAddress(changeKind, true).script);
   let changePos = -1;
   if (change !== null) {
     changePos = spec.changePosition ?? Math.floor(Math.random() * (outputs.length + 1));
-    outputs.splice(changePos, 0, { script: changeOut!, amount: change });
+    outputs.splice(changePos, 0, { script: changeScript!, amount: change });
   }
   const tx = new Transaction({
     version: spec.version,
@@ -777,6 +785,18 @@ async function createInternal(wallet: SpendingWallet, spec: {
     tx.addInput({ txid: coin.txid, index: coin.vout, sequence: spec.sequence });
   }
   for (const output of outputs) tx.addOutput(output);
+  if (spec.sign && signTransaction(wallet, tx).length > 0) {
+    throw new SelectionError("Signing transaction failed");
+  }
+  if (wallet.policy.rejectLongChains) {
+    // Judged as made: signed, or with the scripts given the preset inputs and none for the others.
+    const raw = spec.sign ? tx.toBytes(true, true) : withPresetScripts(tx, spec.preset);
+    const limits = await wallet.chain.checkChainLimits(raw);
+    if (!limits.result) throw new SelectionError(limits.error);
+  }
+  // As Core's: the change address reserved is kept once the transaction is made, change or not
+  // (no later transaction gets an address this one's inputs may already be linked to).
+  if (spec.changeScript === undefined && changeChain) wallet.newAddress(changeKind, true);
   return { tx, fee, changePos, inputs: plan.inputs.map((coin) => coin.key) };
 }
 
@@ -825,16 +845,6 @@ function changeKindFor(wallet: SpendingWallet, payments: readonly Payment[]): De
     if (types.has(type) && kinds.includes(kind)) return kind;
   }
   return kinds.includes("tr") ? "tr" : kinds.includes("wpkh") ? "wpkh" : ADDRESS_TYPES[addressType];
-}
-
-/** Signs `tx` fully, broadcasts it, records it. */
-async function commit(
-  wallet: SpendingWallet,
-  tx: Transaction,
-): Promise<{ tx: ParsedTx; fee: bigint }> {
-  const unsigned = signTransaction(wallet, tx);
-  if (unsigned.length > 0) throw new WalletError(Code.WALLET, "Signing transaction failed");
-  return await wallet.publish(tx.toBytes(true, true));
 }
 
 /**

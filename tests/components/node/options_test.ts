@@ -515,6 +515,27 @@ Deno.test("options: the mempool options' help, as Core lists them", () => {
   }
 });
 
+Deno.test("options: -walletrejectlongchains, listed by -help-debug among Core's wallet debugging options", () => {
+  const help = parseNodeArgs(["-help"]);
+  const debug = parseNodeArgs(["-help-debug"]);
+  if (help.kind !== "print" || debug.kind !== "print") throw new Error("help");
+  // As Core's: the group's title is printed whether or not an option of it is listed.
+  const group = "Wallet debugging/testing options:\n\n";
+  assert(help.text.includes(`${group}ZeroMQ notification options:`));
+  assert(!help.text.includes("-walletrejectlongchains"));
+  assert(
+    debug.text.includes(
+      `${group}  -walletrejectlongchains\n       Wallet will not create transactions that violate mempool chain limits\n       (default: 1)\n`,
+    ),
+  );
+  using temp = datadirWith();
+  const datadir = `-datadir=${temp.path}`;
+  assertEquals(optionsOf(["-regtest", datadir]).walletPolicy.rejectLongChains, true);
+  for (const off of ["-walletrejectlongchains=0", "-nowalletrejectlongchains"]) {
+    assertEquals(optionsOf(["-regtest", datadir, off]).walletPolicy.rejectLongChains, false, off);
+  }
+});
+
 Deno.test("options: -help, -h, -? and -version print; help lists the node's options", () => {
   using temp = datadirWith();
   const datadir = temp.path;

@@ -141,6 +141,17 @@ Deno.test("coin selection: Core's eligibility filters, confirmed and single-type
   await assertRejects(() => select(50_000n, tooLong), SelectionError, LONG_MEMPOOL_CHAIN);
   const limits = { packageLimits: { ancestors: 50, descendants: 50 } };
   assertEquals(await keys(select(50_000n, tooLong, limits)), ["c"]);
+  // Without -walletrejectlongchains a last filter takes it, however long its chain; not before
+  // the shorter chains' coins, and never others' unconfirmed coins.
+  assertEquals(await keys(select(50_000n, tooLong, { rejectLongChains: false })), ["c"]);
+  const both = [...tooLong, coin("short", 100_000n, { depth: 0, fromMe: true, ancestors: 1 })];
+  assertEquals(await keys(select(50_000n, both, { rejectLongChains: false })), ["short"]);
+  const othersLong = [coin("o", 100_000n, { depth: 0, ancestors: 25, descendants: 25 })];
+  await assertRejects(
+    () => select(50_000n, othersLong, { rejectLongChains: false }),
+    SelectionError,
+    LONG_MEMPOOL_CHAIN,
+  );
   // Without -spendzeroconfchange, never.
   await assertRejects(
     () => select(80_000n, change, { spendZeroConfChange: false }),

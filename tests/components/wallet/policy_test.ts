@@ -2,7 +2,7 @@
  * The wallet options that shape what a wallet makes (`-addresstype`,
  * `-avoidpartialspends`, `-changetype`, `-consolidatefeerate`,
  * `-discardfee`, `-maxapsfee`, `-mintxfee`, `-maxtxfee`, `-spendzeroconfchange`, `-walletrbf`,
- * `-walletbroadcast`) and the node's `-dustrelayfee`, which the wallet
+ * `-walletbroadcast`, `-walletrejectlongchains`) and the node's `-dustrelayfee`, which the wallet
  * asks the node for: on the real node running its wallet, as bitcoind's
  * are; bad values refuse each wallet load and creation with Core's
  * one-line errors, values set very high are warned about at each load; a wallet process reads the
@@ -246,6 +246,7 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
     "-nospendzeroconfchange",
     "-maxtxfee=0.5",
     "-consolidatefeerate=0.0003",
+    "-nowalletrejectlongchains",
   ];
   const handed = walletArgs(node);
   assertEquals(handed, [
@@ -253,6 +254,7 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
     "-nospendzeroconfchange",
     "-maxtxfee=0.5",
     "-consolidatefeerate=0.0003",
+    "-nowalletrejectlongchains",
   ]);
   // The node's -mocktime goes to its wallet processes too; an attached one takes its own.
   assertEquals(walletArgs(["-mocktime=1700000000"]), ["-mocktime=1700000000"]);
@@ -278,6 +280,7 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
     spendZeroConfChange: false,
     rbf: true,
     broadcast: true,
+    rejectLongChains: false,
   });
   assertEquals(attachedWalletArgs(["-changetype=bech32m", "-mintxfee=0.00003"]), [
     "-changetype=bech32m",
@@ -286,6 +289,10 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
   // Core's -noname=0 is name=1.
   assertEquals(parseWalletArgs(["-nospendzeroconfchange=0"]).policy.spendZeroConfChange, true);
   assertEquals(parseWalletArgs(["-walletrbf=0"]).policy.rbf, false);
+  assertEquals(parseWalletArgs([]).policy.rejectLongChains, true);
+  assertEquals(parseWalletArgs(["-walletrejectlongchains=0"]).policy.rejectLongChains, false);
+  assertEquals(parseWalletArgs(["-nowalletrejectlongchains=0"]).policy.rejectLongChains, true);
+  assertEquals(attachedWalletArgs(["-walletrejectlongchains=0"]), ["-walletrejectlongchains=0"]);
   assertEquals(attachedWalletArgs(["-walletrbf=0", "-nowalletbroadcast"]), [
     "-walletrbf=0",
     "-nowalletbroadcast",
@@ -293,7 +300,7 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
   assertThrows(
     () => attachedWalletArgs(["-datadir=x"]),
     Error,
-    "-datadir=x: not an option of an attached wallet (-wallet, -walletnotify, -keypool, -mocktime, -addresstype, -avoidpartialspends, -changetype, -consolidatefeerate, -discardfee, -fallbackfee, -maxapsfee, -maxtxfee, -mintxfee, -spendzeroconfchange, -walletrbf, -walletbroadcast, -rpcport,",
+    "-datadir=x: not an option of an attached wallet (-wallet, -walletnotify, -keypool, -mocktime, -addresstype, -avoidpartialspends, -changetype, -consolidatefeerate, -discardfee, -fallbackfee, -maxapsfee, -maxtxfee, -mintxfee, -spendzeroconfchange, -walletrbf, -walletbroadcast, -walletrejectlongchains, -rpcport,",
   );
 });
 

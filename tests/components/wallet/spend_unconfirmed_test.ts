@@ -4,12 +4,39 @@
  * transaction pays what its unconfirmed ancestors lack, so that together
  * they reach the rate — in send, sendall and bumpfee alike; ancestors the
  * coins share are paid for once; a parent paying more than the rate takes
- * nothing off; and a confirmed coin is spent before unconfirmed change. A
- * node and a wallet process over HTTP; the rates are read from the node's
- * mempool.
+ * nothing off; and a confirmed coin is spent before unconfirmed change.
+ * And the mempool's chain limits: coin selection leaves change on too long
+ * a chain, and with `-walletrejectlongchains` (the default) a transaction
+ * made is refused when the node's check of it (`Chain.checkChainLimits`)
+ * fails; without, it is made, and kept unbroadcast when the mempool
+ * refuses it. A node and a wallet process over HTTP; the rates are read
+ * from the node's mempool.
  */
 import { assert, assertEquals } from "../../assert.ts";
-import { startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
+import { type MethodFuzzTarget, startMethodFuzzTarget } from "../node/methods/method_fuzz.ts";
+
+/** A new wallet `name` of `target`: calls to it, to `target`'s wallet, and an address of neither. */
+async function newWallet(target: MethodFuzzTarget, name: string) {
+  const call = target.walletCall;
+  assertEquals(await call("createwallet", [name]), { name });
+  const wallet = (method: string, params: unknown = []) => call(method, params, name);
+  return { call, wallet, external: target.context.addresses[4] };
+}
+
+/**
+ * Wallet `name` of `target`, given 1 BTC (confirmed), then sending 0.001 BTC away `sends` times,
+ * each send spending the last one's change: a mempool chain of `sends` transactions, `last` the
+ * newest.
+ */
+async function chainOfSends(target: MethodFuzzTarget, name: string, sends: number) {
+  const { call, wallet, external } = await newWallet(target, name);
+  await call("sendtoaddress", [await wallet("getnewaddress"), 1]);
+  await call("generatetoaddress", [1, external]);
+  let last = "";
+  for (let i = 0; i < sends; i++) last = await wallet("sendtoaddress", [external, 0.001]);
+  assertEquals((await call("getmempoolentry", [last])).ancestorcount, sends);
+  return { call, wallet, external, last };
+}
 
 Deno.test("spending unconfirmed coins: the package reaches the rate asked, as Core's", async () => {
   await using target = await startMethodFuzzTarget();
@@ -89,16 +116,7 @@ Deno.test("spending unconfirmed coins: the package reaches the rate asked, as Co
 
 Deno.test("spending unconfirmed coins: change on a shorter mempool chain first, and none the mempool's chain limit would refuse, in Core's words", async () => {
   await using target = await startMethodFuzzTarget();
-  const call = target.walletCall;
-  const external = target.context.addresses[4]; // not the wallet's
-  assertEquals(await call("createwallet", ["chain"]), { name: "chain" });
-  const c = (method: string, params: unknown = []) => call(method, params, "chain");
-  await call("sendtoaddress", [await c("getnewaddress"), 1]);
-  await call("generatetoaddress", [1, external]);
-  // Each send spends the last one's change: 24 sends make a mempool chain of 24 transactions.
-  let last = "";
-  for (let i = 0; i < 24; i++) last = await c("sendtoaddress", [external, 0.001]);
-  assertEquals((await call("getmempoolentry", [last])).ancestorcount, 24);
+  const { call, wallet: c, external } = await chainOfSends(target, "chain", 24);
   // The 25th: a child of all 24, the most -limitancestorcount (25) allows.
   const full = await c("sendtoaddress", [external, 0.001]);
   assertEquals((await call("getmempoolentry", [full])).ancestorcount, 25);
@@ -117,5 +135,72 @@ Deno.test("spending unconfirmed coins: change on a shorter mempool chain first, 
     include_unsafe: true,
   }]);
   assertEquals((await call("getmempoolentry", [txid])).depends, [fresh]);
+  assertEquals(await target.health(), null);
+});
+
+Deno.test("spending unconfirmed coins: with -walletrejectlongchains (the default) a transaction the mempool's chain limits refuse is not made, in Core's words and codes, and leaves the wallet as it was", async () => {
+  await using target = await startMethodFuzzTarget();
+  const { call, wallet: t, external } = await newWallet(target, "two");
+  await call("sendtoaddress", [await t("getnewaddress"), 1]);
+  await call("sendtoaddress", [await t("getnewaddress"), 1]);
+  await call("generatetoaddress", [1, external]);
+  // Two mempool chains of 13: each coin swept on to a new address of the wallet's, 13 times.
+  for (const coin of await t("listunspent")) {
+    let { txid, vout } = coin;
+    for (let i = 0; i < 13; i++) {
+      const swept = await t("sendall", [[await t("getnewaddress")], null, "unset", null, {
+        inputs: [{ txid, vout }],
+      }]);
+      ({ txid } = swept);
+      vout = 0;
+    }
+    assertEquals((await call("getmempoolentry", [txid])).ancestorcount, 13);
+  }
+  // Each coin's chain is short enough for coin selection, but a child of both would have 27
+  // ancestors, itself counted: the node's check refuses it (Core's CheckPackageLimits words).
+  const state = async () => ({
+    transactions: await t("listtransactions", ["*", 1000]),
+    unspent: await t("listunspent", [0]),
+    locked: await t("listlockunspent"),
+    descriptors: (await t("listdescriptors")).descriptors,
+  });
+  const before = await state();
+  const refused = (code: number) => ({
+    error: { code, message: "possibly too many unconfirmed ancestors [limit: 25]" },
+  });
+  // SendMoney answers with RPC_WALLET_INSUFFICIENT_FUNDS, FundTransaction with RPC_WALLET_ERROR.
+  assertEquals(await t("sendtoaddress", [external, 1.5]), refused(-6));
+  assertEquals(await t("sendmany", ["", { [external]: 1.5 }]), refused(-6));
+  const raw = await call("createrawtransaction", [[], { [external]: 1.5 }]);
+  assertEquals(await t("fundrawtransaction", [raw, { lock_unspents: true }]), refused(-4));
+  assertEquals(await t("walletcreatefundedpsbt", [[], { [external]: 1.5 }]), refused(-4));
+  assertEquals(await t("send", [{ [external]: 1.5 }]), refused(-4));
+  // Nothing recorded, locked or handed out: not even the change address.
+  assertEquals(await state(), before);
+  // One chain's coin alone is within the limits: sent, a child of 14 ancestors.
+  const txid = await t("sendtoaddress", [external, 0.5]);
+  assertEquals((await call("getmempoolentry", [txid])).ancestorcount, 14);
+  assertEquals(await target.health(), null);
+});
+
+Deno.test("spending unconfirmed coins: with -walletrejectlongchains=0 change on too long a chain is spent, and what the mempool refuses is kept unbroadcast, as Core's CommitTransaction keeps it", async () => {
+  const off = ["-walletrejectlongchains=0"];
+  await using target = await startMethodFuzzTarget(off, off);
+  // A mempool chain as long as the limit.
+  const { call, wallet: l, external, last } = await chainOfSends(target, "long", 25);
+  // The 26th: coin selection's last try takes the change, the node is not asked, and the
+  // mempool refuses the transaction; the send answers its txid all the same.
+  const kept = await l("sendtoaddress", [external, 0.001]);
+  assertEquals(typeof kept, "string");
+  assertEquals(await call("getmempoolentry", [kept]), {
+    error: { code: -5, message: "Transaction not in mempool" },
+  });
+  const tx = await l("gettransaction", [kept, false, true]);
+  assertEquals([tx.confirmations, tx.trusted], [0, false]);
+  assertEquals(tx.decoded.vin.map((input: { txid: string }) => input.txid), [last]);
+  // Its change, out of the mempool, is not trusted: nothing is left to spend.
+  assertEquals(await l("sendtoaddress", [external, 0.001]), {
+    error: { code: -6, message: "Insufficient funds" },
+  });
   assertEquals(await target.health(), null);
 });
