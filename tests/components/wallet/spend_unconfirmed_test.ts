@@ -183,6 +183,24 @@ Deno.test("spending unconfirmed coins: with -walletrejectlongchains (the default
   assertEquals(await target.health(), null);
 });
 
+Deno.test("spending unconfirmed coins: with -walletrejectlongchains (the default) bumping the newest of a chain as long as the limit is refused, the transaction it replaces counted among its ancestors' descendants as Core's check counts it", async () => {
+  await using target = await startMethodFuzzTarget();
+  const { call, wallet, last } = await chainOfSends(target, "bump", 25);
+  const pool = await call("getrawmempool", [true]);
+  const root = Object.keys(pool).find((txid) => pool[txid].ancestorcount === 1);
+  const refused = {
+    error: {
+      code: -4,
+      message:
+        `Unable to create transaction. possibly too many descendants for tx ${root} [limit: 25]`,
+    },
+  };
+  assertEquals(await wallet("bumpfee", [last]), refused);
+  assertEquals(await wallet("psbtbumpfee", [last]), refused);
+  assertEquals((await wallet("gettransaction", [last])).walletconflicts, []);
+  assertEquals(await target.health(), null);
+});
+
 Deno.test("spending unconfirmed coins: with -walletrejectlongchains=0 change on too long a chain is spent, and what the mempool refuses is kept unbroadcast, as Core's CommitTransaction keeps it", async () => {
   const off = ["-walletrejectlongchains=0"];
   await using target = await startMethodFuzzTarget(off, off);
@@ -191,16 +209,33 @@ Deno.test("spending unconfirmed coins: with -walletrejectlongchains=0 change on 
   // The 26th: coin selection's last try takes the change, the node is not asked, and the
   // mempool refuses the transaction; the send answers its txid all the same.
   const kept = await l("sendtoaddress", [external, 0.001]);
-  assertEquals(typeof kept, "string");
-  assertEquals(await call("getmempoolentry", [kept]), {
-    error: { code: -5, message: "Transaction not in mempool" },
-  });
-  const tx = await l("gettransaction", [kept, false, true]);
-  assertEquals([tx.confirmations, tx.trusted], [0, false]);
-  assertEquals(tx.decoded.vin.map((input: { txid: string }) => input.txid), [last]);
-  // Its change, out of the mempool, is not trusted: nothing is left to spend.
+  assertEquals(typeof kept, "string", JSON.stringify(kept));
+  /** `txid` is wallet `name`'s, out of the mempool, spending `parent`'s change. */
+  const unbroadcast = async (name: string, txid: string, parent: string) => {
+    assertEquals(await call("getmempoolentry", [txid]), {
+      error: { code: -5, message: "Transaction not in mempool" },
+    });
+    const tx = await call("gettransaction", [txid, false, true], name);
+    assertEquals([tx.confirmations, tx.trusted], [0, false]);
+    assertEquals(tx.decoded.vin.map((input: { txid: string }) => input.txid), [parent]);
+  };
+  await unbroadcast("long", kept, last);
+  // Its change, out of the mempool, is not spent, even asked for: nothing is left to spend.
+  const unsafe = { include_unsafe: true };
   assertEquals(await l("sendtoaddress", [external, 0.001]), {
     error: { code: -6, message: "Insufficient funds" },
   });
+  assertEquals(await l("send", [{ [external]: 0.001 }, null, "unset", null, unsafe]), {
+    error: { code: -4, message: "Insufficient funds" },
+  });
+  // Another chain as long: bumping its newest is not judged either, and the mempool takes the
+  // replacement (the one it replaces leaves room for it).
+  const other = await chainOfSends(target, "bump", 25);
+  const { txid: bumped } = await other.wallet("bumpfee", [other.last]);
+  assertEquals((await call("getmempoolentry", [bumped])).ancestorcount, 25);
+  // Its change (a replacement's, unsafe: asked for) spent by send: kept unbroadcast as well.
+  const sent = await other.wallet("send", [{ [external]: 0.001 }, null, "unset", null, unsafe]);
+  assertEquals(sent.complete, true);
+  await unbroadcast("bump", sent.txid, bumped);
   assertEquals(await target.health(), null);
 });
