@@ -118,9 +118,10 @@ Deno.test("importdescriptors of a 2-of-3 wsh(sortedmulti()) into three wallets w
 
   // One funds a PSBT; it signs in part, a second completes it.
   const payee = await call("getnewaddress", [], "w");
-  // Its coins are the wallet's own, so a send picks them and, one key short, fails (Core's).
+  // Its coins are the wallet's own, so a send picks them and, one key short, fails: Core's
+  // CreateTransaction signs for SendMoney, which answers its failures with -6.
   assertEquals(await call("sendtoaddress", [payee, 1], "m0"), {
-    error: { code: -4, message: "Signing transaction failed" },
+    error: { code: -6, message: "Signing transaction failed" },
   });
   const funded = await call("walletcreatefundedpsbt", [[], [{ [payee]: 1 }]], "m0");
   const first = await call("walletprocesspsbt", [funded.psbt], "m0");
