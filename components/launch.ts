@@ -40,7 +40,9 @@
  *          after the first answers), --grant node:<read|write|net|env>=<value> (repeatable),
  *          --topology=FILE (the wiring: entries node, wallet and gui; default
  *          components/topology.json, whose node is rest_for_one)
- * node options: bitcoind's, e.g. -rpcport=18500 -debug=rpc -printtoconsole (see sandboxed.ts)
+ * node options: bitcoind's, e.g. -rpcport=18500 -debug=rpc -printtoconsole (see sandboxed.ts);
+ *          -walletdir=<absolute dir> (also spawn-wallet's): the wallets there, checked as Core
+ *          checks it, the process holding them granted it through <state>/view/<name>.walletdir
  * ```
  *
  * The tasks run this launcher, the supervisor, with `--allow-all`: it starts
@@ -85,6 +87,7 @@ import {
   type RpcAccess,
   rpcAccess,
   waitForRpc,
+  withWalletDir,
 } from "./node/sandboxed.ts";
 import { supervisedApplication } from "./supervision.ts";
 import { parseWalletArgs } from "./wallet/options.ts";
@@ -365,8 +368,13 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
     }
     walletStarting ??= (async () => {
       const entry = entryOf(topology, "wallet");
-      const args = [...entry.args, ...walletArgs(flags.node, plan.options.walletPolicy)];
-      const walletComponent = withRpcGrants(await entryComponent(entry), args);
+      const asked = [...entry.args, ...walletArgs(flags.node, plan.options.walletPolicy)];
+      const { component: walletComponent, args } = withWalletDir(
+        withRpcGrants(await entryComponent(entry), asked),
+        stateDir,
+        asked,
+        plan.options.walletDir,
+      );
       const wallet = await startWallets(
         supervisor,
         walletComponent,
@@ -387,12 +395,14 @@ async function spawnNode(flags: Flags, withGui = false): Promise<number> {
   if (names.length > 0) {
     if (access === null) throw new Error("-wallet needs the node's JSON-RPC (-server=0 was given)");
     let where: string;
+    const { walletDir } = plan.options;
     if (monolithic) {
       await waitForWallets(access, names, stopped);
-      where = `in the node's process, ${plan.dataDir}/regtest/wallets`;
+      where = `in the node's process, ${walletDir ?? `${plan.dataDir}/regtest/wallets`}`;
     } else {
       const wallet = await startWalletProcess(access);
-      where = `data directory ${wallet.instance?.paths.dataDir}`;
+      where = `data directory ${wallet.instance?.paths.dataDir}` +
+        (walletDir === null ? "" : `, wallets in ${walletDir}`);
     }
     console.log(`wallet: ${names.join(", ")} loaded (${where})`);
     const words = [...cliWords, `-rpcwallet=${names[0]}`, "getwalletinfo"];
@@ -568,8 +578,15 @@ async function spawnWallet(flags: Flags): Promise<number> {
     );
   }
   const walletEntry = entryOf(await topologyOf(flags), "wallet");
-  const args = [...walletEntry.args, ...attachedWalletArgs(flags.node)];
-  const loaded = withRpcGrants(await entryComponent(walletEntry), args);
+  const asked = [...walletEntry.args, ...attachedWalletArgs(flags.node)];
+  const loaded = withRpcGrants(await entryComponent(walletEntry), asked);
+  // -walletdir, checked as Core checks it, through a view of this instance's own.
+  const { component, args } = withWalletDir(
+    { ...loaded, manifest: { ...loaded.manifest, name: instance } },
+    stateDir,
+    asked,
+    parseWalletArgs(asked).walletDir,
+  );
   const credential = () => {
     const token = readCookie(target.cookie);
     if (token === null) {
@@ -584,10 +601,7 @@ async function spawnWallet(flags: Flags): Promise<number> {
     const match = /^wallet: attached to the node at .*; wallets: (.*)$/.exec(line);
     if (match) attached.resolve(match[1]);
   });
-  const wallet = await supervisor.start(Init, {
-    ...loaded,
-    manifest: { ...loaded.manifest, name: instance },
-  }, {
+  const wallet = await supervisor.start(Init, component, {
     args,
     connectTo: credential,
   });

@@ -21,9 +21,10 @@
  *   nothing is downloaded or resolved at run time, and its import map
  *   refuses every other file module (`import()`, Workers).
  * - Permissions: only what the manifest grants, as absolute paths under the
- *   view of its data directory (`datadir.ts`), plus read, write and
- *   `net=unix:` for exactly the socket it listens on or connects to. Never
- *   `-A` or `--allow-run`.
+ *   view of its data directory (`datadir.ts`), read and write on the view
+ *   of each directory outside it the launcher gives it
+ *   (`Component.outsideDirs`), plus read, write and `net=unix:` for exactly
+ *   the socket it listens on or connects to. Never `-A` or `--allow-run`.
  * - Environment: cleared; only Deno's own settings and the variables the
  *   manifest names.
  * - Storage: a fresh `DENO_DIR` per run (removed after it), so
@@ -86,7 +87,12 @@ import {
   type RunGrants,
 } from "./audit.ts";
 import { chownTree, componentIdentity, type Identity } from "./identity.ts";
-import { prepareDataDirectory, refuseLinksOutside } from "./datadir.ts";
+import {
+  type OutsideDirectory,
+  prepareDataDirectory,
+  prepareOutsideDirectory,
+  refuseLinksOutside,
+} from "./datadir.ts";
 import {
   diskUsage,
   entryLimit,
@@ -148,6 +154,8 @@ export interface RunPaths {
   dataDir: string;
   /** The link to it the component is given (`<state>/view/<name>`); manifest paths are granted below it. */
   dataView: string;
+  /** The directories outside it the component may read and write (`Component.outsideDirs`), each with its view. */
+  outside?: readonly OutsideDirectory[] | undefined;
   /** This run's directory (`<state>/run/<name>.<run>`), removed after the run. */
   runDir: string;
   /** This run's `DENO_DIR`, in its run directory. */
@@ -191,6 +199,8 @@ export interface StateLayout {
   disk: (name: string) => string;
   /** The link a component is granted its data directory through. */
   view: (name: string) => string;
+  /** The link a component is granted a directory outside it through (`Component.outsideDirs`). */
+  outsideView: (name: string, label: string) => string;
   /** Held for a component's run (`lockRun`); a file kept between runs. */
   lock: (name: string) => string;
   /** Run logs and audit logs. */
@@ -267,6 +277,8 @@ export function stateLayout(stateDir: string): StateLayout {
     data: (name: string) => join(stateDir, "data", name),
     disk: (name: string) => join(stateDir, "disks", `${name}.ext4`),
     view: (name: string) => join(stateDir, "view", name),
+    // A component's name has no '.': no view of another's.
+    outsideView: (name: string, label: string) => join(stateDir, "view", `${name}.${label}`),
     lock: (name: string) => join(stateDir, "locks", `${name}.lock`),
     logs: join(stateDir, "logs"),
     run: join(stateDir, "run"),
@@ -281,19 +293,22 @@ function list(paths: readonly string[]): string {
 
 /**
  * What a run is granted: the manifest's paths made absolute, plus its
- * sockets, and reading the listening socket's own directory, which holds
+ * sockets, the views of the directories outside its data directory it is
+ * given, and reading the listening socket's own directory, which holds
  * nothing else: `listen` checks who may write there before it binds.
  */
 export function runGrants(component: Component, paths: RunPaths): RunGrants {
   const { permissions } = component.manifest;
   const sockets = [paths.listenSocket, paths.connectSocket].filter((s) => s !== undefined);
+  const outside = (paths.outside ?? []).map((dir) => dir.view);
   return {
     read: [
       ...permissions.read.map((p) => join(paths.dataView, p)),
+      ...outside,
       ...(paths.listenSocket ? [dirname(paths.listenSocket)] : []),
       ...(paths.connectSocket ? [paths.connectSocket] : []),
     ],
-    write: [...permissions.write.map((p) => join(paths.dataView, p)), ...sockets],
+    write: [...permissions.write.map((p) => join(paths.dataView, p)), ...outside, ...sockets],
     net: [...permissions.net, ...sockets.map((s) => `unix:${s}`)],
     env: [...permissions.env],
   };
@@ -370,10 +385,14 @@ export function sandboxCommand(
         ],
         writable: [
           paths.dataDir,
+          ...(paths.outside ?? []).map((dir) => dir.real),
           paths.runDir,
           ...(paths.listenSocket ? [dirname(paths.listenSocket)] : []),
         ],
-        symlinks: [{ path: paths.dataView, target: paths.dataDir }],
+        symlinks: [
+          { path: paths.dataView, target: paths.dataDir },
+          ...(paths.outside ?? []).map((dir) => ({ path: dir.view, target: dir.real })),
+        ],
         cwd: paths.dataDir,
       }, { network: permissions.net.length > 0, userNamespace: identity === undefined }),
     ]
@@ -690,6 +709,10 @@ async function prepareRun(
     bundle: "", // the caller's, once checked
     dataDir: layout.data(manifest.name),
     dataView: layout.view(manifest.name),
+    outside: Object.entries(component.outsideDirs ?? {}).map(([label, real]) => ({
+      real,
+      view: layout.outsideView(manifest.name, label),
+    })),
     runDir,
     denoDir: join(runDir, "deno"),
     auditPipe: join(runDir, "audit.pipe"),
@@ -727,6 +750,17 @@ async function prepareRun(
       view: paths.dataView,
       granted: [...manifest.permissions.read, ...manifest.permissions.write],
     }, identity);
+    for (const dir of paths.outside ?? []) {
+      // Its user must pass the directories above it (the state directory's are checked too).
+      const closed = identity ? unsearchableAncestor(dir.real) : null;
+      if (closed !== null) {
+        throw new Error(
+          `${dir.real}: it runs as its own user, which cannot pass ${closed}; ` +
+            "make that searchable (chmod o+x) or choose another directory",
+        );
+      }
+      prepareOutsideDirectory(dir, identity);
+    }
     Deno.mkdirSync(caches, { recursive: true, mode: 0o700 });
     carryCaches(caches, paths.denoDir);
     makeAuditPipe(paths.auditPipe);

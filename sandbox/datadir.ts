@@ -15,6 +15,10 @@
  *   `require()` resolves the real path first, which is not granted: so
  *   CommonJS code the component writes there cannot be required. (ES
  *   `import()` and Workers are refused by the import map, `provenance.ts`.)
+ * - **Outside directories.** A directory outside the data directory a
+ *   component is given (`Component.outsideDirs`, a launcher's `-walletdir`)
+ *   is readied the same way ({@linkcode prepareOutsideDirectory}): links
+ *   refused, given to the component's user, seen through a view of its own.
  *
  * @example
  * ```ts
@@ -122,14 +126,49 @@ export function prepareDataDirectory(dir: DataDirectory, owner?: Identity): void
   }
   if (owner) chownTree(dir.real, owner);
   Deno.chmodSync(dir.real, 0o700);
+  pointView(dir.view, dir.real);
+}
+
+/** A directory outside the data directory a component is given, and how it is seen. */
+export interface OutsideDirectory {
+  /** The directory itself: absolute, real, existing. */
+  real: string;
+  /** The symbolic link to it the component is given and granted (`<state>/view/<name>.<label>`). */
+  view: string;
+}
+
+/**
+ * Readies a directory outside the data directory (the user's `-walletdir`)
+ * as the data directory is readied: it must be a real directory, links in
+ * it leading outside are refused, under a root supervisor it is given to
+ * `owner` (it and what it holds), and the view is pointed at it. Nothing in
+ * it is made, moved or removed.
+ */
+export function prepareOutsideDirectory(dir: OutsideDirectory, owner?: Identity): void {
+  let real: string;
+  try {
+    real = Deno.realPathSync(dir.real);
+  } catch (error) {
+    throw new Error(`${dir.real}: ${(error as Error).message}`);
+  }
+  if (real !== dir.real || !Deno.statSync(real).isDirectory) {
+    throw new Error(`${dir.real}: not a directory named by its real path (${real})`);
+  }
+  refuseLinksOutside(real);
+  if (owner) chownTree(real, owner);
+  pointView(dir.view, real);
+}
+
+/** Makes `view` a symbolic link to `real`, replacing whatever it was. */
+function pointView(view: string, real: string): void {
   let current: string | null = null;
   try {
-    current = Deno.readLinkSync(dir.view);
+    current = Deno.readLinkSync(view);
   } catch { /* not made yet */ }
-  if (current !== dir.real) {
+  if (current !== real) {
     try {
-      Deno.removeSync(dir.view);
+      Deno.removeSync(view);
     } catch { /* not there */ }
-    Deno.symlinkSync(dir.real, dir.view);
+    Deno.symlinkSync(real, view);
   }
 }

@@ -274,6 +274,14 @@ export interface Component {
    * components' code); none by default.
    */
   codeFolders?: readonly string[] | undefined;
+  /**
+   * Directories outside its data directory it may read and write, by label
+   * (lower-case letters): each absolute and real, given by its launcher
+   * from the user's options (`-walletdir`) and reached, as the data
+   * directory is, through a view of its own, `<state>/view/<name>.<label>`;
+   * none by default.
+   */
+  outsideDirs?: Readonly<Record<string, string>> | undefined;
 }
 
 /**

@@ -83,7 +83,10 @@ export function keypoolSize(value: string | false): number {
 /**
  * `-walletdir` (`given`, relative paths against `cwd`) as Core's
  * `VerifyWallets` takes it: an existing directory, given as an absolute
- * path, each refused with Core's one-line text; the directory, resolved.
+ * path, each refused with Core's one-line text; the directory as given
+ * (absolute, normalized). Core goes on with the resolved path; here a
+ * process may be granted the path as written only (a sandbox's view, a
+ * symbolic link to the directory), and Deno checks a path as written.
  *
  * @example
  * ```ts
@@ -103,9 +106,11 @@ export function keypoolSize(value: string | false): number {
 export function walletDirOf(given: string, cwd: string): string {
   // Core's fs::canonical("") fails: an empty path names nothing.
   if (given === "") throw new Error(`Specified -walletdir "" does not exist`);
-  let resolved: string;
+  const path = resolve(cwd, given);
+  let info: Deno.FileInfo;
   try {
-    resolved = Deno.realPathSync(resolve(cwd, given));
+    // Through a link as written: the process may be granted the path as given only.
+    info = Deno.statSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) {
       throw new Error(
@@ -114,9 +119,7 @@ export function walletDirOf(given: string, cwd: string): string {
     }
     throw new Error(`Specified -walletdir "${given}" does not exist`);
   }
-  if (!Deno.statSync(resolved).isDirectory) {
-    throw new Error(`Specified -walletdir "${given}" is not a directory`);
-  }
+  if (!info.isDirectory) throw new Error(`Specified -walletdir "${given}" is not a directory`);
   if (!isAbsolute(given)) throw new Error(`Specified -walletdir "${given}" is a relative path`);
-  return resolved;
+  return path;
 }

@@ -307,7 +307,8 @@ export interface NodeOptions {
   /**
    * `-walletdir`: where the wallets the node runs itself (`-monolithic`)
    * live, checked as Core's `VerifyWallets` checks it (an existing
-   * directory, given absolute) and resolved; null: `<datadir>/regtest/wallets`.
+   * directory, given absolute), as given (the sandbox gives it a view of
+   * the directory, a link); null: `<datadir>/regtest/wallets`.
    */
   walletDir: string | null;
   /** `-listen`: accepted; this node has no peer-to-peer network either way. */

@@ -44,7 +44,6 @@
 import { existsSync } from "node:fs";
 import { parseAddress } from "../../component.ts";
 import { needsShell, netPermission, type NodeOptions } from "./options.ts";
-import { absolutePath } from "./args.ts";
 import { zmqEndpoint } from "./zmq/options.ts";
 import { NOTIFY_SHELL } from "../notify/commands.ts";
 
@@ -98,8 +97,8 @@ export function nodePermissions(options: NodeOptions): string[] {
   // -walletdir: checked by every node, written by one that runs its wallets (-monolithic).
   // Deno checks a path as written: the one given (it may pass through a link) and the resolved one.
   if (options.walletDir !== null) {
-    const given = absolutePath(options.args.getPath("walletdir"), options.workingDirectory);
-    for (const path of new Set([given, options.walletDir])) {
+    const given = options.walletDir;
+    for (const path of new Set([given, Deno.realPathSync(given)])) {
       if (isWithin(path, netDir)) continue;
       read.push(path);
       if (options.monolithic) write.push(path);

@@ -22,8 +22,11 @@
  * **The sandbox's own options** (`-datadir`, `-conf`, `-ipcbind`,
  * `-ipcconnect`, `-ipcfd`, `-lifeline`) are refused on the command line:
  * the contract sets them; so are `-daemon` and `-daemonwait`: the
- * supervisor keeps the node running, and `-walletdir`: the wallet process
- * keeps its wallets in its own data directory. The node is given `-regtest`, `-noconf` (its
+ * supervisor keeps the node running. `-walletdir` is checked here as Core's
+ * `VerifyWallets` checks it; the process that holds the wallets (the
+ * wallet process, or the node with `-monolithic`) is given the directory
+ * through a view ({@linkcode withWalletDir}), and a node that does not run
+ * them is not given it at all. The node is given `-regtest`, `-noconf` (its
  * grants do not reach a `bitcoin.conf`; the launcher and the node must read
  * the same options), `-printtoconsole=0` (its log is
  * `<data>/regtest/debug.log`; `-printtoconsole` brings it back), the RPC
@@ -129,14 +132,14 @@ export function planNode(
   const startup = readOptions(dataDir, args);
   if (startup.kind === "print") return startup;
   const { options } = startup;
-  if (options.walletDir !== null) {
-    throw new SpawnNodeError(
-      "-walletdir: under the sandbox the wallets stay in the data directories it grants (a " +
-        `wallet process's own, as ${join(stateLayout(stateDir).data("wallet"), "wallets")}, or ` +
-        "the node's regtest/wallets when it runs them); -walletdir is for a node or a wallet " +
-        "process run by hand",
-    );
-  }
+  // Checked above as Core's VerifyWallets checks it; the node touches the wallet files only when
+  // it runs the wallets itself, else the wallet process is given the directory.
+  const given = withWalletDir(
+    component,
+    stateDir,
+    args,
+    options.monolithic ? options.walletDir : null,
+  );
   for (const file of placedFiles(options)) {
     if (!isWithin(file, options.netDir)) {
       throw new SpawnNodeError(
@@ -162,7 +165,7 @@ export function planNode(
   }
   const defaults = readOptions(dataDir, NODE_BASE_ARGS);
   const defaultRpc = defaults.kind === "run" ? rpcNetGrants(defaults.options) : [];
-  const { manifest } = component;
+  const { manifest } = given.component;
   const net = [
     ...manifest.permissions.net.filter((grant) => !defaultRpc.includes(grant)),
     ...rpcNetGrants(options),
@@ -172,13 +175,54 @@ export function planNode(
     kind: "run",
     plan: {
       component: {
-        ...component,
+        ...given.component,
         manifest: { ...manifest, permissions: { ...manifest.permissions, net: [...new Set(net)] } },
       },
-      args,
+      args: given.args,
       options,
       dataDir,
     },
+  };
+}
+
+/** `-walletdir` in any spelling (`--walletdir`, `-nowalletdir`). */
+const WALLET_DIR_ARG = /^--?(no)?walletdir(=|$)/;
+
+/**
+ * `component` given `walletDir` (a `-walletdir` checked as Core checks it,
+ * or null: none) through a view of its own,
+ * `<state>/view/<name>.walletdir`, and `args` with `-walletdir` naming that
+ * view instead (none without one): the process that holds the wallets is
+ * granted read and write of that directory and nothing else of the user's.
+ *
+ * @example
+ * ```ts
+ * import { loadComponent } from "../../host.ts";
+ * import { withWalletDir } from "./sandboxed.ts";
+ * const wallet = await loadComponent(new URL("../wallet", import.meta.url).pathname);
+ * const walletDir = Deno.realPathSync(Deno.makeTempDirSync());
+ * const given = withWalletDir(wallet, "/state", ["-wallet=w", `-walletdir=${walletDir}`], walletDir);
+ * if (given.component.outsideDirs?.walletdir !== walletDir) throw new Error("the directory");
+ * const args = given.args.join(" ");
+ * if (args !== "-wallet=w -walletdir=/state/view/wallet.walletdir") throw new Error(args);
+ * Deno.removeSync(walletDir);
+ * ```
+ */
+export function withWalletDir(
+  component: Component,
+  stateDir: string,
+  args: readonly string[],
+  walletDir: string | null | undefined,
+): { component: Component; args: string[] } {
+  const others = args.filter((arg) => !WALLET_DIR_ARG.test(arg));
+  if (walletDir === null || walletDir === undefined) return { component, args: others };
+  const view = stateLayout(stateDir).outsideView(component.manifest.name, "walletdir");
+  return {
+    component: {
+      ...component,
+      outsideDirs: { ...component.outsideDirs, walletdir: Deno.realPathSync(walletDir) },
+    },
+    args: [...others, `-walletdir=${view}`],
   };
 }
 

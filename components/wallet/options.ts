@@ -5,7 +5,8 @@
  * `-keypool=<n>` (the scripts each chain watches past its next index),
  * `-mocktime=<n>` (the wallets' clock held from the start, as the node's
  * `-mocktime` holds its own), `-walletdir=<dir>` (where the wallets live,
- * as Core checks it; the process must be granted it), and
+ * as Core checks it, used as given: the process must be granted that path,
+ * which under the sandbox is a view of the directory), and
  * `-ipcconnect=unix[:path]`, the node to attach to, `-ipccookiefile=<path>`,
  * the node's IPC cookie to present there, and `-ipcreattach`: when the node
  * goes, wait for it and attach again (without it the process exits, for

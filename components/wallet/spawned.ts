@@ -63,6 +63,7 @@ const ATTACHED_NAMES = [
   "ipcreattach",
   "debug",
   "loglevel",
+  "walletdir",
 ];
 
 /** {@linkcode ATTACHED_NAMES}, and the two the wallet refuses with its own words. */

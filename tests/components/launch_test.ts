@@ -36,6 +36,11 @@ function printedCli(output: string, ending = ""): string[] {
   return match[2].split(" ").slice(1);
 }
 
+/** The task words of `spawn-node` with state directory `state`, JSON-RPC on `port`, and `options`. */
+function spawnNode(state: string, port: number, ...options: string[]): string[] {
+  return ["spawn-node", `--state=${state}`, `-rpcport=${port}`, ...options];
+}
+
 /** Runs a `deno task cli …` command; its stdout, the exit status asserted 0. */
 async function cli(words: readonly string[]): Promise<string> {
   const result = await task(words);
@@ -115,8 +120,8 @@ function descendants(pid: number): number[] {
   return found;
 }
 
-/** The argv of the node process below `pid` (the Deno process the contract started). */
-function nodeArgv(pid: number): string[] {
+/** The argv of the component process `name` below `pid` (the Deno process the contract started). */
+function componentArgv(pid: number, name = "node"): string[] {
   const argvs = descendants(pid).map((child) => {
     try {
       return Deno.readTextFileSync(`/proc/${child}/cmdline`).split("\0").slice(0, -1);
@@ -125,7 +130,7 @@ function nodeArgv(pid: number): string[] {
     }
   });
   const nodes = argvs.filter((argv) =>
-    argv.includes("--location=http://node.component.invalid/") && argv[1] === "run"
+    argv.includes(`--location=http://${name}.component.invalid/`) && argv[1] === "run"
   );
   assertEquals(nodes.length, 1, argvs.map((argv) => argv.join(" ")).join("\n"));
   return nodes[0];
@@ -141,7 +146,7 @@ Deno.test("tasks: a running spawn-node: its argv grants what the manifest and op
 
   // Read/write on the view's regtest/ and the socket (read on the socket's own folder); net
   // on the RPC endpoints of -rpcport (not the manifest's 18443) and the socket; nothing else.
-  const argv = nodeArgv(running.pid);
+  const argv = componentArgv(running.pid);
   const socket = `${state}/sockets/node/node.sock`;
   assertEquals(argv.filter((arg) => /^--(allow|deny)-/.test(arg)), [
     `--allow-read=${state}/view/node/regtest,${state}/sockets/node`,
@@ -270,13 +275,7 @@ Deno.test("tasks: spawn-node -wallet=w starts the sandboxed wallet process; cli 
   using temp = stateDir();
   const state = temp.path;
   const port = freePort();
-  const args = [
-    "spawn-node",
-    `--state=${state}`,
-    `-rpcport=${port}`,
-    "-wallet=w",
-    "-fallbackfee=0.0002",
-  ];
+  const args = spawnNode(state, port, "-wallet=w", "-fallbackfee=0.0002");
   let options: string[];
   {
     await using node = new Task(args);
@@ -314,6 +313,137 @@ Deno.test("tasks: spawn-node -wallet=w starts the sandboxed wallet process; cli 
   assertEquals(w.lastprocessedblock.height, 102);
   node.interrupt();
   assertEquals(await node.exited, 0, node.output);
+});
+
+Deno.test("tasks: -walletdir under the sandbox: the wallet process alone is given that directory, through its view; wallets are made, listed and loaded there again after a restart; a bad one is refused in one line", async () => {
+  using temp = stateDir();
+  using dirs = stateDir();
+  const state = temp.path;
+  const walletDir = `${dirs.path}/wallets`;
+  const sibling = `${dirs.path}/sibling`;
+  const link = `${dirs.path}/link`; // given through a link: the view leads to where it resolves
+  Deno.chmodSync(dirs.path, 0o711); // under root the wallet process's user passes through it
+  Deno.mkdirSync(walletDir);
+  Deno.mkdirSync(sibling);
+  Deno.symlinkSync(walletDir, link);
+  const view = `${state}/view/wallet.walletdir`;
+  const port = freePort();
+  const args = spawnNode(state, port, "-wallet=w", `-walletdir=${link}`);
+  const rpcOf = (node: Task) =>
+    nodeRpc(port, `${state}/data/node/regtest/.cookie`, () => node.output);
+  {
+    await using node = new Task(args);
+    await node.match(/^node: running/m);
+    assert(
+      node.output.includes(
+        `wallet: w loaded (data directory ${state}/data/wallet, wallets in ${link})`,
+      ),
+      node.output,
+    );
+    // The wallet process: read and write on its data directory's folders, the view and its
+    // socket, nothing else; -walletdir names the view.
+    const wallet = componentArgv(node.pid, "wallet");
+    const socket = wallet.find((arg) => arg.startsWith("-ipcconnect=unix:"))!.slice(17);
+    const grants = [`${state}/view/wallet/wallets`, `${state}/view/wallet/settings`, view, socket];
+    assertEquals(wallet.filter((arg) => /^--allow-(read|write)=/.test(arg)), [
+      `--allow-read=${grants.join(",")}`,
+      `--allow-write=${grants.join(",")}`,
+    ]);
+    assertEquals(wallet.filter((arg) => /^--?walletdir=/.test(arg)), [`-walletdir=${view}`]);
+    assertEquals(Deno.realPathSync(view), walletDir);
+    // The node does not run the wallets: it is given nothing of the directory.
+    const nodeArgs = componentArgv(node.pid);
+    assert(!nodeArgs.some((arg) => /walletdir|wallets/.test(arg) || arg.includes(dirs.path)));
+    // A probe run with exactly the wallet's flags writes through the view, and nowhere else:
+    // not the directory by its own path (require() resolves that one), not a sibling.
+    const flags = wallet.filter((arg) => /^--(allow|deny)-/.test(arg));
+    const probeFile = Deno.makeTempFileSync({ suffix: ".ts" });
+    Deno.writeTextFileSync(
+      probeFile,
+      `for (const dir of Deno.args) { try { Deno.writeTextFileSync(dir + "/probe", "x"); ` +
+        `console.log("written"); } catch (e) { console.log(e.name); } }`,
+    );
+    const probe = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-prompt", ...flags, probeFile, view, walletDir, sibling],
+      stdout: "piped",
+    }).output();
+    Deno.removeSync(probeFile);
+    Deno.removeSync(`${walletDir}/probe`);
+    assertEquals(new TextDecoder().decode(probe.stdout), "written\nNotCapable\nNotCapable\n");
+    assertEquals([...Deno.readDirSync(sibling)], []);
+
+    const { call } = rpcOf(node);
+    // x is to be loaded at start (settings.json, in the wallet's own data directory).
+    const created = await call("createwallet", ["x", false, false, null, false, true, true]);
+    assertEquals(created.result, { name: "x" }, JSON.stringify(created.error));
+    for (const name of ["w", "x"]) {
+      assertEquals(Deno.statSync(`${walletDir}/${name}/wallet.dat`).isFile, true);
+    }
+    assertEquals((await call("listwalletdir")).result, { wallets: [{ name: "w" }, { name: "x" }] });
+    // Nothing of them in the state directory.
+    const found = (dir: string): string[] =>
+      [...Deno.readDirSync(dir)].flatMap((entry) =>
+        entry.isDirectory ? found(`${dir}/${entry.name}`) : [entry.name]
+      );
+    assert(!found(`${state}/data`).includes("wallet.dat"));
+    // A backup outside the directory is refused, naming where backups may go.
+    const backup = await call("backupwallet", [`${sibling}/w.bak`], "w");
+    assert(backup.error?.message.endsWith(`; back up under '${view}/w'.`), JSON.stringify(backup));
+    assertEquals([...Deno.readDirSync(sibling)], []);
+    node.interrupt();
+    assertEquals(await node.exited, 0, node.output);
+  }
+  {
+    // Restarted: w from -wallet and x from settings.json are loaded from the directory again.
+    await using node = new Task(args);
+    await node.match(/^node: running/m);
+    const { call, healed } = rpcOf(node);
+    await waitFor(
+      async () => JSON.stringify((await healed("listwallets") as string[]).sort()) === '["w","x"]',
+      120_000,
+      `w and x loaded at start\n${node.output}`,
+    );
+    assertEquals((await call("unloadwallet", ["x"])).error, null);
+    assertEquals((await call("loadwallet", ["x"])).result, { name: "x" });
+    node.interrupt();
+    assertEquals(await node.exited, 0, node.output);
+  }
+  if (bwrapPath() !== null) {
+    // Under bubblewrap the directory is bound at its real path, the view a link to it.
+    const hardened = await task([
+      "spawn-node",
+      "--once",
+      "--hardened",
+      `--state=${state}`,
+      `-rpcport=${port}`,
+      "-wallet=h",
+      `-walletdir=${walletDir}`,
+    ]);
+    assertEquals(hardened.code, 0, hardened.out);
+    assertEquals(Deno.statSync(`${walletDir}/h/wallet.dat`).isFile, true);
+  }
+  // A bad -walletdir: Core's text, one line, nothing started and nothing of the wallets touched.
+  const file = `${dirs.path}/file`;
+  Deno.writeTextFileSync(file, "");
+  const cases: [string[], string][] = [
+    [
+      ["spawn-node", `-walletdir=${dirs.path}/missing`],
+      `Error: Specified -walletdir "${dirs.path}/missing" does not exist\n`,
+    ],
+    [
+      ["spawn-node", `-walletdir=${file}`],
+      `Error: Specified -walletdir "${file}" is not a directory\n`,
+    ],
+    [
+      ["spawn-wallet", "-ipcconnect=unix", "-walletdir=wallets"],
+      `launch: Specified -walletdir "wallets" is a relative path\n`,
+    ],
+  ];
+  for (const [[command, ...options], message] of cases) {
+    const result = await task([command, "--once", `--state=${state}`, "-wallet=w", ...options]);
+    assertEquals([result.code, result.out], [1, message]);
+  }
+  assertEquals([...Deno.readDirSync(walletDir)].map((entry) => entry.name).sort(), ["h", "w", "x"]);
 });
 
 Deno.test({

@@ -218,6 +218,50 @@ Deno.test("contract: hardened mode wraps Deno in bubblewrap without naming Deno'
   assert(node.args.indexOf(`--reuid=${identity.uid}`) > node.args.indexOf("--"));
 });
 
+Deno.test("contract: a directory outside the data directory is granted through its own view only, bound at its real path under bubblewrap", () => {
+  const outside = [{ real: "/home/u/wallets", view: "/s/view/wallet.walletdir" }];
+  const paths = pathsOf("wallet", { outside });
+  const command = sandboxCommand(components.wallet, paths, { identity });
+  assertEquals(command.args.filter((arg) => arg.startsWith("--allow-")), [
+    "--allow-read=/s/view/wallet/wallets,/s/view/wallet/settings,/s/view/wallet.walletdir",
+    "--allow-write=/s/view/wallet/wallets,/s/view/wallet/settings,/s/view/wallet.walletdir",
+  ]);
+  const { args } = sandboxCommand(components.wallet, paths, { hardened: true, identity });
+  const bind = args.indexOf("/home/u/wallets") - 1;
+  assertEquals(args.slice(bind, bind + 3), ["--bind", "/home/u/wallets", "/home/u/wallets"]);
+  const link = args.indexOf("/s/view/wallet.walletdir") - 2;
+  assertEquals(args.slice(link, link + 3), [
+    "--symlink",
+    "/home/u/wallets",
+    "/s/view/wallet.walletdir",
+  ]);
+});
+
+Deno.test("contract: a directory outside the data directory is reached through its view; one named through a link, or holding a link out, refuses the spawn", async () => {
+  using state = tempDir();
+  using outside = tempDir();
+  const stateDir = state.path;
+  const real = Deno.realPathSync(outside.path);
+  Deno.chmodSync(real, 0o755); // under root the component's user passes through it
+  Deno.writeTextFileSync(`${real}/kept`, "mine");
+  const foo = (dir: string): Component => ({ ...components.foo, outsideDirs: { dir } });
+  await (await spawnComponent(FooInit, foo(real), { stateDir }))[Symbol.asyncDispose]();
+  assertEquals(Deno.realPathSync(`${stateDir}/view/foo.dir`), real);
+  Deno.symlinkSync(real, `${stateDir}/link`);
+  await assertRejects(
+    () => spawnComponent(FooInit, foo(`${stateDir}/link`), { stateDir }),
+    SandboxError,
+    `foo: ${stateDir}/link: not a directory named by its real path (${real})`,
+  );
+  Deno.symlinkSync("/etc", `${real}/out`);
+  await assertRejects(
+    () => spawnComponent(FooInit, foo(real), { stateDir }),
+    SandboxError,
+    `${real}/out: a symbolic link leading outside, to /etc`,
+  );
+  assertEquals(Deno.readTextFileSync(`${real}/kept`), "mine", "nothing in it is touched");
+});
+
 Deno.test("contract: a spawned child runs exactly that command, environment and nothing else", async () => {
   using state = tempDir();
   const stateDir = state.path;

@@ -118,12 +118,23 @@ Deno.test("sandboxed node: the sandbox's options, files outside regtest/ and bad
   }
   // Inside regtest/ they are fine.
   plan(state, ["-pid=n.pid", "-debuglogfile=d.log", "-rpccookiefile=c"]);
-  // -walletdir: the sandboxed wallet process's wallets are in its own data directory.
+  // -walletdir: checked as Core checks it; a node not running the wallets is not given it.
   assertThrows(
-    () => planNode(node, state, [`-walletdir=${state}`]),
-    SpawnNodeError,
-    `-walletdir: under the sandbox the wallets stay in the data directories it grants (a wallet process's own, as ${state}/data/wallet/wallets,`,
+    () => planNode(node, state, [`-walletdir=${state}/missing`]),
+    StartupError,
+    `Specified -walletdir "${state}/missing" does not exist`,
   );
+  const walletDir = `${state}/wallets`;
+  Deno.mkdirSync(walletDir);
+  const apart = plan(state, [`-walletdir=${walletDir}`]);
+  assert(!apart.args.some((arg) => arg.includes("walletdir")), apart.args.join(" "));
+  assertEquals(apart.component.outsideDirs, undefined);
+  assertEquals(apart.options.walletDir, walletDir);
+  // One running them (-monolithic) is given the directory through its view.
+  const monolithic = plan(state, ["-monolithic", `--walletdir=${walletDir}`]);
+  assertEquals(monolithic.args.at(-1), `-walletdir=${state}/view/node.walletdir`);
+  assertEquals(monolithic.args.filter((arg) => arg.includes("walletdir=")).length, 1);
+  assertEquals(monolithic.component.outsideDirs, { walletdir: walletDir });
   assertThrows(() => planNode(node, state, ["-foo"]), StartupError, "Invalid parameter -foo");
   for (const option of ["-daemon", "-daemonwait=1"]) {
     assertThrows(
