@@ -580,12 +580,13 @@ async function spawnWallet(flags: Flags): Promise<number> {
   const walletEntry = entryOf(await topologyOf(flags), "wallet");
   const asked = [...walletEntry.args, ...attachedWalletArgs(flags.node)];
   const loaded = withRpcGrants(await entryComponent(walletEntry), asked);
+  const options = parseWalletArgs(asked);
   // -walletdir, checked as Core checks it, through a view of this instance's own.
   const { component, args } = withWalletDir(
     { ...loaded, manifest: { ...loaded.manifest, name: instance } },
     stateDir,
     asked,
-    parseWalletArgs(asked).walletDir,
+    options.walletDir,
   );
   const credential = () => {
     const token = readCookie(target.cookie);
@@ -595,7 +596,7 @@ async function spawnWallet(flags: Flags): Promise<number> {
     return { socket: target.socket, tokenHex: toHex(token) };
   };
   credential(); // a missing cookie is said at once, before anything starts
-  const notifier = commandRunner({ ...NO_COMMANDS, wallet: parseWalletArgs(args).walletNotify });
+  const notifier = commandRunner({ ...NO_COMMANDS, wallet: options.walletNotify });
   const attached = Promise.withResolvers<string>();
   await using supervisor = newSupervisor(stateDir, flags.hardened, (line) => {
     const match = /^wallet: attached to the node at .*; wallets: (.*)$/.exec(line);
@@ -617,7 +618,7 @@ async function spawnWallet(flags: Flags): Promise<number> {
     `wallet: ${instance} attached to ${target.socket}; wallets: ${ended || "(none)"} ` +
       `(data directory ${dataDir})`,
   );
-  const { rpc } = parseWalletArgs(args);
+  const { rpc } = options;
   if (rpc !== null) {
     console.log(`wallet: its own JSON-RPC on 127.0.0.1:${rpc.port} and [::1]:${rpc.port}`);
     const words = ["task", "cli", "-regtest", `-datadir=${dataDir}`, `-rpcport=${rpc.port}`];

@@ -315,7 +315,7 @@ Deno.test("tasks: spawn-node -wallet=w starts the sandboxed wallet process; cli 
   assertEquals(await node.exited, 0, node.output);
 });
 
-Deno.test("tasks: -walletdir under the sandbox: the wallet process alone is given that directory, through its view; wallets are made, listed and loaded there again after a restart; a bad one is refused in one line", async () => {
+Deno.test("tasks: -walletdir under the sandbox: the process holding the wallets (the wallet process, spawn-wallet's, the node with -monolithic) alone is given that directory, through its view; wallets are made, listed and loaded there again after a restart; a bad one is refused in one line", async () => {
   using temp = stateDir();
   using dirs = stateDir();
   const state = temp.path;
@@ -326,6 +326,8 @@ Deno.test("tasks: -walletdir under the sandbox: the wallet process alone is give
   Deno.mkdirSync(walletDir);
   Deno.mkdirSync(sibling);
   Deno.symlinkSync(walletDir, link);
+  const apart = `${dirs.path}/apart`; // another process's: under root each is given to its user
+  Deno.mkdirSync(apart);
   const view = `${state}/view/wallet.walletdir`;
   const port = freePort();
   const args = spawnNode(state, port, "-wallet=w", `-walletdir=${link}`);
@@ -405,23 +407,37 @@ Deno.test("tasks: -walletdir under the sandbox: the wallet process alone is give
     );
     assertEquals((await call("unloadwallet", ["x"])).error, null);
     assertEquals((await call("loadwallet", ["x"])).result, { name: "x" });
+    // A wallet process attached by hand (spawn-wallet) keeps its wallets in its own -walletdir.
+    const attached = await task([
+      "spawn-wallet",
+      "--once",
+      `--state=${state}`,
+      "-ipcconnect=unix",
+      "-wallet=a",
+      `-walletdir=${apart}`,
+    ]);
+    assertEquals(attached.code, 0, attached.out);
+    assert(attached.out.includes("wallet: wallet-a attached to "), attached.out);
+    assertEquals(Deno.statSync(`${apart}/a/wallet.dat`).isFile, true);
     node.interrupt();
     assertEquals(await node.exited, 0, node.output);
   }
   if (bwrapPath() !== null) {
     // Under bubblewrap the directory is bound at its real path, the view a link to it.
-    const hardened = await task([
-      "spawn-node",
-      "--once",
-      "--hardened",
-      `--state=${state}`,
-      `-rpcport=${port}`,
-      "-wallet=h",
-      `-walletdir=${walletDir}`,
-    ]);
+    const hardened = await task(
+      spawnNode(state, port, "--once", "--hardened", "-wallet=h", `-walletdir=${walletDir}`),
+    );
     assertEquals(hardened.code, 0, hardened.out);
     assertEquals(Deno.statSync(`${walletDir}/h/wallet.dat`).isFile, true);
   }
+  // The node running its wallets (-monolithic) is given the directory through its own view.
+  const monolithic = await task(
+    spawnNode(state, port, "--once", "-monolithic", "-wallet=m", `-walletdir=${apart}`),
+  );
+  assertEquals(monolithic.code, 0, monolithic.out);
+  assert(monolithic.out.includes(`wallet: m loaded (in the node's process, ${apart})`));
+  assertEquals(Deno.statSync(`${apart}/m/wallet.dat`).isFile, true);
+  assertEquals(Deno.realPathSync(`${state}/view/node.walletdir`), apart);
   // A bad -walletdir: Core's text, one line, nothing started and nothing of the wallets touched.
   const file = `${dirs.path}/file`;
   Deno.writeTextFileSync(file, "");
