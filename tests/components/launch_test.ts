@@ -357,21 +357,31 @@ Deno.test("tasks: -walletdir under the sandbox: the process holding the wallets 
     const nodeArgs = componentArgv(node.pid);
     assert(!nodeArgs.some((arg) => /walletdir|wallets/.test(arg) || arg.includes(dirs.path)));
     // A probe run with exactly the wallet's flags writes through the view, and nowhere else:
-    // not the directory by its own path (require() resolves that one), not a sibling.
+    // not the directory by its own path, not a sibling; and what it wrote there cannot be
+    // require()d (which resolves the real path first), as in its data directory.
     const flags = wallet.filter((arg) => /^--(allow|deny)-/.test(arg));
     const probeFile = Deno.makeTempFileSync({ suffix: ".ts" });
     Deno.writeTextFileSync(
       probeFile,
-      `for (const dir of Deno.args) { try { Deno.writeTextFileSync(dir + "/probe", "x"); ` +
-        `console.log("written"); } catch (e) { console.log(e.name); } }`,
+      `import { createRequire } from "node:module";
+      const [view, ...others] = Deno.args;
+      for (const dir of [view, ...others]) {
+        try { Deno.writeTextFileSync(dir + "/probe.cjs", "module.exports = 1;"); console.log("written"); }
+        catch (e) { console.log(e.name); }
+      }
+      try { createRequire(import.meta.url)(view + "/probe.cjs"); console.log("required"); }
+      catch (e) { console.log(e.name); }`,
     );
     const probe = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--no-prompt", ...flags, probeFile, view, walletDir, sibling],
       stdout: "piped",
     }).output();
     Deno.removeSync(probeFile);
-    Deno.removeSync(`${walletDir}/probe`);
-    assertEquals(new TextDecoder().decode(probe.stdout), "written\nNotCapable\nNotCapable\n");
+    Deno.removeSync(`${walletDir}/probe.cjs`);
+    assertEquals(
+      new TextDecoder().decode(probe.stdout),
+      "written\nNotCapable\nNotCapable\nNotCapable\n",
+    );
     assertEquals([...Deno.readDirSync(sibling)], []);
 
     const { call } = rpcOf(node);
