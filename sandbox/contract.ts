@@ -846,6 +846,13 @@ export async function spawnComponent<T>(
   if (options.stateDir.includes(",")) {
     throw new SandboxError(`state directory ${options.stateDir} may not contain ','`);
   }
+  // A label names its view beside the data directory's: nothing that could lead elsewhere.
+  const label = Object.keys(component.outsideDirs ?? {}).find((label) => !/^[a-z]+$/.test(label));
+  if (label !== undefined) {
+    throw new SandboxError(
+      `${manifest.name}: outside directory "${label}": lower-case letters only`,
+    );
+  }
   if (options.hardened && bwrapPath() === null) {
     throw new SandboxError("hardened mode needs bubblewrap (bwrap), which is not installed");
   }

@@ -237,7 +237,7 @@ Deno.test("contract: a directory outside the data directory is granted through i
   ]);
 });
 
-Deno.test("contract: a directory outside the data directory is reached through its view; one named through a link, or holding a link out, refuses the spawn", async () => {
+Deno.test("contract: a directory outside the data directory is reached through its view; one named through a link, holding a link out or labelled with other than letters refuses the spawn", async () => {
   using state = tempDir();
   using outside = tempDir();
   const stateDir = state.path;
@@ -258,6 +258,12 @@ Deno.test("contract: a directory outside the data directory is reached through i
     () => spawnComponent(FooInit, foo(real), { stateDir }),
     SandboxError,
     `${real}/out: a symbolic link leading outside, to /etc`,
+  );
+  await assertRejects(
+    () =>
+      spawnComponent(FooInit, { ...components.foo, outsideDirs: { "../x": real } }, { stateDir }),
+    SandboxError,
+    `foo: outside directory "../x": lower-case letters only`,
   );
   assertEquals(Deno.readTextFileSync(`${real}/kept`), "mine", "nothing in it is touched");
 });
