@@ -3,7 +3,8 @@
  * own mount, PID, IPC, UTS, user and (unless it is granted hosts) network
  * namespace, and dies with its parent. Its file system holds only the
  * shared libraries, Deno's binary, its bundle, its data directory and the
- * view of it (a symbolic link), its run directory and the sockets it uses,
+ * view of it (a symbolic link), each directory outside it it is given (a
+ * `-walletdir`) and its view, its run directory and the sockets it uses,
  * all at their real paths so the permission flags read the same inside and
  * out. A static import of any
  * other file then fails as "Module not found" regardless of Deno.
