@@ -469,6 +469,24 @@ Deno.test("tasks: -walletdir under the sandbox: the process holding the wallets 
     const result = await task([command, "--once", `--state=${state}`, "-wallet=w", ...options]);
     assertEquals([result.code, result.out], [1, message]);
   }
+  if (Deno.uid() === 0) {
+    // One the wallet process's user cannot reach: its start is refused in one line, saying why.
+    const closed = `${dirs.path}/closed`;
+    Deno.mkdirSync(`${closed}/wallets`, { recursive: true, mode: 0o700 });
+    Deno.chmodSync(closed, 0o700);
+    const result = await task(
+      spawnNode(state, port, "--once", "-wallet=w", `-walletdir=${closed}/wallets`),
+    );
+    assertEquals(result.code, 1, result.out);
+    assert(
+      result.out.endsWith(
+        `launch: wallet: ${closed}/wallets: it runs as its own user, which cannot pass ${closed}; ` +
+          "make that searchable (chmod o+x) or choose another directory\n",
+      ),
+      result.out,
+    );
+    assertEquals([...Deno.readDirSync(`${closed}/wallets`)], []);
+  }
   assertEquals([...Deno.readDirSync(walletDir)].map((entry) => entry.name).sort(), ["h", "w", "x"]);
 });
 
