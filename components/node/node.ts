@@ -29,7 +29,7 @@ import { join } from "node:path";
 import { Mempool, MEMPOOL_FILE, NO_MEMPOOL_FILE } from "./mempool/mod.ts";
 import { checkMempoolSize } from "./mempool/options.ts";
 import { nodeMethods, NodeServices } from "./methods/mod.ts";
-import { BANLIST_FILE, BanMan } from "./net/mod.ts";
+import { BANLIST_FILE, BanMan, Connman } from "./net/mod.ts";
 import { RpcServer } from "../rpc/mod.ts";
 import { restHandlers } from "./rest/mod.ts";
 import type { NodeContext } from "./shell.ts";
@@ -148,6 +148,13 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     log: (message) => log.info(message),
   });
   node.defer(() => banman.dump());
+  // Core's CConnman takes the -addnode list and -networkactive at start.
+  const connman = new Connman({
+    log: (message) => log.info(message),
+    addNodes: options.net.addNodes,
+    v2transport: options.net.v2transport,
+    networkActive: options.net.networkActive,
+  });
   const services = new NodeServices({
     chain,
     mempool,
@@ -159,6 +166,8 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     txindex,
     blockFilterIndex,
     banman,
+    connman,
+    net: options.net,
     mempoolFile: join(options.netDir, MEMPOOL_FILE),
     readableDir: options.netDir,
     netDir: options.netDir,

@@ -37,6 +37,14 @@ import {
 } from "./zmq/options.ts";
 import { absolutePath, Args, ArgsError, type ArgSpec } from "./args.ts";
 import { DEFAULT_BAN_TIME } from "./net/banman.ts";
+import {
+  checkNetParameters,
+  NET_OPTIONS,
+  type NetOptions,
+  netOptionsOf,
+  netParameterInteraction,
+  parsePort,
+} from "./net/options.ts";
 import { MEMPOOL_OPTIONS, mempoolPolicyOf } from "./mempool/options.ts";
 import type { MempoolPolicy } from "./mempool/defaults.ts";
 import {
@@ -313,6 +321,8 @@ export interface NodeOptions {
   walletDir: string | null;
   /** `-listen`: accepted; this node has no peer-to-peer network either way. */
   listen: boolean;
+  /** The peer-to-peer options: the addnode list, `-networkactive`, `-uacomment`, `-onlynet`, ... */
+  net: NetOptions;
   /** `-bantime`: the duration in seconds of a `setban` that gives none (86400 by default). */
   banTime: number;
   /** `-txindex`: getrawtransaction finds confirmed transactions without a block hash. */
@@ -814,6 +824,7 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
       'Bind to Unix socket address and listen for incoming connections. Valid address values are "unix" to listen on the default path, <datadir>/regtest/node.sock, or "unix:/custom/path" to specify a custom path. Can be specified multiple times to listen on multiple paths. Default behavior is not to listen on any path. If relative paths are specified, they are interpreted relative to the network data directory. If paths include any parent directory components and the parent directories do not exist, they will be created.',
     category: "ipc",
   },
+  ...NET_OPTIONS,
   ...MEMPOOL_OPTIONS,
   ...WALLET_POLICY_OPTIONS.map(({ debugGroup, ...option }) => ({
     ...option,
@@ -841,13 +852,6 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
   })),
 ];
 
-/** Core's `ParseUInt16` accepting no 0: a port, or null. */
-function parsePort(text: string): number | null {
-  if (!/^\+?\d+$/.test(text)) return null;
-  const port = Number(text);
-  return port >= 1 && port <= 65535 ? port : null;
-}
-
 /** Core's `SplitHostPort`: the host and the port (or `fallback`), null when the port is invalid. */
 export function splitHostPort(
   text: string,
@@ -862,7 +866,7 @@ export function splitHostPort(
     const multiColon = colon > 0 && text.lastIndexOf(":", colon - 1) >= 0;
     if (colon === 0 || bracketed || !multiColon) {
       const parsed = parsePort(text.slice(colon + 1));
-      valid = parsed !== null;
+      valid = parsed !== undefined;
       rest = text.slice(0, colon);
       port = parsed ?? port;
     }
@@ -1039,6 +1043,7 @@ function nodeOptions(
     args.getAll("debugexclude"),
     args.getAll("loglevel"),
   );
+  netParameterInteraction(args, notices);
   // Core's parameter interactions of -blocksonly (InitParameterInteraction, then the wallet's):
   // a smaller mempool, and wallets that do not broadcast, unless the options say otherwise.
   const blocksOnly = args.getBool("blocksonly", false);
@@ -1084,6 +1089,9 @@ function nodeOptions(
   if (args.getBool("peerblockfilters", false) && !blockFilterIndex) {
     throw new StartupError("Cannot set -peerblockfilters without -blockfilterindex.");
   }
+  checkNetParameters(args);
+  // Core's AppInitMain checks, after its parameter interaction.
+  const net = netOptionsOf(args, netDir);
   const daemonWait = args.getBool("daemonwait", false);
   const daemon = daemonWait || args.getBool("daemon", false);
   const inNetDir = (path: string) => absolutePath(path, netDir);
@@ -1116,6 +1124,7 @@ function nodeOptions(
     walletPolicy,
     walletRefusal,
     listen: args.getBool("listen", true),
+    net,
     blocksOnly,
     mockTime,
     walletDir,
@@ -1165,7 +1174,9 @@ function zmqOptions(args: Args, cwd: string): ZmqNotifier[] {
 function rpcOptions(args: Args, netDir: string, notices: Notice[]): RpcOptions {
   const portText = args.get("rpcport");
   const port = portText === undefined ? DEFAULT_RPC_PORT : parsePort(portText);
-  if (port === null) throw new StartupError(`Invalid port specified in -rpcport: '${portText}'`);
+  if (port === undefined) {
+    throw new StartupError(`Invalid port specified in -rpcport: '${portText}'`);
+  }
   const bind = args.getAll("rpcbind");
   const binds = bind.map((address) => {
     const split = splitHostPort(address, port);

@@ -44,39 +44,12 @@ import {
   warningsDoc,
 } from "./docs.ts";
 import type { NodeServices } from "./services.ts";
+import { NET_PERMISSIONS_DOC, NETWORKS, parseNetwork } from "../net/options.ts";
 
 /** The RPC API level this node implements: Bitcoin Core v30.0's (`CLIENT_VERSION`). */
 export const API_VERSION = 300000;
 /** Core's `PROTOCOL_VERSION`. */
 export const PROTOCOL_VERSION = 70016;
-/** What this node calls itself in `subversion` (BIP 14 form). */
-export const SUBVERSION = "/capdeno:0.1.0/";
-
-const NETWORKS = ["ipv4", "ipv6", "onion", "i2p", "cjdns"];
-
-/** Core's `ParseNetwork`: a network name, any case (`tor` is `onion`, deprecated); undefined if unknown. */
-function parseNetwork(name: string, log: (message: string) => void): string | undefined {
-  const net = name.replace(/[A-Z]/g, (c) => c.toLowerCase());
-  if (net === "tor") {
-    log(
-      "Warning: net name 'tor' is deprecated and will be removed in the future. You should use 'onion' instead.",
-    );
-    return "onion";
-  }
-  return NETWORKS.includes(net) ? net : undefined;
-}
-
-/** `NET_PERMISSIONS_DOC`. */
-const NET_PERMISSIONS_DOC = [
-  "bloomfilter (allow requesting BIP37 filtered blocks and transactions)",
-  "noban (do not ban for misbehavior; implies download)",
-  "forcerelay (relay transactions that are already in the mempool; implies relay)",
-  "relay (relay even in -blocksonly mode, and unlimited transaction announcements)",
-  "mempool (allow requesting BIP35 mempool contents)",
-  "download (allow getheaders during IBD, no disconnect after maxuploadtarget limit)",
-  "addr (responses to GETADDR avoid hitting the cache and contain random records with the most up-to-date info)",
-];
-
 /** `CONNECTION_TYPE_DOC`. */
 const CONNECTION_TYPE_DOC = [
   "outbound-full-relay (default automatic connections)",
@@ -99,6 +72,9 @@ const MAX_ADDNODE_CONNECTIONS = 8;
 
 /** Core's `-maxuploadtarget` timeframe: a day. */
 const UPLOAD_TIMEFRAME = 60 * 60 * 24;
+
+/** Core's `MAX_BLOCK_SERIALIZED_SIZE`, what a block may take to upload. */
+const MAX_BLOCK_SERIALIZED_SIZE = 4_000_000;
 
 /** getpeerinfo's documented peer object (there are never any peers to fill it). */
 function peerDoc() {
@@ -230,8 +206,11 @@ export function networkMethods(node: NodeServices): RpcMethod[] {
         ]),
       ]),
       examples: helpExampleCli("getnettotals", "") + helpExampleRpc("getnettotals", ""),
-      handler: () =>
-        new Map<string, JsonInput>([
+      handler: () => {
+        // Core's CConnman with nothing sent: a target's cycle has not started (a whole day left),
+        // and historical blocks are served while the target exceeds a day's worth of blocks.
+        const target = node.net.maxUploadTarget;
+        return new Map<string, JsonInput>([
           ["totalbytesrecv", 0],
           ["totalbytessent", 0],
           ["timemillis", Date.now()],
@@ -239,14 +218,18 @@ export function networkMethods(node: NodeServices): RpcMethod[] {
             "uploadtarget",
             new Map<string, JsonInput>([
               ["timeframe", UPLOAD_TIMEFRAME],
-              ["target", 0],
+              ["target", target],
               ["target_reached", false],
-              ["serve_historical_blocks", true],
-              ["bytes_left_in_cycle", 0],
-              ["time_left_in_cycle", 0],
+              [
+                "serve_historical_blocks",
+                target === 0 || target > UPLOAD_TIMEFRAME / 600 * MAX_BLOCK_SERIALIZED_SIZE,
+              ],
+              ["bytes_left_in_cycle", target],
+              ["time_left_in_cycle", target === 0 ? 0 : UPLOAD_TIMEFRAME],
             ]),
           ],
-        ]),
+        ]);
+      },
     }),
     defineMethod({
       name: "getaddednodeinfo",
@@ -354,7 +337,7 @@ export function networkMethods(node: NodeServices): RpcMethod[] {
         const policy = node.mempool.policy;
         return new Map<string, JsonInput>([
           ["version", API_VERSION],
-          ["subversion", SUBVERSION],
+          ["subversion", node.net.subversion],
           ["protocolversion", PROTOCOL_VERSION],
           ["localservices", "0000000000000000"],
           ["localservicesnames", []],
@@ -366,13 +349,13 @@ export function networkMethods(node: NodeServices): RpcMethod[] {
           ["connections_out", 0],
           [
             "networks",
-            NETWORKS.map((name, i) =>
+            node.net.networks.map((net) =>
               new Map<string, JsonInput>([
-                ["name", name],
-                ["limited", i >= 2],
-                ["reachable", i < 2],
-                ["proxy", ""],
-                ["proxy_randomize_credentials", false],
+                ["name", net.name],
+                ["limited", !net.reachable],
+                ["reachable", net.reachable],
+                ["proxy", net.proxy],
+                ["proxy_randomize_credentials", net.randomizeCredentials],
               ])
             ),
           ],

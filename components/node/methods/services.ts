@@ -42,6 +42,7 @@ import { expiry } from "../../rpc/expiry.ts";
 import { tellMockTime } from "../ipc/mock_time.ts";
 import type { Mempool } from "../mempool/mod.ts";
 import { BanMan, Connman } from "../net/mod.ts";
+import { DEFAULT_NET_OPTIONS, type NetOptions } from "../net/options.ts";
 import { Warnings } from "../warnings.ts";
 /** Regtest's `nPowTargetSpacing`. */
 const TARGET_SPACING = 10 * 60;
@@ -106,6 +107,8 @@ export interface NodeParts {
   readonly banman?: BanMan;
   /** The `addnode` list and network-active switch; by default a new one. */
   readonly connman?: Connman;
+  /** What the peer-to-peer options come to (`-uacomment`, `-onlynet`, ...); Core's defaults by default. */
+  readonly net?: NetOptions;
   /** The ZMQ notifications publishing (`getzmqnotifications`); none without `-zmqpub…`. */
   readonly zmq?: { readonly active: readonly ZmqNotifier[] };
 }
@@ -130,6 +133,8 @@ export class NodeServices {
   readonly banman: BanMan;
   /** The `addnode` list and whether network activity is on (`setnetworkactive`). */
   readonly connman: Connman;
+  /** The user agent, networks and upload target the peer-to-peer options set. */
+  readonly net: NetOptions;
   /** The ZMQ notifiers publishing. */
   readonly zmqNotifiers: () => readonly ZmqNotifier[];
   /** The attached wallet processes: the wallet methods route to them, `Chain.handleWalletLoader` adds them. */
@@ -164,6 +169,7 @@ export class NodeServices {
     this.blocksOnly = parts.blocksOnly ?? false;
     this.banman = parts.banman ?? new BanMan({ now: () => this.now() });
     this.connman = parts.connman ?? new Connman({ log: this.log });
+    this.net = parts.net ?? DEFAULT_NET_OPTIONS;
     this.zmqNotifiers = () => parts.zmq?.active ?? [];
     this.isInitialBlockDownload = initialBlockDownload(parts.chain);
   }

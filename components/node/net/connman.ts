@@ -76,9 +76,20 @@ export class Connman {
   readonly #log: (message: string) => void;
   #networkActive = true;
 
-  /** A manager with no added nodes and network activity on; `log` writes a line to the node's log. */
-  constructor(options: { readonly log?: (message: string) => void } = {}) {
+  /**
+   * A manager with no added nodes and network activity on, or as the
+   * options say (`-addnode`, `-networkactive`, as Core's `CConnman` takes
+   * them); `log` writes a line to the node's log.
+   */
+  constructor(options: {
+    readonly log?: (message: string) => void;
+    readonly addNodes?: readonly string[];
+    readonly v2transport?: boolean;
+    readonly networkActive?: boolean;
+  } = {}) {
     this.#log = options.log ?? (() => {});
+    for (const node of options.addNodes ?? []) this.addNode(node, options.v2transport ?? true);
+    if (options.networkActive === false) this.setNetworkActive(false);
   }
 
   /** `GetNetworkActive`: whether network activity is on. */

@@ -644,3 +644,154 @@ Deno.test("options: the permission flags follow the options", () => {
     "--allow-env=HOME",
   ]);
 });
+
+Deno.test("options: bitcoind's peer-to-peer options are taken, each bad value refused in Core's words", () => {
+  using temp = datadirWith();
+  const d = `-datadir=${temp.path}`;
+  const accepted = [
+    "-port=18444",
+    "-bind=127.0.0.1",
+    "-bind=127.0.0.1:18445=onion",
+    "-connect=0",
+    "-noconnect",
+    "-connect=127.0.0.1:18444",
+    "-dnsseed=0",
+    "-maxconnections=10",
+    "-maxconnections=0",
+    "-addnode=127.0.0.1",
+    "-seednode=example.com",
+    "-onlynet=ipv4",
+    "-onlynet=IPv6",
+    "-v2transport=0",
+    "-natpmp=0",
+    "-discover=0",
+    "-fixedseeds=0",
+    "-whitelist=1.2.3.0/24",
+    "-whitelist=noban,in,out@::1",
+    "-whitebind=noban@127.0.0.1:18500",
+    "-maxuploadtarget=500M",
+    "-maxuploadtarget=1g",
+    "-peerbloomfilters",
+    "-listenonion=0",
+    "-torcontrol=127.0.0.1:9051",
+    "-torpassword=secret",
+    "-proxy=127.0.0.1:9050",
+    "-proxy=unix:/run/tor/socks",
+    "-noproxy",
+    "-onion=127.0.0.1:9050",
+    "-timeout=1000",
+    "-peertimeout=10",
+    "-externalip=203.0.113.1",
+    "-i2psam=127.0.0.1:7656",
+    "-i2pacceptincoming=0",
+    "-cjdnsreachable",
+    "-networkactive=0",
+    "-maxreceivebuffer=100",
+    "-maxsendbuffer=100",
+    "-noasmap",
+    "-dns=0",
+    "-forcednsseed",
+    "-proxyrandomize=0",
+    "-txreconciliation",
+    "-whitelistrelay=0",
+    "-whitelistforcerelay",
+    "-uacomment=me",
+  ];
+  for (const arg of accepted) optionsOf(["-regtest", d, arg]);
+  const refused: [string[], string][] = [
+    [["-port=0"], "Invalid port specified in -port: '0'"],
+    [["-port=x"], "Invalid port specified in -port: 'x'"],
+    [["-bind=127.0.0.1:x"], "Invalid port specified in -bind: '127.0.0.1:x'"],
+    [["-bind=localhost"], "Cannot resolve -bind address: 'localhost'"],
+    [["-bind=127.0.0.1=tor"], "Cannot resolve -bind address: '127.0.0.1=tor'"],
+    [["-bind=127.0.0.1", "-listen=0"], "Cannot set -bind or -whitebind together with -listen=0"],
+    [["-listen=0", "-listenonion"], "Cannot set -listen=0 together with -listenonion=1"],
+    [
+      ["-forcednsseed", "-connect=127.0.0.1"],
+      "Cannot set -forcednsseed to true when setting -dnsseed to false.",
+    ],
+    [["-maxconnections=-1"], "-maxconnections must be greater or equal than zero"],
+    [["-peertimeout=0"], "peertimeout must be a positive integer."],
+    [["-maxuploadtarget=5x"], "Unable to parse -maxuploadtarget: '5x'"],
+    [["-onlynet=foo"], "Unknown network specified in -onlynet: 'foo'"],
+    [
+      ["-onlynet=cjdns"],
+      "Outbound connections restricted to CJDNS (-onlynet=cjdns) but -cjdnsreachable is not provided",
+    ],
+    [
+      ["-onlynet=onion", "-listenonion=0"],
+      "Outbound connections restricted to Tor (-onlynet=onion) but the proxy for reaching the Tor network is not provided: none of -proxy, -onion or -listenonion is given",
+    ],
+    [
+      ["-onlynet=onion", "-noonion"],
+      "Outbound connections restricted to Tor (-onlynet=onion) but the proxy for reaching the Tor network is explicitly forbidden: -onion=0",
+    ],
+    [
+      ["-onlynet=i2p"],
+      "Outbound connections restricted to i2p (-onlynet=i2p) but -i2psam is not provided",
+    ],
+    [
+      ["-onlynet=onion", "-dnsseed=1"],
+      "Incompatible options: -dnsseed=1 was explicitly specified, but -onlynet forbids connections to IPv4/IPv6",
+    ],
+    [["-proxy=127.0.0.1:x"], "Invalid port specified in -proxy: '127.0.0.1:x'"],
+    [["-proxy=0.0.0.0"], "Invalid -proxy address or hostname: '0.0.0.0'"],
+    [["-onion=::"], "Invalid -onion address or hostname: '::'"],
+    [["-i2psam=bad host"], "Invalid -i2psam address or hostname: 'bad host'"],
+    [["-torcontrol=127.0.0.1:99999"], "Invalid port specified in -torcontrol: '127.0.0.1:99999'"],
+    [["-externalip=0.0.0.0"], "Cannot resolve -externalip address: '0.0.0.0'"],
+    [["-externalip=example.com", "-dns=0"], "Cannot resolve -externalip address: 'example.com'"],
+    [["-whitebind=127.0.0.1"], "Need to specify a port with -whitebind: '127.0.0.1'"],
+    [["-whitebind=noban@example.com:1"], "Cannot resolve -whitebind address: 'example.com:1'"],
+    [
+      ["-whitebind=out@127.0.0.1:1"],
+      'whitebind may only be used for incoming connections ("out" was passed)',
+    ],
+    [["-whitelist=bogus@1.2.3.4"], "Invalid P2P permission: 'bogus'"],
+    [["-whitelist=in@1.2.3.4"], "Only direction was set, no permissions: 'in@1.2.3.4'"],
+    [["-whitelist=1.2.3.4/33"], "Invalid netmask specified in -whitelist: '1.2.3.4/33'"],
+    [["-uacomment=a/b"], "User Agent comment (a/b) contains unsafe characters."],
+    [
+      ["-uacomment=" + "x".repeat(250)],
+      "Total length of network version string (267) exceeds maximum length (256). Reduce the number or size of uacomments.",
+    ],
+    [["-asmap"], `Could not find asmap file "${temp.path}/regtest/ip_asn.map"`],
+    [
+      ["-proxy"],
+      "Error parsing command line arguments: Can not set -proxy with no value. Please specify value with -proxy=value.",
+    ],
+  ];
+  for (const [args, message] of refused) {
+    assertEquals(errorOf(["-regtest", d, ...args]), message, args.join(" "));
+  }
+});
+
+Deno.test("options: the peer-to-peer options feed the addnode list, the switch, the user agent and the networks", () => {
+  using temp = datadirWith(
+    "[regtest]\naddnode=127.0.0.1\naddnode=[::1]:18500\nnetworkactive=0\nuacomment=me\n" +
+      "uacomment=you\nonlynet=ipv4\nonlynet=onion\nproxy=127.0.0.1:9050\nmaxuploadtarget=1K\n",
+  );
+  const { net, listen, notices } = optionsOf(["-regtest", `-datadir=${temp.path}`]);
+  assertEquals(net.addNodes, ["127.0.0.1", "[::1]:18500"]);
+  assertEquals(net.networkActive, false);
+  assertEquals(net.subversion, "/capdeno:0.1.0(me; you)/");
+  assertEquals(net.maxUploadTarget, 1024);
+  assertEquals(
+    net.networks.map(({ name, reachable, proxy }) => [name, reachable, proxy]),
+    [
+      ["ipv4", true, "127.0.0.1:9050"],
+      ["ipv6", false, "127.0.0.1:9050"],
+      ["onion", true, "127.0.0.1:9050"],
+      ["i2p", false, ""],
+      ["cjdns", false, "127.0.0.1:9050"],
+    ],
+  );
+  // Core's InitParameterInteraction: a proxy turns listening off unless it is set.
+  assertEquals(listen, false);
+  assert(
+    notices.some((n) => n.message === "parameter interaction: -proxy set -> setting -listen=0"),
+  );
+  const defaults = optionsOf(["-regtest", `-datadir=${temp.path}`, "-noconf"]).net;
+  assertEquals(defaults.subversion, "/capdeno:0.1.0/");
+  assertEquals(defaults.networks.filter((n) => n.reachable).map((n) => n.name), ["ipv4", "ipv6"]);
+});
