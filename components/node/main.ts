@@ -26,6 +26,7 @@ export async function startServing(node: NodeContext): Promise<Init> {
     chain: services.chain,
     mempool: services.mempool,
     blockFilterIndex: services.blockFilterIndex,
+    blockAssembly: services.blockAssembly,
     requestShutdown: node.requestStop,
     stopping: node.stopping,
     log: (line) => node.log.info(line),

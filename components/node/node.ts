@@ -168,6 +168,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     banman,
     connman,
     net: options.net,
+    blockAssembly: options.blockAssembly,
     mempoolFile: join(options.netDir, MEMPOOL_FILE),
     readableDir: options.netDir,
     netDir: options.netDir,
@@ -225,6 +226,15 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
       }
     },
   }));
+  // Core's -stopatheight (KernelNotifications::blockTip): a block connected at or above it
+  // asks for the shutdown.
+  if (options.stopAtHeight > 0) {
+    node.use(chain.subscribe({
+      tipConnected: ({ entry }) => {
+        if (entry.height >= options.stopAtHeight) node.requestStop();
+      },
+    }));
+  }
   // -blocknotify: Core's blockTip notification with SynchronizationState::POST_INIT (not in
   // initial block download), told with each UpdatedBlockTip and for the tip an invalidateblock
   // leaves (Core's InvalidateBlock tells it too).

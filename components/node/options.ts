@@ -46,6 +46,13 @@ import {
   parsePort,
 } from "./net/options.ts";
 import { MEMPOOL_OPTIONS, mempoolPolicyOf } from "./mempool/options.ts";
+import {
+  type BlockAssembly,
+  DEFAULT_BLOCK_MAX_WEIGHT,
+  DEFAULT_BLOCK_RESERVED_WEIGHT,
+  MINIMUM_BLOCK_RESERVED_WEIGHT,
+} from "./chain/miner.ts";
+import { MAX_BLOCK_WEIGHT } from "./chain/params.ts";
 import type { MempoolPolicy } from "./mempool/defaults.ts";
 import {
   HIDDEN,
@@ -323,6 +330,10 @@ export interface NodeOptions {
   listen: boolean;
   /** The peer-to-peer options: the addnode list, `-networkactive`, `-uacomment`, `-onlynet`, ... */
   net: NetOptions;
+  /** `-blockmaxweight`, `-blockreservedweight` and `-blockversion`: how blocks are assembled. */
+  blockAssembly: BlockAssembly;
+  /** `-stopatheight`: the node stops once a block at this height is connected (0: never). */
+  stopAtHeight: number;
   /** `-bantime`: the duration in seconds of a `setban` that gives none (86400 by default). */
   banTime: number;
   /** `-txindex`: getrawtransaction finds confirmed transactions without a block hash. */
@@ -367,6 +378,41 @@ function blockFilterIndexOption(args: Args): boolean {
     if (name !== "basic") throw new StartupError(`Unknown -blockfilterindex value ${name}.`);
   }
   return true;
+}
+
+/**
+ * Core's block assembly options (`ApplyArgsManOptions` of the
+ * `BlockAssembler`), checked as `AppInitParameterInteraction` checks them;
+ * `-blockversion` is regtest's (`MineBlocksOnDemand`), read as Core's
+ * `int32_t` takes it.
+ */
+function blockAssemblyOf(args: Args): BlockAssembly {
+  const maxWeight = args.getInt("blockmaxweight", DEFAULT_BLOCK_MAX_WEIGHT);
+  if (maxWeight > MAX_BLOCK_WEIGHT) {
+    throw new StartupError(
+      `Specified -blockmaxweight (${maxWeight}) exceeds consensus maximum block weight (${MAX_BLOCK_WEIGHT})`,
+    );
+  }
+  const reserved = args.getInt("blockreservedweight", DEFAULT_BLOCK_RESERVED_WEIGHT);
+  if (reserved > MAX_BLOCK_WEIGHT) {
+    throw new StartupError(
+      `Specified -blockreservedweight (${reserved}) exceeds consensus maximum block weight (${MAX_BLOCK_WEIGHT})`,
+    );
+  }
+  if (reserved < MINIMUM_BLOCK_RESERVED_WEIGHT) {
+    throw new StartupError(
+      `Specified -blockreservedweight (${reserved}) is lower than minimum safety value of (${MINIMUM_BLOCK_RESERVED_WEIGHT})`,
+    );
+  }
+  const version = args.isSet("blockversion")
+    ? Number(BigInt.asIntN(32, BigInt(args.getInt("blockversion", 0))))
+    : undefined;
+  return {
+    // Core's size_t: a negative weight wraps to a huge one, which the assembler clamps.
+    maxWeight: maxWeight < 0 ? MAX_BLOCK_WEIGHT : maxWeight,
+    reservedWeight: args.isSet("blockreservedweight") ? reserved : undefined,
+    version,
+  };
 }
 
 /**
@@ -824,6 +870,32 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
       'Bind to Unix socket address and listen for incoming connections. Valid address values are "unix" to listen on the default path, <datadir>/regtest/node.sock, or "unix:/custom/path" to specify a custom path. Can be specified multiple times to listen on multiple paths. Default behavior is not to listen on any path. If relative paths are specified, they are interpreted relative to the network data directory. If paths include any parent directory components and the parent directories do not exist, they will be created.',
     category: "ipc",
   },
+  {
+    name: "blockmaxweight",
+    param: "=<n>",
+    help: `Set maximum BIP141 block weight (default: ${DEFAULT_BLOCK_MAX_WEIGHT})`,
+    category: "blockcreation",
+  },
+  {
+    name: "blockreservedweight",
+    param: "=<n>",
+    help:
+      `Reserve space for the fixed-size block header plus the largest coinbase transaction the mining software may add to the block. (default: ${DEFAULT_BLOCK_RESERVED_WEIGHT}).`,
+    category: "blockcreation",
+  },
+  {
+    name: "blockversion",
+    param: "=<n>",
+    help: "Override block version to test forking scenarios",
+    category: "blockcreation",
+    debugOnly: true,
+  },
+  {
+    name: "stopatheight",
+    help: "Stop running after reaching the given height in the main chain (default: 0)",
+    category: "debug",
+    debugOnly: true,
+  },
   ...NET_OPTIONS,
   ...MEMPOOL_OPTIONS,
   ...WALLET_POLICY_OPTIONS.map(({ debugGroup, ...option }) => ({
@@ -1090,6 +1162,7 @@ function nodeOptions(
     throw new StartupError("Cannot set -peerblockfilters without -blockfilterindex.");
   }
   checkNetParameters(args);
+  const blockAssembly = blockAssemblyOf(args);
   // Core's AppInitMain checks, after its parameter interaction.
   const net = netOptionsOf(args, netDir);
   const daemonWait = args.getBool("daemonwait", false);
@@ -1125,6 +1198,8 @@ function nodeOptions(
     walletRefusal,
     listen: args.getBool("listen", true),
     net,
+    blockAssembly,
+    stopAtHeight: args.getInt("stopatheight", 0),
     blocksOnly,
     mockTime,
     walletDir,

@@ -42,6 +42,7 @@ import { type Hash, ZERO_HASH } from "./hash.ts";
 import {
   blockSubsidy,
   DIFFICULTY_ADJUSTMENT_INTERVAL,
+  MAX_BLOCK_WEIGHT,
   MAX_TIMEWARP,
   POW_LIMIT,
   POW_LIMIT_BITS,
@@ -65,6 +66,52 @@ export interface BlockTemplateOptions {
   readonly time?: number;
   /** The block to build on; the active tip by default (another one makes a side branch). */
   readonly parent?: BlockEntry;
+  /** The header version (`-blockversion`); by default `ComputeBlockVersion`'s. */
+  readonly version?: number;
+}
+
+/** Core's `DEFAULT_BLOCK_RESERVED_WEIGHT`: header, transaction count and coinbase. */
+export const DEFAULT_BLOCK_RESERVED_WEIGHT = 8000;
+
+/** Core's `MINIMUM_BLOCK_RESERVED_WEIGHT`. */
+export const MINIMUM_BLOCK_RESERVED_WEIGHT = 2000;
+
+/** Core's `DEFAULT_BLOCK_MAX_WEIGHT`. */
+export const DEFAULT_BLOCK_MAX_WEIGHT = MAX_BLOCK_WEIGHT - 4000;
+
+/**
+ * The node's own block assembly settings (Core's `BlockAssembler::Options`
+ * as `ApplyArgsManOptions` reads them): `-blockmaxweight`,
+ * `-blockreservedweight` (undefined when not given: the caller's, or Core's
+ * default) and `-blockversion` (undefined: `ComputeBlockVersion`'s).
+ */
+export interface BlockAssembly {
+  readonly maxWeight: number;
+  readonly reservedWeight: number | undefined;
+  readonly version: number | undefined;
+}
+
+/** Core's defaults: no option given. */
+export const DEFAULT_BLOCK_ASSEMBLY: BlockAssembly = {
+  maxWeight: DEFAULT_BLOCK_MAX_WEIGHT,
+  reservedWeight: undefined,
+  version: undefined,
+};
+
+/**
+ * The weight the transactions of a block may take, as Core's assembler
+ * allows it: `-blockmaxweight` clamped between the reserved weight and
+ * the consensus maximum (`ClampOptions`), less the reserved weight.
+ *
+ * @example
+ * ```ts
+ * import { blockTxWeightLimit, DEFAULT_BLOCK_ASSEMBLY } from "./miner.ts";
+ * if (blockTxWeightLimit(DEFAULT_BLOCK_ASSEMBLY, 8000) !== 3_988_000) throw new Error();
+ * if (blockTxWeightLimit({ ...DEFAULT_BLOCK_ASSEMBLY, maxWeight: 100 }, 8000) !== 0) throw new Error();
+ * ```
+ */
+export function blockTxWeightLimit(assembly: BlockAssembly, reservedWeight: number): number {
+  return Math.min(Math.max(assembly.maxWeight, reservedWeight), MAX_BLOCK_WEIGHT) - reservedWeight;
 }
 
 /** A block ready for proof of work, with the pieces a mining client needs. */
@@ -130,7 +177,7 @@ export function createBlockTemplate(
   );
   const block: Block = {
     header: {
-      version: computeBlockVersion(chain, parent),
+      version: options.version ?? computeBlockVersion(chain, parent),
       prevHash: parent.hash,
       merkleRoot: ZERO_HASH,
       time: options.time ?? Math.max(minimumBlockTime(chain, parent), chain.now()),

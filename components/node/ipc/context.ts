@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { BlockFilterIndex, ChainState } from "../chain/mod.ts";
+import type { BlockAssembly, BlockFilterIndex, ChainState } from "../chain/mod.ts";
 import type { Mempool } from "../mempool/mod.ts";
 import type { NotificationHub } from "./notifications.ts";
 import type { TipWatch } from "./watch.ts";
@@ -21,6 +21,8 @@ export interface IpcNode {
   readonly watch: TipWatch;
   /** Delivers chain notifications to subscribers. */
   readonly hub: NotificationHub;
+  /** The node's `-blockmaxweight`, `-blockreservedweight` and `-blockversion`. */
+  readonly blockAssembly: BlockAssembly;
   /** Block templates alive in this node, bounded. */
   readonly templates: TemplateAllowance;
   /** The attached wallet processes, for the node's JSON-RPC. */

@@ -40,7 +40,12 @@
  * ```
  * @module
  */
-import type { BlockFilterIndex, ChainState } from "../chain/mod.ts";
+import {
+  type BlockAssembly,
+  type BlockFilterIndex,
+  type ChainState,
+  DEFAULT_BLOCK_ASSEMBLY,
+} from "../chain/mod.ts";
 import type { Mempool } from "../mempool/mod.ts";
 import type { Init } from "../../../schemas/gen/ipc/init.mp.ts";
 import type { Echo } from "../../../schemas/gen/ipc/echo.mp.ts";
@@ -89,6 +94,8 @@ export interface NodeInitOptions {
   readonly blockFilterIndex?: BlockFilterIndex;
   /** Asks the node to stop cleanly (`Node.startShutdown`); main.ts passes its `requestStop`. */
   readonly requestShutdown: () => void;
+  /** The node's block assembly options; Core's defaults by default. */
+  readonly blockAssembly?: BlockAssembly;
   /**
    * Aborted when the node is stopping: long waits end, subscribers are
    * released, `Node.shutdownRequested` turns true. Disposing the Init does
@@ -180,6 +187,7 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
       maxQueuedBytes: options.maxQueuedNotificationBytes ?? DEFAULT_MAX_QUEUED_NOTIFICATION_BYTES,
       log,
     }),
+    blockAssembly: options.blockAssembly ?? DEFAULT_BLOCK_ASSEMBLY,
     templates: new TemplateAllowance(MAX_LIVE_TEMPLATES),
     wallets: ownWallets ?? options.wallets!,
     isInitialBlockDownload,

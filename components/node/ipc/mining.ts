@@ -58,6 +58,7 @@ import {
   type Block,
   blockHash,
   blockMerkleRoot,
+  blockTxWeightLimit,
   bytesEqual,
   createBlockTemplate,
   decodeBlock,
@@ -70,6 +71,7 @@ import {
   MAX_BLOCK_SIGOPS_COST,
   MAX_BLOCK_WEIGHT,
   MAX_MONEY,
+  MINIMUM_BLOCK_RESERVED_WEIGHT,
   witnessCommitmentIndex,
 } from "../chain/mod.ts";
 import type {
@@ -84,8 +86,6 @@ import type { CallOptions } from "../../../component.ts";
 import type { IpcNode } from "./context.ts";
 import { blockRef } from "./views.ts";
 
-/** v30.0's `MINIMUM_BLOCK_RESERVED_WEIGHT`. */
-const MINIMUM_BLOCK_RESERVED_WEIGHT = 2000;
 /** The coinbase output script of a template: Core's anyone-can-spend placeholder. */
 const OP_TRUE = Uint8Array.of(0x51);
 /** What ends a long wait: the object's end, the node stopping, or its caller giving up. */
@@ -148,10 +148,11 @@ interface AssemblyOptions {
   readonly additionalSigops: number;
 }
 
-function assemblyOptions(options: BlockCreateOptions): AssemblyOptions {
+function assemblyOptions(node: IpcNode, options: BlockCreateOptions): AssemblyOptions {
   return {
     useMempool: options.useMempool,
-    reservedWeight: clamp(
+    // v30.0's createNewBlock applies -blockreservedweight over the client's when it is given.
+    reservedWeight: node.blockAssembly.reservedWeight ?? clamp(
       options.blockReservedWeight,
       MINIMUM_BLOCK_RESERVED_WEIGHT,
       MAX_BLOCK_WEIGHT,
@@ -180,11 +181,15 @@ function assemble(node: IpcNode, options: AssemblyOptions): Assembly {
   const mempoolSequence = mempool.sequence;
   const selected = options.useMempool
     ? mempool.selectForBlock(
-      MAX_BLOCK_WEIGHT - options.reservedWeight,
+      blockTxWeightLimit(node.blockAssembly, options.reservedWeight),
       MAX_BLOCK_SIGOPS_COST - options.additionalSigops,
     )
     : [];
-  const template = createBlockTemplate(chain, { payoutScript: OP_TRUE, txs: selected });
+  const template = createBlockTemplate(chain, {
+    payoutScript: OP_TRUE,
+    txs: selected,
+    version: node.blockAssembly.version,
+  });
   const invalid = chain.testBlockValidity(template.block, {
     checkPow: false,
     checkMerkleRoot: false,
@@ -365,7 +370,7 @@ export class MiningImpl implements Mining, Disposable {
   createNewBlock(options: BlockCreateOptions): BlockTemplate | null {
     // v30.0 returns no template only when interrupted by a shutdown.
     if (this.#node.stopping.aborted) return null;
-    return openTemplate(this.#node, assemblyOptions(options));
+    return openTemplate(this.#node, assemblyOptions(this.#node, options));
   }
 
   checkBlock(

@@ -22,11 +22,13 @@ import {
   BlockStatus,
   blockSubsidy,
   type BlockTemplate,
+  blockTxWeightLimit,
   bytesEqual,
   createBlockTemplate,
   decodeBlock,
   decodeDestination,
   decodeHeader,
+  DEFAULT_BLOCK_RESERVED_WEIGHT,
   DescriptorError,
   difficulty,
   encodeBlock,
@@ -87,10 +89,6 @@ import type { NodeServices } from "./services.ts";
 
 /** Core's `DEFAULT_MAX_TRIES`. */
 const DEFAULT_MAX_TRIES = 1_000_000;
-/** `DEFAULT_BLOCK_RESERVED_WEIGHT`: header, transaction count and coinbase. */
-const BLOCK_RESERVED_WEIGHT = 8000;
-/** `DEFAULT_BLOCK_MAX_WEIGHT`. */
-const BLOCK_MAX_WEIGHT = MAX_BLOCK_WEIGHT - 4000;
 /** How long block generation runs before letting other work in. */
 const YIELD_AFTER_MS = 20;
 /** `MAX_BLOCK_SERIALIZED_SIZE`. */
@@ -104,10 +102,14 @@ type PickedTx = TemplateTx & { readonly sigops: number };
 /** Builds a block template on the tip with the mempool's best transactions. */
 type Assembler = (payoutScript: Uint8Array) => BlockTemplate & { txs: PickedTx[] };
 
+/** The weight the assembler keeps for the header and coinbase (`-blockreservedweight`). */
+const reservedWeight = (node: NodeServices) =>
+  node.blockAssembly.reservedWeight ?? DEFAULT_BLOCK_RESERVED_WEIGHT;
+
 /** Remembers what the assembler built, for `getmininginfo` (`m_last_block_*`). */
 function remember(node: NodeServices, txs: readonly TemplateTx[]): void {
   node.lastAssembled = {
-    weight: BLOCK_RESERVED_WEIGHT + txs.reduce((w, t) => w + txSizes(t.tx).weight, 0),
+    weight: reservedWeight(node) + txs.reduce((w, t) => w + txSizes(t.tx).weight, 0),
     txCount: txs.length,
   };
 }
@@ -167,9 +169,12 @@ export function miningMethods(node: NodeServices): RpcMethod[] {
 
   /** `createNewBlock`: a template on the tip with the mempool's best, remembered for getmininginfo. */
   const assemble: Assembler = (payoutScript) => {
-    const txs = mempool.selectForBlock(BLOCK_MAX_WEIGHT - BLOCK_RESERVED_WEIGHT);
+    const txs = mempool.selectForBlock(
+      blockTxWeightLimit(node.blockAssembly, reservedWeight(node)),
+    );
     remember(node, txs);
-    return { ...createBlockTemplate(chain, { payoutScript, txs }), txs };
+    const { version } = node.blockAssembly;
+    return { ...createBlockTemplate(chain, { payoutScript, txs, version }), txs };
   };
 
   /** `generateBlocks`. */
@@ -328,7 +333,8 @@ export function miningMethods(node: NodeServices): RpcMethod[] {
         const submit = params.arg("submit", asBool);
         // Core assembles an empty template (no mempool), then adds the transactions.
         remember(node, []);
-        const { block } = createBlockTemplate(chain, { payoutScript, txs });
+        const { version } = node.blockAssembly;
+        const { block } = createBlockTemplate(chain, { payoutScript, txs, version });
         const invalid = chain.testBlockValidity(block, { checkPow: false, checkMerkleRoot: false });
         if (invalid) {
           throw new RpcError(

@@ -26,9 +26,11 @@
  * @module
  */
 import {
+  type BlockAssembly,
   type BlockEntry,
   type BlockFilterIndex,
   type ChainState,
+  DEFAULT_BLOCK_ASSEMBLY,
   type Hash,
   hashToHex,
   type TxIndex,
@@ -109,6 +111,8 @@ export interface NodeParts {
   readonly connman?: Connman;
   /** What the peer-to-peer options come to (`-uacomment`, `-onlynet`, ...); Core's defaults by default. */
   readonly net?: NetOptions;
+  /** `-blockmaxweight`, `-blockreservedweight`, `-blockversion`; Core's defaults by default. */
+  readonly blockAssembly?: BlockAssembly;
   /** The ZMQ notifications publishing (`getzmqnotifications`); none without `-zmqpub…`. */
   readonly zmq?: { readonly active: readonly ZmqNotifier[] };
 }
@@ -135,6 +139,8 @@ export class NodeServices {
   readonly connman: Connman;
   /** The user agent, networks and upload target the peer-to-peer options set. */
   readonly net: NetOptions;
+  /** How the node assembles blocks (`generate*`, `generateblock`, `getblocktemplate`). */
+  readonly blockAssembly: BlockAssembly;
   /** The ZMQ notifiers publishing. */
   readonly zmqNotifiers: () => readonly ZmqNotifier[];
   /** The attached wallet processes: the wallet methods route to them, `Chain.handleWalletLoader` adds them. */
@@ -170,6 +176,7 @@ export class NodeServices {
     this.banman = parts.banman ?? new BanMan({ now: () => this.now() });
     this.connman = parts.connman ?? new Connman({ log: this.log });
     this.net = parts.net ?? DEFAULT_NET_OPTIONS;
+    this.blockAssembly = parts.blockAssembly ?? DEFAULT_BLOCK_ASSEMBLY;
     this.zmqNotifiers = () => parts.zmq?.active ?? [];
     this.isInitialBlockDownload = initialBlockDownload(parts.chain);
   }

@@ -795,3 +795,41 @@ Deno.test("options: the peer-to-peer options feed the addnode list, the switch, 
   assertEquals(defaults.subversion, "/capdeno:0.1.0/");
   assertEquals(defaults.networks.filter((n) => n.reachable).map((n) => n.name), ["ipv4", "ipv6"]);
 });
+
+Deno.test("options: block assembly and -stopatheight as Core reads and checks them", () => {
+  using temp = datadirWith();
+  const d = `-datadir=${temp.path}`;
+  assertEquals(optionsOf(["-regtest", d]).blockAssembly, {
+    maxWeight: 3_996_000,
+    reservedWeight: undefined,
+    version: undefined,
+  });
+  assertEquals(
+    optionsOf([
+      "-regtest",
+      d,
+      "-blockmaxweight=-1",
+      "-blockreservedweight=2000",
+      "-blockversion=-1",
+    ])
+      .blockAssembly,
+    { maxWeight: 4_000_000, reservedWeight: 2000, version: -1 },
+  );
+  assertEquals(optionsOf(["-regtest", d, "-blockversion=4294967297"]).blockAssembly.version, 1);
+  assertEquals(optionsOf(["-regtest", d, "-stopatheight=7"]).stopAtHeight, 7);
+  const refused: [string, string][] = [
+    [
+      "-blockmaxweight=4000001",
+      "Specified -blockmaxweight (4000001) exceeds consensus maximum block weight (4000000)",
+    ],
+    [
+      "-blockreservedweight=4000001",
+      "Specified -blockreservedweight (4000001) exceeds consensus maximum block weight (4000000)",
+    ],
+    [
+      "-blockreservedweight=1999",
+      "Specified -blockreservedweight (1999) is lower than minimum safety value of (2000)",
+    ],
+  ];
+  for (const [arg, message] of refused) assertEquals(errorOf(["-regtest", d, arg]), message, arg);
+});

@@ -1,0 +1,78 @@
+/**
+ * bitcoind's options on a real node: a typical regtest `bitcoin.conf`
+ * (peer-to-peer and cache settings this node has no use for) starts it and
+ * `getnetworkinfo` answers with the `-uacomment`; `-blockversion` is the
+ * mined blocks' version; `-stopatheight` stops the node cleanly once a
+ * block at that height is connected.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "../../assert.ts";
+import { tempDir } from "../../helpers.ts";
+import { hex } from "@scure/base";
+import { encodeTx, scriptToAddress } from "../../../components/node/chain/mod.ts";
+import { signTx, TestKey } from "./chain/chain_helpers.ts";
+import { coinbaseUtxo, startRealNode } from "./real_node.ts";
+
+const ADDRESS = scriptToAddress(new TestKey(31).wpkh)!;
+
+Deno.test("core options: a typical regtest bitcoin.conf starts the node, getnetworkinfo shows -uacomment", async () => {
+  using datadir = tempDir("capdeno-coreopt-");
+  Deno.writeTextFileSync(
+    join(datadir.path, "bitcoin.conf"),
+    "regtest=1\nserver=1\nlisten=0\ndnsseed=0\ndbcache=100\nmaxconnections=10\nfixedseeds=0\n" +
+      "discover=0\nnatpmp=0\nuacomment=me\n[regtest]\nconnect=0\nport=18444\naddnode=127.0.0.1\n",
+  );
+  await using node = await startRealNode({ datadir: datadir.path });
+  const info = await node.call("getnetworkinfo");
+  assertEquals(info.subversion, "/capdeno:0.1.0(me)/");
+  assertEquals(info.networkactive, true);
+  assertEquals(info.connections, 0);
+  const added = await node.call("getaddednodeinfo");
+  assertEquals(added.map((a: { addednode: string }) => a.addednode), ["127.0.0.1"]);
+  assertEquals(await node.stop(), 0);
+});
+
+Deno.test("core options: -blockversion is the version of the blocks the node mines", async () => {
+  await using node = await startRealNode({ args: ["-blockversion=536870913", "-networkactive=0"] });
+  const [hash] = await node.call("generatetoaddress", [1, ADDRESS]);
+  assertEquals((await node.call("getblockheader", [hash])).version, 536870913);
+  assertEquals((await node.call("getblocktemplate", [{ rules: ["segwit"] }])).version, 536870913);
+  assertEquals((await node.call("getnetworkinfo")).networkactive, false);
+  assertEquals(await node.stop(), 0);
+});
+
+Deno.test("core options: -stopatheight stops the node cleanly once that height is connected", async () => {
+  await using node = await startRealNode({ args: ["-stopatheight=3"] });
+  await node.call("generatetoaddress", [2, ADDRESS]);
+  assertEquals(await node.call("getblockcount"), 2);
+  await node.call("generatetoaddress", [1, ADDRESS]).catch(() => {});
+  const { code } = await node.child.status;
+  assertEquals(code, 0);
+  const log = Deno.readTextFileSync(join(node.datadir, "regtest", "debug.log"));
+  assert(log.includes(" height=3 "), "block 3 connected");
+  assert(!log.includes(" height=4 "), "nothing past the stop height");
+});
+
+Deno.test("core options: -blockmaxweight and -blockreservedweight bound what the node's blocks take from the mempool", async () => {
+  // 8500 weight units, 8000 of them reserved: one 1-in-1-out transaction (440) fits, two do not.
+  await using node = await startRealNode({
+    args: ["-blockmaxweight=8500", "-blockreservedweight=8000"],
+  });
+  const key = new TestKey(31);
+  const hashes = await node.call("generatetoaddress", [102, ADDRESS]);
+  for (const hash of hashes.slice(0, 2)) {
+    const utxo = await coinbaseUtxo(node.call, hash, key);
+    const tx = signTx([utxo], [{ script: key.wpkh, amount: utxo.amount - 10_000n }]);
+    await node.call("sendrawtransaction", [hex.encode(encodeTx(tx))]);
+  }
+  assertEquals(
+    (await node.call("getblocktemplate", [{ rules: ["segwit"] }])).transactions.length,
+    1,
+  );
+  const [block] = await node.call("generatetoaddress", [1, ADDRESS]);
+  assertEquals((await node.call("getblock", [block])).nTx, 2);
+  assertEquals((await node.call("getmempoolinfo")).size, 1);
+  assertEquals(await node.stop(), 0);
+});
