@@ -50,9 +50,9 @@ import {
   type BlockAssembly,
   DEFAULT_BLOCK_MAX_WEIGHT,
   DEFAULT_BLOCK_RESERVED_WEIGHT,
+  MAX_BLOCK_WEIGHT,
   MINIMUM_BLOCK_RESERVED_WEIGHT,
-} from "./chain/miner.ts";
-import { MAX_BLOCK_WEIGHT } from "./chain/params.ts";
+} from "./chain/assembly.ts";
 import type { MempoolPolicy } from "./mempool/defaults.ts";
 import {
   HIDDEN,

@@ -42,7 +42,6 @@ import { type Hash, ZERO_HASH } from "./hash.ts";
 import {
   blockSubsidy,
   DIFFICULTY_ADJUSTMENT_INTERVAL,
-  MAX_BLOCK_WEIGHT,
   MAX_TIMEWARP,
   POW_LIMIT,
   POW_LIMIT_BITS,
@@ -70,49 +69,14 @@ export interface BlockTemplateOptions {
   readonly version?: number;
 }
 
-/** Core's `DEFAULT_BLOCK_RESERVED_WEIGHT`: header, transaction count and coinbase. */
-export const DEFAULT_BLOCK_RESERVED_WEIGHT = 8000;
-
-/** Core's `MINIMUM_BLOCK_RESERVED_WEIGHT`. */
-export const MINIMUM_BLOCK_RESERVED_WEIGHT = 2000;
-
-/** Core's `DEFAULT_BLOCK_MAX_WEIGHT`. */
-export const DEFAULT_BLOCK_MAX_WEIGHT = MAX_BLOCK_WEIGHT - 4000;
-
-/**
- * The node's own block assembly settings (Core's `BlockAssembler::Options`
- * as `ApplyArgsManOptions` reads them): `-blockmaxweight`,
- * `-blockreservedweight` (undefined when not given: the caller's, or Core's
- * default) and `-blockversion` (undefined: `ComputeBlockVersion`'s).
- */
-export interface BlockAssembly {
-  readonly maxWeight: number;
-  readonly reservedWeight: number | undefined;
-  readonly version: number | undefined;
-}
-
-/** Core's defaults: no option given. */
-export const DEFAULT_BLOCK_ASSEMBLY: BlockAssembly = {
-  maxWeight: DEFAULT_BLOCK_MAX_WEIGHT,
-  reservedWeight: undefined,
-  version: undefined,
-};
-
-/**
- * The weight the transactions of a block may take, as Core's assembler
- * allows it: `-blockmaxweight` clamped between the reserved weight and
- * the consensus maximum (`ClampOptions`), less the reserved weight.
- *
- * @example
- * ```ts
- * import { blockTxWeightLimit, DEFAULT_BLOCK_ASSEMBLY } from "./miner.ts";
- * if (blockTxWeightLimit(DEFAULT_BLOCK_ASSEMBLY, 8000) !== 3_988_000) throw new Error();
- * if (blockTxWeightLimit({ ...DEFAULT_BLOCK_ASSEMBLY, maxWeight: 100 }, 8000) !== 0) throw new Error();
- * ```
- */
-export function blockTxWeightLimit(assembly: BlockAssembly, reservedWeight: number): number {
-  return Math.min(Math.max(assembly.maxWeight, reservedWeight), MAX_BLOCK_WEIGHT) - reservedWeight;
-}
+export {
+  type BlockAssembly,
+  blockTxWeightLimit,
+  DEFAULT_BLOCK_ASSEMBLY,
+  DEFAULT_BLOCK_MAX_WEIGHT,
+  DEFAULT_BLOCK_RESERVED_WEIGHT,
+  MINIMUM_BLOCK_RESERVED_WEIGHT,
+} from "./assembly.ts";
 
 /** A block ready for proof of work, with the pieces a mining client needs. */
 export interface BlockTemplate {

@@ -25,8 +25,7 @@ import { isPayToPubKeyHash, isPayToScriptHash, witnessProgram } from "./script.t
 export const COINBASE_MATURITY = 100;
 /** Regtest halves the subsidy every 150 blocks. */
 export const SUBSIDY_HALVING_INTERVAL = 150;
-/** BIP 141 block weight limit. */
-export const MAX_BLOCK_WEIGHT = 4_000_000;
+export { MAX_BLOCK_WEIGHT } from "./assembly.ts";
 /** Sigop cost limit per block. */
 export const MAX_BLOCK_SIGOPS_COST = 80_000;
 /** Weight of one byte of non-witness data. */
