@@ -46,6 +46,7 @@ import {
   parsePort,
 } from "./net/options.ts";
 import { MEMPOOL_OPTIONS, mempoolPolicyOf } from "./mempool/options.ts";
+import { checkInertOptions, INERT_OPTIONS, REFUSED_OPTIONS } from "./inert_options.ts";
 import {
   type BlockAssembly,
   DEFAULT_BLOCK_MAX_WEIGHT,
@@ -897,6 +898,8 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     debugOnly: true,
   },
   ...NET_OPTIONS,
+  ...INERT_OPTIONS,
+  ...REFUSED_OPTIONS,
   ...MEMPOOL_OPTIONS,
   ...WALLET_POLICY_OPTIONS.map(({ debugGroup, ...option }) => ({
     ...option,
@@ -1115,6 +1118,7 @@ function nodeOptions(
     args.getAll("debugexclude"),
     args.getAll("loglevel"),
   );
+  checkInertOptions(args, notices);
   netParameterInteraction(args, notices);
   // Core's parameter interactions of -blocksonly (InitParameterInteraction, then the wallet's):
   // a smaller mempool, and wallets that do not broadcast, unless the options say otherwise.

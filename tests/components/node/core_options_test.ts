@@ -1,7 +1,7 @@
 /**
  * bitcoind's options on a real node: a typical regtest `bitcoin.conf`
- * (peer-to-peer and cache settings this node has no use for) starts it and
- * `getnetworkinfo` answers with the `-uacomment`; `-blockversion` is the
+ * (peer-to-peer and cache settings this node has no use for) starts it,
+ * every setting known, and `getnetworkinfo` answers with the `-uacomment`; `-blockversion` is the
  * mined blocks' version; `-stopatheight` stops the node cleanly once a
  * block at that height is connected.
  *
@@ -32,6 +32,8 @@ Deno.test("core options: a typical regtest bitcoin.conf starts the node, getnetw
   const added = await node.call("getaddednodeinfo");
   assertEquals(added.map((a: { addednode: string }) => a.addednode), ["127.0.0.1"]);
   assertEquals(await node.stop(), 0);
+  const log = Deno.readTextFileSync(join(datadir.path, "regtest", "debug.log"));
+  assert(!log.includes("Ignoring unknown configuration value"), "every setting is known");
 });
 
 Deno.test("core options: -blockversion is the version of the blocks the node mines", async () => {

@@ -833,3 +833,89 @@ Deno.test("options: block assembly and -stopatheight as Core reads and checks th
   ];
   for (const [arg, message] of refused) assertEquals(errorOf(["-regtest", d, arg]), message, arg);
 });
+
+Deno.test("options: knobs with no counterpart here are taken, with Core's checks; what cannot be honoured is refused, saying why", () => {
+  using temp = datadirWith();
+  const d = `-datadir=${temp.path}`;
+  const accepted = [
+    "-dbcache=100",
+    "-par=4",
+    "-par=-1",
+    "-maxsigcachesize=16",
+    "-maxorphantx=10",
+    "-checkblockindex",
+    "-checkaddrman=1",
+    "-checkmempool=0",
+    "-assumevalid=0",
+    "-assumevalid=0x" + "ab".repeat(32),
+    "-noassumevalid",
+    "-capturemessages",
+    "-blocksxor=0",
+    "-logthreadnames",
+    "-logsourcelocations",
+    "-logips",
+    "-logratelimit=0",
+    "-printpriority",
+    "-prune=0",
+    "-noprune",
+    "-reindex=0",
+    "-noreindex-chainstate",
+    "-nocoinstatsindex",
+    "-nosettings",
+    "-noblocksdir",
+    "-paytxfee=0",
+  ];
+  for (const arg of accepted) optionsOf(["-regtest", d, arg]);
+  const { notices } = optionsOf(["-regtest", d, "-maxorphantx=10"]);
+  assert(notices.some((n) => n.message.startsWith("Option '-maxorphantx' is set but no longer")));
+  const refused: [string, string][] = [
+    [
+      "-assumevalid=0X12",
+      "Invalid assumevalid block hash specified (0X12), must be up to 64 hex digits (or 0 to disable)",
+    ],
+    ["-prune=550", "-prune: not supported here: this node keeps every block"],
+    [
+      "-reindex",
+      "-reindex: not supported here: the chain lives in SQLite, with no block files to rebuild it from",
+    ],
+    [
+      "-reindex-chainstate=1",
+      "-reindex-chainstate: not supported here: the chain lives in SQLite, with no block files to rebuild it from",
+    ],
+    ["-loadblock=/tmp/blk.dat", "-loadblock: not supported here: this node imports no block files"],
+    [
+      "-blocksdir=/tmp",
+      "-blocksdir: not supported here: blocks are kept in SQLite under <datadir>/regtest",
+    ],
+    [
+      "-coinstatsindex",
+      "-coinstatsindex: not supported here: this node keeps no coin statistics index",
+    ],
+    ["-signer=hwi", "-signer: not supported here: this node runs no external signer"],
+    ["-settings=x.json", "-settings: not supported here: this node keeps no dynamic settings file"],
+    ["-vbparams=testdummy:0:1", "-vbparams: not supported here: this node's deployments are fixed"],
+    ["-checkblocks=6", "-checkblocks: not supported here: this node verifies no blocks at startup"],
+    ["-checklevel=4", "-checklevel: not supported here: this node verifies no blocks at startup"],
+    [
+      "-paytxfee=0.0001",
+      "-paytxfee: not supported here: wallets here pay the fallback fee or a call's fee rate, never a fixed one",
+    ],
+    ["-test=addrman", "-test: not supported here: this node has none of Core's test-only options"],
+    // Options Core v30 does not know keep Core's own refusal.
+    ["-mempoolfullrbf", "Error parsing command line arguments: Invalid parameter -mempoolfullrbf"],
+    [
+      "-limitclustercount=10",
+      "Error parsing command line arguments: Invalid parameter -limitclustercount=10",
+    ],
+  ];
+  for (const [arg, message] of refused) assertEquals(errorOf(["-regtest", d, arg]), message, arg);
+  const debug = parseNodeArgs(["-help-debug"]);
+  const help = parseNodeArgs(["-help"]);
+  assert(debug.kind === "print" && help.kind === "print");
+  assert(help.text.includes("\n  -dbcache=<n>\n       Maximum database cache size <n> MiB"));
+  assert(
+    !help.text.includes("-maxsigcachesize") && debug.text.includes("\n  -maxsigcachesize=<n>\n"),
+  );
+  assert(!debug.text.includes("-reindex"), "refused options are not listed");
+  assert(help.text.includes("\n  -port=<port>\n") && debug.text.includes("\n  -peertimeout=<n>\n"));
+});
