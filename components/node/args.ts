@@ -80,6 +80,20 @@ export interface ArgSpec {
   sensitive?: boolean;
 }
 
+/**
+ * Core's help of an option this program takes for compatibility, ending
+ * with `clause` (what the option comes to here), a final period dropped.
+ *
+ * @example
+ * ```ts
+ * import { compatibilityHelp } from "./args.ts";
+ * if (compatibilityHelp("Do x.", "accepted") !== "Do x; accepted") throw new Error();
+ * ```
+ */
+export function compatibilityHelp(help: string, clause: string): string {
+  return `${help.replace(/\.$/, "")}; ${clause}`;
+}
+
 /** A setting: a string; `false` for a negation (`-noname`); `true` for a double negative. */
 export type SettingValue = string | boolean;
 

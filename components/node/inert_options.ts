@@ -25,7 +25,7 @@
  * ```
  * @module
  */
-import type { Args, ArgSpec } from "./args.ts";
+import { type Args, type ArgSpec, compatibilityHelp } from "./args.ts";
 import { type Notice, StartupError } from "./config.ts";
 
 /** An option taken and ignored: Core's declaration, and why it changes nothing here. */
@@ -150,7 +150,7 @@ const INERT: readonly InertSpec[] = [
 /** The options taken and ignored, with Core v30's help ending in why nothing changes here. */
 export const INERT_OPTIONS: readonly ArgSpec[] = INERT.map(({ why, ...spec }) => ({
   ...spec,
-  help: `${spec.help}; accepted, as ${why}`,
+  help: compatibilityHelp(spec.help, `accepted, as ${why}`),
 }));
 
 /** What a refused option's value asks for: a truthy flag, a non-zero number, any value. */

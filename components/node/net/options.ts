@@ -28,7 +28,7 @@
  * ```
  * @module
  */
-import { absolutePath, Args, type ArgSpec } from "../args.ts";
+import { absolutePath, Args, type ArgSpec, compatibilityHelp } from "../args.ts";
 import { look, type Notice, quoted, StartupError } from "../config.ts";
 import { formatIp, isValidIp, lookupHost, splitHostPortParts, Subnet } from "../../rpc/subnet.ts";
 import { REGTEST_P2P_PORT } from "./connman.ts";
@@ -329,7 +329,7 @@ const SPECS: readonly NetSpec[] = [
  */
 export const NET_OPTIONS: readonly ArgSpec[] = SPECS.map(({ effect, category, ...spec }) => ({
   ...spec,
-  help: `${spec.help}; ${effect ?? NO_P2P}`,
+  help: compatibilityHelp(spec.help, effect ?? NO_P2P),
   category: category ?? "connection",
 }));
 

@@ -1,9 +1,11 @@
 /**
  * bitcoind's options on a real node: a typical regtest `bitcoin.conf`
  * (peer-to-peer and cache settings this node has no use for) starts it,
- * every setting known, and `getnetworkinfo` answers with the `-uacomment`; `-blockversion` is the
- * mined blocks' version; `-stopatheight` stops the node cleanly once a
- * block at that height is connected.
+ * every setting known, and `getnetworkinfo` answers with the `-uacomment`;
+ * `-networkactive`, `-onlynet`, `-proxy` and `-maxuploadtarget` show in
+ * `getnetworkinfo` and `getnettotals`; `-blockversion` is the mined
+ * blocks' version; `-blockmaxweight` bounds them; `-stopatheight` stops
+ * the node cleanly once a block at that height is connected.
  *
  * @module
  */
@@ -36,12 +38,40 @@ Deno.test("core options: a typical regtest bitcoin.conf starts the node, getnetw
   assert(!log.includes("Ignoring unknown configuration value"), "every setting is known");
 });
 
-Deno.test("core options: -blockversion is the version of the blocks the node mines", async () => {
-  await using node = await startRealNode({ args: ["-blockversion=536870913", "-networkactive=0"] });
+Deno.test("core options: -blockversion is the mined blocks' version; the network options show in getnetworkinfo and getnettotals", async () => {
+  await using node = await startRealNode({
+    args: [
+      "-blockversion=536870913",
+      "-networkactive=0",
+      "-maxuploadtarget=1G",
+      "-proxy=127.0.0.1:9050",
+      "-onlynet=onion",
+    ],
+  });
   const [hash] = await node.call("generatetoaddress", [1, ADDRESS]);
   assertEquals((await node.call("getblockheader", [hash])).version, 536870913);
   assertEquals((await node.call("getblocktemplate", [{ rules: ["segwit"] }])).version, 536870913);
-  assertEquals((await node.call("getnetworkinfo")).networkactive, false);
+  const info = await node.call("getnetworkinfo");
+  assertEquals(info.networkactive, false);
+  assertEquals(
+    info.networks.map((n: { name: string; reachable: boolean; proxy: string }) => [
+      n.name,
+      n.reachable,
+      n.proxy,
+    ]),
+    [
+      ["ipv4", false, "127.0.0.1:9050"],
+      ["ipv6", false, "127.0.0.1:9050"],
+      ["onion", true, "127.0.0.1:9050"],
+      ["i2p", false, ""],
+      ["cjdns", false, "127.0.0.1:9050"],
+    ],
+  );
+  const { uploadtarget } = await node.call("getnettotals");
+  assertEquals(uploadtarget.target, 1024 ** 3);
+  assertEquals(uploadtarget.bytes_left_in_cycle, 1024 ** 3);
+  assertEquals(uploadtarget.time_left_in_cycle, 86400);
+  assertEquals(uploadtarget.serve_historical_blocks, true);
   assertEquals(await node.stop(), 0);
 });
 
