@@ -204,7 +204,7 @@ const SPECS: readonly NetSpec[] = [
   },
   {
     name: "natpmp",
-    help: "Use PCP or NAT-PMP to map the listening port (default: 0)",
+    help: "Use PCP or NAT-PMP to map the listening port (default: 1)",
   },
   {
     name: "networkactive",
@@ -247,11 +247,11 @@ const SPECS: readonly NetSpec[] = [
   },
   {
     name: "proxy",
-    param: "=<ip:port|path>",
+    param: "=<ip>[:<port>]|unix:<path>[=<network>]",
     help:
-      "Connect through SOCKS5 proxy, set -noproxy to disable (default: disabled). May be a local file path prefixed with 'unix:' if the proxy supports it.",
+      "Connect through SOCKS5 proxy, set -noproxy to disable. May be a local file path prefixed with 'unix:' if the proxy supports it. Could end in =network to set the proxy only for that network. The network can be any of ipv4, ipv6, tor or cjdns. (default: disabled)",
     needsValue: true,
-    effect: "getnetworkinfo reports it as the proxy of ipv4, ipv6 and cjdns; no connection is made",
+    effect: "getnetworkinfo reports it as its networks' proxy; no connection is made",
   },
   {
     name: "proxyrandomize",
@@ -469,6 +469,12 @@ function serviceText({ host, ip, port }: Service): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** `value` up to its last `=` (all of it without one), as Core strips a `=<suffix>`. */
+const withoutSuffix = (value: string) => {
+  const equals = value.lastIndexOf("=");
+  return equals < 0 ? value : value.slice(0, equals);
+};
+
 /** Core's `IsUnixSocketPath`. */
 const isUnixPath = (text: string) => text.startsWith("unix:") && text.length > "unix:".length;
 
@@ -513,16 +519,19 @@ export function netOptionsOf(args: Args, netDir: string): NetOptions {
   if (portText !== undefined && parsePort(portText) === undefined) {
     throw new StartupError(`Invalid port specified in -port: '${portText}'`);
   }
-  for (const [name, unix] of [["i2psam", false], ["onion", true], ["proxy", true]] as const) {
+  // Each option's unix: support and whether it may end in =<suffix> (-bind's =onion, -proxy's network).
+  const hostPortOptions = [
+    ["i2psam", false, false],
+    ["onion", true, false],
+    ["proxy", true, true],
+    ["bind", false, true],
+    ["torcontrol", false, false],
+    ["whitebind", false, false],
+  ] as const;
+  for (const [name, unix, suffix] of hostPortOptions) {
     for (const value of args.getAll(name)) {
-      if (!splitHostPortParts(value, 0).valid && !(unix && value.startsWith("unix:"))) {
-        throw new StartupError(`Invalid port specified in -${name}: '${value}'`);
-      }
-    }
-  }
-  for (const name of ["torcontrol", "whitebind"]) {
-    for (const value of args.getAll(name)) {
-      if (!splitHostPortParts(value, 0).valid) {
+      const hostPort = suffix ? withoutSuffix(value) : value;
+      if (!splitHostPortParts(hostPort, 0).valid && !(unix && value.startsWith("unix:"))) {
         throw new StartupError(`Invalid port specified in -${name}: '${value}'`);
       }
     }
@@ -530,12 +539,6 @@ export function netOptionsOf(args: Args, netDir: string): NetOptions {
   if (args.isSet("asmap") && !args.isNegated("asmap")) {
     const path = absolutePath(args.getPath("asmap", "ip_asn.map"), netDir);
     if (look(path) === null) throw new StartupError(`Could not find asmap file ${quoted(path)}`);
-  }
-  for (const bind of args.getAll("bind")) {
-    const equals = bind.lastIndexOf("=");
-    if (!splitHostPortParts(equals < 0 ? bind : bind.slice(0, equals), 0).valid) {
-      throw new StartupError(`Invalid port specified in -bind: '${bind}'`);
-    }
   }
   const comments = args.getAll("uacomment");
   for (const comment of comments) {
@@ -589,12 +592,26 @@ export function netOptionsOf(args: Args, netDir: string): NetOptions {
     }
     return { proxy: serviceText(service), randomize };
   };
-  const proxy = args.get("proxy") ?? "";
-  let onionProxy: { proxy: string; randomize: boolean } | undefined;
-  if (proxy !== "" && proxy !== "0") {
-    onionProxy = proxyOf("proxy", proxy, 9050);
-    for (const net of ["ipv4", "ipv6", "cjdns"]) proxies.set(net, onionProxy);
+  // v30.0's -proxy, for all networks or, ending in =<network>, for one; 0 or "" for none.
+  for (const value of args.getAll("proxy")) {
+    const equals = value.lastIndexOf("=");
+    if (equals >= 0 && equals === value.length - 1) {
+      throw new StartupError(`Invalid -proxy address or hostname, ends with '=': '${value}'`);
+    }
+    const address = withoutSuffix(value);
+    const net = equals < 0 ? "" : value.slice(equals + 1).toLowerCase();
+    const proxy = address === "" || address === "0" ? undefined : proxyOf("proxy", address, 9050);
+    const nets = net === "" ? ["ipv4", "ipv6", "cjdns", "onion"] : [net === "tor" ? "onion" : net];
+    if (!nets.every((name) => ["ipv4", "ipv6", "cjdns", "onion"].includes(name))) {
+      throw new StartupError(`Unrecognized network in -proxy='${value}': '${net}'`);
+    }
+    for (const name of nets) {
+      if (proxy === undefined) proxies.delete(name);
+      else proxies.set(name, proxy);
+    }
   }
+  let onionProxy = proxies.get("onion");
+  proxies.delete("onion");
   const onlyOnion = onlynets.length > 0 && reachable.has("onion");
   const onion = args.get("onion") ?? "";
   if (onion === "0") {
@@ -621,9 +638,8 @@ export function netOptionsOf(args: Args, netDir: string): NetOptions {
     }
   }
   for (const bind of args.getAll("bind")) {
-    const equals = bind.lastIndexOf("=");
-    const address = equals < 0 ? bind : bind.slice(0, equals);
-    if ((equals >= 0 && bind.slice(equals + 1) !== "onion") || !lookupService(address, 0, false)) {
+    const address = withoutSuffix(bind);
+    if ((address !== bind && !bind.endsWith("=onion")) || !lookupService(address, 0, false)) {
       throw new StartupError(`Cannot resolve -bind address: '${bind}'`);
     }
   }

@@ -677,6 +677,8 @@ Deno.test("options: bitcoind's peer-to-peer options are taken, each bad value re
     "-torpassword=secret",
     "-proxy=127.0.0.1:9050",
     "-proxy=unix:/run/tor/socks",
+    "-proxy=127.0.0.1:9050=ipv6",
+    "-proxy=",
     "-noproxy",
     "-onion=127.0.0.1:9050",
     "-timeout=1000",
@@ -735,6 +737,12 @@ Deno.test("options: bitcoind's peer-to-peer options are taken, each bad value re
       "Incompatible options: -dnsseed=1 was explicitly specified, but -onlynet forbids connections to IPv4/IPv6",
     ],
     [["-proxy=127.0.0.1:x"], "Invalid port specified in -proxy: '127.0.0.1:x'"],
+    [["-proxy=127.0.0.1:x=ipv4"], "Invalid port specified in -proxy: '127.0.0.1:x=ipv4'"],
+    [
+      ["-proxy=127.0.0.1:9050="],
+      "Invalid -proxy address or hostname, ends with '=': '127.0.0.1:9050='",
+    ],
+    [["-proxy=127.0.0.1:9050=foo"], "Unrecognized network in -proxy='127.0.0.1:9050=foo': 'foo'"],
     [["-proxy=0.0.0.0"], "Invalid -proxy address or hostname: '0.0.0.0'"],
     [["-onion=::"], "Invalid -onion address or hostname: '::'"],
     [["-i2psam=bad host"], "Invalid -i2psam address or hostname: 'bad host'"],
@@ -791,6 +799,23 @@ Deno.test("options: the peer-to-peer options feed the addnode list, the switch, 
   assert(
     notices.some((n) => n.message === "parameter interaction: -proxy set -> setting -listen=0"),
   );
+  // v30.0's per-network -proxy: later values win for their networks, 0 removes one.
+  const perNetwork = optionsOf([
+    "-regtest",
+    `-datadir=${temp.path}`,
+    "-noconf",
+    "-proxy=127.0.0.1:9050",
+    "-proxy=[::1]:9051=IPv6",
+    "-proxy=0=cjdns",
+    "-proxy=127.0.0.2=tor",
+  ]).net;
+  assertEquals(perNetwork.networks.map(({ name, proxy }) => [name, proxy]), [
+    ["ipv4", "127.0.0.1:9050"],
+    ["ipv6", "[::1]:9051"],
+    ["onion", "127.0.0.2:9050"],
+    ["i2p", ""],
+    ["cjdns", ""],
+  ]);
   const defaults = optionsOf(["-regtest", `-datadir=${temp.path}`, "-noconf"]).net;
   assertEquals(defaults.subversion, "/capdeno:0.1.0/");
   assertEquals(defaults.networks.filter((n) => n.reachable).map((n) => n.name), ["ipv4", "ipv6"]);
@@ -903,6 +928,7 @@ Deno.test("options: knobs with no counterpart here are taken, with Core's checks
     ["-test=addrman", "-test: not supported here: this node has none of Core's test-only options"],
     // Options Core v30 does not know keep Core's own refusal.
     ["-mempoolfullrbf", "Error parsing command line arguments: Invalid parameter -mempoolfullrbf"],
+    ["-upnp=0", "Error parsing command line arguments: Invalid parameter -upnp=0"],
     [
       "-limitclustercount=10",
       "Error parsing command line arguments: Invalid parameter -limitclustercount=10",
