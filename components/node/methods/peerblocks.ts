@@ -3,7 +3,7 @@
  * this node answers as bitcoind does in its situation: getblockfrompeer,
  * for a node that has no peers (it has no peer-to-peer network, so
  * getpeerinfo is always empty) and does not prune, and pruneblockchain,
- * for a node not in prune mode (`-prune` is not among its options).
+ * for a node not in prune mode (it takes only `-prune=0`).
  *
  * getblockfrompeer checks as Core does, in Core's order: the hash
  * (`ParseHashV`), `peer_id` (`getInt<int64_t>`), -1 `Block header missing`

@@ -2,8 +2,8 @@
  * getblockfrompeer and pruneblockchain against a real node process over
  * HTTP (`-rpcdoccheck`), as Bitcoin Core v30 answers them on a node with
  * no peers that does not prune: each error with Core's code and text, in
- * Core's order, and both help texts word for word. `-prune` is not an
- * option of this node.
+ * Core's order, and both help texts word for word. `-prune=<n>` other
+ * than 0 is refused, saying why.
  *
  * @module
  */
@@ -169,7 +169,7 @@ Deno.test("pruneblockchain: argument checks, then Core's answer for a node not i
   assertEquals(await node.call("help", ["pruneblockchain"]), HELP.pruneblockchain);
 });
 
-Deno.test("-prune is not an option of this node", async () => {
+Deno.test("-prune is refused, saying why: this node keeps every block", async () => {
   using datadir = tempDir("prune_test_");
   const { code, stderr } = await withTimeout(
     new Deno.Command(Deno.execPath(), {
@@ -183,6 +183,6 @@ Deno.test("-prune is not an option of this node", async () => {
   assertEquals(code, 1);
   assertEquals(
     new TextDecoder().decode(stderr),
-    "Error: Error parsing command line arguments: Invalid parameter -prune=550\n",
+    "Error: -prune: not supported here: this node keeps every block\n",
   );
 });
