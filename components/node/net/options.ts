@@ -31,7 +31,7 @@
 import { absolutePath, Args, type ArgSpec, compatibilityHelp } from "../args.ts";
 import { look, type Notice, quoted, StartupError } from "../config.ts";
 import { formatIp, isValidIp, lookupHost, splitHostPortParts, Subnet } from "../../rpc/subnet.ts";
-import { REGTEST_P2P_PORT } from "./connman.ts";
+import { MAX_NODE_LENGTH, REGTEST_P2P_PORT } from "./connman.ts";
 
 /** The networks Core knows, in its order (`GetNetworkNames`). */
 export const NETWORKS: readonly string[] = ["ipv4", "ipv6", "onion", "i2p", "cjdns"];
@@ -675,8 +675,15 @@ export function netOptionsOf(args: Args, netDir: string): NetOptions {
     }
     reachable.delete("i2p");
   }
+  const addNodes = args.getAll("addnode");
+  if (addNodes.some((node) => node.length > MAX_NODE_LENGTH)) {
+    // Not Core's: the addnode list's bound (see connman.ts).
+    throw new StartupError(
+      `-addnode: node name too long (more than ${MAX_NODE_LENGTH} characters, this node's limit)`,
+    );
+  }
   return {
-    addNodes: args.getAll("addnode"),
+    addNodes,
     v2transport: args.getBool("v2transport", true),
     networkActive: args.getBool("networkactive", true),
     subversion,

@@ -765,6 +765,10 @@ Deno.test("options: bitcoind's peer-to-peer options are taken, each bad value re
     ],
     [["-asmap"], `Could not find asmap file "${temp.path}/regtest/ip_asn.map"`],
     [
+      ["-addnode=" + "a".repeat(301)],
+      "-addnode: node name too long (more than 300 characters, this node's limit)",
+    ],
+    [
       ["-proxy"],
       "Error parsing command line arguments: Can not set -proxy with no value. Please specify value with -proxy=value.",
     ],
