@@ -336,7 +336,7 @@ export const NET_OPTIONS: readonly ArgSpec[] = SPECS.map(({ effect, category, ..
 /**
  * Core's `InitParameterInteraction` for the peer-to-peer options: what
  * `-bind`, `-connect`, `-maxconnections=0`, `-proxy`, `-listen=0`,
- * `-externalip`, `-whitelistforcerelay` and `-onlynet` imply for the
+ * `-externalip`, `-blocksonly`, `-whitelistforcerelay` and `-onlynet` imply for the
  * options left unset, each logged as Core logs it.
  */
 export function netParameterInteraction(args: Args, notices: Notice[]): void {
@@ -369,6 +369,8 @@ export function netParameterInteraction(args: Args, notices: Notice[]): void {
     }
   }
   if (args.getAll("externalip").length > 0) set("discover", false, "-externalip set");
+  // -blocksonly's other interaction (-maxmempool) is the mempool's.
+  if (args.getBool("blocksonly", false)) set("whitelistrelay", false, "-blocksonly=1");
   if (args.getBool("whitelistforcerelay", false)) {
     set("whitelistrelay", true, "-whitelistforcerelay=1");
   }

@@ -398,6 +398,7 @@ Deno.test("options: -blocksonly and its parameter interactions, as Core's", () =
   assertEquals(
     blocksOnly.notices.map((notice) => notice.message).filter((m) => m.includes("blocksonly")),
     [
+      "parameter interaction: -blocksonly=1 -> setting -whitelistrelay=0",
       "parameter interaction: -blocksonly=1 -> setting -maxmempool=5",
       "ParameterInteraction: parameter interaction: -blocksonly=1 -> setting -walletbroadcast=0",
     ],
@@ -408,7 +409,10 @@ Deno.test("options: -blocksonly and its parameter interactions, as Core's", () =
     50_000_000,
     true,
   ]);
-  assertEquals(given.notices.some((notice) => notice.message.includes("blocksonly")), false);
+  assertEquals(
+    given.notices.map((notice) => notice.message).filter((m) => m.includes("blocksonly")),
+    ["parameter interaction: -blocksonly=1 -> setting -whitelistrelay=0"],
+  );
   assertEquals(of("-blocksonly=0").mempoolPolicy.maxMempoolBytes, 300_000_000);
   // Without wallets, none is told not to broadcast.
   assertEquals(
