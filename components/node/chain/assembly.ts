@@ -27,8 +27,11 @@ export const DEFAULT_BLOCK_MAX_WEIGHT = MAX_BLOCK_WEIGHT - 4000;
  * default) and `-blockversion` (undefined: `ComputeBlockVersion`'s).
  */
 export interface BlockAssembly {
+  /** `-blockmaxweight` (a negative one, as Core's `size_t` wraps it, the consensus maximum). */
   readonly maxWeight: number;
+  /** `-blockreservedweight`; undefined when not given. */
   readonly reservedWeight: number | undefined;
+  /** `-blockversion`; undefined when not given. */
   readonly version: number | undefined;
 }
 
