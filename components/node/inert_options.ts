@@ -153,8 +153,8 @@ export const INERT_OPTIONS: readonly ArgSpec[] = INERT.map(({ why, ...spec }) =>
   help: compatibilityHelp(spec.help, `accepted, as ${why}`),
 }));
 
-/** What a refused option's value asks for: a truthy flag, a non-zero number, any value. */
-type Asks = "flag" | "number" | "value";
+/** What a refused option's value asks for: a truthy flag, a non-zero integer or amount, any value. */
+type Asks = "flag" | "integer" | "amount" | "value";
 
 /** An option refused at startup when it asks for something: when, and why. */
 interface Refused {
@@ -171,10 +171,10 @@ const REFUSED: readonly Refused[] = [
   { name: "loadblock", asks: "value", why: "this node imports no block files" },
   {
     name: "paytxfee",
-    asks: "number",
+    asks: "amount",
     why: "wallets here pay the fallback fee or a call's fee rate, never a fixed one",
   },
-  { name: "prune", asks: "number", why: "this node keeps every block" },
+  { name: "prune", asks: "integer", why: "this node keeps every block" },
   {
     name: "reindex",
     asks: "flag",
@@ -202,9 +202,11 @@ export const REFUSED_OPTIONS: readonly ArgSpec[] = REFUSED.map(({ name }) => ({
 function asksFor(args: Args, { name, asks }: Refused): boolean {
   if (!args.isSet(name) || args.isNegated(name)) return false;
   if (asks === "flag") return args.getBool(name, false);
+  // Core's GetIntArg: what atoi reads as 0 (-prune=abc too) asks for nothing.
+  if (asks === "integer") return args.getInt(name, 0) !== 0;
   const value = args.get(name)!;
-  // Core reads a number with atoi (-prune) or as money (-paytxfee): 0 asks for nothing.
-  if (asks === "number") return !/^\s*[+-]?0*\.?0*$/.test(value) && value !== "";
+  // An amount of 0 (-paytxfee=0.0) is the default: nothing asked.
+  if (asks === "amount") return !/^\s*0*\.?0*$/.test(value);
   return value !== "";
 }
 
