@@ -28,8 +28,11 @@
 import { type Args, type ArgSpec, compatibilityHelp } from "./args.ts";
 import { type Notice, StartupError } from "./config.ts";
 
-/** An option taken and ignored: Core's declaration, and why it changes nothing here. */
-type InertSpec = ArgSpec & { readonly why: string };
+/**
+ * An option taken and ignored: Core's declaration, why it changes nothing
+ * here, and the warning Core v30 gives when it is set (an option it removed).
+ */
+type InertSpec = ArgSpec & { readonly why: string; readonly warning?: string };
 
 const INERT: readonly InertSpec[] = [
   {
@@ -56,11 +59,21 @@ const INERT: readonly InertSpec[] = [
     why: "this node writes its coins straight to SQLite and caches none",
   },
   {
+    name: "checkpoints",
+    help: "",
+    category: "hidden",
+    why: "Core v30 removed checkpoints",
+    warning:
+      "Option '-checkpoints' is set but checkpoints were removed. This option has no effect.",
+  },
+  {
     name: "maxorphantx",
     param: "=<n>",
     help: "(Removed option, see release notes)",
     category: "options",
     why: "as in Core v30, it has no effect (this node keeps no orphans either)",
+    warning:
+      "Option '-maxorphantx' is set but no longer has any effect (see release notes). Please remove it from your configuration.",
   },
   {
     name: "par",
@@ -148,7 +161,7 @@ const INERT: readonly InertSpec[] = [
 ];
 
 /** The options taken and ignored, with Core v30's help ending in why nothing changes here. */
-export const INERT_OPTIONS: readonly ArgSpec[] = INERT.map(({ why, ...spec }) => ({
+export const INERT_OPTIONS: readonly ArgSpec[] = INERT.map(({ why, warning: _, ...spec }) => ({
   ...spec,
   help: compatibilityHelp(spec.help, `accepted, as ${why}`),
 }));
@@ -213,7 +226,7 @@ function asksFor(args: Args, { name, asks }: Refused): boolean {
 /**
  * Refuses, with one line saying why, an option of
  * {@linkcode REFUSED_OPTIONS} that asks for something; then, as Core v30,
- * warns of `-maxorphantx` and checks `-assumevalid` (`uint256::FromUserHex`:
+ * warns of `-checkpoints` and `-maxorphantx` and checks `-assumevalid` (`uint256::FromUserHex`:
  * an optional `0x`, then up to 64 hex digits) with its text.
  */
 export function checkInertOptions(args: Args, notices: Notice[]): void {
@@ -222,11 +235,11 @@ export function checkInertOptions(args: Args, notices: Notice[]): void {
       throw new StartupError(`-${refused.name}: not supported here: ${refused.why}`);
     }
   }
-  if (args.isSet("maxorphantx")) {
+  for (const { name, warning } of INERT) {
     // Core's InitWarning: logged, and printed on stderr.
-    const message =
-      "Option '-maxorphantx' is set but no longer has any effect (see release notes). Please remove it from your configuration.";
-    notices.push({ level: "warning", message, stderr: `Warning: ${message}\n` });
+    if (warning !== undefined && args.isSet(name)) {
+      notices.push({ level: "warning", message: warning, stderr: `Warning: ${warning}\n` });
+    }
   }
   const assumeValid = args.get("assumevalid");
   const digits = assumeValid?.startsWith("0x") ? assumeValid.slice(2) : assumeValid;

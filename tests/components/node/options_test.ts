@@ -899,8 +899,11 @@ Deno.test("options: knobs with no counterpart here are taken, with Core's checks
     "-paytxfee=0",
   ];
   for (const arg of accepted) optionsOf(["-regtest", d, arg]);
-  const { notices } = optionsOf(["-regtest", d, "-maxorphantx=10"]);
-  assert(notices.some((n) => n.message.startsWith("Option '-maxorphantx' is set but no longer")));
+  const { notices } = optionsOf(["-regtest", d, "-maxorphantx=10", "-checkpoints=0"]);
+  assertEquals(notices.filter((n) => n.level === "warning").map((n) => n.message), [
+    "Option '-checkpoints' is set but checkpoints were removed. This option has no effect.",
+    "Option '-maxorphantx' is set but no longer has any effect (see release notes). Please remove it from your configuration.",
+  ]);
   const refused: [string, string][] = [
     [
       "-assumevalid=0X12",
