@@ -857,6 +857,17 @@ export async function spawnComponent<T>(
     throw new SandboxError("hardened mode needs bubblewrap (bwrap), which is not installed");
   }
   const stateDir = realStateDirectory(options.stateDir);
+  // An outside directory apart from the state: else it would grant the component the others' data.
+  for (const given of Object.values(component.outsideDirs ?? {})) {
+    const real = realPathOr(given);
+    const within = (inner: string, outer: string) =>
+      inner === outer || inner.startsWith(`${outer}/`);
+    if (within(real, stateDir) || within(stateDir, real)) {
+      throw new SandboxError(
+        `${manifest.name}: ${real} overlaps the state directory ${stateDir}; choose one apart from it`,
+      );
+    }
+  }
   const root = Deno.uid() === 0;
   if (root) exposeStateDirectory(stateDir);
   const layout = stateLayout(stateDir);
@@ -975,4 +986,13 @@ export async function spawnComponent<T>(
       await reason;
     },
   };
+}
+
+/** `path`'s real path, or `path` itself when it cannot be resolved (refused later, saying why). */
+function realPathOr(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
 }

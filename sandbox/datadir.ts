@@ -34,7 +34,7 @@
  * @module
  */
 import { join, relative } from "node:path";
-import { chownTree, type Identity } from "./identity.ts";
+import { chownTree, type Identity, isComponentId } from "./identity.ts";
 
 function within(path: string, root: string): boolean {
   const rel = relative(root, path);
@@ -155,8 +155,33 @@ export function prepareOutsideDirectory(dir: OutsideDirectory, owner?: Identity)
     throw new Error(`${dir.real}: not a directory named by its real path (${real})`);
   }
   refuseLinksOutside(real);
-  if (owner) chownTree(real, owner);
+  if (owner) {
+    // Given away without following links, but a directory another user may write could have an
+    // entry swapped for a link mid-way: only root and the component may write in it.
+    refuseWritableByOthers(real, owner);
+    chownTree(real, owner);
+  }
   pointView(dir.view, real);
+}
+
+/**
+ * Throws when a directory in `dir` (itself too) is writable by a user other
+ * than root and the components (which cannot make links: a component given
+ * it before holds it until this one is given it).
+ */
+function refuseWritableByOthers(dir: string, owner: Identity): void {
+  const info = Deno.lstatSync(dir);
+  if (!info.isDirectory) return;
+  const mode = info.mode! & 0o7777;
+  const trusted = info.uid === 0 || info.uid === owner.uid || isComponentId(info.uid ?? -1);
+  if (!trusted || (mode & 0o022) !== 0) {
+    throw new Error(
+      `${dir}: writable by users other than root (owner ${info.uid}, mode ${
+        mode.toString(8)
+      }); a root launcher gives it to the component only when no one else may change it meanwhile`,
+    );
+  }
+  for (const entry of Deno.readDirSync(dir)) refuseWritableByOthers(join(dir, entry.name), owner);
 }
 
 /** Makes `view` a symbolic link to `real`, replacing whatever it was. */

@@ -37,6 +37,19 @@ export const COMPONENT_ID_BASE = 1_900_000_000;
 /** How many ids the range holds. */
 export const COMPONENT_ID_COUNT = 65_536;
 
+/**
+ * Whether `id` is in the components' reserved range.
+ *
+ * @example
+ * ```ts
+ * import { COMPONENT_ID_BASE, isComponentId } from "./identity.ts";
+ * if (!isComponentId(COMPONENT_ID_BASE) || isComponentId(0)) throw new Error();
+ * ```
+ */
+export function isComponentId(id: number): boolean {
+  return id >= COMPONENT_ID_BASE && id < COMPONENT_ID_BASE + COMPONENT_ID_COUNT;
+}
+
 /** The user and group a component runs as. */
 export interface Identity {
   /** Its user id (in the reserved range). */
@@ -83,10 +96,7 @@ function readRegistry(path: string): Record<string, number> {
   }
   const value = JSON.parse(text);
   const valid = typeof value === "object" && value !== null &&
-    Object.values(value).every((id) =>
-      Number.isInteger(id) && (id as number) >= COMPONENT_ID_BASE &&
-      (id as number) < COMPONENT_ID_BASE + COMPONENT_ID_COUNT
-    );
+    Object.values(value).every((id) => Number.isInteger(id) && isComponentId(id as number));
   if (!valid) throw new Error(`${path}: not a map of component names to reserved ids`);
   return value;
 }

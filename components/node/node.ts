@@ -178,6 +178,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     walletRbf: options.walletPolicy.rbf,
     clock,
     blocksOnly: options.blocksOnly,
+    stopping: node.stopping,
   });
   ready = services;
   // Core's ZMQ notifications (-zmqpub*); its lines are -debug=zmq's.

@@ -876,6 +876,7 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     param: "=<n>",
     help: `Set maximum BIP141 block weight (default: ${DEFAULT_BLOCK_MAX_WEIGHT})`,
     category: "blockcreation",
+    debugOnly: true,
   },
   {
     name: "blockreservedweight",

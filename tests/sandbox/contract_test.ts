@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import { assert, assertEquals, assertRejects, assertThrows } from "../assert.ts";
 import { processesWith, processGone, startSandboxParent, tempDir, waitFor } from "../helpers.ts";
 import { type Component, loadComponent } from "../../sandbox/manifest.ts";
@@ -265,6 +266,24 @@ Deno.test("contract: a directory outside the data directory is reached through i
     SandboxError,
     `foo: outside directory "../x": lower-case letters only`,
   );
+  // Apart from the state directory: neither it, inside it, nor holding it.
+  for (const dir of [stateDir, `${stateDir}/view`, dirname(stateDir)]) {
+    await assertRejects(
+      () => spawnComponent(FooInit, foo(dir), { stateDir }),
+      SandboxError,
+      `overlaps the state directory ${stateDir}; choose one apart from it`,
+    );
+  }
+  Deno.removeSync(`${real}/out`);
+  if (Deno.uid() === 0) {
+    // A root launcher gives it away only when no other user may change it meanwhile.
+    Deno.chmodSync(real, 0o775);
+    await assertRejects(
+      () => spawnComponent(FooInit, foo(real), { stateDir }),
+      SandboxError,
+      `${real}: writable by users other than root (owner`,
+    );
+  }
   assertEquals(Deno.readTextFileSync(`${real}/kept`), "mine", "nothing in it is touched");
 });
 

@@ -17,8 +17,8 @@ export const DEFAULT_BLOCK_RESERVED_WEIGHT = 8000;
 /** Core's `MINIMUM_BLOCK_RESERVED_WEIGHT`. */
 export const MINIMUM_BLOCK_RESERVED_WEIGHT = 2000;
 
-/** Core's `DEFAULT_BLOCK_MAX_WEIGHT`. */
-export const DEFAULT_BLOCK_MAX_WEIGHT = MAX_BLOCK_WEIGHT - 4000;
+/** Core's `DEFAULT_BLOCK_MAX_WEIGHT` (since v29 the reserved weight alone makes room for the coinbase). */
+export const DEFAULT_BLOCK_MAX_WEIGHT = MAX_BLOCK_WEIGHT;
 
 /**
  * The node's own block assembly settings (Core's `BlockAssembler::Options`
@@ -50,7 +50,7 @@ export const DEFAULT_BLOCK_ASSEMBLY: BlockAssembly = {
  * @example
  * ```ts
  * import { blockTxWeightLimit, DEFAULT_BLOCK_ASSEMBLY } from "./assembly.ts";
- * if (blockTxWeightLimit(DEFAULT_BLOCK_ASSEMBLY, 8000) !== 3_988_000) throw new Error();
+ * if (blockTxWeightLimit(DEFAULT_BLOCK_ASSEMBLY, 8000) !== 3_992_000) throw new Error();
  * if (blockTxWeightLimit({ ...DEFAULT_BLOCK_ASSEMBLY, maxWeight: 100 }, 8000) !== 0) throw new Error();
  * ```
  */

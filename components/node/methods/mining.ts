@@ -187,7 +187,8 @@ export function miningMethods(node: NodeServices): RpcMethod[] {
     const hashes: string[] = [];
     const tries = { left: maxTries };
     let since = performance.now();
-    while (hashes.length < count && !signal.aborted) {
+    // Core's generateBlocks stops at the node's interrupt too (-stopatheight asks for it).
+    while (hashes.length < count && !signal.aborted && !node.stopping.aborted) {
       const { block } = assemble(payoutScript);
       const outcome = grind(block, tries);
       if (outcome === "exhausted") break;

@@ -83,6 +83,8 @@ export interface NodeParts {
   readonly clock?: MockableClock;
   /** `-blocksonly`: transactions from peers are not asked for (`getnetworkinfo`'s `localrelay`). */
   readonly blocksOnly?: boolean;
+  /** Aborted once the node is stopping (Core's `m_interrupt`); never, by default. */
+  readonly stopping?: AbortSignal;
   /** Where `savemempool` writes (`<datadir>/regtest/mempool.dat`); none: it refuses. */
   readonly mempoolFile?: string;
   /**
@@ -156,6 +158,8 @@ export class NodeServices {
   readonly #notificationQueues = new Set<() => Promise<void>>();
   /** `-blocksonly`: transactions from peers are not asked for. */
   readonly blocksOnly: boolean;
+  /** Aborted once the node is stopping: long work (`generate*`) ends there, as Core's `m_interrupt`. */
+  readonly stopping: AbortSignal;
   readonly #txCounts = new Map<string, number>();
 
   /** Wraps the parts. */
@@ -173,6 +177,7 @@ export class NodeServices {
     this.walletRbf = parts.walletRbf ?? true;
     this.#clock = parts.clock;
     this.blocksOnly = parts.blocksOnly ?? false;
+    this.stopping = parts.stopping ?? new AbortController().signal;
     this.banman = parts.banman ?? new BanMan({ now: () => this.now() });
     this.connman = parts.connman ?? new Connman({ log: this.log });
     this.net = parts.net ?? DEFAULT_NET_OPTIONS;

@@ -833,7 +833,7 @@ Deno.test("options: block assembly and -stopatheight as Core reads and checks th
   using temp = datadirWith();
   const d = `-datadir=${temp.path}`;
   assertEquals(optionsOf(["-regtest", d]).blockAssembly, {
-    maxWeight: 3_996_000,
+    maxWeight: 4_000_000,
     reservedWeight: undefined,
     version: undefined,
   });
