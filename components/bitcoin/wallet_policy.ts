@@ -51,6 +51,14 @@ export interface WalletPolicy {
    */
   readonly maxTxFeeGiven?: string;
   /**
+   * `-paytxfee` in sat/kvB (0: none): the rate a send pays when the call
+   * gives none (Core's `m_pay_tx_fee`, which `settxfee` changes until the
+   * wallet is loaded again). Deprecated in Core v30.
+   */
+  readonly payTxFee: bigint;
+  /** `-paytxfee` as written, when given: each wallet load checks it against the relay minimum. */
+  readonly payTxFeeGiven?: string;
+  /**
    * `-discardfee` in sat/kvB (10000): change worth less than spending it
    * at this rate costs goes to the fee (Core's discard rate; never below
    * the node's dust relay fee).
@@ -90,6 +98,7 @@ export const DEFAULT_WALLET_POLICY: WalletPolicy = {
   changeType: null,
   minTxFee: 1000n,
   fallbackFee: 0n,
+  payTxFee: 0n,
   maxTxFee: 10_000_000n,
   discardFee: 10_000n,
   consolidateFeeRate: 10_000n,
@@ -177,6 +186,11 @@ export const WALLET_POLICY_OPTIONS: readonly {
       })`,
   },
   {
+    name: "paytxfee",
+    param: "=<amt>",
+    help: "Fee rate (in BTC/kvB) to add to transactions you send (default: 0.00)",
+  },
+  {
     name: "spendzeroconfchange",
     help: "Spend unconfirmed change when sending transactions (default: 1)",
   },
@@ -251,6 +265,8 @@ export function walletPolicyOf(
   const maxApsFee = text("maxapsfee") === "-1" ? -1n : amount("maxapsfee");
   const fallbackFee = amount("fallbackfee");
   const discardFee = amount("discardfee");
+  const payTxFee = amount("paytxfee");
+  if (payTxFee !== undefined) checkPayTxFee(payTxFee, text("paytxfee")!, relayMinFee);
   const maxTxFee = amount("maxtxfee");
   if (maxTxFee !== undefined) checkMaxTxFee(maxTxFee, text("maxtxfee")!, relayMinFee);
   const consolidateFeeRate = amount("consolidatefeerate");
@@ -264,6 +280,8 @@ export function walletPolicyOf(
     changeType,
     minTxFee: minTxFee ?? defaults.minTxFee,
     fallbackFee: fallbackFee ?? defaults.fallbackFee,
+    payTxFee: payTxFee ?? defaults.payTxFee,
+    ...(payTxFee === undefined ? {} : { payTxFeeGiven: text("paytxfee") }),
     maxTxFee: maxTxFee ?? defaults.maxTxFee,
     ...(maxTxFee === undefined ? {} : { maxTxFeeGiven: text("maxtxfee") }),
     discardFee: discardFee ?? defaults.discardFee,
@@ -330,6 +348,46 @@ export function checkMaxTxFee(maxTxFee: bigint, given: string, relayMinFee: bigi
   );
 }
 
+/**
+ * Throws Core's one-line refusal of a `-paytxfee` (`given` as written)
+ * under the node's `-minrelaytxfee` (`relayMinFee`, sat/kvB).
+ *
+ * @example
+ * ```ts
+ * import { checkPayTxFee } from "./wallet_policy.ts";
+ * checkPayTxFee(1000n, "0.00001", 1000n);
+ * let refused = "";
+ * try {
+ *   checkPayTxFee(0n, "0", 1000n);
+ * } catch (error) {
+ *   refused = (error as Error).message;
+ * }
+ * if (refused !== "Invalid amount for -paytxfee=<amount>: '0' (must be at least 0.00001000 BTC/kvB)") {
+ *   throw new Error(refused);
+ * }
+ * ```
+ */
+export function checkPayTxFee(payTxFee: bigint, given: string, relayMinFee: bigint): void {
+  if (payTxFee >= relayMinFee) return;
+  throw new Error(
+    `Invalid amount for -paytxfee=<amount>: '${given}' (must be at least ${btcPerKvb(relayMinFee)})`,
+  );
+}
+
+/**
+ * Throws Core's refusal of a `-paytxfee` or `-maxtxfee` of `policy` given
+ * under the node's relay minimum, in Core's order: what each wallet load
+ * checks again against the node it is attached to.
+ */
+export function checkRelayMinimum(policy: WalletPolicy, relayMinFee: bigint): void {
+  if (policy.payTxFeeGiven !== undefined) {
+    checkPayTxFee(policy.payTxFee, policy.payTxFeeGiven, relayMinFee);
+  }
+  if (policy.maxTxFeeGiven !== undefined) {
+    checkMaxTxFee(policy.maxTxFee, policy.maxTxFeeGiven, relayMinFee);
+  }
+}
+
 /** Core's `HIGH_TX_FEE_PER_KB` (sat/kvB): a fee rate option above it is warned about. */
 const HIGH_TX_FEE_PER_KB = 1_000_000n;
 /** Core's `HIGH_MAX_TX_FEE`, `HIGH_APS_FEE` (satoshis). */
@@ -367,6 +425,10 @@ export function walletPolicyWarnings(policy: WalletPolicy, relayMinFee: bigint):
       "discardfee",
       "This is the transaction fee you may discard if change is smaller than dust at this level",
     ),
+    policy.payTxFeeGiven !== undefined &&
+    "-paytxfee is deprecated and will be fully removed in v31.0.",
+    policy.payTxFee > HIGH_TX_FEE_PER_KB &&
+    high("paytxfee", "This is the transaction fee you will pay if you send a transaction."),
     policy.maxTxFee > HIGH_MAX_TX_FEE &&
     high("maxtxfee", "Fees this large could be paid on a single transaction."),
     relayMinFee > HIGH_TX_FEE_PER_KB &&

@@ -166,8 +166,8 @@ export const INERT_OPTIONS: readonly ArgSpec[] = INERT.map(({ why, warning: _, .
   help: compatibilityHelp(spec.help, `accepted, as ${why}`),
 }));
 
-/** What a refused option's value asks for: a truthy flag, a non-zero integer or amount, any value. */
-type Asks = "flag" | "integer" | "amount" | "value";
+/** What a refused option's value asks for: a truthy flag, a non-zero integer, any value. */
+type Asks = "flag" | "integer" | "value";
 
 /** An option refused at startup when it asks for something: when, and why. */
 interface Refused {
@@ -182,11 +182,6 @@ const REFUSED: readonly Refused[] = [
   { name: "checklevel", asks: "value", why: "this node verifies no blocks at startup" },
   { name: "coinstatsindex", asks: "flag", why: "this node keeps no coin statistics index" },
   { name: "loadblock", asks: "value", why: "this node imports no block files" },
-  {
-    name: "paytxfee",
-    asks: "amount",
-    why: "wallets here pay the fallback fee or a call's fee rate, never a fixed one",
-  },
   { name: "prune", asks: "integer", why: "this node keeps every block" },
   {
     name: "reindex",
@@ -218,8 +213,6 @@ function asksFor(args: Args, { name, asks }: Refused): boolean {
   // Core's GetIntArg: what atoi reads as 0 (-prune=abc too) asks for nothing.
   if (asks === "integer") return args.getInt(name, 0) !== 0;
   const value = args.get(name)!;
-  // An amount of 0 (-paytxfee=0.0) is the default: nothing asked.
-  if (asks === "amount") return !/^\s*0*\.?0*$/.test(value);
   return value !== "";
 }
 

@@ -44,7 +44,7 @@ import { RpcError } from "../rpc/errors.ts";
 import { ALREADY_DESCRIPTOR, NO_SUCH_WALLET, walletForRequest } from "../rpc/wallet_choice.ts";
 import { Code, type CreateOptions, type OpenOptions, Wallet, WalletError } from "./wallet.ts";
 import {
-  checkMaxTxFee,
+  checkRelayMinimum,
   DEFAULT_WALLET_POLICY,
   walletPolicyWarnings,
 } from "../bitcoin/wallet_policy.ts";
@@ -279,9 +279,7 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     if (policyRefusal !== undefined) refuse(policyRefusal);
     const relayMinFee = await this.#chain.relayMinFee();
     try {
-      if (policy.maxTxFeeGiven !== undefined) {
-        checkMaxTxFee(policy.maxTxFee, policy.maxTxFeeGiven, relayMinFee);
-      }
+      checkRelayMinimum(policy, relayMinFee);
     } catch (error) {
       refuse((error as Error).message);
     }

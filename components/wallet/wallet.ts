@@ -470,10 +470,11 @@ export class Wallet implements Disposable {
   #unlockedUntil = 0;
   #lockTimer: Timer | undefined;
   /**
-   * The fee rate `settxfee` set (sat/kvB; 0: none), which sends use when
-   * not given one (Core's `m_pay_tx_fee`). Not kept: a reload forgets it.
+   * The fee rate sends use when not given one (sat/kvB; 0: none; Core's
+   * `m_pay_tx_fee`): `-paytxfee`'s at each load, until `settxfee` sets
+   * another. Not kept: a reload forgets it.
    */
-  payTxFee = 0n;
+  payTxFee: bigint;
   #queue: Promise<unknown> = Promise.resolve();
   #handler: Handler | null = null;
   /** What the node notifies: the chain's and the mempool's changes, applied in turn. */
@@ -507,6 +508,7 @@ export class Wallet implements Disposable {
   ) {
     this.#keypool = keypool;
     this.policy = policy;
+    this.payTxFee = policy.payTxFee;
     this.now = now;
     this.#notify = notifications;
     this.#log = (line) => log(`[${name}] ${line}`);

@@ -932,10 +932,6 @@ Deno.test("options: knobs with no counterpart here are taken, with Core's checks
     ["-vbparams=testdummy:0:1", "-vbparams: not supported here: this node's deployments are fixed"],
     ["-checkblocks=6", "-checkblocks: not supported here: this node verifies no blocks at startup"],
     ["-checklevel=4", "-checklevel: not supported here: this node verifies no blocks at startup"],
-    [
-      "-paytxfee=0.0001",
-      "-paytxfee: not supported here: wallets here pay the fallback fee or a call's fee rate, never a fixed one",
-    ],
     ["-test=addrman", "-test: not supported here: this node has none of Core's test-only options"],
     // Options Core v30 does not know keep Core's own refusal.
     ["-mempoolfullrbf", "Error parsing command line arguments: Invalid parameter -mempoolfullrbf"],

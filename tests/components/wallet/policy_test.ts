@@ -167,6 +167,11 @@ Deno.test("wallet policy: a bad value refuses each wallet creation and load with
       ["-consolidatefeerate=1e-3", "Invalid amount for -consolidatefeerate=<amount>: '1e-3'"],
       // -1 is "never"; no other amount below 0 is one.
       ["-maxapsfee=-2", "Invalid amount for -maxapsfee=<amount>: '-2'"],
+      ["-paytxfee=abc", "Invalid amount for -paytxfee=<amount>: 'abc'"],
+      [
+        "-paytxfee=0.00000099",
+        "Invalid amount for -paytxfee=<amount>: '0.00000099' (must be at least 0.00000100 BTC/kvB)",
+      ],
       [
         "-maxtxfee=0.00000099",
         "Invalid amount for -maxtxfee=<amount>: '0.00000099' (must be at least the minrelay fee of 0.00000100 BTC/kvB to prevent stuck transactions)",
@@ -271,6 +276,7 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
     changeType: null,
     minTxFee: 1000n,
     fallbackFee: 0n,
+    payTxFee: 0n,
     maxTxFee: 50_000_000n,
     maxTxFeeGiven: "0.5",
     discardFee: 10_000n,
@@ -300,7 +306,7 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
   assertThrows(
     () => attachedWalletArgs(["-datadir=x"]),
     Error,
-    "-datadir=x: not an option of an attached wallet (-wallet, -walletnotify, -keypool, -mocktime, -addresstype, -avoidpartialspends, -changetype, -consolidatefeerate, -discardfee, -fallbackfee, -maxapsfee, -maxtxfee, -mintxfee, -spendzeroconfchange, -walletrbf, -walletbroadcast, -walletrejectlongchains, -rpcport,",
+    "-datadir=x: not an option of an attached wallet (-wallet, -walletnotify, -keypool, -mocktime, -addresstype, -avoidpartialspends, -changetype, -consolidatefeerate, -discardfee, -fallbackfee, -maxapsfee, -maxtxfee, -mintxfee, -paytxfee, -spendzeroconfchange, -walletrbf, -walletbroadcast, -walletrejectlongchains, -rpcport,",
   );
 });
 
@@ -563,4 +569,29 @@ Deno.test("wallet policy: -blocksonly, as Core's parameter interactions: the wal
   const { hex } = await node.call("gettransaction", [txid]);
   assertEquals(await node.call("sendrawtransaction", [hex]), txid);
   assertEquals(await node.call("getrawmempool"), [txid]);
+});
+
+Deno.test("wallet policy: -paytxfee, deprecated in v30, is the rate a send pays when not given one, with Core's warning at each load, until settxfee sets another", async () => {
+  await using node = await startRealNode({
+    module: MONOLITHIC,
+    args: ["-monolithic", "-paytxfee=0.0002", "-deprecatedrpc=settxfee"],
+  });
+  const deprecated = "-paytxfee is deprecated and will be fully removed in v31.0.";
+  assertEquals((await node.call("createwallet", ["w"])).warnings, [deprecated]);
+  assertEquals((await node.call("getwalletinfo")).paytxfee, 0.0002);
+  await node.call("generatetoaddress", [101, await node.call("getnewaddress")]);
+  const sent = await node.call("sendtoaddress", {
+    address: ELSEWHERE,
+    amount: 1,
+    verbose: true,
+  });
+  assertEquals(sent.fee_reason, "PayTxFee set");
+  const entry = await node.call("getmempoolentry", [sent.txid]);
+  assertEquals(Math.round(entry.fees.base * 1e8), Math.ceil(20_000 * entry.vsize / 1000));
+  // settxfee changes it until the wallet is loaded again.
+  await node.call("settxfee", [0.0003]);
+  assertEquals((await node.call("getwalletinfo")).paytxfee, 0.0003);
+  await node.call("unloadwallet", ["w"]);
+  assertEquals((await node.call("loadwallet", ["w"])).warnings, [deprecated]);
+  assertEquals((await node.call("getwalletinfo")).paytxfee, 0.0002);
 });
