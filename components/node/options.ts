@@ -35,7 +35,7 @@ import {
   type ZmqNotifier,
   zmqNotifiersOf,
 } from "./zmq/options.ts";
-import { absolutePath, Args, ArgsError, type ArgSpec } from "./args.ts";
+import { absolutePath, Args, ArgsError, type ArgSpec, compatibilityHelp } from "./args.ts";
 import { DEFAULT_BAN_TIME } from "./net/banman.ts";
 import {
   checkNetParameters,
@@ -449,9 +449,10 @@ export type NodeStartup =
   /** `-help` or `-version`: print `text` on stdout and exit with status 0. */
   | { kind: "print"; text: string };
 
-const LISTEN_HELP =
-  "Accepted for compatibility with bitcoind; this node has no peer-to-peer network, so it " +
-  "neither accepts nor makes peer connections whatever the value (default: 1)";
+const LISTEN_HELP = compatibilityHelp(
+  "Accept connections from outside (default: 1 if no -proxy, -connect or -maxconnections=0)",
+  "accepted, as this node has no peer-to-peer network",
+);
 
 /** The options this node accepts; their help is bitcoind's where they behave as bitcoind's. */
 export const NODE_OPTIONS: readonly ArgSpec[] = [

@@ -753,8 +753,7 @@ async function createInternal(wallet: SpendingWallet, spec: {
   });
   const { fee, change } = plan;
   if (change !== null && changeScript === undefined) {
-    throw new WalletError(
-      Code.WALLET,
+    throw new SelectionError(
       `Transaction needs a change address, but we can't generate it. Error: No ${
         OUTPUT_TYPE[changeKind]
       } addresses available.`,

@@ -379,7 +379,16 @@ Deno.test("importdescriptors of a 2-of-3 wsh(sortedmulti()) again with another o
   await node("loadwallet", ["two"]);
   assertEquals(await privateForms(), [both]);
   const payee = await call("getnewaddress", [], "w");
-  // No change chain imported: the change back to the multisig address.
+  // No change chain imported: a send needing change fails, -6 as SendMoney answers every
+  // CreateTransaction failure (-4 from the funding calls).
+  assertEquals(await call("sendtoaddress", [payee, 1], "two"), {
+    error: {
+      code: -6,
+      message:
+        "Transaction needs a change address, but we can't generate it. Error: No bech32 addresses available.",
+    },
+  });
+  // The change back to the multisig address.
   const options = { changeAddress: address };
   const funded = await call("walletcreatefundedpsbt", [[], [{ [payee]: 1 }], 0, options], "two");
   const signed = await call("walletprocesspsbt", [funded.psbt], "two");
