@@ -57,6 +57,7 @@ export {
   ProvenanceError,
 } from "./sandbox/provenance.ts";
 export type { Identity } from "./sandbox/identity.ts";
+export type { OutsideDirectory } from "./sandbox/datadir.ts";
 export {
   type ExitEvidence,
   type ExitKind,
