@@ -183,6 +183,18 @@ export class Keyring {
     }]);
   }
 
+  /**
+   * The keys the descriptors `descs` hold, as Core signs a coin with its
+   * descriptors' keys alone: an imported one's keys as imported, any other
+   * the mnemonic's (a wallet with private keys imports none without any,
+   * so a descriptor not imported with keys is one of its own chains).
+   */
+  scoped(descs: readonly string[]): Keyring {
+    const imported = this.imported.filter(({ desc }) => descs.includes(desc));
+    const hd = descs.some((desc) => !imported.some((secret) => secret.desc === desc));
+    return new Keyring(hd ? this.hd : null, imported);
+  }
+
   /** The private form of the imported descriptor `desc`, if imported with its keys. */
   privateDescriptor(desc: string): string | undefined {
     return this.imported.find((imported) => imported.desc === desc)?.privateDesc;

@@ -170,7 +170,7 @@ export function signTransaction(wallet: SigningWallet, tx: Transaction): Unsigne
     describeInput(tx, i, own.coin, own.key, false);
     readPartialMultisig(tx, i, own.key);
   }
-  signInputs(wallet, tx, { sign: true, sighash: null, finalize: true, bip32derivs: false });
+  signInputs(wallet, tx, { sign: true, sighash: null, finalize: true, bip32derivs: false }, false);
   const unsigned: UnsignedInput[] = [];
   for (let i = 0; i < tx.inputsLength; i++) {
     const own = spending(wallet, tx, i);
@@ -193,12 +193,15 @@ export function signTransaction(wallet: SigningWallet, tx: Transaction): Unsigne
  * wallet's coins: each described (with its key's origin if `bip32derivs`),
  * with `sign` signed at its sighash (see {@linkcode sighashFor}), and with
  * `finalize` finalized with its key's signature, one an earlier pass left
- * too. The wallet's inputs, each with its key.
+ * too. With `byOrigins` (a PSBT's, as Core's `FillPSBT`), a multisig's or
+ * a tree's input is signed too with the wallet's keys of other descriptors
+ * that its key origins name. The wallet's inputs, each with its key.
  */
 function signInputs(
   wallet: SigningWallet,
   tx: Transaction,
   options: PsbtOptions,
+  byOrigins: boolean,
 ): Map<number, DerivedKey> {
   const own = new Map<number, { key: DerivedKey; sighash: number; taproot: TaprootFields }>();
   // Every input's spent output first: a taproot signature commits to all of them.
@@ -221,13 +224,15 @@ function signInputs(
   // Signing only adds signatures, so the transaction-wide hashes hold throughout.
   using _sighashes = cachedSighashes(tx);
   for (const [i, { key, sighash, taproot }] of own) {
-    // A multisig's or a tree's: signed with those of its keys the wallet holds, if any.
-    if (options.sign) {
+    // A multisig's or a tree's: signed with those of its keys its descriptor holds, if any,
+    // and in a PSBT with those other descriptors derive (Core's SPKMs not knowing its script).
+    const others = byOrigins && !isSingleKey(key) ? originKeys(wallet, tx, i) : [];
+    for (const signer of options.sign ? [key, ...others] : []) {
       try {
-        wallet.signInput(tx, i, key, sighash);
+        wallet.signInput(tx, i, signer, sighash);
       } catch {
-        // Unsignable here: a taproot spend with another input's coin unknown, SINGLE without
-        // its output. The input stays as it is, which says so.
+        // Unsignable here: none of its keys held, a taproot spend with another input's coin
+        // unknown, SINGLE without its output. The input stays as it is, which says so.
       }
     }
     if (options.finalize) finalizeInput(tx, i, key, taproot);
@@ -279,7 +284,7 @@ export function processPsbt(wallet: SigningWallet, tx: Transaction, options: Psb
     }
   }
   const sign = options.sign && wallet.canSign;
-  const own = signInputs(wallet, tx, { ...options, sign });
+  const own = signInputs(wallet, tx, { ...options, sign }, true);
   for (let i = 0; i < tx.inputsLength; i++) {
     const spent = spentOutput(tx, i);
     if (own.has(i) || isFinalized(tx, i) || spent === undefined) continue;

@@ -1129,6 +1129,16 @@ export class Wallet implements Disposable {
     return owner && { desc: owner.desc, timestamp: this.#watched.get(owner.desc)!.timestamp };
   }
 
+  /** Every descriptor that has `script`: its chain's, and the watched imports' having it. */
+  #descriptorsOf(script: Uint8Array): string[] {
+    const key = hex.encode(script);
+    const origin = this.#scripts.get(key);
+    return [
+      ...origin ? [this.#accounts.get(origin.kind)!.descriptor(origin.internal)] : [],
+      ...(this.#watchedScripts.get(key) ?? []).map(({ desc }) => desc),
+    ];
+  }
+
   /** Scripts the keypool holds by default (`-keypool`): an import without a range watches as many. */
   get keypool(): number {
     return this.#keypool;
@@ -2186,9 +2196,12 @@ export class Wallet implements Disposable {
    * the wallet holds (a partial signature, or several). -13 when locked,
    * -4 without private keys; throws too when it signs with none of them
    * (it holds none, as for a watched one's, or the input is not signable).
+   * As Core's descriptor wallets, only the keys of the descriptors that
+   * have `key`'s script sign: not a key its seed or another import could
+   * derive but that descriptor was not given private.
    */
   signInput(tx: Transaction, i: number, key: DerivedKey, sighash: number): void {
-    const keyring = this.#unlocked();
+    const keyring = this.#unlocked().scoped(this.#descriptorsOf(key.script));
     const held = signingKeys(key).flatMap(({ key, xonly }) => keyring.privateKey(key, xonly) ?? []);
     if (held.length === 0) throw new Error(`no private key for ${key.descriptor}`);
     let signed = 0;
@@ -2220,7 +2233,7 @@ export class Wallet implements Disposable {
     this.ensureUnlocked();
     const key = this.keyOf(script);
     const privateKey = key && isSingleKey(key)
-      ? this.#keyring?.privateKey(key, key.kind === "tr")
+      ? this.#keyring?.scoped(this.#descriptorsOf(script)).privateKey(key, key.kind === "tr")
       : undefined;
     if (privateKey === undefined) throw new WalletError(Code.WALLET, "Private key not available");
     // The wallet's keys are all used compressed, as Core's descriptor wallets' are.

@@ -397,3 +397,55 @@ Deno.test("importdescriptors of a 2-of-3 wsh(sortedmulti()) again with another o
   await mine();
   assertEquals(await call("getbalance", [], "two") < 1, true);
 });
+
+Deno.test("a multisig imported with a cosigner's private key and the wallet's own wpkh account public: a raw transaction is signed with the descriptor's key alone, a PSBT also with the seed's key its origins name, as Core's SignTransaction and FillPSBT", async () => {
+  await using target = await startImportTarget();
+  const { call, node, mine, checksummed } = target;
+  await node("createwallet", ["own"]);
+  const cosigner = participant();
+  // The wallet's receiving wpkh() account as listdescriptors shows it, its chain and range.
+  const { descriptors } = await call("listdescriptors", [], "own");
+  const wpkh = descriptors.find((d: { desc: string; internal: boolean }) =>
+    d.desc.startsWith("wpkh(") && !d.internal
+  ).desc as string;
+  const ownKey = wpkh.slice("wpkh(".length, wpkh.indexOf(")"));
+  const desc = await checksummed(`wsh(multi(2,${ownKey},${cosigner.key(0, true)}))`);
+  assertEquals(
+    await call("importdescriptors", [[{ desc, timestamp: "now", range: [0, 4] }]], "own"),
+    [{ success: true, warnings: [NOT_ALL] }],
+  );
+  const publicForm = await checksummed(`wsh(multi(2,${ownKey},${cosigner.key(0, false)}))`);
+  const [address] = await node("deriveaddresses", [publicForm, [0, 0]]);
+  await call("sendtoaddress", [address, 1]);
+  await mine();
+  const [coin] = await call("listunspent", [], "own");
+  assertEquals(coin.address, address);
+  const payee = await call("getnewaddress", [], "w");
+
+  // The seed derives the multisig's first key, but this descriptor was given it public: Core's
+  // SignTransaction signs with the cosigner's key alone.
+  const raw = await node("createrawtransaction", [
+    [{ txid: coin.txid, vout: coin.vout }],
+    [{ [payee]: 0.9999 }],
+  ]);
+  const half = await call("signrawtransactionwithwallet", [raw], "own");
+  assertEquals([half.complete, half.errors.map((e: { error: string }) => e.error)], [false, [
+    "CHECK(MULTI)SIG failing with non-zero signature (possibly need more signatures)",
+  ]]);
+  const [{ txinwitness }] = (await node("decoderawtransaction", [half.hex])).vin;
+  assertEquals(txinwitness.filter((item: string) => item.length > 0).length, 2); // one signature, the script
+
+  // A PSBT names the input's key origins: the wallet's wpkh() account, which does not have the
+  // multisig's script, signs for the key it derives (Core's FillPSBT), and the spend completes.
+  const funded = await call("walletcreatefundedpsbt", [
+    [{ txid: coin.txid, vout: coin.vout }],
+    [{ [payee]: 1 }],
+    0,
+    { add_inputs: false, subtractFeeFromOutputs: [0] },
+  ], "own");
+  const signed = await call("walletprocesspsbt", [funded.psbt], "own");
+  assertEquals(signed.complete, true, JSON.stringify(signed));
+  await node("sendrawtransaction", [signed.hex]);
+  await mine();
+  assertEquals(await call("listunspent", [], "own"), []);
+});
