@@ -643,9 +643,10 @@ async function build(wallet: SpendingWallet, spec: BuildSpec): ReturnType<typeof
  * scripts given them) and coins of `available` to pay `payments` and the
  * fee at `feeRate`, and change to `changeScript` or to a new address of the
  * wallet, at `changePosition` (random by default, as Core places it).
- * Signed when `sign` says (Core's `SendMoney`); last, with
- * `-walletrejectlongchains`, the node judges it against its mempool's
- * chain limits, and a change address is kept only once it passes.
+ * Signed when `sign` says (Core's `SendMoney`), then held to the standard
+ * weight and `-maxtxfee`; last, with `-walletrejectlongchains`, the node
+ * judges it against its mempool's chain limits, and a change address is
+ * kept only once it passes.
  */
 async function createInternal(wallet: SpendingWallet, spec: {
   sign?: boolean;
@@ -759,11 +760,6 @@ async function createInternal(wallet: SpendingWallet, spec: {
       } addresses available.`,
     );
   }
-  if (plan.weight > MAX_STANDARD_TX_WEIGHT) throw new SelectionError(TRANSACTION_TOO_LARGE);
-  // Core's CreateTransaction: the fee itself is bounded, before anything is signed or sent.
-  if (fee > wallet.policy.maxTxFee) {
-    throw new SelectionError("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");
-  }
   const outputs = spec.payments.map((p, i) => ({ script: p.script, amount: plan.amounts[i] }));
   let changePos = -1;
   if (change !== null) {
@@ -784,8 +780,16 @@ async function createInternal(wallet: SpendingWallet, spec: {
     tx.addInput({ txid: coin.txid, index: coin.vout, sequence: spec.sequence });
   }
   for (const output of outputs) tx.addOutput(output);
+  // Core's order: signed, then its size (as signed, or as estimated unsigned) and its fee bounded,
+  // then the node's chain limits.
   if (spec.sign && signTransaction(wallet, tx).length > 0) {
     throw new SelectionError("Signing transaction failed");
+  }
+  if ((spec.sign ? tx.weight : plan.weight) > MAX_STANDARD_TX_WEIGHT) {
+    throw new SelectionError(TRANSACTION_TOO_LARGE);
+  }
+  if (fee > wallet.policy.maxTxFee) {
+    throw new SelectionError("Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)");
   }
   if (wallet.policy.rejectLongChains) {
     // Judged as made: signed, or with the scripts given the preset inputs and none for the others.

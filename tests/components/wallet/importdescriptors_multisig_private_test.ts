@@ -434,6 +434,14 @@ Deno.test("a multisig imported with a cosigner's private key and the wallet's ow
   ]]);
   const [{ txinwitness }] = (await node("decoderawtransaction", [half.hex])).vin;
   assertEquals(txinwitness.filter((item: string) => item.length > 0).length, 2); // one signature, the script
+  // A send picks the coin and fails to sign it; Core signs before it bounds the fee, so a fee
+  // rate far past -maxtxfee still answers the signing failure.
+  for (const feeRate of [null, 100_000]) {
+    const args = [payee, 0.5, "", "", false, true, null, "unset", null, feeRate];
+    assertEquals(await call("sendtoaddress", args, "own"), {
+      error: { code: -6, message: "Signing transaction failed" },
+    });
+  }
 
   // A PSBT names the input's key origins: the wallet's wpkh() account, which does not have the
   // multisig's script, signs for the key it derives (Core's FillPSBT), and the spend completes.
