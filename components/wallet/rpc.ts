@@ -1488,9 +1488,9 @@ export const walletMethods: Readonly<Record<string, WalletMethod>> = {
     return null;
   },
 
-  walletlock(wallet) {
+  async walletlock(wallet) {
     if (wallet.encrypted) refuseWhileRescanning(wallet, "locking the wallet");
-    wallet.lock();
+    await wallet.lock();
     return null;
   },
 

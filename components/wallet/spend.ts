@@ -91,7 +91,8 @@ const TRUC_CHILD_MAX_WEIGHT = 4_000;
 /**
  * What spending needs of the wallet beside signing. It reads the coins,
  * keys, own outputs and transactions, the tip, the locks and the bumps
- * made; it takes a turn of the queue (`serial`), hands out change
+ * made; it takes a turn of the queue (`serial`), holding the keys
+ * through a send that signs (`holdKeys`), hands out change
  * addresses, locks coins, records a replacement and publishes a signed
  * transaction; and it asks the node for fee floors and whether a
  * transaction has children in the mempool (`chain`).
@@ -101,6 +102,7 @@ export type SpendingWallet =
   & Pick<
     Wallet,
     | "serial"
+    | "holdKeys"
     | "policy"
     | "tip"
     | "coins"
@@ -141,6 +143,15 @@ export type SpendingWallet =
       | "findBlock"
     >;
   };
+
+/**
+ * A turn of the wallet's queue for a send that signs, its keys held until
+ * it ends (a lock asked for meanwhile waits), as Core's sends hold
+ * `cs_wallet` throughout.
+ */
+function signingTurn<T>(wallet: SpendingWallet, send: () => Promise<T>): Promise<T> {
+  return wallet.serial(() => wallet.holdKeys(send));
+}
 
 /** The scripts given a preset input, kept in what is made of it (Core's coin control scripts). */
 type PresetScripts = Partial<Pick<PresetInput, "scriptSig" | "witness">>;
@@ -368,7 +379,7 @@ export function sendMoney(
   replaceable = true,
   avoidReuse = false,
 ): Promise<{ tx: ParsedTx; fee: bigint }> {
-  return wallet.serial(async () => {
+  return signingTurn(wallet, async () => {
     wallet.ensureCanSign();
     const { tx } = await build(wallet, {
       sign: true,
@@ -409,8 +420,9 @@ export function fundAndFinish(
   request: FundRequest,
   options: FinishOptions,
 ): Promise<Finished> {
-  return wallet.serial(async () =>
-    finish(wallet, psbtOf((await fundInTurn(wallet, request)).raw), options)
+  return signingTurn(
+    wallet,
+    async () => finish(wallet, psbtOf((await fundInTurn(wallet, request)).raw), options),
   );
 }
 
@@ -863,7 +875,7 @@ export function bumpFee(
   wallet: SpendingWallet,
   request: BumpRequest,
 ): Promise<{ txid?: string; psbt?: string; oldFee: bigint; fee: bigint }> {
-  return wallet.serial(async () => {
+  return signingTurn(wallet, async () => {
     // Only signing needs the keys.
     if (!request.psbt) wallet.ensureCanSign();
     if (request.outputs !== null && request.originalChangeIndex !== null) {
@@ -1035,7 +1047,7 @@ export async function requiredFeeRate(wallet: SpendingWallet): Promise<bigint> {
  * broadcasts and records it, or returns it (and a PSBT) unsent.
  */
 export function sendAll(wallet: SpendingWallet, request: SendAllRequest): Promise<Finished> {
-  return wallet.serial(async () => {
+  return signingTurn(wallet, async () => {
     const rate = request.feeRate;
     const required = await requiredFeeRate(wallet);
     if (request.explicitFeeRate && rate < required) {

@@ -469,6 +469,10 @@ export class Wallet implements Disposable {
   #sealed: SealedSecret | null = null;
   #unlockedUntil = 0;
   #lockTimer: Timer | undefined;
+  /** Sends under way that sign ({@linkcode holdKeys}): a lock waits for them. */
+  #keyHolds = 0;
+  /** A lock asked for while a send held the keys, done when the last one ends. */
+  #pendingLock: PromiseWithResolvers<void> | null = null;
   /**
    * The fee rate sends use when not given one (sat/kvB; 0: none; Core's
    * `m_pay_tx_fee`): `-paytxfee`'s at each load, until `settxfee` sets
@@ -2301,7 +2305,7 @@ export class Wallet implements Disposable {
     // The plaintext's old pages are overwritten (secure_delete) and the journal emptied.
     this.store.scrub();
     this.#sealed = sealed;
-    this.lock();
+    await this.lock();
   }
 
   /**
@@ -2363,12 +2367,20 @@ export class Wallet implements Disposable {
     this.#keepMasterXpub();
     this.#unlockedUntil = this.now() + seconds;
     this.#lockTimer?.clear();
+    // Unlocked again: a lock asked for before, waiting on a send, is overtaken, as Core's calls
+    // waiting on the wallet's lock run in turn.
+    this.#pendingLock?.resolve();
+    this.#pendingLock = null;
     // A Timer: Core allows 10^8 s, far past what setTimeout holds.
-    this.#lockTimer = new Timer(seconds * 1000, () => this.lock(), { persistent: false });
+    this.#lockTimer = new Timer(seconds * 1000, () => void this.lock(), { persistent: false });
   }
 
-  /** Forgets the secret (of an encrypted wallet). */
-  lock(): void {
+  /**
+   * Forgets the secret (of an encrypted wallet), once no send holds it
+   * ({@linkcode holdKeys}): resolves when locked. Throws at once when the
+   * wallet is not encrypted.
+   */
+  lock(): Promise<void> {
     if (this.#sealed === null) {
       throw new WalletError(
         Code.WRONG_ENC_STATE,
@@ -2376,6 +2388,34 @@ export class Wallet implements Disposable {
       );
     }
     this.#lockTimer?.clear();
+    if (this.#keyHolds === 0) {
+      this.#forgetKeys();
+      return Promise.resolve();
+    }
+    this.#pendingLock ??= Promise.withResolvers();
+    return this.#pendingLock.promise;
+  }
+
+  /**
+   * Runs `send`, which signs across awaits, with the keys kept until it
+   * ends: Core's sends hold the wallet's lock, which `walletlock` and the
+   * unlock timeout wait for, so a send begun unlocked is never locked
+   * half-way.
+   */
+  async holdKeys<T>(send: () => Promise<T>): Promise<T> {
+    this.#keyHolds++;
+    try {
+      return await send();
+    } finally {
+      if (--this.#keyHolds === 0 && this.#pendingLock !== null) {
+        this.#forgetKeys();
+        this.#pendingLock.resolve();
+        this.#pendingLock = null;
+      }
+    }
+  }
+
+  #forgetKeys(): void {
     this.#keyring = null;
     this.#reseal = null;
     this.#unlockedUntil = 0;

@@ -126,7 +126,7 @@ Deno.test("wallet: balances, a send, encryption and a reload", async () => {
     await a.unlock("secret", 60);
     assert(a.unlockedUntil > Date.now() / 1000);
     await sendMoney(a, [{ script: to.script, amount: COIN, subtractFee: false }], 1000n);
-    a.lock();
+    await a.lock();
     const dbText = new TextDecoder("latin1").decode(Deno.readFileSync(`${a.dir}/wallet.dat`));
     assert(
       !dbText.includes(" abandon ") &&
@@ -180,6 +180,61 @@ Deno.test("wallet: ECDSA signatures are low-R, as Core grinds them (71 bytes wit
     assert(lengths.length >= 10, `${lengths.length} inputs`);
     assert(lengths.every((length) => length <= 71), `signature lengths ${lengths}`);
   } finally {
+    await a.close();
+  }
+});
+
+Deno.test("wallet: a lock asked for while a send signs waits for the send, as Core's walletlock and unlock timeout wait for cs_wallet", async () => {
+  using node = testNode();
+  // The node's own chain, one call of which waits until let through: a send stands half-way.
+  let reached = Promise.withResolvers<void>();
+  let gate = Promise.withResolvers<void>();
+  const served = node.makeChain();
+  const chain = new Proxy(served, {
+    get(target, name) {
+      const value = Reflect.get(target, name);
+      if (name !== "relayDustFee") return typeof value === "function" ? value.bind(target) : value;
+      return async () => {
+        reached.resolve();
+        await gate.promise;
+        return await target.relayDustFee();
+      };
+    },
+  });
+  const a = await Wallet.create(`${node.dir}/a`, "a", chain);
+  try {
+    const mine = a.newAddress("wpkh", false);
+    node.mine(101, mine.script);
+    await a.sync();
+    await a.encrypt("secret");
+    const payee = { script: a.newAddress("tr", false).script, amount: COIN, subtractFee: false };
+    // A send half-way when `ask` asks for the lock: it completes, and the wallet locks as it ends.
+    const halfway = async (ask: () => Promise<void>) => {
+      reached = Promise.withResolvers();
+      gate = Promise.withResolvers();
+      const send = sendMoney(a, [payee], 1000n);
+      await reached.promise;
+      await ask();
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a lock would have run by now
+      assert(a.unlockedUntil !== 0, "locked while the send signs");
+      gate.resolve();
+      const { tx } = await send;
+      assert(node.mempool.has(internalBytes(tx.txid)), "the send completed");
+      assertEquals(a.unlockedUntil, 0);
+    };
+    // walletlock: it answers once locked.
+    await a.unlock("secret", 60);
+    let walletlock: Promise<void> | undefined;
+    await halfway(async () => void (walletlock = a.lock()));
+    await walletlock;
+    // The unlock timeout ending mid-send (unlocked again, for no time, once the send is half-way).
+    await a.unlock("secret", 60);
+    await halfway(() => a.unlock("secret", 0));
+    // Locked, a send is refused at once.
+    const error = await assertRejects(() => sendMoney(a, [payee], 1000n), WalletError);
+    assertEquals(error.code, -13);
+  } finally {
+    gate.resolve();
     await a.close();
   }
 });
