@@ -46,17 +46,12 @@ export interface WalletPolicy {
   /** `-maxtxfee` in satoshis: the most fee one transaction may pay (0.1 BTC). */
   readonly maxTxFee: bigint;
   /**
-   * `-maxtxfee` as written, when given: each wallet load checks it against
-   * the node's relay minimum again (Core's `CWallet::Create`), quoting it.
-   */
-  readonly maxTxFeeGiven?: string;
-  /**
    * `-paytxfee` in sat/kvB (0: none): the rate a send pays when the call
    * gives none (Core's `m_pay_tx_fee`, which `settxfee` changes until the
    * wallet is loaded again). Deprecated in Core v30.
    */
   readonly payTxFee: bigint;
-  /** `-paytxfee` as written, when given: each wallet load checks it against the relay minimum. */
+  /** `-paytxfee` as written, when given: each wallet load warns it is deprecated. */
   readonly payTxFeeGiven?: string;
   /**
    * `-discardfee` in sat/kvB (10000): change worth less than spending it
@@ -283,7 +278,6 @@ export function walletPolicyOf(
     payTxFee: payTxFee ?? defaults.payTxFee,
     ...(payTxFee === undefined ? {} : { payTxFeeGiven: text("paytxfee") }),
     maxTxFee: maxTxFee ?? defaults.maxTxFee,
-    ...(maxTxFee === undefined ? {} : { maxTxFeeGiven: text("maxtxfee") }),
     discardFee: discardFee ?? defaults.discardFee,
     consolidateFeeRate: consolidateFeeRate ?? defaults.consolidateFeeRate,
     avoidPartialSpends: flag("avoidpartialspends", defaults.avoidPartialSpends),
@@ -370,22 +364,10 @@ export function checkMaxTxFee(maxTxFee: bigint, given: string, relayMinFee: bigi
 export function checkPayTxFee(payTxFee: bigint, given: string, relayMinFee: bigint): void {
   if (payTxFee >= relayMinFee) return;
   throw new Error(
-    `Invalid amount for -paytxfee=<amount>: '${given}' (must be at least ${btcPerKvb(relayMinFee)})`,
+    `Invalid amount for -paytxfee=<amount>: '${given}' (must be at least ${
+      btcPerKvb(relayMinFee)
+    })`,
   );
-}
-
-/**
- * Throws Core's refusal of a `-paytxfee` or `-maxtxfee` of `policy` given
- * under the node's relay minimum, in Core's order: what each wallet load
- * checks again against the node it is attached to.
- */
-export function checkRelayMinimum(policy: WalletPolicy, relayMinFee: bigint): void {
-  if (policy.payTxFeeGiven !== undefined) {
-    checkPayTxFee(policy.payTxFee, policy.payTxFeeGiven, relayMinFee);
-  }
-  if (policy.maxTxFeeGiven !== undefined) {
-    checkMaxTxFee(policy.maxTxFee, policy.maxTxFeeGiven, relayMinFee);
-  }
 }
 
 /** Core's `HIGH_TX_FEE_PER_KB` (sat/kvB): a fee rate option above it is warned about. */

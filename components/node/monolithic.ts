@@ -26,7 +26,8 @@ if (import.meta.main) {
       const loader = new WalletLoaderImpl(node.options.netDir, chain, {
         keypool: node.options.keypool,
         policy: node.options.walletPolicy,
-        policyRefusal: node.options.walletRefusal ?? undefined,
+        // Read by the node with its own relay minimum.
+        policyRefusal: () => node.options.walletRefusal,
         mockTime: node.options.mockTime,
         walletDir: node.options.walletDir ?? undefined,
         log: (line) => node.log.info(`wallet: ${line}`),

@@ -39,15 +39,11 @@ import type { Chain } from "../../schemas/gen/ipc/chain.mp.ts";
 import type { WalletLoader } from "../../schemas/gen/ipc/wallet.mp.ts";
 import { type Reply, writeJson } from "./json.ts";
 import { walletMethods, type WalletRpcOptions } from "./rpc.ts";
-import { NotAWallet, WALLET_FILE, WalletInUse } from "./store.ts";
+import { NotAWallet, WALLET_FILE, WalletInUse, WalletStore } from "./store.ts";
 import { RpcError } from "../rpc/errors.ts";
 import { ALREADY_DESCRIPTOR, NO_SUCH_WALLET, walletForRequest } from "../rpc/wallet_choice.ts";
 import { Code, type CreateOptions, type OpenOptions, Wallet, WalletError } from "./wallet.ts";
-import {
-  checkRelayMinimum,
-  DEFAULT_WALLET_POLICY,
-  walletPolicyWarnings,
-} from "../bitcoin/wallet_policy.ts";
+import { DEFAULT_WALLET_POLICY, walletPolicyWarnings } from "../bitcoin/wallet_policy.ts";
 import { MockableClock } from "../bitcoin/clock.ts";
 
 /** Wallet names that would leave `wallets/` or confuse a path. */
@@ -207,9 +203,13 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     return this.#nodeStopping;
   }
 
-  /** Core's refusal of a bad wallet option, which refuses every load and creation; none when good. */
-  get policyRefusal(): string | undefined {
-    return this.#options.policyRefusal;
+  /**
+   * Core's refusal of a bad wallet option, given the node's relay minimum,
+   * which refuses every load and creation; null when good.
+   */
+  async policyRefusal(): Promise<string | null> {
+    const { policyRefusal } = this.#options;
+    return policyRefusal === undefined ? null : policyRefusal(await this.#chain.relayMinFee());
   }
 
   /** The loaded wallets in the order they were loaded, as bitcoind's `listwallets` lists them. */
@@ -260,6 +260,8 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
           `Wallet file verification failed. Failed to load database path '${dir}'. Path does not exist.`,
         );
       }
+      // Core's MakeWalletDatabase checks the file before CWallet::Create the options.
+      await this.#verified(name, (file) => WalletStore.open(file)[Symbol.dispose]());
       const warnings = await this.#policyWarnings("Wallet loading failed.");
       return { wallet: await this.#open(name), warnings };
     });
@@ -273,16 +275,9 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
    */
   async #policyWarnings(failure: string): Promise<string[]> {
     const { policy = DEFAULT_WALLET_POLICY, policyRefusal } = this.#options;
-    const refuse = (reason: string): never => {
-      throw new WalletError(Code.WALLET, `${failure} ${reason}`);
-    };
-    if (policyRefusal !== undefined) refuse(policyRefusal);
     const relayMinFee = await this.#chain.relayMinFee();
-    try {
-      checkRelayMinimum(policy, relayMinFee);
-    } catch (error) {
-      refuse((error as Error).message);
-    }
+    const refusal = policyRefusal?.(relayMinFee) ?? null;
+    if (refusal !== null) throw new WalletError(Code.WALLET, `${failure} ${refusal}`);
     return walletPolicyWarnings(policy, relayMinFee);
   }
 
@@ -323,9 +318,6 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
           `Failed to restore wallet. Database file exists in '${file}'.`,
         );
       }
-      // Core's CWallet::Create checks, once the backup and the place are known to be fit (before
-      // anything is copied: a refusal leaves nothing behind).
-      const warnings = await this.#policyWarnings("Wallet loading failed.");
       if (existing !== null) {
         // A journal left without its database would be replayed onto the backup.
         for (const journal of [`${file}-wal`, `${file}-shm`]) removeIfThere(journal);
@@ -342,6 +334,9 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       try {
         Deno.copyFileSync(backup, file);
         Deno.chmodSync(file, 0o600);
+        // As a load: the file checked, then the options (a refusal leaves nothing behind).
+        await this.#verified(name, (file) => WalletStore.open(file)[Symbol.dispose]());
+        const warnings = await this.#policyWarnings("Wallet loading failed.");
         return { wallet: await this.#open(name), warnings };
       } catch (error) {
         // Nothing of a failed restore stays: not the copy, its journal, nor a folder made for it
@@ -355,11 +350,6 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     });
   }
 
-  /**
-   * Opens the wallet file of `name` and adds it to the loaded wallets; no
-   * file, or one that is not a wallet's database, is refused as Core
-   * refuses data it does not recognise (-18).
-   */
   /** What each wallet is opened with: the process's options. */
   #openOptions(): OpenOptions {
     const { keypool, log, notifications, policy } = this.#options;
@@ -375,17 +365,36 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
     this.#clock.setMockTime(Number(time));
   }
 
+  /**
+   * Opens the wallet file of `name` and adds it to the loaded wallets; no
+   * file, or one that is not a wallet's database, is refused as Core
+   * refuses data it does not recognise (-18).
+   */
   async #open(name: string): Promise<Wallet> {
+    const wallet = await this.#verified(
+      name,
+      () => Wallet.load(this.#dir(name), name, this.#chain, this.#openOptions()),
+    );
+    this.#wallets.set(name, wallet);
+    return wallet;
+  }
+
+  /**
+   * `open(file)` of wallet `name`'s database, refused with Core's
+   * `MakeWalletDatabase` texts when the file is not a wallet's database
+   * or another process has it open.
+   */
+  async #verified<T>(name: string, open: (file: string) => T | Promise<T>): Promise<T> {
     const dir = this.#dir(name);
+    const file = `${dir}/${WALLET_FILE}`;
     const unrecognized = () =>
       new WalletError(
         Code.NOT_FOUND,
         `Wallet file verification failed. Failed to load database path '${dir}'. Data is not in recognized format.`,
       );
-    if (!isSqliteFile(`${dir}/${WALLET_FILE}`)) throw unrecognized();
-    let wallet: Wallet;
+    if (!isSqliteFile(file)) throw unrecognized();
     try {
-      wallet = await Wallet.load(dir, name, this.#chain, this.#openOptions());
+      return await open(file);
     } catch (error) {
       if (error instanceof NotAWallet) throw unrecognized();
       if (error instanceof WalletInUse) {
@@ -393,8 +402,6 @@ export class WalletLoaderImpl implements WalletLoader, AsyncDisposable {
       }
       throw error;
     }
-    this.#wallets.set(name, wallet);
-    return wallet;
   }
 
   /** Creates wallet `name` (bitcoind's `createwallet`). */
@@ -705,8 +712,8 @@ export async function loadOrCreateWallets(
   names: readonly string[],
 ): Promise<string[]> {
   const startup = loader.startupWallets();
-  const refusal = loader.policyRefusal;
-  if (refusal !== undefined) {
+  const refusal = await loader.policyRefusal();
+  if (refusal !== null) {
     const onDisk = new Set(loader.walletsOnDisk());
     if (names.length > 0 || startup.names.some((name) => onDisk.has(name))) {
       throw new Error(refusal);

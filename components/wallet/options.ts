@@ -26,8 +26,13 @@
  * const options = parseWalletArgs(["-wallet=a", "-wallet=b", "-fallbackfee=0.0002"]);
  * if (options.wallets.join() !== "a,b" || options.policy.fallbackFee !== 20_000n) throw new Error();
  * // A bad wallet option refuses each wallet load and creation, not the process's start (Core's).
- * const refused = parseWalletArgs(["-fallbackfee=abc"]).policyRefusal;
- * if (refused !== "Invalid amount for -fallbackfee=<amount>: 'abc'") throw new Error(refused);
+ * const { policyRefusal } = parseWalletArgs(["-fallbackfee=abc", "-paytxfee=0.000005"]);
+ * const refused = policyRefusal(1000n);
+ * if (refused !== "Invalid amount for -fallbackfee=<amount>: 'abc'") throw new Error(refused!);
+ * // -paytxfee is checked against the node's relay minimum in the same pass, in Core's order.
+ * const { policyRefusal: low } = parseWalletArgs(["-paytxfee=0.000005", "-maxtxfee=abc"]);
+ * if (!low(1000n)?.startsWith("Invalid amount for -paytxfee=<amount>: '0.000005'")) throw new Error();
+ * if (low(100n) !== "Invalid amount for -maxtxfee=<amount>: 'abc'") throw new Error();
  * // Core's reading of -keypool: a negation is 0, and the pool at least 1.
  * if (parseWalletArgs(["-nokeypool"]).keypool !== 1) throw new Error("-nokeypool");
  * ```
@@ -54,8 +59,12 @@ export interface WalletOptions {
   readonly walletDir?: string;
   /** `-addresstype`, `-changetype`, `-mintxfee`, `-fallbackfee`, `-maxtxfee`, ... */
   readonly policy: WalletPolicy;
-  /** Core's refusal of a bad one of those (the defaults are in `policy` then); undefined when none. */
-  readonly policyRefusal?: string;
+  /**
+   * Core's refusal of a bad one of those (the defaults are in `policy`
+   * then), read in one pass with the node's relay minimum (sat/kvB) as
+   * `CWallet::Create` reads them; null when none.
+   */
+  readonly policyRefusal: (relayMinFee: bigint) => string | null;
   /** `-ipcconnect`'s address, or null. */
   readonly connect: string | null;
   /** `-ipccookiefile`: the node's IPC cookie to present, or null (beside its socket). */
@@ -96,7 +105,7 @@ const LOOPBACK_ONLY = "the wallet's JSON-RPC listens on 127.0.0.1 and ::1 only";
 
 /**
  * Reads the wallet options from `args`; throws a one-line error for a bad
- * value, but a bad wallet policy value is kept as `policyRefusal` (each
+ * value, but a bad wallet policy value is told by `policyRefusal` (each
  * wallet load and creation is refused with it, as Core's).
  */
 export function parseWalletArgs(args: readonly string[]): WalletOptions {
@@ -174,9 +183,10 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
       checkMockTime(mockTime);
     }
   }
-  // -maxtxfee is checked against the node's -minrelaytxfee at each load; this process does not
-  // know it yet.
-  const { policy, refusal } = readWalletPolicy((name) => policyValues.get(name), 0n);
+  // -paytxfee and -maxtxfee are checked against the node's -minrelaytxfee at each load; this
+  // process does not know it yet.
+  const read = (name: string) => policyValues.get(name);
+  const { policy } = readWalletPolicy(read, 0n);
   return {
     wallets,
     walletNotify,
@@ -184,7 +194,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     mockTime,
     walletDir,
     policy,
-    ...(refusal === null ? {} : { policyRefusal: refusal }),
+    policyRefusal: (relayMinFee) => readWalletPolicy(read, relayMinFee).refusal,
     connect,
     cookieFile,
     reattach,

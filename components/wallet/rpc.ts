@@ -81,10 +81,11 @@ export interface WalletRpcOptions {
   readonly policy?: WalletPolicy;
   /**
    * Core's refusal of a bad wallet option (`policy` holds the defaults
-   * then): every wallet load and creation fails with it, as Core's
-   * `CWallet::Create` checks them.
+   * then) given the node's relay minimum (sat/kvB): every wallet load and
+   * creation fails with it, as Core's `CWallet::Create` checks them; null
+   * or none when the options are good.
    */
-  readonly policyRefusal?: string;
+  readonly policyRefusal?: (relayMinFee: bigint) => string | null;
   /** Where the wallets' log lines go; nowhere when not given. */
   readonly log?: (line: string) => void;
   /** Where the wallets tell of their transactions (`-walletnotify`); nowhere when not given. */

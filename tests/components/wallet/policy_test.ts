@@ -205,6 +205,20 @@ Deno.test("wallet policy: a bad value refuses each wallet creation and load with
     const error = await node.call("loadwallet", ["w"]).catch((e) => e);
     assertEquals([error.code, error.message], [-4, `Wallet loading failed. ${first}`]);
     assertEquals(await node.call("listwallets"), []);
+    // A file that is no wallet's is refused as such first (Core's MakeWalletDatabase comes
+    // before CWallet::Create), by loadwallet and restorewallet alike.
+    const junk = `${temp.path}/regtest/wallets/junk`;
+    Deno.mkdirSync(junk);
+    Deno.writeTextFileSync(`${junk}/wallet.dat`, "no database\n".repeat(100));
+    const unrecognized = (name: string) => [
+      -18,
+      `Wallet file verification failed. Failed to load database path '${temp.path}/regtest/wallets/${name}'. Data is not in recognized format.`,
+    ];
+    const junkLoad = await node.call("loadwallet", ["junk"]).catch((e) => e);
+    assertEquals([junkLoad.code, junkLoad.message], unrecognized("junk"));
+    const restored = await node.call("restorewallet", ["r", `${junk}/wallet.dat`]).catch((e) => e);
+    assertEquals([restored.code, restored.message], unrecognized("r"));
+    Deno.removeSync(junk, { recursive: true });
   }
   const outcome = await runOnce(
     ["-regtest", `-datadir=${temp.path}`, "-server=0", "-monolithic", "-wallet=w", ...bad],
@@ -278,7 +292,6 @@ Deno.test("wallet policy: a wallet process reads the options the node hands it, 
     fallbackFee: 0n,
     payTxFee: 0n,
     maxTxFee: 50_000_000n,
-    maxTxFeeGiven: "0.5",
     discardFee: 10_000n,
     consolidateFeeRate: 30_000n,
     avoidPartialSpends: false,
@@ -520,10 +533,12 @@ Deno.test("wallet policy: a relay minimum over the default -maxtxfee only warns,
   });
 });
 
-Deno.test("wallet policy: an attached wallet process refuses a -maxtxfee under its node's relay minimum at each load, as Core's CWallet::Create", async () => {
+Deno.test("wallet policy: an attached wallet process refuses a -maxtxfee under its node's relay minimum at each load, in one pass with the other options as Core's CWallet::Create", async () => {
   using wallets = tempDir("wallet_policy_w_");
   await using node = await startRealNode({ args: ["-ipcbind=unix", "-minrelaytxfee=0.0001"] });
-  const wallet = startWallet(node, wallets.path, ["-maxtxfee=0.00005"]);
+  // Core reads -maxtxfee, with its relay check, before -consolidatefeerate.
+  const bad = ["-maxtxfee=0.00005", "-consolidatefeerate=abc"];
+  const wallet = startWallet(node, wallets.path, bad);
   try {
     const refusal =
       "Invalid amount for -maxtxfee=<amount>: '0.00005' (must be at least the minrelay fee of 0.00010000 BTC/kvB to prevent stuck transactions)";
@@ -544,14 +559,12 @@ Deno.test("wallet policy: an attached wallet process refuses a -maxtxfee under i
     wallet.kill("SIGKILL");
     await wallet.status;
   }
-  // Given a wallet to load at start, it stops with the same refusal.
-  const started = startWallet(node, wallets.path, ["-maxtxfee=0.00005", "-wallet=w"], {
-    stderr: "piped",
-  });
+  // Given a wallet to load at start, it stops with the same refusal alone (LoadWallets' words).
+  const started = startWallet(node, wallets.path, [...bad, "-wallet=w"], { stderr: "piped" });
   const { code, stderr } = await started.output();
   assertEquals(code !== 0, true);
   const text = new TextDecoder().decode(stderr);
-  assertEquals(text.includes("Wallet creation failed. Invalid amount for -maxtxfee"), true, text);
+  assert(text.includes("wallet: Invalid amount for -maxtxfee=<amount>: '0.00005' (must"), text);
 });
 
 Deno.test("wallet policy: -blocksonly, as Core's parameter interactions: the wallet does not broadcast, a 5 MB mempool, no local relay", async () => {
