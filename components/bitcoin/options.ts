@@ -1,7 +1,7 @@
 /**
  * How Bitcoin Core reads option values, for the node's and the wallet's
- * option parsers alike: `atoi` (`LocaleIndependentAtoi`), `-keypool`'s
- * size, and `-walletdir`.
+ * option parsers alike: `atoi` (`LocaleIndependentAtoi`), a 256-bit hex
+ * value (`uint256::FromUserHex`), `-keypool`'s size, and `-walletdir`.
  *
  * @example
  * ```ts
@@ -50,6 +50,24 @@ export function atoi(text: string): number {
  */
 export function interpretBool(text: string): boolean {
   return text === "" || atoi(text) !== 0;
+}
+
+/**
+ * Core's `uint256::FromUserHex`, as `-assumevalid` and `-minimumchainwork`
+ * are read: an optional lower-case `0x`, then up to 64 hex digits (none is
+ * 0); the number, or undefined for anything else.
+ *
+ * @example
+ * ```ts
+ * import { fromUserHex } from "./options.ts";
+ * if (fromUserHex("0x10") !== 16n || fromUserHex("") !== 0n || fromUserHex("0X10") !== undefined) {
+ *   throw new Error();
+ * }
+ * ```
+ */
+export function fromUserHex(text: string): bigint | undefined {
+  const digits = text.startsWith("0x") ? text.slice(2) : text;
+  return /^[0-9a-fA-F]{0,64}$/.test(digits) ? BigInt(`0x0${digits}`) : undefined;
 }
 
 /**

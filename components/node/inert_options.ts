@@ -219,8 +219,8 @@ function asksFor(args: Args, { name, asks }: Refused): boolean {
 /**
  * Refuses, with one line saying why, an option of
  * {@linkcode REFUSED_OPTIONS} that asks for something; then, as Core v30,
- * warns of `-checkpoints` and `-maxorphantx` and checks `-assumevalid` (`uint256::FromUserHex`:
- * an optional `0x`, then up to 64 hex digits) with its text.
+ * warns of `-checkpoints` and `-maxorphantx` (`-assumevalid`'s value is
+ * checked with `-minimumchainwork`'s, as Core's chainstate options are).
  */
 export function checkInertOptions(args: Args, notices: Notice[]): void {
   for (const refused of REFUSED) {
@@ -233,12 +233,5 @@ export function checkInertOptions(args: Args, notices: Notice[]): void {
     if (warning !== undefined && args.isSet(name)) {
       notices.push({ level: "warning", message: warning, stderr: `Warning: ${warning}\n` });
     }
-  }
-  const assumeValid = args.get("assumevalid");
-  const digits = assumeValid?.startsWith("0x") ? assumeValid.slice(2) : assumeValid;
-  if (digits !== undefined && !/^[0-9a-fA-F]{0,64}$/.test(digits)) {
-    throw new StartupError(
-      `Invalid assumevalid block hash specified (${assumeValid}), must be up to 64 hex digits (or 0 to disable)`,
-    );
   }
 }

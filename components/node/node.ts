@@ -169,6 +169,7 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     connman,
     net: options.net,
     blockAssembly: options.blockAssembly,
+    ibd: options.ibd,
     mempoolFile: join(options.netDir, MEMPOOL_FILE),
     readableDir: options.netDir,
     netDir: options.netDir,

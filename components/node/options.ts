@@ -28,6 +28,7 @@ import {
   type WalletPolicy,
 } from "../bitcoin/wallet_policy.ts";
 import { checkMockTime } from "../bitcoin/clock.ts";
+import { fromUserHex } from "../bitcoin/options.ts";
 import { type NotifyCommands, notifyCommandsOf } from "../notify/commands.ts";
 import {
   DEFAULT_ZMQ_SNDHWM,
@@ -55,6 +56,7 @@ import {
   MINIMUM_BLOCK_RESERVED_WEIGHT,
 } from "./chain/assembly.ts";
 import type { MempoolPolicy } from "./mempool/defaults.ts";
+import { type IbdOptions, MAX_TIP_AGE } from "./ipc/ibd.ts";
 import {
   HIDDEN,
   KNOWN_CHAINS,
@@ -335,6 +337,8 @@ export interface NodeOptions {
   blockAssembly: BlockAssembly;
   /** `-stopatheight`: the node stops once a block at this height is connected (0: never). */
   stopAtHeight: number;
+  /** `-minimumchainwork` and `-maxtipage`: what holds the node in initial block download. */
+  ibd: IbdOptions;
   /** `-bantime`: the duration in seconds of a `setban` that gives none (86400 by default). */
   banTime: number;
   /** `-txindex`: getrawtransaction finds confirmed transactions without a block hash. */
@@ -414,6 +418,26 @@ function blockAssemblyOf(args: Args): BlockAssembly {
     reservedWeight: args.isSet("blockreservedweight") ? reserved : undefined,
     version,
   };
+}
+
+/**
+ * Core's `ApplyArgsManOptions` of the `ChainstateManager`, in its order and
+ * with its texts: `-minimumchainwork` and `-assumevalid` (taken and ignored
+ * here) read by `uint256::FromUserHex`, `-maxtipage` by `GetIntArg`.
+ */
+function ibdOptionsOf(args: Args): IbdOptions {
+  const work = args.get("minimumchainwork") ?? "0";
+  const minimumChainWork = fromUserHex(work);
+  if (minimumChainWork === undefined) {
+    throw new StartupError(`Invalid minimum work specified (${work}), must be up to 64 hex digits`);
+  }
+  const assumeValid = args.get("assumevalid");
+  if (assumeValid !== undefined && fromUserHex(assumeValid) === undefined) {
+    throw new StartupError(
+      `Invalid assumevalid block hash specified (${assumeValid}), must be up to 64 hex digits (or 0 to disable)`,
+    );
+  }
+  return { minimumChainWork, maxTipAge: args.getInt("maxtipage", MAX_TIP_AGE) };
 }
 
 /**
@@ -520,6 +544,15 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     help:
       "Specify additional configuration file, relative to the -datadir path (only useable from configuration file, not command line)",
     category: "options",
+  },
+  {
+    name: "minimumchainwork",
+    param: "=<hex>",
+    // Core v30's nMinimumChainWork of main, testnet3, testnet4 and signet (regtest's is 0).
+    help:
+      "Minimum work assumed to exist on a valid chain in hex (default: 0000000000000000000000000000000000000000dee8e2a309ad8a9820433c68, testnet3: 0000000000000000000000000000000000000000000016dd270dd94fac1d7632, testnet4: 00000000000000000000000000000000000000000000034a4690fe592dc49c7c, signet: 0000000000000000000000000000000000000000000000000000067d328e681a)",
+    category: "options",
+    debugOnly: true,
   },
   {
     name: "pid",
@@ -714,6 +747,14 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
     category: "debug",
     noNegation: true,
     needsValue: true,
+    debugOnly: true,
+  },
+  {
+    name: "maxtipage",
+    param: "=<n>",
+    help:
+      `Maximum tip age in seconds to consider node in initial block download (default: ${MAX_TIP_AGE})`,
+    category: "debug",
     debugOnly: true,
   },
   {
@@ -1121,6 +1162,7 @@ function nodeOptions(
     args.getAll("loglevel"),
   );
   checkInertOptions(args, notices);
+  const ibd = ibdOptionsOf(args);
   netParameterInteraction(args, notices);
   // Core's parameter interactions of -blocksonly (InitParameterInteraction, then the wallet's):
   // a smaller mempool, and wallets that do not broadcast, unless the options say otherwise.
@@ -1206,6 +1248,7 @@ function nodeOptions(
     net,
     blockAssembly,
     stopAtHeight: args.getInt("stopatheight", 0),
+    ibd,
     blocksOnly,
     mockTime,
     walletDir,

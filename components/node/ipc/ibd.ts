@@ -1,9 +1,9 @@
 /**
  * Whether the node is still in initial block download, as Bitcoin Core's
- * `ChainstateManager::IsInitialBlockDownload` decides it on regtest: while
- * the tip is more than a day older than the node's clock (regtest has no
- * minimum chain work). Once false it stays false for the life of the node,
- * as Core latches it.
+ * `ChainstateManager::IsInitialBlockDownload` decides it: while the tip's
+ * chain work is below `-minimumchainwork` (regtest's default is 0), or the
+ * tip is older than the node's clock less `-maxtipage` (a day by default).
+ * Once false it stays false for the life of the node, as Core latches it.
  *
  * @example
  * ```ts
@@ -25,12 +25,27 @@ import type { ChainState } from "../chain/mod.ts";
 /** Core's `DEFAULT_MAX_TIP_AGE`: a tip older than this (seconds) means catching up. */
 export const MAX_TIP_AGE = 24 * 60 * 60;
 
+/** What holds a node in initial block download besides Core's defaults. */
+export interface IbdOptions {
+  /** `-minimumchainwork`: a tip with less chain work means catching up (regtest: 0). */
+  readonly minimumChainWork: bigint;
+  /** `-maxtipage`: a tip older than this (seconds) means catching up. */
+  readonly maxTipAge: number;
+}
+
+/** Regtest's defaults: no minimum chain work, a day's tip age. */
+export const DEFAULT_IBD_OPTIONS: IbdOptions = { minimumChainWork: 0n, maxTipAge: MAX_TIP_AGE };
+
 /** A latched initial-block-download check for `chain` (one per node). */
-export function initialBlockDownload(chain: ChainState): () => boolean {
+export function initialBlockDownload(
+  chain: ChainState,
+  { minimumChainWork, maxTipAge }: IbdOptions = DEFAULT_IBD_OPTIONS,
+): () => boolean {
   let finished = false;
   return () => {
     if (finished) return false;
-    if (chain.tip.header.time < chain.now() - MAX_TIP_AGE) return true;
+    if (chain.tip.chainWork < minimumChainWork) return true;
+    if (chain.tip.header.time < chain.now() - maxTipAge) return true;
     finished = true;
     return false;
   };

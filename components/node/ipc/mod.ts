@@ -21,4 +21,4 @@ export {
 } from "./init.ts";
 export { WalletRouter } from "../../rpc/wallet_router.ts";
 export { DEFAULT_MAX_QUEUED_NOTIFICATION_BYTES } from "./notifications.ts";
-export { initialBlockDownload, MAX_TIP_AGE } from "./ibd.ts";
+export { DEFAULT_IBD_OPTIONS, type IbdOptions, initialBlockDownload, MAX_TIP_AGE } from "./ibd.ts";

@@ -35,7 +35,7 @@ import {
   hashToHex,
   type TxIndex,
 } from "../chain/mod.ts";
-import { initialBlockDownload } from "../ipc/ibd.ts";
+import { type IbdOptions, initialBlockDownload } from "../ipc/ibd.ts";
 import { TipWatch } from "../ipc/watch.ts";
 import type { ZmqNotifier } from "../zmq/options.ts";
 import { WalletRouter } from "../../rpc/wallet_router.ts";
@@ -115,6 +115,8 @@ export interface NodeParts {
   readonly net?: NetOptions;
   /** `-blockmaxweight`, `-blockreservedweight`, `-blockversion`; Core's defaults by default. */
   readonly blockAssembly?: BlockAssembly;
+  /** `-minimumchainwork` and `-maxtipage`; regtest's defaults by default. */
+  readonly ibd?: IbdOptions;
   /** The ZMQ notifications publishing (`getzmqnotifications`); none without `-zmqpub…`. */
   readonly zmq?: { readonly active: readonly ZmqNotifier[] };
 }
@@ -151,7 +153,10 @@ export class NodeServices {
   readonly warnings: Warnings = new Warnings();
   /** Set by every block assembly (`generate*`, `generateblock`, `getblocktemplate`). */
   lastAssembled: AssembledBlock | undefined;
-  /** `IsInitialBlockDownload`: true until a tip within 24 hours of now; then false for good. */
+  /**
+   * `IsInitialBlockDownload`: true until a tip with `-minimumchainwork` and
+   * within `-maxtipage` (24 hours) of now; then false for good.
+   */
   readonly isInitialBlockDownload: () => boolean;
   readonly #clock: MockableClock | undefined;
   /** What syncwithvalidationinterfacequeue waits for (the IPC subscribers' queues). */
@@ -183,7 +188,7 @@ export class NodeServices {
     this.net = parts.net ?? DEFAULT_NET_OPTIONS;
     this.blockAssembly = parts.blockAssembly ?? DEFAULT_BLOCK_ASSEMBLY;
     this.zmqNotifiers = () => parts.zmq?.active ?? [];
-    this.isInitialBlockDownload = initialBlockDownload(parts.chain);
+    this.isInitialBlockDownload = initialBlockDownload(parts.chain, parts.ibd);
   }
 
   /** The current time in UNIX seconds. */
