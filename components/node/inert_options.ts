@@ -44,11 +44,25 @@ const INERT: readonly InertSpec[] = [
     why: "this node verifies every script",
   },
   {
+    name: "blockreconstructionextratxn",
+    param: "=<n>",
+    help: "Extra transactions to keep in memory for compact block reconstructions (default: 100)",
+    category: "options",
+    why: "this node has no peers to send it compact blocks",
+  },
+  {
     name: "blocksxor",
     help:
       "Whether an XOR-key applies to blocksdir *.dat files. The created XOR-key will be zeros for an existing blocksdir or when `-blocksxor=0` is set, and random for a freshly initialized blocksdir. (default: 1)",
     category: "options",
     why: "this node keeps its blocks in SQLite, not in *.dat files",
+  },
+  {
+    name: "dbbatchsize",
+    help: "Maximum database write batch size in bytes (default: 16777216)",
+    category: "options",
+    debugOnly: true,
+    why: "this node writes its coins straight to SQLite, a block at a time, with no batch to size",
   },
   {
     name: "dbcache",

@@ -5,7 +5,9 @@
  * `-networkactive`, `-onlynet`, `-proxy` and `-maxuploadtarget` show in
  * `getnetworkinfo` and `getnettotals`; `-blockversion` is the mined
  * blocks' version; `-blockmaxweight` bounds them; `-stopatheight` stops
- * the node cleanly once a block at that height is connected.
+ * the node cleanly once a block at that height is connected; `-dbbatchsize`
+ * and `-blockreconstructionextratxn` are taken, their help (Core's) saying
+ * why they change nothing.
  *
  * @module
  */
@@ -15,7 +17,8 @@ import { tempDir } from "../../helpers.ts";
 import { hex } from "@scure/base";
 import { encodeTx, scriptToAddress } from "../../../components/node/chain/mod.ts";
 import { signTx, TestKey } from "./chain/chain_helpers.ts";
-import { coinbaseUtxo, startRealNode } from "./real_node.ts";
+import { dataGrants, runOnce } from "./node_process.ts";
+import { coinbaseUtxo, NODE_MAIN, startRealNode } from "./real_node.ts";
 
 const ADDRESS = scriptToAddress(new TestKey(31).wpkh)!;
 
@@ -109,4 +112,28 @@ Deno.test("core options: -blockmaxweight and -blockreservedweight bound what the
   assertEquals((await node.call("getblock", [block])).nTx, 2);
   assertEquals((await node.call("getmempoolinfo")).size, 1);
   assertEquals(await node.stop(), 0);
+});
+
+Deno.test("core options: -dbbatchsize and -blockreconstructionextratxn are taken, their help saying they change nothing here", async () => {
+  await using node = await startRealNode({
+    args: ["-dbbatchsize=1048576", "-blockreconstructionextratxn=10"],
+  });
+  assertEquals(await node.call("getblockcount"), 0);
+  assertEquals(await node.stop(), 0);
+  const help = async (flag: string) => {
+    const argv = ["-regtest", `-datadir=${node.datadir}`, flag];
+    const outcome = await runOnce(argv, dataGrants(node.datadir), { module: NODE_MAIN });
+    assertEquals(outcome.code, 0, flag);
+    return outcome.stdout.replace(/\s+/g, " ");
+  };
+  const [listed, debug] = [await help("-help"), await help("-help-debug")];
+  const extraTxn =
+    " -blockreconstructionextratxn=<n> Extra transactions to keep in memory for compact block reconstructions (default: 100); accepted, as this node has no peers to send it compact blocks ";
+  assert(listed.includes(extraTxn) && debug.includes(extraTxn));
+  assert(!listed.includes(" -dbbatchsize "), "-dbbatchsize is debug-only");
+  assert(
+    debug.includes(
+      " -dbbatchsize Maximum database write batch size in bytes (default: 16777216); accepted, as this node writes its coins straight to SQLite, a block at a time, with no batch to size ",
+    ),
+  );
 });
