@@ -133,6 +133,34 @@ export function isValidIp(ip: IpBytes): boolean {
 }
 
 /**
+ * Core's `CNetAddr::IsRoutable` for a valid IP: none of the private,
+ * link-local, shared, benchmarking, documentation, unique-local, ORCHID or
+ * loopback ranges (RFC 1918, 2544, 3927, 6598, 5737, 4193, 4843, 7343,
+ * 4862; 0.0.0.0/8, 127.0.0.0/8, ::1).
+ *
+ * @example
+ * ```ts
+ * import { isRoutable, parseIp } from "./subnet.ts";
+ * if (!isRoutable(parseIp("1.2.3.4")!) || isRoutable(parseIp("192.168.1.1")!)) throw new Error();
+ * ```
+ */
+export function isRoutable(ip: IpBytes): boolean {
+  const [a, b, c, d] = ip;
+  if (ip.length === 4) {
+    return !(a === 10 || (a === 192 && b === 168) || (a === 172 && b >= 16 && b <= 31) ||
+      (a === 198 && (b === 18 || b === 19)) || (a === 169 && b === 254) ||
+      (a === 100 && b >= 64 && b <= 127) || (a === 192 && b === 0 && c === 2) ||
+      (a === 198 && b === 51 && c === 100) || (a === 203 && b === 0 && c === 113) ||
+      a === 0 || a === 127);
+  }
+  const orchid = a === 0x20 && b === 0x01 && c === 0x00 &&
+    ((d & 0xf0) === 0x10 || (d & 0xf0) === 0x20);
+  const linkLocal = hasPrefix(ip, [0xfe, 0x80, 0, 0, 0, 0, 0, 0]);
+  const loopback = ip.every((byte, i) => byte === (i === 15 ? 1 : 0));
+  return !((a & 0xfe) === 0xfc || orchid || linkLocal || loopback);
+}
+
+/**
  * Core's `CNetAddr::ToStringAddr` for an IP: dotted IPv4; IPv6 in lower-case
  * hex groups with the longest run of two or more zero groups (the first of
  * equal runs) written `::`.

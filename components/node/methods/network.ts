@@ -361,7 +361,12 @@ export function networkMethods(node: NodeServices): RpcMethod[] {
           ],
           ["relayfee", new Amount(policy.minRelayFeeRate)],
           ["incrementalfee", new Amount(policy.incrementalRelayFeeRate)],
-          ["localaddresses", []],
+          [
+            "localaddresses",
+            node.net.localAddresses.map(({ address, port, score }) =>
+              new Map<string, JsonInput>([["address", address], ["port", port], ["score", score]])
+            ),
+          ],
           ["warnings", node.warnings.forRpc(node.deprecatedRpc)],
         ]);
       },

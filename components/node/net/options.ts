@@ -8,12 +8,13 @@
  * {@linkcode netOptionsOf} as `AppInitMain`), and the state they feed: the
  * `addnode` list, the network-active switch, the user agent
  * (`-uacomment`), the networks `getnetworkinfo` reports (`-onlynet`,
- * `-proxy`, `-onion`, `-i2psam`, `-cjdnsreachable`) and the upload target
- * `getnettotals` reports.
+ * `-proxy`, `-onion`, `-i2psam`, `-cjdnsreachable`), its local addresses
+ * (`-externalip`) and the upload target `getnettotals` reports.
  *
  * Host names are not resolved (this node makes no DNS lookups): where
  * Core would look a name up (`-proxy`, `-onion`, `-i2psam`, `-externalip`
- * with `-dns`), a name is taken as given.
+ * with `-dns`), a name is taken as given (an `-externalip` name is not
+ * listed, having no address here).
  *
  * @example
  * ```ts
@@ -30,7 +31,16 @@
  */
 import { absolutePath, Args, type ArgSpec, compatibilityHelp } from "../args.ts";
 import { look, type Notice, quoted, StartupError } from "../config.ts";
-import { formatIp, isValidIp, lookupHost, splitHostPortParts, Subnet } from "../../rpc/subnet.ts";
+import {
+  formatIp,
+  type IpBytes,
+  isRoutable,
+  isValidIp,
+  lookupHost,
+  splitHostPortParts,
+  Subnet,
+} from "../../rpc/subnet.ts";
+import { compareBytes } from "../../bitcoin/bytes.ts";
 import { MAX_NODE_LENGTH, REGTEST_P2P_PORT } from "./connman.ts";
 
 /** The networks Core knows, in its order (`GetNetworkNames`). */
@@ -77,6 +87,16 @@ export interface NetworkState {
   readonly randomizeCredentials: boolean;
 }
 
+/** An address of the node's own, as `getnetworkinfo`'s `localaddresses` lists it. */
+export interface LocalAddress {
+  /** The address as Core's `ToStringAddr` writes it. */
+  readonly address: string;
+  /** The port it is advertised with. */
+  readonly port: number;
+  /** Core's score: `LOCAL_MANUAL` (4) for an `-externalip`, 5 when it is given again. */
+  readonly score: number;
+}
+
 /** The peer-to-peer options' typed result. */
 export interface NetOptions {
   /** `-addnode`: the addnode list the node starts with (never connected). */
@@ -91,6 +111,8 @@ export interface NetOptions {
   readonly networks: readonly NetworkState[];
   /** `-maxuploadtarget` in bytes (0: none), as `getnettotals` reports it. */
   readonly maxUploadTarget: number;
+  /** `-externalip`: the node's own addresses, in Core's order (`mapLocalHost`'s). */
+  readonly localAddresses: readonly LocalAddress[];
 }
 
 /** The clause each peer-to-peer option's help ends with. */
@@ -164,7 +186,13 @@ const SPECS: readonly NetSpec[] = [
     help:
       "Query for peer addresses via DNS lookup, if low on addresses (default: 1 unless -connect used or -maxconnections=0)",
   },
-  { name: "externalip", param: "=<ip>", help: "Specify your own public address" },
+  {
+    name: "externalip",
+    param: "=<ip>",
+    help: "Specify your own public address",
+    effect: "getnetworkinfo lists it in localaddresses when routable and reachable (a host name, " +
+      "unresolved here, is not); nothing is advertised",
+  },
   { name: "fixedseeds", help: "Allow fixed seeds if DNS seeds don't provide peers (default: 1)" },
   { name: "forcednsseed", help: "Always query for peer addresses via DNS lookup (default: 0)" },
   {
@@ -471,6 +499,56 @@ function serviceText({ host, ip, port }: Service): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** Core's `LOCAL_MANUAL`: the score of an address given by `-externalip`. */
+const LOCAL_MANUAL = 4;
+
+/**
+ * Core's `GetListenPort`: the port of the first `-bind` that names one,
+ * else of the first `-whitebind` without `noban`, else `-port`, else
+ * regtest's.
+ */
+function listenPort(args: Args): number {
+  for (const bind of args.getAll("bind")) {
+    const port = lookupService(bind, 0, false)?.port ?? 0;
+    if (port !== 0) return port;
+  }
+  for (const whitebind of args.getAll("whitebind")) {
+    const at = whitebind.indexOf("@");
+    const permissions = whitebind.slice(0, Math.max(at, 0)).split(",");
+    const port = lookupService(whitebind.slice(at + 1), 0, false)?.port ?? 0;
+    if (port !== 0 && !permissions.some((p) => p === "noban" || p === "all")) return port;
+  }
+  return parsePort(args.get("port") ?? "") ?? REGTEST_P2P_PORT;
+}
+
+/**
+ * Core's `AddLocal(LOCAL_MANUAL)` for each `-externalip` (`services`),
+ * then `mapLocalHost` in its order: an address is kept when routable and
+ * on a reachable network (an IPv6 one in fc00::/8 is CJDNS's when that
+ * network is), once per address; given again, it scores one more and
+ * takes the later port.
+ */
+function localAddressesOf(services: readonly Service[], reachable: Set<string>): LocalAddress[] {
+  const kept = new Map<string, { net: number; ip: IpBytes; port: number; score: number }>();
+  for (const { ip, port } of services) {
+    if (ip === undefined) continue;
+    const cjdns = ip.length === 16 && ip[0] === 0xfc && reachable.has("cjdns");
+    const net = ip.length === 4 ? "ipv4" : cjdns ? "cjdns" : "ipv6";
+    if ((!cjdns && !isRoutable(ip)) || !reachable.has(net)) continue;
+    const key = `${net} ${formatIp(ip)}`;
+    const known = kept.get(key);
+    if (known === undefined) {
+      kept.set(key, { net: NETWORKS.indexOf(net), ip, port, score: LOCAL_MANUAL });
+    } else if (LOCAL_MANUAL >= known.score) {
+      known.score = LOCAL_MANUAL + 1;
+      known.port = port;
+    }
+  }
+  return [...kept.values()]
+    .sort((a, b) => a.net - b.net || compareBytes(a.ip, b.ip))
+    .map(({ ip, port, score }) => ({ address: formatIp(ip), port, score }));
+}
+
 /** `value` up to its last `=` (all of it without one), as Core strips a `=<suffix>`. */
 const withoutSuffix = (value: string) => {
   const equals = value.lastIndexOf("=");
@@ -633,12 +711,14 @@ export function netOptionsOf(args: Args, netDir: string): NetOptions {
     }
     reachable.delete("onion");
   }
-  for (const address of args.getAll("externalip")) {
-    const port = parsePort(portText ?? "") ?? REGTEST_P2P_PORT;
-    if (!validService(lookupService(address, port, names))) {
+  const externalIps = args.getAll("externalip").map((address) => {
+    const service = lookupService(address, listenPort(args), names);
+    if (!validService(service)) {
       throw new StartupError(`Cannot resolve -externalip address: '${address}'`);
     }
-  }
+    return service;
+  });
+  const localAddresses = localAddressesOf(externalIps, reachable);
   for (const bind of args.getAll("bind")) {
     const address = withoutSuffix(bind);
     if ((address !== bind && !bind.endsWith("=onion")) || !lookupService(address, 0, false)) {
@@ -696,6 +776,7 @@ export function netOptionsOf(args: Args, netDir: string): NetOptions {
       randomizeCredentials: proxies.get(name)?.randomize ?? false,
     })),
     maxUploadTarget: Number(maxUploadTarget),
+    localAddresses,
   };
 }
 

@@ -137,3 +137,59 @@ Deno.test("core options: -dbbatchsize and -blockreconstructionextratxn are taken
     ),
   );
 });
+
+Deno.test("core options: -externalip fills getnetworkinfo's localaddresses as Core's AddLocal does", async () => {
+  {
+    await using node = await startRealNode({
+      args: [
+        "-port=18500",
+        "-cjdnsreachable",
+        "-externalip=1.2.3.4",
+        "-externalip=[2001:4860::8888]:8333",
+        // Given again: one point more, and the later port.
+        "-externalip=1.2.3.4:1000",
+        // On CJDNS when it is reachable; the other unique-local, private and loopback ones are not routable.
+        "-externalip=fc00::1",
+        "-externalip=fd00::1",
+        "-externalip=192.168.1.1",
+        "-externalip=::1",
+        // A name is not resolved here: taken, not listed.
+        "-externalip=node.example.com",
+      ],
+    });
+    assertEquals((await node.call("getnetworkinfo")).localaddresses, [
+      { address: "1.2.3.4", port: 1000, score: 5 },
+      { address: "2001:4860::8888", port: 8333, score: 4 },
+      { address: "fc00::1", port: 18500, score: 4 },
+    ]);
+    assertEquals(await node.stop(), 0);
+  }
+  {
+    // Only reachable networks' addresses; the port is the first -bind's before -port.
+    await using node = await startRealNode({
+      args: [
+        "-onlynet=ipv6",
+        "-port=18500",
+        "-bind=127.0.0.1:18600",
+        "-externalip=1.2.3.4",
+        "-externalip=2001:4860::1",
+      ],
+    });
+    assertEquals((await node.call("getnetworkinfo")).localaddresses, [
+      { address: "2001:4860::1", port: 18600, score: 4 },
+    ]);
+    assertEquals(await node.stop(), 0);
+  }
+  await using plain = await startRealNode();
+  assertEquals((await plain.call("getnetworkinfo")).localaddresses, []);
+  assertEquals(await plain.stop(), 0);
+  const refused = [["1.2.3.4:x"], ["0.0.0.0"], ["2001:db8::1"], ["node.example.com", "-dns=0"]];
+  for (const [address, ...more] of refused) {
+    const argv = ["-regtest", `-datadir=${plain.datadir}`, `-externalip=${address}`, ...more];
+    assertEquals(await runOnce(argv, dataGrants(plain.datadir), { module: NODE_MAIN }), {
+      code: 1,
+      stdout: "",
+      stderr: `Error: Cannot resolve -externalip address: '${address}'\n`,
+    }, address);
+  }
+});
