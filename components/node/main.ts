@@ -34,6 +34,7 @@ export async function startServing(node: NodeContext): Promise<Init> {
     wallets: services.wallets,
     mockTime: () => services.mockTime(),
     notifications: node.notifications,
+    settings: node.options.args,
     executeRpc,
   }));
   node.use(services.addNotificationQueue(() => init.notificationsFlushed()));

@@ -35,7 +35,7 @@ import {
   wantsLifeline,
 } from "../../component.ts";
 import { loadOrCreateWallets, WalletLoaderImpl } from "./loader.ts";
-import { parseWalletArgs, type WalletOptions } from "./options.ts";
+import { parseWalletArgs, type WalletOptions, withNodeInteractions } from "./options.ts";
 import { WalletRpcPort } from "./rpc_port.ts";
 import type { Notifier } from "../../schemas/gen/ipc/notify.mp.ts";
 import {
@@ -127,7 +127,9 @@ async function attach(
     name: "wallet",
   });
   await using chain = (await node.makeChain())!;
-  await using loader = new WalletLoaderImpl(datadir, chain, options);
+  // Read anew at each attachment: a node attached again may run with other options.
+  const attached = await withNodeInteractions(options, chain);
+  await using loader = new WalletLoaderImpl(datadir, chain, attached);
   for (const line of await loadOrCreateWallets(loader, options.wallets)) console.error(line);
   using _served = port?.serve(loader);
   using _handler = (await chain.handleWalletLoader(loader))!;

@@ -42,6 +42,7 @@ import { isAbsolute } from "node:path";
 import { atoi, interpretBool, keypoolSize, walletDirOf } from "../bitcoin/options.ts";
 import { checkMockTime } from "../bitcoin/clock.ts";
 import type { NotifierOutbox } from "../notify/outbox.ts";
+import type { Chain } from "../../schemas/gen/ipc/chain.mp.ts";
 import {
   readWalletPolicy,
   WALLET_POLICY_OPTIONS,
@@ -65,6 +66,8 @@ export interface WalletOptions {
    * `CWallet::Create` reads them; null when none.
    */
   readonly policyRefusal: (relayMinFee: bigint) => string | null;
+  /** Whether `-walletbroadcast` was given (a node's `-blocksonly` then leaves it be). */
+  readonly broadcastGiven: boolean;
   /** `-ipcconnect`'s address, or null. */
   readonly connect: string | null;
   /** `-ipccookiefile`: the node's IPC cookie to present, or null (beside its socket). */
@@ -195,9 +198,43 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
     walletDir,
     policy,
     policyRefusal: (relayMinFee) => readWalletPolicy(read, relayMinFee).refusal,
+    broadcastGiven: policyValues.has("walletbroadcast"),
     connect,
     cookieFile,
     reattach,
     rpc: port === null ? null : { ...rpc, port },
   };
+}
+
+/**
+ * Core's `WalletInit::ParameterInteraction` for a process attached to a
+ * node, whose options it reads with `Chain.getSetting` (it shares no
+ * argument list with it): the node's `-blocksonly` soft-sets
+ * `-walletbroadcast=0`, logged in Core's words; a `-walletbroadcast` given
+ * to the wallet wins.
+ *
+ * @example
+ * ```ts
+ * import { parseWalletArgs, withNodeInteractions } from "./options.ts";
+ * const blocksOnly = { getSetting: (name: string) => name === "blocksonly" ? '""' : "null" };
+ * const soft = await withNodeInteractions(parseWalletArgs([]), blocksOnly);
+ * if (soft.policy.broadcast) throw new Error("-blocksonly soft-sets -walletbroadcast=0");
+ * const given = await withNodeInteractions(parseWalletArgs(["-walletbroadcast"]), blocksOnly);
+ * if (!given.policy.broadcast) throw new Error("a -walletbroadcast given wins");
+ * ```
+ */
+export async function withNodeInteractions(
+  options: WalletOptions,
+  chain: Pick<Chain, "getSetting">,
+): Promise<WalletOptions> {
+  if (options.broadcastGiven) return options;
+  // Core's SettingToBool of the JSON SettingsValue: unset is the default (false).
+  const blocksOnly: unknown = JSON.parse(await chain.getSetting("blocksonly"));
+  if (typeof blocksOnly === "string" ? !interpretBool(blocksOnly) : blocksOnly !== true) {
+    return options;
+  }
+  options.log?.(
+    "ParameterInteraction: parameter interaction: -blocksonly=1 -> setting -walletbroadcast=0",
+  );
+  return { ...options, policy: { ...options.policy, broadcast: false } };
 }

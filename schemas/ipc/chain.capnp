@@ -131,6 +131,13 @@ interface Chain {
   # Core's words ("possibly too many unconfirmed ancestors [limit: 25]").
   # Throws when `tx` does not decode.
   checkChainLimits @28 (context :Proxy.Context, tx :Data) -> (error :Text, result :Bool);
+  # The node's setting `name` (no dash) as Core's GetSetting merges it, the
+  # parameter interactions' included, in JSON (Core's multiprocess encoding
+  # of a SettingsValue): "null" when unset, false for a negation, else the
+  # text given ("" for `-name` alone). A wallet process reads the node's
+  # options through it (`-blocksonly`, Core's `Chain::getSetting`). Throws
+  # for a sensitive option (`-rpcpassword`), which the node tells no one.
+  getSetting @29 (context :Proxy.Context, name :Text) -> (result :Text);
 }
 
 # Chain and mempool events, implemented by the client (a wallet) and called

@@ -9,7 +9,8 @@
  * connection), the node's user cannot read the wallet's directory, and the
  * `-debug=ipc` traces of a full send hold neither the wallet's mnemonic
  * nor a private key. And a wallet's own JSON-RPC port (`-rpcport`), used
- * with bitcoin-cli and its own cookie.
+ * with bitcoin-cli and its own cookie. Under a `-blocksonly` node an
+ * attached wallet does not broadcast unless told to (`-walletbroadcast`).
  *
  * @module
  */
@@ -116,6 +117,47 @@ Deno.test("attach: two wallet processes at once, detach (-18) and re-attach whil
     spawnWithoutNode.output,
     /^launch: no IPC cookie at .*node\.cookie: is the node running/m,
   );
+});
+
+Deno.test("attach: under a -blocksonly node, an attached wallet does not broadcast (Core's parameter interaction, read with Chain.getSetting) unless given -walletbroadcast", async () => {
+  using temp = tempDir("blocksonly-");
+  const state = Deno.realPathSync(temp.path);
+  Deno.chmodSync(state, 0o755);
+  const port = freePort();
+  const rpc = rpcResults(state, port);
+  const node = await started(
+    ["spawn-node", `--state=${state}`, `-rpcport=${port}`, "-blocksonly"],
+    /^node: running/m,
+  );
+  try {
+    const fee = "-fallbackfee=0.0002";
+    const quiet = await attachWallet(state, ["-wallet=q", fee]);
+    const loud = await attachWallet(state, ["-wallet=l", fee, "-walletbroadcast=1"]);
+    const interaction =
+      "wallet: ParameterInteraction: parameter interaction: -blocksonly=1 -> setting -walletbroadcast=0";
+    assertMatch(quiet.output, new RegExp(`^\\[wallet-q\\] ${interaction}$`, "m"));
+    assert(!loud.output.includes(interaction), loud.output);
+    // Both with a mature coin.
+    await rpc("generatetoaddress", [1, await rpc("getnewaddress", [], "l")]);
+    await rpc("generatetoaddress", [101, await rpc("getnewaddress", [], "q")]);
+    const elsewhere = await rpc("getnewaddress", [], "l");
+
+    const kept = await rpc("sendtoaddress", [elsewhere, 1], "q");
+    assertEquals(await rpc("getrawmempool"), []);
+    // As Core shows a transaction it never offered: unconfirmed, and not trusted (not in the mempool).
+    const unsent = await rpc("gettransaction", [kept], "q");
+    assertEquals([unsent.confirmations, unsent.trusted], [0, false]);
+
+    const relayed = await rpc("sendtoaddress", [elsewhere, 1], "l");
+    assertEquals(await rpc("getrawmempool"), [relayed]);
+    const sent = await rpc("gettransaction", [relayed], "l");
+    assertEquals([sent.confirmations, sent.trusted], [0, true]);
+    await detach(quiet);
+    await detach(loud);
+    await detach(node);
+  } finally {
+    await node[Symbol.asyncDispose]();
+  }
 });
 
 Deno.test("attach: the wallet's grants hold no network address, the node's user cannot read the wallet's directory, the IPC trace of a send holds no secret", async () => {

@@ -14,7 +14,8 @@
  * (`components/node/mempool/bumpfee.ts`), and so are `checkChainLimits`'
  * texts (Core's `CheckPackageLimits`). `waitForNotifications` waits for the
  * subscribers registered through this Chain object: another client's slow
- * subscriber never holds it up.
+ * subscriber never holds it up. `getSetting` tells any of the node's
+ * options but a sensitive one (`-rpcuser`, `-rpcpassword`, `-rpcauth`).
  *
  * @module
  */
@@ -209,6 +210,13 @@ export class ChainImpl implements Chain, Disposable {
     }
     const error = this.#node.mempool.checkChainLimits(decoded);
     return { error: error ?? "", result: error === null };
+  }
+
+  getSetting(name: string): string {
+    const { settings } = this.#node;
+    // A secret of the node's (-rpcpassword) is no wallet's to read.
+    if (settings.spec(name)?.sensitive) throw new Error(`getSetting: -${name} is not told`);
+    return JSON.stringify(settings.setting(name) ?? null);
   }
 
   calculateIndividualBumpFees(outpoints: ChainOutPoint[], feeRate: bigint): bigint[] {

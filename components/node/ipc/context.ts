@@ -10,6 +10,10 @@ import type { Mempool } from "../mempool/mod.ts";
 import type { NotificationHub } from "./notifications.ts";
 import type { TipWatch } from "./watch.ts";
 import type { WalletRouter } from "../../rpc/wallet_router.ts";
+import type { Args } from "../args.ts";
+
+/** The node's settings as its IPC objects read them: Core's `GetSetting`, and each option's spec. */
+export type NodeSettings = Pick<Args, "setting" | "spec">;
 
 /** The node as its IPC objects see it. */
 export interface IpcNode {
@@ -27,6 +31,8 @@ export interface IpcNode {
   readonly templates: TemplateAllowance;
   /** The attached wallet processes, for the node's JSON-RPC. */
   readonly wallets: WalletRouter;
+  /** The node's options, for `Chain.getSetting`. */
+  readonly settings: NodeSettings;
   readonly isInitialBlockDownload: () => boolean;
   /** The time `setmocktime` holds the node's clock at, or 0 when it follows the system's. */
   readonly mockTime: () => number;

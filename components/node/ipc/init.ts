@@ -58,7 +58,7 @@ import type { Notifier } from "../../../schemas/gen/ipc/notify.mp.ts";
 import type { NotifierOutbox } from "../../notify/outbox.ts";
 import { ChainImpl } from "./chain.ts";
 import { LocalEcho } from "./echo.ts";
-import { type IpcNode, TemplateAllowance } from "./context.ts";
+import { type IpcNode, type NodeSettings, TemplateAllowance } from "./context.ts";
 import { initialBlockDownload } from "./ibd.ts";
 import { MiningImpl } from "./mining.ts";
 import { NodeImpl } from "./node.ts";
@@ -118,6 +118,8 @@ export interface NodeInitOptions {
   readonly wallets?: WalletRouter;
   /** Where the node's events wait for the notifier `setNotifier` hands it. */
   readonly notifications?: NotifierOutbox;
+  /** The node's options, which `Chain.getSetting` reads; none set by default. */
+  readonly settings?: NodeSettings;
   /**
    * The time `setmocktime` holds the node's clock at (0: none), which a
    * wallet process attaching is told first; none by default.
@@ -190,6 +192,7 @@ export function nodeInit(options: NodeInitOptions): NodeInit {
     blockAssembly: options.blockAssembly ?? DEFAULT_BLOCK_ASSEMBLY,
     templates: new TemplateAllowance(MAX_LIVE_TEMPLATES),
     wallets: ownWallets ?? options.wallets!,
+    settings: options.settings ?? { setting: () => undefined, spec: () => undefined },
     isInitialBlockDownload,
     mockTime: options.mockTime ?? (() => 0),
     stopping,

@@ -64,6 +64,8 @@ export interface Chain {
   getPackageLimits(options?: $.CallOptions): $.Awaitable<{ ancestors: number; descendants: number }>;
   /** Method `Chain.checkChainLimits @28`. */
   checkChainLimits(tx: Uint8Array, options?: $.CallOptions): $.Awaitable<{ error: string; result: boolean }>;
+  /** Method `Chain.getSetting @29`. */
+  getSetting(name: string, options?: $.CallOptions): $.Awaitable<string>;
 }
 
 /** Interface `ChainNotifications`. */
@@ -174,6 +176,7 @@ export const Chain: $.InterfaceDescriptor<Chain> = { name: "Chain", id: 0xa10631
   { name: "getTransactionAncestry", ordinal: 26, context: "context", returns: "result", params: { name: "Chain.getTransactionAncestry$Params", id: 0xb4347ec6ed125265n, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "txids", type: { kind: "list", element: { kind: "data" } }, offset: 1 }] }, results: { name: "Chain.getTransactionAncestry$Results", id: 0xc28a2663ae8c707dn, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "list", element: { kind: "struct", struct: () => Ancestry } }, offset: 0 }] } },
   { name: "getPackageLimits", ordinal: 27, context: "context", returns: "object", params: { name: "Chain.getPackageLimits$Params", id: 0xbc05298b47ca8aa1n, dataWords: 0, pointers: 1, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }] }, results: { name: "Chain.getPackageLimits$Results", id: 0x9221ad12be1db938n, dataWords: 1, pointers: 0, fields: [{ name: "ancestors", type: { kind: "uint32" }, offset: 0 }, { name: "descendants", type: { kind: "uint32" }, offset: 4 }] } },
   { name: "checkChainLimits", ordinal: 28, context: "context", returns: "object", params: { name: "Chain.checkChainLimits$Params", id: 0x9a779e727b91faf2n, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "tx", type: { kind: "data" }, offset: 1 }] }, results: { name: "Chain.checkChainLimits$Results", id: 0xa013c0b9ecb18a2bn, dataWords: 1, pointers: 1, fields: [{ name: "error", type: { kind: "text" }, offset: 0 }, { name: "result", type: { kind: "bool" }, offset: 0 }] } },
+  { name: "getSetting", ordinal: 29, context: "context", returns: "result", params: { name: "Chain.getSetting$Params", id: 0xee975893705c830an, dataWords: 0, pointers: 2, fields: [{ name: "context", type: { kind: "struct", struct: () => Context }, offset: 0, hidden: true }, { name: "name", type: { kind: "text" }, offset: 1 }] }, results: { name: "Chain.getSetting$Results", id: 0xe632759d081008dfn, dataWords: 0, pointers: 1, fields: [{ name: "result", type: { kind: "text" }, offset: 0 }] } },
 ] };
 
 /** Descriptor of `ChainNotifications`: pass it to the runtime's proxy functions. */

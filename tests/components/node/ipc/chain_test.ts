@@ -11,6 +11,8 @@ import { assert, assertEquals, assertRejects } from "../../../assert.ts";
 import { tempDir, waitFor } from "../../../helpers.ts";
 import { release } from "../../../../component.ts";
 import { RpcError } from "../../../../runtime/rpc/errors.ts";
+import { Args } from "../../../../components/node/args.ts";
+import { NODE_OPTIONS } from "../../../../components/node/options.ts";
 import {
   BlockFilterIndex,
   blockHash,
@@ -408,6 +410,22 @@ Deno.test("chain: checkChainLimits, the mempool's limits on a transaction alone 
     RpcError,
     "checkChainLimits: tx does not decode",
   );
+});
+
+Deno.test("chain: getSetting, the node's merged settings in JSON as Core's GetSetting; a sensitive one is not told", async () => {
+  const args = new Args(NODE_OPTIONS);
+  args.parseCommandLine(["-blocksonly", "-nolisten", "-maxmempool=50", "-rpcpassword=secret"]);
+  args.softSet("maxmempool", "5");
+  args.softSet("walletbroadcast", "0");
+  await using node = await serveNode({ init: { settings: args } });
+  await using chain = (await (await node.connect()).makeChain())!;
+  const settings = await Promise.all(
+    ["blocksonly", "listen", "maxmempool", "walletbroadcast", "txindex"].map((name) =>
+      chain.getSetting(name)
+    ),
+  );
+  assertEquals(settings, ['""', "false", '"50"', '"0"', "null"]);
+  await assertRejects(() => chain.getSetting("rpcpassword"), RpcError, "-rpcpassword is not told");
 });
 
 Deno.test("node: counts, tip, block-tip callbacks and shutdown", async () => {
