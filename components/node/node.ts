@@ -48,12 +48,46 @@ export const LOADING_BLOCK_INDEX = "Loading block index…";
  */
 export function updateTipLine(tip: BlockEntry, services: NodeServices, warning: string): string {
   const version = (tip.header.version >>> 0).toString(16).padStart(8, "0");
-  const log2Work = (Math.log(Number(tip.chainWork)) / Math.log(2)).toFixed(6);
-  const date = `${new Date(tip.header.time * 1000).toISOString().slice(0, 19)}Z`;
   const progress = services.verificationProgress(tip).toFixed(6);
   return `UpdateTip: new best=${hashToHex(tip.hash)} height=${tip.height} version=0x${version} ` +
-    `log2_work=${log2Work} tx=${services.chainTxCount(tip)} date='${date}' ` +
+    `log2_work=${log2Work(tip)} tx=${services.chainTxCount(tip)} date='${blockDate(tip)}' ` +
     `progress=${progress} cache=0.0MiB(0txo)${warning === "" ? "" : ` warning='${warning}'`}`;
+}
+
+/** Core's `log2_work=%f` of a block: the log2 of its chain work, six decimals. */
+function log2Work(entry: BlockEntry): string {
+  return (Math.log(Number(entry.chainWork)) / Math.log(2)).toFixed(6);
+}
+
+/** A block's time as Core's `FormatISO8601DateTime`. */
+function blockDate(entry: BlockEntry): string {
+  return `${new Date(entry.header.time * 1000).toISOString().slice(0, 19)}Z`;
+}
+
+/**
+ * Core's (v30) two `InvalidChainFound` lines, double spaces included: the
+ * block found invalid, and the tip.
+ *
+ * @example
+ * ```ts
+ * import { invalidChainFoundLines } from "./node.ts";
+ * const block = (height: number, chainWork: bigint) =>
+ *   ({ hash: new Uint8Array(32), height, chainWork, header: { time: 1296688602 } }) as never;
+ * const [invalid, best] = invalidChainFoundLines(block(1, 4n), block(0, 2n));
+ * if (!invalid.endsWith("  height=1  log2_work=2.000000  date=2011-02-02T23:16:42Z")) {
+ *   throw new Error(invalid);
+ * }
+ * if (!best.startsWith("InvalidChainFound:  current best=")) throw new Error(best);
+ * ```
+ */
+export function invalidChainFoundLines(invalid: BlockEntry, tip: BlockEntry): [string, string] {
+  const described = (entry: BlockEntry) =>
+    `${hashToHex(entry.hash)}  height=${entry.height}  log2_work=${log2Work(entry)}  ` +
+    `date=${blockDate(entry)}`;
+  return [
+    `InvalidChainFound: invalid block=${described(invalid)}`,
+    `InvalidChainFound:  current best=${described(tip)}`,
+  ];
 }
 
 /** What {@linkcode startNode} started. */
@@ -226,6 +260,9 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
       if (services.warnings.set("LARGE_WORK_INVALID_CHAIN", LARGE_WORK_INVALID_CHAIN_WARNING)) {
         node.notifications.alert(LARGE_WORK_INVALID_CHAIN_WARNING);
       }
+    },
+    invalidChainFound: (invalid, tip) => {
+      for (const line of invalidChainFoundLines(invalid, tip)) log.info(line);
     },
   }));
   // Core's -stopatheight (KernelNotifications::blockTip): a block connected at or above it

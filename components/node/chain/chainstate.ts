@@ -205,6 +205,14 @@ export interface ChainListener {
    * chain off its block.
    */
   forkWarningChecked?(largeWorkInvalidChain: boolean): void;
+  /**
+   * Core's `InvalidChainFound`, which logs both: `invalid` was found
+   * invalid while the active chain's tip is `tip`. Told for a block that
+   * failed to connect (Core's `InvalidBlockFound`), then for the top of the
+   * batch it was to be connected in, and for an `invalidateblock`'s block
+   * once the active chain is off it.
+   */
+  invalidChainFound?(invalid: BlockEntry, tip: BlockEntry): void;
 }
 
 /**
@@ -1056,8 +1064,10 @@ export class ChainState implements CoinsView, Disposable {
             } catch (error) {
               if (!(error instanceof ValidationError)) throw error;
               this.#markInvalid(entry);
-              // Core's InvalidChainFound(vpindexToConnect.front()): the top of the batch of up
-              // to 32 blocks this one was to be connected in.
+              // Core's ConnectTip: InvalidBlockFound(pindexNew), which calls InvalidChainFound.
+              this.#invalidChainFound(entry);
+              // Then ActivateBestChainStep's InvalidChainFound(vpindexToConnect.front()): the
+              // top of the batch of up to 32 blocks this one was to be connected in.
               const batchTop = Math.min(
                 fork.height + BATCH * (Math.floor(i / BATCH) + 1),
                 best.height,
@@ -1124,11 +1134,16 @@ export class ChainState implements CoinsView, Disposable {
     return this.#precious.get(entry) ?? entry.sequence;
   }
 
-  /** Core's `InvalidChainFound`: `entry` becomes the best invalid block if it has more work. */
+  /**
+   * Core's `InvalidChainFound`: `entry` becomes the best invalid block if it
+   * has more work; the listeners are told, with the tip.
+   */
   #invalidChainFound(entry: IndexEntry): void {
     if (this.#bestInvalid === null || entry.chainWork > this.#bestInvalid.chainWork) {
       this.#bestInvalid = entry;
     }
+    const tip = this.#tipEntry();
+    this.#notify((listener) => listener.invalidChainFound?.(entry, tip));
   }
 
   /** Core's `CheckForkWarningConditions`, told to the listeners. */

@@ -5,14 +5,25 @@
  * warning is in `getblockchaininfo`, `getmininginfo` and `getnetworkinfo`
  * (the last one as a string with `-deprecatedrpc=warnings`), kept until
  * the node stops, and `-alertnotify` runs once with it. `-rpcdoccheck`
- * holds each answer to its documented shape.
+ * holds each answer to its documented shape. A chain invalid beyond the
+ * tip is warned of, and each block found invalid logged as Core's
+ * `InvalidChainFound` logs it.
  *
  * @module
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../../assert.ts";
 import { fileLines as lines, tempDir, waitFor } from "../../helpers.ts";
-import { scriptToAddress } from "../../../components/node/chain/mod.ts";
+import { hex } from "@scure/base";
+import {
+  blockHash,
+  blockMerkleRoot,
+  decodeBlock,
+  encodeBlock,
+  hashToHex,
+  scriptToAddress,
+  solveBlock,
+} from "../../../components/node/chain/mod.ts";
 import { TestKey } from "./chain/chain_helpers.ts";
 import { type RealNode, startRealNode } from "./real_node.ts";
 import {
@@ -156,4 +167,43 @@ Deno.test("node: a chain invalidated with more than six blocks' work beyond the 
       "the restarted node's -alertnotify run",
     );
   }
+});
+
+Deno.test("node: a block found invalid, by invalidateblock or when it fails to connect (submitblock of a coinbase paying too much), is logged in Core's two InvalidChainFound lines", async () => {
+  using datadir = tempDir("invalid_block_log_");
+  await using node = await startRealNode({ datadir: datadir.path });
+  await node.call("generatetoaddress", [3, ADDRESS]);
+  const [two, three] = await Promise.all(
+    [2, 3].map(async (height) =>
+      await node.call("getblockheader", [await node.call("getblockhash", [height])])
+    ),
+  );
+  // Each regtest block's work is 2: a chain to height h has 2(h + 1).
+  const described = ({ hash, height, time }: { hash: string; height: number; time: number }) =>
+    `${hash}  height=${height}  log2_work=${Math.log2(2 * (height + 1)).toFixed(6)}  date=${
+      new Date(time * 1000).toISOString().replace(/\.000Z$/, "Z")
+    }`;
+  const found = (invalid: string, best: string) => [
+    `InvalidChainFound: invalid block=${invalid}`,
+    `InvalidChainFound:  current best=${best}`,
+  ];
+  await node.call("invalidateblock", [three.hash]);
+  await node.call("reconsiderblock", [three.hash]);
+  // Block 4, its coinbase paying one satoshi more than it may: found invalid as it connects.
+  const { hex: made } = await node.call("generateblock", [ADDRESS, [], false]);
+  const rich = decodeBlock(hex.decode(made));
+  rich.txs[0].outputs[0].amount += 1n;
+  rich.header.merkleRoot = blockMerkleRoot(rich).root;
+  assert(solveBlock(rich));
+  assertEquals(await node.call("submitblock", [hex.encode(encodeBlock(rich))]), "bad-cb-amount");
+  const four = { hash: hashToHex(blockHash(rich.header)), height: 4, time: rich.header.time };
+  const logged = lines(join(datadir.path, "regtest", "debug.log"))
+    .filter((line) => line.includes(" InvalidChainFound: "))
+    .map((line) => line.replace(/^\S+ /, ""));
+  assertEquals(logged, [
+    ...found(described(three), described(two)),
+    // Core's ConnectTip (InvalidBlockFound), then ActivateBestChainStep (the batch's top, itself).
+    ...found(described(four), described(three)),
+    ...found(described(four), described(three)),
+  ]);
 });

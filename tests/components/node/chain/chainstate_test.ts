@@ -538,7 +538,11 @@ Deno.test("chainstate: a chain known invalid with more than six blocks' work bey
   using funded = fundedChain();
   const { chain } = funded;
   const checks: boolean[] = [];
-  using _ = chain.subscribe({ forkWarningChecked: (ahead) => checks.push(ahead) });
+  const found: [number, number][] = [];
+  using _ = chain.subscribe({
+    forkWarningChecked: (ahead) => checks.push(ahead),
+    invalidChainFound: (invalid, tip) => found.push([invalid.height, tip.height]),
+  });
   // Seven blocks on the tip, the first paying its coinbase too much (found when connected):
   // headers first, then the blocks from the last, which wait for their parents' data.
   const blocks: Block[] = [];
@@ -559,6 +563,8 @@ Deno.test("chainstate: a chain known invalid with more than six blocks' work bey
   const tip = chain.tip;
   assertEquals(chain.processBlock(blocks[0]), "bad-cb-amount");
   assertEquals([chain.tip, checks], [tip, [true]]);
+  // Told of the block itself (Core's InvalidBlockFound), then of its batch's top.
+  assertEquals(found, [[tip.height + 1, tip.height], [tip.height + 7, tip.height]]);
   // One block more on the tip: six blocks' work beyond it is not more than six.
   mine(chain, 1, key);
   assertEquals(checks, [true, false]);
