@@ -225,7 +225,10 @@ Deno.test("wallet: a lock asked for while a send signs waits for the send, as Co
     // walletlock: it answers once locked.
     await a.unlock("secret", 60);
     let walletlock: Promise<void> | undefined;
-    await halfway(async () => void (walletlock = a.lock()));
+    await halfway(() => {
+      walletlock = a.lock();
+      return Promise.resolve();
+    });
     await walletlock;
     // The unlock timeout ending mid-send (unlocked again, for no time, once the send is half-way).
     await a.unlock("secret", 60);
