@@ -264,6 +264,8 @@ export async function startNode(node: NodeContext): Promise<StartedNode> {
     invalidChainFound: (invalid, tip) => {
       for (const line of invalidChainFoundLines(invalid, tip)) log.info(line);
     },
+    connectFailed: (block, error) =>
+      log.error(`ConnectTip: ConnectBlock ${hashToHex(block.hash)} failed, ${error.message}`),
   }));
   // Core's -stopatheight (KernelNotifications::blockTip): a block connected at or above it
   // asks for the shutdown.

@@ -213,6 +213,11 @@ export interface ChainListener {
    * once the active chain is off it.
    */
   invalidChainFound?(invalid: BlockEntry, tip: BlockEntry): void;
+  /**
+   * Core's `ConnectTip` failing: `block` broke `error`'s rule as it was
+   * connected (told between its `invalidChainFound` and its batch's).
+   */
+  connectFailed?(block: BlockEntry, error: ValidationError): void;
 }
 
 /**
@@ -1066,6 +1071,7 @@ export class ChainState implements CoinsView, Disposable {
               this.#markInvalid(entry);
               // Core's ConnectTip: InvalidBlockFound(pindexNew), which calls InvalidChainFound.
               this.#invalidChainFound(entry);
+              this.#notify((listener) => listener.connectFailed?.(entry, error));
               // Then ActivateBestChainStep's InvalidChainFound(vpindexToConnect.front()): the
               // top of the batch of up to 32 blocks this one was to be connected in.
               const batchTop = Math.min(

@@ -169,7 +169,7 @@ Deno.test("node: a chain invalidated with more than six blocks' work beyond the 
   }
 });
 
-Deno.test("node: a block found invalid, by invalidateblock or when it fails to connect (submitblock of a coinbase paying too much), is logged in Core's two InvalidChainFound lines", async () => {
+Deno.test("node: a block found invalid, by invalidateblock or when it fails to connect (submitblock of a coinbase paying too much), is logged in Core's two InvalidChainFound lines (and ConnectTip's error)", async () => {
   using datadir = tempDir("invalid_block_log_");
   await using node = await startRealNode({ datadir: datadir.path });
   await node.call("generatetoaddress", [3, ADDRESS]);
@@ -198,12 +198,14 @@ Deno.test("node: a block found invalid, by invalidateblock or when it fails to c
   assertEquals(await node.call("submitblock", [hex.encode(encodeBlock(rich))]), "bad-cb-amount");
   const four = { hash: hashToHex(blockHash(rich.header)), height: 4, time: rich.header.time };
   const logged = lines(join(datadir.path, "regtest", "debug.log"))
-    .filter((line) => line.includes(" InvalidChainFound: "))
+    .filter((line) => /(InvalidChainFound|ConnectTip): /.test(line))
     .map((line) => line.replace(/^\S+ /, ""));
   assertEquals(logged, [
     ...found(described(three), described(two)),
-    // Core's ConnectTip (InvalidBlockFound), then ActivateBestChainStep (the batch's top, itself).
+    // Core's ConnectTip (InvalidBlockFound, then its error), then ActivateBestChainStep (the
+    // batch's top, itself).
     ...found(described(four), described(three)),
+    `[error] ConnectTip: ConnectBlock ${four.hash} failed, bad-cb-amount, coinbase pays too much (actual=5000000001 vs limit=5000000000)`,
     ...found(described(four), described(three)),
   ]);
 });
