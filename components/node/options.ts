@@ -1212,7 +1212,7 @@ function nodeOptions(
   checkNetParameters(args);
   const blockAssembly = blockAssemblyOf(args);
   // Core's AppInitMain checks, after its parameter interaction.
-  const net = netOptionsOf(args, netDir);
+  const net = netOptionsOf(args, netDir, notices);
   const daemonWait = args.getBool("daemonwait", false);
   const daemon = daemonWait || args.getBool("daemon", false);
   const inNetDir = (path: string) => absolutePath(path, netDir);

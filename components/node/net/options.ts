@@ -30,7 +30,8 @@
  * @module
  */
 import { absolutePath, Args, type ArgSpec, compatibilityHelp } from "../args.ts";
-import { look, type Notice, quoted, StartupError } from "../config.ts";
+import { HIDDEN, look, type Notice, quoted, StartupError } from "../config.ts";
+import { asmapVersion, isSaneAsmap } from "./asmap.ts";
 import {
   formatIp,
   type IpBytes,
@@ -152,7 +153,8 @@ const SPECS: readonly NetSpec[] = [
     param: "=<file>",
     help:
       "Specify asn mapping used for bucketing of the peers (default: ip_asn.map). Relative paths will be prefixed by the net-specific datadir location.",
-    effect: "the file must exist; accepted, as this node has no peers to bucket",
+    effect:
+      "the file is read and checked as Core checks it; nothing more, as this node has no peers to bucket",
   },
   {
     name: "bind",
@@ -584,11 +586,51 @@ function afterPermissions(text: string, whitebind: boolean): string {
 }
 
 /**
+ * Core's reading of `-asmap` (`AppInitMain`, `DecodeAsmap`): the file
+ * found (else Core's `Could not find asmap file` error), its program sane
+ * (else `Could not parse asmap file`), and the lines Core logs of it; with
+ * no `-asmap`, the /16 prefixes. A file outside what the sandbox lets the
+ * node read is taken unread, and said so.
+ */
+function asmapNotices(args: Args, netDir: string): Notice[] {
+  if (!args.isSet("asmap") || args.isNegated("asmap")) {
+    return [{ level: "info", message: "Using /16 prefix for IP bucketing" }];
+  }
+  const path = absolutePath(args.getPath("asmap", "ip_asn.map"), netDir);
+  const found = look(path);
+  if (found === null) throw new StartupError(`Could not find asmap file ${quoted(path)}`);
+  if (found === HIDDEN) {
+    return [{
+      level: "warning",
+      message: `asmap file ${
+        quoted(path)
+      } is outside what the node's sandbox reads; taken unchecked`,
+    }];
+  }
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = Deno.readFileSync(path);
+  } catch {
+    // Core's DecodeAsmap gives nothing for a file it cannot open (a directory, say).
+  }
+  if (bytes === undefined || !isSaneAsmap(bytes)) {
+    throw new StartupError(`Could not parse asmap file ${quoted(path)}`);
+  }
+  return [
+    {
+      level: "info",
+      message: `Opened asmap file ${quoted(path)} (${bytes.length} bytes) from disk`,
+    },
+    { level: "info", message: `Using asmap version ${asmapVersion(bytes)} for IP bucketing` },
+  ];
+}
+
+/**
  * Core's `AppInitMain` checks of the peer-to-peer options, in its order,
  * with its texts, and what they come to; `netDir` is where a relative
- * `-asmap` is looked for.
+ * `-asmap` is looked for. The lines Core logs of them go to `notices`.
  */
-export function netOptionsOf(args: Args, netDir: string): NetOptions {
+export function netOptionsOf(args: Args, netDir: string, notices: Notice[] = []): NetOptions {
   const uploadText = args.get("maxuploadtarget") ?? "0M";
   const maxUploadTarget = parseByteUnits(uploadText);
   if (maxUploadTarget === undefined) {
@@ -616,10 +658,7 @@ export function netOptionsOf(args: Args, netDir: string): NetOptions {
       }
     }
   }
-  if (args.isSet("asmap") && !args.isNegated("asmap")) {
-    const path = absolutePath(args.getPath("asmap", "ip_asn.map"), netDir);
-    if (look(path) === null) throw new StartupError(`Could not find asmap file ${quoted(path)}`);
-  }
+  notices.push(...asmapNotices(args, netDir));
   const comments = args.getAll("uacomment");
   for (const comment of comments) {
     if (!UA_COMMENT_CHARS.test(comment)) {

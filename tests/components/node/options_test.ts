@@ -782,6 +782,32 @@ Deno.test("options: bitcoind's peer-to-peer options are taken, each bad value re
   }
 });
 
+Deno.test("options: -asmap's file is read and checked as Core's DecodeAsmap, and logged by its version; without it, /16 prefixes", () => {
+  using temp = datadirWith();
+  const d = `-datadir=${temp.path}`;
+  Deno.mkdirSync(`${temp.path}/regtest`);
+  const bucketing = (args: string[]) =>
+    optionsOf(["-regtest", d, ...args]).notices.map((n) => n.message).filter((m) =>
+      m.includes("asmap") || m.includes("bucketing")
+    );
+  assertEquals(bucketing([]), ["Using /16 prefix for IP bucketing"]);
+  assertEquals(bucketing(["-noasmap"]), ["Using /16 prefix for IP bucketing"]);
+  // RETURN 1 in three bytes: every address in AS1 (a relative path is in the network's directory).
+  Deno.writeFileSync(`${temp.path}/regtest/ip_asn.map`, new Uint8Array(3));
+  const [opened, using] = bucketing(["-asmap"]);
+  assertEquals(opened, `Opened asmap file "${temp.path}/regtest/ip_asn.map" (3 bytes) from disk`);
+  assert(/^Using asmap version [0-9a-f]{64} for IP bucketing$/.test(using), using);
+  // A byte of padding past the program, or a directory: Core's parse error.
+  Deno.writeFileSync(`${temp.path}/regtest/padded.map`, new Uint8Array(4));
+  Deno.mkdirSync(`${temp.path}/regtest/folder.map`);
+  for (const name of ["padded.map", "folder.map"]) {
+    assertEquals(
+      errorOf(["-regtest", d, `-asmap=${name}`]),
+      `Could not parse asmap file "${temp.path}/regtest/${name}"`,
+    );
+  }
+});
+
 Deno.test("options: the peer-to-peer options feed the addnode list, the switch, the user agent and the networks", () => {
   using temp = datadirWith(
     "[regtest]\naddnode=127.0.0.1\naddnode=[::1]:18500\nnetworkactive=0\nuacomment=me\n" +
