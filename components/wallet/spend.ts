@@ -103,6 +103,7 @@ export type SpendingWallet =
     Wallet,
     | "serial"
     | "holdKeys"
+    | "signForSend"
     | "policy"
     | "tip"
     | "coins"
@@ -439,12 +440,9 @@ async function finish(
   tx: Transaction,
   options: FinishOptions,
 ): Promise<Finished> {
-  const complete = processPsbt(wallet, tx, {
-    sign: true,
-    sighash: null,
-    finalize: true,
-    bip32derivs: true,
-  });
+  const complete = wallet.signForSend(() =>
+    processPsbt(wallet, tx, { sign: true, sighash: null, finalize: true, bip32derivs: true })
+  );
   const psbt = options.psbt || !complete || !options.addToWallet
     ? base64.encode(tx.toPSBT(0))
     : undefined;
@@ -794,7 +792,7 @@ async function createInternal(wallet: SpendingWallet, spec: {
   for (const output of outputs) tx.addOutput(output);
   // Core's order: signed, then its size (as signed, or as estimated unsigned) and its fee bounded,
   // then the node's chain limits.
-  if (spec.sign && signTransaction(wallet, tx).length > 0) {
+  if (spec.sign && wallet.signForSend(() => signTransaction(wallet, tx)).length > 0) {
     throw new SelectionError("Signing transaction failed");
   }
   if ((spec.sign ? tx.weight : plan.weight) > MAX_STANDARD_TX_WEIGHT) {
@@ -977,7 +975,7 @@ export function bumpFee(
       });
       return { psbt: base64.encode(built.tx.toPSBT(0)), oldFee, fee: built.fee };
     }
-    if (signTransaction(wallet, built.tx).length > 0) {
+    if (wallet.signForSend(() => signTransaction(wallet, built.tx)).length > 0) {
       throw new WalletError(Code.WALLET, "Can't sign transaction.");
     }
     // Checked again, as Core's CommitTransaction does (answering any failure with -4): nothing

@@ -473,6 +473,8 @@ export class Wallet implements Disposable {
   #keyHolds = 0;
   /** A lock asked for while a send held the keys, done when the last one ends. */
   #pendingLock: PromiseWithResolvers<void> | null = null;
+  /** Whether the send holding the keys is signing ({@linkcode signForSend}). */
+  #sendSigning = false;
   /**
    * The fee rate sends use when not given one (sat/kvB; 0: none; Core's
    * `m_pay_tx_fee`): `-paytxfee`'s at each load, until `settxfee` sets
@@ -1290,7 +1292,7 @@ export class Wallet implements Disposable {
 
   /** Epoch seconds until which it is unlocked; 0 when locked (or not encrypted). */
   get unlockedUntil(): number {
-    return this.#keyring === null ? 0 : this.#unlockedUntil;
+    return this.#usableKeyring === null ? 0 : this.#unlockedUntil;
   }
 
   /** Whether an account hands out addresses of the external or change chain (Core's `CanGetAddresses`). */
@@ -2135,7 +2137,7 @@ export class Wallet implements Disposable {
 
   /** Core's `EnsureWalletIsUnlocked`: -13 when the wallet is encrypted and locked. */
   ensureUnlocked(): void {
-    if (this.#sealed !== null && this.#keyring === null) {
+    if (this.#sealed !== null && this.#usableKeyring === null) {
       throw new WalletError(Code.UNLOCK_NEEDED, UNLOCK_NEEDED);
     }
   }
@@ -2143,8 +2145,18 @@ export class Wallet implements Disposable {
   /** The keyring, or -13 when locked, or -4 when the wallet has private keys disabled. */
   #unlocked(): Keyring {
     this.ensureUnlocked();
-    if (this.#keyring !== null) return this.#keyring;
+    const keyring = this.#usableKeyring;
+    if (keyring !== null) return keyring;
     throw new WalletError(Code.WALLET, "Error: Private keys are disabled for this wallet");
+  }
+
+  /**
+   * The keyring as the caller may use it: none once a lock is asked for
+   * while a send holds the keys ({@linkcode holdKeys}), but to that send's
+   * own signing ({@linkcode signForSend}).
+   */
+  get #usableKeyring(): Keyring | null {
+    return this.#pendingLock !== null && !this.#sendSigning ? null : this.#keyring;
   }
 
   /**
@@ -2189,7 +2201,7 @@ export class Wallet implements Disposable {
 
   /** Whether it can sign now: it holds its keyring (unlocked, with private keys). */
   get canSign(): boolean {
-    return this.#keyring !== null;
+    return this.#usableKeyring !== null;
   }
 
   /**
@@ -2237,7 +2249,7 @@ export class Wallet implements Disposable {
     this.ensureUnlocked();
     const key = this.keyOf(script);
     const privateKey = key && isSingleKey(key)
-      ? this.#keyring?.scoped(this.#descriptorsOf(script)).privateKey(key, key.kind === "tr")
+      ? this.#usableKeyring?.scoped(this.#descriptorsOf(script)).privateKey(key, key.kind === "tr")
       : undefined;
     if (privateKey === undefined) throw new WalletError(Code.WALLET, "Private key not available");
     // The wallet's keys are all used compressed, as Core's descriptor wallets' are.
@@ -2412,6 +2424,21 @@ export class Wallet implements Disposable {
         this.#pendingLock.resolve();
         this.#pendingLock = null;
       }
+    }
+  }
+
+  /**
+   * Runs `sign` (synchronous) as the signing of the send holding the keys
+   * ({@linkcode holdKeys}): a lock asked for meanwhile waits for that send,
+   * and until then refuses everyone else, as Core's callers waiting on
+   * `cs_wallet` behind a send find the wallet locked.
+   */
+  signForSend<T>(sign: () => T): T {
+    this.#sendSigning = true;
+    try {
+      return sign();
+    } finally {
+      this.#sendSigning = false;
     }
   }
 

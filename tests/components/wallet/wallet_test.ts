@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { assert, assertEquals, assertRejects } from "../../assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../../assert.ts";
 import { Wallet, WalletError } from "../../../components/wallet/wallet.ts";
 import { sendMoney } from "../../../components/wallet/spend.ts";
 import { descriptorChecksum } from "../../../components/node/chain/descriptor.ts";
@@ -184,7 +184,7 @@ Deno.test("wallet: ECDSA signatures are low-R, as Core grinds them (71 bytes wit
   }
 });
 
-Deno.test("wallet: a lock asked for while a send signs waits for the send, as Core's walletlock and unlock timeout wait for cs_wallet", async () => {
+Deno.test("wallet: a lock asked for while a send signs lets the send finish and refuses everyone else, as Core's walletlock and unlock timeout wait for cs_wallet", async () => {
   using node = testNode();
   // The node's own chain, one call of which waits until let through: a send stands half-way.
   let reached = Promise.withResolvers<void>();
@@ -215,8 +215,10 @@ Deno.test("wallet: a lock asked for while a send signs waits for the send, as Co
       const send = sendMoney(a, [payee], 1000n);
       await reached.promise;
       await ask();
-      await new Promise((resolve) => setTimeout(resolve, 50)); // a lock would have run by now
-      assert(a.unlockedUntil !== 0, "locked while the send signs");
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a timer of 0 has fired by now
+      // Locked to everyone else at once (Core's callers waiting behind the send find it locked).
+      assertEquals(a.unlockedUntil, 0);
+      assertEquals(assertThrows(() => a.ensureCanSign(), WalletError).code, -13);
       gate.resolve();
       const { tx } = await send;
       assert(node.mempool.has(internalBytes(tx.txid)), "the send completed");
