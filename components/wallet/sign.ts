@@ -35,9 +35,9 @@
  * @module
  */
 import { hex } from "@scure/base";
-import { p2pkh, p2sh, p2tr, p2wpkh, Transaction } from "@scure/btc-signer";
+import { Transaction } from "@scure/btc-signer";
 import { cachedSighashes, psbtSighash } from "../bitcoin/sighash.ts";
-import { type DerivedKey, isMultisig, isSingleKey, type SingleKeyAddress } from "./keys.ts";
+import { type DerivedKey, isMultisig } from "./keys.ts";
 import {
   describeInput,
   describeOutput,
@@ -63,7 +63,13 @@ import { Code, type Wallet, WalletError } from "./wallet.ts";
  */
 export type SigningWallet = Pick<
   Wallet,
-  "keyOf" | "ownOutput" | "transaction" | "canSign" | "ensureCanSign" | "signInput"
+  | "keyOf"
+  | "ownOutput"
+  | "transaction"
+  | "canSign"
+  | "ensureCanSign"
+  | "signInput"
+  | "signListedKeys"
 >;
 
 /** How `walletprocesspsbt` fills a PSBT (Core's `PSBTFillOptions`). */
@@ -90,55 +96,6 @@ const MORE_SIGNATURES =
   "CHECK(MULTI)SIG failing with non-zero signature (possibly need more signatures)";
 /** Core's reason for a witness program left unsatisfied (`SCRIPT_ERR_WITNESS_PROGRAM_WITNESS_EMPTY`). */
 const WITNESS_EMPTY = "Witness program was passed an empty witness";
-
-/**
- * The wallet's key of `pubkey`, found by the scripts of the single-key
- * address kinds it hands out (Core's descriptor wallet finds it by the key
- * alone, as `FillPSBT` does for the key origins a PSBT lists).
- */
-function keyOfPubkey(wallet: SigningWallet, pubkey: Uint8Array): SingleKeyAddress | undefined {
-  if (pubkey.length !== 33) return undefined;
-  const wpkh = p2wpkh(pubkey);
-  return singleKeyOf(wallet, [wpkh.script, p2pkh(pubkey).script, p2sh(wpkh).script]);
-}
-
-/** The wallet's key of the x-only `xonly`, found by its `tr()` (BIP 86) address's script. */
-function keyOfXonly(wallet: SigningWallet, xonly: Uint8Array): SingleKeyAddress | undefined {
-  let script: Uint8Array;
-  try {
-    script = p2tr(xonly).script;
-  } catch {
-    return undefined; // not a key (a PSBT may list any 32 bytes)
-  }
-  return singleKeyOf(wallet, [script]);
-}
-
-/** The first single key among the wallet's keys of `scripts`. */
-function singleKeyOf(
-  wallet: SigningWallet,
-  scripts: readonly Uint8Array[],
-): SingleKeyAddress | undefined {
-  for (const script of scripts) {
-    const key = wallet.keyOf(script);
-    if (key !== undefined && isSingleKey(key)) return key;
-  }
-  return undefined;
-}
-
-/**
- * The wallet's keys among the key origins input `i` lists (Core's
- * `FillPSBT` asks its keys of each `bip32_derivs` and `taproot_bip32_derivs`
- * entry): how it signs another's multisig or script tree.
- */
-function originKeys(wallet: SigningWallet, tx: Transaction, i: number): SingleKeyAddress[] {
-  const { bip32Derivation = [], tapBip32Derivation = [] } = tx.getInput(i);
-  const keys = [
-    ...bip32Derivation.map(([pubkey]) => keyOfPubkey(wallet, pubkey)),
-    ...tapBip32Derivation.map(([xonly]) => keyOfXonly(wallet, xonly)),
-  ];
-  // A key listed twice (in both lists, or in several leaves) signs once.
-  return [...new Map(keys.flatMap((key) => key ? [[key.descriptor, key]] : [])).values()];
-}
 
 /** The wallet's coin input `i` of `tx` spends, with its key; undefined if not the wallet's. */
 function spending(
@@ -224,16 +181,16 @@ function signInputs(
   // Signing only adds signatures, so the transaction-wide hashes hold throughout.
   using _sighashes = cachedSighashes(tx);
   for (const [i, { key, sighash, taproot }] of own) {
-    // A multisig's or a tree's: signed with those of its keys its descriptor holds, if any,
-    // and in a PSBT with those other descriptors derive (Core's SPKMs not knowing its script).
-    const others = byOrigins && !isSingleKey(key) ? originKeys(wallet, tx, i) : [];
-    for (const signer of options.sign ? [key, ...others] : []) {
+    // Signed with those of its keys its descriptors hold, if any, and in a PSBT with the keys
+    // its origins list that other descriptors derive (Core's SPKMs not knowing its script).
+    if (options.sign) {
       try {
-        wallet.signInput(tx, i, signer, sighash);
+        wallet.signInput(tx, i, key, sighash);
       } catch {
         // Unsignable here: none of its keys held, a taproot spend with another input's coin
         // unknown, SINGLE without its output. The input stays as it is, which says so.
       }
+      if (byOrigins) wallet.signListedKeys(tx, i, sighash, key.script);
     }
     if (options.finalize) finalizeInput(tx, i, key, taproot);
   }
@@ -294,13 +251,7 @@ export function processPsbt(wallet: SigningWallet, tx: Transaction, options: Psb
     }
     // Another's coin (a multisig's or a script tree's): signed with the wallet's keys its key
     // origins name (a tree's leaves that hold them, or its key path for its internal key).
-    for (const key of sign ? originKeys(wallet, tx, i) : []) {
-      try {
-        wallet.signInput(tx, i, key, sighash);
-      } catch {
-        // Not signable as the library reads the input (its scripts or UTXO missing).
-      }
-    }
+    if (sign) wallet.signListedKeys(tx, i, sighash);
     if (!options.finalize) continue;
     try {
       tx.finalizeIdx(i);

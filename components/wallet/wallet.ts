@@ -37,13 +37,14 @@
  * @module
  */
 import { hex } from "@scure/base";
+import { HARDENED_OFFSET } from "@scure/bip32";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { signMessage } from "../bitcoin/message.ts";
 import { leafHash, SCHNORR_AUX } from "../bitcoin/sighash.ts";
 import { pkhLeaf } from "../bitcoin/tapscript.ts";
 import { schnorr } from "@noble/curves/secp256k1.js";
 import { Timer } from "../../component.ts";
-import { Address, OutScript, type Transaction } from "@scure/btc-signer";
+import { Address, OutScript, p2pkh, p2sh, p2tr, p2wpkh, type Transaction } from "@scure/btc-signer";
 import type {
   BlockInfo,
   Chain,
@@ -75,6 +76,7 @@ import {
   Keyring,
   type KeySource,
   type MultisigSource,
+  type OriginKey,
   scriptsWithin,
   signingKeys,
   sourceKeyCount,
@@ -2238,6 +2240,93 @@ export class Wallet implements Disposable {
       if (signTapLeaf(tx, i, pkhLeaf(leaf.keys[0].publicKey), privateKey, sighash)) signed++;
     }
     if (signed === 0) throw failure;
+  }
+
+  /**
+   * Core's `FillPSBT` for the wallet's descriptors that do not have input
+   * `i`'s script `script` (every one, for another's coin): each key the
+   * input's key origins list that such a descriptor derives signs it, with
+   * that descriptor's private key, when it holds it (Core's
+   * `GetSigningProvider(pubkey)`). An x-only key signs a `pkh()` leaf too.
+   * Keys it cannot sign with are passed over; -13 when locked.
+   */
+  signListedKeys(tx: Transaction, i: number, sighash: number, script?: Uint8Array): void {
+    const keyring = this.#unlocked();
+    const having = script === undefined ? [] : this.#descriptorsOf(script);
+    const { bip32Derivation = [], tapBip32Derivation = [] } = tx.getInput(i);
+    const listed = [
+      ...bip32Derivation.map(([pubkey, origin]) => ({ pubkey, origin, xonly: false })),
+      ...tapBip32Derivation.map(([pubkey, { der }]) => ({ pubkey, origin: der, xonly: true })),
+    ];
+    const signers = new Map<string, { privateKey: Uint8Array; key: OriginKey; xonly: boolean }>();
+    for (const { pubkey, origin, xonly } of listed) {
+      for (const { desc, key } of this.#keysOf(pubkey, origin.path)) {
+        if (having.includes(desc)) continue;
+        const privateKey = keyring.scoped([desc]).privateKey(key, xonly);
+        if (privateKey !== undefined) {
+          signers.set(hex.encode(privateKey), { privateKey, key, xonly });
+        }
+      }
+    }
+    for (const { privateKey, key, xonly } of signers.values()) {
+      try {
+        tx.signIdx(privateKey, i, [sighash], SCHNORR_AUX);
+      } catch {
+        // Not in the input's scripts as the library reads them, or its coin unknown.
+      }
+      // scure signs the leaves that write a key; a pkh() leaf writes its hash.
+      if (xonly) signTapLeaf(tx, i, pkhLeaf(key.publicKey), privateKey, sighash);
+    }
+  }
+
+  /**
+   * The wallet's descriptors that derive `pubkey` (33 bytes; 32, x-only,
+   * of either parity), each with the key as it derives it: Core's
+   * `m_map_pubkeys` lookup. A single-key descriptor's key is found by its
+   * address script; a multisig's or a tree's at the index `path` (the key
+   * origin a PSBT lists) ends with, within the range it derives, or as a
+   * fixed key.
+   */
+  #keysOf(pubkey: Uint8Array, path: readonly number[]): { desc: string; key: OriginKey }[] {
+    const xonly = pubkey.length === 32;
+    const matches = (key: OriginKey) =>
+      hex.encode(xonly ? key.publicKey.subarray(1) : key.publicKey) === hex.encode(pubkey);
+    const found: { desc: string; key: OriginKey }[] = [];
+    const take = (descs: readonly string[], derived: DerivedKey | undefined) => {
+      const key = derived && signingKeys(derived).find(({ key }) => matches(key))?.key;
+      if (key !== undefined) { for (const desc of descs) found.push({ desc, key }); }
+    };
+    const full = xonly ? [0x02, 0x03].map((parity) => Uint8Array.of(parity, ...pubkey)) : [pubkey];
+    const scripts = full.flatMap((key) => {
+      if (key.length !== 33) return [];
+      const wpkh = p2wpkh(key);
+      return [wpkh.script, p2pkh(key).script, p2sh(wpkh).script];
+    });
+    try {
+      scripts.push(p2tr(xonly ? pubkey : pubkey.subarray(1)).script);
+    } catch {
+      // Not a point: no taproot address of it.
+    }
+    for (const script of scripts) {
+      const derived = this.keyOf(script);
+      if (derived !== undefined && isSingleKey(derived)) take(this.#descriptorsOf(script), derived);
+    }
+    const index = path.at(-1);
+    if (index === undefined || index >= HARDENED_OFFSET) return found;
+    for (const { kind, internal, chain } of this.#activeChains()) {
+      if (chain.keys.length === 1 && chain.tree === undefined) continue; // single keys: above
+      if (index < this.derivedCount(kind, internal)) {
+        take([chain.descriptor], this.#accounts.get(kind)!.derive(internal, index));
+      }
+    }
+    for (const { desc, source, range } of this.#watched.values()) {
+      if (!("keys" in source) && !("leaves" in source)) continue;
+      if (range === undefined) take([desc], this.#watchedKey(desc, 0));
+      else if (index >= range.start && index < range.end) {
+        take([desc], this.#watchedKey(desc, index));
+      }
+    }
+    return found;
   }
 
   /**

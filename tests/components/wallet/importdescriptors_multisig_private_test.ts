@@ -457,3 +457,78 @@ Deno.test("a multisig imported with a cosigner's private key and the wallet's ow
   await mine();
   assertEquals(await call("listunspent", [], "own"), []);
 });
+
+Deno.test("a PSBT is signed by every descriptor that derives a key its origins list, as Core's FillPSBT: the wallet's wpkh key in a tree's multi_a() leaf, its tr key in a wsh(multi()), a key another multisig holds, the wallet's key in a pkh() leaf", async () => {
+  await using target = await startImportTarget();
+  const { call, node, mine, checksummed } = target;
+  await node("createwallet", ["own"]);
+  const [cosigner, other, b, c, e] = [
+    participant(),
+    participant(),
+    participant(),
+    participant(),
+    participant(),
+  ];
+  const { descriptors } = await call("listdescriptors", [], "own");
+  // The wallet's receiving account of `kind` as a descriptor key, its chain and range included.
+  const ownKey = (kind: string) => {
+    const desc = descriptors.find((d: { desc: string; internal: boolean }) =>
+      d.desc.startsWith(`${kind}(`) && !d.internal
+    ).desc as string;
+    return desc.slice(kind.length + 1, desc.indexOf(")"));
+  };
+  // Each: the descriptor as imported (private keys where `priv`), and its public form.
+  type Key = (priv: boolean) => string;
+  const cases: Record<string, (key: (p: ReturnType<typeof participant>) => Key) => string> = {
+    "wpkh key in a multi_a() leaf": (k) =>
+      `tr(${k(other)(false)},multi_a(2,${ownKey("wpkh")},${k(cosigner)(true)}))`,
+    "tr key in a wsh(multi())": (k) => `wsh(multi(2,${ownKey("tr")},${k(cosigner)(true)}))`,
+    // b's chain 0, which the holder below derives.
+    "a key another multisig holds": (k) => `wsh(multi(2,${b.key(0, false)},${k(e)(true)}))`,
+    "the wallet's key in a pkh() leaf": (k) =>
+      `tr(${k(other)(false)},{pkh(${ownKey("wpkh")}),multi_a(2,${k(cosigner)(true)},${
+        k(other)(false)
+      })})`,
+  };
+  const keyOn = (chain: number) => (p: ReturnType<typeof participant>) => (priv: boolean) =>
+    p.key(chain, priv);
+  const publicKeyOn = (chain: number) => (p: ReturnType<typeof participant>) => (_: boolean) =>
+    p.key(chain, false);
+  // The multisig holding b's key (its other key c public), imported alone.
+  const holder = await checksummed(`wsh(multi(2,${b.key(0, true)},${c.key(0, false)}))`);
+  assertEquals(
+    await call("importdescriptors", [[{ desc: holder, timestamp: "now", range: [0, 4] }]], "own"),
+    [{ success: true, warnings: [NOT_ALL] }],
+  );
+  const payee = await call("getnewaddress", [], "w");
+  for (const [chain, [name, build]] of Object.entries(cases).entries()) {
+    const desc = await checksummed(build(keyOn(chain)));
+    const imported = await call(
+      "importdescriptors",
+      [[{ desc, timestamp: "now", range: [0, 4] }]],
+      "own",
+    );
+    assertEquals(imported[0].success, true, `${name}: ${JSON.stringify(imported)}`);
+    const [address] = await node("deriveaddresses", [await checksummed(build(publicKeyOn(chain))), [
+      0,
+      0,
+    ]]);
+    const sent = await call("sendtoaddress", [address, 1]);
+    await mine();
+    const coin = (await call("listunspent", [], "own")).find((u: { txid: string }) =>
+      u.txid === sent
+    );
+    assert(coin !== undefined, name);
+    const funded = await call("walletcreatefundedpsbt", [
+      [{ txid: coin.txid, vout: coin.vout }],
+      [{ [payee]: 1 }],
+      0,
+      { add_inputs: false, subtractFeeFromOutputs: [0] },
+    ], "own");
+    const signed = await call("walletprocesspsbt", [funded.psbt], "own");
+    assertEquals(signed.complete, true, name);
+    await node("sendrawtransaction", [signed.hex]);
+    await mine();
+  }
+  assertEquals(await call("listunspent", [], "own"), []);
+});

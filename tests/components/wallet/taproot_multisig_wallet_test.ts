@@ -199,12 +199,18 @@ Deno.test("a watch-only tr(NUMS,{pk(),multi_a(2,…)}) wallet hands out bech32m 
     change,
   ]);
 
-  // Signers 0 and 1 sign through the multi_a() leaf apart, as Core's tutorial has them: signer 0
-  // with its wallet (walletprocesspsbt finds its key by the PSBT's taproot key origins), signer 1
-  // with the node's descriptorprocesspsbt and its private descriptor.
+  // Signer 0's wallet holds the pk() leaf's key (its pkh() chain's) as well as one of the
+  // multi_a() leaf's (its tr() chain's): as Core's FillPSBT, each of its descriptors deriving a
+  // key the PSBT's taproot key origins list signs, and the pk() leaf alone completes the spend.
+  const alone = await call("walletprocesspsbt", [funded.psbt], "s0");
+  assertEquals(alone.complete, true);
+  assertEquals((await node("testmempoolaccept", [[alone.hex]]))[0].allowed, true);
+  // Signers 1 and 2 sign through the multi_a() leaf apart, as Core's tutorial has them: signer 1
+  // with the node's descriptorprocesspsbt and its private descriptor, signer 2 with its wallet
+  // (walletprocesspsbt finds its key by the PSBT's taproot key origins).
   const processed = [
-    await call("walletprocesspsbt", [funded.psbt], "s0"),
     await node("descriptorprocesspsbt", [funded.psbt, [await signerDescriptor(call, "s1")]]),
+    await call("walletprocesspsbt", [funded.psbt], "s2"),
   ];
   const signed = processed.map(({ psbt, complete }) => {
     assertEquals(complete, false);
@@ -212,7 +218,7 @@ Deno.test("a watch-only tr(NUMS,{pk(),multi_a(2,…)}) wallet hands out bech32m 
     return psbt;
   });
   // Deterministic, as Core's (no auxiliary randomness): signing again gives the same signature.
-  assertEquals((await call("walletprocesspsbt", [funded.psbt], "s0")).psbt, signed[0]);
+  assertEquals((await call("walletprocesspsbt", [funded.psbt], "s2")).psbt, signed[1]);
   const combined = await node("combinepsbt", [signed]);
   assertEquals(readPsbt(base64.decode(combined)).getInput(0).tapScriptSig?.length, 2);
   const finalized = await node("finalizepsbt", [combined]);
