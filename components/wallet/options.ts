@@ -211,7 +211,7 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
  * node, whose options it reads with `Chain.getSetting` (it shares no
  * argument list with it): the node's `-blocksonly` soft-sets
  * `-walletbroadcast=0`, logged in Core's words; a `-walletbroadcast` given
- * to the wallet wins.
+ * to the wallet wins, and so does the node's own `-walletbroadcast=1`.
  *
  * @example
  * ```ts
@@ -221,6 +221,9 @@ export function parseWalletArgs(args: readonly string[]): WalletOptions {
  * if (soft.policy.broadcast) throw new Error("-blocksonly soft-sets -walletbroadcast=0");
  * const given = await withNodeInteractions(parseWalletArgs(["-walletbroadcast"]), blocksOnly);
  * if (!given.policy.broadcast) throw new Error("a -walletbroadcast given wins");
+ * const nodeSays = { getSetting: (name: string) => name === "blocksonly" ? "true" : '"1"' };
+ * const node = await withNodeInteractions(parseWalletArgs([]), nodeSays);
+ * if (!node.policy.broadcast) throw new Error("the node's -walletbroadcast=1 wins too");
  * ```
  */
 export async function withNodeInteractions(
@@ -228,11 +231,18 @@ export async function withNodeInteractions(
   chain: Pick<Chain, "getSetting">,
 ): Promise<WalletOptions> {
   if (options.broadcastGiven) return options;
-  // Core's SettingToBool of the JSON SettingsValue: unset is the default (false).
-  const blocksOnly: unknown = JSON.parse(await chain.getSetting("blocksonly"));
-  if (typeof blocksOnly === "string" ? !interpretBool(blocksOnly) : blocksOnly !== true) {
-    return options;
-  }
+  // Core's SettingToBool of the JSON SettingsValue: unset is the default.
+  const setting = async (name: string, unset: boolean) => {
+    const value: unknown = JSON.parse(await chain.getSetting(name));
+    return typeof value === "string"
+      ? interpretBool(value)
+      : value === null
+      ? unset
+      : value === true;
+  };
+  if (!await setting("blocksonly", false)) return options;
+  // The soft-set fails when the node was given -walletbroadcast=1 (one argument list in Core).
+  if (await setting("walletbroadcast", false)) return options;
   options.log?.(
     "ParameterInteraction: parameter interaction: -blocksonly=1 -> setting -walletbroadcast=0",
   );
