@@ -32,9 +32,9 @@
 import { absolutePath, Args, type ArgSpec, compatibilityHelp } from "../args.ts";
 import { HIDDEN, look, type Notice, quoted, StartupError } from "../config.ts";
 import { asmapVersion, isSaneAsmap } from "./asmap.ts";
+import { type OnionAddress, parseOnion } from "./onion.ts";
 import {
   formatIp,
-  type IpBytes,
   isRoutable,
   isValidIp,
   lookupHost,
@@ -472,6 +472,9 @@ interface Service {
   readonly port: number;
 }
 
+/** An `-externalip`: a service, or a v3 onion address with its port. */
+type LocalService = Service | { readonly onion: OnionAddress; readonly port: number };
+
 /** A host name as DNS allows one (letters, digits, hyphens, dots). */
 const HOST_NAME =
   /^(?=.{1,253}$)[a-zA-Z0-9_]([a-zA-Z0-9_-]*[a-zA-Z0-9_])?(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]*[a-zA-Z0-9_])?)*\.?$/;
@@ -527,28 +530,45 @@ function listenPort(args: Args): number {
  * Core's `AddLocal(LOCAL_MANUAL)` for each `-externalip` (`services`),
  * then `mapLocalHost` in its order: an address is kept when routable and
  * on a reachable network (an IPv6 one in fc00::/8 is CJDNS's when that
- * network is), once per address; given again, it scores one more and
- * takes the later port.
+ * network is; a v3 onion address is the onion network's), once per
+ * address; given again, it scores one more and takes the later port.
  */
-function localAddressesOf(services: readonly Service[], reachable: Set<string>): LocalAddress[] {
-  const kept = new Map<string, { net: number; ip: IpBytes; port: number; score: number }>();
-  for (const { ip, port } of services) {
-    if (ip === undefined) continue;
-    const cjdns = ip.length === 16 && ip[0] === 0xfc && reachable.has("cjdns");
-    const net = ip.length === 4 ? "ipv4" : cjdns ? "cjdns" : "ipv6";
-    if ((!cjdns && !isRoutable(ip)) || !reachable.has(net)) continue;
-    const key = `${net} ${formatIp(ip)}`;
+function localAddressesOf(
+  services: readonly LocalService[],
+  reachable: Set<string>,
+): LocalAddress[] {
+  const kept = new Map<
+    string,
+    { net: number; bytes: Uint8Array; address: string; port: number; score: number }
+  >();
+  for (const service of services) {
+    const { port } = service;
+    let net: string, bytes: Uint8Array, address: string;
+    if ("onion" in service) {
+      // An onion address is always routable.
+      [net, bytes, address] = ["onion", service.onion.key, service.onion.address];
+    } else {
+      const { ip } = service;
+      if (ip === undefined) continue;
+      const cjdns = ip.length === 16 && ip[0] === 0xfc && reachable.has("cjdns");
+      net = ip.length === 4 ? "ipv4" : cjdns ? "cjdns" : "ipv6";
+      if (!cjdns && !isRoutable(ip)) continue;
+      [bytes, address] = [ip, formatIp(ip)];
+    }
+    if (!reachable.has(net)) continue;
+    const key = `${net} ${address}`;
     const known = kept.get(key);
     if (known === undefined) {
-      kept.set(key, { net: NETWORKS.indexOf(net), ip, port, score: LOCAL_MANUAL });
+      kept.set(key, { net: NETWORKS.indexOf(net), bytes, address, port, score: LOCAL_MANUAL });
     } else if (LOCAL_MANUAL >= known.score) {
       known.score = LOCAL_MANUAL + 1;
       known.port = port;
     }
   }
+  // mapLocalHost's order: by network, then by address bytes.
   return [...kept.values()]
-    .sort((a, b) => a.net - b.net || compareBytes(a.ip, b.ip))
-    .map(({ ip, port, score }) => ({ address: formatIp(ip), port, score }));
+    .sort((a, b) => a.net - b.net || compareBytes(a.bytes, b.bytes))
+    .map(({ address, port, score }) => ({ address, port, score }));
 }
 
 /** `value` up to its last `=` (all of it without one), as Core strips a `=<suffix>`. */
@@ -750,7 +770,11 @@ export function netOptionsOf(args: Args, netDir: string, notices: Notice[] = [])
     }
     reachable.delete("onion");
   }
-  const externalIps = args.getAll("externalip").map((address) => {
+  const externalIps = args.getAll("externalip").map((address): LocalService => {
+    // Core's Lookup reads an onion address itself (SetSpecial), without DNS.
+    const { host, port, valid } = splitHostPortParts(address, listenPort(args));
+    const onion = valid ? parseOnion(host) : undefined;
+    if (onion !== undefined) return { onion, port };
     const service = lookupService(address, listenPort(args), names);
     if (!validService(service)) {
       throw new StartupError(`Cannot resolve -externalip address: '${address}'`);

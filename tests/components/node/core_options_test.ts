@@ -138,6 +138,9 @@ Deno.test("core options: -dbbatchsize and -blockreconstructionextratxn are taken
   );
 });
 
+/** A v3 onion address (Core's tests use it). */
+const ONION = "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd.onion";
+
 Deno.test("core options: -externalip fills getnetworkinfo's localaddresses as Core's AddLocal does", async () => {
   {
     await using node = await startRealNode({
@@ -155,11 +158,18 @@ Deno.test("core options: -externalip fills getnetworkinfo's localaddresses as Co
         "-externalip=::1",
         // A name is not resolved here: taken, not listed.
         "-externalip=node.example.com",
+        // A v3 onion address is read without DNS (Core's SetTor, any case, written back in lower
+        // case), listed as the onion network is reachable through the proxy; a bad checksum is a
+        // name, taken and not listed.
+        "-proxy=127.0.0.1:9050",
+        `-externalip=${ONION.toUpperCase().replace(".ONION", ".onion")}:9735`,
+        `-externalip=${ONION.replace("pg6", "pg7")}`,
       ],
     });
     assertEquals((await node.call("getnetworkinfo")).localaddresses, [
       { address: "1.2.3.4", port: 1000, score: 5 },
       { address: "2001:4860::8888", port: 8333, score: 4 },
+      { address: ONION, port: 9735, score: 4 },
       { address: "fc00::1", port: 18500, score: 4 },
     ]);
     assertEquals(await node.stop(), 0);
@@ -183,7 +193,13 @@ Deno.test("core options: -externalip fills getnetworkinfo's localaddresses as Co
   await using plain = await startRealNode();
   assertEquals((await plain.call("getnetworkinfo")).localaddresses, []);
   assertEquals(await plain.stop(), 0);
-  const refused = [["1.2.3.4:x"], ["0.0.0.0"], ["2001:db8::1"], ["node.example.com", "-dns=0"]];
+  const refused = [
+    ["1.2.3.4:x"],
+    ["0.0.0.0"],
+    ["2001:db8::1"],
+    ["node.example.com", "-dns=0"],
+    [ONION.replace("pg6", "pg7"), "-dns=0"],
+  ];
   for (const [address, ...more] of refused) {
     const argv = ["-regtest", `-datadir=${plain.datadir}`, `-externalip=${address}`, ...more];
     assertEquals(await runOnce(argv, dataGrants(plain.datadir), { module: NODE_MAIN }), {
