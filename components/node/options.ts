@@ -633,8 +633,10 @@ export const NODE_OPTIONS: readonly ArgSpec[] = [
   {
     name: "wallet",
     param: "=<path>",
-    help:
+    help: compatibilityHelp(
       "Specify wallet path to load at startup. Can be used multiple times to load multiple wallets. Path is to a directory containing wallet data and log files. If the path is not absolute, it is interpreted relative to <walletdir>. This only loads existing wallets and does not create new ones. For backwards compatibility this also accepts names of existing top-level data files in <walletdir>.",
+      "here a wallet that does not exist yet is created (Core skips it with a warning), as `deno task start` makes its wallet",
+    ),
     category: "wallet",
     networkOnly: true,
   },
