@@ -12,6 +12,9 @@
  * @module
  */
 import { HDKey } from "@scure/bip32";
+import { base64 } from "@scure/base";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
+import { readPsbt } from "../../../components/wallet/psbt.ts";
 import { assert, assertEquals } from "../../assert.ts";
 import { startImportTarget, UNLOCK_NEEDED } from "./import_target.ts";
 import { TEST_VERSIONS } from "../../../components/wallet/network.ts";
@@ -525,7 +528,11 @@ Deno.test("a PSBT is signed by every descriptor that derives a key its origins l
       0,
       { add_inputs: false, subtractFeeFromOutputs: [0] },
     ], "own");
-    const signed = await call("walletprocesspsbt", [funded.psbt], "own");
+    // Any key a PSBT may list, an uncompressed one too, is looked up without failing the call.
+    const psbt = readPsbt(base64.decode(funded.psbt));
+    const uncompressed = secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), false);
+    psbt.updateInput(0, { bip32Derivation: [[uncompressed, { fingerprint: 1, path: [7] }]] });
+    const signed = await call("walletprocesspsbt", [base64.encode(psbt.toPSBT())], "own");
     assertEquals(signed.complete, true, name);
     await node("sendrawtransaction", [signed.hex]);
     await mine();
