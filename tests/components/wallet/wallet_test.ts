@@ -209,7 +209,7 @@ Deno.test("wallet: a lock asked for while a send signs lets the send finish and 
     await a.encrypt("secret");
     const payee = { script: a.newAddress("tr", false).script, amount: COIN, subtractFee: false };
     // A send half-way when `ask` asks for the lock: it completes, and the wallet locks as it ends.
-    const halfway = async (ask: () => Promise<void>) => {
+    const halfway = async (ask: () => Promise<void>, midway = () => {}) => {
       reached = Promise.withResolvers();
       gate = Promise.withResolvers();
       const send = sendMoney(a, [payee], 1000n);
@@ -219,6 +219,7 @@ Deno.test("wallet: a lock asked for while a send signs lets the send finish and 
       // Locked to everyone else at once (Core's callers waiting behind the send find it locked).
       assertEquals(a.unlockedUntil, 0);
       assertEquals(assertThrows(() => a.ensureCanSign(), WalletError).code, -13);
+      midway();
       gate.resolve();
       const { tx } = await send;
       assert(node.mempool.has(internalBytes(tx.txid)), "the send completed");
@@ -227,11 +228,13 @@ Deno.test("wallet: a lock asked for while a send signs lets the send finish and 
     // walletlock: it answers once locked.
     await a.unlock("secret", 60);
     let walletlock: Promise<void> | undefined;
+    let answered = false;
     await halfway(() => {
-      walletlock = a.lock();
+      walletlock = a.lock().then(() => void (answered = true));
       return Promise.resolve();
-    });
+    }, () => assert(!answered, "walletlock answered before the send ended"));
     await walletlock;
+    assert(answered);
     // The unlock timeout ending mid-send (unlocked again, for no time, once the send is half-way).
     await a.unlock("secret", 60);
     await halfway(() => a.unlock("secret", 0));
