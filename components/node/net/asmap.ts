@@ -21,9 +21,8 @@
  * ```
  * @module
  */
-import { sha256 } from "@noble/hashes/sha2.js";
-import { CompactSizeLen } from "@scure/btc-signer/script.js";
-import { hashToHex } from "../chain/hash.ts";
+// node:crypto, not an npm package: the options modules load in `deno task cli` (--no-config) too.
+import { createHash } from "node:crypto";
 
 /** A number that runs past the program's end. */
 const TRUNCATED = -1;
@@ -158,11 +157,26 @@ export function isSaneAsmap(bytes: Uint8Array): boolean {
  */
 export function asmapVersion(bytes: Uint8Array): string {
   const count = bytes.length * 8;
-  const prefix = CompactSizeLen.encode(count);
+  const prefix = compactSize(count);
   const serialized = new Uint8Array(prefix.length + count);
   serialized.set(prefix);
   for (let at = 0; at < count; at++) {
     serialized[prefix.length + at] = (bytes[at >> 3] >> (at & 7)) & 1;
   }
-  return hashToHex(sha256(sha256(serialized)));
+  const sha256 = (data: Uint8Array) => new Uint8Array(createHash("sha256").update(data).digest());
+  // A uint256 is written most significant byte first: the hash's bytes reversed.
+  return Array.from(
+    sha256(sha256(serialized)).reverse(),
+    (byte) => byte.toString(16).padStart(2, "0"),
+  ).join("");
+}
+
+/** Core's CompactSize of `n`: one byte below 0xfd, else a marker and 2, 4 or 8 bytes. */
+function compactSize(n: number): Uint8Array {
+  if (n < 0xfd) return Uint8Array.of(n);
+  const [marker, width] = n <= 0xffff ? [0xfd, 2] : n <= 0xffffffff ? [0xfe, 4] : [0xff, 8];
+  return Uint8Array.from(
+    { length: 1 + width },
+    (_, i) => i === 0 ? marker : Math.floor(n / 2 ** (8 * (i - 1))) % 256,
+  );
 }

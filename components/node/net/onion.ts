@@ -15,8 +15,8 @@
  * ```
  * @module
  */
-import { base32 } from "@scure/base";
-import { sha3_256 } from "@noble/hashes/sha3.js";
+// node:crypto, not an npm package: the options modules load in `deno task cli` (--no-config) too.
+import { createHash } from "node:crypto";
 
 /** Tor's version byte of v3 addresses. */
 const VERSION = 3;
@@ -35,13 +35,26 @@ export interface OnionAddress {
 /** `host` read as a v3 onion address, or undefined when it is none. */
 export function parseOnion(host: string): OnionAddress | undefined {
   if (!host.endsWith(SUFFIX)) return undefined;
-  const encoded = host.slice(0, -SUFFIX.length).toUpperCase();
-  if (!/^[A-Z2-7]{56}$/.test(encoded)) return undefined;
-  const bytes = base32.decode(encoded);
+  const encoded = host.slice(0, -SUFFIX.length).toLowerCase();
+  if (!/^[a-z2-7]{56}$/.test(encoded)) return undefined;
+  // RFC 4648 base32: 56 characters of 5 bits are the 35 bytes exactly.
+  const bytes = new Uint8Array(35);
+  for (let i = 0; i < 56; i++) {
+    const value = BASE32.indexOf(encoded[i]);
+    for (let bit = 0; bit < 5; bit++) {
+      const at = i * 5 + bit;
+      if ((value >> (4 - bit)) & 1) bytes[at >> 3] |= 0x80 >> (at & 7);
+    }
+  }
   const key = bytes.subarray(0, KEY_LENGTH);
   const checksum = bytes.subarray(KEY_LENGTH, KEY_LENGTH + CHECKSUM_LENGTH);
   if (bytes[KEY_LENGTH + CHECKSUM_LENGTH] !== VERSION) return undefined;
-  const expected = sha3_256(Uint8Array.of(...CHECKSUM_PREFIX, ...key, VERSION));
+  const expected = createHash("sha3-256")
+    .update(Uint8Array.of(...CHECKSUM_PREFIX, ...key, VERSION))
+    .digest();
   if (checksum[0] !== expected[0] || checksum[1] !== expected[1]) return undefined;
-  return { key, address: `${base32.encode(bytes).toLowerCase()}${SUFFIX}` };
+  return { key: key.slice(), address: `${encoded}${SUFFIX}` };
 }
+
+/** RFC 4648's base32 alphabet, in lower case as Tor writes it. */
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
