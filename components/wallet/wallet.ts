@@ -380,6 +380,13 @@ function signTapLeaf(
   );
   if (leaf === undefined) return false;
   const version = leaf[1][leaf[1].length - 1];
+  const pubKey = schnorr.getPublicKey(privateKey);
+  const hash = leafHash(script, version);
+  // Signed already (by this wallet, or a signer of the same key): kept, as Core reuses it.
+  const signed = tx.getInput(i).tapScriptSig?.some(([key]) =>
+    hex.encode(key.pubKey) === hex.encode(pubKey) && hex.encode(key.leafHash) === hex.encode(hash)
+  );
+  if (signed) return true;
   const spent = [];
   for (let j = 0; j < tx.inputsLength; j++) {
     const input = tx.getInput(j);
@@ -387,19 +394,24 @@ function signTapLeaf(
     if (output === undefined) return false;
     spent.push(output);
   }
-  const digest = tx.preimageWitnessV1(
-    i,
-    spent.map((output) => output.script),
-    sighash,
-    spent.map((output) => output.amount),
-    undefined,
-    script,
-    version,
-  );
+  let digest: Uint8Array;
+  try {
+    digest = tx.preimageWitnessV1(
+      i,
+      spent.map((output) => output.script),
+      sighash,
+      spent.map((output) => output.amount),
+      undefined,
+      script,
+      version,
+    );
+  } catch {
+    return false; // no sighash (SINGLE without its output): left unsigned, as Core leaves it
+  }
   const signature = schnorr.sign(digest, privateKey, SCHNORR_AUX);
   tx.updateInput(i, {
     tapScriptSig: [[
-      { pubKey: schnorr.getPublicKey(privateKey), leafHash: leafHash(script, version) },
+      { pubKey, leafHash: hash },
       sighash === 0 ? signature : Uint8Array.of(...signature, sighash),
     ]],
   }, true);
@@ -2311,10 +2323,28 @@ export class Wallet implements Disposable {
       const derived = this.keyOf(script);
       if (derived !== undefined && isSingleKey(derived)) take(this.#descriptorsOf(script), derived);
     }
+    // A multisig's or a tree's fixed keys (a WIF or hex key, a hardened path), by the key alone.
+    for (const { desc, source } of this.importedDescriptors) {
+      const keys = "keys" in source
+        ? source.keys
+        : "leaves" in source
+        ? [source.internal, ...source.leaves.flatMap((leaf) => leaf.keys)]
+        : [];
+      for (const key of keys) {
+        if (!("pubkey" in key)) continue;
+        const fixed = {
+          fingerprint: key.fingerprint,
+          path: key.path,
+          publicKey: hex.decode(key.pubkey),
+        };
+        if (matches(fixed)) found.push({ desc, key: fixed });
+      }
+    }
+    // Their keys of extended keys, at the index the origin's path ends with.
     const index = path.at(-1);
     if (index === undefined || index >= HARDENED_OFFSET) return found;
     for (const { kind, internal, chain } of this.#activeChains()) {
-      if (chain.keys.length === 1 && chain.tree === undefined) continue; // single keys: above
+      if (chain.multisig === undefined && chain.tree === undefined) continue; // single keys: above
       if (index < this.derivedCount(kind, internal)) {
         take([chain.descriptor], this.#accounts.get(kind)!.derive(internal, index));
       }

@@ -12,7 +12,8 @@
  * @module
  */
 import { HDKey } from "@scure/bip32";
-import { base64 } from "@scure/base";
+import { base64, hex } from "@scure/base";
+import { TEST_NETWORK, WIF } from "@scure/btc-signer";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { readPsbt } from "../../../components/wallet/psbt.ts";
 import { assert, assertEquals } from "../../assert.ts";
@@ -538,4 +539,84 @@ Deno.test("a PSBT is signed by every descriptor that derives a key its origins l
     await mine();
   }
   assertEquals(await call("listunspent", [], "own"), []);
+});
+
+Deno.test("a PSBT's listed keys: a fixed (WIF) key another multisig holds signs by the key alone; a pkh() leaf the PSBT already carries a signature of, or a SINGLE with no output, leaves the call answering", async () => {
+  await using target = await startImportTarget();
+  const { call, node, mine, checksummed } = target;
+  await node("createwallet", ["own"]);
+  const plain = () => {
+    const secret = secp256k1.utils.randomSecretKey();
+    return {
+      wif: WIF({ ...TEST_NETWORK, wif: 0xef }).encode(secret),
+      pub: hex.encode(secp256k1.getPublicKey(secret, true)),
+    };
+  };
+  const payee = await call("getnewaddress", [], "w");
+  const fundedSpend = async (address: string, more: { txid: string; vout: number }[] = []) => {
+    const sent = await call("sendtoaddress", [address, 1]);
+    await mine();
+    const coin = (await call("listunspent", [], "own")).find((u: { txid: string }) =>
+      u.txid === sent
+    );
+    return (await call("walletcreatefundedpsbt", [
+      [...more, { txid: coin.txid, vout: coin.vout }],
+      [{ [payee]: 1 + more.length }],
+      0,
+      { add_inputs: false, subtractFeeFromOutputs: [0] },
+    ], "own")).psbt as string;
+  };
+  // E holds A's WIF (a fixed key, its origin only its own fingerprint); D has the coin and B.
+  const [a, b, x] = [plain(), plain(), plain()];
+  const e = await checksummed(`wsh(multi(1,${a.wif},${x.pub}))`);
+  const d = await checksummed(`wsh(multi(2,${a.pub},${b.wif}))`);
+  await call(
+    "importdescriptors",
+    [[{ desc: e, timestamp: "now" }, { desc: d, timestamp: "now" }]],
+    "own",
+  );
+  const [fixed] = await node("deriveaddresses", [
+    await checksummed(`wsh(multi(2,${a.pub},${b.pub}))`),
+  ]);
+  const both = await call("walletprocesspsbt", [await fundedSpend(fixed)], "own");
+  assertEquals(both.complete, true);
+  await node("sendrawtransaction", [both.hex]);
+  await mine();
+
+  // A tree with a pkh() leaf of the wallet's wpkh key.
+  const { descriptors } = await call("listdescriptors", [], "own");
+  const wpkh = descriptors.find((d: { desc: string; internal: boolean }) =>
+    d.desc.startsWith("wpkh(") && !d.internal
+  ).desc as string;
+  const ownKey = wpkh.slice("wpkh(".length, wpkh.indexOf(")"));
+  const [cosigner, other] = [participant(), participant()];
+  const tree = (priv: boolean) =>
+    `tr(${other.key(0, false)},{pkh(${ownKey}),multi_a(2,${cosigner.key(0, priv)},${
+      other.key(1, false)
+    })})`;
+  await call("importdescriptors", [[
+    { desc: await checksummed(tree(true)), timestamp: "now", range: [0, 2] },
+  ]], "own");
+  const [leafAddress] = await node("deriveaddresses", [await checksummed(tree(false)), [0, 0]]);
+  const psbt = await fundedSpend(leafAddress);
+  // Another signer of the same key put its own signature there first: kept, and the call answers.
+  const first = await call("walletprocesspsbt", [psbt, true, "DEFAULT", true, false], "own");
+  const tx = readPsbt(base64.decode(first.psbt));
+  const sigs = tx.getInput(0).tapScriptSig!;
+  assert(sigs.length >= 1);
+  const theirs = sigs.map(([key]) => [key, crypto.getRandomValues(new Uint8Array(64))] as const);
+  tx.updateInput(0, { tapScriptSig: undefined }, true);
+  tx.updateInput(0, { tapScriptSig: theirs.map(([k, s]) => [k, s]) }, true);
+  const again = await call("walletprocesspsbt", [base64.encode(tx.toPSBT(0))], "own");
+  assertEquals(typeof again.psbt, "string", JSON.stringify(again));
+  // SINGLE for the leaf's input with no output at its index: left unsigned, as Core leaves it.
+  const own = await call("getnewaddress", [], "own");
+  const sent = await call("sendtoaddress", [own, 1]);
+  await mine();
+  const coin = (await call("listunspent", [], "own")).find((u: { txid: string }) =>
+    u.txid === sent
+  );
+  const two = await fundedSpend(leafAddress, [{ txid: coin.txid, vout: coin.vout }]);
+  const single = await call("walletprocesspsbt", [two, true, "SINGLE"], "own");
+  assertEquals(single.complete, false, JSON.stringify(single));
 });
