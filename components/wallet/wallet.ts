@@ -336,18 +336,21 @@ function chainSource(source: ImportedSource): ChainSource & { readonly kind: Des
   return source;
 }
 
+/** A multisig's keys, or a tree's internal key and its leaves' keys; none for another source. */
+function multiKeySources(source: ImportedSource): readonly KeySource[] {
+  return "keys" in source
+    ? source.keys
+    : "leaves" in source
+    ? [source.internal, ...source.leaves.flatMap((leaf) => leaf.keys)]
+    : [];
+}
+
 /**
  * The extended keys of an import's source as written, public (`gethdkeys`;
  * one written private as that key, which the wallet holds), each once.
  */
 export function sourceXpubs(source: ImportedSource): { xpub: string; hasPrivate: boolean }[] {
-  const keys = "xpub" in source
-    ? [source]
-    : "keys" in source
-    ? source.keys
-    : "leaves" in source
-    ? [source.internal, ...source.leaves.flatMap((leaf) => leaf.keys)]
-    : [];
+  const keys = "xpub" in source ? [source] : multiKeySources(source);
   const written = keys.flatMap((key) =>
     "xpub" in key ? [{ xpub: key.root ?? key.xpub, hasPrivate: key.root !== undefined }] : []
   );
@@ -2325,12 +2328,7 @@ export class Wallet implements Disposable {
     }
     // A multisig's or a tree's fixed keys (a WIF or hex key, a hardened path), by the key alone.
     for (const { desc, source } of this.importedDescriptors) {
-      const keys = "keys" in source
-        ? source.keys
-        : "leaves" in source
-        ? [source.internal, ...source.leaves.flatMap((leaf) => leaf.keys)]
-        : [];
-      for (const key of keys) {
+      for (const key of multiKeySources(source)) {
         if (!("pubkey" in key)) continue;
         const fixed = {
           fingerprint: key.fingerprint,

@@ -42,6 +42,24 @@ function participant() {
   };
 }
 
+/**
+ * Wallet `wallet`'s receiving account of `kind` as listdescriptors shows it, as a descriptor key
+ * (`[fp/84h/1h/0h]tpub…/0/*`: its origin, chain and range included).
+ */
+async function accountKey(
+  call: (
+    method: string,
+    params: unknown[],
+    wallet: string,
+  ) => Promise<{ descriptors: { desc: string; internal: boolean }[] }>,
+  wallet: string,
+  kind: string,
+): Promise<string> {
+  const { descriptors } = await call("listdescriptors", [], wallet);
+  const { desc } = descriptors.find((d) => d.desc.startsWith(`${kind}(`) && !d.internal)!;
+  return desc.slice(kind.length + 1, desc.indexOf(")"));
+}
+
 /** `wrap` of each participant's key on `chain`, participant `holder`'s private. */
 function written(
   wrap: (keys: string[]) => string,
@@ -407,12 +425,7 @@ Deno.test("a multisig imported with a cosigner's private key and the wallet's ow
   const { call, node, mine, checksummed } = target;
   await node("createwallet", ["own"]);
   const cosigner = participant();
-  // The wallet's receiving wpkh() account as listdescriptors shows it, its chain and range.
-  const { descriptors } = await call("listdescriptors", [], "own");
-  const wpkh = descriptors.find((d: { desc: string; internal: boolean }) =>
-    d.desc.startsWith("wpkh(") && !d.internal
-  ).desc as string;
-  const ownKey = wpkh.slice("wpkh(".length, wpkh.indexOf(")"));
+  const ownKey = await accountKey(call, "own", "wpkh");
   const desc = await checksummed(`wsh(multi(2,${ownKey},${cosigner.key(0, true)}))`);
   assertEquals(
     await call("importdescriptors", [[{ desc, timestamp: "now", range: [0, 4] }]], "own"),
@@ -473,14 +486,11 @@ Deno.test("a PSBT is signed by every descriptor that derives a key its origins l
     participant(),
     participant(),
   ];
-  const { descriptors } = await call("listdescriptors", [], "own");
-  // The wallet's receiving account of `kind` as a descriptor key, its chain and range included.
-  const ownKey = (kind: string) => {
-    const desc = descriptors.find((d: { desc: string; internal: boolean }) =>
-      d.desc.startsWith(`${kind}(`) && !d.internal
-    ).desc as string;
-    return desc.slice(kind.length + 1, desc.indexOf(")"));
-  };
+  const [wpkhKey, trKey] = [
+    await accountKey(call, "own", "wpkh"),
+    await accountKey(call, "own", "tr"),
+  ];
+  const ownKey = (kind: "wpkh" | "tr") => kind === "wpkh" ? wpkhKey : trKey;
   // Each: the descriptor as imported (private keys where `priv`), and its public form.
   type Key = (priv: boolean) => string;
   const cases: Record<string, (key: (p: ReturnType<typeof participant>) => Key) => string> = {
@@ -584,11 +594,7 @@ Deno.test("a PSBT's listed keys: a fixed (WIF) key another multisig holds signs 
   await mine();
 
   // A tree with a pkh() leaf of the wallet's wpkh key.
-  const { descriptors } = await call("listdescriptors", [], "own");
-  const wpkh = descriptors.find((d: { desc: string; internal: boolean }) =>
-    d.desc.startsWith("wpkh(") && !d.internal
-  ).desc as string;
-  const ownKey = wpkh.slice("wpkh(".length, wpkh.indexOf(")"));
+  const ownKey = await accountKey(call, "own", "wpkh");
   const [cosigner, other] = [participant(), participant()];
   const tree = (priv: boolean) =>
     `tr(${other.key(0, false)},{pkh(${ownKey}),multi_a(2,${cosigner.key(0, priv)},${
